@@ -1,0 +1,59 @@
+// One error hierarchy. HTTP-facing errors carry a statusCode; action errors say whether a retry can help.
+// The handler maps errors to responses in one place (src/gateway).
+
+export class HookgateError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "HookgateError";
+  }
+}
+
+/** A request we refuse; `statusCode` is the answer. Messages must not help a forger. */
+export class RequestError extends HookgateError {
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RequestError";
+    this.statusCode = statusCode;
+  }
+}
+
+/** Our own dependency failed (Secrets Manager, SQS, DynamoDB): answer 5xx so the host redelivers. */
+export class TransientDependencyError extends HookgateError {
+  readonly statusCode = 503;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "TransientDependencyError";
+  }
+}
+
+/** A secret that does not exist or cannot be parsed: a deployment mistake, never retried blindly. */
+export class SecretNotFoundError extends HookgateError {
+  constructor(secretName: string, options?: { cause?: unknown }) {
+    super(`secret "${secretName}" was not found or holds no usable value`, options);
+    this.name = "SecretNotFoundError";
+  }
+}
+
+/** An action failed. `retryable` decides between backoff and the dead-letter queue. */
+export class ActionError extends HookgateError {
+  readonly retryable: boolean;
+  /** A server's Retry-After, in milliseconds, when it sent one. */
+  readonly retryAfterMs?: number;
+  constructor(message: string, options: { retryable: boolean; retryAfterMs?: number; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = "ActionError";
+    this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** routes.yaml is invalid. `problems` holds every one of them, positioned. */
+export class RoutesFileError extends HookgateError {
+  readonly problems: readonly import("./types").Problem[];
+  constructor(problems: readonly import("./types").Problem[]) {
+    super(problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).join("\n"));
+    this.name = "RoutesFileError";
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,23 @@
+// The delivery policy shared by the deployed stack and `hookgate serve`.
+
+/** Attempts before a message goes to the dead-letter queue (SQS maxReceiveCount). */
+export const MAX_ATTEMPTS = 5;
+/** First retry delay; doubles on each attempt, capped at MAX_RETRY_DELAY_MS. */
+export const RETRY_BASE_DELAY_MS = 30_000;
+export const MAX_RETRY_DELAY_MS = 15 * 60_000;
+/** API Gateway REST's payload limit. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** How long a delivery id is remembered (GitHub redeliveries are possible for 3 days; GHES 7). */
+export const DEDUPE_TTL_SECONDS = 8 * 24 * 3600;
+/** A "pending" dedupe claim older than this is considered abandoned (the enqueue never finished). */
+export const PENDING_CLAIM_TTL_SECONDS = 60;
+/** Secrets are cached in memory for this long. */
+export const SECRET_CACHE_TTL_MS = 5 * 60_000;
+/** Standard Webhooks timestamp tolerance. */
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+/** Backoff before attempt `attempt + 1`, honouring a server's Retry-After when larger. */
+export function retryDelayMs(attempt: number, retryAfterMs?: number, baseMs = RETRY_BASE_DELAY_MS): number {
+  const exponential = Math.min(MAX_RETRY_DELAY_MS, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.min(MAX_RETRY_DELAY_MS, Math.max(exponential, retryAfterMs ?? 0));
+}

@@ -1,0 +1,46 @@
+// Ports: what the gateway needs from the outside world. The deployed Lambda plugs in AWS
+// implementations (src/aws); `hookgate serve` plugs in local ones (src/cli/local); tests plug in doubles.
+import type { WorkItem } from "./types";
+
+export interface SecretStore {
+  /**
+   * The raw secret strings for `name`: the current version first, then the previous one
+   * (AWSPREVIOUS) when it exists. Cached; `refresh` bypasses the cache once.
+   * Throws SecretNotFoundError when the secret does not exist, TransientDependencyError when the
+   * store cannot be reached or throttles.
+   */
+  versions(name: string, options?: { refresh?: boolean }): Promise<string[]>;
+}
+
+export interface WorkQueue {
+  /** Durably enqueue. FIFO: dedupe id = `${deliveryId}:${generation}`, group = repository. */
+  send(item: WorkItem): Promise<void>;
+}
+
+export interface DeadLetterQueue {
+  /** Park a work item that failed for good, with a log-safe reason. */
+  send(item: WorkItem, reason: string): Promise<void>;
+}
+
+export type DeliveryState = "pending" | "queued" | "done" | "dead";
+
+export type ClaimResult =
+  | { claimed: true; generation: number }
+  | { claimed: false; state: DeliveryState; generation: number };
+
+/**
+ * Durable memory of delivery ids, per route (DynamoDB with TTL when deployed).
+ * A claim succeeds when the id is new, when its last generation died, or when a "pending" claim was
+ * abandoned (older than PENDING_CLAIM_TTL_SECONDS). That is how a manual redelivery of a failed
+ * delivery is processed while a redelivery of a successful one is a duplicate.
+ */
+export interface DedupeStore {
+  claim(route: string, deliveryId: string): Promise<ClaimResult>;
+  /** Record a state for one generation; an older generation never overwrites a newer one. */
+  mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void>;
+  /** Undo a claim whose enqueue failed, so the host's redelivery is accepted. Best effort. */
+  release(route: string, deliveryId: string, generation: number): Promise<void>;
+}
+
+/** One JSON object per line; never pass secrets, tokens, Authorization headers or bodies. */
+export type LogFn = (line: Record<string, unknown>) => void;
