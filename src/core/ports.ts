@@ -44,3 +44,19 @@ export interface DedupeStore {
 
 /** One JSON object per line; never pass secrets, tokens, Authorization headers or bodies. */
 export type LogFn = (line: Record<string, unknown>) => void;
+
+/**
+ * Where s3-zip and pr-cleanup put and delete objects. Deployed: S3 through @aws-sdk/lib-storage
+ * (src/aws/objectStore.ts); locally: a directory or any S3-compatible endpoint.
+ */
+export interface ObjectStore {
+  /** Stream `body` to bucket/key with a multipart upload; on failure no partial object is left. */
+  put(
+    bucket: string,
+    key: string,
+    body: import("node:stream").Readable,
+    options: { metadata: Record<string, string>; contentType?: string },
+  ): Promise<{ versionId?: string }>;
+  /** Delete every object under `prefix`, page by page; returns how many were deleted. */
+  deletePrefix(bucket: string, prefix: string): Promise<number>;
+}
