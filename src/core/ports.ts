@@ -20,6 +20,8 @@ export interface WorkQueue {
 export interface DeadLetterQueue {
   /** Park a work item that failed for good, with a log-safe reason. */
   send(item: WorkItem, reason: string): Promise<void>;
+  /** Park a message that is not a readable work item at all (optional; without it the redrive policy does). */
+  sendRaw?(body: string, reason: string): Promise<void>;
 }
 
 export type DeliveryState = "pending" | "queued" | "done" | "dead";

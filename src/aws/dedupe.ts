@@ -1,0 +1,192 @@
+// DedupeStore on DynamoDB: one item per route and delivery id, with a generation counter and a TTL.
+//
+// Item: pk (S) = "<route>#<deliveryId>", state (S), generation (N), updatedAt (N, epoch ms),
+// expiresAt (N, epoch seconds; the table's TTL attribute).
+import { createHash } from "node:crypto";
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { TransientDependencyError } from "../core/errors";
+import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
+import type { ClaimResult, DedupeStore, DeliveryState } from "../core/ports";
+import { awsErrorName, describeAwsError, isTransientAwsError } from "./awsErrors";
+
+const STATES: readonly DeliveryState[] = ["pending", "queued", "done", "dead"];
+/** DynamoDB allows 2048 bytes in a partition key; stay well below. */
+const MAX_KEY_BYTES = 1024;
+
+/**
+ * A claim succeeds when the id is new, when its last generation died, when a pending claim was
+ * abandoned, or when the item outlived its TTL (DynamoDB deletes expired items lazily).
+ */
+export const CLAIM_CONDITION =
+  "attribute_not_exists(pk) OR #state = :dead OR (#state = :pending AND #updatedAt < :stale) OR #expiresAt < :nowSeconds";
+
+export interface DynamoDedupeStoreOptions {
+  now?: () => number;
+  ttlSeconds?: number;
+  pendingTtlSeconds?: number;
+}
+
+export function dedupeKey(route: string, deliveryId: string): string {
+  const key = `${route}#${deliveryId}`;
+  if (Buffer.byteLength(key, "utf8") <= MAX_KEY_BYTES) return key;
+  return `${route}#sha256:${createHash("sha256").update(deliveryId, "utf8").digest("hex")}`;
+}
+
+export class DynamoDedupeStore implements DedupeStore {
+  private readonly now: () => number;
+  private readonly ttlSeconds: number;
+  private readonly pendingTtlSeconds: number;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    options: DynamoDedupeStoreOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.ttlSeconds = options.ttlSeconds ?? DEDUPE_TTL_SECONDS;
+    this.pendingTtlSeconds = options.pendingTtlSeconds ?? PENDING_CLAIM_TTL_SECONDS;
+  }
+
+  async claim(route: string, deliveryId: string): Promise<ClaimResult> {
+    const now = this.now();
+    const key = { pk: { S: dedupeKey(route, deliveryId) } };
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression:
+            "SET #state = :pending, #generation = if_not_exists(#generation, :zero) + :one, #updatedAt = :now, #expiresAt = :expires",
+          ConditionExpression: CLAIM_CONDITION,
+          ExpressionAttributeNames: {
+            "#state": "state",
+            "#generation": "generation",
+            "#updatedAt": "updatedAt",
+            "#expiresAt": "expiresAt",
+          },
+          ExpressionAttributeValues: {
+            ":pending": { S: "pending" },
+            ":dead": { S: "dead" },
+            ":zero": { N: "0" },
+            ":one": { N: "1" },
+            ":now": { N: String(now) },
+            ":stale": { N: String(now - this.pendingTtlSeconds * 1000) },
+            ":nowSeconds": { N: String(Math.floor(now / 1000)) },
+            ":expires": { N: String(Math.floor(now / 1000) + this.ttlSeconds) },
+          },
+          ReturnValues: "ALL_NEW",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return { claimed: true, generation: numberOf(out.Attributes?.generation) ?? 1 };
+    } catch (error) {
+      if (awsErrorName(error) !== "ConditionalCheckFailedException") throw dependency("claim", error);
+      const old = (error as { Item?: Record<string, AttributeValue> }).Item ?? (await this.read(key));
+      if (!old) {
+        // Deleted between the condition check and the read: the id is free again, so claim it.
+        return this.claim(route, deliveryId);
+      }
+      return { claimed: false, state: stateOf(old.state), generation: numberOf(old.generation) ?? 0 };
+    }
+  }
+
+  async mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void> {
+    const now = this.now();
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: dedupeKey(route, deliveryId) } },
+          UpdateExpression: "SET #state = :state, #updatedAt = :now, #expiresAt = :expires",
+          ConditionExpression: "#generation = :g",
+          ExpressionAttributeNames: {
+            "#state": "state",
+            "#generation": "generation",
+            "#updatedAt": "updatedAt",
+            "#expiresAt": "expiresAt",
+          },
+          ExpressionAttributeValues: {
+            ":state": { S: state },
+            ":g": { N: String(generation) },
+            ":now": { N: String(now) },
+            ":expires": { N: String(Math.floor(now / 1000) + this.ttlSeconds) },
+          },
+        }),
+      );
+    } catch (error) {
+      // A newer generation owns the item (or it expired): an older one never overwrites it.
+      if (awsErrorName(error) === "ConditionalCheckFailedException") return;
+      throw dependency("mark", error);
+    }
+  }
+
+  /**
+   * Makes the pending claim look abandoned (updatedAt = 0) instead of deleting it: the generation
+   * survives, so the next claim takes generation + 1 and a fresh SQS deduplication id. Deleting
+   * would restart at generation 1, whose id SQS may still remember (5 minutes) from an earlier
+   * generation that died, and the redelivery would be dropped silently.
+   */
+  async release(route: string, deliveryId: string, generation: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: dedupeKey(route, deliveryId) } },
+          UpdateExpression: "SET #updatedAt = :zero",
+          ConditionExpression: "#generation = :g AND #state = :pending",
+          ExpressionAttributeNames: {
+            "#generation": "generation",
+            "#state": "state",
+            "#updatedAt": "updatedAt",
+          },
+          ExpressionAttributeValues: {
+            ":g": { N: String(generation) },
+            ":pending": { S: "pending" },
+            ":zero": { N: "0" },
+          },
+        }),
+      );
+    } catch (error) {
+      if (awsErrorName(error) === "ConditionalCheckFailedException") return;
+      throw dependency("release", error);
+    }
+  }
+
+  private async read(
+    key: Record<string, AttributeValue>,
+  ): Promise<Record<string, AttributeValue> | undefined> {
+    try {
+      const out = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      return out.Item;
+    } catch (error) {
+      throw dependency("read", error);
+    }
+  }
+}
+
+function numberOf(value: AttributeValue | undefined): number | undefined {
+  if (!value || !("N" in value) || value.N === undefined) return undefined;
+  const n = Number(value.N);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function stateOf(value: AttributeValue | undefined): DeliveryState {
+  const s = value && "S" in value ? value.S : undefined;
+  return STATES.includes(s as DeliveryState) ? (s as DeliveryState) : "pending";
+}
+
+function dependency(what: string, error: unknown): Error {
+  // Transient or not (throttled, or a missing table / permission), it is our own dependency that
+  // failed: the receive path answers 503 so the host can redeliver once it is fixed.
+  const kind = isTransientAwsError(error) ? "" : " (not transient: check the table and the role)";
+  return new TransientDependencyError(`DynamoDB dedupe ${what} failed${kind}: ${describeAwsError(error)}`, {
+    cause: error,
+  });
+}

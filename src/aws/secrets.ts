@@ -1,0 +1,106 @@
+// SecretStore on AWS Secrets Manager: current and previous versions, cached, with one shared
+// in-flight fetch per secret and a rate limit on forced refreshes. Never logs a value.
+import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
+import { SECRET_CACHE_TTL_MS } from "../core/policy";
+import type { SecretStore } from "../core/ports";
+import { awsErrorName, describeAwsError, isTransientAwsError } from "./awsErrors";
+
+export interface SecretsManagerStoreOptions {
+  /** How long fetched values are served from memory. */
+  ttlMs?: number;
+  /** A forced refresh is skipped when the cached values are younger than this. */
+  minRefreshIntervalMs?: number;
+  /** After the TTL, stale values are still served for this long when Secrets Manager is unavailable. */
+  staleIfErrorMs?: number;
+  now?: () => number;
+}
+
+interface CacheEntry {
+  values: string[];
+  fetchedAt: number;
+}
+
+const DEFAULT_MIN_REFRESH_INTERVAL_MS = 5_000;
+const DEFAULT_STALE_IF_ERROR_MS = 15 * 60_000;
+
+export class SecretsManagerStore implements SecretStore {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly inFlight = new Map<string, Promise<string[]>>();
+  private readonly ttlMs: number;
+  private readonly minRefreshIntervalMs: number;
+  private readonly staleIfErrorMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: SecretsManagerClient,
+    options: SecretsManagerStoreOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? SECRET_CACHE_TTL_MS;
+    this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS;
+    this.staleIfErrorMs = options.staleIfErrorMs ?? DEFAULT_STALE_IF_ERROR_MS;
+    this.now = options.now ?? Date.now;
+  }
+
+  async versions(name: string, options: { refresh?: boolean } = {}): Promise<string[]> {
+    const pending = this.inFlight.get(name);
+    if (pending) return [...(await pending)];
+    const cached = this.cache.get(name);
+    const age = cached ? this.now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
+    if (cached && !options.refresh && age < this.ttlMs) return [...cached.values];
+    // A flood of bad signatures must not turn into a flood of GetSecretValue calls.
+    if (cached && options.refresh && age < this.minRefreshIntervalMs) return [...cached.values];
+
+    const load = this.load(name, cached, !options.refresh && age < this.ttlMs + this.staleIfErrorMs).finally(
+      () => this.inFlight.delete(name),
+    );
+    this.inFlight.set(name, load);
+    return [...(await load)];
+  }
+
+  private async load(name: string, cached: CacheEntry | undefined, staleOk: boolean): Promise<string[]> {
+    try {
+      const values = await this.fetch(name);
+      this.cache.set(name, { values, fetchedAt: this.now() });
+      return values;
+    } catch (error) {
+      if (error instanceof TransientDependencyError && cached && staleOk) return cached.values;
+      throw error;
+    }
+  }
+
+  /** Drop every cached value (tests, or after a known rotation). */
+  clear(): void {
+    this.cache.clear();
+  }
+
+  private async fetch(name: string): Promise<string[]> {
+    const [current, previous] = await Promise.all([
+      this.stage(name, "AWSCURRENT"),
+      this.stage(name, "AWSPREVIOUS"),
+    ]);
+    if (current === undefined) throw new SecretNotFoundError(name);
+    return previous === undefined || previous === current ? [current] : [current, previous];
+  }
+
+  /** One version stage's value; undefined when that stage does not exist (normal for AWSPREVIOUS). */
+  private async stage(name: string, stage: "AWSCURRENT" | "AWSPREVIOUS"): Promise<string | undefined> {
+    try {
+      const out = await this.client.send(new GetSecretValueCommand({ SecretId: name, VersionStage: stage }));
+      const value =
+        out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString("utf8") : undefined);
+      return value === undefined || value.length === 0 ? undefined : value;
+    } catch (error) {
+      if (isTransientAwsError(error)) {
+        throw new TransientDependencyError(
+          `Secrets Manager unavailable for "${name}": ${describeAwsError(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      if (stage === "AWSPREVIOUS" && awsErrorName(error) === "ResourceNotFoundException") return undefined;
+      throw new SecretNotFoundError(name, { cause: error });
+    }
+  }
+}

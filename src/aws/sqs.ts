@@ -1,0 +1,144 @@
+// The route's FIFO work queue and dead-letter queue on SQS, and the backoff that delays a retry.
+import { createHash } from "node:crypto";
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSRecord } from "aws-lambda";
+import { TransientDependencyError } from "../core/errors";
+import type { DeadLetterQueue, WorkQueue } from "../core/ports";
+import type { WorkItem } from "../core/types";
+import { describeAwsError, isTransientAwsError } from "./awsErrors";
+
+/** SQS's longest visibility timeout (12 hours). */
+export const MAX_VISIBILITY_SECONDS = 43_200;
+/** Longest value SQS accepts for MessageGroupId and MessageDeduplicationId. */
+const MAX_ID_LENGTH = 128;
+/** Characters SQS accepts in MessageGroupId and MessageDeduplicationId: printable ASCII, no space. */
+const ID_CHARS = /^[\x21-\x7e]+$/;
+/** A DLQ reason is for a person reading the console, not an essay. */
+const MAX_REASON_LENGTH = 1024;
+
+/**
+ * The FIFO message group for an item: the repository, so deliveries for one repository run in order
+ * while different repositories run in parallel.
+ */
+export function messageGroupId(item: WorkItem): string {
+  const fullName = item.event.repo?.fullName || item.route;
+  const cleaned = fullName.replace(/[^\x21-\x7e]/g, "_");
+  return cleaned.length <= MAX_ID_LENGTH ? cleaned : sha256(fullName);
+}
+
+/** `${deliveryId}:${generation}`, hashed when SQS would not accept it as is. */
+export function messageDeduplicationId(item: WorkItem, suffix = ""): string {
+  const id = `${item.deliveryId}:${item.generation}${suffix}`;
+  return id.length <= MAX_ID_LENGTH && ID_CHARS.test(id) ? id : sha256(id);
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+function transient(what: string, error: unknown): Error {
+  if (isTransientAwsError(error)) {
+    return new TransientDependencyError(`${what}: ${describeAwsError(error)}`, { cause: error });
+  }
+  return new Error(`${what}: ${describeAwsError(error)}`, { cause: error });
+}
+
+export class SqsWorkQueue implements WorkQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(item: WorkItem): Promise<void> {
+    try {
+      await this.client.send(
+        new SendMessageCommand({
+          QueueUrl: this.queueUrl,
+          MessageBody: JSON.stringify(item),
+          MessageGroupId: messageGroupId(item),
+          MessageDeduplicationId: messageDeduplicationId(item),
+        }),
+      );
+    } catch (error) {
+      throw transient("SQS SendMessage to the work queue failed", error);
+    }
+  }
+}
+
+export class SqsDeadLetterQueue implements DeadLetterQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(item: WorkItem, reason: string): Promise<void> {
+    await this.put(
+      JSON.stringify(item),
+      reason,
+      messageGroupId(item),
+      messageDeduplicationId(item, ":dead"),
+      {
+        "hookgate-route": item.route,
+        "hookgate-delivery": item.deliveryId,
+      },
+    );
+  }
+
+  async sendRaw(body: string, reason: string): Promise<void> {
+    // Not a work item: its own group, deduplicated by content.
+    await this.put(body, reason, "hookgate-unparsable", sha256(body), {});
+  }
+
+  private async put(
+    body: string,
+    reason: string,
+    groupId: string,
+    dedupeId: string,
+    extra: Record<string, string>,
+  ): Promise<void> {
+    const attributes: Record<string, { DataType: "String"; StringValue: string }> = {
+      "hookgate-reason": {
+        DataType: "String",
+        StringValue: truncate(reason || "unknown", MAX_REASON_LENGTH),
+      },
+    };
+    for (const [key, value] of Object.entries(extra)) {
+      if (value) attributes[key] = { DataType: "String", StringValue: truncate(value, 256) };
+    }
+    try {
+      await this.client.send(
+        new SendMessageCommand({
+          QueueUrl: this.queueUrl,
+          MessageBody: body.length > 0 ? body : "(empty)",
+          MessageGroupId: groupId,
+          MessageDeduplicationId: dedupeId,
+          MessageAttributes: attributes,
+        }),
+      );
+    } catch (error) {
+      throw transient("SQS SendMessage to the dead-letter queue failed", error);
+    }
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Delay a failed record's next delivery: ChangeMessageVisibility to `delayMs` (at most 12 hours). */
+export function sqsBackoff(client: SQSClient, queueUrl: string) {
+  return async (record: SQSRecord, delayMs: number): Promise<void> => {
+    const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
+    try {
+      await client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      );
+    } catch (error) {
+      throw transient("SQS ChangeMessageVisibility failed", error);
+    }
+  };
+}
