@@ -1,0 +1,190 @@
+// A small Jenkins-protocol server for integration tests: 127.0.0.1, port 0, real HTTP (or HTTPS).
+// It checks what a real controller checks (job path, Basic auth with user + API token, the CSRF crumb
+// and its session cookie when crumb mode is on), records every request, and answers what the test
+// scripts: a queue of replies, then the default (201 with a Location to a queue item).
+import { randomBytes } from "node:crypto";
+import http from "node:http";
+import https from "node:https";
+import type { AddressInfo, Socket } from "node:net";
+
+export type JenkinsReply =
+  /** Answer with this status. `location: true` on a 201 sends a queue item URL; a string sends it verbatim. */
+  | { status: number; location?: boolean | string; headers?: Record<string, string>; body?: string }
+  /** Destroy the socket without an answer. */
+  | { drop: true }
+  /** Never answer (until the server closes): for timeout tests. */
+  | { hang: true };
+
+export interface JenkinsRecord {
+  method: string;
+  /** The raw (still percent-encoded) path, without the query string. */
+  path: string;
+  /** The job's folder segments, decoded: ["api", "build"]; empty for non-job paths. */
+  job: string[];
+  /** "buildWithParameters" | "build" | other last segment. */
+  endpoint: string;
+  query: Record<string, string>;
+  /** Header names lower-cased; the Authorization value is replaced with "<redacted>". */
+  headers: Record<string, string | string[] | undefined>;
+  /** The Basic auth user, when one was sent. */
+  user?: string;
+  /** Parsed application/x-www-form-urlencoded body (repeated keys keep the last value). */
+  form: Record<string, string>;
+  contentType?: string;
+}
+
+export interface JenkinsServerOptions {
+  user?: string;
+  token?: string;
+  /** Require a crumb + session cookie on POSTs (GET /crumbIssuer/api/json issues them). */
+  crumb?: boolean;
+  /** Jobs that exist, as "folder/job"; absent means every job exists. Unknown jobs get 404. */
+  jobs?: string[];
+  /** Serve HTTPS with this key and certificate. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+}
+
+export interface JenkinsServer {
+  url: string;
+  /** Every request received, in order. */
+  requests: JenkinsRecord[];
+  /** Build requests (POSTs to a job) only. */
+  builds(): JenkinsRecord[];
+  /** Queue replies for the next build POSTs, in order; then the default applies again. */
+  script(...replies: JenkinsReply[]): void;
+  /** The crumbs issued so far. */
+  crumbsIssued: string[];
+  close(): Promise<void>;
+}
+
+export async function startJenkinsServer(options: JenkinsServerOptions = {}): Promise<JenkinsServer> {
+  const user = options.user ?? "ci-bot";
+  const token = options.token ?? "11aa22bb33cc44dd55ee66ff77gg88hh";
+  const requests: JenkinsRecord[] = [];
+  const scripted: JenkinsReply[] = [];
+  const crumbsIssued: string[] = [];
+  const sessions = new Map<string, string>(); // JSESSIONID -> crumb
+  const sockets = new Set<Socket>();
+  let queueItem = 0;
+  let url = "";
+
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const parsed = new URL(req.url ?? "/", "http://x");
+      const body = Buffer.concat(chunks).toString("utf8");
+      const contentType = req.headers["content-type"];
+      const form: Record<string, string> = {};
+      if (contentType?.startsWith("application/x-www-form-urlencoded")) {
+        for (const [k, v] of new URLSearchParams(body)) form[k] = v;
+      }
+      const headers: Record<string, string | string[] | undefined> = { ...req.headers };
+      if (headers.authorization !== undefined) headers.authorization = "<redacted>";
+      const segments = parsed.pathname.split("/").slice(1);
+      const job: string[] = [];
+      let i = 0;
+      while (segments[i] === "job" && i + 1 < segments.length) {
+        job.push(decodeURIComponent(segments[i + 1] ?? ""));
+        i += 2;
+      }
+      const endpoint = segments[segments.length - 1] ?? "";
+      const auth = parseBasic(req.headers.authorization);
+      const record: JenkinsRecord = {
+        method: req.method ?? "",
+        path: parsed.pathname,
+        job,
+        endpoint,
+        query: Object.fromEntries(parsed.searchParams),
+        headers,
+        user: auth?.user,
+        form,
+        contentType,
+      };
+      requests.push(record);
+
+      const send = (status: number, extra: Record<string, string> = {}, text = "") => {
+        res.writeHead(status, { "content-type": "text/plain", ...extra });
+        res.end(text);
+      };
+      if (!auth || auth.user !== user || auth.password !== token) {
+        return send(401, { "www-authenticate": 'Basic realm="Jenkins"' }, "Unauthorized");
+      }
+      if (req.method === "GET" && parsed.pathname === "/crumbIssuer/api/json") {
+        const crumb = randomBytes(16).toString("hex");
+        const session = `node0${randomBytes(8).toString("hex")}.node0`;
+        sessions.set(session, crumb);
+        crumbsIssued.push(crumb);
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "set-cookie": `JSESSIONID.abc123=${session}; Path=/; HttpOnly`,
+        });
+        res.end(
+          JSON.stringify({
+            _class: "hudson.security.csrf.DefaultCrumbIssuer",
+            crumb,
+            crumbRequestField: "Jenkins-Crumb",
+          }),
+        );
+        return;
+      }
+      const isBuild =
+        req.method === "POST" &&
+        job.length > 0 &&
+        i === segments.length - 1 &&
+        (endpoint === "build" || endpoint === "buildWithParameters");
+      if (!isBuild) return send(404, {}, "Not Found");
+      if (options.crumb) {
+        const cookie = /JSESSIONID\.abc123=([^;\s]+)/.exec(String(req.headers.cookie ?? ""))?.[1];
+        const crumb = req.headers["jenkins-crumb"];
+        if (!cookie || !crumb || sessions.get(cookie) !== crumb) {
+          return send(403, {}, "No valid crumb was included in the request");
+        }
+      }
+      if (options.jobs && !options.jobs.includes(job.join("/"))) return send(404, {}, "Not Found");
+
+      const reply = scripted.shift() ?? { status: 201, location: true };
+      if ("drop" in reply) {
+        req.socket.destroy();
+        return;
+      }
+      if ("hang" in reply) return;
+      const extra: Record<string, string> = { ...reply.headers };
+      if (reply.location === true) extra.location = `${url}/queue/item/${++queueItem}/`;
+      else if (typeof reply.location === "string") extra.location = reply.location;
+      send(reply.status, extra, reply.body ?? "");
+    });
+  };
+
+  const server = options.tls
+    ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler)
+    : http.createServer(handler);
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  url = `${options.tls ? "https" : "http"}://127.0.0.1:${port}`;
+
+  return {
+    url,
+    requests,
+    builds: () => requests.filter((r) => r.method === "POST" && r.job.length > 0),
+    script: (...replies) => scripted.push(...replies),
+    crumbsIssued,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function parseBasic(header: string | undefined): { user: string; password: string } | undefined {
+  if (!header?.startsWith("Basic ")) return undefined;
+  const decoded = Buffer.from(header.slice(6), "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}

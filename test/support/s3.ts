@@ -1,0 +1,190 @@
+// s3rver on 127.0.0.1 (port 0, a temp directory) behind a small fault-injecting HTTP proxy, and an
+// S3Client configured for it. The proxy can fail chosen UploadPart calls with a 500 (the SDK's own
+// retry then retries them), and it implements AbortMultipartUpload (s3rver does not) so a test can
+// assert that a failed upload left no multipart upload open.
+import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import S3rver from "s3rver";
+
+export interface S3Faults {
+  /** Fail these UploadPart requests (1-based, counted across the server's life) with a 500. */
+  failUploadPartRequests?: number[];
+  /** Fail every UploadPart request with a 500. */
+  failEveryUploadPart?: boolean;
+}
+
+export interface LocalS3 {
+  /** The proxy's URL (what the client talks to). */
+  url: string;
+  client: S3Client;
+  faults: S3Faults;
+  /** Every request the proxy saw: "PUT /bucket/key?partNumber=1&uploadId=..." */
+  requests: string[];
+  uploadPartRequests(): number;
+  /** Multipart uploads created and neither completed nor aborted. */
+  openUploads(): string[];
+  abortedUploads(): string[];
+  listKeys(bucket: string, prefix?: string): Promise<string[]>;
+  getObject(
+    bucket: string,
+    key: string,
+  ): Promise<{ body: Buffer; metadata: Record<string, string>; contentType?: string }>;
+  exists(bucket: string, key: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface LocalS3Options {
+  buckets: string[];
+  /** SDK attempts per request (default 3, the SDK default). */
+  maxAttempts?: number;
+}
+
+export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
+  const directory = await mkdtemp(join(tmpdir(), "hookgate-s3rver-"));
+  const s3rver = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    directory,
+    silent: true,
+    configureBuckets: options.buckets.map((name) => ({ name })),
+  });
+  const { port: s3rverPort } = await s3rver.run();
+
+  const faults: S3Faults = {};
+  const requests: string[] = [];
+  const uploads = new Map<string, "open" | "completed" | "aborted">();
+  let uploadParts = 0;
+  const sockets = new Set<Socket>();
+
+  const proxy = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    const line = `${req.method} ${url.pathname}${url.search}`;
+    requests.push(line);
+    const uploadId = url.searchParams.get("uploadId");
+    const isUploadPart = req.method === "PUT" && uploadId !== null && url.searchParams.has("partNumber");
+    if (isUploadPart) {
+      uploadParts++;
+      if (faults.failEveryUploadPart || faults.failUploadPartRequests?.includes(uploadParts)) {
+        req.resume();
+        req.on("end", () => {
+          res.writeHead(500, { "content-type": "application/xml" });
+          res.end(
+            '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>',
+          );
+        });
+        return;
+      }
+    }
+    if (req.method === "DELETE" && uploadId !== null) {
+      // AbortMultipartUpload: s3rver has no such route; record it and answer like S3.
+      req.resume();
+      req.on("end", () => {
+        if (uploads.has(uploadId)) uploads.set(uploadId, "aborted");
+        res.writeHead(204);
+        res.end();
+      });
+      return;
+    }
+    const upstream = http.request(
+      { host: "127.0.0.1", port: s3rverPort, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        const isCreate = req.method === "POST" && url.searchParams.has("uploads");
+        const isComplete = req.method === "POST" && uploadId !== null;
+        if (isCreate) {
+          const chunks: Buffer[] = [];
+          up.on("data", (c: Buffer) => chunks.push(c));
+          up.on("end", () => {
+            const body = Buffer.concat(chunks);
+            const id = /<UploadId>([^<]+)<\/UploadId>/.exec(body.toString("utf8"))?.[1];
+            if (id) uploads.set(id, "open");
+            res.writeHead(up.statusCode ?? 500, up.headers);
+            res.end(body);
+          });
+          return;
+        }
+        if (isComplete && (up.statusCode ?? 500) < 300) uploads.set(uploadId, "completed");
+        res.writeHead(up.statusCode ?? 500, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on("error", (err) => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end(String(err));
+    });
+    req.pipe(upstream);
+  });
+  proxy.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+
+  const client = createLocalS3Client(url, options.maxAttempts);
+
+  const listKeys = async (bucket: string, prefix?: string) => {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  };
+
+  return {
+    url,
+    client,
+    faults,
+    requests,
+    uploadPartRequests: () => uploadParts,
+    openUploads: () => [...uploads].filter(([, s]) => s === "open").map(([id]) => id),
+    abortedUploads: () => [...uploads].filter(([, s]) => s === "aborted").map(([id]) => id),
+    listKeys,
+    getObject: async (bucket, key) => {
+      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const body = Buffer.from(
+        await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      );
+      return { body, metadata: out.Metadata ?? {}, contentType: out.ContentType };
+    },
+    exists: async (bucket, key) => {
+      try {
+        await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return true;
+      } catch (err) {
+        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+          return false;
+        throw err;
+      }
+    },
+    close: async () => {
+      client.destroy();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      await s3rver.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An S3Client for s3rver: path style, dummy credentials, and the checksum settings s3rver needs. */
+export function createLocalS3Client(endpoint: string, maxAttempts?: number): S3Client {
+  return new S3Client({
+    endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    // TOOLCHAIN.md: with the default (WHEN_SUPPORTED) a streamed PutObject is stored aws-chunked.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    maxAttempts,
+  });
+}
