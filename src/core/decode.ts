@@ -1,0 +1,79 @@
+// Turn verified raw bytes into the provider's payload. Runs only AFTER verification, because the
+// signature covers the bytes exactly as received (for form bodies: the form, not the JSON inside it).
+import { isUtf8 } from "node:buffer";
+import { RequestError } from "./errors";
+
+const UTF8_CHARSETS = new Set(["utf-8", "utf8", "us-ascii"]);
+
+interface MediaType {
+  type: string;
+  charset?: string;
+}
+
+function mediaType(contentType: string): MediaType {
+  const [essence = "", ...params] = contentType.split(";");
+  let charset: string | undefined;
+  for (const param of params) {
+    const eq = param.indexOf("=");
+    if (eq < 0) continue;
+    if (param.slice(0, eq).trim().toLowerCase() === "charset") {
+      charset = param
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, "$1")
+        .toLowerCase();
+    }
+  }
+  return { type: essence.trim().toLowerCase(), charset };
+}
+
+function isJsonType(type: string): boolean {
+  return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
+}
+
+function parseJsonObject(text: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch {
+    // JSON.parse's message quotes the input: never pass it on.
+    throw new RequestError(400, `${what} is not valid JSON`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new RequestError(400, `${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * The payload of a verified delivery.
+ * - `application/json` and `application/*+json` (charset utf-8 or none): the UTF-8 JSON body.
+ * - `application/x-www-form-urlencoded` (GitHub's "form" content type): the single `payload` field,
+ *   URL-decoded, as JSON.
+ * - no Content-Type at all: tried as JSON (some senders omit it).
+ * Throws RequestError: 400 for an empty body, bytes that are not UTF-8, malformed JSON, a payload
+ * that is not a JSON object, a form without exactly one `payload`; 415 for any other content type
+ * or a charset other than UTF-8.
+ */
+export function decodeBody(body: Buffer, contentType: string | undefined): unknown {
+  const media = contentType === undefined || contentType.trim() === "" ? undefined : mediaType(contentType);
+  if (media?.charset !== undefined && !UTF8_CHARSETS.has(media.charset)) {
+    throw new RequestError(415, `unsupported charset "${media.charset.slice(0, 40)}"; send UTF-8`);
+  }
+  const form = media?.type === "application/x-www-form-urlencoded";
+  if (media !== undefined && !form && !isJsonType(media.type)) {
+    throw new RequestError(
+      415,
+      `unsupported content type "${media.type.slice(0, 80)}"; send application/json`,
+    );
+  }
+  if (body.length === 0) throw new RequestError(400, "empty body");
+  if (!isUtf8(body)) throw new RequestError(400, "body is not valid UTF-8");
+  const text = body.toString("utf8");
+  if (!form) return parseJsonObject(text, "body");
+
+  const payloads = new URLSearchParams(text).getAll("payload");
+  if (payloads.length === 0) throw new RequestError(400, "form body has no payload field");
+  if (payloads.length > 1) throw new RequestError(400, "form body has several payload fields");
+  return parseJsonObject(payloads[0] as string, "form payload");
+}

@@ -1,0 +1,67 @@
+// Request headers as hookgate sees them: names lower-cased, every value kept.
+// Duplicated headers are a signal (an ambiguous or tampered request), so they are never merged away.
+import { RequestError } from "./errors";
+import type { HeaderBag } from "./types";
+
+type SingleHeaders = Readonly<Record<string, string | undefined>> | null | undefined;
+type MultiHeaders = Readonly<Record<string, readonly string[] | undefined>> | null | undefined;
+
+/**
+ * Build a HeaderBag from API Gateway REST's two views of the headers.
+ *
+ * `headers` carries the last value of each header, `multiValueHeaders` all of them. For each name
+ * (case-insensitively) the multi-value view wins when it has that name; otherwise the single value is
+ * used. Names that differ only in case are one header: their values are concatenated.
+ * Values that are not strings (a caller's bug or a hand-made test event) are skipped.
+ */
+export function headerBag(headers?: SingleHeaders, multi?: MultiHeaders): HeaderBag {
+  const bag = new Map<string, string[]>();
+  if (multi && typeof multi === "object") {
+    for (const name of Object.keys(multi)) {
+      const values = multi[name];
+      if (!Array.isArray(values)) continue;
+      const key = name.toLowerCase();
+      let list = bag.get(key);
+      for (const value of values) {
+        if (typeof value !== "string") continue;
+        if (list === undefined) {
+          list = [];
+          bag.set(key, list);
+        }
+        list.push(value);
+      }
+    }
+  }
+  if (headers && typeof headers === "object") {
+    const fromMulti = new Set(bag.keys());
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
+      if (typeof value !== "string") continue;
+      const key = name.toLowerCase();
+      if (fromMulti.has(key)) continue;
+      const list = bag.get(key);
+      if (list === undefined) bag.set(key, [value]);
+      else list.push(value);
+    }
+  }
+  return bag;
+}
+
+/**
+ * The one value of header `name` (any case), or undefined when it is absent.
+ *
+ * Repeats of the SAME value count as one (some proxies duplicate headers verbatim). Several
+ * DIFFERENT values are ambiguous: RequestError 400. The verifier is stricter for signature headers
+ * and delivery ids: there, any repeat is a reject (see src/core/verify).
+ */
+export function singleHeader(bag: HeaderBag, name: string): string | undefined {
+  const values = bag.get(name.toLowerCase());
+  if (values === undefined || values.length === 0) return undefined;
+  const first = values[0] as string;
+  for (let i = 1; i < values.length; i++) {
+    if (values[i] !== first) {
+      throw new RequestError(400, `header "${name.toLowerCase()}" has several different values`);
+    }
+  }
+  return first;
+}

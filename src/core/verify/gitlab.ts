@@ -1,0 +1,59 @@
+// GitLab: the plain secret token in X-Gitlab-Token, or (signing token) Standard Webhooks headers.
+// When both are present and the route holds a whsec_ signing key, the signature decides: it covers
+// the body and the time, the token covers neither.
+// Tokens are compared as HMACs under a per-process random key, so neither their content nor their
+// length shows in the timing.
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { HeaderBag } from "../types";
+import { headerValue } from "./headerValue";
+import { signingKey } from "./keys";
+import { verifyStandardWebhook } from "./standardWebhooks";
+import type { SchemeOutcome } from "./types";
+
+const COMPARE_KEY = randomBytes(32);
+const MAX_CACHED = 256;
+const secretDigests = new Map<string, Buffer>();
+
+function digest(text: string): Buffer {
+  return createHmac("sha256", COMPARE_KEY).update(text, "utf8").digest();
+}
+
+function secretDigest(secret: string): Buffer {
+  let d = secretDigests.get(secret);
+  if (d === undefined) {
+    if (secretDigests.size >= MAX_CACHED) secretDigests.clear();
+    d = digest(secret);
+    secretDigests.set(secret, d);
+  }
+  return d;
+}
+
+/** Constant-time check of a plain token against every non-empty secret. */
+export function verifyGitlabToken(token: string, secrets: readonly string[]): SchemeOutcome {
+  if (token.length === 0) return "malformed";
+  const given = digest(token);
+  let keys = 0;
+  for (const secret of secrets) {
+    if (typeof secret !== "string" || secret.length === 0) continue;
+    keys++;
+    if (timingSafeEqual(secretDigest(secret), given)) return "match-token";
+  }
+  return keys === 0 ? "no-key" : "mismatch";
+}
+
+export function verifyGitlab(
+  headers: HeaderBag,
+  body: Buffer,
+  secrets: readonly string[],
+  toleranceSeconds: number,
+  nowMs: number,
+): SchemeOutcome {
+  const token = headerValue(headers, "x-gitlab-token");
+  if (token === null) return "ambiguous";
+  const signed = headerValue(headers, "webhook-signature") !== undefined;
+  if (signed && (token === undefined || secrets.some((s) => signingKey(s) !== undefined))) {
+    return verifyStandardWebhook(headers, body, secrets, toleranceSeconds, nowMs);
+  }
+  if (token === undefined) return "absent";
+  return verifyGitlabToken(token, secrets);
+}

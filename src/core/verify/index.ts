@@ -1,0 +1,134 @@
+// verifyDelivery: the one verification entry point every route function shares.
+// Fail closed, never throw, and never say anything that helps a forger.
+import { DEFAULT_TOLERANCE_SECONDS } from "../policy";
+import type { HeaderBag, Provider } from "../types";
+import { verifyBitbucket } from "./bitbucket";
+import { verifyGitea } from "./gitea";
+import { verifyGithub } from "./github";
+import { verifyGitlab } from "./gitlab";
+import { compileIpAllowlist } from "./ipAllowlist";
+import type { SchemeOutcome, VerifyInput, VerifyResult } from "./types";
+
+export { signHex } from "./hmac";
+export { compileIpAllowlist } from "./ipAllowlist";
+export { signStandardWebhook } from "./standardWebhooks";
+export type { VerifyInput, VerifyResult } from "./types";
+
+/**
+ * Headers that carry a delivery id, per provider. Two values of any of them make the delivery
+ * ambiguous (which id would deduplicate it?): a reject, like a repeated signature header.
+ */
+export const DELIVERY_ID_HEADERS: Readonly<Record<Provider, readonly string[]>> = {
+  github: ["x-github-delivery"],
+  gitlab: ["x-gitlab-event-uuid", "idempotency-key", "webhook-id"],
+  bitbucket: ["x-request-uuid"],
+  "bitbucket-server": ["x-request-id"],
+  gitea: ["x-gitea-delivery", "x-forgejo-delivery", "x-gogs-delivery", "x-github-delivery"],
+};
+
+/** Reason given when the defensive catch fires; tests assert it never does. */
+export const INTERNAL_REASON = "signature could not be verified (internal error)";
+
+function reject(status: 401 | 403, reason: string, retryWithFreshSecret = false): VerifyResult {
+  return { ok: false, status, reason, retryWithFreshSecret };
+}
+
+// Reasons are fixed strings: they name the failure class, never a value or the expected MAC.
+const MISSING = "signature missing";
+const AMBIGUOUS = "signature header repeated";
+const MALFORMED = "signature malformed";
+const SHA1_REFUSED = "SHA-1 signatures are not accepted on this route";
+const STALE = "signature timestamp missing or outside tolerance";
+const NO_KEY = "signature cannot be verified";
+const INVALID = "signature invalid";
+const DELIVERY_AMBIGUOUS = "delivery id header repeated";
+const IP_REFUSED = "source IP not allowed";
+
+function scheme(input: VerifyInput): SchemeOutcome | undefined {
+  const { headers, body, secrets, auth } = input;
+  switch (input.provider) {
+    case "github":
+      return verifyGithub(headers, body, secrets, auth);
+    case "gitlab":
+      return verifyGitlab(
+        headers,
+        body,
+        secrets,
+        auth.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
+        input.nowMs ?? Date.now(),
+      );
+    case "bitbucket":
+    case "bitbucket-server":
+      return verifyBitbucket(headers, body, secrets);
+    case "gitea":
+      return verifyGitea(headers, body, secrets);
+    default:
+      return undefined;
+  }
+}
+
+function repeatedDeliveryId(provider: Provider, headers: HeaderBag): boolean {
+  for (const name of DELIVERY_ID_HEADERS[provider]) {
+    const values = headers.get(name);
+    if (values !== undefined && values.length > 1) return true;
+  }
+  return false;
+}
+
+function verify(input: VerifyInput): VerifyResult {
+  if (
+    input === null ||
+    typeof input !== "object" ||
+    !Buffer.isBuffer(input.body) ||
+    !(input.headers instanceof Map) ||
+    !Array.isArray(input.secrets) ||
+    input.auth === null ||
+    typeof input.auth !== "object" ||
+    !Object.hasOwn(DELIVERY_ID_HEADERS, input.provider)
+  ) {
+    return reject(401, NO_KEY);
+  }
+  if (repeatedDeliveryId(input.provider, input.headers)) return reject(401, DELIVERY_AMBIGUOUS);
+  const outcome = scheme(input);
+  switch (outcome) {
+    case "match-signature":
+      return { ok: true, via: "signature" };
+    case "match-token":
+      return { ok: true, via: "token" };
+    case "absent": {
+      const allowIps = input.auth.allowIps;
+      if (!Array.isArray(allowIps) || allowIps.length === 0) return reject(401, MISSING);
+      return compileIpAllowlist(allowIps)(input.sourceIp)
+        ? { ok: true, via: "ip-allowlist" }
+        : reject(403, IP_REFUSED);
+    }
+    case "ambiguous":
+      return reject(401, AMBIGUOUS);
+    case "malformed":
+      return reject(401, MALFORMED);
+    case "sha1-refused":
+      return reject(401, SHA1_REFUSED);
+    case "stale":
+      return reject(401, STALE);
+    case "no-key":
+      return reject(401, NO_KEY);
+    case "mismatch":
+      return reject(401, INVALID, true);
+    default:
+      return reject(401, NO_KEY);
+  }
+}
+
+/**
+ * Verify one delivery over its raw bytes. Never throws: whatever the headers and body, the answer is
+ * a VerifyResult. `retryWithFreshSecret` is true only when a well-formed signature did not match:
+ * the caller may refresh its secret cache once and call again (a rotation may have just happened).
+ */
+export function verifyDelivery(input: VerifyInput): VerifyResult {
+  try {
+    return verify(input);
+  } catch {
+    // Fail closed. Reaching this is a bug: the property tests assert this reason never appears.
+    return reject(401, INTERNAL_REASON);
+  }
+}

@@ -1,0 +1,39 @@
+// The verifier's contract (see the brief): one input shape, one result shape, for every provider.
+import type { HeaderBag, Provider, RouteAuth } from "../types";
+
+export interface VerifyInput {
+  provider: Provider;
+  headers: HeaderBag;
+  /** The exact bytes received (base64-decoded when API Gateway said isBase64Encoded). */
+  body: Buffer;
+  /** Every usable secret value, current first (rotation: any one verifies). */
+  secrets: readonly string[];
+  /** requestContext.identity.sourceIp. Never X-Forwarded-For. */
+  sourceIp?: string;
+  auth: RouteAuth;
+  /** Clock for the Standard Webhooks timestamp check; Date.now() when absent. */
+  nowMs?: number;
+}
+
+export type VerifyResult =
+  | { ok: true; via: "signature" | "token" | "ip-allowlist" }
+  | { ok: false; status: 401 | 403; reason: string; retryWithFreshSecret: boolean };
+
+/** What one scheme concluded about one request. Mapped to a VerifyResult in one place (index.ts). */
+export type SchemeOutcome =
+  /** The provider's signature/token headers are all absent. */
+  | "absent"
+  /** A signature header, or a header the signature depends on, appears more than once. */
+  | "ambiguous"
+  /** Present, but not in the scheme's format. */
+  | "malformed"
+  /** GitHub's SHA-1 header only, and the route did not opt in. */
+  | "sha1-refused"
+  /** Standard Webhooks timestamp missing, not an integer, too old or in the future. */
+  | "stale"
+  /** Well-formed, but no configured secret can check it. */
+  | "no-key"
+  /** Well-formed, and no secret produced it. */
+  | "mismatch"
+  | "match-signature"
+  | "match-token";
