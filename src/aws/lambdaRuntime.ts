@@ -1,0 +1,168 @@
+// The deployed composition: read the environment once per cold start, build the AWS clients and the
+// route handler, and hand Lambda a function. handlers/<type>.ts call `lambdaHandler(runner)` with
+// the one action they bundle, so each bundle carries only what its action needs.
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  Context,
+  SQSBatchResponse,
+  SQSEvent,
+} from "aws-lambda";
+import type { ActionClients } from "../actions/index";
+import { MAX_ATTEMPTS } from "../core/policy";
+import type { LogFn, ObjectStore } from "../core/ports";
+import type { ActionOutcome, Route, WorkItem } from "../core/types";
+import { createRouteHandler, type RouteHandler } from "../gateway/routeHandler";
+import { DynamoDedupeStore } from "./dedupe";
+import { SecretsManagerStore } from "./secrets";
+import { SqsDeadLetterQueue, SqsWorkQueue, sqsBackoff } from "./sqs";
+
+/** One action kind's runner: triggerJenkins, uploadSourceZip or cleanUpPullRequest, adapted. */
+export type ActionRunner = (item: WorkItem, clients: ActionClients) => Promise<ActionOutcome>;
+
+export interface LambdaHandlerOptions {
+  /** Builds the object store for actions that write to S3; absent for Jenkins-only bundles. */
+  objects?: (config: RuntimeConfig) => ObjectStore;
+}
+
+export interface RuntimeConfig {
+  route: Route;
+  queueUrl: string;
+  dlqUrl: string;
+  dedupeTable: string;
+  maxAttempts: number;
+  region?: string;
+  logsUrl?: string;
+}
+
+/** Thrown at init when the function's environment is incomplete: a deployment mistake. */
+export class RuntimeConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RuntimeConfigError";
+  }
+}
+
+/** Short timeouts: the receive path must answer inside GitHub's 10 s window. */
+export const CLIENT_TIMEOUTS = { connectionTimeout: 1_500, requestTimeout: 3_000 } as const;
+const CLIENT_MAX_ATTEMPTS = 2;
+
+/** Reads and checks the HOOKGATE_* variables. Every problem is reported at once. */
+export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const problems: string[] = [];
+  const need = (name: string): string => {
+    const value = env[name]?.trim();
+    if (!value) problems.push(`${name} is not set`);
+    return value ?? "";
+  };
+  const routeJson = need("HOOKGATE_ROUTE");
+  const queueUrl = need("HOOKGATE_QUEUE_URL");
+  const dlqUrl = need("HOOKGATE_DLQ_URL");
+  const dedupeTable = need("HOOKGATE_DEDUPE_TABLE");
+  let route: Route | undefined;
+  if (routeJson) {
+    try {
+      const parsed = JSON.parse(routeJson) as Route;
+      if (typeof parsed?.name !== "string" || typeof parsed.action?.type !== "string" || !parsed.auth) {
+        problems.push("HOOKGATE_ROUTE is not a compiled route (name, auth and action are required)");
+      } else {
+        route = parsed;
+      }
+    } catch {
+      problems.push("HOOKGATE_ROUTE is not valid JSON");
+    }
+  }
+  let maxAttempts = MAX_ATTEMPTS;
+  const rawAttempts = env.HOOKGATE_MAX_ATTEMPTS?.trim();
+  if (rawAttempts) {
+    maxAttempts = Number(rawAttempts);
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
+      problems.push(
+        `HOOKGATE_MAX_ATTEMPTS must be an integer from 1 to 100, got "${rawAttempts.slice(0, 20)}"`,
+      );
+    }
+  }
+  if (problems.length > 0 || !route) {
+    throw new RuntimeConfigError(`hookgate: incomplete Lambda environment: ${problems.join("; ")}`);
+  }
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  return {
+    route,
+    queueUrl,
+    dlqUrl,
+    dedupeTable,
+    maxAttempts,
+    region,
+    logsUrl: cloudWatchLogsUrl(region, env.AWS_LAMBDA_LOG_GROUP_NAME, env.AWS_LAMBDA_LOG_STREAM_NAME),
+  };
+}
+
+/** The CloudWatch console link to this execution environment's log stream. */
+export function cloudWatchLogsUrl(region?: string, group?: string, stream?: string): string | undefined {
+  if (!region || !group) return undefined;
+  // The console's fragment encodes twice and writes "%" as "$".
+  const enc = (text: string) => encodeURIComponent(encodeURIComponent(text)).replace(/%/g, "$");
+  const base = `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/${enc(group)}`;
+  return stream ? `${base}/log-events/${enc(stream)}` : base;
+}
+
+/** One JSON object per line on stdout, which Lambda sends to CloudWatch as is. */
+export const jsonLog: LogFn = (line) => {
+  const { level, msg, ...rest } = line;
+  process.stdout.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: level ?? "info", msg: msg ?? "log", ...rest })}\n`,
+  );
+};
+
+export function buildRouteHandler(
+  config: RuntimeConfig,
+  run: ActionRunner,
+  options: LambdaHandlerOptions = {},
+): RouteHandler {
+  const common = { region: config.region, maxAttempts: CLIENT_MAX_ATTEMPTS, requestHandler: CLIENT_TIMEOUTS };
+  const sqs = new SQSClient(common);
+  const secrets = new SecretsManagerStore(new SecretsManagerClient(common));
+  const objects = options.objects?.(config) ?? missingObjectStore(config.route.name);
+  const clients: ActionClients = { secrets, objects, log: jsonLog, logsUrl: config.logsUrl };
+  return createRouteHandler({
+    route: config.route,
+    secrets,
+    queue: new SqsWorkQueue(sqs, config.queueUrl),
+    deadLetters: new SqsDeadLetterQueue(sqs, config.dlqUrl),
+    dedupe: new DynamoDedupeStore(new DynamoDBClient(common), config.dedupeTable),
+    runAction: (item) => run(item, clients),
+    log: jsonLog,
+    maxAttempts: config.maxAttempts,
+    backoff: sqsBackoff(sqs, config.queueUrl),
+  });
+}
+
+function missingObjectStore(route: string): ObjectStore {
+  const fail = async (): Promise<never> => {
+    throw new Error(`route "${route}": this function was built without an object store`);
+  };
+  return { put: fail, deletePrefix: fail };
+}
+
+export type LambdaEvent = APIGatewayProxyEvent | SQSEvent;
+export type LambdaResult = APIGatewayProxyResult | SQSBatchResponse;
+
+/**
+ * The Lambda entry point for one action kind. The environment is read once per cold start (eagerly
+ * when running inside Lambda, so a broken deployment fails at init with a clear message).
+ */
+export function lambdaHandler(
+  run: ActionRunner,
+  options: LambdaHandlerOptions = {},
+): (event: LambdaEvent, context?: Context) => Promise<LambdaResult> {
+  let handler: RouteHandler | undefined;
+  const get = (): RouteHandler => {
+    handler ??= buildRouteHandler(readRuntimeConfig(), run, options);
+    return handler;
+  };
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME) get();
+  return async (event) => get().handle(event);
+}

@@ -1,0 +1,168 @@
+import {
+  GetSecretValueCommand,
+  InternalServiceError,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { mockClient } from "aws-sdk-client-mock";
+import { expect } from "chai";
+import { SecretsManagerStore } from "../../src/aws/secrets";
+import { SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
+
+function notFound(): ResourceNotFoundException {
+  return new ResourceNotFoundException({
+    message: "Secrets Manager can't find the specified secret.",
+    $metadata: {},
+  });
+}
+
+function throttled(): Error {
+  return Object.assign(new Error("Rate exceeded"), {
+    name: "ThrottlingException",
+    $fault: "client",
+    $metadata: { httpStatusCode: 400 },
+  });
+}
+
+describe("Class: SecretsManagerStore", () => {
+  let clock = 1_000_000;
+  const now = () => clock;
+  const client = new SecretsManagerClient({ region: "eu-west-1" });
+  const sm = mockClient(client);
+
+  beforeEach(() => {
+    clock = 1_000_000;
+    sm.reset();
+  });
+  after(() => sm.restore());
+
+  it("versions(name) asks for AWSCURRENT and AWSPREVIOUS by SecretId and VersionStage", async () => {
+    sm.on(GetSecretValueCommand, { SecretId: "hookgate/gh", VersionStage: "AWSCURRENT" }).resolves({
+      SecretString: "new-secret",
+    });
+    sm.on(GetSecretValueCommand, { SecretId: "hookgate/gh", VersionStage: "AWSPREVIOUS" }).resolves({
+      SecretString: "old-secret",
+    });
+    const store = new SecretsManagerStore(client, { now });
+    expect(await store.versions("hookgate/gh")).to.deep.equal(["new-secret", "old-secret"]);
+    const inputs = sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input);
+    expect(inputs).to.have.deep.members([
+      { SecretId: "hookgate/gh", VersionStage: "AWSCURRENT" },
+      { SecretId: "hookgate/gh", VersionStage: "AWSPREVIOUS" },
+    ]);
+  });
+
+  it("versions(name) returns only the current value when there is no AWSPREVIOUS version", async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "only" });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(notFound());
+    const store = new SecretsManagerStore(client, { now });
+    expect(await store.versions("s")).to.deep.equal(["only"]);
+  });
+
+  it("versions(name) reads SecretBinary as UTF-8", async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({
+      SecretBinary: new Uint8Array(Buffer.from("bïnary", "utf8")),
+    });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(notFound());
+    expect(await new SecretsManagerStore(client, { now }).versions("s")).to.deep.equal(["bïnary"]);
+  });
+
+  it("versions(name) serves the cache within the TTL and fetches again after it", async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" })
+      .resolvesOnce({ SecretString: "v1" })
+      .resolves({
+        SecretString: "v2",
+      });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(notFound());
+    const store = new SecretsManagerStore(client, { now, ttlMs: 60_000 });
+    expect(await store.versions("s")).to.deep.equal(["v1"]);
+    clock += 59_000;
+    expect(await store.versions("s")).to.deep.equal(["v1"]);
+    clock += 2_000;
+    expect(await store.versions("s")).to.deep.equal(["v2"]);
+    expect(sm.commandCalls(GetSecretValueCommand, { VersionStage: "AWSCURRENT" })).to.have.length(2);
+  });
+
+  it("versions(name) shares one in-flight fetch between concurrent callers", async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "v" });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(notFound());
+    const store = new SecretsManagerStore(client, { now });
+    const all = await Promise.all(Array.from({ length: 20 }, () => store.versions("s")));
+    expect(all.every((v) => v[0] === "v")).to.equal(true);
+    expect(sm.commandCalls(GetSecretValueCommand, { VersionStage: "AWSCURRENT" })).to.have.length(1);
+  });
+
+  it("versions(name, {refresh}) bypasses the cache, but at most once per interval", async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" })
+      .resolvesOnce({ SecretString: "v1" })
+      .resolvesOnce({ SecretString: "v2" })
+      .resolves({ SecretString: "v3" });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(notFound());
+    const store = new SecretsManagerStore(client, { now, minRefreshIntervalMs: 5_000 });
+    expect(await store.versions("s")).to.deep.equal(["v1"]);
+    // A flood of bad signatures right after a fetch: no extra calls.
+    for (let i = 0; i < 10; i++) expect(await store.versions("s", { refresh: true })).to.deep.equal(["v1"]);
+    clock += 6_000;
+    expect(await store.versions("s", { refresh: true })).to.deep.equal(["v2"]);
+    expect(await store.versions("s", { refresh: true })).to.deep.equal(["v2"]);
+    expect(sm.commandCalls(GetSecretValueCommand, { VersionStage: "AWSCURRENT" })).to.have.length(2);
+  });
+
+  it("versions(name) throws SecretNotFoundError when the secret does not exist", async () => {
+    sm.on(GetSecretValueCommand).rejects(notFound());
+    const error = await new SecretsManagerStore(client, { now }).versions("missing").catch((e) => e);
+    expect(error).to.be.instanceOf(SecretNotFoundError);
+    expect(error.message).to.contain('"missing"');
+  });
+
+  it("versions(name) throws SecretNotFoundError for an empty SecretString", async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "" });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(notFound());
+    const error = await new SecretsManagerStore(client, { now }).versions("empty").catch((e) => e);
+    expect(error).to.be.instanceOf(SecretNotFoundError);
+  });
+
+  const transientCases: Array<[string, () => Error]> = [
+    ["ThrottlingException", throttled],
+    [
+      "InternalServiceError (5xx)",
+      () => new InternalServiceError({ message: "boom", $metadata: { httpStatusCode: 500 } }),
+    ],
+    [
+      "a refused connection",
+      () => Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+    ],
+    ["a timeout", () => Object.assign(new Error("socket timed out"), { name: "TimeoutError" })],
+  ];
+  for (const [label, make] of transientCases) {
+    it(`versions(name) throws TransientDependencyError for ${label}`, async () => {
+      sm.on(GetSecretValueCommand).rejects(make());
+      const error = await new SecretsManagerStore(client, { now }).versions("s").catch((e) => e);
+      expect(error).to.be.instanceOf(TransientDependencyError);
+      expect(error).not.to.be.instanceOf(SecretNotFoundError);
+    });
+  }
+
+  it("versions(name) serves stale values while Secrets Manager is throttled, but not on refresh", async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" })
+      .resolvesOnce({ SecretString: "v1" })
+      .rejects(throttled());
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(notFound());
+    const store = new SecretsManagerStore(client, { now, ttlMs: 1_000, staleIfErrorMs: 60_000 });
+    await store.versions("s");
+    clock += 10_000;
+    expect(await store.versions("s")).to.deep.equal(["v1"]);
+    const error = await store.versions("s", { refresh: true }).catch((e) => e);
+    expect(error).to.be.instanceOf(TransientDependencyError);
+    clock += 120_000;
+    expect(await store.versions("s").catch((e) => e)).to.be.instanceOf(TransientDependencyError);
+  });
+
+  it("versions(name) never puts the secret value in an error message", async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "s3cr3t-value" });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(throttled());
+    const error = await new SecretsManagerStore(client, { now }).versions("s").catch((e) => e);
+    expect(error).to.be.instanceOf(TransientDependencyError);
+    expect(String(error.message)).not.to.contain("s3cr3t-value");
+  });
+});

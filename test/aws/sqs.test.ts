@@ -1,0 +1,171 @@
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSRecord } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { expect } from "chai";
+import {
+  messageDeduplicationId,
+  messageGroupId,
+  SqsDeadLetterQueue,
+  SqsWorkQueue,
+  sqsBackoff,
+} from "../../src/aws/sqs";
+import { TransientDependencyError } from "../../src/core/errors";
+import type { WorkItem } from "../../src/core/types";
+
+const QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-api-build.fifo";
+const DLQ = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-api-build-dlq.fifo";
+
+function item(overrides: Partial<WorkItem> = {}, fullName = "acme/api"): WorkItem {
+  return {
+    v: 1,
+    route: "api-build",
+    deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+    generation: 1,
+    acceptedAt: "2026-01-01T00:00:00.000Z",
+    event: {
+      provider: "github",
+      deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+      event: "push",
+      repo: { owner: "acme", name: "api", fullName },
+      ref: "refs/heads/main",
+      branch: "main",
+      sha: "a".repeat(40),
+      deleted: false,
+    },
+    request: {
+      type: "jenkins",
+      jenkins: { url: "https://jenkins.example.com", credentials: "hookgate/jenkins", crumb: false },
+      job: ["api", "build"],
+      parameters: { SHA: "a".repeat(40) },
+    },
+    ...overrides,
+  };
+}
+
+describe("Module: src/aws/sqs", () => {
+  const client = new SQSClient({ region: "eu-west-1" });
+  const sqs = mockClient(client);
+  beforeEach(() => sqs.reset());
+  after(() => sqs.restore());
+
+  it("SqsWorkQueue.send(item) sends the item as JSON with group = repository and dedupe id = delivery:generation", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
+    const work = item({ generation: 2 });
+    await new SqsWorkQueue(client, QUEUE).send(work);
+    const calls = sqs.commandCalls(SendMessageCommand);
+    expect(calls).to.have.length(1);
+    const input = calls[0]?.args[0].input;
+    expect(input).to.deep.equal({
+      QueueUrl: QUEUE,
+      MessageBody: JSON.stringify(work),
+      MessageGroupId: "acme/api",
+      MessageDeduplicationId: "72d3162e-cc78-11e3-81ab-4c9367dc0958:2",
+    });
+  });
+
+  it("SqsWorkQueue.send(item) maps a throttled SQS to TransientDependencyError", async () => {
+    sqs
+      .on(SendMessageCommand)
+      .rejects(
+        Object.assign(new Error("slow down"), {
+          name: "RequestThrottled",
+          $metadata: { httpStatusCode: 403 },
+        }),
+      );
+    const error = await new SqsWorkQueue(client, QUEUE).send(item()).catch((e) => e);
+    expect(error).to.be.instanceOf(TransientDependencyError);
+  });
+
+  it("SqsWorkQueue.send(item) still fails (not transient) on a 4xx the queue will not forgive", async () => {
+    sqs
+      .on(SendMessageCommand)
+      .rejects(
+        Object.assign(new Error("bad"), {
+          name: "InvalidParameterValue",
+          $fault: "client",
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+    const error = await new SqsWorkQueue(client, QUEUE).send(item()).catch((e) => e);
+    expect(error).to.be.instanceOf(Error);
+    expect(error).not.to.be.instanceOf(TransientDependencyError);
+  });
+
+  const groupCases: Array<[string, string]> = [
+    ["acme/api", "acme/api"],
+    ["group/sub group/ünï", "group/sub_group/_n_"],
+  ];
+  for (const [fullName, expected] of groupCases) {
+    it(`messageGroupId keeps SQS's characters only: ${JSON.stringify(fullName)} -> ${JSON.stringify(expected)}`, () => {
+      expect(messageGroupId(item({}, fullName))).to.equal(expected);
+    });
+  }
+
+  it("messageGroupId hashes a repository name longer than 128 characters", () => {
+    const id = messageGroupId(item({}, `g/${"x".repeat(200)}`));
+    expect(id).to.match(/^[0-9a-f]{64}$/);
+  });
+
+  it("messageDeduplicationId hashes an id that is too long or has characters SQS refuses", () => {
+    expect(messageDeduplicationId(item({ deliveryId: "d".repeat(130) }))).to.match(/^[0-9a-f]{64}$/);
+    expect(messageDeduplicationId(item({ deliveryId: "has space" }))).to.match(/^[0-9a-f]{64}$/);
+    expect(messageDeduplicationId(item({ deliveryId: "has space", generation: 2 }))).not.to.equal(
+      messageDeduplicationId(item({ deliveryId: "has space", generation: 1 })),
+    );
+  });
+
+  it("SqsDeadLetterQueue.send(item, reason) carries the reason as the hookgate-reason attribute", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-2" });
+    const work = item();
+    await new SqsDeadLetterQueue(client, DLQ).send(work, "final: Jenkins answered 404 for job api/build");
+    const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(input?.QueueUrl).to.equal(DLQ);
+    expect(input?.MessageBody).to.equal(JSON.stringify(work));
+    expect(input?.MessageGroupId).to.equal("acme/api");
+    expect(input?.MessageDeduplicationId).to.equal("72d3162e-cc78-11e3-81ab-4c9367dc0958:1:dead");
+    expect(input?.MessageAttributes?.["hookgate-reason"]).to.deep.equal({
+      DataType: "String",
+      StringValue: "final: Jenkins answered 404 for job api/build",
+    });
+    expect(input?.MessageAttributes?.["hookgate-route"]?.StringValue).to.equal("api-build");
+  });
+
+  it("SqsDeadLetterQueue.sendRaw(body, reason) parks an unreadable message with its reason", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-3" });
+    await new SqsDeadLetterQueue(client, DLQ).sendRaw(
+      "not json",
+      "unreadable work item: message body is not JSON",
+    );
+    const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(input?.MessageBody).to.equal("not json");
+    expect(input?.MessageGroupId).to.equal("hookgate-unparsable");
+    expect(input?.MessageAttributes?.["hookgate-reason"]?.StringValue).to.contain("not JSON");
+  });
+
+  it("SqsDeadLetterQueue.send truncates a very long reason to fit an attribute", async () => {
+    sqs.on(SendMessageCommand).resolves({});
+    await new SqsDeadLetterQueue(client, DLQ).send(item(), "x".repeat(5000));
+    const reason =
+      sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageAttributes?.["hookgate-reason"];
+    expect(reason?.StringValue?.length).to.equal(1024);
+  });
+
+  const backoffCases: Array<[number, number]> = [
+    [30_000, 30],
+    [1_500, 2],
+    [0, 0],
+    [100 * 3600_000, 43_200],
+  ];
+  for (const [delayMs, seconds] of backoffCases) {
+    it(`sqsBackoff(client, url)(record, ${delayMs}) sets VisibilityTimeout ${seconds}`, async () => {
+      sqs.on(ChangeMessageVisibilityCommand).resolves({});
+      const record = { receiptHandle: "rh-1", messageId: "m" } as SQSRecord;
+      await sqsBackoff(client, QUEUE)(record, delayMs);
+      expect(sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input).to.deep.equal({
+        QueueUrl: QUEUE,
+        ReceiptHandle: "rh-1",
+        VisibilityTimeout: seconds,
+      });
+    });
+  }
+});
