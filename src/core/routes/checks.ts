@@ -1,0 +1,158 @@
+// Checks on single values of routes.yaml. Each returns a message (without position), or undefined when fine.
+// Messages about secret references never include the value: it may be a secret pasted by mistake.
+import ipaddr from "ipaddr.js";
+
+export const ROUTE_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+export const ROUTE_NAME_MAX_LENGTH = 32;
+export const SECRET_NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export function routeNameProblem(name: string): string | undefined {
+  const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+  const reasons: string[] = [];
+  if (!ROUTE_NAME_PATTERN.test(name)) {
+    reasons.push(
+      "use only lower-case letters, digits and hyphens, starting and ending with a letter or digit",
+    );
+  }
+  if (name.length > ROUTE_NAME_MAX_LENGTH) reasons.push(`use at most ${ROUTE_NAME_MAX_LENGTH} characters`);
+  if (reasons.length === 0) return undefined;
+  return `route name ${shown} is not valid: ${reasons.join(", and ")} (it becomes the URL path /hooks/<name>)`;
+}
+
+/** Known shapes of credentials, so a value pasted where a name belongs is caught before it is deployed. */
+const SECRET_LOOKALIKES: Array<[RegExp, string]> = [
+  [/-----BEGIN [A-Z ]+-----/, "a PEM block"],
+  [/^gh[pousr]_[A-Za-z0-9]{20,}$/, "a GitHub token"],
+  [/^github_pat_[A-Za-z0-9_]{20,}$/, "a GitHub token"],
+  [/^gl(pat|dt|ptt|rt|cbt|soat|ffct|imt|oas)-[A-Za-z0-9_-]{16,}$/, "a GitLab token"],
+  [/^ATBB[A-Za-z0-9_=.-]{20,}$/, "a Bitbucket app password"],
+  [/^xox[abposr]-[A-Za-z0-9-]{10,}$/, "a Slack token"],
+  [/^(AKIA|ASIA)[0-9A-Z]{16}$/, "an AWS access key id"],
+  [/^eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./, "a JSON Web Token"],
+  [/^[0-9a-fA-F]{40,}$/, "a long hexadecimal string"],
+];
+
+/** Why `value` is not a Secrets Manager name. Never includes the value. */
+export function secretRefProblem(value: string): string | undefined {
+  const advice =
+    "store the value in Secrets Manager and write the secret's name here (the value is not shown)";
+  for (const [pattern, what] of SECRET_LOOKALIKES) {
+    if (pattern.test(value))
+      return `this looks like a secret value (${what}), not the name of a secret; ${advice}`;
+  }
+  if (/\s/.test(value))
+    return `a secret name cannot contain whitespace; this looks like a secret value; ${advice}`;
+  if (!SECRET_NAME_PATTERN.test(value)) {
+    return "is not a Secrets Manager name (1 to 512 characters of A-Z a-z 0-9 / _ + = . @ -; the value is not shown)";
+  }
+  return undefined;
+}
+
+export function urlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `"${clip(value)}" is not a URL (write it as https://host[:port][/path])`;
+  }
+  // Checked before anything that echoes the value: a URL with a password must not be shown.
+  if (url.username || url.password) {
+    return "a URL must not contain a user name or password; put credentials in a Secrets Manager secret (the value is not shown)";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    return `"${clip(value)}" must be an http or https URL`;
+  if (url.search || url.hash) return `"${clip(value)}" must not have a query string or fragment`;
+  return undefined;
+}
+
+/** A CIDR in canonical form. A bare address or host bits set are errors: the intent is ambiguous. */
+export function cidrProblem(value: string): string | undefined {
+  const shown = JSON.stringify(clip(value));
+  const slash = value.indexOf("/");
+  if (slash < 0) {
+    if (ipaddr.isValid(value) && !value.includes("%")) {
+      const bits = ipaddr.parse(value).kind() === "ipv4" ? 32 : 128;
+      return `${shown} is an address, not a CIDR; write ${value}/${bits} for this one address`;
+    }
+    return `${shown} is not a CIDR (write 192.0.2.0/24 or 2001:db8::/32)`;
+  }
+  const address = value.slice(0, slash);
+  const prefixText = value.slice(slash + 1);
+  const isV4 = ipaddr.IPv4.isValidFourPartDecimal(address);
+  const isV6 = !isV4 && ipaddr.IPv6.isValid(address) && !address.includes("%");
+  if (
+    (!isV4 && !isV6) ||
+    !/^(0|[1-9][0-9]{0,2})$/.test(prefixText) ||
+    Number(prefixText) > (isV4 ? 32 : 128)
+  ) {
+    return `${shown} is not a CIDR (write 192.0.2.0/24 or 2001:db8::/32)`;
+  }
+  const prefix = Number(prefixText);
+  if (prefix === 0) return `${shown} allows every address, which would turn authentication off`;
+  const network = isV4
+    ? ipaddr.IPv4.networkAddressFromCIDR(value)
+    : ipaddr.IPv6.networkAddressFromCIDR(value);
+  if (network.toString() !== ipaddr.parse(address).toString()) {
+    const single = `${address}/${isV4 ? 32 : 128}`;
+    return `${shown} has host bits set; write ${network.toString()}/${prefix} for the network or ${single} for one address`;
+  }
+  return undefined;
+}
+
+export function bucketProblem(value: string): string | undefined {
+  if (BUCKET_PATTERN.test(value) && !value.includes("..") && !/^\d+\.\d+\.\d+\.\d+$/.test(value))
+    return undefined;
+  return `"${clip(value)}" is not a valid S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)`;
+}
+
+/** A Jenkins job path: folders separated by single slashes. */
+export function jobProblem(value: string): string | undefined {
+  if (value.trim() === "") return "a job name cannot be empty";
+  if (value.startsWith("/") || value.endsWith("/") || value.includes("//")) {
+    return `job "${clip(value)}" has an empty folder; write folders as a/b/c without leading, trailing or double slashes`;
+  }
+  if (value.split("/").some((segment) => segment === "." || segment === "..")) {
+    return `job "${clip(value)}" contains "." or ".." as a folder`;
+  }
+  return undefined;
+}
+
+/** A commit status link: an http(s) URL, possibly starting with a template. */
+export function targetUrlProblem(value: string): string | undefined {
+  if (/^https?:\/\//i.test(value) || value.startsWith("{{")) return undefined;
+  return `targetUrl "${clip(value)}" must start with https:// (or http://)`;
+}
+
+/** The closest candidate to `word`, when it is close enough to be a likely typo. */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const distance = levenshtein(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const limit = Math.max(1, Math.floor(word.length / 3));
+  return best !== undefined && bestDistance <= limit ? best : undefined;
+}
+
+function levenshtein(a: string, b: string): number {
+  if (a.length > 64 || b.length > 64) return Number.POSITIVE_INFINITY;
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? Number.POSITIVE_INFINITY;
+}
+
+export function clip(value: string, max = 80): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}

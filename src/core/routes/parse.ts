@@ -1,0 +1,82 @@
+// routes.yaml text -> RoutesConfig, or every problem in it at once, each positioned at the offending key or value.
+import { LineCounter, parseDocument } from "yaml";
+import type { Problem, RoutesConfig } from "../types";
+import { compileRoutes } from "./compile";
+import type { RoutesDoc } from "./document";
+import { Locator } from "./positions";
+import { schemaFindings } from "./schema";
+import { semanticFindings } from "./semantics";
+
+export interface ParseResult {
+  config?: RoutesConfig;
+  problems: Problem[];
+}
+
+/** Parses and validates routes.yaml. Never throws: anything wrong comes back as a positioned problem. */
+export function parseRoutes(text: string, file: string): ParseResult {
+  try {
+    return parseUnsafe(text, file);
+  } catch (error) {
+    // A bug of ours, not the user's: still a problem, never a crash of `check` or `pulumi up`.
+    return {
+      problems: [
+        { file, line: 1, col: 1, message: `internal error while reading: ${(error as Error).message}` },
+      ],
+    };
+  }
+}
+
+function parseUnsafe(text: string, file: string): ParseResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true, uniqueKeys: true });
+  const locator = new Locator(doc, lines);
+  const problems: Problem[] = [];
+
+  // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.
+  for (const error of [...doc.errors, ...doc.warnings]) {
+    const at = locator.offset(error.pos[0]);
+    const message =
+      error.code === "DUPLICATE_KEY"
+        ? "duplicate key; a key may appear once in a map"
+        : firstLine(error.message);
+    problems.push({ file, ...at, message: `YAML: ${message}` });
+  }
+  if (doc.errors.length > 0) return { problems: sortUnique(problems) };
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    problems.push({ file, line: 1, col: 1, message: `YAML: ${firstLine((error as Error).message)}` });
+    return { problems: sortUnique(problems) };
+  }
+
+  for (const finding of schemaFindings(data)) {
+    const at = finding.at === "key" ? locator.key(finding.path) : locator.value(finding.path);
+    problems.push({ file, ...at, message: finding.message });
+  }
+  for (const finding of semanticFindings(data)) {
+    const at = finding.at === "key" ? locator.key(finding.path) : locator.value(finding.path);
+    let message = finding.message;
+    if (finding.firstAt) message += ` (first used at line ${locator.value(finding.firstAt).line})`;
+    problems.push({ file, ...at, message });
+  }
+  if (problems.length > 0) return { problems: sortUnique(problems) };
+  return { config: compileRoutes(data as RoutesDoc), problems: [] };
+}
+
+function firstLine(message: string): string {
+  return (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "").trim();
+}
+
+/** In position order, each problem once (the schema and the semantic checks can say the same thing). */
+function sortUnique(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  const unique = problems.filter((problem) => {
+    const key = `${problem.line}:${problem.col}:${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique.sort((a, b) => a.line - b.line || a.col - b.col || a.message.localeCompare(b.message));
+}

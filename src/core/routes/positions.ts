@@ -1,0 +1,114 @@
+// Maps a path in the parsed data (["routes", 0, "match"]) back to a node of the YAML document, so problems
+// carry the line and column of the offending key or value.
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  type Node,
+  type Pair,
+} from "yaml";
+
+export type PathSegment = string | number;
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+interface Found {
+  /** The node at the path, when it exists in the source. */
+  value?: Node;
+  /** The key node of the last map entry on the path. */
+  key?: Node;
+  /** The deepest node that exists along the path (the path's value, or an ancestor). */
+  nearest?: Node;
+}
+
+export class Locator {
+  constructor(
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** Where the value at `path` starts (its key when the value is empty; an ancestor when absent). */
+  value(path: readonly PathSegment[]): Position {
+    const found = this.find(path);
+    return this.at(found.value ?? found.key ?? found.nearest);
+  }
+
+  /** Where the key of the entry at `path` starts (for unknown keys). */
+  key(path: readonly PathSegment[]): Position {
+    const found = this.find(path);
+    return this.at(found.key ?? found.value ?? found.nearest);
+  }
+
+  /** Where the source offset is. */
+  offset(offset: number): Position {
+    const pos = this.lines.linePos(Math.max(0, offset));
+    return { line: Math.max(1, pos.line), col: Math.max(1, pos.col) };
+  }
+
+  private at(node: Node | undefined): Position {
+    const start = node?.range?.[0];
+    return start === undefined ? { line: 1, col: 1 } : this.offset(start);
+  }
+
+  private find(path: readonly PathSegment[]): Found {
+    let current: unknown = this.doc.contents;
+    let key: Node | undefined;
+    let nearest: Node | undefined = isNode(current) ? current : undefined;
+    for (const segment of path) {
+      const resolved = this.resolve(current);
+      if (isMap(resolved)) {
+        const pair = findPair(this.doc, resolved.items as Pair[], String(segment), 0);
+        if (!pair) return { key: undefined, nearest };
+        key = isNode(pair.key) ? pair.key : undefined;
+        current = pair.value;
+        nearest = isNode(current) ? current : (key ?? nearest);
+      } else if (isSeq(resolved)) {
+        const item = resolved.items[Number(segment)];
+        if (!isNode(item)) return { nearest };
+        key = undefined;
+        current = item;
+        nearest = item;
+      } else {
+        return { nearest };
+      }
+    }
+    return { value: isNode(current) ? current : undefined, key, nearest };
+  }
+
+  private resolve(node: unknown): unknown {
+    let current = node;
+    for (let hops = 0; isAlias(current) && hops < 16; hops++) current = current.resolve(this.doc);
+    return current;
+  }
+}
+
+/** The entry for `key`, looking into `<<` merge sources when the map has no such key of its own. */
+function findPair(doc: Document, items: Pair[], key: string, depth: number): Pair | undefined {
+  const own = items.find((pair) => keyText(pair.key) === key);
+  if (own || depth > 8) return own;
+  for (const pair of items) {
+    if (keyText(pair.key) !== "<<") continue;
+    const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+    for (const source of sources) {
+      const map = isAlias(source) ? source.resolve(doc) : source;
+      if (isMap(map)) {
+        const found = findPair(doc, map.items as Pair[], key, depth + 1);
+        if (found) return found;
+      }
+    }
+  }
+  return undefined;
+}
+
+function keyText(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  if (typeof key === "string" || typeof key === "number") return String(key);
+  return undefined;
+}

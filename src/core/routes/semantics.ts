@@ -1,0 +1,219 @@
+// What the JSON Schema cannot say: duplicate names, CIDRs, globs, template fields, secret values pasted as
+// names, fail-closed authentication, and targets (Jenkins, provider API) that must exist somewhere.
+// Runs on the raw data even when the schema found problems, so every problem is reported at once;
+// every access is guarded because the shape is not trusted here.
+import { globProblem } from "../globs";
+import { templateProblems } from "../templates";
+import { PROVIDERS, type Provider } from "../types";
+import {
+  bucketProblem,
+  cidrProblem,
+  jobProblem,
+  routeNameProblem,
+  secretRefProblem,
+  targetUrlProblem,
+  urlProblem,
+} from "./checks";
+import { DEFAULT_API_URLS, DEFAULT_PROVIDER } from "./defaults";
+import type { PathSegment } from "./positions";
+import { label } from "./schema";
+
+export interface SemanticFinding {
+  path: PathSegment[];
+  at: "value" | "key";
+  message: string;
+  /** Extra text that needs a position of another node (the first of two duplicate names). */
+  firstAt?: PathSegment[];
+}
+
+type Obj = Record<string, unknown>;
+
+const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "paths", "actors"] as const;
+
+export function semanticFindings(root: unknown): SemanticFinding[] {
+  const out: SemanticFinding[] = [];
+  const doc = obj(root);
+  if (!doc) return out;
+  const add = (path: PathSegment[], message: string | undefined, at: "value" | "key" = "value") => {
+    if (message) out.push({ path, at, message: prefixed(path, root, message) });
+  };
+  const secretRef = (path: PathSegment[], value: unknown) => {
+    if (typeof value === "string") add(path, secretRefProblem(value));
+  };
+  const url = (path: PathSegment[], value: unknown) => {
+    if (typeof value === "string") add(path, urlProblem(value));
+  };
+  const jenkinsTarget = (path: PathSegment[], value: unknown) => {
+    const target = obj(value);
+    if (!target) return;
+    url([...path, "url"], target.url);
+    secretRef([...path, "credentials"], target.credentials);
+    secretRef([...path, "caBundle"], target.caBundle);
+  };
+  const template = (path: PathSegment[], value: unknown) => {
+    if (typeof value !== "string") return;
+    for (const problem of safeTemplateProblems(value)) add(path, problem);
+  };
+  const parameters = (path: PathSegment[], value: unknown) => {
+    const params = obj(value);
+    if (!params) return;
+    for (const [name, parameter] of Object.entries(params)) template([...path, name], parameter);
+  };
+  const job = (path: PathSegment[], value: unknown) => {
+    if (typeof value !== "string") return;
+    add(path, jobProblem(value));
+    template(path, value);
+  };
+  const cidrs = (path: PathSegment[], value: unknown) => {
+    if (!Array.isArray(value)) return;
+    value.forEach((cidr, i) => {
+      if (typeof cidr === "string") add([...path, i], cidrProblem(cidr));
+    });
+  };
+
+  // Top level and defaults.
+  const providers = obj(doc.providers) ?? {};
+  for (const [name, config] of Object.entries(providers)) {
+    url(["providers", name, "apiUrl"], obj(config)?.apiUrl);
+    secretRef(["providers", name, "token"], obj(config)?.token);
+  }
+  jenkinsTarget(["jenkins"], doc.jenkins);
+  const defaults = obj(doc.defaults) ?? {};
+  jenkinsTarget(["defaults", "jenkins"], defaults.jenkins);
+  secretRef(["defaults", "secret"], defaults.secret);
+  cidrs(["defaults", "auth", "allowIps"], obj(defaults.auth)?.allowIps);
+
+  const routes = Array.isArray(doc.routes) ? doc.routes : [];
+  const firstByName = new Map<string, number>();
+  routes.forEach((value, index) => {
+    const route = obj(value);
+    if (!route) return;
+    const at = (...rest: PathSegment[]): PathSegment[] => ["routes", index, ...rest];
+
+    if (typeof route.name === "string") {
+      const nameProblem = routeNameProblem(route.name);
+      if (nameProblem) out.push({ path: at("name"), at: "value", message: nameProblem });
+      const first = firstByName.get(route.name);
+      if (first === undefined) firstByName.set(route.name, index);
+      else {
+        out.push({
+          path: at("name"),
+          at: "value",
+          message: `duplicate route name "${route.name}"; route names must be unique (they are URL paths)`,
+          firstAt: ["routes", first, "name"],
+        });
+      }
+    }
+    const provider = providerOf(route.provider) ?? providerOf(defaults.provider) ?? DEFAULT_PROVIDER;
+
+    // Authentication fails closed: a route needs a secret or an IP allowlist.
+    secretRef(at("secret"), route.secret);
+    const auth = obj(route.auth);
+    cidrs(at("auth", "allowIps"), auth?.allowIps);
+    const secret = route.secret ?? defaults.secret;
+    const allowIps = auth?.allowIps ?? obj(defaults.auth)?.allowIps;
+    if (secret === undefined && !(Array.isArray(allowIps) && allowIps.length > 0)) {
+      add(
+        typeof route.name === "string" ? at("name") : at(),
+        "has neither a secret nor auth.allowIps, so no delivery could be authenticated; set secret (or defaults.secret)",
+      );
+    }
+
+    const match = obj(route.match);
+    if (match) {
+      for (const key of MATCH_GLOB_KEYS) {
+        const list = match[key];
+        if (!Array.isArray(list)) continue;
+        list.forEach((glob, i) => {
+          if (typeof glob === "string" && glob.length > 0) add(at("match", key, i), globProblem(glob));
+        });
+      }
+    }
+
+    const action = obj(route.action);
+    if (!action) return;
+    const needsJenkins = (path: PathSegment[], own: unknown) => {
+      if (obj(own) || obj(defaults.jenkins) || obj(doc.jenkins)) return;
+      add(
+        path,
+        "needs a Jenkins controller: set jenkins (top level), defaults.jenkins or the action's own jenkins",
+      );
+    };
+    const needsApi = (token: unknown) => {
+      const configured = obj(providers[provider]);
+      if (typeof (configured?.apiUrl ?? DEFAULT_API_URLS[provider]) !== "string") {
+        add(
+          route.provider !== undefined ? at("provider") : at("action", "type"),
+          `${action.type} needs the ${provider} API: set providers.${provider}.apiUrl (${provider} has no public default)`,
+        );
+      }
+      if (token === undefined && configured?.token === undefined) {
+        add(
+          at("action", "type"),
+          `${action.type} needs an API token for ${provider}: set the action's token or providers.${provider}.token`,
+        );
+      }
+    };
+
+    switch (action.type) {
+      case "jenkins":
+        job(at("action", "job"), action.job);
+        parameters(at("action", "parameters"), action.parameters);
+        jenkinsTarget(at("action", "jenkins"), action.jenkins);
+        needsJenkins(at("action", "type"), action.jenkins);
+        break;
+      case "s3-zip":
+        secretRef(at("action", "token"), action.token);
+        template(at("action", "key"), action.key);
+        if (typeof action.bucket === "string") add(at("action", "bucket"), bucketProblem(action.bucket));
+        needsApi(action.token);
+        break;
+      case "pr-cleanup": {
+        secretRef(at("action", "token"), action.token);
+        if (typeof action.targetUrl === "string") {
+          add(at("action", "targetUrl"), targetUrlProblem(action.targetUrl));
+          template(at("action", "targetUrl"), action.targetUrl);
+        }
+        jenkinsTarget(at("action", "jenkins"), action.jenkins);
+        const steps = Array.isArray(action.steps) ? action.steps : [];
+        steps.forEach((value, i) => {
+          const step = obj(value);
+          if (!step) return;
+          const prefix = obj(step["delete-s3-prefix"]);
+          if (prefix) template(at("action", "steps", i, "delete-s3-prefix", "prefix"), prefix.prefix);
+          const jenkinsStep = obj(step.jenkins);
+          if (jenkinsStep) {
+            job(at("action", "steps", i, "jenkins", "job"), jenkinsStep.job);
+            parameters(at("action", "steps", i, "jenkins", "parameters"), jenkinsStep.parameters);
+            needsJenkins(at("action", "steps", i, "jenkins"), action.jenkins);
+          }
+        });
+        needsApi(action.token);
+        break;
+      }
+    }
+  });
+  return out;
+}
+
+function prefixed(path: PathSegment[], root: unknown, message: string): string {
+  const where = label(path, root);
+  return where ? `${where}: ${message}` : message;
+}
+
+function obj(value: unknown): Obj | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Obj) : undefined;
+}
+
+function providerOf(value: unknown): Provider | undefined {
+  return (PROVIDERS as readonly unknown[]).includes(value) ? (value as Provider) : undefined;
+}
+
+/** templateProblems belongs to another module; a throw there must not turn into a crash of `check`. */
+function safeTemplateProblems(template: string): string[] {
+  try {
+    return templateProblems(template);
+  } catch (error) {
+    return [`template could not be checked: ${(error as Error).message}`];
+  }
+}
