@@ -1,0 +1,194 @@
+// Shared HTTP for the actions: undici with a timeout on every call, a dispatcher per private CA
+// bundle (added to the default trust; verification is never turned off), and one classification of
+// answers and failures into ActionError. Tokens live in headers only and never reach a message.
+import { createHash } from "node:crypto";
+import { rootCertificates } from "node:tls";
+import { Agent, type Dispatcher, request } from "undici";
+import { ActionError } from "../core/errors";
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+export interface HttpCall {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  dispatcher?: Dispatcher;
+  /** Overall limit for the exchange up to the response headers (and the body when read here). */
+  timeoutMs?: number;
+  /** What is being called, for messages: "Jenkins job api/build", "GitHub API". */
+  what: string;
+}
+
+export type HttpResponse = Dispatcher.ResponseData;
+
+/**
+ * One request, with headersTimeout/bodyTimeout and an overall AbortSignal. Network errors and
+ * timeouts become retryable ActionErrors. Redirects are never followed here.
+ */
+export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
+  const timeoutMs = call.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  try {
+    return await request(call.url, {
+      method: call.method,
+      headers: call.headers,
+      body: call.body,
+      dispatcher: call.dispatcher,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    throw networkError(call.what, err, timeoutMs);
+  }
+}
+
+/** Read a (small) response body as text, bounded; network failures become retryable errors. */
+export async function readText(res: HttpResponse, what: string, limit = 1024 * 1024): Promise<string> {
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        res.body.destroy();
+        throw new ActionError(`${what} answered a body larger than ${limit} bytes`, { retryable: false });
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } catch (err) {
+    if (err instanceof ActionError) throw err;
+    throw networkError(what, err);
+  }
+}
+
+/** Read a JSON response body; an unparsable one is a retryable error (a proxy's HTML page, a cut body). */
+export async function readJson<T>(res: HttpResponse, what: string): Promise<T> {
+  const text = await readText(res, what);
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ActionError(`${what} answered ${res.statusCode} with a body that is not JSON`, {
+      retryable: true,
+    });
+  }
+}
+
+/** Release the connection without reading the body. */
+export async function discard(res: HttpResponse): Promise<void> {
+  try {
+    await res.body.dump();
+  } catch {
+    // The body is not needed; a broken connection here changes nothing.
+  }
+}
+
+/** A network failure or timeout: always retryable. The message names the code, never a header. */
+export function networkError(what: string, err: unknown, timeoutMs?: number): ActionError {
+  if (err instanceof ActionError) return err;
+  const e = err as { name?: string; code?: string; message?: string } | undefined;
+  const timedOut =
+    e?.name === "TimeoutError" ||
+    e?.name === "AbortError" ||
+    e?.code === "UND_ERR_HEADERS_TIMEOUT" ||
+    e?.code === "UND_ERR_BODY_TIMEOUT" ||
+    e?.code === "UND_ERR_CONNECT_TIMEOUT";
+  if (timedOut) {
+    const after = timeoutMs !== undefined ? ` after ${Math.round(timeoutMs / 1000)} s` : "";
+    return new ActionError(`${what} timed out${after}`, { retryable: true, cause: err });
+  }
+  const code = e?.code ?? e?.name ?? "error";
+  const tlsHint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(String(code))
+    ? " (the server's certificate is not trusted: add its CA with caBundle)"
+    : "";
+  return new ActionError(`${what} could not be reached: ${code}${tlsHint}`, { retryable: true, cause: err });
+}
+
+/**
+ * Classify a non-success answer. 5xx and 429 are retryable; GitHub's rate limits (403 with
+ * retry-after or x-ratelimit-remaining: 0) too, honouring retry-after / x-ratelimit-reset;
+ * every other 4xx is final. `detail` is appended to the message (keep it log-safe).
+ */
+export function statusError(
+  what: string,
+  res: Pick<HttpResponse, "statusCode" | "headers">,
+  detail = "",
+  nowMs = Date.now(),
+): ActionError {
+  const status = res.statusCode;
+  const suffix = detail ? `: ${detail}` : "";
+  const retryAfterMs = parseRetryAfter(header(res.headers, "retry-after"), nowMs);
+  if (status >= 500 || status === 429) {
+    return new ActionError(`${what} answered ${status}${suffix}`, { retryable: true, retryAfterMs });
+  }
+  if (
+    status === 403 &&
+    (retryAfterMs !== undefined || header(res.headers, "x-ratelimit-remaining") === "0")
+  ) {
+    const reset = Number(header(res.headers, "x-ratelimit-reset"));
+    const resetMs = Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - nowMs) : undefined;
+    return new ActionError(`${what} rate limit exceeded (403)${suffix}`, {
+      retryable: true,
+      retryAfterMs: retryAfterMs ?? resetMs ?? 60_000,
+    });
+  }
+  return new ActionError(`${what} answered ${status}${suffix}`, { retryable: false });
+}
+
+/** Retry-After as delay-seconds or an HTTP-date, in milliseconds from now. */
+export function parseRetryAfter(value: string | undefined, nowMs = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - nowMs);
+}
+
+export function header(headers: HttpResponse["headers"], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A short, log-safe message from a JSON error body ({"message": "..."}), when there is one. */
+export function apiMessage(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };
+    const message =
+      typeof parsed.message === "string"
+        ? parsed.message
+        : typeof parsed.error === "string"
+          ? parsed.error
+          : "";
+    return message.replace(/[\r\n]+/g, " ").slice(0, 200);
+  } catch {
+    return "";
+  }
+}
+
+const caAgents = new Map<string, Agent>();
+
+/**
+ * A dispatcher that trusts the default roots PLUS the PEM bundle: private CAs are added, never
+ * substituted, and certificate verification stays on. Cached per bundle.
+ */
+export function dispatcherForCa(pem: string): Dispatcher {
+  const id = createHash("sha256").update(pem).digest("hex");
+  let agent = caAgents.get(id);
+  if (!agent) {
+    agent = new Agent({ connect: { ca: [...rootCertificates, pem], rejectUnauthorized: true } });
+    caAgents.set(id, agent);
+  }
+  return agent;
+}
+
+/** A PEM bundle holds at least one certificate; anything else is a final configuration error. */
+export function assertPemBundle(pem: string, secretName: string): string {
+  if (!/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(pem)) {
+    throw new ActionError(`secret "${secretName}" does not hold a PEM certificate bundle`, {
+      retryable: false,
+    });
+  }
+  return pem;
+}

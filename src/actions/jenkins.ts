@@ -1,0 +1,182 @@
+// jenkins: POST {url}/job/{a}/job/{b}/buildWithParameters (or /build without parameters) with Basic
+// auth (user + API token), optionally with a CSRF crumb and its session cookie, over TLS that may
+// trust a private CA. 201/303 succeed; 401/403/404/409 are final; 5xx, 429, network errors and
+// timeouts are retryable. Redirects are never followed.
+import { ActionError } from "../core/errors";
+import type { ActionOutcome, JenkinsRequest } from "../core/types";
+import {
+  assertPemBundle,
+  discard,
+  dispatcherForCa,
+  type HttpResponse,
+  header,
+  httpRequest,
+  readJson,
+  statusError,
+} from "./http";
+import { parseJenkinsCredentials, readSecret } from "./secrets";
+import type { ActionClients } from "./types";
+
+export interface JenkinsContext {
+  deliveryId: string;
+}
+
+const FINAL_REASONS: Record<number, string> = {
+  401: "rejected the credentials",
+  403: "refused the build: the user lacks Job/Build permission, or a CSRF crumb is required",
+  404: "not found",
+  409: "refused the build (conflict): the job may be disabled or not buildable",
+};
+
+export async function triggerJenkins(
+  request: JenkinsRequest,
+  clients: ActionClients,
+  context: JenkinsContext,
+): Promise<ActionOutcome> {
+  const jobName = request.job.join("/");
+  const base = jenkinsBaseUrl(request.jenkins.url);
+  const path = jobPath(request.job);
+  const what = `Jenkins job ${jobName}`;
+
+  const credentials = parseJenkinsCredentials(
+    await readSecret(clients, request.jenkins.credentials),
+    request.jenkins.credentials,
+  );
+  const dispatcher = request.jenkins.caBundle
+    ? dispatcherForCa(
+        assertPemBundle(await readSecret(clients, request.jenkins.caBundle), request.jenkins.caBundle),
+      )
+    : clients.dispatcher;
+  const headers: Record<string, string> = {
+    authorization: `Basic ${Buffer.from(`${credentials.user}:${credentials.token}`).toString("base64")}`,
+  };
+
+  if (request.jenkins.crumb) {
+    const res = await httpRequest({
+      method: "GET",
+      url: `${base}/crumbIssuer/api/json`,
+      headers,
+      dispatcher,
+      timeoutMs: clients.timeoutMs,
+      what: "Jenkins crumb issuer",
+    });
+    if (res.statusCode !== 200) {
+      await discard(res);
+      if (res.statusCode === 404) {
+        throw new ActionError(
+          "Jenkins crumb issuer not found (404): CSRF protection looks disabled, set crumb: false",
+          { retryable: false },
+        );
+      }
+      throw finalOrRetryable("Jenkins crumb issuer", res);
+    }
+    const crumb = await readJson<{ crumbRequestField?: unknown; crumb?: unknown }>(
+      res,
+      "Jenkins crumb issuer",
+    );
+    if (typeof crumb.crumbRequestField !== "string" || typeof crumb.crumb !== "string") {
+      throw new ActionError("Jenkins crumb issuer answered without crumbRequestField/crumb", {
+        retryable: true,
+      });
+    }
+    headers[crumb.crumbRequestField.toLowerCase()] = crumb.crumb;
+    const cookie = sessionCookie(res);
+    if (cookie) headers.cookie = cookie;
+  }
+
+  const withParameters = Object.keys(request.parameters).length > 0;
+  const url = `${base}${path}/${withParameters ? "buildWithParameters" : "build"}`;
+  const body = new URLSearchParams(request.parameters).toString();
+  headers["content-type"] = "application/x-www-form-urlencoded";
+  const res = await httpRequest({
+    method: "POST",
+    url,
+    headers,
+    body,
+    dispatcher,
+    timeoutMs: clients.timeoutMs,
+    what,
+  });
+  await discard(res);
+  const location = header(res.headers, "location");
+  const status = res.statusCode;
+
+  if (status === 201 || (status >= 200 && status < 300)) {
+    const detail = location ? `queued as ${location}` : `queued (${status})`;
+    clients.log({
+      msg: "jenkins build queued",
+      job: jobName,
+      status,
+      queueItem: location,
+      deliveryId: context.deliveryId,
+    });
+    return { status: "done", detail };
+  }
+  if (status === 303) {
+    clients.log({
+      msg: "jenkins build merged into a queued item",
+      job: jobName,
+      queueItem: location,
+      deliveryId: context.deliveryId,
+    });
+    return {
+      status: "done",
+      detail: `merged into an item already queued${location ? ` (${location})` : ""}`,
+    };
+  }
+  if (status >= 300 && status < 400) {
+    throw new ActionError(
+      `${what}: Jenkins answered a redirect (${status}) instead of queuing the build; check the Jenkins url (http vs https, context path)`,
+      { retryable: false },
+    );
+  }
+  throw finalOrRetryable(what, res);
+}
+
+function finalOrRetryable(what: string, res: HttpResponse): ActionError {
+  const reason = FINAL_REASONS[res.statusCode];
+  if (reason) return new ActionError(`${what} ${reason} (${res.statusCode})`, { retryable: false });
+  return statusError(what, res);
+}
+
+/** The controller's base URL without a trailing slash; only http(s), no credentials in it. */
+export function jenkinsBaseUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ActionError("the Jenkins url is not a valid URL", { retryable: false });
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    throw new ActionError(`the Jenkins url must be http(s), not ${parsed.protocol}`, { retryable: false });
+  }
+  if (parsed.username || parsed.password) {
+    throw new ActionError("the Jenkins url must not carry credentials; use the credentials secret", {
+      retryable: false,
+    });
+  }
+  parsed.search = "";
+  parsed.hash = "";
+  return parsed.toString().replace(/\/+$/, "");
+}
+
+/** ["api", "build"] -> /job/api/job/build, each segment encoded; empty, "." and ".." are refused. */
+export function jobPath(job: readonly string[]): string {
+  if (job.length === 0) throw new ActionError("the Jenkins job name is empty", { retryable: false });
+  for (const segment of job) {
+    if (segment.trim() === "" || segment === "." || segment === "..") {
+      throw new ActionError(`the Jenkins job name has an invalid segment ${JSON.stringify(segment)}`, {
+        retryable: false,
+      });
+    }
+  }
+  return job.map((segment) => `/job/${encodeURIComponent(segment)}`).join("");
+}
+
+/** The cookies set by the crumb issuer, as a Cookie header value (name=value pairs only). */
+function sessionCookie(res: HttpResponse): string | undefined {
+  const raw = res.headers["set-cookie"];
+  const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
+  const pairs = list.map((c) => c.split(";")[0]?.trim()).filter((c): c is string => !!c && c.includes("="));
+  return pairs.length > 0 ? pairs.join("; ") : undefined;
+}

@@ -1,0 +1,17 @@
+// What every action receives: its clients, passed in so tests can plug in real local servers.
+import type { Dispatcher } from "undici";
+import type { LogFn, ObjectStore, SecretStore } from "../core/ports";
+
+export interface ActionClients {
+  secrets: SecretStore;
+  objects: ObjectStore;
+  log: LogFn;
+  /** Base undici dispatcher for outgoing HTTP (a route's private CA bundle takes precedence). */
+  dispatcher?: Dispatcher;
+  /** Where s3-zip downloads the archive (default os.tmpdir(); /tmp on Lambda). */
+  tmpDir?: string;
+  /** Link to the run's logs, for commit statuses (pr-cleanup). */
+  logsUrl?: string;
+  /** Overall limit for one HTTP exchange in milliseconds (default 30 s; archive downloads 10 min). */
+  timeoutMs?: number;
+}

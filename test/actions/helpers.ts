@@ -1,0 +1,46 @@
+// Shared bits for the action tests: clients wired to the local servers, and error assertions.
+import { expect } from "chai";
+import type { ActionClients } from "../../src/actions/types";
+import { ActionError } from "../../src/core/errors";
+import type { ObjectStore } from "../../src/core/ports";
+import { MemorySecretStore } from "../support/secrets";
+
+export const JENKINS_USER = "ci-bot";
+export const JENKINS_TOKEN = "11aa22bb33cc44dd55ee66ff77gg88hh";
+export const HOST_TOKEN = "ghp_testtoken0123456789";
+
+export const noObjects: ObjectStore = {
+  put: async () => {
+    throw new Error("no object store in this test");
+  },
+  deletePrefix: async () => {
+    throw new Error("no object store in this test");
+  },
+};
+
+export function testClients(
+  overrides: Partial<ActionClients> = {},
+): ActionClients & { logs: Record<string, unknown>[] } {
+  const logs: Record<string, unknown>[] = [];
+  return {
+    secrets: new MemorySecretStore({
+      "hookgate/jenkins": JSON.stringify({ user: JENKINS_USER, token: JENKINS_TOKEN }),
+      "hookgate/github-token": HOST_TOKEN,
+    }),
+    objects: noObjects,
+    log: (line) => logs.push(line),
+    logs,
+    ...overrides,
+  };
+}
+
+/** Await a rejection with an ActionError and return it. */
+export async function rejectsWithActionError(promise: Promise<unknown>): Promise<ActionError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err, String(err)).to.be.instanceOf(ActionError);
+    return err as ActionError;
+  }
+  expect.fail("expected an ActionError, but the promise resolved");
+}

@@ -1,0 +1,281 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "chai";
+import { triggerJenkins } from "../../src/actions/jenkins";
+import type { JenkinsRequest } from "../../src/core/types";
+import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import { MemorySecretStore } from "../support/secrets";
+import { JENKINS_TOKEN, JENKINS_USER, rejectsWithActionError, testClients } from "./helpers";
+
+const tls = join(__dirname, "..", "fixtures", "tls");
+const context = { deliveryId: "d-1" };
+
+function jenkinsRequest(url: string, overrides: Partial<JenkinsRequest> = {}): JenkinsRequest {
+  return {
+    type: "jenkins",
+    jenkins: { url, credentials: "hookgate/jenkins", crumb: false },
+    job: ["api", "build"],
+    parameters: { BRANCH: "main", SHA: "abc123" },
+    ...overrides,
+  };
+}
+
+describe("Function: triggerJenkins", () => {
+  let jenkins: JenkinsServer;
+  beforeEach(async () => {
+    jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
+  });
+  afterEach(async () => {
+    await jenkins.close();
+  });
+
+  it("triggerJenkins POSTs the form parameters to /job/api/job/build/buildWithParameters with Basic auth", async () => {
+    const outcome = await triggerJenkins(jenkinsRequest(jenkins.url), testClients(), context);
+    const [build] = jenkins.builds();
+    expect(build?.path).to.equal("/job/api/job/build/buildWithParameters");
+    expect(build?.user).to.equal(JENKINS_USER);
+    expect(build?.form).to.deep.equal({ BRANCH: "main", SHA: "abc123" });
+    expect(build?.contentType).to.equal("application/x-www-form-urlencoded");
+    expect(outcome).to.deep.equal({ status: "done", detail: `queued as ${jenkins.url}/queue/item/1/` });
+  });
+
+  it("triggerJenkins uses /build when the job has no parameters", async () => {
+    await triggerJenkins(
+      jenkinsRequest(jenkins.url, { job: ["deploy"], parameters: {} }),
+      testClients(),
+      context,
+    );
+    expect(jenkins.builds().map((b) => b.path)).to.deep.equal(["/job/deploy/build"]);
+  });
+
+  it("triggerJenkins encodes each folder segment (spaces, unicode, %2F) and keeps a context path", async () => {
+    const request = jenkinsRequest(`${jenkins.url}/ci/`, { job: ["team a", "façade%2Fx", "build"] });
+    // The server only routes from the root, so the context path yields 404: assert the path it saw.
+    await rejectsWithActionError(triggerJenkins(request, testClients(), context));
+    expect(jenkins.requests[0]?.path).to.equal(
+      "/ci/job/team%20a/job/fa%C3%A7ade%252Fx/job/build/buildWithParameters",
+    );
+    await triggerJenkins(
+      jenkinsRequest(jenkins.url, { job: ["team a", "façade%2Fx"] }),
+      testClients(),
+      context,
+    );
+    expect(jenkins.builds().at(-1)?.job).to.deep.equal(["team a", "façade%2Fx"]);
+  });
+
+  for (const job of [[], ["api", ".."], ["."], ["api", ""], [" "]]) {
+    it(`triggerJenkins rejects the job ${JSON.stringify(job)} as a final error without calling Jenkins`, async () => {
+      const err = await rejectsWithActionError(
+        triggerJenkins(jenkinsRequest(jenkins.url, { job }), testClients(), context),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(jenkins.requests).to.have.length(0);
+    });
+  }
+
+  it("triggerJenkins fetches a crumb, keeps the session cookie and sends both when crumb mode is on", async () => {
+    const crumbJenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN, crumb: true });
+    try {
+      const request = jenkinsRequest(crumbJenkins.url, {
+        jenkins: { url: crumbJenkins.url, credentials: "hookgate/jenkins", crumb: true },
+      });
+      const outcome = await triggerJenkins(request, testClients(), context);
+      expect(outcome.status).to.equal("done");
+      const [build] = crumbJenkins.builds();
+      expect(build?.headers["jenkins-crumb"]).to.equal(crumbJenkins.crumbsIssued[0]);
+      expect(String(build?.headers.cookie)).to.match(/^JSESSIONID\.abc123=node0/);
+    } finally {
+      await crumbJenkins.close();
+    }
+  });
+
+  it("triggerJenkins without crumb mode against a crumb-requiring Jenkins fails final with 403", async () => {
+    const crumbJenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN, crumb: true });
+    try {
+      const err = await rejectsWithActionError(
+        triggerJenkins(jenkinsRequest(crumbJenkins.url), testClients(), context),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("403");
+    } finally {
+      await crumbJenkins.close();
+    }
+  });
+
+  it("triggerJenkins treats 303 (merged into a queued item) as success", async () => {
+    jenkins.script({ status: 303, location: true });
+    const outcome = await triggerJenkins(jenkinsRequest(jenkins.url), testClients(), context);
+    expect(outcome.status).to.equal("done");
+    expect(outcome.detail).to.match(/^merged into an item already queued/);
+  });
+
+  const finals: Array<[number, RegExp]> = [
+    [401, /rejected the credentials \(401\)/],
+    [403, /\(403\)/],
+    [404, /^Jenkins job api\/build not found \(404\)$/],
+    [409, /\(409\)/],
+  ];
+  for (const [status, message] of finals) {
+    it(`triggerJenkins turns ${status} into a final ActionError with a clear reason`, async () => {
+      jenkins.script({ status });
+      const err = await rejectsWithActionError(
+        triggerJenkins(jenkinsRequest(jenkins.url), testClients(), context),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.match(message);
+    });
+  }
+
+  it("triggerJenkins reports wrong credentials as final 401 and never puts the token in the message", async () => {
+    const secrets = new MemorySecretStore({
+      "hookgate/jenkins": JSON.stringify({ user: JENKINS_USER, token: "wrong-token-value" }),
+    });
+    const err = await rejectsWithActionError(
+      triggerJenkins(jenkinsRequest(jenkins.url), testClients({ secrets }), context),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain("401").and.not.contain("wrong-token-value");
+  });
+
+  for (const status of [500, 502, 503]) {
+    it(`triggerJenkins turns ${status} into a retryable ActionError`, async () => {
+      jenkins.script({ status });
+      const err = await rejectsWithActionError(
+        triggerJenkins(jenkinsRequest(jenkins.url), testClients(), context),
+      );
+      expect(err.retryable).to.equal(true);
+    });
+  }
+
+  it("triggerJenkins turns 429 into a retryable ActionError carrying Retry-After", async () => {
+    jenkins.script({ status: 429, headers: { "retry-after": "7" } });
+    const err = await rejectsWithActionError(
+      triggerJenkins(jenkinsRequest(jenkins.url), testClients(), context),
+    );
+    expect(err.retryable).to.equal(true);
+    expect(err.retryAfterMs).to.equal(7000);
+  });
+
+  it("triggerJenkins turns a dropped connection into a retryable ActionError", async () => {
+    jenkins.script({ drop: true });
+    const err = await rejectsWithActionError(
+      triggerJenkins(jenkinsRequest(jenkins.url), testClients(), context),
+    );
+    expect(err.retryable).to.equal(true);
+  });
+
+  it("triggerJenkins turns a Jenkins that never answers into a retryable timeout", async () => {
+    jenkins.script({ hang: true });
+    const err = await rejectsWithActionError(
+      triggerJenkins(jenkinsRequest(jenkins.url), testClients({ timeoutMs: 300 }), context),
+    );
+    expect(err.retryable).to.equal(true);
+    expect(err.message).to.contain("timed out");
+  });
+
+  it("triggerJenkins turns a refused connection into a retryable ActionError", async () => {
+    const url = jenkins.url;
+    await jenkins.close();
+    const err = await rejectsWithActionError(triggerJenkins(jenkinsRequest(url), testClients(), context));
+    expect(err.retryable).to.equal(true);
+    jenkins = await startJenkinsServer();
+  });
+
+  it("triggerJenkins does not follow a redirect (a login page) and fails final", async () => {
+    jenkins.script({ status: 302, location: "http://127.0.0.1:1/login" });
+    const err = await rejectsWithActionError(
+      triggerJenkins(jenkinsRequest(jenkins.url), testClients(), context),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(jenkins.requests).to.have.length(1);
+  });
+
+  const badSecrets: Array<[string, string]> = [
+    ["not JSON", "user:token"],
+    ["JSON without token", JSON.stringify({ user: "ci-bot" })],
+    ["a JSON array", "[1,2]"],
+  ];
+  for (const [label, value] of badSecrets) {
+    it(`triggerJenkins fails final, naming the secret but not its value, when the credentials are ${label}`, async () => {
+      const secrets = new MemorySecretStore({ "hookgate/jenkins": value });
+      const err = await rejectsWithActionError(
+        triggerJenkins(jenkinsRequest(jenkins.url), testClients({ secrets }), context),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain('"hookgate/jenkins"').and.not.contain(value);
+      expect(jenkins.requests).to.have.length(0);
+    });
+  }
+
+  it("triggerJenkins fails final when the credentials secret does not exist", async () => {
+    const err = await rejectsWithActionError(
+      triggerJenkins(jenkinsRequest(jenkins.url), testClients({ secrets: new MemorySecretStore() }), context),
+    );
+    expect(err.retryable).to.equal(false);
+  });
+
+  it("triggerJenkins is retryable when Secrets Manager is throttled", async () => {
+    const secrets = new MemorySecretStore({
+      "hookgate/jenkins": JSON.stringify({ user: JENKINS_USER, token: JENKINS_TOKEN }),
+    }).throttle(1);
+    const err = await rejectsWithActionError(
+      triggerJenkins(jenkinsRequest(jenkins.url), testClients({ secrets }), context),
+    );
+    expect(err.retryable).to.equal(true);
+  });
+});
+
+describe("Function: triggerJenkins over TLS with a private CA", () => {
+  let jenkins: JenkinsServer;
+  const ca = readFileSync(join(tls, "ca.pem"), "utf8");
+  before(async () => {
+    jenkins = await startJenkinsServer({
+      user: JENKINS_USER,
+      token: JENKINS_TOKEN,
+      tls: { key: readFileSync(join(tls, "server.key")), cert: readFileSync(join(tls, "server.pem")) },
+    });
+  });
+  after(async () => {
+    await jenkins.close();
+  });
+
+  const tlsRequest = (caBundle?: string) =>
+    jenkinsRequest(jenkins.url, {
+      jenkins: { url: jenkins.url, credentials: "hookgate/jenkins", crumb: false, caBundle },
+    });
+
+  it("triggerJenkins trusts a server certificate signed by the CA in the caBundle secret", async () => {
+    const clients = testClients();
+    (clients.secrets as MemorySecretStore).set("hookgate/jenkins-ca", ca);
+    const outcome = await triggerJenkins(tlsRequest("hookgate/jenkins-ca"), clients, context);
+    expect(outcome.status).to.equal("done");
+    expect(jenkins.builds()).to.have.length(1);
+  });
+
+  it("triggerJenkins refuses the same server without the CA bundle (verification stays on)", async () => {
+    const before = jenkins.builds().length;
+    const err = await rejectsWithActionError(triggerJenkins(tlsRequest(), testClients(), context));
+    expect(err.message).to.contain("not trusted");
+    expect(jenkins.builds().length).to.equal(before);
+  });
+
+  it("triggerJenkins refuses the server when the bundle holds an unrelated CA", async () => {
+    const clients = testClients();
+    (clients.secrets as MemorySecretStore).set(
+      "hookgate/other-ca",
+      readFileSync(join(tls, "other-ca.pem"), "utf8"),
+    );
+    const err = await rejectsWithActionError(
+      triggerJenkins(tlsRequest("hookgate/other-ca"), clients, context),
+    );
+    expect(err.message).to.contain("not trusted");
+  });
+
+  it("triggerJenkins fails final when the caBundle secret holds no PEM certificate", async () => {
+    const clients = testClients();
+    (clients.secrets as MemorySecretStore).set("hookgate/bad-ca", "not a certificate");
+    const err = await rejectsWithActionError(triggerJenkins(tlsRequest("hookgate/bad-ca"), clients, context));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain('"hookgate/bad-ca"');
+  });
+});
