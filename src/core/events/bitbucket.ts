@@ -1,0 +1,99 @@
+// Bitbucket Cloud: X-Event-Key names (repo:push, pullrequest:*) mapped onto GitHub-style events.
+// Push payloads carry no file lists, so changedFiles is always empty and a `paths` filter cannot match.
+import type { RepoRef, WebhookEvent } from "../types";
+import { int, type Json, malformed, noRepo, obj, refFromName, splitFullName, str } from "./fields";
+
+const PULL_REQUEST_ACTIONS: Readonly<Record<string, string>> = {
+  "pullrequest:created": "opened",
+  "pullrequest:updated": "synchronize",
+  "pullrequest:fulfilled": "closed",
+  "pullrequest:rejected": "closed",
+};
+
+export function bitbucketRepo(repository: Json): RepoRef | undefined {
+  const fullName = str(repository.full_name);
+  if (fullName === undefined) return undefined;
+  const { owner, name } = splitFullName(fullName);
+  const html = str(obj(obj(repository.links)?.html)?.href);
+  return {
+    owner,
+    name,
+    fullName,
+    cloneUrl: html === undefined ? undefined : `${html}.git`,
+    defaultBranch: str(obj(repository.mainbranch)?.name),
+  };
+}
+
+function actorOf(payload: Json): string | undefined {
+  const actor = obj(payload.actor);
+  return actor === undefined
+    ? undefined
+    : (str(actor.nickname) ?? str(actor.display_name) ?? str(actor.username));
+}
+
+export function normaliseBitbucket(key: string, payload: Json, deliveryId: string): WebhookEvent {
+  const repository = obj(payload.repository);
+  const repo = repository && bitbucketRepo(repository);
+  const isPush = key === "repo:push";
+  const prAction = PULL_REQUEST_ACTIONS[key];
+  if (repo === undefined && (isPush || prAction !== undefined)) {
+    throw malformed(`the Bitbucket Cloud ${key} payload has no repository.full_name`);
+  }
+  const result: WebhookEvent = {
+    provider: "bitbucket",
+    deliveryId,
+    // Keys without a GitHub counterpart (repo:fork, pullrequest:approved, ...) are kept as they are.
+    event: isPush ? "push" : prAction !== undefined ? "pull_request" : key,
+    action: prAction,
+    repo: repo ?? noRepo(),
+    deleted: false,
+    actor: actorOf(payload),
+    changedFiles: [],
+    payload,
+  };
+  if (isPush) {
+    // One delivery may carry several ref changes; hookgate acts on the first one.
+    const changes = obj(payload.push)?.changes;
+    const change = Array.isArray(changes) ? obj(changes[0]) : undefined;
+    if (change !== undefined) {
+      const next = obj(change.new);
+      const previous = obj(change.old);
+      const ref = next ?? previous;
+      const kind =
+        ref?.type === "tag"
+          ? "tag"
+          : ref?.type === "branch" || ref?.type === "named_branch"
+            ? "branch"
+            : undefined;
+      const parts = refFromName(str(ref?.name), kind);
+      const deleted = change.new === null || change.closed === true;
+      result.ref = parts.ref;
+      result.branch = parts.branch;
+      result.tag = parts.tag;
+      result.deleted = deleted;
+      result.sha = deleted ? undefined : str(obj(next?.target)?.hash);
+      result.before = str(obj(previous?.target)?.hash);
+    }
+  } else if (prAction !== undefined) {
+    const pr = obj(payload.pullrequest);
+    if (pr === undefined) throw malformed(`the Bitbucket Cloud ${key} payload has no pullrequest object`);
+    const source = obj(pr.source);
+    const destination = obj(pr.destination);
+    const state = str(pr.state)?.toLowerCase();
+    const headSha = str(obj(source?.commit)?.hash) ?? "";
+    const baseRef = str(obj(destination?.branch)?.name) ?? "";
+    result.pr = {
+      number: int(pr.id) ?? 0,
+      merged: key === "pullrequest:fulfilled" || state === "merged",
+      state,
+      headRef: str(obj(source?.branch)?.name) ?? "",
+      baseRef,
+      // Bitbucket Cloud sends abbreviated (12-character) hashes in pull request payloads.
+      headSha,
+      headRepoFullName: str(obj(source?.repository)?.full_name),
+    };
+    result.branch = baseRef || undefined;
+    result.sha = headSha || undefined;
+  }
+  return result;
+}

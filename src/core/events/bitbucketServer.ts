@@ -1,0 +1,106 @@
+// Bitbucket Data Center (formerly Server): X-Event-Key names (repo:refs_changed, pr:*) mapped onto
+// GitHub-style events. The repository is PROJECT_KEY/slug. Payloads carry no file lists.
+import type { RepoRef, WebhookEvent } from "../types";
+import { int, isZeroSha, type Json, malformed, noRepo, obj, splitRef, str } from "./fields";
+
+const PULL_REQUEST_ACTIONS: Readonly<Record<string, string>> = {
+  "pr:opened": "opened",
+  "pr:from_ref_updated": "synchronize",
+  "pr:merged": "closed",
+  "pr:declined": "closed",
+  "pr:deleted": "closed",
+  "pr:reopened": "reopened",
+};
+
+export function bitbucketServerRepo(repository: Json): RepoRef | undefined {
+  const slug = str(repository.slug);
+  const key = str(obj(repository.project)?.key);
+  if (slug === undefined || key === undefined) return undefined;
+  const links = obj(repository.links);
+  let cloneUrl: string | undefined;
+  if (Array.isArray(links?.clone)) {
+    for (const link of links.clone) {
+      const l = obj(link);
+      if (l?.name === "http" || l?.name === "https") cloneUrl = str(l.href);
+    }
+  }
+  return { owner: key, name: slug, fullName: `${key}/${slug}`, cloneUrl };
+}
+
+export function normaliseBitbucketServer(key: string, payload: Json, deliveryId: string): WebhookEvent {
+  const actor = obj(payload.actor);
+  const result: WebhookEvent = {
+    provider: "bitbucket-server",
+    deliveryId,
+    event: key,
+    repo: noRepo(),
+    deleted: false,
+    actor: str(actor?.name) ?? str(actor?.slug),
+    changedFiles: [],
+    payload,
+  };
+  if (key === "diagnostics:ping") {
+    result.event = "ping";
+    return result;
+  }
+  const repository = obj(payload.repository);
+  const repo = repository && bitbucketServerRepo(repository);
+  if (repo !== undefined) result.repo = repo;
+
+  if (key === "repo:refs_changed") {
+    if (repo === undefined)
+      throw malformed("the Bitbucket Data Center repo:refs_changed payload has no repository");
+    result.event = "push";
+    // One delivery may carry several ref changes; hookgate acts on the first one.
+    const changes = payload.changes;
+    const change = Array.isArray(changes) ? obj(changes[0]) : undefined;
+    if (change !== undefined) {
+      const parts = splitRef(str(change.refId) ?? str(obj(change.ref)?.id));
+      const toHash = str(change.toHash);
+      const deleted = change.type === "DELETE" || isZeroSha(toHash);
+      result.ref = parts.ref;
+      result.branch = parts.branch;
+      result.tag = parts.tag;
+      result.deleted = deleted;
+      result.sha = deleted ? undefined : toHash;
+      result.before = str(change.fromHash);
+    }
+    return result;
+  }
+
+  const prAction = PULL_REQUEST_ACTIONS[key];
+  if (prAction !== undefined || key.startsWith("pr:")) {
+    const pr = obj(payload.pullRequest);
+    if (pr === undefined)
+      throw malformed(`the Bitbucket Data Center ${key} payload has no pullRequest object`);
+    const from = obj(pr.fromRef);
+    const to = obj(pr.toRef);
+    // Pull request payloads have no top-level repository: the target repository is toRef's.
+    const target = obj(to?.repository);
+    const targetRepo = target && bitbucketServerRepo(target);
+    if (targetRepo === undefined && repo === undefined) {
+      throw malformed(`the Bitbucket Data Center ${key} payload has no toRef.repository`);
+    }
+    result.repo = targetRepo ?? repo ?? noRepo();
+    const fromRepo = obj(from?.repository);
+    const state = str(pr.state)?.toLowerCase();
+    const baseRef = str(to?.displayId) ?? splitRef(str(to?.id)).branch ?? "";
+    const headSha = str(from?.latestCommit) ?? "";
+    result.pr = {
+      number: int(pr.id) ?? 0,
+      merged: key === "pr:merged" || state === "merged",
+      state,
+      headRef: str(from?.displayId) ?? splitRef(str(from?.id)).branch ?? "",
+      baseRef,
+      headSha,
+      headRepoFullName: fromRepo === undefined ? undefined : bitbucketServerRepo(fromRepo)?.fullName,
+    };
+    if (prAction !== undefined) {
+      result.event = "pull_request";
+      result.action = prAction;
+    }
+    result.branch = baseRef || undefined;
+    result.sha = headSha || undefined;
+  }
+  return result;
+}

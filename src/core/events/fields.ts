@@ -1,0 +1,98 @@
+// Small, allocation-light readers for untrusted JSON. Every normaliser reads the payload through these,
+// so an unexpected shape yields `undefined` (or a RequestError where the event cannot be understood),
+// never a TypeError.
+import { RequestError } from "../errors";
+import type { RepoRef } from "../types";
+
+export type Json = Record<string, unknown>;
+
+/** The value when it is a plain JSON object (not null, not an array). */
+export function obj(value: unknown): Json | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+/** The value when it is a non-empty string. */
+export function str(value: unknown): string | undefined {
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+/** A non-negative integer from a number or a string of digits. */
+export function int(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  if (typeof value === "string" && /^\d{1,15}$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/** git's "no object": all zeros (40 for SHA-1, 64 for SHA-256). */
+export function isZeroSha(sha: string | undefined): boolean {
+  return sha !== undefined && sha.length >= 7 && /^0+$/.test(sha);
+}
+
+export interface RefParts {
+  ref?: string;
+  branch?: string;
+  tag?: string;
+}
+
+/** refs/heads/x -> branch x; refs/tags/x -> tag x; any other ref is kept as `ref` only. */
+export function splitRef(ref: string | undefined): RefParts {
+  if (ref === undefined) return {};
+  if (ref.startsWith("refs/heads/") && ref.length > 11) return { ref, branch: ref.slice(11) };
+  if (ref.startsWith("refs/tags/") && ref.length > 10) return { ref, tag: ref.slice(10) };
+  return { ref };
+}
+
+/** A ref from a short name and its kind (GitHub create/delete, Bitbucket Cloud changes). */
+export function refFromName(name: string | undefined, kind: "branch" | "tag" | undefined): RefParts {
+  if (name === undefined || kind === undefined) return {};
+  return kind === "branch"
+    ? { ref: `refs/heads/${name}`, branch: name }
+    : { ref: `refs/tags/${name}`, tag: name };
+}
+
+/**
+ * The union of added, modified and removed paths over a push's commits, in first-seen order, once each.
+ * GitHub, GitLab and Gitea share this commit shape.
+ */
+export function changedFilesOf(commits: unknown): string[] {
+  if (!Array.isArray(commits) || commits.length === 0) return [];
+  const seen = new Set<string>();
+  for (const commit of commits) {
+    const c = obj(commit);
+    if (c === undefined) continue;
+    addPaths(seen, c.added);
+    addPaths(seen, c.modified);
+    addPaths(seen, c.removed);
+  }
+  return [...seen];
+}
+
+function addPaths(seen: Set<string>, paths: unknown): void {
+  if (!Array.isArray(paths)) return;
+  for (const path of paths) if (typeof path === "string" && path.length > 0) seen.add(path);
+}
+
+/** owner/name from a full name; the owner keeps every namespace level (GitLab group/sub/name). */
+export function splitFullName(fullName: string): { owner: string; name: string } {
+  const slash = fullName.lastIndexOf("/");
+  return slash < 0
+    ? { owner: "", name: fullName }
+    : { owner: fullName.slice(0, slash), name: fullName.slice(slash + 1) };
+}
+
+export function noRepo(): RepoRef {
+  return { owner: "", name: "", fullName: "" };
+}
+
+export const PROVIDER_LABEL = {
+  github: "GitHub",
+  gitlab: "GitLab",
+  bitbucket: "Bitbucket Cloud",
+  "bitbucket-server": "Bitbucket Data Center",
+  gitea: "Gitea",
+} as const;
+
+/** 400 for a payload that lacks what its event needs. */
+export function malformed(message: string): RequestError {
+  return new RequestError(400, message);
+}

@@ -1,0 +1,133 @@
+// GitHub (and, through normaliseGitHubLike, Gitea and Forgejo, which follow GitHub's names and shapes).
+import type { PullRequestRef, RepoRef, WebhookEvent } from "../types";
+import {
+  changedFilesOf,
+  int,
+  isZeroSha,
+  type Json,
+  malformed,
+  noRepo,
+  obj,
+  PROVIDER_LABEL,
+  refFromName,
+  splitFullName,
+  splitRef,
+  str,
+} from "./fields";
+
+/** Events that make no sense without the repository they happened in. */
+const NEEDS_REPO = new Set(["push", "pull_request", "create", "delete"]);
+
+export function githubRepo(repository: Json): RepoRef | undefined {
+  const owner = obj(repository.owner);
+  const fullName = str(repository.full_name);
+  const split = fullName === undefined ? undefined : splitFullName(fullName);
+  const ownerName = str(owner?.login) ?? str(owner?.username) ?? str(owner?.name) ?? split?.owner;
+  const name = str(repository.name) ?? split?.name;
+  if (name === undefined || ownerName === undefined) return undefined;
+  return {
+    owner: ownerName,
+    name,
+    fullName: fullName ?? `${ownerName}/${name}`,
+    cloneUrl: str(repository.clone_url),
+    defaultBranch: str(repository.default_branch) ?? str(repository.master_branch),
+  };
+}
+
+function login(user: unknown): string | undefined {
+  const u = obj(user);
+  return u === undefined ? undefined : (str(u.login) ?? str(u.username));
+}
+
+/**
+ * @param provider "github", or "gitea" for Gitea and Forgejo.
+ * @param event the X-GitHub-Event (or X-Gitea-Event) name.
+ */
+export function normaliseGitHubLike(
+  provider: "github" | "gitea",
+  event: string,
+  payload: Json,
+  deliveryId: string,
+): WebhookEvent {
+  const label = PROVIDER_LABEL[provider];
+  const repository = obj(payload.repository);
+  const repo = repository === undefined ? undefined : githubRepo(repository);
+  if (repo === undefined && NEEDS_REPO.has(event)) {
+    throw malformed(`the ${label} ${event} payload has no repository`);
+  }
+  let action = str(payload.action);
+  // Gitea says "synchronized" where GitHub says "synchronize".
+  if (provider === "gitea" && action === "synchronized") action = "synchronize";
+  const result: WebhookEvent = {
+    provider,
+    deliveryId,
+    event,
+    action,
+    repo: repo ?? noRepo(),
+    deleted: false,
+    actor: login(payload.sender) ?? login(payload.pusher) ?? str(obj(payload.pusher)?.name),
+    changedFiles: [],
+    payload,
+  };
+
+  if (event === "push") {
+    const parts = splitRef(str(payload.ref));
+    const after = str(payload.after);
+    const deleted = payload.deleted === true || isZeroSha(after);
+    result.ref = parts.ref;
+    result.branch = parts.branch;
+    result.tag = parts.tag;
+    result.before = str(payload.before);
+    result.deleted = deleted;
+    // An annotated tag's `after` is the tag object; the commit is head_commit.
+    result.sha = deleted
+      ? undefined
+      : parts.tag !== undefined
+        ? (str(obj(payload.head_commit)?.id) ?? after)
+        : after;
+    result.changedFiles = changedFilesOf(payload.commits);
+  } else if (event === "create" || event === "delete") {
+    const kind = payload.ref_type === "branch" || payload.ref_type === "tag" ? payload.ref_type : undefined;
+    const parts = refFromName(str(payload.ref), kind);
+    result.ref = parts.ref;
+    result.branch = parts.branch;
+    result.tag = parts.tag;
+    result.deleted = event === "delete";
+  } else if (event === "release") {
+    const release = obj(payload.release);
+    const parts = refFromName(str(release?.tag_name), "tag");
+    result.ref = parts.ref;
+    result.tag = parts.tag;
+  } else if (event === "pull_request" || event.startsWith("pull_request_")) {
+    const pr = pullRequest(payload);
+    if (pr === undefined && event === "pull_request") {
+      throw malformed(`the ${label} pull_request payload has no pull_request object`);
+    }
+    if (pr !== undefined) {
+      result.pr = pr;
+      result.branch = pr.baseRef || undefined;
+      result.sha = pr.headSha || undefined;
+    }
+  }
+  return result;
+}
+
+function pullRequest(payload: Json): PullRequestRef | undefined {
+  const pr = obj(payload.pull_request);
+  if (pr === undefined) return undefined;
+  const head = obj(pr.head);
+  const base = obj(pr.base);
+  return {
+    number: int(pr.number) ?? int(payload.number) ?? 0,
+    merged: pr.merged === true,
+    state: str(pr.state),
+    headRef: str(head?.ref) ?? "",
+    baseRef: str(base?.ref) ?? "",
+    headSha: str(head?.sha) ?? "",
+    headRepoFullName: str(obj(head?.repo)?.full_name),
+  };
+}
+
+export function normaliseGitHub(event: string, payload: Json, deliveryId: string): WebhookEvent {
+  return normaliseGitHubLike("github", event, payload, deliveryId);
+}

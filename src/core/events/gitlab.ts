@@ -1,0 +1,159 @@
+// GitLab: X-Gitlab-Event names ("Push Hook", "Merge Request Hook", ...) mapped onto GitHub-style events.
+import type { RepoRef, WebhookEvent } from "../types";
+import {
+  changedFilesOf,
+  int,
+  isZeroSha,
+  type Json,
+  malformed,
+  noRepo,
+  obj,
+  splitFullName,
+  splitRef,
+  str,
+} from "./fields";
+
+/** GitLab merge request actions -> GitHub pull_request actions. */
+const MR_ACTIONS: Readonly<Record<string, string>> = {
+  open: "opened",
+  close: "closed",
+  merge: "closed",
+  reopen: "reopened",
+};
+
+/** Header names whose GitHub counterpart is not just the snake-cased name. */
+const EVENT_NAMES: Readonly<Record<string, string>> = {
+  "Push Hook": "push",
+  "Tag Push Hook": "push",
+  "Merge Request Hook": "pull_request",
+  "Issue Hook": "issues",
+  "Confidential Issue Hook": "issues",
+  "Release Hook": "release",
+};
+
+/** System hooks name their event in the payload; these kinds have the project-hook shapes. */
+const SYSTEM_KINDS: Readonly<Record<string, string>> = {
+  push: "Push Hook",
+  tag_push: "Tag Push Hook",
+  merge_request: "Merge Request Hook",
+};
+
+/** "Pipeline Hook" -> "pipeline", "Wiki Page Hook" -> "wiki_page". */
+function snakeName(header: string): string {
+  return header
+    .replace(/ Hook$/i, "")
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_");
+}
+
+export function gitlabRepo(project: Json): RepoRef | undefined {
+  const fullName = str(project.path_with_namespace);
+  if (fullName === undefined) return undefined;
+  const { owner, name } = splitFullName(fullName);
+  return {
+    owner,
+    name,
+    fullName,
+    cloneUrl: str(project.git_http_url) ?? str(project.http_url),
+    defaultBranch: str(project.default_branch),
+  };
+}
+
+export function normaliseGitLab(header: string, payload: Json, deliveryId: string): WebhookEvent {
+  let kindHeader = header;
+  if (header === "System Hook") {
+    const kind = str(payload.event_name) ?? str(payload.object_kind);
+    const mapped = kind === undefined ? undefined : SYSTEM_KINDS[kind];
+    if (mapped === undefined) return base(kind ?? "system", payload, deliveryId);
+    kindHeader = mapped;
+  }
+  if (kindHeader === "Push Hook" || kindHeader === "Tag Push Hook") return push(payload, deliveryId);
+  if (kindHeader === "Merge Request Hook") return mergeRequest(payload, deliveryId);
+  return base(EVENT_NAMES[kindHeader] ?? snakeName(kindHeader), payload, deliveryId);
+}
+
+function base(event: string, payload: Json, deliveryId: string): WebhookEvent {
+  const project = obj(payload.project);
+  const attributes = obj(payload.object_attributes);
+  return {
+    provider: "gitlab",
+    deliveryId,
+    event,
+    action: str(attributes?.action),
+    repo: (project && gitlabRepo(project)) ?? noRepo(),
+    deleted: false,
+    actor: str(obj(payload.user)?.username) ?? str(payload.user_username),
+    changedFiles: [],
+    payload,
+  };
+}
+
+function push(payload: Json, deliveryId: string): WebhookEvent {
+  const project = obj(payload.project);
+  const repo = project && gitlabRepo(project);
+  if (repo === undefined) throw malformed("the GitLab push payload has no project.path_with_namespace");
+  const parts = splitRef(str(payload.ref));
+  const after = str(payload.after);
+  const deleted = isZeroSha(after);
+  return {
+    provider: "gitlab",
+    deliveryId,
+    event: "push",
+    repo,
+    ref: parts.ref,
+    branch: parts.branch,
+    tag: parts.tag,
+    // checkout_sha is the commit even for an annotated tag, whose `after` is the tag object.
+    sha: deleted ? undefined : (str(payload.checkout_sha) ?? after),
+    before: str(payload.before),
+    deleted,
+    actor: str(payload.user_username) ?? str(obj(payload.user)?.username) ?? str(payload.user_name),
+    changedFiles: changedFilesOf(payload.commits),
+    payload,
+  };
+}
+
+function mergeRequest(payload: Json, deliveryId: string): WebhookEvent {
+  const attributes = obj(payload.object_attributes);
+  if (attributes === undefined) throw malformed("the GitLab merge request payload has no object_attributes");
+  const project = obj(payload.project) ?? obj(attributes.target);
+  const repo = project && gitlabRepo(project);
+  if (repo === undefined)
+    throw malformed("the GitLab merge request payload has no project.path_with_namespace");
+  const gitlabAction = str(attributes.action);
+  // "update" is a new commit only when oldrev is present; otherwise the title, labels... were edited.
+  const action =
+    gitlabAction === "update"
+      ? str(attributes.oldrev) !== undefined
+        ? "synchronize"
+        : "edited"
+      : gitlabAction === undefined
+        ? undefined
+        : (MR_ACTIONS[gitlabAction] ?? gitlabAction);
+  const state = str(attributes.state);
+  const baseRef = str(attributes.target_branch) ?? "";
+  const headSha = str(obj(attributes.last_commit)?.id) ?? "";
+  return {
+    provider: "gitlab",
+    deliveryId,
+    event: "pull_request",
+    action,
+    repo,
+    branch: baseRef || undefined,
+    sha: headSha || undefined,
+    deleted: false,
+    pr: {
+      number: int(attributes.iid) ?? 0,
+      merged: state === "merged" || gitlabAction === "merge",
+      state,
+      headRef: str(attributes.source_branch) ?? "",
+      baseRef,
+      headSha,
+      headRepoFullName: str(obj(attributes.source)?.path_with_namespace),
+    },
+    actor: str(obj(payload.user)?.username),
+    changedFiles: [],
+    payload,
+  };
+}

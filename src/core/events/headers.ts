@@ -1,0 +1,116 @@
+// Which host sent a delivery, which event it is, and its delivery id: all read from the headers.
+import { createHash } from "node:crypto";
+import { RequestError } from "../errors";
+import { singleHeader } from "../headers";
+import type { HeaderBag, Provider } from "../types";
+import { obj, str } from "./fields";
+
+/** Has a header with at least one non-empty value (no ambiguity check: detection only looks). */
+function present(headers: HeaderBag, name: string): boolean {
+  return headers.get(name)?.some((value) => value.length > 0) === true;
+}
+
+/** Bitbucket Data Center event keys; Cloud uses repo:push, pullrequest:*, issue:*. */
+const DATA_CENTER_KEY =
+  /^(repo:refs_changed|repo:modified|repo:forked|repo:comment:|pr:|diagnostics:|mirror:|project:)/;
+
+/**
+ * The provider that sent this delivery, or undefined when the headers name none.
+ * Gitea and Forgejo also send X-GitHub-Event, so they are recognised first.
+ */
+export function detectProvider(headers: HeaderBag): Provider | undefined {
+  if (
+    present(headers, "x-gitea-event") ||
+    present(headers, "x-forgejo-event") ||
+    present(headers, "x-gogs-event")
+  ) {
+    return "gitea";
+  }
+  if (present(headers, "x-github-event")) return "github";
+  if (present(headers, "x-gitlab-event")) return "gitlab";
+  if (present(headers, "x-event-key")) {
+    const agent = headers.get("user-agent")?.[0] ?? "";
+    if (
+      present(headers, "x-request-uuid") ||
+      present(headers, "x-hook-uuid") ||
+      agent.startsWith("Bitbucket-Webhooks")
+    ) {
+      return "bitbucket";
+    }
+    if (present(headers, "x-request-id")) return "bitbucket-server";
+    return DATA_CENTER_KEY.test(headers.get("x-event-key")?.[0] ?? "") ? "bitbucket-server" : "bitbucket";
+  }
+  return undefined;
+}
+
+/** The header that names the event, per provider, in order of preference. */
+export const EVENT_HEADERS: Readonly<Record<Provider, readonly string[]>> = {
+  github: ["x-github-event"],
+  gitlab: ["x-gitlab-event"],
+  bitbucket: ["x-event-key"],
+  "bitbucket-server": ["x-event-key"],
+  gitea: ["x-gitea-event", "x-forgejo-event", "x-gogs-event", "x-github-event"],
+};
+
+const GITLAB_KIND_TO_HEADER: Readonly<Record<string, string>> = {
+  push: "Push Hook",
+  tag_push: "Tag Push Hook",
+  merge_request: "Merge Request Hook",
+};
+
+/**
+ * The provider's own name for the event ("push", "Merge Request Hook", "repo:push", "pr:merged"), from
+ * its header; GitLab and Bitbucket Data Center payloads also name it, which is the fallback.
+ * Throws RequestError(400) when the header has several different values.
+ */
+export function eventName(provider: Provider, headers: HeaderBag, payload: unknown): string | undefined {
+  for (const name of EVENT_HEADERS[provider]) {
+    const value = singleHeader(headers, name)?.trim();
+    if (value) return value;
+  }
+  const body = obj(payload);
+  if (body === undefined) return undefined;
+  if (provider === "gitlab") {
+    const kind = str(body.object_kind);
+    return kind === undefined ? undefined : GITLAB_KIND_TO_HEADER[kind];
+  }
+  if (provider === "bitbucket-server") return str(body.eventKey);
+  return undefined;
+}
+
+/** Headers that carry a delivery id, per provider, in order of preference. */
+export const DELIVERY_HEADERS: Readonly<Record<Provider, readonly string[]>> = {
+  github: ["x-github-delivery"],
+  gitlab: ["x-gitlab-event-uuid", "webhook-id", "idempotency-key"],
+  bitbucket: ["x-request-uuid"],
+  "bitbucket-server": ["x-request-id"],
+  gitea: ["x-gitea-delivery", "x-forgejo-delivery", "x-gogs-delivery", "x-github-delivery"],
+};
+
+/** Visible ASCII, at most 128 characters: safe as an SQS deduplication id and a DynamoDB key part. */
+const USABLE_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * The delivery id the host gave this delivery (stable across redeliveries), or, when it gave none, a
+ * stable id from the body: "sha256:<hex>", so a repeated body is still recognised as a duplicate.
+ * A delivery-id header with more than one value is ambiguous: RequestError(400). So is an id that is
+ * not 1 to 128 visible ASCII characters.
+ */
+export function deliveryIdOf(provider: Provider, headers: HeaderBag, body: Buffer): string {
+  for (const name of DELIVERY_HEADERS[provider]) {
+    const values = headers.get(name);
+    if (values === undefined || values.length === 0) continue;
+    if (values.length > 1)
+      throw new RequestError(400, `header "${name}" has several values; the delivery is ambiguous`);
+    const value = (values[0] as string).trim();
+    if (value.length === 0) continue;
+    if (!USABLE_ID.test(value)) {
+      throw new RequestError(
+        400,
+        `header "${name}" is not a usable delivery id (1 to 128 visible ASCII characters)`,
+      );
+    }
+    return value;
+  }
+  return `sha256:${createHash("sha256").update(body).digest("hex")}`;
+}

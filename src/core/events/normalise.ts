@@ -1,0 +1,48 @@
+// One entry point: a verified, decoded delivery of any provider -> the WebhookEvent model.
+import type { HeaderBag, Provider, WebhookEvent } from "../types";
+import { normaliseBitbucket } from "./bitbucket";
+import { normaliseBitbucketServer } from "./bitbucketServer";
+import { malformed, obj, PROVIDER_LABEL } from "./fields";
+import { normaliseGitea } from "./gitea";
+import { normaliseGitHub } from "./github";
+import { normaliseGitLab } from "./gitlab";
+import { deliveryIdOf, EVENT_HEADERS, eventName } from "./headers";
+
+/**
+ * Normalise a delivery. The payload is kept by reference (never copied) for {{payload.*}} templates.
+ *
+ * Throws RequestError(400) when the payload is not a JSON object, when no header (or payload field)
+ * names the event, when a delivery-id header is ambiguous, or when an event that needs a repository
+ * (push, pull_request) has none. Unknown events are normalised with what is there; missing optional
+ * fields are left undefined.
+ */
+export function normaliseDelivery(
+  provider: Provider,
+  headers: HeaderBag,
+  payload: unknown,
+  body: Buffer,
+): WebhookEvent {
+  const label = PROVIDER_LABEL[provider];
+  const json = obj(payload);
+  if (json === undefined) throw malformed(`the ${label} payload is not a JSON object`);
+  const deliveryId = deliveryIdOf(provider, headers, body);
+  const event = eventName(provider, headers, json);
+  if (event === undefined) {
+    const header = EVENT_HEADERS[provider][0] ?? "event";
+    throw malformed(`the ${label} delivery has no ${header} header, so its event is unknown`);
+  }
+  switch (provider) {
+    case "github":
+      return normaliseGitHub(event, json, deliveryId);
+    case "gitea":
+      return normaliseGitea(event, json, deliveryId);
+    case "gitlab":
+      return normaliseGitLab(event, json, deliveryId);
+    case "bitbucket":
+      return normaliseBitbucket(event, json, deliveryId);
+    case "bitbucket-server":
+      return normaliseBitbucketServer(event, json, deliveryId);
+    default:
+      throw malformed(`unknown provider "${String(provider)}"`);
+  }
+}
