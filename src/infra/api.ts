@@ -1,0 +1,234 @@
+// Api: the public REST API (regional). POST /hooks/<route> per route, proxied byte-exact to the route's
+// function; a stage with throttling and JSON access logs; an optional source-IP allowlist.
+import { createHash } from "node:crypto";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { apiAllowlistPolicy, assumeRolePolicy, managedPolicyArn } from "./policies";
+
+export interface ApiRouteTarget {
+  name: string;
+  functionName: pulumi.Input<string>;
+  invokeArn: pulumi.Input<string>;
+}
+
+export interface ApiArgs {
+  apiName: string;
+  stageName: string;
+  throttlingRateLimit: number;
+  throttlingBurstLimit: number;
+  ipAllowlist: string[];
+  logRetentionDays: number;
+  accessLogGroupName: string;
+  /** Manage the region's API Gateway account settings (its CloudWatch role). */
+  manageAccount: boolean;
+  accountRolePrefix: string;
+  partition: string;
+  routes: ApiRouteTarget[];
+}
+
+/** Every body reaches the Lambda base64-encoded, exactly as sent: signatures are over the raw bytes. */
+export const BINARY_MEDIA_TYPES = ["*/*"];
+
+/** Access log fields. Never headers: they carry signatures and tokens. */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: "$context.requestId",
+  ip: "$context.identity.sourceIp",
+  requestTime: "$context.requestTime",
+  httpMethod: "$context.httpMethod",
+  resourcePath: "$context.resourcePath",
+  status: "$context.status",
+  responseLength: "$context.responseLength",
+  integrationLatency: "$context.integrationLatency",
+});
+
+export const API_GATEWAY_LOGS_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs";
+
+/** What a deployment depends on: when this hash changes, the API is redeployed. */
+export function deploymentHash(routes: readonly string[], policy: string | undefined): string {
+  const state = {
+    routes: [...routes].sort(),
+    policy: policy ?? null,
+    binary: BINARY_MEDIA_TYPES,
+    notFound: 1,
+  };
+  return createHash("sha256").update(JSON.stringify(state)).digest("hex");
+}
+
+export function hookPath(route: string): string {
+  return `/hooks/${route}`;
+}
+
+export class Api extends pulumi.ComponentResource {
+  public readonly restApiId: pulumi.Output<string>;
+  public readonly executionArn: pulumi.Output<string>;
+  public readonly invokeUrl: pulumi.Output<string>;
+  public readonly stageName: string;
+  /** Route name → the webhook URL. */
+  public readonly urls: Record<string, pulumi.Output<string>> = {};
+  public readonly accessLogGroupName: pulumi.Output<string>;
+
+  constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("hookgate:infra:Api", name, {}, opts);
+    this.stageName = args.stageName;
+
+    const api = new aws.apigateway.RestApi(
+      `${name}-api`,
+      {
+        name: args.apiName,
+        description: "hookgate: Git webhooks to private infrastructure",
+        endpointConfiguration: { types: "REGIONAL" },
+        binaryMediaTypes: BINARY_MEDIA_TYPES,
+      },
+      { parent: this },
+    );
+    this.restApiId = api.id;
+    this.executionArn = api.executionArn;
+
+    const policyText =
+      args.ipAllowlist.length > 0 ? JSON.stringify(apiAllowlistPolicy(args.ipAllowlist)) : undefined;
+    const deploymentDeps: pulumi.Resource[] = [];
+    if (policyText) {
+      deploymentDeps.push(
+        new aws.apigateway.RestApiPolicy(
+          `${name}-allowlist`,
+          { restApiId: api.id, policy: policyText },
+          { parent: this },
+        ),
+      );
+    }
+
+    // Unknown paths and methods: API Gateway's default is 403 "Missing Authentication Token"; say 404.
+    deploymentDeps.push(
+      new aws.apigateway.Response(
+        `${name}-not-found`,
+        {
+          restApiId: api.id,
+          responseType: "MISSING_AUTHENTICATION_TOKEN",
+          statusCode: "404",
+          responseTemplates: {
+            "application/json": JSON.stringify({
+              status: "not-found",
+              reason: "no such route: POST /hooks/<route>",
+            }),
+          },
+        },
+        { parent: this },
+      ),
+    );
+
+    const hooks = new aws.apigateway.Resource(
+      `${name}-hooks`,
+      { restApi: api.id, parentId: api.rootResourceId, pathPart: "hooks" },
+      { parent: this },
+    );
+
+    for (const target of args.routes) {
+      const resource = new aws.apigateway.Resource(
+        `${name}-${target.name}`,
+        { restApi: api.id, parentId: hooks.id, pathPart: target.name },
+        { parent: this },
+      );
+      const method = new aws.apigateway.Method(
+        `${name}-${target.name}-post`,
+        { restApi: api.id, resourceId: resource.id, httpMethod: "POST", authorization: "NONE" },
+        { parent: this },
+      );
+      const integration = new aws.apigateway.Integration(
+        `${name}-${target.name}-lambda`,
+        {
+          restApi: api.id,
+          resourceId: resource.id,
+          httpMethod: method.httpMethod,
+          type: "AWS_PROXY",
+          integrationHttpMethod: "POST",
+          uri: target.invokeArn,
+        },
+        { parent: this },
+      );
+      // Only this API, this stage, this method and this path may invoke the route's function.
+      new aws.lambda.Permission(
+        `${name}-${target.name}-invoke`,
+        {
+          action: "lambda:InvokeFunction",
+          function: target.functionName,
+          principal: "apigateway.amazonaws.com",
+          sourceArn: pulumi.interpolate`${api.executionArn}/${args.stageName}/POST${hookPath(target.name)}`,
+        },
+        { parent: this },
+      );
+      deploymentDeps.push(method, integration);
+    }
+
+    const deployment = new aws.apigateway.Deployment(
+      `${name}-deployment`,
+      {
+        restApi: api.id,
+        description: "hookgate routes",
+        triggers: {
+          redeployment: deploymentHash(
+            args.routes.map((r) => r.name),
+            policyText,
+          ),
+        },
+      },
+      // A changed hash replaces the deployment: the new one is created, the stage moves, the old one goes.
+      { parent: this, dependsOn: deploymentDeps },
+    );
+
+    const accessLogs = new aws.cloudwatch.LogGroup(
+      `${name}-access-logs`,
+      { name: args.accessLogGroupName, retentionInDays: args.logRetentionDays },
+      { parent: this },
+    );
+    this.accessLogGroupName = accessLogs.name;
+
+    const stageDeps: pulumi.Resource[] = [];
+    if (args.manageAccount) {
+      const role = new aws.iam.Role(
+        `${name}-cloudwatch-role`,
+        {
+          namePrefix: args.accountRolePrefix,
+          description: "API Gateway: write access logs to CloudWatch Logs",
+          assumeRolePolicy: assumeRolePolicy("apigateway.amazonaws.com"),
+          managedPolicyArns: [managedPolicyArn(args.partition, API_GATEWAY_LOGS_POLICY)],
+        },
+        { parent: this },
+      );
+      stageDeps.push(
+        new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: role.arn }, { parent: this }),
+      );
+    }
+
+    const stage = new aws.apigateway.Stage(
+      `${name}-stage`,
+      {
+        restApi: api.id,
+        deployment: deployment.id,
+        stageName: args.stageName,
+        accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
+      },
+      { parent: this, dependsOn: stageDeps },
+    );
+    new aws.apigateway.MethodSettings(
+      `${name}-throttling`,
+      {
+        restApi: api.id,
+        stageName: stage.stageName,
+        methodPath: "*/*",
+        settings: {
+          throttlingRateLimit: args.throttlingRateLimit,
+          throttlingBurstLimit: args.throttlingBurstLimit,
+          metricsEnabled: true,
+          loggingLevel: "OFF",
+          dataTraceEnabled: false,
+        },
+      },
+      { parent: this },
+    );
+    this.invokeUrl = stage.invokeUrl;
+    for (const target of args.routes) {
+      this.urls[target.name] = pulumi.interpolate`${stage.invokeUrl}${hookPath(target.name)}`;
+    }
+    this.registerOutputs({ restApiId: this.restApiId, invokeUrl: this.invokeUrl });
+  }
+}

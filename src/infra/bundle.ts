@@ -1,0 +1,110 @@
+// esbuild bundles of the Lambda entry points, one per handler kind, built once per process.
+// The output is deterministic (no timestamps, paths relative to the repository), so the same source yields
+// the same bytes, the same archive hash, and no diff on `pulumi up`.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { type BuildOptions, buildSync, type Metafile } from "esbuild";
+import type { ActionType } from "../core/types";
+
+export const HANDLER_KINDS: readonly ActionType[] = ["jenkins", "s3-zip", "pr-cleanup"];
+
+/** How the AWS SDK v3 clients reach the function. */
+export type SdkMode = "external" | "bundled";
+
+/**
+ * Per kind, measured with `npm run bench -- bundle`: bundling the SDK pins the exact client versions the tests
+ * ran against (the runtime's copy moves under us) and @aws-sdk/lib-storage is not in the runtime at all,
+ * at the cost of a larger zip and a slower cold load. See bench/bundle.bench.ts.
+ */
+export const SDK_MODE: Record<ActionType, SdkMode> = {
+  jenkins: "bundled",
+  "s3-zip": "bundled",
+  "pr-cleanup": "bundled",
+};
+
+export const REPO_ROOT = resolve(__dirname, "..", "..");
+
+export interface Bundle {
+  kind: string;
+  code: string;
+  bytes: number;
+  /** sha256 of the code: same source, same hash. */
+  sha256: string;
+  metafile: Metafile;
+}
+
+export function esbuildOptions(entry: string, sdk: SdkMode): BuildOptions {
+  return {
+    entryPoints: [entry],
+    absWorkingDir: REPO_ROOT,
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    minify: true,
+    legalComments: "none",
+    sourcemap: false,
+    metafile: true,
+    write: false,
+    charset: "utf8",
+    outfile: "index.js",
+    // "external": the nodejs22.x runtime provides the SDK v3 clients (and their @smithy dependencies).
+    external: sdk === "external" ? ["@aws-sdk/*", "@smithy/*"] : [],
+    logLevel: "silent",
+  };
+}
+
+const cache = new Map<string, Bundle>();
+
+/** Bundles one entry file. Cached per (entry, sdk mode) for the life of the process. */
+export function bundleEntry(entry: string, sdk: SdkMode = "bundled", kind = entry): Bundle {
+  const key = `${entry}\0${sdk}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  if (!existsSync(resolve(REPO_ROOT, entry))) {
+    throw new Error(`cannot bundle ${entry}: the file does not exist`);
+  }
+  const result = buildSync(esbuildOptions(entry, sdk));
+  const file = result.outputFiles?.[0];
+  if (!file || !result.metafile) throw new Error(`esbuild produced no output for ${entry}`);
+  const code = file.text;
+  const bundle: Bundle = {
+    kind,
+    code,
+    bytes: Buffer.byteLength(code),
+    sha256: createHash("sha256").update(code).digest("hex"),
+    metafile: result.metafile,
+  };
+  cache.set(key, bundle);
+  return bundle;
+}
+
+export function handlerEntry(kind: ActionType): string {
+  return join("handlers", `${kind}.ts`);
+}
+
+export function bundleHandler(kind: ActionType, sdk: SdkMode = SDK_MODE[kind]): Bundle {
+  return bundleEntry(handlerEntry(kind), sdk, kind);
+}
+
+/** The Lambda code: a zip holding index.js (handler `index.handler`). */
+export function bundleArchive(bundle: Bundle): pulumi.asset.AssetArchive {
+  return new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundle.code) });
+}
+
+/** Supplies each route's code; tests may pass their own. */
+export type CodeProvider = (kind: ActionType) => pulumi.asset.Archive;
+
+const archives = new Map<ActionType, pulumi.asset.AssetArchive>();
+
+/** The default CodeProvider: the real handler bundles, built once per kind. */
+export const handlerCode: CodeProvider = (kind) => {
+  let archive = archives.get(kind);
+  if (!archive) {
+    archive = bundleArchive(bundleHandler(kind));
+    archives.set(kind, archive);
+  }
+  return archive;
+};

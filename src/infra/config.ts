@@ -1,0 +1,429 @@
+// Stack configuration: every `hookgate:` key, parsed once into typed objects and validated with
+// messages a person can act on. `parseStackConfig` is pure (raw values in), `readStackConfig` reads the stack.
+import * as pulumi from "@pulumi/pulumi";
+import ipaddr from "ipaddr.js";
+
+export const NAT_STRATEGIES = ["none", "single", "perAz"] as const;
+export type NatStrategy = (typeof NAT_STRATEGIES)[number];
+
+/** Services that can get an interface endpoint (com.amazonaws.<region>.<service>). */
+export const INTERFACE_ENDPOINT_SERVICES = [
+  "secretsmanager",
+  "sqs",
+  "logs",
+  "sts",
+  "kms",
+  "monitoring",
+] as const;
+export type InterfaceEndpointService = (typeof INTERFACE_ENDPOINT_SERVICES)[number];
+/** What a route Lambda needs without a NAT: its secrets and its queue (S3 and DynamoDB use gateway endpoints). */
+export const DEFAULT_INTERFACE_ENDPOINTS: InterfaceEndpointService[] = ["secretsmanager", "sqs"];
+
+/** The values CloudWatch Logs accepts for retention. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export type NetworkConfig =
+  | {
+      mode: "create";
+      cidr: string;
+      azCount: number;
+      natGateways: NatStrategy;
+      interfaceEndpoints: InterfaceEndpointService[];
+    }
+  | {
+      mode: "existing";
+      vpcId: string;
+      privateSubnetIds: string[];
+      /** Route tables of the private subnets; when given, S3 and DynamoDB gateway endpoints are added to them. */
+      routeTableIds: string[];
+      interfaceEndpoints: InterfaceEndpointService[];
+    };
+
+export interface JenkinsNetworkConfig {
+  /** The Jenkins controller's security group: gets an ingress rule from the Lambda security group. */
+  securityGroupId?: string;
+  /** The Jenkins port; when absent, the ports of the routes' Jenkins URLs. */
+  port?: number;
+  /** Where the Jenkins port may be reached when no security group is given. */
+  cidrs: string[];
+}
+
+export interface ApiConfig {
+  throttlingRateLimit: number;
+  throttlingBurstLimit: number;
+  /** CIDRs allowed to call the API (resource policy). Empty: anyone (signatures still decide). */
+  ipAllowlist: string[];
+  stageName: string;
+  /** Manage the region's API Gateway account settings (the CloudWatch role access logs need). */
+  manageAccount: boolean;
+}
+
+export interface LambdaConfig {
+  memoryMb: number;
+  timeoutSeconds: number;
+  architecture: "arm64" | "x86_64";
+  /** /tmp size for s3-zip functions. */
+  ephemeralStorageMb: number;
+}
+
+export interface StackConfig {
+  routesFile: string;
+  network: NetworkConfig;
+  jenkins: JenkinsNetworkConfig;
+  api: ApiConfig;
+  logRetentionDays: number;
+  alarmEmail?: string;
+  /** Alarm when a route's oldest queued message is older than this. */
+  alarmOldestMessageSeconds: number;
+  lambda: LambdaConfig;
+  github: { manageWebhooks: boolean };
+  artifacts: { noncurrentVersionDays: number; forceDestroy: boolean };
+}
+
+/** Every configuration problem, reported at once. */
+export class StackConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid hookgate stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "StackConfigError";
+    this.problems = problems;
+  }
+}
+
+/** The top-level keys under `hookgate:`. */
+export const CONFIG_KEYS = [
+  "routesFile",
+  "network",
+  "jenkins",
+  "api",
+  "logRetentionDays",
+  "alarmEmail",
+  "alarmOldestMessageSeconds",
+  "lambda",
+  "github",
+  "artifacts",
+] as const;
+
+type Raw = Record<string, unknown>;
+
+class Reader {
+  readonly problems: string[] = [];
+
+  object(value: unknown, key: string, allowed: readonly string[]): Raw {
+    if (value === undefined || value === null) return {};
+    if (typeof value !== "object" || Array.isArray(value)) {
+      this.problems.push(
+        `hookgate:${key} must be an object (pulumi config set --path 'hookgate:${key}.<field>' …)`,
+      );
+      return {};
+    }
+    for (const k of Object.keys(value)) {
+      if (!allowed.includes(k)) {
+        this.problems.push(`hookgate:${key}.${k} is not a known key (known: ${allowed.join(", ")})`);
+      }
+    }
+    return value as Raw;
+  }
+
+  string(value: unknown, key: string, fallback: string, pattern?: RegExp, hint?: string): string {
+    if (value === undefined || value === null || value === "") return fallback;
+    if (typeof value !== "string") {
+      this.problems.push(`hookgate:${key} must be a string`);
+      return fallback;
+    }
+    if (pattern && !pattern.test(value)) {
+      this.problems.push(`hookgate:${key} "${value}" is not valid${hint ? `: ${hint}` : ""}`);
+    }
+    return value;
+  }
+
+  optionalString(value: unknown, key: string, pattern?: RegExp, hint?: string): string | undefined {
+    if (value === undefined || value === null || value === "") return undefined;
+    return this.string(value, key, "", pattern, hint);
+  }
+
+  number(value: unknown, key: string, fallback: number, min: number, max: number, integer = true): number {
+    if (value === undefined || value === null || value === "") return fallback;
+    const n =
+      typeof value === "number" ? value : typeof value === "string" ? Number(value.trim()) : Number.NaN;
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+      this.problems.push(
+        `hookgate:${key} must be ${integer ? "an integer" : "a number"} from ${min} to ${max} (got ${JSON.stringify(value)})`,
+      );
+      return fallback;
+    }
+    return n;
+  }
+
+  boolean(value: unknown, key: string, fallback: boolean): boolean {
+    if (value === undefined || value === null || value === "") return fallback;
+    if (value === true || value === "true") return true;
+    if (value === false || value === "false") return false;
+    this.problems.push(`hookgate:${key} must be true or false (got ${JSON.stringify(value)})`);
+    return fallback;
+  }
+
+  stringList(value: unknown, key: string, pattern?: RegExp, hint?: string): string[] {
+    if (value === undefined || value === null || value === "") return [];
+    const list = typeof value === "string" ? value.split(",").map((s) => s.trim()) : value;
+    if (!Array.isArray(list) || list.some((v) => typeof v !== "string")) {
+      this.problems.push(`hookgate:${key} must be a list of strings`);
+      return [];
+    }
+    const out = list.filter((v) => v !== "") as string[];
+    if (pattern) {
+      for (const v of out) {
+        if (!pattern.test(v))
+          this.problems.push(`hookgate:${key} entry "${v}" is not valid${hint ? `: ${hint}` : ""}`);
+      }
+    }
+    return out;
+  }
+
+  cidrs(value: unknown, key: string): string[] {
+    const list = this.stringList(value, key);
+    for (const cidr of list) {
+      if (!isCidr(cidr))
+        this.problems.push(`hookgate:${key} entry "${cidr}" is not a CIDR (like 192.0.2.0/24)`);
+    }
+    return list;
+  }
+
+  oneOf<T extends string>(value: unknown, key: string, allowed: readonly T[], fallback: T): T {
+    if (value === undefined || value === null || value === "") return fallback;
+    if (typeof value !== "string" || !allowed.includes(value as T)) {
+      this.problems.push(
+        `hookgate:${key} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`,
+      );
+      return fallback;
+    }
+    return value as T;
+  }
+}
+
+export function isCidr(text: string): boolean {
+  if (!text.includes("/")) return false;
+  try {
+    ipaddr.parseCIDR(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const SG_ID = /^sg-[0-9a-f]{8,17}$/;
+const RTB_ID = /^rtb-[0-9a-f]{8,17}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const STAGE = /^[A-Za-z0-9_-]{1,128}$/;
+
+function interfaceEndpoints(
+  r: Reader,
+  value: unknown,
+  key: string,
+  natless: boolean,
+): InterfaceEndpointService[] {
+  if (value === undefined || value === null || value === "")
+    return natless ? [...DEFAULT_INTERFACE_ENDPOINTS] : [];
+  if (value === true || value === "true") return [...DEFAULT_INTERFACE_ENDPOINTS];
+  if (value === false || value === "false") return [];
+  const list = r.stringList(value, key);
+  const out: InterfaceEndpointService[] = [];
+  for (const s of list) {
+    if ((INTERFACE_ENDPOINT_SERVICES as readonly string[]).includes(s)) {
+      if (!out.includes(s as InterfaceEndpointService)) out.push(s as InterfaceEndpointService);
+    } else {
+      r.problems.push(`hookgate:${key} entry "${s}" is not one of ${INTERFACE_ENDPOINT_SERVICES.join(", ")}`);
+    }
+  }
+  return out;
+}
+
+function parseNetwork(r: Reader, value: unknown): NetworkConfig {
+  const raw = r.object(value, "network", [
+    "mode",
+    "cidr",
+    "azCount",
+    "natGateways",
+    "vpcId",
+    "privateSubnetIds",
+    "routeTableIds",
+    "interfaceEndpoints",
+  ]);
+  const mode = r.oneOf(raw.mode, "network.mode", ["create", "existing"] as const, "create");
+  if (mode === "existing") {
+    for (const k of ["cidr", "azCount", "natGateways"]) {
+      if (raw[k] !== undefined) r.problems.push(`hookgate:network.${k} only applies to network.mode create`);
+    }
+    const vpcId = r.string(raw.vpcId, "network.vpcId", "", VPC_ID, "expected vpc-…");
+    if (!vpcId) r.problems.push("hookgate:network.vpcId is required when network.mode is existing");
+    const privateSubnetIds = r.stringList(
+      raw.privateSubnetIds,
+      "network.privateSubnetIds",
+      SUBNET_ID,
+      "expected subnet-…",
+    );
+    if (privateSubnetIds.length === 0) {
+      r.problems.push(
+        "hookgate:network.privateSubnetIds needs at least one subnet when network.mode is existing",
+      );
+    }
+    return {
+      mode,
+      vpcId,
+      privateSubnetIds,
+      routeTableIds: r.stringList(raw.routeTableIds, "network.routeTableIds", RTB_ID, "expected rtb-…"),
+      interfaceEndpoints: interfaceEndpoints(r, raw.interfaceEndpoints, "network.interfaceEndpoints", false),
+    };
+  }
+  for (const k of ["vpcId", "privateSubnetIds", "routeTableIds"]) {
+    if (raw[k] !== undefined) r.problems.push(`hookgate:network.${k} only applies to network.mode existing`);
+  }
+  const cidr = r.string(raw.cidr, "network.cidr", "10.0.0.0/16");
+  if (!isCidr(cidr) || !cidr.includes(".")) {
+    r.problems.push(`hookgate:network.cidr "${cidr}" is not an IPv4 CIDR (like 10.0.0.0/16)`);
+  } else {
+    const bits = Number(cidr.split("/")[1]);
+    if (bits < 16 || bits > 24)
+      r.problems.push(`hookgate:network.cidr "${cidr}" must have a prefix from /16 to /24`);
+  }
+  const natGateways = r.oneOf(raw.natGateways, "network.natGateways", NAT_STRATEGIES, "single");
+  return {
+    mode,
+    cidr,
+    azCount: r.number(raw.azCount, "network.azCount", 2, 1, 6),
+    natGateways,
+    interfaceEndpoints: interfaceEndpoints(
+      r,
+      raw.interfaceEndpoints,
+      "network.interfaceEndpoints",
+      natGateways === "none",
+    ),
+  };
+}
+
+/**
+ * Parses the raw `hookgate:` values (as `pulumi.Config` returns them: strings, or objects for keys set with
+ * --path or as JSON). Throws StackConfigError listing every problem.
+ */
+export function parseStackConfig(raw: Raw): StackConfig {
+  const r = new Reader();
+  for (const k of Object.keys(raw)) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(k)) {
+      r.problems.push(`hookgate:${k} is not a known key (known: ${CONFIG_KEYS.join(", ")})`);
+    }
+  }
+  const network = parseNetwork(r, raw.network);
+
+  const j = r.object(raw.jenkins, "jenkins", ["securityGroupId", "port", "cidrs"]);
+  const jenkins: JenkinsNetworkConfig = {
+    securityGroupId: r.optionalString(j.securityGroupId, "jenkins.securityGroupId", SG_ID, "expected sg-…"),
+    port: j.port === undefined ? undefined : r.number(j.port, "jenkins.port", 443, 1, 65535),
+    cidrs: r.cidrs(j.cidrs, "jenkins.cidrs"),
+  };
+  if (jenkins.securityGroupId && jenkins.cidrs.length > 0) {
+    r.problems.push(
+      "hookgate:jenkins.cidrs and jenkins.securityGroupId are exclusive: the security group is the target",
+    );
+  }
+  if (jenkins.cidrs.length === 0) jenkins.cidrs = ["0.0.0.0/0"];
+
+  const a = r.object(raw.api, "api", [
+    "throttlingRateLimit",
+    "throttlingBurstLimit",
+    "ipAllowlist",
+    "stageName",
+    "manageAccount",
+  ]);
+  const api: ApiConfig = {
+    throttlingRateLimit: r.number(a.throttlingRateLimit, "api.throttlingRateLimit", 50, 1, 10_000, false),
+    throttlingBurstLimit: r.number(a.throttlingBurstLimit, "api.throttlingBurstLimit", 100, 1, 5_000),
+    ipAllowlist: r.cidrs(a.ipAllowlist, "api.ipAllowlist"),
+    stageName: r.string(a.stageName, "api.stageName", "v1", STAGE, "letters, digits, - and _"),
+    manageAccount: r.boolean(a.manageAccount, "api.manageAccount", false),
+  };
+
+  const logRetentionDays = r.number(raw.logRetentionDays, "logRetentionDays", 30, 1, 3653);
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+    r.problems.push(
+      `hookgate:logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${logRetentionDays})`,
+    );
+  }
+
+  const l = r.object(raw.lambda, "lambda", [
+    "memoryMb",
+    "timeoutSeconds",
+    "architecture",
+    "ephemeralStorageMb",
+  ]);
+  const lambda: LambdaConfig = {
+    memoryMb: r.number(l.memoryMb, "lambda.memoryMb", 512, 128, 10_240),
+    // The work path runs the action; SQS visibility is 6x this. API Gateway cuts the receive path at 29 s anyway.
+    timeoutSeconds: r.number(l.timeoutSeconds, "lambda.timeoutSeconds", 120, 30, 900),
+    architecture: r.oneOf(l.architecture, "lambda.architecture", ["arm64", "x86_64"] as const, "arm64"),
+    ephemeralStorageMb: r.number(l.ephemeralStorageMb, "lambda.ephemeralStorageMb", 2048, 512, 10_240),
+  };
+
+  const g = r.object(raw.github, "github", ["manageWebhooks"]);
+  const s = r.object(raw.artifacts, "artifacts", ["noncurrentVersionDays", "forceDestroy"]);
+
+  const config: StackConfig = {
+    routesFile: r.string(raw.routesFile, "routesFile", "routes.yaml"),
+    network,
+    jenkins,
+    api,
+    logRetentionDays,
+    alarmEmail: r.optionalString(raw.alarmEmail, "alarmEmail", EMAIL, "expected an e-mail address"),
+    alarmOldestMessageSeconds: r.number(
+      raw.alarmOldestMessageSeconds,
+      "alarmOldestMessageSeconds",
+      900,
+      60,
+      1_209_600,
+    ),
+    lambda,
+    github: { manageWebhooks: r.boolean(g.manageWebhooks, "github.manageWebhooks", false) },
+    artifacts: {
+      noncurrentVersionDays: r.number(
+        s.noncurrentVersionDays,
+        "artifacts.noncurrentVersionDays",
+        30,
+        1,
+        3650,
+      ),
+      forceDestroy: r.boolean(s.forceDestroy, "artifacts.forceDestroy", false),
+    },
+  };
+  if (r.problems.length > 0) throw new StackConfigError(r.problems);
+  return config;
+}
+
+/** Turns `pulumi.Config` text into values: JSON where it parses (objects, lists, numbers), else the text. */
+export function rawConfigValue(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  const trimmed = text.trim();
+  if (/^[[{]/.test(trimmed)) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** Reads every `hookgate:` key of the current stack once. */
+export function readStackConfig(): StackConfig {
+  const cfg = new pulumi.Config("hookgate");
+  const raw: Raw = {};
+  const all = pulumi.runtime.allConfig();
+  for (const fullKey of Object.keys(all)) {
+    if (!fullKey.startsWith("hookgate:")) continue;
+    const key = fullKey.slice("hookgate:".length);
+    raw[key] = rawConfigValue(cfg.get(key));
+  }
+  return parseStackConfig(raw);
+}

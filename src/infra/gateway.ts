@@ -1,0 +1,225 @@
+// Gateway: the whole stack. Network, dedupe table, artifact bucket, observability, one Route per route,
+// the API in front of them, and (optionally) the GitHub webhooks.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { Route as RouteSpec } from "../core/types";
+import { Api } from "./api";
+import { Artifacts } from "./artifacts";
+import { type CodeProvider, handlerCode } from "./bundle";
+import type { StackConfig } from "./config";
+import { Dedupe } from "./dedupe";
+import { type RouteNames, routeNames, stackNames, stackPrefix } from "./naming";
+import { Network } from "./network";
+import { Observability } from "./observability";
+import { partitionOf } from "./policies";
+import { Route } from "./route";
+import { type WebhookSetup, webhookSetup } from "./webhookSetup";
+import { Webhooks } from "./webhooks";
+
+export interface GatewayArgs {
+  config: StackConfig;
+  routes: RouteSpec[];
+  stack: string;
+  region: string;
+  /** The route code; defaults to the esbuild bundles of handlers/. */
+  code?: CodeProvider;
+  /** config `github:token`, for manageWebhooks. */
+  githubToken?: pulumi.Input<string>;
+}
+
+/** The ports the Lambdas need to reach Jenkins: the configured one, else those of the routes' Jenkins URLs. */
+export function jenkinsPorts(config: StackConfig, routes: readonly RouteSpec[]): number[] {
+  if (config.jenkins.port) return [config.jenkins.port];
+  const ports = new Set<number>();
+  for (const route of routes) {
+    const target =
+      route.action.type === "jenkins"
+        ? route.action.jenkins
+        : route.action.type === "pr-cleanup"
+          ? route.action.jenkins
+          : undefined;
+    if (!target) continue;
+    try {
+      const url = new URL(target.url);
+      ports.add(url.port ? Number(url.port) : url.protocol === "http:" ? 80 : 443);
+    } catch {
+      throw new Error(`route "${route.name}": Jenkins URL "${target.url}" is not a URL`);
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** Routes whose action calls the Git host's API (needs a way out of the VPC: a NAT). */
+export function routesNeedingInternet(routes: readonly RouteSpec[]): string[] {
+  return routes.filter((r) => r.action.type !== "jenkins").map((r) => r.name);
+}
+
+export class Gateway extends pulumi.ComponentResource {
+  public readonly webhookUrls: pulumi.Output<Record<string, string>>;
+  public readonly webhookSetup: pulumi.Output<Record<string, WebhookSetup>>;
+  public readonly deadLetterQueueUrls: pulumi.Output<Record<string, string>>;
+  public readonly dashboardUrl: pulumi.Output<string>;
+  public readonly apiUrl: pulumi.Output<string>;
+  public readonly artifactBucket?: pulumi.Output<string>;
+  public readonly dedupeTable: pulumi.Output<string>;
+  public readonly routes: Record<string, Route> = {};
+
+  constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("hookgate:infra:Gateway", name, {}, opts);
+    const { config, routes, region } = args;
+    if (routes.length === 0) throw new Error("routes.yaml has no routes: a stack needs at least one");
+    const seen = new Set<string>();
+    for (const r of routes) {
+      if (seen.has(r.name)) throw new Error(`route "${r.name}" is defined twice`);
+      seen.add(r.name);
+    }
+    if (config.network.mode === "create" && config.network.natGateways === "none") {
+      const needy = routesNeedingInternet(routes);
+      if (needy.length > 0) {
+        pulumi.log.warn(
+          `network.natGateways is none: routes ${needy.join(", ")} call the Git host's API and cannot reach it ` +
+            "without a NAT (or a proxy you add)",
+          this,
+        );
+      }
+    }
+
+    const prefix = stackPrefix(args.stack);
+    const names = stackNames(prefix);
+    const partition = partitionOf(region);
+    const code = args.code ?? handlerCode;
+    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+
+    const network = new Network(
+      `${name}-network`,
+      {
+        network: config.network,
+        jenkins: config.jenkins,
+        jenkinsPorts: jenkinsPorts(config, routes),
+        region,
+        lambdaSecurityGroupName: names.lambdaSecurityGroup,
+        endpointSecurityGroupName: names.endpointSecurityGroup,
+      },
+      { parent: this },
+    );
+
+    const dedupe = new Dedupe(`${name}-dedupe`, { tableName: names.dedupeTable }, { parent: this });
+    this.dedupeTable = dedupe.tableName;
+
+    const needsBucket = routes.some((r) => r.action.type === "s3-zip" && !r.action.bucket);
+    const artifacts = needsBucket
+      ? new Artifacts(
+          `${name}-artifacts`,
+          {
+            bucketPrefix: names.bucketPrefix,
+            noncurrentVersionDays: config.artifacts.noncurrentVersionDays,
+            forceDestroy: config.artifacts.forceDestroy,
+          },
+          { parent: this },
+        )
+      : undefined;
+    this.artifactBucket = artifacts?.bucketName;
+
+    const perRoute = new Map<string, RouteNames>(routes.map((r) => [r.name, routeNames(prefix, r.name)]));
+    const observability = new Observability(
+      `${name}-observability`,
+      {
+        region,
+        topicName: names.alarmTopic,
+        alarmEmail: config.alarmEmail,
+        dashboardName: names.dashboard,
+        dashboard: {
+          region,
+          apiName: names.api,
+          stageName: config.api.stageName,
+          routes: routes.map((r) => {
+            const n = perRoute.get(r.name) as RouteNames;
+            return {
+              name: r.name,
+              functionName: n.function,
+              queueName: n.queue,
+              deadLetterQueueName: n.deadLetterQueue,
+              logGroupName: n.logGroup,
+            };
+          }),
+        },
+      },
+      { parent: this },
+    );
+
+    for (const spec of routes) {
+      this.routes[spec.name] = new Route(
+        spec.name,
+        {
+          route: spec,
+          names: perRoute.get(spec.name) as RouteNames,
+          code: code(spec.action.type),
+          lambda: config.lambda,
+          logRetentionDays: config.logRetentionDays,
+          subnetIds: network.privateSubnetIds,
+          securityGroupId: network.lambdaSecurityGroupId,
+          dedupeTableName: dedupe.tableName,
+          dedupeTableArn: dedupe.tableArn,
+          artifactBucket:
+            spec.action.type === "s3-zip" && !spec.action.bucket ? artifacts?.bucketName : undefined,
+          partition,
+          region,
+          accountId,
+          alarmTopicArn: observability.alarmTopicArn,
+          oldestMessageAlarmSeconds: config.alarmOldestMessageSeconds,
+        },
+        { parent: this },
+      );
+    }
+
+    const api = new Api(
+      `${name}-api`,
+      {
+        apiName: names.api,
+        stageName: config.api.stageName,
+        throttlingRateLimit: config.api.throttlingRateLimit,
+        throttlingBurstLimit: config.api.throttlingBurstLimit,
+        ipAllowlist: config.api.ipAllowlist,
+        logRetentionDays: config.logRetentionDays,
+        accessLogGroupName: names.apiLogGroup,
+        manageAccount: config.api.manageAccount,
+        accountRolePrefix: names.apiLoggingRolePrefix,
+        partition,
+        routes: routes.map((r) => ({
+          name: r.name,
+          functionName: this.routes[r.name]?.functionName as pulumi.Output<string>,
+          invokeArn: this.routes[r.name]?.invokeArn as pulumi.Output<string>,
+        })),
+      },
+      { parent: this },
+    );
+
+    if (config.github.manageWebhooks) {
+      new Webhooks(
+        `${name}-webhooks`,
+        {
+          routes: routes.map((r) => ({ route: r, url: api.urls[r.name] as pulumi.Output<string> })),
+          token: args.githubToken,
+        },
+        { parent: this },
+      );
+    }
+
+    this.apiUrl = api.invokeUrl;
+    this.dashboardUrl = observability.dashboardUrl;
+    this.webhookUrls = pulumi.all(api.urls);
+    this.webhookSetup = this.webhookUrls.apply((urls) =>
+      Object.fromEntries(routes.map((r) => [r.name, webhookSetup(r, urls[r.name] as string)])),
+    );
+    this.deadLetterQueueUrls = pulumi.all(
+      Object.fromEntries(Object.entries(this.routes).map(([n, r]) => [n, r.deadLetterQueueUrl])),
+    );
+    this.registerOutputs({
+      webhookUrls: this.webhookUrls,
+      webhookSetup: this.webhookSetup,
+      deadLetterQueueUrls: this.deadLetterQueueUrls,
+      dashboardUrl: this.dashboardUrl,
+      apiUrl: this.apiUrl,
+    });
+  }
+}

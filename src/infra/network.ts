@@ -1,0 +1,194 @@
+// Network: the VPC (created with awsx, or an existing one), its endpoints, and the Lambda security group.
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import type { InterfaceEndpointService, JenkinsNetworkConfig, NetworkConfig } from "./config";
+
+export interface NetworkArgs {
+  network: NetworkConfig;
+  jenkins: JenkinsNetworkConfig;
+  /** Ports the Lambdas open to Jenkins (config, or the routes' Jenkins URLs). */
+  jenkinsPorts: number[];
+  region: string;
+  /** Physical names of the security groups. */
+  lambdaSecurityGroupName: string;
+  endpointSecurityGroupName: string;
+}
+
+const HTTPS = 443;
+
+/** Gateway endpoints (free, route-table based): S3 for the zips, DynamoDB for the dedupe table. */
+export const GATEWAY_ENDPOINT_SERVICES = ["s3", "dynamodb"] as const;
+
+export function serviceName(region: string, service: string): string {
+  return `com.amazonaws.${region}.${service}`;
+}
+
+export class Network extends pulumi.ComponentResource {
+  public readonly vpcId: pulumi.Output<string>;
+  public readonly privateSubnetIds: pulumi.Output<string[]>;
+  public readonly lambdaSecurityGroupId: pulumi.Output<string>;
+  public readonly endpointSecurityGroupId?: pulumi.Output<string>;
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("hookgate:infra:Network", name, {}, opts);
+    const net = args.network;
+
+    if (net.mode === "create") {
+      const natless = net.natGateways === "none";
+      const vpc = new awsx.ec2.Vpc(
+        `${name}-vpc`,
+        {
+          cidrBlock: net.cidr,
+          numberOfAvailabilityZones: net.azCount,
+          enableDnsHostnames: true,
+          enableDnsSupport: true,
+          // Without a NAT the subnets have no way out: isolated subnets say so (and need no public subnets).
+          subnetSpecs: natless
+            ? [{ type: "Isolated", name: "isolated" }]
+            : [{ type: "Private" }, { type: "Public" }],
+          natGateways: { strategy: natless ? "None" : net.natGateways === "single" ? "Single" : "OnePerAz" },
+          vpcEndpointStrategy: "Auto",
+          vpcEndpointSpecs: GATEWAY_ENDPOINT_SERVICES.map((service) => ({
+            serviceName: serviceName(args.region, service),
+            vpcEndpointType: "Gateway",
+          })),
+          tags: { Name: `${name}-vpc` },
+        },
+        { parent: this },
+      );
+      this.vpcId = vpc.vpcId;
+      this.privateSubnetIds = natless ? vpc.isolatedSubnetIds : vpc.privateSubnetIds;
+    } else {
+      this.vpcId = pulumi.output(net.vpcId);
+      this.privateSubnetIds = pulumi.output(net.privateSubnetIds);
+      if (net.routeTableIds.length > 0) {
+        for (const service of GATEWAY_ENDPOINT_SERVICES) {
+          new aws.ec2.VpcEndpoint(
+            `${name}-${service}`,
+            {
+              vpcId: net.vpcId,
+              serviceName: serviceName(args.region, service),
+              vpcEndpointType: "Gateway",
+              routeTableIds: net.routeTableIds,
+            },
+            { parent: this },
+          );
+        }
+      }
+    }
+
+    // The Lambda security group: nothing comes in; out only HTTPS and the Jenkins port(s).
+    const jenkinsEgress = args.jenkinsPorts
+      .filter((port) => port !== HTTPS || args.jenkins.securityGroupId)
+      .map((port) =>
+        args.jenkins.securityGroupId
+          ? {
+              description: "Jenkins controller",
+              protocol: "tcp",
+              fromPort: port,
+              toPort: port,
+              securityGroups: [args.jenkins.securityGroupId],
+            }
+          : {
+              description: "Jenkins controller",
+              protocol: "tcp",
+              fromPort: port,
+              toPort: port,
+              cidrBlocks: args.jenkins.cidrs,
+            },
+      );
+    const lambdaSg = new aws.ec2.SecurityGroup(
+      `${name}-lambda`,
+      {
+        name: args.lambdaSecurityGroupName,
+        description: "hookgate route Lambdas: no ingress; egress HTTPS and Jenkins only",
+        vpcId: this.vpcId,
+        ingress: [],
+        egress: [
+          {
+            description: "HTTPS: AWS APIs, the Git host API, Jenkins on 443",
+            protocol: "tcp",
+            fromPort: HTTPS,
+            toPort: HTTPS,
+            cidrBlocks: ["0.0.0.0/0"],
+          },
+          ...jenkinsEgress,
+        ],
+        tags: { Name: args.lambdaSecurityGroupName },
+      },
+      { parent: this },
+    );
+    this.lambdaSecurityGroupId = lambdaSg.id;
+
+    if (args.jenkins.securityGroupId) {
+      for (const port of args.jenkinsPorts) {
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-jenkins-${port}`,
+          {
+            securityGroupId: args.jenkins.securityGroupId,
+            referencedSecurityGroupId: lambdaSg.id,
+            ipProtocol: "tcp",
+            fromPort: port,
+            toPort: port,
+            description: `hookgate ${name}: route Lambdas to Jenkins`,
+          },
+          { parent: this },
+        );
+      }
+    }
+
+    if (net.interfaceEndpoints.length > 0) {
+      const endpointSg = new aws.ec2.SecurityGroup(
+        `${name}-endpoints`,
+        {
+          name: args.endpointSecurityGroupName,
+          description: "hookgate interface endpoints: HTTPS from the route Lambdas only",
+          vpcId: this.vpcId,
+          ingress: [
+            {
+              description: "HTTPS from the route Lambdas",
+              protocol: "tcp",
+              fromPort: HTTPS,
+              toPort: HTTPS,
+              securityGroups: [lambdaSg.id],
+            },
+          ],
+          egress: [],
+          tags: { Name: args.endpointSecurityGroupName },
+        },
+        { parent: this },
+      );
+      this.endpointSecurityGroupId = endpointSg.id;
+      for (const service of net.interfaceEndpoints) {
+        this.interfaceEndpoint(name, service, args.region, endpointSg.id);
+      }
+    }
+
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      privateSubnetIds: this.privateSubnetIds,
+      lambdaSecurityGroupId: this.lambdaSecurityGroupId,
+    });
+  }
+
+  private interfaceEndpoint(
+    name: string,
+    service: InterfaceEndpointService,
+    region: string,
+    securityGroupId: pulumi.Output<string>,
+  ): aws.ec2.VpcEndpoint {
+    return new aws.ec2.VpcEndpoint(
+      `${name}-${service}`,
+      {
+        vpcId: this.vpcId,
+        serviceName: serviceName(region, service),
+        vpcEndpointType: "Interface",
+        privateDnsEnabled: true,
+        subnetIds: this.privateSubnetIds,
+        securityGroupIds: [securityGroupId],
+      },
+      { parent: this },
+    );
+  }
+}

@@ -1,0 +1,191 @@
+// Observability: the alarm topic (with an optional e-mail subscription) and one dashboard per stack.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface DashboardRoute {
+  name: string;
+  functionName: string;
+  queueName: string;
+  deadLetterQueueName: string;
+  logGroupName: string;
+}
+
+export interface DashboardInput {
+  region: string;
+  apiName: string;
+  stageName: string;
+  routes: DashboardRoute[];
+}
+
+/** Routes per graph, so lines stay readable; Logs Insights takes at most 50 log groups per query. */
+export const ROUTES_PER_WIDGET = 10;
+export const LOG_GROUPS_PER_QUERY = 20;
+
+/** The Logs Insights query over the route functions' decision log lines. */
+export const DECISIONS_QUERY = "fields decision, status | stats count() by route, decision";
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+type Metric = (string | Record<string, string>)[];
+
+/** The dashboard body (CloudWatch's JSON format), pure so it can be tested. */
+export function dashboardBody(input: DashboardInput): string {
+  const widgets: unknown[] = [];
+  let y = 0;
+  const graph = (title: string, metrics: Metric[], stat: string, x: number) => ({
+    type: "metric",
+    x,
+    y,
+    width: 8,
+    height: 6,
+    properties: {
+      title,
+      region: input.region,
+      view: "timeSeries",
+      stacked: false,
+      stat,
+      period: 300,
+      metrics,
+    },
+  });
+  for (const group of chunks(input.routes, ROUTES_PER_WIDGET)) {
+    const names = group.map((r) => r.name).join(", ");
+    widgets.push(
+      graph(
+        `Deliveries (API requests): ${names}`,
+        group.map((r) => [
+          "AWS/ApiGateway",
+          "Count",
+          "ApiName",
+          input.apiName,
+          "Resource",
+          `/hooks/${r.name}`,
+          "Stage",
+          input.stageName,
+          "Method",
+          "POST",
+          { label: r.name },
+        ]),
+        "Sum",
+        0,
+      ),
+      graph(
+        `Function invocations and errors: ${names}`,
+        group.flatMap((r) => [
+          ["AWS/Lambda", "Invocations", "FunctionName", r.functionName, { label: `${r.name} invocations` }],
+          ["AWS/Lambda", "Errors", "FunctionName", r.functionName, { label: `${r.name} errors` }],
+        ]),
+        "Sum",
+        8,
+      ),
+      graph(
+        `Function duration p95 (ms): ${names}`,
+        group.map((r) => ["AWS/Lambda", "Duration", "FunctionName", r.functionName, { label: r.name }]),
+        "p95",
+        16,
+      ),
+    );
+    y += 6;
+    widgets.push(
+      graph(
+        `Queued (sent): ${names}`,
+        group.map((r) => ["AWS/SQS", "NumberOfMessagesSent", "QueueName", r.queueName, { label: r.name }]),
+        "Sum",
+        0,
+      ),
+      graph(
+        `Waiting: visible messages and oldest age (s): ${names}`,
+        group.flatMap((r) => [
+          [
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "QueueName",
+            r.queueName,
+            { label: `${r.name} visible` },
+          ],
+          ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", r.queueName, { label: `${r.name} age` }],
+        ]),
+        "Maximum",
+        8,
+      ),
+      graph(
+        `Dead letters: ${names}`,
+        group.map((r) => [
+          "AWS/SQS",
+          "ApproximateNumberOfMessagesVisible",
+          "QueueName",
+          r.deadLetterQueueName,
+          { label: r.name },
+        ]),
+        "Maximum",
+        16,
+      ),
+    );
+    y += 6;
+  }
+  for (const group of chunks(input.routes, LOG_GROUPS_PER_QUERY)) {
+    const sources = group.map((r) => `SOURCE '${r.logGroupName}'`).join(" | ");
+    widgets.push({
+      type: "log",
+      x: 0,
+      y,
+      width: 24,
+      height: 6,
+      properties: {
+        title: `Decisions and outcomes: ${group.map((r) => r.name).join(", ")}`,
+        region: input.region,
+        view: "table",
+        query: `${sources} | ${DECISIONS_QUERY}`,
+      },
+    });
+    y += 6;
+  }
+  return JSON.stringify({ widgets });
+}
+
+export function dashboardUrl(region: string, name: string): string {
+  return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/${encodeURIComponent(name)}`;
+}
+
+export interface ObservabilityArgs {
+  region: string;
+  topicName: string;
+  alarmEmail?: string;
+  dashboardName: string;
+  /** The dashboard is built from physical names, known before the routes' resources exist. */
+  dashboard: DashboardInput;
+}
+
+export class Observability extends pulumi.ComponentResource {
+  public readonly alarmTopicArn: pulumi.Output<string>;
+  public readonly dashboardUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("hookgate:infra:Observability", name, {}, opts);
+    const topic = new aws.sns.Topic(
+      `${name}-alarms`,
+      // Not encrypted with aws/sns: CloudWatch alarms cannot publish to a topic under that key.
+      { name: args.topicName },
+      { parent: this },
+    );
+    if (args.alarmEmail) {
+      new aws.sns.TopicSubscription(
+        `${name}-alarm-email`,
+        { topic: topic.arn, protocol: "email", endpoint: args.alarmEmail },
+        { parent: this },
+      );
+    }
+    const dashboard = new aws.cloudwatch.Dashboard(
+      `${name}-dashboard`,
+      { dashboardName: args.dashboardName, dashboardBody: dashboardBody(args.dashboard) },
+      { parent: this },
+    );
+    this.alarmTopicArn = topic.arn;
+    this.dashboardUrl = dashboard.dashboardName.apply((n) => dashboardUrl(args.region, n));
+    this.registerOutputs({ alarmTopicArn: this.alarmTopicArn, dashboardUrl: this.dashboardUrl });
+  }
+}

@@ -1,0 +1,184 @@
+// IAM and resource policy documents, as plain data. Least privilege: each statement names its resources.
+import { routeSecretNames } from "../core/routeSecrets";
+import type { Route } from "../core/types";
+
+export interface Statement {
+  Sid?: string;
+  Effect: "Allow" | "Deny";
+  Principal?: unknown;
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: Statement[];
+}
+
+/** The only policy attached to a route role that grants `*` (ENI management; AWS requires it). */
+export const LAMBDA_VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole";
+
+export function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  if (region.startsWith("us-iso-")) return "aws-iso";
+  if (region.startsWith("us-isob-")) return "aws-iso-b";
+  return "aws";
+}
+
+export function managedPolicyArn(partition: string, name: string): string {
+  return `arn:${partition}:iam::aws:policy/${name}`;
+}
+
+/** The literal part of a template before its first `{{`: what an IAM resource pattern can pin. */
+export function literalPrefix(template: string): string {
+  const at = template.indexOf("{{");
+  return at < 0 ? template : template.slice(0, at);
+}
+
+/** IAM treats `*` and `?` in a resource as wildcards; keep them out of literal parts. */
+function iamLiteral(text: string): string {
+  return text.replace(/[*?]/g, "");
+}
+
+/** The trust policy as AWS expects it (no Resource in trust policies). */
+export function assumeRolePolicy(service: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+  });
+}
+
+export interface RoutePolicyInput {
+  route: Route;
+  partition: string;
+  region: string;
+  accountId: string;
+  queueArn: string;
+  deadLetterQueueArn: string;
+  dedupeTableArn: string;
+  /** The bucket an s3-zip route writes to (its own, or the stack's). */
+  bucket?: string;
+}
+
+/** Secrets Manager appends "-" and six random characters to a secret's name in its ARN. */
+export function secretArnPattern(
+  i: { partition: string; region: string; accountId: string },
+  name: string,
+): string {
+  return `arn:${i.partition}:secretsmanager:${i.region}:${i.accountId}:secret:${name}-??????`;
+}
+
+/** The inline policy of a route's role: its own secrets, queue, dead letters, table keys and bucket prefix. */
+export function routePolicy(i: RoutePolicyInput): PolicyDocument {
+  const { route, partition } = i;
+  const statements: Statement[] = [];
+  const secrets = routeSecretNames(route);
+  if (secrets.length > 0) {
+    statements.push({
+      Sid: "ReadOwnSecrets",
+      Effect: "Allow",
+      Action: "secretsmanager:GetSecretValue",
+      Resource: secrets.map((name) => secretArnPattern(i, name)),
+    });
+  }
+  statements.push(
+    {
+      Sid: "OwnQueue",
+      Effect: "Allow",
+      Action: [
+        "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+      ],
+      Resource: i.queueArn,
+    },
+    { Sid: "OwnDeadLetters", Effect: "Allow", Action: "sqs:SendMessage", Resource: i.deadLetterQueueArn },
+    {
+      Sid: "OwnDeliveryIds",
+      Effect: "Allow",
+      Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+      Resource: i.dedupeTableArn,
+      Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${route.name}#*`] } },
+    },
+  );
+  const action = route.action;
+  if (action.type === "s3-zip") {
+    const bucket = action.bucket ?? i.bucket;
+    if (!bucket)
+      throw new Error(`route "${route.name}": s3-zip needs a bucket (the stack's artifact bucket)`);
+    statements.push({
+      Sid: "WriteOwnPrefix",
+      Effect: "Allow",
+      Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+      Resource: `arn:${partition}:s3:::${bucket}/${iamLiteral(literalPrefix(action.key))}*`,
+    });
+  } else if (action.type === "pr-cleanup") {
+    let n = 0;
+    for (const step of action.steps) {
+      if (step.kind !== "delete-s3-prefix") continue;
+      const prefix = iamLiteral(literalPrefix(step.prefix));
+      n++;
+      statements.push(
+        {
+          Sid: `ListCleanedPrefix${n}`,
+          Effect: "Allow",
+          Action: "s3:ListBucket",
+          Resource: `arn:${partition}:s3:::${step.bucket}`,
+          Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } },
+        },
+        {
+          Sid: `DeleteCleanedPrefix${n}`,
+          Effect: "Allow",
+          Action: "s3:DeleteObject",
+          Resource: `arn:${partition}:s3:::${step.bucket}/${prefix}*`,
+        },
+      );
+    }
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** API resource policy: Invoke only from the allowlist (an explicit Deny for every other source). */
+export function apiAllowlistPolicy(cidrs: readonly string[]): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AllowInvoke",
+        Effect: "Allow",
+        Principal: "*",
+        Action: "execute-api:Invoke",
+        Resource: "execute-api:/*",
+      },
+      {
+        Sid: "DenyOutsideAllowlist",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "execute-api:Invoke",
+        Resource: "execute-api:/*",
+        Condition: { NotIpAddress: { "aws:SourceIp": [...cidrs] } },
+      },
+    ],
+  };
+}
+
+/** Denies every request to the bucket that does not use TLS. */
+export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  };
+}

@@ -1,0 +1,67 @@
+// The program behind index.ts: config + routes.yaml in, the Gateway and the stack outputs out.
+// `buildStack` takes everything as arguments so tests can evaluate several configurations in one process.
+import { isAbsolute, resolve } from "node:path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { loadRoutesFile } from "../core/routes/load";
+import type { Route } from "../core/types";
+import { type CodeProvider, REPO_ROOT } from "./bundle";
+import { readStackConfig, type StackConfig } from "./config";
+import { Gateway } from "./gateway";
+import type { WebhookSetup } from "./webhookSetup";
+
+export interface StackOutputs {
+  webhookUrls: pulumi.Output<Record<string, string>>;
+  webhookSetup: pulumi.Output<Record<string, WebhookSetup>>;
+  deadLetterQueueUrls: pulumi.Output<Record<string, string>>;
+  dashboardUrl: pulumi.Output<string>;
+  apiUrl: pulumi.Output<string>;
+  artifactBucket?: pulumi.Output<string>;
+  dedupeTable: pulumi.Output<string>;
+}
+
+export interface BuildStackArgs {
+  config: StackConfig;
+  routes: Route[];
+  stack: string;
+  region: string;
+  code?: CodeProvider;
+  githubToken?: pulumi.Input<string>;
+}
+
+export function buildStack(args: BuildStackArgs): StackOutputs {
+  const gateway = new Gateway("hookgate", args);
+  return {
+    webhookUrls: gateway.webhookUrls,
+    webhookSetup: gateway.webhookSetup,
+    deadLetterQueueUrls: gateway.deadLetterQueueUrls,
+    dashboardUrl: gateway.dashboardUrl,
+    apiUrl: gateway.apiUrl,
+    artifactBucket: gateway.artifactBucket,
+    dedupeTable: gateway.dedupeTable,
+  };
+}
+
+/** The stack's region, needed up front (endpoint service names): `aws:region`, else AWS_REGION. */
+export function stackRegion(): string {
+  const region = aws.config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) {
+    throw new Error("no AWS region: run `pulumi config set aws:region <region>` (for example eu-west-1)");
+  }
+  return region;
+}
+
+/** routes.yaml, relative to the project directory unless absolute. */
+export function routesPath(config: StackConfig): string {
+  return isAbsolute(config.routesFile) ? config.routesFile : resolve(REPO_ROOT, config.routesFile);
+}
+
+/** Everything index.ts does: read the stack config once, load routes.yaml, build. */
+export function main(): StackOutputs {
+  const config = readStackConfig();
+  const routes = loadRoutesFile(routesPath(config)).routes;
+  const githubToken = config.github.manageWebhooks
+    ? new pulumi.Config("github").getSecret("token")
+    : undefined;
+  return buildStack({ config, routes, stack: pulumi.getStack(), region: stackRegion(), githubToken });
+}

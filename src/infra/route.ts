@@ -1,0 +1,277 @@
+// One route: its role, log group, function, FIFO queue and dead-letter queue, event source and alarms.
+// The API side (resource, method, integration, invoke permission) lives in Api, which needs the function.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { MAX_ATTEMPTS } from "../core/policy";
+import type { Route as RouteSpec } from "../core/types";
+import type { LambdaConfig } from "./config";
+import type { RouteNames } from "./naming";
+import { assumeRolePolicy, LAMBDA_VPC_ACCESS_POLICY, managedPolicyArn, routePolicy } from "./policies";
+
+export const LAMBDA_RUNTIME = "nodejs22.x";
+/** Lambda caps the whole environment at 4 KB; the queue URLs and table name need the rest. */
+export const MAX_ROUTE_ENV_BYTES = 3500;
+/** SQS: visibility must cover a retry of the whole batch; AWS recommends 6x the function timeout. */
+export const VISIBILITY_FACTOR = 6;
+export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+export const QUEUE_RETENTION_SECONDS = 4 * 24 * 3600;
+export const BATCH_SIZE = 10;
+
+/** The environment keys of the route Lambdas (the contract with handlers/). Names and URLs only. */
+export const ROUTE_ENV_KEYS = [
+  "HOOKGATE_ROUTE",
+  "HOOKGATE_QUEUE_URL",
+  "HOOKGATE_DLQ_URL",
+  "HOOKGATE_DEDUPE_TABLE",
+  "HOOKGATE_MAX_ATTEMPTS",
+] as const;
+
+export interface RouteArgs {
+  route: RouteSpec;
+  names: RouteNames;
+  code: pulumi.asset.Archive;
+  lambda: LambdaConfig;
+  logRetentionDays: number;
+  subnetIds: pulumi.Input<string[]>;
+  securityGroupId: pulumi.Input<string>;
+  dedupeTableName: pulumi.Input<string>;
+  dedupeTableArn: pulumi.Input<string>;
+  /** The stack's artifact bucket, for an s3-zip route that names none. */
+  artifactBucket?: pulumi.Input<string>;
+  partition: string;
+  region: string;
+  accountId: pulumi.Input<string>;
+  alarmTopicArn: pulumi.Input<string>;
+  oldestMessageAlarmSeconds: number;
+}
+
+/** The compiled route as the function receives it: the stack's bucket filled in where the route named none. */
+export function deployedRoute(route: RouteSpec, artifactBucket?: string): RouteSpec {
+  if (route.action.type !== "s3-zip" || route.action.bucket) return route;
+  if (!artifactBucket) throw new Error(`route "${route.name}": no bucket for s3-zip`);
+  return { ...route, action: { ...route.action, bucket: artifactBucket } };
+}
+
+/** HOOKGATE_ROUTE, checked against Lambda's environment size limit. */
+export function routeEnvJson(route: RouteSpec): string {
+  const json = JSON.stringify(route);
+  if (Buffer.byteLength(json) > MAX_ROUTE_ENV_BYTES) {
+    throw new Error(
+      `route "${route.name}": its compiled form is ${Buffer.byteLength(json)} bytes, more than the ${MAX_ROUTE_ENV_BYTES} ` +
+        "that fit in a Lambda environment; shorten its templates or split the route",
+    );
+  }
+  return json;
+}
+
+export class Route extends pulumi.ComponentResource {
+  public readonly functionName: pulumi.Output<string>;
+  public readonly functionArn: pulumi.Output<string>;
+  public readonly invokeArn: pulumi.Output<string>;
+  public readonly queueUrl: pulumi.Output<string>;
+  public readonly queueName: pulumi.Output<string>;
+  public readonly deadLetterQueueUrl: pulumi.Output<string>;
+  public readonly deadLetterQueueName: pulumi.Output<string>;
+  public readonly logGroupName: pulumi.Output<string>;
+  public readonly roleArn: pulumi.Output<string>;
+
+  constructor(name: string, args: RouteArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("hookgate:infra:Route", name, {}, opts);
+    const { route, names, lambda } = args;
+    const visibility = VISIBILITY_FACTOR * lambda.timeoutSeconds;
+
+    const deadLetters = new aws.sqs.Queue(
+      `${name}-dlq`,
+      {
+        name: names.deadLetterQueue,
+        fifoQueue: true,
+        contentBasedDeduplication: false,
+        sqsManagedSseEnabled: true,
+        messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+        visibilityTimeoutSeconds: visibility,
+      },
+      { parent: this },
+    );
+    const queue = new aws.sqs.Queue(
+      `${name}-queue`,
+      {
+        name: names.queue,
+        fifoQueue: true,
+        contentBasedDeduplication: false,
+        sqsManagedSseEnabled: true,
+        // Shorter than the DLQ's 14 days, so a message that dies late still has time there to be redriven.
+        messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
+        visibilityTimeoutSeconds: visibility,
+        redrivePolicy: deadLetters.arn.apply((arn) =>
+          JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: MAX_ATTEMPTS }),
+        ),
+      },
+      { parent: this },
+    );
+
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        namePrefix: names.rolePrefix,
+        description: `hookgate route ${route.name}`,
+        assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"),
+        // Both lists are exclusive: anything attached out of band is removed on the next `pulumi up`.
+        managedPolicyArns: [managedPolicyArn(args.partition, LAMBDA_VPC_ACCESS_POLICY)],
+        inlinePolicies: [
+          {
+            name: "route",
+            policy: pulumi
+              .all([args.accountId, queue.arn, deadLetters.arn, args.dedupeTableArn, args.artifactBucket])
+              .apply(([accountId, queueArn, deadLetterQueueArn, dedupeTableArn, bucket]) =>
+                JSON.stringify(
+                  routePolicy({
+                    route,
+                    partition: args.partition,
+                    region: args.region,
+                    accountId,
+                    queueArn,
+                    deadLetterQueueArn,
+                    dedupeTableArn,
+                    bucket,
+                  }),
+                ),
+              ),
+          },
+        ],
+      },
+      { parent: this },
+    );
+
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: names.logGroup, retentionInDays: args.logRetentionDays },
+      { parent: this },
+    );
+
+    const routeJson = pulumi
+      .output(args.artifactBucket)
+      .apply((bucket) => routeEnvJson(deployedRoute(route, bucket)));
+    const fn = new aws.lambda.Function(
+      `${name}-fn`,
+      {
+        name: names.function,
+        description: `hookgate route ${route.name} (${route.action.type})`,
+        runtime: LAMBDA_RUNTIME,
+        architectures: [lambda.architecture],
+        handler: "index.handler",
+        code: args.code,
+        role: role.arn,
+        memorySize: lambda.memoryMb,
+        timeout: lambda.timeoutSeconds,
+        ...(route.action.type === "s3-zip" ? { ephemeralStorage: { size: lambda.ephemeralStorageMb } } : {}),
+        vpcConfig: { subnetIds: args.subnetIds, securityGroupIds: [args.securityGroupId] },
+        loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+        environment: {
+          variables: {
+            HOOKGATE_ROUTE: routeJson,
+            HOOKGATE_QUEUE_URL: queue.url,
+            HOOKGATE_DLQ_URL: deadLetters.url,
+            HOOKGATE_DEDUPE_TABLE: args.dedupeTableName,
+            HOOKGATE_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+          },
+        },
+      },
+      // The log group exists (with its retention) before the function can write its first line.
+      { parent: this, dependsOn: [logGroup] },
+    );
+
+    new aws.lambda.EventSourceMapping(
+      `${name}-work`,
+      {
+        functionName: fn.arn,
+        eventSourceArn: queue.arn,
+        batchSize: BATCH_SIZE,
+        functionResponseTypes: ["ReportBatchItemFailures"],
+        enabled: true,
+      },
+      { parent: this },
+    );
+
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-dead-letters`,
+      {
+        name: names.dlqAlarm,
+        alarmDescription: `hookgate route ${route.name}: deliveries reached the dead-letter queue ${names.deadLetterQueue}. Inspect and redrive them.`,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: deadLetters.name },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [args.alarmTopicArn],
+        okActions: [args.alarmTopicArn],
+      },
+      { parent: this },
+    );
+
+    // One alarm for the route's health: function errors, or work waiting longer than it should.
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-unhealthy`,
+      {
+        name: names.healthAlarm,
+        alarmDescription:
+          `hookgate route ${route.name}: the function reported errors, or the oldest queued delivery is older than ` +
+          `${args.oldestMessageAlarmSeconds} s. See the dashboard and the log group ${names.logGroup}.`,
+        metricQueries: [
+          {
+            id: "errors",
+            metric: {
+              namespace: "AWS/Lambda",
+              metricName: "Errors",
+              dimensions: { FunctionName: fn.name },
+              stat: "Sum",
+              period: 300,
+            },
+          },
+          {
+            id: "age",
+            metric: {
+              namespace: "AWS/SQS",
+              metricName: "ApproximateAgeOfOldestMessage",
+              dimensions: { QueueName: queue.name },
+              stat: "Maximum",
+              period: 300,
+            },
+          },
+          {
+            id: "unhealthy",
+            expression: `IF(FILL(errors, 0) > 0 OR FILL(age, 0) > ${args.oldestMessageAlarmSeconds}, 1, 0)`,
+            label: "errors or old messages",
+            returnData: true,
+          },
+        ],
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [args.alarmTopicArn],
+        okActions: [args.alarmTopicArn],
+      },
+      { parent: this },
+    );
+
+    this.functionName = fn.name;
+    this.functionArn = fn.arn;
+    this.invokeArn = fn.invokeArn;
+    this.queueUrl = queue.url;
+    this.queueName = queue.name;
+    this.deadLetterQueueUrl = deadLetters.url;
+    this.deadLetterQueueName = deadLetters.name;
+    this.logGroupName = logGroup.name;
+    this.roleArn = role.arn;
+    this.registerOutputs({
+      functionName: this.functionName,
+      functionArn: this.functionArn,
+      queueUrl: this.queueUrl,
+      deadLetterQueueUrl: this.deadLetterQueueUrl,
+    });
+  }
+}

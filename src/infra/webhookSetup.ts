@@ -1,0 +1,99 @@
+// What a person sets on the Git host for each route: derived from the route, never from secret values.
+import type { Provider, Route } from "../core/types";
+
+const GLOB_CHARS = /[*?[\]{}()!+@]/;
+
+/** The events to subscribe, GitHub-style: the route's literal `match.events`, else what its action needs. */
+export function subscribedEvents(route: Route): string[] {
+  const included = (route.match.events ?? []).filter((e) => !e.startsWith("!"));
+  if (included.length > 0) {
+    if (included.some((e) => GLOB_CHARS.test(e))) return ["*"];
+    return [...new Set(included)].sort();
+  }
+  if ((route.match.events ?? []).length > 0) return ["*"]; // only exclusions: everything else
+  switch (route.action.type) {
+    case "pr-cleanup":
+      return ["pull_request"];
+    default:
+      return ["push"];
+  }
+}
+
+const GITLAB: Record<string, string[]> = {
+  push: ["Push events"],
+  create: ["Tag push events"],
+  delete: ["Push events", "Tag push events"],
+  pull_request: ["Merge request events"],
+  release: ["Releases events"],
+  issues: ["Issues events"],
+  issue_comment: ["Comments"],
+};
+const BITBUCKET: Record<string, string[]> = {
+  push: ["repo:push"],
+  pull_request: [
+    "pullrequest:created",
+    "pullrequest:updated",
+    "pullrequest:fulfilled",
+    "pullrequest:rejected",
+  ],
+};
+const BITBUCKET_SERVER: Record<string, string[]> = {
+  push: ["repo:refs_changed"],
+  pull_request: ["pr:opened", "pr:from_ref_updated", "pr:merged", "pr:declined"],
+};
+
+/** The same events in the Git host's own words, for its webhook settings page. */
+export function hostEvents(provider: Provider, events: readonly string[]): string[] {
+  const table =
+    provider === "gitlab"
+      ? GITLAB
+      : provider === "bitbucket"
+        ? BITBUCKET
+        : provider === "bitbucket-server"
+          ? BITBUCKET_SERVER
+          : undefined;
+  if (!table) return [...events];
+  if (events.includes("*")) return ["all events"];
+  const out: string[] = [];
+  for (const e of events) for (const h of table[e] ?? [e]) if (!out.includes(h)) out.push(h);
+  return out;
+}
+
+export interface WebhookSetup {
+  url: string;
+  provider: Provider;
+  contentType: "application/json";
+  /** GitHub-style names (what `match.events` uses). */
+  events: string[];
+  /** The same events as the Git host names them. */
+  hostEvents: string[];
+  /** Secrets Manager name holding the webhook secret (absent for IP-allowlist-only routes). */
+  secretName?: string;
+  /** Repositories the route names exactly (no glob): where to add the webhook. */
+  repositories: string[];
+}
+
+export function webhookSetup(route: Route, url: string): WebhookSetup {
+  const events = subscribedEvents(route);
+  return {
+    url,
+    provider: route.provider,
+    contentType: "application/json",
+    events,
+    hostEvents: hostEvents(route.provider, events),
+    ...(route.secret ? { secretName: route.secret } : {}),
+    repositories: exactRepositories(route),
+  };
+}
+
+/** `match.repos` entries without a glob or exclusion: owner/name, each exactly one repository. */
+export function exactRepositories(route: Route): string[] {
+  const repos = route.match.repos ?? [];
+  return [...new Set(repos.filter((r) => !GLOB_CHARS.test(r) && /^[^/\s]+\/[^/\s]+$/.test(r)))].sort();
+}
+
+/** Splits owner/name. */
+export function splitRepository(fullName: string): { owner: string; name: string } {
+  const at = fullName.indexOf("/");
+  return { owner: fullName.slice(0, at), name: fullName.slice(at + 1) };
+}

@@ -1,0 +1,107 @@
+// Optional (github.manageWebhooks): the stack owns the GitHub webhooks. Per webhook secret name, a generated
+// secret stored in Secrets Manager; per route and exactly named repository, a repository webhook.
+// Resources are keyed by secret name and by route + repository, so editing routes.yaml and running
+// `pulumi up` adds and removes exactly the webhooks that changed.
+import * as aws from "@pulumi/aws";
+import * as github from "@pulumi/github";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { Route } from "../core/types";
+import { shortHash } from "./naming";
+import { exactRepositories, splitRepository, subscribedEvents } from "./webhookSetup";
+
+export interface ManagedWebhookRoute {
+  route: Route;
+  url: pulumi.Input<string>;
+}
+
+export interface WebhooksArgs {
+  routes: ManagedWebhookRoute[];
+  /** The GitHub token (config `github:token`), a Pulumi secret. */
+  token?: pulumi.Input<string>;
+}
+
+/** Logical names may not hold "/" cleanly; keep them readable and unique. */
+export function logicalPart(text: string): string {
+  const clean = text.replace(/[^A-Za-z0-9-]/g, "-").toLowerCase();
+  return clean === text ? clean : `${clean}-${shortHash(text, 6)}`;
+}
+
+export class Webhooks extends pulumi.ComponentResource {
+  /** "route owner/name" of every webhook this stack manages. */
+  public readonly managed: string[] = [];
+  /** Secret names this stack created. */
+  public readonly secretNames: string[] = [];
+
+  constructor(name: string, args: WebhooksArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("hookgate:infra:Webhooks", name, {}, opts);
+    const githubRoutes = args.routes.filter((r) => r.route.provider === "github");
+
+    const secretValues = new Map<string, pulumi.Output<string>>();
+    for (const { route } of githubRoutes) {
+      const secretName = route.secret;
+      if (!secretName || secretValues.has(secretName)) continue;
+      const id = logicalPart(secretName);
+      const password = new random.RandomPassword(
+        `${name}-${id}-value`,
+        { length: 48, special: false },
+        { parent: this },
+      );
+      const secret = new aws.secretsmanager.Secret(
+        `${name}-${id}`,
+        {
+          name: secretName,
+          description: "hookgate webhook secret (generated and managed by the stack)",
+          // Destroy and re-create under the same name must work: no recovery window for a generated value.
+          recoveryWindowInDays: 0,
+        },
+        { parent: this },
+      );
+      new aws.secretsmanager.SecretVersion(
+        `${name}-${id}-version`,
+        { secretId: secret.id, secretString: password.result },
+        { parent: this },
+      );
+      secretValues.set(secretName, password.result);
+      this.secretNames.push(secretName);
+    }
+
+    const providers = new Map<string, github.Provider>();
+    const providerFor = (owner: string): github.Provider => {
+      let provider = providers.get(owner);
+      if (!provider) {
+        provider = new github.Provider(
+          `${name}-github-${logicalPart(owner)}`,
+          { owner, ...(args.token ? { token: args.token } : {}) },
+          { parent: this },
+        );
+        providers.set(owner, provider);
+      }
+      return provider;
+    };
+
+    for (const { route, url } of githubRoutes) {
+      const secret = route.secret ? secretValues.get(route.secret) : undefined;
+      for (const fullName of exactRepositories(route)) {
+        const { owner, name: repository } = splitRepository(fullName);
+        new github.RepositoryWebhook(
+          `${name}-${route.name}-${logicalPart(fullName)}`,
+          {
+            repository,
+            active: true,
+            events: subscribedEvents(route),
+            configuration: {
+              url,
+              contentType: "json",
+              insecureSsl: false,
+              ...(secret ? { secret: pulumi.secret(secret) } : {}),
+            },
+          },
+          { parent: this, provider: providerFor(owner) },
+        );
+        this.managed.push(`${route.name} ${fullName}`);
+      }
+    }
+    this.registerOutputs({ managed: this.managed, secretNames: this.secretNames });
+  }
+}
