@@ -11,6 +11,7 @@ import type { SchemeOutcome, VerifyInput, VerifyResult } from "./types";
 
 export { signHex } from "./hmac";
 export { compileIpAllowlist } from "./ipAllowlist";
+export { type SignOptions, signatureHeaders } from "./sign";
 export { signStandardWebhook } from "./standardWebhooks";
 export type { VerifyInput, VerifyResult } from "./types";
 

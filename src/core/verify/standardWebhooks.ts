@@ -37,7 +37,8 @@ export function verifyStandardWebhook(
   if (timestamp === undefined || !TIMESTAMP.test(timestamp)) return "stale";
   const tolerance =
     Number.isFinite(toleranceSeconds) && toleranceSeconds > 0 ? toleranceSeconds : DEFAULT_TOLERANCE_SECONDS;
-  if (Math.abs(Math.floor(nowMs / 1000) - Number(timestamp)) > tolerance) return "stale";
+  // Written so that a NaN clock (a caller's bug) is a reject, not a skipped check.
+  if (!(Math.abs(Math.floor(nowMs / 1000) - Number(timestamp)) <= tolerance)) return "stale";
   if (id === undefined || id.length === 0) return "malformed";
 
   const given: Buffer[] = [];

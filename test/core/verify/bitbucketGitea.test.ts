@@ -1,0 +1,122 @@
+import { expect } from "chai";
+import { signatureHeaders, signHex, verifyDelivery } from "../../../src/core/verify";
+import { OTHER_SECRET, request, SECRET } from "./helpers";
+
+const BODY = Buffer.from('{"push":{"changes":[]},"repository":{"full_name":"team/repo"}}');
+const hex = (secret = SECRET) => signHex("sha256", secret, BODY);
+
+describe("Function: verifyDelivery (Bitbucket Cloud and Data Center)", () => {
+  for (const provider of ["bitbucket", "bitbucket-server"] as const) {
+    const verify = (headers: Record<string, string | string[]>, auth = {}) =>
+      verifyDelivery(request({ provider, body: BODY, headers, auth }));
+
+    it(`${provider}: verifyDelivery accepts X-Hub-Signature: sha256=<hex>`, () => {
+      expect(verify(signatureHeaders(provider, SECRET, BODY))).to.deep.equal({ ok: true, via: "signature" });
+    });
+
+    it(`${provider}: verifyDelivery rejects a GitHub-style sha1= value in X-Hub-Signature, even with allowSha1`, () => {
+      const sha1 = signHex("sha1", SECRET, BODY, "sha1=");
+      expect(verify({ "x-hub-signature": sha1 }, { allowSha1: true })).to.deep.include({
+        ok: false,
+        reason: "signature malformed",
+      });
+    });
+
+    it(`${provider}: verifyDelivery ignores GitHub's X-Hub-Signature-256 header`, () => {
+      expect(verify({ "x-hub-signature-256": `sha256=${hex()}` })).to.deep.include({
+        ok: false,
+        reason: "signature missing",
+      });
+    });
+
+    it(`${provider}: verifyDelivery rejects bare hex (Bitbucket always prefixes sha256=)`, () => {
+      expect(verify({ "x-hub-signature": hex() })).to.deep.include({
+        ok: false,
+        reason: "signature malformed",
+      });
+    });
+
+    it(`${provider}: verifyDelivery rejects another secret's signature`, () => {
+      expect(verify({ "x-hub-signature": `sha256=${hex(OTHER_SECRET)}` })).to.deep.include({
+        ok: false,
+        retryWithFreshSecret: true,
+      });
+    });
+
+    it(`${provider}: verifyDelivery rejects a repeated X-Hub-Signature`, () => {
+      const value = `sha256=${hex()}`;
+      expect(verify({ "x-hub-signature": [value, value] })).to.deep.include({
+        ok: false,
+        reason: "signature header repeated",
+      });
+    });
+  }
+
+  it("bitbucket: verifyDelivery rejects a repeated X-Request-UUID as an ambiguous delivery id", () => {
+    const headers = { ...signatureHeaders("bitbucket", SECRET, BODY), "x-request-uuid": ["a", "b"] };
+    expect(verifyDelivery(request({ provider: "bitbucket", body: BODY, headers }))).to.deep.include({
+      ok: false,
+      status: 401,
+    });
+  });
+});
+
+describe("Function: verifyDelivery (Gitea and Forgejo)", () => {
+  const verify = (headers: Record<string, string | string[]>) =>
+    verifyDelivery(request({ provider: "gitea", body: BODY, headers }));
+
+  for (const name of ["X-Gitea-Signature", "X-Forgejo-Signature", "X-Gogs-Signature"]) {
+    it(`verifyDelivery accepts the bare hex HMAC in ${name}`, () => {
+      expect(verify({ [name]: hex() })).to.deep.equal({ ok: true, via: "signature" });
+    });
+
+    it(`verifyDelivery rejects a sha256= prefix in ${name}`, () => {
+      expect(verify({ [name]: `sha256=${hex()}` })).to.deep.include({
+        ok: false,
+        reason: "signature malformed",
+      });
+    });
+  }
+
+  it("verifyDelivery accepts Gitea's X-Hub-Signature-256 when no Gitea header is present", () => {
+    expect(verify({ "x-hub-signature-256": `sha256=${hex()}` }).ok).to.equal(true);
+  });
+
+  it("verifyDelivery lets X-Gitea-Signature decide over X-Hub-Signature-256", () => {
+    expect(
+      verify({ "x-gitea-signature": hex(OTHER_SECRET), "x-hub-signature-256": `sha256=${hex()}` }).ok,
+    ).to.equal(false);
+  });
+
+  it("verifyDelivery accepts what Gitea really sends: all its signature headers at once", () => {
+    const all = {
+      "x-gitea-signature": hex(),
+      "x-gogs-signature": hex(),
+      "x-hub-signature": signHex("sha1", SECRET, BODY, "sha1="),
+      "x-hub-signature-256": `sha256=${hex()}`,
+    };
+    expect(verify(all).ok).to.equal(true);
+  });
+
+  it("verifyDelivery rejects a repeated X-Forgejo-Signature even when X-Gitea-Signature is valid", () => {
+    expect(verify({ "x-gitea-signature": hex(), "x-forgejo-signature": [hex(), hex()] })).to.deep.include({
+      ok: false,
+      reason: "signature header repeated",
+    });
+  });
+
+  it("verifyDelivery rejects a missing signature", () => {
+    expect(verify({ "x-gitea-event": "push" })).to.deep.include({
+      ok: false,
+      status: 401,
+      reason: "signature missing",
+    });
+  });
+
+  it("verifyDelivery rejects 63 hex characters", () => {
+    expect(verify({ "x-gitea-signature": hex().slice(1) })).to.deep.include({
+      ok: false,
+      reason: "signature malformed",
+    });
+  });
+});

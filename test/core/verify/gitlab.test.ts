@@ -1,0 +1,77 @@
+import { expect } from "chai";
+import { verifyDelivery } from "../../../src/core/verify";
+import { verifyGitlabToken } from "../../../src/core/verify/gitlab";
+import { request } from "./helpers";
+
+const TOKEN = "gl-webhook-token-7f3a";
+const BODY = '{"object_kind":"push","ref":"refs/heads/main"}';
+
+function gitlab(headers: Record<string, string | string[]>, secrets: string[] = [TOKEN]) {
+  return verifyDelivery(request({ provider: "gitlab", body: BODY, headers, secrets }));
+}
+
+describe("Function: verifyDelivery (GitLab token)", () => {
+  it("verifyDelivery accepts the right X-Gitlab-Token via token", () => {
+    expect(gitlab({ "X-Gitlab-Token": TOKEN })).to.deep.equal({ ok: true, via: "token" });
+  });
+
+  const wrong: Array<[string, string]> = [
+    ["a wrong token of the same length", `${TOKEN.slice(0, -1)}X`],
+    ["a shorter token (a prefix)", TOKEN.slice(0, -1)],
+    ["a longer token (an extension)", `${TOKEN}0`],
+    ["the token in another case", TOKEN.toUpperCase()],
+    ["the token with a trailing space", `${TOKEN} `],
+  ];
+  for (const [name, value] of wrong) {
+    it(`verifyDelivery rejects ${name} with 401 and a fresh-secret retry`, () => {
+      expect(gitlab({ "x-gitlab-token": value })).to.deep.equal({
+        ok: false,
+        status: 401,
+        reason: "signature invalid",
+        retryWithFreshSecret: true,
+      });
+    });
+  }
+
+  it("verifyDelivery rejects a missing X-Gitlab-Token with 401", () => {
+    expect(gitlab({})).to.deep.equal({
+      ok: false,
+      status: 401,
+      reason: "signature missing",
+      retryWithFreshSecret: false,
+    });
+  });
+
+  it("verifyDelivery rejects an empty X-Gitlab-Token as malformed", () => {
+    expect(gitlab({ "x-gitlab-token": "" })).to.deep.include({
+      ok: false,
+      status: 401,
+      retryWithFreshSecret: false,
+    });
+  });
+
+  it("verifyDelivery rejects X-Gitlab-Token sent twice, even with the right value", () => {
+    expect(gitlab({ "x-gitlab-token": [TOKEN, TOKEN] })).to.deep.include({
+      ok: false,
+      reason: "signature header repeated",
+    });
+  });
+
+  it("verifyDelivery rejects a repeated X-Gitlab-Event-UUID as an ambiguous delivery id", () => {
+    const result = gitlab({ "x-gitlab-token": TOKEN, "x-gitlab-event-uuid": ["a", "b"] });
+    expect(result).to.deep.include({ ok: false, status: 401, reason: "delivery id header repeated" });
+  });
+
+  it("verifyDelivery accepts the previous token during rotation", () => {
+    expect(gitlab({ "x-gitlab-token": "old-token" }, [TOKEN, "old-token"]).ok).to.equal(true);
+  });
+
+  it("verifyDelivery rejects any token when no secret is configured (an empty token never matches)", () => {
+    expect(gitlab({ "x-gitlab-token": "" }, [""]).ok).to.equal(false);
+    expect(gitlab({ "x-gitlab-token": TOKEN }, []).ok).to.equal(false);
+  });
+
+  it("verifyGitlabToken treats a token that only matches after Unicode normalisation as wrong", () => {
+    expect(verifyGitlabToken("caf\u00e9", ["cafe\u0301"])).to.equal("mismatch");
+  });
+});

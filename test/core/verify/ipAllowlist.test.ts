@@ -1,0 +1,147 @@
+import { expect } from "chai";
+import { compileIpAllowlist, signHex, verifyDelivery } from "../../../src/core/verify";
+import { OTHER_SECRET, request, SECRET } from "./helpers";
+
+const BITBUCKET_IPS = ["104.192.136.0/21", "2401:1d80:1010::/64", "13.52.5.96/28"];
+const BODY = '{"push":{"changes":[]}}';
+
+describe("Function: compileIpAllowlist", () => {
+  const allowed = compileIpAllowlist([
+    "104.192.136.0/21",
+    "2401:1d80:1010::/64",
+    "198.51.100.7",
+    "::ffff:203.0.113.0/120",
+  ]);
+  const cases: Array<[string | undefined, boolean]> = [
+    ["104.192.136.1", true],
+    ["104.192.143.255", true],
+    ["104.192.144.0", false],
+    ["104.192.135.255", false],
+    ["::ffff:104.192.136.9", true],
+    ["::ffff:104.192.144.9", false],
+    ["2401:1d80:1010::1", true],
+    ["2401:1d80:1010:0:ffff:ffff:ffff:ffff", true],
+    ["2401:1d80:1011::1", false],
+    ["198.51.100.7", true],
+    ["198.51.100.8", false],
+    ["203.0.113.77", true],
+    ["::ffff:203.0.113.77", true],
+    ["0x68.192.136.1", false],
+    ["104.192.136", false],
+    ["104.192.136.1, 1.2.3.4", false],
+    ["not an ip", false],
+    ["", false],
+    [undefined, false],
+  ];
+  for (const [ip, expected] of cases) {
+    it(`compileIpAllowlist(...)(${JSON.stringify(ip)}) is ${expected}`, () => {
+      expect(allowed(ip)).to.equal(expected);
+    });
+  }
+
+  it("compileIpAllowlist ignores entries that are not CIDRs instead of matching everything", () => {
+    const test = compileIpAllowlist(["not-a-cidr", "10.0.0.0/33", "10.0.0.0/8"]);
+    expect(test("10.1.2.3")).to.equal(true);
+    expect(test("11.1.2.3")).to.equal(false);
+  });
+
+  it("compileIpAllowlist compiles one list once", () => {
+    const list = ["10.0.0.0/8"];
+    expect(compileIpAllowlist(list)).to.equal(compileIpAllowlist(list));
+  });
+});
+
+describe("Function: verifyDelivery (IP-allowlist fallback)", () => {
+  const unsigned = (
+    sourceIp: string | undefined,
+    headers: Record<string, string> = {},
+    allowIps = BITBUCKET_IPS,
+  ) => verifyDelivery(request({ provider: "bitbucket", body: BODY, headers, sourceIp, auth: { allowIps } }));
+
+  it("verifyDelivery accepts an unsigned delivery from an allowed IPv4 address via ip-allowlist", () => {
+    expect(unsigned("104.192.137.10")).to.deep.equal({ ok: true, via: "ip-allowlist" });
+  });
+
+  it("verifyDelivery accepts an unsigned delivery from an allowed IPv6 address", () => {
+    expect(unsigned("2401:1d80:1010::abcd")).to.deep.equal({ ok: true, via: "ip-allowlist" });
+  });
+
+  it("verifyDelivery accepts an unsigned delivery from an IPv4-mapped IPv6 address in the list", () => {
+    expect(unsigned("::ffff:104.192.137.10")).to.deep.equal({ ok: true, via: "ip-allowlist" });
+  });
+
+  it("verifyDelivery refuses an unsigned delivery from another IP with 403", () => {
+    expect(unsigned("203.0.113.9")).to.deep.equal({
+      ok: false,
+      status: 403,
+      reason: "source IP not allowed",
+      retryWithFreshSecret: false,
+    });
+  });
+
+  it("verifyDelivery refuses an unsigned delivery without a source IP with 403", () => {
+    expect(unsigned(undefined)).to.deep.include({ ok: false, status: 403 });
+  });
+
+  it("verifyDelivery never reads X-Forwarded-For or X-Real-IP", () => {
+    const spoofed = {
+      "x-forwarded-for": "104.192.137.10",
+      "x-real-ip": "104.192.137.10",
+      forwarded: "for=104.192.137.10",
+    };
+    expect(unsigned("203.0.113.9", spoofed)).to.deep.include({ ok: false, status: 403 });
+    expect(unsigned(undefined, spoofed)).to.deep.include({ ok: false, status: 403 });
+  });
+
+  it("verifyDelivery answers 401 for an unsigned delivery on a route without allowIps", () => {
+    expect(unsigned("104.192.137.10", {}, [])).to.deep.include({
+      ok: false,
+      status: 401,
+      reason: "signature missing",
+    });
+  });
+
+  it("verifyDelivery lets the HMAC decide when a signature is present: invalid from an allowed IP is 401", () => {
+    const headers = { "x-hub-signature": `sha256=${signHex("sha256", OTHER_SECRET, Buffer.from(BODY))}` };
+    expect(unsigned("104.192.137.10", headers)).to.deep.include({ ok: false, status: 401 });
+  });
+
+  it("verifyDelivery lets the HMAC decide when a signature is present: malformed from an allowed IP is 401", () => {
+    expect(unsigned("104.192.137.10", { "x-hub-signature": "sha256=" })).to.deep.include({
+      ok: false,
+      status: 401,
+    });
+  });
+
+  it("verifyDelivery lets the HMAC decide when a signature is present: valid from outside the list is accepted", () => {
+    const headers = { "x-hub-signature": `sha256=${signHex("sha256", SECRET, Buffer.from(BODY))}` };
+    expect(unsigned("203.0.113.9", headers)).to.deep.equal({ ok: true, via: "signature" });
+  });
+
+  it("verifyDelivery does not fall back to the IP list for a GitHub SHA-1-only request", () => {
+    const input = request({
+      provider: "github",
+      body: BODY,
+      headers: { "x-hub-signature": signHex("sha1", SECRET, Buffer.from(BODY), "sha1=") },
+      sourceIp: "104.192.137.10",
+      auth: { allowIps: BITBUCKET_IPS },
+    });
+    expect(verifyDelivery(input)).to.deep.include({ ok: false, status: 401 });
+  });
+
+  it("verifyDelivery falls back for GitLab only when neither the token nor webhook-signature is present", () => {
+    const gitlab = (headers: Record<string, string>) =>
+      verifyDelivery(
+        request({
+          provider: "gitlab",
+          body: BODY,
+          headers,
+          sourceIp: "104.192.137.10",
+          auth: { allowIps: BITBUCKET_IPS },
+        }),
+      );
+    expect(gitlab({}).ok).to.equal(true);
+    expect(gitlab({ "x-gitlab-token": "wrong" })).to.deep.include({ ok: false, status: 401 });
+    expect(gitlab({ "webhook-signature": "v1,xx" })).to.deep.include({ ok: false, status: 401 });
+  });
+});

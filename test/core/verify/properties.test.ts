@@ -1,0 +1,205 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { PROVIDERS, type Provider } from "../../../src/core/types";
+import { INTERNAL_REASON, signatureHeaders, verifyDelivery } from "../../../src/core/verify";
+import { request } from "./helpers";
+
+const NOW = 1_770_000_000_000;
+const secretArb = fc.string({ minLength: 1, maxLength: 40 });
+const bodyArb = fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes));
+const whsecArb = fc
+  .uint8Array({ minLength: 24, maxLength: 64 })
+  .map((b) => `whsec_${Buffer.from(b).toString("base64")}`);
+
+/** For each provider, a secret arbitrary that the provider's signing scheme can use. */
+function secretFor(provider: Provider): fc.Arbitrary<string> {
+  return provider === "gitlab" ? fc.oneof(secretArb, whsecArb) : secretArb;
+}
+
+function signedInput(provider: Provider, secret: string, body: Buffer, secrets: string[] = [secret]) {
+  const headers = signatureHeaders(provider, secret, body, { id: "msg_1", nowMs: NOW });
+  return request({ provider, body, headers, secrets, nowMs: NOW });
+}
+
+describe("Properties: verifyDelivery", () => {
+  for (const provider of PROVIDERS) {
+    it(`${provider}: a signature verifies for the exact bytes and secret`, () => {
+      fc.assert(
+        fc.property(secretFor(provider), bodyArb, (secret, body) => {
+          expect(verifyDelivery(signedInput(provider, secret, body)).ok).to.equal(true);
+        }),
+        { numRuns: 150 },
+      );
+    });
+
+    it(`${provider}: a signature fails for another secret`, () => {
+      fc.assert(
+        fc.property(secretFor(provider), secretFor(provider), bodyArb, (secret, other, body) => {
+          fc.pre(secret !== other);
+          const input = signedInput(provider, secret, body, [other]);
+          expect(verifyDelivery(input)).to.deep.include({ ok: false, status: 401 });
+        }),
+        { numRuns: 150 },
+      );
+    });
+
+    if (provider !== "gitlab") {
+      it(`${provider}: any single-byte change to the body fails`, () => {
+        fc.assert(
+          fc.property(
+            secretArb,
+            bodyArb.filter((b) => b.length > 0),
+            fc.nat(),
+            fc.integer({ min: 1, max: 255 }),
+            (secret, body, at, delta) => {
+              const input = signedInput(provider, secret, body);
+              const changed = Buffer.from(body);
+              const i = at % changed.length;
+              changed[i] = ((changed[i] as number) + delta) & 0xff;
+              expect(verifyDelivery({ ...input, body: changed })).to.deep.include({ ok: false, status: 401 });
+            },
+          ),
+          { numRuns: 200 },
+        );
+      });
+    }
+
+    it(`${provider}: any single-character change to the signature header fails`, () => {
+      fc.assert(
+        fc.property(
+          secretFor(provider),
+          bodyArb,
+          fc.nat(),
+          fc.integer({ min: 1, max: 0xffff }),
+          (secret, body, at, delta) => {
+            const headers = signatureHeaders(provider, secret, body, { id: "msg_1", nowMs: NOW });
+            const name =
+              "x-gitlab-token" in headers
+                ? "x-gitlab-token"
+                : (Object.keys(headers).find((h) => /signature/.test(h)) as string);
+            const value = headers[name] as string;
+            const i = at % value.length;
+            const code = (value.charCodeAt(i) + delta) & 0xffff;
+            // Lone surrogates are not text a header can carry.
+            fc.pre(code < 0xd800 || code > 0xdfff);
+            const changed = value.slice(0, i) + String.fromCharCode(code) + value.slice(i + 1);
+            fc.pre(changed !== value);
+            const input = request({
+              provider,
+              body,
+              headers: { ...headers, [name]: changed },
+              secrets: [secret],
+              nowMs: NOW,
+            });
+            expect(verifyDelivery(input)).to.deep.include({ ok: false, status: 401 });
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
+  }
+
+  it("GitLab: any single-byte change to a Standard Webhooks body fails", () => {
+    fc.assert(
+      fc.property(
+        whsecArb,
+        bodyArb.filter((b) => b.length > 0),
+        fc.nat(),
+        (secret, body, at) => {
+          const input = signedInput("gitlab", secret, body);
+          const changed = Buffer.from(body);
+          const i = at % changed.length;
+          changed[i] = (changed[i] as number) ^ 0x01;
+          expect(verifyDelivery({ ...input, body: changed })).to.deep.include({ ok: false, status: 401 });
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  const interesting = [
+    "x-hub-signature-256",
+    "x-hub-signature",
+    "x-gitlab-token",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "x-gitea-signature",
+    "x-forgejo-signature",
+    "x-gogs-signature",
+    "x-github-delivery",
+    "x-request-uuid",
+    "x-forwarded-for",
+  ];
+  const nameArb = fc.oneof(fc.constantFrom(...interesting), fc.string({ maxLength: 30 }));
+  const valueArb = fc.oneof(
+    fc.string({ maxLength: 80 }),
+    fc.string({ unit: "binary", maxLength: 80 }),
+    fc.constantFrom("sha256=", "sha1=", "v1,", "v1,=", "whsec_", "", " ", "1770000000"),
+    fc.stringMatching(/^(sha256=|sha1=)?[0-9a-f]{0,70}$/),
+    fc.stringMatching(/^(v[0-9a],[A-Za-z0-9+/=]{0,50} ?){0,4}$/),
+  );
+  const headersArb = fc.dictionary(nameArb, fc.oneof(valueArb, fc.array(valueArb, { maxLength: 3 })), {
+    maxKeys: 8,
+  });
+  const authArb = fc.record({
+    allowIps: fc.array(
+      fc.oneof(fc.constantFrom("10.0.0.0/8", "::/0", "::ffff:0.0.0.0/96", "bad"), fc.string()),
+      {
+        maxLength: 3,
+      },
+    ),
+    allowSha1: fc.boolean(),
+    toleranceSeconds: fc.oneof(fc.integer(), fc.double()),
+  });
+
+  it("verifyDelivery never throws for arbitrary headers, bodies, secrets, IPs and auth, for every provider", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...PROVIDERS),
+        headersArb,
+        bodyArb,
+        fc.array(fc.oneof(fc.string(), whsecArb), { maxLength: 3 }),
+        fc.option(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string()), { nil: undefined }),
+        authArb,
+        fc.option(fc.oneof(fc.integer(), fc.double()), { nil: undefined }),
+        (provider, headers, body, secrets, sourceIp, auth, nowMs) => {
+          const input = request({ provider, headers, body, secrets, sourceIp, auth, nowMs });
+          const result = verifyDelivery(input);
+          expect(result.ok === true || result.status === 401 || result.status === 403).to.equal(true);
+          if (!result.ok) expect(result.reason).not.to.equal(INTERNAL_REASON);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it("verifyDelivery never throws for inputs of the wrong shape", () => {
+    const bad: unknown[] = [
+      undefined,
+      null,
+      {},
+      { provider: "github", headers: {}, body: "text", secrets: ["s"], auth: {} },
+      { provider: "svn", headers: new Map(), body: Buffer.alloc(0), secrets: [], auth: {} },
+      {
+        provider: "github",
+        headers: new Map([["x-hub-signature-256", "sha256=00"]]),
+        body: Buffer.alloc(0),
+        secrets: [],
+        auth: {},
+      },
+      {
+        provider: "gitea",
+        headers: new Map([["x-gitea-signature", [42]]]),
+        body: Buffer.alloc(0),
+        secrets: [7],
+        auth: {},
+      },
+      { provider: "github", headers: new Map(), body: Buffer.alloc(0), secrets: ["s"], auth: null },
+    ];
+    for (const input of bad) {
+      const result = verifyDelivery(input as never);
+      expect(result.ok).to.equal(false);
+    }
+  });
+});

@@ -1,0 +1,208 @@
+import { expect } from "chai";
+import { signatureHeaders, signStandardWebhook, verifyDelivery } from "../../../src/core/verify";
+import { request } from "./helpers";
+
+// The Standard Webhooks reference test vector (standard-webhooks/standard-webhooks libraries' tests).
+const SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const SPEC_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+const SPEC_TS = 1614265330;
+const SPEC_BODY = '{"test": 2432232314}';
+const SPEC_SIG = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+const SIGNING = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+const OTHER = `whsec_${Buffer.alloc(32, 9).toString("base64")}`;
+const NOW = 1_770_000_000_000;
+const BODY = Buffer.from('{"object_kind":"push","ref":"refs/heads/main"}');
+
+function signed(overrides: Record<string, string | string[]> = {}, secret = SIGNING, nowMs = NOW) {
+  return { ...signatureHeaders("gitlab", secret, BODY, { id: "d1b2", nowMs }), ...overrides };
+}
+
+function verify(
+  headers: Record<string, string | string[]>,
+  secrets: string[] = [SIGNING],
+  nowMs = NOW,
+  tolerance?: number,
+) {
+  return verifyDelivery(
+    request({
+      provider: "gitlab",
+      body: BODY,
+      headers,
+      secrets,
+      nowMs,
+      auth: tolerance ? { toleranceSeconds: tolerance } : {},
+    }),
+  );
+}
+
+describe("Function: verifyDelivery (GitLab signing token, Standard Webhooks)", () => {
+  it("signStandardWebhook reproduces the Standard Webhooks reference vector", () => {
+    expect(signStandardWebhook(SPEC_SECRET, SPEC_ID, SPEC_TS, Buffer.from(SPEC_BODY))).to.equal(SPEC_SIG);
+  });
+
+  it("verifyDelivery accepts the reference vector at its own time", () => {
+    const headers = {
+      "webhook-id": SPEC_ID,
+      "webhook-timestamp": String(SPEC_TS),
+      "webhook-signature": SPEC_SIG,
+    };
+    const result = verifyDelivery(
+      request({
+        provider: "gitlab",
+        body: SPEC_BODY,
+        headers,
+        secrets: [SPEC_SECRET],
+        nowMs: SPEC_TS * 1000,
+      }),
+    );
+    expect(result).to.deep.equal({ ok: true, via: "signature" });
+  });
+
+  it("verifyDelivery accepts a fresh signature", () => {
+    expect(verify(signed())).to.deep.equal({ ok: true, via: "signature" });
+  });
+
+  const stale: Array<[string, Record<string, string | string[]>]> = [
+    ["a missing timestamp", { "webhook-timestamp": [] }],
+    ["a non-integer timestamp", { "webhook-timestamp": "1770000000.5" }],
+    ["a timestamp in milliseconds", { "webhook-timestamp": String(NOW) }],
+    ["a negative timestamp", { "webhook-timestamp": "-1770000000" }],
+    ["a timestamp with letters", { "webhook-timestamp": "1770000000abc" }],
+    ["an empty timestamp", { "webhook-timestamp": "" }],
+  ];
+  for (const [name, override] of stale) {
+    it(`verifyDelivery rejects ${name}`, () => {
+      expect(verify(signed(override))).to.deep.include({
+        ok: false,
+        status: 401,
+        retryWithFreshSecret: false,
+      });
+    });
+  }
+
+  it("verifyDelivery rejects a timestamp more than 5 minutes old", () => {
+    const headers = signed({}, SIGNING, NOW - 301_000);
+    expect(verify(headers)).to.deep.equal({
+      ok: false,
+      status: 401,
+      reason: "signature timestamp missing or outside tolerance",
+      retryWithFreshSecret: false,
+    });
+  });
+
+  it("verifyDelivery rejects a timestamp more than 5 minutes in the future", () => {
+    expect(verify(signed({}, SIGNING, NOW + 301_000))).to.deep.include({ ok: false, status: 401 });
+  });
+
+  it("verifyDelivery accepts a timestamp 299 seconds old or ahead", () => {
+    expect(verify(signed({}, SIGNING, NOW - 299_000)).ok).to.equal(true);
+    expect(verify(signed({}, SIGNING, NOW + 299_000)).ok).to.equal(true);
+  });
+
+  it("verifyDelivery honours the route's toleranceSeconds", () => {
+    const headers = signed({}, SIGNING, NOW - 60_000);
+    expect(verify(headers, [SIGNING], NOW, 30).ok).to.equal(false);
+    expect(verify(headers, [SIGNING], NOW, 120).ok).to.equal(true);
+  });
+
+  it("verifyDelivery rejects a fresh signature when the clock it is given is not a number (fail closed)", () => {
+    expect(verify(signed(), [SIGNING], Number.NaN)).to.deep.include({ ok: false, status: 401 });
+  });
+
+  it("verifyDelivery rejects a signature whose timestamp header was changed", () => {
+    expect(verify(signed({ "webhook-timestamp": String(NOW / 1000 + 1) }))).to.deep.include({
+      ok: false,
+      status: 401,
+    });
+  });
+
+  it("verifyDelivery rejects a signature whose webhook-id header was changed", () => {
+    expect(verify(signed({ "webhook-id": "another" }))).to.deep.include({
+      ok: false,
+      reason: "signature invalid",
+    });
+  });
+
+  it("verifyDelivery rejects a missing webhook-id", () => {
+    expect(verify(signed({ "webhook-id": [] }))).to.deep.include({ ok: false, status: 401 });
+  });
+
+  it("verifyDelivery skips unknown versions and passes when a v1 entry matches", () => {
+    const good = signed()["webhook-signature"] as string;
+    const list = `v2,${Buffer.alloc(32).toString("base64")} v1a,abc ${good}`;
+    expect(verify(signed({ "webhook-signature": list })).ok).to.equal(true);
+  });
+
+  it("verifyDelivery passes when any one of several v1 signatures matches", () => {
+    const good = signed()["webhook-signature"] as string;
+    const otherSig = signed({}, OTHER)["webhook-signature"] as string;
+    expect(verify(signed({ "webhook-signature": `${otherSig} ${good}` })).ok).to.equal(true);
+    expect(verify(signed({ "webhook-signature": `${good} ${otherSig}` })).ok).to.equal(true);
+  });
+
+  it("verifyDelivery rejects a list with only unknown versions as malformed", () => {
+    const headers = signed({ "webhook-signature": `v2,${Buffer.alloc(32).toString("base64")}` });
+    expect(verify(headers)).to.deep.include({ ok: false, reason: "signature malformed" });
+  });
+
+  for (const [name, value] of [
+    ["v1 without a comma", "v1"],
+    ["an empty v1 value", "v1,"],
+    ["a v1 value of 31 bytes", `v1,${Buffer.alloc(31).toString("base64")}`],
+    ["a v1 value in base64url", `v1,${Buffer.alloc(32, 0xfb).toString("base64url")}`],
+    ["an empty header", ""],
+  ] as const) {
+    it(`verifyDelivery rejects ${name}`, () => {
+      expect(verify(signed({ "webhook-signature": value }))).to.deep.include({ ok: false, status: 401 });
+    });
+  }
+
+  it("verifyDelivery rejects a signature made with another signing key, asking for a fresh secret", () => {
+    expect(verify(signed({}, OTHER))).to.deep.include({
+      ok: false,
+      reason: "signature invalid",
+      retryWithFreshSecret: true,
+    });
+  });
+
+  it("verifyDelivery accepts the previous signing key during rotation", () => {
+    expect(verify(signed({}, OTHER), [SIGNING, OTHER]).ok).to.equal(true);
+  });
+
+  it("verifyDelivery rejects repeated webhook-signature or webhook-timestamp headers", () => {
+    const headers = signed();
+    const sigValue = headers["webhook-signature"] as string;
+    const tsValue = headers["webhook-timestamp"] as string;
+    expect(verify({ ...headers, "webhook-signature": [sigValue, sigValue] }).ok).to.equal(false);
+    expect(verify({ ...headers, "webhook-timestamp": [tsValue, tsValue] }).ok).to.equal(false);
+  });
+
+  it("verifyDelivery cannot verify a signature when the route holds only a plain token", () => {
+    expect(verify(signed(), ["plain-token"])).to.deep.include({
+      ok: false,
+      status: 401,
+      reason: "signature cannot be verified",
+    });
+  });
+
+  it("verifyDelivery ignores a whsec_ secret that is not valid base64", () => {
+    expect(verify(signed(), ["whsec_not*base64"])).to.deep.include({ ok: false, status: 401 });
+  });
+
+  it("with both headers and a signing key, the signature decides (a right token does not rescue a bad signature)", () => {
+    const headers = signed({ "x-gitlab-token": "plain-token" }, OTHER);
+    expect(verify(headers, [SIGNING, "plain-token"])).to.deep.include({ ok: false, status: 401 });
+    expect(verify(signed({ "x-gitlab-token": "plain-token" }), [SIGNING, "plain-token"])).to.deep.equal({
+      ok: true,
+      via: "signature",
+    });
+  });
+
+  it("with both headers and only a plain token configured, the token decides", () => {
+    expect(verify(signed({ "x-gitlab-token": "plain-token" }), ["plain-token"])).to.deep.equal({
+      ok: true,
+      via: "token",
+    });
+  });
+});
