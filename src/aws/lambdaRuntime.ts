@@ -11,7 +11,7 @@ import type {
   SQSBatchResponse,
   SQSEvent,
 } from "aws-lambda";
-import type { ActionClients } from "../actions/index";
+import type { ActionClients } from "../actions/types";
 import { MAX_ATTEMPTS } from "../core/policy";
 import type { LogFn, ObjectStore } from "../core/ports";
 import type { ActionOutcome, Route, WorkItem } from "../core/types";

@@ -1,0 +1,57 @@
+// An in-memory DedupeStore with the same rules as the DynamoDB one (src/aws/dedupe.ts):
+// for `hookgate serve` and tests. Not shared between processes.
+import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
+import type { ClaimResult, DedupeStore, DeliveryState } from "../core/ports";
+
+interface Entry {
+  state: DeliveryState;
+  generation: number;
+  updatedAt: number;
+  expiresAt: number;
+}
+
+export class MemoryDedupeStore implements DedupeStore {
+  readonly entries = new Map<string, Entry>();
+  private readonly now: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async claim(route: string, deliveryId: string): Promise<ClaimResult> {
+    const key = `${route}#${deliveryId}`;
+    const now = this.now();
+    const old = this.entries.get(key);
+    const free =
+      !old ||
+      old.state === "dead" ||
+      (old.state === "pending" && old.updatedAt < now - PENDING_CLAIM_TTL_SECONDS * 1000) ||
+      old.expiresAt < Math.floor(now / 1000);
+    if (!free) return { claimed: false, state: old.state, generation: old.generation };
+    const generation = (old?.generation ?? 0) + 1;
+    this.entries.set(key, { state: "pending", generation, updatedAt: now, expiresAt: this.expiry(now) });
+    return { claimed: true, generation };
+  }
+
+  async mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void> {
+    const entry = this.entries.get(`${route}#${deliveryId}`);
+    if (!entry || entry.generation !== generation) return;
+    const now = this.now();
+    Object.assign(entry, { state, updatedAt: now, expiresAt: this.expiry(now) });
+  }
+
+  async release(route: string, deliveryId: string, generation: number): Promise<void> {
+    const entry = this.entries.get(`${route}#${deliveryId}`);
+    if (entry && entry.generation === generation && entry.state === "pending") entry.updatedAt = 0;
+  }
+
+  /** The state of one delivery, for tests and `hookgate serve`'s status output. */
+  state(route: string, deliveryId: string): { state: DeliveryState; generation: number } | undefined {
+    const entry = this.entries.get(`${route}#${deliveryId}`);
+    return entry && { state: entry.state, generation: entry.generation };
+  }
+
+  private expiry(now: number): number {
+    return Math.floor(now / 1000) + DEDUPE_TTL_SECONDS;
+  }
+}

@@ -1,0 +1,513 @@
+// The route Lambda: ONE function per route with two entry shapes.
+//   receive: an API Gateway REST proxy event (the Git host's POST) -> verify, match, enqueue, answer.
+//   work:    an SQS event from the route's FIFO queue -> run the action, retry or dead-letter.
+// Every error is mapped to a response or a batch result here, in one place.
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  SQSBatchItemFailure,
+  SQSBatchResponse,
+  SQSEvent,
+  SQSRecord,
+} from "aws-lambda";
+import { decodeBody } from "../core/decode";
+import { ActionError, RequestError, SecretNotFoundError, TransientDependencyError } from "../core/errors";
+import { deliveryIdOf } from "../core/events/headers";
+import { normaliseDelivery } from "../core/events/normalise";
+import { headerBag, singleHeader } from "../core/headers";
+import { compileMatcher } from "../core/match";
+import { MAX_ATTEMPTS, MAX_BODY_BYTES, retryDelayMs } from "../core/policy";
+import type { DeadLetterQueue, DedupeStore, LogFn, SecretStore, WorkQueue } from "../core/ports";
+import { renderRequest } from "../core/render";
+import { parseSecretValues } from "../core/secretValues";
+import type { ActionOutcome, HeaderBag, Route, WebhookEvent, WorkItem } from "../core/types";
+import { verifyDelivery } from "../core/verify";
+import { buildWorkItem, parseWorkItem } from "./workItem";
+
+export interface RouteHandlerDeps {
+  route: Route;
+  secrets: SecretStore;
+  queue: WorkQueue;
+  deadLetters: DeadLetterQueue;
+  dedupe: DedupeStore;
+  runAction(item: WorkItem): Promise<ActionOutcome>;
+  log: LogFn;
+  /** Attempts before a retryable failure is dead-lettered; default MAX_ATTEMPTS. */
+  maxAttempts?: number;
+  /** Delay the record's next delivery (deployed: ChangeMessageVisibility). */
+  backoff?(record: SQSRecord, delayMs: number): Promise<void>;
+  now?(): number;
+}
+
+export interface RouteHandler {
+  receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
+  work(event: SQSEvent): Promise<SQSBatchResponse>;
+  /** Dispatch on the event's shape: SQS records go to `work`, anything else to `receive`. */
+  handle(event: APIGatewayProxyEvent | SQSEvent): Promise<APIGatewayProxyResult | SQSBatchResponse>;
+}
+
+/** The JSON body of every answer (DESIGN.md, "The HTTP contract"). */
+export interface ReceiveBody {
+  status: "queued" | "ignored" | "pong" | "duplicate" | "rejected" | "unavailable" | "error";
+  route: string;
+  delivery: string | null;
+  reason?: string;
+}
+
+/** What one delivery's log line says; filled in as the receive path gets further. */
+interface DeliveryLog {
+  deliveryId?: string;
+  event?: string;
+  action?: string;
+  repository?: string;
+  ref?: string;
+  decision?: string;
+  reason?: string;
+  via?: string;
+  generation?: number;
+  error?: string;
+}
+
+/** A finished answer: thrown out of the pipeline's steps to end it early. */
+class Answer {
+  constructor(
+    readonly statusCode: number,
+    readonly status: ReceiveBody["status"],
+    readonly reason?: string,
+    readonly decision?: string,
+  ) {}
+}
+
+const HOOK_PATH = /\/hooks\/([^/]+)\/?$/;
+
+export function isSqsEvent(event: unknown): event is SQSEvent {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  return Array.isArray(records);
+}
+
+export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
+  const { route, log } = deps;
+  const matcher = compileMatcher(route);
+  const now = deps.now ?? Date.now;
+  const maxAttempts = deps.maxAttempts ?? MAX_ATTEMPTS;
+
+  // ---------------------------------------------------------------------------------------------
+  // receive
+  // ---------------------------------------------------------------------------------------------
+
+  async function receive(request: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+    const line: DeliveryLog = {};
+    let answer: Answer;
+    try {
+      answer = await accept(request, line);
+    } catch (error) {
+      if (error instanceof Answer) {
+        answer = error;
+      } else if (error instanceof TransientDependencyError) {
+        line.error = error.message;
+        answer = new Answer(
+          503,
+          "unavailable",
+          "a dependency is unavailable; redeliver later",
+          "unavailable",
+        );
+      } else if (error instanceof RequestError && error.statusCode >= 400 && error.statusCode < 500) {
+        answer = new Answer(error.statusCode, "rejected", error.message, "rejected");
+      } else {
+        line.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        answer = new Answer(500, "error", "internal error", "error");
+      }
+    }
+    const body: ReceiveBody = {
+      status: answer.status,
+      route: route.name,
+      delivery: line.deliveryId ?? null,
+      ...(answer.reason === undefined ? {} : { reason: answer.reason }),
+    };
+    safeLog({
+      msg: "delivery",
+      route: route.name,
+      deliveryId: line.deliveryId ?? null,
+      event: line.event ?? null,
+      action: line.action,
+      repository: line.repository ?? null,
+      ref: line.ref ?? null,
+      decision: line.decision ?? answer.decision ?? answer.status,
+      reason: line.reason ?? answer.reason ?? null,
+      status: answer.statusCode,
+      via: line.via,
+      generation: line.generation,
+      error: line.error,
+      level: answer.statusCode >= 500 ? "error" : answer.statusCode >= 400 ? "warn" : "info",
+    });
+    const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
+    if (answer.statusCode === 405) headers.allow = "POST";
+    if (answer.statusCode === 503) headers["retry-after"] = "30";
+    return { statusCode: answer.statusCode, headers, body: JSON.stringify(body) };
+  }
+
+  async function accept(request: APIGatewayProxyEvent, line: DeliveryLog): Promise<Answer> {
+    const name = routeNameOf(request);
+    if (name !== route.name) throw new Answer(404, "rejected", "unknown route", "unknown-route");
+    if ((request.httpMethod ?? "").toUpperCase() !== "POST") {
+      throw new Answer(405, "rejected", "only POST is accepted", "method-not-allowed");
+    }
+
+    const body = rawBody(request);
+    const headers = headerBag(request.headers, request.multiValueHeaders);
+    line.deliveryId = peekDeliveryId(headers, body);
+
+    // 2. verify, over the raw bytes, with every current and previous secret value.
+    const sourceIp = request.requestContext?.identity?.sourceIp || undefined;
+    const verify = (secrets: string[]) =>
+      verifyDelivery({
+        provider: route.provider,
+        headers,
+        body,
+        secrets,
+        sourceIp,
+        auth: route.auth,
+        nowMs: now(),
+      });
+    let verdict = verify(await secretValues(false));
+    if (!verdict.ok && verdict.retryWithFreshSecret && route.secret) {
+      // The secret may have rotated since it was cached: fetch it once more, then decide.
+      verdict = verify(await secretValues(true));
+    }
+    if (!verdict.ok) {
+      line.reason = verdict.reason;
+      throw new Answer(verdict.status, "rejected", verdict.reason, "rejected");
+    }
+    line.via = verdict.via;
+
+    // 3-4. decode and normalise, only now that the sender is known.
+    const contentType = singleHeader(headers, "content-type");
+    const payload = decodeBody(body, contentType);
+    const event = normaliseDelivery(route.provider, headers, payload, body);
+    describe(line, event);
+
+    if (event.event === "ping") throw new Answer(200, "pong", undefined, "pong");
+
+    // 5. match: a filtered-out delivery is a 200 with a reason, never a 4xx.
+    const decision = matcher(event);
+    if (!decision.matched) throw new Answer(200, "ignored", decision.reason, "ignored");
+    line.reason = decision.reason;
+
+    // 6. enqueue, at most once per delivery id (per generation).
+    const rendered = renderRequest(route, event);
+    const claim = await deps.dedupe.claim(route.name, event.deliveryId);
+    if (!claim.claimed) {
+      line.generation = claim.generation;
+      if (claim.state === "pending") {
+        // Another copy of this delivery is being enqueued right now; it will answer 202 itself.
+        return new Answer(
+          200,
+          "duplicate",
+          "this delivery is being accepted by another request",
+          "duplicate",
+        );
+      }
+      return new Answer(200, "duplicate", `this delivery was already accepted (${claim.state})`, "duplicate");
+    }
+    line.generation = claim.generation;
+    const item = buildWorkItem(route, event, rendered, claim.generation, now());
+    try {
+      await deps.queue.send(item);
+    } catch (error) {
+      line.error = error instanceof Error ? error.message : String(error);
+      await deps.dedupe.release(route.name, event.deliveryId, claim.generation).catch((releaseError) => {
+        line.error += `; releasing the claim failed too: ${(releaseError as Error)?.message ?? releaseError}`;
+      });
+      throw new Answer(503, "unavailable", "could not enqueue the delivery; redeliver later", "unavailable");
+    }
+    try {
+      await deps.dedupe.mark(route.name, event.deliveryId, claim.generation, "queued");
+    } catch (error) {
+      // The item is durably queued, so the delivery is ours: answer 202. The claim stays "pending"
+      // and expires; a redelivery meanwhile is a duplicate, after that it is queued again.
+      line.error = `marking the delivery queued failed: ${(error as Error)?.message ?? error}`;
+    }
+    return new Answer(202, "queued", decision.reason, "queued");
+  }
+
+  async function secretValues(refresh: boolean): Promise<string[]> {
+    if (!route.secret) return [];
+    let raw: string[];
+    try {
+      raw = await deps.secrets.versions(route.secret, refresh ? { refresh: true } : undefined);
+    } catch (error) {
+      if (error instanceof SecretNotFoundError) {
+        safeLog({
+          msg: "webhook secret missing: every delivery is rejected until it exists",
+          level: "error",
+          route: route.name,
+          secret: route.secret,
+          error: error.message,
+        });
+        throw new Answer(401, "rejected", "signature cannot be verified", "rejected");
+      }
+      throw error;
+    }
+    const values: string[] = [];
+    for (const version of raw) {
+      try {
+        values.push(...parseSecretValues(version));
+      } catch {
+        safeLog({
+          msg: "a webhook secret version holds no usable value",
+          level: "error",
+          route: route.name,
+          secret: route.secret,
+        });
+      }
+    }
+    return values;
+  }
+
+  function peekDeliveryId(headers: HeaderBag, body: Buffer): string | undefined {
+    try {
+      const id = deliveryIdOf(route.provider, headers, body);
+      return typeof id === "string" && id.length > 0 ? id.slice(0, 200) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // work
+  // ---------------------------------------------------------------------------------------------
+
+  type RecordResult = { ok: true } | { ok: false; delayMs: number };
+
+  async function work(event: SQSEvent): Promise<SQSBatchResponse> {
+    const batchItemFailures: SQSBatchItemFailure[] = [];
+    // FIFO: once a record of a group fails, the later records of that group must not run before it.
+    const failedGroups = new Map<string, number>();
+    for (const record of event.Records) {
+      const group = record.attributes?.MessageGroupId;
+      const attempt = attemptOf(record);
+      const blockedDelay = group === undefined ? undefined : failedGroups.get(group);
+      if (blockedDelay !== undefined) {
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+        safeLog({
+          msg: "attempt",
+          route: route.name,
+          messageId: record.messageId,
+          attempt,
+          outcome: "deferred",
+          detail: "an earlier message of the same group failed",
+        });
+        await delay(record, blockedDelay);
+        continue;
+      }
+      let result: RecordResult;
+      try {
+        result = await processRecord(record, attempt);
+      } catch (error) {
+        // Anything unexpected (even in logging) fails this record only; SQS brings it back.
+        const delayMs = retryDelayMs(attempt);
+        safeLog({
+          msg: "attempt",
+          level: "error",
+          route: route.name,
+          messageId: record.messageId,
+          attempt,
+          outcome: "failed",
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        });
+        await delay(record, delayMs);
+        result = { ok: false, delayMs };
+      }
+      if (!result.ok) {
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+        if (group !== undefined) failedGroups.set(group, result.delayMs);
+      }
+    }
+    return { batchItemFailures };
+  }
+
+  async function processRecord(record: SQSRecord, attempt: number): Promise<RecordResult> {
+    let item: WorkItem;
+    try {
+      item = parseWorkItem(record.body);
+      if (item.route !== route.name) throw new Error(`work item is for route "${item.route}"`);
+    } catch (error) {
+      const reason = `unreadable work item: ${(error as Error).message}`;
+      if (!deps.deadLetters.sendRaw) {
+        // Without a raw dead-letter channel the redrive policy (maxReceiveCount) parks it.
+        attemptLog({ messageId: record.messageId, attempt, outcome: "failed", error: reason });
+        return { ok: false, delayMs: retryDelayMs(attempt) };
+      }
+      try {
+        await deps.deadLetters.sendRaw(record.body, reason);
+      } catch (dlqError) {
+        attemptLog({
+          messageId: record.messageId,
+          attempt,
+          outcome: "failed",
+          error: `${reason}; dead-lettering failed: ${(dlqError as Error).message}`,
+        });
+        return { ok: false, delayMs: retryDelayMs(attempt) };
+      }
+      attemptLog({ messageId: record.messageId, attempt, outcome: "dead", error: reason });
+      return { ok: true };
+    }
+
+    const base = {
+      deliveryId: item.deliveryId,
+      generation: item.generation,
+      messageId: record.messageId,
+      attempt,
+    };
+    let outcome: ActionOutcome;
+    try {
+      outcome = await deps.runAction(item);
+    } catch (error) {
+      const failure = classify(error);
+      if (failure.retryable && attempt < maxAttempts) {
+        const delayMs = retryDelayMs(attempt, failure.retryAfterMs);
+        attemptLog({ ...base, outcome: "retry", error: failure.message, retryInMs: delayMs });
+        await delay(record, delayMs);
+        return { ok: false, delayMs };
+      }
+      // Final errors go straight to the DLQ without burning retries; the queue's redrive policy
+      // (maxReceiveCount) is only the backstop for crashes.
+      const reason = failure.retryable
+        ? `gave up after ${attempt} attempts: ${failure.message}`
+        : `final: ${failure.message}`;
+      try {
+        await deps.deadLetters.send(item, reason);
+      } catch (dlqError) {
+        attemptLog({
+          ...base,
+          outcome: "failed",
+          error: `${reason}; dead-lettering failed: ${(dlqError as Error).message}`,
+        });
+        return { ok: false, delayMs: retryDelayMs(attempt) };
+      }
+      attemptLog({ ...base, outcome: "dead", error: reason });
+      await markQuietly(item, "dead");
+      return { ok: true };
+    }
+    attemptLog({ ...base, outcome: outcome.status, detail: outcome.detail });
+    await markQuietly(item, "done");
+    return { ok: true };
+  }
+
+  async function markQuietly(item: WorkItem, state: "done" | "dead"): Promise<void> {
+    try {
+      await deps.dedupe.mark(route.name, item.deliveryId, item.generation, state);
+    } catch (error) {
+      // The outcome is final and logged; only the duplicate check of a later redelivery is affected.
+      safeLog({
+        msg: "dedupe mark failed",
+        level: "warn",
+        route: route.name,
+        deliveryId: item.deliveryId,
+        state,
+        error: (error as Error)?.message ?? String(error),
+      });
+    }
+  }
+
+  async function delay(record: SQSRecord, delayMs: number): Promise<void> {
+    if (!deps.backoff) return;
+    try {
+      await deps.backoff(record, delayMs);
+    } catch (error) {
+      // Without the backoff the record still comes back, after the queue's visibility timeout.
+      safeLog({
+        msg: "backoff failed",
+        level: "warn",
+        route: route.name,
+        messageId: record.messageId,
+        error: (error as Error)?.message ?? String(error),
+      });
+    }
+  }
+
+  function attemptLog(fields: Record<string, unknown>): void {
+    const outcome = fields.outcome;
+    const level =
+      outcome === "dead" || outcome === "failed" ? "error" : outcome === "retry" ? "warn" : "info";
+    safeLog({ msg: "attempt", level, route: route.name, ...fields });
+  }
+
+  function safeLog(fields: Record<string, unknown>): void {
+    const line: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(fields)) if (value !== undefined) line[key] = value;
+    try {
+      log(line);
+    } catch {
+      // A broken log sink must not turn an answer into a failure.
+    }
+  }
+
+  async function handle(event: APIGatewayProxyEvent | SQSEvent) {
+    return isSqsEvent(event) ? work(event) : receive(event);
+  }
+
+  return { receive, work, handle };
+}
+
+function routeNameOf(request: APIGatewayProxyEvent): string | undefined {
+  for (const candidate of [request.path, request.resource]) {
+    const found = typeof candidate === "string" ? HOOK_PATH.exec(candidate) : null;
+    if (found?.[1]) {
+      try {
+        return decodeURIComponent(found[1]);
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The exact bytes the Git host sent. Base64 is decoded; the base64 text itself is never hashed. */
+function rawBody(request: APIGatewayProxyEvent): Buffer {
+  const text = request.body ?? "";
+  // Cheap bound before any allocation: base64 is 4/3 of the bytes, UTF-8 at most 3 bytes a char.
+  if (
+    request.isBase64Encoded
+      ? text.length > Math.ceil(MAX_BODY_BYTES / 3) * 4 + 4
+      : text.length > MAX_BODY_BYTES
+  ) {
+    throw new Answer(413, "rejected", `body larger than ${MAX_BODY_BYTES} bytes`, "too-large");
+  }
+  const body = request.isBase64Encoded ? Buffer.from(text, "base64") : Buffer.from(text, "utf8");
+  if (body.length > MAX_BODY_BYTES) {
+    throw new Answer(413, "rejected", `body larger than ${MAX_BODY_BYTES} bytes`, "too-large");
+  }
+  return body;
+}
+
+function describe(line: DeliveryLog, event: WebhookEvent): void {
+  line.deliveryId = event.deliveryId;
+  line.event = event.event;
+  line.action = event.action;
+  line.repository = event.repo?.fullName;
+  line.ref = event.ref ?? (event.pr ? `pull/${event.pr.number}` : undefined);
+}
+
+function attemptOf(record: SQSRecord): number {
+  const n = Number.parseInt(record.attributes?.ApproximateReceiveCount ?? "1", 10);
+  return Number.isFinite(n) && n >= 1 ? n : 1;
+}
+
+interface Failure {
+  retryable: boolean;
+  retryAfterMs?: number;
+  message: string;
+}
+
+function classify(error: unknown): Failure {
+  if (error instanceof ActionError) {
+    return { retryable: error.retryable, retryAfterMs: error.retryAfterMs, message: error.message };
+  }
+  if (error instanceof SecretNotFoundError) return { retryable: false, message: error.message };
+  if (error instanceof TransientDependencyError) return { retryable: true, message: error.message };
+  // An unexpected error: maybe a bug, maybe a blip. Retry it, within the same attempt budget.
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { retryable: true, message: `unexpected ${message}` };
+}

@@ -1,0 +1,63 @@
+// The queue message: building it at receive time, reading it back (defensively) at work time.
+import type { ActionRequest, QueuedEvent, Route, WebhookEvent, WorkItem } from "../core/types";
+
+/** The event without the bulky parts (payload, changed files): what travels on the queue. */
+export function toQueuedEvent(event: WebhookEvent): QueuedEvent {
+  const { payload: _payload, changedFiles: _changedFiles, ...queued } = event;
+  return queued;
+}
+
+export function buildWorkItem(
+  route: Route,
+  event: WebhookEvent,
+  request: ActionRequest,
+  generation: number,
+  acceptedAtMs: number,
+): WorkItem {
+  return {
+    v: 1,
+    route: route.name,
+    deliveryId: event.deliveryId,
+    generation,
+    acceptedAt: new Date(acceptedAtMs).toISOString(),
+    event: toQueuedEvent(event),
+    request,
+  };
+}
+
+const ACTION_TYPES = new Set(["jenkins", "s3-zip", "pr-cleanup"]);
+
+/**
+ * Reads a queue message body back into a WorkItem. Throws an Error whose message says what is
+ * wrong (log-safe: it never quotes the body) when the message is not one.
+ */
+export function parseWorkItem(body: string): WorkItem {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new Error("message body is not JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error("message body is not a JSON object");
+  }
+  const item = value as Record<string, unknown>;
+  if (item.v !== 1) throw new Error(`unsupported work item version ${JSON.stringify(item.v)?.slice(0, 20)}`);
+  if (typeof item.route !== "string" || item.route.length === 0) throw new Error("work item has no route");
+  if (typeof item.deliveryId !== "string" || item.deliveryId.length === 0) {
+    throw new Error("work item has no deliveryId");
+  }
+  if (typeof item.generation !== "number" || !Number.isInteger(item.generation) || item.generation < 1) {
+    throw new Error("work item has no valid generation");
+  }
+  if (typeof item.acceptedAt !== "string") throw new Error("work item has no acceptedAt");
+  const event = item.event as Record<string, unknown> | null;
+  if (typeof event !== "object" || event === null || typeof event.repo !== "object" || event.repo === null) {
+    throw new Error("work item has no event");
+  }
+  const request = item.request as Record<string, unknown> | null;
+  if (typeof request !== "object" || request === null || !ACTION_TYPES.has(String(request.type))) {
+    throw new Error("work item has no known action request");
+  }
+  return value as WorkItem;
+}

@@ -1,0 +1,514 @@
+import { expect } from "chai";
+import { SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
+import { MAX_BODY_BYTES } from "../../src/core/policy";
+import type { ClaimResult, DedupeStore, SecretStore } from "../../src/core/ports";
+import type { Route } from "../../src/core/types";
+import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
+import { createRouteHandler } from "../../src/gateway/routeHandler";
+import { MemorySecretStore } from "../support/secrets";
+import {
+  type DeliveryOptions,
+  githubDelivery,
+  jenkinsRoute,
+  LogCollector,
+  parseAnswer,
+  pushPayload,
+  RecordingDeadLetters,
+  RecordingQueue,
+  SHA,
+  sign,
+  WEBHOOK_SECRET,
+} from "./support";
+
+const SECRET_NAME = "hookgate/github-webhook";
+
+function harness(
+  options: { route?: Route; secrets?: SecretStore; dedupe?: DedupeStore; now?: () => number } = {},
+) {
+  const secrets = options.secrets ?? new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET });
+  const queue = new RecordingQueue();
+  const deadLetters = new RecordingDeadLetters();
+  const dedupe = options.dedupe ?? new MemoryDedupeStore();
+  const logs = new LogCollector();
+  const handler = createRouteHandler({
+    route: options.route ?? jenkinsRoute(),
+    secrets,
+    queue,
+    deadLetters,
+    dedupe,
+    runAction: async () => {
+      throw new Error("runAction must not be called at receive time");
+    },
+    log: logs.log,
+    now: options.now,
+  });
+  const receive = async (delivery: DeliveryOptions = {}) =>
+    parseAnswer(await handler.receive(githubDelivery(delivery)));
+  return { handler, receive, secrets, queue, deadLetters, dedupe, logs };
+}
+
+/** A SecretStore that serves `cached` until asked to refresh, then `fresh`; it records every call. */
+class RotatingSecretStore implements SecretStore {
+  readonly calls: Array<{ name: string; refresh: boolean }> = [];
+  constructor(
+    private readonly cached: string[],
+    private readonly fresh: string[],
+  ) {}
+  async versions(name: string, options?: { refresh?: boolean }): Promise<string[]> {
+    this.calls.push({ name, refresh: options?.refresh === true });
+    return options?.refresh ? this.fresh : this.cached;
+  }
+}
+
+const pingPayload = {
+  zen: "Keep it logically awesome.",
+  hook_id: 292430182,
+  hook: { type: "Repository", id: 292430182, events: ["push"], config: { content_type: "json" } },
+  repository: pushPayload().repository,
+  sender: { login: "octocat" },
+};
+
+describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () => {
+  interface ContractCase {
+    title: string;
+    delivery: DeliveryOptions;
+    route?: Route;
+    statusCode: number;
+    status: string;
+    reason?: RegExp;
+    queued: number;
+  }
+  const big = "x".repeat(MAX_BODY_BYTES + 1);
+  const ipRoute = jenkinsRoute({
+    auth: { allowIps: ["104.192.136.0/21"], allowSha1: false, toleranceSeconds: 300 },
+  });
+  const cases: ContractCase[] = [
+    {
+      title: "202 queued for a signed push that matches",
+      delivery: {},
+      statusCode: 202,
+      status: "queued",
+      queued: 1,
+    },
+    {
+      title: "202 queued for a signed push delivered base64-encoded (isBase64Encoded)",
+      delivery: { base64: true },
+      statusCode: 202,
+      status: "queued",
+      queued: 1,
+    },
+    {
+      title: "200 ignored, with the reason, for a push to a branch the route does not build",
+      delivery: { payload: pushPayload({ branch: "feature/x" }) },
+      statusCode: 200,
+      status: "ignored",
+      reason: /feature\/x/,
+      queued: 0,
+    },
+    {
+      title: "200 ignored (never 4xx) for an event the route does not handle",
+      delivery: { event: "issues", payload: { action: "opened", repository: pushPayload().repository } },
+      statusCode: 200,
+      status: "ignored",
+      queued: 0,
+    },
+    {
+      title: "200 pong for a verified ping",
+      delivery: { event: "ping", payload: pingPayload },
+      statusCode: 200,
+      status: "pong",
+      queued: 0,
+    },
+    {
+      title: "400 for malformed JSON with a valid signature",
+      delivery: { body: '{"ref": "refs/heads/main",' },
+      statusCode: 400,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "400 for an empty body with a valid signature",
+      delivery: { body: "" },
+      statusCode: 400,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "400 for a form-encoded body with a valid signature but no payload field",
+      delivery: { body: "other=1", contentType: "application/x-www-form-urlencoded" },
+      statusCode: 400,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "202 queued for a form-encoded payload=... body, verified over the raw form bytes",
+      delivery: {
+        body: `payload=${encodeURIComponent(JSON.stringify(pushPayload()))}`,
+        contentType: "application/x-www-form-urlencoded",
+      },
+      statusCode: 202,
+      status: "queued",
+      queued: 1,
+    },
+    {
+      title: "401 when the signature is missing",
+      delivery: { signature: null },
+      statusCode: 401,
+      status: "rejected",
+      reason: /signature/,
+      queued: 0,
+    },
+    {
+      title: "401 for a signature made with another secret",
+      delivery: { secret: "another secret" },
+      statusCode: 401,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "401 for an HMAC computed over the base64 text instead of the decoded bytes",
+      delivery: {
+        base64: true,
+        signature: sign(
+          WEBHOOK_SECRET,
+          Buffer.from(Buffer.from(JSON.stringify(pushPayload())).toString("base64")),
+        ),
+      },
+      statusCode: 401,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "401 when multiValueHeaders carries two signature values (one of them valid)",
+      delivery: {
+        multiValueHeaders: {
+          "X-Hub-Signature-256": [
+            sign(WEBHOOK_SECRET, Buffer.from(JSON.stringify(pushPayload()))),
+            `sha256=${"0".repeat(64)}`,
+          ],
+        },
+      },
+      statusCode: 401,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "401 when the delivery id header is repeated",
+      delivery: { multiValueHeaders: { "X-GitHub-Delivery": ["a-1", "a-2"] } },
+      statusCode: 401,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "401 (not 415) for an unsupported content type without a valid signature",
+      delivery: { contentType: "text/plain", secret: "wrong" },
+      statusCode: 401,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "403 for an unsigned delivery from outside the route's IP allowlist",
+      route: ipRoute,
+      delivery: { signature: null, sourceIp: "203.0.113.9" },
+      statusCode: 403,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "403 even when X-Forwarded-For claims an allowed address (only sourceIp counts)",
+      route: ipRoute,
+      delivery: { signature: null, sourceIp: "203.0.113.9", headers: { "X-Forwarded-For": "104.192.136.5" } },
+      statusCode: 403,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "202 for an unsigned delivery whose sourceIp is in the allowlist",
+      route: ipRoute,
+      delivery: { signature: null, sourceIp: "104.192.137.200" },
+      statusCode: 202,
+      status: "queued",
+      queued: 1,
+    },
+    {
+      title: "404 for another route's path",
+      delivery: { path: "/hooks/other-route" },
+      statusCode: 404,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "404 for a path outside /hooks/",
+      delivery: { path: "/admin" },
+      statusCode: 404,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "405 for GET",
+      delivery: { method: "GET" },
+      statusCode: 405,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "413 for a body over the limit",
+      delivery: { body: big },
+      statusCode: 413,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "413 for a base64 body that decodes to more than the limit",
+      delivery: { body: big, base64: true },
+      statusCode: 413,
+      status: "rejected",
+      queued: 0,
+    },
+    {
+      title: "415 for a verified delivery with an unsupported content type",
+      delivery: { contentType: "text/plain" },
+      statusCode: 415,
+      status: "rejected",
+      queued: 0,
+    },
+  ];
+
+  for (const c of cases) {
+    it(`receive answers ${c.title}`, async () => {
+      const h = harness({ route: c.route });
+      const answer = await h.receive(c.delivery);
+      expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(c.statusCode);
+      expect(answer.body.status).to.equal(c.status);
+      expect(answer.body.route).to.equal("api-build");
+      if (c.reason) expect(answer.body.reason).to.match(c.reason);
+      expect(answer.headers["content-type"]).to.match(/^application\/json/);
+      expect(h.queue.sent).to.have.length(c.queued);
+      // Exactly one log line per delivery, with its status.
+      const lines = h.logs.of("delivery");
+      expect(lines).to.have.length(1);
+      expect(lines[0]?.status).to.equal(c.statusCode);
+    });
+  }
+
+  it("receive answers 405 with an Allow: POST header", async () => {
+    const answer = await harness().receive({ method: "PUT" });
+    expect(answer.headers.allow).to.equal("POST");
+  });
+
+  it("receive queues a WorkItem with the rendered request, the event without payload, generation 1", async () => {
+    const h = harness({ now: () => Date.parse("2026-03-01T10:00:00Z") });
+    const answer = await h.receive({ deliveryId: "d-202" });
+    expect(answer.body).to.deep.include({ status: "queued", delivery: "d-202" });
+    const item = h.queue.sent[0];
+    expect(item).to.deep.include({ v: 1, route: "api-build", deliveryId: "d-202", generation: 1 });
+    expect(item?.acceptedAt).to.equal("2026-03-01T10:00:00.000Z");
+    expect(item?.event).not.to.have.property("payload");
+    expect(item?.event).not.to.have.property("changedFiles");
+    expect(item?.event).to.deep.include({ event: "push", branch: "main", sha: SHA });
+    expect(item?.request).to.deep.include({ type: "jenkins", job: ["api", "build"] });
+    const request = item?.request as { parameters: Record<string, string> } | undefined;
+    expect(request?.parameters).to.deep.equal({
+      BRANCH: "main",
+      SHA,
+      DELIVERY: "d-202",
+    });
+  });
+
+  it("receive accepts a delivery signed with the previous secret during rotation (AWSPREVIOUS)", async () => {
+    const secrets = new MemorySecretStore({ [SECRET_NAME]: ["new secret", "old secret"] });
+    const h = harness({ secrets });
+    expect((await h.receive({ secret: "old secret" })).statusCode).to.equal(202);
+    expect((await h.receive({ secret: "new secret" })).statusCode).to.equal(202);
+  });
+
+  it("receive accepts every value of a JSON secret that holds several", async () => {
+    const secrets = new MemorySecretStore({ [SECRET_NAME]: JSON.stringify(["one", "two"]) });
+    const h = harness({ secrets });
+    expect((await h.receive({ secret: "two" })).statusCode).to.equal(202);
+  });
+
+  it("receive refreshes the secret once on a mismatch and accepts a delivery signed with a just-rotated secret", async () => {
+    const secrets = new RotatingSecretStore(["stale secret"], ["rotated secret", "stale secret"]);
+    const h = harness({ secrets });
+    expect((await h.receive({ secret: "rotated secret" })).statusCode).to.equal(202);
+    expect(secrets.calls).to.deep.equal([
+      { name: SECRET_NAME, refresh: false },
+      { name: SECRET_NAME, refresh: true },
+    ]);
+  });
+
+  it("receive refreshes at most once before rejecting a wrong signature with 401", async () => {
+    const secrets = new RotatingSecretStore(["a"], ["b"]);
+    const h = harness({ secrets });
+    expect((await h.receive({ secret: "c" })).statusCode).to.equal(401);
+    expect(secrets.calls.filter((c) => c.refresh)).to.have.length(1);
+  });
+
+  it("receive does not refresh the secret when the signature is merely missing", async () => {
+    const secrets = new RotatingSecretStore(["a"], ["b"]);
+    const h = harness({ secrets });
+    expect((await h.receive({ signature: null })).statusCode).to.equal(401);
+    expect(secrets.calls.filter((c) => c.refresh)).to.have.length(0);
+  });
+
+  it("receive answers 503, never 401, when Secrets Manager is throttled, and accepts nothing", async () => {
+    const secrets = new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }).throttle();
+    const h = harness({ secrets });
+    const answer = await h.receive({ deliveryId: "d-throttled" });
+    expect(answer.statusCode).to.equal(503);
+    expect(answer.body.status).to.equal("unavailable");
+    expect(answer.headers["retry-after"]).to.be.a("string");
+    expect(h.queue.sent).to.have.length(0);
+    secrets.heal();
+    expect((await h.receive({ deliveryId: "d-throttled" })).statusCode).to.equal(202);
+  });
+
+  it("receive answers 503, never 401, when the refresh after a mismatch is throttled", async () => {
+    let calls = 0;
+    const secrets: SecretStore = {
+      async versions(_name, options) {
+        calls++;
+        if (options?.refresh) throw new TransientDependencyError("throttled");
+        return ["stale"];
+      },
+    };
+    const answer = await harness({ secrets }).receive({ secret: "rotated" });
+    expect(answer.statusCode).to.equal(503);
+    expect(calls).to.equal(2);
+  });
+
+  it("receive fails closed with 401 when the webhook secret does not exist, and logs the secret's name", async () => {
+    const secrets: SecretStore = {
+      async versions(name) {
+        throw new SecretNotFoundError(name);
+      },
+    };
+    const h = harness({ secrets });
+    const answer = await h.receive();
+    expect(answer.statusCode).to.equal(401);
+    const loud = h.logs.lines.find((l) => l.level === "error" && l.secret === SECRET_NAME);
+    expect(loud, h.logs.text()).to.not.equal(undefined);
+  });
+
+  it("receive answers 503 when SQS is down, releases the claim, and the host's redelivery is then queued", async () => {
+    const h = harness();
+    h.queue.failuresLeft = 1;
+    const first = await h.receive({ deliveryId: "d-sqs" });
+    expect(first.statusCode).to.equal(503);
+    expect(h.queue.sent).to.have.length(0);
+    const second = await h.receive({ deliveryId: "d-sqs" });
+    expect(second.statusCode).to.equal(202);
+    expect(h.queue.sent).to.have.length(1);
+    // A fresh generation: SQS must not deduplicate it against the failed attempt.
+    expect(h.queue.sent[0]?.generation).to.equal(2);
+  });
+
+  it("receive answers 503 when the dedupe store is down, and enqueues nothing", async () => {
+    const dedupe: DedupeStore = {
+      claim: async () => {
+        throw new TransientDependencyError(
+          "DynamoDB dedupe claim failed: ProvisionedThroughputExceededException",
+        );
+      },
+      mark: async () => {},
+      release: async () => {},
+    };
+    const h = harness({ dedupe });
+    expect((await h.receive()).statusCode).to.equal(503);
+    expect(h.queue.sent).to.have.length(0);
+  });
+
+  it("receive answers 200 duplicate for the same delivery id after success, and sends nothing twice", async () => {
+    const h = harness();
+    expect((await h.receive({ deliveryId: "d-dup" })).statusCode).to.equal(202);
+    await h.dedupe.mark("api-build", "d-dup", 1, "done");
+    const again = await h.receive({ deliveryId: "d-dup" });
+    expect(again.statusCode).to.equal(200);
+    expect(again.body).to.deep.include({ status: "duplicate", delivery: "d-dup" });
+    expect(h.queue.sent).to.have.length(1);
+  });
+
+  it("receive answers 200 duplicate while the first copy is still queued", async () => {
+    const h = harness();
+    await h.receive({ deliveryId: "d-q" });
+    expect((await h.receive({ deliveryId: "d-q" })).body.status).to.equal("duplicate");
+    expect(h.queue.sent).to.have.length(1);
+  });
+
+  it("receive processes a manual redelivery of a delivery that DIED, as generation 2", async () => {
+    const h = harness();
+    await h.receive({ deliveryId: "d-dead" });
+    await h.dedupe.mark("api-build", "d-dead", 1, "dead");
+    const again = await h.receive({ deliveryId: "d-dead" });
+    expect(again.statusCode).to.equal(202);
+    expect(h.queue.sent.map((i) => i.generation)).to.deep.equal([1, 2]);
+  });
+
+  it("receive reclaims an abandoned pending claim (older than the pending TTL)", async () => {
+    let clock = 1_800_000_000_000;
+    const dedupe = new MemoryDedupeStore({ now: () => clock });
+    const claim: ClaimResult = await dedupe.claim("api-build", "d-abandoned");
+    expect(claim.claimed).to.equal(true);
+    const h = harness({ dedupe });
+    expect((await h.receive({ deliveryId: "d-abandoned" })).body.status).to.equal("duplicate");
+    clock += 61_000;
+    expect((await h.receive({ deliveryId: "d-abandoned" })).statusCode).to.equal(202);
+  });
+
+  it("receive answers 500 with a generic body on an unexpected error, logging the error, not the body", async () => {
+    const dedupe: DedupeStore = {
+      claim: async () => {
+        throw new TypeError("cannot read properties of undefined (reading 'S')");
+      },
+      mark: async () => {},
+      release: async () => {},
+    };
+    const h = harness({ dedupe });
+    const answer = await h.receive();
+    expect(answer.statusCode).to.equal(500);
+    expect(answer.body).to.deep.include({ status: "error", reason: "internal error" });
+    const line = h.logs.of("delivery")[0];
+    expect(String(line?.error)).to.contain("TypeError");
+    expect(h.logs.text()).not.to.contain("octocat");
+  });
+
+  it("receive logs one line per delivery with id, event, repository, ref, decision, reason and status", async () => {
+    const h = harness();
+    await h.receive({ deliveryId: "d-log", payload: pushPayload({ branch: "feature/x" }) });
+    const [line] = h.logs.of("delivery");
+    expect(line).to.deep.include({
+      route: "api-build",
+      deliveryId: "d-log",
+      event: "push",
+      repository: "acme/api",
+      ref: "refs/heads/feature/x",
+      decision: "ignored",
+      status: 200,
+    });
+    expect(line?.reason).to.be.a("string");
+  });
+
+  it("receive never logs the secret, the signature, the Authorization header or the body", async () => {
+    const h = harness();
+    const body = JSON.stringify(pushPayload());
+    await h.receive({ body, headers: { Authorization: "Bearer ghp_topsecrettoken" } });
+    await h.receive({ body, secret: "wrong-secret-value" });
+    const text = h.logs.text();
+    for (const forbidden of [
+      WEBHOOK_SECRET,
+      "wrong-secret-value",
+      "ghp_topsecrettoken",
+      sign(WEBHOOK_SECRET, Buffer.from(body)),
+      "clone_url",
+    ]) {
+      expect(text).not.to.contain(forbidden);
+    }
+  });
+
+  it("handle(event) dispatches an API Gateway event to receive", async () => {
+    const h = harness();
+    const result = (await h.handler.handle(githubDelivery())) as { statusCode: number };
+    expect(result.statusCode).to.equal(202);
+  });
+});
