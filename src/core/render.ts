@@ -1,0 +1,93 @@
+// Turn a matched route's action into the request the worker runs, rendering every template at
+// receive time (so the queue message is self-contained and small).
+import { renderTemplate } from "./templates";
+import type {
+  ActionRequest,
+  JenkinsRequest,
+  JenkinsTarget,
+  PrCleanupStep,
+  QueuedEvent,
+  Route,
+  TemplateMap,
+  WebhookEvent,
+} from "./types";
+
+/**
+ * Render `route.action` for `event`. Never throws on the event's data (a missing value renders as "").
+ * Throws a plain Error only for a route the deployment should have completed: an s3-zip action without
+ * a bucket, or a pr-cleanup `jenkins` step without a Jenkins target.
+ *
+ * Jenkins job paths are split on "/" in the TEMPLATE, then each segment is rendered raw: a value with a
+ * "/" (a branch "feature/x") stays inside its segment, and the Jenkins action URL-encodes each segment.
+ * Nothing is dropped here: an empty, "." or ".." segment reaches the action, which must refuse it.
+ */
+export function renderRequest(route: Route, event: WebhookEvent): ActionRequest {
+  const action = route.action;
+  switch (action.type) {
+    case "jenkins":
+      return jenkinsRequest(action.jenkins, action.job, action.parameters, event);
+    case "s3-zip": {
+      if (action.bucket === undefined || action.bucket.length === 0) {
+        throw new Error(
+          `route "${route.name}": the s3-zip action has no bucket; the deployed route must carry the stack's artifact bucket`,
+        );
+      }
+      return {
+        type: "s3-zip",
+        api: action.api,
+        bucket: action.bucket,
+        key: renderTemplate(action.key, event, "s3-key"),
+      };
+    }
+    case "pr-cleanup": {
+      const steps = action.steps.map((step): PrCleanupStep => {
+        if (step.kind === "delete-branch") return { kind: "delete-branch", onlyMerged: step.onlyMerged };
+        if (step.kind === "delete-s3-prefix") {
+          return {
+            kind: "delete-s3-prefix",
+            bucket: step.bucket,
+            prefix: renderTemplate(step.prefix, event, "s3-key"),
+          };
+        }
+        if (action.jenkins === undefined) {
+          throw new Error(
+            `route "${route.name}": a pr-cleanup jenkins step needs the action's jenkins target`,
+          );
+        }
+        return { kind: "jenkins", request: jenkinsRequest(action.jenkins, step.job, step.parameters, event) };
+      });
+      return {
+        type: "pr-cleanup",
+        api: action.api,
+        context: `hookgate/${route.name}`,
+        targetUrl:
+          action.targetUrl === undefined ? undefined : renderTemplate(action.targetUrl, event, "raw"),
+        steps,
+      };
+    }
+  }
+}
+
+function jenkinsRequest(
+  jenkins: JenkinsTarget,
+  job: string,
+  parameters: TemplateMap | undefined,
+  event: WebhookEvent,
+): JenkinsRequest {
+  const rendered: Record<string, string> = {};
+  for (const [name, template] of Object.entries(parameters ?? {})) {
+    rendered[name] = renderTemplate(template, event, "raw");
+  }
+  return {
+    type: "jenkins",
+    jenkins,
+    job: job.split("/").map((segment) => renderTemplate(segment, event, "raw")),
+    parameters: rendered,
+  };
+}
+
+/** The event as it travels on the queue: without the payload and the changed files. */
+export function toQueuedEvent(event: WebhookEvent): QueuedEvent {
+  const { payload: _payload, changedFiles: _changedFiles, ...queued } = event;
+  return queued;
+}

@@ -1,0 +1,253 @@
+// {{field}} templates over the WebhookEvent. Checked once (`hookgate check`: templateProblems), rendered
+// at receive time (renderTemplate), which never throws: a value that is missing renders as "".
+import type { WebhookEvent } from "./types";
+
+/** Where a rendered value goes, which decides how it is encoded. Literal text is never encoded. */
+export type TemplateEncoding = "raw" | "path-segment" | "query" | "s3-key";
+
+type Getter = (event: WebhookEvent) => unknown;
+
+// biome-ignore lint/suspicious/noExplicitAny: getters read untrusted shapes defensively
+type Loose = any;
+
+const FIELD_GETTERS: Readonly<Record<string, Getter>> = {
+  provider: (e) => (e as Loose)?.provider,
+  deliveryId: (e) => (e as Loose)?.deliveryId,
+  event: (e) => (e as Loose)?.event,
+  action: (e) => (e as Loose)?.action,
+  owner: (e) => (e as Loose)?.repo?.owner,
+  repo: (e) => (e as Loose)?.repo?.name,
+  "repo.owner": (e) => (e as Loose)?.repo?.owner,
+  "repo.name": (e) => (e as Loose)?.repo?.name,
+  "repo.fullName": (e) => (e as Loose)?.repo?.fullName,
+  "repo.cloneUrl": (e) => (e as Loose)?.repo?.cloneUrl,
+  "repo.defaultBranch": (e) => (e as Loose)?.repo?.defaultBranch,
+  ref: (e) => (e as Loose)?.ref,
+  branch: (e) => (e as Loose)?.branch,
+  tag: (e) => (e as Loose)?.tag,
+  sha: (e) => (e as Loose)?.sha,
+  before: (e) => (e as Loose)?.before,
+  deleted: (e) => (e as Loose)?.deleted,
+  actor: (e) => (e as Loose)?.actor,
+  "pr.number": (e) => (e as Loose)?.pr?.number,
+  "pr.merged": (e) => (e as Loose)?.pr?.merged,
+  "pr.state": (e) => (e as Loose)?.pr?.state,
+  "pr.headRef": (e) => (e as Loose)?.pr?.headRef,
+  "pr.baseRef": (e) => (e as Loose)?.pr?.baseRef,
+  "pr.headSha": (e) => (e as Loose)?.pr?.headSha,
+  "pr.headRepoFullName": (e) => (e as Loose)?.pr?.headRepoFullName,
+};
+
+/** Every field a template may name, besides payload.<path>. */
+export const TEMPLATE_FIELDS: readonly string[] = Object.keys(FIELD_GETTERS);
+
+interface CompiledTemplate {
+  /** Literal text (string) or a value to look up (Getter), in order. */
+  parts: Array<string | Getter>;
+  problems: string[];
+}
+
+const cache = new Map<string, CompiledTemplate>();
+const CACHE_LIMIT = 1000;
+
+function compile(template: string): CompiledTemplate {
+  const cached = cache.get(template);
+  if (cached !== undefined) return cached;
+  const parts: Array<string | Getter> = [];
+  const problems: string[] = [];
+  let literal = "";
+  let i = 0;
+  while (i < template.length) {
+    const open = template.indexOf("{{", i);
+    if (open < 0) {
+      literal += template.slice(i);
+      break;
+    }
+    literal += template.slice(i, open);
+    const close = template.indexOf("}}", open + 2);
+    if (close < 0) {
+      problems.push(`unclosed "{{" at character ${open + 1} (no matching "}}")`);
+      literal += template.slice(open);
+      break;
+    }
+    const name = template.slice(open + 2, close).trim();
+    i = close + 2;
+    if (name.length === 0) {
+      problems.push(`empty "{{}}" at character ${open + 1}`);
+      continue;
+    }
+    const getter = resolve(name, problems);
+    if (getter === undefined) continue;
+    if (literal.length > 0) parts.push(literal);
+    literal = "";
+    parts.push(getter);
+  }
+  if (literal.length > 0) parts.push(literal);
+  const compiled = { parts, problems };
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(template, compiled);
+  return compiled;
+}
+
+function resolve(name: string, problems: string[]): Getter | undefined {
+  const known = FIELD_GETTERS[name];
+  if (known !== undefined) return known;
+  if (name === "payload") {
+    problems.push(`template field "payload" needs a path, for example "payload.head_commit.id"`);
+    return undefined;
+  }
+  if (name.startsWith("payload.")) {
+    const path = name.slice(8).split(".");
+    if (path.some((segment) => segment.length === 0)) {
+      problems.push(`template field "${name}" has an empty path segment`);
+      return undefined;
+    }
+    return (event) => walk((event as Loose)?.payload, path);
+  }
+  const suggestion = closest(name);
+  problems.push(
+    suggestion === undefined
+      ? `unknown template field "${name}" (fields: ${TEMPLATE_FIELDS.join(", ")}, payload.<path>)`
+      : `unknown template field "${name}" (did you mean "${suggestion}"?)`,
+  );
+  return undefined;
+}
+
+/** Follows object keys (own properties only) and array indices; anything else is undefined. */
+function walk(value: unknown, path: readonly string[]): unknown {
+  let current = value;
+  for (const segment of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    if (Array.isArray(current)) {
+      if (!/^\d+$/.test(segment)) return undefined;
+      current = current[Number(segment)];
+    } else {
+      if (!Object.hasOwn(current, segment)) return undefined;
+      current = (current as Record<string, unknown>)[segment];
+    }
+  }
+  return current;
+}
+
+function closest(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const field of TEMPLATE_FIELDS) {
+    if (field.toLowerCase() === lower) return field;
+    const distance = levenshtein(lower, field.toLowerCase());
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = field;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+function levenshtein(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + cost,
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+/**
+ * What is wrong with a template, one message each: unknown fields (with a suggestion), an unclosed
+ * "{{", an empty "{{}}", "payload" without a path. Empty when the template is fine.
+ */
+export function templateProblems(template: string): string[] {
+  return [...compile(template).problems];
+}
+
+/**
+ * Render a template over an event. Never throws: a missing value, an unknown field (which `check`
+ * reports before deployment) or an unclosed "{{" (kept as literal text) render as best they can.
+ * Each value is encoded for `encoding`; literal text is kept as written.
+ */
+export function renderTemplate(template: string, event: WebhookEvent, encoding: TemplateEncoding): string {
+  let out = "";
+  for (const part of compile(String(template)).parts) {
+    if (typeof part === "string") out += part;
+    else out += encodeValue(stringify(safeGet(part, event)), encoding);
+  }
+  if ((encoding === "path-segment" || encoding === "s3-key") && out.includes(".")) out = noDotSegments(out);
+  return out;
+}
+
+function safeGet(getter: Getter, event: WebhookEvent): unknown {
+  try {
+    return getter(event);
+  } catch {
+    return undefined;
+  }
+}
+
+function stringify(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? String(value) : "";
+    case "boolean":
+    case "bigint":
+      return String(value);
+    case "object":
+      if (value === null) return "";
+      try {
+        return JSON.stringify(value) ?? "";
+      } catch {
+        return "";
+      }
+    default:
+      return "";
+  }
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** encodeURIComponent throws on a lone surrogate; replace those with U+FFFD first. */
+function encodeComponent(value: string): string {
+  return encodeURIComponent(value.replace(LONE_SURROGATE, "\uFFFD"));
+}
+
+function encodeValue(value: string, encoding: TemplateEncoding): string {
+  switch (encoding) {
+    case "raw":
+      return value;
+    case "query":
+      return encodeComponent(value);
+    case "path-segment":
+      return dotSegment(encodeComponent(value));
+    case "s3-key":
+      // Keep [A-Za-z0-9._-]; encodeURIComponent leaves !'()*~ alone too, so encode those as well.
+      return dotSegment(encodeComponent(value).replace(/[!'()*~]/g, percent));
+    default:
+      return value;
+  }
+}
+
+function percent(char: string): string {
+  return `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`;
+}
+
+function dotSegment(value: string): string {
+  return value === "." ? "%2E" : value === ".." ? "%2E%2E" : value;
+}
+
+/** Values next to each other ("{{a}}{{b}}" = "." + ".") could still form "..": encode such segments. */
+function noDotSegments(rendered: string): string {
+  return rendered
+    .split("/")
+    .map((segment) => dotSegment(segment))
+    .join("/");
+}
