@@ -1,12 +1,95 @@
-// The hookgate CLI dispatcher. Each command lives in its own module.
-export async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
+// The hookgate CLI dispatcher. Each command lives in its own module; serve and send load only when used.
+import { RoutesFileError } from "../core/errors";
+import { runCheck } from "./check";
+import { type CliIo, isParseArgsError, parseArgsMessage, processIo, UsageError } from "./commandKit";
+import { runExplain } from "./explain";
+
+type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  check: runCheck,
+  explain: runExplain,
+  serve: (argv) => lazyCommand("./serve", "runServe")(argv),
+  send: (argv) => lazyCommand("./send", "runSend")(argv),
+};
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
   if (!command || command === "--help" || command === "-h" || command === "help") {
-    process.stdout.write(USAGE);
+    if (command === "help" && rest[0] && rest[0] in COMMANDS) return main([rest[0], "--help"], io);
+    io.stdout(USAGE);
     return 0;
   }
-  process.stderr.write(`hookgate: unknown command "${command}"\n\n${USAGE}`);
-  return 2;
+  if (command === "--version" || command === "-v") {
+    io.stdout(`${version()}\n`);
+    return 0;
+  }
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) {
+    io.stderr(`hookgate: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await run(rest, io);
+  } catch (error) {
+    return reportError(command, error, io);
+  }
+}
+
+/** One place that turns a failure into output and an exit code. Never a stack trace for a user's mistake. */
+function reportError(command: string, error: unknown, io: CliIo): number {
+  if (error instanceof UsageError || isParseArgsError(error)) {
+    const message = error instanceof UsageError ? error.message : parseArgsMessage(error);
+    io.stderr(`hookgate ${command}: ${message}\nRun "hookgate ${command} --help" for usage.\n`);
+    return 2;
+  }
+  if (error instanceof RoutesFileError) {
+    for (const p of error.problems) io.stderr(`${p.file}:${p.line}:${p.col}: ${p.message}\n`);
+    io.stderr(`${error.problems.length} problem${error.problems.length === 1 ? "" : "s"} found\n`);
+    return 1;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr(`hookgate ${command}: ${firstLine(message)}\n`);
+  if (process.env.HOOKGATE_DEBUG === "1" && error instanceof Error && error.stack)
+    io.stderr(`${error.stack}\n`);
+  return 1;
+}
+
+/**
+ * Loads a command module on first use, so `check` stays fast and a command whose module is missing
+ * fails only when it is used. require() rather than import(): bin/hookgate.js registers tsx's CommonJS
+ * hook only, and a dynamic import() would bypass it.
+ */
+function lazyCommand(path: string, exportName: string): (argv: string[]) => Promise<number> {
+  return async (argv) => {
+    let loaded: Record<string, unknown>;
+    try {
+      loaded = require(path) as Record<string, unknown>;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const missingSelf =
+        code === "MODULE_NOT_FOUND" && String((error as Error).message).includes(path.slice(2));
+      if (missingSelf)
+        throw new Error(`this command is not available in this build (${path.slice(2)} is missing)`);
+      throw error;
+    }
+    const run = loaded[exportName];
+    if (typeof run !== "function")
+      throw new Error(`this command is not available (${exportName} is missing)`);
+    return (run as (argv: string[]) => Promise<number>)(argv);
+  };
+}
+
+function version(): string {
+  try {
+    return (require("../../package.json") as { version?: string }).version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0] ?? text;
 }
 
 const USAGE = `Usage: hookgate <command> [options]
@@ -16,4 +99,6 @@ Commands:
   explain  say which routes a delivery would match, and why not
   serve    run the gateway locally (the same handler code as the deployed Lambda)
   send     sign and post a delivery as a Git host would
+
+Run "hookgate <command> --help" for a command's options.
 `;

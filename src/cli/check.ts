@@ -1,0 +1,89 @@
+// `hookgate check`: validate routes.yaml and print its routes, or every problem as FILE:LINE:COL: message.
+import { DEFAULT_ROUTES_FILE, DEFAULT_S3_KEY } from "../core/routes/defaults";
+import { readRoutesText } from "../core/routes/load";
+import { parseRoutes } from "../core/routes/parse";
+import type { Problem, Route } from "../core/types";
+import { type CliIo, formatTable, parseCommandArgs, processIo } from "./commandKit";
+
+export const CHECK_USAGE = `Usage: hookgate check [--routes FILE]
+
+Validates a routes file against routes.schema.json and the rules the schema cannot express
+(duplicate names, globs, CIDRs, template fields, secret values pasted as names, missing targets).
+Prints the routes when the file is valid; otherwise every problem as FILE:LINE:COL: message.
+
+Options:
+  -r, --routes FILE   routes file (default ${DEFAULT_ROUTES_FILE})
+  -h, --help          show this help
+
+Exit status: 0 valid, 1 problems found, 2 usage error.
+`;
+
+export async function runCheck(argv: string[], io: CliIo = processIo): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    routes: { type: "string", short: "r" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    io.stdout(CHECK_USAGE);
+    return 0;
+  }
+  const file = values.routes ?? DEFAULT_ROUTES_FILE;
+  const text = readRoutesText(file);
+  if (typeof text !== "string") {
+    printProblems([text], io);
+    return 1;
+  }
+  const { config, problems } = parseRoutes(text, file);
+  if (!config || problems.length > 0) {
+    printProblems(problems, io);
+    return 1;
+  }
+  io.stdout(routesTable(config.routes));
+  const count = config.routes.length;
+  io.stdout(`\n${file}: ${count} route${count === 1 ? "" : "s"}, no problems\n`);
+  return 0;
+}
+
+export function printProblems(problems: readonly Problem[], io: CliIo): void {
+  for (const p of problems) io.stderr(`${p.file}:${p.line}:${p.col}: ${p.message}\n`);
+  const count = problems.length;
+  io.stderr(`${count} problem${count === 1 ? "" : "s"} found\n`);
+}
+
+export function routesTable(routes: readonly Route[]): string {
+  const rows = routes.map((route) => [
+    route.name,
+    route.provider,
+    list(route.match.events),
+    list(route.match.repos),
+    route.action.type,
+    target(route),
+  ]);
+  return formatTable(["NAME", "PROVIDER", "EVENTS", "REPOS", "ACTION", "TARGET"], rows);
+}
+
+function list(values: readonly string[] | undefined): string {
+  return values && values.length > 0 ? values.join(",") : "*";
+}
+
+function target(route: Route): string {
+  const action = route.action;
+  switch (action.type) {
+    case "jenkins":
+      return `${action.jenkins.url} job ${action.job}`;
+    case "s3-zip": {
+      const key = action.key === DEFAULT_S3_KEY ? `${action.key} (default)` : action.key;
+      return `s3://${action.bucket ?? "<stack bucket>"}/${key}`;
+    }
+    case "pr-cleanup":
+      return action.steps
+        .map((step) =>
+          step.kind === "delete-branch"
+            ? `delete-branch${step.onlyMerged ? " (merged)" : ""}`
+            : step.kind === "delete-s3-prefix"
+              ? `delete s3://${step.bucket}/${step.prefix}`
+              : `jenkins ${step.job}`,
+        )
+        .join("; ");
+  }
+}

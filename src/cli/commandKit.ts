@@ -1,0 +1,56 @@
+// What every hookgate command shares: argument parsing that turns mistakes into usage errors, and the
+// output streams (injectable, so tests can run a command in-process).
+import { type ParseArgsConfig, parseArgs } from "node:util";
+
+/** A mistake in the command line: the CLI prints it with a pointer to --help and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** util.parseArgs, strict, no positionals; its errors become UsageError with the message only. */
+export function parseCommandArgs<T extends Options>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new UsageError(parseArgsMessage(error));
+  }
+}
+
+/** node's parseArgs messages carry advice for script authors; keep the first sentence. */
+export function parseArgsMessage(error: unknown): string {
+  const message = (error as Error).message ?? String(error);
+  return message.split(/\. (To specify|Did you forget)/)[0]?.replace(/\.$/, "") ?? message;
+}
+
+export function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
+}
+
+/** Pads the columns of a table to the widest cell. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
+}

@@ -1,0 +1,184 @@
+// `hookgate explain`: which routes a delivery would match, and why the others would not.
+// It builds the headers the provider would send, normalises the payload exactly like the gateway, and
+// asks each route's matcher. It never verifies signatures.
+import { readFileSync } from "node:fs";
+import { RequestError } from "../core/errors";
+import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
+import { normaliseDelivery } from "../core/events/normalise";
+import { headerBag } from "../core/headers";
+import { compileMatcher } from "../core/match";
+import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
+import { readRoutesText } from "../core/routes/load";
+import { parseRoutes } from "../core/routes/parse";
+import { type MatchDecision, PROVIDERS, type Provider, type Route, type WebhookEvent } from "../core/types";
+import { printProblems } from "./check";
+import { type CliIo, formatTable, parseCommandArgs, processIo, UsageError } from "./commandKit";
+
+export const EXPLAIN_USAGE = `Usage: hookgate explain --payload FILE --event NAME [options]
+
+Shows which routes a delivery would match, and for every other route why not. The delivery is built
+from a payload file and the headers the provider would send for that event. Signatures are NOT
+verified: explain answers "would it route?", not "would it be accepted?".
+
+Options:
+  -p, --payload FILE    the delivery's JSON body (required)
+  -e, --event NAME      the event, as the provider names it in its header: push, pull_request,
+                        "Merge Request Hook", repo:push, ... (GitHub-style push, tag_push and
+                        pull_request are translated for GitLab and Bitbucket). Required, except for
+                        GitLab and Bitbucket Data Center payloads, which name their event
+      --provider P      github | gitlab | bitbucket | bitbucket-server | gitea (default ${DEFAULT_PROVIDER})
+      --delivery ID     the delivery id header (default: derived from the payload's bytes)
+  -r, --routes FILE     routes file (default ${DEFAULT_ROUTES_FILE})
+      --json            print [{"route", "matched", "reason"}] and nothing else
+  -h, --help            show this help
+
+Exit status: 0 explained (whether or not anything matched), 1 invalid routes file, payload or event,
+2 usage error.
+`;
+
+/** GitHub-style names a user may type, translated to the provider's own header value. */
+const EVENT_ALIASES: Readonly<Partial<Record<Provider, Readonly<Record<string, string>>>>> = {
+  gitlab: {
+    push: "Push Hook",
+    tag_push: "Tag Push Hook",
+    pull_request: "Merge Request Hook",
+    merge_request: "Merge Request Hook",
+    release: "Release Hook",
+  },
+  bitbucket: { push: "repo:push" },
+  "bitbucket-server": { push: "repo:refs_changed" },
+};
+
+export interface Explanation {
+  route: string;
+  matched: boolean;
+  reason: string;
+}
+
+export async function runExplain(argv: string[], io: CliIo = processIo): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    routes: { type: "string", short: "r" },
+    event: { type: "string", short: "e" },
+    payload: { type: "string", short: "p" },
+    provider: { type: "string" },
+    delivery: { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    io.stdout(EXPLAIN_USAGE);
+    return 0;
+  }
+  if (!values.payload) throw new UsageError("--payload FILE is required");
+  const provider = values.provider ?? DEFAULT_PROVIDER;
+  if (!(PROVIDERS as readonly string[]).includes(provider)) {
+    throw new UsageError(`--provider must be one of ${PROVIDERS.join(", ")}, not "${provider}"`);
+  }
+
+  const file = values.routes ?? DEFAULT_ROUTES_FILE;
+  const text = readRoutesText(file);
+  if (typeof text !== "string") {
+    printProblems([text], io);
+    return 1;
+  }
+  const { config, problems } = parseRoutes(text, file);
+  if (!config || problems.length > 0) {
+    printProblems(problems, io);
+    return 1;
+  }
+
+  const delivery = readDelivery(values.payload, io);
+  if (!delivery) return 1;
+  let event: WebhookEvent;
+  try {
+    const headers = headerBag(deliveryHeaders(provider as Provider, values.event, values.delivery));
+    event = normaliseDelivery(provider as Provider, headers, delivery.payload, delivery.body);
+  } catch (error) {
+    if (!(error instanceof RequestError)) throw error;
+    io.stderr(`hookgate explain: this delivery cannot be normalised: ${error.message}\n`);
+    return 1;
+  }
+
+  const results = explainRoutes(config.routes, event);
+  if (values.json) {
+    io.stdout(`${JSON.stringify(results)}\n`);
+    return 0;
+  }
+  io.stdout(`${describeEvent(event)}\n(signatures are not verified by explain)\n\n`);
+  io.stdout(
+    formatTable(
+      ["ROUTE", "MATCH", "REASON"],
+      results.map((r) => [r.route, r.matched ? "yes" : "no", r.reason]),
+    ),
+  );
+  const matched = results.filter((r) => r.matched).length;
+  io.stdout(`\n${matched} of ${results.length} route${results.length === 1 ? "" : "s"} would run\n`);
+  return 0;
+}
+
+/** Every route's decision for the event, in file order. A route for another provider never matches. */
+export function explainRoutes(routes: readonly Route[], event: WebhookEvent): Explanation[] {
+  return routes.map((route) => {
+    if (route.provider !== event.provider) {
+      return {
+        route: route.name,
+        matched: false,
+        reason: `the route is for ${route.provider} deliveries, this one is from ${event.provider}`,
+      };
+    }
+    let decision: MatchDecision;
+    try {
+      decision = compileMatcher(route)(event);
+    } catch (error) {
+      return { route: route.name, matched: false, reason: `the matcher failed: ${(error as Error).message}` };
+    }
+    return { route: route.name, matched: decision.matched, reason: decision.reason };
+  });
+}
+
+/** The headers `provider` would send with a delivery of `event`. */
+export function deliveryHeaders(
+  provider: Provider,
+  event: string | undefined,
+  deliveryId: string | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (event !== undefined) {
+    const eventHeader = EVENT_HEADERS[provider][0];
+    if (eventHeader) headers[eventHeader] = EVENT_ALIASES[provider]?.[event] ?? event;
+  }
+  const deliveryHeader = DELIVERY_HEADERS[provider][0];
+  if (deliveryId !== undefined && deliveryHeader) headers[deliveryHeader] = deliveryId;
+  return headers;
+}
+
+function readDelivery(file: string, io: CliIo): { body: Buffer; payload: unknown } | undefined {
+  let body: Buffer;
+  try {
+    body = readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    io.stderr(
+      `hookgate explain: payload file ${file} ${code === "ENOENT" ? "not found" : `cannot be read (${code})`}\n`,
+    );
+    return undefined;
+  }
+  try {
+    return { body, payload: JSON.parse(body.toString("utf8")) };
+  } catch (error) {
+    io.stderr(`hookgate explain: payload file ${file} is not JSON: ${(error as Error).message}\n`);
+    return undefined;
+  }
+}
+
+function describeEvent(event: WebhookEvent): string {
+  const parts = [`${event.provider} ${event.event}${event.action ? `.${event.action}` : ""}`];
+  if (event.repo.fullName) parts.push(`repo ${event.repo.fullName}`);
+  if (event.branch !== undefined) parts.push(`branch ${event.branch}`);
+  if (event.tag !== undefined) parts.push(`tag ${event.tag}`);
+  if (event.pr) parts.push(`PR #${event.pr.number}${event.pr.merged ? " (merged)" : ""}`);
+  if (event.sha) parts.push(`sha ${event.sha.slice(0, 12)}`);
+  if (event.actor) parts.push(`by ${event.actor}`);
+  parts.push(`delivery ${event.deliveryId}`);
+  return `Delivery: ${parts.join(", ")}`;
+}
