@@ -1,0 +1,207 @@
+// The local "Recent Deliveries" plus the DLQ: the last N deliveries and what became of them, newest
+// first, served at GET /_hookgate/deliveries and persisted (debounced, atomically) under the state dir.
+import { existsSync, readFileSync } from "node:fs";
+import type { WorkItem } from "../core/types";
+import { writeFileAtomic, writeFileAtomicSync } from "./atomicFile";
+
+export const DELIVERY_STATUSES = [
+  "ignored",
+  "rejected",
+  "queued",
+  "running",
+  "retrying",
+  "done",
+  "dead",
+] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export interface DeliveryEntry {
+  delivery: string;
+  route: string;
+  event: string;
+  status: DeliveryStatus;
+  attempts: number;
+  /** Why it was ignored or rejected, or what the action did. */
+  reason?: string;
+  /** The last action error (log-safe). */
+  error?: string;
+  /** The HTTP status the Git host got. */
+  httpStatus?: number;
+  generation?: number;
+  receivedAt: string;
+  updatedAt: string;
+}
+
+const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(["done", "dead", "ignored", "rejected"]);
+
+export class DeliveryLog {
+  private entries: DeliveryEntry[] = [];
+  private readonly byWorkKey = new Map<string, DeliveryEntry>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | undefined;
+  private dirty = false;
+
+  constructor(
+    readonly file: string,
+    private readonly max = 500,
+    private readonly flushDelayMs = 250,
+  ) {}
+
+  load(): void {
+    if (!existsSync(this.file)) return;
+    try {
+      const data = JSON.parse(readFileSync(this.file, "utf8")) as DeliveryEntry[];
+      if (!Array.isArray(data)) return;
+      // The file is newest first; keep oldest first in memory.
+      this.entries = data
+        .filter((e) => e && typeof e.route === "string")
+        .reverse()
+        .slice(-this.max);
+      for (const entry of this.entries) {
+        if (entry.generation !== undefined)
+          this.byWorkKey.set(workKey(entry.route, entry.delivery, entry.generation), entry);
+      }
+    } catch {
+      // A damaged history is not worth refusing to start over; it is rewritten on the next delivery.
+    }
+  }
+
+  /** A delivery answered without queuing anything (ignored, pong, duplicate, rejected, errors). */
+  answered(entry: Omit<DeliveryEntry, "receivedAt" | "updatedAt" | "attempts">): void {
+    const now = new Date().toISOString();
+    this.push({ ...entry, attempts: 0, receivedAt: now, updatedAt: now });
+  }
+
+  /** A delivery the handler answered 202: attach the HTTP status to its work entry. */
+  accepted(route: string, delivery: string, event: string, httpStatus: number): void {
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const entry = this.entries[i];
+      if (entry && entry.route === route && entry.delivery === delivery && entry.generation !== undefined) {
+        entry.httpStatus = httpStatus;
+        this.touch(entry);
+        return;
+      }
+    }
+    this.answered({ route, delivery, event, status: "queued", httpStatus });
+  }
+
+  /** The work item was persisted on the queue. */
+  queued(item: WorkItem): void {
+    this.work(item, { status: "queued" });
+  }
+
+  /** Update the entry of one work item (created if it fell out of the history). */
+  work(
+    item: WorkItem,
+    patch: Partial<Pick<DeliveryEntry, "status" | "attempts" | "reason" | "error">>,
+  ): void {
+    const key = workKey(item.route, item.deliveryId, item.generation);
+    let entry = this.byWorkKey.get(key);
+    if (!entry) {
+      const now = new Date().toISOString();
+      entry = {
+        delivery: item.deliveryId,
+        route: item.route,
+        event: item.event?.action
+          ? `${item.event.event}.${item.event.action}`
+          : (item.event?.event ?? "unknown"),
+        status: "queued",
+        attempts: 0,
+        generation: item.generation,
+        receivedAt: now,
+        updatedAt: now,
+      };
+      this.push(entry);
+      this.byWorkKey.set(key, entry);
+    }
+    // "dead" is final for a generation: a later "done" from the same invocation must not hide it.
+    if (entry.status === "dead" && patch.status && patch.status !== "dead")
+      patch = { ...patch, status: "dead" };
+    Object.assign(entry, stripUndefined(patch));
+    this.touch(entry);
+  }
+
+  statusOf(item: WorkItem): DeliveryStatus | undefined {
+    return this.byWorkKey.get(workKey(item.route, item.deliveryId, item.generation))?.status;
+  }
+
+  /** Newest first. */
+  list(filter?: { route?: string; status?: string; limit?: number }): DeliveryEntry[] {
+    const out: DeliveryEntry[] = [];
+    const limit = filter?.limit ?? this.max;
+    for (let i = this.entries.length - 1; i >= 0 && out.length < limit; i--) {
+      const entry = this.entries[i] as DeliveryEntry;
+      if (filter?.route && entry.route !== filter.route) continue;
+      if (filter?.status && entry.status !== filter.status) continue;
+      out.push(entry);
+    }
+    return out;
+  }
+
+  counts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const entry of this.entries) counts[entry.status] = (counts[entry.status] ?? 0) + 1;
+    return counts;
+  }
+
+  /** Write now, synchronously (shutdown). */
+  flushSync(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (!this.dirty) return;
+    this.dirty = false;
+    writeFileAtomicSync(this.file, this.serialise());
+  }
+
+  isTerminal(status: DeliveryStatus): boolean {
+    return TERMINAL.has(status);
+  }
+
+  private push(entry: DeliveryEntry): void {
+    this.entries.push(entry);
+    while (this.entries.length > this.max) {
+      const old = this.entries.shift() as DeliveryEntry;
+      if (old.generation !== undefined) {
+        const key = workKey(old.route, old.delivery, old.generation);
+        if (this.byWorkKey.get(key) === old) this.byWorkKey.delete(key);
+      }
+    }
+    this.scheduleFlush();
+  }
+
+  private touch(entry: DeliveryEntry): void {
+    entry.updatedAt = new Date().toISOString();
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    this.dirty = true;
+    if (this.flushTimer || this.writing) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      if (!this.dirty) return;
+      this.dirty = false;
+      this.writing = writeFileAtomic(this.file, this.serialise())
+        .catch(() => undefined)
+        .finally(() => {
+          this.writing = undefined;
+          if (this.dirty) this.scheduleFlush();
+        });
+    }, this.flushDelayMs);
+    this.flushTimer.unref();
+  }
+
+  private serialise(): string {
+    return `${JSON.stringify(this.list())}\n`;
+  }
+}
+
+function workKey(route: string, delivery: string, generation: number): string {
+  return `${route}#${delivery}#${generation}`;
+}
+
+function stripUndefined<T extends object>(patch: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(patch)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

@@ -1,0 +1,143 @@
+// DedupeStore persisted under the state dir, with the semantics of the deployed (DynamoDB) one:
+// a claim succeeds when the id is new, when its last generation died, or when a "pending" claim was
+// abandoned (every successful claim after the first takes generation + 1); an older generation never overwrites a newer one; entries expire after DEDUPE_TTL_SECONDS.
+// Storage: an append-only journal (one JSON line per change), replayed and compacted on start.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
+import type { ClaimResult, DedupeStore, DeliveryState } from "../core/ports";
+import { writeFileAtomicSync } from "./atomicFile";
+
+interface Entry {
+  state: DeliveryState;
+  generation: number;
+  /** epoch ms of the last change */
+  at: number;
+}
+
+interface JournalLine {
+  k: string;
+  s?: DeliveryState;
+  g?: number;
+  t?: number;
+  /** deleted */
+  d?: 1;
+}
+
+const STATES: readonly DeliveryState[] = ["pending", "queued", "done", "dead"];
+
+export class FileDedupeStore implements DedupeStore {
+  private readonly entries = new Map<string, Entry>();
+  private fd: number | undefined;
+  private journalLines = 0;
+
+  constructor(
+    readonly file: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.load();
+  }
+
+  async claim(route: string, deliveryId: string): Promise<ClaimResult> {
+    const key = keyOf(route, deliveryId);
+    const now = this.now();
+    const entry = this.live(key, now);
+    if (!entry) return this.set(key, { state: "pending", generation: 1, at: now }, true);
+    if (entry.state === "dead") {
+      return this.set(key, { state: "pending", generation: entry.generation + 1, at: now }, true);
+    }
+    if (entry.state === "pending" && now - entry.at > PENDING_CLAIM_TTL_SECONDS * 1000) {
+      return this.set(key, { state: "pending", generation: entry.generation + 1, at: now }, true);
+    }
+    return { claimed: false, state: entry.state, generation: entry.generation };
+  }
+
+  async mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void> {
+    const key = keyOf(route, deliveryId);
+    const entry = this.live(key, this.now());
+    // Only the current generation may change its state; an older one never overwrites a newer one.
+    if (!entry || entry.generation !== generation) return;
+    this.set(key, { state, generation, at: this.now() }, false);
+  }
+
+  async release(route: string, deliveryId: string, generation: number): Promise<void> {
+    const key = keyOf(route, deliveryId);
+    const entry = this.entries.get(key);
+    if (!entry || entry.generation !== generation || entry.state !== "pending") return;
+    // Make the claim look abandoned instead of deleting it (as the DynamoDB store does): the generation
+    // survives, so the next claim takes generation + 1 and a deduplication id the queue never saw.
+    this.set(key, { state: "pending", generation, at: 0 }, false);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private live(key: string, now: number): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry && entry.at > 0 && now - entry.at > DEDUPE_TTL_SECONDS * 1000) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private set(key: string, entry: Entry, claimed: true): ClaimResult;
+  private set(key: string, entry: Entry, claimed: false): void;
+  private set(key: string, entry: Entry, claimed: boolean): ClaimResult | undefined {
+    this.entries.set(key, entry);
+    this.append({ k: key, s: entry.state, g: entry.generation, t: entry.at });
+    return claimed ? { claimed: true, generation: entry.generation } : undefined;
+  }
+
+  private append(line: JournalLine): void {
+    if (this.fd === undefined) this.fd = openSync(this.file, "a", 0o600);
+    writeSync(this.fd, `${JSON.stringify(line)}\n`);
+    this.journalLines++;
+    if (this.journalLines > 10_000 && this.journalLines > 4 * this.entries.size) this.compact();
+  }
+
+  private load(): void {
+    if (existsSync(this.file)) {
+      const now = this.now();
+      for (const text of readFileSync(this.file, "utf8").split("\n")) {
+        if (!text) continue;
+        let line: JournalLine;
+        try {
+          line = JSON.parse(text);
+        } catch {
+          continue; // a line torn by a crash: the change it held is lost, like an unacknowledged write
+        }
+        if (typeof line.k !== "string") continue;
+        if (line.d) this.entries.delete(line.k);
+        else if (
+          line.s &&
+          STATES.includes(line.s) &&
+          Number.isInteger(line.g) &&
+          typeof line.t === "number"
+        ) {
+          if (line.t === 0 || now - line.t <= DEDUPE_TTL_SECONDS * 1000) {
+            this.entries.set(line.k, { state: line.s, generation: line.g as number, at: line.t });
+          } else this.entries.delete(line.k);
+        }
+      }
+    }
+    this.compact();
+  }
+
+  /** Rewrite the journal with one line per live entry. */
+  private compact(): void {
+    this.close();
+    const lines: string[] = [];
+    for (const [k, e] of this.entries)
+      lines.push(JSON.stringify({ k, s: e.state, g: e.generation, t: e.at }));
+    writeFileAtomicSync(this.file, lines.length ? `${lines.join("\n")}\n` : "", { mode: 0o600 });
+    this.journalLines = lines.length;
+  }
+}
+
+function keyOf(route: string, deliveryId: string): string {
+  return `${route}#${deliveryId}`;
+}

@@ -1,0 +1,91 @@
+// SecretStore backed by a JSON file: { "<secret name>": "value" | {json} | [json] }.
+// A string value is the secret as is; any other JSON value is handed over as its JSON text, exactly
+// like a Secrets Manager SecretString holding JSON. The file is re-read when it changes, so a user can
+// edit secrets (or rotate: ["new", "old"]) without restarting `hookgate serve`.
+import { readFileSync, statSync } from "node:fs";
+import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
+import type { SecretStore } from "../core/ports";
+
+export class SecretsFileError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SecretsFileError";
+  }
+}
+
+/** Parse a secrets file's text into name -> secret string; throws SecretsFileError with a clear message. */
+export function parseSecretsFile(text: string, file: string): Map<string, string> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new SecretsFileError(`${file}: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new SecretsFileError(`${file}: expected a JSON object { "<secret name>": "value" | {...} }`);
+  }
+  const secrets = new Map<string, string>();
+  for (const [name, value] of Object.entries(data)) {
+    if (value === null || value === undefined) continue;
+    secrets.set(name, typeof value === "string" ? value : JSON.stringify(value));
+  }
+  return secrets;
+}
+
+/** How often (at most) the file's modification time is checked. */
+const STAT_INTERVAL_MS = 1_000;
+
+export class FileSecretStore implements SecretStore {
+  private secrets = new Map<string, string>();
+  private loadedMtimeMs = -1;
+  private checkedAt = 0;
+
+  constructor(
+    readonly file: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.reload();
+  }
+
+  async versions(name: string, options?: { refresh?: boolean }): Promise<string[]> {
+    this.maybeReload(options?.refresh === true);
+    const value = this.secrets.get(name);
+    if (value === undefined || value === "") {
+      throw new SecretNotFoundError(name, {
+        cause: new Error(`add "${name}" to ${this.file}`),
+      });
+    }
+    return [value];
+  }
+
+  /** The names the file defines. */
+  names(): string[] {
+    return [...this.secrets.keys()];
+  }
+
+  private maybeReload(force: boolean): void {
+    const now = this.now();
+    if (!force && now - this.checkedAt < STAT_INTERVAL_MS) return;
+    this.checkedAt = now;
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(this.file).mtimeMs;
+    } catch (error) {
+      throw new TransientDependencyError(`secrets file ${this.file} cannot be read`, { cause: error });
+    }
+    if (mtimeMs === this.loadedMtimeMs && !force) return;
+    try {
+      this.reload();
+    } catch (error) {
+      // A half-edited file: keep serving the last good secrets, answer 5xx only if there are none.
+      if (this.loadedMtimeMs < 0) throw new TransientDependencyError(String((error as Error).message));
+    }
+  }
+
+  private reload(): void {
+    const mtimeMs = statSync(this.file).mtimeMs;
+    this.secrets = parseSecretsFile(readFileSync(this.file, "utf8"), this.file);
+    this.loadedMtimeMs = mtimeMs;
+    this.checkedAt = this.now();
+  }
+}

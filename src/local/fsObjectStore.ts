@@ -1,0 +1,122 @@
+// ObjectStore on the local file system: <root>/<bucket>/<key>, with <key>.metadata.json beside it.
+// An object is streamed to a temporary file and renamed into place, so a failed upload leaves no half
+// object. Keys that would escape the bucket directory (.., absolute paths, empty segments) are refused.
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, readdir, rename, rmdir, unlink } from "node:fs/promises";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { ActionError } from "../core/errors";
+import type { ObjectStore } from "../core/ports";
+import { writeFileAtomic } from "./atomicFile";
+
+export const METADATA_SUFFIX = ".metadata.json";
+
+/** A bucket or key that cannot be stored: final, a retry cannot help. */
+export class ObjectKeyError extends ActionError {
+  constructor(message: string) {
+    super(message, { retryable: false });
+    this.name = "ObjectKeyError";
+  }
+}
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export class FsObjectStore implements ObjectStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  async put(
+    bucket: string,
+    key: string,
+    body: Readable,
+    options: { metadata: Record<string, string>; contentType?: string },
+  ): Promise<{ versionId?: string }> {
+    const target = this.pathOf(bucket, key);
+    const tmpDir = join(this.root, ".tmp");
+    await mkdir(tmpDir, { recursive: true });
+    const tmp = join(tmpDir, `${randomBytes(8).toString("hex")}.part`);
+    try {
+      await pipeline(body, createWriteStream(tmp, { flags: "wx" }));
+      await mkdir(dirname(target), { recursive: true });
+      await writeFileAtomic(
+        `${target}${METADATA_SUFFIX}`,
+        `${JSON.stringify({ contentType: options.contentType, metadata: options.metadata }, null, 2)}\n`,
+      );
+      await rename(tmp, target);
+    } catch (error) {
+      body.destroy();
+      await unlink(tmp).catch(() => undefined);
+      throw error;
+    }
+    return {};
+  }
+
+  async deletePrefix(bucket: string, prefix: string): Promise<number> {
+    const bucketDir = this.bucketDir(bucket);
+    let deleted = 0;
+    const walk = async (dir: string): Promise<void> => {
+      let entries: import("node:fs").Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw error;
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        const key = relative(bucketDir, path).split(sep).join("/");
+        if (entry.isDirectory()) {
+          // Only descend where keys under the prefix can live.
+          if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) {
+            await walk(path);
+            await rmdir(path).catch(() => undefined); // only when empty
+          }
+        } else if (!key.endsWith(METADATA_SUFFIX) && key.startsWith(prefix)) {
+          await unlink(path);
+          await unlink(`${path}${METADATA_SUFFIX}`).catch(() => undefined);
+          deleted++;
+        }
+      }
+    };
+    await walk(bucketDir);
+    return deleted;
+  }
+
+  /** The file that holds bucket/key; throws ObjectKeyError for a name that would escape its bucket. */
+  pathOf(bucket: string, key: string): string {
+    const bucketDir = this.bucketDir(bucket);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    if (key.length === 0 || key.length > 1024 || /[\u0000-\u001f\\]/.test(key)) {
+      throw new ObjectKeyError(
+        `object key ${JSON.stringify(key)} is empty, too long or has control characters`,
+      );
+    }
+    const segments = key.split("/");
+    if (key.startsWith("/") || segments.some((s) => s === "" || s === "." || s === "..")) {
+      throw new ObjectKeyError(
+        `object key ${JSON.stringify(key)} is absolute or has an empty, "." or ".." segment`,
+      );
+    }
+    if (key.endsWith(METADATA_SUFFIX)) {
+      throw new ObjectKeyError(
+        `object key ${JSON.stringify(key)} ends with ${METADATA_SUFFIX}, reserved locally`,
+      );
+    }
+    const path = resolve(bucketDir, ...segments);
+    if (!path.startsWith(bucketDir + sep))
+      throw new ObjectKeyError(`object key ${JSON.stringify(key)} escapes its bucket`);
+    return path;
+  }
+
+  private bucketDir(bucket: string): string {
+    if (!BUCKET.test(bucket) || bucket.includes("..")) {
+      throw new ObjectKeyError(`bucket name ${JSON.stringify(bucket)} is not a valid S3 bucket name`);
+    }
+    return join(this.root, bucket);
+  }
+}

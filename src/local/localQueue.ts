@@ -1,0 +1,336 @@
+// LocalQueue: the in-process stand-in for the deployed SQS FIFO queue, persisted under the state dir.
+// - send() writes one file per message (tmp + fsync + rename) before it resolves, so a 202 is durable;
+// - FIFO per route + message group (the repository): a group's next message waits for its head;
+// - deduplication on `${deliveryId}:${generation}` for five minutes, like SQS's deduplication window;
+// - each receive bumps ApproximateReceiveCount; the route handler's work() gets an SQS-shaped event and
+//   answers with batchItemFailures; a failed message comes back after a delay; after maxAttempts failed
+//   receives it is moved to the dead letters (SQS's redrive policy), unless the handler did so itself;
+// - on start, every persisted message is loaded and delivered again (at least once).
+import { createHash, randomUUID } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { LogFn, WorkQueue } from "../core/ports";
+import type { WorkItem } from "../core/types";
+import { writeFileAtomic } from "./atomicFile";
+
+export type QueueWorker = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
+
+export interface QueueObserver {
+  /** A message was accepted (persisted). */
+  sent?(item: WorkItem): void;
+  /** A message is being delivered to the worker; `attempt` is its ApproximateReceiveCount. */
+  received?(item: WorkItem, attempt: number): void;
+  /** The worker reported success: the message is deleted. */
+  deleted?(item: WorkItem, attempt: number): void;
+  /** The worker reported a failure: the message comes back after `delayMs`. */
+  retrying?(item: WorkItem, attempt: number, delayMs: number): void;
+}
+
+export interface LocalQueueOptions {
+  dir: string;
+  maxAttempts: number;
+  /** Delay before the next receive of a record that failed on receive number `attempt`. */
+  retryDelay(record: SQSRecord, item: WorkItem, attempt: number): number;
+  /** The redrive policy: where a message that failed maxAttempts receives goes. */
+  redrive(item: WorkItem, reason: string): Promise<void>;
+  /** Messages delivered at once, across groups (a group never has more than one in flight). */
+  concurrency?: number;
+  /** fsync each accepted message before send() resolves (default true). */
+  durable?: boolean;
+  observer?: QueueObserver;
+  log?: LogFn;
+  now?: () => number;
+}
+
+interface Message {
+  id: string;
+  seq: number;
+  route: string;
+  group: string;
+  dedupeId: string;
+  body: string;
+  sentAt: number;
+  receiveCount: number;
+  notBefore: number;
+  firstReceiveAt?: number;
+}
+
+const DEDUPE_WINDOW_MS = 5 * 60_000;
+
+export class LocalQueue {
+  private readonly groups = new Map<string, Message[]>();
+  private readonly busy = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly workers = new Map<string, QueueWorker>();
+  private readonly recentDedupeIds = new Map<string, number>();
+  private readonly warnedRoutes = new Set<string>();
+  private seq = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private started = false;
+  private stopping = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: LocalQueueOptions) {
+    this.now = options.now ?? Date.now;
+    mkdirSync(options.dir, { recursive: true });
+  }
+
+  /** The WorkQueue port for one route. */
+  port(route: string): WorkQueue {
+    return { send: (item) => this.send(route, item) };
+  }
+
+  register(route: string, worker: QueueWorker): void {
+    this.workers.set(route, worker);
+  }
+
+  /** Load the persisted messages and start delivering. Returns how many were loaded. */
+  start(): number {
+    let loaded = 0;
+    const files = readdirSync(this.options.dir).filter((f) => f.endsWith(".json") && !f.startsWith("."));
+    const messages: Message[] = [];
+    for (const file of files) {
+      try {
+        const message = JSON.parse(readFileSync(join(this.options.dir, file), "utf8")) as Message;
+        if (typeof message.id !== "string" || typeof message.body !== "string")
+          throw new Error("not a message");
+        messages.push(message);
+      } catch (error) {
+        this.options.log?.({
+          level: "warn",
+          msg: "unreadable queue file skipped",
+          file,
+          error: String(error),
+        });
+      }
+    }
+    messages.sort((a, b) => a.seq - b.seq);
+    for (const message of messages) {
+      this.seq = Math.max(this.seq, message.seq + 1);
+      this.enqueue(message);
+      this.recentDedupeIds.set(`${message.route}#${message.dedupeId}`, message.sentAt);
+      loaded++;
+    }
+    this.started = true;
+    this.pump();
+    return loaded;
+  }
+
+  /** Stop delivering; wait up to `timeoutMs` for the deliveries in flight. True when none is left. */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.inFlight.size === 0) return true;
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise<void>((resolve) => {
+        timeout = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    if (timeout) clearTimeout(timeout);
+    return this.inFlight.size === 0;
+  }
+
+  /** Messages waiting or in flight. */
+  size(): number {
+    let n = 0;
+    for (const messages of this.groups.values()) n += messages.length;
+    return n;
+  }
+
+  inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  private async send(route: string, item: WorkItem): Promise<void> {
+    if (this.stopping) throw new Error("the local queue is shutting down");
+    const now = this.now();
+    const dedupeId = `${item.deliveryId}:${item.generation}`;
+    const dedupeKey = `${route}#${dedupeId}`;
+    const seenAt = this.recentDedupeIds.get(dedupeKey);
+    if (seenAt !== undefined && now - seenAt < DEDUPE_WINDOW_MS) return; // SQS drops it silently
+    const message: Message = {
+      id: randomUUID(),
+      seq: this.seq++,
+      route,
+      group: item.event?.repo?.fullName || "default",
+      dedupeId,
+      body: JSON.stringify(item),
+      sentAt: now,
+      receiveCount: 0,
+      notBefore: now,
+    };
+    await writeFileAtomic(this.fileOf(message), JSON.stringify(message), {
+      durable: this.options.durable ?? true,
+    });
+    this.recentDedupeIds.set(dedupeKey, now);
+    if (this.recentDedupeIds.size > 10_000) this.forgetOldDedupeIds(now);
+    this.options.observer?.sent?.(item);
+    this.enqueue(message);
+    if (this.started) this.pump();
+  }
+
+  private enqueue(message: Message): void {
+    const key = groupKey(message);
+    let messages = this.groups.get(key);
+    if (!messages) {
+      messages = [];
+      this.groups.set(key, messages);
+    }
+    messages.push(message);
+  }
+
+  private pump(): void {
+    if (this.stopping || !this.started) return;
+    const limit = this.options.concurrency ?? 4;
+    const now = this.now();
+    let nextAt = Number.POSITIVE_INFINITY;
+    for (const [key, messages] of this.groups) {
+      if (this.inFlight.size >= limit) break;
+      const head = messages[0];
+      if (!head || this.busy.has(key)) continue;
+      if (head.notBefore > now) {
+        nextAt = Math.min(nextAt, head.notBefore);
+        continue;
+      }
+      const worker = this.workers.get(head.route);
+      if (!worker) {
+        if (!this.warnedRoutes.has(head.route)) {
+          this.warnedRoutes.add(head.route);
+          this.options.log?.({
+            level: "warn",
+            msg: "queued work for a route that is not in routes.yaml is kept until the route is back",
+            route: head.route,
+          });
+        }
+        continue;
+      }
+      this.deliver(key, head, worker);
+    }
+    this.schedule(nextAt);
+  }
+
+  private schedule(at: number): void {
+    if (at === Number.POSITIVE_INFINITY || at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.pump();
+      },
+      Math.max(0, at - this.now()),
+    );
+  }
+
+  private deliver(key: string, message: Message, worker: QueueWorker): void {
+    this.busy.add(key);
+    const run = this.receive(message, worker).catch((error) => {
+      this.options.log?.({
+        level: "error",
+        msg: "local queue failure",
+        route: message.route,
+        error: String(error),
+      });
+    });
+    const tracked = run.finally(() => {
+      this.busy.delete(key);
+      this.inFlight.delete(tracked);
+      this.pump();
+    });
+    this.inFlight.add(tracked);
+  }
+
+  private async receive(message: Message, worker: QueueWorker): Promise<void> {
+    const now = this.now();
+    message.receiveCount++;
+    message.firstReceiveAt ??= now;
+    // Persist the receive count first: a crash during the attempt still counts it, as SQS does.
+    await writeFileAtomic(this.fileOf(message), JSON.stringify(message));
+    const item = JSON.parse(message.body) as WorkItem;
+    const record = toRecord(message);
+    this.options.observer?.received?.(item, message.receiveCount);
+    let failed: boolean;
+    try {
+      const response = await worker({ Records: [record] });
+      failed = response?.batchItemFailures?.some((f) => f.itemIdentifier === message.id) ?? false;
+    } catch (error) {
+      // The whole invocation failed: every record of the batch comes back.
+      this.options.log?.({
+        level: "error",
+        msg: "work invocation failed",
+        route: message.route,
+        error: String(error),
+      });
+      failed = true;
+    }
+    if (!failed) {
+      this.remove(message);
+      this.options.observer?.deleted?.(item, message.receiveCount);
+      return;
+    }
+    if (message.receiveCount >= this.options.maxAttempts) {
+      await this.options.redrive(item, `failed ${message.receiveCount} attempts (max attempts reached)`);
+      this.remove(message);
+      return;
+    }
+    const delayMs = Math.max(0, this.options.retryDelay(record, item, message.receiveCount));
+    message.notBefore = this.now() + delayMs;
+    await writeFileAtomic(this.fileOf(message), JSON.stringify(message));
+    this.options.observer?.retrying?.(item, message.receiveCount, delayMs);
+  }
+
+  private remove(message: Message): void {
+    const key = groupKey(message);
+    const messages = this.groups.get(key);
+    if (messages) {
+      const index = messages.indexOf(message);
+      if (index >= 0) messages.splice(index, 1);
+      if (messages.length === 0) this.groups.delete(key);
+    }
+    try {
+      unlinkSync(this.fileOf(message));
+    } catch {}
+  }
+
+  private fileOf(message: Message): string {
+    return join(this.options.dir, `${String(message.seq).padStart(12, "0")}-${message.id}.json`);
+  }
+
+  private forgetOldDedupeIds(now: number): void {
+    for (const [key, at] of this.recentDedupeIds) {
+      if (now - at >= DEDUPE_WINDOW_MS) this.recentDedupeIds.delete(key);
+    }
+  }
+}
+
+function groupKey(message: Pick<Message, "route" | "group">): string {
+  return `${message.route}\u0000${message.group}`;
+}
+
+function toRecord(message: Message): SQSRecord {
+  return {
+    messageId: message.id,
+    receiptHandle: `${message.id}#${message.receiveCount}`,
+    body: message.body,
+    attributes: {
+      ApproximateReceiveCount: String(message.receiveCount),
+      SentTimestamp: String(message.sentAt),
+      SenderId: "hookgate-local",
+      ApproximateFirstReceiveTimestamp: String(message.firstReceiveAt ?? message.sentAt),
+      MessageGroupId: message.group,
+      MessageDeduplicationId: message.dedupeId,
+      SequenceNumber: String(message.seq),
+    },
+    messageAttributes: {},
+    md5OfBody: createHash("md5").update(message.body).digest("hex"),
+    eventSource: "aws:sqs",
+    eventSourceARN: `arn:aws:sqs:local:000000000000:hookgate-${message.route}.fifo`,
+    awsRegion: "local",
+  };
+}
