@@ -1,0 +1,124 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { decodeBody } from "../../src/core/decode";
+import { RequestError } from "../../src/core/errors";
+
+const PAYLOAD = { ref: "refs/heads/main", message: "façade 🚀 \u2028", n: 1 };
+const JSON_BODY = Buffer.from(`${JSON.stringify(PAYLOAD, null, 2)}\n`);
+
+function statusOf(fn: () => unknown): number | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof RequestError) return error.statusCode;
+    throw error;
+  }
+  return undefined;
+}
+
+describe("Function: decodeBody", () => {
+  for (const type of [
+    "application/json",
+    "application/json; charset=utf-8",
+    'Application/JSON;charset="UTF-8"',
+    "application/vnd.github+json",
+    undefined,
+    "",
+  ]) {
+    it(`decodeBody parses UTF-8 JSON with content type ${JSON.stringify(type)}`, () => {
+      expect(decodeBody(JSON_BODY, type)).to.deep.equal(PAYLOAD);
+    });
+  }
+
+  it("decodeBody takes the payload field of a form body (GitHub's form content type)", () => {
+    const form = Buffer.from(`payload=${encodeURIComponent(JSON.stringify(PAYLOAD))}`);
+    expect(decodeBody(form, "application/x-www-form-urlencoded")).to.deep.equal(PAYLOAD);
+  });
+
+  it("decodeBody decodes + as a space in a form payload", () => {
+    const form = Buffer.from('payload={"a":"b+c","d":1}'.replace(/"/g, "%22"));
+    expect(decodeBody(form, "application/x-www-form-urlencoded")).to.deep.equal({ a: "b c", d: 1 });
+  });
+
+  it("decodeBody ignores a UTF-8 byte order mark", () => {
+    expect(
+      decodeBody(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), JSON_BODY]), "application/json"),
+    ).to.deep.equal(PAYLOAD);
+  });
+
+  const bad: Array<[string, Buffer, string | undefined, number]> = [
+    ["an empty body", Buffer.alloc(0), "application/json", 400],
+    ["an empty form", Buffer.alloc(0), "application/x-www-form-urlencoded", 400],
+    ["malformed JSON", Buffer.from('{"a":'), "application/json", 400],
+    ["whitespace only", Buffer.from("  \n"), "application/json", 400],
+    ["a JSON array", Buffer.from("[1,2]"), "application/json", 400],
+    ["JSON null", Buffer.from("null"), "application/json", 400],
+    ["a JSON string", Buffer.from('"push"'), undefined, 400],
+    [
+      "bytes that are not UTF-8 (latin-1 ç)",
+      Buffer.from('{"a":"fa\xe7ade"}', "latin1"),
+      "application/json",
+      400,
+    ],
+    ["a form without payload", Buffer.from("event=push"), "application/x-www-form-urlencoded", 400],
+    [
+      "a form whose payload is not JSON",
+      Buffer.from("payload=hello"),
+      "application/x-www-form-urlencoded",
+      400,
+    ],
+    [
+      "a form with two payloads",
+      Buffer.from("payload=%7B%7D&payload=%7B%7D"),
+      "application/x-www-form-urlencoded",
+      400,
+    ],
+    ["text/plain", JSON_BODY, "text/plain", 415],
+    ["multipart/form-data", JSON_BODY, "multipart/form-data; boundary=x", 415],
+    ["application/xml", JSON_BODY, "application/xml", 415],
+    ["a latin-1 charset", JSON_BODY, "application/json; charset=iso-8859-1", 415],
+    ["a UTF-16 charset", JSON_BODY, "application/json; charset=utf-16", 415],
+  ];
+  for (const [name, body, type, status] of bad) {
+    it(`decodeBody answers ${status} for ${name}`, () => {
+      expect(statusOf(() => decodeBody(body, type))).to.equal(status);
+    });
+  }
+
+  it("decodeBody's error for malformed JSON does not quote the body", () => {
+    try {
+      decodeBody(Buffer.from('{"secret-ish": tru'), "application/json");
+      expect.fail("decodeBody accepted malformed JSON");
+    } catch (error) {
+      expect((error as Error).message).to.equal("body is not valid JSON");
+    }
+  });
+
+  it("decodeBody only ever throws RequestError, whatever the bytes and content type", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.option(
+          fc.oneof(
+            fc.string(),
+            fc.constantFrom(
+              "application/json",
+              "application/x-www-form-urlencoded",
+              "application/json; charset=utf-8",
+            ),
+          ),
+          { nil: undefined },
+        ),
+        (bytes, type) => {
+          try {
+            const value = decodeBody(Buffer.from(bytes), type);
+            expect(value).to.be.an("object");
+          } catch (error) {
+            expect(error).to.be.instanceOf(RequestError);
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});

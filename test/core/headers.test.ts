@@ -1,0 +1,86 @@
+import { expect } from "chai";
+import { RequestError } from "../../src/core/errors";
+import { headerBag, singleHeader } from "../../src/core/headers";
+
+describe("Function: headerBag", () => {
+  it("headerBag lower-cases names and keeps every value of multiValueHeaders", () => {
+    const bag = headerBag(
+      { "X-GitHub-Event": "push" },
+      { "X-GitHub-Event": ["push"], "X-Hub-Signature-256": ["a", "b"] },
+    );
+    expect([...bag.entries()]).to.deep.equal([
+      ["x-github-event", ["push"]],
+      ["x-hub-signature-256", ["a", "b"]],
+    ]);
+  });
+
+  it("headerBag prefers the multi-value view over the single last value", () => {
+    const bag = headerBag({ "X-Gitlab-Token": "second" }, { "X-Gitlab-Token": ["first", "second"] });
+    expect(bag.get("x-gitlab-token")).to.deep.equal(["first", "second"]);
+  });
+
+  it("headerBag falls back to the single view for names the multi view lacks", () => {
+    const bag = headerBag({ "Content-Type": "application/json", "X-A": "1" }, { "x-a": ["1"] });
+    expect(bag.get("content-type")).to.deep.equal(["application/json"]);
+    expect(bag.get("x-a")).to.deep.equal(["1"]);
+  });
+
+  it("headerBag works with only single headers, or with nulls (API Gateway sends null for none)", () => {
+    expect(headerBag({ Host: "x" }, null).get("host")).to.deep.equal(["x"]);
+    expect(headerBag(null, null).size).to.equal(0);
+    expect(headerBag(undefined, undefined).size).to.equal(0);
+  });
+
+  it("headerBag joins names that differ only in case into one header with several values", () => {
+    const bag = headerBag(null, { "X-Hub-Signature-256": ["a"], "x-hub-signature-256": ["b"] });
+    expect(bag.get("x-hub-signature-256")).to.deep.equal(["a", "b"]);
+    const single = headerBag({ "X-Gitlab-Token": "a", "x-gitlab-token": "b" }, null);
+    expect(single.get("x-gitlab-token")).to.deep.equal(["a", "b"]);
+  });
+
+  it("headerBag skips values that are not strings instead of crashing", () => {
+    const bag = headerBag(
+      { a: undefined, b: 42 as unknown as string },
+      {
+        c: undefined,
+        d: "x" as unknown as string[],
+        e: [1, "y"] as unknown as string[],
+      },
+    );
+    expect([...bag.entries()]).to.deep.equal([["e", ["y"]]]);
+  });
+});
+
+describe("Function: singleHeader", () => {
+  const bag = headerBag(null, { "X-One": ["v"], "X-Same": ["v", "v"], "X-Two": ["v", "w"], "X-Empty": [""] });
+
+  it("singleHeader finds a header in any case", () => {
+    expect(singleHeader(bag, "X-ONE")).to.equal("v");
+  });
+
+  it("singleHeader returns undefined for an absent header", () => {
+    expect(singleHeader(bag, "x-absent")).to.equal(undefined);
+  });
+
+  it("singleHeader returns an empty value as it is", () => {
+    expect(singleHeader(bag, "x-empty")).to.equal("");
+  });
+
+  it("singleHeader treats identical repeats as one value", () => {
+    expect(singleHeader(bag, "x-same")).to.equal("v");
+  });
+
+  it("singleHeader throws RequestError 400 for several different values, without echoing them", () => {
+    let error: unknown;
+    try {
+      singleHeader(bag, "X-Two");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(RequestError);
+    expect((error as RequestError).statusCode).to.equal(400);
+    expect((error as RequestError).message)
+      .to.include("x-two")
+      .and.not.include('"w"');
+  });
+});

@@ -1,0 +1,50 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { parseSecretValues } from "../../src/core/secretValues";
+
+describe("Function: parseSecretValues", () => {
+  const cases: Array<[string, string, string[]]> = [
+    ["a plain string", "s3cret", ["s3cret"]],
+    ["a JSON array of strings", '["new","old"]', ["new", "old"]],
+    ["a JSON object with secret", '{"secret":"new"}', ["new"]],
+    ["a JSON object with secrets", '{"secrets":["new","old"]}', ["new", "old"]],
+    ["a JSON object with value", '{"value":"v"}', ["v"]],
+    [
+      "secret, secrets and value together, deduplicated",
+      '{"secret":"a","secrets":["b","a"],"value":"c"}',
+      ["a", "b", "c"],
+    ],
+    ["an empty string", "", []],
+    ["a blank string", " \n", []],
+    ["an empty JSON array", "[]", []],
+    ["an object whose secret is empty", '{"secret":""}', []],
+    ["an object whose secrets are not strings", '{"secrets":[1,2]}', []],
+    ["text that looks like JSON but is not", "{not json", ["{not json"]],
+    ["an array holding a non-string", '["a",1]', ['["a",1]']],
+    ["an array holding an empty string", '["a",""]', ['["a",""]']],
+    ["a JSON object without known keys", '{"user":"u","token":"t"}', ['{"user":"u","token":"t"}']],
+    ["a JSON number", "12345", ["12345"]],
+    ["a JSON string literal", '"quoted"', ['"quoted"']],
+    ["a value with a pasted trailing newline", "s3cret\n", ["s3cret\n", "s3cret"]],
+    [
+      "a whsec_ signing token",
+      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    ],
+  ];
+  for (const [name, raw, expected] of cases) {
+    it(`parseSecretValues returns ${JSON.stringify(expected)} for ${name}`, () => {
+      expect(parseSecretValues(raw)).to.deep.equal(expected);
+    });
+  }
+
+  it("parseSecretValues never throws and never returns an empty value", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.string({ unit: "binary" })), (raw) => {
+        const values = parseSecretValues(raw);
+        for (const value of values) expect(value).to.be.a("string").with.length.greaterThan(0);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
