@@ -157,6 +157,15 @@ export class DynamoDedupeStore implements DedupeStore {
     }
   }
 
+  async state(
+    route: string,
+    deliveryId: string,
+  ): Promise<{ state: DeliveryState; generation: number } | undefined> {
+    const item = await this.read({ pk: { S: dedupeKey(route, deliveryId) } });
+    if (!item) return undefined;
+    return { state: stateOf(item.state), generation: numberOf(item.generation) ?? 0 };
+  }
+
   private async read(
     key: Record<string, AttributeValue>,
   ): Promise<Record<string, AttributeValue> | undefined> {

@@ -42,6 +42,14 @@ export interface DedupeStore {
   mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void>;
   /** Undo a claim whose enqueue failed, so the host's redelivery is accepted. Best effort. */
   release(route: string, deliveryId: string, generation: number): Promise<void>;
+  /**
+   * The recorded state of one delivery (optional). The work path uses it to skip a message whose
+   * generation is already done: after a crash SQS brings back the whole batch, finished records too.
+   */
+  state?(
+    route: string,
+    deliveryId: string,
+  ): Promise<{ state: DeliveryState; generation: number } | undefined>;
 }
 
 /** One JSON object per line; never pass secrets, tokens, Authorization headers or bodies. */

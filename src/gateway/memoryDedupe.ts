@@ -45,8 +45,15 @@ export class MemoryDedupeStore implements DedupeStore {
     if (entry && entry.generation === generation && entry.state === "pending") entry.updatedAt = 0;
   }
 
-  /** The state of one delivery, for tests and `hookgate serve`'s status output. */
-  state(route: string, deliveryId: string): { state: DeliveryState; generation: number } | undefined {
+  async state(
+    route: string,
+    deliveryId: string,
+  ): Promise<{ state: DeliveryState; generation: number } | undefined> {
+    return this.peek(route, deliveryId);
+  }
+
+  /** The state of one delivery, synchronously, for tests and `hookgate serve`'s status output. */
+  peek(route: string, deliveryId: string): { state: DeliveryState; generation: number } | undefined {
     const entry = this.entries.get(`${route}#${deliveryId}`);
     return entry && { state: entry.state, generation: entry.generation };
   }

@@ -359,6 +359,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       messageId: record.messageId,
       attempt,
     };
+    if (await alreadyDone(item)) {
+      // A crash made SQS bring back a record that had finished: do not run its action twice.
+      attemptLog({ ...base, outcome: "already-done", detail: "this generation already finished" });
+      return { ok: true };
+    }
     let outcome: ActionOutcome;
     try {
       outcome = await deps.runAction(item);
@@ -392,6 +397,16 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     attemptLog({ ...base, outcome: outcome.status, detail: outcome.detail });
     await markQuietly(item, "done");
     return { ok: true };
+  }
+
+  async function alreadyDone(item: WorkItem): Promise<boolean> {
+    if (!deps.dedupe.state) return false;
+    try {
+      const recorded = await deps.dedupe.state(route.name, item.deliveryId);
+      return recorded?.state === "done" && recorded.generation === item.generation;
+    } catch {
+      return false; // Unknown: run it; the actions are idempotent.
+    }
   }
 
   async function markQuietly(item: WorkItem, state: "done" | "dead"): Promise<void> {

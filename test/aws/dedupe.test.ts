@@ -132,6 +132,16 @@ describe("Class: DynamoDedupeStore", () => {
     });
   });
 
+  it("state(route, id) reads the item with a consistent GetItem", async () => {
+    ddb
+      .on(GetItemCommand)
+      .resolves({ Item: { pk: { S: "api-build#d-1" }, state: { S: "done" }, generation: { N: "2" } } });
+    expect(await store.state("api-build", "d-1")).to.deep.equal({ state: "done", generation: 2 });
+    expect(ddb.commandCalls(GetItemCommand)[0]?.args[0].input).to.deep.include({ ConsistentRead: true });
+    ddb.on(GetItemCommand).resolves({});
+    expect(await store.state("api-build", "d-2")).to.equal(undefined);
+  });
+
   it("dedupeKey hashes a delivery id that would make the key too long", () => {
     expect(dedupeKey("r", "abc")).to.equal("r#abc");
     expect(dedupeKey("r", "x".repeat(3000))).to.match(/^r#sha256:[0-9a-f]{64}$/);

@@ -64,28 +64,24 @@ describe("Module: src/aws/sqs", () => {
   });
 
   it("SqsWorkQueue.send(item) maps a throttled SQS to TransientDependencyError", async () => {
-    sqs
-      .on(SendMessageCommand)
-      .rejects(
-        Object.assign(new Error("slow down"), {
-          name: "RequestThrottled",
-          $metadata: { httpStatusCode: 403 },
-        }),
-      );
+    sqs.on(SendMessageCommand).rejects(
+      Object.assign(new Error("slow down"), {
+        name: "RequestThrottled",
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     const error = await new SqsWorkQueue(client, QUEUE).send(item()).catch((e) => e);
     expect(error).to.be.instanceOf(TransientDependencyError);
   });
 
   it("SqsWorkQueue.send(item) still fails (not transient) on a 4xx the queue will not forgive", async () => {
-    sqs
-      .on(SendMessageCommand)
-      .rejects(
-        Object.assign(new Error("bad"), {
-          name: "InvalidParameterValue",
-          $fault: "client",
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+    sqs.on(SendMessageCommand).rejects(
+      Object.assign(new Error("bad"), {
+        name: "InvalidParameterValue",
+        $fault: "client",
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     const error = await new SqsWorkQueue(client, QUEUE).send(item()).catch((e) => e);
     expect(error).to.be.instanceOf(Error);
     expect(error).not.to.be.instanceOf(TransientDependencyError);

@@ -63,7 +63,7 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     );
     expect(result).to.deep.equal({ batchItemFailures: [] });
     expect(h.ran).to.deep.equal(["w-1", "w-2"]);
-    expect(h.dedupe.state("api-build", "w-1")).to.deep.equal({ state: "done", generation: 1 });
+    expect(h.dedupe.peek("api-build", "w-1")).to.deep.equal({ state: "done", generation: 1 });
     const attempts = h.logs.of("attempt");
     expect(attempts.map((l) => l.outcome)).to.deep.equal(["done", "done"]);
     expect(attempts[0]).to.deep.include({ deliveryId: "w-1", route: "api-build", attempt: 1 });
@@ -108,7 +108,7 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     expect(h.deadLetters.items).to.have.length(1);
     expect(h.deadLetters.items[0]?.reason).to.equal("final: Jenkins job api/build not found (404)");
     expect(h.deadLetters.items[0]?.item.deliveryId).to.equal("w-final");
-    expect(h.dedupe.state("api-build", "w-final")?.state).to.equal("dead");
+    expect(h.dedupe.peek("api-build", "w-final")?.state).to.equal("dead");
     expect(h.backoffs).to.have.length(0);
   });
 
@@ -133,7 +133,7 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     expect(h.deadLetters.items[0]?.reason).to.equal(
       `gave up after ${MAX_ATTEMPTS} attempts: connect ECONNREFUSED 10.0.0.5:8443`,
     );
-    expect(h.dedupe.state("api-build", "w-exhausted")?.state).to.equal("dead");
+    expect(h.dedupe.peek("api-build", "w-exhausted")?.state).to.equal("dead");
   });
 
   it("work respects deps.maxAttempts", async () => {
@@ -156,7 +156,7 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     await accepted(h.dedupe, item);
     const result = await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item), { id: "m-dlq" })]));
     expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-dlq" }]);
-    expect(h.dedupe.state("api-build", "w-dlq-down")?.state).to.equal("queued");
+    expect(h.dedupe.peek("api-build", "w-dlq-down")?.state).to.equal("queued");
   });
 
   const unreadable: Array<[string, string]> = [
@@ -277,7 +277,7 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     const newer = await h.dedupe.claim("api-build", "w-gen"); // generation 2, pending
     expect(newer).to.deep.equal({ claimed: true, generation: 2 });
     await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))])); // a late generation-1 message
-    expect(h.dedupe.state("api-build", "w-gen")).to.deep.equal({ state: "pending", generation: 2 });
+    expect(h.dedupe.peek("api-build", "w-gen")).to.deep.equal({ state: "pending", generation: 2 });
   });
 
   it("handle(event) dispatches an SQS event to work", async () => {
@@ -285,5 +285,29 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     const result = await h.handler.handle(sqsEvent([sqsRecord(JSON.stringify(workItem()))]));
     expect(result).to.deep.equal({ batchItemFailures: [] });
     expect(h.ran).to.have.length(1);
+  });
+});
+
+describe("Function: createRouteHandler(deps).work after a crash", () => {
+  it("work skips a record whose generation is already done (SQS returned a finished batch)", async () => {
+    const h = harness(ok);
+    const item = workItem({ deliveryId: "w-done" });
+    await accepted(h.dedupe, item);
+    await h.dedupe.mark("api-build", "w-done", 1, "done");
+    const result = await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item), { receiveCount: 2 })]));
+    expect(result.batchItemFailures).to.deep.equal([]);
+    expect(h.ran).to.deep.equal([]);
+    expect(h.logs.of("attempt")[0]?.outcome).to.equal("already-done");
+  });
+
+  it("work runs a record whose delivery is done only in another generation", async () => {
+    const h = harness(ok);
+    const item = workItem({ deliveryId: "w-other-gen" });
+    await accepted(h.dedupe, item);
+    await h.dedupe.mark("api-build", "w-other-gen", 1, "dead");
+    await h.dedupe.claim("api-build", "w-other-gen");
+    await h.dedupe.mark("api-build", "w-other-gen", 2, "done");
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))])); // generation 1, redriven from the DLQ
+    expect(h.ran).to.deep.equal(["w-other-gen"]);
   });
 });

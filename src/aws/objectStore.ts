@@ -1,0 +1,111 @@
+// ObjectStore on S3: streamed multipart uploads with @aws-sdk/lib-storage, and prefix deletion.
+//
+// put: parts of 8 MiB, a few in flight, so memory stays near partSize x (queueSize + 1) whatever the
+// object's size. leavePartsOnError is false: a failed upload is aborted (AbortMultipartUpload) and
+// no half-written object or billable parts stay behind. The SDK's own retry handles a transient 5xx
+// on a part; a failure that survives it is thrown (s3-zip turns it into a retryable ActionError).
+//
+// deletePrefix deletes the CURRENT objects under a prefix (ListObjectsV2 + DeleteObjects, 1,000 per
+// batch). In a versioned bucket that leaves delete markers and keeps the noncurrent versions, which
+// is the point of versioning; expire them with a lifecycle rule (NoncurrentVersionExpiration).
+
+import type { Readable } from "node:stream";
+import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import type { ObjectStore } from "../core/ports";
+
+export interface S3ObjectStoreOptions {
+  /** Multipart part size in bytes (default 8 MiB; S3's minimum is 5 MiB). */
+  partSize?: number;
+  /** Parts uploaded concurrently (default 3). */
+  queueSize?: number;
+  /** Keys listed per page and deleted per batch (default 1,000, S3's maximum). */
+  pageSize?: number;
+}
+
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+
+export class S3ObjectStore implements ObjectStore {
+  private readonly partSize: number;
+  private readonly queueSize: number;
+  private readonly pageSize: number;
+
+  constructor(
+    private readonly s3: S3Client,
+    options: S3ObjectStoreOptions = {},
+  ) {
+    this.partSize = Math.max(5 * 1024 * 1024, options.partSize ?? DEFAULT_PART_SIZE);
+    this.queueSize = Math.max(1, options.queueSize ?? 3);
+    this.pageSize = Math.min(1000, Math.max(1, options.pageSize ?? 1000));
+  }
+
+  async put(
+    bucket: string,
+    key: string,
+    body: Readable,
+    options: { metadata: Record<string, string>; contentType?: string },
+  ): Promise<{ versionId?: string }> {
+    const upload = new Upload({
+      client: this.s3,
+      params: {
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        Metadata: options.metadata,
+        ContentType: options.contentType,
+      },
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      leavePartsOnError: false,
+    });
+    // A body that fails mid-way (a broken archive) fails the upload: lib-storage reads it with
+    // for-await, which throws the body's error, and then aborts the multipart upload.
+    try {
+      const out = await upload.done();
+      return { versionId: out.VersionId };
+    } catch (err) {
+      // Stop producing the body: nobody reads it any more.
+      body.destroy();
+      throw err;
+    }
+  }
+
+  async deletePrefix(bucket: string, prefix: string): Promise<number> {
+    if (prefix === "" || prefix === "/") {
+      throw new Error("refusing to delete an empty prefix (that would be the whole bucket)");
+    }
+    let deleted = 0;
+    let token: string | undefined;
+    do {
+      // List one page, delete it, then list again: keys deleted on this page never come back.
+      const page = await this.s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+          MaxKeys: this.pageSize,
+        }),
+      );
+      const keys = (page.Contents ?? []).map((o) => o.Key).filter((k): k is string => !!k);
+      for (let i = 0; i < keys.length; i += 1000) {
+        const batch = keys.slice(i, i + 1000);
+        const out = await this.s3.send(
+          new DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
+        const errors = out.Errors ?? [];
+        if (errors.length > 0) {
+          const first = errors[0];
+          throw new Error(
+            `S3 could not delete ${errors.length} object(s) under "${prefix}" (first: ${first?.Key}: ${first?.Code})`,
+          );
+        }
+        deleted += batch.length;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return deleted;
+  }
+}
