@@ -1,0 +1,403 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { RequestError } from "../../../src/core/errors";
+import { normaliseDelivery } from "../../../src/core/events/normalise";
+import { PROVIDERS, type Provider, type WebhookEvent } from "../../../src/core/types";
+import { bagOf, loadPayload, PAYLOAD_FIXTURES, type PayloadFixtureName } from "../../fixtures/payloads";
+
+const EVENT_HEADER: Record<Provider, string> = {
+  github: "X-GitHub-Event",
+  gitlab: "X-Gitlab-Event",
+  bitbucket: "X-Event-Key",
+  "bitbucket-server": "X-Event-Key",
+  gitea: "X-Gitea-Event",
+};
+
+function normalise(
+  provider: Provider,
+  event: string,
+  payload: unknown,
+  extra: Record<string, string> = {},
+): WebhookEvent {
+  const body = Buffer.from(JSON.stringify(payload) ?? "");
+  return normaliseDelivery(provider, bagOf({ [EVENT_HEADER[provider]]: event, ...extra }), payload, body);
+}
+
+function fixture(name: PayloadFixtureName): Record<string, unknown> {
+  return loadPayload(name).payload as Record<string, unknown>;
+}
+
+function rejects400(fn: () => unknown, message: RegExp): void {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).to.be.instanceOf(RequestError);
+    expect((error as RequestError).statusCode).to.equal(400);
+    expect((error as RequestError).message).to.match(message);
+    return;
+  }
+  expect.fail("expected RequestError(400)");
+}
+
+describe("Function: normaliseDelivery (edge cases)", () => {
+  describe("pushes", () => {
+    it("normaliseDelivery marks a GitLab push whose after is all zeros as a deleted branch, without a sha", () => {
+      const payload = {
+        ...fixture("gitlab/push"),
+        after: "0000000000000000000000000000000000000000",
+        checkout_sha: null,
+        commits: [],
+      };
+      const event = normalise("gitlab", "Push Hook", payload);
+      expect([event.deleted, event.branch, event.sha]).to.deep.equal([true, "master", undefined]);
+    });
+
+    it("normaliseDelivery marks a Bitbucket Cloud change with new: null as a deleted branch", () => {
+      const payload = fixture("bitbucket/repo-push");
+      const change = (payload.push as { changes: Array<Record<string, unknown>> }).changes[0] as Record<
+        string,
+        unknown
+      >;
+      const deleted = { ...payload, push: { changes: [{ ...change, new: null, closed: true }] } };
+      const event = normalise("bitbucket", "repo:push", deleted);
+      expect([event.deleted, event.branch, event.ref, event.sha]).to.deep.equal([
+        true,
+        "main",
+        "refs/heads/main",
+        undefined,
+      ]);
+      expect(event.before).to.equal("9fceb02d0ae598e95dc970b74767f19372d61af8");
+    });
+
+    it("normaliseDelivery uses the first of several Bitbucket Cloud ref changes", () => {
+      const payload = fixture("bitbucket/repo-push");
+      const change = (payload.push as { changes: Array<Record<string, unknown>> }).changes[0] as Record<
+        string,
+        unknown
+      >;
+      const tag = {
+        ...change,
+        old: null,
+        new: { type: "tag", name: "v2.0.0", target: { hash: "aaaa1111bbbb2222cccc3333dddd4444eeee5555" } },
+      };
+      const event = normalise("bitbucket", "repo:push", { ...payload, push: { changes: [tag, change] } });
+      expect([event.tag, event.branch, event.ref, event.sha]).to.deep.equal([
+        "v2.0.0",
+        undefined,
+        "refs/tags/v2.0.0",
+        "aaaa1111bbbb2222cccc3333dddd4444eeee5555",
+      ]);
+    });
+
+    it("normaliseDelivery gives a Bitbucket Cloud push with no changes no ref", () => {
+      const event = normalise("bitbucket", "repo:push", {
+        ...fixture("bitbucket/repo-push"),
+        push: { changes: [] },
+      });
+      expect([event.event, event.ref, event.deleted]).to.deep.equal(["push", undefined, false]);
+    });
+
+    it("normaliseDelivery marks a Bitbucket Data Center DELETE change as deleted", () => {
+      const payload = {
+        ...fixture("bitbucket-server/repo-refs_changed"),
+        changes: [
+          {
+            ref: { id: "refs/tags/v1.2.0", displayId: "v1.2.0", type: "TAG" },
+            refId: "refs/tags/v1.2.0",
+            fromHash: "5f9d3c0e2b4a69788d1e0f2a3b4c5d6e7f809112",
+            toHash: "0000000000000000000000000000000000000000",
+            type: "DELETE",
+          },
+        ],
+      };
+      const event = normalise("bitbucket-server", "repo:refs_changed", payload);
+      expect([event.deleted, event.tag, event.sha]).to.deep.equal([true, "v1.2.0", undefined]);
+    });
+
+    it("normaliseDelivery takes an annotated GitHub tag's commit from head_commit, not the tag object", () => {
+      const payload = { ...fixture("github/push-tag"), after: "1111111111111111111111111111111111111111" };
+      const event = normalise("github", "push", payload);
+      expect(event.sha).to.equal("6113728f27ae82c7b1a177c8d03f9e96e0adf246");
+    });
+
+    it("normaliseDelivery lists each changed file once, in first-seen order", () => {
+      const commits = [
+        { added: ["a.ts"], modified: ["b.ts"], removed: [] },
+        { added: [], modified: ["a.ts", "c.ts"], removed: ["b.ts"] },
+        "not a commit",
+        { added: "not a list", modified: [42, "d.ts"] },
+      ];
+      const event = normalise("github", "push", { ...fixture("github/push"), commits });
+      expect(event.changedFiles).to.deep.equal(["a.ts", "b.ts", "c.ts", "d.ts"]);
+    });
+
+    it("normaliseDelivery maps a GitLab system hook push like a project push", () => {
+      const payload = { ...fixture("gitlab/push"), event_name: "push" };
+      const event = normalise("gitlab", "System Hook", payload);
+      expect([event.event, event.branch]).to.deep.equal(["push", "master"]);
+    });
+
+    it("normaliseDelivery names other GitLab system hook events by their event_name", () => {
+      const event = normalise("gitlab", "System Hook", { event_name: "project_create", name: "StoreCloud" });
+      expect(event.event).to.equal("project_create");
+    });
+  });
+
+  describe("GitHub create and delete", () => {
+    it("normaliseDelivery turns a GitHub delete of a branch into branch + deleted", () => {
+      const payload = { ref: "feature/x", ref_type: "branch", repository: fixture("github/push").repository };
+      const event = normalise("github", "delete", payload);
+      expect([event.ref, event.branch, event.deleted]).to.deep.equal([
+        "refs/heads/feature/x",
+        "feature/x",
+        true,
+      ]);
+    });
+
+    it("normaliseDelivery turns a GitHub create of a tag into a tag", () => {
+      const payload = { ref: "v3.1.0", ref_type: "tag", repository: fixture("github/push").repository };
+      const event = normalise("github", "create", payload);
+      expect([event.ref, event.tag, event.deleted]).to.deep.equal(["refs/tags/v3.1.0", "v3.1.0", false]);
+    });
+  });
+
+  describe("pull requests", () => {
+    it("normaliseDelivery maps a GitLab update with oldrev (new commits) to synchronize", () => {
+      const payload = fixture("gitlab/merge_request-open");
+      const attributes = {
+        ...(payload.object_attributes as object),
+        action: "update",
+        oldrev: "95790bf891e76fee5e1747ab589903a6a1f80f22",
+      };
+      expect(
+        normalise("gitlab", "Merge Request Hook", { ...payload, object_attributes: attributes }).action,
+      ).to.equal("synchronize");
+    });
+
+    it("normaliseDelivery maps a GitLab update without oldrev (an edit) to edited", () => {
+      const payload = fixture("gitlab/merge_request-open");
+      const attributes = { ...(payload.object_attributes as object), action: "update" };
+      expect(
+        normalise("gitlab", "Merge Request Hook", { ...payload, object_attributes: attributes }).action,
+      ).to.equal("edited");
+    });
+
+    it("normaliseDelivery maps GitLab reopen to reopened", () => {
+      const payload = fixture("gitlab/merge_request-open");
+      const attributes = { ...(payload.object_attributes as object), action: "reopen" };
+      expect(
+        normalise("gitlab", "Merge Request Hook", { ...payload, object_attributes: attributes }).action,
+      ).to.equal("reopened");
+    });
+
+    const bitbucketKeys: Array<[string, string]> = [
+      ["pullrequest:created", "opened"],
+      ["pullrequest:updated", "synchronize"],
+    ];
+    for (const [key, action] of bitbucketKeys) {
+      it(`normaliseDelivery maps Bitbucket Cloud ${key} to pull_request ${action}`, () => {
+        const event = normalise("bitbucket", key, fixture("bitbucket/pullrequest-rejected"));
+        expect([event.event, event.action]).to.deep.equal(["pull_request", action]);
+      });
+    }
+
+    const dataCenterKeys: Array<[string, string, boolean]> = [
+      ["pr:opened", "opened", false],
+      ["pr:from_ref_updated", "synchronize", false],
+      ["pr:declined", "closed", false],
+      ["pr:deleted", "closed", false],
+    ];
+    for (const [key, action, merged] of dataCenterKeys) {
+      it(`normaliseDelivery maps Bitbucket Data Center ${key} to pull_request ${action}`, () => {
+        const payload = fixture("bitbucket-server/pr-merged");
+        const pr = { ...(payload.pullRequest as object), state: "DECLINED" };
+        const event = normalise("bitbucket-server", key, { ...payload, eventKey: key, pullRequest: pr });
+        expect([event.event, event.action, event.pr?.merged]).to.deep.equal(["pull_request", action, merged]);
+      });
+    }
+
+    it("normaliseDelivery maps Gitea's synchronized to synchronize", () => {
+      const payload = { ...fixture("gitea/pull_request-closed-merged"), action: "synchronized" };
+      expect(normalise("gitea", "pull_request", payload).action).to.equal("synchronize");
+    });
+
+    it("normaliseDelivery leaves headRepoFullName undefined when the fork was deleted (head.repo null)", () => {
+      const payload = fixture("github/pull_request-closed");
+      const pr = payload.pull_request as Record<string, unknown>;
+      const event = normalise("github", "pull_request", {
+        ...payload,
+        pull_request: { ...pr, head: { ...(pr.head as object), repo: null } },
+      });
+      expect(event.pr?.headRepoFullName).to.equal(undefined);
+    });
+  });
+
+  describe("unknown events", () => {
+    const cases: Array<[Provider, string, PayloadFixtureName, string]> = [
+      ["github", "issues", "github/pull_request-closed", "issues"],
+      ["gitlab", "Pipeline Hook", "gitlab/push", "pipeline"],
+      ["gitlab", "Issue Hook", "gitlab/push", "issues"],
+      ["bitbucket", "repo:fork", "bitbucket/repo-push", "repo:fork"],
+      ["bitbucket-server", "pr:comment:added", "bitbucket-server/pr-merged", "pr:comment:added"],
+      ["gitea", "issue_comment", "gitea/push", "issue_comment"],
+    ];
+    for (const [provider, raw, name, event] of cases) {
+      it(`normaliseDelivery keeps the ${provider} event "${raw}" as "${event}" with its repository`, () => {
+        const result = normalise(provider, raw, fixture(name));
+        expect(result.event).to.equal(event);
+        expect(result.repo.fullName).to.not.equal("");
+      });
+    }
+
+    it("normaliseDelivery accepts an unknown GitHub event without a repository", () => {
+      const event = normalise("github", "installation", { action: "created", sender: { login: "octocat" } });
+      expect([event.event, event.repo.fullName, event.actor]).to.deep.equal(["installation", "", "octocat"]);
+    });
+  });
+
+  describe("malformed payloads", () => {
+    for (const provider of PROVIDERS) {
+      for (const payload of [null, [], "push", 42, true]) {
+        it(`normaliseDelivery rejects a ${provider} payload that is ${JSON.stringify(payload)} with 400`, () => {
+          rejects400(() => normalise(provider, "push", payload), /not a JSON object/);
+        });
+      }
+    }
+
+    const noRepository: Array<[Provider, string, PayloadFixtureName, string]> = [
+      ["github", "push", "github/push", "repository"],
+      ["github", "pull_request", "github/pull_request-closed", "repository"],
+      ["gitea", "push", "gitea/push", "repository"],
+      ["gitlab", "Push Hook", "gitlab/push", "project"],
+      ["gitlab", "Merge Request Hook", "gitlab/merge_request-open", "project"],
+      ["bitbucket", "repo:push", "bitbucket/repo-push", "repository"],
+      ["bitbucket", "pullrequest:fulfilled", "bitbucket/pullrequest-fulfilled", "repository"],
+      ["bitbucket-server", "repo:refs_changed", "bitbucket-server/repo-refs_changed", "repository"],
+    ];
+    for (const [provider, event, name, key] of noRepository) {
+      it(`normaliseDelivery rejects a ${provider} ${event} without its ${key} with 400`, () => {
+        const { [key]: _removed, ...payload } = fixture(name);
+        if (provider === "gitlab" && event === "Merge Request Hook") {
+          const attributes = { ...(payload.object_attributes as object), target: undefined };
+          rejects400(
+            () => normalise(provider, event, { ...payload, object_attributes: attributes }),
+            /project/,
+          );
+        } else {
+          rejects400(() => normalise(provider, event, payload), /repository|project/);
+        }
+      });
+    }
+
+    it("normaliseDelivery rejects a repository without a name with 400", () => {
+      rejects400(
+        () => normalise("github", "push", { ref: "refs/heads/main", repository: { id: 1 } }),
+        /repository/,
+      );
+    });
+
+    it("normaliseDelivery rejects a GitHub pull_request without pull_request with 400", () => {
+      const { pull_request: _pr, ...payload } = fixture("github/pull_request-closed");
+      rejects400(() => normalise("github", "pull_request", payload), /pull_request object/);
+    });
+
+    it("normaliseDelivery rejects a Bitbucket Data Center pr:merged without pullRequest with 400", () => {
+      rejects400(() => normalise("bitbucket-server", "pr:merged", { eventKey: "pr:merged" }), /pullRequest/);
+    });
+
+    it("normaliseDelivery rejects a GitHub delivery without X-GitHub-Event with 400", () => {
+      const fixturePayload = loadPayload("github/push");
+      rejects400(
+        () => normaliseDelivery("github", bagOf({}), fixturePayload.payload, fixturePayload.body),
+        /x-github-event/,
+      );
+    });
+  });
+
+  describe("properties", () => {
+    const eventNames: Record<Provider, string[]> = {
+      github: [
+        "push",
+        "pull_request",
+        "create",
+        "delete",
+        "release",
+        "ping",
+        "issues",
+        "pull_request_review",
+      ],
+      gitea: ["push", "pull_request", "create", "delete", "release"],
+      gitlab: ["Push Hook", "Tag Push Hook", "Merge Request Hook", "System Hook", "Pipeline Hook"],
+      bitbucket: [
+        "repo:push",
+        "pullrequest:created",
+        "pullrequest:fulfilled",
+        "pullrequest:rejected",
+        "repo:fork",
+      ],
+      "bitbucket-server": [
+        "repo:refs_changed",
+        "pr:merged",
+        "pr:declined",
+        "pr:comment:added",
+        "diagnostics:ping",
+      ],
+    };
+    const delivery = fc
+      .constantFrom(...PROVIDERS)
+      .chain((provider) =>
+        fc.record({ provider: fc.constant(provider), event: fc.constantFrom(...eventNames[provider]) }),
+      );
+
+    function onlyRequestErrors(provider: Provider, event: string, payload: unknown): void {
+      try {
+        normalise(provider, event, payload);
+      } catch (error) {
+        if (!(error instanceof RequestError) || error.statusCode !== 400) throw error;
+      }
+    }
+
+    it("normaliseDelivery never throws anything but RequestError(400) for arbitrary JSON values", () => {
+      fc.assert(
+        fc.property(delivery, fc.jsonValue(), ({ provider, event }, payload) =>
+          onlyRequestErrors(provider, event, payload),
+        ),
+        { numRuns: 300 },
+      );
+    });
+
+    it("normaliseDelivery never throws anything but RequestError(400) when a fixture's field is replaced", () => {
+      const names = Object.keys(PAYLOAD_FIXTURES) as PayloadFixtureName[];
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...names),
+          fc.array(fc.nat(), { minLength: 1, maxLength: 4 }),
+          fc.jsonValue(),
+          (name, path, value) => {
+            const { provider, headers, payload } = loadPayload(name);
+            replaceAt(payload, path, value);
+            try {
+              normaliseDelivery(provider, bagOf(headers), payload, Buffer.from("{}"));
+            } catch (error) {
+              if (!(error instanceof RequestError) || error.statusCode !== 400) throw error;
+            }
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  });
+});
+
+/** Replace the value reached by picking keys by index (modulo) along `path`. */
+function replaceAt(root: unknown, path: number[], value: unknown): void {
+  let node = root;
+  for (let i = 0; i < path.length; i++) {
+    if (node === null || typeof node !== "object") return;
+    const keys = Object.keys(node);
+    if (keys.length === 0) return;
+    const key = keys[(path[i] as number) % keys.length] as string;
+    if (i === path.length - 1) (node as Record<string, unknown>)[key] = value;
+    else node = (node as Record<string, unknown>)[key];
+  }
+}

@@ -1,0 +1,184 @@
+import { createHash } from "node:crypto";
+import { expect } from "chai";
+import { RequestError } from "../../../src/core/errors";
+import { deliveryIdOf, detectProvider, eventName } from "../../../src/core/events/headers";
+import type { HeaderBag } from "../../../src/core/types";
+import { bagOf, loadPayload, PAYLOAD_FIXTURES, type PayloadFixtureName } from "../../fixtures/payloads";
+
+function multi(headers: Record<string, string[]>): HeaderBag {
+  return new Map(Object.entries(headers).map(([name, values]) => [name.toLowerCase(), values]));
+}
+
+function requestError(fn: () => unknown): RequestError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).to.be.instanceOf(RequestError);
+    return error as RequestError;
+  }
+  expect.fail("expected a RequestError");
+}
+
+describe("Function: detectProvider", () => {
+  for (const name of Object.keys(PAYLOAD_FIXTURES) as PayloadFixtureName[]) {
+    const fixture = PAYLOAD_FIXTURES[name];
+    it(`detectProvider recognises the headers of ${name} as ${fixture.provider}`, () => {
+      expect(detectProvider(bagOf(fixture.headers))).to.equal(fixture.provider);
+    });
+  }
+
+  const cases: Array<[string, Record<string, string>, string | undefined]> = [
+    [
+      "Gitea, which also sends X-GitHub-Event",
+      { "X-GitHub-Event": "push", "X-Gitea-Event": "push" },
+      "gitea",
+    ],
+    ["Forgejo", { "X-Forgejo-Event": "push", "X-GitHub-Event": "push" }, "gitea"],
+    ["GitHub", { "x-github-event": "push" }, "github"],
+    ["GitLab", { "X-GITLAB-EVENT": "Push Hook" }, "gitlab"],
+    [
+      "Bitbucket Cloud by its user agent",
+      { "X-Event-Key": "repo:push", "User-Agent": "Bitbucket-Webhooks/2.0" },
+      "bitbucket",
+    ],
+    ["Bitbucket Cloud by X-Hook-UUID", { "X-Event-Key": "repo:push", "X-Hook-UUID": "{1}" }, "bitbucket"],
+    [
+      "Bitbucket Data Center by X-Request-Id",
+      { "X-Event-Key": "repo:push", "X-Request-Id": "abc" },
+      "bitbucket-server",
+    ],
+    ["Bitbucket Data Center by its event key alone", { "X-Event-Key": "pr:merged" }, "bitbucket-server"],
+    ["Bitbucket Cloud by its event key alone", { "X-Event-Key": "pullrequest:fulfilled" }, "bitbucket"],
+    ["nothing known", { "Content-Type": "application/json" }, undefined],
+    ["an empty X-GitHub-Event", { "X-GitHub-Event": "" }, undefined],
+  ];
+  for (const [label, headers, provider] of cases) {
+    it(`detectProvider returns ${provider} for ${label}`, () => {
+      expect(detectProvider(bagOf(headers))).to.equal(provider);
+    });
+  }
+});
+
+describe("Function: eventName", () => {
+  it("eventName reads X-GitHub-Event for GitHub", () => {
+    expect(eventName("github", bagOf({ "X-GitHub-Event": "pull_request" }), {})).to.equal("pull_request");
+  });
+  it("eventName prefers X-Gitea-Event over X-GitHub-Event for Gitea", () => {
+    const headers = bagOf({ "X-GitHub-Event": "push", "X-Gitea-Event": "create" });
+    expect(eventName("gitea", headers, {})).to.equal("create");
+  });
+  it("eventName falls back to GitLab's object_kind when X-Gitlab-Event is missing", () => {
+    expect(eventName("gitlab", bagOf({}), { object_kind: "tag_push" })).to.equal("Tag Push Hook");
+  });
+  it("eventName falls back to Bitbucket Data Center's eventKey", () => {
+    expect(eventName("bitbucket-server", bagOf({}), { eventKey: "pr:opened" })).to.equal("pr:opened");
+  });
+  it("eventName returns undefined when GitHub sent no event header", () => {
+    expect(eventName("github", bagOf({}), { action: "opened" })).to.equal(undefined);
+  });
+  it("eventName rejects an event header with two different values as 400", () => {
+    const error = requestError(() => eventName("github", multi({ "x-github-event": ["push", "ping"] }), {}));
+    expect(error.statusCode).to.equal(400);
+  });
+});
+
+describe("Function: deliveryIdOf", () => {
+  const body = Buffer.from('{"zen":"Design for failure."}');
+  const cases: Array<[string, Parameters<typeof deliveryIdOf>[0], Record<string, string>, string]> = [
+    [
+      "GitHub's X-GitHub-Delivery",
+      "github",
+      { "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958" },
+      "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+    ],
+    [
+      "GitLab's X-Gitlab-Event-UUID",
+      "gitlab",
+      { "X-Gitlab-Event-UUID": "13792a34-cac6-4fda-95a8-c58e00a3954e" },
+      "13792a34-cac6-4fda-95a8-c58e00a3954e",
+    ],
+    [
+      "GitLab's Standard Webhooks webhook-id",
+      "gitlab",
+      { "webhook-id": "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W" },
+      "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W",
+    ],
+    [
+      "GitLab's Idempotency-Key",
+      "gitlab",
+      { "Idempotency-Key": "f2a4c1b0-5d3e-4f6a-9b8c-7d6e5f4a3b2c" },
+      "f2a4c1b0-5d3e-4f6a-9b8c-7d6e5f4a3b2c",
+    ],
+    [
+      "Bitbucket Cloud's X-Request-UUID",
+      "bitbucket",
+      { "X-Request-UUID": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f" },
+      "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+    ],
+    [
+      "Bitbucket Data Center's X-Request-Id",
+      "bitbucket-server",
+      { "X-Request-Id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d" },
+      "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+    ],
+    [
+      "Gitea's X-Gitea-Delivery",
+      "gitea",
+      { "X-Gitea-Delivery": "f6266f16-1bf3-46a5-9ea4-602e06ead473" },
+      "f6266f16-1bf3-46a5-9ea4-602e06ead473",
+    ],
+    [
+      "Forgejo's X-Forgejo-Delivery",
+      "gitea",
+      { "X-Forgejo-Delivery": "0b0c0d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e" },
+      "0b0c0d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e",
+    ],
+  ];
+  for (const [label, provider, headers, expected] of cases) {
+    it(`deliveryIdOf reads ${label}`, () => {
+      expect(deliveryIdOf(provider, bagOf(headers), body)).to.equal(expected);
+    });
+  }
+
+  it("deliveryIdOf derives a stable sha256 id from the body when no header carries one", () => {
+    const expected = `sha256:${createHash("sha256").update(body).digest("hex")}`;
+    expect(deliveryIdOf("bitbucket", bagOf({ "X-Hook-UUID": "{1}" }), body)).to.equal(expected);
+    expect(deliveryIdOf("bitbucket", bagOf({}), Buffer.from(body))).to.equal(expected);
+    expect(deliveryIdOf("bitbucket", bagOf({}), Buffer.from(`${body} `))).to.not.equal(expected);
+  });
+
+  it("deliveryIdOf treats an empty delivery header as absent", () => {
+    expect(deliveryIdOf("github", bagOf({ "X-GitHub-Delivery": "  " }), body)).to.match(
+      /^sha256:[0-9a-f]{64}$/,
+    );
+  });
+
+  it("deliveryIdOf rejects a delivery id header with two values as ambiguous (400)", () => {
+    const error = requestError(() =>
+      deliveryIdOf("github", multi({ "x-github-delivery": ["a", "b"] }), body),
+    );
+    expect(error.statusCode).to.equal(400);
+    expect(error.message).to.contain("ambiguous");
+  });
+
+  it("deliveryIdOf rejects a delivery id header repeated with the same value as ambiguous (400)", () => {
+    const error = requestError(() =>
+      deliveryIdOf("github", multi({ "x-github-delivery": ["a", "a"] }), body),
+    );
+    expect(error.statusCode).to.equal(400);
+  });
+
+  for (const bad of ["has space", "x".repeat(129), "naïve", "tab\there"]) {
+    it(`deliveryIdOf rejects the unusable delivery id ${JSON.stringify(bad.slice(0, 20))} (400)`, () => {
+      const error = requestError(() => deliveryIdOf("gitlab", bagOf({ "X-Gitlab-Event-UUID": bad }), body));
+      expect(error.statusCode).to.equal(400);
+    });
+  }
+
+  it("deliveryIdOf finds the header whatever its case", () => {
+    const fixture = loadPayload("github/push");
+    expect(deliveryIdOf("github", bagOf({ "X-GITHUB-DELIVERY": "abc-123" }), fixture.body)).to.equal(
+      "abc-123",
+    );
+  });
+});

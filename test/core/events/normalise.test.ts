@@ -1,0 +1,338 @@
+import { expect } from "chai";
+import { normaliseDelivery } from "../../../src/core/events/normalise";
+import type { WebhookEvent } from "../../../src/core/types";
+import { bagOf, loadPayload, PAYLOAD_FIXTURES, type PayloadFixtureName } from "../../fixtures/payloads";
+
+/** The model without the payload, undefined fields dropped (as JSON would). */
+function model(event: WebhookEvent): Record<string, unknown> {
+  const { payload: _payload, ...rest } = event;
+  return JSON.parse(JSON.stringify(rest));
+}
+
+function normaliseFixture(name: PayloadFixtureName): WebhookEvent {
+  const fixture = loadPayload(name);
+  return normaliseDelivery(fixture.provider, bagOf(fixture.headers), fixture.payload, fixture.body);
+}
+
+const codertocat = {
+  owner: "Codertocat",
+  name: "Hello-World",
+  fullName: "Codertocat/Hello-World",
+  cloneUrl: "https://github.com/Codertocat/Hello-World.git",
+  defaultBranch: "master",
+};
+const githubPr = {
+  number: 2,
+  state: "closed",
+  headRef: "changes",
+  baseRef: "master",
+  headSha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+};
+const diasporaMr = (action: string, merged: boolean, state: string) => ({
+  provider: "gitlab",
+  event: "pull_request",
+  action,
+  repo: {
+    owner: "awesome_space",
+    name: "awesome_project",
+    fullName: "awesome_space/awesome_project",
+    cloneUrl: "http://example.com/awesome_space/awesome_project.git",
+    defaultBranch: "master",
+  },
+  branch: "master",
+  sha: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
+  deleted: false,
+  pr: {
+    number: 1,
+    merged,
+    state,
+    headRef: "ms-viewport",
+    baseRef: "master",
+    headSha: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
+    headRepoFullName: "awesome_space/awesome_project",
+  },
+  actor: "root",
+  changedFiles: [],
+});
+const widgets = {
+  owner: "acme-team",
+  name: "widgets",
+  fullName: "acme-team/widgets",
+  cloneUrl: "https://bitbucket.org/acme-team/widgets.git",
+  defaultBranch: "main",
+};
+const widgetsPr = (merged: boolean, state: string) => ({
+  provider: "bitbucket",
+  event: "pull_request",
+  action: "closed",
+  repo: widgets,
+  deleted: false,
+  actor: "jdeveloper",
+  changedFiles: [],
+  pr: {
+    number: 17,
+    merged,
+    state,
+    headRef: "bugfix/price-rounding",
+    baseRef: "main",
+    headSha: "e1a2b3c4d5e6",
+    headRepoFullName: "acme-team/widgets",
+  },
+  branch: "main",
+  sha: "e1a2b3c4d5e6",
+});
+const payments = {
+  owner: "PLAT",
+  name: "payments",
+  fullName: "PLAT/payments",
+  cloneUrl: "https://bitbucket.acme.example/scm/plat/payments.git",
+};
+const terraform = {
+  owner: "infra",
+  name: "terraform-modules",
+  fullName: "infra/terraform-modules",
+  cloneUrl: "https://gitea.acme.example/infra/terraform-modules.git",
+  defaultBranch: "main",
+};
+
+/** Every fixture and the model it must become (deliveryId comes from the fixture's headers). */
+const EXPECTED: Record<PayloadFixtureName, Record<string, unknown>> = {
+  "github/push": {
+    provider: "github",
+    event: "push",
+    repo: codertocat,
+    ref: "refs/heads/master",
+    branch: "master",
+    sha: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+    before: "0000000000000000000000000000000000000000",
+    deleted: false,
+    actor: "Codertocat",
+    changedFiles: ["README.md"],
+  },
+  "github/push-tag": {
+    provider: "github",
+    event: "push",
+    repo: codertocat,
+    ref: "refs/tags/simple-tag",
+    tag: "simple-tag",
+    sha: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+    before: "0000000000000000000000000000000000000000",
+    deleted: false,
+    actor: "Codertocat",
+    changedFiles: [],
+  },
+  "github/push-deleted-branch": {
+    provider: "github",
+    event: "push",
+    repo: codertocat,
+    ref: "refs/heads/feature/old-login",
+    branch: "feature/old-login",
+    before: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+    deleted: true,
+    actor: "Codertocat",
+    changedFiles: [],
+  },
+  "github/pull_request-closed": {
+    provider: "github",
+    event: "pull_request",
+    action: "closed",
+    repo: codertocat,
+    branch: "master",
+    sha: githubPr.headSha,
+    deleted: false,
+    actor: "Codertocat",
+    changedFiles: [],
+    pr: { ...githubPr, merged: false, headRepoFullName: "Codertocat/Hello-World" },
+  },
+  "github/pull_request-closed-merged": {
+    provider: "github",
+    event: "pull_request",
+    action: "closed",
+    repo: codertocat,
+    branch: "master",
+    sha: githubPr.headSha,
+    deleted: false,
+    actor: "Codertocat",
+    changedFiles: [],
+    pr: { ...githubPr, merged: true, headRepoFullName: "Codertocat/Hello-World" },
+  },
+  "github/pull_request-closed-merged-fork": {
+    provider: "github",
+    event: "pull_request",
+    action: "closed",
+    repo: codertocat,
+    branch: "master",
+    sha: githubPr.headSha,
+    deleted: false,
+    actor: "Codertocat",
+    changedFiles: [],
+    pr: { ...githubPr, merged: true, headRepoFullName: "octo-fork/Hello-World" },
+  },
+  "github/ping": {
+    provider: "github",
+    event: "ping",
+    repo: {
+      owner: "Octocoders",
+      name: "Hello-World",
+      fullName: "Octocoders/Hello-World",
+      cloneUrl: "https://github.com/Octocoders/Hello-World.git",
+      defaultBranch: "master",
+    },
+    deleted: false,
+    actor: "Codertocat",
+    changedFiles: [],
+  },
+  "gitlab/push": {
+    provider: "gitlab",
+    event: "push",
+    repo: {
+      owner: "mike",
+      name: "diaspora",
+      fullName: "mike/diaspora",
+      cloneUrl: "http://example.com/mike/diaspora.git",
+      defaultBranch: "master",
+    },
+    ref: "refs/heads/master",
+    branch: "master",
+    sha: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
+    before: "95790bf891e76fee5e1747ab589903a6a1f80f22",
+    deleted: false,
+    actor: "jsmith",
+    changedFiles: ["CHANGELOG", "app/controller/application.rb", "README.md", "doc/old.md"],
+  },
+  "gitlab/tag_push": {
+    provider: "gitlab",
+    event: "push",
+    repo: {
+      owner: "jsmith",
+      name: "example",
+      fullName: "jsmith/example",
+      cloneUrl: "http://example.com/jsmith/example.git",
+      defaultBranch: "master",
+    },
+    ref: "refs/tags/v1.0.0",
+    tag: "v1.0.0",
+    sha: "82b3d5ae55f7080f1e6022629cdb57bfae7cccc7",
+    before: "0000000000000000000000000000000000000000",
+    deleted: false,
+    actor: "jsmith",
+    changedFiles: [],
+  },
+  "gitlab/merge_request-open": diasporaMr("opened", false, "opened"),
+  "gitlab/merge_request-merge": diasporaMr("closed", true, "merged"),
+  "gitlab/merge_request-close": diasporaMr("closed", false, "closed"),
+  "bitbucket/repo-push": {
+    provider: "bitbucket",
+    event: "push",
+    repo: widgets,
+    ref: "refs/heads/main",
+    branch: "main",
+    sha: "e1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4",
+    before: "9fceb02d0ae598e95dc970b74767f19372d61af8",
+    deleted: false,
+    actor: "jdeveloper",
+    changedFiles: [],
+  },
+  "bitbucket/pullrequest-fulfilled": widgetsPr(true, "merged"),
+  "bitbucket/pullrequest-rejected": widgetsPr(false, "declined"),
+  "bitbucket-server/repo-refs_changed": {
+    provider: "bitbucket-server",
+    event: "push",
+    repo: payments,
+    ref: "refs/heads/release/2.3",
+    branch: "release/2.3",
+    sha: "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
+    before: "5f9d3c0e2b4a69788d1e0f2a3b4c5d6e7f809112",
+    deleted: false,
+    actor: "jdeveloper",
+    changedFiles: [],
+  },
+  "bitbucket-server/pr-merged": {
+    provider: "bitbucket-server",
+    event: "pull_request",
+    action: "closed",
+    repo: payments,
+    branch: "main",
+    sha: "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
+    deleted: false,
+    actor: "rmaintainer",
+    changedFiles: [],
+    pr: {
+      number: 42,
+      merged: true,
+      state: "merged",
+      headRef: "feature/settlement-retry",
+      baseRef: "main",
+      headSha: "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
+      headRepoFullName: "~JDEVELOPER/payments",
+    },
+  },
+  "bitbucket-server/diagnostics-ping": {
+    provider: "bitbucket-server",
+    event: "ping",
+    repo: { owner: "", name: "", fullName: "" },
+    deleted: false,
+    changedFiles: [],
+  },
+  "gitea/push": {
+    provider: "gitea",
+    event: "push",
+    repo: terraform,
+    ref: "refs/heads/develop",
+    branch: "develop",
+    sha: "bffeb74224043ba2feb48d137756c8a9331c449a",
+    before: "28e1879d029cb852e4844d9c718537df08844e03",
+    deleted: false,
+    actor: "jane",
+    changedFiles: [
+      "modules/vpc/flow_logs.tf",
+      "modules/vpc/main.tf",
+      "modules/vpc/README.md",
+      "modules/vpc/TODO.md",
+    ],
+  },
+  "gitea/pull_request-closed-merged": {
+    provider: "gitea",
+    event: "pull_request",
+    action: "closed",
+    repo: terraform,
+    branch: "main",
+    sha: "bffeb74224043ba2feb48d137756c8a9331c449a",
+    deleted: false,
+    actor: "robin",
+    changedFiles: [],
+    pr: {
+      number: 12,
+      merged: true,
+      state: "closed",
+      headRef: "vpc-flow-logs",
+      baseRef: "main",
+      headSha: "bffeb74224043ba2feb48d137756c8a9331c449a",
+      headRepoFullName: "jane/terraform-modules",
+    },
+  },
+};
+
+describe("Function: normaliseDelivery (fixtures)", () => {
+  for (const name of Object.keys(PAYLOAD_FIXTURES) as PayloadFixtureName[]) {
+    it(`normaliseDelivery turns ${name} into the expected WebhookEvent`, () => {
+      // Prepare
+      const fixture = loadPayload(name);
+      const delivery = Object.entries(fixture.headers).find(([header]) =>
+        /^(x-github-delivery|x-gitlab-event-uuid|x-request-uuid|x-request-id|x-gitea-delivery)$/i.test(
+          header,
+        ),
+      )?.[1];
+      // Act
+      const event = normaliseFixture(name);
+      // Assess
+      expect(model(event)).to.deep.equal({ ...EXPECTED[name], deliveryId: delivery });
+    });
+  }
+
+  it("normaliseDelivery keeps the payload by reference, not a copy", () => {
+    const fixture = loadPayload("github/push");
+    const event = normaliseDelivery("github", bagOf(fixture.headers), fixture.payload, fixture.body);
+    expect(event.payload).to.equal(fixture.payload);
+  });
+});
