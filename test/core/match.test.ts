@@ -1,0 +1,382 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { compileMatcher, matchRoute } from "../../src/core/match";
+import type { MatchSpec, Route, WebhookEvent } from "../../src/core/types";
+
+function route(match: MatchSpec, name = "api-build"): Route {
+  return {
+    name,
+    provider: "github",
+    secret: "hookgate/github-webhook",
+    auth: { allowIps: [], allowSha1: false, toleranceSeconds: 300 },
+    match,
+    action: {
+      type: "jenkins",
+      jenkins: { url: "https://jenkins.internal.example.com", credentials: "hookgate/jenkins", crumb: false },
+      job: "api/build",
+      parameters: {},
+    },
+  };
+}
+
+function push(overrides: Partial<WebhookEvent> = {}): WebhookEvent {
+  return {
+    provider: "github",
+    deliveryId: "d-1",
+    event: "push",
+    repo: { owner: "acme", name: "api", fullName: "acme/api" },
+    ref: "refs/heads/main",
+    branch: "main",
+    sha: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+    deleted: false,
+    actor: "alice",
+    changedFiles: ["src/index.ts", "README.md"],
+    payload: {},
+    ...overrides,
+  };
+}
+
+function tagPush(tag: string): WebhookEvent {
+  return push({ ref: `refs/tags/${tag}`, branch: undefined, tag });
+}
+
+function pullRequest(action: string, merged: boolean): WebhookEvent {
+  return push({
+    event: "pull_request",
+    action,
+    ref: undefined,
+    branch: "main",
+    changedFiles: [],
+    pr: { number: 7, merged, state: "closed", headRef: "feature/x", baseRef: "main", headSha: "abc" },
+  });
+}
+
+const BRANCHES = ["main", "release/*", "!release/old-*"];
+
+const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
+  ["an empty match accepts anything", {}, push(), true, "matched: repo acme/api, event push, branch main"],
+  [
+    "repos includes the repository",
+    { repos: ["acme/*"] },
+    push(),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "repos excludes another owner",
+    { repos: ["acme/*"] },
+    push({ repo: { owner: "evil", name: "api", fullName: "evil/api" } }),
+    false,
+    'repo "evil/api" does not match [acme/*]',
+  ],
+  [
+    "repos exclusion wins",
+    { repos: ["acme/*", "!acme/api"] },
+    push(),
+    false,
+    'repo "acme/api" does not match [acme/*, !acme/api]',
+  ],
+  [
+    "events accepts push",
+    { events: ["push"] },
+    push(),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "events refuses issues",
+    { events: ["push"] },
+    push({ event: "issues", action: "opened", branch: undefined, ref: undefined }),
+    false,
+    'event "issues" is not one of [push]',
+  ],
+  [
+    "events matches event.action entries",
+    { events: ["pull_request.closed"] },
+    pullRequest("closed", true),
+    true,
+    "matched: repo acme/api, event pull_request, action closed, branch main",
+  ],
+  [
+    "events event.action refuses another action",
+    { events: ["pull_request.closed"] },
+    pullRequest("opened", false),
+    false,
+    'event "pull_request.opened" is not one of [pull_request.closed]',
+  ],
+  [
+    "events excludes an event.action",
+    { events: ["pull_request", "!pull_request.synchronize"] },
+    pullRequest("synchronize", false),
+    false,
+    'event "pull_request.synchronize" is not one of [pull_request, !pull_request.synchronize]',
+  ],
+  [
+    "events mixes plain and dotted entries",
+    { events: ["push", "pull_request.closed"] },
+    push(),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "actions accepts closed",
+    { actions: ["closed"] },
+    pullRequest("closed", false),
+    true,
+    "matched: repo acme/api, event pull_request, action closed, branch main",
+  ],
+  [
+    "actions refuses opened",
+    { actions: ["closed"] },
+    pullRequest("opened", false),
+    false,
+    'action "opened" is not one of [closed]',
+  ],
+  [
+    "actions refuses an event without action",
+    { actions: ["closed"] },
+    push(),
+    false,
+    'event "push" has no action; actions: [closed]',
+  ],
+  [
+    "branches accepts main",
+    { branches: BRANCHES },
+    push(),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "branches accepts release/2.0",
+    { branches: BRANCHES },
+    push({ branch: "release/2.0" }),
+    true,
+    "matched: repo acme/api, event push, branch release/2.0",
+  ],
+  [
+    "branches refuses feature/x",
+    { branches: BRANCHES },
+    push({ branch: "feature/x" }),
+    false,
+    'branch "feature/x" does not match [main, release/*, !release/old-*]',
+  ],
+  [
+    "branches excludes release/old-1",
+    { branches: BRANCHES },
+    push({ branch: "release/old-1" }),
+    false,
+    'branch "release/old-1" does not match [main, release/*, !release/old-*]',
+  ],
+  [
+    "branches refuses a tag push",
+    { branches: ["main"] },
+    tagPush("v1.0.0"),
+    false,
+    'tag "v1.0.0" is not a branch; branches: [main]',
+  ],
+  [
+    "branches refuses an event with no ref",
+    { branches: ["main"] },
+    push({ event: "issues", branch: undefined, ref: undefined }),
+    false,
+    'event "issues" has no branch or tag; branches: [main]',
+  ],
+  [
+    "tags accepts v1.0.0",
+    { tags: ["v*"] },
+    tagPush("v1.0.0"),
+    true,
+    "matched: repo acme/api, event push, tag v1.0.0",
+  ],
+  ["tags refuses nightly", { tags: ["v*"] }, tagPush("nightly"), false, 'tag "nightly" does not match [v*]'],
+  ["tags refuses a branch push", { tags: ["v*"] }, push(), false, 'branch "main" is not a tag; tags: [v*]'],
+  [
+    "branches and tags accept a matching tag",
+    { branches: ["main"], tags: ["v*"] },
+    tagPush("v2"),
+    true,
+    "matched: repo acme/api, event push, tag v2",
+  ],
+  [
+    "branches and tags accept a matching branch",
+    { branches: ["main"], tags: ["v*"] },
+    push(),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "branches and tags refuse another branch",
+    { branches: ["main"], tags: ["v*"] },
+    push({ branch: "dev" }),
+    false,
+    'branch "dev" does not match [main]',
+  ],
+  [
+    "paths accepts a push that touches src",
+    { paths: ["src/**"] },
+    push(),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "paths refuses a docs-only push",
+    { paths: ["src/**"] },
+    push({ changedFiles: ["docs/a.md"] }),
+    false,
+    "no changed file matches [src/**]",
+  ],
+  [
+    "paths exclusion of docs",
+    { paths: ["!docs/**"] },
+    push({ changedFiles: ["docs/a.md", "docs/b.md"] }),
+    false,
+    "no changed file matches [!docs/**]",
+  ],
+  [
+    "paths on a delivery without files",
+    { paths: ["src/**"] },
+    push({ changedFiles: [] }),
+    false,
+    "no changed file matches [src/**] (the delivery lists no changed files)",
+  ],
+  [
+    "paths on a Bitbucket push",
+    { paths: ["src/**"] },
+    push({ provider: "bitbucket", changedFiles: [] }),
+    false,
+    "no changed file matches [src/**] (Bitbucket push payloads list no files)",
+  ],
+  [
+    "actors includes alice",
+    { actors: ["alice", "bob"] },
+    push(),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "actors excludes bots",
+    { actors: ["!*\\[bot\\]"] },
+    push({ actor: "dependabot[bot]" }),
+    false,
+    'actor "dependabot[bot]" does not match [!*\\[bot\\]]',
+  ],
+  [
+    "actors exclusion-only accepts others",
+    { actors: ["!renovate"] },
+    push(),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "actors include refuses a delivery without actor",
+    { actors: ["alice"] },
+    push({ actor: undefined }),
+    false,
+    "the delivery names no actor; actors: [alice]",
+  ],
+  [
+    "merged: true accepts a merged PR",
+    { merged: true },
+    pullRequest("closed", true),
+    true,
+    "matched: repo acme/api, event pull_request, action closed, branch main",
+  ],
+  [
+    "merged: true refuses an unmerged PR",
+    { merged: true },
+    pullRequest("closed", false),
+    false,
+    "pull request is not merged; merged: true",
+  ],
+  [
+    "merged: false refuses a merged PR",
+    { merged: false },
+    pullRequest("closed", true),
+    false,
+    "pull request is merged; merged: false",
+  ],
+  [
+    "merged refuses a push",
+    { merged: true },
+    push(),
+    false,
+    'event "push" is not a pull request; merged: true',
+  ],
+  [
+    "the first failing filter gives the reason",
+    { repos: ["acme/*"], events: ["pull_request"], actions: ["closed"], merged: true },
+    push(),
+    false,
+    'event "push" is not one of [pull_request]',
+  ],
+];
+
+describe("Function: compileMatcher", () => {
+  for (const [title, match, event, matched, reason] of cases) {
+    it(`compileMatcher: ${title}`, () => {
+      const decision = compileMatcher(route(match))(event);
+      expect(decision).to.deep.equal({ route: "api-build", matched, reason });
+    });
+  }
+
+  it("matchRoute gives the same decision as compileMatcher", () => {
+    const spec: MatchSpec = { repos: ["acme/*"], branches: BRANCHES };
+    expect(matchRoute(route(spec), push({ branch: "feature/x" }))).to.deep.equal(
+      compileMatcher(route(spec))(push({ branch: "feature/x" })),
+    );
+  });
+
+  it("a compiled matcher can be reused across events", () => {
+    const match = compileMatcher(route({ branches: ["main"] }, "reuse"));
+    expect([
+      match(push()).matched,
+      match(push({ branch: "dev" })).matched,
+      match(push()).matched,
+    ]).to.deep.equal([true, false, true]);
+  });
+
+  it("compileMatcher never throws, whatever the event holds", () => {
+    const spec: MatchSpec = {
+      repos: ["acme/*"],
+      events: ["push", "pull_request.closed"],
+      actions: ["closed", "!opened"],
+      branches: ["main"],
+      tags: ["v*"],
+      paths: ["src/**"],
+      actors: ["!bot"],
+      merged: true,
+    };
+    const loose = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.boolean(),
+    );
+    const arbitraryEvent = fc.record(
+      {
+        provider: loose,
+        event: loose,
+        action: loose,
+        repo: fc.oneof(loose, fc.record({ fullName: loose, owner: loose, name: loose })),
+        branch: loose,
+        tag: loose,
+        actor: loose,
+        changedFiles: fc.oneof(loose, fc.array(loose)),
+        pr: fc.oneof(loose, fc.record({ merged: loose, number: loose })),
+      },
+      { requiredKeys: [] },
+    );
+    const filters = fc.subarray(Object.keys(spec) as Array<keyof MatchSpec>);
+    fc.assert(
+      fc.property(filters, fc.oneof(arbitraryEvent, loose, fc.jsonValue()), (keys, event) => {
+        const partial: MatchSpec = {};
+        for (const key of keys) (partial as Record<string, unknown>)[key] = spec[key];
+        const decision = compileMatcher(route(partial))(event as WebhookEvent);
+        expect(decision.route).to.equal("api-build");
+        expect(decision.reason).to.be.a("string");
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
