@@ -14,8 +14,10 @@ export interface HttpCall {
   headers?: Record<string, string>;
   body?: string;
   dispatcher?: Dispatcher;
-  /** Overall limit for the exchange up to the response headers (and the body when read here). */
+  /** Overall limit for the whole exchange, body included (default 30 s). */
   timeoutMs?: number;
+  /** Limit for the headers and for each gap between body chunks (default: timeoutMs). */
+  idleTimeoutMs?: number;
   /** What is being called, for messages: "Jenkins job api/build", "GitHub API". */
   what: string;
 }
@@ -28,14 +30,15 @@ export type HttpResponse = Dispatcher.ResponseData;
  */
 export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
   const timeoutMs = call.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const idleTimeoutMs = Math.min(timeoutMs, call.idleTimeoutMs ?? timeoutMs);
   try {
     return await request(call.url, {
       method: call.method,
       headers: call.headers,
       body: call.body,
       dispatcher: call.dispatcher,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+      headersTimeout: idleTimeoutMs,
+      bodyTimeout: idleTimeoutMs,
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {

@@ -1,0 +1,105 @@
+// What every provider client shares: the base URL, credential headers, JSON calls with timeouts
+// and the one error classification (src/actions/http.ts).
+import type { Dispatcher } from "undici";
+import { ActionError } from "../../core/errors";
+import type { Provider } from "../../core/types";
+import {
+  apiMessage,
+  discard,
+  type HttpResponse,
+  httpRequest,
+  readJson,
+  readText,
+  statusError,
+} from "../http";
+
+export interface ApiCall {
+  method: "GET" | "POST" | "DELETE" | "PUT";
+  path: string;
+  json?: unknown;
+  /** Statuses (besides 2xx) the caller handles itself; their body is left for the caller. */
+  accept?: number[];
+}
+
+export const USER_AGENT = "hookgate (+https://github.com/hookgate/hookgate)";
+
+export abstract class ApiClient {
+  abstract readonly provider: Provider;
+  protected abstract readonly what: string;
+
+  constructor(
+    protected readonly apiUrl: string,
+    protected readonly credentialHeaders: Record<string, string>,
+    protected readonly dispatcher?: Dispatcher,
+    protected readonly timeoutMs?: number,
+  ) {
+    this.apiUrl = apiUrl.replace(/\/+$/, "");
+  }
+
+  protected extraHeaders(): Record<string, string> {
+    return {};
+  }
+
+  protected async call(call: ApiCall): Promise<HttpResponse> {
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      "user-agent": USER_AGENT,
+      ...this.extraHeaders(),
+      ...this.credentialHeaders,
+    };
+    let body: string | undefined;
+    if (call.json !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(call.json);
+    }
+    const res = await httpRequest({
+      method: call.method,
+      url: `${this.apiUrl}${call.path}`,
+      headers,
+      body,
+      dispatcher: this.dispatcher,
+      timeoutMs: this.timeoutMs,
+      what: this.what,
+    });
+    if ((res.statusCode >= 200 && res.statusCode < 300) || call.accept?.includes(res.statusCode)) return res;
+    throw await this.failure(res, call);
+  }
+
+  protected async json<T>(call: ApiCall): Promise<T> {
+    const res = await this.call(call);
+    return readJson<T>(res, this.what);
+  }
+
+  protected async send(call: ApiCall): Promise<void> {
+    await discard(await this.call(call));
+  }
+
+  /** A classified error; the provider's short message (never a header) is appended. */
+  protected async failure(res: HttpResponse, call: ApiCall): Promise<ActionError> {
+    let detail = "";
+    try {
+      detail = apiMessage(await readText(res, this.what, 64 * 1024));
+    } catch {
+      // The status alone classifies the failure.
+    }
+    const where = `${call.method} ${call.path.split("?")[0]}`;
+    const err = statusError(`${this.what} ${where}`, res, detail);
+    if (!err.retryable && res.statusCode === 401) {
+      return new ActionError(`${this.what} rejected the token (401): check the token secret`, {
+        retryable: false,
+      });
+    }
+    return err;
+  }
+}
+
+/** Cut a status description to `max` characters (GitHub allows 140). */
+export function clip(text: string, max = 140): string {
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
+}
+
+/** Each path segment encoded, "/" kept between them: feature/x -> feature/x, a b -> a%20b. */
+export function encodeSegments(path: string): string {
+  return path.split("/").map(encodeURIComponent).join("/");
+}

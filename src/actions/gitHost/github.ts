@@ -1,0 +1,114 @@
+// GitHub (github.com and GitHub Enterprise Server: apiUrl https://HOST/api/v3).
+import type { RepoRef } from "../../core/types";
+import { discard } from "../http";
+import { ApiClient, clip, encodeSegments } from "./base";
+import type {
+  ArchiveSource,
+  CommitStatus,
+  DeleteBranchResult,
+  GitHostClient,
+  PullRequestInfo,
+} from "./types";
+
+interface GitHubPull {
+  number: number;
+  state: string;
+  merged?: boolean;
+  merged_at?: string | null;
+  head: { ref: string; sha: string; repo?: { full_name?: string } | null };
+  base: { ref: string; repo?: { full_name?: string; default_branch?: string } | null };
+}
+
+export class GitHubClient extends ApiClient implements GitHostClient {
+  readonly provider: "github" | "gitea" = "github";
+  protected readonly what: string = "GitHub API";
+
+  protected override extraHeaders(): Record<string, string> {
+    return { accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" };
+  }
+
+  protected repoPath(repo: RepoRef): string {
+    return `/repos/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.name)}`;
+  }
+
+  async getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo> {
+    const pull = await this.json<GitHubPull>({
+      method: "GET",
+      path: `${this.repoPath(repo)}/pulls/${number}`,
+    });
+    return {
+      number: pull.number,
+      state: pull.state === "open" ? "open" : "closed",
+      merged: pull.merged === true || !!pull.merged_at,
+      headRef: pull.head.ref,
+      headSha: pull.head.sha,
+      headRepoFullName: pull.head.repo?.full_name ?? undefined,
+      defaultBranch: pull.base.repo?.default_branch ?? undefined,
+    };
+  }
+
+  async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void> {
+    await this.send({
+      method: "POST",
+      path: `${this.repoPath(repo)}/statuses/${encodeURIComponent(sha)}`,
+      json: {
+        state: status.state,
+        context: status.context,
+        description: clip(status.description),
+        ...(status.targetUrl ? { target_url: status.targetUrl } : {}),
+      },
+    });
+  }
+
+  async deleteBranch(repo: RepoRef, branch: string): Promise<DeleteBranchResult> {
+    const res = await this.call({
+      method: "DELETE",
+      path: `${this.repoPath(repo)}/git/refs/heads/${encodeSegments(branch)}`,
+      accept: [404, 422],
+    });
+    await discard(res);
+    // 422 "Reference does not exist" and 404: the branch is already gone.
+    return res.statusCode === 404 || res.statusCode === 422 ? "already-gone" : "deleted";
+  }
+
+  async getDefaultBranch(repo: RepoRef): Promise<string> {
+    const info = await this.json<{ default_branch: string }>({ method: "GET", path: this.repoPath(repo) });
+    return info.default_branch;
+  }
+
+  archive(repo: RepoRef, sha: string): ArchiveSource {
+    return {
+      url: `${this.apiUrl}${this.repoPath(repo)}/zipball/${encodeURIComponent(sha)}`,
+      headers: { ...this.extraHeaders(), "user-agent": "hookgate", ...this.credentialHeaders },
+      hasTopFolder: true,
+    };
+  }
+}
+
+/** Gitea and Forgejo: GitHub-shaped, with their own branch and archive routes (apiUrl …/api/v1). */
+export class GiteaClient extends GitHubClient {
+  override readonly provider = "gitea" as const;
+  protected override readonly what = "Gitea API";
+
+  protected override extraHeaders(): Record<string, string> {
+    return { accept: "application/json" };
+  }
+
+  override async deleteBranch(repo: RepoRef, branch: string): Promise<DeleteBranchResult> {
+    const res = await this.call({
+      method: "DELETE",
+      path: `${this.repoPath(repo)}/branches/${encodeSegments(branch)}`,
+      accept: [404],
+    });
+    await discard(res);
+    return res.statusCode === 404 ? "already-gone" : "deleted";
+  }
+
+  override archive(repo: RepoRef, sha: string): ArchiveSource {
+    return {
+      url: `${this.apiUrl}${this.repoPath(repo)}/archive/${encodeURIComponent(sha)}.zip`,
+      headers: { "user-agent": "hookgate", ...this.credentialHeaders },
+      hasTopFolder: true,
+    };
+  }
+}

@@ -1,0 +1,103 @@
+// GitLab (gitlab.com and self-managed: apiUrl https://HOST/api/v4). The project id is the
+// URL-encoded full path (group/sub/name), merge requests stand in for pull requests.
+import type { RepoRef } from "../../core/types";
+import { apiMessage, discard, readText } from "../http";
+import { ApiClient, clip } from "./base";
+import type {
+  ArchiveSource,
+  CommitState,
+  CommitStatus,
+  DeleteBranchResult,
+  GitHostClient,
+  PullRequestInfo,
+} from "./types";
+
+interface GitLabMergeRequest {
+  iid: number;
+  state: string;
+  source_branch: string;
+  sha: string;
+  source_project_id: number;
+  target_project_id: number;
+}
+
+const STATES: Record<CommitState, string> = {
+  pending: "pending",
+  success: "success",
+  failure: "failed",
+  error: "failed",
+};
+
+export class GitLabClient extends ApiClient implements GitHostClient {
+  readonly provider = "gitlab" as const;
+  protected readonly what = "GitLab API";
+
+  private project(repo: RepoRef): string {
+    return `/projects/${encodeURIComponent(repo.fullName)}`;
+  }
+
+  async getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo> {
+    const mr = await this.json<GitLabMergeRequest>({
+      method: "GET",
+      path: `${this.project(repo)}/merge_requests/${number}`,
+    });
+    const sameProject = mr.source_project_id === mr.target_project_id;
+    return {
+      number: mr.iid,
+      state: mr.state === "opened" ? "open" : "closed",
+      merged: mr.state === "merged",
+      headRef: mr.source_branch,
+      headSha: mr.sha,
+      // The API gives the source project's id, not its path: a fork is anything but this project.
+      headRepoFullName: sameProject ? repo.fullName : `project-id:${mr.source_project_id}`,
+    };
+  }
+
+  async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void> {
+    const res = await this.call({
+      method: "POST",
+      path: `${this.project(repo)}/statuses/${encodeURIComponent(sha)}`,
+      json: {
+        state: STATES[status.state],
+        name: status.context,
+        description: clip(status.description, 255),
+        ...(status.targetUrl ? { target_url: status.targetUrl } : {}),
+      },
+      accept: [400],
+    });
+    if (res.statusCode === 400) {
+      const message = apiMessage(await readText(res, this.what, 64 * 1024));
+      // Re-posting the state a status already has ("Cannot transition status via :enqueue from
+      // :pending") is what a retry does: the status is already what we want.
+      if (/Cannot transition status/i.test(message)) return;
+      throw await this.failure(
+        { ...res, statusCode: 400 },
+        { method: "POST", path: "/projects/:id/statuses/:sha" },
+      );
+    }
+    await discard(res);
+  }
+
+  async deleteBranch(repo: RepoRef, branch: string): Promise<DeleteBranchResult> {
+    const res = await this.call({
+      method: "DELETE",
+      path: `${this.project(repo)}/repository/branches/${encodeURIComponent(branch)}`,
+      accept: [404],
+    });
+    await discard(res);
+    return res.statusCode === 404 ? "already-gone" : "deleted";
+  }
+
+  async getDefaultBranch(repo: RepoRef): Promise<string> {
+    const info = await this.json<{ default_branch: string }>({ method: "GET", path: this.project(repo) });
+    return info.default_branch;
+  }
+
+  archive(repo: RepoRef, sha: string): ArchiveSource {
+    return {
+      url: `${this.apiUrl}${this.project(repo)}/repository/archive.zip?sha=${encodeURIComponent(sha)}`,
+      headers: { "user-agent": "hookgate", ...this.credentialHeaders },
+      hasTopFolder: true,
+    };
+  }
+}

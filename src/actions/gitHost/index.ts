@@ -1,0 +1,39 @@
+// The Git host client for a route's provider API, with its token read from Secrets Manager.
+import type { ProviderApi } from "../../core/types";
+import { parseProviderToken, readSecret } from "../secrets";
+import type { ActionClients } from "../types";
+import { BitbucketCloudClient, BitbucketServerClient } from "./bitbucket";
+import { GiteaClient, GitHubClient } from "./github";
+import { GitLabClient } from "./gitlab";
+import type { GitHostClient } from "./types";
+
+export type { ArchiveSource, CommitState, CommitStatus, GitHostClient, PullRequestInfo } from "./types";
+
+export async function gitHostClient(api: ProviderApi, clients: ActionClients): Promise<GitHostClient> {
+  const headers: Record<string, string> = {};
+  if (api.token) {
+    const credential = parseProviderToken(await readSecret(clients, api.token), api.token);
+    if (credential.kind === "basic") {
+      headers.authorization = `Basic ${Buffer.from(`${credential.user}:${credential.password}`).toString("base64")}`;
+    } else if (api.provider === "gitlab") {
+      headers["private-token"] = credential.token;
+    } else if (api.provider === "gitea") {
+      headers.authorization = `token ${credential.token}`;
+    } else {
+      headers.authorization = `Bearer ${credential.token}`;
+    }
+  }
+  const args = [api.apiUrl, headers, clients.dispatcher, clients.timeoutMs] as const;
+  switch (api.provider) {
+    case "github":
+      return new GitHubClient(...args);
+    case "gitea":
+      return new GiteaClient(...args);
+    case "gitlab":
+      return new GitLabClient(...args);
+    case "bitbucket":
+      return new BitbucketCloudClient(...args);
+    case "bitbucket-server":
+      return new BitbucketServerClient(...args);
+  }
+}

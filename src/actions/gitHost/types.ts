@@ -1,0 +1,46 @@
+// The Git host's REST API as the actions need it. One interface; one implementation per provider.
+import type { Provider, RepoRef } from "../../core/types";
+
+export interface PullRequestInfo {
+  number: number;
+  state: "open" | "closed";
+  merged: boolean;
+  headRef: string;
+  headSha: string;
+  /** The head's repository (owner/name); undefined when the provider cannot say (e.g. a deleted fork). */
+  headRepoFullName?: string;
+  /** The base repository's default branch, when the PR answer carries it. */
+  defaultBranch?: string;
+}
+
+export type CommitState = "pending" | "success" | "failure" | "error";
+
+export interface CommitStatus {
+  state: CommitState;
+  /** hookgate/<route> */
+  context: string;
+  /** At most 140 characters (GitHub's limit); longer text is cut. */
+  description: string;
+  targetUrl?: string;
+}
+
+/** How to download the archive of one commit. */
+export interface ArchiveSource {
+  url: string;
+  /** Credential headers: sent to the API origin only, dropped on a redirect to another origin. */
+  headers: Record<string, string>;
+  /** The archive wraps everything in one top folder that s3-zip removes. */
+  hasTopFolder: boolean;
+}
+
+export type DeleteBranchResult = "deleted" | "already-gone";
+
+export interface GitHostClient {
+  readonly provider: Provider;
+  getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo>;
+  setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void>;
+  /** A branch that is already gone counts as deleted (idempotent on retry). */
+  deleteBranch(repo: RepoRef, branch: string): Promise<DeleteBranchResult>;
+  getDefaultBranch(repo: RepoRef): Promise<string>;
+  archive(repo: RepoRef, sha: string): ArchiveSource;
+}

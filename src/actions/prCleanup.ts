@@ -1,0 +1,123 @@
+// pr-cleanup: on a closed pull request, mark the head commit `pending`, re-read the PR (events
+// arrive out of order), run the steps in order (delete the head branch, delete an S3 prefix,
+// trigger a Jenkins teardown), then mark it `success` or `failure`.
+//
+// Every step is idempotent, so a retry simply runs them all again: a branch already gone counts
+// as deleted, an empty prefix deletes nothing, Jenkins merges a duplicate queued build.
+// A retryable failure leaves the status `pending` (its description says a retry follows) and is
+// rethrown; a final failure sets `failure` and is rethrown.
+import { ActionError } from "../core/errors";
+import type { ActionOutcome, PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../core/types";
+import { gitHostClient } from "./gitHost";
+import type { CommitStatus, GitHostClient, PullRequestInfo } from "./gitHost/types";
+import { triggerJenkins } from "./jenkins";
+import type { ActionClients } from "./types";
+
+export async function cleanUpPullRequest(
+  request: PrCleanupRequest,
+  event: QueuedEvent,
+  clients: ActionClients,
+): Promise<ActionOutcome> {
+  const pr = event.pr;
+  if (event.event !== "pull_request" || !pr)
+    return { status: "skipped", detail: "skipped: not a pull request event" };
+  const closed = event.action === "closed" || pr.state === "closed" || pr.state === "merged";
+  if (!closed)
+    return { status: "skipped", detail: `skipped: the pull request was ${event.action ?? "not closed"}` };
+
+  const host = await gitHostClient(request.api, clients);
+  const sha = pr.headSha;
+  const targetUrl = request.targetUrl ?? clients.logsUrl;
+  const status = (state: CommitStatus["state"], description: string) =>
+    host.setCommitStatus(event.repo, sha, { state, context: request.context, description, targetUrl });
+
+  await status("pending", `Cleaning up after PR #${pr.number}`);
+
+  // The delivery may be stale: trust the API's view of the PR before anything destructive.
+  const current = await host.getPullRequest(event.repo, pr.number);
+  if (current.state === "open") {
+    await status("success", `PR #${pr.number} is open again: nothing cleaned up`);
+    clients.log({ msg: "pr-cleanup skipped: PR is open again", pr: pr.number, deliveryId: event.deliveryId });
+    return { status: "skipped", detail: `skipped: PR #${pr.number} is open again` };
+  }
+
+  const results: string[] = [];
+  for (const step of request.steps) {
+    try {
+      const result = await runStep(step, { host, event, current, clients });
+      results.push(result);
+      clients.log({
+        msg: "pr-cleanup step done",
+        step: step.kind,
+        result,
+        pr: pr.number,
+        deliveryId: event.deliveryId,
+      });
+    } catch (err) {
+      const error = asActionError(err, step);
+      clients.log({
+        msg: "pr-cleanup step failed",
+        step: step.kind,
+        retryable: error.retryable,
+        error: error.message,
+        pr: pr.number,
+        deliveryId: event.deliveryId,
+      });
+      // Best effort: the step's error is what matters, not a failure to report it.
+      await status(
+        error.retryable ? "pending" : "failure",
+        `${step.kind} failed${error.retryable ? ", will retry" : ""}: ${error.message}`,
+      ).catch(() => undefined);
+      throw error;
+    }
+  }
+  const summary = results.length > 0 ? results.join("; ") : "no steps";
+  await status("success", summary);
+  return { status: "done", detail: summary };
+}
+
+interface StepContext {
+  host: GitHostClient;
+  event: QueuedEvent;
+  current: PullRequestInfo;
+  clients: ActionClients;
+}
+
+async function runStep(step: PrCleanupStep, { host, event, current, clients }: StepContext): Promise<string> {
+  switch (step.kind) {
+    case "delete-branch": {
+      const branch = current.headRef || event.pr?.headRef || "";
+      if (!branch) throw new ActionError("the pull request has no head branch", { retryable: false });
+      if (step.onlyMerged && !current.merged) return `kept ${branch}: not merged`;
+      const headRepo = current.headRepoFullName ?? event.pr?.headRepoFullName;
+      if (!headRepo || headRepo.toLowerCase() !== event.repo.fullName.toLowerCase()) {
+        return `kept ${branch}: it belongs to a fork`;
+      }
+      const defaultBranch =
+        current.defaultBranch ?? event.repo.defaultBranch ?? (await host.getDefaultBranch(event.repo));
+      if (branch === defaultBranch) return `kept ${branch}: it is the default branch`;
+      const result = await host.deleteBranch(event.repo, branch);
+      return result === "deleted" ? `deleted branch ${branch}` : `branch ${branch} was already gone`;
+    }
+    case "delete-s3-prefix": {
+      if (step.prefix === "" || step.prefix === "/" || step.bucket === "") {
+        throw new ActionError("delete-s3-prefix needs a bucket and a non-empty prefix", { retryable: false });
+      }
+      const count = await clients.objects.deletePrefix(step.bucket, step.prefix);
+      return `deleted ${count} object${count === 1 ? "" : "s"} under s3://${step.bucket}/${step.prefix}`;
+    }
+    case "jenkins": {
+      const outcome = await triggerJenkins(step.request, clients, { deliveryId: event.deliveryId });
+      return `Jenkins ${step.request.job.join("/")}: ${outcome.detail}`;
+    }
+  }
+}
+
+function asActionError(err: unknown, step: PrCleanupStep): ActionError {
+  if (err instanceof ActionError) return err;
+  const name = (err as { name?: string })?.name ?? "Error";
+  if (step.kind === "delete-s3-prefix" && (name === "NoSuchBucket" || name === "AccessDenied")) {
+    return new ActionError(`S3 refused to delete the prefix: ${name}`, { retryable: false, cause: err });
+  }
+  return new ActionError(`${step.kind} failed: ${name}`, { retryable: true, cause: err });
+}

@@ -1,0 +1,315 @@
+// s3-zip: the provider's archive of the EXACT pushed sha, flattened so the repository's files sit
+// at the zip root (buildspec.yml at the root, as CodeBuild/CodePipeline expect), streamed into S3.
+//
+// Memory stays flat as the repository grows: the archive is downloaded to a temp file (streamed),
+// entries are read from it with yauzl (random access, one entry stream at a time) and re-written
+// with yazl, whose output stream is the body of a multipart upload. Nothing holds the whole archive.
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import yauzl from "yauzl";
+import yazl from "yazl";
+import { ActionError } from "../core/errors";
+import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
+import { gitHostClient } from "./gitHost";
+import type { ArchiveSource } from "./gitHost/types";
+import { apiMessage, discard, header, httpRequest, networkError, readText, statusError } from "./http";
+import type { ActionClients } from "./types";
+
+const MAX_REDIRECTS = 5;
+const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
+const DOWNLOAD_IDLE_TIMEOUT_MS = 60_000;
+const MAX_ENTRIES = 1_000_000;
+const CREDENTIAL_HEADERS = ["authorization", "private-token"];
+
+export async function uploadSourceZip(
+  request: S3ZipRequest,
+  event: QueuedEvent,
+  clients: ActionClients,
+): Promise<ActionOutcome> {
+  if (event.deleted) return { status: "skipped", detail: "skipped: the push deleted its ref" };
+  const sha = event.sha;
+  if (!sha || /^0+$/.test(sha))
+    return { status: "skipped", detail: "skipped: the event carries no commit sha" };
+  if (!/^[0-9a-fA-F]{7,64}$/.test(sha)) {
+    throw new ActionError("the event's sha is not a commit id", { retryable: false });
+  }
+
+  const host = await gitHostClient(request.api, clients);
+  const source = host.archive(event.repo, sha);
+  const dir = await mkdtemp(join(clients.tmpDir ?? tmpdir(), "hookgate-zip-"));
+  const file = join(dir, "archive.zip");
+  try {
+    const downloaded = await downloadArchive(
+      source,
+      file,
+      clients,
+      `${request.api.provider} archive of ${event.repo.fullName}`,
+    );
+    const metadata = {
+      sha,
+      ref: asciiMetadata(event.ref ?? (event.branch ? `refs/heads/${event.branch}` : "")),
+      "delivery-id": asciiMetadata(event.deliveryId),
+    };
+    const { entries, versionId } = await rezipIntoStore(file, source.hasTopFolder, (body) =>
+      clients.objects.put(request.bucket, request.key, body, { metadata, contentType: "application/zip" }),
+    );
+    clients.log({
+      msg: "source zip uploaded",
+      bucket: request.bucket,
+      key: request.key,
+      sha,
+      entries,
+      archiveBytes: downloaded,
+      versionId,
+      deliveryId: event.deliveryId,
+    });
+    return {
+      status: "done",
+      detail: `uploaded s3://${request.bucket}/${request.key} (${entries} entries, sha ${sha.slice(0, 12)}${versionId ? `, version ${versionId}` : ""})`,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * GET the archive, following up to 5 redirects by hand (GitHub answers 302 to codeload). The
+ * credential headers go to the API's origin only: a redirect to another origin drops them.
+ */
+export async function downloadArchive(
+  source: ArchiveSource,
+  file: string,
+  clients: ActionClients,
+  what: string,
+): Promise<number> {
+  let url = source.url;
+  const origin = new URL(url).origin;
+  let headers = { ...source.headers };
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const res = await httpRequest({
+      method: "GET",
+      url,
+      headers,
+      dispatcher: clients.dispatcher,
+      timeoutMs: clients.timeoutMs ?? DOWNLOAD_TIMEOUT_MS,
+      idleTimeoutMs: DOWNLOAD_IDLE_TIMEOUT_MS,
+      what,
+    });
+    const status = res.statusCode;
+    if ([301, 302, 303, 307, 308].includes(status)) {
+      await discard(res);
+      const location = header(res.headers, "location");
+      if (!location)
+        throw new ActionError(`${what}: redirect (${status}) without a Location`, { retryable: true });
+      const next = new URL(location, url);
+      if (next.protocol !== "https:" && next.protocol !== "http:") {
+        throw new ActionError(`${what}: redirect to an unsupported scheme ${next.protocol}`, {
+          retryable: false,
+        });
+      }
+      if (next.origin !== origin) {
+        headers = Object.fromEntries(
+          Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k.toLowerCase())),
+        );
+      }
+      url = next.toString();
+      continue;
+    }
+    if (status !== 200) {
+      let detail = "";
+      try {
+        detail = apiMessage(await readText(res, what, 64 * 1024));
+      } catch {
+        // The status alone classifies the failure.
+      }
+      throw statusError(what, res, detail);
+    }
+    let bytes = 0;
+    res.body.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    try {
+      await pipeline(res.body, createWriteStream(file));
+    } catch (err) {
+      if ((err as { code?: string }).code === "ENOSPC") {
+        throw new ActionError(
+          `${what} does not fit in the temp directory: give the function more ephemeral storage`,
+          {
+            retryable: false,
+            cause: err,
+          },
+        );
+      }
+      throw networkError(what, err);
+    }
+    return bytes;
+  }
+  throw new ActionError(`${what}: more than ${MAX_REDIRECTS} redirects`, { retryable: false });
+}
+
+interface PlannedEntry {
+  entry: yauzl.Entry;
+  name: string;
+  directory: boolean;
+}
+
+/**
+ * Read the downloaded zip's entries, drop the single top folder when the provider adds one, and
+ * stream a new zip into `put`. Unsafe names (absolute, "..", backslashes) are a final error.
+ */
+export async function rezipIntoStore<T extends { versionId?: string }>(
+  file: string,
+  stripTopFolder: boolean,
+  put: (body: Readable) => Promise<T>,
+): Promise<{ entries: number; versionId?: string }> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await yauzl.openPromise(file, {
+      lazyEntries: true,
+      autoClose: false,
+      decodeStrings: true,
+      validateEntrySizes: true,
+    });
+  } catch (err) {
+    throw new ActionError("the downloaded archive is not a readable zip", { retryable: true, cause: err });
+  }
+  try {
+    const plan = await planEntries(zip, stripTopFolder);
+    const out = new yazl.ZipFile();
+    const body = out.outputStream as unknown as Readable;
+    const fail = (err: unknown) => body.destroy(err instanceof Error ? err : new Error(String(err)));
+    out.on("error", fail);
+    for (const item of plan) {
+      const mtime = item.entry.getLastModDate();
+      if (item.directory) {
+        out.addEmptyDirectory(item.name, { mtime });
+        continue;
+      }
+      out.addReadStreamLazy(
+        item.name,
+        {
+          size: item.entry.uncompressedSize,
+          mtime,
+          mode: unixMode(item.entry),
+          compress: item.entry.compressionMethod !== 0,
+        },
+        (cb) => {
+          zip.openReadStream(item.entry, (err, stream) => {
+            if (err || !stream) {
+              fail(err ?? new Error("no stream"));
+              return;
+            }
+            stream.on("error", fail);
+            cb(null, stream);
+          });
+        },
+      );
+    }
+    out.end();
+    let result: T;
+    try {
+      result = await put(body);
+    } catch (err) {
+      body.destroy();
+      if (err instanceof ActionError) throw err;
+      throw storeError(err);
+    }
+    return { entries: plan.length, versionId: result.versionId };
+  } finally {
+    zip.close();
+  }
+}
+
+async function planEntries(zip: yauzl.ZipFile, stripTopFolder: boolean): Promise<PlannedEntry[]> {
+  const entries: yauzl.Entry[] = [];
+  try {
+    for await (const entry of zip.eachEntry()) {
+      entries.push(entry);
+      if (entries.length > MAX_ENTRIES) {
+        throw new ActionError(`the archive has more than ${MAX_ENTRIES} entries`, { retryable: false });
+      }
+    }
+  } catch (err) {
+    if (err instanceof ActionError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (/invalid relative path|absolute path|invalid characters/i.test(message)) {
+      throw new ActionError(`the archive has an unsafe entry name (zip-slip): ${safeName(message)}`, {
+        retryable: false,
+        cause: err,
+      });
+    }
+    throw new ActionError("the downloaded archive is corrupt", { retryable: true, cause: err });
+  }
+  for (const entry of entries) assertSafeName(entry.fileName);
+
+  let prefix = "";
+  if (stripTopFolder && entries.length > 0) {
+    const top = entries[0]?.fileName.split("/")[0] ?? "";
+    const shared = top !== "" && entries.every((e) => e.fileName.startsWith(`${top}/`) || e.fileName === top);
+    if (shared) prefix = `${top}/`;
+  }
+  const plan: PlannedEntry[] = [];
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    const name = entry.fileName.slice(prefix.length);
+    if (name === "" || name === "/" || seen.has(name)) continue;
+    seen.add(name);
+    plan.push({ entry, name: name.endsWith("/") ? name.slice(0, -1) : name, directory: name.endsWith("/") });
+  }
+  return plan;
+}
+
+function assertSafeName(name: string): void {
+  const unsafe =
+    name.startsWith("/") ||
+    /^[a-zA-Z]:/.test(name) ||
+    name.includes("\\") ||
+    name.includes("\u0000") ||
+    name.split("/").some((segment) => segment === "..");
+  if (unsafe) {
+    throw new ActionError(`the archive has an unsafe entry name (zip-slip): ${safeName(name)}`, {
+      retryable: false,
+    });
+  }
+}
+
+function safeName(text: string): string {
+  return JSON.stringify(text.slice(0, 200));
+}
+
+/** Unix permission bits and file type from a zip made on Unix (keeps executables and symlinks). */
+function unixMode(entry: yauzl.Entry): number | undefined {
+  const madeOnUnix = entry.versionMadeBy >> 8 === 3;
+  const mode = (entry.externalFileAttributes >>> 16) & 0xffff;
+  const type = mode & 0o170000;
+  if (!madeOnUnix || mode === 0 || (type !== 0o100000 && type !== 0o120000)) return undefined;
+  return mode;
+}
+
+/** S3 user metadata travels in headers: keep it ASCII (percent-encode anything else). */
+function asciiMetadata(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+const FINAL_S3_ERRORS = new Set([
+  "NoSuchBucket",
+  "AccessDenied",
+  "AllAccessDisabled",
+  "InvalidBucketName",
+  "InvalidAccessKeyId",
+  "KMS.DisabledException",
+  "KMS.NotFoundException",
+]);
+
+/** An S3 failure that survived the SDK's own retries: retryable unless it is a configuration error. */
+export function storeError(err: unknown): ActionError {
+  const name = (err as { name?: string; Code?: string })?.name ?? "Error";
+  if (FINAL_S3_ERRORS.has(name)) {
+    return new ActionError(`S3 refused the upload: ${name}`, { retryable: false, cause: err });
+  }
+  return new ActionError(`S3 upload failed: ${name}`, { retryable: true, cause: err });
+}
