@@ -1,0 +1,273 @@
+// Fault tests that count everything: the real route handler, the real actions, real local servers
+// (Jenkins-protocol, Git host, s3rver), and in-memory doubles of the FIFO queue, the DLQ and the
+// dedupe table. Every scenario ends with: deliveries accepted = actions done + messages dead-lettered.
+import { expect } from "chai";
+import { triggerJenkins } from "../../src/actions/jenkins";
+import type { ActionClients } from "../../src/actions/types";
+import { ActionError } from "../../src/core/errors";
+import { MAX_ATTEMPTS, RETRY_BASE_DELAY_MS } from "../../src/core/policy";
+import type { ObjectStore } from "../../src/core/ports";
+import type { ActionOutcome, Route, WorkItem } from "../../src/core/types";
+import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
+import { createRouteHandler, type RouteHandler } from "../../src/gateway/routeHandler";
+import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import { MemorySecretStore } from "../support/secrets";
+import { FifoQueueDouble, type WorkFn } from "./fifoQueue";
+import {
+  type DeliveryOptions,
+  githubDelivery,
+  jenkinsRoute,
+  LogCollector,
+  type ParsedAnswer,
+  parseAnswer,
+  pushPayload,
+  RecordingDeadLetters,
+  WEBHOOK_SECRET,
+} from "./support";
+import { type SwitchableProxy, startSwitchableProxy } from "./switchableProxy";
+
+const JENKINS_USER = "ci-bot";
+const JENKINS_TOKEN = "11aa22bb33cc44dd55ee66ff77gg88hh";
+
+const noObjects: ObjectStore = {
+  put: async () => {
+    throw new Error("no object store in the Jenkins scenarios");
+  },
+  deletePrefix: async () => {
+    throw new Error("no object store in the Jenkins scenarios");
+  },
+};
+
+interface Gateway {
+  handler: RouteHandler;
+  queue: FifoQueueDouble;
+  deadLetters: RecordingDeadLetters;
+  dedupe: MemoryDedupeStore;
+  secrets: MemorySecretStore;
+  logs: LogCollector;
+  answers: ParsedAnswer[];
+  deliver(options?: DeliveryOptions): Promise<ParsedAnswer>;
+  work: WorkFn;
+  ledger(): { accepted: number; done: number; dead: number };
+}
+
+function gateway(
+  route: Route,
+  run: (item: WorkItem, clients: ActionClients) => Promise<ActionOutcome>,
+  objects: ObjectStore = noObjects,
+): Gateway {
+  const secrets = new MemorySecretStore({
+    "hookgate/github-webhook": WEBHOOK_SECRET,
+    "hookgate/jenkins": JSON.stringify({ user: JENKINS_USER, token: JENKINS_TOKEN }),
+    "hookgate/github-token": "ghp_testtoken0123456789",
+  });
+  const queue = new FifoQueueDouble(MAX_ATTEMPTS);
+  const deadLetters = new RecordingDeadLetters();
+  const dedupe = new MemoryDedupeStore();
+  const logs = new LogCollector();
+  const clients: ActionClients = { secrets, objects, log: logs.log, timeoutMs: 5_000 };
+  const handler = createRouteHandler({
+    route,
+    secrets,
+    queue,
+    deadLetters,
+    dedupe,
+    runAction: (item) => run(item, clients),
+    log: logs.log,
+    backoff: queue.backoff,
+  });
+  const answers: ParsedAnswer[] = [];
+  return {
+    handler,
+    queue,
+    deadLetters,
+    dedupe,
+    secrets,
+    logs,
+    answers,
+    async deliver(options = {}) {
+      const answer = parseAnswer(await handler.receive(githubDelivery(options)));
+      answers.push(answer);
+      return answer;
+    },
+    work: (event) => handler.work(event),
+    ledger() {
+      // A delivery is accepted once per generation; the dedupe table holds each one's final state.
+      const accepted = answers.filter((a) => a.statusCode === 202).length;
+      const states = [...dedupe.entries.values()];
+      const generationsDone = states.filter((e) => e.state === "done").length;
+      // Generations that died and were accepted again appear once per death in the DLQ.
+      const dead = deadLetters.items.length + deadLetters.raw.length + queue.redriven.length;
+      return { accepted, done: generationsDone, dead };
+    },
+  };
+}
+
+const runJenkins = async (item: WorkItem, clients: ActionClients): Promise<ActionOutcome> => {
+  if (item.request.type !== "jenkins") throw new ActionError("not a jenkins request", { retryable: false });
+  return triggerJenkins(item.request, clients, { deliveryId: item.deliveryId });
+};
+
+function buildDeliveries(jenkins: JenkinsServer): string[] {
+  return jenkins.builds().map((b) => b.form.DELIVERY ?? "?");
+}
+
+describe("Fault scenarios: the route handler with the real Jenkins action against a local Jenkins", () => {
+  let jenkins: JenkinsServer;
+  let proxy: SwitchableProxy;
+
+  beforeEach(async () => {
+    jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
+    proxy = await startSwitchableProxy(jenkins.url);
+  });
+  afterEach(async () => {
+    await proxy.close();
+    await jenkins.close();
+  });
+
+  const route = () =>
+    jenkinsRoute({ match: { repos: ["acme/*"], events: ["push"], branches: ["main"] } }, proxy.url);
+
+  it("Jenkins down (connection refused), then 500, then recovered: every delivery builds exactly once, in order", async () => {
+    const g = gateway(route(), runJenkins);
+    await proxy.stop();
+    for (const id of ["d-1", "d-2", "d-3"]) {
+      expect((await g.deliver({ deliveryId: id })).statusCode).to.equal(202);
+    }
+
+    // Round 1: Jenkins refuses connections. The first record fails; the rest of its group waits.
+    const r1 = await g.queue.deliverOnce(g.work);
+    expect(r1).to.deep.include({ processed: 3, failed: 3 });
+    expect(jenkins.builds()).to.have.length(0);
+
+    // Round 2: Jenkins is back but answers 500 once.
+    await proxy.start();
+    jenkins.script({ status: 500 });
+    const r2 = await g.queue.deliverOnce(g.work);
+    expect(r2).to.deep.include({ failed: 3 });
+
+    // Round 3: recovered.
+    await g.queue.drain(g.work);
+    // d-1's first POST was answered 500; then one build per delivery, in order.
+    expect(buildDeliveries(jenkins)).to.deep.equal(["d-1", "d-1", "d-2", "d-3"]);
+    expect(g.deadLetters.items).to.have.length(0);
+    // Backoff grew exponentially for the failing head of the group.
+    const headBackoffs = g.queue.backoffs.filter((b) => b.messageId === "m-1").map((b) => b.delayMs);
+    expect(headBackoffs).to.deep.equal([RETRY_BASE_DELAY_MS, RETRY_BASE_DELAY_MS * 2]);
+    expect(g.ledger()).to.deep.equal({ accepted: 3, done: 3, dead: 0 });
+  });
+
+  it(`Jenkins down for good: ${MAX_ATTEMPTS} attempts with backoff, then the DLQ with the reason`, async () => {
+    const g = gateway(route(), runJenkins);
+    await proxy.stop();
+    expect((await g.deliver({ deliveryId: "d-down" })).statusCode).to.equal(202);
+    const rounds = await g.queue.drain(g.work);
+    expect(rounds).to.equal(MAX_ATTEMPTS);
+    expect(g.deadLetters.items).to.have.length(1);
+    expect(g.deadLetters.items[0]?.reason).to.match(new RegExp(`^gave up after ${MAX_ATTEMPTS} attempts: `));
+    expect(g.queue.backoffs).to.have.length(MAX_ATTEMPTS - 1);
+    expect(g.queue.redriven).to.have.length(0);
+    expect(g.dedupe.peek("api-build", "d-down")?.state).to.equal("dead");
+    expect(g.ledger()).to.deep.equal({ accepted: 1, done: 0, dead: 1 });
+  });
+
+  it("Jenkins 404: final, straight to the DLQ with a clear reason, one request only; a redelivery after the fix builds", async () => {
+    const missingJob = await startJenkinsServer({
+      user: JENKINS_USER,
+      token: JENKINS_TOKEN,
+      jobs: ["other/job"],
+    });
+    try {
+      proxy.retarget(missingJob.url);
+      const g = gateway(route(), runJenkins);
+      expect((await g.deliver({ deliveryId: "d-404" })).statusCode).to.equal(202);
+      await g.queue.drain(g.work);
+      expect(g.deadLetters.items).to.have.length(1);
+      expect(g.deadLetters.items[0]?.reason).to.match(/^final: .*api\/build.*404/);
+      expect(missingJob.requests.filter((r) => r.method === "POST")).to.have.length(1);
+      expect(g.queue.backoffs).to.have.length(0);
+      expect(g.ledger()).to.deep.equal({ accepted: 1, done: 0, dead: 1 });
+
+      // The job is created; the user redelivers the failed delivery from GitHub's Recent Deliveries.
+      proxy.retarget(jenkins.url);
+      expect((await g.deliver({ deliveryId: "d-404" })).statusCode).to.equal(202);
+      await g.queue.drain(g.work);
+      expect(buildDeliveries(jenkins)).to.deep.equal(["d-404"]);
+      expect(g.dedupe.peek("api-build", "d-404")).to.deep.equal({ state: "done", generation: 2 });
+      // Two accepted generations: one dead-lettered, one done.
+      expect(g.ledger()).to.deep.equal({ accepted: 2, done: 1, dead: 1 });
+    } finally {
+      await missingJob.close();
+    }
+  });
+
+  it("Secrets Manager throttled at receive: 503 (never 401), nothing accepted; the redeliveries then build once each", async () => {
+    const g = gateway(route(), runJenkins);
+    g.secrets.throttle();
+    for (const id of ["s-1", "s-2"]) {
+      const answer = await g.deliver({ deliveryId: id });
+      expect(answer.statusCode).to.equal(503);
+    }
+    expect(g.queue.messages).to.have.length(0);
+    expect(g.ledger()).to.deep.equal({ accepted: 0, done: 0, dead: 0 });
+    g.secrets.heal();
+    for (const id of ["s-1", "s-2"]) expect((await g.deliver({ deliveryId: id })).statusCode).to.equal(202);
+    await g.queue.drain(g.work);
+    expect(buildDeliveries(jenkins)).to.deep.equal(["s-1", "s-2"]);
+    expect(g.ledger()).to.deep.equal({ accepted: 2, done: 2, dead: 0 });
+  });
+
+  it("SQS down at receive: 503 and the claim released; the redelivery is queued and builds once", async () => {
+    const g = gateway(route(), runJenkins);
+    g.queue.failuresLeft = 1;
+    expect((await g.deliver({ deliveryId: "q-1" })).statusCode).to.equal(503);
+    expect((await g.deliver({ deliveryId: "q-1" })).statusCode).to.equal(202);
+    expect((await g.deliver({ deliveryId: "q-1" })).body.status).to.equal("duplicate");
+    await g.queue.drain(g.work);
+    expect(buildDeliveries(jenkins)).to.deep.equal(["q-1"]);
+    expect(g.ledger()).to.deep.equal({ accepted: 1, done: 1, dead: 0 });
+  });
+
+  it("a plain Error on record 2 of 4: only that record comes back, and each delivery builds once", async () => {
+    let thrown = false;
+    const g = gateway(route(), async (item, clients) => {
+      if (item.deliveryId === "c-2" && !thrown) {
+        thrown = true;
+        throw new Error("socket hang up");
+      }
+      return runJenkins(item, clients);
+    });
+    const repos = ["acme/a", "acme/b", "acme/c", "acme/d"];
+    for (const [i, repo] of repos.entries()) {
+      expect(
+        (await g.deliver({ deliveryId: `c-${i + 1}`, payload: pushPayload({ repo }) })).statusCode,
+      ).to.equal(202);
+    }
+    const first = await g.queue.deliverOnce(g.work);
+    expect(first).to.deep.include({ processed: 4, failed: 1 });
+    expect(g.queue.messages.map((m) => JSON.parse(m.body).deliveryId)).to.deep.equal(["c-2"]);
+    await g.queue.drain(g.work);
+    expect([...buildDeliveries(jenkins)].sort()).to.deep.equal(["c-1", "c-2", "c-3", "c-4"]);
+    expect(g.ledger()).to.deep.equal({ accepted: 4, done: 4, dead: 0 });
+  });
+
+  it("the function dies after 2 of 4 records: SQS returns the whole batch, finished records are not built twice", async () => {
+    const g = gateway(route(), runJenkins);
+    const repos = ["acme/a", "acme/b", "acme/c", "acme/d"];
+    for (const [i, repo] of repos.entries()) {
+      await g.deliver({ deliveryId: `k-${i + 1}`, payload: pushPayload({ repo }) });
+    }
+    const crashing: WorkFn = async (event) => {
+      await g.handler.work({ Records: event.Records.slice(0, 2) });
+      throw new Error("Runtime exited with error: signal: killed");
+    };
+    const crash = await g.queue.deliverOnce(crashing);
+    expect(crash.crashed).to.equal(true);
+    expect(g.queue.messages).to.have.length(4);
+    expect(buildDeliveries(jenkins)).to.deep.equal(["k-1", "k-2"]);
+    await g.queue.drain(g.work);
+    expect(buildDeliveries(jenkins)).to.deep.equal(["k-1", "k-2", "k-3", "k-4"]);
+    expect(g.logs.of("attempt").filter((l) => l.outcome === "already-done")).to.have.length(2);
+    expect(g.ledger()).to.deep.equal({ accepted: 4, done: 4, dead: 0 });
+  });
+});
