@@ -292,7 +292,7 @@ function unixMode(entry: yauzl.Entry): number | undefined {
 
 /** S3 user metadata travels in headers: keep it ASCII (percent-encode anything else). */
 function asciiMetadata(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURI(value);
 }
 
 const FINAL_S3_ERRORS = new Set([

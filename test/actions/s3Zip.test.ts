@@ -1,0 +1,253 @@
+import { randomBytes } from "node:crypto";
+import { expect } from "chai";
+import { uploadSourceZip } from "../../src/actions/s3Zip";
+import { S3ObjectStore } from "../../src/aws/objectStore";
+import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
+import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
+import { type LocalS3, startLocalS3 } from "../support/s3";
+import { MemorySecretStore } from "../support/secrets";
+import { buildZip, readZip } from "../support/zips";
+import { HOST_TOKEN, rejectsWithActionError, testClients } from "./helpers";
+
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+const BUCKET = "artifacts";
+const FILES = {
+  "buildspec.yml": "version: 0.2\n",
+  "src/index.ts": "export const answer = 42;\n",
+  "docs/ü n i.md": "# unicode name\n",
+};
+
+function pushEvent(overrides: Partial<QueuedEvent> = {}): QueuedEvent {
+  return {
+    provider: "github",
+    deliveryId: "delivery-42",
+    event: "push",
+    repo: { owner: "acme", name: "api", fullName: "acme/api", defaultBranch: "main" },
+    ref: "refs/heads/main",
+    branch: "main",
+    sha: SHA,
+    deleted: false,
+    ...overrides,
+  };
+}
+
+describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
+  this.timeout(60_000);
+  let host: GitHostServer;
+  let s3: LocalS3;
+
+  const request = (provider: Provider = "github", apiPath = ""): S3ZipRequest => ({
+    type: "s3-zip",
+    api: { provider, apiUrl: `${host.url}${apiPath}`, token: "hookgate/github-token" },
+    bucket: BUCKET,
+    key: "acme/api/main/acme_api.zip",
+  });
+  const clients = (overrides = {}) =>
+    testClients({ objects: new S3ObjectStore(s3.client, { partSize: 5 * 1024 * 1024 }), ...overrides });
+
+  before(async () => {
+    s3 = await startLocalS3({ buckets: [BUCKET] });
+  });
+  after(async () => {
+    await s3.close();
+  });
+  beforeEach(async () => {
+    host = await startGitHostServer({ token: HOST_TOKEN });
+    host.setRepo("acme/api");
+    host.setArchive("acme/api", SHA, { files: FILES });
+    s3.faults.failEveryUploadPart = false;
+    s3.faults.failUploadPartRequests = [];
+  });
+  afterEach(async () => {
+    await host.close();
+  });
+
+  it("uploadSourceZip downloads the zipball of the exact sha, follows the redirect and flattens the top folder", async () => {
+    const outcome = await uploadSourceZip(request(), pushEvent(), clients());
+    expect(outcome.status).to.equal("done");
+    const object = await s3.getObject(BUCKET, "acme/api/main/acme_api.zip");
+    const entries = await readZip(object.body);
+    expect([...entries.keys()].filter((n) => !n.endsWith("/")).sort()).to.deep.equal(
+      Object.keys(FILES).sort(),
+    );
+    expect(entries.get("buildspec.yml")?.toString()).to.equal("version: 0.2\n");
+    expect(entries.get("src/index.ts")?.toString()).to.equal(FILES["src/index.ts"]);
+    const [api, codeload] = host.requests;
+    expect(api?.path).to.equal(`/repos/acme/api/zipball/${SHA}`);
+    expect(api?.authorized).to.equal(true);
+    expect(codeload?.listener).to.equal("codeload");
+  });
+
+  it("uploadSourceZip drops the token when the redirect leaves the API's origin", async () => {
+    await uploadSourceZip(request(), pushEvent(), clients());
+    const codeload = host.requests.find((r) => r.listener === "codeload");
+    expect(codeload?.hadAuthorization).to.equal(false);
+  });
+
+  it("uploadSourceZip stores sha, ref and delivery id as metadata, with content type application/zip", async () => {
+    await uploadSourceZip(request(), pushEvent(), clients());
+    const object = await s3.getObject(BUCKET, "acme/api/main/acme_api.zip");
+    expect(object.metadata).to.deep.equal({ sha: SHA, ref: "refs/heads/main", "delivery-id": "delivery-42" });
+    expect(object.contentType).to.equal("application/zip");
+  });
+
+  it("uploadSourceZip percent-encodes a non-ASCII ref in the metadata", async () => {
+    await uploadSourceZip(request(), pushEvent({ ref: "refs/heads/fé", branch: "fé" }), clients());
+    const object = await s3.getObject(BUCKET, "acme/api/main/acme_api.zip");
+    expect(object.metadata.ref).to.equal("refs/heads/f%C3%A9");
+  });
+
+  it("uploadSourceZip skips a deleted-branch push without calling the Git host", async () => {
+    const outcome = await uploadSourceZip(
+      request(),
+      pushEvent({ deleted: true, sha: "0".repeat(40) }),
+      clients(),
+    );
+    expect(outcome.status).to.equal("skipped");
+    expect(host.requests).to.have.length(0);
+  });
+
+  it("uploadSourceZip skips an event without a sha", async () => {
+    const outcome = await uploadSourceZip(request(), pushEvent({ sha: undefined }), clients());
+    expect(outcome.status).to.equal("skipped");
+    expect(host.requests).to.have.length(0);
+  });
+
+  it("uploadSourceZip rejects a sha that is not a commit id as final", async () => {
+    const err = await rejectsWithActionError(
+      uploadSourceZip(request(), pushEvent({ sha: "../../etc" }), clients()),
+    );
+    expect(err.retryable).to.equal(false);
+  });
+
+  it("uploadSourceZip is retryable on a Git host 502, then succeeds on the next attempt", async () => {
+    host.script("archive", { status: 502 });
+    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    expect(err.retryable).to.equal(true);
+    expect(host.requests.filter((r) => r.kind === "archive")).to.have.length(1);
+    const outcome = await uploadSourceZip(request(), pushEvent(), clients());
+    expect(outcome.status).to.equal("done");
+  });
+
+  it("uploadSourceZip honours Retry-After of a 429 in retryAfterMs", async () => {
+    host.script("archive", { status: 429, headers: { "retry-after": "120" } });
+    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    expect(err.retryable).to.equal(true);
+    expect(err.retryAfterMs).to.equal(120_000);
+  });
+
+  it("uploadSourceZip treats GitHub's 403 rate limit (x-ratelimit-remaining: 0) as retryable until the reset", async () => {
+    const reset = Math.floor(Date.now() / 1000) + 600;
+    host.script("archive", {
+      status: 403,
+      headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) },
+      body: JSON.stringify({ message: "API rate limit exceeded" }),
+    });
+    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    expect(err.retryable).to.equal(true);
+    expect(err.retryAfterMs).to.be.within(500_000, 600_000);
+  });
+
+  it("uploadSourceZip fails final on 404 (unknown sha) and never puts the token in the message", async () => {
+    const err = await rejectsWithActionError(
+      uploadSourceZip(request(), pushEvent({ sha: "f".repeat(40) }), clients()),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain("404").and.not.contain(HOST_TOKEN);
+  });
+
+  it("uploadSourceZip fails final with 401 when the token is wrong", async () => {
+    const secrets = new MemorySecretStore({ "hookgate/github-token": "ghp_wrong" });
+    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients({ secrets })));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain("401").and.not.contain("ghp_wrong");
+  });
+
+  it("uploadSourceZip is retryable when the Git host drops the connection", async () => {
+    host.script("archive", { drop: true });
+    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    expect(err.retryable).to.equal(true);
+  });
+
+  for (const evil of ["../evil.sh", "a/../../evil.sh", "/etc/cron.d/x"]) {
+    it(`uploadSourceZip rejects an archive entry ${JSON.stringify(evil)} (zip-slip) as final and uploads nothing`, async () => {
+      const key = `zip-slip/${evil.length}.zip`;
+      host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "x", [evil]: "boom" }, "") });
+      const err = await rejectsWithActionError(
+        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("zip-slip");
+      expect(await s3.exists(BUCKET, key)).to.equal(false);
+    });
+  }
+
+  it("uploadSourceZip keeps an archive without a shared top folder as it is", async () => {
+    host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "x", "src/a.ts": "y" }, "") });
+    await uploadSourceZip(request(), pushEvent(), clients());
+    const entries = await readZip((await s3.getObject(BUCKET, "acme/api/main/acme_api.zip")).body);
+    expect([...entries.keys()].sort()).to.deep.equal(["buildspec.yml", "src/a.ts"]);
+  });
+
+  it("uploadSourceZip is retryable when the download is not a zip", async () => {
+    host.setArchive("acme/api", SHA, { zip: Buffer.from("<html>proxy error</html>") });
+    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    expect(err.retryable).to.equal(true);
+  });
+
+  const providers: Array<[Provider, string, string]> = [
+    ["gitlab", "/api/v4", "/api/v4/projects/acme%2Fapi/repository/archive.zip"],
+    ["gitea", "/api/v1", `/api/v1/repos/acme/api/archive/${SHA}.zip`],
+    ["bitbucket", "", `/acme/api/get/${SHA}.zip`],
+  ];
+  for (const [provider, apiPath, path] of providers) {
+    it(`uploadSourceZip downloads the ${provider} archive of the sha and flattens its top folder`, async () => {
+      const key = `${provider}/acme_api.zip`;
+      await uploadSourceZip({ ...request(provider, apiPath), key }, pushEvent({ provider }), clients());
+      const archiveRequest = host.requests.find((r) => r.kind === "archive");
+      expect(archiveRequest?.path).to.equal(path);
+      expect(archiveRequest?.authorized).to.equal(true);
+      if (provider === "gitlab") expect(archiveRequest?.query).to.deep.equal({ sha: SHA });
+      const entries = await readZip((await s3.getObject(BUCKET, key)).body);
+      expect(entries.get("buildspec.yml")?.toString()).to.equal("version: 0.2\n");
+    });
+  }
+
+  describe("with a multipart upload (archive larger than one part)", () => {
+    const big = { "buildspec.yml": "version: 0.2\n", "blob.bin": randomBytes(11 * 1024 * 1024) };
+    beforeEach(() => {
+      host.setArchive("acme/api", SHA, { files: big });
+    });
+
+    it("uploadSourceZip survives an S3 500 on one part (the SDK retries it)", async () => {
+      s3.faults.failUploadPartRequests = [s3.uploadPartRequests() + 1];
+      const key = "multipart/one-fault.zip";
+      const outcome = await uploadSourceZip({ ...request(), key }, pushEvent(), clients());
+      expect(outcome.status).to.equal("done");
+      const entries = await readZip((await s3.getObject(BUCKET, key)).body);
+      expect(entries.get("blob.bin")?.equals(big["blob.bin"])).to.equal(true);
+      expect(s3.openUploads()).to.deep.equal([]);
+      expect(s3.requests.filter((r) => r.includes("partNumber=")).length).to.be.greaterThan(2);
+    });
+
+    it("uploadSourceZip fails retryable when every part fails, leaving no object and no open multipart upload", async () => {
+      s3.faults.failEveryUploadPart = true;
+      const key = "multipart/all-faults.zip";
+      const err = await rejectsWithActionError(
+        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
+      );
+      expect(err.retryable).to.equal(true);
+      expect(await s3.exists(BUCKET, key)).to.equal(false);
+      expect(s3.openUploads()).to.deep.equal([]);
+      expect(s3.abortedUploads()).to.have.length.greaterThan(0);
+    });
+  });
+
+  it("uploadSourceZip fails final when the bucket does not exist", async () => {
+    const err = await rejectsWithActionError(
+      uploadSourceZip({ ...request(), bucket: "no-such-bucket" }, pushEvent(), clients()),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain("NoSuchBucket");
+  });
+});
