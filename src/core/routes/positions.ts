@@ -94,7 +94,7 @@ function findPair(doc: Document, items: Pair[], key: string, depth: number): Pai
   const own = items.find((pair) => keyText(pair.key) === key);
   if (own || depth > 8) return own;
   for (const pair of items) {
-    if (keyText(pair.key) !== "<<") continue;
+    if (!isMergeKey(pair.key)) continue;
     const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
     for (const source of sources) {
       const map = isAlias(source) ? source.resolve(doc) : source;
@@ -107,7 +107,13 @@ function findPair(doc: Document, items: Pair[], key: string, depth: number): Pai
   return undefined;
 }
 
+/** yaml represents a merge key's value as a symbol; its source text is "<<". */
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && (typeof key.value === "symbol" || key.source === "<<" || key.value === "<<");
+}
+
 function keyText(key: unknown): string | undefined {
+  if (isScalar(key) && typeof key.value === "symbol") return undefined;
   if (isScalar(key)) return String(key.value);
   if (typeof key === "string" || typeof key === "number") return String(key);
   return undefined;

@@ -113,10 +113,12 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
     const secret = route.secret ?? defaults.secret;
     const allowIps = auth?.allowIps ?? obj(defaults.auth)?.allowIps;
     if (secret === undefined && !(Array.isArray(allowIps) && allowIps.length > 0)) {
-      add(
-        typeof route.name === "string" ? at("name") : at(),
-        "has neither a secret nor auth.allowIps, so no delivery could be authenticated; set secret (or defaults.secret)",
-      );
+      const who = typeof route.name === "string" ? `route "${route.name}"` : `routes[${index}]`;
+      out.push({
+        path: typeof route.name === "string" ? at("name") : at(),
+        at: "value",
+        message: `${who} has neither a secret nor auth.allowIps, so no delivery could be authenticated; set secret (or defaults.secret)`,
+      });
     }
 
     const match = obj(route.match);

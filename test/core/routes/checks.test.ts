@@ -1,0 +1,88 @@
+import { expect } from "chai";
+import { cidrProblem, didYouMean, secretRefProblem, urlProblem } from "../../../src/core/routes/checks";
+
+describe("Function: cidrProblem", () => {
+  for (const good of [
+    "192.0.2.0/24",
+    "10.0.0.0/8",
+    "198.51.100.7/32",
+    "2001:db8::/32",
+    "::1/128",
+    "fe80::/10",
+  ]) {
+    it(`cidrProblem("${good}") accepts it`, () => {
+      expect(cidrProblem(good)).to.equal(undefined);
+    });
+  }
+  const bad: Array<[string, string]> = [
+    ["192.0.2.10/24", "host bits set; write 192.0.2.0/24"],
+    ["2001:db8::1/32", "host bits set; write 2001:db8::/32"],
+    ["192.0.2.1", "is an address, not a CIDR; write 192.0.2.1/32"],
+    ["2001:db8::1", "write 2001:db8::1/128"],
+    ["0.0.0.0/0", "allows every address"],
+    ["::/0", "allows every address"],
+    ["10.0.0.0/33", "is not a CIDR"],
+    ["2001:db8::/129", "is not a CIDR"],
+    ["010.0.0.0/8", "is not a CIDR"],
+    ["10.1/16", "is not a CIDR"],
+    ["10.0.0.0/08", "is not a CIDR"],
+    ["fe80::1%eth0/64", "is not a CIDR"],
+    ["example.com/24", "is not a CIDR"],
+    ["", "is not a CIDR"],
+  ];
+  for (const [value, fragment] of bad) {
+    it(`cidrProblem(${JSON.stringify(value)}) says "${fragment}"`, () => {
+      expect(cidrProblem(value)).to.include(fragment);
+    });
+  }
+});
+
+describe("Function: secretRefProblem", () => {
+  for (const good of ["hookgate/github-webhook", "prod/jenkins_api+token=1.0@x", "a"]) {
+    it(`secretRefProblem("${good}") accepts a Secrets Manager name`, () => {
+      expect(secretRefProblem(good)).to.equal(undefined);
+    });
+  }
+  const values: Array<[string, string]> = [
+    ["ghp_16C7e42F292c6912E7710c838347Ae178B4a", "a GitHub token"],
+    ["github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "a GitHub token"],
+    ["glpat-xxxxxxxxxxxxxxxxxxxx", "a GitLab token"],
+    ["-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "a PEM block"],
+    ["AKIAIOSFODNN7EXAMPLE", "an AWS access key id"],
+    ["3f786850e387550fdab836ed7e6dc881de23001b", "a long hexadecimal string"],
+    ["my secret", "whitespace"],
+    ["arn:aws:secretsmanager:eu-west-1:1:secret:x", "is not a Secrets Manager name"],
+    ["x".repeat(513), "is not a Secrets Manager name"],
+  ];
+  for (const [value, fragment] of values) {
+    it(`secretRefProblem rejects ${fragment === "whitespace" ? "a value with whitespace" : fragment} without echoing it`, () => {
+      const message = secretRefProblem(value);
+      expect(message).to.include(fragment);
+      expect(message).not.to.include(value.slice(0, 12));
+    });
+  }
+});
+
+describe("Function: urlProblem", () => {
+  it("urlProblem accepts http and https URLs with ports and paths", () => {
+    expect(urlProblem("https://jenkins.internal:8443/ci")).to.equal(undefined);
+    expect(urlProblem("http://10.0.0.5:8080")).to.equal(undefined);
+  });
+  it("urlProblem refuses a URL with a password without showing it", () => {
+    const message = urlProblem("https://admin:s3cret@jenkins.example.com");
+    expect(message).to.include("user name or password");
+    expect(message).not.to.include("s3cret");
+  });
+  it("urlProblem refuses other schemes, queries and text that is not a URL", () => {
+    expect(urlProblem("ftp://x.example.com")).to.include("http or https");
+    expect(urlProblem("https://x.example.com/?a=1")).to.include("query string");
+    expect(urlProblem("jenkins.example.com")).to.include("is not a URL");
+  });
+});
+
+describe("Function: didYouMean", () => {
+  it("didYouMean suggests a close key and nothing for an unrelated word", () => {
+    expect(didYouMean("brnaches", ["repos", "branches", "tags"])).to.equal("branches");
+    expect(didYouMean("colour", ["version", "routes"])).to.equal(undefined);
+  });
+});

@@ -1,0 +1,218 @@
+import { expect } from "chai";
+import { DEFAULT_API_URLS, DEFAULT_S3_KEY } from "../../../src/core/routes/defaults";
+import { parseRoutes } from "../../../src/core/routes/parse";
+import type { Route } from "../../../src/core/types";
+
+/** Parses a routes file that must be valid, and returns its compiled routes by name. */
+function compile(text: string): Record<string, Route> {
+  const { config, problems } = parseRoutes(text, "routes.yaml");
+  expect(problems, JSON.stringify(problems)).to.deep.equal([]);
+  return Object.fromEntries((config?.routes ?? []).map((route) => [route.name, route]));
+}
+
+const JENKINS = `{ url: "https://ci.example.com/", credentials: ci/default }`;
+
+describe("Function: compileRoutes (through parseRoutes)", () => {
+  it("merges defaults into a route and lets the route's own values win", () => {
+    const routes = compile(`version: 1
+defaults:
+  provider: gitlab
+  secret: hooks/default
+  auth: { allowSha1: true, toleranceSeconds: 60, allowIps: [192.0.2.0/24] }
+jenkins: ${JENKINS}
+routes:
+  - name: inherits
+    match: { events: [push] }
+    action: { type: jenkins, job: a }
+  - name: overrides
+    provider: github
+    secret: hooks/own
+    auth: { toleranceSeconds: 120, allowIps: [] }
+    match: { events: [push] }
+    action: { type: jenkins, job: b }
+`);
+    expect(routes.inherits).to.deep.include({
+      provider: "gitlab",
+      secret: "hooks/default",
+      auth: { allowIps: ["192.0.2.0/24"], allowSha1: true, toleranceSeconds: 60 },
+    });
+    expect(routes.overrides).to.deep.include({
+      provider: "github",
+      secret: "hooks/own",
+      auth: { allowIps: [], allowSha1: true, toleranceSeconds: 120 },
+    });
+  });
+
+  it("applies the built-in defaults: provider github, no allowlist, no SHA-1, 300 s tolerance", () => {
+    const routes = compile(`version: 1
+jenkins: ${JENKINS}
+routes:
+  - name: bare
+    secret: hooks/s
+    match: {}
+    action: { type: jenkins, job: a }
+`);
+    expect(routes.bare?.provider).to.equal("github");
+    expect(routes.bare?.auth).to.deep.equal({ allowIps: [], allowSha1: false, toleranceSeconds: 300 });
+    expect(routes.bare?.match).to.deep.equal({});
+  });
+
+  it("resolves provider APIs: the public default URL, a configured URL, and the action's token over the provider's", () => {
+    const routes = compile(`version: 1
+defaults: { secret: hooks/s }
+providers:
+  github: { token: tokens/github }
+  gitlab: { apiUrl: "https://gitlab.example.com/api/v4/", token: tokens/gitlab }
+  gitea: { apiUrl: "https://git.example.com/api/v1", token: tokens/gitea }
+routes:
+  - name: gh
+    match: {}
+    action: { type: s3-zip }
+  - name: gh-own-token
+    match: {}
+    action: { type: s3-zip, token: tokens/other }
+  - name: gl
+    provider: gitlab
+    match: {}
+    action: { type: s3-zip }
+  - name: gt
+    provider: gitea
+    match: {}
+    action: { type: s3-zip }
+  - name: bb
+    provider: bitbucket
+    match: {}
+    action: { type: s3-zip, token: tokens/bitbucket }
+`);
+    const api = (name: string) => (routes[name]?.action as { api?: unknown } | undefined)?.api;
+    expect(api("gh")).to.deep.equal({
+      provider: "github",
+      apiUrl: "https://api.github.com",
+      token: "tokens/github",
+    });
+    expect(api("gh-own-token")).to.deep.include({ token: "tokens/other" });
+    expect(api("gl")).to.deep.equal({
+      provider: "gitlab",
+      apiUrl: "https://gitlab.example.com/api/v4",
+      token: "tokens/gitlab",
+    });
+    expect(api("gt")).to.deep.equal({
+      provider: "gitea",
+      apiUrl: "https://git.example.com/api/v1",
+      token: "tokens/gitea",
+    });
+    expect(api("bb")).to.deep.equal({
+      provider: "bitbucket",
+      apiUrl: DEFAULT_API_URLS.bitbucket,
+      token: "tokens/bitbucket",
+    });
+  });
+
+  it("gives an s3-zip action the quickstart-git2s3 key by default and keeps an explicit bucket and key", () => {
+    const routes = compile(`version: 1
+defaults: { secret: hooks/s }
+providers: { github: { token: tokens/github } }
+routes:
+  - name: default-key
+    match: {}
+    action: { type: s3-zip }
+  - name: own-key
+    match: {}
+    action: { type: s3-zip, bucket: my-artifacts, key: "src/{{repo}}/{{sha}}.zip" }
+`);
+    expect(DEFAULT_S3_KEY).to.equal("{{owner}}/{{repo}}/{{branch}}/{{owner}}_{{repo}}.zip");
+    expect(routes["default-key"]?.action).to.deep.include({ key: DEFAULT_S3_KEY });
+    expect(routes["default-key"]?.action).not.to.have.property("bucket");
+    expect(routes["own-key"]?.action).to.deep.include({
+      bucket: "my-artifacts",
+      key: "src/{{repo}}/{{sha}}.zip",
+    });
+  });
+
+  it("takes the Jenkins target from the action, else defaults.jenkins, else the top-level jenkins, each whole", () => {
+    const routes = compile(`version: 1
+jenkins: { url: "https://top.example.com", credentials: ci/top, crumb: true }
+defaults:
+  secret: hooks/s
+  jenkins: { url: "https://defaults.example.com", credentials: ci/defaults, caBundle: ci/ca }
+routes:
+  - name: from-defaults
+    match: {}
+    action: { type: jenkins, job: a }
+  - name: own
+    match: {}
+    action: { type: jenkins, job: b, jenkins: { url: "https://own.example.com:8443/", credentials: ci/own } }
+`);
+    expect((routes["from-defaults"]?.action as { jenkins?: unknown } | undefined)?.jenkins).to.deep.equal({
+      url: "https://defaults.example.com",
+      credentials: "ci/defaults",
+      caBundle: "ci/ca",
+      crumb: false,
+    });
+    // The action's own block is taken whole: no caBundle or credentials leak in from defaults.
+    expect((routes.own?.action as { jenkins?: unknown } | undefined)?.jenkins).to.deep.equal({
+      url: "https://own.example.com:8443",
+      credentials: "ci/own",
+      crumb: false,
+    });
+    const onlyTop = compile(`version: 1
+jenkins: { url: "https://top.example.com", credentials: ci/top, crumb: true }
+routes:
+  - name: top
+    secret: hooks/s
+    match: {}
+    action: { type: jenkins, job: a }
+`);
+    expect((onlyTop.top?.action as { jenkins?: unknown } | undefined)?.jenkins).to.deep.equal({
+      url: "https://top.example.com",
+      credentials: "ci/top",
+      crumb: true,
+    });
+  });
+
+  it("turns pr-cleanup steps into kinds, defaults onlyMerged to true and stringifies parameters", () => {
+    const routes = compile(`version: 1
+defaults: { secret: hooks/s, jenkins: ${JENKINS} }
+providers: { github: { token: tokens/github } }
+routes:
+  - name: cleanup
+    match: { events: [pull_request], actions: [closed] }
+    action:
+      type: pr-cleanup
+      targetUrl: "https://logs.example.com/{{deliveryId}}"
+      steps:
+        - delete-branch:
+        - delete-branch: { onlyMerged: false }
+        - delete-s3-prefix: { bucket: previews, prefix: "{{repo}}/pr-{{pr.number}}/" }
+        - jenkins: { job: previews/teardown, parameters: { PR: "{{pr.number}}", KEEP: false, DAYS: 3 } }
+`);
+    const action = routes.cleanup?.action;
+    expect(action).to.deep.include({
+      type: "pr-cleanup",
+      targetUrl: "https://logs.example.com/{{deliveryId}}",
+      steps: [
+        { kind: "delete-branch", onlyMerged: true },
+        { kind: "delete-branch", onlyMerged: false },
+        { kind: "delete-s3-prefix", bucket: "previews", prefix: "{{repo}}/pr-{{pr.number}}/" },
+        {
+          kind: "jenkins",
+          job: "previews/teardown",
+          parameters: { PR: "{{pr.number}}", KEEP: "false", DAYS: "3" },
+        },
+      ],
+    });
+    expect(action).to.have.nested.property("jenkins.url", "https://ci.example.com");
+  });
+
+  it("leaves the Jenkins target off a pr-cleanup action that has no jenkins step", () => {
+    const routes = compile(`version: 1
+defaults: { secret: hooks/s, jenkins: ${JENKINS} }
+providers: { github: { token: tokens/github } }
+routes:
+  - name: cleanup
+    match: {}
+    action: { type: pr-cleanup, steps: [{ delete-branch: {} }] }
+`);
+    expect(routes.cleanup?.action).not.to.have.property("jenkins");
+  });
+});

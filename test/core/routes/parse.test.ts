@@ -1,0 +1,243 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "chai";
+import { parseRoutes } from "../../../src/core/routes/parse";
+
+const FIXTURES = join(__dirname, "../../fixtures/routes");
+
+function parseFixture(name: string) {
+  return parseRoutes(readFileSync(join(FIXTURES, name), "utf8"), name);
+}
+
+describe("Function: parseRoutes", () => {
+  describe("a file with one mistake gives exactly one problem, at the offending key or value", () => {
+    // [fixture in test/fixtures/routes/broken, line, col, message fragment]
+    const cases: Array<[string, number, number, string]> = [
+      ["yaml-syntax.yaml", 7, 12, "YAML: Nested mappings are not allowed"],
+      ["yaml-tab-indent.yaml", 3, 1, "YAML: Tabs are not allowed"],
+      ["duplicate-yaml-key.yaml", 8, 5, "YAML: duplicate key"],
+      ["empty.yaml", 1, 1, "must be a map with version: 1 and routes:"],
+      [
+        "unknown-key-top.yaml",
+        5,
+        1,
+        'unknown key "colour" (allowed: version, providers, jenkins, defaults, routes)',
+      ],
+      ["unknown-key-route.yaml", 7, 5, 'route "api-build": unknown key "secrets"; did you mean "secret"?'],
+      ["unknown-key-match.yaml", 9, 7, 'unknown key "brnaches"; did you mean "branches"?'],
+      ["unknown-key-action.yaml", 11, 7, 'unknown key "bucket" (allowed: type, job, parameters, jenkins)'],
+      ["wrong-type.yaml", 9, 15, "match.events: must be a list, not text"],
+      ["wrong-type-number.yaml", 7, 31, "auth.toleranceSeconds: must be a whole number, not text"],
+      ["missing-name.yaml", 6, 5, 'routes[0]: missing required key "name"'],
+      ["bad-name.yaml", 6, 11, 'route name "API_Build" is not valid: use only lower-case letters'],
+      ["long-name.yaml", 6, 11, "use at most 32 characters"],
+      [
+        "duplicate-names.yaml",
+        9,
+        11,
+        'duplicate route name "api-build"; route names must be unique (they are URL paths) (first used at line 6)',
+      ],
+      ["bad-cidr.yaml", 8, 32, '"10.0.0.300/8" is not a CIDR'],
+      [
+        "cidr-host-bits.yaml",
+        8,
+        35,
+        '"192.0.2.10/24" has host bits set; write 192.0.2.0/24 for the network or 192.0.2.10/32',
+      ],
+      ["bad-glob.yaml", 9, 24, 'match.branches[1]: glob "release/[0-9" has an unclosed bracket'],
+      ["empty-glob-list.yaml", 7, 21, "match.repos: must not be an empty list"],
+      [
+        "unknown-template-field.yaml",
+        12,
+        17,
+        'action.parameters.BRANCH: unknown template field "brnach" (did you mean "branch"?)',
+      ],
+      ["bad-job-path.yaml", 8, 35, 'job "api//build" has an empty folder'],
+      ["no-secret-no-allowips.yaml", 4, 11, 'route "api-build" has neither a secret nor auth.allowIps'],
+      ["secret-value-github-token.yaml", 7, 13, "secret: this looks like a secret value (a GitHub token)"],
+      ["secret-value-hex.yaml", 7, 13, "this looks like a secret value (a long hexadecimal string)"],
+      ["secret-value-whitespace.yaml", 7, 13, "a secret name cannot contain whitespace"],
+      [
+        "url-with-password.yaml",
+        4,
+        19,
+        "defaults.jenkins.url: a URL must not contain a user name or password",
+      ],
+      [
+        "unknown-action-type.yaml",
+        8,
+        21,
+        'action.type: "jenkins-build" is not one of jenkins, s3-zip, pr-cleanup',
+      ],
+      [
+        "unknown-provider.yaml",
+        7,
+        15,
+        '"githab" is not one of github, gitlab, bitbucket, bitbucket-server, gitea; did you mean "github"?',
+      ],
+      [
+        "step-two-keys.yaml",
+        14,
+        11,
+        "a step must have exactly one key (delete-branch, delete-s3-prefix or jenkins), this one has 2",
+      ],
+      ["version-2.yaml", 1, 10, "version must be 1, not 2"],
+      [
+        "jenkins-no-target.yaml",
+        7,
+        21,
+        "needs a Jenkins controller: set jenkins (top level), defaults.jenkins",
+      ],
+      [
+        "s3zip-no-token.yaml",
+        8,
+        21,
+        "s3-zip needs an API token for github: set the action's token or providers.github.token",
+      ],
+      ["gitea-no-api-url.yaml", 9, 15, "s3-zip needs the gitea API: set providers.gitea.apiUrl"],
+    ];
+    for (const [fixture, line, col, fragment] of cases) {
+      it(`broken/${fixture} is reported at ${line}:${col}: …${fragment.slice(0, 50)}…`, () => {
+        const { config, problems } = parseFixture(join("broken", fixture));
+        expect(config).to.equal(undefined);
+        expect(problems, JSON.stringify(problems, null, 2)).to.have.length(1);
+        const [problem] = problems;
+        expect(problem?.file).to.equal(join("broken", fixture));
+        expect([problem?.line, problem?.col]).to.deep.equal([line, col]);
+        expect(problem?.message).to.include(fragment);
+      });
+    }
+  });
+
+  it("parseRoutes never echoes a secret value pasted where a secret name belongs", () => {
+    const values = [
+      ["secret-value-github-token.yaml", "ghp_16C7e42F292c6912E7710c838347Ae178B4a"],
+      ["secret-value-hex.yaml", "3f786850e387550fdab836ed7e6dc881de23001b"],
+      ["secret-value-whitespace.yaml", "s3cr3t value"],
+      ["url-with-password.yaml", "hunter2"],
+    ];
+    for (const [fixture, value] of values) {
+      const { problems } = parseFixture(join("broken", fixture as string));
+      expect(problems).to.have.length(1);
+      expect(problems[0]?.message).not.to.include(value as string);
+    }
+  });
+
+  it("parseRoutes reports every problem of a file at once, in position order", () => {
+    const { config, problems } = parseFixture("many-problems.yaml");
+    expect(config).to.equal(undefined);
+    const got = problems.map((p) => `${p.line}:${p.col}`);
+    const expected: Array<[string, string]> = [
+      ["1:10", "version must be 1"],
+      ["2:1", 'unknown key "colour"'],
+      ["4:11", "looks like a secret value (a GitHub token)"],
+      ["6:11", 'route name "Api_Build" is not valid'],
+      ["9:7", 'unknown key "brnaches"'],
+      ["10:15", "match.events: must be a list"],
+      ["13:12", 'unknown template field "brnach"'],
+      ["14:23", "must not contain a user name or password"],
+      ["14:59", "a secret name cannot contain whitespace"],
+      ["16:24", "has host bits set"],
+      ["16:37", '"300.1.1.1/8" is not a CIDR'],
+      ["16:50", '"::1" is an address, not a CIDR; write ::1/128'],
+      ["17:22", 'glob "acme/[api" has an unclosed bracket'],
+      ["18:21", '"s3-zipp" is not one of jenkins, s3-zip, pr-cleanup; did you mean "s3-zip"?'],
+      ["19:11", 'duplicate route name "zip"'],
+      ["20:15", "pr-cleanup needs the gitea API"],
+      ["23:13", "pr-cleanup needs an API token for gitea"],
+      ["26:11", "a step must have exactly one key"],
+      ["26:20", "needs a Jenkins controller"],
+      ["27:39", '"Bad_Bucket" is not a valid S3 bucket name'],
+      ["27:59", 'unknown template field "nope"'],
+      ["28:20", "needs a Jenkins controller"],
+      ["28:27", 'job "/x//" has an empty folder'],
+      ["29:5", 'routes[3]: missing required key "name"'],
+      ["30:21", "s3-zip needs an API token for github"],
+      ["30:34", "action.key: must be text, not a whole number"],
+    ];
+    expect(got).to.deep.equal(expected.map(([at]) => at));
+    expected.forEach(([, fragment], i) => {
+      expect(problems[i]?.message).to.include(fragment);
+    });
+  });
+
+  it("parseRoutes accepts the shipped routes.yaml and compiles every route", () => {
+    const text = readFileSync(join(__dirname, "../../../routes.yaml"), "utf8");
+    const { config, problems } = parseRoutes(text, "routes.yaml");
+    expect(problems).to.deep.equal([]);
+    expect(config?.routes.map((r) => r.name)).to.deep.equal([
+      "api-build",
+      "source-zip",
+      "pr-cleanup",
+      "platform-gitlab",
+      "legacy-bitbucket",
+    ]);
+  });
+
+  it("parseRoutes follows x- anchors and merge keys, and positions a problem at the anchor's text", () => {
+    const text = [
+      "version: 1",
+      "defaults: { secret: hookgate/webhook, jenkins: { url: 'https://ci.example.com', credentials: ci/creds } }",
+      "x-acme: &acme",
+      "  repos: ['acme/*']",
+      "  branches: ['release/[0-9']",
+      "routes:",
+      "  - name: a",
+      "    match: { <<: *acme, events: [push] }",
+      "    action: { type: jenkins, job: a }",
+      "",
+    ].join("\n");
+    const broken = parseRoutes(text, "r.yaml");
+    expect(broken.problems.map((p) => [p.line, p.col])).to.deep.equal([[5, 14]]);
+    expect(broken.problems[0]?.message).to.include('glob "release/[0-9"');
+
+    const fixed = parseRoutes(text.replace("'release/[0-9'", "'release/*'"), "r.yaml");
+    expect(fixed.problems).to.deep.equal([]);
+    expect(fixed.config?.routes[0]?.match).to.deep.equal({
+      repos: ["acme/*"],
+      events: ["push"],
+      branches: ["release/*"],
+    });
+  });
+
+  it("parseRoutes accepts IPv6 and IPv4 CIDRs and a route secured only by an IP allowlist", () => {
+    const text = `version: 1
+jenkins: { url: "http://jenkins.internal:8080", credentials: ci/creds }
+routes:
+  - name: legacy
+    provider: bitbucket-server
+    auth: { allowIps: ["2001:db8::/32", 192.0.2.0/24, 198.51.100.7/32] }
+    match: { repos: ["team/*"] }
+    action: { type: jenkins, job: legacy }
+`;
+    const { config, problems } = parseRoutes(text, "r.yaml");
+    expect(problems).to.deep.equal([]);
+    expect(config?.routes[0]?.auth.allowIps).to.deep.equal([
+      "2001:db8::/32",
+      "192.0.2.0/24",
+      "198.51.100.7/32",
+    ]);
+    expect(config?.routes[0]?.secret).to.equal(undefined);
+  });
+
+  it("parseRoutes reports an allowlist of 0.0.0.0/0 because it would turn authentication off", () => {
+    const text = `version: 1
+jenkins: { url: "https://ci.example.com", credentials: ci/creds }
+routes:
+  - name: open
+    auth: { allowIps: [0.0.0.0/0] }
+    match: {}
+    action: { type: jenkins, job: x }
+`;
+    const { problems } = parseRoutes(text, "r.yaml");
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.include({ line: 5, col: 24 });
+    expect(problems[0]?.message).to.include("allows every address");
+  });
+
+  it("parseRoutes reports a multi-document file instead of reading only the first document", () => {
+    const { problems } = parseRoutes("version: 1\n---\nversion: 1\n", "r.yaml");
+    expect(problems.length).to.be.greaterThan(0);
+    expect(problems[0]?.message).to.match(/^YAML: /);
+  });
+});
