@@ -1,16 +1,19 @@
+import { randomBytes } from "node:crypto";
 // Fault tests that count everything: the real route handler, the real actions, real local servers
 // (Jenkins-protocol, Git host, s3rver), and in-memory doubles of the FIFO queue, the DLQ and the
 // dedupe table. Every scenario ends with: deliveries accepted = actions done + messages dead-lettered.
 import { expect } from "chai";
-import { triggerJenkins } from "../../src/actions/jenkins";
+import { runAction } from "../../src/actions/index";
 import type { ActionClients } from "../../src/actions/types";
-import { ActionError } from "../../src/core/errors";
+import { S3ObjectStore } from "../../src/aws/objectStore";
 import { MAX_ATTEMPTS, RETRY_BASE_DELAY_MS } from "../../src/core/policy";
 import type { ObjectStore } from "../../src/core/ports";
 import type { ActionOutcome, Route, WorkItem } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { createRouteHandler, type RouteHandler } from "../../src/gateway/routeHandler";
+import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import { type LocalS3, startLocalS3 } from "../support/s3";
 import { MemorySecretStore } from "../support/secrets";
 import { FifoQueueDouble, type WorkFn } from "./fifoQueue";
 import {
@@ -22,6 +25,7 @@ import {
   parseAnswer,
   pushPayload,
   RecordingDeadLetters,
+  SHA,
   WEBHOOK_SECRET,
 } from "./support";
 import { type SwitchableProxy, startSwitchableProxy } from "./switchableProxy";
@@ -86,7 +90,9 @@ function gateway(
     logs,
     answers,
     async deliver(options = {}) {
-      const answer = parseAnswer(await handler.receive(githubDelivery(options)));
+      const answer = parseAnswer(
+        await handler.receive(githubDelivery({ path: `/hooks/${route.name}`, ...options })),
+      );
       answers.push(answer);
       return answer;
     },
@@ -103,10 +109,8 @@ function gateway(
   };
 }
 
-const runJenkins = async (item: WorkItem, clients: ActionClients): Promise<ActionOutcome> => {
-  if (item.request.type !== "jenkins") throw new ActionError("not a jenkins request", { retryable: false });
-  return triggerJenkins(item.request, clients, { deliveryId: item.deliveryId });
-};
+/** The real dispatcher every deployed function runs (src/actions/index.ts). */
+const runJenkins = runAction;
 
 function buildDeliveries(jenkins: JenkinsServer): string[] {
   return jenkins.builds().map((b) => b.form.DELIVERY ?? "?");
@@ -269,5 +273,89 @@ describe("Fault scenarios: the route handler with the real Jenkins action agains
     expect(buildDeliveries(jenkins)).to.deep.equal(["k-1", "k-2", "k-3", "k-4"]);
     expect(g.logs.of("attempt").filter((l) => l.outcome === "already-done")).to.have.length(2);
     expect(g.ledger()).to.deep.equal({ accepted: 4, done: 4, dead: 0 });
+  });
+});
+
+describe("Fault scenarios: the route handler with the real s3-zip action against a local Git host and s3rver", function () {
+  this.timeout(60_000);
+  const BUCKET = "artifacts";
+  const KEY = "acme/api/main/acme_api.zip";
+  let host: GitHostServer;
+  let s3: LocalS3;
+
+  const zipRoute = (): Route => ({
+    name: "source-zip",
+    provider: "github",
+    secret: "hookgate/github-webhook",
+    auth: { allowIps: [], allowSha1: false, toleranceSeconds: 300 },
+    match: { repos: ["acme/*"], events: ["push"], branches: ["main"] },
+    action: {
+      type: "s3-zip",
+      api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token" },
+      bucket: BUCKET,
+      key: "{{owner}}/{{repo}}/{{branch}}/{{owner}}_{{repo}}.zip",
+    },
+  });
+  const objects = () => new S3ObjectStore(s3.client, { partSize: 5 * 1024 * 1024 });
+  const archiveRequests = () => host.requests.filter((r) => r.kind === "archive" && r.listener === "api");
+
+  before(async () => {
+    // One SDK attempt per request: the retry under test is the queue's, and no SDK backoff slows the suite.
+    s3 = await startLocalS3({ buckets: [BUCKET], maxAttempts: 1 });
+  });
+  after(async () => {
+    await s3.close();
+  });
+  beforeEach(async () => {
+    host = await startGitHostServer({ token: "ghp_testtoken0123456789" });
+    host.setRepo("acme/api");
+    host.setArchive("acme/api", SHA, { files: { "buildspec.yml": "version: 0.2\n", "src/a.ts": "x\n" } });
+    s3.faults.failEveryUploadPart = false;
+    s3.faults.failUploadPartRequests = [];
+  });
+  afterEach(async () => {
+    await host.close();
+  });
+
+  it("Git-host API 502 then OK: one retry with backoff, then the zip is in S3 with the delivery id", async () => {
+    const g = gateway(zipRoute(), runAction, objects());
+    host.script("archive", { status: 502 });
+    expect((await g.deliver({ deliveryId: "z-502" })).statusCode).to.equal(202);
+    expect(await g.queue.drain(g.work)).to.equal(2);
+    expect(archiveRequests()).to.have.length(2);
+    expect(g.queue.backoffs.map((b) => b.delayMs)).to.deep.equal([RETRY_BASE_DELAY_MS]);
+    const object = await s3.getObject(BUCKET, KEY);
+    expect(Object.values(object.metadata)).to.include("z-502");
+    expect(g.ledger()).to.deep.equal({ accepted: 1, done: 1, dead: 0 });
+  });
+
+  it("Git-host rate limit with Retry-After: the backoff honours it", async () => {
+    const g = gateway(zipRoute(), runAction, objects());
+    host.script("archive", { status: 429, headers: { "retry-after": "120" } });
+    await g.deliver({ deliveryId: "z-429" });
+    await g.queue.drain(g.work);
+    expect(g.queue.backoffs.map((b) => b.delayMs)).to.deep.equal([120_000]);
+    expect(g.ledger()).to.deep.equal({ accepted: 1, done: 1, dead: 0 });
+  });
+
+  it("S3 5xx on every part: retryable, no half-written object, no open upload; the retry then lands it", async () => {
+    const key = "acme/big/main/acme_big.zip";
+    host.setRepo("acme/big");
+    host.setArchive("acme/big", SHA, {
+      files: { "buildspec.yml": "version: 0.2\n", "blob.bin": randomBytes(6 * 1024 * 1024) },
+    });
+    // Incompressible, so the re-zipped object is larger than one 5 MiB part: a multipart upload.
+    const g = gateway(zipRoute(), runAction, objects());
+    await g.deliver({ deliveryId: "z-s3", payload: pushPayload({ repo: "acme/big" }) });
+    s3.faults.failEveryUploadPart = true;
+    const first = await g.queue.deliverOnce(g.work);
+    expect(first).to.deep.include({ processed: 1, failed: 1 });
+    expect(await s3.exists(BUCKET, key)).to.equal(false);
+    expect(s3.openUploads()).to.deep.equal([]);
+    s3.faults.failEveryUploadPart = false;
+    await g.queue.drain(g.work);
+    expect(await s3.exists(BUCKET, key)).to.equal(true);
+    expect(s3.openUploads()).to.deep.equal([]);
+    expect(g.ledger()).to.deep.equal({ accepted: 1, done: 1, dead: 0 });
   });
 });
