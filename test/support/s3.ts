@@ -89,9 +89,71 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       });
       return;
     }
+    if (req.method === "POST" && url.searchParams.has("delete")) {
+      // DeleteObjects: s3rver deletes the keys concurrently and its filesystem store races on shared
+      // folders (InternalError). Do what S3 does, one key at a time, through s3rver's DeleteObject.
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        void deleteSequentially(url.pathname, Buffer.concat(chunks).toString("utf8")).then(
+          (xml) => {
+            res.writeHead(200, { "content-type": "application/xml" });
+            res.end(xml);
+          },
+          (err: unknown) => {
+            res.writeHead(500, { "content-type": "application/xml" });
+            res.end(`<Error><Code>InternalError</Code><Message>${String(err)}</Message></Error>`);
+          },
+        );
+      });
+      return;
+    }
+    // ListObjectsV2: s3rver makes its continuation tokens with DES, which OpenSSL 3 no longer has
+    // (every truncated page answers InternalError). Serve V2 through s3rver's V1 listing (marker)
+    // and hand out the last key, base64-encoded, as the continuation token.
+    const listV2 = req.method === "GET" && url.searchParams.get("list-type") === "2";
+    let path = req.url ?? "/";
+    if (listV2) {
+      const v1 = new URLSearchParams(url.searchParams);
+      v1.delete("list-type");
+      const token = v1.get("continuation-token");
+      v1.delete("continuation-token");
+      const startAfter = v1.get("start-after");
+      v1.delete("start-after");
+      v1.delete("fetch-owner");
+      const marker = token ? Buffer.from(token, "base64").toString("utf8") : startAfter;
+      if (marker) v1.set("marker", marker);
+      path = `${url.pathname}?${v1.toString()}`;
+    }
     const upstream = http.request(
-      { host: "127.0.0.1", port: s3rverPort, method: req.method, path: req.url, headers: req.headers },
+      { host: "127.0.0.1", port: s3rverPort, method: req.method, path, headers: req.headers },
       (up) => {
+        if (listV2) {
+          const chunks: Buffer[] = [];
+          up.on("data", (c: Buffer) => chunks.push(c));
+          up.on("end", () => {
+            let xml = Buffer.concat(chunks).toString("utf8");
+            if ((up.statusCode ?? 500) < 300) {
+              const keys = [...xml.matchAll(/<Contents>\s*<Key>([^<]*)<\/Key>/g)].map((m) =>
+                unescapeXml(m[1] ?? ""),
+              );
+              const truncated = /<IsTruncated>true<\/IsTruncated>/.test(xml);
+              const last = keys[keys.length - 1];
+              const next =
+                truncated && last !== undefined
+                  ? `<NextContinuationToken>${Buffer.from(last).toString("base64")}</NextContinuationToken>`
+                  : "";
+              xml = xml.replace(
+                "</ListBucketResult>",
+                `<KeyCount>${keys.length}</KeyCount>${next}</ListBucketResult>`,
+              );
+            }
+            const headers = { ...up.headers, "content-length": String(Buffer.byteLength(xml)) };
+            res.writeHead(up.statusCode ?? 500, headers);
+            res.end(xml);
+          });
+          return;
+        }
         const isCreate = req.method === "POST" && url.searchParams.has("uploads");
         const isComplete = req.method === "POST" && uploadId !== null;
         if (isCreate) {
@@ -121,6 +183,32 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
+  async function deleteSequentially(bucketPath: string, xml: string): Promise<string> {
+    const keys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1] ?? ""));
+    for (const key of keys) {
+      await new Promise<void>((resolve, reject) => {
+        const del = http.request(
+          {
+            host: "127.0.0.1",
+            port: s3rverPort,
+            method: "DELETE",
+            path: `${bucketPath.replace(/\/$/, "")}/${key.split("/").map(encodeURIComponent).join("/")}`,
+          },
+          (r) => {
+            r.resume();
+            r.on("end", () =>
+              (r.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`DELETE ${key}: ${r.statusCode}`)),
+            );
+          },
+        );
+        del.on("error", reject);
+        del.end();
+      });
+    }
+    const deleted = keys.map((k) => `<Deleted><Key>${escapeXml(k)}</Key></Deleted>`).join("");
+    return `<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${deleted}</DeleteResult>`;
+  }
+
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 
@@ -187,4 +275,18 @@ export function createLocalS3Client(endpoint: string, maxAttempts?: number): S3C
     responseChecksumValidation: "WHEN_REQUIRED",
     maxAttempts,
   });
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function unescapeXml(text: string): string {
+  return text
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))
+    .replace(/&amp;/g, "&");
 }

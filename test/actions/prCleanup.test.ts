@@ -1,0 +1,310 @@
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { expect } from "chai";
+import { cleanUpPullRequest } from "../../src/actions/prCleanup";
+import { S3ObjectStore } from "../../src/aws/objectStore";
+import type { PrCleanupRequest, PrCleanupStep, Provider, QueuedEvent } from "../../src/core/types";
+import { type GitHostServer, type PullState, startGitHostServer } from "../support/gitHostServer";
+import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import { type LocalS3, startLocalS3 } from "../support/s3";
+import { HOST_TOKEN, JENKINS_TOKEN, JENKINS_USER, rejectsWithActionError, testClients } from "./helpers";
+
+const HEAD_SHA = "feedfacefeedfacefeedfacefeedfacefeedface";
+const PREVIEWS = "previews";
+
+function closedEvent(
+  overrides: Partial<NonNullable<QueuedEvent["pr"]>> = {},
+  provider: Provider = "github",
+): QueuedEvent {
+  return {
+    provider,
+    deliveryId: "delivery-pr-7",
+    event: "pull_request",
+    action: "closed",
+    repo: { owner: "acme", name: "api", fullName: "acme/api", defaultBranch: "main" },
+    deleted: false,
+    pr: {
+      number: 7,
+      merged: true,
+      state: "closed",
+      headRef: "feature/login",
+      baseRef: "main",
+      headSha: HEAD_SHA,
+      headRepoFullName: "acme/api",
+      ...overrides,
+    },
+  };
+}
+
+describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", function () {
+  this.timeout(30_000);
+  let host: GitHostServer;
+  let jenkins: JenkinsServer;
+  let s3: LocalS3;
+
+  const pull = (overrides: Partial<PullState> = {}): PullState => ({
+    number: 7,
+    state: "closed",
+    merged: true,
+    headRef: "feature/login",
+    headSha: HEAD_SHA,
+    ...overrides,
+  });
+  const request = (
+    steps: PrCleanupStep[],
+    provider: Provider = "github",
+    apiPath = "",
+  ): PrCleanupRequest => ({
+    type: "pr-cleanup",
+    api: { provider, apiUrl: `${host.url}${apiPath}`, token: "hookgate/github-token" },
+    context: "hookgate/pr-cleanup",
+    steps,
+  });
+  const teardown = (): PrCleanupStep => ({
+    kind: "jenkins",
+    request: {
+      type: "jenkins",
+      jenkins: { url: jenkins.url, credentials: "hookgate/jenkins", crumb: false },
+      job: ["previews", "teardown"],
+      parameters: { PR: "7" },
+    },
+  });
+  const clients = (overrides = {}) =>
+    testClients({
+      objects: new S3ObjectStore(s3.client, { pageSize: 10 }),
+      logsUrl: "https://logs.example/run/1",
+      ...overrides,
+    });
+
+  async function putObjects(keys: string[]) {
+    for (const key of keys) {
+      await s3.client.send(new PutObjectCommand({ Bucket: PREVIEWS, Key: key, Body: "x" }));
+    }
+  }
+
+  before(async () => {
+    s3 = await startLocalS3({ buckets: [PREVIEWS] });
+  });
+  after(async () => {
+    await s3.close();
+  });
+  beforeEach(async () => {
+    host = await startGitHostServer({ token: HOST_TOKEN });
+    host.setRepo("acme/api", { defaultBranch: "main" });
+    host.setPull("acme/api", pull());
+    jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
+  });
+  afterEach(async () => {
+    await host.close();
+    await jenkins.close();
+  });
+
+  it("cleanUpPullRequest sets pending, deletes the branch and the S3 prefix, triggers the teardown, then sets success", async () => {
+    const prefix = "api/pr-7/";
+    await putObjects([
+      ...Array.from({ length: 23 }, (_, i) => `${prefix}asset-${i}.js`),
+      "api/pr-70/keep.js",
+    ]);
+    const steps: PrCleanupStep[] = [
+      { kind: "delete-branch", onlyMerged: true },
+      { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix },
+      teardown(),
+    ];
+    const outcome = await cleanUpPullRequest(request(steps), closedEvent(), clients());
+
+    expect(outcome.status).to.equal("done");
+    expect(host.statuses.map((s) => [s.sha, s.state, s.context])).to.deep.equal([
+      [HEAD_SHA, "pending", "hookgate/pr-cleanup"],
+      [HEAD_SHA, "success", "hookgate/pr-cleanup"],
+    ]);
+    expect(host.statuses[0]?.targetUrl).to.equal("https://logs.example/run/1");
+    expect(host.statuses[1]?.description?.length).to.be.at.most(140);
+    expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+    expect(await s3.listKeys(PREVIEWS, prefix)).to.deep.equal([]);
+    expect(await s3.listKeys(PREVIEWS, "api/pr-70/")).to.deep.equal(["api/pr-70/keep.js"]);
+    expect(outcome.detail).to.contain("deleted 23 objects");
+    expect(jenkins.builds().map((b) => [b.path, b.form])).to.deep.equal([
+      ["/job/previews/job/teardown/buildWithParameters", { PR: "7" }],
+    ]);
+    // The delete comes after the re-read of the PR, and before the final status.
+    const kinds = host.requests.map((r) => r.kind);
+    expect(kinds.indexOf("pull")).to.be.lessThan(kinds.indexOf("delete-ref"));
+  });
+
+  it("cleanUpPullRequest with onlyMerged keeps the branch of a PR closed without merging", async () => {
+    host.setPull("acme/api", pull({ merged: false }));
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: true }]),
+      closedEvent({ merged: false }),
+      clients(),
+    );
+    expect(host.deletedRefs).to.deep.equal([]);
+    expect(host.branches("acme/api")).to.include("feature/login");
+    expect(outcome.detail).to.contain("not merged");
+    expect(host.statuses.at(-1)?.state).to.equal("success");
+  });
+
+  it("cleanUpPullRequest without onlyMerged deletes the branch of an unmerged PR", async () => {
+    host.setPull("acme/api", pull({ merged: false }));
+    await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: false }]),
+      closedEvent({ merged: false }),
+      clients(),
+    );
+    expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+  });
+
+  it("cleanUpPullRequest trusts the API over a stale delivery that says merged", async () => {
+    host.setPull("acme/api", pull({ merged: false }));
+    await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: true }]),
+      closedEvent({ merged: true }),
+      clients(),
+    );
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
+  it("cleanUpPullRequest never deletes the default branch", async () => {
+    host.setPull("acme/api", pull({ headRef: "main" }));
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: false }]),
+      closedEvent({ headRef: "main" }),
+      clients(),
+    );
+    expect(host.deletedRefs).to.deep.equal([]);
+    expect(host.branches("acme/api")).to.include("main");
+    expect(outcome.detail).to.contain("default branch");
+  });
+
+  it("cleanUpPullRequest asks the API for the default branch when neither the PR nor the event carries it", async () => {
+    host.setRepo("acme/api", { defaultBranch: "trunk", branches: ["trunk"] });
+    host.setPull("acme/api", pull({ headRef: "trunk" }));
+    const event = closedEvent({ headRef: "trunk" });
+    event.repo = { ...event.repo, defaultBranch: undefined };
+    await cleanUpPullRequest(request([{ kind: "delete-branch", onlyMerged: false }]), event, clients());
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
+  it("cleanUpPullRequest never deletes a branch of a fork", async () => {
+    host.setPull("acme/api", pull({ headRepoFullName: "mallory/api", headRef: "main" }));
+    host.setRepo("acme/api", { branches: ["main"] });
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: false }]),
+      closedEvent({ headRepoFullName: "mallory/api", headRef: "main" }),
+      clients(),
+    );
+    expect(host.deletedRefs).to.deep.equal([]);
+    expect(outcome.detail).to.contain("fork");
+  });
+
+  it("cleanUpPullRequest skips every destructive step when the PR is open again", async () => {
+    host.setPull("acme/api", pull({ state: "open", merged: false }));
+    await putObjects(["api/pr-7/still-here.js"]);
+    const steps: PrCleanupStep[] = [
+      { kind: "delete-branch", onlyMerged: false },
+      { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "api/pr-7/" },
+      teardown(),
+    ];
+    const outcome = await cleanUpPullRequest(request(steps), closedEvent(), clients());
+    expect(outcome.status).to.equal("skipped");
+    expect(host.deletedRefs).to.deep.equal([]);
+    expect(await s3.listKeys(PREVIEWS, "api/pr-7/")).to.deep.equal(["api/pr-7/still-here.js"]);
+    expect(jenkins.builds()).to.deep.equal([]);
+    expect(host.statuses.at(-1)?.state).to.equal("success");
+    expect(host.statuses.at(-1)?.description).to.contain("open again");
+  });
+
+  for (const action of ["opened", "synchronize", "reopened"]) {
+    it(`cleanUpPullRequest skips a pull_request ${action} event without calling the Git host`, async () => {
+      const event = { ...closedEvent({ state: "open" }), action };
+      const outcome = await cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: false }]),
+        event,
+        clients(),
+      );
+      expect(outcome.status).to.equal("skipped");
+      expect(host.requests).to.deep.equal([]);
+    });
+  }
+
+  it("cleanUpPullRequest counts a branch that is already gone as done (idempotent on retry)", async () => {
+    const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
+    await cleanUpPullRequest(request(steps), closedEvent(), clients());
+    const again = await cleanUpPullRequest(request(steps), closedEvent(), clients());
+    expect(again.status).to.equal("done");
+    expect(again.detail).to.contain("already gone");
+    expect(host.deletedRefs).to.have.length(1);
+  });
+
+  it("cleanUpPullRequest leaves the status pending and rethrows retryable when the teardown job answers 500; the retry succeeds", async () => {
+    jenkins.script({ status: 500 });
+    const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }, teardown()];
+    const err = await rejectsWithActionError(cleanUpPullRequest(request(steps), closedEvent(), clients()));
+    expect(err.retryable).to.equal(true);
+    expect(host.statuses.map((s) => s.state)).to.deep.equal(["pending", "pending"]);
+    expect(host.statuses.at(-1)?.description).to.contain("will retry");
+
+    const outcome = await cleanUpPullRequest(request(steps), closedEvent(), clients());
+    expect(outcome.status).to.equal("done");
+    expect(host.statuses.at(-1)?.state).to.equal("success");
+    expect(jenkins.builds()).to.have.length(2);
+  });
+
+  it("cleanUpPullRequest sets failure and rethrows final when the teardown job does not exist (404)", async () => {
+    jenkins.script({ status: 404 });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(request([teardown()]), closedEvent(), clients()),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(host.statuses.at(-1)?.state).to.equal("failure");
+    expect(host.statuses.at(-1)?.description).to.contain("404");
+  });
+
+  it("cleanUpPullRequest refuses an empty S3 prefix as final (it would empty the bucket)", async () => {
+    await putObjects(["keep/me.js"]);
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([{ kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "" }]),
+        closedEvent(),
+        clients(),
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(await s3.listKeys(PREVIEWS, "keep/")).to.deep.equal(["keep/me.js"]);
+  });
+
+  it("cleanUpPullRequest is retryable when the Git host answers 502 to the pending status, and changes nothing", async () => {
+    host.script("status", { status: 502 });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(request([{ kind: "delete-branch", onlyMerged: false }]), closedEvent(), clients()),
+    );
+    expect(err.retryable).to.equal(true);
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
+  it("cleanUpPullRequest on GitLab posts the status with its name, reads the merge request and deletes the branch", async () => {
+    const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
+    const outcome = await cleanUpPullRequest(
+      request(steps, "gitlab", "/api/v4"),
+      closedEvent({}, "gitlab"),
+      clients(),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(host.statuses.map((s) => [s.state, s.context])).to.deep.equal([
+      ["pending", "hookgate/pr-cleanup"],
+      ["success", "hookgate/pr-cleanup"],
+    ]);
+    expect(host.requests.find((r) => r.kind === "pull")?.path).to.equal(
+      "/api/v4/projects/acme%2Fapi/merge_requests/7",
+    );
+    expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+  });
+
+  it("cleanUpPullRequest on Gitea deletes the branch through /branches/{branch}", async () => {
+    const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
+    await cleanUpPullRequest(request(steps, "gitea", "/api/v1"), closedEvent({}, "gitea"), clients());
+    expect(host.requests.find((r) => r.kind === "delete-ref")?.path).to.equal(
+      "/api/v1/repos/acme/api/branches/feature/login",
+    );
+    expect(host.deletedRefs).to.have.length(1);
+  });
+});
