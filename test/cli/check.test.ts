@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { runBin, runInProcess, STACK_FRAME } from "./checkHarness";
+
+describe("Command: hookgate check", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-check-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("hookgate check (child process) exits 0 and prints a table of the shipped routes.yaml", () => {
+    const run = runBin(["check"]);
+    expect(run.code, run.stderr).to.equal(0);
+    const lines = run.stdout.split("\n");
+    expect(lines[0]).to.match(/^NAME\s+PROVIDER\s+EVENTS\s+REPOS\s+ACTION\s+TARGET$/);
+    expect(run.stdout).to.match(
+      /^api-build\s+github\s+push\s+acme\/api\s+jenkins\s+https:\/\/jenkins\.internal\.example\.com:8443 job api\/build$/m,
+    );
+    expect(run.stdout).to.match(/^source-zip\s+github\s+push\s+acme\/\*\s+s3-zip\s+s3:\/\/<stack bucket>\//m);
+    expect(run.stdout).to.match(/^legacy-bitbucket\s+bitbucket\s+/m);
+    expect(run.stdout).to.include("routes.yaml: 5 routes, no problems");
+    expect(run.stderr).to.equal("");
+  });
+
+  it("hookgate check --routes BROKEN (child process) exits 1 with FILE:LINE:COL: lines and a count, no stack", () => {
+    const file = "test/fixtures/routes/many-problems.yaml";
+    const run = runBin(["check", "--routes", file]);
+    expect(run.code).to.equal(1);
+    const lines = run.stderr.trimEnd().split("\n");
+    expect(lines.at(-1)).to.equal("26 problems found");
+    const problemLines = lines.slice(0, -1);
+    expect(problemLines).to.have.length(26);
+    for (const line of problemLines) expect(line).to.match(new RegExp(`^${file}:\\d+:\\d+: \\S`));
+    expect(problemLines[0]).to.equal(
+      `${file}:1:10: version must be 1, not 2 (this hookgate reads version 1)`,
+    );
+    expect(run.stdout).to.equal("");
+    expect(run.stdout + run.stderr).not.to.match(STACK_FRAME);
+  });
+
+  it("hookgate check reports a missing file as one problem at 1:1 and exits 1", async () => {
+    const file = join(dir, "nope.yaml");
+    const run = await runInProcess(["check", "-r", file]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.equal(`${file}:1:1: routes file not found\n1 problem found\n`);
+  });
+
+  it("hookgate check names the file as given in every problem, at the offending key or value", async () => {
+    const broken = join(dir, "routes.yaml");
+    writeFileSync(broken, "version: 1\nroutes:\n  - name: Bad\n");
+    const run = await runInProcess(["check", "--routes", broken]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr.split("\n")).to.include.members([
+      `${broken}:3:5: route "Bad": missing required key "match"`,
+      `${broken}:3:5: route "Bad": missing required key "action"`,
+    ]);
+    expect(run.stderr).to.include(`${broken}:3:11: route name "Bad" is not valid`);
+  });
+
+  const usageErrors: Array<[string[], string]> = [
+    [["check", "--bogus"], "hookgate check: Unknown option '--bogus'"],
+    [["check", "extra.yaml"], "hookgate check: Unexpected argument 'extra.yaml'"],
+    [["check", "--routes"], "hookgate check: Option '-r, --routes <value>' argument missing"],
+    [["frobnicate"], 'hookgate: unknown command "frobnicate"'],
+  ];
+  for (const [argv, message] of usageErrors) {
+    it(`hookgate ${argv.join(" ")} is a usage error: exit 2, "${message}"`, async () => {
+      const run = await runInProcess(argv);
+      expect(run.code).to.equal(2);
+      expect(run.stderr).to.include(message);
+      expect(run.stderr).not.to.match(STACK_FRAME);
+    });
+  }
+
+  it("hookgate check --help prints the command's usage and exits 0", async () => {
+    const run = await runInProcess(["check", "--help"]);
+    expect(run.code).to.equal(0);
+    expect(run.stdout).to.include("Usage: hookgate check [--routes FILE]");
+  });
+
+  it("hookgate --help lists every command", async () => {
+    const run = await runInProcess(["--help"]);
+    expect(run.code).to.equal(0);
+    for (const command of ["check", "explain", "serve", "send"])
+      expect(run.stdout).to.match(new RegExp(`^  ${command} `, "m"));
+  });
+});

@@ -1,0 +1,39 @@
+// Runs the real CLI: in-process through main() with captured streams, or as a child process of bin/hookgate.js.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { main } from "../../src/cli/main";
+
+export const REPO_ROOT = join(__dirname, "../..");
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runInProcess(argv: string[]): Promise<CliRun> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+export function runBin(argv: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+  const result = spawnSync(process.execPath, [join(REPO_ROOT, "bin/hookgate.js"), ...argv], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+    env: { ...process.env, HOOKGATE_DEBUG: "", ...env },
+    timeout: 60_000,
+  });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A stack frame in output means a user saw a crash instead of a message. */
+export const STACK_FRAME = /^\s+at /m;

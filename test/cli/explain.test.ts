@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import examples from "@octokit/webhooks-examples";
+import { expect } from "chai";
+import { deliveryHeaders } from "../../src/cli/explain";
+import { runBin, runInProcess, STACK_FRAME } from "./checkHarness";
+
+/** GitHub's own example of a push to refs/heads/master of Codertocat/Hello-World. */
+function githubPushExample(): unknown {
+  const push = (
+    examples as Array<{ name: string; examples: Array<{ ref?: string; deleted?: boolean }> }>
+  ).find((e) => e.name === "push");
+  const example = push?.examples.find((e) => e.ref === "refs/heads/master" && e.deleted === false);
+  if (!example) throw new Error("@octokit/webhooks-examples has no push to refs/heads/master");
+  return example;
+}
+
+const ROUTES = `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "https://jenkins.example.com", credentials: hookgate/jenkins }
+providers:
+  github: { token: hookgate/github-token }
+  gitlab: { token: hookgate/gitlab-token }
+routes:
+  - name: hello-master
+    match: { repos: ["Codertocat/*"], events: [push], branches: [master] }
+    action: { type: jenkins, job: hello/build }
+  - name: hello-main
+    match: { repos: ["Codertocat/*"], events: [push], branches: [main] }
+    action: { type: jenkins, job: hello/build }
+  - name: other-repo
+    match: { repos: ["acme/*"], events: [push] }
+    action: { type: s3-zip }
+  - name: gitlab-push
+    provider: gitlab
+    match: { events: [push] }
+    action: { type: jenkins, job: gl/build }
+`;
+
+describe("Command: hookgate explain", () => {
+  let dir: string;
+  let routes: string;
+  let payload: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-explain-"));
+    routes = join(dir, "routes.yaml");
+    payload = join(dir, "push.json");
+    writeFileSync(routes, ROUTES);
+    writeFileSync(payload, JSON.stringify(githubPushExample(), null, 2));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("hookgate explain --json (child process) prints exactly [{route, matched, reason}] for a GitHub push example", () => {
+    const run = runBin(["explain", "--routes", routes, "--event", "push", "--payload", payload, "--json"]);
+    expect(run.code, run.stderr).to.equal(0);
+    const result = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
+    expect(result.map((r) => Object.keys(r))).to.deep.equal(Array(4).fill(["route", "matched", "reason"]));
+    expect(result.map((r) => [r.route, r.matched])).to.deep.equal([
+      ["hello-master", true],
+      ["hello-main", false],
+      ["other-repo", false],
+      ["gitlab-push", false],
+    ]);
+    expect(result[1]?.reason).to.include('"master"').and.include("main");
+    expect(result[2]?.reason).to.include("Codertocat/Hello-World");
+    expect(result[3]?.reason).to.equal("the route is for gitlab deliveries, this one is from github");
+    expect(run.stderr).to.equal("");
+  });
+
+  it("hookgate explain (child process) prints the delivery, a table with the reasons, and that signatures are not checked", () => {
+    const run = runBin(["explain", "-r", routes, "-e", "push", "-p", payload, "--delivery", "d-42"]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.include(
+      "Delivery: github push, repo Codertocat/Hello-World, branch master, sha 6113728f27ae, by Codertocat, delivery d-42",
+    );
+    expect(run.stdout).to.include("(signatures are not verified by explain)");
+    expect(run.stdout).to.match(/^ROUTE\s+MATCH\s+REASON$/m);
+    expect(run.stdout).to.match(/^hello-master\s+yes\s+matched/m);
+    expect(run.stdout).to.match(/^hello-main\s+no\s+\S/m);
+    expect(run.stdout).to.match(/^gitlab-push\s+no\s+the route is for gitlab deliveries/m);
+    expect(run.stdout).to.include("1 of 4 routes would run");
+    expect(run.stdout + run.stderr).not.to.match(STACK_FRAME);
+  });
+
+  it("hookgate explain reports a payload that does not fit its event (a push sent as pull_request) and exits 1", async () => {
+    const run = await runInProcess(["explain", "-r", routes, "-e", "pull_request", "-p", payload, "--json"]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(/^hookgate explain: this delivery cannot be normalised: /);
+    expect(run.stdout).to.equal("");
+  });
+
+  it("hookgate explain translates GitHub-style event names into the provider's header", () => {
+    expect(deliveryHeaders("gitlab", "push", "id-1")).to.deep.equal({
+      "content-type": "application/json",
+      "x-gitlab-event": "Push Hook",
+      "x-gitlab-event-uuid": "id-1",
+    });
+    expect(deliveryHeaders("bitbucket", "push", undefined)).to.include({ "x-event-key": "repo:push" });
+    expect(deliveryHeaders("gitlab", "Merge Request Hook", undefined)).to.include({
+      "x-gitlab-event": "Merge Request Hook",
+    });
+    expect(deliveryHeaders("github", "push", "abc")).to.include({
+      "x-github-event": "push",
+      "x-github-delivery": "abc",
+    });
+  });
+
+  it("hookgate explain reports a payload that is not JSON and exits 1", async () => {
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, "{ not json");
+    const run = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", bad]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(
+      new RegExp(`^hookgate explain: payload file ${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not JSON`),
+    );
+  });
+
+  it("hookgate explain reports a missing payload file and exits 1", async () => {
+    const run = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", join(dir, "none.json")]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include("none.json not found");
+  });
+
+  it("hookgate explain reports a GitHub delivery without --event as one that cannot be normalised", async () => {
+    const run = await runInProcess(["explain", "-r", routes, "-p", payload]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include("cannot be normalised").and.include("x-github-event");
+  });
+
+  it("hookgate explain prints the routes file's problems and exits 1 when it is invalid", async () => {
+    const broken = join(dir, "broken.yaml");
+    writeFileSync(broken, "version: 2\nroutes: []\n");
+    const run = await runInProcess(["explain", "-r", broken, "-e", "push", "-p", payload]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include(`${broken}:1:10: version must be 1`);
+  });
+
+  const usageErrors: Array<[string[], string]> = [
+    [["explain", "--event", "push"], "--payload FILE is required"],
+    [
+      ["explain", "-p", "x.json", "--provider", "svn"],
+      '--provider must be one of github, gitlab, bitbucket, bitbucket-server, gitea, not "svn"',
+    ],
+    [["explain", "-p", "x.json", "--verbose"], "Unknown option '--verbose'"],
+  ];
+  for (const [argv, message] of usageErrors) {
+    it(`hookgate ${argv.join(" ")} is a usage error (exit 2): ${message}`, async () => {
+      const run = await runInProcess(argv);
+      expect(run.code).to.equal(2);
+      expect(run.stderr).to.include(message).and.include('Run "hookgate explain --help" for usage.');
+    });
+  }
+
+  it("hookgate explain --help says that signatures are not verified", async () => {
+    const run = await runInProcess(["explain", "--help"]);
+    expect(run.code).to.equal(0);
+    expect(run.stdout).to.include("Signatures are NOT").and.include("verified");
+  });
+});
