@@ -135,7 +135,7 @@ function closest(name: string): string | undefined {
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const field of TEMPLATE_FIELDS) {
     if (field.toLowerCase() === lower) return field;
-    const distance = levenshtein(lower, field.toLowerCase());
+    const distance = editDistance(lower, field.toLowerCase());
     if (distance < bestDistance) {
       bestDistance = distance;
       best = field;
@@ -144,21 +144,27 @@ function closest(name: string): string | undefined {
   return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
-function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
+/** Edit distance where swapping two neighbours counts as one edit (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row[j] = j;
+        continue;
+      }
+      const up = rows[i - 1] as number[];
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(
-        (previous[j] as number) + 1,
-        (current[j - 1] as number) + 1,
-        (previous[j - 1] as number) + cost,
-      );
+      let best = Math.min((up[j] as number) + 1, (row[j - 1] as number) + 1, (up[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      }
+      row[j] = best;
     }
-    previous = current;
+    rows.push(row);
   }
-  return previous[b.length] as number;
+  return (rows[a.length] as number[])[b.length] as number;
 }
 
 /**
@@ -180,7 +186,8 @@ export function renderTemplate(template: string, event: WebhookEvent, encoding: 
     if (typeof part === "string") out += part;
     else out += encodeValue(stringify(safeGet(part, event)), encoding);
   }
-  if ((encoding === "path-segment" || encoding === "s3-key") && out.includes(".")) out = noDotSegments(out);
+  if ((encoding === "path-segment" || encoding === "s3-key") && DOT_SEGMENT.test(out))
+    out = noDotSegments(out);
   return out;
 }
 
@@ -214,23 +221,30 @@ function stringify(value: unknown): string {
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** Values made only of these need no encoding in any mode (the common case: names, shas, numbers). */
+const PLAIN = /^[A-Za-z0-9_.-]*$/;
+const S3_EXTRA = /[!'()*~]/g;
 
-/** encodeURIComponent throws on a lone surrogate; replace those with U+FFFD first. */
+/** encodeURIComponent throws on a lone surrogate; those become U+FFFD. */
 function encodeComponent(value: string): string {
-  return encodeURIComponent(value.replace(LONE_SURROGATE, "\uFFFD"));
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    return encodeURIComponent(value.replace(LONE_SURROGATE, "\uFFFD"));
+  }
 }
 
 function encodeValue(value: string, encoding: TemplateEncoding): string {
+  if (encoding === "raw") return value;
+  if (PLAIN.test(value)) return encoding === "query" ? value : dotSegment(value);
   switch (encoding) {
-    case "raw":
-      return value;
     case "query":
       return encodeComponent(value);
     case "path-segment":
-      return dotSegment(encodeComponent(value));
+      return encodeComponent(value);
     case "s3-key":
       // Keep [A-Za-z0-9._-]; encodeURIComponent leaves !'()*~ alone too, so encode those as well.
-      return dotSegment(encodeComponent(value).replace(/[!'()*~]/g, percent));
+      return encodeComponent(value).replace(S3_EXTRA, percent);
     default:
       return value;
   }
@@ -243,6 +257,8 @@ function percent(char: string): string {
 function dotSegment(value: string): string {
   return value === "." ? "%2E" : value === ".." ? "%2E%2E" : value;
 }
+
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
 
 /** Values next to each other ("{{a}}{{b}}" = "." + ".") could still form "..": encode such segments. */
 function noDotSegments(rendered: string): string {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { compileMatcher, matchRoute } from "../../src/core/match";
+import { compileGlobList } from "../../src/core/globs";
+import { compileFastGlobList, compileMatcher, matchRoute } from "../../src/core/match";
 import type { MatchSpec, Route, WebhookEvent } from "../../src/core/types";
 
 function route(match: MatchSpec, name = "api-build"): Route {
@@ -377,6 +378,61 @@ describe("Function: compileMatcher", () => {
         expect(decision.reason).to.be.a("string");
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe("Function: compileFastGlobList", () => {
+  it("compileFastGlobList agrees with compileGlobList on every list and value", () => {
+    const patterns = fc.constantFrom(
+      "main",
+      "release/*",
+      "!release/old-*",
+      "**",
+      "!**",
+      "acme/*",
+      "!acme/legacy-*",
+      "src/**",
+      "!docs/**",
+      "*.md",
+      "v[0-9]*",
+      "{a,b}/c",
+      "feature/**/x",
+      ".github/**",
+      "*\\[bot\\]",
+      "!*\\[bot\\]",
+      "a?c",
+      "!@(x|y)",
+    );
+    const values = fc.oneof(
+      fc.constantFrom(
+        "",
+        "main",
+        "release/1",
+        "release/old-1",
+        "acme/api",
+        "acme/legacy-x",
+        "src/a/b.ts",
+        "docs/x.md",
+      ),
+      fc.constantFrom(
+        "README.md",
+        ".github/workflows/ci.yml",
+        "v1.2",
+        "a/c",
+        "b/c",
+        "dependabot[bot]",
+        "abc",
+        "x",
+        "y",
+      ),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(fc.array(patterns, { maxLength: 4 }), values, (list, value) => {
+        expect(compileFastGlobList(list)(value)).to.equal(compileGlobList(list)(value));
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -1,0 +1,185 @@
+import { expect } from "chai";
+import { renderRequest, toQueuedEvent } from "../../src/core/render";
+import type { JenkinsTarget, ProviderApi, Route, WebhookEvent } from "../../src/core/types";
+
+const jenkins: JenkinsTarget = {
+  url: "https://jenkins.internal.example.com:8443",
+  credentials: "hookgate/jenkins",
+  crumb: false,
+};
+const api: ProviderApi = {
+  provider: "github",
+  apiUrl: "https://api.github.com",
+  token: "hookgate/github-token",
+};
+
+function route(action: Route["action"], name = "api-build"): Route {
+  return {
+    name,
+    provider: "github",
+    secret: "hookgate/github-webhook",
+    auth: { allowIps: [], allowSha1: false, toleranceSeconds: 300 },
+    match: {},
+    action,
+  };
+}
+
+function event(overrides: Partial<WebhookEvent> = {}): WebhookEvent {
+  return {
+    provider: "github",
+    deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+    event: "push",
+    repo: { owner: "acme", name: "api", fullName: "acme/api", cloneUrl: "https://github.com/acme/api.git" },
+    ref: "refs/heads/feature/login",
+    branch: "feature/login",
+    sha: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+    deleted: false,
+    actor: "alice",
+    changedFiles: ["src/a.ts"],
+    payload: { head_commit: { message: "Fix & ship" } },
+    ...overrides,
+  };
+}
+
+describe("Function: renderRequest", () => {
+  it("renderRequest renders a jenkins job per template segment and its parameters raw", () => {
+    const request = renderRequest(
+      route({
+        type: "jenkins",
+        jenkins,
+        job: "{{repo}}/build-{{branch}}",
+        parameters: {
+          BRANCH: "{{branch}}",
+          SHA: "{{sha}}",
+          MSG: "{{payload.head_commit.message}}",
+          NONE: "{{tag}}",
+        },
+      }),
+      event(),
+    );
+    expect(request).to.deep.equal({
+      type: "jenkins",
+      jenkins,
+      job: ["api", "build-feature/login"],
+      parameters: {
+        BRANCH: "feature/login",
+        SHA: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+        MSG: "Fix & ship",
+        NONE: "",
+      },
+    });
+  });
+
+  it("renderRequest keeps empty and dot segments of a job for the Jenkins action to refuse", () => {
+    const request = renderRequest(
+      route({ type: "jenkins", jenkins, job: "{{tag}}/{{branch}}", parameters: {} }),
+      event({ branch: ".." }),
+    );
+    expect(request.type === "jenkins" && request.job).to.deep.equal(["", ".."]);
+  });
+
+  it("renderRequest renders an s3-zip key with s3-key encoding and keeps the bucket", () => {
+    const request = renderRequest(
+      route({
+        type: "s3-zip",
+        api,
+        bucket: "acme-artifacts",
+        key: "{{owner}}/{{repo}}/{{branch}}/{{owner}}_{{repo}}.zip",
+      }),
+      event({ branch: "../../etc" }),
+    );
+    expect(request).to.deep.equal({
+      type: "s3-zip",
+      api,
+      bucket: "acme-artifacts",
+      key: "acme/api/..%2F..%2Fetc/acme_api.zip",
+    });
+  });
+
+  it("renderRequest throws a deployment error for an s3-zip route without a bucket", () => {
+    expect(() => renderRequest(route({ type: "s3-zip", api, key: "{{repo}}.zip" }, "zip"), event())).to.throw(
+      Error,
+      /route "zip": the s3-zip action has no bucket/,
+    );
+  });
+
+  it("renderRequest renders pr-cleanup steps, the status context and the target URL", () => {
+    const pr = {
+      number: 42,
+      merged: true,
+      state: "closed",
+      headRef: "feature/x",
+      baseRef: "main",
+      headSha: "abc123",
+    };
+    const request = renderRequest(
+      route(
+        {
+          type: "pr-cleanup",
+          api,
+          jenkins,
+          targetUrl: "https://logs.example.com/{{deliveryId}}?pr={{pr.number}}",
+          steps: [
+            { kind: "delete-branch", onlyMerged: true },
+            { kind: "delete-s3-prefix", bucket: "acme-previews", prefix: "{{repo}}/pr-{{pr.number}}/" },
+            {
+              kind: "jenkins",
+              job: "previews/teardown",
+              parameters: { PR: "{{pr.number}}", HEAD: "{{pr.headRef}}" },
+            },
+          ],
+        },
+        "pr-cleanup",
+      ),
+      event({ event: "pull_request", action: "closed", pr }),
+    );
+    expect(request).to.deep.equal({
+      type: "pr-cleanup",
+      api,
+      context: "hookgate/pr-cleanup",
+      targetUrl: "https://logs.example.com/72d3162e-cc78-11e3-81ab-4c9367dc0958?pr=42",
+      steps: [
+        { kind: "delete-branch", onlyMerged: true },
+        { kind: "delete-s3-prefix", bucket: "acme-previews", prefix: "api/pr-42/" },
+        {
+          kind: "jenkins",
+          request: {
+            type: "jenkins",
+            jenkins,
+            job: ["previews", "teardown"],
+            parameters: { PR: "42", HEAD: "feature/x" },
+          },
+        },
+      ],
+    });
+  });
+
+  it("renderRequest throws a deployment error for a pr-cleanup jenkins step without a jenkins target", () => {
+    const action: Route["action"] = {
+      type: "pr-cleanup",
+      api,
+      steps: [{ kind: "jenkins", job: "x", parameters: {} }],
+    };
+    expect(() => renderRequest(route(action, "cleanup"), event())).to.throw(
+      Error,
+      /route "cleanup": a pr-cleanup jenkins step/,
+    );
+  });
+
+  it("renderRequest leaves targetUrl undefined when the route has none", () => {
+    const request = renderRequest(route({ type: "pr-cleanup", api, steps: [] }, "c"), event());
+    expect(request.type === "pr-cleanup" && request.targetUrl).to.equal(undefined);
+  });
+});
+
+describe("Function: toQueuedEvent", () => {
+  it("toQueuedEvent drops the payload and the changed files and keeps everything else", () => {
+    const original = event();
+    const queued = toQueuedEvent(original);
+    expect(queued).to.not.have.property("payload");
+    expect(queued).to.not.have.property("changedFiles");
+    const { payload: _p, changedFiles: _c, ...rest } = original;
+    expect(queued).to.deep.equal(rest);
+    expect(original.payload).to.deep.equal({ head_commit: { message: "Fix & ship" } });
+  });
+});

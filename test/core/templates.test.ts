@@ -1,0 +1,246 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import {
+  renderTemplate,
+  TEMPLATE_FIELDS,
+  type TemplateEncoding,
+  templateProblems,
+} from "../../src/core/templates";
+import type { WebhookEvent } from "../../src/core/types";
+
+function event(overrides: Partial<WebhookEvent> = {}): WebhookEvent {
+  return {
+    provider: "github",
+    deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+    event: "push",
+    repo: {
+      owner: "acme",
+      name: "api",
+      fullName: "acme/api",
+      cloneUrl: "https://github.com/acme/api.git",
+      defaultBranch: "main",
+    },
+    ref: "refs/heads/feature/login",
+    branch: "feature/login",
+    sha: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+    before: "0000000000000000000000000000000000000000",
+    deleted: false,
+    actor: "alice",
+    changedFiles: [],
+    payload: {
+      head_commit: { id: "6113728f", message: "Fix: 100% less bugs" },
+      commits: [{ id: "c0ffee" }, { id: "beef" }],
+      pusher: { name: "alice", tags: ["a", "b"] },
+      count: 3,
+      flag: false,
+      nothing: null,
+    },
+    ...overrides,
+  };
+}
+
+const pr = {
+  number: 42,
+  merged: true,
+  state: "closed",
+  headRef: "feature/x",
+  baseRef: "main",
+  headSha: "abc123",
+};
+
+describe("Function: renderTemplate", () => {
+  const raw: Array<[string, WebhookEvent, string]> = [
+    ["{{owner}}/{{repo}}", event(), "acme/api"],
+    ["{{repo.owner}}/{{repo.name}} {{repo.fullName}}", event(), "acme/api acme/api"],
+    ["{{repo.cloneUrl}} {{repo.defaultBranch}}", event(), "https://github.com/acme/api.git main"],
+    ["{{provider}}:{{event}}:{{deliveryId}}", event(), "github:push:72d3162e-cc78-11e3-81ab-4c9367dc0958"],
+    [
+      "{{ref}} {{branch}} {{sha}} {{before}}",
+      event(),
+      "refs/heads/feature/login feature/login 6113728f27ae82c7b1a177c8d03f9e96e0adf246 0000000000000000000000000000000000000000",
+    ],
+    ["{{deleted}} {{actor}}", event(), "false alice"],
+    ["{{ branch }}", event(), "feature/login"],
+    [
+      "pr-{{pr.number}} {{pr.merged}} {{pr.state}} {{pr.headRef}}->{{pr.baseRef}} {{pr.headSha}}",
+      event({ pr }),
+      "pr-42 true closed feature/x->main abc123",
+    ],
+    ["{{payload.head_commit.id}}", event(), "6113728f"],
+    ["{{payload.commits.1.id}}", event(), "beef"],
+    ["{{payload.count}} {{payload.flag}}", event(), "3 false"],
+    ["{{payload.pusher.tags}}", event(), '["a","b"]'],
+    ["no fields at all", event(), "no fields at all"],
+  ];
+  for (const [template, e, expected] of raw) {
+    it(`renderTemplate(${JSON.stringify(template)}, event, "raw") is ${JSON.stringify(expected)}`, () => {
+      expect(renderTemplate(template, e, "raw")).to.equal(expected);
+    });
+  }
+
+  const missing: Array<[string, WebhookEvent]> = [
+    ["{{tag}}", event()],
+    ["{{action}}", event()],
+    ["{{pr.number}}", event()],
+    ["{{pr.headRepoFullName}}", event({ pr })],
+    ["{{payload.nope.deeper}}", event()],
+    ["{{payload.commits.9.id}}", event()],
+    ["{{payload.commits.x}}", event()],
+    ["{{payload.nothing}}", event()],
+    ["{{payload.constructor}}", event()],
+    ["{{payload.__proto__}}", event()],
+    ["{{payload.head_commit.message.length}}", event()],
+    ["{{payload.a}}", event({ payload: "not an object" })],
+    ["{{brnach}}", event()],
+  ];
+  for (const [template, e] of missing) {
+    it(`renderTemplate renders ${template} as "" when the value is missing`, () => {
+      expect(renderTemplate(template, e, "raw")).to.equal("");
+    });
+  }
+
+  it("renderTemplate keeps an unclosed {{ as literal text", () => {
+    expect(renderTemplate("{{branch}}-{{sha", event(), "raw")).to.equal("feature/login-{{sha");
+  });
+
+  const encoded: Array<[string, TemplateEncoding, string]> = [
+    ["feature/login", "raw", "feature/login"],
+    ["feature/login", "query", "feature%2Flogin"],
+    ["feature/login", "path-segment", "feature%2Flogin"],
+    ["feature/login", "s3-key", "feature%2Flogin"],
+    ["..", "raw", ".."],
+    ["..", "query", ".."],
+    ["..", "path-segment", "%2E%2E"],
+    ["..", "s3-key", "%2E%2E"],
+    [".", "path-segment", "%2E"],
+    [".", "s3-key", "%2E"],
+    ["../../etc/passwd", "path-segment", "..%2F..%2Fetc%2Fpasswd"],
+    ["../../etc/passwd", "s3-key", "..%2F..%2Fetc%2Fpasswd"],
+    ["v1.2.3", "s3-key", "v1.2.3"],
+    ["a%2Fb", "path-segment", "a%252Fb"],
+    ["a%2Fb", "s3-key", "a%252Fb"],
+    ["a%2Fb", "raw", "a%2Fb"],
+    ["my branch", "query", "my%20branch"],
+    ["my branch", "s3-key", "my%20branch"],
+    ["fix(ui)!*'~", "s3-key", "fix%28ui%29%21%2A%27%7E"],
+    ["fix(ui)", "path-segment", "fix(ui)"],
+    ["a&b=c", "query", "a%26b%3Dc"],
+    ["café/ü", "s3-key", "caf%C3%A9%2F%C3%BC"],
+    ["日本", "path-segment", "%E6%97%A5%E6%9C%AC"],
+    ["emoji-🚀", "s3-key", "emoji-%F0%9F%9A%80"],
+    ["under_score-dash.dot", "s3-key", "under_score-dash.dot"],
+  ];
+  for (const [branch, encoding, expected] of encoded) {
+    it(`renderTemplate("{{branch}}") with branch ${JSON.stringify(branch)} encodes as ${encoding}: ${expected}`, () => {
+      expect(renderTemplate("{{branch}}", event({ branch }), encoding)).to.equal(expected);
+    });
+  }
+
+  it('renderTemplate keeps the literal "/" of an s3-key template and encodes those of values', () => {
+    const rendered = renderTemplate(
+      "{{owner}}/{{repo}}/{{branch}}/{{owner}}_{{repo}}.zip",
+      event(),
+      "s3-key",
+    );
+    expect(rendered).to.equal("acme/api/feature%2Flogin/acme_api.zip");
+  });
+
+  it('renderTemplate never lets two values form a ".." segment in an s3 key', () => {
+    const e = event({ branch: ".", tag: "." });
+    expect(renderTemplate("builds/{{branch}}{{tag}}/x.zip", e, "s3-key")).to.equal("builds/%2E%2E/x.zip");
+  });
+
+  it("renderTemplate replaces a lone surrogate instead of throwing", () => {
+    expect(renderTemplate("{{branch}}", event({ branch: "a\uD800b" }), "query")).to.equal("a%EF%BF%BDb");
+  });
+
+  it("renderTemplate never throws, and s3-key / path-segment renderings never hold a .. segment", () => {
+    const templates = fc.constantFrom(
+      "{{branch}}",
+      "{{branch}}{{tag}}",
+      "a/{{branch}}/{{tag}}/b",
+      "{{owner}}/{{repo}}/{{branch}}/{{owner}}_{{repo}}.zip",
+      "{{payload.x}}",
+      "{{payload.x.0}}",
+      "{{unknown}}/{{branch",
+    );
+    const value = fc.oneof(
+      fc.string(),
+      fc.string({ unit: "grapheme" }),
+      fc.string({ unit: "binary" }),
+      fc.constantFrom(".", "..", "/", "../..", "%2F", "%2E%2E", " ", ""),
+    );
+    fc.assert(
+      fc.property(templates, value, value, fc.jsonValue(), (template, branch, tag, x) => {
+        const e = event({
+          branch,
+          tag,
+          repo: { owner: branch, name: tag, fullName: `${branch}/${tag}` },
+          payload: { x },
+        });
+        for (const encoding of ["raw", "query", "path-segment", "s3-key"] as const) {
+          const out = renderTemplate(template, e, encoding);
+          expect(out).to.be.a("string");
+          if (encoding === "path-segment" || encoding === "s3-key") {
+            expect(out.split("/")).to.not.include("..");
+            expect(out.split("/")).to.not.include(".");
+          }
+        }
+        if (template === "{{branch}}") {
+          expect(renderTemplate(template, e, "path-segment")).to.not.include("/");
+          expect(renderTemplate(template, e, "s3-key")).to.match(/^[A-Za-z0-9._%-]*$/);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("renderTemplate never throws for arbitrary templates and events", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.jsonValue(), (template, anything) => {
+        for (const encoding of ["raw", "query", "path-segment", "s3-key"] as const) {
+          expect(renderTemplate(template, anything as WebhookEvent, encoding)).to.be.a("string");
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("Function: templateProblems", () => {
+  it("templateProblems accepts every documented field and payload paths", () => {
+    const template = `${TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join("/")}/{{payload.a.b}}/{{payload.commits.0.id}}`;
+    expect(templateProblems(template)).to.deep.equal([]);
+  });
+
+  const problems: Array<[string, string[]]> = [
+    ["{{brnach}}", ['unknown template field "brnach" (did you mean "branch"?)']],
+    ["{{deliveryid}}", ['unknown template field "deliveryid" (did you mean "deliveryId"?)']],
+    ["{{pr.numbr}}", ['unknown template field "pr.numbr" (did you mean "pr.number"?)']],
+    ["x-{{branch", ['unclosed "{{" at character 3 (no matching "}}")']],
+    ["a{{}}b", ['empty "{{}}" at character 2']],
+    ["{{ }}", ['empty "{{}}" at character 1']],
+    ["{{payload}}", ['template field "payload" needs a path, for example "payload.head_commit.id"']],
+    ["{{payload..id}}", ['template field "payload..id" has an empty path segment']],
+    [
+      "{{branch}}/{{sah}}/{{tga}}",
+      [
+        'unknown template field "sah" (did you mean "sha"?)',
+        'unknown template field "tga" (did you mean "tag"?)',
+      ],
+    ],
+  ];
+  for (const [template, expected] of problems) {
+    it(`templateProblems(${JSON.stringify(template)}) reports ${expected.length} problem(s)`, () => {
+      expect(templateProblems(template)).to.deep.equal(expected);
+    });
+  }
+
+  it("templateProblems lists the fields when nothing is close", () => {
+    const [message] = templateProblems("{{completelydifferent}}");
+    expect(message).to.match(
+      /^unknown template field "completelydifferent" \(fields: provider, deliveryId, /,
+    );
+    expect(message).to.contain("payload.<path>");
+  });
+});
