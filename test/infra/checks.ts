@@ -1,0 +1,199 @@
+// Security and naming checks run over EVERY recorded resource of an evaluated stack. Each returns the
+// violations it found, so a failing test says exactly which resource broke which rule.
+import { routeSecretNames } from "../../src/core/routeSecrets";
+import type { Route } from "../../src/core/types";
+import { NAME_LIMITS } from "../../src/infra/naming";
+import { LAMBDA_VPC_ACCESS_POLICY, type Statement } from "../../src/infra/policies";
+import { ROUTE_ENV_KEYS } from "../../src/infra/route";
+import { ACCOUNT, type MockCloud, REGION, type Recorded } from "./mocks";
+
+const OPEN = ["0.0.0.0/0", "::/0"];
+/** AWS managed policies a role may carry: ENI management for VPC Lambdas, and API Gateway's log pusher. */
+const ALLOWED_MANAGED = [LAMBDA_VPC_ACCESS_POLICY, "service-role/AmazonAPIGatewayPushToCloudWatchLogs"].map(
+  (p) => `arn:aws:iam::aws:policy/${p}`,
+);
+
+function label(r: Recorded): string {
+  return `${r.type} ${r.name}`;
+}
+
+export function openIngress(cloud: MockCloud): string[] {
+  const out: string[] = [];
+  for (const r of cloud.resources) {
+    if (r.type === "aws:ec2/securityGroup:SecurityGroup") {
+      for (const rule of r.inputs.ingress ?? []) {
+        const cidrs = [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])];
+        if (cidrs.some((c: string) => OPEN.includes(c)))
+          out.push(`${label(r)}: ingress from ${cidrs.join(", ")}`);
+      }
+    }
+    if (r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+      if (OPEN.includes(r.inputs.cidrIpv4) || OPEN.includes(r.inputs.cidrIpv6))
+        out.push(`${label(r)}: open ingress`);
+    }
+    if (r.type === "aws:ec2/securityGroupRule:SecurityGroupRule" && r.inputs.type === "ingress") {
+      const cidrs = [...(r.inputs.cidrBlocks ?? []), ...(r.inputs.ipv6CidrBlocks ?? [])];
+      if (cidrs.some((c: string) => OPEN.includes(c))) out.push(`${label(r)}: open ingress`);
+    }
+  }
+  return out;
+}
+
+/** Every IAM policy document (inline or standalone) with the resource that carries it. */
+export function iamDocuments(cloud: MockCloud): { owner: Recorded; statements: Statement[] }[] {
+  const docs: { owner: Recorded; statements: Statement[] }[] = [];
+  const add = (owner: Recorded, text: unknown) => {
+    const doc = typeof text === "string" ? JSON.parse(text) : text;
+    const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+    docs.push({ owner, statements });
+  };
+  for (const r of cloud.resources) {
+    if (r.type === "aws:iam/role:Role") for (const p of r.inputs.inlinePolicies ?? []) add(r, p.policy);
+    if (["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"].includes(r.type)) add(r, r.inputs.policy);
+  }
+  return docs;
+}
+
+export function wildcardResources(cloud: MockCloud): string[] {
+  const out: string[] = [];
+  for (const { owner, statements } of iamDocuments(cloud)) {
+    for (const s of statements) {
+      const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+      if (
+        s.Effect === "Allow" &&
+        resources.some((x) => x === "*" || /^arn:[^:]+:[^:]*:[^:]*:[^:]*:\*$/.test(x))
+      ) {
+        out.push(`${label(owner)}: ${s.Sid ?? "statement"} allows ${JSON.stringify(s.Action)} on *`);
+      }
+      if (s.Effect === "Allow" && (s.Action === "*" || (Array.isArray(s.Action) && s.Action.includes("*")))) {
+        out.push(`${label(owner)}: allows every action`);
+      }
+    }
+  }
+  for (const r of cloud.resources) {
+    const arns: string[] =
+      r.type === "aws:iam/role:Role"
+        ? (r.inputs.managedPolicyArns ?? [])
+        : r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+          ? [r.inputs.policyArn]
+          : [];
+    for (const arn of arns) if (!ALLOWED_MANAGED.includes(arn)) out.push(`${label(r)}: attaches ${arn}`);
+  }
+  return out;
+}
+
+/** The route a resource belongs to: its nearest Route component ancestor. */
+export function routeOf(cloud: MockCloud, r: Recorded): string | undefined {
+  let parent = r.parent;
+  while (parent) {
+    const p = cloud.resources.find((x) => x.urn === parent);
+    if (!p) return undefined;
+    if (p.type === "hookgate:infra:Route") return p.name;
+    parent = p.parent;
+  }
+  return undefined;
+}
+
+export function secretAccessBeyondRoute(cloud: MockCloud, routes: readonly Route[]): string[] {
+  const out: string[] = [];
+  for (const { owner, statements } of iamDocuments(cloud)) {
+    const routeName = routeOf(cloud, owner);
+    const route = routes.find((x) => x.name === routeName);
+    const allowed = new Set(
+      (route ? routeSecretNames(route) : []).map(
+        (n) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${n}-??????`,
+      ),
+    );
+    for (const s of statements) {
+      const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
+      if (!actions.some((a) => a.startsWith("secretsmanager:"))) continue;
+      if (actions.some((a) => a !== "secretsmanager:GetSecretValue"))
+        out.push(`${label(owner)}: ${actions.join(", ")}`);
+      const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+      for (const res of resources) if (!allowed.has(res)) out.push(`${label(owner)}: may read ${res}`);
+    }
+  }
+  return out;
+}
+
+/** Function environments: only the contract's keys, and none of the given secret values anywhere. */
+export function environmentLeaks(cloud: MockCloud, secretValues: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const fn of cloud.ofType("aws:lambda/function:Function")) {
+    const vars: Record<string, string> = fn.inputs.environment?.variables ?? {};
+    for (const key of Object.keys(vars)) {
+      if (!(ROUTE_ENV_KEYS as readonly string[]).includes(key))
+        out.push(`${label(fn)}: unexpected variable ${key}`);
+    }
+    const text = JSON.stringify(vars);
+    for (const v of secretValues)
+      if (text.includes(v)) out.push(`${label(fn)}: environment holds a secret value`);
+  }
+  return out;
+}
+
+export function unprotectedBuckets(cloud: MockCloud): string[] {
+  const out: string[] = [];
+  for (const bucket of cloud.ofType("aws:s3/bucket:Bucket")) {
+    const id = `${bucket.name}-id`;
+    const on = (type: string) => cloud.ofType(type).filter((r) => r.inputs.bucket === id);
+    const pab = on("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+    const flags = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
+    if (pab.length !== 1 || !flags.every((f) => pab[0]?.inputs[f] === true)) {
+      out.push(`${label(bucket)}: public access not fully blocked`);
+    }
+    const sse = on("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+    const algo = sse[0]?.inputs.rules?.[0]?.applyServerSideEncryptionByDefault?.sseAlgorithm;
+    if (!["AES256", "aws:kms", "aws:kms:dsse"].includes(algo))
+      out.push(`${label(bucket)}: no default encryption`);
+    const policies = on("aws:s3/bucketPolicy:BucketPolicy").map((p) => JSON.parse(p.inputs.policy));
+    const tlsOnly = policies.some((doc) =>
+      doc.Statement.some(
+        (s: Statement) =>
+          s.Effect === "Deny" &&
+          s.Action === "s3:*" &&
+          s.Condition?.Bool?.["aws:SecureTransport"] === "false" &&
+          Array.isArray(s.Resource) &&
+          s.Resource.length === 2,
+      ),
+    );
+    if (!tlsOnly) out.push(`${label(bucket)}: no TLS-only bucket policy`);
+  }
+  return out;
+}
+
+/** Physical names within AWS limits, and URNs and physical names unique (the real engine and AWS reject both). */
+export function nameProblems(cloud: MockCloud): string[] {
+  const out: string[] = [];
+  const limits: [string, string, number, RegExp][] = [
+    ["aws:lambda/function:Function", "name", NAME_LIMITS.function, /^[A-Za-z0-9_-]+$/],
+    ["aws:iam/role:Role", "namePrefix", NAME_LIMITS.rolePrefix, /^[\w+=,.@-]+$/],
+    ["aws:sqs/queue:Queue", "name", NAME_LIMITS.queue, /^[A-Za-z0-9_-]+\.fifo$/],
+    ["aws:cloudwatch/logGroup:LogGroup", "name", NAME_LIMITS.logGroup, /^[\w./#-]+$/],
+    ["aws:cloudwatch/metricAlarm:MetricAlarm", "name", NAME_LIMITS.alarm, /^[^\s]+$/],
+    ["aws:dynamodb/table:Table", "name", 255, /^[A-Za-z0-9_.-]{3,}$/],
+    ["aws:s3/bucket:Bucket", "bucketPrefix", NAME_LIMITS.bucketPrefix, /^[a-z0-9][a-z0-9-]*$/],
+    ["aws:sns/topic:Topic", "name", 256, /^[A-Za-z0-9_-]+$/],
+    ["aws:ec2/securityGroup:SecurityGroup", "name", 255, /^[\w .:/()#,@[\]+=&;{}!$*-]+$/],
+  ];
+  for (const [type, field, max, pattern] of limits) {
+    const seen = new Set<string>();
+    for (const r of cloud.ofType(type)) {
+      const name = r.inputs[field];
+      if (typeof name !== "string") {
+        out.push(`${label(r)}: no explicit ${field}`);
+        continue;
+      }
+      if (name.length > max) out.push(`${label(r)}: ${field} "${name}" is ${name.length} > ${max}`);
+      if (!pattern.test(name)) out.push(`${label(r)}: ${field} "${name}" has characters AWS rejects`);
+      if (seen.has(name)) out.push(`${label(r)}: ${field} "${name}" is used twice`);
+      seen.add(name);
+    }
+  }
+  const urns = new Set<string>();
+  for (const r of cloud.resources) {
+    if (urns.has(r.urn)) out.push(`duplicate URN ${r.urn}`);
+    urns.add(r.urn);
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+// Evaluates the program under fresh mocks and waits for every output and registration.
+import type { Route } from "../../src/core/types";
+import type { CodeProvider } from "../../src/infra/bundle";
+import type { StackConfig } from "../../src/infra/config";
+import { buildStack } from "../../src/infra/program";
+import type { WebhookSetup } from "../../src/infra/webhookSetup";
+import { MockCloud, outputValue, REGION, settle } from "./mocks";
+
+export interface Evaluated {
+  cloud: MockCloud;
+  webhookUrls: Record<string, string>;
+  webhookSetup: Record<string, WebhookSetup>;
+  deadLetterQueueUrls: Record<string, string>;
+  dashboardUrl: string;
+}
+
+export async function evaluate(args: {
+  config: StackConfig;
+  routes: Route[];
+  stack?: string;
+  code?: CodeProvider;
+  githubToken?: string;
+}): Promise<Evaluated> {
+  const cloud = new MockCloud();
+  const stack = args.stack ?? "test";
+  await cloud.install(stack);
+  // Pulumi records a stack trace per resource; with tsx's source maps that dominates the run time.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    const out = buildStack({ ...args, stack, region: REGION });
+    const [webhookUrls, webhookSetup, deadLetterQueueUrls, dashboardUrl] = await Promise.all([
+      outputValue(out.webhookUrls),
+      outputValue(out.webhookSetup),
+      outputValue(out.deadLetterQueueUrls),
+      outputValue(out.dashboardUrl),
+    ]);
+    await settle(cloud);
+    return { cloud, webhookUrls, webhookSetup, deadLetterQueueUrls, dashboardUrl };
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}

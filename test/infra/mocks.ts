@@ -1,0 +1,209 @@
+// Pulumi mocks for the infra tests: record every resource (type, name, inputs, parent) and invoke, supply
+// the computed outputs the program reads, and throw on any invoke nobody expected.
+import * as pulumi from "@pulumi/pulumi";
+
+export const ACCOUNT = "123456789012";
+export const REGION = "eu-west-1";
+
+export interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  custom: boolean;
+  urn: string;
+  /** The parent's URN ("" for none). */
+  parent: string;
+  provider?: string;
+  /** Paths of inputs that arrived as Pulumi secrets ("configuration.secret"). */
+  secretPaths: string[];
+}
+
+const SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Replaces Pulumi's secret wrappers by their values, noting where they were. */
+function unwrap(value: any, path: string, paths: string[]): any {
+  if (Array.isArray(value)) return value.map((v, i) => unwrap(v, `${path}[${i}]`, paths));
+  if (value && typeof value === "object") {
+    if (value[SIG] === SECRET_SIG) {
+      paths.push(path);
+      return unwrap(value.value, path, paths);
+    }
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, unwrap(v, path ? `${path}.${k}` : k, paths)]),
+    );
+  }
+  return value;
+}
+
+export interface RecordedInvoke {
+  token: string;
+  inputs: Record<string, unknown>;
+}
+
+const KNOWN_INVOKES: Record<string, () => Record<string, unknown>> = {
+  "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+    accountId: ACCOUNT,
+    arn: `arn:aws:iam::${ACCOUNT}:user/test`,
+    userId: "AIDATEST",
+    id: ACCOUNT,
+  }),
+};
+
+function computed(
+  type: string,
+  name: string,
+  inputs: Record<string, any>,
+  id: string,
+): Record<string, unknown> {
+  const arn = (service: string, rest: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${rest}`;
+  switch (type) {
+    case "awsx:ec2:Vpc":
+      return {
+        vpcId: "vpc-0123456789abcdef0",
+        privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"],
+        publicSubnetIds: ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"],
+        isolatedSubnetIds: ["subnet-0ccccccccccccccc1", "subnet-0ccccccccccccccc2"],
+      };
+    case "aws:apigateway/restApi:RestApi":
+      return {
+        rootResourceId: "rootres123",
+        executionArn: arn("execute-api", id),
+        arn: `arn:aws:apigateway:${REGION}::/restapis/${id}`,
+      };
+    case "aws:apigateway/stage:Stage":
+      return {
+        invokeUrl: `https://${inputs.restApi}.execute-api.${REGION}.amazonaws.com/${inputs.stageName}`,
+        executionArn: arn("execute-api", `${inputs.restApi}/${inputs.stageName}`),
+      };
+    case "aws:lambda/function:Function":
+      return {
+        arn: arn("lambda", `function:${inputs.name}`),
+        invokeArn: `arn:aws:apigateway:${REGION}:lambda:path/2015-03-31/functions/${arn("lambda", `function:${inputs.name}`)}/invocations`,
+      };
+    case "aws:sqs/queue:Queue":
+      return {
+        arn: arn("sqs", inputs.name),
+        url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${inputs.name}`,
+      };
+    case "aws:iam/role:Role":
+      return {
+        arn: `arn:aws:iam::${ACCOUNT}:role/${inputs.name ?? `${inputs.namePrefix}20261123000000000000000001`}`,
+      };
+    case "aws:dynamodb/table:Table":
+      return { arn: arn("dynamodb", `table/${inputs.name}`) };
+    case "aws:s3/bucket:Bucket": {
+      const bucket = inputs.bucket ?? `${inputs.bucketPrefix}20261123000000000000000001`;
+      return { bucket, arn: `arn:aws:s3:::${bucket}` };
+    }
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { arn: arn("logs", `log-group:${inputs.name}`) };
+    case "aws:sns/topic:Topic":
+      return { arn: arn("sns", inputs.name ?? name) };
+    case "random:index/randomPassword:RandomPassword":
+      return { result: `generated-secret-value-${name}` };
+    case "aws:secretsmanager/secret:Secret":
+      return { arn: arn("secretsmanager", `secret:${inputs.name}-AbCdEf`) };
+    default:
+      return { arn: arn("mock", name) };
+  }
+}
+
+export class MockCloud implements pulumi.runtime.Mocks {
+  readonly resources: Recorded[] = [];
+  readonly invokes: RecordedInvoke[] = [];
+  private current = { urn: "", parent: "" };
+
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+    const id =
+      args.type === "aws:ec2/securityGroup:SecurityGroup" ? `sg-${hex(args.name)}` : `${args.name}-id`;
+    const secretPaths: string[] = [];
+    const inputs = unwrap(args.inputs, "", secretPaths);
+    this.resources.push({
+      type: args.type,
+      name: args.name,
+      inputs,
+      secretPaths,
+      custom: args.custom ?? true,
+      urn: this.current.urn,
+      parent: this.current.parent,
+      provider: args.provider,
+    });
+    return { id, state: { ...args.inputs, ...computed(args.type, args.name, inputs, id) } };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    this.invokes.push({ token: args.token, inputs: args.inputs });
+    const known = KNOWN_INVOKES[args.token];
+    if (!known) {
+      const message = `unexpected invoke ${args.token} ${JSON.stringify(args.inputs)}`;
+      throw Object.assign(new Error(message), { details: message });
+    }
+    return known();
+  }
+
+  /** Installs these mocks, and learns each registration's URN and parent from the mock monitor. */
+  async install(stack: string): Promise<void> {
+    await pulumi.runtime.setMocks(this, "hookgate", stack, false);
+    const monitor = (pulumi.runtime as any).getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: unknown) => {
+      // The mock monitor calls newResource synchronously at the start of registerResource.
+      this.current = {
+        urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+        parent: req.getParent(),
+      };
+      return register(req, callback);
+    };
+  }
+
+  ofType(type: string): Recorded[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  one(type: string, name: string): Recorded {
+    const found = this.resources.filter((r) => r.type === type && r.name === name);
+    if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
+    return found[0] as Recorded;
+  }
+
+  /** Resources whose parent chain includes the resource with this URN. */
+  descendantsOf(urn: string): Recorded[] {
+    const out: Recorded[] = [];
+    const parents = new Set([urn]);
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const r of this.resources) {
+        if (parents.has(r.parent) && !parents.has(r.urn)) {
+          parents.add(r.urn);
+          out.push(r);
+          grew = true;
+        }
+      }
+    }
+    return out;
+  }
+}
+
+function hex(text: string): string {
+  let h = 0;
+  for (const c of text) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return h.toString(16).padStart(8, "0").padEnd(17, "0");
+}
+
+/** The value of an output; rejects (rather than hangs) when it fails. */
+export function outputValue<T>(output: pulumi.Output<T> | undefined): Promise<T> {
+  if (!output) return Promise.reject(new Error("no output"));
+  return (output as any).promise();
+}
+
+/** Waits until every registration the program started has been answered and no new one appears. */
+export async function settle(cloud: MockCloud): Promise<void> {
+  let before = -1;
+  while (before !== cloud.resources.length) {
+    before = cloud.resources.length;
+    await (pulumi.runtime as any).waitForRPCs?.();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

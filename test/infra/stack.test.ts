@@ -1,0 +1,581 @@
+import { expect } from "chai";
+import { MAX_ATTEMPTS } from "../../src/core/policy";
+import type { Route } from "../../src/core/types";
+import { ACCESS_LOG_FORMAT } from "../../src/infra/api";
+import { LAMBDA_RUNTIME, VISIBILITY_FACTOR } from "../../src/infra/route";
+import {
+  environmentLeaks,
+  iamDocuments,
+  nameProblems,
+  openIngress,
+  routeOf,
+  secretAccessBeyondRoute,
+  unprotectedBuckets,
+  wildcardResources,
+} from "./checks";
+import { type Evaluated, evaluate } from "./evaluate";
+import { allKinds, config, jenkinsRoute, prCleanupRoute, s3ZipRoute, stubCode } from "./fixtures";
+import { ACCOUNT, type MockCloud, REGION, type Recorded } from "./mocks";
+
+const FN = "aws:lambda/function:Function";
+const QUEUE = "aws:sqs/queue:Queue";
+
+function routeChildren(cloud: MockCloud, route: string, type: string): Recorded[] {
+  return cloud.ofType(type).filter((r) => routeOf(cloud, r) === route);
+}
+
+function only<T>(items: T[]): T {
+  expect(items).to.have.length(1);
+  return items[0] as T;
+}
+
+/** The security rules every evaluated stack must pass, whatever its configuration. */
+function expectSecure(result: Evaluated, routes: Route[], secretValues: string[] = []): void {
+  const { cloud } = result;
+  expect(openIngress(cloud), "open ingress").to.deep.equal([]);
+  expect(wildcardResources(cloud), "Resource * or foreign managed policies").to.deep.equal([]);
+  expect(secretAccessBeyondRoute(cloud, routes), "secret access").to.deep.equal([]);
+  expect(environmentLeaks(cloud, secretValues), "function environments").to.deep.equal([]);
+  expect(unprotectedBuckets(cloud), "buckets").to.deep.equal([]);
+  expect(nameProblems(cloud), "names").to.deep.equal([]);
+  for (const q of cloud.ofType(QUEUE)) expect(q.inputs.sqsManagedSseEnabled, q.name).to.equal(true);
+  for (const lg of cloud.ofType("aws:cloudwatch/logGroup:LogGroup")) {
+    expect(lg.inputs.retentionInDays, lg.name).to.be.a("number");
+  }
+}
+
+describe("Gateway (under Pulumi mocks): the default configuration with one route of each kind", () => {
+  const routes = allKinds();
+  let result: Evaluated;
+  before(async () => {
+    result = await evaluate({ config: config(), routes, stack: "dev", code: stubCode });
+  });
+
+  it("creates one function per route, in the private subnets with the Lambda security group, nodejs22.x on arm64", () => {
+    const { cloud } = result;
+    const sg = only(
+      cloud.ofType("aws:ec2/securityGroup:SecurityGroup").filter((r) => r.name.endsWith("-lambda")),
+    );
+    const fns = cloud.ofType(FN);
+    expect(fns.map((f) => routeOf(cloud, f)).sort()).to.deep.equal(routes.map((r) => r.name).sort());
+    for (const fn of fns) {
+      expect(fn.inputs.runtime).to.equal(LAMBDA_RUNTIME);
+      expect(fn.inputs.architectures).to.deep.equal(["arm64"]);
+      expect(fn.inputs.handler).to.equal("index.handler");
+      expect(fn.inputs.vpcConfig.subnetIds).to.deep.equal([
+        "subnet-0aaaaaaaaaaaaaaa1",
+        "subnet-0aaaaaaaaaaaaaaa2",
+      ]);
+      expect(fn.inputs.vpcConfig.securityGroupIds).to.deep.equal([`sg-${hexOf(sg)}`]);
+      expect(fn.inputs.timeout).to.equal(120);
+      expect(fn.inputs.memorySize).to.equal(512);
+    }
+    expect(routeChildren(cloud, "source-zip", FN)[0]?.inputs.ephemeralStorage).to.deep.equal({ size: 2048 });
+    expect(routeChildren(cloud, "api-build", FN)[0]?.inputs.ephemeralStorage).to.equal(undefined);
+  });
+
+  it("gives the Lambda security group no ingress, and egress only to HTTPS and the Jenkins port", () => {
+    const sg = only(
+      result.cloud.ofType("aws:ec2/securityGroup:SecurityGroup").filter((r) => r.name.endsWith("-lambda")),
+    );
+    expect(sg.inputs.ingress ?? []).to.deep.equal([]);
+    const ports = sg.inputs.egress.map((e: any) => `${e.protocol}/${e.fromPort}-${e.toPort}`).sort();
+    expect(ports).to.deep.equal(["tcp/443-443", "tcp/8443-8443"]);
+  });
+
+  it("gives each route one API resource under /hooks with a POST method, an AWS_PROXY integration and a scoped permission", () => {
+    const { cloud } = result;
+    const hooks = only(
+      cloud.ofType("aws:apigateway/resource:Resource").filter((r) => r.inputs.pathPart === "hooks"),
+    );
+    expect(hooks.inputs.parentId).to.equal("rootres123");
+    for (const route of routes) {
+      const resource = only(
+        cloud.ofType("aws:apigateway/resource:Resource").filter((r) => r.inputs.pathPart === route.name),
+      );
+      expect(resource.inputs.parentId).to.equal(`${hooks.name}-id`);
+      const method = only(
+        cloud
+          .ofType("aws:apigateway/method:Method")
+          .filter((m) => m.inputs.resourceId === `${resource.name}-id`),
+      );
+      expect(method.inputs).to.include({ httpMethod: "POST", authorization: "NONE" });
+      const integration = only(
+        cloud
+          .ofType("aws:apigateway/integration:Integration")
+          .filter((i) => i.inputs.resourceId === `${resource.name}-id`),
+      );
+      expect(integration.inputs).to.include({ type: "AWS_PROXY", integrationHttpMethod: "POST" });
+      const fnName = only(routeChildren(cloud, route.name, FN)).inputs.name;
+      expect(integration.inputs.uri).to.contain(`function:${fnName}/invocations`);
+      const permission = only(
+        cloud.ofType("aws:lambda/permission:Permission").filter((p) => p.inputs.function === fnName),
+      );
+      expect(permission.inputs).to.include({
+        action: "lambda:InvokeFunction",
+        principal: "apigateway.amazonaws.com",
+      });
+      expect(permission.inputs.sourceArn).to.equal(
+        `arn:aws:execute-api:${REGION}:${ACCOUNT}:hookgate-api-api-id/v1/POST/hooks/${route.name}`,
+      );
+    }
+  });
+
+  it("sends every body to the Lambda byte-exact, from a regional API", () => {
+    const api = only(result.cloud.ofType("aws:apigateway/restApi:RestApi"));
+    expect(api.inputs.binaryMediaTypes).to.deep.equal(["*/*"]);
+    expect(api.inputs.endpointConfiguration).to.deep.equal({ types: "REGIONAL" });
+  });
+
+  it("throttles the stage and writes JSON access logs without headers to a log group with retention", () => {
+    const { cloud } = result;
+    const stage = only(cloud.ofType("aws:apigateway/stage:Stage"));
+    expect(stage.inputs.stageName).to.equal("v1");
+    const format = JSON.parse(stage.inputs.accessLogSettings.format);
+    expect(Object.keys(format)).to.include.members(["requestId", "ip", "status", "integrationLatency"]);
+    expect(stage.inputs.accessLogSettings.format).to.equal(ACCESS_LOG_FORMAT);
+    expect(stage.inputs.accessLogSettings.format.toLowerCase()).not.to.contain("header");
+    const logs = only(
+      cloud
+        .ofType("aws:cloudwatch/logGroup:LogGroup")
+        .filter((l) => l.inputs.name.startsWith("/aws/apigateway/")),
+    );
+    expect(stage.inputs.accessLogSettings.destinationArn).to.contain(logs.inputs.name);
+    const settings = only(cloud.ofType("aws:apigateway/methodSettings:MethodSettings"));
+    expect(settings.inputs.methodPath).to.equal("*/*");
+    expect(settings.inputs.settings).to.include({ throttlingRateLimit: 50, throttlingBurstLimit: 100 });
+  });
+
+  it("redeploys the API through a deployment whose triggers hash the routes", () => {
+    const deployment = only(result.cloud.ofType("aws:apigateway/deployment:Deployment"));
+    expect(deployment.inputs.triggers.redeployment).to.match(/^[0-9a-f]{64}$/);
+  });
+
+  it("gives each route a FIFO queue with SSE, visibility 6x the timeout, and a FIFO DLQ after MAX_ATTEMPTS receives", () => {
+    const { cloud } = result;
+    for (const route of routes) {
+      const queues = routeChildren(cloud, route.name, QUEUE);
+      expect(queues).to.have.length(2);
+      const dlq = only(queues.filter((q) => q.inputs.name.endsWith("-dlq.fifo")));
+      const queue = only(queues.filter((q) => !q.inputs.name.endsWith("-dlq.fifo")));
+      for (const q of queues) {
+        expect(q.inputs).to.include({
+          fifoQueue: true,
+          contentBasedDeduplication: false,
+          sqsManagedSseEnabled: true,
+        });
+      }
+      expect(queue.inputs.visibilityTimeoutSeconds).to.be.at.least(VISIBILITY_FACTOR * 120);
+      expect(dlq.inputs.messageRetentionSeconds).to.equal(1_209_600);
+      const redrive = JSON.parse(queue.inputs.redrivePolicy);
+      expect(redrive.maxReceiveCount).to.equal(MAX_ATTEMPTS).and.to.be.at.least(5);
+      expect(redrive.deadLetterTargetArn).to.equal(`arn:aws:sqs:${REGION}:${ACCOUNT}:${dlq.inputs.name}`);
+      const esm = only(routeChildren(cloud, route.name, "aws:lambda/eventSourceMapping:EventSourceMapping"));
+      expect(esm.inputs.eventSourceArn).to.equal(`arn:aws:sqs:${REGION}:${ACCOUNT}:${queue.inputs.name}`);
+      expect(esm.inputs.functionResponseTypes).to.deep.equal(["ReportBatchItemFailures"]);
+      expect(esm.inputs.batchSize).to.equal(10);
+    }
+  });
+
+  it("creates each function's log group, with retention, before the function, and logs the function there", () => {
+    const { cloud } = result;
+    for (const route of routes) {
+      const fn = only(routeChildren(cloud, route.name, FN));
+      const lg = only(routeChildren(cloud, route.name, "aws:cloudwatch/logGroup:LogGroup"));
+      expect(lg.inputs.name).to.equal(`/aws/lambda/${fn.inputs.name}`);
+      expect(lg.inputs.retentionInDays).to.equal(30);
+      expect(fn.inputs.loggingConfig.logGroup).to.equal(lg.inputs.name);
+      expect(cloud.resources.indexOf(lg)).to.be.lessThan(cloud.resources.indexOf(fn));
+    }
+  });
+
+  it("gives the functions only the environment contract: the compiled route, the queue URLs, the table", () => {
+    const { cloud } = result;
+    for (const route of routes) {
+      const vars = only(routeChildren(cloud, route.name, FN)).inputs.environment.variables;
+      expect(Object.keys(vars).sort()).to.deep.equal([
+        "HOOKGATE_DEDUPE_TABLE",
+        "HOOKGATE_DLQ_URL",
+        "HOOKGATE_MAX_ATTEMPTS",
+        "HOOKGATE_QUEUE_URL",
+        "HOOKGATE_ROUTE",
+      ]);
+      const deployed = JSON.parse(vars.HOOKGATE_ROUTE);
+      expect(deployed.name).to.equal(route.name);
+      expect(vars.HOOKGATE_QUEUE_URL).to.match(/^https:\/\/sqs\..*\.fifo$/);
+      expect(vars.HOOKGATE_DLQ_URL).to.match(/-dlq\.fifo$/);
+      expect(vars.HOOKGATE_DEDUPE_TABLE).to.equal("hookgate-dev-dedupe");
+      expect(vars.HOOKGATE_MAX_ATTEMPTS).to.equal(String(MAX_ATTEMPTS));
+    }
+    const zip = JSON.parse(
+      only(routeChildren(cloud, "source-zip", FN)).inputs.environment.variables.HOOKGATE_ROUTE,
+    );
+    expect(zip.action.bucket).to.match(/^hookgate-dev-artifacts-/);
+  });
+
+  it("grants each role only its own queue, dead letters, table keys, secrets and bucket prefix", () => {
+    const { cloud } = result;
+    const docs = iamDocuments(cloud);
+    const zip = only(docs.filter((d) => routeOf(cloud, d.owner) === "source-zip")).statements;
+    const put = only(zip.filter((s) => s.Sid === "WriteOwnPrefix"));
+    expect(put.Resource).to.match(/^arn:aws:s3:::hookgate-dev-artifacts-[^/]+\/zips\/\*$/);
+    const table = only(zip.filter((s) => s.Sid === "OwnDeliveryIds"));
+    expect(table.Condition).to.deep.equal({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["source-zip#*"] },
+    });
+    const cleanup = only(docs.filter((d) => routeOf(cloud, d.owner) === "pr-cleanup")).statements;
+    const list = only(cleanup.filter((s) => s.Action === "s3:ListBucket"));
+    expect(list.Resource).to.equal("arn:aws:s3:::acme-previews");
+    expect(list.Condition).to.deep.equal({ StringLike: { "s3:prefix": ["previews/*"] } });
+    const del = only(cleanup.filter((s) => s.Action === "s3:DeleteObject"));
+    expect(del.Resource).to.equal("arn:aws:s3:::acme-previews/previews/*");
+    const jenkinsOnly = only(docs.filter((d) => routeOf(cloud, d.owner) === "api-build")).statements;
+    expect(jenkinsOnly.some((s) => JSON.stringify(s.Action).includes("s3:"))).to.equal(false);
+    const secrets = only(jenkinsOnly.filter((s) => s.Sid === "ReadOwnSecrets"));
+    expect(secrets.Resource).to.deep.equal([
+      `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:hookgate/github-webhook-??????`,
+      `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:hookgate/jenkins-??????`,
+    ]);
+  });
+
+  it("alarms on dead letters and on an unhealthy route, to the stack's SNS topic", () => {
+    const { cloud } = result;
+    const topic = only(cloud.ofType("aws:sns/topic:Topic"));
+    for (const route of routes) {
+      const alarms = routeChildren(cloud, route.name, "aws:cloudwatch/metricAlarm:MetricAlarm");
+      expect(alarms).to.have.length(2);
+      const dlq = only(alarms.filter((a) => a.inputs.metricName === "ApproximateNumberOfMessagesVisible"));
+      expect(dlq.inputs.dimensions.QueueName).to.match(/-dlq\.fifo$/);
+      expect(dlq.inputs).to.include({ threshold: 0, comparisonOperator: "GreaterThanThreshold" });
+      const health = only(alarms.filter((a) => a.inputs.metricQueries));
+      const metrics = health.inputs.metricQueries
+        .filter((q: any) => q.metric)
+        .map((q: any) => q.metric.metricName);
+      expect(metrics.sort()).to.deep.equal(["ApproximateAgeOfOldestMessage", "Errors"]);
+      for (const a of alarms)
+        expect(a.inputs.alarmActions).to.deep.equal([`arn:aws:sns:${REGION}:${ACCOUNT}:hookgate-dev-alarms`]);
+    }
+    expect(topic.inputs.name).to.equal("hookgate-dev-alarms");
+    expect(cloud.ofType("aws:sns/topicSubscription:TopicSubscription")).to.deep.equal([]);
+  });
+
+  it("creates one versioned artifact bucket with noncurrent versions expiring", () => {
+    const { cloud } = result;
+    const bucket = only(cloud.ofType("aws:s3/bucket:Bucket"));
+    const versioning = only(cloud.ofType("aws:s3/bucketVersioning:BucketVersioning"));
+    expect(versioning.inputs).to.deep.include({
+      bucket: `${bucket.name}-id`,
+      versioningConfiguration: { status: "Enabled" },
+    });
+    const lifecycle = only(cloud.ofType("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"));
+    expect(lifecycle.inputs.rules[0].noncurrentVersionExpiration).to.deep.equal({ noncurrentDays: 30 });
+  });
+
+  it("creates the dedupe table the handlers expect: pk (S), TTL on expiresAt, PITR, SSE, on demand", () => {
+    const table = only(result.cloud.ofType("aws:dynamodb/table:Table"));
+    expect(table.inputs).to.deep.include({
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "pk",
+      attributes: [{ name: "pk", type: "S" }],
+      ttl: { attributeName: "expiresAt", enabled: true },
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true },
+    });
+  });
+
+  it("builds a dashboard over every route, with a Logs Insights widget over the route log groups", () => {
+    const dashboard = only(result.cloud.ofType("aws:cloudwatch/dashboard:Dashboard"));
+    const body = JSON.parse(dashboard.inputs.dashboardBody);
+    const log = only(body.widgets.filter((w: any) => w.type === "log"));
+    for (const route of routes)
+      expect(log.properties.query).to.contain(`SOURCE '/aws/lambda/hookgate-dev-${route.name}'`);
+    expect(log.properties.query).to.contain("stats count() by route, decision");
+    expect(result.dashboardUrl).to.equal(
+      `https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#dashboards/dashboard/hookgate-dev`,
+    );
+  });
+
+  it("outputs each route's URL and setup (content type, events, secret name) and its DLQ URL", () => {
+    expect(Object.keys(result.webhookUrls).sort()).to.deep.equal(routes.map((r) => r.name).sort());
+    expect(result.webhookUrls["api-build"]).to.equal(
+      `https://hookgate-api-api-id.execute-api.${REGION}.amazonaws.com/v1/hooks/api-build`,
+    );
+    expect(result.webhookSetup["pr-cleanup"]).to.deep.include({
+      contentType: "application/json",
+      events: ["pull_request"],
+      secretName: "hookgate/github-webhook",
+    });
+    expect(result.webhookSetup["platform-gitlab"]?.hostEvents).to.deep.equal(["Push events"]);
+    expect(result.deadLetterQueueUrls["api-build"]).to.equal(
+      `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/hookgate-dev-api-build-dlq.fifo`,
+    );
+  });
+
+  it("creates no GitHub or random resources when manageWebhooks is off, and calls no invoke but getCallerIdentity", () => {
+    const { cloud } = result;
+    expect(
+      cloud.resources.filter((r) => r.type.startsWith("github:") || r.type.startsWith("random:")),
+    ).to.deep.equal([]);
+    expect([...new Set(cloud.invokes.map((i) => i.token))]).to.deep.equal([
+      "aws:index/getCallerIdentity:getCallerIdentity",
+    ]);
+  });
+
+  it("passes the security checks over every resource (ingress, IAM *, secrets, environments, buckets, names)", () => {
+    expectSecure(result, routes);
+  });
+});
+
+describe("Gateway (under Pulumi mocks): network variants", () => {
+  const routes = [jenkinsRoute(), s3ZipRoute("zip-own-bucket", "acme-artifacts")];
+
+  for (const nat of ["none", "single", "perAz"] as const) {
+    it(`natGateways ${nat}: the awsx VPC gets the matching NAT strategy and S3 + DynamoDB gateway endpoints`, async () => {
+      const result = await evaluate({
+        config: config({ network: { natGateways: nat, azCount: 3 } }),
+        routes,
+        code: stubCode,
+      });
+      const vpc = only(result.cloud.ofType("awsx:ec2:Vpc"));
+      expect(vpc.inputs.natGateways.strategy).to.equal(
+        { none: "None", single: "Single", perAz: "OnePerAz" }[nat],
+      );
+      expect(vpc.inputs.numberOfAvailabilityZones).to.equal(3);
+      expect(
+        vpc.inputs.vpcEndpointSpecs.map((s: any) => `${s.serviceName} ${s.vpcEndpointType}`),
+      ).to.deep.equal([`com.amazonaws.${REGION}.s3 Gateway`, `com.amazonaws.${REGION}.dynamodb Gateway`]);
+      const subnets = result.cloud.ofType(FN)[0]?.inputs.vpcConfig.subnetIds;
+      const endpoints = result.cloud.ofType("aws:ec2/vpcEndpoint:VpcEndpoint");
+      if (nat === "none") {
+        expect(vpc.inputs.subnetSpecs).to.deep.equal([{ type: "Isolated", name: "isolated" }]);
+        expect(subnets).to.deep.equal(["subnet-0ccccccccccccccc1", "subnet-0ccccccccccccccc2"]);
+        // Without a NAT, Secrets Manager and SQS are reached through interface endpoints, HTTPS from the Lambdas only.
+        expect(endpoints.map((e) => e.inputs.serviceName)).to.deep.equal([
+          `com.amazonaws.${REGION}.secretsmanager`,
+          `com.amazonaws.${REGION}.sqs`,
+        ]);
+        const sg = only(
+          result.cloud
+            .ofType("aws:ec2/securityGroup:SecurityGroup")
+            .filter((r) => r.name.endsWith("-endpoints")),
+        );
+        expect(sg.inputs.ingress).to.have.length(1);
+        expect(sg.inputs.ingress[0]).to.include({ fromPort: 443, toPort: 443 });
+        expect(sg.inputs.ingress[0].securityGroups).to.have.length(1);
+        expect(sg.inputs.ingress[0].cidrBlocks).to.equal(undefined);
+        for (const e of endpoints) expect(e.inputs.securityGroupIds).to.deep.equal([`sg-${hexOf(sg)}`]);
+      } else {
+        expect(subnets).to.deep.equal(["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]);
+        expect(endpoints).to.deep.equal([]);
+      }
+      expectSecure(result, routes);
+    });
+  }
+
+  it("existing VPC: uses the configured subnets, creates no VPC, and adds gateway endpoints only to the given route tables", async () => {
+    const network = {
+      mode: "existing",
+      vpcId: "vpc-0feedfeedfeedfeed",
+      privateSubnetIds: ["subnet-0123456789abcdef1", "subnet-0123456789abcdef2"],
+      routeTableIds: ["rtb-0123456789abcdef0"],
+      interfaceEndpoints: ["secretsmanager"],
+    };
+    const result = await evaluate({
+      config: config({ network, jenkins: { securityGroupId: "sg-0123456789abcdef0", port: 8080 } }),
+      routes,
+      code: stubCode,
+    });
+    const { cloud } = result;
+    expect(cloud.ofType("awsx:ec2:Vpc")).to.deep.equal([]);
+    for (const fn of cloud.ofType(FN))
+      expect(fn.inputs.vpcConfig.subnetIds).to.deep.equal(network.privateSubnetIds);
+    const endpoints = cloud.ofType("aws:ec2/vpcEndpoint:VpcEndpoint");
+    expect(endpoints.map((e) => `${e.inputs.serviceName} ${e.inputs.vpcEndpointType}`).sort()).to.deep.equal([
+      `com.amazonaws.${REGION}.dynamodb Gateway`,
+      `com.amazonaws.${REGION}.s3 Gateway`,
+      `com.amazonaws.${REGION}.secretsmanager Interface`,
+    ]);
+    for (const e of endpoints) expect(e.inputs.vpcId).to.equal("vpc-0feedfeedfeedfeed");
+    // Jenkins: the Lambdas reach its security group on its port, and it accepts them (and only them) there.
+    const lambdaSg = only(
+      cloud.ofType("aws:ec2/securityGroup:SecurityGroup").filter((r) => r.name.endsWith("-lambda")),
+    );
+    expect(lambdaSg.inputs.vpcId).to.equal("vpc-0feedfeedfeedfeed");
+    const jenkinsEgress = only(lambdaSg.inputs.egress.filter((e: any) => e.fromPort === 8080));
+    expect(jenkinsEgress.securityGroups).to.deep.equal(["sg-0123456789abcdef0"]);
+    const ingress = only(cloud.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"));
+    expect(ingress.inputs).to.include({
+      securityGroupId: "sg-0123456789abcdef0",
+      referencedSecurityGroupId: `sg-${hexOf(lambdaSg)}`,
+      fromPort: 8080,
+      toPort: 8080,
+      ipProtocol: "tcp",
+    });
+    // A route that names its bucket: no stack bucket, and the role writes only there.
+    expect(cloud.ofType("aws:s3/bucket:Bucket")).to.deep.equal([]);
+    const put = iamDocuments(cloud)
+      .flatMap((d) => d.statements)
+      .find((s) => s.Sid === "WriteOwnPrefix");
+    expect(put?.Resource).to.equal("arn:aws:s3:::acme-artifacts/zips/*");
+    expectSecure(result, routes);
+  });
+});
+
+/** The id the mocks give a security group. */
+function hexOf(sg: Recorded): string {
+  let h = 0;
+  for (const c of sg.name) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return h.toString(16).padStart(8, "0").padEnd(17, "0");
+}
+
+describe("Gateway (under Pulumi mocks): API options", () => {
+  it("api.ipAllowlist: a resource policy allows execute-api:Invoke and denies every source outside the CIDRs", async () => {
+    const cidrs = ["192.30.252.0/22", "185.199.108.0/22"];
+    const result = await evaluate({
+      config: config({ api: { ipAllowlist: cidrs } }),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+    });
+    const policy = JSON.parse(
+      only(result.cloud.ofType("aws:apigateway/restApiPolicy:RestApiPolicy")).inputs.policy,
+    );
+    expect(policy.Statement.map((s: any) => `${s.Effect} ${s.Action} ${s.Resource}`)).to.deep.equal([
+      "Allow execute-api:Invoke execute-api:/*",
+      "Deny execute-api:Invoke execute-api:/*",
+    ]);
+    expect(policy.Statement[1].Condition).to.deep.equal({ NotIpAddress: { "aws:SourceIp": cidrs } });
+    expect(result.cloud.ofType("aws:apigateway/account:Account")).to.deep.equal([]);
+  });
+
+  it("the deployment hash changes when a route or the allowlist changes, and not otherwise", async () => {
+    const hash = async (routes: Route[], ipAllowlist: string[]) => {
+      const r = await evaluate({ config: config({ api: { ipAllowlist } }), routes, code: stubCode });
+      return only(r.cloud.ofType("aws:apigateway/deployment:Deployment")).inputs.triggers.redeployment;
+    };
+    const base = await hash([jenkinsRoute()], []);
+    expect(await hash([jenkinsRoute()], [])).to.equal(base);
+    expect(await hash([jenkinsRoute(), s3ZipRoute()], [])).not.to.equal(base);
+    expect(await hash([jenkinsRoute()], ["192.0.2.0/24"])).not.to.equal(base);
+  });
+
+  it("api.manageAccount: the account's CloudWatch role for access logs is created, with AWS's log-pushing policy", async () => {
+    const result = await evaluate({
+      config: config({ api: { manageAccount: true } }),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+    });
+    const account = only(result.cloud.ofType("aws:apigateway/account:Account"));
+    expect(account.inputs.cloudwatchRoleArn).to.match(/^arn:aws:iam::\d+:role\/hookgate-test-apigw-/);
+    expectSecure(result, [jenkinsRoute()]);
+  });
+
+  it("alarmEmail subscribes the address to the alarm topic", async () => {
+    const result = await evaluate({
+      config: config({ alarmEmail: "ops@example.com" }),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+    });
+    const sub = only(result.cloud.ofType("aws:sns/topicSubscription:TopicSubscription"));
+    expect(sub.inputs).to.include({ protocol: "email", endpoint: "ops@example.com" });
+  });
+});
+
+describe("Gateway (under Pulumi mocks): names", () => {
+  it("the longest legal route name (32 characters) with a long stack name still yields valid, unique AWS names", async () => {
+    const long = `${"a".repeat(30)}-b`;
+    const longer = `${"a".repeat(30)}-c`;
+    expect(long).to.have.length(32);
+    const routes = [jenkinsRoute(long), s3ZipRoute(longer)];
+    const stack = "production-eu-central-1-blue-green-canary";
+    const result = await evaluate({ config: config(), routes, stack, code: stubCode });
+    expect(nameProblems(result.cloud)).to.deep.equal([]);
+    const fns = result.cloud.ofType(FN).map((f) => f.inputs.name as string);
+    expect(new Set(fns).size).to.equal(2);
+    for (const name of fns) expect(name.length).to.be.at.most(64);
+    expect(result.webhookUrls[long]).to.match(new RegExp(`/hooks/${long}$`));
+  });
+
+  it("two stacks never share a physical name", async () => {
+    const a = await evaluate({ config: config(), routes: [jenkinsRoute()], stack: "dev", code: stubCode });
+    const b = await evaluate({ config: config(), routes: [jenkinsRoute()], stack: "prod", code: stubCode });
+    const names = (e: Evaluated) =>
+      new Set(
+        e.cloud
+          .ofType(FN)
+          .concat(e.cloud.ofType(QUEUE))
+          .map((r) => r.inputs.name),
+      );
+    const shared = [...names(a)].filter((n) => names(b).has(n));
+    expect(shared).to.deep.equal([]);
+  });
+
+  it("rejects an empty routes file and a duplicated route name before creating anything", () => {
+    return Promise.all([
+      evaluate({ config: config(), routes: [], code: stubCode }).then(
+        () => expect.fail("no error"),
+        (e: Error) => expect(e.message).to.contain("no routes"),
+      ),
+      evaluate({ config: config(), routes: [jenkinsRoute(), jenkinsRoute()], code: stubCode }).then(
+        () => expect.fail("no error"),
+        (e: Error) => expect(e.message).to.contain('"api-build" is defined twice'),
+      ),
+    ]);
+  });
+});
+
+describe("Gateway (under Pulumi mocks): github.manageWebhooks", () => {
+  const routes = [jenkinsRoute("api-build", ["acme/api", "acme/*", "other/tool"]), prCleanupRoute()];
+  let result: Evaluated;
+  before(async () => {
+    result = await evaluate({
+      config: config({ github: { manageWebhooks: true } }),
+      routes,
+      code: stubCode,
+      githubToken: "ghp_test-token-value",
+    });
+  });
+
+  it("generates one secret per secret name, stores it in Secrets Manager under that name", () => {
+    const { cloud } = result;
+    const secret = only(cloud.ofType("aws:secretsmanager/secret:Secret"));
+    expect(secret.inputs.name).to.equal("hookgate/github-webhook");
+    only(cloud.ofType("random:index/randomPassword:RandomPassword"));
+    const version = only(cloud.ofType("aws:secretsmanager/secretVersion:SecretVersion"));
+    expect(version.inputs.secretString).to.match(/^generated-secret-value-/);
+    expect(version.secretPaths).to.deep.equal(["secretString"]);
+  });
+
+  it("registers a webhook on every exactly named repository, with the route's URL, JSON, its events and the secret", () => {
+    const { cloud } = result;
+    const hooks = cloud.ofType("github:index/repositoryWebhook:RepositoryWebhook");
+    const summary = hooks.map((h) => `${h.inputs.repository} ${h.inputs.events.join(",")}`).sort();
+    // acme/* and acme/*-service are globs: no webhook for those.
+    expect(summary).to.deep.equal(["api push", "tool push", "web pull_request"]);
+    const api = only(hooks.filter((h) => h.inputs.repository === "api"));
+    expect(api.inputs.configuration).to.deep.include({
+      url: result.webhookUrls["api-build"],
+      contentType: "json",
+      insecureSsl: false,
+    });
+    expect(api.inputs.configuration.secret).to.match(/^generated-secret-value-/);
+    // The secret reaches the provider as a Pulumi secret (the engine marks the whole block).
+    expect(api.secretPaths.filter((p) => p.startsWith("configuration"))).to.have.length(1);
+    // Each owner gets its own GitHub provider.
+    const providers = cloud
+      .ofType("pulumi:providers:github")
+      .map((p) => p.inputs.owner)
+      .sort();
+    expect(providers).to.deep.equal(["acme", "other"]);
+    expect(api.provider).to.contain("acme");
+  });
+
+  it("keeps the generated secret and the GitHub token out of every function environment and output", () => {
+    const secretValues = result.cloud
+      .ofType("random:index/randomPassword:RandomPassword")
+      .map((r) => `generated-secret-value-${r.name}`)
+      .concat(["ghp_test-token-value"]);
+    expectSecure(result, routes, secretValues);
+    const outputs = JSON.stringify([result.webhookUrls, result.webhookSetup, result.deadLetterQueueUrls]);
+    for (const v of secretValues) expect(outputs).not.to.contain(v);
+  });
+});
