@@ -9,7 +9,9 @@ export const ROUTES_SCHEMA: unknown = schema;
 let validator: ValidateFunction | undefined;
 
 function validate(): ValidateFunction {
-  validator ??= new Ajv({ allErrors: true, verbose: true, strict: false }).compile(schema);
+  validator ??= new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(
+    schema,
+  );
   return validator;
 }
 
