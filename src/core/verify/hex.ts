@@ -7,13 +7,16 @@ function nibble(code: number): number {
   return -1;
 }
 
-/** The bytes of `text`, or undefined unless it is exactly `bytes` bytes of lower-case hex. */
-export function decodeHex(text: string, bytes: number): Buffer | undefined {
-  if (text.length !== bytes * 2) return undefined;
+/**
+ * The bytes written in `text` from `offset` to its end, or undefined unless that is exactly `bytes`
+ * bytes of lower-case hex.
+ */
+export function decodeHex(text: string, bytes: number, offset = 0): Buffer | undefined {
+  if (text.length - offset !== bytes * 2) return undefined;
   const out = Buffer.allocUnsafe(bytes);
   for (let i = 0; i < bytes; i++) {
-    const hi = nibble(text.charCodeAt(2 * i));
-    const lo = nibble(text.charCodeAt(2 * i + 1));
+    const hi = nibble(text.charCodeAt(offset + 2 * i));
+    const lo = nibble(text.charCodeAt(offset + 2 * i + 1));
     if (hi < 0 || lo < 0) return undefined;
     out[i] = (hi << 4) | lo;
   }

@@ -27,7 +27,7 @@ export function verifyHexSignature(
 ): SchemeOutcome {
   const bytes = DIGEST_BYTES[algorithm];
   if (value.length !== prefix.length + bytes * 2 || !value.startsWith(prefix)) return "malformed";
-  const given = decodeHex(prefix.length === 0 ? value : value.slice(prefix.length), bytes);
+  const given = decodeHex(value, bytes, prefix.length);
   if (given === undefined) return "malformed";
   let keys = 0;
   for (const secret of secrets) {

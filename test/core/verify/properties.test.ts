@@ -170,7 +170,7 @@ describe("Properties: verifyDelivery", () => {
           if (!result.ok) expect(result.reason).not.to.equal(INTERNAL_REASON);
         },
       ),
-      { numRuns: 1500 },
+      { numRuns: 1000 },
     );
   });
 
