@@ -171,6 +171,13 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
         needsApi(action.token);
         break;
       case "pr-cleanup": {
+        if (provider === "bitbucket-server") {
+          // The Data Center client implements archives only; refusing here beats a dead letter later.
+          add(
+            route.provider !== undefined ? at("provider") : at("action", "type"),
+            "pr-cleanup is not supported for bitbucket-server yet (s3-zip and jenkins are)",
+          );
+        }
         secretRef(at("action", "token"), action.token);
         if (typeof action.targetUrl === "string") {
           add(at("action", "targetUrl"), targetUrlProblem(action.targetUrl));

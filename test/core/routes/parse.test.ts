@@ -95,6 +95,7 @@ describe("Function: parseRoutes", () => {
         "s3-zip needs an API token for github: set the action's token or providers.github.token",
       ],
       ["gitea-no-api-url.yaml", 9, 15, "s3-zip needs the gitea API: set providers.gitea.apiUrl"],
+      ["pr-cleanup-bitbucket-server.yaml", 9, 15, "pr-cleanup is not supported for bitbucket-server"],
     ];
     for (const [fixture, line, col, fragment] of cases) {
       it(`broken/${fixture} is reported at ${line}:${col}: …${fragment.slice(0, 50)}…`, () => {
