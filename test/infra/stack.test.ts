@@ -286,7 +286,9 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
   it("builds a dashboard over every route, with a Logs Insights widget over the route log groups", () => {
     const dashboard = only(result.cloud.ofType("aws:cloudwatch/dashboard:Dashboard"));
     const body = JSON.parse(dashboard.inputs.dashboardBody);
-    const log = only(body.widgets.filter((w: any) => w.type === "log"));
+    const log = only<{ properties: { query: string } }>(
+      body.widgets.filter((w: { type: string }) => w.type === "log"),
+    );
     for (const route of routes)
       expect(log.properties.query).to.contain(`SOURCE '/aws/lambda/hookgate-dev-${route.name}'`);
     expect(log.properties.query).to.contain("stats count() by route, decision");
@@ -401,7 +403,9 @@ describe("Gateway (under Pulumi mocks): network variants", () => {
       cloud.ofType("aws:ec2/securityGroup:SecurityGroup").filter((r) => r.name.endsWith("-lambda")),
     );
     expect(lambdaSg.inputs.vpcId).to.equal("vpc-0feedfeedfeedfeed");
-    const jenkinsEgress = only(lambdaSg.inputs.egress.filter((e: any) => e.fromPort === 8080));
+    const jenkinsEgress = only<{ securityGroups: string[] }>(
+      lambdaSg.inputs.egress.filter((e: { fromPort: number }) => e.fromPort === 8080),
+    );
     expect(jenkinsEgress.securityGroups).to.deep.equal(["sg-0123456789abcdef0"]);
     const ingress = only(cloud.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"));
     expect(ingress.inputs).to.include({
