@@ -1,0 +1,18 @@
+// Lambda entry point for routes whose action is `s3-zip`: the route handler, the archive download
+// and re-zip, and the S3 object store (multipart uploads).
+import { uploadSourceZip } from "../src/actions/s3Zip";
+import { lambdaHandler } from "../src/aws/lambdaRuntime";
+import { s3ObjectStore } from "../src/aws/s3Runtime";
+import { ActionError } from "../src/core/errors";
+
+export const handler = lambdaHandler(
+  async (item, clients) => {
+    if (item.request.type !== "s3-zip") {
+      throw new ActionError(`this function runs s3-zip actions, not "${item.request.type}"`, {
+        retryable: false,
+      });
+    }
+    return uploadSourceZip(item.request, item.event, clients);
+  },
+  { objects: s3ObjectStore },
+);

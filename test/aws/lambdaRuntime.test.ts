@@ -1,0 +1,208 @@
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { mockClient } from "aws-sdk-client-mock";
+import { expect } from "chai";
+import {
+  buildRouteHandler,
+  cloudWatchLogsUrl,
+  lambdaHandler,
+  RuntimeConfigError,
+  readRuntimeConfig,
+} from "../../src/aws/lambdaRuntime";
+import { ActionError } from "../../src/core/errors";
+import {
+  githubDelivery,
+  jenkinsRoute,
+  parseAnswer,
+  sqsEvent,
+  sqsRecord,
+  WEBHOOK_SECRET,
+  workItem,
+} from "../gateway/support";
+
+const QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-api-build.fifo";
+const DLQ = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-api-build-dlq.fifo";
+
+function env(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return {
+    HOOKGATE_ROUTE: JSON.stringify(jenkinsRoute()),
+    HOOKGATE_QUEUE_URL: QUEUE,
+    HOOKGATE_DLQ_URL: DLQ,
+    HOOKGATE_DEDUPE_TABLE: "hookgate-dedupe",
+    HOOKGATE_MAX_ATTEMPTS: "5",
+    AWS_REGION: "eu-west-1",
+    AWS_LAMBDA_LOG_GROUP_NAME: "/aws/lambda/hookgate-api-build",
+    AWS_LAMBDA_LOG_STREAM_NAME: "2026/01/01/[$LATEST]0123abcd",
+    ...overrides,
+  };
+}
+
+describe("Function: readRuntimeConfig", () => {
+  it("readRuntimeConfig reads the route, the queues, the table and the attempts", () => {
+    const config = readRuntimeConfig(env());
+    expect(config.route.name).to.equal("api-build");
+    expect(config).to.deep.include({
+      queueUrl: QUEUE,
+      dlqUrl: DLQ,
+      dedupeTable: "hookgate-dedupe",
+      maxAttempts: 5,
+    });
+    expect(config.region).to.equal("eu-west-1");
+  });
+
+  it("readRuntimeConfig names every missing variable at once", () => {
+    expect(() => readRuntimeConfig({})).to.throw(
+      RuntimeConfigError,
+      /HOOKGATE_ROUTE is not set; HOOKGATE_QUEUE_URL is not set; HOOKGATE_DLQ_URL is not set; HOOKGATE_DEDUPE_TABLE is not set/,
+    );
+  });
+
+  const bad: Array<[string, Record<string, string>, RegExp]> = [
+    ["HOOKGATE_ROUTE that is not JSON", { HOOKGATE_ROUTE: "{name:" }, /HOOKGATE_ROUTE is not valid JSON/],
+    ["HOOKGATE_ROUTE that is not a route", { HOOKGATE_ROUTE: '{"name":"x"}' }, /not a compiled route/],
+    [
+      "HOOKGATE_MAX_ATTEMPTS that is not a number",
+      { HOOKGATE_MAX_ATTEMPTS: "five" },
+      /HOOKGATE_MAX_ATTEMPTS must be/,
+    ],
+    ["HOOKGATE_MAX_ATTEMPTS of 0", { HOOKGATE_MAX_ATTEMPTS: "0" }, /HOOKGATE_MAX_ATTEMPTS must be/],
+  ];
+  for (const [label, overrides, message] of bad) {
+    it(`readRuntimeConfig rejects a ${label}`, () => {
+      expect(() => readRuntimeConfig(env(overrides))).to.throw(RuntimeConfigError, message);
+    });
+  }
+
+  it("readRuntimeConfig never echoes the route JSON (it could be long) in its error", () => {
+    const error = (() => {
+      try {
+        readRuntimeConfig(env({ HOOKGATE_ROUTE: '{"name": "x", "secretish": "do-not-print"' }));
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).not.to.contain("do-not-print");
+  });
+});
+
+describe("Function: cloudWatchLogsUrl", () => {
+  it("cloudWatchLogsUrl links the console to the log stream, encoded the way the console expects", () => {
+    expect(cloudWatchLogsUrl("eu-west-1", "/aws/lambda/fn", "2026/01/01/[$LATEST]ab")).to.equal(
+      "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Faws$252Flambda$252Ffn/log-events/2026$252F01$252F01$252F$255B$2524LATEST$255Dab",
+    );
+  });
+
+  it("cloudWatchLogsUrl is undefined without a region or a log group", () => {
+    expect(cloudWatchLogsUrl(undefined, "/aws/lambda/fn")).to.equal(undefined);
+    expect(cloudWatchLogsUrl("eu-west-1", undefined)).to.equal(undefined);
+  });
+});
+
+describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the client boundary)", () => {
+  const sqs = mockClient(SQSClient);
+  const ddb = mockClient(DynamoDBClient);
+  const sm = mockClient(SecretsManagerClient);
+  const stdout = process.stdout.write;
+  let printed: string[] = [];
+
+  beforeEach(() => {
+    sqs.reset();
+    ddb.reset();
+    sm.reset();
+    printed = [];
+    process.stdout.write = ((chunk: string) => {
+      printed.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+  });
+  afterEach(() => {
+    process.stdout.write = stdout;
+  });
+  after(() => {
+    sqs.restore();
+    ddb.restore();
+    sm.restore();
+  });
+
+  it("a signed delivery is verified with Secrets Manager, claimed in DynamoDB, sent to the FIFO queue: 202", async () => {
+    sm.on(GetSecretValueCommand, {
+      SecretId: "hookgate/github-webhook",
+      VersionStage: "AWSCURRENT",
+    }).resolves({
+      SecretString: WEBHOOK_SECRET,
+    });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(
+      new ResourceNotFoundException({ message: "no previous", $metadata: {} }),
+    );
+    ddb.on(UpdateItemCommand).resolves({ Attributes: { generation: { N: "1" } } });
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
+    const handler = buildRouteHandler(readRuntimeConfig(env()), async () => ({ status: "done", detail: "" }));
+    const answer = parseAnswer(await handler.receive(githubDelivery({ deliveryId: "aws-1" })));
+    process.stdout.write = stdout;
+    expect(answer.statusCode).to.equal(202);
+    const send = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(send).to.deep.include({
+      QueueUrl: QUEUE,
+      MessageGroupId: "acme/api",
+      MessageDeduplicationId: "aws-1:1",
+    });
+    // claim, then mark queued
+    expect(ddb.commandCalls(UpdateItemCommand)).to.have.length(2);
+    const line = JSON.parse(printed.find((l) => l.includes('"msg":"delivery"')) ?? "{}");
+    expect(line).to.deep.include({ level: "info", deliveryId: "aws-1", status: 202 });
+    expect(line.time).to.be.a("string");
+    expect(printed.join("")).not.to.contain(WEBHOOK_SECRET);
+  });
+
+  it("a retryable action failure backs off with ChangeMessageVisibility and is reported", async () => {
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    const handler = buildRouteHandler(readRuntimeConfig(env()), async () => {
+      throw new ActionError("Jenkins answered 503", { retryable: true });
+    });
+    const result = await handler.work(
+      sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-9", receiveCount: 2 })]),
+    );
+    process.stdout.write = stdout;
+    expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-9" }]);
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input).to.deep.equal({
+      QueueUrl: QUEUE,
+      ReceiptHandle: "rh-m-9",
+      VisibilityTimeout: 60,
+    });
+  });
+
+  it("a final action failure goes to the DLQ queue URL with its reason", async () => {
+    sqs.on(SendMessageCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    const handler = buildRouteHandler(readRuntimeConfig(env()), async () => {
+      throw new ActionError("Jenkins job api/build not found (404)", { retryable: false });
+    });
+    const result = await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()))]));
+    process.stdout.write = stdout;
+    expect(result.batchItemFailures).to.deep.equal([]);
+    const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(input?.QueueUrl).to.equal(DLQ);
+    expect(input?.MessageAttributes?.["hookgate-reason"]?.StringValue).to.contain("404");
+  });
+});
+
+describe("Function: lambdaHandler", () => {
+  it("lambdaHandler reports an incomplete environment clearly on the first event", async () => {
+    const saved = { ...process.env };
+    for (const key of Object.keys(process.env)) if (key.startsWith("HOOKGATE_")) delete process.env[key];
+    try {
+      const handler = lambdaHandler(async () => ({ status: "done", detail: "" }));
+      const error = await handler(githubDelivery()).catch((e) => e);
+      expect(error).to.be.instanceOf(RuntimeConfigError);
+      expect(error.message).to.contain("HOOKGATE_ROUTE is not set");
+    } finally {
+      process.env = saved;
+    }
+  });
+});
