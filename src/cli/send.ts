@@ -164,6 +164,10 @@ export function signDelivery(options: {
         headers: {
           "content-type": "application/json",
           "user-agent": "Go-http-client/1.1",
+          // Gitea also sends GitHub-compatible and Gogs headers.
+          "x-github-event": event,
+          "x-github-event-type": event,
+          "x-github-delivery": id,
           "x-gitea-event": event,
           "x-gitea-event-type": event,
           "x-gitea-delivery": id,

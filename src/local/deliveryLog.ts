@@ -69,7 +69,17 @@ export class DeliveryLog {
   /** A delivery answered without queuing anything (ignored, pong, duplicate, rejected, errors). */
   answered(entry: Omit<DeliveryEntry, "receivedAt" | "updatedAt" | "attempts">): void {
     const now = new Date().toISOString();
-    this.push({ ...entry, attempts: 0, receivedAt: now, updatedAt: now });
+    this.push({
+      delivery: entry.delivery,
+      route: entry.route,
+      event: entry.event,
+      status: entry.status,
+      attempts: 0,
+      ...(entry.reason === undefined ? {} : { reason: entry.reason }),
+      ...(entry.httpStatus === undefined ? {} : { httpStatus: entry.httpStatus }),
+      receivedAt: now,
+      updatedAt: now,
+    });
   }
 
   /** A delivery the handler answered 202: attach the HTTP status to its work entry. */
@@ -118,6 +128,8 @@ export class DeliveryLog {
     if (entry.status === "dead" && patch.status && patch.status !== "dead")
       patch = { ...patch, status: "dead" };
     Object.assign(entry, stripUndefined(patch));
+    // A delivery that finally succeeded keeps no error from the attempts before.
+    if (entry.status === "done") delete entry.error;
     this.touch(entry);
   }
 

@@ -70,6 +70,14 @@ export class FileDedupeStore implements DedupeStore {
     this.set(key, { state: "pending", generation, at: 0 }, false);
   }
 
+  async state(
+    route: string,
+    deliveryId: string,
+  ): Promise<{ state: DeliveryState; generation: number } | undefined> {
+    const entry = this.live(keyOf(route, deliveryId), this.now());
+    return entry && { state: entry.state, generation: entry.generation };
+  }
+
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;

@@ -107,8 +107,11 @@ export class LocalQueue {
       }
     }
     messages.sort((a, b) => a.seq - b.seq);
+    const now = this.now();
     for (const message of messages) {
       this.seq = Math.max(this.seq, message.seq + 1);
+      // A restart is a fresh start: resumed work runs now, not after the backoff of the last run.
+      message.notBefore = now;
       this.enqueue(message);
       this.recentDedupeIds.set(`${message.route}#${message.dedupeId}`, message.sentAt);
       loaded++;

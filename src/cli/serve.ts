@@ -1,0 +1,289 @@
+// `hookgate serve`: the gateway on a laptop. The same route handler as the deployed Lambda, behind
+// node:http, with embedded stand-ins for Secrets Manager, SQS, DynamoDB and S3 under --state-dir.
+import { relative } from "node:path";
+import { parseArgs } from "node:util";
+import { RoutesFileError } from "../core/errors";
+import { MAX_ATTEMPTS, RETRY_BASE_DELAY_MS } from "../core/policy";
+import type { LogFn, ObjectStore } from "../core/ports";
+import { loadRoutesFile } from "../core/routes/load";
+import type { Route } from "../core/types";
+import { SecretsFileError } from "../local/fileSecretStore";
+import { type LocalGateway, startLocalGateway } from "../local/localGateway";
+
+export const SERVE_USAGE = `Usage: hookgate serve [options]
+
+Runs the gateway locally: POST /hooks/<route> with the same handler code and HTTP contract as the
+deployed API, and embedded stand-ins for AWS (secrets file, persistent queue, dead letters, S3 dir).
+
+Options:
+  --routes FILE          routes file (default routes.yaml)
+  --secrets FILE         JSON secrets file { "<secret name>": "value" | {json} }
+                         (default: <state-dir>/secrets.json, created with random webhook secrets)
+  --host HOST            address to listen on (default 127.0.0.1)
+  --port PORT            port to listen on; 0 picks a free one (default 8787)
+  --state-dir DIR        where queued work, dead letters, deliveries and objects live (default .hookgate)
+  --s3-endpoint URL      send s3-zip objects to an S3-compatible endpoint (path-style) instead of
+                         <state-dir>/s3
+  --max-attempts N       attempts before a failing action is dead-lettered (default ${MAX_ATTEMPTS})
+  --retry-delay-ms MS    first retry delay, doubled on each attempt (default ${RETRY_BASE_DELAY_MS})
+  --quiet                do not print a log line per delivery and attempt
+  -h, --help             show this help
+
+Endpoints:
+  POST /hooks/<route>          a Git host's delivery
+  GET  /_hookgate/deliveries   recent deliveries, newest first (?route=&status=&limit=)
+  GET  /_hookgate/health       liveness and queue depth
+`;
+
+interface ServeOptions {
+  routes: string;
+  secrets?: string;
+  host: string;
+  port: number;
+  stateDir: string;
+  s3Endpoint?: string;
+  maxAttempts: number;
+  retryDelayMs: number;
+  quiet: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseServeArgs(argv: string[]): ServeOptions | "help" {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      routes: { type: "string", default: "routes.yaml" },
+      secrets: { type: "string" },
+      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: "8787" },
+      "state-dir": { type: "string", default: ".hookgate" },
+      "s3-endpoint": { type: "string" },
+      "max-attempts": { type: "string", default: String(MAX_ATTEMPTS) },
+      "retry-delay-ms": { type: "string", default: String(RETRY_BASE_DELAY_MS) },
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) return "help";
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const port = integer("--port", values.port, 0, 65_535);
+  const maxAttempts = integer("--max-attempts", values["max-attempts"], 1, 1_000);
+  const retryDelayMs = integer("--retry-delay-ms", values["retry-delay-ms"], 0, 24 * 3600_000);
+  if (values["s3-endpoint"] !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(values["s3-endpoint"]);
+    } catch {
+      throw new UsageError(`--s3-endpoint must be a URL, got "${values["s3-endpoint"]}"`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      throw new UsageError("--s3-endpoint must be http(s)");
+  }
+  return {
+    routes: values.routes as string,
+    secrets: values.secrets,
+    host: values.host as string,
+    port,
+    stateDir: values["state-dir"] as string,
+    s3Endpoint: values["s3-endpoint"],
+    maxAttempts,
+    retryDelayMs,
+    quiet: values.quiet === true,
+  };
+}
+
+function integer(flag: string, text: string | undefined, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text ?? "") || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got "${text}"`);
+  }
+  return n;
+}
+
+export async function runServe(argv: string[]): Promise<number> {
+  let options: ServeOptions | "help";
+  try {
+    options = parseServeArgs(argv);
+  } catch (error) {
+    process.stderr.write(`hookgate serve: ${(error as Error).message}\n\n${SERVE_USAGE}`);
+    return 2;
+  }
+  if (options === "help") {
+    process.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+
+  let config: ReturnType<typeof loadRoutesFile>;
+  try {
+    config = loadRoutesFile(options.routes);
+  } catch (error) {
+    if (error instanceof RoutesFileError) {
+      process.stderr.write(`hookgate serve: ${options.routes} has problems:\n${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+
+  const log: LogFn = options.quiet
+    ? (line) => {
+        if (line.level === "error") writeLog(line);
+      }
+    : writeLog;
+
+  // Listen for signals before anything is printed: a supervisor may signal as soon as it sees the URL.
+  const stopRequested = new Promise<void>((resolveSignal) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.stdout.write(`hookgate: ${signal}: stopping (waiting for work in flight)\n`);
+      process.once(signal, () => {
+        process.stderr.write("hookgate: stopping right away; queued work stays in the state dir\n");
+        process.exit(130);
+      });
+      resolveSignal();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+
+  let gateway: LocalGateway;
+  try {
+    const objects = options.s3Endpoint ? await s3ObjectStore(options.s3Endpoint) : undefined;
+    const { runAction } = require("../actions") as typeof import("../actions");
+    gateway = await startLocalGateway({
+      config,
+      stateDir: options.stateDir,
+      secretsFile: options.secrets,
+      host: options.host,
+      port: options.port,
+      maxAttempts: options.maxAttempts,
+      retryDelayMs: options.retryDelayMs,
+      objects,
+      runAction: (item, clients) => runAction(item, clients),
+      log,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (error instanceof SecretsFileError) {
+      process.stderr.write(`hookgate serve: ${error.message}\n`);
+    } else if (code === "ENOENT" && options.secrets) {
+      process.stderr.write(`hookgate serve: secrets file ${options.secrets} not found\n`);
+    } else if (code === "EADDRINUSE") {
+      process.stderr.write(
+        `hookgate serve: ${options.host}:${options.port} is already in use (another hookgate serve?); try --port 0 or another port\n`,
+      );
+    } else if (code === "EACCES" || code === "EADDRNOTAVAIL") {
+      process.stderr.write(`hookgate serve: cannot listen on ${options.host}:${options.port} (${code})\n`);
+    } else {
+      process.stderr.write(`hookgate serve: ${(error as Error).message}\n`);
+    }
+    return 1;
+  }
+
+  process.stdout.write(banner(gateway, options));
+
+  await stopRequested;
+  const { drained } = await gateway.close();
+  process.stdout.write(
+    drained
+      ? "hookgate: stopped\n"
+      : `hookgate: stopped; unfinished work stays in ${options.stateDir}/queue and resumes on the next start\n`,
+  );
+  // Keep-alive sockets of the action clients must not hold the process open.
+  setTimeout(() => process.exit(0), 1_000).unref();
+  return 0;
+}
+
+function writeLog(line: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
+}
+
+async function s3ObjectStore(endpoint: string): Promise<ObjectStore> {
+  // Loaded only when asked for: the S3 client takes a while to load.
+  const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+  const { S3ObjectStore } = require("../aws/objectStore") as typeof import("../aws/objectStore");
+  const hasCredentials = Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
+  const client = new S3Client({
+    endpoint,
+    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
+    forcePathStyle: true,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    // Local S3-compatible servers (s3rver, MinIO in dev mode) accept any key pair.
+    ...(hasCredentials
+      ? {}
+      : { credentials: { accessKeyId: "hookgate-local", secretAccessKey: "hookgate-local" } }),
+  });
+  return new S3ObjectStore(client);
+}
+
+function banner(gateway: LocalGateway, options: ServeOptions): string {
+  const rel = (p: string) => {
+    const r = relative(process.cwd(), p);
+    return r && !r.startsWith("..") ? r : p;
+  };
+  const secretsFile = rel(gateway.secretsFile);
+  const lines: string[] = [];
+  lines.push(`hookgate serve: ${gateway.routes.length} route(s) from ${options.routes}`);
+  lines.push(`  state dir  ${options.stateDir}`);
+  lines.push(
+    `  secrets    ${secretsFile}${gateway.generatedSecrets.length ? ` (generated: ${gateway.generatedSecrets.join(", ")})` : ""}`,
+  );
+  lines.push(
+    `  objects    ${options.s3Endpoint ? `${options.s3Endpoint} (path-style)` : `${options.stateDir}/s3/<bucket>/<key>`}`,
+  );
+  lines.push(
+    `  retries    ${options.maxAttempts} attempts, first retry after ${options.retryDelayMs} ms, doubling; then dead-letters in ${options.stateDir}/dead-letters`,
+  );
+  if (gateway.resumed > 0)
+    lines.push(`  resumed    ${gateway.resumed} queued work item(s) from the last run`);
+  lines.push("", "Routes:");
+  const width = Math.max(...gateway.routes.map((r) => r.name.length), 4);
+  for (const route of gateway.routes) {
+    lines.push(
+      `  POST ${gateway.url}/hooks/${route.name.padEnd(width)}  ${route.provider.padEnd(16)} ${describeAction(route)}`,
+    );
+  }
+  if (gateway.missingSecrets.length > 0) {
+    lines.push(
+      "",
+      `Secrets not in ${secretsFile} (the actions that need them will fail and end "dead" until you add them):`,
+      ...gateway.missingSecrets.map((n) => `  ${n}`),
+    );
+  }
+  const first = gateway.routes.find((r) => r.name === "api-build") ?? gateway.routes[0];
+  if (first) {
+    const hookUrl = `${gateway.url}/hooks/${first.name}`;
+    const secretFlags = first.secret
+      ? `--secrets ${secretsFile} --secret-name ${first.secret}`
+      : "--secret VALUE";
+    lines.push(
+      "",
+      "Point a Git host at it:",
+      `  GitHub: Settings > Webhooks > Add webhook: Payload URL = a route's URL, Content type = application/json,`,
+      `          Secret = the route's secret from ${secretsFile}.`,
+      "  github.com cannot reach 127.0.0.1: forward with smee (https://smee.io/new gives a channel):",
+      `    npx smee-client --url https://smee.io/<channel> --target ${hookUrl}`,
+      "  and use https://smee.io/<channel> as the Payload URL. GitHub's Recent Deliveries > Redeliver then replays here.",
+      "",
+      "Send a test delivery:",
+      `  npx hookgate send --url ${hookUrl} ${secretFlags} --event push --payload examples/github-push.json`,
+      `  curl -s ${gateway.url}/_hookgate/deliveries`,
+    );
+  }
+  lines.push("", `hookgate listening on ${gateway.url}`, "");
+  return lines.join("\n");
+}
+
+function describeAction(route: Route): string {
+  const action = route.action;
+  switch (action.type) {
+    case "jenkins":
+      return `jenkins ${action.job} on ${action.jenkins.url}`;
+    case "s3-zip":
+      return `s3-zip to s3://${action.bucket ?? "hookgate-artifacts"}/${action.key}`;
+    case "pr-cleanup":
+      return `pr-cleanup (${action.steps.map((s) => s.kind).join(", ")})`;
+  }
+}

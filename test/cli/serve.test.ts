@@ -1,0 +1,430 @@
+// `hookgate serve` as a child process, over real HTTP, against local Jenkins test servers.
+import { randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net, { type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import {
+  deliveries,
+  githubHeaders,
+  REPO_ROOT,
+  request,
+  type ServeChild,
+  startServe,
+  waitForDelivery,
+} from "./serveHarness";
+
+const GH_SECRET = "serve-test-github-secret";
+const JENKINS_USER = "ci-bot";
+const JENKINS_TOKEN = "11aa22bb33cc44dd55ee66ff77gg88hh";
+const PUSH = readFileSync(join(REPO_ROOT, "examples", "github-push.json"));
+const PING = readFileSync(join(REPO_ROOT, "test", "fixtures", "payloads", "github", "ping.json"));
+
+function routesYaml(jenkinsUrl: string, resumeJenkinsUrl: string): string {
+  return `version: 1
+defaults:
+  provider: github
+  jenkins: { url: "${jenkinsUrl}", credentials: test/jenkins }
+routes:
+  - name: api-build
+    secret: test/github-webhook
+    match: { repos: [acme/api], events: [push], branches: [main] }
+    action:
+      type: jenkins
+      job: api/build
+      parameters: { SHA: "{{sha}}", DELIVERY: "{{deliveryId}}" }
+  - name: ip-open
+    auth: { allowIps: [127.0.0.1/32] }
+    match: { repos: [acme/api], events: [push] }
+    action: { type: jenkins, job: ip/open, parameters: { DELIVERY: "{{deliveryId}}" } }
+  - name: ip-closed
+    auth: { allowIps: [10.0.0.0/8] }
+    match: { repos: [acme/api], events: [push] }
+    action: { type: jenkins, job: ip/closed }
+  - name: resume
+    secret: test/github-webhook
+    match: { repos: [acme/api], events: [push] }
+    action:
+      type: jenkins
+      jenkins: { url: "${resumeJenkinsUrl}", credentials: test/jenkins }
+      job: resume/build
+      parameters: { DELIVERY: "{{deliveryId}}" }
+`;
+}
+
+/** A port nothing listens on (yet). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function push(overrides: Record<string, unknown> = {}): Buffer {
+  return Buffer.from(JSON.stringify({ ...JSON.parse(PUSH.toString("utf8")), ...overrides }), "utf8");
+}
+
+function signed(body: Buffer, event = "push", delivery = randomUUID()) {
+  return { delivery, headers: githubHeaders(GH_SECRET, body, event, delivery), body };
+}
+
+describe("Command: hookgate serve (child process, real HTTP)", function () {
+  this.timeout(30_000);
+  let dir: string;
+  let stateDir: string;
+  let secretsFile: string;
+  let routesFile: string;
+  let jenkins: JenkinsServer;
+  let resumePort: number;
+  let serve: ServeChild;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-serve-"));
+    stateDir = join(dir, "state");
+    secretsFile = join(dir, "secrets.json");
+    routesFile = join(dir, "routes.yaml");
+    jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
+    resumePort = await freePort();
+    writeFileSync(routesFile, routesYaml(jenkins.url, `http://127.0.0.1:${resumePort}`));
+    writeFileSync(
+      secretsFile,
+      JSON.stringify({
+        "test/github-webhook": GH_SECRET,
+        "test/jenkins": { user: JENKINS_USER, token: JENKINS_TOKEN },
+      }),
+    );
+    serve = await startServe([
+      "--routes",
+      routesFile,
+      "--secrets",
+      secretsFile,
+      "--state-dir",
+      stateDir,
+      "--retry-delay-ms",
+      "50",
+      "--max-attempts",
+      "3",
+    ]);
+  });
+
+  after(async () => {
+    await serve?.stop("SIGKILL");
+    await jenkins?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("prints each route's URL, the secrets file and how to send a test delivery", () => {
+    const out = serve.output();
+    for (const name of ["api-build", "ip-open", "ip-closed", "resume"])
+      expect(out).to.include(`${serve.url}/hooks/${name}`);
+    expect(out).to.include(secretsFile);
+    expect(out).to.include("npx hookgate send");
+    expect(out).to.include("smee-client");
+    expect(out).not.to.include(GH_SECRET);
+  });
+
+  it("GET /_hookgate/health answers ok", async () => {
+    const answer = await request(`${serve.url}/_hookgate/health`, { method: "GET" });
+    expect(answer.status).to.equal(200);
+    expect(answer.json.status).to.equal("ok");
+  });
+
+  describe("the HTTP contract", () => {
+    it("answers 202 queued for a verified, matching push, and Jenkins gets the build", async () => {
+      const d = signed(push());
+      const answer = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      expect(answer.status).to.equal(202);
+      expect(answer.json).to.include({ status: "queued", route: "api-build", delivery: d.delivery });
+      const done = await waitForDelivery(serve.url, d.delivery, (e) => e.status === "done");
+      expect(done).to.include({ route: "api-build", event: "push", attempts: 1 });
+      const build = jenkins.builds().find((b) => b.form.DELIVERY === d.delivery);
+      expect(build?.job).to.deep.equal(["api", "build"]);
+      expect(build?.user).to.equal(JENKINS_USER);
+    });
+
+    it("answers 200 duplicate for the same delivery id, and runs no second build", async () => {
+      const d = signed(push());
+      expect(
+        (await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body })).status,
+      ).to.equal(202);
+      await waitForDelivery(serve.url, d.delivery, (e) => e.status === "done");
+      const again = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      expect(again.status).to.equal(200);
+      expect(again.json.status).to.equal("duplicate");
+      expect(jenkins.builds().filter((b) => b.form.DELIVERY === d.delivery)).to.have.length(1);
+      const log = await deliveries(serve.url);
+      expect(log[0]).to.include({ delivery: d.delivery, status: "ignored" });
+      expect(log[0]?.reason).to.match(/duplicate/);
+    });
+
+    it("answers 200 ignored with the reason for a push to another branch", async () => {
+      const d = signed(push({ ref: "refs/heads/feature/x" }));
+      const answer = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      expect(answer.status).to.equal(200);
+      expect(answer.json.status).to.equal("ignored");
+      expect(String(answer.json.reason)).to.include("feature/x");
+      const entry = (await deliveries(serve.url)).find((e) => e.delivery === d.delivery);
+      expect(entry).to.include({ status: "ignored", route: "api-build" });
+    });
+
+    it("answers 200 pong for a verified ping", async () => {
+      const d = signed(PING, "ping");
+      const answer = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      expect(answer.status).to.equal(200);
+      expect(answer.json.status).to.equal("pong");
+    });
+
+    it("accepts a form-encoded delivery (payload=...) signed over the form body", async () => {
+      const delivery = randomUUID();
+      const body = Buffer.from(`payload=${encodeURIComponent(PUSH.toString("utf8"))}`, "utf8");
+      const headers = {
+        ...githubHeaders(GH_SECRET, body, "push", delivery),
+        "content-type": "application/x-www-form-urlencoded",
+      };
+      const answer = await request(`${serve.url}/hooks/api-build`, { headers, body });
+      expect(answer.status).to.equal(202);
+      await waitForDelivery(serve.url, delivery, (e) => e.status === "done");
+    });
+
+    it("answers 401 for a signature made with another secret, and records the rejection", async () => {
+      const delivery = randomUUID();
+      const headers = githubHeaders("another-secret", PUSH, "push", delivery);
+      const answer = await request(`${serve.url}/hooks/api-build`, { headers, body: PUSH });
+      expect(answer.status).to.equal(401);
+      const entry = (await deliveries(serve.url)).find((e) => e.delivery === delivery);
+      expect(entry).to.include({ status: "rejected", httpStatus: 401 });
+    });
+
+    it("answers 401 when the signature header is missing", async () => {
+      const { "x-hub-signature-256": _dropped, ...headers } = signed(PUSH).headers;
+      const answer = await request(`${serve.url}/hooks/api-build`, { headers, body: PUSH });
+      expect(answer.status).to.equal(401);
+    });
+
+    it("answers 400 for a validly signed body that is not JSON", async () => {
+      const d = signed(Buffer.from("{not json", "utf8"));
+      const answer = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      expect(answer.status).to.equal(400);
+    });
+
+    it("answers 415 for a validly signed body of an unsupported content type", async () => {
+      const d = signed(push());
+      const answer = await request(`${serve.url}/hooks/api-build`, {
+        headers: { ...d.headers, "content-type": "text/plain" },
+        body: d.body,
+      });
+      expect(answer.status).to.equal(415);
+    });
+
+    it("answers 404 for an unknown route", async () => {
+      const d = signed(push());
+      const answer = await request(`${serve.url}/hooks/no-such-route`, { headers: d.headers, body: d.body });
+      expect(answer.status).to.equal(404);
+      expect(answer.json.status).to.equal("rejected");
+    });
+
+    it("answers 405 with Allow: POST for a GET on a route", async () => {
+      const answer = await request(`${serve.url}/hooks/api-build`, { method: "GET" });
+      expect(answer.status).to.equal(405);
+      expect(answer.headers.allow).to.equal("POST");
+    });
+
+    it("answers 413 from the declared Content-Length alone, before any body is sent", async () => {
+      const answer = await new Promise<number>((resolve, reject) => {
+        const req = http.request(`${serve.url}/hooks/api-build`, {
+          method: "POST",
+          agent: false,
+          headers: { "content-type": "application/json", "content-length": String(10 * 1024 * 1024 + 1) },
+        });
+        req.on("response", (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        });
+        req.on("error", reject);
+        req.flushHeaders();
+      });
+      expect(answer).to.equal(413);
+    });
+
+    it("answers 413 to a chunked body that grows past 10 MB", async () => {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(`${serve.url}/hooks/api-build`, {
+          method: "POST",
+          agent: false,
+          headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+        });
+        const chunk = Buffer.alloc(256 * 1024, 0x20);
+        let sent = 0;
+        let answered = false;
+        req.on("response", (res) => {
+          answered = true;
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        });
+        req.on("error", (error) => (answered ? undefined : reject(error)));
+        const write = () => {
+          while (!answered && sent <= 12 * 1024 * 1024) {
+            sent += chunk.length;
+            if (!req.write(chunk)) return void req.once("drain", write);
+          }
+        };
+        write();
+      });
+      expect(status).to.equal(413);
+    });
+  });
+
+  describe("the IP-allowlist fallback (no signature)", () => {
+    it("queues a delivery from 127.0.0.1 on a route that allows 127.0.0.1/32", async () => {
+      const delivery = randomUUID();
+      const answer = await request(`${serve.url}/hooks/ip-open`, {
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "push",
+          "x-github-delivery": delivery,
+        },
+        body: PUSH,
+      });
+      expect(answer.status).to.equal(202);
+      await waitForDelivery(serve.url, delivery, (e) => e.status === "done");
+    });
+
+    it("answers 403 on a route that allows 10.0.0.0/8, even with a spoofed X-Forwarded-For: 10.1.2.3", async () => {
+      const answer = await request(`${serve.url}/hooks/ip-closed`, {
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "push",
+          "x-github-delivery": randomUUID(),
+          "x-forwarded-for": "10.1.2.3",
+          "x-real-ip": "10.1.2.3",
+        },
+        body: PUSH,
+      });
+      expect(answer.status).to.equal(403);
+      expect(jenkins.builds().filter((b) => b.job.join("/") === "ip/closed")).to.have.length(0);
+    });
+  });
+
+  describe("the work path", () => {
+    it("retries a Jenkins that answers 500, 500, then 201, and ends done after 3 attempts", async () => {
+      jenkins.script({ status: 500 }, { status: 500 }, { status: 201, location: true });
+      const d = signed(push());
+      expect(
+        (await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body })).status,
+      ).to.equal(202);
+      const done = await waitForDelivery(serve.url, d.delivery, (e) => e.status === "done");
+      expect(done.attempts).to.equal(3);
+      expect(done.error).to.equal(undefined);
+      expect(jenkins.builds().filter((b) => b.form.DELIVERY === d.delivery)).to.have.length(3);
+    });
+
+    it("ends dead at the first attempt when Jenkins answers 404, with the error and a dead letter", async () => {
+      jenkins.script({ status: 404 });
+      const d = signed(push());
+      expect(
+        (await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body })).status,
+      ).to.equal(202);
+      const dead = await waitForDelivery(serve.url, d.delivery, (e) => e.status === "dead");
+      expect(dead.attempts).to.equal(1);
+      expect(dead.error).to.match(/404/);
+      const letters = readdirSync(join(stateDir, "dead-letters")).map((f) =>
+        readFileSync(join(stateDir, "dead-letters", f), "utf8"),
+      );
+      expect(letters.some((l) => l.includes(d.delivery))).to.equal(true);
+    });
+
+    it("ends dead after --max-attempts when Jenkins keeps answering 503", async () => {
+      jenkins.script({ status: 503 }, { status: 503 }, { status: 503 });
+      const d = signed(push());
+      expect(
+        (await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body })).status,
+      ).to.equal(202);
+      const dead = await waitForDelivery(serve.url, d.delivery, (e) => e.status === "dead");
+      expect(dead.attempts).to.equal(3);
+      // A manual redelivery of a delivery that died is processed again.
+      const again = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      expect(again.status).to.equal(202);
+      await waitForDelivery(serve.url, d.delivery, (e) => e.status === "done");
+    });
+  });
+
+  describe("restarts and state", () => {
+    it("finishes queued work after a crash: killed while Jenkins is down, restarted with Jenkins up", async () => {
+      // A second gateway on its own state dir, whose "resume" route points at a port nothing listens on.
+      const resumeState = join(dir, "resume-state");
+      const args = ["--routes", routesFile, "--secrets", secretsFile, "--state-dir", resumeState];
+      const first = await startServe([...args, "--retry-delay-ms", "60000"]);
+      const d = signed(push());
+      try {
+        const answer = await request(`${first.url}/hooks/resume`, { headers: d.headers, body: d.body });
+        expect(answer.status).to.equal(202);
+        const retrying = await waitForDelivery(first.url, d.delivery, (e) => e.status === "retrying");
+        expect(retrying.attempts).to.equal(1);
+      } finally {
+        await first.stop("SIGKILL");
+      }
+      expect(readdirSync(join(resumeState, "queue")).filter((f) => f.endsWith(".json"))).to.have.length(1);
+
+      // Jenkins comes up on that port; the gateway restarts and finishes the work.
+      const builds: string[] = [];
+      const resumeJenkins = http.createServer((req, res) => {
+        let body = "";
+        req.on("data", (c) => {
+          body += c;
+        });
+        req.on("end", () => {
+          builds.push(`${req.url} ${body}`);
+          res.writeHead(201, { location: `http://127.0.0.1:${resumePort}/queue/item/1/` });
+          res.end();
+        });
+      });
+      await new Promise<void>((resolve) => resumeJenkins.listen(resumePort, "127.0.0.1", resolve));
+      const second = await startServe([...args, "--retry-delay-ms", "50"]);
+      try {
+        expect(second.output()).to.match(/resumed\s+1 queued/);
+        const done = await waitForDelivery(second.url, d.delivery, (e) => e.status === "done");
+        expect(done.attempts).to.equal(2);
+        expect(builds).to.have.length(1);
+        expect(builds[0]).to.include("/job/resume/job/build/buildWithParameters");
+        expect(builds[0]).to.include(`DELIVERY=${d.delivery}`);
+        expect(readdirSync(join(resumeState, "queue")).filter((f) => f.endsWith(".json"))).to.have.length(0);
+        expect(await second.stop("SIGTERM")).to.equal(0);
+      } finally {
+        await second.stop("SIGKILL");
+        await new Promise<void>((resolve) => resumeJenkins.close(() => resolve()));
+      }
+    });
+
+    it("completes <state-dir>/secrets.json (mode 0600) with a random webhook secret when no --secrets is given", async () => {
+      const own = join(dir, "generated-state");
+      const file = join(own, "secrets.json");
+      mkdirSync(own, { recursive: true });
+      const jenkinsCredentials = { user: JENKINS_USER, token: JENKINS_TOKEN };
+      writeFileSync(file, JSON.stringify({ "test/jenkins": jenkinsCredentials }));
+      const child = await startServe(["--routes", routesFile, "--state-dir", own]);
+      expect(await child.stop("SIGTERM")).to.equal(0);
+      expect(statSync(file).mode & 0o777).to.equal(0o600);
+      const secrets = JSON.parse(readFileSync(file, "utf8"));
+      expect(secrets["test/github-webhook"]).to.match(/^[0-9a-f]{64}$/);
+      expect(secrets["test/jenkins"]).to.deep.equal(jenkinsCredentials); // existing values are kept
+      expect(child.output()).to.include(file);
+      expect(child.output()).not.to.include(secrets["test/github-webhook"]);
+    });
+  });
+
+  describe("shutdown (runs last)", () => {
+    it("stops with exit code 0 on SIGTERM and keeps the delivery history", async () => {
+      const before = await deliveries(serve.url);
+      expect(before.length, serve.output().slice(-3000)).to.be.greaterThan(5);
+      expect(await serve.stop("SIGTERM")).to.equal(0);
+      const saved = JSON.parse(readFileSync(join(stateDir, "deliveries.json"), "utf8")) as unknown[];
+      expect(saved.length).to.equal(before.length);
+    });
+  });
+});
