@@ -6,7 +6,8 @@
 // - events: the event name, or "event.action" for an entry that holds a dot ("pull_request.closed");
 // - branches / tags: an event must have a branch (tag) that matches. With both lists, either may match.
 //   An event with neither (issues, ping) or of the other kind (a tag push for `branches`) does not match;
-// - paths: at least one changed file matches.
+// - paths: at least one changed file matches;
+// - deleted: a push that deleted its ref matches only with `deleted: true`.
 import picomatch from "picomatch";
 import type { GlobTest } from "./globs";
 import type { MatchDecision, Route, WebhookEvent } from "./types";
@@ -181,6 +182,20 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     });
   }
 
+  // A push that deleted its ref is not built or zipped unless the route asks (RELIABILITY.md).
+  const deleted = spec.deleted;
+  checks.push((e) => {
+    const isDeleted = (e as Loose)?.deleted === true;
+    if (deleted === undefined) {
+      if (!isDeleted || (e as Loose)?.event !== "push") return undefined;
+      return `the push deleted ${refLabel(e)}; set match.deleted: true to act on deletions`;
+    }
+    if (isDeleted === deleted) return undefined;
+    return isDeleted
+      ? `the push deleted ${refLabel(e)}; deleted: false`
+      : `the event deleted nothing; deleted: true`;
+  });
+
   const name = route.name;
   const count = checks.length;
   return (event) => {
@@ -194,6 +209,14 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
       return { route: name, matched: false, reason: `the event could not be matched: ${String(error)}` };
     }
   };
+}
+
+function refLabel(e: WebhookEvent): string {
+  const branch = text((e as Loose)?.branch);
+  if (branch !== undefined) return `branch "${branch}"`;
+  const tag = text((e as Loose)?.tag);
+  if (tag !== undefined) return `tag "${tag}"`;
+  return `ref "${text((e as Loose)?.ref) ?? ""}"`;
 }
 
 function matchedReason(e: WebhookEvent): string {

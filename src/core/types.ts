@@ -72,6 +72,11 @@ export interface MatchSpec {
   paths?: string[];
   actors?: string[];
   merged?: boolean;
+  /**
+   * Pushes that deleted their branch or tag. Absent: such pushes never match (a deletion is not built
+   * or zipped unless asked). true: only deletions match; false: deletions never match.
+   */
+  deleted?: boolean;
 }
 
 export interface RouteAuth {

@@ -304,6 +304,48 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     'event "push" is not a pull request; merged: true',
   ],
   [
+    "a deleted-branch push is ignored by default",
+    { branches: ["main"] },
+    push({ deleted: true, sha: undefined }),
+    false,
+    'the push deleted branch "main"; set match.deleted: true to act on deletions',
+  ],
+  [
+    "a deleted-tag push is ignored by default",
+    {},
+    { ...tagPush("v1"), deleted: true },
+    false,
+    'the push deleted tag "v1"; set match.deleted: true to act on deletions',
+  ],
+  [
+    "deleted: true accepts a deleted-branch push",
+    { deleted: true },
+    push({ deleted: true }),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "deleted: true refuses a normal push",
+    { deleted: true },
+    push(),
+    false,
+    "the event deleted nothing; deleted: true",
+  ],
+  [
+    "deleted: false refuses a deleted-branch push",
+    { deleted: false },
+    push({ deleted: true }),
+    false,
+    'the push deleted branch "main"; deleted: false',
+  ],
+  [
+    "a GitHub delete event is not filtered by default",
+    { events: ["delete"] },
+    push({ event: "delete", deleted: true }),
+    true,
+    "matched: repo acme/api, event delete, branch main",
+  ],
+  [
     "the first failing filter gives the reason",
     { repos: ["acme/*"], events: ["pull_request"], actions: ["closed"], merged: true },
     push(),
@@ -346,6 +388,7 @@ describe("Function: compileMatcher", () => {
       paths: ["src/**"],
       actors: ["!bot"],
       merged: true,
+      deleted: false,
     };
     const loose = fc.oneof(
       fc.string(),
@@ -365,6 +408,7 @@ describe("Function: compileMatcher", () => {
         actor: loose,
         changedFiles: fc.oneof(loose, fc.array(loose)),
         pr: fc.oneof(loose, fc.record({ merged: loose, number: loose })),
+        deleted: loose,
       },
       { requiredKeys: [] },
     );
