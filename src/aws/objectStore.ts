@@ -17,7 +17,7 @@ import type { ObjectStore } from "../core/ports";
 export interface S3ObjectStoreOptions {
   /** Multipart part size in bytes (default 8 MiB; S3's minimum is 5 MiB). */
   partSize?: number;
-  /** Parts uploaded concurrently (default 3). */
+  /** Parts uploaded concurrently (default 2). */
   queueSize?: number;
   /** Keys listed per page and deleted per batch (default 1,000, S3's maximum). */
   pageSize?: number;
@@ -35,7 +35,7 @@ export class S3ObjectStore implements ObjectStore {
     options: S3ObjectStoreOptions = {},
   ) {
     this.partSize = Math.max(5 * 1024 * 1024, options.partSize ?? DEFAULT_PART_SIZE);
-    this.queueSize = Math.max(1, options.queueSize ?? 3);
+    this.queueSize = Math.max(1, options.queueSize ?? 2);
     this.pageSize = Math.min(1000, Math.max(1, options.pageSize ?? 1000));
   }
 
