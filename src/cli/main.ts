@@ -37,7 +37,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
 }
 
 /** One place that turns a failure into output and an exit code. Never a stack trace for a user's mistake. */
-function reportError(command: string, error: unknown, io: CliIo): number {
+export function reportError(command: string, error: unknown, io: CliIo): number {
   if (error instanceof UsageError || isParseArgsError(error)) {
     const message = error instanceof UsageError ? error.message : parseArgsMessage(error);
     io.stderr(`hookgate ${command}: ${message}\nRun "hookgate ${command} --help" for usage.\n`);

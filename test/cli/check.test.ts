@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { reportError } from "../../src/cli/main";
+import { RoutesFileError } from "../../src/core/errors";
 import { runBin, runInProcess, STACK_FRAME } from "./checkHarness";
 
 describe("Command: hookgate check", () => {
@@ -86,5 +88,56 @@ describe("Command: hookgate check", () => {
     expect(run.code).to.equal(0);
     for (const command of ["check", "explain", "serve", "send"])
       expect(run.stdout).to.match(new RegExp(`^  ${command} `, "m"));
+  });
+});
+
+describe("Function: reportError", () => {
+  const capture = () => {
+    const io = { out: "", err: "" };
+    return {
+      io,
+      streams: {
+        stdout: (text: string) => {
+          io.out += text;
+        },
+        stderr: (text: string) => {
+          io.err += text;
+        },
+      },
+    };
+  };
+  let saved: string | undefined;
+  beforeEach(() => {
+    saved = process.env.HOOKGATE_DEBUG;
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.HOOKGATE_DEBUG;
+    else process.env.HOOKGATE_DEBUG = saved;
+  });
+
+  it("reportError prints an unexpected error as one line and exits 1, without a stack", () => {
+    delete process.env.HOOKGATE_DEBUG;
+    const { io, streams } = capture();
+    const code = reportError("check", new Error("disk on fire\nsecond line"), streams);
+    expect(code).to.equal(1);
+    expect(io.err).to.equal("hookgate check: disk on fire\n");
+  });
+
+  it("reportError adds the stack only when HOOKGATE_DEBUG=1", () => {
+    process.env.HOOKGATE_DEBUG = "1";
+    const { io, streams } = capture();
+    reportError("check", new Error("disk on fire"), streams);
+    expect(io.err).to.match(STACK_FRAME);
+  });
+
+  it("reportError turns RoutesFileError into FILE:LINE:COL lines and exit 1", () => {
+    const { io, streams } = capture();
+    const code = reportError(
+      "serve",
+      new RoutesFileError([{ file: "r.yaml", line: 2, col: 3, message: "bad" }]),
+      streams,
+    );
+    expect(code).to.equal(1);
+    expect(io.err).to.equal("r.yaml:2:3: bad\n1 problem found\n");
   });
 });
