@@ -25,6 +25,7 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 function unwrap(value: any, path: string, paths: string[]): any {
   if (Array.isArray(value)) return value.map((v, i) => unwrap(v, `${path}[${i}]`, paths));
   if (value && typeof value === "object") {
+    if (Object.getPrototypeOf(value) !== Object.prototype) return value; // assets, archives, resources
     if (value[SIG] === SECRET_SIG) {
       paths.push(path);
       return unwrap(value.value, path, paths);
