@@ -33,13 +33,27 @@ export function compileFastGlobList(patterns: readonly string[]): GlobTest {
   return (value) => include(value) && !exclude(value);
 }
 
+/**
+ * Patterns that are plain text for picomatch: no glob syntax, no escapes, no "." or ".." segment, no
+ * leading "./" or trailing "/" (which picomatch treats specially). These match only themselves.
+ */
+function isLiteral(pattern: string): boolean {
+  return (
+    /^[A-Za-z0-9_.:~ /-]+$/.test(pattern) &&
+    !pattern.endsWith("/") &&
+    !pattern.includes("//") &&
+    !pattern.split("/").some((segment) => segment === "." || segment === "..")
+  );
+}
+
 function anyOf(globs: readonly string[]): GlobTest | undefined {
   if (globs.length === 0) return undefined;
-  const sources = globs.map((glob) => picomatch.makeRe(glob, GLOB_OPTIONS).source);
-  const regex = new RegExp(sources.join("|"));
-  const exact = new Set(globs);
+  const literals = new Set(globs);
+  const patterns = globs.filter((glob) => !isLiteral(glob));
   // picomatch never matches "", and matches a value equal to the glob itself.
-  return (value) => value.length > 0 && (exact.has(value) || regex.test(value));
+  if (patterns.length === 0) return (value) => literals.has(value) && value.length > 0;
+  const regex = new RegExp(patterns.map((glob) => picomatch.makeRe(glob, GLOB_OPTIONS).source).join("|"));
+  return (value) => value.length > 0 && (literals.has(value) || regex.test(value));
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: events are read defensively (the matcher never throws)
@@ -97,7 +111,7 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     checks.push((e) => {
       const event = text((e as Loose)?.event) ?? "";
       const action = text((e as Loose)?.action);
-      const eventAction = action === undefined ? event : `${event}.${action}`;
+      const eventAction = !usesAction || action === undefined ? event : `${event}.${action}`;
       if (test(event, eventAction)) return undefined;
       return `event "${usesAction ? eventAction : event}" is not one of ${list}`;
     });
@@ -219,7 +233,19 @@ function refLabel(e: WebhookEvent): string {
   return `ref "${text((e as Loose)?.ref) ?? ""}"`;
 }
 
+// The matched reason depends on the event only: remember it for the last event, which is matched
+// against every route in turn (events are not mutated once normalised).
+let lastEvent: unknown;
+let lastReason = "";
+
 function matchedReason(e: WebhookEvent): string {
+  if (e === lastEvent && typeof e === "object" && e !== null) return lastReason;
+  lastReason = buildMatchedReason(e);
+  lastEvent = e;
+  return lastReason;
+}
+
+function buildMatchedReason(e: WebhookEvent): string {
   const event = e as Loose;
   let reason = `matched: repo ${text(event?.repo?.fullName) ?? ""}, event ${text(event?.event) ?? ""}`;
   const action = text(event?.action);

@@ -447,6 +447,13 @@ describe("Function: compileFastGlobList", () => {
       "!*\\[bot\\]",
       "a?c",
       "!@(x|y)",
+      "./main",
+      "src/",
+      "a//c",
+      "a/./c",
+      "release/1.0",
+      "pull_request.closed",
+      "team:repo",
     );
     const values = fc.oneof(
       fc.constantFrom(
@@ -469,6 +476,16 @@ describe("Function: compileFastGlobList", () => {
         "abc",
         "x",
         "y",
+      ),
+      fc.constantFrom(
+        "./main",
+        "src/",
+        "src",
+        "a//c",
+        "a/./c",
+        "release/1.0",
+        "pull_request.closed",
+        "team:repo",
       ),
       fc.string(),
     );
