@@ -56,7 +56,12 @@ function parseUnsafe(text: string, file: string): ParseResult {
     problems.push({ file, ...at, message: finding.message });
   }
   for (const finding of semanticFindings(data)) {
-    const at = finding.at === "key" ? locator.key(finding.path) : locator.value(finding.path);
+    const at =
+      finding.at === "key"
+        ? locator.key(finding.path)
+        : finding.within
+          ? locator.within(finding.path, text, finding.within)
+          : locator.value(finding.path);
     let message = finding.message;
     if (finding.firstAt) message += ` (first used at line ${locator.value(finding.firstAt).line})`;
     problems.push({ file, ...at, message });

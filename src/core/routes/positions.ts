@@ -46,6 +46,20 @@ export class Locator {
     return this.at(found.key ?? found.value ?? found.nearest);
   }
 
+  /**
+   * Where `pattern` first matches inside the source text of the scalar at `path` (a placeholder inside a
+   * template), or the value's start when it does not match there.
+   */
+  within(path: readonly PathSegment[], source: string, pattern: RegExp | undefined): Position {
+    const found = this.find(path);
+    const range = found.value?.range;
+    if (pattern && range && isScalar(found.value)) {
+      const match = pattern.exec(source.slice(range[0], range[1]));
+      if (match) return this.offset(range[0] + match.index);
+    }
+    return this.value(path);
+  }
+
   /** Where the source offset is. */
   offset(offset: number): Position {
     const pos = this.lines.linePos(Math.max(0, offset));

@@ -24,6 +24,8 @@ export interface SemanticFinding {
   message: string;
   /** Extra text that needs a position of another node (the first of two duplicate names). */
   firstAt?: PathSegment[];
+  /** Where inside the value's source text the problem is (a template placeholder), when known. */
+  within?: RegExp;
 }
 
 type Obj = Record<string, unknown>;
@@ -52,7 +54,14 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
   };
   const template = (path: PathSegment[], value: unknown) => {
     if (typeof value !== "string") return;
-    for (const problem of safeTemplateProblems(value)) add(path, problem);
+    for (const problem of safeTemplateProblems(value)) {
+      out.push({
+        path,
+        at: "value",
+        message: prefixed(path, root, problem),
+        within: placeholderPattern(problem),
+      });
+    }
   };
   const parameters = (path: PathSegment[], value: unknown) => {
     const params = obj(value);
@@ -216,6 +225,19 @@ function obj(value: unknown): Obj | undefined {
 
 function providerOf(value: unknown): Provider | undefined {
   return (PROVIDERS as readonly unknown[]).includes(value) ? (value as Provider) : undefined;
+}
+
+/** The placeholder a template problem is about ({{ brnach }}), found in the source by its field name. */
+function placeholderPattern(problem: string): RegExp | undefined {
+  const field = /field "([^"]+)"/.exec(problem)?.[1];
+  if (field !== undefined) return new RegExp(`\\{\\{\\s*${escapeRegExp(field)}\\s*\\}\\}`);
+  if (problem.includes('unclosed "{{"')) return /\{\{(?![^}]*\}\})/;
+  if (problem.includes('empty "{{}}"')) return /\{\{\s*\}\}/;
+  return undefined;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** templateProblems belongs to another module; a throw there must not turn into a crash of `check`. */

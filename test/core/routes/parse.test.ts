@@ -49,7 +49,7 @@ describe("Function: parseRoutes", () => {
       [
         "unknown-template-field.yaml",
         12,
-        17,
+        18,
         'action.parameters.BRANCH: unknown template field "brnach" (did you mean "branch"?)',
       ],
       ["bad-job-path.yaml", 8, 35, 'job "api//build" has an empty folder'],
@@ -135,7 +135,7 @@ describe("Function: parseRoutes", () => {
       ["6:11", 'route name "Api_Build" is not valid'],
       ["9:7", 'unknown key "brnaches"'],
       ["10:15", "match.events: must be a list"],
-      ["13:12", 'unknown template field "brnach"'],
+      ["13:17", 'unknown template field "brnach"'],
       ["14:23", "must not contain a user name or password"],
       ["14:59", "a secret name cannot contain whitespace"],
       ["16:24", "has host bits set"],
@@ -149,7 +149,7 @@ describe("Function: parseRoutes", () => {
       ["26:11", "a step must have exactly one key"],
       ["26:20", "needs a Jenkins controller"],
       ["27:39", '"Bad_Bucket" is not a valid S3 bucket name'],
-      ["27:59", 'unknown template field "nope"'],
+      ["27:60", 'unknown template field "nope"'],
       ["28:20", "needs a Jenkins controller"],
       ["28:27", 'job "/x//" has an empty folder'],
       ["29:5", 'routes[3]: missing required key "name"'],
@@ -241,4 +241,33 @@ routes:
     expect(problems.length).to.be.greaterThan(0);
     expect(problems[0]?.message).to.match(/^YAML: /);
   });
+});
+
+describe("Function: parseRoutes (template positions)", () => {
+  const route = (job: string) => `version: 1
+jenkins: { url: "https://ci.example.com", credentials: ci/c }
+routes:
+  - name: a
+    secret: s
+    match: {}
+    action:
+      type: jenkins
+      job: ${job}
+`;
+  // [job as written on line 9, line and column of the placeholder, message fragment]
+  const cases: Array<[string, number, number, string]> = [
+    ["build/{{ sha }}/{{ brnach }}", 9, 28, 'unknown template field "brnach"'],
+    ['"x/{{payload}}"', 9, 15, 'template field "payload" needs a path'],
+    ["'{{branch}}-{{oops'", 9, 24, 'unclosed "{{"'],
+    ["x-{{}}", 9, 14, 'empty "{{}}"'],
+    ["|\n        multi/{{nope}}", 10, 15, 'unknown template field "nope"'],
+  ];
+  for (const [job, line, col, fragment] of cases) {
+    it(`parseRoutes points at the placeholder in job: ${JSON.stringify(job)} (${line}:${col})`, () => {
+      const { problems } = parseRoutes(route(job), "r.yaml");
+      expect(problems).to.have.length(1);
+      expect(problems[0]?.message).to.include(fragment);
+      expect([problems[0]?.line, problems[0]?.col]).to.deep.equal([line, col]);
+    });
+  }
 });
