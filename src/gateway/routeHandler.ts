@@ -37,6 +37,8 @@ export interface RouteHandlerDeps {
   /** Delay the record's next delivery (deployed: ChangeMessageVisibility). */
   backoff?(record: SQSRecord, delayMs: number): Promise<void>;
   now?(): number;
+  /** Answer 503 when the receive path has not finished by then (default 8 s, inside GitHub's 10 s). */
+  receiveTimeoutMs?: number;
 }
 
 export interface RouteHandler {
@@ -79,6 +81,30 @@ class Answer {
 }
 
 const HOOK_PATH = /\/hooks\/([^/]+)\/?$/;
+const DEFAULT_RECEIVE_TIMEOUT_MS = 8_000;
+
+/**
+ * Whatever a dependency does, the Git host gets an answer in time. A step still running keeps
+ * going in the background: if it enqueues after all, the delivery is processed and a redelivery
+ * is a duplicate; if not, its pending claim expires and a redelivery is accepted.
+ */
+async function withDeadline(work: Promise<Answer>, ms: number): Promise<Answer> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<Answer>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve(
+          new Answer(503, "unavailable", "timed out waiting for a dependency; redeliver later", "timeout"),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function isSqsEvent(event: unknown): event is SQSEvent {
   const records = (event as { Records?: unknown } | null)?.Records;
@@ -90,6 +116,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   const matcher = compileMatcher(route);
   const now = deps.now ?? Date.now;
   const maxAttempts = deps.maxAttempts ?? MAX_ATTEMPTS;
+  const receiveTimeoutMs = deps.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS;
 
   // ---------------------------------------------------------------------------------------------
   // receive
@@ -99,7 +126,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const line: DeliveryLog = {};
     let answer: Answer;
     try {
-      answer = await accept(request, line);
+      answer = await withDeadline(accept(request, line), receiveTimeoutMs);
     } catch (error) {
       if (error instanceof Answer) {
         answer = error;
@@ -199,12 +226,14 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (!claim.claimed) {
       line.generation = claim.generation;
       if (claim.state === "pending") {
-        // Another copy of this delivery is being enqueued right now; it will answer 202 itself.
+        // Another request claimed this id moments ago and has not enqueued it yet. It may still
+        // fail (or its function may have died), so "duplicate" could lose the delivery: answer 503
+        // and let the host redeliver. A redelivery after it was queued is a plain duplicate.
         return new Answer(
-          200,
-          "duplicate",
-          "this delivery is being accepted by another request",
-          "duplicate",
+          503,
+          "unavailable",
+          "this delivery is being accepted by another request; redeliver it if it does not show as accepted",
+          "in-progress",
         );
       }
       return new Answer(200, "duplicate", `this delivery was already accepted (${claim.state})`, "duplicate");

@@ -24,7 +24,11 @@ function conditionFailed(item?: Record<string, { S?: string; N?: string }>): Con
 
 describe("Class: DynamoDedupeStore", () => {
   const client = new DynamoDBClient({ region: "eu-west-1" });
-  const ddb = mockClient(client);
+  const stub = () => mockClient(client);
+  let ddb: ReturnType<typeof stub>;
+  before(() => {
+    ddb = stub();
+  });
   const store = new DynamoDedupeStore(client, TABLE, { now: () => NOW });
   beforeEach(() => ddb.reset());
   after(() => ddb.restore());

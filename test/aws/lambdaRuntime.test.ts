@@ -104,9 +104,18 @@ describe("Function: cloudWatchLogsUrl", () => {
 });
 
 describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the client boundary)", () => {
-  const sqs = mockClient(SQSClient);
-  const ddb = mockClient(DynamoDBClient);
-  const sm = mockClient(SecretsManagerClient);
+  // Created in before() and restored in after(): a class-level stub must not outlive this block.
+  const stubs = () => ({
+    sqs: mockClient(SQSClient),
+    ddb: mockClient(DynamoDBClient),
+    sm: mockClient(SecretsManagerClient),
+  });
+  let sqs: ReturnType<typeof stubs>["sqs"];
+  let ddb: ReturnType<typeof stubs>["ddb"];
+  let sm: ReturnType<typeof stubs>["sm"];
+  before(() => {
+    ({ sqs, ddb, sm } = stubs());
+  });
   const stdout = process.stdout.write;
   let printed: string[] = [];
 

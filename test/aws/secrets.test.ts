@@ -28,7 +28,11 @@ describe("Class: SecretsManagerStore", () => {
   let clock = 1_000_000;
   const now = () => clock;
   const client = new SecretsManagerClient({ region: "eu-west-1" });
-  const sm = mockClient(client);
+  const stub = () => mockClient(client);
+  let sm: ReturnType<typeof stub>;
+  before(() => {
+    sm = stub();
+  });
 
   beforeEach(() => {
     clock = 1_000_000;

@@ -44,7 +44,11 @@ function item(overrides: Partial<WorkItem> = {}, fullName = "acme/api"): WorkIte
 
 describe("Module: src/aws/sqs", () => {
   const client = new SQSClient({ region: "eu-west-1" });
-  const sqs = mockClient(client);
+  const stub = () => mockClient(client);
+  let sqs: ReturnType<typeof stub>;
+  before(() => {
+    sqs = stub();
+  });
   beforeEach(() => sqs.reset());
   after(() => sqs.restore());
 

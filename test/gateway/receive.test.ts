@@ -445,15 +445,34 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     expect(h.queue.sent.map((i) => i.generation)).to.deep.equal([1, 2]);
   });
 
-  it("receive reclaims an abandoned pending claim (older than the pending TTL)", async () => {
+  it("receive answers 503 (not duplicate) while another request holds a fresh pending claim, and reclaims it once abandoned", async () => {
     let clock = 1_800_000_000_000;
     const dedupe = new MemoryDedupeStore({ now: () => clock });
     const claim: ClaimResult = await dedupe.claim("api-build", "d-abandoned");
     expect(claim.claimed).to.equal(true);
     const h = harness({ dedupe });
-    expect((await h.receive({ deliveryId: "d-abandoned" })).body.status).to.equal("duplicate");
+    // Still being accepted elsewhere: 503, so nothing is lost if that request dies.
+    const inProgress = await h.receive({ deliveryId: "d-abandoned" });
+    expect(inProgress.statusCode).to.equal(503);
+    expect(h.queue.sent).to.have.length(0);
     clock += 61_000;
     expect((await h.receive({ deliveryId: "d-abandoned" })).statusCode).to.equal(202);
+  });
+
+  it("receive answers 503 when a dependency hangs past the receive deadline", async () => {
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
+      queue: { send: () => new Promise<void>(() => {}) },
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async () => ({ status: "done", detail: "" }),
+      log: () => {},
+      receiveTimeoutMs: 50,
+    });
+    const answer = parseAnswer(await handler.receive(githubDelivery()));
+    expect(answer.statusCode).to.equal(503);
+    expect(answer.body.status).to.equal("unavailable");
   });
 
   it("receive answers 500 with a generic body on an unexpected error, logging the error, not the body", async () => {
