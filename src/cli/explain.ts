@@ -7,10 +7,18 @@ import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
 import { normaliseDelivery } from "../core/events/normalise";
 import { headerBag } from "../core/headers";
 import { compileMatcher } from "../core/match";
+import { renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
 import { readRoutesText } from "../core/routes/load";
 import { parseRoutes } from "../core/routes/parse";
-import { type MatchDecision, PROVIDERS, type Provider, type Route, type WebhookEvent } from "../core/types";
+import {
+  type ActionRequest,
+  type MatchDecision,
+  PROVIDERS,
+  type Provider,
+  type Route,
+  type WebhookEvent,
+} from "../core/types";
 import { printProblems } from "./check";
 import { type CliIo, formatTable, parseCommandArgs, processIo, UsageError } from "./commandKit";
 
@@ -113,7 +121,50 @@ export async function runExplain(argv: string[], io: CliIo = processIo): Promise
   );
   const matched = results.filter((r) => r.matched).length;
   io.stdout(`\n${matched} of ${results.length} route${results.length === 1 ? "" : "s"} would run\n`);
+  const runs = config.routes
+    .filter((_, i) => results[i]?.matched)
+    .map((route) => [route.name, wouldRun(route, event)]);
+  if (runs.length > 0) io.stdout(`\n${formatTable(["ROUTE", "WOULD RUN"], runs)}`);
   return 0;
+}
+
+/** The action a matched route would run for this event, with its templates rendered. */
+export function wouldRun(route: Route, event: WebhookEvent): string {
+  // An s3-zip route without a bucket uses the stack's bucket, which only exists once deployed.
+  const action =
+    route.action.type === "s3-zip" && route.action.bucket === undefined
+      ? { ...route.action, bucket: STACK_BUCKET }
+      : route.action;
+  let request: ActionRequest;
+  try {
+    request = renderRequest({ ...route, action }, event);
+  } catch (error) {
+    return `(cannot render: ${(error as Error).message})`;
+  }
+  return describeRequest(request);
+}
+
+const STACK_BUCKET = "<stack bucket>";
+
+function describeRequest(request: ActionRequest): string {
+  switch (request.type) {
+    case "jenkins": {
+      const parameters = Object.entries(request.parameters).map(([name, value]) => `${name}=${value}`);
+      return [`jenkins job ${request.job.join("/")}`, ...parameters].join(" ");
+    }
+    case "s3-zip":
+      return `s3-zip to s3://${request.bucket}/${request.key}`;
+    case "pr-cleanup":
+      return `pr-cleanup: ${request.steps
+        .map((step) =>
+          step.kind === "delete-branch"
+            ? `delete-branch${step.onlyMerged ? " (if merged)" : ""}`
+            : step.kind === "delete-s3-prefix"
+              ? `delete s3://${step.bucket}/${step.prefix}`
+              : `jenkins job ${step.request.job.join("/")}`,
+        )
+        .join("; ")}`;
+  }
 }
 
 /** Every route's decision for the event, in file order. A route for another provider never matches. */

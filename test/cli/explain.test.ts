@@ -26,7 +26,7 @@ providers:
 routes:
   - name: hello-master
     match: { repos: ["Codertocat/*"], events: [push], branches: [master] }
-    action: { type: jenkins, job: hello/build }
+    action: { type: jenkins, job: "hello/{{branch}}", parameters: { SHA: "{{sha}}", WHO: "{{actor}}" } }
   - name: hello-main
     match: { repos: ["Codertocat/*"], events: [push], branches: [main] }
     action: { type: jenkins, job: hello/build }
@@ -81,6 +81,10 @@ describe("Command: hookgate explain", () => {
     expect(run.stdout).to.match(/^hello-main\s+no\s+\S/m);
     expect(run.stdout).to.match(/^gitlab-push\s+no\s+the route is for gitlab deliveries/m);
     expect(run.stdout).to.include("1 of 4 routes would run");
+    expect(run.stdout).to.match(/^ROUTE\s+WOULD RUN$/m);
+    expect(run.stdout).to.match(
+      /^hello-master\s+jenkins job hello\/master SHA=6113728f27ae82c7b1a177c8d03f9e96e0adf246 WHO=Codertocat$/m,
+    );
     expect(run.stdout + run.stderr).not.to.match(STACK_FRAME);
   });
 
