@@ -1,0 +1,91 @@
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { expect } from "chai";
+import fc from "fast-check";
+import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
+import { createRouteHandler } from "../../src/gateway/routeHandler";
+import { MemorySecretStore } from "../support/secrets";
+import {
+  githubDelivery,
+  jenkinsRoute,
+  pushPayload,
+  RecordingDeadLetters,
+  RecordingQueue,
+  sign,
+  WEBHOOK_SECRET,
+} from "./support";
+
+const CONTRACT = new Set([200, 202, 400, 401, 403, 404, 405, 413, 415]);
+
+function handler() {
+  return createRouteHandler({
+    route: jenkinsRoute({ auth: { allowIps: ["192.0.2.0/24"], allowSha1: false, toleranceSeconds: 300 } }),
+    secrets: new MemorySecretStore({ "hookgate/github-webhook": WEBHOOK_SECRET }),
+    queue: new RecordingQueue(),
+    deadLetters: new RecordingDeadLetters(),
+    dedupe: new MemoryDedupeStore(),
+    runAction: async () => ({ status: "done", detail: "" }),
+    log: () => {},
+  });
+}
+
+const headerName = fc.constantFrom(
+  "X-Hub-Signature-256",
+  "x-hub-signature",
+  "X-GitHub-Event",
+  "X-GitHub-Delivery",
+  "Content-Type",
+  "X-Forwarded-For",
+  "Authorization",
+);
+
+describe("Property: receive answers every request inside the HTTP contract", () => {
+  it("receive never throws and never answers 5xx for arbitrary requests (unsigned or signed)", async () => {
+    const h = handler();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          method: fc.constantFrom("POST", "GET", "post", "DELETE"),
+          path: fc.constantFrom(
+            "/hooks/api-build",
+            "/hooks/api-build/",
+            "/hooks/other",
+            "/",
+            "/hooks/%E0%A4%A",
+          ),
+          body: fc.oneof(fc.string(), fc.json(), fc.constant(JSON.stringify(pushPayload()))),
+          base64: fc.boolean(),
+          signBody: fc.boolean(),
+          event: fc.constantFrom("push", "ping", "pull_request", "issues", "", "x".repeat(300)),
+          contentType: fc.constantFrom(
+            "application/json",
+            "application/x-www-form-urlencoded",
+            "text/plain",
+            "",
+          ),
+          extra: fc.dictionary(headerName, fc.array(fc.string(), { maxLength: 3 }), { maxKeys: 4 }),
+          sourceIp: fc.constantFrom("192.0.2.7", "203.0.113.9", "", "not an ip"),
+        }),
+        async (r) => {
+          const raw = Buffer.from(r.body, "utf8");
+          const event: APIGatewayProxyEvent = githubDelivery({
+            body: raw,
+            base64: r.base64,
+            method: r.method,
+            path: r.path,
+            event: r.event,
+            contentType: r.contentType,
+            sourceIp: r.sourceIp,
+            signature: r.signBody ? sign(WEBHOOK_SECRET, raw) : null,
+            multiValueHeaders: r.extra,
+          });
+          const result = await h.receive(event);
+          expect(CONTRACT.has(result.statusCode), `${result.statusCode} ${result.body}`).to.equal(true);
+          const body = JSON.parse(result.body);
+          expect(body.route).to.equal("api-build");
+          expect(body.status).to.be.a("string");
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
