@@ -14,6 +14,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { uploadSourceZip } from "../src/actions/s3Zip";
+import { S3ObjectStore } from "../src/aws/objectStore";
 
 const TARGET_MB = 150;
 const ARCHIVE_MB = Number(process.env.HOOKGATE_BENCH_ZIP_MB ?? 210);
@@ -54,9 +57,6 @@ async function servers(): Promise<void> {
 }
 
 async function runner(s3Url: string, hostUrl: string): Promise<void> {
-  const { HeadObjectCommand, S3Client } = await import("@aws-sdk/client-s3");
-  const { S3ObjectStore } = await import("../src/aws/objectStore");
-  const { uploadSourceZip } = await import("../src/actions/s3Zip");
   const s3 = new S3Client({
     endpoint: s3Url,
     region: "us-east-1",
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
       s3Url: string;
       hostUrl: string;
     };
-    const { build } = await import("esbuild");
+    const { build } = require("esbuild") as typeof import("esbuild");
     const bundle = join(work, "runner.js");
     await build({
       entryPoints: [__filename],

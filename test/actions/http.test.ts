@@ -1,0 +1,118 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { parseRetryAfter, statusError } from "../../src/actions/http";
+import { parseJenkinsCredentials, parseProviderToken } from "../../src/actions/secrets";
+import { ActionError } from "../../src/core/errors";
+
+const NOW = Date.parse("2026-11-23T06:00:00Z");
+
+describe("Function: parseRetryAfter", () => {
+  const cases: Array<[string | undefined, number | undefined]> = [
+    ["120", 120_000],
+    ["0", 0],
+    [" 5 ", 5_000],
+    ["Mon, 23 Nov 2026 06:01:00 GMT", 60_000],
+    ["Mon, 23 Nov 2026 05:00:00 GMT", 0],
+    ["soon", undefined],
+    ["-5", undefined],
+    [undefined, undefined],
+  ];
+  for (const [value, expected] of cases) {
+    it(`parseRetryAfter(${JSON.stringify(value)}) is ${expected}`, () => {
+      expect(parseRetryAfter(value, NOW)).to.equal(expected);
+    });
+  }
+});
+
+describe("Function: statusError", () => {
+  const res = (statusCode: number, headers: Record<string, string> = {}) => ({ statusCode, headers });
+  const cases: Array<[number, Record<string, string>, boolean, number | undefined]> = [
+    [500, {}, true, undefined],
+    [502, {}, true, undefined],
+    [503, { "retry-after": "30" }, true, 30_000],
+    [429, { "retry-after": "7" }, true, 7_000],
+    [429, {}, true, undefined],
+    [403, { "retry-after": "60" }, true, 60_000],
+    [403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 90) }, true, 90_000],
+    [403, { "x-ratelimit-remaining": "0" }, true, 60_000],
+    [403, { "x-ratelimit-remaining": "12" }, false, undefined],
+    [400, {}, false, undefined],
+    [401, {}, false, undefined],
+    [404, {}, false, undefined],
+    [409, {}, false, undefined],
+    [422, {}, false, undefined],
+  ];
+  for (const [status, headers, retryable, retryAfterMs] of cases) {
+    it(`statusError classifies ${status} ${JSON.stringify(headers)} as ${retryable ? "retryable" : "final"}`, () => {
+      const err = statusError("GitHub API", res(status, headers), "", NOW);
+      expect(err).to.be.instanceOf(ActionError);
+      expect(err.retryable).to.equal(retryable);
+      expect(err.retryAfterMs).to.equal(retryAfterMs);
+      expect(err.message).to.contain(String(status));
+    });
+  }
+
+  it("statusError is retryable for every 5xx and final for every other 4xx without rate-limit headers (property)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 400, max: 599 }), (status) => {
+        const err = statusError("x", res(status), "", NOW);
+        const expected = status >= 500 || status === 429;
+        return err.retryable === expected;
+      }),
+    );
+  });
+});
+
+describe("Function: parseJenkinsCredentials", () => {
+  it('parseJenkinsCredentials reads {"user", "token"}', () => {
+    expect(parseJenkinsCredentials('{"user":"ci","token":"t0k"}', "s")).to.deep.equal({
+      user: "ci",
+      token: "t0k",
+    });
+  });
+  it('parseJenkinsCredentials accepts {"username", "password"}', () => {
+    expect(parseJenkinsCredentials('{"username":"ci","password":"p"}', "s")).to.deep.equal({
+      user: "ci",
+      token: "p",
+    });
+  });
+  for (const bad of [
+    "",
+    "ci:t0k",
+    "null",
+    "[]",
+    '{"user":"ci"}',
+    '{"user":1,"token":"t"}',
+    '{"user":"","token":"t"}',
+  ]) {
+    it(`parseJenkinsCredentials rejects ${JSON.stringify(bad)} as final without echoing it`, () => {
+      try {
+        parseJenkinsCredentials(bad, "hookgate/jenkins");
+        expect.fail("no error");
+      } catch (err) {
+        expect((err as ActionError).retryable).to.equal(false);
+        expect((err as Error).message).to.contain("hookgate/jenkins");
+        if (bad.length > 4) expect((err as Error).message).to.not.contain(bad);
+      }
+    });
+  }
+});
+
+describe("Function: parseProviderToken", () => {
+  const cases: Array<[string, unknown]> = [
+    ["ghp_abc", { kind: "token", token: "ghp_abc" }],
+    ["ghp_abc\n", { kind: "token", token: "ghp_abc" }],
+    ['{"token":"glpat-x"}', { kind: "token", token: "glpat-x" }],
+    ['{"username":"bot","appPassword":"pw"}', { kind: "basic", user: "bot", password: "pw" }],
+  ];
+  for (const [raw, expected] of cases) {
+    it(`parseProviderToken(${JSON.stringify(raw)}) reads the credential`, () => {
+      expect(parseProviderToken(raw, "s")).to.deep.equal(expected);
+    });
+  }
+  for (const bad of ["two words", '{"nope":1}', "{broken"]) {
+    it(`parseProviderToken rejects ${JSON.stringify(bad)} as final`, () => {
+      expect(() => parseProviderToken(bad, "s")).to.throw(ActionError);
+    });
+  }
+});

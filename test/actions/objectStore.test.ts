@@ -1,0 +1,135 @@
+import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { expect } from "chai";
+import { S3ObjectStore } from "../../src/aws/objectStore";
+import { type LocalS3, startLocalS3 } from "../support/s3";
+
+const BUCKET = "objects";
+const MiB = 1024 * 1024;
+
+/** A stream of `data` in uneven chunks, so part boundaries fall inside chunks. */
+function unevenStream(data: Buffer): Readable {
+  const chunks: Buffer[] = [];
+  for (let at = 0, i = 0; at < data.length; i++) {
+    const size = [65_537, 1_000_003, 7, 3 * MiB + 1][i % 4] ?? 1;
+    chunks.push(data.subarray(at, at + size));
+    at += size;
+  }
+  return Readable.from(chunks);
+}
+
+describe("Class: S3ObjectStore (s3rver)", function () {
+  this.timeout(60_000);
+  let s3: LocalS3;
+  before(async () => {
+    s3 = await startLocalS3({ buckets: [BUCKET] });
+  });
+  after(async () => {
+    await s3.close();
+  });
+  beforeEach(() => {
+    s3.faults.failEveryUploadPart = false;
+    s3.faults.failUploadPartRequests = [];
+  });
+
+  it("put streams a body larger than one part as a multipart upload and stores the exact bytes and metadata", async () => {
+    const data = randomBytes(12 * MiB + 12_345);
+    const before = s3.uploadPartRequests();
+    await new S3ObjectStore(s3.client, { partSize: 5 * MiB }).put(
+      BUCKET,
+      "multi/exact.bin",
+      unevenStream(data),
+      {
+        metadata: { sha: "abc" },
+        contentType: "application/zip",
+      },
+    );
+    const object = await s3.getObject(BUCKET, "multi/exact.bin");
+    expect(object.body.equals(data)).to.equal(true);
+    expect(object.metadata).to.deep.equal({ sha: "abc" });
+    expect(object.contentType).to.equal("application/zip");
+    expect(s3.uploadPartRequests() - before).to.equal(3);
+    expect(s3.openUploads()).to.deep.equal([]);
+  });
+
+  it("put sends a body smaller than one part as a single PutObject", async () => {
+    const before = s3.requests.length;
+    await new S3ObjectStore(s3.client).put(
+      BUCKET,
+      "single/small.txt",
+      Readable.from([Buffer.from("hello")]),
+      { metadata: {} },
+    );
+    expect(
+      s3.requests.slice(before).filter((r) => r.includes("uploads") || r.includes("partNumber")),
+    ).to.deep.equal([]);
+    expect((await s3.getObject(BUCKET, "single/small.txt")).body.toString()).to.equal("hello");
+  });
+
+  it("put stores an empty body as an empty object", async () => {
+    await new S3ObjectStore(s3.client).put(BUCKET, "single/empty", Readable.from([]), { metadata: {} });
+    expect((await s3.getObject(BUCKET, "single/empty")).body.length).to.equal(0);
+  });
+
+  it("put works with the SDK's default checksum mode (CRC32 on the parts, as deployed)", async () => {
+    const client = new S3Client({
+      endpoint: s3.url,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    });
+    try {
+      const data = randomBytes(11 * MiB);
+      await new S3ObjectStore(client, { partSize: 5 * MiB }).put(
+        BUCKET,
+        "multi/crc.bin",
+        unevenStream(data),
+        { metadata: {} },
+      );
+      expect((await s3.getObject(BUCKET, "multi/crc.bin")).body.equals(data)).to.equal(true);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("put aborts the multipart upload and leaves no object when the body fails mid-way", async () => {
+    const abortedBefore = s3.abortedUploads().length;
+    const body = new Readable({ read() {} });
+    body.push(randomBytes(6 * MiB));
+    setTimeout(() => body.destroy(new Error("archive read failed")), 50);
+    const err = await new S3ObjectStore(s3.client, { partSize: 5 * MiB })
+      .put(BUCKET, "multi/broken.bin", body, { metadata: {} })
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    expect(err?.message).to.equal("archive read failed");
+    expect(await s3.exists(BUCKET, "multi/broken.bin")).to.equal(false);
+    expect(s3.openUploads()).to.deep.equal([]);
+    expect(s3.abortedUploads().length).to.equal(abortedBefore + 1);
+  });
+
+  it("deletePrefix deletes every object under the prefix across pages and nothing else", async () => {
+    for (let i = 0; i < 25; i++) {
+      await s3.client.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: `pr/7/f-${String(i).padStart(2, "0")}`, Body: "x" }),
+      );
+    }
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "pr/70/keep", Body: "x" }));
+    const count = await new S3ObjectStore(s3.client, { pageSize: 10 }).deletePrefix(BUCKET, "pr/7/");
+    expect(count).to.equal(25);
+    expect(await s3.listKeys(BUCKET, "pr/")).to.deep.equal(["pr/70/keep"]);
+    expect(await new S3ObjectStore(s3.client).deletePrefix(BUCKET, "pr/7/")).to.equal(0);
+  });
+
+  for (const prefix of ["", "/"]) {
+    it(`deletePrefix refuses the prefix ${JSON.stringify(prefix)}`, async () => {
+      const err = await new S3ObjectStore(s3.client).deletePrefix(BUCKET, prefix).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).to.contain("empty prefix");
+    });
+  }
+});

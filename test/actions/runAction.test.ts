@@ -1,0 +1,118 @@
+import { expect } from "chai";
+import { runAction } from "../../src/actions";
+import type { ActionRequest, WorkItem } from "../../src/core/types";
+import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import { MemorySecretStore } from "../support/secrets";
+import { JENKINS_TOKEN, JENKINS_USER, rejectsWithActionError, testClients } from "./helpers";
+
+function workItem(request: ActionRequest): WorkItem {
+  return {
+    v: 1,
+    route: "api-build",
+    deliveryId: "d-9",
+    generation: 0,
+    acceptedAt: "2026-11-23T06:00:00.000Z",
+    event: {
+      provider: "github",
+      deliveryId: "d-9",
+      event: "push",
+      repo: { owner: "acme", name: "api", fullName: "acme/api" },
+      ref: "refs/heads/main",
+      branch: "main",
+      sha: "0123456789abcdef0123456789abcdef01234567",
+      deleted: false,
+    },
+    request,
+  };
+}
+
+describe("Function: runAction", () => {
+  let jenkins: JenkinsServer;
+  before(async () => {
+    jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
+  });
+  after(async () => {
+    await jenkins.close();
+  });
+
+  it("runAction dispatches a jenkins request to triggerJenkins", async () => {
+    const outcome = await runAction(
+      workItem({
+        type: "jenkins",
+        jenkins: { url: jenkins.url, credentials: "hookgate/jenkins", crumb: false },
+        job: ["api", "build"],
+        parameters: { DELIVERY: "d-9" },
+      }),
+      testClients(),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(jenkins.builds().at(-1)?.form).to.deep.equal({ DELIVERY: "d-9" });
+  });
+
+  it("runAction dispatches an s3-zip request (a deleted branch is skipped)", async () => {
+    const item = workItem({
+      type: "s3-zip",
+      api: { provider: "github", apiUrl: "http://127.0.0.1:1" },
+      bucket: "b",
+      key: "k",
+    });
+    item.event = { ...item.event, deleted: true };
+    expect((await runAction(item, testClients())).status).to.equal("skipped");
+  });
+
+  it("runAction dispatches a pr-cleanup request (a push is skipped)", async () => {
+    const outcome = await runAction(
+      workItem({
+        type: "pr-cleanup",
+        api: { provider: "github", apiUrl: "http://127.0.0.1:1" },
+        context: "c",
+        steps: [],
+      }),
+      testClients(),
+    );
+    expect(outcome.status).to.equal("skipped");
+  });
+
+  it("runAction rejects an unknown action type as final", async () => {
+    const err = await rejectsWithActionError(
+      runAction(workItem({ type: "ftp" } as unknown as ActionRequest), testClients()),
+    );
+    expect(err.retryable).to.equal(false);
+  });
+
+  it("runAction turns a throttled secret store into a retryable ActionError", async () => {
+    const secrets = new MemorySecretStore().throttle();
+    const err = await rejectsWithActionError(
+      runAction(
+        workItem({
+          type: "jenkins",
+          jenkins: { url: jenkins.url, credentials: "hookgate/jenkins", crumb: false },
+          job: ["api"],
+          parameters: {},
+        }),
+        testClients({ secrets }),
+      ),
+    );
+    expect(err.retryable).to.equal(true);
+  });
+
+  it("runAction turns an unexpected error into a retryable ActionError", async () => {
+    const secrets = {
+      versions: async () => {
+        throw new TypeError("boom");
+      },
+    };
+    const err = await rejectsWithActionError(
+      runAction(
+        workItem({
+          type: "jenkins",
+          jenkins: { url: jenkins.url, credentials: "hookgate/jenkins", crumb: false },
+          job: ["api"],
+          parameters: {},
+        }),
+        testClients({ secrets }),
+      ),
+    );
+    expect(err.retryable).to.equal(true);
+  });
+});
