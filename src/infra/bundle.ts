@@ -63,6 +63,13 @@ export function bundleEntry(entry: string, sdk: SdkMode = "bundled", kind = entr
   const key = `${entry}\0${sdk}`;
   const hit = cache.get(key);
   if (hit) return hit;
+  const bundle = buildBundle(entry, sdk, kind);
+  cache.set(key, bundle);
+  return bundle;
+}
+
+/** Bundles one entry file, uncached. */
+export function buildBundle(entry: string, sdk: SdkMode = "bundled", kind = entry): Bundle {
   if (!existsSync(resolve(REPO_ROOT, entry))) {
     throw new Error(`cannot bundle ${entry}: the file does not exist`);
   }
@@ -77,7 +84,6 @@ export function bundleEntry(entry: string, sdk: SdkMode = "bundled", kind = entr
     sha256: createHash("sha256").update(code).digest("hex"),
     metafile: result.metafile,
   };
-  cache.set(key, bundle);
   return bundle;
 }
 

@@ -1,0 +1,238 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { expect } from "chai";
+import { parse } from "yaml";
+import { CONFIG_KEYS, parseStackConfig, rawConfigValue, StackConfigError } from "../../src/infra/config";
+
+function problems(raw: Record<string, unknown>): readonly string[] {
+  try {
+    parseStackConfig(raw);
+  } catch (error) {
+    expect(error).to.be.instanceOf(StackConfigError);
+    return (error as StackConfigError).problems;
+  }
+  expect.fail("parseStackConfig accepted an invalid configuration");
+}
+
+describe("parseStackConfig(raw)", () => {
+  it("parseStackConfig({}) gives the documented defaults", () => {
+    const c = parseStackConfig({});
+    expect(c.routesFile).to.equal("routes.yaml");
+    expect(c.network).to.deep.equal({
+      mode: "create",
+      cidr: "10.0.0.0/16",
+      azCount: 2,
+      natGateways: "single",
+      interfaceEndpoints: [],
+    });
+    expect(c.api).to.deep.equal({
+      throttlingRateLimit: 50,
+      throttlingBurstLimit: 100,
+      ipAllowlist: [],
+      stageName: "v1",
+      manageAccount: false,
+    });
+    expect(c.lambda).to.deep.equal({
+      memoryMb: 512,
+      timeoutSeconds: 120,
+      architecture: "arm64",
+      ephemeralStorageMb: 2048,
+    });
+    expect(c.logRetentionDays).to.equal(30);
+    expect(c.github.manageWebhooks).to.equal(false);
+    expect(c.jenkins).to.deep.equal({ securityGroupId: undefined, port: undefined, cidrs: ["0.0.0.0/0"] });
+  });
+
+  it("natGateways none turns the Secrets Manager and SQS interface endpoints on by default", () => {
+    expect(parseStackConfig({ network: { natGateways: "none" } }).network.interfaceEndpoints).to.deep.equal([
+      "secretsmanager",
+      "sqs",
+    ]);
+    expect(
+      parseStackConfig({ network: { natGateways: "none", interfaceEndpoints: false } }).network
+        .interfaceEndpoints,
+    ).to.deep.equal([]);
+    expect(
+      parseStackConfig({ network: { interfaceEndpoints: ["sqs", "logs"] } }).network.interfaceEndpoints,
+    ).to.deep.equal(["sqs", "logs"]);
+  });
+
+  it("accepts numbers and booleans as the strings `pulumi config set` stores", () => {
+    const c = parseStackConfig({
+      logRetentionDays: "90",
+      lambda: { memoryMb: "1024", timeoutSeconds: 300 },
+      github: { manageWebhooks: "true" },
+    });
+    expect(c.logRetentionDays).to.equal(90);
+    expect(c.lambda.memoryMb).to.equal(1024);
+    expect(c.lambda.timeoutSeconds).to.equal(300);
+    expect(c.github.manageWebhooks).to.equal(true);
+  });
+
+  it("reads an existing VPC's ids", () => {
+    const c = parseStackConfig({
+      network: {
+        mode: "existing",
+        vpcId: "vpc-0123456789abcdef0",
+        privateSubnetIds: ["subnet-0123456789abcdef0"],
+      },
+    });
+    expect(c.network).to.deep.equal({
+      mode: "existing",
+      vpcId: "vpc-0123456789abcdef0",
+      privateSubnetIds: ["subnet-0123456789abcdef0"],
+      routeTableIds: [],
+      interfaceEndpoints: [],
+    });
+  });
+
+  const bad: [string, Record<string, unknown>, string][] = [
+    ["an unknown top-level key", { netwrok: {} }, "hookgate:netwrok is not a known key"],
+    ["an unknown nested key", { api: { stage: "v1" } }, "hookgate:api.stage is not a known key"],
+    [
+      "an unknown network mode",
+      { network: { mode: "peered" } },
+      "hookgate:network.mode must be one of create, existing",
+    ],
+    [
+      "an unknown NAT strategy",
+      { network: { natGateways: "two" } },
+      "network.natGateways must be one of none, single, perAz",
+    ],
+    [
+      "a CIDR that is not one",
+      { network: { cidr: "10.0.0.0" } },
+      'network.cidr "10.0.0.0" is not an IPv4 CIDR',
+    ],
+    ["a VPC CIDR too large", { network: { cidr: "10.0.0.0/8" } }, "must have a prefix from /16 to /24"],
+    [
+      "existing without a VPC id",
+      { network: { mode: "existing", privateSubnetIds: ["subnet-0123456789abcdef0"] } },
+      "network.vpcId is required",
+    ],
+    [
+      "existing without subnets",
+      { network: { mode: "existing", vpcId: "vpc-0123456789abcdef0" } },
+      "privateSubnetIds needs at least one subnet",
+    ],
+    [
+      "a malformed subnet id",
+      { network: { mode: "existing", vpcId: "vpc-0123456789abcdef0", privateSubnetIds: ["sub-1"] } },
+      'entry "sub-1" is not valid',
+    ],
+    [
+      "create keys in existing mode",
+      {
+        network: {
+          mode: "existing",
+          vpcId: "vpc-0123456789abcdef0",
+          privateSubnetIds: ["subnet-0123456789abcdef0"],
+          cidr: "10.0.0.0/16",
+        },
+      },
+      "network.cidr only applies to network.mode create",
+    ],
+    [
+      "an unknown interface endpoint",
+      { network: { interfaceEndpoints: ["ec2"] } },
+      'entry "ec2" is not one of',
+    ],
+    [
+      "a bad allowlist CIDR",
+      { api: { ipAllowlist: ["192.30.252.0/33"] } },
+      'api.ipAllowlist entry "192.30.252.0/33" is not a CIDR',
+    ],
+    ["an allowlist of bare IPs", { api: { ipAllowlist: ["192.30.252.1"] } }, "is not a CIDR"],
+    [
+      "a zero rate limit",
+      { api: { throttlingRateLimit: 0 } },
+      "api.throttlingRateLimit must be a number from 1",
+    ],
+    ["a stage name with a slash", { api: { stageName: "v1/x" } }, 'api.stageName "v1/x" is not valid'],
+    [
+      "a retention CloudWatch does not offer",
+      { logRetentionDays: 10 },
+      "logRetentionDays must be one of 1, 3, 5",
+    ],
+    [
+      "a timeout beyond Lambda's 900 s",
+      { lambda: { timeoutSeconds: 901 } },
+      "lambda.timeoutSeconds must be an integer from 30 to 900",
+    ],
+    [
+      "an unknown architecture",
+      { lambda: { architecture: "arm" } },
+      "lambda.architecture must be one of arm64, x86_64",
+    ],
+    [
+      "a memory size that is not a number",
+      { lambda: { memoryMb: "lots" } },
+      "lambda.memoryMb must be an integer",
+    ],
+    [
+      "a Jenkins port out of range",
+      { jenkins: { port: 70000 } },
+      "jenkins.port must be an integer from 1 to 65535",
+    ],
+    [
+      "a Jenkins security group id that is not one",
+      { jenkins: { securityGroupId: "jenkins" } },
+      'jenkins.securityGroupId "jenkins" is not valid',
+    ],
+    [
+      "Jenkins CIDRs with a security group",
+      { jenkins: { securityGroupId: "sg-0123456789abcdef0", cidrs: ["10.0.0.0/8"] } },
+      "are exclusive",
+    ],
+    ["an e-mail that is not one", { alarmEmail: "ops" }, 'alarmEmail "ops" is not valid'],
+    [
+      "a boolean that is not one",
+      { github: { manageWebhooks: "yes" } },
+      "github.manageWebhooks must be true or false",
+    ],
+    ["a network that is not an object", { network: "create" }, "hookgate:network must be an object"],
+  ];
+  for (const [what, raw, message] of bad) {
+    it(`parseStackConfig rejects ${what} with a message naming the key`, () => {
+      expect(problems(raw).join("\n")).to.contain(message);
+    });
+  }
+
+  it("reports every problem at once", () => {
+    const found = problems({
+      logRetentionDays: 10,
+      lambda: { architecture: "arm" },
+      api: { stageName: "a b" },
+    });
+    expect(found).to.have.length(3);
+  });
+});
+
+describe("rawConfigValue(text)", () => {
+  it("parses JSON objects and lists, and leaves other text alone", () => {
+    expect(rawConfigValue('{"mode":"create"}')).to.deep.equal({ mode: "create" });
+    expect(rawConfigValue('["a","b"]')).to.deep.equal(["a", "b"]);
+    expect(rawConfigValue("30")).to.equal("30");
+    expect(rawConfigValue("{not json")).to.equal("{not json");
+    expect(rawConfigValue(undefined)).to.equal(undefined);
+  });
+});
+
+describe("Pulumi.dev.yaml", () => {
+  const file = resolve(__dirname, "..", "..", "Pulumi.dev.yaml");
+  const text = readFileSync(file, "utf8");
+  const config = parse(text).config as Record<string, unknown>;
+
+  it("documents every hookgate key (set, or commented out with its default)", () => {
+    for (const key of CONFIG_KEYS) expect(text, key).to.match(new RegExp(`hookgate:${key}:`));
+  });
+
+  it("is a valid configuration", () => {
+    const raw = Object.fromEntries(
+      Object.entries(config)
+        .filter(([k]) => k.startsWith("hookgate:"))
+        .map(([k, v]) => [k.slice("hookgate:".length), v]),
+    );
+    expect(parseStackConfig(raw).network.mode).to.equal("create");
+  });
+});

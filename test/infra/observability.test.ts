@@ -1,0 +1,53 @@
+import { expect } from "chai";
+import { dashboardBody, dashboardUrl } from "../../src/infra/observability";
+
+function routes(n: number) {
+  return Array.from({ length: n }, (_, i) => ({
+    name: `r${i}`,
+    functionName: `hookgate-dev-r${i}`,
+    queueName: `hookgate-dev-r${i}.fifo`,
+    deadLetterQueueName: `hookgate-dev-r${i}-dlq.fifo`,
+    logGroupName: `/aws/lambda/hookgate-dev-r${i}`,
+  }));
+}
+
+describe("dashboardBody(input)", () => {
+  it("graphs each route's deliveries, function, queue and dead letters, and queries its decisions", () => {
+    const body = JSON.parse(
+      dashboardBody({ region: "eu-west-1", apiName: "hookgate-dev-api", stageName: "v1", routes: routes(2) }),
+    );
+    const text = JSON.stringify(body);
+    for (const needle of [
+      '"Count","ApiName","hookgate-dev-api","Resource","/hooks/r0","Stage","v1","Method","POST"',
+      '"AWS/Lambda","Errors","FunctionName","hookgate-dev-r1"',
+      '"AWS/SQS","ApproximateAgeOfOldestMessage","QueueName","hookgate-dev-r0.fifo"',
+      '"ApproximateNumberOfMessagesVisible","QueueName","hookgate-dev-r1-dlq.fifo"',
+    ]) {
+      expect(text).to.contain(needle);
+    }
+    const logs = body.widgets.filter((w: { type: string }) => w.type === "log");
+    expect(logs).to.have.length(1);
+    expect(logs[0].properties.query).to.equal(
+      "SOURCE '/aws/lambda/hookgate-dev-r0' | SOURCE '/aws/lambda/hookgate-dev-r1' | fields decision, status | stats count() by route, decision",
+    );
+  });
+
+  it("splits many routes over several graphs and queries, each under CloudWatch's limits", () => {
+    const body = JSON.parse(
+      dashboardBody({ region: "eu-west-1", apiName: "a", stageName: "v1", routes: routes(45) }),
+    );
+    const logs = body.widgets.filter((w: { type: string }) => w.type === "log");
+    expect(logs).to.have.length(3);
+    for (const w of logs) expect((w.properties.query.match(/SOURCE /g) ?? []).length).to.be.at.most(50);
+    for (const w of body.widgets.filter((x: { type: string }) => x.type === "metric")) {
+      expect(w.properties.metrics.length).to.be.at.most(20);
+    }
+    expect(Buffer.byteLength(JSON.stringify(body))).to.be.below(1_000_000);
+  });
+
+  it("dashboardUrl points at the console page of the dashboard", () => {
+    expect(dashboardUrl("eu-west-1", "hookgate-dev")).to.equal(
+      "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/hookgate-dev",
+    );
+  });
+});

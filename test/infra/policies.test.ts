@@ -1,0 +1,137 @@
+import { expect } from "chai";
+import {
+  apiAllowlistPolicy,
+  literalPrefix,
+  partitionOf,
+  type RoutePolicyInput,
+  routePolicy,
+  type Statement,
+  tlsOnlyBucketPolicy,
+} from "../../src/infra/policies";
+import { jenkinsRoute, prCleanupRoute, s3ZipRoute } from "./fixtures";
+
+const base: Omit<RoutePolicyInput, "route"> = {
+  partition: "aws",
+  region: "eu-west-1",
+  accountId: "123456789012",
+  queueArn: "arn:aws:sqs:eu-west-1:123456789012:q.fifo",
+  deadLetterQueueArn: "arn:aws:sqs:eu-west-1:123456789012:q-dlq.fifo",
+  dedupeTableArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/t",
+};
+
+function bySid(statements: Statement[], sid: string): Statement {
+  const s = statements.find((x) => x.Sid === sid);
+  if (!s) expect.fail(`no statement ${sid}`);
+  return s;
+}
+
+describe("routePolicy(input)", () => {
+  it("routePolicy grants GetSecretValue on exactly the route's secrets, by name pattern", () => {
+    const doc = routePolicy({ ...base, route: prCleanupRoute() });
+    expect(bySid(doc.Statement, "ReadOwnSecrets")).to.deep.equal({
+      Sid: "ReadOwnSecrets",
+      Effect: "Allow",
+      Action: "secretsmanager:GetSecretValue",
+      Resource: [
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/github-token-??????",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/github-webhook-??????",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/jenkins-teardown-??????",
+      ],
+    });
+  });
+
+  it("routePolicy limits the dedupe table to the route's own keys", () => {
+    const s = bySid(routePolicy({ ...base, route: jenkinsRoute() }).Statement, "OwnDeliveryIds");
+    expect(s.Action).to.deep.equal(["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]);
+    expect(s.Condition).to.deep.equal({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["api-build#*"] },
+    });
+  });
+
+  it("routePolicy lets the route use its queue and only send to its dead letters", () => {
+    const doc = routePolicy({ ...base, route: jenkinsRoute() });
+    expect(bySid(doc.Statement, "OwnQueue").Resource).to.equal(base.queueArn);
+    expect(bySid(doc.Statement, "OwnDeadLetters")).to.include({
+      Action: "sqs:SendMessage",
+      Resource: base.deadLetterQueueArn,
+    });
+  });
+
+  it("routePolicy lets an s3-zip route write only under its key template's literal prefix", () => {
+    const doc = routePolicy({ ...base, route: s3ZipRoute(), bucket: "stack-bucket" });
+    expect(bySid(doc.Statement, "WriteOwnPrefix")).to.deep.include({
+      Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+      Resource: "arn:aws:s3:::stack-bucket/zips/*",
+    });
+    const own = routePolicy({ ...base, route: s3ZipRoute("z", "own-bucket") });
+    expect(bySid(own.Statement, "WriteOwnPrefix").Resource).to.equal("arn:aws:s3:::own-bucket/zips/*");
+  });
+
+  it("routePolicy refuses an s3-zip route with no bucket at all", () => {
+    expect(() => routePolicy({ ...base, route: s3ZipRoute() })).to.throw(/needs a bucket/);
+  });
+
+  it("routePolicy lets pr-cleanup list and delete only the prefix it cleans", () => {
+    const doc = routePolicy({ ...base, route: prCleanupRoute() });
+    expect(bySid(doc.Statement, "ListCleanedPrefix1")).to.deep.include({
+      Action: "s3:ListBucket",
+      Resource: "arn:aws:s3:::acme-previews",
+      Condition: { StringLike: { "s3:prefix": ["previews/*"] } },
+    });
+    expect(bySid(doc.Statement, "DeleteCleanedPrefix1").Resource).to.equal(
+      "arn:aws:s3:::acme-previews/previews/*",
+    );
+  });
+
+  it("routePolicy grants a jenkins route nothing in S3 and never a * resource", () => {
+    const doc = routePolicy({ ...base, route: jenkinsRoute() });
+    expect(JSON.stringify(doc)).not.to.contain("s3:");
+    for (const s of doc.Statement) expect(s.Resource).not.to.equal("*");
+  });
+
+  it("routePolicy keeps IAM wildcards typed into a literal prefix out of the resource", () => {
+    const route = s3ZipRoute("z", "b");
+    if (route.action.type === "s3-zip") route.action.key = "a*b?/{{sha}}.zip";
+    expect(bySid(routePolicy({ ...base, route }).Statement, "WriteOwnPrefix").Resource).to.equal(
+      "arn:aws:s3:::b/ab/*",
+    );
+  });
+});
+
+describe("literalPrefix(template) and partitionOf(region)", () => {
+  const cases: [string, string][] = [
+    ["{{owner}}/{{repo}}.zip", ""],
+    ["zips/{{owner}}/x.zip", "zips/"],
+    ["fixed/key.zip", "fixed/key.zip"],
+    ["pre-{{pr.number}}", "pre-"],
+  ];
+  for (const [template, prefix] of cases) {
+    it(`literalPrefix("${template}") is "${prefix}"`, () => expect(literalPrefix(template)).to.equal(prefix));
+  }
+  it("partitionOf maps China and GovCloud regions to their partitions", () => {
+    expect(partitionOf("eu-west-1")).to.equal("aws");
+    expect(partitionOf("cn-north-1")).to.equal("aws-cn");
+    expect(partitionOf("us-gov-west-1")).to.equal("aws-us-gov");
+  });
+});
+
+describe("apiAllowlistPolicy(cidrs) and tlsOnlyBucketPolicy(arn)", () => {
+  it("apiAllowlistPolicy allows Invoke and denies it outside the CIDRs", () => {
+    const doc = apiAllowlistPolicy(["192.30.252.0/22"]);
+    expect(doc.Statement[1]).to.deep.include({
+      Effect: "Deny",
+      Action: "execute-api:Invoke",
+      Condition: { NotIpAddress: { "aws:SourceIp": ["192.30.252.0/22"] } },
+    });
+  });
+  it("tlsOnlyBucketPolicy denies every action without TLS on the bucket and its objects", () => {
+    const doc = tlsOnlyBucketPolicy("arn:aws:s3:::b");
+    expect(doc.Statement[0]).to.deep.include({
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
+  });
+});

@@ -1,0 +1,65 @@
+import { expect } from "chai";
+import type { Route } from "../../src/core/types";
+import { exactRepositories, hostEvents, subscribedEvents, webhookSetup } from "../../src/infra/webhookSetup";
+import { gitlabRoute, jenkinsRoute, prCleanupRoute, s3ZipRoute } from "./fixtures";
+
+function withEvents(route: Route, events?: string[]): Route {
+  return { ...route, match: { ...route.match, events } };
+}
+
+describe("subscribedEvents(route)", () => {
+  const cases: [string, Route, string[]][] = [
+    [
+      "the route's literal events",
+      withEvents(jenkinsRoute(), ["push", "release", "push"]),
+      ["push", "release"],
+    ],
+    ["push for s3-zip without events", withEvents(s3ZipRoute(), undefined), ["push"]],
+    ["pull_request for pr-cleanup without events", withEvents(prCleanupRoute(), undefined), ["pull_request"]],
+    ["* for a glob", withEvents(jenkinsRoute(), ["pull_*"]), ["*"]],
+    ["* when the route only excludes", withEvents(jenkinsRoute(), ["!ping"]), ["*"]],
+    ["the included events, ignoring exclusions", withEvents(jenkinsRoute(), ["push", "!ping"]), ["push"]],
+  ];
+  for (const [what, route, events] of cases) {
+    it(`subscribedEvents gives ${what}`, () => expect(subscribedEvents(route)).to.deep.equal(events));
+  }
+});
+
+describe("hostEvents(provider, events)", () => {
+  it("names the events as GitLab and Bitbucket do, and keeps GitHub's and Gitea's", () => {
+    expect(hostEvents("gitlab", ["push", "pull_request"])).to.deep.equal([
+      "Push events",
+      "Merge request events",
+    ]);
+    expect(hostEvents("bitbucket", ["push"])).to.deep.equal(["repo:push"]);
+    expect(hostEvents("bitbucket-server", ["push"])).to.deep.equal(["repo:refs_changed"]);
+    expect(hostEvents("gitea", ["push"])).to.deep.equal(["push"]);
+    expect(hostEvents("gitlab", ["*"])).to.deep.equal(["all events"]);
+  });
+});
+
+describe("webhookSetup(route, url) and exactRepositories(route)", () => {
+  it("webhookSetup says where, what and which secret, never a secret value", () => {
+    expect(webhookSetup(gitlabRoute(), "https://x/v1/hooks/platform-gitlab")).to.deep.equal({
+      url: "https://x/v1/hooks/platform-gitlab",
+      provider: "gitlab",
+      contentType: "application/json",
+      events: ["push"],
+      hostEvents: ["Push events"],
+      secretName: "hookgate/gitlab-webhook",
+      repositories: [],
+    });
+  });
+
+  it("exactRepositories keeps owner/name entries and drops globs and exclusions", () => {
+    const route = jenkinsRoute("r", [
+      "acme/api",
+      "acme/*",
+      "!acme/old",
+      "acme/web",
+      "acme/{a,b}",
+      "acme/api",
+    ]);
+    expect(exactRepositories(route)).to.deep.equal(["acme/api", "acme/web"]);
+  });
+});
