@@ -119,6 +119,18 @@ describe("Class: SecretsManagerStore", () => {
     expect(error.message).to.contain('"missing"');
   });
 
+  it("versions(name) throws SecretNotFoundError (fail closed, not transient) when the role may not read it", async () => {
+    sm.on(GetSecretValueCommand).rejects(
+      Object.assign(new Error("not authorized"), {
+        name: "AccessDeniedException",
+        $fault: "client",
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const error = await new SecretsManagerStore(client, { now }).versions("forbidden").catch((e) => e);
+    expect(error).to.be.instanceOf(SecretNotFoundError);
+  });
+
   it("versions(name) throws SecretNotFoundError for an empty SecretString", async () => {
     sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "" });
     sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(notFound());
