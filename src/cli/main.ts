@@ -60,7 +60,7 @@ export function reportError(command: string, error: unknown, io: CliIo): number 
  * fails only when it is used. require() rather than import(): bin/hookgate.js registers tsx's CommonJS
  * hook only, and a dynamic import() would bypass it.
  */
-function lazyCommand(path: string, exportName: string): (argv: string[]) => Promise<number> {
+export function lazyCommand(path: string, exportName: string): (argv: string[]) => Promise<number> {
   return async (argv) => {
     let loaded: Record<string, unknown>;
     try {
@@ -68,7 +68,7 @@ function lazyCommand(path: string, exportName: string): (argv: string[]) => Prom
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const missingSelf =
-        code === "MODULE_NOT_FOUND" && String((error as Error).message).includes(path.slice(2));
+        code === "MODULE_NOT_FOUND" && String((error as Error).message).includes(`'${path}'`);
       if (missingSelf)
         throw new Error(`this command is not available in this build (${path.slice(2)} is missing)`);
       throw error;

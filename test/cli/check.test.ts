@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { reportError } from "../../src/cli/main";
+import { lazyCommand, reportError } from "../../src/cli/main";
 import { RoutesFileError } from "../../src/core/errors";
 import { runBin, runInProcess, STACK_FRAME } from "./checkHarness";
 
@@ -139,5 +139,19 @@ describe("Function: reportError", () => {
     );
     expect(code).to.equal(1);
     expect(io.err).to.equal("r.yaml:2:3: bad\n1 problem found\n");
+  });
+});
+
+describe("Function: lazyCommand", () => {
+  it("lazyCommand fails only when the command is used, with one clear line, when its module is missing", async () => {
+    const run = lazyCommand("./no-such-command", "runNothing");
+    try {
+      await run([]);
+      expect.fail("lazyCommand should have thrown");
+    } catch (error) {
+      expect((error as Error).message).to.equal(
+        "this command is not available in this build (no-such-command is missing)",
+      );
+    }
   });
 });
