@@ -236,6 +236,18 @@ routes:
     expect(problems[0]?.message).to.include("allows every address");
   });
 
+  it("parseRoutes positions problems correctly in a file with a byte-order mark and CRLF line ends", () => {
+    const text =
+      "\uFEFFversion: 1\r\nroutes:\r\n  - name: Bad\r\n    secret: s\r\n    match: {}\r\n    action: { type: jenkins, job: a }\r\n";
+    const { problems } = parseRoutes(text, "r.yaml");
+    expect(problems.map((p) => [p.line, p.col])).to.deep.equal([
+      [3, 11],
+      [6, 21],
+    ]);
+    expect(problems[0]?.message).to.include('route name "Bad" is not valid');
+    expect(problems[1]?.message).to.include("needs a Jenkins controller");
+  });
+
   it("parseRoutes reports a multi-document file instead of reading only the first document", () => {
     const { problems } = parseRoutes("version: 1\n---\nversion: 1\n", "r.yaml");
     expect(problems.length).to.be.greaterThan(0);
