@@ -81,7 +81,7 @@ function verify(input: VerifyInput): VerifyResult {
     input === null ||
     typeof input !== "object" ||
     !Buffer.isBuffer(input.body) ||
-    !(input.headers instanceof Map) ||
+    typeof (input.headers as { get?: unknown } | null)?.get !== "function" ||
     !Array.isArray(input.secrets) ||
     input.auth === null ||
     typeof input.auth !== "object" ||
