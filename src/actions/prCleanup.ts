@@ -25,8 +25,11 @@ export async function cleanUpPullRequest(
   if (!closed)
     return { status: "skipped", detail: `skipped: the pull request was ${event.action ?? "not closed"}` };
 
-  const host = await gitHostClient(request.api, clients);
   const sha = pr.headSha;
+  if (!/^[0-9a-fA-F]{7,64}$/.test(sha) || !Number.isInteger(pr.number) || pr.number <= 0) {
+    throw new ActionError("the pull request event has no valid head sha or number", { retryable: false });
+  }
+  const host = await gitHostClient(request.api, clients);
   const targetUrl = request.targetUrl ?? clients.logsUrl;
   const status = (state: CommitStatus["state"], description: string) =>
     host.setCommitStatus(event.repo, sha, { state, context: request.context, description, targetUrl });

@@ -226,6 +226,46 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     });
   }
 
+  it("cleanUpPullRequest deletes a branch with slashes, unicode and spaces through an encoded ref path", async () => {
+    const branch = "feature/ünï code";
+    host.setPull("acme/api", pull({ headRef: branch }));
+    await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: true }]),
+      closedEvent({ headRef: branch }),
+      clients(),
+    );
+    expect(host.requests.find((r) => r.kind === "delete-ref")?.path).to.equal(
+      "/repos/acme/api/git/refs/heads/feature/%C3%BCn%C3%AF%20code",
+    );
+    expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch }]);
+  });
+
+  it("cleanUpPullRequest refuses a branch name with a '..' segment (final, status failure, nothing deleted)", async () => {
+    host.setPull("acme/api", pull({ headRef: "feature/../main" }));
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }]),
+        closedEvent({ headRef: "feature/../main" }),
+        clients(),
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(host.requests.filter((r) => r.method === "DELETE")).to.deep.equal([]);
+    expect(host.statuses.at(-1)?.state).to.equal("failure");
+  });
+
+  it("cleanUpPullRequest rejects an event whose head sha is not a commit id, without calling the Git host", async () => {
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }]),
+        closedEvent({ headSha: "../../x" }),
+        clients(),
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(host.requests).to.deep.equal([]);
+  });
+
   it("cleanUpPullRequest counts a branch that is already gone as done (idempotent on retry)", async () => {
     const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
     await cleanUpPullRequest(request(steps), closedEvent(), clients());

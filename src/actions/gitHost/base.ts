@@ -99,7 +99,23 @@ export function clip(text: string, max = 140): string {
   return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
 }
 
+/**
+ * One URL path segment, encoded. "", "." and ".." are refused (final): URL normalisation would turn
+ * them into a different API path, never what the event meant.
+ */
+export function seg(value: string, what = "name"): string {
+  if (value === "" || value === "." || value === ".." || value.includes("\u0000")) {
+    throw new ActionError(`refusing the ${what} ${JSON.stringify(value)} in an API path`, {
+      retryable: false,
+    });
+  }
+  return encodeURIComponent(value);
+}
+
 /** Each path segment encoded, "/" kept between them: feature/x -> feature/x, a b -> a%20b. */
-export function encodeSegments(path: string): string {
-  return path.split("/").map(encodeURIComponent).join("/");
+export function encodeSegments(path: string, what = "branch"): string {
+  return path
+    .split("/")
+    .map((part) => seg(part, what))
+    .join("/");
 }

@@ -3,7 +3,7 @@
 import { ActionError } from "../../core/errors";
 import type { RepoRef } from "../../core/types";
 import { discard } from "../http";
-import { ApiClient, clip, encodeSegments } from "./base";
+import { ApiClient, clip, encodeSegments, seg } from "./base";
 import type {
   ArchiveSource,
   CommitState,
@@ -32,7 +32,7 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
   protected readonly what = "Bitbucket API";
 
   private repoPath(repo: RepoRef): string {
-    return `/repositories/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.name)}`;
+    return `/repositories/${seg(repo.owner, "owner")}/${seg(repo.name, "repository")}`;
   }
 
   async getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo> {
@@ -53,7 +53,7 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
   async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void> {
     await this.send({
       method: "POST",
-      path: `${this.repoPath(repo)}/commit/${encodeURIComponent(sha)}/statuses/build`,
+      path: `${this.repoPath(repo)}/commit/${seg(sha, "sha")}/statuses/build`,
       json: {
         key: status.context.slice(0, 40),
         name: status.context,
@@ -93,7 +93,7 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
         ? "https://bitbucket.org"
         : `${url.origin}${url.pathname.replace(/\/2\.0\/?$/, "").replace(/\/+$/, "")}`;
     return {
-      url: `${web}/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.name)}/get/${encodeURIComponent(sha)}.zip`,
+      url: `${web}/${seg(repo.owner, "owner")}/${seg(repo.name, "repository")}/get/${seg(sha, "sha")}.zip`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
       hasTopFolder: true,
     };
@@ -124,7 +124,7 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
   archive(repo: RepoRef, sha: string): ArchiveSource {
     // No prefix parameter: the archive has no top folder.
     return {
-      url: `${this.apiUrl}/projects/${encodeURIComponent(repo.owner)}/repos/${encodeURIComponent(repo.name)}/archive?at=${encodeURIComponent(sha)}&format=zip`,
+      url: `${this.apiUrl}/projects/${seg(repo.owner, "owner")}/repos/${seg(repo.name, "repository")}/archive?at=${seg(sha, "sha")}&format=zip`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
       hasTopFolder: false,
     };

@@ -1,7 +1,7 @@
 // GitHub (github.com and GitHub Enterprise Server: apiUrl https://HOST/api/v3).
 import type { RepoRef } from "../../core/types";
 import { discard } from "../http";
-import { ApiClient, clip, encodeSegments } from "./base";
+import { ApiClient, clip, encodeSegments, seg } from "./base";
 import type {
   ArchiveSource,
   CommitStatus,
@@ -28,7 +28,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
   }
 
   protected repoPath(repo: RepoRef): string {
-    return `/repos/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.name)}`;
+    return `/repos/${seg(repo.owner, "owner")}/${seg(repo.name, "repository")}`;
   }
 
   async getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo> {
@@ -50,7 +50,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
   async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void> {
     await this.send({
       method: "POST",
-      path: `${this.repoPath(repo)}/statuses/${encodeURIComponent(sha)}`,
+      path: `${this.repoPath(repo)}/statuses/${seg(sha, "sha")}`,
       json: {
         state: status.state,
         context: status.context,
@@ -78,7 +78,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
 
   archive(repo: RepoRef, sha: string): ArchiveSource {
     return {
-      url: `${this.apiUrl}${this.repoPath(repo)}/zipball/${encodeURIComponent(sha)}`,
+      url: `${this.apiUrl}${this.repoPath(repo)}/zipball/${seg(sha, "sha")}`,
       headers: { ...this.extraHeaders(), "user-agent": "hookgate", ...this.credentialHeaders },
       hasTopFolder: true,
     };
@@ -106,7 +106,7 @@ export class GiteaClient extends GitHubClient {
 
   override archive(repo: RepoRef, sha: string): ArchiveSource {
     return {
-      url: `${this.apiUrl}${this.repoPath(repo)}/archive/${encodeURIComponent(sha)}.zip`,
+      url: `${this.apiUrl}${this.repoPath(repo)}/archive/${seg(sha, "sha")}.zip`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
       hasTopFolder: true,
     };

@@ -2,7 +2,7 @@
 // URL-encoded full path (group/sub/name), merge requests stand in for pull requests.
 import type { RepoRef } from "../../core/types";
 import { apiMessage, discard, readText } from "../http";
-import { ApiClient, clip } from "./base";
+import { ApiClient, clip, seg } from "./base";
 import type {
   ArchiveSource,
   CommitState,
@@ -33,7 +33,7 @@ export class GitLabClient extends ApiClient implements GitHostClient {
   protected readonly what = "GitLab API";
 
   private project(repo: RepoRef): string {
-    return `/projects/${encodeURIComponent(repo.fullName)}`;
+    return `/projects/${seg(repo.fullName, "project")}`;
   }
 
   async getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo> {
@@ -56,7 +56,7 @@ export class GitLabClient extends ApiClient implements GitHostClient {
   async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void> {
     const res = await this.call({
       method: "POST",
-      path: `${this.project(repo)}/statuses/${encodeURIComponent(sha)}`,
+      path: `${this.project(repo)}/statuses/${seg(sha, "sha")}`,
       json: {
         state: STATES[status.state],
         name: status.context,
@@ -81,7 +81,7 @@ export class GitLabClient extends ApiClient implements GitHostClient {
   async deleteBranch(repo: RepoRef, branch: string): Promise<DeleteBranchResult> {
     const res = await this.call({
       method: "DELETE",
-      path: `${this.project(repo)}/repository/branches/${encodeURIComponent(branch)}`,
+      path: `${this.project(repo)}/repository/branches/${seg(branch, "branch")}`,
       accept: [404],
     });
     await discard(res);
@@ -95,7 +95,7 @@ export class GitLabClient extends ApiClient implements GitHostClient {
 
   archive(repo: RepoRef, sha: string): ArchiveSource {
     return {
-      url: `${this.apiUrl}${this.project(repo)}/repository/archive.zip?sha=${encodeURIComponent(sha)}`,
+      url: `${this.apiUrl}${this.project(repo)}/repository/archive.zip?sha=${seg(sha, "sha")}`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
       hasTopFolder: true,
     };
