@@ -89,6 +89,7 @@ function compileMatch(route: RouteDoc): MatchSpec {
     if (list !== undefined) match[key] = [...list];
   }
   if (source.merged !== undefined) match.merged = source.merged;
+  if (source.deleted !== undefined) match.deleted = source.deleted;
   return match;
 }
 

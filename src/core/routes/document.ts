@@ -60,6 +60,7 @@ export interface MatchDoc {
   paths?: string[];
   actors?: string[];
   merged?: boolean;
+  deleted?: boolean;
 }
 
 export interface RouteDoc {

@@ -13,6 +13,18 @@ function compile(text: string): Record<string, Route> {
 const JENKINS = `{ url: "https://ci.example.com/", credentials: ci/default }`;
 
 describe("Function: compileRoutes (through parseRoutes)", () => {
+  it("keeps match.deleted so a route can opt in to deleted-branch pushes", () => {
+    const routes = compile(`version: 1
+jenkins: ${JENKINS}
+routes:
+  - name: cleanup-on-delete
+    secret: hooks/default
+    match: { events: [push], deleted: true }
+    action: { type: jenkins, job: cleanup }
+`);
+    expect(routes["cleanup-on-delete"]?.match).to.deep.equal({ events: ["push"], deleted: true });
+  });
+
   it("merges defaults into a route and lets the route's own values win", () => {
     const routes = compile(`version: 1
 defaults:
