@@ -339,6 +339,35 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
   });
 
+  it("cleanUpPullRequest on Bitbucket Cloud posts build statuses (INPROGRESS, SUCCESSFUL) and deletes the branch", async () => {
+    const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
+    const outcome = await cleanUpPullRequest(
+      request(steps, "bitbucket", "/2.0"),
+      closedEvent({}, "bitbucket"),
+      clients(),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(host.statuses.map((s) => [s.sha, s.state, s.context])).to.deep.equal([
+      [HEAD_SHA, "INPROGRESS", "hookgate/pr-cleanup"],
+      [HEAD_SHA, "SUCCESSFUL", "hookgate/pr-cleanup"],
+    ]);
+    expect(host.statuses[0]?.targetUrl).to.equal("https://logs.example/run/1");
+    expect(host.requests.find((r) => r.kind === "delete-ref")?.path).to.equal(
+      "/2.0/repositories/acme/api/refs/branches/feature/login",
+    );
+    expect(host.deletedRefs).to.have.length(1);
+  });
+
+  it("cleanUpPullRequest on Bitbucket Cloud keeps the branch of a declined PR when onlyMerged", async () => {
+    host.setPull("acme/api", pull({ merged: false }));
+    await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: true }], "bitbucket", "/2.0"),
+      closedEvent({ merged: false }, "bitbucket"),
+      clients(),
+    );
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
   it("cleanUpPullRequest on Gitea deletes the branch through /branches/{branch}", async () => {
     const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
     await cleanUpPullRequest(request(steps, "gitea", "/api/v1"), closedEvent({}, "gitea"), clients());

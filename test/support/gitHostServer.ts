@@ -67,9 +67,12 @@ interface RepoState {
 }
 
 export interface GitHostServer {
-  /** Base URL for GitHub and Bitbucket-style routes. */
+  /**
+   * The API base for GitHub; GitLab is `${url}/api/v4`, Gitea `${url}/api/v1`, Bitbucket Cloud
+   * `${url}/2.0` (its archives are served at `${url}/{owner}/{repo}/get/{sha}.zip`).
+   */
   url: string;
-  /** Base URL for GitLab (…/api/v4) and Gitea (…/api/v1) routes are `${url}/api/v4`, `${url}/api/v1`. */
+  /** Where GitHub's zipball redirects to (another port, so another origin). */
   codeloadUrl: string;
   requests: HostRecord[];
   statuses: StatusRecord[];
@@ -321,6 +324,53 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       } else if (method === "DELETE" && rest[0] === "branches" && rest.length >= 2) {
         kind = "delete-ref";
         act = () => deleteBranch(res, fullName, state, rest.slice(1).join("/"), "gitea");
+      }
+    } else if (seg[0] === "2.0" && seg[1] === "repositories" && seg.length >= 4) {
+      // Bitbucket Cloud API (apiUrl …/2.0)
+      const fullName = `${seg[2]}/${seg[3]}`;
+      const state = repos.get(fullName);
+      const rest = seg.slice(4);
+      if (!state) {
+        act = () => json(res, 404, { type: "error", error: { message: "Repository not found" } });
+      } else if (method === "GET" && rest.length === 0) {
+        kind = "repo";
+        act = () => json(res, 200, { full_name: fullName, mainbranch: { name: state.defaultBranch } });
+      } else if (method === "GET" && rest[0] === "pullrequests" && rest.length === 2) {
+        kind = "pull";
+        act = () => {
+          const pull = state.pulls.get(Number(rest[1]));
+          if (!pull) return json(res, 404, { type: "error", error: { message: "Not found" } });
+          json(res, 200, {
+            id: pull.number,
+            state: pull.state === "open" ? "OPEN" : pull.merged ? "MERGED" : "DECLINED",
+            source: {
+              branch: { name: pull.headRef },
+              commit: { hash: pull.headSha.slice(0, 12) },
+              repository: { full_name: pull.headRepoFullName ?? fullName },
+            },
+            destination: {
+              branch: { name: pull.baseRef ?? state.defaultBranch },
+              repository: { full_name: fullName },
+            },
+          });
+        };
+      } else if (method === "POST" && rest[0] === "commit" && rest[2] === "statuses" && rest[3] === "build") {
+        kind = "status";
+        act = () => {
+          const form = parseBody(req, body);
+          statuses.push({
+            repo: fullName,
+            sha: rest[1] ?? "",
+            state: form.state ?? "",
+            context: form.key ?? "",
+            description: form.description,
+            targetUrl: form.url,
+          });
+          json(res, 201, { key: form.key, state: form.state });
+        };
+      } else if (method === "DELETE" && rest[0] === "refs" && rest[1] === "branches" && rest.length >= 3) {
+        kind = "delete-ref";
+        act = () => deleteBranch(res, fullName, state, rest.slice(2).join("/"), "bitbucket");
       }
     } else if (method === "GET" && seg.length === 4 && seg[2] === "get" && (seg[3] ?? "").endsWith(".zip")) {
       // Bitbucket Cloud: /{owner}/{repo}/get/{sha}.zip
