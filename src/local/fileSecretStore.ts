@@ -34,6 +34,7 @@ export function parseSecretsFile(text: string, file: string): Map<string, string
 
 /** How often (at most) the file's modification time is checked. */
 const STAT_INTERVAL_MS = 1_000;
+const REFRESH_INTERVAL_MS = 100;
 
 export class FileSecretStore implements SecretStore {
   private secrets = new Map<string, string>();
@@ -63,9 +64,11 @@ export class FileSecretStore implements SecretStore {
     return [...this.secrets.keys()];
   }
 
-  private maybeReload(force: boolean): void {
+  private maybeReload(refresh: boolean): void {
     const now = this.now();
-    if (!force && now - this.checkedAt < STAT_INTERVAL_MS) return;
+    // A refresh (the handler's "the secret may have rotated") checks the file's mtime right away, but
+    // at most every REFRESH_INTERVAL_MS: a flood of bad signatures must not turn into a flood of stats.
+    if (now - this.checkedAt < (refresh ? REFRESH_INTERVAL_MS : STAT_INTERVAL_MS)) return;
     this.checkedAt = now;
     let mtimeMs: number;
     try {
@@ -73,7 +76,7 @@ export class FileSecretStore implements SecretStore {
     } catch (error) {
       throw new TransientDependencyError(`secrets file ${this.file} cannot be read`, { cause: error });
     }
-    if (mtimeMs === this.loadedMtimeMs && !force) return;
+    if (mtimeMs === this.loadedMtimeMs) return;
     try {
       this.reload();
     } catch (error) {

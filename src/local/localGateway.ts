@@ -11,7 +11,7 @@ import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { join, resolve } from "node:path";
 import type { SQSRecord } from "aws-lambda";
-import { ActionError } from "../core/errors";
+import { ActionError, SecretNotFoundError } from "../core/errors";
 import { MAX_ATTEMPTS, MAX_BODY_BYTES, RETRY_BASE_DELAY_MS, retryDelayMs } from "../core/policy";
 import type { LogFn, ObjectStore, SecretStore } from "../core/ports";
 import { routeSecretNames } from "../core/routeSecrets";
@@ -53,8 +53,11 @@ export interface LocalGatewayOptions {
   objects?: ObjectStore;
   runAction: RunActionFn;
   log?: LogFn;
-  /** fsync accepted work before answering 202 (default true). */
-  durable?: boolean;
+  /**
+   * fsync accepted work before answering 202, so it survives a power cut too (default false: the
+   * write-then-rename already survives a crash or kill of the process; fsync costs a few ms a delivery).
+   */
+  fsync?: boolean;
   /** How long a stop waits for work in flight before leaving it persisted for the next start. */
   drainTimeoutMs?: number;
 }
@@ -114,7 +117,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const queue = new LocalQueue({
     dir: join(stateDir, "queue"),
     maxAttempts,
-    durable: options.durable ?? true,
+    durable: options.fsync ?? false,
     log,
     retryDelay: (_record: SQSRecord, item: WorkItem, attempt: number) => {
       const key = itemKey(item);
@@ -160,7 +163,15 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
           });
           deliveries.work(item, { reason: outcome.detail });
           return outcome;
-        } catch (error) {
+        } catch (caught) {
+          let error = caught;
+          if (error instanceof ActionError && error.cause instanceof SecretNotFoundError) {
+            // Say where the secret goes: locally it is a key of the secrets file.
+            error = new ActionError(`${error.message} (add it to ${secretsFile})`, {
+              retryable: error.retryable,
+              cause: error.cause,
+            });
+          }
           if (error instanceof ActionError && error.retryAfterMs !== undefined) {
             retryAfter.set(itemKey(item), error.retryAfterMs);
           }

@@ -1,0 +1,506 @@
+// `npm run bench -- serve`: load `hookgate serve` on loopback and compare it, under the same load and
+// payloads, with two peers:
+//   - yardstick: /work/shared/bench/ref-node-gateway.mjs (plain node:http: verify, parse, match, answer);
+//   - webhook:   adnanh/webhook (Go), when installed, with an equivalent hooks file.
+// Cases (each with an 8 KB and a 25 KB signed GitHub push):
+//   bad      a signature made with another secret            (hookgate 401)
+//   ignored  valid, but the branch does not match            (hookgate 200 ignored)
+//   queued   valid and matching, a unique delivery id each   (hookgate 202, durably queued)
+// The server runs on core 0 and autocannon in a child process on core 1 (taskset), so they never share.
+// Each peer gets a 1 s warm-up, then DURATION s measured with CONNECTIONS connections.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHmac, randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net, { type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ROOT = join(__dirname, "..");
+const YARDSTICK = "/work/shared/bench/ref-node-gateway.mjs";
+const SECRET = "bench-secret";
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const TARGET_YARDSTICK = 0.7;
+const TARGET_WEBHOOK = 2;
+
+type CaseName = "bad" | "ignored" | "queued";
+interface ClientJob {
+  url: string;
+  body: string; // base64
+  headers: Record<string, string>;
+  uniqueDelivery: boolean;
+  duration: number;
+  connections: number;
+}
+interface ClientResult {
+  rps: number;
+  p99: number;
+  statusCodes: Record<string, number>;
+  errors: number;
+  timeouts: number;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Client mode: `node --import tsx serve-load.bench.ts --client <base64 job>` (pinned to core 1).
+// ------------------------------------------------------------------------------------------------
+async function client(job: ClientJob): Promise<void> {
+  // autocannon ships no types; only the fields read below are declared.
+  const autocannon = require("autocannon") as (options: Record<string, unknown>) => Promise<{
+    requests: { average: number };
+    latency: { p99: number };
+    errors: number;
+    timeouts: number;
+    statusCodeStats?: Record<string, { count: number }>;
+  }>;
+  const body = Buffer.from(job.body, "base64");
+  const result = await autocannon({
+    url: job.url,
+    method: "POST",
+    connections: job.connections,
+    duration: job.duration,
+    pipelining: 1,
+    headers: job.headers,
+    body,
+    requests: job.uniqueDelivery
+      ? [
+          {
+            method: "POST",
+            setupRequest: (req: Record<string, unknown>) => {
+              // The signature covers the body only: a fresh delivery id keeps it valid.
+              req.headers = { ...(req.headers as Record<string, string>), "x-github-delivery": randomUUID() };
+              return req;
+            },
+          },
+        ]
+      : undefined,
+  });
+  const statusCodes: Record<string, number> = {};
+  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) {
+    statusCodes[code] = stats.count;
+  }
+  const out: ClientResult = {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    statusCodes,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+function runClient(job: ClientJob): Promise<ClientResult> {
+  return new Promise((resolve, reject) => {
+    const arg = Buffer.from(JSON.stringify(job)).toString("base64");
+    const child = spawnPinned(1, [process.execPath, "--import", "tsx", __filename, "--client", arg], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout?.on("data", (d) => {
+      out += d;
+    });
+    child.on("exit", (code) => {
+      const line = out.trim().split("\n").pop() ?? "";
+      try {
+        resolve(JSON.parse(line) as ClientResult);
+      } catch {
+        reject(new Error(`client exited ${code}: ${out}`));
+      }
+    });
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Orchestrator
+// ------------------------------------------------------------------------------------------------
+const HAS_TASKSET = (() => {
+  try {
+    execFileSync("taskset", ["-c", "0", "true"]);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** argv pinned to one core with taskset when available: [file, ...args] for spawn. */
+function pin(core: number, argv: string[]): string[] {
+  return HAS_TASKSET ? ["taskset", "-c", String(core), ...argv] : argv;
+}
+
+function spawnPinned(core: number, argv: string[], options: Parameters<typeof spawn>[2]): ChildProcess {
+  const [file, ...args] = pin(core, argv);
+  return spawn(file as string, args, options);
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function sign(body: Buffer, secret = SECRET): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+/** The example push, padded with commits to about `bytes`. `branch` sets the ref. */
+function pushPayload(bytes: number, branch: string): Buffer {
+  const base = JSON.parse(readFileSync(join(ROOT, "examples", "github-push.json"), "utf8"));
+  base.ref = `refs/heads/${branch}`;
+  const commit = base.head_commit;
+  let text = JSON.stringify(base);
+  let i = 0;
+  while (Buffer.byteLength(text) < bytes - 600) {
+    base.commits.push({
+      ...commit,
+      id: `${String(i++).padStart(8, "0")}${commit.id.slice(8)}`,
+      message: `change ${i}`,
+    });
+    text = JSON.stringify(base);
+  }
+  return Buffer.from(text, "utf8");
+}
+
+interface Peer {
+  name: string;
+  url(caseName: CaseName): string;
+  stop(): Promise<void>;
+}
+
+/** Servers log to a file, not a pipe: reading a pipe would cost the orchestrator CPU during the run. */
+async function waitForFileLine(
+  child: ChildProcess,
+  file: string,
+  pattern: RegExp,
+  what: string,
+): Promise<RegExpExecArray> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+    const found = pattern.exec(text);
+    if (found) return found;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${what} did not start:\n${text}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${out}`)), 60_000);
+    const onData = (d: Buffer) => {
+      out += d.toString("utf8");
+      const found = pattern.exec(out);
+      if (found) {
+        clearTimeout(timer);
+        child.stdout?.off("data", onData);
+        child.stdout?.resume(); // keep draining
+        resolve(found);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`${what} exited ${code}:\n${out}`)));
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+async function startHookgate(dir: string): Promise<Peer> {
+  // The queued route's Jenkins is a port nothing listens on: each item fails its first attempt at once
+  // (connection refused) and waits an hour for the next, so the work path costs one attempt per item.
+  const deadPort = await freePort();
+  writeFileSync(
+    join(dir, "routes.yaml"),
+    `version: 1
+defaults:
+  provider: github
+  secret: bench/github-webhook
+  jenkins: { url: "http://127.0.0.1:${deadPort}", credentials: bench/jenkins }
+routes:
+  - name: api-build
+    match: { repos: [acme/api], events: [push], branches: [main] }
+    action:
+      type: jenkins
+      job: api/build
+      parameters: { BRANCH: "{{branch}}", SHA: "{{sha}}", DELIVERY: "{{deliveryId}}" }
+`,
+  );
+  writeFileSync(
+    join(dir, "secrets.json"),
+    JSON.stringify({ "bench/github-webhook": SECRET, "bench/jenkins": { user: "u", token: "t" } }),
+  );
+  const child = spawnPinned(
+    0,
+    [
+      process.execPath,
+      join(ROOT, "bin", "hookgate.js"),
+      "serve",
+      "--routes",
+      join(dir, "routes.yaml"),
+      "--secrets",
+      join(dir, "secrets.json"),
+      "--state-dir",
+      join(dir, "state"),
+      "--port",
+      "0",
+      "--retry-delay-ms",
+      "3600000",
+      ...(process.env.BENCH_QUIET ? ["--quiet"] : []),
+    ],
+    { cwd: ROOT, stdio: ["ignore", openSync(join(dir, "serve.log"), "w"), "inherit"] },
+  );
+  const [, url] = await waitForFileLine(
+    child,
+    join(dir, "serve.log"),
+    /hookgate listening on (http:\/\/\S+)/,
+    "hookgate serve",
+  );
+  return { name: "hookgate", url: () => `${url}/hooks/api-build`, stop: () => stopChild(child) };
+}
+
+async function startYardstick(): Promise<Peer | undefined> {
+  if (!existsSync(YARDSTICK)) return undefined;
+  const child = spawnPinned(
+    0,
+    [process.execPath, YARDSTICK, "--port", "0", "--secret", SECRET, "--routes", "1"],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const [, url] = await waitForLine(child, /listening (http:\/\/\S+)/, "yardstick");
+  return { name: "yardstick", url: () => `${url}/hooks/api-build`, stop: () => stopChild(child) };
+}
+
+function which(bin: string): string | undefined {
+  try {
+    return execFileSync("which", [bin], { encoding: "utf8" }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function startWebhook(dir: string): Promise<Peer | undefined> {
+  const bin = which("webhook");
+  if (!bin) return undefined;
+  const hooks = [
+    {
+      id: "api-build",
+      "execute-command": "/bin/true",
+      "command-working-directory": "/tmp",
+      "response-message": "queued",
+      "trigger-rule": {
+        and: [
+          {
+            match: {
+              type: "payload-hmac-sha256",
+              secret: SECRET,
+              parameter: { source: "header", name: "X-Hub-Signature-256" },
+            },
+          },
+          {
+            match: { type: "value", value: "refs/heads/main", parameter: { source: "payload", name: "ref" } },
+          },
+          {
+            match: {
+              type: "value",
+              value: "acme/api",
+              parameter: { source: "payload", name: "repository.full_name" },
+            },
+          },
+        ],
+      },
+    },
+  ];
+  writeFileSync(join(dir, "hooks.json"), JSON.stringify(hooks));
+  const port = await freePort();
+  const child = spawnPinned(
+    0,
+    [bin, "-hooks", join(dir, "hooks.json"), "-ip", "127.0.0.1", "-port", String(port)],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  child.stderr?.resume();
+  child.stdout?.resume();
+  // webhook logs to stderr; wait until the port answers.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on("error", () => resolve(false));
+    });
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error("webhook did not start");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    name: "webhook",
+    url: () => `http://127.0.0.1:${port}/hooks/api-build`,
+    stop: () => stopChild(child),
+  };
+}
+
+interface Row {
+  caseName: CaseName;
+  size: string;
+  peer: string;
+  rps: number;
+  p99: number;
+  statuses: string;
+}
+
+async function measure(
+  peer: Peer,
+  caseName: CaseName,
+  size: string,
+  body: Buffer,
+  signature: string,
+): Promise<Row> {
+  const job: ClientJob = {
+    url: peer.url(caseName),
+    body: body.toString("base64"),
+    headers: {
+      "content-type": "application/json",
+      "x-github-event": "push",
+      "x-github-delivery": randomUUID(),
+      "x-hub-signature-256": signature,
+      "user-agent": "GitHub-Hookshot/bench",
+    },
+    uniqueDelivery: caseName === "queued",
+    duration: 1,
+    connections: CONNECTIONS,
+  };
+  await runClient(job); // warm-up
+  const result = await runClient({ ...job, duration: DURATION_S });
+  const statuses = Object.entries(result.statusCodes)
+    .map(([code, n]) => `${code}×${n}`)
+    .join(" ");
+  return {
+    caseName,
+    size,
+    peer: peer.name,
+    rps: result.rps,
+    p99: result.p99,
+    statuses: `${statuses}${result.errors ? ` errors×${result.errors}` : ""}`,
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "hookgate-bench-"));
+  const sizes: Array<[string, number]> = [
+    ["8KB", 8 * 1024],
+    ["25KB", 25 * 1024],
+  ];
+  const payloads = sizes.map(([label, bytes]) => {
+    const match = pushPayload(bytes, "main");
+    const other = pushPayload(bytes, "feature/bench");
+    return {
+      label,
+      cases: {
+        bad: { body: match, signature: sign(match, "another-secret") },
+        ignored: { body: other, signature: sign(other) },
+        queued: { body: match, signature: sign(match) },
+      } as Record<CaseName, { body: Buffer; signature: string }>,
+      bytes: match.length,
+    };
+  });
+  process.stdout.write(
+    `serve-load: ${DURATION_S} s per case after a 1 s warm-up, ${CONNECTIONS} connections, autocannon in a child process.\n` +
+      `${HAS_TASKSET ? "Server pinned to core 0, client to core 1 (taskset)." : "taskset not found: server and client share the cores."}\n` +
+      `Payloads: ${payloads.map((p) => `${p.label} = ${p.bytes} bytes`).join(", ")} (examples/github-push.json, padded with commits).\n` +
+      "hookgate serve: one route per URL (only the addressed route is evaluated), so the yardstick runs with --routes 1;\n" +
+      "  its queued route's Jenkins refuses connections, so each accepted item costs one failed attempt in the same process.\n" +
+      "yardstick: --dispatch none (answers 202 without doing anything). webhook: execute-command /bin/true on a match.\n\n",
+  );
+
+  const rows: Row[] = [];
+  const starters: Array<[string, () => Promise<Peer | undefined>]> = [
+    ["hookgate", () => startHookgate(mkdtempSync(join(dir, "hookgate-")))],
+    ["yardstick", startYardstick],
+    ["webhook", () => startWebhook(dir)],
+  ];
+  const missing: string[] = [];
+  for (const [name, start] of starters) {
+    for (const payload of payloads) {
+      // A fresh server per payload size, so the queued items of one run do not weigh on the next.
+      const peer = await start();
+      if (!peer) {
+        if (!missing.includes(name)) missing.push(name);
+        break;
+      }
+      try {
+        for (const caseName of ["bad", "ignored", "queued"] as CaseName[]) {
+          const c = payload.cases[caseName];
+          const row = await measure(peer, caseName, payload.label, c.body, c.signature);
+          rows.push(row);
+          process.stdout.write(
+            `  ${row.peer.padEnd(9)} ${row.caseName.padEnd(7)} ${row.size.padEnd(4)} ${row.rps.toFixed(0).padStart(7)} req/s  p99 ${String(row.p99).padStart(4)} ms  ${row.statuses}\n`,
+          );
+        }
+      } finally {
+        await peer.stop();
+      }
+    }
+  }
+  for (const name of missing) process.stdout.write(`  ${name}: not installed\n`);
+
+  // The table.
+  const find = (peer: string, c: CaseName, size: string) =>
+    rows.find((r) => r.peer === peer && r.caseName === c && r.size === size);
+  const lines: string[] = [];
+  lines.push(
+    "",
+    "| case | size | hookgate req/s | p99 ms | yardstick req/s | p99 ms | webhook req/s | p99 ms | ours/yardstick (≥0.7) | ours/webhook (≥2) |",
+  );
+  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---|---|");
+  let misses = 0;
+  for (const payload of payloads) {
+    for (const c of ["bad", "ignored", "queued"] as CaseName[]) {
+      const ours = find("hookgate", c, payload.label);
+      const ref = find("yardstick", c, payload.label);
+      const web = find("webhook", c, payload.label);
+      const ratio = (other: Row | undefined, target: number) => {
+        if (!ours || !other) return "n/a";
+        const r = ours.rps / other.rps;
+        if (r < target) misses++;
+        return `${r.toFixed(2)}× ${r >= target ? "PASS" : "MISS"}`;
+      };
+      const cell = (r: Row | undefined) => (r ? `${r.rps.toFixed(0)} | ${r.p99}` : "n/a | n/a");
+      lines.push(
+        `| ${c} | ${payload.label} | ${cell(ours)} | ${cell(ref)} | ${cell(web)} | ${ratio(ref, TARGET_YARDSTICK)} | ${ratio(web, TARGET_WEBHOOK)} |`,
+      );
+    }
+  }
+  process.stdout.write(
+    `${lines.join("\n")}\n\n${misses === 0 ? "All targets met." : `${misses} target(s) missed.`}\n`,
+  );
+  rmSync(dir, { recursive: true, force: true });
+}
+
+if (process.argv[2] === "--client") {
+  client(JSON.parse(Buffer.from(process.argv[3] ?? "", "base64").toString("utf8")) as ClientJob).catch(
+    (error) => {
+      process.stderr.write(`${error?.stack ?? error}\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  main().catch((error) => {
+    process.stderr.write(`${error?.stack ?? error}\n`);
+    process.exit(1);
+  });
+}

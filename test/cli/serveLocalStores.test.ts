@@ -1,0 +1,276 @@
+// The local stand-ins behind `hookgate serve`: object store paths, dedupe semantics, the persistent
+// FIFO queue, the secrets file. Real files in a temp dir; no servers.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import type { SQSEvent } from "aws-lambda";
+import { expect } from "chai";
+import { SecretNotFoundError } from "../../src/core/errors";
+import type { WorkItem } from "../../src/core/types";
+import { FileDedupeStore } from "../../src/local/fileDedupeStore";
+import { FileSecretStore } from "../../src/local/fileSecretStore";
+import { FsObjectStore, ObjectKeyError } from "../../src/local/fsObjectStore";
+import { LocalQueue } from "../../src/local/localQueue";
+import { ensureWebhookSecrets } from "../../src/local/localSecrets";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "hookgate-local-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("Class: FsObjectStore", () => {
+  const refused = [
+    "../escape.zip",
+    "a/../../escape.zip",
+    "/etc/passwd",
+    "a//b.zip",
+    "./a.zip",
+    "a/./b",
+    "",
+    "a\\..\\b",
+    "x\u0000y",
+  ];
+  for (const key of refused) {
+    it(`put(bucket, ${JSON.stringify(key)}) is refused with a final ObjectKeyError and writes nothing`, async () => {
+      const store = new FsObjectStore(join(dir, "s3"));
+      let error: unknown;
+      try {
+        await store.put("bucket-a", key, Readable.from([Buffer.from("zip")]), { metadata: {} });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).to.be.instanceOf(ObjectKeyError);
+      expect((error as ObjectKeyError).retryable).to.equal(false);
+      expect(readdirSync(dir)).to.satisfy((names: string[]) => !names.includes("escape.zip"));
+    });
+  }
+
+  it("put refuses a bucket name that is not an S3 bucket name (../x)", async () => {
+    const store = new FsObjectStore(join(dir, "s3"));
+    let error: unknown;
+    await store.put("../x", "k", Readable.from([Buffer.from("z")]), { metadata: {} }).catch((e) => {
+      error = e;
+    });
+    expect(error).to.be.instanceOf(ObjectKeyError);
+  });
+
+  it("put writes <bucket>/<key> and <key>.metadata.json; deletePrefix deletes only under the prefix", async () => {
+    const store = new FsObjectStore(join(dir, "s3"));
+    const put = (key: string) =>
+      store.put("bucket-a", key, Readable.from([Buffer.from(key)]), {
+        metadata: { sha: "abc" },
+        contentType: "application/zip",
+      });
+    await put("api/pr-1/site.zip");
+    await put("api/pr-1/deep/x.txt");
+    await put("api/pr-10/site.zip");
+    expect(readFileSync(join(dir, "s3", "bucket-a", "api", "pr-1", "site.zip"), "utf8")).to.equal(
+      "api/pr-1/site.zip",
+    );
+    const meta = JSON.parse(
+      readFileSync(join(dir, "s3", "bucket-a", "api", "pr-1", "site.zip.metadata.json"), "utf8"),
+    );
+    expect(meta).to.deep.equal({ contentType: "application/zip", metadata: { sha: "abc" } });
+    expect(await store.deletePrefix("bucket-a", "api/pr-1/")).to.equal(2);
+    expect(readFileSync(join(dir, "s3", "bucket-a", "api", "pr-10", "site.zip"), "utf8")).to.equal(
+      "api/pr-10/site.zip",
+    );
+  });
+
+  it("a failing upload stream leaves no object and no temporary file behind", async () => {
+    const store = new FsObjectStore(join(dir, "s3"));
+    const body = new Readable({
+      read() {
+        this.push(Buffer.alloc(1024));
+        this.destroy(new Error("connection reset"));
+      },
+    });
+    let error: unknown;
+    await store.put("bucket-a", "a/b.zip", body, { metadata: {} }).catch((e) => {
+      error = e;
+    });
+    expect(String(error)).to.include("connection reset");
+    expect(() => statSync(join(dir, "s3", "bucket-a", "a", "b.zip"))).to.throw();
+    expect(readdirSync(join(dir, "s3", ".tmp"))).to.deep.equal([]);
+  });
+});
+
+describe("Class: FileDedupeStore", () => {
+  it("claim is new, then a duplicate; after dead the next claim takes generation + 1; it survives a reopen", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    const store = new FileDedupeStore(file);
+    expect(await store.claim("r", "d1")).to.deep.equal({ claimed: true, generation: 1 });
+    await store.mark("r", "d1", 1, "queued");
+    expect(await store.claim("r", "d1")).to.deep.equal({ claimed: false, state: "queued", generation: 1 });
+    await store.mark("r", "d1", 1, "dead");
+    store.close();
+    const reopened = new FileDedupeStore(file);
+    expect(await reopened.claim("r", "d1")).to.deep.equal({ claimed: true, generation: 2 });
+    await reopened.mark("r", "d1", 1, "done"); // an older generation never overwrites a newer one
+    expect(await reopened.state("r", "d1")).to.deep.equal({ state: "pending", generation: 2 });
+    reopened.close();
+  });
+
+  it("release makes a pending claim abandoned: the redelivery claims generation + 1", async () => {
+    const store = new FileDedupeStore(join(dir, "dedupe.jsonl"));
+    await store.claim("r", "d1");
+    await store.release("r", "d1", 1);
+    expect(await store.claim("r", "d1")).to.deep.equal({ claimed: true, generation: 2 });
+    store.close();
+  });
+
+  it("a recent pending claim is a duplicate; one older than 60 s is abandoned and claimed again", async () => {
+    let now = 1_000_000;
+    const store = new FileDedupeStore(join(dir, "dedupe.jsonl"), () => now);
+    await store.claim("r", "d1");
+    expect((await store.claim("r", "d1")).claimed).to.equal(false);
+    now += 61_000;
+    expect(await store.claim("r", "d1")).to.deep.equal({ claimed: true, generation: 2 });
+    store.close();
+  });
+
+  it("a torn last journal line (a crash mid-write) is skipped on load", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    writeFileSync(
+      file,
+      `${JSON.stringify({ k: "r#d1", s: "done", g: 1, t: Date.now() })}\n{"k":"r#d2","s":"do`,
+    );
+    const store = new FileDedupeStore(file);
+    expect(await store.state("r", "d1")).to.deep.equal({ state: "done", generation: 1 });
+    expect(await store.state("r", "d2")).to.equal(undefined);
+    store.close();
+  });
+});
+
+function item(delivery: string, repo = "acme/api"): WorkItem {
+  return {
+    v: 1,
+    route: "r",
+    deliveryId: delivery,
+    generation: 1,
+    acceptedAt: new Date().toISOString(),
+    event: {
+      provider: "github",
+      deliveryId: delivery,
+      event: "push",
+      repo: { owner: "a", name: "b", fullName: repo },
+      deleted: false,
+    },
+    request: {
+      type: "jenkins",
+      jenkins: { url: "http://j", credentials: "c", crumb: false },
+      job: ["x"],
+      parameters: {},
+    },
+  };
+}
+
+describe("Class: LocalQueue", () => {
+  const options = (overrides: Partial<ConstructorParameters<typeof LocalQueue>[0]> = {}) => ({
+    dir: join(dir, "queue"),
+    maxAttempts: 3,
+    retryDelay: () => 5,
+    redrive: async () => undefined,
+    ...overrides,
+  });
+
+  it("delivers one group in order, one at a time, and a failed head blocks its group until it succeeds", async () => {
+    const seen: string[] = [];
+    let failOnce = true;
+    const queue = new LocalQueue(options());
+    queue.register("r", async (event: SQSEvent) => {
+      const record = event.Records[0];
+      if (!record) return { batchItemFailures: [] };
+      const body = JSON.parse(record.body) as WorkItem;
+      seen.push(`${body.deliveryId}#${record.attributes.ApproximateReceiveCount}`);
+      if (body.deliveryId === "a" && failOnce) {
+        failOnce = false;
+        return { batchItemFailures: [{ itemIdentifier: record.messageId }] };
+      }
+      return { batchItemFailures: [] };
+    });
+    const port = queue.port("r");
+    await port.send(item("a"));
+    await port.send(item("b"));
+    queue.start();
+    for (let i = 0; i < 200 && queue.size() > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(seen).to.deep.equal(["a#1", "a#2", "b#1"]);
+    expect(readdirSync(join(dir, "queue"))).to.deep.equal([]);
+    await queue.stop(100);
+  });
+
+  it("drops a second send of the same delivery id and generation (the FIFO deduplication window)", async () => {
+    const queue = new LocalQueue(options());
+    await queue.port("r").send(item("a"));
+    await queue.port("r").send(item("a"));
+    expect(queue.size()).to.equal(1);
+    await queue.stop(100);
+  });
+
+  it("redrives a message whose worker keeps failing after maxAttempts receives", async () => {
+    const redriven: string[] = [];
+    const queue = new LocalQueue(
+      options({
+        redrive: async (i: WorkItem, reason: string) => void redriven.push(`${i.deliveryId}: ${reason}`),
+      }),
+    );
+    queue.register("r", async () => {
+      throw new Error("crash");
+    });
+    await queue.port("r").send(item("a"));
+    queue.start();
+    for (let i = 0; i < 200 && queue.size() > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(redriven).to.deep.equal(["a: failed 3 attempts (max attempts reached)"]);
+    await queue.stop(100);
+  });
+
+  it("a new queue on the same directory resumes the persisted messages", async () => {
+    const first = new LocalQueue(options());
+    await first.port("r").send(item("a"));
+    await first.stop(100);
+    const delivered: string[] = [];
+    const second = new LocalQueue(options());
+    second.register("r", async (event) => {
+      delivered.push((JSON.parse(event.Records[0]?.body ?? "{}") as WorkItem).deliveryId);
+      return { batchItemFailures: [] };
+    });
+    expect(second.start()).to.equal(1);
+    for (let i = 0; i < 200 && second.size() > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(delivered).to.deep.equal(["a"]);
+    await second.stop(100);
+  });
+});
+
+describe("Local secrets", () => {
+  it("ensureWebhookSecrets adds a 64-hex secret for a missing name, keeps the others, and writes mode 0600", () => {
+    const file = join(dir, "secrets.json");
+    writeFileSync(file, JSON.stringify({ keep: "me" }));
+    const result = ensureWebhookSecrets(file, ["keep", "new/secret"]);
+    expect(result.created).to.deep.equal(["new/secret"]);
+    const data = JSON.parse(readFileSync(file, "utf8"));
+    expect(data.keep).to.equal("me");
+    expect(data["new/secret"]).to.match(/^[0-9a-f]{64}$/);
+    expect(statSync(file).mode & 0o777).to.equal(0o600);
+  });
+
+  it("FileSecretStore hands JSON values over as JSON text and throws SecretNotFoundError for a missing name", async () => {
+    const file = join(dir, "secrets.json");
+    writeFileSync(file, JSON.stringify({ plain: "v", creds: { user: "u", token: "t" } }));
+    const store = new FileSecretStore(file);
+    expect(await store.versions("plain")).to.deep.equal(["v"]);
+    expect(JSON.parse((await store.versions("creds"))[0] ?? "")).to.deep.equal({ user: "u", token: "t" });
+    let error: unknown;
+    await store.versions("absent").catch((e) => {
+      error = e;
+    });
+    expect(error).to.be.instanceOf(SecretNotFoundError);
+  });
+
+  it("FileSecretStore refuses a secrets file that is not a JSON object, naming the file", () => {
+    const file = join(dir, "secrets.json");
+    writeFileSync(file, "[1,2]");
+    expect(() => new FileSecretStore(file)).to.throw(file);
+  });
+});
