@@ -39,12 +39,16 @@ export function jenkinsPorts(config: StackConfig, routes: readonly RouteSpec[]):
           ? route.action.jenkins
           : undefined;
     if (!target) continue;
+    let url: URL | undefined;
     try {
-      const url = new URL(target.url);
-      ports.add(url.port ? Number(url.port) : url.protocol === "http:" ? 80 : 443);
+      url = new URL(target.url);
     } catch {
-      throw new Error(`route "${route.name}": Jenkins URL "${target.url}" is not a URL`);
+      url = undefined;
     }
+    if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+      throw new Error(`route "${route.name}": Jenkins URL "${target.url}" is not an http(s) URL`);
+    }
+    ports.add(url.port ? Number(url.port) : url.protocol === "http:" ? 80 : 443);
   }
   return [...ports].sort((a, b) => a - b);
 }

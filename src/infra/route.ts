@@ -243,7 +243,8 @@ export class Route extends pulumi.ComponentResource {
           },
           {
             id: "unhealthy",
-            expression: `IF(FILL(errors, 0) > 0 OR FILL(age, 0) > ${args.oldestMessageAlarmSeconds}, 1, 0)`,
+            // 1 per failing condition; the alarm fires at 1 or more.
+            expression: `IF(FILL(errors, 0) > 0, 1, 0) + IF(FILL(age, 0) > ${args.oldestMessageAlarmSeconds}, 1, 0)`,
             label: "errors or old messages",
             returnData: true,
           },
