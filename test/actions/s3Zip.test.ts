@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
 import { uploadSourceZip } from "../../src/actions/s3Zip";
 import { S3ObjectStore } from "../../src/aws/objectStore";
@@ -6,7 +9,7 @@ import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { type LocalS3, startLocalS3 } from "../support/s3";
 import { MemorySecretStore } from "../support/secrets";
-import { buildZip, readZip } from "../support/zips";
+import { buildZip, readZip, readZipModes } from "../support/zips";
 import { HOST_TOKEN, rejectsWithActionError, testClients } from "./helpers";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
@@ -181,6 +184,30 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       expect(await s3.exists(BUCKET, key)).to.equal(false);
     });
   }
+
+  it("uploadSourceZip removes its temp download after success and after failure", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), "hookgate-s3zip-test-"));
+    try {
+      await uploadSourceZip(request(), pushEvent(), clients({ tmpDir: tmp }));
+      expect(await readdir(tmp)).to.deep.equal([]);
+      host.setArchive("acme/api", SHA, { zip: Buffer.from("not a zip") });
+      await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients({ tmpDir: tmp })));
+      expect(await readdir(tmp)).to.deep.equal([]);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("uploadSourceZip keeps executable bits and symlinks of the archive's entries", async () => {
+    host.setArchive("acme/api", SHA, {
+      files: { "buildspec.yml": "x", "scripts/build.sh": "#!/bin/sh\n", current: "scripts/build.sh" },
+      modes: { "scripts/build.sh": 0o100755, current: 0o120777 },
+    });
+    await uploadSourceZip(request(), pushEvent(), clients());
+    const modes = await readZipModes((await s3.getObject(BUCKET, "acme/api/main/acme_api.zip")).body);
+    expect(modes.get("scripts/build.sh")).to.equal(0o100755);
+    expect(modes.get("current")).to.equal(0o120777);
+  });
 
   it("uploadSourceZip keeps an archive without a shared top folder as it is", async () => {
     host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "x", "src/a.ts": "y" }, "") });

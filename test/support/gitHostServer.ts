@@ -8,7 +8,7 @@ import type { Readable } from "node:stream";
 import { buildZip, type FileMap, generatedZipStream } from "./zips";
 
 export type Archive =
-  | { files: FileMap }
+  | { files: FileMap; modes?: Record<string, number> }
   | { generate: { totalBytes: number; fileBytes?: number } }
   /** Served verbatim (e.g. a crafted zip-slip archive). */
   | { zip: Buffer };
@@ -174,7 +174,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       const archive = repos.get(fullName)?.archives.get(sha);
       if (!archive) return json(res, 404, { message: "Not Found" });
       if ("files" in archive) {
-        const zip = await buildZip(archive.files, top);
+        const zip = await buildZip(archive.files, top, archive.modes);
         res.writeHead(200, { "content-type": "application/zip", "content-length": String(zip.length) });
         res.end(zip);
         return;

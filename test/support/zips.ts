@@ -8,7 +8,11 @@ import yazl from "yazl";
 export type FileMap = Record<string, string | Buffer>;
 
 /** A zip whose entries are `${topFolder}/${path}` (or the paths as given when topFolder is ""). */
-export async function buildZip(files: FileMap, topFolder = ""): Promise<Buffer> {
+export async function buildZip(
+  files: FileMap,
+  topFolder = "",
+  modes: Record<string, number> = {},
+): Promise<Buffer> {
   const zip = new yazl.ZipFile();
   const prefix = topFolder ? `${topFolder.replace(/\/+$/, "")}/` : "";
   if (prefix) zip.addEmptyDirectory(prefix);
@@ -28,6 +32,7 @@ export async function buildZip(files: FileMap, topFolder = ""): Promise<Buffer> 
     zip.addBuffer(buffer, name, {
       mtime: new Date("2024-01-02T03:04:05Z"),
       compress: buffer.length <= 1024 * 1024,
+      ...(modes[path] !== undefined ? { mode: modes[path] } : {}),
     });
   }
   zip.end();
@@ -94,6 +99,15 @@ export async function readZip(buffer: Buffer): Promise<Map<string, Buffer>> {
     }
     out.set(entry.fileName, await streamToBuffer(await zip.openReadStreamPromise(entry)));
   }
+  return out;
+}
+
+/** The Unix mode (file type and permissions) of every entry of a zip held in memory. */
+export async function readZipModes(buffer: Buffer): Promise<Map<string, number>> {
+  const zip = await yauzl.fromBufferPromise(buffer, { lazyEntries: true, decodeStrings: true });
+  const out = new Map<string, number>();
+  for await (const entry of zip.eachEntry())
+    out.set(entry.fileName, (entry.externalFileAttributes >>> 16) & 0xffff);
   return out;
 }
 
