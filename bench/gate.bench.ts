@@ -316,6 +316,21 @@ async function main() {
       { name: "gate", run: gate },
       { name: "gate1", run: gateWith([own]) },
       {
+        name: "verifyDecode",
+        run: () => {
+          const headers = headerBag(single, multi);
+          const verdict = verifyDelivery({
+            provider: "github",
+            headers,
+            body,
+            secrets,
+            auth,
+            sourceIp: "140.82.115.1",
+          });
+          return verdict.ok ? decodeBody(body, "application/json") : undefined;
+        },
+      },
+      {
         name: "verify",
         run: () => verifyDelivery({ provider: "github", headers: fixedHeaders, body, secrets, auth }),
       },
@@ -347,6 +362,7 @@ async function main() {
       x("gate"),
       verdict,
       `${us("gate1")} (${x("gate1")}) ${verdictOf("gate1")}`,
+      `${us("verifyDecode")} (${x("verifyDecode")})`,
       us("verify"),
       us("octokit"),
       `${((t.get("verify") as number) / (t.get("octokit") as number)).toFixed(2)}x`,
@@ -362,6 +378,7 @@ async function main() {
     "gate/floor",
     `target ≤${TARGET_RATIO}x`,
     "gate, 1 route µs (ratio) target",
+    "headers+verify+decode µs (ratio)",
     "verify µs",
     "octokit µs",
     "verify/octokit",
@@ -377,6 +394,7 @@ async function main() {
   process.stdout.write(
     "floor = createHmac(sha256) + JSON.parse; gate = headerBag + verifyDelivery + decodeBody + normaliseDelivery + 50 matchers;\n" +
       "gate, 1 route = the same with only the matching route (a deployed function serves one route);\n" +
+      "headers+verify+decode = the verification module's share (headerBag + verifyDelivery + decodeBody);\n" +
       "ratios: median over rounds of (case time / floor time in the same round)\n",
   );
   if (sink === 0) process.stdout.write("(no results consumed)\n");

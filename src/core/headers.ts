@@ -33,15 +33,21 @@ export function headerBag(headers?: SingleHeaders, multi?: MultiHeaders): Header
     }
   }
   if (headers && typeof headers === "object") {
-    const fromMulti = new Set(bag.keys());
+    // Names added from this single-value view (created only when the multi view lacks a name, which
+    // API Gateway never does): their case variants are joined, while names from the multi view are skipped.
+    let singleOnly: Set<string> | undefined;
     for (const name of Object.keys(headers)) {
       const value = headers[name];
       if (typeof value !== "string") continue;
       const key = name.toLowerCase();
-      if (fromMulti.has(key)) continue;
       const list = bag.get(key);
-      if (list === undefined) bag.set(key, [value]);
-      else list.push(value);
+      if (list === undefined) {
+        bag.set(key, [value]);
+        singleOnly ??= new Set();
+        singleOnly.add(key);
+      } else if (singleOnly?.has(key)) {
+        list.push(value);
+      }
     }
   }
   return bag;
