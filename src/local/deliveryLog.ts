@@ -145,7 +145,7 @@ export class DeliveryLog {
       const entry = this.entries[i] as DeliveryEntry;
       if (filter?.route && entry.route !== filter.route) continue;
       if (filter?.status && entry.status !== filter.status) continue;
-      out.push(entry);
+      out.push(ordered(entry));
     }
     return out;
   }
@@ -206,6 +206,24 @@ export class DeliveryLog {
   private serialise(): string {
     return `${JSON.stringify(this.list())}\n`;
   }
+}
+
+/** The same key order for every entry, whatever order its fields were filled in. */
+function ordered(entry: DeliveryEntry): DeliveryEntry {
+  const out: Partial<DeliveryEntry> = {
+    delivery: entry.delivery,
+    route: entry.route,
+    event: entry.event,
+    status: entry.status,
+    attempts: entry.attempts,
+  };
+  if (entry.reason !== undefined) out.reason = entry.reason;
+  if (entry.error !== undefined) out.error = entry.error;
+  if (entry.httpStatus !== undefined) out.httpStatus = entry.httpStatus;
+  if (entry.generation !== undefined) out.generation = entry.generation;
+  out.receivedAt = entry.receivedAt;
+  out.updatedAt = entry.updatedAt;
+  return out as DeliveryEntry;
 }
 
 function workKey(route: string, delivery: string, generation: number): string {

@@ -9,7 +9,7 @@
 import { mkdirSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import type { SQSRecord } from "aws-lambda";
 import { ActionError, SecretNotFoundError } from "../core/errors";
 import { MAX_ATTEMPTS, MAX_BODY_BYTES, RETRY_BASE_DELAY_MS, retryDelayMs } from "../core/policy";
@@ -167,7 +167,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
           let error = caught;
           if (error instanceof ActionError && error.cause instanceof SecretNotFoundError) {
             // Say where the secret goes: locally it is a key of the secrets file.
-            error = new ActionError(`${error.message} (add it to ${secretsFile})`, {
+            error = new ActionError(`${error.message} (add it to ${displayPath(secretsFile)})`, {
               retryable: error.retryable,
               cause: error.cause,
             });
@@ -455,6 +455,12 @@ function sendJson(
     ...extra,
   });
   res.end(text);
+}
+
+/** A path relative to the working directory when it lies below it (shorter, and what the user typed). */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
 }
 
 function sleep(ms: number): Promise<void> {
