@@ -368,6 +368,47 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.deep.equal([]);
   });
 
+  it("cleanUpPullRequest on GitLab treats 'Cannot transition status' (the state is already set) as done", async () => {
+    host.script("status", {
+      status: 400,
+      body: JSON.stringify({ message: "Cannot transition status via :enqueue from :pending" }),
+    });
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: true }], "gitlab", "/api/v4"),
+      closedEvent({}, "gitlab"),
+      clients(),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(host.deletedRefs).to.have.length(1);
+  });
+
+  it("cleanUpPullRequest on GitLab fails final on any other 400 from the status API", async () => {
+    host.script("status", { status: 400, body: JSON.stringify({ message: "state is invalid" }) });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }], "gitlab", "/api/v4"),
+        closedEvent({}, "gitlab"),
+        clients(),
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
+  it("cleanUpPullRequest is retryable, with the reset as retryAfterMs, when GitHub's rate limit hits the PR re-read", async () => {
+    const reset = Math.floor(Date.now() / 1000) + 300;
+    host.script("pull", {
+      status: 403,
+      headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) },
+    });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(request([{ kind: "delete-branch", onlyMerged: true }]), closedEvent(), clients()),
+    );
+    expect(err.retryable).to.equal(true);
+    expect(err.retryAfterMs).to.be.within(200_000, 300_000);
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
   it("cleanUpPullRequest on Gitea deletes the branch through /branches/{branch}", async () => {
     const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
     await cleanUpPullRequest(request(steps, "gitea", "/api/v1"), closedEvent({}, "gitea"), clients());
