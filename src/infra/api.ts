@@ -7,6 +7,8 @@ import { apiAllowlistPolicy, assumeRolePolicy, managedPolicyArn } from "./polici
 
 export interface ApiRouteTarget {
   name: string;
+  /** The function's physical name, known up front: part of the deployment hash. */
+  physicalName: string;
   functionName: pulumi.Input<string>;
   invokeArn: pulumi.Input<string>;
 }
@@ -43,14 +45,16 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
 
 export const API_GATEWAY_LOGS_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs";
 
-/** What a deployment depends on: when this hash changes, the API is redeployed. */
-export function deploymentHash(routes: readonly string[], policy: string | undefined): string {
-  const state = {
-    routes: [...routes].sort(),
-    policy: policy ?? null,
-    binary: BINARY_MEDIA_TYPES,
-    notFound: 1,
-  };
+/**
+ * What a deployment snapshots: the routes, the functions they proxy to, the resource policy. When this hash
+ * changes, the API is redeployed (a stage keeps serving its old snapshot otherwise).
+ */
+export function deploymentHash(
+  routes: readonly { name: string; physicalName: string }[],
+  policy: string | undefined,
+): string {
+  const targets = routes.map((r) => `${r.name}=${r.physicalName}`).sort();
+  const state = { routes: targets, policy: policy ?? null, binary: BINARY_MEDIA_TYPES, notFound: 1 };
   return createHash("sha256").update(JSON.stringify(state)).digest("hex");
 }
 
@@ -165,10 +169,7 @@ export class Api extends pulumi.ComponentResource {
         restApi: api.id,
         description: "hookgate routes",
         triggers: {
-          redeployment: deploymentHash(
-            args.routes.map((r) => r.name),
-            policyText,
-          ),
+          redeployment: deploymentHash(args.routes, policyText),
         },
       },
       // A changed hash replaces the deployment: the new one is created, the stage moves, the old one goes.

@@ -191,6 +191,7 @@ export class Gateway extends pulumi.ComponentResource {
         partition,
         routes: routes.map((r) => ({
           name: r.name,
+          physicalName: (perRoute.get(r.name) as RouteNames).function,
           functionName: this.routes[r.name]?.functionName as pulumi.Output<string>,
           invokeArn: this.routes[r.name]?.invokeArn as pulumi.Output<string>,
         })),
