@@ -573,6 +573,24 @@ describe("Gateway (under Pulumi mocks): github.manageWebhooks", () => {
     expect(api.provider).to.contain("acme");
   });
 
+  it("keys webhooks by route and repository: adding a repository adds exactly one webhook and keeps the others", async () => {
+    const names = (e: Evaluated) =>
+      e.cloud.ofType("github:index/repositoryWebhook:RepositoryWebhook").map((h) => h.urn);
+    const grown = await evaluate({
+      config: config({ github: { manageWebhooks: true } }),
+      routes: [
+        jenkinsRoute("api-build", ["acme/api", "acme/*", "other/tool", "acme/extra"]),
+        prCleanupRoute(),
+      ],
+      code: stubCode,
+      githubToken: "ghp_test-token-value",
+    });
+    const before = names(result);
+    const after = names(grown);
+    expect(after.filter((u) => !before.includes(u))).to.have.length(1);
+    expect(before.filter((u) => !after.includes(u))).to.deep.equal([]);
+  });
+
   it("keeps the generated secret and the GitHub token out of every function environment and output", () => {
     const secretValues = result.cloud
       .ofType("random:index/randomPassword:RandomPassword")
