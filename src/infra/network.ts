@@ -44,6 +44,7 @@ export class Network extends pulumi.ComponentResource {
           enableDnsHostnames: true,
           enableDnsSupport: true,
           // Without a NAT the subnets have no way out: isolated subnets say so (and need no public subnets).
+          subnetStrategy: "Auto",
           subnetSpecs: natless
             ? [{ type: "Isolated", name: "isolated" }]
             : [{ type: "Private" }, { type: "Public" }],

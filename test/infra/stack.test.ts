@@ -343,6 +343,7 @@ describe("Gateway (under Pulumi mocks): network variants", () => {
         { none: "None", single: "Single", perAz: "OnePerAz" }[nat],
       );
       expect(vpc.inputs.numberOfAvailabilityZones).to.equal(3);
+      expect(vpc.inputs.subnetStrategy).to.equal("Auto");
       expect(
         vpc.inputs.vpcEndpointSpecs.map((s: any) => `${s.serviceName} ${s.vpcEndpointType}`),
       ).to.deep.equal([`com.amazonaws.${REGION}.s3 Gateway`, `com.amazonaws.${REGION}.dynamodb Gateway`]);
