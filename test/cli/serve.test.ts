@@ -6,7 +6,9 @@ import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import { readZip } from "../support/zips";
 import {
   deliveries,
   githubHeaders,
@@ -20,11 +22,14 @@ import {
 const GH_SECRET = "serve-test-github-secret";
 const JENKINS_USER = "ci-bot";
 const JENKINS_TOKEN = "11aa22bb33cc44dd55ee66ff77gg88hh";
+const GIT_TOKEN = "ghp_servetesttoken0123456789";
 const PUSH = readFileSync(join(REPO_ROOT, "examples", "github-push.json"));
 const PING = readFileSync(join(REPO_ROOT, "test", "fixtures", "payloads", "github", "ping.json"));
 
-function routesYaml(jenkinsUrl: string, resumeJenkinsUrl: string): string {
+function routesYaml(jenkinsUrl: string, resumeJenkinsUrl: string, gitHostUrl: string): string {
   return `version: 1
+providers:
+  github: { apiUrl: "${gitHostUrl}", token: test/github-token }
 defaults:
   provider: github
   jenkins: { url: "${jenkinsUrl}", credentials: test/jenkins }
@@ -52,6 +57,10 @@ routes:
       jenkins: { url: "${resumeJenkinsUrl}", credentials: test/jenkins }
       job: resume/build
       parameters: { DELIVERY: "{{deliveryId}}" }
+  - name: zip
+    secret: test/github-webhook
+    match: { repos: [acme/api], events: [push], branches: [main] }
+    action: { type: s3-zip }
 `;
 }
 
@@ -79,6 +88,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
   let secretsFile: string;
   let routesFile: string;
   let jenkins: JenkinsServer;
+  let gitHost: GitHostServer;
   let resumePort: number;
   let serve: ServeChild;
 
@@ -88,13 +98,15 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
     secretsFile = join(dir, "secrets.json");
     routesFile = join(dir, "routes.yaml");
     jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
+    gitHost = await startGitHostServer({ token: GIT_TOKEN });
     resumePort = await freePort();
-    writeFileSync(routesFile, routesYaml(jenkins.url, `http://127.0.0.1:${resumePort}`));
+    writeFileSync(routesFile, routesYaml(jenkins.url, `http://127.0.0.1:${resumePort}`, gitHost.url));
     writeFileSync(
       secretsFile,
       JSON.stringify({
         "test/github-webhook": GH_SECRET,
         "test/jenkins": { user: JENKINS_USER, token: JENKINS_TOKEN },
+        "test/github-token": GIT_TOKEN,
       }),
     );
     serve = await startServe([
@@ -114,12 +126,13 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
   after(async () => {
     await serve?.stop("SIGKILL");
     await jenkins?.close();
+    await gitHost?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("prints each route's URL, the secrets file and how to send a test delivery", () => {
     const out = serve.output();
-    for (const name of ["api-build", "ip-open", "ip-closed", "resume"])
+    for (const name of ["api-build", "ip-open", "ip-closed", "resume", "zip"])
       expect(out).to.include(`${serve.url}/hooks/${name}`);
     expect(out).to.include(secretsFile);
     expect(out).to.include("npx hookgate send");
@@ -322,6 +335,28 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(done.attempts).to.equal(3);
       expect(done.error).to.equal(undefined);
       expect(jenkins.builds().filter((b) => b.form.DELIVERY === d.delivery)).to.have.length(3);
+    });
+
+    it("s3-zip puts the archive of the pushed sha into <state-dir>/s3/<bucket>/<key>, flattened, with metadata", async () => {
+      const body = push();
+      const sha = JSON.parse(body.toString("utf8")).after as string;
+      gitHost.setArchive("acme/api", sha, {
+        files: { "buildspec.yml": "version: 0.2\n", "src/app.ts": "export {};\n" },
+      });
+      const d = signed(body);
+      const answer = await request(`${serve.url}/hooks/zip`, { headers: d.headers, body: d.body });
+      expect(answer.status).to.equal(202);
+      const done = await waitForDelivery(
+        serve.url,
+        d.delivery,
+        (e) => e.status !== "queued" && e.status !== "running",
+      );
+      expect(done.status, done.error).to.equal("done");
+      const object = join(stateDir, "s3", "hookgate-artifacts", "acme", "api", "main", "acme_api.zip");
+      const entries = await readZip(readFileSync(object));
+      expect([...entries.keys()].sort()).to.deep.equal(["buildspec.yml", "src/app.ts"]);
+      const meta = JSON.parse(readFileSync(`${object}.metadata.json`, "utf8"));
+      expect(JSON.stringify(meta)).to.include(sha);
     });
 
     it("ends dead at the first attempt when Jenkins answers 404, with the error and a dead letter", async () => {
