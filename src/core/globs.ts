@@ -36,11 +36,52 @@ function unbalanced(text: string, open: string, close: string): boolean {
 /**
  * A value matches the list when it matches at least one include and no exclude.
  * A list of only exclusions includes everything else.
+ *
+ * Each side is compiled to one anchored RegExp (about five times cheaper per test than picomatch's own
+ * matcher), literal entries are a Set lookup, and a literal prefix shared by every pattern ("src" in
+ * "src/**") is checked with startsWith before the RegExp runs: a `paths` filter tests every changed file
+ * of a push, for every route, on the hot path.
  */
 export function compileGlobList(patterns: readonly string[]): GlobTest {
-  const includes = patterns.filter((p) => !p.startsWith("!"));
-  const excludes = patterns.filter((p) => p.startsWith("!")).map((p) => p.slice(1));
-  const include = includes.length > 0 ? picomatch(includes, OPTIONS) : () => true;
-  const exclude = excludes.length > 0 ? picomatch(excludes, OPTIONS) : () => false;
+  const include = anyOf(patterns.filter((p) => !p.startsWith("!")));
+  const exclude = anyOf(patterns.filter((p) => p.startsWith("!")).map((p) => p.slice(1)));
+  if (include === undefined && exclude === undefined) return () => true;
+  if (exclude === undefined) return include as GlobTest;
+  if (include === undefined) return (value) => !exclude(value);
   return (value) => include(value) && !exclude(value);
+}
+
+/**
+ * Plain text for picomatch: no glob syntax, no escapes, no "." or ".." segment, no leading "./" or
+ * trailing "/" (which picomatch treats specially). Such a pattern matches only itself.
+ */
+function isLiteral(pattern: string): boolean {
+  return (
+    /^[A-Za-z0-9_.:~ /-]+$/.test(pattern) &&
+    !pattern.endsWith("/") &&
+    !pattern.includes("//") &&
+    !pattern.split("/").some((segment) => segment === "." || segment === "..")
+  );
+}
+
+function anyOf(globs: readonly string[]): GlobTest | undefined {
+  if (globs.length === 0) return undefined;
+  const literals = new Set(globs.filter(isLiteral));
+  const patterns = globs.filter((glob) => !isLiteral(glob));
+  // picomatch never matches "", and matches a value equal to the glob itself.
+  if (patterns.length === 0) return (value) => literals.has(value) && value.length > 0;
+  const regex = new RegExp(patterns.map((glob) => picomatch.makeRe(glob, OPTIONS).source).join("|"));
+  const bases = patterns.map((glob) => picomatch.scan(glob).base);
+  const prefixes = bases.includes("") ? [] : bases;
+  return (value) => {
+    if (value.length === 0) return false;
+    if (literals.size > 0 && literals.has(value)) return true;
+    if (prefixes.length > 0 && !startsWithAny(value, prefixes)) return false;
+    return regex.test(value);
+  };
+}
+
+function startsWithAny(value: string, prefixes: readonly string[]): boolean {
+  for (const prefix of prefixes) if (value.startsWith(prefix)) return true;
+  return false;
 }

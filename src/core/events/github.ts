@@ -1,7 +1,6 @@
 // GitHub (and, through normaliseGitHubLike, Gitea and Forgejo, which follow GitHub's names and shapes).
 import type { PullRequestRef, RepoRef, WebhookEvent } from "../types";
 import {
-  changedFilesOf,
   int,
   isZeroSha,
   type Json,
@@ -13,6 +12,7 @@ import {
   splitFullName,
   splitRef,
   str,
+  withLazyChangedFiles,
 } from "./fields";
 
 /** Events that make no sense without the repository they happened in. */
@@ -85,7 +85,7 @@ export function normaliseGitHubLike(
       : parts.tag !== undefined
         ? (str(obj(payload.head_commit)?.id) ?? after)
         : after;
-    result.changedFiles = changedFilesOf(payload.commits);
+    withLazyChangedFiles(result, payload.commits);
   } else if (event === "create" || event === "delete") {
     const kind = payload.ref_type === "branch" || payload.ref_type === "tag" ? payload.ref_type : undefined;
     const parts = refFromName(str(payload.ref), kind);

@@ -1,7 +1,6 @@
 // GitLab: X-Gitlab-Event names ("Push Hook", "Merge Request Hook", ...) mapped onto GitHub-style events.
 import type { RepoRef, WebhookEvent } from "../types";
 import {
-  changedFilesOf,
   int,
   isZeroSha,
   type Json,
@@ -11,6 +10,7 @@ import {
   splitFullName,
   splitRef,
   str,
+  withLazyChangedFiles,
 } from "./fields";
 
 /** GitLab merge request actions -> GitHub pull_request actions. */
@@ -96,7 +96,7 @@ function push(payload: Json, deliveryId: string): WebhookEvent {
   const parts = splitRef(str(payload.ref));
   const after = str(payload.after);
   const deleted = isZeroSha(after);
-  return {
+  const event: WebhookEvent = {
     provider: "gitlab",
     deliveryId,
     event: "push",
@@ -109,9 +109,10 @@ function push(payload: Json, deliveryId: string): WebhookEvent {
     before: str(payload.before),
     deleted,
     actor: str(payload.user_username) ?? str(obj(payload.user)?.username) ?? str(payload.user_name),
-    changedFiles: changedFilesOf(payload.commits),
+    changedFiles: [],
     payload,
   };
+  return withLazyChangedFiles(event, payload.commits);
 }
 
 function mergeRequest(payload: Json, deliveryId: string): WebhookEvent {

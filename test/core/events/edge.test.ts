@@ -120,7 +120,7 @@ describe("Function: normaliseDelivery (edge cases)", () => {
       expect(event.sha).to.equal("6113728f27ae82c7b1a177c8d03f9e96e0adf246");
     });
 
-    it("normaliseDelivery lists each changed file once, in first-seen order", () => {
+    it("normaliseDelivery lists the changed files of every commit in commit order, repeats included", () => {
       const commits = [
         { added: ["a.ts"], modified: ["b.ts"], removed: [] },
         { added: [], modified: ["a.ts", "c.ts"], removed: ["b.ts"] },
@@ -128,7 +128,7 @@ describe("Function: normaliseDelivery (edge cases)", () => {
         { added: "not a list", modified: [42, "d.ts"] },
       ];
       const event = normalise("github", "push", { ...fixture("github/push"), commits });
-      expect(event.changedFiles).to.deep.equal(["a.ts", "b.ts", "c.ts", "d.ts"]);
+      expect(event.changedFiles).to.deep.equal(["a.ts", "b.ts", "a.ts", "c.ts", "b.ts", "d.ts"]);
     });
 
     it("normaliseDelivery maps a GitLab system hook push like a project push", () => {

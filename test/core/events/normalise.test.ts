@@ -198,7 +198,14 @@ const EXPECTED: Record<PayloadFixtureName, Record<string, unknown>> = {
     before: "95790bf891e76fee5e1747ab589903a6a1f80f22",
     deleted: false,
     actor: "jsmith",
-    changedFiles: ["CHANGELOG", "app/controller/application.rb", "README.md", "doc/old.md"],
+    changedFiles: [
+      "CHANGELOG",
+      "app/controller/application.rb",
+      "CHANGELOG",
+      "app/controller/application.rb",
+      "README.md",
+      "doc/old.md",
+    ],
   },
   "gitlab/tag_push": {
     provider: "gitlab",
@@ -288,6 +295,7 @@ const EXPECTED: Record<PayloadFixtureName, Record<string, unknown>> = {
       "modules/vpc/flow_logs.tf",
       "modules/vpc/main.tf",
       "modules/vpc/README.md",
+      "modules/vpc/main.tf",
       "modules/vpc/TODO.md",
     ],
   },
