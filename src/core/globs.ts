@@ -66,16 +66,20 @@ function isLiteral(pattern: string): boolean {
 
 function anyOf(globs: readonly string[]): GlobTest | undefined {
   if (globs.length === 0) return undefined;
-  const literals = new Set(globs.filter(isLiteral));
+  // picomatch never matches "", and matches a value equal to the glob itself (even "./main").
+  const literals = new Set(globs);
   const patterns = globs.filter((glob) => !isLiteral(glob));
-  // picomatch never matches "", and matches a value equal to the glob itself.
   if (patterns.length === 0) return (value) => literals.has(value) && value.length > 0;
   const regex = new RegExp(patterns.map((glob) => picomatch.makeRe(glob, OPTIONS).source).join("|"));
-  const bases = patterns.map((glob) => picomatch.scan(glob).base);
+  // scan() normalises ("./main" has base "main"); only a base the pattern literally starts with is a prefix.
+  const bases = patterns.map((glob) => {
+    const { base } = picomatch.scan(glob);
+    return glob.startsWith(base) ? base : "";
+  });
   const prefixes = bases.includes("") ? [] : bases;
   return (value) => {
     if (value.length === 0) return false;
-    if (literals.size > 0 && literals.has(value)) return true;
+    if (literals.has(value)) return true;
     if (prefixes.length > 0 && !startsWithAny(value, prefixes)) return false;
     return regex.test(value);
   };

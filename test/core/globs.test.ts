@@ -13,6 +13,10 @@ describe("Function: compileGlobList", () => {
     [["acme/*"], "acme/api/extra", false],
     [["docs/**"], "docs/a/b.md", true],
     [["*.md"], ".github.md", true],
+    [["./main"], "./main", true],
+    [["services/billing/**"], "services/billing/api.ts", true],
+    [["services/billing/**"], "services/billing-v2/api.ts", false],
+    [["services/billing/**"], "src/services/billing/api.ts", false],
   ];
   for (const [patterns, value, expected] of cases) {
     it(`compileGlobList(${JSON.stringify(patterns)})("${value}") is ${expected}`, () => {
