@@ -110,6 +110,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const tmpDir = join(stateDir, "tmp");
   mkdirSync(tmpDir, { recursive: true });
 
+  /** Requests being answered; while there are any, the queue lets the receive path go first. */
+  const pending = new Set<Promise<void>>();
+
   // The Retry-After of each work item's last failure, so the local backoff can honour it.
   const retryAfter = new Map<string, number>();
   const itemKey = (item: WorkItem) => `${item.route}#${item.deliveryId}#${item.generation}`;
@@ -126,6 +129,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       return retryDelayMs(attempt, after, baseDelayMs);
     },
     redrive: (item, reason) => deadLetters.send(item, reason),
+    busy: () => pending.size > 1,
     observer: {
       sent: (item) => deliveries.queued(item),
       received: (item, attempt) => deliveries.work(item, { status: "running", attempts: attempt }),
@@ -186,7 +190,6 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
 
   // HTTP.
   const sockets = new Set<Socket>();
-  const pending = new Set<Promise<void>>();
   const server = http.createServer((req, res) => {
     const done = serveRequest(req, res).catch((error) => {
       log({ level: "error", msg: "local gateway request failed", error: String(error) });
@@ -379,6 +382,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     for (const socket of sockets) socket.destroy();
     // 2. let the work in flight finish, or leave it on disk for the next start.
     const drained = await queue.stop(drainTimeoutMs);
+    queue.close();
     deliveries.flushSync();
     dedupe.close();
     return { drained };

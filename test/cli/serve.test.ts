@@ -404,7 +404,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       } finally {
         await first.stop("SIGKILL");
       }
-      expect(readdirSync(join(resumeState, "queue")).filter((f) => f.endsWith(".json"))).to.have.length(1);
+      expect(readFileSync(join(resumeState, "queue", "journal.jsonl"), "utf8")).to.include(d.delivery);
 
       // Jenkins comes up on that port; the gateway restarts and finishes the work.
       const builds: string[] = [];
@@ -428,7 +428,8 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
         expect(builds).to.have.length(1);
         expect(builds[0]).to.include("/job/resume/job/build/buildWithParameters");
         expect(builds[0]).to.include(`DELIVERY=${d.delivery}`);
-        expect(readdirSync(join(resumeState, "queue")).filter((f) => f.endsWith(".json"))).to.have.length(0);
+        const health = await request(`${second.url}/_hookgate/health`, { method: "GET" });
+        expect(health.json.queue).to.deep.equal({ waiting: 0, inFlight: 0 });
         expect(await second.stop("SIGTERM")).to.equal(0);
       } finally {
         await second.stop("SIGKILL");

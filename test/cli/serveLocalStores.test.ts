@@ -1,6 +1,14 @@
 // The local stand-ins behind `hookgate serve`: object store paths, dedupe semantics, the persistent
 // FIFO queue, the secrets file. Real files in a temp dir; no servers.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -197,8 +205,17 @@ describe("Class: LocalQueue", () => {
     queue.start();
     for (let i = 0; i < 200 && queue.size() > 0; i++) await new Promise((r) => setTimeout(r, 5));
     expect(seen).to.deep.equal(["a#1", "a#2", "b#1"]);
-    expect(readdirSync(join(dir, "queue"))).to.deep.equal([]);
     await queue.stop(100);
+    queue.close();
+    expect(new LocalQueue(options()).start()).to.equal(0); // nothing left in the journal
+  });
+
+  it("with durable (--fsync), concurrent sends share a journal flush and all survive a reopen", async () => {
+    const queue = new LocalQueue(options({ durable: true }));
+    await Promise.all(["a", "b", "c", "d"].map((d) => queue.port("r").send(item(d, `acme/${d}`))));
+    await queue.stop(100);
+    queue.close();
+    expect(new LocalQueue(options()).start()).to.equal(4);
   });
 
   it("drops a second send of the same delivery id and generation (the FIFO deduplication window)", async () => {
@@ -226,10 +243,12 @@ describe("Class: LocalQueue", () => {
     await queue.stop(100);
   });
 
-  it("a new queue on the same directory resumes the persisted messages", async () => {
+  it("a new queue on the same directory resumes the persisted messages, even after a torn journal line", async () => {
     const first = new LocalQueue(options());
     await first.port("r").send(item("a"));
     await first.stop(100);
+    first.close();
+    appendFileSync(join(dir, "queue", "journal.jsonl"), '{"op":"put","m":{"id":"torn');
     const delivered: string[] = [];
     const second = new LocalQueue(options());
     second.register("r", async (event) => {
