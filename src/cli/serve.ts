@@ -141,6 +141,7 @@ export async function runServe(argv: string[]): Promise<number> {
   // Listen for signals before anything is printed: a supervisor may signal as soon as it sees the URL.
   const stopRequested = new Promise<void>((resolveSignal) => {
     const stop = (signal: NodeJS.Signals) => {
+      flushLog();
       process.stdout.write(`hookgate: ${signal}: stopping (waiting for work in flight)\n`);
       process.once(signal, () => {
         process.stderr.write("hookgate: stopping right away; queued work stays in the state dir\n");
@@ -191,6 +192,7 @@ export async function runServe(argv: string[]): Promise<number> {
 
   await stopRequested;
   const { drained } = await gateway.close();
+  flushLog();
   process.stdout.write(
     drained
       ? "hookgate: stopped\n"
@@ -201,8 +203,28 @@ export async function runServe(argv: string[]): Promise<number> {
   return 0;
 }
 
+// Log lines are buffered and written once per turn of the event loop: under load, one write carries
+// many lines instead of one system call each. Whatever is buffered is written before the process exits.
+let logBuffer = "";
+let logFlushScheduled = false;
+
+function flushLog(): void {
+  logFlushScheduled = false;
+  if (!logBuffer) return;
+  const text = logBuffer;
+  logBuffer = "";
+  process.stdout.write(text);
+}
+
+process.on("exit", flushLog);
+
 function writeLog(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
+  logBuffer += `${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`;
+  if (logBuffer.length > 64 * 1024) flushLog();
+  else if (!logFlushScheduled) {
+    logFlushScheduled = true;
+    setImmediate(flushLog);
+  }
 }
 
 async function s3ObjectStore(endpoint: string): Promise<ObjectStore> {
