@@ -26,8 +26,8 @@ Options:
                          <state-dir>/s3
   --max-attempts N       attempts before a failing action is dead-lettered (default ${MAX_ATTEMPTS})
   --retry-delay-ms MS    first retry delay, doubled on each attempt (default ${RETRY_BASE_DELAY_MS})
-  --fsync                fsync each accepted delivery before answering 202, so queued work survives a
-                         power cut, not only a crash of hookgate (costs a few ms per delivery)
+  --fsync                flush the queue journal to disk before answering 202, so queued work survives
+                         a power cut, not only a crash of hookgate (deliveries arriving together share it)
   --quiet                do not print a log line per delivery and attempt
   -h, --help             show this help
 
@@ -196,7 +196,7 @@ export async function runServe(argv: string[]): Promise<number> {
   process.stdout.write(
     drained
       ? "hookgate: stopped\n"
-      : `hookgate: stopped; unfinished work stays in ${options.stateDir}/queue and resumes on the next start\n`,
+      : `hookgate: stopped; unfinished work stays in ${options.stateDir}/queue/journal.jsonl and resumes on the next start\n`,
   );
   // Keep-alive sockets of the action clients must not hold the process open.
   setTimeout(() => process.exit(0), 1_000).unref();

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import { startLocalS3 } from "../support/s3";
 import { readZip } from "../support/zips";
 import {
   deliveries,
@@ -434,6 +435,44 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       } finally {
         await second.stop("SIGKILL");
         await new Promise<void>((resolve) => resumeJenkins.close(() => resolve()));
+      }
+    });
+
+    it("--s3-endpoint sends the s3-zip object to an S3-compatible server (s3rver) through the S3 client", async () => {
+      const s3 = await startLocalS3({ buckets: ["hookgate-artifacts"] });
+      const child = await startServe(
+        [
+          "--routes",
+          routesFile,
+          "--secrets",
+          secretsFile,
+          "--state-dir",
+          join(dir, "s3-state"),
+          "--s3-endpoint",
+          s3.url,
+        ],
+        { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" },
+      ); // s3rver's fixed key pair
+      try {
+        const body = push({ after: "c0ffee0000000000000000000000000000000001" });
+        gitHost.setArchive("acme/api", "c0ffee0000000000000000000000000000000001", {
+          files: { "buildspec.yml": "v\n" },
+        });
+        const d = signed(body);
+        expect(
+          (await request(`${child.url}/hooks/zip`, { headers: d.headers, body: d.body })).status,
+        ).to.equal(202);
+        const done = await waitForDelivery(
+          child.url,
+          d.delivery,
+          (e) => e.status === "done" || e.status === "dead",
+        );
+        expect(done.status, done.error).to.equal("done");
+        const object = await s3.getObject("hookgate-artifacts", "acme/api/main/acme_api.zip");
+        expect([...(await readZip(object.body)).keys()]).to.deep.equal(["buildspec.yml"]);
+      } finally {
+        await child.stop("SIGKILL");
+        await s3.close();
       }
     });
 

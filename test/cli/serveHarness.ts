@@ -18,11 +18,11 @@ export interface ServeChild {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-export async function startServe(args: string[], cwd = REPO_ROOT): Promise<ServeChild> {
+export async function startServe(args: string[], env: Record<string, string> = {}): Promise<ServeChild> {
   const child = spawn(process.execPath, [BIN, "serve", "--port", "0", ...args], {
-    cwd,
+    cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NODE_OPTIONS: "" },
+    env: { ...process.env, NODE_OPTIONS: "", ...env },
   });
   let out = "";
   child.stdout?.setEncoding("utf8");
