@@ -1,11 +1,6 @@
 // The queue message: building it at receive time, reading it back (defensively) at work time.
-import type { ActionRequest, QueuedEvent, Route, WebhookEvent, WorkItem } from "../core/types";
-
-/** The event without the bulky parts (payload, changed files): what travels on the queue. */
-export function toQueuedEvent(event: WebhookEvent): QueuedEvent {
-  const { payload: _payload, changedFiles: _changedFiles, ...queued } = event;
-  return queued;
-}
+import { toQueuedEvent } from "../core/render";
+import type { ActionRequest, Route, WebhookEvent, WorkItem } from "../core/types";
 
 export function buildWorkItem(
   route: Route,
