@@ -1,6 +1,5 @@
 // Lambda entry point for routes whose action is `jenkins`. The bundle holds the route handler,
 // the Jenkins trigger and the SQS/DynamoDB/Secrets Manager clients: no S3, no zip libraries.
-import { triggerJenkins } from "../src/actions/jenkins";
 import { lambdaHandler } from "../src/aws/lambdaRuntime";
 import { ActionError } from "../src/core/errors";
 
@@ -10,5 +9,8 @@ export const handler = lambdaHandler(async (item, clients) => {
       retryable: false,
     });
   }
+  // Loaded on the first work-path call, so a cold start on the receive path (inside the Git host's
+  // 10 s window) never evaluates undici.
+  const { triggerJenkins } = require("../src/actions/jenkins") as typeof import("../src/actions/jenkins");
   return triggerJenkins(item.request, clients, { deliveryId: item.deliveryId });
 });

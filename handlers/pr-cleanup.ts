@@ -1,6 +1,5 @@
 // Lambda entry point for routes whose action is `pr-cleanup`: commit statuses, branch deletion,
 // S3 prefix deletion and Jenkins teardown jobs.
-import { cleanUpPullRequest } from "../src/actions/prCleanup";
 import { lambdaHandler } from "../src/aws/lambdaRuntime";
 import { s3ObjectStore } from "../src/aws/s3Runtime";
 import { ActionError } from "../src/core/errors";
@@ -12,6 +11,9 @@ export const handler = lambdaHandler(
         retryable: false,
       });
     }
+    // Loaded on the first work-path call: a receive-path cold start never evaluates undici.
+    const { cleanUpPullRequest } =
+      require("../src/actions/prCleanup") as typeof import("../src/actions/prCleanup");
     return cleanUpPullRequest(item.request, item.event, clients);
   },
   { objects: s3ObjectStore },

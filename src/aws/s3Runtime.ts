@@ -1,13 +1,27 @@
 // The object store for the functions whose actions write to S3 (s3-zip, pr-cleanup). Kept apart
 // from lambdaRuntime.ts so the Jenkins bundle never pulls in @aws-sdk/client-s3 or lib-storage.
-import { S3Client } from "@aws-sdk/client-s3";
 import type { ObjectStore } from "../core/ports";
 import type { RuntimeConfig } from "./lambdaRuntime";
-import { S3ObjectStore } from "./objectStore";
 
+/**
+ * The S3 client and lib-storage are loaded on the first call (a work-path call), so a cold start on
+ * the receive path, which must answer inside the Git host's 10 s window, does not evaluate them.
+ */
 export function s3ObjectStore(config: RuntimeConfig): ObjectStore {
-  // Multipart parts can take a while on a slow link: a short connect timeout, no short request timeout.
-  return new S3ObjectStore(
-    new S3Client({ region: config.region, requestHandler: { connectionTimeout: 3_000 } }),
-  );
+  let store: ObjectStore | undefined;
+  const load = (): ObjectStore => {
+    if (store === undefined) {
+      const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+      const { S3ObjectStore } = require("./objectStore") as typeof import("./objectStore");
+      // Multipart parts can take a while on a slow link: a short connect timeout, no short request timeout.
+      store = new S3ObjectStore(
+        new S3Client({ region: config.region, requestHandler: { connectionTimeout: 3_000 } }),
+      );
+    }
+    return store;
+  };
+  return {
+    put: (bucket, key, body, options) => load().put(bucket, key, body, options),
+    deletePrefix: (bucket, prefix) => load().deletePrefix(bucket, prefix),
+  };
 }
