@@ -1,8 +1,9 @@
 // `hookgate check`: validate routes.yaml and print its routes, or every problem as FILE:LINE:COL: message.
+
+import { RoutesFileError } from "../core/errors";
 import { DEFAULT_ROUTES_FILE, DEFAULT_S3_KEY } from "../core/routes/defaults";
-import { readRoutesText } from "../core/routes/load";
-import { parseRoutes } from "../core/routes/parse";
-import type { Problem, Route } from "../core/types";
+import { loadRoutesFile } from "../core/routes/load";
+import type { Problem, Route, RoutesConfig } from "../core/types";
 import { type CliIo, formatTable, parseCommandArgs, processIo } from "./commandKit";
 
 export const CHECK_USAGE = `Usage: hookgate check [--routes FILE]
@@ -28,20 +29,23 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
     return 0;
   }
   const file = values.routes ?? DEFAULT_ROUTES_FILE;
-  const text = readRoutesText(file);
-  if (typeof text !== "string") {
-    printProblems([text], io);
-    return 1;
-  }
-  const { config, problems } = parseRoutes(text, file);
-  if (!config || problems.length > 0) {
-    printProblems(problems, io);
-    return 1;
-  }
+  const config = loadRoutesOrReport(file, io);
+  if (!config) return 1;
   io.stdout(routesTable(config.routes));
   const count = config.routes.length;
   io.stdout(`\n${file}: ${count} route${count === 1 ? "" : "s"}, no problems\n`);
   return 0;
+}
+
+/** The compiled routes file, or undefined once every problem in it has been printed. */
+export function loadRoutesOrReport(file: string, io: CliIo): RoutesConfig | undefined {
+  try {
+    return loadRoutesFile(file);
+  } catch (error) {
+    if (!(error instanceof RoutesFileError)) throw error;
+    printProblems(error.problems, io);
+    return undefined;
+  }
 }
 
 export function printProblems(problems: readonly Problem[], io: CliIo): void {

@@ -9,8 +9,6 @@ import { headerBag } from "../core/headers";
 import { compileMatcher } from "../core/match";
 import { renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
-import { readRoutesText } from "../core/routes/load";
-import { parseRoutes } from "../core/routes/parse";
 import {
   type ActionRequest,
   type MatchDecision,
@@ -19,7 +17,7 @@ import {
   type Route,
   type WebhookEvent,
 } from "../core/types";
-import { printProblems } from "./check";
+import { loadRoutesOrReport } from "./check";
 import { type CliIo, formatTable, parseCommandArgs, processIo, UsageError } from "./commandKit";
 
 export const EXPLAIN_USAGE = `Usage: hookgate explain --payload FILE --event NAME [options]
@@ -83,17 +81,8 @@ export async function runExplain(argv: string[], io: CliIo = processIo): Promise
     throw new UsageError(`--provider must be one of ${PROVIDERS.join(", ")}, not "${provider}"`);
   }
 
-  const file = values.routes ?? DEFAULT_ROUTES_FILE;
-  const text = readRoutesText(file);
-  if (typeof text !== "string") {
-    printProblems([text], io);
-    return 1;
-  }
-  const { config, problems } = parseRoutes(text, file);
-  if (!config || problems.length > 0) {
-    printProblems(problems, io);
-    return 1;
-  }
+  const config = loadRoutesOrReport(values.routes ?? DEFAULT_ROUTES_FILE, io);
+  if (!config) return 1;
 
   const delivery = readDelivery(values.payload, io);
   if (!delivery) return 1;

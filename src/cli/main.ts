@@ -1,6 +1,6 @@
 // The hookgate CLI dispatcher. Each command lives in its own module; serve and send load only when used.
 import { RoutesFileError } from "../core/errors";
-import { runCheck } from "./check";
+import { printProblems, runCheck } from "./check";
 import { type CliIo, isParseArgsError, parseArgsMessage, processIo, UsageError } from "./commandKit";
 import { runExplain } from "./explain";
 
@@ -44,8 +44,7 @@ export function reportError(command: string, error: unknown, io: CliIo): number 
     return 2;
   }
   if (error instanceof RoutesFileError) {
-    for (const p of error.problems) io.stderr(`${p.file}:${p.line}:${p.col}: ${p.message}\n`);
-    io.stderr(`${error.problems.length} problem${error.problems.length === 1 ? "" : "s"} found\n`);
+    printProblems(error.problems, io);
     return 1;
   }
   const message = error instanceof Error ? error.message : String(error);
