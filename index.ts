@@ -1,5 +1,5 @@
 // hookgate's Pulumi program: composition only. The stack config (`hookgate:*`) and routes.yaml go in;
-// the webhook URLs and what to set on the Git host come out. See docs/readme/60-deploy.md.
+// the webhook URLs and what to set on the Git host come out. See "Deploy to AWS" in README.md.
 import { main } from "./src/infra/program";
 
 const stack = main();

@@ -1,6 +1,6 @@
 // A route's filters, compiled once, deciding per event with a reason a person can read.
 //
-// Semantics (docs/readme/35-events-and-matching.md):
+// Semantics (README.md, "Events, filters and templates"):
 // - every list holds globs; a leading "!" excludes; absent means "any";
 // - repos: repo.fullName;  actions: action;  actors: actor;  merged: pr.merged;
 // - events: the event name, or "event.action" for an entry that holds a dot ("pull_request.closed");
