@@ -67,9 +67,9 @@ function isLiteral(pattern: string): boolean {
 function anyOf(globs: readonly string[]): GlobTest | undefined {
   if (globs.length === 0) return undefined;
   // picomatch never matches "", and matches a value equal to the glob itself (even "./main").
-  const literals = new Set(globs);
+  const equalsAny = equalityTest(globs);
   const patterns = globs.filter((glob) => !isLiteral(glob));
-  if (patterns.length === 0) return (value) => literals.has(value) && value.length > 0;
+  if (patterns.length === 0) return (value) => value.length > 0 && equalsAny(value);
   const regex = new RegExp(patterns.map((glob) => picomatch.makeRe(glob, OPTIONS).source).join("|"));
   // scan() normalises ("./main" has base "main"); only a base the pattern literally starts with is a prefix.
   const bases = patterns.map((glob) => {
@@ -79,9 +79,21 @@ function anyOf(globs: readonly string[]): GlobTest | undefined {
   const prefixes = bases.includes("") ? [] : bases;
   return (value) => {
     if (value.length === 0) return false;
-    if (literals.has(value)) return true;
+    if (equalsAny(value)) return true;
     if (prefixes.length > 0 && !startsWithAny(value, prefixes)) return false;
     return regex.test(value);
+  };
+}
+
+/** A Set for long lists; for a few entries, comparing lengths first is cheaper than hashing the value. */
+function equalityTest(values: readonly string[]): GlobTest {
+  if (values.length > 8) {
+    const set = new Set(values);
+    return (value) => set.has(value);
+  }
+  return (value) => {
+    for (const candidate of values) if (candidate.length === value.length && candidate === value) return true;
+    return false;
   };
 }
 
