@@ -80,29 +80,101 @@ class Answer {
   ) {}
 }
 
+/**
+ * In-process callers (hookgate serve) may attach the received bytes to the proxy event under this
+ * symbol, so the handler need not decode `body` again. Events from API Gateway are JSON: they can
+ * never carry it.
+ */
+export const RAW_BODY: unique symbol = Symbol("hookgate.rawBody");
+
 const HOOK_PATH = /\/hooks\/([^/]+)\/?$/;
 const DEFAULT_RECEIVE_TIMEOUT_MS = 8_000;
+
+interface DeadlineEntry {
+  at: number;
+  /** Answers the request with TIMED_OUT; undefined once the request finished (or timed out). */
+  expire: ((answer: Answer) => void) | undefined;
+}
+
+const TIMED_OUT = new Answer(
+  503,
+  "unavailable",
+  "timed out waiting for a dependency; redeliver later",
+  "timeout",
+);
 
 /**
  * Whatever a dependency does, the Git host gets an answer in time. A step still running keeps
  * going in the background: if it enqueues after all, the delivery is processed and a redelivery
  * is a duplicate; if not, its pending claim expires and a redelivery is accepted.
+ *
+ * One timer serves every request in flight: all deadlines are `ms` after their start, so they expire
+ * in arrival order and the timer only ever waits for the oldest unfinished one (no timer, and no
+ * Promise.race, per request).
  */
-async function withDeadline(work: Promise<Answer>, ms: number): Promise<Answer> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<Answer>((resolve) => {
-    timer = setTimeout(
-      () =>
-        resolve(
-          new Answer(503, "unavailable", "timed out waiting for a dependency; redeliver later", "timeout"),
-        ),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
+class Deadlines {
+  private readonly waiting: DeadlineEntry[] = [];
+  private head = 0;
+  private open = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ms: number) {}
+
+  run(work: Promise<Answer>): Promise<Answer> {
+    return new Promise<Answer>((resolve, reject) => {
+      const entry: DeadlineEntry = { at: Date.now() + this.ms, expire: resolve };
+      this.waiting.push(entry);
+      if (this.open++ === 0 && this.timer !== undefined) this.timer.ref();
+      if (this.timer === undefined) this.arm(entry.at);
+      work.then(
+        (answer) => {
+          this.settle(entry);
+          resolve(answer);
+        },
+        (error) => {
+          this.settle(entry);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private settle(entry: DeadlineEntry): void {
+    if (entry.expire === undefined) return; // it timed out already
+    entry.expire = undefined;
+    // Nothing left in flight: the timer may stay (its time is never later than a new request's
+    // deadline) but must not keep the process alive.
+    if (--this.open === 0) this.timer?.unref();
+  }
+
+  private arm(at: number): void {
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - Date.now()));
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    while (this.head < this.waiting.length) {
+      const entry = this.waiting[this.head] as DeadlineEntry;
+      if (entry.expire !== undefined) {
+        if (entry.at > now) break;
+        const expire = entry.expire;
+        entry.expire = undefined;
+        this.open--;
+        expire(TIMED_OUT);
+      }
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.head);
+      this.head = 0;
+    }
+    const next = this.waiting[this.head];
+    if (next !== undefined) this.arm(next.at);
+    else {
+      this.waiting.length = 0;
+      this.head = 0;
+    }
   }
 }
 
@@ -116,7 +188,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   const matcher = compileMatcher(route);
   const now = deps.now ?? Date.now;
   const maxAttempts = deps.maxAttempts ?? MAX_ATTEMPTS;
-  const receiveTimeoutMs = deps.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS;
+  /** The last secret versions seen and the values they hold (a route has one webhook secret). */
+  let parsedSecret: { raw: readonly string[]; values: string[] } | undefined;
+  const deadlines = new Deadlines(deps.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS);
 
   // ---------------------------------------------------------------------------------------------
   // receive
@@ -126,7 +200,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const line: DeliveryLog = {};
     let answer: Answer;
     try {
-      answer = await withDeadline(accept(request, line), receiveTimeoutMs);
+      answer = await deadlines.run(accept(request, line));
     } catch (error) {
       if (error instanceof Answer) {
         answer = error;
@@ -196,10 +270,14 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         auth: route.auth,
         nowMs: now(),
       });
-    let verdict = verify(await secretValues(false));
+    const cached = await secretVersions(false);
+    let verdict = verify(cached.values);
     if (!verdict.ok && verdict.retryWithFreshSecret && route.secret) {
-      // The secret may have rotated since it was cached: fetch it once more, then decide.
-      verdict = verify(await secretValues(true));
+      // The secret may have rotated since it was cached: fetch it once more, then decide. When the
+      // store hands back the very same versions (its refresh is rate-limited), verifying again
+      // would give the same answer: skip it.
+      const fresh = await secretVersions(true);
+      if (!sameStrings(fresh.raw, cached.raw)) verdict = verify(fresh.values);
     }
     if (!verdict.ok) {
       line.reason = verdict.reason;
@@ -259,8 +337,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     return new Answer(202, "queued", decision.reason, "queued");
   }
 
-  async function secretValues(refresh: boolean): Promise<string[]> {
-    if (!route.secret) return [];
+  /** The secret's raw versions and the values they hold; the values are parsed once per raw version. */
+  async function secretVersions(refresh: boolean): Promise<{ raw: readonly string[]; values: string[] }> {
+    if (!route.secret) return NO_SECRETS;
     let raw: string[];
     try {
       raw = await deps.secrets.versions(route.secret, refresh ? { refresh: true } : undefined);
@@ -277,11 +356,14 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       }
       throw error;
     }
+    if (parsedSecret !== undefined && sameStrings(raw, parsedSecret.raw)) return parsedSecret;
     const values: string[] = [];
+    let usable = true;
     for (const version of raw) {
       try {
         values.push(...parseSecretValues(version));
       } catch {
+        usable = false;
         safeLog({
           msg: "a webhook secret version holds no usable value",
           level: "error",
@@ -290,7 +372,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         });
       }
     }
-    return values;
+    const parsed = { raw: [...raw], values };
+    // Versions that could not be parsed are parsed (and logged) again next time, as before.
+    if (usable) parsedSecret = parsed;
+    return parsed;
   }
 
   function peekDeliveryId(headers: HeaderBag, body: Buffer): string | undefined {
@@ -494,6 +579,18 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   return { receive, work, handle };
 }
 
+const NO_SECRETS: { raw: readonly string[]; values: string[] } = Object.freeze({
+  raw: Object.freeze([]) as readonly string[],
+  values: [] as string[],
+});
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function routeNameOf(request: APIGatewayProxyEvent): string | undefined {
   for (const candidate of [request.path, request.resource]) {
     const found = typeof candidate === "string" ? HOOK_PATH.exec(candidate) : null;
@@ -510,6 +607,13 @@ function routeNameOf(request: APIGatewayProxyEvent): string | undefined {
 
 /** The exact bytes the Git host sent. Base64 is decoded; the base64 text itself is never hashed. */
 function rawBody(request: APIGatewayProxyEvent): Buffer {
+  const attached = (request as { [RAW_BODY]?: unknown })[RAW_BODY];
+  if (Buffer.isBuffer(attached)) {
+    if (attached.length > MAX_BODY_BYTES) {
+      throw new Answer(413, "rejected", `body larger than ${MAX_BODY_BYTES} bytes`, "too-large");
+    }
+    return attached;
+  }
   const text = request.body ?? "";
   // Cheap bound before any allocation: base64 is 4/3 of the bytes, UTF-8 at most 3 bytes a char.
   if (

@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyEvent } from "aws-lambda";
+import { RAW_BODY } from "../gateway/routeHandler";
 
 /** The socket's address, as API Gateway's sourceIp: never a header a client can set. */
 export function socketSourceIp(req: IncomingMessage): string {
@@ -30,7 +31,7 @@ export function toApiGatewayEvent(
   const sourceIp = socketSourceIp(req);
   const resourcePath = `/hooks/${route}`;
   const now = Date.now();
-  return {
+  const event = {
     resource: resourcePath,
     path,
     httpMethod: req.method ?? "GET",
@@ -40,7 +41,7 @@ export function toApiGatewayEvent(
     multiValueQueryStringParameters: query.multi,
     pathParameters: null,
     stageVariables: null,
-    body: body.toString("base64"),
+    body: "",
     isBase64Encoded: true,
     requestContext: {
       accountId: "000000000000",
@@ -75,6 +76,19 @@ export function toApiGatewayEvent(
       },
     },
   } as APIGatewayProxyEvent;
+  // The handler reads the bytes from RAW_BODY; `body` (base64, as API Gateway sends a binary body) is
+  // only built if something else reads the event.
+  let base64: string | undefined;
+  Object.defineProperty(event, "body", {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      base64 ??= body.toString("base64");
+      return base64;
+    },
+  });
+  Object.defineProperty(event, RAW_BODY, { value: body, enumerable: false });
+  return event;
 }
 
 function queryOf(url: string): {
