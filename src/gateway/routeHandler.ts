@@ -219,28 +219,37 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         answer = new Answer(500, "error", "internal error", "error");
       }
     }
-    const body: ReceiveBody = {
-      status: answer.status,
-      route: route.name,
-      delivery: line.deliveryId ?? null,
-      ...(answer.reason === undefined ? {} : { reason: answer.reason }),
-    };
-    safeLog({
+    const body: ReceiveBody =
+      answer.reason === undefined
+        ? { status: answer.status, route: route.name, delivery: line.deliveryId ?? null }
+        : {
+            status: answer.status,
+            route: route.name,
+            delivery: line.deliveryId ?? null,
+            reason: answer.reason,
+          };
+    // The delivery's log line, built without undefined fields (what safeLog would strip), in one go.
+    const fields: Record<string, unknown> = {
       msg: "delivery",
       route: route.name,
       deliveryId: line.deliveryId ?? null,
       event: line.event ?? null,
-      action: line.action,
-      repository: line.repository ?? null,
-      ref: line.ref ?? null,
-      decision: line.decision ?? answer.decision ?? answer.status,
-      reason: line.reason ?? answer.reason ?? null,
-      status: answer.statusCode,
-      via: line.via,
-      generation: line.generation,
-      error: line.error,
-      level: answer.statusCode >= 500 ? "error" : answer.statusCode >= 400 ? "warn" : "info",
-    });
+    };
+    if (line.action !== undefined) fields.action = line.action;
+    fields.repository = line.repository ?? null;
+    fields.ref = line.ref ?? null;
+    fields.decision = line.decision ?? answer.decision ?? answer.status;
+    fields.reason = line.reason ?? answer.reason ?? null;
+    fields.status = answer.statusCode;
+    if (line.via !== undefined) fields.via = line.via;
+    if (line.generation !== undefined) fields.generation = line.generation;
+    if (line.error !== undefined) fields.error = line.error;
+    fields.level = answer.statusCode >= 500 ? "error" : answer.statusCode >= 400 ? "warn" : "info";
+    try {
+      log(fields);
+    } catch {
+      // A broken log sink must not turn an answer into a failure.
+    }
     const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
     if (answer.statusCode === 405) headers.allow = "POST";
     if (answer.statusCode === 503) headers["retry-after"] = "30";

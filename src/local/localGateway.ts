@@ -296,12 +296,18 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
     for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
-    const text = result.isBase64Encoded
-      ? Buffer.from(result.body, "base64")
-      : Buffer.from(result.body ?? "", "utf8");
-    headers["content-length"] = String(text.length);
-    res.writeHead(result.statusCode, headers);
-    res.end(text);
+    if (result.isBase64Encoded) {
+      const bytes = Buffer.from(result.body, "base64");
+      headers["content-length"] = String(bytes.length);
+      res.writeHead(result.statusCode, headers);
+      res.end(bytes);
+    } else {
+      // A string goes out in one write with the head (a Buffer would take a writev of two).
+      const text = result.body ?? "";
+      headers["content-length"] = String(Buffer.byteLength(text, "utf8"));
+      res.writeHead(result.statusCode, headers);
+      res.end(text, "utf8");
+    }
     record(name, result.statusCode, result.body, headerDelivery, eventName);
   }
 
