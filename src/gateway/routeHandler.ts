@@ -178,6 +178,13 @@ class Deadlines {
   }
 }
 
+const receiveBodies = new WeakMap<APIGatewayProxyResult, ReceiveBody>();
+
+/** The body of an answer `receive` gave, as the object it was made from (in-process callers). */
+export function receiveBodyOf(result: APIGatewayProxyResult): ReceiveBody | undefined {
+  return receiveBodies.get(result);
+}
+
 export function isSqsEvent(event: unknown): event is SQSEvent {
   const records = (event as { Records?: unknown } | null)?.Records;
   return Array.isArray(records);
@@ -253,7 +260,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
     if (answer.statusCode === 405) headers.allow = "POST";
     if (answer.statusCode === 503) headers["retry-after"] = "30";
-    return { statusCode: answer.statusCode, headers, body: JSON.stringify(body) };
+    const result = { statusCode: answer.statusCode, headers, body: JSON.stringify(body) };
+    receiveBodies.set(result, body);
+    return result;
   }
 
   async function accept(request: APIGatewayProxyEvent, line: DeliveryLog): Promise<Answer> {

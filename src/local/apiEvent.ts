@@ -31,7 +31,15 @@ export function toApiGatewayEvent(
   const sourceIp = socketSourceIp(req);
   const resourcePath = `/hooks/${route}`;
   const now = Date.now();
+  let base64: string | undefined;
   const event = {
+    // The handler reads the bytes from RAW_BODY; `body` (base64, as API Gateway sends a binary body)
+    // is only built if something else reads the event.
+    [RAW_BODY]: body,
+    get body(): string {
+      base64 ??= body.toString("base64");
+      return base64;
+    },
     resource: resourcePath,
     path,
     httpMethod: req.method ?? "GET",
@@ -41,7 +49,6 @@ export function toApiGatewayEvent(
     multiValueQueryStringParameters: query.multi,
     pathParameters: null,
     stageVariables: null,
-    body: "",
     isBase64Encoded: true,
     requestContext: {
       accountId: "000000000000",
@@ -76,18 +83,6 @@ export function toApiGatewayEvent(
       },
     },
   } as APIGatewayProxyEvent;
-  // The handler reads the bytes from RAW_BODY; `body` (base64, as API Gateway sends a binary body) is
-  // only built if something else reads the event.
-  let base64: string | undefined;
-  Object.defineProperty(event, "body", {
-    enumerable: true,
-    configurable: true,
-    get: () => {
-      base64 ??= body.toString("base64");
-      return base64;
-    },
-  });
-  Object.defineProperty(event, RAW_BODY, { value: body, enumerable: false });
   return event;
 }
 

@@ -68,18 +68,19 @@ export class DeliveryLog {
 
   /** A delivery answered without queuing anything (ignored, pong, duplicate, rejected, errors). */
   answered(entry: Omit<DeliveryEntry, "receivedAt" | "updatedAt" | "attempts">): void {
-    const now = new Date().toISOString();
-    this.push({
+    const now = isoNow();
+    const added: DeliveryEntry = {
       delivery: entry.delivery,
       route: entry.route,
       event: entry.event,
       status: entry.status,
       attempts: 0,
-      ...(entry.reason === undefined ? {} : { reason: entry.reason }),
-      ...(entry.httpStatus === undefined ? {} : { httpStatus: entry.httpStatus }),
       receivedAt: now,
       updatedAt: now,
-    });
+    };
+    if (entry.reason !== undefined) added.reason = entry.reason;
+    if (entry.httpStatus !== undefined) added.httpStatus = entry.httpStatus;
+    this.push(added);
   }
 
   /** A delivery the handler answered 202: attach the HTTP status to its work entry. */
@@ -108,7 +109,7 @@ export class DeliveryLog {
     const key = workKey(item.route, item.deliveryId, item.generation);
     let entry = this.byWorkKey.get(key);
     if (!entry) {
-      const now = new Date().toISOString();
+      const now = isoNow();
       entry = {
         delivery: item.deliveryId,
         route: item.route,
@@ -182,7 +183,7 @@ export class DeliveryLog {
   }
 
   private touch(entry: DeliveryEntry): void {
-    entry.updatedAt = new Date().toISOString();
+    entry.updatedAt = isoNow();
     this.scheduleFlush();
   }
 
@@ -206,6 +207,19 @@ export class DeliveryLog {
   private serialise(): string {
     return `${JSON.stringify(this.list())}\n`;
   }
+}
+
+// The ISO time of the current millisecond, formatted once per millisecond, not once per entry.
+let isoMs = -1;
+let isoText = "";
+
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
 }
 
 /** The same key order for every entry, whatever order its fields were filled in. */

@@ -16,7 +16,12 @@ import { MAX_ATTEMPTS, MAX_BODY_BYTES, RETRY_BASE_DELAY_MS, retryDelayMs } from 
 import type { LogFn, ObjectStore, SecretStore } from "../core/ports";
 import { routeSecretNames } from "../core/routeSecrets";
 import type { ActionOutcome, Route, RoutesConfig, WorkItem } from "../core/types";
-import { createRouteHandler, type RouteHandler } from "../gateway/routeHandler";
+import {
+  createRouteHandler,
+  type ReceiveBody,
+  type RouteHandler,
+  receiveBodyOf,
+} from "../gateway/routeHandler";
 import { toApiGatewayEvent } from "./apiEvent";
 import { DeliveryLog } from "./deliveryLog";
 import { FileDedupeStore } from "./fileDedupeStore";
@@ -308,20 +313,23 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       res.writeHead(result.statusCode, headers);
       res.end(text, "utf8");
     }
-    record(name, result.statusCode, result.body, headerDelivery, eventName);
+    record(name, result.statusCode, receiveBodyOf(result) ?? result.body, headerDelivery, eventName);
   }
 
   function record(
     route: string,
     httpStatus: number,
-    text: string,
+    answerBody: string | ReceiveBody,
     headerDelivery: string | undefined,
     event: string,
   ): void {
     let answer: { status?: string; delivery?: string | null; reason?: string } = {};
-    try {
-      answer = JSON.parse(text);
-    } catch {}
+    if (typeof answerBody !== "string") answer = answerBody;
+    else {
+      try {
+        answer = JSON.parse(answerBody);
+      } catch {}
+    }
     const delivery = answer.delivery ?? headerDelivery ?? "";
     if (answer.status === "queued" && httpStatus === 202) {
       deliveries.accepted(route, delivery, event, httpStatus);
