@@ -286,7 +286,8 @@ async function main() {
     const secrets = [SECRET];
     const fixedHeaders = headerBag(single, multi);
 
-    const gateWith = (routeMatchers: typeof matchers) => () => {
+    /** The verification module's share of the gate: headers, verify, decode. */
+    const verifyAndDecode = () => {
       const headers = headerBag(single, multi);
       const verdict = verifyDelivery({
         provider: "github",
@@ -297,7 +298,11 @@ async function main() {
         sourceIp: "140.82.115.1",
       });
       if (!verdict.ok) throw new Error(`bench delivery rejected: ${verdict.reason}`);
-      const payload = decodeBody(body, "application/json");
+      return { headers, payload: decodeBody(body, "application/json") };
+    };
+
+    const gateWith = (routeMatchers: typeof matchers) => () => {
+      const { headers, payload } = verifyAndDecode();
       const event: WebhookEvent = normaliseDelivery("github", headers, payload, body);
       let matched: MatchDecision | undefined;
       for (const match of routeMatchers) {
@@ -315,21 +320,7 @@ async function main() {
       },
       { name: "gate", run: gate },
       { name: "gate1", run: gateWith([own]) },
-      {
-        name: "verifyDecode",
-        run: () => {
-          const headers = headerBag(single, multi);
-          const verdict = verifyDelivery({
-            provider: "github",
-            headers,
-            body,
-            secrets,
-            auth,
-            sourceIp: "140.82.115.1",
-          });
-          return verdict.ok ? decodeBody(body, "application/json") : undefined;
-        },
-      },
+      { name: "verifyDecode", run: verifyAndDecode },
       {
         name: "verify",
         run: () => verifyDelivery({ provider: "github", headers: fixedHeaders, body, secrets, auth }),
