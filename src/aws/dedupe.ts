@@ -37,6 +37,14 @@ export function dedupeKey(route: string, deliveryId: string): string {
   return `${route}#sha256:${createHash("sha256").update(deliveryId, "utf8").digest("hex")}`;
 }
 
+/** The attribute names of the claim and mark updates (DynamoDB rejects names an expression leaves unused). */
+const STATE_NAMES = {
+  "#state": "state",
+  "#generation": "generation",
+  "#updatedAt": "updatedAt",
+  "#expiresAt": "expiresAt",
+};
+
 export class DynamoDedupeStore implements DedupeStore {
   private readonly now: () => number;
   private readonly ttlSeconds: number;
@@ -63,12 +71,7 @@ export class DynamoDedupeStore implements DedupeStore {
           UpdateExpression:
             "SET #state = :pending, #generation = if_not_exists(#generation, :zero) + :one, #updatedAt = :now, #expiresAt = :expires",
           ConditionExpression: CLAIM_CONDITION,
-          ExpressionAttributeNames: {
-            "#state": "state",
-            "#generation": "generation",
-            "#updatedAt": "updatedAt",
-            "#expiresAt": "expiresAt",
-          },
+          ExpressionAttributeNames: STATE_NAMES,
           ExpressionAttributeValues: {
             ":pending": { S: "pending" },
             ":dead": { S: "dead" },
@@ -104,12 +107,7 @@ export class DynamoDedupeStore implements DedupeStore {
           Key: { pk: { S: dedupeKey(route, deliveryId) } },
           UpdateExpression: "SET #state = :state, #updatedAt = :now, #expiresAt = :expires",
           ConditionExpression: "#generation = :g",
-          ExpressionAttributeNames: {
-            "#state": "state",
-            "#generation": "generation",
-            "#updatedAt": "updatedAt",
-            "#expiresAt": "expiresAt",
-          },
+          ExpressionAttributeNames: STATE_NAMES,
           ExpressionAttributeValues: {
             ":state": { S: state },
             ":g": { N: String(generation) },
