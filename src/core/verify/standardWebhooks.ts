@@ -46,7 +46,11 @@ export function verifyStandardWebhook(
     const comma = entry.indexOf(",");
     if (comma < 0 || entry.slice(0, comma) !== "v1") continue;
     const encoded = entry.slice(comma + 1);
-    if (V1.test(encoded)) given.push(Buffer.from(encoded, "base64"));
+    if (!V1.test(encoded)) continue;
+    // Only the canonical encoding: the last character carries two unused bits, and a variant that
+    // decodes to the same bytes is a different signature, not the one that was sent.
+    const bytes = Buffer.from(encoded, "base64");
+    if (bytes.toString("base64") === encoded) given.push(bytes);
   }
   if (given.length === 0) return "malformed";
 

@@ -59,6 +59,27 @@ describe("Function: verifyDelivery (GitLab signing token, Standard Webhooks)", (
     expect(result).to.deep.equal({ ok: true, via: "signature" });
   });
 
+  it("verifyDelivery rejects a non-canonical base64 variant of a valid signature (same bytes, other text)", () => {
+    // "E" -> "F" changes only the two unused bits of the last character: Buffer.from decodes both alike.
+    const variant = SPEC_SIG.replace(/E=$/, "F=");
+    expect(Buffer.from(variant.slice(3), "base64")).to.deep.equal(Buffer.from(SPEC_SIG.slice(3), "base64"));
+    const headers = {
+      "webhook-id": SPEC_ID,
+      "webhook-timestamp": String(SPEC_TS),
+      "webhook-signature": variant,
+    };
+    const result = verifyDelivery(
+      request({
+        provider: "gitlab",
+        body: SPEC_BODY,
+        headers,
+        secrets: [SPEC_SECRET],
+        nowMs: SPEC_TS * 1000,
+      }),
+    );
+    expect(result).to.deep.include({ ok: false, status: 401 });
+  });
+
   it("verifyDelivery accepts a fresh signature", () => {
     expect(verify(signed())).to.deep.equal({ ok: true, via: "signature" });
   });
