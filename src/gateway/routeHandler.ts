@@ -43,6 +43,8 @@ export interface RouteHandlerDeps {
 
 export interface RouteHandler {
   receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
+  /** The receive path for in-process callers (hookgate serve): no proxy event, no JSON round trip. */
+  deliver(request: InboundDelivery): Promise<ReceiveAnswer>;
   work(event: SQSEvent): Promise<SQSBatchResponse>;
   /** Dispatch on the event's shape: SQS records go to `work`, anything else to `receive`. */
   handle(event: APIGatewayProxyEvent | SQSEvent): Promise<APIGatewayProxyResult | SQSBatchResponse>;
@@ -54,6 +56,25 @@ export interface ReceiveBody {
   route: string;
   delivery: string | null;
   reason?: string;
+}
+
+/** A delivery as the receive path reads it, from an API Gateway proxy event or straight from node:http. */
+export interface InboundDelivery {
+  /** The <route> of the request's /hooks/<route> path, decoded; undefined when the path has none. */
+  routeName: string | undefined;
+  method: string;
+  headers: HeaderBag;
+  /** The exact bytes sent; a function when decoding them can fail and must wait its turn (413). */
+  body: Buffer | (() => Buffer);
+  /** The connection's address, never a header a client can set. */
+  sourceIp: string | undefined;
+}
+
+/** What `deliver` answers: the HTTP status, headers, and the JSON body as an object. */
+export interface ReceiveAnswer {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: ReceiveBody;
 }
 
 /** What one delivery's log line says; filled in as the receive path gets further. */
@@ -79,13 +100,6 @@ class Answer {
     readonly decision?: string,
   ) {}
 }
-
-/**
- * In-process callers (hookgate serve) may attach the received bytes to the proxy event under this
- * symbol, so the handler need not decode `body` again. Events from API Gateway are JSON: they can
- * never carry it.
- */
-export const RAW_BODY: unique symbol = Symbol("hookgate.rawBody");
 
 const HOOK_PATH = /\/hooks\/([^/]+)\/?$/;
 const DEFAULT_RECEIVE_TIMEOUT_MS = 8_000;
@@ -178,13 +192,6 @@ class Deadlines {
   }
 }
 
-const receiveBodies = new WeakMap<APIGatewayProxyResult, ReceiveBody>();
-
-/** The body of an answer `receive` gave, as the object it was made from (in-process callers). */
-export function receiveBodyOf(result: APIGatewayProxyResult): ReceiveBody | undefined {
-  return receiveBodies.get(result);
-}
-
 export function isSqsEvent(event: unknown): event is SQSEvent {
   const records = (event as { Records?: unknown } | null)?.Records;
   return Array.isArray(records);
@@ -203,7 +210,18 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   // receive
   // ---------------------------------------------------------------------------------------------
 
-  async function receive(request: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+    const answer = await deliver({
+      routeName: routeNameOf(event),
+      method: event.httpMethod ?? "",
+      headers: headerBag(event.headers, event.multiValueHeaders),
+      body: () => rawBody(event),
+      sourceIp: event.requestContext?.identity?.sourceIp || undefined,
+    });
+    return { statusCode: answer.statusCode, headers: answer.headers, body: JSON.stringify(answer.body) };
+  }
+
+  async function deliver(request: InboundDelivery): Promise<ReceiveAnswer> {
     const line: DeliveryLog = {};
     let answer: Answer;
     try {
@@ -260,42 +278,33 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
     if (answer.statusCode === 405) headers.allow = "POST";
     if (answer.statusCode === 503) headers["retry-after"] = "30";
-    const result = { statusCode: answer.statusCode, headers, body: JSON.stringify(body) };
-    receiveBodies.set(result, body);
-    return result;
+    return { statusCode: answer.statusCode, headers, body };
   }
 
-  async function accept(request: APIGatewayProxyEvent, line: DeliveryLog): Promise<Answer> {
-    const name = routeNameOf(request);
-    if (name !== route.name) throw new Answer(404, "rejected", "unknown route", "unknown-route");
-    if ((request.httpMethod ?? "").toUpperCase() !== "POST") {
+  async function accept(request: InboundDelivery, line: DeliveryLog): Promise<Answer> {
+    if (request.routeName !== route.name) {
+      throw new Answer(404, "rejected", "unknown route", "unknown-route");
+    }
+    if (request.method.toUpperCase() !== "POST") {
       throw new Answer(405, "rejected", "only POST is accepted", "method-not-allowed");
     }
 
-    const body = rawBody(request);
-    const headers = headerBag(request.headers, request.multiValueHeaders);
+    const body = typeof request.body === "function" ? request.body() : request.body;
+    if (body.length > MAX_BODY_BYTES) {
+      throw new Answer(413, "rejected", `body larger than ${MAX_BODY_BYTES} bytes`, "too-large");
+    }
+    const headers = request.headers;
     line.deliveryId = peekDeliveryId(headers, body);
 
     // 2. verify, over the raw bytes, with every current and previous secret value.
-    const sourceIp = request.requestContext?.identity?.sourceIp || undefined;
-    const verify = (secrets: string[]) =>
-      verifyDelivery({
-        provider: route.provider,
-        headers,
-        body,
-        secrets,
-        sourceIp,
-        auth: route.auth,
-        nowMs: now(),
-      });
     const cached = await secretVersions(false);
-    let verdict = verify(cached.values);
+    let verdict = verifyWith(request, body, cached.values);
     if (!verdict.ok && verdict.retryWithFreshSecret && route.secret) {
       // The secret may have rotated since it was cached: fetch it once more, then decide. When the
       // store hands back the very same versions (its refresh is rate-limited), verifying again
       // would give the same answer: skip it.
       const fresh = await secretVersions(true);
-      if (!sameStrings(fresh.raw, cached.raw)) verdict = verify(fresh.values);
+      if (!sameStrings(fresh.raw, cached.raw)) verdict = verifyWith(request, body, fresh.values);
     }
     if (!verdict.ok) {
       line.reason = verdict.reason;
@@ -353,6 +362,18 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       line.error = `marking the delivery queued failed: ${(error as Error)?.message ?? error}`;
     }
     return new Answer(202, "queued", decision.reason, "queued");
+  }
+
+  function verifyWith(request: InboundDelivery, body: Buffer, secrets: string[]) {
+    return verifyDelivery({
+      provider: route.provider,
+      headers: request.headers,
+      body,
+      secrets,
+      sourceIp: request.sourceIp,
+      auth: route.auth,
+      nowMs: now(),
+    });
   }
 
   /** The secret's raw versions and the values they hold; the values are parsed once per raw version. */
@@ -594,7 +615,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     return isSqsEvent(event) ? work(event) : receive(event);
   }
 
-  return { receive, work, handle };
+  return { receive, deliver, work, handle };
 }
 
 const NO_SECRETS: { raw: readonly string[]; values: string[] } = Object.freeze({
@@ -625,13 +646,6 @@ function routeNameOf(request: APIGatewayProxyEvent): string | undefined {
 
 /** The exact bytes the Git host sent. Base64 is decoded; the base64 text itself is never hashed. */
 function rawBody(request: APIGatewayProxyEvent): Buffer {
-  const attached = (request as { [RAW_BODY]?: unknown })[RAW_BODY];
-  if (Buffer.isBuffer(attached)) {
-    if (attached.length > MAX_BODY_BYTES) {
-      throw new Answer(413, "rejected", `body larger than ${MAX_BODY_BYTES} bytes`, "too-large");
-    }
-    return attached;
-  }
   const text = request.body ?? "";
   // Cheap bound before any allocation: base64 is 4/3 of the bytes, UTF-8 at most 3 bytes a char.
   if (
@@ -641,11 +655,7 @@ function rawBody(request: APIGatewayProxyEvent): Buffer {
   ) {
     throw new Answer(413, "rejected", `body larger than ${MAX_BODY_BYTES} bytes`, "too-large");
   }
-  const body = request.isBase64Encoded ? Buffer.from(text, "base64") : Buffer.from(text, "utf8");
-  if (body.length > MAX_BODY_BYTES) {
-    throw new Answer(413, "rejected", `body larger than ${MAX_BODY_BYTES} bytes`, "too-large");
-  }
-  return body;
+  return request.isBase64Encoded ? Buffer.from(text, "base64") : Buffer.from(text, "utf8");
 }
 
 function describe(line: DeliveryLog, event: WebhookEvent): void {

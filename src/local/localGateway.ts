@@ -15,14 +15,8 @@ import { ActionError, SecretNotFoundError } from "../core/errors";
 import { MAX_ATTEMPTS, MAX_BODY_BYTES, RETRY_BASE_DELAY_MS, retryDelayMs } from "../core/policy";
 import type { LogFn, ObjectStore, SecretStore } from "../core/ports";
 import { routeSecretNames } from "../core/routeSecrets";
-import type { ActionOutcome, Route, RoutesConfig, WorkItem } from "../core/types";
-import {
-  createRouteHandler,
-  type ReceiveBody,
-  type RouteHandler,
-  receiveBodyOf,
-} from "../gateway/routeHandler";
-import { toApiGatewayEvent } from "./apiEvent";
+import type { ActionOutcome, HeaderBag, Route, RoutesConfig, WorkItem } from "../core/types";
+import { createRouteHandler, type ReceiveBody, type RouteHandler } from "../gateway/routeHandler";
 import { DeliveryLog } from "./deliveryLog";
 import { FileDedupeStore } from "./fileDedupeStore";
 import { FileSecretStore } from "./fileSecretStore";
@@ -252,8 +246,10 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   async function serveHook(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
     const name = path.slice("/hooks/".length).replace(/\/$/, "");
     const handler = handlers.get(name);
-    const eventName = eventHeader(req);
-    const headerDelivery = deliveryHeader(req);
+    // One pass over the raw headers; node's own req.headers object is never built.
+    const headers = headerBagOf(req.rawHeaders);
+    const eventName = firstHeader(headers, EVENT_HEADERS)?.slice(0, 100) ?? "unknown";
+    const headerDelivery = firstHeader(headers, DELIVERY_HEADERS)?.slice(0, 200);
     if (!handler) {
       req.resume();
       const body = {
@@ -272,64 +268,35 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       });
       return sendJson(res, 404, body);
     }
-    const declared = Number(req.headers["content-length"]);
+    const declared = Number(headers.get("content-length")?.[0]);
     if (declared > MAX_BODY_BYTES) {
       req.resume();
       return tooLarge(res, name, headerDelivery, eventName);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    await new Promise<void>((resolveBody, rejectBody) => {
-      req.on("data", (chunk: Buffer) => {
-        if (over) return;
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) {
-          over = true;
-          chunks.length = 0;
-          resolveBody();
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on("end", () => resolveBody());
-      req.on("error", rejectBody);
+    const body = await readBody(req);
+    if (body === undefined) return tooLarge(res, name, headerDelivery, eventName);
+    const answer = await handler.deliver({
+      routeName: name,
+      method: req.method ?? "GET",
+      headers,
+      body,
+      sourceIp: socketSourceIp(req),
     });
-    if (over) return tooLarge(res, name, headerDelivery, eventName);
-    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
-    const result = await handler.receive(toApiGatewayEvent(req, name, path, body));
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
-    for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
-    if (result.isBase64Encoded) {
-      const bytes = Buffer.from(result.body, "base64");
-      headers["content-length"] = String(bytes.length);
-      res.writeHead(result.statusCode, headers);
-      res.end(bytes);
-    } else {
-      // A string goes out in one write with the head (a Buffer would take a writev of two).
-      const text = result.body ?? "";
-      headers["content-length"] = String(Buffer.byteLength(text, "utf8"));
-      res.writeHead(result.statusCode, headers);
-      res.end(text, "utf8");
-    }
-    record(name, result.statusCode, receiveBodyOf(result) ?? result.body, headerDelivery, eventName);
+    const text = JSON.stringify(answer.body);
+    // A string goes out in one write with the head (a Buffer would take a writev of two).
+    answer.headers["content-length"] = String(Buffer.byteLength(text, "utf8"));
+    res.writeHead(answer.statusCode, answer.headers);
+    res.end(text, "utf8");
+    record(name, answer.statusCode, answer.body, headerDelivery, eventName);
   }
 
   function record(
     route: string,
     httpStatus: number,
-    answerBody: string | ReceiveBody,
+    answer: ReceiveBody,
     headerDelivery: string | undefined,
     event: string,
   ): void {
-    let answer: { status?: string; delivery?: string | null; reason?: string } = {};
-    if (typeof answerBody !== "string") answer = answerBody;
-    else {
-      try {
-        answer = JSON.parse(answerBody);
-      } catch {}
-    }
     const delivery = answer.delivery ?? headerDelivery ?? "";
     if (answer.status === "queued" && httpStatus === 202) {
       deliveries.accepted(route, delivery, event, httpStatus);
@@ -346,7 +313,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       delivery,
       event,
       status: httpStatus < 300 ? "ignored" : "rejected",
-      reason: httpStatus < 300 ? reason : `${httpStatus} ${reason ?? answer.status ?? ""}`.trim(),
+      reason: httpStatus < 300 ? reason : `${httpStatus} ${reason ?? answer.status}`.trim(),
       httpStatus,
     });
   }
@@ -444,20 +411,55 @@ const DELIVERY_HEADERS = [
   "webhook-id",
 ];
 
-function eventHeader(req: http.IncomingMessage): string {
-  for (const name of EVENT_HEADERS) {
-    const value = req.headers[name];
-    if (typeof value === "string" && value) return value.slice(0, 100);
+/** Request headers as the route handler reads them: names lower-cased, every value kept in order. */
+export function headerBagOf(rawHeaders: readonly string[]): HeaderBag {
+  const bag = new Map<string, string[]>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase();
+    const value = rawHeaders[i + 1] as string;
+    const values = bag.get(name);
+    if (values === undefined) bag.set(name, [value]);
+    else values.push(value);
   }
-  return "unknown";
+  return bag;
 }
 
-function deliveryHeader(req: http.IncomingMessage): string | undefined {
-  for (const name of DELIVERY_HEADERS) {
-    const value = req.headers[name];
-    if (typeof value === "string" && value) return value.slice(0, 200);
+function firstHeader(headers: HeaderBag, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value = headers.get(name)?.[0];
+    if (value) return value;
   }
   return undefined;
+}
+
+/** The socket's address, as API Gateway's sourceIp: never a header a client can set. */
+function socketSourceIp(req: http.IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? "";
+  return address.startsWith("::ffff:") ? address.slice(7) : address;
+}
+
+/** The request's bytes, or undefined once they pass MAX_BODY_BYTES (the rest is read and dropped). */
+function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise<Buffer | undefined>((resolveBody, rejectBody) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on("data", (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        over = true;
+        chunks.length = 0;
+        resolveBody(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (!over) resolveBody(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    });
+    req.on("error", rejectBody);
+  });
 }
 
 function sendJson(

@@ -1,9 +1,10 @@
 import { expect } from "chai";
+import { headerBag } from "../../src/core/headers";
 import { MAX_BODY_BYTES } from "../../src/core/policy";
 import type { WorkQueue } from "../../src/core/ports";
 import type { WorkItem } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
-import { createRouteHandler, RAW_BODY, receiveBodyOf } from "../../src/gateway/routeHandler";
+import { createRouteHandler, type InboundDelivery } from "../../src/gateway/routeHandler";
 import { MemorySecretStore } from "../support/secrets";
 import {
   githubDelivery,
@@ -31,43 +32,67 @@ function handlerWith(queue: WorkQueue, receiveTimeoutMs?: number) {
   });
 }
 
-/** A delivery whose bytes travel under RAW_BODY (as `hookgate serve` passes them), with `body` left empty. */
-function attached(raw: Buffer, signature: string, deliveryId: string) {
-  const event = githubDelivery({ deliveryId, signature, payload: JSON.parse(raw.toString("utf8")) });
-  return Object.assign(event, { body: "", isBase64Encoded: true, [RAW_BODY]: raw });
+/** A delivery as `hookgate serve` hands it over: the raw bytes and a header bag, no proxy event. */
+function inbound(raw: Buffer, signature: string, deliveryId: string, extra: Partial<InboundDelivery> = {}) {
+  return {
+    routeName: jenkinsRoute().name,
+    method: "POST",
+    headers: headerBag({
+      "Content-Type": "application/json",
+      "X-GitHub-Event": "push",
+      "X-GitHub-Delivery": deliveryId,
+      "X-Hub-Signature-256": signature,
+    }),
+    body: raw,
+    sourceIp: "127.0.0.1",
+    ...extra,
+  } satisfies InboundDelivery;
 }
 
-describe("receive for in-process callers (hookgate serve)", () => {
-  it("receive verifies and queues the bytes attached under RAW_BODY", async () => {
+describe("deliver: the receive path for in-process callers (hookgate serve)", () => {
+  const raw = Buffer.from(JSON.stringify(pushPayload()), "utf8");
+
+  it("deliver verifies and queues the raw bytes, answering with the body as an object", async () => {
     const queue = new RecordingQueue();
-    const raw = Buffer.from(JSON.stringify(pushPayload()), "utf8");
-    const answer = parseAnswer(
-      await handlerWith(queue).receive(attached(raw, sign(WEBHOOK_SECRET, raw), "d-raw")),
-    );
+    const answer = await handlerWith(queue).deliver(inbound(raw, sign(WEBHOOK_SECRET, raw), "d-raw"));
     expect(answer.statusCode).to.equal(202);
+    expect(answer.body).to.include({ status: "queued", delivery: "d-raw" });
+    expect(answer.headers["content-type"]).to.equal("application/json; charset=utf-8");
     expect(queue.sent.map((i: WorkItem) => i.deliveryId)).to.deep.equal(["d-raw"]);
   });
 
-  it("receive rejects attached bytes signed with another secret with 401", async () => {
-    const raw = Buffer.from(JSON.stringify(pushPayload()), "utf8");
-    const answer = parseAnswer(
-      await handlerWith(new RecordingQueue()).receive(attached(raw, sign("another", raw), "d-raw-bad")),
+  it("deliver rejects bytes signed with another secret with 401", async () => {
+    const answer = await handlerWith(new RecordingQueue()).deliver(
+      inbound(raw, sign("another", raw), "d-raw-bad"),
     );
     expect(answer.statusCode).to.equal(401);
+    expect(answer.body.status).to.equal("rejected");
   });
 
-  it("receive answers 413 for attached bytes over the body limit", async () => {
-    const raw = Buffer.alloc(MAX_BODY_BYTES + 1, 0x20);
-    const event = attached(Buffer.from(JSON.stringify(pushPayload())), "sha256=00", "d-big");
-    (event as unknown as Record<symbol, Buffer>)[RAW_BODY] = raw;
-    const answer = parseAnswer(await handlerWith(new RecordingQueue()).receive(event));
+  it("deliver answers 413 for bytes over the body limit", async () => {
+    const big = Buffer.alloc(MAX_BODY_BYTES + 1, 0x20);
+    const answer = await handlerWith(new RecordingQueue()).deliver(inbound(big, "sha256=00", "d-big"));
     expect(answer.statusCode).to.equal(413);
   });
 
-  it("receiveBodyOf gives the object an answer's body was made from", async () => {
-    const result = await handlerWith(new RecordingQueue()).receive(githubDelivery({ deliveryId: "d-body" }));
-    expect(receiveBodyOf(result)).to.deep.equal(JSON.parse(result.body));
-    expect(receiveBodyOf({ statusCode: 200, body: "{}" })).to.equal(undefined);
+  it("deliver answers 404 for another route's name and 405 for a GET, before reading the body", async () => {
+    const handler = handlerWith(new RecordingQueue());
+    const unread = () => {
+      throw new Error("the body must not be read");
+    };
+    const other = await handler.deliver(inbound(raw, "", "d-404", { routeName: "other", body: unread }));
+    expect(other.statusCode).to.equal(404);
+    const get = await handler.deliver(inbound(raw, "", "d-405", { method: "GET", body: unread }));
+    expect(get.statusCode).to.equal(405);
+    expect(get.headers.allow).to.equal("POST");
+  });
+
+  it("receive answers with the JSON of the same body deliver gives", async () => {
+    const handler = handlerWith(new RecordingQueue());
+    const viaProxy = parseAnswer(await handler.receive(githubDelivery({ body: raw, deliveryId: "d-same" })));
+    const direct = await handler.deliver(inbound(raw, sign(WEBHOOK_SECRET, raw), "d-same-2"));
+    expect(viaProxy.statusCode).to.equal(direct.statusCode);
+    expect({ ...viaProxy.body, delivery: null }).to.deep.equal({ ...direct.body, delivery: null });
   });
 
   it("receive times out each hanging request while requests around it are answered", async () => {
