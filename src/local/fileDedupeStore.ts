@@ -2,6 +2,9 @@
 // a claim succeeds when the id is new, when its last generation died, or when a "pending" claim was
 // abandoned (every successful claim after the first takes generation + 1); an older generation never overwrites a newer one; entries expire after DEDUPE_TTL_SECONDS.
 // Storage: an append-only journal (one JSON line per change), replayed and compacted on start.
+// Lines are written once per turn of the event loop, so a delivery's claim and mark share one write.
+// A crash can lose the last turn's lines, never accepted work: the queue journal is written before
+// the 202. A lost line can only make a redelivery run twice (at least once, as deployed).
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
@@ -30,6 +33,8 @@ export class FileDedupeStore implements DedupeStore {
   private readonly entries = new Map<string, Entry>();
   private fd: number | undefined;
   private journalLines = 0;
+  private unwritten = "";
+  private flushScheduled = false;
 
   constructor(
     readonly file: string,
@@ -78,7 +83,18 @@ export class FileDedupeStore implements DedupeStore {
     return entry && { state: entry.state, generation: entry.generation };
   }
 
+  /** Write the lines of this turn now (close does it too). */
+  flush(): void {
+    this.flushScheduled = false;
+    if (!this.unwritten) return;
+    if (this.fd === undefined) this.fd = openSync(this.file, "a", 0o600);
+    const text = this.unwritten;
+    this.unwritten = "";
+    writeSync(this.fd, text);
+  }
+
   close(): void {
+    this.flush();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
@@ -101,10 +117,13 @@ export class FileDedupeStore implements DedupeStore {
   }
 
   private append(line: JournalLine): void {
-    if (this.fd === undefined) this.fd = openSync(this.file, "a", 0o600);
-    writeSync(this.fd, `${JSON.stringify(line)}\n`);
+    this.unwritten += `${JSON.stringify(line)}\n`;
     this.journalLines++;
     if (this.journalLines > 10_000 && this.journalLines > 4 * this.entries.size) this.compact();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
   private load(): void {
@@ -137,6 +156,7 @@ export class FileDedupeStore implements DedupeStore {
 
   /** Rewrite the journal with one line per live entry. */
   private compact(): void {
+    this.unwritten = ""; // the rewrite below holds every entry
     this.close();
     const lines: string[] = [];
     for (const [k, e] of this.entries)

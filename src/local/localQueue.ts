@@ -205,6 +205,7 @@ export class LocalQueue {
     };
     this.append({ op: "put", m: message });
     if (this.options.durable) await this.sync();
+    this.recentDedupeIds.delete(dedupeKey); // re-inserted at the end: the map stays in time order
     this.recentDedupeIds.set(dedupeKey, now);
     if (this.recentDedupeIds.size > 10_000) this.forgetOldDedupeIds(now);
     this.options.observer?.sent?.(item);
@@ -398,9 +399,11 @@ export class LocalQueue {
     this.append({ op: "del", id: message.id });
   }
 
+  /** The map is in time order (oldest first): stop at the first id still inside the window. */
   private forgetOldDedupeIds(now: number): void {
     for (const [key, at] of this.recentDedupeIds) {
-      if (now - at >= DEDUPE_WINDOW_MS) this.recentDedupeIds.delete(key);
+      if (now - at < DEDUPE_WINDOW_MS) return;
+      this.recentDedupeIds.delete(key);
     }
   }
 }

@@ -139,6 +139,27 @@ describe("Class: FileDedupeStore", () => {
     store.close();
   });
 
+  it("a turn's claim and mark reach the journal in one write, by the next turn of the event loop", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    const store = new FileDedupeStore(file);
+    const compacted = readFileSync(file, "utf8");
+    await store.claim("r", "d1");
+    await store.mark("r", "d1", 1, "queued");
+    expect(readFileSync(file, "utf8")).to.equal(compacted);
+    await new Promise((resolve) => setImmediate(resolve));
+    const lines = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines.map((line) => [line.k, line.s, line.g])).to.deep.equal([
+      ["r#d1", "pending", 1],
+      ["r#d1", "queued", 1],
+    ]);
+    await store.mark("r", "d1", 1, "done");
+    store.close(); // writes what this turn left
+    expect(await new FileDedupeStore(file).state("r", "d1")).to.deep.equal({ state: "done", generation: 1 });
+  });
+
   it("a torn last journal line (a crash mid-write) is skipped on load", async () => {
     const file = join(dir, "dedupe.jsonl");
     writeFileSync(
@@ -223,6 +244,21 @@ describe("Class: LocalQueue", () => {
     await queue.port("r").send(item("a"));
     await queue.port("r").send(item("a"));
     expect(queue.size()).to.equal(1);
+    await queue.stop(100);
+  });
+
+  it("past 10,000 ids, the deduplication window forgets the ids older than 5 minutes and keeps the rest", async () => {
+    let now = 1_000_000;
+    const queue = new LocalQueue(options({ now: () => now }));
+    const port = queue.port("r");
+    for (let i = 0; i < 10_000; i++) await port.send(item(`old-${i}`));
+    now += 4 * 60_000;
+    await port.send(item("recent"));
+    now += 60_000 + 1; // the old ids are now outside the window, "recent" is not
+    await port.send(item("trigger")); // the 10,002nd id: old ones are forgotten
+    await port.send(item("old-0"));
+    await port.send(item("recent"));
+    expect(queue.size()).to.equal(10_003);
     await queue.stop(100);
   });
 
