@@ -88,6 +88,21 @@ function jenkinsRequest(
 
 /** The event as it travels on the queue: without the payload and the changed files. */
 export function toQueuedEvent(event: WebhookEvent): QueuedEvent {
-  const { payload: _payload, changedFiles: _changedFiles, ...queued } = event;
+  // Field by field: a rest spread would read changedFiles, which is collected on first read.
+  const queued: QueuedEvent = {
+    provider: event.provider,
+    deliveryId: event.deliveryId,
+    event: event.event,
+    repo: event.repo,
+    deleted: event.deleted,
+  };
+  if (event.action !== undefined) queued.action = event.action;
+  if (event.ref !== undefined) queued.ref = event.ref;
+  if (event.branch !== undefined) queued.branch = event.branch;
+  if (event.tag !== undefined) queued.tag = event.tag;
+  if (event.sha !== undefined) queued.sha = event.sha;
+  if (event.before !== undefined) queued.before = event.before;
+  if (event.pr !== undefined) queued.pr = event.pr;
+  if (event.actor !== undefined) queued.actor = event.actor;
   return queued;
 }

@@ -182,4 +182,23 @@ describe("Function: toQueuedEvent", () => {
     expect(queued).to.deep.equal(rest);
     expect(original.payload).to.deep.equal({ head_commit: { message: "Fix & ship" } });
   });
+
+  it("toQueuedEvent copies every optional field that is set, and never reads the changed files", () => {
+    const full: WebhookEvent = {
+      ...event(),
+      action: "closed",
+      tag: "v1",
+      before: "0".repeat(40),
+      pr: { number: 7, merged: true, headRef: "f", baseRef: "main", headSha: "a".repeat(40) },
+      actor: "octocat",
+    };
+    Object.defineProperty(full, "changedFiles", {
+      enumerable: true,
+      get: () => expect.fail("changedFiles was read"),
+    });
+    const queued = toQueuedEvent(full);
+    const expected = Object.keys(full).filter((key) => key !== "payload" && key !== "changedFiles");
+    expect(Object.keys(queued).sort()).to.deep.equal(expected.sort());
+    for (const key of expected) expect(queued).to.have.property(key, full[key as keyof WebhookEvent]);
+  });
 });
