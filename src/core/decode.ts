@@ -10,7 +10,10 @@ interface MediaType {
   charset?: string;
 }
 
+const PLAIN_JSON: MediaType = { type: "application/json" };
+
 function mediaType(contentType: string): MediaType {
+  if (contentType === "application/json") return PLAIN_JSON; // what nearly every sender sends
   const [essence = "", ...params] = contentType.split(";");
   let charset: string | undefined;
   for (const param of params) {

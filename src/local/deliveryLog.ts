@@ -126,9 +126,10 @@ export class DeliveryLog {
       this.byWorkKey.set(key, entry);
     }
     // "dead" is final for a generation: a later "done" from the same invocation must not hide it.
-    if (entry.status === "dead" && patch.status && patch.status !== "dead")
-      patch = { ...patch, status: "dead" };
-    Object.assign(entry, stripUndefined(patch));
+    if (patch.status !== undefined && entry.status !== "dead") entry.status = patch.status;
+    if (patch.attempts !== undefined) entry.attempts = patch.attempts;
+    if (patch.reason !== undefined) entry.reason = patch.reason;
+    if (patch.error !== undefined) entry.error = patch.error;
     // A delivery that finally succeeded keeps no error from the attempts before.
     if (entry.status === "done") delete entry.error;
     this.touch(entry);
@@ -242,10 +243,4 @@ function ordered(entry: DeliveryEntry): DeliveryEntry {
 
 function workKey(route: string, delivery: string, generation: number): string {
   return `${route}#${delivery}#${generation}`;
-}
-
-function stripUndefined<T extends object>(patch: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(patch)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }

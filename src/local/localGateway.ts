@@ -110,7 +110,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   mkdirSync(tmpDir, { recursive: true });
 
   /** Requests being answered; while there are any, the queue lets the receive path go first. */
-  const pending = new Set<Promise<void>>();
+  let answering = 0;
+  /** Called when the last request being answered is done (set while stopping). */
+  let onAllAnswered: (() => void) | undefined;
 
   // The Retry-After of each work item's last failure, so the local backoff can honour it.
   const retryAfter = new Map<string, number>();
@@ -128,7 +130,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       return retryDelayMs(attempt, after, baseDelayMs);
     },
     redrive: (item, reason) => deadLetters.send(item, reason),
-    busy: () => pending.size > 1,
+    busy: () => answering > 1,
     observer: {
       sent: (item) => deliveries.queued(item),
       received: (item, attempt) => deliveries.work(item, { status: "running", attempts: attempt }),
@@ -189,14 +191,17 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
 
   // HTTP.
   const sockets = new Set<Socket>();
+  const answered = () => {
+    if (--answering === 0) onAllAnswered?.();
+  };
   const server = http.createServer((req, res) => {
-    const done = serveRequest(req, res).catch((error) => {
+    answering++;
+    serveRequest(req, res).then(answered, (error) => {
+      answered();
       log({ level: "error", msg: "local gateway request failed", error: String(error) });
       if (!res.headersSent) sendJson(res, 500, { status: "error", reason: "internal error" });
       else res.destroy();
     });
-    pending.add(done);
-    done.finally(() => pending.delete(done));
   });
   server.keepAliveTimeout = 65_000;
   server.on("connection", (socket) => {
@@ -359,7 +364,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     // 1. stop accepting; let the requests in flight get their answer.
     server.close();
     server.closeIdleConnections();
-    await Promise.race([Promise.allSettled([...pending]), sleep(Math.min(drainTimeoutMs, 5_000))]);
+    if (answering > 0) {
+      const allAnswered = new Promise<void>((resolveAnswered) => {
+        onAllAnswered = resolveAnswered;
+      });
+      await Promise.race([allAnswered, sleep(Math.min(drainTimeoutMs, 5_000))]);
+    }
     for (const socket of sockets) socket.destroy();
     // 2. let the work in flight finish, or leave it on disk for the next start.
     const drained = await queue.stop(drainTimeoutMs);
