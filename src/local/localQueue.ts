@@ -1,7 +1,8 @@
 // LocalQueue: the in-process stand-in for the deployed SQS FIFO queue, persisted under the state dir.
 // - send() appends the message to a journal (queue/journal.jsonl) before it resolves, so a 202 survives
 //   a crash of the process (and, with fsync, a power cut). A journal, not one file per message: creating
-//   a file cost more CPU than the whole rest of the receive path (measured: open() was 38% of it);
+//   a file cost more CPU than the whole rest of the receive path (measured: open() was 38% of it).
+//   The sends of one turn of the event loop share one write;
 // - FIFO per route + message group (the repository): a group's next message waits for its head;
 // - deduplication on `${deliveryId}:${generation}` for five minutes, like SQS's deduplication window;
 // - each receive bumps ApproximateReceiveCount; the route handler's work() gets an SQS-shaped event and
@@ -86,6 +87,11 @@ export class LocalQueue {
   private lastStartAt = Number.NEGATIVE_INFINITY;
   private fd: number | undefined;
   private journalLines = 0;
+  /** Journal lines appended since the last write: one write per turn of the event loop carries them all. */
+  private unwritten = "";
+  private written: Promise<void> | undefined;
+  /** Messages whose put line is written (or being written) but not yet in `groups`: compaction keeps them. */
+  private readonly sending = new Set<Message>();
   private syncing: Promise<void> | undefined;
   private nextSync: Promise<void> | undefined;
   private readonly journalFile: string;
@@ -170,6 +176,7 @@ export class LocalQueue {
 
   /** Close the journal (after stop). */
   close(): void {
+    this.writeJournal();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
@@ -204,7 +211,13 @@ export class LocalQueue {
       notBefore: now,
     };
     this.append({ op: "put", m: message });
-    if (this.options.durable) await this.sync();
+    this.sending.add(message);
+    try {
+      await this.journalWritten();
+      if (this.options.durable) await this.sync();
+    } finally {
+      this.sending.delete(message);
+    }
     this.recentDedupeIds.delete(dedupeKey); // re-inserted at the end: the map stays in time order
     this.recentDedupeIds.set(dedupeKey, now);
     if (this.recentDedupeIds.size > 10_000) this.forgetOldDedupeIds(now);
@@ -304,6 +317,7 @@ export class LocalQueue {
       nb: message.notBefore,
       fr: message.firstReceiveAt,
     });
+    this.writeJournal();
     const item = JSON.parse(message.body) as WorkItem;
     const record = toRecord(message);
     this.options.observer?.received?.(item, message.receiveCount);
@@ -334,15 +348,51 @@ export class LocalQueue {
     const delayMs = Math.max(0, this.options.retryDelay(record, item, message.receiveCount));
     message.notBefore = this.now() + delayMs;
     this.append({ op: "upd", id: message.id, rc: message.receiveCount, nb: message.notBefore });
+    this.scheduleWrite();
     this.options.observer?.retrying?.(item, message.receiveCount, delayMs);
   }
 
-  /** Append one journal line (a small synchronous write to an open descriptor: tens of microseconds). */
+  /** Add one journal line to the next write. */
   private append(line: JournalLine): void {
-    if (this.fd === undefined) this.fd = openSync(this.journalFile, "a", 0o600);
-    writeSync(this.fd, `${JSON.stringify(line)}\n`);
+    this.unwritten += `${JSON.stringify(line)}\n`;
     this.journalLines++;
-    if (this.journalLines > 10_000 && this.journalLines > 4 * (this.size() + 1)) this.compact();
+  }
+
+  /**
+   * Write the appended lines now, in one system call (a write to an open descriptor survives a crash of
+   * the process; fsync is separate). Deliveries answered in the same turn of the event loop share it.
+   */
+  private writeJournal(): void {
+    if (!this.unwritten) return;
+    if (this.fd === undefined) this.fd = openSync(this.journalFile, "a", 0o600);
+    const text = this.unwritten;
+    this.unwritten = "";
+    writeSync(this.fd, text);
+    const messages = this.size() + this.sending.size;
+    if (this.journalLines > 10_000 && this.journalLines > 4 * (messages + 1)) this.compact();
+  }
+
+  /** Resolves once every line appended so far is written: at the end of this turn of the event loop. */
+  private journalWritten(): Promise<void> {
+    this.written ??= new Promise<void>((resolveWrite, rejectWrite) => {
+      setImmediate(() => {
+        this.written = undefined;
+        try {
+          this.writeJournal();
+          resolveWrite();
+        } catch (error) {
+          rejectWrite(error);
+        }
+      });
+    });
+    return this.written;
+  }
+
+  /** A write nobody waits for (a message's progress): a failure is logged, the line is lost. */
+  private scheduleWrite(): void {
+    this.journalWritten().catch((error) => {
+      this.options.log?.({ level: "error", msg: "local queue journal write failed", error: String(error) });
+    });
   }
 
   /**
@@ -381,6 +431,7 @@ export class LocalQueue {
     for (const messages of this.groups.values()) {
       for (const m of messages) lines.push(JSON.stringify({ op: "put", m } satisfies JournalLine));
     }
+    for (const m of this.sending) lines.push(JSON.stringify({ op: "put", m } satisfies JournalLine));
     writeFileAtomicSync(this.journalFile, lines.length ? `${lines.join("\n")}\n` : "", {
       mode: 0o600,
       durable: this.options.durable ?? false,
@@ -397,6 +448,7 @@ export class LocalQueue {
       if (messages.length === 0) this.groups.delete(key);
     }
     this.append({ op: "del", id: message.id });
+    this.scheduleWrite();
   }
 
   /** The map is in time order (oldest first): stop at the first id still inside the window. */

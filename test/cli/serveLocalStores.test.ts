@@ -247,6 +247,24 @@ describe("Class: LocalQueue", () => {
     await queue.stop(100);
   });
 
+  it("the sends of one turn share one journal write, and each resolves only once its line is written", async () => {
+    const queue = new LocalQueue(options());
+    queue.start();
+    const journal = join(dir, "queue", "journal.jsonl");
+    const before = readFileSync(journal, "utf8");
+    const sends = [queue.port("r").send(item("a")), queue.port("r").send(item("b", "acme/web"))];
+    expect(readFileSync(journal, "utf8")).to.equal(before); // nothing written yet in this turn
+    await Promise.all(sends);
+    const puts = readFileSync(journal, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.op === "put");
+    expect(puts.map((line) => JSON.parse(line.m.body).deliveryId)).to.deep.equal(["a", "b"]);
+    await queue.stop(100);
+    queue.close();
+  });
+
   it("past 10,000 ids, the deduplication window forgets the ids older than 5 minutes and keeps the rest", async () => {
     let now = 1_000_000;
     const queue = new LocalQueue(options({ now: () => now }));
