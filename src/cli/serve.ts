@@ -7,6 +7,7 @@ import { MAX_ATTEMPTS, RETRY_BASE_DELAY_MS } from "../core/policy";
 import type { LogFn, ObjectStore } from "../core/ports";
 import { loadRoutesFile } from "../core/routes/load";
 import type { Route } from "../core/types";
+import { isoNow } from "../local/clock";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
 
@@ -217,19 +218,6 @@ function flushLog(): void {
 }
 
 process.on("exit", flushLog);
-
-// The ISO time of the current millisecond, formatted once per millisecond, not once per line.
-let timeMs = -1;
-let timeText = "";
-
-function isoNow(): string {
-  const now = Date.now();
-  if (now !== timeMs) {
-    timeMs = now;
-    timeText = new Date(now).toISOString();
-  }
-  return timeText;
-}
 
 function writeLog(line: Record<string, unknown>): void {
   // {"time": ..., ...line} without copying the line: its JSON with the time spliced in front.

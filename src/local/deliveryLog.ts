@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { WorkItem } from "../core/types";
 import { writeFileAtomic, writeFileAtomicSync } from "./atomicFile";
+import { isoNow } from "./clock";
 
 export const DELIVERY_STATUSES = [
   "ignored",
@@ -208,19 +209,6 @@ export class DeliveryLog {
   private serialise(): string {
     return `${JSON.stringify(this.list())}\n`;
   }
-}
-
-// The ISO time of the current millisecond, formatted once per millisecond, not once per entry.
-let isoMs = -1;
-let isoText = "";
-
-function isoNow(): string {
-  const now = Date.now();
-  if (now !== isoMs) {
-    isoMs = now;
-    isoText = new Date(now).toISOString();
-  }
-  return isoText;
 }
 
 /** The same key order for every entry, whatever order its fields were filled in. */
