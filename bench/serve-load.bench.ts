@@ -7,7 +7,8 @@
 //   ignored  valid, but the branch does not match            (hookgate 200 ignored)
 //   queued   valid and matching, a unique delivery id each   (hookgate 202, durably queued)
 // The server runs on core 0 and autocannon in a child process on core 1 (taskset), so they never share.
-// Each peer gets a 1 s warm-up, then DURATION s measured with CONNECTIONS connections.
+// Each case gets a WARMUP s warm-up (the same for every peer: long enough for V8 to optimise the
+// larger program too), then DURATION s measured with CONNECTIONS connections.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,6 +21,7 @@ const YARDSTICK = "/work/shared/bench/ref-node-gateway.mjs";
 const SECRET = "bench-secret";
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
 const TARGET_YARDSTICK = 0.7;
 const TARGET_WEBHOOK = 2;
 
@@ -381,7 +383,7 @@ async function measure(
       "user-agent": "GitHub-Hookshot/bench",
     },
     uniqueDelivery: caseName === "queued",
-    duration: 1,
+    duration: WARMUP_S,
     connections: CONNECTIONS,
   };
   await runClient(job); // warm-up
@@ -419,7 +421,7 @@ async function main(): Promise<void> {
     };
   });
   process.stdout.write(
-    `serve-load: ${DURATION_S} s per case after a 1 s warm-up, ${CONNECTIONS} connections, autocannon in a child process.\n` +
+    `serve-load: ${DURATION_S} s per case after a ${WARMUP_S} s warm-up, ${CONNECTIONS} connections, autocannon in a child process.\n` +
       `${HAS_TASKSET ? "Server pinned to core 0, client to core 1 (taskset)." : "taskset not found: server and client share the cores."}\n` +
       `Payloads: ${payloads.map((p) => `${p.label} = ${p.bytes} bytes`).join(", ")} (examples/github-push.json, padded with commits).\n` +
       "hookgate serve: one route per URL (only the addressed route is evaluated), so the yardstick runs with --routes 1;\n" +
