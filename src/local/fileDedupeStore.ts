@@ -83,14 +83,13 @@ export class FileDedupeStore implements DedupeStore {
     return entry && { state: entry.state, generation: entry.generation };
   }
 
-  /** Write the lines of this turn now (close does it too). */
+  /** Write the lines of this turn now (close does it too). A failed write keeps them for the next one. */
   flush(): void {
     this.flushScheduled = false;
     if (!this.unwritten) return;
     if (this.fd === undefined) this.fd = openSync(this.file, "a", 0o600);
-    const text = this.unwritten;
+    writeSync(this.fd, this.unwritten);
     this.unwritten = "";
-    writeSync(this.fd, text);
   }
 
   close(): void {
@@ -122,7 +121,13 @@ export class FileDedupeStore implements DedupeStore {
     if (this.journalLines > 10_000 && this.journalLines > 4 * this.entries.size) this.compact();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        try {
+          this.flush();
+        } catch {
+          // Kept in `unwritten`: the next turn's write or close() tries again, and close() reports it.
+        }
+      });
     }
   }
 

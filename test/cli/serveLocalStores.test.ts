@@ -160,6 +160,16 @@ describe("Class: FileDedupeStore", () => {
     expect(await new FileDedupeStore(file).state("r", "d1")).to.deep.equal({ state: "done", generation: 1 });
   });
 
+  it("a journal write that fails in the background crashes nothing; close() reports it", async () => {
+    const stateDir = join(dir, "gone");
+    const store = new FileDedupeStore(join(stateDir, "dedupe.jsonl"));
+    rmSync(stateDir, { recursive: true, force: true });
+    expect(await store.claim("r", "d1")).to.deep.equal({ claimed: true, generation: 1 });
+    await new Promise((resolve) => setImmediate(resolve)); // the background write fails here
+    expect(await store.state("r", "d1")).to.deep.equal({ state: "pending", generation: 1 });
+    expect(() => store.close()).to.throw(/ENOENT/);
+  });
+
   it("a torn last journal line (a crash mid-write) is skipped on load", async () => {
     const file = join(dir, "dedupe.jsonl");
     writeFileSync(
