@@ -69,8 +69,12 @@ interface Message {
 
 const DEDUPE_WINDOW_MS = 5 * 60_000;
 
+// `item` is the body as nested JSON (encoding the body as a string would escape it a second time);
+// journals written before carry the body in `m.body`.
+type PutLine = { op: "put"; m: Omit<Message, "body"> & { body?: string }; item?: unknown };
+
 type JournalLine =
-  | { op: "put"; m: Message }
+  | PutLine
   | { op: "upd"; id: string; rc?: number; nb?: number; fr?: number }
   | { op: "del"; id: string };
 
@@ -126,8 +130,9 @@ export class LocalQueue {
         } catch {
           continue; // torn by a crash: that send() never resolved, so no 202 was given for it
         }
-        if (line.op === "put" && line.m && typeof line.m.id === "string" && typeof line.m.body === "string") {
-          live.set(line.m.id, line.m);
+        if (line.op === "put" && line.m && typeof line.m.id === "string") {
+          const body = typeof line.m.body === "string" ? line.m.body : JSON.stringify(line.item);
+          if (typeof body === "string") live.set(line.m.id, { ...line.m, body });
         } else if (line.op === "upd" && line.id) {
           const message = live.get(line.id);
           if (message) {
@@ -210,7 +215,8 @@ export class LocalQueue {
       receiveCount: 0,
       notBefore: now,
     };
-    this.append({ op: "put", m: message });
+    this.unwritten += `${putLine(message)}\n`;
+    this.journalLines++;
     this.sending.add(message);
     try {
       await this.journalWritten();
@@ -429,9 +435,9 @@ export class LocalQueue {
     this.fd = undefined;
     const lines: string[] = [];
     for (const messages of this.groups.values()) {
-      for (const m of messages) lines.push(JSON.stringify({ op: "put", m } satisfies JournalLine));
+      for (const m of messages) lines.push(putLine(m));
     }
-    for (const m of this.sending) lines.push(JSON.stringify({ op: "put", m } satisfies JournalLine));
+    for (const m of this.sending) lines.push(putLine(m));
     writeFileAtomicSync(this.journalFile, lines.length ? `${lines.join("\n")}\n` : "", {
       mode: 0o600,
       durable: this.options.durable ?? false,
@@ -458,6 +464,12 @@ export class LocalQueue {
       this.recentDedupeIds.delete(key);
     }
   }
+}
+
+/** The journal line of a message: its body, already JSON, goes in as a nested value. */
+function putLine(message: Message): string {
+  const { body, ...meta } = message;
+  return `{"op":"put","m":${JSON.stringify(meta satisfies PutLine["m"])},"item":${body}}`;
 }
 
 function groupKey(message: Pick<Message, "route" | "group">): string {

@@ -2,6 +2,7 @@
 // FIFO queue, the secrets file. Real files in a temp dir; no servers.
 import {
   appendFileSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -270,7 +271,38 @@ describe("Class: LocalQueue", () => {
       .split("\n")
       .map((line) => JSON.parse(line))
       .filter((line) => line.op === "put");
-    expect(puts.map((line) => JSON.parse(line.m.body).deliveryId)).to.deep.equal(["a", "b"]);
+    expect(puts.map((line) => line.item.deliveryId)).to.deep.equal(["a", "b"]);
+    await queue.stop(100);
+    queue.close();
+  });
+
+  it("a journal from before (the body as a string in m.body) still loads, and is rewritten as nested JSON", async () => {
+    const journal = join(dir, "queue", "journal.jsonl");
+    mkdirSync(join(dir, "queue"), { recursive: true });
+    const body = JSON.stringify(item("old"));
+    const m = {
+      id: "m1",
+      seq: 0,
+      route: "r",
+      group: "acme/api",
+      dedupeId: "old:1",
+      sentAt: 1,
+      receiveCount: 0,
+      notBefore: 1,
+    };
+    writeFileSync(journal, `${JSON.stringify({ op: "put", m: { ...m, body } })}\n`);
+    const seen: string[] = [];
+    const queue = new LocalQueue(options());
+    queue.register("r", async (event) => {
+      seen.push(event.Records[0]?.body ?? "");
+      return { batchItemFailures: [] };
+    });
+    expect(queue.start()).to.equal(1);
+    const rewritten = JSON.parse(readFileSync(journal, "utf8").split("\n")[0] as string);
+    expect(rewritten.item.deliveryId).to.equal("old");
+    expect(rewritten.m).to.not.have.property("body");
+    for (let i = 0; i < 200 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(seen).to.deep.equal([body]);
     await queue.stop(100);
     queue.close();
   });
