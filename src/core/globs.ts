@@ -38,9 +38,9 @@ function unbalanced(text: string, open: string, close: string): boolean {
  * A list of only exclusions includes everything else.
  *
  * Each side is compiled to one anchored RegExp (about five times cheaper per test than picomatch's own
- * matcher), literal entries are a Set lookup, and a literal prefix shared by every pattern ("src" in
- * "src/**") is checked with startsWith before the RegExp runs: a `paths` filter tests every changed file
- * of a push, for every route, on the hot path.
+ * matcher), literal entries are compared (a Set lookup for long lists), and each pattern's literal prefix
+ * ("src" in "src/**") is checked with startsWith before the RegExp runs: a `paths` filter may test every
+ * changed file of a push, and every route runs its filters, on the hot path.
  */
 export function compileGlobList(patterns: readonly string[]): GlobTest {
   const include = anyOf(patterns.filter((p) => !p.startsWith("!")));
@@ -69,30 +69,69 @@ function anyOf(globs: readonly string[]): GlobTest | undefined {
   // picomatch never matches "", and matches a value equal to the glob itself (even "./main").
   const equalsAny = equalityTest(globs);
   const patterns = globs.filter((glob) => !isLiteral(glob));
-  if (patterns.length === 0) return (value) => value.length > 0 && equalsAny(value);
+  // Literals are never empty, so equality alone also refuses "".
+  if (patterns.length === 0) return equalsAny;
   const regex = new RegExp(patterns.map((glob) => picomatch.makeRe(glob, OPTIONS).source).join("|"));
-  // scan() normalises ("./main" has base "main"); only a base the pattern literally starts with is a prefix.
-  const bases = patterns.map((glob) => {
-    const { base } = picomatch.scan(glob);
-    return glob.startsWith(base) ? base : "";
-  });
-  const prefixes = bases.includes("") ? [] : bases;
-  return (value) => {
-    if (value.length === 0) return false;
-    if (equalsAny(value)) return true;
-    if (prefixes.length > 0 && !startsWithAny(value, prefixes)) return false;
-    return regex.test(value);
-  };
+  const bases = patterns.map(literalPrefix);
+  // One closure per shape, no loop for the common single prefix: with many routes, each test runs
+  // with little of it in the CPU's caches, and every call and object it reaches costs.
+  if (bases.includes("")) return (value) => value.length > 0 && (equalsAny(value) || regex.test(value));
+  if (bases.length === 1) {
+    const base = bases[0] as string;
+    return (value) => value.length > 0 && (equalsAny(value) || (value.startsWith(base) && regex.test(value)));
+  }
+  return (value) =>
+    value.length > 0 && (equalsAny(value) || (startsWithAny(value, bases) && regex.test(value)));
 }
 
-/** A Set for long lists; for a few entries, comparing lengths first is cheaper than hashing the value. */
+/**
+ * The values a list accepts when it names them outright (one or two literal entries, no exclusions), so
+ * that a caller may compare with them directly; otherwise undefined.
+ */
+export function globListLiterals(patterns: readonly string[]): readonly string[] | undefined {
+  if (patterns.length === 0 || patterns.length > 2) return undefined;
+  return patterns.every((p) => !p.startsWith("!") && isLiteral(p)) ? patterns : undefined;
+}
+
+/**
+ * Strings one of which starts every value that compileGlobList(patterns) accepts: each include's literal
+ * prefix ("src" of "src/**", or a literal entry itself). Undefined when some include has no literal
+ * prefix ("**\/*.md") or the list has only exclusions. A value that starts with none of them is refused.
+ */
+export function globListLeads(patterns: readonly string[]): string[] | undefined {
+  const includes = patterns.filter((p) => !p.startsWith("!"));
+  if (includes.length === 0) return undefined;
+  const leads = includes.map(literalPrefix);
+  return leads.includes("") ? undefined : leads;
+}
+
+/** What every value a glob matches starts with: a literal itself, else its base, or "" when unknown. */
+function literalPrefix(glob: string): string {
+  if (isLiteral(glob)) return glob;
+  // scan() normalises ("./main" has base "main"); only a base the pattern literally starts with is a prefix.
+  const { base } = picomatch.scan(glob);
+  return glob.startsWith(base) ? base : "";
+}
+
+/**
+ * A Set for long lists; for a few entries, comparing is cheaper than hashing the value (=== compares
+ * lengths first), and one or two entries are compared without a loop.
+ */
 function equalityTest(values: readonly string[]): GlobTest {
   if (values.length > 8) {
     const set = new Set(values);
     return (value) => set.has(value);
   }
+  if (values.length === 1) {
+    const only = values[0] as string;
+    return (value) => value === only;
+  }
+  if (values.length === 2) {
+    const [first, second] = values as [string, string];
+    return (value) => value === first || value === second;
+  }
   return (value) => {
-    for (const candidate of values) if (candidate.length === value.length && candidate === value) return true;
+    for (const candidate of values) if (candidate === value) return true;
     return false;
   };
 }

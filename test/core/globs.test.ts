@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { compileGlobList, globProblem } from "../../src/core/globs";
+import fc from "fast-check";
+import { compileGlobList, globListLeads, globListLiterals, globProblem } from "../../src/core/globs";
 
 describe("Function: compileGlobList", () => {
   const cases: Array<[string[], string, boolean]> = [
@@ -36,4 +37,75 @@ describe("Function: globProblem", () => {
       expect(globProblem(good)).to.equal(undefined);
     });
   }
+});
+
+const GLOBS = [
+  "main",
+  "release/*",
+  "!release/old-*",
+  "src/**",
+  "!docs/**",
+  "services/billing/**",
+  "**/*.md",
+  "*.md",
+  "./main",
+  "a?c",
+  "{a,b}/c",
+  "v[0-9]*",
+  "README.md",
+  "src/",
+  "s",
+];
+const VALUES = fc.oneof(
+  fc.constantFrom(
+    "main",
+    "release/1",
+    "release/old-1",
+    "src/a.ts",
+    "docs/a.md",
+    "README.md",
+    "./main",
+    "abc",
+  ),
+  fc.constantFrom("a/c", "b/c", "v1", "s", "src", "src/", "services/billing/x", "x.md", ""),
+  fc.string(),
+);
+
+describe("Function: globListLeads", () => {
+  it("globListLeads(list) names a prefix of every value compileGlobList(list) accepts", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...GLOBS), { maxLength: 4 }), VALUES, (list, value) => {
+        const leads = globListLeads(list);
+        if (leads === undefined || !compileGlobList(list)(value)) return;
+        expect(leads.some((lead) => lead.length > 0 && value.startsWith(lead))).to.equal(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("globListLeads(list) is undefined without includes or with an include that has no literal prefix", () => {
+    expect(globListLeads(["!docs/**"])).to.equal(undefined);
+    expect(globListLeads(["src/**", "**/*.md"])).to.equal(undefined);
+    expect(globListLeads(["src/**", "README.md", "!src/x/**"])).to.deep.equal(["src", "README.md"]);
+  });
+});
+
+describe("Function: globListLiterals", () => {
+  it("globListLiterals(list) names the only values compileGlobList(list) accepts", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...GLOBS), { maxLength: 3 }), VALUES, (list, value) => {
+        const literals = globListLiterals(list);
+        if (literals === undefined) return;
+        expect(compileGlobList(list)(value)).to.equal(literals.includes(value));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("globListLiterals(list) is undefined for patterns, exclusions and long lists", () => {
+    expect(globListLiterals(["acme/api"])).to.deep.equal(["acme/api"]);
+    expect(globListLiterals(["acme/*"])).to.equal(undefined);
+    expect(globListLiterals(["!acme/api"])).to.equal(undefined);
+    expect(globListLiterals(["a", "b", "c"])).to.equal(undefined);
+  });
 });
