@@ -8,7 +8,8 @@
 //   An event with neither (issues, ping) or of the other kind (a tag push for `branches`) does not match;
 // - paths: at least one changed file matches;
 // - deleted: a push that deleted its ref matches only with `deleted: true`.
-import { compileGlobList } from "./globs";
+import { someChangedFile } from "./events/changedFiles";
+import { compileGlobList, globListLeads } from "./globs";
 import type { MatchDecision, Route, WebhookEvent } from "./types";
 
 type Check = (event: WebhookEvent) => string | undefined;
@@ -113,19 +114,18 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
 
   if (spec.paths !== undefined) {
     const test = compileGlobList(spec.paths);
+    const leads = globListLeads(spec.paths);
     const list = shown(spec.paths);
     checks.push((e) => {
-      const files: unknown = (e as Loose)?.changedFiles;
-      if (!Array.isArray(files) || files.length === 0) {
-        const provider = text((e as Loose)?.provider);
-        const why =
-          provider === "bitbucket" || provider === "bitbucket-server"
-            ? "Bitbucket push payloads list no files"
-            : "the delivery lists no changed files";
-        return `no changed file matches ${list} (${why})`;
-      }
-      for (const file of files) if (typeof file === "string" && test(file)) return undefined;
-      return `no changed file matches ${list}`;
+      const answer = someChangedFile(e, test, leads);
+      if (answer === "match") return undefined;
+      if (answer === "miss") return `no changed file matches ${list}`;
+      const provider = text((e as Loose)?.provider);
+      const why =
+        provider === "bitbucket" || provider === "bitbucket-server"
+          ? "Bitbucket push payloads list no files"
+          : "the delivery lists no changed files";
+      return `no changed file matches ${list} (${why})`;
     });
   }
 

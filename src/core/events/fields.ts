@@ -50,50 +50,6 @@ export function refFromName(name: string | undefined, kind: "branch" | "tag" | u
     : { ref: `refs/tags/${name}`, tag: name };
 }
 
-/**
- * Makes `event.changedFiles` computed on first read. Most routes never filter on paths, and collecting
- * every path of a large push costs more than parsing it (the gate benchmark measures this).
- */
-export function withLazyChangedFiles<T extends { changedFiles: string[] }>(event: T, commits: unknown): T {
-  let files: string[] | undefined;
-  Object.defineProperty(event, "changedFiles", {
-    enumerable: true,
-    configurable: true,
-    get: () => {
-      files ??= changedFilesOf(commits);
-      return files;
-    },
-    set: (value: string[]) => {
-      files = value;
-    },
-  });
-  return event;
-}
-
-/**
- * The added, modified and removed paths over a push's commits, in commit order. A path touched by several
- * commits appears once per commit: de-duplicating through a Set cost seven times more than collecting (the
- * strings are fresh from JSON.parse and must be hashed), and a `paths` filter only asks whether any matches.
- * GitHub, GitLab and Gitea share this commit shape.
- */
-export function changedFilesOf(commits: unknown): string[] {
-  const files: string[] = [];
-  if (!Array.isArray(commits)) return files;
-  for (const commit of commits) {
-    const c = obj(commit);
-    if (c === undefined) continue;
-    addPaths(files, c.added);
-    addPaths(files, c.modified);
-    addPaths(files, c.removed);
-  }
-  return files;
-}
-
-function addPaths(files: string[], paths: unknown): void {
-  if (!Array.isArray(paths)) return;
-  for (const path of paths) if (typeof path === "string" && path.length > 0) files.push(path);
-}
-
 /** owner/name from a full name; the owner keeps every namespace level (GitLab group/sub/name). */
 export function splitFullName(fullName: string): { owner: string; name: string } {
   const slash = fullName.lastIndexOf("/");

@@ -1,5 +1,6 @@
 // GitHub (and, through normaliseGitHubLike, Gitea and Forgejo, which follow GitHub's names and shapes).
 import type { PullRequestRef, RepoRef, WebhookEvent } from "../types";
+import { withChangedFiles, withLazyChangedFiles } from "./changedFiles";
 import {
   int,
   isZeroSha,
@@ -12,7 +13,6 @@ import {
   splitFullName,
   splitRef,
   str,
-  withLazyChangedFiles,
 } from "./fields";
 
 /** Events that make no sense without the repository they happened in. */
@@ -21,9 +21,14 @@ const NEEDS_REPO = new Set(["push", "pull_request", "create", "delete"]);
 export function githubRepo(repository: Json): RepoRef | undefined {
   const owner = obj(repository.owner);
   const fullName = str(repository.full_name);
-  const split = fullName === undefined ? undefined : splitFullName(fullName);
-  const ownerName = str(owner?.login) ?? str(owner?.username) ?? str(owner?.name) ?? split?.owner;
-  const name = str(repository.name) ?? split?.name;
+  // Split the full name only for what the payload does not name (it nearly always names both).
+  let ownerName = str(owner?.login) ?? str(owner?.username) ?? str(owner?.name);
+  let name = str(repository.name);
+  if ((ownerName === undefined || name === undefined) && fullName !== undefined) {
+    const split = splitFullName(fullName);
+    ownerName ??= split.owner;
+    name ??= split.name;
+  }
   if (name === undefined || ownerName === undefined) return undefined;
   return {
     owner: ownerName,
@@ -58,7 +63,7 @@ export function normaliseGitHubLike(
   let action = str(payload.action);
   // Gitea says "synchronized" where GitHub says "synchronize".
   if (provider === "gitea" && action === "synchronized") action = "synchronize";
-  const result: WebhookEvent = {
+  const result: Omit<WebhookEvent, "changedFiles"> = {
     provider,
     deliveryId,
     event,
@@ -66,7 +71,6 @@ export function normaliseGitHubLike(
     repo: repo ?? noRepo(),
     deleted: false,
     actor: login(payload.sender) ?? login(payload.pusher) ?? str(obj(payload.pusher)?.name),
-    changedFiles: [],
     payload,
   };
 
@@ -85,8 +89,9 @@ export function normaliseGitHubLike(
       : parts.tag !== undefined
         ? (str(obj(payload.head_commit)?.id) ?? after)
         : after;
-    withLazyChangedFiles(result, payload.commits);
-  } else if (event === "create" || event === "delete") {
+    return withLazyChangedFiles(result);
+  }
+  if (event === "create" || event === "delete") {
     const kind = payload.ref_type === "branch" || payload.ref_type === "tag" ? payload.ref_type : undefined;
     const parts = refFromName(str(payload.ref), kind);
     result.ref = parts.ref;
@@ -109,7 +114,7 @@ export function normaliseGitHubLike(
       result.sha = pr.headSha || undefined;
     }
   }
-  return result;
+  return withChangedFiles(result, []);
 }
 
 function pullRequest(payload: Json): PullRequestRef | undefined {

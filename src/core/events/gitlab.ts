@@ -1,17 +1,7 @@
 // GitLab: X-Gitlab-Event names ("Push Hook", "Merge Request Hook", ...) mapped onto GitHub-style events.
 import type { RepoRef, WebhookEvent } from "../types";
-import {
-  int,
-  isZeroSha,
-  type Json,
-  malformed,
-  noRepo,
-  obj,
-  splitFullName,
-  splitRef,
-  str,
-  withLazyChangedFiles,
-} from "./fields";
+import { withLazyChangedFiles } from "./changedFiles";
+import { int, isZeroSha, type Json, malformed, noRepo, obj, splitFullName, splitRef, str } from "./fields";
 
 /** GitLab merge request actions -> GitHub pull_request actions. */
 const MR_ACTIONS: Readonly<Record<string, string>> = {
@@ -96,7 +86,7 @@ function push(payload: Json, deliveryId: string): WebhookEvent {
   const parts = splitRef(str(payload.ref));
   const after = str(payload.after);
   const deleted = isZeroSha(after);
-  const event: WebhookEvent = {
+  const event: Omit<WebhookEvent, "changedFiles"> = {
     provider: "gitlab",
     deliveryId,
     event: "push",
@@ -109,10 +99,9 @@ function push(payload: Json, deliveryId: string): WebhookEvent {
     before: str(payload.before),
     deleted,
     actor: str(payload.user_username) ?? str(obj(payload.user)?.username) ?? str(payload.user_name),
-    changedFiles: [],
     payload,
   };
-  return withLazyChangedFiles(event, payload.commits);
+  return withLazyChangedFiles(event);
 }
 
 function mergeRequest(payload: Json, deliveryId: string): WebhookEvent {

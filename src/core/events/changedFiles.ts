@@ -1,0 +1,211 @@
+// A push's changed files. `event.changedFiles` is collected from the payload's commits on first read; the
+// matcher's `paths` filters read the commits in place instead, through a sketch of how the files begin
+// that is built once per push and shared by every route.
+import { obj } from "./fields";
+
+/** What a `paths` filter found among an event's changed files. */
+export type ChangedFileAnswer = "match" | "miss" | "none";
+
+// One getter and setter for every event, so that normalised events share their hidden class and keep
+// fast properties: a closure per event, or turning a data property into an accessor, makes each event a
+// dictionary, which every route's filters then read more slowly (the gate benchmark measures this).
+function collectChangedFiles(this: object): string[] {
+  const files = changedFilesOf(commitsOf(this));
+  // Kept as a plain property from now on (a frozen event collects them on every read).
+  keepChangedFiles(this, files);
+  return files;
+}
+
+function keepChangedFiles(event: object, files: string[]): boolean {
+  return Reflect.defineProperty(event, "changedFiles", {
+    value: files,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+const LAZY_CHANGED_FILES: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get: collectChangedFiles,
+  set(this: object, files: string[]) {
+    if (!keepChangedFiles(this, files)) throw new TypeError("changedFiles cannot be set on a frozen event");
+  },
+};
+
+/**
+ * Adds `changedFiles` to `event`, collected from `event.payload.commits` when first read: most routes
+ * never filter on paths, and collecting every path of a large push costs more than parsing it. Call it
+ * on an event without `changedFiles`, once its other fields are set; the payload must not change after.
+ */
+export function withLazyChangedFiles<T extends { payload: unknown }>(
+  event: T,
+): T & { changedFiles: string[] } {
+  return Object.defineProperty(event, "changedFiles", LAZY_CHANGED_FILES) as T & { changedFiles: string[] };
+}
+
+/** Adds a fixed `changedFiles` list to `event`, last, as withLazyChangedFiles does. */
+export function withChangedFiles<T extends object>(
+  event: T,
+  files: string[],
+): T & { changedFiles: string[] } {
+  const full = event as T & { changedFiles: string[] };
+  full.changedFiles = files;
+  return full;
+}
+
+function commitsOf(event: object): unknown {
+  return obj((event as { payload?: unknown }).payload)?.commits;
+}
+
+/** Whether `event.changedFiles` is still withLazyChangedFiles' accessor (not read, not replaced). */
+function isLazy(event: unknown): event is object {
+  return (
+    typeof event === "object" &&
+    event !== null &&
+    Object.getOwnPropertyDescriptor(event, "changedFiles")?.get === collectChangedFiles
+  );
+}
+
+/**
+ * The added, modified and removed paths over a push's commits, in commit order. A path touched by several
+ * commits appears once per commit: de-duplicating through a Set cost seven times more than collecting (the
+ * strings are fresh from JSON.parse and must be hashed), and a `paths` filter only asks whether any matches.
+ * GitHub, GitLab and Gitea share this commit shape.
+ */
+export function changedFilesOf(commits: unknown): string[] {
+  const files: string[] = [];
+  someCommitFile(commits, (file) => {
+    files.push(file);
+    return false;
+  });
+  return files;
+}
+
+/**
+ * Calls `visit` with every changed file, in changedFilesOf's order, until it returns true.
+ * @returns whether `visit` returned true.
+ */
+function someCommitFile(commits: unknown, visit: (file: string) => boolean): boolean {
+  if (!Array.isArray(commits)) return false;
+  for (const commit of commits) {
+    const c = obj(commit);
+    if (c === undefined) continue;
+    if (somePath(c.added, visit) || somePath(c.modified, visit) || somePath(c.removed, visit)) return true;
+  }
+  return false;
+}
+
+function somePath(paths: unknown, visit: (file: string) => boolean): boolean {
+  if (!Array.isArray(paths)) return false;
+  for (let i = 0; i < paths.length; i++) {
+    const path: unknown = paths[i];
+    if (typeof path === "string" && path.length > 0 && visit(path)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether any changed file of `event` passes `test`; "none" when the event lists no changed file. The
+ * answer is the same as testing each file of `event.changedFiles` in turn.
+ *
+ * `leads`, when given, are strings one of which starts every file that `test` accepts (globListLeads).
+ * For a push normalised with withLazyChangedFiles they let a filter answer "miss" from the push's sketch
+ * of how its files begin, without testing each file: a push of thousands of files is read once for all
+ * routes (to build the sketch), not once per route.
+ */
+export function someChangedFile(
+  event: unknown,
+  test: (file: string) => boolean,
+  leads: readonly string[] | undefined,
+): ChangedFileAnswer {
+  if (!isLazy(event)) return someListedFile(event, test);
+  const commits = commitsOf(event);
+  if (leads === undefined) {
+    let seen = false;
+    const found = someCommitFile(commits, (file) => {
+      seen = true;
+      return test(file);
+    });
+    return found ? "match" : seen ? "miss" : "none";
+  }
+  const sketch = sketchOf(commits);
+  if (sketch.count === 0) return "none";
+  if (!leads.some((lead) => mayStartWith(sketch.bits, lead))) return "miss";
+  return someCommitFile(commits, test) ? "match" : "miss";
+}
+
+/** An event built by hand, or whose changedFiles were read or replaced: its list is read as it is. */
+function someListedFile(event: unknown, test: (file: string) => boolean): ChangedFileAnswer {
+  // biome-ignore lint/suspicious/noExplicitAny: events are read defensively (the matcher never throws)
+  const files: unknown = (event as any)?.changedFiles;
+  if (!Array.isArray(files) || files.length === 0) return "none";
+  for (const file of files) if (typeof file === "string" && test(file)) return "match";
+  return "miss";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sketch: a 512-bit set of hashes of each file's first two characters. Two files that begin alike
+// share a bit, and so may two that do not, which only makes a filter test the files when it need not.
+// 64 bytes, so that V8 allocates it on its heap (a larger typed array costs more than the whole sketch).
+// ---------------------------------------------------------------------------------------------
+
+interface FileSketch {
+  /** How many files the commits list. */
+  count: number;
+  bits: Int32Array;
+}
+
+// The sketch of the last commits array asked for: the routes are matched one event after another, and
+// every route asks about the same push (a WeakMap entry per push cost more than a large part of the
+// sketch). Like the matcher's last matched reason, it keeps the last push's commits alive until the next.
+let lastCommits: unknown;
+let lastSketch: FileSketch | undefined;
+
+const NO_FILES: FileSketch = { count: 0, bits: new Int32Array(16) };
+
+function pairBit(first: number, second: number): number {
+  return (first * 37 + second) & 511;
+}
+
+function sketchOf(commits: unknown): FileSketch {
+  if (!Array.isArray(commits)) return NO_FILES;
+  if (commits === lastCommits && lastSketch !== undefined) return lastSketch;
+  const bits = new Int32Array(16);
+  let count = 0;
+  // someCommitFile's walk, written out: this loop reads every file of a push.
+  for (const commit of commits) {
+    const c = obj(commit);
+    if (c === undefined) continue;
+    count += sketchPaths(bits, c.added) + sketchPaths(bits, c.modified) + sketchPaths(bits, c.removed);
+  }
+  lastSketch = { count, bits };
+  lastCommits = commits;
+  return lastSketch;
+}
+
+/** Adds each path to the sketch; returns how many paths there were. */
+function sketchPaths(bits: Int32Array, paths: unknown): number {
+  if (!Array.isArray(paths)) return 0;
+  let count = 0;
+  for (let i = 0; i < paths.length; i++) {
+    const path: unknown = paths[i];
+    if (typeof path !== "string" || path.length < 2) {
+      if (typeof path === "string" && path.length === 1) count++;
+      continue;
+    }
+    const bit = pairBit(path.charCodeAt(0), path.charCodeAt(1));
+    bits[bit >>> 5] = (bits[bit >>> 5] as number) | (1 << (bit & 31));
+    count++;
+  }
+  return count;
+}
+
+/** False when no file the sketch describes can start with `lead`. */
+function mayStartWith(bits: Int32Array, lead: string): boolean {
+  // The sketch does not record one-character files, nor answer for a one-character lead.
+  if (lead.length < 2) return true;
+  const bit = pairBit(lead.charCodeAt(0), lead.charCodeAt(1));
+  return ((bits[bit >>> 5] as number) & (1 << (bit & 31))) !== 0;
+}

@@ -1,0 +1,146 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { changedFilesOf, someChangedFile, withLazyChangedFiles } from "../../../src/core/events/changedFiles";
+import { normaliseDelivery } from "../../../src/core/events/normalise";
+import { compileGlobList, globListLeads } from "../../../src/core/globs";
+import type { WebhookEvent } from "../../../src/core/types";
+import { bagOf, loadPayload } from "../../fixtures/payloads";
+
+function githubPush(commits: unknown): WebhookEvent {
+  const payload = { ...(loadPayload("github/push").payload as Record<string, unknown>), commits };
+  const body = Buffer.from(JSON.stringify(payload));
+  return normaliseDelivery("github", bagOf({ "X-GitHub-Event": "push" }), payload, body);
+}
+
+function gitlabPush(commits: unknown): WebhookEvent {
+  const payload = { ...(loadPayload("gitlab/push").payload as Record<string, unknown>), commits };
+  const body = Buffer.from(JSON.stringify(payload));
+  return normaliseDelivery("gitlab", bagOf({ "X-Gitlab-Event": "Push Hook" }), payload, body);
+}
+
+/** The plain definition someChangedFile must agree with: test each listed file in turn. */
+function reference(files: unknown[], test: (file: string) => boolean): string {
+  if (files.length === 0) return "none";
+  return files.some((file) => typeof file === "string" && test(file)) ? "match" : "miss";
+}
+
+const PATHS = [
+  "src/index.ts",
+  "src/core/a.ts",
+  "services/billing/api.ts",
+  "services/payments/api.ts",
+  "mobile/app.ts",
+  "mobile/docs/x.md",
+  "docs/readme.md",
+  "README.md",
+  "s",
+  "sr",
+  "é/x.ts",
+  "ßrc/x",
+];
+
+const commitArb = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.record(
+      {
+        added: fc.oneof(
+          fc.array(fc.oneof(fc.constantFrom(...PATHS), fc.string(), fc.integer()), { maxLength: 6 }),
+          fc.string(),
+        ),
+        modified: fc.array(fc.oneof(fc.constantFrom(...PATHS), fc.string({ maxLength: 4 })), {
+          maxLength: 6,
+        }),
+        removed: fc.array(fc.constantFrom(...PATHS, ""), { maxLength: 3 }),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  { weight: 1, arbitrary: fc.oneof(fc.constant(null), fc.string(), fc.array(fc.string(), { maxLength: 2 })) },
+);
+
+const globListArb = fc.array(
+  fc.constantFrom(
+    "src/**",
+    "!docs/**",
+    "services/billing/**",
+    "mobile/**",
+    "!mobile/docs/**",
+    "README.md",
+    "**/*.md",
+    "s",
+    "sr*",
+    "é/**",
+    "ß*/**",
+    "*.ts",
+  ),
+  { minLength: 1, maxLength: 3 },
+);
+
+describe("Function: someChangedFile", () => {
+  it("someChangedFile(event, test, leads) agrees with testing every file of changedFilesOf(commits), for GitHub and GitLab pushes", () => {
+    fc.assert(
+      fc.property(fc.array(commitArb, { maxLength: 6 }), globListArb, (commits, list) => {
+        const test = compileGlobList(list);
+        const leads = globListLeads(list);
+        const expected = reference(changedFilesOf(commits), test);
+        // Several lists on one event: the shared sketch must answer each as a full scan would.
+        const github = githubPush(commits);
+        const gitlab = gitlabPush(commits);
+        expect(someChangedFile(github, test, leads)).to.equal(expected);
+        expect(someChangedFile(github, test, undefined)).to.equal(expected);
+        expect(someChangedFile(gitlab, test, leads)).to.equal(expected);
+        for (const other of [["src/**"], ["mobile/**"], ["**/*.md"]]) {
+          const otherTest = compileGlobList(other);
+          expect(someChangedFile(github, otherTest, globListLeads(other))).to.equal(
+            reference(changedFilesOf(commits), otherTest),
+          );
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("someChangedFile(event, test, leads) reads a hand-built event's changedFiles as listed", () => {
+    const test = compileGlobList(["src/**"]);
+    const leads = globListLeads(["src/**"]);
+    expect(someChangedFile({ changedFiles: ["docs/a.md", "src/a.ts"] }, test, leads)).to.equal("match");
+    expect(someChangedFile({ changedFiles: ["docs/a.md", 42] }, test, leads)).to.equal("miss");
+    expect(someChangedFile({ changedFiles: [] }, test, leads)).to.equal("none");
+    expect(someChangedFile({ changedFiles: "src/a.ts" }, test, leads)).to.equal("none");
+    expect(someChangedFile(null, test, leads)).to.equal("none");
+  });
+
+  it("someChangedFile(event, test, leads) follows changedFiles once they are replaced", () => {
+    const event = githubPush([{ added: ["docs/a.md"] }]);
+    const test = compileGlobList(["src/**"]);
+    const leads = globListLeads(["src/**"]);
+    expect(someChangedFile(event, test, leads)).to.equal("miss");
+    event.changedFiles = ["src/a.ts"];
+    expect(someChangedFile(event, test, leads)).to.equal("match");
+    expect(event.changedFiles).to.deep.equal(["src/a.ts"]);
+  });
+});
+
+describe("Function: withLazyChangedFiles", () => {
+  it("withLazyChangedFiles(event) lists the payload's changed files on read, as an enumerable property", () => {
+    const event = withLazyChangedFiles({
+      id: 1,
+      payload: { commits: [{ added: ["a.ts"], modified: ["b.ts"], removed: ["a.ts"] }] },
+    });
+    expect(Object.keys(event)).to.include("changedFiles");
+    expect(event.changedFiles).to.deep.equal(["a.ts", "b.ts", "a.ts"]);
+    expect(event.changedFiles).to.equal(event.changedFiles);
+    expect(JSON.parse(JSON.stringify(event)).changedFiles).to.deep.equal(["a.ts", "b.ts", "a.ts"]);
+  });
+
+  it("withLazyChangedFiles(event) still lists the files of a frozen event", () => {
+    const event = Object.freeze(withLazyChangedFiles({ payload: { commits: [{ added: ["a.ts"] }] } }));
+    expect(event.changedFiles).to.deep.equal(["a.ts"]);
+  });
+
+  it("withLazyChangedFiles(event) lists nothing for a payload without commits", () => {
+    expect(withLazyChangedFiles({ payload: {} }).changedFiles).to.deep.equal([]);
+    expect(withLazyChangedFiles({ payload: null }).changedFiles).to.deep.equal([]);
+  });
+});
