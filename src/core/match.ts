@@ -9,10 +9,16 @@
 // - paths: at least one changed file matches;
 // - deleted: a push that deleted its ref matches only with `deleted: true`.
 import { someChangedFile } from "./events/changedFiles";
-import { compileGlobList, globListLeads } from "./globs";
+import { compileGlobList, globListLeads, globListLiterals } from "./globs";
 import type { MatchDecision, Route, WebhookEvent } from "./types";
 
-type Check = (event: WebhookEvent) => string | undefined;
+/** One filter of a route, compiled. */
+interface Filter {
+  /** Whether the event passes. */
+  test: (event: Loose) => boolean;
+  /** Why it does not: called only for an event that `test` refused, and only when the reason is read. */
+  why: (event: Loose) => string;
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: events are read defensively (the matcher never throws)
 type Loose = any;
@@ -45,20 +51,63 @@ function compileEvents(patterns: readonly string[]): (event: string, eventAction
   };
 }
 
+function failure(error: unknown): string {
+  return `the event could not be matched: ${String(error)}`;
+}
+
 /**
- * Compile a route's filters. The returned function is cheap (no allocation but the decision and,
- * for a miss, its reason) and never throws, whatever the event holds.
+ * A route's "no". Most decisions are a route saying no to an event meant for another, and nobody reads
+ * their reasons, so the reason is written when first read. It is an enumerable property like the others
+ * (and in JSON), but not an own one: spread a decision and the reason is left behind.
+ */
+class Rejection implements MatchDecision {
+  route: string;
+  matched = false;
+  readonly #filter: Filter;
+  readonly #event: unknown;
+  #reason: string | undefined;
+
+  constructor(route: string, filter: Filter, event: unknown) {
+    this.route = route;
+    this.#filter = filter;
+    this.#event = event;
+  }
+
+  get reason(): string {
+    if (this.#reason === undefined) {
+      try {
+        this.#reason = this.#filter.why(this.#event);
+      } catch (error) {
+        this.#reason = failure(error);
+      }
+    }
+    return this.#reason;
+  }
+
+  set reason(reason: string) {
+    this.#reason = reason;
+  }
+
+  toJSON(): MatchDecision {
+    return { route: this.route, matched: this.matched, reason: this.reason };
+  }
+}
+Object.defineProperty(Rejection.prototype, "reason", { enumerable: true });
+
+/**
+ * Compile a route's filters. The returned function is cheap (no allocation but the decision; a reason
+ * only for a match, or when a rejection's reason is read) and never throws, whatever the event holds.
+ * Filters run cheapest and most selective first: repository, event, action, ref, then changed files.
  */
 export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDecision {
   const spec = route.match ?? {};
-  const checks: Check[] = [];
+  const filters: Filter[] = [];
 
   if (spec.repos !== undefined) {
-    const test = compileGlobList(spec.repos);
     const list = shown(spec.repos);
-    checks.push((e) => {
-      const repo = text((e as Loose)?.repo?.fullName) ?? "";
-      return test(repo) ? undefined : `repo "${repo}" does not match ${list}`;
+    filters.push({
+      test: repoTest(spec.repos),
+      why: (e) => `repo "${text(e?.repo?.fullName) ?? ""}" does not match ${list}`,
     });
   }
 
@@ -66,23 +115,36 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     const test = compileEvents(spec.events);
     const list = shown(spec.events);
     const usesAction = spec.events.some((p) => p.includes("."));
-    checks.push((e) => {
-      const event = text((e as Loose)?.event) ?? "";
-      const action = text((e as Loose)?.action);
-      const eventAction = !usesAction || action === undefined ? event : `${event}.${action}`;
-      if (test(event, eventAction)) return undefined;
-      return `event "${usesAction ? eventAction : event}" is not one of ${list}`;
+    const eventOf = (e: Loose) => text(e?.event) ?? "";
+    const eventActionOf = (e: Loose, event: string) => {
+      const action = text(e?.action);
+      return !usesAction || action === undefined ? event : `${event}.${action}`;
+    };
+    filters.push({
+      test: (e) => {
+        const event = eventOf(e);
+        return test(event, eventActionOf(e, event));
+      },
+      why: (e) => {
+        const event = eventOf(e);
+        return `event "${usesAction ? eventActionOf(e, event) : event}" is not one of ${list}`;
+      },
     });
   }
 
   if (spec.actions !== undefined) {
     const test = compileGlobList(spec.actions);
     const list = shown(spec.actions);
-    checks.push((e) => {
-      const action = text((e as Loose)?.action);
-      if (action === undefined)
-        return `event "${text((e as Loose)?.event) ?? ""}" has no action; actions: ${list}`;
-      return test(action) ? undefined : `action "${action}" is not one of ${list}`;
+    filters.push({
+      test: (e) => {
+        const action = text(e?.action);
+        return action !== undefined && test(action);
+      },
+      why: (e) => {
+        const action = text(e?.action);
+        if (action === undefined) return `event "${text(e?.event) ?? ""}" has no action; actions: ${list}`;
+        return `action "${action}" is not one of ${list}`;
+      },
     });
   }
 
@@ -97,18 +159,26 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
         : branches
           ? `branches: ${branchList}`
           : `tags: ${tagList}`;
-    checks.push((e) => {
-      const branch = text((e as Loose)?.branch);
-      const tag = text((e as Loose)?.tag);
-      if (branch !== undefined) {
-        if (branches === undefined) return `branch "${branch}" is not a tag; ${wanted}`;
-        return branches(branch) ? undefined : `branch "${branch}" does not match ${branchList}`;
-      }
-      if (tag !== undefined) {
-        if (tags === undefined) return `tag "${tag}" is not a branch; ${wanted}`;
-        return tags(tag) ? undefined : `tag "${tag}" does not match ${tagList}`;
-      }
-      return `event "${text((e as Loose)?.event) ?? ""}" has no branch or tag; ${wanted}`;
+    filters.push({
+      test: (e) => {
+        const branch = text(e?.branch);
+        if (branch !== undefined) return branches?.(branch) === true;
+        const tag = text(e?.tag);
+        return tag !== undefined && tags?.(tag) === true;
+      },
+      why: (e) => {
+        const branch = text(e?.branch);
+        if (branch !== undefined) {
+          if (branches === undefined) return `branch "${branch}" is not a tag; ${wanted}`;
+          return `branch "${branch}" does not match ${branchList}`;
+        }
+        const tag = text(e?.tag);
+        if (tag !== undefined) {
+          if (tags === undefined) return `tag "${tag}" is not a branch; ${wanted}`;
+          return `tag "${tag}" does not match ${tagList}`;
+        }
+        return `event "${text(e?.event) ?? ""}" has no branch or tag; ${wanted}`;
+      },
     });
   }
 
@@ -116,71 +186,88 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     const test = compileGlobList(spec.paths);
     const leads = globListLeads(spec.paths);
     const list = shown(spec.paths);
-    checks.push((e) => {
-      const answer = someChangedFile(e, test, leads);
-      if (answer === "match") return undefined;
-      if (answer === "miss") return `no changed file matches ${list}`;
-      const provider = text((e as Loose)?.provider);
-      const why =
-        provider === "bitbucket" || provider === "bitbucket-server"
-          ? "Bitbucket push payloads list no files"
-          : "the delivery lists no changed files";
-      return `no changed file matches ${list} (${why})`;
+    filters.push({
+      test: (e) => someChangedFile(e, test, leads) === "match",
+      why: (e) => {
+        if (someChangedFile(e, ANY_FILE, undefined) !== "none") return `no changed file matches ${list}`;
+        const provider = text(e?.provider);
+        const why =
+          provider === "bitbucket" || provider === "bitbucket-server"
+            ? "Bitbucket push payloads list no files"
+            : "the delivery lists no changed files";
+        return `no changed file matches ${list} (${why})`;
+      },
     });
   }
 
   if (spec.actors !== undefined) {
     const test = compileGlobList(spec.actors);
     const list = shown(spec.actors);
-    checks.push((e) => {
-      const actor = text((e as Loose)?.actor);
-      if (actor === undefined) return test("") ? undefined : `the delivery names no actor; actors: ${list}`;
-      return test(actor) ? undefined : `actor "${actor}" does not match ${list}`;
+    filters.push({
+      test: (e) => test(text(e?.actor) ?? ""),
+      why: (e) => {
+        const actor = text(e?.actor);
+        if (actor === undefined) return `the delivery names no actor; actors: ${list}`;
+        return `actor "${actor}" does not match ${list}`;
+      },
     });
   }
 
   if (spec.merged !== undefined) {
     const merged = spec.merged;
-    checks.push((e) => {
-      const pr = (e as Loose)?.pr;
-      if (pr === null || typeof pr !== "object") {
-        return `event "${text((e as Loose)?.event) ?? ""}" is not a pull request; merged: ${merged}`;
-      }
-      const actual = pr.merged === true;
-      return actual === merged
-        ? undefined
-        : `pull request is ${actual ? "merged" : "not merged"}; merged: ${merged}`;
+    const isPullRequest = (pr: unknown): boolean => pr !== null && typeof pr === "object";
+    filters.push({
+      test: (e) => {
+        const pr = e?.pr;
+        return isPullRequest(pr) && (pr.merged === true) === merged;
+      },
+      why: (e) => {
+        const pr = e?.pr;
+        if (!isPullRequest(pr))
+          return `event "${text(e?.event) ?? ""}" is not a pull request; merged: ${merged}`;
+        return `pull request is ${pr.merged === true ? "merged" : "not merged"}; merged: ${merged}`;
+      },
     });
   }
 
   // A push that deleted its ref is not built or zipped unless the route asks (RELIABILITY.md).
   const deleted = spec.deleted;
-  checks.push((e) => {
-    const isDeleted = (e as Loose)?.deleted === true;
-    if (deleted === undefined) {
-      if (!isDeleted || (e as Loose)?.event !== "push") return undefined;
-      return `the push deleted ${refLabel(e)}; set match.deleted: true to act on deletions`;
-    }
-    if (isDeleted === deleted) return undefined;
-    return isDeleted
-      ? `the push deleted ${refLabel(e)}; deleted: false`
-      : `the event deleted nothing; deleted: true`;
+  filters.push({
+    test: (e) => {
+      const isDeleted = e?.deleted === true;
+      if (deleted === undefined) return !isDeleted || e?.event !== "push";
+      return isDeleted === deleted;
+    },
+    why: (e) => {
+      if (deleted === undefined) {
+        return `the push deleted ${refLabel(e)}; set match.deleted: true to act on deletions`;
+      }
+      return e?.deleted === true
+        ? `the push deleted ${refLabel(e)}; deleted: false`
+        : `the event deleted nothing; deleted: true`;
+    },
   });
 
   const name = route.name;
-  const count = checks.length;
+  const count = filters.length;
+  // The first filter (the repository, for most routes) refuses most events: it is called directly.
+  const first = filters[0] as Filter;
+  const firstTest = first.test;
   return (event) => {
     try {
-      for (let i = 0; i < count; i++) {
-        const reason = (checks[i] as Check)(event);
-        if (reason !== undefined) return { route: name, matched: false, reason };
+      if (!firstTest(event)) return new Rejection(name, first, event);
+      for (let i = 1; i < count; i++) {
+        const filter = filters[i] as Filter;
+        if (!filter.test(event)) return new Rejection(name, filter, event);
       }
       return { route: name, matched: true, reason: matchedReason(event) };
     } catch (error) {
-      return { route: name, matched: false, reason: `the event could not be matched: ${String(error)}` };
+      return { route: name, matched: false, reason: failure(error) };
     }
   };
 }
+
+const ANY_FILE = () => true;
 
 function refLabel(e: WebhookEvent): string {
   const branch = text((e as Loose)?.branch);
@@ -212,6 +299,27 @@ function buildMatchedReason(e: WebhookEvent): string {
   if (branch !== undefined) reason += `, branch ${branch}`;
   else if (tag !== undefined) reason += `, tag ${tag}`;
   return reason;
+}
+
+/**
+ * The repository filter, which refuses most events when many routes serve many repositories. A list of
+ * one or two plain names is compared in place, without a call into a compiled glob list.
+ */
+function repoTest(patterns: readonly string[]): (event: Loose) => boolean {
+  const literals = globListLiterals(patterns);
+  if (literals?.length === 1) {
+    const only = literals[0];
+    return (e) => e?.repo?.fullName === only;
+  }
+  if (literals?.length === 2) {
+    const [first, second] = literals;
+    return (e) => {
+      const repo = e?.repo?.fullName;
+      return repo === first || repo === second;
+    };
+  }
+  const test = compileGlobList(patterns);
+  return (e) => test(text(e?.repo?.fullName) ?? "");
 }
 
 /** One decision, compiling the route's filters on the way (prefer compileMatcher on a hot path). */

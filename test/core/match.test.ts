@@ -1,9 +1,11 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import picomatch from "picomatch";
+import { normaliseDelivery } from "../../src/core/events/normalise";
 import { compileGlobList } from "../../src/core/globs";
 import { compileMatcher, matchRoute } from "../../src/core/match";
 import type { MatchSpec, Route, WebhookEvent } from "../../src/core/types";
+import { bagOf } from "../fixtures/payloads";
 
 function route(match: MatchSpec, name = "api-build"): Route {
   return {
@@ -362,6 +364,75 @@ describe("Function: compileMatcher", () => {
       expect(decision).to.deep.equal({ route: "api-build", matched, reason });
     });
   }
+
+  it("compileMatcher: a refusal's reason reads the same as a property, in JSON and once assigned", () => {
+    const decision = compileMatcher(route({ branches: ["main"] }))(push({ branch: "dev" }));
+    const reason = 'branch "dev" does not match [main]';
+    expect(decision.reason).to.equal(reason);
+    expect(decision.reason).to.equal(reason);
+    expect(JSON.parse(JSON.stringify(decision))).to.deep.equal({
+      route: "api-build",
+      matched: false,
+      reason,
+    });
+    decision.reason = "replaced";
+    expect(decision.reason).to.equal("replaced");
+  });
+
+  it("compileMatcher: a refusal whose reason cannot be written says so when it is read", () => {
+    const event = push({ branch: "dev" });
+    const decision = compileMatcher(route({ branches: ["main"] }))(event);
+    Object.defineProperty(event, "branch", {
+      get() {
+        throw new Error("boom");
+      },
+    });
+    expect(decision.matched).to.equal(false);
+    expect(decision.reason).to.equal("the event could not be matched: Error: boom");
+  });
+
+  it("compileMatcher decides a normalised push as it decides the same event with its files listed", () => {
+    const specs: MatchSpec[] = [
+      { paths: ["src/**"] },
+      { paths: ["services/billing/**"] },
+      { paths: ["mobile/**", "!mobile/docs/**"] },
+      { paths: ["!docs/**"] },
+      { paths: ["**/*.md"] },
+      { repos: ["acme/api", "acme/web"], branches: ["main"], paths: ["README.md", "s*"] },
+    ];
+    const matchers = specs.map((spec) => compileMatcher(route(spec)));
+    const files = fc.array(
+      fc.oneof(
+        fc.constantFrom("src/a.ts", "services/billing/x.ts", "services/pay/x.ts", "mobile/docs/a.md"),
+        fc.constantFrom("mobile/a.ts", "docs/a.md", "README.md", "s", "sr"),
+        fc.string({ maxLength: 5 }),
+      ),
+      { maxLength: 8 },
+    );
+    fc.assert(
+      fc.property(fc.array(files, { maxLength: 4 }), (perCommit) => {
+        const commits = perCommit.map((list) => ({ added: list, modified: [], removed: [] }));
+        const payload = {
+          ref: "refs/heads/main",
+          after: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+          repository: { full_name: "acme/api", name: "api", owner: { login: "acme" } },
+          sender: { login: "alice" },
+          commits,
+        };
+        const body = Buffer.from(JSON.stringify(payload));
+        const normalise = () =>
+          normaliseDelivery("github", bagOf({ "X-GitHub-Event": "push" }), payload, body);
+        // Spreading reads (and so collects) the changed files: the first event is left untouched.
+        const normalised = normalise();
+        const listed = { ...normalise(), changedFiles: perCommit.flat().filter((f) => f.length > 0) };
+        for (const match of matchers) {
+          const [a, b] = [match(normalised), match(listed)];
+          expect([a.matched, a.reason]).to.deep.equal([b.matched, b.reason]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 
   it("matchRoute gives the same decision as compileMatcher", () => {
     const spec: MatchSpec = { repos: ["acme/*"], branches: BRANCHES };
