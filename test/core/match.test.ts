@@ -434,6 +434,42 @@ describe("Function: compileMatcher", () => {
     );
   });
 
+  it("compileMatcher: repos, events and branches filters agree with their glob lists, for names compared in place too", () => {
+    const lists = fc.array(
+      fc.constantFrom("acme/api", "push", "main", "release/*", "!main", "acme/*", "pu*"),
+      {
+        maxLength: 3,
+      },
+    );
+    const value = fc.oneof(
+      fc.constantFrom("acme/api", "push", "main", "release/1", "", "x"),
+      fc.integer(),
+      fc.constant(undefined),
+    );
+    fc.assert(
+      fc.property(
+        lists,
+        lists,
+        lists,
+        value,
+        value,
+        value,
+        (repos, events, branches, repo, event, branch) => {
+          const e = { ...push(), repo: { fullName: repo }, event, branch } as unknown as WebhookEvent;
+          const decision = compileMatcher(route({ repos, events, branches }))(e);
+          const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+          const expected =
+            compileGlobList(repos)(str(repo) ?? "") &&
+            compileGlobList(events)(str(event) ?? "") &&
+            str(branch) !== undefined &&
+            compileGlobList(branches)(str(branch) as string);
+          expect(decision.matched).to.equal(expected);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it("matchRoute gives the same decision as compileMatcher", () => {
     const spec: MatchSpec = { repos: ["acme/*"], branches: BRANCHES };
     expect(matchRoute(route(spec), push({ branch: "feature/x" }))).to.deep.equal(
