@@ -207,9 +207,20 @@ interface Timings {
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
+/** A new array in random order (Fisher-Yates). */
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
 /**
  * Warm every case up and size its chunk to about CHUNK_MS; then run rounds in which every case runs one
- * chunk, back to back (the order rotates), for about BUDGET_MS. Each case's time is compared with the
+ * chunk, back to back, for about BUDGET_MS. The order is shuffled each round: in a fixed (or rotating)
+ * order each case always follows the same neighbour, whose effect on the CPU caches then biases it. Each case's time is compared with the
  * floor's time of the same round, a millisecond or two apart, so load that comes and goes on a shared
  * machine hits both sides of a ratio alike; the median over rounds is reported.
  */
@@ -229,9 +240,9 @@ async function measure(cases: Case[]): Promise<Timings> {
   }
   const rounds = Math.max(MIN_ROUNDS, Math.min(MAX_ROUNDS, Math.round(BUDGET_MS / roundMs)));
   const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+  const random = prng(7);
   for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < cases.length; k++) {
-      const c = cases[(round + k) % cases.length] as Case;
+    for (const c of shuffled(cases, random)) {
       samples.get(c.name)?.push(await timeIterations(c, iterations.get(c.name) as number));
     }
   }
