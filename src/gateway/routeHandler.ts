@@ -91,7 +91,7 @@ interface DeliveryLog {
   error?: string;
 }
 
-/** A finished answer: thrown out of the pipeline's steps to end it early. */
+/** A finished answer: what accept returns, or what a helper throws to end the pipeline early. */
 class Answer {
   constructor(
     readonly statusCode: number,
@@ -283,15 +283,15 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
 
   async function accept(request: InboundDelivery, line: DeliveryLog): Promise<Answer> {
     if (request.routeName !== route.name) {
-      throw new Answer(404, "rejected", "unknown route", "unknown-route");
+      return new Answer(404, "rejected", "unknown route", "unknown-route");
     }
     if (request.method.toUpperCase() !== "POST") {
-      throw new Answer(405, "rejected", "only POST is accepted", "method-not-allowed");
+      return new Answer(405, "rejected", "only POST is accepted", "method-not-allowed");
     }
 
     const body = typeof request.body === "function" ? request.body() : request.body;
     if (body.length > MAX_BODY_BYTES) {
-      throw new Answer(413, "rejected", `body larger than ${MAX_BODY_BYTES} bytes`, "too-large");
+      return new Answer(413, "rejected", `body larger than ${MAX_BODY_BYTES} bytes`, "too-large");
     }
     const headers = request.headers;
     line.deliveryId = peekDeliveryId(headers, body);
@@ -308,7 +308,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     }
     if (!verdict.ok) {
       line.reason = verdict.reason;
-      throw new Answer(verdict.status, "rejected", verdict.reason, "rejected");
+      return new Answer(verdict.status, "rejected", verdict.reason, "rejected");
     }
     line.via = verdict.via;
 
@@ -318,11 +318,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const event = normaliseDelivery(route.provider, headers, payload, body);
     describe(line, event);
 
-    if (event.event === "ping") throw new Answer(200, "pong", undefined, "pong");
+    if (event.event === "ping") return new Answer(200, "pong", undefined, "pong");
 
     // 5. match: a filtered-out delivery is a 200 with a reason, never a 4xx.
     const decision = matcher(event);
-    if (!decision.matched) throw new Answer(200, "ignored", decision.reason, "ignored");
+    if (!decision.matched) return new Answer(200, "ignored", decision.reason, "ignored");
     line.reason = decision.reason;
 
     // 6. enqueue, at most once per delivery id (per generation).
@@ -352,7 +352,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       await deps.dedupe.release(route.name, event.deliveryId, claim.generation).catch((releaseError) => {
         line.error += `; releasing the claim failed too: ${(releaseError as Error)?.message ?? releaseError}`;
       });
-      throw new Answer(503, "unavailable", "could not enqueue the delivery; redeliver later", "unavailable");
+      return new Answer(503, "unavailable", "could not enqueue the delivery; redeliver later", "unavailable");
     }
     try {
       await deps.dedupe.mark(route.name, event.deliveryId, claim.generation, "queued");
