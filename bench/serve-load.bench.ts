@@ -6,9 +6,9 @@
 //   bad      a signature made with another secret            (hookgate 401)
 //   ignored  valid, but the branch does not match            (hookgate 200 ignored)
 //   queued   valid and matching, a unique delivery id each   (hookgate 202, durably queued)
-// The server runs on core 0 and autocannon in a child process on core 1 (taskset), so they never share.
-// Each case gets a WARMUP s warm-up (the same for every peer: long enough for V8 to optimise the
-// larger program too), then DURATION s measured with CONNECTIONS connections.
+// The servers run on core 0 and autocannon in a child process on core 1 (taskset), so they never share.
+// Per case, each peer gets a WARMUP s warm-up (long enough for V8 to optimise the larger program too),
+// then ROUNDS runs of DURATION s with CONNECTIONS connections, the peers taking turns (measureCase).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,9 +19,10 @@ import { join } from "node:path";
 const ROOT = join(__dirname, "..");
 const YARDSTICK = "/work/shared/bench/ref-node-gateway.mjs";
 const SECRET = "bench-secret";
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 4);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const TARGET_YARDSTICK = 0.7;
 const TARGET_WEBHOOK = 2;
 
@@ -360,19 +361,21 @@ interface Row {
   caseName: CaseName;
   size: string;
   peer: string;
+  /** Mean over the rounds. */
   rps: number;
+  /** The worst round's. */
   p99: number;
   statuses: string;
 }
 
-async function measure(
+function jobFor(
   peer: Peer,
   caseName: CaseName,
-  size: string,
   body: Buffer,
   signature: string,
-): Promise<Row> {
-  const job: ClientJob = {
+  duration: number,
+): ClientJob {
+  return {
     url: peer.url(caseName),
     body: body.toString("base64"),
     headers: {
@@ -383,22 +386,52 @@ async function measure(
       "user-agent": "GitHub-Hookshot/bench",
     },
     uniqueDelivery: caseName === "queued",
-    duration: WARMUP_S,
+    duration,
     connections: CONNECTIONS,
   };
-  await runClient(job); // warm-up
-  const result = await runClient({ ...job, duration: DURATION_S });
-  const statuses = Object.entries(result.statusCodes)
-    .map(([code, n]) => `${code}×${n}`)
-    .join(" ");
-  return {
-    caseName,
-    size,
-    peer: peer.name,
-    rps: result.rps,
-    p99: result.p99,
-    statuses: `${statuses}${result.errors ? ` errors×${result.errors}` : ""}`,
-  };
+}
+
+/**
+ * One case on every peer: each is warmed up, then measured ROUNDS times, the peers taking turns in an
+ * order that reverses each round. Peers measured minutes apart would see different load on a shared
+ * machine; taking turns, every ratio compares runs seconds apart.
+ */
+async function measureCase(
+  peers: Peer[],
+  caseName: CaseName,
+  size: string,
+  body: Buffer,
+  signature: string,
+): Promise<Row[]> {
+  for (const peer of peers) await runClient(jobFor(peer, caseName, body, signature, WARMUP_S));
+  const results = new Map<string, ClientResult[]>(peers.map((p) => [p.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? peers : [...peers].reverse();
+    for (const peer of order) {
+      results.get(peer.name)?.push(await runClient(jobFor(peer, caseName, body, signature, DURATION_S)));
+    }
+  }
+  return peers.map((peer) => {
+    const runs = results.get(peer.name) as ClientResult[];
+    const statusCounts: Record<string, number> = {};
+    let errors = 0;
+    for (const run of runs) {
+      for (const [code, n] of Object.entries(run.statusCodes))
+        statusCounts[code] = (statusCounts[code] ?? 0) + n;
+      errors += run.errors;
+    }
+    const statuses = Object.entries(statusCounts)
+      .map(([code, n]) => `${code}×${n}`)
+      .join(" ");
+    return {
+      caseName,
+      size,
+      peer: peer.name,
+      rps: runs.reduce((sum, run) => sum + run.rps, 0) / runs.length,
+      p99: Math.max(...runs.map((run) => run.p99)),
+      statuses: `${statuses}${errors ? ` errors×${errors}` : ""}`,
+    };
+  });
 }
 
 async function main(): Promise<void> {
@@ -421,8 +454,9 @@ async function main(): Promise<void> {
     };
   });
   process.stdout.write(
-    `serve-load: ${DURATION_S} s per case after a ${WARMUP_S} s warm-up, ${CONNECTIONS} connections, autocannon in a child process.\n` +
-      `${HAS_TASKSET ? "Server pinned to core 0, client to core 1 (taskset)." : "taskset not found: server and client share the cores."}\n` +
+    `serve-load: per case, each peer gets a ${WARMUP_S} s warm-up, then ${ROUNDS} runs of ${DURATION_S} s taking turns with the other peers;\n` +
+      `${CONNECTIONS} connections, autocannon in a child process. req/s is the mean of the runs, p99 the worst run's.\n` +
+      `${HAS_TASKSET ? "Servers pinned to core 0 (only the one under load is busy), the client to core 1 (taskset)." : "taskset not found: servers and client share the cores."}\n` +
       `Payloads: ${payloads.map((p) => `${p.label} = ${p.bytes} bytes`).join(", ")} (examples/github-push.json, padded with commits).\n` +
       "hookgate serve: one route per URL (only the addressed route is evaluated), so the yardstick runs with --routes 1;\n" +
       "  its queued route's Jenkins refuses connections, so each accepted item costs one failed attempt in the same process.\n" +
@@ -436,26 +470,26 @@ async function main(): Promise<void> {
     ["webhook", () => startWebhook(dir)],
   ];
   const missing: string[] = [];
-  for (const [name, start] of starters) {
-    for (const payload of payloads) {
-      // A fresh server per payload size, so the queued items of one run do not weigh on the next.
-      const peer = await start();
-      if (!peer) {
-        if (!missing.includes(name)) missing.push(name);
-        break;
+  for (const payload of payloads) {
+    // Fresh servers per payload size, so the queued items of one size do not weigh on the next.
+    const peers: Peer[] = [];
+    try {
+      for (const [name, start] of starters) {
+        const peer = await start();
+        if (peer) peers.push(peer);
+        else if (!missing.includes(name)) missing.push(name);
       }
-      try {
-        for (const caseName of ["bad", "ignored", "queued"] as CaseName[]) {
-          const c = payload.cases[caseName];
-          const row = await measure(peer, caseName, payload.label, c.body, c.signature);
+      for (const caseName of ["bad", "ignored", "queued"] as CaseName[]) {
+        const c = payload.cases[caseName];
+        for (const row of await measureCase(peers, caseName, payload.label, c.body, c.signature)) {
           rows.push(row);
           process.stdout.write(
             `  ${row.peer.padEnd(9)} ${row.caseName.padEnd(7)} ${row.size.padEnd(4)} ${row.rps.toFixed(0).padStart(7)} req/s  p99 ${String(row.p99).padStart(4)} ms  ${row.statuses}\n`,
           );
         }
-      } finally {
-        await peer.stop();
       }
+    } finally {
+      for (const peer of peers) await peer.stop();
     }
   }
   for (const name of missing) process.stdout.write(`  ${name}: not installed\n`);
