@@ -2,12 +2,12 @@
 // node:http, with embedded stand-ins for Secrets Manager, SQS, DynamoDB and S3 under --state-dir.
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
+import { isoNow } from "../core/clock";
 import { RoutesFileError } from "../core/errors";
 import { MAX_ATTEMPTS, RETRY_BASE_DELAY_MS } from "../core/policy";
 import type { LogFn, ObjectStore } from "../core/ports";
 import { loadRoutesFile } from "../core/routes/load";
 import type { Route } from "../core/types";
-import { isoNow } from "../local/clock";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
 

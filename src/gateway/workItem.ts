@@ -1,4 +1,5 @@
 // The queue message: building it at receive time, reading it back (defensively) at work time.
+import { isoTime } from "../core/clock";
 import { toQueuedEvent } from "../core/render";
 import type { ActionRequest, Route, WebhookEvent, WorkItem } from "../core/types";
 
@@ -14,7 +15,7 @@ export function buildWorkItem(
     route: route.name,
     deliveryId: event.deliveryId,
     generation,
-    acceptedAt: new Date(acceptedAtMs).toISOString(),
+    acceptedAt: isoTime(acceptedAtMs),
     event: toQueuedEvent(event),
     request,
   };

@@ -1,9 +1,9 @@
 // The local "Recent Deliveries" plus the DLQ: the last N deliveries and what became of them, newest
 // first, served at GET /_hookgate/deliveries and persisted (debounced, atomically) under the state dir.
 import { existsSync, readFileSync } from "node:fs";
+import { isoNow } from "../core/clock";
 import type { WorkItem } from "../core/types";
 import { writeFileAtomic, writeFileAtomicSync } from "./atomicFile";
-import { isoNow } from "./clock";
 
 export const DELIVERY_STATUSES = [
   "ignored",

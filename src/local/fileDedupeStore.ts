@@ -111,12 +111,13 @@ export class FileDedupeStore implements DedupeStore {
   private set(key: string, entry: Entry, claimed: false): void;
   private set(key: string, entry: Entry, claimed: boolean): ClaimResult | undefined {
     this.entries.set(key, entry);
-    this.append({ k: key, s: entry.state, g: entry.generation, t: entry.at });
+    // The JournalLine, written by hand: only the key needs escaping.
+    this.append(`{"k":${JSON.stringify(key)},"s":"${entry.state}","g":${entry.generation},"t":${entry.at}}`);
     return claimed ? { claimed: true, generation: entry.generation } : undefined;
   }
 
-  private append(line: JournalLine): void {
-    this.unwritten += `${JSON.stringify(line)}\n`;
+  private append(line: string): void {
+    this.unwritten += `${line}\n`;
     this.journalLines++;
     if (this.journalLines > 10_000 && this.journalLines > 4 * this.entries.size) this.compact();
     else if (!this.flushScheduled) {

@@ -248,7 +248,6 @@ export class LocalQueue {
     const now = this.now();
     let nextAt = Number.POSITIVE_INFINITY;
     const busyInterval = this.options.busyIntervalMs ?? 25;
-    const throttled = () => this.options.busy?.() === true && now - this.lastStartAt < busyInterval;
     for (const [key, messages] of this.groups) {
       if (this.inFlight.size >= limit) break;
       const head = messages[0];
@@ -257,7 +256,7 @@ export class LocalQueue {
         nextAt = Math.min(nextAt, head.notBefore);
         continue;
       }
-      if (throttled()) {
+      if (now - this.lastStartAt < busyInterval && this.options.busy?.() === true) {
         nextAt = Math.min(nextAt, this.lastStartAt + busyInterval);
         break;
       }
