@@ -19,10 +19,10 @@ import { join } from "node:path";
 const ROOT = join(__dirname, "..");
 const YARDSTICK = "/work/shared/bench/ref-node-gateway.mjs";
 const SECRET = "bench-secret";
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 4);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 3);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const TARGET_YARDSTICK = 0.7;
 const TARGET_WEBHOOK = 2;
 
@@ -363,9 +363,19 @@ interface Row {
   peer: string;
   /** Mean over the rounds. */
   rps: number;
+  /** Each round's req/s, in round order. */
+  runs: number[];
   /** The worst round's. */
   p99: number;
   statuses: string;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 function jobFor(
@@ -428,6 +438,7 @@ async function measureCase(
       size,
       peer: peer.name,
       rps: runs.reduce((sum, run) => sum + run.rps, 0) / runs.length,
+      runs: runs.map((run) => run.rps),
       p99: Math.max(...runs.map((run) => run.p99)),
       statuses: `${statuses}${errors ? ` errors×${errors}` : ""}`,
     };
@@ -455,7 +466,8 @@ async function main(): Promise<void> {
   });
   process.stdout.write(
     `serve-load: per case, each peer gets a ${WARMUP_S} s warm-up, then ${ROUNDS} runs of ${DURATION_S} s taking turns with the other peers;\n` +
-      `${CONNECTIONS} connections, autocannon in a child process. req/s is the mean of the runs, p99 the worst run's.\n` +
+      `${CONNECTIONS} connections, autocannon in a child process. req/s is the mean of the runs, p99 the worst run's;\n` +
+      "a ratio is the median over rounds of the two peers' req/s in that round.\n" +
       `${HAS_TASKSET ? "Servers pinned to core 0 (only the one under load is busy), the client to core 1 (taskset)." : "taskset not found: servers and client share the cores."}\n` +
       `Payloads: ${payloads.map((p) => `${p.label} = ${p.bytes} bytes`).join(", ")} (examples/github-push.json, padded with commits).\n` +
       "hookgate serve: one route per URL (only the addressed route is evaluated), so the yardstick runs with --routes 1;\n" +
@@ -511,7 +523,8 @@ async function main(): Promise<void> {
       const web = find("webhook", c, payload.label);
       const ratio = (other: Row | undefined, target: number) => {
         if (!ours || !other) return "n/a";
-        const r = ours.rps / other.rps;
+        // The median of the rounds' ratios: each compares two runs made seconds apart.
+        const r = median(ours.runs.map((rps, i) => rps / (other.runs[i] as number)));
         if (r < target) misses++;
         return `${r.toFixed(2)}× ${r >= target ? "PASS" : "MISS"}`;
       };
