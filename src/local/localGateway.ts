@@ -251,7 +251,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   async function serveHook(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
     const name = path.slice("/hooks/".length).replace(/\/$/, "");
     const handler = handlers.get(name);
-    // One pass over the raw headers; node's own req.headers object is never built.
+    // From the raw headers: every repeated value is kept (req.headers merges or drops repeats).
     const headers = headerBagOf(req.rawHeaders);
     const eventName = firstHeader(headers, EVENT_HEADERS)?.slice(0, 100) ?? "unknown";
     const headerDelivery = firstHeader(headers, DELIVERY_HEADERS)?.slice(0, 200);
@@ -422,7 +422,7 @@ const DELIVERY_HEADERS = [
 ];
 
 /** Request headers as the route handler reads them: names lower-cased, every value kept in order. */
-export function headerBagOf(rawHeaders: readonly string[]): HeaderBag {
+function headerBagOf(rawHeaders: readonly string[]): HeaderBag {
   const bag = new Map<string, string[]>();
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();

@@ -219,6 +219,17 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(answer.status).to.equal(401);
     });
 
+    it("answers 401 when the signature header comes twice, even with the right signature among them", async () => {
+      const d = signed(push());
+      const right = d.headers["x-hub-signature-256"] as string;
+      const answer = await request(`${serve.url}/hooks/api-build`, {
+        headers: { ...d.headers, "x-hub-signature-256": [right, right] },
+        body: d.body,
+      });
+      expect(answer.status).to.equal(401);
+      expect(answer.json.reason).to.equal("signature header repeated");
+    });
+
     it("answers 400 for a validly signed body that is not JSON", async () => {
       const d = signed(Buffer.from("{not json", "utf8"));
       const answer = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
