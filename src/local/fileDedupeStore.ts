@@ -5,11 +5,11 @@
 // Lines are written once per turn of the event loop, so a delivery's claim and mark share one write.
 // A crash can lose the last turn's lines, never accepted work: the queue journal is written before
 // the 202. A lost line can only make a redelivery run twice (at least once, as deployed).
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
 import type { ClaimResult, DedupeStore, DeliveryState } from "../core/ports";
-import { writeFileAtomicSync } from "./atomicFile";
+import { JournalFile } from "./journalFile";
 
 interface Entry {
   state: DeliveryState;
@@ -31,16 +31,18 @@ const STATES: readonly DeliveryState[] = ["pending", "queued", "done", "dead"];
 
 export class FileDedupeStore implements DedupeStore {
   private readonly entries = new Map<string, Entry>();
-  private fd: number | undefined;
-  private journalLines = 0;
-  private unwritten = "";
-  private flushScheduled = false;
+  private readonly journal: JournalFile;
 
   constructor(
     readonly file: string,
     private readonly now: () => number = Date.now,
   ) {
     mkdirSync(dirname(file), { recursive: true });
+    this.journal = new JournalFile(file, {
+      afterWrite: () => {
+        if (this.journal.lines > 10_000 && this.journal.lines > 4 * this.entries.size) this.compact();
+      },
+    });
     this.load();
   }
 
@@ -83,19 +85,8 @@ export class FileDedupeStore implements DedupeStore {
     return entry && { state: entry.state, generation: entry.generation };
   }
 
-  /** Write the lines of this turn now (close does it too). A failed write keeps them for the next one. */
-  flush(): void {
-    this.flushScheduled = false;
-    if (!this.unwritten) return;
-    if (this.fd === undefined) this.fd = openSync(this.file, "a", 0o600);
-    writeSync(this.fd, this.unwritten);
-    this.unwritten = "";
-  }
-
   close(): void {
-    this.flush();
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.journal.close();
   }
 
   private live(key: string, now: number): Entry | undefined {
@@ -117,19 +108,10 @@ export class FileDedupeStore implements DedupeStore {
   }
 
   private append(line: string): void {
-    this.unwritten += `${line}\n`;
-    this.journalLines++;
-    if (this.journalLines > 10_000 && this.journalLines > 4 * this.entries.size) this.compact();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => {
-        try {
-          this.flush();
-        } catch {
-          // Kept in `unwritten`: the next turn's write or close() tries again, and close() reports it.
-        }
-      });
-    }
+    this.journal.append(line);
+    this.journal.written().catch(() => {
+      // The lines stay for the next write; close() reports a failure that lasts.
+    });
   }
 
   private load(): void {
@@ -162,13 +144,10 @@ export class FileDedupeStore implements DedupeStore {
 
   /** Rewrite the journal with one line per live entry. */
   private compact(): void {
-    this.unwritten = ""; // the rewrite below holds every entry
-    this.close();
     const lines: string[] = [];
     for (const [k, e] of this.entries)
       lines.push(JSON.stringify({ k, s: e.state, g: e.generation, t: e.at }));
-    writeFileAtomicSync(this.file, lines.length ? `${lines.join("\n")}\n` : "", { mode: 0o600 });
-    this.journalLines = lines.length;
+    this.journal.rewrite(lines);
   }
 }
 

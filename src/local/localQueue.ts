@@ -11,12 +11,12 @@
 // - on start, the journal is replayed (a line torn by a crash is skipped), compacted, and every message
 //   still there is delivered again (at least once).
 import { createHash, randomUUID } from "node:crypto";
-import { closeSync, existsSync, fdatasync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { LogFn, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
-import { writeFileAtomicSync } from "./atomicFile";
+import { JournalFile } from "./journalFile";
 
 export type QueueWorker = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 
@@ -89,16 +89,9 @@ export class LocalQueue {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private lastStartAt = Number.NEGATIVE_INFINITY;
-  private fd: number | undefined;
-  private journalLines = 0;
-  /** Journal lines appended since the last write: one write per turn of the event loop carries them all. */
-  private unwritten = "";
-  private written: Promise<void> | undefined;
+  private readonly journal: JournalFile;
   /** Messages whose put line is written (or being written) but not yet in `groups`: compaction keeps them. */
   private readonly sending = new Set<Message>();
-  private syncing: Promise<void> | undefined;
-  private nextSync: Promise<void> | undefined;
-  private readonly journalFile: string;
   private started = false;
   private stopping = false;
   private readonly now: () => number;
@@ -106,7 +99,13 @@ export class LocalQueue {
   constructor(private readonly options: LocalQueueOptions) {
     this.now = options.now ?? Date.now;
     mkdirSync(options.dir, { recursive: true });
-    this.journalFile = join(options.dir, "journal.jsonl");
+    this.journal = new JournalFile(join(options.dir, "journal.jsonl"), {
+      durable: options.durable,
+      afterWrite: () => {
+        const messages = this.size() + this.sending.size;
+        if (this.journal.lines > 10_000 && this.journal.lines > 4 * (messages + 1)) this.compact();
+      },
+    });
   }
 
   /** The WorkQueue port for one route. */
@@ -121,8 +120,8 @@ export class LocalQueue {
   /** Load the persisted messages and start delivering. Returns how many were loaded. */
   start(): number {
     const live = new Map<string, Message>();
-    if (existsSync(this.journalFile)) {
-      for (const text of readFileSync(this.journalFile, "utf8").split("\n")) {
+    if (existsSync(this.journal.path)) {
+      for (const text of readFileSync(this.journal.path, "utf8").split("\n")) {
         if (!text) continue;
         let line: JournalLine;
         try {
@@ -181,9 +180,7 @@ export class LocalQueue {
 
   /** Close the journal (after stop). */
   close(): void {
-    this.writeJournal();
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.journal.close();
   }
 
   /** Messages waiting or in flight. */
@@ -215,12 +212,11 @@ export class LocalQueue {
       receiveCount: 0,
       notBefore: now,
     };
-    this.unwritten += `${putLine(message)}\n`;
-    this.journalLines++;
+    this.journal.append(putLine(message));
     this.sending.add(message);
     try {
-      await this.journalWritten();
-      if (this.options.durable) await this.sync();
+      await this.journal.written();
+      if (this.options.durable) await this.journal.sync();
     } finally {
       this.sending.delete(message);
     }
@@ -322,7 +318,7 @@ export class LocalQueue {
       nb: message.notBefore,
       fr: message.firstReceiveAt,
     });
-    this.writeJournal();
+    this.journal.writeNow();
     const item = JSON.parse(message.body) as WorkItem;
     const record = toRecord(message);
     this.options.observer?.received?.(item, message.receiveCount);
@@ -357,91 +353,25 @@ export class LocalQueue {
     this.options.observer?.retrying?.(item, message.receiveCount, delayMs);
   }
 
-  /** Add one journal line to the next write. */
   private append(line: JournalLine): void {
-    this.unwritten += `${JSON.stringify(line)}\n`;
-    this.journalLines++;
+    this.journal.append(JSON.stringify(line));
   }
 
-  /**
-   * Write the appended lines now, in one system call (a write to an open descriptor survives a crash of
-   * the process; fsync is separate). Deliveries answered in the same turn of the event loop share it.
-   */
-  private writeJournal(): void {
-    if (!this.unwritten) return;
-    if (this.fd === undefined) this.fd = openSync(this.journalFile, "a", 0o600);
-    const text = this.unwritten;
-    this.unwritten = "";
-    writeSync(this.fd, text);
-    const messages = this.size() + this.sending.size;
-    if (this.journalLines > 10_000 && this.journalLines > 4 * (messages + 1)) this.compact();
-  }
-
-  /** Resolves once every line appended so far is written: at the end of this turn of the event loop. */
-  private journalWritten(): Promise<void> {
-    this.written ??= new Promise<void>((resolveWrite, rejectWrite) => {
-      setImmediate(() => {
-        this.written = undefined;
-        try {
-          this.writeJournal();
-          resolveWrite();
-        } catch (error) {
-          rejectWrite(error);
-        }
-      });
-    });
-    return this.written;
-  }
-
-  /** A write nobody waits for (a message's progress): a failure is logged, the line is lost. */
+  /** A write nobody waits for (a message's progress): a failure is logged; the next write retries it. */
   private scheduleWrite(): void {
-    this.journalWritten().catch((error) => {
+    this.journal.written().catch((error) => {
       this.options.log?.({ level: "error", msg: "local queue journal write failed", error: String(error) });
     });
   }
 
-  /**
-   * fdatasync the journal. Group commit: the sends that arrive while a sync runs share the next one,
-   * so one disk flush covers every delivery accepted in the meantime.
-   */
-  private sync(): Promise<void> {
-    if (!this.syncing) {
-      const fd = this.fd;
-      this.syncing = new Promise<void>((resolveSync, rejectSync) => {
-        if (fd === undefined) return resolveSync();
-        fdatasync(fd, (error) => (error ? rejectSync(error) : resolveSync()));
-      }).finally(() => {
-        this.syncing = undefined;
-      });
-      return this.syncing;
-    }
-    this.nextSync ??= this.syncing.then(
-      () => {
-        this.nextSync = undefined;
-        return this.sync();
-      },
-      () => {
-        this.nextSync = undefined;
-        return this.sync();
-      },
-    );
-    return this.nextSync;
-  }
-
   /** Rewrite the journal with one line per message still queued (atomically: temp file + rename). */
   private compact(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
     const lines: string[] = [];
     for (const messages of this.groups.values()) {
       for (const m of messages) lines.push(putLine(m));
     }
     for (const m of this.sending) lines.push(putLine(m));
-    writeFileAtomicSync(this.journalFile, lines.length ? `${lines.join("\n")}\n` : "", {
-      mode: 0o600,
-      durable: this.options.durable ?? false,
-    });
-    this.journalLines = lines.length;
+    this.journal.rewrite(lines);
   }
 
   private remove(message: Message): void {

@@ -20,6 +20,7 @@ import type { WorkItem } from "../../src/core/types";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
 import { FileSecretStore } from "../../src/local/fileSecretStore";
 import { FsObjectStore, ObjectKeyError } from "../../src/local/fsObjectStore";
+import { JournalFile } from "../../src/local/journalFile";
 import { LocalQueue } from "../../src/local/localQueue";
 import { ensureWebhookSecrets } from "../../src/local/localSecrets";
 
@@ -103,6 +104,58 @@ describe("Class: FsObjectStore", () => {
     expect(String(error)).to.include("connection reset");
     expect(() => statSync(join(dir, "s3", "bucket-a", "a", "b.zip"))).to.throw();
     expect(readdirSync(join(dir, "s3", ".tmp"))).to.deep.equal([]);
+  });
+});
+
+describe("Class: JournalFile", () => {
+  const lines = (file: string) => readFileSync(file, "utf8").split("\n").filter(Boolean);
+
+  it("the lines of one turn go out in one write; written() resolves once they are in the file", async () => {
+    const file = join(dir, "j.jsonl");
+    let writes = 0;
+    const journal = new JournalFile(file, { afterWrite: () => writes++ });
+    journal.append("a");
+    journal.append("b");
+    const written = Promise.all([journal.written(), journal.written()]);
+    expect(() => readFileSync(file)).to.throw(/ENOENT/); // nothing written in this turn
+    await written;
+    expect(lines(file)).to.deep.equal(["a", "b"]);
+    expect(writes).to.equal(1);
+    expect(journal.lines).to.equal(2);
+    journal.close();
+  });
+
+  it("a failed write keeps its lines, and the next write carries them", async () => {
+    const sub = join(dir, "sub");
+    mkdirSync(sub);
+    const journal = new JournalFile(join(sub, "j.jsonl"));
+    rmSync(sub, { recursive: true });
+    journal.append("a");
+    let failure: unknown;
+    await journal.written().catch((error) => {
+      failure = error;
+    });
+    expect(String(failure)).to.match(/ENOENT/);
+    mkdirSync(sub);
+    journal.append("b");
+    await journal.written();
+    expect(lines(join(sub, "j.jsonl"))).to.deep.equal(["a", "b"]);
+    journal.close();
+  });
+
+  it("rewrite replaces what was written; lines not yet written follow the new content", async () => {
+    const file = join(dir, "j.jsonl");
+    const journal = new JournalFile(file);
+    journal.append("old-1");
+    journal.append("old-2");
+    journal.writeNow();
+    journal.append("pending");
+    journal.rewrite(["compacted"]);
+    expect(journal.lines).to.equal(2);
+    await journal.written();
+    expect(lines(file)).to.deep.equal(["compacted", "pending"]);
+    await journal.sync();
+    journal.close();
   });
 });
 
