@@ -102,8 +102,7 @@ export class FileDedupeStore implements DedupeStore {
   private set(key: string, entry: Entry, claimed: false): void;
   private set(key: string, entry: Entry, claimed: boolean): ClaimResult | undefined {
     this.entries.set(key, entry);
-    // The JournalLine, written by hand: only the key needs escaping.
-    this.append(`{"k":${JSON.stringify(key)},"s":"${entry.state}","g":${entry.generation},"t":${entry.at}}`);
+    this.append(journalLine(key, entry));
     return claimed ? { claimed: true, generation: entry.generation } : undefined;
   }
 
@@ -145,10 +144,14 @@ export class FileDedupeStore implements DedupeStore {
   /** Rewrite the journal with one line per live entry. */
   private compact(): void {
     const lines: string[] = [];
-    for (const [k, e] of this.entries)
-      lines.push(JSON.stringify({ k, s: e.state, g: e.generation, t: e.at }));
+    for (const [key, entry] of this.entries) lines.push(journalLine(key, entry));
     this.journal.rewrite(lines);
   }
+}
+
+/** An entry's JournalLine, written by hand: only the key needs escaping. */
+function journalLine(key: string, entry: Entry): string {
+  return `{"k":${JSON.stringify(key)},"s":"${entry.state}","g":${entry.generation},"t":${entry.at}}`;
 }
 
 function keyOf(route: string, deliveryId: string): string {
