@@ -1,6 +1,6 @@
 // Turn verified raw bytes into the provider's payload. Runs only AFTER verification, because the
 // signature covers the bytes exactly as received (for form bodies: the form, not the JSON inside it).
-import { isUtf8 } from "node:buffer";
+import { isAscii, isUtf8 } from "node:buffer";
 import { RequestError } from "./errors";
 
 const UTF8_CHARSETS = new Set(["utf-8", "utf8", "us-ascii"]);
@@ -49,6 +49,16 @@ function parseJsonObject(text: string, what: string): Record<string, unknown> {
 }
 
 /**
+ * The body as text; RequestError(400) when it is not valid UTF-8. Most payloads are plain ASCII, whose
+ * bytes read the same in Latin-1: that decoding is a plain copy, about half the cost of UTF-8's.
+ */
+function utf8Text(body: Buffer): string {
+  if (isAscii(body)) return body.toString("latin1");
+  if (!isUtf8(body)) throw new RequestError(400, "body is not valid UTF-8");
+  return body.toString("utf8");
+}
+
+/**
  * The payload of a verified delivery.
  * - `application/json` and `application/*+json` (charset utf-8 or none): the UTF-8 JSON body.
  * - `application/x-www-form-urlencoded` (GitHub's "form" content type): the single `payload` field,
@@ -71,8 +81,7 @@ export function decodeBody(body: Buffer, contentType: string | undefined): unkno
     );
   }
   if (body.length === 0) throw new RequestError(400, "empty body");
-  if (!isUtf8(body)) throw new RequestError(400, "body is not valid UTF-8");
-  const text = body.toString("utf8");
+  const text = utf8Text(body);
   if (!form) return parseJsonObject(text, "body");
 
   const payloads = new URLSearchParams(text).getAll("payload");

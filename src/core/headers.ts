@@ -16,11 +16,12 @@ type MultiHeaders = Readonly<Record<string, readonly string[] | undefined>> | nu
  */
 export function headerBag(headers?: SingleHeaders, multi?: MultiHeaders): HeaderBag {
   const bag = new Map<string, string[]>();
-  if (multi && typeof multi === "object") {
+  const hasMulti = multi !== null && typeof multi === "object";
+  if (hasMulti) {
     for (const name of Object.keys(multi)) {
       const values = multi[name];
       if (!Array.isArray(values)) continue;
-      const key = name.toLowerCase();
+      const key = lowerCase(name);
       let list = bag.get(key);
       for (const value of values) {
         if (typeof value !== "string") continue;
@@ -39,7 +40,9 @@ export function headerBag(headers?: SingleHeaders, multi?: MultiHeaders): Header
     for (const name of Object.keys(headers)) {
       const value = headers[name];
       if (typeof value !== "string") continue;
-      const key = name.toLowerCase();
+      // The multi view's own entry for this very name is already in the bag.
+      if (hasMulti && hasString(multi[name])) continue;
+      const key = lowerCase(name);
       const list = bag.get(key);
       if (list === undefined) {
         bag.set(key, [value]);
@@ -51,6 +54,27 @@ export function headerBag(headers?: SingleHeaders, multi?: MultiHeaders): Header
     }
   }
   return bag;
+}
+
+function hasString(values: readonly string[] | undefined): boolean {
+  if (!Array.isArray(values)) return false;
+  for (const value of values) if (typeof value === "string") return true;
+  return false;
+}
+
+// Senders repeat the same header names on every delivery: each name is lower-cased once, and the same
+// string then keys every bag (its hash computed once). Bounded, as the names come from the request.
+const LOWER_CASE_NAMES = new Map<string, string>();
+const MAX_REMEMBERED_NAMES = 512;
+
+function lowerCase(name: string): string {
+  let lower = LOWER_CASE_NAMES.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (LOWER_CASE_NAMES.size >= MAX_REMEMBERED_NAMES) LOWER_CASE_NAMES.clear();
+    LOWER_CASE_NAMES.set(name, lower);
+  }
+  return lower;
 }
 
 /**

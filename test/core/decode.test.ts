@@ -94,6 +94,26 @@ describe("Function: decodeBody", () => {
     }
   });
 
+  it("decodeBody reads any JSON object as JSON.parse reads its UTF-8 text, ASCII or not", () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ unit: "binary" }), fc.jsonValue()),
+        fc.boolean(),
+        (object, escapeNonAscii) => {
+          let text = JSON.stringify(object);
+          // Senders may escape every non-ASCII character (an ASCII body) or send it as UTF-8 bytes.
+          if (escapeNonAscii)
+            text = text.replace(
+              /[^ -~\t\n\r]/g,
+              (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+            );
+          expect(decodeBody(Buffer.from(text, "utf8"), "application/json")).to.deep.equal(JSON.parse(text));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it("decodeBody only ever throws RequestError, whatever the bytes and content type", () => {
     fc.assert(
       fc.property(

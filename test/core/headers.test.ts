@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import { RequestError } from "../../src/core/errors";
 import { headerBag, singleHeader } from "../../src/core/headers";
 
@@ -48,6 +49,48 @@ describe("Function: headerBag", () => {
       },
     );
     expect([...bag.entries()]).to.deep.equal([["e", ["y"]]]);
+  });
+
+  it("headerBag agrees with the plain reading of its rule, whatever the two views hold", () => {
+    // The rule, written plainly: every multi-view value by lower-cased name; then the single view's
+    // values for the names the multi view left out, joined across case variants.
+    const reference = (single: Record<string, unknown>, multi: Record<string, unknown> | null) => {
+      const bag = new Map<string, string[]>();
+      for (const [name, values] of Object.entries(multi ?? {})) {
+        if (!Array.isArray(values)) continue;
+        for (const value of values) {
+          if (typeof value !== "string") continue;
+          const key = name.toLowerCase();
+          bag.set(key, [...(bag.get(key) ?? []), value]);
+        }
+      }
+      const fromMulti = new Set(bag.keys());
+      for (const [name, value] of Object.entries(single)) {
+        const key = name.toLowerCase();
+        if (typeof value !== "string" || fromMulti.has(key)) continue;
+        bag.set(key, [...(bag.get(key) ?? []), value]);
+      }
+      return [...bag.entries()];
+    };
+    const name = fc.constantFrom(
+      "X-Hub-Signature-256",
+      "x-hub-signature-256",
+      "X-HUB-SIGNATURE-256",
+      "Host",
+      "host",
+    );
+    const value = fc.oneof(fc.constantFrom("a", "b", ""), fc.constant(undefined), fc.constant(7));
+    fc.assert(
+      fc.property(
+        fc.dictionary(name, value),
+        fc.option(fc.dictionary(name, fc.oneof(fc.array(value, { maxLength: 3 }), value)), { nil: null }),
+        (single, multi) => {
+          const bag = headerBag(single as Record<string, string>, multi as Record<string, string[]> | null);
+          expect([...bag.entries()]).to.deep.equal(reference(single, multi));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 
