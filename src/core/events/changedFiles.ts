@@ -17,6 +17,7 @@ function collectChangedFiles(this: object): string[] {
 }
 
 function keepChangedFiles(event: object, files: string[]): boolean {
+  if (event === lastLazyEvent) lastLazyEvent = undefined;
   return Reflect.defineProperty(event, "changedFiles", {
     value: files,
     writable: true,
@@ -59,13 +60,23 @@ function commitsOf(event: object): unknown {
   return obj((event as { payload?: unknown }).payload)?.commits;
 }
 
+// The last event found lazy: every route's `paths` filter asks about the same event in turn, and looking
+// up a property descriptor costs more than the rest of a filter that the sketch answers. Reading or
+// replacing that event's changedFiles forgets it (keepChangedFiles).
+let lastLazyEvent: object | undefined;
+
 /** Whether `event.changedFiles` is still withLazyChangedFiles' accessor (not read, not replaced). */
 function isLazy(event: unknown): event is object {
-  return (
+  if (event === lastLazyEvent) return true;
+  if (
     typeof event === "object" &&
     event !== null &&
     Object.getOwnPropertyDescriptor(event, "changedFiles")?.get === collectChangedFiles
-  );
+  ) {
+    lastLazyEvent = event;
+    return true;
+  }
+  return false;
 }
 
 /**
