@@ -56,6 +56,22 @@ export function headerBag(headers?: SingleHeaders, multi?: MultiHeaders): Header
   return bag;
 }
 
+/**
+ * A HeaderBag from node:http's `rawHeaders` (name, value, name, value, ...): names lower-cased, every
+ * value kept in order (req.headers merges or drops repeats).
+ */
+export function headerBagFromRaw(rawHeaders: readonly string[]): HeaderBag {
+  const bag = new Map<string, string[]>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = lowerCase(rawHeaders[i] as string);
+    const value = rawHeaders[i + 1] as string;
+    const values = bag.get(name);
+    if (values === undefined) bag.set(name, [value]);
+    else values.push(value);
+  }
+  return bag;
+}
+
 function hasString(values: readonly string[] | undefined): boolean {
   if (!Array.isArray(values)) return false;
   for (const value of values) if (typeof value === "string") return true;

@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import type { SQSRecord } from "aws-lambda";
 import { ActionError, SecretNotFoundError } from "../core/errors";
+import { headerBagFromRaw } from "../core/headers";
 import { MAX_ATTEMPTS, MAX_BODY_BYTES, RETRY_BASE_DELAY_MS, retryDelayMs } from "../core/policy";
 import type { LogFn, ObjectStore, SecretStore } from "../core/ports";
 import { routeSecretNames } from "../core/routeSecrets";
@@ -252,7 +253,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     const name = path.slice("/hooks/".length).replace(/\/$/, "");
     const handler = handlers.get(name);
     // From the raw headers: every repeated value is kept (req.headers merges or drops repeats).
-    const headers = headerBagOf(req.rawHeaders);
+    const headers = headerBagFromRaw(req.rawHeaders);
     const eventName = firstHeader(headers, EVENT_HEADERS)?.slice(0, 100) ?? "unknown";
     const headerDelivery = firstHeader(headers, DELIVERY_HEADERS)?.slice(0, 200);
     if (!handler) {
@@ -420,19 +421,6 @@ const DELIVERY_HEADERS = [
   "x-forgejo-delivery",
   "webhook-id",
 ];
-
-/** Request headers as the route handler reads them: names lower-cased, every value kept in order. */
-function headerBagOf(rawHeaders: readonly string[]): HeaderBag {
-  const bag = new Map<string, string[]>();
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = (rawHeaders[i] as string).toLowerCase();
-    const value = rawHeaders[i + 1] as string;
-    const values = bag.get(name);
-    if (values === undefined) bag.set(name, [value]);
-    else values.push(value);
-  }
-  return bag;
-}
 
 function firstHeader(headers: HeaderBag, names: readonly string[]): string | undefined {
   for (const name of names) {

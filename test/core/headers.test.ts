@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { RequestError } from "../../src/core/errors";
-import { headerBag, singleHeader } from "../../src/core/headers";
+import { headerBag, headerBagFromRaw, singleHeader } from "../../src/core/headers";
 
 describe("Function: headerBag", () => {
   it("headerBag lower-cases names and keeps every value of multiValueHeaders", () => {
@@ -91,6 +91,27 @@ describe("Function: headerBag", () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("Function: headerBagFromRaw", () => {
+  it("headerBagFromRaw lower-cases names and keeps every repeated value in order, across case variants", () => {
+    const bag = headerBagFromRaw([
+      "X-Hub-Signature-256",
+      "sha256=a",
+      "Host",
+      "x",
+      "x-hub-signature-256",
+      "sha256=b",
+    ]);
+    expect([...bag.entries()]).to.deep.equal([
+      ["x-hub-signature-256", ["sha256=a", "sha256=b"]],
+      ["host", ["x"]],
+    ]);
+  });
+
+  it("headerBagFromRaw ignores a trailing name without a value", () => {
+    expect([...headerBagFromRaw(["Host", "x", "X-Dangling"]).entries()]).to.deep.equal([["host", ["x"]]]);
   });
 });
 
