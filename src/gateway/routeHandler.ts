@@ -159,6 +159,22 @@ class Deadlines {
     // Nothing left in flight: the timer may stay (its time is never later than a new request's
     // deadline) but must not keep the process alive.
     if (--this.open === 0) this.timer?.unref();
+    // Drop the finished entries at the front now, not when the timer fires: under load the list then
+    // holds about the requests in flight, and a finished request's entry dies young instead of being
+    // kept (and promoted to the old generation) for the whole timeout.
+    while (this.head < this.waiting.length && (this.waiting[this.head] as DeadlineEntry).expire === undefined)
+      this.head++;
+    this.compact();
+  }
+
+  private compact(): void {
+    if (this.head === this.waiting.length) {
+      this.waiting.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.head);
+      this.head = 0;
+    }
   }
 
   private arm(at: number): void {
@@ -179,16 +195,9 @@ class Deadlines {
       }
       this.head++;
     }
-    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-      this.waiting.splice(0, this.head);
-      this.head = 0;
-    }
+    this.compact();
     const next = this.waiting[this.head];
     if (next !== undefined) this.arm(next.at);
-    else {
-      this.waiting.length = 0;
-      this.head = 0;
-    }
   }
 }
 

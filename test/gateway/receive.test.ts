@@ -475,6 +475,31 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     expect(answer.body.status).to.equal("unavailable");
   });
 
+  it("receive still answers 503 for a hung delivery that deliveries finished after it have overtaken, and again for the next one", async () => {
+    const hung = new Set(["d-hung-1", "d-hung-2"]);
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
+      queue: {
+        send: (item) => (hung.has(item.deliveryId) ? new Promise<void>(() => {}) : Promise.resolve()),
+      },
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async () => ({ status: "done", detail: "" }),
+      log: () => {},
+      receiveTimeoutMs: 80,
+    });
+    const send = async (deliveryId: string) =>
+      parseAnswer(await handler.receive(githubDelivery({ deliveryId }))).statusCode;
+    const first = send("d-hung-1");
+    expect(await Promise.all([send("d-quick-1"), send("d-quick-2"), send("d-quick-3")])).to.deep.equal([
+      202, 202, 202,
+    ]);
+    expect(await first).to.equal(503);
+    expect(await send("d-quick-4")).to.equal(202);
+    expect(await send("d-hung-2")).to.equal(503);
+  });
+
   it("receive answers 500 with a generic body on an unexpected error, logging the error, not the body", async () => {
     const dedupe: DedupeStore = {
       claim: async () => {
