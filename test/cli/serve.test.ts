@@ -303,6 +303,32 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       });
       expect(status).to.equal(413);
     });
+
+    it("records nothing for a delivery whose connection drops halfway through its body, and keeps serving", async () => {
+      const delivery = randomUUID();
+      const body = push();
+      const socket = net.connect(Number(new URL(serve.url).port), "127.0.0.1");
+      await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+      const head = Object.entries(githubHeaders(GH_SECRET, body, "push", delivery))
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join("");
+      socket.write(
+        `POST /hooks/api-build HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${body.length}\r\n${head}\r\n`,
+      );
+      socket.write(body.subarray(0, 100));
+      await new Promise((r) => setTimeout(r, 100));
+      socket.destroy();
+      const after = signed(push({ ref: "refs/heads/feature/after-drop" }));
+      const answer = await request(`${serve.url}/hooks/api-build`, {
+        headers: after.headers,
+        body: after.body,
+      });
+      expect(answer.status).to.equal(200);
+      const recorded = await deliveries(serve.url);
+      expect(recorded.map((d) => d.delivery))
+        .to.include(after.delivery)
+        .and.not.include(delivery);
+    });
   });
 
   describe("the IP-allowlist fallback (no signature)", () => {
