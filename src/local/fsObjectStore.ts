@@ -40,8 +40,9 @@ export class FsObjectStore implements ObjectStore {
     const tmpDir = join(this.root, ".tmp");
     await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, `${randomBytes(8).toString("hex")}.part`);
+    const file = createWriteStream(tmp, { flags: "wx" });
     try {
-      await pipeline(body, createWriteStream(tmp, { flags: "wx" }));
+      await pipeline(body, file);
       await mkdir(dirname(target), { recursive: true });
       await writeFileAtomic(
         `${target}${METADATA_SUFFIX}`,
@@ -50,6 +51,9 @@ export class FsObjectStore implements ObjectStore {
       await rename(tmp, target);
     } catch (error) {
       body.destroy();
+      // A body that fails at once can fail while the file is still being opened: wait until it is
+      // closed, or the unlink would come first and the file would be created after it.
+      if (!file.closed) await new Promise<void>((closed) => file.once("close", closed).destroy());
       await unlink(tmp).catch(() => undefined);
       throw error;
     }
