@@ -45,17 +45,25 @@ export class SecretsManagerStore implements SecretStore {
   async versions(name: string, options: { refresh?: boolean } = {}): Promise<string[]> {
     const pending = this.inFlight.get(name);
     if (pending) return [...(await pending)];
+    const known = this.peek(name, options);
+    if (known) return [...known];
     const cached = this.cache.get(name);
     const age = cached ? this.now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
-    if (cached && !options.refresh && age < this.ttlMs) return [...cached.values];
-    // A flood of bad signatures must not turn into a flood of GetSecretValue calls.
-    if (cached && options.refresh && age < this.minRefreshIntervalMs) return [...cached.values];
-
     const load = this.load(name, cached, !options.refresh && age < this.ttlMs + this.staleIfErrorMs).finally(
       () => this.inFlight.delete(name),
     );
     this.inFlight.set(name, load);
     return [...(await load)];
+  }
+
+  peek(name: string, options: { refresh?: boolean } = {}): readonly string[] | undefined {
+    const cached = this.cache.get(name);
+    if (!cached || this.inFlight.has(name)) return undefined;
+    const age = this.now() - cached.fetchedAt;
+    if (!options.refresh && age < this.ttlMs) return cached.values;
+    // A flood of bad signatures must not turn into a flood of GetSecretValue calls.
+    if (options.refresh && age < this.minRefreshIntervalMs) return cached.values;
+    return undefined;
   }
 
   private async load(name: string, cached: CacheEntry | undefined, staleOk: boolean): Promise<string[]> {

@@ -10,6 +10,12 @@ export interface SecretStore {
    * store cannot be reached or throttles.
    */
   versions(name: string, options?: { refresh?: boolean }): Promise<string[]>;
+  /**
+   * What `versions` would give right now when it needs no I/O (the values are cached and fresh
+   * enough), without waiting; undefined when it would have to fetch or fail. Optional: the receive
+   * path then answers a delivery without a turn of the event loop.
+   */
+  peek?(name: string, options?: { refresh?: boolean }): readonly string[] | undefined;
 }
 
 export interface WorkQueue {

@@ -20,8 +20,8 @@ import { MAX_ATTEMPTS, MAX_BODY_BYTES, retryDelayMs } from "../core/policy";
 import type { DeadLetterQueue, DedupeStore, LogFn, SecretStore, WorkQueue } from "../core/ports";
 import { renderRequest } from "../core/render";
 import { parseSecretValues } from "../core/secretValues";
-import type { ActionOutcome, HeaderBag, Route, WebhookEvent, WorkItem } from "../core/types";
-import { verifyDelivery } from "../core/verify";
+import type { ActionOutcome, ActionRequest, HeaderBag, Route, WebhookEvent, WorkItem } from "../core/types";
+import { type VerifyResult, verifyDelivery } from "../core/verify";
 import { buildWorkItem, parseWorkItem } from "./workItem";
 
 export interface RouteHandlerDeps {
@@ -212,7 +212,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   const now = deps.now ?? Date.now;
   const maxAttempts = deps.maxAttempts ?? MAX_ATTEMPTS;
   /** The last secret versions seen and the values they hold (a route has one webhook secret). */
-  let parsedSecret: { raw: readonly string[]; values: string[] } | undefined;
+  let parsedSecret: ParsedSecret | undefined;
   const deadlines = new Deadlines(deps.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS);
 
   // ---------------------------------------------------------------------------------------------
@@ -230,29 +230,42 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     return { statusCode: answer.statusCode, headers: answer.headers, body: JSON.stringify(answer.body) };
   }
 
-  async function deliver(request: InboundDelivery): Promise<ReceiveAnswer> {
+  /**
+   * The receive path. Until it has to wait for a dependency (a secret not cached, the dedupe store,
+   * the queue) it runs synchronously: a rejected or ignored delivery is answered without a turn of the
+   * event loop. Only the waiting is bounded by the deadline; what runs before it cannot be interrupted.
+   */
+  function deliver(request: InboundDelivery): Promise<ReceiveAnswer> {
     const line: DeliveryLog = {};
-    let answer: Answer;
+    let outcome: Answer | Promise<Answer>;
     try {
-      answer = await deadlines.run(accept(request, line));
+      outcome = accept(request, line);
     } catch (error) {
-      if (error instanceof Answer) {
-        answer = error;
-      } else if (error instanceof TransientDependencyError) {
-        line.error = error.message;
-        answer = new Answer(
-          503,
-          "unavailable",
-          "a dependency is unavailable; redeliver later",
-          "unavailable",
-        );
-      } else if (error instanceof RequestError && error.statusCode >= 400 && error.statusCode < 500) {
-        answer = new Answer(error.statusCode, "rejected", error.message, "rejected");
-      } else {
-        line.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        answer = new Answer(500, "error", "internal error", "error");
-      }
+      outcome = answerFor(error, line);
     }
+    if (outcome instanceof Answer) return Promise.resolve(respond(outcome, line));
+    return deadlines.run(outcome).then(
+      (answer) => respond(answer, line),
+      (error: unknown) => respond(answerFor(error, line), line),
+    );
+  }
+
+  /** The answer to an error thrown on the receive path. */
+  function answerFor(error: unknown, line: DeliveryLog): Answer {
+    if (error instanceof Answer) return error;
+    if (error instanceof TransientDependencyError) {
+      line.error = error.message;
+      return new Answer(503, "unavailable", "a dependency is unavailable; redeliver later", "unavailable");
+    }
+    if (error instanceof RequestError && error.statusCode >= 400 && error.statusCode < 500) {
+      return new Answer(error.statusCode, "rejected", error.message, "rejected");
+    }
+    line.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return new Answer(500, "error", "internal error", "error");
+  }
+
+  /** The delivery's log line, and the answer for the caller. */
+  function respond(answer: Answer, line: DeliveryLog): ReceiveAnswer {
     const body: ReceiveBody =
       answer.reason === undefined
         ? { status: answer.status, route: route.name, delivery: line.deliveryId ?? null }
@@ -290,7 +303,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     return { statusCode: answer.statusCode, headers, body };
   }
 
-  async function accept(request: InboundDelivery, line: DeliveryLog): Promise<Answer> {
+  function accept(request: InboundDelivery, line: DeliveryLog): Answer | Promise<Answer> {
     if (request.routeName !== route.name) {
       return new Answer(404, "rejected", "unknown route", "unknown-route");
     }
@@ -302,19 +315,46 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (body.length > MAX_BODY_BYTES) {
       return new Answer(413, "rejected", `body larger than ${MAX_BODY_BYTES} bytes`, "too-large");
     }
-    const headers = request.headers;
-    line.deliveryId = peekDeliveryId(headers, body);
+    line.deliveryId = peekDeliveryId(request.headers, body);
 
     // 2. verify, over the raw bytes, with every current and previous secret value.
-    const cached = await secretVersions(false);
-    let verdict = verifyWith(request, body, cached.values);
+    const cached = knownSecretVersions(false);
+    if (cached === undefined) {
+      return secretVersions(false).then((fetched) => verifyAndMatch(request, body, line, fetched));
+    }
+    return verifyAndMatch(request, body, line, cached);
+  }
+
+  function verifyAndMatch(
+    request: InboundDelivery,
+    body: Buffer,
+    line: DeliveryLog,
+    cached: ParsedSecret,
+  ): Answer | Promise<Answer> {
+    const verdict = verifyWith(request, body, cached.values);
     if (!verdict.ok && verdict.retryWithFreshSecret && route.secret) {
       // The secret may have rotated since it was cached: fetch it once more, then decide. When the
       // store hands back the very same versions (its refresh is rate-limited), verifying again
       // would give the same answer: skip it.
-      const fresh = await secretVersions(true);
-      if (!sameStrings(fresh.raw, cached.raw)) verdict = verifyWith(request, body, fresh.values);
+      const decideWith = (fresh: ParsedSecret) =>
+        matchVerified(
+          request,
+          body,
+          line,
+          sameStrings(fresh.raw, cached.raw) ? verdict : verifyWith(request, body, fresh.values),
+        );
+      const fresh = knownSecretVersions(true);
+      return fresh === undefined ? secretVersions(true).then(decideWith) : decideWith(fresh);
     }
+    return matchVerified(request, body, line, verdict);
+  }
+
+  function matchVerified(
+    request: InboundDelivery,
+    body: Buffer,
+    line: DeliveryLog,
+    verdict: VerifyResult,
+  ): Answer | Promise<Answer> {
     if (!verdict.ok) {
       line.reason = verdict.reason;
       return new Answer(verdict.status, "rejected", verdict.reason, "rejected");
@@ -322,6 +362,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     line.via = verdict.via;
 
     // 3-4. decode and normalise, only now that the sender is known.
+    const headers = request.headers;
     const contentType = singleHeader(headers, "content-type");
     const payload = decodeBody(body, contentType);
     const event = normaliseDelivery(route.provider, headers, payload, body);
@@ -333,9 +374,16 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const decision = matcher(event);
     if (!decision.matched) return new Answer(200, "ignored", decision.reason, "ignored");
     line.reason = decision.reason;
+    return enqueue(event, renderRequest(route, event), decision.reason, line);
+  }
 
-    // 6. enqueue, at most once per delivery id (per generation).
-    const rendered = renderRequest(route, event);
+  /** 6. enqueue, at most once per delivery id (per generation). */
+  async function enqueue(
+    event: WebhookEvent,
+    rendered: ActionRequest,
+    reason: string,
+    line: DeliveryLog,
+  ): Promise<Answer> {
     const claim = await deps.dedupe.claim(route.name, event.deliveryId);
     if (!claim.claimed) {
       line.generation = claim.generation;
@@ -370,7 +418,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       // and expires; a redelivery meanwhile is a duplicate, after that it is queued again.
       line.error = `marking the delivery queued failed: ${(error as Error)?.message ?? error}`;
     }
-    return new Answer(202, "queued", decision.reason, "queued");
+    return new Answer(202, "queued", reason, "queued");
   }
 
   function verifyWith(request: InboundDelivery, body: Buffer, secrets: string[]) {
@@ -385,8 +433,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     });
   }
 
-  /** The secret's raw versions and the values they hold; the values are parsed once per raw version. */
-  async function secretVersions(refresh: boolean): Promise<{ raw: readonly string[]; values: string[] }> {
+  /** The secret's versions and the values they hold, fetched (or read from the store's cache). */
+  async function secretVersions(refresh: boolean): Promise<ParsedSecret> {
     if (!route.secret) return NO_SECRETS;
     let raw: string[];
     try {
@@ -404,6 +452,18 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       }
       throw error;
     }
+    return parseVersions(raw);
+  }
+
+  /** The secret's versions when the store has them at hand (no waiting); undefined when they must be fetched. */
+  function knownSecretVersions(refresh: boolean): ParsedSecret | undefined {
+    if (!route.secret) return NO_SECRETS;
+    const raw = deps.secrets.peek?.(route.secret, refresh ? { refresh: true } : undefined);
+    return raw === undefined ? undefined : parseVersions(raw);
+  }
+
+  /** The values the versions hold; parsed once per set of versions. */
+  function parseVersions(raw: readonly string[]): ParsedSecret {
     if (parsedSecret !== undefined && sameStrings(raw, parsedSecret.raw)) return parsedSecret;
     const values: string[] = [];
     let usable = true;
@@ -627,7 +687,13 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   return { receive, deliver, work, handle };
 }
 
-const NO_SECRETS: { raw: readonly string[]; values: string[] } = Object.freeze({
+/** A webhook secret's raw versions and the values they hold. */
+interface ParsedSecret {
+  raw: readonly string[];
+  values: string[];
+}
+
+const NO_SECRETS: ParsedSecret = Object.freeze({
   raw: Object.freeze([]) as readonly string[],
   values: [] as string[],
 });

@@ -38,6 +38,8 @@ const REFRESH_INTERVAL_MS = 100;
 
 export class FileSecretStore implements SecretStore {
   private secrets = new Map<string, string>();
+  /** Each non-empty secret as its one version: what versions() copies and peek() hands out. */
+  private cached = new Map<string, readonly string[]>();
   private loadedMtimeMs = -1;
   private checkedAt = 0;
 
@@ -50,13 +52,18 @@ export class FileSecretStore implements SecretStore {
 
   async versions(name: string, options?: { refresh?: boolean }): Promise<string[]> {
     this.maybeReload(options?.refresh === true);
-    const value = this.secrets.get(name);
-    if (value === undefined || value === "") {
+    const known = this.cached.get(name);
+    if (known === undefined) {
       throw new SecretNotFoundError(name, {
         cause: new Error(`add "${name}" to ${this.file}`),
       });
     }
-    return [value];
+    return [...known];
+  }
+
+  peek(name: string, options?: { refresh?: boolean }): readonly string[] | undefined {
+    if (this.now() - this.checkedAt >= this.checkInterval(options?.refresh === true)) return undefined;
+    return this.cached.get(name);
   }
 
   /** The names the file defines. */
@@ -68,7 +75,7 @@ export class FileSecretStore implements SecretStore {
     const now = this.now();
     // A refresh (the handler's "the secret may have rotated") checks the file's mtime right away, but
     // at most every REFRESH_INTERVAL_MS: a flood of bad signatures must not turn into a flood of stats.
-    if (now - this.checkedAt < (refresh ? REFRESH_INTERVAL_MS : STAT_INTERVAL_MS)) return;
+    if (now - this.checkedAt < this.checkInterval(refresh)) return;
     this.checkedAt = now;
     let mtimeMs: number;
     try {
@@ -85,9 +92,15 @@ export class FileSecretStore implements SecretStore {
     }
   }
 
+  private checkInterval(refresh: boolean): number {
+    return refresh ? REFRESH_INTERVAL_MS : STAT_INTERVAL_MS;
+  }
+
   private reload(): void {
     const mtimeMs = statSync(this.file).mtimeMs;
     this.secrets = parseSecretsFile(readFileSync(this.file, "utf8"), this.file);
+    this.cached = new Map();
+    for (const [name, value] of this.secrets) if (value !== "") this.cached.set(name, [value]);
     this.loadedMtimeMs = mtimeMs;
     this.checkedAt = this.now();
   }

@@ -112,6 +112,36 @@ describe("Class: SecretsManagerStore", () => {
     expect(sm.commandCalls(GetSecretValueCommand, { VersionStage: "AWSCURRENT" })).to.have.length(2);
   });
 
+  it("peek(name) has the cached versions within the TTL, and nothing before the first fetch, during one or after the TTL", async () => {
+    let release: (value: { SecretString: string }) => void = () => undefined;
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" })
+      .resolvesOnce({ SecretString: "v1" })
+      .callsFake(() => new Promise((resolve) => (release = resolve)));
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(notFound());
+    const store = new SecretsManagerStore(client, { now, ttlMs: 60_000 });
+    expect(store.peek("s")).to.equal(undefined);
+    await store.versions("s");
+    expect(store.peek("s")).to.deep.equal(["v1"]);
+    clock += 61_000;
+    expect(store.peek("s")).to.equal(undefined);
+    const refetch = store.versions("s");
+    expect(store.peek("s")).to.equal(undefined); // in flight
+    release({ SecretString: "v2" });
+    expect(await refetch).to.deep.equal(["v2"]);
+    expect(store.peek("s")).to.deep.equal(["v2"]);
+  });
+
+  it("peek(name, {refresh}) has the cached versions only while a refresh would be skipped", async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "v1" });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(notFound());
+    const store = new SecretsManagerStore(client, { now, minRefreshIntervalMs: 5_000 });
+    await store.versions("s");
+    expect(store.peek("s", { refresh: true })).to.deep.equal(["v1"]);
+    clock += 6_000;
+    expect(store.peek("s", { refresh: true })).to.equal(undefined);
+    expect(store.peek("s")).to.deep.equal(["v1"]);
+  });
+
   it("versions(name) throws SecretNotFoundError when the secret does not exist", async () => {
     sm.on(GetSecretValueCommand).rejects(notFound());
     const error = await new SecretsManagerStore(client, { now }).versions("missing").catch((e) => e);

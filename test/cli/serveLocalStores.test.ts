@@ -8,6 +8,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -434,6 +435,25 @@ describe("Local secrets", () => {
       error = e;
     });
     expect(error).to.be.instanceOf(SecretNotFoundError);
+  });
+
+  it("FileSecretStore.peek has a secret between checks of the file, and nothing when a check is due or the name is missing", async () => {
+    const file = join(dir, "secrets.json");
+    writeFileSync(file, JSON.stringify({ plain: "v", empty: "" }));
+    let clock = 1_000_000;
+    const store = new FileSecretStore(file, () => clock);
+    expect(store.peek("plain")).to.deep.equal(["v"]);
+    expect(store.peek("empty")).to.equal(undefined);
+    expect(store.peek("absent")).to.equal(undefined);
+    clock += 150; // past the refresh interval (100 ms), inside the plain one (1 s)
+    expect(store.peek("plain", { refresh: true })).to.equal(undefined);
+    expect(store.peek("plain")).to.deep.equal(["v"]);
+    clock += 1_000;
+    expect(store.peek("plain")).to.equal(undefined);
+    writeFileSync(file, JSON.stringify({ plain: "edited" }));
+    utimesSync(file, new Date(), new Date(Date.now() + 5_000)); // a new mtime, whatever the clock's grain
+    expect(await store.versions("plain")).to.deep.equal(["edited"]);
+    expect(store.peek("plain")).to.deep.equal(["edited"]);
   });
 
   it("FileSecretStore refuses a secrets file that is not a JSON object, naming the file", () => {

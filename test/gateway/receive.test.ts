@@ -60,6 +60,26 @@ class RotatingSecretStore implements SecretStore {
   }
 }
 
+/**
+ * A SecretStore whose cache a test controls: peek() hands out `atHand` (plain and refresh peeks
+ * separately), versions() serves `stored`. Every call is recorded.
+ */
+class PeekableSecretStore implements SecretStore {
+  readonly calls: string[] = [];
+  constructor(
+    private readonly stored: string[],
+    private readonly atHand: { plain?: string[]; refresh?: string[] },
+  ) {}
+  async versions(_name: string, options?: { refresh?: boolean }): Promise<string[]> {
+    this.calls.push(options?.refresh ? "versions(refresh)" : "versions");
+    return this.stored;
+  }
+  peek(_name: string, options?: { refresh?: boolean }): readonly string[] | undefined {
+    this.calls.push(options?.refresh ? "peek(refresh)" : "peek");
+    return options?.refresh ? this.atHand.refresh : this.atHand.plain;
+  }
+}
+
 const pingPayload = {
   zen: "Keep it logically awesome.",
   hook_id: 292430182,
@@ -343,6 +363,30 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     const h = harness({ secrets });
     expect((await h.receive({ secret: "c" })).statusCode).to.equal(401);
     expect(secrets.calls.filter((c) => c.refresh)).to.have.length(1);
+  });
+
+  it("receive verifies with the secret a store has at hand (peek), without fetching it", async () => {
+    const secrets = new PeekableSecretStore(["never fetched"], { plain: [WEBHOOK_SECRET] });
+    const h = harness({ secrets });
+    expect((await h.receive({ deliveryId: "d-peeked" })).statusCode).to.equal(202);
+    expect(secrets.calls).to.deep.equal(["peek"]);
+  });
+
+  it("receive rejects a wrong signature after a refresh peek that has the same versions, fetching nothing", async () => {
+    const secrets = new PeekableSecretStore(["never fetched"], {
+      plain: [WEBHOOK_SECRET],
+      refresh: [WEBHOOK_SECRET],
+    });
+    const h = harness({ secrets });
+    expect((await h.receive({ secret: "another secret" })).statusCode).to.equal(401);
+    expect(secrets.calls).to.deep.equal(["peek", "peek(refresh)"]);
+  });
+
+  it("receive fetches through versions() when peek has nothing at hand, and accepts a just-rotated secret", async () => {
+    const secrets = new PeekableSecretStore(["rotated secret"], { plain: ["stale secret"] });
+    const h = harness({ secrets });
+    expect((await h.receive({ secret: "rotated secret" })).statusCode).to.equal(202);
+    expect(secrets.calls).to.deep.equal(["peek", "peek(refresh)", "versions(refresh)"]);
   });
 
   it("receive does not refresh the secret when the signature is merely missing", async () => {
