@@ -333,20 +333,31 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   ): Answer | Promise<Answer> {
     const verdict = verifyWith(request, body, cached.values);
     if (!verdict.ok && verdict.retryWithFreshSecret && route.secret) {
-      // The secret may have rotated since it was cached: fetch it once more, then decide. When the
-      // store hands back the very same versions (its refresh is rate-limited), verifying again
-      // would give the same answer: skip it.
-      const decideWith = (fresh: ParsedSecret) =>
-        matchVerified(
-          request,
-          body,
-          line,
-          sameStrings(fresh.raw, cached.raw) ? verdict : verifyWith(request, body, fresh.values),
-        );
+      // The secret may have rotated since it was cached: fetch it once more, then decide.
+      // (No named closure here: tsx, which runs serve, wraps each one in a per-request __name call.)
       const fresh = knownSecretVersions(true);
-      return fresh === undefined ? secretVersions(true).then(decideWith) : decideWith(fresh);
+      if (fresh === undefined) {
+        return secretVersions(true).then((fetched) =>
+          matchVerified(request, body, line, verifyAgain(request, body, verdict, cached, fetched)),
+        );
+      }
+      return matchVerified(request, body, line, verifyAgain(request, body, verdict, cached, fresh));
     }
     return matchVerified(request, body, line, verdict);
+  }
+
+  /**
+   * The verdict with the refreshed secret. When the store handed back the very same versions (its
+   * refresh is rate-limited), verifying again would give the same answer: skip it.
+   */
+  function verifyAgain(
+    request: InboundDelivery,
+    body: Buffer,
+    verdict: VerifyResult,
+    cached: ParsedSecret,
+    fresh: ParsedSecret,
+  ): VerifyResult {
+    return sameStrings(fresh.raw, cached.raw) ? verdict : verifyWith(request, body, fresh.values);
   }
 
   function matchVerified(
