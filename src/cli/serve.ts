@@ -10,6 +10,7 @@ import { loadRoutesFile } from "../core/routes/load";
 import type { Route } from "../core/types";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
+import { sampleRejections } from "./rejectionSampler";
 
 export const SERVE_USAGE = `Usage: hookgate serve [options]
 
@@ -29,7 +30,7 @@ Options:
   --retry-delay-ms MS    first retry delay, doubled on each attempt (default ${RETRY_BASE_DELAY_MS})
   --fsync                flush the queue journal to disk before answering 202, so queued work survives
                          a power cut, not only a crash of hookgate (deliveries arriving together share it)
-  --quiet                do not print a log line per delivery and attempt
+  --quiet                do not print a log line per delivery and attempt (errors still are)
   -h, --help             show this help
 
 Endpoints:
@@ -133,15 +134,17 @@ export async function runServe(argv: string[]): Promise<number> {
     throw error;
   }
 
+  const rejections = sampleRejections(writeLog);
   const log: LogFn = options.quiet
     ? (line) => {
         if (line.level === "error") writeLog(line);
       }
-    : writeLog;
+    : rejections.log;
 
   // Listen for signals before anything is printed: a supervisor may signal as soon as it sees the URL.
   const stopRequested = new Promise<void>((resolveSignal) => {
     const stop = (signal: NodeJS.Signals) => {
+      rejections.flush();
       flushLog();
       process.stdout.write(`hookgate: ${signal}: stopping (waiting for work in flight)\n`);
       process.once(signal, () => {
@@ -193,6 +196,7 @@ export async function runServe(argv: string[]): Promise<number> {
 
   await stopRequested;
   const { drained } = await gateway.close();
+  rejections.flush();
   flushLog();
   process.stdout.write(
     drained

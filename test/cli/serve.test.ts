@@ -360,6 +360,32 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(answer.status).to.equal(403);
       expect(jenkins.builds().filter((b) => b.job.join("/") === "ip/closed")).to.have.length(0);
     });
+
+    it("logs a flood of refused deliveries as its first lines and one line that counts the rest", async () => {
+      const ids: string[] = Array.from({ length: 30 }, () => randomUUID());
+      for (const id of ids) {
+        const answer = await request(`${serve.url}/hooks/ip-closed`, {
+          headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": id },
+          body: PUSH,
+        });
+        expect(answer.status).to.equal(403);
+      }
+      await new Promise((r) => setTimeout(r, 1_300)); // the sampler's window ends
+      const lines = serve
+        .output()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const logged = lines.filter((l) => l.msg === "delivery" && ids.includes(l.deliveryId as string));
+      const counted = lines
+        .filter((l) => l.msg === "rejected deliveries not logged one by one" && l.route === "ip-closed")
+        .reduce((sum, l) => sum + (l.count as number), 0);
+      expect(logged.length).to.be.within(1, 10);
+      expect(logged.length + counted).to.be.at.least(30); // the 403 of the test before may be counted too
+      // Every one of them is still in the delivery history.
+      const recorded = (await deliveries(serve.url)).map((d) => d.delivery);
+      expect(ids.every((id) => recorded.includes(id))).to.equal(true);
+    });
   });
 
   describe("the work path", () => {

@@ -1,0 +1,152 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { sampleRejections } from "../../src/cli/rejectionSampler";
+
+type Line = Record<string, unknown>;
+
+/** A sampler on a hand-moved clock, with the timer it asked for kept for the test to fire. */
+function harness(options: { perWindow?: number; maxKinds?: number } = {}) {
+  const written: Line[] = [];
+  const timers: Array<{ run: () => void; at: number }> = [];
+  let clock = 1_000_000;
+  const sampler = sampleRejections((line) => written.push(line), {
+    ...options,
+    windowMs: 1_000,
+    now: () => clock,
+    schedule: (run, ms) => timers.push({ run, at: clock + ms }),
+  });
+  return {
+    written,
+    sampler,
+    advance(ms: number) {
+      clock += ms;
+      for (const timer of timers.splice(0)) {
+        if (timer.at <= clock) timer.run();
+        else timers.push(timer);
+      }
+    },
+    summaries: () => written.filter((l) => l.msg === "rejected deliveries not logged one by one"),
+  };
+}
+
+const rejected = (reason = "signature invalid", route = "api-build", status = 401): Line => ({
+  msg: "delivery",
+  route,
+  deliveryId: "d",
+  status,
+  reason,
+  level: "warn",
+});
+
+describe("Function: sampleRejections (serve's log under a flood of rejected deliveries)", () => {
+  it("writes the first 10 rejections of a kind in a second and sums the rest up in one line at its end", () => {
+    const h = harness();
+    for (let i = 0; i < 1_000; i++) h.sampler.log(rejected());
+    expect(h.written).to.have.length(10);
+    h.advance(1_000);
+    expect(h.summaries()).to.deep.equal([
+      {
+        level: "warn",
+        msg: "rejected deliveries not logged one by one",
+        route: "api-build",
+        status: 401,
+        reason: "signature invalid",
+        count: 990,
+        windowMs: 1_000,
+      },
+    ]);
+  });
+
+  it("never samples accepted, ignored or failed deliveries, nor any other line", () => {
+    const h = harness({ perWindow: 1 });
+    const lines: Line[] = [
+      { msg: "delivery", route: "r", status: 202, level: "info" },
+      { msg: "delivery", route: "r", status: 200, reason: "ignored", level: "info" },
+      { msg: "delivery", route: "r", status: 503, level: "error" },
+      { msg: "attempt", route: "r", outcome: "dead", level: "error" },
+    ];
+    for (let i = 0; i < 50; i++) for (const line of lines) h.sampler.log(line);
+    expect(h.written).to.have.length(200);
+  });
+
+  it("counts each route, status and reason apart", () => {
+    const h = harness({ perWindow: 1 });
+    for (let i = 0; i < 3; i++) {
+      h.sampler.log(rejected("signature invalid"));
+      h.sampler.log(rejected("signature missing"));
+      h.sampler.log(rejected("signature invalid", "other-route"));
+      h.sampler.log(rejected("source IP not allowed", "api-build", 403));
+    }
+    expect(h.written).to.have.length(4);
+    h.advance(1_000);
+    expect(h.summaries().map((l) => [l.route, l.status, l.reason, l.count])).to.have.deep.members([
+      ["api-build", 401, "signature invalid", 2],
+      ["api-build", 401, "signature missing", 2],
+      ["other-route", 401, "signature invalid", 2],
+      ["api-build", 403, "source IP not allowed", 2],
+    ]);
+  });
+
+  it("writes rejections in full again once the window has ended, and a line after the window ends it too", () => {
+    const h = harness({ perWindow: 2 });
+    for (let i = 0; i < 5; i++) h.sampler.log(rejected());
+    h.advance(1_500); // the timer ends the window: one summary
+    for (let i = 0; i < 5; i++) h.sampler.log(rejected());
+    expect(h.written.filter((l) => l.msg === "delivery")).to.have.length(4);
+    expect(h.summaries().map((l) => l.count)).to.deep.equal([3]);
+    h.sampler.flush();
+    expect(h.summaries().map((l) => l.count)).to.deep.equal([3, 3]);
+  });
+
+  it("a timer left from a window that a later line ended writes nothing twice", () => {
+    const h = harness({ perWindow: 1 });
+    h.sampler.log(rejected());
+    h.sampler.log(rejected()); // counted: a timer for this window
+    h.advance(999);
+    h.advance(1); // the timer runs: summary of 1
+    h.sampler.log(rejected());
+    h.sampler.log(rejected()); // counted in the next window: its own timer
+    h.advance(2_000);
+    expect(h.summaries().map((l) => l.count)).to.deep.equal([1, 1]);
+  });
+
+  it("past maxKinds, a route's rejections of one status share one count (reasons can quote the request)", () => {
+    const h = harness({ perWindow: 1, maxKinds: 3 });
+    for (let i = 0; i < 10; i++) {
+      h.sampler.log(rejected(`header "x-${i}" has several different values`, "api-build", 400));
+      h.sampler.log(rejected(`header "x-${i}" has several different values`, "api-build", 400));
+    }
+    h.advance(1_000);
+    const summaries = h.summaries();
+    expect(summaries.map((l) => l.reason)).to.include("(several reasons)");
+    const logged = h.written.filter((l) => l.msg === "delivery").length;
+    const counted = summaries.reduce((sum, l) => sum + (l.count as number), 0);
+    expect(logged + counted).to.equal(20);
+  });
+
+  it("property: every rejection is either written or counted in a summary, whatever the mix and timing", () => {
+    const event = fc.record({
+      route: fc.constantFrom("a", "b"),
+      status: fc.constantFrom(200, 202, 400, 401, 403, 503),
+      reason: fc.constantFrom("signature invalid", "signature missing", "x"),
+      waitMs: fc.constantFrom(0, 0, 0, 10, 400, 1_200),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(event, { maxLength: 300 }),
+        fc.integer({ min: 1, max: 5 }),
+        (events, perWindow) => {
+          const h = harness({ perWindow, maxKinds: 4 });
+          for (const e of events) {
+            h.advance(e.waitMs);
+            h.sampler.log({ msg: "delivery", route: e.route, status: e.status, reason: e.reason });
+          }
+          h.sampler.flush();
+          const logged = h.written.filter((l) => l.msg === "delivery").length;
+          const counted = h.summaries().reduce((sum, l) => sum + (l.count as number), 0);
+          expect(logged + counted).to.equal(events.length);
+        },
+      ),
+    );
+  });
+});
