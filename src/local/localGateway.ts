@@ -1,11 +1,11 @@
 // The local gateway behind `hookgate serve`: the deployed route handler (createRouteHandler, the same
 // code as the Lambda) behind node:http, with embedded stand-ins for AWS under one state directory:
-//   <state-dir>/secrets.json      webhook secrets (generated when no --secrets file is given)
-//   <state-dir>/queue/            accepted work, one file per message (LocalQueue)
-//   <state-dir>/dead-letters/     work that failed for good (LocalDeadLetters)
-//   <state-dir>/dedupe.jsonl      delivery ids already accepted (FileDedupeStore)
-//   <state-dir>/deliveries.json   the recent deliveries served at /_hookgate/deliveries
-//   <state-dir>/s3/<bucket>/<key> objects written by s3-zip (FsObjectStore), unless --s3-endpoint
+//   <state-dir>/secrets.json          webhook secrets (generated when no --secrets file is given)
+//   <state-dir>/queue/journal.jsonl   accepted work, an append-only journal (LocalQueue)
+//   <state-dir>/dead-letters/         work that failed for good (LocalDeadLetters)
+//   <state-dir>/dedupe.jsonl          delivery ids already accepted (FileDedupeStore)
+//   <state-dir>/deliveries.json       the recent deliveries served at /_hookgate/deliveries
+//   <state-dir>/s3/<bucket>/<key>     objects written by s3-zip (FsObjectStore), unless --s3-endpoint
 import { mkdirSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -190,8 +190,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     queue.register(route.name, (event) => handler.work(event));
   }
 
-  // HTTP. Requests are handled with callbacks, not an async chain: under load every promise and
-  // microtask per request shows (measured with `npm run bench -- serve`).
+  // HTTP. A request is handled with callbacks and one promise (the handler's answer), not a chain of
+  // async functions: this is the receive path's hot loop under load.
   const sockets = new Set<Socket>();
   const answered = () => {
     if (--answering === 0) onAllAnswered?.();
