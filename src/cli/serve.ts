@@ -10,7 +10,7 @@ import { loadRoutesFile } from "../core/routes/load";
 import type { Route } from "../core/types";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
-import { sampleRejections } from "./rejectionSampler";
+import { sampleDeliveryLines } from "./logSampler";
 
 export const SERVE_USAGE = `Usage: hookgate serve [options]
 
@@ -134,17 +134,17 @@ export async function runServe(argv: string[]): Promise<number> {
     throw error;
   }
 
-  const rejections = sampleRejections(writeLog);
+  const sampler = sampleDeliveryLines(writeLog);
   const log: LogFn = options.quiet
     ? (line) => {
         if (line.level === "error") writeLog(line);
       }
-    : rejections.log;
+    : sampler.log;
 
   // Listen for signals before anything is printed: a supervisor may signal as soon as it sees the URL.
   const stopRequested = new Promise<void>((resolveSignal) => {
     const stop = (signal: NodeJS.Signals) => {
-      rejections.flush();
+      sampler.flush();
       flushLog();
       process.stdout.write(`hookgate: ${signal}: stopping (waiting for work in flight)\n`);
       process.once(signal, () => {
@@ -196,7 +196,7 @@ export async function runServe(argv: string[]): Promise<number> {
 
   await stopRequested;
   const { drained } = await gateway.close();
-  rejections.flush();
+  sampler.flush();
   flushLog();
   process.stdout.write(
     drained

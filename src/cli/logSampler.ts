@@ -1,23 +1,26 @@
-// serve's log under a flood of rejected deliveries (a Git host with the wrong secret, or someone
-// probing the port): thousands of identical lines a second would bury every other line and fill the
-// disk. Like zap's sampling, per route, status and reason the first lines of each window are written
-// and the rest are counted, then summed up in one line when the window ends. Nothing else is sampled:
-// accepted, ignored and failed deliveries, and every error, keep one line each.
+// serve's log under a flood of deliveries that queue nothing (a Git host with the wrong secret, someone
+// probing the port, a load test): thousands of identical lines a second would bury every other line and
+// fill the disk. Like zap's sampling, per route, status, decision and reason the first lines of each
+// window are written and the rest are counted, then summed up in one line when the window ends.
+// Only 2xx answers that queued nothing (ignored, duplicate, pong) and 4xx rejections are sampled:
+// accepted deliveries, 5xx answers, work attempts and every other line keep one line each.
 import type { LogFn } from "../core/ports";
 
-export interface RejectionSamplerOptions {
-  /** Rejections of one kind written in full per window (default 10). */
+export const SUMMARY_MSG = "deliveries not logged one by one";
+
+export interface LogSamplerOptions {
+  /** Lines of one kind written in full per window (default 10). */
   perWindow?: number;
   /** Window length (default 1 s). */
   windowMs?: number;
-  /** Kinds counted apart per window; past it, a route's rejections of one status share a count. */
+  /** Kinds counted apart per window; past it, a route's lines of one status share a count. */
   maxKinds?: number;
   now?: () => number;
   /** Ends the window later (default: an unref'd setTimeout). */
   schedule?: (run: () => void, ms: number) => void;
 }
 
-export interface RejectionSampler {
+export interface LogSampler {
   log: LogFn;
   /** Writes the summaries of the current window now (on stop). */
   flush(): void;
@@ -26,12 +29,23 @@ export interface RejectionSampler {
 interface Kind {
   route: unknown;
   status: number;
+  decision: unknown;
   reason: unknown;
   written: number;
   counted: number;
 }
 
-export function sampleRejections(write: LogFn, options: RejectionSamplerOptions = {}): RejectionSampler {
+/** A delivery line whose answer queued nothing and was not our fault: 200 (not 202) or a 4xx. */
+function sampled(line: Record<string, unknown>): line is Record<string, unknown> & { status: number } {
+  const status = line.status;
+  return (
+    line.msg === "delivery" &&
+    typeof status === "number" &&
+    (status === 200 || (status >= 400 && status < 500))
+  );
+}
+
+export function sampleDeliveryLines(write: LogFn, options: LogSamplerOptions = {}): LogSampler {
   const perWindow = options.perWindow ?? 10;
   const windowMs = options.windowMs ?? 1_000;
   const maxKinds = options.maxKinds ?? 256;
@@ -56,10 +70,11 @@ export function sampleRejections(write: LogFn, options: RejectionSamplerOptions 
     for (const kind of ended.values()) {
       if (kind.counted === 0) continue;
       write({
-        level: "warn",
-        msg: "rejected deliveries not logged one by one",
+        level: kind.status >= 400 ? "warn" : "info",
+        msg: SUMMARY_MSG,
         route: kind.route,
         status: kind.status,
+        decision: kind.decision,
         reason: kind.reason,
         count: kind.counted,
         windowMs,
@@ -68,8 +83,7 @@ export function sampleRejections(write: LogFn, options: RejectionSamplerOptions 
   }
 
   function log(line: Record<string, unknown>): void {
-    const status = line.status;
-    if (line.msg !== "delivery" || typeof status !== "number" || status < 400 || status >= 500) {
+    if (!sampled(line)) {
       write(line);
       return;
     }
@@ -78,16 +92,23 @@ export function sampleRejections(write: LogFn, options: RejectionSamplerOptions 
       endWindow();
       windowStart = at;
     }
-    let key = `${line.route}\u0000${status}\u0000${line.reason}`;
+    let key = `${line.route}\u0000${line.status}\u0000${line.decision}\u0000${line.reason}`;
     let kind = kinds.get(key);
     if (kind === undefined && kinds.size >= maxKinds) {
-      // Reasons can quote the request (a header name): past the limit they share one count.
-      key = `${line.route}\u0000${status}`;
+      // Reasons can quote the request (a branch, a header name): past the limit they share one count.
+      key = `${line.route}\u0000${line.status}`;
       kind = kinds.get(key);
     }
     if (kind === undefined) {
-      kind = { route: line.route, status, reason: line.reason, written: 0, counted: 0 };
-      if (kinds.size >= maxKinds) kind.reason = "(several reasons)";
+      const full = kinds.size >= maxKinds;
+      kind = {
+        route: line.route,
+        status: line.status,
+        decision: full ? "(several)" : line.decision,
+        reason: full ? "(several)" : line.reason,
+        written: 0,
+        counted: 0,
+      };
       kinds.set(key, kind);
     }
     if (kind.written < perWindow) {

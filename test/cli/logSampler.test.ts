@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { sampleRejections } from "../../src/cli/rejectionSampler";
+import { SUMMARY_MSG, sampleDeliveryLines } from "../../src/cli/logSampler";
 
 type Line = Record<string, unknown>;
 
@@ -9,7 +9,7 @@ function harness(options: { perWindow?: number; maxKinds?: number } = {}) {
   const written: Line[] = [];
   const timers: Array<{ run: () => void; at: number }> = [];
   let clock = 1_000_000;
-  const sampler = sampleRejections((line) => written.push(line), {
+  const sampler = sampleDeliveryLines((line) => written.push(line), {
     ...options,
     windowMs: 1_000,
     now: () => clock,
@@ -25,7 +25,7 @@ function harness(options: { perWindow?: number; maxKinds?: number } = {}) {
         else timers.push(timer);
       }
     },
-    summaries: () => written.filter((l) => l.msg === "rejected deliveries not logged one by one"),
+    summaries: () => written.filter((l) => l.msg === SUMMARY_MSG),
   };
 }
 
@@ -33,12 +33,13 @@ const rejected = (reason = "signature invalid", route = "api-build", status = 40
   msg: "delivery",
   route,
   deliveryId: "d",
+  decision: "rejected",
   status,
   reason,
   level: "warn",
 });
 
-describe("Function: sampleRejections (serve's log under a flood of rejected deliveries)", () => {
+describe("Function: sampleDeliveryLines (serve's log under a flood of deliveries that queue nothing)", () => {
   it("writes the first 10 rejections of a kind in a second and sums the rest up in one line at its end", () => {
     const h = harness();
     for (let i = 0; i < 1_000; i++) h.sampler.log(rejected());
@@ -47,9 +48,10 @@ describe("Function: sampleRejections (serve's log under a flood of rejected deli
     expect(h.summaries()).to.deep.equal([
       {
         level: "warn",
-        msg: "rejected deliveries not logged one by one",
+        msg: SUMMARY_MSG,
         route: "api-build",
         status: 401,
+        decision: "rejected",
         reason: "signature invalid",
         count: 990,
         windowMs: 1_000,
@@ -57,16 +59,32 @@ describe("Function: sampleRejections (serve's log under a flood of rejected deli
     ]);
   });
 
-  it("never samples accepted, ignored or failed deliveries, nor any other line", () => {
+  it("samples ignored, duplicate and pong answers as well, and sums them up as info", () => {
+    const h = harness({ perWindow: 1 });
+    for (const decision of ["ignored", "duplicate", "pong"]) {
+      for (let i = 0; i < 3; i++)
+        h.sampler.log({ msg: "delivery", route: "r", status: 200, decision, reason: "x" });
+    }
+    expect(h.written).to.have.length(3);
+    h.advance(1_000);
+    expect(h.summaries().map((l) => [l.decision, l.level, l.count])).to.have.deep.members([
+      ["ignored", "info", 2],
+      ["duplicate", "info", 2],
+      ["pong", "info", 2],
+    ]);
+  });
+
+  it("never samples accepted deliveries, 5xx answers, work attempts or any other line", () => {
     const h = harness({ perWindow: 1 });
     const lines: Line[] = [
-      { msg: "delivery", route: "r", status: 202, level: "info" },
-      { msg: "delivery", route: "r", status: 200, reason: "ignored", level: "info" },
-      { msg: "delivery", route: "r", status: 503, level: "error" },
+      { msg: "delivery", route: "r", status: 202, decision: "queued", level: "info" },
+      { msg: "delivery", route: "r", status: 503, decision: "unavailable", level: "error" },
+      { msg: "delivery", route: "r", status: 500, decision: "error", level: "error" },
       { msg: "attempt", route: "r", outcome: "dead", level: "error" },
+      { msg: "something else", status: 200 },
     ];
     for (let i = 0; i < 50; i++) for (const line of lines) h.sampler.log(line);
-    expect(h.written).to.have.length(200);
+    expect(h.written).to.have.length(250);
   });
 
   it("counts each route, status and reason apart", () => {
@@ -118,7 +136,7 @@ describe("Function: sampleRejections (serve's log under a flood of rejected deli
     }
     h.advance(1_000);
     const summaries = h.summaries();
-    expect(summaries.map((l) => l.reason)).to.include("(several reasons)");
+    expect(summaries.map((l) => l.reason)).to.include("(several)");
     const logged = h.written.filter((l) => l.msg === "delivery").length;
     const counted = summaries.reduce((sum, l) => sum + (l.count as number), 0);
     expect(logged + counted).to.equal(20);
