@@ -37,7 +37,10 @@ export interface RouteHandlerDeps {
   /** Delay the record's next delivery (deployed: ChangeMessageVisibility). */
   backoff?(record: SQSRecord, delayMs: number): Promise<void>;
   now?(): number;
-  /** Answer 503 when the receive path has not finished by then (default 8 s, inside GitHub's 10 s). */
+  /**
+   * Answer 503 when the receive path is still waiting on a dependency by then (default 8 s, inside
+   * GitHub's 10 s); the clock starts when it starts waiting.
+   */
   receiveTimeoutMs?: number;
 }
 
