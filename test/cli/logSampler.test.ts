@@ -116,15 +116,18 @@ describe("Function: sampleDeliveryLines (serve's log under a flood of deliveries
     expect(h.summaries().map((l) => l.count)).to.deep.equal([3, 3]);
   });
 
-  it("a timer left from a window that a later line ended writes nothing twice", () => {
+  it("a timer left from a window that already ended does not end the next window early", () => {
     const h = harness({ perWindow: 1 });
     h.sampler.log(rejected());
-    h.sampler.log(rejected()); // counted: a timer for this window
-    h.advance(999);
-    h.advance(1); // the timer runs: summary of 1
+    h.sampler.log(rejected()); // counted: a timer for 1,000 ms from now
+    h.advance(500);
+    h.sampler.flush(); // ends that window now: summary of 1
+    h.advance(100);
     h.sampler.log(rejected());
-    h.sampler.log(rejected()); // counted in the next window: its own timer
-    h.advance(2_000);
+    h.sampler.log(rejected()); // a new window, counted: its own timer, 1,000 ms from now
+    h.advance(400); // the first timer comes due
+    expect(h.summaries().map((l) => l.count)).to.deep.equal([1]);
+    h.advance(600); // the new window's timer comes due
     expect(h.summaries().map((l) => l.count)).to.deep.equal([1, 1]);
   });
 
