@@ -38,6 +38,8 @@ interface ClientJob {
 interface ClientResult {
   rps: number;
   p99: number;
+  /** Responses received. */
+  answered: number;
   statusCodes: Record<string, number>;
   errors: number;
   timeouts: number;
@@ -78,12 +80,15 @@ async function client(job: ClientJob): Promise<void> {
       : undefined,
   });
   const statusCodes: Record<string, number> = {};
+  let answered = 0;
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) {
     statusCodes[code] = stats.count;
+    answered += stats.count;
   }
   const out: ClientResult = {
     rps: result.requests.average,
     p99: result.latency.p99,
+    answered,
     statusCodes,
     errors: result.errors,
     timeouts: result.timeouts,
@@ -167,6 +172,8 @@ function pushPayload(bytes: number, branch: string): Buffer {
 
 interface Peer {
   name: string;
+  /** The server's process (taskset execs it, so it keeps the pid spawn gave). */
+  pid: number | undefined;
   url(caseName: CaseName): string;
   stop(): Promise<void>;
 }
@@ -270,7 +277,12 @@ routes:
     /hookgate listening on (http:\/\/\S+)/,
     "hookgate serve",
   );
-  return { name: "hookgate", url: () => `${url}/hooks/api-build`, stop: () => stopChild(child) };
+  return {
+    name: "hookgate",
+    pid: child.pid,
+    url: () => `${url}/hooks/api-build`,
+    stop: () => stopChild(child),
+  };
 }
 
 async function startYardstick(): Promise<Peer | undefined> {
@@ -283,7 +295,12 @@ async function startYardstick(): Promise<Peer | undefined> {
     },
   );
   const [, url] = await waitForLine(child, /listening (http:\/\/\S+)/, "yardstick");
-  return { name: "yardstick", url: () => `${url}/hooks/api-build`, stop: () => stopChild(child) };
+  return {
+    name: "yardstick",
+    pid: child.pid,
+    url: () => `${url}/hooks/api-build`,
+    stop: () => stopChild(child),
+  };
 }
 
 function which(bin: string): string | undefined {
@@ -353,6 +370,7 @@ async function startWebhook(dir: string): Promise<Peer | undefined> {
   }
   return {
     name: "webhook",
+    pid: child.pid,
     url: () => `http://127.0.0.1:${port}/hooks/api-build`,
     stop: () => stopChild(child),
   };
@@ -368,7 +386,40 @@ interface Row {
   runs: number[];
   /** The worst round's. */
   p99: number;
+  /** The server's CPU time (user + system) per answered request, median over the rounds; µs. */
+  cpuUs: number | undefined;
   statuses: string;
+}
+
+/** Clock ticks per second, the unit of /proc/<pid>/stat's times. */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * The CPU time a process has used so far (all its threads, user + system), in µs, from
+ * /proc/<pid>/stat; undefined where there is no /proc. req/s alone blurs a server's own cost: while
+ * the server is the bottleneck, the client's core idles between answers and each answer pays to wake it.
+ */
+function cpuUsedUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The fields after the command name, which is in parentheses and may hold spaces: utime and stime
+    // are fields 14 and 15 of the whole line, so 12th and 13th after the name.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuText(row: Row): string {
+  return row.cpuUs === undefined ? "n/a" : row.cpuUs.toFixed(1);
 }
 
 function median(values: number[]): number {
@@ -416,14 +467,22 @@ async function measureCase(
 ): Promise<Row[]> {
   for (const peer of peers) await runClient(jobFor(peer, caseName, body, signature, WARMUP_S));
   const results = new Map<string, ClientResult[]>(peers.map((p) => [p.name, []]));
+  const cpuPerRequest = new Map<string, number[]>(peers.map((p) => [p.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? peers : [...peers].reverse();
     for (const peer of order) {
-      results.get(peer.name)?.push(await runClient(jobFor(peer, caseName, body, signature, DURATION_S)));
+      const cpuBefore = cpuUsedUs(peer.pid);
+      const result = await runClient(jobFor(peer, caseName, body, signature, DURATION_S));
+      const cpuAfter = cpuUsedUs(peer.pid);
+      results.get(peer.name)?.push(result);
+      if (cpuBefore !== undefined && cpuAfter !== undefined && result.answered > 0) {
+        cpuPerRequest.get(peer.name)?.push((cpuAfter - cpuBefore) / result.answered);
+      }
     }
   }
   return peers.map((peer) => {
     const runs = results.get(peer.name) as ClientResult[];
+    const cpu = cpuPerRequest.get(peer.name) as number[];
     const statusCounts: Record<string, number> = {};
     let errors = 0;
     for (const run of runs) {
@@ -441,6 +500,7 @@ async function measureCase(
       rps: runs.reduce((sum, run) => sum + run.rps, 0) / runs.length,
       runs: runs.map((run) => run.rps),
       p99: Math.max(...runs.map((run) => run.p99)),
+      cpuUs: cpu.length === runs.length ? median(cpu) : undefined,
       statuses: `${statuses}${errors ? ` errors×${errors}` : ""}`,
     };
   });
@@ -468,7 +528,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `serve-load: per case, each peer gets a ${WARMUP_S} s warm-up, then ${ROUNDS} runs of ${DURATION_S} s taking turns with the other peers;\n` +
       `${CONNECTIONS} connections, autocannon in a child process. req/s is the mean of the runs, p99 the worst run's;\n` +
-      "a ratio is the median over rounds of the two peers' req/s in that round.\n" +
+      "a ratio is the median over rounds of the two peers' req/s in that round. CPU µs/req: the server process's\n" +
+      "user + system time during a run (from /proc) over the requests it answered, median over rounds.\n" +
       `${HAS_TASKSET ? "Servers pinned to core 0 (only the one under load is busy), the client to core 1 (taskset)." : "taskset not found: servers and client share the cores."}\n` +
       `Payloads: ${payloads.map((p) => `${p.label} = ${p.bytes} bytes`).join(", ")} (examples/github-push.json, padded with commits).\n` +
       "hookgate serve: one route per URL (only the addressed route is evaluated), so the yardstick runs with --routes 1;\n" +
@@ -498,7 +559,7 @@ async function main(): Promise<void> {
         for (const row of await measureCase(peers, caseName, payload.label, c.body, c.signature)) {
           rows.push(row);
           process.stdout.write(
-            `  ${row.peer.padEnd(9)} ${row.caseName.padEnd(7)} ${row.size.padEnd(4)} ${row.rps.toFixed(0).padStart(7)} req/s  p99 ${String(row.p99).padStart(4)} ms  ${row.statuses}\n`,
+            `  ${row.peer.padEnd(9)} ${row.caseName.padEnd(7)} ${row.size.padEnd(4)} ${row.rps.toFixed(0).padStart(7)} req/s  p99 ${String(row.p99).padStart(4)} ms  cpu ${cpuText(row).padStart(5)} µs/req  ${row.statuses}\n`,
           );
         }
       }
@@ -533,6 +594,23 @@ async function main(): Promise<void> {
       const cell = (r: Row | undefined) => (r ? `${r.rps.toFixed(0)} | ${r.p99}` : "n/a | n/a");
       lines.push(
         `| ${c} | ${payload.label} | ${cell(ours)} | ${cell(ref)} | ${cell(web)} | ${ratio(ref, TARGET_YARDSTICK)} | ${ratio(web, TARGET_WEBHOOK)} |`,
+      );
+    }
+  }
+  // The servers' own cost, which req/s blurs (see cpuUsedUs).
+  lines.push(
+    "",
+    "| case | size | hookgate CPU µs/req | yardstick CPU µs/req | webhook CPU µs/req |",
+    "|---|---|---:|---:|---:|",
+  );
+  for (const payload of payloads) {
+    for (const c of ["bad", "ignored", "queued"] as CaseName[]) {
+      const cell = (peer: string) => {
+        const row = find(peer, c, payload.label);
+        return row ? cpuText(row) : "n/a";
+      };
+      lines.push(
+        `| ${c} | ${payload.label} | ${cell("hookgate")} | ${cell("yardstick")} | ${cell("webhook")} |`,
       );
     }
   }
