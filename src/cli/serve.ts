@@ -23,7 +23,8 @@ Options:
                          (default: <state-dir>/secrets.json, created with random webhook secrets)
   --host HOST            address to listen on (default 127.0.0.1)
   --port PORT            port to listen on; 0 picks a free one (default 8787)
-  --state-dir DIR        where queued work, dead letters, deliveries and objects live (default .hookgate)
+  --state-dir DIR        where queued work, dead letters, deliveries and objects live (default .hookgate);
+                         one serve per directory
   --s3-endpoint URL      send s3-zip objects to an S3-compatible endpoint (path-style) instead of
                          <state-dir>/s3
   --max-attempts N       attempts before a failing action is dead-lettered (default ${MAX_ATTEMPTS})

@@ -6,6 +6,7 @@
 //   <state-dir>/dedupe.jsonl          delivery ids already accepted (FileDedupeStore)
 //   <state-dir>/deliveries.json       the recent deliveries served at /_hookgate/deliveries
 //   <state-dir>/s3/<bucket>/<key>     objects written by s3-zip (FsObjectStore), unless --s3-endpoint
+//   <state-dir>/serve.lock            the pid of the one gateway using the directory (lockStateDir)
 import { mkdirSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -25,6 +26,7 @@ import { FsObjectStore } from "./fsObjectStore";
 import { LocalDeadLetters } from "./localDeadLetters";
 import { LocalQueue } from "./localQueue";
 import { ensureWebhookSecrets, webhookSecretNames } from "./localSecrets";
+import { lockStateDir, type StateDirLock } from "./stateDirLock";
 
 /** The bucket s3-zip routes without a `bucket` use locally (deployed, the stack creates one). */
 export const LOCAL_ARTIFACT_BUCKET = "hookgate-artifacts";
@@ -77,9 +79,27 @@ export interface LocalGateway {
   close(): Promise<{ drained: boolean }>;
 }
 
+/**
+ * Starts the gateway on its state dir. Throws StateDirInUseError, before reading or writing anything
+ * there, when another gateway uses the directory.
+ */
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
   const stateDir = resolve(options.stateDir);
   mkdirSync(stateDir, { recursive: true });
+  const lock = lockStateDir(stateDir, options.stateDir);
+  try {
+    return await openLocalGateway(options, stateDir, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function openLocalGateway(
+  options: LocalGatewayOptions,
+  stateDir: string,
+  lock: StateDirLock,
+): Promise<LocalGateway> {
   const log: LogFn = options.log ?? (() => undefined);
   const maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;
   const baseDelayMs = options.retryDelayMs ?? RETRY_BASE_DELAY_MS;
@@ -400,6 +420,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     queue.close();
     deliveries.flushSync();
     dedupe.close();
+    lock.release();
     return { drained };
   }
 

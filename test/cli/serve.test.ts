@@ -1,6 +1,16 @@
 // `hookgate serve` as a child process, over real HTTP, against local Jenkins test servers.
+import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,6 +21,7 @@ import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer
 import { startLocalS3 } from "../support/s3";
 import { readZip } from "../support/zips";
 import {
+  BIN,
   deliveries,
   githubHeaders,
   REPO_ROOT,
@@ -556,11 +567,57 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
     });
   });
 
+  describe("one serve per state dir", () => {
+    it("refuses a second serve on the same state dir, naming the first one's pid, and leaves its journals alone", async () => {
+      const d = signed(push());
+      expect(
+        (await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body })).status,
+      ).to.equal(202);
+      await waitForDelivery(serve.url, d.delivery, (e) => e.status === "done");
+      const journals = [join(stateDir, "dedupe.jsonl"), join(stateDir, "queue", "journal.jsonl")];
+      const before = journals.map((file) => ({
+        inode: statSync(file).ino,
+        text: readFileSync(file, "utf8"),
+      }));
+
+      // On another port: only the state dir is shared. Without the lock it would start (and not exit).
+      const second = spawnSync(
+        process.execPath,
+        [
+          BIN,
+          "serve",
+          "--port",
+          "0",
+          "--routes",
+          routesFile,
+          "--secrets",
+          secretsFile,
+          "--state-dir",
+          stateDir,
+        ],
+        { cwd: REPO_ROOT, encoding: "utf8", timeout: 15_000, env: { ...process.env, NODE_OPTIONS: "" } },
+      );
+      expect(second.status, second.stdout + second.stderr).to.equal(1);
+      expect(second.stderr).to.contain(
+        `hookgate serve: the state dir ${stateDir} is in use by another hookgate serve (pid ${serve.child.pid}): ` +
+          `stop it, or give this one its own --state-dir (if no hookgate serve runs, delete ${join(stateDir, "serve.lock")})\n`,
+      );
+      // Not compacted under the first serve (which would have kept appending to a replaced file).
+      expect(
+        journals.map((file) => ({ inode: statSync(file).ino, text: readFileSync(file, "utf8") })),
+      ).to.deep.equal(before);
+      const again = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      expect(again.json.status).to.equal("duplicate");
+    });
+  });
+
   describe("shutdown (runs last)", () => {
-    it("stops with exit code 0 on SIGTERM and keeps the delivery history", async () => {
+    it("stops with exit code 0 on SIGTERM, keeps the delivery history and frees the state dir", async () => {
       const before = await deliveries(serve.url);
       expect(before.length, serve.output().slice(-3000)).to.be.greaterThan(5);
+      expect(statSync(join(stateDir, "serve.lock")).isFile()).to.equal(true);
       expect(await serve.stop("SIGTERM")).to.equal(0);
+      expect(existsSync(join(stateDir, "serve.lock"))).to.equal(false);
       const saved = JSON.parse(readFileSync(join(stateDir, "deliveries.json"), "utf8")) as unknown[];
       expect(saved.length).to.equal(before.length);
     });

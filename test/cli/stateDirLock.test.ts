@@ -1,0 +1,92 @@
+// One `hookgate serve` per state dir: <state-dir>/serve.lock, real files in a temp dir.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { LOCK_FILE, lockStateDir, StateDirInUseError } from "../../src/local/stateDirLock";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "hookgate-lock-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The pid of a process that has exited (spawnSync waits for it). */
+function deadPid(): number {
+  const run = spawnSync(process.execPath, ["-e", ""]);
+  return run.pid as number;
+}
+
+function refusal(take: () => unknown): StateDirInUseError {
+  try {
+    take();
+  } catch (error) {
+    expect(error).to.be.instanceOf(StateDirInUseError);
+    return error as StateDirInUseError;
+  }
+  throw new Error("the lock was taken");
+}
+
+describe("lockStateDir: one hookgate serve per state dir", () => {
+  it("writes this process's pid to <state-dir>/serve.lock and removes it on release", () => {
+    const lock = lockStateDir(dir);
+    expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.pid));
+    lock.release();
+    expect(existsSync(join(dir, LOCK_FILE))).to.equal(false);
+  });
+
+  it("refuses a second lock while the first is held, naming the holder's pid and the way out", () => {
+    const first = lockStateDir(dir);
+    const error = refusal(() => lockStateDir(dir, ".hookgate"));
+    expect(error.pid).to.equal(process.pid);
+    expect(error.message).to.equal(
+      `the state dir .hookgate is in use by another hookgate serve (pid ${process.pid}): stop it, or give ` +
+        `this one its own --state-dir (if no hookgate serve runs, delete ${join(".hookgate", LOCK_FILE)})`,
+    );
+    first.release();
+    lockStateDir(dir).release();
+  });
+
+  it("refuses a lock held by another running process", () => {
+    // This test's parent (mocha's runner or the shell) is alive for the whole test.
+    writeFileSync(join(dir, LOCK_FILE), `${process.ppid}\n`);
+    expect(refusal(() => lockStateDir(dir)).pid).to.equal(process.ppid);
+    expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.ppid));
+  });
+
+  const stale: Array<[string, () => string]> = [
+    ["the pid of a process that has exited (killed, crashed)", () => `${deadPid()}\n`],
+    [
+      "this process's own pid, which no lock of this process holds (a restarted container's pid 1)",
+      () => `${process.pid}\n`,
+    ],
+  ];
+  for (const [what, content] of stale) {
+    it(`takes over a lock file that holds ${what}`, () => {
+      writeFileSync(join(dir, LOCK_FILE), content());
+      const lock = lockStateDir(dir);
+      expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.pid));
+      lock.release();
+    });
+  }
+
+  it("counts an empty lock file younger than 10 s as a start in progress, and takes over an older one", () => {
+    const file = join(dir, LOCK_FILE);
+    writeFileSync(file, "");
+    const error = refusal(() => lockStateDir(dir));
+    expect(error.pid).to.equal(undefined);
+    expect(error.message).to.contain("in use by another hookgate serve, starting");
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(file, old, old);
+    lockStateDir(dir).release();
+  });
+
+  it("release leaves a lock that another process took over, and a second release does nothing", () => {
+    const lock = lockStateDir(dir);
+    writeFileSync(join(dir, LOCK_FILE), `${process.ppid}\n`);
+    lock.release();
+    lock.release();
+    expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.ppid));
+  });
+});
