@@ -368,6 +368,100 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.deep.equal([]);
   });
 
+  describe("on Bitbucket Data Center (apiUrl …/rest/api/latest)", () => {
+    const DC = "/rest/api/latest";
+    const REPO = "/rest/api/latest/projects/acme/repos/api";
+
+    it("cleanUpPullRequest posts build statuses (INPROGRESS, SUCCESSFUL), re-reads the PR and deletes the branch through branch-utils", async () => {
+      const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
+      const outcome = await cleanUpPullRequest(
+        request(steps, "bitbucket-server", DC),
+        closedEvent({}, "bitbucket-server"),
+        clients(),
+      );
+      expect(outcome).to.deep.equal({ status: "done", detail: "deleted branch feature/login" });
+      expect(host.statuses.map((s) => [s.sha, s.state, s.context, s.targetUrl])).to.deep.equal([
+        [HEAD_SHA, "INPROGRESS", "hookgate/pr-cleanup", "https://logs.example/run/1"],
+        [HEAD_SHA, "SUCCESSFUL", "hookgate/pr-cleanup", "https://logs.example/run/1"],
+      ]);
+      expect(host.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal([
+        `POST ${REPO}/commits/${HEAD_SHA}/builds`,
+        `GET ${REPO}/pull-requests/7`,
+        "DELETE /rest/branch-utils/latest/projects/acme/repos/api/branches",
+        `POST ${REPO}/commits/${HEAD_SHA}/builds`,
+      ]);
+      expect(host.requests.every((r) => r.authorized)).to.equal(true);
+      expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+    });
+
+    it("cleanUpPullRequest counts a branch that is already gone as deleted (branch-utils answers 204 either way)", async () => {
+      const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
+      await cleanUpPullRequest(
+        request(steps, "bitbucket-server", DC),
+        closedEvent({}, "bitbucket-server"),
+        clients(),
+      );
+      host.statuses.length = 0;
+      const again = await cleanUpPullRequest(
+        request(steps, "bitbucket-server", DC),
+        closedEvent({}, "bitbucket-server"),
+        clients(),
+      );
+      expect(again.status).to.equal("done");
+      expect(host.statuses.map((s) => s.state)).to.deep.equal(["INPROGRESS", "SUCCESSFUL"]);
+      expect(host.deletedRefs).to.have.length(1);
+    });
+
+    it("cleanUpPullRequest keeps the branch of a declined PR when onlyMerged, and the branch of a personal fork", async () => {
+      host.setPull("acme/api", pull({ merged: false }));
+      const declined = await cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }], "bitbucket-server", DC),
+        closedEvent({ merged: false }, "bitbucket-server"),
+        clients(),
+      );
+      expect(declined.detail).to.equal("kept feature/login: not merged");
+      host.setPull("acme/api", pull({ headRepoFullName: "~JDOE/api" }));
+      const fork = await cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: false }], "bitbucket-server", DC),
+        closedEvent({ headRepoFullName: "~JDOE/api" }, "bitbucket-server"),
+        clients(),
+      );
+      expect(fork.detail).to.equal("kept feature/login: it belongs to a fork");
+      expect(host.requests.some((r) => r.kind === "delete-ref")).to.equal(false);
+    });
+
+    it("cleanUpPullRequest asks default-branch, then branches/default on a server older than 7.5, and never deletes it", async () => {
+      const event = closedEvent({ headRef: "develop" }, "bitbucket-server");
+      event.repo = { ...event.repo, defaultBranch: undefined };
+      host.setRepo("acme/api", { defaultBranch: "develop" });
+      host.setPull("acme/api", pull({ headRef: "develop" }));
+      host.script("repo", { status: 404, body: JSON.stringify({ errors: [{ message: "not found" }] }) });
+      const outcome = await cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: false }], "bitbucket-server", DC),
+        event,
+        clients(),
+      );
+      expect(outcome.detail).to.equal("kept develop: it is the default branch");
+      expect(host.requests.filter((r) => r.kind === "repo").map((r) => r.path)).to.deep.equal([
+        `${REPO}/default-branch`,
+        `${REPO}/branches/default`,
+      ]);
+      expect(host.deletedRefs).to.deep.equal([]);
+    });
+
+    it("cleanUpPullRequest gives Data Center the repository's page as the status url when there is no logs URL", async () => {
+      await cleanUpPullRequest(
+        request([], "bitbucket-server", DC),
+        closedEvent({}, "bitbucket-server"),
+        clients({ logsUrl: undefined }),
+      );
+      expect(host.statuses.map((s) => s.targetUrl)).to.deep.equal([
+        `${host.url}/projects/acme/repos/api`,
+        `${host.url}/projects/acme/repos/api`,
+      ]);
+    });
+  });
+
   it("cleanUpPullRequest on GitLab treats 'Cannot transition status' (the state is already set) as done", async () => {
     host.script("status", {
       status: 400,

@@ -1,5 +1,5 @@
 // A Git-host API server for integration tests: 127.0.0.1, port 0. GitHub-shaped routes first, with
-// the GitLab, Bitbucket Cloud and Gitea routes the actions use. Archives are REAL zips with the
+// the GitLab, Bitbucket Cloud, Bitbucket Data Center and Gitea routes the actions use. Archives are REAL zips with the
 // provider's single top folder. GitHub's zipball answers 302 to a second listener (a "codeload" on
 // another port, so another origin), which records whether an Authorization header followed it.
 import http from "node:http";
@@ -69,7 +69,8 @@ interface RepoState {
 export interface GitHostServer {
   /**
    * The API base for GitHub; GitLab is `${url}/api/v4`, Gitea `${url}/api/v1`, Bitbucket Cloud
-   * `${url}/2.0` (its archives are served at `${url}/{owner}/{repo}/get/{sha}.zip`).
+   * `${url}/2.0` (its archives are served at `${url}/{owner}/{repo}/get/{sha}.zip`), Bitbucket Data
+   * Center `${url}/rest/api/latest`.
    */
   url: string;
   /** Where GitHub's zipball redirects to (another port, so another origin). */
@@ -324,6 +325,77 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       } else if (method === "DELETE" && rest[0] === "branches" && rest.length >= 2) {
         kind = "delete-ref";
         act = () => deleteBranch(res, fullName, state, rest.slice(1).join("/"), "gitea");
+      }
+    } else if (
+      seg[0] === "rest" &&
+      (seg[1] === "api" || seg[1] === "branch-utils") &&
+      seg[3] === "projects" &&
+      seg[5] === "repos" &&
+      seg.length >= 7
+    ) {
+      // Bitbucket Data Center (apiUrl …/rest/api/latest; branch deletion in …/rest/branch-utils/latest)
+      const fullName = `${seg[4]}/${seg[6]}`;
+      const state = repos.get(fullName);
+      const rest = seg.slice(7);
+      const ref = (branch: string) => ({ id: `refs/heads/${branch}`, displayId: branch });
+      if (!state) {
+        act = () => json(res, 404, { errors: [{ message: "Repository does not exist." }] });
+      } else if (seg[1] === "branch-utils") {
+        if (method === "DELETE" && rest.length === 1 && rest[0] === "branches") {
+          kind = "delete-ref";
+          act = () => {
+            const form = parseBody(req, body);
+            if (!form.name?.startsWith("refs/heads/") || form.dryRun !== "false") {
+              return json(res, 400, { errors: [{ message: "name must be a full ref; dryRun false" }] });
+            }
+            // Data Center answers 204 whether the branch existed or not.
+            const branch = form.name.slice("refs/heads/".length);
+            if (state.branches.delete(branch)) deletedRefs.push({ repo: fullName, branch });
+            res.writeHead(204);
+            res.end();
+          };
+        }
+      } else if (
+        method === "GET" &&
+        (rest.join("/") === "default-branch" || rest.join("/") === "branches/default")
+      ) {
+        kind = "repo";
+        act = () => json(res, 200, { ...ref(state.defaultBranch), type: "BRANCH", isDefault: true });
+      } else if (method === "GET" && rest[0] === "pull-requests" && rest.length === 2) {
+        kind = "pull";
+        act = () => {
+          const pull = state.pulls.get(Number(rest[1]));
+          if (!pull) return json(res, 404, { errors: [{ message: "Pull request does not exist." }] });
+          const [key, slug] = (pull.headRepoFullName ?? fullName).split("/");
+          json(res, 200, {
+            id: pull.number,
+            state: pull.state === "open" ? "OPEN" : pull.merged ? "MERGED" : "DECLINED",
+            fromRef: {
+              ...ref(pull.headRef),
+              latestCommit: pull.headSha,
+              repository: { slug, project: { key } },
+            },
+            toRef: {
+              ...ref(pull.baseRef ?? state.defaultBranch),
+              repository: { slug: seg[6], project: { key: seg[4] } },
+            },
+          });
+        };
+      } else if (method === "POST" && rest[0] === "commits" && rest[2] === "builds" && rest.length === 3) {
+        kind = "status";
+        act = () => {
+          const form = parseBody(req, body);
+          statuses.push({
+            repo: fullName,
+            sha: rest[1] ?? "",
+            state: form.state ?? "",
+            context: form.key ?? "",
+            description: form.description,
+            targetUrl: form.url,
+          });
+          res.writeHead(204);
+          res.end();
+        };
       }
     } else if (seg[0] === "2.0" && seg[1] === "repositories" && seg.length >= 4) {
       // Bitbucket Cloud API (apiUrl …/2.0)

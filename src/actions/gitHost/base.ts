@@ -16,6 +16,8 @@ import {
 export interface ApiCall {
   method: "GET" | "POST" | "DELETE" | "PUT";
   path: string;
+  /** Another REST module of the same server (Bitbucket Data Center's branch-utils); default apiUrl. */
+  baseUrl?: string;
   json?: unknown;
   /** Statuses (besides 2xx) the caller handles itself; their body is left for the caller. */
   accept?: number[];
@@ -54,7 +56,7 @@ export abstract class ApiClient {
     }
     const res = await httpRequest({
       method: call.method,
-      url: `${this.apiUrl}${call.path}`,
+      url: `${call.baseUrl ?? this.apiUrl}${call.path}`,
       headers,
       body,
       dispatcher: this.dispatcher,

@@ -1,8 +1,8 @@
 // Bitbucket Cloud (apiUrl https://api.bitbucket.org/2.0) and Bitbucket Data Center (apiUrl
-// https://HOST/rest/api/latest). Cloud implements the whole interface; Data Center the archive.
+// https://HOST[/context]/rest/api/latest, or /rest/api/1.0).
 import { ActionError } from "../../core/errors";
 import type { RepoRef } from "../../core/types";
-import { discard } from "../http";
+import { discard, readJson } from "../http";
 import { ApiClient, clip, encodeSegments, seg } from "./base";
 import type {
   ArchiveSource,
@@ -100,25 +100,116 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
   }
 }
 
+interface DataCenterRef {
+  id?: string;
+  displayId?: string;
+  latestCommit?: string;
+  repository?: { slug?: string; project?: { key?: string } } | null;
+}
+
+interface DataCenterPull {
+  id: number;
+  /** OPEN, DECLINED or MERGED */
+  state: string;
+  fromRef: DataCenterRef;
+}
+
+const HEADS = "refs/heads/";
+
+/** A branch ref's short name: refs/heads/feature/x -> feature/x. */
+function branchName(ref: DataCenterRef | undefined): string | undefined {
+  if (ref?.id?.startsWith(HEADS)) return ref.id.slice(HEADS.length);
+  return ref?.displayId;
+}
+
 export class BitbucketServerClient extends ApiClient implements GitHostClient {
   readonly provider = "bitbucket-server" as const;
   protected readonly what = "Bitbucket Data Center API";
 
-  private unsupported(): never {
-    throw new ActionError("pr-cleanup is not supported for bitbucket-server yet", { retryable: false });
+  /** The repository, as PROJECT_KEY/slug (what the normalised events call owner/name). */
+  private repoPath(repo: RepoRef): string {
+    return `/projects/${seg(repo.owner, "project key")}/repos/${seg(repo.name, "repository")}`;
   }
 
-  async getPullRequest(): Promise<PullRequestInfo> {
-    this.unsupported();
+  /** The server's base URL, before /rest: the branch-utils module and the web pages live there. */
+  private serverUrl(): string {
+    const match = /^(.*)\/rest\/api\/[^/]+$/.exec(this.apiUrl);
+    if (!match) {
+      throw new ActionError(
+        `the Bitbucket Data Center apiUrl must end with /rest/api/latest (or /rest/api/1.0), not ${this.apiUrl}`,
+        { retryable: false },
+      );
+    }
+    return match[1] as string;
   }
-  async setCommitStatus(): Promise<void> {
-    this.unsupported();
+
+  async getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo> {
+    const pull = await this.json<DataCenterPull>({
+      method: "GET",
+      path: `${this.repoPath(repo)}/pull-requests/${number}`,
+    });
+    const headRepo = pull.fromRef?.repository;
+    const headKey = headRepo?.project?.key;
+    return {
+      number: pull.id,
+      state: pull.state === "OPEN" ? "open" : "closed",
+      merged: pull.state === "MERGED",
+      headRef: branchName(pull.fromRef) ?? "",
+      headSha: pull.fromRef?.latestCommit ?? "",
+      headRepoFullName: headKey && headRepo?.slug ? `${headKey}/${headRepo.slug}` : undefined,
+    };
   }
-  async deleteBranch(): Promise<DeleteBranchResult> {
-    this.unsupported();
+
+  async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void> {
+    // The repository's build status resource (Data Center 7.4 and later).
+    await this.send({
+      method: "POST",
+      path: `${this.repoPath(repo)}/commits/${seg(sha, "sha")}/builds`,
+      json: {
+        key: status.context.slice(0, 255),
+        name: status.context,
+        state: STATES[status.state],
+        description: clip(status.description),
+        // Data Center requires a url.
+        url: status.targetUrl ?? `${this.serverUrl()}${this.repoPath(repo)}`,
+      },
+    });
   }
-  async getDefaultBranch(): Promise<string> {
-    this.unsupported();
+
+  async deleteBranch(repo: RepoRef, branch: string): Promise<DeleteBranchResult> {
+    encodeSegments(branch); // the same refusals as in the other hosts' paths ("..", empty segments)
+    // branch-utils answers 204 whether the branch existed or not: gone either way.
+    await this.send({
+      method: "DELETE",
+      baseUrl: `${this.serverUrl()}/rest/branch-utils/latest`,
+      path: `${this.repoPath(repo)}/branches`,
+      json: { name: `${HEADS}${branch}`, dryRun: false },
+    });
+    return "deleted";
+  }
+
+  async getDefaultBranch(repo: RepoRef): Promise<string> {
+    // default-branch since Data Center 7.5; older servers have only branches/default.
+    const res = await this.call({
+      method: "GET",
+      path: `${this.repoPath(repo)}/default-branch`,
+      accept: [404],
+    });
+    let ref: DataCenterRef;
+    if (res.statusCode === 404) {
+      await discard(res);
+      ref = await this.json<DataCenterRef>({
+        method: "GET",
+        path: `${this.repoPath(repo)}/branches/default`,
+      });
+    } else {
+      ref = await readJson<DataCenterRef>(res, this.what);
+    }
+    const name = branchName(ref);
+    if (!name) {
+      throw new ActionError("Bitbucket Data Center API did not name the default branch", { retryable: true });
+    }
+    return name;
   }
 
   archive(repo: RepoRef, sha: string): ArchiveSource {
