@@ -30,6 +30,9 @@ export interface SemanticFinding {
 
 type Obj = Record<string, unknown>;
 
+/** A Bitbucket Data Center REST API base: https://HOST[/context]/rest/api/latest (or /1.0). */
+const DATA_CENTER_API = /\/rest\/api\/[^/]+\/?$/;
+
 const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "paths", "actors"] as const;
 
 export function semanticFindings(root: unknown): SemanticFinding[] {
@@ -83,7 +86,20 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
   // Top level and defaults.
   const providers = obj(doc.providers) ?? {};
   for (const [name, config] of Object.entries(providers)) {
-    url(["providers", name, "apiUrl"], obj(config)?.apiUrl);
+    const apiUrl = obj(config)?.apiUrl;
+    url(["providers", name, "apiUrl"], apiUrl);
+    // Its other REST modules (branch-utils) and its web pages are found next to /rest/api.
+    if (
+      name === "bitbucket-server" &&
+      typeof apiUrl === "string" &&
+      urlProblem(apiUrl) === undefined &&
+      !DATA_CENTER_API.test(apiUrl)
+    ) {
+      add(
+        ["providers", name, "apiUrl"],
+        "the Bitbucket Data Center API URL ends with /rest/api/latest (or /rest/api/1.0), e.g. https://bitbucket.example.com/rest/api/latest",
+      );
+    }
     secretRef(["providers", name, "token"], obj(config)?.token);
   }
   jenkinsTarget(["jenkins"], doc.jenkins);
@@ -180,13 +196,6 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
         needsApi(action.token);
         break;
       case "pr-cleanup": {
-        if (provider === "bitbucket-server") {
-          // The Data Center client implements archives only; refusing here beats a dead letter later.
-          add(
-            route.provider !== undefined ? at("provider") : at("action", "type"),
-            "pr-cleanup is not supported for bitbucket-server yet (s3-zip and jenkins are)",
-          );
-        }
         secretRef(at("action", "token"), action.token);
         if (typeof action.targetUrl === "string") {
           add(at("action", "targetUrl"), targetUrlProblem(action.targetUrl));

@@ -95,7 +95,12 @@ describe("Function: parseRoutes", () => {
         "s3-zip needs an API token for github: set the action's token or providers.github.token",
       ],
       ["gitea-no-api-url.yaml", 9, 15, "s3-zip needs the gitea API: set providers.gitea.apiUrl"],
-      ["pr-cleanup-bitbucket-server.yaml", 9, 15, "pr-cleanup is not supported for bitbucket-server"],
+      [
+        "bitbucket-server-api-url.yaml",
+        6,
+        31,
+        "the Bitbucket Data Center API URL ends with /rest/api/latest (or /rest/api/1.0)",
+      ],
     ];
     for (const [fixture, line, col, fragment] of cases) {
       it(`broken/${fixture} is reported at ${line}:${col}: …${fragment.slice(0, 50)}…`, () => {
@@ -199,6 +204,27 @@ describe("Function: parseRoutes", () => {
       events: ["push"],
       branches: ["release/*"],
     });
+  });
+
+  it("parseRoutes accepts pr-cleanup on Bitbucket Data Center with an API URL ending in /rest/api/latest or /1.0", () => {
+    for (const apiUrl of [
+      "https://bitbucket.example.com/rest/api/latest",
+      "https://example.com/bitbucket/rest/api/1.0/",
+    ]) {
+      const text = `version: 1
+defaults: { secret: hookgate/webhook }
+providers:
+  bitbucket-server: { apiUrl: "${apiUrl}", token: hookgate/bb-token }
+routes:
+  - name: cleanup
+    provider: bitbucket-server
+    match: { events: [pull_request], actions: [closed] }
+    action: { type: pr-cleanup, steps: [{ delete-branch: { onlyMerged: true } }] }
+`;
+      const { config, problems } = parseRoutes(text, "r.yaml");
+      expect(problems, apiUrl).to.deep.equal([]);
+      expect(config?.routes[0]?.action.type).to.equal("pr-cleanup");
+    }
   });
 
   it("parseRoutes accepts IPv6 and IPv4 CIDRs and a route secured only by an IP allowlist", () => {
