@@ -602,10 +602,18 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
         `hookgate serve: the state dir ${stateDir} is in use by another hookgate serve (pid ${serve.child.pid}): ` +
           `stop it, or give this one its own --state-dir (if no hookgate serve runs, delete ${join(stateDir, "serve.lock")})\n`,
       );
-      // Not compacted under the first serve (which would have kept appending to a replaced file).
+      // Not compacted under the first serve: its next lines still land in the files at those paths
+      // (a compaction by the second would have replaced them, and the first would append to the old ones).
+      const next = signed(push());
       expect(
-        journals.map((file) => ({ inode: statSync(file).ino, text: readFileSync(file, "utf8") })),
-      ).to.deep.equal(before);
+        (await request(`${serve.url}/hooks/api-build`, { headers: next.headers, body: next.body })).status,
+      ).to.equal(202);
+      const after = journals.map((file) => ({ inode: statSync(file).ino, text: readFileSync(file, "utf8") }));
+      for (const [i, file] of journals.entries()) {
+        expect(after[i]?.inode, file).to.equal(before[i]?.inode);
+        expect(after[i]?.text.startsWith(before[i]?.text ?? "\u0000"), file).to.equal(true);
+        expect(after[i]?.text, file).to.contain(next.delivery);
+      }
       const again = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
       expect(again.json.status).to.equal("duplicate");
     });
