@@ -1,6 +1,7 @@
 // Bitbucket Cloud (apiUrl https://api.bitbucket.org/2.0) and Bitbucket Data Center (apiUrl
 // https://HOST[/context]/rest/api/latest, or /rest/api/1.0).
 import { ActionError } from "../../core/errors";
+import { dataCenterServerUrl } from "../../core/routes/defaults";
 import type { RepoRef } from "../../core/types";
 import { discard, readJson } from "../http";
 import { ApiClient, clip, encodeSegments, seg } from "./base";
@@ -133,14 +134,15 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
 
   /** The server's base URL, before /rest: the branch-utils module and the web pages live there. */
   private serverUrl(): string {
-    const match = /^(.*)\/rest\/api\/[^/]+$/.exec(this.apiUrl);
-    if (!match) {
+    const server = dataCenterServerUrl(this.apiUrl);
+    if (server === undefined) {
+      // check refuses such an apiUrl; this is for a configuration that skipped it.
       throw new ActionError(
         `the Bitbucket Data Center apiUrl must end with /rest/api/latest (or /rest/api/1.0), not ${this.apiUrl}`,
         { retryable: false },
       );
     }
-    return match[1] as string;
+    return server;
   }
 
   async getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo> {

@@ -12,6 +12,14 @@ export const DEFAULT_API_URLS: Readonly<Partial<Record<Provider, string>>> = Obj
   bitbucket: "https://api.bitbucket.org/2.0",
 });
 
+/**
+ * The server URL of a Bitbucket Data Center REST API base (https://HOST[/context]/rest/api/latest, or
+ * /1.0): its other REST modules (branch-utils) and its web pages live there. Undefined for another shape.
+ */
+export function dataCenterServerUrl(apiUrl: string): string | undefined {
+  return /^(.*)\/rest\/api\/[^/]+$/.exec(apiUrl.replace(/\/+$/, ""))?.[1];
+}
+
 /** The quickstart-git2s3 layout, so existing CodePipeline source actions keep working. */
 export const DEFAULT_S3_KEY = "{{owner}}/{{repo}}/{{branch}}/{{owner}}_{{repo}}.zip";
 

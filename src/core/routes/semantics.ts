@@ -14,7 +14,7 @@ import {
   targetUrlProblem,
   urlProblem,
 } from "./checks";
-import { DEFAULT_API_URLS, DEFAULT_PROVIDER } from "./defaults";
+import { DEFAULT_API_URLS, DEFAULT_PROVIDER, dataCenterServerUrl } from "./defaults";
 import type { PathSegment } from "./positions";
 import { label } from "./schema";
 
@@ -29,9 +29,6 @@ export interface SemanticFinding {
 }
 
 type Obj = Record<string, unknown>;
-
-/** A Bitbucket Data Center REST API base: https://HOST[/context]/rest/api/latest (or /1.0). */
-const DATA_CENTER_API = /\/rest\/api\/[^/]+\/?$/;
 
 const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "paths", "actors"] as const;
 
@@ -88,12 +85,12 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
   for (const [name, config] of Object.entries(providers)) {
     const apiUrl = obj(config)?.apiUrl;
     url(["providers", name, "apiUrl"], apiUrl);
-    // Its other REST modules (branch-utils) and its web pages are found next to /rest/api.
+    // The pr-cleanup client finds the other REST modules and the web pages next to /rest/api.
     if (
       name === "bitbucket-server" &&
       typeof apiUrl === "string" &&
       urlProblem(apiUrl) === undefined &&
-      !DATA_CENTER_API.test(apiUrl)
+      dataCenterServerUrl(apiUrl) === undefined
     ) {
       add(
         ["providers", name, "apiUrl"],
