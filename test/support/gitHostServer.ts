@@ -132,6 +132,24 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
     });
   };
 
+  /** A commit status as the host received it; each host names the context and the link its own way. */
+  const recordStatus = (
+    repo: string,
+    sha: string | undefined,
+    form: Record<string, string>,
+    context: string | undefined,
+    targetUrl: string | undefined,
+  ) => {
+    statuses.push({
+      repo,
+      sha: sha ?? "",
+      state: form.state ?? "",
+      context: context ?? "",
+      description: form.description,
+      targetUrl,
+    });
+  };
+
   const json = (
     res: http.ServerResponse,
     status: number,
@@ -239,14 +257,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
           kind = "status";
           act = () => {
             const form = parseBody(req, body);
-            statuses.push({
-              repo: fullName,
-              sha: rest[1] ?? "",
-              state: form.state ?? "",
-              context: form.name ?? form.context ?? "",
-              description: form.description,
-              targetUrl: form.target_url,
-            });
+            recordStatus(fullName, rest[1], form, form.name ?? form.context, form.target_url);
             json(res, 201, { id: statuses.length, status: form.state });
           };
         } else if (
@@ -309,14 +320,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         kind = "status";
         act = () => {
           const form = parseBody(req, body);
-          statuses.push({
-            repo: fullName,
-            sha: rest[1] ?? "",
-            state: form.state ?? "",
-            context: form.context ?? "",
-            description: form.description,
-            targetUrl: form.target_url,
-          });
+          recordStatus(fullName, rest[1], form, form.context, form.target_url);
           json(res, 201, { id: statuses.length, state: form.state });
         };
       } else if (method === "DELETE" && rest.slice(0, 3).join("/") === "git/refs/heads" && rest.length >= 4) {
@@ -385,14 +389,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         kind = "status";
         act = () => {
           const form = parseBody(req, body);
-          statuses.push({
-            repo: fullName,
-            sha: rest[1] ?? "",
-            state: form.state ?? "",
-            context: form.key ?? "",
-            description: form.description,
-            targetUrl: form.url,
-          });
+          recordStatus(fullName, rest[1], form, form.key, form.url);
           res.writeHead(204);
           res.end();
         };
@@ -430,14 +427,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         kind = "status";
         act = () => {
           const form = parseBody(req, body);
-          statuses.push({
-            repo: fullName,
-            sha: rest[1] ?? "",
-            state: form.state ?? "",
-            context: form.key ?? "",
-            description: form.description,
-            targetUrl: form.url,
-          });
+          recordStatus(fullName, rest[1], form, form.key, form.url);
           json(res, 201, { key: form.key, state: form.state });
         };
       } else if (method === "DELETE" && rest[0] === "refs" && rest[1] === "branches" && rest.length >= 3) {
