@@ -103,6 +103,9 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
   let gitHost: GitHostServer;
   let resumePort: number;
   let serve: ServeChild;
+  /** POSTs a signed delivery to one of the serve's routes. */
+  const post = (d: { headers: Record<string, string>; body: Buffer }, route = "api-build") =>
+    request(`${serve.url}/hooks/${route}`, { headers: d.headers, body: d.body });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "hookgate-serve-"));
@@ -161,7 +164,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
   describe("the HTTP contract", () => {
     it("answers 202 queued for a verified, matching push, and Jenkins gets the build", async () => {
       const d = signed(push());
-      const answer = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      const answer = await post(d);
       expect(answer.status).to.equal(202);
       expect(answer.json).to.include({ status: "queued", route: "api-build", delivery: d.delivery });
       const done = await waitForDelivery(serve.url, d.delivery, (e) => e.status === "done");
@@ -173,11 +176,9 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
 
     it("answers 200 duplicate for the same delivery id, and runs no second build", async () => {
       const d = signed(push());
-      expect(
-        (await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body })).status,
-      ).to.equal(202);
+      expect((await post(d)).status).to.equal(202);
       await waitForDelivery(serve.url, d.delivery, (e) => e.status === "done");
-      const again = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      const again = await post(d);
       expect(again.status).to.equal(200);
       expect(again.json.status).to.equal("duplicate");
       expect(jenkins.builds().filter((b) => b.form.DELIVERY === d.delivery)).to.have.length(1);
@@ -188,7 +189,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
 
     it("answers 200 ignored with the reason for a push to another branch", async () => {
       const d = signed(push({ ref: "refs/heads/feature/x" }));
-      const answer = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      const answer = await post(d);
       expect(answer.status).to.equal(200);
       expect(answer.json.status).to.equal("ignored");
       expect(String(answer.json.reason)).to.include("feature/x");
@@ -198,7 +199,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
 
     it("answers 200 pong for a verified ping", async () => {
       const d = signed(PING, "ping");
-      const answer = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      const answer = await post(d);
       expect(answer.status).to.equal(200);
       expect(answer.json.status).to.equal("pong");
     });
@@ -243,7 +244,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
 
     it("answers 400 for a validly signed body that is not JSON", async () => {
       const d = signed(Buffer.from("{not json", "utf8"));
-      const answer = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      const answer = await post(d);
       expect(answer.status).to.equal(400);
     });
 
@@ -258,7 +259,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
 
     it("answers 404 for an unknown route", async () => {
       const d = signed(push());
-      const answer = await request(`${serve.url}/hooks/no-such-route`, { headers: d.headers, body: d.body });
+      const answer = await post(d, "no-such-route");
       expect(answer.status).to.equal(404);
       expect(answer.json.status).to.equal("rejected");
     });
@@ -403,9 +404,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
     it("retries a Jenkins that answers 500, 500, then 201, and ends done after 3 attempts", async () => {
       jenkins.script({ status: 500 }, { status: 500 }, { status: 201, location: true });
       const d = signed(push());
-      expect(
-        (await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body })).status,
-      ).to.equal(202);
+      expect((await post(d)).status).to.equal(202);
       const done = await waitForDelivery(serve.url, d.delivery, (e) => e.status === "done");
       expect(done.attempts).to.equal(3);
       expect(done.error).to.equal(undefined);
@@ -419,7 +418,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
         files: { "buildspec.yml": "version: 0.2\n", "src/app.ts": "export {};\n" },
       });
       const d = signed(body);
-      const answer = await request(`${serve.url}/hooks/zip`, { headers: d.headers, body: d.body });
+      const answer = await post(d, "zip");
       expect(answer.status).to.equal(202);
       const done = await waitForDelivery(
         serve.url,
@@ -437,9 +436,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
     it("ends dead at the first attempt when Jenkins answers 404, with the error and a dead letter", async () => {
       jenkins.script({ status: 404 });
       const d = signed(push());
-      expect(
-        (await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body })).status,
-      ).to.equal(202);
+      expect((await post(d)).status).to.equal(202);
       const dead = await waitForDelivery(serve.url, d.delivery, (e) => e.status === "dead");
       expect(dead.attempts).to.equal(1);
       expect(dead.error).to.match(/404/);
@@ -452,13 +449,11 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
     it("ends dead after --max-attempts when Jenkins keeps answering 503", async () => {
       jenkins.script({ status: 503 }, { status: 503 }, { status: 503 });
       const d = signed(push());
-      expect(
-        (await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body })).status,
-      ).to.equal(202);
+      expect((await post(d)).status).to.equal(202);
       const dead = await waitForDelivery(serve.url, d.delivery, (e) => e.status === "dead");
       expect(dead.attempts).to.equal(3);
       // A manual redelivery of a delivery that died is processed again.
-      const again = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      const again = await post(d);
       expect(again.status).to.equal(202);
       await waitForDelivery(serve.url, d.delivery, (e) => e.status === "done");
     });
@@ -570,9 +565,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
   describe("one serve per state dir", () => {
     it("refuses a second serve on the same state dir, naming the first one's pid, and leaves its journals alone", async () => {
       const d = signed(push());
-      expect(
-        (await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body })).status,
-      ).to.equal(202);
+      expect((await post(d)).status).to.equal(202);
       await waitForDelivery(serve.url, d.delivery, (e) => e.status === "done");
       const journals = [join(stateDir, "dedupe.jsonl"), join(stateDir, "queue", "journal.jsonl")];
       const before = journals.map((file) => ({
@@ -605,16 +598,14 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       // Not compacted under the first serve: its next lines still land in the files at those paths
       // (a compaction by the second would have replaced them, and the first would append to the old ones).
       const next = signed(push());
-      expect(
-        (await request(`${serve.url}/hooks/api-build`, { headers: next.headers, body: next.body })).status,
-      ).to.equal(202);
+      expect((await post(next)).status).to.equal(202);
       const after = journals.map((file) => ({ inode: statSync(file).ino, text: readFileSync(file, "utf8") }));
       for (const [i, file] of journals.entries()) {
         expect(after[i]?.inode, file).to.equal(before[i]?.inode);
         expect(after[i]?.text.startsWith(before[i]?.text ?? "\u0000"), file).to.equal(true);
         expect(after[i]?.text, file).to.contain(next.delivery);
       }
-      const again = await request(`${serve.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+      const again = await post(d);
       expect(again.json.status).to.equal("duplicate");
     });
   });
