@@ -2,11 +2,15 @@
 // work twice) and compact the journals under each other: a compaction replaces the file the other
 // process keeps appending to, so the other's lines go to a file nobody reads again, and are lost.
 // The lock is <state-dir>/serve.lock, created exclusively and holding the owner's pid. A lock whose
-// process is gone (killed, crashed) is taken over.
+// process is gone (killed, crashed) is taken over, by one start at a time: two starts that both found
+// it stale would otherwise each remove it, and the later one would remove the lock the earlier one had
+// just created. A takeover holds serve.lock.takeover (also exclusive, with a pid) and judges the lock
+// again under it.
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 export const LOCK_FILE = "serve.lock";
+export const TAKEOVER_FILE = "serve.lock.takeover";
 
 /** A lock file still empty when younger than this is a start in progress, not a crash. */
 const STARTING_GRACE_MS = 10_000;
@@ -35,31 +39,21 @@ export interface StateDirLock {
   release(): void;
 }
 
+export interface LockOptions {
+  /** Called once the lock is found stale, before the takeover; tests let another start act there. */
+  onStale?: () => void;
+}
+
 /**
  * Takes the lock of `stateDir` (which must exist), or throws StateDirInUseError naming the holder.
  * `shownDir` is how messages name the directory (as the user typed it).
  */
-export function lockStateDir(stateDir: string, shownDir = stateDir): StateDirLock {
+export function lockStateDir(stateDir: string, shownDir = stateDir, options: LockOptions = {}): StateDirLock {
   const file = join(stateDir, LOCK_FILE);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const fd = openSync(file, "wx", 0o600);
-      try {
-        writeSync(fd, `${process.pid}\n`);
-      } finally {
-        closeSync(fd);
-      }
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = readHolder(file);
-      if (holder === "starting" || (holder !== undefined && isHeld(holder, file))) {
-        throw new StateDirInUseError(shownDir, holder === "starting" ? undefined : holder);
-      }
-      // Another start took the stale lock over between our two attempts: it is theirs now.
-      if (attempt > 1) throw new StateDirInUseError(shownDir, holder);
-      removeIfPresent(file);
-    }
+  if (!createWithPid(file)) {
+    refuseIfHeld(file, shownDir);
+    options.onStale?.();
+    takeOver(file, join(stateDir, TAKEOVER_FILE), shownDir);
   }
   heldHere.add(file);
   let released = false;
@@ -74,7 +68,57 @@ export function lockStateDir(stateDir: string, shownDir = stateDir): StateDirLoc
   };
 }
 
-/** The pid in the lock file; "starting" for a young empty file; undefined for no file or a stale one. */
+/** Replaces the stale lock `file` with ours, holding `guard` meanwhile; throws when another start wins. */
+function takeOver(file: string, guard: string, shownDir: string): void {
+  if (!createWithPid(guard)) {
+    // Another start is taking the lock over: it will hold it. Unless that start died there.
+    refuseIfHeld(guard, shownDir);
+    // Two starts that find the same dead guard can still race here; that takes a crash in the
+    // microseconds a takeover lasts, and then two starts at once.
+    removeIfPresent(guard);
+    if (!createWithPid(guard)) throw new StateDirInUseError(shownDir, undefined);
+  }
+  try {
+    // Nobody else removes the lock while we hold the guard, but it may be a live one by now.
+    refuseIfHeld(file, shownDir);
+    removeIfPresent(file);
+    // A start that found no lock at all does not take the guard: it may have been first.
+    if (!createWithPid(file)) throw new StateDirInUseError(shownDir, holderPid(file));
+  } finally {
+    removeIfPresent(guard);
+  }
+}
+
+/** Creates `file` exclusively with this process's pid; false when it exists. */
+function createWithPid(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, "wx", 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+  try {
+    writeSync(fd, `${process.pid}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** Throws StateDirInUseError naming the holder when `file` names a running process or is being written. */
+function refuseIfHeld(file: string, shownDir: string): void {
+  const holder = readHolder(file);
+  if (holder === "starting") throw new StateDirInUseError(shownDir, undefined);
+  if (holder !== undefined && isHeld(holder, file)) throw new StateDirInUseError(shownDir, holder);
+}
+
+function holderPid(file: string): number | undefined {
+  const holder = readHolder(file);
+  return holder === "starting" ? undefined : holder;
+}
+
+/** The pid in a lock (or guard) file; "starting" for a young empty file; undefined for no file or a stale one. */
 function readHolder(file: string): number | "starting" | undefined {
   let text: string;
   try {
@@ -91,7 +135,7 @@ function readHolder(file: string): number | "starting" | undefined {
   }
 }
 
-/** Whether the process named in the lock still holds it. */
+/** Whether the process named in a lock (or guard) file still holds it. */
 function isHeld(pid: number, file: string): boolean {
   // Our own pid: a lock of this process, or one left by an earlier process that had the same pid
   // (a restarted container's serve is pid 1 again).

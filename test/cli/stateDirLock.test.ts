@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { LOCK_FILE, lockStateDir, StateDirInUseError } from "../../src/local/stateDirLock";
+import { LOCK_FILE, lockStateDir, StateDirInUseError, TAKEOVER_FILE } from "../../src/local/stateDirLock";
 
 let dir: string;
 beforeEach(() => {
@@ -88,5 +88,38 @@ describe("lockStateDir: one hookgate serve per state dir", () => {
     lock.release();
     lock.release();
     expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.ppid));
+  });
+
+  describe("two starts that find the same stale lock", () => {
+    it("never removes the lock that the other start took over first", () => {
+      writeFileSync(join(dir, LOCK_FILE), `${deadPid()}\n`);
+      // The other start (this test's parent stands in for it, alive) completes its takeover in the gap
+      // between this start finding the lock stale and taking it over.
+      const error = refusal(() =>
+        lockStateDir(dir, dir, { onStale: () => writeFileSync(join(dir, LOCK_FILE), `${process.ppid}\n`) }),
+      );
+      expect(error.pid).to.equal(process.ppid);
+      expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.ppid));
+      expect(existsSync(join(dir, TAKEOVER_FILE)), "the guard is released").to.equal(false);
+    });
+
+    it("refuses while the other start holds serve.lock.takeover, and leaves both files alone", () => {
+      writeFileSync(join(dir, LOCK_FILE), "999999999\n");
+      writeFileSync(join(dir, TAKEOVER_FILE), `${process.ppid}\n`);
+      const error = refusal(() => lockStateDir(dir, ".hookgate"));
+      expect(error.pid).to.equal(process.ppid);
+      expect(error.message).to.contain(`in use by another hookgate serve (pid ${process.ppid})`);
+      expect(readFileSync(join(dir, LOCK_FILE), "utf8")).to.equal("999999999\n");
+      expect(readFileSync(join(dir, TAKEOVER_FILE), "utf8").trim()).to.equal(String(process.ppid));
+    });
+
+    it("takes the lock over when serve.lock.takeover was left by a start that died mid-takeover", () => {
+      writeFileSync(join(dir, LOCK_FILE), `${deadPid()}\n`);
+      writeFileSync(join(dir, TAKEOVER_FILE), `${deadPid()}\n`);
+      const lock = lockStateDir(dir);
+      expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.pid));
+      expect(existsSync(join(dir, TAKEOVER_FILE))).to.equal(false);
+      lock.release();
+    });
   });
 });
