@@ -7,7 +7,7 @@
 // just created. A takeover holds serve.lock.takeover (also exclusive, with a pid) and judges the lock
 // again under it.
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 
 export const LOCK_FILE = "serve.lock";
 export const TAKEOVER_FILE = "serve.lock.takeover";
@@ -23,12 +23,14 @@ export class StateDirInUseError extends Error {
     readonly stateDir: string,
     /** The holder's pid; undefined while the holder is still writing it. */
     readonly pid: number | undefined,
+    /** The file that names the holder (a takeover's guard is not the lock). */
+    heldFile = LOCK_FILE,
   ) {
     const holder =
       pid === undefined ? "another hookgate serve, starting" : `another hookgate serve (pid ${pid})`;
     super(
       `the state dir ${stateDir} is in use by ${holder}: stop it, or give this one its own --state-dir ` +
-        `(if no hookgate serve runs, delete ${join(stateDir, LOCK_FILE)})`,
+        `(if no hookgate serve runs, delete ${join(stateDir, heldFile)})`,
     );
     this.name = "StateDirInUseError";
   }
@@ -109,8 +111,9 @@ function createWithPid(file: string): boolean {
 /** Throws StateDirInUseError naming the holder when `file` names a running process or is being written. */
 function refuseIfHeld(file: string, shownDir: string): void {
   const holder = readHolder(file);
-  if (holder === "starting") throw new StateDirInUseError(shownDir, undefined);
-  if (holder !== undefined && isHeld(holder, file)) throw new StateDirInUseError(shownDir, holder);
+  if (holder === "starting") throw new StateDirInUseError(shownDir, undefined, basename(file));
+  if (holder !== undefined && isHeld(holder, file))
+    throw new StateDirInUseError(shownDir, holder, basename(file));
 }
 
 function holderPid(file: string): number | undefined {

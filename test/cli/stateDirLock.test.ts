@@ -109,6 +109,7 @@ describe("lockStateDir: one hookgate serve per state dir", () => {
       const error = refusal(() => lockStateDir(dir, ".hookgate"));
       expect(error.pid).to.equal(process.ppid);
       expect(error.message).to.contain(`in use by another hookgate serve (pid ${process.ppid})`);
+      expect(error.message).to.contain(`delete ${join(".hookgate", TAKEOVER_FILE)})`);
       expect(readFileSync(join(dir, LOCK_FILE), "utf8")).to.equal("999999999\n");
       expect(readFileSync(join(dir, TAKEOVER_FILE), "utf8").trim()).to.equal(String(process.ppid));
     });
