@@ -2,8 +2,9 @@
 // at the zip root (buildspec.yml at the root, as CodeBuild/CodePipeline expect), streamed into S3.
 //
 // Memory stays flat as the repository grows: the archive is downloaded to a temp file (streamed),
-// entries are read from it with yauzl (random access, one entry stream at a time) and re-written
-// with yazl, whose output stream is the body of a multipart upload. Nothing holds the whole archive.
+// entries are read from it with yauzl (random access, one entry stream at a time) and copied, still
+// compressed, under their new names into a zip stream (zipCopy) that is the body of a multipart
+// upload. Nothing holds the whole archive, and nothing is inflated or deflated again.
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,13 +12,13 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import yauzl from "yauzl";
-import yazl from "yazl";
 import { ActionError } from "../core/errors";
 import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
 import { gitHostClient } from "./gitHost";
 import type { ArchiveSource } from "./gitHost/types";
 import { apiMessage, discard, header, httpRequest, networkError, readText, statusError } from "./http";
 import type { ActionClients } from "./types";
+import { zipCopyStream } from "./zipCopy";
 
 const MAX_REDIRECTS = 5;
 const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
@@ -179,37 +180,20 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
   }
   try {
     const plan = await planEntries(zip, stripTopFolder);
-    const out = new yazl.ZipFile();
-    const body = out.outputStream as unknown as Readable;
-    const fail = (err: unknown) => body.destroy(err instanceof Error ? err : new Error(String(err)));
-    out.on("error", fail);
-    for (const item of plan) {
-      const mtime = item.entry.getLastModDate();
-      if (item.directory) {
-        out.addEmptyDirectory(item.name, { mtime });
-        continue;
-      }
-      out.addReadStreamLazy(
-        item.name,
-        {
-          size: item.entry.uncompressedSize,
-          mtime,
-          mode: unixMode(item.entry),
-          compress: item.entry.compressionMethod !== 0,
-        },
-        (cb) => {
-          zip.openReadStream(item.entry, (err, stream) => {
-            if (err || !stream) {
-              fail(err ?? new Error("no stream"));
-              return;
-            }
-            stream.on("error", fail);
-            cb(null, stream);
-          });
-        },
-      );
-    }
-    out.end();
+    const body = zipCopyStream(
+      plan.map(({ entry, name, directory }) => ({
+        name: directory ? `${name}/` : name,
+        compressionMethod: entry.compressionMethod,
+        crc32: entry.crc32,
+        compressedSize: entry.compressedSize,
+        uncompressedSize: entry.uncompressedSize,
+        dosTime: entry.lastModFileTime,
+        dosDate: entry.lastModFileDate,
+        mode: unixMode(entry, directory),
+        // The compressed bytes as they are: nothing is inflated or deflated again.
+        open: () => zip.openReadStreamPromise(entry, { decodeFileData: false }),
+      })),
+    );
     let result: T;
     try {
       result = await put(body);
@@ -244,7 +228,10 @@ async function planEntries(zip: yauzl.ZipFile, stripTopFolder: boolean): Promise
     }
     throw new ActionError("the downloaded archive is corrupt", { retryable: true, cause: err });
   }
-  for (const entry of entries) assertSafeName(entry.fileName);
+  for (const entry of entries) {
+    assertSafeName(entry.fileName);
+    assertCopyable(entry);
+  }
 
   let prefix = "";
   if (stripTopFolder && entries.length > 0) {
@@ -277,16 +264,28 @@ function assertSafeName(name: string): void {
   }
 }
 
+/** Entries are copied compressed as they are: only what every unzip reads (stored or deflated, in the clear). */
+function assertCopyable(entry: yauzl.Entry): void {
+  if (entry.fileName.endsWith("/")) return;
+  if (entry.isEncrypted() || (entry.compressionMethod !== 0 && entry.compressionMethod !== 8)) {
+    throw new ActionError(
+      `the archive's entry ${safeName(entry.fileName)} is ${entry.isEncrypted() ? "encrypted" : `compressed with method ${entry.compressionMethod}`}, which s3-zip does not copy`,
+      { retryable: false },
+    );
+  }
+}
+
 function safeName(text: string): string {
   return JSON.stringify(text.slice(0, 200));
 }
 
 /** Unix permission bits and file type from a zip made on Unix (keeps executables and symlinks). */
-function unixMode(entry: yauzl.Entry): number | undefined {
+function unixMode(entry: yauzl.Entry, directory: boolean): number | undefined {
   const madeOnUnix = entry.versionMadeBy >> 8 === 3;
   const mode = (entry.externalFileAttributes >>> 16) & 0xffff;
   const type = mode & 0o170000;
-  if (!madeOnUnix || mode === 0 || (type !== 0o100000 && type !== 0o120000)) return undefined;
+  const expected = directory ? type === 0o040000 : type === 0o100000 || type === 0o120000;
+  if (!madeOnUnix || mode === 0 || !expected) return undefined;
   return mode;
 }
 

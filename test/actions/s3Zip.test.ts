@@ -185,6 +185,34 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     });
   }
 
+  // The entry's central directory header: its name sits 46 bytes in, after the last local copy.
+  const uncopyable: Array<[string, (zip: Buffer, header: number) => void, string]> = [
+    [
+      "is encrypted",
+      (zip, header) => zip.writeUInt16LE(zip.readUInt16LE(header + 8) | 1, header + 8),
+      "is encrypted",
+    ],
+    [
+      "uses bzip2 (method 12)",
+      (zip, header) => zip.writeUInt16LE(12, header + 10),
+      "is compressed with method 12",
+    ],
+  ];
+  for (const [what, patch, said] of uncopyable) {
+    it(`uploadSourceZip fails final, uploading nothing, when an archive entry ${what}`, async () => {
+      const zip = await buildZip({ "buildspec.yml": "x", "secret.bin": "data" }, "");
+      patch(zip, zip.lastIndexOf(Buffer.from("secret.bin")) - 46);
+      host.setArchive("acme/api", SHA, { zip });
+      const key = `uncopyable/${said.length}.zip`;
+      const err = await rejectsWithActionError(
+        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(`the archive's entry "secret.bin" ${said}, which s3-zip does not copy`);
+      expect(await s3.exists(BUCKET, key)).to.equal(false);
+    });
+  }
+
   it("uploadSourceZip removes its temp download after success and after failure", async () => {
     const tmp = await mkdtemp(join(tmpdir(), "hookgate-s3zip-test-"));
     try {
