@@ -5,7 +5,7 @@
 // entries are read from it with yauzl (random access, one entry stream at a time) and copied, still
 // compressed, under their new names into a zip stream (zipCopy) that is the body of a multipart
 // upload. Nothing holds the whole archive, and nothing is inflated or deflated again.
-import { createWriteStream } from "node:fs";
+import { closeSync, createWriteStream, fstatSync, openSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ import type { ArchiveSource } from "./gitHost/types";
 import { apiMessage, discard, header, httpRequest, networkError, readText, statusError } from "./http";
 import type { ActionClients } from "./types";
 import { zipCopyStream } from "./zipCopy";
+import { BlockCachedFileReader } from "./zipFileReader";
 
 const MAX_REDIRECTS = 5;
 const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
@@ -168,14 +169,18 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
   put: (body: Readable) => Promise<T>,
 ): Promise<{ entries: number; versionId?: string }> {
   let zip: yauzl.ZipFile;
+  // A plain descriptor, not a FileHandle: the reader owns it and closes it when yauzl is done.
+  const fd = openSync(file, "r");
   try {
-    zip = await yauzl.openPromise(file, {
+    const { size } = fstatSync(fd);
+    zip = await yauzl.fromRandomAccessReaderPromise(new BlockCachedFileReader(fd, size), size, {
       lazyEntries: true,
       autoClose: false,
       decodeStrings: true,
       validateEntrySizes: true,
     });
   } catch (err) {
+    closeSync(fd);
     throw new ActionError("the downloaded archive is not a readable zip", { retryable: true, cause: err });
   }
   try {
