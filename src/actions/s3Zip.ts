@@ -2,9 +2,10 @@
 // at the zip root (buildspec.yml at the root, as CodeBuild/CodePipeline expect), streamed into S3.
 //
 // Memory stays flat as the repository grows: the archive is downloaded to a temp file (streamed),
-// entries are read from it with yauzl (random access, one entry stream at a time) and copied, still
-// compressed, under their new names into a zip stream (zipCopy) that is the body of a multipart
-// upload. Nothing holds the whole archive, and nothing is inflated or deflated again.
+// entries are read from it with yauzl (random access through one cached block, zipFileReader; one
+// entry stream at a time) and copied, still compressed, under their new names into a zip stream
+// (zipCopy) that is the body of a multipart upload. Nothing holds the whole archive, and nothing is
+// inflated or deflated again.
 import { closeSync, createWriteStream, fstatSync, openSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -170,8 +171,9 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
 ): Promise<{ entries: number; versionId?: string }> {
   let zip: yauzl.ZipFile;
   // A plain descriptor, not a FileHandle: the reader owns it and closes it when yauzl is done.
-  const fd = openSync(file, "r");
+  let fd: number | undefined;
   try {
+    fd = openSync(file, "r");
     const { size } = fstatSync(fd);
     zip = await yauzl.fromRandomAccessReaderPromise(new BlockCachedFileReader(fd, size), size, {
       lazyEntries: true,
@@ -180,7 +182,7 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
       validateEntrySizes: true,
     });
   } catch (err) {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
     throw new ActionError("the downloaded archive is not a readable zip", { retryable: true, cause: err });
   }
   try {

@@ -1,11 +1,11 @@
 // A zip written from entries of another zip, their compressed bytes copied as they are. s3-zip renames
 // the entries of the provider's archive (the top folder goes) and changes nothing else, so inflating
 // and deflating every file again only burns the function's CPU: 6.6 s for 10,000 small files on a
-// 2-core VM, against 2.1 s for the copy (bench/s3zip-copy). yazl, which wrote the zip before, only
-// adds data it compresses itself; zip.js can copy but costs most of a millisecond per entry under Node
-// (web streams); fflate cannot write Zip64. So the few records of the format are written here, after
-// APPNOTE.TXT 6.3.10 (sections 4.3 and 4.5.3). The CRC-32 and both sizes come from the source's
-// central directory, so no entry needs a data descriptor.
+// 2-core VM, against 2.1 s for the copy even with yauzl's own file reader (bench/s3zip-copy). yazl,
+// which wrote the zip before, only adds data it compresses itself; zip.js can copy but costs most of a
+// millisecond per entry under Node (web streams); fflate cannot write Zip64. So the few records of the
+// format are written here, after APPNOTE.TXT 6.3.10 (sections 4.3 and 4.5.3). The CRC-32 and both
+// sizes come from the source's central directory, so no entry needs a data descriptor.
 import { Readable } from "node:stream";
 import { ActionError } from "../core/errors";
 

@@ -78,7 +78,7 @@ function takeOver(file: string, guard: string, shownDir: string): void {
     // Two starts that find the same dead guard can still race here; that takes a crash in the
     // microseconds a takeover lasts, and then two starts at once.
     removeIfPresent(guard);
-    if (!createWithPid(guard)) throw new StateDirInUseError(shownDir, undefined);
+    if (!createWithPid(guard)) throw new StateDirInUseError(shownDir, undefined, basename(guard));
   }
   try {
     // Nobody else removes the lock while we hold the guard, but it may be a live one by now.
