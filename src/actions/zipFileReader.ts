@@ -3,7 +3,7 @@
 // its local header and one for its data. For a repository of small files those round trips, not the
 // bytes, take the time. This reader keeps one block of the file and answers the reads and the small
 // ranges inside it from memory, so the central directory and runs of neighbouring small entries cost
-// one disk read per block (bench/s3zip-copy: 10,000 files in 0.44 s instead of 2.1 s).
+// one disk read per block (bench/s3zip-copy: 10,000 files in about 0.4 s instead of 2.1 s).
 import { close, read } from "node:fs";
 import { Readable } from "node:stream";
 import yauzl from "yauzl";
