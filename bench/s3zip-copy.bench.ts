@@ -16,6 +16,7 @@ import { pipeline } from "node:stream/promises";
 import yauzl from "yauzl";
 import yazl from "yazl";
 import { rezipIntoStore } from "../src/actions/s3Zip";
+import { median } from "./stats";
 
 const ENTRIES = Number(process.env.HOOKGATE_BENCH_ZIP_ENTRIES ?? 10_000);
 const ROUNDS = 3;
@@ -107,14 +108,6 @@ async function timed(run: (sink: Writable) => Promise<void>): Promise<{ seconds:
   const start = process.hrtime.bigint();
   await run(out.sink);
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, mb: out.bytes() / 1048576 };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 async function main(): Promise<void> {

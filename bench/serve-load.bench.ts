@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync 
 import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { median } from "./stats";
 
 const ROOT = join(__dirname, "..");
 const YARDSTICK = "/work/shared/bench/ref-node-gateway.mjs";
@@ -420,14 +421,6 @@ function cpuUsedUs(pid: number | undefined): number | undefined {
 
 function cpuText(row: Row): string {
   return row.cpuUs === undefined ? "n/a" : row.cpuUs.toFixed(1);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 function jobFor(
