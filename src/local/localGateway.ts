@@ -144,13 +144,17 @@ async function openLocalGateway(
     maxAttempts,
     durable: options.fsync ?? false,
     log,
-    retryDelay: (_record: SQSRecord, item: WorkItem, attempt: number) => {
-      const key = itemKey(item);
-      const after = retryAfter.get(key);
-      retryAfter.delete(key);
+    retryDelay: (_record: SQSRecord, item: WorkItem | undefined, attempt: number) => {
+      let after: number | undefined;
+      if (item) {
+        const key = itemKey(item);
+        after = retryAfter.get(key);
+        retryAfter.delete(key);
+      }
       return retryDelayMs(attempt, after, baseDelayMs);
     },
-    redrive: (item, reason) => deadLetters.send(item, reason),
+    redrive: ({ body, item }, reason) =>
+      item ? deadLetters.send(item, reason) : deadLetters.sendRaw(body, reason),
     busy: () => answering > 1,
     observer: {
       sent: (item) => deliveries.queued(item),

@@ -8,6 +8,9 @@
 // - each receive bumps ApproximateReceiveCount; the route handler's work() gets an SQS-shaped event and
 //   answers with batchItemFailures; a failed message comes back after a delay; after maxAttempts failed
 //   receives it is moved to the dead letters (SQS's redrive policy), unless the handler did so itself;
+// - a message that is not a readable work item is still delivered (the handler dead-letters it, as the
+//   deployed one does); a receive that fails unexpectedly (the dead-letter write, say) comes back after
+//   the retry delay, never at once: an immediate retry would spin without yielding to the event loop;
 // - on start, the journal is replayed (a line torn by a crash is skipped), compacted, and every message
 //   still there is delivered again (at least once).
 import { createHash, randomUUID } from "node:crypto";
@@ -16,6 +19,7 @@ import { join } from "node:path";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { LogFn, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
+import { parseWorkItem } from "../gateway/workItem";
 import { JournalFile } from "./journalFile";
 
 export type QueueWorker = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
@@ -34,10 +38,13 @@ export interface QueueObserver {
 export interface LocalQueueOptions {
   dir: string;
   maxAttempts: number;
-  /** Delay before the next receive of a record that failed on receive number `attempt`. */
-  retryDelay(record: SQSRecord, item: WorkItem, attempt: number): number;
-  /** The redrive policy: where a message that failed maxAttempts receives goes. */
-  redrive(item: WorkItem, reason: string): Promise<void>;
+  /**
+   * Delay before the next receive of a record that failed on receive number `attempt`; `item` is
+   * undefined when the message is not a readable work item.
+   */
+  retryDelay(record: SQSRecord, item: WorkItem | undefined, attempt: number): number;
+  /** The redrive policy: where a message that failed maxAttempts receives goes (`item` as above). */
+  redrive(message: { body: string; item: WorkItem | undefined }, reason: string): Promise<void>;
   /** Messages delivered at once, across groups (a group never has more than one in flight). */
   concurrency?: number;
   /** fdatasync the journal before send() resolves (default false: the append survives a process crash). */
@@ -123,15 +130,17 @@ export class LocalQueue {
     if (existsSync(this.journal.path)) {
       for (const text of readFileSync(this.journal.path, "utf8").split("\n")) {
         if (!text) continue;
-        let line: JournalLine;
+        let line: JournalLine | null;
         try {
           line = JSON.parse(text);
         } catch {
           continue; // torn by a crash: that send() never resolved, so no 202 was given for it
         }
+        if (typeof line !== "object" || line === null) continue;
         if (line.op === "put" && line.m && typeof line.m.id === "string") {
-          const body = typeof line.m.body === "string" ? line.m.body : JSON.stringify(line.item);
-          if (typeof body === "string") live.set(line.m.id, { ...line.m, body });
+          // A put without a readable item is still delivered: the worker dead-letters it, so it shows.
+          const body = typeof line.m.body === "string" ? line.m.body : JSON.stringify(line.item ?? null);
+          live.set(line.m.id, { ...line.m, body });
         } else if (line.op === "upd" && line.id) {
           const message = live.get(line.id);
           if (message) {
@@ -297,6 +306,7 @@ export class LocalQueue {
         route: message.route,
         error: String(error),
       });
+      if (this.isQueued(message)) this.retryLater(message, undefined);
     });
     const tracked = run.finally(() => {
       this.busy.delete(key);
@@ -307,6 +317,12 @@ export class LocalQueue {
   }
 
   private async receive(message: Message, worker: QueueWorker): Promise<void> {
+    if (message.receiveCount >= this.options.maxAttempts) {
+      // Its last attempt failed but moving it failed too (or a crash came in between): like SQS past
+      // maxReceiveCount, move it without running the worker again.
+      await this.deadLetter(message, readableItem(message.body));
+      return;
+    }
     const now = this.now();
     message.receiveCount++;
     message.firstReceiveAt ??= now;
@@ -319,9 +335,9 @@ export class LocalQueue {
       fr: message.firstReceiveAt,
     });
     this.journal.writeNow();
-    const item = JSON.parse(message.body) as WorkItem;
+    const item = readableItem(message.body);
     const record = toRecord(message);
-    this.options.observer?.received?.(item, message.receiveCount);
+    if (item) this.options.observer?.received?.(item, message.receiveCount);
     let failed: boolean;
     try {
       const response = await worker({ Records: [record] });
@@ -338,19 +354,35 @@ export class LocalQueue {
     }
     if (!failed) {
       this.remove(message);
-      this.options.observer?.deleted?.(item, message.receiveCount);
+      if (item) this.options.observer?.deleted?.(item, message.receiveCount);
       return;
     }
     if (message.receiveCount >= this.options.maxAttempts) {
-      await this.options.redrive(item, `failed ${message.receiveCount} attempts (max attempts reached)`);
-      this.remove(message);
+      await this.deadLetter(message, item);
       return;
     }
+    this.retryLater(message, item, record);
+  }
+
+  private async deadLetter(message: Message, item: WorkItem | undefined): Promise<void> {
+    await this.options.redrive(
+      { body: message.body, item },
+      `failed ${message.receiveCount} attempts (max attempts reached)`,
+    );
+    this.remove(message);
+  }
+
+  /** The message comes back after the retry delay of its last receive. */
+  private retryLater(message: Message, item: WorkItem | undefined, record = toRecord(message)): void {
     const delayMs = Math.max(0, this.options.retryDelay(record, item, message.receiveCount));
     message.notBefore = this.now() + delayMs;
     this.append({ op: "upd", id: message.id, rc: message.receiveCount, nb: message.notBefore });
     this.scheduleWrite();
-    this.options.observer?.retrying?.(item, message.receiveCount, delayMs);
+    if (item) this.options.observer?.retrying?.(item, message.receiveCount, delayMs);
+  }
+
+  private isQueued(message: Message): boolean {
+    return this.groups.get(groupKey(message))?.includes(message) ?? false;
   }
 
   private append(line: JournalLine): void {
@@ -392,6 +424,15 @@ export class LocalQueue {
       if (now - at < DEDUPE_WINDOW_MS) return;
       this.recentDedupeIds.delete(key);
     }
+  }
+}
+
+/** The work item a message holds, or undefined when it holds none (the worker decides what to do). */
+function readableItem(body: string): WorkItem | undefined {
+  try {
+    return parseWorkItem(body);
+  } catch {
+    return undefined;
   }
 }
 

@@ -507,6 +507,42 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       }
     });
 
+    it("a queued message that is not a work item (a damaged journal) ends as a dead letter, and serve keeps answering", async () => {
+      const damagedState = join(dir, "damaged-state");
+      mkdirSync(join(damagedState, "queue"), { recursive: true });
+      const m = { id: "m1", seq: 0, route: "api-build", group: "acme/api", dedupeId: "x:1", sentAt: 1 };
+      writeFileSync(
+        join(damagedState, "queue", "journal.jsonl"),
+        `${JSON.stringify({ op: "put", m: { ...m, receiveCount: 0, notBefore: 1, body: "not json" } })}\n`,
+      );
+      const child = await startServe([
+        "--routes",
+        routesFile,
+        "--secrets",
+        secretsFile,
+        "--state-dir",
+        damagedState,
+      ]);
+      try {
+        const deadDir = join(damagedState, "dead-letters");
+        // Dead letters are written to a dot-file first, then renamed.
+        const letters = () => readdirSync(deadDir).filter((f) => f.endsWith(".json") && !f.startsWith("."));
+        for (let i = 0; i < 200 && letters().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+        const [file, ...others] = letters();
+        expect(others).to.deep.equal([]);
+        const letter = JSON.parse(readFileSync(join(deadDir, file as string), "utf8"));
+        expect(letter).to.include({
+          body: "not json",
+          reason: "unreadable work item: message body is not JSON",
+        });
+        const health = await request(`${child.url}/_hookgate/health`, { method: "GET" });
+        expect(health.json.queue).to.deep.equal({ waiting: 0, inFlight: 0 });
+        expect(await child.stop("SIGTERM")).to.equal(0);
+      } finally {
+        await child.stop("SIGKILL");
+      }
+    });
+
     it("--s3-endpoint sends the s3-zip object to an S3-compatible server (s3rver) through the S3 client", async () => {
       const s3 = await startLocalS3({ buckets: ["hookgate-artifacts"] });
       const child = await startServe(

@@ -380,7 +380,7 @@ describe("Class: LocalQueue", () => {
     const redriven: string[] = [];
     const queue = new LocalQueue(
       options({
-        redrive: async (i: WorkItem, reason: string) => void redriven.push(`${i.deliveryId}: ${reason}`),
+        redrive: async ({ item: i }, reason) => void redriven.push(`${i?.deliveryId}: ${reason}`),
       }),
     );
     queue.register("r", async () => {
@@ -391,6 +391,122 @@ describe("Class: LocalQueue", () => {
     for (let i = 0; i < 200 && queue.size() > 0; i++) await new Promise((r) => setTimeout(r, 5));
     expect(redriven).to.deep.equal(["a: failed 3 attempts (max attempts reached)"]);
     await queue.stop(100);
+  });
+
+  /** A journal holding one put line whose body is `body` (not a work item). */
+  function journalWithBody(body: string): void {
+    mkdirSync(join(dir, "queue"), { recursive: true });
+    const m = {
+      id: "m1",
+      seq: 0,
+      route: "r",
+      group: "acme/api",
+      dedupeId: "x:1",
+      sentAt: 1,
+      receiveCount: 0,
+    };
+    writeFileSync(
+      join(dir, "queue", "journal.jsonl"),
+      `${JSON.stringify({ op: "put", m: { ...m, notBefore: 1, body } })}\n`,
+    );
+  }
+
+  /** Stops `queue` once `count()` passes `limit`: a queue that spins then fails its test instead of hanging it. */
+  function stopPast(queue: () => LocalQueue, count: () => number, limit = 50): void {
+    if (count() > limit) void queue().stop(0);
+  }
+
+  it("delivers a message that is not a work item, and after maxAttempts failed receives redrives its raw body", async () => {
+    journalWithBody("not json");
+    const bodies: string[] = [];
+    const redriven: Array<{ body: string; item: unknown; reason: string }> = [];
+    const received: unknown[] = [];
+    const logged: string[] = [];
+    const queue: LocalQueue = new LocalQueue(
+      options({
+        retryDelay: () => 1,
+        redrive: async ({ body, item: i }, reason) => void redriven.push({ body, item: i, reason }),
+        observer: { received: (i) => received.push(i) },
+        log: (line) => {
+          logged.push(String(line.msg));
+          stopPast(
+            () => queue,
+            () => logged.length,
+          );
+        },
+      }),
+    );
+    queue.register("r", async (event) => {
+      bodies.push(event.Records[0]?.body ?? "");
+      return { batchItemFailures: [{ itemIdentifier: event.Records[0]?.messageId ?? "" }] };
+    });
+    expect(queue.start()).to.equal(1);
+    for (let i = 0; i < 200 && queue.size() > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await queue.stop(100);
+    queue.close();
+    expect(logged).to.deep.equal([]);
+    expect(bodies).to.deep.equal(["not json", "not json", "not json"]);
+    expect(redriven).to.deep.equal([
+      { body: "not json", item: undefined, reason: "failed 3 attempts (max attempts reached)" },
+    ]);
+    expect(received).to.deep.equal([]); // observers only hear of readable work items
+  });
+
+  it("a receive that fails unexpectedly (the redrive write) comes back after the retry delay, without running the worker again", async () => {
+    let redrives = 0;
+    let workerRuns = 0;
+    const delays: Array<[boolean, number]> = [];
+    const queue: LocalQueue = new LocalQueue(
+      options({
+        retryDelay: (_record, i, attempt) => {
+          delays.push([i !== undefined, attempt]);
+          return 20;
+        },
+        redrive: async () => {
+          stopPast(
+            () => queue,
+            () => ++redrives,
+          );
+          if (redrives === 1) throw new Error("ENOSPC: no space left on device");
+        },
+      }),
+    );
+    queue.register("r", async () => {
+      workerRuns++;
+      throw new Error("crash");
+    });
+    await queue.port("r").send(item("a"));
+    queue.start();
+    for (let i = 0; i < 200 && queue.size() > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await queue.stop(100);
+    queue.close();
+    expect(workerRuns).to.equal(3);
+    expect(redrives).to.equal(2);
+    // Two retries after failed runs, then one after the failed redrive (which has no item at hand).
+    expect(delays).to.deep.equal([
+      [true, 1],
+      [true, 2],
+      [false, 3],
+    ]);
+    expect(queue.size()).to.equal(0);
+  });
+
+  it("a journal line that is JSON but not an object, or a put without an item, does not stop the queue from loading", () => {
+    mkdirSync(join(dir, "queue"), { recursive: true });
+    const m = {
+      id: "m2",
+      seq: 1,
+      route: "r",
+      group: "g",
+      dedupeId: "y:1",
+      sentAt: 1,
+      receiveCount: 0,
+      notBefore: 1,
+    };
+    writeFileSync(join(dir, "queue", "journal.jsonl"), `null\n42\n${JSON.stringify({ op: "put", m })}\n`);
+    const queue = new LocalQueue(options());
+    expect(queue.start()).to.equal(1); // the put without an item is kept: its worker dead-letters it
+    queue.close();
   });
 
   it("a new queue on the same directory resumes the persisted messages, even after a torn journal line", async () => {
