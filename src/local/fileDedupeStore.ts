@@ -118,13 +118,13 @@ export class FileDedupeStore implements DedupeStore {
       const now = this.now();
       for (const text of readFileSync(this.file, "utf8").split("\n")) {
         if (!text) continue;
-        let line: JournalLine;
+        let line: JournalLine | null;
         try {
           line = JSON.parse(text);
         } catch {
           continue; // a line torn by a crash: the change it held is lost, like an unacknowledged write
         }
-        if (typeof line.k !== "string") continue;
+        if (typeof line !== "object" || line === null || typeof line.k !== "string") continue;
         if (line.d) this.entries.delete(line.k);
         else if (
           line.s &&

@@ -127,6 +127,7 @@ export class LocalQueue {
   /** Load the persisted messages and start delivering. Returns how many were loaded. */
   start(): number {
     const live = new Map<string, Message>();
+    const now = this.now();
     if (existsSync(this.journal.path)) {
       for (const text of readFileSync(this.journal.path, "utf8").split("\n")) {
         if (!text) continue;
@@ -140,26 +141,22 @@ export class LocalQueue {
         if (line.op === "put" && line.m && typeof line.m.id === "string") {
           // A put without a readable item is still delivered: the worker dead-letters it, so it shows.
           const body = typeof line.m.body === "string" ? line.m.body : JSON.stringify(line.item ?? null);
-          live.set(line.m.id, { ...line.m, body });
+          live.set(line.m.id, restoredMessage(line.m, line.m.id, body, now));
         } else if (line.op === "upd" && line.id) {
           const message = live.get(line.id);
           if (message) {
-            message.receiveCount = line.rc ?? message.receiveCount;
-            message.notBefore = line.nb ?? message.notBefore;
-            if (line.fr !== undefined) message.firstReceiveAt = line.fr;
+            message.receiveCount = count(line.rc) ?? message.receiveCount;
+            message.firstReceiveAt = time(line.fr) ?? message.firstReceiveAt;
           }
         } else if (line.op === "del" && line.id) live.delete(line.id);
       }
     }
     const known = new Set<string>();
     for (const group of this.groups.values()) for (const m of group) known.add(m.id);
-    const now = this.now();
     let loaded = 0;
     for (const message of [...live.values()].sort((x, y) => x.seq - y.seq)) {
       if (known.has(message.id)) continue; // sent since this queue was created: already in memory
       this.seq = Math.max(this.seq, message.seq + 1);
-      // A restart is a fresh start: resumed work runs now, not after the backoff of the last run.
-      message.notBefore = now;
       this.enqueue(message);
       this.recentDedupeIds.set(`${message.route}#${message.dedupeId}`, message.sentAt);
       loaded++;
@@ -425,6 +422,34 @@ export class LocalQueue {
       this.recentDedupeIds.delete(key);
     }
   }
+}
+
+/**
+ * A message as its put line holds it. A restart is a fresh start: it runs now, not after the backoff of
+ * the last run. A field a damaged line lacks gets a safe value: a receive count that is not a number
+ * would never reach maxAttempts, and a delay computed from it would retry at once, forever.
+ */
+function restoredMessage(m: Record<string, unknown>, id: string, body: string, now: number): Message {
+  return {
+    id,
+    seq: count(m.seq) ?? 0,
+    route: typeof m.route === "string" ? m.route : "",
+    group: typeof m.group === "string" ? m.group : "default",
+    dedupeId: typeof m.dedupeId === "string" ? m.dedupeId : id,
+    body,
+    sentAt: time(m.sentAt) ?? now,
+    receiveCount: count(m.receiveCount) ?? 0,
+    notBefore: now,
+    firstReceiveAt: time(m.firstReceiveAt),
+  };
+}
+
+function count(value: unknown): number | undefined {
+  return Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : undefined;
+}
+
+function time(value: unknown): number | undefined {
+  return Number.isFinite(value) ? (value as number) : undefined;
 }
 
 /** The work item a message holds, or undefined when it holds none (the worker decides what to do). */

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { SQSEvent } from "aws-lambda";
 import { expect } from "chai";
+import fc from "fast-check";
 import { SecretNotFoundError } from "../../src/core/errors";
 import type { WorkItem } from "../../src/core/types";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
@@ -525,6 +526,105 @@ describe("Class: LocalQueue", () => {
     for (let i = 0; i < 200 && second.size() > 0; i++) await new Promise((r) => setTimeout(r, 5));
     expect(delivered).to.deep.equal(["a"]);
     await second.stop(100);
+  });
+});
+
+describe("Journals damaged by hand or by a disk (fast-check)", () => {
+  // Lines of any JSON, objects shaped like journal lines with fields of any JSON type, and torn text.
+  const anyJson = fc.jsonValue({ maxDepth: 2 });
+  const queueLine = fc.oneof(
+    anyJson.map((v) => JSON.stringify(v)),
+    fc.string(),
+    fc
+      .record(
+        {
+          op: fc.constantFrom("put", "upd", "del", "other"),
+          id: fc.oneof(fc.constantFrom("m1", "m2"), anyJson),
+          m: fc.record(
+            {
+              id: fc.oneof(fc.constantFrom("m1", "m2"), anyJson),
+              seq: anyJson,
+              route: fc.oneof(fc.constant("r"), anyJson),
+              group: anyJson,
+              dedupeId: anyJson,
+              sentAt: anyJson,
+              receiveCount: anyJson,
+              notBefore: anyJson,
+              firstReceiveAt: anyJson,
+              body: anyJson,
+            },
+            { requiredKeys: [] },
+          ),
+          item: fc.oneof(fc.constant(item("a")), anyJson),
+          rc: anyJson,
+          nb: anyJson,
+          fr: anyJson,
+        },
+        { requiredKeys: ["op"] },
+      )
+      .map((v) => JSON.stringify(v)),
+  );
+
+  it("LocalQueue loads any journal without throwing, with whole receive counts, and loads its own rewrite the same", () => {
+    fc.assert(
+      fc.property(fc.array(queueLine, { maxLength: 12 }), (lines) => {
+        rmSync(join(dir, "queue"), { recursive: true, force: true });
+        mkdirSync(join(dir, "queue"), { recursive: true });
+        const journal = join(dir, "queue", "journal.jsonl");
+        writeFileSync(journal, lines.join("\n"));
+        const options = {
+          dir: join(dir, "queue"),
+          maxAttempts: 3,
+          retryDelay: () => 5,
+          redrive: async () => {},
+          now: () => 1_000, // a start sets notBefore (and a missing sentAt) to now: the same now, the same rewrite
+        };
+        const first = new LocalQueue(options);
+        const loaded = first.start();
+        first.close();
+        const rewritten = readFileSync(journal, "utf8");
+        for (const text of rewritten.split("\n").filter(Boolean)) {
+          const m = JSON.parse(text).m;
+          expect(Number.isSafeInteger(m.receiveCount) && m.receiveCount >= 0, text).to.equal(true);
+          expect(Number.isFinite(m.seq) && Number.isFinite(m.sentAt), text).to.equal(true);
+        }
+        const second = new LocalQueue(options);
+        expect(second.start()).to.equal(loaded);
+        second.close();
+        expect(readFileSync(journal, "utf8"), `${lines.join("\n")}\n---\n${rewritten}`).to.equal(rewritten);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("FileDedupeStore loads any journal without throwing, and loads its own rewrite the same", () => {
+    const dedupeLine = fc.oneof(
+      anyJson.map((v) => JSON.stringify(v)),
+      fc.string(),
+      fc
+        .record(
+          {
+            k: fc.oneof(fc.constantFrom("r#a", "r#b"), anyJson),
+            s: fc.oneof(fc.constantFrom("pending", "queued", "done", "dead"), anyJson),
+            g: anyJson,
+            t: fc.oneof(fc.constant(Date.now()), anyJson),
+            d: anyJson,
+          },
+          { requiredKeys: [] },
+        )
+        .map((v) => JSON.stringify(v)),
+    );
+    fc.assert(
+      fc.property(fc.array(dedupeLine, { maxLength: 12 }), (lines) => {
+        const file = join(dir, "dedupe.jsonl");
+        writeFileSync(file, lines.join("\n"));
+        new FileDedupeStore(file).close();
+        const rewritten = readFileSync(file, "utf8");
+        new FileDedupeStore(file).close();
+        expect(readFileSync(file, "utf8")).to.equal(rewritten);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
 
