@@ -72,6 +72,8 @@ interface Message {
   receiveCount: number;
   notBefore: number;
   firstReceiveAt?: number;
+  /** The body is not JSON text (a damaged line): the journal keeps it as a string, in m.body. */
+  opaque?: true;
 }
 
 const DEDUPE_WINDOW_MS = 5 * 60_000;
@@ -141,7 +143,9 @@ export class LocalQueue {
         if (line.op === "put" && line.m && typeof line.m.id === "string") {
           // A put without a readable item is still delivered: the worker dead-letters it, so it shows.
           const body = typeof line.m.body === "string" ? line.m.body : JSON.stringify(line.item ?? null);
-          live.set(line.m.id, restoredMessage(line.m, line.m.id, body, now));
+          const message = restoredMessage(line.m, line.m.id, body, now);
+          if (typeof line.m.body === "string" && !isJsonText(body)) message.opaque = true;
+          live.set(line.m.id, message);
         } else if (line.op === "upd" && line.id) {
           const message = live.get(line.id);
           if (message) {
@@ -463,8 +467,18 @@ function readableItem(body: string): WorkItem | undefined {
 
 /** The journal line of a message: its body, already JSON, goes in as a nested value. */
 function putLine(message: Message): string {
-  const { body, ...meta } = message;
+  const { body, opaque, ...meta } = message;
+  if (opaque) return JSON.stringify({ op: "put", m: { ...meta, body } } satisfies PutLine);
   return `{"op":"put","m":${JSON.stringify(meta satisfies PutLine["m"])},"item":${body}}`;
+}
+
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function groupKey(message: Pick<Message, "route" | "group">): string {

@@ -331,6 +331,17 @@ describe("Class: LocalQueue", () => {
     queue.close();
   });
 
+  it("a put whose m.body is not JSON keeps it as a string when rewritten, so the next start still has it", () => {
+    journalWithBody("not json");
+    for (const start of [1, 2]) {
+      const queue = new LocalQueue(options());
+      expect(queue.start(), `start ${start}`).to.equal(1);
+      queue.close();
+    }
+    const line = JSON.parse(readFileSync(join(dir, "queue", "journal.jsonl"), "utf8").trim());
+    expect(line.m.body).to.equal("not json");
+  });
+
   it("a journal from before (the body as a string in m.body) still loads, and is rewritten as nested JSON", async () => {
     const journal = join(dir, "queue", "journal.jsonl");
     mkdirSync(join(dir, "queue"), { recursive: true });
