@@ -97,6 +97,21 @@ export class DeliveryLog {
     this.answered({ route, delivery, event, status: "queued", httpStatus });
   }
 
+  /** A queued message that held no readable work item, moved to the dead letters. */
+  unreadable(route: string, reason: string): void {
+    const now = isoNow();
+    this.push({
+      delivery: "",
+      route,
+      event: "unknown",
+      status: "dead",
+      attempts: 0,
+      error: reason,
+      receivedAt: now,
+      updatedAt: now,
+    });
+  }
+
   /** The work item was persisted on the queue. */
   queued(item: WorkItem): void {
     this.work(item, { status: "queued" });

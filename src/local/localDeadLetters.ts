@@ -12,6 +12,8 @@ export interface DeadLetter {
   item?: WorkItem;
   /** A message that was not a readable work item (sendRaw). */
   body?: string;
+  /** The route whose queue held that message, when known. */
+  route?: string;
 }
 
 export class LocalDeadLetters implements DeadLetterQueue {
@@ -19,7 +21,7 @@ export class LocalDeadLetters implements DeadLetterQueue {
 
   constructor(
     readonly dir: string,
-    private readonly onDead?: (item: WorkItem, reason: string) => void,
+    private readonly onDead?: (letter: DeadLetter) => void,
   ) {
     mkdirSync(dir, { recursive: true });
   }
@@ -29,15 +31,23 @@ export class LocalDeadLetters implements DeadLetterQueue {
     const name = `${deadAt.replace(/[:.]/g, "-")}-${String(this.seq++).padStart(4, "0")}-${safe(item.route)}-${safe(item.deliveryId)}-g${item.generation}.json`;
     const letter: DeadLetter = { deadAt, reason, item };
     await writeFileAtomic(join(this.dir, name), `${JSON.stringify(letter, null, 2)}\n`, { durable: true });
-    this.onDead?.(item, reason);
+    this.onDead?.(letter);
   }
 
-  async sendRaw(body: string, reason: string): Promise<void> {
+  async sendRaw(body: string, reason: string, route?: string): Promise<void> {
     const deadAt = new Date().toISOString();
     const name = `${deadAt.replace(/[:.]/g, "-")}-${String(this.seq++).padStart(4, "0")}-unparsable.json`;
-    await writeFileAtomic(join(this.dir, name), `${JSON.stringify({ deadAt, reason, body }, null, 2)}\n`, {
-      durable: true,
-    });
+    const letter: DeadLetter = { deadAt, reason, body, route };
+    await writeFileAtomic(join(this.dir, name), `${JSON.stringify(letter, null, 2)}\n`, { durable: true });
+    this.onDead?.(letter);
+  }
+
+  /** The dead letters as one route's handler sees them: an unreadable message is filed under the route. */
+  forRoute(route: string): DeadLetterQueue {
+    return {
+      send: (item, reason) => this.send(item, reason),
+      sendRaw: (body, reason) => this.sendRaw(body, reason, route),
+    };
   }
 
   /** Every dead letter on disk, oldest first. */

@@ -122,9 +122,10 @@ async function openLocalGateway(
   // Stores.
   const deliveries = new DeliveryLog(join(stateDir, "deliveries.json"), DELIVERY_HISTORY);
   deliveries.load();
-  const deadLetters = new LocalDeadLetters(join(stateDir, "dead-letters"), (item, reason) =>
-    deliveries.work(item, { status: "dead", error: reason }),
-  );
+  const deadLetters = new LocalDeadLetters(join(stateDir, "dead-letters"), (letter) => {
+    if (letter.item) deliveries.work(letter.item, { status: "dead", error: letter.reason });
+    else deliveries.unreadable(letter.route ?? "unknown", letter.reason);
+  });
   const dedupe = new FileDedupeStore(join(stateDir, "dedupe.jsonl"));
   const objects = options.objects ?? new FsObjectStore(join(stateDir, "s3"));
   const tmpDir = join(stateDir, "tmp");
@@ -153,8 +154,8 @@ async function openLocalGateway(
       }
       return retryDelayMs(attempt, after, baseDelayMs);
     },
-    redrive: ({ body, item }, reason) =>
-      item ? deadLetters.send(item, reason) : deadLetters.sendRaw(body, reason),
+    redrive: ({ route, body, item }, reason) =>
+      item ? deadLetters.send(item, reason) : deadLetters.sendRaw(body, reason, route),
     busy: () => answering > 1,
     observer: {
       sent: (item) => deliveries.queued(item),
@@ -176,7 +177,7 @@ async function openLocalGateway(
       route,
       secrets,
       queue: queue.port(route.name),
-      deadLetters,
+      deadLetters: deadLetters.forRoute(route.name),
       dedupe,
       log,
       maxAttempts,

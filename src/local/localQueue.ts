@@ -44,7 +44,10 @@ export interface LocalQueueOptions {
    */
   retryDelay(record: SQSRecord, item: WorkItem | undefined, attempt: number): number;
   /** The redrive policy: where a message that failed maxAttempts receives goes (`item` as above). */
-  redrive(message: { body: string; item: WorkItem | undefined }, reason: string): Promise<void>;
+  redrive(
+    message: { route: string; body: string; item: WorkItem | undefined },
+    reason: string,
+  ): Promise<void>;
   /** Messages delivered at once, across groups (a group never has more than one in flight). */
   concurrency?: number;
   /** fdatasync the journal before send() resolves (default false: the append survives a process crash). */
@@ -367,7 +370,7 @@ export class LocalQueue {
 
   private async deadLetter(message: Message, item: WorkItem | undefined): Promise<void> {
     await this.options.redrive(
-      { body: message.body, item },
+      { route: message.route, body: message.body, item },
       `failed ${message.receiveCount} attempts (max attempts reached)`,
     );
     this.remove(message);

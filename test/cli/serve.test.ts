@@ -531,10 +531,12 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
         const [file, ...others] = letters();
         expect(others).to.deep.equal([]);
         const letter = JSON.parse(readFileSync(join(deadDir, file as string), "utf8"));
-        expect(letter).to.include({
-          body: "not json",
-          reason: "unreadable work item: message body is not JSON",
-        });
+        const reason = "unreadable work item: message body is not JSON";
+        expect(letter).to.include({ body: "not json", reason, route: "api-build" });
+        // It shows in the recent deliveries too, which are the local DLQ's view.
+        const dead = (await deliveries(child.url)).filter((e) => e.status === "dead");
+        expect(dead).to.have.length(1);
+        expect(dead[0]).to.include({ route: "api-build", error: reason });
         const health = await request(`${child.url}/_hookgate/health`, { method: "GET" });
         expect(health.json.queue).to.deep.equal({ waiting: 0, inFlight: 0 });
         expect(await child.stop("SIGTERM")).to.equal(0);

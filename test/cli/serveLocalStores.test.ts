@@ -431,13 +431,14 @@ describe("Class: LocalQueue", () => {
   it("delivers a message that is not a work item, and after maxAttempts failed receives redrives its raw body", async () => {
     journalWithBody("not json");
     const bodies: string[] = [];
-    const redriven: Array<{ body: string; item: unknown; reason: string }> = [];
+    const redriven: Array<{ route: string; body: string; item: unknown; reason: string }> = [];
     const received: unknown[] = [];
     const logged: string[] = [];
     const queue: LocalQueue = new LocalQueue(
       options({
         retryDelay: () => 1,
-        redrive: async ({ body, item: i }, reason) => void redriven.push({ body, item: i, reason }),
+        redrive: async ({ route, body, item: i }, reason) =>
+          void redriven.push({ route, body, item: i, reason }),
         observer: { received: (i) => received.push(i) },
         log: (line) => {
           logged.push(String(line.msg));
@@ -459,7 +460,7 @@ describe("Class: LocalQueue", () => {
     expect(logged).to.deep.equal([]);
     expect(bodies).to.deep.equal(["not json", "not json", "not json"]);
     expect(redriven).to.deep.equal([
-      { body: "not json", item: undefined, reason: "failed 3 attempts (max attempts reached)" },
+      { route: "r", body: "not json", item: undefined, reason: "failed 3 attempts (max attempts reached)" },
     ]);
     expect(received).to.deep.equal([]); // observers only hear of readable work items
   });
