@@ -106,6 +106,15 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
   /** POSTs a signed delivery to one of the serve's routes. */
   const post = (d: { headers: Record<string, string>; body: Buffer }, route = "api-build") =>
     request(`${serve.url}/hooks/${route}`, { headers: d.headers, body: d.body });
+  /** serve's arguments for the test routes and secrets, on the state dir `state`. */
+  const gatewayArgs = (state: string) => [
+    "--routes",
+    routesFile,
+    "--secrets",
+    secretsFile,
+    "--state-dir",
+    state,
+  ];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "hookgate-serve-"));
@@ -124,18 +133,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
         "test/github-token": GIT_TOKEN,
       }),
     );
-    serve = await startServe([
-      "--routes",
-      routesFile,
-      "--secrets",
-      secretsFile,
-      "--state-dir",
-      stateDir,
-      "--retry-delay-ms",
-      "50",
-      "--max-attempts",
-      "3",
-    ]);
+    serve = await startServe([...gatewayArgs(stateDir), "--retry-delay-ms", "50", "--max-attempts", "3"]);
   });
 
   after(async () => {
@@ -463,7 +461,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
     it("finishes queued work after a crash: killed while Jenkins is down, restarted with Jenkins up", async () => {
       // A second gateway on its own state dir, whose "resume" route points at a port nothing listens on.
       const resumeState = join(dir, "resume-state");
-      const args = ["--routes", routesFile, "--secrets", secretsFile, "--state-dir", resumeState];
+      const args = gatewayArgs(resumeState);
       const first = await startServe([...args, "--retry-delay-ms", "60000"]);
       const d = signed(push());
       try {
@@ -515,14 +513,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
         join(damagedState, "queue", "journal.jsonl"),
         `${JSON.stringify({ op: "put", m: { ...m, receiveCount: 0, notBefore: 1, body: "not json" } })}\n`,
       );
-      const child = await startServe([
-        "--routes",
-        routesFile,
-        "--secrets",
-        secretsFile,
-        "--state-dir",
-        damagedState,
-      ]);
+      const child = await startServe(gatewayArgs(damagedState));
       try {
         const deadDir = join(damagedState, "dead-letters");
         // Dead letters are written to a dot-file first, then renamed.
@@ -547,19 +538,10 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
 
     it("--s3-endpoint sends the s3-zip object to an S3-compatible server (s3rver) through the S3 client", async () => {
       const s3 = await startLocalS3({ buckets: ["hookgate-artifacts"] });
-      const child = await startServe(
-        [
-          "--routes",
-          routesFile,
-          "--secrets",
-          secretsFile,
-          "--state-dir",
-          join(dir, "s3-state"),
-          "--s3-endpoint",
-          s3.url,
-        ],
-        { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" },
-      ); // s3rver's fixed key pair
+      const child = await startServe([...gatewayArgs(join(dir, "s3-state")), "--s3-endpoint", s3.url], {
+        AWS_ACCESS_KEY_ID: "S3RVER",
+        AWS_SECRET_ACCESS_KEY: "S3RVER",
+      }); // s3rver's fixed key pair
       try {
         const body = push({ after: "c0ffee0000000000000000000000000000000001" });
         gitHost.setArchive("acme/api", "c0ffee0000000000000000000000000000000001", {
@@ -612,22 +594,12 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       }));
 
       // On another port: only the state dir is shared. Without the lock it would start (and not exit).
-      const second = spawnSync(
-        process.execPath,
-        [
-          BIN,
-          "serve",
-          "--port",
-          "0",
-          "--routes",
-          routesFile,
-          "--secrets",
-          secretsFile,
-          "--state-dir",
-          stateDir,
-        ],
-        { cwd: REPO_ROOT, encoding: "utf8", timeout: 15_000, env: { ...process.env, NODE_OPTIONS: "" } },
-      );
+      const second = spawnSync(process.execPath, [BIN, "serve", "--port", "0", ...gatewayArgs(stateDir)], {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+        timeout: 15_000,
+        env: { ...process.env, NODE_OPTIONS: "" },
+      });
       expect(second.status, second.stdout + second.stderr).to.equal(1);
       expect(second.stderr).to.contain(
         `hookgate serve: the state dir ${stateDir} is in use by another hookgate serve (pid ${serve.child.pid}): ` +
