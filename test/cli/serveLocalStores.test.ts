@@ -271,6 +271,27 @@ describe("Class: LocalQueue", () => {
     ...overrides,
   });
 
+  /** A put line of the shape the journal keeps, `fields` (a body, say) over a message's own. */
+  const putLine = (fields: Record<string, unknown> = {}) => {
+    const m = {
+      id: "m1",
+      seq: 0,
+      route: "r",
+      group: "acme/api",
+      dedupeId: "x:1",
+      sentAt: 1,
+      receiveCount: 0,
+      notBefore: 1,
+    };
+    return JSON.stringify({ op: "put", m: { ...m, ...fields } });
+  };
+
+  /** queue/journal.jsonl holding `lines`. */
+  function writeJournal(...lines: string[]): void {
+    mkdirSync(join(dir, "queue"), { recursive: true });
+    writeFileSync(join(dir, "queue", "journal.jsonl"), `${lines.join("\n")}\n`);
+  }
+
   it("delivers one group in order, one at a time, and a failed head blocks its group until it succeeds", async () => {
     const seen: string[] = [];
     let failOnce = true;
@@ -332,7 +353,7 @@ describe("Class: LocalQueue", () => {
   });
 
   it("a put whose m.body is not JSON keeps it as a string when rewritten, so the next start still has it", () => {
-    journalWithBody("not json");
+    writeJournal(putLine({ body: "not json" }));
     for (const start of [1, 2]) {
       const queue = new LocalQueue(options());
       expect(queue.start(), `start ${start}`).to.equal(1);
@@ -344,19 +365,8 @@ describe("Class: LocalQueue", () => {
 
   it("a journal from before (the body as a string in m.body) still loads, and is rewritten as nested JSON", async () => {
     const journal = join(dir, "queue", "journal.jsonl");
-    mkdirSync(join(dir, "queue"), { recursive: true });
     const body = JSON.stringify(item("old"));
-    const m = {
-      id: "m1",
-      seq: 0,
-      route: "r",
-      group: "acme/api",
-      dedupeId: "old:1",
-      sentAt: 1,
-      receiveCount: 0,
-      notBefore: 1,
-    };
-    writeFileSync(journal, `${JSON.stringify({ op: "put", m: { ...m, body } })}\n`);
+    writeJournal(putLine({ dedupeId: "old:1", body }));
     const seen: string[] = [];
     const queue = new LocalQueue(options());
     queue.register("r", async (event) => {
@@ -405,31 +415,13 @@ describe("Class: LocalQueue", () => {
     await queue.stop(100);
   });
 
-  /** A journal holding one put line whose body is `body` (not a work item). */
-  function journalWithBody(body: string): void {
-    mkdirSync(join(dir, "queue"), { recursive: true });
-    const m = {
-      id: "m1",
-      seq: 0,
-      route: "r",
-      group: "acme/api",
-      dedupeId: "x:1",
-      sentAt: 1,
-      receiveCount: 0,
-    };
-    writeFileSync(
-      join(dir, "queue", "journal.jsonl"),
-      `${JSON.stringify({ op: "put", m: { ...m, notBefore: 1, body } })}\n`,
-    );
-  }
-
   /** Stops `queue` once `count()` passes `limit`: a queue that spins then fails its test instead of hanging it. */
   function stopPast(queue: () => LocalQueue, count: () => number, limit = 50): void {
     if (count() > limit) void queue().stop(0);
   }
 
   it("delivers a message that is not a work item, and after maxAttempts failed receives redrives its raw body", async () => {
-    journalWithBody("not json");
+    writeJournal(putLine({ body: "not json" }));
     const bodies: string[] = [];
     const redriven: Array<{ route: string; body: string; item: unknown; reason: string }> = [];
     const received: unknown[] = [];
@@ -505,18 +497,7 @@ describe("Class: LocalQueue", () => {
   });
 
   it("a journal line that is JSON but not an object, or a put without an item, does not stop the queue from loading", () => {
-    mkdirSync(join(dir, "queue"), { recursive: true });
-    const m = {
-      id: "m2",
-      seq: 1,
-      route: "r",
-      group: "g",
-      dedupeId: "y:1",
-      sentAt: 1,
-      receiveCount: 0,
-      notBefore: 1,
-    };
-    writeFileSync(join(dir, "queue", "journal.jsonl"), `null\n42\n${JSON.stringify({ op: "put", m })}\n`);
+    writeJournal("null", "42", putLine()); // a put without a body or an item
     const queue = new LocalQueue(options());
     expect(queue.start()).to.equal(1); // the put without an item is kept: its worker dead-letters it
     queue.close();
