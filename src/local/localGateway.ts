@@ -122,9 +122,15 @@ async function openLocalGateway(
   // Stores.
   const deliveries = new DeliveryLog(join(stateDir, "deliveries.json"), DELIVERY_HISTORY);
   deliveries.load();
+  // The Retry-After of each work item's last failure, so the local backoff can honour it. The next
+  // retry delay takes it; a dead letter drops it (its last attempt has no next one).
+  const retryAfter = new Map<string, number>();
+  const itemKey = (item: WorkItem) => `${item.route}#${item.deliveryId}#${item.generation}`;
   const deadLetters = new LocalDeadLetters(join(stateDir, "dead-letters"), (letter) => {
-    if (letter.item) deliveries.work(letter.item, { status: "dead", error: letter.reason });
-    else deliveries.unreadable(letter.route ?? "unknown", letter.reason);
+    if (letter.item) {
+      retryAfter.delete(itemKey(letter.item));
+      deliveries.work(letter.item, { status: "dead", error: letter.reason });
+    } else deliveries.unreadable(letter.route ?? "unknown", letter.reason);
   });
   const dedupe = new FileDedupeStore(join(stateDir, "dedupe.jsonl"));
   const objects = options.objects ?? new FsObjectStore(join(stateDir, "s3"));
@@ -135,10 +141,6 @@ async function openLocalGateway(
   let answering = 0;
   /** Called when the last request being answered is done (set while stopping). */
   let onAllAnswered: (() => void) | undefined;
-
-  // The Retry-After of each work item's last failure, so the local backoff can honour it.
-  const retryAfter = new Map<string, number>();
-  const itemKey = (item: WorkItem) => `${item.route}#${item.deliveryId}#${item.generation}`;
 
   const queue = new LocalQueue({
     dir: join(stateDir, "queue"),

@@ -310,7 +310,7 @@ export class LocalQueue {
         route: message.route,
         error: String(error),
       });
-      if (this.isQueued(message)) this.retryLater(message, undefined);
+      if (this.isQueued(message)) this.retryLater(message, readableItem(message.body));
     });
     const tracked = run.finally(() => {
       this.busy.delete(key);

@@ -487,11 +487,12 @@ describe("Class: LocalQueue", () => {
     queue.close();
     expect(workerRuns).to.equal(3);
     expect(redrives).to.equal(2);
-    // Two retries after failed runs, then one after the failed redrive (which has no item at hand).
+    // Two retries after failed runs, then one after the failed redrive, each with its work item (so a
+    // Retry-After recorded for the item is used, and forgotten).
     expect(delays).to.deep.equal([
       [true, 1],
       [true, 2],
-      [false, 3],
+      [true, 3],
     ]);
     expect(queue.size()).to.equal(0);
   });
