@@ -13,13 +13,26 @@ export class SecretsFileError extends Error {
   }
 }
 
+/**
+ * Where JSON.parse failed in a secrets file, never what it read there: V8's message may quote the text
+ * ('Unexpected token 'a', "{"k": abc}" is not valid JSON'), which would put a secret in a log.
+ */
+export function jsonSyntaxProblem(text: string, error: unknown): string {
+  const position = /at position (\d+)/.exec(String((error as Error)?.message))?.[1];
+  if (position === undefined) return "not valid JSON";
+  const before = text.slice(0, Number(position));
+  const line = before.split("\n").length;
+  const column = before.length - before.lastIndexOf("\n");
+  return `not valid JSON (line ${line}, column ${column})`;
+}
+
 /** Parse a secrets file's text into name -> secret string; throws SecretsFileError with a clear message. */
 export function parseSecretsFile(text: string, file: string): Map<string, string> {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new SecretsFileError(`${file}: not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new SecretsFileError(`${file}: ${jsonSyntaxProblem(text, error)}`);
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new SecretsFileError(`${file}: expected a JSON object { "<secret name>": "value" | {...} }`);

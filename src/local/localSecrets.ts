@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Route } from "../core/types";
 import { writeFileAtomicSync } from "./atomicFile";
-import { SecretsFileError } from "./fileSecretStore";
+import { jsonSyntaxProblem, SecretsFileError } from "./fileSecretStore";
 
 export interface EnsuredSecrets {
   file: string;
@@ -30,7 +30,7 @@ export function ensureWebhookSecrets(file: string, names: readonly string[]): En
     try {
       data = JSON.parse(text);
     } catch (error) {
-      throw new SecretsFileError(`${file}: not valid JSON (${(error as Error).message}); fix or delete it`);
+      throw new SecretsFileError(`${file}: ${jsonSyntaxProblem(text, error)}; fix or delete it`);
     }
     if (typeof data !== "object" || data === null || Array.isArray(data)) {
       throw new SecretsFileError(`${file}: expected a JSON object; fix or delete it`);

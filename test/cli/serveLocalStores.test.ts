@@ -671,4 +671,36 @@ describe("Local secrets", () => {
     writeFileSync(file, "[1,2]");
     expect(() => new FileSecretStore(file)).to.throw(file);
   });
+
+  // V8's JSON.parse message can quote the text it read: here, a secret.
+  const brokenFiles: Array<[string, string, string]> = [
+    ["a value without quotes", '{"gh": hunter2-secret}', "secrets.json: not valid JSON"],
+    [
+      "a missing comma",
+      '{\n  "gh": "hunter2-secret" "x": 1}',
+      "secrets.json: not valid JSON (line 2, column 26)",
+    ],
+    ["an unterminated string", '{"gh": "hunter2-secret', "secrets.json: not valid JSON (line 1, column 23)"],
+  ];
+  for (const [what, text, message] of brokenFiles) {
+    it(`a secrets file with ${what} is refused with where it breaks, never with what it holds`, () => {
+      const file = join(dir, "secrets.json");
+      writeFileSync(file, text);
+      for (const load of [() => new FileSecretStore(file), () => ensureWebhookSecrets(file, ["gh"])]) {
+        expect(load)
+          .to.throw(Error)
+          .that.satisfies((error: Error) => {
+            expect(error.message.replace(`${dir}/`, "")).to.match(
+              new RegExp(`^${escapeRegExp(message)}(;|$)`),
+            );
+            expect(error.message).not.to.include("hunter2");
+            return true;
+          });
+      }
+    });
+  }
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
