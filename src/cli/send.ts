@@ -1,19 +1,25 @@
 // `hookgate send`: sign and post a delivery exactly as a Git host does, to `hookgate serve` or to a
 // deployed stack's URL. The payload file's bytes are sent as they are (never re-serialised).
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { STATUS_CODES } from "node:http";
 import { parseArgs } from "node:util";
+import { Agent, request } from "undici";
+import { parseSecretValues } from "../core/secretValues";
 import { PROVIDERS, type Provider } from "../core/types";
+import { signHex } from "../core/verify/hmac";
+import { signatureHeaders } from "../core/verify/sign";
+import { parseSecretsFile } from "../local/fileSecretStore";
 
 export const SEND_USAGE = `Usage: hookgate send --url URL (--secret VALUE | --secrets FILE --secret-name NAME)
                      --event NAME --payload FILE [--provider github|gitlab|bitbucket|bitbucket-server|gitea]
-                     [--form] [--delivery ID]
+                     [--form] [--delivery ID] [--timeout SECONDS]
 
 Signs and posts a delivery exactly as the provider does (headers, signature scheme, delivery id).
 
 Options:
   --url URL            the route's URL, e.g. http://127.0.0.1:8787/hooks/api-build
-  --secret VALUE       the webhook secret (GitLab: the secret token)
+  --secret VALUE       the webhook secret (GitLab: the secret token, or the whsec_ signing token)
   --secrets FILE       a JSON secrets file (as used by hookgate serve) ...
   --secret-name NAME   ... and the name of the secret in it (the route's "secret")
   --event NAME         GitHub-style event name (push, pull_request, ping, ...) or the provider's own
@@ -22,11 +28,17 @@ Options:
   --provider NAME      github (default), gitlab, bitbucket, bitbucket-server or gitea
   --form               GitHub only: send application/x-www-form-urlencoded payload=<json>
   --delivery ID        the delivery id (default: a random UUID); reuse one to test duplicates
+  --timeout SECONDS    how long to wait for the answer (default 10, as GitHub does)
   --insecure-header K:V  add a raw header (repeatable), e.g. to test what the gateway ignores
   -h, --help           show this help
 
-Exit status: 0 for a 2xx answer, 1 otherwise.
+Exit status: 0 for a 2xx answer, 1 otherwise, 2 for a usage error.
 `;
+
+/** GitHub fails a delivery whose answer takes longer than this; GitLab's default timeout is the same. */
+const DEFAULT_TIMEOUT_S = 10;
+/** GitHub does not deliver a payload larger than this. */
+const GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
 
 export interface SignedRequest {
   headers: Record<string, string>;
@@ -45,7 +57,7 @@ const GITLAB_EVENTS: Record<string, string> = {
   pipeline: "Pipeline Hook",
   job: "Job Hook",
   release: "Release Hook",
-  ping: "Push Hook",
+  ping: "Push Hook", // GitLab has no ping: its "Test" button sends a Push Hook
 };
 
 /** Bitbucket Cloud's X-Event-Key for a GitHub-style name (pull requests: from the payload's state). */
@@ -79,10 +91,6 @@ function bitbucketServerEvent(event: string, payload: unknown): string {
   return event;
 }
 
-function hmacHex(algorithm: "sha256" | "sha1", secret: string, body: Buffer): string {
-  return createHmac(algorithm, secret).update(body).digest("hex");
-}
-
 /** The headers and body a provider sends for `payload` (the raw file bytes). */
 export function signDelivery(options: {
   provider: Provider;
@@ -91,6 +99,8 @@ export function signDelivery(options: {
   secret: string;
   deliveryId?: string;
   form?: boolean;
+  /** The clock of a Standard Webhooks timestamp (GitLab signing token); Date.now() when absent. */
+  nowMs?: number;
 }): SignedRequest {
   const { provider, event, secret } = options;
   const id = options.deliveryId ?? randomUUID();
@@ -112,13 +122,16 @@ export function signDelivery(options: {
       return {
         body,
         headers: {
+          accept: "*/*",
           "content-type": contentType,
           "user-agent": "GitHub-Hookshot/hookgate-send",
           "x-github-event": event,
           "x-github-delivery": id,
           "x-github-hook-id": "0",
-          "x-hub-signature": `sha1=${hmacHex("sha1", secret, body)}`,
-          "x-hub-signature-256": `sha256=${hmacHex("sha256", secret, body)}`,
+          "x-github-hook-installation-target-type": "repository",
+          "x-github-hook-installation-target-id": "0",
+          "x-hub-signature": signHex("sha1", secret, body, "sha1="),
+          "x-hub-signature-256": signHex("sha256", secret, body, "sha256="),
         },
       };
     }
@@ -129,10 +142,11 @@ export function signDelivery(options: {
           "content-type": "application/json",
           "user-agent": "GitLab/17.0.0",
           "x-gitlab-event": event.endsWith(" Hook") ? event : (GITLAB_EVENTS[event] ?? event),
-          "x-gitlab-token": secret,
           "x-gitlab-event-uuid": id,
           "x-gitlab-webhook-uuid": "00000000-0000-4000-8000-000000000000",
           "x-gitlab-instance": "https://gitlab.example.com",
+          // A signing token (whsec_) signs id.timestamp.body and is never sent; a secret token is sent as is.
+          ...signatureHeaders("gitlab", secret, options.payload, { id, nowMs: options.nowMs }),
         },
       };
     case "bitbucket":
@@ -144,7 +158,8 @@ export function signDelivery(options: {
           "x-event-key": bitbucketEvent(event, parsed),
           "x-request-uuid": id,
           "x-hook-uuid": "{00000000-0000-4000-8000-000000000000}",
-          "x-hub-signature": `sha256=${hmacHex("sha256", secret, options.payload)}`,
+          "x-attempt-number": "1",
+          "x-hub-signature": signHex("sha256", secret, options.payload, "sha256="),
         },
       };
     case "bitbucket-server":
@@ -155,69 +170,115 @@ export function signDelivery(options: {
           "user-agent": "Atlassian HttpClient",
           "x-event-key": bitbucketServerEvent(event, parsed),
           "x-request-id": id,
-          "x-hub-signature": `sha256=${hmacHex("sha256", secret, options.payload)}`,
+          "x-hub-signature": signHex("sha256", secret, options.payload, "sha256="),
         },
       };
-    case "gitea":
+    case "gitea": {
+      const sha256 = signHex("sha256", secret, options.payload);
+      // The headers of Gitea's services/webhook/deliver.go: its own, then the Gogs and GitHub copies.
       return {
         body: options.payload,
         headers: {
           "content-type": "application/json",
           "user-agent": "Go-http-client/1.1",
-          // Gitea also sends GitHub-compatible and Gogs headers.
-          "x-github-event": event,
-          "x-github-event-type": event,
-          "x-github-delivery": id,
+          "x-gitea-delivery": id,
           "x-gitea-event": event,
           "x-gitea-event-type": event,
-          "x-gitea-delivery": id,
-          "x-gitea-signature": hmacHex("sha256", secret, options.payload),
-          "x-gogs-event": event,
+          "x-gitea-signature": sha256,
           "x-gogs-delivery": id,
-          "x-gogs-signature": hmacHex("sha256", secret, options.payload),
+          "x-gogs-event": event,
+          "x-gogs-event-type": event,
+          "x-gogs-signature": sha256,
+          "x-hub-signature": signHex("sha1", secret, options.payload, "sha1="),
+          "x-hub-signature-256": `sha256=${sha256}`,
+          "x-github-delivery": id,
+          "x-github-event": event,
+          "x-github-event-type": event,
         },
       };
+    }
   }
 }
 
-/** The first usable value of a secrets-file entry: a string, or {secret|value|secrets[0]}, or [first]. */
+/**
+ * The secret `name` of a secrets file, read as the gateway reads it: the first value it holds (a string,
+ * {"secret"|"secrets"|"value": ...}, or a list). Errors name the file and the secret, never a value.
+ */
 export function secretFromFile(file: string, name: string): string {
-  let data: unknown;
+  let text: string;
   try {
-    data = JSON.parse(readFileSync(file, "utf8"));
+    text = readFileSync(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(
-      code === "ENOENT" ? `secrets file ${file} not found` : `secrets file ${file} is not valid JSON`,
+      code === "ENOENT" ? `secrets file ${file} not found` : `cannot read secrets file ${file} (${code})`,
     );
   }
-  const value = (data as Record<string, unknown> | null)?.[name];
-  const first = pickSecret(value);
-  if (!first) {
-    const names = data && typeof data === "object" ? Object.keys(data).join(", ") : "";
+  const secrets = parseSecretsFile(text, file);
+  const raw = secrets.get(name);
+  if (raw === undefined) {
+    const names = [...secrets.keys()].join(", ");
     throw new Error(`secret "${name}" is not in ${file}${names ? ` (it has: ${names})` : ""}`);
+  }
+  const [first] = parseSecretValues(raw);
+  if (first === undefined) {
+    throw new Error(
+      `secret "${name}" in ${file} holds no value: give a non-empty string, {"secret": "..."} or a list of strings`,
+    );
   }
   return first;
 }
 
-function pickSecret(value: unknown): string | undefined {
-  if (typeof value === "string") {
-    const trimmed = value.trim();
-    if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
-      try {
-        return pickSecret(JSON.parse(trimmed)) ?? value;
-      } catch {
-        return value;
-      }
-    }
-    return value || undefined;
+function readPayload(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new Error(`payload file ${file} not found`);
+    if (code === "EISDIR") throw new Error(`payload file ${file} is a directory`);
+    throw new Error(`cannot read payload file ${file} (${code})`);
   }
-  if (Array.isArray(value)) return pickSecret(value[0]);
-  if (value && typeof value === "object") {
-    const o = value as Record<string, unknown>;
-    return pickSecret(o.secret ?? o.value ?? o.secrets);
+}
+
+/** A secret sent as a header (GitLab's secret token) must be a valid header value. */
+function secretProblem(provider: Provider, secret: string): string | undefined {
+  if (provider === "gitlab" && !secret.startsWith("whsec_") && !/^[\t\x20-\x7e\x80-\xff]*$/.test(secret)) {
+    return "the GitLab secret token holds a line break or another character that cannot go in an HTTP header";
   }
   return undefined;
+}
+
+/** What the provider would do differently, said before sending. */
+function notes(provider: Provider, event: string, payload: Buffer): string[] {
+  const out: string[] = [];
+  if (provider === "gitlab" && event === "ping") {
+    out.push('GitLab has no ping event: sending a "Push Hook", as its Test button does');
+  }
+  if (provider === "github" && payload.length > GITHUB_MAX_PAYLOAD_BYTES) {
+    out.push(
+      `GitHub does not deliver payloads over 25 MB; this one is ${(payload.length / 1048576).toFixed(1)} MB`,
+    );
+  }
+  return out;
+}
+
+/** The URL as printed: without the user and password it may carry. */
+function displayUrl(url: string): string {
+  const shown = new URL(url);
+  shown.username = "";
+  shown.password = "";
+  return shown.toString();
+}
+
+/** Why the request failed, in words that never hold a header value, the secret or the URL's password. */
+function failure(error: unknown, timeoutS: number, secret: string): string {
+  const e = error as { name?: string; code?: string; message?: string };
+  if (e?.name === "TimeoutError") {
+    return `no answer within ${timeoutS} s (GitHub fails a delivery that takes longer than 10 s)`;
+  }
+  if (e?.code === "ECONNREFUSED") return "ECONNREFUSED (is hookgate serve running?)";
+  const detail = [e?.code, e?.message].filter(Boolean).join(": ") || String(error);
+  return secret ? detail.split(secret).join("[secret]") : detail;
 }
 
 class UsageError extends Error {}
@@ -238,13 +299,18 @@ export async function runSend(argv: string[]): Promise<number> {
   let payload: Buffer;
   try {
     secret = values.secret ?? secretFromFile(values.secrets as string, values.secretName as string);
-    payload = readFileSync(values.payload);
+    payload = readPayload(values.payload);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    process.stderr.write(
-      `hookgate send: ${code === "ENOENT" ? `payload file ${values.payload} not found` : (error as Error).message}\n`,
-    );
+    process.stderr.write(`hookgate send: ${(error as Error).message}\n`);
     return 1;
+  }
+  const problem = secretProblem(values.provider, secret);
+  if (problem) {
+    process.stderr.write(`hookgate send: ${problem}\n`);
+    return 1;
+  }
+  for (const note of notes(values.provider, values.event, payload)) {
+    process.stderr.write(`hookgate send: note: ${note}\n`);
   }
   const signed = signDelivery({
     provider: values.provider,
@@ -258,34 +324,42 @@ export async function runSend(argv: string[]): Promise<number> {
     const colon = extra.indexOf(":");
     signed.headers[extra.slice(0, colon).trim().toLowerCase()] = extra.slice(colon + 1).trim();
   }
-  let response: Response;
+  // undici's request, not fetch: fetch adds browser headers (sec-fetch-mode, accept-language) no Git
+  // host sends. Like the Git hosts, it follows no redirect.
+  const dispatcher = new Agent();
   try {
-    response = await fetch(values.url, {
+    const response = await request(values.url, {
       method: "POST",
       headers: signed.headers,
       body: signed.body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(30_000),
+      dispatcher,
+      signal: AbortSignal.timeout(values.timeoutS * 1000),
     });
+    const text = await response.body.text();
+    const status = response.statusCode;
+    const delivery =
+      signed.headers["x-github-delivery"] ??
+      signed.headers["x-gitlab-event-uuid"] ??
+      signed.headers["x-request-uuid"] ??
+      signed.headers["x-request-id"];
+    process.stdout.write(
+      `HTTP ${status} ${STATUS_CODES[status] ?? ""} (delivery ${delivery})\n${text}${text.endsWith("\n") ? "" : "\n"}`,
+    );
+    const location = response.headers.location;
+    if (status >= 300 && status < 400 && location) {
+      process.stderr.write(
+        `hookgate send: note: redirected to ${location}; Git hosts do not follow redirects\n`,
+      );
+    }
+    return status >= 200 && status < 300 ? 0 : 1;
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     process.stderr.write(
-      `hookgate send: POST ${values.url} failed: ${cause?.code ?? cause?.message ?? (error as Error).message}` +
-        `${cause?.code === "ECONNREFUSED" ? " (is hookgate serve running?)" : ""}\n`,
+      `hookgate send: POST ${displayUrl(values.url)} failed: ${failure(error, values.timeoutS, secret)}\n`,
     );
     return 1;
+  } finally {
+    await dispatcher.destroy();
   }
-  const text = await response.text();
-  const delivery =
-    signed.headers["x-github-delivery"] ??
-    signed.headers["x-gitlab-event-uuid"] ??
-    signed.headers["x-request-uuid"] ??
-    signed.headers["x-request-id"] ??
-    signed.headers["x-gitea-delivery"];
-  process.stdout.write(
-    `HTTP ${response.status} ${response.statusText} (delivery ${delivery})\n${text}${text.endsWith("\n") ? "" : "\n"}`,
-  );
-  return response.status >= 200 && response.status < 300 ? 0 : 1;
 }
 
 function parse(argv: string[]) {
@@ -303,6 +377,7 @@ function parse(argv: string[]) {
       provider: { type: "string", default: "github" },
       form: { type: "boolean", default: false },
       delivery: { type: "string" },
+      timeout: { type: "string", default: String(DEFAULT_TIMEOUT_S) },
       "insecure-header": { type: "string", multiple: true },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -325,11 +400,24 @@ function parse(argv: string[]) {
   }
   if (values.secret !== undefined && values.secrets)
     throw new UsageError("give --secret or --secrets, not both");
+  if (values.secret === "") {
+    throw new UsageError(
+      "--secret is empty: a Git host sends no signature without a secret, and hookgate needs one",
+    );
+  }
+  if (values.delivery === "") throw new UsageError("--delivery must not be empty");
+  const timeoutS = Number(values.timeout);
+  if (!(timeoutS > 0 && timeoutS <= 600)) {
+    throw new UsageError(`--timeout must be a number of seconds from 0 to 600, got "${values.timeout}"`);
+  }
   const provider = values.provider as Provider;
   if (!PROVIDERS.includes(provider)) {
     throw new UsageError(`--provider must be one of ${PROVIDERS.join(", ")}, got "${values.provider}"`);
   }
-  if (values.form && provider !== "github") throw new UsageError("--form is only for --provider github");
+  if (values.form && provider !== "github") {
+    // Gitea can send forms too, but signs the JSON inside them, not the body: hookgate verifies the body.
+    throw new UsageError("--form is only for --provider github");
+  }
   for (const h of values["insecure-header"] ?? []) {
     if (h.indexOf(":") <= 0) throw new UsageError(`--insecure-header must be "Name: value", got "${h}"`);
   }
@@ -343,6 +431,7 @@ function parse(argv: string[]) {
     provider,
     form: values.form === true,
     delivery: values.delivery,
+    timeoutS,
     extraHeaders: values["insecure-header"] ?? [],
   };
 }

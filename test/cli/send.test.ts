@@ -1,7 +1,9 @@
 // `hookgate send` against `hookgate serve` (both child processes), and signDelivery for every provider.
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -18,9 +20,11 @@ import {
   waitForDelivery,
 } from "./serveHarness";
 
+const GITLAB_SIGNING_TOKEN = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
 const SECRETS = {
   "test/github-webhook": "send-test-github-secret",
   "test/gitlab-token": "send-test-gitlab-token",
+  "test/gitlab-signing": GITLAB_SIGNING_TOKEN,
   "test/bitbucket-webhook": { secret: "send-test-bitbucket-secret" },
   "test/bbs-webhook": "send-test-bbs-secret",
   "test/gitea-webhook": "send-test-gitea-secret",
@@ -39,7 +43,7 @@ function routesYaml(jenkinsUrl: string): string {
 defaults:
   jenkins: { url: "${jenkinsUrl}", credentials: test/jenkins }
 routes:
-${route("gh", "github", "test/github-webhook", "acme/*")}${route("lab", "gitlab", "test/gitlab-token", "platform/**")}${route("bb", "bitbucket", "test/bitbucket-webhook", "team/*")}${route("bbs", "bitbucket-server", "test/bbs-webhook", "**")}${route("tea", "gitea", "test/gitea-webhook", "**")}`;
+${route("gh", "github", "test/github-webhook", "acme/*")}${route("lab", "gitlab", "test/gitlab-token", "platform/**")}${route("lab-signed", "gitlab", "test/gitlab-signing", "platform/**")}${route("bb", "bitbucket", "test/bitbucket-webhook", "team/*")}${route("bbs", "bitbucket-server", "test/bbs-webhook", "**")}${route("tea", "gitea", "test/gitea-webhook", "**")}`;
 }
 
 interface Run {
@@ -215,6 +219,13 @@ describe("Command: hookgate send (against hookgate serve)", function () {
         file: "examples/gitlab-push.json",
       },
       {
+        provider: "gitlab",
+        route: "lab-signed",
+        secret: GITLAB_SIGNING_TOKEN,
+        event: "push",
+        file: "examples/gitlab-push.json",
+      },
+      {
         provider: "bitbucket",
         route: "bb",
         secret: "send-test-bitbucket-secret",
@@ -237,7 +248,8 @@ describe("Command: hookgate send (against hookgate serve)", function () {
       },
     ];
     for (const c of cases) {
-      it(`signDelivery({provider: "${c.provider}", event: "${c.event}"}) of ${c.file} is accepted with 202`, async () => {
+      const signing = c.secret.startsWith("whsec_") ? ", a whsec_ signing token" : "";
+      it(`signDelivery({provider: "${c.provider}", event: "${c.event}"${signing}}) of ${c.file} is accepted with 202`, async () => {
         const delivery = randomUUID();
         const payload = fixture(c.file);
         const signed = signDelivery({
@@ -256,12 +268,12 @@ describe("Command: hookgate send (against hookgate serve)", function () {
         expect(answer.json.delivery).to.equal(delivery);
       });
 
-      it(`signDelivery({provider: "${c.provider}"}) signed with another secret is rejected with 401`, async () => {
+      it(`signDelivery({provider: "${c.provider}"${signing}}) signed with another secret is rejected with 401`, async () => {
         const signed = signDelivery({
           provider: c.provider,
           event: c.event,
           payload: fixture(c.file),
-          secret: "wrong",
+          secret: signing ? `whsec_${Buffer.alloc(32, 8).toString("base64")}` : "wrong",
         });
         const answer = await request(`${serve.url}/hooks/${c.route}`, {
           headers: signed.headers,
@@ -277,5 +289,317 @@ describe("Command: hookgate send (against hookgate serve)", function () {
       );
       expect([...routes].sort()).to.include.members(["bb", "bbs", "gh", "lab", "tea"]);
     });
+  });
+});
+
+/** A plain HTTP server that keeps what each request put on the wire, and answers as `answer` says. */
+async function startCaptureServer(
+  answer: (res: ServerResponse) => void = (res) => res.end('{"status":"ok"}'),
+): Promise<{ url: string; requests: CapturedRequest[]; close(): Promise<void> }> {
+  const requests: CapturedRequest[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const headers: Record<string, string> = {};
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        headers[(req.rawHeaders[i] as string).toLowerCase()] = req.rawHeaders[i + 1] as string;
+      }
+      requests.push({ method: req.method ?? "", headers, body: Buffer.concat(chunks) });
+      answer(res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/capture`,
+    requests,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+interface CapturedRequest {
+  method: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+const hmac = (algorithm: string, secret: string, body: Buffer) =>
+  createHmac(algorithm, secret).update(body).digest("hex");
+
+describe("Command: hookgate send (what it puts on the wire)", function () {
+  this.timeout(30_000);
+  let capture: Awaited<ReturnType<typeof startCaptureServer>>;
+  let dir: string;
+
+  before(async () => {
+    capture = await startCaptureServer();
+    dir = mkdtempSync(join(tmpdir(), "hookgate-send-wire-"));
+  });
+  after(async () => {
+    await capture.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const send = (provider: string, secret: string, ...extra: string[]) =>
+    runSendCli([
+      "--url",
+      capture.url,
+      "--secret",
+      secret,
+      "--provider",
+      provider,
+      "--event",
+      "push",
+      "--payload",
+      "examples/github-push.json",
+      "--delivery",
+      "wire-1",
+      ...extra,
+    ]);
+
+  // The header names each provider sends (besides host, content-length and connection), from its docs
+  // (GitHub, GitLab, Bitbucket Cloud) or its source (Gitea's services/webhook/deliver.go).
+  const wire: Array<{
+    provider: string;
+    secret: string;
+    headers: string[];
+    signed: (s: string, b: Buffer) => Record<string, string>;
+  }> = [
+    {
+      provider: "github",
+      secret: "wire-secret",
+      headers: [
+        "accept",
+        "content-type",
+        "user-agent",
+        "x-github-delivery",
+        "x-github-event",
+        "x-github-hook-id",
+        "x-github-hook-installation-target-id",
+        "x-github-hook-installation-target-type",
+        "x-hub-signature",
+        "x-hub-signature-256",
+      ],
+      signed: (s, b) => ({
+        "x-hub-signature": `sha1=${hmac("sha1", s, b)}`,
+        "x-hub-signature-256": `sha256=${hmac("sha256", s, b)}`,
+      }),
+    },
+    {
+      provider: "gitlab",
+      secret: "wire-token",
+      headers: [
+        "content-type",
+        "user-agent",
+        "x-gitlab-event",
+        "x-gitlab-event-uuid",
+        "x-gitlab-instance",
+        "x-gitlab-token",
+        "x-gitlab-webhook-uuid",
+      ],
+      signed: (s) => ({ "x-gitlab-token": s }),
+    },
+    {
+      provider: "gitlab",
+      secret: GITLAB_SIGNING_TOKEN,
+      headers: [
+        "content-type",
+        "user-agent",
+        "webhook-id",
+        "webhook-signature",
+        "webhook-timestamp",
+        "x-gitlab-event",
+        "x-gitlab-event-uuid",
+        "x-gitlab-instance",
+        "x-gitlab-webhook-uuid",
+      ],
+      signed: () => ({ "webhook-id": "wire-1" }),
+    },
+    {
+      provider: "bitbucket",
+      secret: "wire-secret",
+      headers: [
+        "content-type",
+        "user-agent",
+        "x-attempt-number",
+        "x-event-key",
+        "x-hook-uuid",
+        "x-hub-signature",
+        "x-request-uuid",
+      ],
+      signed: (s, b) => ({ "x-hub-signature": `sha256=${hmac("sha256", s, b)}` }),
+    },
+    {
+      provider: "gitea",
+      secret: "wire-secret",
+      headers: [
+        "content-type",
+        "user-agent",
+        "x-gitea-delivery",
+        "x-gitea-event",
+        "x-gitea-event-type",
+        "x-gitea-signature",
+        "x-github-delivery",
+        "x-github-event",
+        "x-github-event-type",
+        "x-gogs-delivery",
+        "x-gogs-event",
+        "x-gogs-event-type",
+        "x-gogs-signature",
+        "x-hub-signature",
+        "x-hub-signature-256",
+      ],
+      signed: (s, b) => ({
+        "x-gitea-signature": hmac("sha256", s, b),
+        "x-gogs-signature": hmac("sha256", s, b),
+        "x-hub-signature": `sha1=${hmac("sha1", s, b)}`,
+        "x-hub-signature-256": `sha256=${hmac("sha256", s, b)}`,
+      }),
+    },
+  ];
+  for (const c of wire) {
+    const kind = c.secret.startsWith("whsec_") ? " with a whsec_ signing token" : "";
+    it(`--provider ${c.provider}${kind} sends exactly that provider's headers, signed over the bytes received`, async () => {
+      const before = capture.requests.length;
+      const run = await send(c.provider, c.secret);
+      expect(run.code, run.stderr).to.equal(0);
+      const got = capture.requests[before] as CapturedRequest;
+      const names = Object.keys(got.headers)
+        .filter((n) => !["host", "content-length", "connection"].includes(n))
+        .sort();
+      expect(names).to.deep.equal(c.headers);
+      expect(got.body.equals(readFileSync(join(REPO_ROOT, "examples/github-push.json")))).to.equal(true);
+      expect(got.headers).to.include(c.signed(c.secret, got.body));
+      if (kind) expect(JSON.stringify(got.headers)).not.to.include(c.secret); // a signing token is never sent
+    });
+  }
+
+  it("a secret from a secrets file is read as the gateway reads it: a number, or the first value of {secret, value}", async () => {
+    const file = join(dir, "secrets.json");
+    writeFileSync(
+      file,
+      JSON.stringify({ number: 12345, structured: { secret: "", value: "v2" }, empty: { secret: "" } }),
+    );
+    const fromFile = (name: string) =>
+      runSendCli([
+        "--url",
+        capture.url,
+        "--secrets",
+        file,
+        "--secret-name",
+        name,
+        "--event",
+        "push",
+        "--payload",
+        "examples/github-push.json",
+      ]);
+    const [number, structured, empty] = await Promise.all([
+      fromFile("number"),
+      fromFile("structured"),
+      fromFile("empty"),
+    ]);
+    expect(number.code, number.stderr).to.equal(0);
+    expect(structured.code, structured.stderr).to.equal(0);
+    const signatures = capture.requests.slice(-2).map((r) => r.headers["x-hub-signature-256"]);
+    const body = readFileSync(join(REPO_ROOT, "examples/github-push.json"));
+    expect(signatures).to.have.members([
+      `sha256=${hmac("sha256", "12345", body)}`,
+      `sha256=${hmac("sha256", "v2", body)}`,
+    ]);
+    expect(empty.code).to.equal(1);
+    expect(empty.stderr).to.include(`secret "empty" in ${file} holds no value`);
+  });
+
+  it("a GitLab secret token with a line break is refused before sending, without printing it", async () => {
+    const before = capture.requests.length;
+    const run = await send("gitlab", "line-one\nline-two");
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include("cannot go in an HTTP header");
+    expect(run.stderr).not.to.include("line-one");
+    expect(capture.requests.length).to.equal(before);
+  });
+
+  it("an empty --secret or --delivery, or a --timeout that is not a number of seconds, is a usage error", async () => {
+    const runs = await Promise.all([
+      send("github", ""),
+      send("github", "s", "--delivery", ""),
+      send("github", "s", "--timeout", "soon"),
+    ]);
+    expect(runs.map((r) => r.code)).to.deep.equal([2, 2, 2]);
+    expect(runs[0]?.stderr).to.include("--secret is empty");
+    expect(runs[1]?.stderr).to.include("--delivery must not be empty");
+    expect(runs[2]?.stderr).to.include('--timeout must be a number of seconds from 0 to 600, got "soon"');
+  });
+
+  it("an answer slower than --timeout fails with exit 1 and says so, as GitHub fails a delivery after 10 s", async () => {
+    const slow = await startCaptureServer((res) => setTimeout(() => res.end("late"), 3_000));
+    try {
+      const run = await runSendCli([
+        "--url",
+        slow.url,
+        "--secret",
+        "s",
+        "--event",
+        "push",
+        "--payload",
+        "examples/github-push.json",
+        "--timeout",
+        "0.5",
+      ]);
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.include(`POST ${slow.url} failed: no answer within 0.5 s`);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("a redirect is printed with a note, not followed, and exits 1", async () => {
+    const redirect = await startCaptureServer((res) => {
+      res.writeHead(301, { location: "https://hooks.example.com/new" });
+      res.end();
+    });
+    try {
+      const run = await runSendCli([
+        "--url",
+        redirect.url,
+        "--secret",
+        "s",
+        "--event",
+        "push",
+        "--payload",
+        "examples/github-push.json",
+      ]);
+      expect(run.code).to.equal(1);
+      expect(run.stdout).to.match(/^HTTP 301 Moved Permanently/);
+      expect(run.stderr).to.include(
+        "redirected to https://hooks.example.com/new; Git hosts do not follow redirects",
+      );
+      expect(redirect.requests).to.have.length(1);
+    } finally {
+      await redirect.close();
+    }
+  });
+
+  it("a failed request names the URL without its password", async () => {
+    const closed = await startCaptureServer();
+    const url = closed.url.replace("http://", "http://user:hunter2@");
+    await closed.close();
+    const run = await runSendCli([
+      "--url",
+      url,
+      "--secret",
+      "s",
+      "--event",
+      "push",
+      "--payload",
+      "examples/github-push.json",
+    ]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include(`POST ${closed.url} failed: ECONNREFUSED`);
+    expect(run.stderr).not.to.include("hunter2");
   });
 });
