@@ -3,21 +3,31 @@
 //   survives a crash of the process, and `sync` (fdatasync, shared by the callers waiting) a power cut;
 // - a write that fails keeps its lines for the next one, so a line a caller was told failed may still
 //   reach the file later: replaying the journal is at least once;
+// - a write is all or nothing: a disk that fills up takes part of a write and then fails, and that part
+//   is cut off again, so no caller is told its line is written when only half of it is;
 // - `rewrite` replaces the content atomically (compaction); lines not written yet follow it.
-import { closeSync, fdatasync, openSync, writeSync } from "node:fs";
+import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { writeFileAtomicSync } from "./atomicFile";
+
+export type WriteSyncFn = (fd: number, data: Buffer, offset: number, length: number) => number;
 
 export interface JournalFileOptions {
   /** fsync the rewritten file before it replaces the journal. */
   durable?: boolean;
   /** Called after each write: where the owner decides whether to compact. */
   afterWrite?: () => void;
+  /** fs.writeSync; a test's stand-in plays a disk that fills up. */
+  writeSync?: WriteSyncFn;
 }
 
 export class JournalFile {
   /** Lines in the file and waiting for the next write: the owner's measure for compaction. */
   lines = 0;
   private fd: number | undefined;
+  /** The file's size after the last whole write: where a partial write is cut back to. */
+  private size = 0;
+  /** The file may end in part of a line (cutting a partial write back failed): start with a newline. */
+  private torn = false;
   private unwritten = "";
   private unwrittenLines = 0;
   private turn: Promise<void> | undefined;
@@ -36,11 +46,26 @@ export class JournalFile {
     this.lines++;
   }
 
-  /** Writes what was appended, now, in one system call. */
+  /** Writes what was appended, now, in one system call (more only if the disk takes part of it). */
   writeNow(): void {
     if (!this.unwritten) return;
-    this.fd ??= openSync(this.path, "a", 0o600);
-    writeSync(this.fd, this.unwritten);
+    const fd = this.open();
+    if (this.torn) this.size = fstatSync(fd).size;
+    const data = Buffer.from(this.torn ? `\n${this.unwritten}` : this.unwritten, "utf8");
+    const write = this.options.writeSync ?? writeSync;
+    let done = 0;
+    try {
+      while (done < data.length) {
+        const written = write(fd, data, done, data.length - done);
+        if (!(written > 0)) throw new Error(`${this.path}: the disk took no bytes`);
+        done += written;
+      }
+    } catch (error) {
+      if (done > 0) this.cutBack(fd);
+      throw error;
+    }
+    this.size += data.length;
+    this.torn = false;
     this.unwritten = "";
     this.unwrittenLines = 0;
     this.options.afterWrite?.();
@@ -92,6 +117,7 @@ export class JournalFile {
       mode: 0o600,
       durable: this.options.durable ?? false,
     });
+    this.torn = false;
     this.lines = lines.length + this.unwrittenLines;
   }
 
@@ -99,6 +125,22 @@ export class JournalFile {
   close(): void {
     this.writeNow();
     this.closeFile();
+  }
+
+  private open(): number {
+    if (this.fd === undefined) {
+      this.fd = openSync(this.path, "a", 0o600);
+      this.size = fstatSync(this.fd).size;
+    }
+    return this.fd;
+  }
+
+  private cutBack(fd: number): void {
+    try {
+      ftruncateSync(fd, this.size);
+    } catch {
+      this.torn = true; // the next write starts on a line of its own; a reader skips the torn one
+    }
   }
 
   private closeFile(): void {

@@ -20,7 +20,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { LogFn, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
 import { parseWorkItem } from "../gateway/workItem";
-import { JournalFile } from "./journalFile";
+import { JournalFile, type WriteSyncFn } from "./journalFile";
 
 export type QueueWorker = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 
@@ -52,6 +52,8 @@ export interface LocalQueueOptions {
   concurrency?: number;
   /** fdatasync the journal before send() resolves (default false: the append survives a process crash). */
   durable?: boolean;
+  /** The journal's write system call; a test's stand-in plays a disk that fills up. */
+  writeSync?: WriteSyncFn;
   observer?: QueueObserver;
   log?: LogFn;
   now?: () => number;
@@ -113,6 +115,7 @@ export class LocalQueue {
     mkdirSync(options.dir, { recursive: true });
     this.journal = new JournalFile(join(options.dir, "journal.jsonl"), {
       durable: options.durable,
+      writeSync: options.writeSync,
       afterWrite: () => {
         const messages = this.size() + this.sending.size;
         if (this.journal.lines > 10_000 && this.journal.lines > 4 * (messages + 1)) this.compact();
@@ -328,17 +331,14 @@ export class LocalQueue {
       return;
     }
     const now = this.now();
-    message.receiveCount++;
-    message.firstReceiveAt ??= now;
-    // Persist the receive count first: a crash during the attempt still counts it, as SQS does.
-    this.append({
-      op: "upd",
-      id: message.id,
-      rc: message.receiveCount,
-      nb: message.notBefore,
-      fr: message.firstReceiveAt,
-    });
+    const receiveCount = message.receiveCount + 1;
+    const firstReceiveAt = message.firstReceiveAt ?? now;
+    // Persist the receive count first: a crash during the attempt still counts it, as SQS does. A write
+    // that fails (a full disk) fails the receive before it counts: the action was not attempted.
+    this.append({ op: "upd", id: message.id, rc: receiveCount, nb: message.notBefore, fr: firstReceiveAt });
     this.journal.writeNow();
+    message.receiveCount = receiveCount;
+    message.firstReceiveAt = firstReceiveAt;
     const item = readableItem(message.body);
     const record = toRecord(message);
     if (item) this.options.observer?.received?.(item, message.receiveCount);

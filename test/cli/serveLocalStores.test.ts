@@ -10,6 +10,7 @@ import {
   statSync,
   utimesSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -142,6 +143,27 @@ describe("Class: JournalFile", () => {
     journal.append("b");
     await journal.written();
     expect(lines(join(sub, "j.jsonl"))).to.deep.equal(["a", "b"]);
+    journal.close();
+  });
+
+  it("a disk that takes part of a write and then fails: the write fails, the part is cut off, the next write carries the lines", async () => {
+    const file = join(dir, "j.jsonl");
+    const disk = fillingDisk();
+    const journal = new JournalFile(file, { writeSync: disk.writeSync });
+    journal.append('{"line":"whole"}');
+    await journal.written();
+    disk.free = 7; // room for part of the next line only
+    journal.append('{"line":"second"}');
+    const failure = await journal.written().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(String(failure)).to.match(/ENOSPC/);
+    expect(readFileSync(file, "utf8")).to.equal('{"line":"whole"}\n'); // no half line left behind
+    disk.free = Number.POSITIVE_INFINITY;
+    journal.append('{"line":"third"}');
+    await journal.written();
+    expect(lines(file)).to.deep.equal(['{"line":"whole"}', '{"line":"second"}', '{"line":"third"}']);
     journal.close();
   });
 
@@ -497,6 +519,36 @@ describe("Class: LocalQueue", () => {
     expect(queue.size()).to.equal(0);
   });
 
+  it("a full disk when a message is received does not count as an attempt: the action runs once the disk has room", async () => {
+    const disk = fillingDisk();
+    const redriven: string[] = [];
+    let receivesWhileFull = 0;
+    const queue = new LocalQueue(
+      options({
+        writeSync: disk.writeSync,
+        retryDelay: () => {
+          if (disk.free === 0 && ++receivesWhileFull === 6) disk.free = Number.POSITIVE_INFINITY;
+          return 1;
+        },
+        redrive: async ({ item: i }) => void redriven.push(i?.deliveryId ?? ""),
+      }),
+    );
+    const runs: number[] = [];
+    queue.register("r", async (event) => {
+      runs.push(Number(event.Records[0]?.attributes.ApproximateReceiveCount));
+      return { batchItemFailures: [] };
+    });
+    await queue.port("r").send(item("a"));
+    disk.free = 0;
+    queue.start();
+    for (let i = 0; i < 400 && queue.size() > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await queue.stop(100);
+    queue.close();
+    expect(receivesWhileFull).to.equal(6); // twice maxAttempts receives failed on the full disk...
+    expect(runs).to.deep.equal([1]); // ...and the action still ran, on its first attempt
+    expect(redriven).to.deep.equal([]);
+  });
+
   it("a journal line that is JSON but not an object, or a put without an item, does not stop the queue from loading", () => {
     writeJournal("null", "42", putLine()); // a put without a body or an item
     const queue = new LocalQueue(options());
@@ -703,4 +755,20 @@ describe("Local secrets", () => {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** fs.writeSync on a disk with `free` bytes left: it takes what fits, then fails with ENOSPC, as Linux does. */
+function fillingDisk() {
+  const disk = {
+    free: Number.POSITIVE_INFINITY,
+    writeSync: (fd: number, data: Buffer, offset: number, length: number): number => {
+      if (disk.free <= 0) {
+        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      }
+      const written = writeSync(fd, data, offset, Math.min(length, disk.free));
+      disk.free -= written;
+      return written;
+    },
+  };
+  return disk;
 }
