@@ -229,8 +229,9 @@ function stopChild(child: ChildProcess): Promise<void> {
 
 async function startHookgate(dir: string): Promise<Peer> {
   // The queued route's Jenkins is a port nothing listens on: an item's attempt fails at once (connection
-  // refused) and waits an hour for the next. Under load the work path yields to the receive path (one
-  // attempt every 25 ms at most), so nearly every accepted item is still queued when the run ends.
+  // refused) and waits 15 minutes (the longest delay) for the next. Under load the work path yields to
+  // the receive path (one attempt every 25 ms at most), so nearly every accepted item is still queued
+  // when the run ends.
   const deadPort = await freePort();
   writeFileSync(
     join(dir, "routes.yaml"),
@@ -267,7 +268,7 @@ routes:
       "--port",
       "0",
       "--retry-delay-ms",
-      "3600000",
+      "900000",
       ...(process.env.BENCH_QUIET ? ["--quiet"] : []),
     ],
     { cwd: ROOT, stdio: ["ignore", openSync(join(dir, "serve.log"), "w"), "inherit"] },

@@ -4,7 +4,7 @@ import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import { isoNow } from "../core/clock";
 import { RoutesFileError } from "../core/errors";
-import { MAX_ATTEMPTS, RETRY_BASE_DELAY_MS } from "../core/policy";
+import { MAX_ATTEMPTS, MAX_RETRY_DELAY_MS, RETRY_BASE_DELAY_MS } from "../core/policy";
 import type { LogFn, ObjectStore } from "../core/ports";
 import { loadRoutesFile } from "../core/routes/load";
 import type { Route } from "../core/types";
@@ -28,7 +28,7 @@ Options:
   --s3-endpoint URL      send s3-zip objects to an S3-compatible endpoint (path-style) instead of
                          <state-dir>/s3
   --max-attempts N       attempts before a failing action is dead-lettered (default ${MAX_ATTEMPTS})
-  --retry-delay-ms MS    first retry delay, doubled on each attempt (default ${RETRY_BASE_DELAY_MS})
+  --retry-delay-ms MS    first retry delay, doubled on each attempt up to 15 min (default ${RETRY_BASE_DELAY_MS})
   --fsync                flush the queue journal to disk before answering 202, so queued work survives
                          a power cut, not only a crash of hookgate (deliveries arriving together share it)
   --quiet                do not print a log line per delivery and attempt (errors still are)
@@ -40,7 +40,7 @@ Endpoints:
   GET  /_hookgate/health       liveness and queue depth
 `;
 
-interface ServeOptions {
+export interface ServeOptions {
   routes: string;
   secrets?: string;
   host: string;
@@ -53,9 +53,9 @@ interface ServeOptions {
   fsync: boolean;
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
-function parseServeArgs(argv: string[]): ServeOptions | "help" {
+export function parseServeArgs(argv: string[]): ServeOptions | "help" {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -78,7 +78,11 @@ function parseServeArgs(argv: string[]): ServeOptions | "help" {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const port = integer("--port", values.port, 0, 65_535);
   const maxAttempts = integer("--max-attempts", values["max-attempts"], 1, 1_000);
-  const retryDelayMs = integer("--retry-delay-ms", values["retry-delay-ms"], 0, 24 * 3600_000);
+  const retryDelayMs = integer("--retry-delay-ms", values["retry-delay-ms"], 0, MAX_RETRY_DELAY_MS);
+  for (const flag of ["routes", "secrets", "host", "state-dir"] as const) {
+    // An empty --host would listen on every interface; an empty path would mean the working directory.
+    if (values[flag] === "") throw new UsageError(`--${flag} must not be empty`);
+  }
   if (values["s3-endpoint"] !== undefined) {
     let url: URL;
     try {
@@ -143,19 +147,22 @@ export async function runServe(argv: string[]): Promise<number> {
     : sampler.log;
 
   // Listen for signals before anything is printed: a supervisor may signal as soon as it sees the URL.
+  // The first SIGINT or SIGTERM stops gracefully; a second one, of either kind, stops right away.
   const stopRequested = new Promise<void>((resolveSignal) => {
+    let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write("hookgate: stopping right away; queued work stays in the state dir\n");
+        process.exit(130);
+      }
+      stopping = true;
       sampler.flush();
       flushLog();
       process.stdout.write(`hookgate: ${signal}: stopping (waiting for work in flight)\n`);
-      process.once(signal, () => {
-        process.stderr.write("hookgate: stopping right away; queued work stays in the state dir\n");
-        process.exit(130);
-      });
       resolveSignal();
     };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
   });
 
   let gateway: LocalGateway;

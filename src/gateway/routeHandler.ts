@@ -34,6 +34,8 @@ export interface RouteHandlerDeps {
   log: LogFn;
   /** Attempts before a retryable failure is dead-lettered; default MAX_ATTEMPTS. */
   maxAttempts?: number;
+  /** The first retry delay, doubled on each attempt; default RETRY_BASE_DELAY_MS. */
+  retryBaseDelayMs?: number;
   /** Delay the record's next delivery (deployed: ChangeMessageVisibility). */
   backoff?(record: SQSRecord, delayMs: number): Promise<void>;
   now?(): number;
@@ -541,7 +543,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         result = await processRecord(record, attempt);
       } catch (error) {
         // Anything unexpected (even in logging) fails this record only; SQS brings it back.
-        const delayMs = retryDelayMs(attempt);
+        const delayMs = retryDelayMs(attempt, undefined, deps.retryBaseDelayMs);
         safeLog({
           msg: "attempt",
           level: "error",
@@ -572,7 +574,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       if (!deps.deadLetters.sendRaw) {
         // Without a raw dead-letter channel the redrive policy (maxReceiveCount) parks it.
         attemptLog({ messageId: record.messageId, attempt, outcome: "failed", error: reason });
-        return { ok: false, delayMs: retryDelayMs(attempt) };
+        return { ok: false, delayMs: retryDelayMs(attempt, undefined, deps.retryBaseDelayMs) };
       }
       try {
         await deps.deadLetters.sendRaw(record.body, reason);
@@ -583,7 +585,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           outcome: "failed",
           error: `${reason}; dead-lettering failed: ${(dlqError as Error).message}`,
         });
-        return { ok: false, delayMs: retryDelayMs(attempt) };
+        return { ok: false, delayMs: retryDelayMs(attempt, undefined, deps.retryBaseDelayMs) };
       }
       attemptLog({ messageId: record.messageId, attempt, outcome: "dead", error: reason });
       return { ok: true };
@@ -606,7 +608,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     } catch (error) {
       const failure = classify(error);
       if (failure.retryable && attempt < maxAttempts) {
-        const delayMs = retryDelayMs(attempt, failure.retryAfterMs);
+        const delayMs = retryDelayMs(attempt, failure.retryAfterMs, deps.retryBaseDelayMs);
         attemptLog({ ...base, outcome: "retry", error: failure.message, retryInMs: delayMs });
         await delay(record, delayMs);
         return { ok: false, delayMs };
@@ -624,7 +626,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           outcome: "failed",
           error: `${reason}; dead-lettering failed: ${(dlqError as Error).message}`,
         });
-        return { ok: false, delayMs: retryDelayMs(attempt) };
+        return { ok: false, delayMs: retryDelayMs(attempt, undefined, deps.retryBaseDelayMs) };
       }
       attemptLog({ ...base, outcome: "dead", error: reason });
       await markQuietly(item, "dead");
@@ -722,15 +724,23 @@ function sameStrings(a: readonly string[], b: readonly string[]): boolean {
 function routeNameOf(request: APIGatewayProxyEvent): string | undefined {
   for (const candidate of [request.path, request.resource]) {
     const found = typeof candidate === "string" ? HOOK_PATH.exec(candidate) : null;
-    if (found?.[1]) {
-      try {
-        return decodeURIComponent(found[1]);
-      } catch {
-        return undefined;
-      }
-    }
+    if (found?.[1]) return decodedSegment(found[1]);
   }
   return undefined;
+}
+
+/** The route a `/hooks/<route>` path addresses, decoded as the deployed handler decodes it. */
+export function hookRouteName(path: string): string | undefined {
+  const found = /^\/hooks\/([^/]+)\/?$/.exec(path);
+  return found?.[1] ? decodedSegment(found[1]) : undefined;
+}
+
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The exact bytes the Git host sent. Base64 is decoded; the base64 text itself is never hashed. */

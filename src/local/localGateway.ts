@@ -18,8 +18,13 @@ import { MAX_ATTEMPTS, MAX_BODY_BYTES, RETRY_BASE_DELAY_MS, retryDelayMs } from 
 import type { LogFn, ObjectStore, SecretStore } from "../core/ports";
 import { routeSecretNames } from "../core/routeSecrets";
 import type { ActionOutcome, HeaderBag, Route, RoutesConfig, WorkItem } from "../core/types";
-import { createRouteHandler, type ReceiveBody, type RouteHandler } from "../gateway/routeHandler";
-import { DeliveryLog } from "./deliveryLog";
+import {
+  createRouteHandler,
+  hookRouteName,
+  type ReceiveBody,
+  type RouteHandler,
+} from "../gateway/routeHandler";
+import { DELIVERY_STATUSES, DeliveryLog } from "./deliveryLog";
 import { FileDedupeStore } from "./fileDedupeStore";
 import { FileSecretStore } from "./fileSecretStore";
 import { FsObjectStore } from "./fsObjectStore";
@@ -126,10 +131,12 @@ async function openLocalGateway(
   // retry delay takes it; a dead letter drops it (its last attempt has no next one).
   const retryAfter = new Map<string, number>();
   const itemKey = (item: WorkItem) => `${item.route}#${item.deliveryId}#${item.generation}`;
+  // Replaces the "next attempt in ..." of the last retry.
+  const deadLettered = `moved to ${displayPath(join(stateDir, "dead-letters"))}`;
   const deadLetters = new LocalDeadLetters(join(stateDir, "dead-letters"), (letter) => {
     if (letter.item) {
       retryAfter.delete(itemKey(letter.item));
-      deliveries.work(letter.item, { status: "dead", error: letter.reason });
+      deliveries.work(letter.item, { status: "dead", reason: deadLettered, error: letter.reason });
     } else deliveries.unreadable(letter.route ?? "unknown", letter.reason);
   });
   const dedupe = new FileDedupeStore(join(stateDir, "dedupe.jsonl"));
@@ -183,7 +190,8 @@ async function openLocalGateway(
       dedupe,
       log,
       maxAttempts,
-      // The local queue computes the delay itself (with --retry-delay-ms as the base).
+      retryBaseDelayMs: baseDelayMs,
+      // The local queue computes the delay itself, with the same function and base.
       backoff: async () => undefined,
       runAction: async (item) => {
         try {
@@ -238,9 +246,23 @@ async function openLocalGateway(
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
-    else socket.destroy();
+  // A request node:http cannot parse gets the status Node would give it, with the contract's JSON body.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason] =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "request headers too large"]
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? [408, "request not received in time"]
+          : [400, "malformed HTTP request"];
+    const body = JSON.stringify({ status: "rejected", route: null, delivery: null, reason });
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
 
   function failed(res: http.ServerResponse, error: unknown): void {
@@ -273,24 +295,19 @@ async function openLocalGateway(
         });
         return;
       }
-      const params = new URLSearchParams(q >= 0 ? url.slice(q + 1) : "");
-      const limit = Number.parseInt(params.get("limit") ?? "", 10);
-      sendJson(
-        res,
-        200,
-        deliveries.list({
-          route: params.get("route") ?? undefined,
-          status: params.get("status") ?? undefined,
-          limit: Number.isFinite(limit) && limit > 0 ? limit : undefined,
-        }),
-      );
+      const filter = deliveriesFilter(new URLSearchParams(q >= 0 ? url.slice(q + 1) : ""));
+      if (typeof filter === "string") {
+        sendJson(res, 400, { status: "rejected", reason: filter });
+        return;
+      }
+      sendJson(res, 200, deliveries.list(filter));
       return;
     }
     sendJson(res, 404, { status: "rejected", route: null, delivery: null, reason: "not found" });
   }
 
   function serveHook(req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
-    const name = path.slice("/hooks/".length).replace(/\/$/, "");
+    const name = hookRouteName(path) ?? path.slice("/hooks/".length);
     const handler = handlers.get(name);
     // From the raw headers: every repeated value is kept (req.headers merges or drops repeats).
     const headers = headerBagFromRaw(req.rawHeaders);
@@ -479,6 +496,27 @@ function firstHeader(headers: HeaderBag, names: readonly string[]): string | und
     if (value) return value;
   }
   return undefined;
+}
+
+/** The filter of `GET /_hookgate/deliveries?route=&status=&limit=`, or what is wrong with the query. */
+export function deliveriesFilter(
+  params: URLSearchParams,
+): { route?: string; status?: string; limit?: number } | string {
+  for (const name of params.keys()) {
+    if (name !== "route" && name !== "status" && name !== "limit") {
+      return `unknown parameter "${name.slice(0, 50)}"; use route, status and limit`;
+    }
+  }
+  const status = params.get("status") ?? undefined;
+  if (status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(status)) {
+    return `status must be one of ${DELIVERY_STATUSES.join(", ")}`;
+  }
+  const limitText = params.get("limit") ?? undefined;
+  const limit = limitText === undefined ? undefined : Number(limitText);
+  if (limit !== undefined && !(/^\d+$/.test(limitText ?? "") && limit >= 1)) {
+    return "limit must be a whole number from 1";
+  }
+  return { route: params.get("route") ?? undefined, status, limit };
 }
 
 /** The socket's address, as API Gateway's sourceIp: never a header a client can set. */

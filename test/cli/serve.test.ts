@@ -262,6 +262,64 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(answer.json.status).to.equal("rejected");
     });
 
+    it("reads a percent-encoded route name as the deployed API does: /hooks/api%2Dbuild is api-build", async () => {
+      const answer = await post(signed(push()), "api%2Dbuild");
+      expect(answer.status, answer.text).to.equal(202);
+      expect(answer.json.route).to.equal("api-build");
+    });
+
+    it("answers what node:http cannot parse with Node's status and the contract's JSON body", async () => {
+      const { port } = new URL(serve.url);
+      const raw = (text: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = net.connect(Number(port), "127.0.0.1", () => socket.end(text));
+          let answer = "";
+          socket.setEncoding("utf8");
+          socket.on("data", (d: string) => {
+            answer += d;
+          });
+          socket.on("close", () => resolve(answer));
+          socket.on("error", reject);
+        });
+      const tooManyHeaders = `POST /hooks/api-build HTTP/1.1\r\nhost: x\r\n${"x-pad: ".padEnd(20_000, "a")}\r\n\r\n`;
+      const cases: Array<[string, string, string]> = [
+        [tooManyHeaders, "431 Request Header Fields Too Large", "request headers too large"],
+        ["GARBAGE\r\n\r\n", "400 Bad Request", "malformed HTTP request"],
+      ];
+      for (const [text, statusLine, reason] of cases) {
+        const answer = await raw(text);
+        expect(answer).to.match(new RegExp(`^HTTP/1.1 ${statusLine}\r\n`));
+        expect(answer).to.include("content-type: application/json");
+        expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).to.deep.equal({
+          status: "rejected",
+          route: null,
+          delivery: null,
+          reason,
+        });
+      }
+      expect((await request(`${serve.url}/_hookgate/health`, { method: "GET" })).status).to.equal(200);
+    });
+
+    it("GET /_hookgate/deliveries answers 400 naming a bad limit, an unknown status or an unknown parameter", async () => {
+      const cases: Array<[string, string]> = [
+        ["limit=-1", "limit must be a whole number from 1"],
+        ["limit=2abc", "limit must be a whole number from 1"],
+        ["limit=1e9", "limit must be a whole number from 1"],
+        ["status=bogus", "status must be one of ignored, rejected, queued, running, retrying, done, dead"],
+        ["stauts=dead", 'unknown parameter "stauts"; use route, status and limit'],
+      ];
+      for (const [query, reason] of cases) {
+        const answer = await request(`${serve.url}/_hookgate/deliveries?${query}`, { method: "GET" });
+        expect(answer.status, query).to.equal(400);
+        expect(answer.json.reason, query).to.equal(reason);
+      }
+      const two = await request(`${serve.url}/_hookgate/deliveries?limit=2&status=ignored`, {
+        method: "GET",
+      });
+      expect(two.status).to.equal(200);
+      expect(JSON.parse(two.text)).to.have.length(2);
+    });
+
     it("answers 405 with Allow: POST for a GET on a route", async () => {
       const answer = await request(`${serve.url}/hooks/api-build`, { method: "GET" });
       expect(answer.status).to.equal(405);
@@ -407,6 +465,12 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(done.attempts).to.equal(3);
       expect(done.error).to.equal(undefined);
       expect(jenkins.builds().filter((b) => b.form.DELIVERY === d.delivery)).to.have.length(3);
+      // The log says the delay the queue used: --retry-delay-ms 50, then doubled.
+      const retries = serve
+        .output()
+        .split("\n")
+        .filter((line) => line.includes(d.delivery) && line.includes('"outcome":"retry"'));
+      expect(retries.map((line) => JSON.parse(line).retryInMs)).to.deep.equal([50, 100]);
     });
 
     it("s3-zip puts the archive of the pushed sha into <state-dir>/s3/<bucket>/<key>, flattened, with metadata", async () => {
@@ -438,6 +502,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       const dead = await waitForDelivery(serve.url, d.delivery, (e) => e.status === "dead");
       expect(dead.attempts).to.equal(1);
       expect(dead.error).to.match(/404/);
+      expect(dead.reason).to.equal(`moved to ${join(stateDir, "dead-letters")}`);
       const letters = readdirSync(join(stateDir, "dead-letters")).map((f) =>
         readFileSync(join(stateDir, "dead-letters", f), "utf8"),
       );
@@ -621,6 +686,29 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
   });
 
   describe("shutdown (runs last)", () => {
+    it("a second signal of the other kind (SIGTERM, then SIGINT) stops at once, leaving the work in flight queued", async () => {
+      const state = join(dir, "state-signals");
+      const other = await startServe([...gatewayArgs(state), "--retry-delay-ms", "50"]);
+      try {
+        jenkins.script({ hang: true });
+        const d = signed(push());
+        const answer = await request(`${other.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+        expect(answer.status).to.equal(202);
+        await waitForDelivery(other.url, d.delivery, (e) => e.status === "running");
+        other.child.kill("SIGTERM");
+        for (let i = 0; i < 100 && !other.output().includes("stopping (waiting"); i++) await sleep(20);
+        const started = Date.now();
+        other.child.kill("SIGINT");
+        expect(await other.exited).to.equal(130);
+        expect(Date.now() - started).to.be.lessThan(5_000); // not the 10 s drain
+        expect(other.output()).to.include("stopping right away; queued work stays in the state dir");
+        expect(readFileSync(join(state, "queue", "journal.jsonl"), "utf8")).to.include(d.delivery);
+      } finally {
+        await other.stop("SIGKILL");
+        jenkins.script();
+      }
+    });
+
     it("stops with exit code 0 on SIGTERM, keeps the delivery history and frees the state dir", async () => {
       const before = await deliveries(serve.url);
       expect(before.length, serve.output().slice(-3000)).to.be.greaterThan(5);
@@ -632,3 +720,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
     });
   });
 });
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

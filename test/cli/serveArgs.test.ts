@@ -1,0 +1,39 @@
+// `hookgate serve`'s command line: what it refuses before it touches anything.
+import { expect } from "chai";
+import { parseServeArgs, UsageError } from "../../src/cli/serve";
+import { MAX_RETRY_DELAY_MS } from "../../src/core/policy";
+
+describe("Function: parseServeArgs", () => {
+  const refused: Array<[string[], string]> = [
+    [["--host", ""], "--host must not be empty"], // it would listen on every interface
+    [["--state-dir", ""], "--state-dir must not be empty"], // it would use the working directory
+    [["--secrets", ""], "--secrets must not be empty"], // it would be ignored, and secrets generated
+    [["--routes", ""], "--routes must not be empty"],
+    [["--port", "abc"], '--port must be an integer from 0 to 65535, got "abc"'],
+    [["--max-attempts", "0"], '--max-attempts must be an integer from 1 to 1000, got "0"'],
+    [
+      ["--retry-delay-ms", String(MAX_RETRY_DELAY_MS + 1)],
+      `--retry-delay-ms must be an integer from 0 to ${MAX_RETRY_DELAY_MS}, got "${MAX_RETRY_DELAY_MS + 1}"`,
+    ],
+    [["--s3-endpoint", "ftp://x"], "--s3-endpoint must be http(s)"],
+    [["extra"], 'unexpected argument "extra"'],
+  ];
+  for (const [argv, message] of refused) {
+    it(`serve ${argv.map((a) => JSON.stringify(a)).join(" ")} is a usage error: ${message}`, () => {
+      expect(() => parseServeArgs(argv))
+        .to.throw(UsageError)
+        .with.property("message", message);
+    });
+  }
+
+  it("takes the longest retry delay the queue uses (15 min), and the defaults otherwise", () => {
+    const options = parseServeArgs(["--retry-delay-ms", String(MAX_RETRY_DELAY_MS)]);
+    expect(options).to.include({
+      retryDelayMs: MAX_RETRY_DELAY_MS,
+      host: "127.0.0.1",
+      port: 8787,
+      stateDir: ".hookgate",
+      routes: "routes.yaml",
+    });
+  });
+});
