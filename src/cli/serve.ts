@@ -186,8 +186,6 @@ export async function runServe(argv: string[]): Promise<number> {
     const code = (error as NodeJS.ErrnoException).code;
     if (error instanceof SecretsFileError) {
       process.stderr.write(`hookgate serve: ${error.message}\n`);
-    } else if (code === "ENOENT" && options.secrets) {
-      process.stderr.write(`hookgate serve: secrets file ${options.secrets} not found\n`);
     } else if (code === "EADDRINUSE") {
       process.stderr.write(
         `hookgate serve: ${options.host}:${options.port} is already in use (another hookgate serve?); try --port 0 or another port\n`,

@@ -60,7 +60,15 @@ export class FileSecretStore implements SecretStore {
     readonly file: string,
     private readonly now: () => number = Date.now,
   ) {
-    this.reload();
+    try {
+      this.reload();
+    } catch (error) {
+      if (error instanceof SecretsFileError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      const problem =
+        code === "ENOENT" ? "not found" : code === "EISDIR" ? "is a directory" : `cannot be read (${code})`;
+      throw new SecretsFileError(`secrets file ${file} ${problem}`, { cause: error });
+    }
   }
 
   async versions(name: string, options?: { refresh?: boolean }): Promise<string[]> {

@@ -90,7 +90,14 @@ export interface LocalGateway {
  */
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
   const stateDir = resolve(options.stateDir);
-  mkdirSync(stateDir, { recursive: true });
+  try {
+    mkdirSync(stateDir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const problem =
+      code === "EEXIST" || code === "ENOTDIR" ? "is not a directory" : `cannot be created (${code})`;
+    throw new Error(`the state dir ${options.stateDir} ${problem}`, { cause: error });
+  }
   const lock = lockStateDir(stateDir, options.stateDir);
   try {
     return await openLocalGateway(options, stateDir, lock);

@@ -19,11 +19,12 @@ import type { SQSEvent } from "aws-lambda";
 import { expect } from "chai";
 import fc from "fast-check";
 import { SecretNotFoundError } from "../../src/core/errors";
-import type { WorkItem } from "../../src/core/types";
+import type { ActionOutcome, RoutesConfig, WorkItem } from "../../src/core/types";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
-import { FileSecretStore } from "../../src/local/fileSecretStore";
+import { FileSecretStore, SecretsFileError } from "../../src/local/fileSecretStore";
 import { FsObjectStore, ObjectKeyError } from "../../src/local/fsObjectStore";
 import { JournalFile } from "../../src/local/journalFile";
+import { startLocalGateway } from "../../src/local/localGateway";
 import { LocalQueue } from "../../src/local/localQueue";
 import { ensureWebhookSecrets } from "../../src/local/localSecrets";
 
@@ -722,6 +723,29 @@ describe("Local secrets", () => {
     const file = join(dir, "secrets.json");
     writeFileSync(file, "[1,2]");
     expect(() => new FileSecretStore(file)).to.throw(file);
+  });
+
+  it("FileSecretStore names the secrets file when it is missing or a directory", () => {
+    expect(() => new FileSecretStore(join(dir, "none.json")))
+      .to.throw(SecretsFileError)
+      .with.property("message", `secrets file ${join(dir, "none.json")} not found`);
+    expect(() => new FileSecretStore(dir))
+      .to.throw(SecretsFileError)
+      .with.property("message", `secrets file ${dir} is a directory`);
+  });
+
+  it("startLocalGateway refuses a state dir that is a file, saying so", async () => {
+    const file = join(dir, "a-file");
+    writeFileSync(file, "");
+    const failure = await startLocalGateway({
+      config: { version: 1, routes: [] } as unknown as RoutesConfig,
+      stateDir: file,
+      runAction: async () => ({ detail: "" }) as ActionOutcome,
+    }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(String(failure)).to.equal(`Error: the state dir ${file} is not a directory`);
   });
 
   // V8's JSON.parse message can quote the text it read: here, a secret.
