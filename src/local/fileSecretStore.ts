@@ -40,6 +40,10 @@ export function parseSecretsFile(text: string, file: string): Map<string, string
   const secrets = new Map<string, string>();
   for (const [name, value] of Object.entries(data)) {
     if (value === null || value === undefined) continue;
+    if (typeof value === "number" || typeof value === "boolean") {
+      // `true` or `12345` is a typo, not a secret: used as its text, it would be guessed.
+      throw new SecretsFileError(`${file}: "${name}" is a ${typeof value}; write the secret as a string`);
+    }
     secrets.set(name, typeof value === "string" ? value : JSON.stringify(value));
   }
   return secrets;

@@ -725,6 +725,19 @@ describe("Local secrets", () => {
     expect(() => new FileSecretStore(file)).to.throw(file);
   });
 
+  it("FileSecretStore refuses a secret written as a number or a boolean, naming it (used as text, it is guessable)", () => {
+    const file = join(dir, "secrets.json");
+    for (const [name, value] of [
+      ["gh", 12345],
+      ["lab", true],
+    ] as const) {
+      writeFileSync(file, JSON.stringify({ ok: "a-real-secret", [name]: value }));
+      expect(() => new FileSecretStore(file))
+        .to.throw(SecretsFileError)
+        .with.property("message", `${file}: "${name}" is a ${typeof value}; write the secret as a string`);
+    }
+  });
+
   it("FileSecretStore names the secrets file when it is missing or a directory", () => {
     expect(() => new FileSecretStore(join(dir, "none.json")))
       .to.throw(SecretsFileError)
