@@ -109,9 +109,11 @@ export function networkError(what: string, err: unknown, timeoutMs?: number): Ac
 }
 
 /**
- * Classify a non-success answer. 5xx and 429 are retryable; GitHub's rate limits (403 with
- * retry-after or x-ratelimit-remaining: 0) too, honouring retry-after / x-ratelimit-reset;
- * every other 4xx is final. `detail` is appended to the message (keep it log-safe).
+ * Classify a non-success answer. 5xx and 429 are retryable; so are GitHub's rate limits, which come as
+ * a 403 or a 429 (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api):
+ * - primary: x-ratelimit-remaining: 0, retried after x-ratelimit-reset;
+ * - secondary: retry-after, or no header and a message saying so, retried after a minute at least.
+ * A retry-after wins. Every other 4xx is final. `detail` is appended to the message (keep it log-safe).
  */
 export function statusError(
   what: string,
@@ -122,15 +124,18 @@ export function statusError(
   const status = res.statusCode;
   const suffix = detail ? `: ${detail}` : "";
   const retryAfterMs = parseRetryAfter(header(res.headers, "retry-after"), nowMs);
+  const exhausted = header(res.headers, "x-ratelimit-remaining") === "0";
+  const reset = Number(header(res.headers, "x-ratelimit-reset"));
+  const resetMs =
+    exhausted && Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - nowMs) : undefined;
   if (status >= 500 || status === 429) {
-    return new ActionError(`${what} answered ${status}${suffix}`, { retryable: true, retryAfterMs });
+    return new ActionError(`${what} answered ${status}${suffix}`, {
+      retryable: true,
+      retryAfterMs: retryAfterMs ?? resetMs,
+    });
   }
-  if (
-    status === 403 &&
-    (retryAfterMs !== undefined || header(res.headers, "x-ratelimit-remaining") === "0")
-  ) {
-    const reset = Number(header(res.headers, "x-ratelimit-reset"));
-    const resetMs = Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - nowMs) : undefined;
+  const secondary = /secondary rate limit|abuse detection/i.test(detail);
+  if (status === 403 && (retryAfterMs !== undefined || exhausted || secondary)) {
     return new ActionError(`${what} rate limit exceeded (403)${suffix}`, {
       retryable: true,
       retryAfterMs: retryAfterMs ?? resetMs ?? 60_000,

@@ -250,7 +250,8 @@ async function planEntries(zip: yauzl.ZipFile, stripTopFolder: boolean): Promise
   const seen = new Set<string>();
   for (const entry of entries) {
     const name = entry.fileName.slice(prefix.length);
-    if (name === "" || name === "/" || seen.has(name)) continue;
+    if (name === "" || seen.has(name)) continue;
+    assertSafeName(name); // again without the top folder: "top//etc/x" would become "/etc/x"
     seen.add(name);
     plan.push({ entry, name: name.endsWith("/") ? name.slice(0, -1) : name, directory: name.endsWith("/") });
   }
@@ -298,7 +299,9 @@ function unixMode(entry: yauzl.Entry, directory: boolean): number | undefined {
 
 /** S3 user metadata travels in headers: keep it ASCII (percent-encode anything else). */
 function asciiMetadata(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURI(value);
+  if (/^[\x20-\x7e]*$/.test(value)) return value;
+  // Through UTF-8 first: a lone surrogate becomes U+FFFD, which encodeURI takes (it throws on the former).
+  return encodeURI(Buffer.from(value, "utf8").toString("utf8"));
 }
 
 const FINAL_S3_ERRORS = new Set([

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
+import { clip } from "../../src/actions/gitHost/base";
 import { parseRetryAfter, statusError } from "../../src/actions/http";
 import { parseJenkinsCredentials, parseProviderToken } from "../../src/actions/secrets";
 import { ActionError } from "../../src/core/errors";
@@ -42,6 +43,9 @@ describe("Function: statusError", () => {
     [409, {}, false, undefined],
     [422, {}, false, undefined],
   ];
+  const resetIn90s = { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 90) };
+  cases.push([429, resetIn90s, true, 90_000]); // GitHub's primary limit may come as a 429 too
+  cases.push([429, { ...resetIn90s, "retry-after": "7" }, true, 7_000]);
   for (const [status, headers, retryable, retryAfterMs] of cases) {
     it(`statusError classifies ${status} ${JSON.stringify(headers)} as ${retryable ? "retryable" : "final"}`, () => {
       const err = statusError("GitHub API", res(status, headers), "", NOW);
@@ -51,6 +55,17 @@ describe("Function: statusError", () => {
       expect(err.message).to.contain(String(status));
     });
   }
+
+  it("statusError retries GitHub's secondary rate limit (a 403 without headers) after a minute, by its message", () => {
+    const message =
+      "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.";
+    const err = statusError("GitHub API", res(403), message, NOW);
+    expect(err.retryable).to.equal(true);
+    expect(err.retryAfterMs).to.equal(60_000);
+    expect(
+      statusError("GitHub API", res(403), "Resource not accessible by integration", NOW).retryable,
+    ).to.equal(false);
+  });
 
   it("statusError is retryable for every 5xx and final for every other 4xx without rate-limit headers (property)", () => {
     fc.assert(
@@ -113,6 +128,21 @@ describe("Function: parseProviderToken", () => {
   for (const bad of ["two words", '{"nope":1}', "{broken"]) {
     it(`parseProviderToken rejects ${JSON.stringify(bad)} as final`, () => {
       expect(() => parseProviderToken(bad, "s")).to.throw(ActionError);
+    });
+  }
+});
+
+describe("Function: clip (commit status descriptions)", () => {
+  const cases: Array<[string, string, string]> = [
+    ["a short text", "  build   passed\n", "build passed"],
+    ["a long text, cut to 140 with an ellipsis", "x".repeat(200), `${"x".repeat(139)}…`],
+    ["an emoji across the cut, dropped whole", `${"b".repeat(138)}😀tail`, `${"b".repeat(138)}…`],
+  ];
+  for (const [what, text, expected] of cases) {
+    it(`clip keeps ${what}`, () => {
+      const clipped = clip(text);
+      expect(clipped).to.equal(expected);
+      expect(/[\ud800-\udbff](?![\udc00-\udfff])/.test(clipped), "a lone high surrogate").to.equal(false);
     });
   }
 });

@@ -275,6 +275,21 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.have.length(1);
   });
 
+  it("cleanUpPullRequest fails (final) when GitHub refuses to delete the branch with another 422, never reporting it gone", async () => {
+    host.script("delete-ref", {
+      status: 422,
+      body: JSON.stringify({ message: "Cannot delete this protected branch" }),
+    });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(request([{ kind: "delete-branch", onlyMerged: true }]), closedEvent(), clients()),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain(
+      'refused to delete branch "feature/login" (422): Cannot delete this protected branch',
+    );
+    expect(host.statuses.map((s) => s.state)).not.to.include("success");
+  });
+
   it("cleanUpPullRequest leaves the status pending and rethrows retryable when the teardown job answers 500; the retry succeeds", async () => {
     jenkins.script({ status: 500 });
     const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }, teardown()];

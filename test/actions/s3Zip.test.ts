@@ -185,6 +185,31 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     });
   }
 
+  // Safe inside the archive's top folder, absolute once it is removed.
+  for (const evil of ["/etc/cron.d/x", "C:/Windows/evil.txt"]) {
+    it(`uploadSourceZip rejects top-folder/${evil}, absolute without the top folder (zip-slip), and uploads nothing`, async () => {
+      const key = `zip-slip/top-${evil.length}.zip`;
+      const zip = await buildZip({ "buildspec.yml": "x", [evil]: "boom" }, "acme-api-0123456");
+      host.setArchive("acme/api", SHA, { zip });
+      const err = await rejectsWithActionError(
+        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("zip-slip");
+      expect(await s3.exists(BUCKET, key)).to.equal(false);
+    });
+  }
+
+  it("uploadSourceZip puts a ref holding a lone surrogate in the metadata as U+FFFD, not a URIError", async () => {
+    await uploadSourceZip(
+      request(),
+      pushEvent({ ref: "refs/heads/x\ud800y", branch: "x\ud800y" }),
+      clients(),
+    );
+    const object = await s3.getObject(BUCKET, "acme/api/main/acme_api.zip");
+    expect(object.metadata.ref).to.equal("refs/heads/x%EF%BF%BDy");
+  });
+
   // The entry's central directory header: its name sits 46 bytes in, after the last local copy.
   const uncopyable: Array<[string, (zip: Buffer, header: number) => void, string]> = [
     [

@@ -95,10 +95,12 @@ export abstract class ApiClient {
   }
 }
 
-/** Cut a status description to `max` characters (GitHub allows 140). */
+/** Cut a status description to `max` characters (GitHub allows 140), never inside a surrogate pair. */
 export function clip(text: string, max = 140): string {
   const oneLine = text.replace(/\s+/g, " ").trim();
-  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
+  if (oneLine.length <= max) return oneLine;
+  const cut = oneLine.slice(0, max - 1);
+  return `${/[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
 }
 
 /**

@@ -1,6 +1,7 @@
 // GitHub (github.com and GitHub Enterprise Server: apiUrl https://HOST/api/v3).
+import { ActionError } from "../../core/errors";
 import type { RepoRef } from "../../core/types";
-import { discard } from "../http";
+import { apiMessage, discard, readText } from "../http";
 import { ApiClient, clip, encodeSegments, seg } from "./base";
 import type {
   ArchiveSource,
@@ -66,9 +67,18 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       path: `${this.repoPath(repo)}/git/refs/heads/${encodeSegments(branch)}`,
       accept: [404, 422],
     });
+    if (res.statusCode === 422) {
+      // 422 is "Validation failed": "Reference does not exist" (gone already), or a refusal, such as a
+      // protected branch's, which must not be reported as done.
+      const message = apiMessage(await readText(res, this.what, 64 * 1024));
+      if (/reference does not exist/i.test(message)) return "already-gone";
+      throw new ActionError(
+        `${this.what} refused to delete branch ${JSON.stringify(branch)} (422)${message ? `: ${message}` : ""}`,
+        { retryable: false },
+      );
+    }
     await discard(res);
-    // 422 "Reference does not exist" and 404: the branch is already gone.
-    return res.statusCode === 404 || res.statusCode === 422 ? "already-gone" : "deleted";
+    return res.statusCode === 404 ? "already-gone" : "deleted";
   }
 
   async getDefaultBranch(repo: RepoRef): Promise<string> {
