@@ -148,9 +148,12 @@ export class LocalQueue {
         if (typeof line !== "object" || line === null) continue;
         if (line.op === "put" && line.m && typeof line.m.id === "string") {
           // A put without a readable item is still delivered: the worker dead-letters it, so it shows.
-          const body = typeof line.m.body === "string" ? line.m.body : JSON.stringify(line.item ?? null);
-          const message = restoredMessage(line.m, line.m.id, body, now);
-          if (typeof line.m.body === "string" && !isJsonText(body)) message.opaque = true;
+          // A body written as text (by hand): JSON text is kept as the item it holds, so the rewrite
+          // loads the same; any other text is kept as a string.
+          const text = typeof line.m.body === "string" ? line.m.body : undefined;
+          const json = text === undefined ? JSON.stringify(line.item ?? null) : canonicalJson(text);
+          const message = restoredMessage(line.m, line.m.id, json ?? (text as string), now);
+          if (json === undefined) message.opaque = true;
           live.set(line.m.id, message);
         } else if (line.op === "upd" && line.id) {
           const message = live.get(line.id);
@@ -475,12 +478,12 @@ function putLine(message: Message): string {
   return `{"op":"put","m":${JSON.stringify(meta satisfies PutLine["m"])},"item":${body}}`;
 }
 
-function isJsonText(text: string): boolean {
+/** The text as JSON.stringify writes it, or undefined when it is not JSON. */
+function canonicalJson(text: string): string | undefined {
   try {
-    JSON.parse(text);
-    return true;
+    return JSON.stringify(JSON.parse(text));
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -550,6 +550,19 @@ describe("Class: LocalQueue", () => {
     expect(redriven).to.deep.equal([]);
   });
 
+  it("a put whose body was written as JSON text with spaces loads as that JSON, and its rewrite loads the same", () => {
+    writeJournal('{"op":"put","m":{"id":"m1","body":" 0"}}'); // found by the property below
+    const rewrites: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const queue = new LocalQueue(options({ now: () => 1_000 }));
+      expect(queue.start()).to.equal(1);
+      queue.close();
+      rewrites.push(readFileSync(join(dir, "queue", "journal.jsonl"), "utf8"));
+    }
+    expect(rewrites[0]).to.contain('"item":0}');
+    expect(rewrites[1]).to.equal(rewrites[0]);
+  });
+
   it("a journal line that is JSON but not an object, or a put without an item, does not stop the queue from loading", () => {
     writeJournal("null", "42", putLine()); // a put without a body or an item
     const queue = new LocalQueue(options());
