@@ -60,7 +60,8 @@ export class DynamoDedupeStore implements DedupeStore {
     this.pendingTtlSeconds = options.pendingTtlSeconds ?? PENDING_CLAIM_TTL_SECONDS;
   }
 
-  async claim(route: string, deliveryId: string): Promise<ClaimResult> {
+  /** `attempts`: how many times an id found free again between the check and the read is tried. */
+  async claim(route: string, deliveryId: string, attempts = 3): Promise<ClaimResult> {
     const now = this.now();
     const key = { pk: { S: dedupeKey(route, deliveryId) } };
     try {
@@ -91,8 +92,12 @@ export class DynamoDedupeStore implements DedupeStore {
       if (awsErrorName(error) !== "ConditionalCheckFailedException") throw dependency("claim", error);
       const old = (error as { Item?: Record<string, AttributeValue> }).Item ?? (await this.read(key));
       if (!old) {
-        // Deleted between the condition check and the read: the id is free again, so claim it.
-        return this.claim(route, deliveryId);
+        // Deleted between the condition check and the read: the id is free again, so claim it. A table
+        // that keeps saying so is not behaving like DynamoDB: give up (503) rather than loop.
+        if (attempts > 1) return this.claim(route, deliveryId, attempts - 1);
+        throw new TransientDependencyError(
+          "DynamoDB dedupe claim failed: its condition kept failing on an item that is not there",
+        );
       }
       return { claimed: false, state: stateOf(old.state), generation: numberOf(old.generation) ?? 0 };
     }

@@ -46,8 +46,15 @@ export class RuntimeConfigError extends Error {
   }
 }
 
-/** Short timeouts: the receive path must answer inside GitHub's 10 s window. */
-export const CLIENT_TIMEOUTS = { connectionTimeout: 1_500, requestTimeout: 3_000 } as const;
+/**
+ * Short timeouts: the receive path must answer inside GitHub's 10 s window. Without
+ * throwOnRequestTimeout, the SDK's requestTimeout only prints a warning and the call goes on waiting.
+ */
+export const CLIENT_TIMEOUTS = {
+  connectionTimeout: 1_500,
+  requestTimeout: 3_000,
+  throwOnRequestTimeout: true,
+} as const;
 const CLIENT_MAX_ATTEMPTS = 2;
 
 /** Reads and checks the HOOKGATE_* variables. Every problem is reported at once. */

@@ -107,8 +107,16 @@ export class SecretsManagerStore implements SecretStore {
           },
         );
       }
-      if (stage === "AWSPREVIOUS" && awsErrorName(error) === "ResourceNotFoundException") return undefined;
-      throw new SecretNotFoundError(name, { cause: error });
+      if (awsErrorName(error) === "ResourceNotFoundException") {
+        if (stage === "AWSPREVIOUS") return undefined;
+        throw new SecretNotFoundError(name, { cause: error });
+      }
+      // Refused (AccessDenied, a KMS key it cannot use) or an answer it cannot read: the secret may well
+      // exist, so this is our dependency failing (503, the host can redeliver), never a 401.
+      throw new TransientDependencyError(
+        `Secrets Manager cannot give "${name}" (${stage}): ${describeAwsError(error)}`,
+        { cause: error },
+      );
     }
   }
 }

@@ -291,7 +291,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     fields.repository = line.repository ?? null;
     fields.ref = line.ref ?? null;
     fields.decision = line.decision ?? answer.decision ?? answer.status;
-    fields.reason = line.reason ?? answer.reason ?? null;
+    // The answer's reason says why it was not queued (duplicate, in progress, unavailable); a 202's is the match.
+    fields.reason = answer.reason ?? line.reason ?? null;
     fields.status = answer.statusCode;
     if (line.via !== undefined) fields.via = line.via;
     if (line.generation !== undefined) fields.generation = line.generation;
@@ -480,25 +481,20 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
 
   /** The values the versions hold; parsed once per set of versions. */
   function parseVersions(raw: readonly string[]): ParsedSecret {
-    if (parsedSecret !== undefined && sameStrings(raw, parsedSecret.raw)) return parsedSecret;
-    const values: string[] = [];
-    let usable = true;
-    for (const version of raw) {
-      try {
-        values.push(...parseSecretValues(version));
-      } catch {
-        usable = false;
-        safeLog({
-          msg: "a webhook secret version holds no usable value",
-          level: "error",
-          route: route.name,
-          secret: route.secret,
-        });
-      }
+    let parsed = parsedSecret;
+    if (parsed === undefined || !sameStrings(raw, parsed.raw)) {
+      parsed = { raw: [...raw], values: raw.flatMap((version) => parseSecretValues(version)) };
+      parsedSecret = parsed;
     }
-    const parsed = { raw: [...raw], values };
-    // Versions that could not be parsed are parsed (and logged) again next time, as before.
-    if (usable) parsedSecret = parsed;
+    if (parsed.values.length === 0) {
+      // Blank, [] or {"secret": ""}: like a missing secret, every delivery gets 401 until it is fixed.
+      safeLog({
+        msg: "webhook secret holds no usable value: every delivery is rejected until it does",
+        level: "error",
+        route: route.name,
+        secret: route.secret,
+      });
+    }
     return parsed;
   }
 

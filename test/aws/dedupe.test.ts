@@ -84,6 +84,14 @@ describe("Class: DynamoDedupeStore", () => {
     });
   });
 
+  it("claim(route, id) claims again when the item is gone by the read, but gives up (503) after 3 tries, never looping", async () => {
+    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+    ddb.on(GetItemCommand).resolves({});
+    const error = await store.claim("api-build", "d-1").catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(TransientDependencyError);
+    expect(ddb.commandCalls(UpdateItemCommand)).to.have.length(3);
+  });
+
   it("claim(route, id) maps throttling to TransientDependencyError", async () => {
     ddb
       .on(UpdateItemCommand)

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   GetSecretValueCommand,
@@ -9,6 +11,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import {
   buildRouteHandler,
+  CLIENT_TIMEOUTS,
   cloudWatchLogsUrl,
   lambdaHandler,
   RuntimeConfigError,
@@ -198,6 +201,32 @@ describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the c
     const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
     expect(input?.QueueUrl).to.equal(DLQ);
     expect(input?.MessageAttributes?.["hookgate-reason"]?.StringValue).to.contain("404");
+  });
+});
+
+describe("Constant: CLIENT_TIMEOUTS", () => {
+  it("makes an SDK call to a server that never answers fail at requestTimeout, instead of only warning", async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer(() => undefined); // reads the request, never answers
+    silent.on("connection", (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const sqs = new SQSClient({
+      region: "eu-west-1",
+      endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test" },
+      maxAttempts: 1,
+      requestHandler: { ...CLIENT_TIMEOUTS, requestTimeout: 200 },
+    });
+    try {
+      const error = await sqs
+        .send(new SendMessageCommand({ QueueUrl: "http://queue", MessageBody: "x" }))
+        .catch((e: unknown) => e);
+      expect(String((error as Error)?.name)).to.match(/TimeoutError/);
+    } finally {
+      sqs.destroy();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 });
 

@@ -149,17 +149,26 @@ describe("Class: SecretsManagerStore", () => {
     expect(error.message).to.contain('"missing"');
   });
 
-  it("versions(name) throws SecretNotFoundError (fail closed, not transient) when the role may not read it", async () => {
-    sm.on(GetSecretValueCommand).rejects(
-      Object.assign(new Error("not authorized"), {
-        name: "AccessDeniedException",
+  // The secret may exist and the delivery be valid: 503 (redeliverable), never a 401 like a bad signature.
+  const unreadable: Array<[string, "AWSCURRENT" | "AWSPREVIOUS"]> = [
+    ["AccessDeniedException", "AWSCURRENT"],
+    ["DecryptionFailure", "AWSCURRENT"],
+    ["AccessDeniedException", "AWSPREVIOUS"],
+  ];
+  for (const [name, stage] of unreadable) {
+    it(`versions(name) throws TransientDependencyError, not SecretNotFoundError, for ${name} on ${stage}`, async () => {
+      const refusal = Object.assign(new Error("refused"), {
+        name,
         $fault: "client",
         $metadata: { httpStatusCode: 400 },
-      }),
-    );
-    const error = await new SecretsManagerStore(client, { now }).versions("forbidden").catch((e) => e);
-    expect(error).to.be.instanceOf(SecretNotFoundError);
-  });
+      });
+      sm.on(GetSecretValueCommand).resolves({ SecretString: "v1" });
+      sm.on(GetSecretValueCommand, { VersionStage: stage }).rejects(refusal);
+      const error = await new SecretsManagerStore(client, { now }).versions("forbidden").catch((e) => e);
+      expect(error).to.be.instanceOf(TransientDependencyError);
+      expect(error.message).to.contain(`"forbidden" (${stage}): ${name}`);
+    });
+  }
 
   it("versions(name) throws SecretNotFoundError for an empty SecretString", async () => {
     sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "" });

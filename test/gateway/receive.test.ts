@@ -435,6 +435,18 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     expect(loud, h.logs.text()).to.not.equal(undefined);
   });
 
+  for (const stored of ["   ", "[]", '{"secret": ""}']) {
+    it(`receive fails closed with 401 when the webhook secret holds no value (${stored}), and logs the secret's name`, async () => {
+      const h = harness({ secrets: new MemorySecretStore({ [SECRET_NAME]: stored }) });
+      const answer = await h.receive();
+      expect(answer.statusCode).to.equal(401);
+      const loud = h.logs.lines.find(
+        (l) => l.level === "error" && l.secret === SECRET_NAME && String(l.msg).includes("no usable value"),
+      );
+      expect(loud, h.logs.text()).to.not.equal(undefined);
+    });
+  }
+
   it("receive answers 503 when SQS is down, releases the claim, and the host's redelivery is then queued", async () => {
     const h = harness();
     h.queue.failuresLeft = 1;
@@ -471,6 +483,12 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     expect(again.statusCode).to.equal(200);
     expect(again.body).to.deep.include({ status: "duplicate", delivery: "d-dup" });
     expect(h.queue.sent).to.have.length(1);
+    // Its log line gives the answer's reason, not the match that came before it.
+    const lines = h.logs.lines.filter((l) => l.msg === "delivery" && l.deliveryId === "d-dup");
+    expect(String(lines[0]?.reason)).to.match(/^matched/);
+    expect(lines[1]?.reason)
+      .to.equal((again.body as { reason?: string }).reason)
+      .and.not.match(/^matched/);
   });
 
   it("receive answers 200 duplicate while the first copy is still queued", async () => {
