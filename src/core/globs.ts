@@ -108,9 +108,12 @@ export function globListLeads(patterns: readonly string[]): string[] | undefined
 /** What every value a glob matches starts with: a literal itself, else its base, or "" when unknown. */
 function literalPrefix(glob: string): string {
   if (isLiteral(glob)) return glob;
-  // scan() normalises ("./main" has base "main"); only a base the pattern literally starts with is a prefix.
+  // scan() normalises ("./main" has base "main"); only a base the pattern literally starts with is a prefix,
+  // and only up to its first escape: "dependabot\[bot\]" matches "dependabot[bot]", without the backslashes.
   const { base } = picomatch.scan(glob);
-  return glob.startsWith(base) ? base : "";
+  if (!glob.startsWith(base)) return "";
+  const firstEscape = base.indexOf("\\");
+  return firstEscape < 0 ? base : base.slice(0, firstEscape);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
+import picomatch from "picomatch";
 import { compileGlobList, globListLeads, globListLiterals, globProblem } from "../../src/core/globs";
 
 describe("Function: compileGlobList", () => {
@@ -18,6 +19,14 @@ describe("Function: compileGlobList", () => {
     [["services/billing/**"], "services/billing/api.ts", true],
     [["services/billing/**"], "services/billing-v2/api.ts", false],
     [["services/billing/**"], "src/services/billing/api.ts", false],
+    // Escaped glob characters match themselves (the README's actors example).
+    [["dependabot\\[bot\\]"], "dependabot[bot]", true],
+    [["!dependabot\\[bot\\]"], "dependabot[bot]", false],
+    [["!dependabot\\[bot\\]"], "alice", true],
+    [["a\\*b"], "a*b", true],
+    [["a\\*b"], "axb", false],
+    [["\\!x"], "!x", true],
+    [["src/\\[id\\]/**"], "src/[id]/page.ts", true],
   ];
   for (const [patterns, value, expected] of cases) {
     it(`compileGlobList(${JSON.stringify(patterns)})("${value}") is ${expected}`, () => {
@@ -55,6 +64,8 @@ const GLOBS = [
   "README.md",
   "src/",
   "s",
+  "dependabot\\[bot\\]",
+  "src/\\[id\\]/**",
 ];
 const VALUES = fc.oneof(
   fc.constantFrom(
@@ -68,8 +79,22 @@ const VALUES = fc.oneof(
     "abc",
   ),
   fc.constantFrom("a/c", "b/c", "v1", "s", "src", "src/", "services/billing/x", "x.md", ""),
+  fc.constantFrom("dependabot[bot]", "src/[id]/page.ts"),
   fc.string(),
 );
+
+describe("Function: compileGlobList against picomatch", () => {
+  it("compileGlobList([glob]) accepts a non-empty value exactly when picomatch.isMatch does (property)", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...GLOBS.filter((g) => !g.startsWith("!"))), VALUES, (glob, value) => {
+        if (value === "") return;
+        const reference = picomatch.isMatch(value, glob, { dot: true, strictBrackets: true });
+        expect(compileGlobList([glob])(value), `${glob} ${JSON.stringify(value)}`).to.equal(reference);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
 
 describe("Function: globListLeads", () => {
   it("globListLeads(list) names a prefix of every value compileGlobList(list) accepts", () => {
