@@ -30,8 +30,15 @@ const SECRET_LOOKALIKES: Array<[RegExp, string]> = [
   [/^xox[abposr]-[A-Za-z0-9-]{10,}$/, "a Slack token"],
   [/^(AKIA|ASIA)[0-9A-Z]{16}$/, "an AWS access key id"],
   [/^eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./, "a JSON Web Token"],
-  [/^[0-9a-fA-F]{40,}$/, "a long hexadecimal string"],
+  [/^whsec_[A-Za-z0-9+/=]{16,}$/, "a signing token (whsec_)"],
+  [/^[rs]k_(live|test)_[A-Za-z0-9]{16,}$/, "an API key"],
+  // Jenkins API tokens are 34 hex digits; 32 is an MD5-sized or random hex secret.
+  [/^[0-9a-fA-F]{32,}$/, "a long hexadecimal string"],
 ];
+
+function looksLikeSecret(value: string): boolean {
+  return SECRET_LOOKALIKES.some(([pattern]) => pattern.test(value));
+}
 
 /** Why `value` is not a Secrets Manager name. Never includes the value. */
 export function secretRefProblem(value: string): string | undefined {
@@ -54,7 +61,10 @@ export function urlProblem(value: string): string | undefined {
   try {
     url = new URL(value);
   } catch {
-    return `"${clip(value)}" is not a URL (write it as https://host[:port][/path])`;
+    const shown = looksLikeSecret(value.trim())
+      ? "this value (not shown: it looks like a secret)"
+      : `"${clip(value)}"`;
+    return `${shown} is not a URL (write it as https://host[:port][/path])`;
   }
   // Checked before anything that echoes the value: a URL with a password must not be shown.
   if (url.username || url.password) {
@@ -62,7 +72,10 @@ export function urlProblem(value: string): string | undefined {
   }
   if (url.protocol !== "https:" && url.protocol !== "http:")
     return `"${clip(value)}" must be an http or https URL`;
-  if (url.search || url.hash) return `"${clip(value)}" must not have a query string or fragment`;
+  if (url.search || url.hash) {
+    // Shown without them: a trigger token often travels in a query string.
+    return `"${clip(`${url.origin}${url.pathname}`)}" must not have a query string or fragment (not shown)`;
+  }
   return undefined;
 }
 
@@ -90,6 +103,10 @@ export function cidrProblem(value: string): string | undefined {
   }
   const prefix = Number(prefixText);
   if (prefix === 0) return `${shown} allows every address, which would turn authentication off`;
+  // ::ffff:a.b.c.d/96+ is compared as the IPv4 range a.b.c.d/(prefix - 96): /96 is every IPv4 address.
+  if (isV6 && prefix === 96 && (ipaddr.parse(address) as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return `${shown} allows every IPv4 address, which would turn authentication off`;
+  }
   const network = isV4
     ? ipaddr.IPv4.networkAddressFromCIDR(value)
     : ipaddr.IPv6.networkAddressFromCIDR(value);

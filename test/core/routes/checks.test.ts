@@ -21,6 +21,8 @@ describe("Function: cidrProblem", () => {
     ["2001:db8::1", "write 2001:db8::1/128"],
     ["0.0.0.0/0", "allows every address"],
     ["::/0", "allows every address"],
+    ["::ffff:0:0/96", "allows every IPv4 address"], // compared as 0.0.0.0/0
+    ["::ffff:0.0.0.0/96", "allows every IPv4 address"],
     ["10.0.0.0/33", "is not a CIDR"],
     ["2001:db8::/129", "is not a CIDR"],
     ["010.0.0.0/8", "is not a CIDR"],
@@ -50,6 +52,10 @@ describe("Function: secretRefProblem", () => {
     ["-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "a PEM block"],
     ["AKIAIOSFODNN7EXAMPLE", "an AWS access key id"],
     ["3f786850e387550fdab836ed7e6dc881de23001b", "a long hexadecimal string"],
+    ["11a1b2c3d4e5f60718293a4b5c6d7e8f90", "a long hexadecimal string"], // a Jenkins API token
+    ["0123456789abcdef0123456789abcdef", "a long hexadecimal string"],
+    ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "a signing token (whsec_)"],
+    ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "an API key"],
     ["my secret", "whitespace"],
     ["arn:aws:secretsmanager:eu-west-1:1:secret:x", "is not a Secrets Manager name"],
     ["x".repeat(513), "is not a Secrets Manager name"],
@@ -73,6 +79,19 @@ describe("Function: urlProblem", () => {
     expect(message).to.include("user name or password");
     expect(message).not.to.include("s3cret");
   });
+  it("urlProblem refuses a query string or fragment without showing them (a trigger token travels there)", () => {
+    const message = urlProblem("https://jenkins.example.com/job/api/buildWithParameters?token=s3cr3tTrigger");
+    expect(message).to.equal(
+      '"https://jenkins.example.com/job/api/buildWithParameters" must not have a query string or fragment (not shown)',
+    );
+    expect(urlProblem("https://api.github.com#ghp_16C7e42F292c6912E7710c838347Ae178B4a")).not.to.include(
+      "ghp_",
+    );
+    expect(urlProblem("ghp_16C7e42F292c6912E7710c838347Ae178B4a")).to.equal(
+      "this value (not shown: it looks like a secret) is not a URL (write it as https://host[:port][/path])",
+    );
+  });
+
   it("urlProblem refuses other schemes, queries and text that is not a URL", () => {
     expect(urlProblem("ftp://x.example.com")).to.include("http or https");
     expect(urlProblem("https://x.example.com/?a=1")).to.include("query string");
