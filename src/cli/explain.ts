@@ -42,6 +42,9 @@ Exit status: 0 explained (whether or not anything matched), 1 invalid routes fil
 2 usage error.
 `;
 
+/** Providers whose payloads name their own event, so --event may be left out. */
+const PAYLOAD_NAMES_EVENT: ReadonlySet<string> = new Set(["gitlab", "bitbucket-server"]);
+
 /** GitHub-style names a user may type, translated to the provider's own header value. */
 const EVENT_ALIASES: Readonly<Partial<Record<Provider, Readonly<Record<string, string>>>>> = {
   gitlab: {
@@ -79,6 +82,9 @@ export async function runExplain(argv: string[], io: CliIo = processIo): Promise
   const provider = values.provider ?? DEFAULT_PROVIDER;
   if (!(PROVIDERS as readonly string[]).includes(provider)) {
     throw new UsageError(`--provider must be one of ${PROVIDERS.join(", ")}, not "${provider}"`);
+  }
+  if (values.event === undefined && !PAYLOAD_NAMES_EVENT.has(provider)) {
+    throw new UsageError(`--event NAME is required for ${provider} (its payloads do not name their event)`);
   }
 
   const config = loadRoutesOrReport(values.routes ?? DEFAULT_ROUTES_FILE, io);

@@ -102,6 +102,12 @@ function resolve(name: string, problems: string[]): Getter | undefined {
       problems.push(`template field "${name}" has an empty path segment`);
       return undefined;
     }
+    // A job path is split into folders on "/" before its fields are filled in: such a field would never
+    // be filled there. Payload keys of the Git hosts never hold one.
+    if (path.some((segment) => segment.includes("/"))) {
+      problems.push(`template field "${name}": a path goes through "." (payload.repository.name), never "/"`);
+      return undefined;
+    }
     return (event) => walk((event as Loose)?.payload, path);
   }
   const suggestion = closest(name);

@@ -127,8 +127,8 @@ describe("Command: hookgate explain", () => {
     expect(run.stderr).to.include("none.json not found");
   });
 
-  it("hookgate explain reports a GitHub delivery without --event as one that cannot be normalised", async () => {
-    const run = await runInProcess(["explain", "-r", routes, "-p", payload]);
+  it("hookgate explain reports an empty --event for GitHub as a delivery that cannot be normalised", async () => {
+    const run = await runInProcess(["explain", "-r", routes, "-e", "", "-p", payload]);
     expect(run.code).to.equal(1);
     expect(run.stderr).to.include("cannot be normalised").and.include("x-github-event");
   });
@@ -148,6 +148,14 @@ describe("Command: hookgate explain", () => {
       '--provider must be one of github, gitlab, bitbucket, bitbucket-server, gitea, not "svn"',
     ],
     [["explain", "-p", "x.json", "--verbose"], "Unknown option '--verbose'"],
+    [
+      ["explain", "-p", "x.json"],
+      "--event NAME is required for github (its payloads do not name their event)",
+    ],
+    [
+      ["explain", "-p", "x.json", "--provider", "bitbucket"],
+      "--event NAME is required for bitbucket (its payloads do not name their event)",
+    ],
   ];
   for (const [argv, message] of usageErrors) {
     it(`hookgate ${argv.join(" ")} is a usage error (exit 2): ${message}`, async () => {

@@ -223,6 +223,12 @@ describe("Function: templateProblems", () => {
     ["{{payload}}", ['template field "payload" needs a path, for example "payload.head_commit.id"']],
     ["{{payload..id}}", ['template field "payload..id" has an empty path segment']],
     [
+      "deploy/{{payload.repository/name}}", // a job path is split on "/" before fields are filled in
+      [
+        'template field "payload.repository/name": a path goes through "." (payload.repository.name), never "/"',
+      ],
+    ],
+    [
       "{{branch}}/{{sah}}/{{tga}}",
       [
         'unknown template field "sah" (did you mean "sha"?)',

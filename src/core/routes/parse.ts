@@ -45,10 +45,14 @@ function parseUnsafe(text: string, file: string): ParseResult {
     const message =
       error.code === "DUPLICATE_KEY"
         ? "duplicate key; a key may appear once in a map"
-        : firstLine(error.message);
+        : error.code === "MULTIPLE_DOCS"
+          ? "more than one YAML document (a --- line after the first); keep routes.yaml one document"
+          : firstLine(error.message);
     problems.push({ file, ...at, message: `YAML: ${message}` });
   }
-  if (doc.errors.length > 0) return { problems: sortUnique(problems) };
+  // A duplicate key leaves the structure clear (the last value wins), so the other checks still run and
+  // every problem is reported at once; after any other syntax error the structure is a guess.
+  if (doc.errors.some((error) => error.code !== "DUPLICATE_KEY")) return { problems: sortUnique(problems) };
 
   let data: unknown;
   try {

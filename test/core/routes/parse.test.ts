@@ -167,6 +167,29 @@ describe("Function: parseRoutes", () => {
     });
   });
 
+  it("parseRoutes reports a duplicate key together with the file's other problems, not alone", () => {
+    const text = [
+      "version: 1",
+      "defaults: { secret: ghp_16C7e42F292c6912E7710c838347Ae178B4a }",
+      "jenkins: { url: https://jenkins.example.com, credentials: hookgate/jenkins }",
+      "routes:",
+      "  - name: a",
+      "    match: { repos: [acme/api], repos: [acme/web], events: [push] }",
+      '    action: { type: jenkins, job: x, parameters: { B: "{{brnach}}" } }',
+    ].join("\n");
+    const { config, problems } = parseRoutes(text, "routes.yaml");
+    expect(config).to.equal(undefined);
+    expect(problems.map((p) => `${p.line}:${p.col}`)).to.deep.equal(["2:21", "6:33", "7:56"]);
+    expect(problems[1]?.message).to.equal("YAML: duplicate key; a key may appear once in a map");
+  });
+
+  it("parseRoutes names a second YAML document plainly", () => {
+    const { problems } = parseRoutes("version: 1\nroutes: []\n---\nx: 1\n", "routes.yaml");
+    expect(problems.map((p) => p.message)).to.deep.equal([
+      "YAML: more than one YAML document (a --- line after the first); keep routes.yaml one document",
+    ]);
+  });
+
   it("parseRoutes accepts the shipped routes.yaml and compiles every route", () => {
     const text = readFileSync(join(__dirname, "../../../routes.yaml"), "utf8");
     const { config, problems } = parseRoutes(text, "routes.yaml");
