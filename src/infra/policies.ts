@@ -16,8 +16,19 @@ export interface PolicyDocument {
   Statement: Statement[];
 }
 
-/** The only policy attached to a route role that grants `*` (ENI management; AWS requires it). */
-export const LAMBDA_VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole";
+/**
+ * What a function in a VPC needs to manage its network interfaces, on `*` as AWS requires: the EC2 half
+ * of AWSLambdaVPCAccessExecutionRole. That managed policy is not used, because it also grants
+ * logs:CreateLogGroup/CreateLogStream/PutLogEvents on every log group of the account.
+ */
+export const VPC_ENI_ACTIONS = [
+  "ec2:CreateNetworkInterface",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSubnets",
+  "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses",
+  "ec2:UnassignPrivateIpAddresses",
+];
 
 export function partitionOf(region: string): string {
   if (region.startsWith("cn-")) return "aws-cn";
@@ -58,6 +69,8 @@ export interface RoutePolicyInput {
   queueArn: string;
   deadLetterQueueArn: string;
   dedupeTableArn: string;
+  /** The function's own log group, created by the stack. */
+  logGroupName: string;
   /** The bucket an s3-zip route writes to (its own, or the stack's). */
   bucket?: string;
 }
@@ -97,6 +110,13 @@ export function routePolicy(i: RoutePolicyInput): PolicyDocument {
       Resource: i.queueArn,
     },
     { Sid: "OwnDeadLetters", Effect: "Allow", Action: "sqs:SendMessage", Resource: i.deadLetterQueueArn },
+    {
+      Sid: "OwnLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: `arn:${partition}:logs:${i.region}:${i.accountId}:log-group:${i.logGroupName}:*`,
+    },
+    { Sid: "VpcNetworkInterfaces", Effect: "Allow", Action: VPC_ENI_ACTIONS, Resource: "*" },
     {
       Sid: "OwnDeliveryIds",
       Effect: "Allow",

@@ -6,7 +6,7 @@ import { MAX_ATTEMPTS } from "../core/policy";
 import type { Route as RouteSpec } from "../core/types";
 import type { LambdaConfig } from "./config";
 import type { RouteNames } from "./naming";
-import { assumeRolePolicy, LAMBDA_VPC_ACCESS_POLICY, managedPolicyArn, routePolicy } from "./policies";
+import { assumeRolePolicy, routePolicy } from "./policies";
 
 export const LAMBDA_RUNTIME = "nodejs22.x";
 /** Lambda caps the whole environment at 4 KB; the queue URLs and table name need the rest. */
@@ -116,7 +116,7 @@ export class Route extends pulumi.ComponentResource {
         description: `hookgate route ${route.name}`,
         assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"),
         // Both lists are exclusive: anything attached out of band is removed on the next `pulumi up`.
-        managedPolicyArns: [managedPolicyArn(args.partition, LAMBDA_VPC_ACCESS_POLICY)],
+        managedPolicyArns: [],
         inlinePolicies: [
           {
             name: "route",
@@ -132,6 +132,7 @@ export class Route extends pulumi.ComponentResource {
                     queueArn,
                     deadLetterQueueArn,
                     dedupeTableArn,
+                    logGroupName: names.logGroup,
                     bucket,
                   }),
                 ),

@@ -3,15 +3,21 @@
 import { routeSecretNames } from "../../src/core/routeSecrets";
 import type { Route } from "../../src/core/types";
 import { NAME_LIMITS } from "../../src/infra/naming";
-import { LAMBDA_VPC_ACCESS_POLICY, type Statement } from "../../src/infra/policies";
+import { type Statement, VPC_ENI_ACTIONS } from "../../src/infra/policies";
 import { ROUTE_ENV_KEYS } from "../../src/infra/route";
 import { ACCOUNT, type MockCloud, REGION, type Recorded } from "./mocks";
 
 const OPEN = ["0.0.0.0/0", "::/0"];
-/** AWS managed policies a role may carry: ENI management for VPC Lambdas, and API Gateway's log pusher. */
-const ALLOWED_MANAGED = [LAMBDA_VPC_ACCESS_POLICY, "service-role/AmazonAPIGatewayPushToCloudWatchLogs"].map(
+/** The one AWS managed policy a role may carry: API Gateway's log pusher (the account's own role). */
+const ALLOWED_MANAGED = ["service-role/AmazonAPIGatewayPushToCloudWatchLogs"].map(
   (p) => `arn:aws:iam::aws:policy/${p}`,
 );
+
+/** `*` is allowed only for what AWS requires it for: a VPC function's network interfaces. */
+function onlyEniActions(action: string | string[]): boolean {
+  const actions = Array.isArray(action) ? action : [action];
+  return actions.every((a) => VPC_ENI_ACTIONS.includes(a));
+}
 
 function label(r: Recorded): string {
   return `${r.type} ${r.name}`;
@@ -61,6 +67,7 @@ export function wildcardResources(cloud: MockCloud): string[] {
       const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
       if (
         s.Effect === "Allow" &&
+        !onlyEniActions(s.Action) &&
         resources.some((x) => x === "*" || /^arn:[^:]+:[^:]*:[^:]*:[^:]*:\*$/.test(x))
       ) {
         out.push(`${label(owner)}: ${s.Sid ?? "statement"} allows ${JSON.stringify(s.Action)} on *`);

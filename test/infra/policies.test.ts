@@ -17,6 +17,7 @@ const base: Omit<RoutePolicyInput, "route"> = {
   queueArn: "arn:aws:sqs:eu-west-1:123456789012:q.fifo",
   deadLetterQueueArn: "arn:aws:sqs:eu-west-1:123456789012:q-dlq.fifo",
   dedupeTableArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/t",
+  logGroupName: "/aws/lambda/hookgate-dev-api-build",
 };
 
 function bySid(statements: Statement[], sid: string): Statement {
@@ -38,6 +39,24 @@ describe("routePolicy(input)", () => {
         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/jenkins-teardown-??????",
       ],
     });
+  });
+
+  it("routePolicy writes only the function's own log group, and grants `*` only for the VPC network interfaces", () => {
+    const doc = routePolicy({ ...base, route: jenkinsRoute() });
+    expect(bySid(doc.Statement, "OwnLogs")).to.deep.include({
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/hookgate-dev-api-build:*",
+    });
+    const everywhere = doc.Statement.filter((s) => s.Resource === "*");
+    expect(everywhere.map((s) => s.Sid)).to.deep.equal(["VpcNetworkInterfaces"]);
+    expect(everywhere[0]?.Action).to.deep.equal([
+      "ec2:CreateNetworkInterface",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeSubnets",
+      "ec2:DeleteNetworkInterface",
+      "ec2:AssignPrivateIpAddresses",
+      "ec2:UnassignPrivateIpAddresses",
+    ]);
   });
 
   it("routePolicy limits the dedupe table to the route's own keys", () => {
@@ -83,10 +102,10 @@ describe("routePolicy(input)", () => {
     );
   });
 
-  it("routePolicy grants a jenkins route nothing in S3 and never a * resource", () => {
+  it("routePolicy grants a jenkins route nothing in S3 and no * resource beyond the network interfaces", () => {
     const doc = routePolicy({ ...base, route: jenkinsRoute() });
     expect(JSON.stringify(doc)).not.to.contain("s3:");
-    for (const s of doc.Statement) expect(s.Resource).not.to.equal("*");
+    for (const s of doc.Statement) if (s.Sid !== "VpcNetworkInterfaces") expect(s.Resource).not.to.equal("*");
   });
 
   it("routePolicy keeps IAM wildcards typed into a literal prefix out of the resource", () => {
