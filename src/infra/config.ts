@@ -66,6 +66,11 @@ export interface LambdaConfig {
   architecture: "arm64" | "x86_64";
   /** /tmp size for s3-zip functions. */
   ephemeralStorageMb: number;
+  /**
+   * At most this many concurrent work invocations per route (the SQS event source's maximumConcurrency),
+   * so a backlog cannot take the concurrency the receive path needs to answer deliveries.
+   */
+  workConcurrency: number;
 }
 
 export interface StackConfig {
@@ -358,6 +363,7 @@ export function parseStackConfig(raw: Raw): StackConfig {
     "timeoutSeconds",
     "architecture",
     "ephemeralStorageMb",
+    "workConcurrency",
   ]);
   const lambda: LambdaConfig = {
     memoryMb: r.number(l.memoryMb, "lambda.memoryMb", 512, 128, 10_240),
@@ -365,6 +371,8 @@ export function parseStackConfig(raw: Raw): StackConfig {
     timeoutSeconds: r.number(l.timeoutSeconds, "lambda.timeoutSeconds", 120, 30, 900),
     architecture: r.oneOf(l.architecture, "lambda.architecture", ["arm64", "x86_64"] as const, "arm64"),
     ephemeralStorageMb: r.number(l.ephemeralStorageMb, "lambda.ephemeralStorageMb", 2048, 512, 10_240),
+    // 2 to 1000 is what an SQS event source's maximumConcurrency takes.
+    workConcurrency: r.number(l.workConcurrency, "lambda.workConcurrency", 5, 2, 1_000),
   };
 
   const g = r.object(raw.github, "github", ["manageWebhooks"]);

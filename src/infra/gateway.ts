@@ -89,7 +89,7 @@ export class Gateway extends pulumi.ComponentResource {
     }
 
     const prefix = stackPrefix(args.stack);
-    const names = stackNames(prefix);
+    const names = stackNames(prefix, region);
     const partition = partitionOf(region);
     const code = args.code ?? handlerCode;
     const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;

@@ -72,12 +72,13 @@ export function routeNames(prefix: string, route: string): RouteNames {
 }
 
 /** Names of the stack-wide resources. */
-export function stackNames(prefix: string) {
+export function stackNames(prefix: string, region: string) {
   return {
     dedupeTable: physicalName(prefix, NAME_LIMITS.table, "-dedupe"),
     api: physicalName(prefix, 1024, "-api"),
     apiLogGroup: `/aws/apigateway/${physicalName(prefix, 200, "-access")}`,
-    dashboard: physicalName(prefix, NAME_LIMITS.dashboard),
+    // Dashboards are global to the account: a stack of the same name in another region must not share it.
+    dashboard: physicalName(`${prefix}-${region}`, NAME_LIMITS.dashboard),
     alarmTopic: physicalName(prefix, NAME_LIMITS.topic, "-alarms"),
     bucketPrefix: physicalName(
       prefix.toLowerCase().replace(/[^a-z0-9-]/g, "-"),

@@ -187,6 +187,7 @@ export class Route extends pulumi.ComponentResource {
         functionName: fn.arn,
         eventSourceArn: queue.arn,
         batchSize: BATCH_SIZE,
+        scalingConfig: { maximumConcurrency: lambda.workConcurrency },
         functionResponseTypes: ["ReportBatchItemFailures"],
         enabled: true,
       },

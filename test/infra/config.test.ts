@@ -37,6 +37,7 @@ describe("parseStackConfig(raw)", () => {
       timeoutSeconds: 120,
       architecture: "arm64",
       ephemeralStorageMb: 2048,
+      workConcurrency: 5,
     });
     expect(c.logRetentionDays).to.equal(30);
     expect(c.github.manageWebhooks).to.equal(false);
@@ -168,6 +169,11 @@ describe("parseStackConfig(raw)", () => {
       "a memory size that is not a number",
       { lambda: { memoryMb: "lots" } },
       "lambda.memoryMb must be an integer",
+    ],
+    [
+      "a work concurrency below what an SQS event source takes",
+      { lambda: { workConcurrency: 1 } },
+      "lambda.workConcurrency must be an integer from 2 to 1000",
     ],
     [
       "a Jenkins port out of range",

@@ -54,8 +54,14 @@ describe("physicalName(base, max, suffix)", () => {
   });
 
   it("stackNames gives a lowercase bucket prefix within S3's 37 characters", () => {
-    const names = stackNames(stackPrefix("Production_EU.central-1-with-a-very-long-name"));
+    const names = stackNames(stackPrefix("Production_EU.central-1-with-a-very-long-name"), "eu-west-1");
     expect(names.bucketPrefix).to.match(/^[a-z0-9][a-z0-9-]*-artifacts-$/);
     expect(names.bucketPrefix.length).to.be.at.most(NAME_LIMITS.bucketPrefix);
+  });
+
+  it("stackNames names the dashboard after the region too (dashboards are global to the account)", () => {
+    const prefix = stackPrefix("prod");
+    expect(stackNames(prefix, "eu-west-1").dashboard).to.equal("hookgate-prod-eu-west-1");
+    expect(stackNames(prefix, "us-east-1").dashboard).to.not.equal(stackNames(prefix, "eu-west-1").dashboard);
   });
 });

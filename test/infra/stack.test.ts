@@ -174,6 +174,8 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       expect(esm.inputs.eventSourceArn).to.equal(`arn:aws:sqs:${REGION}:${ACCOUNT}:${queue.inputs.name}`);
       expect(esm.inputs.functionResponseTypes).to.deep.equal(["ReportBatchItemFailures"]);
       expect(esm.inputs.batchSize).to.equal(10);
+      // A backlog cannot take the concurrency the receive path needs.
+      expect(esm.inputs.scalingConfig).to.deep.equal({ maximumConcurrency: 5 });
     }
   });
 
@@ -293,7 +295,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       expect(log.properties.query).to.contain(`SOURCE '/aws/lambda/hookgate-dev-${route.name}'`);
     expect(log.properties.query).to.contain("stats count() by route, decision");
     expect(result.dashboardUrl).to.equal(
-      `https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#dashboards/dashboard/hookgate-dev`,
+      `https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#dashboards/dashboard/hookgate-dev-${REGION}`,
     );
   });
 
