@@ -26,6 +26,8 @@ export interface ApiArgs {
   accountRolePrefix: string;
   partition: string;
   routes: ApiRouteTarget[];
+  alarmTopicArn: pulumi.Input<string>;
+  errorsAlarmName: string;
 }
 
 /** Every body reaches the Lambda base64-encoded, exactly as sent: signatures are over the raw bytes. */
@@ -41,6 +43,8 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   status: "$context.status",
   responseLength: "$context.responseLength",
   integrationLatency: "$context.integrationLatency",
+  // Why a delivery never reached its function (a body too large for Lambda's 6 MB, say).
+  integrationError: "$context.integrationErrorMessage",
 });
 
 export const API_GATEWAY_LOGS_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs";
@@ -225,6 +229,29 @@ export class Api extends pulumi.ComponentResource {
         },
       },
       { parent: this },
+    );
+    // A 5xx is a delivery the Git host was not given: GitHub does not redeliver on its own. That includes
+    // deliveries that never reached a function (API Gateway's own errors), which no route alarm sees.
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-5xx`,
+      {
+        name: args.errorsAlarmName,
+        alarmDescription:
+          `hookgate API ${args.apiName}: deliveries were answered 5xx, so the Git host holds them as failed. ` +
+          `Find them in the access log group ${args.accessLogGroupName} (status, integrationError) and redeliver them.`,
+        namespace: "AWS/ApiGateway",
+        metricName: "5XXError",
+        dimensions: { ApiName: args.apiName, Stage: args.stageName },
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [args.alarmTopicArn],
+        okActions: [args.alarmTopicArn],
+      },
+      { parent: this, dependsOn: [stage] },
     );
     this.invokeUrl = stage.invokeUrl;
     for (const target of args.routes) {

@@ -189,6 +189,8 @@ export class Gateway extends pulumi.ComponentResource {
         manageAccount: config.api.manageAccount,
         accountRolePrefix: names.apiLoggingRolePrefix,
         partition,
+        alarmTopicArn: observability.alarmTopicArn,
+        errorsAlarmName: names.apiErrorsAlarm,
         routes: routes.map((r) => ({
           name: r.name,
           physicalName: (perRoute.get(r.name) as RouteNames).function,

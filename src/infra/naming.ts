@@ -80,6 +80,7 @@ export function stackNames(prefix: string, region: string) {
     // Dashboards are global to the account: a stack of the same name in another region must not share it.
     dashboard: physicalName(`${prefix}-${region}`, NAME_LIMITS.dashboard),
     alarmTopic: physicalName(prefix, NAME_LIMITS.topic, "-alarms"),
+    apiErrorsAlarm: physicalName(prefix, NAME_LIMITS.alarm, "-api-5xx"),
     bucketPrefix: physicalName(
       prefix.toLowerCase().replace(/[^a-z0-9-]/g, "-"),
       NAME_LIMITS.bucketPrefix,

@@ -22,7 +22,7 @@ describe("deploymentHash(routes, policy)", () => {
 });
 
 describe("ACCESS_LOG_FORMAT", () => {
-  it("is JSON with the request's id, source IP, time, method, path, status, length and latency, and no headers", () => {
+  it("is JSON with the request's id, source IP, time, method, path, status, length, latency and integration error, and no headers", () => {
     const format = JSON.parse(ACCESS_LOG_FORMAT);
     expect(Object.keys(format)).to.deep.equal([
       "requestId",
@@ -33,8 +33,10 @@ describe("ACCESS_LOG_FORMAT", () => {
       "status",
       "responseLength",
       "integrationLatency",
+      "integrationError",
     ]);
     expect(format.ip).to.equal("$context.identity.sourceIp");
+    expect(format.integrationError).to.equal("$context.integrationErrorMessage");
     expect(ACCESS_LOG_FORMAT).not.to.match(/header|authorization|body/i);
   });
 });

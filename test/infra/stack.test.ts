@@ -261,6 +261,24 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     expect(cloud.ofType("aws:sns/topicSubscription:TopicSubscription")).to.deep.equal([]);
   });
 
+  it("alarms on the API's 5xx answers (deliveries refused before any function ran included), to the same topic", () => {
+    const { cloud } = result;
+    const api = only(
+      cloud
+        .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+        .filter((a) => a.inputs.namespace === "AWS/ApiGateway"),
+    );
+    expect(api.inputs).to.deep.include({
+      name: "hookgate-dev-api-5xx",
+      metricName: "5XXError",
+      dimensions: { ApiName: "hookgate-dev-api", Stage: "v1" },
+      statistic: "Sum",
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      alarmActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:hookgate-dev-alarms`],
+    });
+  });
+
   it("creates one versioned artifact bucket with noncurrent versions expiring", () => {
     const { cloud } = result;
     const bucket = only(cloud.ofType("aws:s3/bucket:Bucket"));
