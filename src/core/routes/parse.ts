@@ -1,5 +1,5 @@
 // routes.yaml text -> RoutesConfig, or every problem in it at once, each positioned at the offending key or value.
-import { LineCounter, parseDocument } from "yaml";
+import { type Document, isMap, isScalar, LineCounter, parseDocument, visit } from "yaml";
 import type { Problem, RoutesConfig } from "../types";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
@@ -54,6 +54,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
   // every problem is reported at once; after any other syntax error the structure is a guess.
   if (doc.errors.some((error) => error.code !== "DUPLICATE_KEY")) return { problems: sortUnique(problems) };
 
+  keepParameterNumbersAsWritten(doc);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 1000 });
@@ -95,4 +96,22 @@ function sortUnique(problems: Problem[]): Problem[] {
     return true;
   });
   return unique.sort((a, b) => a.line - b.line || a.col - b.col || a.message.localeCompare(b.message));
+}
+
+/**
+ * Jenkins parameters are text, and a number is taken as it is written: `VERSION: 1.10` is "1.10", not
+ * "1.1"; `MODE: 0755` is "0755"; a 20-digit id keeps its digits.
+ */
+function keepParameterNumbersAsWritten(doc: Document): void {
+  visit(doc, {
+    Pair(_key, pair) {
+      if (!isScalar(pair.key) || pair.key.value !== "parameters" || !isMap(pair.value)) return;
+      for (const item of pair.value.items) {
+        const value = item.value;
+        if (isScalar(value) && typeof value.value === "number" && typeof value.source === "string") {
+          value.value = value.source;
+        }
+      }
+    },
+  });
 }

@@ -183,6 +183,31 @@ describe("Function: parseRoutes", () => {
     expect(problems[1]?.message).to.equal("YAML: duplicate key; a key may appear once in a map");
   });
 
+  it("parseRoutes takes a number in Jenkins parameters as it is written (1.10, 0755, 0x1F, a 20-digit id)", () => {
+    const text = [
+      "version: 1",
+      "defaults: { secret: hookgate/gh, jenkins: { url: https://jenkins.example.com, credentials: hookgate/j } }",
+      "routes:",
+      "  - name: a",
+      "    match: { repos: [acme/api], events: [push] }",
+      "    action:",
+      "      type: jenkins",
+      "      job: x",
+      "      parameters: { V: 1.10, M: 0755, H: 0x1F, ID: 12345678901234567890, N: 3, T: true }",
+    ].join("\n");
+    const { config, problems } = parseRoutes(text, "routes.yaml");
+    expect(problems).to.deep.equal([]);
+    const action = config?.routes[0]?.action as { parameters: Record<string, string> };
+    expect(action.parameters).to.deep.equal({
+      V: "1.10",
+      M: "0755",
+      H: "0x1F",
+      ID: "12345678901234567890",
+      N: "3",
+      T: "true",
+    });
+  });
+
   it("parseRoutes names a second YAML document plainly", () => {
     const { problems } = parseRoutes("version: 1\nroutes: []\n---\nx: 1\n", "routes.yaml");
     expect(problems.map((p) => p.message)).to.deep.equal([
