@@ -55,10 +55,10 @@ export const API_GATEWAY_LOGS_POLICY = "service-role/AmazonAPIGatewayPushToCloud
  */
 export function deploymentHash(
   routes: readonly { name: string; physicalName: string }[],
-  policy: string | undefined,
+  policy: string,
 ): string {
   const targets = routes.map((r) => `${r.name}=${r.physicalName}`).sort();
-  const state = { routes: targets, policy: policy ?? null, binary: BINARY_MEDIA_TYPES, notFound: 1 };
+  const state = { routes: targets, policy, binary: BINARY_MEDIA_TYPES, notFound: 1 };
   return createHash("sha256").update(JSON.stringify(state)).digest("hex");
 }
 
@@ -92,18 +92,14 @@ export class Api extends pulumi.ComponentResource {
     this.restApiId = api.id;
     this.executionArn = api.executionArn;
 
-    const policyText =
-      args.ipAllowlist.length > 0 ? JSON.stringify(apiAllowlistPolicy(args.ipAllowlist)) : undefined;
-    const deploymentDeps: pulumi.Resource[] = [];
-    if (policyText) {
-      deploymentDeps.push(
-        new aws.apigateway.RestApiPolicy(
-          `${name}-allowlist`,
-          { restApiId: api.id, policy: policyText },
-          { parent: this },
-        ),
-      );
-    }
+    const policyText = JSON.stringify(apiAllowlistPolicy(args.ipAllowlist));
+    const deploymentDeps: pulumi.Resource[] = [
+      new aws.apigateway.RestApiPolicy(
+        `${name}-allowlist`,
+        { restApiId: api.id, policy: policyText },
+        { parent: this },
+      ),
+    ];
 
     // Unknown paths and methods: API Gateway's default is 403 "Missing Authentication Token"; say 404.
     deploymentDeps.push(

@@ -162,18 +162,24 @@ export function routePolicy(i: RoutePolicyInput): PolicyDocument {
   return { Version: "2012-10-17", Statement: statements };
 }
 
-/** API resource policy: Invoke only from the allowlist (an explicit Deny for every other source). */
+/**
+ * API resource policy: Invoke from anywhere, or only from the allowlist (an explicit Deny for every
+ * other source) when it names CIDRs. The policy always exists: removing the allowlist must be an update
+ * made before the redeployment, not a deletion Pulumi would make after it (the stage would keep denying).
+ */
 export function apiAllowlistPolicy(cidrs: readonly string[]): PolicyDocument {
+  const allow: Statement = {
+    Sid: "AllowInvoke",
+    Effect: "Allow",
+    Principal: "*",
+    Action: "execute-api:Invoke",
+    Resource: "execute-api:/*",
+  };
+  if (cidrs.length === 0) return { Version: "2012-10-17", Statement: [allow] };
   return {
     Version: "2012-10-17",
     Statement: [
-      {
-        Sid: "AllowInvoke",
-        Effect: "Allow",
-        Principal: "*",
-        Action: "execute-api:Invoke",
-        Resource: "execute-api:/*",
-      },
+      allow,
       {
         Sid: "DenyOutsideAllowlist",
         Effect: "Deny",

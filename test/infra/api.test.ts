@@ -2,20 +2,21 @@ import { expect } from "chai";
 import { ACCESS_LOG_FORMAT, deploymentHash } from "../../src/infra/api";
 
 describe("deploymentHash(routes, policy)", () => {
+  const open = '{"Statement":[{"Effect":"Allow"}]}';
   const routes = [
     { name: "a", physicalName: "hookgate-dev-a" },
     { name: "b", physicalName: "hookgate-dev-b" },
   ];
 
   it("deploymentHash ignores the order of the routes", () => {
-    expect(deploymentHash(routes, undefined)).to.equal(deploymentHash([...routes].reverse(), undefined));
+    expect(deploymentHash(routes, open)).to.equal(deploymentHash([...routes].reverse(), open));
   });
 
   it("deploymentHash changes with a route, a function it proxies to, or the resource policy", () => {
-    const base = deploymentHash(routes, undefined);
-    expect(deploymentHash(routes.slice(0, 1), undefined)).not.to.equal(base);
+    const base = deploymentHash(routes, open);
+    expect(deploymentHash(routes.slice(0, 1), open)).not.to.equal(base);
     expect(
-      deploymentHash([routes[0] as (typeof routes)[0], { name: "b", physicalName: "other" }], undefined),
+      deploymentHash([routes[0] as (typeof routes)[0], { name: "b", physicalName: "other" }], open),
     ).not.to.equal(base);
     expect(deploymentHash(routes, "{}")).not.to.equal(base);
   });

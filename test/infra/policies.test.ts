@@ -143,6 +143,17 @@ describe("apiAllowlistPolicy(cidrs) and tlsOnlyBucketPolicy(arn)", () => {
       Condition: { NotIpAddress: { "aws:SourceIp": ["192.30.252.0/22"] } },
     });
   });
+  it("apiAllowlistPolicy([]) allows Invoke from anywhere: the policy exists either way, so removing a list is an update", () => {
+    expect(apiAllowlistPolicy([]).Statement).to.deep.equal([
+      {
+        Sid: "AllowInvoke",
+        Effect: "Allow",
+        Principal: "*",
+        Action: "execute-api:Invoke",
+        Resource: "execute-api:/*",
+      },
+    ]);
+  });
   it("tlsOnlyBucketPolicy denies every action without TLS on the bucket and its objects", () => {
     const doc = tlsOnlyBucketPolicy("arn:aws:s3:::b");
     expect(doc.Statement[0]).to.deep.include({

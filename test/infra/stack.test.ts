@@ -472,6 +472,12 @@ describe("Gateway (under Pulumi mocks): API options", () => {
     expect(result.cloud.ofType("aws:apigateway/account:Account")).to.deep.equal([]);
   });
 
+  it("without api.ipAllowlist the resource policy still exists and allows everyone (removing a list is an update)", async () => {
+    const result = await evaluate({ config: config(), routes: [jenkinsRoute()], code: stubCode });
+    const policy = only(result.cloud.ofType("aws:apigateway/restApiPolicy:RestApiPolicy"));
+    expect(JSON.parse(policy.inputs.policy).Statement.map((s: any) => s.Effect)).to.deep.equal(["Allow"]);
+  });
+
   it("the deployment hash changes when a route or the allowlist changes, and not otherwise", async () => {
     const hash = async (routes: Route[], ipAllowlist: string[]) => {
       const r = await evaluate({ config: config({ api: { ipAllowlist } }), routes, code: stubCode });
