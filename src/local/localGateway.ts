@@ -506,7 +506,7 @@ function firstHeader(headers: HeaderBag, names: readonly string[]): string | und
 }
 
 /** The filter of `GET /_hookgate/deliveries?route=&status=&limit=`, or what is wrong with the query. */
-export function deliveriesFilter(
+function deliveriesFilter(
   params: URLSearchParams,
 ): { route?: string; status?: string; limit?: number } | string {
   for (const name of params.keys()) {
