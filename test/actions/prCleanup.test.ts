@@ -304,6 +304,19 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(jenkins.builds()).to.have.length(2);
   });
 
+  it("cleanUpPullRequest is done when only the final success status fails: retrying would run the teardown again", async () => {
+    host.script("status", { status: 201, body: "{}" }, { status: 500 });
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: true }, teardown()]),
+      closedEvent(),
+      clients(),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(outcome.detail).to.contain("the final commit status could not be set");
+    expect(host.deletedRefs).to.have.length(1);
+    expect(jenkins.builds()).to.have.length(1);
+  });
+
   it("cleanUpPullRequest sets failure and rethrows final when the teardown job does not exist (404)", async () => {
     jenkins.script({ status: 404 });
     const err = await rejectsWithActionError(
