@@ -241,4 +241,13 @@ describe("Pulumi.dev.yaml", () => {
     );
     expect(parseStackConfig(raw).network.mode).to.equal("create");
   });
+
+  it("sets every key to its default, so a copy for a new stack changes nothing by itself", () => {
+    const raw = Object.fromEntries(
+      Object.entries(config)
+        .filter(([k]) => k.startsWith("hookgate:"))
+        .map(([k, v]) => [k.slice("hookgate:".length), v]),
+    );
+    expect(parseStackConfig(raw)).to.deep.equal(parseStackConfig({}));
+  });
 });
