@@ -209,6 +209,12 @@ export async function runServe(argv: string[]): Promise<number> {
       ? "hookgate: stopped\n"
       : `hookgate: stopped; unfinished work stays in ${options.stateDir}/queue/journal.jsonl and resumes on the next start\n`,
   );
+  if (!drained) {
+    // Work still running must not go on after the journal and the lock are let go: another start may
+    // already be resuming it.
+    flushLog();
+    process.exit(0);
+  }
   // Keep-alive sockets of the action clients must not hold the process open.
   setTimeout(() => process.exit(0), 1_000).unref();
   return 0;

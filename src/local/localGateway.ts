@@ -7,7 +7,7 @@
 //   <state-dir>/deliveries.json       the recent deliveries served at /_hookgate/deliveries
 //   <state-dir>/s3/<bucket>/<key>     objects written by s3-zip (FsObjectStore), unless --s3-endpoint
 //   <state-dir>/serve.lock            the pid of the one gateway using the directory (lockStateDir)
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { isAbsolute, join, relative, resolve } from "node:path";
@@ -149,6 +149,10 @@ async function openLocalGateway(
   const dedupe = new FileDedupeStore(join(stateDir, "dedupe.jsonl"));
   const objects = options.objects ?? new FsObjectStore(join(stateDir, "s3"));
   const tmpDir = join(stateDir, "tmp");
+  // What is there was left by a stop in the middle of a download or a write: with the lock held, no
+  // work of ours is running, and the work it belonged to resumes from the journal.
+  rmSync(tmpDir, { recursive: true, force: true });
+  if (!options.objects) rmSync(join(stateDir, "s3", ".tmp"), { recursive: true, force: true });
   mkdirSync(tmpDir, { recursive: true });
 
   /** Requests being answered; while there are any, the queue lets the receive path go first. */

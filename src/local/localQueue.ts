@@ -108,6 +108,8 @@ export class LocalQueue {
   private readonly sending = new Set<Message>();
   private started = false;
   private stopping = false;
+  /** Closed: work still running past the stop records nothing, so the next start resumes it. */
+  private closed = false;
   private readonly now: () => number;
 
   constructor(private readonly options: LocalQueueOptions) {
@@ -199,6 +201,7 @@ export class LocalQueue {
 
   /** Close the journal (after stop). */
   close(): void {
+    this.closed = true;
     this.journal.close();
   }
 
@@ -393,6 +396,7 @@ export class LocalQueue {
   }
 
   private append(line: JournalLine): void {
+    if (this.closed) return;
     this.journal.append(JSON.stringify(line));
   }
 

@@ -2,6 +2,7 @@
 // FIFO queue, the secrets file. Real files in a temp dir; no servers.
 import {
   appendFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -563,6 +564,29 @@ describe("Class: LocalQueue", () => {
     expect(rewrites[1]).to.equal(rewrites[0]);
   });
 
+  it("work that finishes after the queue is closed (a stop past its drain time) records nothing, and the next start resumes it", async () => {
+    let finish: () => void = () => undefined;
+    let started = false;
+    const first = new LocalQueue(options());
+    first.register("r", () => {
+      started = true;
+      return new Promise((resolve) => {
+        finish = () => resolve({ batchItemFailures: [] });
+      });
+    });
+    await first.port("r").send(item("slow"));
+    first.start();
+    for (let i = 0; i < 200 && !started; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(await first.stop(10)).to.equal(false); // not drained: the work is still running
+    first.close();
+    finish();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(join(dir, "queue", "journal.jsonl"), "utf8")).not.to.contain('"op":"del"');
+    const second = new LocalQueue(options());
+    expect(second.start()).to.equal(1);
+    second.close();
+  });
+
   it("a journal line that is JSON but not an object, or a put without an item, does not stop the queue from loading", () => {
     writeJournal("null", "42", putLine()); // a put without a body or an item
     const queue = new LocalQueue(options());
@@ -758,6 +782,24 @@ describe("Local secrets", () => {
     expect(() => new FileSecretStore(dir))
       .to.throw(SecretsFileError)
       .with.property("message", `secrets file ${dir} is a directory`);
+  });
+
+  it("startLocalGateway clears what a stop left in <state-dir>/tmp and <state-dir>/s3/.tmp, and keeps the objects", async () => {
+    const state = join(dir, "state-tmp");
+    for (const leftover of ["tmp/hookgate-zip-x/archive.zip", "s3/.tmp/part.part", "s3/bucket/kept.zip"]) {
+      mkdirSync(join(state, leftover, ".."), { recursive: true });
+      writeFileSync(join(state, leftover), "x");
+    }
+    const gateway = await startLocalGateway({
+      config: { version: 1, routes: [] } as unknown as RoutesConfig,
+      stateDir: state,
+      port: 0,
+      runAction: async () => ({ detail: "" }) as ActionOutcome,
+    });
+    await gateway.close();
+    expect(readdirSync(join(state, "tmp"))).to.deep.equal([]);
+    expect(existsSync(join(state, "s3", ".tmp"))).to.equal(false);
+    expect(readFileSync(join(state, "s3", "bucket", "kept.zip"), "utf8")).to.equal("x");
   });
 
   it("startLocalGateway refuses a state dir that is a file, saying so", async () => {
