@@ -40,6 +40,15 @@ export async function uploadSourceZip(
   if (!/^[0-9a-fA-F]{7,64}$/.test(sha)) {
     throw new ActionError("the event's sha is not a commit id", { retryable: false });
   }
+  if (request.key.split("/").some((segment) => segment === "")) {
+    // S3 would store "a//b" (a local store cannot), and nobody would find it: say why, before downloading.
+    throw new ActionError(
+      `the object key ${JSON.stringify(request.key.slice(0, 200))} has an empty segment: a field of the key ` +
+        `template rendered empty ({{branch}} is empty for a tag push). Restrict the route to branches, or put ` +
+        "{{ref}} or {{tag}} in the key",
+      { retryable: false },
+    );
+  }
 
   const host = await gitHostClient(request.api, clients);
   const source = host.archive(event.repo, sha);

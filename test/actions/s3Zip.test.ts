@@ -110,6 +110,15 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(host.requests).to.have.length(0);
   });
 
+  it("uploadSourceZip fails final, before downloading, when the key has an empty segment (a tag push's {{branch}})", async () => {
+    const err = await rejectsWithActionError(
+      uploadSourceZip({ ...request(), key: "acme/api//acme_api.zip" }, pushEvent(), clients()),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain("has an empty segment").and.contain("{{branch}} is empty for a tag push");
+    expect(host.requests).to.have.length(0);
+  });
+
   it("uploadSourceZip skips an event without a sha", async () => {
     const outcome = await uploadSourceZip(request(), pushEvent({ sha: undefined }), clients());
     expect(outcome.status).to.equal("skipped");
