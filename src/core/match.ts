@@ -8,7 +8,7 @@
 //   An event with neither (issues, ping) or of the other kind (a tag push for `branches`) does not match;
 // - paths: at least one changed file matches;
 // - deleted: a push that deleted its ref matches only with `deleted: true`.
-import { someChangedFile } from "./events/changedFiles";
+import { commitListTruncated, someChangedFile } from "./events/changedFiles";
 import { compileGlobList, globListLeads, globListLiterals } from "./globs";
 import type { MatchDecision, Route, WebhookEvent } from "./types";
 
@@ -192,7 +192,8 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     const leads = globListLeads(spec.paths);
     const list = shown(spec.paths);
     filters.push({
-      test: (e) => someChangedFile(e, test, leads) === "match",
+      // A push listing only some of its commits cannot be ruled out: build rather than skip it silently.
+      test: (e) => someChangedFile(e, test, leads) === "match" || commitListTruncated(e),
       why: (e) => {
         if (someChangedFile(e, ANY_FILE, undefined) !== "none") return `no changed file matches ${list}`;
         const provider = text(e?.provider);

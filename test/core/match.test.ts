@@ -237,6 +237,39 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     "no changed file matches [!docs/**]",
   ],
   [
+    "paths accepts a GitLab push listing 20 of its 25 commits, none in src (the others are unknown)",
+    { paths: ["src/**"] },
+    push({
+      provider: "gitlab",
+      changedFiles: ["docs/a.md"],
+      payload: { commits: Array.from({ length: 20 }, () => ({})), total_commits_count: 25 },
+    }),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "paths still refuses a GitLab push whose commits are all listed",
+    { paths: ["src/**"] },
+    push({
+      provider: "gitlab",
+      changedFiles: ["docs/a.md"],
+      payload: { commits: Array.from({ length: 3 }, () => ({})), total_commits_count: 3 },
+    }),
+    false,
+    "no changed file matches [src/**]",
+  ],
+  [
+    "paths exclusion accepts a Gitea push listing 5 of its 7 commits, all in docs",
+    { paths: ["!docs/**"] },
+    push({
+      provider: "gitea",
+      changedFiles: ["docs/a.md"],
+      payload: { commits: Array.from({ length: 5 }, () => ({})), total_commits: 7 },
+    }),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
     "paths on a delivery without files",
     { paths: ["src/**"] },
     push({ changedFiles: [] }),

@@ -56,6 +56,19 @@ export function withChangedFiles<T extends object>(
   return full;
 }
 
+/**
+ * Whether the payload lists only some of the push's commits: GitLab lists the newest 20 (its
+ * total_commits_count says how many there were), Gitea 5 by default (total_commits). Files changed by
+ * the others are unknown, so a `paths` filter cannot rule the push out.
+ */
+export function commitListTruncated(event: unknown): boolean {
+  const payload = obj((event as { payload?: unknown } | undefined)?.payload);
+  const listed = payload?.commits;
+  if (payload === undefined || !Array.isArray(listed)) return false;
+  const total = payload.total_commits_count ?? payload.total_commits;
+  return typeof total === "number" && total > listed.length;
+}
+
 function commitsOf(event: object): unknown {
   return obj((event as { payload?: unknown }).payload)?.commits;
 }
