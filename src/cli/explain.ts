@@ -3,6 +3,7 @@
 // asks each route's matcher. It never verifies signatures.
 import { readFileSync } from "node:fs";
 import { RequestError } from "../core/errors";
+import { providerEventName } from "../core/events/eventNames";
 import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
 import { normaliseDelivery } from "../core/events/normalise";
 import { headerBag } from "../core/headers";
@@ -45,19 +46,6 @@ Exit status: 0 explained (whether or not anything matched), 1 invalid routes fil
 /** Providers whose payloads name their own event, so --event may be left out. */
 const PAYLOAD_NAMES_EVENT: ReadonlySet<string> = new Set(["gitlab", "bitbucket-server"]);
 
-/** GitHub-style names a user may type, translated to the provider's own header value. */
-const EVENT_ALIASES: Readonly<Partial<Record<Provider, Readonly<Record<string, string>>>>> = {
-  gitlab: {
-    push: "Push Hook",
-    tag_push: "Tag Push Hook",
-    pull_request: "Merge Request Hook",
-    merge_request: "Merge Request Hook",
-    release: "Release Hook",
-  },
-  bitbucket: { push: "repo:push" },
-  "bitbucket-server": { push: "repo:refs_changed" },
-};
-
 export interface Explanation {
   route: string;
   matched: boolean;
@@ -94,7 +82,9 @@ export async function runExplain(argv: string[], io: CliIo = processIo): Promise
   if (!delivery) return 1;
   let event: WebhookEvent;
   try {
-    const headers = headerBag(deliveryHeaders(provider as Provider, values.event, values.delivery));
+    const headers = headerBag(
+      deliveryHeaders(provider as Provider, values.event, values.delivery, delivery.payload),
+    );
     event = normaliseDelivery(provider as Provider, headers, delivery.payload, delivery.body);
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
@@ -182,16 +172,17 @@ export function explainRoutes(routes: readonly Route[], event: WebhookEvent): Ex
   });
 }
 
-/** The headers `provider` would send with a delivery of `event`. */
+/** The headers `provider` would send with a delivery of `event` (Bitbucket's pull request key: from `payload`). */
 export function deliveryHeaders(
   provider: Provider,
   event: string | undefined,
   deliveryId: string | undefined,
+  payload?: unknown,
 ): Record<string, string> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (event !== undefined) {
     const eventHeader = EVENT_HEADERS[provider][0];
-    if (eventHeader) headers[eventHeader] = EVENT_ALIASES[provider]?.[event] ?? event;
+    if (eventHeader) headers[eventHeader] = providerEventName(provider, event, payload);
   }
   const deliveryHeader = DELIVERY_HEADERS[provider][0];
   if (deliveryId !== undefined && deliveryHeader) headers[deliveryHeader] = deliveryId;

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { STATUS_CODES } from "node:http";
 import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
+import { providerEventName } from "../core/events/eventNames";
 import { parseSecretValues } from "../core/secretValues";
 import { PROVIDERS, type Provider } from "../core/types";
 import { signHex } from "../core/verify/hmac";
@@ -43,52 +44,6 @@ const GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
 export interface SignedRequest {
   headers: Record<string, string>;
   body: Buffer;
-}
-
-const GITLAB_EVENTS: Record<string, string> = {
-  push: "Push Hook",
-  tag_push: "Tag Push Hook",
-  create: "Tag Push Hook",
-  pull_request: "Merge Request Hook",
-  merge_request: "Merge Request Hook",
-  issues: "Issue Hook",
-  issue: "Issue Hook",
-  note: "Note Hook",
-  pipeline: "Pipeline Hook",
-  job: "Job Hook",
-  release: "Release Hook",
-  ping: "Push Hook", // GitLab has no ping: its "Test" button sends a Push Hook
-};
-
-/** Bitbucket Cloud's X-Event-Key for a GitHub-style name (pull requests: from the payload's state). */
-function bitbucketEvent(event: string, payload: unknown): string {
-  if (event.includes(":")) return event;
-  if (event === "push") return "repo:push";
-  if (event === "pull_request") {
-    const state = String(
-      (payload as { pullrequest?: { state?: unknown } })?.pullrequest?.state ?? "",
-    ).toUpperCase();
-    if (state === "MERGED") return "pullrequest:fulfilled";
-    if (state === "DECLINED" || state === "SUPERSEDED") return "pullrequest:rejected";
-    return "pullrequest:created";
-  }
-  return event;
-}
-
-/** Bitbucket Data Center's X-Event-Key. */
-function bitbucketServerEvent(event: string, payload: unknown): string {
-  if (event.includes(":")) return event;
-  if (event === "push") return "repo:refs_changed";
-  if (event === "ping") return "diagnostics:ping";
-  if (event === "pull_request") {
-    const state = String(
-      (payload as { pullRequest?: { state?: unknown } })?.pullRequest?.state ?? "",
-    ).toUpperCase();
-    if (state === "MERGED") return "pr:merged";
-    if (state === "DECLINED") return "pr:declined";
-    return "pr:opened";
-  }
-  return event;
 }
 
 /** The headers and body a provider sends for `payload` (the raw file bytes). */
@@ -141,7 +96,7 @@ export function signDelivery(options: {
         headers: {
           "content-type": "application/json",
           "user-agent": "GitLab/17.0.0",
-          "x-gitlab-event": event.endsWith(" Hook") ? event : (GITLAB_EVENTS[event] ?? event),
+          "x-gitlab-event": providerEventName("gitlab", event, parsed),
           "x-gitlab-event-uuid": id,
           "x-gitlab-webhook-uuid": "00000000-0000-4000-8000-000000000000",
           "x-gitlab-instance": "https://gitlab.example.com",
@@ -155,7 +110,7 @@ export function signDelivery(options: {
         headers: {
           "content-type": "application/json",
           "user-agent": "Bitbucket-Webhooks/2.0",
-          "x-event-key": bitbucketEvent(event, parsed),
+          "x-event-key": providerEventName("bitbucket", event, parsed),
           "x-request-uuid": id,
           "x-hook-uuid": "{00000000-0000-4000-8000-000000000000}",
           "x-attempt-number": "1",
@@ -168,7 +123,7 @@ export function signDelivery(options: {
         headers: {
           "content-type": "application/json; charset=utf-8",
           "user-agent": "Atlassian HttpClient",
-          "x-event-key": bitbucketServerEvent(event, parsed),
+          "x-event-key": providerEventName("bitbucket-server", event, parsed),
           "x-request-id": id,
           "x-hub-signature": signHex("sha256", secret, options.payload, "sha256="),
         },

@@ -102,6 +102,14 @@ describe("Command: hookgate explain", () => {
       "x-gitlab-event-uuid": "id-1",
     });
     expect(deliveryHeaders("bitbucket", "push", undefined)).to.include({ "x-event-key": "repo:push" });
+    expect(deliveryHeaders("bitbucket", "tag_push", undefined)).to.include({ "x-event-key": "repo:push" });
+    const merged = { pullrequest: { state: "MERGED" } };
+    expect(deliveryHeaders("bitbucket", "pull_request", undefined, merged)).to.include({
+      "x-event-key": "pullrequest:fulfilled",
+    });
+    expect(
+      deliveryHeaders("bitbucket-server", "pull_request", undefined, { pullRequest: { state: "DECLINED" } }),
+    ).to.include({ "x-event-key": "pr:declined" });
     expect(deliveryHeaders("gitlab", "Merge Request Hook", undefined)).to.include({
       "x-gitlab-event": "Merge Request Hook",
     });

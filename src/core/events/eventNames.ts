@@ -1,0 +1,66 @@
+// The provider's own event name (its event header's value) for a GitHub-style name a person types:
+// `hookgate send` puts it in the header, `hookgate explain` builds the delivery it explains with it.
+import type { Provider } from "../types";
+
+const GITLAB_EVENTS: Readonly<Record<string, string>> = {
+  push: "Push Hook",
+  tag_push: "Tag Push Hook",
+  create: "Tag Push Hook",
+  pull_request: "Merge Request Hook",
+  merge_request: "Merge Request Hook",
+  issues: "Issue Hook",
+  issue: "Issue Hook",
+  note: "Note Hook",
+  pipeline: "Pipeline Hook",
+  job: "Job Hook",
+  release: "Release Hook",
+  ping: "Push Hook", // GitLab has no ping: its "Test" button sends a Push Hook
+};
+
+/**
+ * `event` as `provider` names it. A provider's own name ("Merge Request Hook", "repo:push") is kept;
+ * Bitbucket pull requests take their key from the payload's state, as Bitbucket picks it.
+ */
+export function providerEventName(provider: Provider, event: string, payload: unknown): string {
+  switch (provider) {
+    case "gitlab":
+      return event.endsWith(" Hook") ? event : (GITLAB_EVENTS[event] ?? event);
+    case "bitbucket":
+      return bitbucketEvent(event, payload);
+    case "bitbucket-server":
+      return bitbucketServerEvent(event, payload);
+    default:
+      return event;
+  }
+}
+
+/** Bitbucket Cloud's X-Event-Key (a tag push is a repo:push). */
+function bitbucketEvent(event: string, payload: unknown): string {
+  if (event.includes(":")) return event;
+  if (event === "push" || event === "tag_push") return "repo:push";
+  if (event === "pull_request") {
+    const state = String(
+      (payload as { pullrequest?: { state?: unknown } })?.pullrequest?.state ?? "",
+    ).toUpperCase();
+    if (state === "MERGED") return "pullrequest:fulfilled";
+    if (state === "DECLINED" || state === "SUPERSEDED") return "pullrequest:rejected";
+    return "pullrequest:created";
+  }
+  return event;
+}
+
+/** Bitbucket Data Center's X-Event-Key (a tag push is a repo:refs_changed). */
+function bitbucketServerEvent(event: string, payload: unknown): string {
+  if (event.includes(":")) return event;
+  if (event === "push" || event === "tag_push") return "repo:refs_changed";
+  if (event === "ping") return "diagnostics:ping";
+  if (event === "pull_request") {
+    const state = String(
+      (payload as { pullRequest?: { state?: unknown } })?.pullRequest?.state ?? "",
+    ).toUpperCase();
+    if (state === "MERGED") return "pr:merged";
+    if (state === "DECLINED") return "pr:declined";
+    return "pr:opened";
+  }
+  return event;
+}
