@@ -157,6 +157,8 @@ export interface Route {
 export interface RoutesConfig {
   version: 1;
   routes: Route[];
+  /** providers.github.apiUrl when set (GitHub Enterprise Server): where the stack manages webhooks. */
+  githubApiUrl?: string;
 }
 
 /** One problem in routes.yaml, positioned at the offending key or value (1-based). */

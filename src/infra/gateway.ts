@@ -25,6 +25,7 @@ export interface GatewayArgs {
   code?: CodeProvider;
   /** config `github:token`, for manageWebhooks. */
   githubToken?: pulumi.Input<string>;
+  githubApiUrl?: string;
 }
 
 /** The ports the Lambdas need to reach Jenkins: the configured one, else those of the routes' Jenkins URLs. */
@@ -207,6 +208,7 @@ export class Gateway extends pulumi.ComponentResource {
         {
           routes: routes.map((r) => ({ route: r, url: api.urls[r.name] as pulumi.Output<string> })),
           token: args.githubToken,
+          apiUrl: args.githubApiUrl,
         },
         { parent: this },
       );

@@ -27,6 +27,8 @@ export interface BuildStackArgs {
   region: string;
   code?: CodeProvider;
   githubToken?: pulumi.Input<string>;
+  /** GitHub Enterprise Server's API (routes.yaml providers.github.apiUrl); github.com when absent. */
+  githubApiUrl?: string;
 }
 
 export function buildStack(args: BuildStackArgs): StackOutputs {
@@ -59,9 +61,16 @@ export function routesPath(config: StackConfig): string {
 /** Everything index.ts does: read the stack config once, load routes.yaml, build. */
 export function main(): StackOutputs {
   const config = readStackConfig();
-  const routes = loadRoutesFile(routesPath(config)).routes;
+  const { routes, githubApiUrl } = loadRoutesFile(routesPath(config));
   const githubToken = config.github.manageWebhooks
     ? new pulumi.Config("github").getSecret("token")
     : undefined;
-  return buildStack({ config, routes, stack: pulumi.getStack(), region: stackRegion(), githubToken });
+  return buildStack({
+    config,
+    routes,
+    stack: pulumi.getStack(),
+    region: stackRegion(),
+    githubToken,
+    githubApiUrl,
+  });
 }

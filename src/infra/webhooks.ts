@@ -19,6 +19,8 @@ export interface WebhooksArgs {
   routes: ManagedWebhookRoute[];
   /** The GitHub token (config `github:token`), a Pulumi secret. */
   token?: pulumi.Input<string>;
+  /** GitHub Enterprise Server's API (https://HOST/api/v3); github.com when absent. */
+  apiUrl?: string;
 }
 
 /** Logical names may not hold "/" cleanly; keep them readable and unique. */
@@ -72,7 +74,12 @@ export class Webhooks extends pulumi.ComponentResource {
       if (!provider) {
         provider = new github.Provider(
           `${name}-github-${logicalPart(owner)}`,
-          { owner, ...(args.token ? { token: args.token } : {}) },
+          {
+            owner,
+            ...(args.token ? { token: args.token } : {}),
+            // The provider's base URL ends with a slash; without it, webhooks would go to github.com.
+            ...(args.apiUrl ? { baseUrl: `${args.apiUrl.replace(/\/+$/, "")}/` } : {}),
+          },
           { parent: this },
         );
         providers.set(owner, provider);

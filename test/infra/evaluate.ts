@@ -20,6 +20,7 @@ export async function evaluate(args: {
   stack?: string;
   code?: CodeProvider;
   githubToken?: string;
+  githubApiUrl?: string;
 }): Promise<Evaluated> {
   const cloud = new MockCloud();
   const stack = args.stack ?? "test";

@@ -576,6 +576,19 @@ describe("Gateway (under Pulumi mocks): github.manageWebhooks", () => {
     expect(version.secretPaths).to.deep.equal(["secretString"]);
   });
 
+  it("manages webhooks on github.com by default, and on GitHub Enterprise Server when providers.github.apiUrl says so", async () => {
+    const baseUrls = (r: Evaluated) => r.cloud.ofType("pulumi:providers:github").map((p) => p.inputs.baseUrl);
+    expect(baseUrls(result)).to.deep.equal(["https://api.github.com/", "https://api.github.com/"]);
+    const ghes = await evaluate({
+      config: config({ github: { manageWebhooks: true } }),
+      routes: [jenkinsRoute("api-build", ["acme/api"])],
+      code: stubCode,
+      githubToken: "ghp_test-token-value",
+      githubApiUrl: "https://ghe.example.com/api/v3",
+    });
+    expect(baseUrls(ghes)).to.deep.equal(["https://ghe.example.com/api/v3/"]);
+  });
+
   it("registers a webhook on every exactly named repository, with the route's URL, JSON, its events and the secret", () => {
     const { cloud } = result;
     const hooks = cloud.ofType("github:index/repositoryWebhook:RepositoryWebhook");

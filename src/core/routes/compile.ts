@@ -22,7 +22,11 @@ import {
 import type { ActionDoc, JenkinsTargetDoc, ParametersDoc, RouteDoc, RoutesDoc } from "./document";
 
 export function compileRoutes(doc: RoutesDoc): RoutesConfig {
-  return { version: 1, routes: doc.routes.map((route) => compileRoute(doc, route)) };
+  const routes = doc.routes.map((route) => compileRoute(doc, route));
+  const githubApiUrl = doc.providers?.github?.apiUrl;
+  return githubApiUrl
+    ? { version: 1, routes, githubApiUrl: trimTrailingSlashes(githubApiUrl) }
+    : { version: 1, routes };
 }
 
 export function compileRoute(doc: RoutesDoc, route: RouteDoc): Route {

@@ -208,6 +208,24 @@ describe("Function: parseRoutes", () => {
     });
   });
 
+  it("parseRoutes keeps providers.github.apiUrl (GitHub Enterprise Server) for the stack's webhooks, and nothing for github.com", () => {
+    const routes = [
+      "routes:",
+      "  - name: a",
+      "    match: { repos: [acme/api], events: [push] }",
+      "    action: { type: jenkins, job: x }",
+    ];
+    const head =
+      "version: 1\ndefaults: { secret: hookgate/gh, jenkins: { url: https://j.example.com, credentials: hookgate/j } }";
+    const ghes = parseRoutes(
+      [head, "providers: { github: { apiUrl: https://ghe.example.com/api/v3/ } }", ...routes].join("\n"),
+      "routes.yaml",
+    );
+    expect(ghes.problems).to.deep.equal([]);
+    expect(ghes.config?.githubApiUrl).to.equal("https://ghe.example.com/api/v3");
+    expect(parseRoutes([head, ...routes].join("\n"), "routes.yaml").config?.githubApiUrl).to.equal(undefined);
+  });
+
   it("parseRoutes names a second YAML document plainly", () => {
     const { problems } = parseRoutes("version: 1\nroutes: []\n---\nx: 1\n", "routes.yaml");
     expect(problems.map((p) => p.message)).to.deep.equal([
