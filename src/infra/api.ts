@@ -149,8 +149,9 @@ export class Api extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      // Only this API, this stage, this method and this path may invoke the route's function.
-      new aws.lambda.Permission(
+      // Only this API, this stage, this method and this path may invoke the route's function. The
+      // deployment (so the stage, and the URL a managed webhook is given) waits for it.
+      const permission = new aws.lambda.Permission(
         `${name}-${target.name}-invoke`,
         {
           action: "lambda:InvokeFunction",
@@ -160,7 +161,7 @@ export class Api extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      deploymentDeps.push(method, integration);
+      deploymentDeps.push(method, integration, permission);
     }
 
     const deployment = new aws.apigateway.Deployment(

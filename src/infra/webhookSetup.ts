@@ -86,10 +86,18 @@ export function webhookSetup(route: Route, url: string): WebhookSetup {
   };
 }
 
-/** `match.repos` entries without a glob or exclusion: owner/name, each exactly one repository. */
+/**
+ * `match.repos` entries without a glob or exclusion: owner/name, each exactly one repository. GitHub's
+ * names are case-insensitive, so Acme/API and acme/api are one repository (the first spelling is kept).
+ */
 export function exactRepositories(route: Route): string[] {
   const repos = route.match.repos ?? [];
-  return [...new Set(repos.filter((r) => !GLOB_CHARS.test(r) && /^[^/\s]+\/[^/\s]+$/.test(r)))].sort();
+  const byName = new Map<string, string>();
+  for (const repo of repos) {
+    if (GLOB_CHARS.test(repo) || !/^[^/\s]+\/[^/\s]+$/.test(repo)) continue;
+    if (!byName.has(repo.toLowerCase())) byName.set(repo.toLowerCase(), repo);
+  }
+  return [...byName.values()].sort();
 }
 
 /** Splits owner/name. */

@@ -40,6 +40,7 @@ export class Webhooks extends pulumi.ComponentResource {
     const githubRoutes = args.routes.filter((r) => r.route.provider === "github");
 
     const secretValues = new Map<string, pulumi.Output<string>>();
+    const secretVersions = new Map<string, aws.secretsmanager.SecretVersion>();
     for (const { route } of githubRoutes) {
       const secretName = route.secret;
       if (!secretName || secretValues.has(secretName)) continue;
@@ -59,11 +60,12 @@ export class Webhooks extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      new aws.secretsmanager.SecretVersion(
+      const version = new aws.secretsmanager.SecretVersion(
         `${name}-${id}-version`,
         { secretId: secret.id, secretString: password.result },
         { parent: this },
       );
+      secretVersions.set(secretName, version);
       secretValues.set(secretName, password.result);
       this.secretNames.push(secretName);
     }
@@ -89,7 +91,20 @@ export class Webhooks extends pulumi.ComponentResource {
 
     for (const { route, url } of githubRoutes) {
       const secret = route.secret ? secretValues.get(route.secret) : undefined;
-      for (const fullName of exactRepositories(route)) {
+      // GitHub pings a webhook as soon as it exists: the secret the function reads must be stored by then.
+      const version = route.secret ? secretVersions.get(route.secret) : undefined;
+      const repositories = exactRepositories(route);
+      const named = route.match.repos ?? [];
+      const unhooked = named.filter((r) => !repositories.some((x) => x.toLowerCase() === r.toLowerCase()));
+      if (named.length === 0 || unhooked.length > 0) {
+        const what = named.length === 0 ? "any repository (it names none)" : unhooked.join(", ");
+        pulumi.log.warn(
+          `route ${route.name}: no webhook is created for ${what}; add an organization or repository webhook ` +
+            `by hand${route.secret ? `, with the secret stored in Secrets Manager as ${route.secret}` : ""}`,
+          this,
+        );
+      }
+      for (const fullName of repositories) {
         const { owner, name: repository } = splitRepository(fullName);
         new github.RepositoryWebhook(
           `${name}-${route.name}-${logicalPart(fullName)}`,
@@ -104,7 +119,7 @@ export class Webhooks extends pulumi.ComponentResource {
               ...(secret ? { secret: pulumi.secret(secret) } : {}),
             },
           },
-          { parent: this, provider: providerFor(owner) },
+          { parent: this, provider: providerFor(owner), dependsOn: version ? [version] : [] },
         );
         this.managed.push(`${route.name} ${fullName}`);
       }

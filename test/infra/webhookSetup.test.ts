@@ -62,4 +62,11 @@ describe("webhookSetup(route, url) and exactRepositories(route)", () => {
     ]);
     expect(exactRepositories(route)).to.deep.equal(["acme/api", "acme/web"]);
   });
+
+  it("exactRepositories counts Acme/API and acme/api as one repository (GitHub names are case-insensitive)", () => {
+    expect(exactRepositories(jenkinsRoute("r", ["acme/api", "Acme/API", "acme/web"]))).to.deep.equal([
+      "acme/api",
+      "acme/web",
+    ]);
+  });
 });
