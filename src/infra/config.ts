@@ -2,6 +2,8 @@
 // messages a person can act on. `parseStackConfig` is pure (raw values in), `readStackConfig` reads the stack.
 import * as pulumi from "@pulumi/pulumi";
 import ipaddr from "ipaddr.js";
+import { didYouMean } from "../core/routes/checks";
+import { QUEUE_RETENTION_SECONDS } from "./route";
 
 export const NAT_STRATEGIES = ["none", "single", "perAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
@@ -125,9 +127,7 @@ class Reader {
       return {};
     }
     for (const k of Object.keys(value)) {
-      if (!allowed.includes(k)) {
-        this.problems.push(`hookgate:${key}.${k} is not a known key (known: ${allowed.join(", ")})`);
-      }
+      if (!allowed.includes(k)) this.problems.push(unknownKey(`${key}.${k}`, k, allowed));
     }
     return value as Raw;
   }
@@ -187,11 +187,11 @@ class Reader {
     return out;
   }
 
-  cidrs(value: unknown, key: string): string[] {
+  cidrs(value: unknown, key: string, ipv4Only = false): string[] {
     const list = this.stringList(value, key);
     for (const cidr of list) {
-      if (!isCidr(cidr))
-        this.problems.push(`hookgate:${key} entry "${cidr}" is not a CIDR (like 192.0.2.0/24)`);
+      const problem = cidrProblem(cidr, ipv4Only);
+      if (problem) this.problems.push(`hookgate:${key} entry "${cidr}" ${problem}`);
     }
     return list;
   }
@@ -208,14 +208,31 @@ class Reader {
   }
 }
 
-export function isCidr(text: string): boolean {
-  if (!text.includes("/")) return false;
-  try {
-    ipaddr.parseCIDR(text);
-    return true;
-  } catch {
-    return false;
+/**
+ * What is wrong with a CIDR as AWS takes it, or undefined: dotted-quad IPv4 (not 10/8 or 010.0.0.0/8) or
+ * IPv6, the network address itself (AWS refuses host bits in security group rules), IPv4 where only that
+ * fits (a VPC, a security group's cidrBlocks).
+ */
+export function cidrProblem(text: string, ipv4Only = false): string | undefined {
+  const like = ipv4Only ? "like 10.0.0.0/16" : "like 192.0.2.0/24 or 2001:db8::/32";
+  if (!ipaddr.isValidCIDR(text)) return `is not a CIDR (${like})`;
+  const [address, bits] = ipaddr.parseCIDR(text);
+  if (address.kind() === "ipv4" && !ipaddr.IPv4.isValidCIDRFourPartDecimal(text)) {
+    return `is not a CIDR in dotted-quad form (${like})`;
   }
+  if (ipv4Only && address.kind() !== "ipv4") return `is not an IPv4 CIDR (${like})`;
+  const network =
+    address.kind() === "ipv4"
+      ? ipaddr.IPv4.networkAddressFromCIDR(text)
+      : ipaddr.IPv6.networkAddressFromCIDR(text);
+  if (network.toString() !== address.toString())
+    return `has host bits set; write ${network.toString()}/${bits}`;
+  return undefined;
+}
+
+function unknownKey(path: string, key: string, known: readonly string[]): string {
+  const guess = didYouMean(key, known);
+  return `hookgate:${path} is not a known key (${guess ? `did you mean ${guess}? ` : ""}known: ${known.join(", ")})`;
 }
 
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
@@ -276,6 +293,12 @@ function parseNetwork(r: Reader, value: unknown): NetworkConfig {
         "hookgate:network.privateSubnetIds needs at least one subnet when network.mode is existing",
       );
     }
+    if (new Set(privateSubnetIds).size !== privateSubnetIds.length) {
+      r.problems.push("hookgate:network.privateSubnetIds lists a subnet twice");
+    }
+    if (privateSubnetIds.length > 16) {
+      r.problems.push("hookgate:network.privateSubnetIds has more than 16 subnets, a Lambda's limit");
+    }
     return {
       mode,
       vpcId,
@@ -288,8 +311,9 @@ function parseNetwork(r: Reader, value: unknown): NetworkConfig {
     if (raw[k] !== undefined) r.problems.push(`hookgate:network.${k} only applies to network.mode existing`);
   }
   const cidr = r.string(raw.cidr, "network.cidr", "10.0.0.0/16");
-  if (!isCidr(cidr) || !cidr.includes(".")) {
-    r.problems.push(`hookgate:network.cidr "${cidr}" is not an IPv4 CIDR (like 10.0.0.0/16)`);
+  const cidrIssue = cidrProblem(cidr, true);
+  if (cidrIssue) {
+    r.problems.push(`hookgate:network.cidr "${cidr}" ${cidrIssue}`);
   } else {
     const bits = Number(cidr.split("/")[1]);
     if (bits < 16 || bits > 24)
@@ -317,17 +341,19 @@ function parseNetwork(r: Reader, value: unknown): NetworkConfig {
 export function parseStackConfig(raw: Raw): StackConfig {
   const r = new Reader();
   for (const k of Object.keys(raw)) {
-    if (!(CONFIG_KEYS as readonly string[]).includes(k)) {
-      r.problems.push(`hookgate:${k} is not a known key (known: ${CONFIG_KEYS.join(", ")})`);
-    }
+    if (!(CONFIG_KEYS as readonly string[]).includes(k)) r.problems.push(unknownKey(k, k, CONFIG_KEYS));
   }
   const network = parseNetwork(r, raw.network);
 
   const j = r.object(raw.jenkins, "jenkins", ["securityGroupId", "port", "cidrs"]);
   const jenkins: JenkinsNetworkConfig = {
     securityGroupId: r.optionalString(j.securityGroupId, "jenkins.securityGroupId", SG_ID, "expected sg-…"),
-    port: j.port === undefined ? undefined : r.number(j.port, "jenkins.port", 443, 1, 65535),
-    cidrs: r.cidrs(j.cidrs, "jenkins.cidrs"),
+    // Blank, like absent: the ports of the routes' Jenkins URLs.
+    port:
+      j.port === undefined || j.port === null || j.port === ""
+        ? undefined
+        : r.number(j.port, "jenkins.port", 443, 1, 65535),
+    cidrs: r.cidrs(j.cidrs, "jenkins.cidrs", true),
   };
   if (jenkins.securityGroupId && jenkins.cidrs.length > 0) {
     r.problems.push(
@@ -390,7 +416,8 @@ export function parseStackConfig(raw: Raw): StackConfig {
       "alarmOldestMessageSeconds",
       900,
       60,
-      1_209_600,
+      // SQS deletes a message at the end of its retention: an older age never shows.
+      QUEUE_RETENTION_SECONDS - 1,
     ),
     lambda,
     github: { manageWebhooks: r.boolean(g.manageWebhooks, "github.manageWebhooks", false) },

@@ -53,6 +53,19 @@ export function stackRegion(): string {
   return region;
 }
 
+/**
+ * With github.manageWebhooks the GitHub provider needs a token (github:token, else GITHUB_TOKEN): without
+ * one, the webhooks would fail only at the end of `pulumi up`, after everything else was created.
+ */
+export function githubTokenProblem(
+  manageWebhooks: boolean,
+  tokenConfigured: boolean,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  if (!manageWebhooks || tokenConfigured || env.GITHUB_TOKEN) return undefined;
+  return "hookgate:github.manageWebhooks needs a GitHub token: pulumi config set --secret github:token <token> (admin:repo_hook on the repositories), or GITHUB_TOKEN in the environment";
+}
+
 /** routes.yaml, relative to the project directory unless absolute. */
 export function routesPath(config: StackConfig): string {
   return isAbsolute(config.routesFile) ? config.routesFile : resolve(REPO_ROOT, config.routesFile);
@@ -65,6 +78,12 @@ export function main(): StackOutputs {
   const githubToken = config.github.manageWebhooks
     ? new pulumi.Config("github").getSecret("token")
     : undefined;
+  const tokenProblem = githubTokenProblem(
+    config.github.manageWebhooks,
+    githubToken !== undefined,
+    process.env,
+  );
+  if (tokenProblem) throw new Error(tokenProblem);
   return buildStack({
     config,
     routes,

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { CONFIG_KEYS, parseStackConfig, rawConfigValue, StackConfigError } from "../../src/infra/config";
+import { githubTokenProblem } from "../../src/infra/program";
 
 function problems(raw: Record<string, unknown>): readonly string[] {
   try {
@@ -100,10 +101,43 @@ describe("parseStackConfig(raw)", () => {
       { network: { natGateways: "two" } },
       "network.natGateways must be one of none, single, perAz",
     ],
+    ["a CIDR that is not one", { network: { cidr: "10.0.0.0" } }, 'network.cidr "10.0.0.0" is not a CIDR'],
+    ["a shorthand VPC CIDR", { network: { cidr: "10.0/16" } }, 'network.cidr "10.0/16" is not a CIDR'],
     [
-      "a CIDR that is not one",
-      { network: { cidr: "10.0.0.0" } },
-      'network.cidr "10.0.0.0" is not an IPv4 CIDR',
+      "Jenkins CIDRs with host bits set or IPv6 (a security group's cidrBlocks take IPv4 networks)",
+      { jenkins: { cidrs: ["10.20.0.5/16", "fd00::/8"] } },
+      'jenkins.cidrs entry "10.20.0.5/16" has host bits set; write 10.20.0.0/16',
+    ],
+    [
+      "an IPv6 Jenkins CIDR",
+      { jenkins: { cidrs: ["fd00::/8"] } },
+      'jenkins.cidrs entry "fd00::/8" is not an IPv4 CIDR',
+    ],
+    [
+      "an allowlist CIDR in shorthand",
+      { api: { ipAllowlist: ["10/8"] } },
+      'api.ipAllowlist entry "10/8" is not a CIDR',
+    ],
+    [
+      "more subnets than a Lambda takes",
+      {
+        network: {
+          mode: "existing",
+          vpcId: "vpc-0123456789abcdef0",
+          privateSubnetIds: Array.from({ length: 17 }, (_, i) => `subnet-${String(i).padStart(17, "0")}`),
+        },
+      },
+      "network.privateSubnetIds has more than 16 subnets",
+    ],
+    [
+      "an oldest-message alarm past the queue's retention (the age never gets there)",
+      { alarmOldestMessageSeconds: 1_209_600 },
+      "alarmOldestMessageSeconds must be an integer from 60 to 345599",
+    ],
+    [
+      "a misspelt key",
+      { logRetentionDay: 30 },
+      "hookgate:logRetentionDay is not a known key (did you mean logRetentionDays?",
     ],
     ["a VPC CIDR too large", { network: { cidr: "10.0.0.0/8" } }, "must have a prefix from /16 to /24"],
     [
@@ -221,6 +255,23 @@ describe("rawConfigValue(text)", () => {
     expect(rawConfigValue("30")).to.equal("30");
     expect(rawConfigValue("{not json")).to.equal("{not json");
     expect(rawConfigValue(undefined)).to.equal(undefined);
+  });
+});
+
+describe("parseStackConfig: blank values", () => {
+  it('reads a blank jenkins.port (null or "") as absent: the ports of the routes\' Jenkins URLs, not 443', () => {
+    expect(parseStackConfig({ jenkins: { port: null } }).jenkins.port).to.equal(undefined);
+    expect(parseStackConfig({ jenkins: { port: "" } }).jenkins.port).to.equal(undefined);
+    expect(parseStackConfig({ jenkins: { port: "8443" } }).jenkins.port).to.equal(8443);
+  });
+});
+
+describe("githubTokenProblem", () => {
+  it("asks for a GitHub token only when manageWebhooks is on and neither github:token nor GITHUB_TOKEN is set", () => {
+    expect(githubTokenProblem(true, false, {})).to.contain("pulumi config set --secret github:token");
+    expect(githubTokenProblem(true, true, {})).to.equal(undefined);
+    expect(githubTokenProblem(true, false, { GITHUB_TOKEN: "x" })).to.equal(undefined);
+    expect(githubTokenProblem(false, false, {})).to.equal(undefined);
   });
 });
 
