@@ -1,7 +1,16 @@
 // routes.schema.json compiled once with ajv, and ajv's errors turned into one clear, positioned message each.
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import schema from "../../../routes.schema.json";
-import { bucketProblem, clip, didYouMean, routeNameProblem, secretRefProblem, urlProblem } from "./checks";
+import {
+  bucketProblem,
+  clip,
+  didYouMean,
+  jobProblem,
+  routeNameProblem,
+  secretRefProblem,
+  targetUrlProblem,
+  urlProblem,
+} from "./checks";
 import type { PathSegment } from "./positions";
 
 export const ROUTES_SCHEMA: unknown = schema;
@@ -120,6 +129,12 @@ function describe(error: ErrorObject, root: unknown): SchemaFinding | undefined 
     if (definition === "httpUrl") {
       const problem = urlProblem(value) ?? `"${clip(value)}" must be an http or https URL`;
       return { path, at: "value", message: `${prefix}${problem}` };
+    }
+    if (definition === "jobName") {
+      return { path, at: "value", message: `${prefix}${jobProblem(value) ?? "is not a valid job path"}` };
+    }
+    if (path[path.length - 1] === "targetUrl" && error.keyword === "pattern") {
+      return { path, at: "value", message: `${prefix}${targetUrlProblem(value) ?? "is not a URL"}` };
     }
     if (definition === "bucketName") {
       return {

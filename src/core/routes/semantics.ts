@@ -204,7 +204,12 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
           const step = obj(value);
           if (!step) return;
           const prefix = obj(step["delete-s3-prefix"]);
-          if (prefix) template(at("action", "steps", i, "delete-s3-prefix", "prefix"), prefix.prefix);
+          if (prefix) {
+            if (typeof prefix.bucket === "string") {
+              add(at("action", "steps", i, "delete-s3-prefix", "bucket"), bucketProblem(prefix.bucket));
+            }
+            template(at("action", "steps", i, "delete-s3-prefix", "prefix"), prefix.prefix);
+          }
           const jenkinsStep = obj(step.jenkins);
           if (jenkinsStep) {
             job(at("action", "steps", i, "jenkins", "job"), jenkinsStep.job);

@@ -226,6 +226,22 @@ describe("Function: parseRoutes", () => {
     expect(parseRoutes([head, ...routes].join("\n"), "routes.yaml").config?.githubApiUrl).to.equal(undefined);
   });
 
+  it("parseRoutes checks a delete-s3-prefix step's bucket name like an s3-zip bucket", () => {
+    const text = [
+      "version: 1",
+      "defaults: { secret: hooks/s, jenkins: { url: https://ci.example.com, credentials: ci/c } }",
+      "providers: { github: { token: t/gh } }",
+      "routes:",
+      "  - name: a",
+      "    match: {}",
+      "    action: { type: pr-cleanup, steps: [ { delete-s3-prefix: { bucket: my..bucket, prefix: p/ } } ] }",
+    ].join("\n");
+    const { problems } = parseRoutes(text, "routes.yaml");
+    expect(problems.map((p) => p.message)).to.deep.equal([
+      'route "a" action.steps[0].delete-s3-prefix.bucket: "my..bucket" is not a valid S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)',
+    ]);
+  });
+
   it("parseRoutes names a second YAML document plainly", () => {
     const { problems } = parseRoutes("version: 1\nroutes: []\n---\nx: 1\n", "routes.yaml");
     expect(problems.map((p) => p.message)).to.deep.equal([

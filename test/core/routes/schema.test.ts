@@ -44,4 +44,47 @@ describe("File: routes.schema.json", () => {
     const data = parse(readFileSync(join(__dirname, "../../../routes.yaml"), "utf8"), { merge: true });
     expect(validate(data), JSON.stringify(validate.errors)).to.equal(true);
   });
+
+  // What hookgate check refuses for its shape, an editor should flag too.
+  const base = [
+    "version: 1",
+    'defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }',
+    "providers: { github: { token: t/gh } }",
+    "routes:",
+    "  - name: a",
+    "    match: {}",
+  ];
+  const shapes: Array<[string, string, boolean]> = [
+    ["a job path with an empty folder", "    action: { type: jenkins, job: api//build }", false],
+    ["a job path with a .. folder", "    action: { type: jenkins, job: a/../b }", false],
+    ["a job path of folders", "    action: { type: jenkins, job: '{{repo.name}}/build' }", true],
+    [
+      "a Jenkins URL with a query string",
+      '    action: { type: jenkins, job: x, jenkins: { url: "https://ci.example.com/?token=abc", credentials: ci/c } }',
+      false,
+    ],
+    [
+      "a Jenkins URL with a password",
+      '    action: { type: jenkins, job: x, jenkins: { url: "https://bot:pw@ci.example.com", credentials: ci/c } }',
+      false,
+    ],
+    ["a bucket name with ..", "    action: { type: s3-zip, bucket: my..bucket }", false],
+    ["a bucket name in IP form", "    action: { type: s3-zip, bucket: 192.168.1.1 }", false],
+    [
+      "a commit status link without a scheme",
+      "    action: { type: pr-cleanup, targetUrl: logs.example.com/x, steps: [ { delete-branch: } ] }",
+      false,
+    ],
+    [
+      "a commit status link from a template",
+      "    action: { type: pr-cleanup, targetUrl: '{{repo.cloneUrl}}', steps: [ { delete-branch: } ] }",
+      true,
+    ],
+  ];
+  for (const [what, line, valid] of shapes) {
+    it(`routes.schema.json ${valid ? "accepts" : "refuses"} ${what}, as hookgate check does`, () => {
+      const validate = new Ajv({ strict: true, allowUnionTypes: true, allErrors: true }).compile(schema);
+      expect(validate(parse([...base, line].join("\n"))), JSON.stringify(validate.errors)).to.equal(valid);
+    });
+  }
 });
