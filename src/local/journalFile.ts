@@ -144,7 +144,12 @@ export class JournalFile {
   }
 
   private closeFile(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    const fd = this.fd;
     this.fd = undefined;
+    if (fd === undefined) return;
+    // A flush still running on this descriptor (compaction came in between) must not find it closed,
+    // or reused by another file: close it once the flush is done.
+    if (this.syncing) void this.syncing.catch(() => undefined).finally(() => closeSync(fd));
+    else closeSync(fd);
   }
 }

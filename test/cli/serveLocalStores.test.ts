@@ -1,5 +1,7 @@
 // The local stand-ins behind `hookgate serve`: object store paths, dedupe semantics, the persistent
 // FIFO queue, the secrets file. Real files in a temp dir; no servers.
+
+import { pbkdf2 } from "node:crypto";
 import {
   appendFileSync,
   existsSync,
@@ -16,6 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { promisify } from "node:util";
 import type { SQSEvent } from "aws-lambda";
 import { expect } from "chai";
 import fc from "fast-check";
@@ -166,6 +169,24 @@ describe("Class: JournalFile", () => {
     journal.append('{"line":"third"}');
     await journal.written();
     expect(lines(file)).to.deep.equal(['{"line":"whole"}', '{"line":"second"}', '{"line":"third"}']);
+    journal.close();
+  });
+
+  it("a flush in flight when a rewrite (compaction) closes the file still succeeds: its descriptor is closed after it", async () => {
+    const file = join(dir, "j.jsonl");
+    const journal = new JournalFile(file, { durable: true });
+    journal.append("a");
+    journal.writeNow();
+    // Keep libuv's 4 threads busy, so the fdatasync surely runs after the rewrite below.
+    const busy = Array.from({ length: 4 }, () => promisify(pbkdf2)("x", "salt", 200_000, 32, "sha256"));
+    const flushed = journal.sync(); // fdatasync on the current descriptor, queued for the thread pool
+    journal.rewrite(["a"]); // compaction closes that descriptor right away
+    await Promise.all(busy);
+    await flushed;
+    journal.append("b");
+    await journal.written();
+    await journal.sync();
+    expect(lines(file)).to.deep.equal(["a", "b"]);
     journal.close();
   });
 
