@@ -111,6 +111,14 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
       queued: 1,
     },
     {
+      // API Gateway hands a text body over as a string: it must be hashed as UTF-8, never latin-1.
+      title: "202 queued for a signed push with ç, emoji and U+2028 in a text (not base64) body",
+      delivery: { body: JSON.stringify({ ...pushPayload(), head_commit: { message: "ça 🚀 \u2028 fin" } }) },
+      statusCode: 202,
+      status: "queued",
+      queued: 1,
+    },
+    {
       title: "202 queued for a signed push delivered base64-encoded (isBase64Encoded)",
       delivery: { base64: true },
       statusCode: 202,

@@ -70,6 +70,14 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       expect(fn.inputs.timeout).to.equal(120);
       expect(fn.inputs.memorySize).to.equal(512);
     }
+    // One role per function: each runs as its own route's role.
+    const roles = routes.map((route) => {
+      const role = only(routeChildren(cloud, route.name, "aws:iam/role:Role"));
+      const fn = only(routeChildren(cloud, route.name, FN));
+      expect(fn.inputs.role, route.name).to.match(new RegExp(`:role/${role.inputs.namePrefix}`));
+      return fn.inputs.role;
+    });
+    expect(new Set(roles).size).to.equal(routes.length);
     expect(routeChildren(cloud, "source-zip", FN)[0]?.inputs.ephemeralStorage).to.deep.equal({ size: 2048 });
     expect(routeChildren(cloud, "api-build", FN)[0]?.inputs.ephemeralStorage).to.equal(undefined);
   });
@@ -165,7 +173,10 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
           sqsManagedSseEnabled: true,
         });
       }
-      expect(queue.inputs.visibilityTimeoutSeconds).to.be.at.least(VISIBILITY_FACTOR * 120);
+      // AWS's guidance, whatever the constants say: at least 6 times the function's own timeout.
+      const fn = only(routeChildren(cloud, route.name, FN));
+      expect(queue.inputs.visibilityTimeoutSeconds).to.be.at.least(6 * fn.inputs.timeout);
+      expect(VISIBILITY_FACTOR).to.be.at.least(6);
       expect(dlq.inputs.messageRetentionSeconds).to.equal(1_209_600);
       const redrive = JSON.parse(queue.inputs.redrivePolicy);
       expect(redrive.maxReceiveCount).to.equal(MAX_ATTEMPTS).and.to.be.at.least(5);
