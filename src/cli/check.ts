@@ -3,6 +3,7 @@
 import { RoutesFileError } from "../core/errors";
 import { DEFAULT_ROUTES_FILE, DEFAULT_S3_KEY } from "../core/routes/defaults";
 import { loadRoutesFile } from "../core/routes/load";
+import { routeNotes } from "../core/routes/notes";
 import type { Problem, Route, RoutesConfig } from "../core/types";
 import { type CliIo, formatTable, parseCommandArgs, processIo } from "./commandKit";
 
@@ -34,6 +35,7 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
   io.stdout(routesTable(config.routes));
   const count = config.routes.length;
   io.stdout(`\n${file}: ${count} route${count === 1 ? "" : "s"}, no problems\n`);
+  for (const note of routeNotes(config.routes)) io.stdout(`note: ${note}\n`);
   return 0;
 }
 

@@ -24,7 +24,39 @@ describe("Command: hookgate check", () => {
     expect(run.stdout).to.match(/^source-zip\s+github\s+push\s+acme\/\*\s+s3-zip\s+s3:\/\/<stack bucket>\//m);
     expect(run.stdout).to.match(/^legacy-bitbucket\s+bitbucket\s+/m);
     expect(run.stdout).to.include("routes.yaml: 5 routes, no problems");
+    expect(run.stdout).not.to.include("note:"); // the shipped routes follow their own advice
     expect(run.stderr).to.equal("");
+  });
+
+  it("hookgate check notes, after the table and with exit 0, a Jenkins route without a per-event parameter and an s3-zip key a tag push cannot fill", async () => {
+    const file = join(dir, "notes.yaml");
+    writeFileSync(
+      file,
+      [
+        "version: 1",
+        "defaults: { secret: hooks/s, jenkins: { url: https://ci.example.com, credentials: ci/c } }",
+        "providers: { github: { token: t/gh } }",
+        "routes:",
+        "  - name: merged-builds",
+        "    match: { repos: [acme/api], events: [push] }",
+        '    action: { type: jenkins, job: api/build, parameters: { BRANCH: "{{branch}}" } }',
+        "  - name: every-build",
+        "    match: { repos: [acme/api], events: [push] }",
+        '    action: { type: jenkins, job: api/build, parameters: { SHA: "{{sha}}" } }',
+        "  - name: zip-all-refs",
+        "    match: { repos: [acme/api], events: [push] }",
+        "    action: { type: s3-zip, bucket: my-bucket }",
+        "  - name: zip-branches",
+        "    match: { repos: [acme/api], events: [push], branches: ['**'] }",
+        "    action: { type: s3-zip, bucket: my-bucket }",
+      ].join("\n"),
+    );
+    const run = await runInProcess(["check", "-r", file]);
+    expect(run.code, run.stderr).to.equal(0);
+    const notes = run.stdout.split("\n").filter((line) => line.startsWith("note: "));
+    expect(notes).to.have.length(2);
+    expect(notes[0]).to.match(/^note: route merged-builds: no Jenkins parameter differs per event/);
+    expect(notes[1]).to.match(/^note: route zip-all-refs: a tag push has no \{\{branch\}\} for the key/);
   });
 
   it("hookgate check --routes BROKEN (child process) exits 1 with FILE:LINE:COL: lines and a count, no stack", () => {

@@ -1,0 +1,32 @@
+// Things about valid routes that are worth saying before they surprise someone: `hookgate check` prints
+// them after its table. None is a problem: each may be what the author wants.
+import type { Route } from "../types";
+
+/** Fields that differ from one event to the next, even for two pushes to the same branch. */
+const PER_EVENT_FIELD = /\{\{\s*(sha|deliveryId|before|pr\.headSha|payload\.[^}]+)\s*\}\}/;
+
+export function routeNotes(routes: readonly Route[]): string[] {
+  const notes: string[] = [];
+  for (const route of routes) {
+    const action = route.action;
+    if (action.type === "jenkins") {
+      const templates = [action.job, ...Object.values(action.parameters ?? {})];
+      if (!templates.some((template) => PER_EVENT_FIELD.test(template))) {
+        notes.push(
+          `route ${route.name}: no Jenkins parameter differs per event ({{sha}} or {{deliveryId}}): Jenkins ` +
+            "merges a request identical to one still queued, so two events close together may build once",
+        );
+      }
+    }
+    if (action.type === "s3-zip" && /\{\{\s*branch\s*\}\}/.test(action.key)) {
+      const pushes = route.match.events === undefined || route.match.events.includes("push");
+      if (pushes && route.match.branches === undefined && route.match.tags === undefined) {
+        notes.push(
+          `route ${route.name}: a tag push has no {{branch}} for the key, and fails; add branches: ["**"] to ` +
+            "match branches only, or put {{tag}} or {{ref}} in the key",
+        );
+      }
+    }
+  }
+  return notes;
+}
