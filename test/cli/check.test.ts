@@ -49,14 +49,18 @@ describe("Command: hookgate check", () => {
         "  - name: zip-branches",
         "    match: { repos: [acme/api], events: [push], branches: ['**'] }",
         "    action: { type: s3-zip, bucket: my-bucket }",
+        "  - name: zip-main-and-tags",
+        "    match: { repos: [acme/api], events: [push], branches: [main], tags: ['v*'] }",
+        "    action: { type: s3-zip, bucket: my-bucket }",
       ].join("\n"),
     );
     const run = await runInProcess(["check", "-r", file]);
     expect(run.code, run.stderr).to.equal(0);
     const notes = run.stdout.split("\n").filter((line) => line.startsWith("note: "));
-    expect(notes).to.have.length(2);
+    expect(notes).to.have.length(3);
     expect(notes[0]).to.match(/^note: route merged-builds: no Jenkins parameter differs per event/);
     expect(notes[1]).to.match(/^note: route zip-all-refs: a tag push has no \{\{branch\}\} for the key/);
+    expect(notes[2]).to.match(/^note: route zip-main-and-tags: a tag push has no \{\{branch\}\}/);
   });
 
   it("hookgate check --routes BROKEN (child process) exits 1 with FILE:LINE:COL: lines and a count, no stack", () => {

@@ -20,10 +20,12 @@ export function routeNotes(routes: readonly Route[]): string[] {
     }
     if (action.type === "s3-zip" && /\{\{\s*branch\s*\}\}/.test(action.key)) {
       const pushes = route.match.events === undefined || route.match.events.includes("push");
-      if (pushes && route.match.branches === undefined && route.match.tags === undefined) {
+      // Tag pushes match with a `tags` filter, or with neither `branches` nor `tags`.
+      const tagPushes = route.match.tags !== undefined || route.match.branches === undefined;
+      if (pushes && tagPushes) {
         notes.push(
-          `route ${route.name}: a tag push has no {{branch}} for the key, and fails; add branches: ["**"] to ` +
-            "match branches only, or put {{tag}} or {{ref}} in the key",
+          `route ${route.name}: a tag push has no {{branch}} for the key, and fails; match branches only ` +
+            '(branches: ["**"], no tags) or put {{tag}} or {{ref}} in the key',
         );
       }
     }
