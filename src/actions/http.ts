@@ -160,6 +160,32 @@ export function header(headers: HttpResponse["headers"], name: string): string |
   return Array.isArray(value) ? value[0] : value;
 }
 
+/**
+ * `text` without the credentials that were sent: an error message a server wrote can quote them (an
+ * echoed Authorization header), and it goes to logs, dead letters and commit statuses. Covers a header's
+ * whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded halves.
+ */
+export function withoutCredentials(text: string, credentialHeaders: Record<string, string>): string {
+  const secrets = new Set<string>();
+  for (const value of Object.values(credentialHeaders)) {
+    secrets.add(value);
+    const [, scheme, rest] = /^(\S+)\s+(\S+)$/.exec(value) ?? [];
+    if (!rest) continue;
+    secrets.add(rest);
+    if (scheme?.toLowerCase() === "basic") {
+      const decoded = Buffer.from(rest, "base64").toString("utf8");
+      secrets.add(decoded);
+      for (const half of decoded.split(":")) secrets.add(half);
+    }
+  }
+  let out = text;
+  // Longest first, and nothing so short that it would blank ordinary words.
+  for (const secret of [...secrets].filter((s) => s.length >= 8).sort((a, b) => b.length - a.length)) {
+    out = out.split(secret).join("[redacted]");
+  }
+  return out;
+}
+
 /** A short, log-safe message from a JSON error body ({"message": "..."}), when there is one. */
 export function apiMessage(text: string): string {
   try {

@@ -98,7 +98,7 @@ export async function triggerJenkins(
     what,
   });
   await discard(res);
-  const location = header(res.headers, "location");
+  const location = queueItemUrl(header(res.headers, "location"));
   const status = res.statusCode;
 
   if (status === 201 || (status >= 200 && status < 300)) {
@@ -179,4 +179,18 @@ function sessionCookie(res: HttpResponse): string | undefined {
   const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
   const pairs = list.map((c) => c.split(";")[0]?.trim()).filter((c): c is string => !!c && c.includes("="));
   return pairs.length > 0 ? pairs.join("; ") : undefined;
+}
+
+/** Jenkins' queue item URL as logged: without a query string or user info, which could hold a token. */
+function queueItemUrl(location: string | undefined): string | undefined {
+  if (!location) return undefined;
+  try {
+    const url = new URL(location);
+    url.search = "";
+    url.username = "";
+    url.password = "";
+    return url.toString();
+  } catch {
+    return location.split(/[?#]/)[0];
+  }
 }

@@ -587,8 +587,12 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       return { ok: true };
     }
 
+    // What the delivery was, on every attempt line: its outcome is read without the delivery line.
     const base = {
       deliveryId: item.deliveryId,
+      event: item.event.action ? `${item.event.event}.${item.event.action}` : item.event.event,
+      repository: item.event.repo.fullName,
+      ref: item.event.ref ?? null,
       generation: item.generation,
       messageId: record.messageId,
       attempt,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { clip } from "../../src/actions/gitHost/base";
-import { parseRetryAfter, statusError } from "../../src/actions/http";
+import { parseRetryAfter, statusError, withoutCredentials } from "../../src/actions/http";
 import { parseJenkinsCredentials, parseProviderToken } from "../../src/actions/secrets";
 import { ActionError } from "../../src/core/errors";
 
@@ -143,6 +143,41 @@ describe("Function: clip (commit status descriptions)", () => {
       const clipped = clip(text);
       expect(clipped).to.equal(expected);
       expect(/[\ud800-\udbff](?![\udc00-\udfff])/.test(clipped), "a lone high surrogate").to.equal(false);
+    });
+  }
+});
+
+describe("Function: withoutCredentials (error messages a server wrote)", () => {
+  const basic = Buffer.from("ci-bot:11aa22bb33cc44dd").toString("base64");
+  const cases: Array<[string, Record<string, string>, string, string]> = [
+    [
+      "a bearer token",
+      { authorization: "Bearer ghp_abcdefgh12345678" },
+      "bad: Bearer ghp_abcdefgh12345678",
+      "bad: [redacted]",
+    ],
+    [
+      "a GitLab private token",
+      { "private-token": "glpat-abcdefgh1234" },
+      "token glpat-abcdefgh1234 refused",
+      "token [redacted] refused",
+    ],
+    [
+      "a Basic pair, encoded or not",
+      { authorization: `Basic ${basic}` },
+      `saw ${basic} from ci-bot:11aa22bb33cc44dd`,
+      "saw [redacted] from [redacted]",
+    ],
+    [
+      "nothing of the credentials",
+      { authorization: "Bearer ghp_abcdefgh12345678" },
+      "Not Found",
+      "Not Found",
+    ],
+  ];
+  for (const [what, headers, text, expected] of cases) {
+    it(`withoutCredentials removes ${what} from a message`, () => {
+      expect(withoutCredentials(text, headers)).to.equal(expected);
     });
   }
 });

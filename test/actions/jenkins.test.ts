@@ -39,6 +39,18 @@ describe("Function: triggerJenkins", () => {
     expect(outcome).to.deep.equal({ status: "done", detail: `queued as ${jenkins.url}/queue/item/1/` });
   });
 
+  it("triggerJenkins logs and reports the queue item without the query string a Jenkins may put a token in", async () => {
+    jenkins.script({ status: 201, location: `${jenkins.url}/queue/item/8/?token=${JENKINS_TOKEN}` });
+    const logged: string[] = [];
+    const clients = {
+      ...testClients(),
+      log: (line: Record<string, unknown>) => void logged.push(JSON.stringify(line)),
+    };
+    const outcome = await triggerJenkins(jenkinsRequest(jenkins.url), clients, context);
+    expect(outcome.detail).to.equal(`queued as ${jenkins.url}/queue/item/8/`);
+    expect(logged.join("\n")).to.contain("/queue/item/8/").and.not.contain(JENKINS_TOKEN);
+  });
+
   it("triggerJenkins uses /build when the job has no parameters", async () => {
     await triggerJenkins(
       jenkinsRequest(jenkins.url, { job: ["deploy"], parameters: {} }),

@@ -275,6 +275,18 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.have.length(1);
   });
 
+  it("cleanUpPullRequest never repeats the token a Git host echoes in its error, in the error or the commit status", async () => {
+    host.script("delete-ref", {
+      status: 500,
+      body: JSON.stringify({ message: `delete failed for Bearer ${HOST_TOKEN}` }),
+    });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(request([{ kind: "delete-branch", onlyMerged: true }]), closedEvent(), clients()),
+    );
+    expect(err.message).to.contain("delete failed for [redacted]").and.not.contain(HOST_TOKEN);
+    expect(JSON.stringify(host.statuses)).not.to.contain(HOST_TOKEN);
+  });
+
   it("cleanUpPullRequest fails (final) when GitHub refuses to delete the branch with another 422, never reporting it gone", async () => {
     host.script("delete-ref", {
       status: 422,

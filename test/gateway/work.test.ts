@@ -84,6 +84,11 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
       outcome: "retry",
       attempt: 3,
       error: "Jenkins answered 503",
+      // What the delivery was, so the line stands alone.
+      deliveryId: "w-retry",
+      event: item.event.event,
+      repository: item.event.repo.fullName,
+      ref: item.event.ref,
     });
   });
 

@@ -11,6 +11,7 @@ import {
   readJson,
   readText,
   statusError,
+  withoutCredentials,
 } from "../http";
 
 export interface ApiCall {
@@ -80,7 +81,10 @@ export abstract class ApiClient {
   protected async failure(res: HttpResponse, call: ApiCall): Promise<ActionError> {
     let detail = "";
     try {
-      detail = apiMessage(await readText(res, this.what, 64 * 1024));
+      detail = withoutCredentials(
+        apiMessage(await readText(res, this.what, 64 * 1024)),
+        this.credentialHeaders,
+      );
     } catch {
       // The status alone classifies the failure.
     }
