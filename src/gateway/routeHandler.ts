@@ -12,7 +12,7 @@ import type {
 } from "aws-lambda";
 import { decodeBody } from "../core/decode";
 import { ActionError, RequestError, SecretNotFoundError, TransientDependencyError } from "../core/errors";
-import { deliveryIdOf } from "../core/events/headers";
+import { deliveryIdOf, eventName } from "../core/events/headers";
 import { normaliseDelivery } from "../core/events/normalise";
 import { headerBag, singleHeader } from "../core/headers";
 import { compileMatcher } from "../core/match";
@@ -322,6 +322,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       return new Answer(413, "rejected", `body larger than ${MAX_BODY_BYTES} bytes`, "too-large");
     }
     line.deliveryId = peekDeliveryId(request.headers, body);
+    // Until the delivery is verified, its log line says only what its event header claims.
+    line.event = claimedEvent(route.provider, request.headers);
 
     // 2. verify, over the raw bytes, with every current and previous secret value.
     const cached = knownSecretVersions(false);
@@ -755,6 +757,14 @@ function rawBody(request: APIGatewayProxyEvent): Buffer {
     throw new Answer(413, "rejected", `body larger than ${MAX_BODY_BYTES} bytes`, "too-large");
   }
   return request.isBase64Encoded ? Buffer.from(text, "base64") : Buffer.from(text, "utf8");
+}
+
+function claimedEvent(provider: Route["provider"], headers: HeaderBag): string | undefined {
+  try {
+    return eventName(provider, headers, undefined)?.slice(0, 100);
+  } catch {
+    return undefined; // several values: the verdict will say so
+  }
 }
 
 function describe(line: DeliveryLog, event: WebhookEvent): void {

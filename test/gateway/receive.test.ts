@@ -603,6 +603,18 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     expect(line?.reason).to.be.a("string");
   });
 
+  it("receive logs a rejected delivery with the event its header claims, and no repository until verified", async () => {
+    const h = harness();
+    await h.receive({ deliveryId: "d-bad", secret: "wrong-secret-value" });
+    expect(h.logs.of("delivery")[0]).to.deep.include({
+      deliveryId: "d-bad",
+      event: "push",
+      repository: null,
+      decision: "rejected",
+      status: 401,
+    });
+  });
+
   it("receive never logs the secret, the signature, the Authorization header or the body", async () => {
     const h = harness();
     const body = JSON.stringify(pushPayload());
