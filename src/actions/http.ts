@@ -42,7 +42,10 @@ export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    throw networkError(call.what, err, timeoutMs);
+    // Say which limit fired: the idle one (nothing received for that long) or the overall one.
+    const code = (err as { code?: string } | undefined)?.code;
+    const idle = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT";
+    throw networkError(call.what, err, idle ? idleTimeoutMs : timeoutMs);
   }
 }
 
@@ -98,7 +101,12 @@ export function networkError(what: string, err: unknown, timeoutMs?: number): Ac
     e?.code === "UND_ERR_BODY_TIMEOUT" ||
     e?.code === "UND_ERR_CONNECT_TIMEOUT";
   if (timedOut) {
-    const after = timeoutMs !== undefined ? ` after ${Math.round(timeoutMs / 1000)} s` : "";
+    const after =
+      timeoutMs === undefined
+        ? ""
+        : timeoutMs < 1000
+          ? ` after ${timeoutMs} ms`
+          : ` after ${Math.round(timeoutMs / 1000)} s`;
     return new ActionError(`${what} timed out${after}`, { retryable: true, cause: err });
   }
   const code = e?.code ?? e?.name ?? "error";

@@ -1,7 +1,9 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import fc from "fast-check";
 import { clip } from "../../src/actions/gitHost/base";
-import { parseRetryAfter, statusError, withoutCredentials } from "../../src/actions/http";
+import { httpRequest, parseRetryAfter, statusError, withoutCredentials } from "../../src/actions/http";
 import { parseJenkinsCredentials, parseProviderToken } from "../../src/actions/secrets";
 import { ActionError } from "../../src/core/errors";
 
@@ -180,4 +182,29 @@ describe("Function: withoutCredentials (error messages a server wrote)", () => {
       expect(withoutCredentials(text, headers)).to.equal(expected);
     });
   }
+});
+
+describe("Function: httpRequest timeouts", () => {
+  it("httpRequest names the idle limit when a server sends nothing for that long, not the overall one", async () => {
+    const server = createServer(() => undefined); // reads the request, never answers
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const failure = await httpRequest({
+        method: "GET",
+        url,
+        what: "the archive",
+        timeoutMs: 30_000,
+        idleTimeoutMs: 150,
+      })
+        .then(() => undefined)
+        .catch((error: unknown) => error);
+      expect(failure).to.be.instanceOf(ActionError);
+      expect((failure as ActionError).message).to.equal("the archive timed out after 150 ms");
+      expect((failure as ActionError).retryable).to.equal(true);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 });
