@@ -75,3 +75,27 @@ describe("Function: verifyDelivery (GitLab token)", () => {
     expect(verifyGitlabToken("caf\u00e9", ["cafe\u0301"])).to.equal("mismatch");
   });
 });
+
+describe("Function: verifyGitlabToken, in constant time", () => {
+  it("verifyGitlabToken compares equal-length digests with crypto.timingSafeEqual, never the tokens themselves", () => {
+    const crypto = require("node:crypto") as typeof import("node:crypto");
+    const original = crypto.timingSafeEqual;
+    const compared: Array<[number, number]> = [];
+    crypto.timingSafeEqual = (a, b) => {
+      compared.push([a.byteLength, b.byteLength]);
+      return original(a, b);
+    };
+    try {
+      expect(verifyGitlabToken("a-much-longer-wrong-token", ["right-token"])).to.equal("mismatch");
+      expect(verifyGitlabToken("right-token", ["old-token", "right-token"])).to.equal("match-token");
+    } finally {
+      crypto.timingSafeEqual = original;
+    }
+    // One comparison per secret tried, each of two 32-byte digests whatever the tokens' lengths.
+    expect(compared).to.deep.equal([
+      [32, 32],
+      [32, 32],
+      [32, 32],
+    ]);
+  });
+});
