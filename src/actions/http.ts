@@ -194,6 +194,18 @@ export function withoutCredentials(text: string, credentialHeaders: Record<strin
   return out;
 }
 
+/**
+ * The short message of an error answer's body (apiMessage), without the credentials that were sent.
+ * Reading the body can fail like any network read.
+ */
+export async function serverMessage(
+  res: HttpResponse,
+  what: string,
+  credentialHeaders: Record<string, string>,
+): Promise<string> {
+  return withoutCredentials(apiMessage(await readText(res, what, 64 * 1024)), credentialHeaders);
+}
+
 /** A short, log-safe message from a JSON error body ({"message": "..."}), when there is one. */
 export function apiMessage(text: string): string {
   try {

@@ -17,16 +17,7 @@ import { ActionError } from "../core/errors";
 import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
 import { gitHostClient } from "./gitHost";
 import type { ArchiveSource } from "./gitHost/types";
-import {
-  apiMessage,
-  discard,
-  header,
-  httpRequest,
-  networkError,
-  readText,
-  statusError,
-  withoutCredentials,
-} from "./http";
+import { discard, header, httpRequest, networkError, serverMessage, statusError } from "./http";
 import type { ActionClients } from "./types";
 import { zipCopyStream } from "./zipCopy";
 import { BlockCachedFileReader } from "./zipFileReader";
@@ -143,7 +134,7 @@ export async function downloadArchive(
     if (status !== 200) {
       let detail = "";
       try {
-        detail = withoutCredentials(apiMessage(await readText(res, what, 64 * 1024)), source.headers);
+        detail = await serverMessage(res, what, source.headers);
       } catch {
         // The status alone classifies the failure.
       }

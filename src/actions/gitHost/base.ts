@@ -3,16 +3,7 @@
 import type { Dispatcher } from "undici";
 import { ActionError } from "../../core/errors";
 import type { Provider } from "../../core/types";
-import {
-  apiMessage,
-  discard,
-  type HttpResponse,
-  httpRequest,
-  readJson,
-  readText,
-  statusError,
-  withoutCredentials,
-} from "../http";
+import { discard, type HttpResponse, httpRequest, readJson, serverMessage, statusError } from "../http";
 
 export interface ApiCall {
   method: "GET" | "POST" | "DELETE" | "PUT";
@@ -81,10 +72,7 @@ export abstract class ApiClient {
   protected async failure(res: HttpResponse, call: ApiCall): Promise<ActionError> {
     let detail = "";
     try {
-      detail = withoutCredentials(
-        apiMessage(await readText(res, this.what, 64 * 1024)),
-        this.credentialHeaders,
-      );
+      detail = await serverMessage(res, this.what, this.credentialHeaders);
     } catch {
       // The status alone classifies the failure.
     }

@@ -1,7 +1,7 @@
 // GitHub (github.com and GitHub Enterprise Server: apiUrl https://HOST/api/v3).
 import { ActionError } from "../../core/errors";
 import type { RepoRef } from "../../core/types";
-import { apiMessage, discard, readText, withoutCredentials } from "../http";
+import { discard, serverMessage } from "../http";
 import { ApiClient, clip, encodeSegments, seg } from "./base";
 import type {
   ArchiveSource,
@@ -70,10 +70,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     if (res.statusCode === 422) {
       // 422 is "Validation failed": "Reference does not exist" (gone already), or a refusal, such as a
       // protected branch's, which must not be reported as done.
-      const message = withoutCredentials(
-        apiMessage(await readText(res, this.what, 64 * 1024)),
-        this.credentialHeaders,
-      );
+      const message = await serverMessage(res, this.what, this.credentialHeaders);
       if (/reference does not exist/i.test(message)) return "already-gone";
       throw new ActionError(
         `${this.what} refused to delete branch ${JSON.stringify(branch)} (422)${message ? `: ${message}` : ""}`,
