@@ -344,22 +344,11 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** send with the example push to `url`, plus `args`. */
+  const pushTo = (url: string, ...args: string[]) =>
+    runSendCli(["--url", url, "--event", "push", "--payload", "examples/github-push.json", ...args]);
   const send = (provider: string, secret: string, ...extra: string[]) =>
-    runSendCli([
-      "--url",
-      capture.url,
-      "--secret",
-      secret,
-      "--provider",
-      provider,
-      "--event",
-      "push",
-      "--payload",
-      "examples/github-push.json",
-      "--delivery",
-      "wire-1",
-      ...extra,
-    ]);
+    pushTo(capture.url, "--secret", secret, "--provider", provider, "--delivery", "wire-1", ...extra);
 
   // The header names each provider sends (besides host, content-length and connection), from its docs
   // (GitHub, GitLab, Bitbucket Cloud) or its source (Gitea's services/webhook/deliver.go).
@@ -482,18 +471,7 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     const file = join(dir, "secrets.json");
     writeFileSync(file, JSON.stringify({ structured: { secret: "", value: "v2" }, empty: { secret: "" } }));
     const fromFile = (name: string, secrets = file) =>
-      runSendCli([
-        "--url",
-        capture.url,
-        "--secrets",
-        secrets,
-        "--secret-name",
-        name,
-        "--event",
-        "push",
-        "--payload",
-        "examples/github-push.json",
-      ]);
+      pushTo(capture.url, "--secrets", secrets, "--secret-name", name);
     const structured = await fromFile("structured");
     expect(structured.code, structured.stderr).to.equal(0);
     const body = readFileSync(join(REPO_ROOT, "examples/github-push.json"));
@@ -534,18 +512,7 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
   it("an answer slower than --timeout fails with exit 1 and says so, as GitHub fails a delivery after 10 s", async () => {
     const slow = await startCaptureServer((res) => setTimeout(() => res.end("late"), 3_000));
     try {
-      const run = await runSendCli([
-        "--url",
-        slow.url,
-        "--secret",
-        "s",
-        "--event",
-        "push",
-        "--payload",
-        "examples/github-push.json",
-        "--timeout",
-        "0.5",
-      ]);
+      const run = await pushTo(slow.url, "--secret", "s", "--timeout", "0.5");
       expect(run.code).to.equal(1);
       expect(run.stderr).to.include(`POST ${slow.url} failed: no answer within 0.5 s`);
     } finally {
@@ -559,16 +526,7 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
       res.end();
     });
     try {
-      const run = await runSendCli([
-        "--url",
-        redirect.url,
-        "--secret",
-        "s",
-        "--event",
-        "push",
-        "--payload",
-        "examples/github-push.json",
-      ]);
+      const run = await pushTo(redirect.url, "--secret", "s");
       expect(run.code).to.equal(1);
       expect(run.stdout).to.match(/^HTTP 301 Moved Permanently/);
       expect(run.stderr).to.include(
@@ -584,16 +542,7 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     const closed = await startCaptureServer();
     const url = closed.url.replace("http://", "http://user:hunter2@");
     await closed.close();
-    const run = await runSendCli([
-      "--url",
-      url,
-      "--secret",
-      "s",
-      "--event",
-      "push",
-      "--payload",
-      "examples/github-push.json",
-    ]);
+    const run = await pushTo(url, "--secret", "s");
     expect(run.code).to.equal(1);
     expect(run.stderr).to.include(`POST ${closed.url} failed: ECONNREFUSED`);
     expect(run.stderr).not.to.include("hunter2");
