@@ -87,6 +87,8 @@ export interface StackConfig {
   lambda: LambdaConfig;
   github: { manageWebhooks: boolean };
   artifacts: { noncurrentVersionDays: number; forceDestroy: boolean };
+  /** Put in front of every secret name routes.yaml gives ("" for none). */
+  secretNamePrefix: string;
 }
 
 /** Every configuration problem, reported at once. */
@@ -111,6 +113,7 @@ export const CONFIG_KEYS = [
   "lambda",
   "github",
   "artifacts",
+  "secretNamePrefix",
 ] as const;
 
 type Raw = Record<string, unknown>;
@@ -239,6 +242,8 @@ const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const SG_ID = /^sg-[0-9a-f]{8,17}$/;
 const RTB_ID = /^rtb-[0-9a-f]{8,17}$/;
+/** Secrets Manager's name characters; the names it fronts keep their own checks. */
+const SECRET_NAME_PREFIX = /^[A-Za-z0-9/_+=.@-]{1,64}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const STAGE = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -431,6 +436,13 @@ export function parseStackConfig(raw: Raw): StackConfig {
       ),
       forceDestroy: r.boolean(s.forceDestroy, "artifacts.forceDestroy", false),
     },
+    secretNamePrefix: r.string(
+      raw.secretNamePrefix,
+      "secretNamePrefix",
+      "",
+      SECRET_NAME_PREFIX,
+      "letters, digits and /_+=.@- only, at most 64 characters",
+    ),
   };
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
   return config;

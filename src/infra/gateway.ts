@@ -2,13 +2,14 @@
 // the API in front of them, and (optionally) the GitHub webhooks.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { routeSecretNames, withSecretNamePrefix } from "../core/routeSecrets";
 import type { Route as RouteSpec } from "../core/types";
 import { Api } from "./api";
 import { Artifacts } from "./artifacts";
 import { type CodeProvider, handlerCode } from "./bundle";
 import type { StackConfig } from "./config";
 import { Dedupe } from "./dedupe";
-import { type RouteNames, routeNames, stackNames, stackPrefix } from "./naming";
+import { NAME_LIMITS, type RouteNames, routeNames, stackNames, stackPrefix } from "./naming";
 import { Network } from "./network";
 import { Observability } from "./observability";
 import { partitionOf } from "./policies";
@@ -71,7 +72,14 @@ export class Gateway extends pulumi.ComponentResource {
 
   constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hookgate:infra:Gateway", name, {}, opts);
-    const { config, routes, region } = args;
+    const { config, region } = args;
+    const routes = args.routes.map((r) => withSecretNamePrefix(r, config.secretNamePrefix));
+    const tooLong = routes.flatMap(routeSecretNames).filter((n) => n.length > NAME_LIMITS.secret);
+    if (tooLong.length > 0) {
+      throw new Error(
+        `secret names longer than ${NAME_LIMITS.secret} characters with hookgate:secretNamePrefix: ${[...new Set(tooLong)].join(", ")}`,
+      );
+    }
     if (routes.length === 0) throw new Error("routes.yaml has no routes: a stack needs at least one");
     const seen = new Set<string>();
     for (const r of routes) {

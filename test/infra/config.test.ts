@@ -43,6 +43,12 @@ describe("parseStackConfig(raw)", () => {
     expect(c.logRetentionDays).to.equal(30);
     expect(c.github.manageWebhooks).to.equal(false);
     expect(c.jenkins).to.deep.equal({ securityGroupId: undefined, port: undefined, cidrs: ["0.0.0.0/0"] });
+    expect(c.secretNamePrefix).to.equal("");
+  });
+
+  it("reads a secret name prefix made of Secrets Manager name characters", () => {
+    expect(parseStackConfig({ secretNamePrefix: "dev/" }).secretNamePrefix).to.equal("dev/");
+    expect(parseStackConfig({ secretNamePrefix: "team_a.prod-" }).secretNamePrefix).to.equal("team_a.prod-");
   });
 
   it("natGateways none turns the Secrets Manager and SQS interface endpoints on by default", () => {
@@ -231,6 +237,12 @@ describe("parseStackConfig(raw)", () => {
       "github.manageWebhooks must be true or false",
     ],
     ["a network that is not an object", { network: "create" }, "hookgate:network must be an object"],
+    [
+      "a secret name prefix with characters Secrets Manager refuses",
+      { secretNamePrefix: "dev prod/" },
+      'secretNamePrefix "dev prod/" is not valid: letters, digits and /_+=.@- only',
+    ],
+    ["a secret name prefix over 64 characters", { secretNamePrefix: "p".repeat(65) }, "secretNamePrefix"],
   ];
   for (const [what, raw, message] of bad) {
     it(`parseStackConfig rejects ${what} with a message naming the key`, () => {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { MAX_ATTEMPTS } from "../../src/core/policy";
+import { withSecretNamePrefix } from "../../src/core/routeSecrets";
 import type { Route } from "../../src/core/types";
 import { ACCESS_LOG_FORMAT } from "../../src/infra/api";
 import { LAMBDA_RUNTIME, VISIBILITY_FACTOR } from "../../src/infra/route";
@@ -650,5 +651,58 @@ describe("Gateway (under Pulumi mocks): github.manageWebhooks", () => {
     expectSecure(result, routes, secretValues);
     const outputs = JSON.stringify([result.webhookUrls, result.webhookSetup, result.deadLetterQueueUrls]);
     for (const v of secretValues) expect(outputs).not.to.contain(v);
+  });
+});
+
+describe("Gateway (under Pulumi mocks): hookgate:secretNamePrefix", () => {
+  const routes = allKinds();
+  const prefixed = routes.map((r) => withSecretNamePrefix(r, "dev/"));
+  let result: Evaluated;
+  before(async () => {
+    result = await evaluate({
+      config: config({ secretNamePrefix: "dev/", github: { manageWebhooks: true } }),
+      routes,
+      code: stubCode,
+      githubToken: "ghp_test-token-value",
+    });
+  });
+
+  it("lets each route's role read exactly its own secrets under the prefixed names", () => {
+    expectSecure(result, prefixed);
+    const readable = iamDocuments(result.cloud)
+      .flatMap(({ statements }) => statements)
+      .filter((s) => [s.Action].flat().includes("secretsmanager:GetSecretValue"))
+      .flatMap((s) => [s.Resource].flat());
+    expect(readable).not.to.be.empty;
+    for (const arn of readable) expect(arn).to.match(/:secret:dev\//);
+  });
+
+  it("gives each function its route with the prefixed secret names", () => {
+    const { cloud } = result;
+    for (const route of prefixed) {
+      const fn = only(routeChildren(cloud, route.name, FN));
+      const deployed = JSON.parse(fn.inputs.environment.variables.HOOKGATE_ROUTE);
+      expect(deployed.secret).to.equal(route.secret);
+      expect(route.secret).to.match(/^dev\//);
+    }
+  });
+
+  it("creates the managed webhook secret, and names it in webhookSetup, under the prefixed name", () => {
+    const secret = only(result.cloud.ofType("aws:secretsmanager/secret:Secret"));
+    expect(secret.inputs.name).to.equal("dev/hookgate/github-webhook");
+    for (const setup of Object.values(result.webhookSetup)) expect(setup.secretName).to.match(/^dev\//);
+  });
+
+  it("stops before creating anything when a prefixed secret name is longer than Secrets Manager allows", async () => {
+    const longName = `hookgate/${"x".repeat(500)}`;
+    const route = { ...jenkinsRoute(), secret: longName };
+    await evaluate({
+      config: config({ secretNamePrefix: "a".repeat(10) }),
+      routes: [route],
+      code: stubCode,
+    }).then(
+      () => expect.fail("no error"),
+      (e: Error) => expect(e.message).to.contain("secret names longer than 512 characters"),
+    );
   });
 });

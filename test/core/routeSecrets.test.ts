@@ -1,0 +1,98 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "chai";
+import fc from "fast-check";
+import { routeSecretNames, withSecretNamePrefix } from "../../src/core/routeSecrets";
+import { parseRoutes } from "../../src/core/routes/parse";
+import type { Route } from "../../src/core/types";
+
+function routesOf(text: string): Route[] {
+  const { config, problems } = parseRoutes(text, "routes.yaml");
+  expect(problems, JSON.stringify(problems)).to.deep.equal([]);
+  return config?.routes ?? [];
+}
+
+// The shipped table reads every kind of secret name but a CA bundle; the second one adds those, and a
+// route with no webhook secret.
+const SHIPPED = routesOf(readFileSync(join(__dirname, "../../routes.yaml"), "utf8"));
+const WITH_CA_BUNDLES = routesOf(`version: 1
+providers: { github: { token: ci/github-token } }
+jenkins: { url: "https://ci.example.com", credentials: ci/jenkins, caBundle: ci/private-ca }
+routes:
+  - name: build
+    secret: ci/webhook
+    match: { events: [push] }
+    action: { type: jenkins, job: build }
+  - name: cleanup
+    secret: ci/webhook
+    match: { events: [pull_request] }
+    action: { type: pr-cleanup, steps: [{ jenkins: { job: teardown } }] }
+  - name: allowlisted
+    provider: bitbucket
+    auth: { allowIps: [104.192.136.0/21] }
+    match: { events: [push] }
+    action: { type: jenkins, job: legacy }
+`);
+const ROUTES = [...SHIPPED, ...WITH_CA_BUNDLES];
+
+/** The [before, after] pairs of string values that differ between two objects of the same shape. */
+function changedStrings(a: unknown, b: unknown): [string, string][] {
+  if (typeof a === "string" || typeof b === "string") return a === b ? [] : [[String(a), String(b)]];
+  if (typeof a !== "object" || a === null || typeof b !== "object" || b === null) {
+    expect(b).to.equal(a);
+    return [];
+  }
+  const aRecord = a as Record<string, unknown>;
+  const bRecord = b as Record<string, unknown>;
+  expect(Object.keys(bRecord).sort()).to.deep.equal(Object.keys(aRecord).sort());
+  return Object.keys(aRecord).flatMap((k) => changedStrings(aRecord[k], bRecord[k]));
+}
+
+describe("Function: withSecretNamePrefix", () => {
+  it("covers routes that read every kind of secret name (webhook, Jenkins, CA bundle, Git host token) and one that reads none", () => {
+    const names = ROUTES.flatMap(routeSecretNames);
+    for (const name of [
+      "hookgate/github-webhook",
+      "hookgate/jenkins",
+      "hookgate/github-token",
+      "ci/private-ca",
+    ]) {
+      expect(names).to.include(name);
+    }
+    expect(ROUTES.some((r) => r.secret === undefined)).to.equal(true);
+  });
+
+  for (const route of ROUTES) {
+    it(`puts the prefix in front of every secret name route ${route.name} reads, and of nothing else`, () => {
+      const prefixed = withSecretNamePrefix(route, "dev/");
+      expect(routeSecretNames(prefixed)).to.deep.equal(routeSecretNames(route).map((n) => `dev/${n}`));
+      const secretNames = routeSecretNames(route);
+      for (const [before, after] of changedStrings(route, prefixed)) {
+        expect(secretNames, `${before} is not a secret name`).to.include(before);
+        expect(after).to.equal(`dev/${before}`);
+      }
+    });
+  }
+
+  it("keeps a route without a webhook secret (IP allowlist only) without one", () => {
+    const allowlisted = ROUTES.filter((r) => r.secret === undefined);
+    for (const route of allowlisted)
+      expect(withSecretNamePrefix(route, "dev/")).not.to.have.property("secret");
+  });
+
+  it("returns the route itself for an empty prefix, and never changes the route it is given", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...ROUTES),
+        fc.stringMatching(/^[A-Za-z0-9/_+=.@-]{0,64}$/),
+        (route, prefix) => {
+          const before = JSON.stringify(route);
+          const prefixed = withSecretNamePrefix(route, prefix);
+          expect(JSON.stringify(route)).to.equal(before);
+          if (prefix === "") expect(prefixed).to.equal(route);
+          else expect(routeSecretNames(prefixed).every((n) => n.startsWith(prefix))).to.equal(true);
+        },
+      ),
+    );
+  });
+});
