@@ -55,6 +55,23 @@ export function jenkinsPorts(config: StackConfig, routes: readonly RouteSpec[]):
   return [...ports].sort((a, b) => a - b);
 }
 
+/**
+ * The warning for Jenkins ports the Lambdas may reach on any address: neither jenkins.securityGroupId nor
+ * narrower jenkins.cidrs was given. 443 is left out: it is open anyway, for AWS APIs and the Git hosts.
+ */
+export function openJenkinsEgressWarning(
+  config: StackConfig,
+  routes: readonly RouteSpec[],
+): string | undefined {
+  if (config.jenkins.securityGroupId || !config.jenkins.cidrs.includes("0.0.0.0/0")) return undefined;
+  const ports = jenkinsPorts(config, routes).filter((port) => port !== 443);
+  if (ports.length === 0) return undefined;
+  return (
+    `the Lambdas may connect to any address on the Jenkins port ${ports.join(", ")}: set jenkins.securityGroupId ` +
+    "(Jenkins' security group) or jenkins.cidrs (its network) to narrow it"
+  );
+}
+
 /** Routes whose action calls the Git host's API (needs a way out of the VPC: a NAT). */
 export function routesNeedingInternet(routes: readonly RouteSpec[]): string[] {
   return routes.filter((r) => r.action.type !== "jenkins").map((r) => r.name);
@@ -96,6 +113,9 @@ export class Gateway extends pulumi.ComponentResource {
         );
       }
     }
+
+    const openEgress = openJenkinsEgressWarning(config, routes);
+    if (openEgress) pulumi.log.warn(openEgress, this);
 
     const prefix = stackPrefix(args.stack);
     const names = stackNames(prefix, region);

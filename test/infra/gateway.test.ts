@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { Route } from "../../src/core/types";
-import { jenkinsPorts, routesNeedingInternet } from "../../src/infra/gateway";
+import { jenkinsPorts, openJenkinsEgressWarning, routesNeedingInternet } from "../../src/infra/gateway";
 import { deployedRoute, MAX_ROUTE_ENV_BYTES, routeEnvJson } from "../../src/infra/route";
 import { config, gitlabRoute, jenkinsRoute, prCleanupRoute, s3ZipRoute } from "./fixtures";
 
@@ -30,6 +30,29 @@ describe("jenkinsPorts(config, routes)", () => {
     expect(() => jenkinsPorts(config(), [withJenkinsUrl(jenkinsRoute("bad"), "jenkins:x:y")])).to.throw(
       /route "bad"/,
     );
+  });
+});
+
+describe("openJenkinsEgressWarning(config, routes)", () => {
+  const onPort8443 = [withJenkinsUrl(jenkinsRoute(), "https://jenkins.internal.example.com:8443")];
+
+  it("warns when the Jenkins port is open to every address, naming the port and both settings", () => {
+    for (const c of [config(), config({ jenkins: { cidrs: ["10.0.0.0/8", "0.0.0.0/0"] } })]) {
+      const warning = openJenkinsEgressWarning(c, onPort8443);
+      expect(warning).to.contain("any address on the Jenkins port 8443");
+      expect(warning).to.contain("jenkins.securityGroupId").and.to.contain("jenkins.cidrs");
+    }
+  });
+
+  it("stays silent with a Jenkins security group, narrower CIDRs, Jenkins on 443 or no Jenkins route", () => {
+    const silent: [string, ReturnType<typeof config>, Route[]][] = [
+      ["security group", config({ jenkins: { securityGroupId: "sg-0123456789abcdef0" } }), onPort8443],
+      ["CIDRs", config({ jenkins: { cidrs: ["10.20.0.0/16"] } }), onPort8443],
+      ["443", config(), [withJenkinsUrl(jenkinsRoute(), "https://jenkins.internal.example.com/")]],
+      ["no Jenkins", config(), [s3ZipRoute()]],
+    ];
+    for (const [what, c, routes] of silent)
+      expect(openJenkinsEgressWarning(c, routes), what).to.equal(undefined);
   });
 });
 
