@@ -1,5 +1,5 @@
-// Api: the public REST API (regional). POST /hooks/<route> per route, proxied byte-exact to the route's
-// function; a stage with throttling and JSON access logs; an optional source-IP allowlist.
+// Api: the public REST API (regional). /hooks/<route> per route, proxied byte-exact to the route's
+// function (which answers anything but POST with 405); a stage with throttling and JSON access logs; an optional source-IP allowlist.
 import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -58,9 +58,18 @@ export function deploymentHash(
   policy: string,
 ): string {
   const targets = routes.map((r) => `${r.name}=${r.physicalName}`).sort();
-  const state = { routes: targets, policy, binary: BINARY_MEDIA_TYPES, notFound: 1 };
+  const state = { routes: targets, method: ROUTE_METHOD, policy, binary: BINARY_MEDIA_TYPES, notFound: 2 };
   return createHash("sha256").update(JSON.stringify(state)).digest("hex");
 }
+
+/**
+ * Every method reaches the route's function, so that a method other than POST gets the contract's 405 from
+ * the function, as from `hookgate serve`, rather than API Gateway's "no such resource".
+ */
+export const ROUTE_METHOD = "ANY";
+
+/** The body of a request to a path that is no route: the contract's shape, as `hookgate serve` answers it. */
+export const NOT_FOUND_BODY = { status: "rejected", route: null, delivery: null, reason: "unknown route" };
 
 export function hookPath(route: string): string {
   return `/hooks/${route}`;
@@ -101,7 +110,7 @@ export class Api extends pulumi.ComponentResource {
       ),
     ];
 
-    // Unknown paths and methods: API Gateway's default is 403 "Missing Authentication Token"; say 404.
+    // Unknown paths: API Gateway's default is 403 "Missing Authentication Token"; say 404.
     deploymentDeps.push(
       new aws.apigateway.Response(
         `${name}-not-found`,
@@ -109,12 +118,7 @@ export class Api extends pulumi.ComponentResource {
           restApiId: api.id,
           responseType: "MISSING_AUTHENTICATION_TOKEN",
           statusCode: "404",
-          responseTemplates: {
-            "application/json": JSON.stringify({
-              status: "not-found",
-              reason: "no such route: POST /hooks/<route>",
-            }),
-          },
+          responseTemplates: { "application/json": JSON.stringify(NOT_FOUND_BODY) },
         },
         { parent: this },
       ),
@@ -133,8 +137,8 @@ export class Api extends pulumi.ComponentResource {
         { parent: this },
       );
       const method = new aws.apigateway.Method(
-        `${name}-${target.name}-post`,
-        { restApi: api.id, resourceId: resource.id, httpMethod: "POST", authorization: "NONE" },
+        `${name}-${target.name}-any`,
+        { restApi: api.id, resourceId: resource.id, httpMethod: ROUTE_METHOD, authorization: "NONE" },
         { parent: this },
       );
       const integration = new aws.apigateway.Integration(
@@ -149,7 +153,7 @@ export class Api extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      // Only this API, this stage, this method and this path may invoke the route's function. The
+      // Only this API, this stage and this path may invoke the route's function. The
       // deployment (so the stage, and the URL a managed webhook is given) waits for it.
       const permission = new aws.lambda.Permission(
         `${name}-${target.name}-invoke`,
@@ -157,7 +161,7 @@ export class Api extends pulumi.ComponentResource {
           action: "lambda:InvokeFunction",
           function: target.functionName,
           principal: "apigateway.amazonaws.com",
-          sourceArn: pulumi.interpolate`${api.executionArn}/${args.stageName}/POST${hookPath(target.name)}`,
+          sourceArn: pulumi.interpolate`${api.executionArn}/${args.stageName}/*${hookPath(target.name)}`,
         },
         { parent: this },
       );

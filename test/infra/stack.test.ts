@@ -92,7 +92,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     expect(ports).to.deep.equal(["tcp/443-443", "tcp/8443-8443"]);
   });
 
-  it("gives each route one API resource under /hooks with a POST method, an AWS_PROXY integration and a scoped permission", () => {
+  it("gives each route one API resource under /hooks with an ANY method (its function answers 405 to all but POST), an AWS_PROXY integration and a scoped permission", () => {
     const { cloud } = result;
     const hooks = only(
       cloud.ofType("aws:apigateway/resource:Resource").filter((r) => r.inputs.pathPart === "hooks"),
@@ -108,7 +108,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
           .ofType("aws:apigateway/method:Method")
           .filter((m) => m.inputs.resourceId === `${resource.name}-id`),
       );
-      expect(method.inputs).to.include({ httpMethod: "POST", authorization: "NONE" });
+      expect(method.inputs).to.include({ httpMethod: "ANY", authorization: "NONE" });
       const integration = only(
         cloud
           .ofType("aws:apigateway/integration:Integration")
@@ -125,7 +125,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
         principal: "apigateway.amazonaws.com",
       });
       expect(permission.inputs.sourceArn).to.equal(
-        `arn:aws:execute-api:${REGION}:${ACCOUNT}:hookgate-api-api-id/v1/POST/hooks/${route.name}`,
+        `arn:aws:execute-api:${REGION}:${ACCOUNT}:hookgate-api-api-id/v1/*/hooks/${route.name}`,
       );
     }
   });
@@ -134,6 +134,13 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     const api = only(result.cloud.ofType("aws:apigateway/restApi:RestApi"));
     expect(api.inputs.binaryMediaTypes).to.deep.equal(["*/*"]);
     expect(api.inputs.endpointConfiguration).to.deep.equal({ types: "REGIONAL" });
+  });
+
+  it("answers a path that is no route with 404 and a body of the contract's shape", () => {
+    const notFound = only(result.cloud.ofType("aws:apigateway/response:Response"));
+    expect(notFound.inputs).to.include({ responseType: "MISSING_AUTHENTICATION_TOKEN", statusCode: "404" });
+    const body = JSON.parse(notFound.inputs.responseTemplates["application/json"]);
+    expect(body).to.deep.equal({ status: "rejected", route: null, delivery: null, reason: "unknown route" });
   });
 
   it("throttles the stage and writes JSON access logs without headers to a log group with retention", () => {
