@@ -213,13 +213,26 @@ export function apiMessage(text: string): string {
     const message =
       typeof parsed.message === "string"
         ? parsed.message
-        : typeof parsed.error === "string"
-          ? parsed.error
-          : "";
+        : isFieldErrors(parsed.message)
+          ? fieldErrors(parsed.message)
+          : typeof parsed.error === "string"
+            ? parsed.error
+            : "";
     return message.replace(/[\r\n]+/g, " ").slice(0, 200);
   } catch {
     return "";
   }
+}
+
+/** GitLab's validation errors: {"message": {"target_url": ["is too long (maximum is 255 characters)"]}}. */
+function isFieldErrors(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function fieldErrors(errors: Record<string, unknown>): string {
+  return Object.entries(errors)
+    .map(([field, why]) => `${field} ${Array.isArray(why) ? why.map(String).join(", ") : String(why)}`)
+    .join("; ");
 }
 
 const caAgents = new Map<string, Agent>();

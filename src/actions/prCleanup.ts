@@ -32,7 +32,13 @@ export async function cleanUpPullRequest(
   const host = await gitHostClient(request.api, clients);
   const targetUrl = request.targetUrl ?? clients.logsUrl;
   const status = (state: CommitStatus["state"], description: string) =>
-    host.setCommitStatus(event.repo, sha, { state, context: request.context, description, targetUrl });
+    host.setCommitStatus(event.repo, sha, {
+      state,
+      context: request.context,
+      description,
+      targetUrl,
+      ...(pr.headRef ? { ref: pr.headRef } : {}),
+    });
 
   await status("pending", `Cleaning up after PR #${pr.number}`);
 

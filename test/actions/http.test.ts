@@ -3,7 +3,13 @@ import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import fc from "fast-check";
 import { clip } from "../../src/actions/gitHost/base";
-import { httpRequest, parseRetryAfter, statusError, withoutCredentials } from "../../src/actions/http";
+import {
+  apiMessage,
+  httpRequest,
+  parseRetryAfter,
+  statusError,
+  withoutCredentials,
+} from "../../src/actions/http";
 import { parseJenkinsCredentials, parseProviderToken } from "../../src/actions/secrets";
 import { ActionError } from "../../src/core/errors";
 
@@ -23,6 +29,27 @@ describe("Function: parseRetryAfter", () => {
   for (const [value, expected] of cases) {
     it(`parseRetryAfter(${JSON.stringify(value)}) is ${expected}`, () => {
       expect(parseRetryAfter(value, NOW)).to.equal(expected);
+    });
+  }
+});
+
+describe("Function: apiMessage (the message of a Git host's JSON error body)", () => {
+  const cases: Array<[string, string]> = [
+    ['{"message":"Branch Not Found"}', "Branch Not Found"],
+    ['{"error":"insufficient_scope"}', "insufficient_scope"],
+    // GitLab's validation errors, field by field.
+    ['{"message":{"name":["has already been taken"]}}', "name has already been taken"],
+    [
+      '{"message":{"target_url":["is too long (maximum is 255 characters)","is blocked"],"ref":["is missing"]}}',
+      "target_url is too long (maximum is 255 characters), is blocked; ref is missing",
+    ],
+    ['{"message":"line one\\nline two"}', "line one line two"],
+    ["<html>Bad Gateway</html>", ""],
+    ["[1,2]", ""],
+  ];
+  for (const [body, expected] of cases) {
+    it(`apiMessage(${body}) is ${JSON.stringify(expected)}`, () => {
+      expect(apiMessage(body)).to.equal(expected);
     });
   }
 });

@@ -377,6 +377,24 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       "/api/v4/projects/acme%2Fapi/merge_requests/7",
     );
     expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+    // The head branch as ref: after a squash merge the head commit is on no branch, and GitLab would
+    // answer 404 "References for commit Not Found" without it.
+    expect(host.statuses.map((s) => s.ref)).to.deep.equal(["feature/login", "feature/login"]);
+  });
+
+  it("cleanUpPullRequest on GitLab leaves out a link longer than GitLab's 255 characters, not the statuses", async () => {
+    const logsUrl = `https://eu-central-1.console.aws.amazon.com/cloudwatch/home#logsV2:log-groups/${"x".repeat(200)}`;
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: true }], "gitlab", "/api/v4"),
+      closedEvent({}, "gitlab"),
+      clients({ logsUrl }),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(host.statuses.map((s) => [s.state, s.targetUrl])).to.deep.equal([
+      ["pending", undefined],
+      ["success", undefined],
+    ]);
+    expect(host.deletedRefs).to.have.length(1);
   });
 
   it("cleanUpPullRequest on Bitbucket Cloud posts build statuses (INPROGRESS, SUCCESSFUL) and deletes the branch", async () => {
@@ -516,8 +534,11 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.have.length(1);
   });
 
-  it("cleanUpPullRequest on GitLab fails final on any other 400 from the status API", async () => {
-    host.script("status", { status: 400, body: JSON.stringify({ message: "state is invalid" }) });
+  it("cleanUpPullRequest on GitLab fails final on any other 400 from the status API, with GitLab's reason", async () => {
+    host.script("status", {
+      status: 400,
+      body: JSON.stringify({ message: { name: ["has already been taken"] } }),
+    });
     const err = await rejectsWithActionError(
       cleanUpPullRequest(
         request([{ kind: "delete-branch", onlyMerged: true }], "gitlab", "/api/v4"),
@@ -526,6 +547,8 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       ),
     );
     expect(err.retryable).to.equal(false);
+    // GitLab's reason reaches the error, so the dead letter says what to fix.
+    expect(err.message).to.contain("400: name has already been taken");
     expect(host.deletedRefs).to.deep.equal([]);
   });
 

@@ -50,6 +50,8 @@ export interface StatusRecord {
   context: string;
   description?: string;
   targetUrl?: string;
+  /** GitLab's `ref`. */
+  ref?: string;
 }
 
 export interface GitHostServerOptions {
@@ -147,6 +149,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       context: context ?? "",
       description: form.description,
       targetUrl,
+      ...(form.ref ? { ref: form.ref } : {}),
     });
   };
 
@@ -257,6 +260,11 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
           kind = "status";
           act = () => {
             const form = parseBody(req, body);
+            // GenericCommitStatus: validates :target_url, length: { maximum: 255 }.
+            if ((form.target_url ?? "").length > 255) {
+              json(res, 400, { message: { target_url: ["is too long (maximum is 255 characters)"] } });
+              return;
+            }
             recordStatus(fullName, rest[1], form, form.name ?? form.context, form.target_url);
             json(res, 201, { id: statuses.length, status: form.state });
           };

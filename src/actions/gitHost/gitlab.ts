@@ -1,7 +1,7 @@
 // GitLab (gitlab.com and self-managed: apiUrl https://HOST/api/v4). The project id is the
 // URL-encoded full path (group/sub/name), merge requests stand in for pull requests.
 import type { RepoRef } from "../../core/types";
-import { apiMessage, discard, readText } from "../http";
+import { discard, serverMessage, statusError } from "../http";
 import { ApiClient, clip, seg } from "./base";
 import type {
   ArchiveSource,
@@ -20,6 +20,9 @@ interface GitLabMergeRequest {
   source_project_id: number;
   target_project_id: number;
 }
+
+/** GitLab refuses a longer target_url (GenericCommitStatus validates its length). */
+const MAX_TARGET_URL = 255;
 
 const STATES: Record<CommitState, string> = {
   pending: "pending",
@@ -61,19 +64,21 @@ export class GitLabClient extends ApiClient implements GitHostClient {
         state: STATES[status.state],
         name: status.context,
         description: clip(status.description, 255),
-        ...(status.targetUrl ? { target_url: status.targetUrl } : {}),
+        // Without a link rather than without a status: a CloudWatch logs URL easily passes 255.
+        ...(status.targetUrl && status.targetUrl.length <= MAX_TARGET_URL
+          ? { target_url: status.targetUrl }
+          : {}),
+        // Without it GitLab looks for a branch holding the commit, and answers 404 when none does.
+        ...(status.ref ? { ref: status.ref } : {}),
       },
       accept: [400],
     });
     if (res.statusCode === 400) {
-      const message = apiMessage(await readText(res, this.what, 64 * 1024));
+      const message = await serverMessage(res, this.what, this.credentialHeaders);
       // Re-posting the state a status already has ("Cannot transition status via :enqueue from
       // :pending") is what a retry does: the status is already what we want.
       if (/Cannot transition status/i.test(message)) return;
-      throw await this.failure(
-        { ...res, statusCode: 400 },
-        { method: "POST", path: "/projects/:id/statuses/:sha" },
-      );
+      throw statusError(`${this.what} POST /projects/:id/statuses/:sha`, res, message);
     }
     await discard(res);
   }

@@ -22,6 +22,8 @@ export interface CommitStatus {
   /** At most 140 characters (GitHub's limit); longer text is cut. */
   description: string;
   targetUrl?: string;
+  /** The branch the commit was pushed to (GitLab's `ref`: a squash-merged head is on no branch). */
+  ref?: string;
 }
 
 /** How to download the archive of one commit. */
