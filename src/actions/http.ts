@@ -18,6 +18,8 @@ export interface HttpCall {
   timeoutMs?: number;
   /** Limit for the headers and for each gap between body chunks (default: timeoutMs). */
   idleTimeoutMs?: number;
+  /** When the exchange must have ended at the latest (epoch ms): the function's own deadline. */
+  deadlineMs?: number;
   /** What is being called, for messages: "Jenkins job api/build", "GitHub API". */
   what: string;
 }
@@ -29,7 +31,13 @@ export type HttpResponse = Dispatcher.ResponseData;
  * timeouts become retryable ActionErrors. Redirects are never followed here.
  */
 export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
-  const timeoutMs = call.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const left = call.deadlineMs === undefined ? Number.POSITIVE_INFINITY : call.deadlineMs - Date.now();
+  if (left <= 0) {
+    throw new ActionError(`${call.what} was not called: the function's time ran out`, { retryable: true });
+  }
+  const limit = call.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // A call the function would not live to see the end of is cut short, and retried, instead.
+  const timeoutMs = Math.min(limit, Math.ceil(left));
   const idleTimeoutMs = Math.min(timeoutMs, call.idleTimeoutMs ?? timeoutMs);
   try {
     return await request(call.url, {
@@ -45,7 +53,15 @@ export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
     // Say which limit fired: the idle one (nothing received for that long) or the overall one.
     const code = (err as { code?: string } | undefined)?.code;
     const idle = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT";
-    throw networkError(call.what, err, idle ? idleTimeoutMs : timeoutMs);
+    const fired = idle ? idleTimeoutMs : timeoutMs;
+    const error = networkError(call.what, err, fired);
+    if (fired === timeoutMs && timeoutMs < limit && error.message.includes("timed out")) {
+      throw new ActionError(`${error.message}, where the function's time ran out`, {
+        retryable: true,
+        cause: err,
+      });
+    }
+    throw error;
   }
 }
 

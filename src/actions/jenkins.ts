@@ -58,6 +58,7 @@ export async function triggerJenkins(
       headers,
       dispatcher,
       timeoutMs: clients.timeoutMs,
+      deadlineMs: clients.deadlineMs,
       what: "Jenkins crumb issuer",
     });
     if (res.statusCode !== 200) {
@@ -95,6 +96,7 @@ export async function triggerJenkins(
     body,
     dispatcher,
     timeoutMs: clients.timeoutMs,
+    deadlineMs: clients.deadlineMs,
     what,
   });
   await discard(res);

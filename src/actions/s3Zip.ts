@@ -108,6 +108,7 @@ export async function downloadArchive(
       headers,
       dispatcher: clients.dispatcher,
       timeoutMs: clients.timeoutMs ?? DOWNLOAD_TIMEOUT_MS,
+      deadlineMs: clients.deadlineMs,
       idleTimeoutMs: DOWNLOAD_IDLE_TIMEOUT_MS,
       what,
     });

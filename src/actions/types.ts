@@ -14,4 +14,6 @@ export interface ActionClients {
   logsUrl?: string;
   /** Overall limit for one HTTP exchange in milliseconds (default 30 s; archive downloads 10 min). */
   timeoutMs?: number;
+  /** When every HTTP exchange must have ended (epoch ms): the function's deadline, less a margin. */
+  deadlineMs?: number;
 }

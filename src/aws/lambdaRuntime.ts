@@ -140,7 +140,8 @@ export function buildRouteHandler(
     queue: new SqsWorkQueue(sqs, config.queueUrl),
     deadLetters: new SqsDeadLetterQueue(sqs, config.dlqUrl),
     dedupe: new DynamoDedupeStore(new DynamoDBClient(common), config.dedupeTable),
-    runAction: (item) => run(item, clients),
+    runAction: (item, limits) =>
+      run(item, limits?.deadlineMs ? { ...clients, deadlineMs: limits.deadlineMs } : clients),
     log: jsonLog,
     maxAttempts: config.maxAttempts,
     backoff: sqsBackoff(sqs, config.queueUrl),
@@ -171,5 +172,11 @@ export function lambdaHandler(
     return handler;
   };
   if (process.env.AWS_LAMBDA_FUNCTION_NAME) get();
-  return async (event) => get().handle(event);
+  return async (event, context) =>
+    get().handle(
+      event,
+      typeof context?.getRemainingTimeInMillis === "function"
+        ? { remainingMs: () => context.getRemainingTimeInMillis() }
+        : undefined,
+    );
 }

@@ -30,7 +30,8 @@ export interface RouteHandlerDeps {
   queue: WorkQueue;
   deadLetters: DeadLetterQueue;
   dedupe: DedupeStore;
-  runAction(item: WorkItem): Promise<ActionOutcome>;
+  /** `deadlineMs`: when the action's calls must have ended (the invocation's deadline, less a margin). */
+  runAction(item: WorkItem, limits?: { deadlineMs?: number }): Promise<ActionOutcome>;
   log: LogFn;
   /** Attempts before a retryable failure is dead-lettered; default MAX_ATTEMPTS. */
   maxAttempts?: number;
@@ -50,10 +51,27 @@ export interface RouteHandler {
   receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
   /** The receive path for in-process callers (hookgate serve): no proxy event, no JSON round trip. */
   deliver(request: InboundDelivery): Promise<ReceiveAnswer>;
-  work(event: SQSEvent): Promise<SQSBatchResponse>;
+  work(event: SQSEvent, invocation?: Invocation): Promise<SQSBatchResponse>;
   /** Dispatch on the event's shape: SQS records go to `work`, anything else to `receive`. */
-  handle(event: APIGatewayProxyEvent | SQSEvent): Promise<APIGatewayProxyResult | SQSBatchResponse>;
+  handle(
+    event: APIGatewayProxyEvent | SQSEvent,
+    invocation?: Invocation,
+  ): Promise<APIGatewayProxyResult | SQSBatchResponse>;
 }
+
+/** The invocation the work runs in (deployed: from the Lambda context). */
+export interface Invocation {
+  /** Milliseconds left before the function is stopped. */
+  remainingMs(): number;
+}
+
+/**
+ * Of the invocation's time, what the work path keeps for itself after the action's calls: the dead-letter
+ * send, the visibility change, the dedupe mark and the log lines.
+ */
+export const WORK_RESERVE_MS = 5_000;
+/** A record is not started with less time than this left for its action: it is retried at once instead. */
+export const MIN_ACTION_MS = 10_000;
 
 /** The JSON body of every answer (DESIGN.md, "The HTTP contract"). */
 export interface ReceiveBody {
@@ -515,13 +533,31 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
 
   type RecordResult = { ok: true } | { ok: false; delayMs: number };
 
-  async function work(event: SQSEvent): Promise<SQSBatchResponse> {
+  async function work(event: SQSEvent, invocation?: Invocation): Promise<SQSBatchResponse> {
     const batchItemFailures: SQSBatchItemFailure[] = [];
+    // Past the function's timeout Lambda kills the batch: nothing is reported, no reason is recorded.
+    const deadlineMs = invocation ? Date.now() + invocation.remainingMs() - WORK_RESERVE_MS : undefined;
     // FIFO: once a record of a group fails, the later records of that group must not run before it.
     const failedGroups = new Map<string, number>();
+    let outOfTime = false;
     for (const record of event.Records) {
       const group = record.attributes?.MessageGroupId;
       const attempt = attemptOf(record);
+      outOfTime ||= deadlineMs !== undefined && deadlineMs - Date.now() < MIN_ACTION_MS;
+      if (outOfTime) {
+        // This one and every later one (order is kept): back on the queue at once, not attempted.
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+        safeLog({
+          msg: "attempt",
+          route: route.name,
+          messageId: record.messageId,
+          attempt,
+          outcome: "deferred",
+          detail: "too little of the invocation's time left to start it",
+        });
+        await delay(record, 0);
+        continue;
+      }
       const blockedDelay = group === undefined ? undefined : failedGroups.get(group);
       if (blockedDelay !== undefined) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
@@ -538,7 +574,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       }
       let result: RecordResult;
       try {
-        result = await processRecord(record, attempt);
+        result = await processRecord(record, attempt, deadlineMs);
       } catch (error) {
         // Anything unexpected (even in logging) fails this record only; SQS brings it back.
         const delayMs = retryDelayMs(attempt, undefined, deps.retryBaseDelayMs);
@@ -562,7 +598,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     return { batchItemFailures };
   }
 
-  async function processRecord(record: SQSRecord, attempt: number): Promise<RecordResult> {
+  async function processRecord(
+    record: SQSRecord,
+    attempt: number,
+    deadlineMs: number | undefined,
+  ): Promise<RecordResult> {
     let item: WorkItem;
     try {
       item = parseWorkItem(record.body);
@@ -606,7 +646,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     }
     let outcome: ActionOutcome;
     try {
-      outcome = await deps.runAction(item);
+      outcome = await deps.runAction(item, deadlineMs === undefined ? undefined : { deadlineMs });
     } catch (error) {
       const failure = classify(error);
       if (failure.retryable && attempt < maxAttempts) {
@@ -698,8 +738,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     }
   }
 
-  async function handle(event: APIGatewayProxyEvent | SQSEvent) {
-    return isSqsEvent(event) ? work(event) : receive(event);
+  async function handle(event: APIGatewayProxyEvent | SQSEvent, invocation?: Invocation) {
+    return isSqsEvent(event) ? work(event, invocation) : receive(event);
   }
 
   return { receive, deliver, work, handle };

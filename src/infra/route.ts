@@ -15,7 +15,12 @@ export const MAX_ROUTE_ENV_BYTES = 3500;
 export const VISIBILITY_FACTOR = 6;
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 export const QUEUE_RETENTION_SECONDS = 4 * 24 * 3600;
-export const BATCH_SIZE = 10;
+/**
+ * One record per invocation. SQS counts a receive for every record of a batch, also for those held back
+ * behind a failed record of their group, which would spend their attempts (and could send them to the
+ * DLQ untried); alone, a record's receives are its attempts, and its action has the whole timeout.
+ */
+export const BATCH_SIZE = 1;
 
 /** The environment keys of the route Lambdas (the contract with handlers/). Names and URLs only. */
 export const ROUTE_ENV_KEYS = [

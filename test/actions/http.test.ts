@@ -212,6 +212,43 @@ describe("Function: withoutCredentials (error messages a server wrote)", () => {
 });
 
 describe("Function: httpRequest timeouts", () => {
+  it("httpRequest does not call at all once the function's deadline has passed (retryable)", async () => {
+    const failure = await httpRequest({
+      method: "GET",
+      url: "http://127.0.0.1:9/",
+      what: "Jenkins job api/build",
+      deadlineMs: Date.now() - 1,
+    }).catch((error: unknown) => error);
+    expect(failure).to.be.instanceOf(ActionError);
+    expect((failure as ActionError).message).to.equal(
+      "Jenkins job api/build was not called: the function's time ran out",
+    );
+    expect((failure as ActionError).retryable).to.equal(true);
+  });
+
+  it("httpRequest cuts a call short at the function's deadline, and says so, instead of running into the kill", async () => {
+    const server = createServer(() => undefined); // reads the request, never answers
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const failure = await httpRequest({
+        method: "POST",
+        url,
+        what: "Jenkins job api/build",
+        timeoutMs: 30_000,
+        deadlineMs: Date.now() + 200,
+      }).catch((error: unknown) => error);
+      expect(failure).to.be.instanceOf(ActionError);
+      expect((failure as ActionError).message).to.match(
+        /^Jenkins job api\/build timed out after \d+ ms, where the function's time ran out$/,
+      );
+      expect((failure as ActionError).retryable).to.equal(true);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it("httpRequest names the idle limit when a server sends nothing for that long, not the overall one", async () => {
     const server = createServer(() => undefined); // reads the request, never answers
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -7,6 +7,7 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import {
@@ -18,6 +19,7 @@ import {
   readRuntimeConfig,
 } from "../../src/aws/lambdaRuntime";
 import { ActionError } from "../../src/core/errors";
+import { WORK_RESERVE_MS } from "../../src/gateway/routeHandler";
 import {
   githubDelivery,
   jenkinsRoute,
@@ -187,6 +189,32 @@ describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the c
       ReceiptHandle: "rh-m-9",
       VisibilityTimeout: 60,
     });
+  });
+
+  it("lambdaHandler gives the action the Lambda context's deadline, so no call outlives the function", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    const saved = process.env;
+    process.env = { ...saved, ...env() };
+    try {
+      const deadlines: Array<number | undefined> = [];
+      const handler = lambdaHandler(async (_item, clients) => {
+        deadlines.push(clients.deadlineMs);
+        return { status: "done", detail: "" };
+      });
+      const before = Date.now();
+      const result = await handler(sqsEvent([sqsRecord(JSON.stringify(workItem()))]), {
+        getRemainingTimeInMillis: () => 120_000,
+      } as Context);
+      process.stdout.write = stdout;
+      expect(result).to.deep.equal({ batchItemFailures: [] });
+      expect(deadlines).to.have.length(1);
+      expect(deadlines[0]).to.be.within(
+        before + 120_000 - WORK_RESERVE_MS,
+        Date.now() + 120_000 - WORK_RESERVE_MS,
+      );
+    } finally {
+      process.env = saved;
+    }
   });
 
   it("a final action failure goes to the DLQ queue URL with its reason", async () => {

@@ -4,7 +4,7 @@ import { ActionError, SecretNotFoundError } from "../../src/core/errors";
 import { MAX_ATTEMPTS, RETRY_BASE_DELAY_MS, retryDelayMs } from "../../src/core/policy";
 import type { ActionOutcome, WorkItem } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
-import { createRouteHandler } from "../../src/gateway/routeHandler";
+import { createRouteHandler, MIN_ACTION_MS, WORK_RESERVE_MS } from "../../src/gateway/routeHandler";
 import { MemorySecretStore } from "../support/secrets";
 import {
   jenkinsRoute,
@@ -23,6 +23,7 @@ function harness(behaviour: Behaviour, options: { maxAttempts?: number } = {}) {
   const dedupe = new MemoryDedupeStore();
   const logs = new LogCollector();
   const ran: string[] = [];
+  const deadlines: Array<number | undefined> = [];
   const backoffs: Array<{ messageId: string; delayMs: number }> = [];
   const handler = createRouteHandler({
     route: jenkinsRoute(),
@@ -30,8 +31,9 @@ function harness(behaviour: Behaviour, options: { maxAttempts?: number } = {}) {
     queue: new RecordingQueue(),
     deadLetters,
     dedupe,
-    runAction: async (item) => {
+    runAction: async (item, limits) => {
       ran.push(item.deliveryId);
+      deadlines.push(limits?.deadlineMs);
       return behaviour(item);
     },
     log: logs.log,
@@ -40,7 +42,7 @@ function harness(behaviour: Behaviour, options: { maxAttempts?: number } = {}) {
       backoffs.push({ messageId: record.messageId, delayMs });
     },
   });
-  return { handler, deadLetters, dedupe, logs, ran, backoffs };
+  return { handler, deadLetters, dedupe, logs, ran, deadlines, backoffs };
 }
 
 const ok: Behaviour = async () => ({ status: "done", detail: "queued as https://jenkins/queue/item/1/" });
@@ -227,6 +229,36 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     // The held-back records wait as long as the failed one, so the group resumes in order.
     expect(h.backoffs.map((b) => b.messageId)).to.deep.equal(["m-g-1", "m-g-2", "m-g-3"]);
     expect(new Set(h.backoffs.map((b) => b.delayMs)).size).to.equal(1);
+  });
+
+  it("work gives the action the invocation's deadline, less what the work path keeps for itself", async () => {
+    const h = harness(ok);
+    const before = Date.now();
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()))]), { remainingMs: () => 60_000 });
+    const after = Date.now();
+    expect(h.deadlines).to.have.length(1);
+    expect(h.deadlines[0]).to.be.within(before + 60_000 - WORK_RESERVE_MS, after + 60_000 - WORK_RESERVE_MS);
+    // Without an invocation (hookgate serve), no deadline.
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem({ deliveryId: "w-2" })))]));
+    expect(h.deadlines[1]).to.equal(undefined);
+  });
+
+  it("work starts no record with too little of the invocation left: they come back at once, unattempted", async () => {
+    const h = harness(ok);
+    const records = ["t-1", "t-2"].map((id) =>
+      sqsRecord(JSON.stringify(workItem({ deliveryId: id })), { id: `m-${id}`, group: "acme/api" }),
+    );
+    const result = await h.handler.work(sqsEvent(records), {
+      remainingMs: () => WORK_RESERVE_MS + MIN_ACTION_MS - 1,
+    });
+    expect(h.ran).to.deep.equal([]);
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).to.deep.equal(["m-t-1", "m-t-2"]);
+    expect(h.backoffs).to.deep.equal([
+      { messageId: "m-t-1", delayMs: 0 },
+      { messageId: "m-t-2", delayMs: 0 },
+    ]);
+    expect(h.logs.of("attempt").map((l) => l.outcome)).to.deep.equal(["deferred", "deferred"]);
+    expect(h.deadLetters.items).to.deep.equal([]);
   });
 
   it("work is not disturbed when the log sink throws", async () => {

@@ -192,7 +192,8 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       const esm = only(routeChildren(cloud, route.name, "aws:lambda/eventSourceMapping:EventSourceMapping"));
       expect(esm.inputs.eventSourceArn).to.equal(`arn:aws:sqs:${REGION}:${ACCOUNT}:${queue.inputs.name}`);
       expect(esm.inputs.functionResponseTypes).to.deep.equal(["ReportBatchItemFailures"]);
-      expect(esm.inputs.batchSize).to.equal(10);
+      // One record per invocation: its receives are its attempts (see BATCH_SIZE).
+      expect(esm.inputs.batchSize).to.equal(1);
       // A backlog cannot take the concurrency the receive path needs.
       expect(esm.inputs.scalingConfig).to.deep.equal({ maximumConcurrency: 5 });
     }

@@ -26,6 +26,7 @@ export abstract class ApiClient {
     protected readonly credentialHeaders: Record<string, string>,
     protected readonly dispatcher?: Dispatcher,
     protected readonly timeoutMs?: number,
+    protected readonly deadlineMs?: number,
   ) {
     this.apiUrl = apiUrl.replace(/\/+$/, "");
   }
@@ -53,6 +54,7 @@ export abstract class ApiClient {
       body,
       dispatcher: this.dispatcher,
       timeoutMs: this.timeoutMs,
+      deadlineMs: this.deadlineMs,
       what: this.what,
     });
     if ((res.statusCode >= 200 && res.statusCode < 300) || call.accept?.includes(res.statusCode)) return res;

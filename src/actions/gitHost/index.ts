@@ -23,7 +23,7 @@ export async function gitHostClient(api: ProviderApi, clients: ActionClients): P
       headers.authorization = `Bearer ${credential.token}`;
     }
   }
-  const args = [api.apiUrl, headers, clients.dispatcher, clients.timeoutMs] as const;
+  const args = [api.apiUrl, headers, clients.dispatcher, clients.timeoutMs, clients.deadlineMs] as const;
   switch (api.provider) {
     case "github":
       return new GitHubClient(...args);
