@@ -98,6 +98,7 @@ export function signDelivery(options: {
           "user-agent": "GitLab/17.0.0",
           "x-gitlab-event": providerEventName("gitlab", event, parsed),
           "x-gitlab-event-uuid": id,
+          "idempotency-key": id,
           "x-gitlab-webhook-uuid": "00000000-0000-4000-8000-000000000000",
           "x-gitlab-instance": "https://gitlab.example.com",
           // A signing token (whsec_) signs id.timestamp.body and is never sent; a secret token is sent as is.
@@ -294,7 +295,7 @@ export async function runSend(argv: string[]): Promise<number> {
     const status = response.statusCode;
     const delivery =
       signed.headers["x-github-delivery"] ??
-      signed.headers["x-gitlab-event-uuid"] ??
+      signed.headers["idempotency-key"] ??
       signed.headers["x-request-uuid"] ??
       signed.headers["x-request-id"];
     process.stdout.write(

@@ -383,6 +383,7 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
       secret: "wire-token",
       headers: [
         "content-type",
+        "idempotency-key",
         "user-agent",
         "x-gitlab-event",
         "x-gitlab-event-uuid",
@@ -397,6 +398,7 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
       secret: GITLAB_SIGNING_TOKEN,
       headers: [
         "content-type",
+        "idempotency-key",
         "user-agent",
         "webhook-id",
         "webhook-signature",

@@ -81,7 +81,8 @@ export function eventName(provider: Provider, headers: HeaderBag, payload: unkno
 /** Headers that carry a delivery id, per provider, in order of preference. */
 export const DELIVERY_HEADERS: Readonly<Record<Provider, readonly string[]>> = {
   github: ["x-github-delivery"],
-  gitlab: ["x-gitlab-event-uuid", "webhook-id", "idempotency-key"],
+  // Idempotency-Key stays the same when GitLab retries or a user resends; X-Gitlab-Event-UUID does not.
+  gitlab: ["idempotency-key", "webhook-id", "x-gitlab-event-uuid"],
   bitbucket: ["x-request-uuid"],
   "bitbucket-server": ["x-request-id"],
   gitea: ["x-gitea-delivery", "x-forgejo-delivery", "x-gogs-delivery", "x-github-delivery"],

@@ -140,6 +140,19 @@ describe("Function: deliveryIdOf", () => {
     });
   }
 
+  it("deliveryIdOf keeps GitLab's id across a resend: Idempotency-Key stays, X-Gitlab-Event-UUID is new", () => {
+    const first = {
+      "X-Gitlab-Event-UUID": "13792a34-cac6-4fda-95a8-c58e00a3954e",
+      "Idempotency-Key": "f5e5",
+    };
+    const resent = {
+      "X-Gitlab-Event-UUID": "7a1c0c9e-5d6f-4a55-8d0e-2f6d3b1e9c11",
+      "Idempotency-Key": "f5e5",
+    };
+    expect(deliveryIdOf("gitlab", bagOf(resent), body)).to.equal(deliveryIdOf("gitlab", bagOf(first), body));
+    expect(deliveryIdOf("gitlab", bagOf(first), body)).to.equal("f5e5");
+  });
+
   it("deliveryIdOf derives a stable sha256 id from the body when no header carries one", () => {
     const expected = `sha256:${createHash("sha256").update(body).digest("hex")}`;
     expect(deliveryIdOf("bitbucket", bagOf({ "X-Hook-UUID": "{1}" }), body)).to.equal(expected);
