@@ -1,6 +1,7 @@
 // Gitea and Forgejo: X-Gitea-Signature / X-Forgejo-Signature (and the older X-Gogs-Signature) carry the
 // bare hex HMAC-SHA256 of the raw body. Gitea also sends GitHub's X-Hub-Signature-256 ("sha256=...").
-// The first header present, in this order, decides; any of them sent twice is ambiguous.
+// The first header present, in this order, decides; any of them sent twice is ambiguous. A webhook
+// without a secret still carries every header, empty ("" and a bare "sha256="): that is no signature.
 import type { HeaderBag } from "../types";
 import { headerValue } from "./headerValue";
 import { verifyHexSignature } from "./hmac";
@@ -19,7 +20,7 @@ export function verifyGitea(headers: HeaderBag, body: Buffer, secrets: readonly 
   for (const [name, namePrefix] of HEADERS) {
     const value = headerValue(headers, name);
     if (value === null) return "ambiguous";
-    if (value !== undefined && chosen === undefined) {
+    if (value !== undefined && value.trim() !== namePrefix && chosen === undefined) {
       chosen = value;
       prefix = namePrefix;
     }

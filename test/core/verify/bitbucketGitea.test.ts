@@ -105,6 +105,35 @@ describe("Function: verifyDelivery (Gitea and Forgejo)", () => {
     });
   });
 
+  // services/webhook/deliver.go signs only when the webhook has a secret, but always adds the headers.
+  const unsigned = {
+    "x-gitea-signature": "",
+    "x-gogs-signature": "",
+    "x-hub-signature": "sha1=",
+    "x-hub-signature-256": "sha256=",
+  };
+
+  it("verifyDelivery takes a webhook without a secret (empty signature headers) as unsigned, not malformed", () => {
+    expect(verify(unsigned)).to.deep.include({ ok: false, status: 401, reason: "signature missing" });
+  });
+
+  it("verifyDelivery lets an unsigned Gitea delivery through the IP allowlist of its route", () => {
+    const input = request({
+      provider: "gitea",
+      body: BODY,
+      headers: unsigned,
+      auth: { allowIps: ["10.0.0.0/8"] },
+      sourceIp: "10.1.2.3",
+    });
+    expect(verifyDelivery(input)).to.deep.equal({ ok: true, via: "ip-allowlist" });
+    expect(verifyDelivery({ ...input, sourceIp: "192.0.2.1" }).ok).to.equal(false);
+  });
+
+  it("verifyDelivery still checks a real signature after empty headers", () => {
+    expect(verify({ ...unsigned, "x-hub-signature-256": `sha256=${hex(OTHER_SECRET)}` }).ok).to.equal(false);
+    expect(verify({ ...unsigned, "x-hub-signature-256": `sha256=${hex()}` }).ok).to.equal(true);
+  });
+
   it("verifyDelivery rejects a missing signature", () => {
     expect(verify({ "x-gitea-event": "push" })).to.deep.include({
       ok: false,
