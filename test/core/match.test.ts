@@ -5,7 +5,7 @@ import { normaliseDelivery } from "../../src/core/events/normalise";
 import { compileGlobList } from "../../src/core/globs";
 import { compileMatcher, matchRoute } from "../../src/core/match";
 import type { MatchSpec, Route, WebhookEvent } from "../../src/core/types";
-import { bagOf } from "../fixtures/payloads";
+import { bagOf, loadPayload } from "../fixtures/payloads";
 
 function route(match: MatchSpec, name = "api-build"): Route {
   return {
@@ -391,6 +391,16 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
 ];
 
 describe("Function: compileMatcher", () => {
+  it("compileMatcher filters a GitLab release by its tag and action, as a GitHub one", () => {
+    const fixture = loadPayload("gitlab/release");
+    const release = normaliseDelivery("gitlab", bagOf(fixture.headers), fixture.payload, fixture.body);
+    const matches = (match: MatchSpec) => compileMatcher(route(match))(release).matched;
+    expect(matches({ events: ["release"], tags: ["v*"] })).to.equal(true);
+    expect(matches({ events: ["release.created"] })).to.equal(true);
+    expect(matches({ events: ["release"], tags: ["v2.*"] })).to.equal(false);
+    expect(matches({ events: ["release.deleted"] })).to.equal(false);
+  });
+
   for (const [title, match, event, matched, reason] of cases) {
     it(`compileMatcher: ${title}`, () => {
       const decision = compileMatcher(route(match))(event);

@@ -1,7 +1,18 @@
 // GitLab: X-Gitlab-Event names ("Push Hook", "Merge Request Hook", ...) mapped onto GitHub-style events.
 import type { RepoRef, WebhookEvent } from "../types";
 import { withLazyChangedFiles } from "./changedFiles";
-import { int, isZeroSha, type Json, malformed, noRepo, obj, splitFullName, splitRef, str } from "./fields";
+import {
+  int,
+  isZeroSha,
+  type Json,
+  malformed,
+  noRepo,
+  obj,
+  refFromName,
+  splitFullName,
+  splitRef,
+  str,
+} from "./fields";
 
 /** GitLab merge request actions -> GitHub pull_request actions. */
 const MR_ACTIONS: Readonly<Record<string, string>> = {
@@ -9,6 +20,13 @@ const MR_ACTIONS: Readonly<Record<string, string>> = {
   close: "closed",
   merge: "closed",
   reopen: "reopened",
+};
+
+/** GitLab release actions -> GitHub release actions. */
+const RELEASE_ACTIONS: Readonly<Record<string, string>> = {
+  create: "created",
+  update: "edited",
+  delete: "deleted",
 };
 
 /** Header names whose GitHub counterpart is not just the snake-cased name. */
@@ -60,6 +78,7 @@ export function normaliseGitLab(header: string, payload: Json, deliveryId: strin
   }
   if (kindHeader === "Push Hook" || kindHeader === "Tag Push Hook") return push(payload, deliveryId);
   if (kindHeader === "Merge Request Hook") return mergeRequest(payload, deliveryId);
+  if (kindHeader === "Release Hook") return release(payload, deliveryId);
   return base(EVENT_NAMES[kindHeader] ?? snakeName(kindHeader), payload, deliveryId);
 }
 
@@ -76,6 +95,19 @@ function base(event: string, payload: Json, deliveryId: string): WebhookEvent {
     actor: str(obj(payload.user)?.username) ?? str(payload.user_username),
     changedFiles: [],
     payload,
+  };
+}
+
+/** A release names its tag and action at the top level, not in object_attributes. */
+function release(payload: Json, deliveryId: string): WebhookEvent {
+  const tag = refFromName(str(payload.tag), "tag");
+  const action = str(payload.action);
+  return {
+    ...base("release", payload, deliveryId),
+    action: action === undefined ? undefined : (RELEASE_ACTIONS[action] ?? action),
+    ref: tag.ref,
+    tag: tag.tag,
+    sha: str(obj(payload.commit)?.id),
   };
 }
 
