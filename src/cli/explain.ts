@@ -7,17 +7,10 @@ import { providerEventName } from "../core/events/eventNames";
 import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
 import { normaliseDelivery } from "../core/events/normalise";
 import { headerBag } from "../core/headers";
-import { compileMatcher } from "../core/match";
+import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
 import { renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
-import {
-  type ActionRequest,
-  type MatchDecision,
-  PROVIDERS,
-  type Provider,
-  type Route,
-  type WebhookEvent,
-} from "../core/types";
+import { type ActionRequest, PROVIDERS, type Provider, type Route, type WebhookEvent } from "../core/types";
 import { loadRoutesOrReport } from "./check";
 import { type CliIo, formatTable, parseCommandArgs, processIo, UsageError } from "./commandKit";
 
@@ -106,9 +99,15 @@ export async function runExplain(argv: string[], io: CliIo = processIo): Promise
   );
   const matched = results.filter((r) => r.matched).length;
   io.stdout(`\n${matched} of ${results.length} route${results.length === 1 ? "" : "s"} would run\n`);
+  // A push that changed several refs runs a matched route once per matching change.
   const runs = config.routes
     .filter((_, i) => results[i]?.matched)
-    .map((route) => [route.name, wouldRun(route, event)]);
+    .flatMap((route) =>
+      decideChanges(compileMatcher(route), event).matched.map((change) => [
+        route.name,
+        wouldRun(route, change),
+      ]),
+    );
   if (runs.length > 0) io.stdout(`\n${formatTable(["ROUTE", "WOULD RUN"], runs)}`);
   return 0;
 }
@@ -162,13 +161,13 @@ export function explainRoutes(routes: readonly Route[], event: WebhookEvent): Ex
         reason: `the route is for ${route.provider} deliveries, this one is from ${event.provider}`,
       };
     }
-    let decision: MatchDecision;
+    let decision: ChangesDecision;
     try {
-      decision = compileMatcher(route)(event);
+      decision = decideChanges(compileMatcher(route), event);
     } catch (error) {
       return { route: route.name, matched: false, reason: `the matcher failed: ${(error as Error).message}` };
     }
-    return { route: route.name, matched: decision.matched, reason: decision.reason };
+    return { route: route.name, matched: decision.matched.length > 0, reason: decision.reason };
   });
 }
 
@@ -217,5 +216,8 @@ function describeEvent(event: WebhookEvent): string {
   if (event.sha) parts.push(`sha ${event.sha.slice(0, 12)}`);
   if (event.actor) parts.push(`by ${event.actor}`);
   parts.push(`delivery ${event.deliveryId}`);
+  const others = (event.otherChanges ?? []).map((change) => change.ref ?? "(unknown ref)");
+  if (others.length > 0)
+    parts.push(`and ${others.length} more ref change${others.length === 1 ? "" : "s"}: ${others.join(", ")}`);
   return `Delivery: ${parts.join(", ")}`;
 }

@@ -368,6 +368,39 @@ function branchTest(patterns: readonly string[]): (event: Loose) => boolean {
   };
 }
 
+/** What a route does with a delivery that may carry several ref changes. */
+export interface ChangesDecision {
+  /** The changes to act on, in the push's order: each is acted on as a delivery of its own. */
+  matched: WebhookEvent[];
+  reason: string;
+}
+
+/**
+ * The route's decision on each ref change of a delivery: the event itself, and its `otherChanges` when
+ * a push changed several refs (Bitbucket), so that a route for the second ref does not miss it.
+ */
+export function decideChanges(
+  match: (event: WebhookEvent) => MatchDecision,
+  event: WebhookEvent,
+): ChangesDecision {
+  const first = match(event);
+  const others = event.otherChanges ?? [];
+  if (others.length === 0) return { matched: first.matched ? [event] : [], reason: first.reason };
+  const decisions = [event, ...others].map((change, i) => ({
+    change,
+    decision: i === 0 ? first : match(change),
+  }));
+  const hits = decisions.filter((d) => d.decision.matched);
+  if (hits.length === 0) {
+    const n = others.length;
+    return {
+      matched: [],
+      reason: `${first.reason}; nor did the push's ${n} other ref change${n === 1 ? "" : "s"}`,
+    };
+  }
+  return { matched: hits.map((d) => d.change), reason: hits.map((d) => d.decision.reason).join("; ") };
+}
+
 /** One decision, compiling the route's filters on the way (prefer compileMatcher on a hot path). */
 export function matchRoute(route: Route, event: WebhookEvent): MatchDecision {
   return compileMatcher(route)(event);

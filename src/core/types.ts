@@ -52,10 +52,15 @@ export interface WebhookEvent {
   changedFiles: string[];
   /** The parsed original payload, for {{payload.*}} templates. Never put on a queue. */
   payload: unknown;
+  /**
+   * The push's further ref changes, when one delivery carries several (Bitbucket): each a push event of
+   * its own, with the delivery id `<id>#<n>` for the n-th change (the first change is this event).
+   */
+  otherChanges?: WebhookEvent[];
 }
 
 /** What travels on the queue: the event without the bulky parts. */
-export type QueuedEvent = Omit<WebhookEvent, "payload" | "changedFiles">;
+export type QueuedEvent = Omit<WebhookEvent, "payload" | "changedFiles" | "otherChanges">;
 
 // ---------------------------------------------------------------------------------------------
 // Routes: the compiled form of routes.yaml (defaults merged, provider APIs resolved).

@@ -15,7 +15,7 @@ import { ActionError, RequestError, SecretNotFoundError, TransientDependencyErro
 import { deliveryIdOf, eventName } from "../core/events/headers";
 import { normaliseDelivery } from "../core/events/normalise";
 import { headerBag, singleHeader } from "../core/headers";
-import { compileMatcher } from "../core/match";
+import { compileMatcher, decideChanges } from "../core/match";
 import { MAX_ATTEMPTS, MAX_BODY_BYTES, retryDelayMs } from "../core/policy";
 import type { DeadLetterQueue, DedupeStore, LogFn, SecretStore, WorkQueue } from "../core/ports";
 import { renderRequest } from "../core/render";
@@ -408,10 +408,34 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (event.event === "ping") return new Answer(200, "pong", undefined, "pong");
 
     // 5. match: a filtered-out delivery is a 200 with a reason, never a 4xx.
+    if (event.otherChanges !== undefined) return acceptChanges(event, line);
     const decision = matcher(event);
     if (!decision.matched) return new Answer(200, "ignored", decision.reason, "ignored");
     line.reason = decision.reason;
     return enqueue(event, renderRequest(route, event), decision.reason, line);
+  }
+
+  /**
+   * A push that changed several refs: each change the route matches is enqueued as a delivery of its
+   * own (`<id>#<n>`), in the push's order. 202 when one was queued; a redelivery after a 503 queues only
+   * what is still missing, the rest being duplicates.
+   */
+  async function acceptChanges(event: WebhookEvent, line: DeliveryLog): Promise<Answer> {
+    const decision = decideChanges(matcher, event);
+    if (decision.matched.length === 0) return new Answer(200, "ignored", decision.reason, "ignored");
+    line.reason = decision.reason;
+    // Rendered first: a change that cannot be rendered must not leave the others half queued.
+    const changes = decision.matched.map((change) => ({ change, rendered: renderRequest(route, change) }));
+    let queued = false;
+    let duplicate: Answer | undefined;
+    for (const { change, rendered } of changes) {
+      const answer = await enqueue(change, rendered, decision.reason, line);
+      if (answer.statusCode === 202) queued = true;
+      else if (answer.status === "duplicate") duplicate ??= answer;
+      else return answer;
+    }
+    if (!queued && duplicate !== undefined) return duplicate;
+    return new Answer(202, "queued", decision.reason, "queued");
   }
 
   /** 6. enqueue, at most once per delivery id (per generation). */

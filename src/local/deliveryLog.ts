@@ -86,15 +86,23 @@ export class DeliveryLog {
 
   /** A delivery the handler answered 202: attach the HTTP status to its work entry. */
   accepted(route: string, delivery: string, event: string, httpStatus: number): void {
+    let attached = false;
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const entry = this.entries[i];
-      if (entry && entry.route === route && entry.delivery === delivery && entry.generation !== undefined) {
+      if (!entry || entry.route !== route || entry.generation === undefined) continue;
+      if (entry.delivery === delivery) {
         entry.httpStatus = httpStatus;
         this.touch(entry);
         return;
       }
+      // The further ref changes of a push, queued as deliveries of their own (<id>#<n>).
+      if (entry.delivery.startsWith(`${delivery}#`) && entry.httpStatus === undefined) {
+        entry.httpStatus = httpStatus;
+        this.touch(entry);
+        attached = true;
+      }
     }
-    this.answered({ route, delivery, event, status: "queued", httpStatus });
+    if (!attached) this.answered({ route, delivery, event, status: "queued", httpStatus });
   }
 
   /** A queued message that held no readable work item, moved to the dead letters. */

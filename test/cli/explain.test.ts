@@ -119,6 +119,54 @@ describe("Command: hookgate explain", () => {
     });
   });
 
+  it("hookgate explain weighs every ref change of a Bitbucket push, and shows the run of each matching one", async () => {
+    const bbRoutes = join(dir, "bitbucket-routes.yaml");
+    writeFileSync(
+      bbRoutes,
+      `version: 1
+defaults: { provider: bitbucket, secret: hookgate/webhook }
+jenkins: { url: "https://jenkins.example.com", credentials: hookgate/jenkins }
+routes:
+  - name: main-build
+    match: { events: [push], branches: [main] }
+    action: { type: jenkins, job: build, parameters: { DELIVERY: "{{deliveryId}}" } }
+  - name: release-build
+    match: { events: [push], branches: ["release/*"] }
+    action: { type: jenkins, job: release }
+`,
+    );
+    const bbPush = join(dir, "bitbucket-push.json");
+    const change = (type: string, name: string, hash: string) => ({
+      old: null,
+      new: { type, name, target: { hash } },
+    });
+    writeFileSync(
+      bbPush,
+      JSON.stringify({
+        repository: { full_name: "team/repo" },
+        push: { changes: [change("tag", "v1.0", "b".repeat(40)), change("branch", "main", "c".repeat(40))] },
+      }),
+    );
+    const run = await runInProcess([
+      "explain",
+      "-r",
+      bbRoutes,
+      "--provider",
+      "bitbucket",
+      "-e",
+      "push",
+      "-p",
+      bbPush,
+      "--delivery",
+      "u-1",
+    ]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain("tag v1.0").and.to.contain("and 1 more ref change: refs/heads/main");
+    expect(run.stdout).to.match(/main-build +yes +matched: .*branch main/);
+    expect(run.stdout).to.match(/release-build +no +.*nor did the push's 1 other ref change/);
+    expect(run.stdout).to.match(/main-build +jenkins job build DELIVERY=u-1#2/);
+  });
+
   it("hookgate explain reports a payload that is not JSON and exits 1", async () => {
     const bad = join(dir, "bad.json");
     writeFileSync(bad, "{ not json");

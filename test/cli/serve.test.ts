@@ -1,6 +1,6 @@
 // `hookgate serve` as a child process, over real HTTP, against local Jenkins test servers.
 import { spawnSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
@@ -73,6 +73,11 @@ routes:
     secret: test/github-webhook
     match: { repos: [acme/api], events: [push], branches: [main] }
     action: { type: s3-zip }
+  - name: bb-build
+    provider: bitbucket
+    secret: test/bitbucket-webhook
+    match: { repos: [team/repo], events: [push], branches: [main] }
+    action: { type: jenkins, job: bb/build, parameters: { SHA: "{{sha}}", DELIVERY: "{{deliveryId}}" } }
 `;
 }
 
@@ -129,6 +134,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       secretsFile,
       JSON.stringify({
         "test/github-webhook": GH_SECRET,
+        "test/bitbucket-webhook": GH_SECRET,
         "test/jenkins": { user: JENKINS_USER, token: JENKINS_TOKEN },
         "test/github-token": GIT_TOKEN,
       }),
@@ -193,6 +199,43 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(String(answer.json.reason)).to.include("feature/x");
       const entry = (await deliveries(serve.url)).find((e) => e.delivery === d.delivery);
       expect(entry).to.include({ status: "ignored", route: "api-build" });
+    });
+
+    it("builds the main branch of a Bitbucket push that first pushed a tag (a delivery of its own, <id>#2)", async () => {
+      const main = "c".repeat(40);
+      const body = Buffer.from(
+        JSON.stringify({
+          repository: { full_name: "team/repo" },
+          push: {
+            changes: [
+              { old: null, new: { type: "tag", name: "v1.0", target: { hash: "b".repeat(40) } } },
+              {
+                old: { type: "branch", name: "main", target: { hash: "a".repeat(40) } },
+                new: { type: "branch", name: "main", target: { hash: main } },
+              },
+            ],
+          },
+        }),
+      );
+      const delivery = `{${randomUUID()}}`;
+      const signature = `sha256=${createHmac("sha256", GH_SECRET).update(body).digest("hex")}`;
+      const answer = await request(`${serve.url}/hooks/bb-build`, {
+        headers: {
+          "content-type": "application/json",
+          "x-event-key": "repo:push",
+          "x-request-uuid": delivery,
+          "x-hub-signature": signature,
+        },
+        body,
+      });
+      expect(answer.status).to.equal(202);
+      expect(answer.json).to.include({ status: "queued", delivery });
+      const done = await waitForDelivery(serve.url, `${delivery}#2`, (e) => e.status === "done");
+      expect(done).to.include({ route: "bb-build", httpStatus: 202 });
+      const builds = jenkins.builds().filter((b) => b.form.DELIVERY?.startsWith(delivery));
+      expect(builds.map((b) => [b.form.DELIVERY, b.form.SHA])).to.deep.equal([[`${delivery}#2`, main]]);
+      // Nothing is left showing as queued under the delivery's own id.
+      expect((await deliveries(serve.url)).filter((e) => e.delivery === delivery)).to.deep.equal([]);
     });
 
     it("answers 200 pong for a verified ping", async () => {

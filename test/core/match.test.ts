@@ -3,7 +3,7 @@ import fc from "fast-check";
 import picomatch from "picomatch";
 import { normaliseDelivery } from "../../src/core/events/normalise";
 import { compileGlobList } from "../../src/core/globs";
-import { compileMatcher, matchRoute } from "../../src/core/match";
+import { compileMatcher, decideChanges, matchRoute } from "../../src/core/match";
 import type { MatchSpec, Route, WebhookEvent } from "../../src/core/types";
 import { bagOf, loadPayload } from "../fixtures/payloads";
 
@@ -586,6 +586,34 @@ function referenceGlobList(list: readonly string[]): (value: string) => boolean 
   const exclude = excludes.length > 0 ? picomatch(excludes, options) : () => false;
   return (value) => include(value) && !exclude(value);
 }
+
+describe("Function: decideChanges (a delivery that may carry several ref changes)", () => {
+  const tag = tagPush("v1.0");
+  const main = push({ deliveryId: "d-1#2" });
+  const release = push({ deliveryId: "d-1#3", ref: "refs/heads/release/2", branch: "release/2" });
+  const multi = { ...tag, otherChanges: [main, release] };
+  const ids = (decision: { matched: WebhookEvent[] }) => decision.matched.map((e) => e.deliveryId);
+  const cases: Array<[string, MatchSpec, WebhookEvent, string[], RegExp]> = [
+    ["one change that matches", { branches: ["main"] }, main, ["d-1#2"], /^matched/],
+    ["one change that does not", { branches: ["dev"] }, main, [], /does not match/],
+    ["a later change only", { branches: ["main"] }, multi, ["d-1#2"], /branch main/],
+    [
+      "several changes, in order",
+      { events: ["push"] },
+      multi,
+      ["d-1", "d-1#2", "d-1#3"],
+      /tag v1\.0.*branch main/,
+    ],
+    ["no change", { branches: ["dev"] }, multi, [], /nor did the push's 2 other ref changes$/],
+  ];
+  for (const [what, match, event, expected, reason] of cases) {
+    it(`decideChanges: ${what}`, () => {
+      const decision = decideChanges(compileMatcher(route(match)), event);
+      expect(ids(decision)).to.deep.equal(expected);
+      expect(decision.reason).to.match(reason);
+    });
+  }
+});
 
 describe("Function: compileGlobList (against picomatch)", () => {
   it("compileGlobList agrees with picomatch's own matcher on every list and value", () => {

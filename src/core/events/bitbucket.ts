@@ -1,7 +1,17 @@
 // Bitbucket Cloud: X-Event-Key names (repo:push, pullrequest:*) mapped onto GitHub-style events.
 // Push payloads carry no file lists, so changedFiles is always empty and a `paths` filter cannot match.
 import type { RepoRef, WebhookEvent } from "../types";
-import { int, type Json, malformed, noRepo, obj, refFromName, splitFullName, str } from "./fields";
+import {
+  int,
+  type Json,
+  malformed,
+  noRepo,
+  obj,
+  refFromName,
+  splitFullName,
+  str,
+  withRefChanges,
+} from "./fields";
 
 const PULL_REQUEST_ACTIONS: Readonly<Record<string, string>> = {
   "pullrequest:created": "opened",
@@ -31,6 +41,27 @@ function actorOf(payload: Json): string | undefined {
     : (str(actor.nickname) ?? str(actor.display_name) ?? str(actor.username));
 }
 
+/** One entry of push.changes: the ref, before and after, and whether it was deleted. */
+function applyChange(event: WebhookEvent, change: Json): void {
+  const next = obj(change.new);
+  const previous = obj(change.old);
+  const ref = next ?? previous;
+  const kind =
+    ref?.type === "tag"
+      ? "tag"
+      : ref?.type === "branch" || ref?.type === "named_branch"
+        ? "branch"
+        : undefined;
+  const parts = refFromName(str(ref?.name), kind);
+  const deleted = change.new === null || change.closed === true;
+  event.ref = parts.ref;
+  event.branch = parts.branch;
+  event.tag = parts.tag;
+  event.deleted = deleted;
+  event.sha = deleted ? undefined : str(obj(next?.target)?.hash);
+  event.before = str(obj(previous?.target)?.hash);
+}
+
 export function normaliseBitbucket(key: string, payload: Json, deliveryId: string): WebhookEvent {
   const repository = obj(payload.repository);
   const repo = repository && bitbucketRepo(repository);
@@ -52,28 +83,10 @@ export function normaliseBitbucket(key: string, payload: Json, deliveryId: strin
     payload,
   };
   if (isPush) {
-    // One delivery may carry several ref changes; hookgate acts on the first one.
+    // One push may change several refs (`git push --follow-tags`): the first is this event, the others
+    // are events of their own (otherChanges), so each is matched and acted on.
     const changes = obj(payload.push)?.changes;
-    const change = Array.isArray(changes) ? obj(changes[0]) : undefined;
-    if (change !== undefined) {
-      const next = obj(change.new);
-      const previous = obj(change.old);
-      const ref = next ?? previous;
-      const kind =
-        ref?.type === "tag"
-          ? "tag"
-          : ref?.type === "branch" || ref?.type === "named_branch"
-            ? "branch"
-            : undefined;
-      const parts = refFromName(str(ref?.name), kind);
-      const deleted = change.new === null || change.closed === true;
-      result.ref = parts.ref;
-      result.branch = parts.branch;
-      result.tag = parts.tag;
-      result.deleted = deleted;
-      result.sha = deleted ? undefined : str(obj(next?.target)?.hash);
-      result.before = str(obj(previous?.target)?.hash);
-    }
+    return withRefChanges(result, Array.isArray(changes) ? changes : [], applyChange);
   } else if (prAction !== undefined) {
     const pr = obj(payload.pullrequest);
     if (pr === undefined) throw malformed(`the Bitbucket Cloud ${key} payload has no pullrequest object`);

@@ -1,7 +1,7 @@
 // Bitbucket Data Center (formerly Server): X-Event-Key names (repo:refs_changed, pr:*) mapped onto
 // GitHub-style events. The repository is PROJECT_KEY/slug. Payloads carry no file lists.
 import type { RepoRef, WebhookEvent } from "../types";
-import { int, isZeroSha, type Json, malformed, noRepo, obj, splitRef, str } from "./fields";
+import { int, isZeroSha, type Json, malformed, noRepo, obj, splitRef, str, withRefChanges } from "./fields";
 
 const PULL_REQUEST_ACTIONS: Readonly<Record<string, string>> = {
   "pr:opened": "opened",
@@ -25,6 +25,19 @@ export function bitbucketServerRepo(repository: Json): RepoRef | undefined {
     }
   }
   return { owner: key, name: slug, fullName: `${key}/${slug}`, cloneUrl };
+}
+
+/** One entry of `changes`: the ref, before and after, and whether it was deleted. */
+function applyChange(event: WebhookEvent, change: Json): void {
+  const parts = splitRef(str(change.refId) ?? str(obj(change.ref)?.id));
+  const toHash = str(change.toHash);
+  const deleted = change.type === "DELETE" || isZeroSha(toHash);
+  event.ref = parts.ref;
+  event.branch = parts.branch;
+  event.tag = parts.tag;
+  event.deleted = deleted;
+  event.sha = deleted ? undefined : toHash;
+  event.before = str(change.fromHash);
 }
 
 export function normaliseBitbucketServer(key: string, payload: Json, deliveryId: string): WebhookEvent {
@@ -51,21 +64,9 @@ export function normaliseBitbucketServer(key: string, payload: Json, deliveryId:
     if (repo === undefined)
       throw malformed("the Bitbucket Data Center repo:refs_changed payload has no repository");
     result.event = "push";
-    // One delivery may carry several ref changes; hookgate acts on the first one.
+    // One push may change several refs: the first is this event, the others events of their own.
     const changes = payload.changes;
-    const change = Array.isArray(changes) ? obj(changes[0]) : undefined;
-    if (change !== undefined) {
-      const parts = splitRef(str(change.refId) ?? str(obj(change.ref)?.id));
-      const toHash = str(change.toHash);
-      const deleted = change.type === "DELETE" || isZeroSha(toHash);
-      result.ref = parts.ref;
-      result.branch = parts.branch;
-      result.tag = parts.tag;
-      result.deleted = deleted;
-      result.sha = deleted ? undefined : toHash;
-      result.before = str(change.fromHash);
-    }
-    return result;
+    return withRefChanges(result, Array.isArray(changes) ? changes : [], applyChange);
   }
 
   const prAction = PULL_REQUEST_ACTIONS[key];

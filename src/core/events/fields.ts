@@ -2,7 +2,7 @@
 // so an unexpected shape yields `undefined` (or a RequestError where the event cannot be understood),
 // never a TypeError.
 import { RequestError } from "../errors";
-import type { RepoRef } from "../types";
+import type { RepoRef, WebhookEvent } from "../types";
 
 export type Json = Record<string, unknown>;
 
@@ -73,4 +73,33 @@ export const PROVIDER_LABEL = {
 /** 400 for a payload that lacks what its event needs. */
 export function malformed(message: string): RequestError {
   return new RequestError(400, message);
+}
+
+/**
+ * A push event with its first ref change applied, and each further change as a push event of its own
+ * (otherChanges), whose delivery id is `<id>#<n>` for the n-th entry of the payload's list.
+ */
+export function withRefChanges(
+  event: WebhookEvent,
+  changes: readonly unknown[],
+  apply: (event: WebhookEvent, change: Json) => void,
+): WebhookEvent {
+  const others: WebhookEvent[] = [];
+  changes.forEach((entry, index) => {
+    const change = obj(entry);
+    if (change === undefined) return;
+    if (index === 0) {
+      apply(event, change);
+      return;
+    }
+    const other: WebhookEvent = {
+      ...event,
+      deliveryId: `${event.deliveryId}#${index + 1}`,
+      changedFiles: [],
+    };
+    apply(other, change);
+    others.push(other);
+  });
+  if (others.length > 0) event.otherChanges = others;
+  return event;
 }

@@ -362,3 +362,59 @@ describe("Function: normaliseDelivery (fixtures)", () => {
     expect(event.payload).to.equal(fixture.payload);
   });
 });
+
+describe("Function: normaliseDelivery (a push that changed several refs)", () => {
+  const hashes = { tag: "b".repeat(40), main: "c".repeat(40), old: "a".repeat(40) };
+
+  it("Bitbucket Cloud: the first change is the event, each further one an event of its own with the id <id>#<n>", () => {
+    const payload = {
+      repository: { full_name: "team/repo" },
+      push: {
+        changes: [
+          { old: null, new: { type: "tag", name: "v1.0", target: { hash: hashes.tag } } },
+          "not a change",
+          {
+            old: { type: "branch", name: "main", target: { hash: hashes.old } },
+            new: { type: "branch", name: "main", target: { hash: hashes.main } },
+          },
+        ],
+      },
+    };
+    const headers = bagOf({ "X-Event-Key": "repo:push", "X-Request-UUID": "{u-1}" });
+    const event = normaliseDelivery("bitbucket", headers, payload, Buffer.from(JSON.stringify(payload)));
+    expect([event.deliveryId, event.ref, event.sha]).to.deep.equal(["{u-1}", "refs/tags/v1.0", hashes.tag]);
+    // Numbered by their place in push.changes: the entry that is not a change is skipped, not renumbered.
+    expect(event.otherChanges?.map((e) => [e.deliveryId, e.ref, e.branch, e.sha, e.before])).to.deep.equal([
+      ["{u-1}#3", "refs/heads/main", "main", hashes.main, hashes.old],
+    ]);
+    expect(event.otherChanges?.[0]).to.deep.include({ event: "push", repo: event.repo, deleted: false });
+    expect(event.otherChanges?.[0]?.otherChanges).to.equal(undefined);
+  });
+
+  it("Bitbucket Data Center: each entry of changes, deletions included", () => {
+    const payload = {
+      eventKey: "repo:refs_changed",
+      repository: { slug: "api", project: { key: "ACME" } },
+      changes: [
+        { refId: "refs/heads/main", fromHash: hashes.old, toHash: hashes.main, type: "UPDATE" },
+        { refId: "refs/heads/old", fromHash: hashes.old, toHash: "0".repeat(40), type: "DELETE" },
+      ],
+    };
+    const headers = bagOf({ "X-Event-Key": "repo:refs_changed", "X-Request-Id": "r-9" });
+    const event = normaliseDelivery(
+      "bitbucket-server",
+      headers,
+      payload,
+      Buffer.from(JSON.stringify(payload)),
+    );
+    expect([event.ref, event.deleted]).to.deep.equal(["refs/heads/main", false]);
+    expect(event.otherChanges?.map((e) => [e.deliveryId, e.ref, e.deleted, e.sha])).to.deep.equal([
+      ["r-9#2", "refs/heads/old", true, undefined],
+    ]);
+  });
+
+  it("a push of one ref has no otherChanges, as before", () => {
+    expect(normaliseFixture("bitbucket/repo-push").otherChanges).to.equal(undefined);
+    expect(normaliseFixture("bitbucket-server/repo-refs_changed").otherChanges).to.equal(undefined);
+  });
+});

@@ -1,0 +1,151 @@
+// A push that changes several refs in one delivery (Bitbucket's push.changes): each change is matched, and
+// each matching one is queued as a delivery of its own, <id>#<n>.
+import { expect } from "chai";
+import type { Route } from "../../src/core/types";
+import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
+import { createRouteHandler } from "../../src/gateway/routeHandler";
+import { MemorySecretStore } from "../support/secrets";
+import {
+  githubDelivery,
+  jenkinsRoute,
+  LogCollector,
+  parseAnswer,
+  RecordingDeadLetters,
+  RecordingQueue,
+  sign,
+  WEBHOOK_SECRET,
+} from "./support";
+
+const TAG_SHA = "b".repeat(40);
+const MAIN_SHA = "c".repeat(40);
+const FEATURE_SHA = "d".repeat(40);
+
+/** `git push --follow-tags` of main and a new tag, then a deleted feature branch, as Bitbucket Cloud sends it. */
+const PAYLOAD = {
+  actor: { nickname: "alice", display_name: "Alice" },
+  repository: { full_name: "team/repo", links: { html: { href: "https://bitbucket.org/team/repo" } } },
+  push: {
+    changes: [
+      {
+        old: null,
+        new: { type: "tag", name: "v1.0", target: { hash: TAG_SHA } },
+        created: true,
+        closed: false,
+      },
+      {
+        old: { type: "branch", name: "main", target: { hash: "a".repeat(40) } },
+        new: { type: "branch", name: "main", target: { hash: MAIN_SHA } },
+        created: false,
+        closed: false,
+      },
+      {
+        old: { type: "branch", name: "feature/x", target: { hash: FEATURE_SHA } },
+        new: null,
+        created: false,
+        closed: true,
+      },
+    ],
+  },
+};
+
+function bitbucketRoute(match: Route["match"]): Route {
+  return jenkinsRoute({ provider: "bitbucket", secret: "hookgate/bitbucket-webhook", match });
+}
+
+function harness(route: Route) {
+  const queue = new RecordingQueue();
+  const dedupe = new MemoryDedupeStore();
+  const logs = new LogCollector();
+  const handler = createRouteHandler({
+    route,
+    secrets: new MemorySecretStore({ "hookgate/bitbucket-webhook": WEBHOOK_SECRET }),
+    queue,
+    deadLetters: new RecordingDeadLetters(),
+    dedupe,
+    runAction: async () => {
+      throw new Error("runAction must not be called at receive time");
+    },
+    log: logs.log,
+  });
+  const body = Buffer.from(JSON.stringify(PAYLOAD));
+  const receive = async () =>
+    parseAnswer(
+      await handler.receive(
+        githubDelivery({
+          body,
+          signature: null,
+          headers: {
+            "X-Event-Key": "repo:push",
+            "X-Request-UUID": "{8f3a0c2e-1111-4c4c-9a9a-000000000001}",
+            "X-Hub-Signature": sign(WEBHOOK_SECRET, body),
+          },
+        }),
+      ),
+    );
+  return { receive, queue, logs };
+}
+
+const ID = "{8f3a0c2e-1111-4c4c-9a9a-000000000001}";
+
+describe("Function: createRouteHandler(deps).receive (a push that changed several refs)", () => {
+  it("queues the change the route is for, even when it is not the push's first", async () => {
+    const h = harness(bitbucketRoute({ events: ["push"], branches: ["main"] }));
+    const answer = await h.receive();
+    expect(answer.statusCode).to.equal(202);
+    expect(answer.body).to.deep.include({ status: "queued", delivery: ID });
+    expect(h.queue.sent.map((item) => [item.deliveryId, item.event.branch, item.event.sha])).to.deep.equal([
+      [`${ID}#2`, "main", MAIN_SHA],
+    ]);
+    // Its own delivery id reaches the templates.
+    expect(h.queue.sent[0]?.request).to.deep.include({
+      parameters: { BRANCH: "main", SHA: MAIN_SHA, DELIVERY: `${ID}#2` },
+    });
+  });
+
+  it("queues every matching change, in the push's order, each as a delivery of its own", async () => {
+    // The deleted branch (the third change) is ignored, as deletions are by default.
+    const h = harness(bitbucketRoute({ events: ["push"] }));
+    const answer = await h.receive();
+    expect(answer.statusCode).to.equal(202);
+    expect(h.queue.sent.map((item) => [item.deliveryId, item.event.ref, item.event.sha])).to.deep.equal([
+      [ID, "refs/tags/v1.0", TAG_SHA],
+      [`${ID}#2`, "refs/heads/main", MAIN_SHA],
+    ]);
+    expect(answer.body.reason).to.contain("tag v1.0").and.to.contain("branch main");
+  });
+
+  it("answers a redelivery 200 duplicate and queues nothing more", async () => {
+    const h = harness(bitbucketRoute({ events: ["push"], branches: ["main"] }));
+    await h.receive();
+    const again = await h.receive();
+    expect(again.statusCode).to.equal(200);
+    expect(again.body.status).to.equal("duplicate");
+    expect(h.queue.sent).to.have.length(1);
+  });
+
+  it("after a 503 half way, the redelivery queues only the change that is still missing", async () => {
+    const h = harness(bitbucketRoute({ events: ["push"] }));
+    let sends = 0;
+    const send = h.queue.send.bind(h.queue);
+    h.queue.send = async (item) => {
+      sends++;
+      if (sends === 2) throw new Error("SQS SendMessage to the work queue failed: ServiceUnavailable");
+      return send(item);
+    };
+    const first = await h.receive();
+    expect(first.statusCode).to.equal(503);
+    expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([ID]);
+    const again = await h.receive();
+    expect(again.statusCode).to.equal(202);
+    expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([ID, `${ID}#2`]);
+  });
+
+  it("ignores the delivery when no change matches, saying the other changes did not either", async () => {
+    const h = harness(bitbucketRoute({ events: ["push"], branches: ["release/*"] }));
+    const answer = await h.receive();
+    expect(answer.statusCode).to.equal(200);
+    expect(answer.body.status).to.equal("ignored");
+    expect(answer.body.reason).to.contain("nor did the push's 2 other ref changes");
+    expect(h.queue.sent).to.deep.equal([]);
+  });
+});
