@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import fc from "fast-check";
-import { clip } from "../../src/actions/gitHost/base";
+import { clip, statusKey } from "../../src/actions/gitHost/base";
 import {
   apiMessage,
   httpRequest,
@@ -159,6 +159,24 @@ describe("Function: parseProviderToken", () => {
       expect(() => parseProviderToken(bad, "s")).to.throw(ActionError);
     });
   }
+});
+
+describe("Function: statusKey (Bitbucket Cloud's 40-character status key)", () => {
+  it("statusKey keeps a key that fits as it is", () => {
+    expect(statusKey("hookgate/pr-cleanup", 40)).to.equal("hookgate/pr-cleanup");
+  });
+
+  it("statusKey keeps two long route names that differ only past the limit apart, within the limit", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9-]{31,63}$/), fc.constantFrom("a", "b"), (name, last) => {
+        const a = statusKey(`hookgate/${name}${last}`, 40);
+        const b = statusKey(`hookgate/${name}${last === "a" ? "b" : "a"}`, 40);
+        expect(a).to.have.length.at.most(40);
+        expect(a).not.to.equal(b);
+        expect(a.startsWith("hookgate/")).to.equal(true);
+      }),
+    );
+  });
 });
 
 describe("Function: clip (commit status descriptions)", () => {

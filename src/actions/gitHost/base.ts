@@ -1,5 +1,6 @@
 // What every provider client shares: the base URL, credential headers, JSON calls with timeouts
 // and the one error classification (src/actions/http.ts).
+import { createHash } from "node:crypto";
 import type { Dispatcher } from "undici";
 import { ActionError } from "../../core/errors";
 import type { Provider } from "../../core/types";
@@ -90,6 +91,16 @@ export abstract class ApiClient {
 }
 
 /** Cut a status description to `max` characters (GitHub allows 140), never inside a surrogate pair. */
+/**
+ * A status key of at most `max` characters that stays distinct: a longer one keeps its start and ends
+ * with a hash of the whole, so two routes whose names differ only past the limit never share a status.
+ */
+export function statusKey(context: string, max: number): string {
+  if (context.length <= max) return context;
+  const hash = createHash("sha256").update(context).digest("hex").slice(0, 8);
+  return `${context.slice(0, max - hash.length - 1)}-${hash}`;
+}
+
 export function clip(text: string, max = 140): string {
   const oneLine = text.replace(/\s+/g, " ").trim();
   if (oneLine.length <= max) return oneLine;

@@ -4,7 +4,7 @@ import { ActionError } from "../../core/errors";
 import { dataCenterServerUrl } from "../../core/routes/defaults";
 import type { RepoRef } from "../../core/types";
 import { discard, readJson } from "../http";
-import { ApiClient, clip, encodeSegments, seg } from "./base";
+import { ApiClient, clip, encodeSegments, seg, statusKey } from "./base";
 import type {
   ArchiveSource,
   CommitState,
@@ -56,7 +56,8 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
       method: "POST",
       path: `${this.repoPath(repo)}/commit/${seg(sha, "sha")}/statuses/build`,
       json: {
-        key: status.context.slice(0, 40),
+        // Bitbucket Cloud refuses a key over 40 characters.
+        key: statusKey(status.context, 40),
         name: status.context,
         state: STATES[status.state],
         description: clip(status.description),
