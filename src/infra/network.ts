@@ -49,21 +49,33 @@ export class Network extends pulumi.ComponentResource {
             ? [{ type: "Isolated", name: "isolated" }]
             : [{ type: "Private" }, { type: "Public" }],
           natGateways: { strategy: natless ? "None" : net.natGateways === "single" ? "Single" : "OnePerAz" },
+          vpcEndpointStrategy: "Auto",
+          vpcEndpointSpecs: GATEWAY_ENDPOINT_SERVICES.map((service) => ({
+            serviceName: serviceName(args.region, service),
+            vpcEndpointType: "Gateway",
+          })),
           tags: { Name: `${name}-vpc` },
         },
         { parent: this },
       );
       this.vpcId = vpc.vpcId;
       this.privateSubnetIds = natless ? vpc.isolatedSubnetIds : vpc.privateSubnetIds;
-      // Not awsx's vpcEndpointSpecs: awsx creates those before its route tables and attaches them to none
-      // (pulumi/pulumi-awsx#1627), so DynamoDB and S3 would be out of reach without a NAT.
-      const routeTableIds = vpc.routeTables.apply((tables) => pulumi.all(tables.map((t) => t.id)));
-      this.gatewayEndpoints(name, args.region, vpc.vpcId, routeTableIds);
     } else {
       this.vpcId = pulumi.output(net.vpcId);
       this.privateSubnetIds = pulumi.output(net.privateSubnetIds);
       if (net.routeTableIds.length > 0) {
-        this.gatewayEndpoints(name, args.region, net.vpcId, net.routeTableIds);
+        for (const service of GATEWAY_ENDPOINT_SERVICES) {
+          new aws.ec2.VpcEndpoint(
+            `${name}-${service}`,
+            {
+              vpcId: net.vpcId,
+              serviceName: serviceName(args.region, service),
+              vpcEndpointType: "Gateway",
+              routeTableIds: net.routeTableIds,
+            },
+            { parent: this },
+          );
+        }
       }
     }
 
@@ -179,21 +191,5 @@ export class Network extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-  }
-
-  /** S3 and DynamoDB gateway endpoints, routed from the given route tables. */
-  private gatewayEndpoints(
-    name: string,
-    region: string,
-    vpcId: pulumi.Input<string>,
-    routeTableIds: pulumi.Input<pulumi.Input<string>[]>,
-  ): void {
-    for (const service of GATEWAY_ENDPOINT_SERVICES) {
-      new aws.ec2.VpcEndpoint(
-        `${name}-${service}`,
-        { vpcId, serviceName: serviceName(region, service), vpcEndpointType: "Gateway", routeTableIds },
-        { parent: this },
-      );
-    }
   }
 }

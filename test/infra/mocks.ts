@@ -65,8 +65,6 @@ function computed(
         privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"],
         publicSubnetIds: ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"],
         isolatedSubnetIds: ["subnet-0ccccccccccccccc1", "subnet-0ccccccccccccccc2"],
-        // The engine hands back aws.ec2.RouteTable resources; their ids are all the program reads.
-        routeTables: [{ id: "rtb-0ddddddddddddddd1" }, { id: "rtb-0ddddddddddddddd2" }],
       };
     case "aws:apigateway/restApi:RestApi":
       return {
