@@ -49,6 +49,8 @@ export class Network extends pulumi.ComponentResource {
             ? [{ type: "Isolated", name: "isolated" }]
             : [{ type: "Private" }, { type: "Public" }],
           natGateways: { strategy: natless ? "None" : net.natGateways === "single" ? "Single" : "OnePerAz" },
+          // Auto attaches the gateway endpoints to the route tables awsx creates (pulumi-awsx#2028); the
+          // Legacy default attaches them to none (pulumi-awsx#1627), and DynamoDB would be out of reach.
           vpcEndpointStrategy: "Auto",
           vpcEndpointSpecs: GATEWAY_ENDPOINT_SERVICES.map((service) => ({
             serviceName: serviceName(args.region, service),

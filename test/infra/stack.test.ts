@@ -387,6 +387,9 @@ describe("Gateway (under Pulumi mocks): network variants", () => {
       expect(
         vpc.inputs.vpcEndpointSpecs.map((s: any) => `${s.serviceName} ${s.vpcEndpointType}`),
       ).to.deep.equal([`com.amazonaws.${REGION}.s3 Gateway`, `com.amazonaws.${REGION}.dynamodb Gateway`]);
+      // Only Auto attaches them to the VPC's route tables; with Legacy they would route nothing.
+      expect(vpc.inputs.vpcEndpointStrategy).to.equal("Auto");
+      for (const spec of vpc.inputs.vpcEndpointSpecs) expect(spec.routeTableIds).to.equal(undefined);
       const subnets = result.cloud.ofType(FN)[0]?.inputs.vpcConfig.subnetIds;
       const endpoints = result.cloud.ofType("aws:ec2/vpcEndpoint:VpcEndpoint");
       if (nat === "none") {
