@@ -126,7 +126,9 @@ async function runStep(step: PrCleanupStep, { host, event, current, clients }: S
       if (step.prefix === "" || step.prefix === "/" || step.bucket === "") {
         throw new ActionError("delete-s3-prefix needs a bucket and a non-empty prefix", { retryable: false });
       }
-      const count = await clients.objects.deletePrefix(step.bucket, step.prefix);
+      const count = await clients.objects.deletePrefix(step.bucket, step.prefix, {
+        deadlineMs: clients.deadlineMs,
+      });
       return `deleted ${count} object${count === 1 ? "" : "s"} under s3://${step.bucket}/${step.prefix}`;
     }
     case "jenkins": {

@@ -67,7 +67,11 @@ export async function uploadSourceZip(
       "delivery-id": asciiMetadata(event.deliveryId),
     };
     const { entries, versionId } = await rezipIntoStore(file, source.hasTopFolder, (body) =>
-      clients.objects.put(request.bucket, request.key, body, { metadata, contentType: "application/zip" }),
+      clients.objects.put(request.bucket, request.key, body, {
+        metadata,
+        contentType: "application/zip",
+        deadlineMs: clients.deadlineMs,
+      }),
     );
     clients.log({
       msg: "source zip uploaded",

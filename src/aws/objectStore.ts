@@ -13,6 +13,7 @@
 import type { Readable } from "node:stream";
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import { ActionError } from "../core/errors";
 import type { ObjectStore } from "../core/ports";
 
 export interface S3ObjectStoreOptions {
@@ -44,7 +45,7 @@ export class S3ObjectStore implements ObjectStore {
     bucket: string,
     key: string,
     body: Readable,
-    options: { metadata: Record<string, string>; contentType?: string },
+    options: { metadata: Record<string, string>; contentType?: string; deadlineMs?: number },
   ): Promise<{ versionId?: string }> {
     const upload = new Upload({
       client: this.s3,
@@ -59,23 +60,48 @@ export class S3ObjectStore implements ObjectStore {
       queueSize: this.queueSize,
       leavePartsOnError: false,
     });
+    let outOfTime = false;
+    const timer =
+      options.deadlineMs === undefined
+        ? undefined
+        : setTimeout(
+            () => {
+              outOfTime = true;
+              void upload.abort();
+            },
+            Math.max(0, options.deadlineMs - Date.now()),
+          );
     try {
       const result = await upload.done();
       return { versionId: result.VersionId };
     } catch (err) {
       // Stop producing the body: nobody reads it any more.
       body.destroy();
+      if (outOfTime) {
+        throw new ActionError(`the upload to s3://${bucket} was stopped where the function's time ran out`, {
+          retryable: true,
+          cause: err,
+        });
+      }
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  async deletePrefix(bucket: string, prefix: string): Promise<number> {
+  async deletePrefix(bucket: string, prefix: string, options: { deadlineMs?: number } = {}): Promise<number> {
     if (prefix === "" || prefix === "/") {
       throw new Error("refusing to delete an empty prefix (that would be the whole bucket)");
     }
     let deleted = 0;
     let token: string | undefined;
     do {
+      if (options.deadlineMs !== undefined && Date.now() >= options.deadlineMs) {
+        throw new ActionError(
+          `deleted ${deleted} objects under s3://${bucket}/${prefix} when the function's time ran out; the next attempt deletes the rest`,
+          { retryable: true },
+        );
+      }
       // List one page, delete it, then continue after its last key.
       const page = await this.s3.send(
         new ListObjectsV2Command({

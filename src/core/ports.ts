@@ -66,13 +66,19 @@ export type LogFn = (line: Record<string, unknown>) => void;
  * (src/aws/objectStore.ts); locally: a directory or any S3-compatible endpoint.
  */
 export interface ObjectStore {
-  /** Stream `body` to bucket/key with a multipart upload; on failure no partial object is left. */
+  /**
+   * Stream `body` to bucket/key with a multipart upload; on failure no partial object is left. Past
+   * `deadlineMs` (epoch ms: the function's deadline) the upload is abandoned, as a retryable failure.
+   */
   put(
     bucket: string,
     key: string,
     body: import("node:stream").Readable,
-    options: { metadata: Record<string, string>; contentType?: string },
+    options: { metadata: Record<string, string>; contentType?: string; deadlineMs?: number },
   ): Promise<{ versionId?: string }>;
-  /** Delete every object under `prefix`, page by page; returns how many were deleted. */
-  deletePrefix(bucket: string, prefix: string): Promise<number>;
+  /**
+   * Delete every object under `prefix`, page by page; returns how many were deleted. Past `deadlineMs`
+   * it stops between pages, as a retryable failure: the next attempt deletes the rest.
+   */
+  deletePrefix(bucket: string, prefix: string, options?: { deadlineMs?: number }): Promise<number>;
 }

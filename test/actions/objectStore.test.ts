@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 import { S3ObjectStore } from "../../src/aws/objectStore";
+import { ActionError } from "../../src/core/errors";
 import { type LocalS3, startLocalS3 } from "../support/s3";
 
 const BUCKET = "objects";
@@ -18,6 +21,37 @@ function unevenStream(data: Buffer): Readable {
   }
   return Readable.from(chunks);
 }
+
+describe("Class: S3ObjectStore against an S3 that never answers", () => {
+  it("put abandons the upload at the function's deadline, as a retryable failure that says so", async () => {
+    const silent = createServer(() => undefined); // reads requests, never answers
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const client = new S3Client({
+      endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      forcePathStyle: true,
+      region: "eu-west-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    try {
+      const err = await new S3ObjectStore(client)
+        .put(BUCKET, "late.zip", Readable.from([Buffer.from("zip bytes")]), {
+          metadata: {},
+          deadlineMs: Date.now() + 300,
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).to.be.instanceOf(ActionError);
+      expect((err as ActionError).retryable).to.equal(true);
+      expect((err as ActionError).message).to.contain("stopped where the function's time ran out");
+    } finally {
+      client.destroy();
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+});
 
 describe("Class: S3ObjectStore (s3rver)", function () {
   this.timeout(60_000);
@@ -121,6 +155,23 @@ describe("Class: S3ObjectStore (s3rver)", function () {
     expect(count).to.equal(25);
     expect(await s3.listKeys(BUCKET, "pr/")).to.deep.equal(["pr/70/keep"]);
     expect(await new S3ObjectStore(s3.client).deletePrefix(BUCKET, "pr/7/")).to.equal(0);
+  });
+
+  it("deletePrefix stops between pages once the function's deadline has passed, retryable, the rest left for the next attempt", async () => {
+    for (let i = 0; i < 3; i++) {
+      await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `late/${i}`, Body: "x" }));
+    }
+    const err = await new S3ObjectStore(s3.client, { pageSize: 1 })
+      .deletePrefix(BUCKET, "late/", { deadlineMs: Date.now() - 1 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).to.be.instanceOf(ActionError);
+    expect((err as ActionError).retryable).to.equal(true);
+    expect((err as ActionError).message).to.contain("the next attempt deletes the rest");
+    expect(await s3.listKeys(BUCKET, "late/")).to.have.length(3);
+    expect(await new S3ObjectStore(s3.client, { pageSize: 1 }).deletePrefix(BUCKET, "late/")).to.equal(3);
   });
 
   for (const prefix of ["", "/"]) {

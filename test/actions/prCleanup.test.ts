@@ -196,6 +196,24 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(outcome.detail).to.contain("fork");
   });
 
+  it("cleanUpPullRequest gives the prefix deletion the function's deadline, so it cannot outlive the function", async () => {
+    await putObjects(["api/pr-7/a.js"]);
+    const store = new S3ObjectStore(s3.client);
+    const deadlines: Array<number | undefined> = [];
+    const objects = {
+      put: store.put.bind(store),
+      deletePrefix: (bucket: string, prefix: string, options?: { deadlineMs?: number }) => {
+        deadlines.push(options?.deadlineMs);
+        return store.deletePrefix(bucket, prefix, options);
+      },
+    };
+    const deadlineMs = Date.now() + 60_000;
+    const steps: PrCleanupStep[] = [{ kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "api/pr-7/" }];
+    const outcome = await cleanUpPullRequest(request(steps), closedEvent(), clients({ objects, deadlineMs }));
+    expect(outcome.status).to.equal("done");
+    expect(deadlines).to.deep.equal([deadlineMs]);
+  });
+
   it("cleanUpPullRequest skips every destructive step when the PR is open again", async () => {
     host.setPull("acme/api", pull({ state: "open", merged: false }));
     await putObjects(["api/pr-7/still-here.js"]);

@@ -94,6 +94,23 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(object.contentType).to.equal("application/zip");
   });
 
+  it("uploadSourceZip gives the upload the function's deadline, so it cannot outlive the function", async () => {
+    const deadlines: Array<number | undefined> = [];
+    const store = new S3ObjectStore(s3.client);
+    const objects = {
+      put: (...args: Parameters<S3ObjectStore["put"]>) => {
+        deadlines.push(args[3].deadlineMs);
+        return store.put(...args);
+      },
+      deletePrefix: store.deletePrefix.bind(store),
+    };
+    const deadlineMs = Date.now() + 60_000;
+    expect((await uploadSourceZip(request(), pushEvent(), clients({ objects, deadlineMs }))).status).to.equal(
+      "done",
+    );
+    expect(deadlines).to.deep.equal([deadlineMs]);
+  });
+
   it("uploadSourceZip percent-encodes a non-ASCII ref in the metadata", async () => {
     await uploadSourceZip(request(), pushEvent({ ref: "refs/heads/fé", branch: "fé" }), clients());
     const object = await s3.getObject(BUCKET, "acme/api/main/acme_api.zip");
