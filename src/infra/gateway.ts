@@ -237,6 +237,7 @@ export class Gateway extends pulumi.ComponentResource {
           routes: routes.map((r) => ({ route: r, url: api.urls[r.name] as pulumi.Output<string> })),
           token: args.githubToken,
           apiUrl: args.githubApiUrl,
+          secretNamePrefix: config.secretNamePrefix,
         },
         { parent: this },
       );

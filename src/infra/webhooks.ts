@@ -21,6 +21,8 @@ export interface WebhooksArgs {
   token?: pulumi.Input<string>;
   /** GitHub Enterprise Server's API (https://HOST/api/v3); github.com when absent. */
   apiUrl?: string;
+  /** hookgate:secretNamePrefix, already in the routes' secret names. */
+  secretNamePrefix?: string;
 }
 
 /** Logical names may not hold "/" cleanly; keep them readable and unique. */
@@ -44,7 +46,12 @@ export class Webhooks extends pulumi.ComponentResource {
     for (const { route } of githubRoutes) {
       const secretName = route.secret;
       if (!secretName || secretValues.has(secretName)) continue;
-      const id = logicalPart(secretName);
+      // Keyed by the name routes.yaml gives: setting a prefix later moves the secret, and keeps its value
+      // (the same RandomPassword), so the webhooks need no new secret and no delivery fails meanwhile.
+      const prefix = args.secretNamePrefix ?? "";
+      const id = logicalPart(
+        prefix && secretName.startsWith(prefix) ? secretName.slice(prefix.length) : secretName,
+      );
       const password = new random.RandomPassword(
         `${name}-${id}-value`,
         { length: 48, special: false },

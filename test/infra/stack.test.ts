@@ -704,6 +704,19 @@ describe("Gateway (under Pulumi mocks): hookgate:secretNamePrefix", () => {
     for (const setup of Object.values(result.webhookSetup)) expect(setup.secretName).to.match(/^dev\//);
   });
 
+  it("keeps the generated value (the same RandomPassword) when a prefix is set on a stack that had none", async () => {
+    const unprefixed = await evaluate({
+      config: config({ github: { manageWebhooks: true } }),
+      routes,
+      code: stubCode,
+      githubToken: "ghp_test-token-value",
+    });
+    const passwords = (e: Evaluated) =>
+      e.cloud.ofType("random:index/randomPassword:RandomPassword").map((r) => r.urn);
+    expect(passwords(result)).to.deep.equal(passwords(unprefixed));
+    expect(passwords(result)).to.have.length(1);
+  });
+
   it("stops before creating anything when a prefixed secret name is longer than Secrets Manager allows", async () => {
     const longName = `hookgate/${"x".repeat(500)}`;
     const route = { ...jenkinsRoute(), secret: longName };
