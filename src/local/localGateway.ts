@@ -13,6 +13,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import type { SQSRecord } from "aws-lambda";
 import { ActionError, SecretNotFoundError } from "../core/errors";
+import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
 import { headerBagFromRaw } from "../core/headers";
 import { MAX_ATTEMPTS, MAX_BODY_BYTES, RETRY_BASE_DELAY_MS, retryDelayMs } from "../core/policy";
 import type { LogFn, ObjectStore, SecretStore } from "../core/ports";
@@ -192,6 +193,7 @@ async function openLocalGateway(
 
   let baseUrl = "";
   const handlers = new Map<string, RouteHandler>();
+  const providers = new Map(routes.map((route) => [route.name, route.provider]));
   for (const route of routes) {
     const handler = createRouteHandler({
       route,
@@ -322,8 +324,15 @@ async function openLocalGateway(
     const handler = handlers.get(name);
     // From the raw headers: every repeated value is kept (req.headers merges or drops repeats).
     const headers = headerBagFromRaw(req.rawHeaders);
-    const eventName = firstHeader(headers, EVENT_HEADERS)?.slice(0, 100) ?? "unknown";
-    const headerDelivery = firstHeader(headers, DELIVERY_HEADERS)?.slice(0, 200);
+    // The route's provider's headers, as its handler reads them (a GitLab delivery: Idempotency-Key).
+    const provider = providers.get(name);
+    const eventName =
+      firstHeader(headers, provider ? EVENT_HEADERS[provider] : ANY_EVENT_HEADERS)?.slice(0, 100) ??
+      "unknown";
+    const headerDelivery = firstHeader(
+      headers,
+      provider ? DELIVERY_HEADERS[provider] : ANY_DELIVERY_HEADERS,
+    )?.slice(0, 200);
     if (!handler) {
       req.resume();
       const body = {
@@ -483,23 +492,9 @@ function localRoute(route: Route): Route {
   return route;
 }
 
-const EVENT_HEADERS = [
-  "x-github-event",
-  "x-gitlab-event",
-  "x-event-key",
-  "x-gitea-event",
-  "x-forgejo-event",
-  "x-gogs-event",
-];
-const DELIVERY_HEADERS = [
-  "x-github-delivery",
-  "x-gitlab-event-uuid",
-  "x-request-uuid",
-  "x-request-id",
-  "x-gitea-delivery",
-  "x-forgejo-delivery",
-  "webhook-id",
-];
+/** For a path that names no route, whose provider is unknown: every provider's headers. */
+const ANY_EVENT_HEADERS = [...new Set(Object.values(EVENT_HEADERS).flat())];
+const ANY_DELIVERY_HEADERS = [...new Set(Object.values(DELIVERY_HEADERS).flat())];
 
 function firstHeader(headers: HeaderBag, names: readonly string[]): string | undefined {
   for (const name of names) {

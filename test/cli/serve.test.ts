@@ -305,6 +305,22 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(answer.json.status).to.equal("rejected");
     });
 
+    it("records a GitLab delivery to an unknown route under its Idempotency-Key, the id the handlers use", async () => {
+      const answer = await request(`${serve.url}/hooks/no-such-route`, {
+        headers: {
+          "content-type": "application/json",
+          "x-gitlab-event": "Push Hook",
+          "x-gitlab-event-uuid": "event-uuid-1",
+          "idempotency-key": "idempotency-key-1",
+        },
+        body: "{}",
+      });
+      expect(answer.status).to.equal(404);
+      expect(answer.json.delivery).to.equal("idempotency-key-1");
+      const entry = (await deliveries(serve.url)).find((e) => e.route === "no-such-route");
+      expect(entry).to.include({ delivery: "idempotency-key-1", event: "Push Hook", status: "rejected" });
+    });
+
     it("reads a percent-encoded route name as the deployed API does: /hooks/api%2Dbuild is api-build", async () => {
       const answer = await post(signed(push()), "api%2Dbuild");
       expect(answer.status, answer.text).to.equal(202);
