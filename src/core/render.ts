@@ -17,8 +17,9 @@ import type {
  * Throws a plain Error only for a route the deployment should have completed: an s3-zip action without
  * a bucket, or a pr-cleanup `jenkins` step without a Jenkins target.
  *
- * Jenkins job paths are split on "/" in the TEMPLATE, then each segment is rendered raw: a value with a
- * "/" (a branch "feature/x") stays inside its segment, and the Jenkins action URL-encodes each segment.
+ * Jenkins job paths are split on "/" in the TEMPLATE, then each segment is rendered with its values
+ * escaped as Jenkins names a multibranch project's branch jobs: a branch "feature/x" fills in the item
+ * name "feature%2Fx", inside its segment, and the Jenkins action URL-encodes each segment once more.
  * Nothing is dropped here: an empty, "." or ".." segment reaches the action, which must refuse it.
  */
 export function renderRequest(route: Route, event: WebhookEvent): ActionRequest {
@@ -81,7 +82,7 @@ function jenkinsRequest(
   return {
     type: "jenkins",
     jenkins,
-    job: job.split("/").map((segment) => renderTemplate(segment, event, "raw")),
+    job: job.split("/").map((segment) => renderTemplate(segment, event, "jenkins-name")),
     parameters: rendered,
   };
 }

@@ -3,7 +3,7 @@
 import type { WebhookEvent } from "./types";
 
 /** Where a rendered value goes, which decides how it is encoded. Literal text is never encoded. */
-export type TemplateEncoding = "raw" | "path-segment" | "query" | "s3-key";
+export type TemplateEncoding = "raw" | "path-segment" | "query" | "s3-key" | "jenkins-name";
 
 type Getter = (event: WebhookEvent) => unknown;
 
@@ -230,6 +230,12 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** Values made only of these need no encoding in any mode (the common case: names, shas, numbers). */
 const PLAIN = /^[A-Za-z0-9_.-]*$/;
 const S3_EXTRA = /[!'()*~]/g;
+/**
+ * What Jenkins' branch-api escapes in the name of a branch's job (NameEncoder): a multibranch project
+ * names the job of branch feature/x "feature%2Fx". A Jenkins item name cannot hold these characters
+ * otherwise, so a value with them can only name such a job.
+ */
+const JENKINS_NAME_ESCAPES = /[#%/?[\]\\]/g;
 
 /** encodeURIComponent throws on a lone surrogate; those become U+FFFD. */
 function encodeComponent(value: string): string {
@@ -242,6 +248,7 @@ function encodeComponent(value: string): string {
 
 function encodeValue(value: string, encoding: TemplateEncoding): string {
   if (encoding === "raw") return value;
+  if (encoding === "jenkins-name") return value.replace(JENKINS_NAME_ESCAPES, percent);
   if (PLAIN.test(value)) return encoding === "query" ? value : dotSegment(value);
   switch (encoding) {
     case "query":

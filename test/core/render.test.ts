@@ -60,7 +60,8 @@ describe("Function: renderRequest", () => {
     expect(request).to.deep.equal({
       type: "jenkins",
       jenkins,
-      job: ["api", "build-feature/login"],
+      // The branch fills in the job's name as a multibranch project spells it (branch-api's NameEncoder).
+      job: ["api", "build-feature%2Flogin"],
       parameters: {
         BRANCH: "feature/login",
         SHA: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
@@ -68,6 +69,17 @@ describe("Function: renderRequest", () => {
         NONE: "",
       },
     });
+  });
+
+  it("renderRequest escapes in a job's filled-in values what Jenkins escapes in a branch job's name, and keeps the written text", () => {
+    const request = renderRequest(
+      route({ type: "jenkins", jenkins, job: "pre%2Fset/{{branch}}", parameters: {} }),
+      event({ branch: "a#b%c/d?e[f]g\\h ü" }),
+    );
+    expect(request.type === "jenkins" && request.job).to.deep.equal([
+      "pre%2Fset",
+      "a%23b%25c%2Fd%3Fe%5Bf%5Dg%5Ch ü",
+    ]);
   });
 
   it("renderRequest keeps empty and dot segments of a job for the Jenkins action to refuse", () => {
