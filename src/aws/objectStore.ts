@@ -11,7 +11,12 @@
 // batch). In a versioned bucket that leaves delete markers and keeps the noncurrent versions, which
 // is the point of versioning; expire them with a lifecycle rule (NoncurrentVersionExpiration).
 import type { Readable } from "node:stream";
-import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { ActionError } from "../core/errors";
 import type { ObjectStore } from "../core/ports";
@@ -26,6 +31,8 @@ export interface S3ObjectStoreOptions {
 }
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
+/** Ending a multipart upload at the deadline must fit in the work path's reserve. */
+const ABORT_TIMEOUT_MS = 3_000;
 
 export class S3ObjectStore implements ObjectStore {
   private readonly partSize: number;
@@ -78,6 +85,15 @@ export class S3ObjectStore implements ObjectStore {
       // Stop producing the body: nobody reads it any more.
       body.destroy();
       if (outOfTime) {
+        // Upload.abort() cancels no request in flight, and would end the multipart upload only once its
+        // parts return, after this function may be frozen: end it here, so no billable parts stay.
+        if (upload.uploadId !== undefined) {
+          await this.s3
+            .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.uploadId }), {
+              abortSignal: AbortSignal.timeout(ABORT_TIMEOUT_MS),
+            })
+            .catch(() => undefined);
+        }
         throw new ActionError(`the upload to s3://${bucket} was stopped where the function's time ran out`, {
           retryable: true,
           cause: err,

@@ -22,6 +22,6 @@ export function s3ObjectStore(config: RuntimeConfig): ObjectStore {
   };
   return {
     put: (bucket, key, body, options) => load().put(bucket, key, body, options),
-    deletePrefix: (bucket, prefix) => load().deletePrefix(bucket, prefix),
+    deletePrefix: (bucket, prefix, options) => load().deletePrefix(bucket, prefix, options),
   };
 }

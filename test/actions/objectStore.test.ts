@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import { ActionError } from "../../src/core/errors";
-import { type LocalS3, startLocalS3 } from "../support/s3";
+import { createLocalS3Client, type LocalS3, startLocalS3 } from "../support/s3";
 
 const BUCKET = "objects";
 const MiB = 1024 * 1024;
@@ -52,6 +52,40 @@ describe("Class: S3ObjectStore against an S3 that never answers", () => {
     }
   });
 });
+
+/** A proxy to `target` that holds the requests `slow` picks for `delayMs` before passing them on. */
+async function delayingProxy(
+  target: string,
+  slow: (method: string, url: string) => boolean,
+  delayMs: number,
+) {
+  const to = new URL(target);
+  const server = createServer((req, res) => {
+    const forward = () => {
+      const upstream = httpRequest(
+        { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 500, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on("error", () => res.destroy());
+      req.pipe(upstream);
+    };
+    if (slow(req.method ?? "", req.url ?? "")) {
+      req.pause();
+      setTimeout(forward, delayMs);
+    } else forward();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
 
 describe("Class: S3ObjectStore (s3rver)", function () {
   this.timeout(60_000);
@@ -155,6 +189,33 @@ describe("Class: S3ObjectStore (s3rver)", function () {
     expect(count).to.equal(25);
     expect(await s3.listKeys(BUCKET, "pr/")).to.deep.equal(["pr/70/keep"]);
     expect(await new S3ObjectStore(s3.client).deletePrefix(BUCKET, "pr/7/")).to.equal(0);
+  });
+
+  it("put ends the multipart upload it abandons at the deadline before it returns, so no parts stay behind", async () => {
+    // Parts take 1.5 s to reach S3: the deadline comes first, with a part in flight.
+    const proxy = await delayingProxy(
+      s3.url,
+      (method, url) => method === "PUT" && url.includes("partNumber"),
+      1500,
+    );
+    const client = createLocalS3Client(proxy.url);
+    try {
+      const err = await new S3ObjectStore(client)
+        .put(BUCKET, "late/multi.zip", Readable.from([Buffer.alloc(6 * MiB, 1)]), {
+          metadata: {},
+          deadlineMs: Date.now() + 400,
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).to.be.instanceOf(ActionError);
+      expect(s3.openUploads()).to.deep.equal([]);
+    } finally {
+      await new Promise((resolve) => setTimeout(resolve, 1600)); // let the held part pass before closing
+      client.destroy();
+      proxy.close();
+    }
   });
 
   it("deletePrefix stops between pages once the function's deadline has passed, retryable, the rest left for the next attempt", async () => {
