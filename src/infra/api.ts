@@ -1,5 +1,6 @@
 // Api: the public REST API (regional). /hooks/<route> per route, proxied byte-exact to the route's
-// function (which answers anything but POST with 405); a stage with throttling and JSON access logs; an optional source-IP allowlist.
+// function (which answers anything but POST with 405); a stage with throttling and JSON access logs;
+// an optional source-IP allowlist.
 import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";

@@ -90,7 +90,6 @@ export abstract class ApiClient {
   }
 }
 
-/** Cut a status description to `max` characters (GitHub allows 140), never inside a surrogate pair. */
 /**
  * A status key of at most `max` characters that stays distinct: a longer one keeps its start and ends
  * with a hash of the whole, so two routes whose names differ only past the limit never share a status.
@@ -101,6 +100,7 @@ export function statusKey(context: string, max: number): string {
   return `${context.slice(0, max - hash.length - 1)}-${hash}`;
 }
 
+/** Cut a status description to `max` characters (GitHub allows 140), never inside a surrogate pair. */
 export function clip(text: string, max = 140): string {
   const oneLine = text.replace(/\s+/g, " ").trim();
   if (oneLine.length <= max) return oneLine;
