@@ -1,7 +1,8 @@
 // jenkins: POST {url}/job/{a}/job/{b}/buildWithParameters (or /build without parameters) with Basic
 // auth (user + API token), optionally with a CSRF crumb and its session cookie, over TLS that may
-// trust a private CA. 201/303 succeed; 401/403/404/409 are final; 5xx, 429, network errors and
-// timeouts are retryable. Redirects are never followed.
+// trust a private CA. 201/303 succeed, and so does a multibranch project's scan (302 to itself);
+// 401/403/404/409 are final; 5xx, 429, network errors and timeouts are retryable. Other redirects are
+// never followed.
 import { ActionError } from "../core/errors";
 import type { ActionOutcome, JenkinsRequest } from "../core/types";
 import {
@@ -86,20 +87,34 @@ export async function triggerJenkins(
   }
 
   const withParameters = Object.keys(request.parameters).length > 0;
-  const url = `${base}${path}/${withParameters ? "buildWithParameters" : "build"}`;
   const body = new URLSearchParams(request.parameters).toString();
-  headers["content-type"] = "application/x-www-form-urlencoded";
-  const res = await httpRequest({
-    method: "POST",
-    url,
-    headers,
-    body,
-    dispatcher,
-    timeoutMs: clients.timeoutMs,
-    deadlineMs: clients.deadlineMs,
-    what,
-  });
-  await discard(res);
+  const post = async (endpoint: "build" | "buildWithParameters"): Promise<HttpResponse> => {
+    const answer = await httpRequest({
+      method: "POST",
+      url: `${base}${path}/${endpoint}`,
+      headers: { ...headers, "content-type": "application/x-www-form-urlencoded" },
+      body,
+      dispatcher,
+      timeoutMs: clients.timeoutMs,
+      deadlineMs: clients.deadlineMs,
+      what,
+    });
+    await discard(answer);
+    return answer;
+  };
+  let res = await post(withParameters ? "buildWithParameters" : "build");
+  if (!withParameters && res.statusCode === 400) {
+    // A job that defines parameters refuses /build ("Nothing is submitted") before queuing anything;
+    // /buildWithParameters queues it with their defaults.
+    const retried = await post("buildWithParameters");
+    if (!isQueued(retried.statusCode)) {
+      throw new ActionError(
+        `${what} answered 400 to /build and ${retried.statusCode} to /buildWithParameters`,
+        { retryable: false },
+      );
+    }
+    res = retried;
+  }
   const location = queueItemUrl(header(res.headers, "location"));
   const status = res.statusCode;
 
@@ -126,13 +141,83 @@ export async function triggerJenkins(
       detail: `merged into an item already queued${location ? ` (${location})` : ""}`,
     };
   }
+  if (
+    status >= 300 &&
+    status < 400 &&
+    redirectsToItself(header(res.headers, "location"), `${base}${path}/`)
+  ) {
+    // A multibranch project or organization folder: /build schedules a scan (which creates branch jobs
+    // and builds the heads that changed), and answers with the folder's own page.
+    clients.log({ msg: "jenkins scan scheduled", job: jobName, status, deliveryId: context.deliveryId });
+    return { status: "done", detail: `scan of ${jobName} scheduled (${status})` };
+  }
   if (status >= 300 && status < 400) {
     throw new ActionError(
       `${what}: Jenkins answered a redirect (${status}) instead of queuing the build; check the Jenkins url (http vs https, context path)`,
       { retryable: false },
     );
   }
+  if (
+    status === 500 &&
+    withParameters &&
+    (await definesNoParameters(`${base}${path}`, headers, dispatcher, clients))
+  ) {
+    throw new ActionError(
+      `${what} defines no parameters, so Jenkins refuses /buildWithParameters (500): remove the route's parameters or add them to the job`,
+      { retryable: false },
+    );
+  }
   throw finalOrRetryable(what, res);
+}
+
+function isQueued(status: number): boolean {
+  return (status >= 200 && status < 300) || status === 303;
+}
+
+/** Whether a redirect leads back to the item itself (its path, wherever a proxy says the host is). */
+function redirectsToItself(location: string | undefined, itemUrl: string): boolean {
+  if (!location) return false;
+  try {
+    return new URL(location, itemUrl).pathname === new URL(itemUrl).pathname;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the job defines no parameters: Jenkins answers /buildWithParameters on such a job with a bare
+ * 500 page ("This build is not parameterized!" only in its log). Unknown (an error): false, retryable.
+ */
+async function definesNoParameters(
+  jobUrl: string,
+  headers: Record<string, string>,
+  dispatcher: ActionClients["dispatcher"],
+  clients: ActionClients,
+): Promise<boolean> {
+  try {
+    const res = await httpRequest({
+      method: "GET",
+      url: `${jobUrl}/api/json?tree=property[parameterDefinitions[name]]`,
+      headers,
+      dispatcher,
+      timeoutMs: clients.timeoutMs,
+      deadlineMs: clients.deadlineMs,
+      what: "Jenkins job API",
+    });
+    if (res.statusCode !== 200) {
+      await discard(res);
+      return false;
+    }
+    const job = await readJson<{ property?: Array<{ parameterDefinitions?: unknown } | null> }>(
+      res,
+      "Jenkins job API",
+    );
+    return !(job.property ?? []).some(
+      (p) => Array.isArray(p?.parameterDefinitions) && p.parameterDefinitions.length > 0,
+    );
+  } catch {
+    return false;
+  }
 }
 
 function finalOrRetryable(what: string, res: HttpResponse): ActionError {

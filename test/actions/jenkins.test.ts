@@ -291,3 +291,62 @@ describe("Function: triggerJenkins over TLS with a private CA", () => {
     expect(err.message).to.contain('"hookgate/bad-ca"');
   });
 });
+
+describe("Function: triggerJenkins against a controller that answers as Jenkins' ParameterizedJobMixIn does", () => {
+  let jenkins: JenkinsServer;
+  beforeEach(async () => {
+    jenkins = await startJenkinsServer({
+      user: JENKINS_USER,
+      token: JENKINS_TOKEN,
+      parameterized: ["api/build"], // defines parameters (with defaults); legacy/build defines none
+      computedFolders: ["acme/api"], // a multibranch project
+    });
+  });
+  afterEach(async () => {
+    await jenkins.close();
+  });
+
+  it("triggerJenkins starts a job that defines parameters from a route that sets none: /build is 400, /buildWithParameters takes the defaults", async () => {
+    const outcome = await triggerJenkins(
+      jenkinsRequest(jenkins.url, { parameters: {} }),
+      testClients(),
+      context,
+    );
+    expect(outcome.status).to.equal("done");
+    expect(jenkins.builds().map((b) => b.endpoint)).to.deep.equal(["build", "buildWithParameters"]);
+  });
+
+  it("triggerJenkins fails final, saying why, when a route sends parameters to a job that defines none (Jenkins' bare 500)", async () => {
+    const err = await rejectsWithActionError(
+      triggerJenkins(jenkinsRequest(jenkins.url, { job: ["legacy", "build"] }), testClients(), context),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain("defines no parameters");
+  });
+
+  it("triggerJenkins keeps a 500 retryable when the job does define parameters (Jenkins may just be failing)", async () => {
+    jenkins.script({ status: 500 });
+    const err = await rejectsWithActionError(
+      triggerJenkins(jenkinsRequest(jenkins.url), testClients(), context),
+    );
+    expect(err.retryable).to.equal(true);
+  });
+
+  it("triggerJenkins takes a multibranch project's scan (POST /build answered 302 to the project) as done", async () => {
+    const outcome = await triggerJenkins(
+      jenkinsRequest(jenkins.url, { job: ["acme", "api"], parameters: {} }),
+      testClients(),
+      context,
+    );
+    expect(outcome).to.deep.equal({ status: "done", detail: "scan of acme/api scheduled (302)" });
+  });
+
+  it("triggerJenkins still refuses a redirect anywhere else (a login page), as final", async () => {
+    jenkins.script({ status: 302, location: `${jenkins.url}/login?from=%2Fjob%2Fapi%2Fjob%2Fbuild` });
+    const err = await rejectsWithActionError(
+      triggerJenkins(jenkinsRequest(jenkins.url), testClients(), context),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain("redirect (302)");
+  });
+});

@@ -42,6 +42,18 @@ export interface JenkinsServerOptions {
   jobs?: string[];
   /** Serve HTTPS with this key and certificate. */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * Jobs that define parameters, as "folder/job"; the others define none. When set, builds behave as
+   * Jenkins' ParameterizedJobMixIn: POST .../build on a job with parameters is 400 "Nothing is submitted"
+   * (ParametersDefinitionProperty._doBuild), POST .../buildWithParameters on a job without is a 500
+   * "Oops!" page (IllegalStateException), and GET .../api/json lists the parameter definitions.
+   */
+  parameterized?: string[];
+  /**
+   * Multibranch projects and organization folders, as "folder/job": POST .../build schedules a scan and
+   * answers 302 to the folder itself (ComputedFolder.doBuild -> forwardToPreviousPage).
+   */
+  computedFolders?: string[];
 }
 
 export interface JenkinsServer {
@@ -128,6 +140,25 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
         );
         return;
       }
+      const name = job.join("/");
+      if (options.parameterized && req.method === "GET" && job.length > 0 && endpoint === "json") {
+        const defines = options.parameterized.includes(name);
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            _class: "org.jenkinsci.plugins.workflow.job.WorkflowJob",
+            property: defines
+              ? [
+                  {
+                    _class: "hudson.model.ParametersDefinitionProperty",
+                    parameterDefinitions: [{ name: "BRANCH" }],
+                  },
+                ]
+              : [{ _class: "jenkins.model.BuildDiscarderProperty" }],
+          }),
+        );
+        return;
+      }
       const isBuild =
         req.method === "POST" &&
         job.length > 0 &&
@@ -141,7 +172,24 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
           return send(403, {}, "No valid crumb was included in the request");
         }
       }
-      if (options.jobs && !options.jobs.includes(job.join("/"))) return send(404, {}, "Not Found");
+      if (options.jobs && !options.jobs.includes(name)) return send(404, {}, "Not Found");
+      if (options.computedFolders?.includes(name)) {
+        if (endpoint !== "build") return send(404, {}, "Not Found");
+        return send(302, { location: `${url}${parsed.pathname.slice(0, -"build".length)}` });
+      }
+      if (options.parameterized) {
+        const defines = options.parameterized.includes(name);
+        if (endpoint === "build" && defines && form.json === undefined) {
+          return send(400, { "content-type": "text/html" }, "<html><body>Nothing is submitted</body></html>");
+        }
+        if (endpoint === "buildWithParameters" && !defines) {
+          return send(
+            500,
+            { "content-type": "text/html" },
+            "<html><body><h1>Oops!</h1><p>A problem occurred while processing the request. Logging ID=0f1e</p></body></html>",
+          );
+        }
+      }
 
       const reply = scripted.shift() ?? { status: 201, location: true };
       if ("drop" in reply) {
