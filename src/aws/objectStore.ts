@@ -110,31 +110,47 @@ export class S3ObjectStore implements ObjectStore {
       throw new Error("refusing to delete an empty prefix (that would be the whole bucket)");
     }
     let deleted = 0;
+    const outOfTime = (cause?: unknown) =>
+      new ActionError(
+        `deleted ${deleted} objects under s3://${bucket}/${prefix} when the function's time ran out; the next attempt deletes the rest`,
+        { retryable: true, cause },
+      );
+    // Each call is cut at the deadline too: one S3 call that hangs must not outlive the function.
+    const send = async <T>(call: (signal?: AbortSignal) => Promise<T>): Promise<T> => {
+      if (options.deadlineMs === undefined) return call();
+      const left = options.deadlineMs - Date.now();
+      if (left <= 0) throw outOfTime();
+      try {
+        return await call(AbortSignal.timeout(left));
+      } catch (error) {
+        throw Date.now() >= options.deadlineMs ? outOfTime(error) : error;
+      }
+    };
     let token: string | undefined;
     do {
-      if (options.deadlineMs !== undefined && Date.now() >= options.deadlineMs) {
-        throw new ActionError(
-          `deleted ${deleted} objects under s3://${bucket}/${prefix} when the function's time ran out; the next attempt deletes the rest`,
-          { retryable: true },
-        );
-      }
       // List one page, delete it, then continue after its last key.
-      const page = await this.s3.send(
-        new ListObjectsV2Command({
-          Bucket: bucket,
-          Prefix: prefix,
-          ContinuationToken: token,
-          MaxKeys: this.pageSize,
-        }),
+      const page = await send((abortSignal) =>
+        this.s3.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+            MaxKeys: this.pageSize,
+          }),
+          { abortSignal },
+        ),
       );
       const keys = (page.Contents ?? []).map((o) => o.Key).filter((k): k is string => !!k);
       for (let i = 0; i < keys.length; i += 1000) {
         const batch = keys.slice(i, i + 1000);
-        const out = await this.s3.send(
-          new DeleteObjectsCommand({
-            Bucket: bucket,
-            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
-          }),
+        const out = await send((abortSignal) =>
+          this.s3.send(
+            new DeleteObjectsCommand({
+              Bucket: bucket,
+              Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+            }),
+            { abortSignal },
+          ),
         );
         const errors = out.Errors ?? [];
         if (errors.length > 0) {

@@ -430,9 +430,23 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     let duplicate: Answer | undefined;
     for (const { change, rendered } of changes) {
       const answer = await enqueue(change, rendered, decision.reason, line);
+      // The delivery's line names the push; each change it queued (or failed on) gets a line of its own.
+      safeLog({
+        msg: "change",
+        level: answer.statusCode >= 500 ? "error" : "info",
+        route: route.name,
+        deliveryId: change.deliveryId,
+        ref: change.ref ?? null,
+        decision: answer.decision,
+        status: answer.statusCode,
+        generation: line.generation,
+      });
       if (answer.statusCode === 202) queued = true;
       else if (answer.status === "duplicate") duplicate ??= answer;
-      else return answer;
+      else {
+        line.ref = change.ref;
+        return answer;
+      }
     }
     if (!queued && duplicate !== undefined) return duplicate;
     return new Answer(202, "queued", decision.reason, "queued");

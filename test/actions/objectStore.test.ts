@@ -23,6 +23,32 @@ function unevenStream(data: Buffer): Readable {
 }
 
 describe("Class: S3ObjectStore against an S3 that never answers", () => {
+  it("deletePrefix cuts a hanging S3 call at the function's deadline, as a retryable failure", async () => {
+    const silent = createServer(() => undefined); // reads requests, never answers
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const client = new S3Client({
+      endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      forcePathStyle: true,
+      region: "eu-west-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    try {
+      const err = await new S3ObjectStore(client)
+        .deletePrefix(BUCKET, "pr/7/", { deadlineMs: Date.now() + 300 })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).to.be.instanceOf(ActionError);
+      expect((err as ActionError).retryable).to.equal(true);
+      expect((err as ActionError).message).to.contain("the function's time ran out");
+    } finally {
+      client.destroy();
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
   it("put abandons the upload at the function's deadline, as a retryable failure that says so", async () => {
     const silent = createServer(() => undefined); // reads requests, never answers
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));

@@ -135,6 +135,16 @@ describe("Function: createRouteHandler(deps).receive (a push that changed severa
     const first = await h.receive();
     expect(first.statusCode).to.equal(503);
     expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([ID]);
+    // Each change has its line; the delivery's line names the change it failed on.
+    expect(h.logs.of("change").map((l) => [l.deliveryId, l.ref, l.status])).to.deep.equal([
+      [ID, "refs/tags/v1.0", 202],
+      [`${ID}#2`, "refs/heads/main", 503],
+    ]);
+    expect(h.logs.of("delivery").at(-1)).to.deep.include({
+      deliveryId: ID,
+      ref: "refs/heads/main",
+      status: 503,
+    });
     const again = await h.receive();
     expect(again.statusCode).to.equal(202);
     expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([ID, `${ID}#2`]);
