@@ -102,18 +102,17 @@ export async function triggerJenkins(
     await discard(answer);
     return answer;
   };
-  let res = await post(withParameters ? "buildWithParameters" : "build");
-  if (!withParameters && res.statusCode === 400) {
+  const first = await post(withParameters ? "buildWithParameters" : "build");
+  let res = first;
+  if (!withParameters && first.statusCode === 400) {
     // A job that defines parameters refuses /build ("Nothing is submitted") before queuing anything;
-    // /buildWithParameters queues it with their defaults.
-    const retried = await post("buildWithParameters");
-    if (!isQueued(retried.statusCode)) {
-      throw new ActionError(
-        `${what} answered 400 to /build and ${retried.statusCode} to /buildWithParameters`,
-        { retryable: false },
-      );
+    // /buildWithParameters queues it with their defaults. Its answer is then classified as any other.
+    res = await post("buildWithParameters");
+    if (res.statusCode === 400) {
+      throw new ActionError(`${what} answered 400 to /build and to /buildWithParameters`, {
+        retryable: false,
+      });
     }
-    res = retried;
   }
   const location = queueItemUrl(header(res.headers, "location"));
   const status = res.statusCode;
@@ -146,10 +145,23 @@ export async function triggerJenkins(
     status < 400 &&
     redirectsToItself(header(res.headers, "location"), `${base}${path}/`)
   ) {
-    // A multibranch project or organization folder: /build schedules a scan (which creates branch jobs
-    // and builds the heads that changed), and answers with the folder's own page.
-    clients.log({ msg: "jenkins scan scheduled", job: jobName, status, deliveryId: context.deliveryId });
-    return { status: "done", detail: `scan of ${jobName} scheduled (${status})` };
+    // Jenkins answers with the item's own page both when a multibranch project or organization folder
+    // schedules its scan (ComputedFolder.doBuild), and when a queue decision handler vetoed a job's
+    // build (nothing queued): only the item's kind tells them apart.
+    const kind =
+      res === first && !withParameters
+        ? await itemKind(`${base}${path}`, headers, dispatcher, clients)
+        : "job";
+    if (kind === "folder") {
+      clients.log({ msg: "jenkins scan scheduled", job: jobName, status, deliveryId: context.deliveryId });
+      return { status: "done", detail: `scan of ${jobName} scheduled (${status})` };
+    }
+    if (kind === "job") {
+      throw new ActionError(
+        `${what}: Jenkins did not queue the build (it answered ${status} to the job's page: a queue decision handler vetoed it)`,
+        { retryable: false },
+      );
+    }
   }
   if (status >= 300 && status < 400) {
     throw new ActionError(
@@ -184,6 +196,54 @@ function redirectsToItself(location: string | undefined, itemUrl: string): boole
   }
 }
 
+interface ItemJson {
+  nextBuildNumber?: unknown;
+  jobs?: unknown;
+  property?: Array<{ parameterDefinitions?: unknown } | null>;
+}
+
+/** The item's remote API (GET …/api/json?tree=…), or undefined when it cannot be read. */
+async function itemJson(
+  itemUrl: string,
+  tree: string,
+  headers: Record<string, string>,
+  dispatcher: ActionClients["dispatcher"],
+  clients: ActionClients,
+): Promise<ItemJson | undefined> {
+  try {
+    const res = await httpRequest({
+      method: "GET",
+      // Encoded: Tomcat refuses the raw [ ] of a tree expression in a request target.
+      url: `${itemUrl}/api/json?tree=${encodeURIComponent(tree)}`,
+      headers,
+      dispatcher,
+      timeoutMs: clients.timeoutMs,
+      deadlineMs: clients.deadlineMs,
+      what: "Jenkins remote API",
+    });
+    if (res.statusCode !== 200) {
+      await discard(res);
+      return undefined;
+    }
+    return await readJson<ItemJson>(res, "Jenkins remote API");
+  } catch {
+    return undefined;
+  }
+}
+
+/** A job (it numbers its builds) or a folder (it holds jobs); unknown when the API cannot say. */
+async function itemKind(
+  itemUrl: string,
+  headers: Record<string, string>,
+  dispatcher: ActionClients["dispatcher"],
+  clients: ActionClients,
+): Promise<"job" | "folder" | "unknown"> {
+  const item = await itemJson(itemUrl, "nextBuildNumber,jobs[name]", headers, dispatcher, clients);
+  if (item === undefined) return "unknown";
+  if (typeof item.nextBuildNumber === "number") return "job";
+  return Array.isArray(item.jobs) ? "folder" : "unknown";
+}
+
 /**
  * Whether the job defines no parameters: Jenkins answers /buildWithParameters on such a job with a bare
  * 500 page ("This build is not parameterized!" only in its log). Unknown (an error): false, retryable.
@@ -194,30 +254,11 @@ async function definesNoParameters(
   dispatcher: ActionClients["dispatcher"],
   clients: ActionClients,
 ): Promise<boolean> {
-  try {
-    const res = await httpRequest({
-      method: "GET",
-      url: `${jobUrl}/api/json?tree=property[parameterDefinitions[name]]`,
-      headers,
-      dispatcher,
-      timeoutMs: clients.timeoutMs,
-      deadlineMs: clients.deadlineMs,
-      what: "Jenkins job API",
-    });
-    if (res.statusCode !== 200) {
-      await discard(res);
-      return false;
-    }
-    const job = await readJson<{ property?: Array<{ parameterDefinitions?: unknown } | null> }>(
-      res,
-      "Jenkins job API",
-    );
-    return !(job.property ?? []).some(
-      (p) => Array.isArray(p?.parameterDefinitions) && p.parameterDefinitions.length > 0,
-    );
-  } catch {
-    return false;
-  }
+  const job = await itemJson(jobUrl, "property[parameterDefinitions[name]]", headers, dispatcher, clients);
+  if (job === undefined) return false;
+  return !(job.property ?? []).some(
+    (p) => Array.isArray(p?.parameterDefinitions) && p.parameterDefinitions.length > 0,
+  );
 }
 
 function finalOrRetryable(what: string, res: HttpResponse): ActionError {

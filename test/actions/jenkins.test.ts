@@ -341,6 +341,25 @@ describe("Function: triggerJenkins against a controller that answers as Jenkins'
     expect(outcome).to.deep.equal({ status: "done", detail: "scan of acme/api scheduled (302)" });
   });
 
+  it("triggerJenkins fails final when Jenkins answers a job's build with the job's own page: a queue decision handler vetoed it", async () => {
+    // ParameterizedJobMixIn.doBuild: sendRedirect(".") when Queue.schedule2 was refused; nothing is queued.
+    jenkins.script({ status: 302, location: `${jenkins.url}/job/api/job/build/` });
+    const err = await rejectsWithActionError(
+      triggerJenkins(jenkinsRequest(jenkins.url, { parameters: {} }), testClients(), context),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain("did not queue the build");
+  });
+
+  it("triggerJenkins keeps a transient 503 on the /buildWithParameters fallback retryable", async () => {
+    jenkins.script({ status: 503 }); // the 400 to /build comes first and uses no scripted reply
+    const err = await rejectsWithActionError(
+      triggerJenkins(jenkinsRequest(jenkins.url, { parameters: {} }), testClients(), context),
+    );
+    expect(jenkins.builds().map((b) => b.endpoint)).to.deep.equal(["build", "buildWithParameters"]);
+    expect(err.retryable).to.equal(true);
+  });
+
   it("triggerJenkins still refuses a redirect anywhere else (a login page), as final", async () => {
     jenkins.script({ status: 302, location: `${jenkins.url}/login?from=%2Fjob%2Fapi%2Fjob%2Fbuild` });
     const err = await rejectsWithActionError(

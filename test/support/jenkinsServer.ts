@@ -141,21 +141,30 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
         return;
       }
       const name = job.join("/");
-      if (options.parameterized && req.method === "GET" && job.length > 0 && endpoint === "json") {
-        const defines = options.parameterized.includes(name);
+      if (req.method === "GET" && job.length > 0 && endpoint === "json") {
+        // Tomcat (a Jenkins WAR's common container) refuses raw [ ] in a request target.
+        if (/[[\]]/.test(req.url ?? ""))
+          return send(400, {}, "Invalid character found in the request target");
+        // Without a parameterized list every job takes what it is given, as before that option.
+        const defines = options.parameterized ? options.parameterized.includes(name) : true;
         res.writeHead(200, { "content-type": "application/json" });
         res.end(
-          JSON.stringify({
-            _class: "org.jenkinsci.plugins.workflow.job.WorkflowJob",
-            property: defines
-              ? [
-                  {
-                    _class: "hudson.model.ParametersDefinitionProperty",
-                    parameterDefinitions: [{ name: "BRANCH" }],
-                  },
-                ]
-              : [{ _class: "jenkins.model.BuildDiscarderProperty" }],
-          }),
+          JSON.stringify(
+            options.computedFolders?.includes(name)
+              ? { _class: "org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject", jobs: [] }
+              : {
+                  _class: "org.jenkinsci.plugins.workflow.job.WorkflowJob",
+                  nextBuildNumber: 1,
+                  property: defines
+                    ? [
+                        {
+                          _class: "hudson.model.ParametersDefinitionProperty",
+                          parameterDefinitions: [{ name: "BRANCH" }],
+                        },
+                      ]
+                    : [{ _class: "jenkins.model.BuildDiscarderProperty" }],
+                },
+          ),
         );
         return;
       }
