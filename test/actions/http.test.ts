@@ -1,5 +1,3 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import fc from "fast-check";
 import { clip, statusKey } from "../../src/actions/gitHost/base";
@@ -12,6 +10,7 @@ import {
 } from "../../src/actions/http";
 import { parseJenkinsCredentials, parseProviderToken } from "../../src/actions/secrets";
 import { ActionError } from "../../src/core/errors";
+import { withSilentServer } from "../support/silentServer";
 
 const NOW = Date.parse("2026-11-23T06:00:00Z");
 
@@ -245,13 +244,10 @@ describe("Function: httpRequest timeouts", () => {
   });
 
   it("httpRequest cuts a call short at the function's deadline, and says so, instead of running into the kill", async () => {
-    const server = createServer(() => undefined); // reads the request, never answers
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    await withSilentServer(async (url) => {
       const failure = await httpRequest({
         method: "POST",
-        url,
+        url: `${url}/`,
         what: "Jenkins job api/build",
         timeoutMs: 30_000,
         deadlineMs: Date.now() + 200,
@@ -261,20 +257,14 @@ describe("Function: httpRequest timeouts", () => {
         /^Jenkins job api\/build timed out after \d+ ms, where the function's time ran out$/,
       );
       expect((failure as ActionError).retryable).to.equal(true);
-    } finally {
-      server.closeAllConnections();
-      server.close();
-    }
+    });
   });
 
   it("httpRequest names the idle limit when a server sends nothing for that long, not the overall one", async () => {
-    const server = createServer(() => undefined); // reads the request, never answers
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    await withSilentServer(async (url) => {
       const failure = await httpRequest({
         method: "GET",
-        url,
+        url: `${url}/`,
         what: "the archive",
         timeoutMs: 30_000,
         idleTimeoutMs: 150,
@@ -284,9 +274,6 @@ describe("Function: httpRequest timeouts", () => {
       expect(failure).to.be.instanceOf(ActionError);
       expect((failure as ActionError).message).to.equal("the archive timed out after 150 ms");
       expect((failure as ActionError).retryable).to.equal(true);
-    } finally {
-      server.closeAllConnections();
-      server.close();
-    }
+    });
   });
 });

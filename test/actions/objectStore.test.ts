@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import { ActionError } from "../../src/core/errors";
 import { createLocalS3Client, type LocalS3, startLocalS3 } from "../support/s3";
+import { withSilentServer } from "../support/silentServer";
 
 const BUCKET = "objects";
 const MiB = 1024 * 1024;
@@ -23,59 +24,45 @@ function unevenStream(data: Buffer): Readable {
 }
 
 describe("Class: S3ObjectStore against an S3 that never answers", () => {
-  it("deletePrefix cuts a hanging S3 call at the function's deadline, as a retryable failure", async () => {
-    const silent = createServer(() => undefined); // reads requests, never answers
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    const client = new S3Client({
-      endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
-      forcePathStyle: true,
-      region: "eu-west-1",
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
-    try {
-      const err = await new S3ObjectStore(client)
-        .deletePrefix(BUCKET, "pr/7/", { deadlineMs: Date.now() + 300 })
-        .then(
+  /** The deadline failure an S3ObjectStore call gives against a silent S3 endpoint. */
+  async function failureAgainstSilentS3(call: (store: S3ObjectStore) => Promise<unknown>): Promise<unknown> {
+    return withSilentServer(async (endpoint) => {
+      const client = new S3Client({
+        endpoint,
+        forcePathStyle: true,
+        region: "eu-west-1",
+        credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      });
+      try {
+        return await call(new S3ObjectStore(client)).then(
           () => undefined,
           (e: unknown) => e,
         );
-      expect(err).to.be.instanceOf(ActionError);
-      expect((err as ActionError).retryable).to.equal(true);
-      expect((err as ActionError).message).to.contain("the function's time ran out");
-    } finally {
-      client.destroy();
-      silent.closeAllConnections();
-      silent.close();
-    }
+      } finally {
+        client.destroy();
+      }
+    });
+  }
+
+  it("deletePrefix cuts a hanging S3 call at the function's deadline, as a retryable failure", async () => {
+    const err = await failureAgainstSilentS3((store) =>
+      store.deletePrefix(BUCKET, "pr/7/", { deadlineMs: Date.now() + 300 }),
+    );
+    expect(err).to.be.instanceOf(ActionError);
+    expect((err as ActionError).retryable).to.equal(true);
+    expect((err as ActionError).message).to.contain("the function's time ran out");
   });
 
   it("put abandons the upload at the function's deadline, as a retryable failure that says so", async () => {
-    const silent = createServer(() => undefined); // reads requests, never answers
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    const client = new S3Client({
-      endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
-      forcePathStyle: true,
-      region: "eu-west-1",
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
-    try {
-      const err = await new S3ObjectStore(client)
-        .put(BUCKET, "late.zip", Readable.from([Buffer.from("zip bytes")]), {
-          metadata: {},
-          deadlineMs: Date.now() + 300,
-        })
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-      expect(err).to.be.instanceOf(ActionError);
-      expect((err as ActionError).retryable).to.equal(true);
-      expect((err as ActionError).message).to.contain("stopped where the function's time ran out");
-    } finally {
-      client.destroy();
-      silent.closeAllConnections();
-      silent.close();
-    }
+    const err = await failureAgainstSilentS3((store) =>
+      store.put(BUCKET, "late.zip", Readable.from([Buffer.from("zip bytes")]), {
+        metadata: {},
+        deadlineMs: Date.now() + 300,
+      }),
+    );
+    expect(err).to.be.instanceOf(ActionError);
+    expect((err as ActionError).retryable).to.equal(true);
+    expect((err as ActionError).message).to.contain("stopped where the function's time ran out");
   });
 });
 

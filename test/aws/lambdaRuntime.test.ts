@@ -1,5 +1,3 @@
-import { createServer } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   GetSecretValueCommand,
@@ -29,6 +27,7 @@ import {
   WEBHOOK_SECRET,
   workItem,
 } from "../gateway/support";
+import { withSilentServer } from "../support/silentServer";
 
 const QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-api-build.fifo";
 const DLQ = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-api-build-dlq.fifo";
@@ -234,27 +233,23 @@ describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the c
 
 describe("Constant: CLIENT_TIMEOUTS", () => {
   it("makes an SDK call to a server that never answers fail at requestTimeout, instead of only warning", async () => {
-    const sockets = new Set<Socket>();
-    const silent = createServer(() => undefined); // reads the request, never answers
-    silent.on("connection", (socket) => sockets.add(socket));
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    const sqs = new SQSClient({
-      region: "eu-west-1",
-      endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
-      credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test" },
-      maxAttempts: 1,
-      requestHandler: { ...CLIENT_TIMEOUTS, requestTimeout: 200 },
+    await withSilentServer(async (endpoint) => {
+      const sqs = new SQSClient({
+        region: "eu-west-1",
+        endpoint,
+        credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "test" },
+        maxAttempts: 1,
+        requestHandler: { ...CLIENT_TIMEOUTS, requestTimeout: 200 },
+      });
+      try {
+        const error = await sqs
+          .send(new SendMessageCommand({ QueueUrl: "http://queue", MessageBody: "x" }))
+          .catch((e: unknown) => e);
+        expect(String((error as Error)?.name)).to.match(/TimeoutError/);
+      } finally {
+        sqs.destroy();
+      }
     });
-    try {
-      const error = await sqs
-        .send(new SendMessageCommand({ QueueUrl: "http://queue", MessageBody: "x" }))
-        .catch((e: unknown) => e);
-      expect(String((error as Error)?.name)).to.match(/TimeoutError/);
-    } finally {
-      sqs.destroy();
-      for (const socket of sockets) socket.destroy();
-      silent.close();
-    }
   });
 });
 
