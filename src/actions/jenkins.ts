@@ -182,10 +182,6 @@ export async function triggerJenkins(
   throw finalOrRetryable(what, res);
 }
 
-function isQueued(status: number): boolean {
-  return (status >= 200 && status < 300) || status === 303;
-}
-
 /** Whether a redirect leads back to the item itself (its path, wherever a proxy says the host is). */
 function redirectsToItself(location: string | undefined, itemUrl: string): boolean {
   if (!location) return false;
