@@ -582,22 +582,15 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       const group = record.attributes?.MessageGroupId;
       const attempt = attemptOf(record);
       outOfTime ||= deadlineMs !== undefined && deadlineMs - Date.now() < MIN_ACTION_MS;
-      if (outOfTime) {
-        // This one and every later one (order is kept): back on the queue at once, not attempted.
-        batchItemFailures.push({ itemIdentifier: record.messageId });
-        safeLog({
-          msg: "attempt",
-          route: route.name,
-          messageId: record.messageId,
-          attempt,
-          outcome: "deferred",
-          detail: "too little of the invocation's time left to start it",
-        });
-        await delay(record, 0);
-        continue;
-      }
       const blockedDelay = group === undefined ? undefined : failedGroups.get(group);
-      if (blockedDelay !== undefined) {
+      // Out of time: this one and every later one (order is kept) come back at once, not attempted.
+      // Behind a failed record of its group: it waits as long as that one.
+      const deferral = outOfTime
+        ? { delayMs: 0, detail: "too little of the invocation's time left to start it" }
+        : blockedDelay !== undefined
+          ? { delayMs: blockedDelay, detail: "an earlier message of the same group failed" }
+          : undefined;
+      if (deferral !== undefined) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
         safeLog({
           msg: "attempt",
@@ -605,9 +598,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           messageId: record.messageId,
           attempt,
           outcome: "deferred",
-          detail: "an earlier message of the same group failed",
+          detail: deferral.detail,
         });
-        await delay(record, blockedDelay);
+        await delay(record, deferral.delayMs);
         continue;
       }
       let result: RecordResult;
