@@ -169,15 +169,15 @@ export async function triggerJenkins(
       { retryable: false },
     );
   }
-  if (
-    status === 500 &&
-    withParameters &&
-    (await definesNoParameters(`${base}${path}`, headers, dispatcher, clients))
-  ) {
-    throw new ActionError(
-      `${what} defines no parameters, so Jenkins refuses /buildWithParameters (500): remove the route's parameters or add them to the job`,
-      { retryable: false },
+  if (status === 500 && withParameters) {
+    const refusal = await refusedParameters(
+      `${base}${path}`,
+      request.parameters,
+      headers,
+      dispatcher,
+      clients,
     );
+    if (refusal) throw new ActionError(`${what} ${refusal}`, { retryable: false });
   }
   throw finalOrRetryable(what, res);
 }
@@ -192,10 +192,16 @@ function redirectsToItself(location: string | undefined, itemUrl: string): boole
   }
 }
 
+interface ParameterDefinitionJson {
+  name?: unknown;
+  type?: unknown;
+  choices?: unknown;
+}
+
 interface ItemJson {
   nextBuildNumber?: unknown;
   jobs?: unknown;
-  property?: Array<{ parameterDefinitions?: unknown } | null>;
+  property?: Array<{ parameterDefinitions?: ParameterDefinitionJson[] } | null>;
 }
 
 /** The item's remote API (GET …/api/json?tree=…), or undefined when it cannot be read. */
@@ -241,20 +247,43 @@ async function itemKind(
 }
 
 /**
- * Whether the job defines no parameters: Jenkins answers /buildWithParameters on such a job with a bare
- * 500 page ("This build is not parameterized!" only in its log). Unknown (an error): false, retryable.
+ * Why Jenkins answered /buildWithParameters with its bare 500 page, when the job's definitions tell
+ * (its log has the real message), or undefined: then the 500 stays retryable.
+ * - The job defines no parameters ("This build is not parameterized!").
+ * - A value sent for a choice parameter is not one of its choices ("Illegal choice for parameter").
  */
-async function definesNoParameters(
+async function refusedParameters(
   jobUrl: string,
+  sent: Record<string, string>,
   headers: Record<string, string>,
   dispatcher: ActionClients["dispatcher"],
   clients: ActionClients,
-): Promise<boolean> {
-  const job = await itemJson(jobUrl, "property[parameterDefinitions[name]]", headers, dispatcher, clients);
-  if (job === undefined) return false;
-  return !(job.property ?? []).some(
-    (p) => Array.isArray(p?.parameterDefinitions) && p.parameterDefinitions.length > 0,
+): Promise<string | undefined> {
+  const job = await itemJson(
+    jobUrl,
+    "property[parameterDefinitions[name,type,choices]]",
+    headers,
+    dispatcher,
+    clients,
   );
+  if (job === undefined) return undefined;
+  const definitions = (job.property ?? []).flatMap((p) =>
+    Array.isArray(p?.parameterDefinitions) ? p.parameterDefinitions : [],
+  );
+  if (definitions.length === 0) {
+    return "defines no parameters, so Jenkins refuses /buildWithParameters (500): remove the route's parameters or add them to the job";
+  }
+  for (const definition of definitions) {
+    // Only core's choice parameter refuses other values; plugins' choice types may take them.
+    if (definition?.type !== "ChoiceParameterDefinition" || typeof definition.name !== "string") continue;
+    const value = sent[definition.name];
+    const choices = Array.isArray(definition.choices) ? definition.choices.map(String) : undefined;
+    if (value === undefined || choices === undefined || choices.includes(value)) continue;
+    const listed = choices.slice(0, 10).map((choice) => JSON.stringify(choice.slice(0, 100)));
+    if (choices.length > listed.length) listed.push("…");
+    return `refuses ${definition.name}=${JSON.stringify(value.slice(0, 200))} (500): it is not one of the choice parameter's values (${listed.join(", ")})`;
+  }
+  return undefined;
 }
 
 function finalOrRetryable(what: string, res: HttpResponse): ActionError {

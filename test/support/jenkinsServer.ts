@@ -50,6 +50,11 @@ export interface JenkinsServerOptions {
    */
   parameterized?: string[];
   /**
+   * Choice parameters (name -> choices) of every job in `parameterized`: a value not among them is
+   * Jenkins' 500 "Oops!" page (ChoiceParameterDefinition.checkValue throws IllegalArgumentException).
+   */
+  choices?: Record<string, string[]>;
+  /**
    * Multibranch projects and organization folders, as "folder/job": POST .../build schedules a scan and
    * answers 302 to the folder itself (ComputedFolder.doBuild -> forwardToPreviousPage).
    */
@@ -159,7 +164,19 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
                     ? [
                         {
                           _class: "hudson.model.ParametersDefinitionProperty",
-                          parameterDefinitions: [{ name: "BRANCH" }],
+                          parameterDefinitions: [
+                            {
+                              _class: "hudson.model.StringParameterDefinition",
+                              name: "BRANCH",
+                              type: "StringParameterDefinition",
+                            },
+                            ...Object.entries(options.choices ?? {}).map(([choice, values]) => ({
+                              _class: "hudson.model.ChoiceParameterDefinition",
+                              name: choice,
+                              type: "ChoiceParameterDefinition",
+                              choices: values,
+                            })),
+                          ],
                         },
                       ]
                     : [{ _class: "jenkins.model.BuildDiscarderProperty" }],
@@ -191,7 +208,10 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
         if (endpoint === "build" && defines && form.json === undefined) {
           return send(400, { "content-type": "text/html" }, "<html><body>Nothing is submitted</body></html>");
         }
-        if (endpoint === "buildWithParameters" && !defines) {
+        const illegalChoice = Object.entries(options.choices ?? {}).some(
+          ([choice, values]) => form[choice] !== undefined && !values.includes(form[choice] as string),
+        );
+        if (endpoint === "buildWithParameters" && (!defines || illegalChoice)) {
           return send(
             500,
             { "content-type": "text/html" },
