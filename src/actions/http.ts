@@ -219,10 +219,17 @@ export async function serverMessage(
   what: string,
   credentialHeaders: Record<string, string>,
 ): Promise<string> {
-  return withoutCredentials(apiMessage(await readText(res, what, 64 * 1024)), credentialHeaders);
+  // Shortened only once redacted: a cut through an echoed token would leave the part before the cut.
+  const message = withoutCredentials(apiMessage(await readText(res, what, 64 * 1024)), credentialHeaders);
+  return message.slice(0, MESSAGE_LENGTH);
 }
 
-/** A short, log-safe message from a JSON error body ({"message": "..."}), when there is one. */
+const MESSAGE_LENGTH = 200;
+
+/**
+ * The message of a JSON error body ({"message": "..."}) on one line, when there is one. Not shortened:
+ * serverMessage shortens it once the credentials are out.
+ */
 export function apiMessage(text: string): string {
   try {
     const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };
@@ -234,7 +241,7 @@ export function apiMessage(text: string): string {
           : typeof parsed.error === "string"
             ? parsed.error
             : "";
-    return message.replace(/[\r\n]+/g, " ").slice(0, 200);
+    return message.replace(/[\r\n]+/g, " ");
   } catch {
     return "";
   }

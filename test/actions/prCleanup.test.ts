@@ -305,6 +305,21 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(JSON.stringify(host.statuses)).not.to.contain(HOST_TOKEN);
   });
 
+  it("cleanUpPullRequest repeats no part of an echoed token that a long error message would cut through", async () => {
+    // The message is shortened to 200 characters: the token starts before the cut and ends after it.
+    const prefix = "x".repeat(180);
+    host.script("delete-ref", {
+      status: 500,
+      body: JSON.stringify({ message: `${prefix} Bearer ${HOST_TOKEN} refused` }),
+    });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(request([{ kind: "delete-branch", onlyMerged: true }]), closedEvent(), clients()),
+    );
+    const echoed = HOST_TOKEN.slice(0, 8);
+    expect(err.message).to.contain(`${prefix} [redacted] refused`).and.not.contain(echoed);
+    expect(JSON.stringify(host.statuses)).not.to.contain(echoed);
+  });
+
   it("cleanUpPullRequest fails (final) when GitHub refuses to delete the branch with another 422, never reporting it gone", async () => {
     host.script("delete-ref", {
       status: 422,
