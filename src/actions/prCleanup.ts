@@ -21,8 +21,9 @@ export async function cleanUpPullRequest(
   const pr = event.pr;
   if (event.event !== "pull_request" || !pr)
     return { status: "skipped", detail: "skipped: not a pull request event" };
-  const closed = event.action === "closed" || pr.state === "closed" || pr.state === "merged";
-  if (!closed)
+  // Only the closing itself: a later event on a closed PR (a bot's label, an edit) would run every step
+  // again, a second teardown build included. Every provider's close, merge and decline is "closed".
+  if (event.action !== "closed")
     return { status: "skipped", detail: `skipped: the pull request was ${event.action ?? "not closed"}` };
 
   const sha = pr.headSha;

@@ -244,6 +244,25 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     });
   }
 
+  // A bot labels a merged PR, GitLab sends "update" for an edit after the merge: the PR is closed, but
+  // this is not its closing, and the cleanup (a teardown build) already ran.
+  for (const [action, state] of [
+    ["labeled", "closed"],
+    ["edited", "merged"],
+    [undefined, "closed"],
+  ] as const) {
+    it(`cleanUpPullRequest skips a pull_request ${action ?? "without action"} event on a ${state} PR without calling the Git host`, async () => {
+      const event = { ...closedEvent({ state }), action };
+      const outcome = await cleanUpPullRequest(request([teardown()]), event, clients());
+      expect(outcome).to.deep.equal({
+        status: "skipped",
+        detail: `skipped: the pull request was ${action ?? "not closed"}`,
+      });
+      expect(host.requests).to.deep.equal([]);
+      expect(jenkins.builds()).to.deep.equal([]);
+    });
+  }
+
   it("cleanUpPullRequest deletes a branch with slashes, unicode and spaces through an encoded ref path", async () => {
     const branch = "feature/ünï code";
     host.setPull("acme/api", pull({ headRef: branch }));
