@@ -231,23 +231,36 @@ const MESSAGE_LENGTH = 200;
  * serverMessage shortens it once the credentials are out.
  */
 export function apiMessage(text: string): string {
+  let body: unknown;
   try {
-    const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };
-    const message =
-      typeof parsed.message === "string"
-        ? parsed.message
-        : isFieldErrors(parsed.message)
-          ? fieldErrors(parsed.message)
-          : typeof parsed.error === "string"
-            ? parsed.error
-            : "";
-    return message.replace(/[\r\n]+/g, " ");
+    body = JSON.parse(text);
   } catch {
     return "";
   }
+  return messageOf(body).replace(/[\r\n]+/g, " ");
 }
 
-/** GitLab's validation errors: {"message": {"target_url": ["is too long (maximum is 255 characters)"]}}. */
+/**
+ * Each host's error shape: {"message"} (GitHub, GitLab, Gitea), GitLab's field errors, {"error": "..."},
+ * Bitbucket Cloud's {"error": {"message"}}, Bitbucket Data Center's {"errors": [{"message"}, ...]}.
+ */
+function messageOf(body: unknown): string {
+  if (!isFieldErrors(body)) return "";
+  const { message, error, errors } = body;
+  if (typeof message === "string") return message;
+  if (isFieldErrors(message)) return fieldErrors(message);
+  if (typeof error === "string") return error;
+  if (isFieldErrors(error) && typeof error.message === "string") return error.message;
+  if (Array.isArray(errors)) {
+    return errors
+      .map((each) => (isFieldErrors(each) && typeof each.message === "string" ? each.message : ""))
+      .filter((each) => each !== "")
+      .join("; ");
+  }
+  return "";
+}
+
+/** A JSON object, as GitLab's validation errors are: {"message": {"target_url": ["is too long ..."]}}. */
 function isFieldErrors(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

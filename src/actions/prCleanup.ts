@@ -41,10 +41,28 @@ export async function cleanUpPullRequest(
       ...(pr.headRef ? { ref: pr.headRef } : {}),
     });
 
+  // Best effort: the failure is what matters, not a failure to report it.
+  const reportFailure = (error: ActionError, what: string) =>
+    status(
+      error.retryable ? "pending" : "failure",
+      `${what} failed${error.retryable ? ", will retry" : ""}: ${error.message}`,
+    ).catch(() => undefined);
+
   await status("pending", `Cleaning up after PR #${pr.number}`);
 
-  // The delivery may be stale: trust the API's view of the PR before anything destructive.
-  const current = await host.getPullRequest(event.repo, pr.number);
+  // The delivery may be stale: trust the API's view of the PR before anything destructive. A deleted
+  // pull request (Bitbucket Data Center's pr:deleted) has no view left: the API answers 404.
+  let current: PullRequestInfo;
+  try {
+    current =
+      pr.state === "deleted"
+        ? { number: pr.number, state: "closed", merged: false, headRef: pr.headRef, headSha: sha }
+        : await host.getPullRequest(event.repo, pr.number);
+  } catch (err) {
+    const error = asActionError(err, "reading the pull request");
+    await reportFailure(error, "reading the pull request");
+    throw error;
+  }
   if (current.state === "open") {
     await status("success", `PR #${pr.number} is open again: nothing cleaned up`);
     clients.log({ msg: "pr-cleanup skipped: PR is open again", pr: pr.number, deliveryId: event.deliveryId });
@@ -64,7 +82,7 @@ export async function cleanUpPullRequest(
         deliveryId: event.deliveryId,
       });
     } catch (err) {
-      const error = asActionError(err, step);
+      const error = asActionError(err, step.kind);
       clients.log({
         msg: "pr-cleanup step failed",
         step: step.kind,
@@ -73,11 +91,7 @@ export async function cleanUpPullRequest(
         pr: pr.number,
         deliveryId: event.deliveryId,
       });
-      // Best effort: the step's error is what matters, not a failure to report it.
-      await status(
-        error.retryable ? "pending" : "failure",
-        `${step.kind} failed${error.retryable ? ", will retry" : ""}: ${error.message}`,
-      ).catch(() => undefined);
+      await reportFailure(error, step.kind);
       throw error;
     }
   }
@@ -139,11 +153,11 @@ async function runStep(step: PrCleanupStep, { host, event, current, clients }: S
   }
 }
 
-function asActionError(err: unknown, step: PrCleanupStep): ActionError {
+function asActionError(err: unknown, what: string): ActionError {
   if (err instanceof ActionError) return err;
   const name = (err as { name?: string })?.name ?? "Error";
-  if (step.kind === "delete-s3-prefix" && (name === "NoSuchBucket" || name === "AccessDenied")) {
+  if (what === "delete-s3-prefix" && (name === "NoSuchBucket" || name === "AccessDenied")) {
     return new ActionError(`S3 refused to delete the prefix: ${name}`, { retryable: false, cause: err });
   }
-  return new ActionError(`${step.kind} failed: ${name}`, { retryable: true, cause: err });
+  return new ActionError(`${what} failed: ${name}`, { retryable: true, cause: err });
 }

@@ -43,6 +43,14 @@ describe("Function: apiMessage (the message of a Git host's JSON error body)", (
       "target_url is too long (maximum is 255 characters), is blocked; ref is missing",
     ],
     ['{"message":"line one\\nline two"}', "line one line two"],
+    // Bitbucket Cloud
+    ['{"type":"error","error":{"message":"Repository not found","detail":"x"}}', "Repository not found"],
+    // Bitbucket Data Center, every message
+    [
+      '{"errors":[{"context":null,"message":"You are not permitted to access this resource","exceptionName":"com.atlassian.bitbucket.AuthorisationException"},{"message":"second"}]}',
+      "You are not permitted to access this resource; second",
+    ],
+    ['{"errors":[{"context":null}]}', ""],
     ["<html>Bad Gateway</html>", ""],
     ["[1,2]", ""],
   ];

@@ -540,6 +540,71 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       expect(host.requests.some((r) => r.kind === "delete-ref")).to.equal(false);
     });
 
+    it("cleanUpPullRequest fails final with the server's reason when Data Center refuses a permission with 401", async () => {
+      host.script("delete-ref", {
+        status: 401,
+        body: JSON.stringify({
+          errors: [
+            {
+              context: null,
+              message: "You are not permitted to delete branches in this repository",
+              exceptionName: "com.atlassian.bitbucket.AuthorisationException",
+            },
+          ],
+        }),
+      });
+      const err = await rejectsWithActionError(
+        cleanUpPullRequest(
+          request([{ kind: "delete-branch", onlyMerged: true }], "bitbucket-server", DC),
+          closedEvent({}, "bitbucket-server"),
+          clients(),
+        ),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        "Bitbucket Data Center API DELETE /projects/acme/repos/api/branches answered 401 (You are not permitted to delete branches in this repository): check the token secret and its permissions",
+      );
+      expect(host.statuses.at(-1)?.state).to.equal("FAILED");
+    });
+
+    it("cleanUpPullRequest sets the status to failure when re-reading the pull request fails for good (403)", async () => {
+      host.script("pull", { status: 403, body: JSON.stringify({ errors: [{ message: "no read access" }] }) });
+      const err = await rejectsWithActionError(
+        cleanUpPullRequest(
+          request([teardown()], "bitbucket-server", DC),
+          closedEvent({}, "bitbucket-server"),
+          clients(),
+        ),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(host.statuses.map((s) => s.state)).to.deep.equal(["INPROGRESS", "FAILED"]);
+      expect(host.statuses.at(-1)?.description).to.contain("reading the pull request failed:");
+      expect(jenkins.builds()).to.deep.equal([]);
+    });
+
+    it("cleanUpPullRequest runs the steps of a deleted pull request (pr:deleted) without re-reading it, and keeps its branch when onlyMerged", async () => {
+      host.script("pull", { status: 404, body: JSON.stringify({ errors: [{ message: "no such PR" }] }) });
+      await putObjects(["deleted/pr-7/index.html"]);
+      const outcome = await cleanUpPullRequest(
+        request(
+          [
+            { kind: "delete-branch", onlyMerged: true },
+            { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "deleted/pr-7/" },
+          ],
+          "bitbucket-server",
+          DC,
+        ),
+        closedEvent({ state: "deleted", merged: false }, "bitbucket-server"),
+        clients(),
+      );
+      expect(outcome.status).to.equal("done");
+      expect(outcome.detail).to.equal(
+        `kept feature/login: not merged; deleted 1 object under s3://${PREVIEWS}/deleted/pr-7/`,
+      );
+      expect(host.requests.some((r) => r.kind === "pull")).to.equal(false);
+      expect(host.statuses.map((s) => s.state)).to.deep.equal(["INPROGRESS", "SUCCESSFUL"]);
+    });
+
     it("cleanUpPullRequest asks default-branch, then branches/default on a server older than 7.5, and never deletes it", async () => {
       const event = closedEvent({ headRef: "develop" }, "bitbucket-server");
       event.repo = { ...event.repo, defaultBranch: undefined };

@@ -82,9 +82,11 @@ export abstract class ApiClient {
     const where = `${call.method} ${call.path.split("?")[0]}`;
     const err = statusError(`${this.what} ${where}`, res, detail);
     if (!err.retryable && res.statusCode === 401) {
-      return new ActionError(`${this.what} rejected the token (401): check the token secret`, {
-        retryable: false,
-      });
+      // Not always a bad token: Bitbucket Data Center answers 401 to a token that lacks a permission.
+      return new ActionError(
+        `${this.what} ${where} answered 401${detail ? ` (${detail})` : ""}: check the token secret and its permissions`,
+        { retryable: false },
+      );
     }
     return err;
   }

@@ -84,7 +84,8 @@ export function normaliseBitbucketServer(key: string, payload: Json, deliveryId:
     }
     result.repo = targetRepo ?? repo ?? noRepo();
     const fromRepo = obj(from?.repository);
-    const state = str(pr.state)?.toLowerCase();
+    // A deleted pull request is gone for good: the API no longer knows it (pr-cleanup reads that).
+    const state = key === "pr:deleted" ? "deleted" : str(pr.state)?.toLowerCase();
     const baseRef = str(to?.displayId) ?? splitRef(str(to?.id)).branch ?? "";
     const headSha = str(from?.latestCommit) ?? "";
     result.pr = {

@@ -216,6 +216,17 @@ describe("Function: normaliseDelivery (edge cases)", () => {
       });
     }
 
+    it("normaliseDelivery gives a Bitbucket Data Center pr:deleted the state deleted, whatever state the PR had", () => {
+      const payload = fixture("bitbucket-server/pr-merged");
+      const pr = { ...(payload.pullRequest as object), state: "OPEN" };
+      const event = normalise("bitbucket-server", "pr:deleted", {
+        ...payload,
+        eventKey: "pr:deleted",
+        pullRequest: pr,
+      });
+      expect([event.action, event.pr?.state, event.pr?.merged]).to.deep.equal(["closed", "deleted", false]);
+    });
+
     it("normaliseDelivery maps Gitea's synchronized to synchronize", () => {
       const payload = { ...fixture("gitea/pull_request-closed-merged"), action: "synchronized" };
       expect(normalise("gitea", "pull_request", payload).action).to.equal("synchronize");
