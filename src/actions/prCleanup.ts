@@ -32,14 +32,18 @@ export async function cleanUpPullRequest(
   }
   const host = await gitHostClient(request.api, clients);
   const targetUrl = request.targetUrl ?? clients.logsUrl;
-  const status = (state: CommitStatus["state"], description: string) =>
-    host.setCommitStatus(event.repo, sha, {
+  /** Why the host refused the first commit status for good; the steps then run without statuses. */
+  let noStatus: string | undefined;
+  const status = async (state: CommitStatus["state"], description: string) => {
+    if (noStatus !== undefined) return;
+    await host.setCommitStatus(event.repo, sha, {
       state,
       context: request.context,
       description,
       targetUrl,
       ...(pr.headRef ? { ref: pr.headRef } : {}),
     });
+  };
 
   // Best effort: the failure is what matters, not a failure to report it.
   const reportFailure = (error: ActionError, what: string) =>
@@ -48,7 +52,22 @@ export async function cleanUpPullRequest(
       `${what} failed${error.retryable ? ", will retry" : ""}: ${error.message}`,
     ).catch(() => undefined);
 
-  await status("pending", `Cleaning up after PR #${pr.number}`);
+  try {
+    await status("pending", `Cleaning up after PR #${pr.number}`);
+  } catch (err) {
+    const error = asActionError(err, "setting the commit status");
+    if (error.retryable) throw error; // nothing is done yet: the whole action runs again later
+    // A token without the status permission, a fork's commit the base repository does not know
+    // (Bitbucket Cloud answers 404): the steps (a preview's teardown) matter more than their report.
+    noStatus = error.message;
+    clients.log({
+      msg: "pr-cleanup runs without commit statuses",
+      level: "warn",
+      error: noStatus,
+      pr: pr.number,
+      deliveryId: event.deliveryId,
+    });
+  }
 
   // The delivery may be stale: trust the API's view of the PR before anything destructive. A deleted
   // pull request (Bitbucket Data Center's pr:deleted) has no view left: the API answers 404.
@@ -96,6 +115,9 @@ export async function cleanUpPullRequest(
     }
   }
   const summary = results.length > 0 ? results.join("; ") : "no steps";
+  if (noStatus !== undefined) {
+    return { status: "done", detail: `${summary} (no commit status: ${noStatus})` };
+  }
   try {
     await status("success", summary);
   } catch (err) {

@@ -404,6 +404,23 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(await s3.listKeys(PREVIEWS, "keep/")).to.deep.equal(["keep/me.js"]);
   });
 
+  it("cleanUpPullRequest runs its steps without commit statuses when the host refuses the first one for good (404: a fork's commit on Bitbucket Cloud)", async () => {
+    host.script("status", { status: 404, body: JSON.stringify({ message: "No commit found" }) });
+    await putObjects(["nostatus/pr-7/index.html"]);
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "nostatus/pr-7/" }, teardown()]),
+      closedEvent(),
+      clients(),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(outcome.detail).to.match(
+      /^deleted 1 object under .*; Jenkins previews\/teardown: .* \(no commit status: .*404.*No commit found\)$/,
+    );
+    expect(await s3.listKeys(PREVIEWS, "nostatus/")).to.deep.equal([]);
+    expect(jenkins.builds()).to.have.length(1);
+    expect(host.requests.filter((r) => r.kind === "status")).to.have.length(1);
+  });
+
   it("cleanUpPullRequest is retryable when the Git host answers 502 to the pending status, and changes nothing", async () => {
     host.script("status", { status: 502 });
     const err = await rejectsWithActionError(
@@ -651,22 +668,20 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.have.length(1);
   });
 
-  it("cleanUpPullRequest on GitLab fails final on any other 400 from the status API, with GitLab's reason", async () => {
+  it("cleanUpPullRequest on GitLab cleans up without statuses after any other 400 from the status API, and says GitLab's reason", async () => {
     host.script("status", {
       status: 400,
       body: JSON.stringify({ message: { name: ["has already been taken"] } }),
     });
-    const err = await rejectsWithActionError(
-      cleanUpPullRequest(
-        request([{ kind: "delete-branch", onlyMerged: true }], "gitlab", "/api/v4"),
-        closedEvent({}, "gitlab"),
-        clients(),
-      ),
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: true }], "gitlab", "/api/v4"),
+      closedEvent({}, "gitlab"),
+      clients(),
     );
-    expect(err.retryable).to.equal(false);
-    // GitLab's reason reaches the error, so the dead letter says what to fix.
-    expect(err.message).to.contain("400: name has already been taken");
-    expect(host.deletedRefs).to.deep.equal([]);
+    // GitLab's reason reaches the outcome, so the delivery's record says what to fix.
+    expect(outcome.status).to.equal("done");
+    expect(outcome.detail).to.contain("400: name has already been taken");
+    expect(host.deletedRefs).to.have.length(1);
   });
 
   it("cleanUpPullRequest is retryable, with the reset as retryAfterMs, when GitHub's rate limit hits the PR re-read", async () => {
