@@ -90,8 +90,8 @@ function compile(template: string): CompiledTemplate {
 }
 
 function resolve(name: string, problems: string[]): Getter | undefined {
-  const known = FIELD_GETTERS[name];
-  if (known !== undefined) return known;
+  // Own fields only: "constructor" or "toString" would reach Object.prototype (the whole event, rendered).
+  if (Object.hasOwn(FIELD_GETTERS, name)) return FIELD_GETTERS[name];
   if (name === "payload") {
     problems.push(`template field "payload" needs a path, for example "payload.head_commit.id"`);
     return undefined;

@@ -242,6 +242,13 @@ describe("Function: templateProblems", () => {
     });
   }
 
+  for (const name of ["constructor", "toString", "__proto__", "valueOf", "hasOwnProperty"]) {
+    it(`templateProblems refuses {{${name}}}: a name of Object.prototype is no template field`, () => {
+      expect(templateProblems(`{{${name}}}`)).to.have.length(1);
+      expect(templateProblems(`{{${name}}}`)[0]).to.match(new RegExp(`^unknown template field "${name}"`));
+    });
+  }
+
   it("templateProblems lists the fields when nothing is close", () => {
     const [message] = templateProblems("{{completelydifferent}}");
     expect(message).to.match(
