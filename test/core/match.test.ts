@@ -270,6 +270,46 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     "matched: repo acme/api, event push, branch main",
   ],
   [
+    "paths accepts a GitHub push listing 2,048 commits, GitHub's most, none in src (the rest are unknown)",
+    { paths: ["src/**"] },
+    push({
+      changedFiles: ["docs/a.md"],
+      payload: { commits: Array.from({ length: 2048 }, () => ({ modified: ["docs/a.md"] })) },
+    }),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "paths accepts a GitHub push whose commit lists 5,000 modified paths, GitHub's most, none in src",
+    { paths: ["src/**"] },
+    push({
+      changedFiles: ["docs/a.md"],
+      payload: { commits: [{ modified: Array.from({ length: 5000 }, (_, i) => `docs/${i}.md`) }] },
+    }),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "paths accepts a GitHub Enterprise Server push whose size says more commits than it lists",
+    { paths: ["src/**"] },
+    push({
+      changedFiles: ["docs/a.md"],
+      payload: { commits: [{ modified: ["docs/a.md"] }], size: 2 },
+    }),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "paths still refuses a GitHub push of 2,047 commits, all listed, none in src",
+    { paths: ["src/**"] },
+    push({
+      changedFiles: ["docs/a.md"],
+      payload: { commits: Array.from({ length: 2047 }, () => ({ modified: ["docs/a.md"] })) },
+    }),
+    false,
+    "no changed file matches [src/**]",
+  ],
+  [
     "paths on a delivery without files",
     { paths: ["src/**"] },
     push({ changedFiles: [] }),

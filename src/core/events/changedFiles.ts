@@ -56,17 +56,31 @@ export function withChangedFiles<T extends object>(
   return full;
 }
 
+/** GitHub lists at most 2,048 commits of a push, and at most 5,000 paths per file list of a commit. */
+const GITHUB_MAX_COMMITS = 2048;
+const GITHUB_MAX_PATHS = 5000;
+const FILE_LISTS = ["added", "removed", "modified"] as const;
+
 /**
- * Whether the payload lists only some of the push's commits: GitLab lists the newest 20 (its
- * total_commits_count says how many there were), Gitea 5 by default (total_commits). Files changed by
- * the others are unknown, so a `paths` filter cannot rule the push out.
+ * Whether the payload lists only some of the push's commits or files: GitLab lists the newest 20 (its
+ * total_commits_count says how many there were), Gitea 5 by default (total_commits), GitHub at most 2,048
+ * commits (with no total; GitHub Enterprise Server sends `size`) and 5,000 paths per list. Files changed
+ * by the others are unknown, so a `paths` filter cannot rule the push out.
  */
 export function commitListTruncated(event: unknown): boolean {
   const payload = obj((event as { payload?: unknown } | undefined)?.payload);
   const listed = payload?.commits;
   if (payload === undefined || !Array.isArray(listed)) return false;
-  const total = payload.total_commits_count ?? payload.total_commits;
-  return typeof total === "number" && total > listed.length;
+  const total = payload.total_commits_count ?? payload.total_commits ?? payload.size;
+  if (typeof total === "number" && total > listed.length) return true;
+  if (listed.length >= GITHUB_MAX_COMMITS) return true;
+  return listed.some((commit) => {
+    const lists = obj(commit);
+    return FILE_LISTS.some((key) => {
+      const files = lists?.[key];
+      return Array.isArray(files) && files.length >= GITHUB_MAX_PATHS;
+    });
+  });
 }
 
 function commitsOf(event: object): unknown {
