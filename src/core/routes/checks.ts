@@ -61,9 +61,12 @@ export function urlProblem(value: string): string | undefined {
   try {
     url = new URL(value);
   } catch {
+    // A password with "/" or "#" is what makes such a URL unparsable: never echo a value that may hold one.
     const shown = looksLikeSecret(value.trim())
       ? "this value (not shown: it looks like a secret)"
-      : `"${clip(value)}"`;
+      : /@|[?#]/.test(value)
+        ? "this value (not shown: it may hold credentials or a token)"
+        : `"${clip(value)}"`;
     return `${shown} is not a URL (write it as https://host[:port][/path])`;
   }
   // Checked before anything that echoes the value: a URL with a password must not be shown.

@@ -79,6 +79,14 @@ describe("Function: urlProblem", () => {
     expect(message).to.include("user name or password");
     expect(message).not.to.include("s3cret");
   });
+  for (const password of ["Sup3r/Secr3t", "pa#ss", "a?b"]) {
+    it(`urlProblem never shows a URL that does not parse because of its password (${password.replace(/\w/g, "x")})`, () => {
+      const message = urlProblem(`https://admin:${password}@jenkins.example.com:8443`);
+      expect(message).to.equal(
+        "this value (not shown: it may hold credentials or a token) is not a URL (write it as https://host[:port][/path])",
+      );
+    });
+  }
   it("urlProblem refuses a query string or fragment without showing them (a trigger token travels there)", () => {
     const message = urlProblem("https://jenkins.example.com/job/api/buildWithParameters?token=s3cr3tTrigger");
     expect(message).to.equal(
