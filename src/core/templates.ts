@@ -10,6 +10,24 @@ type Getter = (event: WebhookEvent) => unknown;
 // biome-ignore lint/suspicious/noExplicitAny: getters read untrusted shapes defensively
 type Loose = any;
 
+/**
+ * A value whose "/" are folders in an S3 key or prefix (each folder encoded on its own); anywhere else
+ * it is the plain text, encoded as any value. Branch names and repository paths cannot hold "." or ".."
+ * folders, and renderTemplate encodes such a folder anyway.
+ */
+class Folders {
+  constructor(readonly text: string) {}
+}
+
+function folders(value: unknown): Folders | undefined {
+  return typeof value === "string" ? new Folders(value) : undefined;
+}
+
+/** The quickstart-git2s3 file name part: every "/" becomes "_" (acme/api -> acme_api). */
+function underscored(value: unknown): string | undefined {
+  return typeof value === "string" ? value.replaceAll("/", "_") : undefined;
+}
+
 const FIELD_GETTERS: Readonly<Record<string, Getter>> = {
   provider: (e) => (e as Loose)?.provider,
   deliveryId: (e) => (e as Loose)?.deliveryId,
@@ -22,8 +40,12 @@ const FIELD_GETTERS: Readonly<Record<string, Getter>> = {
   "repo.fullName": (e) => (e as Loose)?.repo?.fullName,
   "repo.cloneUrl": (e) => (e as Loose)?.repo?.cloneUrl,
   "repo.defaultBranch": (e) => (e as Loose)?.repo?.defaultBranch,
+  "repo.path": (e) => folders((e as Loose)?.repo?.fullName),
+  "repo.underscored": (e) => underscored((e as Loose)?.repo?.fullName),
   ref: (e) => (e as Loose)?.ref,
   branch: (e) => (e as Loose)?.branch,
+  "branch.path": (e) => folders((e as Loose)?.branch),
+  "branch.underscored": (e) => underscored((e as Loose)?.branch),
   tag: (e) => (e as Loose)?.tag,
   sha: (e) => (e as Loose)?.sha,
   before: (e) => (e as Loose)?.before,
@@ -189,8 +211,17 @@ export function templateProblems(template: string): string[] {
 export function renderTemplate(template: string, event: WebhookEvent, encoding: TemplateEncoding): string {
   let out = "";
   for (const part of compile(String(template)).parts) {
-    if (typeof part === "string") out += part;
-    else out += encodeValue(stringify(safeGet(part, event)), encoding);
+    if (typeof part === "string") {
+      out += part;
+      continue;
+    }
+    const value = safeGet(part, event);
+    if (value instanceof Folders && encoding === "s3-key") {
+      out += value.text
+        .split("/")
+        .map((folder) => encodeValue(folder, encoding))
+        .join("/");
+    } else out += encodeValue(stringify(value instanceof Folders ? value.text : value), encoding);
   }
   if ((encoding === "path-segment" || encoding === "s3-key") && DOT_SEGMENT.test(out))
     out = noDotSegments(out);

@@ -126,7 +126,7 @@ export interface S3ZipActionSpec {
   api: ProviderApi;
   /** Absent in routes.yaml means "the stack's artifact bucket"; the deployed route always has one. */
   bucket?: string;
-  /** Template; default {{owner}}/{{repo}}/{{branch}}/{{owner}}_{{repo}}.zip */
+  /** Template; default DEFAULT_S3_KEY, the quickstart-git2s3 layout */
   key: string;
 }
 

@@ -547,7 +547,16 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
         (e) => e.status !== "queued" && e.status !== "running",
       );
       expect(done.status, done.error).to.equal("done");
-      const object = join(stateDir, "s3", "hookgate-artifacts", "acme", "api", "main", "acme_api.zip");
+      const object = join(
+        stateDir,
+        "s3",
+        "hookgate-artifacts",
+        "acme",
+        "api",
+        "branch",
+        "main",
+        "acme_api_branch_main.zip",
+      );
       const entries = await readZip(readFileSync(object));
       expect([...entries.keys()].sort()).to.deep.equal(["buildspec.yml", "src/app.ts"]);
       const meta = JSON.parse(readFileSync(`${object}.metadata.json`, "utf8"));
@@ -681,7 +690,10 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
           (e) => e.status === "done" || e.status === "dead",
         );
         expect(done.status, done.error).to.equal("done");
-        const object = await s3.getObject("hookgate-artifacts", "acme/api/main/acme_api.zip");
+        const object = await s3.getObject(
+          "hookgate-artifacts",
+          "acme/api/branch/main/acme_api_branch_main.zip",
+        );
         expect([...(await readZip(object.body)).keys()]).to.deep.equal(["buildspec.yml"]);
       } finally {
         await child.stop("SIGKILL");

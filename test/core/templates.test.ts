@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
+import { DEFAULT_S3_KEY } from "../../src/core/routes/defaults";
 import {
   renderTemplate,
   TEMPLATE_FIELDS,
@@ -145,6 +146,45 @@ describe("Function: renderTemplate", () => {
     expect(rendered).to.equal("acme/api/feature%2Flogin/acme_api.zip");
   });
 
+  // The quickstart-git2s3 layout (GitPullS3: repo_name = full_name + "/branch/" + branch, the file name the
+  // same with every "/" as "_"), as the default key writes it.
+  const quickstart: Array<[string, string, string]> = [
+    ["acme/api", "main", "acme/api/branch/main/acme_api_branch_main.zip"],
+    ["acme/api", "feature/x", "acme/api/branch/feature/x/acme_api_branch_feature_x.zip"],
+    [
+      "group/sub/svc",
+      "release/1.2/hotfix",
+      "group/sub/svc/branch/release/1.2/hotfix/group_sub_svc_branch_release_1.2_hotfix.zip",
+    ],
+    [
+      "acme/api",
+      "feat/ünï code",
+      "acme/api/branch/feat/%C3%BCn%C3%AF%20code/acme_api_branch_feat_%C3%BCn%C3%AF%20code.zip",
+    ],
+  ];
+  for (const [fullName, branch, expected] of quickstart) {
+    it(`renderTemplate(DEFAULT_S3_KEY) for ${fullName} branch ${branch} is the quickstart-git2s3 key ${expected}`, () => {
+      const e = event({ branch, repo: { owner: "x", name: "y", fullName } });
+      expect(renderTemplate(DEFAULT_S3_KEY, e, "s3-key")).to.equal(expected);
+    });
+  }
+
+  it("renderTemplate fills {{branch.path}} and {{repo.path}} as one value outside an S3 key", () => {
+    const e = event({ branch: "feature/x" });
+    expect(renderTemplate("{{branch.path}}", e, "raw")).to.equal("feature/x");
+    expect(renderTemplate("{{branch.path}}", e, "path-segment")).to.equal("feature%2Fx");
+    expect(renderTemplate("{{branch.path}}", e, "jenkins-name")).to.equal("feature%2Fx");
+    expect(renderTemplate("{{repo.path}}", e, "query")).to.equal("acme%2Fapi");
+    expect(renderTemplate("{{branch.underscored}}", e, "s3-key")).to.equal("feature_x");
+  });
+
+  it('renderTemplate encodes a "." or ".." folder of {{branch.path}} in an S3 key (no segment can climb)', () => {
+    expect(renderTemplate("p/{{branch.path}}/z", event({ branch: "a/../b" }), "s3-key")).to.equal(
+      "p/a/%2E%2E/b/z",
+    );
+    expect(renderTemplate("p/{{branch.path}}/z", event({ branch: "./x" }), "s3-key")).to.equal("p/%2E/x/z");
+  });
+
   it('renderTemplate never lets two values form a ".." segment in an s3 key', () => {
     const e = event({ branch: ".", tag: "." });
     expect(renderTemplate("builds/{{branch}}{{tag}}/x.zip", e, "s3-key")).to.equal("builds/%2E%2E/x.zip");
@@ -160,6 +200,8 @@ describe("Function: renderTemplate", () => {
       "{{branch}}{{tag}}",
       "a/{{branch}}/{{tag}}/b",
       "{{owner}}/{{repo}}/{{branch}}/{{owner}}_{{repo}}.zip",
+      DEFAULT_S3_KEY,
+      "a/{{branch.path}}/{{branch.path}}{{tag}}/b",
       "{{payload.x}}",
       "{{payload.x.0}}",
       "{{unknown}}/{{branch",

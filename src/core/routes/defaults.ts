@@ -20,8 +20,13 @@ export function dataCenterServerUrl(apiUrl: string): string | undefined {
   return /^(.*)\/rest\/api\/[^/]+$/.exec(apiUrl.replace(/\/+$/, ""))?.[1];
 }
 
-/** The quickstart-git2s3 layout, so existing CodePipeline source actions keep working. */
-export const DEFAULT_S3_KEY = "{{owner}}/{{repo}}/{{branch}}/{{owner}}_{{repo}}.zip";
+/**
+ * The quickstart-git2s3 layout (its GitPullS3 function: `<full name>/branch/<branch>/` then the same with
+ * every "/" as "_", `.zip`), so existing CodePipeline S3 source actions keep working:
+ * acme/api/branch/feature/x/acme_api_branch_feature_x.zip.
+ */
+export const DEFAULT_S3_KEY =
+  "{{repo.path}}/branch/{{branch.path}}/{{repo.underscored}}_branch_{{branch.underscored}}.zip";
 
 export const DEFAULT_AUTH: Readonly<RouteAuth> = Object.freeze({
   allowIps: [],

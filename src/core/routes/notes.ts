@@ -18,7 +18,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
         );
       }
     }
-    if (action.type === "s3-zip" && /\{\{\s*branch\s*\}\}/.test(action.key)) {
+    if (action.type === "s3-zip" && /\{\{\s*branch(\.path|\.underscored)?\s*\}\}/.test(action.key)) {
       const pushes = route.match.events === undefined || route.match.events.includes("push");
       // Tag pushes match with a `tags` filter, or with neither `branches` nor `tags`.
       const tagPushes = route.match.tags !== undefined || route.match.branches === undefined;

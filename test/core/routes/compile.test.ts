@@ -132,7 +132,9 @@ routes:
     match: {}
     action: { type: s3-zip, bucket: my-artifacts, key: "src/{{repo}}/{{sha}}.zip" }
 `);
-    expect(DEFAULT_S3_KEY).to.equal("{{owner}}/{{repo}}/{{branch}}/{{owner}}_{{repo}}.zip");
+    expect(DEFAULT_S3_KEY).to.equal(
+      "{{repo.path}}/branch/{{branch.path}}/{{repo.underscored}}_branch_{{branch.underscored}}.zip",
+    );
     expect(routes["default-key"]?.action).to.deep.include({ key: DEFAULT_S3_KEY });
     expect(routes["default-key"]?.action).not.to.have.property("bucket");
     expect(routes["own-key"]?.action).to.deep.include({
