@@ -359,7 +359,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   ): Answer | Promise<Answer> {
     const verdict = verifyWith(request, body, cached.values);
     if (!verdict.ok && verdict.retryWithFreshSecret && route.secret) {
-      // The secret may have rotated since it was cached: fetch it once more, then decide.
+      // The secret may have rotated (or been filled in) since it was cached: fetch it once more, then decide.
       // (No named closure here: tsx, which runs serve, wraps each one in a per-request __name call.)
       const fresh = knownSecretVersions(true);
       if (fresh === undefined) {
@@ -527,24 +527,26 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       }
       throw error;
     }
-    return parseVersions(raw);
+    return parseVersions(raw, refresh);
   }
 
   /** The secret's versions when the store has them at hand (no waiting); undefined when they must be fetched. */
   function knownSecretVersions(refresh: boolean): ParsedSecret | undefined {
     if (!route.secret) return NO_SECRETS;
     const raw = deps.secrets.peek?.(route.secret, refresh ? { refresh: true } : undefined);
-    return raw === undefined ? undefined : parseVersions(raw);
+    return raw === undefined ? undefined : parseVersions(raw, refresh);
   }
 
   /** The values the versions hold; parsed once per set of versions. */
-  function parseVersions(raw: readonly string[]): ParsedSecret {
+  function parseVersions(raw: readonly string[], refresh: boolean): ParsedSecret {
     let parsed = parsedSecret;
-    if (parsed === undefined || !sameStrings(raw, parsed.raw)) {
+    const same = parsed !== undefined && sameStrings(raw, parsed.raw);
+    if (parsed === undefined || !same) {
       parsed = { raw: [...raw], values: raw.flatMap((version) => parseSecretValues(version)) };
       parsedSecret = parsed;
     }
-    if (parsed.values.length === 0) {
+    // A refresh that found the same versions: this delivery's first read has already said so.
+    if (parsed.values.length === 0 && !(refresh && same)) {
       // Blank, [] or {"secret": ""}: like a missing secret, every delivery gets 401 until it is fixed.
       safeLog({
         msg: "webhook secret holds no usable value: every delivery is rejected until it does",

@@ -112,7 +112,8 @@ function verify(input: VerifyInput): VerifyResult {
     case "stale":
       return reject(401, STALE);
     case "no-key":
-      return reject(401, NO_KEY);
+      // A secret filled in or changed to another kind (GitLab's whsec_ signing token) since it was cached.
+      return reject(401, NO_KEY, true);
     case "mismatch":
       return reject(401, INVALID, true);
     default:
@@ -122,8 +123,9 @@ function verify(input: VerifyInput): VerifyResult {
 
 /**
  * Verify one delivery over its raw bytes. Never throws: whatever the headers and body, the answer is
- * a VerifyResult. `retryWithFreshSecret` is true only when a well-formed signature did not match:
- * the caller may refresh its secret cache once and call again (a rotation may have just happened).
+ * a VerifyResult. `retryWithFreshSecret` is true only when a well-formed signature did not match, or
+ * no secret value could check it: the caller may refresh its secret cache once and call again (a
+ * rotation may have just happened).
  */
 export function verifyDelivery(input: VerifyInput): VerifyResult {
   try {

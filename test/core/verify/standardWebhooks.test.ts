@@ -199,11 +199,12 @@ describe("Function: verifyDelivery (GitLab signing token, Standard Webhooks)", (
     expect(verify({ ...headers, "webhook-timestamp": [tsValue, tsValue] }).ok).to.equal(false);
   });
 
-  it("verifyDelivery cannot verify a signature when the route holds only a plain token", () => {
+  it("verifyDelivery cannot verify a signature when the route holds only a plain token, and asks for a fresh secret", () => {
     expect(verify(signed(), ["plain-token"])).to.deep.include({
       ok: false,
       status: 401,
       reason: "signature cannot be verified",
+      retryWithFreshSecret: true,
     });
   });
 

@@ -1,0 +1,178 @@
+// The receive path over the real secret stores: SecretsManagerStore (on a mocked client, every
+// GetSecretValue call counted) as the Lambdas use it, and the secrets file of `hookgate serve`.
+// One clock drives the store, the handler and the senders' signatures.
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { mockClient } from "aws-sdk-client-mock";
+import { expect } from "chai";
+import { SecretsManagerStore } from "../../src/aws/secrets";
+import { headerBag } from "../../src/core/headers";
+import type { SecretStore } from "../../src/core/ports";
+import type { Route } from "../../src/core/types";
+import { signatureHeaders } from "../../src/core/verify";
+import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
+import { createRouteHandler } from "../../src/gateway/routeHandler";
+import { FileSecretStore } from "../../src/local/fileSecretStore";
+import { loadPayload } from "../fixtures/payloads";
+import {
+  type DeliveryOptions,
+  githubDelivery,
+  jenkinsRoute,
+  LogCollector,
+  parseAnswer,
+  RecordingDeadLetters,
+  RecordingQueue,
+  WEBHOOK_SECRET,
+} from "./support";
+
+const GITHUB_SECRET = "hookgate/github-webhook";
+const GITLAB_SECRET = "hookgate/gitlab-webhook";
+const PLAIN_TOKEN = "plain-gitlab-token";
+const SIGNING_TOKEN = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+const MIN_REFRESH_INTERVAL_MS = 5_000;
+
+const gitlabRoute: Route = jenkinsRoute({
+  name: "diaspora-build",
+  provider: "gitlab",
+  secret: GITLAB_SECRET,
+  match: { repos: ["mike/diaspora"], events: ["push"], branches: ["master"] },
+});
+
+function notFound(): ResourceNotFoundException {
+  return new ResourceNotFoundException({
+    message: "Secrets Manager can't find the specified secret.",
+    $metadata: {},
+  });
+}
+
+function harness(route: Route, secrets: SecretStore, now: () => number) {
+  const queue = new RecordingQueue();
+  const logs = new LogCollector();
+  const handler = createRouteHandler({
+    route,
+    secrets,
+    queue,
+    deadLetters: new RecordingDeadLetters(),
+    dedupe: new MemoryDedupeStore({ now }),
+    runAction: async () => {
+      throw new Error("runAction must not be called at receive time");
+    },
+    log: logs.log,
+    now,
+  });
+  const github = async (delivery: DeliveryOptions = {}) =>
+    parseAnswer(await handler.receive(githubDelivery(delivery)));
+  /** A GitLab push as `secret` signs it: X-Gitlab-Token for a plain token, webhook-* alone for whsec_. */
+  const gitlab = (secret: string) => {
+    const push = loadPayload("gitlab/push");
+    const signature = signatureHeaders("gitlab", secret, push.body, { nowMs: now() });
+    return handler.deliver({
+      routeName: route.name,
+      method: "POST",
+      headers: headerBag({ ...push.headers, "X-Gitlab-Event-UUID": randomUUID(), ...signature }),
+      body: push.body,
+      sourceIp: "34.74.90.65",
+    });
+  };
+  return { github, gitlab, queue, logs };
+}
+
+describe("receive with SecretsManagerStore: Secrets Manager calls per delivery", () => {
+  const client = new SecretsManagerClient({ region: "eu-west-1" });
+  let sm: ReturnType<typeof mockClient>;
+  let clock: number;
+  const now = () => clock;
+  /** What Secrets Manager holds, per secret: AWSCURRENT and AWSPREVIOUS (undefined: no such version). */
+  let stored: Map<string, { current?: string; previous?: string }>;
+  const calls = () => sm.commandCalls(GetSecretValueCommand).length;
+
+  before(() => {
+    sm = mockClient(client);
+  });
+  beforeEach(() => {
+    clock = 1_770_000_000_000;
+    stored = new Map();
+    sm.reset();
+    sm.on(GetSecretValueCommand).callsFake(async (input: { SecretId: string; VersionStage: string }) => {
+      const secret = stored.get(input.SecretId);
+      const value = input.VersionStage === "AWSCURRENT" ? secret?.current : secret?.previous;
+      if (value === undefined) throw notFound();
+      return { SecretString: value };
+    });
+  });
+  after(() => sm.restore());
+
+  const store = () => new SecretsManagerStore(client, { now, minRefreshIntervalMs: MIN_REFRESH_INTERVAL_MS });
+
+  it("GitLab: a delivery signed only with the whsec_ signing token that replaced the cached plain token is accepted at once, after one re-read", async () => {
+    stored.set(GITLAB_SECRET, { current: PLAIN_TOKEN });
+    const h = harness(gitlabRoute, store(), now);
+    expect((await h.gitlab(PLAIN_TOKEN)).statusCode).to.equal(202);
+    expect(calls()).to.equal(2);
+
+    // The user stores the signing token as the README says; GitLab now sends webhook-signature alone.
+    stored.set(GITLAB_SECRET, { current: SIGNING_TOKEN, previous: PLAIN_TOKEN });
+    clock += MIN_REFRESH_INTERVAL_MS + 1_000; // well inside the 5-minute cache
+    const answer = await h.gitlab(SIGNING_TOKEN);
+    expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
+    expect(calls()).to.equal(4);
+    expect(h.queue.sent).to.have.length(2);
+  });
+
+  for (const blank of ["   ", "[]", '{"secret": ""}']) {
+    it(`GitHub: a secret that held no value (${blank}) is used as soon as it is set, after one re-read`, async () => {
+      stored.set(GITHUB_SECRET, { current: blank });
+      const h = harness(jenkinsRoute(), store(), now);
+      expect((await h.github()).statusCode).to.equal(401);
+      expect(calls()).to.equal(2);
+      // One error line per refused delivery, even though it read the secret twice.
+      expect(h.logs.lines.filter((l) => String(l.msg).includes("no usable value"))).to.have.length(1);
+
+      stored.set(GITHUB_SECRET, { current: WEBHOOK_SECRET, previous: blank });
+      clock += MIN_REFRESH_INTERVAL_MS + 1_000;
+      expect((await h.github()).statusCode).to.equal(202);
+      expect(calls()).to.equal(4);
+    });
+  }
+
+  it("signatures that no cached value can check re-read the secret at most once per 5 seconds, however many arrive", async () => {
+    stored.set(GITLAB_SECRET, { current: PLAIN_TOKEN });
+    const h = harness(gitlabRoute, store(), now);
+    const forged = `whsec_${Buffer.alloc(32, 9).toString("base64")}`;
+    for (let i = 0; i < 25; i++) expect((await h.gitlab(forged)).statusCode).to.equal(401);
+    expect(calls()).to.equal(2); // the first read; the cache is younger than 5 s for every re-read
+    clock += MIN_REFRESH_INTERVAL_MS;
+    for (let i = 0; i < 25; i++) expect((await h.gitlab(forged)).statusCode).to.equal(401);
+    expect(calls()).to.equal(4); // one re-read, which restarts the 5 seconds
+  });
+});
+
+describe("receive with the secrets file of hookgate serve (FileSecretStore)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-secrets-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("GitLab: a whsec_ signing token written into the file while serve runs is used for the next signed delivery", async () => {
+    const file = join(dir, "secrets.json");
+    writeFileSync(file, JSON.stringify({ [GITLAB_SECRET]: PLAIN_TOKEN }));
+    let clock = 1_770_000_000_000;
+    const now = () => clock;
+    const h = harness(gitlabRoute, new FileSecretStore(file, now), now);
+    expect((await h.gitlab(PLAIN_TOKEN)).statusCode).to.equal(202);
+
+    writeFileSync(file, JSON.stringify({ [GITLAB_SECRET]: SIGNING_TOKEN }));
+    utimesSync(file, new Date(), new Date(Date.now() + 5_000)); // a new mtime, whatever the clock's grain
+    clock += 200; // past the file's refresh interval (100 ms), inside its plain one (1 s)
+    const answer = await h.gitlab(SIGNING_TOKEN);
+    expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
+  });
+});
