@@ -1,5 +1,6 @@
 // SecretStore on AWS Secrets Manager: current and previous versions, cached, with one shared
-// in-flight fetch per secret and a rate limit on forced refreshes. Never logs a value.
+// in-flight fetch per secret and a rate limit on forced refreshes. A secret found missing is
+// remembered for the same interval. Never logs a value.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
 import { SECRET_CACHE_TTL_MS } from "../core/policy";
@@ -9,7 +10,10 @@ import { awsErrorName, describeAwsError, isTransientAwsError } from "./awsErrors
 export interface SecretsManagerStoreOptions {
   /** How long fetched values are served from memory. */
   ttlMs?: number;
-  /** A forced refresh is skipped when the cached values are younger than this. */
+  /**
+   * A forced refresh is skipped when the cached values are younger than this; a secret found missing
+   * is answered as missing, without a call, for this long.
+   */
   minRefreshIntervalMs?: number;
   /** After the TTL, stale values are still served for this long when Secrets Manager is unavailable. */
   staleIfErrorMs?: number;
@@ -27,6 +31,8 @@ const DEFAULT_STALE_IF_ERROR_MS = 15 * 60_000;
 export class SecretsManagerStore implements SecretStore {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, Promise<string[]>>();
+  /** When Secrets Manager last said a secret does not exist (or holds nothing). */
+  private readonly missingSince = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly minRefreshIntervalMs: number;
   private readonly staleIfErrorMs: number;
@@ -47,6 +53,11 @@ export class SecretsManagerStore implements SecretStore {
     if (pending) return [...(await pending)];
     const known = this.peek(name, options);
     if (known) return [...known];
+    // Every delivery to a route whose secret is missing would otherwise cost a fetch: a forged flood too.
+    const missingAt = this.missingSince.get(name);
+    if (missingAt !== undefined && this.now() - missingAt < this.minRefreshIntervalMs) {
+      throw new SecretNotFoundError(name);
+    }
     const cached = this.cache.get(name);
     const age = cached ? this.now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
     const load = this.load(name, cached, !options.refresh && age < this.ttlMs + this.staleIfErrorMs).finally(
@@ -70,8 +81,10 @@ export class SecretsManagerStore implements SecretStore {
     try {
       const values = await this.fetch(name);
       this.cache.set(name, { values, fetchedAt: this.now() });
+      this.missingSince.delete(name);
       return values;
     } catch (error) {
+      if (error instanceof SecretNotFoundError) this.missingSince.set(name, this.now());
       if (error instanceof TransientDependencyError && cached && staleOk) return cached.values;
       throw error;
     }
@@ -80,6 +93,7 @@ export class SecretsManagerStore implements SecretStore {
   /** Drop every cached value (tests, or after a known rotation). */
   clear(): void {
     this.cache.clear();
+    this.missingSince.clear();
   }
 
   private async fetch(name: string): Promise<string[]> {

@@ -149,6 +149,24 @@ describe("Class: SecretsManagerStore", () => {
     expect(error.message).to.contain('"missing"');
   });
 
+  it("versions(name) answers a missing secret as missing, without a call, until the minimum refresh interval has passed", async () => {
+    sm.on(GetSecretValueCommand).rejects(notFound());
+    const store = new SecretsManagerStore(client, { now, minRefreshIntervalMs: 5_000 });
+    for (const refresh of [false, true, false, true]) {
+      const error = await store.versions("late", { refresh }).catch((e) => e);
+      expect(error).to.be.instanceOf(SecretNotFoundError);
+    }
+    expect(sm.commandCalls(GetSecretValueCommand, { VersionStage: "AWSCURRENT" })).to.have.length(1);
+    sm.reset();
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "created" });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(notFound());
+    clock += 4_999;
+    expect(await store.versions("late").catch((e) => e)).to.be.instanceOf(SecretNotFoundError);
+    clock += 1;
+    expect(await store.versions("late")).to.deep.equal(["created"]);
+    expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(2);
+  });
+
   // The secret may exist and the delivery be valid: 503 (redeliverable), never a 401 like a bad signature.
   const unreadable: Array<[string, "AWSCURRENT" | "AWSPREVIOUS"]> = [
     ["AccessDeniedException", "AWSCURRENT"],

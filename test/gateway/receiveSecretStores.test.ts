@@ -152,6 +152,27 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
     for (let i = 0; i < 25; i++) expect((await h.gitlab(forged)).statusCode).to.equal(401);
     expect(calls()).to.equal(4); // one re-read, which restarts the 5 seconds
   });
+
+  it("a missing webhook secret costs one fetch per 5 seconds, however many deliveries arrive, each still answered 401 and logged", async () => {
+    const h = harness(jenkinsRoute(), store(), now);
+    for (let i = 0; i < 50; i++) {
+      const answer = await h.github({ secret: `forged-${i}` });
+      expect(answer.statusCode).to.equal(401);
+      expect(answer.body).to.include({ status: "rejected", reason: "signature cannot be verified" });
+    }
+    expect(calls()).to.equal(2); // AWSCURRENT and AWSPREVIOUS, once
+    const missing = h.logs.lines.filter((l) => l.level === "error" && l.secret === GITHUB_SECRET);
+    expect(missing).to.have.length(50);
+
+    // Created meanwhile: still missing for what is left of the 5 seconds, then picked up.
+    stored.set(GITHUB_SECRET, { current: WEBHOOK_SECRET });
+    clock += MIN_REFRESH_INTERVAL_MS - 1;
+    expect((await h.github()).statusCode).to.equal(401);
+    expect(calls()).to.equal(2);
+    clock += 1;
+    expect((await h.github()).statusCode).to.equal(202);
+    expect(calls()).to.equal(4);
+  });
 });
 
 describe("receive with the secrets file of hookgate serve (FileSecretStore)", () => {
