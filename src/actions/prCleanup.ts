@@ -1,11 +1,12 @@
-// pr-cleanup: on a closed pull request, mark the head commit `pending`, re-read the PR (events
-// arrive out of order), run the steps in order (delete the head branch, delete an S3 prefix,
+// pr-cleanup: on the event that closes a pull request, mark the head commit `pending`, re-read the PR
+// (events arrive out of order), run the steps in order (delete the head branch, delete an S3 prefix,
 // trigger a Jenkins teardown), then mark it `success` or `failure`.
 //
 // Every step is idempotent, so a retry simply runs them all again: a branch already gone counts
 // as deleted, an empty prefix deletes nothing, Jenkins merges a duplicate queued build.
 // A retryable failure leaves the status `pending` (its description says a retry follows) and is
-// rethrown; a final failure sets `failure` and is rethrown.
+// rethrown; a final failure sets `failure` and is rethrown. A host that refuses the first status for
+// good gets none: the steps run anyway, and the outcome says why.
 import { ActionError } from "../core/errors";
 import type { ActionOutcome, PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../core/types";
 import { gitHostClient } from "./gitHost";
