@@ -170,13 +170,16 @@ export async function downloadArchive(
 
 interface PlannedEntry {
   entry: yauzl.Entry;
+  /** The new name's bytes, one character per byte (see entryName). */
   name: string;
   directory: boolean;
 }
 
 /**
  * Read the downloaded zip's entries, drop the single top folder when the provider adds one, and
- * stream a new zip into `put`. Unsafe names (absolute, "..", backslashes) are a final error.
+ * stream a new zip into `put`. Unsafe names (absolute, "..") are a final error. Names are copied
+ * byte for byte with their UTF-8 flag: `git archive` writes a name that is not UTF-8 as its bytes
+ * without the flag, and decoding it (as CP437, the zip default) would rename the file.
  */
 export async function rezipIntoStore<T extends { versionId?: string }>(
   file: string,
@@ -192,7 +195,8 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
     zip = await yauzl.fromRandomAccessReaderPromise(new BlockCachedFileReader(fd, size), size, {
       lazyEntries: true,
       autoClose: false,
-      decodeStrings: true,
+      // Raw names: yauzl would decode a name without the UTF-8 flag as CP437, which renames it.
+      decodeStrings: false,
       validateEntrySizes: true,
     });
   } catch (err) {
@@ -203,7 +207,8 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
     const plan = await planEntries(zip, stripTopFolder);
     const body = zipCopyStream(
       plan.map(({ entry, name, directory }) => ({
-        name: directory ? `${name}/` : name,
+        name: Buffer.from(directory ? `${name}/` : name, "latin1"),
+        utf8Name: isUtf8Name(entry),
         compressionMethod: entry.compressionMethod,
         crc32: entry.crc32,
         compressedSize: entry.compressedSize,
@@ -240,39 +245,46 @@ async function planEntries(zip: yauzl.ZipFile, stripTopFolder: boolean): Promise
     }
   } catch (err) {
     if (err instanceof ActionError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    if (/invalid relative path|absolute path|invalid characters/i.test(message)) {
-      throw new ActionError(`the archive has an unsafe entry name (zip-slip): ${safeName(message)}`, {
-        retryable: false,
-        cause: err,
-      });
-    }
     throw new ActionError("the downloaded archive is corrupt", { retryable: true, cause: err });
   }
-  for (const entry of entries) {
-    assertSafeName(entry.fileName);
-    assertCopyable(entry);
-  }
+  const names = entries.map(entryName);
+  entries.forEach((entry, i) => {
+    assertSafeName(names[i] ?? "", entry);
+    assertCopyable(entry, names[i] ?? "");
+  });
 
   let prefix = "";
   if (stripTopFolder && entries.length > 0) {
-    const top = entries[0]?.fileName.split("/")[0] ?? "";
-    const shared = top !== "" && entries.every((e) => e.fileName.startsWith(`${top}/`) || e.fileName === top);
+    const top = names[0]?.split("/")[0] ?? "";
+    const shared = top !== "" && names.every((n) => n.startsWith(`${top}/`) || n === top);
     if (shared) prefix = `${top}/`;
   }
   const plan: PlannedEntry[] = [];
   const seen = new Set<string>();
-  for (const entry of entries) {
-    const name = entry.fileName.slice(prefix.length);
-    if (name === "" || seen.has(name)) continue;
-    assertSafeName(name); // again without the top folder: "top//etc/x" would become "/etc/x"
+  entries.forEach((entry, i) => {
+    const name = (names[i] ?? "").slice(prefix.length);
+    if (name === "" || seen.has(name)) return;
+    assertSafeName(name, entry); // again without the top folder: "top//etc/x" would become "/etc/x"
     seen.add(name);
     plan.push({ entry, name: name.endsWith("/") ? name.slice(0, -1) : name, directory: name.endsWith("/") });
-  }
+  });
   return plan;
 }
 
-function assertSafeName(name: string): void {
+/**
+ * The entry's name as its bytes, one character per byte ("latin1"), whatever its encoding: the
+ * checks and the top folder's removal work on "/", "." and ":", which are the same bytes in UTF-8
+ * and in CP437, and the name goes back to the same bytes unchanged.
+ */
+function entryName(entry: yauzl.Entry): string {
+  return entry.fileNameRaw.toString("latin1");
+}
+
+function isUtf8Name(entry: yauzl.Entry): boolean {
+  return (entry.generalPurposeBitFlag & 0x800) !== 0;
+}
+
+function assertSafeName(name: string, entry: yauzl.Entry): void {
   const unsafe =
     name.startsWith("/") ||
     /^[a-zA-Z]:/.test(name) ||
@@ -280,24 +292,26 @@ function assertSafeName(name: string): void {
     name.includes("\u0000") ||
     name.split("/").some((segment) => segment === "..");
   if (unsafe) {
-    throw new ActionError(`the archive has an unsafe entry name (zip-slip): ${safeName(name)}`, {
+    throw new ActionError(`the archive has an unsafe entry name (zip-slip): ${safeName(name, entry)}`, {
       retryable: false,
     });
   }
 }
 
 /** Entries are copied compressed as they are: only what every unzip reads (stored or deflated, in the clear). */
-function assertCopyable(entry: yauzl.Entry): void {
-  if (entry.fileName.endsWith("/")) return;
+function assertCopyable(entry: yauzl.Entry, name: string): void {
+  if (name.endsWith("/")) return;
   if (entry.isEncrypted() || (entry.compressionMethod !== 0 && entry.compressionMethod !== 8)) {
     throw new ActionError(
-      `the archive's entry ${safeName(entry.fileName)} is ${entry.isEncrypted() ? "encrypted" : `compressed with method ${entry.compressionMethod}`}, which s3-zip does not copy`,
+      `the archive's entry ${safeName(name, entry)} is ${entry.isEncrypted() ? "encrypted" : `compressed with method ${entry.compressionMethod}`}, which s3-zip does not copy`,
       { retryable: false },
     );
   }
 }
 
-function safeName(text: string): string {
+/** A name (as entryName gives it) for a message: decoded as UTF-8 when flagged so, quoted, clipped. */
+function safeName(name: string, entry: yauzl.Entry): string {
+  const text = isUtf8Name(entry) ? Buffer.from(name, "latin1").toString("utf8") : name;
   return JSON.stringify(text.slice(0, 200));
 }
 

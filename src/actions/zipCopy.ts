@@ -10,8 +10,13 @@ import { Readable } from "node:stream";
 import { ActionError } from "../core/errors";
 
 export interface CopiedEntry {
-  /** The name in the new zip; a directory's ends with "/". */
-  name: string;
+  /**
+   * The name in the new zip; a directory's ends with "/". Bytes are written as they are (a source's
+   * name in whatever encoding it has), a string as UTF-8.
+   */
+  name: string | Buffer;
+  /** General purpose flag bit 11 (the name is UTF-8); default true. A copied name keeps its source's. */
+  utf8Name?: boolean;
   /** The source's compression method (0 stored, 8 deflated), kept with the bytes. */
   compressionMethod: number;
   crc32: number;
@@ -49,8 +54,8 @@ async function* zipCopy(entries: Iterable<CopiedEntry>): AsyncGenerator<Buffer> 
   let offset = 0;
   let count = 0;
   for (const entry of entries) {
-    const name = Buffer.from(entry.name, "utf8");
-    const directory = entry.name.endsWith("/");
+    const name = nameBytes(entry);
+    const directory = name[name.length - 1] === 0x2f;
     const sizes = directory
       ? { compressed: 0, uncompressed: 0 }
       : { compressed: entry.compressedSize, uncompressed: entry.uncompressedSize };
@@ -65,7 +70,7 @@ async function* zipCopy(entries: Iterable<CopiedEntry>): AsyncGenerator<Buffer> 
       }
       if (copied !== sizes.compressed) {
         throw new ActionError(
-          `the downloaded archive is corrupt: entry ${JSON.stringify(entry.name.slice(0, 200))} does not hold the ${sizes.compressed} bytes its directory says`,
+          `the downloaded archive is corrupt: entry ${JSON.stringify(displayName(entry).slice(0, 200))} does not hold the ${sizes.compressed} bytes its directory says`,
           { retryable: true },
         );
       }
@@ -87,6 +92,20 @@ async function* zipCopy(entries: Iterable<CopiedEntry>): AsyncGenerator<Buffer> 
   yield endOfDirectory(end);
 }
 
+function nameBytes(entry: CopiedEntry): Buffer {
+  return typeof entry.name === "string" ? Buffer.from(entry.name, "utf8") : entry.name;
+}
+
+/** The name for a message: UTF-8 when flagged so, else one character per byte. */
+function displayName(entry: CopiedEntry): string {
+  if (typeof entry.name === "string") return entry.name;
+  return entry.name.toString(nameFlags(entry) === UTF8_NAMES ? "utf8" : "latin1");
+}
+
+function nameFlags(entry: CopiedEntry): number {
+  return entry.utf8Name === false ? 0 : UTF8_NAMES;
+}
+
 export interface Sizes {
   compressed: number;
   uncompressed: number;
@@ -100,7 +119,7 @@ export function localHeader(entry: CopiedEntry, name: Buffer, sizes: Sizes, dire
   const header = Buffer.alloc(30);
   header.writeUInt32LE(LOCAL_HEADER, 0);
   header.writeUInt16LE(versionNeeded(zip64), 4);
-  header.writeUInt16LE(UTF8_NAMES, 6);
+  header.writeUInt16LE(nameFlags(entry), 6);
   header.writeUInt16LE(directory ? 0 : entry.compressionMethod, 8);
   header.writeUInt16LE(entry.dosTime, 10);
   header.writeUInt16LE(entry.dosDate, 12);
@@ -131,7 +150,7 @@ export function centralHeader(
   header.writeUInt32LE(CENTRAL_HEADER, 0);
   header.writeUInt16LE(MADE_BY_UNIX, 4);
   header.writeUInt16LE(versionNeeded(large.length > 0), 6);
-  header.writeUInt16LE(UTF8_NAMES, 8);
+  header.writeUInt16LE(nameFlags(entry), 8);
   header.writeUInt16LE(directory ? 0 : entry.compressionMethod, 10);
   header.writeUInt16LE(entry.dosTime, 12);
   header.writeUInt16LE(entry.dosDate, 14);

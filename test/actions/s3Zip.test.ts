@@ -9,7 +9,7 @@ import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { type LocalS3, startLocalS3 } from "../support/s3";
 import { MemorySecretStore } from "../support/secrets";
-import { buildZip, readZip, readZipModes } from "../support/zips";
+import { buildZip, gitArchiveZip, readZip, readZipModes, readZipRaw } from "../support/zips";
 import { HOST_TOKEN, rejectsWithActionError, testClients } from "./helpers";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
@@ -225,6 +225,30 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       expect(await s3.exists(BUCKET, key)).to.equal(false);
     });
   }
+
+  it("uploadSourceZip keeps a file name that is not UTF-8 byte for byte, without the UTF-8 flag, as git archive wrote it", async function () {
+    const latin1 = Buffer.from("caf\xe9.txt", "latin1");
+    const zip = gitArchiveZip(
+      [
+        ["buildspec.yml", "x"],
+        [latin1, "latin-1"],
+        ["docs/ü.md", "utf-8"],
+      ],
+      "acme-api-0123456",
+    );
+    if (!zip) this.skip();
+    host.setArchive("acme/api", SHA, { zip });
+    const key = "names/latin1.zip";
+    await uploadSourceZip({ ...request(), key }, pushEvent(), clients());
+    const entries = await readZipRaw((await s3.getObject(BUCKET, key)).body);
+    const latin = entries.find((e) => e.name.equals(latin1));
+    expect(latin, entries.map((e) => e.name.toString("latin1")).join(", ")).to.not.equal(undefined);
+    expect(latin?.utf8).to.equal(false);
+    expect(latin?.content.toString()).to.equal("latin-1");
+    const utf8 = entries.find((e) => e.name.equals(Buffer.from("docs/ü.md")));
+    expect(utf8?.utf8).to.equal(true);
+    expect(utf8?.content.toString()).to.equal("utf-8");
+  });
 
   it("uploadSourceZip puts a ref holding a lone surrogate in the metadata as U+FFFD, not a URIError", async () => {
     await uploadSourceZip(

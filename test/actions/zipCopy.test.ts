@@ -135,6 +135,24 @@ describe("zipCopyStream: entries copied still compressed", () => {
     });
   }
 
+  it("writes a name given as bytes as it is, with the UTF-8 flag only when the entry says so", async () => {
+    const latin1 = Buffer.from("caf\xe9.txt", "latin1");
+    const zip = await zipOf([
+      { ...entryOf("x", text), name: latin1, utf8Name: false },
+      { ...entryOf("x", text), name: Buffer.from("ü.txt"), utf8Name: true },
+      entryOf("plain.txt", text),
+    ]);
+    const file = await yauzl.fromBufferPromise(zip, { lazyEntries: true, decodeStrings: false });
+    const written: Array<[string, number]> = [];
+    for await (const entry of file.eachEntry())
+      written.push([entry.fileNameRaw.toString("hex"), entry.generalPurposeBitFlag]);
+    expect(written).to.deep.equal([
+      [latin1.toString("hex"), 0],
+      [Buffer.from("ü.txt").toString("hex"), 0x800],
+      [Buffer.from("plain.txt").toString("hex"), 0x800],
+    ]);
+  });
+
   const broken: Array<[string, Buffer]> = [
     ["fewer", Buffer.from("short")],
     ["more", Buffer.alloc(text.length + 10, 1)],

@@ -1,6 +1,10 @@
 // Real zip archives for tests, built with yazl: small ones in memory from a file map, large ones
 // streamed from generated content without ever holding the archive in memory.
+import { execFileSync } from "node:child_process";
 import { randomBytes, randomFillSync } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import yauzl from "yauzl";
 import yazl from "yazl";
@@ -40,6 +44,39 @@ export async function buildZip(
   for (const [placeholder, name] of placeholders)
     buffer = replaceAll(buffer, Buffer.from(placeholder), Buffer.from(name));
   return buffer;
+}
+
+/**
+ * The zip `git archive --format=zip --prefix=<topFolder>/` makes of a one-commit repository holding
+ * `files` (a name as bytes for one that is not UTF-8), as the providers' archives are made; undefined
+ * when git is not installed.
+ */
+export function gitArchiveZip(files: Array<[name: string | Buffer, content: string]>, topFolder: string) {
+  const dir = mkdtempSync(join(tmpdir(), "hookgate-git-archive-"));
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.com", ...args], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "ignore"],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  try {
+    try {
+      git("init", "-q");
+    } catch {
+      return undefined;
+    }
+    for (const [name, content] of files) {
+      const path = Buffer.concat([Buffer.from(`${dir}/`), Buffer.from(name)]);
+      const slash = path.lastIndexOf(0x2f);
+      mkdirSync(path.subarray(0, slash), { recursive: true });
+      writeFileSync(path, content);
+    }
+    git("add", "-A");
+    git("commit", "-q", "--no-gpg-sign", "-m", "files");
+    return git("archive", "--format=zip", `--prefix=${topFolder}/`, "HEAD");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface GeneratedZipOptions {
@@ -98,6 +135,23 @@ export async function readZip(buffer: Buffer): Promise<Map<string, Buffer>> {
       continue;
     }
     out.set(entry.fileName, await streamToBuffer(await zip.openReadStreamPromise(entry)));
+  }
+  return out;
+}
+
+/** Every entry of a zip held in memory as written: its name's bytes, its UTF-8 flag and its content. */
+export async function readZipRaw(
+  buffer: Buffer,
+): Promise<Array<{ name: Buffer; utf8: boolean; content: Buffer }>> {
+  const zip = await yauzl.fromBufferPromise(buffer, { lazyEntries: true, decodeStrings: false });
+  const out: Array<{ name: Buffer; utf8: boolean; content: Buffer }> = [];
+  for await (const entry of zip.eachEntry()) {
+    const directory = entry.fileNameRaw[entry.fileNameRaw.length - 1] === 0x2f;
+    out.push({
+      name: Buffer.from(entry.fileNameRaw),
+      utf8: (entry.generalPurposeBitFlag & 0x800) !== 0,
+      content: directory ? Buffer.alloc(0) : await streamToBuffer(await zip.openReadStreamPromise(entry)),
+    });
   }
   return out;
 }
