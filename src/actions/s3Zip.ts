@@ -179,7 +179,8 @@ interface PlannedEntry {
  * Read the downloaded zip's entries, drop the single top folder when the provider adds one, and
  * stream a new zip into `put`. Unsafe names (absolute, "..") are a final error. Names are copied
  * byte for byte with their UTF-8 flag: `git archive` writes a name that is not UTF-8 as its bytes
- * without the flag, and decoding it (as CP437, the zip default) would rename the file.
+ * without the flag, and decoding it (as CP437, the zip default) would rename the file. A backslash
+ * is kept too: it is part of a Linux file name (`back\slash`, where CodeBuild unpacks), not a folder.
  */
 export async function rezipIntoStore<T extends { versionId?: string }>(
   file: string,
@@ -195,7 +196,8 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
     zip = await yauzl.fromRandomAccessReaderPromise(new BlockCachedFileReader(fd, size), size, {
       lazyEntries: true,
       autoClose: false,
-      // Raw names: yauzl would decode a name without the UTF-8 flag as CP437, which renames it.
+      // Raw names: yauzl would decode a name without the UTF-8 flag as CP437, and (strictFileNames
+      // false) turn every backslash into a slash, which moves the file or collides with another.
       decodeStrings: false,
       validateEntrySizes: true,
     });
@@ -284,13 +286,16 @@ function isUtf8Name(entry: yauzl.Entry): boolean {
   return (entry.generalPurposeBitFlag & 0x800) !== 0;
 }
 
+/**
+ * Absolute names and ".." segments are refused. A backslash is an ordinary character of the name, but
+ * one that an unzip on Windows reads as a separator: `..\x` and `\x` are refused as well.
+ */
 function assertSafeName(name: string, entry: yauzl.Entry): void {
   const unsafe =
-    name.startsWith("/") ||
+    /^[/\\]/.test(name) ||
     /^[a-zA-Z]:/.test(name) ||
-    name.includes("\\") ||
     name.includes("\u0000") ||
-    name.split("/").some((segment) => segment === "..");
+    name.split(/[/\\]/).some((segment) => segment === "..");
   if (unsafe) {
     throw new ActionError(`the archive has an unsafe entry name (zip-slip): ${safeName(name, entry)}`, {
       retryable: false,

@@ -198,7 +198,15 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(err.retryable).to.equal(true);
   });
 
-  for (const evil of ["../evil.sh", "a/../../evil.sh", "/etc/cron.d/x"]) {
+  // A backslash is a separator to an unzip on Windows: these would escape there.
+  for (const evil of [
+    "../evil.sh",
+    "a/../../evil.sh",
+    "/etc/cron.d/x",
+    "..\\evil.sh",
+    "a\\..\\..\\evil.sh",
+    "\\evil.sh",
+  ]) {
     it(`uploadSourceZip rejects an archive entry ${JSON.stringify(evil)} (zip-slip) as final and uploads nothing`, async () => {
       const key = `zip-slip/${evil.length}.zip`;
       host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "x", [evil]: "boom" }, "") });
@@ -248,6 +256,27 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     const utf8 = entries.find((e) => e.name.equals(Buffer.from("docs/ü.md")));
     expect(utf8?.utf8).to.equal(true);
     expect(utf8?.content.toString()).to.equal("utf-8");
+  });
+
+  it("uploadSourceZip keeps a file name with a backslash as it is, apart from the same path with a slash", async function () {
+    const zip = gitArchiveZip(
+      [
+        ["buildspec.yml", "x"],
+        ["back\\slash", "one file"],
+        ["back/slash", "a file in a folder"],
+      ],
+      "acme-api-0123456",
+    );
+    if (!zip) this.skip();
+    host.setArchive("acme/api", SHA, { zip });
+    const key = "names/backslash.zip";
+    const outcome = await uploadSourceZip({ ...request(), key }, pushEvent(), clients());
+    expect(outcome.detail).to.contain("(4 entries"); // buildspec.yml, back/, back/slash and back\slash
+    const entries = await readZipRaw((await s3.getObject(BUCKET, key)).body);
+    const content = (name: string) =>
+      entries.find((e) => e.name.equals(Buffer.from(name)))?.content.toString();
+    expect(content("back\\slash")).to.equal("one file");
+    expect(content("back/slash")).to.equal("a file in a folder");
   });
 
   it("uploadSourceZip puts a ref holding a lone surrogate in the metadata as U+FFFD, not a URIError", async () => {
