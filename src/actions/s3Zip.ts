@@ -203,7 +203,10 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
     });
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
-    throw new ActionError("the downloaded archive is not a readable zip", { retryable: true, cause: err });
+    throw new ActionError(`the downloaded archive is not a readable zip: ${archiveReason(err)}`, {
+      retryable: true,
+      cause: err,
+    });
   }
   try {
     const plan = await planEntries(zip, stripTopFolder);
@@ -222,11 +225,18 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
         open: () => zip.openReadStreamPromise(entry, { decodeFileData: false }),
       })),
     );
+    // The archive is read while S3 takes the body, so a corrupt entry fails put() too: the body's own
+    // error says which of the two failed.
+    let bodyError: unknown;
+    body.on("error", (err) => {
+      bodyError ??= err;
+    });
     let result: T;
     try {
       result = await put(body);
     } catch (err) {
       body.destroy();
+      if (bodyError !== undefined) throw corruptArchive(bodyError);
       if (err instanceof ActionError) throw err;
       throw storeError(err);
     }
@@ -246,8 +256,7 @@ async function planEntries(zip: yauzl.ZipFile, stripTopFolder: boolean): Promise
       }
     }
   } catch (err) {
-    if (err instanceof ActionError) throw err;
-    throw new ActionError("the downloaded archive is corrupt", { retryable: true, cause: err });
+    throw corruptArchive(err);
   }
   const names = entries.map(entryName);
   entries.forEach((entry, i) => {
@@ -318,6 +327,24 @@ function assertCopyable(entry: yauzl.Entry, name: string): void {
 function safeName(name: string, entry: yauzl.Entry): string {
   const text = isUtf8Name(entry) ? Buffer.from(name, "latin1").toString("utf8") : name;
   return JSON.stringify(text.slice(0, 200));
+}
+
+/**
+ * The download is corrupt (yauzl's reason, which names no secret). Retryable: each attempt downloads
+ * the archive again, and a corrupt one most likely comes from a transfer cut short or mangled on the
+ * way; a provider that keeps serving a broken archive costs the route's few attempts, then the DLQ
+ * with this same reason.
+ */
+function corruptArchive(err: unknown): ActionError {
+  if (err instanceof ActionError) return err;
+  return new ActionError(`the downloaded archive is corrupt: ${archiveReason(err)}`, {
+    retryable: true,
+    cause: err,
+  });
+}
+
+function archiveReason(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 200);
 }
 
 /** Unix permission bits and file type from a zip made on Unix (keeps executables and symlinks). */

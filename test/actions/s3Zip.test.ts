@@ -354,6 +354,41 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(err.retryable).to.equal(true);
   });
 
+  // The central directory reads well; an entry's own bytes, read during the upload, do not.
+  const corrupt: Array<[string, (zip: Buffer) => void, string]> = [
+    [
+      "an entry's local header is damaged",
+      (zip) => zip.writeUInt32LE(0, zip.indexOf(Buffer.from("src/index.ts")) - 30),
+      "invalid local file header signature: 0x0",
+    ],
+    [
+      "an entry's data runs past the end of the file",
+      (zip) => {
+        const header = zip.lastIndexOf(Buffer.from("src/index.ts")) - 46;
+        zip.writeUInt32LE(zip.length, header + 20); // its compressed size
+      },
+      "file data overflows file bounds",
+    ],
+  ];
+  for (const [what, damage, reason] of corrupt) {
+    it(`uploadSourceZip says the archive is corrupt, retryable, and uploads nothing when ${what}`, async () => {
+      const zip = await buildZip({ "buildspec.yml": "x", "src/index.ts": "export {};\n" }, "");
+      damage(zip);
+      host.setArchive("acme/api", SHA, { zip });
+      const key = `corrupt/${reason.length}.zip`;
+      const err = await rejectsWithActionError(
+        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
+      );
+      expect(err.message)
+        .to.match(/^the downloaded archive is corrupt: /)
+        .and.contain(reason);
+      expect(err.message).to.not.contain("S3").and.not.contain(HOST_TOKEN);
+      expect(err.retryable).to.equal(true);
+      expect(await s3.exists(BUCKET, key)).to.equal(false);
+      expect(s3.openUploads()).to.deep.equal([]);
+    });
+  }
+
   const providers: Array<[Provider, string, string]> = [
     ["gitlab", "/api/v4", "/api/v4/projects/acme%2Fapi/repository/archive.zip"],
     ["gitea", "/api/v1", `/api/v1/repos/acme/api/archive/${SHA}.zip`],
@@ -387,6 +422,23 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       expect(entries.get("blob.bin")?.equals(big["blob.bin"])).to.equal(true);
       expect(s3.openUploads()).to.deep.equal([]);
       expect(s3.requests.filter((r) => r.includes("partNumber=")).length).to.be.greaterThan(2);
+    });
+
+    it("uploadSourceZip says the archive is corrupt when an entry past the first part is, and leaves no open multipart upload", async () => {
+      const zip = await buildZip({ ...big, "z.txt": "after the blob" }, "acme-api-0123456");
+      zip.writeUInt32LE(0, zip.indexOf(Buffer.from("acme-api-0123456/z.txt")) - 30);
+      host.setArchive("acme/api", SHA, { zip });
+      const key = "multipart/corrupt.zip";
+      const err = await rejectsWithActionError(
+        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
+      );
+      expect(err.message).to.equal(
+        "the downloaded archive is corrupt: invalid local file header signature: 0x0",
+      );
+      expect(err.retryable).to.equal(true);
+      expect(await s3.exists(BUCKET, key)).to.equal(false);
+      expect(s3.openUploads()).to.deep.equal([]);
+      expect(s3.abortedUploads()).to.have.length.greaterThan(0);
     });
 
     it("uploadSourceZip fails retryable when every part fails, leaving no object and no open multipart upload", async () => {
