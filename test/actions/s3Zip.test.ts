@@ -60,6 +60,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     host.setArchive("acme/api", SHA, { files: FILES });
     s3.faults.failEveryUploadPart = false;
     s3.faults.failUploadPartRequests = [];
+    s3.faults.everyRequest = undefined;
   });
   afterEach(async () => {
     await host.close();
@@ -453,6 +454,47 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       expect(s3.abortedUploads()).to.have.length.greaterThan(0);
     });
   });
+
+  // S3 errors no attempt can get past: what S3 answers, and what the reason must say.
+  const finalErrors: Array<[string, number, string, Record<string, string>, string]> = [
+    [
+      "PermanentRedirect",
+      301,
+      "The bucket you are attempting to access must be addressed using the specified endpoint.",
+      { "x-amz-bucket-region": "eu-central-1" },
+      "the bucket is in another region (eu-central-1) than the function",
+    ],
+    [
+      "AuthorizationHeaderMalformed",
+      400,
+      "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-central-1'",
+      {},
+      "expecting 'eu-central-1'",
+    ],
+    ["KeyTooLongError", 400, "Your key is too long", {}, "longer than S3's 1,024 bytes"],
+    ["MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.", {}, "2 KB"],
+    ["InvalidArgument", 400, "x-amz-server-side-encryption header is not supported", {}, "is not supported"],
+    [
+      "EntityTooLarge",
+      400,
+      "Your proposed upload exceeds the maximum allowed size",
+      {},
+      "larger than S3 takes",
+    ],
+    ["InvalidStorageClass", 400, "The storage class you specified is not valid", {}, "storage class"],
+  ];
+  for (const [code, status, message, headers, reason] of finalErrors) {
+    it(`uploadSourceZip fails final, once, with a reason on S3's ${status} ${code}`, async () => {
+      s3.faults.everyRequest = { status, code, message, headers };
+      const key = `final/${code}.zip`;
+      const err = await rejectsWithActionError(
+        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain(`S3 refused the upload: ${code}`).and.contain(reason);
+      expect(s3.requests.filter((r) => r.includes(key))).to.have.length(1);
+    });
+  }
 
   it("uploadSourceZip fails final when the bucket does not exist", async () => {
     const err = await rejectsWithActionError(

@@ -15,6 +15,8 @@ export interface S3Faults {
   failUploadPartRequests?: number[];
   /** Fail every UploadPart request with a 500. */
   failEveryUploadPart?: boolean;
+  /** Answer every request with this S3 error (S3's XML body), e.g. a 301 PermanentRedirect. */
+  everyRequest?: { status: number; code: string; message: string; headers?: Record<string, string> };
 }
 
 export interface LocalS3 {
@@ -64,6 +66,17 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const url = new URL(req.url ?? "/", "http://x");
     const line = `${req.method} ${url.pathname}${url.search}`;
     requests.push(line);
+    if (faults.everyRequest) {
+      const { status, code, message, headers } = faults.everyRequest;
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(status, { "content-type": "application/xml", ...headers });
+        res.end(
+          `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`,
+        );
+      });
+      return;
+    }
     const uploadId = url.searchParams.get("uploadId");
     const isUploadPart = req.method === "PUT" && uploadId !== null && url.searchParams.has("partNumber");
     if (isUploadPart) {
