@@ -9,10 +9,12 @@
 //
 // deletePrefix deletes the CURRENT objects under a prefix (ListObjectsV2 + DeleteObjects, 1,000 per
 // batch). In a versioned bucket that leaves delete markers and keeps the noncurrent versions, which
-// is the point of versioning; expire them with a lifecycle rule (NoncurrentVersionExpiration).
+// is the point of versioning; expire them with a lifecycle rule (NoncurrentVersionExpiration). Objects
+// DeleteObjects refuses fail it with an ActionError that names their codes and first keys.
 import type { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
+  type _Error as DeleteError,
   DeleteObjectsCommand,
   ListObjectsV2Command,
   type S3Client,
@@ -153,16 +155,49 @@ export class S3ObjectStore implements ObjectStore {
           ),
         );
         const errors = out.Errors ?? [];
-        if (errors.length > 0) {
-          const first = errors[0];
-          throw new Error(
-            `S3 could not delete ${errors.length} object(s) under "${prefix}" (first: ${first?.Key}: ${first?.Code})`,
-          );
-        }
+        if (errors.length > 0) throw objectsNotDeleted(bucket, prefix, batch.length, errors);
         deleted += batch.length;
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return deleted;
   }
+}
+
+/** Per-object DeleteObjects errors that the same request meets again however often it is sent. */
+const FINAL_DELETE_ERRORS = new Set([
+  "AccessDenied",
+  "AllAccessDisabled",
+  "AccountProblem",
+  "InvalidArgument",
+  "MethodNotAllowed",
+  "NoSuchBucket",
+]);
+
+/**
+ * DeleteObjects answered, but refused some of the batch's objects: their codes and first keys (quoted
+ * and clipped: keys are rendered from event fields). Final when every code is one no retry gets past
+ * (AccessDenied: the role's policy, the bucket's, or an Object Lock); retryable otherwise
+ * (InternalError, SlowDown), and the next attempt lists what is left.
+ */
+function objectsNotDeleted(
+  bucket: string,
+  prefix: string,
+  batch: number,
+  errors: DeleteError[],
+): ActionError {
+  const counts = new Map<string, number>();
+  for (const error of errors) {
+    const code = error.Code ?? "unknown";
+    counts.set(code, (counts.get(code) ?? 0) + 1);
+  }
+  const codes = [...counts].map(([code, n]) => `${code.slice(0, 64)} (${n})`).join(", ");
+  const keys = errors.slice(0, 3).map((e) => JSON.stringify((e.Key ?? "").slice(0, 200)));
+  if (errors.length > keys.length) keys.push("…");
+  const final = errors.every((e) => FINAL_DELETE_ERRORS.has(e.Code ?? ""));
+  return new ActionError(
+    `S3 refused to delete ${errors.length} of ${batch} objects under s3://${bucket}/${prefix}: ${codes}; ` +
+      `first ${keys.join(", ")}${final ? " (a retry cannot change that)" : ""}`,
+    { retryable: !final },
+  );
 }

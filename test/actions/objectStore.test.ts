@@ -112,6 +112,7 @@ describe("Class: S3ObjectStore (s3rver)", function () {
   beforeEach(() => {
     s3.faults.failEveryUploadPart = false;
     s3.faults.failUploadPartRequests = [];
+    s3.faults.deleteErrors = undefined;
   });
 
   it("put streams a body larger than one part as a multipart upload and stores the exact bytes and metadata", async () => {
@@ -246,6 +247,58 @@ describe("Class: S3ObjectStore (s3rver)", function () {
     expect((err as ActionError).message).to.contain("the next attempt deletes the rest");
     expect(await s3.listKeys(BUCKET, "late/")).to.have.length(3);
     expect(await new S3ObjectStore(s3.client, { pageSize: 1 }).deletePrefix(BUCKET, "late/")).to.equal(3);
+  });
+
+  // What DeleteObjects refuses, object by object, and whether another attempt can help.
+  const refusals: Array<[string, Record<string, string>, boolean, string]> = [
+    [
+      "every refusal is AccessDenied",
+      { "gone/1": "AccessDenied", "gone/3": "AccessDenied" },
+      false,
+      "AccessDenied (2)",
+    ],
+    [
+      "a refusal is InternalError",
+      { "gone/1": "AccessDenied", "gone/3": "InternalError" },
+      true,
+      "AccessDenied (1), InternalError (1)",
+    ],
+    ["every refusal is SlowDown", { "gone/2": "SlowDown" }, true, "SlowDown (1)"],
+  ];
+  for (const [what, deleteErrors, retryable, codes] of refusals) {
+    it(`deletePrefix fails ${retryable ? "retryable" : "final"}, naming the codes and keys, when ${what}`, async () => {
+      for (let i = 0; i < 4; i++) {
+        await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `gone/${i}`, Body: "x" }));
+      }
+      s3.faults.deleteErrors = deleteErrors;
+      const err = await new S3ObjectStore(s3.client).deletePrefix(BUCKET, "gone/").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(ActionError);
+      const { message } = err as ActionError;
+      expect((err as ActionError).retryable).to.equal(retryable);
+      const refused = Object.keys(deleteErrors);
+      expect(message).to.contain(
+        `S3 refused to delete ${refused.length} of 4 objects under s3://${BUCKET}/gone/: ${codes}; first ${refused.map((k) => JSON.stringify(k)).join(", ")}`,
+      );
+      expect(await s3.listKeys(BUCKET, "gone/")).to.deep.equal(refused);
+      s3.faults.deleteErrors = undefined;
+      expect(await new S3ObjectStore(s3.client).deletePrefix(BUCKET, "gone/")).to.equal(refused.length);
+    });
+  }
+
+  it("deletePrefix names the first three refused keys, quoted, and says there are more", async () => {
+    const keys = ['many/a"b', "many/b", "many/c", "many/d"];
+    for (const Key of keys) await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: "x" }));
+    s3.faults.deleteErrors = Object.fromEntries(keys.map((k) => [k, "AccessDenied"]));
+    const err = await new S3ObjectStore(s3.client).deletePrefix(BUCKET, "many/").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as ActionError).message).to.contain('first "many/a\\"b", "many/b", "many/c", …');
+    s3.faults.deleteErrors = undefined;
+    await new S3ObjectStore(s3.client).deletePrefix(BUCKET, "many/");
   });
 
   for (const prefix of ["", "/"]) {

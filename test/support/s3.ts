@@ -15,6 +15,8 @@ export interface S3Faults {
   failUploadPartRequests?: number[];
   /** Fail every UploadPart request with a 500. */
   failEveryUploadPart?: boolean;
+  /** DeleteObjects refuses these keys with these codes (in its Errors), deleting the others. */
+  deleteErrors?: Record<string, string>;
   /** Answer every request with this S3 error (S3's XML body), e.g. a 301 PermanentRedirect. */
   everyRequest?: { status: number; code: string; message: string; headers?: Record<string, string> };
 }
@@ -198,7 +200,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   });
   async function deleteSequentially(bucketPath: string, xml: string): Promise<string> {
     const keys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1] ?? ""));
-    for (const key of keys) {
+    const refused = keys.filter((k) => faults.deleteErrors?.[k] !== undefined);
+    for (const key of keys.filter((k) => !refused.includes(k))) {
       await new Promise<void>((resolve, reject) => {
         const del = http.request(
           {
@@ -218,8 +221,17 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         del.end();
       });
     }
-    const deleted = keys.map((k) => `<Deleted><Key>${escapeXml(k)}</Key></Deleted>`).join("");
-    return `<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${deleted}</DeleteResult>`;
+    const deleted = keys
+      .filter((k) => !refused.includes(k))
+      .map((k) => `<Deleted><Key>${escapeXml(k)}</Key></Deleted>`)
+      .join("");
+    const errors = refused
+      .map(
+        (k) =>
+          `<Error><Key>${escapeXml(k)}</Key><Code>${faults.deleteErrors?.[k]}</Code><Message>refused</Message></Error>`,
+      )
+      .join("");
+    return `<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${deleted}${errors}</DeleteResult>`;
   }
 
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
