@@ -118,12 +118,20 @@ export const CONFIG_KEYS = [
 
 type Raw = Record<string, unknown>;
 
+/**
+ * Absent, or left blank: a key left blank in Pulumi.<stack>.yaml (say, one with only commented-out
+ * children) is YAML null, which Pulumi's config hands the program as "".
+ */
+function isUnset(value: unknown): boolean {
+  return value === undefined || value === null || value === "";
+}
+
 class Reader {
   readonly problems: string[] = [];
 
   object(value: unknown, key: string, allowed: readonly string[]): Raw {
-    if (value === undefined || value === null) return {};
-    if (typeof value !== "object" || Array.isArray(value)) {
+    if (isUnset(value)) return {};
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
       this.problems.push(
         `hookgate:${key} must be an object (pulumi config set --path 'hookgate:${key}.<field>' …)`,
       );
@@ -283,7 +291,7 @@ function parseNetwork(r: Reader, value: unknown): NetworkConfig {
   const mode = r.oneOf(raw.mode, "network.mode", ["create", "existing"] as const, "create");
   if (mode === "existing") {
     for (const k of ["cidr", "azCount", "natGateways"]) {
-      if (raw[k] !== undefined) r.problems.push(`hookgate:network.${k} only applies to network.mode create`);
+      if (!isUnset(raw[k])) r.problems.push(`hookgate:network.${k} only applies to network.mode create`);
     }
     const vpcId = r.string(raw.vpcId, "network.vpcId", "", VPC_ID, "expected vpc-…");
     if (!vpcId) r.problems.push("hookgate:network.vpcId is required when network.mode is existing");
@@ -313,7 +321,7 @@ function parseNetwork(r: Reader, value: unknown): NetworkConfig {
     };
   }
   for (const k of ["vpcId", "privateSubnetIds", "routeTableIds"]) {
-    if (raw[k] !== undefined) r.problems.push(`hookgate:network.${k} only applies to network.mode existing`);
+    if (!isUnset(raw[k])) r.problems.push(`hookgate:network.${k} only applies to network.mode existing`);
   }
   const cidr = r.string(raw.cidr, "network.cidr", "10.0.0.0/16");
   const cidrIssue = cidrProblem(cidr, true);

@@ -33,6 +33,8 @@ describe("index.ts (the Pulumi program, under mocks, with a routes.yaml fixture)
       "hookgate:network": JSON.stringify({ natGateways: "perAz", azCount: 3 }),
       "hookgate:logRetentionDays": "14",
       "hookgate:alarmEmail": "ops@example.com",
+      // A key with only commented-out children in Pulumi.<stack>.yaml, as the engine passes it.
+      "hookgate:jenkins": "",
     });
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
