@@ -3,6 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { routeSecretNames, withSecretNamePrefix } from "../core/routeSecrets";
+import { routeNameClashProblem, routeNameProblem } from "../core/routes/checks";
 import type { Route as RouteSpec } from "../core/types";
 import { Api } from "./api";
 import { Artifacts } from "./artifacts";
@@ -102,6 +103,11 @@ export class Gateway extends pulumi.ComponentResource {
     for (const r of routes) {
       if (seen.has(r.name)) throw new Error(`route "${r.name}" is defined twice`);
       seen.add(r.name);
+    }
+    // As `hookgate check` does: names whose resources would collide with the stack's or another route's.
+    for (const r of routes) {
+      const problem = routeNameProblem(r.name) ?? routeNameClashProblem(r.name, seen);
+      if (problem) throw new Error(problem);
     }
     if (config.network.mode === "create" && config.network.natGateways === "none") {
       const needy = routesNeedingInternet(routes);

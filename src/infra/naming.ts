@@ -1,5 +1,6 @@
 // Physical AWS names: deterministic, unique per stack, within each service's limits.
 import { createHash } from "node:crypto";
+import { DEAD_LETTER_SUFFIX } from "../core/routes/checks";
 
 /** AWS name limits hookgate's names must respect. */
 export const NAME_LIMITS = {
@@ -65,7 +66,7 @@ export function routeNames(prefix: string, route: string): RouteNames {
     logGroup: `/aws/lambda/${fn}`,
     rolePrefix: physicalName(base, NAME_LIMITS.rolePrefix, "-"),
     queue: physicalName(base, NAME_LIMITS.queue, ".fifo"),
-    deadLetterQueue: physicalName(base, NAME_LIMITS.queue, "-dlq.fifo"),
+    deadLetterQueue: physicalName(base, NAME_LIMITS.queue, `${DEAD_LETTER_SUFFIX}.fifo`),
     dlqAlarm: physicalName(base, NAME_LIMITS.alarm, "-dead-letters"),
     healthAlarm: physicalName(base, NAME_LIMITS.alarm, "-unhealthy"),
   };

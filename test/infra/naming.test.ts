@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
+import { routeNameClashProblem, routeNameProblem } from "../../src/core/routes/checks";
 import { NAME_LIMITS, physicalName, routeNames, stackNames, stackPrefix } from "../../src/infra/naming";
 
 const ROUTE_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -47,6 +48,36 @@ describe("physicalName(base, max, suffix)", () => {
           expect(na.function).not.to.equal(nb.function);
           expect(na.queue).not.to.equal(nb.queue);
           expect(na.rolePrefix).not.to.equal(nb.rolePrefix);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("two route names hookgate check accepts never share a queue, function, log group or alarm name, nor take the stack's (property)", () => {
+    // b is often derived from a: the shapes that collide (a-dlq next to a) must come up.
+    const pair = routeName.chain((a) =>
+      fc.tuple(
+        fc.constant(a),
+        fc.oneof(routeName, fc.constant(`${a}-dlq`), fc.constant(a.replace(/-dlq$/, ""))),
+      ),
+    );
+    fc.assert(
+      fc.property(stackName, pair, (stack, [a, b]) => {
+        const all = new Set([a, b]);
+        const accepted = [...all].every((n) => !routeNameProblem(n) && !routeNameClashProblem(n, all));
+        fc.pre(accepted && a !== b);
+        const prefix = stackPrefix(stack);
+        const s = stackNames(prefix, "eu-west-1");
+        const [na, nb] = [routeNames(prefix, a), routeNames(prefix, b)];
+        const perService = {
+          queue: [na.queue, na.deadLetterQueue, nb.queue, nb.deadLetterQueue],
+          function: [na.function, nb.function],
+          logGroup: [na.logGroup, nb.logGroup, s.apiLogGroup],
+          alarm: [na.dlqAlarm, na.healthAlarm, nb.dlqAlarm, nb.healthAlarm, s.apiErrorsAlarm],
+        };
+        for (const [service, names] of Object.entries(perService)) {
+          expect(new Set(names).size, `${service}: ${names.join(", ")}`).to.equal(names.length);
         }
       }),
       { numRuns: 300 },

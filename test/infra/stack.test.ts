@@ -549,6 +549,38 @@ describe("Gateway (under Pulumi mocks): names", () => {
     expect(result.webhookUrls[long]).to.match(new RegExp(`/hooks/${long}$`));
   });
 
+  it("route names next to the stack's own names (api, deployment, stage, hooks-main, a-queue, a-dead-letters) give no duplicate URN or AWS name", async () => {
+    const names = [
+      "a",
+      "a-queue",
+      "a-dead-letters",
+      "a-unhealthy",
+      "api",
+      "deployment",
+      "stage",
+      "hooks-main",
+    ];
+    const result = await evaluate({
+      config: config(),
+      routes: names.map((n) => jenkinsRoute(n)),
+      code: stubCode,
+    });
+    expect(nameProblems(result.cloud)).to.deep.equal([]);
+  });
+
+  it("refuses a route named hooks (the URN of the API's /hooks resource) and a-dlq next to a (a's dead-letter queue name) before creating anything", () => {
+    return Promise.all([
+      evaluate({ config: config(), routes: [jenkinsRoute("hooks")], code: stubCode }).then(
+        () => expect.fail("no error"),
+        (e: Error) => expect(e.message).to.contain('route name "hooks" is reserved'),
+      ),
+      evaluate({ config: config(), routes: [jenkinsRoute("a"), jenkinsRoute("a-dlq")], code: stubCode }).then(
+        () => expect.fail("no error"),
+        (e: Error) => expect(e.message).to.contain('route name "a-dlq" clashes with route "a"'),
+      ),
+    ]);
+  });
+
   it("two stacks never share a physical name", async () => {
     const a = await evaluate({ config: config(), routes: [jenkinsRoute()], stack: "dev", code: stubCode });
     const b = await evaluate({ config: config(), routes: [jenkinsRoute()], stack: "prod", code: stubCode });

@@ -16,8 +16,44 @@ export function routeNameProblem(name: string): string | undefined {
     );
   }
   if (name.length > ROUTE_NAME_MAX_LENGTH) reasons.push(`use at most ${ROUTE_NAME_MAX_LENGTH} characters`);
-  if (reasons.length === 0) return undefined;
+  if (reasons.length === 0) return reservedRouteNameProblem(name);
   return `route name ${shown} is not valid: ${reasons.join(", and ")} (it becomes the URL path /hooks/<name>)`;
+}
+
+/**
+ * Names whose derived resources would collide with the stack's. The stack's API names the parent of every
+ * route's path `<api>-hooks` and a route's path `<api>-<route>` (both aws:apigateway Resource, same parent),
+ * so a route named hooks would take the same URN, which the engine refuses. The names stay as they are:
+ * renaming them would replace the resources of every deployed stack.
+ */
+const RESERVED_ROUTE_NAMES: Readonly<Record<string, string>> = {
+  hooks: "the API's /hooks resource already has the Pulumi name this route's /hooks/hooks resource would get",
+};
+
+function reservedRouteNameProblem(name: string): string | undefined {
+  const why = RESERVED_ROUTE_NAMES[name];
+  if (!why) return undefined;
+  return `route name "${name}" is reserved: ${why}; choose another name (for example "${name}-main")`;
+}
+
+/** What a route's dead-letter queue name adds to its queue name (before .fifo). */
+export const DEAD_LETTER_SUFFIX = "-dlq";
+
+/**
+ * A route's dead-letter queue is named like its queue plus "-dlq" (hookgate-<stack>-<route>-dlq.fifo), so a
+ * route `<name>-dlq` next to a route `<name>` would give two queues one name, which SQS refuses. Returns the
+ * problem of `name` among `names` (every route's), or undefined. Renaming the deployed one would replace its
+ * queues, with what they hold, so the message asks to rename the `-dlq` one.
+ */
+export function routeNameClashProblem(name: string, names: ReadonlySet<string>): string | undefined {
+  if (!name.endsWith(DEAD_LETTER_SUFFIX)) return undefined;
+  const other = name.slice(0, -DEAD_LETTER_SUFFIX.length);
+  if (!names.has(other)) return undefined;
+  return (
+    `route name "${name}" clashes with route "${other}": its queue would have the name of the dead-letter ` +
+    `queue of "${other}" (hookgate-<stack>-${name}.fifo); rename "${name}" to a name that does not end in ` +
+    `${DEAD_LETTER_SUFFIX} (renaming a deployed route replaces its queues)`
+  );
 }
 
 /** Known shapes of credentials, so a value pasted where a name belongs is caught before it is deployed. */

@@ -9,6 +9,7 @@ import {
   bucketProblem,
   cidrProblem,
   jobProblem,
+  routeNameClashProblem,
   routeNameProblem,
   secretRefProblem,
   targetUrlProblem,
@@ -107,6 +108,7 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
 
   const routes = Array.isArray(doc.routes) ? doc.routes : [];
   const firstByName = new Map<string, number>();
+  const allNames = new Set(routes.map((r) => obj(r)?.name).filter((n) => typeof n === "string"));
   routes.forEach((value, index) => {
     const route = obj(value);
     if (!route) return;
@@ -115,6 +117,8 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
     if (typeof route.name === "string") {
       const nameProblem = routeNameProblem(route.name);
       if (nameProblem) out.push({ path: at("name"), at: "value", message: nameProblem });
+      const clash = routeNameClashProblem(route.name, allNames);
+      if (clash) out.push({ path: at("name"), at: "value", message: clash });
       const first = firstByName.get(route.name);
       if (first === undefined) firstByName.set(route.name, index);
       else {

@@ -1,5 +1,41 @@
 import { expect } from "chai";
-import { cidrProblem, didYouMean, secretRefProblem, urlProblem } from "../../../src/core/routes/checks";
+import {
+  cidrProblem,
+  didYouMean,
+  routeNameClashProblem,
+  routeNameProblem,
+  secretRefProblem,
+  urlProblem,
+} from "../../../src/core/routes/checks";
+
+describe("Function: routeNameProblem", () => {
+  it('routeNameProblem("hooks") refuses it: the API\'s /hooks resource has the Pulumi name its resource would get', () => {
+    const problem = routeNameProblem("hooks");
+    expect(problem).to.contain('route name "hooks" is reserved');
+    expect(problem).to.contain("/hooks resource");
+    expect(problem).to.contain('choose another name (for example "hooks-main")');
+  });
+
+  it("routeNameProblem accepts names that only contain hooks", () => {
+    for (const name of ["hooks-main", "my-hooks", "hook"])
+      expect(routeNameProblem(name), name).to.equal(undefined);
+  });
+});
+
+describe("Function: routeNameClashProblem", () => {
+  it('routeNameClashProblem("a-dlq", names with "a") says its queue takes the name of a\'s dead-letter queue, and to rename a-dlq', () => {
+    const problem = routeNameClashProblem("a-dlq", new Set(["a", "a-dlq"]));
+    expect(problem).to.contain('route name "a-dlq" clashes with route "a"');
+    expect(problem).to.contain("dead-letter queue");
+    expect(problem).to.contain('rename "a-dlq" to a name that does not end in -dlq');
+  });
+
+  it("routeNameClashProblem accepts a -dlq name with no route of the shorter name, and the shorter name itself", () => {
+    expect(routeNameClashProblem("a-dlq", new Set(["a-dlq", "b"]))).to.equal(undefined);
+    expect(routeNameClashProblem("a", new Set(["a", "a-dlq"]))).to.equal(undefined);
+    expect(routeNameClashProblem("a-dlq-dlq", new Set(["a", "a-dlq-dlq"]))).to.equal(undefined);
+  });
+});
 
 describe("Function: cidrProblem", () => {
   for (const good of [

@@ -37,6 +37,18 @@ describe("Function: parseRoutes", () => {
         11,
         'duplicate route name "api-build"; route names must be unique (they are URL paths) (first used at line 6)',
       ],
+      [
+        "reserved-route-name.yaml",
+        6,
+        11,
+        'route name "hooks" is reserved: the API\'s /hooks resource already has the Pulumi name',
+      ],
+      [
+        "dlq-route-name-clash.yaml",
+        6,
+        11,
+        'route name "api-build-dlq" clashes with route "api-build": its queue would have the name of the dead-letter queue',
+      ],
       ["bad-cidr.yaml", 8, 32, '"10.0.0.300/8" is not a CIDR'],
       [
         "cidr-host-bits.yaml",
