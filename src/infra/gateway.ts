@@ -197,7 +197,7 @@ export class Gateway extends pulumi.ComponentResource {
           logRetentionDays: config.logRetentionDays,
           subnetIds: network.privateSubnetIds,
           securityGroupId: network.lambdaSecurityGroupId,
-          dedupeTableName: dedupe.tableName,
+          dedupeTableName: names.dedupeTable,
           dedupeTableArn: dedupe.tableArn,
           artifactBucket:
             spec.action.type === "s3-zip" && !spec.action.bucket ? artifacts?.bucketName : undefined,

@@ -9,8 +9,11 @@ import type { RouteNames } from "./naming";
 import { assumeRolePolicy, routePolicy } from "./policies";
 
 export const LAMBDA_RUNTIME = "nodejs22.x";
-/** Lambda caps the whole environment at 4 KB; the queue URLs and table name need the rest. */
-export const MAX_ROUTE_ENV_BYTES = 3500;
+/**
+ * Lambda's quota on a function's environment, 4 KB, is on its Variables map serialised as JSON (its error
+ * says "...exceeded the 4KB limit. String measured: {...}"), so every " in the compiled route counts twice.
+ */
+export const MAX_ENV_BYTES = 4096;
 /** SQS: visibility must cover a retry of the whole batch; AWS recommends 6x the function timeout. */
 export const VISIBILITY_FACTOR = 6;
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
@@ -39,7 +42,8 @@ export interface RouteArgs {
   logRetentionDays: number;
   subnetIds: pulumi.Input<string[]>;
   securityGroupId: pulumi.Input<string>;
-  dedupeTableName: pulumi.Input<string>;
+  /** Known up front (the table's physical name), so the environment's size is checked before deploying. */
+  dedupeTableName: string;
   dedupeTableArn: pulumi.Input<string>;
   /** The stack's artifact bucket, for an s3-zip route that names none. */
   artifactBucket?: pulumi.Input<string>;
@@ -57,16 +61,45 @@ export function deployedRoute(route: RouteSpec, artifactBucket?: string): RouteS
   return { ...route, action: { ...route.action, bucket: artifactBucket } };
 }
 
-/** HOOKGATE_ROUTE, checked against Lambda's environment size limit. */
-export function routeEnvJson(route: RouteSpec): string {
-  const json = JSON.stringify(route);
-  if (Buffer.byteLength(json) > MAX_ROUTE_ENV_BYTES) {
+export interface RouteEnvironmentValues {
+  route: RouteSpec;
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  dedupeTable: string;
+}
+
+/** The route function's environment (ROUTE_ENV_KEYS), refused when Lambda would refuse it. */
+export function routeEnvironment(values: RouteEnvironmentValues): Record<string, string> {
+  const variables = {
+    HOOKGATE_ROUTE: JSON.stringify(values.route),
+    HOOKGATE_QUEUE_URL: values.queueUrl,
+    HOOKGATE_DLQ_URL: values.deadLetterQueueUrl,
+    HOOKGATE_DEDUPE_TABLE: values.dedupeTable,
+    HOOKGATE_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+  };
+  const bytes = Buffer.byteLength(JSON.stringify(variables));
+  if (bytes > MAX_ENV_BYTES) {
     throw new Error(
-      `route "${route.name}": its compiled form is ${Buffer.byteLength(json)} bytes, more than the ${MAX_ROUTE_ENV_BYTES} ` +
-        "that fit in a Lambda environment; shorten its templates or split the route",
+      `route "${values.route.name}": its Lambda environment is ${bytes} bytes as Lambda measures it (the ` +
+        `variables as JSON, where each " of the compiled route counts twice), more than the ${MAX_ENV_BYTES} ` +
+        "it allows; shorten the route's templates, parameters or filters, or split it into two routes",
     );
   }
-  return json;
+  return variables;
+}
+
+/** S3's longest bucket name: the stack's bucket (its prefix + 26 characters) is at most this. */
+const MAX_BUCKET_NAME = 63;
+/**
+ * Room for a queue URL's domain: amazonaws.com, amazonaws.com.cn or an ISO partition's, all shorter. Queue
+ * URLs come as https://sqs.<region>.<domain>/<12-digit account>/<name> or the older
+ * https://<region>.queue.<domain>/…; the bound takes the longer form.
+ */
+const QUEUE_URL_DOMAIN_ROOM = 24;
+
+/** The longest a queue's URL can be, known before the queue exists. */
+export function queueUrlBound(region: string, queueName: string): string {
+  return `https://${region}.queue.${"d".repeat(QUEUE_URL_DOMAIN_ROOM)}/${"0".repeat(12)}/${queueName}`;
 }
 
 export class Route extends pulumi.ComponentResource {
@@ -154,9 +187,27 @@ export class Route extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const routeJson = pulumi
-      .output(args.artifactBucket)
-      .apply((bucket) => routeEnvJson(deployedRoute(route, bucket)));
+    // Checked now, at the longest the unknown values (queue URLs, the stack's bucket) can be, so that
+    // `pulumi preview` refuses the route; then measured again with the real values.
+    routeEnvironment({
+      route: deployedRoute(
+        route,
+        args.artifactBucket === undefined ? undefined : "b".repeat(MAX_BUCKET_NAME),
+      ),
+      queueUrl: queueUrlBound(args.region, names.queue),
+      deadLetterQueueUrl: queueUrlBound(args.region, names.deadLetterQueue),
+      dedupeTable: args.dedupeTableName,
+    });
+    const variables = pulumi
+      .all([args.artifactBucket, queue.url, deadLetters.url])
+      .apply(([bucket, queueUrl, deadLetterQueueUrl]) =>
+        routeEnvironment({
+          route: deployedRoute(route, bucket),
+          queueUrl,
+          deadLetterQueueUrl,
+          dedupeTable: args.dedupeTableName,
+        }),
+      );
     const fn = new aws.lambda.Function(
       `${name}-fn`,
       {
@@ -172,15 +223,7 @@ export class Route extends pulumi.ComponentResource {
         ...(route.action.type === "s3-zip" ? { ephemeralStorage: { size: lambda.ephemeralStorageMb } } : {}),
         vpcConfig: { subnetIds: args.subnetIds, securityGroupIds: [args.securityGroupId] },
         loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
-        environment: {
-          variables: {
-            HOOKGATE_ROUTE: routeJson,
-            HOOKGATE_QUEUE_URL: queue.url,
-            HOOKGATE_DLQ_URL: deadLetters.url,
-            HOOKGATE_DEDUPE_TABLE: args.dedupeTableName,
-            HOOKGATE_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
-          },
-        },
+        environment: { variables },
       },
       // The log group exists (with its retention) before the function can write its first line.
       { parent: this, dependsOn: [logGroup] },

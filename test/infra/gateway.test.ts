@@ -1,7 +1,8 @@
 import { expect } from "chai";
+import { MAX_ATTEMPTS } from "../../src/core/policy";
 import type { Route } from "../../src/core/types";
 import { jenkinsPorts, openJenkinsEgressWarning, routesNeedingInternet } from "../../src/infra/gateway";
-import { deployedRoute, MAX_ROUTE_ENV_BYTES, routeEnvJson } from "../../src/infra/route";
+import { deployedRoute, MAX_ENV_BYTES, queueUrlBound, routeEnvironment } from "../../src/infra/route";
 import { config, gitlabRoute, jenkinsRoute, prCleanupRoute, s3ZipRoute } from "./fixtures";
 
 function withJenkinsUrl(route: Route, url: string): Route {
@@ -64,7 +65,7 @@ describe("routesNeedingInternet(routes)", () => {
   });
 });
 
-describe("deployedRoute(route, bucket) and routeEnvJson(route)", () => {
+describe("deployedRoute(route, bucket) and routeEnvironment(values)", () => {
   it("deployedRoute fills in the stack's bucket only where an s3-zip route named none", () => {
     const filled = deployedRoute(s3ZipRoute(), "stack-bucket");
     expect(filled.action.type === "s3-zip" && filled.action.bucket).to.equal("stack-bucket");
@@ -73,10 +74,46 @@ describe("deployedRoute(route, bucket) and routeEnvJson(route)", () => {
     expect(deployedRoute(jenkinsRoute(), "stack-bucket")).to.deep.equal(jenkinsRoute());
   });
 
-  it("routeEnvJson refuses a route too large for Lambda's 4 KB environment, naming it", () => {
+  const values = (route: Route) => ({
+    route,
+    queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-dev-huge.fifo",
+    deadLetterQueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-dev-huge-dlq.fifo",
+    dedupeTable: "hookgate-dev-dedupe",
+  });
+
+  it("routeEnvironment gives the contract's variables for a route that fits", () => {
+    const vars = routeEnvironment(values(jenkinsRoute()));
+    expect(JSON.parse(vars.HOOKGATE_ROUTE as string)).to.deep.equal(jenkinsRoute());
+    expect(vars.HOOKGATE_MAX_ATTEMPTS).to.equal(String(MAX_ATTEMPTS));
+  });
+
+  it('routeEnvironment measures the variables map as JSON, as Lambda does: a 3,266-byte route full of " is refused, naming the route and the size', () => {
+    // Short parameters: each adds 4 quotes to the route's JSON, and 4 escaped quotes (8 bytes) to the map's.
     const route = jenkinsRoute("huge");
-    if (route.action.type === "jenkins") route.action.parameters = { BIG: "x".repeat(MAX_ROUTE_ENV_BYTES) };
-    expect(() => routeEnvJson(route)).to.throw(/route "huge": its compiled form is \d+ bytes/);
-    expect(JSON.parse(routeEnvJson(jenkinsRoute()))).to.deep.equal(jenkinsRoute());
+    const parameters: Record<string, string> = {};
+    for (let i = 0; JSON.stringify(route).length < 3266; i++) {
+      parameters[`P${i}`] = "x";
+      if (route.action.type === "jenkins") route.action.parameters = parameters;
+    }
+    expect(Buffer.byteLength(JSON.stringify(route))).to.be.within(3266, 3280);
+    const measured = Buffer.byteLength(
+      JSON.stringify({ ...values(route), HOOKGATE_ROUTE: JSON.stringify(route) }),
+    );
+    expect(measured, "as Lambda measures it").to.be.above(MAX_ENV_BYTES);
+    expect(() => routeEnvironment(values(route))).to.throw(
+      /route "huge": its Lambda environment is \d+ bytes as Lambda measures it .* more than the 4096 it allows; shorten/,
+    );
+  });
+
+  it("queueUrlBound is at least as long as a queue's URL in any partition", () => {
+    const name = "hookgate-dev-api-build-dlq.fifo";
+    for (const url of [
+      `https://sqs.cn-north-1.amazonaws.com.cn/123456789012/${name}`,
+      `https://cn-north-1.queue.amazonaws.com.cn/123456789012/${name}`,
+      `https://sqs.us-iso-east-1.c2s.ic.gov/123456789012/${name}`,
+    ]) {
+      const region = url.includes("iso") ? "us-iso-east-1" : "cn-north-1";
+      expect(queueUrlBound(region, name).length, url).to.be.at.least(url.length);
+    }
   });
 });

@@ -581,6 +581,18 @@ describe("Gateway (under Pulumi mocks): names", () => {
     ]);
   });
 
+  it("refuses a route whose environment Lambda would refuse (4 KB as JSON) before creating anything, so preview fails", async () => {
+    const route = jenkinsRoute("huge");
+    if (route.action.type === "jenkins") {
+      route.action.parameters = Object.fromEntries(Array.from({ length: 270 }, (_, i) => [`P${i}`, "x"]));
+    }
+    expect(Buffer.byteLength(JSON.stringify(route))).to.be.below(3500);
+    await evaluate({ config: config(), routes: [route], code: stubCode }).then(
+      () => expect.fail("no error"),
+      (e: Error) => expect(e.message).to.match(/route "huge": its Lambda environment is \d+ bytes/),
+    );
+  });
+
   it("two stacks never share a physical name", async () => {
     const a = await evaluate({ config: config(), routes: [jenkinsRoute()], stack: "dev", code: stubCode });
     const b = await evaluate({ config: config(), routes: [jenkinsRoute()], stack: "prod", code: stubCode });
