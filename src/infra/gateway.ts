@@ -84,7 +84,7 @@ export class Gateway extends pulumi.ComponentResource {
   public readonly deadLetterQueueUrls: pulumi.Output<Record<string, string>>;
   public readonly dashboardUrl: pulumi.Output<string>;
   public readonly apiUrl: pulumi.Output<string>;
-  public readonly artifactBucket?: pulumi.Output<string>;
+  public readonly artifactBucket: pulumi.Output<string>;
   public readonly dedupeTable: pulumi.Output<string>;
   public readonly routes: Record<string, Route> = {};
 
@@ -145,19 +145,19 @@ export class Gateway extends pulumi.ComponentResource {
     const dedupe = new Dedupe(`${name}-dedupe`, { tableName: names.dedupeTable }, { parent: this });
     this.dedupeTable = dedupe.tableName;
 
-    const needsBucket = routes.some((r) => r.action.type === "s3-zip" && !r.action.bucket);
-    const artifacts = needsBucket
-      ? new Artifacts(
-          `${name}-artifacts`,
-          {
-            bucketPrefix: names.bucketPrefix,
-            noncurrentVersionDays: config.artifacts.noncurrentVersionDays,
-            forceDestroy: config.artifacts.forceDestroy,
-          },
-          { parent: this },
-        )
-      : undefined;
-    this.artifactBucket = artifacts?.bucketName;
+    // As long as the stack, whatever the routes: declared only while an s3-zip route used it, an edit of the
+    // last such route deleted it with the zips pipelines read (or failed, BucketNotEmpty). retainOnDelete
+    // would also apply to `pulumi destroy`, and a later route would get a new bucket (bucketPrefix).
+    const artifacts = new Artifacts(
+      `${name}-artifacts`,
+      {
+        bucketPrefix: names.bucketPrefix,
+        noncurrentVersionDays: config.artifacts.noncurrentVersionDays,
+        forceDestroy: config.artifacts.forceDestroy,
+      },
+      { parent: this },
+    );
+    this.artifactBucket = artifacts.bucketName;
 
     const perRoute = new Map<string, RouteNames>(routes.map((r) => [r.name, routeNames(prefix, r.name)]));
     const observability = new Observability(
@@ -200,7 +200,7 @@ export class Gateway extends pulumi.ComponentResource {
           dedupeTableName: names.dedupeTable,
           dedupeTableArn: dedupe.tableArn,
           artifactBucket:
-            spec.action.type === "s3-zip" && !spec.action.bucket ? artifacts?.bucketName : undefined,
+            spec.action.type === "s3-zip" && !spec.action.bucket ? artifacts.bucketName : undefined,
           partition,
           region,
           accountId,

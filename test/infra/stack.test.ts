@@ -459,8 +459,7 @@ describe("Gateway (under Pulumi mocks): network variants", () => {
       toPort: 8080,
       ipProtocol: "tcp",
     });
-    // A route that names its bucket: no stack bucket, and the role writes only there.
-    expect(cloud.ofType("aws:s3/bucket:Bucket")).to.deep.equal([]);
+    // A route that names its bucket: the role writes only there, not to the stack's bucket.
     const put = iamDocuments(cloud)
       .flatMap((d) => d.statements)
       .find((s) => s.Sid === "WriteOwnPrefix");
@@ -591,6 +590,20 @@ describe("Gateway (under Pulumi mocks): names", () => {
       () => expect.fail("no error"),
       (e: Error) => expect(e.message).to.match(/route "huge": its Lambda environment is \d+ bytes/),
     );
+  });
+
+  it("keeps the artifact bucket when no route uses it, so that editing or removing the last s3-zip route deletes no zip", async () => {
+    const bucketOf = async (routes: Route[]) => {
+      const { cloud } = await evaluate({ config: config(), routes, stack: "dev", code: stubCode });
+      return only(cloud.ofType("aws:s3/bucket:Bucket"));
+    };
+    const used = await bucketOf([jenkinsRoute(), s3ZipRoute()]);
+    // The last such route given its own bucket, or removed: the same bucket, the same settings.
+    for (const routes of [[jenkinsRoute(), s3ZipRoute("source-zip", "acme-artifacts")], [jenkinsRoute()]]) {
+      const kept = await bucketOf(routes);
+      expect(kept.urn).to.equal(used.urn);
+      expect(kept.inputs).to.deep.equal(used.inputs);
+    }
   });
 
   it("two stacks never share a physical name", async () => {
