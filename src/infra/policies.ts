@@ -120,7 +120,8 @@ export function routePolicy(i: RoutePolicyInput): PolicyDocument {
     {
       Sid: "OwnDeliveryIds",
       Effect: "Allow",
-      Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+      // What src/aws/dedupe.ts sends: claim, mark and release are UpdateItem (a release too), state GetItem.
+      Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
       Resource: i.dedupeTableArn,
       Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${route.name}#*`] } },
     },

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { expect } from "chai";
 import {
   apiAllowlistPolicy,
@@ -26,7 +28,32 @@ function bySid(statements: Statement[], sid: string): Statement {
   return s;
 }
 
+/** Every DynamoDB command the code under src/ and handlers/ imports ("GetItem" for GetItemCommand). */
+function dynamoDbCommandsInUse(): string[] {
+  const root = resolve(__dirname, "..", "..");
+  const files = ["src", "handlers"].flatMap((dir) =>
+    readdirSync(join(root, dir), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => join(root, dir, f)),
+  );
+  const used = new Set<string>();
+  for (const file of files) {
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/import\s*{([^}]*)}\s*from\s*"@aws-sdk\/client-dynamodb"/g)) {
+      for (const name of (m[1] as string).matchAll(/(\w+)Command\b/g)) used.add(name[1] as string);
+    }
+  }
+  return [...used].sort();
+}
+
 describe("routePolicy(input)", () => {
+  it("routePolicy grants on the dedupe table exactly the DynamoDB calls the code sends (GetItem, UpdateItem; no DeleteItem)", () => {
+    const used = dynamoDbCommandsInUse();
+    expect(used).to.deep.equal(["GetItem", "UpdateItem"]);
+    const granted = bySid(routePolicy({ ...base, route: jenkinsRoute() }).Statement, "OwnDeliveryIds").Action;
+    expect([granted].flat().sort()).to.deep.equal(used.map((c) => `dynamodb:${c}`));
+  });
+
   it("routePolicy grants GetSecretValue on exactly the route's secrets, by name pattern", () => {
     const doc = routePolicy({ ...base, route: prCleanupRoute() });
     expect(bySid(doc.Statement, "ReadOwnSecrets")).to.deep.equal({
@@ -61,7 +88,7 @@ describe("routePolicy(input)", () => {
 
   it("routePolicy limits the dedupe table to the route's own keys", () => {
     const s = bySid(routePolicy({ ...base, route: jenkinsRoute() }).Statement, "OwnDeliveryIds");
-    expect(s.Action).to.deep.equal(["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]);
+    expect(s.Action).to.deep.equal(["dynamodb:GetItem", "dynamodb:UpdateItem"]);
     expect(s.Condition).to.deep.equal({
       "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["api-build#*"] },
     });
