@@ -1,7 +1,11 @@
 // A Git-host API server for integration tests: 127.0.0.1, port 0. GitHub-shaped routes first, with
 // the GitLab, Bitbucket Cloud, Bitbucket Data Center and Gitea routes the actions use. Archives are REAL zips with the
-// provider's single top folder. GitHub's zipball answers 302 to a second listener (a "codeload" on
+// provider's single top folder. Each branch points at a commit: the ref lookups answer it, and Data
+// Center's branch-utils deletion refuses (400) an endPoint it does not point at. Pull request lists filter
+// as each host does (GitHub's base, GitLab's target_branch, Bitbucket's q and at; Gitea has no base
+// filter) and page with each host's own headers or fields. GitHub's zipball answers 302 to a second listener (a "codeload" on
 // another port, so another origin), which records whether an Authorization header followed it.
+import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Readable } from "node:stream";
@@ -18,7 +22,8 @@ export type HostReply =
   /** Destroy the socket without an answer. */
   | { drop: true };
 
-export type RouteKind = "archive" | "pull" | "repo" | "status" | "delete-ref";
+/** "ref": one branch's commit; "pulls": a list of pull requests. */
+export type RouteKind = "archive" | "pull" | "pulls" | "repo" | "status" | "ref" | "delete-ref";
 
 export interface PullState {
   number: number;
@@ -62,7 +67,8 @@ export interface GitHostServerOptions {
 
 interface RepoState {
   defaultBranch: string;
-  branches: Set<string>;
+  /** Branch name -> the commit it points at. */
+  branches: Map<string, string>;
   pulls: Map<number, PullState>;
   archives: Map<string, Archive>;
   gitlabId: number;
@@ -80,8 +86,14 @@ export interface GitHostServer {
   requests: HostRecord[];
   statuses: StatusRecord[];
   deletedRefs: Array<{ repo: string; branch: string }>;
+  /** Branches not there yet are added, each at a commit of its own; existing ones keep theirs. */
   setRepo(fullName: string, state?: { defaultBranch?: string; branches?: string[] }): void;
+  /** A pull request; its head branch (same repository) is created, or moved, to its head commit. */
   setPull(fullName: string, pull: PullState): void;
+  /** Point a branch at a commit (creating it), or delete it with `undefined`: a push, a re-creation. */
+  setBranch(fullName: string, branch: string, sha: string | undefined): void;
+  /** The commit a branch points at, if it exists. */
+  branchSha(fullName: string, branch: string): string | undefined;
   setArchive(fullName: string, sha: string, archive: Archive): void;
   branches(fullName: string): string[];
   /** Queue replies for the next requests of one kind, before the normal handling applies again. */
@@ -107,7 +119,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
     if (!state) {
       state = {
         defaultBranch: "main",
-        branches: new Set(["main"]),
+        branches: new Map([["main", commitOf("main")]]),
         pulls: new Map(),
         archives: new Map(),
         gitlabId: nextGitlabId++,
@@ -256,6 +268,50 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
               target_project_id: state.gitlabId,
             });
           };
+        } else if (method === "GET" && rest[0] === "merge_requests" && rest.length === 1) {
+          kind = "pulls";
+          act = () => {
+            const q = parsed.searchParams;
+            const stateOf = (pull: PullState) =>
+              pull.state === "open" ? "opened" : pull.merged ? "merged" : "closed";
+            const wanted = q.get("state") ?? "all";
+            const target = q.get("target_branch");
+            const all = [...state.pulls.values()].filter(
+              (pull) =>
+                (wanted === "all" || stateOf(pull) === wanted) &&
+                (target === null || (pull.baseRef ?? state.defaultBranch) === target),
+            );
+            const { items, page, pages } = paged(all, q.get("per_page"), q.get("page"), 20);
+            json(
+              res,
+              200,
+              items.map((pull) => ({
+                iid: pull.number,
+                state: stateOf(pull),
+                source_branch: pull.headRef,
+                target_branch: pull.baseRef ?? state.defaultBranch,
+                sha: pull.headSha,
+              })),
+              {
+                "x-total": String(all.length),
+                "x-total-pages": String(pages),
+                "x-page": String(page),
+                "x-next-page": page < pages ? String(page + 1) : "",
+              },
+            );
+          };
+        } else if (
+          method === "GET" &&
+          rest[0] === "repository" &&
+          rest[1] === "branches" &&
+          rest.length === 3
+        ) {
+          kind = "ref";
+          act = () => {
+            const sha = state.branches.get(rest[2] ?? "");
+            if (!sha) return json(res, 404, { message: "404 Branch Not Found" });
+            json(res, 200, { name: rest[2], commit: { id: sha, short_id: sha.slice(0, 8) } });
+          };
         } else if (method === "POST" && rest[0] === "statuses" && rest.length === 2) {
           kind = "status";
           act = () => {
@@ -324,6 +380,61 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
             },
           });
         };
+      } else if (method === "GET" && rest[0] === "pulls" && rest.length === 1) {
+        kind = "pulls";
+        act = () => {
+          const q = parsed.searchParams;
+          const wanted = q.get("state") ?? "open";
+          // GitHub filters on base; Gitea's list has no such filter, and ignores the parameter.
+          const base = flavour === "github" ? q.get("base") : null;
+          const all = [...state.pulls.values()].filter(
+            (pull) =>
+              (wanted === "all" || pull.state === wanted) &&
+              (base === null || (pull.baseRef ?? state.defaultBranch) === base),
+          );
+          const size = flavour === "github" ? q.get("per_page") : q.get("limit");
+          const { items, page, pages } = paged(all, size, q.get("page"), flavour === "github" ? 30 : 50);
+          const link = (n: number) => {
+            const url = new URL(`${apiUrl}${parsed.pathname}${parsed.search}`);
+            url.searchParams.set("page", String(n));
+            return url.toString();
+          };
+          const links = [
+            ...(page < pages ? [`<${link(page + 1)}>; rel="next"`, `<${link(pages)}>; rel="last"`] : []),
+            ...(page > 1 ? [`<${link(1)}>; rel="first"`, `<${link(page - 1)}>; rel="prev"`] : []),
+          ];
+          json(
+            res,
+            200,
+            items.map((pull) => ({
+              number: pull.number,
+              state: pull.state,
+              head: { ref: pull.headRef, sha: pull.headSha },
+              base: { ref: pull.baseRef ?? state.defaultBranch },
+            })),
+            {
+              ...(links.length > 0 ? { link: links.join(", ") } : {}),
+              ...(flavour === "gitea" ? { "x-total-count": String(all.length) } : {}),
+            },
+          );
+        };
+      } else if (method === "GET" && rest.slice(0, 3).join("/") === "git/ref/heads" && rest.length >= 4) {
+        kind = "ref";
+        act = () => {
+          const branch = rest.slice(3).join("/");
+          const sha = state.branches.get(branch);
+          if (!sha) return json(res, 404, { message: "Not Found" });
+          json(res, 200, { ref: `refs/heads/${branch}`, object: { sha, type: "commit" } });
+        };
+      } else if (method === "GET" && rest[0] === "branches" && rest.length >= 2) {
+        kind = "ref";
+        act = () => {
+          const branch = rest.slice(1).join("/");
+          const sha = state.branches.get(branch);
+          if (!sha) return json(res, 404, { message: "branch does not exist" });
+          // Gitea names the commit id; GitHub (not used here) names it sha.
+          json(res, 200, { name: branch, commit: flavour === "gitea" ? { id: sha } : { sha } });
+        };
       } else if (method === "POST" && rest[0] === "statuses" && rest.length === 2) {
         kind = "status";
         act = () => {
@@ -360,8 +471,15 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
             if (!form.name?.startsWith("refs/heads/") || form.dryRun !== "false") {
               return json(res, 400, { errors: [{ message: "name must be a full ref; dryRun false" }] });
             }
-            // Data Center answers 204 whether the branch existed or not.
+            // Data Center answers 204 whether the branch existed or not; 400 when it points elsewhere
+            // than endPoint.
             const branch = form.name.slice("refs/heads/".length);
+            const sha = state.branches.get(branch);
+            if (sha !== undefined && form.endPoint !== undefined && form.endPoint !== sha) {
+              return json(res, 400, {
+                errors: [{ message: `${form.name} points at ${sha}, not at ${form.endPoint}` }],
+              });
+            }
             if (state.branches.delete(branch)) deletedRefs.push({ repo: fullName, branch });
             res.writeHead(204);
             res.end();
@@ -373,6 +491,60 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       ) {
         kind = "repo";
         act = () => json(res, 200, { ...ref(state.defaultBranch), type: "BRANCH", isDefault: true });
+      } else if (method === "GET" && rest[0] === "branches" && rest.length === 1) {
+        kind = "ref";
+        act = () => {
+          const q = parsed.searchParams;
+          const text = q.get("filterText") ?? "";
+          const names = [...state.branches.keys()].filter((name) => name.includes(text)).sort();
+          if (q.get("boostMatches") === "true" && names.includes(text)) {
+            names.splice(names.indexOf(text), 1);
+            names.unshift(text);
+          }
+          const limit = Number(q.get("limit") ?? 25);
+          json(res, 200, {
+            size: Math.min(limit, names.length),
+            limit,
+            isLastPage: names.length <= limit,
+            start: 0,
+            values: names
+              .slice(0, limit)
+              .map((name) => ({ ...ref(name), type: "BRANCH", latestCommit: state.branches.get(name) })),
+          });
+        };
+      } else if (method === "GET" && rest[0] === "pull-requests" && rest.length === 1) {
+        kind = "pulls";
+        act = () => {
+          const q = parsed.searchParams;
+          const wanted = q.get("state") ?? "OPEN";
+          const stateOf = (pull: PullState) =>
+            pull.state === "open" ? "OPEN" : pull.merged ? "MERGED" : "DECLINED";
+          const at = q.get("at");
+          const short = at?.startsWith("refs/heads/") ? at.slice("refs/heads/".length) : at;
+          const incoming = (q.get("direction") ?? "INCOMING") === "INCOMING";
+          const all = [...state.pulls.values()].filter(
+            (pull) =>
+              (wanted === "ALL" || stateOf(pull) === wanted) &&
+              (short == null || (incoming ? (pull.baseRef ?? state.defaultBranch) : pull.headRef) === short),
+          );
+          const limit = Number(q.get("limit") ?? 25);
+          const start = Number(q.get("start") ?? 0);
+          const values = all.slice(start, start + limit).map((pull) => ({
+            id: pull.number,
+            state: stateOf(pull),
+            fromRef: { ...ref(pull.headRef), latestCommit: pull.headSha },
+            toRef: ref(pull.baseRef ?? state.defaultBranch),
+          }));
+          const isLastPage = start + limit >= all.length;
+          json(res, 200, {
+            size: values.length,
+            limit,
+            start,
+            isLastPage,
+            values,
+            ...(isLastPage ? {} : { nextPageStart: start + limit }),
+          });
+        };
       } else if (method === "GET" && rest[0] === "pull-requests" && rest.length === 2) {
         kind = "pull";
         act = () => {
@@ -430,6 +602,51 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
               repository: { full_name: fullName },
             },
           });
+        };
+      } else if (method === "GET" && rest[0] === "pullrequests" && rest.length === 1) {
+        kind = "pulls";
+        act = () => {
+          const q = parsed.searchParams;
+          const wanted = q.get("state") ?? "OPEN";
+          const stateOf = (pull: PullState) =>
+            pull.state === "open" ? "OPEN" : pull.merged ? "MERGED" : "DECLINED";
+          // Only the filter hookgate sends: destination.branch.name="…", with \" and \\ escaped.
+          const query = q.get("q");
+          const match =
+            query === null ? undefined : /^destination\.branch\.name\s*=\s*"((?:[^"\\]|\\.)*)"$/.exec(query);
+          if (query !== null && !match) {
+            return json(res, 400, { type: "error", error: { message: `Invalid filter query: ${query}` } });
+          }
+          const destination = match?.[1]?.replace(/\\(.)/g, "$1");
+          const all = [...state.pulls.values()].filter(
+            (pull) =>
+              stateOf(pull) === wanted &&
+              (destination === undefined || (pull.baseRef ?? state.defaultBranch) === destination),
+          );
+          const { items, page, pages } = paged(all, q.get("pagelen"), q.get("page"), 10);
+          const next = new URL(`${apiUrl}${parsed.pathname}${parsed.search}`);
+          next.searchParams.set("page", String(page + 1));
+          json(res, 200, {
+            size: all.length,
+            page,
+            pagelen: items.length,
+            values: items.map((pull) => ({
+              id: pull.number,
+              state: stateOf(pull),
+              source: { branch: { name: pull.headRef }, commit: { hash: pull.headSha.slice(0, 12) } },
+              destination: { branch: { name: pull.baseRef ?? state.defaultBranch } },
+            })),
+            ...(page < pages ? { next: next.toString() } : {}),
+          });
+        };
+      } else if (method === "GET" && rest[0] === "refs" && rest[1] === "branches" && rest.length >= 3) {
+        kind = "ref";
+        act = () => {
+          const branch = rest.slice(2).join("/");
+          const sha = state.branches.get(branch);
+          if (!sha)
+            return json(res, 404, { type: "error", error: { message: `Branch "${branch}" not found` } });
+          json(res, 200, { name: branch, type: "branch", target: { hash: sha, type: "commit" } });
         };
       } else if (method === "POST" && rest[0] === "commit" && rest[2] === "statuses" && rest[3] === "build") {
         kind = "status";
@@ -513,18 +730,27 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
     setRepo: (fullName, state = {}) => {
       const r = repo(fullName);
       if (state.defaultBranch) r.defaultBranch = state.defaultBranch;
-      r.branches.add(r.defaultBranch);
-      for (const b of state.branches ?? []) r.branches.add(b);
+      for (const b of [r.defaultBranch, ...(state.branches ?? [])]) {
+        if (!r.branches.has(b)) r.branches.set(b, commitOf(b));
+      }
     },
     setPull: (fullName, pull) => {
       const r = repo(fullName);
       r.pulls.set(pull.number, pull);
-      if (!pull.headRepoFullName || pull.headRepoFullName === fullName) r.branches.add(pull.headRef);
+      if (!pull.headRepoFullName || pull.headRepoFullName === fullName) {
+        r.branches.set(pull.headRef, pull.headSha);
+      }
     },
+    setBranch: (fullName, branch, sha) => {
+      const r = repo(fullName);
+      if (sha === undefined) r.branches.delete(branch);
+      else r.branches.set(branch, sha);
+    },
+    branchSha: (fullName, branch) => repos.get(fullName)?.branches.get(branch),
     setArchive: (fullName, sha, archive) => {
       repo(fullName).archives.set(sha, archive);
     },
-    branches: (fullName) => [...(repos.get(fullName)?.branches ?? [])].sort(),
+    branches: (fullName) => [...(repos.get(fullName)?.branches.keys() ?? [])].sort(),
     script: (kind, ...replies) => {
       const list = scripted.get(kind) ?? [];
       list.push(...replies);
@@ -534,6 +760,27 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       for (const s of sockets) s.destroy();
       await Promise.all([api, codeload].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
+  };
+}
+
+/** A commit id of a branch created without one: stable, 40 hex digits. */
+function commitOf(branch: string): string {
+  return createHash("sha1").update(`branch ${branch}`).digest("hex");
+}
+
+/** One page of a list, 1-based, with the page size the client asked for (or the host's default). */
+function paged<T>(
+  all: T[],
+  size: string | null,
+  page: string | null,
+  defaultSize: number,
+): { items: T[]; page: number; pages: number } {
+  const perPage = Math.max(1, Number(size) || defaultSize);
+  const n = Math.max(1, Number(page) || 1);
+  return {
+    items: all.slice((n - 1) * perPage, n * perPage),
+    page: n,
+    pages: Math.max(1, Math.ceil(all.length / perPage)),
   };
 }
 
