@@ -3,14 +3,16 @@
 // trigger a Jenkins teardown), then mark it `success` or `failure`.
 //
 // Every step is idempotent, so a retry simply runs them all again: a branch already gone counts
-// as deleted, an empty prefix deletes nothing, Jenkins merges a duplicate queued build.
+// as deleted (one that moved on since the pull request is kept), an empty prefix deletes nothing,
+// Jenkins merges a duplicate queued build.
 // A retryable failure leaves the status `pending` (its description says a retry follows) and is
 // rethrown; a final failure sets `failure` and is rethrown. A host that refuses the first status for
 // good gets none: the steps run anyway, and the outcome says why.
 import { ActionError } from "../core/errors";
 import type { ActionOutcome, PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../core/types";
 import { gitHostClient } from "./gitHost";
-import type { CommitStatus, GitHostClient, PullRequestInfo } from "./gitHost/types";
+import { sameCommit } from "./gitHost/base";
+import type { CommitStatus, GitHostClient, OpenPullRequests, PullRequestInfo } from "./gitHost/types";
 import { triggerJenkins } from "./jenkins";
 import type { ActionClients } from "./types";
 
@@ -157,7 +159,17 @@ async function runStep(step: PrCleanupStep, { host, event, current, clients }: S
       const defaultBranch =
         current.defaultBranch ?? event.repo.defaultBranch ?? (await host.getDefaultBranch(event.repo));
       if (branch === defaultBranch) return `kept ${branch}: it is the default branch`;
-      const result = await host.deleteBranch(event.repo, branch);
+      // Only the commit the pull request was about: a late delivery, a retry or a redelivery days later
+      // must not delete commits pushed since, or a branch deleted and made again for new work.
+      const sha = current.headSha || event.pr?.headSha || "";
+      const head = await host.branchHead(event.repo, branch);
+      if (head === undefined) return `branch ${branch} was already gone`;
+      if (!sameCommit(head, sha)) return `kept ${branch}: ${MOVED_ON} (now at ${head.slice(0, 7)})`;
+      // A stacked pull request targets this branch: deleting it closes that pull request on GitHub.
+      const open = await host.openPullRequestsInto(event.repo, branch);
+      if (open.count > 0 || open.more) return `kept ${branch}: ${openPullRequests(open)}`;
+      const result = await host.deleteBranch(event.repo, branch, head);
+      if (result === "moved-on") return `kept ${branch}: ${MOVED_ON}`;
       return result === "deleted" ? `deleted branch ${branch}` : `branch ${branch} was already gone`;
     }
     case "delete-s3-prefix": {
@@ -174,6 +186,14 @@ async function runStep(step: PrCleanupStep, { host, event, current, clients }: S
       return `Jenkins ${step.request.job.join("/")}: ${outcome.detail}`;
     }
   }
+}
+
+const MOVED_ON = "it moved on since the pull request";
+
+function openPullRequests({ count, more }: OpenPullRequests): string {
+  if (count === 0) return "open pull requests may target it (not all of them were checked)";
+  if (more) return "open pull requests target it";
+  return count === 1 ? "1 open pull request targets it" : `${count} open pull requests target it`;
 }
 
 function asActionError(err: unknown, what: string): ActionError {

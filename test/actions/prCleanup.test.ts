@@ -514,6 +514,8 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       expect(host.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal([
         `POST ${REPO}/commits/${HEAD_SHA}/builds`,
         `GET ${REPO}/pull-requests/7`,
+        `GET ${REPO}/branches`,
+        `GET ${REPO}/pull-requests`,
         "DELETE /rest/branch-utils/latest/projects/acme/repos/api/branches",
         `POST ${REPO}/commits/${HEAD_SHA}/builds`,
       ]);
@@ -521,7 +523,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
     });
 
-    it("cleanUpPullRequest counts a branch that is already gone as deleted (branch-utils answers 204 either way)", async () => {
+    it("cleanUpPullRequest counts a branch that is already gone as done, and says it was already gone", async () => {
       const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
       await cleanUpPullRequest(
         request(steps, "bitbucket-server", DC),
@@ -534,7 +536,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
         closedEvent({}, "bitbucket-server"),
         clients(),
       );
-      expect(again.status).to.equal("done");
+      expect(again).to.deep.equal({ status: "done", detail: "branch feature/login was already gone" });
       expect(host.statuses.map((s) => s.state)).to.deep.equal(["INPROGRESS", "SUCCESSFUL"]);
       expect(host.deletedRefs).to.have.length(1);
     });
@@ -705,5 +707,329 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       "/api/v1/repos/acme/api/branches/feature/login",
     );
     expect(host.deletedRefs).to.have.length(1);
+  });
+
+  // A late delivery, a retry with backoff, or a "Redeliver" days later runs delete-branch again after the
+  // branch moved on; a stacked pull request targets the head branch. Neither may be deleted.
+  describe("delete-branch deletes only the pull request's own commit, and no branch open pull requests target", () => {
+    const NEW_WORK = "0123456789abcdef0123456789abcdef01234567";
+    const ENCODED = 'feature/ünï"q"#50%';
+    const hosts: Array<{
+      provider: Provider;
+      apiPath: string;
+      /** The branch lookup's path for ENCODED. */
+      refPath: string;
+      /** What says "two open pull requests target it": an exact count, unless the host pages without one. */
+      two: string;
+    }> = [
+      {
+        provider: "github",
+        apiPath: "",
+        refPath: "/repos/acme/api/git/ref/heads/feature/%C3%BCn%C3%AF%22q%22%2350%25",
+        two: "2 open pull requests target it",
+      },
+      {
+        provider: "gitlab",
+        apiPath: "/api/v4",
+        refPath: "/api/v4/projects/acme%2Fapi/repository/branches/feature%2F%C3%BCn%C3%AF%22q%22%2350%25",
+        two: "2 open pull requests target it",
+      },
+      {
+        provider: "gitea",
+        apiPath: "/api/v1",
+        refPath: "/api/v1/repos/acme/api/branches/feature/%C3%BCn%C3%AF%22q%22%2350%25",
+        two: "2 open pull requests target it",
+      },
+      {
+        provider: "bitbucket",
+        apiPath: "/2.0",
+        refPath: "/2.0/repositories/acme/api/refs/branches/feature/%C3%BCn%C3%AF%22q%22%2350%25",
+        two: "2 open pull requests target it",
+      },
+      {
+        // limit=1 and isLastPage: false say "more than one", not how many.
+        provider: "bitbucket-server",
+        apiPath: "/rest/api/latest",
+        refPath: "/rest/api/latest/projects/acme/repos/api/branches",
+        two: "open pull requests target it",
+      },
+    ];
+
+    for (const { provider, apiPath, refPath, two } of hosts) {
+      const run = (overrides: Partial<NonNullable<QueuedEvent["pr"]>> = {}) =>
+        cleanUpPullRequest(
+          request([{ kind: "delete-branch", onlyMerged: true }], provider, apiPath),
+          closedEvent(overrides, provider),
+          clients(),
+        );
+
+      describe(`on ${provider}`, () => {
+        it("cleanUpPullRequest keeps a branch that got new commits after the merge, and says where it is now", async () => {
+          host.setBranch("acme/api", "feature/login", NEW_WORK);
+          const outcome = await run();
+          expect(outcome).to.deep.equal({
+            status: "done",
+            detail: "kept feature/login: it moved on since the pull request (now at 0123456)",
+          });
+          expect(host.branchSha("acme/api", "feature/login")).to.equal(NEW_WORK);
+          expect(host.requests.filter((r) => r.kind === "delete-ref")).to.deep.equal([]);
+          expect(host.statuses.map((s) => s.description).at(-1)).to.contain(
+            "moved on since the pull request",
+          );
+        });
+
+        it("cleanUpPullRequest on a redelivery keeps a branch deleted and made again with the same name for new work", async () => {
+          expect((await run()).detail).to.equal("deleted branch feature/login");
+          host.setBranch("acme/api", "feature/login", NEW_WORK);
+          const again = await run();
+          expect(again.detail).to.equal(
+            "kept feature/login: it moved on since the pull request (now at 0123456)",
+          );
+          expect(host.branchSha("acme/api", "feature/login")).to.equal(NEW_WORK);
+          expect(host.deletedRefs).to.have.length(1);
+        });
+
+        it("cleanUpPullRequest keeps a branch that open (stacked) pull requests target, counting only those", async () => {
+          host.setPull(
+            "acme/api",
+            pull({
+              number: 8,
+              state: "open",
+              merged: false,
+              headRef: "feature/login-2",
+              headSha: NEW_WORK,
+              baseRef: "feature/login",
+            }),
+          );
+          host.setPull(
+            "acme/api",
+            pull({
+              number: 9,
+              state: "open",
+              merged: false,
+              headRef: "feature/login-3",
+              headSha: NEW_WORK,
+              baseRef: "feature/login",
+            }),
+          );
+          // Not into the branch, or not open: neither counts.
+          host.setPull(
+            "acme/api",
+            pull({
+              number: 10,
+              state: "open",
+              merged: false,
+              headRef: "fix/typo",
+              headSha: NEW_WORK,
+              baseRef: "main",
+            }),
+          );
+          host.setPull(
+            "acme/api",
+            pull({
+              number: 11,
+              state: "closed",
+              merged: true,
+              headRef: "feature/old",
+              headSha: NEW_WORK,
+              baseRef: "feature/login",
+            }),
+          );
+          const outcome = await run();
+          expect(outcome.detail).to.equal(`kept feature/login: ${two}`);
+          expect(host.branches("acme/api")).to.include("feature/login");
+          expect(host.requests.filter((r) => r.kind === "delete-ref")).to.deep.equal([]);
+        });
+
+        it("cleanUpPullRequest deletes the branch of a merged pull request that still points at its head and that no open pull request targets", async () => {
+          host.setPull(
+            "acme/api",
+            pull({
+              number: 10,
+              state: "open",
+              merged: false,
+              headRef: "fix/typo",
+              headSha: NEW_WORK,
+              baseRef: "main",
+            }),
+          );
+          host.setPull(
+            "acme/api",
+            pull({
+              number: 11,
+              state: "closed",
+              merged: true,
+              headRef: "feature/old",
+              headSha: NEW_WORK,
+              baseRef: "feature/login",
+            }),
+          );
+          const outcome = await run();
+          expect(outcome).to.deep.equal({ status: "done", detail: "deleted branch feature/login" });
+          expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+          // Looked up, then checked for dependents, then deleted.
+          const kinds = host.requests
+            .map((r) => r.kind)
+            .filter((k) => k === "ref" || k === "pulls" || k === "delete-ref");
+          expect(kinds).to.deep.equal(["ref", "pulls", "delete-ref"]);
+        });
+
+        it("cleanUpPullRequest counts a branch that is already gone as already gone, deleting nothing", async () => {
+          host.setBranch("acme/api", "feature/login", undefined);
+          const outcome = await run();
+          expect(outcome).to.deep.equal({ status: "done", detail: "branch feature/login was already gone" });
+          expect(host.requests.filter((r) => r.kind === "delete-ref" || r.kind === "pulls")).to.deep.equal(
+            [],
+          );
+        });
+
+        it("cleanUpPullRequest looks up, checks and deletes a branch with a slash, unicode, quotes, # and % by its encoded name", async () => {
+          host.setPull("acme/api", pull({ headRef: ENCODED }));
+          host.setPull(
+            "acme/api",
+            pull({
+              number: 10,
+              state: "open",
+              merged: false,
+              headRef: "fix/typo",
+              headSha: NEW_WORK,
+              baseRef: "main",
+            }),
+          );
+          const outcome = await run({ headRef: ENCODED });
+          expect(outcome.detail).to.equal(`deleted branch ${ENCODED}`);
+          expect(host.requests.find((r) => r.kind === "ref")?.path).to.equal(refPath);
+          expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: ENCODED }]);
+          // ...and a stacked pull request into it is found through the same name.
+          host.setPull("acme/api", pull({ headRef: ENCODED }));
+          host.setPull(
+            "acme/api",
+            pull({
+              number: 12,
+              state: "open",
+              merged: false,
+              headRef: "feature/next",
+              headSha: NEW_WORK,
+              baseRef: ENCODED,
+            }),
+          );
+          const stacked = await run({ headRef: ENCODED });
+          expect(stacked.detail).to.equal(`kept ${ENCODED}: 1 open pull request targets it`);
+        });
+      });
+    }
+
+    it("cleanUpPullRequest on GitHub asks for open pull requests with base=<branch>, one per page, and counts them from the Link header", async () => {
+      for (const number of [8, 9, 10]) {
+        host.setPull(
+          "acme/api",
+          pull({
+            number,
+            state: "open",
+            merged: false,
+            headRef: `feature/next-${number}`,
+            headSha: NEW_WORK,
+            baseRef: "feature/login",
+          }),
+        );
+      }
+      const outcome = await cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }]),
+        closedEvent(),
+        clients(),
+      );
+      expect(outcome.detail).to.equal("kept feature/login: 3 open pull requests target it");
+      expect(host.requests.find((r) => r.kind === "pulls")?.query).to.deep.equal({
+        state: "open",
+        base: "feature/login",
+        per_page: "1",
+      });
+    });
+
+    it("cleanUpPullRequest on Gitea, whose list has no base filter, reads the open pull requests page by page", async () => {
+      for (let number = 20; number < 80; number++) {
+        host.setPull(
+          "acme/api",
+          pull({
+            number,
+            state: "open",
+            merged: false,
+            headRef: `fix/${number}`,
+            headSha: NEW_WORK,
+            baseRef: "main",
+          }),
+        );
+      }
+      host.setPull(
+        "acme/api",
+        pull({
+          number: 80,
+          state: "open",
+          merged: false,
+          headRef: "feature/next",
+          headSha: NEW_WORK,
+          baseRef: "feature/login",
+        }),
+      );
+      const outcome = await cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }], "gitea", "/api/v1"),
+        closedEvent({}, "gitea"),
+        clients(),
+      );
+      expect(outcome.detail).to.equal("kept feature/login: 1 open pull request targets it");
+      expect(host.requests.filter((r) => r.kind === "pulls").map((r) => r.query.page)).to.deep.equal([
+        "1",
+        "2",
+      ]);
+    });
+
+    it("cleanUpPullRequest on Bitbucket Data Center keeps a branch that moved between the check and the deletion: branch-utils refuses the endPoint (400)", async () => {
+      // The lookup still sees the pull request's commit; the push lands before the deletion.
+      host.script("ref", {
+        status: 200,
+        body: JSON.stringify({
+          values: [{ id: "refs/heads/feature/login", displayId: "feature/login", latestCommit: HEAD_SHA }],
+          isLastPage: true,
+        }),
+      });
+      host.setBranch("acme/api", "feature/login", NEW_WORK);
+      const outcome = await cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }], "bitbucket-server", "/rest/api/latest"),
+        closedEvent({}, "bitbucket-server"),
+        clients(),
+      );
+      expect(outcome).to.deep.equal({
+        status: "done",
+        detail: "kept feature/login: it moved on since the pull request",
+      });
+      expect(host.branchSha("acme/api", "feature/login")).to.equal(NEW_WORK);
+      expect(host.requests.filter((r) => r.kind === "delete-ref")).to.have.length(1);
+    });
+
+    it("cleanUpPullRequest is retryable, deleting nothing, when the branch lookup answers 502", async () => {
+      host.script("ref", { status: 502 });
+      const err = await rejectsWithActionError(
+        cleanUpPullRequest(request([{ kind: "delete-branch", onlyMerged: true }]), closedEvent(), clients()),
+      );
+      expect(err.retryable).to.equal(true);
+      expect(host.deletedRefs).to.deep.equal([]);
+      expect(host.statuses.at(-1)?.state).to.equal("pending");
+    });
+
+    it("cleanUpPullRequest fails final with the host's message, deleting nothing, when the pull request list answers 403", async () => {
+      host.script("pulls", {
+        status: 403,
+        body: JSON.stringify({ message: "Resource not accessible by integration" }),
+      });
+      const err = await rejectsWithActionError(
+        cleanUpPullRequest(request([{ kind: "delete-branch", onlyMerged: true }]), closedEvent(), clients()),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        "GitHub API GET /repos/acme/api/pulls answered 403: Resource not accessible by integration",
+      );
+      expect(host.deletedRefs).to.deep.equal([]);
+      expect(host.statuses.at(-1)?.state).to.equal("failure");
+    });
   });
 });

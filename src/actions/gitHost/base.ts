@@ -130,3 +130,33 @@ export function encodeSegments(path: string, what = "branch"): string {
     .map((part) => seg(part, what))
     .join("/");
 }
+
+/**
+ * Whether two commit ids name the same commit. Either may be abbreviated (Bitbucket Cloud's pull request
+ * gives 12 hex digits), but never below 7: too short a prefix proves nothing.
+ */
+export function sameCommit(a: string, b: string): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  return short.length >= 7 && long.toLowerCase().startsWith(short.toLowerCase());
+}
+
+/** The page number of one relation (next, last) in an RFC 8288 Link header, as GitHub and Gitea send it. */
+export function linkPage(link: string | undefined, rel: "next" | "last"): number | undefined {
+  for (const part of (link ?? "").split(",")) {
+    const [, url, rels] = /<([^>]*)>\s*;\s*rel="([^"]*)"/.exec(part) ?? [];
+    if (url === undefined || !rels?.split(/\s+/).includes(rel)) continue;
+    const page = Number(/[?&]page=(\d+)/.exec(url)?.[1]);
+    return Number.isInteger(page) && page > 0 ? page : undefined;
+  }
+  return undefined;
+}
+
+/** A branch answer without its commit (a proxy's page, an API change): retryable, as a body that is not JSON. */
+export function headOrFail(sha: string | undefined, what: string, branch: string): string {
+  if (!sha) {
+    throw new ActionError(`${what} did not say which commit branch ${JSON.stringify(branch)} points at`, {
+      retryable: true,
+    });
+  }
+  return sha;
+}

@@ -3,14 +3,15 @@
 import { ActionError } from "../../core/errors";
 import { dataCenterServerUrl } from "../../core/routes/defaults";
 import type { RepoRef } from "../../core/types";
-import { discard, readJson } from "../http";
-import { ApiClient, clip, encodeSegments, seg, statusKey } from "./base";
+import { discard, readJson, serverMessage, statusError } from "../http";
+import { ApiClient, clip, encodeSegments, headOrFail, sameCommit, seg, statusKey } from "./base";
 import type {
   ArchiveSource,
   CommitState,
   CommitStatus,
   DeleteBranchResult,
   GitHostClient,
+  OpenPullRequests,
   PullRequestInfo,
 } from "./types";
 
@@ -67,7 +68,35 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
     });
   }
 
-  async deleteBranch(repo: RepoRef, branch: string): Promise<DeleteBranchResult> {
+  async branchHead(repo: RepoRef, branch: string): Promise<string | undefined> {
+    const res = await this.call({
+      method: "GET",
+      path: `${this.repoPath(repo)}/refs/branches/${encodeSegments(branch)}`,
+      accept: [404],
+    });
+    if (res.statusCode === 404) {
+      await discard(res);
+      return undefined;
+    }
+    const info = await readJson<{ target?: { hash?: string } }>(res, this.what);
+    return headOrFail(info.target?.hash, this.what, branch);
+  }
+
+  async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    // A BBQL string literal escapes " and \ with a backslash.
+    const q = `destination.branch.name="${branch.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+    const page = await this.json<{ size?: number; values?: unknown[]; next?: string }>({
+      method: "GET",
+      path: `${this.repoPath(repo)}/pullrequests?state=OPEN&q=${encodeURIComponent(q)}&pagelen=1`,
+    });
+    const seen = page.values?.length ?? 0;
+    // size, the total, is optional in Bitbucket's paged answers.
+    if (typeof page.size === "number") return { count: Math.max(page.size, seen), more: false };
+    return { count: seen, more: !!page.next };
+  }
+
+  async deleteBranch(repo: RepoRef, branch: string, _sha: string): Promise<DeleteBranchResult> {
+    // No conditional delete: the caller checked branchHead just before.
     const res = await this.call({
       method: "DELETE",
       path: `${this.repoPath(repo)}/refs/branches/${encodeSegments(branch)}`,
@@ -179,16 +208,56 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
     });
   }
 
-  async deleteBranch(repo: RepoRef, branch: string): Promise<DeleteBranchResult> {
+  async branchHead(repo: RepoRef, branch: string): Promise<string | undefined> {
     encodeSegments(branch); // the same refusals as in the other hosts' paths ("..", empty segments)
-    // branch-utils answers 204 whether the branch existed or not: gone either way.
-    await this.send({
-      method: "DELETE",
+    // filterText matches anywhere in the name; boostMatches puts the exact match first.
+    const page = await this.json<{ values?: DataCenterRef[]; isLastPage?: boolean }>({
+      method: "GET",
+      path: `${this.repoPath(repo)}/branches?filterText=${encodeURIComponent(branch)}&boostMatches=true&limit=100`,
+    });
+    const ref = page.values?.find((value) => value.id === `${HEADS}${branch}`);
+    if (ref) return headOrFail(ref.latestCommit, this.what, branch);
+    if (page.isLastPage === false) {
+      // Not among the first matches, yet more follow: gone cannot be told from not boosted.
+      throw new ActionError(
+        `${this.what} did not list branch ${JSON.stringify(branch)} first among the branches matching its name`,
+        { retryable: false },
+      );
+    }
+    return undefined;
+  }
+
+  async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    const page = await this.json<{ values?: unknown[]; isLastPage?: boolean }>({
+      method: "GET",
+      path: `${this.repoPath(repo)}/pull-requests?state=OPEN&direction=INCOMING&at=${encodeURIComponent(`${HEADS}${branch}`)}&limit=1`,
+    });
+    return { count: page.values?.length ?? 0, more: page.isLastPage === false };
+  }
+
+  async deleteBranch(repo: RepoRef, branch: string, sha: string): Promise<DeleteBranchResult> {
+    encodeSegments(branch);
+    // branch-utils answers 204 whether the branch existed or not: gone either way. endPoint is the commit
+    // the branch must point at: pointing elsewhere, it is kept and the answer is 400. The check and the
+    // deletion are one step on the server, so a push in between cannot be lost.
+    const call = {
+      method: "DELETE" as const,
       baseUrl: `${this.serverUrl()}/rest/branch-utils/latest`,
       path: `${this.repoPath(repo)}/branches`,
-      json: { name: `${HEADS}${branch}`, dryRun: false },
-    });
-    return "deleted";
+      json: { name: `${HEADS}${branch}`, dryRun: false, endPoint: sha },
+      accept: [400],
+    };
+    const res = await this.call(call);
+    if (res.statusCode !== 400) {
+      await discard(res);
+      return "deleted";
+    }
+    const message = await serverMessage(res, this.what, this.credentialHeaders);
+    // A 400 says the request was refused, not why in a form to rely on: the branch tells.
+    const head = await this.branchHead(repo, branch);
+    if (head === undefined) return "already-gone";
+    if (!sameCommit(head, sha)) return "moved-on";
+    throw statusError(`${this.what} DELETE ${call.path}`, res, message);
   }
 
   async getDefaultBranch(repo: RepoRef): Promise<string> {

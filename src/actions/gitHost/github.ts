@@ -1,13 +1,14 @@
 // GitHub (github.com and GitHub Enterprise Server: apiUrl https://HOST/api/v3).
 import { ActionError } from "../../core/errors";
 import type { RepoRef } from "../../core/types";
-import { discard, serverMessage } from "../http";
-import { ApiClient, clip, encodeSegments, seg } from "./base";
+import { discard, header, readJson, serverMessage } from "../http";
+import { ApiClient, clip, encodeSegments, headOrFail, linkPage, seg } from "./base";
 import type {
   ArchiveSource,
   CommitStatus,
   DeleteBranchResult,
   GitHostClient,
+  OpenPullRequests,
   PullRequestInfo,
 } from "./types";
 
@@ -61,7 +62,34 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     });
   }
 
-  async deleteBranch(repo: RepoRef, branch: string): Promise<DeleteBranchResult> {
+  async branchHead(repo: RepoRef, branch: string): Promise<string | undefined> {
+    // git/ref/ (singular) is "Get a reference": that ref exactly, or 404.
+    const res = await this.call({
+      method: "GET",
+      path: `${this.repoPath(repo)}/git/ref/heads/${encodeSegments(branch)}`,
+      accept: [404],
+    });
+    if (res.statusCode === 404) {
+      await discard(res);
+      return undefined;
+    }
+    const ref = await readJson<{ object?: { sha?: string } }>(res, this.what);
+    return headOrFail(ref.object?.sha, this.what, branch);
+  }
+
+  async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    // One pull request per page: any is enough, and the Link header's last page is the count.
+    const res = await this.call({
+      method: "GET",
+      path: `${this.repoPath(repo)}/pulls?state=open&base=${encodeURIComponent(branch)}&per_page=1`,
+    });
+    const pulls = await readJson<unknown[]>(res, this.what);
+    const last = linkPage(header(res.headers, "link"), "last");
+    return { count: Math.max(last ?? 0, pulls.length), more: false };
+  }
+
+  async deleteBranch(repo: RepoRef, branch: string, _sha: string): Promise<DeleteBranchResult> {
+    // No conditional delete: the caller checked branchHead just before.
     const res = await this.call({
       method: "DELETE",
       path: `${this.repoPath(repo)}/git/refs/heads/${encodeSegments(branch)}`,
@@ -95,6 +123,10 @@ export class GitHubClient extends ApiClient implements GitHostClient {
   }
 }
 
+const GITEA_PAGE_SIZE = 50;
+/** 1,000 open pull requests: past them, the branch is kept rather than deleted unchecked. */
+const GITEA_PAGES = 20;
+
 /** Gitea and Forgejo: GitHub-shaped, with their own branch and archive routes (apiUrl …/api/v1). */
 export class GiteaClient extends GitHubClient {
   override readonly provider = "gitea" as const;
@@ -104,7 +136,38 @@ export class GiteaClient extends GitHubClient {
     return { accept: "application/json" };
   }
 
-  override async deleteBranch(repo: RepoRef, branch: string): Promise<DeleteBranchResult> {
+  override async branchHead(repo: RepoRef, branch: string): Promise<string | undefined> {
+    const res = await this.call({
+      method: "GET",
+      path: `${this.repoPath(repo)}/branches/${encodeSegments(branch)}`,
+      accept: [404],
+    });
+    if (res.statusCode === 404) {
+      await discard(res);
+      return undefined;
+    }
+    const info = await readJson<{ commit?: { id?: string } }>(res, this.what);
+    return headOrFail(info.commit?.id, this.what, branch);
+  }
+
+  override async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    // Gitea's list has no base filter (state, sort, milestone, labels, poster): the open pull requests
+    // are read page by page and filtered on base.ref, up to GITEA_PAGES pages.
+    let count = 0;
+    for (let page = 1; page <= GITEA_PAGES; page++) {
+      const res = await this.call({
+        method: "GET",
+        path: `${this.repoPath(repo)}/pulls?state=open&limit=${GITEA_PAGE_SIZE}&page=${page}`,
+      });
+      const pulls = await readJson<Array<{ base?: { ref?: string } }>>(res, this.what);
+      count += pulls.filter((pull) => pull.base?.ref === branch).length;
+      const next = linkPage(header(res.headers, "link"), "next") !== undefined;
+      if (count > 0 || !next) return { count, more: next };
+    }
+    return { count: 0, more: true };
+  }
+
+  override async deleteBranch(repo: RepoRef, branch: string, _sha: string): Promise<DeleteBranchResult> {
     const res = await this.call({
       method: "DELETE",
       path: `${this.repoPath(repo)}/branches/${encodeSegments(branch)}`,

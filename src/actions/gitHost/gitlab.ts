@@ -1,14 +1,15 @@
 // GitLab (gitlab.com and self-managed: apiUrl https://HOST/api/v4). The project id is the
 // URL-encoded full path (group/sub/name), merge requests stand in for pull requests.
 import type { RepoRef } from "../../core/types";
-import { discard, serverMessage, statusError } from "../http";
-import { ApiClient, clip, seg } from "./base";
+import { discard, header, readJson, serverMessage, statusError } from "../http";
+import { ApiClient, clip, headOrFail, seg } from "./base";
 import type {
   ArchiveSource,
   CommitState,
   CommitStatus,
   DeleteBranchResult,
   GitHostClient,
+  OpenPullRequests,
   PullRequestInfo,
 } from "./types";
 
@@ -83,7 +84,36 @@ export class GitLabClient extends ApiClient implements GitHostClient {
     await discard(res);
   }
 
-  async deleteBranch(repo: RepoRef, branch: string): Promise<DeleteBranchResult> {
+  async branchHead(repo: RepoRef, branch: string): Promise<string | undefined> {
+    const res = await this.call({
+      method: "GET",
+      path: `${this.project(repo)}/repository/branches/${seg(branch, "branch")}`,
+      accept: [404],
+    });
+    if (res.statusCode === 404) {
+      await discard(res);
+      return undefined;
+    }
+    const info = await readJson<{ commit?: { id?: string } }>(res, this.what);
+    return headOrFail(info.commit?.id, this.what, branch);
+  }
+
+  async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    const res = await this.call({
+      method: "GET",
+      path: `${this.project(repo)}/merge_requests?state=opened&target_branch=${encodeURIComponent(branch)}&per_page=1`,
+    });
+    const mrs = await readJson<unknown[]>(res, this.what);
+    // x-total is left out past 10,000 results (gitlab.com); x-next-page then says whether there are more.
+    const total = Number(header(res.headers, "x-total") || Number.NaN);
+    if (Number.isInteger(total)) {
+      return { count: Math.max(total, mrs.length), more: false };
+    }
+    return { count: mrs.length, more: !!header(res.headers, "x-next-page") };
+  }
+
+  async deleteBranch(repo: RepoRef, branch: string, _sha: string): Promise<DeleteBranchResult> {
+    // No conditional delete: the caller checked branchHead just before.
     const res = await this.call({
       method: "DELETE",
       path: `${this.project(repo)}/repository/branches/${seg(branch, "branch")}`,

@@ -35,14 +35,30 @@ export interface ArchiveSource {
   hasTopFolder: boolean;
 }
 
-export type DeleteBranchResult = "deleted" | "already-gone";
+/** "moved-on": a host with a conditional delete refused it, as the branch no longer points at the commit. */
+export type DeleteBranchResult = "deleted" | "already-gone" | "moved-on";
+
+/** The open pull requests whose base (target) is a branch, as far as the host's first answer tells. */
+export interface OpenPullRequests {
+  count: number;
+  /** There may be more than `count`: the host did not say how many (with count 0, none were seen yet). */
+  more: boolean;
+}
 
 export interface GitHostClient {
   readonly provider: Provider;
   getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo>;
   setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void>;
-  /** A branch that is already gone counts as deleted (idempotent on retry). */
-  deleteBranch(repo: RepoRef, branch: string): Promise<DeleteBranchResult>;
+  /** The commit a branch points at now; undefined when there is no such branch. */
+  branchHead(repo: RepoRef, branch: string): Promise<string | undefined>;
+  /** The open pull requests that target a branch: deleting it would close them (GitHub) or strand them. */
+  openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests>;
+  /**
+   * Delete a branch. A branch that is already gone counts as deleted (idempotent on retry). `sha` is the
+   * commit it must still point at: a host with a conditional delete (Data Center's endPoint) sends it and
+   * answers "moved-on" when the branch points elsewhere; the others rely on the caller's branchHead check.
+   */
+  deleteBranch(repo: RepoRef, branch: string, sha: string): Promise<DeleteBranchResult>;
   getDefaultBranch(repo: RepoRef): Promise<string>;
   archive(repo: RepoRef, sha: string): ArchiveSource;
 }
