@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { RequestError } from "../core/errors";
 import { providerEventName } from "../core/events/eventNames";
 import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
-import { normaliseDelivery } from "../core/events/normalise";
+import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { headerBag } from "../core/headers";
 import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
 import { renderRequest } from "../core/render";
@@ -151,6 +151,9 @@ function describeRequest(request: ActionRequest): string {
   }
 }
 
+/** What the gateway does with a verified ping, whatever the route's match says. */
+export const PING_REASON = "a ping is answered 200 pong before any matching: no route runs";
+
 /** Every route's decision for the event, in file order. A route for another provider never matches. */
 export function explainRoutes(routes: readonly Route[], event: WebhookEvent): Explanation[] {
   return routes.map((route) => {
@@ -161,6 +164,7 @@ export function explainRoutes(routes: readonly Route[], event: WebhookEvent): Ex
         reason: `the route is for ${route.provider} deliveries, this one is from ${event.provider}`,
       };
     }
+    if (isPing(event)) return { route: route.name, matched: false, reason: PING_REASON };
     let decision: ChangesDecision;
     try {
       decision = decideChanges(compileMatcher(route), event);

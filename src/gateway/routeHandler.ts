@@ -13,7 +13,7 @@ import type {
 import { decodeBody } from "../core/decode";
 import { ActionError, RequestError, SecretNotFoundError, TransientDependencyError } from "../core/errors";
 import { deliveryIdOf, eventName } from "../core/events/headers";
-import { normaliseDelivery } from "../core/events/normalise";
+import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { headerBag, singleHeader } from "../core/headers";
 import { compileMatcher, decideChanges } from "../core/match";
 import { MAX_ATTEMPTS, MAX_BODY_BYTES, retryDelayMs } from "../core/policy";
@@ -405,7 +405,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const event = normaliseDelivery(route.provider, headers, payload, body);
     describe(line, event);
 
-    if (event.event === "ping") return new Answer(200, "pong", undefined, "pong");
+    if (isPing(event)) return new Answer(200, "pong", undefined, "pong");
 
     // 5. match: a filtered-out delivery is a 200 with a reason, never a 4xx.
     if (event.otherChanges !== undefined) return acceptChanges(event, line);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import examples from "@octokit/webhooks-examples";
 import { expect } from "chai";
-import { deliveryHeaders } from "../../src/cli/explain";
+import { deliveryHeaders, PING_REASON } from "../../src/cli/explain";
 import { runBin, runInProcess, STACK_FRAME } from "./checkHarness";
 
 /** GitHub's own example of a push to refs/heads/master of Codertocat/Hello-World. */
@@ -165,6 +165,51 @@ routes:
     expect(run.stdout).to.match(/main-build +yes +matched: .*branch main/);
     expect(run.stdout).to.match(/release-build +no +.*nor did the push's 1 other ref change/);
     expect(run.stdout).to.match(/main-build +jenkins job build DELIVERY=u-1#2/);
+  });
+
+  it("hookgate explain says a ping is answered pong and runs no route, as the gateway does", async () => {
+    const pingRoutes = join(dir, "ping-routes.yaml");
+    writeFileSync(
+      pingRoutes,
+      `version: 1
+defaults: { secret: hookgate/webhook }
+jenkins: { url: "https://jenkins.example.com", credentials: hookgate/jenkins }
+routes:
+  - name: any-acme
+    match: { repos: ["acme/*"] }
+    action: { type: jenkins, job: build }
+  - name: dc-any
+    provider: bitbucket-server
+    match: {}
+    action: { type: jenkins, job: build }
+`,
+    );
+    const ping = join(dir, "ping.json");
+    writeFileSync(
+      ping,
+      JSON.stringify({ zen: "Keep it simple.", hook_id: 1, repository: { full_name: "acme/api" } }),
+    );
+    const github = await runInProcess(["explain", "-r", pingRoutes, "-e", "ping", "-p", ping]);
+    expect(github.code, github.stderr).to.equal(0);
+    expect(github.stdout).to.match(
+      /^any-acme +no +a ping is answered 200 pong before any matching: no route runs$/m,
+    );
+    expect(github.stdout).to.include("0 of 2 routes would run").and.not.include("WOULD RUN");
+
+    const dcPing = join(dir, "dc-ping.json");
+    writeFileSync(dcPing, JSON.stringify({ eventKey: "diagnostics:ping", date: "2024-01-01T00:00:00+0000" }));
+    const dc = await runInProcess([
+      "explain",
+      "-r",
+      pingRoutes,
+      "--provider",
+      "bitbucket-server",
+      "-p",
+      dcPing,
+      "--json",
+    ]);
+    expect(dc.code, dc.stderr).to.equal(0);
+    expect(JSON.parse(dc.stdout)).to.deep.include({ route: "dc-any", matched: false, reason: PING_REASON });
   });
 
   it("hookgate explain reports a payload that is not JSON and exits 1", async () => {

@@ -9,6 +9,14 @@ import { normaliseGitLab } from "./gitlab";
 import { deliveryIdOf, EVENT_HEADERS, eventName } from "./headers";
 
 /**
+ * A ping (GitHub's and Gitea's ping, Bitbucket Data Center's diagnostics:ping): the gateway answers it
+ * 200 pong once verified, before any matching, so no route runs for it.
+ */
+export function isPing(event: WebhookEvent): boolean {
+  return event.event === "ping";
+}
+
+/**
  * Normalise a delivery. The payload is kept by reference (never copied) for {{payload.*}} templates.
  *
  * Throws RequestError(400) when the payload is not a JSON object, when no header (or payload field)
