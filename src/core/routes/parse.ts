@@ -4,6 +4,7 @@ import type { Problem, RoutesConfig } from "../types";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
 import { Locator } from "./positions";
+import { ALIAS_GLOB_HINT, referenceFindings } from "./references";
 import { schemaFindings } from "./schema";
 import { semanticFindings } from "./semantics";
 
@@ -47,18 +48,28 @@ function parseUnsafe(text: string, file: string): ParseResult {
         ? "duplicate key; a key may appear once in a map"
         : error.code === "MULTIPLE_DOCS"
           ? "more than one YAML document (a --- line after the first); keep routes.yaml one document"
-          : firstLine(error.message);
+          : error.code === "BAD_ALIAS"
+            ? `${firstLine(error.message)}; ${ALIAS_GLOB_HINT}`
+            : firstLine(error.message);
     problems.push({ file, ...at, message: `YAML: ${message}` });
   }
   // A duplicate key leaves the structure clear (the last value wins), so the other checks still run and
   // every problem is reported at once; after any other syntax error the structure is a guess.
   if (doc.errors.some((error) => error.code !== "DUPLICATE_KEY")) return { problems: sortUnique(problems) };
 
+  // Alias and merge mistakes make doc.toJS throw without a position: find them on the nodes first.
+  const references = referenceFindings(doc);
+  for (const finding of references) {
+    problems.push({ file, ...locator.offset(finding.offset), message: finding.message });
+  }
+  if (references.length > 0) return { problems: sortUnique(problems) };
+
   keepParameterNumbersAsWritten(doc);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 1000 });
   } catch (error) {
+    // Left: too many aliases (a whole-file matter), or a yaml failure we do not foresee.
     problems.push({ file, line: 1, col: 1, message: `YAML: ${firstLine((error as Error).message)}` });
     return { problems: sortUnique(problems) };
   }

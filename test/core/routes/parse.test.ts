@@ -274,6 +274,47 @@ describe("Function: parseRoutes", () => {
     ]);
   });
 
+  describe("an alias or merge that yaml cannot convert is reported where it is written", () => {
+    const head = [
+      "version: 1",
+      "defaults: { secret: hookgate/s, jenkins: { url: 'https://j.example.com', credentials: hookgate/j } }",
+      "x-list: &l [a, b]",
+      "routes:",
+      "  - name: a",
+      "    action: { type: jenkins, job: x, parameters: { SHA: '{{sha}}' } }",
+    ].join("\n");
+    const glob = "quote globs that start with * (YAML reads *name as an alias)";
+    // [match lines, expected "line:col: message fragment" for each problem]
+    const cases: Array<[string, string[]]> = [
+      ["    match:\n      paths:\n        - src/**\n        - **/*.md", [`10:11: unresolved alias **/*.md`]],
+      ["    match: { repos: [*/api] }", ["7:22: unresolved alias */api"]],
+      ["    match:\n      branches:\n        - *-release", ["9:11: unresolved alias *-release"]],
+      ["    match: { branches: [*] }", ["7:25: Alias cannot be an empty string"]],
+      [
+        "    match: { <<: *l }",
+        ["7:18: a merge (<<) takes a map, an alias of a map, or a list of those; *l is a list"],
+      ],
+      [
+        "    match: { <<: 5, events: [push] }",
+        ["7:18: a merge (<<) takes a map", "; this is a single value"],
+      ],
+    ];
+    for (const [match, expected] of cases) {
+      it(`parseRoutes reports ${JSON.stringify(match.trim())} at ${expected[0]?.split(": ")[0]}`, () => {
+        const { config, problems } = parseRoutes(`${head}\n${match}\n`, "r.yaml");
+        expect(config).to.equal(undefined);
+        expect(problems).to.have.length(1);
+        const [at, fragment] = (expected[0] as string).split(/: (.*)/s);
+        const problem = problems[0];
+        expect(`${problem?.line}:${problem?.col}`).to.equal(at);
+        expect(problem?.message).to.include(`YAML: ${fragment}`);
+        for (const more of expected.slice(1)) expect(problem?.message).to.include(more);
+        if (/^(unresolved alias|Alias cannot)/.test(fragment ?? ""))
+          expect(problem?.message).to.include(glob);
+      });
+    }
+  });
+
   it("parseRoutes follows x- anchors and merge keys, and positions a problem at the anchor's text", () => {
     const text = [
       "version: 1",

@@ -1,0 +1,76 @@
+// The alias and merge mistakes yaml only finds while converting the document (doc.toJS throws, with no
+// position): found here first, on the nodes, so each is reported where it is written.
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  type Node,
+  type Pair,
+  visit,
+} from "yaml";
+
+export interface ReferenceFinding {
+  /** Source offset of the offending alias or merge source. */
+  offset: number;
+  message: string;
+}
+
+export const ALIAS_GLOB_HINT = "quote globs that start with * (YAML reads *name as an alias)";
+
+/**
+ * Aliases with no anchor before them (an unquoted glob such as `- *-release` or `[*.md]` is read as one), and
+ * merge keys (`<<:`) whose source is not a map, an alias of one, or a list of those. Anchors count from
+ * where they are set, in document order, as yaml resolves them.
+ */
+export function referenceFindings(doc: Document): ReferenceFinding[] {
+  const findings: ReferenceFinding[] = [];
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Alias, Node | undefined>();
+  const merges: Pair[] = [];
+  visit(doc, {
+    Node(_key, node) {
+      if (node.anchor) anchors.set(node.anchor, node);
+      if (!isAlias(node)) return;
+      const target = anchors.get(node.source);
+      targets.set(node, target);
+      if (target === undefined) {
+        findings.push({
+          offset: node.range?.[0] ?? 0,
+          message: `YAML: unresolved alias *${node.source} (no anchor &${node.source} is set before it); ${ALIAS_GLOB_HINT}`,
+        });
+      }
+    },
+    Pair(_key, pair) {
+      if (isMergeKey(pair.key)) merges.push(pair);
+    },
+  });
+  // After the walk, so an alias inside a merge's own value is resolved too.
+  for (const pair of merges) {
+    const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+    for (const source of sources) {
+      const target = isAlias(source) ? targets.get(source) : source;
+      if (isMap(target) || (isAlias(source) && target === undefined)) continue; // the alias is reported
+      const what = isAlias(source) ? `*${source.source} is ${kind(target)}` : `this is ${kind(target)}`;
+      findings.push({
+        offset: (isNode(source) ? source.range?.[0] : undefined) ?? (pair.key as Node).range?.[0] ?? 0,
+        message: `YAML: a merge (<<) takes a map, an alias of a map, or a list of those; ${what}`,
+      });
+    }
+  }
+  return findings;
+}
+
+/** yaml represents a merge key as a scalar whose value is a symbol; its source text is "<<". */
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && typeof key.value === "symbol" && key.value.description === "<<";
+}
+
+function kind(node: unknown): string {
+  if (isSeq(node)) return "a list";
+  if (isScalar(node) && node.value !== null) return "a single value";
+  return "empty";
+}
