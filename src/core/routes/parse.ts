@@ -1,5 +1,18 @@
 // routes.yaml text -> RoutesConfig, or every problem in it at once, each positioned at the offending key or value.
-import { type Document, isMap, isScalar, LineCounter, parseDocument, visit } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  Pair,
+  parseDocument,
+  type Scalar,
+  visit,
+  YAMLMap,
+} from "yaml";
 import type { Problem, RoutesConfig } from "../types";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
@@ -111,18 +124,67 @@ function sortUnique(problems: Problem[]): Problem[] {
 
 /**
  * Jenkins parameters are text, and a number is taken as it is written: `VERSION: 1.10` is "1.10", not
- * "1.1"; `MODE: 0755` is "0755"; a 20-digit id keeps its digits.
+ * "1.1"; `MODE: 0755` is "0755"; a 20-digit id keeps its digits. That holds for parameters reached
+ * through an alias (`parameters: *p`) or a merge (`{ <<: *p }`) too: such a map is replaced by a merged
+ * copy, so the anchor itself, which may be used elsewhere, is left as it is.
  */
 function keepParameterNumbersAsWritten(doc: Document): void {
   visit(doc, {
     Pair(_key, pair) {
-      if (!isScalar(pair.key) || pair.key.value !== "parameters" || !isMap(pair.value)) return;
-      for (const item of pair.value.items) {
-        const value = item.value;
-        if (isScalar(value) && typeof value.value === "number" && typeof value.source === "string") {
-          value.value = value.source;
-        }
-      }
+      if (!isScalar(pair.key) || pair.key.value !== "parameters") return;
+      const written = parametersAsWritten(doc, pair.value);
+      if (written) pair.value = written;
     },
   });
+}
+
+/** A map of the parameters' effective entries, each number as its source text; undefined when not a map. */
+function parametersAsWritten(doc: Document, node: unknown): YAMLMap | undefined {
+  const map = resolveAlias(doc, node);
+  if (!isMap(map)) return undefined;
+  const result = new YAMLMap(doc.schema);
+  result.flow = map.flow;
+  result.range = isNode(node) ? node.range : map.range;
+  const entries = new Map<unknown, Pair>();
+  addEntries(doc, map, entries, new Set());
+  result.items = [...entries.values()];
+  return result;
+}
+
+/** yaml's merge order: a map's own keys win; among merge sources, the first to set a key wins. */
+function addEntries(doc: Document, map: YAMLMap, entries: Map<unknown, Pair>, seen: Set<YAMLMap>): void {
+  if (seen.has(map)) return;
+  seen.add(map);
+  for (const item of map.items) {
+    if (isScalar(item.key) && typeof item.key.value === "symbol") {
+      const sources = isSeq(item.value) ? item.value.items : [item.value];
+      for (const source of sources) {
+        const merged = resolveAlias(doc, source);
+        if (!isMap(merged)) continue;
+        const inherited = new Map<unknown, Pair>();
+        addEntries(doc, merged, inherited, seen);
+        for (const [key, pair] of inherited) if (!entries.has(key)) entries.set(key, pair);
+      }
+      continue;
+    }
+    const key = isScalar(item.key) ? item.key.value : item.key;
+    const target = resolveAlias(doc, item.value);
+    const written = numberAsWritten(target);
+    entries.set(key, new Pair(item.key, written === target ? item.value : written));
+  }
+  seen.delete(map);
+}
+
+function numberAsWritten(value: unknown): unknown {
+  if (!isScalar(value) || typeof value.value !== "number" || typeof value.source !== "string") return value;
+  const copy = value.clone() as Scalar;
+  copy.value = copy.source;
+  copy.anchor = undefined;
+  return copy;
+}
+
+function resolveAlias(doc: Document, node: unknown): unknown {
+  let current = node;
+  for (let hops = 0; isAlias(current) && hops < 16; hops++) current = current.resolve(doc);
+  return current;
 }

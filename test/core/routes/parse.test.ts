@@ -220,6 +220,41 @@ describe("Function: parseRoutes", () => {
     });
   });
 
+  it("parseRoutes keeps a parameter number as written when it comes through an alias or a merge", () => {
+    const text = [
+      "version: 1",
+      "defaults: { secret: hookgate/gh, jenkins: { url: https://jenkins.example.com, credentials: hookgate/j } }",
+      "x-params: &p { VERSION: 1.10, MODE: 0755, SHA: '{{sha}}' }",
+      "x-more: &more { <<: *p, BUILD: 007 }",
+      "x-wait: &wait 300",
+      "routes:",
+      "  - name: alias",
+      "    match: { repos: [acme/api] }",
+      "    action: { type: jenkins, job: x, parameters: *p }",
+      "  - name: merge",
+      "    match: { repos: [acme/api] }",
+      "    action: { type: jenkins, job: x, parameters: { <<: *p, VERSION: 2.10, EXTRA: 1.20 } }",
+      "  - name: nested-and-list",
+      "    match: { repos: [acme/api] }",
+      "    action: { type: jenkins, job: x, parameters: { <<: [*more, { ID: 0x1F }], WAIT: *wait } }",
+      "  - name: shared-anchor",
+      "    auth: { toleranceSeconds: *wait }",
+      "    match: { repos: [acme/api] }",
+      "    action: { type: jenkins, job: x, parameters: { SHA: '{{sha}}' } }",
+    ].join("\n");
+    const { config, problems } = parseRoutes(text, "routes.yaml");
+    expect(problems).to.deep.equal([]);
+    const parameters = config?.routes.map((route) => (route.action as { parameters: unknown }).parameters);
+    expect(parameters).to.deep.equal([
+      { VERSION: "1.10", MODE: "0755", SHA: "{{sha}}" },
+      { VERSION: "2.10", MODE: "0755", SHA: "{{sha}}", EXTRA: "1.20" },
+      { VERSION: "1.10", MODE: "0755", SHA: "{{sha}}", BUILD: "007", ID: "0x1F", WAIT: "300" },
+      { SHA: "{{sha}}" },
+    ]);
+    // The anchor itself is untouched: used as a number elsewhere, it stays a number.
+    expect(config?.routes[3]?.auth.toleranceSeconds).to.equal(300);
+  });
+
   it("parseRoutes keeps providers.github.apiUrl (GitHub Enterprise Server) for the stack's webhooks, and nothing for github.com", () => {
     const routes = [
       "routes:",
