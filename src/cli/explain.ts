@@ -2,6 +2,7 @@
 // It builds the headers the provider would send, normalises the payload exactly like the gateway, and
 // asks each route's matcher. It never verifies signatures.
 import { readFileSync } from "node:fs";
+import { decodeBody } from "../core/decode";
 import { RequestError } from "../core/errors";
 import { providerEventName } from "../core/events/eventNames";
 import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
@@ -204,10 +205,24 @@ function readDelivery(file: string, io: CliIo): { body: Buffer; payload: unknown
     return undefined;
   }
   try {
-    return { body, payload: JSON.parse(body.toString("utf8")) };
+    // Read as the gateway reads a JSON body: UTF-8, a byte-order mark skipped, an object.
+    return { body, payload: decodeBody(body, "application/json") };
   } catch (error) {
-    io.stderr(`hookgate explain: payload file ${file} is not JSON: ${(error as Error).message}\n`);
+    if (!(error instanceof RequestError)) throw error;
+    io.stderr(
+      `hookgate explain: payload file ${file} is not JSON: ${jsonSyntaxError(body) ?? error.message}\n`,
+    );
     return undefined;
+  }
+}
+
+/** JSON.parse's own message, which says where the syntax breaks (the gateway's does not quote the body). */
+function jsonSyntaxError(body: Buffer): string | undefined {
+  try {
+    JSON.parse(body.toString("utf8").replace(/^\uFEFF/, ""));
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
 }
 

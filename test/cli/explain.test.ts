@@ -222,6 +222,30 @@ routes:
     );
   });
 
+  it("hookgate explain reads a payload file that starts with a UTF-8 byte-order mark, as the gateway does", async () => {
+    const bom = join(dir, "push-bom.json");
+    writeFileSync(
+      bom,
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(githubPushExample()))]),
+    );
+    const run = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", bom, "--json"]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect((JSON.parse(run.stdout) as Array<{ matched: boolean }>)[0]?.matched).to.equal(true);
+  });
+
+  it("hookgate explain refuses a payload file the gateway would refuse: not UTF-8, or not a JSON object", async () => {
+    const latin1 = join(dir, "latin1.json");
+    writeFileSync(latin1, Buffer.from('{"ref":"refs/heads/caf\xe9"}', "latin1"));
+    const notUtf8 = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", latin1]);
+    expect(notUtf8.code).to.equal(1);
+    expect(notUtf8.stderr).to.include("latin1.json is not JSON: body is not valid UTF-8");
+    const list = join(dir, "list.json");
+    writeFileSync(list, "[]");
+    const notObject = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", list]);
+    expect(notObject.code).to.equal(1);
+    expect(notObject.stderr).to.include("list.json is not JSON: body is not a JSON object");
+  });
+
   it("hookgate explain reports a missing payload file and exits 1", async () => {
     const run = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", join(dir, "none.json")]);
     expect(run.code).to.equal(1);
