@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { decodeBody } from "../core/decode";
 import { RequestError } from "../core/errors";
 import { providerEventName } from "../core/events/eventNames";
-import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
+import { DELIVERY_HEADERS, EVENT_HEADERS, eventName } from "../core/events/headers";
 import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { headerBag } from "../core/headers";
 import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
@@ -79,6 +79,14 @@ export async function runExplain(argv: string[], io: CliIo = processIo): Promise
     const headers = headerBag(
       deliveryHeaders(provider as Provider, values.event, values.delivery, delivery.payload),
     );
+    if (
+      values.event === undefined &&
+      eventName(provider as Provider, headers, delivery.payload) === undefined
+    ) {
+      throw new UsageError(
+        `this ${provider} payload does not name an event hookgate knows (${payloadEventField(delivery.payload)}): pass --event NAME`,
+      );
+    }
     event = normaliseDelivery(provider as Provider, headers, delivery.payload, delivery.body);
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
@@ -224,6 +232,14 @@ function jsonSyntaxError(body: Buffer): string | undefined {
   } catch (error) {
     return (error as Error).message;
   }
+}
+
+/** The payload field that names its event, as written, for a message. */
+function payloadEventField(payload: unknown): string {
+  const body = payload as Record<string, unknown>;
+  if ("object_kind" in body) return `object_kind ${JSON.stringify(body.object_kind)}`;
+  if ("eventKey" in body) return `eventKey ${JSON.stringify(body.eventKey)}`;
+  return "it has no object_kind or eventKey";
 }
 
 function describeEvent(event: WebhookEvent): string {

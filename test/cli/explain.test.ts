@@ -246,6 +246,48 @@ routes:
     expect(notObject.stderr).to.include("list.json is not JSON: body is not a JSON object");
   });
 
+  it("hookgate explain --provider gitlab reads the event of a pipeline payload from its object_kind, without --event", async () => {
+    const pipeline = join(dir, "gitlab-pipeline.json");
+    writeFileSync(
+      pipeline,
+      JSON.stringify({
+        object_kind: "pipeline",
+        object_attributes: { id: 1, ref: "main", status: "success" },
+        project: { path_with_namespace: "platform/infra", default_branch: "main" },
+        user: { username: "bob" },
+      }),
+    );
+    const glRoutes = join(dir, "gitlab-pipeline-routes.yaml");
+    writeFileSync(
+      glRoutes,
+      `version: 1
+defaults: { provider: gitlab, secret: hookgate/webhook }
+jenkins: { url: "https://jenkins.example.com", credentials: hookgate/jenkins }
+routes:
+  - name: after-pipeline
+    match: { events: [pipeline] }
+    action: { type: jenkins, job: deploy, parameters: { D: "{{deliveryId}}" } }
+`,
+    );
+    const run = await runInProcess([
+      "explain",
+      "-r",
+      glRoutes,
+      "--provider",
+      "gitlab",
+      "-p",
+      pipeline,
+      "--json",
+    ]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(JSON.parse(run.stdout)).to.have.nested.property("[0].matched", true);
+
+    writeFileSync(pipeline, JSON.stringify({ object_kind: "unheard_of", project: {} }));
+    const unknown = await runInProcess(["explain", "-r", glRoutes, "--provider", "gitlab", "-p", pipeline]);
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.include('object_kind "unheard_of"').and.include("pass --event NAME");
+  });
+
   it("hookgate explain reports a missing payload file and exits 1", async () => {
     const run = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", join(dir, "none.json")]);
     expect(run.code).to.equal(1);

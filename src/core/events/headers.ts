@@ -52,10 +52,29 @@ export const EVENT_HEADERS: Readonly<Record<Provider, readonly string[]>> = {
   gitea: ["x-gitea-event", "x-forgejo-event", "x-gogs-event", "x-github-event"],
 };
 
+/** A GitLab payload's object_kind -> the X-Gitlab-Event it is sent with (GitLab's "Webhook events" page). */
 const GITLAB_KIND_TO_HEADER: Readonly<Record<string, string>> = {
   push: "Push Hook",
   tag_push: "Tag Push Hook",
   merge_request: "Merge Request Hook",
+  issue: "Issue Hook",
+  note: "Note Hook",
+  wiki_page: "Wiki Page Hook",
+  pipeline: "Pipeline Hook",
+  build: "Job Hook",
+  deployment: "Deployment Hook",
+  feature_flag: "Feature Flag Hook",
+  release: "Release Hook",
+  emoji: "Emoji Hook",
+  milestone: "Milestone Hook",
+  access_token: "Resource Access Token Hook",
+  vulnerability: "Vulnerability Hook",
+};
+
+/** Confidential issues and comments keep their object_kind; event_type says they are confidential. */
+const GITLAB_CONFIDENTIAL: Readonly<Record<string, string>> = {
+  confidential_issue: "Confidential Issue Hook",
+  confidential_note: "Confidential Note Hook",
 };
 
 /**
@@ -72,7 +91,11 @@ export function eventName(provider: Provider, headers: HeaderBag, payload: unkno
   if (body === undefined) return undefined;
   if (provider === "gitlab") {
     const kind = str(body.object_kind);
-    return kind === undefined ? undefined : GITLAB_KIND_TO_HEADER[kind];
+    if (kind === undefined || !Object.hasOwn(GITLAB_KIND_TO_HEADER, kind)) return undefined;
+    const eventType = str(body.event_type);
+    if (eventType !== undefined && Object.hasOwn(GITLAB_CONFIDENTIAL, eventType))
+      return GITLAB_CONFIDENTIAL[eventType];
+    return GITLAB_KIND_TO_HEADER[kind];
   }
   if (provider === "bitbucket-server") return str(body.eventKey);
   return undefined;

@@ -70,6 +70,29 @@ describe("Function: eventName", () => {
   it("eventName falls back to GitLab's object_kind when X-Gitlab-Event is missing", () => {
     expect(eventName("gitlab", bagOf({}), { object_kind: "tag_push" })).to.equal("Tag Push Hook");
   });
+  const gitlabKinds: Array<[Record<string, unknown>, string | undefined]> = [
+    [{ object_kind: "pipeline" }, "Pipeline Hook"],
+    [{ object_kind: "build" }, "Job Hook"],
+    [{ object_kind: "release" }, "Release Hook"],
+    [{ object_kind: "note" }, "Note Hook"],
+    [{ object_kind: "note", event_type: "confidential_note" }, "Confidential Note Hook"],
+    [{ object_kind: "issue" }, "Issue Hook"],
+    [{ object_kind: "issue", event_type: "confidential_issue" }, "Confidential Issue Hook"],
+    [{ object_kind: "wiki_page" }, "Wiki Page Hook"],
+    [{ object_kind: "deployment" }, "Deployment Hook"],
+    [{ object_kind: "feature_flag" }, "Feature Flag Hook"],
+    [{ object_kind: "emoji" }, "Emoji Hook"],
+    [{ object_kind: "milestone" }, "Milestone Hook"],
+    [{ object_kind: "access_token" }, "Resource Access Token Hook"],
+    [{ object_kind: "vulnerability" }, "Vulnerability Hook"],
+    [{ object_kind: "toString" }, undefined],
+    [{ object_kind: "unheard_of" }, undefined],
+  ];
+  for (const [payload, header] of gitlabKinds) {
+    it(`eventName names a GitLab payload ${JSON.stringify(payload)} without a header as ${header ?? "unknown"}`, () => {
+      expect(eventName("gitlab", bagOf({}), payload)).to.equal(header);
+    });
+  }
   it("eventName falls back to Bitbucket Data Center's eventKey", () => {
     expect(eventName("bitbucket-server", bagOf({}), { eventKey: "pr:opened" })).to.equal("pr:opened");
   });
