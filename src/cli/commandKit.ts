@@ -15,10 +15,35 @@ export interface CliIo {
   stderr(text: string): void;
 }
 
+/**
+ * The process's own streams. A reader that goes away early (`hookgate check | head`) makes the next
+ * write fail with EPIPE: the stream is then left alone, without a crash, and the command's exit status
+ * stays what it would have been.
+ */
 export const processIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: guardedWriter(process.stdout),
+  stderr: guardedWriter(process.stderr),
 };
+
+function guardedWriter(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  let listening = false;
+  return (text) => {
+    if (closed) return;
+    if (!listening) {
+      listening = true;
+      stream.on("error", (error: NodeJS.ErrnoException) => {
+        closed = true;
+        if (error.code === "EPIPE") return;
+        // Any other failure (a full disk): say so on the other stream, and fail.
+        if (stream !== process.stderr)
+          process.stderr.write(`hookgate: cannot write its output: ${error.message}\n`);
+        process.exitCode = 1;
+      });
+    }
+    stream.write(text);
+  };
+}
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 

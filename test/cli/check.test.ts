@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { lazyCommand, reportError } from "../../src/cli/main";
 import { RoutesFileError } from "../../src/core/errors";
-import { runBin, runInProcess, STACK_FRAME } from "./checkHarness";
+import { runBin, runBinClosingStdoutEarly, runInProcess, STACK_FRAME } from "./checkHarness";
 
 describe("Command: hookgate check", () => {
   let dir: string;
@@ -77,6 +77,43 @@ describe("Command: hookgate check", () => {
     );
     expect(run.stdout).to.equal("");
     expect(run.stdout + run.stderr).not.to.match(STACK_FRAME);
+  });
+
+  /** A routes file whose table is far more than a pipe holds, so the CLI is still writing when the reader goes away. */
+  function manyRoutes(): string {
+    const file = join(dir, "many.yaml");
+    const route = (i: number) =>
+      `  - name: r${i}\n    match: { repos: [acme/api], events: [push] }\n    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}" } }\n`;
+    writeFileSync(
+      file,
+      `version: 1\ndefaults: { secret: hookgate/s, jenkins: { url: "https://j.example.com", credentials: hookgate/j } }\nroutes:\n${Array.from({ length: 3000 }, (_, i) => route(i)).join("")}`,
+    );
+    return file;
+  }
+
+  it("hookgate check (child process) piped into a reader that stops early (| head) exits 0, without a stack", async () => {
+    const run = await runBinClosingStdoutEarly(["check", "-r", manyRoutes()]);
+    expect(run.firstChunk).to.match(/^NAME\s+PROVIDER/);
+    expect(run.stderr).to.equal("");
+    expect(run.code).to.equal(0);
+  });
+
+  it("hookgate explain (child process) piped into a reader that stops early (| head) exits 0, without a stack", async () => {
+    const payload = join(dir, "push.json");
+    writeFileSync(
+      payload,
+      JSON.stringify({
+        ref: "refs/heads/main",
+        after: "1111111111111111111111111111111111111111",
+        repository: { name: "api", full_name: "acme/api", owner: { login: "acme" } },
+        sender: { login: "octo" },
+        commits: [],
+      }),
+    );
+    const run = await runBinClosingStdoutEarly(["explain", "-r", manyRoutes(), "-e", "push", "-p", payload]);
+    expect(run.firstChunk).to.match(/^Delivery: github push/);
+    expect(run.stderr).to.equal("");
+    expect(run.code).to.equal(0);
   });
 
   it("hookgate check reports a missing file as one problem at 1:1 and exits 1", async () => {

@@ -1,5 +1,5 @@
 // Runs the real CLI: in-process through main() with captured streams, or as a child process of bin/hookgate.js.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { main } from "../../src/cli/main";
 
@@ -33,6 +33,33 @@ export function runBin(argv: string[], env: NodeJS.ProcessEnv = {}): CliRun {
     timeout: 60_000,
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Runs bin/hookgate.js with its stdout piped to a reader that closes the pipe after the first chunk, as
+ * `| head -1` does; resolves with the exit status and everything written to stderr.
+ */
+export function runBinClosingStdoutEarly(
+  argv: string[],
+): Promise<{ code: number | null; firstChunk: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, "bin/hookgate.js"), ...argv], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HOOKGATE_DEBUG: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let firstChunk = "";
+    let stderr = "";
+    child.stdout.once("data", (chunk: Buffer) => {
+      firstChunk = chunk.toString("utf8");
+      child.stdout.destroy();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, firstChunk, stderr }));
+  });
 }
 
 /** A stack frame in output means a user saw a crash instead of a message. */
