@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { RoutesFileError } from "../errors";
 import type { Problem, RoutesConfig } from "../types";
+import { decodeRoutesBytes } from "./encoding";
 import { parseRoutes } from "./parse";
 
 /** Reads and validates a routes file; throws RoutesFileError with every problem, positioned. */
@@ -13,10 +14,11 @@ export function loadRoutesFile(path: string): RoutesConfig {
   return config;
 }
 
-/** The file's text, or the one problem (at 1:1) that says why it cannot be read. */
+/** The file's text, or the one problem that says why it cannot be read (or is not UTF-8). */
 export function readRoutesText(path: string): string | Problem {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, "utf8");
+    bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message =
@@ -29,4 +31,6 @@ export function readRoutesText(path: string): string | Problem {
             : `routes file cannot be read (${code ?? (error as Error).message})`;
     return { file: path, line: 1, col: 1, message };
   }
+  const decoded = decodeRoutesBytes(bytes);
+  return "text" in decoded ? decoded.text : { file: path, ...decoded.problem };
 }

@@ -2,8 +2,28 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import fc from "fast-check";
 import { RoutesFileError } from "../../../src/core/errors";
+import { decodeRoutesBytes } from "../../../src/core/routes/encoding";
 import { loadRoutesFile } from "../../../src/core/routes/load";
+
+const VALID = `version: 1
+defaults: { secret: hookgate/s, jenkins: { url: "https://j.example.com", credentials: hookgate/j } }
+routes:
+  - name: a
+    match: { repos: [acme/api], branches: ["café/*"] }
+    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}" } }
+`;
+
+function problemsOf(file: string): unknown {
+  try {
+    loadRoutesFile(file);
+  } catch (error) {
+    if (error instanceof RoutesFileError) return error.problems;
+    throw error;
+  }
+  return expect.fail("loadRoutesFile should have thrown");
+}
 
 describe("Function: loadRoutesFile", () => {
   let dir: string;
@@ -41,5 +61,75 @@ describe("Function: loadRoutesFile", () => {
       expect(problems.map((p) => `${p.line}:${p.col}`)).to.deep.equal(["1:10", "2:9"]);
       expect((error as Error).message).to.include(`${file}:1:10: version must be 1`);
     }
+  });
+
+  it("loadRoutesFile refuses a Latin-1 file, at the line and column of its first byte that is not UTF-8", () => {
+    const file = join(dir, "latin1.yaml");
+    writeFileSync(file, Buffer.from(VALID, "latin1"));
+    expect(problemsOf(file)).to.deep.equal([
+      {
+        file,
+        line: 5,
+        col: 48,
+        message:
+          "the file is not valid UTF-8 (byte 0xE9; saved as Latin-1 or Windows-1252?): save it as UTF-8",
+      },
+    ]);
+  });
+
+  const utf16: Array<[string, Buffer]> = [
+    ["UTF-16 LE with a byte-order mark (PowerShell 5)", Buffer.from(`\uFEFF${VALID}`, "utf16le")],
+    ["UTF-16 BE with a byte-order mark", Buffer.from(`\uFEFF${VALID}`, "utf16le").swap16()],
+    ["UTF-16 LE without a byte-order mark", Buffer.from(VALID, "utf16le")],
+  ];
+  for (const [label, bytes] of utf16) {
+    it(`loadRoutesFile says a file saved as ${label} must be saved as UTF-8`, () => {
+      const file = join(dir, "utf16.yaml");
+      writeFileSync(file, bytes);
+      expect(problemsOf(file)).to.deep.equal([
+        { file, line: 1, col: 1, message: "the file is saved as UTF-16: save it as UTF-8" },
+      ]);
+    });
+  }
+
+  it("loadRoutesFile reads a UTF-8 file, with or without a byte-order mark, keeping its non-ASCII text", () => {
+    for (const text of [VALID, `\uFEFF${VALID}`]) {
+      const file = join(dir, "utf8.yaml");
+      writeFileSync(file, text, "utf8");
+      expect(loadRoutesFile(file).routes[0]?.match.branches).to.deep.equal(["café/*"]);
+    }
+  });
+});
+
+describe("Property: decodeRoutesBytes", () => {
+  /** Text as a routes file can hold it: no NUL, which YAML forbids, and no byte-order mark inside. */
+  const text = fc.string({ unit: "grapheme", maxLength: 60 }).map((s) => s.replace(/[\0\uFEFF]/g, ""));
+
+  it("decodeRoutesBytes gives back any UTF-8 text exactly", () => {
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(decodeRoutesBytes(Buffer.from(s, "utf8"))).to.deep.equal({ text: s });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("decodeRoutesBytes puts a byte that is not UTF-8 at the line and column where it sits in the text", () => {
+    const bad = fc.constantFrom(0x80, 0xbf, 0xc0, 0xc1, 0xe9, 0xf5, 0xff);
+    fc.assert(
+      fc.property(text, bad, text, (before, byte, after) => {
+        const bytes = Buffer.concat([
+          Buffer.from(before, "utf8"),
+          Buffer.from([byte]),
+          Buffer.from(after, "utf8"),
+        ]);
+        const lines = before.split("\n");
+        const decoded = decodeRoutesBytes(bytes);
+        expect(decoded).to.have.property("problem");
+        const problem = (decoded as { problem: { line: number; col: number } }).problem;
+        expect([problem.line, problem.col]).to.deep.equal([lines.length, (lines.at(-1) ?? "").length + 1]);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
