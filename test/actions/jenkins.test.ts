@@ -324,60 +324,51 @@ describe("Function: triggerJenkins against a controller that answers as Jenkins'
     expect(err.message).to.contain("defines no parameters");
   });
 
-  it("triggerJenkins fails final, naming the parameter and its choices, when a value is not one of a choice parameter's (Jenkins' bare 500)", async () => {
-    await jenkins.close();
-    jenkins = await startJenkinsServer({
-      user: JENKINS_USER,
-      token: JENKINS_TOKEN,
-      parameterized: ["api/build"],
-      choices: { TARGET: ["staging", "production"] },
+  describe("with a choice parameter TARGET (staging, production)", () => {
+    beforeEach(async () => {
+      await jenkins.close();
+      jenkins = await startJenkinsServer({
+        user: JENKINS_USER,
+        token: JENKINS_TOKEN,
+        parameterized: ["api/build"],
+        choices: { TARGET: ["staging", "production"] },
+      });
     });
-    const err = await rejectsWithActionError(
-      triggerJenkins(
-        jenkinsRequest(jenkins.url, { parameters: { BRANCH: "main", TARGET: "prod" } }),
+
+    it("triggerJenkins fails final, naming the parameter and its choices, when a value is not one of a choice parameter's (Jenkins' bare 500)", async () => {
+      const err = await rejectsWithActionError(
+        triggerJenkins(
+          jenkinsRequest(jenkins.url, { parameters: { BRANCH: "main", TARGET: "prod" } }),
+          testClients(),
+          context,
+        ),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        'Jenkins job api/build refuses TARGET="prod" (500): it is not one of the choice parameter\'s values ("staging", "production")',
+      );
+    });
+
+    it("triggerJenkins queues a build whose value is one of the choice parameter's", async () => {
+      const outcome = await triggerJenkins(
+        jenkinsRequest(jenkins.url, { parameters: { BRANCH: "main", TARGET: "staging" } }),
         testClients(),
         context,
-      ),
-    );
-    expect(err.retryable).to.equal(false);
-    expect(err.message).to.equal(
-      'Jenkins job api/build refuses TARGET="prod" (500): it is not one of the choice parameter\'s values ("staging", "production")',
-    );
-  });
-
-  it("triggerJenkins queues a build whose value is one of the choice parameter's", async () => {
-    await jenkins.close();
-    jenkins = await startJenkinsServer({
-      user: JENKINS_USER,
-      token: JENKINS_TOKEN,
-      parameterized: ["api/build"],
-      choices: { TARGET: ["staging", "production"] },
+      );
+      expect(outcome.status).to.equal("done");
     });
-    const outcome = await triggerJenkins(
-      jenkinsRequest(jenkins.url, { parameters: { BRANCH: "main", TARGET: "staging" } }),
-      testClients(),
-      context,
-    );
-    expect(outcome.status).to.equal("done");
-  });
 
-  it("triggerJenkins keeps a 500 retryable when every value sent is one of its choice parameter's (Jenkins may just be failing)", async () => {
-    await jenkins.close();
-    jenkins = await startJenkinsServer({
-      user: JENKINS_USER,
-      token: JENKINS_TOKEN,
-      parameterized: ["api/build"],
-      choices: { TARGET: ["staging", "production"] },
+    it("triggerJenkins keeps a 500 retryable when every value sent is one of its choice parameter's (Jenkins may just be failing)", async () => {
+      jenkins.script({ status: 500 });
+      const err = await rejectsWithActionError(
+        triggerJenkins(
+          jenkinsRequest(jenkins.url, { parameters: { BRANCH: "main", TARGET: "production" } }),
+          testClients(),
+          context,
+        ),
+      );
+      expect(err.retryable).to.equal(true);
     });
-    jenkins.script({ status: 500 });
-    const err = await rejectsWithActionError(
-      triggerJenkins(
-        jenkinsRequest(jenkins.url, { parameters: { BRANCH: "main", TARGET: "production" } }),
-        testClients(),
-        context,
-      ),
-    );
-    expect(err.retryable).to.equal(true);
   });
 
   it("triggerJenkins keeps a 500 retryable when the job does define parameters (Jenkins may just be failing)", async () => {
