@@ -62,6 +62,23 @@ export abstract class ApiClient {
     throw await this.failure(res, call);
   }
 
+  /**
+   * A branch's commit from the host's branch (or ref) answer at `path`: undefined on 404, no such branch.
+   * An answer without the commit is retryable (headOrFail).
+   */
+  protected async branchCommit<T>(
+    path: string,
+    branch: string,
+    commitOf: (answer: T) => string | undefined,
+  ): Promise<string | undefined> {
+    const res = await this.call({ method: "GET", path, accept: [404] });
+    if (res.statusCode === 404) {
+      await discard(res);
+      return undefined;
+    }
+    return headOrFail(commitOf(await readJson<T>(res, this.what)), this.what, branch);
+  }
+
   protected async json<T>(call: ApiCall): Promise<T> {
     const res = await this.call(call);
     return readJson<T>(res, this.what);

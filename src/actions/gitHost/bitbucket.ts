@@ -69,17 +69,11 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
   }
 
   async branchHead(repo: RepoRef, branch: string): Promise<string | undefined> {
-    const res = await this.call({
-      method: "GET",
-      path: `${this.repoPath(repo)}/refs/branches/${encodeSegments(branch)}`,
-      accept: [404],
-    });
-    if (res.statusCode === 404) {
-      await discard(res);
-      return undefined;
-    }
-    const info = await readJson<{ target?: { hash?: string } }>(res, this.what);
-    return headOrFail(info.target?.hash, this.what, branch);
+    return this.branchCommit<{ target?: { hash?: string } }>(
+      `${this.repoPath(repo)}/refs/branches/${encodeSegments(branch)}`,
+      branch,
+      (info) => info.target?.hash,
+    );
   }
 
   async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {

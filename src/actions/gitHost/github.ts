@@ -2,7 +2,7 @@
 import { ActionError } from "../../core/errors";
 import type { RepoRef } from "../../core/types";
 import { discard, header, readJson, serverMessage } from "../http";
-import { ApiClient, clip, encodeSegments, headOrFail, linkPage, seg } from "./base";
+import { ApiClient, clip, encodeSegments, linkPage, seg } from "./base";
 import type {
   ArchiveSource,
   CommitStatus,
@@ -64,17 +64,11 @@ export class GitHubClient extends ApiClient implements GitHostClient {
 
   async branchHead(repo: RepoRef, branch: string): Promise<string | undefined> {
     // git/ref/ (singular) is "Get a reference": that ref exactly, or 404.
-    const res = await this.call({
-      method: "GET",
-      path: `${this.repoPath(repo)}/git/ref/heads/${encodeSegments(branch)}`,
-      accept: [404],
-    });
-    if (res.statusCode === 404) {
-      await discard(res);
-      return undefined;
-    }
-    const ref = await readJson<{ object?: { sha?: string } }>(res, this.what);
-    return headOrFail(ref.object?.sha, this.what, branch);
+    return this.branchCommit<{ object?: { sha?: string } }>(
+      `${this.repoPath(repo)}/git/ref/heads/${encodeSegments(branch)}`,
+      branch,
+      (ref) => ref.object?.sha,
+    );
   }
 
   async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
@@ -137,17 +131,11 @@ export class GiteaClient extends GitHubClient {
   }
 
   override async branchHead(repo: RepoRef, branch: string): Promise<string | undefined> {
-    const res = await this.call({
-      method: "GET",
-      path: `${this.repoPath(repo)}/branches/${encodeSegments(branch)}`,
-      accept: [404],
-    });
-    if (res.statusCode === 404) {
-      await discard(res);
-      return undefined;
-    }
-    const info = await readJson<{ commit?: { id?: string } }>(res, this.what);
-    return headOrFail(info.commit?.id, this.what, branch);
+    return this.branchCommit<{ commit?: { id?: string } }>(
+      `${this.repoPath(repo)}/branches/${encodeSegments(branch)}`,
+      branch,
+      (info) => info.commit?.id,
+    );
   }
 
   override async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {

@@ -2,7 +2,7 @@
 // URL-encoded full path (group/sub/name), merge requests stand in for pull requests.
 import type { RepoRef } from "../../core/types";
 import { discard, header, readJson, serverMessage, statusError } from "../http";
-import { ApiClient, clip, headOrFail, seg } from "./base";
+import { ApiClient, clip, seg } from "./base";
 import type {
   ArchiveSource,
   CommitState,
@@ -85,17 +85,11 @@ export class GitLabClient extends ApiClient implements GitHostClient {
   }
 
   async branchHead(repo: RepoRef, branch: string): Promise<string | undefined> {
-    const res = await this.call({
-      method: "GET",
-      path: `${this.project(repo)}/repository/branches/${seg(branch, "branch")}`,
-      accept: [404],
-    });
-    if (res.statusCode === 404) {
-      await discard(res);
-      return undefined;
-    }
-    const info = await readJson<{ commit?: { id?: string } }>(res, this.what);
-    return headOrFail(info.commit?.id, this.what, branch);
+    return this.branchCommit<{ commit?: { id?: string } }>(
+      `${this.project(repo)}/repository/branches/${seg(branch, "branch")}`,
+      branch,
+      (info) => info.commit?.id,
+    );
   }
 
   async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
