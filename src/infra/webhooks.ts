@@ -86,8 +86,7 @@ export class Webhooks extends pulumi.ComponentResource {
           {
             owner,
             ...(args.token ? { token: args.token } : {}),
-            // The provider's base URL ends with a slash; without it, webhooks would go to github.com.
-            ...(args.apiUrl ? { baseUrl: `${args.apiUrl.replace(/\/+$/, "")}/` } : {}),
+            ...(args.apiUrl ? { baseUrl: githubProviderBaseUrl(args.apiUrl) } : {}),
           },
           { parent: this },
         );
@@ -133,4 +132,14 @@ export class Webhooks extends pulumi.ComponentResource {
     }
     this.registerOutputs({ managed: this.managed, secretNames: this.secretNames });
   }
+}
+
+/**
+ * The GitHub provider's baseUrl for the API URL routes.yaml gives. The provider adds "api/v3/" itself to
+ * any URL other than https://api.github.com/ (and GHE.com's api.<name>.ghe.com), so GitHub Enterprise
+ * Server's https://HOST/api/v3 becomes https://HOST/; it must end with a slash (terraform-provider-github,
+ * Config.NewRESTClient).
+ */
+export function githubProviderBaseUrl(apiUrl: string): string {
+  return `${apiUrl.replace(/\/+$/, "").replace(/\/api\/v3$/i, "")}/`;
 }

@@ -666,7 +666,8 @@ describe("Gateway (under Pulumi mocks): github.manageWebhooks", () => {
       githubToken: "ghp_test-token-value",
       githubApiUrl: "https://ghe.example.com/api/v3",
     });
-    expect(baseUrls(ghes)).to.deep.equal(["https://ghe.example.com/api/v3/"]);
+    // The provider adds api/v3/ itself: https://ghe.example.com/api/v3/ would call /api/v3/api/v3/….
+    expect(baseUrls(ghes)).to.deep.equal(["https://ghe.example.com/"]);
   });
 
   it("registers a webhook on every exactly named repository, with the route's URL, JSON, its events and the secret", () => {
