@@ -8,15 +8,13 @@ export function subscribedEvents(route: Route): string[] {
   const included = (route.match.events ?? []).filter((e) => !e.startsWith("!"));
   if (included.length > 0) {
     if (included.some((e) => GLOB_CHARS.test(e))) return ["*"];
-    return [...new Set(included)].sort();
+    // "pull_request.closed" is the event pull_request with an action: hosts subscribe to events only.
+    return [...new Set(included.map((e) => e.split(".")[0] as string))].sort();
   }
   if ((route.match.events ?? []).length > 0) return ["*"]; // only exclusions: everything else
-  switch (route.action.type) {
-    case "pr-cleanup":
-      return ["pull_request"];
-    default:
-      return ["push"];
-  }
+  // A pull request's action filter never matches a push: the route is about pull requests.
+  if (route.action.type === "pr-cleanup" || route.match.actions !== undefined) return ["pull_request"];
+  return ["push"];
 }
 
 const GITLAB: Record<string, string[]> = {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import type { Route } from "../../src/core/types";
 import { exactRepositories, hostEvents, subscribedEvents, webhookSetup } from "../../src/infra/webhookSetup";
+import { githubProviderBaseUrl } from "../../src/infra/webhooks";
 import { gitlabRoute, jenkinsRoute, prCleanupRoute, s3ZipRoute } from "./fixtures";
 
 function withEvents(route: Route, events?: string[]): Route {
@@ -19,9 +20,32 @@ describe("subscribedEvents(route)", () => {
     ["* for a glob", withEvents(jenkinsRoute(), ["pull_*"]), ["*"]],
     ["* when the route only excludes", withEvents(jenkinsRoute(), ["!ping"]), ["*"]],
     ["the included events, ignoring exclusions", withEvents(jenkinsRoute(), ["push", "!ping"]), ["push"]],
+    [
+      "the event of an event.action entry (hosts subscribe to events, not actions)",
+      withEvents(jenkinsRoute(), ["pull_request.closed", "pull_request.opened", "push"]),
+      ["pull_request", "push"],
+    ],
+    [
+      "pull_request for a route that filters on actions without events",
+      { ...jenkinsRoute(), match: { ...jenkinsRoute().match, events: undefined, actions: ["opened"] } },
+      ["pull_request"],
+    ],
   ];
   for (const [what, route, events] of cases) {
     it(`subscribedEvents gives ${what}`, () => expect(subscribedEvents(route)).to.deep.equal(events));
+  }
+});
+
+describe("githubProviderBaseUrl(apiUrl)", () => {
+  const cases: [string, string][] = [
+    ["https://api.github.com", "https://api.github.com/"],
+    ["https://ghe.example.com/api/v3", "https://ghe.example.com/"],
+    ["https://ghe.example.com/api/v3/", "https://ghe.example.com/"],
+    ["https://api.acme.ghe.com", "https://api.acme.ghe.com/"],
+  ];
+  for (const [apiUrl, baseUrl] of cases) {
+    it(`githubProviderBaseUrl(${apiUrl}) is ${baseUrl}: the provider adds api/v3/ itself`, () =>
+      expect(githubProviderBaseUrl(apiUrl)).to.equal(baseUrl));
   }
 });
 
