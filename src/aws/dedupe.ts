@@ -111,18 +111,21 @@ export class DynamoDedupeStore implements DedupeStore {
           TableName: this.tableName,
           Key: { pk: { S: dedupeKey(route, deliveryId) } },
           UpdateExpression: "SET #state = :state, #updatedAt = :now, #expiresAt = :expires",
-          ConditionExpression: "#generation = :g",
+          // "queued" only over the claim: the work path may already have recorded done or dead.
+          ConditionExpression:
+            state === "queued" ? "#generation = :g AND #state = :pending" : "#generation = :g",
           ExpressionAttributeNames: STATE_NAMES,
           ExpressionAttributeValues: {
             ":state": { S: state },
             ":g": { N: String(generation) },
             ":now": { N: String(now) },
             ":expires": { N: String(Math.floor(now / 1000) + this.ttlSeconds) },
+            ...(state === "queued" ? { ":pending": { S: "pending" } } : {}),
           },
         }),
       );
     } catch (error) {
-      // A newer generation owns the item (or it expired): an older one never overwrites it.
+      // A newer generation owns the item (or it expired), or the work path finished it: keep that.
       if (awsErrorName(error) === "ConditionalCheckFailedException") return;
       throw dependency("mark", error);
     }

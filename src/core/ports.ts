@@ -44,7 +44,11 @@ export type ClaimResult =
  */
 export interface DedupeStore {
   claim(route: string, deliveryId: string): Promise<ClaimResult>;
-  /** Record a state for one generation; an older generation never overwrites a newer one. */
+  /**
+   * Record a state for one generation; an older generation never overwrites a newer one. "queued" is
+   * only written over the claim ("pending"): the work path may have finished (done, dead) before the
+   * receive path records that it queued the item, and that outcome must stay.
+   */
   mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void>;
   /** Undo a claim whose enqueue failed, so the host's redelivery is accepted. Best effort. */
   release(route: string, deliveryId: string, generation: number): Promise<void>;

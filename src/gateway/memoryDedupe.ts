@@ -36,6 +36,7 @@ export class MemoryDedupeStore implements DedupeStore {
   async mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void> {
     const entry = this.entries.get(`${route}#${deliveryId}`);
     if (!entry || entry.generation !== generation) return;
+    if (state === "queued" && entry.state !== "pending") return; // the work path got there first
     const now = this.now();
     Object.assign(entry, { state, updatedAt: now, expiresAt: this.expiry(now) });
   }

@@ -489,8 +489,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     try {
       await deps.dedupe.mark(route.name, event.deliveryId, claim.generation, "queued");
     } catch (error) {
-      // The item is durably queued, so the delivery is ours: answer 202. The claim stays "pending"
-      // and expires; a redelivery meanwhile is a duplicate, after that it is queued again.
+      // The item is durably queued, so the delivery is ours: answer 202. The claim stays "pending":
+      // a redelivery meanwhile is answered 503 (in progress), and once the claim has expired it is
+      // queued again (at least once).
       line.error = `marking the delivery queued failed: ${(error as Error)?.message ?? error}`;
     }
     return new Answer(202, "queued", reason, "queued");

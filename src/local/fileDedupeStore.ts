@@ -65,6 +65,7 @@ export class FileDedupeStore implements DedupeStore {
     const entry = this.live(key, this.now());
     // Only the current generation may change its state; an older one never overwrites a newer one.
     if (!entry || entry.generation !== generation) return;
+    if (state === "queued" && entry.state !== "pending") return; // the work path got there first
     this.set(key, { state, generation, at: this.now() }, false);
   }
 

@@ -127,6 +127,17 @@ describe("Class: DynamoDedupeStore", () => {
     });
   });
 
+  it('mark(route, id, generation, "queued") writes only over the pending claim (the work path may have finished it)', async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    await store.mark("api-build", "d-1", 2, "queued");
+    const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
+    expect(input?.ConditionExpression).to.equal("#generation = :g AND #state = :pending");
+    expect(input?.ExpressionAttributeValues?.[":pending"]).to.deep.equal({ S: "pending" });
+    ddb.reset();
+    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+    await store.mark("api-build", "d-1", 2, "queued"); // already done or dead: quietly kept
+  });
+
   it("mark(...) of an older generation is ignored quietly (a newer one owns the item)", async () => {
     ddb.on(UpdateItemCommand).rejects(conditionFailed());
     await store.mark("api-build", "d-1", 1, "dead");

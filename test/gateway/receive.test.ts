@@ -1,10 +1,14 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
-import { SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
+import { ActionError, SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
 import { MAX_BODY_BYTES } from "../../src/core/policy";
-import type { ClaimResult, DedupeStore, SecretStore } from "../../src/core/ports";
+import type { ClaimResult, DedupeStore, SecretStore, WorkQueue } from "../../src/core/ports";
 import type { Route } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { createRouteHandler } from "../../src/gateway/routeHandler";
+import { FileDedupeStore } from "../../src/local/fileDedupeStore";
 import { MemorySecretStore } from "../support/secrets";
 import {
   type DeliveryOptions,
@@ -17,6 +21,8 @@ import {
   RecordingQueue,
   SHA,
   sign,
+  sqsEvent,
+  sqsRecord,
   WEBHOOK_SECRET,
 } from "./support";
 
@@ -637,4 +643,46 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     const result = (await h.handler.handle(githubDelivery())) as { statusCode: number };
     expect(result.statusCode).to.equal(202);
   });
+});
+
+describe("Function: createRouteHandler(deps): the work path finishing before the receive path records the delivery queued", () => {
+  const stores: Array<[string, () => DedupeStore]> = [
+    ["the in-memory store", () => new MemoryDedupeStore()],
+    [
+      "serve's file store",
+      () => new FileDedupeStore(join(mkdtempSync(join(tmpdir(), "hookgate-race-")), "dedupe.jsonl")),
+    ],
+  ];
+  for (const [what, makeStore] of stores) {
+    it(`a delivery that died before its receive path recorded it queued is still accepted again when redelivered (${what})`, async () => {
+      const dedupe = makeStore();
+      const deadLetters = new RecordingDeadLetters();
+      // The queue runs the work at once, as a fast consumer may before SendMessage's caller goes on.
+      const queue: WorkQueue = {
+        send: async (item) => {
+          await handler.work(sqsEvent([sqsRecord(JSON.stringify(item))]));
+        },
+      };
+      const handler = createRouteHandler({
+        route: jenkinsRoute(),
+        secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
+        queue,
+        deadLetters,
+        dedupe,
+        runAction: async () => {
+          throw new ActionError("Jenkins job api/build not found (404)", { retryable: false });
+        },
+        log: new LogCollector().log,
+        backoff: async () => undefined,
+      });
+      const first = parseAnswer(await handler.receive(githubDelivery({ deliveryId: "race-1" })));
+      expect(first.statusCode).to.equal(202);
+      expect(deadLetters.items).to.have.length(1);
+      expect(await dedupe.state?.("api-build", "race-1")).to.deep.equal({ state: "dead", generation: 1 });
+
+      const redelivered = parseAnswer(await handler.receive(githubDelivery({ deliveryId: "race-1" })));
+      expect(redelivered.statusCode).to.equal(202);
+      expect(deadLetters.items).to.have.length(2);
+    });
+  }
 });
