@@ -71,12 +71,15 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async send(item: WorkItem, reason: string): Promise<void> {
+  async send(item: WorkItem, reason: string, messageId?: string): Promise<void> {
     await this.put(
       JSON.stringify(item),
       reason,
       messageGroupId(item),
-      messageDeduplicationId(item, ":dead"),
+      // Per failed message: SQS drops a second message with the same id for 5 minutes (and says it took
+      // it), so a redriven copy that fails again within them would vanish. A retried send of the same
+      // message keeps its id, and SQS still drops that duplicate.
+      messageDeduplicationId(item, messageId === undefined ? ":dead" : `:dead:${messageId}`),
       {
         "hookgate-route": item.route,
         "hookgate-delivery": item.deliveryId,

@@ -24,8 +24,11 @@ export interface WorkQueue {
 }
 
 export interface DeadLetterQueue {
-  /** Park a work item that failed for good, with a log-safe reason. */
-  send(item: WorkItem, reason: string): Promise<void>;
+  /**
+   * Park a work item that failed for good, with a log-safe reason. `messageId` is the queue message that
+   * failed: a copy redriven from the dead-letter queue is a new message, and must be parked again.
+   */
+  send(item: WorkItem, reason: string, messageId?: string): Promise<void>;
   /** Park a message that is not a readable work item at all (optional; without it the redrive policy does). */
   sendRaw?(body: string, reason: string): Promise<void>;
 }

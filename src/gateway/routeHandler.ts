@@ -695,7 +695,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         ? `gave up after ${attempt} attempts: ${failure.message}`
         : `final: ${failure.message}`;
       try {
-        await deps.deadLetters.send(item, reason);
+        await deps.deadLetters.send(item, reason, record.messageId);
       } catch (dlqError) {
         attemptLog({
           ...base,

@@ -130,6 +130,21 @@ describe("Module: src/aws/sqs", () => {
     expect(input?.MessageAttributes?.["hookgate-route"]?.StringValue).to.equal("api-build");
   });
 
+  it("SqsDeadLetterQueue.send(item, reason, messageId) deduplicates per failed message: a redriven copy is parked again, a retried send of the same one is not", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-4" });
+    const dlq = new SqsDeadLetterQueue(client, DLQ);
+    const work = item();
+    await dlq.send(work, "final: 404", "msg-first");
+    await dlq.send(work, "final: 404", "msg-redriven");
+    await dlq.send(work, "final: 404", "msg-redriven");
+    const ids = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input.MessageDeduplicationId);
+    expect(ids).to.deep.equal([
+      "72d3162e-cc78-11e3-81ab-4c9367dc0958:1:dead:msg-first",
+      "72d3162e-cc78-11e3-81ab-4c9367dc0958:1:dead:msg-redriven",
+      "72d3162e-cc78-11e3-81ab-4c9367dc0958:1:dead:msg-redriven",
+    ]);
+  });
+
   it("SqsDeadLetterQueue.sendRaw(body, reason) parks an unreadable message with its reason", async () => {
     sqs.on(SendMessageCommand).resolves({ MessageId: "m-3" });
     await new SqsDeadLetterQueue(client, DLQ).sendRaw(

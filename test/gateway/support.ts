@@ -242,13 +242,13 @@ export class RecordingQueue implements WorkQueue {
 }
 
 export class RecordingDeadLetters implements DeadLetterQueue {
-  readonly items: Array<{ item: WorkItem; reason: string }> = [];
+  readonly items: Array<{ item: WorkItem; reason: string; messageId?: string }> = [];
   readonly raw: Array<{ body: string; reason: string }> = [];
   failuresLeft = 0;
 
-  async send(item: WorkItem, reason: string): Promise<void> {
+  async send(item: WorkItem, reason: string, messageId?: string): Promise<void> {
     this.fail();
-    this.items.push({ item: structuredClone(item), reason });
+    this.items.push({ item: structuredClone(item), reason, ...(messageId ? { messageId } : {}) });
   }
 
   async sendRaw(body: string, reason: string): Promise<void> {

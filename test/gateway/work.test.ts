@@ -119,6 +119,17 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     expect(h.backoffs).to.have.length(0);
   });
 
+  it("work dead-letters a message with its message id, so a copy redriven from the DLQ is dead-lettered again", async () => {
+    const h = harness(async () => {
+      throw new ActionError("Jenkins job api/build not found (404)", { retryable: false });
+    });
+    const item = workItem({ deliveryId: "w-redrive" });
+    await accepted(h.dedupe, item);
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item), { id: "m-original" })]));
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item), { id: "m-redriven" })]));
+    expect(h.deadLetters.items.map((d) => d.messageId)).to.deep.equal(["m-original", "m-redriven"]);
+  });
+
   it("work treats a missing action secret as final (DLQ)", async () => {
     const h = harness(async () => {
       throw new SecretNotFoundError("hookgate/jenkins");
