@@ -90,7 +90,8 @@ function base(event: string, payload: Json, deliveryId: string): WebhookEvent {
     deliveryId,
     event,
     action: str(attributes?.action),
-    repo: (project && gitlabRepo(project)) ?? noRepo(),
+    // System hooks about a project (project_create, project_rename, ...) carry its path at the top level.
+    repo: (project ? gitlabRepo(project) : gitlabRepo(payload)) ?? noRepo(),
     deleted: false,
     actor: str(obj(payload.user)?.username) ?? str(payload.user_username),
     changedFiles: [],

@@ -141,6 +141,27 @@ describe("Function: normaliseDelivery (edge cases)", () => {
       const event = normalise("gitlab", "System Hook", { event_name: "project_create", name: "StoreCloud" });
       expect(event.event).to.equal("project_create");
     });
+
+    it("normaliseDelivery reads the repository of a GitLab project system hook from its top-level path", () => {
+      // GitLab's documented project_create system hook: no project object.
+      const event = normalise("gitlab", "System Hook", {
+        created_at: "2012-07-21T07:30:54Z",
+        event_name: "project_create",
+        name: "StoreCloud",
+        owner_email: "johnsmith@example.com",
+        owner_name: "John Smith",
+        path: "storecloud",
+        path_with_namespace: "jsmith/storecloud",
+        project_id: 74,
+        project_visibility: "private",
+      });
+      expect([event.event, event.repo.fullName, event.repo.owner, event.repo.name]).to.deep.equal([
+        "project_create",
+        "jsmith/storecloud",
+        "jsmith",
+        "storecloud",
+      ]);
+    });
   });
 
   describe("GitHub create and delete", () => {
