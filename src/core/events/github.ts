@@ -98,6 +98,14 @@ export function normaliseGitHubLike(
     result.branch = parts.branch;
     result.tag = parts.tag;
     result.deleted = event === "delete";
+  } else if (event === "merge_group") {
+    // A merge queue's group: built at head_sha on its own gh-readonly-queue ref, for the base branch
+    // (as a pull request's `branch` is its base).
+    const group = obj(payload.merge_group);
+    result.branch = splitRef(str(group?.base_ref)).branch;
+    result.ref = str(group?.head_ref);
+    result.sha = str(group?.head_sha);
+    result.before = str(group?.base_sha);
   } else if (event === "release") {
     const release = obj(payload.release);
     const parts = refFromName(str(release?.tag_name), "tag");

@@ -1,3 +1,4 @@
+import examples from "@octokit/webhooks-examples";
 import { expect } from "chai";
 import fc from "fast-check";
 import { RequestError } from "../../../src/core/errors";
@@ -160,6 +161,23 @@ describe("Function: normaliseDelivery (edge cases)", () => {
         "jsmith/storecloud",
         "jsmith",
         "storecloud",
+      ]);
+    });
+  });
+
+  describe("GitHub merge_group", () => {
+    it("normaliseDelivery gives a GitHub merge_group its base branch, the queue's ref and the head sha to build (octokit's example)", () => {
+      const payload = (examples as Array<{ name: string; examples: unknown[] }>).find(
+        (e) => e.name === "merge_group",
+      )?.examples[0];
+      const event = normalise("github", "merge_group", payload);
+      expect([event.event, event.action, event.branch, event.ref, event.sha, event.before]).to.deep.equal([
+        "merge_group",
+        "checks_requested",
+        "main",
+        "refs/heads/gh-readonly-queue/main/pr-104-929f8209d40f77f4abc622a499c93a83babdbe64",
+        "2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d",
+        "380387fbc80638b734a49e1be1c4dfec1c01b33c",
       ]);
     });
   });
