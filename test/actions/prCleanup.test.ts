@@ -709,6 +709,20 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.have.length(1);
   });
 
+  it("cleanUpPullRequest on Gitea deletes the head branch named by the label when Gitea gives refs/pull/<n>/head as its ref", async () => {
+    // Gitea's ToAPIPullRequest keeps Head.Ref = refs/pull/<n>/head unless it finds the branch in the head
+    // repository at that moment (Name, sent as label, is the branch).
+    host.setPull("acme/api", pull({ headRef: "refs/pull/7/head", headLabel: "feature/login" }));
+    const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
+    const outcome = await cleanUpPullRequest(
+      request(steps, "gitea", "/api/v1"),
+      closedEvent({ headRef: "feature/login" }, "gitea"),
+      clients(),
+    );
+    expect(outcome.detail).to.equal("deleted branch feature/login");
+    expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+  });
+
   // A late delivery, a retry with backoff, or a "Redeliver" days later runs delete-branch again after the
   // branch moved on; a stacked pull request targets the head branch. Neither may be deleted.
   describe("delete-branch deletes only the pull request's own commit, and no branch open pull requests target", () => {

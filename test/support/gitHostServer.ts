@@ -34,6 +34,8 @@ export interface PullState {
   /** Default: the repository itself. */
   headRepoFullName?: string;
   baseRef?: string;
+  /** The head's label, when the host sends one (Gitea: the branch, when `ref` is refs/pull/<n>/head). */
+  headLabel?: string;
 }
 
 export interface HostRecord {
@@ -371,6 +373,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
             merged: pull.merged,
             head: {
               ref: pull.headRef,
+              ...(pull.headLabel === undefined ? {} : { label: pull.headLabel }),
               sha: pull.headSha,
               repo: { full_name: pull.headRepoFullName ?? fullName },
             },

@@ -1,5 +1,6 @@
 // GitHub (github.com and GitHub Enterprise Server: apiUrl https://HOST/api/v3).
 import { ActionError } from "../../core/errors";
+import { headBranch } from "../../core/events/github";
 import type { RepoRef } from "../../core/types";
 import { discard, header, readJson, serverMessage } from "../http";
 import { ApiClient, clip, encodeSegments, linkPage, seg } from "./base";
@@ -17,7 +18,7 @@ interface GitHubPull {
   state: string;
   merged?: boolean;
   merged_at?: string | null;
-  head: { ref: string; sha: string; repo?: { full_name?: string } | null };
+  head: { ref: string; label?: string; sha: string; repo?: { full_name?: string } | null };
   base: { ref: string; repo?: { full_name?: string; default_branch?: string } | null };
 }
 
@@ -42,7 +43,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       number: pull.number,
       state: pull.state === "open" ? "open" : "closed",
       merged: pull.merged === true || !!pull.merged_at,
-      headRef: pull.head.ref,
+      headRef: headBranch(this.provider, pull.head),
       headSha: pull.head.sha,
       headRepoFullName: pull.head.repo?.full_name ?? undefined,
       defaultBranch: pull.base.repo?.default_branch ?? undefined,

@@ -112,7 +112,7 @@ export function normaliseGitHubLike(
     result.ref = parts.ref;
     result.tag = parts.tag;
   } else if (event === "pull_request" || event.startsWith("pull_request_")) {
-    const pr = pullRequest(payload);
+    const pr = pullRequest(provider, payload);
     if (pr === undefined && event === "pull_request") {
       throw malformed(`the ${label} pull_request payload has no pull_request object`);
     }
@@ -125,7 +125,21 @@ export function normaliseGitHubLike(
   return withChangedFiles(result, []);
 }
 
-function pullRequest(payload: Json): PullRequestRef | undefined {
+/**
+ * A pull request's head branch. Gitea gives `ref` as refs/pull/<n>/head once the head branch is gone (a
+ * pull request it closes because its branch was deleted), and for AGit-flow pull requests, which have no
+ * branch; the branch's name, if any, is then its `label`. GitHub's `label` is owner:branch.
+ */
+export function headBranch(
+  provider: "github" | "gitea",
+  head: { ref?: unknown; label?: unknown } | undefined,
+): string {
+  const ref = str(head?.ref) ?? "";
+  if (provider === "gitea" && ref.startsWith("refs/pull/")) return str(head?.label) ?? "";
+  return ref;
+}
+
+function pullRequest(provider: "github" | "gitea", payload: Json): PullRequestRef | undefined {
   const pr = obj(payload.pull_request);
   if (pr === undefined) return undefined;
   const head = obj(pr.head);
@@ -134,7 +148,7 @@ function pullRequest(payload: Json): PullRequestRef | undefined {
     number: int(pr.number) ?? int(payload.number) ?? 0,
     merged: pr.merged === true,
     state: str(pr.state),
-    headRef: str(head?.ref) ?? "",
+    headRef: headBranch(provider, head),
     baseRef: str(base?.ref) ?? "",
     headSha: str(head?.sha) ?? "",
     headRepoFullName: str(obj(head?.repo)?.full_name),

@@ -266,6 +266,20 @@ describe("Function: normaliseDelivery (edge cases)", () => {
       expect([event.action, event.pr?.state, event.pr?.merged]).to.deep.equal(["closed", "deleted", false]);
     });
 
+    it("normaliseDelivery names a Gitea pull request's head branch by its label when Gitea gives refs/pull/<n>/head (GitHub's ref is kept)", () => {
+      const payload = fixture("gitea/pull_request-closed-merged");
+      const pr = payload.pull_request as Record<string, unknown>;
+      const gone = {
+        ...payload,
+        pull_request: {
+          ...pr,
+          head: { ...(pr.head as object), ref: "refs/pull/12/head", label: "vpc-flow-logs" },
+        },
+      };
+      expect(normalise("gitea", "pull_request", gone).pr?.headRef).to.equal("vpc-flow-logs");
+      expect(normalise("github", "pull_request", gone).pr?.headRef).to.equal("refs/pull/12/head");
+    });
+
     it("normaliseDelivery maps Gitea's synchronized to synchronize", () => {
       const payload = { ...fixture("gitea/pull_request-closed-merged"), action: "synchronized" };
       expect(normalise("gitea", "pull_request", payload).action).to.equal("synchronize");
