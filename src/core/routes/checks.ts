@@ -93,14 +93,19 @@ export function secretRefProblem(value: string): string | undefined {
 }
 
 export function urlProblem(value: string): string | undefined {
+  // Before parsing: a password that starts with digits parses as a port and a path ("https://ci:1234/pw@host"),
+  // and one with "#" as a fragment. A Jenkins or API base URL never needs an "@".
+  if (value.includes("@")) {
+    return "a URL must not contain a user name or password (an @); put credentials in a Secrets Manager secret (the value is not shown)";
+  }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    // A password with "/" or "#" is what makes such a URL unparsable: never echo a value that may hold one.
+    // A query or fragment may hold a token: never echo a value that has one.
     const shown = looksLikeSecret(value.trim())
       ? "this value (not shown: it looks like a secret)"
-      : /@|[?#]/.test(value)
+      : /[?#]/.test(value)
         ? "this value (not shown: it may hold credentials or a token)"
         : `"${clip(value)}"`;
     return `${shown} is not a URL (write it as https://host[:port][/path])`;
