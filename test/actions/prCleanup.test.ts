@@ -559,6 +559,33 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       expect(host.requests.some((r) => r.kind === "delete-ref")).to.equal(false);
     });
 
+    it("cleanUpPullRequest finds a Data Center branch gone among more than a page of branches matching its name, and runs the next steps", async () => {
+      // "fix" was deleted on merge; 150 others contain its name (Data Center's filterText matches anywhere).
+      host.setPull("acme/api", pull({ headRef: "fix" }));
+      host.setBranch("acme/api", "fix", undefined);
+      for (let i = 0; i < 150; i++) host.setBranch("acme/api", `bugfix/${i}`, HEAD_SHA);
+      await putObjects(["dcfix/pr-7/index.html"]);
+      const outcome = await cleanUpPullRequest(
+        request(
+          [
+            { kind: "delete-branch", onlyMerged: true },
+            { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "dcfix/pr-7/" },
+          ],
+          "bitbucket-server",
+          DC,
+        ),
+        closedEvent({ headRef: "fix" }, "bitbucket-server"),
+        clients(),
+      );
+      expect(outcome.detail).to.equal(
+        `branch fix was already gone; deleted 1 object under s3://${PREVIEWS}/dcfix/pr-7/`,
+      );
+      expect(host.requests.filter((r) => r.kind === "ref").map((r) => r.query.start)).to.deep.equal([
+        "0",
+        "100",
+      ]);
+    });
+
     it("cleanUpPullRequest fails final with the server's reason when Data Center refuses a permission with 401", async () => {
       host.script("delete-ref", {
         status: 401,

@@ -505,14 +505,20 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
             names.unshift(text);
           }
           const limit = Number(q.get("limit") ?? 25);
+          const start = Number(q.get("start") ?? 0);
+          const page = names.slice(start, start + limit);
+          const isLastPage = start + limit >= names.length;
           json(res, 200, {
-            size: Math.min(limit, names.length),
+            size: page.length,
             limit,
-            isLastPage: names.length <= limit,
-            start: 0,
-            values: names
-              .slice(0, limit)
-              .map((name) => ({ ...ref(name), type: "BRANCH", latestCommit: state.branches.get(name) })),
+            isLastPage,
+            start,
+            ...(isLastPage ? {} : { nextPageStart: start + limit }),
+            values: page.map((name) => ({
+              ...ref(name),
+              type: "BRANCH",
+              latestCommit: state.branches.get(name),
+            })),
           });
         };
       } else if (method === "GET" && rest[0] === "pull-requests" && rest.length === 1) {

@@ -139,6 +139,9 @@ interface DataCenterPull {
   fromRef: DataCenterRef;
 }
 
+/** Pages of 100 branches read to find one by name (Data Center has no lookup by exact name). */
+const DC_BRANCH_PAGES = 50;
+
 const HEADS = "refs/heads/";
 
 /** A branch ref's short name: refs/heads/feature/x -> feature/x. */
@@ -204,21 +207,28 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
 
   async branchHead(repo: RepoRef, branch: string): Promise<string | undefined> {
     encodeSegments(branch); // the same refusals as in the other hosts' paths ("..", empty segments)
-    // filterText matches anywhere in the name; boostMatches puts the exact match first.
-    const page = await this.json<{ values?: DataCenterRef[]; isLastPage?: boolean }>({
-      method: "GET",
-      path: `${this.repoPath(repo)}/branches?filterText=${encodeURIComponent(branch)}&boostMatches=true&limit=100`,
-    });
-    const ref = page.values?.find((value) => value.id === `${HEADS}${branch}`);
-    if (ref) return headOrFail(ref.latestCommit, this.what, branch);
-    if (page.isLastPage === false) {
-      // Not among the first matches, yet more follow: gone cannot be told from not boosted.
-      throw new ActionError(
-        `${this.what} did not list branch ${JSON.stringify(branch)} first among the branches matching its name`,
-        { retryable: false },
-      );
+    // filterText matches anywhere in the name (fix: bugfix/1, hotfix/2, ...); boostMatches puts the exact
+    // match first. A branch that is gone is told only by the last page, so every page is read.
+    let start = 0;
+    for (let page = 0; page < DC_BRANCH_PAGES; page++) {
+      const answer = await this.json<{
+        values?: DataCenterRef[];
+        isLastPage?: boolean;
+        nextPageStart?: number;
+      }>({
+        method: "GET",
+        path: `${this.repoPath(repo)}/branches?filterText=${encodeURIComponent(branch)}&boostMatches=true&limit=100&start=${start}`,
+      });
+      const ref = answer.values?.find((value) => value.id === `${HEADS}${branch}`);
+      if (ref) return headOrFail(ref.latestCommit, this.what, branch);
+      if (answer.isLastPage !== false || typeof answer.nextPageStart !== "number") return undefined;
+      start = answer.nextPageStart;
     }
-    return undefined;
+    throw new ActionError(
+      `${this.what} lists more than ${DC_BRANCH_PAGES * 100} branches matching ${JSON.stringify(branch)}: ` +
+        "whether it still exists cannot be told",
+      { retryable: false },
+    );
   }
 
   async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
