@@ -99,7 +99,9 @@ export function normaliseBitbucketServer(key: string, payload: Json, deliveryId:
     };
     if (prAction !== undefined) {
       result.event = "pull_request";
-      result.action = prAction;
+      // Deleting an open pull request closes it; one already declined was closed then, and its closing
+      // (pr:declined) has run what follows a close: this is no second one.
+      result.action = key === "pr:deleted" && str(pr.state) !== "OPEN" ? "deleted" : prAction;
     }
     result.branch = baseRef || undefined;
     result.sha = headSha || undefined;

@@ -244,7 +244,6 @@ describe("Function: normaliseDelivery (edge cases)", () => {
       ["pr:opened", "opened", false],
       ["pr:from_ref_updated", "synchronize", false],
       ["pr:declined", "closed", false],
-      ["pr:deleted", "closed", false],
     ];
     for (const [key, action, merged] of dataCenterKeys) {
       it(`normaliseDelivery maps Bitbucket Data Center ${key} to pull_request ${action}`, () => {
@@ -254,6 +253,21 @@ describe("Function: normaliseDelivery (edge cases)", () => {
         expect([event.event, event.action, event.pr?.merged]).to.deep.equal(["pull_request", action, merged]);
       });
     }
+
+    it("normaliseDelivery closes an open Bitbucket Data Center pull request that is deleted, but a declined one only gets action deleted (its close ran when it was declined)", () => {
+      const payload = fixture("bitbucket-server/pr-merged");
+      const deleted = (state: string) =>
+        normalise("bitbucket-server", "pr:deleted", {
+          ...payload,
+          eventKey: "pr:deleted",
+          pullRequest: { ...(payload.pullRequest as object), state },
+        });
+      expect([deleted("OPEN").action, deleted("OPEN").pr?.merged]).to.deep.equal(["closed", false]);
+      expect([deleted("DECLINED").event, deleted("DECLINED").action]).to.deep.equal([
+        "pull_request",
+        "deleted",
+      ]);
+    });
 
     it("normaliseDelivery gives a Bitbucket Data Center pr:deleted the state deleted, whatever state the PR had", () => {
       const payload = fixture("bitbucket-server/pr-merged");
