@@ -169,6 +169,19 @@ describe("Function: renderTemplate", () => {
     });
   }
 
+  it("renderTemplate gives a pull request's head branch in the default key's two forms: a prefix of its zips", () => {
+    const e = event({
+      pr: { number: 7, merged: true, headRef: "feature/x", baseRef: "main", headSha: "abc" },
+    });
+    expect(
+      renderTemplate(
+        "{{repo.path}}/branch/{{pr.headRef.path}}/{{repo.underscored}}_branch_{{pr.headRef.underscored}}.zip",
+        e,
+        "s3-key",
+      ),
+    ).to.equal("acme/api/branch/feature/x/acme_api_branch_feature_x.zip");
+  });
+
   it("renderTemplate fills {{branch.path}} and {{repo.path}} as one value outside an S3 key", () => {
     const e = event({ branch: "feature/x" });
     expect(renderTemplate("{{branch.path}}", e, "raw")).to.equal("feature/x");
