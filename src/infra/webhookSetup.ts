@@ -37,11 +37,15 @@ const BITBUCKET: Record<string, string[]> = {
 };
 const BITBUCKET_SERVER: Record<string, string[]> = {
   push: ["repo:refs_changed"],
-  pull_request: ["pr:opened", "pr:from_ref_updated", "pr:merged", "pr:declined"],
+  pull_request: ["pr:opened", "pr:from_ref_updated", "pr:merged", "pr:declined", "pr:deleted"],
 };
 
-/** The same events in the Git host's own words, for its webhook settings page. */
-export function hostEvents(provider: Provider, events: readonly string[]): string[] {
+/**
+ * The same events in the Git host's own words, for its webhook settings page. `tagPushes`: the route
+ * matches tag pushes, which GitLab sends as Tag Push Hook (hookgate's push with a tag), under their own
+ * setting.
+ */
+export function hostEvents(provider: Provider, events: readonly string[], tagPushes = false): string[] {
   const table =
     provider === "gitlab"
       ? GITLAB
@@ -53,7 +57,11 @@ export function hostEvents(provider: Provider, events: readonly string[]): strin
   if (!table) return [...events];
   if (events.includes("*")) return ["all events"];
   const out: string[] = [];
-  for (const e of events) for (const h of table[e] ?? [e]) if (!out.includes(h)) out.push(h);
+  const add = (h: string) => {
+    if (!out.includes(h)) out.push(h);
+  };
+  for (const e of events) for (const h of table[e] ?? [e]) add(h);
+  if (provider === "gitlab" && tagPushes && events.includes("push")) add("Tag push events");
   return out;
 }
 
@@ -78,7 +86,12 @@ export function webhookSetup(route: Route, url: string): WebhookSetup {
     provider: route.provider,
     contentType: "application/json",
     events,
-    hostEvents: hostEvents(route.provider, events),
+    // A tags filter, or neither branches nor tags: tag pushes match too.
+    hostEvents: hostEvents(
+      route.provider,
+      events,
+      route.match.tags !== undefined || route.match.branches === undefined,
+    ),
     ...(route.secret ? { secretName: route.secret } : {}),
     repositories: exactRepositories(route),
   };

@@ -347,7 +347,10 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       events: ["pull_request"],
       secretName: "hookgate/github-webhook",
     });
-    expect(result.webhookSetup["platform-gitlab"]?.hostEvents).to.deep.equal(["Push events"]);
+    expect(result.webhookSetup["platform-gitlab"]?.hostEvents).to.deep.equal([
+      "Push events",
+      "Tag push events",
+    ]);
     expect(result.deadLetterQueueUrls["api-build"]).to.equal(
       `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/hookgate-dev-api-build-dlq.fifo`,
     );

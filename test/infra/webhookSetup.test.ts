@@ -60,6 +60,12 @@ describe("hostEvents(provider, events)", () => {
     expect(hostEvents("gitea", ["push"])).to.deep.equal(["push"]);
     expect(hostEvents("gitlab", ["*"])).to.deep.equal(["all events"]);
   });
+
+  it("adds GitLab's Tag push events for a push route that matches tags, and Data Center's pr:deleted for pull requests", () => {
+    expect(hostEvents("gitlab", ["push"], true)).to.deep.equal(["Push events", "Tag push events"]);
+    expect(hostEvents("gitlab", ["push"], false)).to.deep.equal(["Push events"]);
+    expect(hostEvents("bitbucket-server", ["pull_request"])).to.include("pr:deleted");
+  });
 });
 
 describe("webhookSetup(route, url) and exactRepositories(route)", () => {
@@ -69,7 +75,7 @@ describe("webhookSetup(route, url) and exactRepositories(route)", () => {
       provider: "gitlab",
       contentType: "application/json",
       events: ["push"],
-      hostEvents: ["Push events"],
+      hostEvents: ["Push events", "Tag push events"], // no branches filter: tag pushes match too
       secretName: "hookgate/gitlab-webhook",
       repositories: [],
     });
