@@ -125,11 +125,31 @@ export function networkError(what: string, err: unknown, timeoutMs?: number): Ac
           : ` after ${Math.round(timeoutMs / 1000)} s`;
     return new ActionError(`${what} timed out${after}`, { retryable: true, cause: err });
   }
-  const code = e?.code ?? e?.name ?? "error";
-  const tlsHint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(String(code))
-    ? " (the server's certificate is not trusted: add its CA with caBundle)"
-    : "";
-  return new ActionError(`${what} could not be reached: ${code}${tlsHint}`, { retryable: true, cause: err });
+  const code = String(e?.code ?? e?.name ?? "error");
+  if (code === "UND_ERR_INVALID_ARG") {
+    // undici refused to send it: a header value (a token, a crumb) holds what HTTP does not allow.
+    return new ActionError(
+      `${what}: the request could not be built (${code}): a value from a secret or a setting holds a character HTTP headers do not allow`,
+      { retryable: false, cause: err },
+    );
+  }
+  return new ActionError(`${what} could not be reached: ${code}${tlsHint(code)}`, {
+    retryable: true,
+    cause: err,
+  });
+}
+
+/** What a TLS failure asks of the user: only an unknown issuer is fixed by adding a CA. */
+function tlsHint(code: string): string {
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return " (the server's certificate does not name this host: use a host name the certificate lists)";
+  }
+  if (code === "CERT_HAS_EXPIRED") return " (the server's certificate has expired)";
+  if (code === "CERT_NOT_YET_VALID") return " (the server's certificate is not valid yet)";
+  if (/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) {
+    return " (the server's certificate is not trusted: add its CA with caBundle)";
+  }
+  return /CERT|ERR_TLS|ERR_SSL/.test(code) ? " (a TLS failure)" : "";
 }
 
 /**

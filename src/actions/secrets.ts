@@ -64,11 +64,7 @@ export type ProviderCredential =
  */
 export function parseProviderToken(raw: string, name: string): ProviderCredential {
   const trimmed = raw.trim();
-  if (!trimmed.startsWith("{")) {
-    if (/\s/.test(trimmed))
-      throw new ActionError(`secret "${name}" does not look like an API token`, { retryable: false });
-    return { kind: "token", token: trimmed };
-  }
+  if (!trimmed.startsWith("{")) return { kind: "token", token: headerSafeToken(trimmed, name) };
   let record: Record<string, unknown>;
   try {
     record = JSON.parse(trimmed) as Record<string, unknown>;
@@ -76,7 +72,9 @@ export function parseProviderToken(raw: string, name: string): ProviderCredentia
     throw new ActionError(`secret "${name}" is neither a plain token nor valid JSON`, { retryable: false });
   }
   const token = record.token ?? record.value;
-  if (typeof token === "string" && token !== "") return { kind: "token", token };
+  if (typeof token === "string" && token.trim() !== "") {
+    return { kind: "token", token: headerSafeToken(token.trim(), name) };
+  }
   const user = record.username ?? record.user;
   const password = record.appPassword ?? record.password;
   if (typeof user === "string" && user !== "" && typeof password === "string" && password !== "") {
@@ -88,4 +86,18 @@ export function parseProviderToken(raw: string, name: string): ProviderCredentia
       retryable: false,
     },
   );
+}
+
+/**
+ * A token goes into a header as it is: printable ASCII, no space. A line break (a file saved with CRLF,
+ * `jq --arg` of a line) or an invisible character pasted with it would make every request unsendable.
+ */
+function headerSafeToken(token: string, name: string): string {
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new ActionError(
+      `secret "${name}" does not look like an API token: it holds a space, a line break or a character a token never has (the value is not shown)`,
+      { retryable: false },
+    );
+  }
+  return token;
 }

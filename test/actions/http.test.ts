@@ -4,6 +4,7 @@ import { clip, statusKey } from "../../src/actions/gitHost/base";
 import {
   apiMessage,
   httpRequest,
+  networkError,
   parseRetryAfter,
   statusError,
   withoutCredentials,
@@ -161,9 +162,50 @@ describe("Function: parseProviderToken", () => {
       expect(parseProviderToken(raw, "s")).to.deep.equal(expected);
     });
   }
-  for (const bad of ["two words", '{"nope":1}', "{broken"]) {
-    it(`parseProviderToken rejects ${JSON.stringify(bad)} as final`, () => {
-      expect(() => parseProviderToken(bad, "s")).to.throw(ActionError);
+  it('parseProviderToken trims a JSON token (`jq --arg` of a line): {"token":"glpat-x\\n"}', () => {
+    expect(parseProviderToken('{"token":"glpat-x\\n"}', "s")).to.deep.equal({
+      kind: "token",
+      token: "glpat-x",
+    });
+  });
+  for (const bad of [
+    "two words",
+    '{"nope":1}',
+    "{broken",
+    '{"token":"glpat-abc\\rdef"}', // a CR inside: undici would refuse the header on every attempt
+    "ghp_abc\u200b", // a zero-width space pasted with it
+    '{"token":"ghp_é"}',
+  ]) {
+    it(`parseProviderToken rejects ${JSON.stringify(bad)} as final, without showing it`, () => {
+      let error: unknown;
+      try {
+        parseProviderToken(bad, "s");
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(ActionError);
+      expect((error as ActionError).retryable).to.equal(false);
+      expect((error as ActionError).message).not.to.contain("abc");
+    });
+  }
+});
+
+describe("Function: networkError (what a failed connection tells the user)", () => {
+  const cases: Array<[string, boolean, string]> = [
+    ["UNABLE_TO_VERIFY_LEAF_SIGNATURE", true, "not trusted: add its CA with caBundle"],
+    ["SELF_SIGNED_CERT_IN_CHAIN", true, "not trusted: add its CA with caBundle"],
+    ["ERR_TLS_CERT_ALTNAME_INVALID", true, "does not name this host"],
+    ["CERT_HAS_EXPIRED", true, "has expired"],
+    ["ECONNREFUSED", true, "could not be reached: ECONNREFUSED"],
+    ["UND_ERR_INVALID_ARG", false, "could not be built"],
+  ];
+  for (const [code, retryable, says] of cases) {
+    it(`networkError(${code}) is ${retryable ? "retryable" : "final"} and says "${says}"`, () => {
+      const error = networkError("GitLab API", Object.assign(new Error("x"), { code }));
+      expect(error.retryable).to.equal(retryable);
+      expect(error.message).to.contain(says);
+      if (code !== "UNABLE_TO_VERIFY_LEAF_SIGNATURE" && code !== "SELF_SIGNED_CERT_IN_CHAIN")
+        expect(error.message).not.to.contain("caBundle");
     });
   }
 });
