@@ -1018,10 +1018,10 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
         clients(),
       );
       expect(outcome.detail).to.equal("kept feature/login: 1 open pull request targets it");
-      expect(host.requests.filter((r) => r.kind === "pulls").map((r) => r.query.page)).to.deep.equal([
-        "1",
-        "2",
-      ]);
+      // 61 open pull requests, 10 a page (each entry carries its description and both repositories).
+      const pages = host.requests.filter((r) => r.kind === "pulls");
+      expect(pages.map((r) => r.query.page)).to.deep.equal(["1", "2", "3", "4", "5", "6", "7"]);
+      expect(pages.every((r) => r.query.limit === "10")).to.equal(true);
     });
 
     it("cleanUpPullRequest on Bitbucket Data Center keeps a branch that moved between the check and the deletion: branch-utils refuses the endPoint (400)", async () => {

@@ -118,9 +118,10 @@ export class GitHubClient extends ApiClient implements GitHostClient {
   }
 }
 
-const GITEA_PAGE_SIZE = 50;
+/** Each entry holds the pull request's description and both repositories: 10 stay far under 1 MiB. */
+const GITEA_PAGE_SIZE = 10;
 /** 1,000 open pull requests: past them, the branch is kept rather than deleted unchecked. */
-const GITEA_PAGES = 20;
+const GITEA_PAGES = 100;
 
 /** Gitea and Forgejo: GitHub-shaped, with their own branch and archive routes (apiUrl …/api/v1). */
 export class GiteaClient extends GitHubClient {
