@@ -44,18 +44,19 @@ export class FsObjectStore implements ObjectStore {
     try {
       await pipeline(body, file);
       await mkdir(dirname(target), { recursive: true });
+      // The object first: a key the disk cannot hold leaves no metadata file without its object.
+      await rename(tmp, target);
       await writeFileAtomic(
         `${target}${METADATA_SUFFIX}`,
         `${JSON.stringify({ contentType: options.contentType, metadata: options.metadata }, null, 2)}\n`,
       );
-      await rename(tmp, target);
     } catch (error) {
       body.destroy();
       // A body that fails at once can fail while the file is still being opened: wait until it is
       // closed, or the unlink would come first and the file would be created after it.
       if (!file.closed) await new Promise<void>((closed) => file.once("close", closed).destroy());
       await unlink(tmp).catch(() => undefined);
-      throw error;
+      throw localKeyError(error, key) ?? error;
     }
     return {};
   }
@@ -123,4 +124,25 @@ export class FsObjectStore implements ObjectStore {
     }
     return join(this.root, bucket);
   }
+}
+
+/**
+ * A key S3 takes but this disk cannot hold as a file: a path segment over the file system's 255 bytes
+ * (a long, non-ASCII branch name), or a key whose folder is another key's file (S3 has no folders).
+ * Final, and saying so: the same key fails every time.
+ */
+function localKeyError(error: unknown, key: string): ObjectKeyError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const shown = JSON.stringify(key.slice(0, 200));
+  if (code === "ENAMETOOLONG") {
+    return new ObjectKeyError(
+      `object key ${shown} has a segment longer than a file name may be here (255 bytes with ${METADATA_SUFFIX}): S3 would take it, the local store cannot`,
+    );
+  }
+  if (code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST") {
+    return new ObjectKeyError(
+      `object key ${shown} needs a folder where another key is a file, or the reverse: S3 would take both, the local store cannot`,
+    );
+  }
+  return undefined;
 }

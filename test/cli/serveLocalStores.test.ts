@@ -26,7 +26,7 @@ import { SecretNotFoundError } from "../../src/core/errors";
 import type { ActionOutcome, RoutesConfig, WorkItem } from "../../src/core/types";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
 import { FileSecretStore, SecretsFileError } from "../../src/local/fileSecretStore";
-import { FsObjectStore, ObjectKeyError } from "../../src/local/fsObjectStore";
+import { FsObjectStore, METADATA_SUFFIX, ObjectKeyError } from "../../src/local/fsObjectStore";
 import { JournalFile } from "../../src/local/journalFile";
 import { startLocalGateway } from "../../src/local/localGateway";
 import { LocalQueue } from "../../src/local/localQueue";
@@ -96,6 +96,34 @@ describe("Class: FsObjectStore", () => {
       "api/pr-10/site.zip",
     );
   });
+
+  const diskLimits: Array<[string, string[], RegExp]> = [
+    // 24 CJK characters are 72 bytes; the file name repeats the branch, and the metadata file adds 14 bytes.
+    [
+      "a segment longer than a file name may be",
+      [`${"ログイン画面".repeat(4)}/${"x".repeat(250)}.zip`],
+      /255 bytes/,
+    ],
+    ["a folder where another key is a file", ["k/a", "k/a/b"], /folder where another key is a file/],
+    ["a file where another key is a folder", ["m/a/b", "m/a"], /folder where another key is a file/],
+  ];
+  for (const [what, keys, says] of diskLimits) {
+    it(`put refuses, final and saying why, a key S3 takes but the disk cannot hold: ${what}`, async () => {
+      const store = new FsObjectStore(join(dir, "s3"));
+      let error: unknown;
+      for (const key of keys) {
+        await store.put("bucket-a", key, Readable.from([Buffer.from("zip")]), { metadata: {} }).catch((e) => {
+          error = e;
+        });
+      }
+      expect(error).to.be.instanceOf(ObjectKeyError);
+      expect((error as ObjectKeyError).retryable).to.equal(false);
+      expect((error as ObjectKeyError).message).to.match(says);
+      expect(readdirSync(join(dir, "s3", ".tmp"))).to.deep.equal([]);
+      // No metadata file is left without its object.
+      expect(() => statSync(join(dir, "s3", "bucket-a", "m", `a${METADATA_SUFFIX}`))).to.throw();
+    });
+  }
 
   it("a failing upload stream leaves no object and no temporary file behind", async () => {
     const store = new FsObjectStore(join(dir, "s3"));
