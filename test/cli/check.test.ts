@@ -28,7 +28,7 @@ describe("Command: hookgate check", () => {
     expect(run.stderr).to.equal("");
   });
 
-  it("hookgate check notes, after the table and with exit 0, a Jenkins route without a per-event parameter and an s3-zip key a tag push cannot fill", async () => {
+  it("hookgate check notes, after the table and with exit 0, a Jenkins route without a per-event parameter, an s3-zip key a tag push cannot fill, and a cleanup prefix named after a branch", async () => {
     const file = join(dir, "notes.yaml");
     writeFileSync(
       file,
@@ -52,12 +52,25 @@ describe("Command: hookgate check", () => {
         "  - name: zip-main-and-tags",
         "    match: { repos: [acme/api], events: [push], branches: [main], tags: ['v*'] }",
         "    action: { type: s3-zip, bucket: my-bucket }",
+        "  - name: cleanup-by-branch",
+        "    match: { repos: [acme/api], events: [pull_request], actions: [closed] }",
+        "    action:",
+        "      type: pr-cleanup",
+        "      steps:",
+        '        - delete-s3-prefix: { bucket: previews, prefix: "{{repo.path}}/branch/{{pr.headRef.path}}/" }',
+        "  - name: cleanup-by-number",
+        "    match: { repos: [acme/api], events: [pull_request], actions: [closed] }",
+        "    action:",
+        "      type: pr-cleanup",
+        "      steps:",
+        '        - delete-s3-prefix: { bucket: previews, prefix: "{{repo}}/pr-{{pr.number}}/" }',
       ].join("\n"),
     );
     const run = await runInProcess(["check", "-r", file]);
     expect(run.code, run.stderr).to.equal(0);
     const notes = run.stdout.split("\n").filter((line) => line.startsWith("note: "));
-    expect(notes).to.have.length(3);
+    expect(notes).to.have.length(4);
+    expect(notes[3]).to.match(/^note: route cleanup-by-branch: delete-s3-prefix's prefix names a branch/);
     expect(notes[0]).to.match(/^note: route merged-builds: no Jenkins parameter differs per event/);
     expect(notes[1]).to.match(/^note: route zip-all-refs: a tag push has no \{\{branch\}\} for the key/);
     expect(notes[2]).to.match(/^note: route zip-main-and-tags: a tag push has no \{\{branch\}\}/);

@@ -29,6 +29,20 @@ export function routeNotes(routes: readonly Route[]): string[] {
         );
       }
     }
+    if (action.type === "pr-cleanup") {
+      for (const step of action.steps) {
+        if (step.kind === "delete-s3-prefix" && BRANCH_FIELD.test(step.prefix)) {
+          notes.push(
+            `route ${route.name}: delete-s3-prefix's prefix names a branch, and runs whatever delete-branch ` +
+              "decided: a pull request from a fork's main would delete your main's objects; name the prefix " +
+              'after the pull request ("{{repo}}/pr-{{pr.number}}/")',
+          );
+        }
+      }
+    }
   }
   return notes;
 }
+
+/** A branch in a template: the pull request's head or base branch, in any of their forms. */
+const BRANCH_FIELD = /\{\{\s*(branch|pr\.headRef|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;
