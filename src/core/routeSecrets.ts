@@ -13,6 +13,7 @@ export function routeSecretNames(route: Route): string[] {
     add(action.jenkins.caBundle);
   } else {
     add(action.api.token);
+    add(action.api.caBundle);
     if (action.type === "pr-cleanup") {
       add(action.jenkins?.credentials);
       add(action.jenkins?.caBundle);
@@ -41,6 +42,7 @@ export function withSecretNamePrefix(route: Route, prefix: string): Route {
           api: {
             ...route.action.api,
             ...(route.action.api.token ? { token: named(route.action.api.token) } : {}),
+            ...(route.action.api.caBundle ? { caBundle: named(route.action.api.caBundle) } : {}),
           },
           ...(route.action.type === "pr-cleanup" && route.action.jenkins
             ? { jenkins: jenkins(route.action.jenkins) }

@@ -104,11 +104,13 @@ export interface JenkinsTarget {
   crumb: boolean;
 }
 
-/** A Git host's REST API. `token` is a Secrets Manager name. */
+/** A Git host's REST API. `token` and `caBundle` are Secrets Manager names. */
 export interface ProviderApi {
   provider: Provider;
   apiUrl: string;
   token?: string;
+  /** Secret holding a PEM bundle of private CAs, added to the default trust store (a self-hosted host). */
+  caBundle?: string;
 }
 
 export type TemplateMap = Record<string, string>;

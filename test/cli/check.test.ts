@@ -129,6 +129,31 @@ describe("Command: hookgate check", () => {
     expect(run.code).to.equal(0);
   });
 
+  it("hookgate check accepts providers.gitlab.caBundle (a self-managed GitLab with a private CA) and refuses a PEM pasted there", async () => {
+    const lines = (caBundle: string) => [
+      "version: 1",
+      "defaults: { secret: hooks/s, provider: gitlab }",
+      "providers:",
+      `  gitlab: { apiUrl: https://gitlab.example.com/api/v4, token: t/gl, caBundle: ${caBundle} }`,
+      "routes:",
+      "  - name: zip",
+      "    match: { events: [push] }",
+      "    action: { type: s3-zip, bucket: my-bucket }",
+    ];
+    const file = join(dir, "gitlab-ca.yaml");
+    writeFileSync(file, lines("hookgate/corp-ca").join("\n"));
+    const ok = await runInProcess(["check", "-r", file]);
+    expect(ok.code, ok.stderr).to.equal(0);
+    expect(ok.stdout).to.include(`${file}: 1 route, no problems`);
+
+    writeFileSync(file, lines('"-----BEGIN CERTIFICATE----- MIIBszCCAVmgAwIBAgIUQ"').join("\n"));
+    const refused = await runInProcess(["check", "-r", file]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.equal(
+      `${file}:4:79: providers.gitlab.caBundle: this looks like a secret value (a PEM block), not the name of a secret; store the value in Secrets Manager and write the secret's name here (the value is not shown)\n1 problem found\n`,
+    );
+  });
+
   it("hookgate check reports a missing file as one problem at 1:1 and exits 1", async () => {
     const file = join(dir, "nope.yaml");
     const run = await runInProcess(["check", "-r", file]);

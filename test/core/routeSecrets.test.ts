@@ -12,11 +12,11 @@ function routesOf(text: string): Route[] {
   return config?.routes ?? [];
 }
 
-// The shipped table reads every kind of secret name but a CA bundle; the second one adds those, and a
-// route with no webhook secret.
+// The shipped table reads every kind of secret name but a CA bundle; the second one adds those (Jenkins'
+// and the Git host's), and a route with no webhook secret.
 const SHIPPED = routesOf(readFileSync(join(__dirname, "../../routes.yaml"), "utf8"));
 const WITH_CA_BUNDLES = routesOf(`version: 1
-providers: { github: { token: ci/github-token } }
+providers: { github: { token: ci/github-token, caBundle: ci/git-ca } }
 jenkins: { url: "https://ci.example.com", credentials: ci/jenkins, caBundle: ci/private-ca }
 routes:
   - name: build
@@ -32,6 +32,10 @@ routes:
     auth: { allowIps: [104.192.136.0/21] }
     match: { events: [push] }
     action: { type: jenkins, job: legacy }
+  - name: zip
+    secret: ci/webhook
+    match: { events: [push] }
+    action: { type: s3-zip, bucket: zips, token: ci/zip-token }
 `);
 const ROUTES = [...SHIPPED, ...WITH_CA_BUNDLES];
 
@@ -48,6 +52,32 @@ function changedStrings(a: unknown, b: unknown): [string, string][] {
   return Object.keys(aRecord).flatMap((k) => changedStrings(aRecord[k], bRecord[k]));
 }
 
+describe("Function: routeSecretNames", () => {
+  const named = (name: string) => {
+    const route = WITH_CA_BUNDLES.find((r) => r.name === name);
+    if (!route) throw new Error(`no route ${name}`);
+    return route;
+  };
+
+  it("routeSecretNames(route) of an s3-zip route names its Git host's caBundle next to its token", () => {
+    expect(routeSecretNames(named("zip"))).to.deep.equal(["ci/git-ca", "ci/webhook", "ci/zip-token"]);
+  });
+
+  it("routeSecretNames(route) of a pr-cleanup route names the Git host's caBundle and Jenkins' own", () => {
+    expect(routeSecretNames(named("cleanup"))).to.deep.equal([
+      "ci/git-ca",
+      "ci/github-token",
+      "ci/jenkins",
+      "ci/private-ca",
+      "ci/webhook",
+    ]);
+  });
+
+  it("routeSecretNames(route) of a jenkins route leaves the Git host's caBundle out (it never calls the host)", () => {
+    expect(routeSecretNames(named("build"))).not.to.include("ci/git-ca");
+  });
+});
+
 describe("Function: withSecretNamePrefix", () => {
   it("covers routes that read every kind of secret name (webhook, Jenkins, CA bundle, Git host token) and one that reads none", () => {
     const names = ROUTES.flatMap(routeSecretNames);
@@ -56,6 +86,7 @@ describe("Function: withSecretNamePrefix", () => {
       "hookgate/jenkins",
       "hookgate/github-token",
       "ci/private-ca",
+      "ci/git-ca",
     ]) {
       expect(names).to.include(name);
     }

@@ -791,3 +791,52 @@ describe("Gateway (under Pulumi mocks): hookgate:secretNamePrefix", () => {
     );
   });
 });
+
+describe("Gateway (under Pulumi mocks): a self-hosted Git host's caBundle (providers.<provider>.caBundle)", () => {
+  const selfManaged = {
+    provider: "gitlab" as const,
+    apiUrl: "https://gitlab.example.com/api/v4",
+    token: "hookgate/gitlab-token",
+    caBundle: "hookgate/gitlab-ca",
+  };
+  const withCa = (route: Route): Route =>
+    route.action.type === "jenkins"
+      ? route
+      : { ...route, provider: "gitlab", action: { ...route.action, api: selfManaged } };
+  const routes = [withCa(s3ZipRoute()), withCa(prCleanupRoute()), jenkinsRoute()];
+
+  const readableBy = (result: Evaluated, route: string) =>
+    iamDocuments(result.cloud)
+      .filter(({ owner }) => routeOf(result.cloud, owner) === route)
+      .flatMap(({ statements }) => statements)
+      .filter((s) => [s.Action].flat().includes("secretsmanager:GetSecretValue"))
+      .flatMap((s) => [s.Resource].flat());
+
+  it("lets the s3-zip and pr-cleanup roles read the CA bundle secret, and the jenkins role not", async () => {
+    const result = await evaluate({ config: config(), routes, code: stubCode });
+    expectSecure(result, routes);
+    const ca = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:hookgate/gitlab-ca-??????`;
+    expect(readableBy(result, "source-zip")).to.include(ca);
+    expect(readableBy(result, "pr-cleanup")).to.include(ca);
+    expect(readableBy(result, "api-build")).not.to.include(ca);
+    const fn = only(routeChildren(result.cloud, "source-zip", FN));
+    expect(JSON.parse(fn.inputs.environment.variables.HOOKGATE_ROUTE).action.api.caBundle).to.equal(
+      "hookgate/gitlab-ca",
+    );
+  });
+
+  it("grants, and gives the function, the CA bundle under its prefixed name with hookgate:secretNamePrefix", async () => {
+    const result = await evaluate({ config: config({ secretNamePrefix: "dev/" }), routes, code: stubCode });
+    expectSecure(
+      result,
+      routes.map((r) => withSecretNamePrefix(r, "dev/")),
+    );
+    expect(readableBy(result, "source-zip")).to.include(
+      `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:dev/hookgate/gitlab-ca-??????`,
+    );
+    const fn = only(routeChildren(result.cloud, "source-zip", FN));
+    expect(JSON.parse(fn.inputs.environment.variables.HOOKGATE_ROUTE).action.api.caBundle).to.equal(
+      "dev/hookgate/gitlab-ca",
+    );
+  });
+});

@@ -72,16 +72,20 @@ export function jenkinsTargetDocFor(
   return own ?? doc.defaults?.jenkins ?? doc.jenkins;
 }
 
-/** The API base URL and token for a provider: the action's token wins over providers.<p>.token. */
+/**
+ * The API base URL, token and CA bundle for a provider: the action's token wins over providers.<p>.token.
+ * The CA bundle belongs to the host, like its URL: only providers.<p> sets it.
+ */
 export function providerApiDocFor(
   doc: Pick<RoutesDoc, "providers">,
   provider: Provider,
   actionToken: string | undefined,
-): { apiUrl?: string; token?: string } {
+): { apiUrl?: string; token?: string; caBundle?: string } {
   const configured = doc.providers?.[provider];
   return {
     apiUrl: configured?.apiUrl ?? DEFAULT_API_URLS[provider],
     token: actionToken ?? configured?.token,
+    caBundle: configured?.caBundle,
   };
 }
 
@@ -174,7 +178,9 @@ function requireApi(
   const api = providerApiDocFor(doc, provider, token);
   if (!api.apiUrl || !api.token)
     throw new Error(`route "${routeName}" has no API URL or token for ${provider}`);
-  return { provider, apiUrl: trimTrailingSlashes(api.apiUrl), token: api.token };
+  const compiled: ProviderApi = { provider, apiUrl: trimTrailingSlashes(api.apiUrl), token: api.token };
+  if (api.caBundle !== undefined) compiled.caBundle = api.caBundle;
+  return compiled;
 }
 
 function trimTrailingSlashes(url: string): string {

@@ -12,6 +12,7 @@ export interface JenkinsTargetDoc {
 export interface ProviderApiDoc {
   apiUrl?: string;
   token?: string;
+  caBundle?: string;
 }
 
 export interface AuthDoc {

@@ -99,6 +99,7 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
       );
     }
     secretRef(["providers", name, "token"], obj(config)?.token);
+    secretRef(["providers", name, "caBundle"], obj(config)?.caBundle);
   }
   jenkinsTarget(["jenkins"], doc.jenkins);
   const defaults = obj(doc.defaults) ?? {};

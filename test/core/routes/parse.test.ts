@@ -479,3 +479,91 @@ routes:
     });
   }
 });
+
+describe("Function: parseRoutes (providers.<provider>.caBundle: a self-hosted Git host's private CA)", () => {
+  const file = (gitlab: string) =>
+    [
+      "version: 1",
+      "defaults: { secret: hookgate/webhook, provider: gitlab }",
+      "providers:",
+      `  gitlab: ${gitlab}`,
+      "routes:",
+      "  - name: zip",
+      "    match: { events: [push] }",
+      "    action: { type: s3-zip, bucket: my-bucket }",
+      "  - name: cleanup",
+      "    match: { events: [pull_request], actions: [closed] }",
+      "    action: { type: pr-cleanup, token: hookgate/cleanup-token, steps: [{ delete-branch: null }] }",
+    ].join("\n");
+
+  it("parseRoutes gives every s3-zip and pr-cleanup route of the provider its caBundle, whichever token it uses, and none without one", () => {
+    const { config, problems } = parseRoutes(
+      file(
+        "{ apiUrl: https://gitlab.example.com/api/v4, token: hookgate/gitlab-token, caBundle: hookgate/corp-ca }",
+      ),
+      "routes.yaml",
+    );
+    expect(problems).to.deep.equal([]);
+    const apis = config?.routes.map((route) =>
+      route.action.type === "jenkins" ? undefined : route.action.api,
+    );
+    expect(apis).to.deep.equal([
+      {
+        provider: "gitlab",
+        apiUrl: "https://gitlab.example.com/api/v4",
+        token: "hookgate/gitlab-token",
+        caBundle: "hookgate/corp-ca",
+      },
+      {
+        provider: "gitlab",
+        apiUrl: "https://gitlab.example.com/api/v4",
+        token: "hookgate/cleanup-token",
+        caBundle: "hookgate/corp-ca",
+      },
+    ]);
+    // A provider without one leaves the key out: the default roots only.
+    const { config: without } = parseRoutes(
+      file("{ apiUrl: https://gitlab.example.com/api/v4, token: hookgate/gitlab-token }"),
+      "routes.yaml",
+    );
+    expect(without?.routes[0]?.action).to.have.property("api").that.not.has.property("caBundle");
+  });
+
+  it("parseRoutes refuses a PEM pasted into providers.gitlab.caBundle at its line:col, without echoing it", () => {
+    const pem = "-----BEGIN CERTIFICATE----- MIIBszCCAVmgAwIBAgIUQ -----END CERTIFICATE-----";
+    const { config, problems } = parseRoutes(
+      file(`{ token: hookgate/gitlab-token, caBundle: "${pem}" }`),
+      "routes.yaml",
+    );
+    expect(config).to.equal(undefined);
+    expect(problems.map((p) => [p.line, p.col, p.message])).to.deep.equal([
+      [
+        4,
+        53,
+        "providers.gitlab.caBundle: this looks like a secret value (a PEM block), not the name of a secret; store the value in Secrets Manager and write the secret's name here (the value is not shown)",
+      ],
+    ]);
+    expect(problems[0]?.message).not.to.include("MIIBszCCAVmgAwIBAgIUQ");
+  });
+
+  it("parseRoutes refuses a caBundle that is not a Secrets Manager name", () => {
+    const { problems } = parseRoutes(file("{ token: hookgate/gitlab-token, caBundle: corp-ca#1 }"), "r.yaml");
+    expect(problems.map((p) => [p.line, p.col, p.message])).to.deep.equal([
+      [
+        4,
+        53,
+        "providers.gitlab.caBundle: is not a Secrets Manager name (1 to 512 characters of A-Z a-z 0-9 / _ + = . @ -; the value is not shown)",
+      ],
+    ]);
+  });
+
+  it('parseRoutes suggests "caBundle" for a misspelt key in providers.gitlab', () => {
+    const { problems } = parseRoutes(
+      file("{ token: hookgate/gitlab-token, caBundel: hookgate/ca }"),
+      "r.yaml",
+    );
+    expect(problems.map((p) => [p.line, p.col, p.message])).to.deep.equal([
+      [4, 43, 'providers.gitlab: unknown key "caBundel"; did you mean "caBundle"?'],
+    ]);
+  });
+});
