@@ -94,7 +94,8 @@ export async function uploadSourceZip(
 
 /**
  * GET the archive, following up to 5 redirects by hand (GitHub answers 302 to codeload). The
- * credential headers go to the API's origin only: a redirect to another origin drops them.
+ * credential headers go to the API's origin only: a redirect to another origin drops them. Every hop
+ * goes through the source's dispatcher, which trusts the default roots plus the host's private CAs.
  */
 export async function downloadArchive(
   source: ArchiveSource,
@@ -110,7 +111,7 @@ export async function downloadArchive(
       method: "GET",
       url,
       headers,
-      dispatcher: clients.dispatcher,
+      dispatcher: source.dispatcher ?? clients.dispatcher,
       timeoutMs: clients.timeoutMs ?? DOWNLOAD_TIMEOUT_MS,
       deadlineMs: clients.deadlineMs,
       idleTimeoutMs: DOWNLOAD_IDLE_TIMEOUT_MS,

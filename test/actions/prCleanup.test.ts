@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 import { cleanUpPullRequest } from "../../src/actions/prCleanup";
@@ -6,6 +8,7 @@ import type { PrCleanupRequest, PrCleanupStep, Provider, QueuedEvent } from "../
 import { type GitHostServer, type PullState, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import { type LocalS3, startLocalS3 } from "../support/s3";
+import type { MemorySecretStore } from "../support/secrets";
 import { HOST_TOKEN, JENKINS_TOKEN, JENKINS_USER, rejectsWithActionError, testClients } from "./helpers";
 
 const HEAD_SHA = "feedfacefeedfacefeedfacefeedfacefeedface";
@@ -1072,5 +1075,91 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       expect(host.deletedRefs).to.deep.equal([]);
       expect(host.statuses.at(-1)?.state).to.equal("failure");
     });
+  });
+});
+
+describe("Function: cleanUpPullRequest on a self-hosted Git host with a private CA (providers.<provider>.caBundle)", () => {
+  const tls = join(__dirname, "..", "fixtures", "tls");
+  const ca = readFileSync(join(tls, "ca.pem"), "utf8");
+  const otherCa = readFileSync(join(tls, "other-ca.pem"), "utf8");
+  let host: GitHostServer;
+
+  beforeEach(async () => {
+    host = await startGitHostServer({
+      token: HOST_TOKEN,
+      tls: { key: readFileSync(join(tls, "server.key")), cert: readFileSync(join(tls, "server.pem")) },
+      ports: { api: 31621, codeload: 31622 },
+    });
+    host.setRepo("acme/api", { defaultBranch: "main" });
+    host.setPull("acme/api", {
+      number: 7,
+      state: "closed",
+      merged: true,
+      headRef: "feature/login",
+      headSha: HEAD_SHA,
+    });
+  });
+  afterEach(async () => {
+    await host.close();
+  });
+
+  const request = (provider: Provider, apiPath: string, caBundle?: string): PrCleanupRequest => ({
+    type: "pr-cleanup",
+    api: { provider, apiUrl: `${host.url}${apiPath}`, token: "hookgate/github-token", caBundle },
+    context: "hookgate/pr-cleanup",
+    steps: [{ kind: "delete-branch", onlyMerged: true }],
+  });
+  const clients = (secrets: Record<string, string> = {}) => {
+    const c = testClients();
+    for (const [name, value] of Object.entries(secrets)) (c.secrets as MemorySecretStore).set(name, value);
+    return c;
+  };
+
+  const hosts: Array<[Provider, string]> = [
+    ["gitlab", "/api/v4"],
+    ["gitea", "/api/v1"],
+    ["bitbucket-server", "/rest/api/latest"],
+    ["github", ""],
+  ];
+  for (const [provider, apiPath] of hosts) {
+    it(`cleanUpPullRequest on ${provider} deletes the branch with the host's caBundle, and without it (or with an unrelated CA) fails retryable as not trusted, deleting nothing`, async () => {
+      const err = await rejectsWithActionError(
+        cleanUpPullRequest(request(provider, apiPath), closedEvent({}, provider), clients()),
+      );
+      expect(err.retryable).to.equal(true);
+      expect(err.message).to.contain("not trusted: add its CA with caBundle");
+      // Verification stays on: the bundle's CAs are added, and this one did not sign the host's certificate.
+      const unrelated = await rejectsWithActionError(
+        cleanUpPullRequest(
+          request(provider, apiPath, "hookgate/other-ca"),
+          closedEvent({}, provider),
+          clients({ "hookgate/other-ca": otherCa }),
+        ),
+      );
+      expect(unrelated.message).to.contain("not trusted");
+      expect(host.requests).to.deep.equal([]);
+
+      const outcome = await cleanUpPullRequest(
+        request(provider, apiPath, "hookgate/corp-ca"),
+        closedEvent({}, provider),
+        clients({ "hookgate/corp-ca": ca }),
+      );
+      expect(outcome.status).to.equal("done");
+      expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+      expect(host.requests.every((r) => r.authorized)).to.equal(true);
+    });
+  }
+
+  it("cleanUpPullRequest fails final, naming the secret and calling no host, when the caBundle secret holds no PEM certificate", async () => {
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request("gitlab", "/api/v4", "hookgate/bad-ca"),
+        closedEvent({}, "gitlab"),
+        clients({ "hookgate/bad-ca": "-----BEGIN CERTIFICATE-----\nnot base64\n" }),
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal('secret "hookgate/bad-ca" does not hold a PEM certificate bundle');
+    expect(host.requests).to.deep.equal([]);
   });
 });

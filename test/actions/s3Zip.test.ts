@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { uploadSourceZip } from "../../src/actions/s3Zip";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
+import { FsObjectStore } from "../../src/local/fsObjectStore";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { type LocalS3, startLocalS3 } from "../support/s3";
 import { MemorySecretStore } from "../support/secrets";
@@ -502,5 +504,105 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     );
     expect(err.retryable).to.equal(false);
     expect(err.message).to.contain("NoSuchBucket");
+  });
+});
+
+describe("Function: uploadSourceZip from a self-hosted Git host with a private CA (providers.<provider>.caBundle)", () => {
+  const tls = join(__dirname, "..", "fixtures", "tls");
+  const ca = readFileSync(join(tls, "ca.pem"), "utf8");
+  const key = "acme/api/main/acme_api.zip";
+  let host: GitHostServer;
+  let root: string;
+
+  before(async () => {
+    host = await startGitHostServer({
+      token: HOST_TOKEN,
+      tls: { key: readFileSync(join(tls, "server.key")), cert: readFileSync(join(tls, "server.pem")) },
+      ports: { api: 31611, codeload: 31612 },
+    });
+    host.setRepo("acme/api");
+    host.setArchive("acme/api", SHA, { files: FILES });
+  });
+  after(async () => {
+    await host.close();
+  });
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), "hookgate-zip-ca-"));
+    host.requests.length = 0;
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const request = (provider: Provider, apiPath: string, caBundle?: string): S3ZipRequest => ({
+    type: "s3-zip",
+    api: { provider, apiUrl: `${host.url}${apiPath}`, token: "hookgate/github-token", caBundle },
+    bucket: BUCKET,
+    key,
+  });
+  const clients = (secrets: Record<string, string> = {}) => {
+    const c = testClients({ objects: new FsObjectStore(root) });
+    for (const [name, value] of Object.entries(secrets)) (c.secrets as MemorySecretStore).set(name, value);
+    return c;
+  };
+  const uploaded = async () => readZip(await readFile(join(root, BUCKET, key)));
+
+  const hosts: Array<[Provider, string]> = [
+    ["gitlab", "/api/v4"],
+    ["gitea", "/api/v1"],
+    ["github", ""],
+  ];
+  for (const [provider, apiPath] of hosts) {
+    it(`uploadSourceZip downloads the ${provider} archive from a host with a private CA with its caBundle, and without it (or with an unrelated CA) fails retryable as not trusted`, async () => {
+      const err = await rejectsWithActionError(
+        uploadSourceZip(request(provider, apiPath), pushEvent({ provider }), clients()),
+      );
+      expect(err.retryable).to.equal(true);
+      expect(err.message).to.contain("not trusted: add its CA with caBundle");
+      // Verification stays on: the bundle's CAs are added, and this one did not sign the host's certificate.
+      const unrelated = await rejectsWithActionError(
+        uploadSourceZip(
+          request(provider, apiPath, "hookgate/other-ca"),
+          pushEvent({ provider }),
+          clients({ "hookgate/other-ca": readFileSync(join(tls, "other-ca.pem"), "utf8") }),
+        ),
+      );
+      expect(unrelated.message).to.contain("not trusted");
+      expect(host.requests).to.deep.equal([]);
+
+      const outcome = await uploadSourceZip(
+        request(provider, apiPath, "hookgate/corp-ca"),
+        pushEvent({ provider }),
+        clients({ "hookgate/corp-ca": ca }),
+      );
+      expect(outcome.status).to.equal("done");
+      expect((await uploaded()).get("buildspec.yml")?.toString()).to.equal("version: 0.2\n");
+      expect(host.requests.find((r) => r.kind === "archive")?.authorized).to.equal(true);
+    });
+  }
+
+  it("uploadSourceZip follows GitHub Enterprise Server's redirect to a codeload origin under the same private CA, without the token", async () => {
+    await uploadSourceZip(
+      request("github", "", "hookgate/corp-ca"),
+      pushEvent(),
+      clients({ "hookgate/corp-ca": ca }),
+    );
+    const codeload = host.requests.find((r) => r.listener === "codeload");
+    expect(codeload?.kind).to.equal("archive");
+    expect(codeload?.hadAuthorization).to.equal(false);
+    expect(host.codeloadUrl).to.match(/^https:/);
+  });
+
+  it("uploadSourceZip fails final, naming the secret and calling no host, when the caBundle secret holds no PEM certificate", async () => {
+    const err = await rejectsWithActionError(
+      uploadSourceZip(
+        request("gitlab", "/api/v4", "hookgate/bad-ca"),
+        pushEvent({ provider: "gitlab" }),
+        clients({ "hookgate/bad-ca": "not a certificate" }),
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal('secret "hookgate/bad-ca" does not hold a PEM certificate bundle');
+    expect(host.requests).to.deep.equal([]);
   });
 });

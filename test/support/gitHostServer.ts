@@ -4,9 +4,12 @@
 // Center's branch-utils deletion refuses (400) an endPoint it does not point at. Pull request lists filter
 // as each host does (GitHub's base, GitLab's target_branch, Bitbucket's q and at; Gitea has no base
 // filter) and page with each host's own headers or fields. GitHub's zipball answers 302 to a second listener (a "codeload" on
-// another port, so another origin), which records whether an Authorization header followed it.
+// another port, so another origin), which records whether an Authorization header followed it. With `tls`
+// both listeners speak HTTPS with that certificate: a self-hosted host with a private CA (and GitHub
+// Enterprise Server's codeload subdomain under the same CA).
 import { createHash } from "node:crypto";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { buildZip, type FileMap, generatedZipStream } from "./zips";
@@ -65,6 +68,10 @@ export interface GitHostServerOptions {
   token?: string;
   /** Reject requests without a valid token (default true). */
   requireAuth?: boolean;
+  /** Serve HTTPS with this key and certificate (default plain HTTP). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Ports of the API and codeload listeners (default: any free port). */
+  ports?: { api: number; codeload: number };
 }
 
 interface RepoState {
@@ -718,17 +725,27 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
     res.end();
   }
 
-  const api = http.createServer(handler("api"));
-  const codeload = http.createServer(handler("codeload"));
-  for (const server of [api, codeload]) {
+  const tls = options.tls;
+  const serverFor = (listener: "api" | "codeload") =>
+    tls
+      ? https.createServer({ key: tls.key, cert: tls.cert }, handler(listener))
+      : http.createServer(handler(listener));
+  const api = serverFor("api");
+  const codeload = serverFor("codeload");
+  for (const [server, port] of [
+    [api, options.ports?.api ?? 0],
+    [codeload, options.ports?.codeload ?? 0],
+  ] as const) {
+    // A TLS server emits "connection" for the TCP socket too: closing it ends the TLS one.
     server.on("connection", (socket: Socket) => {
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   }
-  apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-  codeloadUrl = `http://127.0.0.1:${(codeload.address() as AddressInfo).port}`;
+  const scheme = tls ? "https" : "http";
+  apiUrl = `${scheme}://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  codeloadUrl = `${scheme}://127.0.0.1:${(codeload.address() as AddressInfo).port}`;
 
   return {
     url: apiUrl,

@@ -121,6 +121,7 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
       url: `${web}/${seg(repo.owner, "owner")}/${seg(repo.name, "repository")}/get/${seg(sha, "sha")}.zip`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
       hasTopFolder: true,
+      dispatcher: this.dispatcher,
     };
   }
 }
@@ -294,6 +295,7 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
       url: `${this.apiUrl}/projects/${seg(repo.owner, "owner")}/repos/${seg(repo.name, "repository")}/archive?at=${seg(sha, "sha")}&format=zip`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
       hasTopFolder: false,
+      dispatcher: this.dispatcher,
     };
   }
 }

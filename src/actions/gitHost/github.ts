@@ -114,6 +114,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       url: `${this.apiUrl}${this.repoPath(repo)}/zipball/${seg(sha, "sha")}`,
       headers: { ...this.extraHeaders(), "user-agent": "hookgate", ...this.credentialHeaders },
       hasTopFolder: true,
+      dispatcher: this.dispatcher,
     };
   }
 }
@@ -172,6 +173,7 @@ export class GiteaClient extends GitHubClient {
       url: `${this.apiUrl}${this.repoPath(repo)}/archive/${seg(sha, "sha")}.zip`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
       hasTopFolder: true,
+      dispatcher: this.dispatcher,
     };
   }
 }

@@ -127,6 +127,7 @@ export class GitLabClient extends ApiClient implements GitHostClient {
       url: `${this.apiUrl}${this.project(repo)}/repository/archive.zip?sha=${seg(sha, "sha")}`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
       hasTopFolder: true,
+      dispatcher: this.dispatcher,
     };
   }
 }

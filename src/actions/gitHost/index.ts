@@ -1,5 +1,7 @@
-// The Git host client for a route's provider API, with its token read from Secrets Manager.
+// The Git host client for a route's provider API, with its token read from Secrets Manager, over TLS that
+// may trust the private CAs of a self-hosted host (its caBundle secret).
 import type { ProviderApi } from "../../core/types";
+import { assertPemBundle, dispatcherForCa } from "../http";
 import { parseProviderToken, readSecret } from "../secrets";
 import type { ActionClients } from "../types";
 import { BitbucketCloudClient, BitbucketServerClient } from "./bitbucket";
@@ -23,7 +25,11 @@ export async function gitHostClient(api: ProviderApi, clients: ActionClients): P
       headers.authorization = `Bearer ${credential.token}`;
     }
   }
-  const args = [api.apiUrl, headers, clients.dispatcher, clients.timeoutMs, clients.deadlineMs] as const;
+  // The private CAs are added to the default roots, never substituted: verification stays on.
+  const dispatcher = api.caBundle
+    ? dispatcherForCa(assertPemBundle(await readSecret(clients, api.caBundle), api.caBundle))
+    : clients.dispatcher;
+  const args = [api.apiUrl, headers, dispatcher, clients.timeoutMs, clients.deadlineMs] as const;
   switch (api.provider) {
     case "github":
       return new GitHubClient(...args);

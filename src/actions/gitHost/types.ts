@@ -1,4 +1,5 @@
 // The Git host's REST API as the actions need it. One interface; one implementation per provider.
+import type { Dispatcher } from "undici";
 import type { Provider, RepoRef } from "../../core/types";
 
 export interface PullRequestInfo {
@@ -33,6 +34,12 @@ export interface ArchiveSource {
   headers: Record<string, string>;
   /** The archive wraps everything in one top folder that s3-zip removes. */
   hasTopFolder: boolean;
+  /**
+   * The API's dispatcher: the default roots plus the host's private CAs (caBundle), if any. Every hop of the
+   * download uses it, so a redirect to a public origin (codeload, S3) and one to the host's own (GitHub
+   * Enterprise Server's codeload subdomain) are both verified.
+   */
+  dispatcher?: Dispatcher;
 }
 
 /** "moved-on": a host with a conditional delete refused it, as the branch no longer points at the commit. */
