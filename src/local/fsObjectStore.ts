@@ -12,6 +12,8 @@ import type { ObjectStore } from "../core/ports";
 import { writeFileAtomic } from "./atomicFile";
 
 export const METADATA_SUFFIX = ".metadata.json";
+/** 255 bytes less what the metadata file's temporary name adds (".", METADATA_SUFFIX, ".<12 hex>.tmp"). */
+const MAX_LAST_SEGMENT_BYTES = 255 - 1 - METADATA_SUFFIX.length - 1 - 12 - 4;
 
 /** A bucket or key that cannot be stored: final, a retry cannot help. */
 export class ObjectKeyError extends ActionError {
@@ -44,12 +46,16 @@ export class FsObjectStore implements ObjectStore {
     try {
       await pipeline(body, file);
       await mkdir(dirname(target), { recursive: true });
-      // The object first: a key the disk cannot hold leaves no metadata file without its object.
+      // The object first: a key whose folder is another key's file leaves no metadata without its object.
       await rename(tmp, target);
       await writeFileAtomic(
         `${target}${METADATA_SUFFIX}`,
         `${JSON.stringify({ contentType: options.contentType, metadata: options.metadata }, null, 2)}\n`,
-      );
+      ).catch(async (error: unknown) => {
+        // A failed put leaves no object behind (a retry writes both again).
+        await unlink(target).catch(() => undefined);
+        throw error;
+      });
     } catch (error) {
       body.destroy();
       // A body that fails at once can fail while the file is still being opened: wait until it is
@@ -112,6 +118,14 @@ export class FsObjectStore implements ObjectStore {
         `object key ${JSON.stringify(key)} ends with ${METADATA_SUFFIX}, reserved locally`,
       );
     }
+    // A file name holds 255 bytes; the last segment also names the metadata file's temporary name.
+    const last = segments.length - 1;
+    if (segments.some((s, i) => Buffer.byteLength(s) > (i === last ? MAX_LAST_SEGMENT_BYTES : 255))) {
+      throw new ObjectKeyError(
+        `object key ${JSON.stringify(key.slice(0, 200))} has a segment longer than a file name may be here ` +
+          `(${MAX_LAST_SEGMENT_BYTES} bytes for the last, 255 for the others): S3 would take it, the local store cannot`,
+      );
+    }
     const path = resolve(bucketDir, ...segments);
     if (!path.startsWith(bucketDir + sep))
       throw new ObjectKeyError(`object key ${JSON.stringify(key)} escapes its bucket`);
@@ -136,7 +150,7 @@ function localKeyError(error: unknown, key: string): ObjectKeyError | undefined 
   const shown = JSON.stringify(key.slice(0, 200));
   if (code === "ENAMETOOLONG") {
     return new ObjectKeyError(
-      `object key ${shown} has a segment longer than a file name may be here (255 bytes with ${METADATA_SUFFIX}): S3 would take it, the local store cannot`,
+      `object key ${shown} makes a path longer than this disk allows: S3 would take it, the local store cannot`,
     );
   }
   if (code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST") {
