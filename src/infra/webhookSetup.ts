@@ -7,9 +7,11 @@ const GLOB_CHARS = /[*?[\]{}()!+@]/;
 export function subscribedEvents(route: Route): string[] {
   const included = (route.match.events ?? []).filter((e) => !e.startsWith("!"));
   if (included.length > 0) {
-    if (included.some((e) => GLOB_CHARS.test(e))) return ["*"];
-    // "pull_request.closed" is the event pull_request with an action: hosts subscribe to events only.
-    return [...new Set(included.map((e) => e.split(".")[0] as string))].sort();
+    // "pull_request.closed" is the event pull_request with an action: hosts subscribe to events only,
+    // so a glob in the action part ("pull_request.merg*") still means pull_request.
+    const events = included.map((e) => e.split(".")[0] as string);
+    if (events.some((e) => GLOB_CHARS.test(e))) return ["*"];
+    return [...new Set(events)].sort();
   }
   if ((route.match.events ?? []).length > 0) return ["*"]; // only exclusions: everything else
   // A pull request's action filter never matches a push: the route is about pull requests.

@@ -26,6 +26,11 @@ describe("subscribedEvents(route)", () => {
       ["pull_request", "push"],
     ],
     [
+      "the event when only the action part has a glob",
+      withEvents(jenkinsRoute(), ["pull_request.closed", "pull_request.merg*"]),
+      ["pull_request"],
+    ],
+    [
       "pull_request for a route that filters on actions without events",
       { ...jenkinsRoute(), match: { ...jenkinsRoute().match, events: undefined, actions: ["opened"] } },
       ["pull_request"],
