@@ -589,6 +589,20 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       ]);
     });
 
+    it("cleanUpPullRequest keeps a Data Center branch whose lookup says more pages follow but not where (it cannot tell it is gone)", async () => {
+      host.script("ref", { status: 200, body: JSON.stringify({ values: [], isLastPage: false }) });
+      const err = await rejectsWithActionError(
+        cleanUpPullRequest(
+          request([{ kind: "delete-branch", onlyMerged: true }], "bitbucket-server", DC),
+          closedEvent({}, "bitbucket-server"),
+          clients(),
+        ),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("cannot be told");
+      expect(host.deletedRefs).to.deep.equal([]);
+    });
+
     it("cleanUpPullRequest fails final with the server's reason when Data Center refuses a permission with 401", async () => {
       host.script("delete-ref", {
         status: 401,

@@ -222,12 +222,13 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
       });
       const ref = answer.values?.find((value) => value.id === `${HEADS}${branch}`);
       if (ref) return headOrFail(ref.latestCommit, this.what, branch);
-      if (answer.isLastPage !== false || typeof answer.nextPageStart !== "number") return undefined;
+      if (answer.isLastPage !== false) return undefined;
+      if (typeof answer.nextPageStart !== "number") break; // more pages, but not where: cannot be told
       start = answer.nextPageStart;
     }
     throw new ActionError(
-      `${this.what} lists more than ${DC_BRANCH_PAGES * 100} branches matching ${JSON.stringify(branch)}: ` +
-        "whether it still exists cannot be told",
+      `${this.what} did not list every branch matching ${JSON.stringify(branch)} (more than ` +
+        `${DC_BRANCH_PAGES * 100}, or a page without its next): whether it still exists cannot be told`,
       { retryable: false },
     );
   }
