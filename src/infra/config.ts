@@ -20,6 +20,8 @@ export const INTERFACE_ENDPOINT_SERVICES = [
 export type InterfaceEndpointService = (typeof INTERFACE_ENDPOINT_SERVICES)[number];
 /** What a route Lambda needs without a NAT: its secrets and its queue (S3 and DynamoDB use gateway endpoints). */
 export const DEFAULT_INTERFACE_ENDPOINTS: InterfaceEndpointService[] = ["secretsmanager", "sqs"];
+/** The endpoints every route needs when its subnets have no way out. */
+const NATLESS_ENDPOINTS: readonly InterfaceEndpointService[] = ["secretsmanager", "sqs"];
 
 /** The values CloudWatch Logs accepts for retention. */
 export const LOG_RETENTION_DAYS = [
@@ -204,7 +206,8 @@ class Reader {
       const problem = cidrProblem(cidr, ipv4Only);
       if (problem) this.problems.push(`hookgate:${key} entry "${cidr}" ${problem}`);
     }
-    return list;
+    // EC2 refuses a rule that names the same CIDR twice ("The same permission must not appear multiple times").
+    return [...new Set(list)];
   }
 
   oneOf<T extends string>(value: unknown, key: string, allowed: readonly T[], fallback: T): T {
@@ -333,17 +336,26 @@ function parseNetwork(r: Reader, value: unknown): NetworkConfig {
       r.problems.push(`hookgate:network.cidr "${cidr}" must have a prefix from /16 to /24`);
   }
   const natGateways = r.oneOf(raw.natGateways, "network.natGateways", NAT_STRATEGIES, "single");
+  const endpoints = interfaceEndpoints(
+    r,
+    raw.interfaceEndpoints,
+    "network.interfaceEndpoints",
+    natGateways === "none",
+  );
+  // Every route reads its webhook secret and queues its work: without a NAT, only endpoints reach them.
+  const missing = NATLESS_ENDPOINTS.filter((service) => !endpoints.includes(service));
+  if (natGateways === "none" && missing.length > 0) {
+    r.problems.push(
+      `hookgate:network.interfaceEndpoints must include ${missing.join(" and ")} when network.natGateways is none: ` +
+        "every route reads its secret from Secrets Manager and queues its work on SQS, and isolated subnets reach them only through endpoints",
+    );
+  }
   return {
     mode,
     cidr,
     azCount: r.number(raw.azCount, "network.azCount", 2, 1, 6),
     natGateways,
-    interfaceEndpoints: interfaceEndpoints(
-      r,
-      raw.interfaceEndpoints,
-      "network.interfaceEndpoints",
-      natGateways === "none",
-    ),
+    interfaceEndpoints: endpoints,
   };
 }
 

@@ -57,12 +57,23 @@ describe("parseStackConfig(raw)", () => {
       "sqs",
     ]);
     expect(
-      parseStackConfig({ network: { natGateways: "none", interfaceEndpoints: false } }).network
-        .interfaceEndpoints,
-    ).to.deep.equal([]);
-    expect(
       parseStackConfig({ network: { interfaceEndpoints: ["sqs", "logs"] } }).network.interfaceEndpoints,
     ).to.deep.equal(["sqs", "logs"]);
+  });
+
+  for (const interfaceEndpoints of [false, ["logs"], ["sqs"]]) {
+    it(`natGateways none refuses interfaceEndpoints ${JSON.stringify(interfaceEndpoints)}: every route needs Secrets Manager and SQS, and isolated subnets reach them only through endpoints`, () => {
+      expect(() => parseStackConfig({ network: { natGateways: "none", interfaceEndpoints } })).to.throw(
+        /network.interfaceEndpoints must include (secretsmanager( and sqs)?|sqs) when network.natGateways is none/,
+      );
+    });
+  }
+
+  it("jenkins.cidrs keeps each CIDR once (EC2 refuses a rule that names one twice)", () => {
+    expect(
+      parseStackConfig({ jenkins: { cidrs: ["10.20.0.0/16", "10.20.0.0/16", "10.30.0.0/16"] } }).jenkins
+        .cidrs,
+    ).to.deep.equal(["10.20.0.0/16", "10.30.0.0/16"]);
   });
 
   it("accepts numbers and booleans as the strings `pulumi config set` stores", () => {
