@@ -33,6 +33,11 @@ export interface GatewayArgs {
 /** The ports the Lambdas need to reach Jenkins: the configured one, else those of the routes' Jenkins URLs. */
 export function jenkinsPorts(config: StackConfig, routes: readonly RouteSpec[]): number[] {
   if (config.jenkins.port) return [config.jenkins.port];
+  return routeJenkinsPorts(routes);
+}
+
+/** The ports of the routes' Jenkins URLs. */
+function routeJenkinsPorts(routes: readonly RouteSpec[]): number[] {
   const ports = new Set<number>();
   for (const route of routes) {
     const target =
@@ -71,6 +76,56 @@ export function openJenkinsEgressWarning(
     `the Lambdas may connect to any address on the Jenkins port ${ports.join(", ")}: set jenkins.securityGroupId ` +
     "(Jenkins' security group) or jenkins.cidrs (its network) to narrow it"
   );
+}
+
+/**
+ * The ports of the Git host APIs the routes call, other than 443 (open anyway): a self-hosted Gitea on
+ * :3000, an API on plain http.
+ */
+export function gitHostApiPorts(routes: readonly RouteSpec[]): number[] {
+  const ports = new Set<number>();
+  for (const route of routes) {
+    if (route.action.type === "jenkins") continue;
+    let url: URL;
+    try {
+      url = new URL(route.action.api.apiUrl);
+    } catch {
+      continue; // check refused it already
+    }
+    const port = url.port ? Number(url.port) : url.protocol === "http:" ? 80 : 443;
+    if (port !== 443) ports.add(port);
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** What `pulumi up` says about network settings that may not do what the routes need. */
+export function networkWarnings(config: StackConfig, routes: readonly RouteSpec[]): string[] {
+  const warnings: string[] = [];
+  if (config.jenkins.securityGroupId && config.network.mode === "create") {
+    warnings.push(
+      `jenkins.securityGroupId ${config.jenkins.securityGroupId} is a group outside the VPC this stack creates: ` +
+        "its rules work only over an active VPC peering in the same region (not over a transit gateway); " +
+        "otherwise set jenkins.cidrs instead",
+    );
+  }
+  const port = config.jenkins.port;
+  if (port) {
+    const others = routeJenkinsPorts(routes).filter((p) => p !== port);
+    if (others.length > 0) {
+      warnings.push(
+        `jenkins.port is ${port}, the only Jenkins port the Lambdas may reach, but routes' Jenkins URLs also use ` +
+          `${others.join(", ")}: those builds cannot connect; drop jenkins.port or fix the URLs`,
+      );
+    }
+  }
+  const apiPorts = gitHostApiPorts(routes);
+  if (apiPorts.length > 0) {
+    warnings.push(
+      `the Lambdas may connect to any address on port ${apiPorts.join(", ")}, the port of a Git host API ` +
+        "that routes.yaml names (443 is open for every API anyway)",
+    );
+  }
+  return warnings;
 }
 
 /** Routes whose action calls the Git host's API (needs a way out of the VPC: a NAT). */
@@ -122,6 +177,7 @@ export class Gateway extends pulumi.ComponentResource {
 
     const openEgress = openJenkinsEgressWarning(config, routes);
     if (openEgress) pulumi.log.warn(openEgress, this);
+    for (const warning of networkWarnings(config, routes)) pulumi.log.warn(warning, this);
 
     const prefix = stackPrefix(args.stack);
     const names = stackNames(prefix, region);
@@ -135,6 +191,7 @@ export class Gateway extends pulumi.ComponentResource {
         network: config.network,
         jenkins: config.jenkins,
         jenkinsPorts: jenkinsPorts(config, routes),
+        gitHostApiPorts: gitHostApiPorts(routes),
         region,
         lambdaSecurityGroupName: names.lambdaSecurityGroup,
         endpointSecurityGroupName: names.endpointSecurityGroup,

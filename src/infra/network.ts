@@ -9,6 +9,8 @@ export interface NetworkArgs {
   jenkins: JenkinsNetworkConfig;
   /** Ports the Lambdas open to Jenkins (config, or the routes' Jenkins URLs). */
   jenkinsPorts: number[];
+  /** Ports of Git host APIs other than 443 (a self-hosted host on :3000): open to every address. */
+  gitHostApiPorts?: number[];
   region: string;
   /** Physical names of the security groups. */
   lambdaSecurityGroupName: string;
@@ -117,6 +119,15 @@ export class Network extends pulumi.ComponentResource {
             cidrBlocks: ["0.0.0.0/0"],
           },
           ...jenkinsEgress,
+          ...(args.gitHostApiPorts ?? [])
+            .filter((port) => port !== HTTPS && !args.jenkinsPorts.includes(port))
+            .map((port) => ({
+              description: "Git host API",
+              protocol: "tcp",
+              fromPort: port,
+              toPort: port,
+              cidrBlocks: ["0.0.0.0/0"],
+            })),
         ],
         tags: { Name: args.lambdaSecurityGroupName },
       },

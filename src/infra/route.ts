@@ -88,6 +88,29 @@ export function routeEnvironment(values: RouteEnvironmentValues): Record<string,
   return variables;
 }
 
+/**
+ * What preview says of a route whose environment, measured with the longest values it can have, passes
+ * Lambda's limit; undefined when it fits. The real values decide at deploy (routeEnvironment).
+ */
+export function environmentWarning(bound: RouteEnvironmentValues): string | undefined {
+  try {
+    routeEnvironment(bound);
+    return undefined;
+  } catch (error) {
+    return `${(error as Error).message} (measured with the longest queue URLs and bucket name the stack may get; measured again with the real ones, which decide)`;
+  }
+}
+
+/** S3's shortest bucket name. */
+const MIN_BUCKET_NAME = 3;
+/** The shortest domain of a partition's queue URLs (c2s.ic.gov, of an ISO partition). */
+const QUEUE_URL_SHORTEST_DOMAIN = 10;
+
+/** The shortest a queue's URL can be: https://sqs.<region>.<domain>/<12-digit account>/<name>. */
+export function queueUrlShortest(region: string, queueName: string): string {
+  return `https://sqs.${region}.${"d".repeat(QUEUE_URL_SHORTEST_DOMAIN)}/${"0".repeat(12)}/${queueName}`;
+}
+
 /** S3's longest bucket name: the stack's bucket (its prefix + 26 characters) is at most this. */
 const MAX_BUCKET_NAME = 63;
 /**
@@ -187,17 +210,23 @@ export class Route extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Checked now, at the longest the unknown values (queue URLs, the stack's bucket) can be, so that
-    // `pulumi preview` refuses the route; then measured again with the real values.
+    // Measured now, before the queue URLs and the stack's bucket are known, so that `pulumi preview`
+    // tells: with their shortest possible values, a route too big anyway is refused; with their longest,
+    // one that may not fit is warned of. The real values decide at deploy.
+    const bucketOf = (length: number) => (args.artifactBucket === undefined ? undefined : "b".repeat(length));
     routeEnvironment({
-      route: deployedRoute(
-        route,
-        args.artifactBucket === undefined ? undefined : "b".repeat(MAX_BUCKET_NAME),
-      ),
+      route: deployedRoute(route, bucketOf(MIN_BUCKET_NAME)),
+      queueUrl: queueUrlShortest(args.region, names.queue),
+      deadLetterQueueUrl: queueUrlShortest(args.region, names.deadLetterQueue),
+      dedupeTable: args.dedupeTableName,
+    });
+    const tight = environmentWarning({
+      route: deployedRoute(route, bucketOf(MAX_BUCKET_NAME)),
       queueUrl: queueUrlBound(args.region, names.queue),
       deadLetterQueueUrl: queueUrlBound(args.region, names.deadLetterQueue),
       dedupeTable: args.dedupeTableName,
     });
+    if (tight) pulumi.log.warn(tight, this);
     const variables = pulumi
       .all([args.artifactBucket, queue.url, deadLetters.url])
       .apply(([bucket, queueUrl, deadLetterQueueUrl]) =>

@@ -1,8 +1,21 @@
 import { expect } from "chai";
 import { MAX_ATTEMPTS } from "../../src/core/policy";
 import type { Route } from "../../src/core/types";
-import { jenkinsPorts, openJenkinsEgressWarning, routesNeedingInternet } from "../../src/infra/gateway";
-import { deployedRoute, MAX_ENV_BYTES, queueUrlBound, routeEnvironment } from "../../src/infra/route";
+import {
+  gitHostApiPorts,
+  jenkinsPorts,
+  networkWarnings,
+  openJenkinsEgressWarning,
+  routesNeedingInternet,
+} from "../../src/infra/gateway";
+import {
+  deployedRoute,
+  environmentWarning,
+  MAX_ENV_BYTES,
+  queueUrlBound,
+  queueUrlShortest,
+  routeEnvironment,
+} from "../../src/infra/route";
 import { config, gitlabRoute, jenkinsRoute, prCleanupRoute, s3ZipRoute } from "./fixtures";
 
 function withJenkinsUrl(route: Route, url: string): Route {
@@ -57,6 +70,42 @@ describe("openJenkinsEgressWarning(config, routes)", () => {
   });
 });
 
+describe("networkWarnings(config, routes) and gitHostApiPorts(routes)", () => {
+  const gitea = (apiUrl: string): Route => {
+    const route = s3ZipRoute("gitea-zip");
+    if (route.action.type === "s3-zip") route.action.api = { ...route.action.api, apiUrl };
+    return route;
+  };
+
+  it("gitHostApiPorts lists the Git host API ports other than 443, which the Lambdas' egress must open", () => {
+    expect(
+      gitHostApiPorts([
+        gitea("https://git.example.com:3000/api/v1"),
+        gitea("http://ghe.internal/api/v3"),
+        s3ZipRoute(),
+      ]),
+    ).to.deep.equal([80, 3000]);
+  });
+
+  it("networkWarnings says a security group outside the created VPC needs a peering, a jenkins.port other routes do not use, and an API port opened to every address", () => {
+    const warnings = networkWarnings(
+      config({ jenkins: { securityGroupId: "sg-0123456789abcdef0", port: 8443 } }),
+      [
+        withJenkinsUrl(jenkinsRoute(), "http://jenkins2.internal:8080"),
+        gitea("https://git.example.com:3000/api/v1"),
+      ],
+    );
+    expect(warnings).to.have.length(3);
+    expect(warnings[0]).to.match(/outside the VPC this stack creates: .* peering/);
+    expect(warnings[1]).to.match(/jenkins.port is 8443, .* also use 8080/);
+    expect(warnings[2]).to.match(/any address on port 3000/);
+  });
+
+  it("networkWarnings is silent for the defaults", () => {
+    expect(networkWarnings(config(), [jenkinsRoute(), s3ZipRoute()])).to.deep.equal([]);
+  });
+});
+
 describe("routesNeedingInternet(routes)", () => {
   it("lists the routes that call the Git host's API", () => {
     expect(
@@ -103,6 +152,36 @@ describe("deployedRoute(route, bucket) and routeEnvironment(values)", () => {
     expect(() => routeEnvironment(values(route))).to.throw(
       /route "huge": its Lambda environment is \d+ bytes as Lambda measures it .* more than the 4096 it allows; shorten/,
     );
+  });
+
+  it("environmentWarning warns of a route that fits its real values but not the longest ones, and never refuses it", () => {
+    const route = jenkinsRoute("tight");
+    const parameters: Record<string, string> = {};
+    if (route.action.type === "jenkins") route.action.parameters = parameters;
+    const real = values(route);
+    const longest = {
+      ...real,
+      queueUrl: queueUrlBound("eu-west-1", "hookgate-dev-tight.fifo"),
+      deadLetterQueueUrl: queueUrlBound("eu-west-1", "hookgate-dev-tight-dlq.fifo"),
+    };
+    // Grow the route until the longest values no longer fit, while the real ones still do.
+    for (let i = 0; environmentWarning(longest) === undefined; i++) parameters[`P${i}`] = "x";
+    expect(() => routeEnvironment(real)).not.to.throw();
+    expect(environmentWarning(longest)).to.match(
+      /route "tight": .* measured again with the real ones, which decide/,
+    );
+  });
+
+  it("queueUrlShortest is at most as long as a queue's URL in any partition", () => {
+    const name = "hookgate-dev-api-build-dlq.fifo";
+    for (const url of [
+      `https://sqs.eu-west-1.amazonaws.com/123456789012/${name}`,
+      `https://sqs.cn-north-1.amazonaws.com.cn/123456789012/${name}`,
+      `https://eu-west-1.queue.amazonaws.com/123456789012/${name}`,
+    ]) {
+      const region = url.includes("cn-north-1") ? "cn-north-1" : "eu-west-1";
+      expect(queueUrlShortest(region, name).length, url).to.be.at.most(url.length);
+    }
   });
 
   it("queueUrlBound is at least as long as a queue's URL in any partition", () => {

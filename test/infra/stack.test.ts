@@ -92,6 +92,19 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     expect(ports).to.deep.equal(["tcp/443-443", "tcp/8443-8443"]);
   });
 
+  it("opens the Lambdas' egress on the port of a Git host API that is not 443 (a self-hosted Gitea on :3000)", async () => {
+    const gitea = s3ZipRoute("gitea-zip");
+    if (gitea.action.type === "s3-zip") {
+      gitea.action.api = { ...gitea.action.api, apiUrl: "https://git.example.com:3000/api/v1" };
+    }
+    const { cloud } = await evaluate({ config: config(), routes: [jenkinsRoute(), gitea], code: stubCode });
+    const sg = only(
+      cloud.ofType("aws:ec2/securityGroup:SecurityGroup").filter((r) => r.name.endsWith("-lambda")),
+    );
+    const ports = sg.inputs.egress.map((e: any) => `${e.protocol}/${e.fromPort}-${e.toPort}`).sort();
+    expect(ports).to.deep.equal(["tcp/3000-3000", "tcp/443-443", "tcp/8443-8443"]);
+  });
+
   it("gives each route one API resource under /hooks with an ANY method (its function answers 405 to all but POST), an AWS_PROXY integration and a scoped permission", () => {
     const { cloud } = result;
     const hooks = only(
