@@ -110,7 +110,10 @@ export function networkWarnings(config: StackConfig, routes: readonly RouteSpec[
   }
   const port = config.jenkins.port;
   if (port) {
-    const others = routeJenkinsPorts(routes).filter((p) => p !== port);
+    // 443 is open to every address anyway, unless Jenkins' security group takes only jenkins.port.
+    const others = routeJenkinsPorts(routes).filter(
+      (p) => p !== port && (p !== 443 || config.jenkins.securityGroupId !== undefined),
+    );
     if (others.length > 0) {
       warnings.push(
         `jenkins.port is ${port}, the only Jenkins port the Lambdas may reach, but routes' Jenkins URLs also use ` +
@@ -169,7 +172,7 @@ export class Gateway extends pulumi.ComponentResource {
       if (needy.length > 0) {
         pulumi.log.warn(
           `network.natGateways is none: routes ${needy.join(", ")} call the Git host's API and cannot reach it ` +
-            "without a NAT (or a proxy you add)",
+            "without a NAT, unless the host is reached over a peering, a transit gateway or a VPN",
           this,
         );
       }

@@ -103,6 +103,7 @@ export class Network extends pulumi.ComponentResource {
               cidrBlocks: args.jenkins.cidrs,
             },
       );
+    const jenkinsOpenToAll = !args.jenkins.securityGroupId && args.jenkins.cidrs.includes("0.0.0.0/0");
     const lambdaSg = new aws.ec2.SecurityGroup(
       `${name}-lambda`,
       {
@@ -120,7 +121,8 @@ export class Network extends pulumi.ComponentResource {
           },
           ...jenkinsEgress,
           ...(args.gitHostApiPorts ?? [])
-            .filter((port) => port !== HTTPS && !args.jenkinsPorts.includes(port))
+            // A Jenkins port already open to every address covers the API too; a narrowed one does not.
+            .filter((port) => port !== HTTPS && !(jenkinsOpenToAll && args.jenkinsPorts.includes(port)))
             .map((port) => ({
               description: "Git host API",
               protocol: "tcp",

@@ -104,6 +104,16 @@ describe("networkWarnings(config, routes) and gitHostApiPorts(routes)", () => {
   it("networkWarnings is silent for the defaults", () => {
     expect(networkWarnings(config(), [jenkinsRoute(), s3ZipRoute()])).to.deep.equal([]);
   });
+
+  it("networkWarnings says nothing of a Jenkins on 443 beside jenkins.port (443 is open anyway), unless Jenkins' security group takes only jenkins.port", () => {
+    const on443 = [withJenkinsUrl(jenkinsRoute(), "https://jenkins.internal/")];
+    expect(networkWarnings(config({ jenkins: { port: 8443 } }), on443)).to.deep.equal([]);
+    const withGroup = networkWarnings(
+      config({ jenkins: { port: 8443, securityGroupId: "sg-0123456789abcdef0" } }),
+      on443,
+    );
+    expect(withGroup.some((w) => /also use 443/.test(w))).to.equal(true);
+  });
 });
 
 describe("routesNeedingInternet(routes)", () => {

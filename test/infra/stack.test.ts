@@ -105,6 +105,27 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     expect(ports).to.deep.equal(["tcp/3000-3000", "tcp/443-443", "tcp/8443-8443"]);
   });
 
+  for (const jenkins of [{ securityGroupId: "sg-0123456789abcdef0" }, { cidrs: ["10.20.0.0/16"] }]) {
+    it(`opens a Git host API's port to every address even when Jenkins uses the same port, narrowed (${Object.keys(jenkins)[0]})`, async () => {
+      const gitea = s3ZipRoute("gitea-zip");
+      if (gitea.action.type === "s3-zip") {
+        gitea.action.api = { ...gitea.action.api, apiUrl: "https://git.example.com:8443/api/v1" };
+      }
+      const { cloud } = await evaluate({
+        config: config({ jenkins }),
+        routes: [jenkinsRoute(), gitea],
+        code: stubCode,
+      });
+      const sg = only(
+        cloud.ofType("aws:ec2/securityGroup:SecurityGroup").filter((r) => r.name.endsWith("-lambda")),
+      );
+      const onPort = sg.inputs.egress.filter((e: { fromPort: number }) => e.fromPort === 8443);
+      expect(onPort.some((e: { cidrBlocks?: string[] }) => e.cidrBlocks?.includes("0.0.0.0/0"))).to.equal(
+        true,
+      );
+    });
+  }
+
   it("gives each route one API resource under /hooks with an ANY method (its function answers 405 to all but POST), an AWS_PROXY integration and a scoped permission", () => {
     const { cloud } = result;
     const hooks = only(
