@@ -3,7 +3,7 @@
 // object. Keys that would escape the bucket directory (.., absolute paths, empty segments) are refused.
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readdir, rename, rmdir, unlink } from "node:fs/promises";
+import { mkdir, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -46,16 +46,16 @@ export class FsObjectStore implements ObjectStore {
     try {
       await pipeline(body, file);
       await mkdir(dirname(target), { recursive: true });
-      // The object first: a key whose folder is another key's file leaves no metadata without its object.
-      await rename(tmp, target);
+      // A key that is another key's folder fails here, before anything is written (S3 would take both).
+      if ((await stat(target).catch(() => undefined))?.isDirectory()) {
+        throw Object.assign(new Error(`${target} is a directory`), { code: "EISDIR" });
+      }
+      // The metadata, then the object: a failed put leaves the previous version of both in place.
       await writeFileAtomic(
         `${target}${METADATA_SUFFIX}`,
         `${JSON.stringify({ contentType: options.contentType, metadata: options.metadata }, null, 2)}\n`,
-      ).catch(async (error: unknown) => {
-        // A failed put leaves no object behind (a retry writes both again).
-        await unlink(target).catch(() => undefined);
-        throw error;
-      });
+      );
+      await rename(tmp, target);
     } catch (error) {
       body.destroy();
       // A body that fails at once can fail while the file is still being opened: wait until it is
@@ -102,7 +102,7 @@ export class FsObjectStore implements ObjectStore {
   pathOf(bucket: string, key: string): string {
     const bucketDir = this.bucketDir(bucket);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-    if (key.length === 0 || key.length > 1024 || /[\u0000-\u001f\\]/.test(key)) {
+    if (key.length === 0 || Buffer.byteLength(key) > 1024 || /[\u0000-\u001f\\]/.test(key)) {
       throw new ObjectKeyError(
         `object key ${JSON.stringify(key)} is empty, too long or has control characters`,
       );

@@ -118,12 +118,23 @@ describe("Class: FsObjectStore", () => {
       expect((error as ObjectKeyError).message).to.match(says);
       const tmp = join(dir, "s3", ".tmp");
       expect(existsSync(tmp) ? readdirSync(tmp) : []).to.deep.equal([]);
-      // No object of the failed put, and no metadata file without its object.
+      // The failed put wrote nothing: no object file (the folder of "m/a/b" may be there), no metadata.
       const failed = join(dir, "s3", "bucket-a", ...(keys.at(-1) as string).split("/"));
-      expect(existsSync(failed) && statSync(failed).isFile()).to.equal(false);
-      expect(existsSync(`${failed}${METADATA_SUFFIX}`)).to.equal(false);
+      expect(existsSync(failed) && statSync(failed).isFile(), "an object file").to.equal(false);
+      expect(existsSync(`${failed}${METADATA_SUFFIX}`), "a metadata file").to.equal(false);
     });
   }
+
+  it("put refuses a key of more than 1,024 bytes, as S3 does, counting bytes, not characters", async () => {
+    const store = new FsObjectStore(join(dir, "s3"));
+    // Five folders of 80 CJK characters (240 bytes each, under a file name's 255): 409 characters, 1,209 bytes.
+    const key = `${Array.from({ length: 5 }, () => "画".repeat(80)).join("/")}/a.zip`;
+    let error: unknown;
+    await store.put("bucket-a", key, Readable.from([Buffer.from("z")]), { metadata: {} }).catch((e) => {
+      error = e;
+    });
+    expect(error).to.be.instanceOf(ObjectKeyError);
+  });
 
   it("a failing upload stream leaves no object and no temporary file behind", async () => {
     const store = new FsObjectStore(join(dir, "s3"));
