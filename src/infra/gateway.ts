@@ -261,6 +261,8 @@ export class Gateway extends pulumi.ComponentResource {
           dedupeTableArn: dedupe.tableArn,
           artifactBucket:
             spec.action.type === "s3-zip" && !spec.action.bucket ? artifacts.bucketName : undefined,
+          // A bucketPrefix gets 26 characters appended: the name's length is known before it exists.
+          artifactBucketNameLength: names.bucketPrefix.length + 26,
           partition,
           region,
           accountId,

@@ -47,6 +47,8 @@ export interface RouteArgs {
   dedupeTableArn: pulumi.Input<string>;
   /** The stack's artifact bucket, for an s3-zip route that names none. */
   artifactBucket?: pulumi.Input<string>;
+  /** The stack bucket's name length, known up front (checks the environment's size at preview). */
+  artifactBucketNameLength?: number;
   partition: string;
   region: string;
   accountId: pulumi.Input<string>;
@@ -103,12 +105,17 @@ export function environmentWarning(bound: RouteEnvironmentValues): string | unde
 
 /** S3's shortest bucket name. */
 const MIN_BUCKET_NAME = 3;
-/** The shortest domain of a partition's queue URLs (c2s.ic.gov, of an ISO partition). */
-const QUEUE_URL_SHORTEST_DOMAIN = 10;
+/** The domain of a region's service endpoints: amazonaws.com, amazonaws.com.cn, c2s.ic.gov, sc2s.sgov.gov. */
+function serviceDomain(region: string): string {
+  if (region.startsWith("cn-")) return "amazonaws.com.cn";
+  if (region.startsWith("us-isob-")) return "sc2s.sgov.gov";
+  if (region.startsWith("us-iso-")) return "c2s.ic.gov";
+  return "amazonaws.com";
+}
 
-/** The shortest a queue's URL can be: https://sqs.<region>.<domain>/<12-digit account>/<name>. */
+/** The shortest a queue's URL can be in its region: https://sqs.<region>.<domain>/<12-digit account>/<name>. */
 export function queueUrlShortest(region: string, queueName: string): string {
-  return `https://sqs.${region}.${"d".repeat(QUEUE_URL_SHORTEST_DOMAIN)}/${"0".repeat(12)}/${queueName}`;
+  return `https://sqs.${region}.${serviceDomain(region)}/${"0".repeat(12)}/${queueName}`;
 }
 
 /** S3's longest bucket name: the stack's bucket (its prefix + 26 characters) is at most this. */
@@ -215,7 +222,7 @@ export class Route extends pulumi.ComponentResource {
     // one that may not fit is warned of. The real values decide at deploy.
     const bucketOf = (length: number) => (args.artifactBucket === undefined ? undefined : "b".repeat(length));
     routeEnvironment({
-      route: deployedRoute(route, bucketOf(MIN_BUCKET_NAME)),
+      route: deployedRoute(route, bucketOf(args.artifactBucketNameLength ?? MIN_BUCKET_NAME)),
       queueUrl: queueUrlShortest(args.region, names.queue),
       deadLetterQueueUrl: queueUrlShortest(args.region, names.deadLetterQueue),
       dedupeTable: args.dedupeTableName,
