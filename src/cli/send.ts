@@ -71,7 +71,11 @@ export function signDelivery(options: {
       let contentType = "application/json";
       if (options.form) {
         // What GitHub sends for content type "application/x-www-form-urlencoded".
-        body = Buffer.from(`payload=${encodeURIComponent(options.payload.toString("utf8"))}`, "utf8");
+        // As GitHub encodes it: form encoding, a space as "+".
+        body = Buffer.from(
+          new URLSearchParams({ payload: options.payload.toString("utf8") }).toString(),
+          "utf8",
+        );
         contentType = "application/x-www-form-urlencoded";
       }
       return {
@@ -131,6 +135,8 @@ export function signDelivery(options: {
       };
     case "gitea": {
       const sha256 = signHex("sha256", secret, options.payload);
+      // The event, as Gitea folds its event types (pull_request_sync is a pull_request); the type apart.
+      const name = providerEventName("gitea", event, parsed);
       // The headers of Gitea's services/webhook/deliver.go: its own, then the Gogs and GitHub copies.
       return {
         body: options.payload,
@@ -138,18 +144,20 @@ export function signDelivery(options: {
           "content-type": "application/json",
           "user-agent": "Go-http-client/1.1",
           "x-gitea-delivery": id,
-          "x-gitea-event": event,
+          "x-gitea-event": name,
           "x-gitea-event-type": event,
           "x-gitea-signature": sha256,
+          "x-gitea-hook-installation-target-type": "repository",
           "x-gogs-delivery": id,
-          "x-gogs-event": event,
+          "x-gogs-event": name,
           "x-gogs-event-type": event,
           "x-gogs-signature": sha256,
           "x-hub-signature": signHex("sha1", secret, options.payload, "sha1="),
           "x-hub-signature-256": `sha256=${sha256}`,
           "x-github-delivery": id,
-          "x-github-event": event,
+          "x-github-event": name,
           "x-github-event-type": event,
+          "x-github-hook-installation-target-type": "repository",
         },
       };
     }
@@ -276,9 +284,14 @@ export async function runSend(argv: string[]): Promise<number> {
     deliveryId: values.delivery,
     form: values.form,
   });
+  // Added, never replacing: a second signature header is how the gateway's "repeated header" answer is tried.
+  const headers: Record<string, string | string[]> = { ...signed.headers };
   for (const extra of values.extraHeaders) {
     const colon = extra.indexOf(":");
-    signed.headers[extra.slice(0, colon).trim().toLowerCase()] = extra.slice(colon + 1).trim();
+    const name = extra.slice(0, colon).trim().toLowerCase();
+    const value = extra.slice(colon + 1).trim();
+    const existing = headers[name];
+    headers[name] = existing === undefined ? value : [existing, value].flat();
   }
   // undici's request, not fetch: fetch adds browser headers (sec-fetch-mode, accept-language) no Git
   // host sends. Like the Git hosts, it follows no redirect.
@@ -286,7 +299,7 @@ export async function runSend(argv: string[]): Promise<number> {
   try {
     const response = await request(values.url, {
       method: "POST",
-      headers: signed.headers,
+      headers,
       body: signed.body,
       dispatcher,
       signal: AbortSignal.timeout(values.timeoutS * 1000),
@@ -364,7 +377,9 @@ function parse(argv: string[]) {
   if (values.delivery === "") throw new UsageError("--delivery must not be empty");
   const timeoutS = Number(values.timeout);
   if (!(timeoutS > 0 && timeoutS <= 600)) {
-    throw new UsageError(`--timeout must be a number of seconds from 0 to 600, got "${values.timeout}"`);
+    throw new UsageError(
+      `--timeout must be a number of seconds above 0, at most 600, got "${values.timeout}"`,
+    );
   }
   const provider = values.provider as Provider;
   if (!PROVIDERS.includes(provider)) {

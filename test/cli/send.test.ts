@@ -305,7 +305,7 @@ async function startCaptureServer(
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
         headers[(req.rawHeaders[i] as string).toLowerCase()] = req.rawHeaders[i + 1] as string;
       }
-      requests.push({ method: req.method ?? "", headers, body: Buffer.concat(chunks) });
+      requests.push({ method: req.method ?? "", headers, raw: req.rawHeaders, body: Buffer.concat(chunks) });
       answer(res);
     });
   });
@@ -323,7 +323,10 @@ async function startCaptureServer(
 
 interface CapturedRequest {
   method: string;
+  /** The last value of each header, by lower-case name. */
   headers: Record<string, string>;
+  /** Every header line as sent: name, value, name, value, ... */
+  raw: string[];
   body: Buffer;
 }
 
@@ -433,10 +436,12 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
         "x-gitea-delivery",
         "x-gitea-event",
         "x-gitea-event-type",
+        "x-gitea-hook-installation-target-type",
         "x-gitea-signature",
         "x-github-delivery",
         "x-github-event",
         "x-github-event-type",
+        "x-github-hook-installation-target-type",
         "x-gogs-delivery",
         "x-gogs-event",
         "x-gogs-event-type",
@@ -452,6 +457,40 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
       }),
     },
   ];
+  it("--provider gitea puts a Gitea event type in the Event-Type headers and the event it folds into in the Event headers, as Gitea does", async () => {
+    const before = capture.requests.length;
+    const run = await runSendCli([
+      "--url",
+      capture.url,
+      "--event",
+      "pull_request_sync",
+      "--payload",
+      "examples/github-pr-closed-merged.json",
+      "--secret",
+      "wire-secret",
+      "--provider",
+      "gitea",
+    ]);
+    expect(run.code, run.stderr).to.equal(0);
+    const got = capture.requests[before] as CapturedRequest;
+    for (const prefix of ["x-gitea", "x-gogs", "x-github"]) {
+      expect(got.headers[`${prefix}-event`], prefix).to.equal("pull_request");
+      expect(got.headers[`${prefix}-event-type`], prefix).to.equal("pull_request_sync");
+    }
+  });
+
+  it("--insecure-header adds a header line, never replacing one: a second signature header goes out beside the first", async () => {
+    const before = capture.requests.length;
+    const run = await send("github", "wire-secret", "--insecure-header", "X-Hub-Signature-256: sha256=00");
+    expect(run.code, run.stderr).to.equal(0);
+    const got = capture.requests[before] as CapturedRequest;
+    const signatures = got.raw.filter(
+      (_, i) => i % 2 === 1 && got.raw[i - 1]?.toLowerCase() === "x-hub-signature-256",
+    );
+    expect(signatures).to.have.length(2);
+    expect(signatures).to.include("sha256=00");
+  });
+
   for (const c of wire) {
     const kind = c.secret.startsWith("whsec_") ? " with a whsec_ signing token" : "";
     it(`--provider ${c.provider}${kind} sends exactly that provider's headers, signed over the bytes received`, async () => {
@@ -508,7 +547,9 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     expect(runs.map((r) => r.code)).to.deep.equal([2, 2, 2]);
     expect(runs[0]?.stderr).to.include("--secret is empty");
     expect(runs[1]?.stderr).to.include("--delivery must not be empty");
-    expect(runs[2]?.stderr).to.include('--timeout must be a number of seconds from 0 to 600, got "soon"');
+    expect(runs[2]?.stderr).to.include(
+      '--timeout must be a number of seconds above 0, at most 600, got "soon"',
+    );
   });
 
   it("an answer slower than --timeout fails with exit 1 and says so, as GitHub fails a delivery after 10 s", async () => {

@@ -11,8 +11,15 @@ const GITLAB_EVENTS: Readonly<Record<string, string>> = {
   issues: "Issue Hook",
   issue: "Issue Hook",
   note: "Note Hook",
+  issue_comment: "Note Hook",
   pipeline: "Pipeline Hook",
   job: "Job Hook",
+  build: "Job Hook",
+  deployment: "Deployment Hook",
+  wiki_page: "Wiki Page Hook",
+  feature_flag: "Feature Flag Hook",
+  emoji: "Emoji Hook",
+  milestone: "Milestone Hook",
   release: "Release Hook",
   ping: "Push Hook", // GitLab has no ping: its "Test" button sends a Push Hook
 };
@@ -29,10 +36,31 @@ export function providerEventName(provider: Provider, event: string, payload: un
       return bitbucketEvent(event, payload);
     case "bitbucket-server":
       return bitbucketServerEvent(event, payload);
+    case "gitea":
+      return GITEA_EVENT_OF_TYPE[event] ?? event;
     default:
       return event;
   }
 }
+
+/**
+ * Gitea's event header for an event type (HookEventType.Event() in go-gitea modules/webhook/type.go): the
+ * types fold into their event, and X-Gitea-Event-Type keeps the type.
+ */
+const GITEA_EVENT_OF_TYPE: Readonly<Record<string, string>> = {
+  issue_assign: "issues",
+  issue_label: "issues",
+  issue_milestone: "issues",
+  pull_request_assign: "pull_request",
+  pull_request_label: "pull_request",
+  pull_request_milestone: "pull_request",
+  pull_request_sync: "pull_request",
+  pull_request_review_request: "pull_request",
+  pull_request_comment: "issue_comment",
+  pull_request_review_approved: "pull_request_approved",
+  pull_request_review_rejected: "pull_request_rejected",
+  pull_request_review_comment: "pull_request_comment",
+};
 
 /** Bitbucket Cloud's X-Event-Key (a tag push is a repo:push). */
 function bitbucketEvent(event: string, payload: unknown): string {
