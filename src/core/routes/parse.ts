@@ -3,15 +3,13 @@ import {
   type Document,
   isAlias,
   isMap,
-  isNode,
   isScalar,
   isSeq,
   LineCounter,
   Pair,
   parseDocument,
-  type Scalar,
   visit,
-  YAMLMap,
+  type YAMLMap,
 } from "yaml";
 import type { Problem, RoutesConfig } from "../types";
 import { compileRoutes } from "./compile";
@@ -77,10 +75,11 @@ function parseUnsafe(text: string, file: string): ParseResult {
   }
   if (references.length > 0) return { problems: sortUnique(problems) };
 
-  keepParameterNumbersAsWritten(doc);
+  const writtenParameters = parameterNumbersAsWritten(doc);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 1000 });
+    applyWrittenNumbers(data, writtenParameters);
   } catch (error) {
     // Left: too many aliases (a whole-file matter), or a yaml failure we do not foresee.
     problems.push({ file, line: 1, col: 1, message: `YAML: ${firstLine((error as Error).message)}` });
@@ -125,62 +124,93 @@ function sortUnique(problems: Problem[]): Problem[] {
 /**
  * Jenkins parameters are text, and a number is taken as it is written: `VERSION: 1.10` is "1.10", not
  * "1.1"; `MODE: 0755` is "0755"; a 20-digit id keeps its digits. That holds for parameters reached
- * through an alias (`parameters: *p`) or a merge (`{ <<: *p }`) too: such a map is replaced by a merged
- * copy, so the anchor itself, which may be used elsewhere, is left as it is.
+ * through an alias (`parameters: *p`) or a merge (`{ <<: *p }`) too. The document is only read: each
+ * `parameters` map's numbers are noted with the path to it, and set as written once it is converted, so
+ * an anchor (of the map, or of a number in it) used anywhere else keeps its own meaning.
  */
-function keepParameterNumbersAsWritten(doc: Document): void {
-  visit(doc, {
-    Pair(_key, pair) {
-      if (!isScalar(pair.key) || pair.key.value !== "parameters") return;
-      const written = parametersAsWritten(doc, pair.value);
-      if (written) pair.value = written;
-    },
-  });
+interface WrittenParameters {
+  /** Keys and list indexes from the document's root to the map holding `parameters`. */
+  path: Array<string | number>;
+  numbers: Map<string, string>;
 }
 
-/** A map of the parameters' effective entries, each number as its source text; undefined when not a map. */
-function parametersAsWritten(doc: Document, node: unknown): YAMLMap | undefined {
-  const map = resolveAlias(doc, node);
-  if (!isMap(map)) return undefined;
-  const result = new YAMLMap(doc.schema);
-  result.flow = map.flow;
-  result.range = isNode(node) ? node.range : map.range;
-  const entries = new Map<unknown, Pair>();
-  addEntries(doc, map, entries, new Set());
-  result.items = [...entries.values()];
-  return result;
+function parameterNumbersAsWritten(doc: Document): WrittenParameters[] {
+  const found: WrittenParameters[] = [];
+  // Per map, once: maps that merge each other would otherwise be walked exponentially often.
+  const memo = new Map<YAMLMap, Map<string, string>>();
+  visit(doc, {
+    Pair(_key, pair, ancestors) {
+      if (!isScalar(pair.key) || pair.key.value !== "parameters") return;
+      const map = resolveAlias(doc, pair.value);
+      if (!isMap(map)) return;
+      const numbers = writtenNumbers(doc, map, memo, new Set());
+      if (numbers.size > 0) found.push({ path: pathOf(ancestors), numbers });
+    },
+  });
+  return found;
 }
 
 /** yaml's merge order: a map's own keys win; among merge sources, the first to set a key wins. */
-function addEntries(doc: Document, map: YAMLMap, entries: Map<unknown, Pair>, seen: Set<YAMLMap>): void {
-  if (seen.has(map)) return;
+function writtenNumbers(
+  doc: Document,
+  map: YAMLMap,
+  memo: Map<YAMLMap, Map<string, string>>,
+  seen: Set<YAMLMap>,
+): Map<string, string> {
+  const known = memo.get(map);
+  if (known) return known;
+  const numbers = new Map<string, string>();
+  if (seen.has(map)) return numbers; // a merge cycle: yaml's own conversion reports it
   seen.add(map);
+  const own = new Set<string>();
+  const inherited = new Map<string, string>();
   for (const item of map.items) {
     if (isScalar(item.key) && typeof item.key.value === "symbol") {
       const sources = isSeq(item.value) ? item.value.items : [item.value];
       for (const source of sources) {
         const merged = resolveAlias(doc, source);
         if (!isMap(merged)) continue;
-        const inherited = new Map<unknown, Pair>();
-        addEntries(doc, merged, inherited, seen);
-        for (const [key, pair] of inherited) if (!entries.has(key)) entries.set(key, pair);
+        for (const [key, text] of writtenNumbers(doc, merged, memo, seen)) {
+          if (!inherited.has(key)) inherited.set(key, text);
+        }
       }
       continue;
     }
-    const key = isScalar(item.key) ? item.key.value : item.key;
-    const target = resolveAlias(doc, item.value);
-    const written = numberAsWritten(target);
-    entries.set(key, new Pair(item.key, written === target ? item.value : written));
+    const key = isScalar(item.key) ? String(item.key.value) : undefined;
+    if (key === undefined) continue;
+    own.add(key);
+    const value = resolveAlias(doc, item.value);
+    if (isScalar(value) && typeof value.value === "number" && typeof value.source === "string") {
+      numbers.set(key, value.source);
+    }
   }
+  for (const [key, text] of inherited) if (!own.has(key)) numbers.set(key, text);
   seen.delete(map);
+  memo.set(map, numbers);
+  return numbers;
 }
 
-function numberAsWritten(value: unknown): unknown {
-  if (!isScalar(value) || typeof value.value !== "number" || typeof value.source !== "string") return value;
-  const copy = value.clone() as Scalar;
-  copy.value = copy.source;
-  copy.anchor = undefined;
-  return copy;
+/** The keys and indexes that lead to the last ancestor (the map holding the pair being visited). */
+function pathOf(ancestors: readonly unknown[]): Array<string | number> {
+  const path: Array<string | number> = [];
+  for (let i = 0; i < ancestors.length; i++) {
+    const node = ancestors[i];
+    if (node instanceof Pair && isScalar(node.key)) path.push(String(node.key.value));
+    else if (isSeq(node)) path.push(node.items.indexOf(ancestors[i + 1] as never));
+  }
+  return path;
+}
+
+/** Sets each noted number of a converted document's `parameters` back to its written form. */
+function applyWrittenNumbers(data: unknown, found: readonly WrittenParameters[]): void {
+  for (const { path, numbers } of found) {
+    let holder: unknown = data;
+    for (const step of path) holder = (holder as Record<string | number, unknown> | undefined)?.[step];
+    const parameters = (holder as { parameters?: unknown } | undefined)?.parameters;
+    if (typeof parameters !== "object" || parameters === null) continue;
+    const record = parameters as Record<string, unknown>;
+    for (const [key, text] of numbers) if (typeof record[key] === "number") record[key] = text;
+  }
 }
 
 function resolveAlias(doc: Document, node: unknown): unknown {

@@ -255,6 +255,60 @@ describe("Function: parseRoutes", () => {
     expect(config?.routes[3]?.auth.toleranceSeconds).to.equal(300);
   });
 
+  it("parseRoutes keeps a route's inline-anchored parameters, and their numbers, for a later route that reuses or merges them", () => {
+    const text = [
+      "version: 1",
+      "defaults: { secret: hookgate/gh, jenkins: { url: https://jenkins.example.com, credentials: hookgate/j } }",
+      "routes:",
+      "  - name: a",
+      "    match: { repos: [acme/api] }",
+      "    action: { type: jenkins, job: x, parameters: &p { SHA: '{{sha}}', V: 1.10, M: &m 0755 } }",
+      "  - name: b",
+      "    match: { repos: [acme/api] }",
+      "    action: { type: jenkins, job: x, parameters: { <<: *p, X: 1 } }",
+      "  - name: c",
+      "    match: { repos: [acme/api] }",
+      "    action: { type: jenkins, job: x, parameters: *p }",
+      "  - name: d",
+      "    match: { repos: [acme/api] }",
+      "    action: { type: jenkins, job: x, parameters: { MODE: *m } }",
+    ].join("\n");
+    const { config, problems } = parseRoutes(text, "routes.yaml");
+    expect(problems).to.deep.equal([]);
+    const parameters = config?.routes.map((route) => (route.action as { parameters: unknown }).parameters);
+    expect(parameters).to.deep.equal([
+      { SHA: "{{sha}}", V: "1.10", M: "0755" },
+      { SHA: "{{sha}}", V: "1.10", M: "0755", X: "1" },
+      { SHA: "{{sha}}", V: "1.10", M: "0755" },
+      { MODE: "0755" },
+    ]);
+  });
+
+  it("parseRoutes reads parameters that merge a chain of maps each merging the two before it, without walking the chain exponentially", () => {
+    // 2^24 walks without a memo: this would not finish within the test's timeout.
+    const chain = ["x-a0: &a0 { A: 1 }", "x-b0: &b0 { B: 2 }"];
+    for (let k = 1; k <= 24; k++) {
+      chain.push(
+        `x-a${k}: &a${k} { <<: [*a${k - 1}, *b${k - 1}] }`,
+        `x-b${k}: &b${k} { <<: [*a${k - 1}, *b${k - 1}] }`,
+      );
+    }
+    const text = [
+      "version: 1",
+      "defaults: { secret: hookgate/gh, jenkins: { url: https://jenkins.example.com, credentials: hookgate/j } }",
+      ...chain,
+      "routes:",
+      "  - name: a",
+      "    match: { repos: [acme/api] }",
+      "    action: { type: jenkins, job: x, parameters: *a24 }",
+    ].join("\n");
+    // yaml's own conversion, which counts the aliases it expands, then refuses the file.
+    const { problems } = parseRoutes(text, "routes.yaml");
+    expect(problems.map((p) => p.message)).to.deep.equal([
+      "YAML: Excessive alias count indicates a resource exhaustion attack",
+    ]);
+  });
+
   it("parseRoutes keeps providers.github.apiUrl (GitHub Enterprise Server) for the stack's webhooks, and nothing for github.com", () => {
     const routes = [
       "routes:",
