@@ -114,8 +114,10 @@ export function urlProblem(value: string): string | undefined {
   if (url.username || url.password) {
     return "a URL must not contain a user name or password; put credentials in a Secrets Manager secret (the value is not shown)";
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:")
-    return `"${clip(value)}" must be an http or https URL`;
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    // Only the scheme is shown: the rest may hold a token (ssh://host/<token>, ftp://…?token=…).
+    return `a ${JSON.stringify(url.protocol.slice(0, 20))} URL (the rest is not shown) must be an http or https URL`;
+  }
   if (url.search || url.hash) {
     // Shown without them: a trigger token often travels in a query string.
     return `"${clip(`${url.origin}${url.pathname}`)}" must not have a query string or fragment (not shown)`;
@@ -182,7 +184,9 @@ export function jobProblem(value: string): string | undefined {
 /** A commit status link: an http(s) URL, possibly starting with a template. */
 export function targetUrlProblem(value: string): string | undefined {
   if (/^https?:\/\//i.test(value) || value.startsWith("{{")) return undefined;
-  return `targetUrl "${clip(value)}" must start with https:// (or http://)`;
+  // A link may carry a token in its query: never shown then.
+  const shown = /[?#@]/.test(value) || looksLikeSecret(value) ? "(not shown)" : `"${clip(value)}"`;
+  return `targetUrl ${shown} must start with https:// (or http://)`;
 }
 
 /** The closest candidate to `word`, when it is close enough to be a likely typo. */

@@ -5,6 +5,7 @@ import {
   routeNameClashProblem,
   routeNameProblem,
   secretRefProblem,
+  targetUrlProblem,
   urlProblem,
 } from "../../../src/core/routes/checks";
 
@@ -141,6 +142,21 @@ describe("Function: urlProblem", () => {
     );
     expect(urlProblem("ghp_16C7e42F292c6912E7710c838347Ae178B4a")).to.equal(
       "this value (not shown: it looks like a secret) is not a URL (write it as https://host[:port][/path])",
+    );
+  });
+
+  it("urlProblem refuses another scheme without showing a value that may hold a token", () => {
+    const message = urlProblem("ftp://ci.example.com/?token=ghp_16C7e42F292c6912E7710c838347Ae178B4a") ?? "";
+    expect(message).to.equal('a "ftp:" URL (the rest is not shown) must be an http or https URL');
+    expect(urlProblem("ssh://host/ghp_16C7e42F292c6912E7710c838347Ae178B4a")).not.to.include("ghp_");
+  });
+
+  it("targetUrlProblem refuses a link that is not http(s) without showing a token in it", () => {
+    expect(targetUrlProblem("logs/?t=ghp_16C7e42F292c6912E7710c838347Ae178B4a")).to.equal(
+      "targetUrl (not shown) must start with https:// (or http://)",
+    );
+    expect(targetUrlProblem("logs.example.com/run")).to.equal(
+      'targetUrl "logs.example.com/run" must start with https:// (or http://)',
     );
   });
 
