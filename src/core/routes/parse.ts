@@ -32,7 +32,13 @@ export function parseRoutes(text: string, file: string): ParseResult {
     // A bug of ours, not the user's: still a problem, never a crash of `check` or `pulumi up`.
     return {
       problems: [
-        { file, line: 1, col: 1, message: `internal error while reading: ${(error as Error).message}` },
+        // One line, as every problem: FILE:LINE:COL: message.
+        {
+          file,
+          line: 1,
+          col: 1,
+          message: `internal error while reading: ${firstLine((error as Error).message)}`,
+        },
       ],
     };
   }

@@ -296,6 +296,11 @@ export function kindOf(value: unknown): string {
 }
 
 function shortJson(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = "a value that contains itself"; // a YAML alias inside its own anchor: [*v] under &v
+  }
   return clip(text, 60);
 }

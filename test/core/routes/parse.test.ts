@@ -309,6 +309,23 @@ describe("Function: parseRoutes", () => {
     ]);
   });
 
+  for (const [what, line] of [
+    ["version", "version: &v [*v]"],
+    [
+      "an action's type",
+      "version: 1\nroutes:\n  - name: a\n    match: {}\n    action: { type: &t [*t], job: x }",
+    ],
+  ] as const) {
+    it(`parseRoutes reports a list that contains itself (an alias inside its own anchor) in ${what} as one positioned line, never an internal error`, () => {
+      const { problems } = parseRoutes(line, "routes.yaml");
+      expect(problems.length).to.be.greaterThan(0);
+      for (const problem of problems) {
+        expect(problem.message).not.to.include("\n");
+        expect(problem.message).not.to.match(/internal error|circular/i);
+      }
+    });
+  }
+
   it("parseRoutes keeps providers.github.apiUrl (GitHub Enterprise Server) for the stack's webhooks, and nothing for github.com", () => {
     const routes = [
       "routes:",
