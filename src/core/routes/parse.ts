@@ -54,7 +54,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
     // A collection used as a key is reported by the schema (as an unknown key); yaml need not warn on stderr.
     logLevel: "error",
   });
-  const locator = new Locator(doc, lines);
+  const locator = new Locator(doc, lines, text.charCodeAt(0) === 0xfeff);
   const problems: Problem[] = [];
 
   // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.

@@ -32,6 +32,8 @@ export class Locator {
   constructor(
     private readonly doc: Document,
     private readonly lines: LineCounter,
+    /** The text starts with a byte-order mark, which no editor counts as a column. */
+    private readonly bom = false,
   ) {}
 
   /** Where the value at `path` starts (its key when the value is empty; an ancestor when absent). */
@@ -63,7 +65,8 @@ export class Locator {
   /** Where the source offset is. */
   offset(offset: number): Position {
     const pos = this.lines.linePos(Math.max(0, offset));
-    return { line: Math.max(1, pos.line), col: Math.max(1, pos.col) };
+    const col = this.bom && pos.line === 1 ? pos.col - 1 : pos.col;
+    return { line: Math.max(1, pos.line), col: Math.max(1, col) };
   }
 
   private at(node: Node | undefined): Position {

@@ -326,6 +326,12 @@ describe("Function: parseRoutes", () => {
     });
   }
 
+  it("parseRoutes counts no column for a byte-order mark: a problem on line 1 is where an editor shows it", () => {
+    const { problems } = parseRoutes("\uFEFFversion: 2\nroutes: []", "routes.yaml");
+    const version = problems.find((p) => p.message.startsWith("version must be 1"));
+    expect([version?.line, version?.col]).to.deep.equal([1, 10]);
+  });
+
   it("parseRoutes keeps providers.github.apiUrl (GitHub Enterprise Server) for the stack's webhooks, and nothing for github.com", () => {
     const routes = [
       "routes:",
