@@ -61,7 +61,8 @@ export function signDelivery(options: {
   const id = options.deliveryId ?? randomUUID();
   let parsed: unknown;
   try {
-    parsed = JSON.parse(options.payload.toString("utf8"));
+    // As the gateway reads a body: a byte-order mark skipped (Bitbucket picks its event key from the payload).
+    parsed = JSON.parse(options.payload.toString("utf8").replace(/^\uFEFF/, ""));
   } catch {
     parsed = undefined; // sent anyway: testing how the gateway answers malformed JSON is legitimate
   }

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { signDelivery } from "../../src/cli/send";
+import { providerEventName } from "../../src/core/events/eventNames";
 import type { Provider } from "../../src/core/types";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import {
@@ -589,5 +590,26 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     expect(run.code).to.equal(1);
     expect(run.stderr).to.include(`POST ${closed.url} failed: ECONNREFUSED`);
     expect(run.stderr).not.to.include("hunter2");
+  });
+});
+
+describe("Function: signDelivery and providerEventName, event names", () => {
+  it("signDelivery reads a payload file that starts with a byte-order mark for Bitbucket's event key, as the gateway reads the body", () => {
+    const fulfilled = readFileSync(
+      join(REPO_ROOT, "test/fixtures/payloads/bitbucket/pullrequest-fulfilled.json"),
+    );
+    const signed = signDelivery({
+      provider: "bitbucket",
+      event: "pull_request",
+      payload: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), fulfilled]),
+      secret: "s",
+    });
+    expect(signed.headers["x-event-key"]).to.equal("pullrequest:fulfilled");
+  });
+
+  it("providerEventName keeps a name that is only a key of Object.prototype (constructor, toString) as given", () => {
+    expect(providerEventName("gitlab", "constructor", undefined)).to.equal("constructor");
+    expect(providerEventName("gitea", "toString", undefined)).to.equal("toString");
+    expect(providerEventName("gitea", "pull_request_sync", undefined)).to.equal("pull_request");
   });
 });

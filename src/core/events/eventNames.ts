@@ -31,16 +31,21 @@ const GITLAB_EVENTS: Readonly<Record<string, string>> = {
 export function providerEventName(provider: Provider, event: string, payload: unknown): string {
   switch (provider) {
     case "gitlab":
-      return event.endsWith(" Hook") ? event : (GITLAB_EVENTS[event] ?? event);
+      return event.endsWith(" Hook") ? event : ownValue(GITLAB_EVENTS, event);
     case "bitbucket":
       return bitbucketEvent(event, payload);
     case "bitbucket-server":
       return bitbucketServerEvent(event, payload);
     case "gitea":
-      return GITEA_EVENT_OF_TYPE[event] ?? event;
+      return ownValue(GITEA_EVENT_OF_TYPE, event);
     default:
       return event;
   }
+}
+
+/** The table's own entry for `name` (never Object.prototype's: "constructor"), or the name itself. */
+function ownValue(table: Readonly<Record<string, string>>, name: string): string {
+  return Object.hasOwn(table, name) ? (table[name] as string) : name;
 }
 
 /**
