@@ -99,6 +99,11 @@ Object.defineProperty(Rejection.prototype, "reason", { enumerable: true });
  * only for a match, or when a rejection's reason is read) and never throws, whatever the event holds.
  * Filters run cheapest and most selective first: repository, event, action, ref, then changed files.
  */
+/** Whether a route's filters let tag pushes through: a `tags` filter, or neither `branches` nor `tags`. */
+export function matchesTagPushes(match: Route["match"]): boolean {
+  return match.tags !== undefined || match.branches === undefined;
+}
+
 export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDecision {
   const spec = route.match ?? {};
   const filters: Filter[] = [];

@@ -1,4 +1,5 @@
 // What a person sets on the Git host for each route: derived from the route, never from secret values.
+import { matchesTagPushes } from "../core/match";
 import type { Provider, Route } from "../core/types";
 
 const GLOB_CHARS = /[*?[\]{}()!+@]/;
@@ -88,12 +89,7 @@ export function webhookSetup(route: Route, url: string): WebhookSetup {
     provider: route.provider,
     contentType: "application/json",
     events,
-    // A tags filter, or neither branches nor tags: tag pushes match too.
-    hostEvents: hostEvents(
-      route.provider,
-      events,
-      route.match.tags !== undefined || route.match.branches === undefined,
-    ),
+    hostEvents: hostEvents(route.provider, events, matchesTagPushes(route.match)),
     ...(route.secret ? { secretName: route.secret } : {}),
     repositories: exactRepositories(route),
   };

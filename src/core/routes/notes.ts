@@ -1,5 +1,6 @@
 // Things about valid routes that are worth saying before they surprise someone: `hookgate check` prints
 // them after its table. None is a problem: each may be what the author wants.
+import { matchesTagPushes } from "../match";
 import type { Route } from "../types";
 
 /** Fields that differ from one event to the next, even for two pushes to the same branch. */
@@ -20,9 +21,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
     }
     if (action.type === "s3-zip" && /\{\{\s*branch(\.path|\.underscored)?\s*\}\}/.test(action.key)) {
       const pushes = route.match.events === undefined || route.match.events.includes("push");
-      // Tag pushes match with a `tags` filter, or with neither `branches` nor `tags`.
-      const tagPushes = route.match.tags !== undefined || route.match.branches === undefined;
-      if (pushes && tagPushes) {
+      if (pushes && matchesTagPushes(route.match)) {
         notes.push(
           `route ${route.name}: a tag push has no {{branch}} for the key, and fails; match branches only ` +
             '(branches: ["**"], no tags) or put {{tag}} or {{ref}} in the key',
