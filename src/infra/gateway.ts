@@ -56,9 +56,14 @@ function routeJenkinsPorts(routes: readonly RouteSpec[]): number[] {
     if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
       throw new Error(`route "${route.name}": Jenkins URL "${target.url}" is not an http(s) URL`);
     }
-    ports.add(url.port ? Number(url.port) : url.protocol === "http:" ? 80 : 443);
+    ports.add(portOf(url));
   }
   return [...ports].sort((a, b) => a - b);
+}
+
+/** The port a URL connects to: its own, else its scheme's. */
+function portOf(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === "http:" ? 80 : 443;
 }
 
 /**
@@ -92,7 +97,7 @@ export function gitHostApiPorts(routes: readonly RouteSpec[]): number[] {
     } catch {
       continue; // check refused it already
     }
-    const port = url.port ? Number(url.port) : url.protocol === "http:" ? 80 : 443;
+    const port = portOf(url);
     if (port !== 443) ports.add(port);
   }
   return [...ports].sort((a, b) => a - b);
