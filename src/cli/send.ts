@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { STATUS_CODES } from "node:http";
 import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
+import { decodeBody } from "../core/decode";
 import { providerEventName } from "../core/events/eventNames";
 import { parseSecretValues } from "../core/secretValues";
 import { PROVIDERS, type Provider } from "../core/types";
@@ -61,8 +62,8 @@ export function signDelivery(options: {
   const id = options.deliveryId ?? randomUUID();
   let parsed: unknown;
   try {
-    // As the gateway reads a body: a byte-order mark skipped (Bitbucket picks its event key from the payload).
-    parsed = JSON.parse(options.payload.toString("utf8").replace(/^\uFEFF/, ""));
+    // As the gateway reads a body (Bitbucket picks its event key from the payload): a byte-order mark skipped.
+    parsed = decodeBody(options.payload, "application/json");
   } catch {
     parsed = undefined; // sent anyway: testing how the gateway answers malformed JSON is legitimate
   }
