@@ -265,15 +265,15 @@ export function apiMessage(text: string): string {
  * Bitbucket Cloud's {"error": {"message"}}, Bitbucket Data Center's {"errors": [{"message"}, ...]}.
  */
 function messageOf(body: unknown): string {
-  if (!isFieldErrors(body)) return "";
+  if (!isJsonObject(body)) return "";
   const { message, error, errors } = body;
   if (typeof message === "string") return message;
-  if (isFieldErrors(message)) return fieldErrors(message);
+  if (isJsonObject(message)) return fieldErrors(message);
   if (typeof error === "string") return error;
-  if (isFieldErrors(error) && typeof error.message === "string") return error.message;
+  if (isJsonObject(error) && typeof error.message === "string") return error.message;
   if (Array.isArray(errors)) {
     return errors
-      .map((each) => (isFieldErrors(each) && typeof each.message === "string" ? each.message : ""))
+      .map((each) => (isJsonObject(each) && typeof each.message === "string" ? each.message : ""))
       .filter((each) => each !== "")
       .join("; ");
   }
@@ -281,7 +281,7 @@ function messageOf(body: unknown): string {
 }
 
 /** A JSON object, as GitLab's validation errors are: {"message": {"target_url": ["is too long ..."]}}. */
-function isFieldErrors(value: unknown): value is Record<string, unknown> {
+function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
