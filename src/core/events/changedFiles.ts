@@ -69,8 +69,21 @@ const FILE_LISTS = ["added", "removed", "modified"] as const;
  */
 export function commitListTruncated(event: unknown): boolean {
   const payload = obj((event as { payload?: unknown } | undefined)?.payload);
-  const listed = payload?.commits;
-  if (payload === undefined || !Array.isArray(listed)) return false;
+  if (payload === undefined) return false;
+  // Every route's `paths` filter asks about the same push in turn: its commits are scanned once.
+  if (payload !== lastScannedPayload) {
+    lastTruncated = listsSomeCommitsOnly(payload);
+    lastScannedPayload = payload;
+  }
+  return lastTruncated;
+}
+
+let lastScannedPayload: object | undefined;
+let lastTruncated = false;
+
+function listsSomeCommitsOnly(payload: Record<string, unknown>): boolean {
+  const listed = payload.commits;
+  if (!Array.isArray(listed)) return false;
   const total = payload.total_commits_count ?? payload.total_commits ?? payload.size;
   if (typeof total === "number" && total > listed.length) return true;
   if (listed.length >= GITHUB_MAX_COMMITS) return true;
