@@ -48,7 +48,7 @@ export class FsObjectStore implements ObjectStore {
       await mkdir(dirname(target), { recursive: true });
       // A key that is another key's folder fails here, before anything is written (S3 would take both).
       if ((await stat(target).catch(() => undefined))?.isDirectory()) {
-        throw Object.assign(new Error(`${target} is a directory`), { code: "EISDIR" });
+        throw folderClash(key);
       }
       // The metadata, then the object: a failed put leaves the previous version of both in place.
       await writeFileAtomic(
@@ -153,10 +153,12 @@ function localKeyError(error: unknown, key: string): ObjectKeyError | undefined 
       `object key ${shown} makes a path longer than this disk allows: S3 would take it, the local store cannot`,
     );
   }
-  if (code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST") {
-    return new ObjectKeyError(
-      `object key ${shown} needs a folder where another key is a file, or the reverse: S3 would take both, the local store cannot`,
-    );
-  }
+  if (code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST") return folderClash(key);
   return undefined;
+}
+
+function folderClash(key: string): ObjectKeyError {
+  return new ObjectKeyError(
+    `object key ${JSON.stringify(key.slice(0, 200))} needs a folder where another key is a file, or the reverse: S3 would take both, the local store cannot`,
+  );
 }
