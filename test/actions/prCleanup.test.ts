@@ -771,6 +771,13 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   // branch moved on; a stacked pull request targets the head branch. Neither may be deleted.
   describe("delete-branch deletes only the pull request's own commit, and no branch open pull requests target", () => {
     const NEW_WORK = "0123456789abcdef0123456789abcdef01234567";
+    /** Another pull request of acme/api, open unless said, its head at NEW_WORK. */
+    const otherPull = (
+      number: number,
+      headRef: string,
+      baseRef: string,
+      state: Pick<PullState, "state" | "merged"> = { state: "open", merged: false },
+    ) => host.setPull("acme/api", pull({ number, ...state, headRef, headSha: NEW_WORK, baseRef }));
     const ENCODED = 'feature/ünï"q"#50%';
     const hosts: Array<{
       provider: Provider;
@@ -848,51 +855,11 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
         });
 
         it("cleanUpPullRequest keeps a branch that open (stacked) pull requests target, counting only those", async () => {
-          host.setPull(
-            "acme/api",
-            pull({
-              number: 8,
-              state: "open",
-              merged: false,
-              headRef: "feature/login-2",
-              headSha: NEW_WORK,
-              baseRef: "feature/login",
-            }),
-          );
-          host.setPull(
-            "acme/api",
-            pull({
-              number: 9,
-              state: "open",
-              merged: false,
-              headRef: "feature/login-3",
-              headSha: NEW_WORK,
-              baseRef: "feature/login",
-            }),
-          );
+          otherPull(8, "feature/login-2", "feature/login");
+          otherPull(9, "feature/login-3", "feature/login");
           // Not into the branch, or not open: neither counts.
-          host.setPull(
-            "acme/api",
-            pull({
-              number: 10,
-              state: "open",
-              merged: false,
-              headRef: "fix/typo",
-              headSha: NEW_WORK,
-              baseRef: "main",
-            }),
-          );
-          host.setPull(
-            "acme/api",
-            pull({
-              number: 11,
-              state: "closed",
-              merged: true,
-              headRef: "feature/old",
-              headSha: NEW_WORK,
-              baseRef: "feature/login",
-            }),
-          );
+          otherPull(10, "fix/typo", "main");
+          otherPull(11, "feature/old", "feature/login", { state: "closed", merged: true });
           const outcome = await run();
           expect(outcome.detail).to.equal(`kept feature/login: ${two}`);
           expect(host.branches("acme/api")).to.include("feature/login");
@@ -900,28 +867,8 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
         });
 
         it("cleanUpPullRequest deletes the branch of a merged pull request that still points at its head and that no open pull request targets", async () => {
-          host.setPull(
-            "acme/api",
-            pull({
-              number: 10,
-              state: "open",
-              merged: false,
-              headRef: "fix/typo",
-              headSha: NEW_WORK,
-              baseRef: "main",
-            }),
-          );
-          host.setPull(
-            "acme/api",
-            pull({
-              number: 11,
-              state: "closed",
-              merged: true,
-              headRef: "feature/old",
-              headSha: NEW_WORK,
-              baseRef: "feature/login",
-            }),
-          );
+          otherPull(10, "fix/typo", "main");
+          otherPull(11, "feature/old", "feature/login", { state: "closed", merged: true });
           const outcome = await run();
           expect(outcome).to.deep.equal({ status: "done", detail: "deleted branch feature/login" });
           expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
@@ -943,34 +890,14 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
 
         it("cleanUpPullRequest looks up, checks and deletes a branch with a slash, unicode, quotes, # and % by its encoded name", async () => {
           host.setPull("acme/api", pull({ headRef: ENCODED }));
-          host.setPull(
-            "acme/api",
-            pull({
-              number: 10,
-              state: "open",
-              merged: false,
-              headRef: "fix/typo",
-              headSha: NEW_WORK,
-              baseRef: "main",
-            }),
-          );
+          otherPull(10, "fix/typo", "main");
           const outcome = await run({ headRef: ENCODED });
           expect(outcome.detail).to.equal(`deleted branch ${ENCODED}`);
           expect(host.requests.find((r) => r.kind === "ref")?.path).to.equal(refPath);
           expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: ENCODED }]);
           // ...and a stacked pull request into it is found through the same name.
           host.setPull("acme/api", pull({ headRef: ENCODED }));
-          host.setPull(
-            "acme/api",
-            pull({
-              number: 12,
-              state: "open",
-              merged: false,
-              headRef: "feature/next",
-              headSha: NEW_WORK,
-              baseRef: ENCODED,
-            }),
-          );
+          otherPull(12, "feature/next", ENCODED);
           const stacked = await run({ headRef: ENCODED });
           expect(stacked.detail).to.equal(`kept ${ENCODED}: 1 open pull request targets it`);
         });
@@ -1018,17 +945,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
           }),
         );
       }
-      host.setPull(
-        "acme/api",
-        pull({
-          number: 80,
-          state: "open",
-          merged: false,
-          headRef: "feature/next",
-          headSha: NEW_WORK,
-          baseRef: "feature/login",
-        }),
-      );
+      otherPull(80, "feature/next", "feature/login");
       const outcome = await cleanUpPullRequest(
         request([{ kind: "delete-branch", onlyMerged: true }], "gitea", "/api/v1"),
         closedEvent({}, "gitea"),
