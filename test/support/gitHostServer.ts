@@ -533,21 +533,19 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         act = () => {
           const q = parsed.searchParams;
           const wanted = q.get("state") ?? "OPEN";
-          const stateOf = (pull: PullState) =>
-            pull.state === "open" ? "OPEN" : pull.merged ? "MERGED" : "DECLINED";
           const at = q.get("at");
           const short = at?.startsWith("refs/heads/") ? at.slice("refs/heads/".length) : at;
           const incoming = (q.get("direction") ?? "INCOMING") === "INCOMING";
           const all = [...state.pulls.values()].filter(
             (pull) =>
-              (wanted === "ALL" || stateOf(pull) === wanted) &&
+              (wanted === "ALL" || bitbucketState(pull) === wanted) &&
               (short == null || (incoming ? (pull.baseRef ?? state.defaultBranch) : pull.headRef) === short),
           );
           const limit = Number(q.get("limit") ?? 25);
           const start = Number(q.get("start") ?? 0);
           const values = all.slice(start, start + limit).map((pull) => ({
             id: pull.number,
-            state: stateOf(pull),
+            state: bitbucketState(pull),
             fromRef: { ...ref(pull.headRef), latestCommit: pull.headSha },
             toRef: ref(pull.baseRef ?? state.defaultBranch),
           }));
@@ -624,8 +622,6 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         act = () => {
           const q = parsed.searchParams;
           const wanted = q.get("state") ?? "OPEN";
-          const stateOf = (pull: PullState) =>
-            pull.state === "open" ? "OPEN" : pull.merged ? "MERGED" : "DECLINED";
           // Only the filter hookgate sends: destination.branch.name="…", with \" and \\ escaped.
           const query = q.get("q");
           const match =
@@ -636,7 +632,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
           const destination = match?.[1]?.replace(/\\(.)/g, "$1");
           const all = [...state.pulls.values()].filter(
             (pull) =>
-              stateOf(pull) === wanted &&
+              bitbucketState(pull) === wanted &&
               (destination === undefined || (pull.baseRef ?? state.defaultBranch) === destination),
           );
           const { items, page, pages } = paged(all, q.get("pagelen"), q.get("page"), 10);
@@ -648,7 +644,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
             pagelen: items.length,
             values: items.map((pull) => ({
               id: pull.number,
-              state: stateOf(pull),
+              state: bitbucketState(pull),
               source: { branch: { name: pull.headRef }, commit: { hash: pull.headSha.slice(0, 12) } },
               destination: { branch: { name: pull.baseRef ?? state.defaultBranch } },
             })),
@@ -821,4 +817,9 @@ function parseBody(req: http.IncomingMessage, body: Buffer): Record<string, stri
     }
   }
   return Object.fromEntries(new URLSearchParams(text));
+}
+
+/** A pull request's state as both Bitbucket APIs name it. */
+function bitbucketState(pull: PullState): "OPEN" | "MERGED" | "DECLINED" {
+  return pull.state === "open" ? "OPEN" : pull.merged ? "MERGED" : "DECLINED";
 }
