@@ -1,6 +1,8 @@
 // IAM and resource policy documents, as plain data. Least privilege: each statement names its resources.
+import { globListLeads } from "../core/globs";
 import { routeSecretNames } from "../core/routeSecrets";
-import type { Route } from "../core/types";
+import { renderTemplate } from "../core/templates";
+import type { Route, WebhookEvent } from "../core/types";
 
 export interface Statement {
   Sid?: string;
@@ -42,15 +44,61 @@ export function managedPolicyArn(partition: string, name: string): string {
   return `arn:${partition}:iam::aws:policy/${name}`;
 }
 
-/** The literal part of a template before its first `{{`: what an IAM resource pattern can pin. */
+/** The literal part of a template before its first `{{`. */
 export function literalPrefix(template: string): string {
   const at = template.indexOf("{{");
   return at < 0 ? template : template.slice(0, at);
 }
 
-/** IAM treats `*` and `?` in a resource as wildcards; keep them out of literal parts. */
-function iamLiteral(text: string): string {
-  return text.replace(/[*?]/g, "");
+/** Fields rendered from the repository's full name alone, which `match.repos` pins. */
+const REPO_NAME_FIELD = /^\{\{\s*(repo\.path|repo\.fullName|repo\.underscored)\s*\}\}/;
+/** A repository entry that matches exactly itself: no glob syntax, no dot or empty folder. */
+const PLAIN_REPO = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*(\/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+$/;
+/** More prefixes than this make one resource of the literal part alone (a role's inline policies share 10 KB). */
+const MAX_KEY_PREFIXES = 10;
+
+/**
+ * What every key (or prefix) a route renders from `template` starts with, for IAM resource patterns: the
+ * template's literal start and, when a repository name field follows it, each name `match.repos` lets
+ * through (`acme/api/branch/` for the default key of a route on acme/api), encoded as the route renders it.
+ */
+export function keyPrefixes(template: string, repos: readonly string[] | undefined): string[] {
+  const literal = literalPrefix(template);
+  const field = REPO_NAME_FIELD.exec(template.slice(literal.length));
+  const leads = field && repos ? globListLeads(repos) : undefined;
+  if (!field || leads === undefined || leads.length > MAX_KEY_PREFIXES) return [iamPrefix(literal)];
+  const after = literalPrefix(template.slice(literal.length + field[0].length));
+  const prefixes = (repos ?? [])
+    .filter((repo) => !repo.startsWith("!"))
+    .map((repo, i) => {
+      // A glob's lead ends at its first escape, maybe inside a folder (the "." of ".\[bot\]"): rendered
+      // alone, that "." would be a whole folder, written encoded.
+      const lead = PLAIN_REPO.test(repo) ? repo : (leads[i] as string).replace(/(^|\/)\.\.?$/, "$1");
+      const event = { repo: { fullName: lead } } as unknown as WebhookEvent;
+      const name = lead === "" ? "" : renderTemplate(`{{${field[1]}}}`, event, "s3-key");
+      return iamPrefix(literal + name + (PLAIN_REPO.test(repo) ? after : ""));
+    });
+  return [...new Set(prefixes)].sort();
+}
+
+/**
+ * `prefix` cut before what IAM would not read literally (`*`, `?`, `${`) and before a whole "." or ".."
+ * folder, which renderTemplate writes encoded even in literal text. A shorter prefix only allows more.
+ */
+function iamPrefix(prefix: string): string {
+  const wildcard = prefix.search(/[*?$]/);
+  const dotFolder = /(?:^|\/)(?=\.\.?\/)/.exec(prefix);
+  const cut = Math.min(
+    wildcard < 0 ? prefix.length : wildcard,
+    dotFolder ? dotFolder.index + dotFolder[0].length : prefix.length,
+  );
+  return prefix.slice(0, cut);
+}
+
+/** The S3 ARNs (or `s3:prefix` patterns, without `bucketArn`) for keys starting with one of `prefixes`. */
+function underPrefixes(prefixes: readonly string[], bucketArn?: string): string | string[] {
+  const patterns = prefixes.map((prefix) => (bucketArn ? `${bucketArn}/${prefix}*` : `${prefix}*`));
+  return patterns.length === 1 ? (patterns[0] as string) : patterns;
 }
 
 /** The trust policy as AWS expects it (no Resource in trust policies). */
@@ -135,13 +183,13 @@ export function routePolicy(i: RoutePolicyInput): PolicyDocument {
       Sid: "WriteOwnPrefix",
       Effect: "Allow",
       Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
-      Resource: `arn:${partition}:s3:::${bucket}/${iamLiteral(literalPrefix(action.key))}*`,
+      Resource: underPrefixes(keyPrefixes(action.key, route.match.repos), `arn:${partition}:s3:::${bucket}`),
     });
   } else if (action.type === "pr-cleanup") {
     let n = 0;
     for (const step of action.steps) {
       if (step.kind !== "delete-s3-prefix") continue;
-      const prefix = iamLiteral(literalPrefix(step.prefix));
+      const prefixes = keyPrefixes(step.prefix, route.match.repos);
       n++;
       statements.push(
         {
@@ -149,13 +197,13 @@ export function routePolicy(i: RoutePolicyInput): PolicyDocument {
           Effect: "Allow",
           Action: "s3:ListBucket",
           Resource: `arn:${partition}:s3:::${step.bucket}`,
-          Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } },
+          Condition: { StringLike: { "s3:prefix": [underPrefixes(prefixes)].flat() } },
         },
         {
           Sid: `DeleteCleanedPrefix${n}`,
           Effect: "Allow",
           Action: "s3:DeleteObject",
-          Resource: `arn:${partition}:s3:::${step.bucket}/${prefix}*`,
+          Resource: underPrefixes(prefixes, `arn:${partition}:s3:::${step.bucket}`),
         },
       );
     }

@@ -1,8 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { expect } from "chai";
+import fc from "fast-check";
+import { compileGlobList } from "../../src/core/globs";
+import { renderTemplate } from "../../src/core/templates";
+import type { WebhookEvent } from "../../src/core/types";
 import {
   apiAllowlistPolicy,
+  keyPrefixes,
   literalPrefix,
   partitionOf,
   type RoutePolicyInput,
@@ -135,11 +140,101 @@ describe("routePolicy(input)", () => {
     for (const s of doc.Statement) if (s.Sid !== "VpcNetworkInterfaces") expect(s.Resource).not.to.equal("*");
   });
 
-  it("routePolicy keeps IAM wildcards typed into a literal prefix out of the resource", () => {
+  it("routePolicy cuts a literal prefix before an IAM wildcard typed into it, so the keys it writes stay allowed", () => {
     const route = s3ZipRoute("z", "b");
     if (route.action.type === "s3-zip") route.action.key = "a*b?/{{sha}}.zip";
     expect(bySid(routePolicy({ ...base, route }).Statement, "WriteOwnPrefix").Resource).to.equal(
-      "arn:aws:s3:::b/ab/*",
+      "arn:aws:s3:::b/a*",
+    );
+  });
+
+  it("routePolicy lets an s3-zip route with the default key write only under its own repositories' folders", () => {
+    const route = s3ZipRoute("z", "b");
+    route.match.repos = ["acme/api", "acme/web", "!acme/old"];
+    if (route.action.type === "s3-zip") {
+      route.action.key =
+        "{{repo.path}}/branch/{{branch.path}}/{{repo.underscored}}_branch_{{branch.underscored}}.zip";
+    }
+    expect(bySid(routePolicy({ ...base, route }).Statement, "WriteOwnPrefix").Resource).to.deep.equal([
+      "arn:aws:s3:::b/acme/api/branch/*",
+      "arn:aws:s3:::b/acme/web/branch/*",
+    ]);
+  });
+
+  it("routePolicy lets pr-cleanup list and delete only under the repositories its prefix names", () => {
+    const route = prCleanupRoute();
+    if (route.action.type === "pr-cleanup") {
+      route.action.steps = [
+        {
+          kind: "delete-s3-prefix",
+          bucket: "acme-previews",
+          prefix: "previews/{{repo.path}}/pr-{{pr.number}}/",
+        },
+      ];
+    }
+    const doc = routePolicy({ ...base, route });
+    expect(bySid(doc.Statement, "ListCleanedPrefix1").Condition).to.deep.equal({
+      StringLike: { "s3:prefix": ["previews/acme*", "previews/acme/web/pr-*"] },
+    });
+    expect(bySid(doc.Statement, "DeleteCleanedPrefix1").Resource).to.deep.equal([
+      "arn:aws:s3:::acme-previews/previews/acme*",
+      "arn:aws:s3:::acme-previews/previews/acme/web/pr-*",
+    ]);
+  });
+});
+
+describe("keyPrefixes(template, repos)", () => {
+  const DEFAULT_KEY =
+    "{{repo.path}}/branch/{{branch.path}}/{{repo.underscored}}_branch_{{branch.underscored}}.zip";
+  const cases: [string, string[] | undefined, string[]][] = [
+    [DEFAULT_KEY, ["acme/api"], ["acme/api/branch/"]],
+    [DEFAULT_KEY, ["acme/*"], ["acme"]],
+    [DEFAULT_KEY, undefined, [""]],
+    [DEFAULT_KEY, ["!acme/old"], [""]],
+    ["zips/{{repo.fullName}}/{{sha}}.zip", ["acme/api"], ["zips/acme%2Fapi/"]],
+    ["{{repo.underscored}}-{{sha}}.zip", ["acme/a b"], ["acme_a%20b"]],
+    ["{{repo.path}}/x", ["acme/.*"], ["acme"]],
+    // The glob's literal lead stops at its first escape, inside a folder: ".", not a whole "." folder.
+    ["{{repo.path}}/x", ["acme/.\\[bot\\]"], ["acme/"]],
+    ["{{owner}}/{{repo}}.zip", ["acme/api"], [""]],
+    ["zips/{{repo.path}}/$x/{{sha}}", ["acme/api"], ["zips/acme/api/"]],
+    ["./zips/{{sha}}.zip", undefined, [""]],
+    ["zips/../{{sha}}.zip", undefined, ["zips/"]],
+    ["a*b?/{{sha}}.zip", undefined, ["a"]],
+  ];
+  for (const [template, repos, prefixes] of cases) {
+    it(`keyPrefixes(${JSON.stringify(template)}, ${JSON.stringify(repos)}) is ${JSON.stringify(prefixes)}`, () =>
+      expect(keyPrefixes(template, repos)).to.deep.equal(prefixes));
+  }
+
+  it("every key a route renders for a repository its match.repos accepts starts with one of its prefixes", () => {
+    const segment = fc.stringMatching(/^[A-Za-z0-9 ._~%!*-]{1,6}$/);
+    const fullName = fc.array(segment, { minLength: 2, maxLength: 3 }).map((parts) => parts.join("/"));
+    const pattern = fc.oneof(
+      fullName,
+      fullName.map((name) => `${name.slice(0, name.lastIndexOf("/"))}/*`),
+      fullName.map((name) => `${name.slice(0, 3)}**`),
+      fullName.map((name) => `!${name}`),
+    );
+    const template = fc.constantFrom(
+      DEFAULT_KEY,
+      "zips/{{repo.fullName}}/{{sha}}.zip",
+      "{{repo.underscored}}-{{sha}}.zip",
+      "./{{repo.path}}/{{sha}}",
+      "p*/{{repo.path}}/{{sha}}",
+      "{{repo.path}}/../{{sha}}",
+    );
+    fc.assert(
+      fc.property(template, fc.array(pattern, { minLength: 1, maxLength: 4 }), fullName, (t, repos, name) => {
+        fc.pre(compileGlobList(repos)(name));
+        const event = { repo: { fullName: name }, branch: "main", sha: "abc" } as unknown as WebhookEvent;
+        const key = renderTemplate(t, event, "s3-key");
+        expect(
+          keyPrefixes(t, repos).some((prefix) => key.startsWith(prefix)),
+          `${key} of ${t}`,
+        ).to.equal(true);
+      }),
+      { numRuns: 2000 },
     );
   });
 });
