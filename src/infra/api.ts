@@ -191,6 +191,11 @@ export class Api extends pulumi.ComponentResource {
 
     const stageDeps: pulumi.Resource[] = [];
     if (args.manageAccount) {
+      // The setting is region-wide: every REST API of the account and region writes its access logs through
+      // this role. Turning manageAccount off, or destroying the stack, must leave both in place: deleted, the
+      // role the setting points at is gone (and the provider may reset the setting), so the other stacks'
+      // access logs stop and their next stage update fails ("CloudWatch Logs role ARN must be set").
+      const retain = { parent: this, retainOnDelete: true };
       const role = new aws.iam.Role(
         `${name}-cloudwatch-role`,
         {
@@ -199,11 +204,9 @@ export class Api extends pulumi.ComponentResource {
           assumeRolePolicy: assumeRolePolicy("apigateway.amazonaws.com"),
           managedPolicyArns: [managedPolicyArn(args.partition, API_GATEWAY_LOGS_POLICY)],
         },
-        { parent: this },
+        retain,
       );
-      stageDeps.push(
-        new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: role.arn }, { parent: this }),
-      );
+      stageDeps.push(new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: role.arn }, retain));
     }
 
     const stage = new aws.apigateway.Stage(

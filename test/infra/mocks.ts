@@ -16,6 +16,8 @@ export interface Recorded {
   provider?: string;
   /** Paths of inputs that arrived as Pulumi secrets ("configuration.secret"). */
   secretPaths: string[];
+  /** The retainOnDelete resource option: `pulumi up` and `pulumi destroy` leave the cloud resource. */
+  retainOnDelete: boolean;
 }
 
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -113,7 +115,7 @@ function computed(
 export class MockCloud implements pulumi.runtime.Mocks {
   readonly resources: Recorded[] = [];
   readonly invokes: RecordedInvoke[] = [];
-  private current = { urn: "", parent: "" };
+  private current = { urn: "", parent: "", retainOnDelete: false };
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
     const id =
@@ -129,6 +131,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
       urn: this.current.urn,
       parent: this.current.parent,
       provider: args.provider,
+      retainOnDelete: this.current.retainOnDelete,
     });
     return { id, state: { ...args.inputs, ...computed(args.type, args.name, inputs, id) } };
   }
@@ -153,6 +156,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
       this.current = {
         urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
         parent: req.getParent(),
+        retainOnDelete: req.getRetainondelete() === true,
       };
       return register(req, callback);
     };

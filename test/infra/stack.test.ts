@@ -559,6 +559,25 @@ describe("Gateway (under Pulumi mocks): API options", () => {
     expectSecure(result, [jenkinsRoute()]);
   });
 
+  it("api.manageAccount: the region's CloudWatch role setting and its role outlive the stack's ownership (retainOnDelete)", async () => {
+    // The setting is region-wide: every REST API of the region writes its access logs through that role.
+    // Turning manageAccount off (or destroying the stack) must not delete the role the setting points at.
+    const result = await evaluate({
+      config: config({ api: { manageAccount: true } }),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+    });
+    const account = only(result.cloud.ofType("aws:apigateway/account:Account"));
+    const role = result.cloud
+      .ofType("aws:iam/role:Role")
+      .filter((r) => r.inputs.namePrefix === "hookgate-test-apigw-");
+    expect(account.retainOnDelete).to.equal(true);
+    expect(only(role).retainOnDelete).to.equal(true);
+    // Nothing else is retained: the stack's own resources go with it.
+    const retained = result.cloud.resources.filter((r) => r.retainOnDelete).map((r) => r.type);
+    expect(retained.sort()).to.deep.equal(["aws:apigateway/account:Account", "aws:iam/role:Role"]);
+  });
+
   it("alarmEmail subscribes the address to the alarm topic", async () => {
     const result = await evaluate({
       config: config({ alarmEmail: "ops@example.com" }),
