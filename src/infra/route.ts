@@ -256,7 +256,9 @@ export class Route extends pulumi.ComponentResource {
         role: role.arn,
         memorySize: lambda.memoryMb,
         timeout: lambda.timeoutSeconds,
-        ...(route.action.type === "s3-zip" ? { ephemeralStorage: { size: lambda.ephemeralStorageMb } } : {}),
+        // Always set: the provider keeps a size no longer given, so a route that stops being s3-zip would
+        // keep paying for its larger /tmp. 512 MB is Lambda's default, and free.
+        ephemeralStorage: { size: route.action.type === "s3-zip" ? lambda.ephemeralStorageMb : 512 },
         vpcConfig: { subnetIds: args.subnetIds, securityGroupIds: [args.securityGroupId] },
         loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
         environment: { variables },

@@ -80,7 +80,8 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     });
     expect(new Set(roles).size).to.equal(routes.length);
     expect(routeChildren(cloud, "source-zip", FN)[0]?.inputs.ephemeralStorage).to.deep.equal({ size: 2048 });
-    expect(routeChildren(cloud, "api-build", FN)[0]?.inputs.ephemeralStorage).to.equal(undefined);
+    // Given even at the default: a route that stops being s3-zip must not keep the larger /tmp.
+    expect(routeChildren(cloud, "api-build", FN)[0]?.inputs.ephemeralStorage).to.deep.equal({ size: 512 });
   });
 
   it("gives the Lambda security group no ingress, and egress only to HTTPS and the Jenkins port", () => {
