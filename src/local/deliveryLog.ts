@@ -159,6 +159,28 @@ export class DeliveryLog {
     this.touch(entry);
   }
 
+  /**
+   * A work item that finished before this start, as the state files say: the history (written a moment
+   * after each change) may lack it, or still show it unfinished. An entry already final is kept; an item
+   * older than a full history's oldest entry is not brought back.
+   */
+  settle(
+    item: WorkItem,
+    patch: { status: "done" | "dead"; attempts: number; reason?: string },
+    sentAt: number,
+  ): void {
+    const entry = this.byWorkKey.get(workKey(item.route, item.deliveryId, item.generation));
+    if (entry && TERMINAL.has(entry.status)) return;
+    const receivedAt = new Date(sentAt).toISOString();
+    const oldest = this.entries[0];
+    if (!entry && this.entries.length >= this.max && oldest && receivedAt < oldest.receivedAt) return;
+    this.work(item, patch);
+    if (!entry) {
+      const added = this.byWorkKey.get(workKey(item.route, item.deliveryId, item.generation));
+      if (added) added.receivedAt = receivedAt;
+    }
+  }
+
   statusOf(item: WorkItem): DeliveryStatus | undefined {
     return this.byWorkKey.get(workKey(item.route, item.deliveryId, item.generation))?.status;
   }

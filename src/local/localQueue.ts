@@ -33,6 +33,11 @@ export interface QueueObserver {
   deleted?(item: WorkItem, attempt: number): void;
   /** The worker reported a failure: the message comes back after `delayMs`. */
   retrying?(item: WorkItem, attempt: number, delayMs: number): void;
+  /**
+   * On start: a message the journal shows deleted since it was last compacted (finished before this
+   * start), with its receive count and when it was sent, oldest first.
+   */
+  finished?(item: WorkItem, attempts: number, sentAt: number): void;
 }
 
 export interface LocalQueueOptions {
@@ -137,6 +142,7 @@ export class LocalQueue {
   /** Load the persisted messages and start delivering. Returns how many were loaded. */
   start(): number {
     const live = new Map<string, Message>();
+    const finished: Message[] = [];
     const now = this.now();
     if (existsSync(this.journal.path)) {
       for (const text of readFileSync(this.journal.path, "utf8").split("\n")) {
@@ -163,7 +169,20 @@ export class LocalQueue {
             message.receiveCount = count(line.rc) ?? message.receiveCount;
             message.firstReceiveAt = time(line.fr) ?? message.firstReceiveAt;
           }
-        } else if (line.op === "del" && line.id) live.delete(line.id);
+        } else if (line.op === "del" && line.id) {
+          const message = live.get(line.id);
+          if (message) {
+            live.delete(line.id);
+            finished.push(message);
+          }
+        }
+      }
+    }
+    const onFinished = this.options.observer?.finished;
+    if (onFinished) {
+      for (const message of finished.sort((x, y) => x.seq - y.seq)) {
+        const item = readableItem(message.body);
+        if (item) onFinished(item, message.receiveCount, message.sentAt);
       }
     }
     const known = new Set<string>();

@@ -638,6 +638,46 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       }
     });
 
+    it("after a crash, the delivery history shows the work that finished before it, which deliveries.json had not caught up with", async () => {
+      // deliveries.json is written a moment after each change; a kill -9 in that moment leaves it without
+      // the last deliveries, or with them still "running". Play that: run two deliveries to done, stop,
+      // then take one out of deliveries.json and set the other back to running.
+      const crashState = join(dir, "history-crash-state");
+      const args = gatewayArgs(crashState);
+      const first = await startServe(args);
+      const lost = signed(push());
+      const stale = signed(push());
+      try {
+        for (const d of [lost, stale]) {
+          const answer = await request(`${first.url}/hooks/api-build`, { headers: d.headers, body: d.body });
+          expect(answer.status).to.equal(202);
+          await waitForDelivery(first.url, d.delivery, (e) => e.status === "done");
+        }
+        expect(await first.stop("SIGTERM")).to.equal(0);
+      } finally {
+        await first.stop("SIGKILL");
+      }
+      const historyFile = join(crashState, "deliveries.json");
+      const saved = JSON.parse(readFileSync(historyFile, "utf8")) as Record<string, unknown>[];
+      const asAfterCrash = saved
+        .filter((e) => e.delivery !== lost.delivery)
+        .map((e) => (e.delivery === stale.delivery ? { ...e, status: "running" } : e));
+      writeFileSync(historyFile, JSON.stringify(asAfterCrash));
+
+      const second = await startServe(args);
+      try {
+        const history = await deliveries(second.url);
+        for (const d of [lost, stale]) {
+          const entries = history.filter((e) => e.delivery === d.delivery);
+          expect(entries, JSON.stringify(history)).to.have.length(1);
+          expect(entries[0]).to.include({ route: "api-build", status: "done", attempts: 1, generation: 1 });
+        }
+        expect(await second.stop("SIGTERM")).to.equal(0);
+      } finally {
+        await second.stop("SIGKILL");
+      }
+    });
+
     it("a queued message that is not a work item (a damaged journal) ends as a dead letter, and serve keeps answering", async () => {
       const damagedState = join(dir, "damaged-state");
       mkdirSync(join(damagedState, "queue"), { recursive: true });
