@@ -82,6 +82,11 @@ export class FileDedupeStore implements DedupeStore {
     route: string,
     deliveryId: string,
   ): Promise<{ state: DeliveryState; generation: number } | undefined> {
+    return this.stateNow(route, deliveryId);
+  }
+
+  /** state(), without waiting: the store is in memory. */
+  stateNow(route: string, deliveryId: string): { state: DeliveryState; generation: number } | undefined {
     const entry = this.live(keyOf(route, deliveryId), this.now());
     return entry && { state: entry.state, generation: entry.generation };
   }

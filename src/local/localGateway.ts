@@ -156,9 +156,6 @@ async function openLocalGateway(
   if (!options.objects) rmSync(join(stateDir, "s3", ".tmp"), { recursive: true, force: true });
   mkdirSync(tmpDir, { recursive: true });
 
-  /** The work the queue journal shows finished before this start (see settleHistory). */
-  const finishedBefore: { item: WorkItem; attempts: number; sentAt: number }[] = [];
-
   /** Requests being answered; while there are any, the queue lets the receive path go first. */
   let answering = 0;
   /** Called when the last request being answered is done (set while stopping). */
@@ -182,7 +179,22 @@ async function openLocalGateway(
       item ? deadLetters.send(item, reason) : deadLetters.sendRaw(body, reason, route),
     busy: () => answering > 1,
     observer: {
-      finished: (item, attempts, sentAt) => finishedBefore.push({ item, attempts, sentAt }),
+      // deliveries.json is written a moment after each change, so a crash (kill -9) can leave it without
+      // the last deliveries, or showing them queued or running after they finished. The queue journal
+      // still holds the work finished since the last start, and the dedupe store how each generation
+      // ended. The history is written before the journal is compacted: a crash right after this start
+      // must not lose it again.
+      finished: (messages) => {
+        for (const { item, attempts, sentAt } of messages) {
+          const recorded = dedupe.stateNow(item.route, item.deliveryId);
+          if (recorded?.generation !== item.generation) continue;
+          if (recorded.state === "done") deliveries.settle(item, { status: "done", attempts }, sentAt);
+          else if (recorded.state === "dead") {
+            deliveries.settle(item, { status: "dead", attempts, reason: deadLettered }, sentAt);
+          }
+        }
+        deliveries.flushSync();
+      },
       sent: (item) => deliveries.queued(item),
       received: (item, attempt) => deliveries.work(item, { status: "running", attempts: attempt }),
       deleted: (item) => deliveries.work(item, { status: "done" }),
@@ -449,17 +461,6 @@ async function openLocalGateway(
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   baseUrl = `http://${host}:${address.port}`;
   const resumed = queue.start();
-  // deliveries.json is written a moment after each change, so a crash (kill -9) can leave it without the
-  // last deliveries, or showing them queued or running after they finished. The queue journal still
-  // holds the work finished since the last start, and the dedupe store how each generation ended.
-  for (const { item, attempts, sentAt } of finishedBefore.splice(0)) {
-    const recorded = await dedupe.state(item.route, item.deliveryId);
-    if (recorded?.generation !== item.generation) continue;
-    if (recorded.state === "done") deliveries.settle(item, { status: "done", attempts }, sentAt);
-    else if (recorded.state === "dead") {
-      deliveries.settle(item, { status: "dead", attempts, reason: deadLettered }, sentAt);
-    }
-  }
 
   let closing: Promise<{ drained: boolean }> | undefined;
   async function close(): Promise<{ drained: boolean }> {

@@ -34,10 +34,11 @@ export interface QueueObserver {
   /** The worker reported a failure: the message comes back after `delayMs`. */
   retrying?(item: WorkItem, attempt: number, delayMs: number): void;
   /**
-   * On start: a message the journal shows deleted since it was last compacted (finished before this
-   * start), with its receive count and when it was sent, oldest first.
+   * On start, before the journal is compacted (which forgets them): the messages it shows deleted since
+   * it was last compacted (finished before this start), with their receive counts and when they were
+   * sent, oldest first.
    */
-  finished?(item: WorkItem, attempts: number, sentAt: number): void;
+  finished?(messages: { item: WorkItem; attempts: number; sentAt: number }[]): void;
 }
 
 export interface LocalQueueOptions {
@@ -179,11 +180,15 @@ export class LocalQueue {
       }
     }
     const onFinished = this.options.observer?.finished;
-    if (onFinished) {
-      for (const message of finished.sort((x, y) => x.seq - y.seq)) {
-        const item = readableItem(message.body);
-        if (item) onFinished(item, message.receiveCount, message.sentAt);
-      }
+    if (onFinished && finished.length > 0) {
+      onFinished(
+        finished
+          .sort((x, y) => x.seq - y.seq)
+          .flatMap((m) => {
+            const item = readableItem(m.body);
+            return item ? [{ item, attempts: m.receiveCount, sentAt: m.sentAt }] : [];
+          }),
+      );
     }
     const known = new Set<string>();
     for (const group of this.groups.values()) for (const m of group) known.add(m.id);
