@@ -87,7 +87,8 @@ export function keyPrefixes(template: string, repos: readonly string[] | undefin
  */
 function iamPrefix(prefix: string): string {
   const wildcard = prefix.search(/[*?$]/);
-  const dotFolder = /(?:^|\/)(?=\.\.?\/)/.exec(prefix);
+  // A last folder of "." or ".." becomes a whole one when the fields after it render empty.
+  const dotFolder = /(?:^|\/)(?=\.\.?(?:\/|$))/.exec(prefix);
   const cut = Math.min(
     wildcard < 0 ? prefix.length : wildcard,
     dotFolder ? dotFolder.index + dotFolder[0].length : prefix.length,

@@ -200,6 +200,7 @@ describe("keyPrefixes(template, repos)", () => {
     ["zips/{{repo.path}}/$x/{{sha}}", ["acme/api"], ["zips/acme/api/"]],
     ["./zips/{{sha}}.zip", undefined, [""]],
     ["zips/../{{sha}}.zip", undefined, ["zips/"]],
+    ["zips/..{{sha}}.zip", undefined, ["zips/"]],
     ["a*b?/{{sha}}.zip", undefined, ["a"]],
   ];
   for (const [template, repos, prefixes] of cases) {
@@ -208,14 +209,23 @@ describe("keyPrefixes(template, repos)", () => {
   }
 
   it("every key a route renders for a repository its match.repos accepts starts with one of its prefixes", () => {
-    const segment = fc.stringMatching(/^[A-Za-z0-9 ._~%!*-]{1,6}$/);
-    const fullName = fc.array(segment, { minLength: 2, maxLength: 3 }).map((parts) => parts.join("/"));
-    const pattern = fc.oneof(
-      fullName,
-      fullName.map((name) => `${name.slice(0, name.lastIndexOf("/"))}/*`),
-      fullName.map((name) => `${name.slice(0, 3)}**`),
-      fullName.map((name) => `!${name}`),
+    // Mostly plain names (which pin the most), some with characters the key encodes or globs treat specially.
+    const segment = fc.oneof(
+      { arbitrary: fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,5}$/), weight: 3 },
+      { arbitrary: fc.stringMatching(/^[A-Za-z0-9 ._~%!*-]{1,6}$/), weight: 1 },
     );
+    const fullName = fc.array(segment, { minLength: 2, maxLength: 3 }).map((parts) => parts.join("/"));
+    // A repository, and match.repos lists that often (not always) accept it: itself, its folder, its start.
+    const repoAndList = fullName.chain((name) => {
+      const pattern = fc.oneof(
+        fc.constant(name),
+        fc.constant(`${name.slice(0, name.lastIndexOf("/"))}/*`),
+        fc.constant(`${name.slice(0, 3)}**`),
+        fullName,
+        fullName.map((other) => `!${other}`),
+      );
+      return fc.tuple(fc.constant(name), fc.array(pattern, { minLength: 1, maxLength: 4 }));
+    });
     const template = fc.constantFrom(
       DEFAULT_KEY,
       "zips/{{repo.fullName}}/{{sha}}.zip",
@@ -223,11 +233,12 @@ describe("keyPrefixes(template, repos)", () => {
       "./{{repo.path}}/{{sha}}",
       "p*/{{repo.path}}/{{sha}}",
       "{{repo.path}}/../{{sha}}",
+      "{{repo.path}}/..{{sha}}/x",
     );
     fc.assert(
-      fc.property(template, fc.array(pattern, { minLength: 1, maxLength: 4 }), fullName, (t, repos, name) => {
+      fc.property(template, repoAndList, fc.constantFrom("", "abc"), (t, [name, repos], sha) => {
         fc.pre(compileGlobList(repos)(name));
-        const event = { repo: { fullName: name }, branch: "main", sha: "abc" } as unknown as WebhookEvent;
+        const event = { repo: { fullName: name }, branch: "main", sha } as unknown as WebhookEvent;
         const key = renderTemplate(t, event, "s3-key");
         expect(
           keyPrefixes(t, repos).some((prefix) => key.startsWith(prefix)),
