@@ -21,8 +21,9 @@ export interface DashboardInput {
 export const ROUTES_PER_WIDGET = 10;
 export const LOG_GROUPS_PER_QUERY = 20;
 
-/** The Logs Insights query over the route functions' decision log lines. */
-export const DECISIONS_QUERY = "fields decision, status | stats count() by route, decision";
+/** Logs Insights queries over the route functions' lines: one per delivery answered, one per attempt at work. */
+export const DECISIONS_QUERY = 'filter msg = "delivery" | stats count() by route, decision';
+export const OUTCOMES_QUERY = 'filter msg = "attempt" | stats count() by route, outcome';
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -129,18 +130,21 @@ export function dashboardBody(input: DashboardInput): string {
   }
   for (const group of chunks(input.routes, LOG_GROUPS_PER_QUERY)) {
     const sources = group.map((r) => `SOURCE '${r.logGroupName}'`).join(" | ");
-    widgets.push({
-      type: "log",
-      x: 0,
-      y,
-      width: 24,
-      height: 6,
-      properties: {
-        title: `Decisions and outcomes: ${group.map((r) => r.name).join(", ")}`,
-        region: input.region,
-        view: "table",
-        query: `${sources} | ${DECISIONS_QUERY}`,
-      },
+    const names = group.map((r) => r.name).join(", ");
+    // Apart: an attempt line has no decision, a delivery line no outcome.
+    const tables: [string, string][] = [
+      [`Decisions (deliveries answered): ${names}`, DECISIONS_QUERY],
+      [`Outcomes (attempts at work): ${names}`, OUTCOMES_QUERY],
+    ];
+    tables.forEach(([title, query], i) => {
+      widgets.push({
+        type: "log",
+        x: 12 * i,
+        y,
+        width: 12,
+        height: 6,
+        properties: { title, region: input.region, view: "table", query: `${sources} | ${query}` },
+      });
     });
     y += 6;
   }

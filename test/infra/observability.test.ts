@@ -25,11 +25,12 @@ describe("dashboardBody(input)", () => {
     ]) {
       expect(text).to.contain(needle);
     }
+    // Delivery lines carry a decision, attempt lines an outcome: one table each.
     const logs = body.widgets.filter((w: { type: string }) => w.type === "log");
-    expect(logs).to.have.length(1);
-    expect(logs[0].properties.query).to.equal(
-      "SOURCE '/aws/lambda/hookgate-dev-r0' | SOURCE '/aws/lambda/hookgate-dev-r1' | fields decision, status | stats count() by route, decision",
-    );
+    expect(logs.map((w: { properties: { query: string } }) => w.properties.query)).to.deep.equal([
+      `SOURCE '/aws/lambda/hookgate-dev-r0' | SOURCE '/aws/lambda/hookgate-dev-r1' | filter msg = "delivery" | stats count() by route, decision`,
+      `SOURCE '/aws/lambda/hookgate-dev-r0' | SOURCE '/aws/lambda/hookgate-dev-r1' | filter msg = "attempt" | stats count() by route, outcome`,
+    ]);
   });
 
   it("splits many routes over several graphs and queries, each under CloudWatch's limits", () => {
@@ -37,7 +38,7 @@ describe("dashboardBody(input)", () => {
       dashboardBody({ region: "eu-west-1", apiName: "a", stageName: "v1", routes: routes(45) }),
     );
     const logs = body.widgets.filter((w: { type: string }) => w.type === "log");
-    expect(logs).to.have.length(3);
+    expect(logs).to.have.length(6);
     for (const w of logs) expect((w.properties.query.match(/SOURCE /g) ?? []).length).to.be.at.most(50);
     for (const w of body.widgets.filter((x: { type: string }) => x.type === "metric")) {
       expect(w.properties.metrics.length).to.be.at.most(20);

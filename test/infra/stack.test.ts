@@ -361,12 +361,13 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
   it("builds a dashboard over every route, with a Logs Insights widget over the route log groups", () => {
     const dashboard = only(result.cloud.ofType("aws:cloudwatch/dashboard:Dashboard"));
     const body = JSON.parse(dashboard.inputs.dashboardBody);
-    const log = only<{ properties: { query: string } }>(
-      body.widgets.filter((w: { type: string }) => w.type === "log"),
-    );
-    for (const route of routes)
-      expect(log.properties.query).to.contain(`SOURCE '/aws/lambda/hookgate-dev-${route.name}'`);
-    expect(log.properties.query).to.contain("stats count() by route, decision");
+    const [decisions, outcomes] = body.widgets.filter((w: { type: string }) => w.type === "log");
+    for (const log of [decisions, outcomes]) {
+      for (const route of routes)
+        expect(log.properties.query).to.contain(`SOURCE '/aws/lambda/hookgate-dev-${route.name}'`);
+    }
+    expect(decisions.properties.query).to.contain("stats count() by route, decision");
+    expect(outcomes.properties.query).to.contain("stats count() by route, outcome");
     expect(result.dashboardUrl).to.equal(
       `https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#dashboards/dashboard/hookgate-dev-${REGION}`,
     );
