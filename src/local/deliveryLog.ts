@@ -171,7 +171,9 @@ export class DeliveryLog {
   ): void {
     const entry = this.byWorkKey.get(workKey(item.route, item.deliveryId, item.generation));
     if (entry && TERMINAL.has(entry.status)) return;
-    const receivedAt = new Date(sentAt).toISOString();
+    // A journal edited by hand may hold any finite number: toISOString throws past year 275760.
+    const sent = new Date(sentAt);
+    const receivedAt = Number.isNaN(sent.getTime()) ? isoNow() : sent.toISOString();
     const oldest = this.entries[0];
     if (!entry && this.entries.length >= this.max && oldest && receivedAt < oldest.receivedAt) return;
     this.work(item, patch);

@@ -193,7 +193,13 @@ async function openLocalGateway(
             deliveries.settle(item, { status: "dead", attempts, reason: deadLettered }, sentAt);
           }
         }
-        deliveries.flushSync();
+        try {
+          deliveries.flushSync();
+        } catch (error) {
+          // The history is best effort, as when written later: a file that cannot be written must not
+          // stop the start (the queue would never be loaded, with the server already listening).
+          log({ level: "warn", msg: "the delivery history could not be written", error: String(error) });
+        }
       },
       sent: (item) => deliveries.queued(item),
       received: (item, attempt) => deliveries.work(item, { status: "running", attempts: attempt }),

@@ -862,6 +862,79 @@ describe("Local secrets", () => {
     expect(readFileSync(join(state, "s3", "bucket", "kept.zip"), "utf8")).to.equal("x");
   });
 
+  it("startLocalGateway starts on a queue journal whose finished message has a sentAt no Date can hold", async () => {
+    // A finished message settles the delivery history at start, dated by its sentAt: a journal edited by
+    // hand (or from a clock gone wrong) may hold any finite number there, which toISOString refuses.
+    const state = join(dir, "state-odd-sent-at");
+    mkdirSync(join(state, "queue"), { recursive: true });
+    const m = {
+      id: "m1",
+      seq: 0,
+      route: "r",
+      group: "acme/api",
+      dedupeId: "a:1",
+      sentAt: 1e300,
+      receiveCount: 1,
+      notBefore: 1,
+    };
+    writeFileSync(
+      join(state, "queue", "journal.jsonl"),
+      `${JSON.stringify({ op: "put", m, item: item("a") })}\n${JSON.stringify({ op: "del", id: "m1" })}\n`,
+    );
+    writeFileSync(
+      join(state, "dedupe.jsonl"),
+      `${JSON.stringify({ k: "r#a", s: "done", g: 1, t: Date.now() })}\n`,
+    );
+    const gateway = await startLocalGateway({
+      config: { version: 1, routes: [] } as unknown as RoutesConfig,
+      stateDir: state,
+      port: 0,
+      runAction: async () => ({ detail: "" }) as ActionOutcome,
+    });
+    await gateway.close();
+    const history = JSON.parse(readFileSync(join(state, "deliveries.json"), "utf8")) as Record<
+      string,
+      unknown
+    >[];
+    expect(history.map((e) => [e.delivery, e.status])).to.deep.equal([["a", "done"]]);
+  });
+
+  it("startLocalGateway starts when the history settled from the queue journal cannot be written", async () => {
+    const state = join(dir, "state-history-unwritable");
+    mkdirSync(join(state, "queue"), { recursive: true });
+    const m = {
+      id: "m1",
+      seq: 0,
+      route: "r",
+      group: "acme/api",
+      dedupeId: "a:1",
+      sentAt: Date.now(),
+      receiveCount: 1,
+      notBefore: 1,
+    };
+    writeFileSync(
+      join(state, "queue", "journal.jsonl"),
+      `${JSON.stringify({ op: "put", m, item: item("a") })}\n${JSON.stringify({ op: "del", id: "m1" })}\n`,
+    );
+    writeFileSync(
+      join(state, "dedupe.jsonl"),
+      `${JSON.stringify({ k: "r#a", s: "done", g: 1, t: Date.now() })}\n`,
+    );
+    mkdirSync(join(state, "deliveries.json", "in-the-way"), { recursive: true }); // a rename onto it fails
+    const lines: Record<string, unknown>[] = [];
+    const gateway = await startLocalGateway({
+      config: { version: 1, routes: [] } as unknown as RoutesConfig,
+      stateDir: state,
+      port: 0,
+      log: (line) => lines.push(line),
+      runAction: async () => ({ detail: "" }) as ActionOutcome,
+    });
+    const history = (await (await fetch(`${gateway.url}/_hookgate/deliveries`)).json()) as unknown;
+    await gateway.close().catch(() => undefined); // its last write fails the same way
+    expect(JSON.stringify(history)).to.contain('"status":"done"');
+    expect(lines.map((l) => l.msg)).to.include("the delivery history could not be written");
+  });
+
   it("startLocalGateway refuses a state dir that is a file, saying so", async () => {
     const file = join(dir, "a-file");
     writeFileSync(file, "");
