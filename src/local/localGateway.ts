@@ -466,7 +466,18 @@ async function openLocalGateway(
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   baseUrl = `http://${host}:${address.port}`;
-  const resumed = queue.start();
+  let resumed: number;
+  try {
+    resumed = queue.start();
+  } catch (error) {
+    // The start fails (a journal that cannot be read): the caller releases the lock, so nothing of this
+    // gateway may stay open, or the process would hang on a listening server that serves nothing.
+    server.close();
+    server.closeAllConnections();
+    queue.close();
+    dedupe.close();
+    throw error;
+  }
 
   let closing: Promise<{ drained: boolean }> | undefined;
   async function close(): Promise<{ drained: boolean }> {

@@ -15,6 +15,7 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -935,6 +936,24 @@ describe("Local secrets", () => {
     expect(lines.map((l) => l.msg)).to.include("the delivery history could not be written");
   });
 
+  it("startLocalGateway that fails after listening (a queue journal it cannot read) closes its server", async () => {
+    const state = join(dir, "state-journal-unreadable");
+    mkdirSync(join(state, "queue", "journal.jsonl"), { recursive: true });
+    const port = await freePort();
+    const failed = await startLocalGateway({
+      config: { version: 1, routes: [] } as unknown as RoutesConfig,
+      stateDir: state,
+      port,
+      runAction: async () => ({ detail: "" }) as ActionOutcome,
+    }).then(
+      () => expect.fail("the gateway started"),
+      (error: NodeJS.ErrnoException) => error,
+    );
+    expect(failed.code).to.equal("EISDIR");
+    // Left listening, the port would be taken (and serve would hang there with its lock released).
+    await listenOnce(port);
+  });
+
   it("startLocalGateway refuses a state dir that is a file, saying so", async () => {
     const file = join(dir, "a-file");
     writeFileSync(file, "");
@@ -996,4 +1015,23 @@ function fillingDisk() {
     },
   };
   return disk;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function listenOnce(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve()));
+  });
 }
