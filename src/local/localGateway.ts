@@ -181,9 +181,9 @@ async function openLocalGateway(
     observer: {
       // deliveries.json is written a moment after each change, so a crash (kill -9) can leave it without
       // the last deliveries, or showing them queued or running after they finished. The queue journal
-      // still holds the work finished since the last start, and the dedupe store how each generation
-      // ended. The history is written before the journal is compacted: a crash right after this start
-      // must not lose it again.
+      // still holds the work finished since it was last compacted, and the dedupe store how each
+      // generation ended. The history is written before each compaction (at start too): a crash right
+      // after it must not lose what only the forgotten lines could repair.
       finished: (messages) => {
         for (const { item, attempts, sentAt } of messages) {
           const recorded = dedupe.stateNow(item.route, item.deliveryId);
@@ -193,11 +193,13 @@ async function openLocalGateway(
             deliveries.settle(item, { status: "dead", attempts, reason: deadLettered }, sentAt);
           }
         }
+      },
+      compacting: () => {
         try {
           deliveries.flushSync();
         } catch (error) {
           // The history is best effort, as when written later: a file that cannot be written must not
-          // stop the start (the queue would never be loaded, with the server already listening).
+          // stop the start or the queue (the server may already be listening).
           log({ level: "warn", msg: "the delivery history could not be written", error: String(error) });
         }
       },

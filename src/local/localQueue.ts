@@ -39,6 +39,11 @@ export interface QueueObserver {
    * sent, oldest first.
    */
   finished?(messages: { item: WorkItem; attempts: number; sentAt: number }[]): void;
+  /**
+   * The journal is about to be compacted, forgetting the messages it shows deleted: what is repaired
+   * from them after a crash (the delivery history) must be on disk first. At start, after `finished`.
+   */
+  compacting?(): void;
 }
 
 export interface LocalQueueOptions {
@@ -433,6 +438,7 @@ export class LocalQueue {
 
   /** Rewrite the journal with one line per message still queued (atomically: temp file + rename). */
   private compact(): void {
+    this.options.observer?.compacting?.();
     const lines: string[] = [];
     for (const messages of this.groups.values()) {
       for (const m of messages) lines.push(putLine(m));

@@ -403,6 +403,34 @@ describe("Class: LocalQueue", () => {
     expect(new LocalQueue(options()).start()).to.equal(0); // nothing left in the journal
   });
 
+  it("tells its observer before each compaction, while the journal still shows the finished messages", async () => {
+    const journal = join(dir, "queue", "journal.jsonl");
+    const deletedLinesSeen: number[] = [];
+    const queue = new LocalQueue(
+      options({
+        observer: {
+          compacting: () =>
+            deletedLinesSeen.push(
+              existsSync(journal) ? readFileSync(journal, "utf8").split('"op":"del"').length - 1 : 0,
+            ),
+        },
+      }),
+    );
+    queue.register("r", async () => ({ batchItemFailures: [] }));
+    queue.start();
+    expect(deletedLinesSeen).to.deep.equal([0]); // the compaction at start
+    // A put, a receive and a delete each: past 10,000 lines the running queue compacts its journal.
+    for (let i = 0; i < 3_400; i++) {
+      await queue.port("r").send(item(`d${i}`, `acme/${i % 50}`));
+      if (i % 500 === 499) while (queue.size() > 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    while (queue.size() > 0) await new Promise((r) => setTimeout(r, 1));
+    await queue.stop(1_000);
+    queue.close();
+    expect(deletedLinesSeen.length).to.be.at.least(2);
+    expect(deletedLinesSeen[1]).to.be.above(3_000);
+  });
+
   it("with durable (--fsync), concurrent sends share a journal flush and all survive a reopen", async () => {
     const queue = new LocalQueue(options({ durable: true }));
     await Promise.all(["a", "b", "c", "d"].map((d) => queue.port("r").send(item(d, `acme/${d}`))));
