@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isoNow } from "../core/clock";
 import type { WorkItem } from "../core/types";
-import { writeFileAtomic, writeFileAtomicSync } from "./atomicFile";
+import { writeFileAtomicSync } from "./atomicFile";
 
 export const DELIVERY_STATUSES = [
   "ignored",
@@ -39,7 +39,6 @@ export class DeliveryLog {
   private entries: DeliveryEntry[] = [];
   private readonly byWorkKey = new Map<string, DeliveryEntry>();
   private flushTimer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> | undefined;
   private dirty = false;
 
   constructor(
@@ -238,17 +237,18 @@ export class DeliveryLog {
 
   private scheduleFlush(): void {
     this.dirty = true;
-    if (this.flushTimer || this.writing) return;
+    if (this.flushTimer) return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       if (!this.dirty) return;
       this.dirty = false;
-      this.writing = writeFileAtomic(this.file, this.serialise())
-        .catch(() => undefined)
-        .finally(() => {
-          this.writing = undefined;
-          if (this.dirty) this.scheduleFlush();
-        });
+      // Synchronously: a write still in flight when flushSync runs (before a compaction of the queue
+      // journal, or on stop) would rename its older snapshot over the one flushSync wrote.
+      try {
+        writeFileAtomicSync(this.file, this.serialise());
+      } catch {
+        // The history is best effort; the next change tries again.
+      }
     }, this.flushDelayMs);
     this.flushTimer.unref();
   }

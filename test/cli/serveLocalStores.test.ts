@@ -25,6 +25,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { SecretNotFoundError } from "../../src/core/errors";
 import type { ActionOutcome, RoutesConfig, WorkItem } from "../../src/core/types";
+import { DeliveryLog } from "../../src/local/deliveryLog";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
 import { FileSecretStore, SecretsFileError } from "../../src/local/fileSecretStore";
 import { FsObjectStore, METADATA_SUFFIX, ObjectKeyError } from "../../src/local/fsObjectStore";
@@ -152,6 +153,22 @@ describe("Class: FsObjectStore", () => {
     expect(String(error)).to.include("connection reset");
     expect(() => statSync(join(dir, "s3", "bucket-a", "a", "b.zip"))).to.throw();
     expect(readdirSync(join(dir, "s3", ".tmp"))).to.deep.equal([]);
+  });
+});
+
+describe("Class: DeliveryLog", () => {
+  it("flushSync leaves the latest history on disk, even with a timed write of an older one just started", async () => {
+    const file = join(dir, "deliveries.json");
+    const history = new DeliveryLog(file, 500, 0);
+    history.queued(item("a"));
+    // The timed write of "queued" starts; a write still in flight would land after the flushSync below.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setImmediate(resolve));
+    history.work(item("a"), { status: "done" });
+    history.flushSync();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const onDisk = JSON.parse(readFileSync(file, "utf8")) as { delivery: string; status: string }[];
+    expect(onDisk.map((e) => [e.delivery, e.status])).to.deep.equal([["a", "done"]]);
   });
 });
 
