@@ -476,8 +476,13 @@ async function openLocalGateway(
     // gateway may stay open, or the process would hang on a listening server that serves nothing.
     server.close();
     server.closeAllConnections();
-    queue.close();
-    dedupe.close();
+    for (const store of [queue, dedupe]) {
+      try {
+        store.close();
+      } catch {
+        // The start's own error is the one to report.
+      }
+    }
     throw error;
   }
 
