@@ -911,26 +911,7 @@ describe("Local secrets", () => {
   it("startLocalGateway starts on a queue journal whose finished message has a sentAt no Date can hold", async () => {
     // A finished message settles the delivery history at start, dated by its sentAt: a journal edited by
     // hand (or from a clock gone wrong) may hold any finite number there, which toISOString refuses.
-    const state = join(dir, "state-odd-sent-at");
-    mkdirSync(join(state, "queue"), { recursive: true });
-    const m = {
-      id: "m1",
-      seq: 0,
-      route: "r",
-      group: "acme/api",
-      dedupeId: "a:1",
-      sentAt: 1e300,
-      receiveCount: 1,
-      notBefore: 1,
-    };
-    writeFileSync(
-      join(state, "queue", "journal.jsonl"),
-      `${JSON.stringify({ op: "put", m, item: item("a") })}\n${JSON.stringify({ op: "del", id: "m1" })}\n`,
-    );
-    writeFileSync(
-      join(state, "dedupe.jsonl"),
-      `${JSON.stringify({ k: "r#a", s: "done", g: 1, t: Date.now() })}\n`,
-    );
+    const state = stateWithFinishedDelivery("state-odd-sent-at", 1e300);
     const gateway = await startLocalGateway({
       config: { version: 1, routes: [] } as unknown as RoutesConfig,
       stateDir: state,
@@ -946,26 +927,7 @@ describe("Local secrets", () => {
   });
 
   it("startLocalGateway starts when the history settled from the queue journal cannot be written", async () => {
-    const state = join(dir, "state-history-unwritable");
-    mkdirSync(join(state, "queue"), { recursive: true });
-    const m = {
-      id: "m1",
-      seq: 0,
-      route: "r",
-      group: "acme/api",
-      dedupeId: "a:1",
-      sentAt: Date.now(),
-      receiveCount: 1,
-      notBefore: 1,
-    };
-    writeFileSync(
-      join(state, "queue", "journal.jsonl"),
-      `${JSON.stringify({ op: "put", m, item: item("a") })}\n${JSON.stringify({ op: "del", id: "m1" })}\n`,
-    );
-    writeFileSync(
-      join(state, "dedupe.jsonl"),
-      `${JSON.stringify({ k: "r#a", s: "done", g: 1, t: Date.now() })}\n`,
-    );
+    const state = stateWithFinishedDelivery("state-history-unwritable", Date.now());
     mkdirSync(join(state, "deliveries.json", "in-the-way"), { recursive: true }); // a rename onto it fails
     const lines: Record<string, unknown>[] = [];
     const gateway = await startLocalGateway({
@@ -1079,4 +1041,29 @@ function listenOnce(port: number): Promise<void> {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => server.close(() => resolve()));
   });
+}
+
+/** A state dir whose queue journal shows delivery "a" of route "r" sent at `sentAt`, finished, and done. */
+function stateWithFinishedDelivery(name: string, sentAt: number): string {
+  const state = join(dir, name);
+  mkdirSync(join(state, "queue"), { recursive: true });
+  const m = {
+    id: "m1",
+    seq: 0,
+    route: "r",
+    group: "acme/api",
+    dedupeId: "a:1",
+    sentAt,
+    receiveCount: 1,
+    notBefore: 1,
+  };
+  writeFileSync(
+    join(state, "queue", "journal.jsonl"),
+    `${JSON.stringify({ op: "put", m, item: item("a") })}\n${JSON.stringify({ op: "del", id: "m1" })}\n`,
+  );
+  writeFileSync(
+    join(state, "dedupe.jsonl"),
+    `${JSON.stringify({ k: "r#a", s: "done", g: 1, t: Date.now() })}\n`,
+  );
+  return state;
 }
