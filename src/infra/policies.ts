@@ -71,14 +71,22 @@ export function keyPrefixes(template: string, repos: readonly string[] | undefin
   const prefixes = (repos ?? [])
     .filter((repo) => !repo.startsWith("!"))
     .map((repo, i) => {
-      // A glob's lead ends at its first escape, maybe inside a folder (the "." of ".\[bot\]"): rendered
-      // alone, that "." would be a whole folder, written encoded.
-      const lead = PLAIN_REPO.test(repo) ? repo : (leads[i] as string).replace(/(^|\/)\.\.?$/, "$1");
+      const lead = PLAIN_REPO.test(repo) ? repo : globLead(repo, leads[i] as string);
       const event = { repo: { fullName: lead } } as unknown as WebhookEvent;
       const name = lead === "" ? "" : renderTemplate(`{{${field[1]}}}`, event, "s3-key");
       return iamPrefix(literal + name + (PLAIN_REPO.test(repo) ? after : ""));
     });
   return [...new Set(prefixes)].sort();
+}
+
+/**
+ * What every name `glob` matches starts with, from its literal `lead`: with the "/" after it unless a
+ * globstar follows (`acme/**` matches `acme` too). A lead ends at its first escape, maybe inside a folder
+ * (the "." of `.\[bot\]`): rendered alone, that "." would be a whole folder, written encoded, so it goes.
+ */
+function globLead(glob: string, lead: string): string {
+  if (glob.startsWith(`${lead}/`) && !glob.startsWith(`${lead}/**`)) return `${lead}/`;
+  return lead.replace(/(^|\/)\.\.?$/, "$1");
 }
 
 /**

@@ -174,10 +174,10 @@ describe("routePolicy(input)", () => {
     }
     const doc = routePolicy({ ...base, route });
     expect(bySid(doc.Statement, "ListCleanedPrefix1").Condition).to.deep.equal({
-      StringLike: { "s3:prefix": ["previews/acme*", "previews/acme/web/pr-*"] },
+      StringLike: { "s3:prefix": ["previews/acme/*", "previews/acme/web/pr-*"] },
     });
     expect(bySid(doc.Statement, "DeleteCleanedPrefix1").Resource).to.deep.equal([
-      "arn:aws:s3:::acme-previews/previews/acme*",
+      "arn:aws:s3:::acme-previews/previews/acme/*",
       "arn:aws:s3:::acme-previews/previews/acme/web/pr-*",
     ]);
   });
@@ -188,12 +188,13 @@ describe("keyPrefixes(template, repos)", () => {
     "{{repo.path}}/branch/{{branch.path}}/{{repo.underscored}}_branch_{{branch.underscored}}.zip";
   const cases: [string, string[] | undefined, string[]][] = [
     [DEFAULT_KEY, ["acme/api"], ["acme/api/branch/"]],
-    [DEFAULT_KEY, ["acme/*"], ["acme"]],
+    [DEFAULT_KEY, ["acme/*"], ["acme/"]],
     [DEFAULT_KEY, undefined, [""]],
     [DEFAULT_KEY, ["!acme/old"], [""]],
     ["zips/{{repo.fullName}}/{{sha}}.zip", ["acme/api"], ["zips/acme%2Fapi/"]],
     ["{{repo.underscored}}-{{sha}}.zip", ["acme/a b"], ["acme_a%20b"]],
-    ["{{repo.path}}/x", ["acme/.*"], ["acme"]],
+    ["{{repo.path}}/x", ["acme/.*"], ["acme/"]],
+    ["{{repo.path}}/x", ["acme/**"], ["acme"]],
     // The glob's literal lead stops at its first escape, inside a folder: ".", not a whole "." folder.
     ["{{repo.path}}/x", ["acme/.\\[bot\\]"], ["acme/"]],
     ["{{owner}}/{{repo}}.zip", ["acme/api"], [""]],
