@@ -58,18 +58,14 @@ export function dashboardBody(input: DashboardInput): string {
     widgets.push(
       graph(
         `Deliveries (API requests): ${names}`,
-        group.map((r) => [
-          "AWS/ApiGateway",
-          "Count",
-          "ApiName",
-          input.apiName,
-          "Resource",
-          `/hooks/${r.name}`,
-          "Stage",
-          input.stageName,
-          "Method",
-          "POST",
-          { label: r.name },
+        // A search, not one fixed Method: the route's method is ANY (other verbs get 405), and the per-method
+        // metrics name whichever Method API Gateway records.
+        group.map((r, i) => [
+          {
+            expression: `SEARCH('{AWS/ApiGateway,ApiName,Method,Resource,Stage} MetricName="Count" ApiName="${input.apiName}" Stage="${input.stageName}" Resource="/hooks/${r.name}"', 'Sum', 300)`,
+            label: `${r.name} \${PROP('Dim.Method')}`,
+            id: `deliveries${i}`,
+          },
         ]),
         "Sum",
         0,

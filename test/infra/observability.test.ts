@@ -18,7 +18,7 @@ describe("dashboardBody(input)", () => {
     );
     const text = JSON.stringify(body);
     for (const needle of [
-      '"Count","ApiName","hookgate-dev-api","Resource","/hooks/r0","Stage","v1","Method","POST"',
+      `SEARCH('{AWS/ApiGateway,ApiName,Method,Resource,Stage} MetricName=\\"Count\\" ApiName=\\"hookgate-dev-api\\" Stage=\\"v1\\" Resource=\\"/hooks/r0\\"', 'Sum', 300)`,
       '"AWS/Lambda","Errors","FunctionName","hookgate-dev-r1"',
       '"AWS/SQS","ApproximateAgeOfOldestMessage","QueueName","hookgate-dev-r0.fifo"',
       '"ApproximateNumberOfMessagesVisible","QueueName","hookgate-dev-r1-dlq.fifo"',
