@@ -167,7 +167,9 @@ export class Route extends pulumi.ComponentResource {
         fifoQueue: true,
         contentBasedDeduplication: false,
         sqsManagedSseEnabled: true,
-        // Shorter than the DLQ's 14 days, so a message that dies late still has time there to be redriven.
+        // Shorter than the DLQ's 14 days. On a FIFO queue SQS resets a message's enqueue time when the redrive
+        // policy moves it to the DLQ (standard queues keep it), and the function's own dead letters are new
+        // messages there: either way a dead letter gets the DLQ's full 14 days.
         messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
         visibilityTimeoutSeconds: visibility,
         redrivePolicy: deadLetters.arn.apply((arn) =>
