@@ -896,12 +896,7 @@ describe("Local secrets", () => {
       mkdirSync(join(state, leftover, ".."), { recursive: true });
       writeFileSync(join(state, leftover), "x");
     }
-    const gateway = await startLocalGateway({
-      config: { version: 1, routes: [] } as unknown as RoutesConfig,
-      stateDir: state,
-      port: 0,
-      runAction: async () => ({ detail: "" }) as ActionOutcome,
-    });
+    const gateway = await startWithoutRoutes(state, { port: 0 });
     await gateway.close();
     expect(readdirSync(join(state, "tmp"))).to.deep.equal([]);
     expect(existsSync(join(state, "s3", ".tmp"))).to.equal(false);
@@ -912,12 +907,7 @@ describe("Local secrets", () => {
     // A finished message settles the delivery history at start, dated by its sentAt: a journal edited by
     // hand (or from a clock gone wrong) may hold any finite number there, which toISOString refuses.
     const state = stateWithFinishedDelivery("state-odd-sent-at", 1e300);
-    const gateway = await startLocalGateway({
-      config: { version: 1, routes: [] } as unknown as RoutesConfig,
-      stateDir: state,
-      port: 0,
-      runAction: async () => ({ detail: "" }) as ActionOutcome,
-    });
+    const gateway = await startWithoutRoutes(state, { port: 0 });
     await gateway.close();
     const history = JSON.parse(readFileSync(join(state, "deliveries.json"), "utf8")) as Record<
       string,
@@ -930,13 +920,7 @@ describe("Local secrets", () => {
     const state = stateWithFinishedDelivery("state-history-unwritable", Date.now());
     mkdirSync(join(state, "deliveries.json", "in-the-way"), { recursive: true }); // a rename onto it fails
     const lines: Record<string, unknown>[] = [];
-    const gateway = await startLocalGateway({
-      config: { version: 1, routes: [] } as unknown as RoutesConfig,
-      stateDir: state,
-      port: 0,
-      log: (line) => lines.push(line),
-      runAction: async () => ({ detail: "" }) as ActionOutcome,
-    });
+    const gateway = await startWithoutRoutes(state, { port: 0, log: (line) => lines.push(line) });
     const history = (await (await fetch(`${gateway.url}/_hookgate/deliveries`)).json()) as unknown;
     await gateway.close().catch(() => undefined); // its last write fails the same way
     expect(JSON.stringify(history)).to.contain('"status":"done"');
@@ -947,12 +931,7 @@ describe("Local secrets", () => {
     const state = join(dir, "state-journal-unreadable");
     mkdirSync(join(state, "queue", "journal.jsonl"), { recursive: true });
     const port = await freePort();
-    const failed = await startLocalGateway({
-      config: { version: 1, routes: [] } as unknown as RoutesConfig,
-      stateDir: state,
-      port,
-      runAction: async () => ({ detail: "" }) as ActionOutcome,
-    }).then(
+    const failed = await startWithoutRoutes(state, { port }).then(
       () => expect.fail("the gateway started"),
       (error: NodeJS.ErrnoException) => error,
     );
@@ -964,11 +943,7 @@ describe("Local secrets", () => {
   it("startLocalGateway refuses a state dir that is a file, saying so", async () => {
     const file = join(dir, "a-file");
     writeFileSync(file, "");
-    const failure = await startLocalGateway({
-      config: { version: 1, routes: [] } as unknown as RoutesConfig,
-      stateDir: file,
-      runAction: async () => ({ detail: "" }) as ActionOutcome,
-    }).then(
+    const failure = await startWithoutRoutes(file).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -1066,4 +1041,17 @@ function stateWithFinishedDelivery(name: string, sentAt: number): string {
     `${JSON.stringify({ k: "r#a", s: "done", g: 1, t: Date.now() })}\n`,
   );
   return state;
+}
+
+/** A gateway with no routes on `stateDir`, for what its start does with the state files. */
+function startWithoutRoutes(
+  stateDir: string,
+  options: Partial<Parameters<typeof startLocalGateway>[0]> = {},
+): ReturnType<typeof startLocalGateway> {
+  return startLocalGateway({
+    config: { version: 1, routes: [] } as unknown as RoutesConfig,
+    stateDir,
+    runAction: async () => ({ detail: "" }) as ActionOutcome,
+    ...options,
+  });
 }
