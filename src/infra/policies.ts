@@ -71,10 +71,11 @@ export function keyPrefixes(template: string, repos: readonly string[] | undefin
   const prefixes = (repos ?? [])
     .filter((repo) => !repo.startsWith("!"))
     .map((repo, i) => {
-      const lead = PLAIN_REPO.test(repo) ? repo : globLead(repo, leads[i] as string);
+      const plain = PLAIN_REPO.test(repo);
+      const lead = plain ? repo : globLead(repo, leads[i] as string);
       const event = { repo: { fullName: lead } } as unknown as WebhookEvent;
       const name = lead === "" ? "" : renderTemplate(`{{${field[1]}}}`, event, "s3-key");
-      return iamPrefix(literal + name + (PLAIN_REPO.test(repo) ? after : ""));
+      return iamPrefix(literal + name + (plain ? after : ""));
     });
   return [...new Set(prefixes)].sort();
 }
@@ -104,10 +105,10 @@ function iamPrefix(prefix: string): string {
   return prefix.slice(0, cut);
 }
 
-/** The S3 ARNs (or `s3:prefix` patterns, without `bucketArn`) for keys starting with one of `prefixes`. */
-function underPrefixes(prefixes: readonly string[], bucketArn?: string): string | string[] {
-  const patterns = prefixes.map((prefix) => (bucketArn ? `${bucketArn}/${prefix}*` : `${prefix}*`));
-  return patterns.length === 1 ? (patterns[0] as string) : patterns;
+/** The S3 object ARNs for keys starting with one of `prefixes`: one string when there is one. */
+function underPrefixes(prefixes: readonly string[], bucketArn: string): string | string[] {
+  const arns = prefixes.map((prefix) => `${bucketArn}/${prefix}*`);
+  return arns.length === 1 ? (arns[0] as string) : arns;
 }
 
 /** The trust policy as AWS expects it (no Resource in trust policies). */
@@ -206,7 +207,7 @@ export function routePolicy(i: RoutePolicyInput): PolicyDocument {
           Effect: "Allow",
           Action: "s3:ListBucket",
           Resource: `arn:${partition}:s3:::${step.bucket}`,
-          Condition: { StringLike: { "s3:prefix": [underPrefixes(prefixes)].flat() } },
+          Condition: { StringLike: { "s3:prefix": prefixes.map((prefix) => `${prefix}*`) } },
         },
         {
           Sid: `DeleteCleanedPrefix${n}`,
