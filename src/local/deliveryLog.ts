@@ -178,7 +178,10 @@ export class DeliveryLog {
     this.work(item, patch);
     if (!entry) {
       const added = this.byWorkKey.get(workKey(item.route, item.deliveryId, item.generation));
-      if (added) added.receivedAt = receivedAt;
+      if (added) {
+        added.receivedAt = receivedAt;
+        this.placeByTime(added);
+      }
     }
   }
 
@@ -228,6 +231,20 @@ export class DeliveryLog {
       }
     }
     this.scheduleFlush();
+  }
+
+  /**
+   * Moves `entry`, just pushed as the newest, back past the entries received after it: one repaired from
+   * the state files at start is as old as its work, and list() is newest first by position.
+   */
+  private placeByTime(entry: DeliveryEntry): void {
+    const entries = this.entries;
+    let i = entries.length - 1;
+    if (entries[i] !== entry) return;
+    for (; i > 0 && (entries[i - 1] as DeliveryEntry).receivedAt > entry.receivedAt; i--) {
+      entries[i] = entries[i - 1] as DeliveryEntry;
+    }
+    entries[i] = entry;
   }
 
   private touch(entry: DeliveryEntry): void {

@@ -170,6 +170,20 @@ describe("Class: DeliveryLog", () => {
     const onDisk = JSON.parse(readFileSync(file, "utf8")) as { delivery: string; status: string }[];
     expect(onDisk.map((e) => [e.delivery, e.status])).to.deep.equal([["a", "done"]]);
   });
+  it("settle places an entry repaired at start by its own time, so the list stays newest first", () => {
+    const history = new DeliveryLog(join(dir, "deliveries.json"));
+    const hour = 3_600_000;
+    history.settle(item("two-hours-ago"), { status: "done", attempts: 1 }, Date.now() - 2 * hour);
+    history.answered({ route: "r", delivery: "now", event: "push", status: "ignored" });
+    history.settle(item("an-hour-ago"), { status: "dead", attempts: 5 }, Date.now() - hour);
+    history.settle(item("three-hours-ago"), { status: "done", attempts: 1 }, Date.now() - 3 * hour);
+    expect(history.list().map((e) => e.delivery)).to.deep.equal([
+      "now",
+      "an-hour-ago",
+      "two-hours-ago",
+      "three-hours-ago",
+    ]);
+  });
 });
 
 describe("Class: JournalFile", () => {
