@@ -176,7 +176,7 @@ async function openLocalGateway(
       return retryDelayMs(attempt, after, baseDelayMs);
     },
     redrive: ({ route, body, item }, reason) =>
-      item ? deadLetters.send(item, reason) : deadLetters.sendRaw(body, reason, route),
+      item ? deadLetters.send(item, reason) : deadLetters.sendRaw(body, reason, route || undefined),
     busy: () => answering > 1,
     observer: {
       // deliveries.json is written a moment after each change, so a crash (kill -9) can leave it without

@@ -11,6 +11,7 @@
 // - a message that is not a readable work item is still delivered (the handler dead-letters it, as the
 //   deployed one does); a receive that fails unexpectedly (the dead-letter write, say) comes back after
 //   the retry delay, never at once: an immediate retry would spin without yielding to the event loop;
+// - a message whose route has no worker (removed from routes.yaml) is moved to the dead letters;
 // - on start, the journal is replayed (a line torn by a crash is skipped), compacted, and every message
 //   still there is delivered again (at least once).
 import { createHash, randomUUID } from "node:crypto";
@@ -308,16 +309,13 @@ export class LocalQueue {
         break;
       }
       const worker = this.workers.get(head.route);
-      if (!worker) {
-        if (!this.warnedRoutes.has(head.route)) {
-          this.warnedRoutes.add(head.route);
-          this.options.log?.({
-            level: "warn",
-            msg: "queued work for a route that is not in routes.yaml is kept until the route is back",
-            route: head.route,
-          });
-        }
-        continue;
+      if (!worker && !this.warnedRoutes.has(head.route)) {
+        this.warnedRoutes.add(head.route);
+        this.options.log?.({
+          level: "warn",
+          msg: "queued work for a route that is not in routes.yaml is moved to the dead letters",
+          route: head.route.slice(0, 100),
+        });
       }
       this.lastStartAt = now;
       this.deliver(key, head, worker);
@@ -339,7 +337,7 @@ export class LocalQueue {
     );
   }
 
-  private deliver(key: string, message: Message, worker: QueueWorker): void {
+  private deliver(key: string, message: Message, worker: QueueWorker | undefined): void {
     this.busy.add(key);
     const run = this.receive(message, worker).catch((error) => {
       this.options.log?.({
@@ -358,7 +356,16 @@ export class LocalQueue {
     this.inFlight.add(tracked);
   }
 
-  private async receive(message: Message, worker: QueueWorker): Promise<void> {
+  private async receive(message: Message, worker: QueueWorker | undefined): Promise<void> {
+    if (!worker) {
+      // Its route was removed from routes.yaml (or the line names none): kept, it would wait unseen
+      // forever. Deployed, removing a route deletes its queue; here it stays in sight, as a dead letter.
+      const reason = message.route
+        ? `route ${JSON.stringify(message.route.slice(0, 100))} is not in routes.yaml`
+        : "the queued message names no route";
+      await this.deadLetter(message, readableItem(message.body), reason);
+      return;
+    }
     if (message.receiveCount >= this.options.maxAttempts) {
       // Its last attempt failed but moving it failed too (or a crash came in between): like SQS past
       // maxReceiveCount, move it without running the worker again.
@@ -403,11 +410,12 @@ export class LocalQueue {
     this.retryLater(message, item, record);
   }
 
-  private async deadLetter(message: Message, item: WorkItem | undefined): Promise<void> {
-    await this.options.redrive(
-      { route: message.route, body: message.body, item },
-      `failed ${message.receiveCount} attempts (max attempts reached)`,
-    );
+  private async deadLetter(
+    message: Message,
+    item: WorkItem | undefined,
+    reason = `failed ${message.receiveCount} attempts (max attempts reached)`,
+  ): Promise<void> {
+    await this.options.redrive({ route: message.route, body: message.body, item }, reason);
     this.remove(message);
   }
 

@@ -832,6 +832,77 @@ describe("Journals damaged by hand or by a disk (fast-check)", () => {
   });
 });
 
+describe("Function: startLocalGateway, on queued work a crash or an edit of routes.yaml left", () => {
+  /** A state dir whose queue journal holds delivery "a" for `route`, received `receiveCount` times. */
+  function stateWithQueued(
+    name: string,
+    fields: { route?: unknown; receiveCount: number; dedupe?: "queued" | "done" },
+  ): string {
+    const state = join(dir, name);
+    mkdirSync(join(state, "queue"), { recursive: true });
+    const m = { id: "m1", seq: 0, route: fields.route ?? "r", group: "acme/api", dedupeId: "a:1" };
+    const put = { op: "put", m: { ...m, sentAt: 1, receiveCount: fields.receiveCount, notBefore: 1 } };
+    writeFileSync(join(state, "queue", "journal.jsonl"), `${JSON.stringify({ ...put, item: item("a") })}\n`);
+    if (fields.dedupe) {
+      const line = { k: "r#a", s: fields.dedupe, g: 1, t: Date.now() };
+      writeFileSync(join(state, "dedupe.jsonl"), `${JSON.stringify(line)}\n`);
+    }
+    return state;
+  }
+
+  /** Waits until the gateway's queue is empty (at most 5 s), then answers its delivery history. */
+  async function drained(url: string): Promise<Record<string, unknown>[]> {
+    for (let i = 0; i < 200; i++) {
+      const health = (await (await fetch(`${url}/_hookgate/health`)).json()) as {
+        queue: { waiting: number; inFlight: number };
+      };
+      if (health.queue.waiting === 0 && health.queue.inFlight === 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return (await (await fetch(`${url}/_hookgate/deliveries`)).json()) as Record<string, unknown>[];
+  }
+
+  const deadLetters = (state: string) =>
+    readdirSync(join(state, "dead-letters"))
+      .filter((f) => f.endsWith(".json") && !f.startsWith("."))
+      .map(
+        (f) => JSON.parse(readFileSync(join(state, "dead-letters", f), "utf8")) as Record<string, unknown>,
+      );
+
+  it("queued work for a route removed from routes.yaml ends in the dead letters with a reason naming the route, not waiting forever", async () => {
+    const state = stateWithQueued("state-route-removed", { receiveCount: 0, dedupe: "queued" });
+    const gateway = await startWithoutRoutes(state, { port: 0 });
+    const history = await drained(gateway.url);
+    await gateway.close();
+    const reason = 'route "r" is not in routes.yaml';
+    expect(
+      deadLetters(state).map((l) => [l.reason, (l.item as WorkItem | undefined)?.deliveryId]),
+    ).to.deep.equal([[reason, "a"]]);
+    expect(history.map((e) => [e.delivery, e.route, e.status, e.error])).to.deep.equal([
+      ["a", "r", "dead", reason],
+    ]);
+    // Its journal shows it gone: the next start does not dead-letter it again.
+    const queue = new LocalQueue({
+      dir: join(state, "queue"),
+      maxAttempts: 5,
+      retryDelay: () => 1,
+      redrive: async () => undefined,
+    });
+    expect(queue.start()).to.equal(0);
+    queue.close();
+  });
+
+  it("a queued message whose put line names no route ends in the dead letters, saying so", async () => {
+    const state = stateWithQueued("state-route-unreadable", { route: 42, receiveCount: 0 });
+    const gateway = await startWithoutRoutes(state, { port: 0 });
+    const history = await drained(gateway.url);
+    await gateway.close();
+    const reason = "the queued message names no route";
+    expect(deadLetters(state).map((l) => l.reason)).to.deep.equal([reason]);
+    expect(history.map((e) => [e.status, e.error])).to.deep.equal([["dead", reason]]);
+  });
+});
+
 describe("Local secrets", () => {
   it("ensureWebhookSecrets adds a 64-hex secret for a missing name, keeps the others, and writes mode 0600", () => {
     const file = join(dir, "secrets.json");
