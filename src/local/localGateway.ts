@@ -175,8 +175,12 @@ async function openLocalGateway(
       }
       return retryDelayMs(attempt, after, baseDelayMs);
     },
-    redrive: ({ route, body, item }, reason) =>
-      item ? deadLetters.send(item, reason) : deadLetters.sendRaw(body, reason, route || undefined),
+    redrive: async ({ route, body, item }, reason) => {
+      if (!item) return deadLetters.sendRaw(body, reason, route || undefined);
+      await deadLetters.send(item, reason);
+      // As the handler marks a final failure: a redelivery is accepted again, not answered duplicate.
+      await dedupe.mark(route, item.deliveryId, item.generation, "dead");
+    },
     busy: () => answering > 1,
     observer: {
       // deliveries.json is written a moment after each change, so a crash (kill -9) can leave it without

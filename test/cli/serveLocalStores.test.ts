@@ -24,6 +24,7 @@ import type { SQSEvent } from "aws-lambda";
 import { expect } from "chai";
 import fc from "fast-check";
 import { SecretNotFoundError } from "../../src/core/errors";
+import { loadRoutesFile } from "../../src/core/routes/load";
 import type { ActionOutcome, RoutesConfig, WorkItem } from "../../src/core/types";
 import { DeliveryLog } from "../../src/local/deliveryLog";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
@@ -901,6 +902,22 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     expect(deadLetters(state).map((l) => l.reason)).to.deep.equal([reason]);
     expect(history.map((e) => [e.status, e.error])).to.deep.equal([["dead", reason]]);
   });
+
+  it("a delivery the queue dead-letters past max attempts (after crashes) is marked dead, so its redelivery is claimed again", async () => {
+    const state = stateWithQueued("state-backstop", { receiveCount: 2, dedupe: "queued" });
+    let runs = 0;
+    const gateway = await startWithRouteR(state, {
+      maxAttempts: 2,
+      runAction: async () => ({ detail: `run ${++runs}` }) as ActionOutcome,
+    });
+    const history = await drained(gateway.url);
+    await gateway.close();
+    expect(runs).to.equal(0);
+    expect(history.map((e) => [e.delivery, e.status])).to.deep.equal([["a", "dead"]]);
+    const dedupe = new FileDedupeStore(join(state, "dedupe.jsonl"));
+    expect(await dedupe.claim("r", "a")).to.deep.equal({ claimed: true, generation: 2 });
+    dedupe.close();
+  });
 });
 
 describe("Local secrets", () => {
@@ -1126,6 +1143,31 @@ function stateWithFinishedDelivery(name: string, sentAt: number): string {
     `${JSON.stringify({ k: "r#a", s: "done", g: 1, t: Date.now() })}\n`,
   );
   return state;
+}
+
+/** A gateway on `stateDir` with one route, "r" (acme/api to a Jenkins job), running `runAction`. */
+function startWithRouteR(
+  stateDir: string,
+  options: Partial<Parameters<typeof startLocalGateway>[0]> = {},
+): ReturnType<typeof startLocalGateway> {
+  const routes = join(dir, "routes-r.yaml");
+  writeFileSync(
+    routes,
+    `version: 1
+routes:
+  - name: r
+    secret: test/hook
+    match: { repos: [acme/api] }
+    action: { type: jenkins, jenkins: { url: "http://127.0.0.1:9", credentials: test/jenkins }, job: x }
+`,
+  );
+  return startLocalGateway({
+    config: loadRoutesFile(routes),
+    stateDir,
+    port: 0,
+    runAction: async () => ({ detail: "" }) as ActionOutcome,
+    ...options,
+  });
 }
 
 /** A gateway with no routes on `stateDir`, for what its start does with the state files. */
