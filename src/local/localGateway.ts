@@ -175,6 +175,10 @@ async function openLocalGateway(
       }
       return retryDelayMs(attempt, after, baseDelayMs);
     },
+    isDone: (route, item) => {
+      const recorded = dedupe.stateNow(route, item.deliveryId);
+      return recorded?.state === "done" && recorded.generation === item.generation;
+    },
     redrive: async ({ route, body, item }, reason) => {
       if (!item) return deadLetters.sendRaw(body, reason, route || undefined);
       await deadLetters.send(item, reason);
@@ -209,7 +213,7 @@ async function openLocalGateway(
       },
       sent: (item) => deliveries.queued(item),
       received: (item, attempt) => deliveries.work(item, { status: "running", attempts: attempt }),
-      deleted: (item) => deliveries.work(item, { status: "done" }),
+      deleted: (item, attempts) => deliveries.work(item, { status: "done", attempts }),
       retrying: (item, attempt, delayMs) =>
         deliveries.work(item, {
           status: "retrying",

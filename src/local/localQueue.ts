@@ -55,6 +55,11 @@ export interface LocalQueueOptions {
    * undefined when the message is not a readable work item.
    */
   retryDelay(record: SQSRecord, item: WorkItem | undefined, attempt: number): number;
+  /**
+   * Whether the work of `item` already finished (the dedupe store says so), asked before the redrive
+   * of a message found past maxAttempts: a crash can come after the work, before the journal records it.
+   */
+  isDone?(route: string, item: WorkItem): boolean;
   /** The redrive policy: where a message that failed maxAttempts receives goes (`item` as above). */
   redrive(
     message: { route: string; body: string; item: WorkItem | undefined },
@@ -367,9 +372,16 @@ export class LocalQueue {
       return;
     }
     if (message.receiveCount >= this.options.maxAttempts) {
+      const item = readableItem(message.body);
+      if (item && this.options.isDone?.(message.route, item)) {
+        // Its last attempt finished the work, and a crash came before the journal recorded it: done.
+        this.remove(message);
+        this.options.observer?.deleted?.(item, message.receiveCount);
+        return;
+      }
       // Its last attempt failed but moving it failed too (or a crash came in between): like SQS past
       // maxReceiveCount, move it without running the worker again.
-      await this.deadLetter(message, readableItem(message.body));
+      await this.deadLetter(message, item);
       return;
     }
     const now = this.now();

@@ -918,6 +918,20 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     expect(await dedupe.claim("r", "a")).to.deep.equal({ claimed: true, generation: 2 });
     dedupe.close();
   });
+
+  it("a message at max attempts whose generation the dedupe store shows done (a crash before the journal recorded it) is settled done, not dead-lettered", async () => {
+    const state = stateWithQueued("state-done-at-max", { receiveCount: 2, dedupe: "done" });
+    let runs = 0;
+    const gateway = await startWithRouteR(state, {
+      maxAttempts: 2,
+      runAction: async () => ({ detail: `run ${++runs}` }) as ActionOutcome,
+    });
+    const history = await drained(gateway.url);
+    await gateway.close();
+    expect(runs).to.equal(0);
+    expect(deadLetters(state)).to.deep.equal([]);
+    expect(history.map((e) => [e.delivery, e.status, e.attempts])).to.deep.equal([["a", "done", 2]]);
+  });
 });
 
 describe("Local secrets", () => {
