@@ -91,15 +91,17 @@ function globLead(glob: string, lead: string): string {
 }
 
 /**
- * `prefix` cut before what IAM would not read literally (`*`, `?`, `${`) and before a whole "." or ".."
- * folder, which renderTemplate writes encoded even in literal text. A shorter prefix only allows more.
+ * `prefix` cut before what IAM would not read literally (`*`, `?`, `${`), before a character a policy
+ * cannot hold at all (IAM takes only tab, LF, CR and U+0020 to U+00FF: a template's literal text, kept as
+ * written in the key, may have others), and before a whole "." or ".." folder, which renderTemplate writes
+ * encoded even in literal text. A shorter prefix only allows more.
  */
 function iamPrefix(prefix: string): string {
-  const wildcard = prefix.search(/[*?$]/);
+  const unreadable = prefix.search(/[*?$]|[^\t\n\r\u0020-\u00ff]/);
   // A last folder of "." or ".." becomes a whole one when the fields after it render empty.
   const dotFolder = /(?:^|\/)(?=\.\.?(?:\/|$))/.exec(prefix);
   const cut = Math.min(
-    wildcard < 0 ? prefix.length : wildcard,
+    unreadable < 0 ? prefix.length : unreadable,
     dotFolder ? dotFolder.index + dotFolder[0].length : prefix.length,
   );
   return prefix.slice(0, cut);

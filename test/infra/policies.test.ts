@@ -148,6 +148,18 @@ describe("routePolicy(input)", () => {
     );
   });
 
+  it("routePolicy cuts a literal prefix before a character IAM policies cannot hold (only tab, LF, CR, U+0020-U+00FF)", () => {
+    const route = prCleanupRoute();
+    if (route.action.type === "pr-cleanup") {
+      route.action.steps = [
+        { kind: "delete-s3-prefix", bucket: "b", prefix: "previews/🚀-{{repo}}/pr-{{pr.number}}/" },
+      ];
+    }
+    const doc = routePolicy({ ...base, route });
+    expect(JSON.stringify(doc)).to.match(/^[\t\n\r\u0020-\u00ff]*$/);
+    expect(bySid(doc.Statement, "DeleteCleanedPrefix1").Resource).to.equal("arn:aws:s3:::b/previews/*");
+  });
+
   it("routePolicy lets an s3-zip route with the default key write only under its own repositories' folders", () => {
     const route = s3ZipRoute("z", "b");
     route.match.repos = ["acme/api", "acme/web", "!acme/old"];
@@ -203,6 +215,10 @@ describe("keyPrefixes(template, repos)", () => {
     ["zips/../{{sha}}.zip", undefined, ["zips/"]],
     ["zips/..{{sha}}.zip", undefined, ["zips/"]],
     ["a*b?/{{sha}}.zip", undefined, ["a"]],
+    // IAM policies hold only tab, LF, CR and U+0020 to U+00FF; literal text is written into keys as is.
+    ["vorschau-ä/{{sha}}.zip", undefined, ["vorschau-ä/"]],
+    ["previews/🚀/{{sha}}.zip", undefined, ["previews/"]],
+    ["プレビュー/{{repo.path}}/pr-{{pr.number}}/", ["acme/api"], [""]],
   ];
   for (const [template, repos, prefixes] of cases) {
     it(`keyPrefixes(${JSON.stringify(template)}, ${JSON.stringify(repos)}) is ${JSON.stringify(prefixes)}`, () =>
@@ -235,6 +251,7 @@ describe("keyPrefixes(template, repos)", () => {
       "p*/{{repo.path}}/{{sha}}",
       "{{repo.path}}/../{{sha}}",
       "{{repo.path}}/..{{sha}}/x",
+      "previews/é🚀/{{repo.path}}/{{sha}}",
     );
     fc.assert(
       fc.property(template, repoAndList, fc.constantFrom("", "abc"), (t, [name, repos], sha) => {
