@@ -14,7 +14,7 @@ import { NAME_LIMITS, type RouteNames, routeNames, stackNames, stackPrefix } fro
 import { Network } from "./network";
 import { Observability } from "./observability";
 import { partitionOf } from "./policies";
-import { Route } from "./route";
+import { Route, rolePolicyProblem, routePolicyBound } from "./route";
 import { type WebhookSetup, webhookSetup } from "./webhookSetup";
 import { Webhooks } from "./webhooks";
 
@@ -190,6 +190,24 @@ export class Gateway extends pulumi.ComponentResource {
     const prefix = stackPrefix(args.stack);
     const names = stackNames(prefix, region);
     const partition = partitionOf(region);
+    const perRoute = new Map<string, RouteNames>(routes.map((r) => [r.name, routeNames(prefix, r.name)]));
+    // A bucketPrefix gets 26 characters appended: the name's length is known before it exists.
+    const artifactBucketNameLength = names.bucketPrefix.length + 26;
+    // Before anything is created: IAM would refuse the role of a route whose policy is too long.
+    for (const spec of routes) {
+      const problem = rolePolicyProblem(
+        spec.name,
+        routePolicyBound({
+          route: spec,
+          names: perRoute.get(spec.name) as RouteNames,
+          partition,
+          region,
+          dedupeTableName: names.dedupeTable,
+          artifactBucketNameLength,
+        }),
+      );
+      if (problem) throw new Error(problem);
+    }
     const code = args.code ?? handlerCode;
     const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 
@@ -224,7 +242,6 @@ export class Gateway extends pulumi.ComponentResource {
     );
     this.artifactBucket = artifacts.bucketName;
 
-    const perRoute = new Map<string, RouteNames>(routes.map((r) => [r.name, routeNames(prefix, r.name)]));
     const observability = new Observability(
       `${name}-observability`,
       {
@@ -266,8 +283,7 @@ export class Gateway extends pulumi.ComponentResource {
           dedupeTableArn: dedupe.tableArn,
           artifactBucket:
             spec.action.type === "s3-zip" && !spec.action.bucket ? artifacts.bucketName : undefined,
-          // A bucketPrefix gets 26 characters appended: the name's length is known before it exists.
-          artifactBucketNameLength: names.bucketPrefix.length + 26,
+          artifactBucketNameLength,
           partition,
           region,
           accountId,

@@ -135,6 +135,17 @@ export interface RoutePolicyInput {
   bucket?: string;
 }
 
+/**
+ * IAM's quota on a role's inline policies, all of them together ("Role policy size cannot exceed 10,240
+ * characters"); PutRolePolicy refuses more with LimitExceeded.
+ */
+export const ROLE_INLINE_POLICY_MAX_CHARS = 10_240;
+
+/** A policy's size as IAM counts it against its quotas: its characters, white space not counted. */
+export function policyChars(doc: PolicyDocument): number {
+  return JSON.stringify(doc).replace(/\s/g, "").length;
+}
+
 /** Secrets Manager appends "-" and six random characters to a secret's name in its ARN. */
 export function secretArnPattern(
   i: { partition: string; region: string; accountId: string },

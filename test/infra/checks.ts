@@ -3,7 +3,12 @@
 import { routeSecretNames } from "../../src/core/routeSecrets";
 import type { Route } from "../../src/core/types";
 import { NAME_LIMITS } from "../../src/infra/naming";
-import { type Statement, VPC_ENI_ACTIONS } from "../../src/infra/policies";
+import {
+  policyChars,
+  ROLE_INLINE_POLICY_MAX_CHARS,
+  type Statement,
+  VPC_ENI_ACTIONS,
+} from "../../src/infra/policies";
 import { ROUTE_ENV_KEYS } from "../../src/infra/route";
 import { ACCOUNT, type MockCloud, REGION, type Recorded } from "./mocks";
 
@@ -58,6 +63,41 @@ export function iamDocuments(cloud: MockCloud): { owner: Recorded; statements: S
     if (["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"].includes(r.type)) add(r, r.inputs.policy);
   }
   return docs;
+}
+
+const POLICY_RESOURCES = [
+  "aws:iam/rolePolicy:RolePolicy",
+  "aws:iam/policy:Policy",
+  "aws:s3/bucketPolicy:BucketPolicy",
+  "aws:apigateway/restApiPolicy:RestApiPolicy",
+];
+
+/**
+ * Policy documents IAM refuses: a character other than tab, LF, CR and U+0020 to U+00FF, or a role's inline
+ * policies longer than 10,240 characters together (white space not counted).
+ */
+export function policyProblems(cloud: MockCloud): string[] {
+  const out: string[] = [];
+  for (const r of cloud.resources) {
+    const inline: string[] =
+      r.type === "aws:iam/role:Role"
+        ? (r.inputs.inlinePolicies ?? []).map((p: { policy: string }) => p.policy)
+        : [];
+    const texts: unknown[] =
+      r.type === "aws:iam/role:Role"
+        ? [r.inputs.assumeRolePolicy, ...inline]
+        : POLICY_RESOURCES.includes(r.type)
+          ? [r.inputs.policy]
+          : [];
+    for (const text of texts) {
+      if (typeof text === "string" && !/^[\t\n\r\u0020-\u00ff]*$/.test(text))
+        out.push(`${label(r)}: a policy holds characters IAM refuses`);
+    }
+    const chars = inline.reduce((sum, text) => sum + policyChars(JSON.parse(text)), 0);
+    if (chars > ROLE_INLINE_POLICY_MAX_CHARS)
+      out.push(`${label(r)}: inline policies of ${chars} characters > ${ROLE_INLINE_POLICY_MAX_CHARS}`);
+  }
+  return out;
 }
 
 export function wildcardResources(cloud: MockCloud): string[] {

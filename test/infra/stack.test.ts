@@ -3,12 +3,15 @@ import { MAX_ATTEMPTS } from "../../src/core/policy";
 import { withSecretNamePrefix } from "../../src/core/routeSecrets";
 import type { Route } from "../../src/core/types";
 import { ACCESS_LOG_FORMAT } from "../../src/infra/api";
-import { LAMBDA_RUNTIME, VISIBILITY_FACTOR } from "../../src/infra/route";
+import { routeNames, stackNames, stackPrefix } from "../../src/infra/naming";
+import { policyChars, ROLE_INLINE_POLICY_MAX_CHARS } from "../../src/infra/policies";
+import { LAMBDA_RUNTIME, routePolicyBound, VISIBILITY_FACTOR } from "../../src/infra/route";
 import {
   environmentLeaks,
   iamDocuments,
   nameProblems,
   openIngress,
+  policyProblems,
   routeOf,
   secretAccessBeyondRoute,
   unprotectedBuckets,
@@ -39,6 +42,7 @@ function expectSecure(result: Evaluated, routes: Route[], secretValues: string[]
   expect(environmentLeaks(cloud, secretValues), "function environments").to.deep.equal([]);
   expect(unprotectedBuckets(cloud), "buckets").to.deep.equal([]);
   expect(nameProblems(cloud), "names").to.deep.equal([]);
+  expect(policyProblems(cloud), "policies IAM refuses").to.deep.equal([]);
   for (const q of cloud.ofType(QUEUE)) expect(q.inputs.sqsManagedSseEnabled, q.name).to.equal(true);
   for (const lg of cloud.ofType("aws:cloudwatch/logGroup:LogGroup")) {
     expect(lg.inputs.retentionInDays, lg.name).to.be.a("number");
@@ -268,6 +272,26 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       only(routeChildren(cloud, "source-zip", FN)).inputs.environment.variables.HOOKGATE_ROUTE,
     );
     expect(zip.action.bucket).to.match(/^hookgate-dev-artifacts-/);
+  });
+
+  it("measures each role's policy before deploying at the length IAM gets (the account and bucket stand in at their lengths)", () => {
+    const { cloud } = result;
+    const prefix = stackPrefix("dev");
+    const names = stackNames(prefix, REGION);
+    for (const spec of routes) {
+      const role = only(routeChildren(cloud, spec.name, "aws:iam/role:Role"));
+      const deployed = policyChars(JSON.parse(role.inputs.inlinePolicies[0].policy));
+      const bound = routePolicyBound({
+        route: spec,
+        names: routeNames(prefix, spec.name),
+        partition: "aws",
+        region: REGION,
+        dedupeTableName: names.dedupeTable,
+        artifactBucketNameLength: names.bucketPrefix.length + 26,
+      });
+      expect(policyChars(bound), spec.name).to.equal(deployed);
+      expect(deployed, spec.name).to.be.at.most(ROLE_INLINE_POLICY_MAX_CHARS);
+    }
   });
 
   it("grants each role only its own queue, dead letters, table keys, secrets and bucket prefix", () => {
@@ -648,6 +672,30 @@ describe("Gateway (under Pulumi mocks): names", () => {
       () => expect.fail("no error"),
       (e: Error) => expect(e.message).to.match(/route "huge": its Lambda environment is \d+ bytes/),
     );
+  });
+
+  it("refuses a route whose role policy IAM would refuse (10,240 characters for a role's inline policies) before creating anything", async () => {
+    // Ten repositories named exactly, each step's prefix pinned per repository: two statements of ten per step.
+    const route = prCleanupRoute("cleanup");
+    route.match.repos = Array.from({ length: 10 }, (_, i) => `acme-platform/service-${i}-with-a-longer-name`);
+    if (route.action.type === "pr-cleanup") {
+      route.action.steps = Array.from({ length: 6 }, (_, i) => ({
+        kind: "delete-s3-prefix" as const,
+        bucket: `acme-previews-${i}`,
+        prefix: "previews/{{repo.path}}/pr-{{pr.number}}/",
+      }));
+    }
+    await evaluate({ config: config(), routes: [route], code: stubCode }).then(
+      () => expect.fail("no error"),
+      (e: Error) =>
+        expect(e.message).to.match(
+          /route "cleanup": its role's policy is \d+ characters .* the 10240 IAM allows/,
+        ),
+    );
+    // Two steps fit, and are deployed with the policy measured beforehand.
+    if (route.action.type === "pr-cleanup") route.action.steps = route.action.steps.slice(0, 2);
+    const { cloud } = await evaluate({ config: config(), routes: [route], stack: "dev", code: stubCode });
+    expect(policyProblems(cloud)).to.deep.equal([]);
   });
 
   it("keeps the artifact bucket when no route uses it, so that editing or removing the last s3-zip route deletes no zip", async () => {
