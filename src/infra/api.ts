@@ -51,15 +51,22 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
 export const API_GATEWAY_LOGS_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs";
 
 /**
- * What a deployment snapshots: the routes, the functions they proxy to, the resource policy. When this hash
- * changes, the API is redeployed (a stage keeps serving its old snapshot otherwise).
+ * What a deployment snapshots: the routes, the functions they proxy to, the resource policy (its allowlist;
+ * the rest is fixed). When this hash changes, the API is redeployed (a stage keeps serving its old snapshot
+ * otherwise).
  */
 export function deploymentHash(
   routes: readonly { name: string; physicalName: string }[],
-  policy: string,
+  ipAllowlist: readonly string[],
 ): string {
   const targets = routes.map((r) => `${r.name}=${r.physicalName}`).sort();
-  const state = { routes: targets, method: ROUTE_METHOD, policy, binary: BINARY_MEDIA_TYPES, notFound: 2 };
+  const state = {
+    routes: targets,
+    method: ROUTE_METHOD,
+    ipAllowlist,
+    binary: BINARY_MEDIA_TYPES,
+    notFound: 2,
+  };
   return createHash("sha256").update(JSON.stringify(state)).digest("hex");
 }
 
@@ -102,13 +109,9 @@ export class Api extends pulumi.ComponentResource {
     this.restApiId = api.id;
     this.executionArn = api.executionArn;
 
-    const policyText = JSON.stringify(apiAllowlistPolicy(args.ipAllowlist));
+    const policy = api.executionArn.apply((arn) => JSON.stringify(apiAllowlistPolicy(args.ipAllowlist, arn)));
     const deploymentDeps: pulumi.Resource[] = [
-      new aws.apigateway.RestApiPolicy(
-        `${name}-allowlist`,
-        { restApiId: api.id, policy: policyText },
-        { parent: this },
-      ),
+      new aws.apigateway.RestApiPolicy(`${name}-allowlist`, { restApiId: api.id, policy }, { parent: this }),
     ];
 
     // Unknown paths: API Gateway's default is 403 "Missing Authentication Token"; say 404.
@@ -175,7 +178,7 @@ export class Api extends pulumi.ComponentResource {
         restApi: api.id,
         description: "hookgate routes",
         triggers: {
-          redeployment: deploymentHash(args.routes, policyText),
+          redeployment: deploymentHash(args.routes, args.ipAllowlist),
         },
       },
       // A changed hash replaces the deployment: the new one is created, the stage moves, the old one goes.

@@ -241,14 +241,17 @@ export function routePolicy(i: RoutePolicyInput): PolicyDocument {
  * API resource policy: Invoke from anywhere, or only from the allowlist (an explicit Deny for every
  * other source) when it names CIDRs. The policy always exists: removing the allowlist must be an update
  * made before the redeployment, not a deletion Pulumi would make after it (the stage would keep denying).
+ * The resource is the API's execution ARN in full: AWS stores the shorthand `execute-api:/*` expanded to it,
+ * and the provider, comparing the two, would then update the policy on every `pulumi up`.
  */
-export function apiAllowlistPolicy(cidrs: readonly string[]): PolicyDocument {
+export function apiAllowlistPolicy(cidrs: readonly string[], executionArn: string): PolicyDocument {
+  const everything = `${executionArn}/*`;
   const allow: Statement = {
     Sid: "AllowInvoke",
     Effect: "Allow",
     Principal: "*",
     Action: "execute-api:Invoke",
-    Resource: "execute-api:/*",
+    Resource: everything,
   };
   if (cidrs.length === 0) return { Version: "2012-10-17", Statement: [allow] };
   return {
@@ -260,7 +263,7 @@ export function apiAllowlistPolicy(cidrs: readonly string[]): PolicyDocument {
         Effect: "Deny",
         Principal: "*",
         Action: "execute-api:Invoke",
-        Resource: "execute-api:/*",
+        Resource: everything,
         Condition: { NotIpAddress: { "aws:SourceIp": [...cidrs] } },
       },
     ],

@@ -285,9 +285,10 @@ describe("literalPrefix(template) and partitionOf(region)", () => {
   });
 });
 
-describe("apiAllowlistPolicy(cidrs) and tlsOnlyBucketPolicy(arn)", () => {
+describe("apiAllowlistPolicy(cidrs, executionArn) and tlsOnlyBucketPolicy(arn)", () => {
+  const executionArn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5";
   it("apiAllowlistPolicy allows Invoke and denies it outside the CIDRs", () => {
-    const doc = apiAllowlistPolicy(["192.30.252.0/22"]);
+    const doc = apiAllowlistPolicy(["192.30.252.0/22"], executionArn);
     expect(doc.Statement[1]).to.deep.include({
       Effect: "Deny",
       Action: "execute-api:Invoke",
@@ -295,13 +296,13 @@ describe("apiAllowlistPolicy(cidrs) and tlsOnlyBucketPolicy(arn)", () => {
     });
   });
   it("apiAllowlistPolicy([]) allows Invoke from anywhere: the policy exists either way, so removing a list is an update", () => {
-    expect(apiAllowlistPolicy([]).Statement).to.deep.equal([
+    expect(apiAllowlistPolicy([], executionArn).Statement).to.deep.equal([
       {
         Sid: "AllowInvoke",
         Effect: "Allow",
         Principal: "*",
         Action: "execute-api:Invoke",
-        Resource: "execute-api:/*",
+        Resource: `${executionArn}/*`,
       },
     ]);
   });

@@ -539,19 +539,19 @@ function hexOf(sg: Recorded): string {
 }
 
 describe("Gateway (under Pulumi mocks): API options", () => {
-  it("api.ipAllowlist: a resource policy allows execute-api:Invoke and denies every source outside the CIDRs", async () => {
+  it("api.ipAllowlist: a resource policy allows execute-api:Invoke on the API's full execution ARN (as AWS stores it) and denies every source outside the CIDRs", async () => {
     const cidrs = ["192.30.252.0/22", "185.199.108.0/22"];
     const result = await evaluate({
       config: config({ api: { ipAllowlist: cidrs } }),
       routes: [jenkinsRoute()],
       code: stubCode,
     });
-    const policy = JSON.parse(
-      only(result.cloud.ofType("aws:apigateway/restApiPolicy:RestApiPolicy")).inputs.policy,
-    );
+    const recorded = only(result.cloud.ofType("aws:apigateway/restApiPolicy:RestApiPolicy"));
+    const policy = JSON.parse(recorded.inputs.policy);
+    const everything = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${recorded.inputs.restApiId}/*`;
     expect(policy.Statement.map((s: any) => `${s.Effect} ${s.Action} ${s.Resource}`)).to.deep.equal([
-      "Allow execute-api:Invoke execute-api:/*",
-      "Deny execute-api:Invoke execute-api:/*",
+      `Allow execute-api:Invoke ${everything}`,
+      `Deny execute-api:Invoke ${everything}`,
     ]);
     expect(policy.Statement[1].Condition).to.deep.equal({ NotIpAddress: { "aws:SourceIp": cidrs } });
     expect(result.cloud.ofType("aws:apigateway/account:Account")).to.deep.equal([]);
