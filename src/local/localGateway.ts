@@ -387,12 +387,14 @@ async function openLocalGateway(
     const declared = Number(headers.get("content-length")?.[0]);
     if (declared > MAX_BODY_BYTES) {
       req.resume();
-      tooLarge(res, name, headerDelivery, eventName);
+      tooLarge(res, name, headerDelivery, eventName, { close: true });
       return;
     }
     readBody(req, (body) => {
       if (body === undefined) {
-        tooLarge(res, name, headerDelivery, eventName);
+        // The client is still sending: closing now would reset the connection under its writes, and a
+        // client may then lose the 413 (EPIPE). The rest is read and dropped; the connection stays usable.
+        tooLarge(res, name, headerDelivery, eventName, { close: false });
         return;
       }
       handler
@@ -448,6 +450,7 @@ async function openLocalGateway(
     route: string,
     delivery: string | undefined,
     event: string,
+    { close }: { close: boolean },
   ): void {
     const reason = `body larger than ${MAX_BODY_BYTES} bytes`;
     deliveries.answered({
@@ -462,7 +465,7 @@ async function openLocalGateway(
       res,
       413,
       { status: "rejected", route, delivery: delivery ?? null, reason },
-      { connection: "close" },
+      close ? { connection: "close" } : {},
     );
   }
 
