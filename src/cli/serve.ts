@@ -10,6 +10,7 @@ import { loadRoutesFile } from "../core/routes/load";
 import type { Route } from "../core/types";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
+import { webhookSecretNames } from "../local/localSecrets";
 import { sampleDeliveryLines } from "./logSampler";
 
 export const SERVE_USAGE = `Usage: hookgate serve [options]
@@ -268,7 +269,14 @@ async function s3ObjectStore(endpoint: string): Promise<ObjectStore> {
   return new S3ObjectStore(client);
 }
 
-function banner(gateway: LocalGateway, options: ServeOptions): string {
+/** What `serve` prints once it listens: the routes, missing secrets and how to try a delivery. */
+export function banner(
+  gateway: Pick<
+    LocalGateway,
+    "url" | "routes" | "secretsFile" | "generatedSecrets" | "missingSecrets" | "resumed"
+  >,
+  options: Pick<ServeOptions, "routes" | "stateDir" | "s3Endpoint" | "maxAttempts" | "retryDelayMs">,
+): string {
   const rel = (p: string) => {
     const r = relative(process.cwd(), p);
     return r && !r.startsWith("..") ? r : p;
@@ -295,11 +303,22 @@ function banner(gateway: LocalGateway, options: ServeOptions): string {
       `  POST ${gateway.url}/hooks/${route.name.padEnd(width)}  ${route.provider.padEnd(16)} ${describeAction(route)}`,
     );
   }
-  if (gateway.missingSecrets.length > 0) {
+  // A missing webhook secret refuses every delivery (401); any other fails only the actions needing it.
+  const webhookSecrets = new Set(webhookSecretNames(gateway.routes));
+  const missingWebhook = gateway.missingSecrets.filter((n) => webhookSecrets.has(n));
+  const missingOther = gateway.missingSecrets.filter((n) => !webhookSecrets.has(n));
+  if (missingWebhook.length > 0) {
+    lines.push(
+      "",
+      `Webhook secrets not in ${secretsFile} (every delivery to the routes that use them is refused with 401 until you add them):`,
+      ...missingWebhook.map((n) => `  ${n}`),
+    );
+  }
+  if (missingOther.length > 0) {
     lines.push(
       "",
       `Secrets not in ${secretsFile} (the actions that need them will fail and end "dead" until you add them):`,
-      ...gateway.missingSecrets.map((n) => `  ${n}`),
+      ...missingOther.map((n) => `  ${n}`),
     );
   }
   const first = gateway.routes.find((r) => r.name === "api-build") ?? gateway.routes[0];
