@@ -6,8 +6,9 @@ import { isoNow } from "../core/clock";
 import { RoutesFileError } from "../core/errors";
 import { MAX_ATTEMPTS, MAX_RETRY_DELAY_MS, RETRY_BASE_DELAY_MS } from "../core/policy";
 import type { LogFn, ObjectStore } from "../core/ports";
+import { DEFAULT_PROVIDER } from "../core/routes/defaults";
 import { loadRoutesFile } from "../core/routes/load";
-import type { Route } from "../core/types";
+import type { Provider, Route } from "../core/types";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
 import { webhookSecretNames } from "../local/localSecrets";
@@ -327,6 +328,9 @@ export function banner(
     const secretFlags = first.secret
       ? `--secrets ${secretsFile} --secret-name ${first.secret}`
       : "--secret VALUE";
+    // Signed and shaped as the route's own provider sends it: a GitHub push to a GitLab route is a 401.
+    const providerFlag = first.provider === DEFAULT_PROVIDER ? "" : ` --provider ${first.provider}`;
+    const examplePayload = EXAMPLE_PUSH[first.provider] ?? "PAYLOAD.json";
     lines.push(
       "",
       "Point a Git host at it:",
@@ -337,13 +341,20 @@ export function banner(
       "  and use https://smee.io/<channel> as the Payload URL. GitHub's Recent Deliveries > Redeliver then replays here.",
       "",
       "Send a test delivery:",
-      `  npx hookgate send --url ${hookUrl} ${secretFlags} --event push --payload examples/github-push.json`,
+      `  npx hookgate send --url ${hookUrl} ${secretFlags}${providerFlag} --event push --payload ${examplePayload}`,
       `  curl -s ${gateway.url}/_hookgate/deliveries`,
     );
   }
   lines.push("", `hookgate listening on ${gateway.url}`, "");
   return lines.join("\n");
 }
+
+/** The push payloads in examples/, by provider (the others have none). */
+const EXAMPLE_PUSH: Partial<Record<Provider, string>> = {
+  github: "examples/github-push.json",
+  gitlab: "examples/gitlab-push.json",
+  bitbucket: "examples/bitbucket-push.json",
+};
 
 function describeAction(route: Route): string {
   const action = route.action;

@@ -56,3 +56,34 @@ describe("Function: the hookgate serve banner", () => {
     expect(out).to.include('end "dead" until you add them):\n  hookgate/jenkins');
   });
 });
+
+describe("Function: the hookgate serve banner's test delivery", () => {
+  const routeFor = (provider: string) =>
+    routesOf(`version: 1
+routes:
+  - name: tools
+    provider: ${provider}
+    secret: hookgate/${provider}-webhook
+    match: { repos: ["acme/*"], events: [push] }
+    action: { type: jenkins, job: tools/build, parameters: { SHA: "{{sha}}" }, jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins } }
+`);
+  const sendLine = (out: string) => out.split("\n").find((line) => line.includes("npx hookgate send")) ?? "";
+
+  it("sends a GitHub route's test delivery as GitHub, with the GitHub example push", () => {
+    const line = sendLine(bannerFor(routeFor("github"), []));
+    expect(line).not.to.include("--provider");
+    expect(line).to.include("--payload examples/github-push.json");
+  });
+
+  it("sends a GitLab route's test delivery with --provider gitlab and the GitLab example push (not a GitHub push, refused 401)", () => {
+    const line = sendLine(bannerFor(routeFor("gitlab"), []));
+    expect(line).to.include("--secret-name hookgate/gitlab-webhook --provider gitlab --event push");
+    expect(line).to.include("--payload examples/gitlab-push.json");
+  });
+
+  it("names the provider of a route that has no example payload, and leaves the payload to fill in", () => {
+    const line = sendLine(bannerFor(routeFor("gitea"), []));
+    expect(line).to.include("--provider gitea");
+    expect(line).to.include("--payload PAYLOAD.json");
+  });
+});
