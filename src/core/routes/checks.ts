@@ -98,6 +98,14 @@ export function urlProblem(value: string): string | undefined {
   if (value.includes("@")) {
     return "a URL must not contain a user name or password (an @); put credentials in a Secrets Manager secret (the value is not shown)";
   }
+  // "jenkins.internal:8080" parses as the scheme "jenkins.internal:", and "10.0.0.5:8080" not at all: say
+  // what is missing. Only the host and port are shown: a path may hold a token.
+  const hostPort = /^([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*):(\d{1,5})(\/.*)?$/.exec(value.trim());
+  if (hostPort) {
+    const origin = `${hostPort[1]}:${hostPort[2]}`;
+    const rest = hostPort[3] && hostPort[3] !== "/" ? "/… (the path is not shown)" : "";
+    return `"${origin}" has no scheme: write https://${origin}${rest}, or http://${origin} for a server without TLS`;
+  }
   let url: URL;
   try {
     url = new URL(value);

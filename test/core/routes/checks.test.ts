@@ -160,6 +160,22 @@ describe("Function: urlProblem", () => {
     );
   });
 
+  it("urlProblem says a host:port without http:// or https:// has no scheme, and how to write it", () => {
+    expect(urlProblem("jenkins.internal:8080")).to.equal(
+      '"jenkins.internal:8080" has no scheme: write https://jenkins.internal:8080, or http://jenkins.internal:8080 for a server without TLS',
+    );
+    expect(urlProblem("10.0.0.5:8443")).to.include(
+      '"10.0.0.5:8443" has no scheme: write https://10.0.0.5:8443',
+    );
+    expect(urlProblem("localhost:8080/")).to.include("write https://localhost:8080,");
+  });
+
+  it("urlProblem does not show the path of a host:port without a scheme (it may hold a token)", () => {
+    const message = urlProblem("ci.example.com:8443/ghp_16C7e42F292c6912E7710c838347Ae178B4a") ?? "";
+    expect(message).to.include("has no scheme: write https://ci.example.com:8443/… (the path is not shown)");
+    expect(message).not.to.include("ghp_");
+  });
+
   it("urlProblem refuses other schemes, queries and text that is not a URL", () => {
     expect(urlProblem("ftp://x.example.com")).to.include("http or https");
     expect(urlProblem("https://x.example.com/?a=1")).to.include("query string");
