@@ -90,7 +90,12 @@ export async function runExplain(argv: string[], io: CliIo = processIo): Promise
     event = normaliseDelivery(provider as Provider, headers, delivery.payload, delivery.body);
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
-    io.stderr(`hookgate explain: this delivery cannot be normalised: ${error.message}\n`);
+    const likely = likelyProvider(delivery.payload);
+    const hint =
+      likely !== undefined && likely !== provider && !(likely === "github" && provider === "gitea")
+        ? `; it looks like a ${likely} payload: pass --provider ${likely}${values.provider === undefined ? ` (the default is ${DEFAULT_PROVIDER})` : ""}`
+        : "";
+    io.stderr(`hookgate explain: this delivery cannot be normalised: ${error.message}${hint}\n`);
     return 1;
   }
 
@@ -232,6 +237,21 @@ function jsonSyntaxError(body: Buffer): string | undefined {
   } catch (error) {
     return (error as Error).message;
   }
+}
+
+/**
+ * The provider whose payloads look like this one, by the fields only that host sends (GitLab's
+ * object_kind, Data Center's eventKey, Bitbucket Cloud's repository type), for a hint when --provider is
+ * wrong. GitHub and Gitea payloads look alike: either may be meant.
+ */
+function likelyProvider(payload: unknown): string | undefined {
+  const body = payload as Record<string, unknown>;
+  const repository = body.repository as Record<string, unknown> | undefined;
+  if (typeof body.object_kind === "string") return "gitlab";
+  if (typeof body.eventKey === "string") return "bitbucket-server";
+  if (repository?.type === "repository") return "bitbucket";
+  if (typeof repository?.full_name === "string") return "github";
+  return undefined;
 }
 
 /** The payload field that names its event, as written, for a message. */

@@ -95,6 +95,33 @@ describe("Command: hookgate explain", () => {
     expect(run.stdout).to.equal("");
   });
 
+  it("hookgate explain of a GitLab payload without --provider says to pass --provider gitlab", async () => {
+    const gitlab = join(__dirname, "..", "..", "examples", "gitlab-push.json");
+    const run = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", gitlab]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.equal(
+      "hookgate explain: this delivery cannot be normalised: the GitHub push payload has no repository; it looks like a gitlab payload: pass --provider gitlab (the default is github)\n",
+    );
+  });
+
+  it("hookgate explain of a GitHub payload with --provider gitlab says to pass --provider github", async () => {
+    const run = await runInProcess([
+      "explain",
+      "-r",
+      routes,
+      "--provider",
+      "gitlab",
+      "-e",
+      "push",
+      "-p",
+      payload,
+    ]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.equal(
+      "hookgate explain: this delivery cannot be normalised: the GitLab push payload has no project.path_with_namespace; it looks like a github payload: pass --provider github\n",
+    );
+  });
+
   it("hookgate explain translates GitHub-style event names into the provider's header", () => {
     expect(deliveryHeaders("gitlab", "push", "id-1")).to.deep.equal({
       "content-type": "application/json",
