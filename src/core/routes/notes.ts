@@ -2,6 +2,7 @@
 // them after its table. None is a problem: each may be what the author wants.
 import { matchesTagPushes } from "../match";
 import type { Route } from "../types";
+import { didYouMean } from "./checks";
 
 /** Fields that differ from one event to the next, even for two pushes to the same branch. */
 const PER_EVENT_FIELD = /\{\{\s*(sha|deliveryId|before|pr\.headSha|payload\.[^}]+)\s*\}\}/;
@@ -9,6 +10,7 @@ const PER_EVENT_FIELD = /\{\{\s*(sha|deliveryId|before|pr\.headSha|payload\.[^}]
 export function routeNotes(routes: readonly Route[]): string[] {
   const notes: string[] = [];
   for (const route of routes) {
+    for (const note of eventNameNotes(route)) notes.push(`route ${route.name}: ${note}`);
     const action = route.action;
     if (action.type === "jenkins") {
       const templates = [action.job, ...Object.values(action.parameters ?? {})];
@@ -45,3 +47,183 @@ export function routeNotes(routes: readonly Route[]): string[] {
 
 /** A branch in a template: the pull request's head or base branch, in any of their forms. */
 const BRANCH_FIELD = /\{\{\s*(branch|pr\.headRef|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;
+
+/**
+ * Event names a delivery can have after normalisation: GitHub's webhook events (Gitea and Forgejo use the
+ * same), and what GitLab's hooks become. Any other name is allowed (an unknown event keeps its name), so
+ * a name missing here is only noted when it is close to one of these.
+ */
+const KNOWN_EVENTS = [
+  "push",
+  "pull_request",
+  "pull_request_review",
+  "pull_request_review_comment",
+  "pull_request_review_thread",
+  "release",
+  "create",
+  "delete",
+  "ping",
+  "issues",
+  "issue_comment",
+  "commit_comment",
+  "merge_group",
+  "workflow_run",
+  "workflow_job",
+  "workflow_dispatch",
+  "check_run",
+  "check_suite",
+  "status",
+  "deployment",
+  "deployment_status",
+  "deploy_key",
+  "fork",
+  "star",
+  "watch",
+  "member",
+  "membership",
+  "public",
+  "repository",
+  "repository_dispatch",
+  "label",
+  "milestone",
+  "page_build",
+  "gollum",
+  "package",
+  "registry_package",
+  "discussion",
+  "discussion_comment",
+  "branch_protection_rule",
+  "meta",
+  "team",
+  "team_add",
+  "organization",
+  "installation",
+  "installation_repositories",
+  "security_advisory",
+  "sponsorship",
+  "project",
+  "project_card",
+  "project_column",
+  "pipeline",
+  "job",
+  "build",
+  "note",
+  "wiki_page",
+  "feature_flag",
+  "emoji",
+  "access_token",
+  "vulnerability",
+  "pull_request_approved",
+  "pull_request_rejected",
+  "pull_request_comment",
+  "pull_request_sync",
+];
+
+/** A Git host's own event names, which hookgate renames before matching: listed in a route, they never match. */
+const HOST_EVENT_NAMES: Readonly<Record<string, string>> = {
+  tag_push: 'a GitLab tag push is event "push" with a tag: write events: [push] with tags: [...]',
+  "Tag Push Hook": 'a GitLab tag push is event "push" with a tag: write events: [push] with tags: [...]',
+  "Push Hook": 'GitLab\'s Push Hook is event "push"',
+  merge_request: 'GitLab merge requests are event "pull_request"',
+  "Merge Request Hook": 'GitLab merge requests are event "pull_request"',
+  "repo:push": 'a Bitbucket push is event "push"',
+  "repo:refs_changed": 'a Bitbucket Data Center push is event "push"',
+  "pullrequest:created": 'write "pull_request.opened"',
+  "pullrequest:updated": 'write "pull_request.synchronize"',
+  "pullrequest:fulfilled": 'write "pull_request.closed" with merged: true',
+  "pullrequest:rejected": 'write "pull_request.closed" with merged: false',
+  "pr:opened": 'write "pull_request.opened"',
+  "pr:from_ref_updated": 'write "pull_request.synchronize"',
+  "pr:merged": 'write "pull_request.closed" with merged: true',
+  "pr:declined": 'write "pull_request.closed" with merged: false',
+  "pr:reopened": 'write "pull_request.reopened"',
+};
+
+/** Pull request actions after normalisation (GitHub's; GitLab's and Bitbucket's are renamed to them). */
+const KNOWN_PR_ACTIONS = [
+  "opened",
+  "closed",
+  "reopened",
+  "synchronize",
+  "edited",
+  "labeled",
+  "unlabeled",
+  "assigned",
+  "unassigned",
+  "review_requested",
+  "review_request_removed",
+  "ready_for_review",
+  "converted_to_draft",
+  "locked",
+  "unlocked",
+  "milestoned",
+  "demilestoned",
+  "auto_merge_enabled",
+  "auto_merge_disabled",
+  "enqueued",
+  "dequeued",
+  "approved",
+  "unapproved",
+  "approval",
+  "unapproval",
+  "deleted",
+];
+
+/** GitLab's merge request actions, which become GitHub's before matching. */
+const HOST_PR_ACTIONS: Readonly<Record<string, string>> = {
+  open: 'GitLab\'s "open" is action "opened"',
+  close: 'GitLab\'s "close" is action "closed"',
+  reopen: 'GitLab\'s "reopen" is action "reopened"',
+  merge: 'GitLab\'s "merge" is action "closed" with merged: true',
+  update: 'GitLab\'s "update" is action "synchronize" (new commits) or "edited"',
+};
+
+/** Notes on event and pull request action names no delivery has: a host's own name, or a likely typo. */
+function eventNameNotes(route: Route): string[] {
+  const notes: string[] = [];
+  const events = route.match.events ?? [];
+  const forPullRequests = events.some((e) => /^!?pull_request(\.|$)/.test(e));
+  const actionNote = (action: string, where: string) => {
+    if (Object.hasOwn(HOST_PR_ACTIONS, action)) {
+      notes.push(`${where} "${action}" matches no pull request: ${HOST_PR_ACTIONS[action]}`);
+    } else if (!KNOWN_PR_ACTIONS.includes(action)) {
+      const guess = nearMiss(action, KNOWN_PR_ACTIONS);
+      if (guess) notes.push(`${where} "${action}" matches no pull request; did you mean "${guess}"?`);
+    }
+  };
+  for (const entry of events) {
+    const text = entry.replace(/^!/, "");
+    if (/[*?[\]{}]/.test(text)) continue;
+    if (Object.hasOwn(HOST_EVENT_NAMES, text)) {
+      notes.push(`event "${text}" never matches: ${HOST_EVENT_NAMES[text]}`);
+      continue;
+    }
+    const dot = text.indexOf(".");
+    const event = dot < 0 ? text : text.slice(0, dot);
+    if (!KNOWN_EVENTS.includes(event)) {
+      const guess = nearMiss(event, KNOWN_EVENTS);
+      if (guess)
+        notes.push(
+          `event "${event}" is not a known event name, and matching is exact; did you mean "${guess}"?`,
+        );
+    } else if (dot >= 0 && event === "pull_request") {
+      actionNote(text.slice(dot + 1), `event "${text}": action`);
+    }
+  }
+  if (forPullRequests) {
+    for (const entry of route.match.actions ?? []) {
+      const action = entry.replace(/^!/, "");
+      if (!/[*?[\]{}]/.test(action)) actionNote(action, "action");
+    }
+  }
+  return notes;
+}
+
+/** A candidate `word` is likely a typo of: another case, a letter or two off, or two letters swapped. */
+function nearMiss(word: string, candidates: readonly string[]): string | undefined {
+  const sorted = (w: string) => [...w.toLowerCase()].sort().join("");
+  return (
+    didYouMean(word, candidates) ??
+    candidates.find((c) => c.length === word.length && sorted(c) === sorted(word))
+  );
+}

@@ -1,0 +1,63 @@
+import { expect } from "chai";
+import { parseRoutes } from "../../../src/core/routes";
+import { routeNotes } from "../../../src/core/routes/notes";
+
+/** The notes `hookgate check` prints for one Jenkins route with this `match`. */
+function notesFor(match: string, provider = "github"): string[] {
+  const parsed = parseRoutes(
+    `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: r
+    provider: ${provider}
+    match: ${match}
+    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}" } }
+`,
+    "routes.yaml",
+  );
+  expect(parsed.problems).to.deep.equal([]);
+  return routeNotes(parsed.config?.routes ?? []);
+}
+
+describe("Function: routeNotes on event and action names", () => {
+  it("notes a typo of an event name (a route on psuh never fires) and suggests the event", () => {
+    expect(notesFor("{ events: [psuh] }")).to.deep.equal([
+      'route r: event "psuh" is not a known event name, and matching is exact; did you mean "push"?',
+    ]);
+    expect(notesFor("{ events: [Push, pull_requests] }")).to.deep.equal([
+      'route r: event "Push" is not a known event name, and matching is exact; did you mean "push"?',
+      'route r: event "pull_requests" is not a known event name, and matching is exact; did you mean "pull_request"?',
+    ]);
+  });
+
+  it("notes a host's own event name, which is renamed before matching: GitLab's tag_push is push with a tag", () => {
+    expect(notesFor("{ events: [tag_push, merge_request] }", "gitlab")).to.deep.equal([
+      'route r: event "tag_push" never matches: a GitLab tag push is event "push" with a tag: write events: [push] with tags: [...]',
+      'route r: event "merge_request" never matches: GitLab merge requests are event "pull_request"',
+    ]);
+    expect(notesFor('{ events: ["pullrequest:fulfilled"] }', "bitbucket")).to.deep.equal([
+      'route r: event "pullrequest:fulfilled" never matches: write "pull_request.closed" with merged: true',
+    ]);
+  });
+
+  it("notes GitLab's merge request actions and typos of pull request actions", () => {
+    expect(notesFor('{ events: ["pull_request.close"] }', "gitlab")).to.deep.equal([
+      'route r: event "pull_request.close": action "close" matches no pull request: GitLab\'s "close" is action "closed"',
+    ]);
+    expect(notesFor("{ events: [pull_request], actions: [merge, closd] }", "gitlab")).to.deep.equal([
+      'route r: action "merge" matches no pull request: GitLab\'s "merge" is action "closed" with merged: true',
+      'route r: action "closd" matches no pull request; did you mean "closed"?',
+    ]);
+  });
+
+  it("notes nothing for known events, globs, names far from any known one, or GitLab issue actions", () => {
+    expect(
+      notesFor(
+        '{ events: [push, "pull_request.closed", release, "!ping", "pull_*", custom_thing, "repo:fork", meta, team] }',
+      ),
+    ).to.deep.equal([]);
+    expect(notesFor("{ events: [issues], actions: [close, open] }", "gitlab")).to.deep.equal([]);
+  });
+});
