@@ -67,11 +67,16 @@ export async function uploadSourceZip(
       "delivery-id": asciiMetadata(event.deliveryId),
     };
     const { entries, versionId } = await rezipIntoStore(file, source.hasTopFolder, (body) =>
-      clients.objects.put(request.bucket, request.key, body, {
-        metadata,
-        contentType: "application/zip",
-        deadlineMs: clients.deadlineMs,
-      }),
+      clients.objects
+        .put(request.bucket, request.key, body, {
+          metadata,
+          contentType: "application/zip",
+          deadlineMs: clients.deadlineMs,
+        })
+        .catch((err: unknown) => {
+          // Classified here, where the bucket is known, so a message can name it.
+          throw err instanceof ActionError ? err : storeError(err, request.bucket);
+        }),
     );
     clients.log({
       msg: "source zip uploaded",
@@ -369,8 +374,11 @@ function asciiMetadata(value: string): string {
  * S3 errors no attempt can get past, and what they mean. The SDK follows no region redirect (the
  * client leaves followRegionRedirects off, see s3Runtime.ts), so a bucket in another region is one.
  */
-const FINAL_S3_ERRORS: Record<string, (err: S3ErrorShape) => string> = {
-  NoSuchBucket: () => "the bucket does not exist",
+const FINAL_S3_ERRORS: Record<string, (err: S3ErrorShape, bucket?: string) => string> = {
+  NoSuchBucket: (_err, bucket) =>
+    bucket === undefined
+      ? "the bucket does not exist"
+      : `the bucket ${JSON.stringify(bucket)} does not exist`,
   AccessDenied: () => "the function's role, the bucket's policy or its KMS key does not allow the upload",
   AllAccessDisabled: () => "all access to the bucket is disabled",
   InvalidBucketName: () => "the bucket's name is not valid",
@@ -403,12 +411,12 @@ function s3Message(err: S3ErrorShape): string {
 }
 
 /** An S3 failure that survived the SDK's own retries: retryable unless no attempt can succeed. */
-export function storeError(err: unknown): ActionError {
+export function storeError(err: unknown, bucket?: string): ActionError {
   const shape = (typeof err === "object" && err !== null ? err : {}) as S3ErrorShape;
   const name = shape.name ?? "Error";
   const reason = Object.hasOwn(FINAL_S3_ERRORS, name) ? FINAL_S3_ERRORS[name] : undefined;
   if (reason) {
-    return new ActionError(`S3 refused the upload: ${name}: ${reason(shape)}`, {
+    return new ActionError(`S3 refused the upload: ${name}: ${reason(shape, bucket)}`, {
       retryable: false,
       cause: err,
     });

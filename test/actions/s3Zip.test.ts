@@ -498,12 +498,14 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     });
   }
 
-  it("uploadSourceZip fails final when the bucket does not exist", async () => {
+  it("uploadSourceZip fails final when the bucket does not exist, naming the bucket", async () => {
     const err = await rejectsWithActionError(
       uploadSourceZip({ ...request(), bucket: "no-such-bucket" }, pushEvent(), clients()),
     );
     expect(err.retryable).to.equal(false);
-    expect(err.message).to.contain("NoSuchBucket");
+    expect(err.message).to.equal(
+      'S3 refused the upload: NoSuchBucket: the bucket "no-such-bucket" does not exist',
+    );
   });
 });
 
