@@ -54,7 +54,7 @@ export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
     const code = (err as { code?: string } | undefined)?.code;
     const idle = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT";
     const fired = idle ? idleTimeoutMs : timeoutMs;
-    const error = networkError(call.what, err, fired);
+    const error = networkError(call.what, err, fired, call.url);
     if (fired === timeoutMs && timeoutMs < limit && error.message.includes("timed out")) {
       throw new ActionError(`${error.message}, where the function's time ran out`, {
         retryable: true,
@@ -106,8 +106,11 @@ export async function discard(res: HttpResponse): Promise<void> {
   }
 }
 
-/** A network failure or timeout: always retryable. The message names the code, never a header. */
-export function networkError(what: string, err: unknown, timeoutMs?: number): ActionError {
+/**
+ * A network failure or timeout: always retryable. The message names the code and, given the URL called,
+ * its origin (scheme, host and port: never a path or query, which may hold a token), never a header.
+ */
+export function networkError(what: string, err: unknown, timeoutMs?: number, url?: string): ActionError {
   if (err instanceof ActionError) return err;
   const e = err as { name?: string; code?: string; message?: string } | undefined;
   const timedOut =
@@ -133,10 +136,28 @@ export function networkError(what: string, err: unknown, timeoutMs?: number): Ac
       { retryable: false, cause: err },
     );
   }
-  return new ActionError(`${what} could not be reached: ${code}${tlsHint(code)}`, {
-    retryable: true,
-    cause: err,
-  });
+  return new ActionError(
+    `${what} could not be reached: ${code}${tlsHint(code) || connectionHint(code, url)}`,
+    {
+      retryable: true,
+      cause: err,
+    },
+  );
+}
+
+/** Where the connection went, and what the common failures mean: a wrong port or host name is the usual cause. */
+function connectionHint(code: string, url: string | undefined): string {
+  let origin: string;
+  try {
+    origin = url === undefined ? "" : new URL(url).origin;
+  } catch {
+    return "";
+  }
+  if (origin === "" || origin === "null") return "";
+  if (code === "ECONNREFUSED")
+    return ` (nothing accepts connections at ${origin}: is it running there, on that port?)`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return ` (the host name of ${origin} does not resolve)`;
+  return ` (${origin})`;
 }
 
 /** What a TLS failure asks of the user: only an unknown issuer is fixed by adding a CA. */

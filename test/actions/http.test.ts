@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import fc from "fast-check";
 import { clip, statusKey } from "../../src/actions/gitHost/base";
@@ -210,6 +212,43 @@ describe("Function: networkError (what a failed connection tells the user)", () 
         expect(error.message).not.to.contain("caBundle");
     });
   }
+});
+
+describe("Function: httpRequest connection failures", () => {
+  it("httpRequest to a port nothing listens on names the origin it could not reach, without the path or query", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer();
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const failure = await httpRequest({
+      method: "POST",
+      url: `http://127.0.0.1:${port}/job/api/job/build/buildWithParameters?token=s3cr3t`,
+      what: "Jenkins job api/build",
+    }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).to.be.instanceOf(ActionError);
+    expect((failure as ActionError).retryable).to.equal(true);
+    expect((failure as ActionError).message).to.equal(
+      `Jenkins job api/build could not be reached: ECONNREFUSED (nothing accepts connections at http://127.0.0.1:${port}: is it running there, on that port?)`,
+    );
+  });
+
+  it("networkError says that a host name does not resolve, naming the origin", () => {
+    const error = networkError(
+      "GitLab API",
+      Object.assign(new Error("x"), { code: "ENOTFOUND" }),
+      undefined,
+      "https://gitlab.internal.example:8443/api/v4/projects",
+    );
+    expect(error.message).to.equal(
+      "GitLab API could not be reached: ENOTFOUND (the host name of https://gitlab.internal.example:8443 does not resolve)",
+    );
+  });
 });
 
 describe("Function: statusKey (Bitbucket Cloud's 40-character status key)", () => {
