@@ -3,8 +3,8 @@
 // Runs on the raw data even when the schema found problems, so every problem is reported at once;
 // every access is guarded because the shape is not trusted here.
 import { globProblem } from "../globs";
-import { templateProblems } from "../templates";
-import { PROVIDERS, type Provider } from "../types";
+import { renderTemplate, templateProblems } from "../templates";
+import { PROVIDERS, type Provider, type WebhookEvent } from "../types";
 import {
   bucketProblem,
   cidrProblem,
@@ -15,7 +15,7 @@ import {
   targetUrlProblem,
   urlProblem,
 } from "./checks";
-import { DEFAULT_API_URLS, DEFAULT_PROVIDER, dataCenterServerUrl } from "./defaults";
+import { DEFAULT_API_URLS, DEFAULT_PROVIDER, DEFAULT_S3_KEY, dataCenterServerUrl } from "./defaults";
 import type { PathSegment } from "./positions";
 import { label } from "./schema";
 
@@ -194,6 +194,10 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
       case "s3-zip":
         secretRef(at("action", "token"), action.token);
         template(at("action", "key"), action.key);
+        add(
+          typeof action.key === "string" ? at("action", "key") : at("action", "type"),
+          tagsOnlyKeyProblem(match, action.key),
+        );
         if (typeof action.bucket === "string") add(at("action", "bucket"), bucketProblem(action.bucket));
         needsApi(action.token);
         break;
@@ -228,6 +232,44 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
     }
   });
   return out;
+}
+
+/** A tag push as s3-zip renders its key for it: a tag, no branch. */
+const TAG_PUSH: WebhookEvent = {
+  provider: "github",
+  deliveryId: "d",
+  event: "push",
+  repo: { owner: "acme", name: "api", fullName: "acme/api" },
+  ref: "refs/tags/v1.0.0",
+  tag: "v1.0.0",
+  sha: "0123456789abcdef0123456789abcdef01234567",
+  deleted: false,
+  changedFiles: [],
+  payload: {},
+};
+
+/**
+ * A route whose filters let only tags through (`tags`, no `branches`) renders its key for tag pushes alone.
+ * A key with a folder that is a branch field and nothing else (the default key's `branch/<branch>/`) is then
+ * empty in every delivery, and every one of them would fail.
+ */
+function tagsOnlyKeyProblem(match: Obj | undefined, key: unknown): string | undefined {
+  if (!Array.isArray(match?.tags) || match.branches !== undefined) return undefined;
+  const template = typeof key === "string" ? key : DEFAULT_S3_KEY;
+  if (safeTemplateProblems(template).length > 0) return undefined; // reported as such
+  let rendered: string;
+  try {
+    rendered = renderTemplate(template, TAG_PUSH, "s3-key");
+  } catch {
+    return undefined;
+  }
+  if (!rendered.split("/").includes("")) return undefined;
+  const which = typeof key === "string" ? "the key" : `the default key (${DEFAULT_S3_KEY})`;
+  return (
+    `this route matches only tags (tags, no branches), and ${which} has a folder that is empty for a tag ` +
+    `push ({{branch}} is empty for a tag): every delivery would fail. Put {{tag}} in the key, as in ` +
+    `key: "{{repo.path}}/tag/{{tag}}/{{repo.underscored}}_{{tag}}.zip"`
+  );
 }
 
 function prefixed(path: PathSegment[], root: unknown, message: string): string {

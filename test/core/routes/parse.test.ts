@@ -366,6 +366,44 @@ describe("Function: parseRoutes", () => {
     ]);
   });
 
+  it("parseRoutes refuses an s3-zip route matching only tags whose key has a folder a tag push leaves empty (the default key's branch), and accepts a {{tag}} key or a route that also matches branches", () => {
+    const file = (match: string, action: string) =>
+      [
+        "version: 1",
+        "defaults: { secret: hooks/s }",
+        "providers: { github: { token: t/gh } }",
+        "routes:",
+        "  - name: release",
+        `    match: ${match}`,
+        `    action: ${action}`,
+      ].join("\n");
+    const problems = (match: string, action: string) =>
+      parseRoutes(file(match, action), "routes.yaml").problems.map((p) => `${p.line}:${p.col} ${p.message}`);
+    const tagsOnly = "{ repos: [acme/api], tags: ['v*'] }";
+    const defaultKey = problems(tagsOnly, "{ type: s3-zip }");
+    expect(defaultKey).to.have.length(1);
+    expect(defaultKey[0]).to.match(
+      /^7:21 route "release" action\.type: this route matches only tags .*the default key \(\{\{repo\.path\}\}\/branch\/.*every delivery would fail\. Put \{\{tag\}\} in the key/,
+    );
+    const ownKey = problems(tagsOnly, '{ type: s3-zip, key: "zips/{{branch}}/{{sha}}.zip" }');
+    expect(ownKey).to.have.length(1);
+    expect(ownKey[0]).to.match(
+      /^7:34 route "release" action\.key: this route matches only tags .*the key has a folder/,
+    );
+    expect(
+      problems(
+        tagsOnly,
+        '{ type: s3-zip, key: "{{repo.path}}/tag/{{tag}}/{{repo.underscored}}_{{tag}}.zip" }',
+      ),
+    ).to.deep.equal([]);
+    // A branch field that is only part of a folder leaves it non-empty: the key is odd, not broken.
+    expect(problems(tagsOnly, '{ type: s3-zip, key: "zips/{{tag}}{{branch}}.zip" }')).to.deep.equal([]);
+    expect(
+      problems("{ repos: [acme/api], tags: ['v*'], branches: [main] }", "{ type: s3-zip }"),
+    ).to.deep.equal([]);
+    expect(problems("{ repos: [acme/api] }", "{ type: s3-zip }")).to.deep.equal([]);
+  });
+
   it("parseRoutes names a second YAML document plainly", () => {
     const { problems } = parseRoutes("version: 1\nroutes: []\n---\nx: 1\n", "routes.yaml");
     expect(problems.map((p) => p.message)).to.deep.equal([
