@@ -35,7 +35,17 @@ function reject(status: 401 | 403, reason: string, retryWithFreshSecret = false)
 }
 
 // Reasons are fixed strings: they name the failure class, never a value or the expected MAC.
-const MISSING = "signature missing";
+/**
+ * "signature missing", with the headers the route's provider signs with: a delivery from another host, or
+ * from a webhook without a secret, then says what the route looked for.
+ */
+const MISSING: Readonly<Record<Provider, string>> = {
+  github: "signature missing: a github route reads X-Hub-Signature-256",
+  gitlab: "signature missing: a gitlab route reads X-Gitlab-Token or webhook-signature",
+  bitbucket: "signature missing: a bitbucket route reads X-Hub-Signature",
+  "bitbucket-server": "signature missing: a bitbucket-server route reads X-Hub-Signature",
+  gitea: "signature missing: a gitea route reads X-Gitea-Signature or X-Hub-Signature-256",
+};
 const AMBIGUOUS = "signature header repeated";
 const MALFORMED = "signature malformed";
 const SHA1_REFUSED = "SHA-1 signatures are not accepted on this route";
@@ -98,7 +108,7 @@ function verify(input: VerifyInput): VerifyResult {
       return { ok: true, via: "token" };
     case "absent": {
       const allowIps = input.auth.allowIps;
-      if (!Array.isArray(allowIps) || allowIps.length === 0) return reject(401, MISSING);
+      if (!Array.isArray(allowIps) || allowIps.length === 0) return reject(401, MISSING[input.provider]);
       return compileIpAllowlist(allowIps)(input.sourceIp)
         ? { ok: true, via: "ip-allowlist" }
         : reject(403, IP_REFUSED);

@@ -22,10 +22,10 @@ describe("Function: verifyDelivery (Bitbucket Cloud and Data Center)", () => {
       });
     });
 
-    it(`${provider}: verifyDelivery ignores GitHub's X-Hub-Signature-256 header`, () => {
+    it(`${provider}: verifyDelivery ignores GitHub's X-Hub-Signature-256 header, and says which header it reads`, () => {
       expect(verify({ "x-hub-signature-256": `sha256=${hex()}` })).to.deep.include({
         ok: false,
-        reason: "signature missing",
+        reason: `signature missing: a ${provider} route reads X-Hub-Signature`,
       });
     });
 
@@ -114,7 +114,11 @@ describe("Function: verifyDelivery (Gitea and Forgejo)", () => {
   };
 
   it("verifyDelivery takes a webhook without a secret (empty signature headers) as unsigned, not malformed", () => {
-    expect(verify(unsigned)).to.deep.include({ ok: false, status: 401, reason: "signature missing" });
+    expect(verify(unsigned)).to.deep.include({
+      ok: false,
+      status: 401,
+      reason: "signature missing: a gitea route reads X-Gitea-Signature or X-Hub-Signature-256",
+    });
   });
 
   it("verifyDelivery lets an unsigned Gitea delivery through the IP allowlist of its route", () => {
@@ -134,11 +138,11 @@ describe("Function: verifyDelivery (Gitea and Forgejo)", () => {
     expect(verify({ ...unsigned, "x-hub-signature-256": `sha256=${hex()}` }).ok).to.equal(true);
   });
 
-  it("verifyDelivery rejects a missing signature", () => {
+  it("verifyDelivery rejects a missing signature, naming the headers a Gitea route reads", () => {
     expect(verify({ "x-gitea-event": "push" })).to.deep.include({
       ok: false,
       status: 401,
-      reason: "signature missing",
+      reason: "signature missing: a gitea route reads X-Gitea-Signature or X-Hub-Signature-256",
     });
   });
 

@@ -184,11 +184,11 @@ describe("Function: verifyDelivery (GitHub)", () => {
   });
 
   describe("headers", () => {
-    it("verifyDelivery returns 401 when X-Hub-Signature-256 is missing", () => {
+    it("verifyDelivery returns 401 when X-Hub-Signature-256 is missing, naming the header", () => {
       expect(github(PUSH, {})).to.deep.equal({
         ok: false,
         status: 401,
-        reason: "signature missing",
+        reason: "signature missing: a github route reads X-Hub-Signature-256",
         retryWithFreshSecret: false,
       });
     });

@@ -33,11 +33,11 @@ describe("Function: verifyDelivery (GitLab token)", () => {
     });
   }
 
-  it("verifyDelivery rejects a missing X-Gitlab-Token with 401", () => {
+  it("verifyDelivery rejects a missing X-Gitlab-Token with 401, naming what a GitLab route reads", () => {
     expect(gitlab({})).to.deep.equal({
       ok: false,
       status: 401,
-      reason: "signature missing",
+      reason: "signature missing: a gitlab route reads X-Gitlab-Token or webhook-signature",
       retryWithFreshSecret: false,
     });
   });

@@ -97,7 +97,7 @@ describe("Function: verifyDelivery (IP-allowlist fallback)", () => {
     expect(unsigned("104.192.137.10", {}, [])).to.deep.include({
       ok: false,
       status: 401,
-      reason: "signature missing",
+      reason: "signature missing: a bitbucket route reads X-Hub-Signature",
     });
   });
 
