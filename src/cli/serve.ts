@@ -334,11 +334,12 @@ export function banner(
     lines.push(
       "",
       "Point a Git host at it:",
-      `  GitHub: Settings > Webhooks > Add webhook: Payload URL = a route's URL, Content type = application/json,`,
-      `          Secret = the route's secret from ${secretsFile}.`,
-      "  github.com cannot reach 127.0.0.1: forward with smee (https://smee.io/new gives a channel):",
+      ...[...new Set(gateway.routes.map((r) => r.provider))].map(
+        (provider) => `  ${WEBHOOK_FORM[provider]}, Secret = the route's secret from ${secretsFile}.`,
+      ),
+      "  A Git host in the cloud cannot reach 127.0.0.1: forward with smee (https://smee.io/new gives a channel):",
       `    npx smee-client --url https://smee.io/<channel> --target ${hookUrl}`,
-      "  and use https://smee.io/<channel> as the Payload URL. GitHub's Recent Deliveries > Redeliver then replays here.",
+      "  and use https://smee.io/<channel> as the URL. GitHub's Recent Deliveries > Redeliver then replays here.",
       "",
       "Send a test delivery:",
       `  npx hookgate send --url ${hookUrl} ${secretFlags}${providerFlag} --event push --payload ${examplePayload}`,
@@ -348,6 +349,18 @@ export function banner(
   lines.push("", `hookgate listening on ${gateway.url}`, "");
   return lines.join("\n");
 }
+
+/** Where each host's webhook form is, and what goes in it, for the start banner. */
+const WEBHOOK_FORM: Readonly<Record<Provider, string>> = {
+  github:
+    "GitHub: Settings > Webhooks > Add webhook: Payload URL = a route's URL, Content type = application/json",
+  gitlab: "GitLab: Settings > Webhooks > Add new webhook: URL = a route's URL",
+  bitbucket: "Bitbucket Cloud: Repository settings > Webhooks > Add webhook: URL = a route's URL",
+  "bitbucket-server":
+    "Bitbucket Data Center: Repository settings > Webhooks > Create webhook: URL = a route's URL",
+  gitea:
+    "Gitea: Settings > Webhooks > Add webhook > Gitea: Target URL = a route's URL, Content type = application/json",
+};
 
 /** The push payloads in examples/, by provider (the others have none). */
 const EXAMPLE_PUSH: Partial<Record<Provider, string>> = {

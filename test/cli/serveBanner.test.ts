@@ -87,3 +87,25 @@ routes:
     expect(line).to.include("--payload PAYLOAD.json");
   });
 });
+
+describe("Function: the hookgate serve banner's webhook instructions", () => {
+  it("tells where each routes' host keeps its webhook form: GitLab's for a GitLab route, not only GitHub's", () => {
+    const routes = routesOf(`version: 1
+defaults: { jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins } }
+routes:
+  - name: tools
+    provider: gitlab
+    secret: hookgate/gitlab-webhook
+    match: { repos: ["acme/*"], events: [push] }
+    action: { type: jenkins, job: tools/build, parameters: { SHA: "{{sha}}" } }
+`);
+    const out = bannerFor(routes, []);
+    expect(out).to.include(
+      "  GitLab: Settings > Webhooks > Add new webhook: URL = a route's URL, Secret = the route's secret from .hookgate/secrets.json.",
+    );
+    expect(out).not.to.include("GitHub: Settings");
+    const both = bannerFor([...routes, ...routesOf(JENKINS_ROUTE)], []);
+    expect(both).to.include("  GitLab: Settings > Webhooks");
+    expect(both).to.include("  GitHub: Settings > Webhooks > Add webhook: Payload URL = a route's URL");
+  });
+});
