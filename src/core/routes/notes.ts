@@ -36,7 +36,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
           notes.push(
             `route ${route.name}: delete-s3-prefix's prefix names a branch, and runs whatever delete-branch ` +
               "decided: a pull request from a fork's main would delete your main's objects; name the prefix " +
-              'after the pull request ("{{repo}}/pr-{{pr.number}}/")',
+              'after the pull request ("{{repo.path}}/pr-{{pr.number}}/")',
           );
         }
       }
