@@ -192,10 +192,23 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     });
   }
 
+  /** For a matched event: which changed file let it through the `paths` filter (a route's own part of the reason). */
+  let pathsReason: ((e: WebhookEvent) => string) | undefined;
   if (spec.paths !== undefined) {
     const test = compileGlobList(spec.paths);
     const leads = globListLeads(spec.paths);
     const list = shown(spec.paths);
+    pathsReason = (e) => {
+      let hit: string | undefined;
+      const found = (file: string) => {
+        if (!test(file)) return false;
+        hit = file;
+        return true;
+      };
+      if (someChangedFile(e, found, leads) === "match" && hit !== undefined)
+        return `, file ${hit.length > 200 ? `${hit.slice(0, 200)}…` : hit}`;
+      return ", files not all known (the payload lists only some of the push's commits)";
+    };
     filters.push({
       // A push listing only some of its commits cannot be ruled out: build rather than skip it silently.
       test: (e) => someChangedFile(e, test, leads) === "match" || commitListTruncated(e),
@@ -271,7 +284,8 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
         const filter = filters[i] as Filter;
         if (!filter.test(event)) return new Rejection(name, filter, event);
       }
-      return { route: name, matched: true, reason: matchedReason(event) };
+      const reason = matchedReason(event);
+      return { route: name, matched: true, reason: pathsReason ? reason + pathsReason(event) : reason };
     } catch (error) {
       return { route: name, matched: false, reason: failure(error) };
     }
