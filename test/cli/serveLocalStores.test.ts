@@ -903,8 +903,9 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     expect(history.map((e) => [e.status, e.error])).to.deep.equal([["dead", reason]]);
   });
 
-  it("a delivery the queue dead-letters past max attempts (after crashes) is marked dead, so its redelivery is claimed again", async () => {
-    const state = stateWithQueued("state-backstop", { receiveCount: 2, dedupe: "queued" });
+  /** Starts on a message already received maxAttempts (2) times, its dedupe state as given; the history after. */
+  async function settledAtMaxAttempts(name: string, dedupe: "queued" | "done") {
+    const state = stateWithQueued(name, { receiveCount: 2, dedupe });
     let runs = 0;
     const gateway = await startWithRouteR(state, {
       maxAttempts: 2,
@@ -912,7 +913,12 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     });
     const history = await drained(gateway.url);
     await gateway.close();
-    expect(runs).to.equal(0);
+    expect(runs, "the action runs again").to.equal(0);
+    return { state, history };
+  }
+
+  it("a delivery the queue dead-letters past max attempts (after crashes) is marked dead, so its redelivery is claimed again", async () => {
+    const { state, history } = await settledAtMaxAttempts("state-backstop", "queued");
     expect(history.map((e) => [e.delivery, e.status])).to.deep.equal([["a", "dead"]]);
     const dedupe = new FileDedupeStore(join(state, "dedupe.jsonl"));
     expect(await dedupe.claim("r", "a")).to.deep.equal({ claimed: true, generation: 2 });
@@ -920,15 +926,7 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
   });
 
   it("a message at max attempts whose generation the dedupe store shows done (a crash before the journal recorded it) is settled done, not dead-lettered", async () => {
-    const state = stateWithQueued("state-done-at-max", { receiveCount: 2, dedupe: "done" });
-    let runs = 0;
-    const gateway = await startWithRouteR(state, {
-      maxAttempts: 2,
-      runAction: async () => ({ detail: `run ${++runs}` }) as ActionOutcome,
-    });
-    const history = await drained(gateway.url);
-    await gateway.close();
-    expect(runs).to.equal(0);
+    const { state, history } = await settledAtMaxAttempts("state-done-at-max", "done");
     expect(deadLetters(state)).to.deep.equal([]);
     expect(history.map((e) => [e.delivery, e.status, e.attempts])).to.deep.equal([["a", "done", 2]]);
   });
