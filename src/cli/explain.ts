@@ -11,7 +11,14 @@ import { headerBag } from "../core/headers";
 import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
 import { renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
-import { type ActionRequest, PROVIDERS, type Provider, type Route, type WebhookEvent } from "../core/types";
+import {
+  type ActionRequest,
+  type JenkinsRequest,
+  PROVIDERS,
+  type Provider,
+  type Route,
+  type WebhookEvent,
+} from "../core/types";
 import { loadRoutesOrReport } from "./check";
 import { type CliIo, formatTable, parseCommandArgs, processIo, UsageError } from "./commandKit";
 
@@ -146,12 +153,15 @@ const STACK_BUCKET = "<stack bucket>";
 
 function describeRequest(request: ActionRequest): string {
   switch (request.type) {
-    case "jenkins": {
-      const parameters = Object.entries(request.parameters).map(([name, value]) => `${name}=${value}`);
-      return [`jenkins job ${request.job.join("/")}`, ...parameters].join(" ");
+    case "jenkins":
+      return describeJenkins(request);
+    case "s3-zip": {
+      const target = `s3-zip to s3://${request.bucket}/${request.key}`;
+      // The action refuses such a key before any download (s3Zip.ts): say so here rather than "would run".
+      return request.key.split("/").includes("")
+        ? `${target} (fails: a folder of the key renders empty, as {{branch}} does for a tag push)`
+        : target;
     }
-    case "s3-zip":
-      return `s3-zip to s3://${request.bucket}/${request.key}`;
     case "pr-cleanup":
       return `pr-cleanup: ${request.steps
         .map((step) =>
@@ -159,10 +169,15 @@ function describeRequest(request: ActionRequest): string {
             ? `delete-branch${step.onlyMerged ? " (if merged)" : ""}`
             : step.kind === "delete-s3-prefix"
               ? `delete s3://${step.bucket}/${step.prefix}`
-              : `jenkins job ${step.request.job.join("/")}`,
+              : describeJenkins(step.request),
         )
         .join("; ")}`;
   }
+}
+
+function describeJenkins(request: JenkinsRequest): string {
+  const parameters = Object.entries(request.parameters).map(([name, value]) => `${name}=${value}`);
+  return [`jenkins job ${request.job.join("/")}`, ...parameters].join(" ");
 }
 
 /** What the gateway does with a verified ping, whatever the route's match says. */

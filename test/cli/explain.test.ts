@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import examples from "@octokit/webhooks-examples";
 import { expect } from "chai";
-import { deliveryHeaders, PING_REASON } from "../../src/cli/explain";
+import { deliveryHeaders, PING_REASON, wouldRun } from "../../src/cli/explain";
+import { parseRoutes } from "../../src/core/routes";
+import type { Route, WebhookEvent } from "../../src/core/types";
 import { runBin, runInProcess, STACK_FRAME } from "./checkHarness";
 
 /** GitHub's own example of a push to refs/heads/master of Codertocat/Hello-World. */
@@ -363,5 +365,73 @@ routes:
     const run = await runInProcess(["explain", "--help"]);
     expect(run.code).to.equal(0);
     expect(run.stdout).to.include("Signatures are NOT").and.include("verified");
+  });
+});
+
+describe("Function: wouldRun(route, event)", () => {
+  const routeOf = (yaml: string): Route => {
+    const parsed = parseRoutes(yaml, "routes.yaml");
+    expect(parsed.problems).to.deep.equal([]);
+    return parsed.config?.routes[0] as Route;
+  };
+  const tagPush: WebhookEvent = {
+    provider: "github",
+    deliveryId: "d-1",
+    event: "push",
+    repo: { owner: "acme", name: "api", fullName: "acme/api" },
+    ref: "refs/tags/v1.0.0",
+    tag: "v1.0.0",
+    sha: "0123456789abcdef0123456789abcdef01234567",
+    deleted: false,
+    changedFiles: [],
+    payload: {},
+  };
+
+  it("wouldRun says an s3-zip key with a folder the event leaves empty (a tag push's branch) fails, instead of showing it as a run", () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s }
+providers: { github: { token: t/gh } }
+routes:
+  - name: zips
+    match: { repos: [acme/api], branches: [main], tags: ["v*"] }
+    action: { type: s3-zip }
+`);
+    expect(wouldRun(route, tagPush)).to.equal(
+      "s3-zip to s3://<stack bucket>/acme/api/branch//acme_api_branch_.zip (fails: a folder of the key renders empty, as {{branch}} does for a tag push)",
+    );
+    expect(wouldRun(route, { ...tagPush, ref: "refs/heads/main", tag: undefined, branch: "main" })).to.equal(
+      "s3-zip to s3://<stack bucket>/acme/api/branch/main/acme_api_branch_main.zip",
+    );
+  });
+
+  it("wouldRun shows a pr-cleanup jenkins step's parameters, as for a jenkins action", () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s }
+providers: { github: { token: t/gh } }
+routes:
+  - name: cleanup
+    match: { repos: [acme/api], events: [pull_request] }
+    action:
+      type: pr-cleanup
+      jenkins: { url: "https://ci.example.com", credentials: ci/c }
+      steps:
+        - jenkins: { job: previews/teardown, parameters: { PR: "{{pr.number}}" } }
+`);
+    const closed: WebhookEvent = {
+      ...tagPush,
+      event: "pull_request",
+      action: "closed",
+      ref: undefined,
+      tag: undefined,
+      pr: {
+        number: 7,
+        merged: true,
+        state: "closed",
+        headRef: "feature/x",
+        baseRef: "main",
+        headSha: tagPush.sha as string,
+      },
+    } as WebhookEvent;
+    expect(wouldRun(route, closed)).to.equal("pr-cleanup: jenkins job previews/teardown PR=7");
   });
 });
