@@ -200,7 +200,9 @@ function eventNameNotes(route: Route): string[] {
     }
     const dot = text.indexOf(".");
     const event = dot < 0 ? text : text.slice(0, dot);
-    if (!KNOWN_EVENTS.includes(event)) {
+    // A name with a colon is a Bitbucket event key: those without a GitHub counterpart (pullrequest:approved,
+    // repo:fork) are delivered under their own name, so no GitHub name is a likely fix.
+    if (!KNOWN_EVENTS.includes(event) && !event.includes(":")) {
       const guess = nearMiss(event, KNOWN_EVENTS);
       if (guess)
         notes.push(

@@ -60,4 +60,16 @@ describe("Function: routeNotes on event and action names", () => {
     ).to.deep.equal([]);
     expect(notesFor("{ events: [issues], actions: [close, open] }", "gitlab")).to.deep.equal([]);
   });
+
+  it("suggests no GitHub name for a Bitbucket event key hookgate delivers as it is (pullrequest:approved is an event of its own)", () => {
+    expect(
+      notesFor(
+        '{ events: ["pullrequest:approved", "pullrequest:unapproved", "repo:commit_status_updated"] }',
+        "bitbucket",
+      ),
+    ).to.deep.equal([]);
+    expect(
+      notesFor('{ events: ["pr:reviewer:approved", "pr:comment:added"] }', "bitbucket-server"),
+    ).to.deep.equal([]);
+  });
 });
