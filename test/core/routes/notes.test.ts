@@ -61,6 +61,13 @@ describe("Function: routeNotes on event and action names", () => {
     expect(notesFor("{ events: [issues], actions: [close, open] }", "gitlab")).to.deep.equal([]);
   });
 
+  it("suggests nothing for event names hookgate delivers: GitHub's repository_advisory, GitLab's system hook events", () => {
+    expect(notesFor("{ events: [repository_advisory] }")).to.deep.equal([]);
+    expect(notesFor("{ events: [project_create, group_create, repository_update] }", "gitlab")).to.deep.equal(
+      [],
+    );
+  });
+
   it("suggests no GitHub name for a Bitbucket event key hookgate delivers as it is (pullrequest:approved is an event of its own)", () => {
     expect(
       notesFor(
