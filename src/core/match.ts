@@ -207,7 +207,7 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
       };
       if (someChangedFile(e, found, leads) === "match" && hit !== undefined)
         return `, file ${hit.length > 200 ? `${hit.slice(0, 200)}…` : hit}`;
-      return ", files not all known (the payload lists only some of the push's commits)";
+      return ", files not all known (the payload lists only some of the push's commits or files)";
     };
     filters.push({
       // A push listing only some of its commits cannot be ruled out: build rather than skip it silently.

@@ -245,7 +245,7 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
       payload: { commits: Array.from({ length: 20 }, () => ({})), total_commits_count: 25 },
     }),
     true,
-    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits)",
+    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits or files)",
   ],
   [
     "paths still refuses a GitLab push whose commits are all listed",
@@ -267,7 +267,7 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
       payload: { commits: Array.from({ length: 5 }, () => ({})), total_commits: 7 },
     }),
     true,
-    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits)",
+    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits or files)",
   ],
   [
     "paths accepts a GitHub push listing 2,048 commits, GitHub's most, none in src (the rest are unknown)",
@@ -277,7 +277,7 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
       payload: { commits: Array.from({ length: 2048 }, () => ({ modified: ["docs/a.md"] })) },
     }),
     true,
-    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits)",
+    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits or files)",
   ],
   [
     "paths accepts a GitHub push whose commit lists 5,000 modified paths, GitHub's most, none in src",
@@ -287,7 +287,7 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
       payload: { commits: [{ modified: Array.from({ length: 5000 }, (_, i) => `docs/${i}.md`) }] },
     }),
     true,
-    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits)",
+    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits or files)",
   ],
   [
     "paths accepts a GitHub Enterprise Server push whose size says more commits than it lists",
@@ -297,7 +297,7 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
       payload: { commits: [{ modified: ["docs/a.md"] }], size: 2 },
     }),
     true,
-    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits)",
+    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits or files)",
   ],
   [
     "paths still refuses a GitHub push of 2,047 commits, all listed, none in src",
