@@ -108,7 +108,8 @@ export async function discard(res: HttpResponse): Promise<void> {
 
 /**
  * A network failure or timeout: always retryable. The message names the code and, given the URL called,
- * its origin (scheme, host and port: never a path or query, which may hold a token), never a header.
+ * its origin (scheme, host and port: never a path or query, which may hold a token), never a header; its
+ * publicMessage leaves the origin out.
  */
 export function networkError(what: string, err: unknown, timeoutMs?: number, url?: string): ActionError {
   if (err instanceof ActionError) return err;
@@ -136,13 +137,13 @@ export function networkError(what: string, err: unknown, timeoutMs?: number, url
       { retryable: false, cause: err },
     );
   }
-  return new ActionError(
-    `${what} could not be reached: ${code}${tlsHint(code) || connectionHint(code, url)}`,
-    {
-      retryable: true,
-      cause: err,
-    },
-  );
+  const tls = tlsHint(code);
+  // The origin helps whoever reads the logs; a pull request's commit status gets the message without it.
+  return new ActionError(`${what} could not be reached: ${code}${tls || connectionHint(code, url)}`, {
+    retryable: true,
+    cause: err,
+    publicMessage: `${what} could not be reached: ${code}${tls}`,
+  });
 }
 
 /** Where the connection went, and what the common failures mean: a wrong port or host name is the usual cause. */

@@ -52,7 +52,7 @@ export async function cleanUpPullRequest(
   const reportFailure = (error: ActionError, what: string) =>
     status(
       error.retryable ? "pending" : "failure",
-      `${what} failed${error.retryable ? ", will retry" : ""}: ${error.message}`,
+      `${what} failed${error.retryable ? ", will retry" : ""}: ${error.publicMessage}`,
     ).catch(() => undefined);
 
   try {

@@ -40,11 +40,20 @@ export class ActionError extends HookgateError {
   readonly retryable: boolean;
   /** A server's Retry-After, in milliseconds, when it sent one. */
   readonly retryAfterMs?: number;
-  constructor(message: string, options: { retryable: boolean; retryAfterMs?: number; cause?: unknown }) {
+  /**
+   * The message as it may be shown outside the logs, in a pull request's commit status (public on a public
+   * repository): without the private addresses the message names for whoever runs hookgate.
+   */
+  readonly publicMessage: string;
+  constructor(
+    message: string,
+    options: { retryable: boolean; retryAfterMs?: number; cause?: unknown; publicMessage?: string },
+  ) {
     super(message, { cause: options.cause });
     this.name = "ActionError";
     this.retryable = options.retryable;
     this.retryAfterMs = options.retryAfterMs;
+    this.publicMessage = options.publicMessage ?? message;
   }
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import net, { type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { expect } from "chai";
@@ -355,6 +356,28 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       'refused to delete branch "feature/login" (422): Cannot delete this protected branch',
     );
     expect(host.statuses.map((s) => s.state)).not.to.include("success");
+  });
+
+  it("cleanUpPullRequest keeps a private Jenkins address out of the commit status (public on a public repository), while its error names it for the logs", async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const unreachable = teardown();
+    if (unreachable.kind === "jenkins") {
+      unreachable.request.jenkins.url = `http://127.0.0.1:${closedPort}`;
+      unreachable.request.job = ["t"]; // short enough for the address to fit GitHub's 140 characters
+    }
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(request([unreachable]), closedEvent(), clients()),
+    );
+    expect(err.retryable).to.equal(true);
+    expect(err.message).to.contain(`http://127.0.0.1:${closedPort}`);
+    const description = host.statuses.at(-1)?.description ?? "";
+    expect(description).to.contain("will retry").and.contain("could not be reached: ECONNREFUSED");
+    expect(description).not.to.contain(`127.0.0.1:${closedPort}`);
   });
 
   it("cleanUpPullRequest leaves the status pending and rethrows retryable when the teardown job answers 500; the retry succeeds", async () => {
