@@ -11,7 +11,8 @@
 // - a message that is not a readable work item is still delivered (the handler dead-letters it, as the
 //   deployed one does); a receive that fails unexpectedly (the dead-letter write, say) comes back after
 //   the retry delay, never at once: an immediate retry would spin without yielding to the event loop;
-// - a message whose route has no worker (removed from routes.yaml) is moved to the dead letters;
+// - a message for a route with no worker (not in routes.yaml) is kept until the route is back; one that
+//   names no route at all is moved to the dead letters;
 // - on start, the journal is replayed (a line torn by a crash is skipped), compacted, and every message
 //   still there is delivered again (at least once).
 import { createHash, randomUUID } from "node:crypto";
@@ -314,13 +315,18 @@ export class LocalQueue {
         break;
       }
       const worker = this.workers.get(head.route);
-      if (!worker && !this.warnedRoutes.has(head.route)) {
-        this.warnedRoutes.add(head.route);
-        this.options.log?.({
-          level: "warn",
-          msg: "queued work for a route that is not in routes.yaml is moved to the dead letters",
-          route: head.route.slice(0, 100),
-        });
+      if (!worker && head.route) {
+        // Its route is not in this routes.yaml (removed for now, or serve started with another file): the
+        // work is kept, never dropped, until the route is back.
+        if (!this.warnedRoutes.has(head.route)) {
+          this.warnedRoutes.add(head.route);
+          this.options.log?.({
+            level: "warn",
+            msg: "queued work for a route that is not in routes.yaml is kept until the route is back",
+            route: head.route.slice(0, 100),
+          });
+        }
+        continue;
       }
       this.lastStartAt = now;
       this.deliver(key, head, worker);
@@ -363,12 +369,9 @@ export class LocalQueue {
 
   private async receive(message: Message, worker: QueueWorker | undefined): Promise<void> {
     if (!worker) {
-      // Its route was removed from routes.yaml (or the line names none): kept, it would wait unseen
-      // forever. Deployed, removing a route deletes its queue; here it stays in sight, as a dead letter.
-      const reason = message.route
-        ? `route ${JSON.stringify(message.route.slice(0, 100))} is not in routes.yaml`
-        : "the queued message names no route";
-      await this.deadLetter(message, readableItem(message.body), reason);
+      // The line names no route (edited by hand, or garbage): no route can ever take it, so it would wait
+      // unseen forever. It goes to the dead letters, in sight.
+      await this.deadLetter(message, readableItem(message.body), "the queued message names no route");
       return;
     }
     if (message.receiveCount >= this.options.maxAttempts) {

@@ -870,27 +870,30 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
         (f) => JSON.parse(readFileSync(join(state, "dead-letters", f), "utf8")) as Record<string, unknown>,
       );
 
-  it("queued work for a route removed from routes.yaml ends in the dead letters with a reason naming the route, not waiting forever", async () => {
+  it("queued work for a route not in routes.yaml is kept, not dead-lettered, and runs once a start has the route again", async () => {
     const state = stateWithQueued("state-route-removed", { receiveCount: 0, dedupe: "queued" });
-    const gateway = await startWithoutRoutes(state, { port: 0 });
-    const history = await drained(gateway.url);
-    await gateway.close();
-    const reason = 'route "r" is not in routes.yaml';
-    expect(
-      deadLetters(state).map((l) => [l.reason, (l.item as WorkItem | undefined)?.deliveryId]),
-    ).to.deep.equal([[reason, "a"]]);
-    expect(history.map((e) => [e.delivery, e.route, e.status, e.error])).to.deep.equal([
-      ["a", "r", "dead", reason],
-    ]);
-    // Its journal shows it gone: the next start does not dead-letter it again.
-    const queue = new LocalQueue({
-      dir: join(state, "queue"),
-      maxAttempts: 5,
-      retryDelay: () => 1,
-      redrive: async () => undefined,
+    const logs: Record<string, unknown>[] = [];
+    const without = await startWithoutRoutes(state, { port: 0, log: (line) => logs.push(line) });
+    await new Promise((r) => setTimeout(r, 100));
+    const health = (await (await fetch(`${without.url}/_hookgate/health`)).json()) as {
+      queue: { waiting: number };
+    };
+    await without.close();
+    expect(health.queue.waiting).to.equal(1);
+    expect(deadLetters(state)).to.deep.equal([]);
+    expect(logs.map((l) => l.msg)).to.include(
+      "queued work for a route that is not in routes.yaml is kept until the route is back",
+    );
+
+    let runs = 0;
+    const withRoute = await startWithRouteR(state, {
+      runAction: async () => ({ detail: `run ${++runs}` }) as ActionOutcome,
     });
-    expect(queue.start()).to.equal(0);
-    queue.close();
+    const history = await drained(withRoute.url);
+    await withRoute.close();
+    expect(runs).to.equal(1);
+    expect(history.map((e) => [e.delivery, e.route, e.status])).to.deep.equal([["a", "r", "done"]]);
+    expect(deadLetters(state)).to.deep.equal([]);
   });
 
   it("a queued message whose put line names no route ends in the dead letters, saying so", async () => {
