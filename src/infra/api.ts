@@ -51,22 +51,15 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
 export const API_GATEWAY_LOGS_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs";
 
 /**
- * What a deployment snapshots: the routes, the functions they proxy to, the resource policy (its allowlist;
- * the rest is fixed). When this hash changes, the API is redeployed (a stage keeps serving its old snapshot
- * otherwise).
+ * What a deployment snapshots: the routes, the functions they proxy to, the resource policy. When this hash
+ * changes, the API is redeployed (a stage keeps serving its old snapshot otherwise).
  */
 export function deploymentHash(
   routes: readonly { name: string; physicalName: string }[],
-  ipAllowlist: readonly string[],
+  policy: string,
 ): string {
   const targets = routes.map((r) => `${r.name}=${r.physicalName}`).sort();
-  const state = {
-    routes: targets,
-    method: ROUTE_METHOD,
-    ipAllowlist,
-    binary: BINARY_MEDIA_TYPES,
-    notFound: 2,
-  };
+  const state = { routes: targets, method: ROUTE_METHOD, policy, binary: BINARY_MEDIA_TYPES, notFound: 2 };
   return createHash("sha256").update(JSON.stringify(state)).digest("hex");
 }
 
@@ -110,6 +103,9 @@ export class Api extends pulumi.ComponentResource {
     this.executionArn = api.executionArn;
 
     const policy = api.executionArn.apply((arn) => JSON.stringify(apiAllowlistPolicy(args.ipAllowlist, arn)));
+    // Hashed with AWS's shorthand for this API's ARN: the text is what the policy read before the ARN was
+    // spelled out (no stack deployed then is redeployed for it), and it follows the policy's every change.
+    const policyText = JSON.stringify(apiAllowlistPolicy(args.ipAllowlist, "execute-api:"));
     const deploymentDeps: pulumi.Resource[] = [
       new aws.apigateway.RestApiPolicy(`${name}-allowlist`, { restApiId: api.id, policy }, { parent: this }),
     ];
@@ -178,7 +174,7 @@ export class Api extends pulumi.ComponentResource {
         restApi: api.id,
         description: "hookgate routes",
         triggers: {
-          redeployment: deploymentHash(args.routes, args.ipAllowlist),
+          redeployment: deploymentHash(args.routes, policyText),
         },
       },
       // A changed hash replaces the deployment: the new one is created, the stage moves, the old one goes.

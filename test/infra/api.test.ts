@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { ACCESS_LOG_FORMAT, deploymentHash } from "../../src/infra/api";
 
-describe("deploymentHash(routes, ipAllowlist)", () => {
-  const open: string[] = [];
+describe("deploymentHash(routes, policy)", () => {
+  const open = '{"Statement":[{"Effect":"Allow"}]}';
   const routes = [
     { name: "a", physicalName: "hookgate-dev-a" },
     { name: "b", physicalName: "hookgate-dev-b" },
@@ -12,13 +12,13 @@ describe("deploymentHash(routes, ipAllowlist)", () => {
     expect(deploymentHash(routes, open)).to.equal(deploymentHash([...routes].reverse(), open));
   });
 
-  it("deploymentHash changes with a route, a function it proxies to, or the resource policy's allowlist", () => {
+  it("deploymentHash changes with a route, a function it proxies to, or the resource policy", () => {
     const base = deploymentHash(routes, open);
     expect(deploymentHash(routes.slice(0, 1), open)).not.to.equal(base);
     expect(
       deploymentHash([routes[0] as (typeof routes)[0], { name: "b", physicalName: "other" }], open),
     ).not.to.equal(base);
-    expect(deploymentHash(routes, ["192.30.252.0/22"])).not.to.equal(base);
+    expect(deploymentHash(routes, "{}")).not.to.equal(base);
   });
 });
 

@@ -306,6 +306,14 @@ describe("apiAllowlistPolicy(cidrs, executionArn) and tlsOnlyBucketPolicy(arn)",
       },
     ]);
   });
+  it("apiAllowlistPolicy with AWS's shorthand ARN writes the text deployments were hashed over before the ARN was spelled out (an upgrade redeploys nothing)", () => {
+    expect(JSON.stringify(apiAllowlistPolicy(["192.30.252.0/22"], "execute-api:"))).to.equal(
+      '{"Version":"2012-10-17","Statement":[' +
+        '{"Sid":"AllowInvoke","Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"},' +
+        '{"Sid":"DenyOutsideAllowlist","Effect":"Deny","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*",' +
+        '"Condition":{"NotIpAddress":{"aws:SourceIp":["192.30.252.0/22"]}}}]}',
+    );
+  });
   it("tlsOnlyBucketPolicy denies every action without TLS on the bucket and its objects", () => {
     const doc = tlsOnlyBucketPolicy("arn:aws:s3:::b");
     expect(doc.Statement[0]).to.deep.include({
