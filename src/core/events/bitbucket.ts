@@ -13,7 +13,7 @@ import {
   withRefChanges,
 } from "./fields";
 
-const PULL_REQUEST_ACTIONS: Readonly<Record<string, string>> = {
+export const PULL_REQUEST_ACTIONS: Readonly<Record<string, string>> = {
   "pullrequest:created": "opened",
   "pullrequest:updated": "synchronize",
   "pullrequest:fulfilled": "closed",

@@ -3,7 +3,7 @@
 import type { RepoRef, WebhookEvent } from "../types";
 import { int, isZeroSha, type Json, malformed, noRepo, obj, splitRef, str, withRefChanges } from "./fields";
 
-const PULL_REQUEST_ACTIONS: Readonly<Record<string, string>> = {
+export const PULL_REQUEST_ACTIONS: Readonly<Record<string, string>> = {
   "pr:opened": "opened",
   "pr:from_ref_updated": "synchronize",
   "pr:merged": "closed",

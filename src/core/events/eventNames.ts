@@ -52,7 +52,7 @@ function ownValue(table: Readonly<Record<string, string>>, name: string): string
  * Gitea's event header for an event type (HookEventType.Event() in go-gitea modules/webhook/type.go): the
  * types fold into their event, and X-Gitea-Event-Type keeps the type.
  */
-const GITEA_EVENT_OF_TYPE: Readonly<Record<string, string>> = {
+export const GITEA_EVENT_OF_TYPE: Readonly<Record<string, string>> = {
   issue_assign: "issues",
   issue_label: "issues",
   issue_milestone: "issues",

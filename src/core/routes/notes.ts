@@ -1,5 +1,9 @@
 // Things about valid routes that are worth saying before they surprise someone: `hookgate check` prints
 // them after its table. None is a problem: each may be what the author wants.
+
+import { PULL_REQUEST_ACTIONS as BITBUCKET_PR_ACTIONS } from "../events/bitbucket";
+import { PULL_REQUEST_ACTIONS as BITBUCKET_SERVER_PR_ACTIONS } from "../events/bitbucketServer";
+import { GITEA_EVENT_OF_TYPE } from "../events/eventNames";
 import { matchesTagPushes } from "../match";
 import type { Route } from "../types";
 import { didYouMean } from "./checks";
@@ -117,7 +121,6 @@ const KNOWN_EVENTS = [
   "pull_request_approved",
   "pull_request_rejected",
   "pull_request_comment",
-  "pull_request_sync",
   // GitLab system hooks keep their event_name (normaliseGitLab).
   "project_create",
   "project_destroy",
@@ -142,6 +145,9 @@ const KNOWN_EVENTS = [
   "repository_update",
 ];
 
+/** Bitbucket's keys for a merged pull request (the other closing keys are a decline or a deletion). */
+const MERGES = new Set(["pullrequest:fulfilled", "pr:merged"]);
+
 /** A Git host's own event names, which hookgate renames before matching: listed in a route, they never match. */
 const HOST_EVENT_NAMES: Readonly<Record<string, string>> = {
   tag_push: 'a GitLab tag push is event "push" with a tag: write events: [push] with tags: [...]',
@@ -151,15 +157,20 @@ const HOST_EVENT_NAMES: Readonly<Record<string, string>> = {
   "Merge Request Hook": 'GitLab merge requests are event "pull_request"',
   "repo:push": 'a Bitbucket push is event "push"',
   "repo:refs_changed": 'a Bitbucket Data Center push is event "push"',
-  "pullrequest:created": 'write "pull_request.opened"',
-  "pullrequest:updated": 'write "pull_request.synchronize"',
-  "pullrequest:fulfilled": 'write "pull_request.closed" with merged: true',
-  "pullrequest:rejected": 'write "pull_request.closed" with merged: false',
-  "pr:opened": 'write "pull_request.opened"',
-  "pr:from_ref_updated": 'write "pull_request.synchronize"',
-  "pr:merged": 'write "pull_request.closed" with merged: true',
-  "pr:declined": 'write "pull_request.closed" with merged: false',
-  "pr:reopened": 'write "pull_request.reopened"',
+  // Bitbucket's pull request keys, as the normalisers rename them.
+  ...Object.fromEntries(
+    Object.entries({ ...BITBUCKET_PR_ACTIONS, ...BITBUCKET_SERVER_PR_ACTIONS }).map(([key, action]) => [
+      key,
+      `write "pull_request.${action}"${action === "closed" ? ` with merged: ${MERGES.has(key)}` : ""}`,
+    ]),
+  ),
+  // Gitea's event types, folded into the event its header names.
+  ...Object.fromEntries(
+    Object.entries(GITEA_EVENT_OF_TYPE).map(([type, event]) => [
+      type,
+      `Gitea delivers it as event "${event}"`,
+    ]),
+  ),
 };
 
 /** Pull request actions after normalisation (GitHub's; GitLab's and Bitbucket's are renamed to them). */

@@ -42,6 +42,17 @@ describe("Function: routeNotes on event and action names", () => {
     ]);
   });
 
+  it("notes Bitbucket's and Gitea's own names from the normalisers' tables: Data Center's pr:deleted, Gitea's pull_request_sync", () => {
+    expect(notesFor('{ events: ["pr:deleted", "pr:merged"] }', "bitbucket-server")).to.deep.equal([
+      'route r: event "pr:deleted" never matches: write "pull_request.closed" with merged: false',
+      'route r: event "pr:merged" never matches: write "pull_request.closed" with merged: true',
+    ]);
+    expect(notesFor("{ events: [pull_request_sync, pull_request_review_approved] }", "gitea")).to.deep.equal([
+      'route r: event "pull_request_sync" never matches: Gitea delivers it as event "pull_request"',
+      'route r: event "pull_request_review_approved" never matches: Gitea delivers it as event "pull_request_approved"',
+    ]);
+  });
+
   it("notes GitLab's merge request actions and typos of pull request actions", () => {
     expect(notesFor('{ events: ["pull_request.close"] }', "gitlab")).to.deep.equal([
       'route r: event "pull_request.close": action "close" matches no pull request: GitLab\'s "close" is action "closed"',
