@@ -180,7 +180,7 @@ export function rolePolicyProblem(routeName: string, doc: PolicyDocument): strin
   const chars = policyChars(doc);
   if (chars <= ROLE_INLINE_POLICY_MAX_CHARS) return undefined;
   return (
-    `route "${routeName}": its role's policy is ${chars} characters as IAM counts them (white space aside), ` +
+    `route "${routeName}": its role's policy is ${chars} characters, ` +
     `more than the ${ROLE_INLINE_POLICY_MAX_CHARS} IAM allows a role's inline policies; name fewer repositories ` +
     "in match.repos, give it fewer delete-s3-prefix steps or shorter prefixes, or split it into two routes"
   );
