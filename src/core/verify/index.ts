@@ -44,7 +44,8 @@ const MISSING: Readonly<Record<Provider, string>> = {
   gitlab: "signature missing: a gitlab route reads X-Gitlab-Token or webhook-signature",
   bitbucket: "signature missing: a bitbucket route reads X-Hub-Signature",
   "bitbucket-server": "signature missing: a bitbucket-server route reads X-Hub-Signature",
-  gitea: "signature missing: a gitea route reads X-Gitea-Signature or X-Hub-Signature-256",
+  gitea:
+    "signature missing: a gitea route reads X-Gitea-Signature, X-Forgejo-Signature or X-Hub-Signature-256",
 };
 const AMBIGUOUS = "signature header repeated";
 const MALFORMED = "signature malformed";

@@ -117,7 +117,8 @@ describe("Function: verifyDelivery (Gitea and Forgejo)", () => {
     expect(verify(unsigned)).to.deep.include({
       ok: false,
       status: 401,
-      reason: "signature missing: a gitea route reads X-Gitea-Signature or X-Hub-Signature-256",
+      reason:
+        "signature missing: a gitea route reads X-Gitea-Signature, X-Forgejo-Signature or X-Hub-Signature-256",
     });
   });
 
@@ -142,7 +143,8 @@ describe("Function: verifyDelivery (Gitea and Forgejo)", () => {
     expect(verify({ "x-gitea-event": "push" })).to.deep.include({
       ok: false,
       status: 401,
-      reason: "signature missing: a gitea route reads X-Gitea-Signature or X-Hub-Signature-256",
+      reason:
+        "signature missing: a gitea route reads X-Gitea-Signature, X-Forgejo-Signature or X-Hub-Signature-256",
     });
   });
 
