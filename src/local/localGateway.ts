@@ -387,14 +387,12 @@ async function openLocalGateway(
     const declared = Number(headers.get("content-length")?.[0]);
     if (declared > MAX_BODY_BYTES) {
       req.resume();
-      tooLarge(res, name, headerDelivery, eventName, { close: true });
+      tooLarge(res, name, headerDelivery, eventName);
       return;
     }
     readBody(req, (body) => {
       if (body === undefined) {
-        // The client is still sending: closing now would reset the connection under its writes, and a
-        // client may then lose the 413 (EPIPE). The rest is read and dropped; the connection stays usable.
-        tooLarge(res, name, headerDelivery, eventName, { close: false });
+        tooLarge(res, name, headerDelivery, eventName);
         return;
       }
       handler
@@ -445,12 +443,15 @@ async function openLocalGateway(
     });
   }
 
+  /**
+   * 413. The body is read and dropped (req.resume, readBody) and the connection kept: closed while the client
+   * still sends, it would be reset under the client's writes, and a client may then lose the answer (EPIPE).
+   */
   function tooLarge(
     res: http.ServerResponse,
     route: string,
     delivery: string | undefined,
     event: string,
-    { close }: { close: boolean },
   ): void {
     const reason = `body larger than ${MAX_BODY_BYTES} bytes`;
     deliveries.answered({
@@ -461,12 +462,7 @@ async function openLocalGateway(
       reason: `413 ${reason}`,
       httpStatus: 413,
     });
-    sendJson(
-      res,
-      413,
-      { status: "rejected", route, delivery: delivery ?? null, reason },
-      close ? { connection: "close" } : {},
-    );
+    sendJson(res, 413, { status: "rejected", route, delivery: delivery ?? null, reason });
   }
 
   await new Promise<void>((resolveListen, rejectListen) => {
