@@ -3,10 +3,11 @@
 import { isAbsolute, resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { RoutesFileError } from "../core/errors";
 import { loadRoutesFile } from "../core/routes/load";
 import type { Route } from "../core/types";
 import { type CodeProvider, REPO_ROOT } from "./bundle";
-import { readStackConfig, type StackConfig } from "./config";
+import { readStackConfig, type StackConfig, StackConfigError } from "./config";
 import { Gateway } from "./gateway";
 import type { WebhookSetup } from "./webhookSetup";
 
@@ -48,7 +49,9 @@ export function buildStack(args: BuildStackArgs): StackOutputs {
 export function stackRegion(): string {
   const region = aws.config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!region) {
-    throw new Error("no AWS region: run `pulumi config set aws:region <region>` (for example eu-west-1)");
+    throw new pulumi.RunError(
+      "no AWS region: run `pulumi config set aws:region <region>` (for example eu-west-1)",
+    );
   }
   return region;
 }
@@ -71,10 +74,27 @@ export function routesPath(config: StackConfig): string {
   return isAbsolute(config.routesFile) ? config.routesFile : resolve(REPO_ROOT, config.routesFile);
 }
 
+/**
+ * A mistake in the stack config or routes.yaml as a Pulumi RunError, which `pulumi up` prints as its message
+ * alone; any other error keeps its stack trace.
+ */
+function asRunError(err: unknown): unknown {
+  return err instanceof StackConfigError || err instanceof RoutesFileError
+    ? new pulumi.RunError(err.message)
+    : err;
+}
+
 /** Everything index.ts does: read the stack config once, load routes.yaml, build. */
 export function main(): StackOutputs {
-  const config = readStackConfig();
-  const { routes, githubApiUrl } = loadRoutesFile(routesPath(config));
+  let config: StackConfig;
+  let loaded: ReturnType<typeof loadRoutesFile>;
+  try {
+    config = readStackConfig();
+    loaded = loadRoutesFile(routesPath(config));
+  } catch (err) {
+    throw asRunError(err);
+  }
+  const { routes, githubApiUrl } = loaded;
   const githubToken = config.github.manageWebhooks
     ? new pulumi.Config("github").getSecret("token")
     : undefined;
@@ -83,7 +103,7 @@ export function main(): StackOutputs {
     githubToken !== undefined,
     process.env,
   );
-  if (tokenProblem) throw new Error(tokenProblem);
+  if (tokenProblem) throw new pulumi.RunError(tokenProblem);
   return buildStack({
     config,
     routes,

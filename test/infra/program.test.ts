@@ -1,0 +1,72 @@
+// main(), the program index.ts runs, stopped by a mistake before any resource: what `pulumi up` prints.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { expect } from "chai";
+import { main } from "../../src/infra/program";
+
+const ROUTES = resolve(__dirname, "..", "fixtures", "infra", "routes.yaml");
+
+/** Runs main() under this stack config (and no region in the environment); returns what it threw. */
+function mainThrows(config: Record<string, string>): unknown {
+  const savedConfig = pulumi.runtime.allConfig();
+  const savedEnv = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION };
+  delete process.env.AWS_REGION;
+  delete process.env.AWS_DEFAULT_REGION;
+  pulumi.runtime.setAllConfig(config);
+  try {
+    main();
+  } catch (error) {
+    return error;
+  } finally {
+    pulumi.runtime.setAllConfig(savedConfig);
+    for (const [k, v] of Object.entries(savedEnv)) if (v !== undefined) process.env[k] = v;
+  }
+  expect.fail("main() did not throw");
+}
+
+describe("main(): a configuration mistake stops `pulumi up` with a RunError (its message alone, no stack trace)", () => {
+  it("an invalid hookgate stack config is a RunError listing every problem", () => {
+    const error = mainThrows({ "aws:region": "eu-west-1", "hookgate:logRetentionDays": "10" });
+    expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+    expect((error as Error).message).to.match(
+      /^invalid hookgate stack configuration:\n {2}- hookgate:logRetentionDays must be one of/,
+    );
+  });
+
+  it("an invalid routes.yaml is a RunError with each problem as FILE:LINE:COL: message", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookgate-program-"));
+    try {
+      const file = join(dir, "routes.yaml");
+      writeFileSync(file, "version: 1\nroutes:\n  - name: Bad_Name\n");
+      const error = mainThrows({ "aws:region": "eu-west-1", "hookgate:routesFile": file });
+      expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+      expect((error as Error).message).to.contain(`${file}:3:`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a stack without a region is a RunError that gives the command to set it", () => {
+    const error = mainThrows({ "hookgate:routesFile": ROUTES });
+    expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+    expect((error as Error).message).to.contain("pulumi config set aws:region <region>");
+  });
+
+  it("manageWebhooks without a GitHub token is a RunError that gives the command to set one", () => {
+    const savedToken = process.env.GITHUB_TOKEN;
+    delete process.env.GITHUB_TOKEN;
+    try {
+      const error = mainThrows({
+        "aws:region": "eu-west-1",
+        "hookgate:routesFile": ROUTES,
+        "hookgate:github": JSON.stringify({ manageWebhooks: true }),
+      });
+      expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+      expect((error as Error).message).to.contain("pulumi config set --secret github:token");
+    } finally {
+      if (savedToken !== undefined) process.env.GITHUB_TOKEN = savedToken;
+    }
+  });
+});
