@@ -246,7 +246,26 @@ export function cidrProblem(text: string, ipv4Only = false): string | undefined 
 
 function unknownKey(path: string, key: string, known: readonly string[]): string {
   const guess = didYouMean(key, known);
-  return `hookgate:${path} is not a known key (${guess ? `did you mean ${guess}? ` : ""}known: ${known.join(", ")})`;
+  const rm = path.includes(".")
+    ? `pulumi config rm --path 'hookgate:${path}'`
+    : `pulumi config rm 'hookgate:${path}'`;
+  return `hookgate:${path} is not a known key (${guess ? `did you mean ${guess}? ` : ""}known: ${known.join(", ")}); remove it with \`${rm}\``;
+}
+
+/** The top-level keys that hold objects, set field by field with `pulumi config set --path`. */
+const OBJECT_KEYS: readonly string[] = ["network", "jenkins", "api", "lambda", "github", "artifacts"];
+
+/**
+ * A top-level key such as "api.ipAllowlist" or "network.natGateways": set without --path, Pulumi keeps
+ * the whole text as one key of its own, which is no field of the object.
+ */
+function keySetWithoutPath(key: string): string | undefined {
+  const head = key.split(/[.[]/)[0] ?? "";
+  if (head === key || !OBJECT_KEYS.includes(head)) return undefined;
+  return (
+    `hookgate:${key} was set without --path, so it is a key of its own and not a field of hookgate:${head}: ` +
+    `run \`pulumi config rm 'hookgate:${key}'\` and set it again with \`pulumi config set --path 'hookgate:${key}' <value>\``
+  );
 }
 
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
@@ -361,12 +380,24 @@ function parseNetwork(r: Reader, value: unknown): NetworkConfig {
 
 /**
  * Parses the raw `hookgate:` values (as `pulumi.Config` returns them: strings, or objects for keys set with
- * --path or as JSON). Throws StackConfigError listing every problem.
+ * --path or as JSON). `otherKeys`: the stack's keys in other namespaces ("aws:region"), where a misspelt
+ * "hookgate" would leave a key unread. Throws StackConfigError listing every problem.
  */
-export function parseStackConfig(raw: Raw): StackConfig {
+export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): StackConfig {
   const r = new Reader();
+  for (const fullKey of otherKeys) {
+    const colon = fullKey.indexOf(":");
+    const namespace = fullKey.slice(0, colon);
+    if (colon > 0 && namespace !== "hookgate" && didYouMean(namespace, ["hookgate"])) {
+      r.problems.push(
+        `${fullKey} is not read: hookgate's keys are under hookgate:, not ${namespace}: ` +
+          `run \`pulumi config rm '${fullKey}'\` and set it again as hookgate:${fullKey.slice(colon + 1)}`,
+      );
+    }
+  }
   for (const k of Object.keys(raw)) {
-    if (!(CONFIG_KEYS as readonly string[]).includes(k)) r.problems.push(unknownKey(k, k, CONFIG_KEYS));
+    if (!(CONFIG_KEYS as readonly string[]).includes(k))
+      r.problems.push(keySetWithoutPath(k) ?? unknownKey(k, k, CONFIG_KEYS));
   }
   const network = parseNetwork(r, raw.network);
 
@@ -486,11 +517,15 @@ export function rawConfigValue(text: string | undefined): unknown {
 export function readStackConfig(): StackConfig {
   const cfg = new pulumi.Config("hookgate");
   const raw: Raw = {};
+  const otherKeys: string[] = [];
   const all = pulumi.runtime.allConfig();
   for (const fullKey of Object.keys(all)) {
-    if (!fullKey.startsWith("hookgate:")) continue;
+    if (!fullKey.startsWith("hookgate:")) {
+      otherKeys.push(fullKey);
+      continue;
+    }
     const key = fullKey.slice("hookgate:".length);
     raw[key] = rawConfigValue(cfg.get(key));
   }
-  return parseStackConfig(raw);
+  return parseStackConfig(raw, otherKeys);
 }

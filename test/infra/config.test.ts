@@ -1,8 +1,15 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { parse } from "yaml";
-import { CONFIG_KEYS, parseStackConfig, rawConfigValue, StackConfigError } from "../../src/infra/config";
+import {
+  CONFIG_KEYS,
+  parseStackConfig,
+  rawConfigValue,
+  readStackConfig,
+  StackConfigError,
+} from "../../src/infra/config";
 import { githubTokenProblem } from "../../src/infra/program";
 
 function problems(raw: Record<string, unknown>): readonly string[] {
@@ -107,6 +114,27 @@ describe("parseStackConfig(raw)", () => {
 
   const bad: [string, Record<string, unknown>, string][] = [
     ["an unknown top-level key", { netwrok: {} }, "hookgate:netwrok is not a known key"],
+    [
+      "an unknown key, saying how to remove it",
+      { netwrok: {} },
+      "remove it with `pulumi config rm 'hookgate:netwrok'`",
+    ],
+    [
+      "an unknown nested key, saying how to remove it",
+      { network: { natGateway: "perAz" } },
+      "remove it with `pulumi config rm --path 'hookgate:network.natGateway'`",
+    ],
+    [
+      "an object's field set without --path (Pulumi keeps it as a key of its own), saying how to set it",
+      { "api.ipAllowlist": "192.30.252.0/22" },
+      "hookgate:api.ipAllowlist was set without --path, so it is a key of its own and not a field of hookgate:api: " +
+        "run `pulumi config rm 'hookgate:api.ipAllowlist'` and set it again with `pulumi config set --path 'hookgate:api.ipAllowlist' <value>`",
+    ],
+    [
+      "a list entry set without --path",
+      { "api.ipAllowlist[0]": "192.30.252.0/22" },
+      "`pulumi config set --path 'hookgate:api.ipAllowlist[0]' <value>`",
+    ],
     ["an unknown nested key", { api: { stage: "v1" } }, "hookgate:api.stage is not a known key"],
     [
       "an unknown network mode",
@@ -268,6 +296,25 @@ describe("parseStackConfig(raw)", () => {
       api: { stageName: "a b" },
     });
     expect(found).to.have.length(3);
+  });
+});
+
+describe("readStackConfig()", () => {
+  it("refuses a key under a misspelt hookgate namespace (hookgte:network), which nothing would read", () => {
+    const saved = pulumi.runtime.allConfig();
+    pulumi.runtime.setAllConfig({
+      "aws:region": "eu-west-1",
+      "github:token": "x",
+      "hookgte:network": JSON.stringify({ natGateways: "perAz" }),
+    });
+    try {
+      expect(() => readStackConfig()).to.throw(
+        StackConfigError,
+        "hookgte:network is not read: hookgate's keys are under hookgate:, not hookgte: run `pulumi config rm 'hookgte:network'`",
+      );
+    } finally {
+      pulumi.runtime.setAllConfig(saved);
+    }
   });
 });
 
