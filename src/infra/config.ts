@@ -145,10 +145,12 @@ class Reader {
     return value as Raw;
   }
 
-  string(value: unknown, key: string, fallback: string, pattern?: RegExp, hint?: string): string {
-    if (value === undefined || value === null || value === "") return fallback;
+  string(raw: unknown, key: string, fallback: string, pattern?: RegExp, hint?: string): string {
+    if (raw === undefined || raw === null || raw === "") return fallback;
+    // `pulumi config set --path` stores digits as a number (a stage named 2024): the text typed.
+    const value = typeof raw === "number" && Number.isSafeInteger(raw) ? String(raw) : raw;
     if (typeof value !== "string") {
-      this.problems.push(`hookgate:${key} must be a string`);
+      this.problems.push(`hookgate:${key} must be a string (got ${JSON.stringify(value)})`);
       return fallback;
     }
     if (pattern && !pattern.test(value)) {
@@ -185,7 +187,7 @@ class Reader {
 
   stringList(value: unknown, key: string, pattern?: RegExp, hint?: string): string[] {
     if (value === undefined || value === null || value === "") return [];
-    const list = typeof value === "string" ? value.split(",").map((s) => s.trim()) : value;
+    const list = typeof value === "string" ? listFromText(value) : value;
     if (!Array.isArray(list) || list.some((v) => typeof v !== "string")) {
       this.problems.push(`hookgate:${key} must be a list of strings`);
       return [];
@@ -220,6 +222,21 @@ class Reader {
     }
     return value as T;
   }
+}
+
+/**
+ * A list given as one string: JSON (`pulumi config set --path 'hookgate:api.ipAllowlist' '["a","b"]'` stores
+ * that text), else comma-separated.
+ */
+function listFromText(text: string): unknown {
+  if (text.trim().startsWith("[")) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // not JSON: commas
+    }
+  }
+  return text.split(",").map((s) => s.trim());
 }
 
 /**

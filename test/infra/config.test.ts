@@ -95,6 +95,19 @@ describe("parseStackConfig(raw)", () => {
     expect(c.github.manageWebhooks).to.equal(true);
   });
 
+  it("reads a stage name of digits, which `pulumi config set --path` stores as a number, as its text", () => {
+    expect(parseStackConfig({ api: { stageName: 2024 } }).api.stageName).to.equal("2024");
+  });
+
+  it("reads a list given as JSON text (`pulumi config set --path 'hookgate:api.ipAllowlist' '[…]'`) as that list", () => {
+    const c = parseStackConfig({
+      api: { ipAllowlist: '["192.30.252.0/22", "185.199.108.0/22"]' },
+      network: { interfaceEndpoints: '["secretsmanager","sqs"]' },
+    });
+    expect(c.api.ipAllowlist).to.deep.equal(["192.30.252.0/22", "185.199.108.0/22"]);
+    expect(c.network.interfaceEndpoints).to.deep.equal(["secretsmanager", "sqs"]);
+  });
+
   it("reads an existing VPC's ids", () => {
     const c = parseStackConfig({
       network: {
