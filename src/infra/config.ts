@@ -93,11 +93,19 @@ export interface StackConfig {
   secretNamePrefix: string;
 }
 
+/** How to change a key, after the problems: the same two commands fit every key, nested or not. */
+export const STACK_CONFIG_HELP =
+  "Set a key with `pulumi config set --path 'hookgate:<key>' <value>` (for example " +
+  "`pulumi config set --path 'hookgate:lambda.memoryMb' 1024`), or go back to its default with " +
+  "`pulumi config rm --path 'hookgate:<key>'`; Pulumi.dev.yaml lists every key with its default.";
+
 /** Every configuration problem, reported at once. */
 export class StackConfigError extends Error {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
-    super(`invalid hookgate stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    super(
+      `invalid hookgate stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}\n${STACK_CONFIG_HELP}`,
+    );
     this.name = "StackConfigError";
     this.problems = problems;
   }

@@ -302,6 +302,14 @@ describe("parseStackConfig(raw)", () => {
     });
   }
 
+  it("ends its message with the commands that set a key and reset it to its default", () => {
+    expect(() => parseStackConfig({ api: { manageAccount: "True" } })).to.throw(
+      StackConfigError,
+      '  - hookgate:api.manageAccount must be true or false (got "True")\n' +
+        "Set a key with `pulumi config set --path 'hookgate:<key>' <value>`",
+    );
+  });
+
   it("reports every problem at once", () => {
     const found = problems({
       logRetentionDays: 10,
