@@ -338,7 +338,10 @@ function parseNetwork(r: Reader, value: unknown): NetworkConfig {
   const mode = r.oneOf(raw.mode, "network.mode", ["create", "existing"] as const, "create");
   if (mode === "existing") {
     for (const k of ["cidr", "azCount", "natGateways"]) {
-      if (!isUnset(raw[k])) r.problems.push(`hookgate:network.${k} only applies to network.mode create`);
+      if (!isUnset(raw[k]))
+        r.problems.push(
+          `hookgate:network.${k} only applies to network.mode create; remove it with \`pulumi config rm --path 'hookgate:network.${k}'\``,
+        );
     }
     const vpcId = r.string(raw.vpcId, "network.vpcId", "", VPC_ID, "expected vpc-…");
     if (!vpcId) r.problems.push("hookgate:network.vpcId is required when network.mode is existing");
@@ -368,7 +371,10 @@ function parseNetwork(r: Reader, value: unknown): NetworkConfig {
     };
   }
   for (const k of ["vpcId", "privateSubnetIds", "routeTableIds"]) {
-    if (!isUnset(raw[k])) r.problems.push(`hookgate:network.${k} only applies to network.mode existing`);
+    if (!isUnset(raw[k]))
+      r.problems.push(
+        `hookgate:network.${k} only applies to network.mode existing; remove it with \`pulumi config rm --path 'hookgate:network.${k}'\``,
+      );
   }
   const cidr = r.string(raw.cidr, "network.cidr", "10.0.0.0/16");
   const cidrIssue = cidrProblem(cidr, true);

@@ -310,6 +310,25 @@ describe("parseStackConfig(raw)", () => {
     );
   });
 
+  it("switching Pulumi.dev.yaml's network to mode existing names each create-only key it sets, with the command that removes it", () => {
+    const file = resolve(__dirname, "..", "..", "Pulumi.dev.yaml");
+    const dev = parse(readFileSync(file, "utf8")).config as Record<string, Record<string, unknown>>;
+    const found = problems({
+      network: {
+        ...dev["hookgate:network"],
+        mode: "existing",
+        vpcId: "vpc-0123456789abcdef0",
+        privateSubnetIds: ["subnet-0123456789abcdef0"],
+      },
+    });
+    expect(found).to.deep.equal(
+      ["cidr", "azCount", "natGateways"].map(
+        (k) =>
+          `hookgate:network.${k} only applies to network.mode create; remove it with \`pulumi config rm --path 'hookgate:network.${k}'\``,
+      ),
+    );
+  });
+
   it("reports every problem at once", () => {
     const found = problems({
       logRetentionDays: 10,
