@@ -1,5 +1,6 @@
 // The program behind index.ts: config + routes.yaml in, the Gateway and the stack outputs out.
 // `buildStack` takes everything as arguments so tests can evaluate several configurations in one process.
+import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -90,7 +91,14 @@ export function main(): StackOutputs {
   let loaded: ReturnType<typeof loadRoutesFile>;
   try {
     config = readStackConfig();
-    loaded = loadRoutesFile(routesPath(config));
+    const path = routesPath(config);
+    if (!existsSync(path)) {
+      throw new pulumi.RunError(
+        `${path}: routes file not found. hookgate:routesFile is "${config.routesFile}", relative to ${REPO_ROOT}; ` +
+          "point it at your routes file with `pulumi config set hookgate:routesFile <path>`",
+      );
+    }
+    loaded = loadRoutesFile(path);
   } catch (err) {
     throw asRunError(err);
   }

@@ -48,6 +48,15 @@ describe("main(): a configuration mistake stops `pulumi up` with a RunError (its
     }
   });
 
+  it("a routesFile that does not exist is a RunError naming hookgate:routesFile and the command to set it", () => {
+    const error = mainThrows({ "aws:region": "eu-west-1", "hookgate:routesFile": "routes.prod.yaml" });
+    expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+    expect((error as Error).message).to.contain(
+      'routes file not found. hookgate:routesFile is "routes.prod.yaml"',
+    );
+    expect((error as Error).message).to.contain("pulumi config set hookgate:routesFile <path>");
+  });
+
   it("a stack without a region is a RunError that gives the command to set it", () => {
     const error = mainThrows({ "hookgate:routesFile": ROUTES });
     expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
