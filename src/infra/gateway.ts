@@ -54,7 +54,7 @@ function routeJenkinsPorts(routes: readonly RouteSpec[]): number[] {
       url = undefined;
     }
     if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
-      throw new Error(`route "${route.name}": Jenkins URL "${target.url}" is not an http(s) URL`);
+      throw new pulumi.RunError(`route "${route.name}": Jenkins URL "${target.url}" is not an http(s) URL`);
     }
     ports.add(portOf(url));
   }
@@ -157,20 +157,21 @@ export class Gateway extends pulumi.ComponentResource {
     const routes = args.routes.map((r) => withSecretNamePrefix(r, config.secretNamePrefix));
     const tooLong = routes.flatMap(routeSecretNames).filter((n) => n.length > NAME_LIMITS.secret);
     if (tooLong.length > 0) {
-      throw new Error(
+      throw new pulumi.RunError(
         `secret names longer than ${NAME_LIMITS.secret} characters with hookgate:secretNamePrefix: ${[...new Set(tooLong)].join(", ")}`,
       );
     }
-    if (routes.length === 0) throw new Error("routes.yaml has no routes: a stack needs at least one");
+    if (routes.length === 0)
+      throw new pulumi.RunError("routes.yaml has no routes: a stack needs at least one");
     const seen = new Set<string>();
     for (const r of routes) {
-      if (seen.has(r.name)) throw new Error(`route "${r.name}" is defined twice`);
+      if (seen.has(r.name)) throw new pulumi.RunError(`route "${r.name}" is defined twice`);
       seen.add(r.name);
     }
     // As `hookgate check` does: names whose resources would collide with the stack's or another route's.
     for (const r of routes) {
       const problem = routeNameProblem(r.name) ?? routeNameClashProblem(r.name, seen);
-      if (problem) throw new Error(problem);
+      if (problem) throw new pulumi.RunError(problem);
     }
     if (config.network.mode === "create" && config.network.natGateways === "none") {
       const needy = routesNeedingInternet(routes);
@@ -206,7 +207,7 @@ export class Gateway extends pulumi.ComponentResource {
           artifactBucketNameLength,
         }),
       );
-      if (problem) throw new Error(problem);
+      if (problem) throw new pulumi.RunError(problem);
     }
     const code = args.code ?? handlerCode;
     const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;

@@ -87,7 +87,7 @@ export function routeEnvironment(values: RouteEnvironmentValues): Record<string,
   };
   const bytes = Buffer.byteLength(JSON.stringify(variables));
   if (bytes > MAX_ENV_BYTES) {
-    throw new Error(
+    throw new pulumi.RunError(
       `route "${values.route.name}": its Lambda environment is ${bytes} bytes as Lambda measures it (the ` +
         `variables as JSON, where each " of the compiled route counts twice), more than the ${MAX_ENV_BYTES} ` +
         "it allows; shorten the route's templates, parameters or filters, or split it into two routes",

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { MAX_ATTEMPTS } from "../../src/core/policy";
 import { withSecretNamePrefix } from "../../src/core/routeSecrets";
@@ -687,10 +688,13 @@ describe("Gateway (under Pulumi mocks): names", () => {
     }
     await evaluate({ config: config(), routes: [route], code: stubCode }).then(
       () => expect.fail("no error"),
-      (e: Error) =>
+      (e: Error) => {
         expect(e.message).to.match(
           /route "cleanup": its role's policy is \d+ characters, more than the 10240 IAM allows/,
-        ),
+        );
+        // Printed by `pulumi up` as its message alone, not as an unhandled exception with a stack trace.
+        expect(pulumi.RunError.isInstance(e), String(e)).to.equal(true);
+      },
     );
     // Two steps fit, and are deployed with the policy measured beforehand.
     if (route.action.type === "pr-cleanup") route.action.steps = route.action.steps.slice(0, 2);
