@@ -158,7 +158,10 @@ class Reader {
     // `pulumi config set --path` stores digits as a number (a stage named 2024): the text typed.
     const value = typeof raw === "number" && Number.isSafeInteger(raw) ? String(raw) : raw;
     if (typeof value !== "string") {
-      this.problems.push(`hookgate:${key} must be a string (got ${JSON.stringify(value)})`);
+      // The value is not echoed: a key's value may be a secret set in the wrong place.
+      this.problems.push(
+        `hookgate:${key} must be a string, not ${Array.isArray(value) ? "a list" : typeof value === "object" ? "an object" : `a ${typeof value}`}`,
+      );
       return fallback;
     }
     if (pattern && !pattern.test(value)) {

@@ -23,6 +23,14 @@ function problems(raw: Record<string, unknown>): readonly string[] {
 }
 
 describe("parseStackConfig(raw)", () => {
+  it("parseStackConfig names the type of a value that should be a string, never the value (it may be a secret set in the wrong place)", () => {
+    const secretish = { token: "ghp_0123456789abcdefghijklmnopqrstuvwxyz" };
+    const found = problems({ api: { stageName: secretish }, routesFile: ["a", "b"] });
+    expect(found).to.include("hookgate:api.stageName must be a string, not an object");
+    expect(found).to.include("hookgate:routesFile must be a string, not a list");
+    expect(found.join("\n")).not.to.contain("ghp_");
+  });
+
   it("parseStackConfig({}) gives the documented defaults", () => {
     const c = parseStackConfig({});
     expect(c.routesFile).to.equal("routes.yaml");
