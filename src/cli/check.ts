@@ -1,6 +1,7 @@
 // `hookgate check`: validate routes.yaml and print its routes, or every problem as FILE:LINE:COL: message.
 
 import { RoutesFileError } from "../core/errors";
+import { routeSecretUses } from "../core/routeSecrets";
 import { DEFAULT_ROUTES_FILE, DEFAULT_S3_KEY } from "../core/routes/defaults";
 import { loadRoutesFile } from "../core/routes/load";
 import { routeNotes } from "../core/routes/notes";
@@ -35,8 +36,27 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
   io.stdout(routesTable(config.routes));
   const count = config.routes.length;
   io.stdout(`\n${file}: ${count} route${count === 1 ? "" : "s"}, no problems\n`);
+  io.stdout(`\nSecrets the routes read, by name (create them before deploying: step 3 of the README):\n`);
+  io.stdout(secretsTable(config.routes));
   for (const note of routeNotes(config.routes)) io.stdout(`note: ${note}\n`);
   return 0;
+}
+
+/** Each secret name the routes read, what it must hold, and which routes read it. */
+export function secretsTable(routes: readonly Route[]): string {
+  const secrets = new Map<string, { holds: Set<string>; routes: Set<string> }>();
+  for (const route of routes) {
+    for (const { name, holds } of routeSecretUses(route)) {
+      const entry = secrets.get(name) ?? { holds: new Set<string>(), routes: new Set<string>() };
+      entry.holds.add(holds);
+      entry.routes.add(route.name);
+      secrets.set(name, entry);
+    }
+  }
+  const rows = [...secrets.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, entry]) => [name, [...entry.holds].join(", "), [...entry.routes].join(",")]);
+  return formatTable(["SECRET", "HOLDS", "ROUTES"], rows);
 }
 
 /** The compiled routes file, or undefined once every problem in it has been printed. */

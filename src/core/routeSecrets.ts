@@ -2,24 +2,26 @@
 import type { ActionSpec, JenkinsTarget, Route } from "./types";
 
 export function routeSecretNames(route: Route): string[] {
-  const names = new Set<string>();
-  const add = (name: string | undefined) => {
-    if (name) names.add(name);
+  return [...new Set(routeSecretUses(route).map((use) => use.name))].sort();
+}
+
+/** Each secret the route reads and what it must hold, in the order the route names them. */
+export function routeSecretUses(route: Route): { name: string; holds: string }[] {
+  const uses: { name: string; holds: string }[] = [];
+  const add = (name: string | undefined, holds: string) => {
+    if (name) uses.push({ name, holds });
   };
-  add(route.secret);
+  add(route.secret, "webhook secret");
   const action = route.action;
-  if (action.type === "jenkins") {
-    add(action.jenkins.credentials);
-    add(action.jenkins.caBundle);
-  } else {
-    add(action.api.token);
-    add(action.api.caBundle);
-    if (action.type === "pr-cleanup") {
-      add(action.jenkins?.credentials);
-      add(action.jenkins?.caBundle);
-    }
+  const jenkins =
+    action.type === "jenkins" ? action.jenkins : action.type === "pr-cleanup" ? action.jenkins : undefined;
+  add(jenkins?.credentials, 'Jenkins {"user","token"}');
+  add(jenkins?.caBundle, "Jenkins CA (PEM)");
+  if (action.type !== "jenkins") {
+    add(action.api.token, `${route.provider} API token`);
+    add(action.api.caBundle, `${route.provider} CA (PEM)`);
   }
-  return [...names].sort();
+  return uses;
 }
 
 /**

@@ -24,6 +24,14 @@ describe("Command: hookgate check", () => {
     expect(run.stdout).to.match(/^source-zip\s+github\s+push\s+acme\/\*\s+s3-zip\s+s3:\/\/<stack bucket>\//m);
     expect(run.stdout).to.match(/^legacy-bitbucket\s+bitbucket\s+/m);
     expect(run.stdout).to.include("routes.yaml: 5 routes, no problems");
+    // Every secret the routes read, what it holds and who reads it: what step 3 of a deployment creates.
+    const secrets = run.stdout.slice(run.stdout.indexOf("\nSECRET"));
+    expect(secrets).to.match(/^SECRET\s+HOLDS\s+ROUTES$/m);
+    expect(secrets).to.match(/^hookgate\/gitlab-webhook\s+webhook secret\s+platform-gitlab$/m);
+    expect(secrets).to.match(/^hookgate\/github-token\s+github API token\s+source-zip,pr-cleanup$/m);
+    expect(secrets).to.match(
+      /^hookgate\/jenkins\s+Jenkins \{"user","token"\}\s+api-build,pr-cleanup,platform-gitlab,legacy-bitbucket$/m,
+    );
     expect(run.stdout).not.to.include("note:"); // the shipped routes follow their own advice
     expect(run.stderr).to.equal("");
   });
