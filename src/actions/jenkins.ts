@@ -119,6 +119,7 @@ export async function triggerJenkins(
 
   if (status === 201 || (status >= 200 && status < 300)) {
     const detail = location ? `queued as ${location}` : `queued (${status})`;
+    const item = queueItemNumber(location);
     clients.log({
       msg: "jenkins build queued",
       job: jobName,
@@ -126,7 +127,11 @@ export async function triggerJenkins(
       queueItem: location,
       deliveryId: context.deliveryId,
     });
-    return { status: "done", detail };
+    return {
+      status: "done",
+      detail,
+      publicDetail: item ? `queued as queue item ${item}` : `queued (${status})`,
+    };
   }
   if (status === 303) {
     clients.log({
@@ -138,6 +143,7 @@ export async function triggerJenkins(
     return {
       status: "done",
       detail: `merged into an item already queued${location ? ` (${location})` : ""}`,
+      publicDetail: "merged into an item already queued",
     };
   }
   if (
@@ -332,6 +338,11 @@ function sessionCookie(res: HttpResponse): string | undefined {
   const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
   const pairs = list.map((c) => c.split(";")[0]?.trim()).filter((c): c is string => !!c && c.includes("="));
   return pairs.length > 0 ? pairs.join("; ") : undefined;
+}
+
+/** The number of a queue item URL (…/queue/item/42/), which names no address. */
+function queueItemNumber(location: string | undefined): string | undefined {
+  return location === undefined ? undefined : /\/queue\/item\/(\d+)\/?$/.exec(location)?.[1];
 }
 
 /** Jenkins' queue item URL as logged: without a query string or user info, which could hold a token. */

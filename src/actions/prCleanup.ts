@@ -92,10 +92,13 @@ export async function cleanUpPullRequest(
   }
 
   const results: string[] = [];
+  /** The results as the commit status shows them: without the private addresses `results` may name. */
+  const publicResults: string[] = [];
   for (const step of request.steps) {
     try {
-      const result = await runStep(step, { host, event, current, clients });
+      const { result, publicResult } = await runStep(step, { host, event, current, clients });
       results.push(result);
+      publicResults.push(publicResult ?? result);
       clients.log({
         msg: "pr-cleanup step done",
         step: step.kind,
@@ -122,7 +125,7 @@ export async function cleanUpPullRequest(
     return { status: "done", detail: `${summary} (no commit status: ${noStatus})` };
   }
   try {
-    await status("success", summary);
+    await status("success", publicResults.length > 0 ? publicResults.join("; ") : summary);
   } catch (err) {
     // Every step is done: retrying the action for its status would run them all again (a second
     // teardown build, say). The status stays "pending"; the outcome says why.
@@ -146,7 +149,27 @@ interface StepContext {
   clients: ActionClients;
 }
 
-async function runStep(step: PrCleanupStep, { host, event, current, clients }: StepContext): Promise<string> {
+/** A step's result for the logs, and for the commit status when that must say less (no private address). */
+async function runStep(
+  step: PrCleanupStep,
+  context: StepContext,
+): Promise<{ result: string; publicResult?: string }> {
+  if (step.kind !== "jenkins") return { result: await runStorageStep(step, context) };
+  const outcome = await triggerJenkins(step.request, context.clients, {
+    deliveryId: context.event.deliveryId,
+  });
+  const job = `Jenkins ${step.request.job.join("/")}`;
+  return {
+    result: `${job}: ${outcome.detail}`,
+    publicResult: `${job}: ${outcome.publicDetail ?? outcome.detail}`,
+  };
+}
+
+/** The steps on the Git host and S3. */
+async function runStorageStep(
+  step: Exclude<PrCleanupStep, { kind: "jenkins" }>,
+  { host, event, current, clients }: StepContext,
+): Promise<string> {
   switch (step.kind) {
     case "delete-branch": {
       const branch = current.headRef || event.pr?.headRef || "";
@@ -180,10 +203,6 @@ async function runStep(step: PrCleanupStep, { host, event, current, clients }: S
         deadlineMs: clients.deadlineMs,
       });
       return `deleted ${count} object${count === 1 ? "" : "s"} under s3://${step.bucket}/${step.prefix}`;
-    }
-    case "jenkins": {
-      const outcome = await triggerJenkins(step.request, clients, { deliveryId: event.deliveryId });
-      return `Jenkins ${step.request.job.join("/")}: ${outcome.detail}`;
     }
   }
 }

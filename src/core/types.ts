@@ -235,4 +235,9 @@ export interface ActionOutcome {
   status: "done" | "skipped";
   /** Short, log-safe: 'queued as https://jenkins/queue/item/42/', 'skipped: deleted branch'. */
   detail: string;
+  /**
+   * The detail as it may be shown outside the logs (a pull request's commit status, public on a public
+   * repository), when `detail` names a private address: 'queued as queue item 42'.
+   */
+  publicDetail?: string;
 }

@@ -36,7 +36,11 @@ describe("Function: triggerJenkins", () => {
     expect(build?.user).to.equal(JENKINS_USER);
     expect(build?.form).to.deep.equal({ BRANCH: "main", SHA: "abc123" });
     expect(build?.contentType).to.equal("application/x-www-form-urlencoded");
-    expect(outcome).to.deep.equal({ status: "done", detail: `queued as ${jenkins.url}/queue/item/1/` });
+    expect(outcome).to.deep.equal({
+      status: "done",
+      detail: `queued as ${jenkins.url}/queue/item/1/`,
+      publicDetail: "queued as queue item 1",
+    });
   });
 
   it("triggerJenkins logs and reports the queue item without the query string a Jenkins may put a token in", async () => {

@@ -380,6 +380,21 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(description).not.to.contain(`127.0.0.1:${closedPort}`);
   });
 
+  it("cleanUpPullRequest keeps the Jenkins queue item's address out of the success status, while its outcome names it for the logs", async () => {
+    const jenkinsHost = new URL(jenkins.url).host;
+    jenkins.script({ status: 201, location: true }, { status: 303, location: true });
+    for (const _ of [1, 2]) {
+      const outcome = await cleanUpPullRequest(request([teardown()]), closedEvent(), clients());
+      expect(outcome.detail).to.contain(`${jenkinsHost}/queue/item/`);
+      const description = host.statuses.at(-1)?.description ?? "";
+      expect(host.statuses.at(-1)?.state).to.equal("success");
+      expect(description).to.match(
+        /^Jenkins previews\/teardown: (queued|merged into an item already queued)/,
+      );
+      expect(description).not.to.contain(jenkinsHost);
+    }
+  });
+
   it("cleanUpPullRequest leaves the status pending and rethrows retryable when the teardown job answers 500; the retry succeeds", async () => {
     jenkins.script({ status: 500 });
     const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }, teardown()];
