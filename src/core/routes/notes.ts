@@ -164,14 +164,18 @@ const HOST_EVENT_NAMES: Readonly<Record<string, string>> = {
       `write "pull_request.${action}"${action === "closed" ? ` with merged: ${MERGES.has(key)}` : ""}`,
     ]),
   ),
-  // Gitea's event types, folded into the event its header names.
-  ...Object.fromEntries(
-    Object.entries(GITEA_EVENT_OF_TYPE).map(([type, event]) => [
-      type,
-      `Gitea delivers it as event "${event}"`,
-    ]),
-  ),
 };
+
+/**
+ * Gitea's event types, folded into the event its header names: for gitea routes only (GitHub delivers its
+ * pull_request_review_comment as such), and never a type that is also an event Gitea delivers (a review
+ * comment's pull_request_comment).
+ */
+const GITEA_TYPE_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(GITEA_EVENT_OF_TYPE)
+    .filter(([type]) => !Object.values(GITEA_EVENT_OF_TYPE).includes(type))
+    .map(([type, event]) => [type, `Gitea delivers it as event "${event}"`]),
+);
 
 /** Pull request actions after normalisation (GitHub's; GitLab's and Bitbucket's are renamed to them). */
 const KNOWN_PR_ACTIONS = [
@@ -230,6 +234,10 @@ function eventNameNotes(route: Route): string[] {
     if (/[*?[\]{}]/.test(text)) continue;
     if (Object.hasOwn(HOST_EVENT_NAMES, text)) {
       notes.push(`event "${text}" never matches: ${HOST_EVENT_NAMES[text]}`);
+      continue;
+    }
+    if (route.provider === "gitea" && Object.hasOwn(GITEA_TYPE_NAMES, text)) {
+      notes.push(`event "${text}" never matches: ${GITEA_TYPE_NAMES[text]}`);
       continue;
     }
     const dot = text.indexOf(".");

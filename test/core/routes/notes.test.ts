@@ -53,6 +53,15 @@ describe("Function: routeNotes on event and action names", () => {
     ]);
   });
 
+  it("notes no Gitea event type for a name some delivery carries: GitHub's pull_request_review_comment, Gitea's own pull_request_comment", () => {
+    expect(notesFor("{ events: [pull_request_review_comment] }", "github")).to.deep.equal([]);
+    // Gitea sends a review comment (type pull_request_review_comment) as event pull_request_comment.
+    expect(notesFor("{ events: [pull_request_comment] }", "gitea")).to.deep.equal([]);
+    expect(notesFor("{ events: [pull_request_review_comment] }", "gitea")).to.deep.equal([
+      'route r: event "pull_request_review_comment" never matches: Gitea delivers it as event "pull_request_comment"',
+    ]);
+  });
+
   it("notes GitLab's merge request actions and typos of pull request actions", () => {
     expect(notesFor('{ events: ["pull_request.close"] }', "gitlab")).to.deep.equal([
       'route r: event "pull_request.close": action "close" matches no pull request: GitLab\'s "close" is action "closed"',
