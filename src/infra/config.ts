@@ -422,7 +422,15 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): S
   for (const fullKey of otherKeys) {
     const colon = fullKey.indexOf(":");
     const namespace = fullKey.slice(0, colon);
-    if (colon > 0 && namespace !== "hookgate" && didYouMean(namespace, ["hookgate"])) {
+    // One of hookgate's keys under a namespace close to hookgate's: another package's key ("hookgate2:x")
+    // is its own business.
+    const head = fullKey.slice(colon + 1).split(/[.[]/)[0] ?? "";
+    if (
+      colon > 0 &&
+      namespace !== "hookgate" &&
+      (CONFIG_KEYS as readonly string[]).includes(head) &&
+      didYouMean(namespace, ["hookgate"])
+    ) {
       r.problems.push(
         `${fullKey} is not read: hookgate's keys are under hookgate:, not ${namespace}: ` +
           `run \`pulumi config rm '${fullKey}'\` and set it again as hookgate:${fullKey.slice(colon + 1)}`,

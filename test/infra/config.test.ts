@@ -366,6 +366,24 @@ describe("readStackConfig()", () => {
   });
 });
 
+describe("parseStackConfig(raw, otherKeys)", () => {
+  it("leaves other packages' keys alone, even under a namespace close to hookgate's, unless the key is one of hookgate's", () => {
+    const others = [
+      "aws:region",
+      "github:token",
+      "pulumi:tags",
+      "hookgate2:x",
+      "hookgates:owner",
+      "myhookgate:team",
+    ];
+    expect(() => parseStackConfig({}, others)).not.to.throw();
+    expect(() => parseStackConfig({}, ["hookgate2:network", "hookgte:api.stageName"])).to.throw(
+      StackConfigError,
+      /hookgate2:network is not read[\s\S]*hookgte:api\.stageName is not read/,
+    );
+  });
+});
+
 describe("rawConfigValue(text)", () => {
   it("parses JSON objects and lists, and leaves other text alone", () => {
     expect(rawConfigValue('{"mode":"create"}')).to.deep.equal({ mode: "create" });
