@@ -272,16 +272,34 @@ export function cidrProblem(text: string, ipv4Only = false): string | undefined 
   return undefined;
 }
 
-function unknownKey(path: string, key: string, known: readonly string[]): string {
+/** `literal`: `path` is one top-level key with a dot in its name (set without --path), removed without --path. */
+function unknownKey(path: string, key: string, known: readonly string[], literal = false): string {
   const guess = didYouMean(key, known);
-  const rm = path.includes(".")
-    ? `pulumi config rm --path 'hookgate:${path}'`
-    : `pulumi config rm 'hookgate:${path}'`;
+  const rm =
+    path.includes(".") && !literal
+      ? `pulumi config rm --path 'hookgate:${path}'`
+      : `pulumi config rm 'hookgate:${path}'`;
   return `hookgate:${path} is not a known key (${guess ? `did you mean ${guess}? ` : ""}known: ${known.join(", ")}); remove it with \`${rm}\``;
 }
 
-/** The top-level keys that hold objects, set field by field with `pulumi config set --path`. */
-const OBJECT_KEYS: readonly string[] = ["network", "jenkins", "api", "lambda", "github", "artifacts"];
+/** The top-level keys that hold objects, set field by field with `pulumi config set --path`, and their fields. */
+const OBJECT_FIELDS = {
+  network: [
+    "mode",
+    "cidr",
+    "azCount",
+    "natGateways",
+    "vpcId",
+    "privateSubnetIds",
+    "routeTableIds",
+    "interfaceEndpoints",
+  ],
+  jenkins: ["securityGroupId", "port", "cidrs"],
+  api: ["throttlingRateLimit", "throttlingBurstLimit", "ipAllowlist", "stageName", "manageAccount"],
+  lambda: ["memoryMb", "timeoutSeconds", "architecture", "ephemeralStorageMb", "workConcurrency"],
+  github: ["manageWebhooks"],
+  artifacts: ["noncurrentVersionDays", "forceDestroy"],
+} as const satisfies Record<string, readonly string[]>;
 
 /**
  * A top-level key such as "api.ipAllowlist" or "network.natGateways": set without --path, Pulumi keeps
@@ -289,7 +307,15 @@ const OBJECT_KEYS: readonly string[] = ["network", "jenkins", "api", "lambda", "
  */
 function keySetWithoutPath(key: string): string | undefined {
   const head = key.split(/[.[]/)[0] ?? "";
-  if (head === key || !OBJECT_KEYS.includes(head)) return undefined;
+  const fields = Object.hasOwn(OBJECT_FIELDS, head)
+    ? (OBJECT_FIELDS as Readonly<Record<string, readonly string[]>>)[head]
+    : undefined;
+  if (head === key || !fields) return undefined;
+  // No field of the object (hookgate:github.token, meant as github:token): setting it with --path fails too.
+  const field = key.slice(head.length + 1).split(/[.[]/)[0] ?? "";
+  if (!fields.includes(field)) {
+    return `hookgate:${key} is not a known key (hookgate:${head}'s fields: ${fields.join(", ")}); remove it with \`pulumi config rm 'hookgate:${key}'\``;
+  }
   return (
     `hookgate:${key} was set without --path, so it is a key of its own and not a field of hookgate:${head}: ` +
     `run \`pulumi config rm 'hookgate:${key}'\` and set it again with \`pulumi config set --path 'hookgate:${key}' <value>\``
@@ -328,16 +354,7 @@ function interfaceEndpoints(
 }
 
 function parseNetwork(r: Reader, value: unknown): NetworkConfig {
-  const raw = r.object(value, "network", [
-    "mode",
-    "cidr",
-    "azCount",
-    "natGateways",
-    "vpcId",
-    "privateSubnetIds",
-    "routeTableIds",
-    "interfaceEndpoints",
-  ]);
+  const raw = r.object(value, "network", OBJECT_FIELDS.network);
   const mode = r.oneOf(raw.mode, "network.mode", ["create", "existing"] as const, "create");
   if (mode === "existing") {
     for (const k of ["cidr", "azCount", "natGateways"]) {
@@ -439,11 +456,11 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): S
   }
   for (const k of Object.keys(raw)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(k))
-      r.problems.push(keySetWithoutPath(k) ?? unknownKey(k, k, CONFIG_KEYS));
+      r.problems.push(keySetWithoutPath(k) ?? unknownKey(k, k.split(/[.[]/)[0] ?? k, CONFIG_KEYS, true));
   }
   const network = parseNetwork(r, raw.network);
 
-  const j = r.object(raw.jenkins, "jenkins", ["securityGroupId", "port", "cidrs"]);
+  const j = r.object(raw.jenkins, "jenkins", OBJECT_FIELDS.jenkins);
   const jenkins: JenkinsNetworkConfig = {
     securityGroupId: r.optionalString(j.securityGroupId, "jenkins.securityGroupId", SG_ID, "expected sg-…"),
     // Blank, like absent: the ports of the routes' Jenkins URLs.
@@ -460,13 +477,7 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): S
   }
   if (jenkins.cidrs.length === 0) jenkins.cidrs = ["0.0.0.0/0"];
 
-  const a = r.object(raw.api, "api", [
-    "throttlingRateLimit",
-    "throttlingBurstLimit",
-    "ipAllowlist",
-    "stageName",
-    "manageAccount",
-  ]);
+  const a = r.object(raw.api, "api", OBJECT_FIELDS.api);
   const api: ApiConfig = {
     throttlingRateLimit: r.number(a.throttlingRateLimit, "api.throttlingRateLimit", 50, 1, 10_000, false),
     throttlingBurstLimit: r.number(a.throttlingBurstLimit, "api.throttlingBurstLimit", 100, 1, 5_000),
@@ -482,13 +493,7 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): S
     );
   }
 
-  const l = r.object(raw.lambda, "lambda", [
-    "memoryMb",
-    "timeoutSeconds",
-    "architecture",
-    "ephemeralStorageMb",
-    "workConcurrency",
-  ]);
+  const l = r.object(raw.lambda, "lambda", OBJECT_FIELDS.lambda);
   const lambda: LambdaConfig = {
     memoryMb: r.number(l.memoryMb, "lambda.memoryMb", 512, 128, 10_240),
     // The work path runs the action; SQS visibility is 6x this. API Gateway cuts the receive path at 29 s anyway.
@@ -499,8 +504,8 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): S
     workConcurrency: r.number(l.workConcurrency, "lambda.workConcurrency", 5, 2, 1_000),
   };
 
-  const g = r.object(raw.github, "github", ["manageWebhooks"]);
-  const s = r.object(raw.artifacts, "artifacts", ["noncurrentVersionDays", "forceDestroy"]);
+  const g = r.object(raw.github, "github", OBJECT_FIELDS.github);
+  const s = r.object(raw.artifacts, "artifacts", OBJECT_FIELDS.artifacts);
 
   const config: StackConfig = {
     routesFile: r.string(raw.routesFile, "routesFile", "routes.yaml"),

@@ -310,6 +310,14 @@ describe("parseStackConfig(raw)", () => {
     });
   }
 
+  it("a dotted key set without --path that names no field (hookgate:github.token for github:token) is unknown, removed without --path", () => {
+    expect(problems({ "github.token": "x", "netwrok.mode": "existing" })).to.deep.equal([
+      "hookgate:github.token is not a known key (hookgate:github's fields: manageWebhooks); remove it with `pulumi config rm 'hookgate:github.token'`",
+      "hookgate:netwrok.mode is not a known key (did you mean network? known: " +
+        `${CONFIG_KEYS.join(", ")}); remove it with \`pulumi config rm 'hookgate:netwrok.mode'\``,
+    ]);
+  });
+
   it("ends its message with the commands that set a key and reset it to its default", () => {
     expect(() => parseStackConfig({ api: { manageAccount: "True" } })).to.throw(
       StackConfigError,
