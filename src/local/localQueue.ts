@@ -322,7 +322,9 @@ export class LocalQueue {
           this.warnedRoutes.add(head.route);
           this.options.log?.({
             level: "warn",
-            msg: "queued work for a route that is not in routes.yaml is kept until the route is back",
+            msg:
+              "queued work for a route that is not in routes.yaml is kept until the route is back " +
+              "(to drop it, stop serve and remove the route's lines from queue/journal.jsonl)",
             route: head.route.slice(0, 100),
           });
         }

@@ -882,7 +882,8 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     expect(health.queue.waiting).to.equal(1);
     expect(deadLetters(state)).to.deep.equal([]);
     expect(logs.map((l) => l.msg)).to.include(
-      "queued work for a route that is not in routes.yaml is kept until the route is back",
+      "queued work for a route that is not in routes.yaml is kept until the route is back " +
+        "(to drop it, stop serve and remove the route's lines from queue/journal.jsonl)",
     );
 
     let runs = 0;
