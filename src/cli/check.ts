@@ -36,7 +36,11 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
   io.stdout(routesTable(config.routes));
   const count = config.routes.length;
   io.stdout(`\n${file}: ${count} route${count === 1 ? "" : "s"}, no problems\n`);
-  io.stdout(`\nSecrets the routes read, by name (create them before deploying: step 3 of the README):\n`);
+  io.stdout(
+    "\nSecrets the routes read, by name (create them before deploying: step 3 of the README; with\n" +
+      "github.manageWebhooks the stack creates the webhook secrets itself, and a stack's\n" +
+      "hookgate:secretNamePrefix goes in front of every name):\n",
+  );
   io.stdout(secretsTable(config.routes));
   for (const note of routeNotes(config.routes)) io.stdout(`note: ${note}\n`);
   return 0;
