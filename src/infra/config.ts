@@ -2,7 +2,7 @@
 // messages a person can act on. `parseStackConfig` is pure (raw values in), `readStackConfig` reads the stack.
 import * as pulumi from "@pulumi/pulumi";
 import ipaddr from "ipaddr.js";
-import { didYouMean } from "../core/routes/checks";
+import { didYouMean, looksLikeSecret } from "../core/routes/checks";
 import { QUEUE_RETENTION_SECONDS } from "./route";
 
 export const NAT_STRATEGIES = ["none", "single", "perAz"] as const;
@@ -165,7 +165,7 @@ class Reader {
       return fallback;
     }
     if (pattern && !pattern.test(value)) {
-      this.problems.push(`hookgate:${key} "${value}" is not valid${hint ? `: ${hint}` : ""}`);
+      this.problems.push(`hookgate:${key} ${shown(value)} is not valid${hint ? `: ${hint}` : ""}`);
     }
     return value;
   }
@@ -181,7 +181,7 @@ class Reader {
       typeof value === "number" ? value : typeof value === "string" ? Number(value.trim()) : Number.NaN;
     if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
       this.problems.push(
-        `hookgate:${key} must be ${integer ? "an integer" : "a number"} from ${min} to ${max} (got ${JSON.stringify(value)})`,
+        `hookgate:${key} must be ${integer ? "an integer" : "a number"} from ${min} to ${max} (got ${shown(value)})`,
       );
       return fallback;
     }
@@ -192,7 +192,7 @@ class Reader {
     if (value === undefined || value === null || value === "") return fallback;
     if (value === true || value === "true") return true;
     if (value === false || value === "false") return false;
-    this.problems.push(`hookgate:${key} must be true or false (got ${JSON.stringify(value)})`);
+    this.problems.push(`hookgate:${key} must be true or false (got ${shown(value)})`);
     return fallback;
   }
 
@@ -207,7 +207,7 @@ class Reader {
     if (pattern) {
       for (const v of out) {
         if (!pattern.test(v))
-          this.problems.push(`hookgate:${key} entry "${v}" is not valid${hint ? `: ${hint}` : ""}`);
+          this.problems.push(`hookgate:${key} entry ${shown(v)} is not valid${hint ? `: ${hint}` : ""}`);
       }
     }
     return out;
@@ -217,7 +217,7 @@ class Reader {
     const list = this.stringList(value, key);
     for (const cidr of list) {
       const problem = cidrProblem(cidr, ipv4Only);
-      if (problem) this.problems.push(`hookgate:${key} entry "${cidr}" ${problem}`);
+      if (problem) this.problems.push(`hookgate:${key} entry ${shown(cidr)} ${problem}`);
     }
     // EC2 refuses a rule that names the same CIDR twice ("The same permission must not appear multiple times").
     return [...new Set(list)];
@@ -226,13 +226,23 @@ class Reader {
   oneOf<T extends string>(value: unknown, key: string, allowed: readonly T[], fallback: T): T {
     if (value === undefined || value === null || value === "") return fallback;
     if (typeof value !== "string" || !allowed.includes(value as T)) {
-      this.problems.push(
-        `hookgate:${key} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`,
-      );
+      this.problems.push(`hookgate:${key} must be one of ${allowed.join(", ")} (got ${shown(value)})`);
       return fallback;
     }
     return value as T;
   }
+}
+
+/**
+ * A value for a message: quoted as given, unless it looks like a credential (a secret set under the wrong
+ * key) or is long enough to be one, or is no string or number.
+ */
+function shown(value: unknown): string {
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (typeof value !== "string") return Array.isArray(value) ? "a list" : `a value of type ${typeof value}`;
+  if (looksLikeSecret(value.trim()) || value.length > 64)
+    return `(a value of ${value.length} characters, not shown: it may be a secret)`;
+  return JSON.stringify(value);
 }
 
 /**

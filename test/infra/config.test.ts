@@ -31,6 +31,20 @@ describe("parseStackConfig(raw)", () => {
     expect(found.join("\n")).not.to.contain("ghp_");
   });
 
+  it("parseStackConfig never quotes a value that looks like a credential, whatever the key expected (a token set under the wrong key)", () => {
+    const token = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
+    const found = problems({
+      secretNamePrefix: token,
+      lambda: { memoryMb: token },
+      api: { ipAllowlist: [token], stageName: "s".repeat(80) },
+      network: { mode: token },
+    });
+    expect(found.join("\n")).not.to.contain("ghp_").and.not.to.contain("s".repeat(80));
+    expect(found.join("\n")).to.contain("(a value of 40 characters, not shown: it may be a secret)");
+    // An ordinary mistake is still quoted, so it can be found.
+    expect(problems({ lambda: { memoryMb: "lots" } }).join("\n")).to.contain('(got "lots")');
+  });
+
   it("parseStackConfig({}) gives the documented defaults", () => {
     const c = parseStackConfig({});
     expect(c.routesFile).to.equal("routes.yaml");

@@ -72,7 +72,7 @@ const SECRET_LOOKALIKES: Array<[RegExp, string]> = [
   [/^[0-9a-fA-F]{32,}$/, "a long hexadecimal string"],
 ];
 
-function looksLikeSecret(value: string): boolean {
+export function looksLikeSecret(value: string): boolean {
   return SECRET_LOOKALIKES.some(([pattern]) => pattern.test(value));
 }
 
