@@ -1,6 +1,6 @@
 // The program behind index.ts: config + routes.yaml in, the Gateway and the stack outputs out.
 // `buildStack` takes everything as arguments so tests can evaluate several configurations in one process.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -92,10 +92,11 @@ export function main(): StackOutputs {
   try {
     config = readStackConfig();
     const path = routesPath(config);
-    if (!existsSync(path)) {
+    if (!existsSync(path) || !statSync(path).isFile()) {
+      const where = isAbsolute(config.routesFile) ? "" : `, relative to ${REPO_ROOT}`;
       throw new pulumi.RunError(
-        `${path}: routes file not found. hookgate:routesFile is "${config.routesFile}", relative to ${REPO_ROOT}; ` +
-          "point it at your routes file with `pulumi config set hookgate:routesFile <path>`",
+        `${path}: ${existsSync(path) ? "not a file" : "routes file not found"}. hookgate:routesFile is ` +
+          `"${config.routesFile}"${where}; point it at your routes file with \`pulumi config set hookgate:routesFile <path>\``,
       );
     }
     loaded = loadRoutesFile(path);

@@ -57,6 +57,18 @@ describe("main(): a configuration mistake stops `pulumi up` with a RunError (its
     expect((error as Error).message).to.contain("pulumi config set hookgate:routesFile <path>");
   });
 
+  it("a routesFile that is a directory is a RunError saying so, and an absolute one is not called relative", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookgate-program-"));
+    try {
+      const error = mainThrows({ "aws:region": "eu-west-1", "hookgate:routesFile": dir });
+      expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+      expect((error as Error).message).to.contain(`${dir}: not a file. hookgate:routesFile is "${dir}";`);
+      expect((error as Error).message).not.to.contain("relative to");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a stack without a region is a RunError that gives the command to set it", () => {
     const error = mainThrows({ "hookgate:routesFile": ROUTES });
     expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
