@@ -14,6 +14,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import yauzl from "yauzl";
 import { ActionError } from "../core/errors";
+import { keyHasEmptyFolder } from "../core/render";
 import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
 import { gitHostClient } from "./gitHost";
 import type { ArchiveSource } from "./gitHost/types";
@@ -40,8 +41,8 @@ export async function uploadSourceZip(
   if (!/^[0-9a-fA-F]{7,64}$/.test(sha)) {
     throw new ActionError("the event's sha is not a commit id", { retryable: false });
   }
-  if (request.key.split("/").some((segment) => segment === "")) {
-    // S3 would store "a//b" (a local store cannot), and nobody would find it: say why, before downloading.
+  if (keyHasEmptyFolder(request.key)) {
+    // Said before downloading: no attempt can succeed.
     throw new ActionError(
       `the object key ${JSON.stringify(request.key.slice(0, 200))} has an empty segment: a field of the key ` +
         `template rendered empty ({{branch}} is empty for a tag push). Restrict the route to branches, or put ` +

@@ -9,7 +9,7 @@ import { DELIVERY_HEADERS, EVENT_HEADERS, eventName } from "../core/events/heade
 import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { headerBag } from "../core/headers";
 import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
-import { renderRequest } from "../core/render";
+import { keyHasEmptyFolder, renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
 import {
   type ActionRequest,
@@ -158,7 +158,7 @@ function describeRequest(request: ActionRequest): string {
     case "s3-zip": {
       const target = `s3-zip to s3://${request.bucket}/${request.key}`;
       // The action refuses such a key before any download (s3Zip.ts): say so here rather than "would run".
-      return request.key.split("/").includes("")
+      return keyHasEmptyFolder(request.key)
         ? `${target} (fails: a folder of the key renders empty, as {{branch}} does for a tag push)`
         : target;
     }

@@ -13,6 +13,14 @@ import type {
 } from "./types";
 
 /**
+ * Whether an S3 key has an empty folder ("a//b", "/a", "a/"): a template field that rendered empty, as
+ * {{branch}} does for a tag push. S3 would store it (a local store cannot) and nobody would find it.
+ */
+export function keyHasEmptyFolder(key: string): boolean {
+  return key.split("/").includes("");
+}
+
+/**
  * Render `route.action` for `event`. Never throws on the event's data (a missing value renders as "").
  * Throws a plain Error only for a route the deployment should have completed: an s3-zip action without
  * a bucket, or a pr-cleanup `jenkins` step without a Jenkins target.

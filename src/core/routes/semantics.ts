@@ -3,6 +3,7 @@
 // Runs on the raw data even when the schema found problems, so every problem is reported at once;
 // every access is guarded because the shape is not trusted here.
 import { globProblem } from "../globs";
+import { keyHasEmptyFolder } from "../render";
 import { renderTemplate, templateProblems } from "../templates";
 import { PROVIDERS, type Provider, type WebhookEvent } from "../types";
 import {
@@ -263,7 +264,7 @@ function tagsOnlyKeyProblem(match: Obj | undefined, key: unknown): string | unde
   } catch {
     return undefined;
   }
-  if (!rendered.split("/").includes("")) return undefined;
+  if (!keyHasEmptyFolder(rendered)) return undefined;
   const which = typeof key === "string" ? "the key" : `the default key (${DEFAULT_S3_KEY})`;
   return (
     `this route matches only tags (tags, no branches), and ${which} has a folder that is empty for a tag ` +
