@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { ACCESS_LOG_FORMAT, deploymentHash } from "../../src/infra/api";
+import { apiAllowlistPolicy } from "../../src/infra/policies";
 
 describe("deploymentHash(routes, policy)", () => {
   const open = '{"Statement":[{"Effect":"Allow"}]}';
@@ -19,6 +20,15 @@ describe("deploymentHash(routes, policy)", () => {
       deploymentHash([routes[0] as (typeof routes)[0], { name: "b", physicalName: "other" }], open),
     ).not.to.equal(base);
     expect(deploymentHash(routes, "{}")).not.to.equal(base);
+  });
+});
+
+describe("deploymentHash: the value deployed stacks carry", () => {
+  it("deploymentHash of a one-route stack without an allowlist is the value stacks have deployed since aee0d7f (a change redeploys every stack: change it on purpose)", () => {
+    const policy = JSON.stringify(apiAllowlistPolicy([], "execute-api:"));
+    expect(deploymentHash([{ name: "api-build", physicalName: "hookgate-dev-api-build" }], policy)).to.equal(
+      "a1e40c06a0e450340cf9524c6a31502e43085514262f82a08d74bf1872802184",
+    );
   });
 });
 
