@@ -54,8 +54,18 @@ export function stackRegion(): string {
       "no AWS region: run `pulumi config set aws:region <region>` (for example eu-west-1)",
     );
   }
+  // A typo ("eu-west") would fail only later, inside the AWS provider, with a less direct message.
+  if (!AWS_REGION_NAME.test(region)) {
+    throw new pulumi.RunError(
+      `"${region.slice(0, 40)}" is not an AWS region name (like eu-west-1 or us-gov-west-1): ` +
+        "run `pulumi config set aws:region <region>`",
+    );
+  }
   return region;
 }
+
+/** The shape of every AWS region name: eu-west-1, ap-southeast-4, us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1. */
+export const AWS_REGION_NAME = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/;
 
 /**
  * With github.manageWebhooks the GitHub provider needs a token (github:token, else GITHUB_TOKEN): without

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { main } from "../../src/infra/program";
+import { AWS_REGION_NAME, main } from "../../src/infra/program";
 
 const ROUTES = resolve(__dirname, "..", "fixtures", "infra", "routes.yaml");
 
@@ -67,6 +67,29 @@ describe("main(): a configuration mistake stops `pulumi up` with a RunError (its
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("a region that is no AWS region name (eu-west) is a RunError that gives the command to set it", () => {
+    const error = mainThrows({ "aws:region": "eu-west", "hookgate:routesFile": ROUTES });
+    expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+    expect((error as Error).message).to.equal(
+      '"eu-west" is not an AWS region name (like eu-west-1 or us-gov-west-1): run `pulumi config set aws:region <region>`',
+    );
+  });
+
+  it("AWS_REGION_NAME takes every partition's region names and refuses typos", () => {
+    for (const name of [
+      "eu-west-1",
+      "ap-southeast-4",
+      "us-gov-west-1",
+      "cn-northwest-1",
+      "us-isob-east-1",
+      "il-central-1",
+      "eusc-de-east-1",
+    ])
+      expect(AWS_REGION_NAME.test(name), name).to.equal(true);
+    for (const name of ["eu-west", "EU-WEST-1", "euwest1", "eu-west-1a", "us-east-1 "])
+      expect(AWS_REGION_NAME.test(name), name).to.equal(false);
   });
 
   it("a stack without a region is a RunError that gives the command to set it", () => {
