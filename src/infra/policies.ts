@@ -37,6 +37,10 @@ export function partitionOf(region: string): string {
   if (region.startsWith("us-gov-")) return "aws-us-gov";
   if (region.startsWith("us-iso-")) return "aws-iso";
   if (region.startsWith("us-isob-")) return "aws-iso-b";
+  if (region.startsWith("eu-isoe-")) return "aws-iso-e";
+  if (region.startsWith("us-isof-")) return "aws-iso-f";
+  // The AWS European Sovereign Cloud (eusc-de-east-1): "arn:aws:…" is refused there as an invalid partition.
+  if (region.startsWith("eusc-")) return "aws-eusc";
   return "aws";
 }
 

@@ -278,10 +278,15 @@ describe("literalPrefix(template) and partitionOf(region)", () => {
   for (const [template, prefix] of cases) {
     it(`literalPrefix("${template}") is "${prefix}"`, () => expect(literalPrefix(template)).to.equal(prefix));
   }
-  it("partitionOf maps China and GovCloud regions to their partitions", () => {
+  it("partitionOf maps China, GovCloud, the isolated regions and the European Sovereign Cloud to their partitions", () => {
     expect(partitionOf("eu-west-1")).to.equal("aws");
     expect(partitionOf("cn-north-1")).to.equal("aws-cn");
     expect(partitionOf("us-gov-west-1")).to.equal("aws-us-gov");
+    expect(partitionOf("us-iso-east-1")).to.equal("aws-iso");
+    expect(partitionOf("us-isob-east-1")).to.equal("aws-iso-b");
+    expect(partitionOf("eu-isoe-west-1")).to.equal("aws-iso-e");
+    expect(partitionOf("us-isof-south-1")).to.equal("aws-iso-f");
+    expect(partitionOf("eusc-de-east-1")).to.equal("aws-eusc");
   });
 });
 
