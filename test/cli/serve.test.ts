@@ -82,14 +82,6 @@ routes:
 }
 
 /** A port nothing listens on (yet). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 function push(overrides: Record<string, unknown> = {}): Buffer {
   return Buffer.from(JSON.stringify({ ...JSON.parse(PUSH.toString("utf8")), ...overrides }), "utf8");
 }
@@ -107,6 +99,12 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
   let jenkins: JenkinsServer;
   let gitHost: GitHostServer;
   let resumePort: number;
+  /**
+   * Holds resumePort until the resume test's Jenkins takes it: a "Jenkins down" that resets every
+   * connection. A port only looked up free could be taken meanwhile by any server started on port 0, which
+   * then answers the resume route (a 404, a final failure).
+   */
+  let resumeDown: net.Server | undefined;
   let serve: ServeChild;
   /** POSTs a signed delivery to one of the serve's routes. */
   const post = (d: { headers: Record<string, string>; body: Buffer }, route = "api-build") =>
@@ -128,7 +126,9 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
     routesFile = join(dir, "routes.yaml");
     jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
     gitHost = await startGitHostServer({ token: GIT_TOKEN });
-    resumePort = await freePort();
+    resumeDown = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => resumeDown?.listen(0, "127.0.0.1", resolve));
+    resumePort = (resumeDown.address() as AddressInfo).port;
     writeFileSync(routesFile, routesYaml(jenkins.url, `http://127.0.0.1:${resumePort}`, gitHost.url));
     writeFileSync(
       secretsFile,
@@ -144,6 +144,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
 
   after(async () => {
     await serve?.stop("SIGKILL");
+    if (resumeDown?.listening) await new Promise<void>((resolve) => resumeDown?.close(() => resolve()));
     await jenkins?.close();
     await gitHost?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -654,7 +655,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
 
   describe("restarts and state", () => {
     it("finishes queued work after a crash: killed while Jenkins is down, restarted with Jenkins up", async () => {
-      // A second gateway on its own state dir, whose "resume" route points at a port nothing listens on.
+      // A second gateway on its own state dir, whose "resume" route points at a Jenkins that is down.
       const resumeState = join(dir, "resume-state");
       const args = gatewayArgs(resumeState);
       const first = await startServe([...args, "--retry-delay-ms", "60000"]);
@@ -682,6 +683,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
           res.end();
         });
       });
+      await new Promise<void>((resolve) => resumeDown?.close(() => resolve()));
       await new Promise<void>((resolve) => resumeJenkins.listen(resumePort, "127.0.0.1", resolve));
       const second = await startServe([...args, "--retry-delay-ms", "50"]);
       try {
