@@ -193,25 +193,28 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
   }
 
   /** For a matched event: which changed file let it through the `paths` filter (a route's own part of the reason). */
-  let pathsReason: ((e: WebhookEvent) => string) | undefined;
+  let pathsReason: (() => string) | undefined;
   if (spec.paths !== undefined) {
     const test = compileGlobList(spec.paths);
     const leads = globListLeads(spec.paths);
     const list = shown(spec.paths);
-    pathsReason = (e) => {
-      let hit: string | undefined;
-      const found = (file: string) => {
-        if (!test(file)) return false;
-        hit = file;
-        return true;
-      };
-      if (someChangedFile(e, found, leads) === "match" && hit !== undefined)
-        return `, file ${hit.length > 200 ? `${hit.slice(0, 200)}…` : hit}`;
-      return ", files not all known (the payload lists only some of the push's commits or files)";
+    // The file the filter's own scan stopped at, for the event it last tested: read for the reason right after.
+    let hit: string | undefined;
+    const found = (file: string) => {
+      if (!test(file)) return false;
+      hit = file;
+      return true;
     };
+    pathsReason = () =>
+      hit === undefined
+        ? ", files not all known (the payload lists only some of the push's commits or files)"
+        : `, file ${hit.length > 200 ? `${hit.slice(0, 200)}…` : hit}`;
     filters.push({
       // A push listing only some of its commits cannot be ruled out: build rather than skip it silently.
-      test: (e) => someChangedFile(e, test, leads) === "match" || commitListTruncated(e),
+      test: (e) => {
+        hit = undefined;
+        return someChangedFile(e, found, leads) === "match" || commitListTruncated(e);
+      },
       why: (e) => {
         if (someChangedFile(e, ANY_FILE, undefined) !== "none") return `no changed file matches ${list}`;
         const provider = text(e?.provider);
@@ -285,7 +288,7 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
         if (!filter.test(event)) return new Rejection(name, filter, event);
       }
       const reason = matchedReason(event);
-      return { route: name, matched: true, reason: pathsReason ? reason + pathsReason(event) : reason };
+      return { route: name, matched: true, reason: pathsReason ? reason + pathsReason() : reason };
     } catch (error) {
       return { route: name, matched: false, reason: failure(error) };
     }
