@@ -1,6 +1,6 @@
 // The program behind index.ts: config + routes.yaml in, the Gateway and the stack outputs out.
 // `buildStack` takes everything as arguments so tests can evaluate several configurations in one process.
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -102,10 +102,11 @@ export function main(): StackOutputs {
   try {
     config = readStackConfig();
     const path = routesPath(config);
-    if (!existsSync(path) || !statSync(path).isFile()) {
+    const found = statSync(path, { throwIfNoEntry: false });
+    if (!found?.isFile()) {
       const where = isAbsolute(config.routesFile) ? "" : `, relative to ${REPO_ROOT}`;
       throw new pulumi.RunError(
-        `${path}: ${existsSync(path) ? "not a file" : "routes file not found"}. hookgate:routesFile is ` +
+        `${path}: ${found ? "not a file" : "routes file not found"}. hookgate:routesFile is ` +
           `"${config.routesFile}"${where}; point it at your routes file with \`pulumi config set hookgate:routesFile <path>\``,
       );
     }
