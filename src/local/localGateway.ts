@@ -68,6 +68,12 @@ export interface LocalGatewayOptions {
   fsync?: boolean;
   /** How long a stop waits for work in flight before leaving it persisted for the next start. */
   drainTimeoutMs?: number;
+  /**
+   * After a 413, how long the rest of the body is read and dropped before the connection is closed
+   * (default 30 s, nginx's lingering_time): long enough for a client to read the answer, and a client
+   * declaring gigabytes cannot keep serve reading them until Node's 300 s request timeout.
+   */
+  refusedBodyLingerMs?: number;
 }
 
 export interface LocalGateway {
@@ -387,12 +393,12 @@ async function openLocalGateway(
     const declared = Number(headers.get("content-length")?.[0]);
     if (declared > MAX_BODY_BYTES) {
       req.resume();
-      tooLarge(res, name, headerDelivery, eventName);
+      tooLarge(req, res, name, headerDelivery, eventName);
       return;
     }
     readBody(req, (body) => {
       if (body === undefined) {
-        tooLarge(res, name, headerDelivery, eventName);
+        tooLarge(req, res, name, headerDelivery, eventName);
         return;
       }
       handler
@@ -446,8 +452,10 @@ async function openLocalGateway(
   /**
    * 413. The body is read and dropped (req.resume, readBody) and the connection kept: closed while the client
    * still sends, it would be reset under the client's writes, and a client may then lose the answer (EPIPE).
+   * A body still coming after the linger time is cut off with its connection.
    */
   function tooLarge(
+    req: http.IncomingMessage,
     res: http.ServerResponse,
     route: string,
     delivery: string | undefined,
@@ -463,6 +471,11 @@ async function openLocalGateway(
       httpStatus: 413,
     });
     sendJson(res, 413, { status: "rejected", route, delivery: delivery ?? null, reason });
+    if (req.complete) return;
+    const linger = setTimeout(() => req.socket.destroy(), options.refusedBodyLingerMs ?? 30_000);
+    linger.unref();
+    req.once("end", () => clearTimeout(linger));
+    req.once("close", () => clearTimeout(linger));
   }
 
   await new Promise<void>((resolveListen, rejectListen) => {

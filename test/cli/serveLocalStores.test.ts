@@ -15,7 +15,7 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -1198,3 +1198,35 @@ function startWithoutRoutes(
     ...options,
   });
 }
+
+describe("Function: startLocalGateway, on a body over the limit", () => {
+  it("closes the connection of a 413 whose client keeps sending past refusedBodyLingerMs", async () => {
+    const gateway = await startWithRouteR(join(dir, "state-linger"), { refusedBodyLingerMs: 300 });
+    const socket = connect(gateway.port, "127.0.0.1");
+    try {
+      let received = "";
+      socket.on("data", (d: Buffer) => {
+        received += d.toString("latin1");
+      });
+      socket.on("error", () => undefined); // the reset under our writes is the point
+      const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+      socket.write(
+        "POST /hooks/r HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n" +
+          `content-length: ${20 * 1024 * 1024}\r\n\r\n`,
+      );
+      // A slow client: 16 KB every 20 ms would take about 25 s to send its 20 MB.
+      const piece = Buffer.alloc(16 * 1024, 0x20);
+      const sending = setInterval(() => socket.writable && socket.write(piece), 20);
+      const outcome = await Promise.race([
+        closed.then(() => "closed"),
+        new Promise<string>((r) => setTimeout(() => r("still open after 10 s"), 10_000)),
+      ]);
+      clearInterval(sending);
+      expect(outcome).to.equal("closed");
+      expect(received).to.match(/^HTTP\/1\.1 413 /);
+    } finally {
+      socket.destroy();
+      await gateway.close();
+    }
+  });
+});
