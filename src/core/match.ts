@@ -110,9 +110,17 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
 
   if (spec.repos !== undefined) {
     const list = shown(spec.repos);
+    const repos = spec.repos;
+    let ignoringCase: ((value: string) => boolean) | undefined;
     filters.push({
-      test: repoTest(spec.repos),
-      why: (e) => `repo "${text(e?.repo?.fullName) ?? ""}" does not match ${list}`,
+      test: repoTest(repos),
+      why: (e) => {
+        const repo = text(e?.repo?.fullName) ?? "";
+        // Git hosts send a repository's name in its own case: "Acme/API" is not "acme/api" here.
+        ignoringCase ??= compileGlobList(repos.map((p) => p.toLowerCase()));
+        const caseOnly = ignoringCase(repo.toLowerCase());
+        return `repo "${repo}" does not match ${list}${caseOnly ? " (only the letter case differs: repos is case-sensitive)" : ""}`;
+      },
     });
   }
 

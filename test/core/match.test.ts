@@ -74,6 +74,13 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     'repo "evil/api" does not match [acme/*]',
   ],
   [
+    "repos names the letter case when only the case differs",
+    { repos: ["acme/api"] },
+    push({ repo: { owner: "Acme", name: "API", fullName: "Acme/API" } }),
+    false,
+    'repo "Acme/API" does not match [acme/api] (only the letter case differs: repos is case-sensitive)',
+  ],
+  [
     "repos exclusion wins",
     { repos: ["acme/*", "!acme/api"] },
     push(),
