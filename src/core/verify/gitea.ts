@@ -1,11 +1,16 @@
 // Gitea and Forgejo: X-Gitea-Signature / X-Forgejo-Signature (and the older X-Gogs-Signature) carry the
-// bare hex HMAC-SHA256 of the raw body. Gitea also sends GitHub's X-Hub-Signature-256 ("sha256=...").
+// bare hex HMAC-SHA256 of the payload. Gitea also sends GitHub's X-Hub-Signature-256 ("sha256=...").
 // The first header present, in this order, decides; any of them sent twice is ambiguous. A webhook
 // without a secret still carries every header, empty ("" and a bare "sha256="): that is no signature.
+// Gitea signs the JSON payload, not the body it sends: with the "application/x-www-form-urlencoded"
+// content type the body is payload=<JSON>, and the signature covers that field's value (newDefaultRequest
+// in go-gitea services/webhook/deliver.go), where GitHub signs the form body itself.
 import type { HeaderBag } from "../types";
 import { headerValue } from "./headerValue";
 import { verifyHexSignature } from "./hmac";
 import type { SchemeOutcome } from "./types";
+
+const FORM = "application/x-www-form-urlencoded";
 
 const HEADERS: ReadonlyArray<readonly [name: string, prefix: string]> = [
   ["x-gitea-signature", ""],
@@ -26,5 +31,15 @@ export function verifyGitea(headers: HeaderBag, body: Buffer, secrets: readonly 
     }
   }
   if (chosen === undefined) return "absent";
-  return verifyHexSignature(chosen, prefix, "sha256", secrets, body);
+  const signed = signedBytes(headers, body);
+  if (signed === undefined) return "malformed";
+  return verifyHexSignature(chosen, prefix, "sha256", secrets, signed);
+}
+
+/** What Gitea signed: the body, or in form mode its single `payload` field (undefined when there is none). */
+function signedBytes(headers: HeaderBag, body: Buffer): Buffer | undefined {
+  const type = headerValue(headers, "content-type");
+  if (typeof type !== "string" || type.split(";")[0]?.trim().toLowerCase() !== FORM) return body;
+  const payloads = new URLSearchParams(body.toString("utf8")).getAll("payload");
+  return payloads.length === 1 ? Buffer.from(payloads[0] as string, "utf8") : undefined;
 }

@@ -148,6 +148,41 @@ describe("Function: verifyDelivery (Gitea and Forgejo)", () => {
     });
   });
 
+  describe("form-encoded deliveries (the webhook's POST content type application/x-www-form-urlencoded)", () => {
+    // go-gitea services/webhook/deliver.go, newDefaultRequest: the body is url.Values{"payload": {json}}.Encode(),
+    // and addDefaultHeaders signs []byte(t.PayloadContent), the JSON itself (GitHub signs the form body).
+    const json = '{"ref":"refs/heads/main","message":"ça & co = 1+1"}';
+    const form = Buffer.from(new URLSearchParams({ payload: json }).toString());
+    const formRequest = (signed: Buffer | string, body = form) =>
+      verifyDelivery(
+        request({
+          provider: "gitea",
+          body,
+          headers: {
+            "content-type": "application/x-www-form-urlencoded",
+            "x-gitea-signature": signHex("sha256", SECRET, Buffer.from(signed)),
+          },
+        }),
+      );
+
+    it("verifyDelivery accepts a form delivery signed over its payload field, as Gitea signs it", () => {
+      expect(formRequest(json)).to.deep.equal({ ok: true, via: "signature" });
+    });
+
+    it("verifyDelivery rejects a form delivery signed over the form body (Gitea never signs that)", () => {
+      expect(formRequest(form)).to.deep.include({ ok: false, status: 401 });
+    });
+
+    it("verifyDelivery rejects a form without exactly one payload field", () => {
+      expect(formRequest(json, Buffer.from("other=1"))).to.deep.include({
+        ok: false,
+        reason: "signature malformed",
+      });
+      const two = Buffer.from(`${form}&${form}`);
+      expect(formRequest(json, two)).to.deep.include({ ok: false, reason: "signature malformed" });
+    });
+  });
+
   it("verifyDelivery rejects 63 hex characters", () => {
     expect(verify({ "x-gitea-signature": hex().slice(1) })).to.deep.include({
       ok: false,
