@@ -287,14 +287,40 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits or files)",
   ],
   [
-    "paths accepts a GitHub push whose commit lists 5,000 modified paths, GitHub's most, none in src",
+    // GitHub's webhook schema (@octokit/openapi-webhooks-types, push commits[].added/modified/removed):
+    // "A maximum of 3000 changed files will be reported per commit."
+    "paths accepts a GitHub push whose commit lists 3,000 changed files, GitHub's most per commit, none in src",
     { paths: ["src/**"] },
     push({
       changedFiles: ["docs/a.md"],
-      payload: { commits: [{ modified: Array.from({ length: 5000 }, (_, i) => `docs/${i}.md`) }] },
+      payload: {
+        commits: [
+          {
+            added: Array.from({ length: 2000 }, (_, i) => `docs/new-${i}.md`),
+            modified: Array.from({ length: 1000 }, (_, i) => `docs/${i}.md`),
+          },
+        ],
+      },
     }),
     true,
     "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits or files)",
+  ],
+  [
+    "paths still refuses a GitHub push whose commit lists 2,999 changed files, none in src",
+    { paths: ["src/**"] },
+    push({
+      changedFiles: ["docs/a.md"],
+      payload: {
+        commits: [
+          {
+            added: Array.from({ length: 1999 }, (_, i) => `docs/new-${i}.md`),
+            modified: Array.from({ length: 1000 }, (_, i) => `docs/${i}.md`),
+          },
+        ],
+      },
+    }),
+    false,
+    "no changed file matches [src/**]",
   ],
   [
     "paths accepts a GitHub Enterprise Server push whose size says more commits than it lists",

@@ -56,15 +56,18 @@ export function withChangedFiles<T extends object>(
   return full;
 }
 
-/** GitHub lists at most 2,048 commits of a push, and at most 5,000 paths per file list of a commit. */
+/**
+ * GitHub lists at most 2,048 commits of a push, and at most 3,000 changed files per commit ("A maximum of
+ * 3000 changed files will be reported per commit": GitHub's webhook schema for added, modified, removed).
+ */
 const GITHUB_MAX_COMMITS = 2048;
-const GITHUB_MAX_PATHS = 5000;
+const GITHUB_MAX_FILES_PER_COMMIT = 3000;
 const FILE_LISTS = ["added", "removed", "modified"] as const;
 
 /**
  * Whether the payload lists only some of the push's commits or files: GitLab lists the newest 20 (its
  * total_commits_count says how many there were), Gitea 5 by default (total_commits), GitHub at most 2,048
- * commits (with no total; GitHub Enterprise Server sends `size`) and 5,000 paths per list. Files changed
+ * commits (with no total; GitHub Enterprise Server sends `size`) and 3,000 files per commit. Files changed
  * by the others are unknown, so a `paths` filter cannot rule the push out.
  */
 export function commitListTruncated(event: unknown): boolean {
@@ -89,10 +92,12 @@ function listsSomeCommitsOnly(payload: Record<string, unknown>): boolean {
   if (listed.length >= GITHUB_MAX_COMMITS) return true;
   return listed.some((commit) => {
     const lists = obj(commit);
-    return FILE_LISTS.some((key) => {
-      const files = lists?.[key];
-      return Array.isArray(files) && files.length >= GITHUB_MAX_PATHS;
-    });
+    let files = 0;
+    for (const key of FILE_LISTS) {
+      const paths = lists?.[key];
+      if (Array.isArray(paths)) files += paths.length;
+    }
+    return files >= GITHUB_MAX_FILES_PER_COMMIT;
   });
 }
 
