@@ -178,7 +178,8 @@ function tlsHint(code: string): string {
  * Classify a non-success answer. 5xx and 429 are retryable; so are GitHub's rate limits, which come as
  * a 403 or a 429 (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api):
  * - primary: x-ratelimit-remaining: 0, retried after x-ratelimit-reset;
- * - secondary: retry-after, or no header and a message saying so, retried after a minute at least.
+ * - secondary: retry-after, or no header and a message saying so, retried after a minute at least
+ *   (whether it came as a 403 or a 429).
  * A retry-after wins. Every other 4xx is final. `detail` is appended to the message (keep it log-safe).
  */
 export function statusError(
@@ -194,13 +195,13 @@ export function statusError(
   const reset = Number(header(res.headers, "x-ratelimit-reset"));
   const resetMs =
     exhausted && Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - nowMs) : undefined;
+  const secondary = /secondary rate limit|abuse detection/i.test(detail);
   if (status >= 500 || status === 429) {
     return new ActionError(`${what} answered ${status}${suffix}`, {
       retryable: true,
-      retryAfterMs: retryAfterMs ?? resetMs,
+      retryAfterMs: retryAfterMs ?? resetMs ?? (secondary ? 60_000 : undefined),
     });
   }
-  const secondary = /secondary rate limit|abuse detection/i.test(detail);
   if (status === 403 && (retryAfterMs !== undefined || exhausted || secondary)) {
     return new ActionError(`${what} rate limit exceeded (403)${suffix}`, {
       retryable: true,

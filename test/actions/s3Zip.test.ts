@@ -180,6 +180,20 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(err.retryAfterMs).to.be.within(500_000, 600_000);
   });
 
+  it("uploadSourceZip waits a minute at least after GitHub's secondary rate limit as a 429 without headers", async () => {
+    // docs.github.com, "Rate limits for the REST API": a secondary limit comes as a 403 or a 429 with a
+    // message saying so; without retry-after or x-ratelimit-remaining: 0, wait at least one minute.
+    host.script("archive", {
+      status: 429,
+      body: JSON.stringify({
+        message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+      }),
+    });
+    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    expect(err.retryable).to.equal(true);
+    expect(err.retryAfterMs).to.equal(60_000);
+  });
+
   it("uploadSourceZip fails final on 404 (unknown sha) and never puts the token in the message", async () => {
     const err = await rejectsWithActionError(
       uploadSourceZip(request(), pushEvent({ sha: "f".repeat(40) }), clients()),
