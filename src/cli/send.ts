@@ -28,7 +28,7 @@ Options:
                        (e.g. "Merge Request Hook", "repo:push")
   --payload FILE       the JSON payload, sent byte for byte
   --provider NAME      github (default), gitlab, bitbucket, bitbucket-server or gitea
-  --form               GitHub only: send application/x-www-form-urlencoded payload=<json>
+  --form               GitHub and Gitea: send application/x-www-form-urlencoded payload=<json>
   --delivery ID        the delivery id (default: a random UUID); reuse one to test duplicates
   --timeout SECONDS    how long to wait for the answer (default 10, as GitHub does)
   --insecure-header K:V  add a raw header (repeatable), e.g. to test what the gateway ignores
@@ -72,13 +72,9 @@ export function signDelivery(options: {
       let body = options.payload;
       let contentType = "application/json";
       if (options.form) {
-        // What GitHub sends for content type "application/x-www-form-urlencoded".
-        // As GitHub encodes it: form encoding, a space as "+".
-        body = Buffer.from(
-          new URLSearchParams({ payload: options.payload.toString("utf8") }).toString(),
-          "utf8",
-        );
-        contentType = "application/x-www-form-urlencoded";
+        // GitHub signs the form body it sends.
+        body = formBody(options.payload);
+        contentType = FORM;
       }
       return {
         body,
@@ -136,14 +132,15 @@ export function signDelivery(options: {
         },
       };
     case "gitea": {
+      // Gitea signs the JSON, also when it sends it inside a form (services/webhook/deliver.go).
       const sha256 = signHex("sha256", secret, options.payload);
       // The event, as Gitea folds its event types (pull_request_sync is a pull_request); the type apart.
       const name = providerEventName("gitea", event, parsed);
       // The headers of Gitea's services/webhook/deliver.go: its own, then the Gogs and GitHub copies.
       return {
-        body: options.payload,
+        body: options.form ? formBody(options.payload) : options.payload,
         headers: {
-          "content-type": "application/json",
+          "content-type": options.form ? FORM : "application/json",
           "user-agent": "Go-http-client/1.1",
           "x-gitea-delivery": id,
           "x-gitea-event": name,
@@ -164,6 +161,13 @@ export function signDelivery(options: {
       };
     }
   }
+}
+
+const FORM = "application/x-www-form-urlencoded";
+
+/** The body of a host's form mode: payload=<the JSON>, form-encoded (a space as "+"). */
+function formBody(payload: Buffer): Buffer {
+  return Buffer.from(new URLSearchParams({ payload: payload.toString("utf8") }).toString(), "utf8");
 }
 
 /**
@@ -387,9 +391,10 @@ function parse(argv: string[]) {
   if (!PROVIDERS.includes(provider)) {
     throw new UsageError(`--provider must be one of ${PROVIDERS.join(", ")}, got "${values.provider}"`);
   }
-  if (values.form && provider !== "github") {
-    // Gitea can send forms too, but signs the JSON inside them, not the body: hookgate verifies the body.
-    throw new UsageError("--form is only for --provider github");
+  if (values.form && provider !== "github" && provider !== "gitea") {
+    throw new UsageError(
+      "--form is only for --provider github or gitea (the hosts with a form content type)",
+    );
   }
   for (const h of values["insecure-header"] ?? []) {
     if (h.indexOf(":") <= 0) throw new UsageError(`--insecure-header must be "Name: value", got "${h}"`);

@@ -187,6 +187,13 @@ describe("Command: hookgate send (against hookgate serve)", function () {
         ]),
         runSendCli(["--url", "not a url", "--secret", "x", "--event", "push", "--payload", "x.json"]),
       ]);
+      const formOnGitlab = await runSendCli(
+        ["--url", `${serve.url}/hooks/lab`, "--secret", "x", "--event", "push", "--payload", "x.json"].concat(
+          ["--provider", "gitlab", "--form"],
+        ),
+      );
+      expect(formOnGitlab.code).to.equal(2);
+      expect(formOnGitlab.stderr).to.include("--form is only for --provider github or gitea");
       expect(noPayload.code).to.equal(1);
       expect(noPayload.stderr).to.include("nope.json not found");
       expect(noSecret.code).to.equal(1);
@@ -283,6 +290,23 @@ describe("Command: hookgate send (against hookgate serve)", function () {
         expect(answer.status).to.equal(401);
       });
     }
+
+    it('signDelivery({provider: "gitea", form: true}) sends payload=<json> signed over the JSON, as Gitea does, and is accepted with 202', async () => {
+      const payload = fixture("test/fixtures/payloads/gitea/push.json");
+      const signed = signDelivery({
+        provider: "gitea",
+        event: "push",
+        payload,
+        secret: "send-test-gitea-secret",
+        form: true,
+      });
+      expect(signed.headers["content-type"]).to.equal("application/x-www-form-urlencoded");
+      expect(new URLSearchParams(signed.body.toString("utf8")).get("payload")).to.equal(
+        payload.toString("utf8"),
+      );
+      const answer = await request(`${serve.url}/hooks/tea`, { headers: signed.headers, body: signed.body });
+      expect(answer.status, answer.text).to.equal(202);
+    });
 
     it("the deliveries log shows the accepted deliveries of every provider", async () => {
       const routes = new Set(
