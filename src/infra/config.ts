@@ -8,7 +8,7 @@ import { QUEUE_RETENTION_SECONDS } from "./route";
 export const NAT_STRATEGIES = ["none", "single", "perAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
 
-/** Services that can get an interface endpoint (com.amazonaws.<region>.<service>). */
+/** Services that can get an interface endpoint (network.ts interfaceServiceName names them per region). */
 export const INTERFACE_ENDPOINT_SERVICES = [
   "secretsmanager",
   "sqs",

@@ -22,8 +22,38 @@ const HTTPS = 443;
 /** Gateway endpoints (free, route-table based): S3 for the zips, DynamoDB for the dedupe table. */
 export const GATEWAY_ENDPOINT_SERVICES = ["s3", "dynamodb"] as const;
 
+/** A gateway endpoint's service: com.amazonaws.<region>.<service> in every region, China's included. */
 export function serviceName(region: string, service: string): string {
   return `com.amazonaws.${region}.${service}`;
+}
+
+/**
+ * The interface endpoint services whose names do not start with com.amazonaws, by region: in China
+ * cn.com.amazonaws.<region>.sqs (Secrets Manager, Logs and KMS keep com.amazonaws), in two ISO regions
+ * gov.ic.c2s / gov.sgov.sc2s for SQS. GovCloud, the European Sovereign Cloud, ISO-E and ISO-F use
+ * com.amazonaws for all of these. Source: `aws ec2 describe-vpc-endpoint-services` as recorded in aws-cdk's
+ * InterfaceVpcEndpointAwsService (aws-cdk-lib/aws-ec2/lib/vpc-endpoint.ts, getDefaultEndpointPrefix; see
+ * aws/aws-cdk#9277, #16139, #25333) and, for China, eksctl's endpoint_service.go (sts prefixed; s3, logs,
+ * secretsmanager not). The provider's getVpcEndpointService cannot stand in: its `service` argument always
+ * looks up com.amazonaws.<region>.<service> (terraform-provider-aws vpc_endpoint_service_data_source.go,
+ * hashicorp/terraform-provider-aws#17640).
+ */
+const INTERFACE_SERVICE_PREFIXES: Record<
+  string,
+  { prefix: string; services: readonly InterfaceEndpointService[] }
+> = {
+  "cn-north-1": { prefix: "cn.com.amazonaws", services: ["monitoring", "sqs", "sts"] },
+  "cn-northwest-1": { prefix: "cn.com.amazonaws", services: ["monitoring", "sqs", "sts"] },
+  "us-iso-east-1": { prefix: "gov.ic.c2s", services: ["sqs"] },
+  "us-iso-west-1": { prefix: "gov.ic.c2s", services: ["monitoring", "sqs"] },
+  "us-isob-east-1": { prefix: "gov.sgov.sc2s", services: ["sqs"] },
+};
+
+/** An interface endpoint's service name in a region. */
+export function interfaceServiceName(region: string, service: InterfaceEndpointService): string {
+  const special = INTERFACE_SERVICE_PREFIXES[region];
+  const prefix = special?.services.includes(service) ? special.prefix : "com.amazonaws";
+  return `${prefix}.${region}.${service}`;
 }
 
 export class Network extends pulumi.ComponentResource {
@@ -198,7 +228,7 @@ export class Network extends pulumi.ComponentResource {
       `${name}-${service}`,
       {
         vpcId: this.vpcId,
-        serviceName: serviceName(region, service),
+        serviceName: interfaceServiceName(region, service),
         vpcEndpointType: "Interface",
         privateDnsEnabled: true,
         subnetIds: this.privateSubnetIds,

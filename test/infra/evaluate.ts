@@ -21,6 +21,8 @@ export async function evaluate(args: {
   code?: CodeProvider;
   githubToken?: string;
   githubApiUrl?: string;
+  /** The stack's region; the mocks' REGION when absent. */
+  region?: string;
 }): Promise<Evaluated> {
   const cloud = new MockCloud();
   const stack = args.stack ?? "test";
@@ -29,7 +31,7 @@ export async function evaluate(args: {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    const out = buildStack({ ...args, stack, region: REGION });
+    const out = buildStack({ ...args, stack, region: args.region ?? REGION });
     const [webhookUrls, webhookSetup, deadLetterQueueUrls, dashboardUrl] = await Promise.all([
       outputValue(out.webhookUrls),
       outputValue(out.webhookSetup),

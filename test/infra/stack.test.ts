@@ -482,6 +482,35 @@ describe("Gateway (under Pulumi mocks): network variants", () => {
     });
   }
 
+  it("in China, the SQS, STS and CloudWatch interface endpoints are cn.com.amazonaws.<region>.*; the others and the gateway endpoints stay com.amazonaws", async () => {
+    const region = "cn-north-1";
+    const result = await evaluate({
+      config: config({
+        network: {
+          natGateways: "none",
+          interfaceEndpoints: ["secretsmanager", "sqs", "logs", "sts", "kms", "monitoring"],
+        },
+      }),
+      routes,
+      code: stubCode,
+      region,
+    });
+    const vpc = only(result.cloud.ofType("awsx:ec2:Vpc"));
+    expect(vpc.inputs.vpcEndpointSpecs.map((s: any) => s.serviceName)).to.deep.equal([
+      `com.amazonaws.${region}.s3`,
+      `com.amazonaws.${region}.dynamodb`,
+    ]);
+    const endpoints = result.cloud.ofType("aws:ec2/vpcEndpoint:VpcEndpoint");
+    expect(endpoints.map((e) => e.inputs.serviceName).sort()).to.deep.equal([
+      `cn.com.amazonaws.${region}.monitoring`,
+      `cn.com.amazonaws.${region}.sqs`,
+      `cn.com.amazonaws.${region}.sts`,
+      `com.amazonaws.${region}.kms`,
+      `com.amazonaws.${region}.logs`,
+      `com.amazonaws.${region}.secretsmanager`,
+    ]);
+  });
+
   it("existing VPC: uses the configured subnets, creates no VPC, and adds gateway endpoints only to the given route tables", async () => {
     const network = {
       mode: "existing",
