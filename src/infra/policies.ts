@@ -1,5 +1,6 @@
 // IAM and resource policy documents, as plain data. Least privilege: each statement names its resources.
 import { globListLeads } from "../core/globs";
+import { partitionOf } from "../core/partitions";
 import { routeSecretNames } from "../core/routeSecrets";
 import { renderTemplate } from "../core/templates";
 import type { Route, WebhookEvent } from "../core/types";
@@ -32,17 +33,7 @@ export const VPC_ENI_ACTIONS = [
   "ec2:UnassignPrivateIpAddresses",
 ];
 
-export function partitionOf(region: string): string {
-  if (region.startsWith("cn-")) return "aws-cn";
-  if (region.startsWith("us-gov-")) return "aws-us-gov";
-  if (region.startsWith("us-iso-")) return "aws-iso";
-  if (region.startsWith("us-isob-")) return "aws-iso-b";
-  if (region.startsWith("eu-isoe-")) return "aws-iso-e";
-  if (region.startsWith("us-isof-")) return "aws-iso-f";
-  // The AWS European Sovereign Cloud (eusc-de-east-1): "arn:aws:…" is refused there as an invalid partition.
-  if (region.startsWith("eusc-")) return "aws-eusc";
-  return "aws";
-}
+export { partitionOf };
 
 export function managedPolicyArn(partition: string, name: string): string {
   return `arn:${partition}:iam::aws:policy/${name}`;

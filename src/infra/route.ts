@@ -2,6 +2,7 @@
 // The API side (resource, method, integration, invoke permission) lives in Api, which needs the function.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { dnsSuffix } from "../core/partitions";
 import { MAX_ATTEMPTS } from "../core/policy";
 import type { Route as RouteSpec } from "../core/types";
 import type { LambdaConfig } from "./config";
@@ -111,23 +112,15 @@ export function environmentWarning(bound: RouteEnvironmentValues): string | unde
 
 /** S3's shortest bucket name. */
 const MIN_BUCKET_NAME = 3;
-/** The domain of a region's service endpoints: amazonaws.com, amazonaws.com.cn, c2s.ic.gov, sc2s.sgov.gov. */
-function serviceDomain(region: string): string {
-  if (region.startsWith("cn-")) return "amazonaws.com.cn";
-  if (region.startsWith("us-isob-")) return "sc2s.sgov.gov";
-  if (region.startsWith("us-iso-")) return "c2s.ic.gov";
-  return "amazonaws.com";
-}
-
 /** The shortest a queue's URL can be in its region: https://sqs.<region>.<domain>/<12-digit account>/<name>. */
 export function queueUrlShortest(region: string, queueName: string): string {
-  return `https://sqs.${region}.${serviceDomain(region)}/${"0".repeat(12)}/${queueName}`;
+  return `https://sqs.${region}.${dnsSuffix(region)}/${"0".repeat(12)}/${queueName}`;
 }
 
 /** S3's longest bucket name: the stack's bucket (its prefix + 26 characters) is at most this. */
 const MAX_BUCKET_NAME = 63;
 /**
- * Room for a queue URL's domain: amazonaws.com, amazonaws.com.cn or an ISO partition's, all shorter. Queue
+ * Room for a queue URL's domain: every partition's DNS suffix (core/partitions) is shorter. Queue
  * URLs come as https://sqs.<region>.<domain>/<12-digit account>/<name> or the older
  * https://<region>.queue.<domain>/…; the bound takes the longer form.
  */

@@ -194,6 +194,26 @@ describe("deployedRoute(route, bucket) and routeEnvironment(values)", () => {
     }
   });
 
+  it("queueUrlShortest is exactly a queue's sqs.<region>.<dnsSuffix> URL in every partition (European Sovereign Cloud: amazonaws.eu, shorter than amazonaws.com)", () => {
+    const name = "hookgate-dev-api-build-dlq.fifo";
+    // The dnsSuffix of each partition in the AWS SDKs' partitions data (@aws-sdk/core 3.981).
+    const real: Record<string, string> = {
+      "eu-west-1": "amazonaws.com",
+      "us-gov-west-1": "amazonaws.com",
+      "cn-northwest-1": "amazonaws.com.cn",
+      "eusc-de-east-1": "amazonaws.eu",
+      "us-iso-east-1": "c2s.ic.gov",
+      "us-isob-east-1": "sc2s.sgov.gov",
+      "eu-isoe-west-1": "cloud.adc-e.uk",
+      "us-isof-south-1": "csp.hci.ic.gov",
+    };
+    for (const [region, suffix] of Object.entries(real)) {
+      const url = `https://sqs.${region}.${suffix}/123456789012/${name}`;
+      expect(queueUrlShortest(region, name).length, url).to.equal(url.length);
+      expect(queueUrlBound(region, name).length, url).to.be.at.least(url.length);
+    }
+  });
+
   it("queueUrlBound is at least as long as a queue's URL in any partition", () => {
     const name = "hookgate-dev-api-build-dlq.fifo";
     for (const url of [
