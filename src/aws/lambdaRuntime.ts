@@ -1,6 +1,7 @@
 // The deployed composition: read the environment once per cold start, build the AWS clients and the
 // route handler, and hand Lambda a function. handlers/<type>.ts call `lambdaHandler(runner)` with
 // the one action they bundle, so each bundle carries only what its action needs.
+
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -12,6 +13,7 @@ import type {
   SQSEvent,
 } from "aws-lambda";
 import type { ActionClients } from "../actions/types";
+import { consoleOrigin } from "../core/partitions";
 import { MAX_ATTEMPTS } from "../core/policy";
 import type { LogFn, ObjectStore } from "../core/ports";
 import type { ActionOutcome, Route, WorkItem } from "../core/types";
@@ -112,7 +114,7 @@ export function cloudWatchLogsUrl(region?: string, group?: string, stream?: stri
   if (!region || !group) return undefined;
   // The console's fragment encodes twice and writes "%" as "$".
   const enc = (text: string) => encodeURIComponent(encodeURIComponent(text)).replace(/%/g, "$");
-  const base = `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/${enc(group)}`;
+  const base = `${consoleOrigin(region)}/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/${enc(group)}`;
   return stream ? `${base}/log-events/${enc(stream)}` : base;
 }
 

@@ -39,3 +39,17 @@ export function partitionOf(region: string): string {
 export function dnsSuffix(region: string): string {
   return partitionOfRegion(region).dnsSuffix;
 }
+
+/**
+ * The origin of the AWS console for a region's resources (a link needs ?region= too). aws:
+ * https://<region>.console.aws.amazon.com (AWS General Reference, "AWS Management Console endpoints").
+ * China and GovCloud have consoles of their own, https://console.amazonaws.cn and
+ * https://console.amazonaws-us-gov.com. The European Sovereign Cloud's and the ISO partitions' console
+ * domains are not confirmed from a public source: those regions keep the aws form.
+ */
+export function consoleOrigin(region: string): string {
+  const partition = partitionOf(region);
+  if (partition === "aws-cn") return "https://console.amazonaws.cn";
+  if (partition === "aws-us-gov") return "https://console.amazonaws-us-gov.com";
+  return `https://${region}.console.aws.amazon.com`;
+}

@@ -1,6 +1,8 @@
 // Observability: the alarm topic (with an optional e-mail subscription) and one dashboard per stack.
+
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { consoleOrigin } from "../core/partitions";
 
 export interface DashboardRoute {
   name: string;
@@ -148,7 +150,7 @@ export function dashboardBody(input: DashboardInput): string {
 }
 
 export function dashboardUrl(region: string, name: string): string {
-  return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/${encodeURIComponent(name)}`;
+  return `${consoleOrigin(region)}/cloudwatch/home?region=${region}#dashboards/dashboard/${encodeURIComponent(name)}`;
 }
 
 export interface ObservabilityArgs {

@@ -101,6 +101,15 @@ describe("Function: cloudWatchLogsUrl", () => {
     );
   });
 
+  it("cloudWatchLogsUrl links China's and GovCloud's own consoles in their regions", () => {
+    expect(cloudWatchLogsUrl("cn-north-1", "/aws/lambda/fn")).to.equal(
+      "https://console.amazonaws.cn/cloudwatch/home?region=cn-north-1#logsV2:log-groups/log-group/$252Faws$252Flambda$252Ffn",
+    );
+    expect(cloudWatchLogsUrl("us-gov-west-1", "/aws/lambda/fn")).to.equal(
+      "https://console.amazonaws-us-gov.com/cloudwatch/home?region=us-gov-west-1#logsV2:log-groups/log-group/$252Faws$252Flambda$252Ffn",
+    );
+  });
+
   it("cloudWatchLogsUrl is undefined without a region or a log group", () => {
     expect(cloudWatchLogsUrl(undefined, "/aws/lambda/fn")).to.equal(undefined);
     expect(cloudWatchLogsUrl("eu-west-1", undefined)).to.equal(undefined);

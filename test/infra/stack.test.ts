@@ -511,6 +511,18 @@ describe("Gateway (under Pulumi mocks): network variants", () => {
     ]);
   });
 
+  for (const [region, origin] of [
+    ["cn-northwest-1", "https://console.amazonaws.cn"],
+    ["us-gov-west-1", "https://console.amazonaws-us-gov.com"],
+  ] as const) {
+    it(`in ${region}, the dashboard URL points at that partition's console (${origin})`, async () => {
+      const result = await evaluate({ config: config(), routes, stack: "dev", code: stubCode, region });
+      expect(result.dashboardUrl).to.equal(
+        `${origin}/cloudwatch/home?region=${region}#dashboards/dashboard/hookgate-dev-${region}`,
+      );
+    });
+  }
+
   it("existing VPC: uses the configured subnets, creates no VPC, and adds gateway endpoints only to the given route tables", async () => {
     const network = {
       mode: "existing",
