@@ -80,6 +80,23 @@ export function githubTokenProblem(
   return "hookgate:github.manageWebhooks needs a GitHub token: pulumi config set --secret github:token <token> (admin:repo_hook on the repositories), or GITHUB_TOKEN in the environment";
 }
 
+/**
+ * `github:token` is read only to manage the GitHub webhooks. Without github.manageWebhooks it is unused, and
+ * people take it for the token the s3-zip and pr-cleanup actions use, which is a Secrets Manager secret.
+ */
+export function unusedGithubTokenWarning(
+  manageWebhooks: boolean,
+  tokenConfigured: boolean,
+): string | undefined {
+  if (manageWebhooks || !tokenConfigured) return undefined;
+  return (
+    "github:token is set but hookgate:github.manageWebhooks is off, so nothing uses it: it serves only to " +
+    "create the GitHub webhooks. The s3-zip and pr-cleanup actions never read it; their token is the value of " +
+    "the Secrets Manager secret that routes.yaml names in providers.github.token (or the action's token). " +
+    "Turn github.manageWebhooks on, or remove it with `pulumi config rm github:token`"
+  );
+}
+
 /** routes.yaml, relative to the project directory unless absolute. */
 export function routesPath(config: StackConfig): string {
   return isAbsolute(config.routesFile) ? config.routesFile : resolve(REPO_ROOT, config.routesFile);
@@ -115,9 +132,10 @@ export function main(): StackOutputs {
     throw asRunError(err);
   }
   const { routes, githubApiUrl } = loaded;
-  const githubToken = config.github.manageWebhooks
-    ? new pulumi.Config("github").getSecret("token")
-    : undefined;
+  const configuredToken = new pulumi.Config("github").getSecret("token");
+  const unusedToken = unusedGithubTokenWarning(config.github.manageWebhooks, configuredToken !== undefined);
+  if (unusedToken) pulumi.log.warn(unusedToken);
+  const githubToken = config.github.manageWebhooks ? configuredToken : undefined;
   const tokenProblem = githubTokenProblem(
     config.github.manageWebhooks,
     githubToken !== undefined,

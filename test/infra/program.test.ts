@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { AWS_REGION_NAME, main } from "../../src/infra/program";
+import { AWS_REGION_NAME, main, unusedGithubTokenWarning } from "../../src/infra/program";
+import { MockCloud, outputValue, settle } from "./mocks";
 
 const ROUTES = resolve(__dirname, "..", "fixtures", "infra", "routes.yaml");
 
@@ -112,5 +113,58 @@ describe("main(): a configuration mistake stops `pulumi up` with a RunError (its
     } finally {
       if (savedToken !== undefined) process.env.GITHUB_TOKEN = savedToken;
     }
+  });
+});
+
+describe("main(): github:token without github.manageWebhooks (under Pulumi mocks)", () => {
+  /** Runs main() under mocks with this stack config; returns what it passed to pulumi.log.warn. */
+  async function mainWarnings(config: Record<string, string>): Promise<string[]> {
+    const cloud = new MockCloud();
+    await cloud.install("dev");
+    const savedConfig = pulumi.runtime.allConfig();
+    const warn = pulumi.log.warn;
+    const warnings: string[] = [];
+    pulumi.log.warn = (msg: string, ...rest: unknown[]) => {
+      warnings.push(msg);
+      return warn(msg, ...(rest as []));
+    };
+    pulumi.runtime.setAllConfig(config);
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      const outputs = main();
+      await outputValue(outputs.webhookUrls);
+      await settle(cloud);
+    } finally {
+      Error.stackTraceLimit = limit;
+      pulumi.log.warn = warn;
+      pulumi.runtime.setAllConfig(savedConfig);
+    }
+    return warnings;
+  }
+
+  it("warns that github:token is unused, and that the actions' token is the secret named by providers.github.token", async function () {
+    this.timeout(120_000);
+    const warnings = await mainWarnings({
+      "aws:region": "eu-west-1",
+      "hookgate:routesFile": ROUTES,
+      "github:token": "github_pat_unused",
+    });
+    const unused = warnings.filter((w) => w.startsWith("github:token"));
+    expect(unused).to.deep.equal([unusedGithubTokenWarning(false, true)]);
+    expect(unused[0]).to.match(/hookgate:github\.manageWebhooks is off, so nothing uses it/);
+    expect(unused[0]).to.match(/Secrets Manager secret that routes\.yaml names in providers\.github\.token/);
+    expect(unused[0]).not.to.contain("github_pat_unused");
+  });
+
+  it("says nothing of github:token when none is set", async function () {
+    this.timeout(120_000);
+    const warnings = await mainWarnings({ "aws:region": "eu-west-1", "hookgate:routesFile": ROUTES });
+    expect(warnings.filter((w) => w.includes("github:token"))).to.deep.equal([]);
+  });
+
+  it("unusedGithubTokenWarning(manageWebhooks, tokenConfigured) is undefined when manageWebhooks uses the token", () => {
+    expect(unusedGithubTokenWarning(true, true)).to.equal(undefined);
+    expect(unusedGithubTokenWarning(false, false)).to.equal(undefined);
   });
 });
