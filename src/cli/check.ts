@@ -3,9 +3,11 @@
 import { RoutesFileError } from "../core/errors";
 import { routeSecretUses } from "../core/routeSecrets";
 import { DEFAULT_ROUTES_FILE, DEFAULT_S3_KEY } from "../core/routes/defaults";
-import { loadRoutesFile } from "../core/routes/load";
+import { loadRoutesFile, readRoutesText } from "../core/routes/load";
 import { routeNotes } from "../core/routes/notes";
+import { positionInRoutes } from "../core/routes/parse";
 import type { Problem, Route, RoutesConfig } from "../core/types";
+import { routePolicySizeFinding } from "../infra/policySize";
 import { type CliIo, formatTable, parseCommandArgs, processIo } from "./commandKit";
 
 export const CHECK_USAGE = `Usage: hookgate check [--routes FILE]
@@ -33,6 +35,21 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
   const file = values.routes ?? DEFAULT_ROUTES_FILE;
   const config = loadRoutesOrReport(file, io);
   if (!config) return 1;
+  const sizes = config.routes.flatMap((route, index) => {
+    const finding = routePolicySizeFinding(route);
+    return finding ? [{ index, ...finding }] : [];
+  });
+  const refused = sizes.filter((s) => s.level === "problem");
+  if (refused.length > 0) {
+    const text = readRoutesText(file);
+    const at = (index: number) =>
+      typeof text === "string" ? positionInRoutes(text, ["routes", index, "name"]) : { line: 1, col: 1 };
+    printProblems(
+      refused.map((s) => ({ file, ...at(s.index), message: s.message })),
+      io,
+    );
+    return 1;
+  }
   io.stdout(routesTable(config.routes));
   const count = config.routes.length;
   io.stdout(`\n${file}: ${count} route${count === 1 ? "" : "s"}, no problems\n`);
@@ -43,6 +60,7 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
   );
   io.stdout(secretsTable(config.routes));
   for (const note of routeNotes(config.routes)) io.stdout(`note: ${note}\n`);
+  for (const size of sizes) io.stdout(`note: ${size.message}\n`);
   return 0;
 }
 

@@ -7,13 +7,10 @@ import { MAX_ATTEMPTS } from "../core/policy";
 import type { Route as RouteSpec } from "../core/types";
 import type { LambdaConfig } from "./config";
 import type { RouteNames } from "./naming";
-import {
-  assumeRolePolicy,
-  type PolicyDocument,
-  policyChars,
-  ROLE_INLINE_POLICY_MAX_CHARS,
-  routePolicy,
-} from "./policies";
+import { assumeRolePolicy, routePolicy } from "./policies";
+import { MIN_BUCKET_NAME } from "./policySize";
+
+export { type RoutePolicyBoundInput, rolePolicyProblem, routePolicyBound } from "./policySize";
 
 export const LAMBDA_RUNTIME = "nodejs22.x";
 /**
@@ -110,8 +107,6 @@ export function environmentWarning(bound: RouteEnvironmentValues): string | unde
   }
 }
 
-/** S3's shortest bucket name. */
-const MIN_BUCKET_NAME = 3;
 /** The shortest a queue's URL can be in its region: https://sqs.<region>.<domain>/<12-digit account>/<name>. */
 export function queueUrlShortest(region: string, queueName: string): string {
   return `https://sqs.${region}.${dnsSuffix(region)}/${"0".repeat(12)}/${queueName}`;
@@ -129,54 +124,6 @@ const QUEUE_URL_DOMAIN_ROOM = 24;
 /** The longest a queue's URL can be, known before the queue exists. */
 export function queueUrlBound(region: string, queueName: string): string {
   return `https://${region}.queue.${"d".repeat(QUEUE_URL_DOMAIN_ROOM)}/${"0".repeat(12)}/${queueName}`;
-}
-
-/** A 12-digit account ID: every ARN the stack builds has one of this length. */
-const ACCOUNT_ID_STAND_IN = "0".repeat(12);
-
-export interface RoutePolicyBoundInput {
-  route: RouteSpec;
-  names: RouteNames;
-  partition: string;
-  region: string;
-  dedupeTableName: string;
-  /** The length of the stack's artifact bucket's name, for an s3-zip route that names no bucket. */
-  artifactBucketNameLength?: number;
-}
-
-/**
- * The route's role policy before anything exists: the account ID and the stack's bucket name, unknown until
- * deployed, stand in with values of their length, so the document is as long as the deployed one.
- */
-export function routePolicyBound(i: RoutePolicyBoundInput): PolicyDocument {
-  const arn = (service: string, resource: string) =>
-    `arn:${i.partition}:${service}:${i.region}:${ACCOUNT_ID_STAND_IN}:${resource}`;
-  const stackBucket =
-    i.route.action.type === "s3-zip" && !i.route.action.bucket
-      ? "b".repeat(i.artifactBucketNameLength ?? MIN_BUCKET_NAME)
-      : undefined;
-  return routePolicy({
-    route: i.route,
-    partition: i.partition,
-    region: i.region,
-    accountId: ACCOUNT_ID_STAND_IN,
-    queueArn: arn("sqs", i.names.queue),
-    deadLetterQueueArn: arn("sqs", i.names.deadLetterQueue),
-    dedupeTableArn: arn("dynamodb", `table/${i.dedupeTableName}`),
-    logGroupName: i.names.logGroup,
-    bucket: stackBucket,
-  });
-}
-
-/** Why IAM would refuse the route's role policy (the role's only inline policy), or undefined. */
-export function rolePolicyProblem(routeName: string, doc: PolicyDocument): string | undefined {
-  const chars = policyChars(doc);
-  if (chars <= ROLE_INLINE_POLICY_MAX_CHARS) return undefined;
-  return (
-    `route "${routeName}": its role's policy is ${chars} characters, ` +
-    `more than the ${ROLE_INLINE_POLICY_MAX_CHARS} IAM allows a role's inline policies; name fewer repositories ` +
-    "in match.repos, give it fewer delete-s3-prefix steps or shorter prefixes, or split it into two routes"
-  );
 }
 
 export class Route extends pulumi.ComponentResource {

@@ -1,6 +1,7 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { expect } from "chai";
 import { lazyCommand, reportError } from "../../src/cli/main";
 import { RoutesFileError } from "../../src/core/errors";
@@ -272,5 +273,87 @@ describe("Function: lazyCommand", () => {
         "this command is not available in this build (no-such-command is missing)",
       );
     }
+  });
+});
+
+describe("Command: hookgate check, a route's IAM role policy size (10,240 characters)", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-check-policy-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A pr-cleanup route on ten repositories, each step's prefix pinned per repository. */
+  function cleanupRoutes(steps: number): string {
+    const repos = Array.from({ length: 10 }, (_, i) => `acme-platform/service-${i}-with-a-longer-name`);
+    const list = Array.from(
+      { length: steps },
+      (_, i) =>
+        `{ delete-s3-prefix: { bucket: acme-previews-${i}, prefix: "previews/{{repo.path}}/pr-{{pr.number}}/" } }`,
+    );
+    const file = join(dir, `cleanup-${steps}.yaml`);
+    writeFileSync(
+      file,
+      [
+        "version: 1",
+        "defaults: { secret: hooks/s }",
+        "providers: { github: { token: t/gh } }",
+        "routes:",
+        "  - name: small",
+        "    match: { repos: [acme/api], events: [pull_request], actions: [closed] }",
+        "    action: { type: pr-cleanup, steps: [{ delete-branch: {} }] }",
+        "  - name: cleanup",
+        `    match: { repos: [${repos.join(", ")}], events: [pull_request], actions: [closed] }`,
+        `    action: { type: pr-cleanup, steps: [${list.join(", ")}] }`,
+        "",
+      ].join("\n"),
+    );
+    return file;
+  }
+
+  it("hookgate check exits 1 with FILE:LINE:COL at the route's name when its role policy is too long on every stack", async () => {
+    const file = cleanupRoutes(6);
+    const run = await runInProcess(["check", "-r", file]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:8:11: route "cleanup": its role's policy is \\d+ characters, more than the 10240 IAM allows .*refuses it on every stack\\)$`,
+        "m",
+      ),
+    );
+    expect(run.stderr).to.contain("1 problem found");
+  });
+
+  it("hookgate check notes, with exit 0, a route whose policy fits only with short stack names, stating the stand-ins it measured with", async () => {
+    const run = await runInProcess(["check", "-r", cleanupRoutes(5)]);
+    expect(run.code, run.stderr).to.equal(0);
+    const notes = run.stdout.split("\n").filter((line) => line.includes("role's policy may exceed"));
+    expect(notes).to.have.length(1);
+    expect(notes[0]).to.match(
+      /^note: route cleanup: .* \d+ with the shortest stack names, \d+ with the longest/,
+    );
+    expect(notes[0]).to.contain(
+      "a 15-character region, the aws-us-gov partition, a 64-character hookgate:secretNamePrefix",
+    );
+  });
+
+  it("hookgate check says nothing of a route whose policy fits on any stack", async () => {
+    const run = await runInProcess(["check", "-r", cleanupRoutes(4)]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).not.to.contain("role's policy");
+  });
+
+  it("hookgate check loads no @pulumi module", () => {
+    const probe = [
+      'require("tsx/cjs");',
+      'require("./src/cli/check.ts");',
+      'console.log(Object.keys(require.cache).filter((k) => k.includes("@pulumi")).length);',
+    ].join("");
+    const run = spawnSync(process.execPath, ["-e", probe], {
+      cwd: resolve(__dirname, "..", ".."),
+      encoding: "utf8",
+    });
+    expect(run.stderr).to.equal("");
+    expect(run.stdout.trim()).to.equal("0");
   });
 });

@@ -14,7 +14,7 @@ import {
 import type { Problem, RoutesConfig } from "../types";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
-import { Locator } from "./positions";
+import { Locator, type PathSegment, type Position } from "./positions";
 import { ALIAS_GLOB_HINT, referenceFindings } from "./references";
 import { schemaFindings } from "./schema";
 import { semanticFindings } from "./semantics";
@@ -42,6 +42,13 @@ export function parseRoutes(text: string, file: string): ParseResult {
       ],
     };
   }
+}
+
+/** Where the value at `path` (["routes", 2, "name"]) starts in a routes file's text, for a later finding. */
+export function positionInRoutes(text: string, path: readonly PathSegment[]): Position {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, merge: true, logLevel: "silent" });
+  return new Locator(doc, lines, text.charCodeAt(0) === 0xfeff).value(path);
 }
 
 function parseUnsafe(text: string, file: string): ParseResult {
