@@ -79,7 +79,12 @@ export function normaliseGitLab(header: string, payload: Json, deliveryId: strin
   if (kindHeader === "Push Hook" || kindHeader === "Tag Push Hook") return push(payload, deliveryId);
   if (kindHeader === "Merge Request Hook") return mergeRequest(payload, deliveryId);
   if (kindHeader === "Release Hook") return release(payload, deliveryId);
-  return base(EVENT_NAMES[kindHeader] ?? snakeName(kindHeader), payload, deliveryId);
+  return base(gitlabEventName(kindHeader), payload, deliveryId);
+}
+
+/** The event hookgate names a GitLab hook's X-Gitlab-Event: "Pipeline Hook" is "pipeline". */
+export function gitlabEventName(header: string): string {
+  return EVENT_NAMES[header] ?? snakeName(header);
 }
 
 function base(event: string, payload: Json, deliveryId: string): WebhookEvent {

@@ -77,6 +77,12 @@ const GITLAB_CONFIDENTIAL: Readonly<Record<string, string>> = {
   confidential_note: "Confidential Note Hook",
 };
 
+/** Every X-Gitlab-Event a project or group hook sends. */
+export const GITLAB_HOOK_HEADERS: readonly string[] = [
+  ...Object.values(GITLAB_KIND_TO_HEADER),
+  ...Object.values(GITLAB_CONFIDENTIAL),
+];
+
 /**
  * The provider's own name for the event ("push", "Merge Request Hook", "repo:push", "pr:merged"), from
  * its header; GitLab and Bitbucket Data Center payloads also name it, which is the fallback.

@@ -4,6 +4,8 @@
 import { PULL_REQUEST_ACTIONS as BITBUCKET_PR_ACTIONS } from "../events/bitbucket";
 import { PULL_REQUEST_ACTIONS as BITBUCKET_SERVER_PR_ACTIONS } from "../events/bitbucketServer";
 import { GITEA_EVENT_OF_TYPE } from "../events/eventNames";
+import { gitlabEventName } from "../events/gitlab";
+import { GITLAB_HOOK_HEADERS } from "../events/headers";
 import { matchesTagPushes } from "../match";
 import type { Route } from "../types";
 import { didYouMean } from "./checks";
@@ -109,15 +111,6 @@ const KNOWN_EVENTS = [
   "project",
   "project_card",
   "project_column",
-  "pipeline",
-  "job",
-  "build",
-  "note",
-  "wiki_page",
-  "feature_flag",
-  "emoji",
-  "access_token",
-  "vulnerability",
   "pull_request_approved",
   "pull_request_rejected",
   "pull_request_comment",
@@ -143,6 +136,8 @@ const KNOWN_EVENTS = [
   "user_remove_from_group",
   "user_update_for_group",
   "repository_update",
+  // What GitLab's hooks become, from the normaliser itself (its "Resource Access Token Hook" is resource_access_token).
+  ...GITLAB_HOOK_HEADERS.map(gitlabEventName),
 ];
 
 /** Bitbucket's keys for a merged pull request (the other closing keys are a decline or a deletion). */
@@ -157,6 +152,9 @@ const HOST_EVENT_NAMES: Readonly<Record<string, string>> = {
   "Merge Request Hook": 'GitLab merge requests are event "pull_request"',
   "repo:push": 'a Bitbucket push is event "push"',
   "repo:refs_changed": 'a Bitbucket Data Center push is event "push"',
+  // GitLab's object_kind of a hook, where the event is named after its X-Gitlab-Event.
+  access_token: 'GitLab\'s Resource Access Token Hook is event "resource_access_token"',
+  build: 'GitLab\'s Job Hook is event "job"',
   // Bitbucket's pull request keys, as the normalisers rename them.
   ...Object.fromEntries(
     Object.entries({ ...BITBUCKET_PR_ACTIONS, ...BITBUCKET_SERVER_PR_ACTIONS }).map(([key, action]) => [

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { normaliseGitLab } from "../../../src/core/events/gitlab";
 import { parseRoutes } from "../../../src/core/routes";
 import { routeNotes } from "../../../src/core/routes/notes";
 
@@ -39,6 +40,17 @@ describe("Function: routeNotes on event and action names", () => {
     ]);
     expect(notesFor('{ events: ["pullrequest:fulfilled"] }', "bitbucket")).to.deep.equal([
       'route r: event "pullrequest:fulfilled" never matches: write "pull_request.closed" with merged: true',
+    ]);
+  });
+
+  it("knows GitLab's events by the names its normaliser gives them: resource_access_token, not the object_kind access_token", () => {
+    expect(normaliseGitLab("Resource Access Token Hook", {}, "d").event).to.equal("resource_access_token");
+    expect(notesFor("{ events: [resource_access_token, confidential_note, job] }", "gitlab")).to.deep.equal(
+      [],
+    );
+    expect(notesFor("{ events: [access_token, build] }", "gitlab")).to.deep.equal([
+      'route r: event "access_token" never matches: GitLab\'s Resource Access Token Hook is event "resource_access_token"',
+      'route r: event "build" never matches: GitLab\'s Job Hook is event "job"',
     ]);
   });
 
