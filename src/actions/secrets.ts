@@ -1,6 +1,7 @@
 // Reading the actions' secrets. A missing or malformed secret is a deployment mistake: a final
 // error that names the secret, never its value. A throttled store is retryable.
 import { ActionError, SecretNotFoundError, TransientDependencyError } from "../core/errors";
+import type { Provider } from "../core/types";
 import type { ActionClients } from "./types";
 
 /** The current version of a secret. */
@@ -59,10 +60,14 @@ export type ProviderCredential =
   | { kind: "basic"; user: string; password: string };
 
 /**
- * A Git host token: the plain string, or JSON {"token": "..."}; for Bitbucket app passwords JSON
- * {"username": "...", "appPassword": "..."}.
+ * A Git host token: the plain string, or JSON {"token": "..."}, sent alone (Bearer; GitLab's PRIVATE-TOKEN,
+ * Gitea's token). A user and its token are sent as Basic: {"email": "...", "apiToken": "..."} for an
+ * Atlassian API token (Bitbucket Cloud's REST API takes it with the account's email as user, never as a
+ * Bearer), or {"username": "...", "password": "..."}. {"email", "token"} is Basic too, and so is
+ * {"username", "token"} on Bitbucket Cloud, where a token sent alone must be an access token; on the other
+ * hosts that username is ignored, as it always was.
  */
-export function parseProviderToken(raw: string, name: string): ProviderCredential {
+export function parseProviderToken(raw: string, name: string, provider?: Provider): ProviderCredential {
   const trimmed = raw.trim();
   if (!trimmed.startsWith("{")) return { kind: "token", token: headerSafeToken(trimmed, name) };
   let record: Record<string, unknown>;
@@ -71,21 +76,26 @@ export function parseProviderToken(raw: string, name: string): ProviderCredentia
   } catch {
     throw new ActionError(`secret "${name}" is neither a plain token nor valid JSON`, { retryable: false });
   }
-  const token = record.token ?? record.value;
-  if (typeof token === "string" && token.trim() !== "") {
-    return { kind: "token", token: headerSafeToken(token.trim(), name) };
-  }
-  const user = record.username ?? record.user;
-  const password = record.appPassword ?? record.password;
-  if (typeof user === "string" && user !== "" && typeof password === "string" && password !== "") {
-    return { kind: "basic", user, password };
-  }
+  const token = text(record.token) ?? text(record.value);
+  const user = text(record.email) ?? text(record.username) ?? text(record.user);
+  const tokenWithUser = user !== undefined && (text(record.email) !== undefined || provider === "bitbucket");
+  if (token !== undefined && !tokenWithUser) return { kind: "token", token: headerSafeToken(token, name) };
+  const password =
+    text(record.apiToken) ??
+    text(record.appPassword) ??
+    text(record.password) ??
+    (tokenWithUser ? token : undefined);
+  if (user !== undefined && password !== undefined) return { kind: "basic", user, password };
   throw new ActionError(
-    `secret "${name}" must hold a token, {"token": "..."} or {"username", "appPassword"}`,
-    {
-      retryable: false,
-    },
+    `secret "${name}" must hold a token: the token alone, {"token": "..."}, or a user and its token, ` +
+      `{"email": "...", "apiToken": "..."} (an Atlassian API token, for Bitbucket Cloud) or {"username": "...", "password": "..."}`,
+    { retryable: false },
   );
+}
+
+/** A non-empty string, trimmed (a value saved with a line break, `jq --arg` of a line); else undefined. */
+function text(value: unknown): string | undefined {
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 } from "../../src/actions/http";
 import { parseJenkinsCredentials, parseProviderToken } from "../../src/actions/secrets";
 import { ActionError } from "../../src/core/errors";
+import type { Provider } from "../../src/core/types";
 import { withSilentServer } from "../support/silentServer";
 
 const NOW = Date.parse("2026-11-23T06:00:00Z");
@@ -169,6 +170,50 @@ describe("Function: parseProviderToken", () => {
       kind: "token",
       token: "glpat-x",
     });
+  });
+  // Bitbucket Cloud's Atlassian API tokens go as Basic with the account's email; a token alone stays a Bearer.
+  const withProvider: Array<[string, Provider, unknown]> = [
+    [
+      '{"email":"dev@acme.example","apiToken":"ATATT3x-api"}',
+      "bitbucket",
+      { kind: "basic", user: "dev@acme.example", password: "ATATT3x-api" },
+    ],
+    [
+      '{"email":"dev@acme.example","apiToken":"ATATT3x-api\\n"}',
+      "bitbucket",
+      { kind: "basic", user: "dev@acme.example", password: "ATATT3x-api" },
+    ],
+    [
+      '{"email":"dev@acme.example","token":"ATATT3x-api"}',
+      "bitbucket",
+      { kind: "basic", user: "dev@acme.example", password: "ATATT3x-api" },
+    ],
+    [
+      '{"username":"dev@acme.example","token":"ATATT3x-api"}',
+      "bitbucket",
+      { kind: "basic", user: "dev@acme.example", password: "ATATT3x-api" },
+    ],
+    ['{"token":"ATCTT3x-access"}', "bitbucket", { kind: "token", token: "ATCTT3x-access" }],
+    ['{"username":"bot","token":"glpat-x"}', "gitlab", { kind: "token", token: "glpat-x" }],
+  ];
+  for (const [raw, provider, expected] of withProvider) {
+    it(`parseProviderToken(${JSON.stringify(raw)}, name, "${provider}") reads the credential`, () => {
+      expect(parseProviderToken(raw, "s", provider)).to.deep.equal(expected);
+    });
+  }
+  it("parseProviderToken lists the accepted forms when a secret has none of them, without its values", () => {
+    for (const raw of ['{"email":"dev@acme.example"}', '{"apiToken":"ATATT3x-api-secret"}']) {
+      let message = "";
+      try {
+        parseProviderToken(raw, "hookgate/bitbucket-token", "bitbucket");
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).to.equal(
+        'secret "hookgate/bitbucket-token" must hold a token: the token alone, {"token": "..."}, or a user and its token, ' +
+          '{"email": "...", "apiToken": "..."} (an Atlassian API token, for Bitbucket Cloud) or {"username": "...", "password": "..."}',
+      );
+    }
   });
   // Each input, and a part of it that must not appear in the error.
   const bad: Array<[string, string]> = [

@@ -526,6 +526,34 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.have.length(1);
   });
 
+  it('cleanUpPullRequest on Bitbucket Cloud sends an API token secret {"email", "apiToken"} as Basic with the email on every call', async () => {
+    const email = "dev@acme.example";
+    const apiToken = "ATATT3xFfGF0-api-token-for-tests";
+    await host.close();
+    host = await startGitHostServer({ token: HOST_TOKEN, basic: { user: email, password: apiToken } });
+    host.setRepo("acme/api", { defaultBranch: "main" });
+    host.setPull("acme/api", pull());
+    const secrets = (clients().secrets as MemorySecretStore).set(
+      "hookgate/github-token",
+      JSON.stringify({ email, apiToken }),
+    );
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: true }], "bitbucket", "/2.0"),
+      closedEvent({}, "bitbucket"),
+      clients({ secrets }),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(host.deletedRefs).to.have.length(1);
+    const basic = `Basic ${Buffer.from(`${email}:${apiToken}`).toString("base64")}`;
+    expect(new Set(host.requests.map((r) => r.kind))).to.include.all.keys(
+      "pull",
+      "status",
+      "ref",
+      "delete-ref",
+    );
+    expect(host.requests.map((r) => r.authorization)).to.deep.equal(host.requests.map(() => basic));
+  });
+
   it("cleanUpPullRequest on Bitbucket Cloud keeps the branch of a declined PR when onlyMerged", async () => {
     host.setPull("acme/api", pull({ merged: false }));
     await cleanUpPullRequest(

@@ -424,6 +424,45 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     });
   }
 
+  describe("on Bitbucket Cloud, with each form of the token secret", () => {
+    const EMAIL = "dev@acme.example";
+    const API_TOKEN = "ATATT3xFfGF0-api-token-for-tests";
+    const ACCESS_TOKEN = "ATCTT3xFfGF0-access-token-for-tests";
+    const basic = `Basic ${Buffer.from(`${EMAIL}:${API_TOKEN}`).toString("base64")}`;
+    beforeEach(async () => {
+      await host.close();
+      host = await startGitHostServer({ token: ACCESS_TOKEN, basic: { user: EMAIL, password: API_TOKEN } });
+      host.setRepo("acme/api");
+      host.setArchive("acme/api", SHA, { files: FILES });
+    });
+
+    // An access token (repository, project, workspace) is a Bearer; an Atlassian API token is Basic with the
+    // account's email (https://support.atlassian.com/bitbucket-cloud/docs/using-api-tokens/).
+    const forms: Array<[string, string]> = [
+      [ACCESS_TOKEN, `Bearer ${ACCESS_TOKEN}`],
+      [JSON.stringify({ token: ACCESS_TOKEN }), `Bearer ${ACCESS_TOKEN}`],
+      [JSON.stringify({ email: EMAIL, apiToken: API_TOKEN }), basic],
+      [JSON.stringify({ email: EMAIL, token: API_TOKEN }), basic],
+      [JSON.stringify({ username: EMAIL, token: API_TOKEN }), basic],
+      [JSON.stringify({ username: EMAIL, password: API_TOKEN }), basic],
+    ];
+    for (const [secret, authorization] of forms) {
+      it(`uploadSourceZip sends the secret ${secret.replace(/ATATT3x\S+?(?=")|ATCTT3x\S+?(?="|$)/g, "…")} as ${authorization.split(" ")[0]}`, async () => {
+        const secrets = new MemorySecretStore({ "hookgate/github-token": secret });
+        const key = "bitbucket/forms.zip";
+        const outcome = await uploadSourceZip(
+          { ...request("bitbucket"), key },
+          pushEvent({ provider: "bitbucket" }),
+          clients({ secrets }),
+        );
+        expect(outcome.status).to.equal("done");
+        const archive = host.requests.find((r) => r.kind === "archive");
+        expect(archive?.path).to.equal(`/acme/api/get/${SHA}.zip`);
+        expect(archive?.authorization).to.equal(authorization);
+      });
+    }
+  });
+
   describe("with a multipart upload (archive larger than one part)", () => {
     const big = { "buildspec.yml": "version: 0.2\n", "blob.bin": randomBytes(11 * 1024 * 1024) };
     beforeEach(() => {

@@ -51,6 +51,8 @@ export interface HostRecord {
   /** Whether an Authorization (or PRIVATE-TOKEN) header was present, and whether it held the token. */
   hadAuthorization: boolean;
   authorized: boolean;
+  /** The Authorization header as received (test secrets only). */
+  authorization?: string;
 }
 
 export interface StatusRecord {
@@ -66,6 +68,8 @@ export interface StatusRecord {
 
 export interface GitHostServerOptions {
   token?: string;
+  /** Also accept Basic with this user and password (a Bitbucket Cloud API token and its account's email). */
+  basic?: { user: string; password: string };
   /** Reject requests without a valid token (default true). */
   requireAuth?: boolean;
   /** Serve HTTPS with this key and certificate (default plain HTTP). */
@@ -207,8 +211,14 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
     const authHeader = req.headers.authorization ?? "";
     const privateToken = req.headers["private-token"];
     const hadAuthorization = authHeader !== "" || privateToken !== undefined;
+    const basic = options.basic
+      ? `Basic ${Buffer.from(`${options.basic.user}:${options.basic.password}`).toString("base64")}`
+      : undefined;
     const authorized =
-      authHeader === `Bearer ${token}` || authHeader === `token ${token}` || privateToken === token;
+      authHeader === `Bearer ${token}` ||
+      authHeader === `token ${token}` ||
+      privateToken === token ||
+      authHeader === basic;
 
     let kind: RouteKind | undefined;
     let act: (() => Promise<void> | void) | undefined;
@@ -686,6 +696,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       listener,
       hadAuthorization,
       authorized,
+      ...(authHeader ? { authorization: authHeader } : {}),
     });
     if (listener === "api" && requireAuth && !authorized) {
       return json(res, 401, { message: "Bad credentials" });

@@ -14,7 +14,7 @@ export type { ArchiveSource, CommitState, CommitStatus, GitHostClient, PullReque
 export async function gitHostClient(api: ProviderApi, clients: ActionClients): Promise<GitHostClient> {
   const headers: Record<string, string> = {};
   if (api.token) {
-    const credential = parseProviderToken(await readSecret(clients, api.token), api.token);
+    const credential = parseProviderToken(await readSecret(clients, api.token), api.token, api.provider);
     if (credential.kind === "basic") {
       headers.authorization = `Basic ${Buffer.from(`${credential.user}:${credential.password}`).toString("base64")}`;
     } else if (api.provider === "gitlab") {
