@@ -211,6 +211,11 @@ export function statusError(
   return new ActionError(`${what} answered ${status}${suffix}`, { retryable: false });
 }
 
+/** A final refusal with the host's hint at its cause, for the logs; a commit status shows the answer alone. */
+export function withHint(err: ActionError, hint: string): ActionError {
+  return new ActionError(`${err.message}; ${hint}`, { retryable: false, publicMessage: err.publicMessage });
+}
+
 /** Retry-After as delay-seconds or an HTTP-date, in milliseconds from now. */
 export function parseRetryAfter(value: string | undefined, nowMs = Date.now()): number | undefined {
   if (value === undefined) return undefined;

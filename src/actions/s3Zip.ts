@@ -18,7 +18,7 @@ import { keyHasEmptyFolder } from "../core/render";
 import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
 import { gitHostClient } from "./gitHost";
 import type { ArchiveSource } from "./gitHost/types";
-import { discard, header, httpRequest, networkError, serverMessage, statusError } from "./http";
+import { discard, header, httpRequest, networkError, serverMessage, statusError, withHint } from "./http";
 import type { ActionClients } from "./types";
 import { zipCopyStream } from "./zipCopy";
 import { BlockCachedFileReader } from "./zipFileReader";
@@ -150,7 +150,10 @@ export async function downloadArchive(
       } catch {
         // The status alone classifies the failure.
       }
-      throw statusError(what, res, detail);
+      const err = statusError(what, res, detail);
+      // The hint is about the host's own credential: a redirect's other origin (a signed URL) got none.
+      const hint = err.retryable || new URL(url).origin !== origin ? undefined : source.refusalHint?.(status);
+      throw hint === undefined ? err : withHint(err, hint);
     }
     let bytes = 0;
     res.body.on("data", (chunk: Buffer) => {

@@ -554,6 +554,33 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.requests.map((r) => r.authorization)).to.deep.equal(host.requests.map(() => basic));
   });
 
+  it("cleanUpPullRequest on Bitbucket Cloud fails final with a hint at a missing scope when the branch deletion gets 403, and the status shows the answer alone", async () => {
+    host.script("delete-ref", {
+      status: 403,
+      body: JSON.stringify({
+        type: "error",
+        error: { message: "Your credentials lack one or more required privilege scopes." },
+      }),
+    });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }], "bitbucket", "/2.0"),
+        closedEvent({}, "bitbucket"),
+        clients(),
+      ),
+    );
+    const answer =
+      "Bitbucket API DELETE /repositories/acme/api/refs/branches/feature/login answered 403: Your credentials lack one or more required privilege scopes.";
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      `${answer}; likely a missing scope: an API token needs read:repository:bitbucket, and for pr-cleanup also ` +
+        "write:repository:bitbucket and read:pullrequest:bitbucket; an access token Repositories: Read (Write for pr-cleanup) and Pull requests: Read",
+    );
+    expect(err.message).to.not.contain(HOST_TOKEN);
+    expect(host.statuses.at(-1)?.state).to.equal("FAILED");
+    expect(host.statuses.at(-1)?.description).to.contain("answered 403").and.not.contain("likely");
+  });
+
   it("cleanUpPullRequest on Bitbucket Cloud keeps the branch of a declined PR when onlyMerged", async () => {
     host.setPull("acme/api", pull({ merged: false }));
     await cleanUpPullRequest(

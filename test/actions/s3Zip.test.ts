@@ -463,6 +463,59 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     }
   });
 
+  describe("when Bitbucket Cloud refuses the token secret (401, 403)", () => {
+    const EMAIL = "dev@acme.example";
+    const API_TOKEN = "ATATT3xFfGF0-api-token-for-tests";
+    beforeEach(async () => {
+      await host.close();
+      host = await startGitHostServer({ token: API_TOKEN, basic: { user: EMAIL, password: API_TOKEN } });
+      host.setRepo("acme/api");
+    });
+    // A body that quotes what was sent: none of it may reach the message.
+    const echo = JSON.stringify({
+      type: "error",
+      error: { message: `Bad credentials ${EMAIL}:${API_TOKEN}` },
+    });
+    const refused = async (secret: string, status: number) => {
+      host.script("archive", { status, body: echo });
+      const err = await rejectsWithActionError(
+        uploadSourceZip(
+          { ...request("bitbucket"), key: "bitbucket/refused.zip" },
+          pushEvent({ provider: "bitbucket" }),
+          clients({ secrets: new MemorySecretStore({ "hookgate/github-token": secret }) }),
+        ),
+      );
+      expect(err.retryable).to.equal(false);
+      for (const text of [err.message, err.publicMessage]) {
+        expect(text).to.not.contain(API_TOKEN);
+        expect(text).to.not.contain(Buffer.from(`${EMAIL}:${API_TOKEN}`).toString("base64"));
+      }
+      expect(err.publicMessage).to.match(
+        new RegExp(`^bitbucket archive of acme/api answered ${status}: Bad credentials [^;]*$`),
+      );
+      return err.message;
+    };
+
+    it("uploadSourceZip hints at a retired app password or a username in place of the email when Basic gets 401", async () => {
+      expect(await refused(JSON.stringify({ email: EMAIL, apiToken: API_TOKEN }), 401)).to.equal(
+        "bitbucket archive of acme/api answered 401: Bad credentials [redacted]; likely an app password, " +
+          "which Bitbucket Cloud no longer accepts, or an API token sent with the Bitbucket username instead of the Atlassian account email",
+      );
+    });
+
+    it("uploadSourceZip hints that a token alone is a Bearer, which only access tokens are, when it gets 401", async () => {
+      expect(await refused(API_TOKEN, 401)).to.contain(
+        '; likely an Atlassian API token sent alone, as a Bearer, which Bitbucket Cloud takes only from access tokens (repository, project, workspace): store it as {"email": "...", "apiToken": "..."}; or an access token revoked or expired',
+      );
+    });
+
+    it("uploadSourceZip hints at a missing scope when it gets 403", async () => {
+      expect(await refused(JSON.stringify({ email: EMAIL, apiToken: API_TOKEN }), 403)).to.contain(
+        "; likely a missing scope: an API token needs read:repository:bitbucket",
+      );
+    });
+  });
+
   describe("with a multipart upload (archive larger than one part)", () => {
     const big = { "buildspec.yml": "version: 0.2\n", "blob.bin": randomBytes(11 * 1024 * 1024) };
     beforeEach(() => {

@@ -4,7 +4,15 @@ import { createHash } from "node:crypto";
 import type { Dispatcher } from "undici";
 import { ActionError } from "../../core/errors";
 import type { Provider } from "../../core/types";
-import { discard, type HttpResponse, httpRequest, readJson, serverMessage, statusError } from "../http";
+import {
+  discard,
+  type HttpResponse,
+  httpRequest,
+  readJson,
+  serverMessage,
+  statusError,
+  withHint,
+} from "../http";
 
 export interface ApiCall {
   method: "GET" | "POST" | "DELETE" | "PUT";
@@ -88,6 +96,11 @@ export abstract class ApiClient {
     await discard(await this.call(call));
   }
 
+  /** What a final answer with this status (401, 403) most likely means for this host's credential, if it can tell. */
+  protected refusalHint(_status: number): string | undefined {
+    return undefined;
+  }
+
   /** A classified error; the provider's short message (never a header) is appended. */
   protected async failure(res: HttpResponse, call: ApiCall): Promise<ActionError> {
     let detail = "";
@@ -98,6 +111,8 @@ export abstract class ApiClient {
     }
     const where = `${call.method} ${call.path.split("?")[0]}`;
     const err = statusError(`${this.what} ${where}`, res, detail);
+    const hint = err.retryable ? undefined : this.refusalHint(res.statusCode);
+    if (hint !== undefined) return withHint(err, hint);
     if (!err.retryable && res.statusCode === 401) {
       // Not always a bad token: Bitbucket Data Center answers 401 to a token that lacks a permission.
       return new ActionError(

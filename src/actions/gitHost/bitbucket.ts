@@ -29,9 +29,44 @@ const STATES: Record<CommitState, string> = {
   error: "FAILED",
 };
 
+/**
+ * Why Bitbucket Cloud refuses a credential, as far as its kind tells. App passwords stopped working in 2026;
+ * an Atlassian API token goes as Basic with the account's email
+ * (https://support.atlassian.com/bitbucket-cloud/docs/using-api-tokens/), an access token as a Bearer
+ * (https://support.atlassian.com/bitbucket-cloud/docs/using-access-tokens/); a missing scope is a 403.
+ */
+function cloudRefusalHint(status: number, credentialHeaders: Record<string, string>): string | undefined {
+  const basic = /^basic /i.test(credentialHeaders.authorization ?? "");
+  if (status === 401 && basic) {
+    return (
+      "likely an app password, which Bitbucket Cloud no longer accepts, or an API token sent with the " +
+      "Bitbucket username instead of the Atlassian account email"
+    );
+  }
+  if (status === 401) {
+    return (
+      "likely an Atlassian API token sent alone, as a Bearer, which Bitbucket Cloud takes only from access " +
+      'tokens (repository, project, workspace): store it as {"email": "...", "apiToken": "..."}; or an access ' +
+      "token revoked or expired"
+    );
+  }
+  if (status === 403) {
+    return (
+      "likely a missing scope: an API token needs read:repository:bitbucket, and for pr-cleanup also " +
+      "write:repository:bitbucket and read:pullrequest:bitbucket; an access token Repositories: Read " +
+      "(Write for pr-cleanup) and Pull requests: Read"
+    );
+  }
+  return undefined;
+}
+
 export class BitbucketCloudClient extends ApiClient implements GitHostClient {
   readonly provider = "bitbucket" as const;
   protected readonly what = "Bitbucket API";
+
+  protected override refusalHint(status: number): string | undefined {
+    return cloudRefusalHint(status, this.credentialHeaders);
+  }
 
   private repoPath(repo: RepoRef): string {
     return `/repositories/${seg(repo.owner, "owner")}/${seg(repo.name, "repository")}`;
@@ -122,6 +157,7 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
       hasTopFolder: true,
       dispatcher: this.dispatcher,
+      refusalHint: (status) => this.refusalHint(status),
     };
   }
 }

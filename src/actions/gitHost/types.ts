@@ -40,6 +40,8 @@ export interface ArchiveSource {
    * Enterprise Server's codeload subdomain) are both verified.
    */
   dispatcher?: Dispatcher;
+  /** What a 401 or 403 most likely means for this credential, when the host can tell (for the logs). */
+  refusalHint?: (status: number) => string | undefined;
 }
 
 /** "moved-on": a host with a conditional delete refused it, as the branch no longer points at the commit. */
