@@ -1112,7 +1112,6 @@ describe("Function: cleanUpPullRequest on a self-hosted Git host with a private 
     host = await startGitHostServer({
       token: HOST_TOKEN,
       tls: { key: readFileSync(join(tls, "server.key")), cert: readFileSync(join(tls, "server.pem")) },
-      ports: { api: 31621, codeload: 31622 },
     });
     host.setRepo("acme/api", { defaultBranch: "main" });
     host.setPull("acme/api", {

@@ -626,7 +626,6 @@ describe("Function: uploadSourceZip from a self-hosted Git host with a private C
     host = await startGitHostServer({
       token: HOST_TOKEN,
       tls: { key: readFileSync(join(tls, "server.key")), cert: readFileSync(join(tls, "server.pem")) },
-      ports: { api: 31611, codeload: 31612 },
     });
     host.setRepo("acme/api");
     host.setArchive("acme/api", SHA, { files: FILES });

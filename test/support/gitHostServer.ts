@@ -74,8 +74,6 @@ export interface GitHostServerOptions {
   requireAuth?: boolean;
   /** Serve HTTPS with this key and certificate (default plain HTTP). */
   tls?: { key: string | Buffer; cert: string | Buffer };
-  /** Ports of the API and codeload listeners (default: any free port). */
-  ports?: { api: number; codeload: number };
 }
 
 interface RepoState {
@@ -739,16 +737,13 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       : http.createServer(handler(listener));
   const api = serverFor("api");
   const codeload = serverFor("codeload");
-  for (const [server, port] of [
-    [api, options.ports?.api ?? 0],
-    [codeload, options.ports?.codeload ?? 0],
-  ] as const) {
+  for (const server of [api, codeload]) {
     // A TLS server emits "connection" for the TCP socket too: closing it ends the TLS one.
     server.on("connection", (socket: Socket) => {
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
     });
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   }
   const scheme = tls ? "https" : "http";
   apiUrl = `${scheme}://127.0.0.1:${(api.address() as AddressInfo).port}`;
