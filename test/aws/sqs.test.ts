@@ -91,6 +91,43 @@ describe("Module: src/aws/sqs", () => {
     expect(error).not.to.be.instanceOf(TransientDependencyError);
   });
 
+  /** What SQS refuses in a body or a String attribute (SendMessage: XML 1.0's characters only). */
+  const NOT_SQS_TEXT = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+  it("SqsWorkQueue.send(item) escapes U+FFFE and U+FFFF, which SQS refuses, so the body parses back to the same item", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-5" });
+    const work = item({
+      request: {
+        type: "jenkins",
+        jenkins: { url: "https://jenkins.example.com", credentials: "hookgate/jenkins", crumb: false },
+        job: ["api", "build"],
+        parameters: { MESSAGE: "fix \uFFFE and \uFFFF, keep \u00e7 \u2028 \u{1F600} and \ud800 \u0001" },
+      },
+    });
+    work.event.branch = "feature/\uFFFF";
+    await new SqsWorkQueue(client, QUEUE).send(work);
+    const body = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody ?? "";
+    expect(NOT_SQS_TEXT.test(body)).to.equal(false);
+    expect(JSON.parse(body)).to.deep.equal(work);
+  });
+
+  it("SqsDeadLetterQueue.send(item, reason) sends a body and attributes SQS takes: U+FFFF replaced, no surrogate pair cut in two", async () => {
+    sqs.on(SendMessageCommand).resolves({});
+    const work = item();
+    work.event.branch = "\uFFFF";
+    await new SqsDeadLetterQueue(client, DLQ).send(
+      work,
+      `final: \uFFFF ${"x".repeat(1013)}\u{1F600}\u{1F600}\u{1F600}`,
+    );
+    const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(NOT_SQS_TEXT.test(input?.MessageBody ?? "")).to.equal(false);
+    expect(JSON.parse(input?.MessageBody ?? "")).to.deep.equal(work);
+    const reason = input?.MessageAttributes?.["hookgate-reason"]?.StringValue ?? "";
+    expect(NOT_SQS_TEXT.test(reason)).to.equal(false);
+    expect(reason.startsWith("final: \uFFFD x")).to.equal(true);
+    expect(Array.from(reason)).to.have.length(1024);
+  });
+
   const groupCases: Array<[string, string]> = [
     ["acme/api", "acme/api"],
     ["group/sub group/ünï", "group/sub_group/_n_"],
