@@ -14,6 +14,7 @@ import { gitHostClient } from "./gitHost";
 import { sameCommit } from "./gitHost/base";
 import type { CommitStatus, GitHostClient, OpenPullRequests, PullRequestInfo } from "./gitHost/types";
 import { triggerJenkins } from "./jenkins";
+import { storeError } from "./s3Errors";
 import type { ActionClients } from "./types";
 
 export async function cleanUpPullRequest(
@@ -199,9 +200,12 @@ async function runStorageStep(
       if (step.prefix === "" || step.prefix === "/" || step.bucket === "") {
         throw new ActionError("delete-s3-prefix needs a bucket and a non-empty prefix", { retryable: false });
       }
-      const count = await clients.objects.deletePrefix(step.bucket, step.prefix, {
-        deadlineMs: clients.deadlineMs,
-      });
+      const count = await clients.objects
+        .deletePrefix(step.bucket, step.prefix, { deadlineMs: clients.deadlineMs })
+        .catch((err: unknown) => {
+          // Classified as s3-zip's upload is: a bucket in another region, say, is final with a reason.
+          throw err instanceof ActionError ? err : storeError(err, step.bucket, "prefix deletion");
+        });
       return `deleted ${count} object${count === 1 ? "" : "s"} under s3://${step.bucket}/${step.prefix}`;
     }
   }
@@ -218,8 +222,5 @@ function openPullRequests({ count, more }: OpenPullRequests): string {
 function asActionError(err: unknown, what: string): ActionError {
   if (err instanceof ActionError) return err;
   const name = (err as { name?: string })?.name ?? "Error";
-  if (what === "delete-s3-prefix" && (name === "NoSuchBucket" || name === "AccessDenied")) {
-    return new ActionError(`S3 refused to delete the prefix: ${name}`, { retryable: false, cause: err });
-  }
   return new ActionError(`${what} failed: ${name}`, { retryable: true, cause: err });
 }

@@ -8,7 +8,7 @@ import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { PrCleanupRequest, PrCleanupStep, Provider, QueuedEvent } from "../../src/core/types";
 import { type GitHostServer, type PullState, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
-import { type LocalS3, startLocalS3 } from "../support/s3";
+import { type LocalS3, type S3Faults, startLocalS3 } from "../support/s3";
 import type { MemorySecretStore } from "../support/secrets";
 import { HOST_TOKEN, JENKINS_TOKEN, JENKINS_USER, rejectsWithActionError, testClients } from "./helpers";
 
@@ -444,6 +444,55 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(err.retryable).to.equal(false);
     expect(await s3.listKeys(PREVIEWS, "keep/")).to.deep.equal(["keep/me.js"]);
   });
+
+  // The prefix's bucket is the user's (a previews bucket), so it may well be in another region: S3
+  // answers 301 PermanentRedirect, which no retry gets past (the client follows no region redirect).
+  const prefixFailures: Array<[string, S3Faults["everyRequest"], string, boolean, string]> = [
+    [
+      "the bucket is in another region (301 PermanentRedirect)",
+      {
+        status: 301,
+        code: "PermanentRedirect",
+        message: "The bucket you are attempting to access must be addressed using the specified endpoint.",
+        headers: { "x-amz-bucket-region": "eu-central-1" },
+      },
+      PREVIEWS,
+      false,
+      "S3 refused the prefix deletion: PermanentRedirect: the bucket is in another region (eu-central-1)",
+    ],
+    [
+      "the bucket does not exist",
+      undefined,
+      "no-such-previews",
+      false,
+      'S3 refused the prefix deletion: NoSuchBucket: the bucket "no-such-previews" does not exist',
+    ],
+    [
+      "S3 keeps answering 503 SlowDown",
+      { status: 503, code: "SlowDown", message: "Please reduce your request rate." },
+      PREVIEWS,
+      true,
+      "S3 prefix deletion failed: SlowDown",
+    ],
+  ];
+  for (const [what, fault, bucket, retryable, message] of prefixFailures) {
+    it(`cleanUpPullRequest fails delete-s3-prefix ${retryable ? "retryable" : "final"}, with the reason, when ${what}`, async () => {
+      s3.faults.everyRequest = fault;
+      try {
+        const err = await rejectsWithActionError(
+          cleanUpPullRequest(
+            request([{ kind: "delete-s3-prefix", bucket, prefix: "api/pr-7/" }]),
+            closedEvent(),
+            clients(),
+          ),
+        );
+        expect(err.retryable).to.equal(retryable);
+        expect(err.message).to.contain(message);
+      } finally {
+        s3.faults.everyRequest = undefined;
+      }
+    });
+  }
 
   it("cleanUpPullRequest runs its steps without commit statuses when the host refuses the first one for good (404: a fork's commit on Bitbucket Cloud)", async () => {
     host.script("status", { status: 404, body: JSON.stringify({ message: "No commit found" }) });
