@@ -138,11 +138,18 @@ export class S3ObjectStore implements ObjectStore {
             Prefix: prefix,
             ContinuationToken: token,
             MaxKeys: this.pageSize,
+            // Keys as S3 stored them: in plain XML a carriage return comes back as a line feed (XML's
+            // end-of-line handling), and deleting that other key succeeds and removes nothing.
+            EncodingType: "url",
           }),
           { abortSignal },
         ),
       );
-      const keys = (page.Contents ?? []).map((o) => o.Key).filter((k): k is string => !!k);
+      const encoded = page.EncodingType === "url"; // an S3-compatible store may answer plain keys
+      const keys = (page.Contents ?? [])
+        .map((o) => o.Key)
+        .filter((k): k is string => !!k)
+        .map((k) => (encoded ? decodeKey(k) : k));
       for (let i = 0; i < keys.length; i += 1000) {
         const batch = keys.slice(i, i + 1000);
         const out = await send((abortSignal) =>
@@ -162,6 +169,11 @@ export class S3ObjectStore implements ObjectStore {
     } while (token);
     return deleted;
   }
+}
+
+/** A key from a listing with EncodingType url: S3 writes a space as "+" (and a "+" as %2B). */
+function decodeKey(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, " "));
 }
 
 /** Per-object DeleteObjects errors that the same request meets again however often it is sent. */

@@ -205,6 +205,13 @@ describe("Class: S3ObjectStore (s3rver)", function () {
     expect(await new S3ObjectStore(s3.client).deletePrefix(BUCKET, "pr/7/")).to.equal(0);
   });
 
+  it("deletePrefix deletes keys that plain XML would change (a carriage return), and keys with a space, a plus or a percent", async () => {
+    const keys = ["cr/a\rb", "cr/a\r\nb", "cr/a b", "cr/a+b", "cr/100%.txt", "cr/ç/x"];
+    for (const Key of keys) await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: "x" }));
+    expect(await new S3ObjectStore(s3.client).deletePrefix(BUCKET, "cr/")).to.equal(keys.length);
+    for (const key of keys) expect(await s3.exists(BUCKET, key), JSON.stringify(key)).to.equal(false);
+  });
+
   it("put ends the multipart upload it abandons at the deadline before it returns, so no parts stay behind", async () => {
     // Parts take 1.5 s to reach S3: the deadline comes first, with a part in flight.
     const proxy = await delayingProxy(

@@ -162,6 +162,16 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
                 "</ListBucketResult>",
                 `<KeyCount>${keys.length}</KeyCount>${next}</ListBucketResult>`,
               );
+              if (url.searchParams.get("encoding-type") === "url") {
+                // s3rver ignores encoding-type: encode the keys as S3 does (a space as "+", "/" kept).
+                xml = xml
+                  .replace(
+                    /<Contents>(\s*)<Key>([^<]*)<\/Key>/g,
+                    (_, space: string, key: string) =>
+                      `<Contents>${space}<Key>${s3UrlEncode(unescapeXml(key))}</Key>`,
+                  )
+                  .replace("</ListBucketResult>", "<EncodingType>url</EncodingType></ListBucketResult>");
+              }
             }
             const headers = { ...up.headers, "content-length": String(Buffer.byteLength(xml)) };
             res.writeHead(up.statusCode ?? 500, headers);
@@ -312,6 +322,12 @@ function unescapeXml(text: string): string {
     .replace(/&gt;/g, ">")
     .replace(/&quot;/g, '"')
     .replace(/&apos;/g, "'")
-    .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))
+    .replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)))
+    .replace(/&#x([0-9a-fA-F]+);/g, (_, n: string) => String.fromCodePoint(Number.parseInt(n, 16)))
     .replace(/&amp;/g, "&");
+}
+
+/** A key as S3 writes it under encoding-type=url: percent-encoded UTF-8, a space as "+", "/" kept. */
+function s3UrlEncode(key: string): string {
+  return encodeURIComponent(key).replace(/%20/g, "+").replace(/%2F/g, "/");
 }
