@@ -2,7 +2,8 @@
 import { createHash } from "node:crypto";
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
-import { TransientDependencyError } from "../core/errors";
+import { TransientDependencyError, WorkItemTooLargeError } from "../core/errors";
+import { MAX_WORK_ITEM_BYTES } from "../core/policy";
 import type { DeadLetterQueue, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
 import { describeAwsError, isTransientAwsError } from "./awsErrors";
@@ -68,11 +69,14 @@ export class SqsWorkQueue implements WorkQueue {
   ) {}
 
   async send(item: WorkItem): Promise<void> {
+    const body = messageBody(item);
+    const bytes = Buffer.byteLength(body, "utf8");
+    if (bytes > MAX_WORK_ITEM_BYTES) throw new WorkItemTooLargeError(bytes, MAX_WORK_ITEM_BYTES);
     try {
       await this.client.send(
         new SendMessageCommand({
           QueueUrl: this.queueUrl,
-          MessageBody: messageBody(item),
+          MessageBody: body,
           MessageGroupId: messageGroupId(item),
           MessageDeduplicationId: messageDeduplicationId(item),
         }),

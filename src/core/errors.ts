@@ -27,6 +27,20 @@ export class TransientDependencyError extends HookgateError {
   }
 }
 
+/**
+ * A work item larger than a queue message may be: the route's templates render too much of the payload
+ * (`{{payload.commits}}`). Not transient: every redelivery renders the same.
+ */
+export class WorkItemTooLargeError extends HookgateError {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`the work item is ${bytes} bytes, more than the ${limit} a queue message may hold`);
+    this.name = "WorkItemTooLargeError";
+  }
+}
+
 /** A secret that does not exist or cannot be parsed: a deployment mistake, never retried blindly. */
 export class SecretNotFoundError extends HookgateError {
   constructor(secretName: string, options?: { cause?: unknown }) {

@@ -11,7 +11,13 @@ import type {
   SQSRecord,
 } from "aws-lambda";
 import { decodeBody } from "../core/decode";
-import { ActionError, RequestError, SecretNotFoundError, TransientDependencyError } from "../core/errors";
+import {
+  ActionError,
+  RequestError,
+  SecretNotFoundError,
+  TransientDependencyError,
+  WorkItemTooLargeError,
+} from "../core/errors";
 import { deliveryIdOf, eventName } from "../core/events/headers";
 import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { headerBag, singleHeader } from "../core/headers";
@@ -484,6 +490,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       await deps.dedupe.release(route.name, event.deliveryId, claim.generation).catch((releaseError) => {
         line.error += `; releasing the claim failed too: ${(releaseError as Error)?.message ?? releaseError}`;
       });
+      if (error instanceof WorkItemTooLargeError) {
+        // Every redelivery renders the same: a 503 would invite retries that cannot succeed.
+        const reason = `${error.message}: the route's templates render too much of the payload; render less, then redeliver`;
+        return new Answer(500, "error", reason, "error");
+      }
       return new Answer(503, "unavailable", "could not enqueue the delivery; redeliver later", "unavailable");
     }
     try {

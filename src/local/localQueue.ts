@@ -19,6 +19,8 @@ import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { WorkItemTooLargeError } from "../core/errors";
+import { MAX_WORK_ITEM_BYTES } from "../core/policy";
 import type { LogFn, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
 import { parseWorkItem } from "../gateway/workItem";
@@ -259,13 +261,17 @@ export class LocalQueue {
     const dedupeKey = `${route}#${dedupeId}`;
     const seenAt = this.recentDedupeIds.get(dedupeKey);
     if (seenAt !== undefined && now - seenAt < DEDUPE_WINDOW_MS) return; // SQS drops it silently
+    const body = JSON.stringify(item);
+    // As SQS would refuse it: what serve accepts, the deployed route accepts too.
+    const bytes = Buffer.byteLength(body, "utf8");
+    if (bytes > MAX_WORK_ITEM_BYTES) throw new WorkItemTooLargeError(bytes, MAX_WORK_ITEM_BYTES);
     const message: Message = {
       id: randomUUID(),
       seq: this.seq++,
       route,
       group: item.event?.repo?.fullName || "default",
       dedupeId,
-      body: JSON.stringify(item),
+      body,
       sentAt: now,
       receiveCount: 0,
       notBefore: now,

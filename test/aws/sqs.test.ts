@@ -9,7 +9,7 @@ import {
   SqsWorkQueue,
   sqsBackoff,
 } from "../../src/aws/sqs";
-import { TransientDependencyError } from "../../src/core/errors";
+import { TransientDependencyError, WorkItemTooLargeError } from "../../src/core/errors";
 import type { WorkItem } from "../../src/core/types";
 
 const QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-api-build.fifo";
@@ -65,6 +65,19 @@ describe("Module: src/aws/sqs", () => {
       MessageGroupId: "acme/api",
       MessageDeduplicationId: "72d3162e-cc78-11e3-81ab-4c9367dc0958:2",
     });
+  });
+
+  it("SqsWorkQueue.send(item) refuses an item over 256 KiB with WorkItemTooLargeError, sending nothing (SQS would refuse it)", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
+    const base = item();
+    const request = { ...base.request, parameters: { COMMITS: "x".repeat(262_144) } } as WorkItem["request"];
+    const error = await new SqsWorkQueue(client, QUEUE).send({ ...base, request }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(WorkItemTooLargeError);
+    expect((error as WorkItemTooLargeError).limit).to.equal(262_144);
+    expect(sqs.commandCalls(SendMessageCommand)).to.have.length(0);
+    const fits = { ...base.request, parameters: { COMMITS: "x".repeat(200_000) } } as WorkItem["request"];
+    await new SqsWorkQueue(client, QUEUE).send({ ...base, request: fits });
+    expect(sqs.commandCalls(SendMessageCommand)).to.have.length(1);
   });
 
   it("SqsWorkQueue.send(item) maps a throttled SQS to TransientDependencyError", async () => {

@@ -23,7 +23,7 @@ import { promisify } from "node:util";
 import type { SQSEvent } from "aws-lambda";
 import { expect } from "chai";
 import fc from "fast-check";
-import { SecretNotFoundError } from "../../src/core/errors";
+import { SecretNotFoundError, WorkItemTooLargeError } from "../../src/core/errors";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import type { ActionOutcome, RoutesConfig, WorkItem } from "../../src/core/types";
 import { DeliveryLog } from "../../src/local/deliveryLog";
@@ -408,6 +408,20 @@ describe("Class: LocalQueue", () => {
     mkdirSync(join(dir, "queue"), { recursive: true });
     writeFileSync(join(dir, "queue", "journal.jsonl"), `${lines.join("\n")}\n`);
   }
+
+  it("send refuses an item over 256 KiB with WorkItemTooLargeError and journals nothing, as the deployed queue would", async () => {
+    const queue = new LocalQueue(options());
+    const big = item("big");
+    const request = { ...big.request, parameters: { COMMITS: "x".repeat(262_144) } } as WorkItem["request"];
+    const error = await queue
+      .port("r")
+      .send({ ...big, request })
+      .catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(WorkItemTooLargeError);
+    expect(queue.size()).to.equal(0);
+    queue.close();
+    expect(new LocalQueue(options()).start()).to.equal(0);
+  });
 
   it("delivers one group in order, one at a time, and a failed head blocks its group until it succeeds", async () => {
     const seen: string[] = [];

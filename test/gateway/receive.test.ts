@@ -2,10 +2,15 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { ActionError, SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
+import {
+  ActionError,
+  SecretNotFoundError,
+  TransientDependencyError,
+  WorkItemTooLargeError,
+} from "../../src/core/errors";
 import { MAX_BODY_BYTES } from "../../src/core/policy";
 import type { ClaimResult, DedupeStore, SecretStore, WorkQueue } from "../../src/core/ports";
-import type { Route } from "../../src/core/types";
+import type { Route, WorkItem } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { createRouteHandler } from "../../src/gateway/routeHandler";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
@@ -533,6 +538,37 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     expect(h.queue.sent).to.have.length(0);
     clock += 61_000;
     expect((await h.receive({ deliveryId: "d-abandoned" })).statusCode).to.equal(202);
+  });
+
+  it("receive answers 500 with the reason when the work item is too large for the queue, and releases the claim so a redelivery is queued once the route renders less", async () => {
+    let refuse = true;
+    const sent: WorkItem[] = [];
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
+      queue: {
+        send: async (item) => {
+          if (refuse) throw new WorkItemTooLargeError(300_000, 262_144);
+          sent.push(item);
+        },
+      },
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async () => ({ status: "done", detail: "" }),
+      log: () => {},
+    });
+    const first = parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-big" })));
+    expect(first.statusCode).to.equal(500);
+    expect(first.body).to.deep.include({
+      status: "error",
+      reason:
+        "the work item is 300000 bytes, more than the 262144 a queue message may hold: the route's templates " +
+        "render too much of the payload; render less, then redeliver",
+    });
+    refuse = false;
+    const again = parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-big" })));
+    expect(again.statusCode).to.equal(202);
+    expect(sent).to.have.length(1);
   });
 
   it("receive answers 503 when a dependency hangs past the receive deadline", async () => {
