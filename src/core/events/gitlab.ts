@@ -22,6 +22,14 @@ const MR_ACTIONS: Readonly<Record<string, string>> = {
   reopen: "reopened",
 };
 
+/** GitLab issue actions -> GitHub issues actions ("events: [issues.opened]" reads the same on both). */
+const ISSUE_ACTIONS: Readonly<Record<string, string>> = {
+  open: "opened",
+  close: "closed",
+  reopen: "reopened",
+  update: "edited",
+};
+
 /** GitLab release actions -> GitHub release actions. */
 const RELEASE_ACTIONS: Readonly<Record<string, string>> = {
   create: "created",
@@ -90,11 +98,12 @@ export function gitlabEventName(header: string): string {
 function base(event: string, payload: Json, deliveryId: string): WebhookEvent {
   const project = obj(payload.project);
   const attributes = obj(payload.object_attributes);
+  const action = str(attributes?.action);
   return {
     provider: "gitlab",
     deliveryId,
     event,
-    action: str(attributes?.action),
+    action: event === "issues" && action !== undefined ? (ISSUE_ACTIONS[action] ?? action) : action,
     // System hooks about a project (project_create, project_rename, ...) carry its path at the top level.
     repo: (project ? gitlabRepo(project) : gitlabRepo(payload)) ?? noRepo(),
     deleted: false,

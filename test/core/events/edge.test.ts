@@ -221,6 +221,26 @@ describe("Function: normaliseDelivery (edge cases)", () => {
       ).to.equal("edited");
     });
 
+    const issueActions = [
+      ["open", "opened"],
+      ["close", "closed"],
+      ["reopen", "reopened"],
+      ["update", "edited"],
+      ["unknown", "unknown"],
+    ] as const;
+    for (const [gitlab, github] of issueActions) {
+      it(`normaliseDelivery maps a GitLab issue's ${gitlab} to issues ${github}, as GitHub names it`, () => {
+        const payload = {
+          object_kind: "issue",
+          project: { path_with_namespace: "acme/api" },
+          object_attributes: { iid: 3, action: gitlab },
+        };
+        const event = normalise("gitlab", "Issue Hook", payload);
+        expect([event.event, event.action]).to.deep.equal(["issues", github]);
+        expect(normalise("gitlab", "Confidential Issue Hook", payload).action).to.equal(github);
+      });
+    }
+
     it("normaliseDelivery maps GitLab reopen to reopened", () => {
       const payload = fixture("gitlab/merge_request-open");
       const attributes = { ...(payload.object_attributes as object), action: "reopen" };
