@@ -1,5 +1,5 @@
 // Gitea and Forgejo follow GitHub's event names and payload shapes; the differences are handled in
-// normaliseGitHubLike (action "synchronized", pusher.login/username).
+// normaliseGitHubLike (actions "synchronized" and a release's "updated", pusher.login/username).
 import type { WebhookEvent } from "../types";
 import type { Json } from "./fields";
 import { normaliseGitHubLike } from "./github";

@@ -61,8 +61,10 @@ export function normaliseGitHubLike(
     throw malformed(`the ${label} ${event} payload has no repository`);
   }
   let action = str(payload.action);
-  // Gitea says "synchronized" where GitHub says "synchronize".
+  // Gitea says "synchronized" where GitHub says "synchronize", and a release "updated" where GitHub says
+  // "edited" (Gitea's own Actions translate it so, in matchReleaseEvent).
   if (provider === "gitea" && action === "synchronized") action = "synchronize";
+  if (provider === "gitea" && event === "release" && action === "updated") action = "edited";
   const result: Omit<WebhookEvent, "changedFiles"> = {
     provider,
     deliveryId,

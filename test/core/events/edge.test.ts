@@ -314,6 +314,22 @@ describe("Function: normaliseDelivery (edge cases)", () => {
       expect(normalise("github", "pull_request", gone).pr?.headRef).to.equal("refs/pull/12/head");
     });
 
+    it("normaliseDelivery maps a Gitea release's updated to edited, as GitHub names it (and keeps published)", () => {
+      const payload = {
+        action: "updated",
+        release: { tag_name: "v1.0.0" },
+        repository: fixture("gitea/push").repository,
+      };
+      expect(normalise("gitea", "release", payload).action).to.equal("edited");
+      expect(normalise("gitea", "release", { ...payload, action: "published" }).action).to.equal("published");
+      expect(
+        normalise("gitea", "pull_request", {
+          ...fixture("gitea/pull_request-closed-merged"),
+          action: "updated",
+        }).action,
+      ).to.equal("updated");
+    });
+
     it("normaliseDelivery maps Gitea's synchronized to synchronize", () => {
       const payload = { ...fixture("gitea/pull_request-closed-merged"), action: "synchronized" };
       expect(normalise("gitea", "pull_request", payload).action).to.equal("synchronize");
