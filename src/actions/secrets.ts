@@ -63,9 +63,9 @@ export type ProviderCredential =
  * A Git host token: the plain string, or JSON {"token": "..."}, sent alone (Bearer; GitLab's PRIVATE-TOKEN,
  * Gitea's token). A user and its token are sent as Basic: {"email": "...", "apiToken": "..."} for an
  * Atlassian API token (Bitbucket Cloud's REST API takes it with the account's email as user, never as a
- * Bearer), or {"username": "...", "password": "..."}. {"email", "token"} is Basic too, and so is
- * {"username", "token"} on Bitbucket Cloud, where a token sent alone must be an access token; on the other
- * hosts that username is ignored, as it always was.
+ * Bearer), or {"username": "...", "password": "..."}. On Bitbucket Cloud, where a token sent alone must be an
+ * access token, {"email", "token"} and {"username": "<an email>", "token"} are Basic too; a user that is no
+ * email, and any user on the other hosts, is ignored beside a token, as it always was.
  */
 export function parseProviderToken(raw: string, name: string, provider?: Provider): ProviderCredential {
   const trimmed = raw.trim();
@@ -78,7 +78,9 @@ export function parseProviderToken(raw: string, name: string, provider?: Provide
   }
   const token = text(record.token) ?? text(record.value);
   const user = text(record.email) ?? text(record.username) ?? text(record.user);
-  const tokenWithUser = user !== undefined && (text(record.email) !== undefined || provider === "bitbucket");
+  // Only Bitbucket Cloud takes a token with a user, and only an API token with the account's email. Elsewhere
+  // (and for a Bitbucket access token, which a user such as x-token-auth may accompany) the token goes alone.
+  const tokenWithUser = provider === "bitbucket" && user?.includes("@") === true;
   if (token !== undefined && !tokenWithUser) return { kind: "token", token: headerSafeToken(token, name) };
   const password =
     text(record.apiToken) ??

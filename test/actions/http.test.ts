@@ -195,6 +195,16 @@ describe("Function: parseProviderToken", () => {
     ],
     ['{"token":"ATCTT3x-access"}', "bitbucket", { kind: "token", token: "ATCTT3x-access" }],
     ['{"username":"bot","token":"glpat-x"}', "gitlab", { kind: "token", token: "glpat-x" }],
+    // Forms that were a token sent alone before API tokens were read, and must stay so: GitLab's REST API
+    // takes no Basic, and a Bitbucket access token beside a user that is no email is still a Bearer.
+    ['{"email":"dev@acme.example","token":"glpat-x"}', "gitlab", { kind: "token", token: "glpat-x" }],
+    ['{"email":"dev@acme.example","token":"ghp_x"}', "github", { kind: "token", token: "ghp_x" }],
+    ['{"email":"dev@acme.example","token":"BBDC-x"}', "bitbucket-server", { kind: "token", token: "BBDC-x" }],
+    [
+      '{"username":"x-token-auth","token":"ATCTT3x-access"}',
+      "bitbucket",
+      { kind: "token", token: "ATCTT3x-access" },
+    ],
   ];
   for (const [raw, provider, expected] of withProvider) {
     it(`parseProviderToken(${JSON.stringify(raw)}, name, "${provider}") reads the credential`, () => {
