@@ -3,7 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { dnsSuffix } from "../core/partitions";
-import { MAX_ATTEMPTS } from "../core/policy";
+import { MAX_ATTEMPTS, MAX_WORK_ITEM_BYTES } from "../core/policy";
 import type { Route as RouteSpec } from "../core/types";
 import type { LambdaConfig } from "./config";
 import type { RouteNames } from "./naming";
@@ -11,6 +11,9 @@ import { assumeRolePolicy, routePolicy } from "./policies";
 import { MIN_BUCKET_NAME } from "./policySize";
 
 export { type RoutePolicyBoundInput, rolePolicyProblem, routePolicyBound } from "./policySize";
+
+/** SQS's largest MaximumMessageSize (1 MiB). */
+const SQS_LARGEST_MESSAGE_BYTES = 1_048_576;
 
 export const LAMBDA_RUNTIME = "nodejs22.x";
 /**
@@ -151,6 +154,8 @@ export class Route extends pulumi.ComponentResource {
         sqsManagedSseEnabled: true,
         messageRetentionSeconds: DLQ_RETENTION_SECONDS,
         visibilityTimeoutSeconds: visibility,
+        // SQS's largest: a work item as large as the queue takes still fits with the reason attributes.
+        maxMessageSize: SQS_LARGEST_MESSAGE_BYTES,
       },
       { parent: this },
     );
@@ -166,6 +171,8 @@ export class Route extends pulumi.ComponentResource {
         // messages there: either way a dead letter gets the DLQ's full 14 days.
         messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
         visibilityTimeoutSeconds: visibility,
+        // What the receive path measures each work item against (larger ones get 500, not a failed send).
+        maxMessageSize: MAX_WORK_ITEM_BYTES,
         redrivePolicy: deadLetters.arn.apply((arn) =>
           JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: MAX_ATTEMPTS }),
         ),

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { MAX_ATTEMPTS } from "../../src/core/policy";
+import { MAX_ATTEMPTS, MAX_WORK_ITEM_BYTES } from "../../src/core/policy";
 import { withSecretNamePrefix } from "../../src/core/routeSecrets";
 import type { Route } from "../../src/core/types";
 import { ACCESS_LOG_FORMAT } from "../../src/infra/api";
@@ -226,6 +226,9 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       expect(queue.inputs.visibilityTimeoutSeconds).to.be.at.least(6 * fn.inputs.timeout);
       expect(VISIBILITY_FACTOR).to.be.at.least(6);
       expect(dlq.inputs.messageRetentionSeconds).to.equal(1_209_600);
+      // The receive path refuses larger work items itself; the DLQ takes them with their reason attributes.
+      expect(queue.inputs.maxMessageSize).to.equal(MAX_WORK_ITEM_BYTES).and.to.equal(262_144);
+      expect(dlq.inputs.maxMessageSize).to.equal(1_048_576);
       const redrive = JSON.parse(queue.inputs.redrivePolicy);
       expect(redrive.maxReceiveCount).to.equal(MAX_ATTEMPTS).and.to.be.at.least(5);
       expect(redrive.deadLetterTargetArn).to.equal(`arn:aws:sqs:${REGION}:${ACCOUNT}:${dlq.inputs.name}`);
