@@ -496,10 +496,11 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       return err.message;
     };
 
-    it("uploadSourceZip hints at a retired app password or a username in place of the email when Basic gets 401", async () => {
+    it("uploadSourceZip hints at a retired app password, a username in place of the email or a revoked token when Basic gets 401", async () => {
       expect(await refused(JSON.stringify({ email: EMAIL, apiToken: API_TOKEN }), 401)).to.equal(
         "bitbucket archive of acme/api answered 401: Bad credentials [redacted]; likely an app password, " +
-          "which Bitbucket Cloud no longer accepts, or an API token sent with the Bitbucket username instead of the Atlassian account email",
+          "which Bitbucket Cloud no longer accepts, an API token sent with the Bitbucket username instead of the Atlassian account email, " +
+          "or an API token revoked or expired",
       );
     });
 

@@ -39,8 +39,8 @@ function cloudRefusalHint(status: number, credentialHeaders: Record<string, stri
   const basic = /^basic /i.test(credentialHeaders.authorization ?? "");
   if (status === 401 && basic) {
     return (
-      "likely an app password, which Bitbucket Cloud no longer accepts, or an API token sent with the " +
-      "Bitbucket username instead of the Atlassian account email"
+      "likely an app password, which Bitbucket Cloud no longer accepts, an API token sent with the " +
+      "Bitbucket username instead of the Atlassian account email, or an API token revoked or expired"
     );
   }
   if (status === 401) {
