@@ -6,6 +6,7 @@ import { TransientDependencyError, WorkItemTooLargeError } from "../core/errors"
 import { MAX_WORK_ITEM_BYTES } from "../core/policy";
 import type { DeadLetterQueue, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
+import { NOT_QUEUE_TEXT, workItemJson } from "../gateway/workItem";
 import { describeAwsError, isTransientAwsError } from "./awsErrors";
 
 /** SQS's longest visibility timeout (12 hours). */
@@ -16,12 +17,6 @@ const MAX_ID_LENGTH = 128;
 const ID_CHARS = /^[\x21-\x7e]+$/;
 /** A DLQ reason is for a person reading the console, not an essay. */
 const MAX_REASON_LENGTH = 1024;
-/**
- * What SQS refuses in a message body or a String attribute: anything outside XML 1.0's characters
- * (#x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF). SendMessage's reference says it
- * rejects them (InvalidMessageContents) or, in its newer wording, replaces them with U+FFFD.
- */
-const NOT_SQS_TEXT = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 /**
  * The FIFO message group for an item: the repository, so deliveries for one repository run in order
@@ -37,18 +32,6 @@ export function messageGroupId(item: WorkItem): string {
 export function messageDeduplicationId(item: WorkItem, suffix = ""): string {
   const id = `${item.deliveryId}:${item.generation}${suffix}`;
   return id.length <= MAX_ID_LENGTH && ID_CHARS.test(id) ? id : sha256(id);
-}
-
-/**
- * The item as JSON that SQS takes as is. JSON.stringify escapes control characters and lone
- * surrogates but leaves U+FFFE and U+FFFF (a branch name, a rendered parameter) as they are: those
- * are written as \u escapes too, which parse back to the same item.
- */
-export function messageBody(item: WorkItem): string {
-  return JSON.stringify(item).replace(
-    NOT_SQS_TEXT,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
 }
 
 function sha256(text: string): string {
@@ -69,7 +52,7 @@ export class SqsWorkQueue implements WorkQueue {
   ) {}
 
   async send(item: WorkItem): Promise<void> {
-    const body = messageBody(item);
+    const body = workItemJson(item);
     const bytes = Buffer.byteLength(body, "utf8");
     if (bytes > MAX_WORK_ITEM_BYTES) throw new WorkItemTooLargeError(bytes, MAX_WORK_ITEM_BYTES);
     try {
@@ -95,7 +78,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
 
   async send(item: WorkItem, reason: string, messageId?: string): Promise<void> {
     await this.put(
-      messageBody(item),
+      workItemJson(item),
       reason,
       messageGroupId(item),
       // Per failed message: SQS drops a second message with the same id for 5 minutes (and says it took
@@ -148,7 +131,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
 
 /** An attribute's text: what SQS refuses becomes U+FFFD, and a cut never splits a surrogate pair. */
 function truncate(text: string, max: number): string {
-  const clean = text.replace(NOT_SQS_TEXT, "\uFFFD");
+  const clean = text.replace(NOT_QUEUE_TEXT, "\uFFFD");
   if (clean.length <= max) return clean;
   const chars = Array.from(clean);
   return chars.length <= max ? clean : `${chars.slice(0, max - 1).join("")}…`;

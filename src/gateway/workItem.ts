@@ -21,6 +21,26 @@ export function buildWorkItem(
   };
 }
 
+/**
+ * What SQS refuses in a message body or a String attribute: anything outside XML 1.0's characters
+ * (#x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF). SendMessage's reference says it
+ * rejects them (InvalidMessageContents) or, in its newer wording, replaces them with U+FFFD.
+ */
+export const NOT_QUEUE_TEXT = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * The item as the queue message body, for SQS and serve's queue alike (so both measure the same size).
+ * JSON.stringify escapes control characters and lone surrogates but leaves U+FFFE and U+FFFF (a branch
+ * name, a rendered parameter) as they are: those are written as \u escapes too, which parse back to the
+ * same item.
+ */
+export function workItemJson(item: WorkItem): string {
+  return JSON.stringify(item).replace(
+    NOT_QUEUE_TEXT,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 const ACTION_TYPES = new Set(["jenkins", "s3-zip", "pr-cleanup"]);
 
 /**

@@ -23,7 +23,7 @@ import { WorkItemTooLargeError } from "../core/errors";
 import { MAX_WORK_ITEM_BYTES } from "../core/policy";
 import type { LogFn, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
-import { parseWorkItem } from "../gateway/workItem";
+import { parseWorkItem, workItemJson } from "../gateway/workItem";
 import { JournalFile, type WriteSyncFn } from "./journalFile";
 
 export type QueueWorker = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
@@ -261,7 +261,7 @@ export class LocalQueue {
     const dedupeKey = `${route}#${dedupeId}`;
     const seenAt = this.recentDedupeIds.get(dedupeKey);
     if (seenAt !== undefined && now - seenAt < DEDUPE_WINDOW_MS) return; // SQS drops it silently
-    const body = JSON.stringify(item);
+    const body = workItemJson(item);
     // As SQS would refuse it: what serve accepts, the deployed route accepts too.
     const bytes = Buffer.byteLength(body, "utf8");
     if (bytes > MAX_WORK_ITEM_BYTES) throw new WorkItemTooLargeError(bytes, MAX_WORK_ITEM_BYTES);

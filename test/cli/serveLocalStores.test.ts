@@ -418,6 +418,14 @@ describe("Class: LocalQueue", () => {
       .send({ ...big, request })
       .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(WorkItemTooLargeError);
+    // Measured as the SQS body is: U+FFFF (3 bytes in UTF-8) goes out as a 6-byte \u escape.
+    const escaped = { ...big.request, parameters: { MARKS: "\uffff".repeat(60_000) } } as WorkItem["request"];
+    expect(Buffer.byteLength(JSON.stringify({ ...big, request: escaped }))).to.be.below(262_144);
+    const alsoRefused = await queue
+      .port("r")
+      .send({ ...big, request: escaped })
+      .catch((e: unknown) => e);
+    expect(alsoRefused).to.be.instanceOf(WorkItemTooLargeError);
     expect(queue.size()).to.equal(0);
     queue.close();
     expect(new LocalQueue(options()).start()).to.equal(0);
