@@ -553,13 +553,20 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
 
     it("logs a flood of refused deliveries as its first lines and one line that counts the rest", async () => {
       const ids: string[] = Array.from({ length: 30 }, () => randomUUID());
-      for (const id of ids) {
-        const answer = await request(`${serve.url}/hooks/ip-closed`, {
-          headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": id },
-          body: PUSH,
-        });
-        expect(answer.status).to.equal(403);
-      }
+      // All at once: one after another on a loaded machine, they could spread over several windows.
+      const answers = await Promise.all(
+        ids.map((id) =>
+          request(`${serve.url}/hooks/ip-closed`, {
+            headers: {
+              "content-type": "application/json",
+              "x-github-event": "push",
+              "x-github-delivery": id,
+            },
+            body: PUSH,
+          }),
+        ),
+      );
+      expect(answers.map((a) => a.status)).to.deep.equal(ids.map(() => 403));
       await new Promise((r) => setTimeout(r, 1_300)); // the sampler's window ends
       const lines = serve
         .output()
@@ -570,7 +577,9 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       const counted = lines
         .filter((l) => l.msg === "deliveries not logged one by one" && l.route === "ip-closed")
         .reduce((sum, l) => sum + (l.count as number), 0);
-      expect(logged.length).to.be.within(1, 10);
+      // 10 lines a window; the burst may straddle the end of a window the test before opened.
+      expect(logged.length).to.be.within(1, 20);
+      expect(counted).to.be.at.least(10);
       expect(logged.length + counted).to.be.at.least(30); // the 403 of the test before may be counted too
       // Every one of them is still in the delivery history.
       const recorded = (await deliveries(serve.url)).map((d) => d.delivery);
