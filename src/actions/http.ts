@@ -1,10 +1,13 @@
 // Shared HTTP for the actions: undici with a timeout on every call, a dispatcher per private CA
-// bundle (added to the default trust; verification is never turned off), and one classification of
-// answers and failures into ActionError. Tokens live in headers only and never reach a message.
+// bundle (added to the default trust; verification is never turned off) and per egress proxy, and one
+// classification of answers and failures into ActionError. Tokens live in headers only and never reach a
+// message; nor does a proxy's password.
 import { createHash } from "node:crypto";
 import { rootCertificates } from "node:tls";
-import { Agent, type Dispatcher, request } from "undici";
+import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from "undici";
 import { ActionError } from "../core/errors";
+import { type ProxySettings, shownProxy } from "./proxy";
+import type { ActionClients } from "./types";
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -54,7 +57,7 @@ export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
     const code = (err as { code?: string } | undefined)?.code;
     const idle = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT";
     const fired = idle ? idleTimeoutMs : timeoutMs;
-    const error = networkError(call.what, err, fired, call.url);
+    const error = networkError(call.what, err, fired, call.url, proxyFor(call.dispatcher, call.url));
     if (fired === timeoutMs && timeoutMs < limit && error.message.includes("timed out")) {
       throw new ActionError(`${error.message}, where the function's time ran out`, {
         retryable: true,
@@ -107,13 +110,26 @@ export async function discard(res: HttpResponse): Promise<void> {
 }
 
 /**
- * A network failure or timeout: always retryable. The message names the code and, given the URL called,
- * its origin (scheme, host and port: never a path or query, which may hold a token), never a header; its
- * publicMessage leaves the origin out.
+ * A network failure or timeout: retryable, but for a proxy's refusal of credentials or of the host. The
+ * message names the code and, given the URL called, its origin (scheme, host and port: never a path or
+ * query, which may hold a token) and the proxy it went through (never its user or password), never a
+ * header; its publicMessage leaves the origin and the proxy out.
  */
-export function networkError(what: string, err: unknown, timeoutMs?: number, url?: string): ActionError {
+export function networkError(
+  what: string,
+  err: unknown,
+  timeoutMs?: number,
+  url?: string,
+  proxy?: string,
+): ActionError {
   if (err instanceof ActionError) return err;
   const e = err as { name?: string; code?: string; message?: string } | undefined;
+  // undici's own messages, before the timeout check: the tunnel's refusal is an error named AbortError.
+  const refused =
+    /^Proxy response \((\d+)\) !== 200 when HTTP Tunneling$|^Proxy Authentication Required \((407)\)$/.exec(
+      e?.message ?? "",
+    );
+  if (refused) return proxyRefusal(what, Number(refused[1] ?? refused[2]), err, proxy);
   const timedOut =
     e?.name === "TimeoutError" ||
     e?.name === "AbortError" ||
@@ -138,11 +154,32 @@ export function networkError(what: string, err: unknown, timeoutMs?: number, url
     );
   }
   const tls = tlsHint(code);
+  const via = proxy ? ` (through the proxy ${proxy}, unless NO_PROXY lists the host)` : "";
   // The origin helps whoever reads the logs; a pull request's commit status gets the message without it.
-  return new ActionError(`${what} could not be reached: ${code}${tls || connectionHint(code, url)}`, {
+  return new ActionError(`${what} could not be reached: ${code}${tls || connectionHint(code, url)}${via}`, {
     retryable: true,
     cause: err,
     publicMessage: `${what} could not be reached: ${code}${tls}`,
+  });
+}
+
+/**
+ * The egress proxy answered something other than 200 to a CONNECT, or 407 to a plain request. 407 (it wants
+ * credentials) and 403 (its policy refuses the host) are final; the rest (502, 503: it could not reach the
+ * host) retryable.
+ */
+function proxyRefusal(what: string, status: number, err: unknown, proxy?: string): ActionError {
+  const hint =
+    status === 407
+      ? ": it asks for credentials; give them in the proxy URL (http://user:password@host:port)"
+      : status === 403
+        ? ": it does not allow this host or port; have it allowed, or list the host in NO_PROXY if it is reachable directly"
+        : "";
+  const refused = `refused the connection (${status})`;
+  return new ActionError(`${what}: the egress proxy${proxy ? ` ${proxy}` : ""} ${refused}${hint}`, {
+    retryable: status !== 407 && status !== 403,
+    cause: err,
+    publicMessage: `${what}: the egress proxy ${refused}`,
   });
 }
 
@@ -319,20 +356,72 @@ function fieldErrors(errors: Record<string, unknown>): string {
     .join("; ");
 }
 
-const caAgents = new Map<string, Agent>();
+const dispatchers = new Map<string, Dispatcher>();
+/** The proxy settings each proxying dispatcher was built with, for messages. */
+const proxies = new WeakMap<Dispatcher, ProxySettings>();
 
 /**
  * A dispatcher that trusts the default roots PLUS the PEM bundle: private CAs are added, never
- * substituted, and certificate verification stays on. Cached per bundle.
+ * substituted, and certificate verification stays on. With a proxy, the bundle verifies the target
+ * through the tunnel (requestTls) and on direct connections (connect, for NO_PROXY's hosts). Cached.
  */
-export function dispatcherForCa(pem: string): Dispatcher {
-  const id = createHash("sha256").update(pem).digest("hex");
-  let agent = caAgents.get(id);
-  if (!agent) {
-    agent = new Agent({ connect: { ca: [...rootCertificates, pem], rejectUnauthorized: true } });
-    caAgents.set(id, agent);
+export function dispatcherForCa(pem: string, proxy?: ProxySettings): Dispatcher {
+  return cached(pem, proxy, () => {
+    const tls = { ca: [...rootCertificates, pem], rejectUnauthorized: true };
+    return proxy ? proxyAgent(proxy, tls) : new Agent({ connect: tls });
+  });
+}
+
+/** Through the proxy, when one is set; undefined otherwise (undici's global dispatcher, as without proxies). */
+export function proxyDispatcher(proxy: ProxySettings | undefined): Dispatcher | undefined {
+  return proxy && cached("", proxy, () => proxyAgent(proxy));
+}
+
+/** The dispatcher of an action's calls: the CA bundle's, else the clients' own, else the proxy's. */
+export function actionDispatcher(
+  clients: Pick<ActionClients, "dispatcher" | "proxy">,
+  pem?: string,
+): Dispatcher | undefined {
+  if (pem !== undefined) return dispatcherForCa(pem, clients.proxy);
+  return clients.dispatcher ?? proxyDispatcher(clients.proxy);
+}
+
+function cached(pem: string, proxy: ProxySettings | undefined, build: () => Dispatcher): Dispatcher {
+  // Without a proxy, keyed by the bundle alone, as it always was.
+  const id = createHash("sha256")
+    .update(proxy ? JSON.stringify([pem, proxy]) : pem)
+    .digest("hex");
+  let dispatcher = dispatchers.get(id);
+  if (!dispatcher) {
+    dispatcher = build();
+    dispatchers.set(id, dispatcher);
   }
+  return dispatcher;
+}
+
+/**
+ * undici's EnvHttpProxyAgent with every setting given (an empty one is "none"), so it never reads
+ * process.env itself. An http target goes to an http proxy as an absolute-URI request (proxyTunnel
+ * false), as curl does: proxies often allow CONNECT to port 443 only. An https target is tunnelled.
+ */
+function proxyAgent(proxy: ProxySettings, tls?: { ca: string[]; rejectUnauthorized: boolean }): Dispatcher {
+  const agent = new EnvHttpProxyAgent({
+    httpsProxy: proxy.httpsProxy,
+    httpProxy: proxy.httpProxy,
+    noProxy: proxy.noProxy,
+    proxyTunnel: false,
+    ...(tls ? { connect: tls, requestTls: tls } : {}),
+  });
+  proxies.set(agent, proxy);
   return agent;
+}
+
+/** The proxy (as messages show it) a dispatcher sends this URL to, unless NO_PROXY lists its host. */
+function proxyFor(dispatcher: Dispatcher | undefined, url: string): string | undefined {
+  const proxy = dispatcher && proxies.get(dispatcher);
+  if (!proxy) return undefined;
+  const uri = url.startsWith("https:") ? proxy.httpsProxy || proxy.httpProxy : proxy.httpProxy;
+  return uri ? shownProxy(uri) : undefined;
 }
 
 /** A PEM bundle holds at least one certificate; anything else is a final configuration error. */

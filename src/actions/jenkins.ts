@@ -6,9 +6,9 @@
 import { ActionError } from "../core/errors";
 import type { ActionOutcome, JenkinsRequest } from "../core/types";
 import {
+  actionDispatcher,
   assertPemBundle,
   discard,
-  dispatcherForCa,
   type HttpResponse,
   header,
   httpRequest,
@@ -43,11 +43,12 @@ export async function triggerJenkins(
     await readSecret(clients, request.jenkins.credentials),
     request.jenkins.credentials,
   );
-  const dispatcher = request.jenkins.caBundle
-    ? dispatcherForCa(
-        assertPemBundle(await readSecret(clients, request.jenkins.caBundle), request.jenkins.caBundle),
-      )
-    : clients.dispatcher;
+  const dispatcher = actionDispatcher(
+    clients,
+    request.jenkins.caBundle
+      ? assertPemBundle(await readSecret(clients, request.jenkins.caBundle), request.jenkins.caBundle)
+      : undefined,
+  );
   const headers: Record<string, string> = {
     authorization: `Basic ${Buffer.from(`${credentials.user}:${credentials.token}`).toString("base64")}`,
   };

@@ -1,6 +1,7 @@
 // What every action receives: its clients, passed in so tests can plug in real local servers.
 import type { Dispatcher } from "undici";
 import type { LogFn, ObjectStore, SecretStore } from "../core/ports";
+import type { ProxySettings } from "./proxy";
 
 export interface ActionClients {
   secrets: SecretStore;
@@ -8,6 +9,8 @@ export interface ActionClients {
   log: LogFn;
   /** Base undici dispatcher for outgoing HTTP (a route's private CA bundle takes precedence). */
   dispatcher?: Dispatcher;
+  /** The egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY); absent: outbound calls go direct. */
+  proxy?: ProxySettings;
   /** Where s3-zip downloads the archive (default os.tmpdir(); /tmp on Lambda). */
   tmpDir?: string;
   /** Link to the run's logs, for commit statuses (pr-cleanup). */

@@ -1,7 +1,7 @@
 // The Git host client for a route's provider API, with its token read from Secrets Manager, over TLS that
-// may trust the private CAs of a self-hosted host (its caBundle secret).
+// may trust the private CAs of a self-hosted host (its caBundle secret), through the egress proxy if any.
 import type { ProviderApi } from "../../core/types";
-import { assertPemBundle, dispatcherForCa } from "../http";
+import { actionDispatcher, assertPemBundle } from "../http";
 import { parseProviderToken, readSecret } from "../secrets";
 import type { ActionClients } from "../types";
 import { BitbucketCloudClient, BitbucketServerClient } from "./bitbucket";
@@ -26,9 +26,10 @@ export async function gitHostClient(api: ProviderApi, clients: ActionClients): P
     }
   }
   // The private CAs are added to the default roots, never substituted: verification stays on.
-  const dispatcher = api.caBundle
-    ? dispatcherForCa(assertPemBundle(await readSecret(clients, api.caBundle), api.caBundle))
-    : clients.dispatcher;
+  const dispatcher = actionDispatcher(
+    clients,
+    api.caBundle ? assertPemBundle(await readSecret(clients, api.caBundle), api.caBundle) : undefined,
+  );
   const args = [api.apiUrl, headers, dispatcher, clients.timeoutMs, clients.deadlineMs] as const;
   switch (api.provider) {
     case "github":

@@ -1,0 +1,61 @@
+// The egress proxy of the actions' outbound HTTP, read from the standard environment variables as undici's
+// EnvHttpProxyAgent reads them: https_proxy/HTTPS_PROXY for https targets, http_proxy/HTTP_PROXY for http
+// ones (and for https ones too when no HTTPS proxy is set), no_proxy/NO_PROXY for the hosts reached directly.
+// Pure, without undici: the Lambda reads it at init, and its receive path never loads the HTTP client.
+
+export interface ProxySettings {
+  /** The proxy for https targets ("" for none). May carry user:password@, sent as Proxy-Authorization. */
+  httpsProxy: string;
+  /** The proxy for http targets ("" for none). */
+  httpProxy: string;
+  /** NO_PROXY as given: hosts, .domains, host:port entries or "*", comma- or space-separated. */
+  noProxy: string;
+}
+
+export type ProxyEnv = Readonly<Record<string, string | undefined>>;
+
+/** A proxy variable that is no http(s) URL. The message names the variable, never its value. */
+export class ProxySettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProxySettingsError";
+  }
+}
+
+/** The egress proxy that `env` sets, or undefined when it sets none (outbound calls go direct). */
+export function proxySettings(env: ProxyEnv): ProxySettings | undefined {
+  const httpsProxy = proxyUrl(env, "https_proxy", "HTTPS_PROXY");
+  const httpProxy = proxyUrl(env, "http_proxy", "HTTP_PROXY");
+  if (!httpsProxy && !httpProxy) return undefined;
+  return { httpsProxy, httpProxy, noProxy: (env.no_proxy || env.NO_PROXY || "").trim() };
+}
+
+/** The lower-case variable first (as curl and undici read them); a value without a scheme is http://. */
+function proxyUrl(env: ProxyEnv, lower: string, upper: string): string {
+  const name = env[lower]?.trim() ? lower : upper;
+  const value = env[name]?.trim() ?? "";
+  if (!value) return "";
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  let url: URL | undefined;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || !url.hostname) {
+    throw new ProxySettingsError(
+      `${name} is not an http(s) proxy URL (like http://proxy.example.com:3128); its value is not shown, as it may hold a password`,
+    );
+  }
+  return url.href;
+}
+
+/** A proxy URL as messages show it: scheme, host and port, never user:password@. */
+export function shownProxy(url: string): string {
+  try {
+    const { protocol, host } = new URL(url);
+    return `${protocol}//${host}`;
+  } catch {
+    return "the proxy";
+  }
+}

@@ -1,0 +1,347 @@
+// Outbound HTTP through an egress proxy: real servers on 127.0.0.1 (a Git host, a Jenkins, a forward
+// proxy). The environment is passed explicitly (proxySettings(env)), never through process.env.
+import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inspect } from "node:util";
+import { expect } from "chai";
+import { gitHostClient } from "../../src/actions/gitHost";
+import { triggerJenkins } from "../../src/actions/jenkins";
+import { type ProxyEnv, ProxySettingsError, proxySettings } from "../../src/actions/proxy";
+import { uploadSourceZip } from "../../src/actions/s3Zip";
+import type { ActionClients } from "../../src/actions/types";
+import { ActionError } from "../../src/core/errors";
+import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
+import { FsObjectStore } from "../../src/local/fsObjectStore";
+import { type ForwardProxy, startForwardProxy } from "../support/forwardProxy";
+import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
+import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import type { MemorySecretStore } from "../support/secrets";
+import { readZip } from "../support/zips";
+import { HOST_TOKEN, JENKINS_TOKEN, JENKINS_USER, rejectsWithActionError, testClients } from "./helpers";
+
+const tls = join(__dirname, "..", "fixtures", "tls");
+const certificate = {
+  key: readFileSync(join(tls, "server.key")),
+  cert: readFileSync(join(tls, "server.pem")),
+};
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+const BUCKET = "artifacts";
+const KEY = "acme/api/main/acme_api.zip";
+const REPO = { owner: "acme", name: "api", fullName: "acme/api" };
+const PASSWORD = "pr0xy-s3cret-Pa55";
+
+function pushEvent(provider: Provider = "github"): QueuedEvent {
+  return {
+    provider,
+    deliveryId: "d-1",
+    event: "push",
+    repo: { ...REPO, cloneUrl: "https://example.com/acme/api.git", defaultBranch: "main" },
+    ref: "refs/heads/main",
+    branch: "main",
+    sha: SHA,
+    deleted: false,
+  } as QueuedEvent;
+}
+
+/** An error and everything it carries (message, publicMessage, cause) as text. */
+function everything(err: unknown): string {
+  const e = err as ActionError;
+  return `${e.message}\n${e.publicMessage ?? ""}\n${inspect(err, { depth: 10 })}`;
+}
+
+describe("Function: proxySettings(env)", () => {
+  it("proxySettings is undefined without a proxy variable: outbound calls stay direct", () => {
+    expect(proxySettings({})).to.equal(undefined);
+    expect(proxySettings({ NO_PROXY: "example.com", HTTPS_PROXY: " " })).to.equal(undefined);
+  });
+
+  it("proxySettings reads the lower-case variables first, adds http:// to a bare host:port, and keeps NO_PROXY as given", () => {
+    const env: ProxyEnv = {
+      https_proxy: "proxy.corp:3128",
+      HTTPS_PROXY: "http://ignored:1",
+      HTTP_PROXY: "http://proxy.corp:3128",
+      NO_PROXY: "jenkins.corp, .internal,git.corp:8443",
+    };
+    expect(proxySettings(env)).to.deep.equal({
+      httpsProxy: "http://proxy.corp:3128/",
+      httpProxy: "http://proxy.corp:3128/",
+      noProxy: "jenkins.corp, .internal,git.corp:8443",
+    });
+  });
+
+  it("proxySettings refuses a value that is no http(s) URL, naming the variable and never its value", () => {
+    for (const value of [
+      `ftp://u:${PASSWORD}@proxy:21`,
+      `http://u:${PASSWORD}@`,
+      `socks5://u:${PASSWORD}@p:1`,
+    ]) {
+      let error: unknown;
+      try {
+        proxySettings({ HTTPS_PROXY: value });
+      } catch (err) {
+        error = err;
+      }
+      expect(error, value).to.be.instanceOf(ProxySettingsError);
+      expect((error as Error).message).to.match(/^HTTPS_PROXY is not an http\(s\) proxy URL/);
+      expect(everything(error)).to.not.contain(PASSWORD);
+    }
+  });
+});
+
+describe("Outbound HTTP through an egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)", () => {
+  let proxy: ForwardProxy;
+  let host: GitHostServer;
+  let root: string;
+  beforeEach(async () => {
+    proxy = await startForwardProxy();
+    host = await startGitHostServer({ token: HOST_TOKEN });
+    host.setRepo("acme/api");
+    host.setArchive("acme/api", SHA, { files: { "buildspec.yml": "version: 0.2\n" } });
+    root = await mkdtemp(join(tmpdir(), "hookgate-proxy-"));
+  });
+  afterEach(async () => {
+    await proxy.close();
+    await host.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const clients = (env: ProxyEnv, secrets: Record<string, string> = {}): ActionClients => {
+    const c = testClients({ objects: new FsObjectStore(root), proxy: proxySettings(env) });
+    for (const [name, value] of Object.entries(secrets)) (c.secrets as MemorySecretStore).set(name, value);
+    return c;
+  };
+  const zipRequest = (apiUrl: string, caBundle?: string): S3ZipRequest => ({
+    type: "s3-zip",
+    api: { provider: "github", apiUrl, token: "hookgate/github-token", caBundle },
+    bucket: BUCKET,
+    key: KEY,
+  });
+  const hostPort = (url: string) => new URL(url).host;
+
+  it("a Git host API call and an archive download with its redirect go through HTTP_PROXY as absolute-URI requests", async () => {
+    const c = clients({ HTTP_PROXY: proxy.url });
+    const github = await gitHostClient(zipRequest(host.url).api, c);
+    expect(await github.getDefaultBranch(REPO)).to.equal("main");
+    expect(await uploadSourceZip(zipRequest(host.url), pushEvent(), c)).to.include({ status: "done" });
+
+    expect(proxy.requests.map((r) => [r.kind, r.target])).to.deep.equal([
+      ["absolute", hostPort(host.url)],
+      ["absolute", hostPort(host.url)],
+      // GitHub's 302 to codeload, another origin: also through the proxy, without the token.
+      ["absolute", hostPort(host.codeloadUrl)],
+    ]);
+    expect(host.requests.find((r) => r.listener === "codeload")?.hadAuthorization).to.equal(false);
+    expect(
+      (await readZip(await readFile(join(root, BUCKET, KEY)))).get("buildspec.yml")?.toString(),
+    ).to.equal("version: 0.2\n");
+  });
+
+  it("without a proxy variable (or with HTTPS_PROXY alone, for an http target) the same calls go direct", async () => {
+    for (const env of [{}, { HTTPS_PROXY: proxy.url }]) {
+      await uploadSourceZip(zipRequest(host.url), pushEvent(), clients(env));
+    }
+    expect(proxy.requests).to.deep.equal([]);
+    expect(host.requests.filter((r) => r.kind === "archive")).to.have.length(4);
+  });
+
+  it("a Jenkins trigger goes through HTTP_PROXY, and NO_PROXY listing the Jenkins host sends it direct", async () => {
+    const jenkins: JenkinsServer = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
+    try {
+      const request = {
+        type: "jenkins" as const,
+        jenkins: { url: jenkins.url, credentials: "hookgate/jenkins", crumb: true },
+        job: ["api", "build"],
+        parameters: { SHA },
+      };
+      const outcome = await triggerJenkins(request, clients({ HTTP_PROXY: proxy.url }), {
+        deliveryId: "d-1",
+      });
+      expect(outcome.status).to.equal("done");
+      expect(proxy.requests.map((r) => [r.kind, r.path])).to.deep.equal([
+        ["absolute", "/crumbIssuer/api/json"],
+        ["absolute", "/job/api/job/build/buildWithParameters"],
+      ]);
+      proxy.requests.length = 0;
+      await triggerJenkins(request, clients({ HTTP_PROXY: proxy.url, NO_PROXY: "127.0.0.1" }), {
+        deliveryId: "d-2",
+      });
+      expect(proxy.requests).to.deep.equal([]);
+      expect(jenkins.builds()).to.have.length(2);
+    } finally {
+      await jenkins.close();
+    }
+  });
+
+  it("NO_PROXY sends a listed host direct: the host, host:port, a list, *; another port or host still goes through the proxy", async () => {
+    const port = new URL(host.url).port;
+    const cases: Array<[string, boolean]> = [
+      ["127.0.0.1", false],
+      [`127.0.0.1:${port}`, false],
+      ["git.example.com, 127.0.0.1", false],
+      ["*", false],
+      ["127.0.0.1:1", true],
+      ["example.com", true],
+    ];
+    for (const [noProxy, proxied] of cases) {
+      proxy.requests.length = 0;
+      const github = await gitHostClient(
+        zipRequest(host.url).api,
+        clients({ HTTP_PROXY: proxy.url, NO_PROXY: noProxy }),
+      );
+      await github.getDefaultBranch(REPO);
+      expect(proxy.requests.length > 0, `NO_PROXY=${noProxy}`).to.equal(proxied);
+    }
+  });
+
+  it("NO_PROXY's .domain sends its subdomains direct: the proxy resolves git.corp.test, the Lambda does not", async () => {
+    await proxy.close();
+    proxy = await startForwardProxy({ hosts: { "git.corp.test": "127.0.0.1" } });
+    const apiUrl = `http://git.corp.test:${new URL(host.url).port}`;
+    const through = await gitHostClient(zipRequest(apiUrl).api, clients({ HTTP_PROXY: proxy.url }));
+    expect(await through.getDefaultBranch(REPO)).to.equal("main");
+    expect(proxy.requests.map((r) => r.target)).to.deep.equal([hostPort(apiUrl)]);
+
+    proxy.requests.length = 0;
+    const direct = await gitHostClient(
+      zipRequest(apiUrl).api,
+      clients({ HTTP_PROXY: proxy.url, NO_PROXY: ".corp.test" }),
+    );
+    const err = await rejectsWithActionError(direct.getDefaultBranch(REPO));
+    expect(err.message).to.match(/could not be reached: (ENOTFOUND|EAI_AGAIN)/);
+    expect(proxy.requests).to.deep.equal([]);
+  });
+
+  it("sends the proxy URL's credentials as Proxy-Authorization, and no error names its password (407, proxy down)", async () => {
+    await proxy.close();
+    proxy = await startForwardProxy({ auth: { user: "hookgate", password: PASSWORD } });
+    const withCredentials = (password: string, url = proxy.url) => {
+      const u = new URL(url);
+      u.username = "hookgate";
+      u.password = password;
+      return u.href;
+    };
+    const github = await gitHostClient(
+      zipRequest(host.url).api,
+      clients({ HTTP_PROXY: withCredentials(PASSWORD) }),
+    );
+    expect(await github.getDefaultBranch(REPO)).to.equal("main");
+    expect(proxy.requests[0]?.proxyAuthorization).to.equal(
+      `Basic ${Buffer.from(`hookgate:${PASSWORD}`).toString("base64")}`,
+    );
+
+    // A wrong password: 407, final, naming the proxy without its credentials.
+    const wrong = `${PASSWORD}-old`;
+    const refused = await rejectsWithActionError(
+      (
+        await gitHostClient(zipRequest(host.url).api, clients({ HTTP_PROXY: withCredentials(wrong) }))
+      ).getDefaultBranch(REPO),
+    );
+    expect(refused.retryable).to.equal(false);
+    expect(refused.message).to.equal(
+      `GitHub API: the egress proxy ${proxy.url} refused the connection (407): it asks for credentials; give them in the proxy URL (http://user:password@host:port)`,
+    );
+    expect(everything(refused)).to.not.contain(wrong).and.not.contain("hookgate:");
+
+    // Tunnelled (an https target): the CONNECT is refused the same way.
+    const tunnelled = await rejectsWithActionError(
+      (
+        await gitHostClient(
+          { provider: "github", apiUrl: "https://127.0.0.1:1", token: "hookgate/github-token" },
+          clients({ HTTPS_PROXY: withCredentials(wrong) }),
+        )
+      ).getDefaultBranch(REPO),
+    );
+    expect(tunnelled.message).to.contain(`the egress proxy ${proxy.url} refused the connection (407)`);
+    expect(everything(tunnelled)).to.not.contain(wrong);
+
+    // The proxy is down: retryable, naming it without its credentials.
+    const port = proxy.port;
+    await proxy.close();
+    const down = await rejectsWithActionError(
+      (
+        await gitHostClient(
+          zipRequest(host.url).api,
+          clients({ HTTP_PROXY: withCredentials(PASSWORD, `http://127.0.0.1:${port}`) }),
+        )
+      ).getDefaultBranch(REPO),
+    );
+    expect(down.retryable).to.equal(true);
+    expect(down.message).to.contain(
+      `(through the proxy http://127.0.0.1:${port}, unless NO_PROXY lists the host)`,
+    );
+    expect(everything(down)).to.not.contain(PASSWORD);
+    proxy = await startForwardProxy();
+  });
+});
+
+describe("Outbound HTTPS to a host with a private CA through the proxy's tunnel (caBundle)", () => {
+  const ca = readFileSync(join(tls, "ca.pem"), "utf8");
+  let proxy: ForwardProxy;
+  let host: GitHostServer;
+  let root: string;
+  before(async () => {
+    host = await startGitHostServer({ token: HOST_TOKEN, tls: certificate });
+    host.setRepo("acme/api");
+    host.setArchive("acme/api", SHA, { files: { "buildspec.yml": "version: 0.2\n" } });
+  });
+  after(async () => {
+    await host.close();
+  });
+  beforeEach(async () => {
+    proxy = await startForwardProxy();
+    root = await mkdtemp(join(tmpdir(), "hookgate-proxy-ca-"));
+    host.requests.length = 0;
+  });
+  afterEach(async () => {
+    await proxy.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const request = (caBundle?: string): S3ZipRequest => ({
+    type: "s3-zip",
+    api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token", caBundle },
+    bucket: BUCKET,
+    key: KEY,
+  });
+  const clients = (secrets: Record<string, string> = {}) => {
+    const c = testClients({
+      objects: new FsObjectStore(root),
+      proxy: proxySettings({ HTTPS_PROXY: proxy.url }),
+    });
+    for (const [name, value] of Object.entries(secrets)) (c.secrets as MemorySecretStore).set(name, value);
+    return c;
+  };
+
+  it("uploadSourceZip verifies the host with its caBundle through CONNECT tunnels, the codeload redirect's included", async () => {
+    const outcome = await uploadSourceZip(
+      request("hookgate/corp-ca"),
+      pushEvent(),
+      clients({ "hookgate/corp-ca": ca }),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(proxy.requests.map((r) => [r.kind, r.target])).to.deep.equal([
+      ["connect", new URL(host.url).host],
+      ["connect", new URL(host.codeloadUrl).host],
+    ]);
+    expect(host.requests.map((r) => r.listener)).to.deep.equal(["api", "codeload"]);
+  });
+
+  it("uploadSourceZip through the tunnel is refused as not trusted without the caBundle, or with an unrelated CA", async () => {
+    const without = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    expect(without.message).to.contain("not trusted: add its CA with caBundle");
+    const unrelated = await rejectsWithActionError(
+      uploadSourceZip(
+        request("hookgate/other-ca"),
+        pushEvent(),
+        clients({ "hookgate/other-ca": readFileSync(join(tls, "other-ca.pem"), "utf8") }),
+      ),
+    );
+    expect(unrelated.message).to.contain("not trusted: add its CA with caBundle");
+    // The tunnel was opened both times: the target's certificate, not the proxy, was refused.
+    expect(proxy.requests.map((r) => r.kind)).to.deep.equal(["connect", "connect"]);
+    expect(host.requests).to.deep.equal([]);
+    expect(without).to.be.instanceOf(ActionError);
+  });
+});
