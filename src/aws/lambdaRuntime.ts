@@ -12,6 +12,7 @@ import type {
   SQSBatchResponse,
   SQSEvent,
 } from "aws-lambda";
+import { type ProxySettings, ProxySettingsError, proxySettings } from "../actions/proxy";
 import type { ActionClients } from "../actions/types";
 import { consoleOrigin } from "../core/partitions";
 import { MAX_ATTEMPTS } from "../core/policy";
@@ -38,6 +39,8 @@ export interface RuntimeConfig {
   maxAttempts: number;
   region?: string;
   logsUrl?: string;
+  /** The actions' egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY); the AWS SDK clients never use it. */
+  proxy?: ProxySettings;
 }
 
 /** Thrown at init when the function's environment is incomplete: a deployment mistake. */
@@ -59,7 +62,7 @@ export const CLIENT_TIMEOUTS = {
 } as const;
 const CLIENT_MAX_ATTEMPTS = 2;
 
-/** Reads and checks the HOOKGATE_* variables. Every problem is reported at once. */
+/** Reads and checks the HOOKGATE_* variables and the proxy's. Every problem is reported at once. */
 export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const problems: string[] = [];
   const need = (name: string): string => {
@@ -94,6 +97,13 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
       );
     }
   }
+  let proxy: ProxySettings | undefined;
+  try {
+    proxy = proxySettings(env);
+  } catch (error) {
+    if (!(error instanceof ProxySettingsError)) throw error;
+    problems.push(error.message);
+  }
   if (problems.length > 0 || !route) {
     throw new RuntimeConfigError(`hookgate: incomplete Lambda environment: ${problems.join("; ")}`);
   }
@@ -106,6 +116,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     maxAttempts,
     region,
     logsUrl: cloudWatchLogsUrl(region, env.AWS_LAMBDA_LOG_GROUP_NAME, env.AWS_LAMBDA_LOG_STREAM_NAME),
+    proxy,
   };
 }
 
@@ -135,7 +146,13 @@ export function buildRouteHandler(
   const sqs = new SQSClient(common);
   const secrets = new SecretsManagerStore(new SecretsManagerClient(common));
   const objects = options.objects?.(config) ?? missingObjectStore(config.route.name);
-  const clients: ActionClients = { secrets, objects, log: jsonLog, logsUrl: config.logsUrl };
+  const clients: ActionClients = {
+    secrets,
+    objects,
+    log: jsonLog,
+    logsUrl: config.logsUrl,
+    proxy: config.proxy,
+  };
   return createRouteHandler({
     route: config.route,
     secrets,

@@ -2,6 +2,7 @@
 // node:http, with embedded stand-ins for Secrets Manager, SQS, DynamoDB and S3 under --state-dir.
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
+import { type ProxySettings, ProxySettingsError, proxySettings, shownProxy } from "../actions/proxy";
 import { isoNow } from "../core/clock";
 import { RoutesFileError } from "../core/errors";
 import { MAX_ATTEMPTS, MAX_RETRY_DELAY_MS, RETRY_BASE_DELAY_MS } from "../core/policy";
@@ -35,6 +36,10 @@ Options:
                          a power cut, not only a crash of hookgate (deliveries arriving together share it)
   --quiet                do not print a log line per delivery and attempt (errors still are)
   -h, --help             show this help
+
+Environment:
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY   the actions' outbound calls (Git host API, archive downloads,
+                         Jenkins) go through this proxy; NO_PROXY's hosts go direct
 
 Endpoints:
   POST /hooks/<route>          a Git host's delivery
@@ -141,6 +146,15 @@ export async function runServe(argv: string[]): Promise<number> {
     throw error;
   }
 
+  let proxy: ProxySettings | undefined;
+  try {
+    proxy = proxySettings(process.env);
+  } catch (error) {
+    if (!(error instanceof ProxySettingsError)) throw error;
+    process.stderr.write(`hookgate serve: ${error.message}\n`);
+    return 1;
+  }
+
   const sampler = sampleDeliveryLines(writeLog);
   const log: LogFn = options.quiet
     ? (line) => {
@@ -181,6 +195,7 @@ export async function runServe(argv: string[]): Promise<number> {
       retryDelayMs: options.retryDelayMs,
       objects,
       fsync: options.fsync,
+      proxy,
       runAction: (item, clients) => runAction(item, clients),
       log,
     });
@@ -200,7 +215,7 @@ export async function runServe(argv: string[]): Promise<number> {
     return 1;
   }
 
-  process.stdout.write(banner(gateway, options));
+  process.stdout.write(banner(gateway, { ...options, proxy }));
 
   await stopRequested;
   const { drained } = await gateway.close();
@@ -276,7 +291,9 @@ export function banner(
     LocalGateway,
     "url" | "routes" | "secretsFile" | "generatedSecrets" | "missingSecrets" | "resumed"
   >,
-  options: Pick<ServeOptions, "routes" | "stateDir" | "s3Endpoint" | "maxAttempts" | "retryDelayMs">,
+  options: Pick<ServeOptions, "routes" | "stateDir" | "s3Endpoint" | "maxAttempts" | "retryDelayMs"> & {
+    proxy?: ProxySettings;
+  },
 ): string {
   const rel = (p: string) => {
     const r = relative(process.cwd(), p);
@@ -295,6 +312,7 @@ export function banner(
   lines.push(
     `  retries    ${options.maxAttempts} attempts, first retry after ${options.retryDelayMs} ms, doubling; then dead-letters in ${options.stateDir}/dead-letters`,
   );
+  if (options.proxy) lines.push(`  proxy      ${describeProxy(options.proxy)}`);
   if (gateway.resumed > 0)
     lines.push(`  resumed    ${gateway.resumed} queued work item(s) from the last run`);
   lines.push("", "Routes:");
@@ -348,6 +366,17 @@ export function banner(
   }
   lines.push("", `hookgate listening on ${gateway.url}`, "");
   return lines.join("\n");
+}
+
+/** Which proxy the actions' calls go through, without its credentials. */
+function describeProxy(proxy: ProxySettings): string {
+  const https = proxy.httpsProxy || proxy.httpProxy;
+  const parts = [
+    https ? `https via ${shownProxy(https)}` : "https direct",
+    proxy.httpProxy ? `http via ${shownProxy(proxy.httpProxy)}` : "http direct",
+  ];
+  if (proxy.noProxy) parts.push(`direct to NO_PROXY (${proxy.noProxy})`);
+  return parts.join("; ");
 }
 
 /** Where each host's webhook form is, and what goes in it, for the start banner. */

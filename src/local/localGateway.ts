@@ -12,6 +12,7 @@ import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import type { SQSRecord } from "aws-lambda";
+import type { ProxySettings } from "../actions/proxy";
 import { ActionError, SecretNotFoundError } from "../core/errors";
 import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
 import { headerBagFromRaw } from "../core/headers";
@@ -46,6 +47,7 @@ export interface LocalActionClients {
   log: LogFn;
   tmpDir?: string;
   logsUrl?: string;
+  proxy?: ProxySettings;
 }
 
 export interface LocalGatewayOptions {
@@ -57,6 +59,8 @@ export interface LocalGatewayOptions {
   port?: number;
   maxAttempts?: number;
   retryDelayMs?: number;
+  /** The actions' egress proxy (serve reads HTTPS_PROXY, HTTP_PROXY and NO_PROXY); absent: direct. */
+  proxy?: ProxySettings;
   /** Objects go here instead of <state-dir>/s3. */
   objects?: ObjectStore;
   runAction: RunActionFn;
@@ -251,6 +255,7 @@ async function openLocalGateway(
             objects,
             log,
             tmpDir,
+            proxy: options.proxy,
             logsUrl: `${baseUrl}/_hookgate/deliveries?route=${encodeURIComponent(item.route)}`,
           });
           deliveries.work(item, { reason: outcome.detail });

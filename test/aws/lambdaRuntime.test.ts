@@ -82,6 +82,37 @@ describe("Function: readRuntimeConfig", () => {
     });
   }
 
+  it("readRuntimeConfig reads the actions' egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), and none without them", () => {
+    expect(readRuntimeConfig(env()).proxy).to.equal(undefined);
+    const config = readRuntimeConfig(
+      env({
+        HTTPS_PROXY: "http://proxy.corp:3128",
+        HTTP_PROXY: "http://proxy.corp:3128",
+        NO_PROXY: "jenkins.corp",
+      }),
+    );
+    expect(config.proxy).to.deep.equal({
+      httpsProxy: "http://proxy.corp:3128/",
+      httpProxy: "http://proxy.corp:3128/",
+      noProxy: "jenkins.corp",
+    });
+  });
+
+  it("readRuntimeConfig refuses a proxy variable that is no http(s) URL with the other problems, never echoing it", () => {
+    const error = (() => {
+      try {
+        readRuntimeConfig(env({ HTTPS_PROXY: "ftp://user:pr0xy-pa55@proxy:21", HOOKGATE_QUEUE_URL: "" }));
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error).to.be.instanceOf(RuntimeConfigError);
+    expect(error?.message).to.contain(
+      "HOOKGATE_QUEUE_URL is not set; HTTPS_PROXY is not an http(s) proxy URL",
+    );
+    expect(error?.message).not.to.contain("pr0xy-pa55");
+  });
+
   it("readRuntimeConfig never echoes the route JSON (it could be long) in its error", () => {
     const error = (() => {
       try {
@@ -223,6 +254,23 @@ describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the c
     } finally {
       process.env = saved;
     }
+  });
+
+  it("buildRouteHandler gives the action the function's egress proxy", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    const seen: unknown[] = [];
+    const config = readRuntimeConfig(
+      env({ HTTPS_PROXY: "http://proxy.corp:3128", NO_PROXY: "jenkins.corp" }),
+    );
+    const handler = buildRouteHandler(config, async (_item, clients) => {
+      seen.push(clients.proxy);
+      return { status: "done", detail: "" };
+    });
+    await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()))]));
+    process.stdout.write = stdout;
+    expect(seen).to.deep.equal([
+      { httpsProxy: "http://proxy.corp:3128/", httpProxy: "", noProxy: "jenkins.corp" },
+    ]);
   });
 
   it("a final action failure goes to the DLQ queue URL with its reason", async () => {

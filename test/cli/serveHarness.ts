@@ -18,11 +18,24 @@ export interface ServeChild {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+/**
+ * The proxy variables blanked: serve's actions honour them, and the test servers on 127.0.0.1 must not
+ * be reached through a proxy the developer's shell sets. A test sets them itself.
+ */
+export const NO_PROXY_ENV: Readonly<Record<string, string>> = {
+  HTTPS_PROXY: "",
+  https_proxy: "",
+  HTTP_PROXY: "",
+  http_proxy: "",
+  NO_PROXY: "",
+  no_proxy: "",
+};
+
 export async function startServe(args: string[], env: Record<string, string> = {}): Promise<ServeChild> {
   const child = spawn(process.execPath, [BIN, "serve", "--port", "0", ...args], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NODE_OPTIONS: "", ...env },
+    env: { ...process.env, NODE_OPTIONS: "", ...NO_PROXY_ENV, ...env },
   });
   let out = "";
   child.stdout?.setEncoding("utf8");
