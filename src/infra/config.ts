@@ -35,6 +35,7 @@ export type NetworkConfig =
       azCount: number;
       natGateways: NatStrategy;
       interfaceEndpoints: InterfaceEndpointService[];
+      egressProxy?: EgressProxyConfig;
     }
   | {
       mode: "existing";
@@ -43,7 +44,18 @@ export type NetworkConfig =
       /** Route tables of the private subnets; when given, S3 and DynamoDB gateway endpoints are added to them. */
       routeTableIds: string[];
       interfaceEndpoints: InterfaceEndpointService[];
+      egressProxy?: EgressProxyConfig;
     };
+
+/** network.httpsProxy and network.noProxy: the route functions' HTTPS_PROXY, HTTP_PROXY and NO_PROXY. */
+export interface EgressProxyConfig {
+  /** http(s)://host:port, without credentials. */
+  url: string;
+  /** The port the Lambdas' security group must open. */
+  port: number;
+  /** Hosts reached directly: host, .domain, host:port or *. */
+  noProxy: string[];
+}
 
 export interface JenkinsNetworkConfig {
   /** The Jenkins controller's security group: gets an ingress rule from the Lambda security group. */
@@ -303,6 +315,8 @@ const OBJECT_FIELDS = {
     "privateSubnetIds",
     "routeTableIds",
     "interfaceEndpoints",
+    "httpsProxy",
+    "noProxy",
   ],
   jenkins: ["securityGroupId", "port", "cidrs"],
   api: ["throttlingRateLimit", "throttlingBurstLimit", "ipAllowlist", "stageName", "manageAccount"],
@@ -340,6 +354,66 @@ const RTB_ID = /^rtb-[0-9a-f]{8,17}$/;
 const SECRET_NAME_PREFIX = /^[A-Za-z0-9/_+=.@-]{1,64}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const STAGE = /^[A-Za-z0-9_-]{1,128}$/;
+/** A NO_PROXY entry as undici matches it: a host or IP, a .domain (or *.domain), with an optional :port, or *. */
+const NO_PROXY_ENTRY = /^(\*|(\*?\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?)$/;
+
+/**
+ * network.httpsProxy and network.noProxy. The URL goes into plain Lambda environment variables, which anyone
+ * who may read the function's configuration sees: one with a password is refused, never echoed.
+ */
+function egressProxy(r: Reader, raw: Raw): { egressProxy?: EgressProxyConfig } {
+  const proxy = parseEgressProxy(r, raw);
+  return proxy ? { egressProxy: proxy } : {};
+}
+
+function parseEgressProxy(r: Reader, raw: Raw): EgressProxyConfig | undefined {
+  const noProxy = r.stringList(
+    raw.noProxy,
+    "network.noProxy",
+    NO_PROXY_ENTRY,
+    "a host, .domain, host:port or * (CIDRs are not matched)",
+  );
+  if (isUnset(raw.httpsProxy)) {
+    if (noProxy.length > 0) r.problems.push("hookgate:network.noProxy only applies with network.httpsProxy");
+    return undefined;
+  }
+  if (typeof raw.httpsProxy !== "string") {
+    r.problems.push("hookgate:network.httpsProxy must be a string, an http(s) URL");
+    return undefined;
+  }
+  const text = raw.httpsProxy.trim();
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  // Shown only when it cannot hold credentials.
+  const value = text.includes("@") ? "(not shown: it may hold a password)" : shown(text);
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || !url.hostname) {
+    r.problems.push(
+      `hookgate:network.httpsProxy ${value} is not an http(s) URL (like http://proxy.example.com:3128)`,
+    );
+    return undefined;
+  }
+  if (url.username || url.password) {
+    r.problems.push(
+      "hookgate:network.httpsProxy carries credentials (user:password@): they would sit in plain Lambda " +
+        "environment variables, readable by anyone who may read the functions' configuration, so hookgate " +
+        "refuses them. Let the proxy admit the Lambdas' subnets (or their security group) without credentials, " +
+        "and set the URL without them (the value is not shown)",
+    );
+    return undefined;
+  }
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+    r.problems.push(
+      `hookgate:network.httpsProxy ${value} must be only a scheme, host and port (like http://proxy.example.com:3128)`,
+    );
+    return undefined;
+  }
+  const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+  return { url: `${url.protocol}//${url.host}`, port, noProxy: [...new Set(noProxy)] };
+}
 
 function interfaceEndpoints(
   r: Reader,
@@ -398,6 +472,7 @@ function parseNetwork(r: Reader, value: unknown): NetworkConfig {
       privateSubnetIds,
       routeTableIds: r.stringList(raw.routeTableIds, "network.routeTableIds", RTB_ID, "expected rtb-…"),
       interfaceEndpoints: interfaceEndpoints(r, raw.interfaceEndpoints, "network.interfaceEndpoints", false),
+      ...egressProxy(r, raw),
     };
   }
   for (const k of ["vpcId", "privateSubnetIds", "routeTableIds"]) {
@@ -436,6 +511,7 @@ function parseNetwork(r: Reader, value: unknown): NetworkConfig {
     azCount: r.number(raw.azCount, "network.azCount", 2, 1, 6),
     natGateways,
     interfaceEndpoints: endpoints,
+    ...egressProxy(r, raw),
   };
 }
 

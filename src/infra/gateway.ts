@@ -126,6 +126,13 @@ export function networkWarnings(config: StackConfig, routes: readonly RouteSpec[
       );
     }
   }
+  const proxied = jenkinsThroughProxy(config, routes);
+  if (proxied.length > 0) {
+    warnings.push(
+      `network.httpsProxy is set, and the Jenkins host(s) ${proxied.join(", ")} are not in network.noProxy: ` +
+        "their builds go through the proxy; list them in network.noProxy if the proxy cannot reach Jenkins",
+    );
+  }
   const apiPorts = gitHostApiPorts(routes);
   if (apiPorts.length > 0) {
     warnings.push(
@@ -136,7 +143,53 @@ export function networkWarnings(config: StackConfig, routes: readonly RouteSpec[
   return warnings;
 }
 
-/** Routes whose action calls the Git host's API (needs a way out of the VPC: a NAT). */
+/**
+ * The warning for routes that call a Git host's API from subnets with no way out: no NAT and no egress
+ * proxy (network.httpsProxy), which is a way out for the actions' HTTP (the AWS SDK uses the endpoints).
+ */
+export function natlessWarning(config: StackConfig, routes: readonly RouteSpec[]): string | undefined {
+  const network = config.network;
+  if (network.mode !== "create" || network.natGateways !== "none" || network.egressProxy) return undefined;
+  const needy = routesNeedingInternet(routes);
+  if (needy.length === 0) return undefined;
+  return (
+    `network.natGateways is none: routes ${needy.join(", ")} call the Git host's API and cannot reach it ` +
+    "without a NAT or an egress proxy (network.httpsProxy), unless the host is reached over a peering, a transit gateway or a VPN"
+  );
+}
+
+/** The routes' Jenkins hosts (host:port) that NO_PROXY does not send direct, with an egress proxy set. */
+export function jenkinsThroughProxy(config: StackConfig, routes: readonly RouteSpec[]): string[] {
+  const proxy = config.network.egressProxy;
+  if (!proxy) return [];
+  const hosts = new Set<string>();
+  for (const route of routes) {
+    const target = route.action.type === "s3-zip" ? undefined : route.action.jenkins;
+    if (!target) continue;
+    let url: URL;
+    try {
+      url = new URL(target.url);
+    } catch {
+      continue; // jenkinsPorts names it
+    }
+    if (!bypassesProxy(proxy.noProxy, url)) hosts.add(`${url.hostname}:${portOf(url)}`);
+  }
+  return [...hosts].sort();
+}
+
+/** Whether NO_PROXY's entries send a URL direct, as undici's EnvHttpProxyAgent matches them. */
+function bypassesProxy(noProxy: readonly string[], url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  return noProxy.some((entry) => {
+    if (entry === "*") return true;
+    const [, name = entry, port] = /^(.+):(\d+)$/.exec(entry) ?? [];
+    if (port && Number(port) !== portOf(url)) return false;
+    const bare = name.replace(/^\*?\./, "").toLowerCase();
+    return host === bare || host.endsWith(`.${bare}`);
+  });
+}
+
+/** Routes whose action calls the Git host's API (needs a way out of the VPC: a NAT or a proxy). */
 export function routesNeedingInternet(routes: readonly RouteSpec[]): string[] {
   return routes.filter((r) => r.action.type !== "jenkins").map((r) => r.name);
 }
@@ -173,16 +226,8 @@ export class Gateway extends pulumi.ComponentResource {
       const problem = routeNameProblem(r.name) ?? routeNameClashProblem(r.name, seen);
       if (problem) throw new pulumi.RunError(problem);
     }
-    if (config.network.mode === "create" && config.network.natGateways === "none") {
-      const needy = routesNeedingInternet(routes);
-      if (needy.length > 0) {
-        pulumi.log.warn(
-          `network.natGateways is none: routes ${needy.join(", ")} call the Git host's API and cannot reach it ` +
-            "without a NAT, unless the host is reached over a peering, a transit gateway or a VPN",
-          this,
-        );
-      }
-    }
+    const natless = natlessWarning(config, routes);
+    if (natless) pulumi.log.warn(natless, this);
 
     const openEgress = openJenkinsEgressWarning(config, routes);
     if (openEgress) pulumi.log.warn(openEgress, this);
@@ -219,6 +264,7 @@ export class Gateway extends pulumi.ComponentResource {
         jenkins: config.jenkins,
         jenkinsPorts: jenkinsPorts(config, routes),
         gitHostApiPorts: gitHostApiPorts(routes),
+        proxyPort: config.network.egressProxy?.port,
         region,
         lambdaSecurityGroupName: names.lambdaSecurityGroup,
         endpointSecurityGroupName: names.endpointSecurityGroup,
@@ -290,6 +336,7 @@ export class Gateway extends pulumi.ComponentResource {
           accountId,
           alarmTopicArn: observability.alarmTopicArn,
           oldestMessageAlarmSeconds: config.alarmOldestMessageSeconds,
+          egressProxy: config.network.egressProxy,
         },
         { parent: this },
       );

@@ -11,6 +11,8 @@ export interface NetworkArgs {
   jenkinsPorts: number[];
   /** Ports of Git host APIs other than 443 (a self-hosted host on :3000): open to every address. */
   gitHostApiPorts?: number[];
+  /** The egress proxy's port (network.httpsProxy): open to every address, as the proxy's address is not known. */
+  proxyPort?: number;
   region: string;
   /** Physical names of the security groups. */
   lambdaSecurityGroupName: string;
@@ -155,6 +157,22 @@ export class Network extends pulumi.ComponentResource {
             .filter((port) => port !== HTTPS && !(jenkinsOpenToAll && args.jenkinsPorts.includes(port)))
             .map((port) => ({
               description: "Git host API",
+              protocol: "tcp",
+              fromPort: port,
+              toPort: port,
+              cidrBlocks: ["0.0.0.0/0"],
+            })),
+          // Once: EC2 refuses a rule that repeats another ("The same permission must not appear multiple times").
+          ...[args.proxyPort]
+            .filter(
+              (port): port is number =>
+                port !== undefined &&
+                port !== HTTPS &&
+                !(args.gitHostApiPorts ?? []).includes(port) &&
+                !(jenkinsOpenToAll && args.jenkinsPorts.includes(port)),
+            )
+            .map((port) => ({
+              description: "egress proxy",
               protocol: "tcp",
               fromPort: port,
               toPort: port,

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { dnsSuffix } from "../core/partitions";
 import { MAX_ATTEMPTS, MAX_WORK_ITEM_BYTES } from "../core/policy";
 import type { Route as RouteSpec } from "../core/types";
-import type { LambdaConfig } from "./config";
+import type { EgressProxyConfig, LambdaConfig } from "./config";
 import type { RouteNames } from "./naming";
 import { assumeRolePolicy, routePolicy } from "./policies";
 import { MIN_BUCKET_NAME } from "./policySize";
@@ -39,6 +39,10 @@ export const ROUTE_ENV_KEYS = [
   "HOOKGATE_DLQ_URL",
   "HOOKGATE_DEDUPE_TABLE",
   "HOOKGATE_MAX_ATTEMPTS",
+  // Only with network.httpsProxy: the actions' egress proxy (the AWS SDK clients do not use it).
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
 ] as const;
 
 export interface RouteArgs {
@@ -61,6 +65,8 @@ export interface RouteArgs {
   accountId: pulumi.Input<string>;
   alarmTopicArn: pulumi.Input<string>;
   oldestMessageAlarmSeconds: number;
+  /** network.httpsProxy and network.noProxy. */
+  egressProxy?: EgressProxyConfig;
 }
 
 /** The compiled route as the function receives it: the stack's bucket filled in where the route named none. */
@@ -75,6 +81,7 @@ export interface RouteEnvironmentValues {
   queueUrl: string;
   deadLetterQueueUrl: string;
   dedupeTable: string;
+  egressProxy?: EgressProxyConfig;
 }
 
 /** The route function's environment (ROUTE_ENV_KEYS), refused when Lambda would refuse it. */
@@ -85,6 +92,15 @@ export function routeEnvironment(values: RouteEnvironmentValues): Record<string,
     HOOKGATE_DLQ_URL: values.deadLetterQueueUrl,
     HOOKGATE_DEDUPE_TABLE: values.dedupeTable,
     HOOKGATE_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+    ...(values.egressProxy
+      ? {
+          HTTPS_PROXY: values.egressProxy.url,
+          HTTP_PROXY: values.egressProxy.url,
+          ...(values.egressProxy.noProxy.length > 0
+            ? { NO_PROXY: values.egressProxy.noProxy.join(",") }
+            : {}),
+        }
+      : {}),
   };
   const bytes = Buffer.byteLength(JSON.stringify(variables));
   if (bytes > MAX_ENV_BYTES) {
@@ -229,12 +245,14 @@ export class Route extends pulumi.ComponentResource {
       queueUrl: queueUrlShortest(args.region, names.queue),
       deadLetterQueueUrl: queueUrlShortest(args.region, names.deadLetterQueue),
       dedupeTable: args.dedupeTableName,
+      egressProxy: args.egressProxy,
     });
     const tight = environmentWarning({
       route: deployedRoute(route, bucketOf(MAX_BUCKET_NAME)),
       queueUrl: queueUrlBound(args.region, names.queue),
       deadLetterQueueUrl: queueUrlBound(args.region, names.deadLetterQueue),
       dedupeTable: args.dedupeTableName,
+      egressProxy: args.egressProxy,
     });
     if (tight) pulumi.log.warn(tight, this);
     const variables = pulumi
@@ -245,6 +263,7 @@ export class Route extends pulumi.ComponentResource {
           queueUrl,
           deadLetterQueueUrl,
           dedupeTable: args.dedupeTableName,
+          egressProxy: args.egressProxy,
         }),
       );
     const fn = new aws.lambda.Function(

@@ -1,0 +1,198 @@
+// network.httpsProxy and network.noProxy: parsed and refused as the other keys, set on every route function,
+// opened in the Lambdas' security group, and counted as a way out of subnets without a NAT.
+import { expect } from "chai";
+import { parseStackConfig, StackConfigError } from "../../src/infra/config";
+import { jenkinsThroughProxy, natlessWarning, networkWarnings } from "../../src/infra/gateway";
+import { routeEnvironment } from "../../src/infra/route";
+import { environmentLeaks } from "./checks";
+import { evaluate } from "./evaluate";
+import { allKinds, config, jenkinsRoute, s3ZipRoute, stubCode } from "./fixtures";
+
+const PROXY = "http://proxy.corp.example:3128";
+
+function problems(raw: Record<string, unknown>): readonly string[] {
+  try {
+    parseStackConfig(raw);
+  } catch (error) {
+    expect(error).to.be.instanceOf(StackConfigError);
+    return (error as StackConfigError).problems;
+  }
+  expect.fail("parseStackConfig accepted an invalid configuration");
+}
+
+describe("parseStackConfig: network.httpsProxy and network.noProxy", () => {
+  it("reads the proxy's URL and port (its scheme's default when none) and the NO_PROXY list, in both network modes", () => {
+    expect(
+      config({ network: { httpsProxy: PROXY, noProxy: "jenkins.internal.example.com, .corp.example" } })
+        .network.egressProxy,
+    ).to.deep.equal({ url: PROXY, port: 3128, noProxy: ["jenkins.internal.example.com", ".corp.example"] });
+    expect(
+      config({ network: { httpsProxy: "https://proxy.corp.example/" } }).network.egressProxy,
+    ).to.deep.equal({
+      url: "https://proxy.corp.example",
+      port: 443,
+      noProxy: [],
+    });
+    const existing = config({
+      network: {
+        mode: "existing",
+        vpcId: "vpc-0123456789abcdef0",
+        privateSubnetIds: ["subnet-0123456789abcdef0"],
+        httpsProxy: "http://10.0.0.10:8080",
+        noProxy: ["*"],
+      },
+    });
+    expect(existing.network.egressProxy).to.deep.equal({
+      url: "http://10.0.0.10:8080",
+      port: 8080,
+      noProxy: ["*"],
+    });
+    expect(config().network).not.to.have.property("egressProxy");
+  });
+
+  const refused: Array<[string, Record<string, unknown>, string]> = [
+    [
+      "a value that is no URL",
+      { httpsProxy: "proxy corp" },
+      'hookgate:network.httpsProxy "proxy corp" is not an http(s) URL',
+    ],
+    [
+      "another scheme",
+      { httpsProxy: "socks5://proxy:1080" },
+      "is not an http(s) URL (like http://proxy.example.com:3128)",
+    ],
+    ["a path", { httpsProxy: `${PROXY}/x` }, "must be only a scheme, host and port"],
+    [
+      "a noProxy without httpsProxy",
+      { noProxy: ["jenkins.corp"] },
+      "hookgate:network.noProxy only applies with network.httpsProxy",
+    ],
+    [
+      "a CIDR in noProxy",
+      { httpsProxy: PROXY, noProxy: ["10.0.0.0/8"] },
+      'hookgate:network.noProxy entry "10.0.0.0/8" is not valid: a host, .domain, host:port or * (CIDRs are not matched)',
+    ],
+  ];
+  for (const [what, network, message] of refused) {
+    it(`refuses ${what} with a clear message`, () => {
+      expect(problems({ network }).join("\n")).to.contain(message);
+    });
+  }
+
+  it("refuses a URL with a password, which would sit in plain Lambda environment variables, and never echoes it", () => {
+    for (const httpsProxy of [
+      "http://svc:Hunter2-pr0xy@proxy.corp.example:3128",
+      "http://svc:Hunter2-pr0xy@bad url",
+    ]) {
+      const found = problems({ network: { httpsProxy } }).join("\n");
+      expect(found).to.match(/carries credentials|is not an http\(s\) URL/);
+      expect(found).not.to.contain("Hunter2-pr0xy");
+    }
+    expect(
+      problems({ network: { httpsProxy: "http://svc:Hunter2-pr0xy@proxy.corp.example:3128" } })[0],
+    ).to.contain("Let the proxy admit the Lambdas' subnets");
+  });
+});
+
+describe("routeEnvironment, natlessWarning and networkWarnings with an egress proxy", () => {
+  const values = {
+    route: jenkinsRoute(),
+    queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/q.fifo",
+    deadLetterQueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/q-dlq.fifo",
+    dedupeTable: "hookgate-dev-dedupe",
+  };
+
+  it("routeEnvironment sets HTTPS_PROXY, HTTP_PROXY and NO_PROXY only when the proxy is configured", () => {
+    const vars = routeEnvironment({
+      ...values,
+      egressProxy: { url: PROXY, port: 3128, noProxy: ["jenkins.corp", ".internal"] },
+    });
+    expect(vars).to.include({ HTTPS_PROXY: PROXY, HTTP_PROXY: PROXY, NO_PROXY: "jenkins.corp,.internal" });
+    expect(
+      routeEnvironment({ ...values, egressProxy: { url: PROXY, port: 3128, noProxy: [] } }),
+    ).not.to.have.property("NO_PROXY");
+    expect(routeEnvironment(values)).not.to.have.any.keys("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY");
+  });
+
+  it("natlessWarning names the routes that call a Git host without a NAT, and is silent once a proxy is the way out", () => {
+    const routes = [jenkinsRoute(), s3ZipRoute()];
+    expect(natlessWarning(config({ network: { natGateways: "none" } }), routes)).to.contain(
+      "routes source-zip call the Git host's API and cannot reach it without a NAT or an egress proxy (network.httpsProxy)",
+    );
+    expect(natlessWarning(config({ network: { natGateways: "none", httpsProxy: PROXY } }), routes)).to.equal(
+      undefined,
+    );
+    expect(natlessWarning(config({ network: { natGateways: "single" } }), routes)).to.equal(undefined);
+  });
+
+  it("networkWarnings names a Jenkins host the proxy would get, until network.noProxy lists it (host, .domain, host:port, *)", () => {
+    const routes = [jenkinsRoute()];
+    const warned = networkWarnings(config({ network: { httpsProxy: PROXY } }), routes).join("\n");
+    expect(warned).to.contain(
+      "the Jenkins host(s) jenkins.internal.example.com:8443 are not in network.noProxy: their builds go through the proxy",
+    );
+    for (const noProxy of [
+      "jenkins.internal.example.com",
+      ".example.com",
+      "*.internal.example.com",
+      "jenkins.internal.example.com:8443",
+      "*",
+    ]) {
+      expect(
+        jenkinsThroughProxy(config({ network: { httpsProxy: PROXY, noProxy } }), routes),
+        noProxy,
+      ).to.deep.equal([]);
+    }
+    for (const noProxy of ["jenkins.internal.example.com:443", "other.example.com", "internal.example.co"]) {
+      expect(
+        jenkinsThroughProxy(config({ network: { httpsProxy: PROXY, noProxy } }), routes),
+        noProxy,
+      ).to.deep.equal(["jenkins.internal.example.com:8443"]);
+    }
+    expect(jenkinsThroughProxy(config(), routes)).to.deep.equal([]);
+  });
+});
+
+describe("Gateway (under Pulumi mocks): network.httpsProxy", () => {
+  it("sets the proxy variables on every route function and opens the proxy's port in the Lambdas' security group", async () => {
+    const routes = allKinds();
+    const { cloud } = await evaluate({
+      config: config({
+        network: { natGateways: "none", httpsProxy: PROXY, noProxy: ["jenkins.internal.example.com"] },
+      }),
+      routes,
+      code: stubCode,
+    });
+    const functions = cloud.ofType("aws:lambda/function:Function");
+    expect(functions).to.have.length(routes.length);
+    for (const fn of functions) {
+      expect(fn.inputs.environment.variables, fn.name).to.include({
+        HTTPS_PROXY: PROXY,
+        HTTP_PROXY: PROXY,
+        NO_PROXY: "jenkins.internal.example.com",
+      });
+    }
+    expect(environmentLeaks(cloud, []), "only the contract's variables").to.deep.equal([]);
+    const sg = cloud.ofType("aws:ec2/securityGroup:SecurityGroup").filter((r) => r.name.endsWith("-lambda"));
+    expect(sg).to.have.length(1);
+    const egress = sg[0]?.inputs.egress.map(
+      (e: { fromPort: number; toPort: number; description: string }) => [e.description, e.fromPort, e.toPort],
+    );
+    expect(egress).to.deep.include(["egress proxy", 3128, 3128]);
+  });
+
+  it("opens no second rule for a proxy on 443 or on a port already open to every address", async () => {
+    for (const httpsProxy of ["https://proxy.corp.example", "http://proxy.corp.example:8443"]) {
+      const { cloud } = await evaluate({
+        config: config({ network: { httpsProxy } }),
+        routes: [jenkinsRoute()],
+        code: stubCode,
+      });
+      const sg = cloud
+        .ofType("aws:ec2/securityGroup:SecurityGroup")
+        .filter((r) => r.name.endsWith("-lambda"));
+      const ports = sg[0]?.inputs.egress.map((e: { fromPort: number }) => e.fromPort).sort();
+      expect(ports, httpsProxy).to.deep.equal([443, 8443]);
+    }
+  });
+});
