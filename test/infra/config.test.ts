@@ -11,21 +11,12 @@ import {
   StackConfigError,
 } from "../../src/infra/config";
 import { githubTokenProblem } from "../../src/infra/program";
-
-function problems(raw: Record<string, unknown>): readonly string[] {
-  try {
-    parseStackConfig(raw);
-  } catch (error) {
-    expect(error).to.be.instanceOf(StackConfigError);
-    return (error as StackConfigError).problems;
-  }
-  expect.fail("parseStackConfig accepted an invalid configuration");
-}
+import { configProblems } from "./fixtures";
 
 describe("parseStackConfig(raw)", () => {
   it("parseStackConfig names the type of a value that should be a string, never the value (it may be a secret set in the wrong place)", () => {
     const secretish = { token: "ghp_0123456789abcdefghijklmnopqrstuvwxyz" };
-    const found = problems({ api: { stageName: secretish }, routesFile: ["a", "b"] });
+    const found = configProblems({ api: { stageName: secretish }, routesFile: ["a", "b"] });
     expect(found).to.include("hookgate:api.stageName must be a string, not an object");
     expect(found).to.include("hookgate:routesFile must be a string, not a list");
     expect(found.join("\n")).not.to.contain("ghp_");
@@ -33,7 +24,7 @@ describe("parseStackConfig(raw)", () => {
 
   it("parseStackConfig never quotes a value that looks like a credential, whatever the key expected (a token set under the wrong key)", () => {
     const token = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
-    const found = problems({
+    const found = configProblems({
       secretNamePrefix: token,
       lambda: { memoryMb: token },
       api: { ipAllowlist: [token], stageName: "s".repeat(80) },
@@ -42,7 +33,7 @@ describe("parseStackConfig(raw)", () => {
     expect(found.join("\n")).not.to.contain("ghp_").and.not.to.contain("s".repeat(80));
     expect(found.join("\n")).to.contain("(a value of 40 characters, not shown: it may be a secret)");
     // An ordinary mistake is still quoted, so it can be found.
-    expect(problems({ lambda: { memoryMb: "lots" } }).join("\n")).to.contain('(got "lots")');
+    expect(configProblems({ lambda: { memoryMb: "lots" } }).join("\n")).to.contain('(got "lots")');
   });
 
   it("parseStackConfig({}) gives the documented defaults", () => {
@@ -320,12 +311,12 @@ describe("parseStackConfig(raw)", () => {
   ];
   for (const [what, raw, message] of bad) {
     it(`parseStackConfig rejects ${what} with a message naming the key`, () => {
-      expect(problems(raw).join("\n")).to.contain(message);
+      expect(configProblems(raw).join("\n")).to.contain(message);
     });
   }
 
   it("a dotted key set without --path that names no field (hookgate:github.token for github:token) is unknown, removed without --path", () => {
-    expect(problems({ "github.token": "x", "netwrok.mode": "existing" })).to.deep.equal([
+    expect(configProblems({ "github.token": "x", "netwrok.mode": "existing" })).to.deep.equal([
       "hookgate:github.token is not a known key (hookgate:github's fields: manageWebhooks); remove it with `pulumi config rm 'hookgate:github.token'`",
       "hookgate:netwrok.mode is not a known key (did you mean network? known: " +
         `${CONFIG_KEYS.join(", ")}); remove it with \`pulumi config rm 'hookgate:netwrok.mode'\``,
@@ -343,7 +334,7 @@ describe("parseStackConfig(raw)", () => {
   it("switching Pulumi.dev.yaml's network to mode existing names each create-only key it sets, with the command that removes it", () => {
     const file = resolve(__dirname, "..", "..", "Pulumi.dev.yaml");
     const dev = parse(readFileSync(file, "utf8")).config as Record<string, Record<string, unknown>>;
-    const found = problems({
+    const found = configProblems({
       network: {
         ...dev["hookgate:network"],
         mode: "existing",
@@ -360,7 +351,7 @@ describe("parseStackConfig(raw)", () => {
   });
 
   it("reports every problem at once", () => {
-    const found = problems({
+    const found = configProblems({
       logRetentionDays: 10,
       lambda: { architecture: "arm" },
       api: { stageName: "a b" },

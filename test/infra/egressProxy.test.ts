@@ -1,24 +1,13 @@
 // network.httpsProxy and network.noProxy: parsed and refused as the other keys, set on every route function,
 // opened in the Lambdas' security group, and counted as a way out of subnets without a NAT.
 import { expect } from "chai";
-import { parseStackConfig, StackConfigError } from "../../src/infra/config";
 import { jenkinsThroughProxy, natlessWarning, networkWarnings } from "../../src/infra/gateway";
 import { routeEnvironment } from "../../src/infra/route";
 import { environmentLeaks } from "./checks";
 import { evaluate } from "./evaluate";
-import { allKinds, config, jenkinsRoute, s3ZipRoute, stubCode } from "./fixtures";
+import { allKinds, config, configProblems, jenkinsRoute, s3ZipRoute, stubCode } from "./fixtures";
 
 const PROXY = "http://proxy.corp.example:3128";
-
-function problems(raw: Record<string, unknown>): readonly string[] {
-  try {
-    parseStackConfig(raw);
-  } catch (error) {
-    expect(error).to.be.instanceOf(StackConfigError);
-    return (error as StackConfigError).problems;
-  }
-  expect.fail("parseStackConfig accepted an invalid configuration");
-}
 
 describe("parseStackConfig: network.httpsProxy and network.noProxy", () => {
   it("reads the proxy's URL and port (its scheme's default when none) and the NO_PROXY list, in both network modes", () => {
@@ -75,7 +64,7 @@ describe("parseStackConfig: network.httpsProxy and network.noProxy", () => {
   ];
   for (const [what, network, message] of refused) {
     it(`refuses ${what} with a clear message`, () => {
-      expect(problems({ network }).join("\n")).to.contain(message);
+      expect(configProblems({ network }).join("\n")).to.contain(message);
     });
   }
 
@@ -84,12 +73,12 @@ describe("parseStackConfig: network.httpsProxy and network.noProxy", () => {
       "http://svc:Hunter2-pr0xy@proxy.corp.example:3128",
       "http://svc:Hunter2-pr0xy@bad url",
     ]) {
-      const found = problems({ network: { httpsProxy } }).join("\n");
+      const found = configProblems({ network: { httpsProxy } }).join("\n");
       expect(found).to.match(/carries credentials|is not an http\(s\) URL/);
       expect(found).not.to.contain("Hunter2-pr0xy");
     }
     expect(
-      problems({ network: { httpsProxy: "http://svc:Hunter2-pr0xy@proxy.corp.example:3128" } })[0],
+      configProblems({ network: { httpsProxy: "http://svc:Hunter2-pr0xy@proxy.corp.example:3128" } })[0],
     ).to.contain("Let the proxy admit the Lambdas' subnets");
   });
 });

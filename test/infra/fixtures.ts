@@ -1,8 +1,9 @@
 // Compiled routes and stack configs for the infra tests (the same shapes routes.yaml compiles to).
 import * as pulumi from "@pulumi/pulumi";
+import { expect } from "chai";
 import type { Route } from "../../src/core/types";
 import type { CodeProvider } from "../../src/infra/bundle";
-import { parseStackConfig, type StackConfig } from "../../src/infra/config";
+import { parseStackConfig, type StackConfig, StackConfigError } from "../../src/infra/config";
 
 const auth = { allowIps: [], allowSha1: false, toleranceSeconds: 300 };
 const jenkins = {
@@ -80,6 +81,17 @@ export function allKinds(): Route[] {
 
 export function config(raw: Record<string, unknown> = {}): StackConfig {
   return parseStackConfig(raw);
+}
+
+/** The problems parseStackConfig refuses `raw` with (the test fails if it accepts it). */
+export function configProblems(raw: Record<string, unknown>): readonly string[] {
+  try {
+    parseStackConfig(raw);
+  } catch (error) {
+    expect(error).to.be.instanceOf(StackConfigError);
+    return (error as StackConfigError).problems;
+  }
+  expect.fail("parseStackConfig accepted an invalid configuration");
 }
 
 /** A tiny stand-in for the handler bundles, for tests about everything but the code. */
