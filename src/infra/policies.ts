@@ -128,6 +128,8 @@ export interface RoutePolicyInput {
   logGroupName: string;
   /** The bucket an s3-zip route writes to (its own, or the stack's). */
   bucket?: string;
+  /** hookgate:kmsKeyArns: the customer managed keys of the secrets and of the routes' own buckets. */
+  kmsKeyArns?: readonly string[];
 }
 
 /**
@@ -150,6 +152,56 @@ export function secretArnPattern(
   name: string,
 ): string {
   return `arn:${i.partition}:secretsmanager:${i.region}:${i.accountId}:secret:${name}-??????`;
+}
+
+/**
+ * The kms:ViaService value of a service's requests in a region. The AWS KMS Developer Guide ("AWS KMS
+ * condition keys", kms:ViaService): "Use the .amazonaws.com suffix of the AWS KMS ViaService name in all AWS
+ * partitions", so not the partition's endpoint domain (core/partitions dnsSuffix: amazonaws.com.cn in China).
+ */
+export function kmsViaService(service: "secretsmanager" | "s3", region: string): string {
+  return `${service}.${region}.amazonaws.com`;
+}
+
+/**
+ * What the route's calls need of customer managed keys, only through the service that makes them:
+ * - GetSecretValue: Secrets Manager calls kms:Decrypt on the secret's key (Secrets Manager User Guide,
+ *   "Secret encryption and decryption"); GenerateDataKey is only for writing a secret value.
+ * - s3-zip into its own bucket under SSE-KMS: PutObject needs kms:GenerateDataKey, a multipart upload also
+ *   kms:Decrypt (S3 reads the encrypted parts to complete it: S3 User Guide, "Using server-side encryption
+ *   with AWS KMS keys" and "Multipart upload API and permissions"). S3 Bucket Keys change the encryption
+ *   context, not the actions. The stack's own bucket is SSE-S3 (artifacts.ts): routes writing there need none.
+ * - pr-cleanup's ListObjectsV2 and DeleteObjects read and write no object data: no KMS call.
+ * A key is named by its key ARN: IAM matches no alias ARN against these calls (AWS KMS Developer Guide,
+ * "Specifying KMS keys in IAM policy statements").
+ */
+function kmsStatements(i: RoutePolicyInput, hasSecrets: boolean): Statement[] {
+  const keys = [...new Set(i.kmsKeyArns ?? [])];
+  if (keys.length === 0) return [];
+  const Resource = keys.length === 1 ? (keys[0] as string) : keys;
+  const via = (service: "secretsmanager" | "s3") => ({
+    StringEquals: { "kms:ViaService": kmsViaService(service, i.region) },
+  });
+  const out: Statement[] = [];
+  if (hasSecrets) {
+    out.push({
+      Sid: "DecryptOwnSecrets",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource,
+      Condition: via("secretsmanager"),
+    });
+  }
+  if (i.route.action.type === "s3-zip" && i.route.action.bucket) {
+    out.push({
+      Sid: "EncryptOwnUploads",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource,
+      Condition: via("s3"),
+    });
+  }
+  return out;
 }
 
 /** The inline policy of a route's role: its own secrets, queue, dead letters, table keys and bucket prefix. */
@@ -229,6 +281,7 @@ export function routePolicy(i: RoutePolicyInput): PolicyDocument {
       );
     }
   }
+  statements.push(...kmsStatements(i, secrets.length > 0));
   return { Version: "2012-10-17", Statement: statements };
 }
 

@@ -4,10 +4,11 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { compileGlobList } from "../../src/core/globs";
 import { renderTemplate } from "../../src/core/templates";
-import type { WebhookEvent } from "../../src/core/types";
+import type { Route, WebhookEvent } from "../../src/core/types";
 import {
   apiAllowlistPolicy,
   keyPrefixes,
+  kmsViaService,
   literalPrefix,
   partitionOf,
   type RoutePolicyInput,
@@ -191,6 +192,70 @@ describe("routePolicy(input)", () => {
     expect(bySid(doc.Statement, "DeleteCleanedPrefix1").Resource).to.deep.equal([
       "arn:aws:s3:::acme-previews/previews/acme/*",
       "arn:aws:s3:::acme-previews/previews/acme/web/pr-*",
+    ]);
+  });
+});
+
+describe("routePolicy(input) with hookgate:kmsKeyArns (customer managed keys)", () => {
+  const KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+  const MRK = "arn:aws:kms:eu-west-1:210987654321:key/mrk-0123456789abcdef0123456789abcdef";
+  const kms = (route: Route, kmsKeyArns: string[], extra: Partial<RoutePolicyInput> = {}) =>
+    routePolicy({ ...base, route, kmsKeyArns, ...extra }).Statement.filter((s) =>
+      JSON.stringify(s.Action).includes("kms:"),
+    );
+
+  it("routePolicy lets every route decrypt its secrets with the keys, only through Secrets Manager in its region, and grants no KMS action without keys", () => {
+    for (const route of [jenkinsRoute(), prCleanupRoute(), s3ZipRoute("z", "own-bucket")]) {
+      expect(JSON.stringify(routePolicy({ ...base, route }))).not.to.contain("kms:");
+      expect(kms(route, [KEY])[0], route.name).to.deep.equal({
+        Sid: "DecryptOwnSecrets",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: KEY,
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
+      });
+    }
+  });
+
+  it("routePolicy lets an s3-zip route into its own bucket generate data keys and decrypt (multipart) only through S3", () => {
+    expect(kms(s3ZipRoute("z", "own-bucket"), [KEY, MRK])).to.deep.equal([
+      {
+        Sid: "DecryptOwnSecrets",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: [KEY, MRK],
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
+      },
+      {
+        Sid: "EncryptOwnUploads",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: [KEY, MRK],
+        Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
+      },
+    ]);
+  });
+
+  it("routePolicy gives pr-cleanup (ListObjectsV2, DeleteObjects) and an s3-zip route on the stack's SSE-S3 bucket no S3 key use", () => {
+    for (const doc of [kms(prCleanupRoute(), [KEY]), kms(s3ZipRoute(), [KEY], { bucket: "stack-bucket" })]) {
+      expect(doc.map((s) => s.Sid)).to.deep.equal(["DecryptOwnSecrets"]);
+    }
+  });
+
+  it("kmsViaService ends in .amazonaws.com in every partition, as the KMS guide says (not China's amazonaws.com.cn)", () => {
+    expect(kmsViaService("secretsmanager", "cn-north-1")).to.equal("secretsmanager.cn-north-1.amazonaws.com");
+    expect(kmsViaService("s3", "us-gov-west-1")).to.equal("s3.us-gov-west-1.amazonaws.com");
+    const china = kms(
+      s3ZipRoute("z", "own-bucket"),
+      [KEY.replace(/aws:kms:eu-west-1/, "aws-cn:kms:cn-north-1")],
+      {
+        region: "cn-north-1",
+        partition: "aws-cn",
+      },
+    );
+    expect(china.map((s) => s.Condition)).to.deep.equal([
+      { StringEquals: { "kms:ViaService": "secretsmanager.cn-north-1.amazonaws.com" } },
+      { StringEquals: { "kms:ViaService": "s3.cn-north-1.amazonaws.com" } },
     ]);
   });
 });
