@@ -2,6 +2,7 @@
 // messages a person can act on. `parseStackConfig` is pure (raw values in), `readStackConfig` reads the stack.
 import * as pulumi from "@pulumi/pulumi";
 import ipaddr from "ipaddr.js";
+import { partitionOf } from "../core/partitions";
 import { didYouMean, looksLikeSecret } from "../core/routes/checks";
 import { QUEUE_RETENTION_SECONDS } from "./route";
 
@@ -103,6 +104,11 @@ export interface StackConfig {
   artifacts: { noncurrentVersionDays: number; forceDestroy: boolean };
   /** Put in front of every secret name routes.yaml gives ("" for none). */
   secretNamePrefix: string;
+  /**
+   * Customer managed KMS keys (key ARNs) of the secrets and of the routes' own buckets: each route role may
+   * use them only through Secrets Manager and, for s3-zip into its own bucket, S3 (policies.ts).
+   */
+  kmsKeyArns: string[];
 }
 
 /** How to change a key, after the problems: the same two commands fit every key, nested or not. */
@@ -136,6 +142,7 @@ export const CONFIG_KEYS = [
   "github",
   "artifacts",
   "secretNamePrefix",
+  "kmsKeyArns",
 ] as const;
 
 type Raw = Record<string, unknown>;
@@ -356,6 +363,59 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const STAGE = /^[A-Za-z0-9_-]{1,128}$/;
 /** A NO_PROXY entry as undici matches it: a host or IP, a .domain (or *.domain), with an optional :port, or *. */
 const NO_PROXY_ENTRY = /^(\*|(\*?\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?)$/;
+
+/**
+ * A KMS key ARN: a single-Region key's ID is a UUID, a multi-Region key's mrk- and 32 hex digits (the KmsKeyArn
+ * pattern of AWS APIs, e.g. IAM Identity Center's EncryptionConfiguration).
+ */
+const KMS_KEY_ARN =
+  /^arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const KMS_ALIAS_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:alias\/(.+)$/;
+const KMS_KEY_ARN_EXAMPLE = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/**
+ * hookgate:kmsKeyArns: key ARNs only. An IAM policy names a KMS key by its key ARN; a key ID, an alias name or
+ * an alias ARN there matches no Decrypt or GenerateDataKey request (AWS KMS Developer Guide, "Specifying KMS
+ * keys in IAM policy statements").
+ */
+function kmsKeyArns(r: Reader, value: unknown): string[] {
+  const list = r.stringList(value, "kmsKeyArns").map((v) => v.trim());
+  for (const arn of list) {
+    const alias = KMS_ALIAS_ARN.exec(arn);
+    if (alias) {
+      r.problems.push(
+        `hookgate:kmsKeyArns entry ${JSON.stringify(arn)} is an alias ARN: IAM policies name a KMS key by its ` +
+          "key ARN only, and an alias ARN there allows no Decrypt or GenerateDataKey; give the key's ARN " +
+          `(\`aws kms describe-key --key-id alias/${alias[1]} --query KeyMetadata.Arn\`)`,
+      );
+    } else if (!KMS_KEY_ARN.test(arn)) {
+      r.problems.push(
+        `hookgate:kmsKeyArns entry ${shown(arn)} is not a KMS key ARN (like ${KMS_KEY_ARN_EXAMPLE}): ` +
+          "IAM policies name keys by key ARN, not by key ID or alias",
+      );
+    }
+  }
+  return [...new Set(list)];
+}
+
+/**
+ * Why the stack, deploying to `region`, cannot use these keys: Secrets Manager and S3 use only a key of the
+ * secret's or the bucket's own region (and so partition). Pure; Gateway refuses the stack with them.
+ */
+export function kmsKeyRegionProblems(arns: readonly string[], region: string): string[] {
+  const partition = partitionOf(region);
+  const problems: string[] = [];
+  for (const arn of arns) {
+    const m = KMS_KEY_ARN.exec(arn);
+    if (!m || (m[1] === partition && m[2] === region)) continue;
+    problems.push(
+      `hookgate:kmsKeyArns entry ${JSON.stringify(arn)} is a key of ${m[2]} (partition ${m[1]}), but the stack ` +
+        `deploys to ${region} (partition ${partition}): Secrets Manager and S3 use only keys of the secret's or the ` +
+        `bucket's own region; give the key ARN from ${region} (a multi-Region key's replica has its own ARN there)`,
+    );
+  }
+  return problems;
+}
 
 /**
  * network.httpsProxy and network.noProxy. The URL goes into plain Lambda environment variables, which anyone
@@ -627,6 +687,7 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): S
       SECRET_NAME_PREFIX,
       "letters, digits and /_+=.@- only, at most 64 characters",
     ),
+    kmsKeyArns: kmsKeyArns(r, raw.kmsKeyArns),
   };
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
   return config;

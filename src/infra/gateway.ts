@@ -8,7 +8,7 @@ import type { Route as RouteSpec } from "../core/types";
 import { Api } from "./api";
 import { Artifacts } from "./artifacts";
 import { type CodeProvider, handlerCode } from "./bundle";
-import type { StackConfig } from "./config";
+import { kmsKeyRegionProblems, type StackConfig, StackConfigError } from "./config";
 import { Dedupe } from "./dedupe";
 import { NAME_LIMITS, type RouteNames, routeNames, stackNames, stackPrefix } from "./naming";
 import { Network } from "./network";
@@ -216,6 +216,9 @@ export class Gateway extends pulumi.ComponentResource {
     }
     if (routes.length === 0)
       throw new pulumi.RunError("routes.yaml has no routes: a stack needs at least one");
+    // A key of another region would be granted and never used: Secrets Manager and S3 would refuse it.
+    const kmsProblems = kmsKeyRegionProblems(config.kmsKeyArns, region);
+    if (kmsProblems.length > 0) throw new pulumi.RunError(new StackConfigError(kmsProblems).message);
     const seen = new Set<string>();
     for (const r of routes) {
       if (seen.has(r.name)) throw new pulumi.RunError(`route "${r.name}" is defined twice`);

@@ -5,6 +5,7 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import {
   CONFIG_KEYS,
+  kmsKeyRegionProblems,
   parseStackConfig,
   rawConfigValue,
   readStackConfig,
@@ -463,6 +464,56 @@ function asEngineGives(value: unknown): unknown {
   }
   return value;
 }
+
+describe("hookgate:kmsKeyArns", () => {
+  const KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+  const MRK = "arn:aws:kms:eu-west-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef";
+
+  it("reads key ARNs (single- and multi-Region keys), as a list or comma-separated text, each once", () => {
+    expect(parseStackConfig({}).kmsKeyArns).to.deep.equal([]);
+    expect(parseStackConfig({ kmsKeyArns: [KEY, MRK, KEY] }).kmsKeyArns).to.deep.equal([KEY, MRK]);
+    expect(parseStackConfig({ kmsKeyArns: `${KEY}, ${MRK}` }).kmsKeyArns).to.deep.equal([KEY, MRK]);
+  });
+
+  it("refuses an alias ARN, which an IAM policy cannot name a key by, with the command that gives the key ARN", () => {
+    const [problem, ...rest] = configProblems({
+      kmsKeyArns: ["arn:aws:kms:eu-west-1:111122223333:alias/hookgate-secrets"],
+    });
+    expect(rest).to.deep.equal([]);
+    expect(problem).to.equal(
+      'hookgate:kmsKeyArns entry "arn:aws:kms:eu-west-1:111122223333:alias/hookgate-secrets" is an alias ARN: ' +
+        "IAM policies name a KMS key by its key ARN only, and an alias ARN there allows no Decrypt or " +
+        "GenerateDataKey; give the key's ARN (`aws kms describe-key --key-id alias/hookgate-secrets --query KeyMetadata.Arn`)",
+    );
+  });
+
+  for (const entry of [
+    "1234abcd-12ab-34cd-56ef-1234567890ab",
+    "alias/hookgate-secrets",
+    "arn:aws:kms:eu-west-1:1111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "arn:aws:secretsmanager:eu-west-1:111122223333:secret:hookgate/jenkins-AbCdEf",
+  ]) {
+    it(`refuses ${JSON.stringify(entry)}, which is no KMS key ARN, with an example of one`, () => {
+      expect(configProblems({ kmsKeyArns: [KEY, entry] })).to.deep.equal([
+        `hookgate:kmsKeyArns entry ${entry.length > 64 ? `(a value of ${entry.length} characters, not shown: it may be a secret)` : JSON.stringify(entry)} ` +
+          "is not a KMS key ARN (like arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab): " +
+          "IAM policies name keys by key ARN, not by key ID or alias",
+      ]);
+    });
+  }
+
+  it("kmsKeyRegionProblems refuses a key of another region or partition than the stack's, and accepts the stack's own", () => {
+    expect(kmsKeyRegionProblems([KEY, MRK], "eu-west-1")).to.deep.equal([]);
+    expect(kmsKeyRegionProblems([KEY], "us-east-1")).to.deep.equal([
+      `hookgate:kmsKeyArns entry "${KEY}" is a key of eu-west-1 (partition aws), but the stack deploys to us-east-1 ` +
+        "(partition aws): Secrets Manager and S3 use only keys of the secret's or the bucket's own region; give the " +
+        "key ARN from us-east-1 (a multi-Region key's replica has its own ARN there)",
+    ]);
+    const wrongPartition = "arn:aws:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    expect(kmsKeyRegionProblems([wrongPartition], "cn-north-1")).to.have.length(1);
+    expect(kmsKeyRegionProblems([wrongPartition.replace("aws:", "aws-cn:")], "cn-north-1")).to.deep.equal([]);
+  });
+});
 
 describe("Pulumi.dev.yaml", () => {
   const file = resolve(__dirname, "..", "..", "Pulumi.dev.yaml");

@@ -991,3 +991,24 @@ describe("Gateway (under Pulumi mocks): a self-hosted Git host's caBundle (provi
     );
   });
 });
+
+describe("Gateway (under Pulumi mocks): hookgate:kmsKeyArns", () => {
+  const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+  it("stops before creating anything when a key is of another region than the stack's, as a config problem", async () => {
+    const elsewhere = KEY.replace(REGION, "us-east-1");
+    await evaluate({
+      config: config({ kmsKeyArns: [KEY, elsewhere] }),
+      routes: allKinds(),
+      code: stubCode,
+    }).then(
+      () => expect.fail("no error"),
+      (e: Error) => {
+        expect(e.message).to.match(/^invalid hookgate stack configuration:\n/);
+        expect(e.message).to.contain(`hookgate:kmsKeyArns entry "${elsewhere}" is a key of us-east-1`);
+        expect(e.message).not.to.contain(`"${KEY}"`);
+        expect(pulumi.RunError.isInstance(e), String(e)).to.equal(true);
+      },
+    );
+  });
+});
