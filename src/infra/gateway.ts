@@ -253,6 +253,7 @@ export class Gateway extends pulumi.ComponentResource {
           region,
           dedupeTableName: names.dedupeTable,
           artifactBucketNameLength,
+          kmsKeyArns: config.kmsKeyArns,
         }),
       );
       if (problem) throw new pulumi.RunError(problem);
@@ -340,6 +341,7 @@ export class Gateway extends pulumi.ComponentResource {
           alarmTopicArn: observability.alarmTopicArn,
           oldestMessageAlarmSeconds: config.alarmOldestMessageSeconds,
           egressProxy: config.network.egressProxy,
+          kmsKeyArns: config.kmsKeyArns,
         },
         { parent: this },
       );

@@ -19,6 +19,8 @@ export interface RoutePolicyBoundInput {
   dedupeTableName: string;
   /** The length of the stack's artifact bucket's name, for an s3-zip route that names no bucket. */
   artifactBucketNameLength?: number;
+  /** hookgate:kmsKeyArns, known up front: their statements count as deployed. */
+  kmsKeyArns?: readonly string[];
 }
 
 /**
@@ -42,6 +44,7 @@ export function routePolicyBound(i: RoutePolicyBoundInput): PolicyDocument {
     dedupeTableArn: arn("dynamodb", `table/${i.dedupeTableName}`),
     logGroupName: i.names.logGroup,
     bucket: stackBucket,
+    kmsKeyArns: i.kmsKeyArns,
   });
 }
 

@@ -67,6 +67,8 @@ export interface RouteArgs {
   oldestMessageAlarmSeconds: number;
   /** network.httpsProxy and network.noProxy. */
   egressProxy?: EgressProxyConfig;
+  /** hookgate:kmsKeyArns. */
+  kmsKeyArns?: readonly string[];
 }
 
 /** The compiled route as the function receives it: the stack's bucket filled in where the route named none. */
@@ -221,6 +223,7 @@ export class Route extends pulumi.ComponentResource {
                     dedupeTableArn,
                     logGroupName: names.logGroup,
                     bucket,
+                    kmsKeyArns: args.kmsKeyArns,
                   }),
                 ),
               ),

@@ -1011,4 +1011,79 @@ describe("Gateway (under Pulumi mocks): hookgate:kmsKeyArns", () => {
       },
     );
   });
+  const ownZip = s3ZipRoute("own-zip", "acme-own-bucket");
+  const kmsOf = (result: Evaluated, route: string) =>
+    only(
+      iamDocuments(result.cloud).filter((d) => routeOf(result.cloud, d.owner) === route),
+    ).statements.filter((s) => JSON.stringify(s.Action).includes("kms:"));
+
+  it("gives every role kms:Decrypt through Secrets Manager, and only an s3-zip role with its own bucket the S3 key use, on the configured keys alone", async () => {
+    const routes = [...allKinds(), ownZip];
+    const result = await evaluate({
+      config: config({ kmsKeyArns: [KEY] }),
+      routes,
+      stack: "dev",
+      code: stubCode,
+    });
+    expectSecure(result, routes);
+    const decrypt = {
+      Sid: "DecryptOwnSecrets",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: KEY,
+      Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` } },
+    };
+    for (const route of ["api-build", "source-zip", "pr-cleanup", "platform-gitlab"]) {
+      expect(kmsOf(result, route), route).to.deep.equal([decrypt]);
+    }
+    expect(kmsOf(result, "own-zip")).to.deep.equal([
+      decrypt,
+      {
+        Sid: "EncryptOwnUploads",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: KEY,
+        Condition: { StringEquals: { "kms:ViaService": `s3.${REGION}.amazonaws.com` } },
+      },
+    ]);
+    // Without the key, no role may use KMS at all.
+    const plain = await evaluate({ config: config(), routes, stack: "dev", code: stubCode });
+    for (const { statements } of iamDocuments(plain.cloud))
+      expect(JSON.stringify(statements)).not.to.contain("kms:");
+  });
+
+  it("measures each role's policy with its KMS statements before deploying, and refuses one they push past IAM's 10,240 characters", async () => {
+    const key = (i: number) => KEY.replace(/[0-9a-f]{12}$/, String(i).padStart(12, "0"));
+    const fits = Array.from({ length: 40 }, (_, i) => key(i));
+    const result = await evaluate({
+      config: config({ kmsKeyArns: fits }),
+      routes: [ownZip],
+      stack: "dev",
+      code: stubCode,
+    });
+    const prefix = stackPrefix("dev");
+    const role = only(routeChildren(result.cloud, "own-zip", "aws:iam/role:Role"));
+    const deployed = policyChars(JSON.parse(role.inputs.inlinePolicies[0].policy));
+    const bound = routePolicyBound({
+      route: ownZip,
+      names: routeNames(prefix, "own-zip"),
+      partition: "aws",
+      region: REGION,
+      dedupeTableName: stackNames(prefix, REGION).dedupeTable,
+      kmsKeyArns: fits,
+    });
+    expect(policyChars(bound)).to.equal(deployed);
+    expect(deployed).to.be.within(8_000, ROLE_INLINE_POLICY_MAX_CHARS);
+    // The same route, about 1,500 characters without keys, with 60 keys: refused before anything exists.
+    const tooMany = Array.from({ length: 60 }, (_, i) => key(i));
+    await evaluate({ config: config({ kmsKeyArns: tooMany }), routes: [ownZip], code: stubCode }).then(
+      () => expect.fail("no error"),
+      (e: Error) => {
+        expect(e.message).to.match(
+          /route "own-zip": its role's policy is \d+ characters, more than the 10240 IAM allows/,
+        );
+        expect(pulumi.RunError.isInstance(e), String(e)).to.equal(true);
+      },
+    );
+  });
 });
