@@ -433,6 +433,12 @@ function parseEgressProxy(r: Reader, raw: Raw): EgressProxyConfig | undefined {
     NO_PROXY_ENTRY,
     "a host, .domain, host:port or * (CIDRs are not matched)",
   );
+  // undici (like curl) reads * only as the whole of NO_PROXY: beside other entries it matches nothing.
+  if (noProxy.includes("*") && new Set(noProxy).size > 1) {
+    r.problems.push(
+      "hookgate:network.noProxy: * sends every host direct only alone; list it without other entries",
+    );
+  }
   if (isUnset(raw.httpsProxy)) {
     if (noProxy.length > 0) r.problems.push("hookgate:network.noProxy only applies with network.httpsProxy");
     return undefined;

@@ -180,8 +180,9 @@ export function jenkinsThroughProxy(config: StackConfig, routes: readonly RouteS
 /** Whether NO_PROXY's entries send a URL direct, as undici's EnvHttpProxyAgent matches them. */
 function bypassesProxy(noProxy: readonly string[], url: URL): boolean {
   const host = url.hostname.toLowerCase();
+  // * counts only as the whole list; beside other entries undici matches nothing with it.
+  if (noProxy.length === 1 && noProxy[0] === "*") return true;
   return noProxy.some((entry) => {
-    if (entry === "*") return true;
     const [, name = entry, port] = /^(.+):(\d+)$/.exec(entry) ?? [];
     if (port && Number(port) !== portOf(url)) return false;
     const bare = name.replace(/^\*?\./, "").toLowerCase();

@@ -61,6 +61,11 @@ describe("parseStackConfig: network.httpsProxy and network.noProxy", () => {
       { httpsProxy: PROXY, noProxy: ["10.0.0.0/8"] },
       'hookgate:network.noProxy entry "10.0.0.0/8" is not valid: a host, .domain, host:port or * (CIDRs are not matched)',
     ],
+    [
+      "* beside other entries, which undici then never matches",
+      { httpsProxy: PROXY, noProxy: ["*", "jenkins.corp"] },
+      "hookgate:network.noProxy: * sends every host direct only alone",
+    ],
   ];
   for (const [what, network, message] of refused) {
     it(`refuses ${what} with a clear message`, () => {
@@ -139,6 +144,16 @@ describe("routeEnvironment, natlessWarning and networkWarnings with an egress pr
       ).to.deep.equal(["jenkins.internal.example.com:8443"]);
     }
     expect(jenkinsThroughProxy(config(), routes)).to.deep.equal([]);
+    // As undici reads NO_PROXY "*,other.example.com": the * matches nothing, so Jenkins goes through the proxy.
+    const listed = config({ network: { httpsProxy: PROXY } });
+    const starInList = {
+      ...listed,
+      network: {
+        ...listed.network,
+        egressProxy: { url: PROXY, port: 3128, noProxy: ["*", "other.example.com"] },
+      },
+    } as typeof listed;
+    expect(jenkinsThroughProxy(starInList, routes)).to.deep.equal(["jenkins.internal.example.com:8443"]);
   });
 });
 
