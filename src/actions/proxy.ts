@@ -42,12 +42,23 @@ function proxyUrl(env: ProxyEnv, lower: string, upper: string): string {
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || !url.hostname) {
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || !url.hostname || !decodable(url)) {
     throw new ProxySettingsError(
       `${name} is not an http(s) proxy URL (like http://proxy.example.com:3128); its value is not shown, as it may hold a password`,
     );
   }
   return url.href;
+}
+
+/** undici decodes the user and password (a % must start an escape: %25): else it throws at the first call. */
+function decodable(url: URL): boolean {
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A proxy URL as messages show it: scheme, host and port, never user:password@. */

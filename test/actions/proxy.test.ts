@@ -76,6 +76,8 @@ describe("Function: proxySettings(env)", () => {
       `ftp://u:${PASSWORD}@proxy:21`,
       `http://u:${PASSWORD}@`,
       `socks5://u:${PASSWORD}@p:1`,
+      // undici's ProxyAgent would throw "URI malformed" at the first call, not at start.
+      `http://u:${PASSWORD}%zz@proxy:3128`,
     ]) {
       let error: unknown;
       try {
