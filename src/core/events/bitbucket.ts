@@ -2,6 +2,7 @@
 // Push payloads carry no file lists, so changedFiles is always empty and a `paths` filter cannot match.
 import type { RepoRef, WebhookEvent } from "../types";
 import {
+  entry,
   int,
   type Json,
   malformed,
@@ -66,7 +67,7 @@ export function normaliseBitbucket(key: string, payload: Json, deliveryId: strin
   const repository = obj(payload.repository);
   const repo = repository && bitbucketRepo(repository);
   const isPush = key === "repo:push";
-  const prAction = PULL_REQUEST_ACTIONS[key];
+  const prAction = entry(PULL_REQUEST_ACTIONS, key);
   if (repo === undefined && (isPush || prAction !== undefined)) {
     throw malformed(`the Bitbucket Cloud ${key} payload has no repository.full_name`);
   }

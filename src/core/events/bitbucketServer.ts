@@ -1,7 +1,18 @@
 // Bitbucket Data Center (formerly Server): X-Event-Key names (repo:refs_changed, pr:*) mapped onto
 // GitHub-style events. The repository is PROJECT_KEY/slug. Payloads carry no file lists.
 import type { RepoRef, WebhookEvent } from "../types";
-import { int, isZeroSha, type Json, malformed, noRepo, obj, splitRef, str, withRefChanges } from "./fields";
+import {
+  entry,
+  int,
+  isZeroSha,
+  type Json,
+  malformed,
+  noRepo,
+  obj,
+  splitRef,
+  str,
+  withRefChanges,
+} from "./fields";
 
 export const PULL_REQUEST_ACTIONS: Readonly<Record<string, string>> = {
   "pr:opened": "opened",
@@ -69,7 +80,7 @@ export function normaliseBitbucketServer(key: string, payload: Json, deliveryId:
     return withRefChanges(result, Array.isArray(changes) ? changes : [], applyChange);
   }
 
-  const prAction = PULL_REQUEST_ACTIONS[key];
+  const prAction = entry(PULL_REQUEST_ACTIONS, key);
   if (prAction !== undefined || key.startsWith("pr:")) {
     const pr = obj(payload.pullRequest);
     if (pr === undefined)

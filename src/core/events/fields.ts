@@ -16,6 +16,11 @@ export function str(value: unknown): string | undefined {
   return typeof value === "string" && value.length > 0 ? value : undefined;
 }
 
+/** A table's own entry for a key from the request: "constructor" or "toString" is no entry of it. */
+export function entry(table: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** A non-negative integer from a number or a string of digits. */
 export function int(value: unknown): number | undefined {
   if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : undefined;

@@ -2,6 +2,7 @@
 import type { RepoRef, WebhookEvent } from "../types";
 import { withLazyChangedFiles } from "./changedFiles";
 import {
+  entry,
   int,
   isZeroSha,
   type Json,
@@ -103,7 +104,7 @@ function base(event: string, payload: Json, deliveryId: string): WebhookEvent {
     provider: "gitlab",
     deliveryId,
     event,
-    action: event === "issues" && action !== undefined ? (ISSUE_ACTIONS[action] ?? action) : action,
+    action: event === "issues" && action !== undefined ? (entry(ISSUE_ACTIONS, action) ?? action) : action,
     // System hooks about a project (project_create, project_rename, ...) carry its path at the top level.
     repo: (project ? gitlabRepo(project) : gitlabRepo(payload)) ?? noRepo(),
     deleted: false,
@@ -119,7 +120,7 @@ function release(payload: Json, deliveryId: string): WebhookEvent {
   const action = str(payload.action);
   return {
     ...base("release", payload, deliveryId),
-    action: action === undefined ? undefined : (RELEASE_ACTIONS[action] ?? action),
+    action: action === undefined ? undefined : (entry(RELEASE_ACTIONS, action) ?? action),
     ref: tag.ref,
     tag: tag.tag,
     sha: str(obj(payload.commit)?.id),
@@ -167,7 +168,7 @@ function mergeRequest(payload: Json, deliveryId: string): WebhookEvent {
         : "edited"
       : gitlabAction === undefined
         ? undefined
-        : (MR_ACTIONS[gitlabAction] ?? gitlabAction);
+        : (entry(MR_ACTIONS, gitlabAction) ?? gitlabAction);
   const state = str(attributes.state);
   const baseRef = str(attributes.target_branch) ?? "";
   const headSha = str(obj(attributes.last_commit)?.id) ?? "";

@@ -241,6 +241,24 @@ describe("Function: normaliseDelivery (edge cases)", () => {
       });
     }
 
+    it('normaliseDelivery reads "constructor" as an action or event key like any other name, never as an inherited entry of a table', () => {
+      const issue = {
+        object_kind: "issue",
+        project: { path_with_namespace: "acme/api" },
+        object_attributes: { iid: 3, action: "constructor" },
+      };
+      expect(normalise("gitlab", "Issue Hook", issue).action).to.equal("constructor");
+      const mr = fixture("gitlab/merge_request-open");
+      const attributes = { ...(mr.object_attributes as object), action: "toString" };
+      expect(
+        normalise("gitlab", "Merge Request Hook", { ...mr, object_attributes: attributes }).action,
+      ).to.equal("toString");
+      const cloud = normalise("bitbucket", "constructor", { repository: { full_name: "team/repo" } });
+      expect([cloud.event, cloud.action]).to.deep.equal(["constructor", undefined]);
+      const dataCenter = normalise("bitbucket-server", "constructor", {});
+      expect([dataCenter.event, dataCenter.action]).to.deep.equal(["constructor", undefined]);
+    });
+
     it("normaliseDelivery maps GitLab reopen to reopened", () => {
       const payload = fixture("gitlab/merge_request-open");
       const attributes = { ...(payload.object_attributes as object), action: "reopen" };
