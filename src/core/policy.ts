@@ -7,7 +7,10 @@ export const RETRY_BASE_DELAY_MS = 30_000;
 export const MAX_RETRY_DELAY_MS = 15 * 60_000;
 /** API Gateway REST's payload limit. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
-/** A work item's JSON, at most: the route queue's MaximumMessageSize (256 KiB, SQS's default), set by the stack. */
+/**
+ * A work item's JSON, at most: SQS's default message size (256 KiB), under the 1 MiB the stack's queues take,
+ * so a dead letter (the item plus its reason attributes) can be redriven back to its queue.
+ */
 export const MAX_WORK_ITEM_BYTES = 262_144;
 /** How long a delivery id is remembered (GitHub redeliveries are possible for 3 days; GHES 7). */
 export const DEDUPE_TTL_SECONDS = 8 * 24 * 3600;

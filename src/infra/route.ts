@@ -3,7 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { dnsSuffix } from "../core/partitions";
-import { MAX_ATTEMPTS, MAX_WORK_ITEM_BYTES } from "../core/policy";
+import { MAX_ATTEMPTS } from "../core/policy";
 import type { Route as RouteSpec } from "../core/types";
 import type { EgressProxyConfig, LambdaConfig } from "./config";
 import type { RouteNames } from "./naming";
@@ -172,7 +172,7 @@ export class Route extends pulumi.ComponentResource {
         sqsManagedSseEnabled: true,
         messageRetentionSeconds: DLQ_RETENTION_SECONDS,
         visibilityTimeoutSeconds: visibility,
-        // SQS's largest: a work item as large as the queue takes still fits with the reason attributes.
+        // SQS's largest, as the queue's: a dead letter is its work item plus the reason attributes.
         maxMessageSize: SQS_LARGEST_MESSAGE_BYTES,
       },
       { parent: this },
@@ -189,8 +189,9 @@ export class Route extends pulumi.ComponentResource {
         // messages there: either way a dead letter gets the DLQ's full 14 days.
         messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
         visibilityTimeoutSeconds: visibility,
-        // What the receive path measures each work item against (larger ones get 500, not a failed send).
-        maxMessageSize: MAX_WORK_ITEM_BYTES,
+        // Room above the 256 KiB the receive path allows a work item (core/policy MAX_WORK_ITEM_BYTES): a dead
+        // letter redriven back from the DLQ carries its reason attributes too, and SQS counts them.
+        maxMessageSize: SQS_LARGEST_MESSAGE_BYTES,
         redrivePolicy: deadLetters.arn.apply((arn) =>
           JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: MAX_ATTEMPTS }),
         ),

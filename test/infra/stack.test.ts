@@ -226,8 +226,10 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       expect(queue.inputs.visibilityTimeoutSeconds).to.be.at.least(6 * fn.inputs.timeout);
       expect(VISIBILITY_FACTOR).to.be.at.least(6);
       expect(dlq.inputs.messageRetentionSeconds).to.equal(1_209_600);
-      // The receive path refuses larger work items itself; the DLQ takes them with their reason attributes.
-      expect(queue.inputs.maxMessageSize).to.equal(MAX_WORK_ITEM_BYTES).and.to.equal(262_144);
+      // The receive path allows a work item 256 KiB; both queues take SQS's 1 MiB, so a dead letter (the item
+      // and its reason attributes) fits in the DLQ and can be redriven back.
+      expect(MAX_WORK_ITEM_BYTES).to.equal(262_144);
+      expect(queue.inputs.maxMessageSize).to.equal(1_048_576);
       expect(dlq.inputs.maxMessageSize).to.equal(1_048_576);
       const redrive = JSON.parse(queue.inputs.redrivePolicy);
       expect(redrive.maxReceiveCount).to.equal(MAX_ATTEMPTS).and.to.be.at.least(5);
