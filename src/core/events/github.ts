@@ -2,6 +2,7 @@
 import type { PullRequestRef, RepoRef, WebhookEvent } from "../types";
 import { withChangedFiles, withLazyChangedFiles } from "./changedFiles";
 import {
+  entry,
   int,
   isZeroSha,
   type Json,
@@ -45,6 +46,15 @@ function login(user: unknown): string | undefined {
 }
 
 /**
+ * Gitea's action names where GitHub's differ, per event: "synchronized" for "synchronize", and a release's
+ * "updated" for "edited" (Gitea's own Actions translate it so, in matchReleaseEvent).
+ */
+export const GITEA_ACTIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  pull_request: { synchronized: "synchronize" },
+  release: { updated: "edited" },
+};
+
+/**
  * @param provider "github", or "gitea" for Gitea and Forgejo.
  * @param event the X-GitHub-Event (or X-Gitea-Event) name.
  */
@@ -61,10 +71,9 @@ export function normaliseGitHubLike(
     throw malformed(`the ${label} ${event} payload has no repository`);
   }
   let action = str(payload.action);
-  // Gitea says "synchronized" where GitHub says "synchronize", and a release "updated" where GitHub says
-  // "edited" (Gitea's own Actions translate it so, in matchReleaseEvent).
-  if (provider === "gitea" && action === "synchronized") action = "synchronize";
-  if (provider === "gitea" && event === "release" && action === "updated") action = "edited";
+  const renamed =
+    provider === "gitea" && Object.hasOwn(GITEA_ACTIONS, event) ? GITEA_ACTIONS[event] : undefined;
+  if (renamed && action !== undefined) action = entry(renamed, action) ?? action;
   const result: Omit<WebhookEvent, "changedFiles"> = {
     provider,
     deliveryId,

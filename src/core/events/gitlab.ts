@@ -24,7 +24,7 @@ const MR_ACTIONS: Readonly<Record<string, string>> = {
 };
 
 /** GitLab issue actions -> GitHub issues actions ("events: [issues.opened]" reads the same on both). */
-const ISSUE_ACTIONS: Readonly<Record<string, string>> = {
+export const ISSUE_ACTIONS: Readonly<Record<string, string>> = {
   open: "opened",
   close: "closed",
   reopen: "reopened",
@@ -32,7 +32,7 @@ const ISSUE_ACTIONS: Readonly<Record<string, string>> = {
 };
 
 /** GitLab release actions -> GitHub release actions. */
-const RELEASE_ACTIONS: Readonly<Record<string, string>> = {
+export const RELEASE_ACTIONS: Readonly<Record<string, string>> = {
   create: "created",
   update: "edited",
   delete: "deleted",

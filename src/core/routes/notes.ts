@@ -4,10 +4,15 @@
 import { PULL_REQUEST_ACTIONS as BITBUCKET_PR_ACTIONS } from "../events/bitbucket";
 import { PULL_REQUEST_ACTIONS as BITBUCKET_SERVER_PR_ACTIONS } from "../events/bitbucketServer";
 import { GITEA_EVENT_OF_TYPE } from "../events/eventNames";
-import { gitlabEventName } from "../events/gitlab";
+import { GITEA_ACTIONS } from "../events/github";
+import {
+  ISSUE_ACTIONS as GITLAB_ISSUE_ACTIONS,
+  RELEASE_ACTIONS as GITLAB_RELEASE_ACTIONS,
+  gitlabEventName,
+} from "../events/gitlab";
 import { GITLAB_HOOK_HEADERS } from "../events/headers";
 import { matchesTagPushes } from "../match";
-import type { Route } from "../types";
+import type { Provider, Route } from "../types";
 import { didYouMean } from "./checks";
 
 /** Fields that differ from one event to the next, even for two pushes to the same branch. */
@@ -165,6 +170,25 @@ const HOST_EVENT_NAMES: Readonly<Record<string, string>> = {
 };
 
 /**
+ * A host's own action names that the normaliser renames, per provider and event (from its tables). GitLab's
+ * merge request actions are noted for every route, below (HOST_PR_ACTIONS).
+ */
+type ActionTables = Readonly<Record<string, Readonly<Record<string, string>>>>;
+const RENAMED_ACTIONS: Partial<Record<Provider, ActionTables>> = {
+  gitlab: { issues: GITLAB_ISSUE_ACTIONS, release: GITLAB_RELEASE_ACTIONS },
+  gitea: GITEA_ACTIONS,
+};
+
+/** Why "event.action" never matches on this provider: its action is renamed before matching. */
+function renamedAction(provider: Provider, event: string, action: string): string | undefined {
+  const tables = RENAMED_ACTIONS[provider];
+  const table = tables && Object.hasOwn(tables, event) ? tables[event] : undefined;
+  if (!table || !Object.hasOwn(table, action)) return undefined;
+  const name = provider === "gitlab" ? "GitLab" : "Gitea";
+  return `${name}'s "${action}" is "${table[action]}" here: write "${event}.${table[action]}"`;
+}
+
+/**
  * Gitea's event types, folded into the event its header names: for gitea routes only (GitHub delivers its
  * pull_request_review_comment as such), and never a type that is also an event Gitea delivers (a review
  * comment's pull_request_comment).
@@ -240,6 +264,11 @@ function eventNameNotes(route: Route): string[] {
     }
     const dot = text.indexOf(".");
     const event = dot < 0 ? text : text.slice(0, dot);
+    const renamed = dot < 0 ? undefined : renamedAction(route.provider, event, text.slice(dot + 1));
+    if (renamed) {
+      notes.push(`event "${text}" never matches: ${renamed}`);
+      continue;
+    }
     // A name with a colon is a Bitbucket event key: those without a GitHub counterpart (pullrequest:approved,
     // repo:fork) are delivered under their own name, so no GitHub name is a likely fix.
     if (!KNOWN_EVENTS.includes(event) && !event.includes(":")) {

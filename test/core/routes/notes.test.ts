@@ -54,6 +54,22 @@ describe("Function: routeNotes on event and action names", () => {
     ]);
   });
 
+  it("notes a host's own action name that the normaliser renames: GitLab's issues.open, Gitea's release.updated", () => {
+    expect(
+      notesFor('{ events: ["issues.open", "release.update", "issues.opened"] }', "gitlab"),
+    ).to.deep.equal([
+      'route r: event "issues.open" never matches: GitLab\'s "open" is "opened" here: write "issues.opened"',
+      'route r: event "release.update" never matches: GitLab\'s "update" is "edited" here: write "release.edited"',
+    ]);
+    expect(notesFor('{ events: ["release.updated", "pull_request.synchronized"] }', "gitea")).to.deep.equal([
+      'route r: event "release.updated" never matches: Gitea\'s "updated" is "edited" here: write "release.edited"',
+      'route r: event "pull_request.synchronized" never matches: Gitea\'s "synchronized" is "synchronize" here: write "pull_request.synchronize"',
+    ]);
+    // On GitHub "updated" is no renamed name, and "constructor" is no entry of any table.
+    expect(notesFor('{ events: ["release.updated", "issues.constructor"] }', "github")).to.deep.equal([]);
+    expect(notesFor('{ events: ["constructor.open"] }', "gitlab")).to.deep.equal([]);
+  });
+
   it("notes Bitbucket's and Gitea's own names from the normalisers' tables: Data Center's pr:deleted, Gitea's pull_request_sync", () => {
     expect(notesFor('{ events: ["pr:deleted", "pr:merged"] }', "bitbucket-server")).to.deep.equal([
       'route r: event "pr:deleted" never matches: write "pull_request.closed" with merged: false',
