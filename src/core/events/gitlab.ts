@@ -81,7 +81,7 @@ export function normaliseGitLab(header: string, payload: Json, deliveryId: strin
   let kindHeader = header;
   if (header === "System Hook") {
     const kind = str(payload.event_name) ?? str(payload.object_kind);
-    const mapped = kind === undefined ? undefined : SYSTEM_KINDS[kind];
+    const mapped = kind === undefined ? undefined : entry(SYSTEM_KINDS, kind);
     if (mapped === undefined) return base(kind ?? "system", payload, deliveryId);
     kindHeader = mapped;
   }
@@ -93,7 +93,7 @@ export function normaliseGitLab(header: string, payload: Json, deliveryId: strin
 
 /** The event hookgate names a GitLab hook's X-Gitlab-Event: "Pipeline Hook" is "pipeline". */
 export function gitlabEventName(header: string): string {
-  return EVENT_NAMES[header] ?? snakeName(header);
+  return entry(EVENT_NAMES, header) ?? snakeName(header);
 }
 
 function base(event: string, payload: Json, deliveryId: string): WebhookEvent {

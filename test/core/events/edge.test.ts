@@ -259,6 +259,15 @@ describe("Function: normaliseDelivery (edge cases)", () => {
       expect([dataCenter.event, dataCenter.action]).to.deep.equal(["constructor", undefined]);
     });
 
+    it('normaliseDelivery reads a GitLab X-Gitlab-Event or system hook event_name "constructor" as a name, never as an inherited entry of a table', () => {
+      const project = { project: { path_with_namespace: "acme/api" } };
+      for (const header of ["constructor", "toString"]) {
+        expect(normalise("gitlab", header, project).event).to.equal(header.toLowerCase());
+      }
+      const system = normalise("gitlab", "System Hook", { ...project, event_name: "constructor" });
+      expect(system.event).to.equal("constructor");
+    });
+
     it("normaliseDelivery maps GitLab reopen to reopened", () => {
       const payload = fixture("gitlab/merge_request-open");
       const attributes = { ...(payload.object_attributes as object), action: "reopen" };
