@@ -1,6 +1,7 @@
 // The provider's own event name (its event header's value) for a GitHub-style name a person types:
 // `hookgate send` puts it in the header, `hookgate explain` builds the delivery it explains with it.
 import type { Provider } from "../types";
+import { entry } from "./fields";
 
 const GITLAB_EVENTS: Readonly<Record<string, string>> = {
   push: "Push Hook",
@@ -31,21 +32,16 @@ const GITLAB_EVENTS: Readonly<Record<string, string>> = {
 export function providerEventName(provider: Provider, event: string, payload: unknown): string {
   switch (provider) {
     case "gitlab":
-      return event.endsWith(" Hook") ? event : ownValue(GITLAB_EVENTS, event);
+      return event.endsWith(" Hook") ? event : (entry(GITLAB_EVENTS, event) ?? event);
     case "bitbucket":
       return bitbucketEvent(event, payload);
     case "bitbucket-server":
       return bitbucketServerEvent(event, payload);
     case "gitea":
-      return ownValue(GITEA_EVENT_OF_TYPE, event);
+      return entry(GITEA_EVENT_OF_TYPE, event) ?? event;
     default:
       return event;
   }
-}
-
-/** The table's own entry for `name` (never Object.prototype's: "constructor"), or the name itself. */
-function ownValue(table: Readonly<Record<string, string>>, name: string): string {
-  return Object.hasOwn(table, name) ? (table[name] as string) : name;
 }
 
 /**

@@ -17,7 +17,7 @@ export function str(value: unknown): string | undefined {
 }
 
 /** A table's own entry for a key from the request: "constructor" or "toString" is no entry of it. */
-export function entry(table: Readonly<Record<string, string>>, key: string): string | undefined {
+export function entry<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
   return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 

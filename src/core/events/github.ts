@@ -71,8 +71,7 @@ export function normaliseGitHubLike(
     throw malformed(`the ${label} ${event} payload has no repository`);
   }
   let action = str(payload.action);
-  const renamed =
-    provider === "gitea" && Object.hasOwn(GITEA_ACTIONS, event) ? GITEA_ACTIONS[event] : undefined;
+  const renamed = provider === "gitea" ? entry(GITEA_ACTIONS, event) : undefined;
   if (renamed && action !== undefined) action = entry(renamed, action) ?? action;
   const result: Omit<WebhookEvent, "changedFiles"> = {
     provider,

@@ -4,6 +4,7 @@
 import { PULL_REQUEST_ACTIONS as BITBUCKET_PR_ACTIONS } from "../events/bitbucket";
 import { PULL_REQUEST_ACTIONS as BITBUCKET_SERVER_PR_ACTIONS } from "../events/bitbucketServer";
 import { GITEA_EVENT_OF_TYPE } from "../events/eventNames";
+import { entry } from "../events/fields";
 import { GITEA_ACTIONS } from "../events/github";
 import {
   ISSUE_ACTIONS as GITLAB_ISSUE_ACTIONS,
@@ -182,10 +183,10 @@ const RENAMED_ACTIONS: Partial<Record<Provider, ActionTables>> = {
 /** Why "event.action" never matches on this provider: its action is renamed before matching. */
 function renamedAction(provider: Provider, event: string, action: string): string | undefined {
   const tables = RENAMED_ACTIONS[provider];
-  const table = tables && Object.hasOwn(tables, event) ? tables[event] : undefined;
-  if (!table || !Object.hasOwn(table, action)) return undefined;
+  const renamed = tables && entry(entry(tables, event) ?? {}, action);
+  if (renamed === undefined) return undefined;
   const name = provider === "gitlab" ? "GitLab" : "Gitea";
-  return `${name}'s "${action}" is "${table[action]}" here: write "${event}.${table[action]}"`;
+  return `${name}'s "${action}" is "${renamed}" here: write "${event}.${renamed}"`;
 }
 
 /**
