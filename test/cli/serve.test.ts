@@ -24,6 +24,8 @@ import {
   BIN,
   deliveries,
   githubHeaders,
+  JENKINS_TOKEN,
+  JENKINS_USER,
   REPO_ROOT,
   request,
   type ServeChild,
@@ -32,8 +34,6 @@ import {
 } from "./serveHarness";
 
 const GH_SECRET = "serve-test-github-secret";
-const JENKINS_USER = "ci-bot";
-const JENKINS_TOKEN = "11aa22bb33cc44dd55ee66ff77gg88hh";
 const GIT_TOKEN = "ghp_servetesttoken0123456789";
 const PUSH = readFileSync(join(REPO_ROOT, "examples", "github-push.json"));
 const PING = readFileSync(join(REPO_ROOT, "test", "fixtures", "payloads", "github", "ping.json"));

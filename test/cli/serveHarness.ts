@@ -18,6 +18,10 @@ export interface ServeChild {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+/** The Jenkins test server's user and API token, as the serve tests' secrets files hold them. */
+export const JENKINS_USER = "ci-bot";
+export const JENKINS_TOKEN = "11aa22bb33cc44dd55ee66ff77gg88hh";
+
 /**
  * The proxy variables blanked: serve's actions honour them, and the test servers on 127.0.0.1 must not
  * be reached through a proxy the developer's shell sets. A test sets them itself.

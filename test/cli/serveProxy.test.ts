@@ -11,6 +11,8 @@ import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer
 import {
   BIN,
   githubHeaders,
+  JENKINS_TOKEN,
+  JENKINS_USER,
   NO_PROXY_ENV,
   REPO_ROOT,
   request,
@@ -21,8 +23,6 @@ import {
 
 const SECRET = "serve-proxy-test-secret";
 const PASSWORD = "pr0xy-s3rve-Pa55";
-const JENKINS_USER = "ci-bot";
-const JENKINS_TOKEN = "11aa22bb33cc44dd55ee66ff77gg88hh";
 
 describe("Command: hookgate serve behind an egress proxy (HTTP_PROXY from its environment)", function () {
   this.timeout(30_000);
