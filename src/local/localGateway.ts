@@ -33,6 +33,7 @@ import { FsObjectStore } from "./fsObjectStore";
 import { LocalDeadLetters } from "./localDeadLetters";
 import { LocalQueue } from "./localQueue";
 import { ensureWebhookSecrets, webhookSecretNames } from "./localSecrets";
+import { ResponseBatch } from "./responseBatch";
 import { lockStateDir, type StateDirLock } from "./stateDirLock";
 
 /** The bucket s3-zip routes without a `bucket` use locally (deployed, the stack creates one). */
@@ -284,6 +285,7 @@ async function openLocalGateway(
   // HTTP. A request is handled with callbacks and one promise (the handler's answer), not a chain of
   // async functions: this is the receive path's hot loop under load.
   const sockets = new Set<Socket>();
+  const answers = new ResponseBatch(failed);
   const answered = () => {
     if (--answering === 0) onAllAnswered?.();
   };
@@ -416,10 +418,8 @@ async function openLocalGateway(
         })
         .then((answer) => {
           const text = JSON.stringify(answer.body);
-          // A string goes out in one write with the head (a Buffer would take a writev of two).
           answer.headers["content-length"] = String(Buffer.byteLength(text, "utf8"));
-          res.writeHead(answer.statusCode, answer.headers);
-          res.end(text, "utf8");
+          answers.send(res, answer.statusCode, answer.headers, text);
           record(name, answer.statusCode, answer.body, headerDelivery, eventName);
         })
         .catch((error: unknown) => failed(res, error));

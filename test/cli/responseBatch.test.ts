@@ -1,0 +1,102 @@
+// serve's ResponseBatch: the answers finished in one turn of the event loop go out together at its end.
+// Real node:http servers and clients on 127.0.0.1.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { expect } from "chai";
+import { ResponseBatch } from "../../src/local/responseBatch";
+
+interface Answered {
+  status: number;
+  body: string;
+}
+
+function post(port: number, path: string): Promise<Answered> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path, method: "POST", agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end("{}");
+  });
+}
+
+async function listen(server: http.Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+describe("serve's ResponseBatch", () => {
+  let server: http.Server | undefined;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    server = undefined;
+  });
+
+  it("holds an answer until the turn of the event loop ends, then sends it whole", async () => {
+    const heldInTurn: boolean[] = [];
+    const batch = new ResponseBatch(() => undefined);
+    server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        batch.send(res, 202, { "content-type": "text/plain" }, `answer for ${req.url}`);
+        heldInTurn.push(!res.headersSent);
+      });
+    });
+    const port = await listen(server);
+    const answered = await post(port, "/one");
+    expect(heldInTurn).to.deep.equal([true]);
+    expect(answered).to.deep.equal({ status: 202, body: "answer for /one" });
+  });
+
+  it("sends every answer to its own request when many finish in the same turn", async () => {
+    const batch = new ResponseBatch(() => undefined);
+    const waiting: http.ServerResponse[] = [];
+    const paths: string[] = [];
+    server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        waiting.push(res);
+        paths.push(req.url ?? "");
+        // The last request in: answer them all in this one turn.
+        if (waiting.length < 8) return;
+        for (const [i, r] of waiting.entries()) batch.send(r, 200, {}, `answer for ${paths[i]}`);
+      });
+    });
+    const port = await listen(server);
+    const names = Array.from({ length: 8 }, (_, i) => `/r${i}`);
+    const answers = await Promise.all(names.map((path) => post(port, path)));
+    expect(answers.map((a) => a.body)).to.deep.equal(names.map((path) => `answer for ${path}`));
+  });
+
+  it("still sends the other answers when one cannot be written, and reports that one", async () => {
+    const failures: { res: http.ServerResponse; error: unknown }[] = [];
+    const batch = new ResponseBatch((res, error) => {
+      failures.push({ res, error });
+      res.destroy();
+    });
+    const waiting: { res: http.ServerResponse; path: string }[] = [];
+    server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        waiting.push({ res, path: req.url ?? "" });
+        if (waiting.length < 2) return;
+        for (const { res: r, path } of waiting) {
+          // A header value with a line break: writeHead throws ERR_INVALID_CHAR.
+          const headers: Record<string, string> = path === "/bad" ? { "x-bad": "a\nb" } : {};
+          batch.send(r, 200, headers, `answer for ${path}`);
+        }
+      });
+    });
+    const port = await listen(server);
+    const [bad, good] = await Promise.allSettled([post(port, "/bad"), post(port, "/good")]);
+    expect(bad.status).to.equal("rejected");
+    expect(good).to.deep.equal({ status: "fulfilled", value: { status: 200, body: "answer for /good" } });
+    expect(failures.map((f) => (f.error as NodeJS.ErrnoException).code)).to.deep.equal(["ERR_INVALID_CHAR"]);
+  });
+});
