@@ -408,6 +408,7 @@ async function openLocalGateway(
         tooLarge(req, res, name, headerDelivery, eventName);
         return;
       }
+      const turn = answers.arrived();
       handler
         .deliver({
           routeName: name,
@@ -419,7 +420,7 @@ async function openLocalGateway(
         .then((answer) => {
           const text = JSON.stringify(answer.body);
           answer.headers["content-length"] = String(Buffer.byteLength(text, "utf8"));
-          answers.send(res, answer.statusCode, answer.headers, text);
+          answers.send(res, answer.statusCode, answer.headers, text, turn);
           record(name, answer.statusCode, answer.body, headerDelivery, eventName);
         })
         .catch((error: unknown) => failed(res, error));

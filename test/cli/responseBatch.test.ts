@@ -1,4 +1,5 @@
-// serve's ResponseBatch: the answers finished in one turn of the event loop go out together at its end.
+// serve's ResponseBatch: answers ready in the turn of the event loop that read their requests go out
+// together at its end; an answer that had to wait past that turn goes out at once.
 // Real node:http servers and clients on 127.0.0.1.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -38,13 +39,14 @@ describe("serve's ResponseBatch", () => {
     server = undefined;
   });
 
-  it("holds an answer until the turn of the event loop ends, then sends it whole", async () => {
+  it("holds an answer ready in its request's turn until that turn ends, then sends it whole", async () => {
     const heldInTurn: boolean[] = [];
     const batch = new ResponseBatch(() => undefined);
     server = http.createServer((req, res) => {
       req.resume();
       req.on("end", () => {
-        batch.send(res, 202, { "content-type": "text/plain" }, `answer for ${req.url}`);
+        const turn = batch.arrived();
+        batch.send(res, 202, { "content-type": "text/plain" }, `answer for ${req.url}`, turn);
         heldInTurn.push(!res.headersSent);
       });
     });
@@ -54,18 +56,39 @@ describe("serve's ResponseBatch", () => {
     expect(answered).to.deep.equal({ status: 202, body: "answer for /one" });
   });
 
-  it("sends every answer to its own request when many finish in the same turn", async () => {
+  it("sends an answer that was ready only after its request's turn at once", async () => {
+    const heldInTurn: boolean[] = [];
     const batch = new ResponseBatch(() => undefined);
-    const waiting: http.ServerResponse[] = [];
-    const paths: string[] = [];
     server = http.createServer((req, res) => {
       req.resume();
       req.on("end", () => {
-        waiting.push(res);
-        paths.push(req.url ?? "");
-        // The last request in: answer them all in this one turn.
+        const turn = batch.arrived();
+        // Ready two turns later, as a queued delivery is once the queue's write is done.
+        setImmediate(() =>
+          setImmediate(() => {
+            batch.send(res, 202, {}, "late answer", turn);
+            heldInTurn.push(!res.headersSent);
+          }),
+        );
+      });
+    });
+    const port = await listen(server);
+    const answered = await post(port, "/late");
+    expect(heldInTurn).to.deep.equal([false]);
+    expect(answered).to.deep.equal({ status: 202, body: "late answer" });
+  });
+
+  it("sends every answer to its own request when many are ready in the same turn", async () => {
+    const batch = new ResponseBatch(() => undefined);
+    const waiting: { res: http.ServerResponse; path: string }[] = [];
+    server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        waiting.push({ res, path: req.url ?? "" });
         if (waiting.length < 8) return;
-        for (const [i, r] of waiting.entries()) batch.send(r, 200, {}, `answer for ${paths[i]}`);
+        // The last request in: answer them all in its turn.
+        const turn = batch.arrived();
+        for (const { res: r, path } of waiting) batch.send(r, 200, {}, `answer for ${path}`, turn);
       });
     });
     const port = await listen(server);
@@ -86,10 +109,11 @@ describe("serve's ResponseBatch", () => {
       req.on("end", () => {
         waiting.push({ res, path: req.url ?? "" });
         if (waiting.length < 2) return;
+        const turn = batch.arrived();
         for (const { res: r, path } of waiting) {
           // A header value with a line break: writeHead throws ERR_INVALID_CHAR.
           const headers: Record<string, string> = path === "/bad" ? { "x-bad": "a\nb" } : {};
-          batch.send(r, 200, headers, `answer for ${path}`);
+          batch.send(r, 200, headers, `answer for ${path}`, turn);
         }
       });
     });
