@@ -304,12 +304,16 @@ async function openLocalGateway(
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
+  /** Connections whose answer to a request node:http could not parse waits for the answers before it. */
+  const refusing = new WeakSet<object>();
   // A request node:http cannot parse gets the status Node would give it, with the contract's JSON body.
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
     if (error.code === "ECONNRESET" || !socket.writable) {
       socket.destroy();
       return;
     }
+    // More bytes that cannot be parsed while the answer waits: it goes out once.
+    if (refusing.has(socket)) return;
     const [status, reason] =
       error.code === "HPE_HEADER_OVERFLOW"
         ? [431, "request headers too large"]
@@ -317,10 +321,21 @@ async function openLocalGateway(
           ? [408, "request not received in time"]
           : [400, "malformed HTTP request"];
     const body = JSON.stringify({ status: "rejected", route: null, delivery: null, reason });
-    socket.end(
+    const answer =
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+    // The requests read whole before these bytes (pipelined) are answered first: written at once, this
+    // answer would go out ahead of theirs, which would then be lost after the connection's end. node:http
+    // keeps the response being written on the connection as `_httpMessage`, and puts the next pipelined
+    // one there when it finishes. A request not read whole is the one that failed: it gets this answer.
+    refusing.add(socket);
+    const endAfterAnswers = () => {
+      if (!socket.writable) return; // the client is gone, or asked for the connection to close
+      const inFlight = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+      if (inFlight?.req.complete) inFlight.once("close", endAfterAnswers);
+      else socket.end(answer);
+    };
+    endAfterAnswers();
   });
 
   function failed(res: http.ServerResponse, error: unknown): void {

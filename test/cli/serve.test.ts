@@ -360,6 +360,76 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect((await request(`${serve.url}/_hookgate/health`, { method: "GET" })).status).to.equal(200);
     });
 
+    it("answers a delivery pipelined before bytes node:http cannot parse, then the 400, in order", async () => {
+      const { port } = new URL(serve.url);
+      /** An ignored push (200) of `size` bytes with its head, then bytes that are no HTTP request. */
+      const pipelined = (delivery: ReturnType<typeof randomUUID>, size?: number) => {
+        let text = "";
+        for (let pad = 0; ; ) {
+          const d = signed(
+            push({ ref: "refs/heads/feature/pipelined", pad: "x".repeat(pad) }),
+            "push",
+            delivery,
+          );
+          const head = Object.entries(d.headers)
+            .map(([name, value]) => `${name}: ${value}\r\n`)
+            .join("");
+          text = `POST /hooks/api-build HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${d.body.length}\r\n${head}\r\n${d.body}`;
+          if (size === undefined || text.length === size) break;
+          pad += size - text.length;
+        }
+        return `${text}GARBAGE\r\n\r\n`;
+      };
+      const raw = (text: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = net.connect(Number(port), "127.0.0.1", () => socket.write(text));
+          let answer = "";
+          socket.setEncoding("utf8");
+          socket.on("data", (d: string) => {
+            answer += d;
+          });
+          socket.on("close", () => resolve(answer));
+          socket.on("error", reject);
+        });
+      // Read with the bytes after it, the delivery is not answered yet when they fail to parse. Of exactly
+      // 64 KiB (node:http's read size), it is read and answered first, and its answer waits for the end
+      // of the turn of the event loop that read the bytes after it.
+      for (const size of [undefined, 64 * 1024]) {
+        const delivery = randomUUID();
+        const answer = await raw(pipelined(delivery, size));
+        const statusLines = [...answer.matchAll(/HTTP\/1\.1 \d{3} [^\r]*/g)].map((m) => m[0]);
+        expect(statusLines, `${size ?? "one read"}: ${answer}`).to.deep.equal([
+          "HTTP/1.1 200 OK",
+          "HTTP/1.1 400 Bad Request",
+        ]);
+        expect(answer).to.include(`"delivery":"${delivery}"`);
+      }
+    });
+
+    it("answers 400 at once to a delivery whose body the client cuts short by ending its side", async () => {
+      // The request that failed is the one in flight: its 400 does not wait for an answer of its own.
+      const socket = net.connect(Number(new URL(serve.url).port), "127.0.0.1");
+      let answer = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (d: string) => {
+        answer += d;
+      });
+      const closed = new Promise<void>((resolve, reject) => {
+        socket.on("close", () => resolve());
+        socket.on("error", reject);
+      });
+      const d = signed(push());
+      const head = Object.entries(d.headers)
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join("");
+      socket.end(
+        `POST /hooks/api-build HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${d.body.length}\r\n${head}\r\n` +
+          d.body.subarray(0, 100).toString("latin1"),
+      );
+      await closed;
+      expect(answer).to.match(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    });
+
     it("GET /_hookgate/deliveries answers 400 naming a bad limit, an unknown status or an unknown parameter", async () => {
       const cases: Array<[string, string]> = [
         ["limit=-1", "limit must be a whole number from 1"],
