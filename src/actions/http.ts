@@ -31,7 +31,8 @@ export type HttpResponse = Dispatcher.ResponseData;
 
 /**
  * One request, with headersTimeout/bodyTimeout and an overall AbortSignal. Network errors and
- * timeouts become retryable ActionErrors. Redirects are never followed here.
+ * timeouts become retryable ActionErrors. Redirects are never followed here: each caller has its own rules
+ * (the Git host API's in gitHost/redirects.ts, the archive download's in s3Zip.ts, Jenkins' in jenkins.ts).
  */
 export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
   const left = call.deadlineMs === undefined ? Number.POSITIVE_INFINITY : call.deadlineMs - Date.now();

@@ -6,7 +6,10 @@
 // filter) and page with each host's own headers or fields. GitHub's zipball answers 302 to a second listener (a "codeload" on
 // another port, so another origin), which records whether an Authorization header followed it. With `tls`
 // both listeners speak HTTPS with that certificate: a self-hosted host with a private CA (and GitHub
-// Enterprise Server's codeload subdomain under the same CA).
+// Enterprise Server's codeload subdomain under the same CA). A moved (renamed or transferred) repository's
+// old path answers as each host does: GitHub 301 to a GET and 307 to the rest, to /repositories/{id}/…;
+// Gitea 307 to the same path under the new name; GitLab 301 to a GET, to /projects/{id}/…, and 405 to the
+// rest; Bitbucket (Cloud and Data Center here) 404.
 import { createHash } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
@@ -82,7 +85,8 @@ interface RepoState {
   branches: Map<string, string>;
   pulls: Map<number, PullState>;
   archives: Map<string, Archive>;
-  gitlabId: number;
+  /** The repository's numeric id: GitHub's /repositories/{id}, GitLab's /projects/{id}. */
+  id: number;
 }
 
 export interface GitHostServer {
@@ -109,6 +113,12 @@ export interface GitHostServer {
   branches(fullName: string): string[];
   /** Queue replies for the next requests of one kind, before the normal handling applies again. */
   script(kind: RouteKind, ...replies: HostReply[]): void;
+  /**
+   * Rename or transfer a repository: its state (branches, pull requests) goes to `to`, and `from` redirects
+   * as the host does (see the top of this file). `status` replaces GitHub's and Gitea's redirect status
+   * (an older, Macaron-based Gitea: 302).
+   */
+  moveRepo(from: string, to: string, options?: { status?: number }): void;
   close(): Promise<void>;
 }
 
@@ -120,8 +130,10 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
   const statuses: StatusRecord[] = [];
   const deletedRefs: Array<{ repo: string; branch: string }> = [];
   const scripted = new Map<RouteKind, HostReply[]>();
+  /** Old full name -> new full name, and the status its redirects use (default: the host's own). */
+  const moved = new Map<string, { to: string; status?: number }>();
   const sockets = new Set<Socket>();
-  let nextGitlabId = 100;
+  let nextId = 100;
   let apiUrl = "";
   let codeloadUrl = "";
 
@@ -133,16 +145,16 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         branches: new Map([["main", commitOf("main")]]),
         pulls: new Map(),
         archives: new Map(),
-        gitlabId: nextGitlabId++,
+        id: nextId++,
       };
       repos.set(fullName, state);
     }
     return state;
   };
-  const byGitlabId = (id: string): [string, RepoState] | undefined => {
+  const byId = (id: string): [string, RepoState] | undefined => {
     const decoded = decodeURIComponent(id);
     for (const [name, state] of repos)
-      if (name === decoded || String(state.gitlabId) === decoded) return [name, state];
+      if (name === decoded || String(state.id) === decoded) return [name, state];
     return undefined;
   };
 
@@ -194,6 +206,16 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
   ) {
     const parsed = new URL(req.url ?? "/", "http://x");
     const method = req.method ?? "GET";
+    /** A redirect to `location`, with the request's query, and GitHub's body. */
+    const redirect = (status: number, location: string) => {
+      const to = `${location}${parsed.search}`;
+      json(
+        res,
+        status,
+        { message: status === 301 ? "Moved Permanently" : "Temporary Redirect", url: to },
+        { location: to },
+      );
+    };
     // Raw segments (still encoded) so that GitLab's url-encoded project path stays one segment.
     const raw = parsed.pathname.split("/").slice(1);
     let path = raw;
@@ -251,8 +273,16 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         act = () => serveArchive(`${owner}/${name}`, sha, `${owner}-${name}-${sha.slice(0, 7)}`);
       }
     } else if (flavour === "gitlab") {
-      const project = path[1] !== undefined ? byGitlabId(path[1]) : undefined;
-      if (seg[0] === "projects" && project) {
+      const project = path[1] !== undefined ? byId(path[1]) : undefined;
+      const move = seg[0] === "projects" && !project ? moved.get(seg[1] ?? "") : undefined;
+      if (move) {
+        // lib/api/helpers.rb, find_project!: a GET is redirected to the project's id, the rest refused.
+        const id = repo(move.to).id;
+        act = () =>
+          method === "GET"
+            ? redirect(301, `${apiUrl}/api/v4/projects/${id}/${raw.slice(4).join("/")}`.replace(/\/$/, ""))
+            : json(res, 405, { message: "Non GET methods are not allowed for moved projects" });
+      } else if (seg[0] === "projects" && project) {
         const [fullName, state] = project;
         const rest = seg.slice(2);
         const name = fullName.split("/").pop() ?? "";
@@ -264,7 +294,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
           kind = "repo";
           act = () =>
             json(res, 200, {
-              id: state.gitlabId,
+              id: state.id,
               path_with_namespace: fullName,
               default_branch: state.defaultBranch,
             });
@@ -274,7 +304,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
             const pull = state.pulls.get(Number(rest[1]));
             if (!pull) return json(res, 404, { message: "404 Not found" });
             const headRepo = pull.headRepoFullName ?? fullName;
-            const sourceId = headRepo === fullName ? state.gitlabId : repo(headRepo).gitlabId;
+            const sourceId = headRepo === fullName ? state.id : repo(headRepo).id;
             json(res, 200, {
               iid: pull.number,
               state: pull.state === "open" ? "opened" : pull.merged ? "merged" : "closed",
@@ -282,7 +312,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
               target_branch: pull.baseRef ?? state.defaultBranch,
               sha: pull.headSha,
               source_project_id: sourceId,
-              target_project_id: state.gitlabId,
+              target_project_id: state.id,
             });
           };
         } else if (method === "GET" && rest[0] === "merge_requests" && rest.length === 1) {
@@ -351,12 +381,27 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
           act = () => deleteBranch(res, fullName, state, rest[2] ?? "", "gitlab");
         }
       }
-    } else if (seg[0] === "repos" && seg.length >= 3) {
-      // GitHub and Gitea
-      const fullName = `${seg[1]}/${seg[2]}`;
+    } else if (
+      (seg[0] === "repos" && seg.length >= 3) ||
+      (seg[0] === "repositories" && flavour === "github" && byId(seg[1] ?? "") !== undefined)
+    ) {
+      // GitHub and Gitea; GitHub also by id, where a moved repository's old path redirects.
+      const byPath = seg[0] === "repos";
+      const fullName = byPath ? `${seg[1]}/${seg[2]}` : (byId(seg[1] ?? "")?.[0] ?? "");
+      const [owner, name] = fullName.split("/") as [string, string];
       const state = repos.get(fullName);
-      const rest = seg.slice(3);
-      if (!state) {
+      const rest = seg.slice(byPath ? 3 : 2);
+      const move = state ? undefined : moved.get(fullName);
+      if (move && flavour === "github") {
+        // GitHub: 301 to a GET, 307 to the other methods, to /repositories/{id}/… on the API's host.
+        const status = move.status ?? (method === "GET" ? 301 : 307);
+        act = () => redirect(status, [apiUrl, "repositories", repo(move.to).id, ...raw.slice(3)].join("/"));
+      } else if (move) {
+        // Gitea: RedirectToRepo answers 307 to the same path under the new name, relative to the server.
+        const [newOwner, newName] = move.to.split("/").map(encodeURIComponent) as [string, string];
+        act = () =>
+          redirect(move.status ?? 307, ["/api/v1/repos", newOwner, newName, ...raw.slice(5)].join("/"));
+      } else if (!state) {
         act = () => json(res, 404, { message: "Not Found" });
       } else if (method === "GET" && rest.length === 0) {
         kind = "repo";
@@ -365,7 +410,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         kind = "archive";
         act = () => {
           res.writeHead(302, {
-            location: `${codeloadUrl}/${seg[1]}/${seg[2]}/legacy.zip/${encodeURIComponent(rest[1] ?? "")}`,
+            location: `${codeloadUrl}/${owner}/${name}/legacy.zip/${encodeURIComponent(rest[1] ?? "")}`,
           });
           res.end();
         };
@@ -376,7 +421,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         (rest[1] ?? "").endsWith(".zip")
       ) {
         kind = "archive";
-        act = () => serveArchive(fullName, (rest[1] ?? "").slice(0, -4), seg[2] ?? "");
+        act = () => serveArchive(fullName, (rest[1] ?? "").slice(0, -4), name);
       } else if (method === "GET" && rest[0] === "pulls" && rest.length === 2) {
         kind = "pull";
         act = () => {
@@ -779,6 +824,17 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       repo(fullName).archives.set(sha, archive);
     },
     branches: (fullName) => [...(repos.get(fullName)?.branches.keys() ?? [])].sort(),
+    moveRepo: (from, to, options = {}) => {
+      const state = repo(from);
+      repos.delete(from);
+      repos.set(to, state);
+      for (const pull of state.pulls.values()) {
+        if (pull.headRepoFullName === from) pull.headRepoFullName = to;
+      }
+      for (const move of moved.values()) if (move.to === from) move.to = to;
+      moved.delete(to);
+      moved.set(from, { to, status: options.status });
+    },
     script: (kind, ...replies) => {
       const list = scripted.get(kind) ?? [];
       list.push(...replies);

@@ -3,16 +3,20 @@
 import { createHash } from "node:crypto";
 import type { Dispatcher } from "undici";
 import { ActionError } from "../../core/errors";
+import type { LogFn } from "../../core/ports";
 import type { Provider } from "../../core/types";
 import {
   discard,
   type HttpResponse,
+  header,
   httpRequest,
   readJson,
   serverMessage,
   statusError,
   withHint,
 } from "../http";
+import { type ApiHop, isRedirect, MAX_API_REDIRECTS, movedPaths, nextHop } from "./redirects";
+import type { ApiRedirect } from "./types";
 
 export interface ApiCall {
   method: "GET" | "POST" | "DELETE" | "PUT";
@@ -29,6 +33,8 @@ export const USER_AGENT = "hookgate (+https://github.com/hookgate/hookgate)";
 export abstract class ApiClient {
   abstract readonly provider: Provider;
   protected abstract readonly what: string;
+  /** The redirects followed so far, each (from, to) once: a renamed or transferred repository's old path. */
+  readonly redirects: ApiRedirect[] = [];
 
   constructor(
     protected readonly apiUrl: string,
@@ -36,6 +42,8 @@ export abstract class ApiClient {
     protected readonly dispatcher?: Dispatcher,
     protected readonly timeoutMs?: number,
     protected readonly deadlineMs?: number,
+    /** Where a followed redirect is logged (a warning: the routes may name the repository's old path). */
+    protected readonly log?: LogFn,
   ) {
     this.apiUrl = apiUrl.replace(/\/+$/, "");
   }
@@ -56,18 +64,55 @@ export abstract class ApiClient {
       headers["content-type"] = "application/json";
       body = JSON.stringify(call.json);
     }
-    const res = await httpRequest({
-      method: call.method,
-      url: `${call.baseUrl ?? this.apiUrl}${call.path}`,
-      headers,
-      body,
-      dispatcher: this.dispatcher,
-      timeoutMs: this.timeoutMs,
-      deadlineMs: this.deadlineMs,
-      what: this.what,
+    const base = call.baseUrl ?? this.apiUrl;
+    const origin = new URL(base).origin;
+    let hop: ApiHop = { method: call.method, url: `${base}${call.path}`, body };
+    for (let redirects = 0; ; redirects++) {
+      const res = await httpRequest({
+        method: hop.method,
+        url: hop.url,
+        headers,
+        body: hop.body,
+        dispatcher: this.dispatcher,
+        timeoutMs: this.timeoutMs,
+        deadlineMs: this.deadlineMs,
+        what: this.what,
+      });
+      const status = res.statusCode;
+      if ((status >= 200 && status < 300) || call.accept?.includes(status)) return res;
+      if (!isRedirect(status)) throw await this.failure(res, call);
+      // A renamed or transferred repository: followed within the API's origin (redirects.ts).
+      await discard(res);
+      const where = `${this.what} ${call.method} ${call.path.split("?")[0]}`;
+      if (redirects === MAX_API_REDIRECTS) {
+        throw new ActionError(`${where} was redirected more than ${MAX_API_REDIRECTS} times: not followed`, {
+          retryable: false,
+        });
+      }
+      const next = nextHop(hop, status, header(res.headers, "location"), origin, where);
+      this.noteRedirect(status, hop.url, next.url, base);
+      hop = next;
+    }
+  }
+
+  /**
+   * Record a followed redirect to another path, and log it the first time: the routes may name the
+   * repository's old path.
+   */
+  private noteRedirect(status: number, fromUrl: string, toUrl: string, base: string): void {
+    if (new URL(fromUrl).pathname === new URL(toUrl).pathname) return;
+    const { from, to } = movedPaths(fromUrl, toUrl, base);
+    if (this.redirects.some((each) => each.from === from && each.to === to)) return;
+    this.redirects.push({ status, from, to });
+    this.log?.({
+      msg: "Git host API redirect followed: the repository was likely renamed or transferred",
+      level: "warn",
+      provider: this.provider,
+      status,
+      from,
+      to,
+      hint: "update routes.yaml where it names the repository by its old name",
     });
-    if ((res.statusCode >= 200 && res.statusCode < 300) || call.accept?.includes(res.statusCode)) return res;
-    throw await this.failure(res, call);
   }
 
   /**

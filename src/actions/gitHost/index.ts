@@ -9,7 +9,14 @@ import { GiteaClient, GitHubClient } from "./github";
 import { GitLabClient } from "./gitlab";
 import type { GitHostClient } from "./types";
 
-export type { ArchiveSource, CommitState, CommitStatus, GitHostClient, PullRequestInfo } from "./types";
+export type {
+  ApiRedirect,
+  ArchiveSource,
+  CommitState,
+  CommitStatus,
+  GitHostClient,
+  PullRequestInfo,
+} from "./types";
 
 export async function gitHostClient(api: ProviderApi, clients: ActionClients): Promise<GitHostClient> {
   const headers: Record<string, string> = {};
@@ -30,7 +37,7 @@ export async function gitHostClient(api: ProviderApi, clients: ActionClients): P
     clients,
     api.caBundle ? assertPemBundle(await readSecret(clients, api.caBundle), api.caBundle) : undefined,
   );
-  const args = [api.apiUrl, headers, dispatcher, clients.timeoutMs, clients.deadlineMs] as const;
+  const args = [api.apiUrl, headers, dispatcher, clients.timeoutMs, clients.deadlineMs, clients.log] as const;
   switch (api.provider) {
     case "github":
       return new GitHubClient(...args);

@@ -54,8 +54,22 @@ export interface OpenPullRequests {
   more: boolean;
 }
 
+/**
+ * A redirect the host's API answered and hookgate followed (gitHost/redirects.ts): most likely a renamed or
+ * transferred repository. Paths relative to the API's base, without what they end with in common.
+ */
+export interface ApiRedirect {
+  status: number;
+  /** The path called: /repos/acme/api. */
+  from: string;
+  /** Where the host sent it: /repositories/42 (GitHub), /repos/acme/api-v2 (Gitea), /projects/42 (GitLab). */
+  to: string;
+}
+
 export interface GitHostClient {
   readonly provider: Provider;
+  /** The redirects followed so far, each (from, to) once, oldest first. */
+  readonly redirects: readonly ApiRedirect[];
   getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo>;
   setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void>;
   /** The commit a branch points at now; undefined when there is no such branch. */

@@ -1,0 +1,99 @@
+// Redirects of a Git host's REST API. A renamed or transferred repository's old path answers one, and a
+// redelivery (or a queued item) from before the move still names that path:
+// - GitHub answers 301 to a GET and 307 to the other methods, to /repositories/{id}/…, and asks clients
+//   to repeat the request at the Location for 301, 302 and 307
+//   (https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#follow-redirects);
+// - Gitea answers 307 (RedirectToRepo: the same path under the new owner/name); its older, Macaron-based
+//   versions 302 (the default of Macaron's Redirect);
+// - GitLab answers 301 to a GET, to /projects/{id}/…, and 405 to any other method (lib/api/helpers.rb,
+//   find_project!), which no redirect can help (see gitlab.ts);
+// - Bitbucket Data Center redirects a moved repository with a 3xx whose status it does not document;
+// - Bitbucket Cloud keeps no redirect for a renamed repository: the old path answers 404.
+// So: 301, 302, 307 and 308 repeat the request, method and body kept, as GitHub asks (a write is never turned
+// into a GET); 303 turns a GET into a GET and refuses any other method, whose answer would be read as the
+// write's own. Only within the API's origin, where the token may go, and at most MAX_API_REDIRECTS times.
+import { ActionError } from "../../core/errors";
+
+export const MAX_API_REDIRECTS = 3;
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+export function isRedirect(status: number): boolean {
+  return REDIRECTS.has(status);
+}
+
+/** One request of an API call: the first, or one a redirect led to. */
+export interface ApiHop {
+  method: "GET" | "POST" | "DELETE" | "PUT";
+  url: string;
+  body?: string;
+}
+
+/**
+ * Where a redirect answer sends the call: the next hop, or a final ActionError when it is not followed
+ * (no Location, another origin, a write told to become a GET). `what` names the call for messages
+ * ("GitHub API GET /repos/acme/api/pulls/7"); the messages name origins and paths, never a query or a header.
+ */
+export function nextHop(
+  hop: ApiHop,
+  status: number,
+  location: string | undefined,
+  apiOrigin: string,
+  what: string,
+): ApiHop {
+  const answered = `${what} was redirected (${status})`;
+  if (!location) {
+    throw new ActionError(`${what} answered ${status} without a Location: the redirect cannot be followed`, {
+      retryable: false,
+    });
+  }
+  let next: URL;
+  try {
+    next = new URL(location, hop.url);
+  } catch {
+    throw new ActionError(`${answered} to a Location that is not a URL: not followed`, { retryable: false });
+  }
+  const web = next.protocol === "https:" || next.protocol === "http:";
+  if (!web || next.origin !== apiOrigin) {
+    // The origin only: a path or a query could hold a signed token of the other host's.
+    const to = web ? next.origin : `a ${next.protocol} URL`;
+    const refused = "not followed: the token goes to the API's origin only";
+    throw new ActionError(`${answered} to another origin (${to}, not ${apiOrigin}): ${refused}`, {
+      retryable: false,
+      publicMessage: `${answered} to another origin: ${refused}`,
+    });
+  }
+  if (next.username !== "" || next.password !== "") {
+    // No API sends one: a Location made to carry credentials somewhere. Never shown.
+    throw new ActionError(`${answered} to a URL with a user name or password in it: not followed`, {
+      retryable: false,
+    });
+  }
+  if (status === 303 && hop.method !== "GET") {
+    throw new ActionError(
+      `${answered} to a GET of ${next.pathname}: not followed, as a GET would not do the ${hop.method}`,
+      { retryable: false },
+    );
+  }
+  return { method: hop.method, url: next.toString(), body: hop.body };
+}
+
+/**
+ * What moved, as two API paths: the call's and its redirect's, each relative to the API's base path, both
+ * without the part they end with in common: /repos/acme/api/pulls/7 -> /repositories/42/pulls/7 gives
+ * /repos/acme/api and /repositories/42. Encoded as in the URLs; no query.
+ */
+export function movedPaths(fromUrl: string, toUrl: string, apiUrl: string): { from: string; to: string } {
+  const base = new URL(apiUrl).pathname.replace(/\/+$/, "");
+  const segments = (url: string) => {
+    const path = new URL(url).pathname;
+    return (path.startsWith(`${base}/`) ? path.slice(base.length) : path).split("/").slice(1);
+  };
+  const from = segments(fromUrl);
+  const to = segments(toUrl);
+  while (from.length > 1 && to.length > 1 && from.at(-1) === to.at(-1)) {
+    from.pop();
+    to.pop();
+  }
+  return { from: `/${from.join("/")}`, to: `/${to.join("/")}` };
+}
