@@ -86,10 +86,12 @@ export async function cleanUpPullRequest(
     await reportFailure(error, "reading the pull request");
     throw error;
   }
+  /** The outcome's detail, and what the host's redirects said of the repository (it was renamed or moved). */
+  const detail = (text: string) => `${text}${movedNote(host, event.repo.fullName, current)}`;
   if (current.state === "open") {
     await status("success", `PR #${pr.number} is open again: nothing cleaned up`);
     clients.log({ msg: "pr-cleanup skipped: PR is open again", pr: pr.number, deliveryId: event.deliveryId });
-    return { status: "skipped", detail: `skipped: PR #${pr.number} is open again` };
+    return { status: "skipped", detail: detail(`skipped: PR #${pr.number} is open again`) };
   }
 
   const results: string[] = [];
@@ -123,7 +125,7 @@ export async function cleanUpPullRequest(
   }
   const summary = results.length > 0 ? results.join("; ") : "no steps";
   if (noStatus !== undefined) {
-    return { status: "done", detail: `${summary} (no commit status: ${noStatus})` };
+    return { status: "done", detail: detail(`${summary} (no commit status: ${noStatus})`) };
   }
   try {
     await status("success", publicResults.length > 0 ? publicResults.join("; ") : summary);
@@ -138,9 +140,24 @@ export async function cleanUpPullRequest(
       pr: pr.number,
       deliveryId: event.deliveryId,
     });
-    return { status: "done", detail: `${summary} (the final commit status could not be set: ${message})` };
+    return {
+      status: "done",
+      detail: detail(`${summary} (the final commit status could not be set: ${message})`),
+    };
   }
-  return { status: "done", detail: summary };
+  return { status: "done", detail: detail(summary) };
+}
+
+/**
+ * What the outcome says when the host's API redirected the repository's old path (gitHost/redirects.ts):
+ * it was renamed or transferred, and routes.yaml may still name it by its old name. "" otherwise.
+ */
+function movedNote(host: GitHostClient, oldName: string, current: PullRequestInfo): string {
+  if (host.redirects.length === 0) return "";
+  const paths = host.redirects.map(({ status, from, to }) => `${from} to ${to} (${status})`).join(", ");
+  const now = current.baseRepoFullName;
+  const renamed = now && now.toLowerCase() !== oldName.toLowerCase() ? `; it is now ${now}` : "";
+  return ` (the repository was renamed or transferred: the Git host redirected ${paths}${renamed}; update routes.yaml where it names ${oldName})`;
 }
 
 interface StepContext {
@@ -177,7 +194,9 @@ async function runStorageStep(
       if (!branch) throw new ActionError("the pull request has no head branch", { retryable: false });
       if (step.onlyMerged && !current.merged) return `kept ${branch}: not merged`;
       const headRepo = current.headRepoFullName ?? event.pr?.headRepoFullName;
-      if (!headRepo || headRepo.toLowerCase() !== event.repo.fullName.toLowerCase()) {
+      // The base as the API names it now: after a rename or a transfer, the event still has the old name.
+      const baseRepo = current.baseRepoFullName ?? event.repo.fullName;
+      if (!headRepo || headRepo.toLowerCase() !== baseRepo.toLowerCase()) {
         return `kept ${branch}: it belongs to a fork`;
       }
       const defaultBranch =

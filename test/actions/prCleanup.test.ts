@@ -909,6 +909,84 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
   });
 
+  // A redelivery (or a queued item) from before a rename or a transfer names the repository's old path;
+  // the hosts that redirect it are followed (test/actions/gitHostRedirects.test.ts has the rules).
+  describe("after the repository was renamed or transferred (the event names its old path)", () => {
+    const MOVED = "platform/api-v2";
+    const movedHosts: Array<[Provider, string, string, string]> = [
+      [
+        "github",
+        "",
+        "/repos/acme/api to /repositories/100 (307)",
+        "/repositories/100/git/refs/heads/feature/login",
+      ],
+      [
+        "gitea",
+        "/api/v1",
+        "/repos/acme/api to /repos/platform/api-v2 (307)",
+        "/api/v1/repos/platform/api-v2/branches/feature/login",
+      ],
+    ];
+    for (const [provider, apiPath, redirected, deletion] of movedHosts) {
+      it(`cleanUpPullRequest on ${provider} follows the redirects with the token, deletes the moved repository's branch, and says it moved`, async () => {
+        host.moveRepo("acme/api", MOVED);
+        const c = clients();
+        const outcome = await cleanUpPullRequest(
+          request([{ kind: "delete-branch", onlyMerged: true }], provider, apiPath),
+          closedEvent({}, provider),
+          c,
+        );
+        expect(outcome).to.deep.equal({
+          status: "done",
+          detail:
+            "deleted branch feature/login (the repository was renamed or transferred: the Git host redirected " +
+            `${redirected}; it is now ${MOVED}; update routes.yaml where it names acme/api)`,
+        });
+        expect(host.deletedRefs).to.deep.equal([{ repo: MOVED, branch: "feature/login" }]);
+        expect(host.statuses.map((s) => [s.repo, s.state])).to.deep.equal([
+          [MOVED, "pending"],
+          [MOVED, "success"],
+        ]);
+        const deleted = host.requests.find((r) => r.kind === "delete-ref");
+        expect(deleted).to.include({ method: "DELETE", path: deletion, authorized: true });
+        expect(host.requests.every((r) => r.authorized)).to.equal(true);
+        expect(c.logs.filter((line) => line.level === "warn").map((line) => line.msg)).to.deep.equal([
+          "Git host API redirect followed: the repository was likely renamed or transferred",
+        ]);
+      });
+    }
+
+    it("cleanUpPullRequest on a moved repository still keeps the branch of a fork", async () => {
+      host.setPull("acme/api", pull({ headRepoFullName: "mallory/api" }));
+      host.setRepo("acme/api", { branches: ["feature/login"] });
+      host.moveRepo("acme/api", MOVED);
+      const outcome = await cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: false }]),
+        closedEvent({ headRepoFullName: "mallory/api" }),
+        clients(),
+      );
+      expect(outcome.detail).to.match(
+        /^kept feature\/login: it belongs to a fork \(the repository was renamed/,
+      );
+      expect(host.deletedRefs).to.deep.equal([]);
+    });
+
+    it("cleanUpPullRequest fails final, deleting nothing and sending nothing there, when the redirect leads to another origin", async () => {
+      host.script("status", { status: 307, headers: { location: `${host.codeloadUrl}/repos/acme/api/x` } });
+      host.script("pull", {
+        status: 301,
+        headers: { location: `${host.codeloadUrl}/repos/acme/api/pulls/7` },
+      });
+      const err = await rejectsWithActionError(
+        cleanUpPullRequest(request([{ kind: "delete-branch", onlyMerged: true }]), closedEvent(), clients()),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("to another origin");
+      expect(host.requests.filter((r) => r.listener === "codeload")).to.deep.equal([]);
+      expect(host.deletedRefs).to.deep.equal([]);
+    });
+  });
+
   // A late delivery, a retry with backoff, or a "Redeliver" days later runs delete-branch again after the
   // branch moved on; a stacked pull request targets the head branch. Neither may be deleted.
   describe("delete-branch deletes only the pull request's own commit, and no branch open pull requests target", () => {

@@ -84,6 +84,7 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
       headRef: pull.source.branch.name,
       headSha: pull.source.commit.hash,
       headRepoFullName: pull.source.repository?.full_name ?? undefined,
+      baseRepoFullName: pull.destination.repository?.full_name ?? undefined,
     };
   }
 
@@ -174,6 +175,14 @@ interface DataCenterPull {
   /** OPEN, DECLINED or MERGED */
   state: string;
   fromRef: DataCenterRef;
+  toRef?: DataCenterRef;
+}
+
+/** A ref's repository as PROJECT_KEY/slug, when the answer names both. */
+function refRepo(ref: DataCenterRef | undefined): string | undefined {
+  const key = ref?.repository?.project?.key;
+  const slug = ref?.repository?.slug;
+  return key && slug ? `${key}/${slug}` : undefined;
 }
 
 /** Pages of 100 branches read to find one by name (Data Center has no lookup by exact name). */
@@ -214,15 +223,14 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
       method: "GET",
       path: `${this.repoPath(repo)}/pull-requests/${number}`,
     });
-    const headRepo = pull.fromRef?.repository;
-    const headKey = headRepo?.project?.key;
     return {
       number: pull.id,
       state: pull.state === "OPEN" ? "open" : "closed",
       merged: pull.state === "MERGED",
       headRef: branchName(pull.fromRef) ?? "",
       headSha: pull.fromRef?.latestCommit ?? "",
-      headRepoFullName: headKey && headRepo?.slug ? `${headKey}/${headRepo.slug}` : undefined,
+      headRepoFullName: refRepo(pull.fromRef),
+      baseRepoFullName: refRepo(pull.toRef),
     };
   }
 

@@ -46,6 +46,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       headRef: headBranch(this.provider, pull.head),
       headSha: pull.head.sha,
       headRepoFullName: pull.head.repo?.full_name ?? undefined,
+      baseRepoFullName: pull.base.repo?.full_name ?? undefined,
       defaultBranch: pull.base.repo?.default_branch ?? undefined,
     };
   }

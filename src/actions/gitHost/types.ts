@@ -10,6 +10,11 @@ export interface PullRequestInfo {
   headSha: string;
   /** The head's repository (owner/name); undefined when the provider cannot say (e.g. a deleted fork). */
   headRepoFullName?: string;
+  /**
+   * The base repository as the API names it now, when the answer says: after a rename or a transfer the
+   * event (a redelivery, a queued item) still names the old one, and the API's redirect led here.
+   */
+  baseRepoFullName?: string;
   /** The base repository's default branch, when the PR answer carries it. */
   defaultBranch?: string;
 }
