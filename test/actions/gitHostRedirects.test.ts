@@ -305,6 +305,54 @@ describe("Class: the Git host API client against a local Git host whose reposito
     }
   });
 
+  describe("on GitLab (301 to a GET, to /projects/{id}; 405 to the other methods)", () => {
+    beforeEach(() => {
+      host.moveRepo(OLD.fullName, NEW);
+    });
+
+    it("getPullRequest follows the 301 with the token to /projects/{id}", async () => {
+      const gitlab = await client("gitlab");
+      expect((await gitlab.getPullRequest(OLD, 7)).headSha).to.equal(SHA);
+      expect(calls()).to.deep.equal([
+        ["GET", "/api/v4/projects/acme%2Fapi/merge_requests/7", "token"],
+        ["GET", "/api/v4/projects/100/merge_requests/7", "token"],
+      ]);
+      expect(gitlab.redirects).to.deep.equal([
+        { status: 301, from: "/projects/acme%2Fapi", to: "/projects/100" },
+      ]);
+    });
+
+    it("setCommitStatus refused with 405 reads the project's id through the 301 and posts again to /projects/{id}; deleteBranch then goes there at once", async () => {
+      const gitlab = await client("gitlab");
+      await gitlab.setCommitStatus(OLD, SHA, { state: "pending", context: "hookgate/x", description: "x" });
+      expect(await gitlab.deleteBranch(OLD, "feature/login", SHA)).to.equal("deleted");
+      expect(host.statuses.map((s) => [s.repo, s.state, s.context])).to.deep.equal([
+        [NEW, "pending", "hookgate/x"],
+      ]);
+      expect(host.deletedRefs).to.deep.equal([{ repo: NEW, branch: "feature/login" }]);
+      expect(calls()).to.deep.equal([
+        ["POST", `/api/v4/projects/acme%2Fapi/statuses/${SHA}`, "token"],
+        ["GET", "/api/v4/projects/acme%2Fapi", "token"],
+        ["GET", "/api/v4/projects/100", "token"],
+        ["POST", `/api/v4/projects/100/statuses/${SHA}`, "token"],
+        ["DELETE", "/api/v4/projects/100/repository/branches/feature%2Flogin", "token"],
+      ]);
+    });
+
+    it("another 405 stays a final failure with GitLab's message, and the project is not looked up", async () => {
+      host.script("delete-ref", { status: 405, body: JSON.stringify({ message: "405 Method Not Allowed" }) });
+      const gitlab = await client("gitlab");
+      const moved: RepoRef = { owner: "platform", name: "api-v2", fullName: NEW };
+      const err = await rejectsWithActionError(gitlab.deleteBranch(moved, "feature/login", SHA));
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        "GitLab API DELETE /projects/platform%2Fapi-v2/repository/branches/feature%2Flogin answered 405: 405 Method Not Allowed",
+      );
+      expect(calls()).to.have.length(1);
+      expect(host.deletedRefs).to.deep.equal([]);
+    });
+  });
+
   describe("redirects it does not follow", () => {
     // A redirect to the codeload listener: another port, so another origin, which records any request.
     const crossOrigin: Array<

@@ -913,18 +913,26 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   // the hosts that redirect it are followed (test/actions/gitHostRedirects.test.ts has the rules).
   describe("after the repository was renamed or transferred (the event names its old path)", () => {
     const MOVED = "platform/api-v2";
+    // provider, apiUrl's path, what the outcome says was redirected, the deletion's path.
     const movedHosts: Array<[Provider, string, string, string]> = [
       [
         "github",
         "",
-        "/repos/acme/api to /repositories/100 (307)",
+        `/repos/acme/api to /repositories/100 (307); it is now ${MOVED}`,
         "/repositories/100/git/refs/heads/feature/login",
       ],
       [
         "gitea",
         "/api/v1",
-        "/repos/acme/api to /repos/platform/api-v2 (307)",
+        `/repos/acme/api to /repos/platform/api-v2 (307); it is now ${MOVED}`,
         "/api/v1/repos/platform/api-v2/branches/feature/login",
+      ],
+      // GitLab refuses the status's POST (405): the project's id is read through its GET's 301.
+      [
+        "gitlab",
+        "/api/v4",
+        "/projects/acme%2Fapi to /projects/100 (301)",
+        "/api/v4/projects/100/repository/branches/feature%2Flogin",
       ],
     ];
     for (const [provider, apiPath, redirected, deletion] of movedHosts) {
@@ -940,7 +948,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
           status: "done",
           detail:
             "deleted branch feature/login (the repository was renamed or transferred: the Git host redirected " +
-            `${redirected}; it is now ${MOVED}; update routes.yaml where it names acme/api)`,
+            `${redirected}; update routes.yaml where it names acme/api)`,
         });
         expect(host.deletedRefs).to.deep.equal([{ repo: MOVED, branch: "feature/login" }]);
         expect(host.statuses.map((s) => [s.repo, s.state])).to.deep.equal([

@@ -1,8 +1,13 @@
 // GitLab (gitlab.com and self-managed: apiUrl https://HOST/api/v4). The project id is the
 // URL-encoded full path (group/sub/name), merge requests stand in for pull requests.
+//
+// A project renamed or transferred keeps its old path as a redirect, for GETs only (lib/api/helpers.rb,
+// find_project!): a GET answers 301 to /projects/{id}/…, which ApiClient follows; any other method answers
+// 405 "Non GET methods are not allowed for moved projects", before the endpoint does anything. Such a call
+// is sent again to /projects/{id}, the id read from a GET of the project (which the 301 leads to).
 import type { RepoRef } from "../../core/types";
-import { discard, header, readJson, serverMessage, statusError } from "../http";
-import { ApiClient, clip, seg } from "./base";
+import { discard, type HttpResponse, header, readJson, serverMessage, statusError } from "../http";
+import { type ApiCall, ApiClient, clip, seg } from "./base";
 import type {
   ArchiveSource,
   CommitState,
@@ -32,12 +37,40 @@ const STATES: Record<CommitState, string> = {
   error: "failed",
 };
 
+/** GitLab's answer (405) to any method but GET on a moved project's old path. */
+const MOVED_PROJECT = /^Non GET methods are not allowed for moved projects$/i;
+
 export class GitLabClient extends ApiClient implements GitHostClient {
   readonly provider = "gitlab" as const;
   protected readonly what = "GitLab API";
+  /** A moved project's id, by its old path as encoded in the API's paths. */
+  private readonly movedIds = new Map<string, number>();
 
   private project(repo: RepoRef): string {
-    return `/projects/${seg(repo.fullName, "project")}`;
+    const path = seg(repo.fullName, "project");
+    return `/projects/${this.movedIds.get(path) ?? path}`;
+  }
+
+  /**
+   * A call, sent again to the project's id when GitLab refuses a method other than GET on a moved project's
+   * old path (405). Any other 405 is a failure as before.
+   */
+  protected override async call(call: ApiCall): Promise<HttpResponse> {
+    if (call.method === "GET" || call.accept?.includes(405)) return super.call(call);
+    const res = await super.call({ ...call, accept: [...(call.accept ?? []), 405] });
+    if (res.statusCode !== 405) return res;
+    const message = await serverMessage(res, this.what, this.credentialHeaders);
+    const [, path, rest] = /^\/projects\/([^/?]+)(.*)$/.exec(call.path) ?? [];
+    const where = `${this.what} ${call.method} ${call.path.split("?")[0]}`;
+    if (!MOVED_PROJECT.test(message) || path === undefined || /^\d+$/.test(path)) {
+      throw statusError(where, res, message);
+    }
+    const id = (await this.json<{ id?: unknown }>({ method: "GET", path: `/projects/${path}` })).id;
+    if (typeof id !== "number" || !Number.isInteger(id)) {
+      throw statusError(where, res, `${message}, and the project's id could not be read`);
+    }
+    this.movedIds.set(path, id);
+    return super.call({ ...call, path: `/projects/${id}${rest}` });
   }
 
   async getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo> {
