@@ -6,9 +6,11 @@
 // - Gitea answers 307 (RedirectToRepo: the same path under the new owner/name); its older, Macaron-based
 //   versions 302 (the default of Macaron's Redirect);
 // - GitLab answers 301 to a GET, to /projects/{id}/…, and 405 to any other method (lib/api/helpers.rb,
-//   find_project!), which no redirect can help (see gitlab.ts);
-// - Bitbucket Data Center redirects a moved repository with a 3xx whose status it does not document;
-// - Bitbucket Cloud keeps no redirect for a renamed repository: the old path answers 404.
+//   find_project!): gitlab.ts sends such a call again to /projects/{id};
+// - Bitbucket Data Center redirects a moved repository with a 3xx whose status it does not document
+//   (BSERV-11763);
+// - Bitbucket Cloud keeps no redirect for a renamed repository (its tracker's request for one,
+//   site/master#6325, was closed Won't Fix): the old path answers 404, and nothing here changes that.
 // So: 301, 302, 307 and 308 repeat the request, method and body kept, as GitHub asks (a write is never turned
 // into a GET); 303 turns a GET into a GET and refuses any other method, whose answer would be read as the
 // write's own. Only within the API's origin, where the token may go, and at most MAX_API_REDIRECTS times.
