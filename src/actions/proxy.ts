@@ -61,6 +61,30 @@ function decodable(url: URL): boolean {
   }
 }
 
+/**
+ * Whether NO_PROXY sends `url` direct, matched exactly as undici's EnvHttpProxyAgent matches it
+ * (lib/dispatcher/env-http-proxy-agent.js, #shouldProxy): "*" only as the whole value; else an entry (comma- or
+ * space-separated, a leading "." or "*." dropped) equal to the URL's host or to a domain it is under, on the
+ * entry's port when it names one. Nothing more: no CIDRs, and no host is exempt by default (not localhost).
+ * A list (the stack's network.noProxy) is read as the NO_PROXY it becomes, its entries joined with commas.
+ */
+export function bypassesProxy(noProxy: string | readonly string[], url: URL): boolean {
+  const value = typeof noProxy === "string" ? noProxy : noProxy.join(",");
+  if (value === "*") return true;
+  // As undici: the host with IPv6 brackets kept, and the scheme's port when the URL names none.
+  const host = url.host.replace(/:\d*$/, "").toLowerCase();
+  const port = Number.parseInt(url.port, 10) || DEFAULT_PORTS[url.protocol] || 0;
+  return value.split(/[,\s]/).some((entry) => {
+    if (!entry) return false;
+    const [, name = entry, entryPort = "0"] = /^(.+):(\d+)$/.exec(entry) ?? [];
+    if (Number.parseInt(entryPort, 10) && Number.parseInt(entryPort, 10) !== port) return false;
+    const bare = name.replace(/^\*?\./, "").toLowerCase();
+    return host === bare || host.endsWith(`.${bare}`);
+  });
+}
+
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { "http:": 80, "https:": 443 };
+
 /** A proxy URL as messages show it: scheme, host and port, never user:password@. */
 export function shownProxy(url: string): string {
   try {

@@ -2,6 +2,7 @@
 // the API in front of them, and (optionally) the GitHub webhooks.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { bypassesProxy } from "../actions/proxy";
 import { routeSecretNames, withSecretNamePrefix } from "../core/routeSecrets";
 import { routeNameClashProblem, routeNameProblem } from "../core/routes/checks";
 import type { Route as RouteSpec } from "../core/types";
@@ -175,19 +176,6 @@ export function jenkinsThroughProxy(config: StackConfig, routes: readonly RouteS
     if (!bypassesProxy(proxy.noProxy, url)) hosts.add(`${url.hostname}:${portOf(url)}`);
   }
   return [...hosts].sort();
-}
-
-/** Whether NO_PROXY's entries send a URL direct, as undici's EnvHttpProxyAgent matches them. */
-function bypassesProxy(noProxy: readonly string[], url: URL): boolean {
-  const host = url.hostname.toLowerCase();
-  // * counts only as the whole list; beside other entries undici matches nothing with it.
-  if (noProxy.length === 1 && noProxy[0] === "*") return true;
-  return noProxy.some((entry) => {
-    const [, name = entry, port] = /^(.+):(\d+)$/.exec(entry) ?? [];
-    if (port && Number(port) !== portOf(url)) return false;
-    const bare = name.replace(/^\*?\./, "").toLowerCase();
-    return host === bare || host.endsWith(`.${bare}`);
-  });
 }
 
 /** Routes whose action calls the Git host's API (needs a way out of the VPC: a NAT or a proxy). */

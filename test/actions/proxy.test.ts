@@ -6,9 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { expect } from "chai";
+import { EnvHttpProxyAgent, request } from "undici";
 import { gitHostClient } from "../../src/actions/gitHost";
 import { triggerJenkins } from "../../src/actions/jenkins";
-import { type ProxyEnv, ProxySettingsError, proxySettings } from "../../src/actions/proxy";
+import { bypassesProxy, type ProxyEnv, ProxySettingsError, proxySettings } from "../../src/actions/proxy";
 import { uploadSourceZip } from "../../src/actions/s3Zip";
 import type { ActionClients } from "../../src/actions/types";
 import { ActionError } from "../../src/core/errors";
@@ -88,6 +89,69 @@ describe("Function: proxySettings(env)", () => {
       expect(error, value).to.be.instanceOf(ProxySettingsError);
       expect((error as Error).message).to.match(/^HTTPS_PROXY is not an http\(s\) proxy URL/);
       expect(everything(error)).to.not.contain(PASSWORD);
+    }
+  });
+});
+
+describe("Function: bypassesProxy(noProxy, url)", () => {
+  // [NO_PROXY, URL, sent direct]: the forms undici reads, and the near misses that still go through the proxy.
+  const cases: Array<[string, string, boolean]> = [
+    ["", "http://git.corp.test:8080/", false],
+    ["*", "http://git.corp.test:8080/", true],
+    ["*,other.test", "http://git.corp.test:8080/", false],
+    ["git.corp.test", "http://git.corp.test:8080/", true],
+    ["GIT.Corp.Test", "http://git.corp.test:8080/", true],
+    [".corp.test", "http://git.corp.test:8080/", true],
+    ["*.corp.test", "http://git.corp.test:8080/", true],
+    ["corp.test", "http://git.corp.test:8080/", true],
+    ["orp.test", "http://git.corp.test:8080/", false],
+    ["other.test git.corp.test", "http://git.corp.test:8080/", true],
+    ["git.corp.test:8080", "http://git.corp.test:8080/", true],
+    ["git.corp.test:1", "http://git.corp.test:8080/", false],
+    ["git.corp.test:443", "https://git.corp.test/", true],
+    ["git.corp.test:80", "https://git.corp.test/", false],
+    ["git.corp.test:80", "http://git.corp.test/", true],
+    ["127.0.0.1", "http://127.0.0.1:8080/", true],
+    // Nothing is exempt by default, not even localhost; an IPv6 host is matched with its brackets.
+    ["", "http://localhost:8080/", false],
+    ["::1", "http://[::1]:8080/", false],
+    ["[::1]", "http://[::1]:8080/", true],
+  ];
+
+  it("bypassesProxy(NO_PROXY, url) reads hosts, .domains, *.domains, host:port, spaces and a lone *", () => {
+    for (const [noProxy, url, direct] of cases) {
+      expect(bypassesProxy(noProxy, new URL(url)), `NO_PROXY=${noProxy} ${url}`).to.equal(direct);
+    }
+  });
+
+  it("bypassesProxy(list, url) reads a list as the NO_PROXY it becomes, its entries joined with commas", () => {
+    const url = new URL("https://jenkins.internal.example.com:8443/");
+    expect(bypassesProxy([], url)).to.equal(false);
+    expect(bypassesProxy(["*"], url)).to.equal(true);
+    expect(bypassesProxy(["*", "other.example.com"], url)).to.equal(false);
+    expect(bypassesProxy(["other.example.com", ".example.com"], url)).to.equal(true);
+  });
+
+  it("bypassesProxy agrees with undici's EnvHttpProxyAgent on every case (which calls reach the proxy)", async () => {
+    const proxy = await startForwardProxy();
+    try {
+      for (const [noProxy, url, direct] of cases) {
+        // The proxy answers 502 for what it cannot reach; a direct call to a test name fails to resolve.
+        const agent = new EnvHttpProxyAgent({ httpProxy: proxy.url, httpsProxy: proxy.url, noProxy });
+        const before = proxy.requests.length;
+        try {
+          const answer = await request(url, { dispatcher: agent, signal: AbortSignal.timeout(5_000) });
+          await answer.body.dump();
+        } catch {
+          // the outcome is where the call went, not how it ended
+        } finally {
+          await agent.destroy();
+        }
+        expect(proxy.requests.length > before, `NO_PROXY=${noProxy} ${url}`).to.equal(!direct);
+        expect(bypassesProxy(noProxy, new URL(url)), `NO_PROXY=${noProxy} ${url}`).to.equal(direct);
+      }
+    } finally {
+      await proxy.close();
     }
   });
 });
