@@ -125,12 +125,9 @@ export function networkError(
 ): ActionError {
   if (err instanceof ActionError) return err;
   const e = err as { name?: string; code?: string; message?: string } | undefined;
-  // undici's own messages, before the timeout check: the tunnel's refusal is an error named AbortError.
-  const refused =
-    /^Proxy response \((\d+)\) !== 200 when HTTP Tunneling$|^Proxy Authentication Required \((407)\)$/.exec(
-      e?.message ?? "",
-    );
-  if (refused) return proxyRefusal(what, Number(refused[1] ?? refused[2]), err, proxy);
+  // Before the timeout check: the tunnel's refusal is an error named AbortError.
+  const refused = proxyRefusedStatus(err);
+  if (refused !== undefined) return proxyRefusal(what, refused, err, proxy);
   const timedOut =
     e?.name === "TimeoutError" ||
     e?.name === "AbortError" ||
@@ -170,18 +167,35 @@ export function networkError(
  * host) retryable.
  */
 function proxyRefusal(what: string, status: number, err: unknown, proxy?: string): ActionError {
-  const hint =
-    status === 407
-      ? ": it asks for credentials; give them in the proxy URL (http://user:password@host:port)"
-      : status === 403
-        ? ": it does not allow this host or port; have it allowed, or list the host in NO_PROXY if it is reachable directly"
-        : "";
+  const hint = proxyRefusalHint(status);
   const refused = `refused the connection (${status})`;
   return new ActionError(`${what}: the egress proxy${proxy ? ` ${proxy}` : ""} ${refused}${hint}`, {
     retryable: status !== 407 && status !== 403,
     cause: err,
     publicMessage: `${what}: the egress proxy ${refused}`,
   });
+}
+
+/**
+ * The status of an egress proxy's refusal, from undici's own messages: anything but 200 to a CONNECT (an https
+ * target), or 407 to an absolute-URI request (an http one). Undefined for any other error.
+ */
+export function proxyRefusedStatus(err: unknown): number | undefined {
+  const message = (err as { message?: unknown } | undefined)?.message;
+  const refused =
+    /^Proxy response \((\d+)\) !== 200 when HTTP Tunneling$|^Proxy Authentication Required \((407)\)$/.exec(
+      typeof message === "string" ? message : "",
+    );
+  return refused ? Number(refused[1] ?? refused[2]) : undefined;
+}
+
+/** What a proxy's 407 or 403 asks of whoever set it up ("" for another status). */
+export function proxyRefusalHint(status: number): string {
+  return status === 407
+    ? ": it asks for credentials; give them in the proxy URL (http://user:password@host:port)"
+    : status === 403
+      ? ": it does not allow this host or port; have it allowed, or list the host in NO_PROXY if it is reachable directly"
+      : "";
 }
 
 /** Where the connection went, and what the common failures mean: a wrong port or host name is the usual cause. */
@@ -404,8 +418,12 @@ function cached(pem: string, proxy: ProxySettings | undefined, build: () => Disp
  * undici's EnvHttpProxyAgent with every setting given (an empty one is "none"), so it never reads
  * process.env itself. An http target goes to an http proxy as an absolute-URI request (proxyTunnel
  * false), as curl does: proxies often allow CONNECT to port 443 only. An https target is tunnelled.
+ * A new one on each call, the caller's to destroy (`hookgate send`); the actions' are cached above.
  */
-function proxyAgent(proxy: ProxySettings, tls?: { ca: string[]; rejectUnauthorized: boolean }): Dispatcher {
+export function proxyAgent(
+  proxy: ProxySettings,
+  tls?: { ca: string[]; rejectUnauthorized: boolean },
+): Dispatcher {
   const agent = new EnvHttpProxyAgent({
     httpsProxy: proxy.httpsProxy,
     httpProxy: proxy.httpProxy,

@@ -4,7 +4,16 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { STATUS_CODES } from "node:http";
 import { parseArgs } from "node:util";
-import { Agent, request } from "undici";
+import ipaddr from "ipaddr.js";
+import { Agent, type Dispatcher, request } from "undici";
+import { proxyAgent, proxyRefusalHint, proxyRefusedStatus } from "../actions/http";
+import {
+  bypassesProxy,
+  type ProxySettings,
+  ProxySettingsError,
+  proxySettings,
+  shownProxy,
+} from "../actions/proxy";
 import { decodeBody } from "../core/decode";
 import { providerEventName } from "../core/events/eventNames";
 import { parseSecretValues } from "../core/secretValues";
@@ -34,7 +43,12 @@ Options:
   --insecure-header K:V  add a raw header (repeatable), e.g. to test what the gateway ignores
   -h, --help           show this help
 
-Exit status: 0 for a 2xx answer, 1 otherwise, 2 for a usage error.
+Environment:
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY   post through this proxy, as curl does (to a deployed stack's URL
+                       from behind a corporate proxy); NO_PROXY's hosts, and this machine's own
+                       (localhost, 127.0.0.0/8, ::1, where hookgate serve listens), are reached directly
+
+Exit status: 0 for a 2xx answer, 1 otherwise, 2 for a usage error (a proxy variable that is no URL too).
 `;
 
 /** GitHub fails a delivery whose answer takes longer than this; GitLab's default timeout is the same. */
@@ -240,15 +254,61 @@ function displayUrl(url: string): string {
   return shown.toString();
 }
 
-/** Why the request failed, in words that never hold a header value, the secret or the URL's password. */
-function failure(error: unknown, timeoutS: number, secret: string): string {
+/**
+ * The proxy `hookgate send` posts to `url` through (its URL, credentials included), or undefined to connect
+ * directly: no proxy variable for the scheme, NO_PROXY lists the host (as undici matches it), or the host is
+ * this machine's loopback (localhost, 127.0.0.0/8, ::1), where `hookgate serve` listens and a proxy on another
+ * machine cannot reach. undici's EnvHttpProxyAgent exempts no host by default, localhost included; the
+ * loopback rule is Go's (net/http ProxyFromEnvironment, golang.org/x/net/http/httpproxy), which NO_PROXY
+ * cannot undo.
+ */
+export function sendProxy(proxy: ProxySettings | undefined, url: URL): string | undefined {
+  if (!proxy || isLoopback(url.hostname) || bypassesProxy(proxy.noProxy, url)) return undefined;
+  // As EnvHttpProxyAgent picks: HTTPS_PROXY for https, else HTTP_PROXY; an http target HTTP_PROXY only.
+  return (url.protocol === "https:" ? proxy.httpsProxy || proxy.httpProxy : proxy.httpProxy) || undefined;
+}
+
+/** localhost, or an address in 127.0.0.0/8 or ::1 (an IPv4-mapped ::ffff:127.x too): a URL's hostname. */
+function isLoopback(hostname: string): boolean {
+  if (hostname === "localhost") return true;
+  const bare = hostname.replace(/^\[(.*)\]$/, "$1");
+  if (!ipaddr.isValid(bare)) return false;
+  const address = ipaddr.parse(bare);
+  const v4 =
+    address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress()
+      ? (address as ipaddr.IPv6).toIPv4Address()
+      : address;
+  return v4.range() === "loopback";
+}
+
+/**
+ * Why the request failed, in words that never hold a header value, the secret, the URL's password or the
+ * proxy's: `proxy` is the proxy it went through, if any.
+ */
+function failure(error: unknown, timeoutS: number, secret: string, proxy?: string): string {
   const e = error as { name?: string; code?: string; message?: string };
-  if (e?.name === "TimeoutError") {
-    return `no answer within ${timeoutS} s (GitHub fails a delivery that takes longer than 10 s)`;
+  const via = proxy
+    ? ` (through the proxy ${shownProxy(proxy)}; NO_PROXY lists the hosts reached directly)`
+    : "";
+  const refused = proxy ? proxyRefusedStatus(error) : undefined;
+  if (proxy && refused !== undefined) {
+    return `the proxy ${shownProxy(proxy)} refused it (${refused})${proxyRefusalHint(refused)}`;
   }
-  if (e?.code === "ECONNREFUSED") return "ECONNREFUSED (is hookgate serve running?)";
+  if (e?.name === "TimeoutError") {
+    return `no answer within ${timeoutS} s (GitHub fails a delivery that takes longer than 10 s)${via}`;
+  }
+  if (e?.code === "ECONNREFUSED") {
+    return proxy
+      ? `ECONNREFUSED: nothing accepts connections at the proxy ${shownProxy(proxy)} (HTTPS_PROXY or HTTP_PROXY)`
+      : "ECONNREFUSED (is hookgate serve running?)";
+  }
   const detail = [e?.code, e?.message].filter(Boolean).join(": ") || String(error);
-  return secret ? detail.split(secret).join("[secret]") : detail;
+  const proxyPassword = proxy ? decodeURIComponent(new URL(proxy).password) : "";
+  return `${redact(redact(detail, secret, "[secret]"), proxyPassword, "[proxy password]")}${via}`;
+}
+
+function redact(text: string, value: string, mark: string): string {
+  return value ? text.split(value).join(mark) : text;
 }
 
 class UsageError extends Error {}
@@ -265,6 +325,16 @@ export async function runSend(argv: string[]): Promise<number> {
     process.stdout.write(SEND_USAGE);
     return 0;
   }
+  // A usage error, as a bad option is: it names the variable, never its value (it may hold a password).
+  let settings: ProxySettings | undefined;
+  try {
+    settings = proxySettings(process.env);
+  } catch (error) {
+    if (!(error instanceof ProxySettingsError)) throw error;
+    process.stderr.write(`hookgate send: ${error.message}\n`);
+    return 2;
+  }
+  const proxy = sendProxy(settings, new URL(values.url));
   let secret: string;
   let payload: Buffer;
   try {
@@ -300,8 +370,10 @@ export async function runSend(argv: string[]): Promise<number> {
     headers[name] = existing === undefined ? value : [existing, value].flat();
   }
   // undici's request, not fetch: fetch adds browser headers (sec-fetch-mode, accept-language) no Git
-  // host sends. Like the Git hosts, it follows no redirect.
-  const dispatcher = new Agent();
+  // host sends. Like the Git hosts, it follows no redirect. Through a proxy as the actions go (an https
+  // target tunnelled with CONNECT, an http one sent to the proxy as an absolute-URI request).
+  const dispatcher: Dispatcher = proxy && settings ? proxyAgent(settings) : new Agent();
+  if (proxy) process.stderr.write(`hookgate send: note: through the proxy ${shownProxy(proxy)}\n`);
   try {
     const response = await request(values.url, {
       method: "POST",
@@ -329,7 +401,7 @@ export async function runSend(argv: string[]): Promise<number> {
     return status >= 200 && status < 300 ? 0 : 1;
   } catch (error) {
     process.stderr.write(
-      `hookgate send: POST ${displayUrl(values.url)} failed: ${failure(error, values.timeoutS, secret)}\n`,
+      `hookgate send: POST ${displayUrl(values.url)} failed: ${failure(error, values.timeoutS, secret, proxy)}\n`,
     );
     return 1;
   } finally {

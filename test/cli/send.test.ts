@@ -3,17 +3,21 @@ import { spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
+import { createServer as createSecureServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { signDelivery } from "../../src/cli/send";
+import { proxySettings } from "../../src/actions/proxy";
+import { sendProxy, signDelivery } from "../../src/cli/send";
 import { providerEventName } from "../../src/core/events/eventNames";
 import type { Provider } from "../../src/core/types";
+import { type ForwardProxy, startForwardProxy } from "../support/forwardProxy";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import {
   BIN,
   deliveries,
+  NO_PROXY_ENV,
   REPO_ROOT,
   request,
   type ServeChild,
@@ -53,9 +57,13 @@ interface Run {
   stderr: string;
 }
 
-function runSendCli(args: string[]): Promise<Run> {
+/** `hookgate send` with `args`, in an environment without proxy variables but those of `env`. */
+function runSendCli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, "send", ...args], { cwd: REPO_ROOT });
+    const child = spawn(process.execPath, [BIN, "send", ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...NO_PROXY_ENV, ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -317,12 +325,16 @@ describe("Command: hookgate send (against hookgate serve)", function () {
   });
 });
 
-/** A plain HTTP server that keeps what each request put on the wire, and answers as `answer` says. */
+/**
+ * An HTTP server (HTTPS with `tls`) that keeps what each request put on the wire, and answers as `answer`
+ * says.
+ */
 async function startCaptureServer(
   answer: (res: ServerResponse) => void = (res) => res.end('{"status":"ok"}'),
+  tls?: { key: Buffer; cert: Buffer },
 ): Promise<{ url: string; requests: CapturedRequest[]; close(): Promise<void> }> {
   const requests: CapturedRequest[] = [];
-  const server = createServer((req, res) => {
+  const server = (tls ? createSecureServer.bind(undefined, tls) : createServer)((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -336,7 +348,7 @@ async function startCaptureServer(
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/capture`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/capture`,
     requests,
     close: () =>
       new Promise<void>((r) => {
@@ -614,6 +626,191 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     expect(run.code).to.equal(1);
     expect(run.stderr).to.include(`POST ${closed.url} failed: ECONNREFUSED`);
     expect(run.stderr).not.to.include("hunter2");
+  });
+});
+
+describe("Command: hookgate send behind a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)", function () {
+  this.timeout(30_000);
+  const PASSWORD = "pr0xy-s3nd-Pa55";
+  // A name only the proxy resolves (to 127.0.0.1), as a corporate proxy resolves names a laptop cannot; its
+  // certificate is self-signed, trusted by the child through NODE_EXTRA_CA_CERTS.
+  const NAME = "hooks.send.test";
+  const CERT = join(REPO_ROOT, "test", "fixtures", "tls", "send-host.pem");
+  let proxy: ForwardProxy;
+  let plain: Awaited<ReturnType<typeof startCaptureServer>>;
+  let secure: Awaited<ReturnType<typeof startCaptureServer>>;
+
+  before(async () => {
+    proxy = await startForwardProxy({
+      auth: { user: "hookgate", password: PASSWORD },
+      hosts: { [NAME]: "127.0.0.1" },
+    });
+    plain = await startCaptureServer();
+    secure = await startCaptureServer(undefined, {
+      key: readFileSync(join(REPO_ROOT, "test", "fixtures", "tls", "send-host.key")),
+      cert: readFileSync(CERT),
+    });
+  });
+  beforeEach(() => {
+    proxy.requests.length = 0;
+  });
+  after(async () => {
+    await proxy.close();
+    await plain.close();
+    await secure.close();
+  });
+
+  const proxyUrl = (password = PASSWORD, url = proxy.url) =>
+    url.replace("http://", `http://hookgate:${password}@`);
+  const named = (url: string) => url.replace("127.0.0.1", NAME);
+  const pushTo = (url: string, env: Record<string, string>) =>
+    runSendCli(["--url", url, "--event", "push", "--payload", "examples/github-push.json", "--secret", "s"], {
+      NODE_EXTRA_CA_CERTS: CERT,
+      ...env,
+    });
+  const targets = () => proxy.requests.map((r) => [r.kind, r.target, r.path]);
+
+  it("an https URL goes through HTTPS_PROXY in a CONNECT tunnel, with the proxy's credentials, and is verified end to end", async () => {
+    const before = secure.requests.length;
+    const run = await pushTo(named(secure.url), { HTTPS_PROXY: proxyUrl() });
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/^HTTP 200 OK/);
+    expect(run.stderr).to.include(`hookgate send: note: through the proxy ${proxy.url}\n`);
+    expect(targets()).to.deep.equal([["connect", new URL(named(secure.url)).host, undefined]]);
+    expect(proxy.requests[0]?.proxyAuthorization).to.equal(
+      `Basic ${Buffer.from(`hookgate:${PASSWORD}`).toString("base64")}`,
+    );
+    const received = secure.requests.slice(before);
+    expect(received).to.have.length(1);
+    expect(received[0]?.headers["x-github-event"]).to.equal("push");
+    expect(received[0]?.body.equals(fixture("examples/github-push.json"))).to.equal(true);
+    expect(received[0]?.headers).not.to.have.property("proxy-authorization");
+    expect(run.stdout + run.stderr).not.to.include(PASSWORD);
+  });
+
+  it("an http URL goes through HTTP_PROXY as an absolute-URI request; HTTPS_PROXY alone leaves it direct, as undici does", async () => {
+    const through = await pushTo(named(plain.url), { HTTP_PROXY: proxyUrl() });
+    expect(through.code, through.stderr).to.equal(0);
+    expect(targets()).to.deep.equal([["absolute", new URL(named(plain.url)).host, "/hooks/capture"]]);
+
+    proxy.requests.length = 0;
+    const direct = await pushTo(named(plain.url), { HTTPS_PROXY: proxyUrl() });
+    expect(direct.code).to.equal(1);
+    expect(direct.stderr).to.match(/failed: (ENOTFOUND|EAI_AGAIN)/);
+    expect(proxy.requests).to.deep.equal([]);
+  });
+
+  it("NO_PROXY's host, .domain or host:port sends it directly (here the name does not resolve); another port still goes through the proxy", async () => {
+    const port = new URL(secure.url).port;
+    for (const noProxy of [NAME, ".send.test", `other.test,${NAME}:${port}`]) {
+      const run = await pushTo(named(secure.url), { HTTPS_PROXY: proxyUrl(), NO_PROXY: noProxy });
+      expect(run.code, noProxy).to.equal(1);
+      expect(run.stderr, noProxy).to.match(/failed: (ENOTFOUND|EAI_AGAIN)/);
+      expect(run.stderr, noProxy).not.to.include("through the proxy");
+      expect(proxy.requests, noProxy).to.deep.equal([]);
+    }
+    const otherPort = await pushTo(named(secure.url), { HTTPS_PROXY: proxyUrl(), NO_PROXY: `${NAME}:1` });
+    expect(otherPort.code, otherPort.stderr).to.equal(0);
+    expect(proxy.requests).to.have.length(1);
+  });
+
+  it("a serve on this machine (127.0.0.1, localhost) is reached directly, although NO_PROXY does not list it", async () => {
+    const before = plain.requests.length;
+    for (const url of [plain.url, plain.url.replace("127.0.0.1", "localhost")]) {
+      const run = await pushTo(url, {
+        HTTPS_PROXY: proxyUrl(),
+        HTTP_PROXY: proxyUrl(),
+        NO_PROXY: ".corp.test",
+      });
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stderr).not.to.include("through the proxy");
+    }
+    expect(plain.requests.length - before).to.equal(2);
+    expect(proxy.requests).to.deep.equal([]);
+  });
+
+  it("a proxy variable that is no http(s) URL is a usage error naming the variable, never its value; nothing is sent", async () => {
+    const before = plain.requests.length + secure.requests.length;
+    for (const [name, value] of [
+      ["HTTPS_PROXY", `ftp://u:${PASSWORD}@proxy:21`],
+      ["http_proxy", `http://u:${PASSWORD}%zz@proxy:3128`],
+    ] as const) {
+      const run = await pushTo(plain.url, { [name]: value });
+      expect(run.code, name).to.equal(2);
+      expect(run.stderr).to.match(new RegExp(`^hookgate send: ${name} is not an http\\(s\\) proxy URL`));
+      expect(run.stdout + run.stderr).not.to.include(PASSWORD);
+    }
+    expect(plain.requests.length + secure.requests.length).to.equal(before);
+    expect(proxy.requests).to.deep.equal([]);
+  });
+
+  it("a proxy that refuses the credentials (407), or is not there, is named without its password; the target is not blamed", async () => {
+    const wrong = `${PASSWORD}-old`;
+    for (const [url, env] of [
+      [named(secure.url), { HTTPS_PROXY: proxyUrl(wrong) }],
+      [named(plain.url), { HTTP_PROXY: proxyUrl(wrong) }],
+    ] as const) {
+      const run = await pushTo(url, env);
+      expect(run.code, url).to.equal(1);
+      expect(run.stderr, url).to.include(
+        `failed: the proxy ${proxy.url} refused it (407): it asks for credentials; give them in the proxy URL`,
+      );
+      expect(run.stdout + run.stderr).not.to.include(PASSWORD);
+    }
+
+    const closed = await startCaptureServer();
+    const down = new URL(closed.url).origin;
+    await closed.close();
+    const run = await pushTo(named(secure.url), { HTTPS_PROXY: proxyUrl(PASSWORD, down) });
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include(`failed: ECONNREFUSED: nothing accepts connections at the proxy ${down}`);
+    expect(run.stderr).not.to.include("is hookgate serve running");
+    expect(run.stdout + run.stderr).not.to.include(PASSWORD);
+  });
+});
+
+describe("Function: sendProxy(proxy, url)", () => {
+  const proxy = proxySettings({
+    HTTPS_PROXY: "http://proxy.corp.example:3128",
+    NO_PROXY: ".internal.example",
+  });
+  const via = (url: string) => sendProxy(proxy, new URL(url));
+
+  it("sendProxy is the proxy for a deployed stack's URL, and undefined without proxy variables", () => {
+    expect(via("https://abc123.execute-api.eu-west-1.amazonaws.com/prod/hooks/api")).to.equal(
+      "http://proxy.corp.example:3128/",
+    );
+    expect(via("https://10.1.2.3/hooks/api")).to.equal("http://proxy.corp.example:3128/");
+    expect(sendProxy(undefined, new URL("https://hooks.example.com/hooks/api"))).to.equal(undefined);
+  });
+
+  it("sendProxy is undefined (direct) for this machine's loopback: localhost, 127.0.0.0/8, ::1, ::ffff:127.0.0.1", () => {
+    for (const url of [
+      "https://localhost:8787/hooks/api",
+      "https://LOCALHOST:8787/hooks/api",
+      "https://127.0.0.1:8787/hooks/api",
+      "https://127.9.8.7/hooks/api",
+      "https://[::1]:8787/hooks/api",
+      "https://[::ffff:127.0.0.1]:8787/hooks/api",
+    ]) {
+      expect(via(url), url).to.equal(undefined);
+    }
+    for (const url of [
+      "https://localhost.example.com/",
+      "https://128.0.0.1/",
+      "https://[::2]/",
+      "https://0.0.0.0/",
+    ]) {
+      expect(via(url), url).to.equal("http://proxy.corp.example:3128/");
+    }
+  });
+
+  it("sendProxy is undefined for NO_PROXY's hosts, and for an http URL with HTTPS_PROXY alone", () => {
+    expect(via("https://git.internal.example/hooks/api")).to.equal(undefined);
+    expect(via("http://hooks.example.com/hooks/api")).to.equal(undefined);
+    expect(
+      sendProxy(proxySettings({ HTTP_PROXY: "http://proxy:3128" }), new URL("http://hooks.example.com/")),
+    ).to.equal("http://proxy:3128/");
   });
 });
 
