@@ -257,7 +257,7 @@ export class Gateway extends pulumi.ComponentResource {
         jenkins: config.jenkins,
         jenkinsPorts: jenkinsPorts(config, routes),
         gitHostApiPorts: gitHostApiPorts(routes),
-        proxyPort: config.network.egressProxy?.port,
+        proxy: config.network.egressProxy,
         region,
         lambdaSecurityGroupName: names.lambdaSecurityGroup,
         endpointSecurityGroupName: names.endpointSecurityGroup,

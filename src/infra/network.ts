@@ -2,6 +2,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import ipaddr from "ipaddr.js";
 import type { InterfaceEndpointService, JenkinsNetworkConfig, NetworkConfig } from "./config";
 
 export interface NetworkArgs {
@@ -11,8 +12,8 @@ export interface NetworkArgs {
   jenkinsPorts: number[];
   /** Ports of Git host APIs other than 443 (a self-hosted host on :3000): open to every address. */
   gitHostApiPorts?: number[];
-  /** The egress proxy's port (network.httpsProxy): open to every address, as the proxy's address is not known. */
-  proxyPort?: number;
+  /** The egress proxy (network.httpsProxy): its port is opened to the address proxyEgressDestination gives. */
+  proxy?: { url: string; port: number };
   region: string;
   /** Physical names of the security groups. */
   lambdaSecurityGroupName: string;
@@ -56,6 +57,47 @@ export function interfaceServiceName(region: string, service: InterfaceEndpointS
   const special = INTERFACE_SERVICE_PREFIXES[region];
   const prefix = special?.services.includes(service) ? special.prefix : "com.amazonaws";
   return `${prefix}.${region}.${service}`;
+}
+
+/**
+ * Where the route Lambdas may reach the egress proxy: that address alone when network.httpsProxy names an IP
+ * address (IPv4 /32, IPv6 /128; an IPv4-mapped IPv6 address is its IPv4 one, which is what goes on the wire),
+ * else every IPv4 address: a host name's addresses are not known at deploy time, and may change after it.
+ */
+export function proxyEgressDestination(url: string): { cidrBlocks: string[] } | { ipv6CidrBlocks: string[] } {
+  // The URL parser has written the host canonically already: IPv4 as four decimals, IPv6 in brackets.
+  const host = new URL(url).hostname;
+  if (ipaddr.IPv4.isValidFourPartDecimal(host)) return { cidrBlocks: [`${host}/32`] };
+  const bracketed = /^\[(.*)\]$/.exec(host)?.[1];
+  if (bracketed !== undefined && ipaddr.IPv6.isValid(bracketed)) {
+    const address = ipaddr.IPv6.parse(bracketed);
+    return address.isIPv4MappedAddress()
+      ? { cidrBlocks: [`${address.toIPv4Address().toString()}/32`] }
+      : { ipv6CidrBlocks: [`${address.toString()}/128`] };
+  }
+  return { cidrBlocks: ["0.0.0.0/0"] };
+}
+
+/**
+ * The Lambdas' rule for the egress proxy's port, to the destination proxyEgressDestination gives; none when
+ * another rule allows it already. EC2 refuses a rule that repeats another ("The same permission must not
+ * appear multiple times"): 443, a Git host API's port and a Jenkins port open to 0.0.0.0/0 cover an IPv4
+ * proxy, and so does a Jenkins rule naming the proxy's own /32. No other rule opens an IPv6 address.
+ */
+function proxyEgressRule(args: NetworkArgs, proxy: { url: string; port: number }) {
+  const { port } = proxy;
+  const destination = proxyEgressDestination(proxy.url);
+  const rule = { description: "egress proxy", protocol: "tcp", fromPort: port, toPort: port, ...destination };
+  if (!("cidrBlocks" in destination)) return rule;
+  const jenkinsCidrs =
+    args.jenkins.securityGroupId || port === HTTPS || !args.jenkinsPorts.includes(port)
+      ? []
+      : args.jenkins.cidrs;
+  const covered =
+    port === HTTPS ||
+    (args.gitHostApiPorts ?? []).includes(port) ||
+    jenkinsCidrs.some((cidr) => cidr === "0.0.0.0/0" || destination.cidrBlocks.includes(cidr));
+  return covered ? undefined : rule;
 }
 
 export class Network extends pulumi.ComponentResource {
@@ -136,6 +178,7 @@ export class Network extends pulumi.ComponentResource {
             },
       );
     const jenkinsOpenToAll = !args.jenkins.securityGroupId && args.jenkins.cidrs.includes("0.0.0.0/0");
+    const proxyEgress = args.proxy && proxyEgressRule(args, args.proxy);
     const lambdaSg = new aws.ec2.SecurityGroup(
       `${name}-lambda`,
       {
@@ -162,22 +205,7 @@ export class Network extends pulumi.ComponentResource {
               toPort: port,
               cidrBlocks: ["0.0.0.0/0"],
             })),
-          // Once: EC2 refuses a rule that repeats another ("The same permission must not appear multiple times").
-          ...[args.proxyPort]
-            .filter(
-              (port): port is number =>
-                port !== undefined &&
-                port !== HTTPS &&
-                !(args.gitHostApiPorts ?? []).includes(port) &&
-                !(jenkinsOpenToAll && args.jenkinsPorts.includes(port)),
-            )
-            .map((port) => ({
-              description: "egress proxy",
-              protocol: "tcp",
-              fromPort: port,
-              toPort: port,
-              cidrBlocks: ["0.0.0.0/0"],
-            })),
+          ...(proxyEgress ? [proxyEgress] : []),
         ],
         tags: { Name: args.lambdaSecurityGroupName },
       },

@@ -2,6 +2,7 @@
 // opened in the Lambdas' security group, and counted as a way out of subnets without a NAT.
 import { expect } from "chai";
 import { jenkinsThroughProxy, natlessWarning, networkWarnings } from "../../src/infra/gateway";
+import { proxyEgressDestination } from "../../src/infra/network";
 import { routeEnvironment } from "../../src/infra/route";
 import { environmentLeaks } from "./checks";
 import { evaluate } from "./evaluate";
@@ -185,8 +186,70 @@ describe("Gateway (under Pulumi mocks): network.httpsProxy", () => {
     expect(egress).to.deep.include(["egress proxy", 3128, 3128]);
   });
 
+  /** The Lambdas' egress rules as [description, port, IPv4 CIDRs, IPv6 CIDRs]. */
+  const lambdaEgress = async (network: Record<string, unknown>, jenkins: Record<string, unknown> = {}) => {
+    const { cloud } = await evaluate({
+      config: config({ network, jenkins }),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+    });
+    const sg = cloud.ofType("aws:ec2/securityGroup:SecurityGroup").filter((r) => r.name.endsWith("-lambda"));
+    expect(sg).to.have.length(1);
+    return (
+      (sg[0]?.inputs.egress ?? []) as Array<{
+        description: string;
+        fromPort: number;
+        cidrBlocks?: string[];
+        ipv6CidrBlocks?: string[];
+      }>
+    ).map((e) => [e.description, e.fromPort, e.cidrBlocks, e.ipv6CidrBlocks]);
+  };
+
+  it("opens the proxy's port to every IPv4 address for a host name, whose addresses are not known at deploy time", async () => {
+    expect(await lambdaEgress({ httpsProxy: PROXY })).to.deep.include([
+      "egress proxy",
+      3128,
+      ["0.0.0.0/0"],
+      undefined,
+    ]);
+  });
+
+  it("opens the proxy's port to its address alone when the URL names one: an IPv4 /32, an IPv6 /128", async () => {
+    const v4 = await lambdaEgress({ httpsProxy: "http://10.0.0.10:3128" });
+    expect(v4.filter((rule) => rule[0] === "egress proxy")).to.deep.equal([
+      ["egress proxy", 3128, ["10.0.0.10/32"], undefined],
+    ]);
+    const v6 = await lambdaEgress({ httpsProxy: "http://[FD00:0::10]:3128" });
+    expect(v6.filter((rule) => rule[0] === "egress proxy")).to.deep.equal([
+      ["egress proxy", 3128, undefined, ["fd00::10/128"]],
+    ]);
+    // 443 is open to every IPv4 address, not to an IPv6 one.
+    const v6On443 = await lambdaEgress({ httpsProxy: "https://[fd00::10]" });
+    expect(v6On443.filter((rule) => rule[0] === "egress proxy")).to.deep.equal([
+      ["egress proxy", 443, undefined, ["fd00::10/128"]],
+    ]);
+  });
+
+  it("adds no IPv4 /32 that a Jenkins rule already holds on that port (EC2 refuses a repeated rule), and keeps it beside a wider one", async () => {
+    const proxy = { httpsProxy: "http://10.0.0.10:8443" };
+    const same = await lambdaEgress(proxy, { cidrs: ["10.0.0.10/32"] });
+    expect(same.filter((rule) => rule[1] === 8443)).to.deep.equal([
+      ["Jenkins controller", 8443, ["10.0.0.10/32"], undefined],
+    ]);
+    const wider = await lambdaEgress(proxy, { cidrs: ["10.0.0.0/24"] });
+    expect(wider.filter((rule) => rule[1] === 8443)).to.deep.equal([
+      ["Jenkins controller", 8443, ["10.0.0.0/24"], undefined],
+      ["egress proxy", 8443, ["10.0.0.10/32"], undefined],
+    ]);
+  });
+
   it("opens no second rule for a proxy on 443 or on a port already open to every address", async () => {
-    for (const httpsProxy of ["https://proxy.corp.example", "http://proxy.corp.example:8443"]) {
+    for (const httpsProxy of [
+      "https://proxy.corp.example",
+      "http://proxy.corp.example:8443",
+      "https://10.0.0.10",
+      "http://10.0.0.10:8443",
+    ]) {
       const { cloud } = await evaluate({
         config: config({ network: { httpsProxy } }),
         routes: [jenkinsRoute()],
@@ -197,6 +260,27 @@ describe("Gateway (under Pulumi mocks): network.httpsProxy", () => {
         .filter((r) => r.name.endsWith("-lambda"));
       const ports = sg[0]?.inputs.egress.map((e: { fromPort: number }) => e.fromPort).sort();
       expect(ports, httpsProxy).to.deep.equal([443, 8443]);
+    }
+  });
+});
+
+describe("Function: proxyEgressDestination(url)", () => {
+  it("proxyEgressDestination is the URL's IP address alone (/32, /128), as the URL parser writes it", () => {
+    expect(proxyEgressDestination("http://10.0.0.10:3128")).to.deep.equal({ cidrBlocks: ["10.0.0.10/32"] });
+    // WHATWG URLs write every IPv4 form as four decimals.
+    expect(proxyEgressDestination("http://10.1:3128")).to.deep.equal({ cidrBlocks: ["10.0.0.1/32"] });
+    expect(proxyEgressDestination("http://[fd00:0:0::a]:3128")).to.deep.equal({
+      ipv6CidrBlocks: ["fd00::a/128"],
+    });
+    // An IPv4-mapped address is reached over IPv4: the rule is the IPv4 one.
+    expect(proxyEgressDestination("http://[::ffff:10.0.0.10]:3128")).to.deep.equal({
+      cidrBlocks: ["10.0.0.10/32"],
+    });
+  });
+
+  it("proxyEgressDestination is every IPv4 address for a host name, a name that only looks like an address included", () => {
+    for (const url of [PROXY, "http://10.0.0.10.nip.example:3128", "http://proxy-10-0-0-10:3128"]) {
+      expect(proxyEgressDestination(url), url).to.deep.equal({ cidrBlocks: ["0.0.0.0/0"] });
     }
   });
 });
