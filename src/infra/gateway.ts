@@ -12,7 +12,7 @@ import { type CodeProvider, handlerCode } from "./bundle";
 import { kmsKeyRegionProblems, type StackConfig, StackConfigError } from "./config";
 import { Dedupe } from "./dedupe";
 import { NAME_LIMITS, type RouteNames, routeNames, stackNames, stackPrefix } from "./naming";
-import { Network } from "./network";
+import { Network, proxyEgressDestination } from "./network";
 import { Observability } from "./observability";
 import { partitionOf } from "./policies";
 import { Route, rolePolicyProblem, routePolicyBound } from "./route";
@@ -132,6 +132,14 @@ export function networkWarnings(config: StackConfig, routes: readonly RouteSpec[
     warnings.push(
       `network.httpsProxy is set, and the Jenkins host(s) ${proxied.join(", ")} are not in network.noProxy: ` +
         "their builds go through the proxy; list them in network.noProxy if the proxy cannot reach Jenkins",
+    );
+  }
+  const proxy = config.network.egressProxy;
+  if (proxy && "ipv6CidrBlocks" in proxyEgressDestination(proxy.url)) {
+    warnings.push(
+      `network.httpsProxy ${proxy.url} is an IPv6 address, which the route functions cannot reach: hookgate ` +
+        "does not turn on their outbound IPv6 (ipv6AllowedForDualStack, for dual-stack subnets only), and the " +
+        "VPC it creates has no IPv6; give the proxy's IPv4 address or its name",
     );
   }
   const apiPorts = gitHostApiPorts(routes);

@@ -158,6 +158,25 @@ describe("routeEnvironment, natlessWarning and networkWarnings with an egress pr
   });
 });
 
+describe("Function: networkWarnings, an IPv6 proxy address", () => {
+  it("networkWarnings says an IPv6 proxy address is out of the functions' reach, and is silent for IPv4 or a name", () => {
+    const routes = [jenkinsRoute()];
+    const warned = networkWarnings(
+      config({ network: { httpsProxy: "http://[fd00::10]:3128", noProxy: "jenkins.internal.example.com" } }),
+      routes,
+    );
+    expect(warned).to.deep.equal([
+      "network.httpsProxy http://[fd00::10]:3128 is an IPv6 address, which the route functions cannot reach: " +
+        "hookgate does not turn on their outbound IPv6 (ipv6AllowedForDualStack, for dual-stack subnets only), " +
+        "and the VPC it creates has no IPv6; give the proxy's IPv4 address or its name",
+    ]);
+    for (const httpsProxy of [PROXY, "http://10.0.0.10:3128", "http://[::ffff:10.0.0.10]:3128"]) {
+      const network = { httpsProxy, noProxy: "jenkins.internal.example.com" };
+      expect(networkWarnings(config({ network }), routes), httpsProxy).to.deep.equal([]);
+    }
+  });
+});
+
 describe("Gateway (under Pulumi mocks): network.httpsProxy", () => {
   it("sets the proxy variables on every route function and opens the proxy's port in the Lambdas' security group", async () => {
     const routes = allKinds();
