@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { bypassesProxy } from "../actions/proxy";
 import { routeSecretNames, withSecretNamePrefix } from "../core/routeSecrets";
 import { routeNameClashProblem, routeNameProblem } from "../core/routes/checks";
+import { DEFAULT_API_URLS } from "../core/routes/defaults";
 import type { Route as RouteSpec } from "../core/types";
 import { Api } from "./api";
 import { Artifacts } from "./artifacts";
@@ -134,6 +135,14 @@ export function networkWarnings(config: StackConfig, routes: readonly RouteSpec[
         "their builds go through the proxy; list them in network.noProxy if the proxy cannot reach Jenkins",
     );
   }
+  const apis = gitHostApisThroughProxy(config, routes);
+  if (apis.length > 0) {
+    warnings.push(
+      `network.httpsProxy is set, and the self-hosted Git host API(s) ${apis.join(", ")} are not in ` +
+        "network.noProxy: the s3-zip and pr-cleanup calls to them go through the proxy; list them in " +
+        "network.noProxy if the proxy cannot reach them (a Git host on the private network)",
+    );
+  }
   const proxy = config.network.egressProxy;
   if (proxy && "ipv6CidrBlocks" in proxyEgressDestination(proxy.url)) {
     warnings.push(
@@ -169,17 +178,43 @@ export function natlessWarning(config: StackConfig, routes: readonly RouteSpec[]
 
 /** The routes' Jenkins hosts (host:port) that NO_PROXY does not send direct, with an egress proxy set. */
 export function jenkinsThroughProxy(config: StackConfig, routes: readonly RouteSpec[]): string[] {
+  return throughProxy(
+    config,
+    routes.flatMap((route) => {
+      const target = route.action.type === "s3-zip" ? undefined : route.action.jenkins;
+      return target ? [target.url] : [];
+    }),
+  );
+}
+
+/** The public Git host APIs, the providers' defaults: the egress proxy is there to reach them. */
+const PUBLIC_GIT_HOST_APIS: ReadonlySet<string> = new Set(
+  Object.values(DEFAULT_API_URLS).map((url) => new URL(url).hostname),
+);
+
+/**
+ * The routes' self-hosted Git host APIs (host:port: a providers.<name>.apiUrl other than api.github.com,
+ * gitlab.com or api.bitbucket.org) that NO_PROXY does not send direct, with an egress proxy set. Their
+ * archive downloads and Bitbucket Data Center's other REST modules are on the same host.
+ */
+export function gitHostApisThroughProxy(config: StackConfig, routes: readonly RouteSpec[]): string[] {
+  return throughProxy(
+    config,
+    routes.flatMap((route) => (route.action.type === "jenkins" ? [] : [route.action.api.apiUrl])),
+  ).filter((host) => !PUBLIC_GIT_HOST_APIS.has(host.replace(/:\d+$/, "")));
+}
+
+/** The hosts (host:port) of these URLs that the egress proxy would get, as undici matches NO_PROXY; sorted. */
+function throughProxy(config: StackConfig, urls: readonly string[]): string[] {
   const proxy = config.network.egressProxy;
   if (!proxy) return [];
   const hosts = new Set<string>();
-  for (const route of routes) {
-    const target = route.action.type === "s3-zip" ? undefined : route.action.jenkins;
-    if (!target) continue;
+  for (const text of urls) {
     let url: URL;
     try {
-      url = new URL(target.url);
+      url = new URL(text);
     } catch {
-      continue; // jenkinsPorts names it
+      continue; // refused elsewhere (jenkinsPorts, hookgate check)
     }
     if (!bypassesProxy(proxy.noProxy, url)) hosts.add(`${url.hostname}:${portOf(url)}`);
   }

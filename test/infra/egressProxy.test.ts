@@ -1,12 +1,26 @@
 // network.httpsProxy and network.noProxy: parsed and refused as the other keys, set on every route function,
 // opened in the Lambdas' security group, and counted as a way out of subnets without a NAT.
 import { expect } from "chai";
-import { jenkinsThroughProxy, natlessWarning, networkWarnings } from "../../src/infra/gateway";
+import type { Provider, Route } from "../../src/core/types";
+import {
+  gitHostApisThroughProxy,
+  jenkinsThroughProxy,
+  natlessWarning,
+  networkWarnings,
+} from "../../src/infra/gateway";
 import { proxyEgressDestination } from "../../src/infra/network";
 import { routeEnvironment } from "../../src/infra/route";
 import { environmentLeaks } from "./checks";
 import { evaluate } from "./evaluate";
-import { allKinds, config, configProblems, jenkinsRoute, s3ZipRoute, stubCode } from "./fixtures";
+import {
+  allKinds,
+  config,
+  configProblems,
+  jenkinsRoute,
+  prCleanupRoute,
+  s3ZipRoute,
+  stubCode,
+} from "./fixtures";
 
 const PROXY = "http://proxy.corp.example:3128";
 
@@ -155,6 +169,75 @@ describe("routeEnvironment, natlessWarning and networkWarnings with an egress pr
       },
     } as typeof listed;
     expect(jenkinsThroughProxy(starInList, routes)).to.deep.equal(["jenkins.internal.example.com:8443"]);
+  });
+});
+
+describe("Function: gitHostApisThroughProxy(config, routes)", () => {
+  /** `route` calling `provider`'s API at `apiUrl` (providers.<name>.apiUrl). */
+  const calling = (route: Route, provider: Provider, apiUrl: string): Route =>
+    ({
+      ...route,
+      provider,
+      action: { ...route.action, api: { provider, apiUrl, token: "hookgate/token" } },
+    }) as Route;
+  const selfHosted = [
+    calling(s3ZipRoute("ghe-zip"), "github", "https://ghe.internal.example.com/api/v3"),
+    calling(prCleanupRoute("gitea-cleanup"), "gitea", "https://git.internal.example.com:3000/api/v1"),
+    calling(s3ZipRoute("gitlab-zip"), "gitlab", "https://gitlab.corp.example/api/v4"),
+    calling(
+      prCleanupRoute("bbs-cleanup"),
+      "bitbucket-server",
+      "https://bitbucket.corp.example/rest/api/latest",
+    ),
+  ];
+  const publicHosts = [
+    s3ZipRoute("github-zip"),
+    calling(s3ZipRoute("gitlab-com-zip"), "gitlab", "https://gitlab.com/api/v4"),
+    calling(prCleanupRoute("bitbucket-cleanup"), "bitbucket", "https://api.bitbucket.org/2.0"),
+  ];
+  const noJenkins = "jenkins.internal.example.com";
+
+  it("networkWarnings names the self-hosted Git host APIs the proxy would get, and not api.github.com, gitlab.com or api.bitbucket.org", () => {
+    const warned = networkWarnings(config({ network: { httpsProxy: PROXY, noProxy: noJenkins } }), [
+      ...selfHosted,
+      ...publicHosts,
+    ]);
+    expect(warned).to.include(
+      "network.httpsProxy is set, and the self-hosted Git host API(s) bitbucket.corp.example:443, " +
+        "ghe.internal.example.com:443, git.internal.example.com:3000, gitlab.corp.example:443 are not in " +
+        "network.noProxy: the s3-zip and pr-cleanup calls to them go through the proxy; list them in " +
+        "network.noProxy if the proxy cannot reach them (a Git host on the private network)",
+    );
+    expect(
+      networkWarnings(config({ network: { httpsProxy: PROXY, noProxy: noJenkins } }), publicHosts),
+    ).to.deep.equal([]);
+    expect(gitHostApisThroughProxy(config(), selfHosted)).to.deep.equal([]);
+  });
+
+  it("gitHostApisThroughProxy is silent for a host network.noProxy lists (host, .domain, host:port, *), as undici matches it", () => {
+    const ghe = [selfHosted[0] as Route];
+    for (const noProxy of [
+      "ghe.internal.example.com",
+      ".internal.example.com",
+      "*.example.com",
+      "ghe.internal.example.com:443",
+      "*",
+    ]) {
+      expect(
+        gitHostApisThroughProxy(config({ network: { httpsProxy: PROXY, noProxy } }), ghe),
+        noProxy,
+      ).to.deep.equal([]);
+    }
+    for (const noProxy of [
+      "ghe.internal.example.com:3000",
+      "internal.example.co",
+      "git.internal.example.com",
+    ]) {
+      expect(
+        gitHostApisThroughProxy(config({ network: { httpsProxy: PROXY, noProxy } }), ghe),
+        noProxy,
+      ).to.deep.equal(["ghe.internal.example.com:443"]);
+    }
   });
 });
 
