@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type ServerResponse } from "node:http";
+import { createServer, type RequestListener, type ServerResponse } from "node:http";
 import { createServer as createSecureServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -334,7 +334,7 @@ async function startCaptureServer(
   tls?: { key: Buffer; cert: Buffer },
 ): Promise<{ url: string; requests: CapturedRequest[]; close(): Promise<void> }> {
   const requests: CapturedRequest[] = [];
-  const server = (tls ? createSecureServer.bind(undefined, tls) : createServer)((req, res) => {
+  const keep: RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -345,7 +345,8 @@ async function startCaptureServer(
       requests.push({ method: req.method ?? "", headers, raw: req.rawHeaders, body: Buffer.concat(chunks) });
       answer(res);
     });
-  });
+  };
+  const server = tls ? createSecureServer(tls, keep) : createServer(keep);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
     url: `${tls ? "https" : "http"}://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/capture`,
