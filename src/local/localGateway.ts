@@ -284,15 +284,18 @@ async function openLocalGateway(
 
   // HTTP. A request is handled with callbacks and one promise (the handler's answer), not a chain of
   // async functions: this is the receive path's hot loop under load.
-  const sockets = new Set<Socket>();
+  /** The open connections, each with its requests not answered yet. */
+  const connections = new Map<Socket, Set<http.ServerResponse>>();
   const answers = new ResponseBatch(failed);
-  const answered = () => {
-    if (--answering === 0) onAllAnswered?.();
+  const answered = (waiting: Set<http.ServerResponse>, res: http.ServerResponse) => {
+    if (waiting.delete(res) && --answering === 0) onAllAnswered?.();
   };
   const server = http.createServer((req, res) => {
     answering++;
-    // 'close' comes once per response, whether it was sent or the connection was lost.
-    res.on("close", answered);
+    // A connection is in the map from its 'connection' event on (the fallback only satisfies the types).
+    const waiting = connections.get(req.socket) ?? new Set<http.ServerResponse>();
+    waiting.add(res);
+    res.on("close", () => answered(waiting, res));
     try {
       serveRequest(req, res);
     } catch (error) {
@@ -301,8 +304,15 @@ async function openLocalGateway(
   });
   server.keepAliveTimeout = 65_000;
   server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
+    const waiting = new Set<http.ServerResponse>();
+    connections.set(socket, waiting);
+    // A response queued behind one still being written (pipelined requests) never gets a 'close' of its
+    // own when the connection is lost: left counted, it would keep the queue in its slow mode and a stop
+    // waiting for it.
+    socket.on("close", () => {
+      connections.delete(socket);
+      for (const res of waiting) answered(waiting, res);
+    });
   });
   /** Connections whose answer to a request node:http could not parse waits for the answers before it. */
   const refusing = new WeakSet<object>();
@@ -539,7 +549,7 @@ async function openLocalGateway(
       });
       await Promise.race([allAnswered, sleep(Math.min(drainTimeoutMs, 5_000))]);
     }
-    for (const socket of sockets) socket.destroy();
+    for (const socket of connections.keys()) socket.destroy();
     // 2. let the work in flight finish, or leave it on disk for the next start.
     const drained = await queue.stop(drainTimeoutMs);
     queue.close();

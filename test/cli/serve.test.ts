@@ -967,6 +967,60 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       }
     });
 
+    it("stops on SIGTERM after a client drops a connection with pipelined answers still queued, saving the history and freeing the state dir", async () => {
+      const state = join(dir, "state-pipelined");
+      const other = await startServe(gatewayArgs(state));
+      let socket: net.Socket | undefined;
+      try {
+        // 100 entries of about 500 bytes in the history: each GET /_hookgate/deliveries answers ~50 KB.
+        for (let batch = 0; batch < 10; batch++) {
+          await Promise.all(
+            Array.from({ length: 10 }, () =>
+              request(`${other.url}/hooks/no-such-route`, {
+                headers: { "x-github-event": "e".repeat(100), "x-github-delivery": "d".repeat(200) },
+              }),
+            ),
+          );
+        }
+        // Three ignored deliveries, then 500 GETs: ~25 MB of answers to a client that reads nothing, of
+        // which the kernel takes a few MB. The rest stay queued behind the answer being written.
+        const pushes = [1, 2, 3].map(() => signed(push({ ref: "refs/heads/feature/pipelined" })));
+        const text =
+          pushes
+            .map((d) => {
+              const head = Object.entries(d.headers)
+                .map(([name, value]) => `${name}: ${value}\r\n`)
+                .join("");
+              return `POST /hooks/api-build HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${d.body.length}\r\n${head}\r\n${d.body}`;
+            })
+            .join("") + "GET /_hookgate/deliveries HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n".repeat(500);
+        const client = net.connect(Number(new URL(other.url).port), "127.0.0.1");
+        socket = client;
+        await new Promise<void>((resolve, reject) => client.once("connect", resolve).once("error", reject));
+        client.pause();
+        client.write(text);
+        // serve records an answer as it writes it. Once the deliveries' are recorded, the connection is
+        // dropped with most of the GETs' answers still queued.
+        for (;;) {
+          const recorded = await request(`${other.url}/_hookgate/deliveries?route=api-build`, {
+            method: "GET",
+          });
+          const ids = (JSON.parse(recorded.text) as Array<{ delivery: string }>).map((e) => e.delivery);
+          if (pushes.every((d) => ids.includes(d.delivery))) break;
+          await sleep(20);
+        }
+        client.destroy();
+        expect(await other.stop("SIGTERM"), other.output().slice(-3000)).to.equal(0);
+        expect(other.output()).to.include("hookgate: stopped\n");
+        expect(existsSync(join(state, "serve.lock"))).to.equal(false);
+        const saved = readFileSync(join(state, "deliveries.json"), "utf8");
+        for (const d of pushes) expect(saved).to.include(d.delivery);
+      } finally {
+        socket?.destroy();
+        await other.stop("SIGKILL");
+      }
+    });
+
     it("stops with exit code 0 on SIGTERM, keeps the delivery history and frees the state dir", async () => {
       const before = await deliveries(serve.url);
       expect(before.length, serve.output().slice(-3000)).to.be.greaterThan(5);
