@@ -544,10 +544,14 @@ async function openLocalGateway(
     server.close();
     server.closeIdleConnections();
     if (answering > 0) {
-      const allAnswered = new Promise<void>((resolveAnswered) => {
+      // A timer that keeps the process alive: with the server closed, nothing else may, and a process that
+      // exits here has not saved the history nor released the lock.
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolveAnswered) => {
         onAllAnswered = resolveAnswered;
+        timer = setTimeout(resolveAnswered, Math.min(drainTimeoutMs, 5_000));
       });
-      await Promise.race([allAnswered, sleep(Math.min(drainTimeoutMs, 5_000))]);
+      clearTimeout(timer);
     }
     for (const socket of connections.keys()) socket.destroy();
     // 2. let the work in flight finish, or leave it on disk for the next start.
@@ -664,8 +668,4 @@ function sendJson(
 function displayPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }
