@@ -194,8 +194,14 @@ async function runStorageStep(
       if (!branch) throw new ActionError("the pull request has no head branch", { retryable: false });
       if (step.onlyMerged && !current.merged) return `kept ${branch}: not merged`;
       const headRepo = current.headRepoFullName ?? event.pr?.headRepoFullName;
-      // The base as the API names it now: after a rename or a transfer, the event still has the old name.
-      const baseRepo = current.baseRepoFullName ?? event.repo.fullName;
+      // Both names from one source. The API's answer names them as they are now (after a rename or a
+      // transfer the event still has the old names); without its head (a deleted fork), the event names
+      // both as they were: its old head name against the API's new base name could match a fork whose
+      // former name the base repository has taken since.
+      const baseRepo =
+        current.headRepoFullName !== undefined
+          ? (current.baseRepoFullName ?? event.repo.fullName)
+          : event.repo.fullName;
       if (!headRepo || headRepo.toLowerCase() !== baseRepo.toLowerCase()) {
         return `kept ${branch}: it belongs to a fork`;
       }

@@ -979,6 +979,36 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       expect(host.deletedRefs).to.deep.equal([]);
     });
 
+    // The fork bob/api was deleted (GitHub's answer then has head.repo null: only the event names it), and
+    // acme/api was transferred to bob/api since. The event's old head name must not be compared with the
+    // API's new base name: the base repository's own feature/login (a maintainer pushed the PR's commit
+    // there to try it) is not the pull request's branch.
+    it("cleanUpPullRequest keeps a deleted fork's branch when the base moved to the fork's former name", async () => {
+      host.setPull("acme/api", pull({ headRepoFullName: "bob/api" }));
+      host.setBranch("acme/api", "feature/login", HEAD_SHA);
+      host.moveRepo("acme/api", "bob/api");
+      host.script("pull", {
+        status: 200,
+        body: JSON.stringify({
+          number: 7,
+          state: "closed",
+          merged: true,
+          head: { ref: "feature/login", sha: HEAD_SHA, repo: null },
+          base: { ref: "main", repo: { full_name: "bob/api", default_branch: "main" } },
+        }),
+      });
+      const outcome = await cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }]),
+        closedEvent({ headRepoFullName: "bob/api" }),
+        clients(),
+      );
+      expect(outcome.detail).to.match(
+        /^kept feature\/login: it belongs to a fork \(the repository was renamed/,
+      );
+      expect(host.deletedRefs).to.deep.equal([]);
+      expect(host.branchSha("bob/api", "feature/login")).to.equal(HEAD_SHA);
+    });
+
     it("cleanUpPullRequest fails final, deleting nothing and sending nothing there, when the redirect leads to another origin", async () => {
       host.script("status", { status: 307, headers: { location: `${host.codeloadUrl}/repos/acme/api/x` } });
       host.script("pull", {
