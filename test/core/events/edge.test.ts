@@ -115,11 +115,73 @@ describe("Function: normaliseDelivery (edge cases)", () => {
       expect([event.deleted, event.tag, event.sha]).to.deep.equal([true, "v1.2.0", undefined]);
     });
 
-    it("normaliseDelivery takes an annotated GitHub tag's commit from head_commit, not the tag object", () => {
-      const payload = { ...fixture("github/push-tag"), after: "1111111111111111111111111111111111111111" };
-      const event = normalise("github", "push", payload);
-      expect(event.sha).to.equal("6113728f27ae82c7b1a177c8d03f9e96e0adf246");
-    });
+    // An annotated tag's ref points at the tag object, and a push reports the ref's new value: each host's
+    // payload, and the commit it names besides (if any). TAG_OBJECT is never a commit.
+    const TAG_OBJECT = "1111111111111111111111111111111111111111";
+    const annotatedTagPushes: Array<[string, Provider, string, Record<string, unknown>, string]> = [
+      // GitHub: `after` is the tag object; head_commit is the commit.
+      [
+        "GitHub (head_commit)",
+        "github",
+        "push",
+        { ...fixture("github/push-tag"), after: TAG_OBJECT },
+        "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+      ],
+      // Gitea: After is the pushed NewCommitID, HeadCommit the commit GetCommit peels it to
+      // (services/repository/push.go, modules/notification/webhook NotifyPushCommits).
+      [
+        "Gitea (head_commit)",
+        "gitea",
+        "push",
+        {
+          ...fixture("gitea/push"),
+          ref: "refs/tags/v1.0.0",
+          before: "0000000000000000000000000000000000000000",
+          after: TAG_OBJECT,
+          commits: [],
+        },
+        "bffeb74224043ba2feb48d137756c8a9331c449a",
+      ],
+      // GitLab: checkout_sha is the commit, `after` the tag object.
+      [
+        "GitLab (checkout_sha)",
+        "gitlab",
+        "Tag Push Hook",
+        { ...fixture("gitlab/tag_push"), after: TAG_OBJECT },
+        "82b3d5ae55f7080f1e6022629cdb57bfae7cccc7",
+      ],
+      // Bitbucket Data Center: the change's toHash, the tag object for an annotated tag (the shape of
+      // stackoverflow.com/q/68958479, git tag -a 0.1.0). The payload names no commit, so sha stays toHash.
+      [
+        "Bitbucket Data Center (toHash as sent: no commit in the payload)",
+        "bitbucket-server",
+        "repo:refs_changed",
+        {
+          ...fixture("bitbucket-server/repo-refs_changed"),
+          changes: [
+            {
+              ref: { id: "refs/tags/0.1.0", displayId: "0.1.0", type: "TAG" },
+              refId: "refs/tags/0.1.0",
+              fromHash: "0000000000000000000000000000000000000000",
+              toHash: "b82dd854c413d8e09aaf68c3c286f11ec6780be6",
+              type: "ADD",
+            },
+          ],
+        },
+        "b82dd854c413d8e09aaf68c3c286f11ec6780be6",
+      ],
+    ];
+    for (const [host, provider, header, payload, sha] of annotatedTagPushes) {
+      it(`normaliseDelivery gives an annotated tag push its sha from ${host}`, () => {
+        const event = normalise(provider, header, payload);
+        expect([event.event, event.tag === undefined, event.deleted, event.sha]).to.deep.equal([
+          "push",
+          false,
+          false,
+          sha,
+        ]);
+      });
+    }
 
     it("normaliseDelivery lists the changed files of every commit in commit order, repeats included", () => {
       const commits = [
