@@ -47,6 +47,9 @@ function applyChange(event: WebhookEvent, change: Json): void {
   event.branch = parts.branch;
   event.tag = parts.tag;
   event.deleted = deleted;
+  // toHash is the ref's new value: for an annotated tag, the tag object, not a commit (reported in
+  // stackoverflow.com/q/68958479 and woodpecker-ci/woodpecker#6202). Atlassian's payload names no commit
+  // besides, and cannot tell an annotated tag from a lightweight one, so sha stays toHash (README, "sha").
   event.sha = deleted ? undefined : toHash;
   event.before = str(change.fromHash);
 }
