@@ -20,6 +20,9 @@ export const PULL_REQUEST_ACTIONS: Readonly<Record<string, string>> = {
   "pr:merged": "closed",
   "pr:declined": "closed",
   "pr:deleted": "closed",
+  // Not a key Atlassian documents: its "Event payload" pages (8.11 to 9.1 list every event) have Opened
+  // (pr:opened, "a pull request is created") and no reopen, and do not say what reopening a declined pull
+  // request sends. Kept for a server that sends it; a reopen sent as pr:opened is action "opened" (README).
   "pr:reopened": "reopened",
 };
 
