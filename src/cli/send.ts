@@ -24,7 +24,7 @@ import { parseSecretsFile } from "../local/fileSecretStore";
 
 export const SEND_USAGE = `Usage: hookgate send --url URL (--secret VALUE | --secrets FILE --secret-name NAME)
                      --event NAME --payload FILE [--provider github|gitlab|bitbucket|bitbucket-server|gitea]
-                     [--form] [--delivery ID] [--timeout SECONDS]
+                     [--form] [--delivery ID] [--timeout SECONDS] [--insecure-header K:V ...]
 
 Signs and posts a delivery exactly as the provider does (headers, signature scheme, delivery id).
 
