@@ -374,13 +374,18 @@ export async function runSend(argv: string[]): Promise<number> {
   // target tunnelled with CONNECT, an http one sent to the proxy as an absolute-URI request).
   const dispatcher: Dispatcher = proxy && settings ? proxyAgent(settings) : new Agent();
   if (proxy) process.stderr.write(`hookgate send: note: through the proxy ${shownProxy(proxy)}\n`);
+  // undici heeds the signal only once the request has a connection: a proxy that never answers the CONNECT
+  // would hold an https request for its client's headersTimeout (300 s). This run's dispatcher is ended instead.
+  const timeout = AbortSignal.timeout(values.timeoutS * 1000);
+  const stop = () => void dispatcher.destroy().catch(() => undefined);
+  timeout.addEventListener("abort", stop, { once: true });
   try {
     const response = await request(values.url, {
       method: "POST",
       headers,
       body: signed.body,
       dispatcher,
-      signal: AbortSignal.timeout(values.timeoutS * 1000),
+      signal: timeout,
     });
     const text = await response.body.text();
     const status = response.statusCode;
@@ -401,10 +406,11 @@ export async function runSend(argv: string[]): Promise<number> {
     return status >= 200 && status < 300 ? 0 : 1;
   } catch (error) {
     process.stderr.write(
-      `hookgate send: POST ${displayUrl(values.url)} failed: ${failure(error, values.timeoutS, secret, proxy)}\n`,
+      `hookgate send: POST ${displayUrl(values.url)} failed: ${failure(timeout.aborted ? timeout.reason : error, values.timeoutS, secret, proxy)}\n`,
     );
     return 1;
   } finally {
+    timeout.removeEventListener("abort", stop);
     await dispatcher.destroy();
   }
 }

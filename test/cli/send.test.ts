@@ -4,7 +4,7 @@ import { createHmac, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type RequestListener, type ServerResponse } from "node:http";
 import { createServer as createSecureServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -57,13 +57,18 @@ interface Run {
   stderr: string;
 }
 
-/** `hookgate send` with `args`, in an environment without proxy variables but those of `env`. */
-function runSendCli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+/**
+ * `hookgate send` with `args`, in an environment without proxy variables but those of `env`; killed (code
+ * null) if it is still running after `killAfterMs`.
+ */
+function runSendCli(args: string[], env: Record<string, string> = {}, killAfterMs?: number): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, "send", ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...NO_PROXY_ENV, ...env },
     });
+    const kill = killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    child.on("exit", () => clearTimeout(kill));
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -767,6 +772,57 @@ describe("Command: hookgate send behind a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
     expect(run.stderr).to.include(`failed: ECONNREFUSED: nothing accepts connections at the proxy ${down}`);
     expect(run.stderr).not.to.include("is hookgate serve running");
     expect(run.stdout + run.stderr).not.to.include(PASSWORD);
+  });
+});
+
+describe("Command: hookgate send through a proxy that never answers", function () {
+  this.timeout(30_000);
+  const PASSWORD = "st4lled-pr0xy-Pa55";
+  let stalled: Server;
+  const sockets = new Set<Socket>();
+
+  before(async () => {
+    // Takes the connection and the CONNECT (or the absolute-URI request), and answers nothing.
+    stalled = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+  });
+  after(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => stalled.close(resolve));
+  });
+
+  it("gives up after --timeout, for an https URL (a CONNECT never answered) as for an http one, without the password", async () => {
+    const { port } = stalled.address() as AddressInfo;
+    const proxyUrl = `http://hookgate:${PASSWORD}@127.0.0.1:${port}`;
+    for (const url of ["https://hooks.send.test/hooks/x", "http://hooks.send.test/hooks/x"]) {
+      const started = Date.now();
+      const run = await runSendCli(
+        [
+          "--url",
+          url,
+          "--event",
+          "push",
+          "--payload",
+          "examples/github-push.json",
+          "--secret",
+          "s3nd-secret",
+          "--timeout",
+          "1",
+        ],
+        { HTTPS_PROXY: proxyUrl, HTTP_PROXY: proxyUrl },
+        15_000,
+      );
+      expect(run.code, `${url}: ${run.stderr}`).to.equal(1);
+      expect(Date.now() - started, url).to.be.below(12_000);
+      expect(run.stderr, url).to.include(
+        `POST ${url} failed: no answer within 1 s (GitHub fails a delivery that takes longer than 10 s) ` +
+          `(through the proxy http://127.0.0.1:${port};`,
+      );
+      expect(run.stdout + run.stderr).not.to.include(PASSWORD);
+    }
   });
 });
 
