@@ -30,7 +30,10 @@ export function proxySettings(env: ProxyEnv): ProxySettings | undefined {
   return { httpsProxy, httpProxy, noProxy: (env.no_proxy || env.NO_PROXY || "").trim() };
 }
 
-/** The lower-case variable first (as curl and undici read them); a value without a scheme is http://. */
+/**
+ * The lower-case variable first (as curl and undici read them); a value without a scheme is http://, and a
+ * path, query or fragment is dropped.
+ */
 function proxyUrl(env: ProxyEnv, lower: string, upper: string): string {
   const name = env[lower]?.trim() ? lower : upper;
   const value = env[name]?.trim() ?? "";
@@ -47,6 +50,10 @@ function proxyUrl(env: ProxyEnv, lower: string, upper: string): string {
       `${name} is not an http(s) proxy URL (like http://proxy.example.com:3128); its value is not shown, as it may hold a password`,
     );
   }
+  // A proxy is its scheme, credentials, host and port: curl ignores the rest, undici's ProxyAgent throws.
+  url.pathname = "/";
+  url.search = "";
+  url.hash = "";
   return url.href;
 }
 

@@ -8,8 +8,15 @@ import { inspect } from "node:util";
 import { expect } from "chai";
 import { EnvHttpProxyAgent, request } from "undici";
 import { gitHostClient } from "../../src/actions/gitHost";
+import { proxyAgent } from "../../src/actions/http";
 import { triggerJenkins } from "../../src/actions/jenkins";
-import { bypassesProxy, type ProxyEnv, ProxySettingsError, proxySettings } from "../../src/actions/proxy";
+import {
+  bypassesProxy,
+  type ProxyEnv,
+  type ProxySettings,
+  ProxySettingsError,
+  proxySettings,
+} from "../../src/actions/proxy";
 import { uploadSourceZip } from "../../src/actions/s3Zip";
 import type { ActionClients } from "../../src/actions/types";
 import { ActionError } from "../../src/core/errors";
@@ -70,6 +77,19 @@ describe("Function: proxySettings(env)", () => {
       httpProxy: "http://proxy.corp:3128/",
       noProxy: "jenkins.corp, .internal,git.corp:8443",
     });
+  });
+
+  it('proxySettings drops a path, query or fragment, as curl does: undici\'s ProxyAgent would throw "invalid url"', async () => {
+    const settings = proxySettings({
+      HTTPS_PROXY: `http://u:${PASSWORD}@proxy.corp:3128/some/path?x=1#y`,
+      http_proxy: "proxy.corp:3128/",
+    });
+    expect(settings).to.deep.equal({
+      httpsProxy: `http://u:${PASSWORD}@proxy.corp:3128/`,
+      httpProxy: "http://proxy.corp:3128/",
+      noProxy: "",
+    });
+    await proxyAgent(settings as ProxySettings).destroy();
   });
 
   it("proxySettings refuses a value that is no http(s) URL, naming the variable and never its value", () => {
