@@ -325,16 +325,19 @@ export async function runSend(argv: string[]): Promise<number> {
     process.stdout.write(SEND_USAGE);
     return 0;
   }
-  // A usage error, as a bad option is: it names the variable, never its value (it may hold a password).
+  // A usage error, as a bad option is: it names the variable, never its value (it may hold a password). Not
+  // read for this machine's own address, which is always reached directly: a value send cannot use (curl's
+  // socks5://) does not stop a test against hookgate serve.
+  const url = new URL(values.url);
   let settings: ProxySettings | undefined;
   try {
-    settings = proxySettings(process.env);
+    settings = isLoopback(url.hostname) ? undefined : proxySettings(process.env);
   } catch (error) {
     if (!(error instanceof ProxySettingsError)) throw error;
     process.stderr.write(`hookgate send: ${error.message}\n`);
     return 2;
   }
-  const proxy = sendProxy(settings, new URL(values.url));
+  const proxy = sendProxy(settings, url);
   let secret: string;
   let payload: Buffer;
   try {

@@ -735,13 +735,24 @@ describe("Command: hookgate send behind a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
     expect(proxy.requests).to.deep.equal([]);
   });
 
+  it("a serve on this machine is reached whatever the proxy variables hold: a SOCKS proxy (curl's) is never read for it", async () => {
+    const before = plain.requests.length;
+    const run = await pushTo(plain.url, {
+      HTTPS_PROXY: `socks5h://u:${PASSWORD}@127.0.0.1:1080`,
+      HTTP_PROXY: "",
+    });
+    expect(run.code, run.stderr).to.equal(0);
+    expect(plain.requests.length - before).to.equal(1);
+    expect(run.stdout + run.stderr).not.to.include(PASSWORD);
+  });
+
   it("a proxy variable that is no http(s) URL is a usage error naming the variable, never its value; nothing is sent", async () => {
     const before = plain.requests.length + secure.requests.length;
     for (const [name, value] of [
       ["HTTPS_PROXY", `ftp://u:${PASSWORD}@proxy:21`],
       ["http_proxy", `http://u:${PASSWORD}%zz@proxy:3128`],
     ] as const) {
-      const run = await pushTo(plain.url, { [name]: value });
+      const run = await pushTo(named(plain.url), { [name]: value });
       expect(run.code, name).to.equal(2);
       expect(run.stderr).to.match(new RegExp(`^hookgate send: ${name} is not an http\\(s\\) proxy URL`));
       expect(run.stdout + run.stderr).not.to.include(PASSWORD);
