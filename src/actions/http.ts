@@ -43,16 +43,18 @@ export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
   // A call the function would not live to see the end of is cut short, and retried, instead.
   const timeoutMs = Math.min(limit, Math.ceil(left));
   const idleTimeoutMs = Math.min(timeoutMs, call.idleTimeoutMs ?? timeoutMs);
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
-    return await request(call.url, {
+    const pending = request(call.url, {
       method: call.method,
       headers: call.headers,
       body: call.body,
       dispatcher: call.dispatcher,
       headersTimeout: idleTimeoutMs,
       bodyTimeout: idleTimeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
     });
+    return await settledBy(pending, signal);
   } catch (err) {
     // Say which limit fired: the idle one (nothing received for that long) or the overall one.
     const code = (err as { code?: string } | undefined)?.code;
@@ -67,6 +69,35 @@ export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
     }
     throw error;
   }
+}
+
+/**
+ * `pending`, or the signal's reason once it aborts. undici heeds a request's signal only once the request has a
+ * connection: through an egress proxy an https call first waits for the answer to its CONNECT, which a stalled
+ * proxy never sends (undici's proxy client waits 300 s for it), past the call's limit and the function's
+ * deadline. A response that comes after all the same is released.
+ */
+function settledBy(pending: Promise<HttpResponse>, signal: AbortSignal): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      reject(signal.reason);
+      pending.then(
+        (late) => late.body.destroy(),
+        () => undefined,
+      );
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then(
+      (response) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(response);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** Read a (small) response body as text, bounded; network failures become retryable errors. */

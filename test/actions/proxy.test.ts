@@ -2,13 +2,14 @@
 // proxy). The environment is passed explicitly (proxySettings(env)), never through process.env.
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { expect } from "chai";
 import { EnvHttpProxyAgent, request } from "undici";
 import { gitHostClient } from "../../src/actions/gitHost";
-import { proxyAgent } from "../../src/actions/http";
+import { httpRequest, proxyAgent, proxyDispatcher } from "../../src/actions/http";
 import { triggerJenkins } from "../../src/actions/jenkins";
 import {
   bypassesProxy,
@@ -359,6 +360,43 @@ describe("Outbound HTTP through an egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
     );
     expect(everything(down)).to.not.contain(PASSWORD);
     proxy = await startForwardProxy();
+  });
+});
+
+describe("Outbound HTTPS through a proxy that never answers the CONNECT", () => {
+  let stalled: Server;
+  const sockets = new Set<Socket>();
+  before(async () => {
+    stalled = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+  });
+  after(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => stalled.close(resolve));
+  });
+
+  it("httpRequest times out at its limit and at the function's deadline, not at undici's 300 s for the proxy's answer", async function () {
+    this.timeout(20_000);
+    const uri = `http://127.0.0.1:${(stalled.address() as AddressInfo).port}`;
+    const dispatcher = proxyDispatcher({ httpsProxy: uri, httpProxy: uri, noProxy: "" });
+    const call = {
+      method: "GET",
+      url: "https://git.corp.test/api/v3/repos/acme/api",
+      what: "GitHub API",
+      dispatcher,
+    } as const;
+    const started = Date.now();
+    const limited = await httpRequest({ ...call, timeoutMs: 500 }).catch((error: unknown) => error);
+    expect((limited as ActionError).message).to.equal("GitHub API timed out after 500 ms");
+    expect((limited as ActionError).retryable).to.equal(true);
+    const cut = await httpRequest({ ...call, deadlineMs: Date.now() + 300 }).catch((error: unknown) => error);
+    expect((cut as ActionError).message).to.match(
+      /^GitHub API timed out after \d+ ms, where the function's time ran out$/,
+    );
+    expect(Date.now() - started).to.be.below(5_000);
   });
 });
 
