@@ -223,7 +223,9 @@ export function proxyRefusedStatus(err: unknown): number | undefined {
 /** What a proxy's 407 or 403 asks of whoever set it up ("" for another status). */
 export function proxyRefusalHint(status: number): string {
   return status === 407
-    ? ": it asks for credentials; give them in the proxy URL (http://user:password@host:port)"
+    ? // Deployed, network.httpsProxy takes no credentials (they would sit in plain Lambda variables).
+      ": it asks for credentials; give them in the proxy URL (http://user:password@host:port), or, for the " +
+        "deployed functions, have the proxy admit their subnets"
     : status === 403
       ? ": it does not allow this host or port; have it allowed, or list the host in NO_PROXY if it is reachable directly"
       : "";

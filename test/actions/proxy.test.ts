@@ -327,7 +327,7 @@ describe("Outbound HTTP through an egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
     );
     expect(refused.retryable).to.equal(false);
     expect(refused.message).to.equal(
-      `GitHub API: the egress proxy ${proxy.url} refused the connection (407): it asks for credentials; give them in the proxy URL (http://user:password@host:port)`,
+      `GitHub API: the egress proxy ${proxy.url} refused the connection (407): it asks for credentials; give them in the proxy URL (http://user:password@host:port), or, for the deployed functions, have the proxy admit their subnets`,
     );
     expect(everything(refused)).to.not.contain(wrong).and.not.contain("hookgate:");
 
