@@ -115,3 +115,25 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
     },
   };
 }
+
+/** A proxy that takes connections and never answers (neither a CONNECT nor a request): a stalled proxy. */
+export interface StalledProxy {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startStalledProxy(): Promise<StalledProxy> {
+  const sockets = new Set<Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
