@@ -26,11 +26,6 @@ function post(port: number, path: string): Promise<Answered> {
   });
 }
 
-async function listen(server: http.Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return (server.address() as AddressInfo).port;
-}
-
 describe("serve's ResponseBatch", () => {
   let server: http.Server | undefined;
   afterEach(async () => {
@@ -39,18 +34,27 @@ describe("serve's ResponseBatch", () => {
     server = undefined;
   });
 
+  /** A server calling `onRead` once each request's body is read (as serve answers), on 127.0.0.1: its port. */
+  async function serveRead(
+    onRead: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  ): Promise<number> {
+    const listening = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => onRead(req, res));
+    });
+    server = listening;
+    await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+    return (listening.address() as AddressInfo).port;
+  }
+
   it("holds an answer ready in its request's turn until that turn ends, then sends it whole", async () => {
     const heldInTurn: boolean[] = [];
     const batch = new ResponseBatch(() => undefined);
-    server = http.createServer((req, res) => {
-      req.resume();
-      req.on("end", () => {
-        const turn = batch.arrived();
-        batch.send(res, 202, { "content-type": "text/plain" }, `answer for ${req.url}`, turn);
-        heldInTurn.push(!res.headersSent);
-      });
+    const port = await serveRead((req, res) => {
+      const turn = batch.arrived();
+      batch.send(res, 202, { "content-type": "text/plain" }, `answer for ${req.url}`, turn);
+      heldInTurn.push(!res.headersSent);
     });
-    const port = await listen(server);
     const answered = await post(port, "/one");
     expect(heldInTurn).to.deep.equal([true]);
     expect(answered).to.deep.equal({ status: 202, body: "answer for /one" });
@@ -59,20 +63,16 @@ describe("serve's ResponseBatch", () => {
   it("sends an answer that was ready only after its request's turn at once", async () => {
     const heldInTurn: boolean[] = [];
     const batch = new ResponseBatch(() => undefined);
-    server = http.createServer((req, res) => {
-      req.resume();
-      req.on("end", () => {
-        const turn = batch.arrived();
-        // Ready two turns later, as a queued delivery is once the queue's write is done.
-        setImmediate(() =>
-          setImmediate(() => {
-            batch.send(res, 202, {}, "late answer", turn);
-            heldInTurn.push(!res.headersSent);
-          }),
-        );
-      });
+    const port = await serveRead((req, res) => {
+      const turn = batch.arrived();
+      // Ready two turns later, as a queued delivery is once the queue's write is done.
+      setImmediate(() =>
+        setImmediate(() => {
+          batch.send(res, 202, {}, "late answer", turn);
+          heldInTurn.push(!res.headersSent);
+        }),
+      );
     });
-    const port = await listen(server);
     const answered = await post(port, "/late");
     expect(heldInTurn).to.deep.equal([false]);
     expect(answered).to.deep.equal({ status: 202, body: "late answer" });
@@ -81,17 +81,13 @@ describe("serve's ResponseBatch", () => {
   it("sends every answer to its own request when many are ready in the same turn", async () => {
     const batch = new ResponseBatch(() => undefined);
     const waiting: { res: http.ServerResponse; path: string }[] = [];
-    server = http.createServer((req, res) => {
-      req.resume();
-      req.on("end", () => {
-        waiting.push({ res, path: req.url ?? "" });
-        if (waiting.length < 8) return;
-        // The last request in: answer them all in its turn.
-        const turn = batch.arrived();
-        for (const { res: r, path } of waiting) batch.send(r, 200, {}, `answer for ${path}`, turn);
-      });
+    const port = await serveRead((req, res) => {
+      waiting.push({ res, path: req.url ?? "" });
+      if (waiting.length < 8) return;
+      // The last request in: answer them all in its turn.
+      const turn = batch.arrived();
+      for (const { res: r, path } of waiting) batch.send(r, 200, {}, `answer for ${path}`, turn);
     });
-    const port = await listen(server);
     const names = Array.from({ length: 8 }, (_, i) => `/r${i}`);
     const answers = await Promise.all(names.map((path) => post(port, path)));
     expect(answers.map((a) => a.body)).to.deep.equal(names.map((path) => `answer for ${path}`));
@@ -104,20 +100,16 @@ describe("serve's ResponseBatch", () => {
       res.destroy();
     });
     const waiting: { res: http.ServerResponse; path: string }[] = [];
-    server = http.createServer((req, res) => {
-      req.resume();
-      req.on("end", () => {
-        waiting.push({ res, path: req.url ?? "" });
-        if (waiting.length < 2) return;
-        const turn = batch.arrived();
-        for (const { res: r, path } of waiting) {
-          // A header value with a line break: writeHead throws ERR_INVALID_CHAR.
-          const headers: Record<string, string> = path === "/bad" ? { "x-bad": "a\nb" } : {};
-          batch.send(r, 200, headers, `answer for ${path}`, turn);
-        }
-      });
+    const port = await serveRead((req, res) => {
+      waiting.push({ res, path: req.url ?? "" });
+      if (waiting.length < 2) return;
+      const turn = batch.arrived();
+      for (const { res: r, path } of waiting) {
+        // A header value with a line break: writeHead throws ERR_INVALID_CHAR.
+        const headers: Record<string, string> = path === "/bad" ? { "x-bad": "a\nb" } : {};
+        batch.send(r, 200, headers, `answer for ${path}`, turn);
+      }
     });
-    const port = await listen(server);
     const [bad, good] = await Promise.allSettled([post(port, "/bad"), post(port, "/good")]);
     expect(bad.status).to.equal("rejected");
     expect(good).to.deep.equal({ status: "fulfilled", value: { status: 200, body: "answer for /good" } });

@@ -330,17 +330,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
 
     it("answers what node:http cannot parse with Node's status and the contract's JSON body", async () => {
       const { port } = new URL(serve.url);
-      const raw = (text: string) =>
-        new Promise<string>((resolve, reject) => {
-          const socket = net.connect(Number(port), "127.0.0.1", () => socket.end(text));
-          let answer = "";
-          socket.setEncoding("utf8");
-          socket.on("data", (d: string) => {
-            answer += d;
-          });
-          socket.on("close", () => resolve(answer));
-          socket.on("error", reject);
-        });
+      const raw = (text: string) => rawExchange(Number(port), text, "end");
       const tooManyHeaders = `POST /hooks/api-build HTTP/1.1\r\nhost: x\r\n${"x-pad: ".padEnd(20_000, "a")}\r\n\r\n`;
       const cases: Array<[string, string, string]> = [
         [tooManyHeaders, "431 Request Header Fields Too Large", "request headers too large"],
@@ -380,17 +370,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
         }
         return `${text}GARBAGE\r\n\r\n`;
       };
-      const raw = (text: string) =>
-        new Promise<string>((resolve, reject) => {
-          const socket = net.connect(Number(port), "127.0.0.1", () => socket.write(text));
-          let answer = "";
-          socket.setEncoding("utf8");
-          socket.on("data", (d: string) => {
-            answer += d;
-          });
-          socket.on("close", () => resolve(answer));
-          socket.on("error", reject);
-        });
+      const raw = (text: string) => rawExchange(Number(port), text, "keep open");
       // Read with the bytes after it, the delivery is not answered yet when they fail to parse. Of exactly
       // 64 KiB (node:http's read size), it is read and answered first, and its answer waits for the end
       // of the turn of the event loop that read the bytes after it.
@@ -1035,4 +1015,23 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Sends `text` to serve on a connection of its own, our side ended after it or kept open, and resolves with
+ * everything serve answers until it closes the connection.
+ */
+function rawExchange(port: number, text: string, ours: "end" | "keep open"): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1", () =>
+      ours === "end" ? socket.end(text) : socket.write(text),
+    );
+    let answer = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => {
+      answer += d;
+    });
+    socket.on("close", () => resolve(answer));
+    socket.on("error", reject);
+  });
 }
