@@ -193,15 +193,23 @@ const PUBLIC_GIT_HOST_APIS: ReadonlySet<string> = new Set(
 );
 
 /**
+ * A public Git host API: a provider's default, or GitHub Enterprise Cloud with data residency, which serves
+ * each enterprise's API on the internet at api.<subdomain>.ghe.com (GitHub's docs, "data_residency_api").
+ */
+function isPublicGitHostApi(hostname: string): boolean {
+  return PUBLIC_GIT_HOST_APIS.has(hostname) || /^api\.[^.]+\.ghe\.com$/.test(hostname);
+}
+
+/**
  * The routes' self-hosted Git host APIs (host:port: a providers.<name>.apiUrl other than api.github.com,
- * gitlab.com or api.bitbucket.org) that NO_PROXY does not send direct, with an egress proxy set. Their
+ * api.<subdomain>.ghe.com, gitlab.com or api.bitbucket.org) that NO_PROXY does not send direct, with an egress proxy set. Their
  * archive downloads and Bitbucket Data Center's other REST modules are on the same host.
  */
 export function gitHostApisThroughProxy(config: StackConfig, routes: readonly RouteSpec[]): string[] {
   return throughProxy(
     config,
     routes.flatMap((route) => (route.action.type === "jenkins" ? [] : [route.action.api.apiUrl])),
-  ).filter((host) => !PUBLIC_GIT_HOST_APIS.has(host.replace(/:\d+$/, "")));
+  ).filter((host) => !isPublicGitHostApi(host.replace(/:\d+$/, "")));
 }
 
 /** The hosts (host:port) of these URLs that the egress proxy would get, as undici matches NO_PROXY; sorted. */

@@ -194,10 +194,12 @@ describe("Function: gitHostApisThroughProxy(config, routes)", () => {
     s3ZipRoute("github-zip"),
     calling(s3ZipRoute("gitlab-com-zip"), "gitlab", "https://gitlab.com/api/v4"),
     calling(prCleanupRoute("bitbucket-cleanup"), "bitbucket", "https://api.bitbucket.org/2.0"),
+    // GitHub Enterprise Cloud with data residency: on the internet, like api.github.com.
+    calling(s3ZipRoute("ghe-com-zip"), "github", "https://api.octocorp.ghe.com"),
   ];
   const noJenkins = "jenkins.internal.example.com";
 
-  it("networkWarnings names the self-hosted Git host APIs the proxy would get, and not api.github.com, gitlab.com or api.bitbucket.org", () => {
+  it("networkWarnings names the self-hosted Git host APIs the proxy would get, and not api.github.com, api.<subdomain>.ghe.com, gitlab.com or api.bitbucket.org", () => {
     const warned = networkWarnings(config({ network: { httpsProxy: PROXY, noProxy: noJenkins } }), [
       ...selfHosted,
       ...publicHosts,
