@@ -689,6 +689,13 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       attemptLog({ ...base, outcome: "already-done", detail: "this generation already finished" });
       return { ok: true };
     }
+    if (attempt >= maxAttempts) {
+      // The queue's last receive of it (maxReceiveCount): should the function die or time out now, the redrive
+      // policy moves it to the DLQ with no word from us, and a "queued" mark would answer the Git host's
+      // redelivery "duplicate" for as long as the mark lives. Marked dead first, as what we dead-letter
+      // ourselves is, so that redelivery is accepted again; success below marks it done.
+      await markQuietly(item, "dead");
+    }
     let outcome: ActionOutcome;
     try {
       outcome = await deps.runAction(item, deadlineMs === undefined ? undefined : { deadlineMs });

@@ -154,6 +154,39 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     expect(h.dedupe.peek("api-build", "w-exhausted")?.state).to.equal("dead");
   });
 
+  it(`work marks a delivery dead before its action on attempt ${MAX_ATTEMPTS}, so that a redelivery after the function dies there (the queue's redrive moves it to the DLQ) is accepted again`, async () => {
+    const item = workItem({ deliveryId: "w-last-receive" });
+    let stateDuringAction: string | undefined;
+    const h = harness(async () => {
+      stateDuringAction = h.dedupe.peek("api-build", "w-last-receive")?.state;
+      return new Promise<ActionOutcome>(() => undefined); // the function dies (times out) here
+    });
+    await accepted(h.dedupe, item);
+    void h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item), { receiveCount: MAX_ATTEMPTS })]));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.ran).to.deep.equal(["w-last-receive"]);
+    expect(stateDuringAction).to.equal("dead");
+    const redelivery = await h.dedupe.claim("api-build", "w-last-receive");
+    expect(redelivery).to.deep.equal({ claimed: true, generation: item.generation + 1 });
+  });
+
+  it(`work marks a delivery done when its action succeeds on attempt ${MAX_ATTEMPTS}, and leaves earlier attempts queued while they run`, async () => {
+    const states: Array<string | undefined> = [];
+    const h = harness(async (running) => {
+      states.push(h.dedupe.peek("api-build", running.deliveryId)?.state);
+      return ok(running);
+    });
+    const last = workItem({ deliveryId: "w-last-ok" });
+    const earlier = workItem({ deliveryId: "w-earlier" });
+    await accepted(h.dedupe, last);
+    await accepted(h.dedupe, earlier);
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(last), { receiveCount: MAX_ATTEMPTS })]));
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(earlier), { receiveCount: MAX_ATTEMPTS - 1 })]));
+    expect(states).to.deep.equal(["dead", "queued"]);
+    expect(h.dedupe.peek("api-build", "w-last-ok")?.state).to.equal("done");
+    expect(h.dedupe.peek("api-build", "w-earlier")?.state).to.equal("done");
+  });
+
   it("work respects deps.maxAttempts", async () => {
     const h = harness(
       async () => {
