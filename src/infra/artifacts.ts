@@ -1,5 +1,5 @@
 // The stack's artifact bucket for s3-zip routes that name none: versioned (CodePipeline's S3 source needs
-// it), encrypted, private, TLS only, old versions expire.
+// it), encrypted, private, TLS only, old versions expire, its events sent to EventBridge.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { tlsOnlyBucketPolicy } from "./policies";
@@ -65,6 +65,13 @@ export class Artifacts extends pulumi.ComponentResource {
           },
         ],
       },
+      { parent: this },
+    );
+    // A pipeline can start on its key's "Object Created" event without a CloudTrail trail (CodePipeline's
+    // "S3 source actions that use EventBridge events"); S3 sends events to the default bus at no charge.
+    new aws.s3.BucketNotification(
+      `${name}-eventbridge`,
+      { bucket: bucket.id, eventbridge: true },
       { parent: this },
     );
     new aws.s3.BucketPolicy(

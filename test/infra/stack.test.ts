@@ -376,6 +376,13 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     expect(lifecycle.inputs.rules[0].noncurrentVersionExpiration).to.deep.equal({ noncurrentDays: 30 });
   });
 
+  it("sends the artifact bucket's events to EventBridge, so a CodePipeline S3 source can start on them without CloudTrail", () => {
+    const { cloud } = result;
+    const bucket = only(cloud.ofType("aws:s3/bucket:Bucket"));
+    const notification = only(cloud.ofType("aws:s3/bucketNotification:BucketNotification"));
+    expect(notification.inputs).to.deep.equal({ bucket: `${bucket.name}-id`, eventbridge: true });
+  });
+
   it("creates the dedupe table the handlers expect: pk (S), TTL on expiresAt, PITR, SSE, on demand", () => {
     const table = only(result.cloud.ofType("aws:dynamodb/table:Table"));
     expect(table.inputs).to.deep.include({
