@@ -217,6 +217,9 @@ async function runStorageStep(
       // A stacked pull request targets this branch: deleting it closes that pull request on GitHub.
       const open = await host.openPullRequestsInto(event.repo, branch);
       if (open.count > 0 || open.more) return `kept ${branch}: ${openPullRequests(open)}`;
+      // Another open pull request from the same branch (into another base): deleting it closes that one too.
+      const from = await host.openPullRequestsFrom(event.repo, branch, headRepo);
+      if (from.count > 0 || from.more) return `kept ${branch}: ${openPullRequests(from, "from")}`;
       const result = await host.deleteBranch(event.repo, branch, head);
       if (result === "moved-on") return `kept ${branch}: ${MOVED_ON}`;
       return result === "deleted" ? `deleted branch ${branch}` : `branch ${branch} was already gone`;
@@ -238,10 +241,11 @@ async function runStorageStep(
 
 const MOVED_ON = "it moved on since the pull request";
 
-function openPullRequests({ count, more }: OpenPullRequests): string {
-  if (count === 0) return "open pull requests may target it (not all of them were checked)";
-  if (more) return "open pull requests target it";
-  return count === 1 ? "1 open pull request targets it" : `${count} open pull requests target it`;
+function openPullRequests({ count, more }: OpenPullRequests, side: "into" | "from" = "into"): string {
+  const [one, many] = side === "into" ? ["targets", "target"] : ["comes from", "come from"];
+  if (count === 0) return `open pull requests may ${many} it (not all of them were checked)`;
+  if (more) return `open pull requests ${many} it`;
+  return count === 1 ? `1 open pull request ${one} it` : `${count} open pull requests ${many} it`;
 }
 
 function asActionError(err: unknown, what: string): ActionError {

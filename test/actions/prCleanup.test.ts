@@ -660,7 +660,8 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
         `POST ${REPO}/commits/${HEAD_SHA}/builds`,
         `GET ${REPO}/pull-requests/7`,
         `GET ${REPO}/branches`,
-        `GET ${REPO}/pull-requests`,
+        `GET ${REPO}/pull-requests`, // into the branch (INCOMING)
+        `GET ${REPO}/pull-requests`, // from it (OUTGOING)
         "DELETE /rest/branch-utils/latest/projects/acme/repos/api/branches",
         `POST ${REPO}/commits/${HEAD_SHA}/builds`,
       ]);
@@ -1027,7 +1028,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
 
   // A late delivery, a retry with backoff, or a "Redeliver" days later runs delete-branch again after the
   // branch moved on; a stacked pull request targets the head branch. Neither may be deleted.
-  describe("delete-branch deletes only the pull request's own commit, and no branch open pull requests target", () => {
+  describe("delete-branch deletes only the pull request's own commit, and no branch open pull requests target or come from", () => {
     const NEW_WORK = "0123456789abcdef0123456789abcdef01234567";
     /** Another pull request of acme/api, open unless said, its head at NEW_WORK. */
     const otherPull = (
@@ -1124,17 +1125,27 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
           expect(host.requests.filter((r) => r.kind === "delete-ref")).to.deep.equal([]);
         });
 
+        it("cleanUpPullRequest keeps a branch another open pull request comes from (deleting it would close that one, or strand it)", async () => {
+          // The same branch, at the same commit, opened again into another base (a backport, a wrong base fixed).
+          host.setPull("acme/api", pull({ number: 8, state: "open", merged: false, baseRef: "release/1.x" }));
+          otherPull(10, "fix/typo", "main");
+          const outcome = await run();
+          expect(outcome.detail).to.equal("kept feature/login: 1 open pull request comes from it");
+          expect(host.branchSha("acme/api", "feature/login")).to.equal(HEAD_SHA);
+          expect(host.requests.filter((r) => r.kind === "delete-ref")).to.deep.equal([]);
+        });
+
         it("cleanUpPullRequest deletes the branch of a merged pull request that still points at its head and that no open pull request targets", async () => {
           otherPull(10, "fix/typo", "main");
           otherPull(11, "feature/old", "feature/login", { state: "closed", merged: true });
           const outcome = await run();
           expect(outcome).to.deep.equal({ status: "done", detail: "deleted branch feature/login" });
           expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
-          // Looked up, then checked for dependents, then deleted.
+          // Looked up, then checked for open pull requests into it and from it, then deleted.
           const kinds = host.requests
             .map((r) => r.kind)
             .filter((k) => k === "ref" || k === "pulls" || k === "delete-ref");
-          expect(kinds).to.deep.equal(["ref", "pulls", "delete-ref"]);
+          expect(kinds).to.deep.equal(["ref", "pulls", "pulls", "delete-ref"]);
         });
 
         it("cleanUpPullRequest counts a branch that is already gone as already gone, deleting nothing", async () => {
@@ -1188,6 +1199,46 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
         per_page: "1",
       });
     });
+
+    // GitLab's source_branch filter is a name only: there a fork's merge request keeps the branch too.
+    for (const [provider, apiPath, query] of [
+      ["github", "", { state: "open", head: "acme:feature/login", per_page: "1" }],
+      ["gitea", "/api/v1", { state: "open", limit: "10", page: "1" }],
+      [
+        "bitbucket",
+        "/2.0",
+        {
+          state: "OPEN",
+          q: 'source.branch.name="feature/login" AND source.repository.full_name="acme/api"',
+          pagelen: "1",
+        },
+      ],
+      [
+        "bitbucket-server",
+        "/rest/api/latest",
+        { state: "OPEN", direction: "OUTGOING", at: "refs/heads/feature/login", limit: "1" },
+      ],
+    ] as const) {
+      it(`cleanUpPullRequest on ${provider} asks for the open pull requests from the branch of this repository, so a fork's branch of the same name does not keep it`, async () => {
+        host.setPull(
+          "acme/api",
+          pull({
+            number: 8,
+            state: "open",
+            merged: false,
+            headRepoFullName: "someone/api",
+            headSha: NEW_WORK,
+          }),
+        );
+        const outcome = await cleanUpPullRequest(
+          request([{ kind: "delete-branch", onlyMerged: true }], provider, apiPath),
+          closedEvent({}, provider),
+          clients(),
+        );
+        expect(outcome.detail).to.equal("deleted branch feature/login");
+        expect(host.requests.filter((r) => r.kind === "pulls").at(-1)?.query).to.deep.equal(query);
+      });
+    }
 
     it("cleanUpPullRequest on Gitea, whose list has no base filter, reads the open pull requests page by page", async () => {
       for (let number = 20; number < 80; number++) {

@@ -323,10 +323,13 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
               pull.state === "open" ? "opened" : pull.merged ? "merged" : "closed";
             const wanted = q.get("state") ?? "all";
             const target = q.get("target_branch");
+            // source_branch is a name only: a fork's merge request from a branch of that name matches too.
+            const source = q.get("source_branch");
             const all = [...state.pulls.values()].filter(
               (pull) =>
                 (wanted === "all" || stateOf(pull) === wanted) &&
-                (target === null || (pull.baseRef ?? state.defaultBranch) === target),
+                (target === null || (pull.baseRef ?? state.defaultBranch) === target) &&
+                (source === null || pull.headRef === source),
             );
             const { items, page, pages } = paged(all, q.get("per_page"), q.get("page"), 20);
             json(
@@ -448,13 +451,20 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         act = () => {
           const q = parsed.searchParams;
           const wanted = q.get("state") ?? "open";
-          // GitHub filters on base; Gitea's list has no such filter, and ignores the parameter.
+          // GitHub filters on base and on head (owner:branch); Gitea's list has no such filter, and ignores them.
           const base = flavour === "github" ? q.get("base") : null;
+          const head = flavour === "github" ? q.get("head") : null;
+          const headOwner = (pull: PullState) => (pull.headRepoFullName ?? fullName).split("/")[0];
           const all = [...state.pulls.values()].filter(
             (pull) =>
               (wanted === "all" || pull.state === wanted) &&
-              (base === null || (pull.baseRef ?? state.defaultBranch) === base),
+              (base === null || (pull.baseRef ?? state.defaultBranch) === base) &&
+              (head === null || `${headOwner(pull)}:${pull.headRef}` === head),
           );
+          const repoId = (pull: PullState) =>
+            (pull.headRepoFullName ?? fullName) === fullName
+              ? state.id
+              : repo(pull.headRepoFullName ?? "").id;
           const size = flavour === "github" ? q.get("per_page") : q.get("limit");
           const { items, page, pages } = paged(all, size, q.get("page"), flavour === "github" ? 30 : 50);
           const link = (n: number) => {
@@ -472,8 +482,8 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
             items.map((pull) => ({
               number: pull.number,
               state: pull.state,
-              head: { ref: pull.headRef, sha: pull.headSha },
-              base: { ref: pull.baseRef ?? state.defaultBranch },
+              head: { ref: pull.headRef, sha: pull.headSha, repo_id: repoId(pull) },
+              base: { ref: pull.baseRef ?? state.defaultBranch, repo_id: state.id },
             })),
             {
               ...(links.length > 0 ? { link: links.join(", ") } : {}),
@@ -589,10 +599,13 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
           const at = q.get("at");
           const short = at?.startsWith("refs/heads/") ? at.slice("refs/heads/".length) : at;
           const incoming = (q.get("direction") ?? "INCOMING") === "INCOMING";
+          // OUTGOING: from a branch of this repository (a fork's pull request comes from another one).
           const all = [...state.pulls.values()].filter(
             (pull) =>
               (wanted === "ALL" || bitbucketState(pull) === wanted) &&
-              (short == null || (incoming ? (pull.baseRef ?? state.defaultBranch) : pull.headRef) === short),
+              (short == null ||
+                (incoming ? (pull.baseRef ?? state.defaultBranch) : pull.headRef) === short) &&
+              (incoming || (pull.headRepoFullName ?? fullName) === fullName),
           );
           const limit = Number(q.get("limit") ?? 25);
           const start = Number(q.get("start") ?? 0);
@@ -675,18 +688,25 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         act = () => {
           const q = parsed.searchParams;
           const wanted = q.get("state") ?? "OPEN";
-          // Only the filter hookgate sends: destination.branch.name="…", with \" and \\ escaped.
+          // Only the filters hookgate sends: field="…" clauses joined by AND, with \" and \\ escaped, on
+          // destination.branch.name, source.branch.name and source.repository.full_name.
           const query = q.get("q");
-          const match =
-            query === null ? undefined : /^destination\.branch\.name\s*=\s*"((?:[^"\\]|\\.)*)"$/.exec(query);
-          if (query !== null && !match) {
+          const clause =
+            /^(destination\.branch\.name|source\.branch\.name|source\.repository\.full_name)\s*=\s*"((?:[^"\\]|\\.)*)"$/;
+          const clauses = query === null ? [] : query.split(" AND ").map((part) => clause.exec(part.trim()));
+          if (clauses.some((match) => !match)) {
             return json(res, 400, { type: "error", error: { message: `Invalid filter query: ${query}` } });
           }
-          const destination = match?.[1]?.replace(/\\(.)/g, "$1");
+          const filters = new Map(clauses.map((match) => [match?.[1], match?.[2]?.replace(/\\(.)/g, "$1")]));
+          const destination = filters.get("destination.branch.name");
+          const sourceBranch = filters.get("source.branch.name");
+          const sourceRepo = filters.get("source.repository.full_name");
           const all = [...state.pulls.values()].filter(
             (pull) =>
               bitbucketState(pull) === wanted &&
-              (destination === undefined || (pull.baseRef ?? state.defaultBranch) === destination),
+              (destination === undefined || (pull.baseRef ?? state.defaultBranch) === destination) &&
+              (sourceBranch === undefined || pull.headRef === sourceBranch) &&
+              (sourceRepo === undefined || (pull.headRepoFullName ?? fullName) === sourceRepo),
           );
           const { items, page, pages } = paged(all, q.get("pagelen"), q.get("page"), 10);
           const next = new URL(`${apiUrl}${parsed.pathname}${parsed.search}`);

@@ -60,6 +60,11 @@ function cloudRefusalHint(status: number, credentialHeaders: Record<string, stri
   return undefined;
 }
 
+/** A BBQL string literal: " and \ escaped with a backslash. */
+function bbqlString(value: string): string {
+  return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
 export class BitbucketCloudClient extends ApiClient implements GitHostClient {
   readonly provider = "bitbucket" as const;
   protected readonly what = "Bitbucket API";
@@ -113,8 +118,22 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
   }
 
   async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
-    // A BBQL string literal escapes " and \ with a backslash.
-    const q = `destination.branch.name="${branch.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+    return this.countOpenPulls(repo, `destination.branch.name=${bbqlString(branch)}`);
+  }
+
+  async openPullRequestsFrom(
+    repo: RepoRef,
+    branch: string,
+    headRepoFullName: string,
+  ): Promise<OpenPullRequests> {
+    return this.countOpenPulls(
+      repo,
+      `source.branch.name=${bbqlString(branch)} AND source.repository.full_name=${bbqlString(headRepoFullName)}`,
+    );
+  }
+
+  /** The open pull requests a BBQL query selects. */
+  private async countOpenPulls(repo: RepoRef, q: string): Promise<OpenPullRequests> {
     const page = await this.json<{ size?: number; values?: unknown[]; next?: string }>({
       method: "GET",
       path: `${this.repoPath(repo)}/pullrequests?state=OPEN&q=${encodeURIComponent(q)}&pagelen=1`,
@@ -278,9 +297,23 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
   }
 
   async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    return this.countOpenPulls(repo, branch, "INCOMING");
+  }
+
+  async openPullRequestsFrom(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    // OUTGOING: from this branch of this repository (a fork's branch is in another repository).
+    return this.countOpenPulls(repo, branch, "OUTGOING");
+  }
+
+  /** The open pull requests into (INCOMING) or from (OUTGOING) a branch of the repository. */
+  private async countOpenPulls(
+    repo: RepoRef,
+    branch: string,
+    direction: "INCOMING" | "OUTGOING",
+  ): Promise<OpenPullRequests> {
     const page = await this.json<{ values?: unknown[]; isLastPage?: boolean }>({
       method: "GET",
-      path: `${this.repoPath(repo)}/pull-requests?state=OPEN&direction=INCOMING&at=${encodeURIComponent(`${HEADS}${branch}`)}&limit=1`,
+      path: `${this.repoPath(repo)}/pull-requests?state=OPEN&direction=${direction}&at=${encodeURIComponent(`${HEADS}${branch}`)}&limit=1`,
     });
     return { count: page.values?.length ?? 0, more: page.isLastPage === false };
   }

@@ -74,10 +74,25 @@ export class GitHubClient extends ApiClient implements GitHostClient {
   }
 
   async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    return this.countOpenPulls(repo, `base=${encodeURIComponent(branch)}`);
+  }
+
+  async openPullRequestsFrom(
+    repo: RepoRef,
+    branch: string,
+    headRepoFullName: string,
+  ): Promise<OpenPullRequests> {
+    // head is "owner:branch": a fork's branch of the same name is another owner's.
+    const owner = headRepoFullName.split("/")[0] || repo.owner;
+    return this.countOpenPulls(repo, `head=${encodeURIComponent(`${owner}:${branch}`)}`);
+  }
+
+  /** The open pull requests a list filter selects. */
+  private async countOpenPulls(repo: RepoRef, filter: string): Promise<OpenPullRequests> {
     // One pull request per page: any is enough, and the Link header's last page is the count.
     const res = await this.call({
       method: "GET",
-      path: `${this.repoPath(repo)}/pulls?state=open&base=${encodeURIComponent(branch)}&per_page=1`,
+      path: `${this.repoPath(repo)}/pulls?state=open&${filter}&per_page=1`,
     });
     const pulls = await readJson<unknown[]>(res, this.what);
     const last = linkPage(header(res.headers, "link"), "last");
@@ -120,6 +135,12 @@ export class GitHubClient extends ApiClient implements GitHostClient {
   }
 }
 
+/** What a Gitea pull request list entry says of its branches. */
+interface GiteaPullEntry {
+  base?: { ref?: string; repo_id?: number };
+  head?: { ref?: string; repo_id?: number };
+}
+
 /** Each entry holds the pull request's description and both repositories: 10 stay far under 1 MiB. */
 const GITEA_PAGE_SIZE = 10;
 /** 1,000 open pull requests: past them, the branch is kept rather than deleted unchecked. */
@@ -143,16 +164,37 @@ export class GiteaClient extends GitHubClient {
   }
 
   override async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
-    // Gitea's list has no base filter (state, sort, milestone, labels, poster): the open pull requests
-    // are read page by page and filtered on base.ref, up to GITEA_PAGES pages.
+    return this.countOpenWhere(repo, (pull) => pull.base?.ref === branch);
+  }
+
+  override async openPullRequestsFrom(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    // From this repository: a fork's head has another repo_id (none known: counted, to keep rather than close).
+    return this.countOpenWhere(
+      repo,
+      (pull) =>
+        pull.head?.ref === branch &&
+        (pull.head.repo_id === undefined ||
+          pull.base?.repo_id === undefined ||
+          pull.head.repo_id === pull.base.repo_id),
+    );
+  }
+
+  /**
+   * Gitea's list has no base or head filter (state, sort, milestone, labels, poster): the open pull requests
+   * are read page by page and filtered here, up to GITEA_PAGES pages.
+   */
+  private async countOpenWhere(
+    repo: RepoRef,
+    wanted: (pull: GiteaPullEntry) => boolean,
+  ): Promise<OpenPullRequests> {
     let count = 0;
     for (let page = 1; page <= GITEA_PAGES; page++) {
       const res = await this.call({
         method: "GET",
         path: `${this.repoPath(repo)}/pulls?state=open&limit=${GITEA_PAGE_SIZE}&page=${page}`,
       });
-      const pulls = await readJson<Array<{ base?: { ref?: string } }>>(res, this.what);
-      count += pulls.filter((pull) => pull.base?.ref === branch).length;
+      const pulls = await readJson<GiteaPullEntry[]>(res, this.what);
+      count += pulls.filter(wanted).length;
       const next = linkPage(header(res.headers, "link"), "next") !== undefined;
       if (count > 0 || !next) return { count, more: next };
     }

@@ -126,9 +126,19 @@ export class GitLabClient extends ApiClient implements GitHostClient {
   }
 
   async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    return this.countOpenMergeRequests(repo, `target_branch=${encodeURIComponent(branch)}`);
+  }
+
+  async openPullRequestsFrom(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    // source_branch is a name only: a fork's merge request from a branch of that name counts too.
+    return this.countOpenMergeRequests(repo, `source_branch=${encodeURIComponent(branch)}`);
+  }
+
+  /** The open merge requests of the project a list filter selects. */
+  private async countOpenMergeRequests(repo: RepoRef, filter: string): Promise<OpenPullRequests> {
     const res = await this.call({
       method: "GET",
-      path: `${this.project(repo)}/merge_requests?state=opened&target_branch=${encodeURIComponent(branch)}&per_page=1`,
+      path: `${this.project(repo)}/merge_requests?state=opened&${filter}&per_page=1`,
     });
     const mrs = await readJson<unknown[]>(res, this.what);
     // x-total is left out past 10,000 results (gitlab.com); x-next-page then says whether there are more.

@@ -82,6 +82,12 @@ export interface GitHostClient {
   /** The open pull requests that target a branch: deleting it would close them (GitHub) or strand them. */
   openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests>;
   /**
+   * The open pull requests whose head is this branch of `headRepoFullName` (the repository itself, as the API
+   * names it now): deleting the branch closes them (GitHub, Gitea) or leaves them without their source branch
+   * (Bitbucket, GitLab). GitLab cannot tell a fork's branch of the same name apart: it counts those too.
+   */
+  openPullRequestsFrom(repo: RepoRef, branch: string, headRepoFullName: string): Promise<OpenPullRequests>;
+  /**
    * Delete a branch. A branch that is already gone counts as deleted (idempotent on retry). `sha` is the
    * commit it must still point at: a host with a conditional delete (Data Center's endPoint) sends it and
    * answers "moved-on" when the branch points elsewhere; the others rely on the caller's branchHead check.
