@@ -49,9 +49,10 @@ export function parseJenkinsCredentials(raw: string, name: string): JenkinsCrede
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw bad();
   const record = parsed as Record<string, unknown>;
-  const user = record.user ?? record.username;
-  const token = record.token ?? record.apiToken ?? record.password;
-  if (typeof user !== "string" || user === "" || typeof token !== "string" || token === "") throw bad();
+  // Trimmed, as a Git host token is: a value saved with a line break would otherwise be a final 401.
+  const user = text(record.user) ?? text(record.username);
+  const token = text(record.token) ?? text(record.apiToken) ?? text(record.password);
+  if (user === undefined || token === undefined) throw bad();
   return { user, token };
 }
 

@@ -131,9 +131,20 @@ describe("Function: parseJenkinsCredentials", () => {
       token: "p",
     });
   });
+  it("parseJenkinsCredentials trims a user and token saved with a line break or spaces, as a Git host token is", () => {
+    expect(parseJenkinsCredentials(JSON.stringify({ user: " ci\n", token: "t0k\n" }), "s")).to.deep.equal({
+      user: "ci",
+      token: "t0k",
+    });
+    expect(parseJenkinsCredentials('{"user":"ci","token":" ","apiToken":"t0k"}', "s")).to.deep.equal({
+      user: "ci",
+      token: "t0k",
+    });
+  });
   for (const bad of [
     "",
     "ci:t0k",
+    JSON.stringify({ user: "ci", token: " \n" }),
     "null",
     "[]",
     '{"user":"ci"}',
