@@ -62,10 +62,10 @@ function utf8Text(body: Buffer): string {
  * The payload of a verified delivery.
  * - `application/json` and `application/*+json` (charset utf-8 or none): the UTF-8 JSON body.
  * - `application/x-www-form-urlencoded` (GitHub's "form" content type): the single `payload` field,
- *   URL-decoded, as JSON.
+ *   URL-decoded, as JSON; the form may hold no other field.
  * - no Content-Type at all: tried as JSON (some senders omit it).
  * Throws RequestError: 400 for an empty body, bytes that are not UTF-8, malformed JSON, a payload
- * that is not a JSON object, a form without exactly one `payload`; 415 for any other content type
+ * that is not a JSON object, a form other than exactly one `payload` field; 415 for any other content type
  * or a charset other than UTF-8.
  */
 export function decodeBody(body: Buffer, contentType: string | undefined): unknown {
@@ -84,8 +84,12 @@ export function decodeBody(body: Buffer, contentType: string | undefined): unkno
   const text = utf8Text(body);
   if (!form) return parseJsonObject(text, "body");
 
-  const payloads = new URLSearchParams(text).getAll("payload");
+  const fields = new URLSearchParams(text);
+  const payloads = fields.getAll("payload");
   if (payloads.length === 0) throw new RequestError(400, "form body has no payload field");
   if (payloads.length > 1) throw new RequestError(400, "form body has several payload fields");
+  // Hosts send payload=<JSON> alone. Content-Type is not signed: a JSON body replayed as a form must not
+  // yield a "payload" planted in one of its strings ({"title":"x&payload=...&"}).
+  if (fields.size !== 1) throw new RequestError(400, "form body has fields other than payload");
   return parseJsonObject(payloads[0] as string, "form payload");
 }

@@ -73,6 +73,12 @@ describe("Function: decodeBody", () => {
       "application/x-www-form-urlencoded",
       400,
     ],
+    [
+      "a form with a field besides payload",
+      Buffer.from("payload=%7B%7D&event=push"),
+      "application/x-www-form-urlencoded",
+      400,
+    ],
     ["text/plain", JSON_BODY, "text/plain", 415],
     ["multipart/form-data", JSON_BODY, "multipart/form-data; boundary=x", 415],
     ["application/xml", JSON_BODY, "application/xml", 415],
@@ -84,6 +90,23 @@ describe("Function: decodeBody", () => {
       expect(statusOf(() => decodeBody(body, type))).to.equal(status);
     });
   }
+
+  // The content type is not signed: a captured JSON delivery can be replayed as a form. Its JSON text
+  // must then never yield a payload field, even when a string in it carries "&payload=<JSON>&".
+  it("decodeBody never reads a JSON object body sent as a form, whatever its strings carry", () => {
+    const planted = `&payload=${encodeURIComponent(JSON.stringify({ ref: "refs/heads/main" }))}&`;
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.constant(planted), fc.jsonValue())),
+        fc.string(),
+        (object, key) => {
+          const body = Buffer.from(JSON.stringify({ ...object, [key]: `title${planted}` }), "utf8");
+          expect(statusOf(() => decodeBody(body, "application/x-www-form-urlencoded"))).to.equal(400);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 
   it("decodeBody's error for malformed JSON does not quote the body", () => {
     try {

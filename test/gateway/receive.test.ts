@@ -180,6 +180,26 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
       queued: 0,
     },
     {
+      // The signature covers the body, not Content-Type: a captured issue delivery whose title carries
+      // "&payload=<a push>&" must not turn into that push when it is replayed as a form.
+      title:
+        "400, queueing nothing, for a signed JSON delivery replayed as a form with a payload planted in a string",
+      delivery: {
+        event: "push",
+        contentType: "application/x-www-form-urlencoded",
+        body: JSON.stringify({
+          action: "opened",
+          issue: {
+            title: `x&payload=${encodeURIComponent(JSON.stringify(pushPayload({ after: "f".repeat(40) })))}&`,
+          },
+          repository: pushPayload().repository,
+        }),
+      },
+      statusCode: 400,
+      status: "rejected",
+      queued: 0,
+    },
+    {
       title: "202 queued for a form-encoded payload=... body, verified over the raw form bytes",
       delivery: {
         body: `payload=${encodeURIComponent(JSON.stringify(pushPayload()))}`,
