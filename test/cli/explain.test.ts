@@ -128,7 +128,7 @@ describe("Command: hookgate explain", () => {
     expect(deliveryHeaders("gitlab", "push", "id-1")).to.deep.equal({
       "content-type": "application/json",
       "x-gitlab-event": "Push Hook",
-      "idempotency-key": "id-1",
+      "webhook-id": "id-1",
     });
     expect(deliveryHeaders("bitbucket", "push", undefined)).to.include({ "x-event-key": "repo:push" });
     expect(deliveryHeaders("bitbucket", "tag_push", undefined)).to.include({ "x-event-key": "repo:push" });

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,12 +9,15 @@ import {
   TransientDependencyError,
   WorkItemTooLargeError,
 } from "../../src/core/errors";
+import { headerBag } from "../../src/core/headers";
 import { MAX_BODY_BYTES } from "../../src/core/policy";
 import type { ClaimResult, DedupeStore, SecretStore, WorkQueue } from "../../src/core/ports";
 import type { Route, WorkItem } from "../../src/core/types";
+import { signatureHeaders } from "../../src/core/verify";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { createRouteHandler } from "../../src/gateway/routeHandler";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
+import { loadPayload } from "../fixtures/payloads";
 import { MemorySecretStore } from "../support/secrets";
 import {
   type DeliveryOptions,
@@ -528,6 +532,47 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     expect(lines[1]?.reason)
       .to.equal((again.body as { reason?: string }).reason)
       .and.not.match(/^matched/);
+  });
+
+  it("deliver answers 200 duplicate for a signed GitLab delivery replayed with another Idempotency-Key (webhook-id is the signed id)", async () => {
+    const signing = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+    const clock = 1_770_000_000_000;
+    const route = jenkinsRoute({
+      provider: "gitlab",
+      secret: "hookgate/gitlab-webhook",
+      match: { repos: ["mike/diaspora"], events: ["push"], branches: ["master"] },
+    });
+    const h = harness({
+      route,
+      secrets: new MemorySecretStore({ "hookgate/gitlab-webhook": signing }),
+      now: () => clock,
+    });
+    const push = loadPayload("gitlab/push");
+    const id = "0f5e6d1c-7b9a-4c2e-8d3f-1a2b3c4d5e6f";
+    // GitLab sends webhook-id equal to Idempotency-Key; only webhook-id is covered by the signature.
+    const sent = {
+      ...push.headers,
+      "Idempotency-Key": id,
+      ...signatureHeaders("gitlab", signing, push.body, { id, nowMs: clock }),
+    };
+    const deliver = (headers: Record<string, string>) =>
+      h.handler.deliver({
+        routeName: route.name,
+        method: "POST",
+        headers: headerBag(headers),
+        body: push.body,
+        sourceIp: "34.74.90.65",
+      });
+    expect((await deliver(sent)).statusCode).to.equal(202);
+    // A captured copy replayed inside the timestamp tolerance, with the unsigned ids made fresh.
+    const replay = await deliver({
+      ...sent,
+      "Idempotency-Key": randomUUID(),
+      "X-Gitlab-Event-UUID": randomUUID(),
+    });
+    expect(replay.statusCode, JSON.stringify(replay.body)).to.equal(200);
+    expect(replay.body).to.deep.include({ status: "duplicate", delivery: id });
+    expect(h.queue.sent).to.have.length(1);
   });
 
   it("receive answers 200 duplicate while the first copy is still queued", async () => {

@@ -111,7 +111,9 @@ export function eventName(provider: Provider, headers: HeaderBag, payload: unkno
 export const DELIVERY_HEADERS: Readonly<Record<Provider, readonly string[]>> = {
   github: ["x-github-delivery"],
   // Idempotency-Key stays the same when GitLab retries or a user resends; X-Gitlab-Event-UUID does not.
-  gitlab: ["idempotency-key", "webhook-id", "x-gitlab-event-uuid"],
+  // webhook-id (sent with a signing token) holds the same value and is signed: it comes first, so a
+  // signed delivery replayed with another Idempotency-Key is still a duplicate.
+  gitlab: ["webhook-id", "idempotency-key", "x-gitlab-event-uuid"],
   bitbucket: ["x-request-uuid"],
   "bitbucket-server": ["x-request-id"],
   gitea: ["x-gitea-delivery", "x-forgejo-delivery", "x-gogs-delivery", "x-github-delivery"],

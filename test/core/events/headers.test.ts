@@ -176,6 +176,15 @@ describe("Function: deliveryIdOf", () => {
     expect(deliveryIdOf("gitlab", bagOf(first), body)).to.equal("f5e5");
   });
 
+  it("deliveryIdOf takes GitLab's webhook-id, which a signing token signs, over an Idempotency-Key that differs", () => {
+    const headers = {
+      "Idempotency-Key": "unsigned-key",
+      "webhook-id": "signed-id",
+      "X-Gitlab-Event-UUID": "u",
+    };
+    expect(deliveryIdOf("gitlab", bagOf(headers), body)).to.equal("signed-id");
+  });
+
   it("deliveryIdOf derives a stable sha256 id from the body when no header carries one", () => {
     const expected = `sha256:${createHash("sha256").update(body).digest("hex")}`;
     expect(deliveryIdOf("bitbucket", bagOf({ "X-Hook-UUID": "{1}" }), body)).to.equal(expected);
