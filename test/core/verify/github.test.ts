@@ -87,6 +87,17 @@ describe("Function: verifyDelivery (GitHub)", () => {
     }
   });
 
+  for (const secret of ["clé ç", "秘密 🔑", "line\u2028sep"]) {
+    it(`verifyDelivery accepts octokit's signature made with the non-ASCII secret ${JSON.stringify(secret)} (its UTF-8 bytes are the key)`, async () => {
+      const octokit = await import("@octokit/webhooks-methods");
+      const signature = await octokit.sign(secret, PUSH);
+      expect(github(PUSH, { "x-hub-signature-256": signature }, [secret])).to.deep.equal({
+        ok: true,
+        via: "signature",
+      });
+    });
+  }
+
   describe("malformed signature headers are rejected with 401 and no retry", () => {
     const good = sig(PUSH);
     const hex = good.slice("sha256=".length);

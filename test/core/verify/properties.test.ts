@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { expect } from "chai";
 import fc from "fast-check";
 import { PROVIDERS, type Provider } from "../../../src/core/types";
@@ -95,6 +96,32 @@ describe("Properties: verifyDelivery", () => {
           },
         ),
         { numRuns: 200 },
+      );
+    });
+  }
+
+  // Hosts key the HMAC with the secret's UTF-8 bytes (GitHub, octokit's TextEncoder, Gitea's []byte(secret)).
+  // secretArb is ASCII only, where UTF-8 and latin-1 agree: this one takes any character.
+  const hexHeader = {
+    github: (hex: string) => ({ "x-hub-signature-256": `sha256=${hex}` }),
+    bitbucket: (hex: string) => ({ "x-hub-signature": `sha256=${hex}` }),
+    "bitbucket-server": (hex: string) => ({ "x-hub-signature": `sha256=${hex}` }),
+    gitea: (hex: string) => ({ "x-gitea-signature": hex }),
+  } as const;
+  for (const [provider, header] of Object.entries(hexHeader)) {
+    it(`${provider}: the HMAC is keyed with the UTF-8 bytes of the secret, whatever characters it holds`, () => {
+      fc.assert(
+        fc.property(fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }), bodyArb, (secret, body) => {
+          const hex = createHmac("sha256", Buffer.from(secret, "utf8")).update(body).digest("hex");
+          const input = request({
+            provider: provider as Provider,
+            body,
+            headers: header(hex),
+            secrets: [secret],
+          });
+          expect(verifyDelivery(input)).to.deep.equal({ ok: true, via: "signature" });
+        }),
+        { numRuns: 150 },
       );
     });
   }
