@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { expect } from "chai";
 import fc from "fast-check";
+import { DELIVERY_HEADERS } from "../../../src/core/events/headers";
 import { PROVIDERS, type Provider } from "../../../src/core/types";
 import { INTERNAL_REASON, signatureHeaders, verifyDelivery } from "../../../src/core/verify";
 import { request } from "./helpers";
@@ -98,6 +99,24 @@ describe("Properties: verifyDelivery", () => {
         { numRuns: 200 },
       );
     });
+  }
+
+  // Every header deliveryIdOf may take the id from: sent twice, which copy deduplicates the delivery?
+  for (const provider of PROVIDERS) {
+    for (const name of DELIVERY_HEADERS[provider]) {
+      it(`${provider}: verifyDelivery rejects a signed delivery whose ${name} header comes twice (401)`, () => {
+        const body = Buffer.from('{"ref":"refs/heads/main"}');
+        const secret = provider === "gitlab" ? `whsec_${Buffer.alloc(32, 3).toString("base64")}` : "s3cret";
+        const signed = signatureHeaders(provider, secret, body, { id: "msg_1", nowMs: NOW });
+        const headers = { ...signed, [name]: ["id-1", "id-2"] };
+        const input = request({ provider, body, headers, secrets: [secret], nowMs: NOW });
+        expect(verifyDelivery(input)).to.deep.include({
+          ok: false,
+          status: 401,
+          reason: "delivery id header repeated",
+        });
+      });
+    }
   }
 
   // Hosts key the HMAC with the secret's UTF-8 bytes (GitHub, octokit's TextEncoder, Gitea's []byte(secret)).
