@@ -277,7 +277,8 @@ async function s3ObjectStore(endpoint: string): Promise<ObjectStore> {
     forcePathStyle: true,
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
-    // Local S3-compatible servers (s3rver, MinIO in dev mode) accept any key pair.
+    // Without AWS credentials, a dummy pair: enough for servers that check none (LocalStack); s3rver wants
+    // S3RVER/S3RVER and MinIO its root user, from the AWS variables (README, --s3-endpoint).
     ...(hasCredentials
       ? {}
       : { credentials: { accessKeyId: "hookgate-local", secretAccessKey: "hookgate-local" } }),
