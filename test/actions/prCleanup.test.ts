@@ -1209,7 +1209,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
         "/2.0",
         {
           state: "OPEN",
-          q: 'source.branch.name="feature/login" AND source.repository.full_name="acme/api"',
+          q: 'state="OPEN" AND source.branch.name="feature/login" AND source.repository.full_name="acme/api"',
           pagelen: "1",
         },
       ],

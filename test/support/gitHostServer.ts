@@ -687,23 +687,27 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         kind = "pulls";
         act = () => {
           const q = parsed.searchParams;
-          const wanted = q.get("state") ?? "OPEN";
-          // Only the filters hookgate sends: field="…" clauses joined by AND, with \" and \\ escaped, on
-          // destination.branch.name, source.branch.name and source.repository.full_name.
           const query = q.get("q");
+          // As client libraries report Bitbucket Cloud: beside q, the state parameter is ignored (the worst case
+          // hookgate must handle; it says the state in q as well).
+          const wanted = query === null ? (q.get("state") ?? "OPEN") : undefined;
+          // Only the filters hookgate sends: field="…" clauses joined by AND, with \" and \\ escaped, on
+          // state, destination.branch.name, source.branch.name and source.repository.full_name.
           const clause =
-            /^(destination\.branch\.name|source\.branch\.name|source\.repository\.full_name)\s*=\s*"((?:[^"\\]|\\.)*)"$/;
+            /^(state|destination\.branch\.name|source\.branch\.name|source\.repository\.full_name)\s*=\s*"((?:[^"\\]|\\.)*)"$/;
           const clauses = query === null ? [] : query.split(" AND ").map((part) => clause.exec(part.trim()));
           if (clauses.some((match) => !match)) {
             return json(res, 400, { type: "error", error: { message: `Invalid filter query: ${query}` } });
           }
           const filters = new Map(clauses.map((match) => [match?.[1], match?.[2]?.replace(/\\(.)/g, "$1")]));
+          const stateClause = filters.get("state");
           const destination = filters.get("destination.branch.name");
           const sourceBranch = filters.get("source.branch.name");
           const sourceRepo = filters.get("source.repository.full_name");
           const all = [...state.pulls.values()].filter(
             (pull) =>
-              bitbucketState(pull) === wanted &&
+              (wanted === undefined || bitbucketState(pull) === wanted) &&
+              (stateClause === undefined || bitbucketState(pull) === stateClause) &&
               (destination === undefined || (pull.baseRef ?? state.defaultBranch) === destination) &&
               (sourceBranch === undefined || pull.headRef === sourceBranch) &&
               (sourceRepo === undefined || (pull.headRepoFullName ?? fullName) === sourceRepo),

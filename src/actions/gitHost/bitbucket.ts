@@ -134,9 +134,12 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
 
   /** The open pull requests a BBQL query selects. */
   private async countOpenPulls(repo: RepoRef, q: string): Promise<OpenPullRequests> {
+    // The state in the query too: client libraries report the state parameter ignored beside q, and then
+    // merged pull requests (this one among them) would keep every branch.
+    const query = `state="OPEN" AND ${q}`;
     const page = await this.json<{ size?: number; values?: unknown[]; next?: string }>({
       method: "GET",
-      path: `${this.repoPath(repo)}/pullrequests?state=OPEN&q=${encodeURIComponent(q)}&pagelen=1`,
+      path: `${this.repoPath(repo)}/pullrequests?state=OPEN&q=${encodeURIComponent(query)}&pagelen=1`,
     });
     const seen = page.values?.length ?? 0;
     // size, the total, is optional in Bitbucket's paged answers.
