@@ -6,9 +6,7 @@ import {
   isScalar,
   isSeq,
   LineCounter,
-  Pair,
   parseDocument,
-  visit,
   type YAMLMap,
 } from "yaml";
 import type { Problem, RoutesConfig } from "../types";
@@ -88,11 +86,10 @@ function parseUnsafe(text: string, file: string): ParseResult {
   }
   if (references.length > 0) return { problems: sortUnique(problems) };
 
-  const writtenParameters = parameterNumbersAsWritten(doc);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 1000 });
-    applyWrittenNumbers(data, writtenParameters);
+    applyWrittenNumbers(doc, locator, data);
   } catch (error) {
     // Left: too many aliases (a whole-file matter), or a yaml failure we do not foresee.
     problems.push({ file, line: 1, col: 1, message: `YAML: ${firstLine((error as Error).message)}` });
@@ -137,30 +134,44 @@ function sortUnique(problems: Problem[]): Problem[] {
 /**
  * Jenkins parameters are text, and a number is taken as it is written: `VERSION: 1.10` is "1.10", not
  * "1.1"; `MODE: 0755` is "0755"; a 20-digit id keeps its digits. That holds for parameters reached
- * through an alias (`parameters: *p`) or a merge (`{ <<: *p }`) too. The document is only read: each
- * `parameters` map's numbers are noted with the path to it, and set as written once it is converted, so
- * an anchor (of the map, or of a number in it) used anywhere else keeps its own meaning.
+ * through an alias (`parameters: *p`) or a merge (`{ <<: *p }`), and for parameters of a map that is itself
+ * merged (`action: { <<: *build }`, a route `<<: *route`): each converted `parameters` map is found in the
+ * document by its path, through aliases and merges, and its numbers set as written. The document is only
+ * read, so an anchor (of the map, or of a number in it) used anywhere else keeps its own meaning.
  */
-interface WrittenParameters {
-  /** Keys and list indexes from the document's root to the map holding `parameters`. */
-  path: Array<string | number>;
-  numbers: Map<string, string>;
-}
-
-function parameterNumbersAsWritten(doc: Document): WrittenParameters[] {
-  const found: WrittenParameters[] = [];
+function applyWrittenNumbers(doc: Document, locator: Locator, data: unknown): void {
   // Per map, once: maps that merge each other would otherwise be walked exponentially often.
   const memo = new Map<YAMLMap, Map<string, string>>();
-  visit(doc, {
-    Pair(_key, pair, ancestors) {
-      if (!isScalar(pair.key) || pair.key.value !== "parameters") return;
-      const map = resolveAlias(doc, pair.value);
-      if (!isMap(map)) return;
-      const numbers = writtenNumbers(doc, map, memo, new Set());
-      if (numbers.size > 0) found.push({ path: pathOf(ancestors), numbers });
-    },
+  for (const path of parametersPaths(data)) {
+    const map = resolveAlias(doc, locator.node(path));
+    if (!isMap(map)) continue;
+    const numbers = writtenNumbers(doc, map, memo, new Set());
+    if (numbers.size === 0) continue;
+    let parameters: unknown = data;
+    for (const step of path)
+      parameters = (parameters as Record<string | number, unknown> | undefined)?.[step];
+    if (typeof parameters !== "object" || parameters === null) continue;
+    const record = parameters as Record<string, unknown>;
+    for (const [key, text] of numbers) if (typeof record[key] === "number") record[key] = text;
+  }
+}
+
+/** Where a converted document holds Jenkins parameters: each action's, and each pr-cleanup jenkins step's. */
+function parametersPaths(data: unknown): PathSegment[][] {
+  const routes = (data as { routes?: unknown } | null)?.routes;
+  if (!Array.isArray(routes)) return [];
+  const paths: PathSegment[][] = [];
+  routes.forEach((route, i) => {
+    const action = (route as { action?: unknown } | null)?.action;
+    if (typeof action !== "object" || action === null) return;
+    paths.push(["routes", i, "action", "parameters"]);
+    const steps = (action as { steps?: unknown }).steps;
+    if (!Array.isArray(steps)) return;
+    steps.forEach((_, j) => {
+      paths.push(["routes", i, "action", "steps", j, "jenkins", "parameters"]);
+    });
   });
-  return found;
+  return paths;
 }
 
 /** yaml's merge order: a map's own keys win; among merge sources, the first to set a key wins. */
@@ -201,29 +212,6 @@ function writtenNumbers(
   seen.delete(map);
   memo.set(map, numbers);
   return numbers;
-}
-
-/** The keys and indexes that lead to the last ancestor (the map holding the pair being visited). */
-function pathOf(ancestors: readonly unknown[]): Array<string | number> {
-  const path: Array<string | number> = [];
-  for (let i = 0; i < ancestors.length; i++) {
-    const node = ancestors[i];
-    if (node instanceof Pair && isScalar(node.key)) path.push(String(node.key.value));
-    else if (isSeq(node)) path.push(node.items.indexOf(ancestors[i + 1] as never));
-  }
-  return path;
-}
-
-/** Sets each noted number of a converted document's `parameters` back to its written form. */
-function applyWrittenNumbers(data: unknown, found: readonly WrittenParameters[]): void {
-  for (const { path, numbers } of found) {
-    let holder: unknown = data;
-    for (const step of path) holder = (holder as Record<string | number, unknown> | undefined)?.[step];
-    const parameters = (holder as { parameters?: unknown } | undefined)?.parameters;
-    if (typeof parameters !== "object" || parameters === null) continue;
-    const record = parameters as Record<string, unknown>;
-    for (const [key, text] of numbers) if (typeof record[key] === "number") record[key] = text;
-  }
 }
 
 function resolveAlias(doc: Document, node: unknown): unknown {

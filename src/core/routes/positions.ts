@@ -62,6 +62,11 @@ export class Locator {
     return this.value(path);
   }
 
+  /** The node written for the value at `path` (through aliases and merges), when the source has one. */
+  node(path: readonly PathSegment[]): Node | undefined {
+    return this.find(path).value;
+  }
+
   /** Where the source offset is. */
   offset(offset: number): Position {
     const pos = this.lines.linePos(Math.max(0, offset));

@@ -284,6 +284,71 @@ describe("Function: parseRoutes", () => {
     ]);
   });
 
+  describe("parseRoutes keeps a parameter number as written when the map holding the parameters is merged from an anchor", () => {
+    const head = [
+      "version: 1",
+      "defaults: { secret: hookgate/gh, jenkins: { url: https://jenkins.example.com, credentials: hookgate/j } }",
+      "providers: { github: { token: hookgate/token } }",
+    ];
+    // [what, lines after the head]
+    const cases: Array<[string, string[]]> = [
+      [
+        "an action merged with <<",
+        [
+          "x-build: &build { type: jenkins, job: x, parameters: { VERSION: 1.10, MODE: 0755 } }",
+          "routes:",
+          "  - name: a",
+          "    match: { repos: [acme/api] }",
+          "    action: { <<: *build }",
+        ],
+      ],
+      [
+        "an action merged from a list, with its own keys",
+        [
+          "x-type: &type { type: jenkins }",
+          "x-params: &params { job: x, parameters: { VERSION: 1.10, MODE: 0755 } }",
+          "routes:",
+          "  - name: a",
+          "    match: { repos: [acme/api] }",
+          "    action: { <<: [*type, *params], job: y }",
+        ],
+      ],
+      [
+        "a whole route merged with <<",
+        [
+          "x-route: &route",
+          "  match: { repos: [acme/api] }",
+          "  action: { type: jenkins, job: x, parameters: { VERSION: 1.10, MODE: 0755 } }",
+          "routes:",
+          "  - <<: *route",
+          "    name: a",
+        ],
+      ],
+      [
+        "a pr-cleanup jenkins step merged with <<",
+        [
+          "x-teardown: &teardown { job: x, parameters: { VERSION: 1.10, MODE: 0755 } }",
+          "routes:",
+          "  - name: a",
+          "    match: { repos: [acme/api] }",
+          "    action: { type: pr-cleanup, steps: [{ jenkins: { <<: *teardown } }] }",
+        ],
+      ],
+    ];
+    for (const [what, lines] of cases) {
+      it(`parseRoutes reads VERSION: 1.10 as "1.10" and MODE: 0755 as "0755" through ${what}`, () => {
+        const { config, problems } = parseRoutes([...head, ...lines].join("\n"), "routes.yaml");
+        expect(problems).to.deep.equal([]);
+        const action = config?.routes[0]?.action;
+        const parameters =
+          action?.type === "pr-cleanup"
+            ? (action.steps[0] as { parameters?: unknown }).parameters
+            : (action as { parameters?: unknown }).parameters;
+        expect(parameters).to.deep.equal({ VERSION: "1.10", MODE: "0755" });
+      });
+    }
+  });
+
   it("parseRoutes reads parameters that merge a chain of maps each merging the two before it, without walking the chain exponentially", () => {
     // 2^24 walks without a memo: this would not finish within the test's timeout.
     const chain = ["x-a0: &a0 { A: 1 }", "x-b0: &b0 { B: 2 }"];
