@@ -15,12 +15,34 @@ export function globProblem(pattern: string): string | undefined {
   if (unbalanced(body, "{", "}") || unbalanced(body, "[", "]")) {
     return `glob "${pattern}" has an unclosed bracket or brace`;
   }
+  if (pipeOutsideParentheses(body)) {
+    return `glob "${pattern}" has a "|" outside parentheses, which is not "or" in a glob: list each glob as its own entry, or write {a,b}`;
+  }
   try {
     picomatch.makeRe(body, OPTIONS);
   } catch (error) {
     return `glob "${pattern}" is invalid: ${(error as Error).message}`;
   }
   return undefined;
+}
+
+/**
+ * A "|" that is not escaped, in a [...] class or in an extglob's (...): picomatch reads it as text in one
+ * glob ("main|master" matches nothing) and as "or" in another ("release/*|hotfix/*").
+ */
+function pipeOutsideParentheses(text: string): boolean {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === "\\") i++;
+    else if (inClass) inClass = char !== "]";
+    else if (char === "[") inClass = true;
+    else if (char === "(") depth++;
+    else if (char === ")") depth = Math.max(0, depth - 1);
+    else if (char === "|" && depth === 0) return true;
+  }
+  return false;
 }
 
 function unbalanced(text: string, open: string, close: string): boolean {

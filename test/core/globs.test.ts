@@ -48,6 +48,23 @@ describe("Function: globProblem", () => {
   }
 });
 
+describe("Function: globProblem with a | outside parentheses", () => {
+  // picomatch reads such a "|" as text in one glob ("main|master" matches nothing) and as "or" in another
+  // ("release/*|hotfix/*"), and the compiled list matched only the first half of that one.
+  for (const bad of ["main|master", "release/*|hotfix/*", "docs/**|*.md", "!main|dev", "{main|master}"]) {
+    it(`globProblem(${JSON.stringify(bad)}) reports the "|" and says to list each glob as its own entry`, () => {
+      expect(globProblem(bad)).to.equal(
+        `glob ${JSON.stringify(bad)} has a "|" outside parentheses, which is not "or" in a glob: list each glob as its own entry, or write {a,b}`,
+      );
+    });
+  }
+  for (const good of ["@(main|master)", "release/(a|b)", "!(main|dev)", "[|]", "a\\|b"]) {
+    it(`globProblem(${JSON.stringify(good)}) accepts a "|" inside parentheses, inside brackets or escaped`, () => {
+      expect(globProblem(good)).to.equal(undefined);
+    });
+  }
+});
+
 const GLOBS = [
   "main",
   "release/*",
