@@ -7,6 +7,7 @@ import {
   isSeq,
   LineCounter,
   parseDocument,
+  visit,
   type YAMLMap,
 } from "yaml";
 import type { Problem, RoutesConfig } from "../types";
@@ -63,16 +64,22 @@ function parseUnsafe(text: string, file: string): ParseResult {
   const problems: Problem[] = [];
 
   // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.
+  const quoteStarts = unclosedQuoteStarts(doc);
   for (const error of [...doc.errors, ...doc.warnings]) {
-    const at = locator.offset(error.pos[0]);
+    // yaml places a missing closing quote where the quoted text ends: at the end of the file, or at the next
+    // quote of the same kind, far from the quote that is missing its partner.
+    const quoteStart = error.code === "MISSING_CHAR" ? quoteStarts.get(error.pos[0]) : undefined;
+    const at = locator.offset(quoteStart ?? error.pos[0]);
     const message =
-      error.code === "DUPLICATE_KEY"
-        ? "duplicate key; a key may appear once in a map"
-        : error.code === "MULTIPLE_DOCS"
-          ? "more than one YAML document (a --- line after the first); keep routes.yaml one document"
-          : error.code === "BAD_ALIAS"
-            ? `${firstLine(error.message)}; ${ALIAS_GLOB_HINT}`
-            : firstLine(error.message);
+      quoteStart !== undefined
+        ? `${firstLine(error.message)}: the text quoted here is never closed`
+        : error.code === "DUPLICATE_KEY"
+          ? "duplicate key; a key may appear once in a map"
+          : error.code === "MULTIPLE_DOCS"
+            ? "more than one YAML document (a --- line after the first); keep routes.yaml one document"
+            : error.code === "BAD_ALIAS"
+              ? `${firstLine(error.message)}; ${ALIAS_GLOB_HINT}`
+              : firstLine(error.message);
     problems.push({ file, ...at, message: `YAML: ${message}` });
   }
   // A duplicate key leaves the structure clear (the last value wins), so the other checks still run and
@@ -113,6 +120,19 @@ function parseUnsafe(text: string, file: string): ParseResult {
   }
   if (problems.length > 0) return { problems: sortUnique(problems) };
   return { config: compileRoutes(data as RoutesDoc), problems: [] };
+}
+
+/** Where each quoted scalar starts, by where it ends (for a missing closing quote, which yaml reports at the end). */
+function unclosedQuoteStarts(doc: Document): Map<number, number> {
+  const starts = new Map<number, number>();
+  if (!doc.errors.some((error) => error.code === "MISSING_CHAR")) return starts;
+  visit(doc, {
+    Scalar(_key, node) {
+      const quoted = node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE";
+      if (quoted && node.range) starts.set(node.range[1], node.range[0]);
+    },
+  });
+  return starts;
 }
 
 function firstLine(message: string): string {

@@ -476,6 +476,28 @@ describe("Function: parseRoutes", () => {
     ]);
   });
 
+  describe("a quote that is never closed is reported where it opens, not at the end of the file", () => {
+    const head = ["version: 1", "defaults: { secret: hookgate/gh }", "routes:", "  - name: a"];
+    const tail = ["  - name: b", "    match: {}", "    action: { type: jenkins, job: y }", ""];
+    // [the line written after the head, line and column of its opening quote, message]
+    const cases: Array<[string, number, number, string]> = [
+      ['    action: { type: jenkins, job: "api/build }', 5, 35, 'YAML: Missing closing "quote'],
+      ["    action: { type: jenkins, job: 'api/build }", 5, 35, "YAML: Missing closing 'quote"],
+      ['    description: "builds the api', 5, 18, 'YAML: Missing closing "quote'],
+    ];
+    for (const [line, at, col, message] of cases) {
+      it(`parseRoutes reports ${JSON.stringify(line.trim())} at ${at}:${col}`, () => {
+        const text = [...head, line, ...tail].join("\n");
+        const { config, problems } = parseRoutes(text, "routes.yaml");
+        expect(config).to.equal(undefined);
+        const quote = problems.filter((p) => p.message.startsWith("YAML: Missing closing"));
+        expect(quote.map((p) => [p.line, p.col, p.message])).to.deep.equal([
+          [at, col, `${message}: the text quoted here is never closed`],
+        ]);
+      });
+    }
+  });
+
   it("parseRoutes accepts the shipped routes.yaml and compiles every route", () => {
     const text = readFileSync(join(__dirname, "../../../routes.yaml"), "utf8");
     const { config, problems } = parseRoutes(text, "routes.yaml");
