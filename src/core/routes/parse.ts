@@ -15,7 +15,7 @@ import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
 import { Locator, type PathSegment, type Position } from "./positions";
 import { ALIAS_GLOB_HINT, referenceFindings } from "./references";
-import { schemaFindings } from "./schema";
+import { schemaFindings, UNQUOTED_TEMPLATE } from "./schema";
 import { semanticFindings } from "./semantics";
 
 export interface ParseResult {
@@ -65,6 +65,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
 
   // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.
   const quoteStarts = unclosedQuoteStarts(doc);
+  const templateLines = new Set<number>();
   for (const error of [...doc.errors, ...doc.warnings]) {
     // yaml places a missing closing quote where the quoted text ends: at the end of the file, or at the next
     // quote of the same kind, far from the quote that is missing its partner.
@@ -80,7 +81,13 @@ function parseUnsafe(text: string, file: string): ParseResult {
             : error.code === "BAD_ALIAS"
               ? `${firstLine(error.message)}; ${ALIAS_GLOB_HINT}`
               : firstLine(error.message);
-    problems.push({ file, ...at, message: `YAML: ${message}` });
+    // `job: {{repo}}/build`: YAML reads the {{ as a map and stumbles on what follows. Said once per line.
+    const hint =
+      !templateLines.has(at.line) && UNQUOTED_TEMPLATE_VALUE.test(lineAt(text, error.pos[0]))
+        ? `; a value that starts with {{ must be quoted ("{{...}}") ${UNQUOTED_TEMPLATE}`
+        : "";
+    if (hint) templateLines.add(at.line);
+    problems.push({ file, ...at, message: `YAML: ${message}${hint}` });
   }
   // A duplicate key leaves the structure clear (the last value wins), so the other checks still run and
   // every problem is reported at once; after any other syntax error the structure is a guess.
@@ -120,6 +127,16 @@ function parseUnsafe(text: string, file: string): ParseResult {
   }
   if (problems.length > 0) return { problems: sortUnique(problems) };
   return { config: compileRoutes(data as RoutesDoc), problems: [] };
+}
+
+/** A value (after "key:", "- ", "[" or ",") that starts with an unquoted {{. */
+const UNQUOTED_TEMPLATE_VALUE = /(?:[:,[]|^\s*-)\s*\{\{/;
+
+/** The text of the line that holds `offset`. */
+function lineAt(text: string, offset: number): string {
+  const start = text.lastIndexOf("\n", offset - 1) + 1;
+  const end = text.indexOf("\n", offset);
+  return text.slice(start, end < 0 ? text.length : end);
 }
 
 /** Where each quoted scalar starts, by where it ends (for a missing closing quote, which yaml reports at the end). */

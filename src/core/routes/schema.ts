@@ -97,6 +97,14 @@ function describe(error: ErrorObject, root: unknown): SchemaFinding | undefined 
         };
       }
       const expected = ([] as string[]).concat(error.schema as string | string[]);
+      const template = expected.includes("string") ? unquotedTemplate(error.data) : undefined;
+      if (template !== undefined) {
+        return {
+          path,
+          at: "value",
+          message: `${prefix}a template must be quoted: write "${template}" ${UNQUOTED_TEMPLATE}`,
+        };
+      }
       return {
         path,
         at: "value",
@@ -191,6 +199,20 @@ function describe(error: ErrorObject, root: unknown): SchemaFinding | undefined 
       return { path, at: "value", message: `${prefix}has an invalid format` };
   }
   return { path, at: "value", message: `${prefix}${error.message ?? "is invalid"}` };
+}
+
+export const UNQUOTED_TEMPLATE = "(YAML reads an unquoted {{ as a map)";
+
+/**
+ * The template a user wrote without quotes, from what YAML made of it: `SHA: {{sha}}` is a map whose one
+ * key is the map { sha: null }, which becomes the text "{ sha }" with no value.
+ */
+function unquotedTemplate(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value);
+  if (entries.length !== 1 || entries[0]?.[1] !== null) return undefined;
+  const field = /^\{ (\S[^{}:,]*) \}$/.exec(entries[0][0])?.[1];
+  return field === undefined ? undefined : `{{${field}}}`;
 }
 
 const DEFINITIONS = new Map<unknown, string>(

@@ -498,6 +498,49 @@ describe("Function: parseRoutes", () => {
     }
   });
 
+  describe("a template written without quotes is reported with the quotes it needs", () => {
+    const head = [
+      "version: 1",
+      "defaults: { secret: hookgate/gh, jenkins: { url: https://jenkins.example.com, credentials: hookgate/j } }",
+      "routes:",
+      "  - name: a",
+      "    match: {}",
+      "    action:",
+      "      type: jenkins",
+    ];
+    const quote = "(YAML reads an unquoted {{ as a map)";
+    // [lines after the head, line:col, message]
+    const cases: Array<[string[], string, string]> = [
+      [
+        ["      job: x", "      parameters:", "        SHA: {{sha}}"],
+        "10:14",
+        `route "a" action.parameters.SHA: a template must be quoted: write "{{sha}}" ${quote}`,
+      ],
+      [
+        ["      job: x", "      parameters: { SHA: {{ payload.after }} }"],
+        "9:26",
+        `route "a" action.parameters.SHA: a template must be quoted: write "{{payload.after}}" ${quote}`,
+      ],
+      [
+        ["      job: {{repo}}"],
+        "8:12",
+        `route "a" action.job: a template must be quoted: write "{{repo}}" ${quote}`,
+      ],
+      [
+        ["      job: {{repo}}/build"],
+        "8:20",
+        `YAML: Unexpected scalar at node end; a value that starts with {{ must be quoted ("{{...}}") ${quote}`,
+      ],
+    ];
+    for (const [lines, at, message] of cases) {
+      it(`parseRoutes reports ${JSON.stringify(lines[lines.length - 1]?.trim())} at ${at}: ${message}`, () => {
+        const { config, problems } = parseRoutes([...head, ...lines].join("\n"), "routes.yaml");
+        expect(config).to.equal(undefined);
+        expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal([`${at}: ${message}`]);
+      });
+    }
+  });
+
   it("parseRoutes accepts the shipped routes.yaml and compiles every route", () => {
     const text = readFileSync(join(__dirname, "../../../routes.yaml"), "utf8");
     const { config, problems } = parseRoutes(text, "routes.yaml");
