@@ -68,6 +68,11 @@ const SECRET_LOOKALIKES: Array<[RegExp, string]> = [
   [/^eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./, "a JSON Web Token"],
   [/^whsec_[A-Za-z0-9+/=]{16,}$/, "a signing token (whsec_)"],
   [/^[rs]k_(live|test)_[A-Za-z0-9]{16,}$/, "an API key"],
+  // `openssl rand -base64 N`, the usual webhook secret: padded base64 with digits and both cases.
+  [
+    /^(?=.{16,}$)(?=.*[0-9])(?=.*[A-Z])(?=.*[a-z])(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$/,
+    "a base64 string",
+  ],
   // Jenkins API tokens are 34 hex digits; 32 is an MD5-sized or random hex secret.
   [/^[0-9a-fA-F]{32,}$/, "a long hexadecimal string"],
 ];

@@ -77,7 +77,13 @@ describe("Function: cidrProblem", () => {
 });
 
 describe("Function: secretRefProblem", () => {
-  for (const good of ["hookgate/github-webhook", "prod/jenkins_api+token=1.0@x", "a"]) {
+  for (const good of [
+    "hookgate/github-webhook",
+    "prod/jenkins_api+token=1.0@x",
+    "a",
+    "hookgate/GitHubWebhookSecret=",
+    "team=platform",
+  ]) {
     it(`secretRefProblem("${good}") accepts a Secrets Manager name`, () => {
       expect(secretRefProblem(good)).to.equal(undefined);
     });
@@ -93,6 +99,10 @@ describe("Function: secretRefProblem", () => {
     ["0123456789abcdef0123456789abcdef", "a long hexadecimal string"],
     ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "a signing token (whsec_)"],
     ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "an API key"],
+    // openssl rand -base64 32, 16 and 20: the usual way to make a webhook secret, padded with "=".
+    ["9dvRuMyoVCOPfUjoCSUN4rXCvNTHgh+qwJ1KJc+UHsE=", "a base64 string"],
+    ["kW7rO1xnlXmowkzNwAoT2g==", "a base64 string"],
+    ["qfnqThYxFcIjTaEfxBY1mwZwELQ=", "a base64 string"],
     ["my secret", "whitespace"],
     ["arn:aws:secretsmanager:eu-west-1:1:secret:x", "is not a Secrets Manager name"],
     ["x".repeat(513), "is not a Secrets Manager name"],
