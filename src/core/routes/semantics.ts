@@ -155,7 +155,9 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
         const list = match[key];
         if (!Array.isArray(list)) continue;
         list.forEach((glob, i) => {
-          if (typeof glob === "string" && glob.length > 0) add(at("match", key, i), globProblem(glob));
+          if (typeof glob === "string" && glob.length > 0) {
+            add(at("match", key, i), globProblem(glob) ?? neverMatchesProblem(key, glob));
+          }
         });
       }
     }
@@ -233,6 +235,23 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
     }
   });
   return out;
+}
+
+/**
+ * A glob in a form no event carries: a full ref where branches and tags are matched by name (`refs/heads/main`
+ * for `main`), or a changed file with a leading "/" (files are paths from the repository's root).
+ */
+function neverMatchesProblem(key: string, glob: string): string | undefined {
+  const not = glob.startsWith("!") ? "!" : "";
+  const body = glob.slice(not.length);
+  const prefix = key === "branches" ? "refs/heads/" : key === "tags" ? "refs/tags/" : undefined;
+  if (prefix !== undefined && body.startsWith(prefix)) {
+    return `glob "${glob}" never matches: ${key} are matched without ${prefix}; write "${not}${body.slice(prefix.length)}"`;
+  }
+  if (key === "paths" && body.startsWith("/")) {
+    return `glob "${glob}" never matches: changed files are paths from the repository's root, without a leading "/"; write "${not}${body.replace(/^\/+/, "")}"`;
+  }
+  return undefined;
 }
 
 /** A tag push as s3-zip renders its key for it: a tag, no branch. */

@@ -541,6 +541,54 @@ describe("Function: parseRoutes", () => {
     }
   });
 
+  describe("a branch, tag or path glob written in a form no event carries is reported at the glob", () => {
+    const head = [
+      "version: 1",
+      "defaults: { secret: hookgate/gh, jenkins: { url: https://jenkins.example.com, credentials: hookgate/j } }",
+      "routes:",
+      "  - name: a",
+      "    action: { type: jenkins, job: x }",
+    ];
+    // [the route's match, column of the glob on line 6, message]
+    const cases: Array<[string, number, string]> = [
+      [
+        '{ branches: [main, "refs/heads/release/*"] }',
+        31,
+        'route "a" match.branches[1]: glob "refs/heads/release/*" never matches: branches are matched without refs/heads/; write "release/*"',
+      ],
+      [
+        '{ branches: ["!refs/heads/old"] }',
+        25,
+        'route "a" match.branches[0]: glob "!refs/heads/old" never matches: branches are matched without refs/heads/; write "!old"',
+      ],
+      [
+        '{ tags: ["refs/tags/v*"] }',
+        21,
+        'route "a" match.tags[0]: glob "refs/tags/v*" never matches: tags are matched without refs/tags/; write "v*"',
+      ],
+      [
+        '{ paths: ["/docs/**"] }',
+        22,
+        'route "a" match.paths[0]: glob "/docs/**" never matches: changed files are paths from the repository\'s root, without a leading "/"; write "docs/**"',
+      ],
+    ];
+    for (const [match, col, message] of cases) {
+      it(`parseRoutes reports match: ${match} at 6:${col}`, () => {
+        const { config, problems } = parseRoutes([...head, `    match: ${match}`].join("\n"), "routes.yaml");
+        expect(config).to.equal(undefined);
+        expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal([
+          `6:${col}: ${message}`,
+        ]);
+      });
+    }
+    it("parseRoutes accepts branches, tags and paths written as events carry them", () => {
+      const match =
+        '{ branches: [main, "release/*", "!refs"], tags: ["v*"], paths: ["docs/**", "**/refs/heads/x"] }';
+      const { problems } = parseRoutes([...head, `    match: ${match}`].join("\n"), "routes.yaml");
+      expect(problems).to.deep.equal([]);
+    });
+  });
+
   it("parseRoutes accepts the shipped routes.yaml and compiles every route", () => {
     const text = readFileSync(join(__dirname, "../../../routes.yaml"), "utf8");
     const { config, problems } = parseRoutes(text, "routes.yaml");
