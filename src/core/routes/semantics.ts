@@ -9,6 +9,7 @@ import { PROVIDERS, type Provider, type WebhookEvent } from "../types";
 import {
   bucketProblem,
   cidrProblem,
+  clip,
   jobProblem,
   routeNameClashProblem,
   routeNameProblem,
@@ -197,10 +198,14 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
       case "s3-zip":
         secretRef(at("action", "token"), action.token);
         template(at("action", "key"), action.key);
-        add(
-          typeof action.key === "string" ? at("action", "key") : at("action", "type"),
-          tagsOnlyKeyProblem(match, action.key),
-        );
+        if (typeof action.key === "string" && emptyFolderProblem("key", action.key)) {
+          add(at("action", "key"), emptyFolderProblem("key", action.key));
+        } else {
+          add(
+            typeof action.key === "string" ? at("action", "key") : at("action", "type"),
+            tagsOnlyKeyProblem(match, action.key),
+          );
+        }
         if (typeof action.bucket === "string") add(at("action", "bucket"), bucketProblem(action.bucket));
         needsApi(action.token);
         break;
@@ -221,6 +226,12 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
               add(at("action", "steps", i, "delete-s3-prefix", "bucket"), bucketProblem(prefix.bucket));
             }
             template(at("action", "steps", i, "delete-s3-prefix", "prefix"), prefix.prefix);
+            if (typeof prefix.prefix === "string") {
+              add(
+                at("action", "steps", i, "delete-s3-prefix", "prefix"),
+                emptyFolderProblem("prefix", prefix.prefix),
+              );
+            }
           }
           const jenkinsStep = obj(step.jenkins);
           if (jenkinsStep) {
@@ -252,6 +263,22 @@ function neverMatchesProblem(key: string, glob: string): string | undefined {
     return `glob "${glob}" never matches: changed files are paths from the repository's root, without a leading "/"; write "${not}${body.replace(/^\/+/, "")}"`;
   }
   return undefined;
+}
+
+/**
+ * An S3 key or prefix template whose own text has an empty folder, whatever its fields hold: a leading "/",
+ * a "//", or (for a key) a trailing "/". The s3-zip action refuses such a key before any download, and S3
+ * keys written by hookgate (or usual tools) never start with "/", so such a prefix deletes nothing.
+ */
+function emptyFolderProblem(what: "key" | "prefix", template: string): string | undefined {
+  const layout = template.replace(/\{\{[^}]*\}\}/g, "x");
+  const empty = what === "key" ? keyHasEmptyFolder(layout) : layout.startsWith("/") || layout.includes("//");
+  if (!empty) return undefined;
+  let fixed = template.replace(/\/{2,}/g, "/").replace(/^\/+/, "");
+  if (what === "key") fixed = fixed.replace(/\/+$/, "");
+  const where = what === "key" ? 'a "/" at its start or end, or "//"' : 'a "/" at its start, or "//"';
+  const outcome = what === "key" ? "every delivery would fail" : "it would delete nothing";
+  return `the ${what} has an empty folder (${where}), so ${outcome}: write "${clip(fixed)}"`;
 }
 
 /** A tag push as s3-zip renders its key for it: a tag, no branch. */

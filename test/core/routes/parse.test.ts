@@ -469,6 +469,62 @@ describe("Function: parseRoutes", () => {
     expect(problems("{ repos: [acme/api] }", "{ type: s3-zip }")).to.deep.equal([]);
   });
 
+  describe("an S3 key or prefix whose own text has an empty folder is refused at check time", () => {
+    const file = (match: string, action: string) =>
+      [
+        "version: 1",
+        "defaults: { secret: hooks/s }",
+        "providers: { github: { token: t/gh } }",
+        "routes:",
+        "  - name: zip",
+        `    match: ${match}`,
+        `    action: ${action}`,
+      ].join("\n");
+    const folder = 'has an empty folder (a "/" at its start or end, or "//")';
+    const any = "{ repos: [acme/api] }";
+    // [match, action, line:col, message]
+    const cases: Array<[string, string, string, string]> = [
+      [
+        any,
+        '{ type: s3-zip, key: "/builds/{{repo}}/{{sha}}.zip" }',
+        "7:34",
+        `route "zip" action.key: the key ${folder}, so every delivery would fail: write "builds/{{repo}}/{{sha}}.zip"`,
+      ],
+      [
+        any,
+        '{ type: s3-zip, key: "builds//{{sha}}.zip" }',
+        "7:34",
+        `route "zip" action.key: the key ${folder}, so every delivery would fail: write "builds/{{sha}}.zip"`,
+      ],
+      [
+        any,
+        '{ type: s3-zip, key: "builds/{{sha}}/" }',
+        "7:34",
+        `route "zip" action.key: the key ${folder}, so every delivery would fail: write "builds/{{sha}}"`,
+      ],
+      // Said as it is, not as a folder a tag push leaves empty.
+      [
+        "{ repos: [acme/api], tags: ['v*'] }",
+        '{ type: s3-zip, key: "/builds/{{tag}}.zip" }',
+        "7:34",
+        `route "zip" action.key: the key ${folder}, so every delivery would fail: write "builds/{{tag}}.zip"`,
+      ],
+      [
+        any,
+        '{ type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "/{{repo}}/pr-{{pr.number}}/" } }] }',
+        "7:89",
+        `route "zip" action.steps[0].delete-s3-prefix.prefix: the prefix has an empty folder (a "/" at its start, or "//"), so it would delete nothing: write "{{repo}}/pr-{{pr.number}}/"`,
+      ],
+    ];
+    for (const [match, action, at, message] of cases) {
+      it(`parseRoutes reports ${action} at ${at}`, () => {
+        const { config, problems } = parseRoutes(file(match, action), "routes.yaml");
+        expect(config).to.equal(undefined);
+        expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal([`${at}: ${message}`]);
+      });
+    }
+  });
+
   it("parseRoutes names a second YAML document plainly", () => {
     const { problems } = parseRoutes("version: 1\nroutes: []\n---\nx: 1\n", "routes.yaml");
     expect(problems.map((p) => p.message)).to.deep.equal([
