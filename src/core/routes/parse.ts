@@ -15,7 +15,7 @@ import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
 import { Locator, type PathSegment, type Position } from "./positions";
 import { ALIAS_GLOB_HINT, referenceFindings } from "./references";
-import { schemaFindings, UNQUOTED_TEMPLATE } from "./schema";
+import { type SchemaFinding, schemaFindings, UNQUOTED_TEMPLATE } from "./schema";
 import { semanticFindings } from "./semantics";
 
 export interface ParseResult {
@@ -112,7 +112,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
 
   for (const finding of schemaFindings(data)) {
     const at = finding.at === "key" ? locator.key(finding.path) : locator.value(finding.path);
-    problems.push({ file, ...at, message: finding.message });
+    problems.push({ file, ...at, message: finding.message + quoteHint(doc, locator, finding) });
   }
   for (const finding of semanticFindings(data)) {
     const at =
@@ -127,6 +127,16 @@ function parseUnsafe(text: string, file: string): ParseResult {
   }
   if (problems.length > 0) return { problems: sortUnique(problems) };
   return { config: compileRoutes(data as RoutesDoc), problems: [] };
+}
+
+/** `branches: [1.10]`: the value as written, in the quotes that make it text ("1.10", not the number 1.1). */
+function quoteHint(doc: Document, locator: Locator, finding: SchemaFinding): string {
+  if (!finding.quotable) return "";
+  const node = resolveAlias(doc, locator.node(finding.path));
+  const source = isScalar(node) ? node.source : undefined;
+  if (typeof source !== "string" || source.length === 0 || source.length > 64 || /["\\]/.test(source))
+    return "";
+  return `; to mean the text, quote it: "${source}"`;
 }
 
 /** A value (after "key:", "- ", "[" or ",") that starts with an unquoted {{. */

@@ -29,6 +29,8 @@ export interface SchemaFinding {
   path: PathSegment[];
   at: "value" | "key";
   message: string;
+  /** A number or true/false where text belongs: quoting the value as written makes it text. */
+  quotable?: boolean;
 }
 
 export function schemaFindings(data: unknown): SchemaFinding[] {
@@ -109,6 +111,11 @@ function describe(error: ErrorObject, root: unknown): SchemaFinding | undefined 
         path,
         at: "value",
         message: `${prefix}must be ${expected.map(typeName).join(" or ")}, not ${kindOf(error.data)}`,
+        // Never for a secret's name: a number there may be the secret itself, and is not shown.
+        quotable:
+          expected.includes("string") &&
+          (typeof error.data === "number" || typeof error.data === "boolean") &&
+          definition !== "secretName",
       };
     }
     case "minProperties":

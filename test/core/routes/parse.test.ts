@@ -525,6 +525,47 @@ describe("Function: parseRoutes", () => {
     }
   });
 
+  describe("a number or true/false where text belongs is reported with the quotes that make it text", () => {
+    const head = [
+      "version: 1",
+      "defaults: { secret: hookgate/gh, jenkins: { url: https://jenkins.example.com, credentials: hookgate/j } }",
+      "routes:",
+    ];
+    // [route lines, problems as line:col: message]
+    const cases: Array<[string[], string[]]> = [
+      [
+        [
+          "  - name: a",
+          "    match: { branches: [1.10, 2024, true] }",
+          "    action: { type: jenkins, job: x }",
+        ],
+        [
+          '5:25: route "a" match.branches[0]: must be text, not a number; to mean the text, quote it: "1.10"',
+          '5:31: route "a" match.branches[1]: must be text, not a whole number; to mean the text, quote it: "2024"',
+          '5:37: route "a" match.branches[2]: must be text, not true/false; to mean the text, quote it: "true"',
+        ],
+      ],
+      [
+        ["  - name: 0123", "    match: {}", "    action: { type: jenkins, job: 0x10 }"],
+        [
+          '4:11: routes[0] name: must be text, not a whole number; to mean the text, quote it: "0123"',
+          '6:35: routes[0] action.job: must be text, not a whole number; to mean the text, quote it: "0x10"',
+        ],
+      ],
+      // A number where a secret's name belongs may be the secret itself: never shown.
+      [
+        ["  - name: a", "    secret: 8462917465", "    match: {}", "    action: { type: jenkins, job: x }"],
+        ['5:13: route "a" secret: must be text, not a whole number'],
+      ],
+    ];
+    for (const [lines, expected] of cases) {
+      it(`parseRoutes reports ${JSON.stringify(lines.join(" ").replace(/\s+/g, " "))}`, () => {
+        const { problems } = parseRoutes([...head, ...lines].join("\n"), "routes.yaml");
+        expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal(expected);
+      });
+    }
+  });
+
   it("parseRoutes names a second YAML document plainly", () => {
     const { problems } = parseRoutes("version: 1\nroutes: []\n---\nx: 1\n", "routes.yaml");
     expect(problems.map((p) => p.message)).to.deep.equal([
