@@ -91,6 +91,16 @@ export function secretRefProblem(value: string): string | undefined {
   }
   if (/\s/.test(value))
     return `a secret name cannot contain whitespace; this looks like a secret value; ${advice}`;
+  // GetSecretValue takes an ARN, but hookgate prefixes names (hookgate:secretNamePrefix) and scopes its
+  // policies by name: say which name the ARN is of.
+  const arn = /^arn:aws[a-z-]*:secretsmanager:[^:]*:[^:]*:secret:(.+)$/.exec(value)?.[1];
+  if (arn !== undefined) {
+    const suffixed = /^(.+)-[A-Za-z0-9]{6}$/.exec(arn);
+    const name = suffixed?.[1] ?? arn;
+    const shown = SECRET_NAME_PATTERN.test(name) ? `, "${name}"` : "";
+    const suffix = suffixed ? ' (without the "-" and 6 characters Secrets Manager adds to the ARN)' : "";
+    return `is a secret's ARN, which is not a Secrets Manager name: write its name${shown}${suffix}`;
+  }
   if (!SECRET_NAME_PATTERN.test(value)) {
     return "is not a Secrets Manager name (1 to 512 characters of A-Z a-z 0-9 / _ + = . @ -; the value is not shown)";
   }

@@ -107,6 +107,17 @@ describe("Function: secretRefProblem", () => {
     ["arn:aws:secretsmanager:eu-west-1:1:secret:x", "is not a Secrets Manager name"],
     ["x".repeat(513), "is not a Secrets Manager name"],
   ];
+  for (const arn of [
+    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/github-webhook-AbCdEf",
+    "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:hookgate/jenkins-a1B2c3",
+  ]) {
+    it(`secretRefProblem("${arn.slice(0, 30)}…") says it is an ARN and which name to write`, () => {
+      const name = arn.slice(arn.indexOf(":secret:") + 8, -7);
+      expect(secretRefProblem(arn)).to.equal(
+        `is a secret's ARN, which is not a Secrets Manager name: write its name, "${name}" (without the "-" and 6 characters Secrets Manager adds to the ARN)`,
+      );
+    });
+  }
   for (const [value, fragment] of values) {
     it(`secretRefProblem rejects ${fragment === "whitespace" ? "a value with whitespace" : fragment} without echoing it`, () => {
       const message = secretRefProblem(value);
