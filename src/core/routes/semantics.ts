@@ -250,7 +250,8 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
 
 /**
  * A glob in a form no event carries: a full ref where branches and tags are matched by name (`refs/heads/main`
- * for `main`), or a changed file with a leading "/" (files are paths from the repository's root).
+ * for `main`), a name ending in "/" (no branch, tag, file or repository name does), or a changed file with a
+ * leading "/" (files are paths from the repository's root).
  */
 function neverMatchesProblem(key: string, glob: string): string | undefined {
   const not = glob.startsWith("!") ? "!" : "";
@@ -260,7 +261,11 @@ function neverMatchesProblem(key: string, glob: string): string | undefined {
     return `glob "${glob}" never matches: ${key} are matched without ${prefix}; write "${not}${body.slice(prefix.length)}"`;
   }
   if (key === "paths" && body.startsWith("/")) {
-    return `glob "${glob}" never matches: changed files are paths from the repository's root, without a leading "/"; write "${not}${body.replace(/^\/+/, "")}"`;
+    const fixed = `${body.replace(/^\/+/, "")}${body.endsWith("/") ? "**" : ""}`;
+    return `glob "${glob}" never matches: changed files are paths from the repository's root, without a leading "/"; write "${not}${fixed}"`;
+  }
+  if (key !== "events" && key !== "actions" && key !== "actors" && body.endsWith("/")) {
+    return `glob "${glob}" never matches: a name never ends with "/"; write "${glob}**" for everything under it`;
   }
   return undefined;
 }

@@ -668,6 +668,17 @@ describe("Function: parseRoutes", () => {
         22,
         'route "a" match.paths[0]: glob "/docs/**" never matches: changed files are paths from the repository\'s root, without a leading "/"; write "docs/**"',
       ],
+      // A branch, tag or file name never ends with "/": a folder is written with /**.
+      [
+        '{ branches: ["feature/"] }',
+        25,
+        'route "a" match.branches[0]: glob "feature/" never matches: a name never ends with "/"; write "feature/**" for everything under it',
+      ],
+      [
+        '{ paths: [README.md, "!docs/"] }',
+        33,
+        'route "a" match.paths[1]: glob "!docs/" never matches: a name never ends with "/"; write "!docs/**" for everything under it',
+      ],
     ];
     for (const [match, col, message] of cases) {
       it(`parseRoutes reports match: ${match} at 6:${col}`, () => {
