@@ -239,6 +239,14 @@ const HOST_PR_ACTIONS: Readonly<Record<string, string>> = {
   update: 'GitLab\'s "update" is action "synchronize" (new commits) or "edited"',
 };
 
+/** Words for how a pull request closes, which no delivery has as its action: it is "closed", with merged set. */
+const CLOSING_WORDS: Readonly<Record<string, boolean>> = {
+  merged: true,
+  fulfilled: true,
+  declined: false,
+  rejected: false,
+};
+
 /** Notes on event and pull request action names no delivery has: a host's own name, or a likely typo. */
 function eventNameNotes(route: Route): string[] {
   const notes: string[] = [];
@@ -247,6 +255,10 @@ function eventNameNotes(route: Route): string[] {
   const actionNote = (action: string, where: string) => {
     if (Object.hasOwn(HOST_PR_ACTIONS, action)) {
       notes.push(`${where} "${action}" matches no pull request: ${HOST_PR_ACTIONS[action]}`);
+    } else if (Object.hasOwn(CLOSING_WORDS, action)) {
+      notes.push(
+        `${where} "${action}" matches no pull request: a ${action} pull request is action "closed" with merged: ${CLOSING_WORDS[action]}`,
+      );
     } else if (!KNOWN_PR_ACTIONS.includes(action)) {
       const guess = nearMiss(action, KNOWN_PR_ACTIONS);
       if (guess) notes.push(`${where} "${action}" matches no pull request; did you mean "${guess}"?`);

@@ -100,6 +100,30 @@ describe("Function: routeNotes on event and action names", () => {
     ]);
   });
 
+  // [match, provider, the note]: a merged (or declined) pull request is a closed one, with merged set.
+  const closing: Array<[string, string, string]> = [
+    [
+      "{ events: [pull_request], actions: [merged] }",
+      "github",
+      'route r: action "merged" matches no pull request: a merged pull request is action "closed" with merged: true',
+    ],
+    [
+      '{ events: ["pull_request.merged"] }',
+      "gitlab",
+      'route r: event "pull_request.merged": action "merged" matches no pull request: a merged pull request is action "closed" with merged: true',
+    ],
+    [
+      "{ events: [pull_request], actions: [declined] }",
+      "bitbucket",
+      'route r: action "declined" matches no pull request: a declined pull request is action "closed" with merged: false',
+    ],
+  ];
+  for (const [match, provider, note] of closing) {
+    it(`notes ${match} on ${provider}: ${note.slice(note.indexOf("matches"))}`, () => {
+      expect(notesFor(match, provider)).to.deep.equal([note]);
+    });
+  }
+
   it("notes nothing for known events, globs, names far from any known one, or GitLab issue actions", () => {
     expect(
       notesFor(
