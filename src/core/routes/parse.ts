@@ -3,18 +3,20 @@ import {
   type Document,
   isAlias,
   isMap,
+  isPair,
   isScalar,
   isSeq,
   LineCounter,
   parseDocument,
+  Scalar,
   visit,
-  type YAMLMap,
+  YAMLMap,
 } from "yaml";
 import type { Problem, RoutesConfig } from "../types";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
 import { Locator, type PathSegment, type Position } from "./positions";
-import { ALIAS_GLOB_HINT, referenceFindings } from "./references";
+import { ALIAS_GLOB_HINT, type ReferenceFinding, referenceFindings } from "./references";
 import { type SchemaFinding, schemaFindings, UNQUOTED_TEMPLATE } from "./schema";
 import { semanticFindings } from "./semantics";
 
@@ -98,7 +100,17 @@ function parseUnsafe(text: string, file: string): ParseResult {
   for (const finding of references) {
     problems.push({ file, ...locator.offset(finding.offset), message: finding.message });
   }
-  if (references.length > 0) return { problems: sortUnique(problems) };
+  if (references.some((finding) => finding.unresolved === undefined))
+    return { problems: sortUnique(problems) };
+  // An alias without an anchor is most often an unquoted glob (`- *.md`): read as the text it was meant to be,
+  // so that the file's other problems are reported with it. Said once, as an alias, at its position.
+  const aliasAt = new Set(
+    references.map((finding) => {
+      const at = locator.offset(finding.offset);
+      return `${at.line}:${at.col}`;
+    }),
+  );
+  if (references.length > 0) readUnresolvedAliasesAsText(doc, references);
 
   let data: unknown;
   try {
@@ -125,7 +137,10 @@ function parseUnsafe(text: string, file: string): ParseResult {
     if (finding.firstAt) message += ` (first used at line ${locator.value(finding.firstAt).line})`;
     problems.push({ file, ...at, message });
   }
-  if (problems.length > 0) return { problems: sortUnique(problems) };
+  if (problems.length > 0) {
+    const shown = problems.filter((p) => p.message.startsWith("YAML:") || !aliasAt.has(`${p.line}:${p.col}`));
+    return { problems: sortUnique(shown) };
+  }
   return { config: compileRoutes(data as RoutesDoc), problems: [] };
 }
 
@@ -160,6 +175,25 @@ function unclosedQuoteStarts(doc: Document): Map<number, number> {
     },
   });
   return starts;
+}
+
+/**
+ * Replaces each alias that has no anchor with the text written for it (`*.md`), where it is written; one
+ * merged with `<<` with an empty map, which merges nothing.
+ */
+function readUnresolvedAliasesAsText(doc: Document, references: readonly ReferenceFinding[]): void {
+  const unresolved = new Set(references.map((finding) => finding.unresolved));
+  visit(doc, {
+    Alias(_key, node, path) {
+      if (!unresolved.has(node)) return undefined;
+      const parent = path[path.length - 1];
+      const pair = isSeq(parent) ? path[path.length - 2] : parent;
+      const merged = isPair(pair) && isScalar(pair.key) && typeof pair.key.value === "symbol";
+      const replacement = merged ? new YAMLMap() : new Scalar(`*${node.source}`);
+      replacement.range = node.range;
+      return replacement;
+    },
+  });
 }
 
 function firstLine(message: string): string {

@@ -17,6 +17,8 @@ export interface ReferenceFinding {
   /** Source offset of the offending alias or merge source. */
   offset: number;
   message: string;
+  /** The alias that has no anchor, for a finding about one (not about a merge). */
+  unresolved?: Alias;
 }
 
 export const ALIAS_GLOB_HINT = "quote globs that start with * (YAML reads *name as an alias)";
@@ -41,6 +43,7 @@ export function referenceFindings(doc: Document): ReferenceFinding[] {
         findings.push({
           offset: node.range?.[0] ?? 0,
           message: `YAML: unresolved alias *${node.source} (no anchor &${node.source} is set before it); ${ALIAS_GLOB_HINT}`,
+          unresolved: node,
         });
       }
     },

@@ -751,6 +751,51 @@ describe("Function: parseRoutes", () => {
     }
   });
 
+  describe("an unquoted glob read as an alias does not hide the file's other problems", () => {
+    const head = [
+      "version: 1",
+      "defaults: { jenkins: { url: 'https://j.example.com', credentials: hookgate/j } }",
+      "routes:",
+      "  - name: a",
+      "    secret: ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+      "    action: { type: jenkins, job: x }",
+    ];
+    const alias = (text: string) =>
+      `YAML: unresolved alias ${text} (no anchor &${text.slice(1)} is set before it); quote globs that start with * (YAML reads *name as an alias)`;
+    const token =
+      'route "a" secret: this looks like a secret value (a GitHub token), not the name of a secret; store the value in Secrets Manager and write the secret\'s name here (the value is not shown)';
+    // [match line, every problem as line:col: message]
+    const cases: Array<[string, string[]]> = [
+      ["    match: { paths: [*.md] }", [`5:13: ${token}`, `7:22: ${alias("*.md")}`]],
+      [
+        "    match: { branches: [*-release, 'release/[0-9'] }",
+        [
+          `5:13: ${token}`,
+          `7:25: ${alias("*-release")}`,
+          `7:36: route "a" match.branches[1]: glob "release/[0-9" has an unclosed bracket or brace`,
+        ],
+      ],
+      // A merge of an anchor that is not set merges nothing; the map's own keys are still checked.
+      [
+        "    match: { <<: *common, colour: red }",
+        [
+          `5:13: ${token}`,
+          `7:18: ${alias("*common")}`,
+          '7:27: route "a" match: unknown key "colour" (allowed: repos, events, actions, branches, tags, paths, actors, merged, deleted)',
+        ],
+      ],
+      // An alias where text belongs is said once, as an alias, not as a bad value too.
+      ["    match: { repos: [acme/api] }\n    provider: *gh", [`5:13: ${token}`, `8:15: ${alias("*gh")}`]],
+    ];
+    for (const [match, expected] of cases) {
+      it(`parseRoutes reports ${JSON.stringify(match.trim())} with the secret pasted on line 5`, () => {
+        const { config, problems } = parseRoutes([...head, match].join("\n"), "r.yaml");
+        expect(config).to.equal(undefined);
+        expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal(expected);
+      });
+    }
+  });
+
   it("parseRoutes follows x- anchors and merge keys, and positions a problem at the anchor's text", () => {
     const text = [
       "version: 1",
