@@ -3,7 +3,7 @@ import {
   type Document,
   isAlias,
   isMap,
-  isPair,
+  isNode,
   isScalar,
   isSeq,
   LineCounter,
@@ -100,17 +100,16 @@ function parseUnsafe(text: string, file: string): ParseResult {
   for (const finding of references) {
     problems.push({ file, ...locator.offset(finding.offset), message: finding.message });
   }
-  if (references.some((finding) => finding.unresolved === undefined))
-    return { problems: sortUnique(problems) };
   // An alias without an anchor is most often an unquoted glob (`- *.md`): read as the text it was meant to be,
-  // so that the file's other problems are reported with it. Said once, as an alias, at its position.
+  // and a merge of something other than a map as a merge of nothing, so that the file's other problems are
+  // reported with them. Each is said once, as itself, at its position.
   const aliasAt = new Set(
     references.map((finding) => {
       const at = locator.offset(finding.offset);
       return `${at.line}:${at.col}`;
     }),
   );
-  if (references.length > 0) readUnresolvedAliasesAsText(doc, references);
+  if (references.length > 0) readReferencesAsWritten(doc, references);
 
   let data: unknown;
   try {
@@ -178,20 +177,33 @@ function unclosedQuoteStarts(doc: Document): Map<number, number> {
 }
 
 /**
- * Replaces each alias that has no anchor with the text written for it (`*.md`), where it is written; one
- * merged with `<<` with an empty map, which merges nothing.
+ * Replaces each alias that has no anchor with the text written for it (`*.md`), where it is written, and each
+ * merge source that is not a map (or an alias of one) with an empty map, which merges nothing.
  */
-function readUnresolvedAliasesAsText(doc: Document, references: readonly ReferenceFinding[]): void {
+function readReferencesAsWritten(doc: Document, references: readonly ReferenceFinding[]): void {
   const unresolved = new Set(references.map((finding) => finding.unresolved));
   visit(doc, {
-    Alias(_key, node, path) {
+    Alias(_key, node) {
       if (!unresolved.has(node)) return undefined;
-      const parent = path[path.length - 1];
-      const pair = isSeq(parent) ? path[path.length - 2] : parent;
-      const merged = isPair(pair) && isScalar(pair.key) && typeof pair.key.value === "symbol";
-      const replacement = merged ? new YAMLMap() : new Scalar(`*${node.source}`);
-      replacement.range = node.range;
-      return replacement;
+      const text = new Scalar(`*${node.source}`);
+      text.range = node.range;
+      return text;
+    },
+  });
+  const nothing = (source: unknown) => {
+    const map = new YAMLMap();
+    map.range = isNode(source) ? source.range : undefined;
+    return map;
+  };
+  const mergeable = (source: unknown) => isMap(source) || (isAlias(source) && isMap(source.resolve(doc)));
+  visit(doc, {
+    Pair(_key, pair) {
+      if (!isScalar(pair.key) || typeof pair.key.value !== "symbol") return;
+      if (isSeq(pair.value)) {
+        pair.value.items = pair.value.items.map((item) => (mergeable(item) ? item : nothing(item)));
+      } else if (!mergeable(pair.value)) {
+        pair.value = nothing(pair.value);
+      }
     },
   });
 }

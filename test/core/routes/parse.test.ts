@@ -751,6 +751,45 @@ describe("Function: parseRoutes", () => {
     }
   });
 
+  describe("a merge (<<) of something other than a map does not hide the file's other problems", () => {
+    const head = [
+      "version: 1",
+      "defaults: { jenkins: { url: 'https://j.example.com', credentials: hookgate/j } }",
+      "x-list: &list [acme/api]",
+      "routes:",
+      "  - name: a",
+      "    secret: ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+      "    action: { type: jenkins, job: x }",
+    ];
+    const token =
+      'route "a" secret: this looks like a secret value (a GitHub token), not the name of a secret; store the value in Secrets Manager and write the secret\'s name here (the value is not shown)';
+    const merge = "YAML: a merge (<<) takes a map, an alias of a map, or a list of those;";
+    const colour =
+      'route "a" match: unknown key "colour" (allowed: repos, events, actions, branches, tags, paths, actors, merged, deleted)';
+    // [match line, every problem as line:col: message]
+    const cases: Array<[string, string[]]> = [
+      [
+        "    match: { <<: *list, colour: red }",
+        [`6:13: ${token}`, `8:18: ${merge} *list is a list`, `8:25: ${colour}`],
+      ],
+      [
+        "    match: { <<: [*list, { events: [push] }], colour: red }",
+        [`6:13: ${token}`, `8:19: ${merge} *list is a list`, `8:47: ${colour}`],
+      ],
+      [
+        "    match: { <<: 5, colour: red }",
+        [`6:13: ${token}`, `8:18: ${merge} this is a single value`, `8:21: ${colour}`],
+      ],
+    ];
+    for (const [match, expected] of cases) {
+      it(`parseRoutes reports ${JSON.stringify(match.trim())} with the secret pasted on line 6`, () => {
+        const { config, problems } = parseRoutes([...head, match].join("\n"), "r.yaml");
+        expect(config).to.equal(undefined);
+        expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal(expected);
+      });
+    }
+  });
+
   describe("an unquoted glob read as an alias does not hide the file's other problems", () => {
     const head = [
       "version: 1",
