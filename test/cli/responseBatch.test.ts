@@ -63,7 +63,7 @@ describe("serve's ResponseBatch", () => {
   it("sends an answer that was ready only after its request's turn at once", async () => {
     const heldInTurn: boolean[] = [];
     const batch = new ResponseBatch(() => undefined);
-    const port = await serveRead((req, res) => {
+    const port = await serveRead((_req, res) => {
       const turn = batch.arrived();
       // Ready two turns later, as a queued delivery is once the queue's write is done.
       setImmediate(() =>
