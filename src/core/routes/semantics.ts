@@ -229,7 +229,7 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
             if (typeof prefix.prefix === "string") {
               add(
                 at("action", "steps", i, "delete-s3-prefix", "prefix"),
-                emptyFolderProblem("prefix", prefix.prefix),
+                emptyFolderProblem("prefix", prefix.prefix) ?? openEndedPrefixProblem(prefix.prefix),
               );
             }
           }
@@ -284,6 +284,18 @@ function emptyFolderProblem(what: "key" | "prefix", template: string): string | 
   const where = what === "key" ? 'a "/" at its start or end, or "//"' : 'a "/" at its start, or "//"';
   const outcome = what === "key" ? "every delivery would fail" : "it would delete nothing";
   return `the ${what} has an empty folder (${where}), so ${outcome}: write "${clip(fixed)}"`;
+}
+
+/**
+ * A prefix that ends in a field: "pr-{{pr.number}}" for pull request 1 is also the start of pr-10/, pr-11/, …,
+ * whose objects it would delete too. Ended by a "/", it holds one folder.
+ */
+function openEndedPrefixProblem(template: string): string | undefined {
+  if (!/\}\}\s*$/.test(template)) return undefined;
+  return (
+    "the prefix ends with a field, so it is also the start of longer values' folders (pr-1 of pr-10/, pr-11/, …), " +
+    `whose objects it would delete too: end it with "/": "${clip(template.trimEnd())}/"`
+  );
 }
 
 /** A tag push as s3-zip renders its key for it: a tag, no branch. */

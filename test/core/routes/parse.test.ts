@@ -515,6 +515,12 @@ describe("Function: parseRoutes", () => {
         "7:89",
         `route "zip" action.steps[0].delete-s3-prefix.prefix: the prefix has an empty folder (a "/" at its start, or "//"), so it would delete nothing: write "{{repo}}/pr-{{pr.number}}/"`,
       ],
+      [
+        any,
+        '{ type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "{{repo.path}}/pr-{{pr.number}}" } }] }',
+        "7:89",
+        `route "zip" action.steps[0].delete-s3-prefix.prefix: the prefix ends with a field, so it is also the start of longer values' folders (pr-1 of pr-10/, pr-11/, …), whose objects it would delete too: end it with "/": "{{repo.path}}/pr-{{pr.number}}/"`,
+      ],
     ];
     for (const [match, action, at, message] of cases) {
       it(`parseRoutes reports ${action} at ${at}`, () => {
