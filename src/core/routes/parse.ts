@@ -71,7 +71,10 @@ function parseUnsafe(text: string, file: string): ParseResult {
   for (const error of [...doc.errors, ...doc.warnings]) {
     // yaml places a missing closing quote where the quoted text ends: at the end of the file, or at the next
     // quote of the same kind, far from the quote that is missing its partner.
-    const quoteStart = error.code === "MISSING_CHAR" ? quoteStarts.get(error.pos[0]) : undefined;
+    const quoteStart =
+      error.code === "MISSING_CHAR" && error.message.startsWith("Missing closing")
+        ? quoteStarts.get(error.pos[0])
+        : undefined;
     const at = locator.offset(quoteStart ?? error.pos[0]);
     const message =
       quoteStart !== undefined

@@ -599,6 +599,21 @@ describe("Function: parseRoutes", () => {
         ]);
       });
     }
+
+    // Other MISSING_CHAR errors can sit right after a closed quote: they keep their own place and message.
+    const closed: Array<[string, number, number, string]> = [
+      ['    secret: "hookgate/gh"# the webhook secret', 5, 26, "YAML: Comments must be separated"],
+      ['    match: { repos: ["acme/api""acme/web"] }', 5, 32, "YAML: Missing , or : between flow"],
+    ];
+    for (const [line, at, col, message] of closed) {
+      it(`parseRoutes reports ${JSON.stringify(line.trim())} at ${at}:${col}, not as an unclosed quote`, () => {
+        const text = [...head, line, ...tail].join("\n");
+        const { problems } = parseRoutes(text, "routes.yaml");
+        const found = problems.filter((p) => p.message.startsWith(message));
+        expect(found.map((p) => [p.line, p.col])).to.deep.equal([[at, col]]);
+        expect(problems.filter((p) => p.message.includes("never closed"))).to.deep.equal([]);
+      });
+    }
   });
 
   describe("a template written without quotes is reported with the quotes it needs", () => {
