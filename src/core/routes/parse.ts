@@ -112,7 +112,14 @@ function parseUnsafe(text: string, file: string): ParseResult {
       return `${at.line}:${at.col}`;
     }),
   );
-  if (references.length > 0) readReferencesAsWritten(doc, references);
+  // A map that merges nothing instead lacks the keys the merge would bring: they are not reported as missing.
+  const mergingAt = new Set<string>();
+  if (references.length > 0) {
+    for (const offset of readReferencesAsWritten(doc, references)) {
+      const at = locator.offset(offset);
+      mergingAt.add(`${at.line}:${at.col}`);
+    }
+  }
 
   let data: unknown;
   try {
@@ -140,7 +147,14 @@ function parseUnsafe(text: string, file: string): ParseResult {
     problems.push({ file, ...at, message });
   }
   if (problems.length > 0) {
-    const shown = problems.filter((p) => p.message.startsWith("YAML:") || !aliasAt.has(`${p.line}:${p.col}`));
+    const shown = problems.filter(
+      (p) =>
+        p.message.startsWith("YAML:") ||
+        !(
+          aliasAt.has(`${p.line}:${p.col}`) ||
+          (mergingAt.has(`${p.line}:${p.col}`) && p.message.includes("missing required key"))
+        ),
+    );
     return { problems: sortUnique(shown) };
   }
   return { config: compileRoutes(data as RoutesDoc), problems: [] };
@@ -181,9 +195,10 @@ function unclosedQuoteStarts(doc: Document): Map<number, number> {
 
 /**
  * Replaces each alias that has no anchor with the text written for it (`*.md`), where it is written, and each
- * merge source that is not a map (or an alias of one) with an empty map, which merges nothing.
+ * merge source that is not a map (or an alias of one) with an empty map, which merges nothing. Returns where
+ * each map that holds such a merge starts.
  */
-function readReferencesAsWritten(doc: Document, references: readonly ReferenceFinding[]): void {
+function readReferencesAsWritten(doc: Document, references: readonly ReferenceFinding[]): number[] {
   const unresolved = new Set(references.map((finding) => finding.unresolved));
   visit(doc, {
     Alias(_key, node) {
@@ -199,9 +214,13 @@ function readReferencesAsWritten(doc: Document, references: readonly ReferenceFi
     return map;
   };
   const mergeable = (source: unknown) => isMap(source) || (isAlias(source) && isMap(source.resolve(doc)));
+  const merging: number[] = [];
   visit(doc, {
-    Pair(_key, pair) {
+    Pair(_key, pair, path) {
       if (!isScalar(pair.key) || typeof pair.key.value !== "symbol") return;
+      const holder = path[path.length - 1];
+      const mergesAll = isSeq(pair.value) ? pair.value.items.every(mergeable) : mergeable(pair.value);
+      if (!mergesAll && isMap(holder) && holder.range) merging.push(holder.range[0]);
       if (isSeq(pair.value)) {
         pair.value.items = pair.value.items.map((item) => (mergeable(item) ? item : nothing(item)));
       } else if (!mergeable(pair.value)) {
@@ -209,6 +228,7 @@ function readReferencesAsWritten(doc: Document, references: readonly ReferenceFi
       }
     },
   });
+  return merging;
 }
 
 function firstLine(message: string): string {

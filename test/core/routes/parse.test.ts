@@ -809,6 +809,31 @@ describe("Function: parseRoutes", () => {
         expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal(expected);
       });
     }
+
+    // An anchor set after its use (x- keys at the end of the file): the merge is reported, and the keys it
+    // would have brought are not reported as missing from the map that merges it.
+    const later = [
+      "version: 1",
+      "defaults: { secret: hookgate/gh, jenkins: { url: 'https://j.example.com', credentials: hookgate/j } }",
+      "routes:",
+      "  - <<: *route",
+      "    name: a",
+      "  - name: b",
+      "    match: { repos: [acme/api], events: [push] }",
+      "    action: { <<: *build }",
+      "  - name: c",
+      "    match: { repos: [acme/api], events: [push] }",
+      "    action: { type: jenkins, <<: *list }",
+      "x-list: &list [a]",
+      "x-route: &route { match: { repos: [acme/api], events: [push] }, action: { type: jenkins, job: x } }",
+      "x-build: &build { type: jenkins, job: x }",
+    ].join("\n");
+    it("parseRoutes reports an anchor used before it is set, and not the keys its merge would bring", () => {
+      const { config, problems } = parseRoutes(later, "r.yaml");
+      expect(config).to.equal(undefined);
+      expect(problems.map((p) => `${p.line}:${p.col}`)).to.deep.equal(["4:9", "8:19", "11:34"]);
+      expect(problems.every((p) => p.message.startsWith("YAML: "))).to.equal(true);
+    });
   });
 
   describe("an unquoted glob read as an alias does not hide the file's other problems", () => {
