@@ -28,6 +28,16 @@ const GITLAB: Record<string, string[]> = {
   release: ["Releases events"],
   issues: ["Issues events"],
   issue_comment: ["Comments"],
+  // The events GitLab's other hooks become ("Note Hook" is note), as its webhook form labels them.
+  note: ["Comments"],
+  pipeline: ["Pipeline events"],
+  job: ["Job events"],
+  wiki_page: ["Wiki page events"],
+  deployment: ["Deployment events"],
+  feature_flag: ["Feature flag events"],
+  emoji: ["Emoji events"],
+  milestone: ["Milestone events"],
+  resource_access_token: ["Project or group access token events"],
 };
 const BITBUCKET: Record<string, string[]> = {
   push: ["repo:push"],

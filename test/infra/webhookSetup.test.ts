@@ -66,6 +66,26 @@ describe("hostEvents(provider, events)", () => {
     expect(hostEvents("gitlab", ["*"])).to.deep.equal(["all events"]);
   });
 
+  it("names GitLab's other hooks by their settings checkbox, under the event they become (Note Hook is note)", () => {
+    // X-Gitlab-Event "Note Hook" becomes note, "Pipeline Hook" pipeline, ... (README, "What each host's
+    // events become"); GitLab's webhook form labels them as integrations_helper.rb does.
+    expect(hostEvents("gitlab", ["note", "pipeline", "job", "wiki_page"])).to.deep.equal([
+      "Comments",
+      "Pipeline events",
+      "Job events",
+      "Wiki page events",
+    ]);
+    expect(
+      hostEvents("gitlab", ["deployment", "feature_flag", "emoji", "milestone", "resource_access_token"]),
+    ).to.deep.equal([
+      "Deployment events",
+      "Feature flag events",
+      "Emoji events",
+      "Milestone events",
+      "Project or group access token events",
+    ]);
+  });
+
   it("adds GitLab's Tag push events for a push route that matches tags, and Data Center's pr:deleted for pull requests", () => {
     expect(hostEvents("gitlab", ["push"], true)).to.deep.equal(["Push events", "Tag push events"]);
     expect(hostEvents("gitlab", ["push"], false)).to.deep.equal(["Push events"]);
