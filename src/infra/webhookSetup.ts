@@ -48,6 +48,10 @@ const BITBUCKET: Record<string, string[]> = {
     "pullrequest:rejected",
   ],
 };
+/** Gitea keeps GitHub's names, but a pushed pull request (pull_request_sync) is an event of its own. */
+const GITEA: Record<string, string[]> = {
+  pull_request: ["pull_request", "pull_request_sync"],
+};
 const BITBUCKET_SERVER: Record<string, string[]> = {
   push: ["repo:refs_changed"],
   pull_request: ["pr:opened", "pr:from_ref_updated", "pr:merged", "pr:declined", "pr:deleted"],
@@ -66,7 +70,9 @@ export function hostEvents(provider: Provider, events: readonly string[], tagPus
         ? BITBUCKET
         : provider === "bitbucket-server"
           ? BITBUCKET_SERVER
-          : undefined;
+          : provider === "gitea"
+            ? GITEA
+            : undefined;
   if (!table) return [...events];
   if (events.includes("*")) return ["all events"];
   const out: string[] = [];

@@ -86,6 +86,13 @@ describe("hostEvents(provider, events)", () => {
     ]);
   });
 
+  it("adds Gitea's pull_request_sync to pull_request: Gitea sends a pushed pull request only to hooks that chose it", () => {
+    // HasPullRequestSyncEvent (go-gitea models/webhook/webhook.go) reads its own PullRequestSync flag, a
+    // checkbox of its own on the webhook form: with "Pull Request" alone, synchronize never arrives.
+    expect(hostEvents("gitea", ["pull_request"])).to.deep.equal(["pull_request", "pull_request_sync"]);
+    expect(hostEvents("gitea", ["push", "release"])).to.deep.equal(["push", "release"]);
+  });
+
   it("adds GitLab's Tag push events for a push route that matches tags, and Data Center's pr:deleted for pull requests", () => {
     expect(hostEvents("gitlab", ["push"], true)).to.deep.equal(["Push events", "Tag push events"]);
     expect(hostEvents("gitlab", ["push"], false)).to.deep.equal(["Push events"]);
