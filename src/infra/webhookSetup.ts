@@ -1,4 +1,5 @@
 // What a person sets on the Git host for each route: derived from the route, never from secret values.
+import { entry } from "../core/events/fields";
 import { matchesTagPushes } from "../core/match";
 import type { Provider, Route } from "../core/types";
 
@@ -79,7 +80,7 @@ export function hostEvents(provider: Provider, events: readonly string[], tagPus
   const add = (h: string) => {
     if (!out.includes(h)) out.push(h);
   };
-  for (const e of events) for (const h of table[e] ?? [e]) add(h);
+  for (const e of events) for (const h of entry(table, e) ?? [e]) add(h);
   if (provider === "gitlab" && tagPushes && events.includes("push")) add("Tag push events");
   return out;
 }

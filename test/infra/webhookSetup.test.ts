@@ -66,6 +66,15 @@ describe("hostEvents(provider, events)", () => {
     expect(hostEvents("gitlab", ["*"])).to.deep.equal(["all events"]);
   });
 
+  it("keeps an event name that is also an Object property (constructor, toString) as it is, for every host", () => {
+    for (const provider of ["gitlab", "bitbucket", "bitbucket-server", "gitea"] as const) {
+      expect(hostEvents(provider, ["constructor", "toString"]), provider).to.deep.equal([
+        "constructor",
+        "toString",
+      ]);
+    }
+  });
+
   it("names GitLab's other hooks by their settings checkbox, under the event they become (Note Hook is note)", () => {
     // X-Gitlab-Event "Note Hook" becomes note, "Pipeline Hook" pipeline, ... (README, "What each host's
     // events become"); GitLab's webhook form labels them as integrations_helper.rb does.
