@@ -200,6 +200,13 @@ const GITEA_TYPE_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
     .map(([type, event]) => [type, `Gitea delivers it as event "${event}"`]),
 );
 
+/** GitHub event names no GitLab delivery has, and what GitLab sends instead. */
+const GITLAB_NEVER: Readonly<Record<string, string>> = {
+  issue_comment: 'GitLab delivers comments (on issues, merge requests and commits) as event "note"',
+  create: 'GitLab delivers a new branch or tag as event "push"',
+  delete: 'GitLab delivers a deleted branch or tag as event "push" (with deleted: true)',
+};
+
 /** Pull request actions after normalisation (GitHub's; GitLab's and Bitbucket's are renamed to them). */
 const KNOWN_PR_ACTIONS = [
   "opened",
@@ -277,6 +284,10 @@ function eventNameNotes(route: Route): string[] {
     }
     const dot = text.indexOf(".");
     const event = dot < 0 ? text : text.slice(0, dot);
+    if (route.provider === "gitlab" && Object.hasOwn(GITLAB_NEVER, event)) {
+      notes.push(`event "${text}" never matches: ${GITLAB_NEVER[event]}`);
+      continue;
+    }
     const renamed = dot < 0 ? undefined : renamedAction(route.provider, event, text.slice(dot + 1));
     if (renamed) {
       notes.push(`event "${text}" never matches: ${renamed}`);

@@ -90,6 +90,18 @@ describe("Function: routeNotes on event and action names", () => {
     ]);
   });
 
+  it("notes GitHub events no GitLab delivery has (issue_comment, create, delete), and says what GitLab sends instead", () => {
+    expect(
+      notesFor('{ events: [issue_comment, "issue_comment.created", create, delete, push, note] }', "gitlab"),
+    ).to.deep.equal([
+      'route r: event "issue_comment" never matches: GitLab delivers comments (on issues, merge requests and commits) as event "note"',
+      'route r: event "issue_comment.created" never matches: GitLab delivers comments (on issues, merge requests and commits) as event "note"',
+      'route r: event "create" never matches: GitLab delivers a new branch or tag as event "push"',
+      'route r: event "delete" never matches: GitLab delivers a deleted branch or tag as event "push" (with deleted: true)',
+    ]);
+    expect(notesFor("{ events: [issue_comment, create, delete] }", "github")).to.deep.equal([]);
+  });
+
   it("notes GitLab's merge request actions and typos of pull request actions", () => {
     expect(notesFor('{ events: ["pull_request.close"] }', "gitlab")).to.deep.equal([
       'route r: event "pull_request.close": action "close" matches no pull request: GitLab\'s "close" is action "closed"',
