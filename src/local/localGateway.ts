@@ -557,7 +557,13 @@ async function openLocalGateway(
     // 2. let the work in flight finish, or leave it on disk for the next start.
     const drained = await queue.stop(drainTimeoutMs);
     queue.close();
-    deliveries.flushSync();
+    try {
+      deliveries.flushSync();
+    } catch (error) {
+      // The history is best effort, as during the run: a file that cannot be written must not fail the
+      // stop, leaving the dedupe journal unclosed and the state dir locked.
+      log({ level: "warn", msg: "the delivery history could not be written", error: String(error) });
+    }
     dedupe.close();
     lock.release();
     return { drained };

@@ -1,0 +1,100 @@
+// `hookgate serve` stopping when part of its state dir cannot be written: the stop is still clean.
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { githubHeaders, JENKINS_TOKEN, JENKINS_USER, REPO_ROOT, request, startServe } from "./serveHarness";
+
+const SECRET = "serve-stop-test-secret";
+const PUSH = readFileSync(join(REPO_ROOT, "examples", "github-push.json"));
+
+describe("Command: hookgate serve, stopping with a state dir it cannot fully write", function () {
+  this.timeout(30_000);
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-serve-stop-"));
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a delivery history that cannot be written (deliveries.json is a directory) does not fail the stop: exit 0, the state dir is freed", async () => {
+    // Jenkins holds the build request until the stop has begun: the work then finishes during the stop,
+    // so the history has a change the stop must write, and cannot.
+    let buildRequested: () => void = () => undefined;
+    const requested = new Promise<void>((resolve) => {
+      buildRequested = resolve;
+    });
+    let answerBuild: () => void = () => undefined;
+    const jenkins = http.createServer((req, res) => {
+      req.resume();
+      if (req.method === "POST" && req.url?.includes("/buildWithParameters")) {
+        answerBuild = () => {
+          res.writeHead(201, { location: `http://127.0.0.1:${port()}/queue/item/1/` });
+          res.end();
+        };
+        buildRequested();
+        return;
+      }
+      res.writeHead(404);
+      res.end();
+    });
+    await new Promise<void>((resolve) => jenkins.listen(0, "127.0.0.1", resolve));
+    const port = () => (jenkins.address() as AddressInfo).port;
+    const routes = join(dir, "routes.yaml");
+    writeFileSync(
+      routes,
+      `version: 1
+routes:
+  - name: build
+    provider: github
+    secret: test/github-webhook
+    match: { repos: [acme/api], events: [push] }
+    action:
+      type: jenkins
+      jenkins: { url: "http://127.0.0.1:${port()}", credentials: test/jenkins }
+      job: api/build
+      parameters: { DELIVERY: "{{deliveryId}}" }
+`,
+    );
+    const secrets = join(dir, "secrets.json");
+    writeFileSync(
+      secrets,
+      JSON.stringify({
+        "test/github-webhook": SECRET,
+        "test/jenkins": { user: JENKINS_USER, token: JENKINS_TOKEN },
+      }),
+    );
+    const state = join(dir, "state");
+    mkdirSync(join(state, "deliveries.json"), { recursive: true });
+    const serve = await startServe(["--routes", routes, "--secrets", secrets, "--state-dir", state]);
+    try {
+      const delivery = randomUUID();
+      const answer = await request(`${serve.url}/hooks/build`, {
+        headers: githubHeaders(SECRET, PUSH, "push", delivery),
+        body: PUSH,
+      });
+      expect(answer.status, answer.text).to.equal(202);
+      await requested;
+      serve.child.kill("SIGTERM");
+      while (!serve.output().includes("stopping")) await new Promise((resolve) => setTimeout(resolve, 20));
+      answerBuild();
+      const code = await serve.exited;
+      expect(code, serve.output()).to.equal(0);
+      expect(serve.output()).to.include("hookgate: stopped");
+      expect(existsSync(join(state, "serve.lock")), "serve.lock left behind").to.equal(false);
+      // The work finished: the queue journal no longer holds it for a next start.
+      const journal = readFileSync(join(state, "queue", "journal.jsonl"), "utf8");
+      expect(journal).to.include(`"op":"del"`);
+    } finally {
+      await serve.stop("SIGKILL");
+      jenkins.closeAllConnections();
+      await new Promise<void>((resolve) => jenkins.close(() => resolve()));
+    }
+  });
+});
