@@ -400,10 +400,19 @@ export class LocalQueue {
     const firstReceiveAt = message.firstReceiveAt ?? now;
     // Persist the receive count first: a crash during the attempt still counts it, as SQS does. A write
     // that fails (a full disk) fails the receive before it counts: the action was not attempted.
+    // The message counts it before the write: a compaction the write sets off rewrites the journal from
+    // the messages, and would otherwise drop the line just written.
+    const before = { receiveCount: message.receiveCount, firstReceiveAt: message.firstReceiveAt };
     this.append({ op: "upd", id: message.id, rc: receiveCount, nb: message.notBefore, fr: firstReceiveAt });
-    this.journal.writeNow();
     message.receiveCount = receiveCount;
     message.firstReceiveAt = firstReceiveAt;
+    try {
+      this.journal.writeNow();
+    } catch (error) {
+      message.receiveCount = before.receiveCount;
+      message.firstReceiveAt = before.firstReceiveAt;
+      throw error;
+    }
     const item = readableItem(message.body);
     const record = toRecord(message);
     if (item) this.options.observer?.received?.(item, message.receiveCount);

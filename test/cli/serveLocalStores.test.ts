@@ -485,6 +485,56 @@ describe("Class: LocalQueue", () => {
     expect(deletedLinesSeen[1]).to.be.above(3_000);
   });
 
+  it("a compaction during a receive keeps its receive count: the journal counts the attempt while the worker runs", async () => {
+    // One message at a time: a put, a receive and a delete each, so the receive of the 3,334th message
+    // takes the journal past 10,000 lines and its write compacts the journal.
+    const journal = join(dir, "queue", "journal.jsonl");
+    /** The receive count the journal on disk gives message `id` (what a start after a crash would load). */
+    const countOnDisk = (id: string): number | undefined => {
+      let rc: number | undefined;
+      for (const text of readFileSync(journal, "utf8").split("\n")) {
+        if (!text.includes(id)) continue;
+        const line = JSON.parse(text);
+        if (line.op === "put") rc = line.m.receiveCount;
+        else if (line.op === "upd") rc = line.rc;
+      }
+      return rc;
+    };
+    let compacted = false;
+    const checked: string[] = [];
+    let finished: () => void = () => undefined;
+    const queue = new LocalQueue(
+      options({
+        observer: {
+          compacting: () => {
+            compacted = true;
+          },
+          deleted: () => finished(),
+        },
+      }),
+    );
+    queue.register("r", async (event) => {
+      const record = event.Records[0];
+      if (record && compacted) {
+        compacted = false;
+        checked.push(`${record.attributes.ApproximateReceiveCount}/${countOnDisk(record.messageId)}`);
+      }
+      return { batchItemFailures: [] };
+    });
+    queue.start();
+    compacted = false;
+    for (let i = 0; i < 3_400; i++) {
+      const done = new Promise<void>((resolve) => {
+        finished = resolve;
+      });
+      await queue.port("r").send(item(`d${i}`));
+      await done;
+    }
+    await queue.stop(1_000);
+    queue.close();
+    expect(checked).to.deep.equal(["1/1"]);
+  });
+
   it("with durable (--fsync), concurrent sends share a journal flush and all survive a reopen", async () => {
     const queue = new LocalQueue(options({ durable: true }));
     await Promise.all(["a", "b", "c", "d"].map((d) => queue.port("r").send(item(d, `acme/${d}`))));
