@@ -106,6 +106,9 @@ export class FileSecretStore implements SecretStore {
     try {
       mtimeMs = statSync(this.file).mtimeMs;
     } catch (error) {
+      // Gone for a moment (an editor saving by rename): as with a half-edited file, the last good secrets
+      // still serve; a delivery answered 503 here is not redelivered by GitHub on its own.
+      if (this.loadedMtimeMs >= 0) return;
       throw new TransientDependencyError(`secrets file ${this.file} cannot be read`, { cause: error });
     }
     if (mtimeMs === this.loadedMtimeMs) return;

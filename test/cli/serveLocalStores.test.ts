@@ -9,6 +9,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   utimesSync,
@@ -1050,6 +1051,20 @@ describe("Local secrets", () => {
     utimesSync(file, new Date(), new Date(Date.now() + 5_000)); // a new mtime, whatever the clock's grain
     expect(await store.versions("plain")).to.deep.equal(["edited"]);
     expect(store.peek("plain")).to.deep.equal(["edited"]);
+  });
+
+  it("FileSecretStore keeps the last good secrets while the file is briefly gone (an editor saving it by rename)", async () => {
+    const file = join(dir, "secrets.json");
+    writeFileSync(file, JSON.stringify({ hook: "v1" }));
+    let clock = 1_000_000;
+    const store = new FileSecretStore(file, () => clock);
+    renameSync(file, `${file}~`); // vim's save: the old file out of the way, then the new one written
+    clock += 1_500;
+    expect(await store.versions("hook")).to.deep.equal(["v1"]);
+    writeFileSync(file, JSON.stringify({ hook: "v2" }));
+    utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+    clock += 1_500;
+    expect(await store.versions("hook")).to.deep.equal(["v2"]);
   });
 
   it("FileSecretStore refuses a secrets file that is not a JSON object, naming the file", () => {
