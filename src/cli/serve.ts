@@ -201,13 +201,15 @@ export async function runServe(argv: string[]): Promise<number> {
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    // EACCES is also what a state dir serve may not write gives: only listen's own error is about the port.
+    const listening = (error as NodeJS.ErrnoException).syscall === "listen";
     if (error instanceof SecretsFileError) {
       process.stderr.write(`hookgate serve: ${error.message}\n`);
     } else if (code === "EADDRINUSE") {
       process.stderr.write(
         `hookgate serve: ${options.host}:${options.port} is already in use (another hookgate serve?); try --port 0 or another port\n`,
       );
-    } else if (code === "EACCES" || code === "EADDRNOTAVAIL") {
+    } else if (listening && (code === "EACCES" || code === "EADDRNOTAVAIL")) {
       process.stderr.write(`hookgate serve: cannot listen on ${options.host}:${options.port} (${code})\n`);
     } else {
       process.stderr.write(`hookgate serve: ${(error as Error).message}\n`);
