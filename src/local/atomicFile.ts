@@ -8,7 +8,7 @@ import { basename, dirname, join } from "node:path";
 export interface AtomicWriteOptions {
   /** File mode of a new file (e.g. 0o600 for secrets). */
   mode?: number;
-  /** fsync the data before the rename, so the file survives a power cut, not only a crash. */
+  /** fsync the data before the rename and the directory after it (sync writes only), so the file survives a power cut, not only a crash. */
   durable?: boolean;
 }
 
@@ -67,5 +67,22 @@ export function writeFileAtomicSync(
       unlinkSync(tmp);
     } catch {}
     throw error;
+  }
+  if (options.durable) syncDirectory(dirname(path));
+}
+
+/**
+ * fsync a directory, so that a rename in it survives a power cut too: without it the old file can come
+ * back, and what was appended to the new one since is lost. A file system that cannot sync a directory
+ * (EINVAL) has nothing more to give.
+ */
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
+  } finally {
+    closeSync(fd);
   }
 }
