@@ -53,8 +53,16 @@ export class DeliveryLog {
       const data = JSON.parse(readFileSync(this.file, "utf8")) as DeliveryEntry[];
       if (!Array.isArray(data)) return;
       // The file is newest first; keep oldest first in memory.
+      // A hand-edited entry without the text fields every entry has would break the next lookup (a 500).
       this.entries = data
-        .filter((e) => e && typeof e.route === "string")
+        .filter(
+          (e) =>
+            e &&
+            typeof e.route === "string" &&
+            typeof e.delivery === "string" &&
+            typeof e.event === "string" &&
+            (DELIVERY_STATUSES as readonly unknown[]).includes(e.status),
+        )
         .reverse()
         .slice(-this.max);
       for (const entry of this.entries) {

@@ -172,6 +172,18 @@ describe("Class: DeliveryLog", () => {
     const onDisk = JSON.parse(readFileSync(file, "utf8")) as { delivery: string; status: string }[];
     expect(onDisk.map((e) => [e.delivery, e.status])).to.deep.equal([["a", "done"]]);
   });
+  it("load skips a hand-edited entry without its text fields, so the next delivery's record does not throw", () => {
+    const file = join(dir, "deliveries.json");
+    const good = { delivery: "d1", route: "r", event: "push", status: "queued", attempts: 0, generation: 1 };
+    writeFileSync(
+      file,
+      JSON.stringify([{ route: "r", delivery: 42, event: "push", status: "queued" }, { route: "r" }, good]),
+    );
+    const history = new DeliveryLog(file);
+    history.load();
+    expect(history.list().map((e) => e.delivery)).to.deep.equal(["d1"]);
+    expect(() => history.accepted("r", "d2", "push", 202)).to.not.throw();
+  });
   it("settle places an entry repaired at start by its own time, so the list stays newest first", () => {
     const history = new DeliveryLog(join(dir, "deliveries.json"));
     const hour = 3_600_000;
