@@ -73,11 +73,18 @@ export function writeFileAtomicSync(
 
 /**
  * fsync a directory, so that a rename in it survives a power cut too: without it the old file can come
- * back, and what was appended to the new one since is lost. A file system that cannot sync a directory
- * (EINVAL) has nothing more to give.
+ * back, and what was appended to the new one since is lost. Where a directory cannot be opened (Windows, a
+ * directory that may be written but not read) or synced (EINVAL), there is nothing more to give: the file
+ * is in place.
  */
 function syncDirectory(dir: string): void {
-  const fd = openSync(dir, "r");
+  if (process.platform === "win32") return;
+  let fd: number;
+  try {
+    fd = openSync(dir, "r");
+  } catch {
+    return;
+  }
   try {
     fsyncSync(fd);
   } catch (error) {
