@@ -198,14 +198,12 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
       case "s3-zip":
         secretRef(at("action", "token"), action.token);
         template(at("action", "key"), action.key);
-        if (typeof action.key === "string" && emptyFolderProblem("key", action.key)) {
-          add(at("action", "key"), emptyFolderProblem("key", action.key));
-        } else {
-          add(
-            typeof action.key === "string" ? at("action", "key") : at("action", "type"),
+        // A key's empty folder first: a tags-only route's message would blame {{branch}} for it.
+        add(
+          typeof action.key === "string" ? at("action", "key") : at("action", "type"),
+          (typeof action.key === "string" ? emptyFolderProblem("key", action.key) : undefined) ??
             tagsOnlyKeyProblem(match, action.key),
-          );
-        }
+        );
         if (typeof action.bucket === "string") add(at("action", "bucket"), bucketProblem(action.bucket));
         needsApi(action.token);
         break;
