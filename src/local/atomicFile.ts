@@ -8,7 +8,7 @@ import { basename, dirname, join } from "node:path";
 export interface AtomicWriteOptions {
   /** File mode of a new file (e.g. 0o600 for secrets). */
   mode?: number;
-  /** fsync the data before the rename and the directory after it (sync writes only), so the file survives a power cut, not only a crash. */
+  /** fsync the data before the rename and the directory after it, so the file survives a power cut, not only a crash. */
   durable?: boolean;
 }
 
@@ -38,6 +38,7 @@ export async function writeFileAtomic(
     await unlink(tmp).catch(() => undefined);
     throw error;
   }
+  if (options.durable) syncDirectory(dirname(path));
 }
 
 export function writeFileAtomicSync(

@@ -3,9 +3,9 @@ import fs, { fstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { writeFileAtomicSync } from "../../src/local/atomicFile";
+import { writeFileAtomic, writeFileAtomicSync } from "../../src/local/atomicFile";
 
-describe("writeFileAtomicSync", () => {
+describe("writeFileAtomicSync and writeFileAtomic", () => {
   let dir: string;
   let synced: Array<"file" | "directory">;
   const realFsync = fs.fsyncSync;
@@ -31,6 +31,14 @@ describe("writeFileAtomicSync", () => {
     expect(readFileSync(path, "utf8")).to.equal("one\n");
     expect(synced).to.deep.equal(["file", "directory"]);
     expect(readdirSync(dir)).to.deep.equal(["journal.jsonl"]);
+  });
+
+  it("durable, async (dead letters): syncs the directory after the rename too", async () => {
+    const path = join(dir, "letter.json");
+    await writeFileAtomic(path, "{}\n", { durable: true });
+    expect(readFileSync(path, "utf8")).to.equal("{}\n");
+    // The data goes through the file handle's own sync; the directory through fsyncSync.
+    expect(synced).to.deep.equal(["directory"]);
   });
 
   it("not durable: syncs nothing (the rename already survives a crash of the process)", () => {
