@@ -1,7 +1,7 @@
 // Whole-file writes that never leave half a file behind: write a temporary file beside the target,
 // optionally fsync it, then rename it over the target (rename is atomic within one file system).
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
@@ -14,6 +14,35 @@ export interface AtomicWriteOptions {
 
 function tmpPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/** The names tmpPathFor gives, and only those: another program's temporary files are not ours to remove. */
+const TEMP_FILE_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes the temporary files a process killed in the middle of a write left in `dir` (the target itself
+ * is whole: the rename never happened). Only for a directory no other writer uses at the same time (serve
+ * calls it with its state-dir lock held). Returns how many it removed; a directory that is not there has none.
+ */
+export function removeAtomicTempFiles(dir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw error;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!TEMP_FILE_NAME.test(name)) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed++;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
+  return removed;
 }
 
 export async function writeFileAtomic(

@@ -26,6 +26,7 @@ import {
   type ReceiveBody,
   type RouteHandler,
 } from "../gateway/routeHandler";
+import { removeAtomicTempFiles } from "./atomicFile";
 import { DELIVERY_STATUSES, DeliveryLog } from "./deliveryLog";
 import { FileDedupeStore } from "./fileDedupeStore";
 import { FileSecretStore } from "./fileSecretStore";
@@ -165,6 +166,10 @@ async function openLocalGateway(
   // work of ours is running, and the work it belonged to resumes from the journal.
   rmSync(tmpDir, { recursive: true, force: true });
   if (!options.objects) rmSync(join(stateDir, "s3", ".tmp"), { recursive: true, force: true });
+  // A stop (kill -9) in the middle of a compaction or a history write leaves its temporary file.
+  for (const dir of [stateDir, join(stateDir, "queue"), join(stateDir, "dead-letters")]) {
+    removeAtomicTempFiles(dir);
+  }
   mkdirSync(tmpDir, { recursive: true });
 
   /** Requests being answered; while there are any, the queue lets the receive path go first. */

@@ -1120,6 +1120,24 @@ describe("Local secrets", () => {
     expect(readFileSync(join(state, "s3", "bucket", "kept.zip"), "utf8")).to.equal("x");
   });
 
+  it("startLocalGateway removes the temporary files a stop in the middle of a rewrite left, and only those", async () => {
+    const state = join(dir, "state-atomic-tmp");
+    const leftovers = [
+      ".deliveries.json.0123456789ab.tmp",
+      "queue/.journal.jsonl.0123456789ab.tmp",
+      "dead-letters/.r-a-1.json.0123456789ab.tmp",
+    ];
+    const kept = ["notes.tmp", "queue/.journal.jsonl.swp", "dead-letters/.r-a-1.json.xyz.tmp"];
+    for (const file of [...leftovers, ...kept]) {
+      mkdirSync(join(state, file, ".."), { recursive: true });
+      writeFileSync(join(state, file), "x");
+    }
+    const gateway = await startWithoutRoutes(state, { port: 0 });
+    await gateway.close();
+    for (const file of leftovers) expect(existsSync(join(state, file)), file).to.equal(false);
+    for (const file of kept) expect(readFileSync(join(state, file), "utf8"), file).to.equal("x");
+  });
+
   it("startLocalGateway starts on a queue journal whose finished message has a sentAt no Date can hold", async () => {
     // A finished message settles the delivery history at start, dated by its sentAt: a journal edited by
     // hand (or from a clock gone wrong) may hold any finite number there, which toISOString refuses.
