@@ -5,11 +5,11 @@
 // Lines are written once per turn of the event loop, so a delivery's claim and mark share one write.
 // A crash can lose the last turn's lines, never accepted work: the queue journal is written before
 // the 202. A lost line can only make a redelivery run twice (at least once, as deployed).
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
 import type { ClaimResult, DedupeStore, DeliveryState } from "../core/ports";
-import { JournalFile } from "./journalFile";
+import { JournalFile, readJournalLines } from "./journalFile";
 
 interface Entry {
   state: DeliveryState;
@@ -120,28 +120,21 @@ export class FileDedupeStore implements DedupeStore {
   }
 
   private load(): void {
-    if (existsSync(this.file)) {
-      const now = this.now();
-      for (const text of readFileSync(this.file, "utf8").split("\n")) {
-        if (!text) continue;
-        let line: JournalLine | null;
-        try {
-          line = JSON.parse(text);
-        } catch {
-          continue; // a line torn by a crash: the change it held is lost, like an unacknowledged write
-        }
-        if (typeof line !== "object" || line === null || typeof line.k !== "string") continue;
-        if (line.d) this.entries.delete(line.k);
-        else if (
-          line.s &&
-          STATES.includes(line.s) &&
-          Number.isInteger(line.g) &&
-          typeof line.t === "number"
-        ) {
-          if (line.t === 0 || now - line.t <= DEDUPE_TTL_SECONDS * 1000) {
-            this.entries.set(line.k, { state: line.s, generation: line.g as number, at: line.t });
-          } else this.entries.delete(line.k);
-        }
+    const now = this.now();
+    for (const text of readJournalLines(this.file)) {
+      if (!text) continue;
+      let line: JournalLine | null;
+      try {
+        line = JSON.parse(text);
+      } catch {
+        continue; // a line torn by a crash: the change it held is lost, like an unacknowledged write
+      }
+      if (typeof line !== "object" || line === null || typeof line.k !== "string") continue;
+      if (line.d) this.entries.delete(line.k);
+      else if (line.s && STATES.includes(line.s) && Number.isInteger(line.g) && typeof line.t === "number") {
+        if (line.t === 0 || now - line.t <= DEDUPE_TTL_SECONDS * 1000) {
+          this.entries.set(line.k, { state: line.s, generation: line.g as number, at: line.t });
+        } else this.entries.delete(line.k);
       }
     }
     this.compact();

@@ -6,7 +6,7 @@
 // - a write is all or nothing: a disk that fills up takes part of a write and then fails, and that part
 //   is cut off again, so no caller is told its line is written when only half of it is;
 // - `rewrite` replaces the content atomically (compaction); lines not written yet follow it.
-import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
+import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
 import { writeFileAtomicSync } from "./atomicFile";
 
 export type WriteSyncFn = (fd: number, data: Buffer, offset: number, length: number) => number;
@@ -18,6 +18,23 @@ export interface JournalFileOptions {
   afterWrite?: () => void;
   /** fs.writeSync; a test's stand-in plays a disk that fills up. */
   writeSync?: WriteSyncFn;
+}
+
+/**
+ * The journal's lines as the file holds them, or none when there is no file yet. A file that cannot be read
+ * (a directory in its place, no permission) is an error that names it: the start cannot go on without it.
+ */
+export function readJournalLines(path: string): string[] {
+  try {
+    return readFileSync(path, "utf8").split("\n");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    const reason =
+      (error as NodeJS.ErrnoException).code === "EISDIR" ? "it is a directory" : (error as Error).message;
+    throw Object.assign(new Error(`cannot read ${path}: ${reason}`), {
+      code: (error as NodeJS.ErrnoException).code,
+    });
+  }
 }
 
 export class JournalFile {

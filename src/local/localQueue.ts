@@ -16,7 +16,7 @@
 // - on start, the journal is replayed (a line torn by a crash is skipped), compacted, and every message
 //   still there is delivered again (at least once).
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { WorkItemTooLargeError } from "../core/errors";
@@ -24,7 +24,7 @@ import { MAX_WORK_ITEM_BYTES } from "../core/policy";
 import type { LogFn, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
 import { parseWorkItem, workItemJson } from "../gateway/workItem";
-import { JournalFile, type WriteSyncFn } from "./journalFile";
+import { JournalFile, readJournalLines, type WriteSyncFn } from "./journalFile";
 
 export type QueueWorker = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 
@@ -159,37 +159,35 @@ export class LocalQueue {
     const live = new Map<string, Message>();
     const finished: Message[] = [];
     const now = this.now();
-    if (existsSync(this.journal.path)) {
-      for (const text of readFileSync(this.journal.path, "utf8").split("\n")) {
-        if (!text) continue;
-        let line: JournalLine | null;
-        try {
-          line = JSON.parse(text);
-        } catch {
-          continue; // torn by a crash: that send() never resolved, so no 202 was given for it
+    for (const text of readJournalLines(this.journal.path)) {
+      if (!text) continue;
+      let line: JournalLine | null;
+      try {
+        line = JSON.parse(text);
+      } catch {
+        continue; // torn by a crash: that send() never resolved, so no 202 was given for it
+      }
+      if (typeof line !== "object" || line === null) continue;
+      if (line.op === "put" && line.m && typeof line.m.id === "string") {
+        // A put without a readable item is still delivered: the worker dead-letters it, so it shows.
+        // A body written as text (by hand): JSON text is kept as the item it holds, so the rewrite
+        // loads the same; any other text is kept as a string.
+        const text = typeof line.m.body === "string" ? line.m.body : undefined;
+        const json = text === undefined ? JSON.stringify(line.item ?? null) : canonicalJson(text);
+        const message = restoredMessage(line.m, line.m.id, json ?? (text as string), now);
+        if (json === undefined) message.opaque = true;
+        live.set(line.m.id, message);
+      } else if (line.op === "upd" && line.id) {
+        const message = live.get(line.id);
+        if (message) {
+          message.receiveCount = count(line.rc) ?? message.receiveCount;
+          message.firstReceiveAt = time(line.fr) ?? message.firstReceiveAt;
         }
-        if (typeof line !== "object" || line === null) continue;
-        if (line.op === "put" && line.m && typeof line.m.id === "string") {
-          // A put without a readable item is still delivered: the worker dead-letters it, so it shows.
-          // A body written as text (by hand): JSON text is kept as the item it holds, so the rewrite
-          // loads the same; any other text is kept as a string.
-          const text = typeof line.m.body === "string" ? line.m.body : undefined;
-          const json = text === undefined ? JSON.stringify(line.item ?? null) : canonicalJson(text);
-          const message = restoredMessage(line.m, line.m.id, json ?? (text as string), now);
-          if (json === undefined) message.opaque = true;
-          live.set(line.m.id, message);
-        } else if (line.op === "upd" && line.id) {
-          const message = live.get(line.id);
-          if (message) {
-            message.receiveCount = count(line.rc) ?? message.receiveCount;
-            message.firstReceiveAt = time(line.fr) ?? message.firstReceiveAt;
-          }
-        } else if (line.op === "del" && line.id) {
-          const message = live.get(line.id);
-          if (message) {
-            live.delete(line.id);
-            finished.push(message);
-          }
+      } else if (line.op === "del" && line.id) {
+        const message = live.get(line.id);
+        if (message) {
+          live.delete(line.id);
+          finished.push(message);
         }
       }
     }

@@ -1138,6 +1138,21 @@ describe("Local secrets", () => {
     for (const file of kept) expect(readFileSync(join(state, file), "utf8"), file).to.equal("x");
   });
 
+  for (const journal of ["queue/journal.jsonl", "dedupe.jsonl"]) {
+    it(`startLocalGateway refuses to start on a ${journal} that is a directory, with a message naming it`, async () => {
+      const state = join(dir, "state-journal-dir");
+      mkdirSync(join(state, journal), { recursive: true });
+      const failure = await startWithoutRoutes(state, { port: 0 }).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      expect(failure?.message).to.equal(`cannot read ${join(state, journal)}: it is a directory`);
+      // The lock is let go: once the directory is moved away, serve starts.
+      rmSync(join(state, journal), { recursive: true });
+      await (await startWithoutRoutes(state, { port: 0 })).close();
+    });
+  }
+
   it("startLocalGateway starts on a queue journal whose finished message has a sentAt no Date can hold", async () => {
     // A finished message settles the delivery history at start, dated by its sentAt: a journal edited by
     // hand (or from a clock gone wrong) may hold any finite number there, which toISOString refuses.
