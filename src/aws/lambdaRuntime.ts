@@ -171,7 +171,7 @@ function missingObjectStore(route: string): ObjectStore {
   const fail = async (): Promise<never> => {
     throw new Error(`route "${route}": this function was built without an object store`);
   };
-  return { put: fail, deletePrefix: fail };
+  return { put: fail, head: fail, deletePrefix: fail };
 }
 
 export type LambdaEvent = APIGatewayProxyEvent | SQSEvent;

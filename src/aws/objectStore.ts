@@ -16,6 +16,7 @@ import {
   AbortMultipartUploadCommand,
   type _Error as DeleteError,
   DeleteObjectsCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   type S3Client,
 } from "@aws-sdk/client-s3";
@@ -107,6 +108,47 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * HeadObject: the object's user metadata, or undefined on a 404. A HEAD answer has no body, so a
+   * refusal is a bare 403, which S3 also gives for a key that does not exist when the caller may not list
+   * the bucket (HeadObject's reference: without s3:ListBucket, "403 Forbidden" instead of 404). Whether
+   * a ListBucket grant limited by an s3:prefix condition counts for that is not documented, so a 403 is
+   * settled by listing the key itself (ListObjectsV2 with the key as prefix, which such a grant allows):
+   * not listed is absent; listed, or the listing refused too, throws the HEAD's 403.
+   */
+  async head(
+    bucket: string,
+    key: string,
+    options: { deadlineMs?: number } = {},
+  ): Promise<{ metadata: Record<string, string> } | undefined> {
+    const send = deadlineSender(options.deadlineMs, (cause) => {
+      return new ActionError(
+        `reading the metadata of s3://${bucket}/${key.slice(0, 200)} was stopped where the function's time ran out`,
+        { retryable: true, cause },
+      );
+    });
+    try {
+      const out = await send((abortSignal) =>
+        this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
+      );
+      return { metadata: { ...(out.Metadata ?? {}) } };
+    } catch (error) {
+      const status = httpStatus(error);
+      if (status === 404) return undefined;
+      if (status !== 403) throw error;
+      const page = await send((abortSignal) =>
+        this.s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1, EncodingType: "url" }),
+          { abortSignal },
+        ),
+      );
+      const first = page.Contents?.[0]?.Key;
+      const listed = first !== undefined && (page.EncodingType === "url" ? decodeKey(first) : first) === key;
+      if (!listed) return undefined;
+      throw error;
+    }
+  }
+
   async deletePrefix(bucket: string, prefix: string, options: { deadlineMs?: number } = {}): Promise<number> {
     if (prefix === "" || prefix === "/") {
       throw new Error("refusing to delete an empty prefix (that would be the whole bucket)");
@@ -118,16 +160,7 @@ export class S3ObjectStore implements ObjectStore {
         { retryable: true, cause },
       );
     // Each call is cut at the deadline too: one S3 call that hangs must not outlive the function.
-    const send = async <T>(call: (signal?: AbortSignal) => Promise<T>): Promise<T> => {
-      if (options.deadlineMs === undefined) return call();
-      const left = options.deadlineMs - Date.now();
-      if (left <= 0) throw outOfTime();
-      try {
-        return await call(AbortSignal.timeout(left));
-      } catch (error) {
-        throw Date.now() >= options.deadlineMs ? outOfTime(error) : error;
-      }
-    };
+    const send = deadlineSender(options.deadlineMs, outOfTime);
     let token: string | undefined;
     do {
       // List one page, delete it, then continue after its last key.
@@ -169,6 +202,31 @@ export class S3ObjectStore implements ObjectStore {
     } while (token);
     return deleted;
   }
+}
+
+/**
+ * Runs one S3 call cut at `deadlineMs` (epoch ms), when there is one: past it, or when the call is cut
+ * there, `outOfTime` gives the error to throw.
+ */
+function deadlineSender(
+  deadlineMs: number | undefined,
+  outOfTime: (cause?: unknown) => Error,
+): <T>(call: (signal?: AbortSignal) => Promise<T>) => Promise<T> {
+  return async (call) => {
+    if (deadlineMs === undefined) return call();
+    const left = deadlineMs - Date.now();
+    if (left <= 0) throw outOfTime();
+    try {
+      return await call(AbortSignal.timeout(left));
+    } catch (error) {
+      throw Date.now() >= deadlineMs ? outOfTime(error) : error;
+    }
+  };
+}
+
+/** The HTTP status of an S3 error (a HEAD's error has no code, only its status). */
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 }
 
 /** A key from a listing with EncodingType url: S3 writes a space as "+" (and a "+" as %2B). */

@@ -26,6 +26,7 @@ export function s3ObjectStore(config: RuntimeConfig): ObjectStore {
   };
   return {
     put: (bucket, key, body, options) => load().put(bucket, key, body, options),
+    head: (bucket, key, options) => load().head(bucket, key, options),
     deletePrefix: (bucket, prefix, options) => load().deletePrefix(bucket, prefix, options),
   };
 }

@@ -84,6 +84,16 @@ export interface ObjectStore {
     options: { metadata: Record<string, string>; contentType?: string; deadlineMs?: number },
   ): Promise<{ versionId?: string }>;
   /**
+   * The user metadata of the object at bucket/key (names lower-cased, as S3 gives them), or undefined
+   * when there is no object there. Past `deadlineMs` the call is abandoned, as a retryable failure.
+   * Any other failure is thrown (a refused read included: it is not taken for an absent object).
+   */
+  head(
+    bucket: string,
+    key: string,
+    options?: { deadlineMs?: number },
+  ): Promise<{ metadata: Record<string, string> } | undefined>;
+  /**
    * Delete every object under `prefix`, page by page; returns how many were deleted. Past `deadlineMs`
    * it stops between pages, as a retryable failure: the next attempt deletes the rest.
    */

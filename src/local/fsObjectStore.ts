@@ -3,7 +3,7 @@
 // object. Keys that would escape the bucket directory (.., absolute paths, empty segments) are refused.
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -65,6 +65,36 @@ export class FsObjectStore implements ObjectStore {
       throw localKeyError(error, key) ?? error;
     }
     return {};
+  }
+
+  /**
+   * The metadata from <key>.metadata.json, or undefined when there is no object at the key. An object
+   * whose metadata file is missing or not readable JSON (edited by hand) has none: `{ metadata: {} }`.
+   */
+  async head(bucket: string, key: string): Promise<{ metadata: Record<string, string> } | undefined> {
+    const target = this.pathOf(bucket, key);
+    const found = await stat(target).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT" || error.code === "ENOTDIR") return undefined;
+      throw error;
+    });
+    // A folder is where other keys live, not an object (S3 has no folders).
+    if (found === undefined || found.isDirectory()) return undefined;
+    let saved: unknown;
+    try {
+      saved = JSON.parse(await readFile(`${target}${METADATA_SUFFIX}`, "utf8"));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== undefined && code !== "ENOENT") throw error;
+      return { metadata: {} };
+    }
+    const fields = (saved as { metadata?: unknown } | null)?.metadata;
+    const metadata: Record<string, string> = {};
+    if (typeof fields === "object" && fields !== null) {
+      for (const [name, value] of Object.entries(fields)) {
+        if (typeof value === "string") metadata[name.toLowerCase()] = value;
+      }
+    }
+    return { metadata };
   }
 
   async deletePrefix(bucket: string, prefix: string): Promise<number> {

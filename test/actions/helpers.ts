@@ -13,6 +13,9 @@ export const noObjects: ObjectStore = {
   put: async () => {
     throw new Error("no object store in this test");
   },
+  head: async () => {
+    throw new Error("no object store in this test");
+  },
   deletePrefix: async () => {
     throw new Error("no object store in this test");
   },

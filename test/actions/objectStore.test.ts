@@ -53,6 +53,15 @@ describe("Class: S3ObjectStore against an S3 that never answers", () => {
     expect((err as ActionError).message).to.contain("the function's time ran out");
   });
 
+  it("head cuts a hanging HeadObject at the function's deadline, as a retryable failure", async () => {
+    const err = await failureAgainstSilentS3((store) =>
+      store.head(BUCKET, "zips/a.zip", { deadlineMs: Date.now() + 300 }),
+    );
+    expect(err).to.be.instanceOf(ActionError);
+    expect((err as ActionError).retryable).to.equal(true);
+    expect((err as ActionError).message).to.contain("the function's time ran out");
+  });
+
   it("put abandons the upload at the function's deadline, as a retryable failure that says so", async () => {
     const err = await failureAgainstSilentS3((store) =>
       store.put(BUCKET, "late.zip", Readable.from([Buffer.from("zip bytes")]), {
@@ -113,6 +122,54 @@ describe("Class: S3ObjectStore (s3rver)", function () {
     s3.faults.failEveryUploadPart = false;
     s3.faults.failUploadPartRequests = [];
     s3.faults.deleteErrors = undefined;
+    s3.faults.headStatus = undefined;
+    s3.faults.everyRequest = undefined;
+  });
+
+  it("head gives back the user metadata put stored, through the real S3 client", async () => {
+    const metadata = { sha: "abc123", "accepted-at": "2026-12-06T02:00:00.000Z", "delivery-id": "d-1" };
+    const store = new S3ObjectStore(s3.client);
+    await store.put(BUCKET, "head/zip.zip", Readable.from([Buffer.from("zip")]), { metadata });
+    expect(await store.head(BUCKET, "head/zip.zip")).to.deep.equal({ metadata });
+  });
+
+  it("head answers undefined for a key with no object (S3's 404)", async () => {
+    expect(await new S3ObjectStore(s3.client).head(BUCKET, "head/none.zip")).to.equal(undefined);
+  });
+
+  it("head answers undefined when HeadObject is refused (403) for a key the listing shows absent", async () => {
+    // Without s3:ListBucket (or with a grant S3 does not count), S3 answers a missing key's HEAD with 403.
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "head/absent.zip.old", Body: "x" }));
+    s3.faults.headStatus = 403;
+    expect(await new S3ObjectStore(s3.client).head(BUCKET, "head/absent.zip")).to.equal(undefined);
+  });
+
+  it("head throws the 403 when HeadObject is refused for a key the listing shows present", async () => {
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "head/denied.zip", Body: "x" }));
+    s3.faults.headStatus = 403;
+    const err = await new S3ObjectStore(s3.client).head(BUCKET, "head/denied.zip").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).to.equal(403);
+  });
+
+  it("head throws when HeadObject and the listing are both refused, instead of taking the key for absent", async () => {
+    s3.faults.everyRequest = { status: 403, code: "AccessDenied", message: "Access Denied" };
+    const err = await new S3ObjectStore(s3.client).head(BUCKET, "head/none.zip").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as Error | undefined)?.name).to.equal("AccessDenied");
+  });
+
+  it("head throws a server error (500) rather than answer absent", async () => {
+    s3.faults.headStatus = 500;
+    const err = await new S3ObjectStore(s3.client).head(BUCKET, "head/zip.zip").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).to.equal(500);
   });
 
   it("put streams a body larger than one part as a multipart upload and stores the exact bytes and metadata", async () => {

@@ -206,6 +206,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     const deadlines: Array<number | undefined> = [];
     const objects = {
       put: store.put.bind(store),
+      head: store.head.bind(store),
       deletePrefix: (bucket: string, prefix: string, options?: { deadlineMs?: number }) => {
         deadlines.push(options?.deadlineMs);
         return store.deletePrefix(bucket, prefix, options);

@@ -105,6 +105,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
         deadlines.push(args[3].deadlineMs);
         return store.put(...args);
       },
+      head: store.head.bind(store),
       deletePrefix: store.deletePrefix.bind(store),
     };
     const deadlineMs = Date.now() + 60_000;

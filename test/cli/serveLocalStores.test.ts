@@ -101,6 +101,34 @@ describe("Class: FsObjectStore", () => {
     );
   });
 
+  it("head gives back the metadata put stored, and undefined where no object is (a missing key, a folder)", async () => {
+    const store = new FsObjectStore(join(dir, "s3"));
+    const metadata = { sha: "abc", "accepted-at": "2026-12-06T02:00:00.000Z", "delivery-id": "d-1" };
+    await store.put("bucket-a", "acme/api/main/a.zip", Readable.from([Buffer.from("zip")]), { metadata });
+    expect(await store.head("bucket-a", "acme/api/main/a.zip")).to.deep.equal({ metadata });
+    expect(await store.head("bucket-a", "acme/api/main/b.zip")).to.equal(undefined);
+    expect(await store.head("bucket-a", "acme/api/main")).to.equal(undefined);
+    expect(await store.head("bucket-a", "acme/api/main/a.zip/deeper")).to.equal(undefined);
+    expect(await store.head("no-such-bucket", "acme/api/main/a.zip")).to.equal(undefined);
+  });
+
+  it("head gives an object whose metadata file is missing or not JSON no metadata, not a failure", async () => {
+    const store = new FsObjectStore(join(dir, "s3"));
+    await store.put("bucket-a", "hand/a.zip", Readable.from([Buffer.from("zip")]), {
+      metadata: { sha: "abc" },
+    });
+    const file = join(dir, "s3", "bucket-a", "hand", "a.zip");
+    writeFileSync(`${file}${METADATA_SUFFIX}`, "{ not json");
+    expect(await store.head("bucket-a", "hand/a.zip")).to.deep.equal({ metadata: {} });
+    rmSync(`${file}${METADATA_SUFFIX}`);
+    expect(await store.head("bucket-a", "hand/a.zip")).to.deep.equal({ metadata: {} });
+  });
+
+  it("head refuses, final, a key that would escape its bucket", async () => {
+    const error = await new FsObjectStore(join(dir, "s3")).head("bucket-a", "../x").catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(ObjectKeyError);
+  });
+
   const diskLimits: Array<[string, string[], RegExp]> = [
     // The metadata file's temporary name adds 32 bytes to the last segment: 224 bytes are already too many.
     ["a last segment of 224 bytes", [`b/${"x".repeat(220)}.zip`], /223 bytes for the last/],

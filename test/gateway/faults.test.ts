@@ -37,6 +37,9 @@ const noObjects: ObjectStore = {
   put: async () => {
     throw new Error("no object store in the Jenkins scenarios");
   },
+  head: async () => {
+    throw new Error("no object store in the Jenkins scenarios");
+  },
   deletePrefix: async () => {
     throw new Error("no object store in the Jenkins scenarios");
   },

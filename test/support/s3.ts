@@ -19,6 +19,11 @@ export interface S3Faults {
   deleteErrors?: Record<string, string>;
   /** Answer every request with this S3 error (S3's XML body), e.g. a 301 PermanentRedirect. */
   everyRequest?: { status: number; code: string; message: string; headers?: Record<string, string> };
+  /**
+   * Answer every HeadObject with this status and no body, as S3 answers a HEAD it refuses: 403 is what a
+   * caller without s3:ListBucket gets for an object it may not read and for a key that does not exist.
+   */
+  headStatus?: number;
 }
 
 export interface LocalS3 {
@@ -76,6 +81,14 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         res.end(
           `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`,
         );
+      });
+      return;
+    }
+    if (faults.headStatus !== undefined && req.method === "HEAD" && url.pathname.split("/").length > 2) {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(faults.headStatus as number);
+        res.end();
       });
       return;
     }
