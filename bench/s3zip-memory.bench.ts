@@ -98,6 +98,7 @@ async function runner(s3Url: string, hostUrl: string): Promise<void> {
       deleted: false,
     },
     { secrets, objects: new S3ObjectStore(s3), log: () => undefined },
+    { acceptedAt: new Date().toISOString() },
   );
   const seconds = (Date.now() - started) / 1000;
   clearInterval(sampler);

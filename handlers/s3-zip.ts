@@ -13,7 +13,7 @@ export const handler = lambdaHandler(
     }
     // Loaded on the first work-path call: a receive-path cold start never evaluates undici or the zip code.
     const { uploadSourceZip } = require("../src/actions/s3Zip") as typeof import("../src/actions/s3Zip");
-    return uploadSourceZip(item.request, item.event, clients);
+    return uploadSourceZip(item.request, item.event, clients, { acceptedAt: item.acceptedAt });
   },
   { objects: s3ObjectStore },
 );

@@ -20,7 +20,7 @@ export async function runAction(item: WorkItem, clients: ActionClients): Promise
       case "jenkins":
         return await triggerJenkins(request, clients, { deliveryId: item.deliveryId });
       case "s3-zip":
-        return await uploadSourceZip(request, item.event, clients);
+        return await uploadSourceZip(request, item.event, clients, { acceptedAt: item.acceptedAt });
       case "pr-cleanup":
         return await cleanUpPullRequest(request, item.event, clients);
       default:

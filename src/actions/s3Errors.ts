@@ -59,3 +59,33 @@ export function storeError(err: unknown, bucket?: string, operation = "upload"):
   }
   return new ActionError(`S3 ${operation} failed: ${name}`, { retryable: true, cause: err });
 }
+
+/**
+ * A failed read of the metadata of the object already at bucket/key (s3-zip's HeadObject), which never
+ * counts as "no object": that would let an older delivery replace a newer zip. A HEAD answer has no
+ * body, so S3's refusals come as bare statuses: 403 is final (the role, the bucket's policy or its KMS
+ * key does not let the function read the object; the stack grants s3:GetObject on the key and
+ * s3:ListBucket on the bucket), as are a 301 (another region) and a 400; a named error (from the
+ * listing that settles a 403) is classified as storeError does; anything else (5xx, the network) is
+ * retryable.
+ */
+export function readError(err: unknown, bucket: string, key: string): ActionError {
+  if (err instanceof ActionError) return err;
+  const shape = (typeof err === "object" && err !== null ? err : {}) as S3ErrorShape & {
+    $metadata?: { httpStatusCode?: number };
+  };
+  const status = shape.$metadata?.httpStatusCode;
+  const what = `the metadata of the object ${JSON.stringify(key.slice(0, 200))} in s3://${bucket}`;
+  const final = (reason: string) =>
+    new ActionError(`S3 refused to read ${what} (${status}): ${reason}`, { retryable: false, cause: err });
+  if (status === 403 || shape.name === "AccessDenied") {
+    return final(
+      "the function's role needs s3:GetObject on the key and s3:ListBucket on the bucket (s3-zip reads the " +
+        "zip already there so that an older delivery does not replace a newer one), and the bucket's policy " +
+        "and KMS key must allow them",
+    );
+  }
+  if (status === 301) return final(FINAL_S3_ERRORS.PermanentRedirect?.(shape, bucket) ?? "");
+  if (status === 400) return final("S3 refused the request as malformed (the bucket's region, the key)");
+  return storeError(err, bucket, `read of ${what}`);
+}

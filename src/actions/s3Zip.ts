@@ -6,6 +6,9 @@
 // entry stream at a time) and copied, still compressed, under their new names into a zip stream
 // (zipCopy) that is the body of a multipart upload. Nothing holds the whole archive, and nothing is
 // inflated or deflated again.
+//
+// A zip never replaces one from a delivery the gateway accepted later (its accepted-at metadata): a dead
+// letter redriven after newer pushes were zipped is skipped, not written over their zip (core/zipOrder).
 import { closeSync, createWriteStream, fstatSync, openSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,10 +19,11 @@ import yauzl from "yauzl";
 import { ActionError } from "../core/errors";
 import { keyHasEmptyFolder } from "../core/render";
 import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
+import { ACCEPTED_AT_METADATA, acceptedAtMetadata, zipOrder } from "../core/zipOrder";
 import { gitHostClient } from "./gitHost";
 import type { ArchiveSource } from "./gitHost/types";
 import { discard, header, httpRequest, networkError, serverMessage, statusError, withHint } from "./http";
-import { storeError } from "./s3Errors";
+import { readError, storeError } from "./s3Errors";
 import type { ActionClients } from "./types";
 import { zipCopyStream } from "./zipCopy";
 import { BlockCachedFileReader } from "./zipFileReader";
@@ -30,10 +34,17 @@ const DOWNLOAD_IDLE_TIMEOUT_MS = 60_000;
 const MAX_ENTRIES = 1_000_000;
 const CREDENTIAL_HEADERS = ["authorization", "private-token"];
 
+/** What the action knows of its work item besides the event. */
+export interface S3ZipContext {
+  /** When the gateway accepted the delivery (ISO time; a redriven dead letter keeps its own). */
+  acceptedAt: string;
+}
+
 export async function uploadSourceZip(
   request: S3ZipRequest,
   event: QueuedEvent,
   clients: ActionClients,
+  context: S3ZipContext,
 ): Promise<ActionOutcome> {
   if (event.deleted) return { status: "skipped", detail: "skipped: the push deleted its ref" };
   const sha = event.sha;
@@ -52,6 +63,35 @@ export async function uploadSourceZip(
     );
   }
 
+  // Before the download: a delivery older than the zip in place has nothing to do.
+  const existing = await clients.objects
+    .head(request.bucket, request.key, { deadlineMs: clients.deadlineMs })
+    .catch((err: unknown) => {
+      throw readError(err, request.bucket, request.key);
+    });
+  const order = zipOrder(existing?.metadata, { sha, acceptedAt: context.acceptedAt });
+  if (!order.upload) {
+    const { newer } = order;
+    clients.log({
+      msg: "source zip skipped: the key holds a newer delivery's zip",
+      bucket: request.bucket,
+      key: request.key,
+      sha,
+      acceptedAt: context.acceptedAt,
+      newerSha: newer.sha,
+      newerAcceptedAt: newer.acceptedAt,
+      newerDeliveryId: newer.deliveryId,
+      deliveryId: event.deliveryId,
+    });
+    const theirs = `${newer.sha ? `sha ${newer.sha.slice(0, 12)}, ` : ""}accepted ${newer.acceptedAt}`;
+    return {
+      status: "skipped",
+      detail:
+        `skipped: s3://${request.bucket}/${request.key} holds the zip of a newer delivery (${theirs}) ` +
+        `than this one (sha ${sha.slice(0, 12)}, accepted ${context.acceptedAt})`,
+    };
+  }
+
   const host = await gitHostClient(request.api, clients);
   const source = host.archive(event.repo, sha);
   const dir = await mkdtemp(join(clients.tmpDir ?? tmpdir(), "hookgate-zip-"));
@@ -63,11 +103,13 @@ export async function uploadSourceZip(
       clients,
       `${request.api.provider} archive of ${event.repo.fullName}`,
     );
-    const metadata = {
+    const metadata: Record<string, string> = {
       sha,
       ref: asciiMetadata(event.ref ?? (event.branch ? `refs/heads/${event.branch}` : "")),
       "delivery-id": asciiMetadata(event.deliveryId),
     };
+    const acceptedAt = acceptedAtMetadata(context.acceptedAt);
+    if (acceptedAt !== undefined) metadata[ACCEPTED_AT_METADATA] = acceptedAt;
     const { entries, versionId } = await rezipIntoStore(file, source.hasTopFolder, (body) =>
       clients.objects
         .put(request.bucket, request.key, body, {

@@ -123,7 +123,7 @@ export class S3ObjectStore implements ObjectStore {
   ): Promise<{ metadata: Record<string, string> } | undefined> {
     const send = deadlineSender(options.deadlineMs, (cause) => {
       return new ActionError(
-        `reading the metadata of s3://${bucket}/${key.slice(0, 200)} was stopped where the function's time ran out`,
+        `reading the metadata of the object ${JSON.stringify(key.slice(0, 200))} in s3://${bucket} was stopped where the function's time ran out`,
         { retryable: true, cause },
       );
     });

@@ -1,8 +1,10 @@
 // Shared bits for the action tests: clients wired to the local servers, and error assertions.
 import { expect } from "chai";
+import { uploadSourceZip } from "../../src/actions/s3Zip";
 import type { ActionClients } from "../../src/actions/types";
 import { ActionError } from "../../src/core/errors";
 import type { ObjectStore } from "../../src/core/ports";
+import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../../src/core/types";
 import { MemorySecretStore } from "../support/secrets";
 
 export const JENKINS_USER = "ci-bot";
@@ -46,4 +48,17 @@ export async function rejectsWithActionError(promise: Promise<unknown>): Promise
     return err as ActionError;
   }
   expect.fail("expected an ActionError, but the promise resolved");
+}
+
+/** When the s3-zip tests' deliveries were accepted: all at the same time, so none holds another back. */
+export const ACCEPTED_AT = "2026-12-06T02:00:00.000Z";
+
+/** uploadSourceZip for a delivery accepted at `acceptedAt`. */
+export function upload(
+  request: S3ZipRequest,
+  event: QueuedEvent,
+  clients: ActionClients,
+  acceptedAt = ACCEPTED_AT,
+): Promise<ActionOutcome> {
+  return uploadSourceZip(request, event, clients, { acceptedAt });
 }

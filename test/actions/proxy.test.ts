@@ -17,7 +17,6 @@ import {
   ProxySettingsError,
   proxySettings,
 } from "../../src/actions/proxy";
-import { uploadSourceZip } from "../../src/actions/s3Zip";
 import type { ActionClients } from "../../src/actions/types";
 import { ActionError } from "../../src/core/errors";
 import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
@@ -32,7 +31,14 @@ import { type GitHostServer, startGitHostServer } from "../support/gitHostServer
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import type { MemorySecretStore } from "../support/secrets";
 import { readZip } from "../support/zips";
-import { HOST_TOKEN, JENKINS_TOKEN, JENKINS_USER, rejectsWithActionError, testClients } from "./helpers";
+import {
+  HOST_TOKEN,
+  JENKINS_TOKEN,
+  JENKINS_USER,
+  rejectsWithActionError,
+  testClients,
+  upload,
+} from "./helpers";
 
 const tls = join(__dirname, "..", "fixtures", "tls");
 const certificate = {
@@ -215,7 +221,7 @@ describe("Outbound HTTP through an egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
     const c = clients({ HTTP_PROXY: proxy.url });
     const github = await gitHostClient(zipRequest(host.url).api, c);
     expect(await github.getDefaultBranch(REPO)).to.equal("main");
-    expect(await uploadSourceZip(zipRequest(host.url), pushEvent(), c)).to.include({ status: "done" });
+    expect(await upload(zipRequest(host.url), pushEvent(), c)).to.include({ status: "done" });
 
     expect(proxy.requests.map((r) => [r.kind, r.target])).to.deep.equal([
       ["absolute", hostPort(host.url)],
@@ -231,7 +237,7 @@ describe("Outbound HTTP through an egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
 
   it("without a proxy variable (or with HTTPS_PROXY alone, for an http target) the same calls go direct", async () => {
     for (const env of [{}, { HTTPS_PROXY: proxy.url }]) {
-      await uploadSourceZip(zipRequest(host.url), pushEvent(), clients(env));
+      await upload(zipRequest(host.url), pushEvent(), clients(env));
     }
     expect(proxy.requests).to.deep.equal([]);
     expect(host.requests.filter((r) => r.kind === "archive")).to.have.length(4);
@@ -434,7 +440,7 @@ describe("Outbound HTTPS to a host with a private CA through the proxy's tunnel 
   };
 
   it("uploadSourceZip verifies the host with its caBundle through CONNECT tunnels, the codeload redirect's included", async () => {
-    const outcome = await uploadSourceZip(
+    const outcome = await upload(
       request("hookgate/corp-ca"),
       pushEvent(),
       clients({ "hookgate/corp-ca": ca }),
@@ -448,10 +454,10 @@ describe("Outbound HTTPS to a host with a private CA through the proxy's tunnel 
   });
 
   it("uploadSourceZip through the tunnel is refused as not trusted without the caBundle, or with an unrelated CA", async () => {
-    const without = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    const without = await rejectsWithActionError(upload(request(), pushEvent(), clients()));
     expect(without.message).to.contain("not trusted: add its CA with caBundle");
     const unrelated = await rejectsWithActionError(
-      uploadSourceZip(
+      upload(
         request("hookgate/other-ca"),
         pushEvent(),
         clients({ "hookgate/other-ca": readFileSync(join(tls, "other-ca.pem"), "utf8") }),

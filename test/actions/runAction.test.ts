@@ -60,6 +60,26 @@ describe("Function: runAction", () => {
     expect((await runAction(item, testClients())).status).to.equal("skipped");
   });
 
+  it("runAction gives s3-zip the work item's acceptedAt: an item accepted before the zip at its key is skipped", async () => {
+    const item = workItem({
+      type: "s3-zip",
+      api: { provider: "github", apiUrl: "http://127.0.0.1:1" },
+      bucket: "b",
+      key: "acme/api/main/acme_api.zip",
+    });
+    const newer = { sha: "f".repeat(40), "accepted-at": "2026-11-23T06:00:00.001Z" };
+    const objects = {
+      head: async () => ({ metadata: newer }),
+      put: async () => expect.fail("no upload"),
+      deletePrefix: async () => expect.fail("no deletion"),
+    };
+    const outcome = await runAction(item, testClients({ objects }));
+    expect(outcome.status).to.equal("skipped");
+    expect(outcome.detail)
+      .to.contain("accepted 2026-11-23T06:00:00.001Z")
+      .and.contain("accepted 2026-11-23T06:00:00.000Z");
+  });
+
   it("runAction dispatches a pr-cleanup request (a push is skipped)", async () => {
     const outcome = await runAction(
       workItem({

@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { expect } from "chai";
-import { uploadSourceZip } from "../../src/actions/s3Zip";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
 import { FsObjectStore } from "../../src/local/fsObjectStore";
@@ -12,7 +12,7 @@ import { type GitHostServer, startGitHostServer } from "../support/gitHostServer
 import { type LocalS3, startLocalS3 } from "../support/s3";
 import { MemorySecretStore } from "../support/secrets";
 import { buildZip, gitArchiveZip, readZip, readZipModes, readZipRaw } from "../support/zips";
-import { HOST_TOKEN, rejectsWithActionError, testClients } from "./helpers";
+import { ACCEPTED_AT, HOST_TOKEN, rejectsWithActionError, testClients, upload } from "./helpers";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const BUCKET = "artifacts";
@@ -63,13 +63,14 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     s3.faults.failEveryUploadPart = false;
     s3.faults.failUploadPartRequests = [];
     s3.faults.everyRequest = undefined;
+    s3.faults.headStatus = undefined;
   });
   afterEach(async () => {
     await host.close();
   });
 
   it("uploadSourceZip downloads the zipball of the exact sha, follows the redirect and flattens the top folder", async () => {
-    const outcome = await uploadSourceZip(request(), pushEvent(), clients());
+    const outcome = await upload(request(), pushEvent(), clients());
     expect(outcome.status).to.equal("done");
     const object = await s3.getObject(BUCKET, "acme/api/main/acme_api.zip");
     const entries = await readZip(object.body);
@@ -85,15 +86,20 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
   });
 
   it("uploadSourceZip drops the token when the redirect leaves the API's origin", async () => {
-    await uploadSourceZip(request(), pushEvent(), clients());
+    await upload(request(), pushEvent(), clients());
     const codeload = host.requests.find((r) => r.listener === "codeload");
     expect(codeload?.hadAuthorization).to.equal(false);
   });
 
-  it("uploadSourceZip stores sha, ref and delivery id as metadata, with content type application/zip", async () => {
-    await uploadSourceZip(request(), pushEvent(), clients());
+  it("uploadSourceZip stores sha, ref, delivery id and acceptance time as metadata, with content type application/zip", async () => {
+    await upload(request(), pushEvent(), clients());
     const object = await s3.getObject(BUCKET, "acme/api/main/acme_api.zip");
-    expect(object.metadata).to.deep.equal({ sha: SHA, ref: "refs/heads/main", "delivery-id": "delivery-42" });
+    expect(object.metadata).to.deep.equal({
+      sha: SHA,
+      ref: "refs/heads/main",
+      "delivery-id": "delivery-42",
+      "accepted-at": ACCEPTED_AT,
+    });
     expect(object.contentType).to.equal("application/zip");
   });
 
@@ -105,35 +111,162 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
         deadlines.push(args[3].deadlineMs);
         return store.put(...args);
       },
-      head: store.head.bind(store),
+      head: (...args: Parameters<S3ObjectStore["head"]>) => {
+        deadlines.push(args[2]?.deadlineMs);
+        return store.head(...args);
+      },
       deletePrefix: store.deletePrefix.bind(store),
     };
     const deadlineMs = Date.now() + 60_000;
-    expect((await uploadSourceZip(request(), pushEvent(), clients({ objects, deadlineMs }))).status).to.equal(
-      "done",
-    );
-    expect(deadlines).to.deep.equal([deadlineMs]);
+    expect((await upload(request(), pushEvent(), clients({ objects, deadlineMs }))).status).to.equal("done");
+    expect(deadlines).to.deep.equal([deadlineMs, deadlineMs]);
+  });
+
+  describe("a delivery older than the zip at its key (a dead letter redriven after newer pushes)", () => {
+    const NEWER_SHA = "fedcba9876543210fedcba9876543210fedcba98";
+    const EARLY = "2026-12-06T01:00:00.000Z";
+    const LATE = "2026-12-06T01:05:00.000Z";
+    const zipAt = (key: string) => ({ ...request(), key });
+    const archives = () => host.requests.filter((r) => r.kind === "archive");
+    beforeEach(() => {
+      host.setArchive("acme/api", NEWER_SHA, { files: { "buildspec.yml": "version: 0.2\n# newer\n" } });
+    });
+
+    it("uploadSourceZip skips, without downloading, a delivery accepted before the one whose zip is at the key", async () => {
+      const key = "order/redriven.zip";
+      await upload(zipAt(key), pushEvent({ sha: NEWER_SHA, deliveryId: "newer" }), clients(), LATE);
+      const before = archives().length;
+      const c = clients();
+      const outcome = await upload(zipAt(key), pushEvent({ deliveryId: "older" }), c, EARLY);
+      expect(outcome).to.deep.equal({
+        status: "skipped",
+        detail:
+          `skipped: s3://${BUCKET}/${key} holds the zip of a newer delivery (sha ${NEWER_SHA.slice(0, 12)}, ` +
+          `accepted ${LATE}) than this one (sha ${SHA.slice(0, 12)}, accepted ${EARLY})`,
+      });
+      expect(archives()).to.have.length(before);
+      const object = await s3.getObject(BUCKET, key);
+      expect(object.metadata).to.include({ sha: NEWER_SHA, "accepted-at": LATE, "delivery-id": "newer" });
+      expect((await readZip(object.body)).get("buildspec.yml")?.toString()).to.contain("# newer");
+      expect(c.logs).to.deep.include({
+        msg: "source zip skipped: the key holds a newer delivery's zip",
+        bucket: BUCKET,
+        key,
+        sha: SHA,
+        acceptedAt: EARLY,
+        newerSha: NEWER_SHA,
+        newerAcceptedAt: LATE,
+        newerDeliveryId: "newer",
+        deliveryId: "older",
+      });
+    });
+
+    it("uploadSourceZip replaces the zip of a delivery accepted earlier", async () => {
+      const key = "order/in-order.zip";
+      await upload(zipAt(key), pushEvent({ deliveryId: "older" }), clients(), EARLY);
+      const outcome = await upload(
+        zipAt(key),
+        pushEvent({ sha: NEWER_SHA, deliveryId: "newer" }),
+        clients(),
+        LATE,
+      );
+      expect(outcome.status).to.equal("done");
+      expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: NEWER_SHA, "accepted-at": LATE });
+    });
+
+    it("uploadSourceZip uploads again a retry of the same delivery (the same acceptance time)", async () => {
+      const key = "order/retry.zip";
+      await upload(zipAt(key), pushEvent(), clients(), LATE);
+      expect((await upload(zipAt(key), pushEvent(), clients(), LATE)).status).to.equal("done");
+    });
+
+    it("uploadSourceZip replaces a zip without accepted-at metadata (written by hand or by an older hookgate)", async () => {
+      const key = "order/no-accepted-at.zip";
+      await s3.client.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: "old zip", Metadata: { sha: NEWER_SHA } }),
+      );
+      expect((await upload(zipAt(key), pushEvent(), clients(), EARLY)).status).to.equal("done");
+      expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: SHA, "accepted-at": EARLY });
+    });
+
+    it("uploadSourceZip skips an older delivery in serve's file store too", async () => {
+      const root = await mkdtemp(join(tmpdir(), "hookgate-order-"));
+      try {
+        const objects = new FsObjectStore(root);
+        const key = "acme/api/main/acme_api.zip";
+        await upload(zipAt(key), pushEvent({ sha: NEWER_SHA }), clients({ objects }), LATE);
+        const outcome = await upload(zipAt(key), pushEvent(), clients({ objects }), EARLY);
+        expect(outcome.status).to.equal("skipped");
+        expect((await objects.head(BUCKET, key))?.metadata).to.include({
+          sha: NEWER_SHA,
+          "accepted-at": LATE,
+        });
+      } finally {
+        await rm(root, { recursive: true, force: true });
+      }
+    });
+
+    it("uploadSourceZip fails final, before downloading, naming the bucket and the permissions, when S3 refuses to read the zip at the key", async () => {
+      const key = "order/unreadable.zip";
+      await upload(zipAt(key), pushEvent({ sha: NEWER_SHA }), clients(), LATE);
+      const before = archives().length;
+      s3.faults.headStatus = 403;
+      const err = await rejectsWithActionError(upload(zipAt(key), pushEvent(), clients(), EARLY));
+      expect(err.retryable).to.equal(false);
+      expect(err.message)
+        .to.contain(`S3 refused to read the metadata of the object "${key}" in s3://${BUCKET} (403)`)
+        .and.contain("s3:GetObject on the key and s3:ListBucket on the bucket");
+      expect(archives()).to.have.length(before);
+    });
+
+    it("uploadSourceZip uploads when HeadObject is refused (403) for a key that does not exist yet", async () => {
+      s3.faults.headStatus = 403;
+      expect((await upload(zipAt("order/first.zip"), pushEvent(), clients(), EARLY)).status).to.equal("done");
+    });
+
+    it("uploadSourceZip fails retryable, before downloading and without uploading, when S3 answers the read with a 503", async () => {
+      const key = "order/busy.zip";
+      await upload(zipAt(key), pushEvent({ sha: NEWER_SHA }), clients(), LATE);
+      const before = archives().length;
+      s3.faults.headStatus = 503;
+      const err = await rejectsWithActionError(upload(zipAt(key), pushEvent(), clients(), EARLY));
+      expect(err.retryable).to.equal(true);
+      expect(archives()).to.have.length(before);
+      s3.faults.headStatus = undefined;
+      expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: NEWER_SHA });
+    });
+
+    it("uploadSourceZip fails final, naming the region, when the read of the key finds the bucket in another region (301)", async () => {
+      s3.faults.everyRequest = {
+        status: 301,
+        code: "PermanentRedirect",
+        message: "The bucket you are attempting to access must be addressed using the specified endpoint.",
+        headers: { "x-amz-bucket-region": "eu-central-1" },
+      };
+      const err = await rejectsWithActionError(
+        upload(zipAt("order/region.zip"), pushEvent(), clients(), EARLY),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("(301)").and.contain("another region (eu-central-1)");
+      expect(archives()).to.have.length(0);
+    });
   });
 
   it("uploadSourceZip percent-encodes a non-ASCII ref in the metadata", async () => {
-    await uploadSourceZip(request(), pushEvent({ ref: "refs/heads/fé", branch: "fé" }), clients());
+    await upload(request(), pushEvent({ ref: "refs/heads/fé", branch: "fé" }), clients());
     const object = await s3.getObject(BUCKET, "acme/api/main/acme_api.zip");
     expect(object.metadata.ref).to.equal("refs/heads/f%C3%A9");
   });
 
   it("uploadSourceZip skips a deleted-branch push without calling the Git host", async () => {
-    const outcome = await uploadSourceZip(
-      request(),
-      pushEvent({ deleted: true, sha: "0".repeat(40) }),
-      clients(),
-    );
+    const outcome = await upload(request(), pushEvent({ deleted: true, sha: "0".repeat(40) }), clients());
     expect(outcome.status).to.equal("skipped");
     expect(host.requests).to.have.length(0);
   });
 
   it("uploadSourceZip fails final, before downloading, when the key has an empty segment (a tag push's {{branch}})", async () => {
     const err = await rejectsWithActionError(
-      uploadSourceZip({ ...request(), key: "acme/api//acme_api.zip" }, pushEvent(), clients()),
+      upload({ ...request(), key: "acme/api//acme_api.zip" }, pushEvent(), clients()),
     );
     expect(err.retryable).to.equal(false);
     expect(err.message).to.contain("has an empty segment").and.contain("{{branch}} is empty for a tag push");
@@ -141,30 +274,28 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
   });
 
   it("uploadSourceZip skips an event without a sha", async () => {
-    const outcome = await uploadSourceZip(request(), pushEvent({ sha: undefined }), clients());
+    const outcome = await upload(request(), pushEvent({ sha: undefined }), clients());
     expect(outcome.status).to.equal("skipped");
     expect(host.requests).to.have.length(0);
   });
 
   it("uploadSourceZip rejects a sha that is not a commit id as final", async () => {
-    const err = await rejectsWithActionError(
-      uploadSourceZip(request(), pushEvent({ sha: "../../etc" }), clients()),
-    );
+    const err = await rejectsWithActionError(upload(request(), pushEvent({ sha: "../../etc" }), clients()));
     expect(err.retryable).to.equal(false);
   });
 
   it("uploadSourceZip is retryable on a Git host 502, then succeeds on the next attempt", async () => {
     host.script("archive", { status: 502 });
-    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    const err = await rejectsWithActionError(upload(request(), pushEvent(), clients()));
     expect(err.retryable).to.equal(true);
     expect(host.requests.filter((r) => r.kind === "archive")).to.have.length(1);
-    const outcome = await uploadSourceZip(request(), pushEvent(), clients());
+    const outcome = await upload(request(), pushEvent(), clients());
     expect(outcome.status).to.equal("done");
   });
 
   it("uploadSourceZip honours Retry-After of a 429 in retryAfterMs", async () => {
     host.script("archive", { status: 429, headers: { "retry-after": "120" } });
-    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    const err = await rejectsWithActionError(upload(request(), pushEvent(), clients()));
     expect(err.retryable).to.equal(true);
     expect(err.retryAfterMs).to.equal(120_000);
   });
@@ -176,7 +307,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) },
       body: JSON.stringify({ message: "API rate limit exceeded" }),
     });
-    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    const err = await rejectsWithActionError(upload(request(), pushEvent(), clients()));
     expect(err.retryable).to.equal(true);
     expect(err.retryAfterMs).to.be.within(500_000, 600_000);
   });
@@ -190,14 +321,14 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
         message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
       }),
     });
-    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    const err = await rejectsWithActionError(upload(request(), pushEvent(), clients()));
     expect(err.retryable).to.equal(true);
     expect(err.retryAfterMs).to.equal(60_000);
   });
 
   it("uploadSourceZip fails final on 404 (unknown sha) and never puts the token in the message", async () => {
     const err = await rejectsWithActionError(
-      uploadSourceZip(request(), pushEvent({ sha: "f".repeat(40) }), clients()),
+      upload(request(), pushEvent({ sha: "f".repeat(40) }), clients()),
     );
     expect(err.retryable).to.equal(false);
     expect(err.message).to.contain("404").and.not.contain(HOST_TOKEN);
@@ -205,14 +336,14 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
 
   it("uploadSourceZip fails final with 401 when the token is wrong", async () => {
     const secrets = new MemorySecretStore({ "hookgate/github-token": "ghp_wrong" });
-    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients({ secrets })));
+    const err = await rejectsWithActionError(upload(request(), pushEvent(), clients({ secrets })));
     expect(err.retryable).to.equal(false);
     expect(err.message).to.contain("401").and.not.contain("ghp_wrong");
   });
 
   it("uploadSourceZip is retryable when the Git host drops the connection", async () => {
     host.script("archive", { drop: true });
-    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    const err = await rejectsWithActionError(upload(request(), pushEvent(), clients()));
     expect(err.retryable).to.equal(true);
   });
 
@@ -228,9 +359,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     it(`uploadSourceZip rejects an archive entry ${JSON.stringify(evil)} (zip-slip) as final and uploads nothing`, async () => {
       const key = `zip-slip/${evil.length}.zip`;
       host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "x", [evil]: "boom" }, "") });
-      const err = await rejectsWithActionError(
-        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
-      );
+      const err = await rejectsWithActionError(upload({ ...request(), key }, pushEvent(), clients()));
       expect(err.retryable).to.equal(false);
       expect(err.message).to.contain("zip-slip");
       expect(await s3.exists(BUCKET, key)).to.equal(false);
@@ -243,9 +372,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       const key = `zip-slip/top-${evil.length}.zip`;
       const zip = await buildZip({ "buildspec.yml": "x", [evil]: "boom" }, "acme-api-0123456");
       host.setArchive("acme/api", SHA, { zip });
-      const err = await rejectsWithActionError(
-        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
-      );
+      const err = await rejectsWithActionError(upload({ ...request(), key }, pushEvent(), clients()));
       expect(err.retryable).to.equal(false);
       expect(err.message).to.contain("zip-slip");
       expect(await s3.exists(BUCKET, key)).to.equal(false);
@@ -265,7 +392,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     if (!zip) this.skip();
     host.setArchive("acme/api", SHA, { zip });
     const key = "names/latin1.zip";
-    await uploadSourceZip({ ...request(), key }, pushEvent(), clients());
+    await upload({ ...request(), key }, pushEvent(), clients());
     const entries = await readZipRaw((await s3.getObject(BUCKET, key)).body);
     const latin = entries.find((e) => e.name.equals(latin1));
     expect(latin, entries.map((e) => e.name.toString("latin1")).join(", ")).to.not.equal(undefined);
@@ -288,7 +415,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     if (!zip) this.skip();
     host.setArchive("acme/api", SHA, { zip });
     const key = "names/backslash.zip";
-    const outcome = await uploadSourceZip({ ...request(), key }, pushEvent(), clients());
+    const outcome = await upload({ ...request(), key }, pushEvent(), clients());
     expect(outcome.detail).to.contain("(4 entries"); // buildspec.yml, back/, back/slash and back\slash
     const entries = await readZipRaw((await s3.getObject(BUCKET, key)).body);
     const content = (name: string) =>
@@ -298,11 +425,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
   });
 
   it("uploadSourceZip puts a ref holding a lone surrogate in the metadata as U+FFFD, not a URIError", async () => {
-    await uploadSourceZip(
-      request(),
-      pushEvent({ ref: "refs/heads/x\ud800y", branch: "x\ud800y" }),
-      clients(),
-    );
+    await upload(request(), pushEvent({ ref: "refs/heads/x\ud800y", branch: "x\ud800y" }), clients());
     const object = await s3.getObject(BUCKET, "acme/api/main/acme_api.zip");
     expect(object.metadata.ref).to.equal("refs/heads/x%EF%BF%BDy");
   });
@@ -326,9 +449,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       patch(zip, zip.lastIndexOf(Buffer.from("secret.bin")) - 46);
       host.setArchive("acme/api", SHA, { zip });
       const key = `uncopyable/${said.length}.zip`;
-      const err = await rejectsWithActionError(
-        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
-      );
+      const err = await rejectsWithActionError(upload({ ...request(), key }, pushEvent(), clients()));
       expect(err.retryable).to.equal(false);
       expect(err.message).to.equal(`the archive's entry "secret.bin" ${said}, which s3-zip does not copy`);
       expect(await s3.exists(BUCKET, key)).to.equal(false);
@@ -338,10 +459,10 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
   it("uploadSourceZip removes its temp download after success and after failure", async () => {
     const tmp = await mkdtemp(join(tmpdir(), "hookgate-s3zip-test-"));
     try {
-      await uploadSourceZip(request(), pushEvent(), clients({ tmpDir: tmp }));
+      await upload(request(), pushEvent(), clients({ tmpDir: tmp }));
       expect(await readdir(tmp)).to.deep.equal([]);
       host.setArchive("acme/api", SHA, { zip: Buffer.from("not a zip") });
-      await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients({ tmpDir: tmp })));
+      await rejectsWithActionError(upload(request(), pushEvent(), clients({ tmpDir: tmp })));
       expect(await readdir(tmp)).to.deep.equal([]);
     } finally {
       await rm(tmp, { recursive: true, force: true });
@@ -353,7 +474,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       files: { "buildspec.yml": "x", "scripts/build.sh": "#!/bin/sh\n", current: "scripts/build.sh" },
       modes: { "scripts/build.sh": 0o100755, current: 0o120777 },
     });
-    await uploadSourceZip(request(), pushEvent(), clients());
+    await upload(request(), pushEvent(), clients());
     const modes = await readZipModes((await s3.getObject(BUCKET, "acme/api/main/acme_api.zip")).body);
     expect(modes.get("scripts/build.sh")).to.equal(0o100755);
     expect(modes.get("current")).to.equal(0o120777);
@@ -361,14 +482,14 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
 
   it("uploadSourceZip keeps an archive without a shared top folder as it is", async () => {
     host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "x", "src/a.ts": "y" }, "") });
-    await uploadSourceZip(request(), pushEvent(), clients());
+    await upload(request(), pushEvent(), clients());
     const entries = await readZip((await s3.getObject(BUCKET, "acme/api/main/acme_api.zip")).body);
     expect([...entries.keys()].sort()).to.deep.equal(["buildspec.yml", "src/a.ts"]);
   });
 
   it("uploadSourceZip is retryable when the download is not a zip", async () => {
     host.setArchive("acme/api", SHA, { zip: Buffer.from("<html>proxy error</html>") });
-    const err = await rejectsWithActionError(uploadSourceZip(request(), pushEvent(), clients()));
+    const err = await rejectsWithActionError(upload(request(), pushEvent(), clients()));
     expect(err.retryable).to.equal(true);
   });
 
@@ -394,9 +515,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       damage(zip);
       host.setArchive("acme/api", SHA, { zip });
       const key = `corrupt/${reason.length}.zip`;
-      const err = await rejectsWithActionError(
-        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
-      );
+      const err = await rejectsWithActionError(upload({ ...request(), key }, pushEvent(), clients()));
       expect(err.message)
         .to.match(/^the downloaded archive is corrupt: /)
         .and.contain(reason);
@@ -415,7 +534,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
   for (const [provider, apiPath, path] of providers) {
     it(`uploadSourceZip downloads the ${provider} archive of the sha and flattens its top folder`, async () => {
       const key = `${provider}/acme_api.zip`;
-      await uploadSourceZip({ ...request(provider, apiPath), key }, pushEvent({ provider }), clients());
+      await upload({ ...request(provider, apiPath), key }, pushEvent({ provider }), clients());
       const archiveRequest = host.requests.find((r) => r.kind === "archive");
       expect(archiveRequest?.path).to.equal(path);
       expect(archiveRequest?.authorized).to.equal(true);
@@ -451,7 +570,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       it(`uploadSourceZip sends the secret ${secret.replace(/ATATT3x\S+?(?=")|ATCTT3x\S+?(?="|$)/g, "…")} as ${authorization.split(" ")[0]}`, async () => {
         const secrets = new MemorySecretStore({ "hookgate/github-token": secret });
         const key = "bitbucket/forms.zip";
-        const outcome = await uploadSourceZip(
+        const outcome = await upload(
           { ...request("bitbucket"), key },
           pushEvent({ provider: "bitbucket" }),
           clients({ secrets }),
@@ -480,7 +599,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     const refused = async (secret: string, status: number) => {
       host.script("archive", { status, body: echo });
       const err = await rejectsWithActionError(
-        uploadSourceZip(
+        upload(
           { ...request("bitbucket"), key: "bitbucket/refused.zip" },
           pushEvent({ provider: "bitbucket" }),
           clients({ secrets: new MemorySecretStore({ "hookgate/github-token": secret }) }),
@@ -527,7 +646,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     it("uploadSourceZip survives an S3 500 on one part (the SDK retries it)", async () => {
       s3.faults.failUploadPartRequests = [s3.uploadPartRequests() + 1];
       const key = "multipart/one-fault.zip";
-      const outcome = await uploadSourceZip({ ...request(), key }, pushEvent(), clients());
+      const outcome = await upload({ ...request(), key }, pushEvent(), clients());
       expect(outcome.status).to.equal("done");
       const entries = await readZip((await s3.getObject(BUCKET, key)).body);
       expect(entries.get("blob.bin")?.equals(big["blob.bin"])).to.equal(true);
@@ -540,9 +659,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       zip.writeUInt32LE(0, zip.indexOf(Buffer.from("acme-api-0123456/z.txt")) - 30);
       host.setArchive("acme/api", SHA, { zip });
       const key = "multipart/corrupt.zip";
-      const err = await rejectsWithActionError(
-        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
-      );
+      const err = await rejectsWithActionError(upload({ ...request(), key }, pushEvent(), clients()));
       expect(err.message).to.equal(
         "the downloaded archive is corrupt: invalid local file header signature: 0x0",
       );
@@ -555,9 +672,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     it("uploadSourceZip fails retryable when every part fails, leaving no object and no open multipart upload", async () => {
       s3.faults.failEveryUploadPart = true;
       const key = "multipart/all-faults.zip";
-      const err = await rejectsWithActionError(
-        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
-      );
+      const err = await rejectsWithActionError(upload({ ...request(), key }, pushEvent(), clients()));
       expect(err.retryable).to.equal(true);
       expect(await s3.exists(BUCKET, key)).to.equal(false);
       expect(s3.openUploads()).to.deep.equal([]);
@@ -596,19 +711,18 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
   for (const [code, status, message, headers, reason] of finalErrors) {
     it(`uploadSourceZip fails final, once, with a reason on S3's ${status} ${code}`, async () => {
       s3.faults.everyRequest = { status, code, message, headers };
+      s3.faults.headStatus = 404; // the upload's own error: the key is read as empty
       const key = `final/${code}.zip`;
-      const err = await rejectsWithActionError(
-        uploadSourceZip({ ...request(), key }, pushEvent(), clients()),
-      );
+      const err = await rejectsWithActionError(upload({ ...request(), key }, pushEvent(), clients()));
       expect(err.retryable).to.equal(false);
       expect(err.message).to.contain(`S3 refused the upload: ${code}`).and.contain(reason);
-      expect(s3.requests.filter((r) => r.includes(key))).to.have.length(1);
+      expect(s3.requests.filter((r) => r.includes(key) && !r.startsWith("HEAD "))).to.have.length(1);
     });
   }
 
   it("uploadSourceZip fails final when the bucket does not exist, naming the bucket", async () => {
     const err = await rejectsWithActionError(
-      uploadSourceZip({ ...request(), bucket: "no-such-bucket" }, pushEvent(), clients()),
+      upload({ ...request(), bucket: "no-such-bucket" }, pushEvent(), clients()),
     );
     expect(err.retryable).to.equal(false);
     expect(err.message).to.equal(
@@ -664,13 +778,13 @@ describe("Function: uploadSourceZip from a self-hosted Git host with a private C
   for (const [provider, apiPath] of hosts) {
     it(`uploadSourceZip downloads the ${provider} archive from a host with a private CA with its caBundle, and without it (or with an unrelated CA) fails retryable as not trusted`, async () => {
       const err = await rejectsWithActionError(
-        uploadSourceZip(request(provider, apiPath), pushEvent({ provider }), clients()),
+        upload(request(provider, apiPath), pushEvent({ provider }), clients()),
       );
       expect(err.retryable).to.equal(true);
       expect(err.message).to.contain("not trusted: add its CA with caBundle");
       // Verification stays on: the bundle's CAs are added, and this one did not sign the host's certificate.
       const unrelated = await rejectsWithActionError(
-        uploadSourceZip(
+        upload(
           request(provider, apiPath, "hookgate/other-ca"),
           pushEvent({ provider }),
           clients({ "hookgate/other-ca": readFileSync(join(tls, "other-ca.pem"), "utf8") }),
@@ -679,7 +793,7 @@ describe("Function: uploadSourceZip from a self-hosted Git host with a private C
       expect(unrelated.message).to.contain("not trusted");
       expect(host.requests).to.deep.equal([]);
 
-      const outcome = await uploadSourceZip(
+      const outcome = await upload(
         request(provider, apiPath, "hookgate/corp-ca"),
         pushEvent({ provider }),
         clients({ "hookgate/corp-ca": ca }),
@@ -691,11 +805,7 @@ describe("Function: uploadSourceZip from a self-hosted Git host with a private C
   }
 
   it("uploadSourceZip follows GitHub Enterprise Server's redirect to a codeload origin under the same private CA, without the token", async () => {
-    await uploadSourceZip(
-      request("github", "", "hookgate/corp-ca"),
-      pushEvent(),
-      clients({ "hookgate/corp-ca": ca }),
-    );
+    await upload(request("github", "", "hookgate/corp-ca"), pushEvent(), clients({ "hookgate/corp-ca": ca }));
     const codeload = host.requests.find((r) => r.listener === "codeload");
     expect(codeload?.kind).to.equal("archive");
     expect(codeload?.hadAuthorization).to.equal(false);
@@ -704,7 +814,7 @@ describe("Function: uploadSourceZip from a self-hosted Git host with a private C
 
   it("uploadSourceZip fails final, naming the secret and calling no host, when the caBundle secret holds no PEM certificate", async () => {
     const err = await rejectsWithActionError(
-      uploadSourceZip(
+      upload(
         request("gitlab", "/api/v4", "hookgate/bad-ca"),
         pushEvent({ provider: "gitlab" }),
         clients({ "hookgate/bad-ca": "not a certificate" }),

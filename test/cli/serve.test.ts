@@ -685,6 +685,54 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(JSON.stringify(meta)).to.include(sha);
     });
 
+    it("s3-zip skips a delivery accepted before the one whose zip is at its key, and the history says why", async () => {
+      const first = push();
+      const sha = JSON.parse(first.toString("utf8")).after as string;
+      gitHost.setArchive("acme/api", sha, { files: { "buildspec.yml": "version: 0.2\n" } });
+      const d1 = signed(first);
+      expect((await post(d1, "zip")).status).to.equal(202);
+      const done = await waitForDelivery(
+        serve.url,
+        d1.delivery,
+        (e) => e.status !== "queued" && e.status !== "running",
+      );
+      expect(done.status, done.error).to.equal("done");
+      const object = join(
+        stateDir,
+        "s3",
+        "hookgate-artifacts",
+        "acme",
+        "api",
+        "branch",
+        "main",
+        "acme_api_branch_main.zip",
+      );
+      // The zip at the key now stands for a delivery accepted later than the next one (a newer push that
+      // went through while an older one waited as a dead letter).
+      const meta = JSON.parse(readFileSync(`${object}.metadata.json`, "utf8"));
+      expect(meta.metadata["accepted-at"]).to.match(/^\d{4}-\d{2}-\d{2}T/);
+      meta.metadata["accepted-at"] = "2999-01-01T00:00:00.000Z";
+      writeFileSync(`${object}.metadata.json`, JSON.stringify(meta));
+      const zipBefore = readFileSync(object);
+
+      const older = "1111111111111111111111111111111111111111";
+      const d2 = signed(push({ after: older }));
+      expect((await post(d2, "zip")).status).to.equal(202);
+      const skipped = await waitForDelivery(
+        serve.url,
+        d2.delivery,
+        (e) => e.status !== "queued" && e.status !== "running",
+      );
+      expect(skipped.status, skipped.error).to.equal("done");
+      expect(skipped.reason).to.contain(
+        "skipped: s3://hookgate-artifacts/acme/api/branch/main/acme_api_branch_main.zip holds the zip of a newer " +
+          `delivery (sha ${sha.slice(0, 12)}, accepted 2999-01-01T00:00:00.000Z) than this one (sha ${older.slice(0, 12)}, ` +
+          "accepted 20",
+      );
+      expect(readFileSync(object).equals(zipBefore)).to.equal(true);
+      expect(gitHost.requests.some((r) => r.kind === "archive" && r.path.includes(older))).to.equal(false);
+    });
+
     it("ends dead at the first attempt when Jenkins answers 404, with the error and a dead letter", async () => {
       jenkins.script({ status: 404 });
       const d = signed(push());

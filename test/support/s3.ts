@@ -17,7 +17,7 @@ export interface S3Faults {
   failEveryUploadPart?: boolean;
   /** DeleteObjects refuses these keys with these codes (in its Errors), deleting the others. */
   deleteErrors?: Record<string, string>;
-  /** Answer every request with this S3 error (S3's XML body), e.g. a 301 PermanentRedirect. */
+  /** Answer every request with this S3 error (S3's XML body), e.g. a 301 PermanentRedirect; HEADs as headStatus says when set. */
   everyRequest?: { status: number; code: string; message: string; headers?: Record<string, string> };
   /**
    * Answer every HeadObject with this status and no body, as S3 answers a HEAD it refuses: 403 is what a
@@ -73,6 +73,14 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const url = new URL(req.url ?? "/", "http://x");
     const line = `${req.method} ${url.pathname}${url.search}`;
     requests.push(line);
+    if (faults.headStatus !== undefined && req.method === "HEAD" && url.pathname.split("/").length > 2) {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(faults.headStatus as number);
+        res.end();
+      });
+      return;
+    }
     if (faults.everyRequest) {
       const { status, code, message, headers } = faults.everyRequest;
       req.resume();
@@ -81,14 +89,6 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         res.end(
           `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`,
         );
-      });
-      return;
-    }
-    if (faults.headStatus !== undefined && req.method === "HEAD" && url.pathname.split("/").length > 2) {
-      req.resume();
-      req.on("end", () => {
-        res.writeHead(faults.headStatus as number);
-        res.end();
       });
       return;
     }

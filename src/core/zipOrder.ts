@@ -1,0 +1,60 @@
+// Which of two s3-zip deliveries to the same key is the newer: the one the gateway accepted later.
+// Deliveries of one repository run in order (FIFO, grouped by repository), but a dead letter redriven
+// later, after newer pushes were zipped, would otherwise overwrite their zip with its old commit. Pure:
+// the action reads the existing object's metadata and asks here.
+
+/** The user metadata key (x-amz-meta-accepted-at) that holds when the zip's delivery was accepted. */
+export const ACCEPTED_AT_METADATA = "accepted-at";
+
+/** What is known of the object already at the key: its user metadata (sha, accepted-at, ...). */
+export type ExistingZip = Readonly<Record<string, string>> | undefined;
+
+export type ZipOrderDecision =
+  | { upload: true }
+  | {
+      upload: false;
+      /** The object's own delivery, accepted later than this one (as its metadata says). */
+      newer: { acceptedAt: string; sha?: string; deliveryId?: string };
+    };
+
+/**
+ * Whether a delivery of commit `sha`, accepted at `acceptedAt` (ISO time), may replace the object at
+ * its key. It may unless that object says it comes from a delivery accepted strictly later, of another
+ * commit. The same time or the same commit is a retry of the same work (idempotent). An object without
+ * a readable accepted-at (written before hookgate kept one, or by hand) and a delivery without a
+ * readable time give no order: the upload goes ahead, as it always did.
+ */
+export function zipOrder(
+  existing: ExistingZip,
+  delivery: { sha: string; acceptedAt: string },
+): ZipOrderDecision {
+  if (existing === undefined) return { upload: true };
+  const theirs = Object.hasOwn(existing, ACCEPTED_AT_METADATA) ? existing[ACCEPTED_AT_METADATA] : undefined;
+  const theirMs = parseTime(theirs);
+  const ourMs = parseTime(delivery.acceptedAt);
+  if (theirMs === undefined || ourMs === undefined || theirMs <= ourMs) return { upload: true };
+  const sha = Object.hasOwn(existing, "sha") ? existing.sha : undefined;
+  if (sha !== undefined && sha.toLowerCase() === delivery.sha.toLowerCase()) return { upload: true };
+  const deliveryId = Object.hasOwn(existing, "delivery-id") ? existing["delivery-id"] : undefined;
+  return { upload: false, newer: { acceptedAt: theirs as string, sha, deliveryId } };
+}
+
+/**
+ * The accepted-at value to store for a delivery: its time in the gateway's ISO form, or undefined when
+ * the work item's time does not parse (nothing is stored then, and the next delivery is not held back).
+ */
+export function acceptedAtMetadata(acceptedAt: string): string | undefined {
+  const ms = parseTime(acceptedAt);
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+/** An ISO 8601 time with a date, a time and a zone (what isoTime writes), in epoch ms. */
+function parseTime(value: string | undefined): number | undefined {
+  if (
+    value === undefined ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
+  )
+    return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}

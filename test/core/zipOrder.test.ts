@@ -1,0 +1,75 @@
+import { expect } from "chai";
+import { acceptedAtMetadata, type ExistingZip, zipOrder } from "../../src/core/zipOrder";
+
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+const OTHER = "fedcba9876543210fedcba9876543210fedcba98";
+const T = "2026-12-06T02:00:00.000Z";
+const EARLIER = "2026-12-06T01:59:59.999Z";
+const LATER = "2026-12-06T02:00:00.001Z";
+
+describe("Function: zipOrder", () => {
+  const cases: Array<[string, ExistingZip, "upload" | "skip"]> = [
+    ["no object at the key", undefined, "upload"],
+    ["an object without metadata", {}, "upload"],
+    ["an object without accepted-at (an older hookgate, or by hand)", { sha: OTHER }, "upload"],
+    ["an object accepted earlier", { sha: OTHER, "accepted-at": EARLIER }, "upload"],
+    ["an object accepted at the same time (a retry)", { sha: OTHER, "accepted-at": T }, "upload"],
+    ["an object accepted later, of the same commit", { sha: SHA, "accepted-at": LATER }, "upload"],
+    [
+      "an object accepted later, of the same commit in capitals",
+      { sha: SHA.toUpperCase(), "accepted-at": LATER },
+      "upload",
+    ],
+    ["an object accepted later, of another commit", { sha: OTHER, "accepted-at": LATER }, "skip"],
+    ["an object accepted later, without a sha", { "accepted-at": LATER }, "skip"],
+    [
+      "an object accepted later in another zone's notation",
+      { sha: OTHER, "accepted-at": "2026-12-06T03:00:00.001+01:00" },
+      "skip",
+    ],
+    ["an object whose accepted-at is not a time", { sha: OTHER, "accepted-at": "tomorrow" }, "upload"],
+    [
+      "an object whose accepted-at is a date without a time",
+      { sha: OTHER, "accepted-at": "2027-01-01" },
+      "upload",
+    ],
+  ];
+  for (const [what, existing, expected] of cases) {
+    it(`zipOrder(${what}, a delivery accepted at ${T}) says ${expected}`, () => {
+      expect(zipOrder(existing, { sha: SHA, acceptedAt: T }).upload).to.equal(expected === "upload");
+    });
+  }
+
+  it("zipOrder names the newer delivery's sha, time and delivery id when it says skip", () => {
+    const existing = { sha: OTHER, "accepted-at": LATER, "delivery-id": "d-2", ref: "refs/heads/main" };
+    expect(zipOrder(existing, { sha: SHA, acceptedAt: T })).to.deep.equal({
+      upload: false,
+      newer: { acceptedAt: LATER, sha: OTHER, deliveryId: "d-2" },
+    });
+  });
+
+  it("zipOrder uploads a delivery whose own acceptance time does not parse (no order can be told)", () => {
+    expect(zipOrder({ sha: OTHER, "accepted-at": LATER }, { sha: SHA, acceptedAt: "" }).upload).to.equal(
+      true,
+    );
+  });
+
+  it("zipOrder reads only the object's own metadata fields, not inherited ones", () => {
+    const existing = Object.create({ "accepted-at": LATER, sha: OTHER }) as Record<string, string>;
+    expect(zipOrder(existing, { sha: SHA, acceptedAt: T }).upload).to.equal(true);
+  });
+});
+
+describe("Function: acceptedAtMetadata", () => {
+  it("acceptedAtMetadata keeps the gateway's ISO time as it is", () => {
+    expect(acceptedAtMetadata(T)).to.equal(T);
+  });
+
+  it("acceptedAtMetadata writes another zone's time in UTC", () => {
+    expect(acceptedAtMetadata("2026-12-06T03:00:00+01:00")).to.equal(T);
+  });
+
+  it("acceptedAtMetadata gives nothing for a value that is not a time", () => {
+    expect(acceptedAtMetadata("not a time")).to.equal(undefined);
+  });
+});
