@@ -252,12 +252,26 @@ export function routePolicy(i: RoutePolicyInput): PolicyDocument {
     const bucket = action.bucket ?? i.bucket;
     if (!bucket)
       throw new Error(`route "${route.name}": s3-zip needs a bucket (the stack's artifact bucket)`);
-    statements.push({
-      Sid: "WriteOwnPrefix",
-      Effect: "Allow",
-      Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
-      Resource: underPrefixes(keyPrefixes(action.key, route.match.repos), `arn:${partition}:s3:::${bucket}`),
-    });
+    const prefixes = keyPrefixes(action.key, route.match.repos);
+    statements.push(
+      {
+        // GetObject for HeadObject: s3-zip reads the metadata of the zip in place before it replaces it
+        // (an older delivery does not replace a newer zip).
+        Sid: "ReadWriteOwnPrefix",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+        Resource: underPrefixes(prefixes, `arn:${partition}:s3:::${bucket}`),
+      },
+      {
+        // Without s3:ListBucket, S3 answers the HeadObject of a key that does not exist 403, not 404; and
+        // the action settles a 403 by listing the key itself (ObjectStore.head), which this allows.
+        Sid: "ListOwnPrefix",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: `arn:${partition}:s3:::${bucket}`,
+        Condition: { StringLike: { "s3:prefix": prefixes.map((prefix) => `${prefix}*`) } },
+      },
+    );
   } else if (action.type === "pr-cleanup") {
     let n = 0;
     for (const step of action.steps) {

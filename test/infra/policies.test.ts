@@ -109,14 +109,32 @@ describe("routePolicy(input)", () => {
     });
   });
 
-  it("routePolicy lets an s3-zip route write only under its key template's literal prefix", () => {
+  it("routePolicy lets an s3-zip route read and write only under its key template's literal prefix", () => {
     const doc = routePolicy({ ...base, route: s3ZipRoute(), bucket: "stack-bucket" });
-    expect(bySid(doc.Statement, "WriteOwnPrefix")).to.deep.include({
-      Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+    expect(bySid(doc.Statement, "ReadWriteOwnPrefix")).to.deep.include({
+      Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
       Resource: "arn:aws:s3:::stack-bucket/zips/*",
     });
     const own = routePolicy({ ...base, route: s3ZipRoute("z", "own-bucket") });
-    expect(bySid(own.Statement, "WriteOwnPrefix").Resource).to.equal("arn:aws:s3:::own-bucket/zips/*");
+    expect(bySid(own.Statement, "ReadWriteOwnPrefix").Resource).to.equal("arn:aws:s3:::own-bucket/zips/*");
+  });
+
+  it("routePolicy lets an s3-zip route list its bucket only under the prefixes it writes (how it tells a key with no object from one it may not read)", () => {
+    const doc = routePolicy({ ...base, route: s3ZipRoute(), bucket: "stack-bucket" });
+    expect(bySid(doc.Statement, "ListOwnPrefix")).to.deep.include({
+      Action: "s3:ListBucket",
+      Resource: "arn:aws:s3:::stack-bucket",
+      Condition: { StringLike: { "s3:prefix": ["zips/*"] } },
+    });
+    const route = s3ZipRoute("z", "b");
+    route.match.repos = ["acme/api", "acme/web"];
+    if (route.action.type === "s3-zip") {
+      route.action.key =
+        "{{repo.path}}/branch/{{branch.path}}/{{repo.underscored}}_branch_{{branch.underscored}}.zip";
+    }
+    expect(bySid(routePolicy({ ...base, route }).Statement, "ListOwnPrefix").Condition).to.deep.equal({
+      StringLike: { "s3:prefix": ["acme/api/branch/*", "acme/web/branch/*"] },
+    });
   });
 
   it("routePolicy refuses an s3-zip route with no bucket at all", () => {
@@ -144,7 +162,7 @@ describe("routePolicy(input)", () => {
   it("routePolicy cuts a literal prefix before an IAM wildcard typed into it, so the keys it writes stay allowed", () => {
     const route = s3ZipRoute("z", "b");
     if (route.action.type === "s3-zip") route.action.key = "a*b?/{{sha}}.zip";
-    expect(bySid(routePolicy({ ...base, route }).Statement, "WriteOwnPrefix").Resource).to.equal(
+    expect(bySid(routePolicy({ ...base, route }).Statement, "ReadWriteOwnPrefix").Resource).to.equal(
       "arn:aws:s3:::b/a*",
     );
   });
@@ -168,7 +186,7 @@ describe("routePolicy(input)", () => {
       route.action.key =
         "{{repo.path}}/branch/{{branch.path}}/{{repo.underscored}}_branch_{{branch.underscored}}.zip";
     }
-    expect(bySid(routePolicy({ ...base, route }).Statement, "WriteOwnPrefix").Resource).to.deep.equal([
+    expect(bySid(routePolicy({ ...base, route }).Statement, "ReadWriteOwnPrefix").Resource).to.deep.equal([
       "arn:aws:s3:::b/acme/api/branch/*",
       "arn:aws:s3:::b/acme/web/branch/*",
     ]);

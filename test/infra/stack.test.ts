@@ -304,8 +304,11 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     const { cloud } = result;
     const docs = iamDocuments(cloud);
     const zip = only(docs.filter((d) => routeOf(cloud, d.owner) === "source-zip")).statements;
-    const put = only(zip.filter((s) => s.Sid === "WriteOwnPrefix"));
+    const put = only(zip.filter((s) => s.Sid === "ReadWriteOwnPrefix"));
     expect(put.Resource).to.match(/^arn:aws:s3:::hookgate-dev-artifacts-[^/]+\/zips\/\*$/);
+    const listZips = only(zip.filter((s) => s.Sid === "ListOwnPrefix"));
+    expect(listZips.Resource).to.match(/^arn:aws:s3:::hookgate-dev-artifacts-[^/]+$/);
+    expect(listZips.Condition).to.deep.equal({ StringLike: { "s3:prefix": ["zips/*"] } });
     const table = only(zip.filter((s) => s.Sid === "OwnDeliveryIds"));
     expect(table.Condition).to.deep.equal({
       "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["source-zip#*"] },
@@ -579,7 +582,7 @@ describe("Gateway (under Pulumi mocks): network variants", () => {
     // A route that names its bucket: the role writes only there, not to the stack's bucket.
     const put = iamDocuments(cloud)
       .flatMap((d) => d.statements)
-      .find((s) => s.Sid === "WriteOwnPrefix");
+      .find((s) => s.Sid === "ReadWriteOwnPrefix");
     expect(put?.Resource).to.equal("arn:aws:s3:::acme-artifacts/zips/*");
     expectSecure(result, routes);
   });
