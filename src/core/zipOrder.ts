@@ -19,8 +19,10 @@ export type ZipOrderDecision =
 
 /**
  * Whether a delivery of commit `sha`, accepted at `acceptedAt` (ISO time), may replace the object at
- * its key. It may unless that object says it comes from a delivery accepted strictly later, of another
- * commit. The same time or the same commit is a retry of the same work (idempotent). An object without
+ * its key. It may unless that object says it comes from a delivery accepted strictly later, of whatever
+ * commit: the same time is a retry of the same work (idempotent), but replacing a later delivery's zip of
+ * the same commit would put this delivery's earlier time on the key, and an older delivery of another
+ * commit, redriven next, would then replace it (the key holds the same commit already). An object without
  * a readable accepted-at (written before hookgate kept one, or by hand) and a delivery without a
  * readable time give no order: the upload goes ahead, as it always did.
  */
@@ -34,7 +36,6 @@ export function zipOrder(
   const ourMs = parseTime(delivery.acceptedAt);
   if (theirMs === undefined || ourMs === undefined || theirMs <= ourMs) return { upload: true };
   const sha = Object.hasOwn(existing, "sha") ? existing.sha : undefined;
-  if (sha !== undefined && sha.toLowerCase() === delivery.sha.toLowerCase()) return { upload: true };
   const deliveryId = Object.hasOwn(existing, "delivery-id") ? existing["delivery-id"] : undefined;
   return { upload: false, newer: { acceptedAt: theirs as string, sha, deliveryId } };
 }

@@ -174,6 +174,29 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: NEWER_SHA, "accepted-at": LATE });
     });
 
+    it("uploadSourceZip skips an older delivery of the commit whose zip is at the key, so the key keeps the newer time and an older delivery of another commit stays held back", async () => {
+      // Pushes of SHA (EARLY, a dead letter), NEWER_SHA (MIDDLE, a dead letter) and SHA again (LATE, zipped),
+      // then both dead letters redriven: the key must keep LATE's zip, not go back to NEWER_SHA.
+      const key = "order/same-commit.zip";
+      const MIDDLE = "2026-12-06T01:02:00.000Z";
+      await upload(zipAt(key), pushEvent({ deliveryId: "late" }), clients(), LATE);
+      const redriven = await upload(zipAt(key), pushEvent({ deliveryId: "early" }), clients(), EARLY);
+      expect(redriven.status).to.equal("skipped");
+      expect((await s3.getObject(BUCKET, key)).metadata).to.include({
+        sha: SHA,
+        "accepted-at": LATE,
+        "delivery-id": "late",
+      });
+      const other = await upload(
+        zipAt(key),
+        pushEvent({ sha: NEWER_SHA, deliveryId: "middle" }),
+        clients(),
+        MIDDLE,
+      );
+      expect(other.status).to.equal("skipped");
+      expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: SHA, "accepted-at": LATE });
+    });
+
     it("uploadSourceZip uploads again a retry of the same delivery (the same acceptance time)", async () => {
       const key = "order/retry.zip";
       await upload(zipAt(key), pushEvent(), clients(), LATE);
