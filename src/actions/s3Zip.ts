@@ -69,7 +69,17 @@ export async function uploadSourceZip(
     .catch((err: unknown) => {
       throw readError(err, request.bucket, request.key);
     });
-  const order = zipOrder(existing?.metadata, { sha, acceptedAt: context.acceptedAt });
+  const order = zipOrder(existing?.metadata, { sha, acceptedAt: context.acceptedAt }, Date.now());
+  if (order.upload && order.futureAcceptedAt !== undefined) {
+    clients.log({
+      level: "warn",
+      msg: "source zip: the zip in place says it was accepted in the future; its time is not believed",
+      bucket: request.bucket,
+      key: request.key,
+      theirAcceptedAt: order.futureAcceptedAt,
+      deliveryId: event.deliveryId,
+    });
+  }
   if (!order.upload) {
     const { newer } = order;
     clients.log({

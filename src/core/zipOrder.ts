@@ -9,8 +9,19 @@ export const ACCEPTED_AT_METADATA = "accepted-at";
 /** What is known of the object already at the key: its user metadata (sha, accepted-at, ...). */
 export type ExistingZip = Readonly<Record<string, string>> | undefined;
 
+/**
+ * An accepted-at further ahead of the action's clock than this is not believed: written by a clock far
+ * ahead (serve on a machine whose clock is wrong, writing to the real bucket) or by hand, it would make
+ * every later push to the key "older" for as long as that time lies ahead.
+ */
+export const MAX_ACCEPTED_AT_AHEAD_MS = 3600_000;
+
 export type ZipOrderDecision =
-  | { upload: true }
+  | {
+      upload: true;
+      /** The object's accepted-at, when it was not believed for lying too far ahead of the clock. */
+      futureAcceptedAt?: string;
+    }
   | {
       upload: false;
       /** The object's own delivery, accepted later than this one (as its metadata says). */
@@ -23,18 +34,21 @@ export type ZipOrderDecision =
  * commit: the same time is a retry of the same work (idempotent), but replacing a later delivery's zip of
  * the same commit would put this delivery's earlier time on the key, and an older delivery of another
  * commit, redriven next, would then replace it (the key holds the same commit already). An object without
- * a readable accepted-at (written before hookgate kept one, or by hand) and a delivery without a
- * readable time give no order: the upload goes ahead, as it always did.
+ * a readable accepted-at (written before hookgate kept one, or by hand), one more than
+ * MAX_ACCEPTED_AT_AHEAD_MS ahead of `nowMs`, and a delivery without a readable time give no order: the
+ * upload goes ahead, as it always did.
  */
 export function zipOrder(
   existing: ExistingZip,
   delivery: { sha: string; acceptedAt: string },
+  nowMs: number,
 ): ZipOrderDecision {
   if (existing === undefined) return { upload: true };
   const theirs = Object.hasOwn(existing, ACCEPTED_AT_METADATA) ? existing[ACCEPTED_AT_METADATA] : undefined;
   const theirMs = parseTime(theirs);
   const ourMs = parseTime(delivery.acceptedAt);
   if (theirMs === undefined || ourMs === undefined || theirMs <= ourMs) return { upload: true };
+  if (theirMs - nowMs > MAX_ACCEPTED_AT_AHEAD_MS) return { upload: true, futureAcceptedAt: theirs };
   const sha = Object.hasOwn(existing, "sha") ? existing.sha : undefined;
   const deliveryId = Object.hasOwn(existing, "delivery-id") ? existing["delivery-id"] : undefined;
   return { upload: false, newer: { acceptedAt: theirs as string, sha, deliveryId } };

@@ -197,6 +197,23 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: SHA, "accepted-at": LATE });
     });
 
+    it("uploadSourceZip replaces a zip whose accepted-at lies far ahead of the clock, and warns: that time would hold the key for ever", async () => {
+      const key = "order/far-future.zip";
+      const FAR = "2999-01-01T00:00:00.000Z";
+      await upload(zipAt(key), pushEvent({ sha: NEWER_SHA, deliveryId: "future" }), clients(), FAR);
+      const c = clients();
+      expect((await upload(zipAt(key), pushEvent({ deliveryId: "now" }), c, EARLY)).status).to.equal("done");
+      expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: SHA, "accepted-at": EARLY });
+      expect(c.logs).to.deep.include({
+        level: "warn",
+        msg: "source zip: the zip in place says it was accepted in the future; its time is not believed",
+        bucket: BUCKET,
+        key,
+        theirAcceptedAt: FAR,
+        deliveryId: "now",
+      });
+    });
+
     it("uploadSourceZip uploads again a retry of the same delivery (the same acceptance time)", async () => {
       const key = "order/retry.zip";
       await upload(zipAt(key), pushEvent(), clients(), LATE);

@@ -711,7 +711,9 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       // went through while an older one waited as a dead letter).
       const meta = JSON.parse(readFileSync(`${object}.metadata.json`, "utf8"));
       expect(meta.metadata["accepted-at"]).to.match(/^\d{4}-\d{2}-\d{2}T/);
-      meta.metadata["accepted-at"] = "2999-01-01T00:00:00.000Z";
+      // Ten minutes ahead: later than the next delivery, and near enough to the clock to be believed.
+      const later = new Date(Date.now() + 10 * 60_000).toISOString();
+      meta.metadata["accepted-at"] = later;
       writeFileSync(`${object}.metadata.json`, JSON.stringify(meta));
       const zipBefore = readFileSync(object);
 
@@ -726,7 +728,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(skipped.status, skipped.error).to.equal("done");
       expect(skipped.reason).to.contain(
         "skipped: s3://hookgate-artifacts/acme/api/branch/main/acme_api_branch_main.zip holds the zip of a newer " +
-          `delivery (sha ${sha.slice(0, 12)}, accepted 2999-01-01T00:00:00.000Z) than this one (sha ${older.slice(0, 12)}, ` +
+          `delivery (sha ${sha.slice(0, 12)}, accepted ${later}) than this one (sha ${older.slice(0, 12)}, ` +
           "accepted 20",
       );
       expect(readFileSync(object).equals(zipBefore)).to.equal(true);

@@ -1,11 +1,18 @@
 import { expect } from "chai";
-import { acceptedAtMetadata, type ExistingZip, zipOrder } from "../../src/core/zipOrder";
+import {
+  acceptedAtMetadata,
+  type ExistingZip,
+  MAX_ACCEPTED_AT_AHEAD_MS,
+  zipOrder,
+} from "../../src/core/zipOrder";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const OTHER = "fedcba9876543210fedcba9876543210fedcba98";
 const T = "2026-12-06T02:00:00.000Z";
 const EARLIER = "2026-12-06T01:59:59.999Z";
 const LATER = "2026-12-06T02:00:00.001Z";
+/** The action's clock: a second after T. */
+const NOW = Date.parse(T) + 1000;
 
 describe("Function: zipOrder", () => {
   const cases: Array<[string, ExistingZip, "upload" | "skip"]> = [
@@ -38,27 +45,43 @@ describe("Function: zipOrder", () => {
   ];
   for (const [what, existing, expected] of cases) {
     it(`zipOrder(${what}, a delivery accepted at ${T}) says ${expected}`, () => {
-      expect(zipOrder(existing, { sha: SHA, acceptedAt: T }).upload).to.equal(expected === "upload");
+      expect(zipOrder(existing, { sha: SHA, acceptedAt: T }, NOW).upload).to.equal(expected === "upload");
     });
   }
 
   it("zipOrder names the newer delivery's sha, time and delivery id when it says skip", () => {
     const existing = { sha: OTHER, "accepted-at": LATER, "delivery-id": "d-2", ref: "refs/heads/main" };
-    expect(zipOrder(existing, { sha: SHA, acceptedAt: T })).to.deep.equal({
+    expect(zipOrder(existing, { sha: SHA, acceptedAt: T }, NOW)).to.deep.equal({
       upload: false,
       newer: { acceptedAt: LATER, sha: OTHER, deliveryId: "d-2" },
     });
   });
 
   it("zipOrder uploads a delivery whose own acceptance time does not parse (no order can be told)", () => {
-    expect(zipOrder({ sha: OTHER, "accepted-at": LATER }, { sha: SHA, acceptedAt: "" }).upload).to.equal(
+    expect(zipOrder({ sha: OTHER, "accepted-at": LATER }, { sha: SHA, acceptedAt: "" }, NOW).upload).to.equal(
       true,
     );
   });
 
+  it("zipOrder does not believe an accepted-at more than an hour ahead of the clock (it would hold the key): upload, naming it", () => {
+    const aheadBy = (ms: number) => new Date(NOW + ms).toISOString();
+    const farAhead = aheadBy(MAX_ACCEPTED_AT_AHEAD_MS + 1);
+    expect(zipOrder({ sha: OTHER, "accepted-at": farAhead }, { sha: SHA, acceptedAt: T }, NOW)).to.deep.equal(
+      {
+        upload: true,
+        futureAcceptedAt: farAhead,
+      },
+    );
+    // Within the hour it is believed: a receive path's clock a little ahead of the worker's.
+    const justAhead = aheadBy(MAX_ACCEPTED_AT_AHEAD_MS);
+    expect(
+      zipOrder({ sha: OTHER, "accepted-at": justAhead }, { sha: SHA, acceptedAt: T }, NOW).upload,
+    ).to.equal(false);
+  });
+
   it("zipOrder reads only the object's own metadata fields, not inherited ones", () => {
     const existing = Object.create({ "accepted-at": LATER, sha: OTHER }) as Record<string, string>;
-    expect(zipOrder(existing, { sha: SHA, acceptedAt: T }).upload).to.equal(true);
+    expect(zipOrder(existing, { sha: SHA, acceptedAt: T }, NOW).upload).to.equal(true);
   });
 });
 
