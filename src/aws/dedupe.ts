@@ -1,7 +1,8 @@
 // DedupeStore on DynamoDB: one item per route and delivery id, with a generation counter and a TTL.
 //
 // Item: pk (S) = "<route>#<deliveryId>", state (S), generation (N), updatedAt (N, epoch ms),
-// expiresAt (N, epoch seconds; the table's TTL attribute).
+// expiresAt (N, epoch seconds; the table's TTL attribute), firstClaimedAt (N, epoch ms; set by the first
+// claim and kept by the next generations).
 import { createHash } from "node:crypto";
 import {
   type AttributeValue,
@@ -45,6 +46,9 @@ const STATE_NAMES = {
   "#expiresAt": "expiresAt",
 };
 
+/** The claim's names: the mark's, and the first claim's time, which only the claim writes. */
+const CLAIM_NAMES = { ...STATE_NAMES, "#firstClaimedAt": "firstClaimedAt" };
+
 export class DynamoDedupeStore implements DedupeStore {
   private readonly now: () => number;
   private readonly ttlSeconds: number;
@@ -70,9 +74,9 @@ export class DynamoDedupeStore implements DedupeStore {
           TableName: this.tableName,
           Key: key,
           UpdateExpression:
-            "SET #state = :pending, #generation = if_not_exists(#generation, :zero) + :one, #updatedAt = :now, #expiresAt = :expires",
+            "SET #state = :pending, #generation = if_not_exists(#generation, :zero) + :one, #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now)",
           ConditionExpression: CLAIM_CONDITION,
-          ExpressionAttributeNames: STATE_NAMES,
+          ExpressionAttributeNames: CLAIM_NAMES,
           ExpressionAttributeValues: {
             ":pending": { S: "pending" },
             ":dead": { S: "dead" },
@@ -87,7 +91,11 @@ export class DynamoDedupeStore implements DedupeStore {
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
-      return { claimed: true, generation: numberOf(out.Attributes?.generation) ?? 1 };
+      const generation = numberOf(out.Attributes?.generation) ?? 1;
+      const firstClaimedAtMs = numberOf(out.Attributes?.firstClaimedAt);
+      return firstClaimedAtMs === undefined
+        ? { claimed: true, generation }
+        : { claimed: true, generation, firstClaimedAtMs };
     } catch (error) {
       if (awsErrorName(error) !== "ConditionalCheckFailedException") throw dependency("claim", error);
       const old = (error as { Item?: Record<string, AttributeValue> }).Item ?? (await this.read(key));

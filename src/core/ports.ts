@@ -36,7 +36,16 @@ export interface DeadLetterQueue {
 export type DeliveryState = "pending" | "queued" | "done" | "dead";
 
 export type ClaimResult =
-  | { claimed: true; generation: number }
+  | {
+      claimed: true;
+      generation: number;
+      /**
+       * When this delivery id was first claimed (epoch ms), kept by every later generation: a redelivery of
+       * a delivery that died is ordered by when the host first sent it (s3-zip's newer-zip check). Absent
+       * where the store does not know it (an entry written before it kept one).
+       */
+      firstClaimedAtMs?: number;
+    }
   | { claimed: false; state: DeliveryState; generation: number };
 
 /**

@@ -226,6 +226,10 @@ export interface WorkItem {
   deliveryId: string;
   /** Bumped each time the same delivery is accepted again after it died. */
   generation: number;
+  /**
+   * When the gateway first accepted this delivery id (ISO time): a redriven message and a redelivery of one
+   * that died keep it, so s3-zip can tell an old push from a newer one.
+   */
   acceptedAt: string;
   event: QueuedEvent;
   request: ActionRequest;

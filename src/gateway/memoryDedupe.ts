@@ -8,6 +8,7 @@ interface Entry {
   generation: number;
   updatedAt: number;
   expiresAt: number;
+  firstClaimedAt: number;
 }
 
 export class MemoryDedupeStore implements DedupeStore {
@@ -29,8 +30,15 @@ export class MemoryDedupeStore implements DedupeStore {
       old.expiresAt < Math.floor(now / 1000);
     if (!free) return { claimed: false, state: old.state, generation: old.generation };
     const generation = (old?.generation ?? 0) + 1;
-    this.entries.set(key, { state: "pending", generation, updatedAt: now, expiresAt: this.expiry(now) });
-    return { claimed: true, generation };
+    const firstClaimedAt = old?.firstClaimedAt ?? now;
+    this.entries.set(key, {
+      state: "pending",
+      generation,
+      updatedAt: now,
+      expiresAt: this.expiry(now),
+      firstClaimedAt,
+    });
+    return { claimed: true, generation, firstClaimedAtMs: firstClaimedAt };
   }
 
   async mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void> {

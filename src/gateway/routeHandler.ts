@@ -482,7 +482,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       return new Answer(200, "duplicate", `this delivery was already accepted (${claim.state})`, "duplicate");
     }
     line.generation = claim.generation;
-    const item = buildWorkItem(route, event, rendered, claim.generation, now());
+    // A redelivery of a delivery that died keeps the time it was first accepted (s3-zip orders by it).
+    const item = buildWorkItem(route, event, rendered, claim.generation, claim.firstClaimedAtMs ?? now());
     try {
       await deps.queue.send(item);
     } catch (error) {

@@ -16,6 +16,8 @@ interface Entry {
   generation: number;
   /** epoch ms of the last change */
   at: number;
+  /** epoch ms of the first claim, kept by every generation (absent in a journal from before it was kept) */
+  first?: number;
 }
 
 interface JournalLine {
@@ -23,6 +25,7 @@ interface JournalLine {
   s?: DeliveryState;
   g?: number;
   t?: number;
+  f?: number;
   /** deleted */
   d?: 1;
 }
@@ -50,12 +53,11 @@ export class FileDedupeStore implements DedupeStore {
     const key = keyOf(route, deliveryId);
     const now = this.now();
     const entry = this.live(key, now);
-    if (!entry) return this.set(key, { state: "pending", generation: 1, at: now }, true);
-    if (entry.state === "dead") {
-      return this.set(key, { state: "pending", generation: entry.generation + 1, at: now }, true);
-    }
-    if (entry.state === "pending" && now - entry.at > PENDING_CLAIM_TTL_SECONDS * 1000) {
-      return this.set(key, { state: "pending", generation: entry.generation + 1, at: now }, true);
+    if (!entry) return this.set(key, { state: "pending", generation: 1, at: now, first: now }, true);
+    const abandoned = entry.state === "pending" && now - entry.at > PENDING_CLAIM_TTL_SECONDS * 1000;
+    if (entry.state === "dead" || abandoned) {
+      const next = { state: "pending" as const, generation: entry.generation + 1, at: now };
+      return this.set(key, { ...next, first: entry.first ?? now }, true);
     }
     return { claimed: false, state: entry.state, generation: entry.generation };
   }
@@ -66,7 +68,7 @@ export class FileDedupeStore implements DedupeStore {
     // Only the current generation may change its state; an older one never overwrites a newer one.
     if (!entry || entry.generation !== generation) return;
     if (state === "queued" && entry.state !== "pending") return; // the work path got there first
-    this.set(key, { state, generation, at: this.now() }, false);
+    this.set(key, { state, generation, at: this.now(), first: entry.first }, false);
   }
 
   async release(route: string, deliveryId: string, generation: number): Promise<void> {
@@ -75,7 +77,7 @@ export class FileDedupeStore implements DedupeStore {
     if (!entry || entry.generation !== generation || entry.state !== "pending") return;
     // Make the claim look abandoned instead of deleting it (as the DynamoDB store does): the generation
     // survives, so the next claim takes generation + 1 and a deduplication id the queue never saw.
-    this.set(key, { state: "pending", generation, at: 0 }, false);
+    this.set(key, { state: "pending", generation, at: 0, first: entry.first }, false);
   }
 
   async state(
@@ -109,7 +111,9 @@ export class FileDedupeStore implements DedupeStore {
   private set(key: string, entry: Entry, claimed: boolean): ClaimResult | undefined {
     this.entries.set(key, entry);
     this.append(journalLine(key, entry));
-    return claimed ? { claimed: true, generation: entry.generation } : undefined;
+    return claimed
+      ? { claimed: true, generation: entry.generation, firstClaimedAtMs: entry.first }
+      : undefined;
   }
 
   private append(line: string): void {
@@ -133,7 +137,8 @@ export class FileDedupeStore implements DedupeStore {
       if (line.d) this.entries.delete(line.k);
       else if (line.s && STATES.includes(line.s) && Number.isInteger(line.g) && typeof line.t === "number") {
         if (line.t === 0 || now - line.t <= DEDUPE_TTL_SECONDS * 1000) {
-          this.entries.set(line.k, { state: line.s, generation: line.g as number, at: line.t });
+          const first = typeof line.f === "number" && Number.isFinite(line.f) ? line.f : undefined;
+          this.entries.set(line.k, { state: line.s, generation: line.g as number, at: line.t, first });
         } else this.entries.delete(line.k);
       }
     }
@@ -150,7 +155,8 @@ export class FileDedupeStore implements DedupeStore {
 
 /** An entry's JournalLine, written by hand: only the key needs escaping. */
 function journalLine(key: string, entry: Entry): string {
-  return `{"k":${JSON.stringify(key)},"s":"${entry.state}","g":${entry.generation},"t":${entry.at}}`;
+  const first = entry.first === undefined ? "" : `,"f":${entry.first}`;
+  return `{"k":${JSON.stringify(key)},"s":"${entry.state}","g":${entry.generation},"t":${entry.at}${first}}`;
 }
 
 function keyOf(route: string, deliveryId: string): string {

@@ -59,6 +59,29 @@ describe("Class: DynamoDedupeStore", () => {
     expect(await store.claim("api-build", "d-1")).to.deep.equal({ claimed: true, generation: 2 });
   });
 
+  it("claim(route, id) sets firstClaimedAt only where the item has none, and returns the one the item keeps (a redelivery is ordered by the first)", async () => {
+    const FIRST = NOW - 3_600_000;
+    ddb.on(UpdateItemCommand).resolves({
+      Attributes: { generation: { N: "2" }, state: { S: "pending" }, firstClaimedAt: { N: String(FIRST) } },
+    });
+    expect(await store.claim("api-build", "d-1")).to.deep.equal({
+      claimed: true,
+      generation: 2,
+      firstClaimedAtMs: FIRST,
+    });
+    const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
+    expect(input?.UpdateExpression).to.contain("#firstClaimedAt = if_not_exists(#firstClaimedAt, :now)");
+    expect(input?.ExpressionAttributeNames).to.include({ "#firstClaimedAt": "firstClaimedAt" });
+    expect(input?.ExpressionAttributeValues?.[":now"]).to.deep.equal({ N: String(NOW) });
+  });
+
+  it("mark(...) names no firstClaimedAt: DynamoDB refuses an expression attribute name the expression does not use", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    await store.mark("api-build", "d-1", 1, "done");
+    const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
+    expect(input?.ExpressionAttributeNames).not.to.have.property("#firstClaimedAt");
+  });
+
   for (const state of ["queued", "done", "pending"] as const) {
     it(`claim(route, id) reports {claimed: false, state: ${state}} from the old item when the condition fails`, async () => {
       ddb.on(UpdateItemCommand).rejects(conditionFailed({ state: { S: state }, generation: { N: "3" } }));

@@ -320,26 +320,42 @@ describe("Class: JournalFile", () => {
 });
 
 describe("Class: FileDedupeStore", () => {
-  it("claim is new, then a duplicate; after dead the next claim takes generation + 1; it survives a reopen", async () => {
+  it("claim is new, then a duplicate; after dead the next claim takes generation + 1 and keeps the first claim's time; it survives a reopen", async () => {
     const file = join(dir, "dedupe.jsonl");
-    const store = new FileDedupeStore(file);
-    expect(await store.claim("r", "d1")).to.deep.equal({ claimed: true, generation: 1 });
+    let now = 5_000_000;
+    const store = new FileDedupeStore(file, () => now);
+    expect(await store.claim("r", "d1")).to.deep.equal({
+      claimed: true,
+      generation: 1,
+      firstClaimedAtMs: 5_000_000,
+    });
     await store.mark("r", "d1", 1, "queued");
     expect(await store.claim("r", "d1")).to.deep.equal({ claimed: false, state: "queued", generation: 1 });
     await store.mark("r", "d1", 1, "dead");
     store.close();
-    const reopened = new FileDedupeStore(file);
-    expect(await reopened.claim("r", "d1")).to.deep.equal({ claimed: true, generation: 2 });
+    now += 60_000;
+    const reopened = new FileDedupeStore(file, () => now);
+    expect(await reopened.claim("r", "d1")).to.deep.equal({
+      claimed: true,
+      generation: 2,
+      firstClaimedAtMs: 5_000_000,
+    });
     await reopened.mark("r", "d1", 1, "done"); // an older generation never overwrites a newer one
     expect(await reopened.state("r", "d1")).to.deep.equal({ state: "pending", generation: 2 });
     reopened.close();
   });
 
-  it("release makes a pending claim abandoned: the redelivery claims generation + 1", async () => {
-    const store = new FileDedupeStore(join(dir, "dedupe.jsonl"));
+  it("release makes a pending claim abandoned: the redelivery claims generation + 1, with the first claim's time", async () => {
+    let now = 7_000_000;
+    const store = new FileDedupeStore(join(dir, "dedupe.jsonl"), () => now);
     await store.claim("r", "d1");
     await store.release("r", "d1", 1);
-    expect(await store.claim("r", "d1")).to.deep.equal({ claimed: true, generation: 2 });
+    now += 1_000;
+    expect(await store.claim("r", "d1")).to.deep.equal({
+      claimed: true,
+      generation: 2,
+      firstClaimedAtMs: 7_000_000,
+    });
     store.close();
   });
 
@@ -349,7 +365,11 @@ describe("Class: FileDedupeStore", () => {
     await store.claim("r", "d1");
     expect((await store.claim("r", "d1")).claimed).to.equal(false);
     now += 61_000;
-    expect(await store.claim("r", "d1")).to.deep.equal({ claimed: true, generation: 2 });
+    expect(await store.claim("r", "d1")).to.deep.equal({
+      claimed: true,
+      generation: 2,
+      firstClaimedAtMs: 1_000_000,
+    });
     store.close();
   });
 
@@ -378,7 +398,7 @@ describe("Class: FileDedupeStore", () => {
     const stateDir = join(dir, "gone");
     const store = new FileDedupeStore(join(stateDir, "dedupe.jsonl"));
     rmSync(stateDir, { recursive: true, force: true });
-    expect(await store.claim("r", "d1")).to.deep.equal({ claimed: true, generation: 1 });
+    expect(await store.claim("r", "d1")).to.deep.include({ claimed: true, generation: 1 });
     await new Promise((resolve) => setImmediate(resolve)); // the background write fails here
     expect(await store.state("r", "d1")).to.deep.equal({ state: "pending", generation: 1 });
     expect(() => store.close()).to.throw(/ENOENT/);
@@ -1038,7 +1058,7 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     const { state, history } = await settledAtMaxAttempts("state-backstop", "queued");
     expect(history.map((e) => [e.delivery, e.status])).to.deep.equal([["a", "dead"]]);
     const dedupe = new FileDedupeStore(join(state, "dedupe.jsonl"));
-    expect(await dedupe.claim("r", "a")).to.deep.equal({ claimed: true, generation: 2 });
+    expect(await dedupe.claim("r", "a")).to.deep.include({ claimed: true, generation: 2 });
     dedupe.close();
   });
 

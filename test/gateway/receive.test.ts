@@ -43,7 +43,7 @@ function harness(
   const secrets = options.secrets ?? new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET });
   const queue = new RecordingQueue();
   const deadLetters = new RecordingDeadLetters();
-  const dedupe = options.dedupe ?? new MemoryDedupeStore();
+  const dedupe = options.dedupe ?? new MemoryDedupeStore({ now: options.now });
   const logs = new LogCollector();
   const handler = createRouteHandler({
     route: options.route ?? jenkinsRoute(),
@@ -376,6 +376,19 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
       SHA,
       DELIVERY: "d-202",
     });
+  });
+
+  it("receive gives a redelivery of a delivery that died the time it was first accepted, so s3-zip orders it as the old push it is", async () => {
+    let clock = Date.parse("2026-03-01T10:00:00Z");
+    const h = harness({ now: () => clock });
+    expect((await h.receive({ deliveryId: "d-again" })).statusCode).to.equal(202);
+    await h.dedupe.mark("api-build", "d-again", 1, "dead");
+    clock += 3_600_000; // an hour later, the host's Redeliver
+    expect((await h.receive({ deliveryId: "d-again" })).statusCode).to.equal(202);
+    expect(h.queue.sent.map((item) => [item.generation, item.acceptedAt])).to.deep.equal([
+      [1, "2026-03-01T10:00:00.000Z"],
+      [2, "2026-03-01T10:00:00.000Z"],
+    ]);
   });
 
   it("receive accepts a delivery signed with the previous secret during rotation (AWSPREVIOUS)", async () => {

@@ -167,7 +167,7 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     expect(h.ran).to.deep.equal(["w-last-receive"]);
     expect(stateDuringAction).to.equal("dead");
     const redelivery = await h.dedupe.claim("api-build", "w-last-receive");
-    expect(redelivery).to.deep.equal({ claimed: true, generation: item.generation + 1 });
+    expect(redelivery).to.deep.include({ claimed: true, generation: item.generation + 1 });
   });
 
   it(`work marks a delivery done when its action succeeds on attempt ${MAX_ATTEMPTS}, and leaves earlier attempts queued while they run`, async () => {
@@ -356,7 +356,7 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     await accepted(h.dedupe, item); // generation 1
     await h.dedupe.mark("api-build", "w-gen", 1, "dead");
     const newer = await h.dedupe.claim("api-build", "w-gen"); // generation 2, pending
-    expect(newer).to.deep.equal({ claimed: true, generation: 2 });
+    expect(newer).to.deep.include({ claimed: true, generation: 2 });
     await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))])); // a late generation-1 message
     expect(h.dedupe.peek("api-build", "w-gen")).to.deep.equal({ state: "pending", generation: 2 });
   });
