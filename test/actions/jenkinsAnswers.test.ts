@@ -1,0 +1,559 @@
+// triggerJenkins against a controller whose every answer the test writes: the crumb issuer's, the build
+// endpoints' and the remote API's (which answers only the fields its tree asks for, as Jenkins does).
+import http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { expect } from "chai";
+import { jenkinsBaseUrl, jobPath, triggerJenkins } from "../../src/actions/jenkins";
+import type { JenkinsRequest } from "../../src/core/types";
+import { rejectsWithActionError, testClients } from "./helpers";
+
+interface Seen {
+  method: string;
+  /** The path and query as sent. */
+  url: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+type Reply = { status: number; headers?: Record<string, string | string[]>; body?: string } | "drop";
+
+interface ScriptedJenkins {
+  url: string;
+  seen: Seen[];
+  close(): Promise<void>;
+}
+
+async function scriptedJenkins(answer: (req: Seen, url: string) => Reply): Promise<ScriptedJenkins> {
+  const seen: Seen[] = [];
+  const sockets = new Set<Socket>();
+  let url = "";
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const request = { method: req.method ?? "", url: req.url ?? "", headers: req.headers };
+      seen.push(request);
+      const reply = answer(request, url);
+      if (reply === "drop") {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(reply.status, reply.headers ?? {});
+      res.end(reply.body ?? "");
+    });
+  });
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A remote API answer with only the top-level fields `tree` names, as Jenkins gives it. */
+function apiAnswer(req: Seen, item: Record<string, unknown>): Reply {
+  const tree = new URL(req.url, "http://x").searchParams.get("tree") ?? "";
+  const picked = Object.fromEntries(
+    Object.entries(item).filter(([key]) => new RegExp(`(^|,)${key}(\\[|,|$)`).test(tree)),
+  );
+  return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(picked) };
+}
+
+const isApi = (req: Seen) => req.method === "GET" && req.url.includes("/api/json");
+const posts = (jenkins: ScriptedJenkins) => jenkins.seen.filter((req) => req.method === "POST");
+const apiCalls = (jenkins: ScriptedJenkins) => jenkins.seen.filter(isApi);
+
+function request(url: string, overrides: Partial<JenkinsRequest> = {}): JenkinsRequest {
+  return {
+    type: "jenkins",
+    jenkins: { url, credentials: "hookgate/jenkins", crumb: false },
+    job: ["api", "build"],
+    parameters: { BRANCH: "main" },
+    ...overrides,
+  };
+}
+const withCrumb = (url: string) =>
+  request(url, { jenkins: { url, credentials: "hookgate/jenkins", crumb: true } });
+const context = { deliveryId: "d-7" };
+const JSON_HEADERS = { "content-type": "application/json" };
+const crumbAnswer: Reply = {
+  status: 200,
+  headers: JSON_HEADERS,
+  body: JSON.stringify({ crumbRequestField: "Jenkins-Crumb", crumb: "c0ffee" }),
+};
+
+describe("Function: triggerJenkins and the crumb issuer's answers", () => {
+  let jenkins: ScriptedJenkins | undefined;
+  afterEach(async () => {
+    await jenkins?.close();
+    jenkins = undefined;
+  });
+
+  const refusals: Array<[string, Reply, boolean, RegExp]> = [
+    [
+      "404 (CSRF protection off)",
+      { status: 404 },
+      false,
+      /^Jenkins crumb issuer not found \(404\): .*set crumb: false$/,
+    ],
+    ["401", { status: 401 }, false, /^Jenkins crumb issuer rejected the credentials \(401\)$/],
+    ["403", { status: 403 }, false, /^Jenkins crumb issuer refused the build: .*\(403\)$/],
+    ["503", { status: 503 }, true, /^Jenkins crumb issuer answered 503$/],
+    [
+      "200 with a page that is not JSON",
+      { status: 200, body: "<html>" },
+      true,
+      /^Jenkins crumb issuer answered 200 with a body that is not JSON$/,
+    ],
+    [
+      "200 without crumbRequestField",
+      { status: 200, headers: JSON_HEADERS, body: '{"crumb":"c0ffee"}' },
+      true,
+      /without crumbRequestField\/crumb/,
+    ],
+    [
+      "200 without crumb",
+      { status: 200, headers: JSON_HEADERS, body: '{"crumbRequestField":"Jenkins-Crumb"}' },
+      true,
+      /without crumbRequestField\/crumb/,
+    ],
+    [
+      "200 with a crumb that is no string",
+      { status: 200, headers: JSON_HEADERS, body: '{"crumbRequestField":"Jenkins-Crumb","crumb":7}' },
+      true,
+      /without crumbRequestField\/crumb/,
+    ],
+    ["a dropped connection", "drop", true, /^Jenkins crumb issuer could not be reached/],
+  ];
+  for (const [what, reply, retryable, message] of refusals) {
+    it(`triggerJenkins in crumb mode is ${retryable ? "retryable" : "final"}, and posts no build, when the crumb issuer answers ${what}`, async () => {
+      jenkins = await scriptedJenkins((req) =>
+        req.url === "/crumbIssuer/api/json" ? reply : { status: 201 },
+      );
+      const err = await rejectsWithActionError(
+        triggerJenkins(withCrumb(jenkins.url), testClients(), context),
+      );
+      expect(err.retryable).to.equal(retryable);
+      expect(err.message).to.match(message);
+      expect(posts(jenkins)).to.have.length(0);
+    });
+  }
+
+  it("triggerJenkins sends the crumb and only the name=value pairs of the issuer's cookies, without their attributes", async () => {
+    jenkins = await scriptedJenkins((req) =>
+      req.method === "GET"
+        ? {
+            ...crumbAnswer,
+            headers: {
+              ...JSON_HEADERS,
+              "set-cookie": ["JSESSIONID.a1=node0x; Path=/; HttpOnly", " route=b2 ; Secure", "flag; Path=/"],
+            },
+          }
+        : { status: 201 },
+    );
+    await triggerJenkins(withCrumb(jenkins.url), testClients(), context);
+    const [build] = posts(jenkins);
+    expect(build?.headers["jenkins-crumb"]).to.equal("c0ffee");
+    expect(build?.headers.cookie).to.equal("JSESSIONID.a1=node0x; route=b2");
+  });
+
+  it("triggerJenkins sends no Cookie header when the crumb issuer sets no cookie", async () => {
+    jenkins = await scriptedJenkins((req) => (req.method === "GET" ? crumbAnswer : { status: 201 }));
+    const outcome = await triggerJenkins(withCrumb(jenkins.url), testClients(), context);
+    expect(outcome.status).to.equal("done");
+    const [build] = posts(jenkins);
+    expect(build?.headers["jenkins-crumb"]).to.equal("c0ffee");
+    expect(build?.headers).to.not.have.property("cookie");
+  });
+});
+
+describe("Function: triggerJenkins and the build endpoint's answers", () => {
+  let jenkins: ScriptedJenkins | undefined;
+  afterEach(async () => {
+    await jenkins?.close();
+    jenkins = undefined;
+  });
+
+  const queued: Array<[string, (url: string) => Reply, { detail: string; publicDetail: string }]> = [
+    [
+      "201 without a Location",
+      () => ({ status: 201 }),
+      { detail: "queued (201)", publicDetail: "queued (201)" },
+    ],
+    [
+      "200 without a Location",
+      () => ({ status: 200 }),
+      { detail: "queued (200)", publicDetail: "queued (200)" },
+    ],
+    ["204", () => ({ status: 204 }), { detail: "queued (204)", publicDetail: "queued (204)" }],
+    [
+      "201 with queue item 42",
+      (url) => ({ status: 201, headers: { location: `${url}/queue/item/42/` } }),
+      { detail: "queued as {url}/queue/item/42/", publicDetail: "queued as queue item 42" },
+    ],
+    [
+      "201 with queue item 42 without its trailing slash",
+      (url) => ({ status: 201, headers: { location: `${url}/queue/item/42` } }),
+      { detail: "queued as {url}/queue/item/42", publicDetail: "queued as queue item 42" },
+    ],
+    [
+      "201 with a Location past a queue item",
+      (url) => ({ status: 201, headers: { location: `${url}/queue/item/42/api` } }),
+      { detail: "queued as {url}/queue/item/42/api", publicDetail: "queued (201)" },
+    ],
+    [
+      "201 with a relative Location and a token in its query",
+      () => ({ status: 201, headers: { location: "/queue/item/7/?token=s3cr3t-value#x" } }),
+      { detail: "queued as /queue/item/7/", publicDetail: "queued as queue item 7" },
+    ],
+    [
+      "201 with user info in its Location",
+      (url) => ({
+        status: 201,
+        headers: { location: `${url.replace("//", "//bot:s3cr3t@")}/queue/item/9/` },
+      }),
+      { detail: "queued as {url}/queue/item/9/", publicDetail: "queued as queue item 9" },
+    ],
+    [
+      "303 without a Location",
+      () => ({ status: 303 }),
+      { detail: "merged into an item already queued", publicDetail: "merged into an item already queued" },
+    ],
+  ];
+  for (const [what, reply, expected] of queued) {
+    it(`triggerJenkins is done, saying what was queued, when the build endpoint answers ${what}`, async () => {
+      jenkins = await scriptedJenkins((_req, url) => reply(url));
+      const outcome = await triggerJenkins(request(jenkins.url), testClients(), context);
+      expect(outcome).to.deep.equal({
+        status: "done",
+        detail: expected.detail.replace("{url}", jenkins.url),
+        publicDetail: expected.publicDetail,
+      });
+    });
+  }
+
+  const refused: Array<[string, (url: string) => Reply, boolean, RegExp]> = [
+    ["300 (the end of the 2xx range)", () => ({ status: 300 }), false, /answered a redirect \(300\)/],
+    ["302 without a Location", () => ({ status: 302 }), false, /answered a redirect \(302\)/],
+    [
+      "302 to a Location that is not a URL",
+      () => ({ status: 302, headers: { location: "http://[::1" } }),
+      false,
+      /answered a redirect \(302\)/,
+    ],
+    [
+      "503 with a Location to the job itself",
+      (url) => ({ status: 503, headers: { location: `${url}/job/api/job/build/` } }),
+      true,
+      /answered 503$/,
+    ],
+    [
+      "404 with a Location to the job itself",
+      (url) => ({ status: 404, headers: { location: `${url}/job/api/job/build/` } }),
+      false,
+      /not found \(404\)$/,
+    ],
+  ];
+  for (const [what, reply, retryable, message] of refused) {
+    it(`triggerJenkins is ${retryable ? "retryable" : "final"}, without asking the remote API, when the build endpoint answers ${what}`, async () => {
+      jenkins = await scriptedJenkins((req, url) =>
+        isApi(req) ? apiAnswer(req, { nextBuildNumber: 2 }) : reply(url),
+      );
+      const err = await rejectsWithActionError(
+        triggerJenkins(request(jenkins.url, { parameters: {} }), testClients(), context),
+      );
+      expect(err.retryable).to.equal(retryable);
+      expect(err.message).to.match(message);
+      expect(apiCalls(jenkins)).to.have.length(0);
+    });
+  }
+
+  it("triggerJenkins fails final, saying so, when a job answers 400 to /build and to /buildWithParameters", async () => {
+    jenkins = await scriptedJenkins(() => ({ status: 400 }));
+    const err = await rejectsWithActionError(
+      triggerJenkins(request(jenkins.url, { parameters: {} }), testClients(), context),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal("Jenkins job api/build answered 400 to /build and to /buildWithParameters");
+    expect(posts(jenkins).map((req) => req.url)).to.deep.equal([
+      "/job/api/job/build/build",
+      "/job/api/job/build/buildWithParameters",
+    ]);
+  });
+
+  it("triggerJenkins logs the queued build with its job, status, queue item and delivery id", async () => {
+    jenkins = await scriptedJenkins((_req, url) => ({
+      status: 201,
+      headers: { location: `${url}/queue/item/5/` },
+    }));
+    const clients = testClients();
+    await triggerJenkins(request(jenkins.url), clients, context);
+    expect(clients.logs).to.deep.equal([
+      {
+        msg: "jenkins build queued",
+        job: "api/build",
+        status: 201,
+        queueItem: `${jenkins.url}/queue/item/5/`,
+        deliveryId: "d-7",
+      },
+    ]);
+  });
+
+  it("triggerJenkins logs a build merged into a queued item with its job, queue item and delivery id", async () => {
+    jenkins = await scriptedJenkins((_req, url) => ({
+      status: 303,
+      headers: { location: `${url}/queue/item/6/` },
+    }));
+    const clients = testClients();
+    await triggerJenkins(request(jenkins.url), clients, context);
+    expect(clients.logs).to.deep.equal([
+      {
+        msg: "jenkins build merged into a queued item",
+        job: "api/build",
+        queueItem: `${jenkins.url}/queue/item/6/`,
+        deliveryId: "d-7",
+      },
+    ]);
+  });
+});
+
+describe("Function: triggerJenkins and a redirect to the item itself (a folder's scan, or a vetoed build)", () => {
+  let jenkins: ScriptedJenkins | undefined;
+  afterEach(async () => {
+    await jenkins?.close();
+    jenkins = undefined;
+  });
+
+  const folder = { _class: "WorkflowMultiBranchProject", jobs: [{ name: "main" }] };
+  const job = { _class: "WorkflowJob", nextBuildNumber: 3, jobs: "not a list" };
+  const toItself = (url: string): Reply => ({
+    status: 302,
+    headers: { location: `${url}/job/acme/job/api/` },
+  });
+  const scan = (item: Record<string, unknown>, status = 302) =>
+    scriptedJenkins((req, url) =>
+      isApi(req) ? apiAnswer(req, item) : { status, headers: { location: `${url}/job/acme/job/api/` } },
+    );
+
+  for (const status of [301, 302, 307, 308]) {
+    it(`triggerJenkins takes a ${status} from /build to a folder itself as its scan, asking the remote API for nextBuildNumber and jobs`, async () => {
+      jenkins = await scan(folder, status);
+      const clients = testClients();
+      const outcome = await triggerJenkins(
+        request(jenkins.url, { job: ["acme", "api"], parameters: {} }),
+        clients,
+        context,
+      );
+      expect(outcome).to.deep.equal({ status: "done", detail: `scan of acme/api scheduled (${status})` });
+      expect(apiCalls(jenkins).map((req) => req.url)).to.deep.equal([
+        `/job/acme/job/api/api/json?tree=${encodeURIComponent("nextBuildNumber,jobs[name]")}`,
+      ]);
+      expect(clients.logs).to.deep.equal([
+        { msg: "jenkins scan scheduled", job: "acme/api", status, deliveryId: "d-7" },
+      ]);
+    });
+  }
+
+  it("triggerJenkins fails final as a veto when the remote API says the item numbers its builds (a job)", async () => {
+    jenkins = await scan(job);
+    const err = await rejectsWithActionError(
+      triggerJenkins(request(jenkins.url, { job: ["acme", "api"], parameters: {} }), testClients(), context),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain("did not queue the build (it answered 302 to the job's page");
+  });
+
+  const unknowable: Array<[string, (req: Seen) => Reply]> = [
+    ["answers 404", () => ({ status: 404, headers: JSON_HEADERS, body: "{}" })],
+    ["answers a page that is not JSON", () => ({ status: 200, body: "<html>" })],
+    ["drops the connection", () => "drop"],
+    ["names neither builds nor jobs", (req) => apiAnswer(req, { _class: "Something" })],
+  ];
+  for (const [what, api] of unknowable) {
+    it(`triggerJenkins fails final as a redirect it does not follow when the remote API ${what}`, async () => {
+      jenkins = await scriptedJenkins((req, url) => (isApi(req) ? api(req) : toItself(url)));
+      const err = await rejectsWithActionError(
+        triggerJenkins(
+          request(jenkins.url, { job: ["acme", "api"], parameters: {} }),
+          testClients(),
+          context,
+        ),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("answered a redirect (302) instead of queuing the build");
+    });
+  }
+
+  it("triggerJenkins takes a redirect to the item itself from /buildWithParameters as a veto, never a scan, without asking the remote API", async () => {
+    jenkins = await scan(folder);
+    const err = await rejectsWithActionError(
+      triggerJenkins(request(jenkins.url, { job: ["acme", "api"] }), testClients(), context),
+    );
+    expect(err.message).to.contain("did not queue the build");
+    expect(apiCalls(jenkins)).to.have.length(0);
+  });
+
+  it("triggerJenkins takes a redirect to the job itself from the /buildWithParameters fallback as a veto, without asking the remote API", async () => {
+    jenkins = await scriptedJenkins((req, url) => {
+      if (isApi(req)) return apiAnswer(req, folder);
+      return req.url.endsWith("/build") ? { status: 400 } : toItself(url);
+    });
+    const err = await rejectsWithActionError(
+      triggerJenkins(request(jenkins.url, { job: ["acme", "api"], parameters: {} }), testClients(), context),
+    );
+    expect(err.message).to.contain("did not queue the build");
+    expect(apiCalls(jenkins)).to.have.length(0);
+  });
+});
+
+describe("Function: triggerJenkins and a 500 from /buildWithParameters (why Jenkins refused, when its job tells)", () => {
+  let jenkins: ScriptedJenkins | undefined;
+  afterEach(async () => {
+    await jenkins?.close();
+    jenkins = undefined;
+  });
+
+  /** A job that answers its builds with `status`, and its remote API with `definitions`. */
+  const failing = (definitions: unknown, status = 500, api?: (req: Seen) => Reply) =>
+    scriptedJenkins((req) => {
+      if (!isApi(req)) return { status };
+      return api ? api(req) : apiAnswer(req, { nextBuildNumber: 1, property: definitions });
+    });
+  const choice = (name: unknown, choices?: unknown, type = "ChoiceParameterDefinition") => ({
+    parameterDefinitions: [{ name, type, ...(choices === undefined ? {} : { choices }) }],
+  });
+
+  it("triggerJenkins asks the job's remote API for its parameter definitions only", async () => {
+    jenkins = await failing([choice("TARGET", ["staging"])]);
+    const err = await rejectsWithActionError(
+      triggerJenkins(request(jenkins.url, { parameters: { TARGET: "prod" } }), testClients(), context),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(apiCalls(jenkins).map((req) => req.url)).to.deep.equal([
+      `/job/api/job/build/api/json?tree=${encodeURIComponent("property[parameterDefinitions[name,type,choices]]")}`,
+    ]);
+  });
+
+  const retryable: Array<[string, Partial<JenkinsRequest>, () => Promise<ScriptedJenkins>]> = [
+    [
+      "/build (no parameters sent) answers 500 on a job that defines none",
+      { parameters: {} },
+      () => failing([{}]),
+    ],
+    ["/buildWithParameters answers 503 on a job that defines none", {}, () => failing([{}], 503)],
+    [
+      "the remote API answers 403",
+      {},
+      () => failing(undefined, 500, () => ({ status: 403, headers: JSON_HEADERS, body: "{}" })),
+    ],
+    ["the remote API drops the connection", {}, () => failing(undefined, 500, () => "drop")],
+    [
+      "the remote API answers a page that is not JSON",
+      {},
+      () => failing(undefined, 500, () => ({ status: 200, body: "<html>" })),
+    ],
+    [
+      "a plugin's choice type does not list the value",
+      { parameters: { TARGET: "prod" } },
+      () =>
+        failing([
+          null,
+          {
+            parameterDefinitions: [
+              null,
+              { name: "TARGET", type: "ExtensibleChoiceParameterDefinition", choices: ["staging"] },
+            ],
+          },
+        ]),
+    ],
+    [
+      "the choice parameter was not sent",
+      { parameters: { BRANCH: "main" } },
+      () => failing([choice("TARGET", ["staging"])]),
+    ],
+    [
+      "the choice parameter lists no choices",
+      { parameters: { TARGET: "prod" } },
+      () => failing([choice("TARGET")]),
+    ],
+    [
+      "the choice parameter's name is no string",
+      { parameters: { "5": "prod" } },
+      () => failing([choice(5, ["staging"])]),
+    ],
+  ];
+  for (const [what, overrides, start] of retryable) {
+    it(`triggerJenkins keeps a 5xx retryable when ${what}`, async () => {
+      jenkins = await start();
+      const err = await rejectsWithActionError(
+        triggerJenkins(request(jenkins.url, overrides), testClients(), context),
+      );
+      expect(err.retryable).to.equal(true);
+    });
+  }
+
+  it("triggerJenkins names at most 10 choices, each cut to 100 characters, and the value cut to 200, when it refuses a choice", async () => {
+    const long = "c".repeat(150);
+    const choices = [long, ...Array.from({ length: 11 }, (_, i) => `env${i}`)];
+    jenkins = await failing([choice("TARGET", choices)]);
+    const value = "v".repeat(300);
+    const err = await rejectsWithActionError(
+      triggerJenkins(request(jenkins.url, { parameters: { TARGET: value } }), testClients(), context),
+    );
+    const listed = [long.slice(0, 100), ...choices.slice(1, 10)].map((c) => JSON.stringify(c));
+    expect(err.message).to.equal(
+      `Jenkins job api/build refuses TARGET=${JSON.stringify(value.slice(0, 200))} (500): it is not one of the choice parameter's values (${[...listed, "…"].join(", ")})`,
+    );
+  });
+});
+
+describe("Function: jenkinsBaseUrl and jobPath (what a route's Jenkins url and job become)", () => {
+  const bases: Array<[string, string]> = [
+    ["https://ci.example.com/", "https://ci.example.com"],
+    ["https://ci.example.com/jenkins//", "https://ci.example.com/jenkins"],
+    ["http://ci.example.com:8080/ci/?x=1#top", "http://ci.example.com:8080/ci"],
+  ];
+  for (const [url, base] of bases) {
+    it(`jenkinsBaseUrl(${JSON.stringify(url)}) is ${base}`, () => {
+      expect(jenkinsBaseUrl(url)).to.equal(base);
+    });
+  }
+
+  const badUrls: Array<[string, RegExp]> = [
+    ["ci.example.com", /^the Jenkins url is not a valid URL$/],
+    ["ftp://ci.example.com", /^the Jenkins url must be http\(s\), not ftp:$/],
+    ["https://bot:token@ci.example.com", /must not carry credentials/],
+    ["https://bot@ci.example.com", /must not carry credentials/],
+    ["https://:token@ci.example.com", /must not carry credentials/],
+  ];
+  for (const [url, message] of badUrls) {
+    it(`jenkinsBaseUrl refuses ${JSON.stringify(url)} as final, saying why`, () => {
+      let thrown: unknown;
+      try {
+        jenkinsBaseUrl(url);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).to.have.property("retryable", false);
+      expect(String((thrown as Error).message)).to.match(message);
+    });
+  }
+
+  const badJobs: Array<[string[], string]> = [
+    [[], "the Jenkins job name is empty"],
+    [["api", ".."], 'the Jenkins job name has an invalid segment ".."'],
+    [[" "], 'the Jenkins job name has an invalid segment " "'],
+  ];
+  for (const [job, message] of badJobs) {
+    it(`jobPath refuses ${JSON.stringify(job)} as final: ${message}`, () => {
+      expect(() => jobPath(job)).to.throw(message);
+    });
+  }
+});
