@@ -1,0 +1,108 @@
+import { expect } from "chai";
+import { storeError } from "../../src/actions/s3Errors";
+
+/** An error shaped as the AWS SDK throws it. */
+function s3Error(name: string, message = "", headers?: Record<string, string>) {
+  return Object.assign(new Error(message), { name, ...(headers ? { $response: { headers } } : {}) });
+}
+
+describe("Function: storeError (S3 failures: final when no attempt can get past them)", () => {
+  const finals: Array<[string, string]> = [
+    ["NoSuchBucket", 'the bucket "previews" does not exist'],
+    ["AccessDenied", "the function's role, the bucket's policy or its KMS key does not allow it"],
+    ["AllAccessDisabled", "all access to the bucket is disabled"],
+    ["InvalidBucketName", "the bucket's name is not valid"],
+    ["InvalidAccessKeyId", "the function's credentials are not valid"],
+    ["KMS.DisabledException", "the bucket's KMS key is disabled"],
+    ["KMS.NotFoundException", "the bucket's KMS key does not exist"],
+    [
+      "PermanentRedirect",
+      "the bucket is in another region than the function: use a bucket in the stack's region",
+    ],
+    [
+      "AuthorizationHeaderMalformed",
+      `the request was signed for another region than the bucket's: "S3 said so"`,
+    ],
+    ["KeyTooLongError", "the object key is longer than S3's 1,024 bytes"],
+    ["MetadataTooLarge", "the object's metadata (sha, ref, delivery id) is larger than S3's 2 KB"],
+    ["InvalidArgument", `S3 refused an argument of the request: "S3 said so"`],
+    ["EntityTooLarge", "the zip is larger than S3 takes"],
+    ["InvalidStorageClass", "the bucket or its policy asks for a storage class S3 does not know"],
+  ];
+  for (const [name, reason] of finals) {
+    it(`storeError makes ${name} final, with its reason`, () => {
+      const err = storeError(s3Error(name, "S3 said so"), "previews", "prefix deletion");
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(`S3 refused the prefix deletion: ${name}: ${reason}`);
+    });
+  }
+
+  it("storeError names no bucket in NoSuchBucket's reason when it is not given, and says upload by default", () => {
+    expect(storeError(s3Error("NoSuchBucket")).message).to.equal(
+      "S3 refused the upload: NoSuchBucket: the bucket does not exist",
+    );
+  });
+
+  const retryable: Array<[string, unknown, string]> = [
+    ["SlowDown", s3Error("SlowDown"), "S3 upload failed: SlowDown"],
+    ["InternalError", s3Error("InternalError"), "S3 upload failed: InternalError"],
+    ["an error without a name", { message: "socket hang up" }, "S3 upload failed: Error"],
+    ["a thrown string", "boom", "S3 upload failed: Error"],
+    [
+      "constructor (an inherited property, no S3 error)",
+      s3Error("constructor"),
+      "S3 upload failed: constructor",
+    ],
+  ];
+  for (const [what, thrown, message] of retryable) {
+    it(`storeError makes ${what} retryable`, () => {
+      const err = storeError(thrown);
+      expect(err.retryable).to.equal(true);
+      expect(err.message).to.equal(message);
+    });
+  }
+
+  const regions: Array<[string, Record<string, string> | undefined, string]> = [
+    [
+      "names the bucket's region from x-amz-bucket-region",
+      { "x-amz-bucket-region": "eu-central-1" },
+      " (eu-central-1)",
+    ],
+    ["leaves out a region header that is no region name", { "x-amz-bucket-region": "eu-1; x=<script>" }, ""],
+    [
+      "leaves out a region header with a prefix that is no region name",
+      { "x-amz-bucket-region": "!eu-central-1" },
+      "",
+    ],
+    [
+      "leaves out a region header with a suffix that is no region name",
+      { "x-amz-bucket-region": "eu-central-1 " },
+      "",
+    ],
+    ["leaves out an empty region header", { "x-amz-bucket-region": "" }, ""],
+    ["says no region without the header", {}, ""],
+    ["says no region without a response", undefined, ""],
+  ];
+  for (const [what, headers, where] of regions) {
+    it(`storeError for PermanentRedirect ${what}`, () => {
+      const err = storeError(s3Error("PermanentRedirect", "", headers));
+      expect(err.message).to.equal(
+        `S3 refused the upload: PermanentRedirect: the bucket is in another region${where} than the function: use a bucket in the stack's region`,
+      );
+    });
+  }
+
+  it("storeError quotes at most 200 characters of S3's message", () => {
+    const err = storeError(s3Error("InvalidArgument", "x".repeat(300)));
+    expect(err.message).to.equal(
+      `S3 refused the upload: InvalidArgument: S3 refused an argument of the request: "${"x".repeat(200)}"`,
+    );
+  });
+
+  it('storeError quotes an empty message as "" when S3 gives none', () => {
+    const err = storeError({ name: "InvalidArgument" });
+    expect(err.message).to.equal(
+      'S3 refused the upload: InvalidArgument: S3 refused an argument of the request: ""',
+    );
+  });
+});
