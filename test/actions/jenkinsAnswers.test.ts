@@ -1,61 +1,13 @@
 // triggerJenkins against a controller whose every answer the test writes: the crumb issuer's, the build
 // endpoints' and the remote API's (which answers only the fields its tree asks for, as Jenkins does).
-import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { expect } from "chai";
 import { jenkinsBaseUrl, jobPath, triggerJenkins } from "../../src/actions/jenkins";
 import type { JenkinsRequest } from "../../src/core/types";
+import { type Reply, type ScriptedServer, type Seen, scriptedServer } from "../support/scriptedServer";
 import { rejectsWithActionError, testClients } from "./helpers";
 
-interface Seen {
-  method: string;
-  /** The path and query as sent. */
-  url: string;
-  headers: http.IncomingHttpHeaders;
-}
-
-type Reply = { status: number; headers?: Record<string, string | string[]>; body?: string } | "drop";
-
-interface ScriptedJenkins {
-  url: string;
-  seen: Seen[];
-  close(): Promise<void>;
-}
-
-async function scriptedJenkins(answer: (req: Seen, url: string) => Reply): Promise<ScriptedJenkins> {
-  const seen: Seen[] = [];
-  const sockets = new Set<Socket>();
-  let url = "";
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on("end", () => {
-      const request = { method: req.method ?? "", url: req.url ?? "", headers: req.headers };
-      seen.push(request);
-      const reply = answer(request, url);
-      if (reply === "drop") {
-        req.socket.destroy();
-        return;
-      }
-      res.writeHead(reply.status, reply.headers ?? {});
-      res.end(reply.body ?? "");
-    });
-  });
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
+type ScriptedJenkins = ScriptedServer;
+const scriptedJenkins = scriptedServer;
 
 /** A remote API answer with only the top-level fields `tree` names, as Jenkins gives it. */
 function apiAnswer(req: Seen, item: Record<string, unknown>): Reply {
