@@ -104,6 +104,20 @@ describe("Function: nextHop (the redirect rules)", () => {
       /to a URL with a user name or password in it/,
     ],
     [
+      "a user name alone in the Location",
+      307,
+      hop("GET"),
+      "https://hunter2secret@git.example.com/api/v1/x",
+      /to a URL with a user name or password in it/,
+    ],
+    [
+      "a password alone in the Location",
+      307,
+      hop("GET"),
+      "https://:hunter2secret@git.example.com/api/v1/x",
+      /to a URL with a user name or password in it/,
+    ],
+    [
       "303 to a DELETE, which a GET would not do",
       303,
       hop("DELETE"),
@@ -176,6 +190,27 @@ describe("Function: movedPaths (what the outcome and the logs say moved)", () =>
       "https://api.github.com",
       "https://api.github.com/repos/acme/api",
       "https://api.github.com/repositories/42",
+      { from: "/repos/acme/api", to: "/repositories/42" },
+    ],
+    [
+      "to a single segment that ends as the path did: it is kept",
+      "https://git.example.com/api/v1",
+      "https://git.example.com/api/v1/repos/acme/api",
+      "https://git.example.com/api/v1/api",
+      { from: "/repos/acme/api", to: "/api" },
+    ],
+    [
+      "from a single segment that ends as the new path does: it is kept",
+      "https://git.example.com/api/v1",
+      "https://git.example.com/api/v1/api",
+      "https://git.example.com/api/v1/repos/acme/api",
+      { from: "/api", to: "/repos/acme/api" },
+    ],
+    [
+      "an API url with trailing slashes",
+      "https://ghe.example.com/api/v3//",
+      "https://ghe.example.com/api/v3/repos/acme/api/pulls/7",
+      "https://ghe.example.com/api/v3/repositories/42/pulls/7",
       { from: "/repos/acme/api", to: "/repositories/42" },
     ],
   ];
