@@ -1,0 +1,662 @@
+// Each Git host client against answers the test writes: what the pull request answers mean (open or not,
+// merged, whose head), which deletions count as done, how open pull requests are counted when a host does not
+// say how many, and the credential each host is sent.
+import { expect } from "chai";
+import { gitHostClient } from "../../src/actions/gitHost";
+import { clip, linkPage, sameCommit, seg, statusKey } from "../../src/actions/gitHost/base";
+import { BitbucketCloudClient, BitbucketServerClient } from "../../src/actions/gitHost/bitbucket";
+import { GiteaClient, GitHubClient } from "../../src/actions/gitHost/github";
+import { GitLabClient } from "../../src/actions/gitHost/gitlab";
+import type { GitHostClient } from "../../src/actions/gitHost/types";
+import type { Provider, RepoRef } from "../../src/core/types";
+import { json, type Reply, type ScriptedServer, type Seen, scriptedServer } from "../support/scriptedServer";
+import { HOST_TOKEN, rejectsWithActionError, testClients } from "./helpers";
+
+const REPO: RepoRef = { owner: "acme", name: "api", fullName: "acme/api" };
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+const AUTH = { authorization: `Bearer ${HOST_TOKEN}` };
+
+describe("Function: sameCommit, linkPage, statusKey, clip and seg (the Git host clients' small rules)", () => {
+  const commits: Array<[string, string, boolean]> = [
+    [SHA, SHA, true],
+    [SHA.slice(0, 7), SHA, true],
+    [SHA, SHA.slice(0, 7), true],
+    [SHA.slice(0, 12).toUpperCase(), SHA, true],
+    [SHA.slice(0, 6), SHA, false],
+    [SHA, SHA.slice(0, 6), false],
+    ["0123456", "0123457aaaa", false],
+  ];
+  for (const [a, b, same] of commits) {
+    it(`sameCommit(${a}, ${b}) is ${same}`, () => {
+      expect(sameCommit(a, b)).to.equal(same);
+    });
+  }
+
+  const links: Array<[string | undefined, "next" | "last", number | undefined]> = [
+    ['<https://h/x?page=2>; rel="next", <https://h/x?page=12>; rel="last"', "last", 12],
+    ['<https://h/x?page=2>; rel="next", <https://h/x?page=12>; rel="last"', "next", 2],
+    ['<https://h/x?per_page=1&page=3> ;rel="next"', "next", 3],
+    ['<https://h/x?page=3>; rel="prev next"', "next", 3],
+    ['<https://h/x?page=0>; rel="last"', "last", undefined],
+    ['<https://h/x?state=open>; rel="last"', "last", undefined],
+    ['garbage, <https://h/x?page=4>; rel="last"', "last", 4],
+    [undefined, "next", undefined],
+  ];
+  for (const [link, rel, page] of links) {
+    it(`linkPage(${JSON.stringify(link)}, ${rel}) is ${page}`, () => {
+      expect(linkPage(link, rel)).to.equal(page);
+    });
+  }
+
+  it("statusKey keeps a key of exactly the limit as it is", () => {
+    const key = "k".repeat(40);
+    expect(statusKey(key, 40)).to.equal(key);
+  });
+
+  it("clip keeps a description of exactly 140 characters as it is", () => {
+    const text = "d".repeat(140);
+    expect(clip(text)).to.equal(text);
+  });
+
+  it("clip cuts a long description after 139 characters when no surrogate pair ends the cut, wherever one is", () => {
+    const text = `😀${"a".repeat(200)}`;
+    expect(clip(text)).to.equal(`${text.slice(0, 139)}…`);
+  });
+
+  for (const value of ["", ".", "..", "a\u0000b"]) {
+    it(`seg refuses ${JSON.stringify(value)} as a path segment, final`, () => {
+      expect(() => seg(value, "branch")).to.throw(
+        `refusing the branch ${JSON.stringify(value)} in an API path`,
+      );
+    });
+  }
+});
+
+describe("Class: the Git host clients against answers the test writes", () => {
+  let host: ScriptedServer | undefined;
+  afterEach(async () => {
+    await host?.close();
+    host = undefined;
+  });
+  const serve = async (answer: (req: Seen, url: string) => Reply) => {
+    host = await scriptedServer(answer);
+    return host;
+  };
+
+  describe("what a pull request answer means", () => {
+    it("GitHub: a closed pull request merged (merged_at), its head's and base's repositories and the default branch", async () => {
+      const { url } = await serve(() =>
+        json({
+          number: 7,
+          state: "closed",
+          merged_at: "2026-01-01T00:00:00Z",
+          head: { ref: "feature/x", sha: SHA, repo: { full_name: "alice/api" } },
+          base: { ref: "main", repo: { full_name: "acme/api", default_branch: "trunk" } },
+        }),
+      );
+      expect(await new GitHubClient(url, AUTH).getPullRequest(REPO, 7)).to.deep.equal({
+        number: 7,
+        state: "closed",
+        merged: true,
+        headRef: "feature/x",
+        headSha: SHA,
+        headRepoFullName: "alice/api",
+        baseRepoFullName: "acme/api",
+        defaultBranch: "trunk",
+      });
+    });
+
+    it("GitHub: a pull request whose head and base repositories are gone (null) names neither", async () => {
+      const { url } = await serve(() =>
+        json({
+          number: 7,
+          state: "open",
+          head: { ref: "x", sha: SHA, repo: null },
+          base: { ref: "main", repo: null },
+        }),
+      );
+      const pull = await new GitHubClient(url, AUTH).getPullRequest(REPO, 7);
+      expect(pull).to.include({ state: "open", merged: false });
+      expect(pull.headRepoFullName).to.equal(undefined);
+      expect(pull.baseRepoFullName).to.equal(undefined);
+      expect(pull.defaultBranch).to.equal(undefined);
+    });
+
+    const cloud: Array<[string, string, { state: string; merged: boolean }]> = [
+      ["OPEN", "open", { state: "open", merged: false }],
+      ["MERGED", "merged", { state: "closed", merged: true }],
+      ["DECLINED", "declined", { state: "closed", merged: false }],
+    ];
+    for (const [state, what, expected] of cloud) {
+      it(`Bitbucket Cloud: a pull request ${state} is ${what}, its head's and base's repositories named`, async () => {
+        const { url } = await serve(() =>
+          json({
+            id: 7,
+            state,
+            source: {
+              branch: { name: "feature/x" },
+              commit: { hash: SHA.slice(0, 12) },
+              repository: { full_name: "alice/api" },
+            },
+            destination: { repository: { full_name: "acme/api" } },
+          }),
+        );
+        expect(await new BitbucketCloudClient(url, AUTH).getPullRequest(REPO, 7)).to.deep.equal({
+          number: 7,
+          ...expected,
+          headRef: "feature/x",
+          headSha: SHA.slice(0, 12),
+          headRepoFullName: "alice/api",
+          baseRepoFullName: "acme/api",
+        });
+      });
+    }
+
+    it("Bitbucket Cloud: a pull request from a deleted fork (repository null) names no head repository", async () => {
+      const { url } = await serve(() =>
+        json({
+          id: 7,
+          state: "MERGED",
+          source: { branch: { name: "x" }, commit: { hash: SHA }, repository: null },
+          destination: { repository: null },
+        }),
+      );
+      const pull = await new BitbucketCloudClient(url, AUTH).getPullRequest(REPO, 7);
+      expect(pull.headRepoFullName).to.equal(undefined);
+      expect(pull.baseRepoFullName).to.equal(undefined);
+    });
+
+    const dcRef = (id: string | undefined, displayId: string, repository: unknown) => ({
+      ...(id === undefined ? {} : { id }),
+      displayId,
+      latestCommit: SHA,
+      repository,
+    });
+    const dc: Array<[string, Record<string, unknown>, Partial<Record<string, unknown>>]> = [
+      [
+        "an open pull request from a personal fork, its branch read from refs/heads/",
+        {
+          state: "OPEN",
+          fromRef: dcRef("refs/heads/feature/x", "x-display", { slug: "api", project: { key: "~ALICE" } }),
+          toRef: dcRef("refs/heads/main", "main", { slug: "api", project: { key: "ACME" } }),
+        },
+        {
+          state: "open",
+          merged: false,
+          headRef: "feature/x",
+          headRepoFullName: "~ALICE/api",
+          baseRepoFullName: "ACME/api",
+        },
+      ],
+      [
+        "a merged pull request whose ref has no refs/heads/ id: its displayId",
+        {
+          state: "MERGED",
+          fromRef: dcRef("refs/tags/v1", "feature/y", { slug: "api", project: { key: "ACME" } }),
+          toRef: dcRef(undefined, "main", { slug: "api", project: { key: "ACME" } }),
+        },
+        {
+          state: "closed",
+          merged: true,
+          headRef: "feature/y",
+          headRepoFullName: "ACME/api",
+          baseRepoFullName: "ACME/api",
+        },
+      ],
+      [
+        "a declined pull request whose refs name no whole repository",
+        {
+          state: "DECLINED",
+          fromRef: dcRef(undefined, "feature/z", { slug: "api" }),
+          toRef: dcRef("refs/heads/main", "main", { project: { key: "ACME" } }),
+        },
+        {
+          state: "closed",
+          merged: false,
+          headRef: "feature/z",
+          headRepoFullName: undefined,
+          baseRepoFullName: undefined,
+        },
+      ],
+      [
+        "a pull request whose refs name no repository at all",
+        { state: "DECLINED", fromRef: dcRef(undefined, "feature/z", null) },
+        { headRepoFullName: undefined, baseRepoFullName: undefined },
+      ],
+    ];
+    for (const [what, answer, expected] of dc) {
+      it(`Bitbucket Data Center: ${what}`, async () => {
+        const { url } = await serve(() => json({ id: 7, ...answer }));
+        const pull = await new BitbucketServerClient(`${url}/rest/api/latest`, AUTH).getPullRequest(REPO, 7);
+        for (const [key, value] of Object.entries(expected)) expect(pull, key).to.have.property(key, value);
+        expect(pull.headSha).to.equal(SHA);
+      });
+    }
+
+    const gitlab: Array<[string, Record<string, unknown>, Partial<Record<string, unknown>>]> = [
+      [
+        "a merged merge request of the project itself",
+        { state: "merged", source_project_id: 4, target_project_id: 4 },
+        { state: "closed", merged: true, headRepoFullName: "acme/api" },
+      ],
+      [
+        "an open merge request",
+        { state: "opened", source_project_id: 4, target_project_id: 4 },
+        { state: "open", merged: false },
+      ],
+      [
+        "a merge request from a fork: its head is another project",
+        { state: "closed", source_project_id: 9, target_project_id: 4 },
+        { state: "closed", merged: false, headRepoFullName: "project-id:9" },
+      ],
+    ];
+    for (const [what, answer, expected] of gitlab) {
+      it(`GitLab: ${what}`, async () => {
+        const { url } = await serve(() => json({ iid: 7, source_branch: "feature/x", sha: SHA, ...answer }));
+        const pull = await new GitLabClient(url, {}).getPullRequest(REPO, 7);
+        for (const [key, value] of Object.entries(expected)) expect(pull, key).to.have.property(key, value);
+      });
+    }
+  });
+
+  describe("deleteBranch: what counts as deleted, as gone already, or as a refusal", () => {
+    const clients: Array<[Provider, (url: string) => GitHostClient]> = [
+      ["github", (url) => new GitHubClient(url, AUTH)],
+      ["gitea", (url) => new GiteaClient(url, AUTH)],
+      ["gitlab", (url) => new GitLabClient(url, {})],
+      ["bitbucket", (url) => new BitbucketCloudClient(url, AUTH)],
+    ];
+    for (const [provider, client] of clients) {
+      it(`${provider}: a DELETE answered 404 is a branch already gone`, async () => {
+        const { url } = await serve(() => json({ message: "Not Found" }, 404));
+        expect(await client(url).deleteBranch(REPO, "feature/x", SHA)).to.equal("already-gone");
+      });
+
+      it(`${provider}: a DELETE answered 204 is a branch deleted`, async () => {
+        const { url, seen } = await serve(() => ({ status: 204 }));
+        expect(await client(url).deleteBranch(REPO, "feature/x", SHA)).to.equal("deleted");
+        expect(seen.map((req) => req.method)).to.deep.equal(["DELETE"]);
+      });
+    }
+
+    it('GitHub: 422 "Reference does not exist" is a branch already gone', async () => {
+      const { url } = await serve(() => json({ message: "Reference does not exist" }, 422));
+      expect(await new GitHubClient(url, AUTH).deleteBranch(REPO, "feature/x", SHA)).to.equal("already-gone");
+    });
+
+    /** branch-utils answers the DELETE with 400; the lookup then finds the branch at `at` (undefined: gone). */
+    const dataCenter = (at: string | undefined) =>
+      serve((req) => {
+        if (req.method === "DELETE")
+          return json({ errors: [{ message: "the branch was not deleted" }] }, 400);
+        const values = at === undefined ? [] : [{ id: "refs/heads/feature/x", latestCommit: at }];
+        return json({ values, isLastPage: true });
+      });
+
+    it("Bitbucket Data Center: a 400 with the branch gone is a branch already gone", async () => {
+      const { url } = await dataCenter(undefined);
+      const client = new BitbucketServerClient(`${url}/rest/api/latest`, AUTH);
+      expect(await client.deleteBranch(REPO, "feature/x", SHA)).to.equal("already-gone");
+    });
+
+    it("Bitbucket Data Center: a 400 with the branch at another commit is a branch that moved on", async () => {
+      const { url } = await dataCenter("fedcba9876543210fedcba9876543210fedcba98");
+      const client = new BitbucketServerClient(`${url}/rest/api/latest`, AUTH);
+      expect(await client.deleteBranch(REPO, "feature/x", SHA)).to.equal("moved-on");
+    });
+
+    it("Bitbucket Data Center: a 400 with the branch still at the commit is a final refusal with the server's message, never done", async () => {
+      const { url } = await dataCenter(SHA);
+      const client = new BitbucketServerClient(`${url}/rest/api/latest`, AUTH);
+      const err = await rejectsWithActionError(client.deleteBranch(REPO, "feature/x", SHA));
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.match(/answered 400: the branch was not deleted$/);
+    });
+  });
+
+  describe("counting the open pull requests of a branch when the host does not say how many", () => {
+    it("Bitbucket Cloud: without a size, one seen and a next page is one, and maybe more", async () => {
+      const { url } = await serve(() => json({ values: [{ id: 3 }], next: "https://h/next" }));
+      expect(await new BitbucketCloudClient(url, AUTH).openPullRequestsInto(REPO, "main")).to.deep.equal({
+        count: 1,
+        more: true,
+      });
+    });
+
+    it("Bitbucket Cloud: without a size, values or a next page, none", async () => {
+      const { url } = await serve(() => json({}));
+      expect(await new BitbucketCloudClient(url, AUTH).openPullRequestsInto(REPO, "main")).to.deep.equal({
+        count: 0,
+        more: false,
+      });
+    });
+
+    it("GitLab: without x-total, x-next-page says there are more", async () => {
+      const { url } = await serve(() => json([{ iid: 3 }], 200, { "x-next-page": "2" }));
+      expect(await new GitLabClient(url, {}).openPullRequestsInto(REPO, "main")).to.deep.equal({
+        count: 1,
+        more: true,
+      });
+    });
+
+    it("GitLab: without x-total, an empty x-next-page says there are no more", async () => {
+      const { url } = await serve(() => json([], 200, { "x-next-page": "" }));
+      expect(await new GitLabClient(url, {}).openPullRequestsInto(REPO, "main")).to.deep.equal({
+        count: 0,
+        more: false,
+      });
+    });
+
+    it("Bitbucket Data Center: an answer without values counts none", async () => {
+      const { url } = await serve(() => json({ isLastPage: true }));
+      const client = new BitbucketServerClient(`${url}/rest/api/latest`, AUTH);
+      expect(await client.openPullRequestsInto(REPO, "main")).to.deep.equal({ count: 0, more: false });
+    });
+
+    const entry = (head: Record<string, unknown> | undefined, base: Record<string, unknown> | undefined) => ({
+      ...(head ? { head } : {}),
+      ...(base ? { base } : {}),
+    });
+    const giteaFrom: Array<[string, unknown[], number]> = [
+      [
+        "a fork's pull request from a branch of the same name (another repo_id) is not counted",
+        [entry({ ref: "feature/x", repo_id: 2 }, { ref: "main", repo_id: 1 })],
+        0,
+      ],
+      [
+        "a pull request from this repository's branch is counted",
+        [entry({ ref: "feature/x", repo_id: 1 }, { ref: "main", repo_id: 1 })],
+        1,
+      ],
+      [
+        "a pull request whose head names no repo_id is counted, to keep rather than close",
+        [entry({ ref: "feature/x" }, { ref: "main", repo_id: 1 })],
+        1,
+      ],
+      [
+        "a pull request whose base names no repo_id is counted",
+        [entry({ ref: "feature/x", repo_id: 2 }, { ref: "main" })],
+        1,
+      ],
+      ["a pull request without a base is counted", [entry({ ref: "feature/x", repo_id: 2 }, undefined)], 1],
+      ["entries without a head are not counted", [entry(undefined, { ref: "main", repo_id: 1 })], 0],
+    ];
+    for (const [what, pulls, count] of giteaFrom) {
+      it(`Gitea, open pull requests from a branch: ${what}`, async () => {
+        const { url } = await serve(() => json(pulls));
+        expect(
+          await (new GiteaClient(url, AUTH) as GitHostClient).openPullRequestsFrom(
+            REPO,
+            "feature/x",
+            "acme/api",
+          ),
+        ).to.deep.equal({
+          count,
+          more: false,
+        });
+      });
+    }
+
+    it("Gitea, open pull requests into a branch: entries without a base are not counted", async () => {
+      const { url } = await serve(() =>
+        json([entry({ ref: "x" }, undefined), entry({ ref: "y" }, { ref: "main" })]),
+      );
+      expect(await new GiteaClient(url, AUTH).openPullRequestsInto(REPO, "main")).to.deep.equal({
+        count: 1,
+        more: false,
+      });
+    });
+
+    it("Gitea stops at the first page that counts one, and says more may follow", async () => {
+      const { url, seen } = await serve((req, base) =>
+        json([entry({ ref: "x" }, { ref: "main" })], 200, {
+          link: `<${base}${req.url.replace(/page=\d+/, "page=2")}>; rel="next"`,
+        }),
+      );
+      expect(await new GiteaClient(url, AUTH).openPullRequestsInto(REPO, "main")).to.deep.equal({
+        count: 1,
+        more: true,
+      });
+      expect(seen).to.have.length(1);
+    });
+
+    it("Gitea reads 100 pages of 10 at most, then says more may target the branch (it is kept)", async () => {
+      const { url, seen } = await serve((_req, base) =>
+        json([entry({ ref: "x" }, { ref: "other" })], 200, { link: `<${base}/next?page=2>; rel="next"` }),
+      );
+      expect(await new GiteaClient(url, AUTH).openPullRequestsInto(REPO, "main")).to.deep.equal({
+        count: 0,
+        more: true,
+      });
+      expect(seen.map((req) => new URL(req.url, url).searchParams.get("page"))).to.deep.equal(
+        Array.from({ length: 100 }, (_, i) => String(i + 1)),
+      );
+    });
+  });
+
+  describe("Bitbucket Data Center's branch lookup, which has no lookup by exact name", () => {
+    const dcClient = (url: string) => new BitbucketServerClient(`${url}/rest/api/latest`, AUTH);
+
+    it("a page that says more follow but not where ends the lookup at once, final", async () => {
+      const { url, seen } = await serve(() => json({ values: [], isLastPage: false }));
+      const err = await rejectsWithActionError(dcClient(url).branchHead(REPO, "fix"));
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("(more than 5000, or a page without its next)");
+      expect(seen).to.have.length(1);
+    });
+
+    it("reads 50 pages of 100 at most, then fails final: whether the branch exists cannot be told", async () => {
+      const { url, seen } = await serve((req) => {
+        const start = Number(new URL(req.url, "http://x").searchParams.get("start"));
+        return json({
+          values: [{ id: "refs/heads/fix/other" }],
+          isLastPage: false,
+          nextPageStart: start + 100,
+        });
+      });
+      const err = await rejectsWithActionError(dcClient(url).branchHead(REPO, "fix"));
+      expect(err.retryable).to.equal(false);
+      expect(seen.map((req) => new URL(req.url, "http://x").searchParams.get("start"))).to.deep.equal(
+        Array.from({ length: 50 }, (_, i) => String(i * 100)),
+      );
+    });
+
+    it("an answer without values on its last page means the branch is gone", async () => {
+      const { url } = await serve(() => json({ isLastPage: true }));
+      expect(await dcClient(url).branchHead(REPO, "fix")).to.equal(undefined);
+    });
+  });
+
+  describe("the default branch", () => {
+    it("Bitbucket Data Center 7.5 and later: default-branch names it", async () => {
+      const { url, seen } = await serve(() => json({ id: "refs/heads/trunk", displayId: "trunk" }));
+      const client = new BitbucketServerClient(`${url}/rest/api/latest`, AUTH);
+      expect(await client.getDefaultBranch(REPO)).to.equal("trunk");
+      expect(seen).to.have.length(1);
+    });
+
+    it("Bitbucket Data Center: an answer that names no branch is retryable", async () => {
+      const { url } = await serve(() => json({}));
+      const client = new BitbucketServerClient(`${url}/rest/api/latest`, AUTH);
+      const err = await rejectsWithActionError(client.getDefaultBranch(REPO));
+      expect(err.retryable).to.equal(true);
+      expect(err.message).to.equal("Bitbucket Data Center API did not name the default branch");
+    });
+
+    it("Bitbucket Cloud: the repository's mainbranch", async () => {
+      const { url, seen } = await serve(() => json({ mainbranch: { name: "trunk" } }));
+      expect(await new BitbucketCloudClient(url, AUTH).getDefaultBranch(REPO)).to.equal("trunk");
+      expect(seen.map((req) => `${req.method} ${req.url}`)).to.deep.equal(["GET /repositories/acme/api"]);
+    });
+
+    it("Bitbucket Cloud: an answer without mainbranch is retryable", async () => {
+      const { url } = await serve(() => json({}));
+      const err = await rejectsWithActionError(new BitbucketCloudClient(url, AUTH).getDefaultBranch(REPO));
+      expect(err.retryable).to.equal(true);
+      expect(err.message).to.equal("Bitbucket API did not name the main branch");
+    });
+
+    it("GitLab: the project's default_branch", async () => {
+      const { url, seen } = await serve(() => json({ default_branch: "trunk" }));
+      expect(await new GitLabClient(url, {}).getDefaultBranch(REPO)).to.equal("trunk");
+      expect(seen.map((req) => `${req.method} ${req.url}`)).to.deep.equal(["GET /projects/acme%2Fapi"]);
+    });
+  });
+
+  describe("the calls every client makes", () => {
+    it("a branch answer without its commit is retryable", async () => {
+      const { url } = await serve(() => json({ ref: "refs/heads/x", object: {} }));
+      const err = await rejectsWithActionError(new GitHubClient(url, AUTH).branchHead(REPO, "x"));
+      expect(err.retryable).to.equal(true);
+      expect(err.message).to.equal('GitHub API did not say which commit branch "x" points at');
+    });
+
+    const noCommit: Array<[string, (url: string) => GitHostClient]> = [
+      ["GitHub (no object)", (url) => new GitHubClient(url, AUTH)],
+      ["Gitea (no commit)", (url) => new GiteaClient(url, AUTH)],
+      ["GitLab (no commit)", (url) => new GitLabClient(url, {})],
+      ["Bitbucket Cloud (no target)", (url) => new BitbucketCloudClient(url, AUTH)],
+    ];
+    for (const [what, client] of noCommit) {
+      it(`a branch answer of ${what} is retryable, not a crash`, async () => {
+        const { url } = await serve(() => json({ name: "x" }));
+        const err = await rejectsWithActionError(client(url).branchHead(REPO, "x"));
+        expect(err.retryable).to.equal(true);
+      });
+    }
+
+    it("an answer of 300 is a final failure, not a success", async () => {
+      const { url } = await serve(() => json({ default_branch: "main" }, 300));
+      const err = await rejectsWithActionError(new GitHubClient(url, AUTH).getDefaultBranch(REPO));
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("answered 300");
+    });
+
+    it("an API url's trailing slashes are dropped from every path", async () => {
+      const { url, seen } = await serve(() => json({ default_branch: "main" }));
+      await new GitHubClient(`${url}/api/v3//`, AUTH).getDefaultBranch(REPO);
+      expect(seen[0]?.url).to.equal("/api/v3/repos/acme/api");
+    });
+
+    it("a GET sends no body and no content-type; a POST sends its JSON", async () => {
+      const { url, seen } = await serve(() => json({ default_branch: "main" }, 201));
+      const client = new GitHubClient(url, AUTH);
+      await client.getDefaultBranch(REPO);
+      await client.setCommitStatus(REPO, SHA, { state: "success", context: "hookgate/x", description: "ok" });
+      expect(seen[0]?.headers).to.not.have.property("content-type");
+      expect(seen[0]?.body).to.equal("");
+      expect(seen[1]?.headers["content-type"]).to.equal("application/json");
+      expect(JSON.parse(seen[1]?.body ?? "")).to.deep.equal({
+        state: "success",
+        context: "hookgate/x",
+        description: "ok",
+      });
+    });
+
+    it("GitHub asks for its JSON media type and API version; Gitea for plain JSON", async () => {
+      const { url, seen } = await serve(() => json({ default_branch: "main" }));
+      await new GitHubClient(url, AUTH).getDefaultBranch(REPO);
+      await new GiteaClient(url, AUTH).getDefaultBranch(REPO);
+      expect(seen[0]?.headers.accept).to.equal("application/vnd.github+json");
+      expect(seen[0]?.headers["x-github-api-version"]).to.equal("2022-11-28");
+      expect(seen[1]?.headers.accept).to.equal("application/json");
+      expect(seen[1]?.headers).to.not.have.property("x-github-api-version");
+    });
+  });
+
+  describe("the credential each host is sent (gitHostClient)", () => {
+    const sent: Array<[Provider, string | undefined, Record<string, string | undefined>]> = [
+      ["github", "hookgate/host", { authorization: `Bearer ${HOST_TOKEN}`, "private-token": undefined }],
+      ["gitea", "hookgate/host", { authorization: `token ${HOST_TOKEN}`, "private-token": undefined }],
+      ["gitlab", "hookgate/host", { authorization: undefined, "private-token": HOST_TOKEN }],
+      [
+        "bitbucket-server",
+        "hookgate/host",
+        { authorization: `Bearer ${HOST_TOKEN}`, "private-token": undefined },
+      ],
+      ["github", undefined, { authorization: undefined, "private-token": undefined }],
+    ];
+    for (const [provider, token, headers] of sent) {
+      it(`${provider} ${token ? "with a token secret" : "without a token"} sends ${JSON.stringify(headers)}`, async () => {
+        const { url, seen } = await serve(() =>
+          json({ default_branch: "main", mainbranch: { name: "main" } }),
+        );
+        const clients = testClients();
+        clients.secrets = { versions: async (name) => (name === "hookgate/host" ? [HOST_TOKEN] : []) };
+        const apiUrl = provider === "bitbucket-server" ? `${url}/rest/api/latest` : url;
+        const client = await gitHostClient({ provider, apiUrl, token }, clients);
+        await client.getDefaultBranch(REPO).catch(() => undefined);
+        expect(seen.length).to.be.greaterThan(0);
+        for (const [name, value] of Object.entries(headers))
+          expect(seen[0]?.headers[name], name).to.equal(value);
+      });
+    }
+  });
+
+  describe("GitLab's commit status", () => {
+    const status = (targetUrl: string) => ({
+      state: "success" as const,
+      context: "hookgate/x",
+      description: "ok",
+      targetUrl,
+    });
+
+    for (const [length, kept] of [
+      [255, true],
+      [256, false],
+    ] as const) {
+      it(`GitLab ${kept ? "keeps" : "leaves out"} a target_url of ${length} characters`, async () => {
+        const { url, seen } = await serve(() => json({}, 201));
+        const targetUrl = `https://logs.example.com/${"x".repeat(length - 25)}`;
+        expect(targetUrl).to.have.length(length);
+        await new GitLabClient(url, {}).setCommitStatus(REPO, SHA, status(targetUrl));
+        expect(JSON.parse(seen[0]?.body ?? "").target_url).to.equal(kept ? targetUrl : undefined);
+      });
+    }
+
+    it('GitLab takes "Cannot transition status" (400) as the status already set', async () => {
+      const { url } = await serve(() =>
+        json({ message: "Cannot transition status via :run from :running" }, 400),
+      );
+      await new GitLabClient(url, {}).setCommitStatus(REPO, SHA, status("https://l"));
+    });
+
+    it("GitLab fails final with its message on any other 400 to a status", async () => {
+      const { url } = await serve(() => json({ message: { state: ["is invalid"] } }, 400));
+      const err = await rejectsWithActionError(
+        new GitLabClient(url, {}).setCommitStatus(REPO, SHA, status("https://l")),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        "GitLab API POST /projects/:id/statuses/:sha answered 400: state is invalid",
+      );
+    });
+  });
+
+  it("Bitbucket Cloud's refusal hint speaks of scopes for a 403 only, not a 404", async () => {
+    const { url } = await serve((req) =>
+      json({ error: { message: "nope" } }, req.url.includes("/statuses/") ? 404 : 403),
+    );
+    const client = new BitbucketCloudClient(url, AUTH);
+    const forbidden = await rejectsWithActionError(client.getDefaultBranch(REPO));
+    expect(forbidden.message).to.contain("likely a missing scope");
+    const missing = await rejectsWithActionError(
+      client.setCommitStatus(REPO, SHA, { state: "success", context: "c", description: "d" }),
+    );
+    expect(missing.message).to.not.contain("likely");
+  });
+
+  it("Bitbucket Data Center's status key is cut to 255 characters; its name is the whole context", async () => {
+    const { url, seen } = await serve(() => ({ status: 204 }));
+    const context = `hookgate/${"r".repeat(300)}`;
+    await new BitbucketServerClient(`${url}/rest/api/latest`, AUTH).setCommitStatus(REPO, SHA, {
+      state: "pending",
+      context,
+      description: "d",
+      targetUrl: "https://l",
+    });
+    const body = JSON.parse(seen[0]?.body ?? "");
+    expect(body.key).to.equal(context.slice(0, 255));
+    expect(body.name).to.equal(context);
+  });
+});
