@@ -1,0 +1,291 @@
+// cleanUpPullRequest's rules that the end-to-end tests (prCleanup.test.ts) left unpinned: which events it
+// acts on, whose head commit it trusts, what counts as a refusal, and how an S3 failure is classified.
+import { expect } from "chai";
+import { cleanUpPullRequest } from "../../src/actions/prCleanup";
+import { ActionError } from "../../src/core/errors";
+import type { ObjectStore } from "../../src/core/ports";
+import type { PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../../src/core/types";
+import { type GitHostServer, type PullState, startGitHostServer } from "../support/gitHostServer";
+import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import {
+  HOST_TOKEN,
+  JENKINS_TOKEN,
+  JENKINS_USER,
+  noObjects,
+  rejectsWithActionError,
+  testClients,
+} from "./helpers";
+
+const HEAD_SHA = "feedfacefeedfacefeedfacefeedfacefeedface";
+const NEWER_SHA = "c0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ff";
+
+function closedEvent(
+  overrides: Partial<NonNullable<QueuedEvent["pr"]>> = {},
+  event = "pull_request",
+): QueuedEvent {
+  return {
+    provider: "github",
+    deliveryId: "delivery-pr-7",
+    event,
+    action: "closed",
+    repo: { owner: "acme", name: "api", fullName: "acme/api", defaultBranch: "main" },
+    deleted: false,
+    pr: {
+      number: 7,
+      merged: true,
+      state: "closed",
+      headRef: "feature/login",
+      baseRef: "main",
+      headSha: HEAD_SHA,
+      headRepoFullName: "acme/api",
+      ...overrides,
+    },
+  };
+}
+
+/** An object store whose prefix deletion answers `deleted` objects, or throws `error`. */
+function objects(deleted: number | unknown): ObjectStore & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    ...noObjects,
+    calls,
+    deletePrefix: async (bucket, prefix) => {
+      calls.push(`${bucket}/${prefix}`);
+      if (typeof deleted === "number") return deleted;
+      throw deleted;
+    },
+  };
+}
+
+describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
+  this.timeout(30_000);
+  let host: GitHostServer;
+  let jenkins: JenkinsServer;
+
+  const pull = (overrides: Partial<PullState> = {}): PullState => ({
+    number: 7,
+    state: "closed",
+    merged: true,
+    headRef: "feature/login",
+    headSha: HEAD_SHA,
+    ...overrides,
+  });
+  const request = (steps: PrCleanupStep[]): PrCleanupRequest => ({
+    type: "pr-cleanup",
+    api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token" },
+    context: "hookgate/pr-cleanup",
+    steps,
+  });
+  const deleteBranch: PrCleanupStep = { kind: "delete-branch", onlyMerged: false };
+
+  beforeEach(async () => {
+    host = await startGitHostServer({ token: HOST_TOKEN });
+    host.setRepo("acme/api", { defaultBranch: "main" });
+    host.setPull("acme/api", pull());
+    jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
+  });
+  afterEach(async () => {
+    await host.close();
+    await jenkins.close();
+  });
+
+  for (const event of ["issues", "push", "merge_request"]) {
+    it(`cleanUpPullRequest skips a closed ${event} event that carries a pull request, without calling the Git host`, async () => {
+      const outcome = await cleanUpPullRequest(
+        request([deleteBranch]),
+        closedEvent({}, event),
+        testClients(),
+      );
+      expect(outcome).to.deep.equal({ status: "skipped", detail: "skipped: not a pull request event" });
+      expect(host.requests).to.deep.equal([]);
+    });
+  }
+
+  const invalid: Array<[string, Partial<NonNullable<QueuedEvent["pr"]>>]> = [
+    ["a head sha with a non-hex prefix", { headSha: `zz${HEAD_SHA}` }],
+    ["a head sha with a non-hex suffix", { headSha: `${HEAD_SHA}zz` }],
+    ["pull request number 0", { number: 0 }],
+  ];
+  for (const [what, pr] of invalid) {
+    it(`cleanUpPullRequest refuses an event with ${what} as final, without calling the Git host`, async () => {
+      const err = await rejectsWithActionError(
+        cleanUpPullRequest(request([deleteBranch]), closedEvent(pr), testClients()),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal("the pull request event has no valid head sha or number");
+      expect(host.requests).to.deep.equal([]);
+    });
+  }
+
+  it("cleanUpPullRequest deletes a branch at the API's head commit when the event names an older one (the API's view wins)", async () => {
+    host.setPull("acme/api", pull({ headSha: NEWER_SHA }));
+    const outcome = await cleanUpPullRequest(request([deleteBranch]), closedEvent(), testClients());
+    expect(outcome.detail).to.equal("deleted branch feature/login");
+    expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+  });
+
+  it("cleanUpPullRequest says a branch was already gone when the deletion finds it gone (deleted since the lookup)", async () => {
+    host.script("delete-ref", { status: 404, body: JSON.stringify({ message: "Not Found" }) });
+    const outcome = await cleanUpPullRequest(request([deleteBranch]), closedEvent(), testClients());
+    expect(outcome.detail).to.equal("branch feature/login was already gone");
+  });
+
+  it("cleanUpPullRequest fails final, setting failure, when neither the API nor the event names the head branch (a deleted pull request)", async () => {
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([deleteBranch]),
+        closedEvent({ state: "deleted", headRef: "" }),
+        testClients(),
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal("the pull request has no head branch");
+    expect(host.statuses.map((s) => s.state)).to.deep.equal(["pending", "failure"]);
+  });
+
+  it("cleanUpPullRequest sets no status at all once the host refused the first one for good, not even for a failing step", async () => {
+    host.script("status", { status: 404, body: JSON.stringify({ message: "No commit found" }) });
+    const clients = testClients({ objects: objects(new ActionError("S3 down", { retryable: true })) });
+    await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([{ kind: "delete-s3-prefix", bucket: "b", prefix: "pr-7/" }]),
+        closedEvent(),
+        clients,
+      ),
+    );
+    expect(host.requests.filter((r) => r.kind === "status")).to.have.length(1);
+  });
+
+  it("cleanUpPullRequest with no steps is done, saying so in its outcome and its success status", async () => {
+    const outcome = await cleanUpPullRequest(request([]), closedEvent(), testClients());
+    expect(outcome).to.deep.equal({ status: "done", detail: "no steps" });
+    expect(host.statuses.map((s) => [s.state, s.description])).to.deep.equal([
+      ["pending", "Cleaning up after PR #7"],
+      ["success", "no steps"],
+    ]);
+  });
+
+  for (const [bucket, prefix] of [
+    ["previews", "/"],
+    ["", "pr-7/"],
+    ["previews", ""],
+  ]) {
+    it(`cleanUpPullRequest refuses delete-s3-prefix of bucket ${JSON.stringify(bucket)} and prefix ${JSON.stringify(prefix)} as final, deleting nothing`, async () => {
+      const store = objects(1);
+      const err = await rejectsWithActionError(
+        cleanUpPullRequest(
+          request([{ kind: "delete-s3-prefix", bucket: bucket as string, prefix: prefix as string }]),
+          closedEvent(),
+          testClients({ objects: store }),
+        ),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal("delete-s3-prefix needs a bucket and a non-empty prefix");
+      expect(store.calls).to.deep.equal([]);
+    });
+  }
+
+  for (const [count, said] of [
+    [0, "deleted 0 objects"],
+    [1, "deleted 1 object"],
+    [2, "deleted 2 objects"],
+  ] as const) {
+    it(`cleanUpPullRequest says "${said}" for a prefix deletion of ${count}`, async () => {
+      const outcome = await cleanUpPullRequest(
+        request([{ kind: "delete-s3-prefix", bucket: "previews", prefix: "pr-7/" }]),
+        closedEvent(),
+        testClients({ objects: objects(count) }),
+      );
+      expect(outcome.detail).to.equal(`${said} under s3://previews/pr-7/`);
+    });
+  }
+
+  const s3Failures: Array<[string, unknown, boolean, string]> = [
+    [
+      "an S3 error no attempt gets past (AccessDenied)",
+      Object.assign(new Error("Access Denied"), { name: "AccessDenied" }),
+      false,
+      "S3 refused the prefix deletion: AccessDenied: the function's role, the bucket's policy or its KMS key does not allow it",
+    ],
+    [
+      "another S3 error (SlowDown)",
+      Object.assign(new Error("Slow Down"), { name: "SlowDown" }),
+      true,
+      "S3 prefix deletion failed: SlowDown",
+    ],
+    [
+      "the store's own ActionError, kept as it is",
+      new ActionError("the prefix deletion ran out of time", { retryable: true }),
+      true,
+      "the prefix deletion ran out of time",
+    ],
+  ];
+  for (const [what, thrown, retryable, message] of s3Failures) {
+    it(`cleanUpPullRequest classifies ${what} from the prefix deletion as ${retryable ? "retryable" : "final"}`, async () => {
+      const err = await rejectsWithActionError(
+        cleanUpPullRequest(
+          request([{ kind: "delete-s3-prefix", bucket: "previews", prefix: "pr-7/" }]),
+          closedEvent(),
+          testClients({ objects: objects(thrown) }),
+        ),
+      );
+      expect(err.retryable).to.equal(retryable);
+      expect(err.message).to.equal(message);
+    });
+  }
+
+  it("cleanUpPullRequest makes a pull request answer it cannot read (no head) a retryable failure, naming the step", async () => {
+    host.script("pull", { status: 200, body: "{}" });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(request([deleteBranch]), closedEvent(), testClients()),
+    );
+    expect(err.retryable).to.equal(true);
+    expect(err.message).to.equal("reading the pull request failed: TypeError");
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
+  it("cleanUpPullRequest logs each step with its delivery id, the teardown's Jenkins log line included", async () => {
+    const clients = testClients();
+    await cleanUpPullRequest(
+      request([
+        {
+          kind: "jenkins",
+          request: {
+            type: "jenkins",
+            jenkins: { url: jenkins.url, credentials: "hookgate/jenkins", crumb: false },
+            job: ["previews", "teardown"],
+            parameters: { PR: "7" },
+          },
+        },
+      ]),
+      closedEvent(),
+      clients,
+    );
+    const logged = clients.logs.map((line) => [line.msg, line.deliveryId]);
+    expect(logged).to.deep.equal([
+      ["jenkins build queued", "delivery-pr-7"],
+      ["pr-cleanup step done", "delivery-pr-7"],
+    ]);
+  });
+
+  it("cleanUpPullRequest logs a failed step with its kind, whether it is retryable, and the error", async () => {
+    const clients = testClients({ objects: objects(new ActionError("S3 down", { retryable: true })) });
+    await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([{ kind: "delete-s3-prefix", bucket: "b", prefix: "pr-7/" }]),
+        closedEvent(),
+        clients,
+      ),
+    );
+    expect(clients.logs).to.deep.equal([
+      {
+        msg: "pr-cleanup step failed",
+        step: "delete-s3-prefix",
+        retryable: true,
+        error: "S3 down",
+        pr: 7,
+        deliveryId: "delivery-pr-7",
+      },
+    ]);
+  });
+});
