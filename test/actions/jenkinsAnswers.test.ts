@@ -105,7 +105,12 @@ describe("Function: triggerJenkins and the crumb issuer's answers", () => {
             ...crumbAnswer,
             headers: {
               ...JSON_HEADERS,
-              "set-cookie": ["JSESSIONID.a1=node0x; Path=/; HttpOnly", " route=b2 ; Secure", "flag; Path=/"],
+              "set-cookie": [
+                "JSESSIONID.a1=node0x; Path=/; HttpOnly",
+                "route=b2 ; Secure",
+                "flag; Path=/",
+                "c3=x",
+              ],
             },
           }
         : { status: 201 },
@@ -113,7 +118,7 @@ describe("Function: triggerJenkins and the crumb issuer's answers", () => {
     await triggerJenkins(withCrumb(jenkins.url), testClients(), context);
     const [build] = posts(jenkins);
     expect(build?.headers["jenkins-crumb"]).to.equal("c0ffee");
-    expect(build?.headers.cookie).to.equal("JSESSIONID.a1=node0x; route=b2");
+    expect(build?.headers.cookie).to.equal("JSESSIONID.a1=node0x; route=b2; c3=x");
   });
 
   it("triggerJenkins sends no Cookie header when the crumb issuer sets no cookie", async () => {
@@ -226,6 +231,13 @@ describe("Function: triggerJenkins and the build endpoint's answers", () => {
       expect(apiCalls(jenkins)).to.have.length(0);
     });
   }
+
+  it("triggerJenkins fails final with the status, not as a redirect, when /buildWithParameters answers 400", async () => {
+    jenkins = await scriptedJenkins(() => ({ status: 400 }));
+    const err = await rejectsWithActionError(triggerJenkins(request(jenkins.url), testClients(), context));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal("Jenkins job api/build answered 400");
+  });
 
   it("triggerJenkins fails final, saying so, when a job answers 400 to /build and to /buildWithParameters", async () => {
     jenkins = await scriptedJenkins(() => ({ status: 400 }));

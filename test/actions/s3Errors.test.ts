@@ -92,6 +92,11 @@ describe("Function: storeError (S3 failures: final when no attempt can get past 
     });
   }
 
+  it("storeError for PermanentRedirect says no region when the response has no headers", () => {
+    const err = storeError(Object.assign(new Error(""), { name: "PermanentRedirect", $response: {} }));
+    expect(err.message).to.contain("another region than the function");
+  });
+
   it("storeError quotes at most 200 characters of S3's message", () => {
     const err = storeError(s3Error("InvalidArgument", "x".repeat(300)));
     expect(err.message).to.equal(
