@@ -320,7 +320,7 @@ export function header(headers: HttpResponse["headers"], name: string): string |
 /**
  * `text` without the credentials that were sent: an error message a server wrote can quote them (an
  * echoed Authorization header), and it goes to logs, dead letters and commit statuses. Covers a header's
- * whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded halves.
+ * whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded user and password.
  */
 export function withoutCredentials(text: string, credentialHeaders: Record<string, string>): string {
   const secrets = new Set<string>();
@@ -333,6 +333,8 @@ export function withoutCredentials(text: string, credentialHeaders: Record<strin
       const decoded = Buffer.from(rest, "base64").toString("utf8");
       secrets.add(decoded);
       for (const half of decoded.split(":")) secrets.add(half);
+      // The user ends at the first colon; the password is the rest, colons and all (RFC 7617).
+      secrets.add(decoded.slice(decoded.indexOf(":") + 1));
     }
   }
   let out = text;

@@ -235,6 +235,13 @@ describe("Function: withoutCredentials' edge cases", () => {
       "saw [redacted]",
     ],
   ];
+  const colonPassword = Buffer.from("ci-bot:pass:word-12345").toString("base64");
+  cases.push([
+    "a Basic password with a colon in it, whole: a user name ends at the first colon, a password does not",
+    { authorization: `Basic ${colonPassword}` },
+    "refused password pass:word-12345",
+    "refused password [redacted]",
+  ]);
   for (const [what, headers, text, expected] of cases) {
     it(`withoutCredentials: ${what}`, () => {
       expect(withoutCredentials(text, headers)).to.equal(expected);
