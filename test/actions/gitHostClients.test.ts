@@ -660,3 +660,168 @@ describe("Class: the Git host clients against answers the test writes", () => {
     expect(body.name).to.equal(context);
   });
 });
+
+describe("Class: the Git host clients' redirects, archives and odd configurations", () => {
+  let host: ScriptedServer | undefined;
+  afterEach(async () => {
+    await host?.close();
+    host = undefined;
+  });
+  const serve = async (answer: (req: Seen, url: string) => Reply) => {
+    host = await scriptedServer(answer);
+    return host;
+  };
+
+  it("records each redirect (from, to) once: another from or another to is another redirect", async () => {
+    const moves: Record<string, string> = {
+      "/repos/acme/api": "/repositories/1",
+      "/repos/acme/api/pulls/7": "/repositories/2/pulls/7",
+      "/repos/acme/web": "/repositories/1",
+      "/repos/acme/api/pulls/8": "/repositories/1/pulls/8",
+    };
+    const { url } = await serve((req, base) => {
+      const path = req.url.split("?")[0] ?? "";
+      const to = moves[path];
+      if (to) return { status: 301, headers: { location: `${base}${to}` } };
+      if (path.includes("/pulls/")) {
+        return json({
+          number: 7,
+          state: "closed",
+          head: { ref: "x", sha: SHA, repo: null },
+          base: { ref: "main" },
+        });
+      }
+      return json({ default_branch: "main" });
+    });
+    const logged: unknown[] = [];
+    const client = new GitHubClient(url, AUTH, undefined, undefined, undefined, (line) => logged.push(line));
+    const web = { owner: "acme", name: "web", fullName: "acme/web" };
+    await client.getDefaultBranch(REPO); // /repos/acme/api -> /repositories/1
+    await client.getPullRequest(REPO, 7); // the same from, another to: /repositories/2
+    await client.getDefaultBranch(web); // another from, the same to: /repositories/1
+    await client.getPullRequest(REPO, 8); // the first again
+    expect(client.redirects).to.deep.equal([
+      { status: 301, from: "/repos/acme/api", to: "/repositories/1" },
+      { status: 301, from: "/repos/acme/api", to: "/repositories/2" },
+      { status: 301, from: "/repos/acme/web", to: "/repositories/1" },
+    ]);
+    expect(logged).to.have.length(3);
+  });
+
+  it("follows a redirect to the same path (another query) without recording a move, and without a log function", async () => {
+    const { url } = await serve((req, base) =>
+      req.url.includes("?")
+        ? json({ default_branch: "main" })
+        : { status: 302, headers: { location: `${base}${req.url}?x=1` } },
+    );
+    const client = new GitHubClient(url, AUTH);
+    expect(await client.getDefaultBranch(REPO)).to.equal("main");
+    expect(client.redirects).to.deep.equal([]);
+  });
+
+  it("a redirect to another path, followed by a client without a log function, is recorded", async () => {
+    const { url } = await serve((req, base) =>
+      req.url === "/repos/acme/api"
+        ? { status: 301, headers: { location: `${base}/repositories/1` } }
+        : json({ default_branch: "main" }),
+    );
+    const client = new GitHubClient(url, AUTH);
+    expect(await client.getDefaultBranch(REPO)).to.equal("main");
+    expect(client.redirects).to.have.length(1);
+  });
+
+  const webUrls: Array<[string, string]> = [
+    ["https://api.bitbucket.org/2.0", "https://bitbucket.org"],
+    ["http://127.0.0.1:1/2.0", "http://127.0.0.1:1"],
+    ["http://bb.example/2.0-mirror/2.0", "http://bb.example/2.0-mirror"],
+    ["http://bb.example/a//b/2.0", "http://bb.example/a//b"],
+    ["http://bb.example/ctx/2.0/", "http://bb.example/ctx"],
+  ];
+  for (const [apiUrl, web] of webUrls) {
+    it(`Bitbucket Cloud downloads the archive of ${apiUrl} from ${web}`, () => {
+      const archive = new BitbucketCloudClient(apiUrl, AUTH).archive(REPO, SHA);
+      expect(archive.url).to.equal(`${web}/acme/api/get/${SHA}.zip`);
+      expect(archive.headers).to.deep.equal({ "user-agent": "hookgate", ...AUTH });
+    });
+  }
+
+  it("Bitbucket Data Center downloads the archive from the API, without a top folder, with the credentials", () => {
+    const archive = new BitbucketServerClient("https://bb.example/rest/api/latest", AUTH).archive(REPO, SHA);
+    expect(archive).to.deep.include({
+      url: `https://bb.example/rest/api/latest/projects/acme/repos/api/archive?at=${SHA}&format=zip`,
+      headers: { "user-agent": "hookgate", ...AUTH },
+      hasTopFolder: false,
+    });
+  });
+
+  it("Bitbucket Cloud links a status without a target to the repository's page", async () => {
+    const { url, seen } = await serve(() => ({ status: 201 }));
+    await new BitbucketCloudClient(url, AUTH).setCommitStatus(REPO, SHA, {
+      state: "success",
+      context: "c",
+      description: "d",
+    });
+    expect(JSON.parse(seen[0]?.body ?? "").url).to.equal("https://bitbucket.org/acme/api");
+  });
+
+  it("Bitbucket Data Center refuses, final, a status link it cannot build from an apiUrl without /rest/api/…", async () => {
+    const { url, seen } = await serve(() => ({ status: 204 }));
+    const client = new BitbucketServerClient(`${url}/api`, AUTH);
+    const err = await rejectsWithActionError(
+      client.setCommitStatus(REPO, SHA, { state: "success", context: "c", description: "d" }),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      `the Bitbucket Data Center apiUrl must end with /rest/api/latest (or /rest/api/1.0), not ${url}/api`,
+    );
+    expect(seen).to.deep.equal([]);
+  });
+
+  it("GitHub asks for open pull requests from the branch of the repository's own owner when the head repository has none", async () => {
+    const { url, seen } = await serve(() => json([]));
+    await new GitHubClient(url, AUTH).openPullRequestsFrom(REPO, "feature/x", "");
+    expect(new URL(seen[0]?.url ?? "", url).searchParams.get("head")).to.equal("acme:feature/x");
+  });
+
+  it("GitHub's refusal to delete a branch (422) without a message says the status alone", async () => {
+    const { url } = await serve(() => ({ status: 422, body: "<html>" }));
+    const err = await rejectsWithActionError(
+      new GitHubClient(url, AUTH).deleteBranch(REPO, "feature/x", SHA),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal('GitHub API refused to delete branch "feature/x" (422)');
+  });
+
+  it("Gitea's failures name the Gitea API", async () => {
+    const { url } = await serve(() => json({ message: "forbidden" }, 403));
+    const err = await rejectsWithActionError(new GiteaClient(url, AUTH).getDefaultBranch(REPO));
+    expect(err.message).to.equal("Gitea API GET /repos/acme/api answered 403: forbidden");
+  });
+
+  it("GitLab fails final when a moved project's lookup gives no numeric id, and does not send the call again", async () => {
+    const { url, seen } = await serve((req) =>
+      req.method === "GET"
+        ? json({ id: "acme/api" })
+        : json({ message: "Non GET methods are not allowed for moved projects" }, 405),
+    );
+    const err = await rejectsWithActionError(new GitLabClient(url, {}).deleteBranch(REPO, "feature/x", SHA));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain("and the project's id could not be read");
+    expect(seen.map((req) => req.method)).to.deep.equal(["DELETE", "GET"]);
+  });
+
+  it("GitLab does not look up a project it already calls by its id when that answers 405 for a moved project", async () => {
+    const { url, seen } = await serve(() =>
+      json({ message: "Non GET methods are not allowed for moved projects" }, 405),
+    );
+    const err = await rejectsWithActionError(
+      new GitLabClient(url, {}).deleteBranch(
+        { owner: "acme", name: "api", fullName: "12" },
+        "feature/x",
+        SHA,
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(seen.map((req) => req.method)).to.deep.equal(["DELETE"]);
+  });
+});

@@ -207,6 +207,13 @@ describe("Function: movedPaths (what the outcome and the logs say moved)", () =>
       { from: "/api", to: "/repos/acme/api" },
     ],
     [
+      "a redirect out of the API's base path keeps that whole path",
+      "https://ghe.example.com/api/v3",
+      "https://ghe.example.com/api/v3/repos/acme/api",
+      "https://ghe.example.com/elsewhere/repos/x/api",
+      { from: "/repos/acme", to: "/elsewhere/repos/x" },
+    ],
+    [
       "an API url with trailing slashes",
       "https://ghe.example.com/api/v3//",
       "https://ghe.example.com/api/v3/repos/acme/api/pulls/7",
