@@ -7,7 +7,7 @@ import { clip, linkPage, sameCommit, seg, statusKey } from "../../src/actions/gi
 import { BitbucketCloudClient, BitbucketServerClient } from "../../src/actions/gitHost/bitbucket";
 import { GiteaClient, GitHubClient } from "../../src/actions/gitHost/github";
 import { GitLabClient } from "../../src/actions/gitHost/gitlab";
-import type { GitHostClient } from "../../src/actions/gitHost/types";
+import type { CommitState, GitHostClient } from "../../src/actions/gitHost/types";
 import type { Provider, RepoRef } from "../../src/core/types";
 import { json, type Reply, type ScriptedServer, type Seen, scriptedServer } from "../support/scriptedServer";
 import { HOST_TOKEN, rejectsWithActionError, testClients } from "./helpers";
@@ -823,5 +823,88 @@ describe("Class: the Git host clients' redirects, archives and odd configuration
     );
     expect(err.retryable).to.equal(false);
     expect(seen.map((req) => req.method)).to.deep.equal(["DELETE"]);
+  });
+});
+
+describe("Class: the Git host clients' commit states and redirect statuses", () => {
+  let host: ScriptedServer | undefined;
+  afterEach(async () => {
+    await host?.close();
+    host = undefined;
+  });
+
+  const states: Array<[string, (url: string) => GitHostClient, Record<CommitState, string>]> = [
+    [
+      "GitHub",
+      (url) => new GitHubClient(url, AUTH),
+      { pending: "pending", success: "success", failure: "failure", error: "error" },
+    ],
+    [
+      "GitLab",
+      (url) => new GitLabClient(url, {}),
+      { pending: "pending", success: "success", failure: "failed", error: "failed" },
+    ],
+    [
+      "Bitbucket Cloud",
+      (url) => new BitbucketCloudClient(url, AUTH),
+      { pending: "INPROGRESS", success: "SUCCESSFUL", failure: "FAILED", error: "FAILED" },
+    ],
+    [
+      "Bitbucket Data Center",
+      (url) => new BitbucketServerClient(`${url}/rest/api/latest`, AUTH),
+      { pending: "INPROGRESS", success: "SUCCESSFUL", failure: "FAILED", error: "FAILED" },
+    ],
+  ];
+  for (const [name, client, expected] of states) {
+    it(`${name} sends each commit state as ${JSON.stringify(expected)}`, async () => {
+      host = await scriptedServer(() => ({ status: 201 }));
+      const sent: Record<string, string> = {};
+      for (const state of ["pending", "success", "failure", "error"] as const) {
+        await client(host.url).setCommitStatus(REPO, SHA, {
+          state,
+          context: "c",
+          description: "d",
+          targetUrl: "https://l",
+        });
+        sent[state] = JSON.parse(host.seen.at(-1)?.body ?? "{}").state;
+      }
+      expect(sent).to.deep.equal(expected);
+    });
+  }
+
+  it("a 303 to a GET is followed with a GET", async () => {
+    host = await scriptedServer((req, base) =>
+      req.url === "/repos/acme/api"
+        ? { status: 303, headers: { location: `${base}/repositories/1` } }
+        : json({ default_branch: "main" }),
+    );
+    expect(await new GitHubClient(host.url, AUTH).getDefaultBranch(REPO)).to.equal("main");
+    expect(host.seen.map((req) => `${req.method} ${req.url}`)).to.deep.equal([
+      "GET /repos/acme/api",
+      "GET /repositories/1",
+    ]);
+  });
+
+  for (const status of [300, 304, 305]) {
+    it(`a ${status} is no redirect to follow: a final failure after one request`, async () => {
+      host = await scriptedServer((_req, base) => ({
+        status,
+        headers: { location: `${base}/repositories/1` },
+      }));
+      const err = await rejectsWithActionError(new GitHubClient(host.url, AUTH).getDefaultBranch(REPO));
+      expect(err.retryable).to.equal(false);
+      expect(host.seen).to.have.length(1);
+    });
+  }
+
+  it("GitLab takes only its exact moved-project message as a moved project: a longer 405 message is a failure, with no lookup", async () => {
+    host = await scriptedServer(() =>
+      json({ message: "Non GET methods are not allowed for moved projects, see docs" }, 405),
+    );
+    const err = await rejectsWithActionError(
+      new GitLabClient(host.url, {}).deleteBranch(REPO, "feature/x", SHA),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(host.seen.map((req) => req.method)).to.deep.equal(["DELETE"]);
   });
 });
