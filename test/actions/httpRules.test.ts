@@ -17,6 +17,7 @@ import {
 import { proxySettings, shownProxy } from "../../src/actions/proxy";
 import { ActionError } from "../../src/core/errors";
 import { type Reply, type ScriptedServer, scriptedServer } from "../support/scriptedServer";
+import { withSilentServer } from "../support/silentServer";
 import { rejectsWithActionError } from "./helpers";
 
 const NOW = Date.parse("2026-11-23T06:00:00Z");
@@ -353,5 +354,24 @@ describe("Function: proxySettings and shownProxy edge cases", () => {
 
   it('shownProxy says "the proxy" for a value that is no URL', () => {
     expect(shownProxy("not a url")).to.equal("the proxy");
+  });
+});
+
+describe("Function: httpRequest's idle limit under the function's deadline", () => {
+  it("httpRequest names the idle limit alone when it fires first, even while the deadline shortens the overall one", async () => {
+    await withSilentServer(async (url) => {
+      const err = await rejectsWithActionError(
+        httpRequest({
+          method: "GET",
+          url: `${url}/`,
+          what: "the archive",
+          timeoutMs: 30_000,
+          idleTimeoutMs: 150,
+          deadlineMs: Date.now() + 20_000,
+        }),
+      );
+      expect(err.message).to.equal("the archive timed out after 150 ms");
+      expect(err.retryable).to.equal(true);
+    });
   });
 });
