@@ -288,4 +288,46 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
       },
     ]);
   });
+
+  it("cleanUpPullRequest logs a warning, with the host's refusal, when it runs without commit statuses", async () => {
+    host.script("status", { status: 404, body: JSON.stringify({ message: "No commit found" }) });
+    const clients = testClients();
+    await cleanUpPullRequest(request([]), closedEvent(), clients);
+    expect(clients.logs).to.have.length(1);
+    expect(clients.logs[0]).to.deep.include({
+      msg: "pr-cleanup runs without commit statuses",
+      level: "warn",
+      pr: 7,
+      deliveryId: "delivery-pr-7",
+    });
+    expect(String(clients.logs[0]?.error)).to.contain("No commit found");
+  });
+
+  it("cleanUpPullRequest logs that it skipped a pull request open again", async () => {
+    host.setPull("acme/api", pull({ state: "open", merged: false }));
+    const clients = testClients();
+    await cleanUpPullRequest(request([deleteBranch]), closedEvent(), clients);
+    expect(clients.logs).to.deep.equal([
+      { msg: "pr-cleanup skipped: PR is open again", pr: 7, deliveryId: "delivery-pr-7" },
+    ]);
+  });
+
+  it("cleanUpPullRequest logs a warning, with the reason, when only the final status fails", async () => {
+    host.script(
+      "status",
+      { status: 201, body: "{}" },
+      { status: 422, body: JSON.stringify({ message: "No more statuses" }) },
+    );
+    const clients = testClients();
+    const outcome = await cleanUpPullRequest(request([]), closedEvent(), clients);
+    expect(outcome.status).to.equal("done");
+    expect(clients.logs).to.have.length(1);
+    expect(clients.logs[0]).to.deep.include({
+      msg: "pr-cleanup final status failed",
+      level: "warn",
+      pr: 7,
+      deliveryId: "delivery-pr-7",
+    });
+    expect(String(clients.logs[0]?.error)).to.contain("No more statuses");
+  });
 });
