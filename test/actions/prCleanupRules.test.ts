@@ -330,4 +330,41 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
     });
     expect(String(clients.logs[0]?.error)).to.contain("No more statuses");
   });
+
+  it("cleanUpPullRequest deletes the head branch the API names when the event names another (the API's view wins)", async () => {
+    const outcome = await cleanUpPullRequest(
+      request([deleteBranch]),
+      closedEvent({ headRef: "stale/name" }),
+      testClients(),
+    );
+    expect(outcome.detail).to.equal("deleted branch feature/login");
+    expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+  });
+
+  it("cleanUpPullRequest keeps a branch when the host says open pull requests may target it but not how many (GitLab without x-total)", async () => {
+    host.script("pulls", {
+      status: 200,
+      headers: { "content-type": "application/json", "x-next-page": "2" },
+      body: "[]",
+    });
+    const outcome = await cleanUpPullRequest(
+      {
+        ...request([deleteBranch]),
+        api: { provider: "gitlab", apiUrl: `${host.url}/api/v4`, token: "hookgate/github-token" },
+      },
+      { ...closedEvent(), provider: "gitlab" },
+      testClients(),
+    );
+    expect(outcome.detail).to.equal(
+      "kept feature/login: open pull requests may target it (not all of them were checked)",
+    );
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
+  it("cleanUpPullRequest says a repository moved, but not that it is now another, when only its name's case changed", async () => {
+    host.moveRepo("acme/api", "Acme/API");
+    const outcome = await cleanUpPullRequest(request([deleteBranch]), closedEvent(), testClients());
+    expect(outcome.detail).to.match(/the repository was renamed or transferred/);
+    expect(outcome.detail).to.not.contain("it is now");
+  });
 });
