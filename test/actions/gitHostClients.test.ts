@@ -907,4 +907,26 @@ describe("Class: the Git host clients' commit states and redirect statuses", () 
     expect(err.retryable).to.equal(false);
     expect(host.seen.map((req) => req.method)).to.deep.equal(["DELETE"]);
   });
+
+  for (const fullName of ["acme/api2", "2024/api"]) {
+    it(`GitLab looks up the id of a moved project whose path only starts or ends with digits (${fullName}), and sends the call again there`, async () => {
+      host = await scriptedServer((req) => {
+        if (req.method === "GET") return json({ id: 42 });
+        if (req.url.startsWith("/projects/42/")) return { status: 204 };
+        return json({ message: "Non GET methods are not allowed for moved projects" }, 405);
+      });
+      const [owner = "", name = ""] = fullName.split("/");
+      const result = await new GitLabClient(host.url, {}).deleteBranch(
+        { owner, name, fullName },
+        "feature/x",
+        SHA,
+      );
+      expect(result).to.equal("deleted");
+      expect(host.seen.map((req) => `${req.method} ${req.url}`)).to.deep.equal([
+        `DELETE /projects/${encodeURIComponent(fullName)}/repository/branches/feature%2Fx`,
+        `GET /projects/${encodeURIComponent(fullName)}`,
+        "DELETE /projects/42/repository/branches/feature%2Fx",
+      ]);
+    });
+  }
 });
