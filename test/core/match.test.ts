@@ -3,7 +3,7 @@ import fc from "fast-check";
 import picomatch from "picomatch";
 import { normaliseDelivery } from "../../src/core/events/normalise";
 import { compileGlobList } from "../../src/core/globs";
-import { compileMatcher, decideChanges, matchRoute } from "../../src/core/match";
+import { compileMatcher, decideChanges, matchesTagPushes, matchRoute } from "../../src/core/match";
 import type { MatchSpec, Route, WebhookEvent } from "../../src/core/types";
 import { bagOf, loadPayload } from "../fixtures/payloads";
 
@@ -39,6 +39,18 @@ function push(overrides: Partial<WebhookEvent> = {}): WebhookEvent {
     ...overrides,
   };
 }
+
+/** An issues event: an action, no ref. */
+function issue(action: string): WebhookEvent {
+  return push({ event: "issues", action, ref: undefined, branch: undefined });
+}
+
+/** A push with some of its fields missing altogether, as a hand-built event may be. */
+function bare(missing: Record<string, undefined>): WebhookEvent {
+  return { ...push(), ...missing } as unknown as WebhookEvent;
+}
+
+const MAIN = "matched: repo acme/api, event push, branch main";
 
 function tagPush(tag: string): WebhookEvent {
   return push({ ref: `refs/tags/${tag}`, branch: undefined, tag });
@@ -461,6 +473,187 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     false,
     'event "push" is not one of [pull_request]',
   ],
+  [
+    "events tests a plain entry against the event name alone, beside event.action entries",
+    { events: ["issues", "pull_request.closed"] },
+    issue("opened"),
+    true,
+    "matched: repo acme/api, event issues, action opened",
+  ],
+  [
+    "events with event.action entries refuses an event no entry names",
+    { events: ["push", "pull_request.closed"] },
+    issue("opened"),
+    false,
+    'event "issues.opened" is not one of [push, pull_request.closed]',
+  ],
+  [
+    "events with event.action entries refuses an action no include names, beside an event.action exclusion",
+    { events: ["push", "!pull_request.opened"] },
+    pullRequest("closed", false),
+    false,
+    'event "pull_request.closed" is not one of [push, !pull_request.opened]',
+  ],
+  [
+    "events with event.action entries refuses an event no include names, beside a plain exclusion",
+    { events: ["!ping", "pull_request.closed"] },
+    push(),
+    false,
+    'event "push" is not one of [!ping, pull_request.closed]',
+  ],
+  [
+    "events with only exclusions, one of them event.action, accepts the others",
+    { events: ["!ping", "!pull_request.opened"] },
+    push(),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "events excludes a plain entry beside event.action entries",
+    { events: ["*", "!ping", "issues.opened"] },
+    push({ event: "ping", branch: undefined, ref: undefined }),
+    false,
+    'event "ping" is not one of [*, !ping, issues.opened]',
+  ],
+  [
+    'events reads only its "!" entries as exclusions: **.closed, less its first character, would exclude',
+    { events: ["**.closed"] },
+    pullRequest("closed", false),
+    true,
+    "matched: repo acme/api, event pull_request, action closed, branch main",
+  ],
+  [
+    "actions refuses an event without action, whatever the glob",
+    { actions: ["*"] },
+    push(),
+    false,
+    'event "push" has no action; actions: [*]',
+  ],
+  ["repos of two names accepts the first", { repos: ["acme/api", "acme/web"] }, push(), true, MAIN],
+  ["repos of two names accepts the second", { repos: ["acme/web", "acme/api"] }, push(), true, MAIN],
+  [
+    "repos of two names refuses a third",
+    { repos: ["acme/web", "acme/cli"] },
+    push(),
+    false,
+    'repo "acme/api" does not match [acme/web, acme/cli]',
+  ],
+  ["events of two names accepts the first", { events: ["push", "issues"] }, push(), true, MAIN],
+  ["events of two names accepts the second", { events: ["issues", "push"] }, push(), true, MAIN],
+  [
+    "events of two names refuses a third",
+    { events: ["issues", "release"] },
+    push(),
+    false,
+    'event "push" is not one of [issues, release]',
+  ],
+  ["branches of two names accepts the first", { branches: ["main", "dev"] }, push(), true, MAIN],
+  ["branches of two names accepts the second", { branches: ["dev", "main"] }, push(), true, MAIN],
+  [
+    "branches of two names refuses a third",
+    { branches: ["dev", "next"] },
+    push(),
+    false,
+    'branch "main" does not match [dev, next]',
+  ],
+  [
+    "branches and tags refuse an event with neither, naming both lists",
+    { branches: ["main"], tags: ["v*"] },
+    issue("opened"),
+    false,
+    'event "issues" has no branch or tag; branches: [main], tags: [v*]',
+  ],
+  [
+    "paths names a matched file of 200 characters whole",
+    { paths: ["src/**"] },
+    push({ changedFiles: [`src/${"a".repeat(196)}`] }),
+    true,
+    `${MAIN}, file src/${"a".repeat(196)}`,
+  ],
+  [
+    "paths cuts a matched file longer than 200 characters at 200",
+    { paths: ["src/**"] },
+    push({ changedFiles: [`src/${"a".repeat(197)}`] }),
+    true,
+    `${MAIN}, file src/${"a".repeat(196)}…`,
+  ],
+  [
+    "paths on a Bitbucket Server push",
+    { paths: ["src/**"] },
+    push({ provider: "bitbucket-server", changedFiles: [] }),
+    false,
+    "no changed file matches [src/**] (Bitbucket push payloads list no files)",
+  ],
+  [
+    "a push that deleted a ref neither a branch nor a tag names the ref",
+    {},
+    push({ deleted: true, branch: undefined, ref: "refs/notes/commits" }),
+    false,
+    'the push deleted ref "refs/notes/commits"; set match.deleted: true to act on deletions',
+  ],
+  [
+    "a push that deleted a ref it does not name says so",
+    {},
+    push({ deleted: true, branch: undefined, ref: undefined }),
+    false,
+    'the push deleted ref ""; set match.deleted: true to act on deletions',
+  ],
+  [
+    "repos refuses an event without a repository, which no glob matches",
+    { repos: ["**"] },
+    bare({ repo: undefined }),
+    false,
+    'repo "" does not match [**]',
+  ],
+  [
+    "events refuses an event without a name, which no glob matches",
+    { events: ["*"] },
+    bare({ event: undefined }),
+    false,
+    'event "" is not one of [*]',
+  ],
+  [
+    "events with event.action entries refuses an event without a name, which no glob matches",
+    { events: ["*", "*.closed"] },
+    bare({ event: undefined }),
+    false,
+    'event "" is not one of [*, *.closed]',
+  ],
+  [
+    "actions refuses an event without a name or action",
+    { actions: ["closed"] },
+    bare({ event: undefined }),
+    false,
+    'event "" has no action; actions: [closed]',
+  ],
+  [
+    "tags refuses an event without a name, branch or tag",
+    { tags: ["v*"] },
+    bare({ event: undefined, branch: undefined }),
+    false,
+    'event "" has no branch or tag; tags: [v*]',
+  ],
+  [
+    "actors refuses a delivery without actor, which no glob matches",
+    { actors: ["*"] },
+    push({ actor: undefined }),
+    false,
+    "the delivery names no actor; actors: [*]",
+  ],
+  [
+    "merged refuses an event without a name or pull request",
+    { merged: true },
+    bare({ event: undefined }),
+    false,
+    'event "" is not a pull request; merged: true',
+  ],
+  [
+    "an empty match accepts an event without a repository or name, and says so",
+    {},
+    bare({ repo: undefined, event: undefined, branch: undefined }),
+    true,
+    "matched: repo , event ",
+  ],
 ];
 
 describe("Function: compileMatcher", () => {
@@ -650,6 +843,83 @@ describe("Function: compileMatcher", () => {
   });
 });
 
+describe("Function: compileMatcher (events of any shape)", () => {
+  it("compileMatcher refuses an event whose field throws when read, with the error as its reason", () => {
+    const event = push();
+    Object.defineProperty(event, "repo", {
+      get() {
+        throw new Error("boom");
+      },
+    });
+    const decision = compileMatcher(route({ repos: ["acme/api"] }))(event);
+    expect({ ...decision }).to.deep.equal({
+      route: "api-build",
+      matched: false,
+      reason: "the event could not be matched: Error: boom",
+    });
+  });
+
+  it("compileMatcher decides an event of any shape by its filters, never failing on a missing field", () => {
+    const specs: MatchSpec[] = [
+      {},
+      { repos: ["acme/api"] },
+      { repos: ["acme/api", "acme/web"] },
+      { repos: ["acme/*"] },
+      { events: ["push"] },
+      { events: ["push", "issues"] },
+      { events: ["pu*"] },
+      { events: ["push", "pull_request.closed"] },
+      { actions: ["closed", "!opened"] },
+      { branches: ["main"] },
+      { branches: ["main", "dev"] },
+      { branches: ["release/*"] },
+      { tags: ["v*"] },
+      { branches: ["main"], tags: ["v*"] },
+      { paths: ["src/**"] },
+      { actors: ["!bot"] },
+      { actors: ["alice"] },
+      { merged: true },
+      { deleted: false },
+      { deleted: true },
+    ];
+    const loose = fc.oneof(
+      fc.constantFrom("acme/api", "push", "main", "v1", "closed"),
+      fc.integer(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.boolean(),
+    );
+    const arbitraryEvent = fc.record(
+      {
+        provider: loose,
+        event: loose,
+        action: loose,
+        repo: fc.oneof(loose, fc.record({ fullName: loose }, { requiredKeys: [] })),
+        ref: loose,
+        branch: loose,
+        tag: loose,
+        actor: loose,
+        changedFiles: fc.oneof(loose, fc.array(loose)),
+        pr: fc.oneof(loose, fc.record({ merged: loose }, { requiredKeys: [] })),
+        deleted: loose,
+      },
+      { requiredKeys: [] },
+    );
+    const matchers = specs.map((spec) => compileMatcher(route(spec)));
+    fc.assert(
+      fc.property(fc.oneof(arbitraryEvent, loose), (event) => {
+        for (const match of matchers) {
+          const decision = match(event as unknown as WebhookEvent);
+          expect(decision.reason)
+            .to.be.a("string")
+            .and.not.match(/could not be matched/);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 /** The plain definition the compiled glob list must agree with: picomatch's own matcher, per side. */
 function referenceGlobList(list: readonly string[]): (value: string) => boolean {
   const options = { dot: true, strictBrackets: true };
@@ -666,24 +936,52 @@ describe("Function: decideChanges (a delivery that may carry several ref changes
   const release = push({ deliveryId: "d-1#3", ref: "refs/heads/release/2", branch: "release/2" });
   const multi = { ...tag, otherChanges: [main, release] };
   const ids = (decision: { matched: WebhookEvent[] }) => decision.matched.map((e) => e.deliveryId);
-  const cases: Array<[string, MatchSpec, WebhookEvent, string[], RegExp]> = [
-    ["one change that matches", { branches: ["main"] }, main, ["d-1#2"], /^matched/],
-    ["one change that does not", { branches: ["dev"] }, main, [], /does not match/],
-    ["a later change only", { branches: ["main"] }, multi, ["d-1#2"], /branch main/],
+  const cases: Array<[string, MatchSpec, WebhookEvent, string[], string]> = [
+    ["one change that matches", { branches: ["main"] }, main, ["d-1#2"], MAIN],
+    ["one change that does not", { branches: ["dev"] }, main, [], 'branch "main" does not match [dev]'],
+    ["a later change only", { branches: ["main"] }, multi, ["d-1#2"], MAIN],
     [
-      "several changes, in order",
+      "several changes, in order, each with its reason",
       { events: ["push"] },
       multi,
       ["d-1", "d-1#2", "d-1#3"],
-      /tag v1\.0.*branch main/,
+      "matched: repo acme/api, event push, tag v1.0; matched: repo acme/api, event push, branch main; matched: repo acme/api, event push, branch release/2",
     ],
-    ["no change", { branches: ["dev"] }, multi, [], /nor did the push's 2 other ref changes$/],
+    [
+      "no change, counting the other changes",
+      { branches: ["dev"] },
+      multi,
+      [],
+      'tag "v1.0" is not a branch; branches: [dev]; nor did the push\'s 2 other ref changes',
+    ],
+    [
+      "no change, of one other change",
+      { branches: ["dev"] },
+      { ...tag, otherChanges: [main] },
+      [],
+      'tag "v1.0" is not a branch; branches: [dev]; nor did the push\'s 1 other ref change',
+    ],
   ];
   for (const [what, match, event, expected, reason] of cases) {
     it(`decideChanges: ${what}`, () => {
       const decision = decideChanges(compileMatcher(route(match)), event);
       expect(ids(decision)).to.deep.equal(expected);
-      expect(decision.reason).to.match(reason);
+      expect(decision.reason).to.equal(reason);
+    });
+  }
+});
+
+describe("Function: matchesTagPushes", () => {
+  const cases: Array<[MatchSpec, boolean]> = [
+    [{}, true],
+    [{ events: ["push"] }, true],
+    [{ branches: ["main"] }, false],
+    [{ tags: ["v*"] }, true],
+    [{ branches: ["main"], tags: ["v*"] }, true],
+  ];
+  for (const [match, expected] of cases) {
+    it(`matchesTagPushes(${JSON.stringify(match)}) is ${expected}: only a branches list without tags keeps tag pushes out`, () => {
+      expect(matchesTagPushes(match)).to.equal(expected);
     });
   }
 });
