@@ -115,6 +115,56 @@ describe("Function: renderRequest", () => {
     );
   });
 
+  it("renderRequest throws a deployment error for an s3-zip route whose bucket is empty", () => {
+    const action: Route["action"] = { type: "s3-zip", api, bucket: "", key: "{{repo}}.zip" };
+    expect(() => renderRequest(route(action, "zip"), event())).to.throw(
+      Error,
+      /route "zip": the s3-zip action has no bucket/,
+    );
+  });
+
+  it("renderRequest renders a pr-cleanup prefix with s3-key encoding: a head branch's / is encoded", () => {
+    const pr = { number: 7, merged: true, headRef: "feature/x y", baseRef: "main", headSha: "abc" };
+    const request = renderRequest(
+      route({
+        type: "pr-cleanup",
+        api,
+        steps: [{ kind: "delete-s3-prefix", bucket: "acme-previews", prefix: "previews/{{pr.headRef}}/" }],
+      }),
+      event({ event: "pull_request", action: "closed", pr }),
+    );
+    expect(request.type === "pr-cleanup" && request.steps).to.deep.equal([
+      { kind: "delete-s3-prefix", bucket: "acme-previews", prefix: "previews/feature%2Fx%20y/" },
+    ]);
+  });
+
+  it("renderRequest renders parameters and the target URL raw: a value of . or .. is kept as it is", () => {
+    const e = event({ payload: { dot: ".", dots: ".." } });
+    const jenkinsRequest = renderRequest(
+      route({
+        type: "jenkins",
+        jenkins,
+        job: "build",
+        parameters: { A: "{{payload.dot}}", B: "{{payload.dots}}" },
+      }),
+      e,
+    );
+    expect(jenkinsRequest.type === "jenkins" && jenkinsRequest.parameters).to.deep.equal({ A: ".", B: ".." });
+    const cleanup = renderRequest(
+      route({
+        type: "pr-cleanup",
+        api,
+        jenkins,
+        targetUrl: "{{payload.dots}}",
+        steps: [{ kind: "jenkins", job: "teardown", parameters: { A: "{{payload.dots}}" } }],
+      }),
+      e,
+    );
+    expect(cleanup.type === "pr-cleanup" && cleanup.targetUrl).to.equal("..");
+    const [step] = cleanup.type === "pr-cleanup" ? cleanup.steps : [];
+    expect(step?.kind === "jenkins" && step.request.parameters).to.deep.equal({ A: ".." });
+  });
+
   it("renderRequest renders pr-cleanup steps, the status context and the target URL", () => {
     const pr = {
       number: 42,
@@ -193,6 +243,17 @@ describe("Function: toQueuedEvent", () => {
     const { payload: _p, changedFiles: _c, ...rest } = original;
     expect(queued).to.deep.equal(rest);
     expect(original.payload).to.deep.equal({ head_commit: { message: "Fix & ship" } });
+  });
+
+  it("toQueuedEvent sets no key for an optional field the event lacks", () => {
+    const bare = event({ ref: undefined, branch: undefined, sha: undefined, actor: undefined });
+    expect(Object.keys(toQueuedEvent(bare)).sort()).to.deep.equal([
+      "deleted",
+      "deliveryId",
+      "event",
+      "provider",
+      "repo",
+    ]);
   });
 
   it("toQueuedEvent copies every optional field that is set, and never reads the changed files", () => {
