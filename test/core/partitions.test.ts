@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { dnsSuffix, partitionOf } from "../../src/core/partitions";
+import { consoleOrigin, dnsSuffix, partitionOf } from "../../src/core/partitions";
 
 describe("Function: dnsSuffix(region)", () => {
   it("dnsSuffix(region) is the partition's dnsSuffix in the AWS SDKs' partitions data", () => {
@@ -21,5 +21,19 @@ describe("Function: dnsSuffix(region)", () => {
     expect(partitionOf("us-iso-east-1")).to.equal("aws-iso");
     expect(partitionOf("us-isob-west-1")).to.equal("aws-iso-b");
     expect(partitionOf("us-isof-south-1")).to.equal("aws-iso-f");
+  });
+});
+
+describe("Function: consoleOrigin(region)", () => {
+  it("consoleOrigin(region) is the region's console in aws, and the partition's own in China and GovCloud", () => {
+    const expected: Record<string, string> = {
+      "eu-west-1": "https://eu-west-1.console.aws.amazon.com",
+      "cn-north-1": "https://console.amazonaws.cn",
+      "cn-northwest-1": "https://console.amazonaws.cn",
+      "us-gov-west-1": "https://console.amazonaws-us-gov.com",
+      "us-iso-east-1": "https://us-iso-east-1.console.aws.amazon.com",
+    };
+    for (const [region, origin] of Object.entries(expected))
+      expect(consoleOrigin(region), region).to.equal(origin);
   });
 });

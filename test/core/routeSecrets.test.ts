@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import fc from "fast-check";
-import { routeSecretNames, withSecretNamePrefix } from "../../src/core/routeSecrets";
+import { routeSecretNames, routeSecretUses, withSecretNamePrefix } from "../../src/core/routeSecrets";
 import { parseRoutes } from "../../src/core/routes/parse";
 import type { Route } from "../../src/core/types";
 
@@ -73,6 +73,16 @@ describe("Function: routeSecretNames", () => {
     ]);
   });
 
+  it("routeSecretUses(route) says what each secret a route reads must hold, in the order the route names them", () => {
+    expect(routeSecretUses(named("cleanup"))).to.deep.equal([
+      { name: "ci/webhook", holds: "webhook secret" },
+      { name: "ci/jenkins", holds: 'Jenkins {"user","token"}' },
+      { name: "ci/private-ca", holds: "Jenkins CA (PEM)" },
+      { name: "ci/github-token", holds: "github API token" },
+      { name: "ci/git-ca", holds: "github CA (PEM)" },
+    ]);
+  });
+
   it("routeSecretNames(route) of a jenkins route leaves the Git host's caBundle out (it never calls the host)", () => {
     expect(routeSecretNames(named("build"))).not.to.include("ci/git-ca");
   });
@@ -104,6 +114,23 @@ describe("Function: withSecretNamePrefix", () => {
       }
     });
   }
+
+  it("prefixes a pr-cleanup route without Jenkins steps, which has no Jenkins target to prefix", () => {
+    const [tidy] = routesOf(`version: 1
+providers: { github: { token: ci/github-token } }
+routes:
+  - name: tidy
+    secret: ci/webhook
+    match: { events: [pull_request] }
+    action: { type: pr-cleanup, steps: [{ delete-branch: { onlyMerged: true } }] }
+`);
+    const route = tidy as Route;
+    expect(route.action.type === "pr-cleanup" && route.action.jenkins).to.equal(undefined);
+    expect(routeSecretNames(withSecretNamePrefix(route, "dev/"))).to.deep.equal([
+      "dev/ci/github-token",
+      "dev/ci/webhook",
+    ]);
+  });
 
   it("keeps a route without a webhook secret (IP allowlist only) without one", () => {
     const allowlisted = ROUTES.filter((r) => r.secret === undefined);

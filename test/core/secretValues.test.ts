@@ -19,6 +19,10 @@ describe("Function: parseSecretValues", () => {
     ["an empty JSON array", "[]", []],
     ["an object whose secret is empty", '{"secret":""}', []],
     ["an object whose secrets are not strings", '{"secrets":[1,2]}', []],
+    ["an object whose secret is a number", '{"secret":5}', []],
+    ["an object whose secrets is an array-like object", '{"secrets":{"0":"a","length":1}}', []],
+    ["a JSON array after a pasted newline", '\n["new","old"]', ["new", "old"]],
+    ["a JSON array holding a blank value, kept and never trimmed to nothing", '["a"," "]', ["a", " "]],
     ["text that looks like JSON but is not", "{not json", ["{not json"]],
     ["an array holding a non-string", '["a",1]', ['["a",1]']],
     ["an array holding an empty string", '["a",""]', ['["a",""]']],
@@ -37,6 +41,11 @@ describe("Function: parseSecretValues", () => {
       expect(parseSecretValues(raw)).to.deep.equal(expected);
     });
   }
+
+  it("parseSecretValues returns no value for something that is not a string (never throws)", () => {
+    for (const raw of [undefined, null, 5, {}])
+      expect(parseSecretValues(raw as unknown as string)).to.deep.equal([]);
+  });
 
   it("parseSecretValues never throws and never returns an empty value", () => {
     fc.assert(
