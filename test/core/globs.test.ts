@@ -48,17 +48,51 @@ describe("Function: globProblem", () => {
   }
 });
 
+describe("Function: globProblem (messages)", () => {
+  const cases: Array<[string, string]> = [
+    ["", 'empty glob ""'],
+    ["!", 'empty glob "!"'],
+    ["!!main", 'glob "!!main" has more than one leading "!"'],
+    ["a\u0001b", 'glob "a\u0001b" contains a control character'],
+    ["release/[abc", 'glob "release/[abc" has an unclosed bracket or brace'],
+    ["feat/{a,b", 'glob "feat/{a,b" has an unclosed bracket or brace'],
+    ["a}{b", 'glob "a}{b" has an unclosed bracket or brace'],
+  ];
+  for (const [bad, message] of cases) {
+    it(`globProblem(${JSON.stringify(bad)}) says: ${message}`, () => {
+      expect(globProblem(bad)).to.equal(message);
+    });
+  }
+
+  it("globProblem names picomatch's own objection to a glob it cannot compile (an unclosed parenthesis)", () => {
+    expect(globProblem("a(b")).to.match(/^glob "a\(b" is invalid: Missing closing: "\)"/);
+  });
+
+  it("globProblem accepts an escaped brace, which opens nothing", () => {
+    expect(globProblem("a\\{b")).to.equal(undefined);
+  });
+});
+
 describe("Function: globProblem with a | outside parentheses", () => {
   // picomatch reads such a "|" as text in one glob ("main|master" matches nothing) and as "or" in another
   // ("release/*|hotfix/*"), and the compiled list matched only the first half of that one.
-  for (const bad of ["main|master", "release/*|hotfix/*", "docs/**|*.md", "!main|dev", "{main|master}"]) {
+  for (const bad of [
+    "main|master",
+    "release/*|hotfix/*",
+    "docs/**|*.md",
+    "!main|dev",
+    "{main|master}",
+    "(a)|b",
+    "a)|b",
+    "[a]|b",
+  ]) {
     it(`globProblem(${JSON.stringify(bad)}) reports the "|" and says to list each glob as its own entry`, () => {
       expect(globProblem(bad)).to.equal(
         `glob ${JSON.stringify(bad)} has a "|" outside parentheses, which is not "or" in a glob: list each glob as its own entry, or write {a,b}`,
       );
     });
   }
-  for (const good of ["@(main|master)", "release/(a|b)", "!(main|dev)", "[|]", "a\\|b"]) {
+  for (const good of ["@(main|master)", "release/(a|b)", "!(main|dev)", "((a)|b)", "[|]", "[a|b]", "a\\|b"]) {
     it(`globProblem(${JSON.stringify(good)}) accepts a "|" inside parentheses, inside brackets or escaped`, () => {
       expect(globProblem(good)).to.equal(undefined);
     });
@@ -113,6 +147,89 @@ describe("Function: compileGlobList against picomatch", () => {
   });
 });
 
+/** picomatch's own matcher, per side: the definition compileGlobList must agree with. */
+function reference(list: readonly string[]): (value: string) => boolean {
+  const options = { dot: true, strictBrackets: true };
+  const includes = list.filter((p) => !p.startsWith("!"));
+  const excludes = list.filter((p) => p.startsWith("!")).map((p) => p.slice(1));
+  const include = includes.length > 0 ? picomatch(includes, options) : () => true;
+  const exclude = excludes.length > 0 ? picomatch(excludes, options) : () => false;
+  return (value) => include(value) && !exclude(value);
+}
+
+const EDGE_GLOBS = [
+  ...GLOBS,
+  "src/*.ts",
+  "docs/*.md",
+  "/src",
+  "a/../c",
+  "a/./c",
+  "..",
+  ".",
+  "a//c",
+  "team:repo",
+  "release/1.0",
+];
+const EDGE_VALUES = [
+  "main",
+  "release/1",
+  "release/old-1",
+  "src/a.ts",
+  "src/a.md",
+  "docs/a.md",
+  "docs/a.ts",
+  "README.md",
+  "./main",
+  "abc",
+  "a/c",
+  "b/c",
+  "c",
+  "v1",
+  "s",
+  "src",
+  "src/",
+  "/src",
+  "a/../c",
+  "a/./c",
+  "..",
+  ".",
+  "a//c",
+  "team:repo",
+  "release/1.0",
+  "services/billing/x",
+  "x.md",
+  "",
+  "dependabot[bot]",
+  "src/[id]/page.ts",
+];
+
+describe("Function: compileGlobList against picomatch, every glob and pair of globs", () => {
+  it("compileGlobList agrees with picomatch on every one- and two-entry list of the edge globs and every edge value", () => {
+    const lists = [
+      ...EDGE_GLOBS.map((glob) => [glob]),
+      ...EDGE_GLOBS.flatMap((a) => EDGE_GLOBS.map((b) => [a, b])),
+    ];
+    const disagreements: string[] = [];
+    for (const list of lists) {
+      const [compiled, expected] = [compileGlobList(list), reference(list)];
+      for (const value of EDGE_VALUES) {
+        if (compiled(value) !== expected(value))
+          disagreements.push(`${JSON.stringify(list)} ${JSON.stringify(value)}`);
+      }
+    }
+    expect(disagreements).to.deep.equal([]);
+  });
+
+  it("a list of more than eight names accepts each of them and nothing else", () => {
+    for (const length of [8, 9, 12]) {
+      const names = Array.from({ length }, (_, i) => `team-${i}`);
+      const test = compileGlobList(names);
+      expect(names.filter(test), `${length} names`).to.deep.equal(names);
+      expect(["team-99", "team", "", "team-1 "].filter(test), `${length} names`).to.deep.equal([]);
+    }
+  });
+});
+
 describe("Function: globListLeads", () => {
   it("globListLeads(list) names a prefix of every value compileGlobList(list) accepts", () => {
     fc.assert(
@@ -144,8 +261,9 @@ describe("Function: globListLiterals", () => {
     );
   });
 
-  it("globListLiterals(list) is undefined for patterns, exclusions and long lists", () => {
+  it("globListLiterals(list) names one or two literal entries, and is undefined for patterns, exclusions and longer lists", () => {
     expect(globListLiterals(["acme/api"])).to.deep.equal(["acme/api"]);
+    expect(globListLiterals(["acme/api", "acme/web"])).to.deep.equal(["acme/api", "acme/web"]);
     expect(globListLiterals(["acme/*"])).to.equal(undefined);
     expect(globListLiterals(["!acme/api"])).to.equal(undefined);
     expect(globListLiterals(["a", "b", "c"])).to.equal(undefined);
