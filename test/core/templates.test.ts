@@ -203,6 +203,42 @@ describe("Function: renderTemplate", () => {
     expect(renderTemplate("builds/{{branch}}{{tag}}/x.zip", e, "s3-key")).to.equal("builds/%2E%2E/x.zip");
   });
 
+  it('renderTemplate encodes a "." or ".." segment that literal dots form around a value rendered empty', () => {
+    const e = event({ tag: undefined });
+    for (const encoding of ["s3-key", "path-segment"] as const) {
+      expect(renderTemplate("builds/{{tag}}./{{tag}}../x.zip", e, encoding), encoding).to.equal(
+        "builds/%2E/%2E%2E/x.zip",
+      );
+    }
+    expect(renderTemplate("builds/{{tag}}./{{tag}}../x.zip", e, "raw")).to.equal("builds/./../x.zip");
+  });
+
+  it("renderTemplate renders a number that is not finite as nothing, and one that is as its digits", () => {
+    const rendered = (number: number) =>
+      renderTemplate("pr-{{pr.number}}", event({ pr: { ...pr, number } }), "raw");
+    expect([rendered(Number.NaN), rendered(Number.POSITIVE_INFINITY), rendered(7)]).to.deep.equal([
+      "pr-",
+      "pr-",
+      "pr-7",
+    ]);
+  });
+
+  it("renderTemplate renders a value JSON cannot write (a BigInt inside, a cycle, a toJSON of nothing) as nothing", () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    for (const x of [{ n: 1n }, cycle, { toJSON: () => undefined }]) {
+      expect(renderTemplate("<{{payload.x}}>", event({ payload: { x } }), "raw")).to.equal("<>");
+    }
+    expect(renderTemplate("<{{payload.x}}>", event({ payload: { x: 12n } }), "raw")).to.equal("<12>");
+  });
+
+  it("renderTemplate reads an array at digit indices only: length, 0x1, ' 1' and '1 ' render nothing", () => {
+    const e = event({ payload: { list: Array.from({ length: 11 }, (_, i) => ({ id: `item-${i}` })) } });
+    expect(renderTemplate("{{payload.list.length}}", e, "raw")).to.equal("");
+    const rendered = (index: string) => renderTemplate(`{{payload.list.${index}.id}}`, e, "raw");
+    expect(["0x1", " 1", "1 ", "1", "10"].map(rendered)).to.deep.equal(["", "", "", "item-1", "item-10"]);
+  });
+
   it("renderTemplate replaces a lone surrogate instead of throwing", () => {
     expect(renderTemplate("{{branch}}", event({ branch: "a\uD800b" }), "query")).to.equal("a%EF%BF%BDb");
   });
@@ -281,6 +317,24 @@ describe("Function: templateProblems", () => {
       "deploy/{{payload.repository/name}}", // a job path is split on "/" before fields are filled in
       [
         'template field "payload.repository/name": a path goes through "." (payload.repository.name), never "/"',
+      ],
+    ],
+    // Suggestions: the closest field by edits (a swap of neighbours is one), the first of equals in
+    // TEMPLATE_FIELDS order, within max(2, a third of the name's length).
+    ["{{acton}}", ['unknown template field "acton" (did you mean "action"?)']],
+    ["{{brnc}}", ['unknown template field "brnc" (did you mean "branch"?)']],
+    ["{{rbnach}}", ['unknown template field "rbnach" (did you mean "branch"?)']],
+    ["{{act}}", ['unknown template field "act" (did you mean "actor"?)']],
+    ["{{bra}}", ['unknown template field "bra" (did you mean "sha"?)']],
+    ["{{pr.baeRef}}", ['unknown template field "pr.baeRef" (did you mean "pr.baseRef"?)']],
+    [
+      "{{repository.fullName}}",
+      ['unknown template field "repository.fullName" (did you mean "repo.fullName"?)'],
+    ],
+    [
+      "{{payload.repository.full/name}}",
+      [
+        'template field "payload.repository.full/name": a path goes through "." (payload.repository.name), never "/"',
       ],
     ],
     [
