@@ -1,7 +1,10 @@
 import { expect } from "chai";
 import {
+  bucketProblem,
   cidrProblem,
+  clip,
   didYouMean,
+  jobProblem,
   routeNameClashProblem,
   routeNameProblem,
   secretRefProblem,
@@ -208,5 +211,132 @@ describe("Function: didYouMean", () => {
   it("didYouMean suggests a close key and nothing for an unrelated word", () => {
     expect(didYouMean("brnaches", ["repos", "branches", "tags"])).to.equal("branches");
     expect(didYouMean("colour", ["version", "routes"])).to.equal(undefined);
+  });
+});
+
+const ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
+const EMPTY_FOLDER =
+  "has an empty folder; write folders as a/b/c without leading, trailing or double slashes";
+const NOT_A_BUCKET = "is not a valid S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)";
+
+/** Each check with inputs the mutation audit found untried, and its exact answer. */
+describe("Functions: routes.yaml value checks (exact answers)", () => {
+  const cases: Array<[string, (value: string) => string | undefined, string, string | undefined]> = [
+    ["jobProblem", jobProblem, "", "a job name cannot be empty"],
+    ["jobProblem", jobProblem, "  ", "a job name cannot be empty"],
+    ["jobProblem", jobProblem, "/a", `job "/a" ${EMPTY_FOLDER}`],
+    ["jobProblem", jobProblem, "a/", `job "a/" ${EMPTY_FOLDER}`],
+    ["jobProblem", jobProblem, "a/./b", 'job "a/./b" contains "." or ".." as a folder'],
+    ["jobProblem", jobProblem, "..", 'job ".." contains "." or ".." as a folder'],
+    ["jobProblem", jobProblem, "a/b.c/d", undefined],
+    ["jobProblem", jobProblem, "a..b", undefined],
+    ["bucketProblem", bucketProblem, "192.168.5.4", `"192.168.5.4" ${NOT_A_BUCKET}`],
+    ["bucketProblem", bucketProblem, "10.20.30.40", `"10.20.30.40" ${NOT_A_BUCKET}`],
+    ["bucketProblem", bucketProblem, "a1.2.3.4", undefined],
+    ["bucketProblem", bucketProblem, "1.2.3.4a", undefined],
+    ["bucketProblem", bucketProblem, "a".repeat(100), `"${"a".repeat(80)}…" ${NOT_A_BUCKET}`],
+    [
+      "urlProblem",
+      urlProblem,
+      " jenkins.internal:8080",
+      '"jenkins.internal:8080" has no scheme: write https://jenkins.internal:8080, or http://jenkins.internal:8080 for a server without TLS',
+    ],
+    [
+      "urlProblem",
+      urlProblem,
+      "jenkins:8080?x=1",
+      'a "jenkins:" URL (the rest is not shown) must be an http or https URL',
+    ],
+    [
+      "urlProblem",
+      urlProblem,
+      `ghp_${"a".repeat(36)} `,
+      "this value (not shown: it looks like a secret) is not a URL (write it as https://host[:port][/path])",
+    ],
+    [
+      "urlProblem",
+      urlProblem,
+      "not a url",
+      '"not a url" is not a URL (write it as https://host[:port][/path])',
+    ],
+    [
+      "urlProblem",
+      urlProblem,
+      "x y?token=abc",
+      "this value (not shown: it may hold credentials or a token) is not a URL (write it as https://host[:port][/path])",
+    ],
+    [
+      "urlProblem",
+      urlProblem,
+      `${"a".repeat(30)}://x`,
+      `a "${"a".repeat(20)}" URL (the rest is not shown) must be an http or https URL`,
+    ],
+    ["cidrProblem", cidrProblem, "::ffff:c000:200/120", undefined],
+    [
+      "secretRefProblem",
+      secretRefProblem,
+      `x${ARN}ci/token`,
+      "is not a Secrets Manager name (1 to 512 characters of A-Z a-z 0-9 / _ + = . @ -; the value is not shown)",
+    ],
+    [
+      "secretRefProblem",
+      secretRefProblem,
+      `${ARN}ci/token`,
+      'is a secret\'s ARN, which is not a Secrets Manager name: write its name, "ci/token"',
+    ],
+    [
+      "secretRefProblem",
+      secretRefProblem,
+      `${ARN}ci/token-AbCdEfGh`,
+      'is a secret\'s ARN, which is not a Secrets Manager name: write its name, "ci/token-AbCdEfGh"',
+    ],
+    [
+      "secretRefProblem",
+      secretRefProblem,
+      `${ARN}a#b`,
+      "is a secret's ARN, which is not a Secrets Manager name: write its name",
+    ],
+    ["routeNameProblem", routeNameProblem, "a".repeat(32), undefined],
+    [
+      "routeNameProblem",
+      routeNameProblem,
+      "a".repeat(33),
+      `route name "${"a".repeat(33)}" is not valid: use at most 32 characters (it becomes the URL path /hooks/<name>)`,
+    ],
+    [
+      "routeNameProblem",
+      routeNameProblem,
+      "A".repeat(45),
+      `route name "${"A".repeat(40)}…" is not valid: use only lower-case letters, digits and hyphens, starting and ending with a letter or digit, and use at most 32 characters (it becomes the URL path /hooks/<name>)`,
+    ],
+    ["targetUrlProblem", targetUrlProblem, "http://logs.example.com", undefined],
+    ["targetUrlProblem", targetUrlProblem, "{{payload.x}}/logs", undefined],
+    [
+      "targetUrlProblem",
+      targetUrlProblem,
+      "see https://logs.example.com",
+      'targetUrl "see https://logs.example.com" must start with https:// (or http://)',
+    ],
+  ];
+  for (const [name, check, value, expected] of cases) {
+    const shown = JSON.stringify(value.length > 50 ? `${value.slice(0, 50)}…` : value);
+    it(`${name}(${shown}) is ${expected === undefined ? "accepted" : "refused, saying exactly why"}`, () => {
+      expect(check(value)).to.equal(expected);
+    });
+  }
+
+  it("routeNameClashProblem finds a clash only for a name ending in -dlq, not one whose last 4 characters drop to another name", () => {
+    expect(routeNameClashProblem("apiprod", new Set(["api", "apiprod"]))).to.equal(undefined);
+  });
+
+  it("didYouMean measures the whole distance: jenkns is jenkins; xyz is nothing like abc, nor ches like branches", () => {
+    expect(didYouMean("jenkns", ["job", "jenkins"])).to.equal("jenkins");
+    expect(didYouMean("xyz", ["abc"])).to.equal(undefined);
+    expect(didYouMean("ches", ["branches"])).to.equal(undefined);
+  });
+
+  it("clip keeps 80 characters whole and cuts 81 at 80 with an ellipsis", () => {
+    expect(clip("a".repeat(80))).to.equal("a".repeat(80));
+    expect(clip("a".repeat(81))).to.equal(`${"a".repeat(80)}…`);
   });
 });

@@ -1,5 +1,7 @@
 import { expect } from "chai";
+import { compileRoutes } from "../../../src/core/routes/compile";
 import { DEFAULT_API_URLS, DEFAULT_S3_KEY } from "../../../src/core/routes/defaults";
+import type { RoutesDoc } from "../../../src/core/routes/document";
 import { parseRoutes } from "../../../src/core/routes/parse";
 import type { Route } from "../../../src/core/types";
 
@@ -228,5 +230,57 @@ routes:
     action: { type: pr-cleanup, steps: [{ delete-branch: {} }] }
 `);
     expect(routes.cleanup?.action).not.to.have.property("jenkins");
+  });
+});
+
+describe("Function: compileRoutes (what the mutation audit found unpinned)", () => {
+  it("compiles each action's type, match.merged, an action's own token without a providers block, and trims every trailing slash", () => {
+    const routes = compile(`version: 1
+jenkins: { url: "https://ci.example.com//", credentials: ci/default }
+routes:
+  - name: build
+    secret: hooks/default
+    match: { events: [pull_request], merged: true }
+    action: { type: jenkins, job: build }
+  - name: zip
+    secret: hooks/default
+    match: { events: [push] }
+    action: { type: s3-zip, bucket: zips, token: ci/zip-token }
+`);
+    expect(routes.build?.match).to.deep.equal({ events: ["pull_request"], merged: true });
+    expect(routes.build?.action.type).to.equal("jenkins");
+    expect(routes.build?.action.type === "jenkins" && routes.build.action.jenkins.url).to.equal(
+      "https://ci.example.com",
+    );
+    expect(routes.zip?.action).to.deep.equal({
+      type: "s3-zip",
+      api: { provider: "github", apiUrl: DEFAULT_API_URLS.github, token: "ci/zip-token" },
+      key: DEFAULT_S3_KEY,
+      bucket: "zips",
+    });
+  });
+
+  it("sets no secret or targetUrl key for a route or action that has none", () => {
+    const routes = compile(`version: 1
+providers: { github: { token: ci/github-token } }
+routes:
+  - name: tidy
+    auth: { allowIps: [192.0.2.0/24] }
+    match: { events: [pull_request] }
+    action: { type: pr-cleanup, steps: [{ delete-branch: { onlyMerged: true } }] }
+`);
+    expect(routes.tidy).to.not.have.property("secret");
+    expect(routes.tidy?.action).to.not.have.property("targetUrl");
+  });
+
+  it("throws for a document that skipped validation: a jenkins action without a target, an action without a token", () => {
+    const doc = (action: unknown) =>
+      ({ version: 1, routes: [{ name: "r", match: {}, action }] }) as unknown as RoutesDoc;
+    expect(() => compileRoutes(doc({ type: "jenkins", job: "x" }))).to.throw(
+      'route "r" has no Jenkins target',
+    );
+    expect(() => compileRoutes(doc({ type: "s3-zip", bucket: "b" }))).to.throw(
+      'route "r" has no API URL or token for github',
+    );
   });
 });
