@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -186,6 +187,181 @@ describe("Class: DynamoDedupeStore", () => {
     expect(ddb.commandCalls(GetItemCommand)[0]?.args[0].input).to.deep.include({ ConsistentRead: true });
     ddb.on(GetItemCommand).resolves({});
     expect(await store.state("api-build", "d-2")).to.equal(undefined);
+  });
+
+  it("claim(route, id) sends exactly the values its expressions name (DynamoDB rejects an unused or missing one)", async () => {
+    ddb.on(UpdateItemCommand).resolves({ Attributes: { generation: { N: "1" } } });
+    await store.claim("api-build", "d-1");
+    const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
+    expect(input?.UpdateExpression).to.equal(
+      "SET #state = :pending, #generation = if_not_exists(#generation, :zero) + :one, #updatedAt = :now, #expiresAt = :expires",
+    );
+    expect(input?.ExpressionAttributeNames).to.deep.equal({
+      "#state": "state",
+      "#generation": "generation",
+      "#updatedAt": "updatedAt",
+      "#expiresAt": "expiresAt",
+    });
+    expect(input?.ExpressionAttributeValues).to.deep.equal({
+      ":pending": { S: "pending" },
+      ":dead": { S: "dead" },
+      ":zero": { N: "0" },
+      ":one": { N: "1" },
+      ":now": { N: String(NOW) },
+      ":stale": { N: String(NOW - 60_000) },
+      ":nowSeconds": { N: String(NOW / 1000) },
+      ":expires": { N: String(NOW / 1000 + DEDUPE_TTL_SECONDS) },
+    });
+  });
+
+  it("claim(route, id) takes generation 1 when DynamoDB's answer carries no attributes", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    expect(await store.claim("api-build", "d-1")).to.deep.equal({ claimed: true, generation: 1 });
+  });
+
+  const oddItems: Array<
+    [string, Record<string, { S?: string; N?: string }>, { state: string; generation: number }]
+  > = [
+    ["no generation", { state: { S: "queued" } }, { state: "queued", generation: 0 }],
+    [
+      "a generation stored as text",
+      { state: { S: "done" }, generation: { S: "2" } },
+      { state: "done", generation: 0 },
+    ],
+    [
+      "a generation that is no number",
+      { state: { S: "done" }, generation: { N: "x" } },
+      { state: "done", generation: 0 },
+    ],
+    ["no state", { generation: { N: "2" } }, { state: "pending", generation: 2 }],
+    [
+      "an unknown state",
+      { state: { S: "finished" }, generation: { N: "2" } },
+      { state: "pending", generation: 2 },
+    ],
+    [
+      "a state stored as a number",
+      { state: { N: "1" }, generation: { N: "2" } },
+      { state: "pending", generation: 2 },
+    ],
+  ];
+  for (const [label, item, expected] of oddItems) {
+    it(`claim(route, id) reads an old item with ${label} as ${JSON.stringify(expected)} (in progress when unsure)`, async () => {
+      ddb.on(UpdateItemCommand).rejects(conditionFailed(item));
+      expect(await store.claim("api-build", "d-1")).to.deep.equal({ claimed: false, ...expected });
+    });
+  }
+
+  it("claim(route, id) says what failed, and keeps the SDK error as the cause", async () => {
+    const throttled = new ProvisionedThroughputExceededException({
+      message: "slow",
+      $metadata: { httpStatusCode: 400 },
+    });
+    ddb.on(UpdateItemCommand).rejects(throttled);
+    const error = await store.claim("r", "d").catch((e) => e);
+    expect(error.message).to.equal(
+      "DynamoDB dedupe claim failed: ProvisionedThroughputExceededException: slow",
+    );
+    expect(error.cause).to.equal(throttled);
+    ddb.reset();
+    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+    ddb.on(GetItemCommand).resolves({});
+    expect((await store.claim("r", "d").catch((e) => e)).message).to.equal(
+      "DynamoDB dedupe claim failed: its condition kept failing on an item that is not there",
+    );
+  });
+
+  it("claim(route, id) answers 503 (TransientDependencyError) when the read after a failed condition fails", async () => {
+    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+    ddb
+      .on(GetItemCommand)
+      .rejects(
+        new ProvisionedThroughputExceededException({ message: "slow", $metadata: { httpStatusCode: 400 } }),
+      );
+    const error = await store.claim("r", "d").catch((e) => e);
+    expect(error).to.be.instanceOf(TransientDependencyError);
+    expect(error.message).to.equal(
+      "DynamoDB dedupe read failed: ProvisionedThroughputExceededException: slow",
+    );
+  });
+
+  it('mark(route, id, generation, "done") sends exactly the values its expressions name', async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    await store.mark("api-build", "d-1", 2, "done");
+    const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
+    expect(input?.UpdateExpression).to.equal("SET #state = :state, #updatedAt = :now, #expiresAt = :expires");
+    expect(input?.ExpressionAttributeValues).to.deep.equal({
+      ":state": { S: "done" },
+      ":g": { N: "2" },
+      ":now": { N: String(NOW) },
+      ":expires": { N: String(NOW / 1000 + DEDUPE_TTL_SECONDS) },
+    });
+  });
+
+  it("mark(...) fails with TransientDependencyError when DynamoDB fails for another reason than its condition", async () => {
+    ddb
+      .on(UpdateItemCommand)
+      .rejects(
+        new ProvisionedThroughputExceededException({ message: "slow", $metadata: { httpStatusCode: 400 } }),
+      );
+    const error = await store.mark("api-build", "d-1", 2, "done").catch((e) => e);
+    expect(error).to.be.instanceOf(TransientDependencyError);
+    expect(error.message).to.equal(
+      "DynamoDB dedupe mark failed: ProvisionedThroughputExceededException: slow",
+    );
+  });
+
+  it("release(route, id, generation) sends exactly the names and values its expressions use", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    await store.release("api-build", "d-1", 4);
+    const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
+    expect(input?.TableName).to.equal(TABLE);
+    expect(input?.Key).to.deep.equal({ pk: { S: "api-build#d-1" } });
+    expect(input?.ExpressionAttributeNames).to.deep.equal({
+      "#generation": "generation",
+      "#state": "state",
+      "#updatedAt": "updatedAt",
+    });
+    expect(input?.ExpressionAttributeValues).to.deep.equal({
+      ":g": { N: "4" },
+      ":pending": { S: "pending" },
+      ":zero": { N: "0" },
+    });
+  });
+
+  it("release(...) is quiet when the claim moved on (its condition failed), and a TransientDependencyError otherwise", async () => {
+    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+    await store.release("api-build", "d-1", 4);
+    ddb.reset();
+    ddb
+      .on(UpdateItemCommand)
+      .rejects(
+        new ProvisionedThroughputExceededException({ message: "slow", $metadata: { httpStatusCode: 400 } }),
+      );
+    const error = await store.release("api-build", "d-1", 4).catch((e) => e);
+    expect(error).to.be.instanceOf(TransientDependencyError);
+    expect(error.message).to.equal(
+      "DynamoDB dedupe release failed: ProvisionedThroughputExceededException: slow",
+    );
+  });
+
+  it("state(route, id) reads the item under the dedupe key, and reports dead as dead", async () => {
+    ddb.on(GetItemCommand).resolves({ Item: { state: { S: "dead" }, generation: { N: "3" } } });
+    expect(await store.state("api-build", "d-1")).to.deep.equal({ state: "dead", generation: 3 });
+    expect(ddb.commandCalls(GetItemCommand)[0]?.args[0].input).to.deep.equal({
+      TableName: TABLE,
+      Key: { pk: { S: "api-build#d-1" } },
+      ConsistentRead: true,
+    });
+  });
+
+  it("dedupeKey keeps a key of exactly 1024 UTF-8 bytes and hashes the delivery id of one byte more", () => {
+    const fits = "é".repeat(511); // "r#" + 1022 bytes
+    expect(dedupeKey("r", fits)).to.equal(`r#${fits}`);
+    const over = `${fits}x`;
+    expect(dedupeKey("r", over)).to.equal(
+      `r#sha256:${createHash("sha256").update(over, "utf8").digest("hex")}`,
+    );
   });
 
   it("dedupeKey hashes a delivery id that would make the key too long", () => {
