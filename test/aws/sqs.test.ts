@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
@@ -10,6 +11,7 @@ import {
   sqsBackoff,
 } from "../../src/aws/sqs";
 import { TransientDependencyError, WorkItemTooLargeError } from "../../src/core/errors";
+import { MAX_WORK_ITEM_BYTES } from "../../src/core/policy";
 import type { WorkItem } from "../../src/core/types";
 
 const QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-api-build.fifo";
@@ -213,6 +215,137 @@ describe("Module: src/aws/sqs", () => {
     const reason =
       sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageAttributes?.["hookgate-reason"];
     expect(reason?.StringValue?.length).to.equal(1024);
+  });
+
+  const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+
+  it("SqsWorkQueue.send(item) sends an item of exactly 256 KiB, the most SQS takes", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
+    const base = item();
+    const withPad = (pad: number) =>
+      ({ ...base, request: { ...base.request, parameters: { PAD: "x".repeat(pad) } } }) as WorkItem;
+    const pad = MAX_WORK_ITEM_BYTES - Buffer.byteLength(JSON.stringify(withPad(0)), "utf8");
+    await new SqsWorkQueue(client, QUEUE).send(withPad(pad));
+    expect(sqs.commandCalls(SendMessageCommand)).to.have.length(1);
+    const error = await new SqsWorkQueue(client, QUEUE).send(withPad(pad + 1)).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(WorkItemTooLargeError);
+    expect((error as WorkItemTooLargeError).bytes).to.equal(MAX_WORK_ITEM_BYTES + 1);
+  });
+
+  it("SqsWorkQueue.send(item) says which send failed, and keeps the SDK error as the cause", async () => {
+    const refused = Object.assign(new Error("bad"), {
+      name: "InvalidParameterValue",
+      $fault: "client",
+      $metadata: { httpStatusCode: 400 },
+    });
+    sqs.on(SendMessageCommand).rejects(refused);
+    const error = await new SqsWorkQueue(client, QUEUE).send(item()).catch((e) => e);
+    expect(error.message).to.equal("SQS SendMessage to the work queue failed: InvalidParameterValue: bad");
+    expect(error.cause).to.equal(refused);
+    const throttled = Object.assign(new Error("slow down"), {
+      name: "RequestThrottled",
+      $metadata: { httpStatusCode: 403 },
+    });
+    sqs.reset();
+    sqs.on(SendMessageCommand).rejects(throttled);
+    const transient = await new SqsWorkQueue(client, QUEUE).send(item()).catch((e) => e);
+    expect(transient.message).to.equal(
+      "SQS SendMessage to the work queue failed: RequestThrottled: slow down",
+    );
+    expect(transient.cause).to.equal(throttled);
+  });
+
+  it("SqsDeadLetterQueue.send and sendRaw fail with TransientDependencyError when SQS is throttled, saying so", async () => {
+    sqs.on(SendMessageCommand).rejects(
+      Object.assign(new Error("slow down"), {
+        name: "RequestThrottled",
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const dlq = new SqsDeadLetterQueue(client, DLQ);
+    for (const error of [
+      await dlq.send(item(), "final: 404").catch((e) => e),
+      await dlq.sendRaw("not json", "unreadable").catch((e) => e),
+    ]) {
+      expect(error).to.be.instanceOf(TransientDependencyError);
+      expect(error.message).to.equal(
+        "SQS SendMessage to the dead-letter queue failed: RequestThrottled: slow down",
+      );
+    }
+  });
+
+  it("SqsDeadLetterQueue.sendRaw parks an empty body as (empty), deduplicated by the body's hash, and an empty reason as unknown", async () => {
+    sqs.on(SendMessageCommand).resolves({});
+    await new SqsDeadLetterQueue(client, DLQ).sendRaw("", "");
+    await new SqsDeadLetterQueue(client, DLQ).sendRaw("not json", "unreadable work item");
+    const inputs = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+    expect(inputs[0]).to.deep.equal({
+      QueueUrl: DLQ,
+      MessageBody: "(empty)",
+      MessageGroupId: "hookgate-unparsable",
+      MessageDeduplicationId: sha256(""),
+      MessageAttributes: { "hookgate-reason": { DataType: "String", StringValue: "unknown" } },
+    });
+    expect(inputs[1]?.MessageDeduplicationId).to.equal(sha256("not json"));
+  });
+
+  it("SqsDeadLetterQueue.send names the route and the delivery in String attributes, cut to 256 characters", async () => {
+    sqs.on(SendMessageCommand).resolves({});
+    const longId = "d".repeat(300);
+    await new SqsDeadLetterQueue(client, DLQ).send(item({ deliveryId: longId }), "final: 404");
+    expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageAttributes).to.deep.equal({
+      "hookgate-reason": { DataType: "String", StringValue: "final: 404" },
+      "hookgate-route": { DataType: "String", StringValue: "api-build" },
+      "hookgate-delivery": { DataType: "String", StringValue: `${"d".repeat(255)}…` },
+    });
+  });
+
+  const reasonCases: Array<[string, string, string]> = [
+    ["of exactly 1024 characters as it is", "r".repeat(1024), "r".repeat(1024)],
+    ["of 1025 characters as 1023 and an ellipsis", "r".repeat(1025), `${"r".repeat(1023)}…`],
+    // 1024 code points, 2048 UTF-16 units: nothing to cut.
+    ["of 1024 emoji as it is", "\u{1F600}".repeat(1024), "\u{1F600}".repeat(1024)],
+  ];
+  for (const [label, reason, expected] of reasonCases) {
+    it(`SqsDeadLetterQueue.send carries a reason ${label}`, async () => {
+      sqs.on(SendMessageCommand).resolves({});
+      await new SqsDeadLetterQueue(client, DLQ).send(item(), reason);
+      const attribute =
+        sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageAttributes?.["hookgate-reason"];
+      expect(attribute?.StringValue).to.equal(expected);
+    });
+  }
+
+  it("messageGroupId keeps a repository name of exactly 128 characters and hashes one of 129", () => {
+    const fits = `g/${"x".repeat(126)}`;
+    expect(messageGroupId(item({}, fits))).to.equal(fits);
+    expect(messageGroupId(item({}, `${fits}x`))).to.equal(sha256(`${fits}x`));
+  });
+
+  it("messageGroupId groups by the route when the event names no repository", () => {
+    expect(messageGroupId(item({}, ""))).to.equal("api-build");
+    const noRepo = item();
+    (noRepo.event as { repo?: unknown }).repo = undefined;
+    expect(messageGroupId(noRepo)).to.equal("api-build");
+  });
+
+  it("messageDeduplicationId keeps an id of exactly 128 characters and hashes one of 129", () => {
+    const fits = "d".repeat(126); // + ":1"
+    expect(messageDeduplicationId(item({ deliveryId: fits }))).to.equal(`${fits}:1`);
+    expect(messageDeduplicationId(item({ deliveryId: `${fits}d` }))).to.equal(sha256(`${fits}d:1`));
+  });
+
+  it("sqsBackoff fails with TransientDependencyError when ChangeMessageVisibility is throttled, saying so", async () => {
+    sqs.on(ChangeMessageVisibilityCommand).rejects(
+      Object.assign(new Error("slow down"), {
+        name: "RequestThrottled",
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const record = { receiptHandle: "rh-1", messageId: "m" } as SQSRecord;
+    const error = await sqsBackoff(client, QUEUE)(record, 1_000).catch((e) => e);
+    expect(error).to.be.instanceOf(TransientDependencyError);
+    expect(error.message).to.equal("SQS ChangeMessageVisibility failed: RequestThrottled: slow down");
   });
 
   const backoffCases: Array<[number, number]> = [
