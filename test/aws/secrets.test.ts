@@ -8,6 +8,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { SecretsManagerStore } from "../../src/aws/secrets";
 import { SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
+import { SECRET_CACHE_TTL_MS } from "../../src/core/policy";
 
 function notFound(): ResourceNotFoundException {
   return new ResourceNotFoundException({
@@ -229,6 +230,136 @@ describe("Class: SecretsManagerStore", () => {
     expect(error).to.be.instanceOf(TransientDependencyError);
     clock += 120_000;
     expect(await store.versions("s").catch((e) => e)).to.be.instanceOf(TransientDependencyError);
+  });
+
+  /** AWSCURRENT answers `current` (one answer after another, the last one repeated); AWSPREVIOUS does not exist. */
+  function currentOnly(...current: Array<{ SecretString: string } | Error>): void {
+    const answers = [...current];
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).callsFake(async () => {
+      const answer = answers.length > 1 ? answers.shift() : answers[0];
+      if (answer instanceof Error) throw answer;
+      return answer;
+    });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(notFound());
+  }
+
+  it("versions(name) fetches again once the values are exactly ttlMs old", async () => {
+    currentOnly({ SecretString: "v1" }, { SecretString: "v2" });
+    const store = new SecretsManagerStore(client, { now, ttlMs: 60_000 });
+    await store.versions("s");
+    clock += 59_999;
+    expect(await store.versions("s")).to.deep.equal(["v1"]);
+    clock += 1;
+    expect(await store.versions("s")).to.deep.equal(["v2"]);
+  });
+
+  it(`versions(name) caches for SECRET_CACHE_TTL_MS (${SECRET_CACHE_TTL_MS} ms) by default`, async () => {
+    currentOnly({ SecretString: "v1" }, { SecretString: "v2" });
+    const store = new SecretsManagerStore(client, { now });
+    await store.versions("s");
+    clock += SECRET_CACHE_TTL_MS - 1;
+    expect(await store.versions("s")).to.deep.equal(["v1"]);
+    clock += 1;
+    expect(await store.versions("s")).to.deep.equal(["v2"]);
+  });
+
+  it("versions(name, {refresh}) skips a forced refresh for 5 seconds after a fetch by default", async () => {
+    currentOnly({ SecretString: "v1" }, { SecretString: "v2" });
+    const store = new SecretsManagerStore(client, { now });
+    await store.versions("s");
+    clock += 4_999;
+    expect(await store.versions("s", { refresh: true })).to.deep.equal(["v1"]);
+    clock += 1;
+    expect(await store.versions("s", { refresh: true })).to.deep.equal(["v2"]);
+  });
+
+  it("versions(name) serves stale values while throttled only until ttlMs + staleIfErrorMs, not at that age", async () => {
+    currentOnly({ SecretString: "v1" }, throttled());
+    const store = new SecretsManagerStore(client, { now, ttlMs: 1_000, staleIfErrorMs: 60_000 });
+    await store.versions("s");
+    clock += 60_999;
+    expect(await store.versions("s")).to.deep.equal(["v1"]);
+    clock += 1;
+    expect(await store.versions("s").catch((e) => e)).to.be.instanceOf(TransientDependencyError);
+  });
+
+  it("versions(name) serves stale values while throttled for 15 minutes past the TTL by default", async () => {
+    currentOnly({ SecretString: "v1" }, throttled());
+    const store = new SecretsManagerStore(client, { now, ttlMs: 1_000 });
+    await store.versions("s");
+    clock += 1_000 + 15 * 60_000 - 1;
+    expect(await store.versions("s")).to.deep.equal(["v1"]);
+    clock += 1;
+    expect(await store.versions("s").catch((e) => e)).to.be.instanceOf(TransientDependencyError);
+  });
+
+  it("versions(name) does not serve stale values once the secret is deleted: it is missing (401), not unavailable", async () => {
+    currentOnly({ SecretString: "v1" }, notFound());
+    const store = new SecretsManagerStore(client, { now, ttlMs: 1_000, staleIfErrorMs: 60_000 });
+    await store.versions("s");
+    clock += 2_000;
+    const error = await store.versions("s").catch((e) => e);
+    expect(error).to.be.instanceOf(SecretNotFoundError);
+  });
+
+  it("versions(name) returns one value when AWSPREVIOUS holds the same value as AWSCURRENT", async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: "same" });
+    expect(await new SecretsManagerStore(client, { now }).versions("s")).to.deep.equal(["same"]);
+  });
+
+  it("versions(name) throws SecretNotFoundError when AWSCURRENT holds neither a string nor a binary", async () => {
+    currentOnly({} as { SecretString: string });
+    const error = await new SecretsManagerStore(client, { now }).versions("nothing").catch((e) => e);
+    expect(error).to.be.instanceOf(SecretNotFoundError);
+  });
+
+  it("versions(name) keeps Secrets Manager's not-found error as the cause of SecretNotFoundError", async () => {
+    const missing = notFound();
+    sm.on(GetSecretValueCommand).rejects(missing);
+    const error = await new SecretsManagerStore(client, { now }).versions("missing").catch((e) => e);
+    expect(error).to.be.instanceOf(SecretNotFoundError);
+    expect(error.cause).to.equal(missing);
+  });
+
+  it("versions(name) says which secret is unavailable and why, keeping the SDK error as the cause", async () => {
+    const error = throttled();
+    sm.on(GetSecretValueCommand).rejects(error);
+    const thrown = await new SecretsManagerStore(client, { now }).versions("hookgate/gh").catch((e) => e);
+    expect(thrown.message).to.equal(
+      'Secrets Manager unavailable for "hookgate/gh": ThrottlingException: Rate exceeded',
+    );
+    expect(thrown.cause).to.equal(error);
+    const refusal = Object.assign(new Error("refused"), {
+      name: "AccessDeniedException",
+      $fault: "client",
+      $metadata: { httpStatusCode: 400 },
+    });
+    sm.reset();
+    sm.on(GetSecretValueCommand).rejects(refusal);
+    const denied = await new SecretsManagerStore(client, { now }).versions("hookgate/gh").catch((e) => e);
+    expect(denied.cause).to.equal(refusal);
+  });
+
+  it("versions(name) hands out a copy: changing it does not change what the next caller gets", async () => {
+    currentOnly({ SecretString: "v1" });
+    const store = new SecretsManagerStore(client, { now });
+    const first = await store.versions("s");
+    first.push("planted");
+    expect(await store.versions("s")).to.deep.equal(["v1"]);
+  });
+
+  it("clear() drops the cached values and the memory of a missing secret", async () => {
+    currentOnly({ SecretString: "v1" }, { SecretString: "v2" });
+    const store = new SecretsManagerStore(client, { now });
+    await store.versions("s");
+    store.clear();
+    expect(store.peek("s")).to.equal(undefined);
+    expect(await store.versions("s")).to.deep.equal(["v2"]);
+    sm.reset();
+    sm.on(GetSecretValueCommand).rejectsOnce(notFound()).resolves({ SecretString: "created" });
+    expect(await store.versions("late").catch((e) => e)).to.be.instanceOf(SecretNotFoundError);
+    store.clear();
+    expect(await store.versions("late")).to.deep.equal(["created"]);
   });
 
   it("versions(name) never puts the secret value in an error message", async () => {
