@@ -12,11 +12,13 @@ import {
   buildRouteHandler,
   CLIENT_TIMEOUTS,
   cloudWatchLogsUrl,
+  jsonLog,
   lambdaHandler,
   RuntimeConfigError,
   readRuntimeConfig,
 } from "../../src/aws/lambdaRuntime";
 import { ActionError } from "../../src/core/errors";
+import { MAX_ATTEMPTS } from "../../src/core/policy";
 import { WORK_RESERVE_MS } from "../../src/gateway/routeHandler";
 import {
   githubDelivery,
@@ -96,6 +98,65 @@ describe("Function: readRuntimeConfig", () => {
       httpProxy: "http://proxy.corp:3128/",
       noProxy: "jenkins.corp",
     });
+  });
+
+  it("readRuntimeConfig counts a variable of blanks as not set, and reports nothing else for an empty environment", () => {
+    const error = (() => {
+      try {
+        readRuntimeConfig({ HOOKGATE_ROUTE: "  ", HOOKGATE_QUEUE_URL: " " });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error).to.be.instanceOf(RuntimeConfigError);
+    expect(error?.name).to.equal("RuntimeConfigError");
+    expect(error?.message).to.equal(
+      "hookgate: incomplete Lambda environment: HOOKGATE_ROUTE is not set; HOOKGATE_QUEUE_URL is not set; HOOKGATE_DLQ_URL is not set; HOOKGATE_DEDUPE_TABLE is not set",
+    );
+  });
+
+  const notRoutes: Array<[string, unknown]> = [
+    ["null", null],
+    ["a route without a name", { ...jenkinsRoute(), name: undefined }],
+    ["a route without an action type", { ...jenkinsRoute(), action: {} }],
+    ["a route without auth", { ...jenkinsRoute(), auth: undefined }],
+  ];
+  for (const [label, route] of notRoutes) {
+    it(`readRuntimeConfig says HOOKGATE_ROUTE is not a compiled route for ${label}`, () => {
+      expect(() => readRuntimeConfig(env({ HOOKGATE_ROUTE: JSON.stringify(route) }))).to.throw(
+        RuntimeConfigError,
+        "hookgate: incomplete Lambda environment: HOOKGATE_ROUTE is not a compiled route (name, auth and action are required)",
+      );
+    });
+  }
+
+  const attempts: Array<[string, number | string]> = [
+    ["1", 1],
+    ["100", 100],
+    [" 7 ", 7],
+    ["   ", MAX_ATTEMPTS],
+    ["101", "refused"],
+    ["2.5", "refused"],
+    ["-1", "refused"],
+  ];
+  for (const [raw, expected] of attempts) {
+    it(`readRuntimeConfig reads HOOKGATE_MAX_ATTEMPTS=${JSON.stringify(raw)} as ${expected}`, () => {
+      if (expected === "refused") {
+        expect(() => readRuntimeConfig(env({ HOOKGATE_MAX_ATTEMPTS: raw }))).to.throw(
+          RuntimeConfigError,
+          `HOOKGATE_MAX_ATTEMPTS must be an integer from 1 to 100, got "${raw.trim()}"`,
+        );
+      } else {
+        expect(readRuntimeConfig(env({ HOOKGATE_MAX_ATTEMPTS: raw })).maxAttempts).to.equal(expected);
+      }
+    });
+  }
+
+  it("readRuntimeConfig quotes at most 20 characters of a bad HOOKGATE_MAX_ATTEMPTS", () => {
+    expect(() => readRuntimeConfig(env({ HOOKGATE_MAX_ATTEMPTS: `9${"x".repeat(50)}` }))).to.throw(
+      RuntimeConfigError,
+      `got "9${"x".repeat(19)}"`,
+    );
   });
 
   it("readRuntimeConfig refuses a proxy variable that is no http(s) URL with the other problems, never echoing it", () => {
@@ -273,6 +334,67 @@ describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the c
     ]);
   });
 
+  it("buildRouteHandler without an object store gives the action one that fails, naming the route", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    const errors: string[] = [];
+    const handler = buildRouteHandler(readRuntimeConfig(env()), async (_item, clients) => {
+      // Called as the actions would not: with no arguments, since the store fails before reading any.
+      const store = clients.objects as unknown as Record<"put" | "deletePrefix", () => Promise<unknown>>;
+      for (const call of [store.put, store.deletePrefix]) {
+        errors.push(
+          await call().then(
+            () => "resolved",
+            (e: Error) => e.message,
+          ),
+        );
+      }
+      return { status: "done", detail: "" };
+    });
+    await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()))]));
+    process.stdout.write = stdout;
+    expect(errors).to.deep.equal([
+      'route "api-build": this function was built without an object store',
+      'route "api-build": this function was built without an object store',
+    ]);
+  });
+
+  it("buildRouteHandler gives the action the object store its options build", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    const built = { put: async () => undefined, deletePrefix: async () => undefined } as never;
+    const seen: unknown[] = [];
+    const handler = buildRouteHandler(
+      readRuntimeConfig(env()),
+      async (_item, clients) => {
+        seen.push(clients.objects);
+        return { status: "done", detail: "" };
+      },
+      { objects: () => built },
+    );
+    await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()))]));
+    process.stdout.write = stdout;
+    expect(seen).to.have.length(1);
+    expect(seen[0]).to.equal(built);
+  });
+
+  it("lambdaHandler gives the action no deadline when the context cannot tell the time left", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    const saved = process.env;
+    process.env = { ...saved, ...env() };
+    try {
+      const deadlines: Array<number | undefined> = [];
+      const handler = lambdaHandler(async (_item, clients) => {
+        deadlines.push(clients.deadlineMs);
+        return { status: "done", detail: "" };
+      });
+      await handler(sqsEvent([sqsRecord(JSON.stringify(workItem()))]), {} as Context);
+      await handler(sqsEvent([sqsRecord(JSON.stringify(workItem()))]));
+      process.stdout.write = stdout;
+      expect(deadlines).to.deep.equal([undefined, undefined]);
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it("a final action failure goes to the DLQ queue URL with its reason", async () => {
     sqs.on(SendMessageCommand).resolves({});
     ddb.on(UpdateItemCommand).resolves({});
@@ -285,6 +407,28 @@ describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the c
     const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
     expect(input?.QueueUrl).to.equal(DLQ);
     expect(input?.MessageAttributes?.["hookgate-reason"]?.StringValue).to.contain("404");
+  });
+});
+
+describe("Function: jsonLog", () => {
+  it("jsonLog writes one JSON line with the time, level info and msg log unless the line names them", () => {
+    const stdout = process.stdout.write;
+    const printed: string[] = [];
+    process.stdout.write = ((chunk: string) => {
+      printed.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      jsonLog({ route: "api-build" });
+      jsonLog({ level: "error", msg: "attempt" });
+    } finally {
+      process.stdout.write = stdout;
+    }
+    expect(printed.every((line) => line.endsWith("}\n"))).to.equal(true);
+    const [plain, named] = printed.map((line) => JSON.parse(line));
+    expect(plain).to.deep.include({ level: "info", msg: "log", route: "api-build" });
+    expect(plain.time).to.match(/^\d{4}-\d\d-\d\dT/);
+    expect(named).to.deep.include({ level: "error", msg: "attempt" });
   });
 });
 
@@ -311,6 +455,20 @@ describe("Constant: CLIENT_TIMEOUTS", () => {
 });
 
 describe("Function: lambdaHandler", () => {
+  it("lambdaHandler inside Lambda (AWS_LAMBDA_FUNCTION_NAME set) reads its environment at init, failing there when it is incomplete", () => {
+    const saved = { ...process.env };
+    for (const key of Object.keys(process.env)) if (key.startsWith("HOOKGATE_")) delete process.env[key];
+    process.env.AWS_LAMBDA_FUNCTION_NAME = "hookgate-api-build";
+    try {
+      expect(() => lambdaHandler(async () => ({ status: "done", detail: "" }))).to.throw(
+        RuntimeConfigError,
+        "HOOKGATE_ROUTE is not set",
+      );
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it("lambdaHandler reports an incomplete environment clearly on the first event", async () => {
     const saved = { ...process.env };
     for (const key of Object.keys(process.env)) if (key.startsWith("HOOKGATE_")) delete process.env[key];
