@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -15,7 +15,7 @@ import type { ClaimResult, DedupeStore, SecretStore, WorkQueue } from "../../src
 import type { Route, WorkItem } from "../../src/core/types";
 import { signatureHeaders } from "../../src/core/verify";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
-import { createRouteHandler } from "../../src/gateway/routeHandler";
+import { createRouteHandler, hookRouteName, isSqsEvent } from "../../src/gateway/routeHandler";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
 import { loadPayload } from "../fixtures/payloads";
 import { MemorySecretStore } from "../support/secrets";
@@ -797,6 +797,332 @@ describe("Function: createRouteHandler(deps): the work path finishing before the
       const redelivered = parseAnswer(await handler.receive(githubDelivery({ deliveryId: "race-1" })));
       expect(redelivered.statusCode).to.equal(202);
       expect(deadLetters.items).to.have.length(2);
+    });
+  }
+});
+
+describe("Function: createRouteHandler(deps).receive (answers, headers and log lines, one by one)", () => {
+  const reasons: Array<[string, DeliveryOptions, number, string, string]> = [
+    ["another route's path", { path: "/hooks/other-route" }, 404, "unknown route", "unknown-route"],
+    [
+      "a path with a segment after the route's",
+      { path: "/hooks/api-build/extra" },
+      404,
+      "unknown route",
+      "unknown-route",
+    ],
+    ["a GET", { method: "GET" }, 405, "only POST is accepted", "method-not-allowed"],
+    [
+      "a body over the limit",
+      { body: "x".repeat(MAX_BODY_BYTES + 1) },
+      413,
+      `body larger than ${MAX_BODY_BYTES} bytes`,
+      "too-large",
+    ],
+  ];
+  for (const [label, delivery, statusCode, reason, decision] of reasons) {
+    it(`receive answers ${label} ${statusCode} "${reason}", logged as ${decision} at level warn`, async () => {
+      const h = harness();
+      const answer = await h.receive({ ...delivery, deliveryId: "d-reason" });
+      expect(answer.statusCode).to.equal(statusCode);
+      expect(answer.body).to.deep.include({ status: "rejected", reason });
+      expect(h.logs.of("delivery")[0]).to.deep.include({ decision, level: "warn", status: statusCode });
+    });
+  }
+
+  it("receive answers 405 and 404 before reading the delivery id: their body's delivery is null", async () => {
+    const h = harness();
+    expect((await h.receive({ method: "GET", deliveryId: "d-get" })).body.delivery).to.equal(null);
+    expect((await h.receive({ path: "/hooks/other", deliveryId: "d-other" })).body.delivery).to.equal(null);
+  });
+
+  it("receive answers a delivery without an HTTP method 405", async () => {
+    const event = githubDelivery();
+    (event as { httpMethod?: string }).httpMethod = undefined;
+    const answer = parseAnswer(await harness().handler.receive(event));
+    expect(answer.statusCode).to.equal(405);
+  });
+
+  it("receive answers an unsigned delivery without a request context 401, not 500", async () => {
+    const event = githubDelivery({ signature: null });
+    (event as { requestContext?: unknown }).requestContext = undefined;
+    expect(parseAnswer(await harness().handler.receive(event)).statusCode).to.equal(401);
+  });
+
+  it("receive reads a null body as empty: a signed empty body is 400, not 500", async () => {
+    const event = githubDelivery({ body: "" });
+    (event as { body: string | null }).body = null;
+    expect(parseAnswer(await harness().handler.receive(event)).statusCode).to.equal(400);
+  });
+
+  it("receive takes a body of exactly MAX_BODY_BYTES, as text and base64-encoded (not 413)", async () => {
+    const payload = JSON.stringify(pushPayload());
+    const body = `${payload.slice(0, -1)},"pad":"${"x".repeat(MAX_BODY_BYTES - payload.length - 9)}"}`;
+    expect(Buffer.byteLength(body)).to.equal(MAX_BODY_BYTES);
+    const h = harness();
+    expect((await h.receive({ body, deliveryId: "d-max-text" })).statusCode).to.equal(202);
+    expect((await h.receive({ body, base64: true, deliveryId: "d-max-base64" })).statusCode).to.equal(202);
+  });
+
+  it("receive answers a pong without a reason, and the body has no reason key at all", async () => {
+    const h = harness();
+    const answer = await h.handler.deliver({
+      routeName: "api-build",
+      method: "POST",
+      headers: headerBag({
+        "X-GitHub-Event": "ping",
+        "X-GitHub-Delivery": "d-ping",
+        "Content-Type": "application/json",
+        "X-Hub-Signature-256": sign(WEBHOOK_SECRET, Buffer.from(JSON.stringify(pingPayload))),
+      }),
+      body: Buffer.from(JSON.stringify(pingPayload)),
+      sourceIp: "140.82.115.10",
+    });
+    expect(answer.body).to.deep.equal({ status: "pong", route: "api-build", delivery: "d-ping" });
+    expect(h.logs.of("delivery")[0]).to.deep.include({ decision: "pong", level: "info", reason: null });
+  });
+
+  it("receive answers 202 with the match as its reason, no Allow and no Retry-After header, logged at level info with the generation and how it was verified", async () => {
+    const h = harness();
+    const answer = await h.receive({ deliveryId: "d-ok" });
+    expect(answer.statusCode).to.equal(202);
+    expect(answer.body.reason).to.match(/^matched/);
+    expect(answer.headers).to.deep.equal({ "content-type": "application/json; charset=utf-8" });
+    const line = h.logs.of("delivery")[0];
+    expect(line).to.deep.include({ level: "info", decision: "queued", generation: 1, via: "signature" });
+    expect(line).not.to.have.property("error");
+    expect(line).not.to.have.property("action");
+  });
+
+  it("receive logs a pull request's action and its ref as pull/<number>", async () => {
+    const h = harness();
+    const body = readFileSync(
+      join(__dirname, "..", "fixtures", "payloads", "github", "pull_request-closed.json"),
+    );
+    await h.receive({ body, event: "pull_request", deliveryId: "d-pr" });
+    expect(h.logs.of("delivery")[0]).to.deep.include({
+      event: "pull_request",
+      action: "closed",
+      ref: "pull/2",
+      decision: "ignored",
+    });
+  });
+
+  it("receive answers a Secrets Manager outage 503 with Retry-After: 30, the reason, and the error in its log line at level error", async () => {
+    const secrets = new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }).throttle();
+    const h = harness({ secrets });
+    const answer = await h.receive({ deliveryId: "d-down" });
+    expect(answer.statusCode).to.equal(503);
+    expect(answer.headers["retry-after"]).to.equal("30");
+    expect(answer.body.reason).to.equal("a dependency is unavailable; redeliver later");
+    const line = h.logs.of("delivery")[0];
+    expect(line).to.deep.include({ decision: "unavailable", level: "error", status: 503 });
+    expect(line?.error).to.be.a("string").and.not.equal("");
+  });
+
+  it("receive answers 503 in progress, with its reason, while another request holds the claim", async () => {
+    const dedupe = new MemoryDedupeStore();
+    await dedupe.claim("api-build", "d-held");
+    const h = harness({ dedupe });
+    const answer = await h.receive({ deliveryId: "d-held" });
+    expect(answer.body).to.deep.equal({
+      status: "unavailable",
+      route: "api-build",
+      delivery: "d-held",
+      reason:
+        "this delivery is being accepted by another request; redeliver it if it does not show as accepted",
+    });
+    expect(h.logs.of("delivery")[0]).to.deep.include({ decision: "in-progress", generation: 1 });
+  });
+
+  it("receive answers a duplicate with the state it found, logged as duplicate with its generation", async () => {
+    const h = harness();
+    await h.receive({ deliveryId: "d-twice" });
+    const again = await h.receive({ deliveryId: "d-twice" });
+    expect(again.body.reason).to.equal("this delivery was already accepted (queued)");
+    expect(h.logs.of("delivery")[1]).to.deep.include({ decision: "duplicate", generation: 1, level: "info" });
+  });
+
+  it("receive answers 503 with its reason when SQS is down, logging the send's error", async () => {
+    const h = harness();
+    h.queue.failuresLeft = 1;
+    const answer = await h.receive({ deliveryId: "d-sqs-reason" });
+    expect(answer.body.reason).to.equal("could not enqueue the delivery; redeliver later");
+    expect(h.logs.of("delivery")[0]).to.deep.include({
+      decision: "unavailable",
+      error: "SQS SendMessage to the work queue failed: ServiceUnavailable",
+    });
+  });
+
+  it("receive still answers 503 when releasing the claim fails too, and logs both errors", async () => {
+    const dedupe = new MemoryDedupeStore();
+    dedupe.release = async () => {
+      throw new TransientDependencyError("DynamoDB dedupe release failed: throttled");
+    };
+    const h = harness({ dedupe });
+    h.queue.failuresLeft = 1;
+    const answer = await h.receive({ deliveryId: "d-release" });
+    expect(answer.statusCode).to.equal(503);
+    expect(h.logs.of("delivery")[0]?.error).to.equal(
+      "SQS SendMessage to the work queue failed: ServiceUnavailable; releasing the claim failed too: DynamoDB dedupe release failed: throttled",
+    );
+  });
+
+  it("receive answers 202 when the item is queued but marking it queued fails: the delivery is ours, and the log says so", async () => {
+    const dedupe = new MemoryDedupeStore();
+    dedupe.mark = async () => {
+      throw new TransientDependencyError("DynamoDB dedupe mark failed: throttled");
+    };
+    const h = harness({ dedupe });
+    const answer = await h.receive({ deliveryId: "d-mark" });
+    expect(answer.statusCode).to.equal(202);
+    expect(h.queue.sent).to.have.length(1);
+    expect(h.logs.of("delivery")[0]?.error).to.equal(
+      "marking the delivery queued failed: DynamoDB dedupe mark failed: throttled",
+    );
+    // The claim stays pending: a redelivery now is answered 503 (in progress), never queued twice.
+    expect((await h.receive({ deliveryId: "d-mark" })).statusCode).to.equal(503);
+    expect(h.queue.sent).to.have.length(1);
+  });
+
+  it("receive answers 500 with the work item's size as its reason, logged at level error", async () => {
+    const h = harness();
+    h.queue.send = async () => {
+      throw new WorkItemTooLargeError(300_000, 262_144);
+    };
+    const answer = await h.receive({ deliveryId: "d-too-big" });
+    expect(answer.statusCode).to.equal(500);
+    expect(h.logs.of("delivery")[0]).to.deep.include({ decision: "error", level: "error", status: 500 });
+  });
+
+  it("receive waits for dependencies that answer on a later turn of the event loop (the deadline is counted from now, not before)", async () => {
+    const later = () => new Promise((resolve) => setTimeout(resolve, 5));
+    const dedupe = new MemoryDedupeStore();
+    const claim = dedupe.claim.bind(dedupe);
+    dedupe.claim = async (route, id) => {
+      await later();
+      return claim(route, id);
+    };
+    const h = harness({ dedupe });
+    const answers = await Promise.all(
+      ["d-late-1", "d-late-2"].map((deliveryId) => h.receive({ deliveryId })),
+    );
+    expect(answers.map((a) => a.statusCode)).to.deep.equal([202, 202]);
+    expect((await h.receive({ deliveryId: "d-late-3" })).statusCode).to.equal(202);
+  });
+
+  it("receive answers a hung dependency 503 with the timeout's reason, logged as timeout", async () => {
+    const logs = new LogCollector();
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
+      queue: { send: () => new Promise<void>(() => {}) },
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async () => ({ status: "done", detail: "" }),
+      log: logs.log,
+      receiveTimeoutMs: 20,
+    });
+    const answer = parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-hang" })));
+    expect(answer.body.reason).to.equal("timed out waiting for a dependency; redeliver later");
+    expect(logs.of("delivery")[0]).to.deep.include({ decision: "timeout", status: 503 });
+  });
+
+  it("receive answers a missing webhook secret 401 'signature cannot be verified', and logs it as missing", async () => {
+    const secrets: SecretStore = {
+      async versions(name) {
+        throw new SecretNotFoundError(name);
+      },
+    };
+    const h = harness({ secrets });
+    const answer = await h.receive();
+    expect(answer.body.reason).to.equal("signature cannot be verified");
+    expect(h.logs.lines.map((l) => l.msg)).to.include(
+      "webhook secret missing: every delivery is rejected until it exists",
+    );
+  });
+
+  it("receive logs a secret without a usable value once per delivery, not again for its refresh", async () => {
+    const h = harness({ secrets: new MemorySecretStore({ [SECRET_NAME]: "   " }) });
+    await h.receive({ deliveryId: "d-blank-1" });
+    await h.receive({ deliveryId: "d-blank-2" });
+    const loud = h.logs.lines.filter((l) => String(l.msg).includes("no usable value"));
+    expect(loud).to.have.length(2);
+  });
+
+  it("receive on a route without a secret verifies by source IP alone, never asking the secret store", async () => {
+    const calls: string[] = [];
+    const secrets: SecretStore = {
+      async versions(name) {
+        calls.push(name);
+        return [WEBHOOK_SECRET];
+      },
+      peek(name) {
+        calls.push(name);
+        return [WEBHOOK_SECRET];
+      },
+    };
+    const route = jenkinsRoute({
+      secret: undefined,
+      auth: { allowIps: ["104.192.136.0/21"], allowSha1: false, toleranceSeconds: 300 },
+    });
+    const h = harness({ route, secrets });
+    const answer = await h.receive({ signature: null, sourceIp: "104.192.137.200", deliveryId: "d-ip" });
+    expect(answer.statusCode).to.equal(202);
+    expect(h.logs.of("delivery")[0]).to.deep.include({ via: "ip-allowlist" });
+    expect(calls).to.deep.equal([]);
+  });
+
+  it("receive logs at most 100 characters of the event a rejected delivery's header claims", async () => {
+    const h = harness();
+    await h.receive({ event: "e".repeat(300), secret: "wrong" });
+    expect(h.logs.of("delivery")[0]?.event).to.equal("e".repeat(100));
+  });
+
+  it("receive still answers when the log sink throws", async () => {
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
+      queue: new RecordingQueue(),
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async () => ({ status: "done", detail: "" }),
+      log: () => {
+        throw new Error("stdout closed");
+      },
+    });
+    expect(parseAnswer(await handler.receive(githubDelivery())).statusCode).to.equal(202);
+  });
+});
+
+describe("Function: hookRouteName", () => {
+  const cases: Array<[string, string | undefined]> = [
+    ["/hooks/api-build", "api-build"],
+    ["/hooks/api-build/", "api-build"],
+    ["/hooks/a%2Fb", "a/b"],
+    ["/hooks/", undefined],
+    ["/hooks/api-build/extra", undefined],
+    ["/prod/hooks/api-build", undefined],
+    ["/hooks/%E0%A4%A", undefined],
+  ];
+  for (const [path, expected] of cases) {
+    it(`hookRouteName(${JSON.stringify(path)}) is ${JSON.stringify(expected)}`, () => {
+      expect(hookRouteName(path)).to.equal(expected);
+    });
+  }
+});
+
+describe("Function: isSqsEvent", () => {
+  const cases: Array<[string, unknown, boolean]> = [
+    ["an SQS event", { Records: [] }, true],
+    ["an API Gateway event", githubDelivery(), false],
+    ["null", null, false],
+    ["undefined", undefined, false],
+    ["Records that are no list", { Records: {} }, false],
+  ];
+  for (const [label, event, expected] of cases) {
+    it(`isSqsEvent(${label}) is ${expected}`, () => {
+      expect(isSqsEvent(event)).to.equal(expected);
     });
   }
 });
