@@ -1,6 +1,6 @@
 import type { SQSRecord } from "aws-lambda";
 import { expect } from "chai";
-import { ActionError, SecretNotFoundError } from "../../src/core/errors";
+import { ActionError, SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
 import { MAX_ATTEMPTS, RETRY_BASE_DELAY_MS, retryDelayMs } from "../../src/core/policy";
 import type { ActionOutcome, WorkItem } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
@@ -390,5 +390,305 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
     await h.dedupe.mark("api-build", "w-other-gen", 2, "done");
     await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))])); // generation 1, redriven from the DLQ
     expect(h.ran).to.deep.equal(["w-other-gen"]);
+  });
+});
+
+describe("Function: createRouteHandler(deps).work (failures of its own dependencies, and what each attempt logs)", () => {
+  it("work does not hold back later records that have no message group after one failed (a standard queue)", async () => {
+    const h = harness(async (item) => {
+      if (item.deliveryId === "s-1") throw new ActionError("Jenkins answered 502", { retryable: true });
+      return { status: "done", detail: "ok" };
+    });
+    const records = ["s-1", "s-2"].map((id) =>
+      sqsRecord(JSON.stringify(workItem({ deliveryId: id })), { id: `m-${id}` }),
+    );
+    const result = await h.handler.work(sqsEvent(records));
+    expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-s-1" }]);
+    expect(h.ran).to.deep.equal(["s-1", "s-2"]);
+  });
+
+  it("work reports an unreadable message as a failure, to come back later, when parking it in the DLQ fails", async () => {
+    const h = harness(ok);
+    h.deadLetters.failuresLeft = 1;
+    const result = await h.handler.work(sqsEvent([sqsRecord("{oops", { id: "m-raw", receiveCount: 2 })]));
+    expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-raw" }]);
+    expect(h.logs.of("attempt")[0]).to.deep.include({
+      outcome: "failed",
+      level: "error",
+      error:
+        "unreadable work item: message body is not JSON; dead-lettering failed: SQS SendMessage to the dead-letter queue failed: ServiceUnavailable",
+    });
+  });
+
+  it("work logs an unreadable message it parked as dead, at level error", async () => {
+    const h = harness(ok);
+    await h.handler.work(sqsEvent([sqsRecord("{oops", { id: "m-parked" })]));
+    expect(h.logs.of("attempt")[0]).to.deep.include({
+      messageId: "m-parked",
+      outcome: "dead",
+      level: "error",
+      error: "unreadable work item: message body is not JSON",
+    });
+  });
+
+  it("work leaves an unreadable message to the queue's redrive policy when the DLQ cannot take raw bodies", async () => {
+    const logs = new LogCollector();
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore(),
+      queue: new RecordingQueue(),
+      deadLetters: { send: async () => undefined },
+      dedupe: new MemoryDedupeStore(),
+      runAction: ok,
+      log: logs.log,
+    });
+    const result = await handler.work(sqsEvent([sqsRecord("{oops", { id: "m-no-raw" })]));
+    expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-no-raw" }]);
+    expect(logs.of("attempt")[0]).to.deep.include({
+      outcome: "failed",
+      error: "unreadable work item: message body is not JSON",
+    });
+  });
+
+  it("work names the route a misrouted work item is for in its dead letter's reason", async () => {
+    const h = harness(ok);
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify({ ...workItem(), route: "other" }))]));
+    expect(h.deadLetters.raw[0]?.reason).to.equal('unreadable work item: work item is for route "other"');
+  });
+
+  it("work reports a record whose DLQ send fails as a failure, logged as failed with both errors", async () => {
+    const h = harness(async () => {
+      throw new ActionError("Jenkins answered 401", { retryable: false });
+    });
+    h.deadLetters.failuresLeft = 1;
+    const result = await h.handler.work(
+      sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-dlq-log" })]),
+    );
+    expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-dlq-log" }]);
+    expect(h.logs.of("attempt")[0]).to.deep.include({
+      outcome: "failed",
+      level: "error",
+      error:
+        "final: Jenkins answered 401; dead-lettering failed: SQS SendMessage to the dead-letter queue failed: ServiceUnavailable",
+    });
+  });
+
+  it("work reports a record as failed, and backs it off, when the DLQ rejects with no error at all", async () => {
+    const h = harness(async () => {
+      throw new ActionError("Jenkins answered 401", { retryable: false });
+    });
+    h.deadLetters.send = () => Promise.reject(undefined);
+    const result = await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-undef" })]));
+    expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-undef" }]);
+    expect(h.backoffs).to.deep.equal([{ messageId: "m-undef", delayMs: RETRY_BASE_DELAY_MS }]);
+    expect(h.logs.of("attempt").at(-1)).to.deep.include({ outcome: "failed", level: "error" });
+  });
+
+  it("work logs each outcome at its level: done info, retry warn, dead error", async () => {
+    const outcomes: Behaviour[] = [
+      ok,
+      async () => {
+        throw new ActionError("Jenkins answered 503", { retryable: true });
+      },
+      async () => {
+        throw new ActionError("Jenkins answered 404", { retryable: false });
+      },
+    ];
+    const h = harness(async (item) => (outcomes.shift() as Behaviour)(item));
+    for (let i = 0; i < 3; i++) await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()))]));
+    expect(h.logs.of("attempt").map((l) => [l.outcome, l.level])).to.deep.equal([
+      ["done", "info"],
+      ["retry", "warn"],
+      ["dead", "error"],
+    ]);
+    expect(h.logs.of("attempt")[2]).to.deep.include({ error: "final: Jenkins answered 404" });
+  });
+
+  it("work logs an event with an action as <event>.<action>", async () => {
+    const h = harness(ok);
+    const item = workItem();
+    item.event.event = "pull_request";
+    item.event.action = "closed";
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))]));
+    expect(h.logs.of("attempt")[0]).to.deep.include({ event: "pull_request.closed" });
+  });
+
+  it("work retries a TransientDependencyError of the action with its own message, and an unexpected error as unexpected", async () => {
+    const errors: unknown[] = [
+      new TransientDependencyError("Secrets Manager unavailable"),
+      new TypeError("boom"),
+    ];
+    const h = harness(async () => {
+      throw errors.shift();
+    });
+    for (let i = 0; i < 2; i++) await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()))]));
+    expect(h.logs.of("attempt").map((l) => [l.outcome, l.error])).to.deep.equal([
+      ["retry", "Secrets Manager unavailable"],
+      ["retry", "unexpected TypeError: boom"],
+    ]);
+    expect(h.deadLetters.items).to.deep.equal([]);
+  });
+
+  it(`work dead-letters a TransientDependencyError of the action on attempt ${MAX_ATTEMPTS}, saying it gave up`, async () => {
+    const h = harness(async () => {
+      throw new TransientDependencyError("Secrets Manager unavailable");
+    });
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { receiveCount: MAX_ATTEMPTS })]));
+    expect(h.deadLetters.items[0]?.reason).to.equal(
+      `gave up after ${MAX_ATTEMPTS} attempts: Secrets Manager unavailable`,
+    );
+  });
+
+  const counts: Array<[string, string | undefined, number]> = [
+    ["missing", undefined, 1],
+    ["0", "0", 1],
+    ["not a number", "many", 1],
+    ["4", "4", 4],
+  ];
+  for (const [label, count, attempt] of counts) {
+    it(`work counts a record whose ApproximateReceiveCount is ${label} as attempt ${attempt}`, async () => {
+      const h = harness(ok);
+      const record = sqsRecord(JSON.stringify(workItem()));
+      if (count === undefined) (record as { attributes?: unknown }).attributes = undefined;
+      else record.attributes.ApproximateReceiveCount = count;
+      await h.handler.work(sqsEvent([record]));
+      expect(h.logs.of("attempt")[0]).to.deep.include({ attempt, outcome: "done" });
+    });
+  }
+
+  it("work finishes a record when marking it done fails, and logs a warning", async () => {
+    const h = harness(ok);
+    h.dedupe.mark = async () => {
+      throw new TransientDependencyError("DynamoDB dedupe mark failed: throttled");
+    };
+    const result = await h.handler.work(
+      sqsEvent([sqsRecord(JSON.stringify(workItem({ deliveryId: "w-m" })))]),
+    );
+    expect(result.batchItemFailures).to.deep.equal([]);
+    expect(h.logs.of("dedupe mark failed")[0]).to.deep.include({
+      level: "warn",
+      deliveryId: "w-m",
+      state: "done",
+      error: "DynamoDB dedupe mark failed: throttled",
+    });
+  });
+
+  it("work runs the action when the dedupe store cannot tell a delivery's state", async () => {
+    const logs = new LogCollector();
+    const ran: string[] = [];
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore(),
+      queue: new RecordingQueue(),
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: {
+        claim: async () => ({ claimed: true, generation: 1 }),
+        mark: async () => {},
+        release: async () => {},
+      },
+      runAction: async (item) => {
+        ran.push(item.deliveryId);
+        return { status: "done", detail: "" };
+      },
+      log: logs.log,
+    });
+    await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem({ deliveryId: "w-stateless" })))]));
+    expect(ran).to.deep.equal(["w-stateless"]);
+  });
+
+  it("work without a backoff leaves a failed record to the visibility timeout, logging no backoff failure", async () => {
+    const logs = new LogCollector();
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore(),
+      queue: new RecordingQueue(),
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async () => {
+        throw new ActionError("503", { retryable: true });
+      },
+      log: logs.log,
+    });
+    const result = await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-nb" })]));
+    expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-nb" }]);
+    expect(logs.of("backoff failed")).to.deep.equal([]);
+  });
+
+  it("work logs a failed backoff at level warn with its error", async () => {
+    const logs = new LogCollector();
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore(),
+      queue: new RecordingQueue(),
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async () => {
+        throw new ActionError("503", { retryable: true });
+      },
+      log: logs.log,
+      backoff: async () => {
+        throw new Error("ChangeMessageVisibility failed");
+      },
+    });
+    await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-bf" })]));
+    expect(logs.of("backoff failed")[0]).to.deep.include({
+      level: "warn",
+      messageId: "m-bf",
+      error: "ChangeMessageVisibility failed",
+    });
+  });
+
+  it("work gives the action no limits at all without an invocation", async () => {
+    const seen: unknown[] = [];
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore(),
+      queue: new RecordingQueue(),
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async (_item, limits) => {
+        seen.push(limits);
+        return { status: "done", detail: "" };
+      },
+      log: () => {},
+    });
+    await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()))]));
+    expect(seen).to.deep.equal([undefined]);
+  });
+
+  it("work logs a deferred record with why it was deferred", async () => {
+    const h = harness(async (item) => {
+      if (item.deliveryId === "f-1") throw new ActionError("Jenkins answered 502", { retryable: true });
+      return { status: "done", detail: "ok" };
+    });
+    const records = ["f-1", "f-2"].map((id) =>
+      sqsRecord(JSON.stringify(workItem({ deliveryId: id })), { id: `m-${id}`, group: "acme/api" }),
+    );
+    await h.handler.work(sqsEvent(records));
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-late" })]), {
+      remainingMs: () => WORK_RESERVE_MS + MIN_ACTION_MS - 1,
+    });
+    expect(
+      h.logs
+        .of("attempt")
+        .filter((l) => l.outcome === "deferred")
+        .map((l) => l.detail),
+    ).to.deep.equal([
+      "an earlier message of the same group failed",
+      "too little of the invocation's time left to start it",
+    ]);
+  });
+
+  it("work logs an already finished record with why it was skipped", async () => {
+    const h = harness(ok);
+    const item = workItem({ deliveryId: "w-skip" });
+    await accepted(h.dedupe, item);
+    await h.dedupe.mark("api-build", "w-skip", 1, "done");
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))]));
+    expect(h.logs.of("attempt")[0]).to.deep.include({
+      outcome: "already-done",
+      level: "info",
+      detail: "this generation already finished",
+    });
   });
 });
