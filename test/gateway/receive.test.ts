@@ -1126,3 +1126,28 @@ describe("Function: isSqsEvent", () => {
     });
   }
 });
+
+describe("Function: createRouteHandler(deps).receive (the deadline timer and the process's life)", () => {
+  const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+
+  it("receive's deadline timer keeps the process alive only while a delivery waits on a dependency", async () => {
+    const gates: Array<() => void> = [];
+    const dedupe = new MemoryDedupeStore();
+    const claim = dedupe.claim.bind(dedupe);
+    dedupe.claim = async (route, id) => {
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return claim(route, id);
+    };
+    const h = harness({ dedupe });
+    await new Promise((resolve) => setImmediate(resolve)); // mocha's own timer for this test is set by now
+    const idle = timers();
+    for (const deliveryId of ["d-alive-1", "d-alive-2"]) {
+      const answer = h.receive({ deliveryId });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(timers(), `while ${deliveryId} waits`).to.equal(idle + 1);
+      (gates.shift() as () => void)();
+      expect((await answer).statusCode).to.equal(202);
+      expect(timers(), `once ${deliveryId} is answered`).to.equal(idle);
+    }
+  });
+});
