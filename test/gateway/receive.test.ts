@@ -1130,6 +1130,31 @@ describe("Function: isSqsEvent", () => {
 describe("Function: createRouteHandler(deps).receive (the deadline timer and the process's life)", () => {
   const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
 
+  it("receive's deadline timer no longer keeps the process alive once a timed-out delivery and the next one are answered", async () => {
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
+      queue: {
+        send: (item) =>
+          item.deliveryId === "d-hung"
+            ? new Promise<void>(() => {})
+            : new Promise<void>((resolve) => setImmediate(resolve)),
+      },
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async () => ({ status: "done", detail: "" }),
+      log: () => {},
+      receiveTimeoutMs: 20,
+    });
+    await new Promise((resolve) => setImmediate(resolve)); // mocha's own timer for this test is set by now
+    const idle = timers();
+    const hung = parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-hung" })));
+    expect(hung.statusCode).to.equal(503);
+    const next = parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-next" })));
+    expect(next.statusCode).to.equal(202);
+    expect(timers()).to.equal(idle);
+  });
+
   it("receive's deadline timer keeps the process alive only while a delivery waits on a dependency", async () => {
     const gates: Array<() => void> = [];
     const dedupe = new MemoryDedupeStore();
