@@ -1095,6 +1095,105 @@ describe("Function: createRouteHandler(deps).receive (answers, headers and log l
   });
 });
 
+describe("Function: createRouteHandler(deps).receive (log lines as the sink gets them, and secret versions)", () => {
+  function rawHarness(options: { secrets?: SecretStore; dedupe?: DedupeStore } = {}) {
+    const lines: Array<Record<string, unknown>> = [];
+    const queue = new RecordingQueue();
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: options.secrets ?? new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
+      queue,
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: options.dedupe ?? new MemoryDedupeStore(),
+      runAction: async () => ({ status: "done", detail: "" }),
+      log: (line) => lines.push(line),
+    });
+    const receive = async (delivery: DeliveryOptions = {}) =>
+      parseAnswer(await handler.receive(githubDelivery(delivery)));
+    return { handler, lines, queue, receive };
+  }
+
+  it("receive hands the log sink no undefined field: what a delivery did not reach is left out", async () => {
+    const h = rawHarness();
+    await h.receive({ secret: "wrong", deliveryId: "d-raw" });
+    const [line] = h.lines;
+    expect(Object.entries(line ?? {}).filter(([, value]) => value === undefined)).to.deep.equal([]);
+    for (const key of ["action", "via", "generation", "error"]) expect(line).not.to.have.property(key);
+  });
+
+  const decisions: Array<[string, DeliveryOptions, number, string, string]> = [
+    ["malformed JSON with a valid signature", { body: '{"ref": ' }, 400, "rejected", "warn"],
+    ["a wrong signature", { secret: "wrong" }, 401, "rejected", "warn"],
+  ];
+  for (const [label, delivery, status, decision, level] of decisions) {
+    it(`receive logs ${label} as ${status}, decision ${decision}, level ${level}`, async () => {
+      const h = rawHarness();
+      await h.receive(delivery);
+      expect(h.lines[0]).to.deep.include({ status, decision, level });
+    });
+  }
+
+  it("receive logs an unexpected error as decision error, level error", async () => {
+    const dedupe: DedupeStore = {
+      claim: async () => {
+        throw new TypeError("boom");
+      },
+      mark: async () => {},
+      release: async () => {},
+    };
+    const h = rawHarness({ dedupe });
+    await h.receive();
+    expect(h.lines.at(-1)).to.deep.include({
+      status: 500,
+      decision: "error",
+      level: "error",
+      error: "TypeError: boom",
+    });
+  });
+
+  it("receive logs a delivery refused for a missing webhook secret as decision rejected", async () => {
+    const secrets: SecretStore = {
+      async versions(name) {
+        throw new SecretNotFoundError(name);
+      },
+    };
+    const h = rawHarness({ secrets });
+    await h.receive();
+    expect(h.lines.find((l) => l.msg === "delivery")).to.deep.include({ status: 401, decision: "rejected" });
+  });
+
+  it("deliver answers bytes over the limit 413 with the limit as its reason, logged as too-large", async () => {
+    const h = rawHarness();
+    const answer = await h.handler.deliver({
+      routeName: "api-build",
+      method: "POST",
+      headers: headerBag({ "X-GitHub-Event": "push", "X-GitHub-Delivery": "d-big-buffer" }),
+      body: Buffer.alloc(MAX_BODY_BYTES + 1),
+      sourceIp: "140.82.115.10",
+    });
+    expect(answer.statusCode).to.equal(413);
+    expect(answer.body.reason).to.equal(`body larger than ${MAX_BODY_BYTES} bytes`);
+    expect(h.lines[0]).to.deep.include({ decision: "too-large" });
+  });
+
+  it("receive stops accepting the previous secret once its version is gone (the versions are compared in full)", async () => {
+    let versions = ["new secret", "old secret"];
+    const secrets: SecretStore = {
+      async versions() {
+        return versions;
+      },
+      peek() {
+        return versions;
+      },
+    };
+    const h = rawHarness({ secrets });
+    expect((await h.receive({ secret: "old secret", deliveryId: "d-rot-1" })).statusCode).to.equal(202);
+    versions = ["new secret"];
+    expect((await h.receive({ secret: "old secret", deliveryId: "d-rot-2" })).statusCode).to.equal(401);
+    expect((await h.receive({ secret: "new secret", deliveryId: "d-rot-3" })).statusCode).to.equal(202);
+  });
+});
+
 describe("Function: hookRouteName", () => {
   const cases: Array<[string, string | undefined]> = [
     ["/hooks/api-build", "api-build"],

@@ -136,9 +136,11 @@ describe("Function: createRouteHandler(deps).receive (a push that changed severa
     expect(first.statusCode).to.equal(503);
     expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([ID]);
     // Each change has its line; the delivery's line names the change it failed on.
-    expect(h.logs.of("change").map((l) => [l.deliveryId, l.ref, l.status])).to.deep.equal([
-      [ID, "refs/tags/v1.0", 202],
-      [`${ID}#2`, "refs/heads/main", 503],
+    expect(
+      h.logs.of("change").map((l) => [l.deliveryId, l.ref, l.status, l.decision, l.level]),
+    ).to.deep.equal([
+      [ID, "refs/tags/v1.0", 202, "queued", "info"],
+      [`${ID}#2`, "refs/heads/main", 503, "unavailable", "error"],
     ]);
     expect(h.logs.of("delivery").at(-1)).to.deep.include({
       deliveryId: ID,
@@ -148,6 +150,7 @@ describe("Function: createRouteHandler(deps).receive (a push that changed severa
     const again = await h.receive();
     expect(again.statusCode).to.equal(202);
     expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([ID, `${ID}#2`]);
+    expect(h.logs.of("delivery").at(-1)).to.deep.include({ decision: "queued", status: 202 });
   });
 
   it("ignores the delivery when no change matches, saying the other changes did not either", async () => {
@@ -157,5 +160,6 @@ describe("Function: createRouteHandler(deps).receive (a push that changed severa
     expect(answer.body.status).to.equal("ignored");
     expect(answer.body.reason).to.contain("nor did the push's 2 other ref changes");
     expect(h.queue.sent).to.deep.equal([]);
+    expect(h.logs.of("delivery")[0]).to.deep.include({ decision: "ignored", level: "info" });
   });
 });
