@@ -679,6 +679,115 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
     ]);
   });
 
+  const groupFailures: Array<[string, (h: ReturnType<typeof harness>) => void, string]> = [
+    [
+      "its DLQ send failed",
+      (h) => {
+        h.deadLetters.failuresLeft = 1;
+      },
+      JSON.stringify(workItem({ deliveryId: "x-final" })),
+    ],
+    [
+      "it was unreadable and parking it failed",
+      (h) => {
+        h.deadLetters.failuresLeft = 1;
+      },
+      "{oops",
+    ],
+    [
+      "it was unreadable and the DLQ takes no raw bodies",
+      (h) => {
+        (h.deadLetters as { sendRaw?: unknown }).sendRaw = undefined;
+      },
+      "{oops",
+    ],
+    [
+      "its DLQ send rejected with nothing",
+      (h) => {
+        h.deadLetters.send = () => Promise.reject(undefined);
+      },
+      JSON.stringify(workItem({ deliveryId: "x-final" })),
+    ],
+  ];
+  for (const [label, breakIt, body] of groupFailures) {
+    it(`work holds back the later records of a group whose record failed because ${label}, as long as that record`, async () => {
+      const h = harness(async (item) => {
+        if (item.deliveryId === "x-final")
+          throw new ActionError("Jenkins answered 404", { retryable: false });
+        return { status: "done", detail: "ok" };
+      });
+      breakIt(h);
+      const records = [
+        sqsRecord(body, { id: "m-x-1", group: "acme/api" }),
+        sqsRecord(JSON.stringify(workItem({ deliveryId: "x-2" })), { id: "m-x-2", group: "acme/api" }),
+      ];
+      const result = await h.handler.work(sqsEvent(records));
+      expect(result.batchItemFailures.map((f) => f.itemIdentifier)).to.deep.equal(["m-x-1", "m-x-2"]);
+      expect(h.ran).not.to.include("x-2");
+      expect(h.backoffs.find((b) => b.messageId === "m-x-2")).to.deep.equal({
+        messageId: "m-x-2",
+        delayMs: RETRY_BASE_DELAY_MS,
+      });
+    });
+  }
+
+  it("work logs what went wrong when a record's processing throws unexpectedly", async () => {
+    const h = harness(async () => {
+      throw new ActionError("Jenkins answered 401", { retryable: false });
+    });
+    h.deadLetters.send = () => Promise.reject(undefined);
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-unexpected" })]));
+    expect(String(h.logs.of("attempt").at(-1)?.error)).to.match(/^TypeError: /);
+  });
+
+  it("work finishes a record whose done mark rejects with nothing at all", async () => {
+    const h = harness(ok);
+    h.dedupe.mark = () => Promise.reject(undefined);
+    const result = await h.handler.work(
+      sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-mark-undef" })]),
+    );
+    expect(result.batchItemFailures).to.deep.equal([]);
+    expect(h.logs.of("dedupe mark failed")[0]).to.deep.include({ error: "undefined" });
+  });
+
+  it("work still answers with its batch when the backoff rejects with nothing at all", async () => {
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore(),
+      queue: new RecordingQueue(),
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async () => {
+        throw new ActionError("503", { retryable: true });
+      },
+      log: () => {},
+      backoff: () => Promise.reject(undefined),
+    });
+    const result = await handler.work(
+      sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-bo-undef" })]),
+    );
+    expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-bo-undef" }]);
+  });
+
+  it("work hands the log sink no undefined field", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore(),
+      queue: new RecordingQueue(),
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async () => ({ status: "done", detail: "ok" }),
+      log: (line) => lines.push(line),
+    });
+    const item = workItem();
+    delete item.event.ref;
+    await handler.work(sqsEvent([sqsRecord(JSON.stringify(item))]));
+    expect(
+      lines.flatMap((line) => Object.entries(line)).filter(([, value]) => value === undefined),
+    ).to.deep.equal([]);
+  });
+
   it("work logs an already finished record with why it was skipped", async () => {
     const h = harness(ok);
     const item = workItem({ deliveryId: "w-skip" });
