@@ -947,6 +947,7 @@ describe("Function: createRouteHandler(deps).receive (answers, headers and log l
     const h = harness();
     h.queue.failuresLeft = 1;
     const answer = await h.receive({ deliveryId: "d-sqs-reason" });
+    expect(answer.body.status).to.equal("unavailable");
     expect(answer.body.reason).to.equal("could not enqueue the delivery; redeliver later");
     expect(h.logs.of("delivery")[0]).to.deep.include({
       decision: "unavailable",
