@@ -194,13 +194,14 @@ describe("Class: DynamoDedupeStore", () => {
     await store.claim("api-build", "d-1");
     const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
     expect(input?.UpdateExpression).to.equal(
-      "SET #state = :pending, #generation = if_not_exists(#generation, :zero) + :one, #updatedAt = :now, #expiresAt = :expires",
+      "SET #state = :pending, #generation = if_not_exists(#generation, :zero) + :one, #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now)",
     );
     expect(input?.ExpressionAttributeNames).to.deep.equal({
       "#state": "state",
       "#generation": "generation",
       "#updatedAt": "updatedAt",
       "#expiresAt": "expiresAt",
+      "#firstClaimedAt": "firstClaimedAt",
     });
     expect(input?.ExpressionAttributeValues).to.deep.equal({
       ":pending": { S: "pending" },

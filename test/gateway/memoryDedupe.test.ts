@@ -18,7 +18,11 @@ function store() {
 describe("Class: MemoryDedupeStore", () => {
   it("claim is abandoned only once the pending claim is more than PENDING_CLAIM_TTL_SECONDS old", async () => {
     const { dedupe, at } = store();
-    expect(await dedupe.claim("r", "d")).to.deep.equal({ claimed: true, generation: 1 });
+    expect(await dedupe.claim("r", "d")).to.deep.equal({
+      claimed: true,
+      generation: 1,
+      firstClaimedAtMs: START,
+    });
     for (const ms of [1_000, 30_000, PENDING_CLAIM_TTL_SECONDS * 1000]) {
       at(ms);
       expect(await dedupe.claim("r", "d"), `after ${ms} ms`).to.deep.equal({
@@ -28,7 +32,11 @@ describe("Class: MemoryDedupeStore", () => {
       });
     }
     at(PENDING_CLAIM_TTL_SECONDS * 1000 + 1);
-    expect(await dedupe.claim("r", "d")).to.deep.equal({ claimed: true, generation: 2 });
+    expect(await dedupe.claim("r", "d")).to.deep.equal({
+      claimed: true,
+      generation: 2,
+      firstClaimedAtMs: START,
+    });
   });
 
   for (const state of ["queued", "done"] as const) {
@@ -49,20 +57,32 @@ describe("Class: MemoryDedupeStore", () => {
     at(10_000 + DEDUPE_TTL_SECONDS * 1000);
     expect(await dedupe.claim("r", "d")).to.deep.include({ claimed: false, state: "done" });
     at(10_000 + (DEDUPE_TTL_SECONDS + 1) * 1000);
-    expect(await dedupe.claim("r", "d")).to.deep.equal({ claimed: true, generation: 2 });
+    expect(await dedupe.claim("r", "d")).to.deep.equal({
+      claimed: true,
+      generation: 2,
+      firstClaimedAtMs: START,
+    });
   });
 
   it("claim of a dead delivery takes the next generation at once", async () => {
     const { dedupe } = store();
     await dedupe.claim("r", "d");
     await dedupe.mark("r", "d", 1, "dead");
-    expect(await dedupe.claim("r", "d")).to.deep.equal({ claimed: true, generation: 2 });
+    expect(await dedupe.claim("r", "d")).to.deep.equal({
+      claimed: true,
+      generation: 2,
+      firstClaimedAtMs: START,
+    });
   });
 
   it("claim keys by route and delivery id: the same id on another route is a claim of its own", async () => {
     const { dedupe } = store();
     await dedupe.claim("r", "d");
-    expect(await dedupe.claim("other", "d")).to.deep.equal({ claimed: true, generation: 1 });
+    expect(await dedupe.claim("other", "d")).to.deep.equal({
+      claimed: true,
+      generation: 1,
+      firstClaimedAtMs: START,
+    });
   });
 
   it('mark of an older generation changes nothing; mark "queued" does not overwrite done or dead', async () => {
@@ -85,7 +105,11 @@ describe("Class: MemoryDedupeStore", () => {
     await dedupe.release("r", "d", 2); // not its generation
     expect(await dedupe.claim("r", "d")).to.deep.include({ claimed: false, state: "pending" });
     await dedupe.release("r", "d", 1);
-    expect(await dedupe.claim("r", "d")).to.deep.equal({ claimed: true, generation: 2 });
+    expect(await dedupe.claim("r", "d")).to.deep.equal({
+      claimed: true,
+      generation: 2,
+      firstClaimedAtMs: START,
+    });
   });
 
   it("release leaves a queued claim alone (the item may be in the queue), and does nothing for an unknown id", async () => {
