@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { signatureHeaders, signStandardWebhook, verifyDelivery } from "../../../src/core/verify";
+import { verifyStandardWebhook } from "../../../src/core/verify/standardWebhooks";
 import { request } from "./helpers";
 
 // The Standard Webhooks reference test vector (standard-webhooks/standard-webhooks libraries' tests).
@@ -94,9 +95,10 @@ describe("Function: verifyDelivery (GitLab signing token, Standard Webhooks)", (
   ];
   for (const [name, override] of stale) {
     it(`verifyDelivery rejects ${name}`, () => {
-      expect(verify(signed(override))).to.deep.include({
+      expect(verify(signed(override))).to.deep.equal({
         ok: false,
         status: 401,
+        reason: "signature timestamp missing or outside tolerance",
         retryWithFreshSecret: false,
       });
     });
@@ -145,8 +147,23 @@ describe("Function: verifyDelivery (GitLab signing token, Standard Webhooks)", (
     });
   });
 
-  it("verifyDelivery rejects a missing webhook-id", () => {
-    expect(verify(signed({ "webhook-id": [] }))).to.deep.include({ ok: false, status: 401 });
+  it("verifyDelivery rejects a missing webhook-id as malformed, without asking for a fresh secret", () => {
+    expect(verify(signed({ "webhook-id": [] }))).to.deep.equal({
+      ok: false,
+      status: 401,
+      reason: "signature malformed",
+      retryWithFreshSecret: false,
+    });
+  });
+
+  it("verifyDelivery rejects an empty webhook-id even under a signature made over the empty id", () => {
+    const ts = Math.floor(NOW / 1000);
+    const headers = {
+      "webhook-id": "",
+      "webhook-timestamp": String(ts),
+      "webhook-signature": signStandardWebhook(SIGNING, "", ts, BODY),
+    };
+    expect(verify(headers)).to.deep.include({ ok: false, reason: "signature malformed" });
   });
 
   it("verifyDelivery skips unknown versions and passes when a v1 entry matches", () => {
@@ -226,5 +243,87 @@ describe("Function: verifyDelivery (GitLab signing token, Standard Webhooks)", (
       ok: true,
       via: "token",
     });
+  });
+});
+
+describe("Function: verifyDelivery (Standard Webhooks tolerance and entry format)", () => {
+  const at = (ageSeconds: number) => signed({}, SIGNING, NOW - ageSeconds * 1000);
+  const withTolerance = (headers: Record<string, string | string[]>, toleranceSeconds: number) =>
+    verifyDelivery(
+      request({
+        provider: "gitlab",
+        body: BODY,
+        headers,
+        secrets: [SIGNING],
+        nowMs: NOW,
+        auth: { toleranceSeconds },
+      }),
+    );
+
+  const cases: Array<[string, number, number, boolean]> = [
+    ["exactly the default tolerance old", 300, 300, true],
+    ["exactly the default tolerance ahead", -300, 300, true],
+    ["one second past the default tolerance", 301, 300, false],
+    ["exactly a route tolerance of 60 old", 60, 60, true],
+    ["one second past a route tolerance of 60", 61, 60, false],
+    ["299 seconds old under a tolerance of 0 (the default applies)", 299, 0, true],
+    ["301 seconds old under a tolerance of 0 (the default applies)", 301, 0, false],
+    ["299 seconds old under a negative tolerance (the default applies)", 299, -5, true],
+    ["an hour old under an infinite tolerance (the default applies)", 3600, Number.POSITIVE_INFINITY, false],
+    ["299 seconds old under a NaN tolerance (the default applies)", 299, Number.NaN, true],
+  ];
+  for (const [name, age, tolerance, ok] of cases) {
+    it(`verifyDelivery ${ok ? "accepts" : "rejects"} a timestamp ${name}`, () => {
+      expect(withTolerance(at(age), tolerance).ok).to.equal(ok);
+    });
+  }
+
+  it("verifyDelivery rejects a v1 entry with extra base64 around a valid signature as malformed, not an internal error", () => {
+    const valid = (signed()["webhook-signature"] as string).slice(3);
+    for (const entry of [`v1,AAAA${valid}`, `v1,${valid}AAAA`]) {
+      expect(verify(signed({ "webhook-signature": entry })), entry).to.deep.include({
+        ok: false,
+        reason: "signature malformed",
+      });
+    }
+  });
+
+  it("verifyDelivery rejects a v1 entry of canonical base64 that is not 32 bytes as malformed, not an internal error", () => {
+    for (const bytes of [31, 33, 48]) {
+      const entry = `v1,${Buffer.alloc(bytes, 1).toString("base64")}`;
+      expect(verify(signed({ "webhook-signature": entry })), entry).to.deep.include({
+        ok: false,
+        reason: "signature malformed",
+      });
+    }
+  });
+
+  it("verifyDelivery rejects a repeated webhook-signature or webhook-timestamp as a repeated header", () => {
+    const headers = signed();
+    for (const name of ["webhook-signature", "webhook-timestamp"]) {
+      const value = headers[name] as string;
+      expect(verify({ ...headers, [name]: [value, value] }), name).to.deep.include({
+        ok: false,
+        reason: "signature header repeated",
+      });
+    }
+  });
+
+  it("verifyStandardWebhook answers ambiguous for a repeated webhook-id, absent without webhook-signature", () => {
+    const headers = signed();
+    const bag = (h: Record<string, string | string[]>) =>
+      request({ provider: "gitlab", body: BODY, headers: h }).headers;
+    const id = headers["webhook-id"] as string;
+    expect(
+      verifyStandardWebhook(bag({ ...headers, "webhook-id": [id, id] }), BODY, [SIGNING], 300, NOW),
+    ).to.equal("ambiguous");
+    expect(
+      verifyStandardWebhook(bag({ ...headers, "webhook-signature": [] }), BODY, [SIGNING], 300, NOW),
+    ).to.equal("absent");
+    expect(verifyStandardWebhook(bag(headers), BODY, [SIGNING], 300, NOW)).to.equal("match-signature");
+  });
+
+  it("signStandardWebhook refuses a secret that is not whsec_<base64> with a TypeError naming the form", () => {
+    expect(() => signStandardWebhook("plain token", "id", 1, BODY)).to.throw(TypeError, "whsec_<base64>");
   });
 });
