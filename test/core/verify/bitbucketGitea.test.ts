@@ -190,3 +190,45 @@ describe("Function: verifyDelivery (Gitea and Forgejo)", () => {
     });
   });
 });
+
+describe("Function: verifyDelivery (Gitea content types and blank headers)", () => {
+  const verify = (headers: Record<string, string | string[]>) =>
+    verifyDelivery(request({ provider: "gitea", body: BODY, headers }));
+
+  it("verifyDelivery verifies a JSON delivery over its body when the content type says JSON", () => {
+    for (const type of ["application/json", "application/json; charset=utf-8"]) {
+      expect(verify({ "content-type": type, "x-gitea-signature": hex() }), type).to.deep.equal({
+        ok: true,
+        via: "signature",
+      });
+    }
+  });
+
+  it("verifyDelivery reads a form content type whatever its case and spacing", () => {
+    const json = '{"ref":"refs/heads/main"}';
+    const form = Buffer.from(new URLSearchParams({ payload: json }).toString());
+    for (const type of [
+      "Application/X-WWW-Form-Urlencoded",
+      "application/x-www-form-urlencoded ; charset=utf-8",
+    ]) {
+      const result = verifyDelivery(
+        request({
+          provider: "gitea",
+          body: form,
+          headers: {
+            "content-type": type,
+            "x-gitea-signature": signHex("sha256", SECRET, Buffer.from(json)),
+          },
+        }),
+      );
+      expect(result, type).to.deep.equal({ ok: true, via: "signature" });
+    }
+  });
+
+  it("verifyDelivery treats a blank (whitespace) signature header as unsigned and reads the next one", () => {
+    expect(verify({ "x-gitea-signature": " ", "x-hub-signature-256": `sha256=${hex()}` })).to.deep.equal({
+      ok: true,
+      via: "signature",
+    });
+  });
+});

@@ -359,3 +359,40 @@ describe("Function: verifyDelivery (GitHub)", () => {
     });
   });
 });
+
+describe("Function: verifyDelivery (GitHub reasons and odd secret lists)", () => {
+  it("verifyDelivery says a signature cannot be verified when no secret is configured, or only an empty one", () => {
+    for (const secrets of [[], [""]]) {
+      expect(
+        github(PUSH, { "x-hub-signature-256": sig(PUSH) }, secrets),
+        JSON.stringify(secrets),
+      ).to.deep.equal({
+        ok: false,
+        status: 401,
+        reason: "signature cannot be verified",
+        retryWithFreshSecret: true,
+      });
+    }
+  });
+
+  it("verifyDelivery skips empty and non-string secrets and still checks with the others", () => {
+    const secrets = ["", 42, null, SECRET] as unknown as string[];
+    expect(github(PUSH, { "x-hub-signature-256": sig(PUSH) }, secrets)).to.deep.equal({
+      ok: true,
+      via: "signature",
+    });
+  });
+
+  it("verifyDelivery rejects a repeated X-Hub-Signature (SHA-1) as a repeated header, even when SHA-1 is allowed", () => {
+    const sha1 = signHex("sha1", SECRET, Buffer.from(PUSH), "sha1=");
+    const result = verifyDelivery(
+      request({
+        provider: "github",
+        body: PUSH,
+        headers: { "x-hub-signature": [sha1, sha1] },
+        auth: { allowSha1: true },
+      }),
+    );
+    expect(result).to.deep.include({ ok: false, reason: "signature header repeated" });
+  });
+});

@@ -99,3 +99,28 @@ describe("Function: verifyGitlabToken, in constant time", () => {
     ]);
   });
 });
+
+describe("Function: verifyDelivery (GitLab token reasons and secret lists)", () => {
+  it("verifyDelivery rejects an empty X-Gitlab-Token with the malformed reason", () => {
+    expect(gitlab({ "x-gitlab-token": "" })).to.deep.include({ ok: false, reason: "signature malformed" });
+  });
+
+  it("verifyDelivery says a token cannot be verified when the only secret is empty", () => {
+    expect(gitlab({ "x-gitlab-token": TOKEN }, [""])).to.deep.equal({
+      ok: false,
+      status: 401,
+      reason: "signature cannot be verified",
+      retryWithFreshSecret: true,
+    });
+  });
+
+  it("verifyDelivery skips empty and non-string secrets and still checks the token with the others", () => {
+    const secrets = ["", 42, null, TOKEN] as unknown as string[];
+    expect(gitlab({ "x-gitlab-token": TOKEN }, secrets)).to.deep.equal({ ok: true, via: "token" });
+  });
+
+  it("verifyDelivery accepts a token-only delivery on a route that holds both a token and a signing key", () => {
+    const signing = `whsec_${Buffer.alloc(32, 3).toString("base64")}`;
+    expect(gitlab({ "x-gitlab-token": TOKEN }, [signing, TOKEN])).to.deep.equal({ ok: true, via: "token" });
+  });
+});

@@ -145,3 +145,32 @@ describe("Function: verifyDelivery (IP-allowlist fallback)", () => {
     expect(gitlab({ "webhook-signature": "v1,xx" })).to.deep.include({ ok: false, status: 401 });
   });
 });
+
+describe("Function: compileIpAllowlist (how entries are read)", () => {
+  const cases: Array<[string, string[], string, boolean]> = [
+    ["an entry with spaces around it", [" 10.0.0.0/8 "], "10.1.2.3", true],
+    ["a single IPv6 address", ["2001:db8::1"], "2001:db8::1", true],
+    ["a single IPv6 address, not its neighbour", ["2001:db8::1"], "2001:db8::2", false],
+    ["a single IPv4 address, not its neighbour", ["198.51.100.7"], "198.51.100.6", false],
+    ["an IPv4 CIDR written in hex", ["0x0a.0.0.0/8"], "10.1.2.3", false],
+    ["an IPv4 CIDR with fewer than four parts", ["10/8"], "10.1.2.3", false],
+    ["::ffff:0.0.0.0/96 (every IPv4 address, mapped)", ["::ffff:0.0.0.0/96"], "203.0.113.7", true],
+    ["::ffff:203.0.113.0/120 for its IPv4 address", ["::ffff:203.0.113.0/120"], "203.0.113.7", true],
+    ["::ffff:203.0.113.0/120 for another IPv4 address", ["::ffff:203.0.113.0/120"], "203.0.114.7", false],
+    ["a /95 around the mapped range, for an IPv4 address", ["::ffff:0:0/95"], "203.0.113.7", false],
+    ["a /95 around the mapped range, for an IPv6 address in it", ["::ffff:0:0/95"], "::fffe:1:2", true],
+    ["an IPv4 range, for an IPv6 address", ["0.0.0.0/0"], "2001:db8::1", false],
+    ["an IPv6 range, for an IPv4 address", ["::/0"], "10.1.2.3", false],
+  ];
+  for (const [name, list, ip, expected] of cases) {
+    it(`compileIpAllowlist: ${name} ${expected ? "matches" : "does not match"} ${ip}`, () => {
+      expect(compileIpAllowlist(list)(ip)).to.equal(expected);
+    });
+  }
+
+  it("compileIpAllowlist skips entries that are not strings instead of throwing", () => {
+    const test = compileIpAllowlist([42, null, "10.0.0.0/8"] as unknown as string[]);
+    expect(test("10.1.2.3")).to.equal(true);
+    expect(test("11.1.2.3")).to.equal(false);
+  });
+});

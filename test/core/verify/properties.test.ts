@@ -242,10 +242,37 @@ describe("Properties: verifyDelivery", () => {
         auth: {},
       },
       { provider: "github", headers: new Map(), body: Buffer.alloc(0), secrets: ["s"], auth: null },
+      { provider: "github", headers: new Map(), body: Buffer.alloc(0), secrets: ["s"] },
+      {
+        provider: "github",
+        headers: new Map([["x-hub-signature-256", [`sha256=${"0".repeat(64)}`]]]),
+        body: Buffer.alloc(0),
+        secrets: 5,
+        auth: {},
+      },
+      { provider: "github", headers: {}, body: Buffer.alloc(0), secrets: ["s"], auth: {} },
+      { provider: "github", headers: null, body: Buffer.alloc(0), secrets: ["s"], auth: {} },
+      "github",
     ];
     for (const input of bad) {
       const result = verifyDelivery(input as never);
       expect(result.ok).to.equal(false);
+      // Refused by the shape check, not by the defensive catch.
+      if (!result.ok) expect(result.reason, JSON.stringify(input)).not.to.equal(INTERNAL_REASON);
     }
+  });
+
+  it("verifyDelivery answers 401 with the internal-error reason, never a throw, when reading the headers throws", () => {
+    const headers = new Map<string, string[]>();
+    headers.get = () => {
+      throw new Error("boom");
+    };
+    const input = { provider: "github", headers, body: Buffer.alloc(0), secrets: ["s"], auth: {} };
+    expect(verifyDelivery(input as never)).to.deep.equal({
+      ok: false,
+      status: 401,
+      reason: "signature could not be verified (internal error)",
+      retryWithFreshSecret: false,
+    });
   });
 });
