@@ -1,7 +1,12 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { RequestError } from "../../../src/core/errors";
-import { deliveryIdOf, detectProvider, eventName } from "../../../src/core/events/headers";
+import {
+  deliveryIdOf,
+  detectProvider,
+  eventName,
+  GITLAB_HOOK_HEADERS,
+} from "../../../src/core/events/headers";
 import type { HeaderBag } from "../../../src/core/types";
 import { bagOf, loadPayload, PAYLOAD_FIXTURES, type PayloadFixtureName } from "../../fixtures/payloads";
 
@@ -225,5 +230,107 @@ describe("Function: deliveryIdOf", () => {
     expect(deliveryIdOf("github", bagOf({ "X-GITHUB-DELIVERY": "abc-123" }), fixture.body)).to.equal(
       "abc-123",
     );
+  });
+});
+
+describe("Function: detectProvider (markers that decide alone)", () => {
+  const cases: Array<[string, Record<string, string | string[]>, string | undefined]> = [
+    ["Gogs", { "X-Gogs-Event": "push", "X-GitHub-Event": "push" }, "gitea"],
+    [
+      "Bitbucket Cloud by its user agent, over an X-Request-Id a proxy added",
+      { "X-Event-Key": "repo:push", "User-Agent": "Bitbucket-Webhooks/2.0", "X-Request-Id": "abc" },
+      "bitbucket",
+    ],
+    [
+      "Bitbucket Cloud by X-Request-UUID, over an X-Request-Id a proxy added",
+      { "X-Event-Key": "repo:push", "X-Request-UUID": "u-1", "X-Request-Id": "abc" },
+      "bitbucket",
+    ],
+    [
+      "Bitbucket Cloud by X-Hook-UUID, over an X-Request-Id a proxy added",
+      { "X-Event-Key": "repo:push", "X-Hook-UUID": "{1}", "X-Request-Id": "abc" },
+      "bitbucket",
+    ],
+    [
+      "Bitbucket Data Center, whose user agent only ends like Cloud's",
+      { "X-Event-Key": "repo:push", "User-Agent": "proxy Bitbucket-Webhooks", "X-Request-Id": "abc" },
+      "bitbucket-server",
+    ],
+    [
+      "Bitbucket Data Center by its event key, with a user agent that is not Cloud's",
+      { "X-Event-Key": "pr:merged", "User-Agent": "Bitbucket version: 8.9" },
+      "bitbucket-server",
+    ],
+    ["a GitHub event header sent empty, then with a value", { "X-GitHub-Event": ["", "push"] }, "github"],
+  ];
+  for (const [label, headers, provider] of cases) {
+    it(`detectProvider returns ${provider} for ${label}`, () => {
+      const bag = new Map(
+        Object.entries(headers).map(([name, value]) => [
+          name.toLowerCase(),
+          Array.isArray(value) ? value : [value],
+        ]),
+      );
+      expect(detectProvider(bag)).to.equal(provider);
+    });
+  }
+});
+
+describe("Function: eventName (headers and payload fallbacks)", () => {
+  for (const name of ["X-Forgejo-Event", "X-Gogs-Event", "X-GitHub-Event"]) {
+    it(`eventName reads ${name} for Gitea when the headers before it are absent`, () => {
+      expect(eventName("gitea", bagOf({ [name]: "issues" }), {})).to.equal("issues");
+    });
+  }
+
+  it("eventName trims the event header's value", () => {
+    expect(eventName("github", bagOf({ "X-GitHub-Event": " push " }), {})).to.equal("push");
+  });
+
+  const payloads: Array<[string, Record<string, unknown> | null, string | undefined]> = [
+    ["gitlab", { object_kind: "push" }, "Push Hook"],
+    ["gitlab", { object_kind: "merge_request" }, "Merge Request Hook"],
+    ["gitlab", { object_kind: "issue", event_type: "issue" }, "Issue Hook"],
+    ["gitlab", null, undefined],
+    ["github", { eventKey: "pr:opened", object_kind: "push" }, undefined],
+    ["bitbucket", { eventKey: "pr:opened" }, undefined],
+  ];
+  for (const [provider, payload, expected] of payloads) {
+    it(`eventName names a ${provider} payload ${JSON.stringify(payload)} without a header as ${expected ?? "unknown"}`, () => {
+      expect(eventName(provider as "gitlab", bagOf({}), payload)).to.equal(expected);
+    });
+  }
+
+  it("GITLAB_HOOK_HEADERS lists every X-Gitlab-Event, the confidential ones included", () => {
+    expect(GITLAB_HOOK_HEADERS).to.include.members([
+      "Push Hook",
+      "Merge Request Hook",
+      "Confidential Note Hook",
+    ]);
+  });
+});
+
+describe("Function: deliveryIdOf (reasons and hand-made bags)", () => {
+  const body = Buffer.from("{}");
+
+  it("deliveryIdOf says why an unusable delivery id is refused", () => {
+    const error = requestError(() =>
+      deliveryIdOf("github", bagOf({ "X-GitHub-Delivery": "has space" }), body),
+    );
+    expect(error.message).to.equal(
+      'header "x-github-delivery" is not a usable delivery id (1 to 128 visible ASCII characters)',
+    );
+  });
+
+  it("deliveryIdOf takes a header with an empty list of values as absent", () => {
+    const headers = new Map([["x-github-delivery", [] as string[]]]);
+    expect(deliveryIdOf("github", headers, body)).to.equal(
+      `sha256:${createHash("sha256").update(body).digest("hex")}`,
+    );
+  });
+
+  it("deliveryIdOf accepts an id of exactly 128 visible characters", () => {
+    const id = "~".repeat(128);
+    expect(deliveryIdOf("github", bagOf({ "X-GitHub-Delivery": id }), body)).to.equal(id);
   });
 });
