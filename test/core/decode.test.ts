@@ -165,3 +165,82 @@ describe("Function: decodeBody", () => {
     );
   });
 });
+
+describe("Function: decodeBody (content type parameters and reasons)", () => {
+  for (const type of [
+    "application/json; charset=utf8",
+    "application/json; charset=us-ascii",
+    "application/json ; charset=utf-8",
+    "application/json; charset = utf-8",
+    "application/json; boundary=x",
+    "application/json; charsets",
+    "application/json; charset",
+    "   ",
+  ]) {
+    it(`decodeBody parses UTF-8 JSON with content type ${JSON.stringify(type)}`, () => {
+      expect(decodeBody(JSON_BODY, type)).to.deep.equal(PAYLOAD);
+    });
+  }
+
+  function messageOf(body: Buffer, type: string | undefined): string | undefined {
+    try {
+      decodeBody(body, type);
+    } catch (error) {
+      if (error instanceof RequestError) return error.message;
+      throw error;
+    }
+    return undefined;
+  }
+
+  const FORM = "application/x-www-form-urlencoded";
+  const reasons: Array<[string, Buffer, string | undefined, string]> = [
+    ["an empty body", Buffer.alloc(0), "application/json", "empty body"],
+    [
+      "bytes that are not UTF-8",
+      Buffer.from([0x7b, 0xe7, 0x7d]),
+      "application/json",
+      "body is not valid UTF-8",
+    ],
+    ["a JSON array", Buffer.from("[1]"), undefined, "body is not a JSON object"],
+    ["a form without payload", Buffer.from("event=push"), FORM, "form body has no payload field"],
+    [
+      "a form with two payloads",
+      Buffer.from("payload=%7B%7D&payload=%7B%7D"),
+      FORM,
+      "form body has several payload fields",
+    ],
+    [
+      "a form with another field",
+      Buffer.from("payload=%7B%7D&event=push"),
+      FORM,
+      "form body has fields other than payload",
+    ],
+    ["a form payload that is not JSON", Buffer.from("payload=hello"), FORM, "form payload is not valid JSON"],
+    [
+      "a +json type outside application/",
+      JSON_BODY,
+      "text/vnd.x+json",
+      'unsupported content type "text/vnd.x+json"; send application/json',
+    ],
+    [
+      "a UTF-16 charset",
+      JSON_BODY,
+      "application/json; charset=utf-16",
+      'unsupported charset "utf-16"; send UTF-8',
+    ],
+  ];
+  for (const [name, body, type, message] of reasons) {
+    it(`decodeBody says "${message}" for ${name}`, () => {
+      expect(messageOf(body, type)).to.equal(message);
+    });
+  }
+
+  it("decodeBody quotes at most 40 characters of a charset and 80 of a content type", () => {
+    expect(messageOf(JSON_BODY, `application/json; charset=${"c".repeat(100)}`)).to.equal(
+      `unsupported charset "${"c".repeat(40)}"; send UTF-8`,
+    );
+    expect(messageOf(JSON_BODY, `text/${"t".repeat(100)}`)).to.equal(
+      `unsupported content type "text/${"t".repeat(75)}"; send application/json`,
+    );
+  });
+});
