@@ -148,3 +148,10 @@ describe("Function: singleHeader", () => {
       .and.not.include('"w"');
   });
 });
+
+describe("Function: headerBag (views that are not objects)", () => {
+  it("headerBag reads nothing from a single-value view that is a string, not its characters", () => {
+    const bag = headerBag("abc" as never, "xyz" as never);
+    expect(bag.size).to.equal(0);
+  });
+});
