@@ -604,3 +604,42 @@ function replaceAt(root: unknown, path: number[], value: unknown): void {
     else node = (node as Record<string, unknown>)[key];
   }
 }
+
+describe("Function: normaliseDelivery (GitHub events no fixture covered)", () => {
+  const repository = () => fixture("github/push").repository;
+
+  it("normaliseDelivery gives a GitHub release the tag of its tag_name", () => {
+    const event = normalise("github", "release", {
+      action: "published",
+      release: { tag_name: "v2.0.0" },
+      repository: repository(),
+    });
+    expect([event.ref, event.tag, event.branch]).to.deep.equal(["refs/tags/v2.0.0", "v2.0.0", undefined]);
+  });
+
+  it("normaliseDelivery marks a GitHub push with deleted: true as deleted, whatever its after says", () => {
+    const event = normalise("github", "push", {
+      ref: "refs/heads/gone",
+      after: "a".repeat(40),
+      deleted: true,
+      repository: repository(),
+    });
+    expect([event.deleted, event.sha]).to.deep.equal([true, undefined]);
+  });
+
+  it("normaliseDelivery takes a GitHub branch push's sha from after, not head_commit (only tags read head_commit)", () => {
+    const event = normalise("github", "push", {
+      ref: "refs/heads/main",
+      after: "a".repeat(40),
+      head_commit: { id: "b".repeat(40) },
+      repository: repository(),
+    });
+    expect(event.sha).to.equal("a".repeat(40));
+  });
+
+  it("normaliseDelivery reads the pull request of a GitHub pull_request_review event", () => {
+    const pr = fixture("github/pull_request-closed");
+    const event = normalise("github", "pull_request_review", { ...pr, action: "submitted" });
+    expect(event.pr?.number).to.equal((pr.pull_request as { number: number }).number);
+  });
+});
