@@ -40,6 +40,7 @@ describe("Module: events/fields (readers for untrusted JSON)", () => {
     ["9".repeat(15), Number("9".repeat(15))],
     ["9".repeat(16), undefined],
     [true, undefined],
+    [[5], undefined],
     [null, undefined],
   ];
   for (const [value, expected] of ints) {
