@@ -118,7 +118,18 @@ export async function triggerJenkins(
   const location = queueItemUrl(header(res.headers, "location"));
   const status = res.statusCode;
 
-  if (status === 201 || (status >= 200 && status < 300)) {
+  if (status >= 200 && status < 300 && !location && isHtml(header(res.headers, "content-type"))) {
+    // Jenkins answers a build request 201 with the queue item's Location and no body. A page instead is
+    // someone else's answer (the sign-in page of a proxy in front of Jenkins): taken for "queued", the
+    // build would be lost without a word.
+    throw new ActionError(
+      `${what} answered ${status} with an HTML page and no queue item: that is not Jenkins' answer to a build ` +
+        "request (a sign-in page of a proxy in front of Jenkins?); nothing was queued. Point jenkins.url at " +
+        "Jenkins itself, or let the proxy pass API tokens",
+      { retryable: false },
+    );
+  }
+  if (status >= 200 && status < 300) {
     const detail = location ? `queued as ${location}` : `queued (${status})`;
     const item = queueItemNumber(location);
     clients.log({
@@ -190,6 +201,10 @@ export async function triggerJenkins(
 }
 
 /** Whether a redirect leads back to the item itself (its path, wherever a proxy says the host is). */
+function isHtml(contentType: string | undefined): boolean {
+  return /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(contentType ?? "");
+}
+
 function redirectsToItself(location: string | undefined, itemUrl: string): boolean {
   if (!location) return false;
   try {

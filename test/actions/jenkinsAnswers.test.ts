@@ -151,6 +151,20 @@ describe("Function: triggerJenkins and the build endpoint's answers", () => {
     ],
     ["204", () => ({ status: 204 }), { detail: "queued (204)", publicDetail: "queued (204)" }],
     [
+      "201 with queue item 5 and an HTML body",
+      (url) => ({
+        status: 201,
+        headers: { location: `${url}/queue/item/5/`, "content-type": "text/html" },
+        body: "<html/>",
+      }),
+      { detail: "queued as {url}/queue/item/5/", publicDetail: "queued as queue item 5" },
+    ],
+    [
+      "200 with a JSON body and no Location",
+      () => ({ status: 200, headers: { "content-type": "application/json" }, body: "{}" }),
+      { detail: "queued (200)", publicDetail: "queued (200)" },
+    ],
+    [
       "201 with queue item 42",
       (url) => ({ status: 201, headers: { location: `${url}/queue/item/42/` } }),
       { detail: "queued as {url}/queue/item/42/", publicDetail: "queued as queue item 42" },
@@ -204,6 +218,22 @@ describe("Function: triggerJenkins and the build endpoint's answers", () => {
       () => ({ status: 302, headers: { location: "http://[::1" } }),
       false,
       /answered a redirect \(302\)/,
+    ],
+    [
+      "200 with an HTML page and no Location (a proxy's sign-in page)",
+      () => ({
+        status: 200,
+        headers: { "content-type": "text/html;charset=utf-8" },
+        body: "<html>Sign in</html>",
+      }),
+      false,
+      /answered 200 with an HTML page and no queue item: .*nothing was queued/,
+    ],
+    [
+      "201 with an XHTML page and no Location",
+      () => ({ status: 201, headers: { "content-type": "Application/XHTML+XML" }, body: "<html/>" }),
+      false,
+      /answered 201 with an HTML page and no queue item/,
     ],
     [
       "503 with a Location to the job itself",
