@@ -391,6 +391,20 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     ]);
   });
 
+  it("receive gives a claim that carries no first time (an item written before the store kept one) the time it is accepted now", async () => {
+    const clock = Date.parse("2026-03-01T11:00:00Z");
+    const dedupe: DedupeStore = {
+      claim: async () => ({ claimed: true, generation: 2 }),
+      mark: async () => {},
+      release: async () => {},
+    };
+    const h = harness({ dedupe, now: () => clock });
+    expect((await h.receive({ deliveryId: "d-old-item" })).statusCode).to.equal(202);
+    expect(h.queue.sent.map((item) => [item.generation, item.acceptedAt])).to.deep.equal([
+      [2, "2026-03-01T11:00:00.000Z"],
+    ]);
+  });
+
   it("receive accepts a delivery signed with the previous secret during rotation (AWSPREVIOUS)", async () => {
     const secrets = new MemorySecretStore({ [SECRET_NAME]: ["new secret", "old secret"] });
     const h = harness({ secrets });
