@@ -64,10 +64,11 @@ describe("Class: MemoryDedupeStore", () => {
     });
   });
 
-  it("claim of a dead delivery takes the next generation at once", async () => {
-    const { dedupe } = store();
+  it("claim of a dead delivery takes the next generation at once, keeping the first claim's time", async () => {
+    const { dedupe, at } = store();
     await dedupe.claim("r", "d");
     await dedupe.mark("r", "d", 1, "dead");
+    at(3_600_000); // the host's Redeliver, an hour later
     expect(await dedupe.claim("r", "d")).to.deep.equal({
       claimed: true,
       generation: 2,
@@ -75,13 +76,14 @@ describe("Class: MemoryDedupeStore", () => {
     });
   });
 
-  it("claim keys by route and delivery id: the same id on another route is a claim of its own", async () => {
-    const { dedupe } = store();
+  it("claim keys by route and delivery id: the same id on another route is a claim of its own, with its own time", async () => {
+    const { dedupe, at } = store();
     await dedupe.claim("r", "d");
+    at(1_000);
     expect(await dedupe.claim("other", "d")).to.deep.equal({
       claimed: true,
       generation: 1,
-      firstClaimedAtMs: START,
+      firstClaimedAtMs: START + 1_000,
     });
   });
 
