@@ -56,8 +56,8 @@ export class FileDedupeStore implements DedupeStore {
     if (!entry) return this.set(key, { state: "pending", generation: 1, at: now, first: now }, true);
     const abandoned = entry.state === "pending" && now - entry.at > PENDING_CLAIM_TTL_SECONDS * 1000;
     if (entry.state === "dead" || abandoned) {
-      const next = { state: "pending" as const, generation: entry.generation + 1, at: now };
-      return this.set(key, { ...next, first: entry.first ?? now }, true);
+      const first = entry.first ?? now;
+      return this.set(key, { state: "pending", generation: entry.generation + 1, at: now, first }, true);
     }
     return { claimed: false, state: entry.state, generation: entry.generation };
   }
