@@ -1,0 +1,159 @@
+import { expect } from "chai";
+import { githubRepo, normaliseGitHubLike } from "../../../src/core/events/github";
+
+const SHA_A = "a".repeat(40);
+const SHA_B = "b".repeat(40);
+const repository = { name: "r", full_name: "o/r", owner: { login: "o" } };
+
+describe("Function: githubRepo", () => {
+  const cases: Array<[string, Record<string, unknown>, ReturnType<typeof githubRepo>]> = [
+    [
+      "takes the owner from login alone",
+      { name: "r", owner: { login: "o" } },
+      { owner: "o", name: "r", fullName: "o/r" },
+    ],
+    [
+      "takes the owner from username when there is no login (Gitea)",
+      { name: "r", owner: { username: "g" } },
+      { owner: "g", name: "r", fullName: "g/r" },
+    ],
+    [
+      "takes the owner from name when there is neither login nor username",
+      { name: "r", owner: { name: "n" } },
+      { owner: "n", name: "r", fullName: "n/r" },
+    ],
+    [
+      "splits the owner out of full_name when the payload has no owner",
+      { name: "r", full_name: "grp/r" },
+      { owner: "grp", name: "r", fullName: "grp/r" },
+    ],
+    [
+      "splits the name out of full_name when the payload has no name",
+      { full_name: "grp/r2", owner: { login: "o" } },
+      { owner: "o", name: "r2", fullName: "grp/r2" },
+    ],
+    [
+      "keeps named owner and name over a full_name that says otherwise",
+      { name: "r", full_name: "x/y", owner: { login: "o" } },
+      { owner: "o", name: "r", fullName: "x/y" },
+    ],
+    ["is undefined with an owner but no name and no full_name", { owner: { login: "o" } }, undefined],
+    ["is undefined with a name but no owner and no full_name", { name: "r" }, undefined],
+  ];
+  for (const [title, input, expected] of cases) {
+    it(`githubRepo ${title}`, () => {
+      const repo = githubRepo(input);
+      if (expected === undefined) expect(repo).to.equal(undefined);
+      else expect({ owner: repo?.owner, name: repo?.name, fullName: repo?.fullName }).to.deep.equal(expected);
+    });
+  }
+});
+
+describe("Function: normaliseGitHubLike (shapes no fixture has)", () => {
+  it("normaliseGitHubLike keeps a GitHub pull_request action synchronized as it is (only Gitea's is renamed)", () => {
+    const payload = { action: "synchronized", pull_request: { number: 1 }, repository };
+    expect(normaliseGitHubLike("github", "pull_request", payload, "d").action).to.equal("synchronized");
+    expect(normaliseGitHubLike("gitea", "pull_request", payload, "d").action).to.equal("synchronize");
+  });
+
+  it("normaliseGitHubLike takes an annotated tag push's sha from after when it has no head_commit", () => {
+    const event = normaliseGitHubLike(
+      "github",
+      "push",
+      { ref: "refs/tags/v1", after: SHA_A, head_commit: null, repository },
+      "d",
+    );
+    expect([event.tag, event.sha]).to.deep.equal(["v1", SHA_A]);
+  });
+
+  it("normaliseGitHubLike gives a create event of ref_type repository no ref, branch or tag", () => {
+    const event = normaliseGitHubLike(
+      "github",
+      "create",
+      { ref: "main", ref_type: "repository", repository },
+      "d",
+    );
+    expect([event.ref, event.branch, event.tag]).to.deep.equal([undefined, undefined, undefined]);
+  });
+
+  it("normaliseGitHubLike reads a merge_group event without a merge_group object as having no branch, ref or sha", () => {
+    const event = normaliseGitHubLike(
+      "github",
+      "merge_group",
+      { action: "checks_requested", repository },
+      "d",
+    );
+    expect([event.branch, event.ref, event.sha, event.before]).to.deep.equal([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it("normaliseGitHubLike reads no pull request from an event that is not a pull_request event, whatever its payload holds", () => {
+    const payload = { action: "opened", pull_request: { number: 3, base: { ref: "main" } }, repository };
+    for (const name of ["issues", "pull_requestx", "check_run"]) {
+      const event = normaliseGitHubLike("github", name, payload, "d");
+      expect([event.pr, event.branch], name).to.deep.equal([undefined, undefined]);
+    }
+  });
+
+  it("normaliseGitHubLike accepts a pull_request_review_comment without a pull_request object (only pull_request needs one)", () => {
+    const event = normaliseGitHubLike(
+      "github",
+      "pull_request_review_comment",
+      { action: "created", repository },
+      "d",
+    );
+    expect(event.pr).to.equal(undefined);
+  });
+
+  it("normaliseGitHubLike takes the pull request number from pull_request.number when the payload has no number", () => {
+    const event = normaliseGitHubLike(
+      "github",
+      "pull_request",
+      { pull_request: { number: 7 }, repository },
+      "d",
+    );
+    expect(event.pr?.number).to.equal(7);
+  });
+
+  it("normaliseGitHubLike reads a pull request without head or base as empty refs, no sha, no branch", () => {
+    for (const provider of ["github", "gitea"] as const) {
+      const event = normaliseGitHubLike(
+        provider,
+        "pull_request",
+        { pull_request: { number: 2 }, repository },
+        "d",
+      );
+      expect(event.pr, provider).to.deep.equal({
+        number: 2,
+        merged: false,
+        state: undefined,
+        headRef: "",
+        baseRef: "",
+        headSha: "",
+        headRepoFullName: undefined,
+      });
+      expect([event.branch, event.sha], provider).to.deep.equal([undefined, undefined]);
+    }
+  });
+
+  it("normaliseGitHubLike keeps a Gitea head ref that is a branch, not its label", () => {
+    const pull_request = { number: 2, head: { ref: "feature", label: "someone:other", sha: SHA_B } };
+    const event = normaliseGitHubLike("gitea", "pull_request", { pull_request, repository }, "d");
+    expect(event.pr?.headRef).to.equal("feature");
+  });
+
+  it("normaliseGitHubLike takes a Gitea head ref of refs/pull/<n>/head from its label, or empty without one", () => {
+    const withLabel = { number: 2, head: { ref: "refs/pull/2/head", label: "feature" } };
+    const noLabel = { number: 2, head: { ref: "refs/pull/2/head" } };
+    expect(
+      normaliseGitHubLike("gitea", "pull_request", { pull_request: withLabel, repository }, "d").pr?.headRef,
+    ).to.equal("feature");
+    expect(
+      normaliseGitHubLike("gitea", "pull_request", { pull_request: noLabel, repository }, "d").pr?.headRef,
+    ).to.equal("");
+  });
+});
