@@ -1,0 +1,99 @@
+import { expect } from "chai";
+import { RequestError } from "../../../src/core/errors";
+import { gitlabEventName, gitlabRepo, normaliseGitLab } from "../../../src/core/events/gitlab";
+
+const SHA_A = "a".repeat(40);
+const project = { path_with_namespace: "grp/sub/app" };
+
+describe("Function: gitlabEventName", () => {
+  const cases: Array<[string, string]> = [
+    ["Pipeline Hook", "pipeline"],
+    ["Wiki Page Hook", "wiki_page"],
+    ["Wiki  Page Hook", "wiki_page"],
+    [" Pipeline Hook", "pipeline"],
+    ["Web Hook Test", "web_hook_test"],
+    ["Merge Request Hook", "pull_request"],
+  ];
+  for (const [header, expected] of cases) {
+    it(`gitlabEventName names ${JSON.stringify(header)} ${JSON.stringify(expected)} (one _ per run of other characters, only a final Hook dropped)`, () => {
+      expect(gitlabEventName(header)).to.equal(expected);
+    });
+  }
+});
+
+describe("Function: gitlabRepo", () => {
+  it("gitlabRepo takes the clone URL from git_http_url, else http_url", () => {
+    expect(gitlabRepo({ ...project, git_http_url: "https://g/a.git" })?.cloneUrl).to.equal("https://g/a.git");
+    expect(gitlabRepo({ ...project, http_url: "https://g/b.git" })?.cloneUrl).to.equal("https://g/b.git");
+  });
+});
+
+describe("Function: normaliseGitLab (shapes no fixture has)", () => {
+  it("normaliseGitLab names a System Hook without event_name or object_kind system", () => {
+    expect(normaliseGitLab("System Hook", { ...project }, "d").event).to.equal("system");
+  });
+
+  it("normaliseGitLab renames issue actions only on issues: a note's action update stays update", () => {
+    const attributes = { object_attributes: { action: "update" }, project };
+    expect(normaliseGitLab("Note Hook", attributes, "d").action).to.equal("update");
+    expect(normaliseGitLab("Issue Hook", attributes, "d").action).to.equal("edited");
+  });
+
+  it("normaliseGitLab takes a hook's actor from user.username, else user_username", () => {
+    expect(normaliseGitLab("Note Hook", { project, user: { username: "ann" } }, "d").actor).to.equal("ann");
+    expect(normaliseGitLab("Note Hook", { project, user_username: "bob" }, "d").actor).to.equal("bob");
+  });
+
+  it("normaliseGitLab gives a release without a commit no sha", () => {
+    const event = normaliseGitLab("Release Hook", { project, tag: "v1", action: "create" }, "d");
+    expect([event.tag, event.sha, event.action]).to.deep.equal(["v1", undefined, "created"]);
+  });
+
+  it("normaliseGitLab refuses a merge request without object_attributes, saying so", () => {
+    try {
+      normaliseGitLab("Merge Request Hook", { project }, "d");
+      expect.fail("expected a RequestError");
+    } catch (error) {
+      expect(error).to.be.instanceOf(RequestError);
+      expect((error as RequestError).message).to.equal(
+        "the GitLab merge request payload has no object_attributes",
+      );
+    }
+  });
+
+  it("normaliseGitLab reads a merge request's repository from project when it has no target", () => {
+    const event = normaliseGitLab("Merge Request Hook", { project, object_attributes: { iid: 4 } }, "d");
+    expect(event.repo.fullName).to.equal("grp/sub/app");
+  });
+
+  it("normaliseGitLab reads a merge request without branches, commit or source as empty refs, no branch, no sha", () => {
+    const event = normaliseGitLab("Merge Request Hook", { project, object_attributes: { iid: 4 } }, "d");
+    expect(event.pr).to.deep.equal({
+      number: 4,
+      merged: false,
+      state: undefined,
+      headRef: "",
+      baseRef: "",
+      headSha: "",
+      headRepoFullName: undefined,
+    });
+    expect([event.branch, event.sha]).to.deep.equal([undefined, undefined]);
+  });
+
+  const merged: Array<[string, Record<string, unknown>, boolean]> = [
+    ["state merged without an action", { state: "merged" }, true],
+    ["action merge with state opened", { state: "opened", action: "merge" }, true],
+    ["state closed with action close", { state: "closed", action: "close" }, false],
+    ["state opened with action update", { state: "opened", action: "update", oldrev: SHA_A }, false],
+  ];
+  for (const [title, attributes, expected] of merged) {
+    it(`normaliseGitLab reads a merge request with ${title} as merged: ${expected}`, () => {
+      const event = normaliseGitLab(
+        "Merge Request Hook",
+        { project, object_attributes: { iid: 1, ...attributes } },
+        "d",
+      );
+      expect(event.pr?.merged).to.equal(expected);
+    });
+  }
+});
