@@ -1,0 +1,111 @@
+import { expect } from "chai";
+import { RequestError } from "../../../src/core/errors";
+import { bitbucketRepo, normaliseBitbucket } from "../../../src/core/events/bitbucket";
+
+const SHA_A = "a".repeat(40);
+const SHA_B = "b".repeat(40);
+const repository = { full_name: "team/app" };
+
+function push(changes: unknown): ReturnType<typeof normaliseBitbucket> {
+  return normaliseBitbucket("repo:push", { repository, push: { changes } }, "d");
+}
+
+describe("Function: bitbucketRepo", () => {
+  it("bitbucketRepo has no clone URL without links.html.href, and href.git with one", () => {
+    expect(bitbucketRepo(repository)?.cloneUrl).to.equal(undefined);
+    expect(
+      bitbucketRepo({ ...repository, links: { html: { href: "https://bb/team/app" } } })?.cloneUrl,
+    ).to.equal("https://bb/team/app.git");
+  });
+});
+
+describe("Function: normaliseBitbucket (shapes no fixture has)", () => {
+  const kinds: Array<[string, Record<string, unknown>]> = [
+    ["branch", { ref: "refs/heads/x", branch: "x", tag: undefined }],
+    ["named_branch", { ref: "refs/heads/x", branch: "x", tag: undefined }],
+    ["tag", { ref: "refs/tags/x", branch: undefined, tag: "x" }],
+    ["bookmark", { ref: undefined, branch: undefined, tag: undefined }],
+  ];
+  for (const [type, expected] of kinds) {
+    it(`normaliseBitbucket reads a push change of type ${type} as ${JSON.stringify(expected)}`, () => {
+      const event = push([{ new: { type, name: "x", target: { hash: SHA_A } } }]);
+      expect({ ref: event.ref, branch: event.branch, tag: event.tag }).to.deep.equal(expected);
+    });
+  }
+
+  it("normaliseBitbucket reads a push change with neither new nor old as no ref, not deleted", () => {
+    const event = push([{ created: false }]);
+    expect([event.ref, event.branch, event.sha, event.before, event.deleted]).to.deep.equal([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      false,
+    ]);
+  });
+
+  it("normaliseBitbucket marks a change deleted when new is null, and when closed is true though new is set", () => {
+    const gone = push([
+      { new: null, old: { type: "branch", name: "x", target: { hash: SHA_B } }, closed: false },
+    ]);
+    expect([gone.deleted, gone.branch, gone.sha, gone.before]).to.deep.equal([true, "x", undefined, SHA_B]);
+    const closed = push([{ new: { type: "branch", name: "x", target: { hash: SHA_A } }, closed: true }]);
+    expect([closed.deleted, closed.sha]).to.deep.equal([true, undefined]);
+    const open = push([{ new: { type: "branch", name: "x", target: { hash: SHA_A } }, closed: false }]);
+    expect([open.deleted, open.sha]).to.deep.equal([false, SHA_A]);
+  });
+
+  it("normaliseBitbucket gives a change whose new ref has no target no sha", () => {
+    const event = push([{ new: { type: "branch", name: "x" } }]);
+    expect([event.branch, event.sha, event.deleted]).to.deep.equal(["x", undefined, false]);
+  });
+
+  it("normaliseBitbucket reads a repo:push without a push object as a push of no ref", () => {
+    const event = normaliseBitbucket("repo:push", { repository }, "d");
+    expect([event.event, event.ref, event.otherChanges]).to.deep.equal(["push", undefined, undefined]);
+  });
+
+  it("normaliseBitbucket accepts an event other than a push or pull request without a repository", () => {
+    const event = normaliseBitbucket("repo:fork", {}, "d");
+    expect([event.event, event.repo.fullName]).to.deep.equal(["repo:fork", ""]);
+  });
+
+  it("normaliseBitbucket refuses a pull request event without a pullrequest object, naming the key", () => {
+    try {
+      normaliseBitbucket("pullrequest:created", { repository }, "d");
+      expect.fail("expected a RequestError");
+    } catch (error) {
+      expect(error).to.be.instanceOf(RequestError);
+      expect((error as RequestError).message).to.equal(
+        "the Bitbucket Cloud pullrequest:created payload has no pullrequest object",
+      );
+    }
+  });
+
+  it("normaliseBitbucket reads a pull request without state, source or destination as empty refs, no branch, no sha", () => {
+    const event = normaliseBitbucket("pullrequest:created", { repository, pullrequest: { id: 9 } }, "d");
+    expect(event.pr).to.deep.equal({
+      number: 9,
+      merged: false,
+      state: undefined,
+      headRef: "",
+      baseRef: "",
+      headSha: "",
+      headRepoFullName: undefined,
+    });
+    expect([event.branch, event.sha]).to.deep.equal([undefined, undefined]);
+  });
+
+  const merged: Array<[string, string | undefined, boolean]> = [
+    ["pullrequest:fulfilled", undefined, true],
+    ["pullrequest:updated", "MERGED", true],
+    ["pullrequest:rejected", "DECLINED", false],
+    ["pullrequest:updated", "OPEN", false],
+  ];
+  for (const [key, state, expected] of merged) {
+    it(`normaliseBitbucket reads ${key} with state ${state} as merged: ${expected}`, () => {
+      const event = normaliseBitbucket(key, { repository, pullrequest: { id: 1, state } }, "d");
+      expect([event.pr?.merged, event.pr?.state]).to.deep.equal([expected, state?.toLowerCase()]);
+    });
+  }
+});
