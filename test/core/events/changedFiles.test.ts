@@ -1,6 +1,11 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { changedFilesOf, someChangedFile, withLazyChangedFiles } from "../../../src/core/events/changedFiles";
+import {
+  changedFilesOf,
+  commitListTruncated,
+  someChangedFile,
+  withLazyChangedFiles,
+} from "../../../src/core/events/changedFiles";
 import { normaliseDelivery } from "../../../src/core/events/normalise";
 import { compileGlobList, globListLeads } from "../../../src/core/globs";
 import type { WebhookEvent } from "../../../src/core/types";
@@ -142,5 +147,116 @@ describe("Function: withLazyChangedFiles", () => {
   it("withLazyChangedFiles(event) lists nothing for a payload without commits", () => {
     expect(withLazyChangedFiles({ payload: {} }).changedFiles).to.deep.equal([]);
     expect(withLazyChangedFiles({ payload: null }).changedFiles).to.deep.equal([]);
+  });
+});
+
+describe("Function: changedFilesOf and someChangedFile (entries that are no file)", () => {
+  it("changedFilesOf skips empty strings, non-strings and one-element arrays", () => {
+    expect(
+      changedFilesOf([{ added: ["", ["x"], 5, null, "a.ts"], modified: [{ length: 1 }], removed: ["b"] }]),
+    ).to.deep.equal(["a.ts", "b"]);
+  });
+
+  it("someChangedFile tests only the strings of a hand-built event's changedFiles", () => {
+    expect(someChangedFile({ changedFiles: [5, ["x"]] }, () => true, undefined)).to.equal("miss");
+  });
+
+  it("someChangedFile answers none for a lazy push whose commits are not a list, with or without leads", () => {
+    for (const commits of [undefined, {}, "src/a.ts"]) {
+      const event = withLazyChangedFiles({ payload: { commits } });
+      expect(
+        someChangedFile(event, () => true, undefined),
+        String(commits),
+      ).to.equal("none");
+      expect(
+        someChangedFile(withLazyChangedFiles({ payload: { commits } }), () => true, ["sr"]),
+        String(commits),
+      ).to.equal("none");
+    }
+  });
+
+  it("someChangedFile answers none for an event with no changedFiles property", () => {
+    expect(someChangedFile({ payload: { commits: [{ added: ["a.ts"] }] } }, () => true, ["a."])).to.equal(
+      "none",
+    );
+  });
+
+  it("someChangedFile counts a push's one-character files (match or miss, not none) and only those among short entries", () => {
+    const oneChar = withLazyChangedFiles({ payload: { commits: [{ added: ["a"] }] } });
+    expect(someChangedFile(oneChar, (file) => file === "a", ["a"])).to.equal("match");
+    const oneCharMiss = withLazyChangedFiles({ payload: { commits: [{ added: ["a"] }] } });
+    expect(someChangedFile(oneCharMiss, () => false, ["sr"])).to.equal("miss");
+    const noFiles = withLazyChangedFiles({ payload: { commits: [{ added: ["", 5, null, ["x"]] }] } });
+    expect(someChangedFile(noFiles, () => true, ["sr"])).to.equal("none");
+  });
+});
+
+describe("Function: withLazyChangedFiles (after the first read)", () => {
+  it("withLazyChangedFiles(event) keeps the files read as a plain writable, configurable, enumerable property", () => {
+    const event = withLazyChangedFiles({ payload: { commits: [{ added: ["a.ts"] }] } });
+    const files = event.changedFiles;
+    expect(Object.getOwnPropertyDescriptor(event, "changedFiles")).to.deep.equal({
+      value: files,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+    event.changedFiles = ["b.ts"];
+    expect(event.changedFiles).to.deep.equal(["b.ts"]);
+  });
+
+  it("withLazyChangedFiles(event) refuses a new list on a frozen event, saying so", () => {
+    const event = Object.freeze(withLazyChangedFiles({ payload: { commits: [] as unknown[] } }));
+    expect(() => {
+      (event as { changedFiles: string[] }).changedFiles = ["a.ts"];
+    }).to.throw(TypeError, "changedFiles cannot be set on a frozen event");
+  });
+});
+
+describe("Function: commitListTruncated", () => {
+  const files = (n: number) => Array.from({ length: n }, (_, i) => `f${i}`);
+  const commits = (n: number) => Array.from({ length: n }, () => ({ added: ["a.ts"] }));
+  const cases: Array<[string, unknown, boolean]> = [
+    ["no event", undefined, false],
+    ["an event without a payload", {}, false],
+    [
+      "a payload whose commits are not a list, whatever its total",
+      { payload: { commits: {}, total_commits_count: 9 } },
+      false,
+    ],
+    ["GitLab: 20 of 25 commits", { payload: { commits: commits(20), total_commits_count: 25 } }, true],
+    ["GitLab: 20 of 20 commits", { payload: { commits: commits(20), total_commits_count: 20 } }, false],
+    [
+      "GitLab: 20 commits and a total of 19",
+      { payload: { commits: commits(20), total_commits_count: 19 } },
+      false,
+    ],
+    ["Gitea: 5 of 6 commits", { payload: { commits: commits(5), total_commits: 6 } }, true],
+    ["GitHub Enterprise Server: 2 of size 3", { payload: { commits: commits(2), size: 3 } }, true],
+    ["a total that is a string", { payload: { commits: commits(20), total_commits_count: "25" } }, false],
+    ["GitHub: 2,048 commits", { payload: { commits: commits(2048) } }, true],
+    ["GitHub: 2,047 commits", { payload: { commits: commits(2047) } }, false],
+    [
+      "a commit with 3,000 files over added, modified and removed, after one with none and a null",
+      {
+        payload: { commits: [null, {}, { added: files(1000), modified: files(1000), removed: files(1000) }] },
+      },
+      true,
+    ],
+    [
+      "a commit with 2,999 files",
+      { payload: { commits: [{ added: files(1000), modified: files(1000), removed: files(999) }] } },
+      false,
+    ],
+    [
+      "a commit whose lists are not arrays",
+      { payload: { commits: [{ added: "a.ts", modified: 5 }] } },
+      false,
+    ],
+  ];
+  it("commitListTruncated says whether the payload lists only some of the push's commits or files, one payload after another", () => {
+    for (const [title, event, expected] of cases) {
+      expect(commitListTruncated(event), title).to.equal(expected);
+    }
   });
 });
