@@ -33,6 +33,16 @@ describe("Function: normaliseBitbucket (shapes no fixture has)", () => {
     });
   }
 
+  it("normaliseBitbucket makes each further change an event of its own, with id <id>#<n> and no changed files", () => {
+    const event = push([
+      { new: { type: "branch", name: "main", target: { hash: SHA_A } } },
+      { new: { type: "tag", name: "v1", target: { hash: SHA_B } } },
+    ]);
+    expect(
+      event.otherChanges?.map((other) => [other.deliveryId, other.tag, other.sha, other.changedFiles]),
+    ).to.deep.equal([["d#2", "v1", SHA_B, []]]);
+  });
+
   it("normaliseBitbucket reads a push change with neither new nor old as no ref, not deleted", () => {
     const event = push([{ created: false }]);
     expect([event.ref, event.branch, event.sha, event.before, event.deleted]).to.deep.equal([
