@@ -44,6 +44,17 @@ describe("Function: normaliseGitLab (shapes no fixture has)", () => {
     expect(normaliseGitLab("Note Hook", { project, user_username: "bob" }, "d").actor).to.equal("bob");
   });
 
+  it("normaliseGitLab takes a push's actor from user_username, else user.username, else user_name, else none", () => {
+    const pushOf = (extra: Record<string, unknown>) =>
+      normaliseGitLab("Push Hook", { project, ref: "refs/heads/main", after: SHA_A, ...extra }, "d").actor;
+    expect([
+      pushOf({ user_username: "ann", user: { username: "bob" }, user_name: "Carl" }),
+      pushOf({ user: { username: "bob" }, user_name: "Carl" }),
+      pushOf({ user_name: "Carl" }),
+      pushOf({}),
+    ]).to.deep.equal(["ann", "bob", "Carl", undefined]);
+  });
+
   it("normaliseGitLab gives a release without a commit no sha", () => {
     const event = normaliseGitLab("Release Hook", { project, tag: "v1", action: "create" }, "d");
     expect([event.tag, event.sha, event.action]).to.deep.equal(["v1", undefined, "created"]);
