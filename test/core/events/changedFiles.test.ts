@@ -181,11 +181,13 @@ describe("Function: changedFilesOf and someChangedFile (entries that are no file
     );
   });
 
-  it("someChangedFile counts a push's one-character files (match or miss, not none) and only those among short entries", () => {
+  it("someChangedFile counts a push's one- and two-character files (match or miss, not none) and no empty or non-string entry", () => {
     const oneChar = withLazyChangedFiles({ payload: { commits: [{ added: ["a"] }] } });
     expect(someChangedFile(oneChar, (file) => file === "a", ["a"])).to.equal("match");
     const oneCharMiss = withLazyChangedFiles({ payload: { commits: [{ added: ["a"] }] } });
     expect(someChangedFile(oneCharMiss, () => false, ["sr"])).to.equal("miss");
+    const twoChars = withLazyChangedFiles({ payload: { commits: [{ added: ["sr"] }] } });
+    expect(someChangedFile(twoChars, (file) => file === "sr", ["sr"])).to.equal("match");
     const noFiles = withLazyChangedFiles({ payload: { commits: [{ added: ["", 5, null, ["x"]] }] } });
     expect(someChangedFile(noFiles, () => true, ["sr"])).to.equal("none");
   });
