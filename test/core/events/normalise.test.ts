@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { normaliseDelivery } from "../../../src/core/events/normalise";
+import { isPing, normaliseDelivery } from "../../../src/core/events/normalise";
 import type { WebhookEvent } from "../../../src/core/types";
 import { bagOf, loadPayload, PAYLOAD_FIXTURES, type PayloadFixtureName } from "../../fixtures/payloads";
 
@@ -417,4 +417,39 @@ describe("Function: normaliseDelivery (a push that changed several refs)", () =>
     expect(normaliseFixture("bitbucket/repo-push").otherChanges).to.equal(undefined);
     expect(normaliseFixture("bitbucket-server/repo-refs_changed").otherChanges).to.equal(undefined);
   });
+});
+
+describe("Function: isPing", () => {
+  const cases: Array<
+    [string, Parameters<typeof normaliseDelivery>[0], Record<string, string>, unknown, boolean]
+  > = [
+    ["a GitHub ping", "github", { "X-GitHub-Event": "ping" }, loadPayload("github/ping").payload, true],
+    ["a Gitea ping", "gitea", { "X-Gitea-Event": "ping" }, { zen: "z" }, true],
+    [
+      "a Bitbucket Data Center diagnostics:ping",
+      "bitbucket-server",
+      { "X-Event-Key": "diagnostics:ping" },
+      loadPayload("bitbucket-server/diagnostics-ping").payload,
+      true,
+    ],
+    ["a GitHub push", "github", { "X-GitHub-Event": "push" }, loadPayload("github/push").payload, false],
+    [
+      "a GitLab Pipeline Hook",
+      "gitlab",
+      { "X-Gitlab-Event": "Pipeline Hook" },
+      { object_kind: "pipeline" },
+      false,
+    ],
+  ];
+  for (const [title, provider, headers, payload, expected] of cases) {
+    it(`isPing is ${expected} for ${title}`, () => {
+      const event = normaliseDelivery(
+        provider,
+        bagOf(headers),
+        payload,
+        Buffer.from(JSON.stringify(payload)),
+      );
+      expect(isPing(event)).to.equal(expected);
+    });
+  }
 });
