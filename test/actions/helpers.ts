@@ -4,7 +4,7 @@ import { uploadSourceZip } from "../../src/actions/s3Zip";
 import type { ActionClients } from "../../src/actions/types";
 import { ActionError } from "../../src/core/errors";
 import type { ObjectStore } from "../../src/core/ports";
-import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../../src/core/types";
+import type { ActionOutcome, Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
 import { MemorySecretStore } from "../support/secrets";
 
 export const JENKINS_USER = "ci-bot";
@@ -61,4 +61,32 @@ export function upload(
   acceptedAt = ACCEPTED_AT,
 ): Promise<ActionOutcome> {
   return uploadSourceZip(request, event, clients, { acceptedAt });
+}
+
+/** The head commit of closedPrEvent's pull request. */
+export const PR_HEAD_SHA = "feedfacefeedfacefeedfacefeedfacefeedface";
+
+/** Pull request 7 of acme/api, feature/login into main, closed and merged: pr-cleanup's usual event. */
+export function closedPrEvent(
+  overrides: Partial<NonNullable<QueuedEvent["pr"]>> = {},
+  options: { provider?: Provider; event?: string } = {},
+): QueuedEvent {
+  return {
+    provider: options.provider ?? "github",
+    deliveryId: "delivery-pr-7",
+    event: options.event ?? "pull_request",
+    action: "closed",
+    repo: { owner: "acme", name: "api", fullName: "acme/api", defaultBranch: "main" },
+    deleted: false,
+    pr: {
+      number: 7,
+      merged: true,
+      state: "closed",
+      headRef: "feature/login",
+      baseRef: "main",
+      headSha: PR_HEAD_SHA,
+      headRepoFullName: "acme/api",
+      ...overrides,
+    },
+  };
 }

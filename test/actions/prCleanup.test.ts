@@ -10,33 +10,24 @@ import { type GitHostServer, type PullState, startGitHostServer } from "../suppo
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import { type LocalS3, type S3Faults, startLocalS3 } from "../support/s3";
 import type { MemorySecretStore } from "../support/secrets";
-import { HOST_TOKEN, JENKINS_TOKEN, JENKINS_USER, rejectsWithActionError, testClients } from "./helpers";
+import {
+  closedPrEvent,
+  HOST_TOKEN,
+  JENKINS_TOKEN,
+  JENKINS_USER,
+  PR_HEAD_SHA,
+  rejectsWithActionError,
+  testClients,
+} from "./helpers";
 
-const HEAD_SHA = "feedfacefeedfacefeedfacefeedfacefeedface";
+const HEAD_SHA = PR_HEAD_SHA;
 const PREVIEWS = "previews";
 
 function closedEvent(
   overrides: Partial<NonNullable<QueuedEvent["pr"]>> = {},
   provider: Provider = "github",
 ): QueuedEvent {
-  return {
-    provider,
-    deliveryId: "delivery-pr-7",
-    event: "pull_request",
-    action: "closed",
-    repo: { owner: "acme", name: "api", fullName: "acme/api", defaultBranch: "main" },
-    deleted: false,
-    pr: {
-      number: 7,
-      merged: true,
-      state: "closed",
-      headRef: "feature/login",
-      baseRef: "main",
-      headSha: HEAD_SHA,
-      headRepoFullName: "acme/api",
-      ...overrides,
-    },
-  };
+  return closedPrEvent(overrides, { provider });
 }
 
 describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", function () {

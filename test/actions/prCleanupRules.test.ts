@@ -8,39 +8,24 @@ import type { PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../../src/cor
 import { type GitHostServer, type PullState, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import {
+  closedPrEvent,
   HOST_TOKEN,
   JENKINS_TOKEN,
   JENKINS_USER,
   noObjects,
+  PR_HEAD_SHA,
   rejectsWithActionError,
   testClients,
 } from "./helpers";
 
-const HEAD_SHA = "feedfacefeedfacefeedfacefeedfacefeedface";
+const HEAD_SHA = PR_HEAD_SHA;
 const NEWER_SHA = "c0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ff";
 
 function closedEvent(
   overrides: Partial<NonNullable<QueuedEvent["pr"]>> = {},
   event = "pull_request",
 ): QueuedEvent {
-  return {
-    provider: "github",
-    deliveryId: "delivery-pr-7",
-    event,
-    action: "closed",
-    repo: { owner: "acme", name: "api", fullName: "acme/api", defaultBranch: "main" },
-    deleted: false,
-    pr: {
-      number: 7,
-      merged: true,
-      state: "closed",
-      headRef: "feature/login",
-      baseRef: "main",
-      headSha: HEAD_SHA,
-      headRepoFullName: "acme/api",
-      ...overrides,
-    },
-  };
+  return closedPrEvent(overrides, { event });
 }
 
 /** An object store whose prefix deletion answers `deleted` objects, or throws `error`. */
