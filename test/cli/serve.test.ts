@@ -638,6 +638,13 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
   });
 
   describe("the work path", () => {
+    /** The delivery's history entry once its work has ended (neither queued nor running). */
+    const settled = (delivery: string) =>
+      waitForDelivery(serve.url, delivery, (e) => e.status !== "queued" && e.status !== "running");
+    /** Where the zip route puts acme/api's main branch in serve's file store. */
+    const mainZip = () =>
+      join(stateDir, "s3", "hookgate-artifacts", "acme", "api", "branch", "main", "acme_api_branch_main.zip");
+
     it("retries a Jenkins that answers 500, 500, then 201, and ends done after 3 attempts", async () => {
       jenkins.script({ status: 500 }, { status: 500 }, { status: 201, location: true });
       const d = signed(push());
@@ -663,22 +670,9 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       const d = signed(body);
       const answer = await post(d, "zip");
       expect(answer.status).to.equal(202);
-      const done = await waitForDelivery(
-        serve.url,
-        d.delivery,
-        (e) => e.status !== "queued" && e.status !== "running",
-      );
+      const done = await settled(d.delivery);
       expect(done.status, done.error).to.equal("done");
-      const object = join(
-        stateDir,
-        "s3",
-        "hookgate-artifacts",
-        "acme",
-        "api",
-        "branch",
-        "main",
-        "acme_api_branch_main.zip",
-      );
+      const object = mainZip();
       const entries = await readZip(readFileSync(object));
       expect([...entries.keys()].sort()).to.deep.equal(["buildspec.yml", "src/app.ts"]);
       const meta = JSON.parse(readFileSync(`${object}.metadata.json`, "utf8"));
@@ -691,22 +685,9 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       gitHost.setArchive("acme/api", sha, { files: { "buildspec.yml": "version: 0.2\n" } });
       const d1 = signed(first);
       expect((await post(d1, "zip")).status).to.equal(202);
-      const done = await waitForDelivery(
-        serve.url,
-        d1.delivery,
-        (e) => e.status !== "queued" && e.status !== "running",
-      );
+      const done = await settled(d1.delivery);
       expect(done.status, done.error).to.equal("done");
-      const object = join(
-        stateDir,
-        "s3",
-        "hookgate-artifacts",
-        "acme",
-        "api",
-        "branch",
-        "main",
-        "acme_api_branch_main.zip",
-      );
+      const object = mainZip();
       // The zip at the key now stands for a delivery accepted later than the next one (a newer push that
       // went through while an older one waited as a dead letter).
       const meta = JSON.parse(readFileSync(`${object}.metadata.json`, "utf8"));
@@ -720,11 +701,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       const older = "1111111111111111111111111111111111111111";
       const d2 = signed(push({ after: older }));
       expect((await post(d2, "zip")).status).to.equal(202);
-      const skipped = await waitForDelivery(
-        serve.url,
-        d2.delivery,
-        (e) => e.status !== "queued" && e.status !== "running",
-      );
+      const skipped = await settled(d2.delivery);
       expect(skipped.status, skipped.error).to.equal("done");
       expect(skipped.reason).to.contain(
         "skipped: s3://hookgate-artifacts/acme/api/branch/main/acme_api_branch_main.zip holds the zip of a newer " +
