@@ -4,7 +4,12 @@ import { ActionError, SecretNotFoundError, TransientDependencyError } from "../.
 import { MAX_ATTEMPTS, RETRY_BASE_DELAY_MS, retryDelayMs } from "../../src/core/policy";
 import type { ActionOutcome, WorkItem } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
-import { createRouteHandler, MIN_ACTION_MS, WORK_RESERVE_MS } from "../../src/gateway/routeHandler";
+import {
+  createRouteHandler,
+  MIN_ACTION_MS,
+  type RouteHandlerDeps,
+  WORK_RESERVE_MS,
+} from "../../src/gateway/routeHandler";
 import { MemorySecretStore } from "../support/secrets";
 import {
   jenkinsRoute,
@@ -18,7 +23,8 @@ import {
 
 type Behaviour = (item: WorkItem) => Promise<ActionOutcome>;
 
-function harness(behaviour: Behaviour, options: { maxAttempts?: number } = {}) {
+/** A handler on in-memory stores; `deps` replaces any of its dependencies (undefined removes one). */
+function harness(behaviour: Behaviour, deps: Partial<RouteHandlerDeps> = {}) {
   const deadLetters = new RecordingDeadLetters();
   const dedupe = new MemoryDedupeStore();
   const logs = new LogCollector();
@@ -37,15 +43,18 @@ function harness(behaviour: Behaviour, options: { maxAttempts?: number } = {}) {
       return behaviour(item);
     },
     log: logs.log,
-    maxAttempts: options.maxAttempts,
     backoff: async (record: SQSRecord, delayMs: number) => {
       backoffs.push({ messageId: record.messageId, delayMs });
     },
+    ...deps,
   });
   return { handler, deadLetters, dedupe, logs, ran, deadlines, backoffs };
 }
 
 const ok: Behaviour = async () => ({ status: "done", detail: "queued as https://jenkins/queue/item/1/" });
+const unavailable: Behaviour = async () => {
+  throw new ActionError("503", { retryable: true });
+};
 
 /** Claims the item in the dedupe store as the receive path would have, and marks it queued. */
 async function accepted(dedupe: MemoryDedupeStore, item: WorkItem): Promise<void> {
@@ -328,24 +337,12 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
   });
 
   it("work counts a backoff failure as harmless: the record is still reported and comes back", async () => {
-    const h = harness(async () => {
-      throw new ActionError("503", { retryable: true });
-    });
-    const handler = createRouteHandler({
-      route: jenkinsRoute(),
-      secrets: new MemorySecretStore(),
-      queue: new RecordingQueue(),
-      deadLetters: h.deadLetters,
-      dedupe: h.dedupe,
-      runAction: async () => {
-        throw new ActionError("503", { retryable: true });
-      },
-      log: h.logs.log,
+    const h = harness(unavailable, {
       backoff: async () => {
         throw new Error("ChangeMessageVisibility failed");
       },
     });
-    const result = await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-b" })]));
+    const result = await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-b" })]));
     expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-b" }]);
     expect(h.logs.of("backoff failed")).to.have.length(1);
   });
@@ -432,19 +429,10 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
   });
 
   it("work leaves an unreadable message to the queue's redrive policy when the DLQ cannot take raw bodies", async () => {
-    const logs = new LogCollector();
-    const handler = createRouteHandler({
-      route: jenkinsRoute(),
-      secrets: new MemorySecretStore(),
-      queue: new RecordingQueue(),
-      deadLetters: { send: async () => undefined },
-      dedupe: new MemoryDedupeStore(),
-      runAction: ok,
-      log: logs.log,
-    });
-    const result = await handler.work(sqsEvent([sqsRecord("{oops", { id: "m-no-raw" })]));
+    const h = harness(ok, { deadLetters: { send: async () => undefined } });
+    const result = await h.handler.work(sqsEvent([sqsRecord("{oops", { id: "m-no-raw" })]));
     expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-no-raw" }]);
-    expect(logs.of("attempt")[0]).to.deep.include({
+    expect(h.logs.of("attempt")[0]).to.deep.include({
       outcome: "failed",
       error: "unreadable work item: message body is not JSON",
     });
@@ -574,64 +562,32 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
   });
 
   it("work runs the action when the dedupe store cannot tell a delivery's state", async () => {
-    const logs = new LogCollector();
-    const ran: string[] = [];
-    const handler = createRouteHandler({
-      route: jenkinsRoute(),
-      secrets: new MemorySecretStore(),
-      queue: new RecordingQueue(),
-      deadLetters: new RecordingDeadLetters(),
+    const h = harness(ok, {
       dedupe: {
         claim: async () => ({ claimed: true, generation: 1 }),
         mark: async () => {},
         release: async () => {},
       },
-      runAction: async (item) => {
-        ran.push(item.deliveryId);
-        return { status: "done", detail: "" };
-      },
-      log: logs.log,
     });
-    await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem({ deliveryId: "w-stateless" })))]));
-    expect(ran).to.deep.equal(["w-stateless"]);
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem({ deliveryId: "w-stateless" })))]));
+    expect(h.ran).to.deep.equal(["w-stateless"]);
   });
 
   it("work without a backoff leaves a failed record to the visibility timeout, logging no backoff failure", async () => {
-    const logs = new LogCollector();
-    const handler = createRouteHandler({
-      route: jenkinsRoute(),
-      secrets: new MemorySecretStore(),
-      queue: new RecordingQueue(),
-      deadLetters: new RecordingDeadLetters(),
-      dedupe: new MemoryDedupeStore(),
-      runAction: async () => {
-        throw new ActionError("503", { retryable: true });
-      },
-      log: logs.log,
-    });
-    const result = await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-nb" })]));
+    const h = harness(unavailable, { backoff: undefined });
+    const result = await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-nb" })]));
     expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-nb" }]);
-    expect(logs.of("backoff failed")).to.deep.equal([]);
+    expect(h.logs.of("backoff failed")).to.deep.equal([]);
   });
 
   it("work logs a failed backoff at level warn with its error", async () => {
-    const logs = new LogCollector();
-    const handler = createRouteHandler({
-      route: jenkinsRoute(),
-      secrets: new MemorySecretStore(),
-      queue: new RecordingQueue(),
-      deadLetters: new RecordingDeadLetters(),
-      dedupe: new MemoryDedupeStore(),
-      runAction: async () => {
-        throw new ActionError("503", { retryable: true });
-      },
-      log: logs.log,
+    const h = harness(unavailable, {
       backoff: async () => {
         throw new Error("ChangeMessageVisibility failed");
       },
     });
-    await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-bf" })]));
-    expect(logs.of("backoff failed")[0]).to.deep.include({
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-bf" })]));
+    expect(h.logs.of("backoff failed")[0]).to.deep.include({
       level: "warn",
       messageId: "m-bf",
       error: "ChangeMessageVisibility failed",
@@ -751,19 +707,8 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
   });
 
   it("work still answers with its batch when the backoff rejects with nothing at all", async () => {
-    const handler = createRouteHandler({
-      route: jenkinsRoute(),
-      secrets: new MemorySecretStore(),
-      queue: new RecordingQueue(),
-      deadLetters: new RecordingDeadLetters(),
-      dedupe: new MemoryDedupeStore(),
-      runAction: async () => {
-        throw new ActionError("503", { retryable: true });
-      },
-      log: () => {},
-      backoff: () => Promise.reject(undefined),
-    });
-    const result = await handler.work(
+    const h = harness(unavailable, { backoff: () => Promise.reject(undefined) });
+    const result = await h.handler.work(
       sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-bo-undef" })]),
     );
     expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-bo-undef" }]);
