@@ -153,7 +153,8 @@ const TIMED_OUT = new Answer(
  *
  * One timer serves every request in flight: all deadlines are `ms` after their start, so they expire
  * in arrival order and the timer only ever waits for the oldest unfinished one (no timer, and no
- * Promise.race, per request).
+ * Promise.race, per request). Times are monotonic: the wall clock set back (NTP, a laptop waking up)
+ * would otherwise hold every request in flight for as long as it went back.
  */
 class Deadlines {
   private readonly waiting: DeadlineEntry[] = [];
@@ -165,7 +166,7 @@ class Deadlines {
 
   run(work: Promise<Answer>): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
-      const entry: DeadlineEntry = { at: Date.now() + this.ms, expire: resolve };
+      const entry: DeadlineEntry = { at: performance.now() + this.ms, expire: resolve };
       this.waiting.push(entry);
       if (this.open++ === 0 && this.timer !== undefined) this.timer.ref();
       if (this.timer === undefined) this.arm(entry.at);
@@ -207,12 +208,12 @@ class Deadlines {
   }
 
   private arm(at: number): void {
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - Date.now()));
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - performance.now()));
   }
 
   private fire(): void {
     this.timer = undefined;
-    const now = Date.now();
+    const now = performance.now();
     while (this.head < this.waiting.length) {
       const entry = this.waiting[this.head] as DeadlineEntry;
       if (entry.expire !== undefined) {

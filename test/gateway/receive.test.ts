@@ -1269,6 +1269,35 @@ describe("Function: createRouteHandler(deps).receive (the deadline timer and the
     expect(timers()).to.equal(idle);
   });
 
+  it("receive answers a delivery that waits too long with 503 even when the wall clock is set back meanwhile", async () => {
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
+      queue: { send: () => new Promise<void>(() => {}) },
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async () => ({ status: "done", detail: "" }),
+      log: () => {},
+      receiveTimeoutMs: 20,
+    });
+    const wallClock = Date.now;
+    let guard: NodeJS.Timeout | undefined;
+    try {
+      const answer = handler.receive(githubDelivery({ deliveryId: "d-clock-back" }));
+      // Set back (NTP stepping, a laptop waking up) by less than a minute, so that a deadline kept on the
+      // wall clock fails this test through the guard below and then lets the process exit.
+      Date.now = () => wallClock() - 45_000;
+      const stillWaiting = new Promise<"still waiting">((resolve) => {
+        guard = setTimeout(() => resolve("still waiting"), 10_000);
+      });
+      const first = await Promise.race([answer, stillWaiting]);
+      expect(first === "still waiting" ? first : parseAnswer(first).statusCode).to.equal(503);
+    } finally {
+      clearTimeout(guard);
+      Date.now = wallClock;
+    }
+  });
+
   it("receive's deadline timer keeps the process alive only while a delivery waits on a dependency", async () => {
     const gates: Array<() => void> = [];
     const dedupe = new MemoryDedupeStore();
