@@ -1,6 +1,8 @@
 // DedupeStore persisted under the state dir, with the semantics of the deployed (DynamoDB) one:
 // a claim succeeds when the id is new, when its last generation died, or when a "pending" claim was
 // abandoned (every successful claim after the first takes generation + 1); an older generation never overwrites a newer one; entries expire after DEDUPE_TTL_SECONDS.
+// A released claim expires like the others, DEDUPE_TTL_SECONDS after its claim (the deployed item keeps
+// the claim's expiresAt): until then its generation and first claim's time still shape the next claim.
 // Storage: an append-only journal (one JSON line per change), replayed and compacted on start.
 // Lines are written once per turn of the event loop, so a delivery's claim and mark share one write.
 // A crash can lose the last turn's lines, never accepted work: the queue journal is written before
@@ -14,8 +16,10 @@ import { JournalFile, readJournalLines } from "./journalFile";
 interface Entry {
   state: DeliveryState;
   generation: number;
-  /** epoch ms of the last change */
+  /** epoch ms of the last change (of a released claim: of the claim, which its expiry counts from) */
   at: number;
+  /** A claim released by its receive path (its enqueue failed): abandoned, whatever its age. */
+  released?: true;
   /** epoch ms of the first claim, kept by every generation (absent in a journal from before it was kept) */
   first?: number;
 }
@@ -26,6 +30,8 @@ interface JournalLine {
   g?: number;
   t?: number;
   f?: number;
+  /** released (a journal from before it was written has t 0 instead) */
+  r?: 1;
   /** deleted */
   d?: 1;
 }
@@ -54,7 +60,8 @@ export class FileDedupeStore implements DedupeStore {
     const now = this.now();
     const entry = this.live(key, now);
     if (!entry) return this.set(key, { state: "pending", generation: 1, at: now, first: now }, true);
-    const abandoned = entry.state === "pending" && now - entry.at > PENDING_CLAIM_TTL_SECONDS * 1000;
+    const abandoned =
+      entry.state === "pending" && (entry.released || now - entry.at > PENDING_CLAIM_TTL_SECONDS * 1000);
     if (entry.state === "dead" || abandoned) {
       const first = entry.first ?? now;
       return this.set(key, { state: "pending", generation: entry.generation + 1, at: now, first }, true);
@@ -77,7 +84,7 @@ export class FileDedupeStore implements DedupeStore {
     if (!entry || entry.generation !== generation || entry.state !== "pending") return;
     // Make the claim look abandoned instead of deleting it (as the DynamoDB store does): the generation
     // survives, so the next claim takes generation + 1 and a deduplication id the queue never saw.
-    this.set(key, { state: "pending", generation, at: 0, first: entry.first }, false);
+    this.set(key, { ...entry, released: true }, false);
   }
 
   async state(
@@ -99,7 +106,7 @@ export class FileDedupeStore implements DedupeStore {
 
   private live(key: string, now: number): Entry | undefined {
     const entry = this.entries.get(key);
-    if (entry && entry.at > 0 && now - entry.at > DEDUPE_TTL_SECONDS * 1000) {
+    if (entry && expired(entry, now)) {
       this.entries.delete(key);
       return undefined;
     }
@@ -136,27 +143,42 @@ export class FileDedupeStore implements DedupeStore {
       if (typeof line !== "object" || line === null || typeof line.k !== "string") continue;
       if (line.d) this.entries.delete(line.k);
       else if (line.s && STATES.includes(line.s) && Number.isInteger(line.g) && typeof line.t === "number") {
-        if (line.t === 0 || now - line.t <= DEDUPE_TTL_SECONDS * 1000) {
-          const first = typeof line.f === "number" && Number.isFinite(line.f) ? line.f : undefined;
-          this.entries.set(line.k, { state: line.s, generation: line.g as number, at: line.t, first });
-        } else this.entries.delete(line.k);
+        const first = typeof line.f === "number" && Number.isFinite(line.f) ? line.f : undefined;
+        const entry: Entry = { state: line.s, generation: line.g as number, at: line.t, first };
+        if (line.r === 1) entry.released = true;
+        else if (line.t === 0 && line.s === "pending") {
+          // Released before the claim's time was kept: its first claim's time is the best bound left,
+          // or, without one, this start (it then expires 8 days from now, not never).
+          Object.assign(entry, { released: true, at: first ?? now });
+        }
+        if (expired(entry, now)) this.entries.delete(line.k);
+        else this.entries.set(line.k, entry);
       }
     }
     this.compact();
   }
 
-  /** Rewrite the journal with one line per live entry. */
+  /** Rewrite the journal with one line per live entry; an entry past its expiry is dropped, here and in memory. */
   private compact(): void {
+    const now = this.now();
     const lines: string[] = [];
-    for (const [key, entry] of this.entries) lines.push(journalLine(key, entry));
+    for (const [key, entry] of this.entries) {
+      if (expired(entry, now)) this.entries.delete(key);
+      else lines.push(journalLine(key, entry));
+    }
     this.journal.rewrite(lines);
   }
+}
+
+function expired(entry: Entry, now: number): boolean {
+  return now - entry.at > DEDUPE_TTL_SECONDS * 1000;
 }
 
 /** An entry's JournalLine, written by hand: only the key needs escaping. */
 function journalLine(key: string, entry: Entry): string {
   const first = entry.first === undefined ? "" : `,"f":${entry.first}`;
-  return `{"k":${JSON.stringify(key)},"s":"${entry.state}","g":${entry.generation},"t":${entry.at}${first}}`;
+  const released = entry.released ? `,"r":1` : "";
+  return `{"k":${JSON.stringify(key)},"s":"${entry.state}","g":${entry.generation},"t":${entry.at}${first}${released}}`;
 }
 
 function keyOf(route: string, deliveryId: string): string {

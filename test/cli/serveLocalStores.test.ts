@@ -25,6 +25,7 @@ import type { SQSEvent } from "aws-lambda";
 import { expect } from "chai";
 import fc from "fast-check";
 import { SecretNotFoundError, WorkItemTooLargeError } from "../../src/core/errors";
+import { DEDUPE_TTL_SECONDS } from "../../src/core/policy";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import type { ActionOutcome, RoutesConfig, WorkItem } from "../../src/core/types";
 import { DeliveryLog } from "../../src/local/deliveryLog";
@@ -359,6 +360,107 @@ describe("Class: FileDedupeStore", () => {
     store.close();
   });
 
+  it("a released claim survives a reopen within 8 days of its claim: the redelivery claims generation + 1, with the first claim's time", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    let now = 7_000_000;
+    const store = new FileDedupeStore(file, () => now);
+    await store.claim("r", "d1");
+    await store.mark("r", "d1", 1, "dead");
+    now += 3_600_000;
+    await store.claim("r", "d1");
+    await store.release("r", "d1", 2);
+    store.close();
+    now = 7_000_000 + 3_600_000 + DEDUPE_TTL_MS; // the claim of generation 2 is exactly 8 days old
+    const reopened = new FileDedupeStore(file, () => now);
+    expect(await reopened.claim("r", "d1")).to.deep.equal({
+      claimed: true,
+      generation: 3,
+      firstClaimedAtMs: 7_000_000,
+    });
+    reopened.close();
+  });
+
+  it("a claim released just before a stop is still released after the restart: a redelivery a second later claims generation + 1", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    let now = 7_000_000;
+    const store = new FileDedupeStore(file, () => now);
+    await store.claim("r", "d1");
+    await store.release("r", "d1", 1);
+    store.close();
+    now += 1_000;
+    const reopened = new FileDedupeStore(file, () => now);
+    expect(await reopened.claim("r", "d1")).to.deep.equal({
+      claimed: true,
+      generation: 2,
+      firstClaimedAtMs: 7_000_000,
+    });
+    reopened.close();
+  });
+
+  it("a released claim expires 8 days after its claim, as the deployed item does: a reopen drops its journal line, and the next claim is new", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    let now = 7_000_000;
+    const store = new FileDedupeStore(file, () => now);
+    await store.claim("r", "released");
+    await store.release("r", "released", 1);
+    await store.claim("r", "kept");
+    store.close();
+    now += DEDUPE_TTL_MS + 1;
+    const reopened = new FileDedupeStore(file, () => now);
+    expect(journalKeys(file)).to.deep.equal([]);
+    expect(await reopened.state("r", "released")).to.equal(undefined);
+    expect(await reopened.claim("r", "released")).to.deep.equal({
+      claimed: true,
+      generation: 1,
+      firstClaimedAtMs: now,
+    });
+    reopened.close();
+  });
+
+  it("a compaction while serving writes no line for an entry past 8 days (released or not) that nothing touched since", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    let now = 7_000_000;
+    const store = new FileDedupeStore(file, () => now);
+    await store.claim("r", "released");
+    await store.release("r", "released", 1);
+    await store.claim("r", "done");
+    await store.mark("r", "done", 1, "done");
+    now += DEDUPE_TTL_MS + 1;
+    // Past 10,000 journal lines and four per entry, the next write compacts the journal.
+    for (let i = 0; i < 5_001; i++) {
+      await store.claim("r", "busy");
+      await store.mark("r", "busy", i + 1, "dead");
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(journalKeys(file)).to.deep.equal(["r#busy"]);
+    store.close();
+  });
+
+  it("a released claim journaled by an earlier version (t 0) loads as released: its redelivery claims generation + 1 with the first claim's time, until 8 days after that", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    writeFileSync(
+      file,
+      `${[
+        JSON.stringify({ k: "r#d1", s: "pending", g: 2, t: 0, f: 7_000_000 }),
+        JSON.stringify({ k: "r#d2", s: "pending", g: 1, t: 0, f: 5_000_000 }),
+      ].join("\n")}\n`,
+    );
+    const now = 5_000_000 + DEDUPE_TTL_MS + 1;
+    const store = new FileDedupeStore(file, () => now);
+    expect(journalKeys(file)).to.deep.equal(["r#d1"]);
+    expect(await store.claim("r", "d1")).to.deep.equal({
+      claimed: true,
+      generation: 3,
+      firstClaimedAtMs: 7_000_000,
+    });
+    expect(await store.claim("r", "d2")).to.deep.equal({
+      claimed: true,
+      generation: 1,
+      firstClaimedAtMs: now,
+    });
+    store.close();
+  });
+
   it("a recent pending claim is a duplicate; one older than 60 s is abandoned and claimed again", async () => {
     let now = 1_000_000;
     const store = new FileDedupeStore(join(dir, "dedupe.jsonl"), () => now);
@@ -416,6 +518,16 @@ describe("Class: FileDedupeStore", () => {
     store.close();
   });
 });
+
+const DEDUPE_TTL_MS = DEDUPE_TTL_SECONDS * 1000;
+
+/** The keys of a dedupe journal's lines, in order. */
+function journalKeys(file: string): string[] {
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line).k);
+}
 
 function item(delivery: string, repo = "acme/api"): WorkItem {
   return {
