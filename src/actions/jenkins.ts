@@ -1,6 +1,7 @@
 // jenkins: POST {url}/job/{a}/job/{b}/buildWithParameters (or /build without parameters) with Basic
 // auth (user + API token), optionally with a CSRF crumb and its session cookie, over TLS that may
-// trust a private CA. 201/303 succeed, and so does a multibranch project's scan (302 to itself);
+// trust a private CA. 201/303 succeed, and so does a multibranch project's scan (302 to itself); a 2xx
+// without a queue item Location is not Jenkins' answer and is final;
 // 401/403/404/409 are final; 5xx, 429, network errors and timeouts are retryable. Other redirects are
 // never followed.
 import { ActionError } from "../core/errors";
@@ -118,19 +119,8 @@ export async function triggerJenkins(
   const location = queueItemUrl(header(res.headers, "location"));
   const status = res.statusCode;
 
-  if (status >= 200 && status < 300 && !location && isHtml(header(res.headers, "content-type"))) {
-    // Jenkins answers a build request 201 with the queue item's Location and no body. A page instead is
-    // someone else's answer (the sign-in page of a proxy in front of Jenkins): taken for "queued", the
-    // build would be lost without a word.
-    throw new ActionError(
-      `${what} answered ${status} with an HTML page and no queue item: that is not Jenkins' answer to a build ` +
-        "request (a sign-in page of a proxy in front of Jenkins?); nothing was queued. Point jenkins.url at " +
-        "Jenkins itself, or let the proxy pass API tokens",
-      { retryable: false },
-    );
-  }
   if (status >= 200 && status < 300) {
-    const detail = location ? `queued as ${location}` : `queued (${status})`;
+    if (!location) throw noQueueItem(what, status, header(res.headers, "content-type"));
     const item = queueItemNumber(location);
     clients.log({
       msg: "jenkins build queued",
@@ -141,7 +131,7 @@ export async function triggerJenkins(
     });
     return {
       status: "done",
-      detail,
+      detail: `queued as ${location}`,
       publicDetail: item ? `queued as queue item ${item}` : `queued (${status})`,
     };
   }
@@ -198,6 +188,31 @@ export async function triggerJenkins(
     if (refusal) throw new ActionError(`${what} ${refusal}`, { retryable: false });
   }
   throw finalOrRetryable(what, res);
+}
+
+/**
+ * The error for a 2xx without a queue item Location. Jenkins answers a build it queued 201, and one merged
+ * into a queued item 303, both with the queue item's Location (core since 1.519, the Build Token Root plugin
+ * since 1.3). A 2xx without one comes from something else in front of Jenkins, and nothing shows a build
+ * was queued: taken for "queued", a lost build would go unnoticed. Final, not retried: if the request did
+ * reach Jenkins, a retry would queue the build twice.
+ */
+function noQueueItem(what: string, status: number, contentType: string | undefined): ActionError {
+  if (isHtml(contentType)) {
+    return new ActionError(
+      `${what} answered ${status} with an HTML page and no queue item: that is not Jenkins' answer to a build ` +
+        "request (a sign-in page of a proxy in front of Jenkins?); nothing was queued. Point jenkins.url at " +
+        "Jenkins itself, or let the proxy pass API tokens",
+      { retryable: false },
+    );
+  }
+  return new ActionError(
+    `${what} answered ${status} without a queue item (no Location): Jenkins answers a queued build 201 with ` +
+      "its queue item, so something else answered (a proxy or gateway in front of Jenkins?), and whether a " +
+      "build was queued is unknown. Not retried, as that could queue it twice: check Jenkins before a " +
+      "redrive, and point jenkins.url at Jenkins itself",
+    { retryable: false },
+  );
 }
 
 /** Whether a redirect leads back to the item itself (its path, wherever a proxy says the host is). */
