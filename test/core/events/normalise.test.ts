@@ -1,6 +1,7 @@
 import { expect } from "chai";
+import { RequestError } from "../../../src/core/errors";
 import { isPing, normaliseDelivery } from "../../../src/core/events/normalise";
-import type { WebhookEvent } from "../../../src/core/types";
+import type { Provider, WebhookEvent } from "../../../src/core/types";
 import { bagOf, loadPayload, PAYLOAD_FIXTURES, type PayloadFixtureName } from "../../fixtures/payloads";
 
 /** The model without the payload, undefined fields dropped (as JSON would). */
@@ -360,6 +361,15 @@ describe("Function: normaliseDelivery (fixtures)", () => {
     const fixture = loadPayload("github/push");
     const event = normaliseDelivery("github", bagOf(fixture.headers), fixture.payload, fixture.body);
     expect(event.payload).to.equal(fixture.payload);
+  });
+});
+
+describe("Function: normaliseDelivery (a provider the type does not have)", () => {
+  it("normaliseDelivery refuses a provider outside Provider (a config that skipped validation) with an error naming it, not a 400 for the sender", () => {
+    const fixture = loadPayload("github/push");
+    expect(() => normaliseDelivery("svn" as Provider, bagOf(fixture.headers), fixture.payload, fixture.body))
+      .to.throw(Error, /^normaliseDelivery: unknown provider "svn"/)
+      .that.is.not.an.instanceOf(RequestError);
   });
 });
 
