@@ -2,6 +2,7 @@
 
 import { RoutesFileError } from "../core/errors";
 import { routeSecretUses } from "../core/routeSecrets";
+import { apiResourceQuotaNote } from "../core/routes/checks";
 import { DEFAULT_ROUTES_FILE, DEFAULT_S3_KEY } from "../core/routes/defaults";
 import { loadRoutesFile, readRoutesText } from "../core/routes/load";
 import { routeNotes } from "../core/routes/notes";
@@ -61,6 +62,8 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
   io.stdout(secretsTable(config.routes));
   for (const note of routeNotes(config.routes)) io.stdout(`note: ${note}\n`);
   for (const size of sizes) io.stdout(`note: ${size.message}\n`);
+  const quota = apiResourceQuotaNote(count);
+  if (quota) io.stdout(`note: ${quota}\n`);
   return 0;
 }
 

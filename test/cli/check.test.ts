@@ -276,6 +276,51 @@ describe("Function: lazyCommand", () => {
   });
 });
 
+describe("Command: hookgate check, API Gateway's default quota of 300 resources per REST API", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-check-quota-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A routes file of `count` pr-cleanup routes r0, r1, … */
+  function manyRoutes(count: number): string {
+    const routes = Array.from({ length: count }, (_, i) => [
+      `  - name: r${i}`,
+      "    match: { repos: [acme/api], events: [pull_request], actions: [closed] }",
+      "    action: { type: pr-cleanup, steps: [{ delete-branch: {} }] }",
+    ]).flat();
+    const file = join(dir, `routes-${count}.yaml`);
+    writeFileSync(
+      file,
+      [
+        "version: 1",
+        "defaults: { secret: hooks/s }",
+        "providers: { github: { token: t/gh } }",
+        "routes:",
+        ...routes,
+        "",
+      ].join("\n"),
+    );
+    return file;
+  }
+
+  it("hookgate check notes, with exit 0, 299 routes: 301 API Gateway resources, over the default quota of 300", async () => {
+    const run = await runInProcess(["check", "-r", manyRoutes(299)]);
+    expect(run.code, run.stderr).to.equal(0);
+    const notes = run.stdout.split("\n").filter((line) => line.includes("API Gateway resources"));
+    expect(notes).to.have.length(1);
+    expect(notes[0]).to.match(/^note: 299 routes need 301 API Gateway resources .*"Resources per API"/);
+  });
+
+  it("hookgate check says nothing of the quota for 298 routes (300 resources, the quota itself)", async () => {
+    const run = await runInProcess(["check", "-r", manyRoutes(298)]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain("298 routes, no problems");
+    expect(run.stdout).not.to.contain("API Gateway resources");
+  });
+});
+
 describe("Command: hookgate check, a route's IAM role policy size (10,240 characters)", () => {
   let dir: string;
   before(() => {

@@ -56,6 +56,35 @@ export function routeNameClashProblem(name: string, names: ReadonlySet<string>):
   );
 }
 
+/**
+ * API Gateway's default quota of resources per REST API. Adjustable, per API: in Service Quotas, Amazon API
+ * Gateway, "Resources per API".
+ */
+export const API_RESOURCES_DEFAULT_QUOTA = 300;
+
+/**
+ * The resources of the stack's REST API for `routeCount` routes (src/infra/api.ts): the root /, /hooks, and
+ * /hooks/<name> for each route. Counting the root errs, if at all, one route early.
+ */
+export function apiResourceCount(routeCount: number): number {
+  return routeCount + 2;
+}
+
+/**
+ * A note when the routes need more API resources than the default quota: not a problem, as the quota can be
+ * raised for the stack's API, but without that `pulumi up` fails at the route that goes past it.
+ */
+export function apiResourceQuotaNote(routeCount: number): string | undefined {
+  const resources = apiResourceCount(routeCount);
+  if (resources <= API_RESOURCES_DEFAULT_QUOTA) return undefined;
+  return (
+    `${routeCount} routes need ${resources} API Gateway resources (/, /hooks and /hooks/<name> per route), ` +
+    `more than the default quota of ${API_RESOURCES_DEFAULT_QUOTA} per REST API: \`pulumi up\` fails at the ` +
+    `route past it unless the quota is raised for the stack's API (Service Quotas, Amazon API Gateway, ` +
+    `"Resources per API"; adjustable), or the routes are split between stacks`
+  );
+}
+
 /** Known shapes of credentials, so a value pasted where a name belongs is caught before it is deployed. */
 const SECRET_LOOKALIKES: Array<[RegExp, string]> = [
   [/-----BEGIN [A-Z ]+-----/, "a PEM block"],

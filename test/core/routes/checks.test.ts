@@ -1,5 +1,8 @@
 import { expect } from "chai";
 import {
+  API_RESOURCES_DEFAULT_QUOTA,
+  apiResourceCount,
+  apiResourceQuotaNote,
   bucketProblem,
   cidrProblem,
   clip,
@@ -23,6 +26,28 @@ describe("Function: routeNameProblem", () => {
   it("routeNameProblem accepts names that only contain hooks", () => {
     for (const name of ["hooks-main", "my-hooks", "hook"])
       expect(routeNameProblem(name), name).to.equal(undefined);
+  });
+});
+
+describe("Function: apiResourceQuotaNote", () => {
+  it("apiResourceCount(n) is n + 2: the API's root /, /hooks, and /hooks/<name> for each route", () => {
+    expect(apiResourceCount(0)).to.equal(2);
+    expect(apiResourceCount(298)).to.equal(300);
+  });
+
+  it("apiResourceQuotaNote(298) says nothing: 300 resources are within API Gateway's default quota of 300", () => {
+    expect(API_RESOURCES_DEFAULT_QUOTA).to.equal(300);
+    expect(apiResourceQuotaNote(0)).to.equal(undefined);
+    expect(apiResourceQuotaNote(298)).to.equal(undefined);
+  });
+
+  it("apiResourceQuotaNote(299) notes the 301 resources, the default quota of 300, and the Service Quotas entry to raise it", () => {
+    const note = apiResourceQuotaNote(299);
+    expect(note).to.match(
+      /^299 routes need 301 API Gateway resources \(\/, \/hooks and \/hooks\/<name> per route\)/,
+    );
+    expect(note).to.contain("more than the default quota of 300 per REST API");
+    expect(note).to.contain('Service Quotas, Amazon API Gateway, "Resources per API"');
   });
 });
 
