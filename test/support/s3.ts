@@ -304,7 +304,11 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     close: async () => {
       client.destroy();
       for (const s of sockets) s.destroy();
+      // close() waits for every connection's request in flight: the proxy's keep-alive sockets to s3rver
+      // included, which a busy machine can leave mid-request when the test's client is gone.
+      proxy.closeAllConnections();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      s3rver.httpServer?.closeAllConnections();
       await s3rver.close();
       await rm(directory, { recursive: true, force: true });
     },

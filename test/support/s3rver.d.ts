@@ -16,6 +16,8 @@ declare module "s3rver" {
     constructor(options?: S3rverOptions);
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
+    /** The node:http server run() started (undefined before). */
+    httpServer?: import("node:http").Server;
   }
   export = S3rver;
 }
