@@ -7,6 +7,11 @@
 // no half-written object and no billable parts stay behind. A transient 5xx on a part is retried by the
 // SDK's own retry; a failure that survives it is thrown (s3-zip turns it into a retryable ActionError).
 //
+// A put may carry a condition (S3's conditional writes: If-Match with the ETag head gave, If-None-Match: *
+// when there was no object), which S3 checks on PutObject or CompleteMultipartUpload, where the object
+// appears: a put that finds the key changed throws ObjectChangedError and writes nothing. Conditional
+// writes need no permission beyond s3:PutObject (and s3:GetObject for If-Match, which head needs anyway).
+//
 // deletePrefix deletes the CURRENT objects under a prefix (ListObjectsV2 + DeleteObjects, 1,000 per
 // batch). In a versioned bucket that leaves delete markers and keeps the noncurrent versions, which
 // is the point of versioning; expire them with a lifecycle rule (NoncurrentVersionExpiration). Objects
@@ -21,8 +26,8 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { ActionError } from "../core/errors";
-import type { ObjectStore } from "../core/ports";
+import { ActionError, ConditionalWriteUnsupportedError, ObjectChangedError } from "../core/errors";
+import type { ObjectHead, ObjectStore, WriteCondition } from "../core/ports";
 
 export interface S3ObjectStoreOptions {
   /** Multipart part size in bytes (default 5 MiB, S3's minimum). */
@@ -41,6 +46,11 @@ export class S3ObjectStore implements ObjectStore {
   private readonly partSize: number;
   private readonly queueSize: number;
   private readonly pageSize: number;
+  /**
+   * Whether puts carry their condition: false once the endpoint refused one as not implemented (501, an
+   * S3-compatible store), and the puts after it go without.
+   */
+  conditionalWrites = true;
 
   constructor(
     private readonly s3: S3Client,
@@ -55,8 +65,14 @@ export class S3ObjectStore implements ObjectStore {
     bucket: string,
     key: string,
     body: Readable,
-    options: { metadata: Record<string, string>; contentType?: string; deadlineMs?: number },
+    options: {
+      metadata: Record<string, string>;
+      contentType?: string;
+      deadlineMs?: number;
+      condition?: WriteCondition;
+    },
   ): Promise<{ versionId?: string }> {
+    const condition = this.conditionalWrites ? options.condition : undefined;
     const upload = new Upload({
       client: this.s3,
       params: {
@@ -65,6 +81,11 @@ export class S3ObjectStore implements ObjectStore {
         Body: body,
         Metadata: options.metadata,
         ContentType: options.contentType,
+        // lib-storage spreads these params into PutObject (a body of one part) and into
+        // CompleteMultipartUpload, the two calls S3 checks a condition on; CreateMultipartUpload and
+        // UploadPart take no condition, and the SDK leaves the fields out of them.
+        ...(condition?.ifMatch !== undefined ? { IfMatch: condition.ifMatch } : {}),
+        ...(condition?.ifNoneMatch !== undefined ? { IfNoneMatch: condition.ifNoneMatch } : {}),
       },
       partSize: this.partSize,
       queueSize: this.queueSize,
@@ -102,6 +123,7 @@ export class S3ObjectStore implements ObjectStore {
           cause: err,
         });
       }
+      if (condition !== undefined) throw conditionError(err, bucket, key, condition, this) ?? err;
       throw err;
     } finally {
       clearTimeout(timer);
@@ -120,7 +142,7 @@ export class S3ObjectStore implements ObjectStore {
     bucket: string,
     key: string,
     options: { deadlineMs?: number } = {},
-  ): Promise<{ metadata: Record<string, string> } | undefined> {
+  ): Promise<ObjectHead | undefined> {
     const send = deadlineSender(options.deadlineMs, (cause) => {
       return new ActionError(
         `reading the metadata of the object ${JSON.stringify(key.slice(0, 200))} in s3://${bucket} was stopped where the function's time ran out`,
@@ -131,7 +153,7 @@ export class S3ObjectStore implements ObjectStore {
       const out = await send((abortSignal) =>
         this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
       );
-      return { metadata: { ...(out.Metadata ?? {}) } };
+      return { metadata: { ...(out.Metadata ?? {}) }, ...(out.ETag ? { etag: out.ETag } : {}) };
     } catch (error) {
       const status = httpStatus(error);
       if (status === 404) return undefined;
@@ -222,6 +244,54 @@ function deadlineSender(
       throw Date.now() >= deadlineMs ? outOfTime(error) : error;
     }
   };
+}
+
+/**
+ * What a failed conditional put means (S3's conditional writes): 412 PreconditionFailed, the key holds
+ * another object (or one appeared, for If-None-Match); 404 NoSuchKey for If-Match, the object read was
+ * deleted; 409 ConditionalRequestConflict, another write to the key raced this one (S3: fetch the ETag
+ * again and retry, a multipart upload from its start). All three: nothing was written, and the caller
+ * reads the key again. A 501 (NotImplemented) is an S3-compatible endpoint that does not implement the
+ * condition: the store stops sending conditions, and the caller may upload again without one. Undefined
+ * for any other failure.
+ */
+function conditionError(
+  error: unknown,
+  bucket: string,
+  key: string,
+  condition: WriteCondition,
+  store: { conditionalWrites: boolean },
+): ActionError | undefined {
+  const status = httpStatus(error);
+  const name = (error as { name?: string } | undefined)?.name;
+  const what = `s3://${bucket}/${key.slice(0, 200)}`;
+  const read = condition.ifMatch !== undefined ? `the object read (ETag ${condition.ifMatch})` : "no object";
+  if (status === 412 || (status === 404 && name === "NoSuchKey" && condition.ifMatch !== undefined)) {
+    return new ObjectChangedError(
+      `${what} no longer holds ${read}: another writer changed it`,
+      "precondition-failed",
+      {
+        cause: error,
+      },
+    );
+  }
+  if (status === 409 && name === "ConditionalRequestConflict") {
+    return new ObjectChangedError(
+      `another write to ${what} raced this upload (409 ConditionalRequestConflict)`,
+      "conflict",
+      {
+        cause: error,
+      },
+    );
+  }
+  if (status === 501) {
+    store.conditionalWrites = false;
+    return new ConditionalWriteUnsupportedError(
+      `the S3 endpoint does not implement conditional writes (501 ${name ?? "NotImplemented"})`,
+      { cause: error },
+    );
+  }
+  return undefined;
 }
 
 /** The HTTP status of an S3 error (a HEAD's error has no code, only its status). */

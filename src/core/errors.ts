@@ -80,3 +80,31 @@ export class RoutesFileError extends HookgateError {
     this.problems = problems;
   }
 }
+
+/**
+ * A conditional write found the object at its key other than when it was read: another writer put or
+ * deleted it in between (S3's 412 PreconditionFailed, or a 404 for If-Match), or wrote at the same
+ * moment (409 ConditionalRequestConflict). Nothing was written. Retryable: read the key again and decide again.
+ */
+export class ObjectChangedError extends ActionError {
+  constructor(
+    message: string,
+    readonly reason: "precondition-failed" | "conflict",
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, { retryable: true, cause: options.cause });
+    this.name = "ObjectChangedError";
+  }
+}
+
+/**
+ * The store refused a conditional write as not implemented (an S3-compatible endpoint's 501): the same
+ * upload without its condition may go through. Nothing was written. The store writes unconditionally from
+ * then on, so this is thrown once per store.
+ */
+export class ConditionalWriteUnsupportedError extends ActionError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { retryable: true, cause: options.cause });
+    this.name = "ConditionalWriteUnsupportedError";
+  }
+}

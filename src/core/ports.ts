@@ -77,6 +77,18 @@ export interface DedupeStore {
 /** One JSON object per line; never pass secrets, tokens, Authorization headers or bodies. */
 export type LogFn = (line: Record<string, unknown>) => void;
 
+/** What ObjectStore.head knows of an object: its user metadata, and its ETag when the store gives one. */
+export interface ObjectHead {
+  metadata: Record<string, string>;
+  etag?: string;
+}
+
+/**
+ * The condition of a write, from what was read at the key: the object with this ETag is still there
+ * (If-Match), or still no object is (If-None-Match: *).
+ */
+export type WriteCondition = { ifMatch: string; ifNoneMatch?: never } | { ifNoneMatch: "*"; ifMatch?: never };
+
 /**
  * Where s3-zip and pr-cleanup put and delete objects. Deployed: S3 through @aws-sdk/lib-storage
  * (src/aws/objectStore.ts); locally: a directory or any S3-compatible endpoint.
@@ -90,18 +102,24 @@ export interface ObjectStore {
     bucket: string,
     key: string,
     body: import("node:stream").Readable,
-    options: { metadata: Record<string, string>; contentType?: string; deadlineMs?: number },
+    options: {
+      metadata: Record<string, string>;
+      contentType?: string;
+      deadlineMs?: number;
+      /**
+       * Write only if the key still holds what was read: ObjectChangedError (nothing written) otherwise.
+       * A store that does not implement conditions throws ConditionalWriteUnsupportedError once.
+       */
+      condition?: WriteCondition;
+    },
   ): Promise<{ versionId?: string }>;
   /**
-   * The user metadata of the object at bucket/key (names lower-cased, as S3 gives them), or undefined
-   * when there is no object there. Past `deadlineMs` the call is abandoned, as a retryable failure.
-   * Any other failure is thrown (a refused read included: it is not taken for an absent object).
+   * The user metadata of the object at bucket/key (names lower-cased, as S3 gives them) and its ETag
+   * (as the store gives it, quotes included), or undefined when there is no object there. Past
+   * `deadlineMs` the call is abandoned, as a retryable failure. Any other failure is thrown (a refused
+   * read included: it is not taken for an absent object).
    */
-  head(
-    bucket: string,
-    key: string,
-    options?: { deadlineMs?: number },
-  ): Promise<{ metadata: Record<string, string> } | undefined>;
+  head(bucket: string, key: string, options?: { deadlineMs?: number }): Promise<ObjectHead | undefined>;
   /**
    * Delete every object under `prefix`, page by page; returns how many were deleted. Past `deadlineMs`
    * it stops between pages, as a retryable failure: the next attempt deletes the rest.

@@ -2,6 +2,7 @@
 // Deliveries of one repository run in order (FIFO, grouped by repository), but a dead letter redriven
 // later, after newer pushes were zipped, would otherwise overwrite their zip with its old commit. Pure:
 // the action reads the existing object's metadata and asks here.
+import type { WriteCondition } from "./ports";
 
 /** The user metadata key (x-amz-meta-accepted-at) that holds when the zip's delivery was accepted. */
 export const ACCEPTED_AT_METADATA = "accepted-at";
@@ -72,4 +73,14 @@ function parseTime(value: string | undefined): number | undefined {
     return undefined;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * The condition that makes an upload replace only what was read at its key: the zip read, by its ETag
+ * (If-Match), or no zip when none was there (If-None-Match: *). Undefined when a zip was read without an
+ * ETag (an S3-compatible store that gives none): nothing can be compared, and the upload goes without one.
+ */
+export function writeCondition(existing: { etag?: string } | undefined): WriteCondition | undefined {
+  if (existing === undefined) return { ifNoneMatch: "*" };
+  return existing.etag ? { ifMatch: existing.etag } : undefined;
 }

@@ -1,12 +1,13 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createServer, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 import { S3ObjectStore } from "../../src/aws/objectStore";
-import { ActionError } from "../../src/core/errors";
+import { ActionError, ConditionalWriteUnsupportedError, ObjectChangedError } from "../../src/core/errors";
 import { createLocalS3Client, type LocalS3, startLocalS3 } from "../support/s3";
+import { type Reply, type ScriptedServer, type Seen, scriptedServer } from "../support/scriptedServer";
 import { withSilentServer } from "../support/silentServer";
 
 const BUCKET = "objects";
@@ -126,11 +127,26 @@ describe("Class: S3ObjectStore (s3rver)", function () {
     s3.faults.everyRequest = undefined;
   });
 
-  it("head gives back the user metadata put stored, through the real S3 client", async () => {
+  it("head gives back the user metadata put stored and the object's ETag, through the real S3 client", async () => {
     const metadata = { sha: "abc123", "accepted-at": "2026-12-06T02:00:00.000Z", "delivery-id": "d-1" };
     const store = new S3ObjectStore(s3.client);
     await store.put(BUCKET, "head/zip.zip", Readable.from([Buffer.from("zip")]), { metadata });
-    expect(await store.head(BUCKET, "head/zip.zip")).to.deep.equal({ metadata });
+    const md5 = createHash("md5").update("zip").digest("hex");
+    expect(await store.head(BUCKET, "head/zip.zip")).to.deep.equal({ metadata, etag: `"${md5}"` });
+  });
+
+  it("put with If-Match on the ETag head gave, and with If-None-Match: * on a new key, writes (s3rver ignores the condition)", async () => {
+    const store = new S3ObjectStore(s3.client);
+    await store.put(BUCKET, "cond/a.zip", Readable.from([Buffer.from("one")]), {
+      metadata: {},
+      condition: { ifNoneMatch: "*" },
+    });
+    const etag = (await store.head(BUCKET, "cond/a.zip"))?.etag as string;
+    await store.put(BUCKET, "cond/a.zip", Readable.from([Buffer.from("two")]), {
+      metadata: {},
+      condition: { ifMatch: etag },
+    });
+    expect((await s3.getObject(BUCKET, "cond/a.zip")).body.toString()).to.equal("two");
   });
 
   it("head answers undefined for a key with no object (S3's 404)", async () => {
@@ -374,4 +390,171 @@ describe("Class: S3ObjectStore (s3rver)", function () {
       expect(err?.message).to.contain("empty prefix");
     });
   }
+});
+
+/**
+ * A stub S3 on 127.0.0.1 for what s3rver cannot do (conditional writes): it answers PutObject and the
+ * multipart calls as S3 does, and a request carrying If-Match or If-None-Match with `conditional` (an S3
+ * error) while that is set.
+ */
+async function conditionalS3(): Promise<{
+  server: ScriptedServer;
+  store: S3ObjectStore;
+  client: S3Client;
+  conditional: { status: number; code: string } | undefined;
+  conditionOf(req: Seen): string | undefined;
+}> {
+  const state: { conditional: { status: number; code: string } | undefined } = { conditional: undefined };
+  const server = await scriptedServer((req): Reply => {
+    const url = new URL(req.url, "http://s3");
+    if (conditionOf(req) !== undefined && state.conditional !== undefined) {
+      const { status, code } = state.conditional;
+      return {
+        status,
+        headers: { "content-type": "application/xml" },
+        body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>refused</Message></Error>`,
+      };
+    }
+    if (req.method === "POST" && url.searchParams.has("uploads")) {
+      return {
+        status: 200,
+        headers: { "content-type": "application/xml" },
+        body: "<InitiateMultipartUploadResult><Bucket>objects</Bucket><Key>k</Key><UploadId>up-1</UploadId></InitiateMultipartUploadResult>",
+      };
+    }
+    if (req.method === "POST" && url.searchParams.has("uploadId")) {
+      return {
+        status: 200,
+        headers: { "content-type": "application/xml" },
+        body: '<CompleteMultipartUploadResult><Bucket>objects</Bucket><Key>k</Key><ETag>"done-2"</ETag></CompleteMultipartUploadResult>',
+      };
+    }
+    if (req.method === "DELETE") return { status: 204 };
+    return { status: 200, headers: { etag: '"etag-1"' } };
+  });
+  const client = createLocalS3Client(server.url);
+  const stub = {
+    server,
+    client,
+    store: new S3ObjectStore(client, { partSize: 5 * MiB }),
+    get conditional() {
+      return state.conditional;
+    },
+    set conditional(value) {
+      state.conditional = value;
+    },
+    conditionOf,
+  };
+  return stub;
+}
+
+/** The condition header a request carried: "if-match: <etag>" or "if-none-match: *". */
+function conditionOf(req: Seen): string | undefined {
+  if (req.headers["if-match"] !== undefined) return `if-match: ${req.headers["if-match"]}`;
+  if (req.headers["if-none-match"] !== undefined) return `if-none-match: ${req.headers["if-none-match"]}`;
+  return undefined;
+}
+
+/** "PUT", "POST ?uploads", "PUT ?partNumber", "POST ?uploadId" (complete), "DELETE ?uploadId" (abort). */
+function callOf(req: Seen): string {
+  const url = new URL(req.url, "http://s3");
+  const marks = ["uploads", "partNumber", "uploadId"].filter((name) => url.searchParams.has(name));
+  return marks.length === 0 ? req.method : `${req.method} ?${marks[0]}`;
+}
+
+describe("Class: S3ObjectStore conditional writes (a stub S3 on 127.0.0.1)", function () {
+  this.timeout(60_000);
+  let stub: Awaited<ReturnType<typeof conditionalS3>>;
+  beforeEach(async () => {
+    stub = await conditionalS3();
+  });
+  afterEach(async () => {
+    stub.client.destroy();
+    await stub.server.close();
+  });
+  const small = () => Readable.from([Buffer.from("zip bytes")]);
+
+  it("put sends If-None-Match: * on the PutObject of a body of one part", async () => {
+    await stub.store.put(BUCKET, "k.zip", small(), { metadata: {}, condition: { ifNoneMatch: "*" } });
+    expect(stub.server.seen.map((r) => [callOf(r), stub.conditionOf(r)])).to.deep.equal([
+      ["PUT", "if-none-match: *"],
+    ]);
+  });
+
+  it("put sends If-Match only on CompleteMultipartUpload of a multipart upload (S3 takes no condition on the other calls)", async () => {
+    await stub.store.put(BUCKET, "k.zip", unevenStream(randomBytes(5 * MiB + 10)), {
+      metadata: {},
+      condition: { ifMatch: '"etag-0"' },
+    });
+    expect(stub.server.seen.map((r) => [callOf(r), stub.conditionOf(r)])).to.deep.equal([
+      ["POST ?uploads", undefined],
+      ["PUT ?partNumber", undefined],
+      ["PUT ?partNumber", undefined],
+      ["POST ?uploadId", 'if-match: "etag-0"'],
+    ]);
+  });
+
+  it("put sends no condition header when it is given none", async () => {
+    await stub.store.put(BUCKET, "k.zip", small(), { metadata: {} });
+    expect(stub.server.seen.map((r) => stub.conditionOf(r))).to.deep.equal([undefined]);
+  });
+
+  const changed: Array<[string, number, string, "precondition-failed" | "conflict"]> = [
+    ["412 PreconditionFailed", 412, "PreconditionFailed", "precondition-failed"],
+    ["404 NoSuchKey (the object read was deleted)", 404, "NoSuchKey", "precondition-failed"],
+    ["409 ConditionalRequestConflict", 409, "ConditionalRequestConflict", "conflict"],
+  ];
+  for (const [what, status, code, reason] of changed) {
+    it(`put with If-Match answered ${what} throws a retryable ObjectChangedError (${reason}), sent once`, async () => {
+      stub.conditional = { status, code };
+      const err = await stub.store
+        .put(BUCKET, "k.zip", small(), { metadata: {}, condition: { ifMatch: '"etag-0"' } })
+        .catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(ObjectChangedError);
+      expect((err as ObjectChangedError).reason).to.equal(reason);
+      expect((err as ObjectChangedError).retryable).to.equal(true);
+      expect(stub.server.seen.map(callOf)).to.deep.equal(["PUT"]);
+    });
+  }
+
+  it("put with If-None-Match: * answered 412 throws ObjectChangedError", async () => {
+    stub.conditional = { status: 412, code: "PreconditionFailed" };
+    const err = await stub.store
+      .put(BUCKET, "k.zip", small(), { metadata: {}, condition: { ifNoneMatch: "*" } })
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ObjectChangedError);
+    expect((err as Error).message).to.contain("holds no object");
+  });
+
+  it("put whose CompleteMultipartUpload is answered 412 throws ObjectChangedError and aborts the multipart upload", async () => {
+    stub.conditional = { status: 412, code: "PreconditionFailed" };
+    const err = await stub.store
+      .put(BUCKET, "k.zip", unevenStream(randomBytes(5 * MiB + 10)), {
+        metadata: {},
+        condition: { ifMatch: '"etag-0"' },
+      })
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ObjectChangedError);
+    expect(stub.server.seen.map(callOf).slice(-2)).to.deep.equal(["POST ?uploadId", "DELETE ?uploadId"]);
+  });
+
+  it("a 404 NoSuchKey to a put without If-Match is not taken for a changed object", async () => {
+    stub.conditional = { status: 404, code: "NoSuchKey" };
+    const err = await stub.store
+      .put(BUCKET, "k.zip", small(), { metadata: {}, condition: { ifNoneMatch: "*" } })
+      .catch((e: unknown) => e);
+    expect(err).not.to.be.instanceOf(ActionError);
+  });
+
+  it("put answered 501 for its condition throws ConditionalWriteUnsupportedError once; the store's later puts go without a condition", async () => {
+    stub.conditional = { status: 501, code: "NotImplemented" };
+    const err = await stub.store
+      .put(BUCKET, "k.zip", small(), { metadata: {}, condition: { ifNoneMatch: "*" } })
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ConditionalWriteUnsupportedError);
+    expect((err as ActionError).retryable).to.equal(true);
+    await stub.store.put(BUCKET, "k.zip", small(), { metadata: {}, condition: { ifMatch: '"etag-1"' } });
+    expect(stub.server.seen.map((r) => stub.conditionOf(r))).to.deep.equal(["if-none-match: *", undefined]);
+    expect(stub.store.conditionalWrites).to.equal(false);
+  });
 });

@@ -3,6 +3,7 @@ import {
   acceptedAtMetadata,
   type ExistingZip,
   MAX_ACCEPTED_AT_AHEAD_MS,
+  writeCondition,
   zipOrder,
 } from "../../src/core/zipOrder";
 
@@ -96,5 +97,20 @@ describe("Function: acceptedAtMetadata", () => {
 
   it("acceptedAtMetadata gives nothing for a value that is not a time", () => {
     expect(acceptedAtMetadata("not a time")).to.equal(undefined);
+  });
+});
+
+describe("Function: writeCondition", () => {
+  it("writeCondition(undefined) is If-None-Match: * (no zip was read, so none may be there at the upload)", () => {
+    expect(writeCondition(undefined)).to.deep.equal({ ifNoneMatch: "*" });
+  });
+
+  it("writeCondition of a zip read with an ETag is If-Match on that ETag", () => {
+    expect(writeCondition({ etag: '"abc"' })).to.deep.equal({ ifMatch: '"abc"' });
+  });
+
+  it("writeCondition of a zip read without an ETag is no condition (nothing to compare)", () => {
+    expect(writeCondition({})).to.equal(undefined);
+    expect(writeCondition({ etag: "" })).to.equal(undefined);
   });
 });
