@@ -1,14 +1,21 @@
 // ObjectStore on the local file system: <root>/<bucket>/<key>, with <key>.metadata.json beside it.
 // An object is streamed to a temporary file and renamed into place, so a failed upload leaves no half
 // object. Keys that would escape the bucket directory (.., absolute paths, empty segments) are refused.
-import { randomBytes } from "node:crypto";
+//
+// The object and its metadata are two files, replaced one after the other: a crash between the two
+// leaves one new and one old. So the metadata file records the size and SHA-256 of the object it was
+// written with, and head believes it only for that object; any other object at the key has no metadata.
+// The SHA-256 is the object's ETag here. A conditional put (If-Match / If-None-Match: *, as S3 does)
+// compares with what is on disk when the object is about to be renamed into place, under a lock per key
+// (one serve per state directory, so one process writes it).
+import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { ActionError } from "../core/errors";
-import type { ObjectStore } from "../core/ports";
+import { ActionError, ObjectChangedError } from "../core/errors";
+import type { ObjectHead, ObjectStore, WriteCondition } from "../core/ports";
 import { writeFileAtomic } from "./atomicFile";
 
 export const METADATA_SUFFIX = ".metadata.json";
@@ -27,6 +34,8 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
+  /** The last commit queued per object file: a put's check and its renames run one at a time per key. */
+  private readonly commits = new Map<string, Promise<void>>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -36,26 +45,43 @@ export class FsObjectStore implements ObjectStore {
     bucket: string,
     key: string,
     body: Readable,
-    options: { metadata: Record<string, string>; contentType?: string },
+    options: { metadata: Record<string, string>; contentType?: string; condition?: WriteCondition },
   ): Promise<{ versionId?: string }> {
     const target = this.pathOf(bucket, key);
     const tmpDir = join(this.root, ".tmp");
     await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, `${randomBytes(8).toString("hex")}.part`);
     const file = createWriteStream(tmp, { flags: "wx" });
+    const hash = createHash("sha256");
+    let size = 0;
     try {
-      await pipeline(body, file);
-      await mkdir(dirname(target), { recursive: true });
-      // A key that is another key's folder fails here, before anything is written (S3 would take both).
-      if ((await stat(target).catch(() => undefined))?.isDirectory()) {
-        throw folderClash(key);
-      }
-      // The metadata, then the object: a failed put leaves the previous version of both in place.
-      await writeFileAtomic(
-        `${target}${METADATA_SUFFIX}`,
-        `${JSON.stringify({ contentType: options.contentType, metadata: options.metadata }, null, 2)}\n`,
+      await pipeline(
+        body,
+        async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            hash.update(chunk);
+            size += chunk.length;
+            yield chunk;
+          }
+        },
+        file,
       );
-      await rename(tmp, target);
+      const written: StoredObject = { size, sha256: hash.digest("hex") };
+      await mkdir(dirname(target), { recursive: true });
+      await this.commit(target, async () => {
+        // A key that is another key's folder fails here, before anything is written (S3 would take both).
+        if ((await stat(target).catch(() => undefined))?.isDirectory()) {
+          throw folderClash(key);
+        }
+        if (options.condition !== undefined) await this.check(target, bucket, key, options.condition);
+        // The metadata, then the object. Each names the other: a crash between the two leaves metadata
+        // that does not describe the object at the key, which head then ignores.
+        await writeFileAtomic(
+          `${target}${METADATA_SUFFIX}`,
+          `${JSON.stringify({ contentType: options.contentType, metadata: options.metadata, object: written }, null, 2)}\n`,
+        );
+        await rename(tmp, target);
+      });
     } catch (error) {
       body.destroy();
       // A body that fails at once can fail while the file is still being opened: wait until it is
@@ -68,33 +94,65 @@ export class FsObjectStore implements ObjectStore {
   }
 
   /**
-   * The metadata from <key>.metadata.json, or undefined when there is no object at the key. An object
-   * whose metadata file is missing or not readable JSON (edited by hand) has none: `{ metadata: {} }`.
+   * The metadata from <key>.metadata.json and the object's ETag (its SHA-256, quoted), or undefined when
+   * there is no object at the key. An object has no metadata (`metadata: {}`) unless that file was
+   * written with it: the file is missing, not readable JSON (edited by hand), written by an older hookgate
+   * (it names no object), or names another object (a crash between the two writes, a hand edit).
    */
-  async head(bucket: string, key: string): Promise<{ metadata: Record<string, string> } | undefined> {
+  async head(bucket: string, key: string): Promise<ObjectHead | undefined> {
     const target = this.pathOf(bucket, key);
-    const found = await stat(target).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT" || error.code === "ENOTDIR") return undefined;
-      throw error;
-    });
-    // A folder is where other keys live, not an object (S3 has no folders).
-    if (found === undefined || found.isDirectory()) return undefined;
-    let saved: unknown;
-    try {
-      saved = JSON.parse(await readFile(`${target}${METADATA_SUFFIX}`, "utf8"));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== undefined && code !== "ENOENT") throw error;
-      return { metadata: {} };
-    }
-    const fields = (saved as { metadata?: unknown } | null)?.metadata;
+    // The metadata first: a put that lands after this read replaces the object too, and the object read
+    // below is then the new one, which this metadata does not name (no metadata, never the wrong one).
+    const saved = await readMetadataFile(`${target}${METADATA_SUFFIX}`);
+    const object = await readObjectIdentity(target);
+    if (object === undefined) return undefined;
+    const etag = `"${object.sha256}"`;
+    if (saved === undefined || !sameObject(saved.object, object)) return { metadata: {}, etag };
     const metadata: Record<string, string> = {};
+    const fields = saved.metadata;
     if (typeof fields === "object" && fields !== null) {
       for (const [name, value] of Object.entries(fields)) {
         if (typeof value === "string") metadata[name.toLowerCase()] = value;
       }
     }
-    return { metadata };
+    return { metadata, etag };
+  }
+
+  /** Throws ObjectChangedError unless the object at `target` is what `condition` says was read. */
+  private async check(target: string, bucket: string, key: string, condition: WriteCondition): Promise<void> {
+    const current = await readObjectIdentity(target);
+    const what = `s3://${bucket}/${key.slice(0, 200)}`;
+    if (condition.ifNoneMatch !== undefined && current !== undefined) {
+      throw new ObjectChangedError(
+        `${what} holds an object now: another writer put it`,
+        "precondition-failed",
+      );
+    }
+    if (
+      condition.ifMatch !== undefined &&
+      (current === undefined || `"${current.sha256}"` !== condition.ifMatch)
+    ) {
+      throw new ObjectChangedError(
+        `${what} no longer holds the object read (ETag ${condition.ifMatch}): another writer changed it`,
+        "precondition-failed",
+      );
+    }
+  }
+
+  /** Runs `step` once every commit queued before it for the same file has ended. */
+  private async commit(target: string, step: () => Promise<void>): Promise<void> {
+    const before = this.commits.get(target) ?? Promise.resolve();
+    const mine = before.then(step, step);
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.commits.set(target, settled);
+    try {
+      await mine;
+    } finally {
+      if (this.commits.get(target) === settled) this.commits.delete(target);
+    }
   }
 
   async deletePrefix(bucket: string, prefix: string): Promise<number> {
@@ -191,4 +249,56 @@ function folderClash(key: string): ObjectKeyError {
   return new ObjectKeyError(
     `object key ${JSON.stringify(key.slice(0, 200))} needs a folder where another key is a file, or the reverse: S3 would take both, the local store cannot`,
   );
+}
+
+/** What the metadata file records of the object it was written with. */
+interface StoredObject {
+  size: number;
+  sha256: string;
+}
+
+function sameObject(recorded: unknown, object: StoredObject): boolean {
+  const r = recorded as Partial<StoredObject> | null | undefined;
+  return typeof r === "object" && r !== null && r.size === object.size && r.sha256 === object.sha256;
+}
+
+/** The metadata file's JSON object, or undefined when it is missing or not a readable JSON object. */
+async function readMetadataFile(path: string): Promise<{ metadata?: unknown; object?: unknown } | undefined> {
+  let saved: unknown;
+  try {
+    saved = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined && code !== "ENOENT" && code !== "ENOTDIR") throw error;
+    return undefined;
+  }
+  return typeof saved === "object" && saved !== null ? (saved as { metadata?: unknown }) : undefined;
+}
+
+/**
+ * The size and SHA-256 of the object file at `path`, read through one descriptor (a put that renames
+ * another file into place meanwhile does not mix the two), or undefined when there is none (no file, a
+ * folder: S3 has no folders).
+ */
+async function readObjectIdentity(path: string): Promise<StoredObject | undefined> {
+  let handle: import("node:fs/promises").FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return undefined;
+    throw error;
+  }
+  try {
+    if ((await handle.stat()).isDirectory()) return undefined;
+    const hash = createHash("sha256");
+    let size = 0;
+    for await (const chunk of handle.createReadStream({ autoClose: false }) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+    return { size, sha256: hash.digest("hex") };
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,7 +1,7 @@
 // The local stand-ins behind `hookgate serve`: object store paths, dedupe semantics, the persistent
 // FIFO queue, the secrets file. Real files in a temp dir; no servers.
 
-import { pbkdf2 } from "node:crypto";
+import { createHash, pbkdf2 } from "node:crypto";
 import {
   appendFileSync,
   existsSync,
@@ -24,7 +24,7 @@ import { promisify } from "node:util";
 import type { SQSEvent } from "aws-lambda";
 import { expect } from "chai";
 import fc from "fast-check";
-import { SecretNotFoundError, WorkItemTooLargeError } from "../../src/core/errors";
+import { ObjectChangedError, SecretNotFoundError, WorkItemTooLargeError } from "../../src/core/errors";
 import { DEDUPE_TTL_SECONDS } from "../../src/core/policy";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import type { ActionOutcome, RoutesConfig, WorkItem } from "../../src/core/types";
@@ -36,6 +36,11 @@ import { JournalFile } from "../../src/local/journalFile";
 import { startLocalGateway } from "../../src/local/localGateway";
 import { LocalQueue } from "../../src/local/localQueue";
 import { ensureWebhookSecrets } from "../../src/local/localSecrets";
+
+/** The SHA-256 of `text` in hex: FsObjectStore's ETag (quoted) and what its metadata records. */
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
 
 let dir: string;
 beforeEach(() => {
@@ -95,7 +100,11 @@ describe("Class: FsObjectStore", () => {
     const meta = JSON.parse(
       readFileSync(join(dir, "s3", "bucket-a", "api", "pr-1", "site.zip.metadata.json"), "utf8"),
     );
-    expect(meta).to.deep.equal({ contentType: "application/zip", metadata: { sha: "abc" } });
+    expect(meta).to.deep.equal({
+      contentType: "application/zip",
+      metadata: { sha: "abc" },
+      object: { size: 17, sha256: sha256("api/pr-1/site.zip") },
+    });
     expect(await store.deletePrefix("bucket-a", "api/pr-1/")).to.equal(2);
     expect(readFileSync(join(dir, "s3", "bucket-a", "api", "pr-10", "site.zip"), "utf8")).to.equal(
       "api/pr-10/site.zip",
@@ -106,7 +115,10 @@ describe("Class: FsObjectStore", () => {
     const store = new FsObjectStore(join(dir, "s3"));
     const metadata = { sha: "abc", "accepted-at": "2026-12-06T02:00:00.000Z", "delivery-id": "d-1" };
     await store.put("bucket-a", "acme/api/main/a.zip", Readable.from([Buffer.from("zip")]), { metadata });
-    expect(await store.head("bucket-a", "acme/api/main/a.zip")).to.deep.equal({ metadata });
+    expect(await store.head("bucket-a", "acme/api/main/a.zip")).to.deep.equal({
+      metadata,
+      etag: `"${sha256("zip")}"`,
+    });
     expect(await store.head("bucket-a", "acme/api/main/b.zip")).to.equal(undefined);
     expect(await store.head("bucket-a", "acme/api/main")).to.equal(undefined);
     expect(await store.head("bucket-a", "acme/api/main/a.zip/deeper")).to.equal(undefined);
@@ -120,9 +132,139 @@ describe("Class: FsObjectStore", () => {
     });
     const file = join(dir, "s3", "bucket-a", "hand", "a.zip");
     writeFileSync(`${file}${METADATA_SUFFIX}`, "{ not json");
-    expect(await store.head("bucket-a", "hand/a.zip")).to.deep.equal({ metadata: {} });
+    const etag = `"${sha256("zip")}"`;
+    expect(await store.head("bucket-a", "hand/a.zip")).to.deep.equal({ metadata: {}, etag });
     rmSync(`${file}${METADATA_SUFFIX}`);
-    expect(await store.head("bucket-a", "hand/a.zip")).to.deep.equal({ metadata: {} });
+    expect(await store.head("bucket-a", "hand/a.zip")).to.deep.equal({ metadata: {}, etag });
+  });
+
+  it("head ignores metadata written for another object: what a crash between the metadata's write and the object's rename leaves", async () => {
+    const store = new FsObjectStore(join(dir, "s3"));
+    const put = (key: string, bytes: string, sha: string) =>
+      store.put("bucket-a", key, Readable.from([Buffer.from(bytes)]), { metadata: { sha } });
+    await put("crash/a.zip", "old zip", "old");
+    await put("crash/next.zip", "new zip", "new");
+    // The new put wrote its metadata and stopped before it renamed its object into place.
+    const file = join(dir, "s3", "bucket-a", "crash", "a.zip");
+    writeFileSync(
+      `${file}${METADATA_SUFFIX}`,
+      readFileSync(join(dir, "s3", "bucket-a", "crash", "next.zip.metadata.json")),
+    );
+    expect(await store.head("bucket-a", "crash/a.zip")).to.deep.equal({
+      metadata: {},
+      etag: `"${sha256("old zip")}"`,
+    });
+  });
+
+  it("head ignores metadata that names no object (written before the metadata recorded one) and one whose object was edited", async () => {
+    const store = new FsObjectStore(join(dir, "s3"));
+    await store.put("bucket-a", "old/a.zip", Readable.from([Buffer.from("zip")]), {
+      metadata: { sha: "abc" },
+    });
+    const file = join(dir, "s3", "bucket-a", "old", "a.zip");
+    writeFileSync(`${file}${METADATA_SUFFIX}`, JSON.stringify({ metadata: { sha: "abc" } }));
+    expect((await store.head("bucket-a", "old/a.zip"))?.metadata).to.deep.equal({});
+    await store.put("bucket-a", "old/a.zip", Readable.from([Buffer.from("zip")]), {
+      metadata: { sha: "abc" },
+    });
+    writeFileSync(file, "zap");
+    expect(await store.head("bucket-a", "old/a.zip")).to.deep.equal({
+      metadata: {},
+      etag: `"${sha256("zap")}"`,
+    });
+  });
+
+  describe("conditional puts (If-Match / If-None-Match: *, compared with the disk when the object is put in place)", () => {
+    const body = (text: string) => Readable.from([Buffer.from(text)]);
+    const changed = async (promise: Promise<unknown>) => {
+      const error = await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(ObjectChangedError);
+      expect((error as ObjectChangedError).retryable).to.equal(true);
+    };
+
+    it("put with If-None-Match: * writes a new key, and is refused where an object is, leaving it and its metadata", async () => {
+      const store = new FsObjectStore(join(dir, "s3"));
+      await store.put("bucket-a", "c/a.zip", body("first"), {
+        metadata: { sha: "1" },
+        condition: { ifNoneMatch: "*" },
+      });
+      await changed(
+        store.put("bucket-a", "c/a.zip", body("second"), {
+          metadata: { sha: "2" },
+          condition: { ifNoneMatch: "*" },
+        }),
+      );
+      expect(await store.head("bucket-a", "c/a.zip")).to.deep.equal({
+        metadata: { sha: "1" },
+        etag: `"${sha256("first")}"`,
+      });
+      expect(readdirSync(join(dir, "s3", ".tmp"))).to.deep.equal([]);
+    });
+
+    it("put with If-Match on the ETag head gave writes; on an ETag the key no longer holds, or where no object is, it is refused", async () => {
+      const store = new FsObjectStore(join(dir, "s3"));
+      await store.put("bucket-a", "c/a.zip", body("first"), { metadata: { sha: "1" } });
+      const read = (await store.head("bucket-a", "c/a.zip"))?.etag as string;
+      // Another writer puts a zip between this read and this upload.
+      await store.put("bucket-a", "c/a.zip", body("other"), { metadata: { sha: "other" } });
+      await changed(
+        store.put("bucket-a", "c/a.zip", body("mine"), {
+          metadata: { sha: "mine" },
+          condition: { ifMatch: read },
+        }),
+      );
+      expect((await store.head("bucket-a", "c/a.zip"))?.metadata).to.deep.equal({ sha: "other" });
+      const now = (await store.head("bucket-a", "c/a.zip"))?.etag as string;
+      await store.put("bucket-a", "c/a.zip", body("mine"), {
+        metadata: { sha: "mine" },
+        condition: { ifMatch: now },
+      });
+      expect(readFileSync(join(dir, "s3", "bucket-a", "c", "a.zip"), "utf8")).to.equal("mine");
+      await changed(
+        store.put("bucket-a", "c/none.zip", body("x"), { metadata: {}, condition: { ifMatch: now } }),
+      );
+    });
+
+    it("two puts with If-None-Match: * to one new key at the same time: one writes, the other is refused", async () => {
+      const store = new FsObjectStore(join(dir, "s3"));
+      const results = await Promise.allSettled(
+        ["a", "b"].map((sha) =>
+          store.put("bucket-a", "race/k.zip", body(`zip ${sha}`), {
+            metadata: { sha },
+            condition: { ifNoneMatch: "*" },
+          }),
+        ),
+      );
+      expect(results.map((r) => r.status).sort()).to.deep.equal(["fulfilled", "rejected"]);
+      const rejected = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      expect(rejected.reason).to.be.instanceOf(ObjectChangedError);
+      const head = await store.head("bucket-a", "race/k.zip");
+      const winner = head?.metadata.sha as string;
+      expect(readFileSync(join(dir, "s3", "bucket-a", "race", "k.zip"), "utf8")).to.equal(`zip ${winner}`);
+    });
+
+    it("two puts with If-Match on the same ETag at the same time: one replaces the object, the other is refused", async () => {
+      const store = new FsObjectStore(join(dir, "s3"));
+      await store.put("bucket-a", "race/m.zip", body("base"), { metadata: { sha: "base" } });
+      const read = (await store.head("bucket-a", "race/m.zip"))?.etag as string;
+      const results = await Promise.allSettled(
+        ["a", "b"].map((sha) =>
+          store.put("bucket-a", "race/m.zip", body(`zip ${sha}`), {
+            metadata: { sha },
+            condition: { ifMatch: read },
+          }),
+        ),
+      );
+      expect(results.map((r) => r.status).sort()).to.deep.equal(["fulfilled", "rejected"]);
+      const head = await store.head("bucket-a", "race/m.zip");
+      expect(["a", "b"]).to.include(head?.metadata.sha);
+      expect(readFileSync(join(dir, "s3", "bucket-a", "race", "m.zip"), "utf8")).to.equal(
+        `zip ${head?.metadata.sha}`,
+      );
+    });
   });
 
   it("head refuses, final, a key that would escape its bucket", async () => {
