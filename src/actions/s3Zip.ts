@@ -9,6 +9,10 @@
 //
 // A zip never replaces one from a delivery the gateway accepted later (its accepted-at metadata): a dead
 // letter redriven after newer pushes were zipped is skipped, not written over their zip (core/zipOrder).
+// The upload is conditional on what was read (If-Match on its ETag, If-None-Match: * when there was none):
+// a zip another writer puts between the read and the upload (a second route on the key, a delivery
+// processed at the same moment) makes it fail and nothing is written; the key is read again and the
+// decision made again, a few times, then the delivery is retried later.
 import { closeSync, createWriteStream, fstatSync, openSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,10 +20,11 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import yauzl from "yauzl";
-import { ActionError } from "../core/errors";
+import { ActionError, ConditionalWriteUnsupportedError, ObjectChangedError } from "../core/errors";
+import type { WriteCondition } from "../core/ports";
 import { keyHasEmptyFolder } from "../core/render";
 import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
-import { ACCEPTED_AT_METADATA, acceptedAtMetadata, zipOrder } from "../core/zipOrder";
+import { ACCEPTED_AT_METADATA, acceptedAtMetadata, writeCondition, zipOrder } from "../core/zipOrder";
 import { gitHostClient } from "./gitHost";
 import type { ArchiveSource } from "./gitHost/types";
 import { discard, header, httpRequest, networkError, serverMessage, statusError, withHint } from "./http";
@@ -33,6 +38,8 @@ const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
 const DOWNLOAD_IDLE_TIMEOUT_MS = 60_000;
 const MAX_ENTRIES = 1_000_000;
 const CREDENTIAL_HEADERS = ["authorization", "private-token"];
+/** Reads and conditional uploads of one delivery before it gives up, retryable, to the queue's backoff. */
+const MAX_WRITE_ROUNDS = 3;
 
 /** What the action knows of its work item besides the event. */
 export interface S3ZipContext {
@@ -63,13 +70,129 @@ export async function uploadSourceZip(
     );
   }
 
-  // Before the download: a delivery older than the zip in place has nothing to do.
+  const metadata: Record<string, string> = {
+    sha,
+    ref: asciiMetadata(event.ref ?? (event.branch ? `refs/heads/${event.branch}` : "")),
+    "delivery-id": asciiMetadata(event.deliveryId),
+  };
+  const acceptedAt = acceptedAtMetadata(context.acceptedAt);
+  if (acceptedAt !== undefined) metadata[ACCEPTED_AT_METADATA] = acceptedAt;
+
+  let dir: string | undefined;
+  try {
+    let downloaded: number | undefined;
+    let file = "";
+    let hasTopFolder = false;
+    // Read the key, decide, upload on the condition that the key still holds what was read. When another
+    // writer got there in between, read again and decide again: its zip may be newer than this one.
+    for (let round = 1; ; round++) {
+      // Before the download: a delivery older than the zip in place has nothing to do.
+      const decided = await readAndDecide(request, event, sha, clients, context.acceptedAt, round);
+      if ("outcome" in decided) return decided.outcome;
+      if (downloaded === undefined) {
+        const host = await gitHostClient(request.api, clients);
+        const source = host.archive(event.repo, sha);
+        dir = await mkdtemp(join(clients.tmpDir ?? tmpdir(), "hookgate-zip-"));
+        file = join(dir, "archive.zip");
+        hasTopFolder = source.hasTopFolder;
+        downloaded = await downloadArchive(
+          source,
+          file,
+          clients,
+          `${request.api.provider} archive of ${event.repo.fullName}`,
+        );
+      }
+      const put = (condition: WriteCondition | undefined) =>
+        rezipIntoStore(file, hasTopFolder, (body) =>
+          clients.objects
+            .put(request.bucket, request.key, body, {
+              metadata,
+              contentType: "application/zip",
+              deadlineMs: clients.deadlineMs,
+              condition,
+            })
+            .catch((err: unknown) => {
+              // Classified here, where the bucket is known, so a message can name it.
+              throw err instanceof ActionError ? err : storeError(err, request.bucket);
+            }),
+        );
+      let written: { entries: number; versionId?: string };
+      try {
+        written = await put(decided.condition).catch((err: unknown) => {
+          if (!(err instanceof ConditionalWriteUnsupportedError)) throw err;
+          // An S3-compatible endpoint without conditional writes: the upload goes as it did before them,
+          // and the store sends no condition any more, so this is said once.
+          clients.log({
+            level: "warn",
+            msg:
+              "source zip: the S3 endpoint does not implement conditional writes; uploading without them, " +
+              "so a zip another writer puts between the read and the upload can be replaced",
+            bucket: request.bucket,
+            key: request.key,
+            error: err.message,
+            deliveryId: event.deliveryId,
+          });
+          return put(undefined);
+        });
+      } catch (err) {
+        if (!(err instanceof ObjectChangedError)) throw err;
+        if (round >= MAX_WRITE_ROUNDS) {
+          throw new ActionError(
+            `s3://${request.bucket}/${request.key} changed under each of ${MAX_WRITE_ROUNDS} uploads of this ` +
+              `delivery (another writer puts zips at the key): ${err.message}`,
+            { retryable: true, cause: err },
+          );
+        }
+        clients.log({
+          msg: "source zip: the key changed between the read and the upload; reading it again",
+          bucket: request.bucket,
+          key: request.key,
+          reason: err.reason,
+          round,
+          deliveryId: event.deliveryId,
+        });
+        continue;
+      }
+      clients.log({
+        msg: "source zip uploaded",
+        bucket: request.bucket,
+        key: request.key,
+        sha,
+        entries: written.entries,
+        archiveBytes: downloaded,
+        versionId: written.versionId,
+        deliveryId: event.deliveryId,
+      });
+      return {
+        status: "done",
+        detail: `uploaded s3://${request.bucket}/${request.key} (${written.entries} entries, sha ${sha.slice(0, 12)}${written.versionId ? `, version ${written.versionId}` : ""})`,
+      };
+    }
+  } finally {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Reads the zip at the key and decides: skipped (the outcome) when it comes from a delivery accepted
+ * later, or the condition the upload goes on (what was read). The HeadObject's ETag gives If-Match; a
+ * key without an object gives If-None-Match: * (ObjectStore.head answers absent from its list fallback
+ * only when the key is not listed, so that is exact too).
+ */
+async function readAndDecide(
+  request: S3ZipRequest,
+  event: QueuedEvent,
+  sha: string,
+  clients: ActionClients,
+  acceptedAt: string,
+  round: number,
+): Promise<{ outcome: ActionOutcome } | { condition: WriteCondition | undefined }> {
   const existing = await clients.objects
     .head(request.bucket, request.key, { deadlineMs: clients.deadlineMs })
     .catch((err: unknown) => {
       throw readError(err, request.bucket, request.key);
     });
-  const order = zipOrder(existing?.metadata, { sha, acceptedAt: context.acceptedAt }, Date.now());
+  const order = zipOrder(existing?.metadata, { sha, acceptedAt }, Date.now());
   if (order.upload && order.futureAcceptedAt !== undefined) {
     clients.log({
       level: "warn",
@@ -80,75 +203,31 @@ export async function uploadSourceZip(
       deliveryId: event.deliveryId,
     });
   }
-  if (!order.upload) {
-    const { newer } = order;
-    clients.log({
-      msg: "source zip skipped: the key holds a newer delivery's zip",
-      bucket: request.bucket,
-      key: request.key,
-      sha,
-      acceptedAt: context.acceptedAt,
-      newerSha: newer.sha,
-      newerAcceptedAt: newer.acceptedAt,
-      newerDeliveryId: newer.deliveryId,
-      deliveryId: event.deliveryId,
-    });
-    const theirs = `${newer.sha ? `sha ${newer.sha.slice(0, 12)}, ` : ""}accepted ${newer.acceptedAt}`;
-    return {
+  if (order.upload) return { condition: writeCondition(existing) };
+  const { newer } = order;
+  clients.log({
+    msg:
+      round === 1
+        ? "source zip skipped: the key holds a newer delivery's zip"
+        : "source zip skipped: a newer delivery's zip was put at the key while this one was being zipped",
+    bucket: request.bucket,
+    key: request.key,
+    sha,
+    acceptedAt,
+    newerSha: newer.sha,
+    newerAcceptedAt: newer.acceptedAt,
+    newerDeliveryId: newer.deliveryId,
+    deliveryId: event.deliveryId,
+  });
+  const theirs = `${newer.sha ? `sha ${newer.sha.slice(0, 12)}, ` : ""}accepted ${newer.acceptedAt}`;
+  return {
+    outcome: {
       status: "skipped",
       detail:
         `skipped: s3://${request.bucket}/${request.key} holds the zip of a newer delivery (${theirs}) ` +
-        `than this one (sha ${sha.slice(0, 12)}, accepted ${context.acceptedAt})`,
-    };
-  }
-
-  const host = await gitHostClient(request.api, clients);
-  const source = host.archive(event.repo, sha);
-  const dir = await mkdtemp(join(clients.tmpDir ?? tmpdir(), "hookgate-zip-"));
-  const file = join(dir, "archive.zip");
-  try {
-    const downloaded = await downloadArchive(
-      source,
-      file,
-      clients,
-      `${request.api.provider} archive of ${event.repo.fullName}`,
-    );
-    const metadata: Record<string, string> = {
-      sha,
-      ref: asciiMetadata(event.ref ?? (event.branch ? `refs/heads/${event.branch}` : "")),
-      "delivery-id": asciiMetadata(event.deliveryId),
-    };
-    const acceptedAt = acceptedAtMetadata(context.acceptedAt);
-    if (acceptedAt !== undefined) metadata[ACCEPTED_AT_METADATA] = acceptedAt;
-    const { entries, versionId } = await rezipIntoStore(file, source.hasTopFolder, (body) =>
-      clients.objects
-        .put(request.bucket, request.key, body, {
-          metadata,
-          contentType: "application/zip",
-          deadlineMs: clients.deadlineMs,
-        })
-        .catch((err: unknown) => {
-          // Classified here, where the bucket is known, so a message can name it.
-          throw err instanceof ActionError ? err : storeError(err, request.bucket);
-        }),
-    );
-    clients.log({
-      msg: "source zip uploaded",
-      bucket: request.bucket,
-      key: request.key,
-      sha,
-      entries,
-      archiveBytes: downloaded,
-      versionId,
-      deliveryId: event.deliveryId,
-    });
-    return {
-      status: "done",
-      detail: `uploaded s3://${request.bucket}/${request.key} (${entries} entries, sha ${sha.slice(0, 12)}${versionId ? `, version ${versionId}` : ""})`,
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-  }
+        `than this one (sha ${sha.slice(0, 12)}, accepted ${acceptedAt})`,
+    },
+  };
 }
 
 /**

@@ -1,15 +1,18 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { Readable } from "node:stream";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 import { S3ObjectStore } from "../../src/aws/objectStore";
+import type { ObjectStore } from "../../src/core/ports";
 import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
 import { FsObjectStore } from "../../src/local/fsObjectStore";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
-import { type LocalS3, startLocalS3 } from "../support/s3";
+import { createLocalS3Client, type LocalS3, startLocalS3 } from "../support/s3";
+import { type Reply, type ScriptedServer, type Seen, scriptedServer } from "../support/scriptedServer";
 import { MemorySecretStore } from "../support/secrets";
 import { buildZip, gitArchiveZip, readZip, readZipModes, readZipRaw } from "../support/zips";
 import { ACCEPTED_AT, HOST_TOKEN, rejectsWithActionError, testClients, upload } from "./helpers";
@@ -244,6 +247,105 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       } finally {
         await rm(root, { recursive: true, force: true });
       }
+    });
+
+    describe("when another writer puts a zip at the key between this delivery's read and its upload", () => {
+      let root: string;
+      beforeEach(async () => {
+        root = await mkdtemp(join(tmpdir(), "hookgate-race-"));
+      });
+      afterEach(async () => {
+        await rm(root, { recursive: true, force: true });
+      });
+
+      /**
+       * serve's file store, where before each of the action's first `times` puts another writer puts its
+       * own zip (a second route on the key, a delivery processed at the same moment), accepted at `theirs`.
+       */
+      /** The archive downloads asked of the API (each then follows one redirect to codeload). */
+      const downloads = () => archives().filter((r) => r.listener === "api").length;
+
+      function racedStore(theirs: string, times = 1) {
+        const store = new FsObjectStore(root);
+        const puts: Array<Parameters<FsObjectStore["put"]>[3]> = [];
+        let heads = 0;
+        const objects: ObjectStore = {
+          head: (bucket, key) => {
+            heads++;
+            return store.head(bucket, key);
+          },
+          put: async (bucket, key, body, options) => {
+            puts.push(options);
+            if (puts.length <= times) {
+              await store.put(bucket, key, Readable.from([Buffer.from(`their zip ${puts.length}`)]), {
+                metadata: { sha: NEWER_SHA, "accepted-at": theirs, "delivery-id": `theirs-${puts.length}` },
+              });
+            }
+            return store.put(bucket, key, body, options);
+          },
+          deletePrefix: (bucket, prefix) => store.deletePrefix(bucket, prefix),
+        };
+        return { store, objects, puts, heads: () => heads };
+      }
+
+      it("uploadSourceZip reads the key again when its conditional upload is refused, and skips: the zip put meanwhile is newer", async () => {
+        const key = "race/newer.zip";
+        const raced = racedStore(LATE);
+        const before = downloads();
+        const c = clients({ objects: raced.objects });
+        const outcome = await upload(zipAt(key), pushEvent({ deliveryId: "mine" }), c, EARLY);
+        expect(outcome).to.deep.equal({
+          status: "skipped",
+          detail:
+            `skipped: s3://${BUCKET}/${key} holds the zip of a newer delivery (sha ${NEWER_SHA.slice(0, 12)}, ` +
+            `accepted ${LATE}) than this one (sha ${SHA.slice(0, 12)}, accepted ${EARLY})`,
+        });
+        // No zip was at the key when it was read: the upload was on the condition that none still was.
+        expect(raced.puts.map((o) => o?.condition)).to.deep.equal([{ ifNoneMatch: "*" }]);
+        expect(raced.heads()).to.equal(2);
+        expect(downloads()).to.equal(before + 1);
+        expect((await raced.store.head(BUCKET, key))?.metadata).to.include({ "delivery-id": "theirs-1" });
+        expect(readFileSync(join(root, BUCKET, ...key.split("/")), "utf8")).to.equal("their zip 1");
+        expect(c.logs.map((l) => l.msg)).to.include.members([
+          "source zip: the key changed between the read and the upload; reading it again",
+          "source zip skipped: a newer delivery's zip was put at the key while this one was being zipped",
+        ]);
+      });
+
+      it("uploadSourceZip uploads on If-Match of the zip it read again when the zip put meanwhile is older", async () => {
+        const key = "race/older.zip";
+        const raced = racedStore(EARLY);
+        const outcome = await upload(
+          zipAt(key),
+          pushEvent({ deliveryId: "mine" }),
+          clients({ objects: raced.objects }),
+          LATE,
+        );
+        expect(outcome.status).to.equal("done");
+        const theirs = createHash("sha256").update("their zip 1").digest("hex");
+        expect(raced.puts.map((o) => o?.condition)).to.deep.equal([
+          { ifNoneMatch: "*" },
+          { ifMatch: `"${theirs}"` },
+        ]);
+        expect((await raced.store.head(BUCKET, key))?.metadata).to.include({
+          sha: SHA,
+          "delivery-id": "mine",
+        });
+      });
+
+      it("uploadSourceZip fails retryable after three refused uploads, having downloaded the archive once", async () => {
+        const key = "race/busy.zip";
+        const raced = racedStore(EARLY, 3);
+        const before = downloads();
+        const err = await rejectsWithActionError(
+          upload(zipAt(key), pushEvent({ deliveryId: "mine" }), clients({ objects: raced.objects }), LATE),
+        );
+        expect(err.retryable).to.equal(true);
+        expect(err.message).to.contain(`s3://${BUCKET}/${key} changed under each of 3 uploads`);
+        expect(raced.puts).to.have.length(3);
+        expect(downloads()).to.equal(before + 1);
+        expect((await raced.store.head(BUCKET, key))?.metadata).to.include({ "delivery-id": "theirs-3" });
+      });
     });
 
     it("uploadSourceZip fails final, before downloading, naming the bucket and the permissions, when S3 refuses to read the zip at the key", async () => {
@@ -768,6 +870,109 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(err.message).to.equal(
       'S3 refused the upload: NoSuchBucket: the bucket "no-such-bucket" does not exist',
     );
+  });
+});
+
+describe("Function: uploadSourceZip against a stub S3 (conditional writes, which s3rver cannot do)", function () {
+  this.timeout(60_000);
+  const EARLY = "2026-12-06T01:00:00.000Z";
+  const LATE = "2026-12-06T01:05:00.000Z";
+  const NEWER_SHA = "fedcba9876543210fedcba9876543210fedcba98";
+  let host: GitHostServer;
+  let stub: ScriptedServer;
+  let client: S3Client;
+  /** What the stub answers: HEADs in turn (the last one again), and a PUT by the condition it carries. */
+  let heads: Reply[];
+  let putAnswer: (condition: string | undefined) => Reply;
+  const request = (): S3ZipRequest => ({
+    type: "s3-zip",
+    api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token" },
+    bucket: BUCKET,
+    key: "acme/api/main/acme_api.zip",
+  });
+  const conditionOf = (req: Seen) =>
+    req.headers["if-match"] !== undefined
+      ? `if-match: ${req.headers["if-match"]}`
+      : req.headers["if-none-match"] !== undefined
+        ? `if-none-match: ${req.headers["if-none-match"]}`
+        : undefined;
+  const s3Error = (status: number, code: string): Reply => ({
+    status,
+    headers: { "content-type": "application/xml" },
+    body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>refused</Message></Error>`,
+  });
+  const puts = () => stub.seen.filter((r) => r.method === "PUT").map(conditionOf);
+
+  beforeEach(async () => {
+    host = await startGitHostServer({ token: HOST_TOKEN });
+    host.setRepo("acme/api");
+    host.setArchive("acme/api", SHA, { files: FILES });
+    heads = [{ status: 404 }];
+    putAnswer = () => ({ status: 200, headers: { etag: '"mine"' } });
+    let headsSeen = 0;
+    stub = await scriptedServer((req) => {
+      if (req.method === "HEAD") return heads[Math.min(headsSeen++, heads.length - 1)] ?? { status: 404 };
+      if (req.method === "PUT") return putAnswer(conditionOf(req));
+      return s3Error(400, "InvalidRequest");
+    });
+    client = createLocalS3Client(stub.url);
+  });
+  afterEach(async () => {
+    client.destroy();
+    await stub.close();
+    await host.close();
+  });
+
+  it("uploadSourceZip reads the key again after S3's 412 to its If-None-Match upload, and skips: the zip put meanwhile is newer", async () => {
+    heads = [
+      { status: 404 },
+      {
+        status: 200,
+        headers: {
+          etag: '"theirs"',
+          "x-amz-meta-accepted-at": LATE,
+          "x-amz-meta-sha": NEWER_SHA,
+          "content-length": "0",
+        },
+      },
+    ];
+    putAnswer = () => s3Error(412, "PreconditionFailed");
+    const c = testClients({ objects: new S3ObjectStore(client) });
+    const outcome = await upload(request(), pushEvent(), c, EARLY);
+    expect(outcome.status).to.equal("skipped");
+    expect(outcome.detail).to.contain(`accepted ${LATE}) than this one`);
+    expect(puts()).to.deep.equal(["if-none-match: *"]);
+    expect(stub.seen.filter((r) => r.method === "HEAD")).to.have.length(2);
+  });
+
+  it("uploadSourceZip uploads on If-Match of the ETag HeadObject gave for the zip in place", async () => {
+    heads = [
+      { status: 200, headers: { etag: '"older"', "x-amz-meta-accepted-at": EARLY, "content-length": "0" } },
+    ];
+    const outcome = await upload(
+      request(),
+      pushEvent(),
+      testClients({ objects: new S3ObjectStore(client) }),
+      LATE,
+    );
+    expect(outcome.status).to.equal("done");
+    expect(puts()).to.deep.equal(['if-match: "older"']);
+  });
+
+  it("uploadSourceZip uploads without the condition when the endpoint answers it 501, warning once for the store", async () => {
+    putAnswer = (condition) =>
+      condition === undefined ? { status: 200, headers: { etag: '"mine"' } } : s3Error(501, "NotImplemented");
+    const objects = new S3ObjectStore(client);
+    const first = testClients({ objects });
+    expect((await upload(request(), pushEvent(), first, EARLY)).status).to.equal("done");
+    const second = testClients({ objects });
+    expect((await upload(request(), pushEvent({ deliveryId: "next" }), second, LATE)).status).to.equal(
+      "done",
+    );
+    expect(puts()).to.deep.equal(["if-none-match: *", undefined, undefined]);
+    const warnings = [...first.logs, ...second.logs].filter((l) => l.level === "warn");
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]?.msg).to.contain("does not implement conditional writes");
   });
 });
 
