@@ -1,7 +1,16 @@
 // Whole-file writes that never leave half a file behind: write a temporary file beside the target,
 // optionally fsync it, then rename it over the target (rename is atomic within one file system).
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  type Dirent,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
@@ -19,22 +28,30 @@ function tmpPathFor(path: string): string {
 /** The names tmpPathFor gives, and only those: another program's temporary files are not ours to remove. */
 const TEMP_FILE_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
+/** Whether `name` is one tmpPathFor gives to a temporary file beside a target named `suffix`-ending. */
+export function isAtomicTempFileName(name: string, suffix = ""): boolean {
+  return TEMP_FILE_NAME.test(name) && name.slice(0, -".0123456789ab.tmp".length).endsWith(suffix);
+}
+
 /**
  * Removes the temporary files a process killed in the middle of a write left in `dir` (the target itself
- * is whole: the rename never happened). Only for a directory no other writer uses at the same time (serve
- * calls it with its state-dir lock held). Returns how many it removed; a directory that is not there has none.
+ * is whole: the rename never happened), of targets whose name ends with `suffix` when one is given. Only
+ * files: a folder of such a name is not one. Only for a directory no other writer uses at the same time
+ * (serve calls it with its state-dir lock held). Returns how many it removed; a directory that is not
+ * there has none.
  */
-export function removeAtomicTempFiles(dir: string): number {
-  let names: string[];
+export function removeAtomicTempFiles(dir: string, suffix = ""): number {
+  let entries: Dirent[];
   try {
-    names = readdirSync(dir);
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
     throw error;
   }
   let removed = 0;
-  for (const name of names) {
-    if (!TEMP_FILE_NAME.test(name)) continue;
+  for (const entry of entries) {
+    const name = entry.name;
+    if (!entry.isFile() || !isAtomicTempFileName(name, suffix)) continue;
     try {
       unlinkSync(join(dir, name));
       removed++;

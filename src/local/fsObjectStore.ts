@@ -9,14 +9,14 @@
 // compares with what is on disk when the object is about to be renamed into place, under a lock per key
 // (one serve per state directory, so one process writes it).
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readdirSync, rmSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ActionError, ObjectChangedError } from "../core/errors";
 import type { ObjectHead, ObjectStore, WriteCondition } from "../core/ports";
-import { writeFileAtomic } from "./atomicFile";
+import { isAtomicTempFileName, removeAtomicTempFiles, writeFileAtomic } from "./atomicFile";
 
 export const METADATA_SUFFIX = ".metadata.json";
 /** 255 bytes less what the metadata file's temporary name adds (".", METADATA_SUFFIX, ".<12 hex>.tmp"). */
@@ -206,6 +206,12 @@ export class FsObjectStore implements ObjectStore {
         `object key ${JSON.stringify(key)} ends with ${METADATA_SUFFIX}, reserved locally`,
       );
     }
+    // serve's start removes such files as what a crash left of a metadata write (removeStoreLeftovers).
+    if (segments.some((segment) => isAtomicTempFileName(segment, METADATA_SUFFIX))) {
+      throw new ObjectKeyError(
+        `object key ${JSON.stringify(key.slice(0, 200))} is named as the local store's temporary files are, reserved locally`,
+      );
+    }
     // A file name holds 255 bytes; the last segment also names the metadata file's temporary name.
     const last = segments.length - 1;
     if (segments.some((s, i) => Buffer.byteLength(s) > (i === last ? MAX_LAST_SEGMENT_BYTES : 255))) {
@@ -226,6 +232,38 @@ export class FsObjectStore implements ObjectStore {
     }
     return join(this.root, bucket);
   }
+}
+
+/**
+ * Removes what a process stopped in the middle of a put left under `root`: its streamed parts (<root>/.tmp)
+ * and the temporary files of its metadata writes beside the objects (.<key>.metadata.json.<12 hex>.tmp, a
+ * name no key may have). Only while no put runs (serve calls it at start, with its state-dir lock held).
+ * Returns how many temporary metadata files it removed.
+ */
+export function removeStoreLeftovers(root: string): number {
+  rmSync(join(root, ".tmp"), { recursive: true, force: true });
+  let removed = 0;
+  const walk = (dir: string): void => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw error;
+    }
+    removed += removeAtomicTempFiles(dir, METADATA_SUFFIX);
+    for (const entry of entries) if (entry.isDirectory()) walk(join(dir, entry.name));
+  };
+  let buckets: import("node:fs").Dirent[];
+  try {
+    buckets = readdirSync(root, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw error;
+  }
+  for (const bucket of buckets)
+    if (bucket.isDirectory() && BUCKET.test(bucket.name)) walk(join(root, bucket.name));
+  return removed;
 }
 
 /**

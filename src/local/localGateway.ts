@@ -30,7 +30,7 @@ import { removeAtomicTempFiles } from "./atomicFile";
 import { DELIVERY_STATUSES, DeliveryLog } from "./deliveryLog";
 import { FileDedupeStore } from "./fileDedupeStore";
 import { FileSecretStore } from "./fileSecretStore";
-import { FsObjectStore } from "./fsObjectStore";
+import { FsObjectStore, removeStoreLeftovers } from "./fsObjectStore";
 import { LocalDeadLetters } from "./localDeadLetters";
 import { LocalQueue } from "./localQueue";
 import { ensureWebhookSecrets, webhookSecretNames } from "./localSecrets";
@@ -165,7 +165,7 @@ async function openLocalGateway(
   // What is there was left by a stop in the middle of a download or a write: with the lock held, no
   // work of ours is running, and the work it belonged to resumes from the journal.
   rmSync(tmpDir, { recursive: true, force: true });
-  if (!options.objects) rmSync(join(stateDir, "s3", ".tmp"), { recursive: true, force: true });
+  if (!options.objects) removeStoreLeftovers(join(stateDir, "s3"));
   // A stop (kill -9) in the middle of a compaction or a history write leaves its temporary file.
   for (const dir of [stateDir, join(stateDir, "queue"), join(stateDir, "dead-letters")]) {
     removeAtomicTempFiles(dir);

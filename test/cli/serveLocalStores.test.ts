@@ -75,6 +75,19 @@ describe("Class: FsObjectStore", () => {
     });
   }
 
+  it("put refuses, final, a key named as the temporary files of its metadata writes (serve's start removes those)", async () => {
+    const store = new FsObjectStore(join(dir, "s3"));
+    for (const key of ["a/.b.metadata.json.0123456789ab.tmp", ".x.metadata.json.abcdef012345.tmp/c.zip"]) {
+      const error = await store
+        .put("bucket-a", key, Readable.from([Buffer.from("z")]), { metadata: {} })
+        .catch((e: unknown) => e);
+      expect(error, key).to.be.instanceOf(ObjectKeyError);
+    }
+    await store.put("bucket-a", "a/.b.zip.0123456789ab.tmp", Readable.from([Buffer.from("z")]), {
+      metadata: {},
+    });
+  });
+
   it("put refuses a bucket name that is not an S3 bucket name (../x)", async () => {
     const store = new FsObjectStore(join(dir, "s3"));
     let error: unknown;
@@ -1420,6 +1433,30 @@ describe("Local secrets", () => {
     expect(readdirSync(join(state, "tmp"))).to.deep.equal([]);
     expect(existsSync(join(state, "s3", ".tmp"))).to.equal(false);
     expect(readFileSync(join(state, "s3", "bucket", "kept.zip"), "utf8")).to.equal("x");
+  });
+
+  it("startLocalGateway removes the temporary files a stop in the middle of a metadata write left beside the objects under s3/, and only those", async () => {
+    const state = join(dir, "state-s3-tmp");
+    const leftovers = [
+      "s3/bucket-a/.a.zip.metadata.json.0123456789ab.tmp",
+      "s3/bucket-a/acme/api/main/.acme_api.zip.metadata.json.abcdef012345.tmp",
+    ];
+    const kept = [
+      "s3/bucket-a/acme/api/main/acme_api.zip",
+      "s3/bucket-a/acme/api/main/acme_api.zip.metadata.json",
+      // Another target's temporary name, another program's, a key's folder of that name: not ours.
+      "s3/bucket-a/.a.zip.0123456789ab.tmp",
+      "s3/bucket-a/.a.zip.metadata.json.xyz.tmp",
+      "s3/bucket-a/.d.metadata.json.0123456789ab.tmp/inside.zip",
+    ];
+    for (const file of [...leftovers, ...kept]) {
+      mkdirSync(join(state, file, ".."), { recursive: true });
+      writeFileSync(join(state, file), "x");
+    }
+    const gateway = await startWithoutRoutes(state, { port: 0 });
+    await gateway.close();
+    for (const file of leftovers) expect(existsSync(join(state, file)), file).to.equal(false);
+    for (const file of kept) expect(readFileSync(join(state, file), "utf8"), file).to.equal("x");
   });
 
   it("startLocalGateway removes the temporary files a stop in the middle of a rewrite left, and only those", async () => {
