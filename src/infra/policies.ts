@@ -256,7 +256,8 @@ export function routePolicy(i: RoutePolicyInput): PolicyDocument {
     statements.push(
       {
         // GetObject for HeadObject: s3-zip reads the metadata of the zip in place before it replaces it
-        // (an older delivery does not replace a newer zip).
+        // (an older delivery does not replace a newer zip). Its upload's conditions need nothing more:
+        // If-None-Match: * takes s3:PutObject, If-Match s3:PutObject and s3:GetObject.
         Sid: "ReadWriteOwnPrefix",
         Effect: "Allow",
         Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
