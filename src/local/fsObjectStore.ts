@@ -7,7 +7,7 @@
 // written with, and head believes it only for that object; any other object at the key has no metadata.
 // The SHA-256 is the object's ETag here. A conditional put (If-Match / If-None-Match: *, as S3 does)
 // compares with what is on disk when the object is about to be renamed into place, under a lock per key
-// (one serve per state directory, so one process writes it).
+// that head takes too (one serve per state directory, so one process writes it).
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, readdirSync, rmSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
@@ -34,8 +34,11 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
-  /** The last commit queued per object file: a put's check and its renames run one at a time per key. */
-  private readonly commits = new Map<string, Promise<void>>();
+  /**
+   * The last step queued per object file: a put's check and its two writes, and a head's two reads, run
+   * one at a time per key.
+   */
+  private readonly queued = new Map<string, Promise<void>>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -68,7 +71,7 @@ export class FsObjectStore implements ObjectStore {
       );
       const written: StoredObject = { size, sha256: hash.digest("hex") };
       await mkdir(dirname(target), { recursive: true });
-      await this.commit(target, async () => {
+      await this.serialized(target, async () => {
         // A key that is another key's folder fails here, before anything is written (S3 would take both).
         if ((await stat(target).catch(() => undefined))?.isDirectory()) {
           throw folderClash(key);
@@ -101,8 +104,13 @@ export class FsObjectStore implements ObjectStore {
    */
   async head(bucket: string, key: string): Promise<ObjectHead | undefined> {
     const target = this.pathOf(bucket, key);
-    // The metadata first: a put that lands after this read replaces the object too, and the object read
-    // below is then the new one, which this metadata does not name (no metadata, never the wrong one).
+    // Between a put's two writes, under the same lock: read between them, the new metadata would not name
+    // the old object (or the old metadata the new one), and the object would look as if it had none,
+    // which lets an older delivery replace it.
+    return this.serialized(target, () => this.readHead(target));
+  }
+
+  private async readHead(target: string): Promise<ObjectHead | undefined> {
     const saved = await readMetadataFile(`${target}${METADATA_SUFFIX}`);
     const object = await readObjectIdentity(target);
     if (object === undefined) return undefined;
@@ -139,19 +147,19 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  /** Runs `step` once every commit queued before it for the same file has ended. */
-  private async commit(target: string, step: () => Promise<void>): Promise<void> {
-    const before = this.commits.get(target) ?? Promise.resolve();
+  /** Runs `step` once every step queued before it for the same file (a put's commit, a head) has ended. */
+  private async serialized<T>(target: string, step: () => Promise<T>): Promise<T> {
+    const before = this.queued.get(target) ?? Promise.resolve();
     const mine = before.then(step, step);
     const settled = mine.then(
       () => undefined,
       () => undefined,
     );
-    this.commits.set(target, settled);
+    this.queued.set(target, settled);
     try {
-      await mine;
+      return await mine;
     } finally {
-      if (this.commits.get(target) === settled) this.commits.delete(target);
+      if (this.queued.get(target) === settled) this.queued.delete(target);
     }
   }
 

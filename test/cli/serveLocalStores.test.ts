@@ -241,6 +241,25 @@ describe("Class: FsObjectStore", () => {
       );
     });
 
+    it("head while a put replaces the object gives the old or the new metadata, never an object without any (an older delivery would then replace it)", async () => {
+      const store = new FsObjectStore(join(dir, "s3"));
+      await store.put("bucket-a", "h/a.zip", body("zip 0"), { metadata: { sha: "0" } });
+      const seen: Array<Record<string, string> | undefined> = [];
+      for (let round = 1; round <= 20; round++) {
+        const put = store.put("bucket-a", "h/a.zip", body(`zip ${round}`), {
+          metadata: { sha: String(round) },
+        });
+        let done = false;
+        void put.finally(() => {
+          done = true;
+        });
+        // Heads one after another for as long as the put runs, so one falls between its two writes.
+        while (!done) seen.push((await store.head("bucket-a", "h/a.zip"))?.metadata);
+        await put;
+      }
+      expect(seen.filter((metadata) => metadata?.sha === undefined)).to.deep.equal([]);
+    });
+
     it("two puts with If-None-Match: * to one new key at the same time: one writes, the other is refused", async () => {
       const store = new FsObjectStore(join(dir, "s3"));
       const results = await Promise.allSettled(
