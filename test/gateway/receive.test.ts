@@ -38,7 +38,15 @@ import {
 const SECRET_NAME = "hookgate/github-webhook";
 
 function harness(
-  options: { route?: Route; secrets?: SecretStore; dedupe?: DedupeStore; now?: () => number } = {},
+  options: {
+    route?: Route;
+    secrets?: SecretStore;
+    dedupe?: DedupeStore;
+    now?: () => number;
+    /** In place of the recording queue (which `queue` still returns, unused). */
+    queue?: WorkQueue;
+    receiveTimeoutMs?: number;
+  } = {},
 ) {
   const secrets = options.secrets ?? new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET });
   const queue = new RecordingQueue();
@@ -48,7 +56,7 @@ function harness(
   const handler = createRouteHandler({
     route: options.route ?? jenkinsRoute(),
     secrets,
-    queue,
+    queue: options.queue ?? queue,
     deadLetters,
     dedupe,
     runAction: async () => {
@@ -56,6 +64,7 @@ function harness(
     },
     log: logs.log,
     now: options.now,
+    receiveTimeoutMs: options.receiveTimeoutMs,
   });
   const receive = async (delivery: DeliveryOptions = {}) =>
     parseAnswer(await handler.receive(githubDelivery(delivery)));
@@ -664,17 +673,8 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
   });
 
   it("receive answers 503 when a dependency hangs past the receive deadline", async () => {
-    const handler = createRouteHandler({
-      route: jenkinsRoute(),
-      secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
-      queue: { send: () => new Promise<void>(() => {}) },
-      deadLetters: new RecordingDeadLetters(),
-      dedupe: new MemoryDedupeStore(),
-      runAction: async () => ({ status: "done", detail: "" }),
-      log: () => {},
-      receiveTimeoutMs: 50,
-    });
-    const answer = parseAnswer(await handler.receive(githubDelivery()));
+    const h = harness({ queue: { send: () => new Promise<void>(() => {}) }, receiveTimeoutMs: 50 });
+    const answer = await h.receive();
     expect(answer.statusCode).to.equal(503);
     expect(answer.body.status).to.equal("unavailable");
   });
@@ -1245,45 +1245,30 @@ describe("Function: createRouteHandler(deps).receive (the deadline timer and the
   const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
 
   it("receive's deadline timer no longer keeps the process alive once a timed-out delivery and the next one are answered", async () => {
-    const handler = createRouteHandler({
-      route: jenkinsRoute(),
-      secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
+    const h = harness({
       queue: {
         send: (item) =>
           item.deliveryId === "d-hung"
             ? new Promise<void>(() => {})
             : new Promise<void>((resolve) => setImmediate(resolve)),
       },
-      deadLetters: new RecordingDeadLetters(),
-      dedupe: new MemoryDedupeStore(),
-      runAction: async () => ({ status: "done", detail: "" }),
-      log: () => {},
       receiveTimeoutMs: 20,
     });
     await new Promise((resolve) => setImmediate(resolve)); // mocha's own timer for this test is set by now
     const idle = timers();
-    const hung = parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-hung" })));
+    const hung = await h.receive({ deliveryId: "d-hung" });
     expect(hung.statusCode).to.equal(503);
-    const next = parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-next" })));
+    const next = await h.receive({ deliveryId: "d-next" });
     expect(next.statusCode).to.equal(202);
     expect(timers()).to.equal(idle);
   });
 
   it("receive answers a delivery that waits too long with 503 even when the wall clock is set back meanwhile", async () => {
-    const handler = createRouteHandler({
-      route: jenkinsRoute(),
-      secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
-      queue: { send: () => new Promise<void>(() => {}) },
-      deadLetters: new RecordingDeadLetters(),
-      dedupe: new MemoryDedupeStore(),
-      runAction: async () => ({ status: "done", detail: "" }),
-      log: () => {},
-      receiveTimeoutMs: 20,
-    });
+    const h = harness({ queue: { send: () => new Promise<void>(() => {}) }, receiveTimeoutMs: 20 });
     const wallClock = Date.now;
     let guard: NodeJS.Timeout | undefined;
     try {
-      const answer = handler.receive(githubDelivery({ deliveryId: "d-clock-back" }));
+      const answer = h.receive({ deliveryId: "d-clock-back" });
       // Set back (NTP stepping, a laptop waking up) by less than a minute, so that a deadline kept on the
       // wall clock fails this test through the guard below and then lets the process exit.
       Date.now = () => wallClock() - 45_000;
@@ -1291,7 +1276,7 @@ describe("Function: createRouteHandler(deps).receive (the deadline timer and the
         guard = setTimeout(() => resolve("still waiting"), 10_000);
       });
       const first = await Promise.race([answer, stillWaiting]);
-      expect(first === "still waiting" ? first : parseAnswer(first).statusCode).to.equal(503);
+      expect(first === "still waiting" ? first : first.statusCode).to.equal(503);
     } finally {
       clearTimeout(guard);
       Date.now = wallClock;
