@@ -250,7 +250,9 @@ function deadlineSender(
  * What a failed conditional put means (S3's conditional writes): 412 PreconditionFailed, the key holds
  * another object (or one appeared, for If-None-Match); 404 NoSuchKey for If-Match, the object read was
  * deleted; 409 ConditionalRequestConflict, another write to the key raced this one (S3: fetch the ETag
- * again and retry, a multipart upload from its start). All three: nothing was written, and the caller
+ * again and retry, a multipart upload from its start). Known by their codes too, whatever the status: a
+ * CompleteMultipartUpload that fails after S3 sent its 200 says so in the body, and the SDK throws that
+ * code with a 503 (after its own retries). All three: nothing was written, and the caller
  * reads the key again. A 501 (NotImplemented) is an S3-compatible endpoint that does not implement the
  * condition: the store stops sending conditions, and the caller may upload again without one. Undefined
  * for any other failure.
@@ -266,7 +268,13 @@ function conditionError(
   const name = (error as { name?: string } | undefined)?.name;
   const what = `s3://${bucket}/${key.slice(0, 200)}`;
   const read = condition.ifMatch !== undefined ? `the object read (ETag ${condition.ifMatch})` : "no object";
-  if (status === 412 || (status === 404 && name === "NoSuchKey" && condition.ifMatch !== undefined)) {
+  // By code as well as by status: CompleteMultipartUpload can report its failure inside a 200 (S3 answers
+  // 200 at once and writes the error when it finds it), which the SDK turns into a 503 of that code.
+  if (
+    status === 412 ||
+    name === "PreconditionFailed" ||
+    (name === "NoSuchKey" && condition.ifMatch !== undefined)
+  ) {
     return new ObjectChangedError(
       `${what} no longer holds ${read}: another writer changed it`,
       "precondition-failed",
@@ -275,7 +283,7 @@ function conditionError(
       },
     );
   }
-  if (status === 409 && name === "ConditionalRequestConflict") {
+  if (name === "ConditionalRequestConflict") {
     return new ObjectChangedError(
       `another write to ${what} raced this upload (409 ConditionalRequestConflict)`,
       "conflict",

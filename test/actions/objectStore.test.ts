@@ -538,6 +538,25 @@ describe("Class: S3ObjectStore conditional writes (a stub S3 on 127.0.0.1)", fun
     expect(stub.server.seen.map(callOf).slice(-2)).to.deep.equal(["POST ?uploadId", "DELETE ?uploadId"]);
   });
 
+  const inBody: Array<[string, "precondition-failed" | "conflict"]> = [
+    ["PreconditionFailed", "precondition-failed"],
+    ["ConditionalRequestConflict", "conflict"],
+  ];
+  for (const [code, reason] of inBody) {
+    it(`put whose CompleteMultipartUpload answers 200 with a ${code} error in its body (S3 reports a failure found after its 200 so) throws ObjectChangedError (${reason}) and aborts`, async () => {
+      stub.conditional = { status: 200, code };
+      const err = await stub.store
+        .put(BUCKET, "k.zip", unevenStream(randomBytes(5 * MiB + 10)), {
+          metadata: {},
+          condition: { ifNoneMatch: "*" },
+        })
+        .catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(ObjectChangedError);
+      expect((err as ObjectChangedError).reason).to.equal(reason);
+      expect(stub.server.seen.map(callOf).at(-1)).to.equal("DELETE ?uploadId");
+    });
+  }
+
   it("a 404 NoSuchKey to a put without If-Match is not taken for a changed object", async () => {
     stub.conditional = { status: 404, code: "NoSuchKey" };
     const err = await stub.store
