@@ -494,6 +494,29 @@ describe("Class: S3ObjectStore conditional writes (a stub S3 on 127.0.0.1)", fun
     ]);
   });
 
+  const sizes: Array<[string, number, string[]]> = [
+    ["empty", 0, ["PUT"]],
+    ["of exactly one part", 5 * MiB, ["PUT"]],
+    [
+      "of three parts",
+      10 * MiB + 1,
+      ["POST ?uploads", "PUT ?partNumber", "PUT ?partNumber", "PUT ?partNumber", "POST ?uploadId"],
+    ],
+  ];
+  for (const [what, size, calls] of sizes) {
+    it(`put of a body ${what} sends If-None-Match: * on the call that creates the object only`, async () => {
+      await stub.store.put(BUCKET, "k.zip", unevenStream(randomBytes(size)), {
+        metadata: {},
+        condition: { ifNoneMatch: "*" },
+      });
+      const seen = stub.server.seen.map((r) => [callOf(r), stub.conditionOf(r)]);
+      expect(seen.map(([call]) => call)).to.have.members(calls);
+      expect(seen.filter(([, condition]) => condition !== undefined)).to.deep.equal([
+        [calls.at(-1), "if-none-match: *"],
+      ]);
+    });
+  }
+
   it("put sends no condition header when it is given none", async () => {
     await stub.store.put(BUCKET, "k.zip", small(), { metadata: {} });
     expect(stub.server.seen.map((r) => stub.conditionOf(r))).to.deep.equal([undefined]);
