@@ -24,7 +24,13 @@ import { ActionError, ConditionalWriteUnsupportedError, ObjectChangedError } fro
 import type { WriteCondition } from "../core/ports";
 import { keyHasEmptyFolder } from "../core/render";
 import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
-import { ACCEPTED_AT_METADATA, acceptedAtMetadata, writeCondition, zipOrder } from "../core/zipOrder";
+import {
+  ACCEPTED_AT_METADATA,
+  acceptedAtMetadata,
+  isOwnZip,
+  writeCondition,
+  zipOrder,
+} from "../core/zipOrder";
 import { gitHostClient } from "./gitHost";
 import type { ArchiveSource } from "./gitHost/types";
 import { discard, header, httpRequest, networkError, serverMessage, statusError, withHint } from "./http";
@@ -87,7 +93,7 @@ export async function uploadSourceZip(
     // writer got there in between, read again and decide again: its zip may be newer than this one.
     for (let round = 1; ; round++) {
       // Before the download: a delivery older than the zip in place has nothing to do.
-      const decided = await readAndDecide(request, event, sha, clients, context.acceptedAt, round);
+      const decided = await readAndDecide(request, event, sha, clients, context.acceptedAt, round, metadata);
       if ("outcome" in decided) return decided.outcome;
       if (downloaded === undefined) {
         const host = await gitHostClient(request.api, clients);
@@ -186,12 +192,31 @@ async function readAndDecide(
   clients: ActionClients,
   acceptedAt: string,
   round: number,
+  metadata: Readonly<Record<string, string>>,
 ): Promise<{ outcome: ActionOutcome } | { condition: WriteCondition | undefined }> {
   const existing = await clients.objects
     .head(request.bucket, request.key, { deadlineMs: clients.deadlineMs })
     .catch((err: unknown) => {
       throw readError(err, request.bucket, request.key);
     });
+  if (round > 1 && isOwnZip(existing?.metadata, metadata)) {
+    // The upload reported refused had written it: the SDK's retry of a request whose answer was lost (a
+    // 5xx, a reset) is refused by that request's own object. Uploading it again would only add a version.
+    clients.log({
+      msg: "source zip uploaded: its upload was reported refused, but the key holds this delivery's zip",
+      bucket: request.bucket,
+      key: request.key,
+      sha,
+      round,
+      deliveryId: event.deliveryId,
+    });
+    return {
+      outcome: {
+        status: "done",
+        detail: `uploaded s3://${request.bucket}/${request.key} (sha ${sha.slice(0, 12)}; found in place after its upload was reported refused)`,
+      },
+    };
+  }
   const order = zipOrder(existing?.metadata, { sha, acceptedAt }, Date.now());
   if (order.upload && order.futureAcceptedAt !== undefined) {
     clients.log({

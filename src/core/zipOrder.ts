@@ -84,3 +84,18 @@ export function writeCondition(existing: { etag?: string } | undefined): WriteCo
   if (existing === undefined) return { ifNoneMatch: "*" };
   return existing.etag ? { ifMatch: existing.etag } : undefined;
 }
+
+/**
+ * Whether the object at the key is this delivery's own zip: its metadata names the same delivery id, sha
+ * and accepted-at that this delivery writes (`ours`, as it writes them). After an upload reported refused,
+ * such an object was written by that very upload (an SDK retry of a request that had succeeded is refused
+ * by its own write: 412 for If-None-Match: *, or If-Match on the ETag it replaced) or by another attempt
+ * of the same delivery: the same archive of the same commit either way. False when `ours` lacks any of the
+ * three (a time that does not parse is not stored, and proves nothing).
+ */
+export function isOwnZip(existing: ExistingZip, ours: Readonly<Record<string, string>>): boolean {
+  if (existing === undefined) return false;
+  return ["delivery-id", "sha", ACCEPTED_AT_METADATA].every(
+    (name) => Object.hasOwn(ours, name) && Object.hasOwn(existing, name) && existing[name] === ours[name],
+  );
+}

@@ -945,6 +945,37 @@ describe("Function: uploadSourceZip against a stub S3 (conditional writes, which
     expect(stub.seen.filter((r) => r.method === "HEAD")).to.have.length(2);
   });
 
+  it("uploadSourceZip is done, without uploading again, when the SDK's retry of its upload is refused 412 over the zip that upload wrote (the key holds this delivery's own zip)", async () => {
+    heads = [
+      { status: 404 },
+      {
+        status: 200,
+        headers: {
+          etag: '"mine"',
+          "x-amz-meta-accepted-at": EARLY,
+          "x-amz-meta-sha": SHA,
+          "x-amz-meta-delivery-id": "delivery-42",
+          "content-length": "0",
+        },
+      },
+    ];
+    // The first PUT writes the zip but its answer is a 500; the SDK sends it again, and S3 refuses that.
+    // An upload on If-Match of that zip would be taken (and add a version).
+    let sent = 0;
+    putAnswer = (condition) =>
+      condition === 'if-match: "mine"'
+        ? { status: 200, headers: { etag: '"again"' } }
+        : ++sent === 1
+          ? s3Error(500, "InternalError")
+          : s3Error(412, "PreconditionFailed");
+    const c = testClients({ objects: new S3ObjectStore(client) });
+    const outcome = await upload(request(), pushEvent(), c, EARLY);
+    expect(outcome.status).to.equal("done");
+    expect(outcome.detail).to.contain(`s3://${BUCKET}/acme/api/main/acme_api.zip`);
+    expect(puts()).to.deep.equal(["if-none-match: *", "if-none-match: *"]);
+    expect(stub.seen.filter((r) => r.method === "HEAD")).to.have.length(2);
+  });
+
   it("uploadSourceZip uploads on If-Match of the ETag HeadObject gave for the zip in place", async () => {
     heads = [
       { status: 200, headers: { etag: '"older"', "x-amz-meta-accepted-at": EARLY, "content-length": "0" } },

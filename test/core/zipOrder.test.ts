@@ -2,6 +2,7 @@ import { expect } from "chai";
 import {
   acceptedAtMetadata,
   type ExistingZip,
+  isOwnZip,
   MAX_ACCEPTED_AT_AHEAD_MS,
   writeCondition,
   zipOrder,
@@ -112,5 +113,31 @@ describe("Function: writeCondition", () => {
   it("writeCondition of a zip read without an ETag is no condition (nothing to compare)", () => {
     expect(writeCondition({})).to.equal(undefined);
     expect(writeCondition({ etag: "" })).to.equal(undefined);
+  });
+});
+
+describe("Function: isOwnZip", () => {
+  const ours = {
+    sha: "abc",
+    "delivery-id": "d-1",
+    "accepted-at": "2026-12-06T01:00:00.000Z",
+    ref: "refs/heads/main",
+  };
+
+  it("isOwnZip is true when the object names this delivery's id, sha and accepted-at", () => {
+    expect(isOwnZip({ ...ours, ref: "other" }, ours)).to.equal(true);
+  });
+
+  it("isOwnZip is false when any of the three differs, is missing, or there is no object", () => {
+    expect(isOwnZip({ ...ours, "delivery-id": "d-2" }, ours)).to.equal(false);
+    expect(isOwnZip({ ...ours, sha: "def" }, ours)).to.equal(false);
+    expect(isOwnZip({ ...ours, "accepted-at": "2026-12-06T01:00:01.000Z" }, ours)).to.equal(false);
+    expect(isOwnZip({ sha: "abc", "delivery-id": "d-1" }, ours)).to.equal(false);
+    expect(isOwnZip(undefined, ours)).to.equal(false);
+  });
+
+  it("isOwnZip is false when this delivery writes no accepted-at (its time did not parse)", () => {
+    const untimed = { sha: "abc", "delivery-id": "d-1" };
+    expect(isOwnZip(untimed, untimed)).to.equal(false);
   });
 });
