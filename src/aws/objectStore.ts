@@ -36,6 +36,12 @@ export interface S3ObjectStoreOptions {
   queueSize?: number;
   /** Keys listed per page and deleted per batch (default 1,000, S3's maximum). */
   pageSize?: number;
+  /**
+   * An S3-compatible endpoint (serve's --s3-endpoint): when it answers a conditional upload 501 (it does
+   * not implement conditional writes), later puts go without their condition. Off for AWS, which
+   * implements them: there a 501 is an error like any other, and the condition is never given up.
+   */
+  unconditionalFallback?: boolean;
 }
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -51,11 +57,13 @@ export class S3ObjectStore implements ObjectStore {
    * S3-compatible store), and the puts after it go without.
    */
   conditionalWrites = true;
+  readonly unconditionalFallback: boolean;
 
   constructor(
     private readonly s3: S3Client,
     options: S3ObjectStoreOptions = {},
   ) {
+    this.unconditionalFallback = options.unconditionalFallback ?? false;
     this.partSize = Math.max(MIN_PART_SIZE, options.partSize ?? MIN_PART_SIZE);
     this.queueSize = Math.max(1, options.queueSize ?? 2);
     this.pageSize = Math.min(1000, Math.max(1, options.pageSize ?? 1000));
@@ -253,16 +261,16 @@ function deadlineSender(
  * again and retry, a multipart upload from its start). Known by their codes too, whatever the status: a
  * CompleteMultipartUpload that fails after S3 sent its 200 says so in the body, and the SDK throws that
  * code with a 503 (after its own retries). All three: nothing was written, and the caller
- * reads the key again. A 501 (NotImplemented) is an S3-compatible endpoint that does not implement the
- * condition: the store stops sending conditions, and the caller may upload again without one. Undefined
- * for any other failure.
+ * reads the key again. A 501 (NotImplemented) from an S3-compatible endpoint (unconditionalFallback) is
+ * one that does not implement the condition: the store stops sending conditions, and the caller may
+ * upload again without one. Undefined for any other failure.
  */
 function conditionError(
   error: unknown,
   bucket: string,
   key: string,
   condition: WriteCondition,
-  store: { conditionalWrites: boolean },
+  store: { conditionalWrites: boolean; readonly unconditionalFallback: boolean },
 ): ActionError | undefined {
   const status = httpStatus(error);
   const name = (error as { name?: string } | undefined)?.name;
@@ -292,7 +300,7 @@ function conditionError(
       },
     );
   }
-  if (status === 501) {
+  if (status === 501 && store.unconditionalFallback) {
     store.conditionalWrites = false;
     return new ConditionalWriteUnsupportedError(
       `the S3 endpoint does not implement conditional writes (501 ${name ?? "NotImplemented"})`,

@@ -285,7 +285,8 @@ async function s3ObjectStore(endpoint: string): Promise<ObjectStore> {
       ? {}
       : { credentials: { accessKeyId: "hookgate-local", secretAccessKey: "hookgate-local" } }),
   });
-  return new S3ObjectStore(client);
+  // Not every S3-compatible server implements conditional writes (If-Match / If-None-Match on uploads).
+  return new S3ObjectStore(client, { unconditionalFallback: true });
 }
 
 /** What `serve` prints once it listens: the routes, missing secrets and how to try a delivery. */

@@ -588,15 +588,33 @@ describe("Class: S3ObjectStore conditional writes (a stub S3 on 127.0.0.1)", fun
     expect(err).not.to.be.instanceOf(ActionError);
   });
 
-  it("put answered 501 for its condition throws ConditionalWriteUnsupportedError once; the store's later puts go without a condition", async () => {
+  it("put answered 501 for its condition by an S3-compatible endpoint (unconditionalFallback) throws ConditionalWriteUnsupportedError once; the store's later puts go without a condition", async () => {
     stub.conditional = { status: 501, code: "NotImplemented" };
-    const err = await stub.store
+    const store = new S3ObjectStore(stub.client, { unconditionalFallback: true });
+    const err = await store
       .put(BUCKET, "k.zip", small(), { metadata: {}, condition: { ifNoneMatch: "*" } })
       .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(ConditionalWriteUnsupportedError);
     expect((err as ActionError).retryable).to.equal(true);
-    await stub.store.put(BUCKET, "k.zip", small(), { metadata: {}, condition: { ifMatch: '"etag-1"' } });
+    await store.put(BUCKET, "k.zip", small(), { metadata: {}, condition: { ifMatch: '"etag-1"' } });
     expect(stub.server.seen.map((r) => stub.conditionOf(r))).to.deep.equal(["if-none-match: *", undefined]);
-    expect(stub.store.conditionalWrites).to.equal(false);
+    expect(store.conditionalWrites).to.equal(false);
+  });
+
+  it("put answered 501 by S3 itself (no unconditionalFallback, as the functions build it) fails as that error, and the next put still carries its condition", async () => {
+    stub.conditional = { status: 501, code: "NotImplemented" };
+    const err = await stub.store
+      .put(BUCKET, "k.zip", small(), { metadata: {}, condition: { ifNoneMatch: "*" } })
+      .catch((e: unknown) => e);
+    expect(err).not.to.be.instanceOf(ConditionalWriteUnsupportedError);
+    expect((err as { name?: string }).name).to.equal("NotImplemented");
+    await stub.store
+      .put(BUCKET, "k.zip", small(), { metadata: {}, condition: { ifMatch: '"etag-1"' } })
+      .catch(() => undefined);
+    expect(stub.server.seen.map((r) => stub.conditionOf(r))).to.deep.equal([
+      "if-none-match: *",
+      'if-match: "etag-1"',
+    ]);
+    expect(stub.store.conditionalWrites).to.equal(true);
   });
 });

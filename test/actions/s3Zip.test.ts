@@ -990,10 +990,10 @@ describe("Function: uploadSourceZip against a stub S3 (conditional writes, which
     expect(puts()).to.deep.equal(['if-match: "older"']);
   });
 
-  it("uploadSourceZip uploads without the condition when the endpoint answers it 501, warning once for the store", async () => {
+  it("uploadSourceZip uploads without the condition when an S3-compatible endpoint answers it 501, warning once for the store", async () => {
     putAnswer = (condition) =>
       condition === undefined ? { status: 200, headers: { etag: '"mine"' } } : s3Error(501, "NotImplemented");
-    const objects = new S3ObjectStore(client);
+    const objects = new S3ObjectStore(client, { unconditionalFallback: true });
     const first = testClients({ objects });
     expect((await upload(request(), pushEvent(), first, EARLY)).status).to.equal("done");
     const second = testClients({ objects });
