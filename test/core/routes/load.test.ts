@@ -49,6 +49,21 @@ describe("Function: loadRoutesFile", () => {
       .that.deep.equals([{ file, line: 1, col: 1, message: "routes file not found" }]);
   });
 
+  it("loadRoutesFile says a directory given as the routes file is a directory, at 1:1", () => {
+    expect(problemsOf(dir)).to.deep.equal([
+      { file: dir, line: 1, col: 1, message: "this is a directory, not a routes file" },
+    ]);
+  });
+
+  it("loadRoutesFile names the system's error code when the file cannot be read for another reason", () => {
+    const parent = join(dir, "plain.txt");
+    writeFileSync(parent, "not a directory");
+    const file = join(parent, "routes.yaml");
+    expect(problemsOf(file)).to.deep.equal([
+      { file, line: 1, col: 1, message: "routes file cannot be read (ENOTDIR)" },
+    ]);
+  });
+
   it("loadRoutesFile throws RoutesFileError carrying every problem of an invalid file", () => {
     const file = join(dir, "bad.yaml");
     writeFileSync(file, "version: 2\nroutes: []\n");
