@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
-import { parseRoutes } from "../../../src/core/routes/parse";
+import { parseRoutes, positionInRoutes } from "../../../src/core/routes/parse";
 
 const FIXTURES = join(__dirname, "../../fixtures/routes");
 
@@ -755,6 +755,7 @@ describe("Function: parseRoutes", () => {
         "    match: { <<: 5, events: [push] }",
         ["7:18: a merge (<<) takes a map", "; this is a single value"],
       ],
+      ["    match: { <<: , events: [push] }", ["7:18: a merge (<<) takes a map", "; this is empty"]],
     ];
     for (const [match, expected] of cases) {
       it(`parseRoutes reports ${JSON.stringify(match.trim())} at ${expected[0]?.split(": ")[0]}`, () => {
@@ -1096,5 +1097,183 @@ describe("Function: parseRoutes (providers.<provider>.caBundle: a self-hosted Gi
     expect(problems.map((p) => [p.line, p.col, p.message])).to.deep.equal([
       [4, 43, 'providers.gitlab: unknown key "caBundel"; did you mean "caBundle"?'],
     ]);
+  });
+});
+
+describe("Function: parseRoutes (references, merges and YAML errors beside the file's other content)", () => {
+  const head = [
+    "version: 1",
+    "defaults: { secret: hookgate/gh, jenkins: { url: https://j.example.com, credentials: hookgate/j } }",
+  ];
+  const lines = (problems: { line: number; col: number; message: string }[]) =>
+    problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
+  const alias = (text: string) =>
+    `YAML: unresolved alias ${text} (no anchor &${text.slice(1)} is set before it); quote globs that start with * (YAML reads *name as an alias)`;
+  const merge =
+    "YAML: a merge (<<) takes a map, an alias of a map, or a list of those; this is a single value";
+
+  it("parseRoutes accepts a file that uses one anchor more than a hundred times (yaml's own default limit)", () => {
+    const routes = Array.from({ length: 120 }, (_, i) => `  - { <<: *route, name: r${i} }`);
+    const text = [
+      ...head,
+      "x-route: &route { match: { repos: [acme/api] }, action: { type: jenkins, job: x } }",
+      "routes:",
+      ...routes,
+    ].join("\n");
+    const { config, problems } = parseRoutes(text, "r.yaml");
+    expect(problems).to.deep.equal([]);
+    expect(config?.routes).to.have.length(120);
+  });
+
+  it("parseRoutes reports an empty route item or an empty action as a value that must be a map, not as a YAML failure", () => {
+    expect(lines(parseRoutes("version: 1\nroutes:\n  -\n", "r.yaml").problems)).to.deep.equal([
+      "3:4: routes[0]: must be a map (key: value), not empty",
+    ]);
+    const text = [...head, "routes:", "  - name: a", "    match: {}", "    action:", ""].join("\n");
+    expect(lines(parseRoutes(text, "r.yaml").problems)).to.deep.equal([
+      '6:12: route "a" action: must be a map (key: value), not empty',
+    ]);
+  });
+
+  it("parseRoutes reports a parameter written without a value ({ DRY_RUN }) as empty, not as a YAML failure", () => {
+    const text = [
+      ...head,
+      "routes:",
+      "  - name: a",
+      "    match: {}",
+      "    action: { type: jenkins, job: x, parameters: { DRY_RUN } }",
+    ].join("\n");
+    expect(lines(parseRoutes(text, "r.yaml").problems)).to.deep.equal([
+      '6:52: route "a" action.parameters.DRY_RUN: must be text or a number or true or false, not empty',
+    ]);
+  });
+
+  it("parseRoutes takes a merged parameter number from the first merge source that sets it, as yaml does", () => {
+    const text = [
+      ...head,
+      "x-a: &a { VERSION: 1.10 }",
+      "x-b: &b { VERSION: 2.50, MODE: 0755 }",
+      "routes:",
+      "  - name: a",
+      "    match: {}",
+      "    action: { type: jenkins, job: x, parameters: { <<: [*a, *b] } }",
+    ].join("\n");
+    const { config, problems } = parseRoutes(text, "r.yaml");
+    expect(problems).to.deep.equal([]);
+    const action = config?.routes[0]?.action as { parameters?: unknown };
+    expect(action.parameters).to.deep.equal({ VERSION: "1.10", MODE: "0755" });
+  });
+
+  it("parseRoutes keeps a resolved alias as its value when another alias in the file has no anchor", () => {
+    const text = [
+      ...head,
+      "x-p: &p { SHA: '{{sha}}' }",
+      "routes:",
+      "  - name: a",
+      "    match: { paths: [*.md] }",
+      "    action: { type: jenkins, job: x, parameters: *p }",
+    ].join("\n");
+    expect(lines(parseRoutes(text, "r.yaml").problems)).to.deep.equal([`6:22: ${alias("*.md")}`]);
+  });
+
+  it("parseRoutes still merges a good anchor (alone or in a list) and checks what it brings when another merge in the file is bad", () => {
+    const text = [
+      ...head,
+      "x-base: &base { match: { repos: [acme/api] }, secret: ghp_16C7e42F292c6912E7710c838347Ae178B4a }",
+      "x-act: &act { action: { type: jenkins, job: x } }",
+      "routes:",
+      "  - <<: *base",
+      "    name: a",
+      "    action: { type: jenkins, job: x }",
+      "  - <<: [*base, *act]",
+      "    name: b",
+      "  - name: c",
+      "    match: { <<: 5 }",
+      "    action: { type: jenkins, job: x }",
+    ].join("\n");
+    const token =
+      "secret: this looks like a secret value (a GitHub token), not the name of a secret; store the value in Secrets Manager and write the secret's name here (the value is not shown)";
+    // The pasted token is reported once per route that merges it, at the anchor's text.
+    expect(lines(parseRoutes(text, "r.yaml").problems)).to.deep.equal([
+      `3:55: route "a" ${token}`,
+      `3:55: route "b" ${token}`,
+      `12:18: ${merge}`,
+    ]);
+  });
+
+  it("parseRoutes reports a missing key of a map whose merges are all good, when another merge in the file is bad", () => {
+    const text = [
+      ...head,
+      "x-base: &base { match: { repos: [acme/api] } }",
+      "routes:",
+      "  - <<: *base",
+      "    name: a",
+      "  - name: c",
+      "    match: { <<: 5 }",
+      "    action: { type: jenkins, job: x }",
+    ].join("\n");
+    expect(lines(parseRoutes(text, "r.yaml").problems)).to.deep.equal([
+      '5:5: route "a": missing required key "action"',
+      `8:18: ${merge}`,
+    ]);
+  });
+
+  it("parseRoutes does not report the keys a merge list would bring as missing when one of its items is not a map", () => {
+    const text = [
+      ...head,
+      "x-base: &base { match: { repos: [acme/api] } }",
+      "routes:",
+      "  - <<: [*base, 5]",
+      "    name: a",
+    ].join("\n");
+    expect(lines(parseRoutes(text, "r.yaml").problems)).to.deep.equal([`5:17: ${merge}`]);
+  });
+
+  it("parseRoutes reports an unknown key written first in a map that merges nothing", () => {
+    const text = [...head, "routes:", "  - nme: a", "    <<: 5", "    match: {}"].join("\n");
+    const problems = lines(parseRoutes(text, "r.yaml").problems);
+    expect(problems).to.include('4:5: routes[0]: unknown key "nme"; did you mean "name"?');
+    expect(problems.some((p) => p.includes("missing required key"))).to.equal(false);
+  });
+
+  it("parseRoutes adds the quoting hint only to a YAML error on the line of an unquoted template, not to one on the line before or after", () => {
+    const a = ["  - name: a", "    match: { repos: [acme/api }", "    action: { type: jenkins, job: x }"];
+    const b = [
+      "  - name: b",
+      "    match: {}",
+      "    action:",
+      "      type: jenkins",
+      "      job: {{repo}}/build",
+    ];
+    const hint =
+      '; a value that starts with {{ must be quoted ("{{...}}") (YAML reads an unquoted {{ as a map)';
+    expect(lines(parseRoutes([...head, "routes:", ...a, ...b].join("\n"), "r.yaml").problems)).to.deep.equal([
+      "5:31: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
+      "6:5: YAML: Flow map in block collection must be sufficiently indented and end with a }",
+      `11:20: YAML: Unexpected scalar at node end${hint}`,
+    ]);
+    const c = ["  - name: c", "    match: [acme/api", "    action: { type: jenkins, job: x }"];
+    expect(lines(parseRoutes([...head, "routes:", ...b, ...c].join("\n"), "r.yaml").problems)).to.deep.equal([
+      `8:20: YAML: Unexpected scalar at node end${hint}`,
+      "11:5: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
+    ]);
+  });
+
+  it("parseRoutes turns a failure of its own into one problem at 1:1 of the file, never a throw", () => {
+    const { config, problems } = parseRoutes(null as unknown as string, "r.yaml");
+    expect(config).to.equal(undefined);
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.include({ file: "r.yaml", line: 1, col: 1 });
+    expect(problems[0]?.message).to.match(/^internal error while reading: \S/);
+    expect(problems[0]?.message).not.to.include("\n");
+  });
+});
+
+describe("Function: positionInRoutes", () => {
+  it("positionInRoutes counts no column for a byte-order mark, and finds a value brought by a merge at the anchor's text", () => {
+    const text = "\uFEFFroutes: [{ name: a }]\nx: &r { name: b }\n";
+    expect(positionInRoutes(text, ["routes", 0, "name"])).to.deep.equal({ line: 1, col: 18 });
+    const merged = "x: &r { name: b }\nroutes:\n  - <<: *r\n";
+    expect(positionInRoutes(merged, ["routes", 0, "name"])).to.deep.equal({ line: 1, col: 15 });
   });
 });
