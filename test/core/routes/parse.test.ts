@@ -1277,3 +1277,102 @@ describe("Function: positionInRoutes", () => {
     expect(positionInRoutes(merged, ["routes", 0, "name"])).to.deep.equal({ line: 1, col: 15 });
   });
 });
+
+describe("Function: parseRoutes (each value the schema refuses, at it, with the rule it breaks)", () => {
+  const head = [
+    "version: 1",
+    "defaults: { secret: hookgate/gh, jenkins: { url: https://j.example.com, credentials: hookgate/j } }",
+    "routes:",
+    "  - name: a",
+  ];
+  // [lines after the head, every problem as line:col: message]
+  const cases: Array<[string[], string[]]> = [
+    [
+      ["    match: {}", "    action: { type: jenkins, job: x, parameters: { 1BAD: x } }"],
+      [
+        '6:52: route "a" action.parameters: parameter name "1BAD" must start with a letter or _ and hold only letters, digits, _ . and -',
+      ],
+    ],
+    [
+      ["    auth: { toleranceSeconds: 0 }", "    match: {}", "    action: { type: jenkins, job: x }"],
+      ['5:31: route "a" auth.toleranceSeconds: must be at least 1'],
+    ],
+    [
+      ["    auth: { toleranceSeconds: 3601 }", "    match: {}", "    action: { type: jenkins, job: x }"],
+      ['5:31: route "a" auth.toleranceSeconds: must be at most 3600'],
+    ],
+    [
+      ["    match: { repos: [''] }", "    action: { type: jenkins, job: x }"],
+      ['5:22: route "a" match.repos[0]: must not be empty'],
+    ],
+    [
+      ["    match: { repos: [] }", "    action: { type: jenkins, job: x }"],
+      ['5:21: route "a" match.repos: must not be an empty list; leave the key out to match anything'],
+    ],
+    [
+      ["    match: 5", "    action: { type: jenkins, job: x }"],
+      ['5:12: route "a" match: must be a map (key: value), not a whole number'],
+    ],
+    [
+      ["    match: {}", "    action: { job: x }"],
+      ['6:13: route "a" action: missing required key "type" (jenkins, s3-zip or pr-cleanup)'],
+    ],
+    // A wrong type explains the value's other faults (5 is also none of the providers): said once.
+    [
+      ["    provider: 5", "    match: {}", "    action: { type: jenkins, job: x }"],
+      ['5:15: route "a" provider: must be text, not a whole number; to mean the text, quote it: "5"'],
+    ],
+    // A key yaml cannot name as written (~ is null, [repos] a list) is an unknown key, at its map.
+    [
+      ["    match: { ~: x }", "    action: { type: jenkins, job: x }"],
+      [
+        '5:12: route "a" match: unknown key "" (allowed: repos, events, actions, branches, tags, paths, actors, merged, deleted)',
+      ],
+    ],
+    [
+      ["    match: { [repos]: x }", "    action: { type: jenkins, job: x }"],
+      [
+        '5:12: route "a" match: unknown key "[ repos ]" (allowed: repos, events, actions, branches, tags, paths, actors, merged, deleted)',
+      ],
+    ],
+  ];
+  for (const [lines, expected] of cases) {
+    it(`parseRoutes reports ${JSON.stringify(lines[0]?.trim())} … as ${expected.join(" | ")}`, () => {
+      const { config, problems } = parseRoutes([...head, ...lines].join("\n"), "r.yaml");
+      expect(config).to.equal(undefined);
+      expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal(expected);
+    });
+  }
+
+  it("parseRoutes says what a file without version or without routes lacks, with the line to write", () => {
+    const lines = (text: string) =>
+      parseRoutes(text, "r.yaml").problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
+    expect(lines("version: 1\n")).to.deep.equal(['1:1: missing required key "routes"']);
+    expect(lines("routes: []\n")).to.deep.equal([
+      '1:1: missing required key "version" (write version: 1 at the top)',
+      "1:9: routes: list at least one route",
+    ]);
+  });
+
+  it("parseRoutes positions a problem inside an aliased map at the anchor's text", () => {
+    const text = [
+      "x-m: &m { branches: [refs/heads/main] }",
+      "version: 1",
+      "defaults: { secret: hookgate/gh, jenkins: { url: https://j.example.com, credentials: hookgate/j } }",
+      "routes:",
+      "  - name: a",
+      "    match: *m",
+      "    action: { type: jenkins, job: x }",
+    ].join("\n");
+    expect(parseRoutes(text, "r.yaml").problems.map((p) => `${p.line}:${p.col}`)).to.deep.equal(["1:22"]);
+  });
+
+  it("parseRoutes positions a template problem at the value's start when the source writes the placeholder differently (an escape)", () => {
+    const text = [...head, "    match: {}", '    action: { type: jenkins, job: "{{ \\u0062rnach }}" }'].join(
+      "\n",
+    );
+    expect(parseRoutes(text, "r.yaml").problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal(
+      ['6:35: route "a" action.job: unknown template field "brnach" (did you mean "branch"?)'],
+    );
+  });
+});
