@@ -170,8 +170,8 @@ function quoteHint(doc: Document, locator: Locator, finding: SchemaFinding): str
   return `; to mean the text, quote it: "${source}"`;
 }
 
-/** A value (after "key:", "- ", "[" or ",") that starts with an unquoted {{. */
-const UNQUOTED_TEMPLATE_VALUE = /(?:[:,[]|^\s*-)\s*\{\{/;
+/** A value (after "key:", "- ", "[" or ",", or alone on the line under its key) that starts with an unquoted {{. */
+const UNQUOTED_TEMPLATE_VALUE = /(?:[:,[]|^\s*-?)\s*\{\{/;
 
 /** The text of the line that holds `offset`. */
 function lineAt(text: string, offset: number): string {

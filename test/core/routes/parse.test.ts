@@ -649,6 +649,12 @@ describe("Function: parseRoutes", () => {
         "8:20",
         `YAML: Unexpected scalar at node end; a value that starts with {{ must be quoted ("{{...}}") ${quote}`,
       ],
+      // The value on the line under its key.
+      [
+        ["      job:", "        {{repo}}/build"],
+        "9:17",
+        `YAML: Unexpected scalar at node end; a value that starts with {{ must be quoted ("{{...}}") ${quote}`,
+      ],
     ];
     for (const [lines, at, message] of cases) {
       it(`parseRoutes reports ${JSON.stringify(lines[lines.length - 1]?.trim())} at ${at}: ${message}`, () => {
