@@ -1323,6 +1323,41 @@ describe("Function: parseRoutes (each value the schema refuses, at it, with the 
       ["    match: {}", "    action: { job: x }"],
       ['6:13: route "a" action: missing required key "type" (jenkins, s3-zip or pr-cleanup)'],
     ],
+    [
+      ["    match: [a]", "    action: { type: jenkins, job: x }"],
+      ['5:12: route "a" match: must be a map (key: value), not a list'],
+    ],
+    [
+      ["    match: {}", "    action: { type: jenkins, job: { a: 1 } }"],
+      ['6:35: route "a" action.job: must be text, not a map'],
+    ],
+    // Only a glob list is told to leave its key out.
+    [
+      ["    match: {}", "    action: { type: pr-cleanup, token: t, steps: [] }"],
+      ['6:50: route "a" action.steps: must not be an empty list'],
+    ],
+    [
+      ["    match: {}", "    action: { type: pr-cleanup, token: t, steps: [{}] }"],
+      [
+        '6:51: route "a" action.steps[0]: a step must have exactly one key (delete-branch, delete-s3-prefix or jenkins), this one has 0',
+      ],
+    ],
+    // The schema's pattern and the semantic check say the same, once.
+    [
+      [
+        "    match: {}",
+        "    action: { type: pr-cleanup, token: t, targetUrl: 'ftp://x', steps: [{ delete-branch: }] }",
+      ],
+      ['6:54: route "a" action.targetUrl: targetUrl "ftp://x" must start with https:// (or http://)'],
+    ],
+    // A name that is no identifier is shown quoted in the place of a problem under it.
+    [
+      ["    match: {}", "    action: { type: jenkins, job: x, parameters: { DRY RUN: [x] } }"],
+      [
+        '6:52: route "a" action.parameters: parameter name "DRY RUN" must start with a letter or _ and hold only letters, digits, _ . and -',
+        '6:61: route "a" action.parameters["DRY RUN"]: must be text or a number or true or false, not a list',
+      ],
+    ],
     // A wrong type explains the value's other faults (5 is also none of the providers): said once.
     [
       ["    provider: 5", "    match: {}", "    action: { type: jenkins, job: x }"],
