@@ -1417,3 +1417,205 @@ describe("Function: parseRoutes (each value the schema refuses, at it, with the 
     );
   });
 });
+
+describe("Function: parseRoutes (what only the semantic checks find, and a shape they must not trip on)", () => {
+  const defaults =
+    "defaults: { secret: hookgate/gh, jenkins: { url: https://j.example.com, credentials: hookgate/j } }";
+  const route = ["version: 1", defaults, "routes:", "  - name: a"];
+  const fields =
+    "(fields: provider, deliveryId, event, action, owner, repo, repo.owner, repo.name, repo.fullName, repo.cloneUrl, repo.defaultBranch, repo.path, repo.underscored, ref, branch, branch.path, branch.underscored, tag, sha, before, deleted, actor, pr.number, pr.merged, pr.state, pr.headRef, pr.headRef.path, pr.headRef.underscored, pr.baseRef, pr.headSha, pr.headRepoFullName, payload.<path>)";
+  // [what, the file's lines, every problem as line:col: message]
+  const cases: Array<[string, string[], string[]]> = [
+    [
+      "an empty allowIps with no secret authenticates nothing",
+      [
+        "version: 1",
+        "jenkins: { url: https://j.example.com, credentials: j }",
+        "routes:",
+        "  - name: a",
+        "    auth: { allowIps: [] }",
+        "    match: {}",
+        "    action: { type: jenkins, job: x }",
+      ],
+      [
+        '4:11: route "a" has neither a secret nor auth.allowIps, so no delivery could be authenticated; set secret (or defaults.secret)',
+      ],
+    ],
+    [
+      "a route without a name and without a secret is named by its place",
+      [
+        "version: 1",
+        "jenkins: { url: https://j.example.com, credentials: j }",
+        "routes:",
+        "  - match: {}",
+        "    action: { type: jenkins, job: x }",
+      ],
+      [
+        "4:5: routes[0] has neither a secret nor auth.allowIps, so no delivery could be authenticated; set secret (or defaults.secret)",
+        '4:5: routes[0]: missing required key "name"',
+      ],
+    ],
+    [
+      "a duplicate name says the line of the first name, not of its route's first key",
+      [
+        "version: 1",
+        defaults,
+        "routes:",
+        "  - match: {}",
+        "    name: a",
+        "    action: { type: jenkins, job: x }",
+        "  - name: a",
+        "    match: {}",
+        "    action: { type: jenkins, job: x }",
+      ],
+      [
+        '7:11: duplicate route name "a"; route names must be unique (they are URL paths) (first used at line 5)',
+      ],
+    ],
+    [
+      "a bad CIDR in defaults.auth.allowIps",
+      [
+        "version: 1",
+        "defaults: { secret: s, auth: { allowIps: [10.0.0.300/8] }, jenkins: { url: https://j.example.com, credentials: j } }",
+        "routes:",
+        "  - name: a",
+        "    match: {}",
+        "    action: { type: jenkins, job: x }",
+      ],
+      ['2:43: defaults.auth.allowIps[0]: "10.0.0.300/8" is not a CIDR (write 192.0.2.0/24 or 2001:db8::/32)'],
+    ],
+    [
+      "a top-level jenkins with a bad URL and a pasted credential",
+      [
+        "version: 1",
+        "jenkins: { url: 'ftp://x', credentials: 'a b' }",
+        "defaults: { secret: s }",
+        "routes:",
+        "  - name: a",
+        "    match: {}",
+        "    action: { type: jenkins, job: x }",
+      ],
+      [
+        '2:17: jenkins.url: a "ftp:" URL (the rest is not shown) must be an http or https URL',
+        "2:41: jenkins.credentials: a secret name cannot contain whitespace; this looks like a secret value; store the value in Secrets Manager and write the secret's name here (the value is not shown)",
+      ],
+    ],
+    [
+      "an s3-zip route of a provider without an API URL, the provider set in defaults",
+      [
+        "version: 1",
+        "defaults: { provider: gitea, secret: s }",
+        "routes:",
+        "  - name: a",
+        "    match: {}",
+        "    action: { type: s3-zip, token: t }",
+      ],
+      [
+        '6:21: route "a" action.type: s3-zip needs the gitea API: set providers.gitea.apiUrl (gitea has no public default)',
+      ],
+    ],
+    [
+      "an unknown field in an s3-zip key",
+      [...route, "    match: {}", "    action: { type: s3-zip, token: t, key: 'x/{{brnach}}.zip' }"],
+      ['6:47: route "a" action.key: unknown template field "brnach" (did you mean "branch"?)'],
+    ],
+    [
+      "an unknown field in a pr-cleanup targetUrl",
+      [
+        ...route,
+        "    match: {}",
+        "    action: { type: pr-cleanup, token: t, targetUrl: 'https://x/{{nope}}', steps: [{ delete-branch: }] }",
+      ],
+      [`6:65: route "a" action.targetUrl: unknown template field "nope" ${fields}`],
+    ],
+    [
+      "an unknown field in a pr-cleanup jenkins step's parameter",
+      [
+        ...route,
+        "    match: {}",
+        "    action: { type: pr-cleanup, token: t, steps: [{ jenkins: { job: x, parameters: { A: '{{nope}}' } } }] }",
+      ],
+      [`6:90: route "a" action.steps[0].jenkins.parameters.A: unknown template field "nope" ${fields}`],
+    ],
+    [
+      "an empty placeholder with a space in it, at the placeholder",
+      [...route, "    match: {}", "    action: { type: jenkins, job: 'a-{{ }}' }"],
+      ['6:38: route "a" action.job: empty "{{}}" at character 3'],
+    ],
+    [
+      "an unknown dotted field, at the placeholder",
+      [...route, "    match: {}", "    action: { type: jenkins, job: 'a-{{ branch.nope }}' }"],
+      [`6:38: route "a" action.job: unknown template field "branch.nope" ${fields}`],
+    ],
+    [
+      "a path glob with leading slashes and a trailing one",
+      [...route, "    match: { paths: ['//docs/'] }", "    action: { type: jenkins, job: x }"],
+      [
+        `5:22: route "a" match.paths[0]: glob "//docs/" never matches: changed files are paths from the repository's root, without a leading "/"; write "docs/**"`,
+      ],
+    ],
+    // A value left empty while the file is written: the schema says so, and nothing else trips on it.
+    [
+      "an empty providers.gitlab",
+      [
+        "version: 1",
+        "providers: { gitlab: }",
+        defaults,
+        "routes:",
+        "  - name: a",
+        "    match: {}",
+        "    action: { type: jenkins, job: x }",
+      ],
+      ["2:22: providers.gitlab: must be a map (key: value), not empty"],
+    ],
+    [
+      "an empty pr-cleanup step",
+      [
+        ...route,
+        "    match: {}",
+        "    action:",
+        "      type: pr-cleanup",
+        "      token: t",
+        "      steps:",
+        "        -",
+      ],
+      ['10:10: route "a" action.steps[0]: must be a map (key: value), not empty'],
+    ],
+    [
+      "a delete-s3-prefix step without a prefix",
+      [
+        ...route,
+        "    match: {}",
+        "    action: { type: pr-cleanup, token: t, steps: [{ delete-s3-prefix: { bucket: my-bucket } }] }",
+      ],
+      ['6:71: route "a" action.steps[0].delete-s3-prefix: missing required key "prefix"'],
+    ],
+    [
+      "an s3-zip route without match",
+      [...route, "    action: { type: s3-zip, token: t }"],
+      ['4:5: route "a": missing required key "match"'],
+    ],
+    [
+      "a number as a route name beside a route named by text",
+      [
+        "version: 1",
+        defaults,
+        "routes:",
+        "  - name: 5",
+        "    match: {}",
+        "    action: { type: jenkins, job: x }",
+        "  - name: b",
+        "    match: {}",
+        "    action: { type: jenkins, job: x }",
+      ],
+      ['4:11: routes[0] name: must be text, not a whole number; to mean the text, quote it: "5"'],
+    ],
+  ];
+  for (const [what, lines, expected] of cases) {
+    it(`parseRoutes reports ${what} as: ${expected.map((e) => e.split(": ")[0]).join(", ")}`, () => {
+      const { config, problems } = parseRoutes(lines.join("\n"), "r.yaml");
+      expect(config).to.equal(undefined);
+      expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal(expected);
+    });
+  }
+});
