@@ -1596,6 +1596,40 @@ describe("Function: parseRoutes (what only the semantic checks find, and a shape
       ['4:5: route "a": missing required key "match"'],
     ],
     [
+      "a number in an allowIps list",
+      [...route, "    auth: { allowIps: [5] }", "    match: {}", "    action: { type: jenkins, job: x }"],
+      ['5:24: route "a" auth.allowIps[0]: must be text, not a whole number; to mean the text, quote it: "5"'],
+    ],
+    [
+      "a number as the Bitbucket Data Center API URL",
+      [
+        "version: 1",
+        "providers: { bitbucket-server: { apiUrl: 5 } }",
+        defaults,
+        ...route.slice(2),
+        "    match: {}",
+        "    action: { type: jenkins, job: x }",
+      ],
+      [
+        '2:42: providers.bitbucket-server.apiUrl: must be text, not a whole number; to mean the text, quote it: "5"',
+      ],
+    ],
+    // Not a URL at all: that is said, not also the /rest/api ending it lacks.
+    [
+      "a Bitbucket Data Center API URL that is no URL",
+      [
+        "version: 1",
+        "providers: { bitbucket-server: { apiUrl: 'bitbucket.example.com' } }",
+        defaults,
+        ...route.slice(2),
+        "    match: {}",
+        "    action: { type: jenkins, job: x }",
+      ],
+      [
+        '2:42: providers.bitbucket-server.apiUrl: "bitbucket.example.com" is not a URL (write it as https://host[:port][/path])',
+      ],
+    ],
+    [
       "a number as a route name beside a route named by text",
       [
         "version: 1",
