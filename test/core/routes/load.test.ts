@@ -148,3 +148,75 @@ describe("Property: decodeRoutesBytes", () => {
     );
   });
 });
+
+describe("Function: decodeRoutesBytes", () => {
+  const notUtf8 = (line: number, col: number, byte: string) => ({
+    problem: {
+      line,
+      col,
+      message: `the file is not valid UTF-8 (byte 0x${byte}; saved as Latin-1 or Windows-1252?): save it as UTF-8`,
+    },
+  });
+  const savedAs = (kind: string) => ({
+    problem: { line: 1, col: 1, message: `the file is saved as ${kind}: save it as UTF-8` },
+  });
+  const bytes = (...parts: Array<string | number[]>) =>
+    Buffer.concat(
+      parts.map((part) => (typeof part === "string" ? Buffer.from(part, "utf8") : Buffer.from(part))),
+    );
+
+  // [what, the bytes, what decodeRoutesBytes answers]
+  const cases: Array<[string, Buffer, unknown]> = [
+    ["a UTF-32 LE byte-order mark", bytes([0xff, 0xfe, 0, 0], "v\0\0\0"), savedAs("UTF-32")],
+    ["a UTF-32 BE byte-order mark", bytes([0, 0, 0xfe, 0xff], "\0\0\0v"), savedAs("UTF-32")],
+    ["UTF-16 BE without a byte-order mark", bytes("\0v\0e"), savedAs("UTF-16")],
+    ["a Latin-1 ÿ first, then text", bytes([0xff], "es: 1\n"), notUtf8(1, 1, "FF")],
+    ["a Latin-1 þ after one letter", bytes("a", [0xfe], "\n"), notUtf8(1, 2, "FE")],
+    ["a Latin-1 ÿ after one letter", bytes("a", [0xff], "\n"), notUtf8(1, 2, "FF")],
+    ["a Latin-1 þ first, then text", bytes([0xfe], "a\n"), notUtf8(1, 1, "FE")],
+    ["a Latin-1 ÿ as the fourth byte", bytes("x: ", [0xff], "\n"), notUtf8(1, 4, "FF")],
+    ["a bad first byte in a file of several lines", bytes([0xe9], "t\nx: 1\ny: 2\n"), notUtf8(1, 1, "E9")],
+    ["a bad byte right before a line end", bytes("x: caf", [0xe9], "\ny: 2\n"), notUtf8(1, 7, "E9")],
+    ["a bad byte after a byte-order mark", bytes("\uFEFFx: caf", [0xe9]), notUtf8(1, 7, "E9")],
+    ["an overlong two-byte NUL (C0 80)", bytes("x: ", [0xc0, 0x80]), notUtf8(1, 4, "C0")],
+    ["an overlong three-byte sequence (E0 80 80)", bytes("x: ", [0xe0, 0x80, 0x80]), notUtf8(1, 4, "E0")],
+    ["an encoded surrogate (ED A0 80)", bytes("x: ", [0xed, 0xa0, 0x80], "y"), notUtf8(1, 4, "ED")],
+    ["a code point past U+10FFFF (F4 90 80 80)", bytes("x: ", [0xf4, 0x90, 0x80, 0x80]), notUtf8(1, 4, "F4")],
+    ["four Windows-1252 ellipses (85 85 85 85)", bytes("x: ", [0x85, 0x85, 0x85, 0x85]), notUtf8(1, 4, "85")],
+    ["a three-byte character cut at its end", bytes("x: ", [0xe2, 0x82]), notUtf8(1, 4, "E2")],
+    ["a three-byte character cut before a letter", bytes("x: ", [0xe2, 0x82], "y"), notUtf8(1, 4, "E2")],
+    [
+      "a three-byte character whose last byte is no continuation",
+      bytes("x: ", [0xe2, 0x82, 0xc0]),
+      notUtf8(1, 4, "E2"),
+    ],
+    ["a two-byte lead at the end of the file", bytes("x: ", [0xc3]), notUtf8(1, 4, "C3")],
+    [
+      "a bad byte after two-byte characters (C2 A0, DF 9F)",
+      bytes("x: ", [0xc2, 0xa0, 0xdf, 0x9f, 0xe9]),
+      notUtf8(1, 6, "E9"),
+    ],
+    [
+      "a lead byte no character has (F5 80 80 80)",
+      bytes("x: ", [0xf5, 0x80, 0x80, 0x80]),
+      notUtf8(1, 4, "F5"),
+    ],
+    // Characters of four bytes (U+40000, U+C0000, U+100000) before the bad byte count two columns each,
+    // as in the positions of yaml's own problems (JavaScript string offsets).
+    [
+      "a bad byte after four-byte characters",
+      bytes("x: ", [0xf1, 0x80, 0x80, 0x80, 0xf3, 0x80, 0x80, 0x80, 0xf4, 0x80, 0x80, 0x80, 0xe9]),
+      notUtf8(1, 10, "E9"),
+    ],
+  ];
+  for (const [what, input, expected] of cases) {
+    const { line, col, message } = (expected as { problem: { line: number; col: number; message: string } })
+      .problem;
+    const answer = message.startsWith("the file is saved as")
+      ? message.slice(0, message.indexOf(":"))
+      : `the first bad byte at ${line}:${col}`;
+    it(`decodeRoutesBytes answers ${answer} for ${what}`, () => {
+      expect(decodeRoutesBytes(input)).to.deep.equal(expected);
+    });
+  }
+});
