@@ -164,3 +164,61 @@ describe("Function: routeNotes on event and action names", () => {
     ).to.deep.equal([]);
   });
 });
+
+describe("Function: routeNotes on names, negated, among other events, or far from any known one", () => {
+  it("notes a negated name as the name: !psuh is a typo of push, !open is GitLab's own action", () => {
+    expect(notesFor('{ events: ["!psuh"] }')).to.deep.equal([
+      'route r: event "psuh" is not a known event name, and matching is exact; did you mean "push"?',
+    ]);
+    expect(notesFor('{ events: [pull_request], actions: ["!open"] }', "gitlab")).to.deep.equal([
+      'route r: action "open" matches no pull request: GitLab\'s "open" is action "opened"',
+    ]);
+  });
+
+  it("notes a route's pull request actions when pull_request is one of several events", () => {
+    expect(notesFor("{ events: [push, pull_request], actions: [closd] }")).to.deep.equal([
+      'route r: action "closd" matches no pull request; did you mean "closed"?',
+    ]);
+  });
+
+  it("notes nothing for an action far from any pull request action, a glob of events or actions, or a known event whose name is near an action's (delete)", () => {
+    expect(notesFor('{ events: ["pull_request.frobnicate"] }')).to.deep.equal([]);
+    expect(notesFor('{ events: ["pus*", pull_request], actions: ["clos*", "opene?"] }')).to.deep.equal([]);
+    expect(notesFor("{ events: [delete, release] }")).to.deep.equal([]);
+  });
+});
+
+describe("Function: routeNotes on an s3-zip key a tag push cannot fill", () => {
+  function s3Notes(match: string, key: string): string[] {
+    const parsed = parseRoutes(
+      `version: 1
+defaults: { secret: hookgate/webhook }
+providers: { github: { token: hookgate/t } }
+routes:
+  - name: z
+    match: ${match}
+    action: { type: s3-zip, key: "${key}" }
+`,
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return routeNotes(parsed.config?.routes ?? []);
+  }
+  const note =
+    'route z: a tag push has no {{branch}} for the key, and fails; match branches only (branches: ["**"], no tags) or put {{tag}} or {{ref}} in the key';
+
+  it("notes {{branch}} or {{ branch }} in the key of a route that takes every event, branches and tags", () => {
+    expect(s3Notes('{ branches: [main], tags: ["v*"] }', "{{repo.path}}/{{branch}}/x.zip")).to.deep.equal([
+      note,
+    ]);
+    expect(s3Notes('{ branches: [main], tags: ["v*"] }', "{{repo.path}}/{{ branch }}/x.zip")).to.deep.equal([
+      note,
+    ]);
+  });
+
+  it("notes nothing for a route whose events leave out push", () => {
+    expect(
+      s3Notes('{ events: [pull_request], branches: [main], tags: ["v*"] }', "{{repo.path}}/{{branch}}/x.zip"),
+    ).to.deep.equal([]);
+  });
+});
