@@ -1265,6 +1265,23 @@ describe("Function: parseRoutes (references, merges and YAML errors beside the f
     ]);
   });
 
+  it("parseRoutes gives the quoting hint once per line, with the line's first YAML error", () => {
+    const text = [
+      ...head,
+      "routes:",
+      "  - name: a",
+      "    match: {}",
+      "    action:",
+      "      type: jenkins",
+      "      parameters: { A: {{sha}}/x, B: {{ref}}/y }",
+      "      job: x",
+    ].join("\n");
+    expect(lines(parseRoutes(text, "r.yaml").problems)).to.deep.equal([
+      '8:31: YAML: Unexpected scalar at node end; a value that starts with {{ must be quoted ("{{...}}") (YAML reads an unquoted {{ as a map)',
+      "8:45: YAML: Unexpected scalar at node end",
+    ]);
+  });
+
   it("parseRoutes turns a failure of its own into one problem at 1:1 of the file, never a throw", () => {
     const { config, problems } = parseRoutes(null as unknown as string, "r.yaml");
     expect(config).to.equal(undefined);
