@@ -68,6 +68,9 @@ function parseUnsafe(text: string, file: string): ParseResult {
   // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.
   const quoteStarts = unclosedQuoteStarts(doc);
   const templateLines = new Set<number>();
+  // yaml can say the same thing twice at one place (`job: {{` at the end of the file: once per "{"); the
+  // hint below would make the two look different to sortUnique, so the second is dropped here.
+  const said = new Set<string>();
   for (const error of [...doc.errors, ...doc.warnings]) {
     // yaml places a missing closing quote where the quoted text ends: at the end of the file, or at the next
     // quote of the same kind, far from the quote that is missing its partner.
@@ -86,6 +89,9 @@ function parseUnsafe(text: string, file: string): ParseResult {
             : error.code === "BAD_ALIAS"
               ? `${firstLine(error.message)}; ${ALIAS_GLOB_HINT}`
               : firstLine(error.message);
+    const key = `${at.line}:${at.col}:${message}`;
+    if (said.has(key)) continue;
+    said.add(key);
     // `job: {{repo}}/build`: YAML reads the {{ as a map and stumbles on what follows. Said once per line.
     const hint =
       !templateLines.has(at.line) && UNQUOTED_TEMPLATE_VALUE.test(lineAt(text, error.pos[0]))

@@ -655,6 +655,12 @@ describe("Function: parseRoutes", () => {
         "9:17",
         `YAML: Unexpected scalar at node end; a value that starts with {{ must be quoted ("{{...}}") ${quote}`,
       ],
+      // A file that ends after the {{: yaml says the same twice (once per "{"), and it is said once.
+      [
+        ["      job: {{"],
+        "8:14",
+        `YAML: Flow map in block collection must be sufficiently indented and end with a }; a value that starts with {{ must be quoted ("{{...}}") ${quote}`,
+      ],
     ];
     for (const [lines, at, message] of cases) {
       it(`parseRoutes reports ${JSON.stringify(lines[lines.length - 1]?.trim())} at ${at}: ${message}`, () => {
