@@ -11,6 +11,7 @@ import {
   Scalar,
   visit,
   YAMLMap,
+  type YAMLSeq,
 } from "yaml";
 import type { Problem, RoutesConfig } from "../types";
 import { compileRoutes } from "./compile";
@@ -67,6 +68,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
 
   // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.
   const quoteStarts = unclosedQuoteStarts(doc);
+  const flowStarts = unendedFlowStarts(doc);
   const templateLines = new Set<number>();
   // yaml can say the same thing twice at one place (`job: {{` at the end of the file: once per "{"); the
   // hint below would make the two look different to sortUnique, so the second is dropped here.
@@ -78,7 +80,12 @@ function parseUnsafe(text: string, file: string): ParseResult {
       error.code === "MISSING_CHAR" && error.message.startsWith("Missing closing")
         ? quoteStarts.get(error.pos[0])
         : undefined;
-    const at = locator.offset(quoteStart ?? error.pos[0]);
+    // Likewise a flow map or list without its "}" or "]": where it opens, not on the line after it.
+    const flowStart =
+      error.code === "BAD_INDENT" && error.message.startsWith("Flow ")
+        ? flowStarts.get(error.pos[0])
+        : undefined;
+    const at = locator.offset(quoteStart ?? flowStart ?? error.pos[0]);
     const message =
       quoteStart !== undefined
         ? `${firstLine(error.message)}: the text quoted here is never closed`
@@ -94,7 +101,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
     said.add(key);
     // `job: {{repo}}/build`: YAML reads the {{ as a map and stumbles on what follows. Said once per line.
     const hint =
-      !templateLines.has(at.line) && UNQUOTED_TEMPLATE_VALUE.test(lineAt(text, error.pos[0]))
+      !templateLines.has(at.line) && UNQUOTED_TEMPLATE_VALUE.test(lineAt(text, flowStart ?? error.pos[0]))
         ? `; a value that starts with {{ must be quoted ("{{...}}") ${UNQUOTED_TEMPLATE}`
         : "";
     if (hint) templateLines.add(at.line);
@@ -196,6 +203,23 @@ function unclosedQuoteStarts(doc: Document): Map<number, number> {
       if (quoted && node.range) starts.set(node.range[1], node.range[0]);
     },
   });
+  return starts;
+}
+
+/**
+ * Where each flow map or list starts, by where it ends: yaml reports one whose "}" or "]" it does not find
+ * (BAD_INDENT, "must be sufficiently indented and end with a }") at its end, the start of the next line.
+ * Of nested ones ending at one place, the outermost.
+ */
+function unendedFlowStarts(doc: Document): Map<number, number> {
+  const starts = new Map<number, number>();
+  if (!doc.errors.some((error) => error.code === "BAD_INDENT")) return starts;
+  const note = (node: YAMLMap | YAMLSeq) => {
+    if (!node.flow || !node.range) return;
+    const known = starts.get(node.range[1]);
+    if (known === undefined || node.range[0] < known) starts.set(node.range[1], node.range[0]);
+  };
+  visit(doc, { Map: (_key, node) => note(node), Seq: (_key, node) => note(node) });
   return starts;
 }
 

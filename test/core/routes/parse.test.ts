@@ -616,6 +616,40 @@ describe("Function: parseRoutes", () => {
     }
   });
 
+  describe("a flow map or list without its } or ] is reported where it opens, not on a line after it", () => {
+    const head = ["version: 1", "defaults: { secret: hookgate/gh }", "routes:", "  - name: a"];
+    const tail = ["  - name: b", "    match: {}", "    action: { type: jenkins, job: y }", ""];
+    const map = "YAML: Flow map in block collection must be sufficiently indented and end with a }";
+    const list = "YAML: Flow sequence in block collection must be sufficiently indented and end with a ]";
+    // [the line written after the head, every problem as line:col: message]
+    const cases: Array<[string, string[]]> = [
+      ["    action: { type: jenkins, job: x", [`5:13: ${map}`]],
+      ["    match: { repos: [acme/api }", [`5:12: ${map}`, `5:21: ${list}`]],
+      [
+        "    match: { repos: [acme/api] }\n    action: { type: jenkins, job: x, parameters: { A: 1 }",
+        [`6:13: ${map}`],
+      ],
+    ];
+    for (const [line, expected] of cases) {
+      it(`parseRoutes reports ${JSON.stringify(line.trim())} at ${expected.map((e) => e.split(": ")[0]).join(", ")}`, () => {
+        const { config, problems } = parseRoutes([...head, line, ...tail].join("\n"), "routes.yaml");
+        expect(config).to.equal(undefined);
+        // What yaml makes of the lines after it varies; the unended map or list is said once, where it opens.
+        const flow = problems.filter((p) => p.message.startsWith("YAML: Flow"));
+        expect(flow.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal(expected);
+      });
+    }
+
+    it("parseRoutes keeps another YAML error that yaml places at the same offset where it is (a key out of line)", () => {
+      const text = [...head, "    action: { type: jenkins,", "  job: x }", ...tail].join("\n");
+      const { problems } = parseRoutes(text, "routes.yaml");
+      expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.include.members([
+        `5:13: ${map}`,
+        "6:3: YAML: All mapping items must start at the same column",
+      ]);
+    });
+  });
+
   describe("a template written without quotes is reported with the quotes it needs", () => {
     const head = [
       "version: 1",
@@ -655,10 +689,17 @@ describe("Function: parseRoutes", () => {
         "9:17",
         `YAML: Unexpected scalar at node end; a value that starts with {{ must be quoted ("{{...}}") ${quote}`,
       ],
-      // A file that ends after the {{: yaml says the same twice (once per "{"), and it is said once.
+      // A template missing a "}", with more lines after it: where the {{ opens, not on the next line.
+      [
+        ["      job: {{repo}", "      parameters: {}"],
+        "8:12",
+        `YAML: Flow map in block collection must be sufficiently indented and end with a }; a value that starts with {{ must be quoted ("{{...}}") ${quote}`,
+      ],
+      // A file that ends after the {{: yaml says the same twice (once per "{"), and it is said once, where
+      // the {{ opens.
       [
         ["      job: {{"],
-        "8:14",
+        "8:12",
         `YAML: Flow map in block collection must be sufficiently indented and end with a }; a value that starts with {{ must be quoted ("{{...}}") ${quote}`,
       ],
     ];
@@ -1260,14 +1301,14 @@ describe("Function: parseRoutes (references, merges and YAML errors beside the f
     const hint =
       '; a value that starts with {{ must be quoted ("{{...}}") (YAML reads an unquoted {{ as a map)';
     expect(lines(parseRoutes([...head, "routes:", ...a, ...b].join("\n"), "r.yaml").problems)).to.deep.equal([
-      "5:31: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
-      "6:5: YAML: Flow map in block collection must be sufficiently indented and end with a }",
+      "5:12: YAML: Flow map in block collection must be sufficiently indented and end with a }",
+      "5:21: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
       `11:20: YAML: Unexpected scalar at node end${hint}`,
     ]);
     const c = ["  - name: c", "    match: [acme/api", "    action: { type: jenkins, job: x }"];
     expect(lines(parseRoutes([...head, "routes:", ...b, ...c].join("\n"), "r.yaml").problems)).to.deep.equal([
       `8:20: YAML: Unexpected scalar at node end${hint}`,
-      "11:5: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
+      "10:12: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
     ]);
   });
 
