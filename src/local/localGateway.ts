@@ -488,7 +488,9 @@ async function openLocalGateway(
   /**
    * 413. The body is read and dropped (req.resume, readBody) and the connection kept: closed while the client
    * still sends, it would be reset under the client's writes, and a client may then lose the answer (EPIPE).
-   * A body still coming after the linger time is cut off with its connection.
+   * So the answer is written at once but ended only with the body: Node closes the connection of a request
+   * that asked for "Connection: close" as soon as its response ends. A body still coming after the linger
+   * time is cut off with its connection.
    */
   function tooLarge(
     req: http.IncomingMessage,
@@ -506,8 +508,12 @@ async function openLocalGateway(
       reason: `413 ${reason}`,
       httpStatus: 413,
     });
-    sendJson(res, 413, { status: "rejected", route, delivery: delivery ?? null, reason });
-    if (req.complete) return;
+    const answer = { status: "rejected", route, delivery: delivery ?? null, reason };
+    if (req.complete) {
+      sendJson(res, 413, answer);
+      return;
+    }
+    sendJson(res, 413, answer, {}, { endWithRequest: req });
     const linger = setTimeout(() => req.socket.destroy(), options.refusedBodyLingerMs ?? 30_000);
     linger.unref();
     req.once("end", () => clearTimeout(linger));
@@ -665,6 +671,8 @@ function sendJson(
   status: number,
   body: unknown,
   extra: Record<string, string> = {},
+  /** Write the whole answer now, but end the response only once this request's body has been read. */
+  options: { endWithRequest?: http.IncomingMessage } = {},
 ): void {
   const text = Buffer.from(JSON.stringify(body), "utf8");
   res.writeHead(status, {
@@ -672,7 +680,12 @@ function sendJson(
     "content-length": String(text.length),
     ...extra,
   });
-  res.end(text);
+  if (options.endWithRequest === undefined) {
+    res.end(text);
+    return;
+  }
+  res.write(text);
+  options.endWithRequest.once("end", () => res.end());
 }
 
 /** A path relative to the working directory when it lies below it (shorter, and what the user typed). */

@@ -1690,6 +1690,36 @@ function startWithoutRoutes(
 }
 
 describe("Function: startLocalGateway, on a body over the limit", () => {
+  it("a 413 to a client that asked for Connection: close lets it send its whole body and read the answer, without a reset", async () => {
+    const gateway = await startWithRouteR(join(dir, "state-413-close"));
+    const socket = connect(gateway.port, "127.0.0.1");
+    try {
+      let received = "";
+      const errors: string[] = [];
+      socket.on("data", (d: Buffer) => {
+        received += d.toString("latin1");
+      });
+      socket.on("error", (e: NodeJS.ErrnoException) => errors.push(e.code ?? e.message));
+      const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+      const bodyBytes = 10 * 1024 * 1024 + 64 * 1024;
+      socket.write(
+        "POST /hooks/r HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-type: application/json\r\n" +
+          `content-length: ${bodyBytes}\r\n\r\n`,
+      );
+      const piece = Buffer.alloc(64 * 1024, 0x20);
+      for (let sent = 0; sent < bodyBytes && socket.writable; sent += piece.length) {
+        if (!socket.write(piece)) await Promise.race([new Promise((r) => socket.once("drain", r)), closed]);
+      }
+      socket.end();
+      await closed;
+      expect(errors).to.deep.equal([]);
+      expect(received).to.match(/^HTTP\/1\.1 413 /);
+    } finally {
+      socket.destroy();
+      await gateway.close();
+    }
+  });
+
   it("closes the connection of a 413 whose client keeps sending past refusedBodyLingerMs", async () => {
     const gateway = await startWithRouteR(join(dir, "state-linger"), { refusedBodyLingerMs: 300 });
     const socket = connect(gateway.port, "127.0.0.1");
