@@ -1,0 +1,264 @@
+// The append-only journal under serve's queue and dedupe store (src/local/journalFile.ts): torn and
+// short writes, group commit of fdatasync, and what a rewrite (compaction) leaves. Real files in a temp dir.
+import fs, { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { JournalFile, readJournalLines } from "../../src/local/journalFile";
+
+describe("Class: JournalFile, on torn and short writes", () => {
+  let dir: string;
+  const realFtruncate = fs.ftruncateSync;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-journal-"));
+  });
+
+  afterEach(() => {
+    fs.ftruncateSync = realFtruncate;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A disk with `free` bytes left: a write past it takes what fits, the next one fails with ENOSPC. */
+  function fillingDisk() {
+    const disk = {
+      free: Number.POSITIVE_INFINITY,
+      writeSync: (fd: number, data: Buffer, offset: number, length: number): number => {
+        if (disk.free <= 0) {
+          throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+        }
+        const written = writeSync(fd, data, offset, Math.min(length, disk.free));
+        disk.free -= written;
+        return written;
+      },
+    };
+    return disk;
+  }
+
+  it("a part write that cannot be cut back: the next write starts on a line of its own, and later cut-backs keep every whole line", async () => {
+    const file = join(dir, "j.jsonl");
+    const disk = fillingDisk();
+    const journal = new JournalFile(file, { writeSync: disk.writeSync });
+    journal.append('{"n":1}');
+    journal.writeNow();
+    fs.ftruncateSync = () => {
+      throw Object.assign(new Error("EIO: i/o error, ftruncate"), { code: "EIO" });
+    };
+    disk.free = 3;
+    journal.append('{"n":2}');
+    expect(() => journal.writeNow()).to.throw(/ENOSPC/);
+    expect(readFileSync(file, "utf8")).to.equal('{"n":1}\n{"n'); // the part could not be cut off
+    fs.ftruncateSync = realFtruncate;
+    disk.free = Number.POSITIVE_INFINITY;
+    journal.append('{"n":3}');
+    journal.writeNow();
+    // The torn part stays a line of its own (a reader skips it); the lines after it are whole.
+    expect(readFileSync(file, "utf8")).to.equal('{"n":1}\n{"n\n{"n":2}\n{"n":3}\n');
+    // A later part write is cut back to the end of the last whole line, wherever the torn part put it.
+    disk.free = 2;
+    journal.append('{"n":4}');
+    expect(() => journal.writeNow()).to.throw(/ENOSPC/);
+    expect(readFileSync(file, "utf8")).to.equal('{"n":1}\n{"n\n{"n":2}\n{"n":3}\n');
+    disk.free = Number.POSITIVE_INFINITY;
+    journal.append('{"n":5}');
+    journal.writeNow();
+    expect(readFileSync(file, "utf8")).to.equal('{"n":1}\n{"n\n{"n":2}\n{"n":3}\n{"n":4}\n{"n":5}\n');
+    journal.close();
+  });
+
+  it("a short write (the disk took part of it without an error) is continued from where it stopped", () => {
+    const file = join(dir, "j.jsonl");
+    const calls: [number, number][] = [];
+    const journal = new JournalFile(file, {
+      writeSync: (fd, data, offset, length) => {
+        calls.push([offset, length]);
+        return writeSync(fd, data, offset, Math.min(length, 5));
+      },
+    });
+    journal.append('{"n":1}');
+    journal.append('{"n":2}');
+    journal.writeNow();
+    expect(readFileSync(file, "utf8")).to.equal('{"n":1}\n{"n":2}\n');
+    expect(calls).to.deep.equal([
+      [0, 16],
+      [5, 11],
+      [10, 6],
+      [15, 1],
+    ]);
+    journal.close();
+  });
+
+  it("a disk that takes no bytes fails the write (it does not loop), and the lines are kept for the next one", () => {
+    const file = join(dir, "j.jsonl");
+    let calls = 0;
+    let full = true;
+    const journal = new JournalFile(file, {
+      writeSync: (fd, data, offset, length) => {
+        calls++;
+        if (full && calls > 1) throw new Error("asked again after taking no bytes");
+        return full ? 0 : writeSync(fd, data, offset, length);
+      },
+    });
+    journal.append('{"n":1}');
+    expect(() => journal.writeNow()).to.throw(/the disk took no bytes/);
+    expect(readFileSync(file, "utf8")).to.equal("");
+    full = false;
+    journal.writeNow();
+    expect(readFileSync(file, "utf8")).to.equal('{"n":1}\n');
+    journal.close();
+  });
+});
+
+describe("Class: JournalFile, on writes, rewrites and syncs", () => {
+  let dir: string;
+  const realFdatasync = fs.fdatasync;
+  const realFsync = fs.fsyncSync;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-journal-"));
+  });
+
+  afterEach(() => {
+    fs.fdatasync = realFdatasync;
+    fs.fsyncSync = realFsync;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("with nothing appended, a write or a close creates no file and tells the owner of no write", () => {
+    const file = join(dir, "j.jsonl");
+    let writes = 0;
+    const journal = new JournalFile(file, { afterWrite: () => writes++ });
+    journal.writeNow();
+    journal.close();
+    expect(() => statSync(file)).to.throw(/ENOENT/);
+    expect(writes).to.equal(0);
+  });
+
+  it("after a rewrite the next lines follow the new content directly, with no empty line between", async () => {
+    const file = join(dir, "j.jsonl");
+    const journal = new JournalFile(file);
+    journal.append("a");
+    journal.writeNow();
+    journal.rewrite(["b"]);
+    journal.append("c");
+    journal.writeNow();
+    journal.append("d");
+    journal.writeNow();
+    expect(readFileSync(file, "utf8")).to.equal("b\nc\nd\n");
+    journal.rewrite([]);
+    expect(readFileSync(file, "utf8")).to.equal("");
+    journal.close();
+  });
+
+  it("a rewrite keeps the journal's mode 0600 and syncs the new file only when the journal is durable", () => {
+    let synced = 0;
+    fs.fsyncSync = (fd: number) => {
+      synced++;
+      realFsync(fd);
+    };
+    const plain = new JournalFile(join(dir, "plain.jsonl"));
+    plain.rewrite(["a"]);
+    expect(synced).to.equal(0);
+    expect(statSync(join(dir, "plain.jsonl")).mode & 0o777).to.equal(0o600);
+    const durable = new JournalFile(join(dir, "durable.jsonl"), { durable: true });
+    durable.rewrite(["a"]);
+    expect(synced).to.equal(2); // the file before the rename, the directory after it
+    expect(statSync(join(dir, "durable.jsonl")).mode & 0o777).to.equal(0o600);
+  });
+
+  it("sync flushes the journal's descriptor; callers that arrive during a flush share the next one, which starts after it", async () => {
+    const flushes: { fd: number; done: (error: Error | null) => void }[] = [];
+    fs.fdatasync = ((fd: number, done: (error: Error | null) => void) => {
+      flushes.push({ fd, done });
+    }) as typeof fs.fdatasync;
+    const file = join(dir, "j.jsonl");
+    const journal = new JournalFile(file);
+    journal.append("a");
+    journal.writeNow();
+    const settled: string[] = [];
+    const first = journal.sync().then(() => settled.push("first"));
+    const second = journal.sync().then(() => settled.push("second"));
+    const third = journal.sync().then(() => settled.push("third"));
+    expect(flushes.length).to.equal(1);
+    expect(flushes[0]?.fd).to.be.a("number");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).to.deep.equal([]);
+    flushes[0]?.done(null);
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(flushes.length).to.equal(2); // one more flush for the two that arrived meanwhile
+    expect(settled).to.deep.equal(["first"]);
+    flushes[1]?.done(null);
+    await Promise.all([second, third]);
+    expect(settled).to.deep.equal(["first", "second", "third"]);
+    fs.fdatasync = realFdatasync;
+    journal.close();
+  });
+
+  it("a failed flush rejects its callers; the next sync flushes again", async () => {
+    const flushes: ((error: Error | null) => void)[] = [];
+    fs.fdatasync = ((_fd: number, done: (error: Error | null) => void) => {
+      flushes.push(done);
+    }) as typeof fs.fdatasync;
+    const journal = new JournalFile(join(dir, "j.jsonl"));
+    journal.append("a");
+    journal.writeNow();
+    const failed = journal.sync().catch((error: unknown) => error);
+    flushes[0]?.(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
+    expect(String(await failed)).to.match(/EIO/);
+    const again = journal.sync();
+    expect(flushes.length).to.equal(2);
+    flushes[1]?.(null);
+    await again;
+    fs.fdatasync = realFdatasync;
+    journal.close();
+  });
+
+  it("sync before anything was written resolves without a flush", async () => {
+    let flushes = 0;
+    fs.fdatasync = ((_fd: number, done: (error: Error | null) => void) => {
+      flushes++;
+      done(null);
+    }) as typeof fs.fdatasync;
+    const journal = new JournalFile(join(dir, "j.jsonl"));
+    await journal.sync();
+    expect(flushes).to.equal(0);
+    journal.append("a");
+    journal.writeNow();
+    await journal.sync();
+    expect(flushes).to.equal(1);
+    journal.close();
+  });
+});
+
+describe("Function: readJournalLines", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-journal-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("no file yet is no lines", () => {
+    expect(readJournalLines(join(dir, "j.jsonl"))).to.deep.equal([]);
+  });
+
+  it("a directory in the journal's place is an error that says so, with its code", () => {
+    const path = join(dir, "j.jsonl");
+    mkdirSync(path);
+    let error: (Error & { code?: string }) | undefined;
+    try {
+      readJournalLines(path);
+    } catch (e) {
+      error = e as Error & { code?: string };
+    }
+    expect(error?.message).to.equal(`cannot read ${path}: it is a directory`);
+    expect(error?.code).to.equal("EISDIR");
+  });
+
+  it("another read error names the file and the system's reason", () => {
+    const file = join(dir, "a-file");
+    fs.writeFileSync(file, "x");
+    const path = join(file, "j.jsonl");
+    expect(() => readJournalLines(path)).to.throw(`cannot read ${path}: ENOTDIR`);
+  });
+});
