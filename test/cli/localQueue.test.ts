@@ -876,3 +876,45 @@ describe("Class: LocalQueue, a restart reads the journal back", () => {
     expect(compactions).to.equal(1);
   });
 });
+
+describe("Class: LocalQueue, compaction while running", () => {
+  const realOpenSync = fs.openSync;
+  afterEach(() => {
+    fs.openSync = realOpenSync;
+  });
+
+  it("a compaction that cannot write its new file fails no send and no receive: the lines are on disk, the work goes on, the failure is logged", async () => {
+    const logs: Record<string, unknown>[] = [];
+    let done = 0;
+    const queue = newQueue({
+      log: (line) => logs.push(line),
+      observer: { deleted: () => done++ },
+    });
+    queue.register("r", async () => ({ batchItemFailures: [] }));
+    queue.start();
+    // The temporary file of a compaction cannot be created (a full disk, a directory made read-only).
+    fs.openSync = ((path: fs.PathLike, flags: fs.OpenMode, mode?: fs.Mode) => {
+      if (String(path).endsWith(".tmp")) {
+        throw Object.assign(new Error(`EACCES: permission denied, open '${String(path)}'`), {
+          code: "EACCES",
+        });
+      }
+      return realOpenSync(path, flags, mode);
+    }) as typeof fs.openSync;
+    // 3 journal lines a message (put, receive, delete): past 10,000 lines, with few messages left.
+    const sends = Array.from({ length: 3_500 }, (_, i) =>
+      queue.port("r").send(item(`d${i}`, `acme/repo-${i % 50}`)),
+    );
+    const failures = (await Promise.allSettled(sends)).filter((result) => result.status === "rejected");
+    expect(failures).to.deep.equal([]);
+    await until(() => queue.size() === 0 || done >= 3_500);
+    for (let i = 0; i < 200 && queue.size() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(done).to.equal(3_500);
+    expect(logs.filter((line) => line.msg === "local queue failure")).to.deep.equal([]);
+    expect(logs.some((line) => String(line.msg).includes("compaction"))).to.equal(true);
+    fs.openSync = realOpenSync;
+    await queue.stop(1_000);
+    queue.close();
+    expect(newQueue().start()).to.equal(0);
+  });
+});
