@@ -917,4 +917,45 @@ describe("Class: LocalQueue, compaction while running", () => {
     queue.close();
     expect(newQueue().start()).to.equal(0);
   });
+
+  it("after a compaction failed, the next try waits for another 10,000 lines; once one succeeds, the next comes past 10,000 again", async () => {
+    let compactions = 0;
+    let failTempFiles = 1;
+    const logs: Record<string, unknown>[] = [];
+    const queue = newQueue({ log: (line) => logs.push(line), observer: { compacting: () => compactions++ } });
+    queue.register("r", async () => ({ batchItemFailures: [] }));
+    queue.start(); // the first compaction
+    fs.openSync = ((path: fs.PathLike, flags: fs.OpenMode, mode?: fs.Mode) => {
+      if (String(path).endsWith(".tmp") && failTempFiles-- > 0) {
+        throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+      }
+      return realOpenSync(path, flags, mode);
+    }) as typeof fs.openSync;
+    const port = queue.port("r");
+    // About 3 lines a message: the first try fails past 10,000 lines, the next comes past 20,000.
+    await Promise.all(
+      Array.from({ length: 3_500 }, (_, i) => port.send(item(`a${i}`, `acme/repo-${i % 50}`))),
+    );
+    await until(() => queue.size() === 0);
+    expect(compactions).to.equal(2);
+    await Promise.all(
+      Array.from({ length: 3_500 }, (_, i) => port.send(item(`b${i}`, `acme/repo-${i % 50}`))),
+    );
+    await until(() => queue.size() === 0);
+    for (let i = 0; i < 200 && compactions < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(compactions).to.equal(3);
+    // Succeeded: the next comes past 10,000 lines again.
+    await Promise.all(
+      Array.from({ length: 3_500 }, (_, i) => port.send(item(`c${i}`, `acme/repo-${i % 50}`))),
+    );
+    await until(() => queue.size() === 0);
+    for (let i = 0; i < 200 && compactions < 4; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(compactions).to.equal(4);
+    expect(logs.map((line) => line.msg)).to.deep.equal([
+      "local queue journal compaction failed; the journal keeps growing until one succeeds",
+    ]);
+    await queue.stop(1_000);
+    queue.close();
+    expect(readFileSync(journalPath(), "utf8").split("\n").length).to.be.below(10_000);
+  });
 });
