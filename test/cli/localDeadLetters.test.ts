@@ -1,0 +1,120 @@
+// serve's dead letters (src/local/localDeadLetters.ts): one durable JSON file per dead work item, named so
+// that a listing is oldest first and a network-supplied id cannot leave the directory.
+import fs, { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import type { WorkItem } from "../../src/core/types";
+import { type DeadLetter, LocalDeadLetters } from "../../src/local/localDeadLetters";
+
+function item(delivery: string, route = "r"): WorkItem {
+  return {
+    v: 1,
+    route,
+    deliveryId: delivery,
+    generation: 2,
+    acceptedAt: "2026-01-01T00:00:00.000Z",
+    event: { provider: "github", deliveryId: delivery, event: "push", deleted: false },
+    request: {
+      type: "jenkins",
+      jenkins: { url: "http://j", credentials: "c", crumb: false },
+      job: ["x"],
+      parameters: {},
+    },
+  } as WorkItem;
+}
+
+const TIME = "\\d{4}-\\d{2}-\\d{2}T\\d{2}-\\d{2}-\\d{2}-\\d{3}Z";
+
+describe("Class: LocalDeadLetters", () => {
+  let dir: string;
+  const realFsync = fs.fsyncSync;
+  beforeEach(() => {
+    dir = join(mkdtempSync(join(tmpdir(), "hookgate-dead-")), "dead-letters");
+  });
+  afterEach(() => {
+    fs.fsyncSync = realFsync;
+    rmSync(join(dir, ".."), { recursive: true, force: true });
+  });
+
+  it("send writes one file per letter, named by time, sequence, route, delivery and generation, and tells onDead", async () => {
+    const told: DeadLetter[] = [];
+    const letters = new LocalDeadLetters(dir, (letter) => told.push(letter));
+    await letters.send(item("d1"), "failed 5 attempts");
+    await letters.send(item("d2"), "HTTP 404");
+    const names = readdirSync(dir).sort();
+    expect(names).to.have.length(2);
+    expect(names[0]).to.match(new RegExp(`^${TIME}-0000-r-d1-g2\\.json$`));
+    expect(names[1]).to.match(new RegExp(`^${TIME}-0001-r-d2-g2\\.json$`));
+    const text = readFileSync(join(dir, names[0] as string), "utf8");
+    const letter = JSON.parse(text) as DeadLetter;
+    expect(text).to.equal(`${JSON.stringify(letter, null, 2)}\n`);
+    expect(letter).to.deep.equal({ deadAt: letter.deadAt, reason: "failed 5 attempts", item: item("d1") });
+    expect(names[0]?.startsWith(letter.deadAt.replace(/[:.]/g, "-"))).to.equal(true);
+    expect(told.map((t) => t.reason)).to.deep.equal(["failed 5 attempts", "HTTP 404"]);
+  });
+
+  it("a delivery id or route from the network becomes a safe file name part of at most 80 characters", async () => {
+    const letters = new LocalDeadLetters(dir);
+    await letters.send(item(`../../x y:${"z".repeat(100)}`, "r/../s"), "why");
+    const [name] = readdirSync(dir);
+    expect(name).to.match(new RegExp(`^${TIME}-0000-r____s-______x_y_${"z".repeat(70)}-g2\\.json$`));
+  });
+
+  it("sendRaw files a message that is no work item, with its body and route, as unparsable", async () => {
+    const told: DeadLetter[] = [];
+    const letters = new LocalDeadLetters(dir, (letter) => told.push(letter));
+    await letters.sendRaw("not json", "message body is not JSON", "r");
+    const [name] = readdirSync(dir);
+    expect(name).to.match(new RegExp(`^${TIME}-0000-unparsable\\.json$`));
+    const letter = JSON.parse(readFileSync(join(dir, name as string), "utf8")) as DeadLetter;
+    expect(letter).to.deep.equal({
+      deadAt: letter.deadAt,
+      reason: "message body is not JSON",
+      body: "not json",
+      route: "r",
+    });
+    expect(told).to.deep.equal([letter]);
+  });
+
+  it("forRoute: sends go through, and an unreadable message is filed under the route", async () => {
+    const letters = new LocalDeadLetters(dir);
+    const routeLetters = letters.forRoute("web");
+    await routeLetters.send(item("d1", "web"), "dead");
+    await routeLetters.sendRaw?.("{", "not JSON");
+    expect(letters.list().map((l) => [l.reason, l.item?.deliveryId, l.route])).to.deep.equal([
+      ["dead", "d1", undefined],
+      ["not JSON", undefined, "web"],
+    ]);
+  });
+
+  it("list reads every letter oldest first, and skips files that are not letters (temporary, hidden, other)", async () => {
+    const letters = new LocalDeadLetters(dir);
+    for (let i = 0; i < 3; i++) await letters.send(item(`d${i}`), `reason ${i}`);
+    writeFileSync(join(dir, ".hidden.json"), "not json");
+    writeFileSync(join(dir, ".x.json.0123456789ab.tmp"), "not json");
+    writeFileSync(join(dir, "notes.txt"), "not json");
+    expect(letters.list().map((l) => l.reason)).to.deep.equal(["reason 0", "reason 1", "reason 2"]);
+  });
+
+  it("list orders by name (time first), not by when the files were made", () => {
+    const letters = new LocalDeadLetters(dir);
+    for (const day of ["03", "01", "02"]) {
+      const letter = { deadAt: `2026-01-${day}T00:00:00.000Z`, reason: day };
+      writeFileSync(join(dir, `2026-01-${day}T00-00-00-000Z-0000-r-d-g1.json`), JSON.stringify(letter));
+    }
+    expect(letters.list().map((l) => l.reason)).to.deep.equal(["01", "02", "03"]);
+  });
+
+  it("each letter is durable: written with an fsync of its directory", async () => {
+    let syncs = 0;
+    fs.fsyncSync = (fd: number) => {
+      syncs++;
+      realFsync(fd);
+    };
+    const letters = new LocalDeadLetters(dir);
+    await letters.send(item("d1"), "dead");
+    await letters.sendRaw("x", "unreadable");
+    expect(syncs).to.equal(2);
+  });
+});
