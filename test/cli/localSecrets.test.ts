@@ -1,0 +1,197 @@
+// serve's secrets file: the one it generates (src/local/localSecrets.ts) and the store that reads it
+// (src/local/fileSecretStore.ts): what is refused, what is kept, and when an edit is seen.
+import fs, {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { SecretNotFoundError } from "../../src/core/errors";
+import type { Route } from "../../src/core/types";
+import {
+  FileSecretStore,
+  jsonSyntaxProblem,
+  parseSecretsFile,
+  SecretsFileError,
+} from "../../src/local/fileSecretStore";
+import { ensureWebhookSecrets, webhookSecretNames } from "../../src/local/localSecrets";
+
+let dir: string;
+let file: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "hookgate-secrets-"));
+  file = join(dir, "secrets.json");
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function thrown(run: () => unknown): Error & { cause?: unknown; code?: string } {
+  try {
+    run();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("nothing was thrown");
+}
+
+describe("Function: webhookSecretNames", () => {
+  it("the routes' webhook secret names, sorted, once each; routes without one add none", () => {
+    const routes = [
+      { secret: "b" },
+      { secret: undefined },
+      { secret: "a" },
+      { secret: "b" },
+    ] as unknown as Route[];
+    expect(webhookSecretNames(routes)).to.deep.equal(["a", "b"]);
+  });
+});
+
+describe("Function: ensureWebhookSecrets", () => {
+  const realRename = fs.renameSync;
+  const realFsync = fs.fsyncSync;
+  afterEach(() => {
+    fs.renameSync = realRename;
+    fs.fsyncSync = realFsync;
+  });
+
+  it("refuses a file that holds JSON but not an object: a list, null, a string", () => {
+    for (const text of ["[]", "null", '"s"', "3"]) {
+      writeFileSync(file, text);
+      const error = thrown(() => ensureWebhookSecrets(file, ["a"]));
+      expect(error).to.be.instanceOf(SecretsFileError);
+      expect(error.message).to.equal(`${file}: expected a JSON object; fix or delete it`);
+    }
+  });
+
+  it("generates a value for a name that is missing, null or empty, and keeps every other value", () => {
+    writeFileSync(file, JSON.stringify({ missing_not: "kept", nulled: null, empty: "", other: { a: 1 } }));
+    const result = ensureWebhookSecrets(file, ["missing", "nulled", "empty", "missing_not"]);
+    expect(result).to.deep.equal({ file, created: ["missing", "nulled", "empty"] });
+    const data = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    expect(data.missing_not).to.equal("kept");
+    expect(data.other).to.deep.equal({ a: 1 });
+    for (const name of ["missing", "nulled", "empty"]) expect(data[name]).to.match(/^[0-9a-f]{64}$/);
+  });
+
+  it("a file that already holds every name is not rewritten, only made 0600", () => {
+    writeFileSync(file, '{ "a": "x" }', { mode: 0o644 });
+    let writes = 0;
+    fs.renameSync = (from: fs.PathLike, to: fs.PathLike) => {
+      writes++;
+      realRename(from, to);
+    };
+    expect(ensureWebhookSecrets(file, ["a"]).created).to.deep.equal([]);
+    expect(readFileSync(file, "utf8")).to.equal('{ "a": "x" }');
+    expect(writes).to.equal(0);
+    expect(statSync(file).mode & 0o777).to.equal(0o600);
+  });
+
+  it("no file: it is created (with its directory), mode 0600, durably, even with no names", () => {
+    let syncs = 0;
+    fs.fsyncSync = (fd: number) => {
+      syncs++;
+      realFsync(fd);
+    };
+    const nested = join(dir, "state", "secrets.json");
+    expect(ensureWebhookSecrets(nested, []).created).to.deep.equal([]);
+    expect(readFileSync(nested, "utf8")).to.equal("{}\n");
+    expect(statSync(nested).mode & 0o777).to.equal(0o600);
+    expect(syncs).to.equal(2); // the file, then its directory
+  });
+});
+
+describe("Function: parseSecretsFile and jsonSyntaxProblem", () => {
+  it("refuses JSON that is not an object, naming the file", () => {
+    for (const text of ["[]", "null", '"s"']) {
+      const error = thrown(() => parseSecretsFile(text, "f.json"));
+      expect(error.name).to.equal("SecretsFileError");
+      expect(error.message).to.equal('f.json: expected a JSON object { "<secret name>": "value" | {...} }');
+    }
+  });
+
+  it("skips null values; an empty string is kept as a name without a usable value", () => {
+    expect([...parseSecretsFile('{"a": null, "b": "", "c": "v"}', "f")]).to.deep.equal([
+      ["b", ""],
+      ["c", "v"],
+    ]);
+  });
+
+  it("without an error message to read, says only that the text is not valid JSON", () => {
+    expect(jsonSyntaxProblem("{x", undefined)).to.equal("not valid JSON");
+  });
+});
+
+describe("Class: FileSecretStore, reading and re-reading the file", () => {
+  it("a file that cannot be read is a SecretsFileError that says why, with the cause", () => {
+    const missing = thrown(() => new FileSecretStore(join(dir, "none.json")));
+    expect(missing.message).to.equal(`secrets file ${join(dir, "none.json")} not found`);
+    expect((missing.cause as { code?: string }).code).to.equal("ENOENT");
+    mkdirSync(join(dir, "a-dir"));
+    expect(thrown(() => new FileSecretStore(join(dir, "a-dir"))).message).to.equal(
+      `secrets file ${join(dir, "a-dir")} is a directory`,
+    );
+    writeFileSync(join(dir, "a-file"), "x");
+    expect(thrown(() => new FileSecretStore(join(dir, "a-file", "s.json"))).message).to.equal(
+      `secrets file ${join(dir, "a-file", "s.json")} cannot be read (ENOTDIR)`,
+    );
+  });
+
+  it("a missing name is SecretNotFoundError whose cause says where to add it; names() lists the file's names", async () => {
+    writeFileSync(file, JSON.stringify({ a: "1", b: "" }));
+    const store = new FileSecretStore(file);
+    const error = (await store.versions("c").catch((e: unknown) => e)) as Error & { cause?: Error };
+    expect(error).to.be.instanceOf(SecretNotFoundError);
+    expect(error.cause?.message).to.equal(`add "c" to ${file}`);
+    expect(store.names()).to.deep.equal(["a", "b"]);
+  });
+
+  it("an edit is seen once a second has passed since the last check, at once (every 100 ms) on refresh", async () => {
+    let clock = 1_000_000;
+    writeFileSync(file, JSON.stringify({ s: "one" }));
+    const store = new FileSecretStore(file, () => clock);
+    writeFileSync(file, JSON.stringify({ s: "two" }));
+    utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+    clock += 999;
+    expect(await store.versions("s")).to.deep.equal(["one"]);
+    expect(store.peek("s")).to.deep.equal(["one"]);
+    clock += 1;
+    expect(store.peek("s")).to.equal(undefined); // a check is due: peek does not answer from the cache
+    expect(await store.versions("s")).to.deep.equal(["two"]);
+    writeFileSync(file, JSON.stringify({ s: "three" }));
+    utimesSync(file, new Date(), new Date(Date.now() + 10_000));
+    clock += 99;
+    expect(await store.versions("s", { refresh: true })).to.deep.equal(["two"]);
+    expect(store.peek("s", { refresh: true })).to.deep.equal(["two"]);
+    clock += 1;
+    expect(await store.versions("s", { refresh: true })).to.deep.equal(["three"]);
+  });
+
+  it("a file changed with its modification time kept is not read again", async () => {
+    let clock = 1_000_000;
+    writeFileSync(file, JSON.stringify({ s: "one" }));
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    const store = new FileSecretStore(file, () => clock);
+    writeFileSync(file, JSON.stringify({ s: "two" }));
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    clock += 5_000;
+    expect(await store.versions("s")).to.deep.equal(["one"]);
+  });
+
+  it("a file gone for a moment (an editor saving by rename) or half-edited: the last good secrets still serve", async () => {
+    let clock = 1_000_000;
+    writeFileSync(file, JSON.stringify({ s: "one" }));
+    const store = new FileSecretStore(file, () => clock);
+    rmSync(file);
+    clock += 5_000;
+    expect(await store.versions("s")).to.deep.equal(["one"]);
+    writeFileSync(file, '{"s": "tw');
+    utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+    clock += 5_000;
+    expect(await store.versions("s")).to.deep.equal(["one"]);
+  });
+});
