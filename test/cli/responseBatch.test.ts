@@ -116,3 +116,47 @@ describe("serve's ResponseBatch", () => {
     expect(failures.map((f) => (f.error as NodeJS.ErrnoException).code)).to.deep.equal(["ERR_INVALID_CHAR"]);
   });
 });
+
+describe("serve's ResponseBatch, turn after turn (a stand-in response)", () => {
+  /** A response that records what was written to it; `broken` makes writeHead throw (its connection is gone). */
+  function response(name: string, log: string[], broken = false) {
+    return {
+      writeHead: (status: number) => {
+        if (broken) throw new Error(`${name} is gone`);
+        log.push(`${name} head ${status}`);
+      },
+      end: (text: string, encoding: string) => log.push(`${name} end ${text} ${encoding}`),
+      destroy: () => log.push(`${name} destroyed`),
+    } as unknown as http.ServerResponse;
+  }
+  const endOfTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("each turn's answers go out at that turn's end, the next turn's too, with no error", async () => {
+    const log: string[] = [];
+    const errors: unknown[] = [];
+    const batch = new ResponseBatch((_res, error) => errors.push(error));
+    for (const name of ["a", "b"]) {
+      const turn = batch.arrived();
+      batch.send(response(name, log), 202, {}, name, turn);
+      expect(log).to.deep.equal(name === "a" ? [] : ["a head 202", "a end a utf8"]);
+      await endOfTurn();
+    }
+    expect(log).to.deep.equal(["a head 202", "a end a utf8", "b head 202", "b end b utf8"]);
+    expect(errors).to.deep.equal([]);
+  });
+
+  it("a write that throws goes to onError, and the other answers of the turn still go out; an onError that throws destroys the response", async () => {
+    const log: string[] = [];
+    const batch = new ResponseBatch((res) => {
+      if ((res as unknown as { name?: string }).name === "worse") throw new Error("onError broke too");
+      log.push("onError");
+    });
+    const turn = batch.arrived();
+    batch.send(response("gone", log, true), 202, {}, "x", turn);
+    const worse = Object.assign(response("worse", log, true), { name: "worse" });
+    batch.send(worse, 202, {}, "y", turn);
+    batch.send(response("fine", log), 200, {}, "z", turn);
+    await endOfTurn();
+    expect(log).to.deep.equal(["onError", "worse destroyed", "fine head 200", "fine end z utf8"]);
+  });
+});
