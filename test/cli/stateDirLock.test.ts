@@ -124,3 +124,36 @@ describe("lockStateDir: one hookgate serve per state dir", () => {
     });
   });
 });
+
+describe("lockStateDir: what a start finds", () => {
+  it("a free state dir is locked without a takeover: onStale is not called", () => {
+    let stale = 0;
+    const lock = lockStateDir(dir, dir, { onStale: () => stale++ });
+    expect(stale).to.equal(0);
+    lock.release();
+  });
+
+  it("release twice: the second does nothing, even to a lock taken again since", () => {
+    const first = lockStateDir(dir);
+    first.release();
+    const second = lockStateDir(dir);
+    first.release();
+    expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.pid));
+    const error = refusal(() => lockStateDir(dir));
+    expect(error.name).to.equal("StateDirInUseError");
+    second.release();
+  });
+
+  it("a lock just created and holding no pid yet, or 0, is a start in progress: refused without a pid", () => {
+    for (const text of ["", "0\n"]) {
+      writeFileSync(join(dir, LOCK_FILE), text);
+      const error = refusal(() => lockStateDir(dir));
+      expect(error.pid).to.equal(undefined);
+      expect(error.message).to.match(/in use by another hookgate serve, starting/);
+    }
+  });
+
+  it("a state dir that is not there is its own error, not a lock in use", () => {
+    expect(() => lockStateDir(join(dir, "missing"))).to.throw(/ENOENT/);
+  });
+});
