@@ -1,0 +1,139 @@
+// serve's own endpoints, in process (src/local/localGateway.ts): /_hookgate/health, the delivery history's
+// query, unknown paths and routes. A gateway with no routes on 127.0.0.1, real HTTP.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import type { ActionOutcome, RoutesConfig } from "../../src/core/types";
+import { startLocalGateway } from "../../src/local/localGateway";
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: unknown;
+}
+
+function request(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path, method, headers, agent: false }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => {
+        text += chunk;
+      });
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: text ? JSON.parse(text) : undefined,
+        }),
+      );
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("Function: startLocalGateway, its own endpoints", () => {
+  let dir: string;
+  let gateway: Awaited<ReturnType<typeof startLocalGateway>>;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-gateway-"));
+    gateway = await startLocalGateway({
+      config: { version: 1, routes: [] } as unknown as RoutesConfig,
+      stateDir: join(dir, "state"),
+      port: 0,
+      runAction: async () => ({ detail: "" }) as ActionOutcome,
+    });
+  });
+  afterEach(async () => {
+    await gateway.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("GET /_hookgate/health answers ok with the routes, the queue, the history's counts and the state dir, as JSON", async () => {
+    const answer = await request(gateway.port, "GET", "/_hookgate/health");
+    expect(answer.status).to.equal(200);
+    expect(answer.headers["content-type"]).to.equal("application/json; charset=utf-8");
+    expect(answer.body).to.deep.equal({
+      status: "ok",
+      routes: [],
+      queue: { waiting: 0, inFlight: 0 },
+      deliveries: {},
+      stateDir: join(dir, "state"),
+    });
+    expect((await request(gateway.port, "HEAD", "/_hookgate/health")).status).to.equal(200);
+  });
+
+  it("its endpoints take only GET (and HEAD): another method is 405 with allow: GET", async () => {
+    for (const path of ["/_hookgate/health", "/_hookgate/deliveries"]) {
+      const answer = await request(gateway.port, "POST", path);
+      expect(answer.status).to.equal(405);
+      expect(answer.headers.allow).to.equal("GET");
+      expect(answer.body).to.deep.equal({ status: "rejected", reason: "only GET is accepted" });
+    }
+  });
+
+  it("a hook for a route it does not have is 404, recorded as rejected with the delivery and event from the headers", async () => {
+    const answer = await request(gateway.port, "POST", "/hooks/nope", {
+      "x-github-event": "push",
+      "x-github-delivery": "d-1",
+    });
+    expect(answer.status).to.equal(404);
+    expect(answer.body).to.deep.equal({
+      status: "rejected",
+      route: "nope",
+      delivery: "d-1",
+      reason: "unknown route",
+    });
+    const history = (
+      await request(gateway.port, "GET", "/_hookgate/deliveries?route=nope&status=rejected&limit=5")
+    ).body as Record<string, unknown>[];
+    expect(history.map(({ receivedAt: _r, updatedAt: _u, ...rest }) => rest)).to.deep.equal([
+      {
+        delivery: "d-1",
+        route: "nope",
+        event: "push",
+        status: "rejected",
+        attempts: 0,
+        reason: "404 unknown route",
+        httpStatus: 404,
+      },
+    ]);
+    expect((await request(gateway.port, "GET", "/_hookgate/deliveries?route=other")).body).to.deep.equal([]);
+    expect((await request(gateway.port, "GET", "/_hookgate/deliveries?status=done")).body).to.deep.equal([]);
+    expect((await request(gateway.port, "GET", "/_hookgate/deliveries")).body).to.have.length(1);
+  });
+
+  it("the history's query refuses an unknown parameter, an unknown status, and a limit that is not a whole number from 1", async () => {
+    const refusals: [string, string][] = [
+      ["x=1", 'unknown parameter "x"; use route, status and limit'],
+      ["status=lost", "status must be one of ignored, rejected, queued, running, retrying, done, dead"],
+      ["limit=0", "limit must be a whole number from 1"],
+      ["limit=1.5", "limit must be a whole number from 1"],
+      ["limit=", "limit must be a whole number from 1"],
+    ];
+    for (const [query, reason] of refusals) {
+      const answer = await request(gateway.port, "GET", `/_hookgate/deliveries?${query}`);
+      expect([query, answer.status, answer.body]).to.deep.equal([query, 400, { status: "rejected", reason }]);
+    }
+  });
+
+  it("any other path is 404 not found", async () => {
+    const answer = await request(gateway.port, "GET", "/elsewhere?x=1");
+    expect(answer.status).to.equal(404);
+    expect(answer.body).to.deep.equal({
+      status: "rejected",
+      route: null,
+      delivery: null,
+      reason: "not found",
+    });
+  });
+});
