@@ -235,6 +235,19 @@ describe("Class: LocalQueue, the record the worker gets", () => {
     expect(noRepo.attributes.SentTimestamp).to.equal("2000");
   });
 
+  it("an item without an event is in the default group", async () => {
+    const records: SQSRecord[] = [];
+    const queue = newQueue();
+    queue.register("r", async (event) => {
+      records.push(event.Records[0] as SQSRecord);
+      return { batchItemFailures: [] };
+    });
+    await queue.port("r").send({ ...item("a"), event: undefined } as unknown as WorkItem);
+    queue.start();
+    await until(() => queue.size() === 0);
+    expect(records[0]?.attributes.MessageGroupId).to.equal("default");
+  });
+
   it("a message is delivered as soon as it is sent, on a clock that does not move", async () => {
     const seen: string[] = [];
     const queue = newQueue({ now: () => 5_000 });
@@ -354,6 +367,17 @@ describe("Class: LocalQueue, what the worker's answer does", () => {
     await until(() => queue.size() === 0);
     for (let i = 0; i < 3; i++) await turn();
     expect([calls, logs]).to.deep.equal([2, []]);
+  });
+
+  it("a message past maxAttempts whose work is done is removed without running again, with no observer at all", async () => {
+    writeJournal(put("a", { receiveCount: 3 }));
+    const logs: Record<string, unknown>[] = [];
+    const queue = newQueue({ log: (line) => logs.push(line), isDone: () => true });
+    queue.register("r", async () => ({ batchItemFailures: [] }));
+    queue.start();
+    await until(() => queue.size() === 0);
+    for (let i = 0; i < 3; i++) await turn();
+    expect(logs).to.deep.equal([]);
   });
 
   it("a message past maxAttempts whose work is done is removed without running again, also for an observer without deleted", async () => {
