@@ -150,6 +150,22 @@ describe("Class: JournalFile, on writes, rewrites and syncs", () => {
     journal.close();
   });
 
+  it("a rewrite closes the descriptor it replaces, and one still flushing once its flush is done: no descriptor leaks", async () => {
+    const open = () => fs.readdirSync("/proc/self/fd").length;
+    const journal = new JournalFile(join(dir, "j.jsonl"));
+    const before = open();
+    for (let i = 0; i < 20; i++) {
+      journal.append(`line ${i}`);
+      journal.writeNow();
+      const flushed = journal.sync(); // in flight when the rewrite below closes the file
+      journal.rewrite([`line ${i}`]);
+      await flushed;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(open()).to.be.at.most(before);
+    journal.close();
+  });
+
   it("a rewrite keeps the journal's mode 0600 and syncs the new file only when the journal is durable", () => {
     let synced = 0;
     fs.fsyncSync = (fd: number) => {
