@@ -159,7 +159,7 @@ async function openLocalGateway(
       deliveries.work(letter.item, { status: "dead", reason: deadLettered, error: letter.reason });
     } else deliveries.unreadable(letter.route ?? "unknown", letter.reason);
   });
-  const dedupe = new FileDedupeStore(join(stateDir, "dedupe.jsonl"));
+  const dedupe = new FileDedupeStore(join(stateDir, "dedupe.jsonl"), Date.now, { log });
   const objects = options.objects ?? new FsObjectStore(join(stateDir, "s3"));
   const tmpDir = join(stateDir, "tmp");
   // What is there was left by a stop in the middle of a download or a write: with the lock held, no

@@ -2,7 +2,7 @@
 // FIFO queue, the secrets file. Real files in a temp dir; no servers.
 
 import { createHash, pbkdf2 } from "node:crypto";
-import {
+import fs, {
   appendFileSync,
   existsSync,
   mkdirSync,
@@ -495,6 +495,49 @@ describe("Class: JournalFile", () => {
 });
 
 describe("Class: FileDedupeStore", () => {
+  it("a compaction set off while serving that cannot write its new file is logged and tried again only 10,000 lines later, not at every write; no claim or release fails", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    const logs: Array<Record<string, unknown>> = [];
+    const store = new FileDedupeStore(file, Date.now, { log: (line) => logs.push(line) });
+    const realOpenSync = fs.openSync;
+    let compactions = 0;
+    // The compaction's temporary file cannot be created (a full disk, a directory made read-only).
+    fs.openSync = ((path: fs.PathLike, flags: fs.OpenMode, mode?: fs.Mode) => {
+      if (String(path).endsWith(".tmp")) {
+        compactions++;
+        throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+      }
+      return realOpenSync(path, flags, mode);
+    }) as typeof fs.openSync;
+    try {
+      // 100 ids claimed and released over and over, a turn of the event loop (one write) each time: past
+      // 10,000 lines with few entries after 50 rounds, and 2,000 lines more.
+      const failures: unknown[] = [];
+      for (let round = 1; round <= 60; round++) {
+        const results = await Promise.allSettled(
+          Array.from({ length: 100 }, async (_, i) => {
+            const claim = await store.claim("r", `d${i}`);
+            if (!claim.claimed) throw new Error(`d${i} not claimed in round ${round}`);
+            await store.release("r", `d${i}`, claim.generation);
+          }),
+        );
+        failures.push(...results.filter((result) => result.status === "rejected"));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(failures).to.deep.equal([]);
+      expect(compactions).to.equal(1);
+      expect(logs.map((line) => line.msg)).to.deep.equal([
+        "dedupe journal compaction failed; the journal keeps growing until one succeeds",
+      ]);
+    } finally {
+      fs.openSync = realOpenSync;
+      store.close();
+    }
+    const reopened = new FileDedupeStore(file);
+    expect((await reopened.claim("r", "d0")).generation).to.equal(61);
+    reopened.close();
+  });
+
   it("claim is new, then a duplicate; after dead the next claim takes generation + 1 and keeps the first claim's time; it survives a reopen", async () => {
     const file = join(dir, "dedupe.jsonl");
     let now = 5_000_000;
