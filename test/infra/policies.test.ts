@@ -7,6 +7,7 @@ import { renderTemplate } from "../../src/core/templates";
 import type { Route, WebhookEvent } from "../../src/core/types";
 import {
   apiAllowlistPolicy,
+  assumeRolePolicy,
   keyPrefixes,
   kmsViaService,
   literalPrefix,
@@ -58,6 +59,131 @@ describe("routePolicy(input)", () => {
     expect(used).to.deep.equal(["GetItem", "UpdateItem"]);
     const granted = bySid(routePolicy({ ...base, route: jenkinsRoute() }).Statement, "OwnDeliveryIds").Action;
     expect([granted].flat().sort()).to.deep.equal(used.map((c) => `dynamodb:${c}`));
+  });
+
+  it("routePolicy of a jenkins route is exactly these allowed statements: its secrets, queue, dead letters, log group, the network interfaces and its table keys", () => {
+    expect(routePolicy({ ...base, route: jenkinsRoute() })).to.deep.equal({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "ReadOwnSecrets",
+          Effect: "Allow",
+          Action: "secretsmanager:GetSecretValue",
+          Resource: [
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/github-webhook-??????",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/jenkins-??????",
+          ],
+        },
+        {
+          Sid: "OwnQueue",
+          Effect: "Allow",
+          Action: [
+            "sqs:SendMessage",
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:ChangeMessageVisibility",
+            "sqs:GetQueueAttributes",
+          ],
+          Resource: base.queueArn,
+        },
+        {
+          Sid: "OwnDeadLetters",
+          Effect: "Allow",
+          Action: "sqs:SendMessage",
+          Resource: base.deadLetterQueueArn,
+        },
+        {
+          Sid: "OwnLogs",
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/hookgate-dev-api-build:*",
+        },
+        {
+          Sid: "VpcNetworkInterfaces",
+          Effect: "Allow",
+          Action: [
+            "ec2:CreateNetworkInterface",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSubnets",
+            "ec2:DeleteNetworkInterface",
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses",
+          ],
+          Resource: "*",
+        },
+        {
+          Sid: "OwnDeliveryIds",
+          Effect: "Allow",
+          Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+          Resource: base.dedupeTableArn,
+          Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["api-build#*"] } },
+        },
+      ],
+    });
+  });
+
+  it("routePolicy's S3 statements of an s3-zip route and of pr-cleanup are exactly these allowed ones, with no other action", () => {
+    const s3 = (route: Route) =>
+      routePolicy({ ...base, route }).Statement.filter((s) => JSON.stringify(s.Action).includes("s3:"));
+    expect(s3(s3ZipRoute("z", "own-bucket"))).to.deep.equal([
+      {
+        Sid: "ReadWriteOwnPrefix",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+        Resource: "arn:aws:s3:::own-bucket/zips/*",
+      },
+      {
+        Sid: "ListOwnPrefix",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: "arn:aws:s3:::own-bucket",
+        Condition: { StringLike: { "s3:prefix": ["zips/*"] } },
+      },
+    ]);
+    expect(s3(prCleanupRoute())).to.deep.equal([
+      {
+        Sid: "ListCleanedPrefix1",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: "arn:aws:s3:::acme-previews",
+        Condition: { StringLike: { "s3:prefix": ["previews/*"] } },
+      },
+      {
+        Sid: "DeleteCleanedPrefix1",
+        Effect: "Allow",
+        Action: "s3:DeleteObject",
+        Resource: "arn:aws:s3:::acme-previews/previews/*",
+      },
+    ]);
+  });
+
+  it("routePolicy of a route that reads no secret (no webhook secret, no API token) has no Secrets Manager statement and, with hookgate:kmsKeyArns, no KMS statement", () => {
+    const route = s3ZipRoute("z", "own-bucket");
+    delete route.secret;
+    if (route.action.type === "s3-zip") {
+      const { token: _, ...api } = route.action.api;
+      route.action.api = api;
+    }
+    const KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const doc = routePolicy({ ...base, route, kmsKeyArns: [KEY] });
+    expect(JSON.stringify(doc)).not.to.contain("secretsmanager");
+    expect(doc.Statement.map((s) => s.Sid)).not.to.include.members(["ReadOwnSecrets", "DecryptOwnSecrets"]);
+    expect(
+      doc.Statement.filter((s) => JSON.stringify(s.Action).includes("kms:")).map((s) => s.Sid),
+    ).to.deep.equal(["EncryptOwnUploads"]);
+  });
+
+  it("routePolicy of an s3-zip route whose match.repos lists more than 10 repositories pins only the key template's literal prefix (a role's inline policies share 10,240 characters)", () => {
+    const route = s3ZipRoute("z", "b");
+    route.match.repos = Array.from({ length: 11 }, (_, i) => `acme/repo-${i}`);
+    if (route.action.type === "s3-zip") route.action.key = "zips/{{repo.path}}/{{sha}}.zip";
+    expect(bySid(routePolicy({ ...base, route }).Statement, "ReadWriteOwnPrefix").Resource).to.equal(
+      "arn:aws:s3:::b/zips/*",
+    );
+    route.match.repos = route.match.repos.slice(0, 10);
+    expect(bySid(routePolicy({ ...base, route }).Statement, "ReadWriteOwnPrefix").Resource).to.have.length(
+      10,
+    );
   });
 
   it("routePolicy grants GetSecretValue on exactly the route's secrets, by name pattern", () => {
@@ -292,6 +418,8 @@ describe("keyPrefixes(template, repos)", () => {
     ["{{repo.path}}/x", ["acme/**"], ["acme"]],
     // The glob's literal lead stops at its first escape, inside a folder: ".", not a whole "." folder.
     ["{{repo.path}}/x", ["acme/.\\[bot\\]"], ["acme/"]],
+    // An owner whose lead is "." alone: rendered alone it would be the encoded folder %2E, which no key starts with.
+    ["{{repo.path}}/x", [".\\[bot\\]/api"], [""]],
     ["{{owner}}/{{repo}}.zip", ["acme/api"], [""]],
     ["zips/{{repo.path}}/$x/{{sha}}", ["acme/api"], ["zips/acme/api/"]],
     ["./zips/{{sha}}.zip", undefined, [""]],
@@ -402,14 +530,30 @@ describe("apiAllowlistPolicy(cidrs, executionArn) and tlsOnlyBucketPolicy(arn)",
         '"Condition":{"NotIpAddress":{"aws:SourceIp":["192.30.252.0/22"]}}}]}',
     );
   });
-  it("tlsOnlyBucketPolicy denies every action without TLS on the bucket and its objects", () => {
-    const doc = tlsOnlyBucketPolicy("arn:aws:s3:::b");
-    expect(doc.Statement[0]).to.deep.include({
-      Effect: "Deny",
-      Principal: "*",
-      Action: "s3:*",
-      Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
-      Condition: { Bool: { "aws:SecureTransport": "false" } },
+  it("tlsOnlyBucketPolicy is exactly one statement denying every action without TLS on the bucket and its objects", () => {
+    expect(tlsOnlyBucketPolicy("arn:aws:s3:::b")).to.deep.equal({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "DenyInsecureTransport",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ],
+    });
+  });
+});
+
+describe("assumeRolePolicy(service)", () => {
+  it("assumeRolePolicy lets only the named service assume the role, and nothing else", () => {
+    expect(JSON.parse(assumeRolePolicy("lambda.amazonaws.com"))).to.deep.equal({
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+      ],
     });
   });
 });
