@@ -478,6 +478,13 @@ function parseEgressProxy(r: Reader, raw: Raw): EgressProxyConfig | undefined {
     return undefined;
   }
   const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+  // The URL parser takes :0; nothing listens there, and the security group would open port 0.
+  if (port === 0) {
+    r.problems.push(
+      `hookgate:network.httpsProxy ${value} names port 0: give the port the proxy listens on, 1 to 65535`,
+    );
+    return undefined;
+  }
   return { url: `${url.protocol}//${url.host}`, port, noProxy: [...new Set(noProxy)] };
 }
 

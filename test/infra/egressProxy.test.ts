@@ -67,6 +67,11 @@ describe("parseStackConfig: network.httpsProxy and network.noProxy", () => {
     ],
     ["a path", { httpsProxy: `${PROXY}/x` }, "must be only a scheme, host and port"],
     [
+      "port 0, which no proxy listens on (the security group would open port 0)",
+      { httpsProxy: "http://proxy.corp.example:0" },
+      'hookgate:network.httpsProxy "http://proxy.corp.example:0" names port 0: give the port the proxy listens on, 1 to 65535',
+    ],
+    [
       "a noProxy without httpsProxy",
       { noProxy: ["jenkins.corp"] },
       "hookgate:network.noProxy only applies with network.httpsProxy",
