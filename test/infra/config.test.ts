@@ -65,6 +65,10 @@ describe("parseStackConfig(raw)", () => {
     expect(c.github.manageWebhooks).to.equal(false);
     expect(c.jenkins).to.deep.equal({ securityGroupId: undefined, port: undefined, cidrs: ["0.0.0.0/0"] });
     expect(c.secretNamePrefix).to.equal("");
+    expect(c.artifacts).to.deep.equal({ noncurrentVersionDays: 30, forceDestroy: false });
+    expect(c.alarmOldestMessageSeconds).to.equal(900);
+    expect(c.alarmEmail).to.equal(undefined);
+    expect(c.kmsKeyArns).to.deep.equal([]);
   });
 
   it("reads a secret name prefix made of Secrets Manager name characters", () => {
@@ -404,6 +408,8 @@ describe("rawConfigValue(text)", () => {
     expect(rawConfigValue('["a","b"]')).to.deep.equal(["a", "b"]);
     expect(rawConfigValue("30")).to.equal("30");
     expect(rawConfigValue("{not json")).to.equal("{not json");
+    expect(rawConfigValue("[not json")).to.equal("[not json");
+    expect(rawConfigValue(' ["a"] ')).to.deep.equal(["a"]);
     expect(rawConfigValue(undefined)).to.equal(undefined);
   });
 });
@@ -540,5 +546,291 @@ describe("Pulumi.dev.yaml", () => {
         .map(([k, v]) => [k.slice("hookgate:".length), v]),
     );
     expect(parseStackConfig(raw)).to.deep.equal(parseStackConfig({}));
+  });
+});
+
+describe("parseStackConfig: what it accepts and refuses at the edges", () => {
+  const EXISTING = { mode: "existing", vpcId: "vpc-0123456789abcdef0" };
+  const subnets = (n: number) => Array.from({ length: n }, (_, i) => `subnet-${String(i).padStart(17, "0")}`);
+
+  it('reads every scalar key and object set blank ("" or null) as unset: its default', () => {
+    for (const blank of ["", null]) {
+      const raw = {
+        routesFile: blank,
+        alarmEmail: blank,
+        logRetentionDays: blank,
+        secretNamePrefix: blank,
+        kmsKeyArns: blank,
+        alarmOldestMessageSeconds: blank,
+        network: { mode: blank, natGateways: blank, interfaceEndpoints: blank, azCount: blank, cidr: blank },
+        jenkins: { securityGroupId: blank },
+        api: { stageName: blank, throttlingRateLimit: blank, manageAccount: blank, ipAllowlist: blank },
+        lambda: { memoryMb: blank, architecture: blank },
+        github: { manageWebhooks: blank },
+        artifacts: blank,
+      };
+      expect(parseStackConfig(raw), String(blank)).to.deep.equal(parseStackConfig({}));
+      expect(parseStackConfig({ network: null }), String(blank)).to.deep.equal(parseStackConfig({}));
+      expect(
+        parseStackConfig({ network: { natGateways: "none", interfaceEndpoints: blank } }).network
+          .interfaceEndpoints,
+        String(blank),
+      ).to.deep.equal(["secretsmanager", "sqs"]);
+    }
+  });
+
+  it('reads true and "true" as true, false and "false" as false', () => {
+    const c = parseStackConfig({
+      api: { manageAccount: "true" },
+      github: { manageWebhooks: true },
+      artifacts: { forceDestroy: "false" },
+    });
+    expect([c.api.manageAccount, c.github.manageWebhooks, c.artifacts.forceDestroy]).to.deep.equal([
+      true,
+      true,
+      false,
+    ]);
+    expect(parseStackConfig({ github: { manageWebhooks: false } }).github.manageWebhooks).to.equal(false);
+  });
+
+  it("reads interfaceEndpoints true as the default endpoints and false as none, and a service listed twice once (two endpoints of one service would be one resource name twice)", () => {
+    const endpoints = (interfaceEndpoints: unknown) =>
+      parseStackConfig({ network: { interfaceEndpoints } }).network.interfaceEndpoints;
+    expect(endpoints(true)).to.deep.equal(["secretsmanager", "sqs"]);
+    expect(endpoints("true")).to.deep.equal(["secretsmanager", "sqs"]);
+    expect(endpoints(false)).to.deep.equal([]);
+    expect(endpoints("false")).to.deep.equal([]);
+    expect(endpoints(["sqs", "logs", "sqs"])).to.deep.equal(["sqs", "logs"]);
+  });
+
+  it("accepts a number at either end of its range and refuses one past it, a fraction where an integer is due, or no number at all", () => {
+    const lambda = parseStackConfig({ lambda: { memoryMb: 128, timeoutSeconds: "900" } }).lambda;
+    expect([lambda.memoryMb, lambda.timeoutSeconds]).to.deep.equal([128, 900]);
+    expect(parseStackConfig({ lambda: { memoryMb: 10_240 } }).lambda.memoryMb).to.equal(10_240);
+    expect(parseStackConfig({ api: { throttlingRateLimit: 2.5 } }).api.throttlingRateLimit).to.equal(2.5);
+    expect(configProblems({ lambda: { memoryMb: 512.5 } })).to.deep.equal([
+      "hookgate:lambda.memoryMb must be an integer from 128 to 10240 (got 512.5)",
+    ]);
+    expect(configProblems({ api: { throttlingRateLimit: "lots" } })).to.deep.equal([
+      'hookgate:api.throttlingRateLimit must be a number from 1 to 10000 (got "lots")',
+    ]);
+    expect(configProblems({ lambda: { memoryMb: true }, jenkins: { port: 70000 } })).to.deep.equal([
+      "hookgate:jenkins.port must be an integer from 1 to 65535 (got 70000)",
+      "hookgate:lambda.memoryMb must be an integer from 128 to 10240 (got true)",
+    ]);
+  });
+
+  it("refuses a boolean or a fraction where a string is due, naming their type", () => {
+    expect(configProblems({ routesFile: true, secretNamePrefix: 1.5 })).to.deep.equal([
+      "hookgate:routesFile must be a string, not a boolean",
+      "hookgate:secretNamePrefix must be a string, not a number",
+    ]);
+  });
+
+  it("describes a list or an object it refuses instead of quoting it, and never quotes a credential with spaces around it", () => {
+    expect(configProblems({ network: { mode: ["a"] } })).to.deep.equal([
+      "hookgate:network.mode must be one of create, existing (got a list)",
+    ]);
+    expect(configProblems({ network: { mode: { a: 1 } } })).to.deep.equal([
+      "hookgate:network.mode must be one of create, existing (got a value of type object)",
+    ]);
+    expect(configProblems({ secretNamePrefix: " ghp_0123456789abcdefghijklmnopqrstuvwxyz " })).to.deep.equal([
+      "hookgate:secretNamePrefix (a value of 42 characters, not shown: it may be a secret) is not valid: letters, digits and /_+=.@- only, at most 64 characters",
+    ]);
+    // 64 characters are quoted; 65 are not.
+    expect(configProblems({ api: { stageName: "a/".repeat(32) } })[0]).to.contain(`"${"a/".repeat(32)}"`);
+    expect(configProblems({ api: { stageName: `${"a/".repeat(32)}a` } })[0]).to.contain(
+      "(a value of 65 characters",
+    );
+  });
+
+  it("refuses a list key given something that is no list of strings", () => {
+    expect(configProblems({ api: { ipAllowlist: [5] }, kmsKeyArns: { a: "b" } })).to.deep.equal([
+      "hookgate:api.ipAllowlist must be a list of strings",
+      "hookgate:kmsKeyArns must be a list of strings",
+    ]);
+    expect(parseStackConfig({ api: { ipAllowlist: ' ["192.30.252.0/22"]' } }).api.ipAllowlist).to.deep.equal([
+      "192.30.252.0/22",
+    ]);
+  });
+
+  it("accepts an IPv6 allowlist CIDR, refuses one with host bits with the network to write, and says which form a CIDR must have", () => {
+    expect(parseStackConfig({ api: { ipAllowlist: ["2001:db8::/32"] } }).api.ipAllowlist).to.deep.equal([
+      "2001:db8::/32",
+    ]);
+    expect(
+      configProblems({
+        api: { ipAllowlist: ["2001:db8::1/32", "10/8", "x"] },
+        jenkins: { cidrs: ["fd00::/8"] },
+      }),
+    ).to.deep.equal([
+      'hookgate:jenkins.cidrs entry "fd00::/8" is not an IPv4 CIDR (like 10.0.0.0/16)',
+      'hookgate:api.ipAllowlist entry "2001:db8::1/32" has host bits set; write 2001:db8::/32',
+      'hookgate:api.ipAllowlist entry "10/8" is not a CIDR in dotted-quad form (like 192.0.2.0/24 or 2001:db8::/32)',
+      'hookgate:api.ipAllowlist entry "x" is not a CIDR (like 192.0.2.0/24 or 2001:db8::/32)',
+    ]);
+  });
+
+  it("refuses an existing VPC's keys in create mode (the stack would create a VPC and ignore them)", () => {
+    expect(
+      configProblems({
+        network: {
+          vpcId: "vpc-0123456789abcdef0",
+          privateSubnetIds: subnets(1),
+          routeTableIds: ["rtb-01234567"],
+        },
+      }),
+    ).to.deep.equal(
+      ["vpcId", "privateSubnetIds", "routeTableIds"].map(
+        (k) =>
+          `hookgate:network.${k} only applies to network.mode existing; remove it with \`pulumi config rm --path 'hookgate:network.${k}'\``,
+      ),
+    );
+  });
+
+  it("takes a VPC CIDR of IPv4 from /16 to /24 only (awsx creates an IPv4 VPC)", () => {
+    for (const cidr of ["10.0.0.0/16", "10.0.0.0/24"]) {
+      expect(parseStackConfig({ network: { cidr } }).network).to.include({ cidr });
+    }
+    expect(configProblems({ network: { cidr: "10.0.0.0/25" } })).to.deep.equal([
+      'hookgate:network.cidr "10.0.0.0/25" must have a prefix from /16 to /24',
+    ]);
+    expect(configProblems({ network: { cidr: "fd00::/16" } })).to.deep.equal([
+      'hookgate:network.cidr "fd00::/16" is not an IPv4 CIDR (like 10.0.0.0/16)',
+    ]);
+  });
+
+  it("takes up to 16 private subnets, each once (a Lambda's VPC configuration takes 16 distinct subnets)", () => {
+    const network = (privateSubnetIds: string[]) => ({ network: { ...EXISTING, privateSubnetIds } });
+    expect(parseStackConfig(network(subnets(16))).network).to.deep.include({ privateSubnetIds: subnets(16) });
+    expect(configProblems(network([...subnets(2), "subnet-00000000000000000"]))).to.deep.equal([
+      "hookgate:network.privateSubnetIds lists a subnet twice",
+    ]);
+  });
+
+  it("refuses an httpsProxy with a user name alone, a password alone or no string, and trims one it reads; no port is its scheme's", () => {
+    for (const httpsProxy of ["http://svc@proxy.corp.example:3128", "http://:pw@proxy.corp.example:3128"]) {
+      expect(configProblems({ network: { httpsProxy } }), httpsProxy).to.deep.equal([
+        "hookgate:network.httpsProxy carries credentials (user:password@): they would sit in plain Lambda " +
+          "environment variables, readable by anyone who may read the functions' configuration, so hookgate " +
+          "refuses them. Let the proxy admit the Lambdas' subnets (or their security group) without credentials, " +
+          "and set the URL without them (the value is not shown)",
+      ]);
+    }
+    expect(configProblems({ network: { httpsProxy: "http://svc:pw@bad url" } })).to.deep.equal([
+      "hookgate:network.httpsProxy (not shown: it may hold a password) is not an http(s) URL (like http://proxy.example.com:3128)",
+    ]);
+    expect(configProblems({ network: { httpsProxy: 3128 } })).to.deep.equal([
+      "hookgate:network.httpsProxy must be a string, an http(s) URL",
+    ]);
+    expect(
+      parseStackConfig({ network: { httpsProxy: " http://proxy.corp.example " } }).network.egressProxy,
+    ).to.deep.equal({ url: "http://proxy.corp.example", port: 80, noProxy: [] });
+  });
+
+  it("reads kmsKeyArns entries with the spaces around them trimmed", () => {
+    const KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    expect(parseStackConfig({ kmsKeyArns: [` ${KEY} `] }).kmsKeyArns).to.deep.equal([KEY]);
+  });
+
+  const messages: [string, Record<string, unknown>, string[]][] = [
+    [
+      "an existing VPC's malformed ids and an unknown endpoint",
+      {
+        network: {
+          mode: "existing",
+          vpcId: "vpc-x",
+          privateSubnetIds: ["subnet-x"],
+          routeTableIds: ["rtb-x"],
+          interfaceEndpoints: ["ec2"],
+        },
+      },
+      [
+        'hookgate:network.vpcId "vpc-x" is not valid: expected vpc-…',
+        'hookgate:network.privateSubnetIds entry "subnet-x" is not valid: expected subnet-…',
+        'hookgate:network.routeTableIds entry "rtb-x" is not valid: expected rtb-…',
+        'hookgate:network.interfaceEndpoints entry "ec2" is not one of secretsmanager, sqs, logs, sts, kms, monitoring',
+      ],
+    ],
+    [
+      "a created VPC's wrong types, unknown endpoint, missing endpoint without a NAT and too many zones",
+      { network: { azCount: 7, cidr: true, natGateways: "none", interfaceEndpoints: ["sqs", "ec2"] } },
+      [
+        "hookgate:network.cidr must be a string, not a boolean",
+        'hookgate:network.interfaceEndpoints entry "ec2" is not one of secretsmanager, sqs, logs, sts, kms, monitoring',
+        "hookgate:network.interfaceEndpoints must include secretsmanager when network.natGateways is none: every " +
+          "route reads its secret from Secrets Manager and queues its work on SQS, and isolated subnets reach them only through endpoints",
+        "hookgate:network.azCount must be an integer from 1 to 6 (got 7)",
+      ],
+    ],
+    [
+      "objects given as text",
+      { jenkins: "x", lambda: "x", github: "x", artifacts: "x" },
+      ["jenkins", "lambda", "github", "artifacts"].map(
+        (k) => `hookgate:${k} must be an object (pulumi config set --path 'hookgate:${k}.<field>' …)`,
+      ),
+    ],
+    [
+      "a security group id, burst limit, stage name and log retention out of bounds",
+      {
+        jenkins: { securityGroupId: "sg-1" },
+        api: { throttlingBurstLimit: 5001, stageName: "a b" },
+        logRetentionDays: 0,
+      },
+      [
+        'hookgate:jenkins.securityGroupId "sg-1" is not valid: expected sg-…',
+        "hookgate:api.throttlingBurstLimit must be an integer from 1 to 5000 (got 5001)",
+        'hookgate:api.stageName "a b" is not valid: letters, digits, - and _',
+        "hookgate:logRetentionDays must be an integer from 1 to 3653 (got 0)",
+      ],
+    ],
+    [
+      "/tmp storage, alarm e-mail and artifact settings out of bounds",
+      {
+        lambda: { ephemeralStorageMb: 100 },
+        alarmEmail: "ops",
+        artifacts: { noncurrentVersionDays: 0, forceDestroy: "yes" },
+      },
+      [
+        "hookgate:lambda.ephemeralStorageMb must be an integer from 512 to 10240 (got 100)",
+        'hookgate:alarmEmail "ops" is not valid: expected an e-mail address',
+        "hookgate:artifacts.noncurrentVersionDays must be an integer from 1 to 3650 (got 0)",
+        'hookgate:artifacts.forceDestroy must be true or false (got "yes")',
+      ],
+    ],
+    [
+      "a dotted key naming no field, and an unknown key like no known one",
+      { "api.stage": 1, zzz: 1 },
+      [
+        "hookgate:api.stage is not a known key (hookgate:api's fields: throttlingRateLimit, throttlingBurstLimit, " +
+          "ipAllowlist, stageName, manageAccount); remove it with `pulumi config rm 'hookgate:api.stage'`",
+        `hookgate:zzz is not a known key (known: ${CONFIG_KEYS.join(", ")}); remove it with \`pulumi config rm 'hookgate:zzz'\``,
+      ],
+    ],
+  ];
+  for (const [what, raw, problems] of messages) {
+    it(`parseStackConfig names the key and what it takes for ${what}`, () => {
+      expect(configProblems(raw)).to.deep.equal(problems);
+    });
+  }
+
+  it("tells a key under a misspelt namespace to be set again under hookgate:, with the same key", () => {
+    expect(() => parseStackConfig({}, ["hookgte:api.stageName"])).to.throw(
+      StackConfigError,
+      "  - hookgte:api.stageName is not read: hookgate's keys are under hookgate:, not hookgte: run " +
+        "`pulumi config rm 'hookgte:api.stageName'` and set it again as hookgate:api.stageName\nSet a key with",
+    );
+  });
+
+  it("throws a StackConfigError whose message lists each problem on a line of its own", () => {
+    try {
+      parseStackConfig({ logRetentionDays: 10, alarmEmail: "ops" });
+      expect.fail("accepted");
+    } catch (error) {
+      expect((error as Error).name).to.equal("StackConfigError");
+      expect((error as Error).message).to.match(
+        /^invalid hookgate stack configuration:\n {2}- hookgate:logRetentionDays must be one of [^\n]*\n {2}- hookgate:alarmEmail "ops" is not valid[^\n]*\nSet a key/,
+      );
+    }
   });
 });
