@@ -1099,3 +1099,107 @@ describe("Gateway (under Pulumi mocks): hookgate:kmsKeyArns", () => {
     );
   });
 });
+
+describe("Gateway (under Pulumi mocks): the security groups' rules, exactly", () => {
+  const HTTPS_RULE = {
+    description: "HTTPS: AWS APIs, the Git host API, Jenkins on 443",
+    protocol: "tcp",
+    fromPort: 443,
+    toPort: 443,
+    cidrBlocks: ["0.0.0.0/0"],
+  };
+  const groupNamed = (cloud: MockCloud, suffix: string) =>
+    only(cloud.ofType("aws:ec2/securityGroup:SecurityGroup").filter((r) => r.name.endsWith(suffix)));
+
+  it("the Lambdas' group takes no ingress and sends HTTPS and the Jenkins port to every IPv4 address by default", async () => {
+    const { cloud } = await evaluate({ config: config(), routes: [jenkinsRoute()], code: stubCode });
+    const sg = groupNamed(cloud, "-lambda");
+    expect(sg.inputs.ingress).to.deep.equal([]);
+    expect(sg.inputs.egress).to.deep.equal([
+      HTTPS_RULE,
+      {
+        description: "Jenkins controller",
+        protocol: "tcp",
+        fromPort: 8443,
+        toPort: 8443,
+        cidrBlocks: ["0.0.0.0/0"],
+      },
+    ]);
+  });
+
+  it("the Lambdas' group sends the Jenkins port to jenkins.cidrs alone, and a Git host API's own port to every address", async () => {
+    const gitea = s3ZipRoute("gitea-zip");
+    if (gitea.action.type === "s3-zip") {
+      gitea.action.api = { ...gitea.action.api, apiUrl: "https://git.example.com:3000/api/v1" };
+    }
+    const { cloud } = await evaluate({
+      config: config({ jenkins: { cidrs: ["10.20.0.0/16", "10.30.0.0/16"] } }),
+      routes: [jenkinsRoute(), gitea],
+      code: stubCode,
+    });
+    expect(groupNamed(cloud, "-lambda").inputs.egress).to.deep.equal([
+      HTTPS_RULE,
+      {
+        description: "Jenkins controller",
+        protocol: "tcp",
+        fromPort: 8443,
+        toPort: 8443,
+        cidrBlocks: ["10.20.0.0/16", "10.30.0.0/16"],
+      },
+      {
+        description: "Git host API",
+        protocol: "tcp",
+        fromPort: 3000,
+        toPort: 3000,
+        cidrBlocks: ["0.0.0.0/0"],
+      },
+    ]);
+  });
+
+  it("with jenkins.securityGroupId the Lambdas' group sends the Jenkins port, 443 included, to that group alone, which admits the Lambdas' group there and nothing else", async () => {
+    const { cloud } = await evaluate({
+      config: config({ jenkins: { securityGroupId: "sg-0123456789abcdef0", port: 443 } }),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+    });
+    const sg = groupNamed(cloud, "-lambda");
+    expect(sg.inputs.egress).to.deep.equal([
+      HTTPS_RULE,
+      {
+        description: "Jenkins controller",
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        securityGroups: ["sg-0123456789abcdef0"],
+      },
+    ]);
+    const ingress = only(cloud.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"));
+    expect(ingress.inputs).to.deep.equal({
+      securityGroupId: "sg-0123456789abcdef0",
+      referencedSecurityGroupId: `sg-${hexOf(sg)}`,
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      description: "hookgate hookgate-network: route Lambdas to Jenkins",
+    });
+  });
+
+  it("the interface endpoints' group admits HTTPS from the Lambdas' group alone and sends nothing", async () => {
+    const { cloud } = await evaluate({
+      config: config({ network: { natGateways: "none" } }),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+    });
+    const endpoints = groupNamed(cloud, "-endpoints");
+    expect(endpoints.inputs.ingress).to.deep.equal([
+      {
+        description: "HTTPS from the route Lambdas",
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        securityGroups: [`sg-${hexOf(groupNamed(cloud, "-lambda"))}`],
+      },
+    ]);
+    expect(endpoints.inputs.egress).to.deep.equal([]);
+  });
+});
