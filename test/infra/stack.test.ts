@@ -1114,6 +1114,10 @@ describe("Gateway (under Pulumi mocks): the security groups' rules, exactly", ()
   it("the Lambdas' group takes no ingress and sends HTTPS and the Jenkins port to every IPv4 address by default", async () => {
     const { cloud } = await evaluate({ config: config(), routes: [jenkinsRoute()], code: stubCode });
     const sg = groupNamed(cloud, "-lambda");
+    // A group's description is fixed at creation: a changed one replaces the group.
+    expect(sg.inputs.description).to.equal(
+      "hookgate route Lambdas: no ingress; egress HTTPS and Jenkins only",
+    );
     expect(sg.inputs.ingress).to.deep.equal([]);
     expect(sg.inputs.egress).to.deep.equal([
       HTTPS_RULE,
@@ -1191,6 +1195,9 @@ describe("Gateway (under Pulumi mocks): the security groups' rules, exactly", ()
       code: stubCode,
     });
     const endpoints = groupNamed(cloud, "-endpoints");
+    expect(endpoints.inputs.description).to.equal(
+      "hookgate interface endpoints: HTTPS from the route Lambdas only",
+    );
     expect(endpoints.inputs.ingress).to.deep.equal([
       {
         description: "HTTPS from the route Lambdas",
@@ -1201,5 +1208,104 @@ describe("Gateway (under Pulumi mocks): the security groups' rules, exactly", ()
       },
     ]);
     expect(endpoints.inputs.egress).to.deep.equal([]);
+  });
+
+  it("the Lambdas' group holds a port that a Jenkins rule opens to every address once, though a Git host API uses it too (EC2 refuses a repeated rule)", async () => {
+    const gitea = s3ZipRoute("gitea-zip");
+    if (gitea.action.type === "s3-zip") {
+      gitea.action.api = { ...gitea.action.api, apiUrl: "https://git.example.com:8443/api/v1" };
+    }
+    const { cloud } = await evaluate({ config: config(), routes: [jenkinsRoute(), gitea], code: stubCode });
+    expect(groupNamed(cloud, "-lambda").inputs.egress).to.deep.equal([
+      HTTPS_RULE,
+      {
+        description: "Jenkins controller",
+        protocol: "tcp",
+        fromPort: 8443,
+        toPort: 8443,
+        cidrBlocks: ["0.0.0.0/0"],
+      },
+    ]);
+  });
+
+  it("the Lambdas' group adds no Jenkins rule for a Jenkins on 443 without a security group: the HTTPS rule holds it", async () => {
+    const route = jenkinsRoute();
+    if (route.action.type === "jenkins") {
+      route.action.jenkins = { ...route.action.jenkins, url: "https://jenkins.internal.example.com" };
+    }
+    const { cloud } = await evaluate({
+      config: config({ jenkins: { cidrs: ["10.20.0.0/16"] } }),
+      routes: [route],
+      code: stubCode,
+    });
+    expect(groupNamed(cloud, "-lambda").inputs.egress).to.deep.equal([HTTPS_RULE]);
+  });
+
+  it("the Lambdas' group opens a proxy on the Jenkins port when Jenkins is reached through its security group (that rule does not cover the proxy)", async () => {
+    const { cloud } = await evaluate({
+      config: config({
+        jenkins: { securityGroupId: "sg-0123456789abcdef0", port: 8080 },
+        network: { httpsProxy: "http://proxy.corp.example:8080" },
+      }),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+    });
+    expect(groupNamed(cloud, "-lambda").inputs.egress).to.deep.equal([
+      HTTPS_RULE,
+      {
+        description: "Jenkins controller",
+        protocol: "tcp",
+        fromPort: 8080,
+        toPort: 8080,
+        securityGroups: ["sg-0123456789abcdef0"],
+      },
+      {
+        description: "egress proxy",
+        protocol: "tcp",
+        fromPort: 8080,
+        toPort: 8080,
+        cidrBlocks: ["0.0.0.0/0"],
+      },
+    ]);
+  });
+
+  it("a created VPC has DNS support and host names on (private DNS on its interface endpoints needs both), private and public subnets beside a NAT, and interface endpoints with private DNS in the Lambdas' subnets", async () => {
+    const { cloud } = await evaluate({
+      config: config({ network: { interfaceEndpoints: ["logs"] } }),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+    });
+    const vpc = only(cloud.ofType("awsx:ec2:Vpc"));
+    expect(vpc.inputs).to.deep.include({
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      subnetSpecs: [{ type: "Private" }, { type: "Public" }],
+    });
+    const endpoint = only(cloud.ofType("aws:ec2/vpcEndpoint:VpcEndpoint"));
+    expect(endpoint.inputs).to.deep.include({
+      serviceName: `com.amazonaws.${REGION}.logs`,
+      vpcEndpointType: "Interface",
+      privateDnsEnabled: true,
+      subnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"],
+      securityGroupIds: [`sg-${hexOf(groupNamed(cloud, "-endpoints"))}`],
+    });
+  });
+
+  it("an existing VPC without route tables gets no gateway endpoint, and a stack without interface endpoints no endpoints' group", async () => {
+    const { cloud } = await evaluate({
+      config: config({
+        network: {
+          mode: "existing",
+          vpcId: "vpc-0feedfeedfeedfeed",
+          privateSubnetIds: ["subnet-0123456789abcdef1"],
+        },
+      }),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+    });
+    expect(cloud.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")).to.deep.equal([]);
+    expect(
+      cloud.ofType("aws:ec2/securityGroup:SecurityGroup").map((r) => r.name.replace(/.*-/, "")),
+    ).to.deep.equal(["lambda"]);
   });
 });
