@@ -833,4 +833,52 @@ describe("parseStackConfig: what it accepts and refuses at the edges", () => {
       );
     }
   });
+
+  it("refuses an AWS id or e-mail address with anything before or after it", () => {
+    expect(
+      configProblems({
+        network: {
+          mode: "existing",
+          vpcId: "my-vpc-0123456789abcdef0",
+          privateSubnetIds: ["xsubnet-01234567", "subnet-01234567/x"],
+          routeTableIds: ["xrtb-01234567", "rtb-01234567/x"],
+        },
+        jenkins: { securityGroupId: "xsg-01234567" },
+        alarmEmail: " ops@example.com",
+      }),
+    ).to.deep.equal([
+      'hookgate:network.vpcId "my-vpc-0123456789abcdef0" is not valid: expected vpc-…',
+      'hookgate:network.privateSubnetIds entry "xsubnet-01234567" is not valid: expected subnet-…',
+      'hookgate:network.privateSubnetIds entry "subnet-01234567/x" is not valid: expected subnet-…',
+      'hookgate:network.routeTableIds entry "xrtb-01234567" is not valid: expected rtb-…',
+      'hookgate:network.routeTableIds entry "rtb-01234567/x" is not valid: expected rtb-…',
+      'hookgate:jenkins.securityGroupId "xsg-01234567" is not valid: expected sg-…',
+      'hookgate:alarmEmail " ops@example.com" is not valid: expected an e-mail address',
+    ]);
+    expect(
+      configProblems({ jenkins: { securityGroupId: "sg-01234567/x" }, alarmEmail: "ops@example.com " }),
+    ).to.deep.equal([
+      'hookgate:jenkins.securityGroupId "sg-01234567/x" is not valid: expected sg-…',
+      'hookgate:alarmEmail "ops@example.com " is not valid: expected an e-mail address',
+    ]);
+  });
+
+  it("reads a KMS key ARN of another partition as one, and its alias ARN as an alias; text around an ARN makes it neither", () => {
+    const CN_KEY = "arn:aws-cn:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    expect(parseStackConfig({ kmsKeyArns: [CN_KEY] }).kmsKeyArns).to.deep.equal([CN_KEY]);
+    const found = configProblems({
+      kmsKeyArns: [
+        "arn:aws-cn:kms:cn-north-1:111122223333:alias/x",
+        `x${CN_KEY}`,
+        `${CN_KEY}/x`,
+        "xarn:aws:kms:eu-west-1:111122223333:alias/x",
+      ],
+    });
+    expect(found.map((p) => p.replace(/ \(like .*| \(`aws kms.*|: IAM policies.*/, ""))).to.deep.equal([
+      'hookgate:kmsKeyArns entry "arn:aws-cn:kms:cn-north-1:111122223333:alias/x" is an alias ARN',
+      "hookgate:kmsKeyArns entry (a value of 80 characters, not shown: it may be a secret) is not a KMS key ARN",
+      "hookgate:kmsKeyArns entry (a value of 81 characters, not shown: it may be a secret) is not a KMS key ARN",
+      'hookgate:kmsKeyArns entry "xarn:aws:kms:eu-west-1:111122223333:alias/x" is not a KMS key ARN',
+    ]);
+  });
 });

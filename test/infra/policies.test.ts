@@ -420,6 +420,12 @@ describe("keyPrefixes(template, repos)", () => {
     ["{{repo.path}}/x", ["acme/.\\[bot\\]"], ["acme/"]],
     // An owner whose lead is "." alone: rendered alone it would be the encoded folder %2E, which no key starts with.
     ["{{repo.path}}/x", [".\\[bot\\]/api"], [""]],
+    // Only a repository name field right after the literal start pins a repository; a later one does not.
+    ["zips/{{sha}}/{{repo.path}}/x", ["acme/api"], ["zips/"]],
+    // A glob with a plain-looking end is no plain name: it pins its literal lead alone.
+    ["{{repo.path}}/x", ["acme/a?i/sub"], ["acme/"]],
+    // A GitLab subgroup's project is a plain name of three parts.
+    ["{{repo.path}}/x", ["group/sub/repo"], ["group/sub/repo/x"]],
     ["{{owner}}/{{repo}}.zip", ["acme/api"], [""]],
     ["zips/{{repo.path}}/$x/{{sha}}", ["acme/api"], ["zips/acme/api/"]],
     ["./zips/{{sha}}.zip", undefined, [""]],
