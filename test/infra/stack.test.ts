@@ -199,7 +199,14 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     expect(stage.inputs.accessLogSettings.destinationArn).to.contain(logs.inputs.name);
     const settings = only(cloud.ofType("aws:apigateway/methodSettings:MethodSettings"));
     expect(settings.inputs.methodPath).to.equal("*/*");
-    expect(settings.inputs.settings).to.include({ throttlingRateLimit: 50, throttlingBurstLimit: 100 });
+    // Execution logging and data traces would write request bodies and headers (signatures, tokens) to CloudWatch.
+    expect(settings.inputs.settings).to.deep.equal({
+      throttlingRateLimit: 50,
+      throttlingBurstLimit: 100,
+      metricsEnabled: true,
+      loggingLevel: "OFF",
+      dataTraceEnabled: false,
+    });
   });
 
   it("redeploys the API through a deployment whose triggers hash the routes", () => {
@@ -363,7 +370,9 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       statistic: "Sum",
       threshold: 0,
       comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "notBreaching",
       alarmActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:hookgate-dev-alarms`],
+      okActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:hookgate-dev-alarms`],
     });
   });
 
@@ -639,6 +648,15 @@ describe("Gateway (under Pulumi mocks): API options", () => {
     });
     const account = only(result.cloud.ofType("aws:apigateway/account:Account"));
     expect(account.inputs.cloudwatchRoleArn).to.match(/^arn:aws:iam::\d+:role\/hookgate-test-apigw-/);
+    const role = only(
+      result.cloud.ofType("aws:iam/role:Role").filter((r) => r.name.endsWith("-cloudwatch-role")),
+    );
+    expect(role.inputs.managedPolicyArns).to.deep.equal([
+      "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+    ]);
+    expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).to.deep.equal([
+      { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ]);
     expectSecure(result, [jenkinsRoute()]);
   });
 
