@@ -46,8 +46,17 @@ describe("ACCESS_LOG_FORMAT", () => {
       "integrationLatency",
       "integrationError",
     ]);
-    expect(format.ip).to.equal("$context.identity.sourceIp");
-    expect(format.integrationError).to.equal("$context.integrationErrorMessage");
+    expect(format).to.deep.equal({
+      requestId: "$context.requestId",
+      ip: "$context.identity.sourceIp",
+      requestTime: "$context.requestTime",
+      httpMethod: "$context.httpMethod",
+      resourcePath: "$context.resourcePath",
+      status: "$context.status",
+      responseLength: "$context.responseLength",
+      integrationLatency: "$context.integrationLatency",
+      integrationError: "$context.integrationErrorMessage",
+    });
     expect(ACCESS_LOG_FORMAT).not.to.match(/header|authorization|body/i);
   });
 });

@@ -3,9 +3,9 @@ import { expect } from "chai";
 import { MAX_ATTEMPTS, MAX_WORK_ITEM_BYTES } from "../../src/core/policy";
 import { withSecretNamePrefix } from "../../src/core/routeSecrets";
 import type { Route } from "../../src/core/types";
-import { ACCESS_LOG_FORMAT } from "../../src/infra/api";
+import { ACCESS_LOG_FORMAT, deploymentHash } from "../../src/infra/api";
 import { routeNames, stackNames, stackPrefix } from "../../src/infra/naming";
-import { policyChars, ROLE_INLINE_POLICY_MAX_CHARS } from "../../src/infra/policies";
+import { apiAllowlistPolicy, policyChars, ROLE_INLINE_POLICY_MAX_CHARS } from "../../src/infra/policies";
 import { LAMBDA_RUNTIME, routePolicyBound, VISIBILITY_FACTOR } from "../../src/infra/route";
 import {
   environmentLeaks,
@@ -209,9 +209,14 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     });
   });
 
-  it("redeploys the API through a deployment whose triggers hash the routes", () => {
+  it("redeploys the API through a deployment whose triggers hash the routes and the policy text with AWS's shorthand ARN (what deployed stacks were hashed over)", () => {
     const deployment = only(result.cloud.ofType("aws:apigateway/deployment:Deployment"));
-    expect(deployment.inputs.triggers.redeployment).to.match(/^[0-9a-f]{64}$/);
+    const targets = result.cloud
+      .ofType(FN)
+      .map((f) => ({ name: String(routeOf(result.cloud, f)), physicalName: f.inputs.name }));
+    expect(deployment.inputs.triggers.redeployment).to.equal(
+      deploymentHash(targets, JSON.stringify(apiAllowlistPolicy([], "execute-api:"))),
+    );
   });
 
   it("gives each route a FIFO queue with SSE, visibility 6x the timeout, and a FIFO DLQ after MAX_ATTEMPTS receives", () => {
