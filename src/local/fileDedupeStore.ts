@@ -37,13 +37,10 @@ interface JournalLine {
 }
 
 const STATES: readonly DeliveryState[] = ["pending", "queued", "done", "dead"];
-const COMPACT_PAST_LINES = 10_000;
 
 export class FileDedupeStore implements DedupeStore {
   private readonly entries = new Map<string, Entry>();
   private readonly journal: JournalFile;
-  /** The journal's line count past which a write sets off a compaction (moved on when one fails). */
-  private compactPast = COMPACT_PAST_LINES;
 
   constructor(
     readonly file: string,
@@ -52,10 +49,11 @@ export class FileDedupeStore implements DedupeStore {
   ) {
     mkdirSync(dirname(file), { recursive: true });
     this.journal = new JournalFile(file, {
-      afterWrite: () => {
-        if (this.journal.lines > this.compactPast && this.journal.lines > 4 * this.entries.size) {
-          this.compactWhileRunning();
-        }
+      compaction: {
+        name: "dedupe",
+        worthIt: (lines) => lines > 4 * this.entries.size,
+        compact: () => this.compact(),
+        log: options.log,
       },
     });
     this.load();
@@ -162,25 +160,6 @@ export class FileDedupeStore implements DedupeStore {
       }
     }
     this.compact();
-  }
-
-  /**
-   * A compaction set off by a write, whose lines are on disk: one that fails (no room for the new file, a
-   * directory made read-only) leaves the journal as it was, so it must not fail the claims and marks of that
-   * write (each delivery would be answered 503). Logged; the next try waits for another COMPACT_PAST_LINES.
-   */
-  private compactWhileRunning(): void {
-    try {
-      this.compact();
-      this.compactPast = COMPACT_PAST_LINES;
-    } catch (error) {
-      this.compactPast = this.journal.lines + COMPACT_PAST_LINES;
-      this.options.log?.({
-        level: "error",
-        msg: "dedupe journal compaction failed; the journal keeps growing until one succeeds",
-        error: String(error),
-      });
-    }
   }
 
   /** Rewrite the journal with one line per live entry; an entry past its expiry is dropped, here and in memory. */

@@ -7,6 +7,7 @@
 //   is cut off again, so no caller is told its line is written when only half of it is;
 // - `rewrite` replaces the content atomically (compaction); lines not written yet follow it.
 import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
+import type { LogFn } from "../core/ports";
 import { writeFileAtomicSync } from "./atomicFile";
 
 export type WriteSyncFn = (fd: number, data: Buffer, offset: number, length: number) => number;
@@ -14,8 +15,16 @@ export type WriteSyncFn = (fd: number, data: Buffer, offset: number, length: num
 export interface JournalFileOptions {
   /** fsync the rewritten file before it replaces the journal. */
   durable?: boolean;
-  /** Called after each write: where the owner decides whether to compact. */
+  /** Called after each write. */
   afterWrite?: () => void;
+  /**
+   * Compaction while running, considered after each write: `compact` (the owner's rewrite) runs once the
+   * journal is past COMPACT_PAST_LINES lines and `worthIt(lines)` holds. One that fails (no room for the new
+   * file, a directory made read-only) leaves the journal as it was, with that write's lines on disk, so it
+   * must not fail the write: it is logged ("<name> journal compaction failed…") and tried again
+   * COMPACT_PAST_LINES lines later, not at every write.
+   */
+  compaction?: { name: string; worthIt(lines: number): boolean; compact(): void; log?: LogFn };
   /** fs.writeSync; a test's stand-in plays a disk that fills up. */
   writeSync?: WriteSyncFn;
 }
@@ -37,9 +46,13 @@ export function readJournalLines(path: string): string[] {
   }
 }
 
+const COMPACT_PAST_LINES = 10_000;
+
 export class JournalFile {
   /** Lines in the file and waiting for the next write: the owner's measure for compaction. */
   lines = 0;
+  /** The line count past which a write sets off a compaction (moved on when one fails). */
+  private compactPast = COMPACT_PAST_LINES;
   private fd: number | undefined;
   /** The file's size after the last whole write: where a partial write is cut back to. */
   private size = 0;
@@ -86,6 +99,23 @@ export class JournalFile {
     this.unwritten = "";
     this.unwrittenLines = 0;
     this.options.afterWrite?.();
+    this.compactIfDue();
+  }
+
+  private compactIfDue(): void {
+    const compaction = this.options.compaction;
+    if (!compaction || this.lines <= this.compactPast || !compaction.worthIt(this.lines)) return;
+    try {
+      compaction.compact();
+      this.compactPast = COMPACT_PAST_LINES;
+    } catch (error) {
+      this.compactPast = this.lines + COMPACT_PAST_LINES;
+      compaction.log?.({
+        level: "error",
+        msg: `${compaction.name} journal compaction failed; the journal keeps growing until one succeeds`,
+        error: String(error),
+      });
+    }
   }
 
   /** Resolves once every line appended so far is written: at the end of this turn of the event loop. */

@@ -102,7 +102,6 @@ interface Message {
 }
 
 const DEDUPE_WINDOW_MS = 5 * 60_000;
-const COMPACT_PAST_LINES = 10_000;
 
 // `item` is the body as nested JSON (encoding the body as a string would escape it a second time);
 // journals written before carry the body in `m.body`.
@@ -131,8 +130,6 @@ export class LocalQueue {
   private stopping = false;
   /** Closed: work still running past the stop records nothing, so the next start resumes it. */
   private closed = false;
-  /** The journal's line count past which a write sets off a compaction (moved on when one fails). */
-  private compactPast = COMPACT_PAST_LINES;
   private readonly now: () => number;
 
   constructor(private readonly options: LocalQueueOptions) {
@@ -141,11 +138,11 @@ export class LocalQueue {
     this.journal = new JournalFile(join(options.dir, "journal.jsonl"), {
       durable: options.durable,
       writeSync: options.writeSync,
-      afterWrite: () => {
-        const messages = this.size() + this.sending.size;
-        if (this.journal.lines > this.compactPast && this.journal.lines > 4 * (messages + 1)) {
-          this.compactWhileRunning();
-        }
+      compaction: {
+        name: "local queue",
+        worthIt: (lines) => lines > 4 * (this.size() + this.sending.size + 1),
+        compact: () => this.compact(),
+        log: options.log,
       },
     });
   }
@@ -488,26 +485,6 @@ export class LocalQueue {
     }
     for (const m of this.sending) lines.push(putLine(m));
     this.journal.rewrite(lines);
-  }
-
-  /**
-   * A compaction set off by a write, which has put its lines on disk: a compaction that fails (no room
-   * for the new file, a directory made read-only) leaves the journal as it was, so it must not fail that
-   * write (a send told it failed, a receive that never runs the work, again and again). Logged; the next
-   * try waits for another COMPACT_PAST_LINES lines.
-   */
-  private compactWhileRunning(): void {
-    try {
-      this.compact();
-      this.compactPast = COMPACT_PAST_LINES;
-    } catch (error) {
-      this.compactPast = this.journal.lines + COMPACT_PAST_LINES;
-      this.options.log?.({
-        level: "error",
-        msg: "local queue journal compaction failed; the journal keeps growing until one succeeds",
-        error: String(error),
-      });
-    }
   }
 
   private remove(message: Message): void {
