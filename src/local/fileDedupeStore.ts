@@ -45,7 +45,7 @@ export class FileDedupeStore implements DedupeStore {
   constructor(
     readonly file: string,
     private readonly now: () => number = Date.now,
-    private readonly options: { log?: LogFn } = {},
+    options: { log?: LogFn } = {},
   ) {
     mkdirSync(dirname(file), { recursive: true });
     this.journal = new JournalFile(file, {

@@ -6,30 +6,12 @@ import { join } from "node:path";
 import { expect } from "chai";
 import type { WorkItem } from "../../src/core/types";
 import { type DeliveryEntry, DeliveryLog } from "../../src/local/deliveryLog";
+import { localWorkItem } from "../support/localStores";
 
-function item(delivery: string, overrides: Partial<WorkItem> = {}): WorkItem {
-  return {
-    v: 1,
-    route: "r",
-    deliveryId: delivery,
-    generation: 1,
-    acceptedAt: new Date().toISOString(),
-    event: {
-      provider: "github",
-      deliveryId: delivery,
-      event: "push",
-      repo: { owner: "a", name: "b", fullName: "a/b" },
-      deleted: false,
-    },
-    request: {
-      type: "jenkins",
-      jenkins: { url: "http://j", credentials: "c", crumb: false },
-      job: ["x"],
-      parameters: {},
-    },
-    ...overrides,
-  } as WorkItem;
-}
+const item = (delivery: string, overrides: Partial<WorkItem> = {}): WorkItem => ({
+  ...localWorkItem(delivery),
+  ...overrides,
+});
 
 /** The entries without their times (which are now), newest first. */
 function entries(history: DeliveryLog, filter?: Parameters<DeliveryLog["list"]>[0]) {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { JournalFile, readJournalLines } from "../../src/local/journalFile";
+import { fillingDisk } from "../support/localStores";
 
 describe("Class: JournalFile, on torn and short writes", () => {
   let dir: string;
@@ -18,22 +19,6 @@ describe("Class: JournalFile, on torn and short writes", () => {
     fs.ftruncateSync = realFtruncate;
     rmSync(dir, { recursive: true, force: true });
   });
-
-  /** A disk with `free` bytes left: a write past it takes what fits, the next one fails with ENOSPC. */
-  function fillingDisk() {
-    const disk = {
-      free: Number.POSITIVE_INFINITY,
-      writeSync: (fd: number, data: Buffer, offset: number, length: number): number => {
-        if (disk.free <= 0) {
-          throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
-        }
-        const written = writeSync(fd, data, offset, Math.min(length, disk.free));
-        disk.free -= written;
-        return written;
-      },
-    };
-    return disk;
-  }
 
   it("a part write that cannot be cut back: the next write starts on a line of its own, and later cut-backs keep every whole line", async () => {
     const file = join(dir, "j.jsonl");

@@ -4,25 +4,11 @@ import fs, { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import type { WorkItem } from "../../src/core/types";
 import { type DeadLetter, LocalDeadLetters } from "../../src/local/localDeadLetters";
+import { localWorkItem } from "../support/localStores";
 
-function item(delivery: string, route = "r"): WorkItem {
-  return {
-    v: 1,
-    route,
-    deliveryId: delivery,
-    generation: 2,
-    acceptedAt: "2026-01-01T00:00:00.000Z",
-    event: { provider: "github", deliveryId: delivery, event: "push", deleted: false },
-    request: {
-      type: "jenkins",
-      jenkins: { url: "http://j", credentials: "c", crumb: false },
-      job: ["x"],
-      parameters: {},
-    },
-  } as WorkItem;
-}
+const item = (delivery: string, route = "r") =>
+  localWorkItem(delivery, { repo: null, route, generation: 2, acceptedAt: "2026-01-01T00:00:00.000Z" });
 
 const TIME = "\\d{4}-\\d{2}-\\d{2}T\\d{2}-\\d{2}-\\d{2}-\\d{3}Z";
 

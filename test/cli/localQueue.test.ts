@@ -11,30 +11,11 @@ import { MAX_WORK_ITEM_BYTES } from "../../src/core/policy";
 import type { WorkItem } from "../../src/core/types";
 import { workItemJson } from "../../src/gateway/workItem";
 import { LocalQueue, type LocalQueueOptions } from "../../src/local/localQueue";
+import { localWorkItem } from "../support/localStores";
 
 /** A work item; `repo` null: an event without a repository. */
-function item(delivery: string, repo: string | null = "acme/api", route = "r"): WorkItem {
-  return {
-    v: 1,
-    route,
-    deliveryId: delivery,
-    generation: 1,
-    acceptedAt: "2026-01-01T00:00:00.000Z",
-    event: {
-      provider: "github",
-      deliveryId: delivery,
-      event: "push",
-      ...(repo === null ? {} : { repo: { owner: "a", name: "b", fullName: repo } }),
-      deleted: false,
-    },
-    request: {
-      type: "jenkins",
-      jenkins: { url: "http://j", credentials: "c", crumb: false },
-      job: ["x"],
-      parameters: {},
-    },
-  } as WorkItem;
-}
+const item = (delivery: string, repo: string | null = "acme/api", route = "r") =>
+  localWorkItem(delivery, { repo, route, acceptedAt: "2026-01-01T00:00:00.000Z" });
 
 const deliveryOf = (record: SQSRecord | undefined) =>
   (JSON.parse(record?.body ?? "{}") as WorkItem).deliveryId;

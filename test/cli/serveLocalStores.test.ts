@@ -14,7 +14,6 @@ import fs, {
   statSync,
   utimesSync,
   writeFileSync,
-  writeSync,
 } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -36,6 +35,7 @@ import { JournalFile } from "../../src/local/journalFile";
 import { startLocalGateway } from "../../src/local/localGateway";
 import { LocalQueue } from "../../src/local/localQueue";
 import { ensureWebhookSecrets } from "../../src/local/localSecrets";
+import { fillingDisk, localWorkItem } from "../support/localStores";
 
 /** The SHA-256 of `text` in hex: FsObjectStore's ETag (quoted) and what its metadata records. */
 function sha256(text: string): string {
@@ -746,28 +746,7 @@ function journalKeys(file: string): string[] {
     .map((line) => JSON.parse(line).k);
 }
 
-function item(delivery: string, repo = "acme/api"): WorkItem {
-  return {
-    v: 1,
-    route: "r",
-    deliveryId: delivery,
-    generation: 1,
-    acceptedAt: new Date().toISOString(),
-    event: {
-      provider: "github",
-      deliveryId: delivery,
-      event: "push",
-      repo: { owner: "a", name: "b", fullName: repo },
-      deleted: false,
-    },
-    request: {
-      type: "jenkins",
-      jenkins: { url: "http://j", credentials: "c", crumb: false },
-      job: ["x"],
-      parameters: {},
-    },
-  };
-}
+const item = (delivery: string, repo = "acme/api") => localWorkItem(delivery, { repo });
 
 describe("Class: LocalQueue", () => {
   const options = (overrides: Partial<ConstructorParameters<typeof LocalQueue>[0]> = {}) => ({
@@ -1632,22 +1611,6 @@ describe("Local secrets", () => {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** fs.writeSync on a disk with `free` bytes left: it takes what fits, then fails with ENOSPC, as Linux does. */
-function fillingDisk() {
-  const disk = {
-    free: Number.POSITIVE_INFINITY,
-    writeSync: (fd: number, data: Buffer, offset: number, length: number): number => {
-      if (disk.free <= 0) {
-        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
-      }
-      const written = writeSync(fd, data, offset, Math.min(length, disk.free));
-      disk.free -= written;
-      return written;
-    },
-  };
-  return disk;
 }
 
 function freePort(): Promise<number> {
