@@ -81,15 +81,9 @@ describe("Function: normaliseBitbucket (shapes no fixture has)", () => {
   });
 
   it("normaliseBitbucket refuses a pull request event without a pullrequest object, naming the key", () => {
-    try {
-      normaliseBitbucket("pullrequest:created", { repository }, "d");
-      expect.fail("expected a RequestError");
-    } catch (error) {
-      expect(error).to.be.instanceOf(RequestError);
-      expect((error as RequestError).message).to.equal(
-        "the Bitbucket Cloud pullrequest:created payload has no pullrequest object",
-      );
-    }
+    expect(() => normaliseBitbucket("pullrequest:created", { repository }, "d"))
+      .to.throw(RequestError)
+      .with.property("message", "the Bitbucket Cloud pullrequest:created payload has no pullrequest object");
   });
 
   it("normaliseBitbucket reads a pull request without state, source or destination as empty refs, no branch, no sha", () => {

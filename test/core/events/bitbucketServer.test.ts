@@ -11,14 +11,7 @@ function refsChanged(change: Record<string, unknown>): ReturnType<typeof normali
 }
 
 function rejects400(fn: () => unknown, message: string): void {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(RequestError);
-    expect((error as RequestError).message).to.equal(message);
-    return;
-  }
-  expect.fail("expected a RequestError");
+  expect(fn).to.throw(RequestError).with.property("message", message);
 }
 
 describe("Function: bitbucketServerRepo", () => {

@@ -61,15 +61,9 @@ describe("Function: normaliseGitLab (shapes no fixture has)", () => {
   });
 
   it("normaliseGitLab refuses a merge request without object_attributes, saying so", () => {
-    try {
-      normaliseGitLab("Merge Request Hook", { project }, "d");
-      expect.fail("expected a RequestError");
-    } catch (error) {
-      expect(error).to.be.instanceOf(RequestError);
-      expect((error as RequestError).message).to.equal(
-        "the GitLab merge request payload has no object_attributes",
-      );
-    }
+    expect(() => normaliseGitLab("Merge Request Hook", { project }, "d"))
+      .to.throw(RequestError)
+      .with.property("message", "the GitLab merge request payload has no object_attributes");
   });
 
   it("normaliseGitLab reads a merge request's repository from project when it has no target", () => {
