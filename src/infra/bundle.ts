@@ -41,7 +41,7 @@ export function esbuildOptions(entry: string, sdk: SdkMode): BuildOptions {
     absWorkingDir: REPO_ROOT,
     bundle: true,
     platform: "node",
-    target: "node22",
+    target: "node24",
     format: "cjs",
     minify: true,
     legalComments: "none",
@@ -50,7 +50,7 @@ export function esbuildOptions(entry: string, sdk: SdkMode): BuildOptions {
     write: false,
     charset: "utf8",
     outfile: "index.js",
-    // "external": the nodejs22.x runtime provides the SDK v3 clients (and their @smithy dependencies).
+    // "external": the nodejs24.x runtime provides the SDK v3 clients (and their @smithy dependencies).
     external: sdk === "external" ? ["@aws-sdk/*", "@smithy/*"] : [],
     logLevel: "silent",
   };

@@ -15,7 +15,7 @@ export { type RoutePolicyBoundInput, rolePolicyProblem, routePolicyBound } from 
 /** SQS's largest MaximumMessageSize (1 MiB). */
 const SQS_LARGEST_MESSAGE_BYTES = 1_048_576;
 
-export const LAMBDA_RUNTIME = "nodejs22.x";
+export const LAMBDA_RUNTIME = "nodejs24.x";
 /**
  * Lambda's quota on a function's environment, 4 KB, is on its Variables map serialised as JSON (its error
  * says "...exceeded the 4KB limit. String measured: {...}"), so every " in the compiled route counts twice.

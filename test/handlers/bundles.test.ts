@@ -17,7 +17,7 @@ async function bundleAll(): Promise<Record<string, Reach>> {
     bundle: true,
     write: false,
     platform: "node",
-    target: "node22",
+    target: "node24",
     format: "cjs",
     metafile: true,
     logLevel: "silent",

@@ -6,7 +6,7 @@ import type { Route } from "../../src/core/types";
 import { ACCESS_LOG_FORMAT, deploymentHash } from "../../src/infra/api";
 import { routeNames, stackNames, stackPrefix } from "../../src/infra/naming";
 import { apiAllowlistPolicy, policyChars, ROLE_INLINE_POLICY_MAX_CHARS } from "../../src/infra/policies";
-import { LAMBDA_RUNTIME, routePolicyBound, VISIBILITY_FACTOR } from "../../src/infra/route";
+import { routePolicyBound, VISIBILITY_FACTOR } from "../../src/infra/route";
 import {
   environmentLeaks,
   iamDocuments,
@@ -57,7 +57,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     result = await evaluate({ config: config(), routes, stack: "dev", code: stubCode });
   });
 
-  it("creates one function per route, in the private subnets with the Lambda security group, nodejs22.x on arm64", () => {
+  it("creates one function per route, in the private subnets with the Lambda security group, nodejs24.x on arm64", () => {
     const { cloud } = result;
     const sg = only(
       cloud.ofType("aws:ec2/securityGroup:SecurityGroup").filter((r) => r.name.endsWith("-lambda")),
@@ -65,7 +65,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     const fns = cloud.ofType(FN);
     expect(fns.map((f) => routeOf(cloud, f)).sort()).to.deep.equal(routes.map((r) => r.name).sort());
     for (const fn of fns) {
-      expect(fn.inputs.runtime).to.equal(LAMBDA_RUNTIME);
+      expect(fn.inputs.runtime).to.equal("nodejs24.x");
       expect(fn.inputs.architectures).to.deep.equal(["arm64"]);
       expect(fn.inputs.handler).to.equal("index.handler");
       expect(fn.inputs.vpcConfig.subnetIds).to.deep.equal([
