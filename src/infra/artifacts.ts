@@ -11,6 +11,9 @@ export interface ArtifactsArgs {
   forceDestroy: boolean;
 }
 
+// Its settings are deleted with the bucket, never before it: \`pulumi destroy\` on a bucket that still holds zips
+// stops at BucketNotEmpty, and deleting them first would leave those zips public-access-unblocked, unversioned
+// and without the TLS-only policy.
 export class Artifacts extends pulumi.ComponentResource {
   public readonly bucketName: pulumi.Output<string>;
   public readonly bucketArn: pulumi.Output<string>;
@@ -31,17 +34,17 @@ export class Artifacts extends pulumi.ComponentResource {
         ignorePublicAcls: true,
         restrictPublicBuckets: true,
       },
-      { parent: this },
+      { parent: this, deletedWith: bucket },
     );
     new aws.s3.BucketOwnershipControls(
       `${name}-ownership`,
       { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      { parent: this },
+      { parent: this, deletedWith: bucket },
     );
     new aws.s3.BucketVersioning(
       `${name}-versioning`,
       { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-      { parent: this },
+      { parent: this, deletedWith: bucket },
     );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-encryption`,
@@ -49,7 +52,7 @@ export class Artifacts extends pulumi.ComponentResource {
         bucket: bucket.id,
         rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
       },
-      { parent: this },
+      { parent: this, deletedWith: bucket },
     );
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
@@ -65,19 +68,19 @@ export class Artifacts extends pulumi.ComponentResource {
           },
         ],
       },
-      { parent: this },
+      { parent: this, deletedWith: bucket },
     );
     // A pipeline can start on its key's "Object Created" event without a CloudTrail trail (CodePipeline's
     // "S3 source actions that use EventBridge events"); S3 sends events to the default bus at no charge.
     new aws.s3.BucketNotification(
       `${name}-eventbridge`,
       { bucket: bucket.id, eventbridge: true },
-      { parent: this },
+      { parent: this, deletedWith: bucket },
     );
     new aws.s3.BucketPolicy(
       `${name}-tls-only`,
       { bucket: bucket.id, policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))) },
-      { parent: this, dependsOn: [publicAccess] },
+      { parent: this, dependsOn: [publicAccess], deletedWith: bucket },
     );
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;

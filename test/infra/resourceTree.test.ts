@@ -45,6 +45,8 @@ interface InStack {
   nodes: Node[];
   /** "type name -> type name" for each resource's dependsOn, sorted. */
   dependsOn: string[];
+  /** "type name -> type name" for each resource's deletedWith, sorted. */
+  deletedWith: string[];
 }
 
 /**
@@ -55,6 +57,7 @@ async function evaluateInStack(stackConfig: StackConfig, routes: Route[]): Promi
   const cloud = new MockCloud();
   await cloud.install(STACK);
   const declared: { resource: pulumi.Resource; dependsOn: pulumi.Resource[] }[] = [];
+  const deletedWith: { resource: pulumi.Resource; with: pulumi.Resource }[] = [];
   const identities = new Map<pulumi.Resource, { type: string; name: string }>();
   // Pulumi records a stack trace per resource; with tsx's source maps that dominates the run time.
   const limit = Error.stackTraceLimit;
@@ -63,6 +66,7 @@ async function evaluateInStack(stackConfig: StackConfig, routes: Route[]): Promi
     await pulumi.runtime.runInPulumiStack(async () => {
       pulumi.runtime.registerStackTransformation(({ resource, type, name, opts }) => {
         identities.set(resource, { type, name });
+        if (opts.deletedWith) deletedWith.push({ resource, with: opts.deletedWith });
         const deps = opts.dependsOn;
         if (deps === undefined) return undefined;
         const list = Array.isArray(deps) ? deps : [deps];
@@ -93,7 +97,8 @@ async function evaluateInStack(stackConfig: StackConfig, routes: Route[]): Promi
   const dependsOn = declared
     .flatMap(({ resource, dependsOn: deps }) => deps.map((d) => `${identity(resource)} -> ${identity(d)}`))
     .sort();
-  return { cloud, nodes: nodesOf(cloud.resources), dependsOn };
+  const deletedWithPairs = deletedWith.map((d) => `${identity(d.resource)} -> ${identity(d.with)}`).sort();
+  return { cloud, nodes: nodesOf(cloud.resources), dependsOn, deletedWith: deletedWithPairs };
 }
 
 /** The engine's view of the recorded resources (the mock monitor's URNs are only used to find parents). */
@@ -263,6 +268,20 @@ describe("the program's resource tree (under Pulumi mocks, in a stack as `pulumi
         ].join("\n"),
       );
     }
+  });
+
+  it("the artifact bucket's settings are deleted with it, never before it: a `pulumi destroy` that stops at BucketNotEmpty leaves the zips with their public access block, versioning, lifecycle, encryption, events and TLS-only policy", () => {
+    const bucket = "aws:s3/bucket:Bucket hookgate-artifacts-bucket";
+    const want = [
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration hookgate-artifacts-lifecycle",
+      "aws:s3/bucketNotification:BucketNotification hookgate-artifacts-eventbridge",
+      "aws:s3/bucketOwnershipControls:BucketOwnershipControls hookgate-artifacts-ownership",
+      "aws:s3/bucketPolicy:BucketPolicy hookgate-artifacts-tls-only",
+      "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock hookgate-artifacts-public-access",
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration hookgate-artifacts-encryption",
+      "aws:s3/bucketVersioning:BucketVersioning hookgate-artifacts-versioning",
+    ].map((setting) => `${setting} -> ${bucket}`);
+    expect(result.deletedWith).to.deep.equal(want);
   });
 });
 
