@@ -501,9 +501,11 @@ describe("Class: FileDedupeStore", () => {
     const store = new FileDedupeStore(file, Date.now, { log: (line) => logs.push(line) });
     const realOpenSync = fs.openSync;
     let compactions = 0;
-    // The compaction's temporary file cannot be created (a full disk, a directory made read-only).
+    // The compaction's temporary file cannot be created (a full disk, a directory made read-only). Only this
+    // store's: a temporary file of anything else still running in the process is neither counted nor refused.
+    const ownTemporaryFile = join(dir, ".dedupe.jsonl.");
     fs.openSync = ((path: fs.PathLike, flags: fs.OpenMode, mode?: fs.Mode) => {
-      if (String(path).endsWith(".tmp")) {
+      if (String(path).startsWith(ownTemporaryFile) && String(path).endsWith(".tmp")) {
         compactions++;
         throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
       }
