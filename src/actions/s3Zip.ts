@@ -9,6 +9,8 @@
 //
 // A zip never replaces one from a delivery the gateway accepted later (its accepted-at metadata): a dead
 // letter redriven after newer pushes were zipped is skipped, not written over their zip (core/zipOrder).
+// A key that holds this delivery's own zip already (an earlier attempt's upload succeeded, the attempt did
+// not end well) is done: nothing is downloaded or uploaded.
 // The upload is conditional on what was read (If-Match on its ETag, If-None-Match: * when there was none):
 // a zip another writer puts between the read and the upload (a second route on the key, a delivery
 // processed at the same moment) makes it fail and nothing is written; the key is read again and the
@@ -199,21 +201,30 @@ async function readAndDecide(
     .catch((err: unknown) => {
       throw readError(err, request.bucket, request.key);
     });
-  if (round > 1 && isOwnZip(existing?.metadata, metadata)) {
-    // The upload reported refused had written it: the SDK's retry of a request whose answer was lost (a
-    // 5xx, a reset) is refused by that request's own object. Uploading it again would only add a version.
+  if (isOwnZip(existing?.metadata, metadata)) {
+    // This delivery's zip is at the key already: the same archive of the same commit, so nothing is
+    // downloaded or uploaded (another upload would only add a version). On the first read, an earlier
+    // attempt put it: its upload succeeded, but the attempt ended before the queue heard (the function's
+    // time ran out, a crash). After a refused upload, that upload had written it: the SDK's retry of a
+    // request whose answer was lost (a 5xx, a reset) is refused by that request's own object.
+    const first = round === 1;
     clients.log({
-      msg: "source zip uploaded: its upload was reported refused, but the key holds this delivery's zip",
+      msg: first
+        ? "source zip already in place: the key holds this delivery's zip, put by an earlier attempt"
+        : "source zip uploaded: its upload was reported refused, but the key holds this delivery's zip",
       bucket: request.bucket,
       key: request.key,
       sha,
       round,
       deliveryId: event.deliveryId,
     });
+    const where = `s3://${request.bucket}/${request.key}`;
     return {
       outcome: {
         status: "done",
-        detail: `uploaded s3://${request.bucket}/${request.key} (sha ${sha.slice(0, 12)}; found in place after its upload was reported refused)`,
+        detail: first
+          ? `already in place: ${where} holds this delivery's zip (sha ${sha.slice(0, 12)}, put by an earlier attempt); nothing uploaded`
+          : `uploaded ${where} (sha ${sha.slice(0, 12)}; found in place after its upload was reported refused)`,
       },
     };
   }

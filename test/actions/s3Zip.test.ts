@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { ObjectStore } from "../../src/core/ports";
@@ -67,6 +67,14 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     s3.faults.failUploadPartRequests = [];
     s3.faults.everyRequest = undefined;
     s3.faults.headStatus = undefined;
+    // Each test starts from an empty bucket: a zip an earlier test left at the key names the same delivery
+    // (delivery-42, ACCEPTED_AT), which the action would take as its own, in place already.
+    const keys = await s3.listKeys(BUCKET);
+    if (keys.length > 0) {
+      await s3.client.send(
+        new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: keys.map((Key) => ({ Key })) } }),
+      );
+    }
   });
   afterEach(async () => {
     await host.close();
@@ -217,10 +225,34 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       });
     });
 
-    it("uploadSourceZip uploads again a retry of the same delivery (the same acceptance time)", async () => {
+    it("uploadSourceZip is done, without downloading or uploading, when a retry of the delivery finds the zip an earlier attempt put (the same delivery id, sha and acceptance time)", async () => {
+      // The earlier attempt's upload succeeded, but the attempt ended before the queue heard (its time ran out).
       const key = "order/retry.zip";
+      const puts = () => s3.requests.filter((r) => r.startsWith("PUT ")).length;
       await upload(zipAt(key), pushEvent(), clients(), LATE);
-      expect((await upload(zipAt(key), pushEvent(), clients(), LATE)).status).to.equal("done");
+      const before = { archives: archives().length, puts: puts() };
+      const c = clients();
+      const outcome = await upload(zipAt(key), pushEvent(), c, LATE);
+      expect(outcome).to.deep.equal({
+        status: "done",
+        detail: `already in place: s3://${BUCKET}/${key} holds this delivery's zip (sha ${SHA.slice(0, 12)}, put by an earlier attempt); nothing uploaded`,
+      });
+      expect(archives()).to.have.length(before.archives);
+      expect(puts()).to.equal(before.puts);
+      expect(c.logs).to.deep.include({
+        msg: "source zip already in place: the key holds this delivery's zip, put by an earlier attempt",
+        bucket: BUCKET,
+        key,
+        sha: SHA,
+        round: 1,
+        deliveryId: "delivery-42",
+      });
+      // Another delivery of the same commit at the same time is not this one: it uploads.
+      const other = await upload(zipAt(key), pushEvent({ deliveryId: "delivery-43" }), clients(), LATE);
+      expect(other.detail).to.match(/^uploaded /);
+      expect(archives().length).to.be.above(before.archives);
+      expect(puts()).to.be.above(before.puts);
+      expect((await s3.getObject(BUCKET, key)).metadata).to.include({ "delivery-id": "delivery-43" });
     });
 
     it("uploadSourceZip replaces a zip without accepted-at metadata (written by hand or by an older hookgate)", async () => {
@@ -331,6 +363,28 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           sha: SHA,
           "delivery-id": "mine",
         });
+      });
+
+      it("uploadSourceZip is done in serve's file store, without downloading or putting, when the key holds the zip an earlier attempt of the delivery put", async () => {
+        const key = "race/retried.zip";
+        const raced = racedStore(EARLY, 0);
+        await upload(
+          zipAt(key),
+          pushEvent({ deliveryId: "mine" }),
+          clients({ objects: raced.objects }),
+          LATE,
+        );
+        const before = downloads();
+        const outcome = await upload(
+          zipAt(key),
+          pushEvent({ deliveryId: "mine" }),
+          clients({ objects: raced.objects }),
+          LATE,
+        );
+        expect(outcome.detail).to.match(/^already in place: /);
+        expect(downloads()).to.equal(before);
+        expect(raced.puts).to.have.length(1);
+        expect(raced.heads()).to.equal(2);
       });
 
       it("uploadSourceZip fails retryable after three refused uploads, having downloaded the archive once", async () => {
@@ -604,7 +658,9 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       await upload(request(), pushEvent(), clients({ tmpDir: tmp }));
       expect(await readdir(tmp)).to.deep.equal([]);
       host.setArchive("acme/api", SHA, { zip: Buffer.from("not a zip") });
-      await rejectsWithActionError(upload(request(), pushEvent(), clients({ tmpDir: tmp })));
+      // Another delivery: this one's zip is in place, and would be done without a download.
+      const next = pushEvent({ deliveryId: "delivery-43" });
+      await rejectsWithActionError(upload(request(), next, clients({ tmpDir: tmp })));
       expect(await readdir(tmp)).to.deep.equal([]);
     } finally {
       await rm(tmp, { recursive: true, force: true });
