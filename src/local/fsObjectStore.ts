@@ -2,9 +2,11 @@
 // An object is streamed to a temporary file and renamed into place, so a failed upload leaves no half
 // object. Keys that would escape the bucket directory (.., absolute paths, empty segments) are refused.
 //
-// The object and its metadata are two files, replaced one after the other: a crash between the two
-// leaves one new and one old. So the metadata file records the size and SHA-256 of the object it was
-// written with, and head believes it only for that object; any other object at the key has no metadata.
+// The object and its metadata are two files, replaced one after the other (the metadata first): a crash
+// between the two, or a rename of the object that fails, leaves the new metadata and the old object. So the
+// metadata file records the size and SHA-256 of the object it was written with, and keeps the entry of the
+// object it replaces as `previous`; head believes an entry only for the object it names (the new one, or
+// the old one still in place), and any other object at the key has no metadata.
 // The SHA-256 is the object's ETag here. A conditional put (If-Match / If-None-Match: *, as S3 does)
 // compares with what is on disk when the object is about to be renamed into place, under a lock per key
 // that head takes too (one serve per state directory, so one process writes it).
@@ -76,12 +78,24 @@ export class FsObjectStore implements ObjectStore {
         if ((await stat(target).catch(() => undefined))?.isDirectory()) {
           throw folderClash(key);
         }
-        if (options.condition !== undefined) await this.check(target, bucket, key, options.condition);
-        // The metadata, then the object. Each names the other: a crash between the two leaves metadata
-        // that does not describe the object at the key, which head then ignores.
+        const current =
+          options.condition === undefined
+            ? await readObjectIdentity(target)
+            : await this.check(target, bucket, key, options.condition);
+        // The metadata, then the object. The metadata file names the object it was written for, and keeps
+        // the entry of the object still at the key as `previous`: a crash between the two writes, or a
+        // rename that fails, leaves the old object, which head then finds in `previous` with its metadata.
+        const metadataFile = `${target}${METADATA_SUFFIX}`;
+        const previous =
+          current === undefined ? undefined : entryOf(await readMetadataFile(metadataFile), current);
+        const entry: MetadataEntry = {
+          contentType: options.contentType,
+          metadata: options.metadata,
+          object: written,
+        };
         await writeFileAtomic(
-          `${target}${METADATA_SUFFIX}`,
-          `${JSON.stringify({ contentType: options.contentType, metadata: options.metadata, object: written }, null, 2)}\n`,
+          metadataFile,
+          `${JSON.stringify({ ...entry, ...(previous ? { previous } : {}) }, null, 2)}\n`,
         );
         await rename(tmp, target);
       });
@@ -98,9 +112,11 @@ export class FsObjectStore implements ObjectStore {
 
   /**
    * The metadata from <key>.metadata.json and the object's ETag (its SHA-256, quoted), or undefined when
-   * there is no object at the key. An object has no metadata (`metadata: {}`) unless that file was
-   * written with it: the file is missing, not readable JSON (edited by hand), written by an older hookgate
-   * (it names no object), or names another object (a crash between the two writes, a hand edit).
+   * there is no object at the key. The metadata is that of the file's entry, or its `previous` one, that
+   * names the object at the key (by size and SHA-256): the new one after a put, the old one after a put
+   * that stopped or failed between its two writes. An object has no metadata (`metadata: {}`) unless one
+   * of them does: the file is missing, not readable JSON (edited by hand), written by an older hookgate
+   * (it names no object), or names other objects only (a hand edit of the object or of the file).
    */
   async head(bucket: string, key: string): Promise<ObjectHead | undefined> {
     const target = this.pathOf(bucket, key);
@@ -115,9 +131,10 @@ export class FsObjectStore implements ObjectStore {
     const object = await readObjectIdentity(target);
     if (object === undefined) return undefined;
     const etag = `"${object.sha256}"`;
-    if (saved === undefined || !sameObject(saved.object, object)) return { metadata: {}, etag };
+    const entry = entryOf(saved, object);
+    if (entry === undefined) return { metadata: {}, etag };
     const metadata: Record<string, string> = {};
-    const fields = saved.metadata;
+    const fields = entry.metadata;
     if (typeof fields === "object" && fields !== null) {
       for (const [name, value] of Object.entries(fields)) {
         if (typeof value === "string") metadata[name.toLowerCase()] = value;
@@ -126,8 +143,16 @@ export class FsObjectStore implements ObjectStore {
     return { metadata, etag };
   }
 
-  /** Throws ObjectChangedError unless the object at `target` is what `condition` says was read. */
-  private async check(target: string, bucket: string, key: string, condition: WriteCondition): Promise<void> {
+  /**
+   * Throws ObjectChangedError unless the object at `target` is what `condition` says was read; gives that
+   * object's identity (undefined: none).
+   */
+  private async check(
+    target: string,
+    bucket: string,
+    key: string,
+    condition: WriteCondition,
+  ): Promise<StoredObject | undefined> {
     const current = await readObjectIdentity(target);
     const what = `s3://${bucket}/${key.slice(0, 200)}`;
     if (condition.ifNoneMatch !== undefined && current !== undefined) {
@@ -145,6 +170,7 @@ export class FsObjectStore implements ObjectStore {
         "precondition-failed",
       );
     }
+    return current;
   }
 
   /** Runs `step` once every step queued before it for the same file (a put's commit, a head) has ended. */
@@ -303,13 +329,38 @@ interface StoredObject {
   sha256: string;
 }
 
+/** One object's entry in a metadata file: what its put was given, and the object it wrote. */
+interface MetadataEntry {
+  contentType?: unknown;
+  metadata?: unknown;
+  object?: unknown;
+}
+
 function sameObject(recorded: unknown, object: StoredObject): boolean {
   const r = recorded as Partial<StoredObject> | null | undefined;
   return typeof r === "object" && r !== null && r.size === object.size && r.sha256 === object.sha256;
 }
 
+/**
+ * The entry of the metadata file `saved` written for `object`: the file's own, else its `previous` (the
+ * object a put was replacing when it stopped or failed before its rename), else undefined.
+ */
+function entryOf(
+  saved: (MetadataEntry & { previous?: unknown }) | undefined,
+  object: StoredObject,
+): MetadataEntry | undefined {
+  if (saved === undefined) return undefined;
+  if (sameObject(saved.object, object)) {
+    return { contentType: saved.contentType, metadata: saved.metadata, object: saved.object };
+  }
+  const previous = saved.previous as MetadataEntry | null | undefined;
+  if (typeof previous !== "object" || previous === null || !sameObject(previous.object, object))
+    return undefined;
+  return { contentType: previous.contentType, metadata: previous.metadata, object: previous.object };
+}
+
 /** The metadata file's JSON object, or undefined when it is missing or not a readable JSON object. */
-async function readMetadataFile(path: string): Promise<{ metadata?: unknown; object?: unknown } | undefined> {
+async function readMetadataFile(path: string): Promise<(MetadataEntry & { previous?: unknown }) | undefined> {
   let saved: unknown;
   try {
     saved = JSON.parse(await readFile(path, "utf8"));
@@ -318,7 +369,7 @@ async function readMetadataFile(path: string): Promise<{ metadata?: unknown; obj
     if (code !== undefined && code !== "ENOENT" && code !== "ENOTDIR") throw error;
     return undefined;
   }
-  return typeof saved === "object" && saved !== null ? (saved as { metadata?: unknown }) : undefined;
+  return typeof saved === "object" && saved !== null ? (saved as MetadataEntry) : undefined;
 }
 
 /**

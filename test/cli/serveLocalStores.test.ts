@@ -187,6 +187,82 @@ describe("Class: FsObjectStore", () => {
     });
   });
 
+  describe("a put that fails at one of its two writes (the metadata's rename, then the object's)", () => {
+    const realRename = fs.promises.rename;
+    afterEach(() => {
+      fs.promises.rename = realRename;
+    });
+    const body = (text: string) => Readable.from([Buffer.from(text)]);
+    /** Renames onto a path that ends with `suffix` fail with EIO (the metadata's ends with METADATA_SUFFIX). */
+    const failRenamesTo = (suffix: string) => {
+      fs.promises.rename = async (from: fs.PathLike, to: fs.PathLike) => {
+        if (String(to).endsWith(suffix))
+          throw Object.assign(new Error("EIO: i/o error, rename"), { code: "EIO" });
+        return realRename(from, to);
+      };
+    };
+
+    const steps: Array<[string, string]> = [
+      ["the metadata's rename", `a.zip${METADATA_SUFFIX}`],
+      ["the object's rename", "a.zip"],
+    ];
+    for (const [step, suffix] of steps) {
+      it(`a put that fails at ${step} leaves the old object with its own metadata; the next put replaces both`, async () => {
+        const store = new FsObjectStore(join(dir, "s3"));
+        await store.put("bucket-a", "f/a.zip", body("old zip"), { metadata: { sha: "old" } });
+        const old = { metadata: { sha: "old" }, etag: `"${sha256("old zip")}"` };
+        failRenamesTo(suffix);
+        const error = await store
+          .put("bucket-a", "f/a.zip", body("new zip"), {
+            metadata: { sha: "new" },
+            condition: { ifMatch: old.etag },
+          })
+          .catch((e: unknown) => e);
+        fs.promises.rename = realRename;
+        expect((error as NodeJS.ErrnoException).code).to.equal("EIO");
+        expect(await store.head("bucket-a", "f/a.zip")).to.deep.equal(old);
+        expect(readdirSync(join(dir, "s3", ".tmp"))).to.deep.equal([]);
+        await store.put("bucket-a", "f/a.zip", body("newer zip"), {
+          metadata: { sha: "newer" },
+          condition: { ifMatch: old.etag },
+        });
+        expect(await store.head("bucket-a", "f/a.zip")).to.deep.equal({
+          metadata: { sha: "newer" },
+          etag: `"${sha256("newer zip")}"`,
+        });
+      });
+    }
+
+    it("after a failed put, the next put that fails too still leaves the old object with its metadata", async () => {
+      const store = new FsObjectStore(join(dir, "s3"));
+      await store.put("bucket-a", "f/a.zip", body("old zip"), { metadata: { sha: "old" } });
+      failRenamesTo("a.zip");
+      for (const sha of ["new 1", "new 2"]) {
+        await store.put("bucket-a", "f/a.zip", body(sha), { metadata: { sha } }).catch(() => undefined);
+      }
+      fs.promises.rename = realRename;
+      expect((await store.head("bucket-a", "f/a.zip"))?.metadata).to.deep.equal({ sha: "old" });
+    });
+
+    it("a failed put over an object that had no metadata leaves it without any, and one on a new key leaves no object", async () => {
+      const store = new FsObjectStore(join(dir, "s3"));
+      await store.put("bucket-a", "f/a.zip", body("hand zip"), { metadata: { sha: "hand" } });
+      rmSync(join(dir, "s3", "bucket-a", "f", `a.zip${METADATA_SUFFIX}`));
+      failRenamesTo("a.zip");
+      for (const key of ["f/a.zip", "g/a.zip"]) {
+        await store
+          .put("bucket-a", key, body("new zip"), { metadata: { sha: "new" } })
+          .catch(() => undefined);
+      }
+      fs.promises.rename = realRename;
+      expect(await store.head("bucket-a", "f/a.zip")).to.deep.equal({
+        metadata: {},
+        etag: `"${sha256("hand zip")}"`,
+      });
+      expect(await store.head("bucket-a", "g/a.zip")).to.equal(undefined);
+    });
+  });
+
   describe("conditional puts (If-Match / If-None-Match: *, compared with the disk when the object is put in place)", () => {
     const body = (text: string) => Readable.from([Buffer.from(text)]);
     const changed = async (promise: Promise<unknown>) => {
