@@ -1,5 +1,6 @@
 // routes.yaml text -> RoutesConfig, or every problem in it at once, each positioned at the offending key or value.
 import {
+  type Alias,
   type Document,
   isAlias,
   isMap,
@@ -135,12 +136,23 @@ function parseUnsafe(text: string, file: string): ParseResult {
   }
 
   let data: unknown;
+  const converting = aliasesInConversion(doc);
   try {
-    data = doc.toJS({ maxAliasCount: 1000 });
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     applyWrittenNumbers(doc, locator, data);
   } catch (error) {
-    // Left: too many aliases (a whole-file matter), or a yaml failure we do not foresee.
-    problems.push({ file, line: 1, col: 1, message: `YAML: ${firstLine((error as Error).message)}` });
+    // Left: too many aliases (an alias bomb), or a yaml failure we do not foresee (at the start of the file).
+    const message = firstLine((error as Error).message);
+    const alias = converting.failedAt();
+    if (!/^Excessive alias count/.test(message) || alias === undefined) {
+      problems.push({ file, line: 1, col: 1, message: `YAML: ${message}` });
+    } else {
+      problems.push({
+        file,
+        ...locator.offset(alias.range?.[0] ?? 0),
+        message: `YAML: too many aliases: at *${alias.source}, the uses of &${alias.source}, each counted with the aliases inside it, pass ${MAX_ALIAS_COUNT}, the limit that guards against an alias bomb; use fewer aliases, or nest fewer in one another`,
+      });
+    }
     return { problems: sortUnique(problems) };
   }
 
@@ -171,6 +183,32 @@ function parseUnsafe(text: string, file: string): ParseResult {
     return { problems: sortUnique(shown) };
   }
   return { config: compileRoutes(data as RoutesDoc), problems: [] };
+}
+
+/** yaml's limit on expanded aliases while converting: past it, the file is taken for an alias bomb. */
+const MAX_ALIAS_COUNT = 1000;
+
+/**
+ * yaml's conversion throws "Excessive alias count" without saying where: from the resolving of the alias
+ * that passed the limit. Each alias of the document is made to note, while the conversion runs, that its
+ * resolving threw; the first to note it is that alias (any resolving around it notes it later).
+ */
+function aliasesInConversion(doc: Document): { failedAt(): Alias | undefined } {
+  let failed: Alias | undefined;
+  visit(doc, {
+    Alias(_key, alias) {
+      const resolve = alias.resolve;
+      alias.resolve = (...args: Parameters<Alias["resolve"]>) => {
+        try {
+          return resolve.apply(alias, args);
+        } catch (error) {
+          failed ??= alias;
+          throw error;
+        }
+      };
+    },
+  });
+  return { failedAt: () => failed };
 }
 
 /** `branches: [1.10]`: the value as written, in the quotes that make it text ("1.10", not the number 1.1). */
@@ -225,11 +263,12 @@ function unendedFlowStarts(doc: Document): Map<number, number> {
 
 /**
  * Replaces each alias that has no anchor with the text written for it (`*.md`), where it is written, and each
- * merge source that is not a map (or an alias of one) with an empty map, which merges nothing. Returns where
- * each map that holds such a merge starts.
+ * merge source that is not a map (or an alias of one), or that merges a map from inside it, with an empty
+ * map, which merges nothing. Returns where each map that holds such a merge starts.
  */
 function readReferencesAsWritten(doc: Document, references: readonly ReferenceFinding[]): number[] {
   const unresolved = new Set(references.map((finding) => finding.unresolved));
+  const cycles = new Set(references.map((finding) => finding.cycle));
   visit(doc, {
     Alias(_key, node) {
       if (!unresolved.has(node)) return undefined;
@@ -243,7 +282,8 @@ function readReferencesAsWritten(doc: Document, references: readonly ReferenceFi
     map.range = isNode(source) ? source.range : undefined;
     return map;
   };
-  const mergeable = (source: unknown) => isMap(source) || (isAlias(source) && isMap(source.resolve(doc)));
+  const mergeable = (source: unknown) =>
+    isMap(source) || (isAlias(source) && !cycles.has(source) && isMap(source.resolve(doc)));
   const merging: number[] = [];
   visit(doc, {
     Pair(_key, pair, path) {

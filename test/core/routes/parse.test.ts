@@ -367,10 +367,10 @@ describe("Function: parseRoutes", () => {
       "    match: { repos: [acme/api] }",
       "    action: { type: jenkins, job: x, parameters: *a24 }",
     ].join("\n");
-    // yaml's own conversion, which counts the aliases it expands, then refuses the file.
+    // yaml's own conversion, which counts the aliases it expands, then refuses the file, at the alias where it stops.
     const { problems } = parseRoutes(text, "routes.yaml");
-    expect(problems.map((p) => p.message)).to.deep.equal([
-      "YAML: Excessive alias count indicates a resource exhaustion attack",
+    expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal([
+      "15:18: YAML: too many aliases: at *a5, the uses of &a5, each counted with the aliases inside it, pass 1000, the limit that guards against an alias bomb; use fewer aliases, or nest fewer in one another",
     ]);
   });
 
@@ -1327,6 +1327,97 @@ describe("Function: parseRoutes (references, merges and YAML errors beside the f
       '8:31: YAML: Unexpected scalar at node end; a value that starts with {{ must be quoted ("{{...}}") (YAML reads an unquoted {{ as a map)',
       "8:45: YAML: Unexpected scalar at node end",
     ]);
+  });
+
+  describe("a merge cycle or an alias bomb is reported at the alias where yaml's conversion would stop, never at 1:1", () => {
+    const route = ["routes:", "  - name: a", "    match: {}", "    action: { type: jenkins, job: x }"];
+    const cycle = (name: string) =>
+      `YAML: a merge (<<) cycle: *${name} merges the map &${name} from inside it, which never ends; merge a map anchored outside &${name}`;
+    const bomb = (name: string) =>
+      `YAML: too many aliases: at *${name}, the uses of &${name}, each counted with the aliases inside it, pass 1000, the limit that guards against an alias bomb; use fewer aliases, or nest fewer in one another`;
+    const laughs = ["a", "b", "c", "d", "e", "f", "g"].map((name, i, all) =>
+      i === 0
+        ? "x-a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"
+        : `x-${name}: &${name} [${Array(9)
+            .fill(`*${all[i - 1]}`)
+            .join(", ")}]`,
+    );
+    // [what, lines between the head and the route, every problem as line:col: message]
+    const cases: Array<[string, string[], string[]]> = [
+      ["a block map that merges itself", ["x-a: &a", "  job: x", "  <<: *a"], [`5:7: ${cycle("a")}`]],
+      [
+        "a flow map that merges itself in a list",
+        ["x-b: &b { B: 1 }", "x-a: &a { <<: [*b, *a] }"],
+        [`4:20: ${cycle("a")}`],
+      ],
+      // yaml ran out of stack on this one ("Maximum call stack size exceeded"), before its alias count did.
+      [
+        "a map merging the map around it",
+        ["x-a: &a", "  A: 1", "  b:", "    <<: *a"],
+        [`6:9: ${cycle("a")}`],
+      ],
+      [
+        "a map merging a map that merges it",
+        ["x-a: &a { A: 1, <<: *b }", "x-b: &b { B: 2, <<: *a }"],
+        [
+          "3:21: YAML: unresolved alias *b: its anchor &b is set after it, and an alias names only an anchor set before it (so two maps cannot merge each other)",
+        ],
+      ],
+      ["an alias bomb (billion laughs)", laughs, [`7:10: ${bomb("d")}`]],
+      [
+        // yaml counts the anchor itself once: its 1000th alias passes the limit, the 999th does not.
+        "an anchor's 1000th alias",
+        ["x-a: &a { A: 1 }", ...Array.from({ length: 1000 }, (_, i) => `x-${i}: *a`)],
+        [`1003:8: ${bomb("a")}`],
+      ],
+    ];
+    for (const [what, extra, expected] of cases) {
+      it(`parseRoutes reports ${what} at ${expected.map((e) => e.split(": ")[0]).join(", ")}`, () => {
+        const { config, problems } = parseRoutes([...head, ...extra, ...route].join("\n"), "r.yaml");
+        expect(config).to.equal(undefined);
+        expect(lines(problems)).to.deep.equal(expected);
+      });
+    }
+
+    it("parseRoutes accepts an anchor with 999 aliases", () => {
+      const uses = Array.from({ length: 999 }, (_, i) => `x-${i}: *a`);
+      const { problems } = parseRoutes([...head, "x-a: &a { A: 1 }", ...uses, ...route].join("\n"), "r.yaml");
+      expect(problems).to.deep.equal([]);
+    });
+
+    it("parseRoutes reports a route that merges itself and still reports the file's other problems", () => {
+      const text = [
+        "version: 2",
+        head[1],
+        "routes:",
+        "  - &r",
+        "    name: a",
+        "    match: {}",
+        "    action: { type: jenkins, job: x }",
+        "    <<: *r",
+      ].join("\n");
+      expect(lines(parseRoutes(text, "r.yaml").problems)).to.deep.equal([
+        "1:10: version must be 1, not 2 (this hookgate reads version 1)",
+        `8:9: ${cycle("r")}`,
+      ]);
+    });
+
+    it("parseRoutes accepts an alias of a map inside the map itself when it is a value, not a merge (yaml converts it, and x- keys are ignored)", () => {
+      const { problems } = parseRoutes(
+        [...head, "x-a: &a { A: 1, self: *a }", ...route].join("\n"),
+        "r.yaml",
+      );
+      expect(problems).to.deep.equal([]);
+    });
+
+    it("parseRoutes says an alias whose anchor comes only later is unresolved, with the glob hint only when no such anchor exists", () => {
+      const later = [...head, "x-a: *b", "x-b: &b { B: 1 }", ...route].join("\n");
+      expect(lines(parseRoutes(later, "r.yaml").problems)).to.deep.equal([
+        "3:6: YAML: unresolved alias *b: its anchor &b is set after it, and an alias names only an anchor set before it",
+      ]);
+      const none = [...head, "x-a: *b", ...route].join("\n");
+      expect(lines(parseRoutes(none, "r.yaml").problems)).to.deep.equal([`3:6: ${alias("*b")}`]);
+    });
   });
 
   it("parseRoutes turns a failure of its own into one problem at 1:1 of the file, never a throw", () => {
