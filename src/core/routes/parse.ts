@@ -11,6 +11,7 @@ import {
   parseDocument,
   Scalar,
   visit,
+  type YAMLError,
   YAMLMap,
   type YAMLSeq,
 } from "yaml";
@@ -69,7 +70,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
 
   // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.
   const quoteStarts = unclosedQuoteStarts(doc);
-  const flowStarts = unendedFlowStarts(doc);
+  const flowStart = unendedFlowStarts(doc);
   const templateLines = new Set<number>();
   // yaml can say the same thing twice at one place (`job: {{` at the end of the file: once per "{"); the
   // hint below would make the two look different to sortUnique, so the second is dropped here.
@@ -81,12 +82,9 @@ function parseUnsafe(text: string, file: string): ParseResult {
       error.code === "MISSING_CHAR" && error.message.startsWith("Missing closing")
         ? quoteStarts.get(error.pos[0])
         : undefined;
-    // Likewise a flow map or list without its "}" or "]": where it opens, not on the line after it.
-    const flowStart =
-      error.code === "BAD_INDENT" && error.message.startsWith("Flow ")
-        ? flowStarts.get(error.pos[0])
-        : undefined;
-    const at = locator.offset(quoteStart ?? flowStart ?? error.pos[0]);
+    // Likewise a flow map or list without its "}" or "]": where it opens, not at the line or file end after it.
+    const opening = flowStart(error);
+    const at = locator.offset(quoteStart ?? opening ?? error.pos[0]);
     const message =
       quoteStart !== undefined
         ? `${firstLine(error.message)}: the text quoted here is never closed`
@@ -102,7 +100,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
     said.add(key);
     // `job: {{repo}}/build`: YAML reads the {{ as a map and stumbles on what follows. Said once per line.
     const hint =
-      !templateLines.has(at.line) && UNQUOTED_TEMPLATE_VALUE.test(lineAt(text, flowStart ?? error.pos[0]))
+      !templateLines.has(at.line) && UNQUOTED_TEMPLATE_VALUE.test(lineAt(text, opening ?? error.pos[0]))
         ? `; a value that starts with {{ must be quoted ("{{...}}") ${UNQUOTED_TEMPLATE}`
         : "";
     if (hint) templateLines.add(at.line);
@@ -245,21 +243,36 @@ function unclosedQuoteStarts(doc: Document): Map<number, number> {
 }
 
 /**
- * Where each flow map or list starts, by where it ends: yaml reports one whose "}" or "]" it does not find
- * (BAD_INDENT, "must be sufficiently indented and end with a }") at its end, the start of the next line.
- * Of nested ones ending at one place, the outermost.
+ * Where a flow map or list that yaml reports without its "}" or "]" opens. yaml reports one at its end, the
+ * start of the next line or the end of the file: a nested one as BAD_INDENT ("Flow map in block collection
+ * must be sufficiently indented and end with a }"), one that is the whole document as MISSING_CHAR ("Flow map
+ * must end with a }"). A map and a list can end at one place (`{ a: [ b`): each report goes to one of its
+ * kind. Of nested ones of a kind ending at one place (`job: {{`), the outermost: only the innermost there can
+ * have its own "}" or "]" (`{ a: { b: 1 }`), so the outermost never has.
  */
-function unendedFlowStarts(doc: Document): Map<number, number> {
-  const starts = new Map<number, number>();
-  if (!doc.errors.some((error) => error.code === "BAD_INDENT")) return starts;
-  const note = (node: YAMLMap | YAMLSeq) => {
+function unendedFlowStarts(doc: Document): (error: YAMLError) => number | undefined {
+  const kindOf = (error: YAMLError) =>
+    error.code === "BAD_INDENT" || error.code === "MISSING_CHAR"
+      ? FLOW_UNENDED.exec(error.message)?.[1]
+      : undefined;
+  const starts = new Map<string, number>();
+  if (!doc.errors.some((error) => kindOf(error) !== undefined)) return () => undefined;
+  const note = (node: YAMLMap | YAMLSeq, kind: string) => {
     if (!node.flow || !node.range) return;
-    const known = starts.get(node.range[1]);
-    if (known === undefined || node.range[0] < known) starts.set(node.range[1], node.range[0]);
+    const key = `${node.range[1]}:${kind}`;
+    const known = starts.get(key);
+    if (known === undefined || node.range[0] < known) starts.set(key, node.range[0]);
   };
-  visit(doc, { Map: (_key, node) => note(node), Seq: (_key, node) => note(node) });
-  return starts;
+  visit(doc, { Map: (_key, node) => note(node, "map"), Seq: (_key, node) => note(node, "sequence") });
+  return (error) => {
+    const kind = kindOf(error);
+    return kind === undefined ? undefined : starts.get(`${error.pos[0]}:${kind}`);
+  };
 }
+
+/** yaml's message for a flow map or sequence it finds no end for, nested or not. */
+const FLOW_UNENDED =
+  /^Flow (map|sequence) (?:in block collection must be sufficiently indented and end|must end) with a [}\]]/;
 
 /**
  * Replaces each alias that has no anchor with the text written for it (`*.md`), where it is written, and each

@@ -629,12 +629,38 @@ describe("Function: parseRoutes", () => {
         "    match: { repos: [acme/api] }\n    action: { type: jenkins, job: x, parameters: { A: 1 }",
         [`6:13: ${map}`],
       ],
+      // A map and a list that end at one place: each where it opens, not both at the outer "{".
+      ["    action: { type: jenkins, job: x, parameters: [ A", [`5:13: ${map}`, `5:50: ${list}`]],
+      // Two maps that end at one place are one mistake as far as the reader can tell: said once, at the outer.
+      ["    action: { type: jenkins, job: x, parameters: { A: 1", [`5:13: ${map}`]],
     ];
     for (const [line, expected] of cases) {
       it(`parseRoutes reports ${JSON.stringify(line.trim())} at ${expected.map((e) => e.split(": ")[0]).join(", ")}`, () => {
         const { config, problems } = parseRoutes([...head, line, ...tail].join("\n"), "routes.yaml");
         expect(config).to.equal(undefined);
         // What yaml makes of the lines after it varies; the unended map or list is said once, where it opens.
+        const flow = problems.filter((p) => p.message.startsWith("YAML: Flow"));
+        expect(flow.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal(expected);
+      });
+    }
+
+    // The whole file one flow map or list: yaml says so at the end of the file, with a message of its own.
+    const whole: Array<[string, string[]]> = [
+      ["{ version: 1, routes: [] ", ["1:1: YAML: Flow map must end with a }"]],
+      ["{version: 1, routes: []\n", ["1:1: YAML: Flow map must end with a }"]],
+      [
+        "{ version: 1,\n  routes: [ { name: a, match: {}, action: { type: jenkins, job: x } } ]\n\n",
+        ["1:1: YAML: Flow map must end with a }"],
+      ],
+      ["# routes\n\n  {version: 1, routes: []\n\n", ["3:3: YAML: Flow map must end with a }"]],
+      ["\uFEFF{version: 1, routes: []", ["1:1: YAML: Flow map must end with a }"]],
+      ["[ version, routes\n", ["1:1: YAML: Flow sequence must end with a ]"]],
+      ["{version: 1, routes: [\n", ["1:1: YAML: Flow map must end with a }", `1:22: ${list}`]],
+    ];
+    for (const [text, expected] of whole) {
+      it(`parseRoutes reports the file ${JSON.stringify(text)} at ${expected.map((e) => e.split(": ")[0]).join(", ")}`, () => {
+        const { config, problems } = parseRoutes(text, "routes.yaml");
+        expect(config).to.equal(undefined);
         const flow = problems.filter((p) => p.message.startsWith("YAML: Flow"));
         expect(flow.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal(expected);
       });
