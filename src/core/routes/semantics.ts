@@ -248,8 +248,8 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
 
 /**
  * A glob in a form no event carries: a full ref where branches and tags are matched by name (`refs/heads/main`
- * for `main`), a name ending in "/" (no branch, tag, file or repository name does), or a changed file with a
- * leading "/" (files are paths from the repository's root).
+ * for `main`), a name ending in "/" (no branch, tag, file or repository name does), a changed file with a
+ * leading "/" (files are paths from the repository's root), or an actor that is blank or has an empty part.
  */
 function neverMatchesProblem(key: string, glob: string): string | undefined {
   const not = glob.startsWith("!") ? "!" : "";
@@ -262,8 +262,23 @@ function neverMatchesProblem(key: string, glob: string): string | undefined {
     const fixed = `${body.replace(/^\/+/, "")}${body.endsWith("/") ? "**" : ""}`;
     return `glob "${glob}" never matches: changed files are paths from the repository's root, without a leading "/"; write "${not}${fixed}"`;
   }
-  if (key !== "events" && key !== "actions" && key !== "actors" && body.endsWith("/")) {
+  if (key === "actors") return actorProblem(glob, body);
+  if (key !== "events" && key !== "actions" && body.endsWith("/")) {
     return `glob "${glob}" never matches: a name never ends with "/"; write "${glob}**" for everything under it`;
+  }
+  return undefined;
+}
+
+/**
+ * An actor is one user name (GitHub's, Gitea's or GitLab's login, Bitbucket's nickname or name), never a team
+ * or a path: none is blank, and none has an empty part around a "/" (`team/`, `/team`, `a//b`).
+ */
+function actorProblem(glob: string, body: string): string | undefined {
+  if (body.trim() === "") {
+    return `glob "${glob}" never matches: it is blank, and an actor is a user name (a login)`;
+  }
+  if (body.split("/").some((part) => part.trim() === "")) {
+    return `glob "${glob}" never matches: an actor is a user name (a login), not a team or a path, and has no empty part around "/"`;
   }
   return undefined;
 }

@@ -779,6 +779,28 @@ describe("Function: parseRoutes", () => {
         33,
         'route "a" match.paths[1]: glob "!docs/" never matches: a name never ends with "/"; write "!docs/**" for everything under it',
       ],
+      // An actor is a user name: no team ("org/team" means nothing), no path, never blank.
+      ...[
+        ['"team/"', "team/"],
+        ['"/team"', "/team"],
+        ['"!a//b"', "!a//b"],
+        ['"a/ /b"', "a/ /b"],
+        ['"/"', "/"],
+      ].map(([written, glob]): [string, number, string] => [
+        `{ actors: [${written}] }`,
+        23,
+        `route "a" match.actors[0]: glob "${glob}" never matches: an actor is a user name (a login), not a team or a path, and has no empty part around "/"`,
+      ]),
+      [
+        '{ actors: [alice, "  "] }',
+        30,
+        'route "a" match.actors[1]: glob "  " never matches: it is blank, and an actor is a user name (a login)',
+      ],
+      [
+        '{ actors: ["!\u00a0 "] }',
+        23,
+        'route "a" match.actors[0]: glob "!\u00a0 " never matches: it is blank, and an actor is a user name (a login)',
+      ],
     ];
     for (const [match, col, message] of cases) {
       it(`parseRoutes reports match: ${match} at 6:${col}`, () => {
@@ -789,9 +811,9 @@ describe("Function: parseRoutes", () => {
         ]);
       });
     }
-    it("parseRoutes accepts branches, tags and paths written as events carry them", () => {
+    it("parseRoutes accepts branches, tags, paths and actors written as events carry them", () => {
       const match =
-        '{ branches: [main, "release/*", "!refs"], tags: ["v*"], paths: ["docs/**", "**/refs/heads/x"] }';
+        "{ branches: [main, 'release/*', '!refs'], tags: ['v*'], paths: ['docs/**', '**/refs/heads/x'], actors: ['!dependabot\\[bot\\]', 'renovate*', Jane Doe] }";
       const { problems } = parseRoutes([...head, `    match: ${match}`].join("\n"), "routes.yaml");
       expect(problems).to.deep.equal([]);
     });
