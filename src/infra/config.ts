@@ -361,8 +361,29 @@ const RTB_ID = /^rtb-[0-9a-f]{8,17}$/;
 const SECRET_NAME_PREFIX = /^[A-Za-z0-9/_+=.@-]{1,64}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const STAGE = /^[A-Za-z0-9_-]{1,128}$/;
-/** A NO_PROXY entry as undici matches it: a host or IP, a .domain (or *.domain), with an optional :port, or *. */
-const NO_PROXY_ENTRY = /^(\*|(\*?\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?)$/;
+/**
+ * A NO_PROXY entry as undici matches it: a host or IP, a .domain (or *.domain), with an optional :port, or *.
+ * The port's digits are read in decimal (leading zeros too); noProxyPortProblem checks their value.
+ */
+const NO_PROXY_ENTRY = /^(\*|(\*?\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d+)?)$/;
+
+/**
+ * What is wrong with a NO_PROXY entry's port, or undefined. undici reads `host:0` as the host on every port (its
+ * "no port"), which is not what the entry says, and a port past 65535 is no URL's, so the entry matches nothing.
+ */
+function noProxyPortProblem(entry: string): string | undefined {
+  const digits = /:(\d+)$/.exec(entry)?.[1];
+  if (digits === undefined) return undefined;
+  const port = Number.parseInt(digits, 10);
+  const host = entry.slice(0, -(digits.length + 1));
+  if (port === 0) {
+    return `names port 0, which NO_PROXY reads as every port: list ${shown(host)} alone for every port, or give the port it serves on, 1 to 65535`;
+  }
+  if (port > 65535) {
+    return `names port ${digits}, which no URL has, so it would match nothing: give the port the host serves on, 1 to 65535`;
+  }
+  return undefined;
+}
 
 /**
  * A KMS key ARN: a single-Region key's ID is a UUID, a multi-Region key's mrk- and 32 hex digits (the KmsKeyArn
@@ -433,6 +454,10 @@ function parseEgressProxy(r: Reader, raw: Raw): EgressProxyConfig | undefined {
     NO_PROXY_ENTRY,
     "a host, .domain, host:port or * (CIDRs are not matched)",
   );
+  for (const entry of noProxy) {
+    const problem = NO_PROXY_ENTRY.test(entry) ? noProxyPortProblem(entry) : undefined;
+    if (problem) r.problems.push(`hookgate:network.noProxy entry ${shown(entry)} ${problem}`);
+  }
   // undici (like curl) reads * only as the whole of NO_PROXY: beside other entries it matches nothing.
   if (noProxy.includes("*") && new Set(noProxy).size > 1) {
     r.problems.push(

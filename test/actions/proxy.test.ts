@@ -142,6 +142,15 @@ describe("Function: bypassesProxy(noProxy, url)", () => {
     ["git.corp.test:443", "https://git.corp.test/", true],
     ["git.corp.test:80", "https://git.corp.test/", false],
     ["git.corp.test:80", "http://git.corp.test/", true],
+    // The port in decimal, leading zeros too; 0 is every port (undici's "no port"), past 65535 no URL's.
+    ["git.corp.test:08080", "http://git.corp.test:8080/", true],
+    ["git.corp.test:0", "http://git.corp.test:8080/", true],
+    ["git.corp.test:73616", "http://git.corp.test:8080/", false],
+    ["git.corp.test:+8080", "http://git.corp.test:8080/", false],
+    // A .domain or *.domain is the domain itself too, as a plain domain is its subdomains too.
+    [".corp.test", "http://corp.test:8080/", true],
+    ["*.corp.test", "http://corp.test:8080/", true],
+    ["10.0.0.0/8", "http://10.0.0.5:8080/", false],
     ["127.0.0.1", "http://127.0.0.1:8080/", true],
     // Nothing is exempt by default, not even localhost; an IPv6 host is matched with its brackets.
     ["", "http://localhost:8080/", false],

@@ -882,3 +882,79 @@ describe("parseStackConfig: what it accepts and refuses at the edges", () => {
     ]);
   });
 });
+
+/** The problems readStackConfig refuses the stack's `hookgate:` values with, given as Pulumi hands them (text). */
+function stackProblems(values: Record<string, string>): readonly string[] {
+  const saved = pulumi.runtime.allConfig();
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [`hookgate:${k}`, v])),
+  );
+  try {
+    readStackConfig();
+  } catch (error) {
+    expect(error).to.be.instanceOf(StackConfigError);
+    return (error as StackConfigError).problems;
+  } finally {
+    pulumi.runtime.setAllConfig(saved);
+  }
+  expect.fail("readStackConfig accepted an invalid configuration");
+}
+
+/** The stack's configuration read from `hookgate:` values given as Pulumi hands them (text). */
+function stackConfig(values: Record<string, string>) {
+  const saved = pulumi.runtime.allConfig();
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [`hookgate:${k}`, v])),
+  );
+  try {
+    return readStackConfig();
+  } finally {
+    pulumi.runtime.setAllConfig(saved);
+  }
+}
+
+describe("readStackConfig(): network.noProxy ports", () => {
+  const network = (noProxy: string[]) =>
+    ({ network: JSON.stringify({ httpsProxy: "http://proxy.corp.example:3128", noProxy }) }) as const;
+
+  it("refuses a noProxy entry on a port past 65535, which no URL has and undici would never match, naming the entry", () => {
+    expect(stackProblems(network(["git.example.com:70000", "jenkins.example.com:65536"]))).to.deep.equal([
+      'hookgate:network.noProxy entry "git.example.com:70000" names port 70000, which no URL has, so it would match nothing: give the port the host serves on, 1 to 65535',
+      'hookgate:network.noProxy entry "jenkins.example.com:65536" names port 65536, which no URL has, so it would match nothing: give the port the host serves on, 1 to 65535',
+    ]);
+  });
+
+  it("refuses a noProxy entry on port 0, which undici reads as every port, and says to list the host alone for that", () => {
+    expect(stackProblems(network([".example.com:0", "git.example.com:00000"]))).to.deep.equal([
+      'hookgate:network.noProxy entry ".example.com:0" names port 0, which NO_PROXY reads as every port: list ".example.com" alone for every port, or give the port it serves on, 1 to 65535',
+      'hookgate:network.noProxy entry "git.example.com:00000" names port 0, which NO_PROXY reads as every port: list "git.example.com" alone for every port, or give the port it serves on, 1 to 65535',
+    ]);
+  });
+
+  it("refuses a noProxy port with a sign, which undici reads as part of the host name (an entry that matches nothing)", () => {
+    const hint = "is not valid: a host, .domain, host:port or * (CIDRs are not matched)";
+    expect(
+      stackProblems(network(["git.example.com:+443", "git.example.com:-1", "git.example.com:"])),
+    ).to.deep.equal([
+      `hookgate:network.noProxy entry "git.example.com:+443" ${hint}`,
+      `hookgate:network.noProxy entry "git.example.com:-1" ${hint}`,
+      `hookgate:network.noProxy entry "git.example.com:" ${hint}`,
+    ]);
+  });
+
+  it("accepts the noProxy forms undici matches: ports 1 to 65535 (leading zeros read in decimal, as undici does), hosts, .domains, *.domains, IPv4 addresses and * alone", () => {
+    const entries = [
+      "git.example.com:1",
+      "git.example.com:65535",
+      "git.example.com:08443",
+      "*.example.com:443",
+      ".example.com",
+      "*.example.com",
+      "example.com",
+      "10.0.0.5",
+      "10.0.0.5:8080",
+    ];
+    expect(stackConfig(network(entries)).network.egressProxy?.noProxy).to.deep.equal(entries);
+    expect(stackConfig(network(["*"])).network.egressProxy?.noProxy).to.deep.equal(["*"]);
+  });
+});
