@@ -196,6 +196,14 @@ class Reader {
 
   number(value: unknown, key: string, fallback: number, min: number, max: number, integer = true): number {
     if (value === undefined || value === null || value === "") return fallback;
+    // Pulumi hands a key set without --path, or one --path could not read as an integer, as text, which
+    // Number() reads too kindly: "0x1F90" is 8080, "1e3" 1000, " 80" and "+80" 80. An integer is its digits.
+    if (integer && typeof value === "string" && !/^\d+$/.test(value)) {
+      this.problems.push(
+        `hookgate:${key} must be an integer from ${min} to ${max} in decimal digits (got ${shown(value)})`,
+      );
+      return fallback;
+    }
     const n =
       typeof value === "number" ? value : typeof value === "string" ? Number(value.trim()) : Number.NaN;
     if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {

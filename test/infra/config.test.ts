@@ -958,3 +958,70 @@ describe("readStackConfig(): network.noProxy ports", () => {
     expect(stackConfig(network(["*"])).network.egressProxy?.noProxy).to.deep.equal(["*"]);
   });
 });
+
+describe("readStackConfig(): integer keys given as text", () => {
+  // [key, a value it takes, min, max]: every integer key, at the top level or in an object.
+  const integerKeys: Array<[string, number, number, number]> = [
+    ["network.azCount", 3, 1, 6],
+    ["jenkins.port", 8080, 1, 65535],
+    ["api.throttlingBurstLimit", 200, 1, 5000],
+    ["logRetentionDays", 30, 1, 3653],
+    ["alarmOldestMessageSeconds", 900, 60, 345599],
+    ["lambda.memoryMb", 1024, 128, 10240],
+    ["lambda.timeoutSeconds", 120, 30, 900],
+    ["lambda.ephemeralStorageMb", 4096, 512, 10240],
+    ["lambda.workConcurrency", 10, 2, 1000],
+    ["artifacts.noncurrentVersionDays", 30, 1, 3650],
+  ];
+  /** `hookgate:` values setting `key` to `text`, as Pulumi hands them: an object key's object as JSON. */
+  const setting = (key: string, text: unknown): Record<string, string> => {
+    const [head, field] = key.split(".") as [string, string | undefined];
+    return { [head]: field === undefined ? String(text) : JSON.stringify({ [field]: text }) };
+  };
+  const read = (config: ReturnType<typeof stackConfig>, key: string): unknown =>
+    key.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], config);
+
+  it("refuses an integer key's value written as anything but decimal digits (hex, octal, binary, exponent, fraction, sign, spaces), naming the key and the value", () => {
+    for (const [key, n, min, max] of integerKeys) {
+      const spellings = [
+        `0x${n.toString(16)}`,
+        `0X${n.toString(16).toUpperCase()}`,
+        `0o${n.toString(8)}`,
+        `0b${n.toString(2)}`,
+        `${n}e0`,
+        `${n}.0`,
+        `${n}.`,
+        `+${n}`,
+        `-${n}`,
+        ` ${n}`,
+        `${n} `,
+        `${n}\n`,
+        "Infinity",
+        "1_0",
+        "lots",
+      ];
+      for (const text of spellings) {
+        expect(stackProblems(setting(key, text)), `${key}: ${JSON.stringify(text)}`).to.deep.equal([
+          `hookgate:${key} must be an integer from ${min} to ${max} in decimal digits (got ${JSON.stringify(text)})`,
+        ]);
+      }
+    }
+  });
+
+  it("reads an integer key's decimal digits (leading zeros too) and a JSON number, as `pulumi config set --path` stores an integer", () => {
+    for (const [key, n] of integerKeys) {
+      for (const given of [String(n), `00${n}`, n]) {
+        expect(read(stackConfig(setting(key, given)), key), `${key}: ${JSON.stringify(given)}`).to.equal(n);
+      }
+    }
+  });
+
+  it("still refuses decimal digits out of an integer key's range with the range to give", () => {
+    expect(
+      stackProblems({ jenkins: JSON.stringify({ port: "70000" }), logRetentionDays: "0" }),
+    ).to.deep.equal([
+      'hookgate:jenkins.port must be an integer from 1 to 65535 (got "70000")',
+      'hookgate:logRetentionDays must be an integer from 1 to 3653 (got "0")',
+    ]);
+  });
+});
