@@ -197,15 +197,17 @@ class Reader {
   number(value: unknown, key: string, fallback: number, min: number, max: number, integer = true): number {
     if (value === undefined || value === null || value === "") return fallback;
     // Pulumi hands a key set without --path, or one --path could not read as an integer, as text, which
-    // Number() reads too kindly: "0x1F90" is 8080, "1e3" 1000, " 80" and "+80" 80. An integer is its digits.
-    if (integer && typeof value === "string" && !/^\d+$/.test(value)) {
+    // Number() reads too kindly: "0x1F90" is 8080, "1e3" 1000, " 80" and "+80" 80. An integer is its digits,
+    // a fraction its digits with a point between.
+    if (typeof value === "string" && !(integer ? /^\d+$/ : /^\d+(\.\d+)?$/).test(value)) {
       this.problems.push(
-        `hookgate:${key} must be an integer from ${min} to ${max} in decimal digits (got ${shown(value)})`,
+        integer
+          ? `hookgate:${key} must be an integer from ${min} to ${max} in decimal digits (got ${shown(value)})`
+          : `hookgate:${key} must be a number from ${min} to ${max} in decimal digits, like 50 or 2.5 (got ${shown(value)})`,
       );
       return fallback;
     }
-    const n =
-      typeof value === "number" ? value : typeof value === "string" ? Number(value.trim()) : Number.NaN;
+    const n = typeof value === "number" ? value : typeof value === "string" ? Number(value) : Number.NaN;
     if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
       this.problems.push(
         `hookgate:${key} must be ${integer ? "an integer" : "a number"} from ${min} to ${max} (got ${shown(value)})`,

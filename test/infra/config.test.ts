@@ -612,7 +612,7 @@ describe("parseStackConfig: what it accepts and refuses at the edges", () => {
       "hookgate:lambda.memoryMb must be an integer from 128 to 10240 (got 512.5)",
     ]);
     expect(configProblems({ api: { throttlingRateLimit: "lots" } })).to.deep.equal([
-      'hookgate:api.throttlingRateLimit must be a number from 1 to 10000 (got "lots")',
+      'hookgate:api.throttlingRateLimit must be a number from 1 to 10000 in decimal digits, like 50 or 2.5 (got "lots")',
     ]);
     expect(configProblems({ lambda: { memoryMb: true }, jenkins: { port: 70000 } })).to.deep.equal([
       "hookgate:jenkins.port must be an integer from 1 to 65535 (got 70000)",
@@ -1022,6 +1022,49 @@ describe("readStackConfig(): integer keys given as text", () => {
     ).to.deep.equal([
       'hookgate:jenkins.port must be an integer from 1 to 65535 (got "70000")',
       'hookgate:logRetentionDays must be an integer from 1 to 3653 (got "0")',
+    ]);
+  });
+});
+
+describe("readStackConfig(): api.throttlingRateLimit given as text", () => {
+  const rate = (text: string) => ({ api: JSON.stringify({ throttlingRateLimit: text }) });
+
+  it("refuses a rate limit written as anything but decimal digits with an optional fraction, naming the key and the value", () => {
+    for (const text of [
+      "0x10",
+      "0o20",
+      "0b10000",
+      "1e3",
+      "1.5e1",
+      "+16",
+      " 16",
+      "16 ",
+      "16.",
+      ".5e1",
+      "Infinity",
+      "16,5",
+    ]) {
+      expect(stackProblems(rate(text)), JSON.stringify(text)).to.deep.equal([
+        `hookgate:api.throttlingRateLimit must be a number from 1 to 10000 in decimal digits, like 50 or 2.5 (got ${JSON.stringify(text)})`,
+      ]);
+    }
+  });
+
+  it("reads a rate limit's decimal digits, with a fraction or leading zeros, and a JSON number", () => {
+    for (const [given, n] of [
+      ["16", 16],
+      ["2.5", 2.5],
+      ["016.50", 16.5],
+      ["10000", 10000],
+      [2.5, 2.5],
+    ] as const) {
+      expect(
+        stackConfig({ api: JSON.stringify({ throttlingRateLimit: given }) }).api.throttlingRateLimit,
+        JSON.stringify(given),
+      ).to.equal(n);
+    }
+    expect(stackProblems(rate("0.5"))).to.deep.equal([
+      'hookgate:api.throttlingRateLimit must be a number from 1 to 10000 (got "0.5")',
     ]);
   });
 });
