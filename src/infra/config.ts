@@ -292,7 +292,7 @@ function listFromText(text: string): unknown {
 /**
  * What is wrong with a CIDR as AWS takes it, or undefined: dotted-quad IPv4 (not 10/8 or 010.0.0.0/8) or
  * IPv6, the network address itself (AWS refuses host bits in security group rules), IPv4 where only that
- * fits (a VPC, a security group's cidrBlocks).
+ * fits (a VPC, a security group's cidrBlocks), a prefix length without leading zeros (/16, not /016).
  */
 export function cidrProblem(text: string, ipv4Only = false): string | undefined {
   const like = ipv4Only ? "like 10.0.0.0/16" : "like 192.0.2.0/24 or 2001:db8::/32";
@@ -308,6 +308,10 @@ export function cidrProblem(text: string, ipv4Only = false): string | undefined 
       : ipaddr.IPv6.networkAddressFromCIDR(text);
   if (network.toString() !== address.toString())
     return `has host bits set; write ${network.toString()}/${bits}`;
+  // ipaddr.js reads /016 as /16; the text goes to AWS as written, and beside /16 it is a second rule.
+  if (!/^(0|[1-9]\d*)$/.test(text.slice(text.lastIndexOf("/") + 1))) {
+    return `has a prefix length with a leading zero; write ${text.slice(0, text.lastIndexOf("/"))}/${bits}`;
+  }
   return undefined;
 }
 

@@ -1068,3 +1068,32 @@ describe("readStackConfig(): api.throttlingRateLimit given as text", () => {
     ]);
   });
 });
+
+describe("readStackConfig(): CIDR prefix lengths", () => {
+  it("refuses a CIDR whose prefix length has a leading zero (/016, which AWS gets as written and which beside /16 is a second rule), with the CIDR to write", () => {
+    expect(
+      stackProblems({
+        network: JSON.stringify({ cidr: "10.0.0.0/016" }),
+        jenkins: JSON.stringify({ cidrs: ["10.1.0.0/16", "10.1.0.0/016"] }),
+        api: JSON.stringify({ ipAllowlist: ["192.30.252.0/022", "2001:db8::/032", "0.0.0.0/00"] }),
+      }),
+    ).to.deep.equal([
+      'hookgate:network.cidr "10.0.0.0/016" has a prefix length with a leading zero; write 10.0.0.0/16',
+      'hookgate:jenkins.cidrs entry "10.1.0.0/016" has a prefix length with a leading zero; write 10.1.0.0/16',
+      'hookgate:api.ipAllowlist entry "192.30.252.0/022" has a prefix length with a leading zero; write 192.30.252.0/22',
+      'hookgate:api.ipAllowlist entry "2001:db8::/032" has a prefix length with a leading zero; write 2001:db8::/32',
+      'hookgate:api.ipAllowlist entry "0.0.0.0/00" has a prefix length with a leading zero; write 0.0.0.0/0',
+    ]);
+  });
+
+  it("reads prefix lengths written without leading zeros, /0 included", () => {
+    const c = stackConfig({
+      network: JSON.stringify({ cidr: "10.0.0.0/20" }),
+      jenkins: JSON.stringify({ cidrs: ["0.0.0.0/0", "10.1.0.0/16"] }),
+      api: JSON.stringify({ ipAllowlist: ["192.30.252.0/22", "2001:db8::/32", "::/0"] }),
+    });
+    expect([c.network.mode === "create" && c.network.cidr, c.jenkins.cidrs, c.api.ipAllowlist]).to.deep.equal(
+      ["10.0.0.0/20", ["0.0.0.0/0", "10.1.0.0/16"], ["192.30.252.0/22", "2001:db8::/32", "::/0"]],
+    );
+  });
+});
