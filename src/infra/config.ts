@@ -54,7 +54,7 @@ export interface EgressProxyConfig {
   url: string;
   /** The port the Lambdas' security group must open. */
   port: number;
-  /** Hosts reached directly: host, .domain, host:port or *. */
+  /** Hosts reached directly: host, .domain, host:port, [IPv6 address] or *. */
   noProxy: string[];
 }
 
@@ -376,25 +376,47 @@ const SECRET_NAME_PREFIX = /^[A-Za-z0-9/_+=.@-]{1,64}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const STAGE = /^[A-Za-z0-9_-]{1,128}$/;
 /**
- * A NO_PROXY entry as undici matches it: a host or IP, a .domain (or *.domain), with an optional :port, or *.
- * The port's digits are read in decimal (leading zeros too); noProxyPortProblem checks their value.
+ * A NO_PROXY entry's host as undici matches it: a name or IPv4 address, a .domain or *.domain (the domain and
+ * the hosts under it), or an IPv6 address in brackets.
  */
-const NO_PROXY_ENTRY = /^(\*|(\*?\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d+)?)$/;
+const NO_PROXY_HOST = /^((\*?\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*|\[[0-9A-Fa-f:.]+\])$/;
 
 /**
- * What is wrong with a NO_PROXY entry's port, or undefined. undici reads `host:0` as the host on every port (its
- * "no port"), which is not what the entry says, and a port past 65535 is no URL's, so the entry matches nothing.
+ * What is wrong with a NO_PROXY entry, or undefined: what undici (lib/dispatcher/env-http-proxy-agent.js, read
+ * as bypassesProxy reads it) could never match. It splits a port off as /^(.+):(\d+)$/ and reads it in decimal
+ * (leading zeros too): 0 is its "every port", past 65535 no URL's port. It compares the host, lower-cased, with
+ * the URL's host as the URL parser writes it: an address written otherwise (10.0.0.05, [FD00:0::5]) or a host no
+ * URL can have matches nothing.
  */
-function noProxyPortProblem(entry: string): string | undefined {
-  const digits = /:(\d+)$/.exec(entry)?.[1];
-  if (digits === undefined) return undefined;
-  const port = Number.parseInt(digits, 10);
-  const host = entry.slice(0, -(digits.length + 1));
-  if (port === 0) {
-    return `names port 0, which NO_PROXY reads as every port: list ${shown(host)} alone for every port, or give the port it serves on, 1 to 65535`;
+function noProxyEntryProblem(entry: string): string | undefined {
+  if (entry === "*") return undefined;
+  const [, host = entry, digits] = /^(.+):(\d+)$/.exec(entry) ?? [];
+  if (!NO_PROXY_HOST.test(host)) {
+    if (ipaddr.IPv6.isValid(entry) && !entry.includes("%")) {
+      return `is an IPv6 address: NO_PROXY takes one in brackets, [${entry}]`;
+    }
+    return "is not valid: a host, .domain, host:port, [IPv6 address] or * (CIDRs are not matched)";
   }
-  if (port > 65535) {
-    return `names port ${digits}, which no URL has, so it would match nothing: give the port the host serves on, 1 to 65535`;
+  if (digits !== undefined) {
+    const port = Number.parseInt(digits, 10);
+    if (port === 0) {
+      return `names port 0, which NO_PROXY reads as every port: list ${shown(host)} alone for every port, or give the port it serves on, 1 to 65535`;
+    }
+    if (port > 65535) {
+      return `names port ${digits}, which no URL has, so it would match nothing: give the port the host serves on, 1 to 65535`;
+    }
+  }
+  // A .domain is matched as the end of a host name: the URL parser has no form of its own for it.
+  if (/^\*?\./.test(host)) return undefined;
+  let written: string | undefined;
+  try {
+    written = new URL(`http://${host}/`).hostname;
+  } catch {
+    written = undefined;
+  }
+  if (written === undefined) return "is no host a URL can have, so it would match nothing";
+  if (written !== host.toLowerCase()) {
+    return `is an address URLs write as ${written}, and NO_PROXY compares that form, so it would match nothing: write ${written}${digits === undefined ? "" : `:${digits}`}`;
   }
   return undefined;
 }
@@ -462,14 +484,9 @@ function egressProxy(r: Reader, raw: Raw): { egressProxy?: EgressProxyConfig } {
 }
 
 function parseEgressProxy(r: Reader, raw: Raw): EgressProxyConfig | undefined {
-  const noProxy = r.stringList(
-    raw.noProxy,
-    "network.noProxy",
-    NO_PROXY_ENTRY,
-    "a host, .domain, host:port or * (CIDRs are not matched)",
-  );
+  const noProxy = r.stringList(raw.noProxy, "network.noProxy");
   for (const entry of noProxy) {
-    const problem = NO_PROXY_ENTRY.test(entry) ? noProxyPortProblem(entry) : undefined;
+    const problem = noProxyEntryProblem(entry);
     if (problem) r.problems.push(`hookgate:network.noProxy entry ${shown(entry)} ${problem}`);
   }
   // undici (like curl) reads * only as the whole of NO_PROXY: beside other entries it matches nothing.

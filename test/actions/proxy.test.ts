@@ -151,6 +151,11 @@ describe("Function: bypassesProxy(noProxy, url)", () => {
     [".corp.test", "http://corp.test:8080/", true],
     ["*.corp.test", "http://corp.test:8080/", true],
     ["10.0.0.0/8", "http://10.0.0.5:8080/", false],
+    // An address is compared in the form the URL parser writes it; a name may hold an underscore.
+    ["127.0.0.01", "http://127.0.0.1:8080/", false],
+    ["[0:0::1]", "http://[::1]:8080/", false],
+    ["git_ci.corp.test", "http://git_ci.corp.test:8080/", true],
+    [".0.1", "http://127.0.0.1:8080/", true],
     ["127.0.0.1", "http://127.0.0.1:8080/", true],
     // Nothing is exempt by default, not even localhost; an IPv6 host is matched with its brackets.
     ["", "http://localhost:8080/", false],

@@ -932,7 +932,7 @@ describe("readStackConfig(): network.noProxy ports", () => {
   });
 
   it("refuses a noProxy port with a sign, which undici reads as part of the host name (an entry that matches nothing)", () => {
-    const hint = "is not valid: a host, .domain, host:port or * (CIDRs are not matched)";
+    const hint = "is not valid: a host, .domain, host:port, [IPv6 address] or * (CIDRs are not matched)";
     expect(
       stackProblems(network(["git.example.com:+443", "git.example.com:-1", "git.example.com:"])),
     ).to.deep.equal([
@@ -956,6 +956,59 @@ describe("readStackConfig(): network.noProxy ports", () => {
     ];
     expect(stackConfig(network(entries)).network.egressProxy?.noProxy).to.deep.equal(entries);
     expect(stackConfig(network(["*"])).network.egressProxy?.noProxy).to.deep.equal(["*"]);
+  });
+});
+
+describe("readStackConfig(): network.noProxy addresses", () => {
+  const network = (noProxy: string[]) =>
+    ({ network: JSON.stringify({ httpsProxy: "http://proxy.corp.example:3128", noProxy }) }) as const;
+
+  it("accepts what undici matches beyond names: an IPv6 address in brackets (with a port too), a name with an underscore, an upper-case name, a .domain of digits", () => {
+    // A .domain is the end of a host name, an address's too: undici sends 10.0.0.5 direct for .0.5.
+    const entries = [
+      "[fd00::5]",
+      "[fd00::5]:8443",
+      "[FD00::6]",
+      "jenkins_ci.corp.example",
+      "Jenkins.Corp.Example",
+      ".0.5",
+    ];
+    expect(stackConfig(network(entries)).network.egressProxy?.noProxy).to.deep.equal(entries);
+  });
+
+  it("refuses an IPv6 address without brackets, which undici splits at its last colon, with the bracketed form to write", () => {
+    expect(stackProblems(network(["fd00::5", "::1"]))).to.deep.equal([
+      'hookgate:network.noProxy entry "fd00::5" is an IPv6 address: NO_PROXY takes one in brackets, [fd00::5]',
+      'hookgate:network.noProxy entry "::1" is an IPv6 address: NO_PROXY takes one in brackets, [::1]',
+    ]);
+  });
+
+  it("refuses an address written otherwise than URLs write it (undici compares the URL's form), with the form to write", () => {
+    const form = (entry: string, written: string) =>
+      `hookgate:network.noProxy entry ${JSON.stringify(entry)} is an address URLs write as ${written.replace(/:\d+$/, "")}, and NO_PROXY compares that form, so it would match nothing: write ${written}`;
+    expect(
+      stackProblems(
+        network(["10.0.0.05", "010.0.0.5:8443", "0x0a.0.0.5", "10.1", "167772165", "[fd00:0:0::5]"]),
+      ),
+    ).to.deep.equal([
+      form("10.0.0.05", "10.0.0.5"),
+      form("010.0.0.5:8443", "8.0.0.5:8443"),
+      form("0x0a.0.0.5", "10.0.0.5"),
+      form("10.1", "10.0.0.1"),
+      form("167772165", "10.0.0.5"),
+      form("[fd00:0:0::5]", "[fd00::5]"),
+    ]);
+  });
+
+  it("refuses a host no URL can have (a last label of digits that is no IPv4 address, an IPv6 address with a zone), which would match nothing", () => {
+    expect(
+      stackProblems(network(["jenkins.123", "256.0.0.1", "[fd00::5%eth0]", "fd00::5%eth0"])),
+    ).to.deep.equal([
+      'hookgate:network.noProxy entry "jenkins.123" is no host a URL can have, so it would match nothing',
+      'hookgate:network.noProxy entry "256.0.0.1" is no host a URL can have, so it would match nothing',
+      'hookgate:network.noProxy entry "[fd00::5%eth0]" is not valid: a host, .domain, host:port, [IPv6 address] or * (CIDRs are not matched)',
+      'hookgate:network.noProxy entry "fd00::5%eth0" is not valid: a host, .domain, host:port, [IPv6 address] or * (CIDRs are not matched)',
+    ]);
   });
 });
 

@@ -79,7 +79,7 @@ describe("parseStackConfig: network.httpsProxy and network.noProxy", () => {
     [
       "a CIDR in noProxy",
       { httpsProxy: PROXY, noProxy: ["10.0.0.0/8"] },
-      'hookgate:network.noProxy entry "10.0.0.0/8" is not valid: a host, .domain, host:port or * (CIDRs are not matched)',
+      'hookgate:network.noProxy entry "10.0.0.0/8" is not valid: a host, .domain, host:port, [IPv6 address] or * (CIDRs are not matched)',
     ],
     [
       "* beside other entries, which undici then never matches",
