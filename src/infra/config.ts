@@ -533,6 +533,17 @@ function parseEgressProxy(r: Reader, raw: Raw): EgressProxyConfig | undefined {
     );
     return undefined;
   }
+  // The URL parser reads an IPv4 address as inet_aton does: 010.0.0.10 (octal) is 8.0.0.10, 0x0a.0.0.10 and
+  // 167772170 are 10.0.0.10, 10.10 is 10.0.0.10. What it made of it is what the Lambdas and the security group get.
+  // The host as written, after any run of / and \ (the parser takes http:host and http:\\host too).
+  const written = /^[a-z][a-z0-9+.-]*:[/\\]*([^/\\?#]*)/i.exec(text)?.[1]?.replace(/:\d*$/, "");
+  if (ipaddr.IPv4.isValidFourPartDecimal(url.hostname) && written !== url.hostname) {
+    r.problems.push(
+      `hookgate:network.httpsProxy ${value} names an address the URL parser reads as ${url.hostname} (a leading 0 ` +
+        "is octal, 0x hexadecimal, and fewer than four numbers are filled in): write the IPv4 address as four decimal numbers",
+    );
+    return undefined;
+  }
   const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
   // The URL parser takes :0; nothing listens there, and the security group would open port 0.
   if (port === 0) {

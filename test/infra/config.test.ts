@@ -1150,3 +1150,40 @@ describe("readStackConfig(): CIDR prefix lengths", () => {
     );
   });
 });
+
+describe("readStackConfig(): network.httpsProxy addresses", () => {
+  const proxy = (httpsProxy: string) => ({ network: JSON.stringify({ httpsProxy }) });
+
+  it("refuses a proxy IPv4 address the URL parser reads as another (octal, hexadecimal, short or one number), saying which it reads", () => {
+    for (const [httpsProxy, read] of [
+      ["http://010.0.0.10:3128", "8.0.0.10"],
+      ["http://10.0.0.010:3128", "10.0.0.8"],
+      ["http://0x0a.0.0.10:3128", "10.0.0.10"],
+      ["http://10.10:3128", "10.0.0.10"],
+      ["http://167772170:3128", "10.0.0.10"],
+      ["https://10.0.0.010", "10.0.0.8"],
+    ] as const) {
+      expect(stackProblems(proxy(httpsProxy)), httpsProxy).to.deep.equal([
+        `hookgate:network.httpsProxy ${JSON.stringify(httpsProxy)} names an address the URL parser reads as ${read} (a leading 0 is octal, 0x hexadecimal, and fewer than four numbers are filled in): write the IPv4 address as four decimal numbers`,
+      ]);
+    }
+  });
+
+  it("reads a proxy named by four decimal numbers, an IPv6 address or a name, upper case and a port's leading zeros as the URL parser writes them", () => {
+    for (const [httpsProxy, url, port] of [
+      ["http://10.0.0.10:3128", "http://10.0.0.10:3128", 3128],
+      ["HTTP://10.0.0.10:03128", "http://10.0.0.10:3128", 3128],
+      ["https://10.0.0.10", "https://10.0.0.10", 443],
+      ["http:10.0.0.10:3128", "http://10.0.0.10:3128", 3128],
+      ["http:\\\\10.0.0.10:3128", "http://10.0.0.10:3128", 3128],
+      ["http://[FD00:0::10]:3128", "http://[fd00::10]:3128", 3128],
+      ["http://Proxy.Corp.Example:3128/", "http://proxy.corp.example:3128", 3128],
+    ] as const) {
+      expect(stackConfig(proxy(httpsProxy)).network.egressProxy, httpsProxy).to.deep.equal({
+        url,
+        port,
+        noProxy: [],
+      });
+    }
+  });
+});
