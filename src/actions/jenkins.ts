@@ -1,9 +1,9 @@
 // jenkins: POST {url}/job/{a}/job/{b}/buildWithParameters (or /build without parameters) with Basic
 // auth (user + API token), optionally with a CSRF crumb and its session cookie, over TLS that may
-// trust a private CA. 201/303 succeed, and so does a multibranch project's scan (302 to itself); a 2xx
-// without a queue item Location is not Jenkins' answer and is final;
-// 401/403/404/409 are final; 5xx, 429, network errors and timeouts are retryable. Other redirects are
-// never followed.
+// trust a private CA. 201, and 303 to a queue item (merged into it), succeed, and so does a multibranch
+// project's scan (302 to itself); a 2xx without a queue item Location is not Jenkins' answer and is final;
+// 401/403/404/409 are final; 5xx, 429, network errors and timeouts are retryable. Other redirects (a
+// sign-in, a 303 without a Location) are never followed, and final, naming where they pointed.
 import { ActionError } from "../core/errors";
 import type { ActionOutcome, JenkinsRequest } from "../core/types";
 import {
@@ -72,6 +72,9 @@ export async function triggerJenkins(
           { retryable: false },
         );
       }
+      if (res.statusCode >= 300 && res.statusCode < 400) {
+        throw crumbRedirectRefused(res.statusCode, header(res.headers, "location"), base);
+      }
       throw finalOrRetryable("Jenkins crumb issuer", res);
     }
     const crumb = await readJson<{ crumbRequestField?: unknown; crumb?: unknown }>(
@@ -135,7 +138,7 @@ export async function triggerJenkins(
       publicDetail: item ? `queued as queue item ${item}` : `queued (${status})`,
     };
   }
-  if (status === 303) {
+  if (status === 303 && queueItemNumber(location) !== undefined) {
     clients.log({
       msg: "jenkins build merged into a queued item",
       job: jobName,
@@ -144,7 +147,7 @@ export async function triggerJenkins(
     });
     return {
       status: "done",
-      detail: `merged into an item already queued${location ? ` (${location})` : ""}`,
+      detail: `merged into an item already queued (${location})`,
       publicDetail: "merged into an item already queued",
     };
   }
@@ -172,10 +175,7 @@ export async function triggerJenkins(
     }
   }
   if (status >= 300 && status < 400) {
-    throw new ActionError(
-      `${what}: Jenkins answered a redirect (${status}) instead of queuing the build; check the Jenkins url (http vs https, context path)`,
-      { retryable: false },
-    );
+    throw redirectRefused(what, status, header(res.headers, "location"), base);
   }
   if (status === 500 && withParameters) {
     const refusal = await refusedParameters(
@@ -215,11 +215,98 @@ function noQueueItem(what: string, status: number, contentType: string | undefin
   );
 }
 
-/** Whether a redirect leads back to the item itself (its path, wherever a proxy says the host is). */
+/**
+ * The error for a redirect that is neither a queue item (303: merged into one) nor the item itself (a scan, a
+ * veto). Jenkins answers a queued build 201 and a merged one 303, each with the queue item's Location; what
+ * else redirects a POST is most often a sign-in: Jenkins' own (/login, a security realm's
+ * /securityRealm/commenceLogin) or that of a proxy in front of it (an SSO on another host), so the build did
+ * not start. Final: a retry meets the same sign-in, and a redrive once the url or the credentials are right is
+ * safe. The message names where the redirect pointed (origin and path; never a query, which may carry an SSO
+ * state, nor user info); the public one (a commit status) leaves the address out.
+ */
+function redirectRefused(
+  what: string,
+  status: number,
+  location: string | undefined,
+  base: string,
+): ActionError {
+  const publicMessage = `${what} answered a redirect (${status}) instead of queuing the build`;
+  if (!location) {
+    return new ActionError(
+      `${what} answered a redirect (${status}) without a Location instead of queuing the build: Jenkins answers ` +
+        "a queued build 201, or one merged into a queued item 303, with the queue item's Location, so something " +
+        "else answered (a proxy or gateway in front of Jenkins?), and whether a build was queued is unknown. Not " +
+        "retried, as that could queue it twice: check Jenkins before a redrive, and point jenkins.url at Jenkins itself",
+      { retryable: false, publicMessage },
+    );
+  }
+  const { where, hint } = redirectTarget(location, base);
+  const redirected = `${what} answered a redirect (${status}) to ${where} instead of queuing the build`;
+  return new ActionError(
+    `${redirected}: ${hint ? `${hint}, so the build did not start` : "the build was not queued"}; ${remedy(hint)}`,
+    {
+      retryable: false,
+      publicMessage,
+    },
+  );
+}
+
+/** The crumb issuer's redirect (a GET: nothing was queued), final as the build request's, naming where it pointed. */
+function crumbRedirectRefused(status: number, location: string | undefined, base: string): ActionError {
+  const what = `Jenkins crumb issuer answered a redirect (${status})`;
+  if (!location) {
+    return new ActionError(`${what} without a Location instead of a crumb; check the Jenkins url`, {
+      retryable: false,
+    });
+  }
+  const { where, hint } = redirectTarget(location, base);
+  return new ActionError(
+    `${what} to ${where} instead of a crumb${hint ? `: ${hint}` : ""}; ${remedy(hint)}`,
+    {
+      retryable: false,
+      publicMessage: `${what} instead of a crumb`,
+    },
+  );
+}
+
+type SignIn = "another host" | "a sign-in page";
+
+/** Where a redirect pointed (origin and path only), and whether it was a sign-in. */
+function redirectTarget(location: string, base: string): { where: string; hint?: SignIn } {
+  let target: URL;
+  try {
+    target = new URL(location, `${base}/`);
+  } catch {
+    return { where: "a Location that is not a URL" };
+  }
+  if (target.protocol !== "https:" && target.protocol !== "http:")
+    return { where: `a ${target.protocol} URL` };
+  const where = `${target.origin}${target.pathname}`;
+  // Jenkins' own sign-in, on whichever name its root URL gives it.
+  if (/(^|\/)(login|loginEntry|securityRealm)(\/|$)/.test(target.pathname)) {
+    return { where, hint: "a sign-in page" };
+  }
+  // Another host (not http -> https on the same one): a sign-in of something in front of Jenkins.
+  if (target.hostname !== new URL(base).hostname) return { where, hint: "another host" };
+  return { where };
+}
+
+function remedy(hint: SignIn | undefined): string {
+  if (hint === "another host") {
+    return "a sign-in (an SSO) of something in front of Jenkins took the request: point jenkins.url at Jenkins itself, or have the proxy let API tokens through";
+  }
+  if (hint === "a sign-in page") {
+    return "the request was not taken as signed in: check the user and API token in the credentials secret, or whether a proxy in front of Jenkins asks for its own sign-in";
+  }
+  return "check the Jenkins url (http vs https, context path)";
+}
+
+/** Whether a content type is an HTML page's. */
 function isHtml(contentType: string | undefined): boolean {
   return /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(contentType ?? "");
 }
 
+/** Whether a redirect leads back to the item itself (its path, wherever a proxy says the host is). */
 function redirectsToItself(location: string | undefined, itemUrl: string): boolean {
   if (!location) return false;
   try {

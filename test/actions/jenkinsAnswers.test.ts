@@ -85,6 +85,24 @@ describe("Function: triggerJenkins and the crumb issuer's answers", () => {
       /without crumbRequestField\/crumb/,
     ],
     ["a dropped connection", "drop", true, /^Jenkins crumb issuer could not be reached/],
+    [
+      "302 without a Location",
+      { status: 302 },
+      false,
+      /^Jenkins crumb issuer answered a redirect \(302\) without a Location instead of a crumb; check the Jenkins url$/,
+    ],
+    [
+      "302 to its sign-in page",
+      { status: 302, headers: { location: "/login?from=%2FcrumbIssuer%2Fapi%2Fjson" } },
+      false,
+      /^Jenkins crumb issuer answered a redirect \(302\) to http:\/\/127\.0\.0\.1:\d+\/login instead of a crumb: a sign-in page; the request was not taken as signed in: check the user and API token/,
+    ],
+    [
+      "303 to an SSO on another host",
+      { status: 303, headers: { location: "https://sso.example.com/authorize?state=st4te" } },
+      false,
+      /^Jenkins crumb issuer answered a redirect \(303\) to https:\/\/sso\.example\.com\/authorize instead of a crumb: another host; a sign-in \(an SSO\) of something in front of Jenkins took the request/,
+    ],
   ];
   for (const [what, reply, retryable, message] of refusals) {
     it(`triggerJenkins in crumb mode is ${retryable ? "retryable" : "final"}, and posts no build, when the crumb issuer answers ${what}`, async () => {
@@ -179,9 +197,12 @@ describe("Function: triggerJenkins and the build endpoint's answers", () => {
       { detail: "queued as {url}/queue/item/9/", publicDetail: "queued as queue item 9" },
     ],
     [
-      "303 without a Location",
-      () => ({ status: 303 }),
-      { detail: "merged into an item already queued", publicDetail: "merged into an item already queued" },
+      "303 with queue item 6 (merged into an item already queued)",
+      (url) => ({ status: 303, headers: { location: `${url}/queue/item/6/` } }),
+      {
+        detail: "merged into an item already queued ({url}/queue/item/6/)",
+        publicDetail: "merged into an item already queued",
+      },
     ],
   ];
   for (const [what, reply, expected] of queued) {
@@ -324,6 +345,127 @@ describe("Function: triggerJenkins and the build endpoint's answers", () => {
   });
 });
 
+describe("Function: triggerJenkins and a redirect that is not Jenkins' answer (a sign-in, a wrong url)", () => {
+  let jenkins: ScriptedJenkins | undefined;
+  afterEach(async () => {
+    await jenkins?.close();
+    jenkins = undefined;
+  });
+
+  const SIGNED_OUT =
+    "a sign-in page, so the build did not start; the request was not taken as signed in: check the user and API " +
+    "token in the credentials secret, or whether a proxy in front of Jenkins asks for its own sign-in";
+  const SSO =
+    "another host, so the build did not start; a sign-in (an SSO) of something in front of Jenkins took the " +
+    "request: point jenkins.url at Jenkins itself, or have the proxy let API tokens through";
+  const WRONG_URL = "the build was not queued; check the Jenkins url (http vs https, context path)";
+  // [what, status, Location (from the server's url), where the message says it pointed, why]
+  const redirects: Array<
+    [string, number, (url: string) => string | undefined, (url: string) => string, string]
+  > = [
+    [
+      "303 to Jenkins' sign-in page, with a from= query",
+      303,
+      (url) => `${url}/login?from=%2Fjob%2Fapi%2Fjob%2Fbuild%2FbuildWithParameters`,
+      (url) => `${url}/login`,
+      SIGNED_OUT,
+    ],
+    [
+      "302 to a security realm's sign-in (/securityRealm/commenceLogin), path only",
+      302,
+      () => "/securityRealm/commenceLogin?from=%2F",
+      (url) => `${url}/securityRealm/commenceLogin`,
+      SIGNED_OUT,
+    ],
+    [
+      "303 to an SSO on another host, with its state and user info (never shown)",
+      303,
+      () => "https://bot:s3cr3t-pw@sso.example.com/oauth2/authorize?state=st4te-s3cr3t&client_id=x",
+      () => "https://sso.example.com/oauth2/authorize",
+      SSO,
+    ],
+    [
+      "307 to an SSO on another host",
+      307,
+      () => "https://sso.example.com/adfs/ls/?SAMLRequest=x",
+      () => "https://sso.example.com/adfs/ls/",
+      SSO,
+    ],
+    [
+      "302 to Jenkins' sign-in page under another host name (its root URL's)",
+      302,
+      () => "https://jenkins.example.com/login?from=%2F",
+      () => "https://jenkins.example.com/login",
+      SIGNED_OUT,
+    ],
+    [
+      "303 to another page of Jenkins (not a queue item)",
+      303,
+      (url) => `${url}/job/other/`,
+      (url) => `${url}/job/other/`,
+      WRONG_URL,
+    ],
+    [
+      "301 to https on the same host (an http url for an https Jenkins)",
+      301,
+      (url) => `${url.replace("http:", "https:")}/job/api/job/build/buildWithParameters`,
+      (url) => `${url.replace("http:", "https:")}/job/api/job/build/buildWithParameters`,
+      WRONG_URL,
+    ],
+  ];
+  for (const [what, status, location, where, why] of redirects) {
+    it(`triggerJenkins fails final, naming the status and where it pointed (never its query), and posts once, when the build endpoint answers ${what}`, async () => {
+      jenkins = await scriptedJenkins((req, url) =>
+        isApi(req)
+          ? apiAnswer(req, { nextBuildNumber: 2 })
+          : { status, headers: { location: location(url) ?? "" } },
+      );
+      const err = await rejectsWithActionError(triggerJenkins(request(jenkins.url), testClients(), context));
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        `Jenkins job api/build answered a redirect (${status}) to ${where(jenkins.url)} instead of queuing the build: ${why}`,
+      );
+      expect(err.publicMessage).to.equal(
+        `Jenkins job api/build answered a redirect (${status}) instead of queuing the build`,
+      );
+      expect(`${err.message} ${err.publicMessage}`).not.to.match(/s3cr3t|st4te|from=/);
+      expect(posts(jenkins)).to.have.length(1);
+      expect(apiCalls(jenkins)).to.have.length(0);
+    });
+  }
+
+  for (const status of [301, 302, 303, 307, 308]) {
+    it(`triggerJenkins fails final, never done, when the build endpoint answers ${status} without a Location: nothing shows a build was queued`, async () => {
+      jenkins = await scriptedJenkins(() => ({ status }));
+      const err = await rejectsWithActionError(triggerJenkins(request(jenkins.url), testClients(), context));
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        `Jenkins job api/build answered a redirect (${status}) without a Location instead of queuing the build: ` +
+          "Jenkins answers a queued build 201, or one merged into a queued item 303, with the queue item's " +
+          "Location, so something else answered (a proxy or gateway in front of Jenkins?), and whether a build " +
+          "was queued is unknown. Not retried, as that could queue it twice: check Jenkins before a redrive, and " +
+          "point jenkins.url at Jenkins itself",
+      );
+      expect(posts(jenkins)).to.have.length(1);
+    });
+  }
+
+  it("triggerJenkins takes a 303 without a Location from the /buildWithParameters fallback as refused too, not as merged", async () => {
+    jenkins = await scriptedJenkins((req) =>
+      req.url.endsWith("/build") ? { status: 400 } : { status: 303 },
+    );
+    const err = await rejectsWithActionError(
+      triggerJenkins(request(jenkins.url, { parameters: {} }), testClients(), context),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.match(/^Jenkins job api\/build answered a redirect \(303\) without a Location/);
+    expect(posts(jenkins).map((req) => req.url)).to.deep.equal([
+      "/job/api/job/build/build",
+      "/job/api/job/build/buildWithParameters",
+    ]);
+  });
+});
+
 describe("Function: triggerJenkins and a redirect to the item itself (a folder's scan, or a vetoed build)", () => {
   let jenkins: ScriptedJenkins | undefined;
   afterEach(async () => {
@@ -387,7 +529,10 @@ describe("Function: triggerJenkins and a redirect to the item itself (a folder's
         ),
       );
       expect(err.retryable).to.equal(false);
-      expect(err.message).to.contain("answered a redirect (302) instead of queuing the build");
+      expect(err.message).to.equal(
+        `Jenkins job acme/api answered a redirect (302) to ${jenkins.url}/job/acme/job/api/ instead of queuing the build: ` +
+          "the build was not queued; check the Jenkins url (http vs https, context path)",
+      );
     });
   }
 
