@@ -73,9 +73,30 @@ describe("Function: nextHop (the redirect rules)", () => {
   ];
   for (const [title, status, from, location, expected] of followed) {
     it(`nextHop: ${title}`, () => {
-      expect(nextHop(from, status, location, ORIGIN, WHAT)).to.deep.equal(expected);
+      expect(nextHop(from, status, location, API, WHAT)).to.deep.equal(expected);
     });
   }
+
+  it("nextHop follows a redirect to any path of the origin when the API's base is the origin itself (api.github.com)", () => {
+    const from: ApiHop = { method: "GET", url: "https://api.github.com/repos/acme/api/pulls/7" };
+    expect(
+      nextHop(
+        from,
+        301,
+        "/repositories/42/pulls/7",
+        "https://api.github.com",
+        "GitHub API GET /repos/acme/api/pulls/7",
+      ),
+    ).to.deep.equal({
+      method: "GET",
+      url: "https://api.github.com/repositories/42/pulls/7",
+      body: undefined,
+    });
+  });
+
+  it("nextHop follows a redirect to the base path itself, and takes the base's trailing slash as none", () => {
+    expect(nextHop(hop("GET"), 301, "/api/v1", `${API}/`, WHAT).url).to.equal(`${ORIGIN}/api/v1`);
+  });
 
   const refused: Array<[string, number, ApiHop, string | undefined, RegExp]> = [
     ["a redirect without a Location", 301, hop("GET"), undefined, /answered 301 without a Location/],
@@ -118,6 +139,41 @@ describe("Function: nextHop (the redirect rules)", () => {
       /to a URL with a user name or password in it/,
     ],
     [
+      "the host's sign-in page, outside the API's base path (its query never shown)",
+      302,
+      hop("GET"),
+      "https://git.example.com/user/login?redirect_to=%2Fapi%2Fv1&token=sig",
+      /to https:\/\/git\.example\.com\/user\/login, outside the API's base path \/api\/v1: not followed: the token goes to the API only$/,
+    ],
+    [
+      "a path-only Location outside the base path, for a write",
+      307,
+      hop("DELETE"),
+      "/login",
+      /was redirected \(307\) to https:\/\/git\.example\.com\/login, outside the API's base path \/api\/v1/,
+    ],
+    [
+      "a path that only starts as the base path does (/api/v10)",
+      301,
+      hop("GET"),
+      "/api/v10/repos/acme/api/branches/x",
+      /to https:\/\/git\.example\.com\/api\/v10\/repos\/acme\/api\/branches\/x, outside the API's base path/,
+    ],
+    [
+      "dot segments that climb out of the base path",
+      301,
+      hop("GET"),
+      "/api/v1/../../login",
+      /to https:\/\/git\.example\.com\/login, outside the API's base path/,
+    ],
+    [
+      "encoded dot segments that climb out of the base path",
+      301,
+      hop("GET"),
+      "/api/v1/%2e%2e/%2E%2E/login",
+      /to https:\/\/git\.example\.com\/login, outside the API's base path/,
+    ],
+    [
       "303 to a DELETE, which a GET would not do",
       303,
       hop("DELETE"),
@@ -129,7 +185,7 @@ describe("Function: nextHop (the redirect rules)", () => {
     it(`nextHop refuses, final, ${title}`, () => {
       let error: unknown;
       try {
-        nextHop(from, status, location, ORIGIN, WHAT);
+        nextHop(from, status, location, API, WHAT);
       } catch (err) {
         error = err;
       }
@@ -145,11 +201,22 @@ describe("Function: nextHop (the redirect rules)", () => {
 
   it("nextHop keeps the other origin out of the public message (a commit status) of a cross-origin refusal", () => {
     try {
-      nextHop(hop("GET"), 301, "https://evil.example.net/x", ORIGIN, WHAT);
+      nextHop(hop("GET"), 301, "https://evil.example.net/x", API, WHAT);
       expect.fail("expected a refusal");
     } catch (err) {
       expect((err as ActionError).publicMessage).to.equal(
         `${WHAT} was redirected (301) to another origin: not followed: the token goes to the API's origin only`,
+      );
+    }
+  });
+
+  it("nextHop keeps the path out of the public message (a commit status) of a refusal outside the base path", () => {
+    try {
+      nextHop(hop("GET"), 302, "/user/login", API, WHAT);
+      expect.fail("expected a refusal");
+    } catch (err) {
+      expect((err as ActionError).publicMessage).to.equal(
+        `${WHAT} was redirected (302) outside the API's base path: not followed: the token goes to the API only`,
       );
     }
   });
@@ -243,7 +310,12 @@ describe("Class: the Git host API client against a local Git host whose reposito
     headRef: "feature/login",
     headSha: SHA,
   };
-  const apiPath: Record<string, string> = { github: "", gitea: "/api/v1", gitlab: "/api/v4" };
+  const apiPath: Record<string, string> = {
+    github: "",
+    gitea: "/api/v1",
+    gitlab: "/api/v4",
+    "bitbucket-server": "/rest/api/latest",
+  };
   const client = (provider: Provider = "github"): Promise<GitHostClient> =>
     gitHostClient(
       { provider, apiUrl: `${host.url}${apiPath[provider]}`, token: "hookgate/github-token" },
@@ -395,6 +467,53 @@ describe("Class: the Git host API client against a local Git host whose reposito
     });
   });
 
+  describe("on Bitbucket Data Center (its redirect's status and Location are not documented)", () => {
+    const PULL = "/projects/acme/repos/api/pull-requests/7";
+
+    it("a redirect from /rest/api/latest to /rest/api/1.0 (the same REST module) is followed with the token", async () => {
+      host.script("pull", { status: 301, headers: { location: `${host.url}/rest/api/1.0${PULL}` } });
+      const dataCenter = await client("bitbucket-server");
+      expect((await dataCenter.getPullRequest(OLD, 7)).headSha).to.equal(SHA);
+      expect(calls()).to.deep.equal([
+        ["GET", `/rest/api/latest${PULL}`, "token"],
+        ["GET", `/rest/api/1.0${PULL}`, "token"],
+      ]);
+      // The same repository under another version of the API: no move to report.
+      expect(dataCenter.redirects).to.deep.equal([]);
+      expect(clients.logs.filter((line) => line.level === "warn")).to.deep.equal([]);
+    });
+
+    it("a moved repository's redirect to another version of the API reports the move without the versions", async () => {
+      host.setRepo(NEW, { defaultBranch: "main" });
+      host.setPull(NEW, pull);
+      host.script("pull", {
+        status: 301,
+        headers: { location: `${host.url}/rest/api/1.0/projects/platform/repos/api-v2/pull-requests/7` },
+      });
+      const dataCenter = await client("bitbucket-server");
+      expect((await dataCenter.getPullRequest(OLD, 7)).headSha).to.equal(SHA);
+      expect(dataCenter.redirects).to.deep.equal([
+        { status: 301, from: "/projects/acme/repos/api", to: "/projects/platform/repos/api-v2" },
+      ]);
+    });
+
+    for (const [title, path] of [
+      ["its sign-in page", "/login"],
+      ["another REST module", `/rest/api-other/1.0${PULL}`],
+    ] as const) {
+      it(`a redirect to ${title} fails final, and nothing is sent there`, async () => {
+        host.script("pull", { status: 302, headers: { location: `${host.url}${path}?next=x` } });
+        const err = await rejectsWithActionError((await client("bitbucket-server")).getPullRequest(OLD, 7));
+        expect(err.retryable).to.equal(false);
+        expect(err.message).to.equal(
+          `Bitbucket Data Center API GET ${PULL} was redirected (302) to ${host.url}${path}, outside the API's ` +
+            "base path /rest/api: not followed: the token goes to the API only",
+        );
+        expect(calls()).to.have.length(1);
+      });
+    }
+  });
+
   describe("redirects it does not follow", () => {
     // A redirect to the codeload listener: another port, so another origin, which records any request.
     const crossOrigin: Array<
@@ -454,6 +573,59 @@ describe("Class: the Git host API client against a local Git host whose reposito
       expect(calls()).to.have.length(1);
       expect(host.branches(OLD.fullName)).to.include("feature/login");
     });
+
+    const outOfBase: Array<
+      [
+        string,
+        Provider,
+        "pull" | "delete-ref",
+        number,
+        string,
+        (c: GitHostClient) => Promise<unknown>,
+        string,
+      ]
+    > = [
+      [
+        "Gitea's getPullRequest (302) to its sign-in page",
+        "gitea",
+        "pull",
+        302,
+        "/user/login?redirect_to=%2Fapi%2Fv1%2Frepos",
+        (c) => c.getPullRequest(OLD, 7),
+        "Gitea API GET /repos/acme/api/pulls/7 was redirected (302) to {url}/user/login, outside the API's base path /api/v1",
+      ],
+      [
+        "Gitea's deleteBranch (307) to another API version",
+        "gitea",
+        "delete-ref",
+        307,
+        "/api/v2/repos/acme/api/branches/feature/login",
+        (c) => c.deleteBranch(OLD, "feature/login", SHA),
+        "Gitea API DELETE /repos/acme/api/branches/feature/login was redirected (307) to {url}/api/v2/repos/acme/api/branches/feature/login, outside the API's base path /api/v1",
+      ],
+      [
+        "GitLab's getPullRequest (301) to its sign-in page",
+        "gitlab",
+        "pull",
+        301,
+        "/users/sign_in",
+        (c) => c.getPullRequest(OLD, 7),
+        "GitLab API GET /projects/acme%2Fapi/merge_requests/7 was redirected (301) to {url}/users/sign_in, outside the API's base path /api/v4",
+      ],
+    ];
+    for (const [title, provider, kind, status, location, act, message] of outOfBase) {
+      it(`${title} fails final, naming where it went, and nothing is sent there (so no token)`, async () => {
+        host.script(kind, { status, headers: { location: `${host.url}${location}` } });
+        const err = await rejectsWithActionError(act(await client(provider)));
+        expect(err.retryable).to.equal(false);
+        expect(err.message).to.equal(
+          `${message.replace("{url}", host.url)}: not followed: the token goes to the API only`,
+        );
+        expect(err.message).not.to.contain("redirect_to");
+        expect(calls()).to.have.length(1);
+        expect(host.branches(OLD.fullName)).to.include("feature/login");
+      });
+    }
 
     it("a 303 to a DELETE fails final and sends no GET: its answer would pass for the deletion's", async () => {
       host.script("delete-ref", {

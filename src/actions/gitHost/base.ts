@@ -65,7 +65,6 @@ export abstract class ApiClient {
       body = JSON.stringify(call.json);
     }
     const base = call.baseUrl ?? this.apiUrl;
-    const origin = new URL(base).origin;
     let hop: ApiHop = { method: call.method, url: `${base}${call.path}`, body };
     for (let redirects = 0; ; redirects++) {
       const res = await httpRequest({
@@ -81,7 +80,7 @@ export abstract class ApiClient {
       const status = res.statusCode;
       if ((status >= 200 && status < 300) || call.accept?.includes(status)) return res;
       if (!isRedirect(status)) throw await this.failure(res, call);
-      // A renamed or transferred repository: followed within the API's origin (redirects.ts).
+      // A renamed or transferred repository: followed within the API's origin and base path (redirects.ts).
       await discard(res);
       const where = `${this.what} ${call.method} ${call.path.split("?")[0]}`;
       if (redirects === MAX_API_REDIRECTS) {
@@ -89,10 +88,20 @@ export abstract class ApiClient {
           retryable: false,
         });
       }
-      const next = nextHop(hop, status, header(res.headers, "location"), origin, where);
+      const next = nextHop(hop, status, header(res.headers, "location"), this.redirectScope(base), where);
       this.noteRedirect(status, hop.url, next.url, base);
       hop = next;
     }
+  }
+
+  /** The URL whose origin and path bound the redirects a call to `base` follows: `base` itself by default. */
+  protected redirectScope(base: string): string {
+    return base;
+  }
+
+  /** A URL as the API names one resource, whichever of its equal spellings a redirect used: itself by default. */
+  protected canonicalUrl(url: string): string {
+    return url;
   }
 
   /**
@@ -100,8 +109,9 @@ export abstract class ApiClient {
    * repository's old path.
    */
   private noteRedirect(status: number, fromUrl: string, toUrl: string, base: string): void {
-    if (new URL(fromUrl).pathname === new URL(toUrl).pathname) return;
-    const { from, to } = movedPaths(fromUrl, toUrl, base);
+    const [fromCanonical, toCanonical] = [this.canonicalUrl(fromUrl), this.canonicalUrl(toUrl)];
+    if (new URL(fromCanonical).pathname === new URL(toCanonical).pathname) return;
+    const { from, to } = movedPaths(fromCanonical, toCanonical, this.canonicalUrl(base));
     if (this.redirects.some((each) => each.from === from && each.to === to)) return;
     this.redirects.push({ status, from, to });
     this.log?.({

@@ -218,6 +218,9 @@ function branchName(ref: DataCenterRef | undefined): string | undefined {
   return ref?.displayId;
 }
 
+/** A Data Center REST module's version at the end of its base URL: /latest, /1.0. */
+const VERSION_AT_END = /\/(?:latest|\d+(?:\.\d+)*)$/;
+
 export class BitbucketServerClient extends ApiClient implements GitHostClient {
   readonly provider = "bitbucket-server" as const;
   protected readonly what = "Bitbucket Data Center API";
@@ -225,6 +228,19 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
   /** The repository, as PROJECT_KEY/slug (what the normalised events call owner/name). */
   private repoPath(repo: RepoRef): string {
     return `/projects/${seg(repo.owner, "project key")}/repos/${seg(repo.name, "repository")}`;
+  }
+
+  /**
+   * A REST module's versions are one API: a redirect from /rest/api/latest/… to /rest/api/1.0/… (the
+   * status and Location of Data Center's redirects are not documented, BSERV-11763) stays within it.
+   */
+  protected override redirectScope(base: string): string {
+    return base.replace(VERSION_AT_END, "");
+  }
+
+  /** …/rest/api/1.0/… as …/rest/api/latest/…: a redirect between the two is no move of the repository. */
+  protected override canonicalUrl(url: string): string {
+    return url.replace(/(\/rest\/[^/?#]+)\/(?:latest|\d+(?:\.\d+)*)(?=[/?#]|$)/, "$1/latest");
   }
 
   /** The server's base URL, before /rest: the branch-utils module and the web pages live there. */

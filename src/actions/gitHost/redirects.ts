@@ -13,7 +13,10 @@
 //   site/master#6325, was closed Won't Fix): the old path answers 404, and nothing here changes that.
 // So: 301, 302, 307 and 308 repeat the request, method and body kept, as GitHub asks (a write is never turned
 // into a GET); 303 turns a GET into a GET and refuses any other method, whose answer would be read as the
-// write's own. Only within the API's origin, where the token may go, and at most MAX_API_REDIRECTS times.
+// write's own. Only within the API, where the token may go: its origin and its base path (GitHub's
+// /repositories/{id}/… stays under GHES's /api/v3, GitLab's /projects/{id}/… under /api/v4, Gitea's new name
+// under /api/v1), never elsewhere on the host (a sign-in page, /login, with the token); at most
+// MAX_API_REDIRECTS times.
 import { ActionError } from "../../core/errors";
 
 export const MAX_API_REDIRECTS = 3;
@@ -33,16 +36,20 @@ export interface ApiHop {
 
 /**
  * Where a redirect answer sends the call: the next hop, or a final ActionError when it is not followed
- * (no Location, another origin, a write told to become a GET). `what` names the call for messages
- * ("GitHub API GET /repos/acme/api/pulls/7"); the messages name origins and paths, never a query or a header.
+ * (no Location, another origin, a path outside `apiBase`'s, a write told to become a GET). `apiBase` is the
+ * API's base URL: its origin and path bound where the call (and its token) may go. `what` names the call for
+ * messages ("GitHub API GET /repos/acme/api/pulls/7"); the messages name origins and paths, never a query or a
+ * header.
  */
 export function nextHop(
   hop: ApiHop,
   status: number,
   location: string | undefined,
-  apiOrigin: string,
+  apiBase: string,
   what: string,
 ): ApiHop {
+  const api = new URL(apiBase);
+  const apiOrigin = api.origin;
   const answered = `${what} was redirected (${status})`;
   if (!location) {
     throw new ActionError(`${what} answered ${status} without a Location: the redirect cannot be followed`, {
@@ -70,6 +77,15 @@ export function nextHop(
     throw new ActionError(`${answered} to a URL with a user name or password in it: not followed`, {
       retryable: false,
     });
+  }
+  const basePath = api.pathname.replace(/\/+$/, "");
+  if (basePath !== "" && next.pathname !== basePath && !next.pathname.startsWith(`${basePath}/`)) {
+    // The same host, but not its API (a sign-in page): the path only, as a query could hold a token.
+    const refused = "not followed: the token goes to the API only";
+    throw new ActionError(
+      `${answered} to ${next.origin}${next.pathname}, outside the API's base path ${basePath}: ${refused}`,
+      { retryable: false, publicMessage: `${answered} outside the API's base path: ${refused}` },
+    );
   }
   if (status === 303 && hop.method !== "GET") {
     throw new ActionError(
