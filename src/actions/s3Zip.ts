@@ -295,8 +295,16 @@ export async function downloadArchive(
     if ([301, 302, 303, 307, 308].includes(status)) {
       await discard(res);
       const location = header(res.headers, "location");
-      if (!location)
-        throw new ActionError(`${what}: redirect (${status}) without a Location`, { retryable: true });
+      if (!location) {
+        // Final, as the API calls' (gitHost/redirects.ts): without a Location the redirect is the server's
+        // answer (a fetch in "follow" mode resolves with it), and a retry gets the same one.
+        throw new ActionError(
+          `${what} answered ${status} without a Location: the redirect cannot be followed`,
+          {
+            retryable: false,
+          },
+        );
+      }
       const next = new URL(location, url);
       if (next.protocol !== "https:" && next.protocol !== "http:") {
         throw new ActionError(`${what}: redirect to an unsupported scheme ${next.protocol}`, {

@@ -537,6 +537,32 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(err.message).to.contain("401").and.not.contain("ghp_wrong");
   });
 
+  for (const status of [301, 302, 303, 307, 308]) {
+    it(`uploadSourceZip fails final, as the API calls do, and sends no second request, when the archive download answers ${status} without a Location`, async () => {
+      host.script("archive", { status });
+      const err = await rejectsWithActionError(upload(request(), pushEvent(), clients()));
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        `github archive of acme/api answered ${status} without a Location: the redirect cannot be followed`,
+      );
+      expect(host.requests).to.have.length(1);
+    });
+  }
+
+  it("uploadSourceZip fails final when the hop a redirect led to (codeload) answers 302 without a Location", async () => {
+    host.script(
+      "archive",
+      { status: 302, headers: { location: `${host.codeloadUrl}/acme/api/legacy.zip/${SHA}` } },
+      { status: 302 },
+    );
+    const err = await rejectsWithActionError(upload(request(), pushEvent(), clients()));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      "github archive of acme/api answered 302 without a Location: the redirect cannot be followed",
+    );
+    expect(host.requests.map((r) => r.listener)).to.deep.equal(["api", "codeload"]);
+  });
+
   it("uploadSourceZip is retryable when the Git host drops the connection", async () => {
     host.script("archive", { drop: true });
     const err = await rejectsWithActionError(upload(request(), pushEvent(), clients()));
