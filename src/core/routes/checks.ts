@@ -174,6 +174,12 @@ export function urlProblem(value: string): string | undefined {
     // Shown without them: a trigger token often travels in a query string.
     return `"${clip(`${url.origin}${url.pathname}`)}" must not have a query string or fragment (not shown)`;
   }
+  // The URL parser reads an IPv4 address as inet_aton does: 010.0.0.5 (octal) is 8.0.0.5, 0x0a.0.0.5 and
+  // 167772165 are 10.0.0.5, 10.5 is 10.0.0.5. The actions would call the address it made, not the one meant.
+  const writtenHost = /^[a-z][a-z0-9+.-]*:[/\\]*([^/\\?#]*)/i.exec(value.trim())?.[1]?.replace(/:\d*$/, "");
+  if (ipaddr.IPv4.isValidFourPartDecimal(url.hostname) && writtenHost !== url.hostname) {
+    return `the host "${clip(writtenHost ?? "")}" is read by the URL parser as the address ${url.hostname} (a leading 0 is octal, 0x hexadecimal, and fewer than four numbers are filled in): write the IPv4 address as four decimal numbers`;
+  }
   return undefined;
 }
 

@@ -160,6 +160,29 @@ describe("Function: urlProblem", () => {
     expect(urlProblem("https://jenkins.internal:8443/ci")).to.equal(undefined);
     expect(urlProblem("http://10.0.0.5:8080")).to.equal(undefined);
   });
+  const readAs = (written: string, address: string) =>
+    `the host "${written}" is read by the URL parser as the address ${address} (a leading 0 is octal, 0x hexadecimal, and fewer than four numbers are filled in): write the IPv4 address as four decimal numbers`;
+  for (const [url, written, address] of [
+    ["http://010.0.0.5:8080", "010.0.0.5", "8.0.0.5"],
+    ["https://0x0a.0.0.5/jenkins", "0x0a.0.0.5", "10.0.0.5"],
+    ["https://10.5", "10.5", "10.0.0.5"],
+    ["http://167772165:8080/", "167772165", "10.0.0.5"],
+    ["HTTPS://10.0.0.05", "10.0.0.05", "10.0.0.5"],
+  ] as const) {
+    it(`urlProblem refuses an IPv4 host the URL parser reads as another address (${url} is ${address})`, () => {
+      expect(urlProblem(url)).to.equal(readAs(written, address));
+    });
+  }
+  it("urlProblem accepts IPv4 hosts in four decimal numbers, names that look numeric in part, and IPv6", () => {
+    for (const url of [
+      "http://10.0.0.5",
+      "https://192.168.1.10:8443/ci",
+      "https://ci-10.example.com",
+      "http://[fd00::5]:8080",
+    ]) {
+      expect(urlProblem(url), url).to.equal(undefined);
+    }
+  });
   it("urlProblem refuses a URL with a password without showing it", () => {
     const message = urlProblem("https://admin:s3cret@jenkins.example.com");
     expect(message).to.include("user name or password");
