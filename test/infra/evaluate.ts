@@ -4,7 +4,7 @@ import type { CodeProvider } from "../../src/infra/bundle";
 import type { StackConfig } from "../../src/infra/config";
 import { buildStack } from "../../src/infra/program";
 import type { WebhookSetup } from "../../src/infra/webhookSetup";
-import { MockCloud, outputValue, REGION, settle } from "./mocks";
+import { type InvokeResult, MockCloud, outputValue, REGION, settle } from "./mocks";
 
 export interface Evaluated {
   cloud: MockCloud;
@@ -23,15 +23,18 @@ export async function evaluate(args: {
   githubApiUrl?: string;
   /** The stack's region; the mocks' REGION when absent. */
   region?: string;
+  /** Invoke answers other than the mocks' own, by token. */
+  invokes?: Record<string, InvokeResult>;
 }): Promise<Evaluated> {
-  const cloud = new MockCloud();
+  const { invokes, ...program } = args;
+  const cloud = new MockCloud(invokes);
   const stack = args.stack ?? "test";
   await cloud.install(stack);
   // Pulumi records a stack trace per resource; with tsx's source maps that dominates the run time.
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    const out = buildStack({ ...args, stack, region: args.region ?? REGION });
+    const out = buildStack({ ...program, stack, region: args.region ?? REGION });
     const [webhookUrls, webhookSetup, deadLetterQueueUrls, dashboardUrl] = await Promise.all([
       outputValue(out.webhookUrls),
       outputValue(out.webhookSetup),

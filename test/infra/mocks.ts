@@ -44,14 +44,40 @@ export interface RecordedInvoke {
   inputs: Record<string, unknown>;
 }
 
-const KNOWN_INVOKES: Record<string, () => Record<string, unknown>> = {
+/** An invoke's answer to its inputs; throws (with `details`, see invokeFailure) to fail it. */
+export type InvokeResult = (inputs: Record<string, any>) => Record<string, unknown>;
+
+/** The DHCP options set every existing VPC of the mocks has, unless a test gives its own. */
+export const DHCP_OPTIONS_ID = "dopt-0123456789abcdef0";
+
+const KNOWN_INVOKES: Record<string, InvokeResult> = {
   "aws:index/getCallerIdentity:getCallerIdentity": () => ({
     accountId: ACCOUNT,
     arn: `arn:aws:iam::${ACCOUNT}:user/test`,
     userId: "AIDATEST",
     id: ACCOUNT,
   }),
+  // An existing VPC (network.mode: existing) with the default options set: Amazon's DNS only.
+  "aws:ec2/getVpc:getVpc": (inputs) => ({
+    id: inputs.id,
+    arn: `arn:aws:ec2:${REGION}:${ACCOUNT}:vpc/${inputs.id}`,
+    cidrBlock: "10.0.0.0/16",
+    dhcpOptionsId: DHCP_OPTIONS_ID,
+    enableDnsSupport: true,
+    enableDnsHostnames: true,
+  }),
+  "aws:ec2/getVpcDhcpOptions:getVpcDhcpOptions": (inputs) => ({
+    id: inputs.dhcpOptionsId,
+    dhcpOptionsId: inputs.dhcpOptionsId,
+    domainName: `${REGION}.compute.internal`,
+    domainNameServers: ["AmazonProvidedDNS"],
+  }),
 };
+
+/** An invoke failure whose message survives the mock monitor (it keeps only `details`). */
+export function invokeFailure(message: string): Error {
+  return Object.assign(new Error(message), { details: message });
+}
 
 function computed(
   type: string,
@@ -117,6 +143,9 @@ export class MockCloud implements pulumi.runtime.Mocks {
   readonly invokes: RecordedInvoke[] = [];
   private current = { urn: "", parent: "", retainOnDelete: false };
 
+  /** @param invokeResults answers that replace (or add to) the known invokes', by token. */
+  constructor(private readonly invokeResults: Record<string, InvokeResult> = {}) {}
+
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
     const id =
       args.type === "aws:ec2/securityGroup:SecurityGroup" ? `sg-${hex(args.name)}` : `${args.name}-id`;
@@ -138,12 +167,9 @@ export class MockCloud implements pulumi.runtime.Mocks {
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     this.invokes.push({ token: args.token, inputs: args.inputs });
-    const known = KNOWN_INVOKES[args.token];
-    if (!known) {
-      const message = `unexpected invoke ${args.token} ${JSON.stringify(args.inputs)}`;
-      throw Object.assign(new Error(message), { details: message });
-    }
-    return known();
+    const known = this.invokeResults[args.token] ?? KNOWN_INVOKES[args.token];
+    if (!known) throw invokeFailure(`unexpected invoke ${args.token} ${JSON.stringify(args.inputs)}`);
+    return known(args.inputs);
   }
 
   /** Installs these mocks, and learns each registration's URN and parent from the mock monitor. */
