@@ -100,6 +100,131 @@ function proxyEgressRule(args: NetworkArgs, proxy: { url: string; port: number }
   return covered ? undefined : rule;
 }
 
+/** The DHCP options' name for the VPC's own resolver (Route 53 Resolver), which security groups never filter. */
+export const AMAZON_PROVIDED_DNS = "AmazonProvidedDNS";
+
+const DNS = 53;
+/** EC2 refuses an apostrophe in a rule's description. */
+const DNS_DESCRIPTION = "DNS: a name server of the VPC DHCP options";
+
+/** The name servers of a VPC's DHCP options set that the Lambdas' security group must let them reach. */
+export interface DnsServers {
+  /** Each server's address alone: IPv4 /32, IPv6 /128, in the options' order, without repeats. */
+  cidrs: string[];
+  /** Whether the options also name AmazonProvidedDNS (reached without a rule). */
+  amazonProvided: boolean;
+  /** Entries that are neither AmazonProvidedDNS nor an IP address (EC2 accepts none): no rule. */
+  ignored: string[];
+}
+
+/**
+ * The name servers a VPC's DHCP options set (domain-name-servers) gives the functions, as the destinations of
+ * DNS rules. Security groups do not filter the Amazon-provided resolver, but they do filter the traffic to a
+ * server the options name by address (an on-premises or Active Directory DNS): without a rule every lookup
+ * fails. An IPv4-mapped IPv6 address is its IPv4 one, which is what goes on the wire.
+ */
+export function dhcpDnsServers(domainNameServers: readonly string[]): DnsServers {
+  const cidrs: string[] = [];
+  const ignored: string[] = [];
+  let amazonProvided = false;
+  for (const entry of domainNameServers) {
+    const text = entry.trim();
+    let cidr: string | undefined;
+    if (text.toLowerCase() === AMAZON_PROVIDED_DNS.toLowerCase()) {
+      amazonProvided = true;
+      continue;
+    }
+    if (ipaddr.IPv4.isValidFourPartDecimal(text)) {
+      cidr = `${ipaddr.IPv4.parse(text).toString()}/32`;
+    } else if (ipaddr.IPv6.isValid(text)) {
+      const address = ipaddr.IPv6.parse(text);
+      cidr = address.isIPv4MappedAddress()
+        ? `${address.toIPv4Address().toString()}/32`
+        : `${address.toString()}/128`;
+    }
+    if (cidr === undefined) ignored.push(entry);
+    else if (!cidrs.includes(cidr)) cidrs.push(cidr);
+  }
+  return { cidrs, amazonProvided, ignored };
+}
+
+/** UDP and TCP 53 to each name server alone (DNS falls back to TCP for a large answer). */
+export function dnsEgressRules(servers: DnsServers) {
+  return servers.cidrs.flatMap((cidr) =>
+    ["udp", "tcp"].map((protocol) => ({
+      description: DNS_DESCRIPTION,
+      protocol,
+      fromPort: DNS,
+      toPort: DNS,
+      ...(cidr.endsWith("/128") ? { ipv6CidrBlocks: [cidr] } : { cidrBlocks: [cidr] }),
+    })),
+  );
+}
+
+/** What `pulumi up` says when the Lambdas' group opens DNS to the DHCP options' servers; none when it does not. */
+export function dnsEgressWarning(
+  vpcId: string,
+  dhcpOptionsId: string,
+  servers: DnsServers,
+): string | undefined {
+  if (servers.cidrs.length === 0 && servers.ignored.length === 0) return undefined;
+  const parts: string[] = [];
+  if (servers.cidrs.length > 0) {
+    parts.push(
+      `network.vpcId ${vpcId} uses the DHCP options ${dhcpOptionsId}, whose DNS server(s) the route functions ` +
+        `resolve names through: the Lambdas' security group sends UDP and TCP 53 to ${servers.cidrs.join(", ")} ` +
+        "alone (security groups filter DNS to a server of your own, not to AmazonProvidedDNS)",
+    );
+  }
+  if (servers.cidrs.some((cidr) => cidr.endsWith("/128"))) {
+    parts.push(
+      "an IPv6 server is reached only over outbound IPv6, which hookgate does not turn on for the functions " +
+        "(ipv6AllowedForDualStack); the options should name an IPv4 server too",
+    );
+  }
+  if (servers.ignored.length > 0) {
+    parts.push(
+      `the DHCP options ${dhcpOptionsId} of ${vpcId} name ${servers.ignored.join(", ")} as DNS server(s), ` +
+        "which is not an IP address: no rule was added for it",
+    );
+  }
+  return parts.join("; ");
+}
+
+/**
+ * The DNS servers of an existing VPC's DHCP options set, read at deploy time (ec2:DescribeVpcs, then
+ * ec2:DescribeDhcpOptions). A VPC associated with no options set (dhcpOptionsId "default") names none. A read
+ * that fails stops the deployment, naming both permissions: a warning would leave a stack whose functions may
+ * resolve no name at all (every delivery failing) until someone reads the deploy log.
+ */
+export function vpcDnsServers(
+  vpcId: string,
+  opts: pulumi.InvokeOptions,
+): pulumi.Output<{ dhcpOptionsId: string; servers: DnsServers }> {
+  const failed = (action: string, error: unknown): never => {
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new pulumi.RunError(
+      `cannot read the DHCP options of network.vpcId ${vpcId} (${action}), which name the DNS servers the route ` +
+        "functions use: the deploy credentials need ec2:DescribeVpcs and ec2:DescribeDhcpOptions, and the VPC " +
+        `must be in aws:region. ${cause}`,
+    );
+  };
+  const read = aws.ec2
+    .getVpc({ id: vpcId }, opts)
+    .catch((error: unknown) => failed("ec2:DescribeVpcs", error))
+    .then(async (vpc) => {
+      const dhcpOptionsId = vpc.dhcpOptionsId;
+      if (!dhcpOptionsId || dhcpOptionsId === "default") {
+        return { dhcpOptionsId: dhcpOptionsId || "default", servers: dhcpDnsServers([]) };
+      }
+      const options = await aws.ec2
+        .getVpcDhcpOptions({ dhcpOptionsId }, opts)
+        .catch((error: unknown) => failed(`ec2:DescribeDhcpOptions ${dhcpOptionsId}`, error));
+      return { dhcpOptionsId, servers: dhcpDnsServers(options.domainNameServers ?? []) };
+    });
+  return pulumi.output(read);
+}
+
 export class Network extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
   public readonly privateSubnetIds: pulumi.Output<string[]>;
@@ -157,7 +282,8 @@ export class Network extends pulumi.ComponentResource {
       }
     }
 
-    // The Lambda security group: nothing comes in; out only HTTPS and the Jenkins port(s).
+    // The Lambda security group: nothing comes in; out only HTTPS, the Jenkins port(s), Git host APIs' ports,
+    // the proxy's port, and DNS to the name servers of an existing VPC's DHCP options.
     const jenkinsEgress = args.jenkinsPorts
       .filter((port) => port !== HTTPS || args.jenkins.securityGroupId)
       .map((port) =>
@@ -179,6 +305,38 @@ export class Network extends pulumi.ComponentResource {
       );
     const jenkinsOpenToAll = !args.jenkins.securityGroupId && args.jenkins.cidrs.includes("0.0.0.0/0");
     const proxyEgress = args.proxy && proxyEgressRule(args, args.proxy);
+    const egress = [
+      {
+        description: "HTTPS: AWS APIs, the Git host API, Jenkins on 443",
+        protocol: "tcp",
+        fromPort: HTTPS,
+        toPort: HTTPS,
+        cidrBlocks: ["0.0.0.0/0"],
+      },
+      ...jenkinsEgress,
+      ...(args.gitHostApiPorts ?? [])
+        // A Jenkins port already open to every address covers the API too; a narrowed one does not.
+        .filter((port) => port !== HTTPS && !(jenkinsOpenToAll && args.jenkinsPorts.includes(port)))
+        .map((port) => ({
+          description: "Git host API",
+          protocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          cidrBlocks: ["0.0.0.0/0"],
+        })),
+      ...(proxyEgress ? [proxyEgress] : []),
+    ];
+    // An existing VPC's DHCP options may name DNS servers of its own, which the group filters. A rule added by
+    // hand would not last: the group's rules are inline, and the next `pulumi up` removes any other.
+    const existingVpcId = net.mode === "existing" ? net.vpcId : undefined;
+    const lambdaEgress =
+      existingVpcId === undefined
+        ? egress
+        : vpcDnsServers(existingVpcId, { parent: this }).apply(({ dhcpOptionsId, servers }) => {
+            const warning = dnsEgressWarning(existingVpcId, dhcpOptionsId, servers);
+            if (warning) pulumi.log.warn(warning, this);
+            return [...egress, ...dnsEgressRules(servers)];
+          });
     const lambdaSg = new aws.ec2.SecurityGroup(
       `${name}-lambda`,
       {
@@ -186,27 +344,7 @@ export class Network extends pulumi.ComponentResource {
         description: "hookgate route Lambdas: no ingress; egress HTTPS and Jenkins only",
         vpcId: this.vpcId,
         ingress: [],
-        egress: [
-          {
-            description: "HTTPS: AWS APIs, the Git host API, Jenkins on 443",
-            protocol: "tcp",
-            fromPort: HTTPS,
-            toPort: HTTPS,
-            cidrBlocks: ["0.0.0.0/0"],
-          },
-          ...jenkinsEgress,
-          ...(args.gitHostApiPorts ?? [])
-            // A Jenkins port already open to every address covers the API too; a narrowed one does not.
-            .filter((port) => port !== HTTPS && !(jenkinsOpenToAll && args.jenkinsPorts.includes(port)))
-            .map((port) => ({
-              description: "Git host API",
-              protocol: "tcp",
-              fromPort: port,
-              toPort: port,
-              cidrBlocks: ["0.0.0.0/0"],
-            })),
-          ...(proxyEgress ? [proxyEgress] : []),
-        ],
+        egress: lambdaEgress,
         tags: { Name: args.lambdaSecurityGroupName },
       },
       { parent: this },

@@ -1,6 +1,17 @@
+import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { INTERFACE_ENDPOINT_SERVICES } from "../../src/infra/config";
-import { interfaceServiceName, serviceName } from "../../src/infra/network";
+import {
+  dhcpDnsServers,
+  dnsEgressRules,
+  dnsEgressWarning,
+  interfaceServiceName,
+  serviceName,
+  vpcDnsServers,
+} from "../../src/infra/network";
+import { evaluate } from "./evaluate";
+import { config, jenkinsRoute, stubCode } from "./fixtures";
+import { type InvokeResult, invokeFailure, MockCloud, outputValue, type RecordedInvoke } from "./mocks";
 
 describe("Function: interfaceServiceName(region, service)", () => {
   it("interfaceServiceName is com.amazonaws.<region>.<service> for every service in the aws, GovCloud, ISO-E, ISO-F and European Sovereign Cloud regions", () => {
@@ -48,4 +59,250 @@ describe("Function: interfaceServiceName(region, service)", () => {
     expect(serviceName("cn-north-1", "s3")).to.equal("com.amazonaws.cn-north-1.s3");
     expect(serviceName("cn-northwest-1", "dynamodb")).to.equal("com.amazonaws.cn-northwest-1.dynamodb");
   });
+});
+
+describe("Function: dhcpDnsServers(domainNameServers)", () => {
+  it("dhcpDnsServers names no server for AmazonProvidedDNS alone, or for no entry", () => {
+    expect(dhcpDnsServers(["AmazonProvidedDNS"])).to.deep.equal({
+      cidrs: [],
+      amazonProvided: true,
+      ignored: [],
+    });
+    expect(dhcpDnsServers([])).to.deep.equal({ cidrs: [], amazonProvided: false, ignored: [] });
+  });
+
+  it("dhcpDnsServers gives each server's address alone, in the options' order and once: IPv4 /32, IPv6 /128 written canonically, an IPv4-mapped address as its IPv4", () => {
+    expect(
+      dhcpDnsServers(["10.20.0.10", "FD00:0:0::53", "AmazonProvidedDNS", "::ffff:10.20.0.11", "10.20.0.10"]),
+    ).to.deep.equal({
+      cidrs: ["10.20.0.10/32", "fd00::53/128", "10.20.0.11/32"],
+      amazonProvided: true,
+      ignored: [],
+    });
+  });
+
+  it("dhcpDnsServers takes AmazonProvidedDNS in any case, and leaves out (and names) an entry that is not an IP address", () => {
+    expect(dhcpDnsServers(["amazonprovideddns", "dns.corp.example", "10.1.2.300"])).to.deep.equal({
+      cidrs: [],
+      amazonProvided: true,
+      ignored: ["dns.corp.example", "10.1.2.300"],
+    });
+  });
+});
+
+describe("Function: dnsEgressRules(servers) and dnsEgressWarning", () => {
+  it("dnsEgressRules sends UDP 53 and TCP 53 to each server alone", () => {
+    expect(dnsEgressRules(dhcpDnsServers(["10.20.0.10", "fd00::53"]))).to.deep.equal([
+      { ...DNS_RULE, protocol: "udp", cidrBlocks: ["10.20.0.10/32"] },
+      { ...DNS_RULE, protocol: "tcp", cidrBlocks: ["10.20.0.10/32"] },
+      { ...DNS_RULE, protocol: "udp", ipv6CidrBlocks: ["fd00::53/128"] },
+      { ...DNS_RULE, protocol: "tcp", ipv6CidrBlocks: ["fd00::53/128"] },
+    ]);
+    expect(dnsEgressRules(dhcpDnsServers(["AmazonProvidedDNS"]))).to.deep.equal([]);
+  });
+
+  it("dnsEgressWarning names the VPC, the options set and each address opened; it is silent when nothing is", () => {
+    expect(dnsEgressWarning(VPC, DHCP, dhcpDnsServers(["AmazonProvidedDNS"]))).to.equal(undefined);
+    expect(dnsEgressWarning(VPC, DHCP, dhcpDnsServers(["10.20.0.10", "10.20.0.11"]))).to.equal(
+      `network.vpcId ${VPC} uses the DHCP options ${DHCP}, whose DNS server(s) the route functions resolve ` +
+        "names through: the Lambdas' security group sends UDP and TCP 53 to 10.20.0.10/32, 10.20.0.11/32 alone " +
+        "(security groups filter DNS to a server of your own, not to AmazonProvidedDNS)",
+    );
+  });
+
+  it("dnsEgressWarning says an IPv6 server needs the functions' outbound IPv6, and names an entry that is not an address", () => {
+    const warning = dnsEgressWarning(VPC, DHCP, dhcpDnsServers(["fd00::53", "dns.corp.example"]));
+    expect(warning).to.contain("UDP and TCP 53 to fd00::53/128 alone");
+    expect(warning).to.contain(
+      "an IPv6 server is reached only over outbound IPv6, which hookgate does not turn on for the functions",
+    );
+    expect(warning).to.contain(`name dns.corp.example as DNS server(s), which is not an IP address`);
+  });
+});
+
+const VPC = "vpc-0feedfeedfeedfeed";
+const DHCP = "dopt-0c0ffeec0ffeec0ff";
+const DNS_RULE = {
+  description: "DNS: a name server of the VPC DHCP options",
+  fromPort: 53,
+  toPort: 53,
+};
+const HTTPS_RULE = {
+  description: "HTTPS: AWS APIs, the Git host API, Jenkins on 443",
+  protocol: "tcp",
+  fromPort: 443,
+  toPort: 443,
+  cidrBlocks: ["0.0.0.0/0"],
+};
+const JENKINS_RULE = {
+  description: "Jenkins controller",
+  protocol: "tcp",
+  fromPort: 8443,
+  toPort: 8443,
+  cidrBlocks: ["0.0.0.0/0"],
+};
+const EXISTING = {
+  mode: "existing",
+  vpcId: VPC,
+  privateSubnetIds: ["subnet-0123456789abcdef1", "subnet-0123456789abcdef2"],
+};
+const GET_VPC = "aws:ec2/getVpc:getVpc";
+const GET_DHCP = "aws:ec2/getVpcDhcpOptions:getVpcDhcpOptions";
+
+/** Invoke answers for a VPC whose DHCP options set (DHCP unless given) names these servers. */
+function dhcpInvokes(domainNameServers: string[], dhcpOptionsId = DHCP): Record<string, InvokeResult> {
+  return {
+    [GET_VPC]: (inputs) => ({ id: inputs.id, cidrBlock: "10.20.0.0/16", dhcpOptionsId }),
+    [GET_DHCP]: (inputs) => ({
+      id: inputs.dhcpOptionsId,
+      dhcpOptionsId: inputs.dhcpOptionsId,
+      domainNameServers,
+    }),
+  };
+}
+
+/** Evaluates the stack; returns the Lambdas' egress rules, the invokes made and what pulumi.log.warn got. */
+async function lambdaEgress(
+  network: Record<string, unknown>,
+  invokes?: Record<string, InvokeResult>,
+): Promise<{ egress: unknown[]; invokes: RecordedInvoke[]; warnings: string[] }> {
+  const warn = pulumi.log.warn;
+  const warnings: string[] = [];
+  pulumi.log.warn = (message: string) => {
+    warnings.push(message);
+    return Promise.resolve();
+  };
+  try {
+    const { cloud } = await evaluate({
+      config: config({ network }),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+      invokes,
+    });
+    const groups = cloud
+      .ofType("aws:ec2/securityGroup:SecurityGroup")
+      .filter((r) => r.name.endsWith("-lambda"));
+    expect(groups).to.have.length(1);
+    const ec2Invokes = cloud.invokes.filter((i) => i.token.startsWith("aws:ec2/"));
+    return { egress: groups[0]?.inputs.egress, invokes: ec2Invokes, warnings };
+  } finally {
+    pulumi.log.warn = warn;
+  }
+}
+
+const dnsWarnings = (warnings: string[]) => warnings.filter((w) => /DHCP options/.test(w));
+
+describe("Network (under Pulumi mocks): DNS to the name servers of an existing VPC's DHCP options", () => {
+  it("a created VPC reads no DHCP options and its Lambdas' group opens no DNS rule", async () => {
+    const { egress, invokes, warnings } = await lambdaEgress({}, dhcpInvokes(["10.20.0.10"]));
+    expect(invokes).to.deep.equal([]);
+    expect(egress).to.deep.equal([HTTPS_RULE, JENKINS_RULE]);
+    expect(dnsWarnings(warnings)).to.deep.equal([]);
+  });
+
+  it("an existing VPC whose DHCP options name AmazonProvidedDNS alone: the VPC and its options are read, and the rules are unchanged", async () => {
+    const { egress, invokes, warnings } = await lambdaEgress(EXISTING, dhcpInvokes(["AmazonProvidedDNS"]));
+    expect(invokes.map((i) => [i.token, i.inputs])).to.deep.equal([
+      [GET_VPC, { id: VPC }],
+      [GET_DHCP, { dhcpOptionsId: DHCP }],
+    ]);
+    expect(egress).to.deep.equal([HTTPS_RULE, JENKINS_RULE]);
+    expect(dnsWarnings(warnings)).to.deep.equal([]);
+  });
+
+  it("an existing VPC whose DHCP options name two DNS servers: UDP and TCP 53 to each alone, and `pulumi up` says so", async () => {
+    const { egress, warnings } = await lambdaEgress(EXISTING, dhcpInvokes(["10.20.0.10", "10.30.0.10"]));
+    expect(egress).to.deep.equal([
+      HTTPS_RULE,
+      JENKINS_RULE,
+      { ...DNS_RULE, protocol: "udp", cidrBlocks: ["10.20.0.10/32"] },
+      { ...DNS_RULE, protocol: "tcp", cidrBlocks: ["10.20.0.10/32"] },
+      { ...DNS_RULE, protocol: "udp", cidrBlocks: ["10.30.0.10/32"] },
+      { ...DNS_RULE, protocol: "tcp", cidrBlocks: ["10.30.0.10/32"] },
+    ]);
+    expect(dnsWarnings(warnings)).to.deep.equal([
+      dnsEgressWarning(VPC, DHCP, dhcpDnsServers(["10.20.0.10", "10.30.0.10"])),
+    ]);
+  });
+
+  it("an existing VPC whose DHCP options name one IPv6 DNS server: UDP and TCP 53 to its /128 alone", async () => {
+    const { egress, warnings } = await lambdaEgress(EXISTING, dhcpInvokes(["fd00:10:20::53"]));
+    expect(egress).to.deep.equal([
+      HTTPS_RULE,
+      JENKINS_RULE,
+      { ...DNS_RULE, protocol: "udp", ipv6CidrBlocks: ["fd00:10:20::53/128"] },
+      { ...DNS_RULE, protocol: "tcp", ipv6CidrBlocks: ["fd00:10:20::53/128"] },
+    ]);
+    expect(dnsWarnings(warnings)).to.have.length(1);
+    expect(dnsWarnings(warnings)[0]).to.contain("outbound IPv6");
+  });
+
+  it("an existing VPC whose DHCP options name AmazonProvidedDNS and a server of its own: rules for that server only", async () => {
+    const { egress } = await lambdaEgress(EXISTING, dhcpInvokes(["AmazonProvidedDNS", "10.20.0.10"]));
+    expect(egress).to.deep.equal([
+      HTTPS_RULE,
+      JENKINS_RULE,
+      { ...DNS_RULE, protocol: "udp", cidrBlocks: ["10.20.0.10/32"] },
+      { ...DNS_RULE, protocol: "tcp", cidrBlocks: ["10.20.0.10/32"] },
+    ]);
+  });
+
+  it("an existing VPC associated with no DHCP options (dhcpOptionsId default) or with options that name no server: no DNS rule, and no options read for the former", async () => {
+    const none = await lambdaEgress(EXISTING, dhcpInvokes(["10.20.0.10"], "default"));
+    expect(none.invokes.map((i) => i.token)).to.deep.equal([GET_VPC]);
+    expect(none.egress).to.deep.equal([HTTPS_RULE, JENKINS_RULE]);
+    const empty = await lambdaEgress(EXISTING, dhcpInvokes([]));
+    expect(empty.egress).to.deep.equal([HTTPS_RULE, JENKINS_RULE]);
+    expect(dnsWarnings([...none.warnings, ...empty.warnings])).to.deep.equal([]);
+  });
+
+  it("the DNS rules come after the HTTPS, Jenkins and proxy rules, which stay as they were", async () => {
+    const { egress } = await lambdaEgress(
+      { ...EXISTING, httpsProxy: "http://10.20.0.5:3128" },
+      dhcpInvokes(["10.20.0.10"]),
+    );
+    expect(egress).to.deep.equal([
+      HTTPS_RULE,
+      JENKINS_RULE,
+      {
+        description: "egress proxy",
+        protocol: "tcp",
+        fromPort: 3128,
+        toPort: 3128,
+        cidrBlocks: ["10.20.0.5/32"],
+      },
+      { ...DNS_RULE, protocol: "udp", cidrBlocks: ["10.20.0.10/32"] },
+      { ...DNS_RULE, protocol: "tcp", cidrBlocks: ["10.20.0.10/32"] },
+    ]);
+  });
+});
+
+describe("Function: vpcDnsServers(vpcId, opts) (under Pulumi mocks)", () => {
+  for (const [token, action] of [
+    [GET_VPC, "ec2:DescribeVpcs"],
+    [GET_DHCP, `ec2:DescribeDhcpOptions ${DHCP}`],
+  ] as const) {
+    it(`vpcDnsServers fails naming ec2:DescribeVpcs and ec2:DescribeDhcpOptions, and the provider's reason, when ${action} is refused`, async () => {
+      const reason = "UnauthorizedOperation: You are not authorized to perform this operation.";
+      const cloud = new MockCloud({
+        ...dhcpInvokes(["10.20.0.10"]),
+        [token]: () => {
+          throw invokeFailure(reason);
+        },
+      });
+      await cloud.install("test");
+      const error = await outputValue(vpcDnsServers(VPC, {})).then(
+        () => expect.fail("vpcDnsServers read the options"),
+        (e: unknown) => e,
+      );
+      expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+      const message = (error as Error).message;
+      expect(message).to.contain(
+        `cannot read the DHCP options of network.vpcId ${VPC} (${action}), which name the DNS servers the route ` +
+          "functions use: the deploy credentials need ec2:DescribeVpcs and ec2:DescribeDhcpOptions, and the VPC " +
+          "must be in aws:region.",
+      );
+      expect(message).to.contain(reason);
+    });
+  }
 });
