@@ -111,8 +111,6 @@ const DNS_DESCRIPTION = "DNS: a name server of the VPC DHCP options";
 export interface DnsServers {
   /** Each server's address alone: IPv4 /32, IPv6 /128, in the options' order, without repeats. */
   cidrs: string[];
-  /** Whether the options also name AmazonProvidedDNS (reached without a rule). */
-  amazonProvided: boolean;
   /** Entries that are neither AmazonProvidedDNS nor an IP address (EC2 accepts none): no rule. */
   ignored: string[];
 }
@@ -126,14 +124,11 @@ export interface DnsServers {
 export function dhcpDnsServers(domainNameServers: readonly string[]): DnsServers {
   const cidrs: string[] = [];
   const ignored: string[] = [];
-  let amazonProvided = false;
   for (const entry of domainNameServers) {
     const text = entry.trim();
     let cidr: string | undefined;
-    if (text.toLowerCase() === AMAZON_PROVIDED_DNS.toLowerCase()) {
-      amazonProvided = true;
-      continue;
-    }
+    // The VPC's own resolver: security groups do not filter it.
+    if (text.toLowerCase() === AMAZON_PROVIDED_DNS.toLowerCase()) continue;
     if (ipaddr.IPv4.isValidFourPartDecimal(text)) {
       cidr = `${ipaddr.IPv4.parse(text).toString()}/32`;
     } else if (ipaddr.IPv6.isValid(text)) {
@@ -145,7 +140,7 @@ export function dhcpDnsServers(domainNameServers: readonly string[]): DnsServers
     if (cidr === undefined) ignored.push(entry);
     else if (!cidrs.includes(cidr)) cidrs.push(cidr);
   }
-  return { cidrs, amazonProvided, ignored };
+  return { cidrs, ignored };
 }
 
 /** UDP and TCP 53 to each name server alone (DNS falls back to TCP for a large answer). */

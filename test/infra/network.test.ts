@@ -65,10 +65,9 @@ describe("Function: dhcpDnsServers(domainNameServers)", () => {
   it("dhcpDnsServers names no server for AmazonProvidedDNS alone, or for no entry", () => {
     expect(dhcpDnsServers(["AmazonProvidedDNS"])).to.deep.equal({
       cidrs: [],
-      amazonProvided: true,
       ignored: [],
     });
-    expect(dhcpDnsServers([])).to.deep.equal({ cidrs: [], amazonProvided: false, ignored: [] });
+    expect(dhcpDnsServers([])).to.deep.equal({ cidrs: [], ignored: [] });
   });
 
   it("dhcpDnsServers gives each server's address alone, in the options' order and once: IPv4 /32, IPv6 /128 written canonically, an IPv4-mapped address as its IPv4", () => {
@@ -76,7 +75,6 @@ describe("Function: dhcpDnsServers(domainNameServers)", () => {
       dhcpDnsServers(["10.20.0.10", "FD00:0:0::53", "AmazonProvidedDNS", "::ffff:10.20.0.11", "10.20.0.10"]),
     ).to.deep.equal({
       cidrs: ["10.20.0.10/32", "fd00::53/128", "10.20.0.11/32"],
-      amazonProvided: true,
       ignored: [],
     });
   });
@@ -84,7 +82,6 @@ describe("Function: dhcpDnsServers(domainNameServers)", () => {
   it("dhcpDnsServers takes AmazonProvidedDNS in any case, and leaves out (and names) an entry that is not an IP address", () => {
     expect(dhcpDnsServers(["amazonprovideddns", "dns.corp.example", "10.1.2.300"])).to.deep.equal({
       cidrs: [],
-      amazonProvided: true,
       ignored: ["dns.corp.example", "10.1.2.300"],
     });
   });
