@@ -143,17 +143,24 @@ export function dhcpDnsServers(domainNameServers: readonly string[]): DnsServers
   return { cidrs, ignored };
 }
 
-/** UDP and TCP 53 to each name server alone (DNS falls back to TCP for a large answer). */
+/**
+ * UDP and TCP 53 to each name server alone (DNS falls back to TCP for a large answer): one rule per protocol
+ * that lists every server. The provider reads a group's rules back merged by protocol, ports and description
+ * (terraform-provider-aws initSecurityGroupRule), so one rule per server would differ from what it reads on
+ * every `pulumi up`.
+ */
 export function dnsEgressRules(servers: DnsServers) {
-  return servers.cidrs.flatMap((cidr) =>
-    ["udp", "tcp"].map((protocol) => ({
-      description: DNS_DESCRIPTION,
-      protocol,
-      fromPort: DNS,
-      toPort: DNS,
-      ...(cidr.endsWith("/128") ? { ipv6CidrBlocks: [cidr] } : { cidrBlocks: [cidr] }),
-    })),
-  );
+  if (servers.cidrs.length === 0) return [];
+  const ipv4 = servers.cidrs.filter((cidr) => !cidr.endsWith("/128"));
+  const ipv6 = servers.cidrs.filter((cidr) => cidr.endsWith("/128"));
+  return ["udp", "tcp"].map((protocol) => ({
+    description: DNS_DESCRIPTION,
+    protocol,
+    fromPort: DNS,
+    toPort: DNS,
+    ...(ipv4.length > 0 ? { cidrBlocks: ipv4 } : {}),
+    ...(ipv6.length > 0 ? { ipv6CidrBlocks: ipv6 } : {}),
+  }));
 }
 
 /** What `pulumi up` says when the Lambdas' group opens DNS to the DHCP options' servers; none when it does not. */

@@ -88,12 +88,11 @@ describe("Function: dhcpDnsServers(domainNameServers)", () => {
 });
 
 describe("Function: dnsEgressRules(servers) and dnsEgressWarning", () => {
-  it("dnsEgressRules sends UDP 53 and TCP 53 to each server alone", () => {
-    expect(dnsEgressRules(dhcpDnsServers(["10.20.0.10", "fd00::53"]))).to.deep.equal([
-      { ...DNS_RULE, protocol: "udp", cidrBlocks: ["10.20.0.10/32"] },
-      { ...DNS_RULE, protocol: "tcp", cidrBlocks: ["10.20.0.10/32"] },
-      { ...DNS_RULE, protocol: "udp", ipv6CidrBlocks: ["fd00::53/128"] },
-      { ...DNS_RULE, protocol: "tcp", ipv6CidrBlocks: ["fd00::53/128"] },
+  it("dnsEgressRules sends UDP 53 and TCP 53 to each server alone, in one rule per protocol as the provider reads a group's rules back (merged by protocol, ports and description), so no `pulumi up` shows a diff", () => {
+    const both = { cidrBlocks: ["10.20.0.10/32", "10.30.0.10/32"], ipv6CidrBlocks: ["fd00::53/128"] };
+    expect(dnsEgressRules(dhcpDnsServers(["10.20.0.10", "fd00::53", "10.30.0.10"]))).to.deep.equal([
+      { ...DNS_RULE, protocol: "udp", ...both },
+      { ...DNS_RULE, protocol: "tcp", ...both },
     ]);
     expect(dnsEgressRules(dhcpDnsServers(["AmazonProvidedDNS"]))).to.deep.equal([]);
   });
@@ -212,10 +211,8 @@ describe("Network (under Pulumi mocks): DNS to the name servers of an existing V
     expect(egress).to.deep.equal([
       HTTPS_RULE,
       JENKINS_RULE,
-      { ...DNS_RULE, protocol: "udp", cidrBlocks: ["10.20.0.10/32"] },
-      { ...DNS_RULE, protocol: "tcp", cidrBlocks: ["10.20.0.10/32"] },
-      { ...DNS_RULE, protocol: "udp", cidrBlocks: ["10.30.0.10/32"] },
-      { ...DNS_RULE, protocol: "tcp", cidrBlocks: ["10.30.0.10/32"] },
+      { ...DNS_RULE, protocol: "udp", cidrBlocks: ["10.20.0.10/32", "10.30.0.10/32"] },
+      { ...DNS_RULE, protocol: "tcp", cidrBlocks: ["10.20.0.10/32", "10.30.0.10/32"] },
     ]);
     expect(dnsWarnings(warnings)).to.deep.equal([
       dnsEgressWarning(VPC, DHCP, dhcpDnsServers(["10.20.0.10", "10.30.0.10"])),
