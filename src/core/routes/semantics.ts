@@ -249,24 +249,75 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
 /**
  * A glob in a form no event carries: a full ref where branches and tags are matched by name (`refs/heads/main`
  * for `main`), a name ending in "/" (no branch, tag, file or repository name does), a changed file with a
- * leading "/" (files are paths from the repository's root), or an actor that is blank or has an empty part.
+ * leading "/" (files are paths from the repository's root), an actor that is blank or has an empty part, or a
+ * branch, tag or file name that Git refuses (nameProblem).
  */
 function neverMatchesProblem(key: string, glob: string): string | undefined {
   const not = glob.startsWith("!") ? "!" : "";
   const body = glob.slice(not.length);
   const prefix = key === "branches" ? "refs/heads/" : key === "tags" ? "refs/tags/" : undefined;
   if (prefix !== undefined && body.startsWith(prefix)) {
-    return `glob "${glob}" never matches: ${key} are matched without ${prefix}; write "${not}${body.slice(prefix.length)}"`;
+    const fixed = body.slice(prefix.length).replace(/^\/+/, "");
+    return `glob "${glob}" never matches: ${key} are matched without ${prefix}; write "${not}${fixed}"`;
   }
   if (key === "paths" && body.startsWith("/")) {
     const fixed = `${body.replace(/^\/+/, "")}${body.endsWith("/") ? "**" : ""}`;
     return `glob "${glob}" never matches: changed files are paths from the repository's root, without a leading "/"; write "${not}${fixed}"`;
   }
   if (key === "actors") return actorProblem(glob, body);
+  if (key !== "events" && key !== "actions") {
+    const problem = nameProblem(key, glob, not, body);
+    if (problem !== undefined) return problem;
+  }
   if (key !== "events" && key !== "actions" && body.endsWith("/")) {
     return `glob "${glob}" never matches: a name never ends with "/"; write "${glob}**" for everything under it`;
   }
   return undefined;
+}
+
+/**
+ * A branch, tag or changed-file glob that no name in a Git repository can match:
+ * - blank: Git refuses a space in a ref name (git check-ref-format, rule 4; a no-break space is allowed, so
+ *   only a blank with a space is refused). A file may be named "  ", so a blank `paths` glob is left alone;
+ * - a leading "/" (branches, tags): Git refuses a ref name that begins with "/" (rule 6);
+ * - "//" outside braces, parentheses and classes: Git refuses consecutive slashes in a ref name (rule 6), and
+ *   a path in a commit has no empty folder.
+ * picomatch ignores a leading "./" ("././main" matches "main"), so it is left out before the checks.
+ */
+function nameProblem(key: string, glob: string, not: string, body: string): string | undefined {
+  if (key !== "branches" && key !== "tags" && key !== "paths") return undefined;
+  const bare = body.replace(/^(?:\.\/)+/, "");
+  if (key !== "paths" && body.trim() === "" && body.includes(" ")) {
+    return `glob "${glob}" never matches: it is blank, and Git refuses a space in a branch or tag name`;
+  }
+  if (key !== "paths" && bare.startsWith("/")) {
+    const fixed = bare.replace(/^\/+/, "");
+    const fix = fixed === "" ? "" : `; write "${not}${fixed}"`;
+    return `glob "${glob}" never matches: a name never begins with "/"${fix}`;
+  }
+  const slashes = topLevelSlashes(bare);
+  if (slashes.some((at, i) => slashes[i + 1] === at + 1)) {
+    const fixed = body.replace(/\/{2,}/g, "/");
+    return `glob "${glob}" never matches: a name has no empty part ("//"); write "${not}${fixed}"`;
+  }
+  return undefined;
+}
+
+/**
+ * Where the glob's "/" are that stand for themselves: not escaped, and not inside braces, parentheses or a
+ * class, where one alternative may hold a "/" that another does not ("{a//b,c}" matches "c").
+ */
+function topLevelSlashes(glob: string): number[] {
+  const at: number[] = [];
+  let depth = 0;
+  for (let i = 0; i < glob.length; i++) {
+    const char = glob[i];
+    if (char === "\\") i++;
+    else if (char === "{" || char === "(" || char === "[") depth++;
+    else if (char === "}" || char === ")" || char === "]") depth = Math.max(0, depth - 1);
+    else if (char === "/" && depth === 0) at.push(i);
+  }
+  return at;
 }
 
 /**

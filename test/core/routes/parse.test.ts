@@ -779,6 +779,27 @@ describe("Function: parseRoutes", () => {
         33,
         'route "a" match.paths[1]: glob "!docs/" never matches: a name never ends with "/"; write "!docs/**" for everything under it',
       ],
+      // Git refuses a ref name that begins with "/", has "//" or a space; a changed file has no empty folder.
+      [
+        '{ branches: ["/main"] }',
+        25,
+        'route "a" match.branches[0]: glob "/main" never matches: a name never begins with "/"; write "main"',
+      ],
+      [
+        '{ tags: [v1, "a//b"] }',
+        25,
+        'route "a" match.tags[1]: glob "a//b" never matches: a name has no empty part ("//"); write "a/b"',
+      ],
+      [
+        '{ branches: [main, "  "] }',
+        31,
+        'route "a" match.branches[1]: glob "  " never matches: it is blank, and Git refuses a space in a branch or tag name',
+      ],
+      [
+        '{ paths: ["src//x"] }',
+        22,
+        'route "a" match.paths[0]: glob "src//x" never matches: a name has no empty part ("//"); write "src/x"',
+      ],
       // An actor is a user name: no team ("org/team" means nothing), no path, never blank.
       ...[
         ['"team/"', "team/"],

@@ -1,0 +1,183 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { compileGlobList } from "../../../src/core/globs";
+import { semanticFindings } from "../../../src/core/routes/semantics";
+
+type Key = "branches" | "tags" | "paths" | "repos";
+
+/** What check says about one glob of one route (undefined when nothing), with the route's provider. */
+function globFinding(key: Key, glob: string, provider?: string, defaultProvider?: string) {
+  const findings = semanticFindings({
+    version: 1,
+    defaults: { secret: "hooks/s", ...(defaultProvider ? { provider: defaultProvider } : {}) },
+    routes: [
+      {
+        name: "a",
+        ...(provider ? { provider } : {}),
+        match: { [key]: [glob] },
+        action: { type: "jenkins", job: "x" },
+      },
+    ],
+  }).filter((f) => f.path[2] === "match");
+  expect(findings.length).to.be.at.most(1);
+  return findings[0]?.message;
+}
+
+/** A glob as a test title shows it: JSON, with spaces other than " " written as escapes. */
+function shown(glob: string): string {
+  return JSON.stringify(glob).replace(
+    /[^\x21-\x7e ]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+describe("Function: semanticFindings, branch, tag and changed-file names no Git repository holds", () => {
+  const blank = "it is blank, and Git refuses a space in a branch or tag name";
+  const leading = 'a name never begins with "/"';
+  const empty = 'a name has no empty part ("//")';
+  // [key, glob, message after `route "a" match.<key>[0]: glob "<glob>" never matches: `]
+  const refused: Array<[Key, string, string]> = [
+    ["branches", "  ", blank],
+    ["tags", "!  ", blank],
+    ["branches", " \u00a0", blank],
+    ["branches", "/main", `${leading}; write "main"`],
+    ["branches", "!/release/*", `${leading}; write "!release/*"`],
+    ["branches", ".//main", `${leading}; write "main"`],
+    ["branches", "/", leading],
+    ["tags", "/v*", `${leading}; write "v*"`],
+    ["tags", "//v*", `${leading}; write "v*"`],
+    ["branches", "a//b", `${empty}; write "a/b"`],
+    ["branches", "release/**//x", `${empty}; write "release/**/x"`],
+    ["branches", "{main,dev}//x", `${empty}; write "{main,dev}/x"`],
+    ["tags", "!v1///x", `${empty}; write "!v1/x"`],
+    ["paths", "src//x", `${empty}; write "src/x"`],
+    ["paths", "!docs//**", `${empty}; write "!docs/**"`],
+    ["paths", "**//*.md", `${empty}; write "**/*.md"`],
+    ["branches", "refs/heads//x", 'branches are matched without refs/heads/; write "x"'],
+  ];
+  for (const [key, glob, message] of refused) {
+    it(`semanticFindings refuses ${key}: [${shown(glob)}]: ${message}`, () => {
+      expect(globFinding(key, glob)).to.equal(
+        `route "a" match.${key}[0]: glob "${glob}" never matches: ${message}`,
+      );
+    });
+  }
+
+  // Each matches a real name (the second): Git allows a no-break space and an ideographic space in a ref
+  // name, a file may be named "  ", and a "//" inside braces or parentheses may be an alternative not taken.
+  const accepted: Array<[Key, string, string]> = [
+    ["branches", "\u00a0", "\u00a0"],
+    ["branches", "\u3000", "\u3000"],
+    ["branches", "main", "main"],
+    ["branches", "./main", "main"],
+    ["branches", "release/**", "release/1.x/hotfix"],
+    ["branches", "feature/*/x", "feature/a/x"],
+    ["branches", "{main,master}", "master"],
+    ["branches", "{a//b,c}", "c"],
+    ["branches", "@(main|a//b)", "main"],
+    ["tags", "v[0-9]*", "v1.2"],
+    ["tags", "v1/x", "v1/x"],
+    ["paths", "  ", "  "],
+    ["paths", " x ", " x "],
+    ["paths", "src/**", "src/a/b.ts"],
+    ["paths", "**/*.md", "docs/a.md"],
+    ["paths", "docs/**/x", "docs/x"],
+  ];
+  for (const [key, glob, name] of accepted) {
+    it(`semanticFindings accepts ${key}: [${shown(glob)}], which matches ${shown(name)}`, () => {
+      expect(compileGlobList([glob])(name)).to.equal(true);
+      expect(globFinding(key, glob)).to.equal(undefined);
+      expect(globFinding(key, `!${glob}`)).to.equal(undefined);
+    });
+  }
+});
+
+// Branch and tag names that git check-ref-format accepts: parts of letters, digits, "-_=%", "é" and a
+// no-break space, with an inner "." (never first or last, never "..", never ".lock"), joined by "/".
+const refChar = fc.constantFrom(..."abcXYZ019-_=%é\u00a0");
+const refWord = fc.string({ unit: refChar, minLength: 1, maxLength: 6 });
+const refPart = fc
+  .tuple(refWord, fc.option(refWord, { nil: undefined }))
+  .map(([a, b]) => (b === undefined ? a : `${a}.${b}`));
+const refName = fc.array(refPart, { minLength: 1, maxLength: 4 }).map((parts) => parts.join("/"));
+/** A glob for a name: some parts written as "*", "**" or braces that hold them. */
+const globFor = (name: string) =>
+  fc.array(fc.constantFrom("keep", "*", "**", "braces"), { minLength: 4, maxLength: 4 }).map((ways) =>
+    name
+      .split("/")
+      .map((part, i) => (ways[i] === "keep" ? part : ways[i] === "braces" ? `{${part},x}` : ways[i]))
+      .join("/"),
+  );
+
+describe("Property: semanticFindings and names no Git repository holds", () => {
+  it("no branch or tag name Git accepts, nor a glob with parts written as *, ** or braces, is refused", () => {
+    fc.assert(
+      fc.property(
+        refName.chain((name) => fc.tuple(fc.constant(name), globFor(name))),
+        ([name, glob]) => {
+          expect(compileGlobList([glob])(name)).to.equal(true);
+          for (const key of ["branches", "tags", "paths"] as const) {
+            for (const entry of [name, glob, `!${glob}`]) expect(globFinding(key, entry)).to.equal(undefined);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a branch or tag name with a leading / or a // is refused, and the glob does not match the name", () => {
+    const broken = refName.chain((name) => {
+      const parts = name.split("/");
+      return fc.tuple(
+        fc.constant(name),
+        fc.oneof(
+          fc.constant(`/${name}`),
+          fc.constant(`.//${name}`),
+          // An empty part between two others ("a//b"), or at the start ("//a").
+          fc
+            .integer({ min: 0, max: parts.length - 1 })
+            .map((i) => [...parts.slice(0, i), "", ...parts.slice(i)].join("/")),
+        ),
+      );
+    });
+    fc.assert(
+      fc.property(broken, ([name, glob]) => {
+        expect(compileGlobList([glob])(name)).to.equal(false);
+        for (const key of ["branches", "tags"] as const) {
+          expect(globFinding(key, glob)).to.match(
+            /never matches: a name (never begins with "\/"|has no empty part)/,
+          );
+          expect(globFinding(key, `!${glob}`)).to.match(/never matches/);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+// Changed files: any text but "/" and control characters in each part, spaces too ("  " is a file name).
+const fileChar = fc.constantFrom(..."abcXYZ019-_=%é .\u00a0");
+const filePath = fc
+  .array(
+    fc.string({ unit: fileChar, minLength: 1, maxLength: 6 }).filter((p) => p !== "." && p !== ".."),
+    { minLength: 1, maxLength: 4 },
+  )
+  .map((parts) => parts.join("/"));
+
+describe("Property: semanticFindings and changed-file paths", () => {
+  it("no path of non-empty parts is refused as a paths glob, and one with a // is, without matching the path", () => {
+    fc.assert(
+      fc.property(filePath, fc.nat(), (path, at) => {
+        expect(globFinding("paths", path)).to.equal(undefined);
+        expect(globFinding("paths", `!${path}`)).to.equal(undefined);
+        const parts = path.split("/");
+        const i = 1 + (at % parts.length);
+        const broken = [...parts.slice(0, i), "", ...parts.slice(i)].join("/");
+        if (i === parts.length) return; // a trailing "/": its own rule
+        expect(compileGlobList([broken])(path)).to.equal(false);
+        expect(globFinding("paths", broken)).to.match(/never matches: a name has no empty part/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
