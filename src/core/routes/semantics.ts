@@ -2,6 +2,7 @@
 // names, fail-closed authentication, and targets (Jenkins, provider API) that must exist somewhere.
 // Runs on the raw data even when the schema found problems, so every problem is reported at once;
 // every access is guarded because the shape is not trusted here.
+import { PROVIDER_LABEL } from "../events/fields";
 import { globProblem } from "../globs";
 import { keyHasEmptyFolder } from "../render";
 import { renderTemplate, templateProblems } from "../templates";
@@ -157,7 +158,7 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
         if (!Array.isArray(list)) continue;
         list.forEach((glob, i) => {
           if (typeof glob === "string" && glob.length > 0) {
-            add(at("match", key, i), globProblem(glob) ?? neverMatchesProblem(key, glob));
+            add(at("match", key, i), globProblem(glob) ?? neverMatchesProblem(key, glob, provider));
           }
         });
       }
@@ -250,9 +251,9 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
  * A glob in a form no event carries: a full ref where branches and tags are matched by name (`refs/heads/main`
  * for `main`), a name ending in "/" (no branch, tag, file or repository name does), a changed file with a
  * leading "/" (files are paths from the repository's root), an actor that is blank or has an empty part, or a
- * branch, tag or file name that Git refuses (nameProblem).
+ * branch, tag, repository or file name that no host sends (nameProblem).
  */
-function neverMatchesProblem(key: string, glob: string): string | undefined {
+function neverMatchesProblem(key: string, glob: string, provider: Provider): string | undefined {
   const not = glob.startsWith("!") ? "!" : "";
   const body = glob.slice(not.length);
   const prefix = key === "branches" ? "refs/heads/" : key === "tags" ? "refs/tags/" : undefined;
@@ -266,7 +267,7 @@ function neverMatchesProblem(key: string, glob: string): string | undefined {
   }
   if (key === "actors") return actorProblem(glob, body);
   if (key !== "events" && key !== "actions") {
-    const problem = nameProblem(key, glob, not, body);
+    const problem = nameProblem(key, glob, not, body, provider);
     if (problem !== undefined) return problem;
   }
   if (key !== "events" && key !== "actions" && body.endsWith("/")) {
@@ -276,19 +277,34 @@ function neverMatchesProblem(key: string, glob: string): string | undefined {
 }
 
 /**
- * A branch, tag or changed-file glob that no name in a Git repository can match:
+ * A branch, tag, repository or changed-file glob that no name can match, whatever the host:
  * - blank: Git refuses a space in a ref name (git check-ref-format, rule 4; a no-break space is allowed, so
- *   only a blank with a space is refused). A file may be named "  ", so a blank `paths` glob is left alone;
- * - a leading "/" (branches, tags): Git refuses a ref name that begins with "/" (rule 6);
- * - "//" outside braces, parentheses and classes: Git refuses consecutive slashes in a ref name (rule 6), and
- *   a path in a commit has no empty folder.
+ *   only a blank with a space is refused), and a repository's full name has a "/". A file may be named
+ *   "  ", so a blank `paths` glob is left alone;
+ * - a leading "/" (branches, tags, repos): Git refuses a ref name that begins with "/" (rule 6), and a
+ *   repository's full name begins with its owner;
+ * - "//" outside braces, parentheses and classes: Git refuses consecutive slashes in a ref name (rule 6), a
+ *   path in a commit has no empty folder, and no owner, group or name is empty;
+ * - a repository glob whose parts can be counted (countableParts) with one part (every full name has an
+ *   owner, or GitLab's namespace), or with three or more where the route's provider names a repository
+ *   "owner/name" (all but GitLab, whose subgroups nest).
  * picomatch ignores a leading "./" ("././main" matches "main"), so it is left out before the checks.
  */
-function nameProblem(key: string, glob: string, not: string, body: string): string | undefined {
-  if (key !== "branches" && key !== "tags" && key !== "paths") return undefined;
+function nameProblem(
+  key: string,
+  glob: string,
+  not: string,
+  body: string,
+  provider: Provider,
+): string | undefined {
+  if (key !== "branches" && key !== "tags" && key !== "repos" && key !== "paths") return undefined;
   const bare = body.replace(/^(?:\.\/)+/, "");
-  if (key !== "paths" && body.trim() === "" && body.includes(" ")) {
-    return `glob "${glob}" never matches: it is blank, and Git refuses a space in a branch or tag name`;
+  if (key !== "paths" && body.trim() === "" && (key === "repos" || body.includes(" "))) {
+    const why =
+      key === "repos"
+        ? `a repository's full name is "${REPO_SHAPES[provider].shape}"`
+        : "Git refuses a space in a branch or tag name";
+    return `glob "${glob}" never matches: it is blank, and ${why}`;
   }
   if (key !== "paths" && bare.startsWith("/")) {
     const fixed = bare.replace(/^\/+/, "");
@@ -300,8 +316,31 @@ function nameProblem(key: string, glob: string, not: string, body: string): stri
     const fixed = body.replace(/\/{2,}/g, "/");
     return `glob "${glob}" never matches: a name has no empty part ("//"); write "${not}${fixed}"`;
   }
+  if (key === "repos" && bare !== "" && countableParts(bare, slashes)) {
+    const parts = slashes.length + 1;
+    const { owner, shape } = REPO_SHAPES[provider];
+    if (parts === 1) {
+      const any = provider === "gitlab" ? "**" : "*";
+      return (
+        `glob "${glob}" never matches: a repository's full name starts with its ${owner} ("${shape}"); ` +
+        `write "${not}<${owner}>/${bare}", or "${not}${any}/${bare}" for any ${owner}`
+      );
+    }
+    if (parts > 2 && provider !== "gitlab") {
+      return `glob "${glob}" never matches: a ${PROVIDER_LABEL[provider]} repository's full name is "${shape}", with one "/" (only GitLab nests groups)`;
+    }
+  }
   return undefined;
 }
+
+/** How each host names a repository (repo.fullName): GitLab's namespace may be a group and its subgroups. */
+const REPO_SHAPES: Record<Provider, { owner: string; shape: string }> = {
+  github: { owner: "owner", shape: "owner/name" },
+  gitea: { owner: "owner", shape: "owner/name" },
+  gitlab: { owner: "group", shape: "group/name" },
+  bitbucket: { owner: "workspace", shape: "workspace/repo" },
+  "bitbucket-server": { owner: "project", shape: "PROJECT/repo" },
+};
 
 /**
  * Where the glob's "/" are that stand for themselves: not escaped, and not inside braces, parentheses or a
@@ -318,6 +357,17 @@ function topLevelSlashes(glob: string): number[] {
     else if (char === "/" && depth === 0) at.push(i);
   }
   return at;
+}
+
+/**
+ * Whether every value the glob matches has as many "/" as the glob has at its top level: no "**" (any
+ * number of parts), no class ("[[:punct:]]" matches "/"), no range ("{-..0}" holds "/"), and no "/" that
+ * is escaped or inside braces or parentheses. "*", "?" and the rest never match a "/". (picomatch's "!(x)"
+ * matches "a/b" only at the glob's start, where a "!" is hookgate's exclusion.)
+ */
+function countableParts(glob: string, slashes: readonly number[]): boolean {
+  if (["**", "[", ".."].some((syntax) => glob.includes(syntax))) return false;
+  return slashes.length === (glob.match(/\//g) ?? []).length;
 }
 
 /**

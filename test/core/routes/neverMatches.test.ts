@@ -181,3 +181,155 @@ describe("Property: semanticFindings and changed-file paths", () => {
     );
   });
 });
+
+describe("Function: semanticFindings, repository names no host sends", () => {
+  const one = (owner: string, any: string, shape: string, bare: string, not = "") =>
+    `a repository's full name starts with its ${owner} ("${shape}"); write "${not}<${owner}>/${bare}", or "${not}${any}/${bare}" for any ${owner}`;
+  const three = (label: string, shape: string) =>
+    `a ${label} repository's full name is "${shape}", with one "/" (only GitLab nests groups)`;
+  // [glob, route provider, defaults.provider, message after `… glob "<glob>" never matches: `]
+  const refused: Array<[string, string | undefined, string | undefined, string]> = [
+    ["  ", undefined, undefined, 'it is blank, and a repository\'s full name is "owner/name"'],
+    ["\u00a0", "gitlab", undefined, 'it is blank, and a repository\'s full name is "group/name"'],
+    ["/acme/web", undefined, undefined, 'a name never begins with "/"; write "acme/web"'],
+    ["!.//acme/*", "gitlab", undefined, 'a name never begins with "/"; write "!acme/*"'],
+    ["acme//web", undefined, undefined, 'a name has no empty part ("//"); write "acme/web"'],
+    ["group//sub/web", "gitlab", undefined, 'a name has no empty part ("//"); write "group/sub/web"'],
+    ["web", undefined, undefined, one("owner", "*", "owner/name", "web")],
+    ["*", undefined, undefined, one("owner", "*", "owner/name", "*")],
+    ["!web-*", "gitea", undefined, one("owner", "*", "owner/name", "web-*", "!")],
+    ["{web,api}", "bitbucket", undefined, one("workspace", "*", "workspace/repo", "{web,api}")],
+    ["web", "bitbucket-server", undefined, one("project", "*", "PROJECT/repo", "web")],
+    ["web", "gitlab", undefined, one("group", "**", "group/name", "web")],
+    ["web", undefined, "gitlab", one("group", "**", "group/name", "web")],
+    ["./web", undefined, undefined, one("owner", "*", "owner/name", "web")],
+    ["acme/web/api", undefined, undefined, three("GitHub", "owner/name")],
+    ["acme/*/api", "gitea", undefined, three("Gitea", "owner/name")],
+    ["acme/web/*", "bitbucket", undefined, three("Bitbucket Cloud", "workspace/repo")],
+    ["!PROJ/web/x", "bitbucket-server", undefined, three("Bitbucket Data Center", "PROJECT/repo")],
+    ["acme/web/api", "github", "gitlab", three("GitHub", "owner/name")],
+  ];
+  for (const [glob, provider, defaultProvider, message] of refused) {
+    const on = `${provider ?? "-"}/${defaultProvider ?? "-"}`;
+    it(`semanticFindings refuses repos: [${shown(glob)}] (provider/defaults.provider ${on}): ${message}`, () => {
+      expect(globFinding("repos", glob, provider, defaultProvider)).to.equal(
+        `route "a" match.repos[0]: glob "${glob}" never matches: ${message}`,
+      );
+    });
+  }
+
+  // [glob, route provider, defaults.provider, a full name it matches]
+  const accepted: Array<[string, string | undefined, string | undefined, string]> = [
+    ["acme/web", undefined, undefined, "acme/web"],
+    ["./acme/web", undefined, undefined, "acme/web"],
+    ["acme/*", "gitea", undefined, "acme/web"],
+    ["*/*", "bitbucket", undefined, "team/web"],
+    ["**", undefined, undefined, "acme/web"],
+    ["acme/**", undefined, undefined, "acme/web"],
+    ["{acme/web,other/api}", undefined, undefined, "other/api"],
+    ["@(acme/web|web)", undefined, undefined, "acme/web"],
+    ["acme{-..0}web", undefined, undefined, "acme/web"],
+    ["acme[[:punct:]]web", undefined, undefined, "acme/web"],
+    ["acme\\/web", undefined, undefined, "acme/web"],
+    ["~ALICE/web", "bitbucket-server", undefined, "~ALICE/web"],
+    ["group/sub/web", "gitlab", undefined, "group/sub/web"],
+    ["group/*/*/web", undefined, "gitlab", "group/a/b/web"],
+    ["group/sub/web", "gitlab", "github", "group/sub/web"],
+  ];
+  for (const [glob, provider, defaultProvider, name] of accepted) {
+    const on = `${provider ?? "-"}/${defaultProvider ?? "-"}`;
+    it(`semanticFindings accepts repos: [${shown(glob)}] (provider/defaults.provider ${on}), which matches ${name}`, () => {
+      expect(compileGlobList([glob])(name)).to.equal(true);
+      expect(globFinding("repos", glob, provider, defaultProvider)).to.equal(undefined);
+      expect(globFinding("repos", `!${glob}`, provider, defaultProvider)).to.equal(undefined);
+    });
+  }
+});
+
+// Every name of a few short parts, for each kind of value: a glob refused as never matching must match none.
+function namesOf(parts: readonly string[], counts: readonly number[]): string[] {
+  const out: string[] = [];
+  const grow = (prefix: string[], left: number) => {
+    if (left === 0) out.push(prefix.join("/"));
+    else for (const part of parts) grow([...prefix, part], left - 1);
+  };
+  for (const count of counts) grow([], count);
+  return out;
+}
+const REF_NAMES = namesOf(["a", "b", "ab", "a.b", "-", "\u00a0"], [1, 2, 3]);
+const FILE_NAMES = namesOf(["a", "b", "ab", "a.b", " ", ".x"], [1, 2, 3]);
+const TWO_PART_REPOS = namesOf(["a", "b", "ab", "a.b", "-"], [2]);
+const GITLAB_REPOS = namesOf(["a", "b", "ab", "a.b", "-"], [2, 3, 4]);
+const TOKENS = [
+  ..."ab/*?. -",
+  "**",
+  "//",
+  "./",
+  "{a,b}",
+  "{a,/}",
+  "{a//b,a}",
+  "{-..0}",
+  "@(a|b)",
+  "@(a|a/b)",
+  "!(a)",
+  "+(a)",
+  "(/)",
+  "[ab]",
+  "[[:punct:]]",
+  "\\/",
+  "\u00a0",
+];
+
+describe("Property: semanticFindings refuses a glob as never matching only when no name matches it", () => {
+  // Random globs of these tokens, against every name of a few short parts; "!" in front is an exclusion.
+  const cases: Array<[Key, string | undefined, string[]]> = [
+    ["branches", undefined, REF_NAMES],
+    ["tags", undefined, REF_NAMES],
+    ["paths", undefined, FILE_NAMES],
+    ["repos", "github", TWO_PART_REPOS],
+    ["repos", "bitbucket-server", TWO_PART_REPOS],
+    ["repos", "gitlab", GITLAB_REPOS],
+  ];
+  for (const [key, provider, names] of cases) {
+    it(`a ${key} glob of *, **, ?, braces, extglobs, classes and escapes refused${provider ? ` on ${provider}` : ""} matches none of ${names.length} names`, () => {
+      fc.assert(
+        fc.property(fc.array(fc.constantFrom(...TOKENS), { minLength: 1, maxLength: 7 }), (tokens) => {
+          const glob = tokens.join("");
+          const finding = globFinding(key, glob, provider);
+          if (finding === undefined || !finding.includes("never matches")) return;
+          // An exclusion that never matches excludes nothing: what it would exclude is what must match none.
+          const matches = compileGlobList([glob.replace(/^!/, "")]);
+          expect(names.filter((name) => matches(name))).to.deep.equal([]);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+  }
+});
+
+describe("Property: semanticFindings and repository globs of three or more parts", () => {
+  const part = fc.constantFrom("a", "b", "*", "?", "a*", "{a,b}", "@(a|b)", "+(a)", "*(a|b)");
+  const glob = fc.array(part, { minLength: 3, maxLength: 4 }).map((parts) => parts.join("/"));
+  it("a glob of three or more parts is refused on every host but GitLab and matches no two-part name", () => {
+    fc.assert(
+      fc.property(
+        glob,
+        fc.constantFrom("github", "gitea", "bitbucket", "bitbucket-server"),
+        (g, provider) => {
+          expect(globFinding("repos", g, provider)).to.match(/never matches: a .* repository's full name is/);
+          const matches = compileGlobList([g]);
+          expect(TWO_PART_REPOS.filter((name) => matches(name))).to.deep.equal([]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+  it("a glob of three or more parts is accepted on GitLab, whose subgroups nest", () => {
+    fc.assert(
+      fc.property(glob, (g) => {
+        expect(globFinding("repos", g, "gitlab")).to.equal(undefined);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -800,6 +800,17 @@ describe("Function: parseRoutes", () => {
         22,
         'route "a" match.paths[0]: glob "src//x" never matches: a name has no empty part ("//"); write "src/x"',
       ],
+      // Every repository's full name has its owner (GitLab: its group); GitHub's has one "/".
+      [
+        '{ repos: ["*"] }',
+        22,
+        'route "a" match.repos[0]: glob "*" never matches: a repository\'s full name starts with its owner ("owner/name"); write "<owner>/*", or "*/*" for any owner',
+      ],
+      [
+        "{ repos: [acme/api, acme/api/extra] }",
+        32,
+        'route "a" match.repos[1]: glob "acme/api/extra" never matches: a GitHub repository\'s full name is "owner/name", with one "/" (only GitLab nests groups)',
+      ],
       // An actor is a user name: no team ("org/team" means nothing), no path, never blank.
       ...[
         ['"team/"', "team/"],
