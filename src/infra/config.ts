@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import ipaddr from "ipaddr.js";
 import { partitionOf } from "../core/partitions";
-import { didYouMean, looksLikeSecret } from "../core/routes/checks";
+import { didYouMean, IPV4_SPELLINGS, looksLikeSecret, misreadIpv4Host } from "../core/routes/checks";
 import { QUEUE_RETENTION_SECONDS } from "./route";
 
 export const NAT_STRATEGIES = ["none", "single", "perAz"] as const;
@@ -533,14 +533,11 @@ function parseEgressProxy(r: Reader, raw: Raw): EgressProxyConfig | undefined {
     );
     return undefined;
   }
-  // The URL parser reads an IPv4 address as inet_aton does: 010.0.0.10 (octal) is 8.0.0.10, 0x0a.0.0.10 and
-  // 167772170 are 10.0.0.10, 10.10 is 10.0.0.10. What it made of it is what the Lambdas and the security group get.
-  // The host as written, after any run of / and \ (the parser takes http:host and http:\\host too).
-  const written = /^[a-z][a-z0-9+.-]*:[/\\]*([^/\\?#]*)/i.exec(text)?.[1]?.replace(/:\d*$/, "");
-  if (ipaddr.IPv4.isValidFourPartDecimal(url.hostname) && written !== url.hostname) {
+  // What the URL parser made of an IPv4 address is what the Lambdas and the security group get.
+  const misread = misreadIpv4Host(text, url);
+  if (misread) {
     r.problems.push(
-      `hookgate:network.httpsProxy ${value} names an address the URL parser reads as ${url.hostname} (a leading 0 ` +
-        "is octal, 0x hexadecimal, and fewer than four numbers are filled in): write the IPv4 address as four decimal numbers",
+      `hookgate:network.httpsProxy ${value} names an address the URL parser reads as ${misread.address} (${IPV4_SPELLINGS}): write the IPv4 address as four decimal numbers`,
     );
     return undefined;
   }

@@ -1178,6 +1178,8 @@ describe("readStackConfig(): network.httpsProxy addresses", () => {
       ["http:\\\\10.0.0.10:3128", "http://10.0.0.10:3128", 3128],
       ["http://[FD00:0::10]:3128", "http://[fd00::10]:3128", 3128],
       ["http://Proxy.Corp.Example:3128/", "http://proxy.corp.example:3128", 3128],
+      // A trailing dot only ends the name; the parser drops it.
+      ["http://10.0.0.10.:3128", "http://10.0.0.10:3128", 3128],
     ] as const) {
       expect(stackConfig(proxy(httpsProxy)).network.egressProxy, httpsProxy).to.deep.equal({
         url,

@@ -174,13 +174,28 @@ export function urlProblem(value: string): string | undefined {
     // Shown without them: a trigger token often travels in a query string.
     return `"${clip(`${url.origin}${url.pathname}`)}" must not have a query string or fragment (not shown)`;
   }
-  // The URL parser reads an IPv4 address as inet_aton does: 010.0.0.5 (octal) is 8.0.0.5, 0x0a.0.0.5 and
-  // 167772165 are 10.0.0.5, 10.5 is 10.0.0.5. The actions would call the address it made, not the one meant.
-  const writtenHost = /^[a-z][a-z0-9+.-]*:[/\\]*([^/\\?#]*)/i.exec(value.trim())?.[1]?.replace(/:\d*$/, "");
-  if (ipaddr.IPv4.isValidFourPartDecimal(url.hostname) && writtenHost !== url.hostname) {
-    return `the host "${clip(writtenHost ?? "")}" is read by the URL parser as the address ${url.hostname} (a leading 0 is octal, 0x hexadecimal, and fewer than four numbers are filled in): write the IPv4 address as four decimal numbers`;
+  const misread = misreadIpv4Host(value.trim(), url);
+  if (misread) {
+    return `the host "${clip(misread.written)}" is read by the URL parser as the address ${misread.address} (${IPV4_SPELLINGS}): write the IPv4 address as four decimal numbers`;
   }
   return undefined;
+}
+
+/** How the URL parser reads an IPv4 address written otherwise than as four decimal numbers. */
+export const IPV4_SPELLINGS =
+  "a leading 0 is octal, 0x hexadecimal, and fewer than four numbers are filled in";
+
+/**
+ * The IPv4 host of `text` as written, when the URL parser (`url`, parsed from it) reads it as another address:
+ * it reads one as inet_aton does (010.0.0.5, octal, is 8.0.0.5; 0x0a.0.0.5, 167772165 and 10.5 are 10.0.0.5),
+ * and what it made is what is called. A trailing dot ("10.0.0.5.") only ends the name: not a misreading.
+ */
+export function misreadIpv4Host(text: string, url: URL): { written: string; address: string } | undefined {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(url.hostname)) return undefined;
+  // The host as written, after any run of / and \ (the parser takes http:host and http:\\host too).
+  const written = /^[a-z][a-z0-9+.-]*:[/\\]*([^/\\?#]*)/i.exec(text)?.[1]?.replace(/:\d*$/, "") ?? "";
+  if (written.replace(/\.$/, "") === url.hostname) return undefined;
+  return { written, address: url.hostname };
 }
 
 /** A CIDR in canonical form. A bare address or host bits set are errors: the intent is ambiguous. */

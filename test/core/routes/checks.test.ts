@@ -173,12 +173,13 @@ describe("Function: urlProblem", () => {
       expect(urlProblem(url)).to.equal(readAs(written, address));
     });
   }
-  it("urlProblem accepts IPv4 hosts in four decimal numbers, names that look numeric in part, and IPv6", () => {
+  it("urlProblem accepts IPv4 hosts in four decimal numbers (a trailing dot too), names that look numeric in part, and IPv6", () => {
     for (const url of [
       "http://10.0.0.5",
       "https://192.168.1.10:8443/ci",
       "https://ci-10.example.com",
       "http://[fd00::5]:8080",
+      "http://10.0.0.5.:8080", // a trailing dot only ends the name
     ]) {
       expect(urlProblem(url), url).to.equal(undefined);
     }
