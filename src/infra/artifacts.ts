@@ -11,9 +11,9 @@ export interface ArtifactsArgs {
   forceDestroy: boolean;
 }
 
-// Its settings are deleted with the bucket, never before it: \`pulumi destroy\` on a bucket that still holds zips
-// stops at BucketNotEmpty, and deleting them first would leave those zips public-access-unblocked, unversioned
-// and without the TLS-only policy.
+// The bucket's settings go with it (deletedWith), never before it: `pulumi destroy` stops at BucketNotEmpty
+// while the bucket holds zips, and deleting the settings first left those zips without the public access
+// block, versioning (suspended), the lifecycle rule, the TLS-only policy and the EventBridge events.
 export class Artifacts extends pulumi.ComponentResource {
   public readonly bucketName: pulumi.Output<string>;
   public readonly bucketArn: pulumi.Output<string>;
