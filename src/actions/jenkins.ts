@@ -73,7 +73,12 @@ export async function triggerJenkins(
         );
       }
       if (res.statusCode >= 300 && res.statusCode < 400) {
-        throw crumbRedirectRefused(res.statusCode, header(res.headers, "location"), base);
+        throw crumbRedirectRefused(
+          res.statusCode,
+          header(res.headers, "location"),
+          `${base}/crumbIssuer/api/json`,
+          base,
+        );
       }
       throw finalOrRetryable("Jenkins crumb issuer", res);
     }
@@ -93,10 +98,12 @@ export async function triggerJenkins(
 
   const withParameters = Object.keys(request.parameters).length > 0;
   const body = new URLSearchParams(request.parameters).toString();
+  let requested = "";
   const post = async (endpoint: "build" | "buildWithParameters"): Promise<HttpResponse> => {
+    requested = `${base}${path}/${endpoint}`;
     const answer = await httpRequest({
       method: "POST",
-      url: `${base}${path}/${endpoint}`,
+      url: requested,
       headers: { ...headers, "content-type": "application/x-www-form-urlencoded" },
       body,
       dispatcher,
@@ -175,7 +182,7 @@ export async function triggerJenkins(
     }
   }
   if (status >= 300 && status < 400) {
-    throw redirectRefused(what, status, header(res.headers, "location"), base);
+    throw redirectRefused(what, status, header(res.headers, "location"), requested, base);
   }
   if (status === 500 && withParameters) {
     const refusal = await refusedParameters(
@@ -228,6 +235,7 @@ function redirectRefused(
   what: string,
   status: number,
   location: string | undefined,
+  requested: string,
   base: string,
 ): ActionError {
   const publicMessage = `${what} answered a redirect (${status}) instead of queuing the build`;
@@ -240,10 +248,11 @@ function redirectRefused(
       { retryable: false, publicMessage },
     );
   }
-  const { where, hint } = redirectTarget(location, base);
+  const target = redirectTarget(location, requested, base);
+  const { where, hint } = target;
   const redirected = `${what} answered a redirect (${status}) to ${where} instead of queuing the build`;
   return new ActionError(
-    `${redirected}: ${hint ? `${hint}, so the build did not start` : "the build was not queued"}; ${remedy(hint)}`,
+    `${redirected}: ${hint ? `${hint}, so the build did not start` : "the build was not queued"}; ${remedy(target)}`,
     {
       retryable: false,
       publicMessage,
@@ -252,16 +261,22 @@ function redirectRefused(
 }
 
 /** The crumb issuer's redirect (a GET: nothing was queued), final as the build request's, naming where it pointed. */
-function crumbRedirectRefused(status: number, location: string | undefined, base: string): ActionError {
+function crumbRedirectRefused(
+  status: number,
+  location: string | undefined,
+  requested: string,
+  base: string,
+): ActionError {
   const what = `Jenkins crumb issuer answered a redirect (${status})`;
   if (!location) {
     return new ActionError(`${what} without a Location instead of a crumb; check the Jenkins url`, {
       retryable: false,
     });
   }
-  const { where, hint } = redirectTarget(location, base);
+  const target = redirectTarget(location, requested, base);
+  const { where, hint } = target;
   return new ActionError(
-    `${what} to ${where} instead of a crumb${hint ? `: ${hint}` : ""}; ${remedy(hint)}`,
+    `${what} to ${where} instead of a crumb${hint ? `: ${hint}` : ""}; ${remedy(target)}`,
     {
       retryable: false,
       publicMessage: `${what} instead of a crumb`,
@@ -269,13 +284,24 @@ function crumbRedirectRefused(status: number, location: string | undefined, base
   );
 }
 
-type SignIn = "another host" | "a sign-in page";
+type Hint = "another host" | "a sign-in page" | "the same request at another address";
 
-/** Where a redirect pointed (origin and path only), and whether it was a sign-in. */
-function redirectTarget(location: string, base: string): { where: string; hint?: SignIn } {
+interface RedirectTarget {
+  where: string;
+  hint?: Hint;
+  /** For the same request at another address: the Jenkins url to write, that address with the context path. */
+  movedTo?: string;
+}
+
+/**
+ * Where a redirect of the request to `requested` pointed (origin and path only), and what it was: the same
+ * path at another origin (http to https, Jenkins' canonical host name), a sign-in, or something else.
+ */
+function redirectTarget(location: string, requested: string, base: string): RedirectTarget {
   let target: URL;
+  const request = new URL(requested);
   try {
-    target = new URL(location, `${base}/`);
+    target = new URL(location, request);
   } catch {
     return { where: "a Location that is not a URL" };
   }
@@ -286,12 +312,20 @@ function redirectTarget(location: string, base: string): { where: string; hint?:
   if (/(^|\/)(login|loginEntry|securityRealm)(\/|$)/.test(target.pathname)) {
     return { where, hint: "a sign-in page" };
   }
+  // The same request elsewhere (nginx's `return 301 https://$host$request_uri`): Jenkins lives there.
+  if (target.pathname === request.pathname && target.origin !== request.origin) {
+    const movedTo = `${target.origin}${new URL(base).pathname.replace(/\/+$/, "")}`;
+    return { where, hint: "the same request at another address", movedTo };
+  }
   // Another host (not http -> https on the same one): a sign-in of something in front of Jenkins.
-  if (target.hostname !== new URL(base).hostname) return { where, hint: "another host" };
+  if (target.hostname !== request.hostname) return { where, hint: "another host" };
   return { where };
 }
 
-function remedy(hint: SignIn | undefined): string {
+function remedy({ hint, movedTo }: RedirectTarget): string {
+  if (hint === "the same request at another address") {
+    return `Jenkins answers at ${movedTo}: write that as the Jenkins url in routes.yaml (redirects are not followed, so the credentials go only where the url says)`;
+  }
   if (hint === "another host") {
     return "a sign-in (an SSO) of something in front of Jenkins took the request: point jenkins.url at Jenkins itself, or have the proxy let API tokens through";
   }

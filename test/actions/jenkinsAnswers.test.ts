@@ -359,9 +359,19 @@ describe("Function: triggerJenkins and a redirect that is not Jenkins' answer (a
     "another host, so the build did not start; a sign-in (an SSO) of something in front of Jenkins took the " +
     "request: point jenkins.url at Jenkins itself, or have the proxy let API tokens through";
   const WRONG_URL = "the build was not queued; check the Jenkins url (http vs https, context path)";
+  const movedTo = (jenkinsUrl: string) =>
+    "the same request at another address, so the build did not start; Jenkins answers at " +
+    `${jenkinsUrl}: write that as the Jenkins url in routes.yaml (redirects are not followed, so the credentials ` +
+    "go only where the url says)";
   // [what, status, Location (from the server's url), where the message says it pointed, why]
   const redirects: Array<
-    [string, number, (url: string) => string | undefined, (url: string) => string, string]
+    [
+      string,
+      number,
+      (url: string) => string | undefined,
+      (url: string) => string,
+      string | ((url: string) => string),
+    ]
   > = [
     [
       "303 to Jenkins' sign-in page, with a from= query",
@@ -410,7 +420,14 @@ describe("Function: triggerJenkins and a redirect that is not Jenkins' answer (a
       301,
       (url) => `${url.replace("http:", "https:")}/job/api/job/build/buildWithParameters`,
       (url) => `${url.replace("http:", "https:")}/job/api/job/build/buildWithParameters`,
-      WRONG_URL,
+      (url) => movedTo(url.replace("http:", "https:")),
+    ],
+    [
+      "301 to the same request on Jenkins' canonical host name (not a sign-in)",
+      301,
+      () => "https://jenkins.example.com/job/api/job/build/buildWithParameters",
+      () => "https://jenkins.example.com/job/api/job/build/buildWithParameters",
+      () => movedTo("https://jenkins.example.com"),
     ],
   ];
   for (const [what, status, location, where, why] of redirects) {
@@ -423,7 +440,7 @@ describe("Function: triggerJenkins and a redirect that is not Jenkins' answer (a
       const err = await rejectsWithActionError(triggerJenkins(request(jenkins.url), testClients(), context));
       expect(err.retryable).to.equal(false);
       expect(err.message).to.equal(
-        `Jenkins job api/build answered a redirect (${status}) to ${where(jenkins.url)} instead of queuing the build: ${why}`,
+        `Jenkins job api/build answered a redirect (${status}) to ${where(jenkins.url)} instead of queuing the build: ${typeof why === "string" ? why : why(jenkins.url)}`,
       );
       expect(err.publicMessage).to.equal(
         `Jenkins job api/build answered a redirect (${status}) instead of queuing the build`,
