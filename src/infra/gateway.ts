@@ -420,6 +420,7 @@ export class Gateway extends pulumi.ComponentResource {
           token: args.githubToken,
           apiUrl: args.githubApiUrl,
           secretNamePrefix: config.secretNamePrefix,
+          answerableAfter: network.interfaceEndpoints,
         },
         { parent: this },
       );

@@ -232,6 +232,8 @@ export class Network extends pulumi.ComponentResource {
   public readonly privateSubnetIds: pulumi.Output<string[]>;
   public readonly lambdaSecurityGroupId: pulumi.Output<string>;
   public readonly endpointSecurityGroupId?: pulumi.Output<string>;
+  /** The interface endpoints (network.interfaceEndpoints): the functions reach AWS through them. */
+  public readonly interfaceEndpoints: aws.ec2.VpcEndpoint[] = [];
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hookgate:infra:Network", name, {}, opts);
@@ -393,7 +395,7 @@ export class Network extends pulumi.ComponentResource {
       );
       this.endpointSecurityGroupId = endpointSg.id;
       for (const service of net.interfaceEndpoints) {
-        this.interfaceEndpoint(name, service, args.region, endpointSg.id);
+        this.interfaceEndpoints.push(this.interfaceEndpoint(name, service, args.region, endpointSg.id));
       }
     }
 

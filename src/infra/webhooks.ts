@@ -23,6 +23,11 @@ export interface WebhooksArgs {
   apiUrl?: string;
   /** hookgate:secretNamePrefix, already in the routes' secret names. */
   secretNamePrefix?: string;
+  /**
+   * What the functions need before they can answer GitHub's ping, sent as a webhook is created: the VPC's
+   * interface endpoints (Secrets Manager, SQS), without which the ping would fail on a first deploy.
+   */
+  answerableAfter?: pulumi.Resource[];
 }
 
 /** Logical names may not hold "/" cleanly; keep them readable and unique. */
@@ -125,7 +130,11 @@ export class Webhooks extends pulumi.ComponentResource {
               ...(secret ? { secret: pulumi.secret(secret) } : {}),
             },
           },
-          { parent: this, provider: providerFor(owner), dependsOn: version ? [version] : [] },
+          {
+            parent: this,
+            provider: providerFor(owner),
+            dependsOn: [...(version ? [version] : []), ...(args.answerableAfter ?? [])],
+          },
         );
         this.managed.push(`${route.name} ${fullName}`);
       }

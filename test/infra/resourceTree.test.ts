@@ -234,7 +234,7 @@ describe("the program's resource tree (under Pulumi mocks, in a stack as `pulumi
     expect(twice, `names used twice within a type:\n${twice.join("\n")}`).to.deep.equal([]);
   });
 
-  it("every dependsOn the program declares is still declared: the deployment waits for the API's policy, 404 response, methods, integrations and permissions; the stage for the account's CloudWatch role setting; the 5xx alarm for the stage; the bucket policy for the public access block; each function for its log group; each webhook for its stored secret", () => {
+  it("every dependsOn the program declares is still declared: the deployment waits for the API's policy, 404 response, methods, integrations and permissions; the stage for the account's CloudWatch role setting; the 5xx alarm for the stage; the bucket policy for the public access block; each function for its log group; each webhook for its stored secret and the interface endpoints (GitHub pings it at once)", () => {
     const deployment = "aws:apigateway/deployment:Deployment hookgate-api-deployment";
     const routeNames = ["api-build", "pr-cleanup", "source-zip"];
     const want = [
@@ -251,10 +251,16 @@ describe("the program's resource tree (under Pulumi mocks, in a stack as `pulumi
       ...routeNames.map(
         (r) => `aws:lambda/function:Function ${r}-fn -> aws:cloudwatch/logGroup:LogGroup ${r}-logs`,
       ),
-      ...["api-build-acme-api-c7198f", "pr-cleanup-acme-web-86f279", "source-zip-acme-site-caa854"].map(
+      ...["api-build-acme-api-c7198f", "pr-cleanup-acme-web-86f279", "source-zip-acme-site-caa854"].flatMap(
         (w) =>
-          `github:index/repositoryWebhook:RepositoryWebhook hookgate-webhooks-${w} -> ` +
-          "aws:secretsmanager/secretVersion:SecretVersion hookgate-webhooks-hookgate-github-webhook-2be7ae-version",
+          [
+            "aws:secretsmanager/secretVersion:SecretVersion hookgate-webhooks-hookgate-github-webhook-2be7ae-version",
+            "aws:ec2/vpcEndpoint:VpcEndpoint hookgate-network-secretsmanager",
+            "aws:ec2/vpcEndpoint:VpcEndpoint hookgate-network-sqs",
+          ].map(
+            (dependency) =>
+              `github:index/repositoryWebhook:RepositoryWebhook hookgate-webhooks-${w} -> ${dependency}`,
+          ),
       ),
     ].sort();
     const missing = want.filter((d) => !result.dependsOn.includes(d));
