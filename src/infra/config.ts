@@ -296,8 +296,14 @@ function listFromText(text: string): unknown {
  */
 export function cidrProblem(text: string, ipv4Only = false): string | undefined {
   const like = ipv4Only ? "like 10.0.0.0/16" : "like 192.0.2.0/24 or 2001:db8::/32";
-  if (!ipaddr.isValidCIDR(text)) return `is not a CIDR (${like})`;
+  // ipaddr.js takes an IPv6 zone (fe80::%eth0/64), which names a host's interface: AWS takes none.
+  if (!ipaddr.isValidCIDR(text) || text.includes("%")) return `is not a CIDR (${like})`;
   const [address, bits] = ipaddr.parseCIDR(text);
+  // ::ffff:10.0.0.0/104 is 10.0.0.0/8 written as IPv6: AWS's rules and conditions compare IPv4 callers with
+  // IPv4 ranges, so write the range as what it is.
+  if (address.kind() === "ipv6" && bits >= 96 && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return `is an IPv4 range written as IPv6; write ${(address as ipaddr.IPv6).toIPv4Address().toString()}/${bits - 96}`;
+  }
   if (address.kind() === "ipv4" && !ipaddr.IPv4.isValidCIDRFourPartDecimal(text)) {
     return `is not a CIDR in dotted-quad form (${like})`;
   }
