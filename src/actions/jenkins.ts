@@ -284,7 +284,11 @@ function crumbRedirectRefused(
   );
 }
 
-type Hint = "another host" | "a sign-in page" | "the same request at another address";
+type Hint =
+  | "another host"
+  | "a sign-in page"
+  | "the same request at another address"
+  | "the same request sent from https to http";
 
 interface RedirectTarget {
   where: string;
@@ -312,6 +316,10 @@ function redirectTarget(location: string, requested: string, base: string): Redi
   if (/(^|\/)(login|loginEntry|securityRealm)(\/|$)/.test(target.pathname)) {
     return { where, hint: "a sign-in page" };
   }
+  // The same request over plain http: never a url to write, as the credentials would travel in clear.
+  if (target.pathname === request.pathname && request.protocol === "https:" && target.protocol === "http:") {
+    return { where, hint: "the same request sent from https to http" };
+  }
   // The same request elsewhere (nginx's `return 301 https://$host$request_uri`): Jenkins lives there.
   if (target.pathname === request.pathname && target.origin !== request.origin) {
     const movedTo = `${target.origin}${new URL(base).pathname.replace(/\/+$/, "")}`;
@@ -323,6 +331,9 @@ function redirectTarget(location: string, requested: string, base: string): Redi
 }
 
 function remedy({ hint, movedTo }: RedirectTarget): string {
+  if (hint === "the same request sent from https to http") {
+    return "Jenkins' root URL (Manage Jenkins > System) or the proxy in front of it says http: fix it there, and keep an https url in routes.yaml, as over http the API token would travel in clear";
+  }
   if (hint === "the same request at another address") {
     return `Jenkins answers at ${movedTo}: write that as the Jenkins url in routes.yaml (redirects are not followed, so the credentials go only where the url says)`;
   }

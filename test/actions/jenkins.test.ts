@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { expect } from "chai";
 import { triggerJenkins } from "../../src/actions/jenkins";
@@ -293,6 +295,41 @@ describe("Function: triggerJenkins over TLS with a private CA", () => {
     const err = await rejectsWithActionError(triggerJenkins(tlsRequest("hookgate/bad-ca"), clients, context));
     expect(err.retryable).to.equal(false);
     expect(err.message).to.contain('"hookgate/bad-ca"');
+  });
+});
+
+describe("Function: triggerJenkins and an https Jenkins that redirects the build request to http", () => {
+  let server: https.Server;
+  let url = "";
+  before(async () => {
+    const certificate = {
+      key: readFileSync(join(tls, "server.key")),
+      cert: readFileSync(join(tls, "server.pem")),
+    };
+    // A root URL configured as http, or a TLS front that sends the request on to plain http.
+    server = https.createServer(certificate, (req, res) => {
+      res.writeHead(301, { location: `http://127.0.0.1:8080${req.url}` });
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it("triggerJenkins fails final and never advises an http url, over which the API token would travel in clear", async () => {
+    const clients = testClients();
+    (clients.secrets as MemorySecretStore).set(
+      "hookgate/jenkins-ca",
+      readFileSync(join(tls, "ca.pem"), "utf8"),
+    );
+    const request = jenkinsRequest(url, {
+      jenkins: { url, credentials: "hookgate/jenkins", crumb: false, caBundle: "hookgate/jenkins-ca" },
+    });
+    const err = await rejectsWithActionError(triggerJenkins(request, clients, context));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      `Jenkins job api/build answered a redirect (301) to http://127.0.0.1:8080/job/api/job/build/buildWithParameters instead of queuing the build: the same request sent from https to http, so the build did not start; Jenkins' root URL (Manage Jenkins > System) or the proxy in front of it says http: fix it there, and keep an https url in routes.yaml, as over http the API token would travel in clear`,
+    );
   });
 });
 
