@@ -104,8 +104,6 @@ function proxyEgressRule(args: NetworkArgs, proxy: { url: string; port: number }
 export const AMAZON_PROVIDED_DNS = "AmazonProvidedDNS";
 
 const DNS = 53;
-/** EC2 refuses an apostrophe in a rule's description. */
-const DNS_DESCRIPTION = "DNS: a name server of the VPC DHCP options";
 
 /** The name servers of a VPC's DHCP options set that the Lambdas' security group must let them reach. */
 export interface DnsServers {
@@ -124,8 +122,8 @@ export interface DnsServers {
 export function dhcpDnsServers(domainNameServers: readonly string[]): DnsServers {
   const cidrs: string[] = [];
   const ignored: string[] = [];
-  for (const entry of domainNameServers) {
-    const text = entry.trim();
+  // CreateDhcpOptions takes several servers in one value, separated by commas.
+  for (const text of domainNameServers.flatMap((value) => value.split(/[\s,]+/)).filter(Boolean)) {
     let cidr: string | undefined;
     // The VPC's own resolver: security groups do not filter it.
     if (text.toLowerCase() === AMAZON_PROVIDED_DNS.toLowerCase()) continue;
@@ -137,30 +135,30 @@ export function dhcpDnsServers(domainNameServers: readonly string[]): DnsServers
         ? `${address.toIPv4Address().toString()}/32`
         : `${address.toString()}/128`;
     }
-    if (cidr === undefined) ignored.push(entry);
+    if (cidr === undefined) ignored.push(text);
     else if (!cidrs.includes(cidr)) cidrs.push(cidr);
   }
   return { cidrs, ignored };
 }
 
 /**
- * UDP and TCP 53 to each name server alone (DNS falls back to TCP for a large answer): one rule per protocol
- * that lists every server. The provider reads a group's rules back merged by protocol, ports and description
- * (terraform-provider-aws initSecurityGroupRule), so one rule per server would differ from what it reads on
- * every `pulumi up`.
+ * UDP and TCP 53 to each name server alone (DNS falls back to TCP for a large answer): one rule per server and
+ * protocol, each with a description of its own that names the server. The provider reads a group's rules back
+ * merged by protocol, ports and description (terraform-provider-aws initSecurityGroupRule): rules that shared
+ * one description would come back as one, and one rule listing several servers may come back in another order,
+ * either a change on every `pulumi up`.
  */
 export function dnsEgressRules(servers: DnsServers) {
-  if (servers.cidrs.length === 0) return [];
-  const ipv4 = servers.cidrs.filter((cidr) => !cidr.endsWith("/128"));
-  const ipv6 = servers.cidrs.filter((cidr) => cidr.endsWith("/128"));
-  return ["udp", "tcp"].map((protocol) => ({
-    description: DNS_DESCRIPTION,
-    protocol,
-    fromPort: DNS,
-    toPort: DNS,
-    ...(ipv4.length > 0 ? { cidrBlocks: ipv4 } : {}),
-    ...(ipv6.length > 0 ? { ipv6CidrBlocks: ipv6 } : {}),
-  }));
+  return servers.cidrs.flatMap((cidr) =>
+    ["udp", "tcp"].map((protocol) => ({
+      // EC2 takes letters, digits, spaces and ._-:/()#,@[]+=&;{}!$* in a description: an address fits.
+      description: `DNS to ${cidr.replace(/\/(32|128)$/, "")}, a name server of the VPC DHCP options`,
+      protocol,
+      fromPort: DNS,
+      toPort: DNS,
+      ...(cidr.endsWith("/128") ? { ipv6CidrBlocks: [cidr] } : { cidrBlocks: [cidr] }),
+    })),
+  );
 }
 
 /** What `pulumi up` says when the Lambdas' group opens DNS to the DHCP options' servers; none when it does not. */
@@ -194,8 +192,8 @@ export function dnsEgressWarning(
 }
 
 /**
- * The DNS servers of an existing VPC's DHCP options set, read at deploy time (ec2:DescribeVpcs, then
- * ec2:DescribeDhcpOptions). A VPC associated with no options set (dhcpOptionsId "default") names none. A read
+ * The DNS servers of an existing VPC's DHCP options set, read at deploy time (ec2:DescribeVpcs and, in the
+ * provider's getVpc, ec2:DescribeVpcAttribute; then ec2:DescribeDhcpOptions). A VPC associated with no options set (dhcpOptionsId "default") names none. A read
  * that fails stops the deployment, naming both permissions: a warning would leave a stack whose functions may
  * resolve no name at all (every delivery failing) until someone reads the deploy log.
  */
@@ -207,13 +205,14 @@ export function vpcDnsServers(
     const cause = error instanceof Error ? error.message : String(error);
     throw new pulumi.RunError(
       `cannot read the DHCP options of network.vpcId ${vpcId} (${action}), which name the DNS servers the route ` +
-        "functions use: the deploy credentials need ec2:DescribeVpcs and ec2:DescribeDhcpOptions, and the VPC " +
+        "functions use: the deploy credentials need ec2:DescribeVpcs, ec2:DescribeVpcAttribute and " +
+        "ec2:DescribeDhcpOptions, and the VPC " +
         `must be in aws:region. ${cause}`,
     );
   };
   const read = aws.ec2
     .getVpc({ id: vpcId }, opts)
-    .catch((error: unknown) => failed("ec2:DescribeVpcs", error))
+    .catch((error: unknown) => failed("ec2:DescribeVpcs and ec2:DescribeVpcAttribute", error))
     .then(async (vpc) => {
       const dhcpOptionsId = vpc.dhcpOptionsId;
       if (!dhcpOptionsId || dhcpOptionsId === "default") {

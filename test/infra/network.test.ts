@@ -79,6 +79,13 @@ describe("Function: dhcpDnsServers(domainNameServers)", () => {
     });
   });
 
+  it("dhcpDnsServers splits a value that lists several servers, as CreateDhcpOptions takes them (commas)", () => {
+    expect(dhcpDnsServers(["10.2.5.1,10.2.5.2", " 10.2.5.3 , AmazonProvidedDNS"])).to.deep.equal({
+      cidrs: ["10.2.5.1/32", "10.2.5.2/32", "10.2.5.3/32"],
+      ignored: [],
+    });
+  });
+
   it("dhcpDnsServers takes AmazonProvidedDNS in any case, and leaves out (and names) an entry that is not an IP address", () => {
     expect(dhcpDnsServers(["amazonprovideddns", "dns.corp.example", "10.1.2.300"])).to.deep.equal({
       cidrs: [],
@@ -88,12 +95,20 @@ describe("Function: dhcpDnsServers(domainNameServers)", () => {
 });
 
 describe("Function: dnsEgressRules(servers) and dnsEgressWarning", () => {
-  it("dnsEgressRules sends UDP 53 and TCP 53 to each server alone, in one rule per protocol as the provider reads a group's rules back (merged by protocol, ports and description), so no `pulumi up` shows a diff", () => {
-    const both = { cidrBlocks: ["10.20.0.10/32", "10.30.0.10/32"], ipv6CidrBlocks: ["fd00::53/128"] };
-    expect(dnsEgressRules(dhcpDnsServers(["10.20.0.10", "fd00::53", "10.30.0.10"]))).to.deep.equal([
-      { ...DNS_RULE, protocol: "udp", ...both },
-      { ...DNS_RULE, protocol: "tcp", ...both },
+  it("dnsEgressRules sends UDP 53 and TCP 53 to each server alone, one rule per server and protocol with a description naming the server (the provider reads rules back merged by protocol, ports and description)", () => {
+    expect(dnsEgressRules(dhcpDnsServers(["10.20.0.10", "fd00::53"]))).to.deep.equal([
+      dnsRule("udp", "10.20.0.10/32"),
+      dnsRule("tcp", "10.20.0.10/32"),
+      dnsRule("udp", "fd00::53/128"),
+      dnsRule("tcp", "fd00::53/128"),
     ]);
+    const descriptions = dnsEgressRules(dhcpDnsServers(["10.20.0.10", "10.30.0.10"])).map(
+      (rule) => `${rule.protocol} ${rule.description}`,
+    );
+    expect(new Set(descriptions).size).to.equal(4);
+    expect(dnsEgressRules(dhcpDnsServers(["fd00::53"]))[0]?.description).to.equal(
+      "DNS to fd00::53, a name server of the VPC DHCP options",
+    );
     expect(dnsEgressRules(dhcpDnsServers(["AmazonProvidedDNS"]))).to.deep.equal([]);
   });
 
@@ -118,11 +133,14 @@ describe("Function: dnsEgressRules(servers) and dnsEgressWarning", () => {
 
 const VPC = "vpc-0feedfeedfeedfeed";
 const DHCP = "dopt-0c0ffeec0ffeec0ff";
-const DNS_RULE = {
-  description: "DNS: a name server of the VPC DHCP options",
+/** The rule to one DHCP options name server, as the Lambdas' group must hold it. */
+const dnsRule = (protocol: string, cidr: string) => ({
+  description: `DNS to ${cidr.replace(/\/(32|128)$/, "")}, a name server of the VPC DHCP options`,
+  protocol,
   fromPort: 53,
   toPort: 53,
-};
+  ...(cidr.endsWith("/128") ? { ipv6CidrBlocks: [cidr] } : { cidrBlocks: [cidr] }),
+});
 const HTTPS_RULE = {
   description: "HTTPS: AWS APIs, the Git host API, Jenkins on 443",
   protocol: "tcp",
@@ -211,8 +229,10 @@ describe("Network (under Pulumi mocks): DNS to the name servers of an existing V
     expect(egress).to.deep.equal([
       HTTPS_RULE,
       JENKINS_RULE,
-      { ...DNS_RULE, protocol: "udp", cidrBlocks: ["10.20.0.10/32", "10.30.0.10/32"] },
-      { ...DNS_RULE, protocol: "tcp", cidrBlocks: ["10.20.0.10/32", "10.30.0.10/32"] },
+      dnsRule("udp", "10.20.0.10/32"),
+      dnsRule("tcp", "10.20.0.10/32"),
+      dnsRule("udp", "10.30.0.10/32"),
+      dnsRule("tcp", "10.30.0.10/32"),
     ]);
     expect(dnsWarnings(warnings)).to.deep.equal([
       dnsEgressWarning(VPC, DHCP, dhcpDnsServers(["10.20.0.10", "10.30.0.10"])),
@@ -224,8 +244,8 @@ describe("Network (under Pulumi mocks): DNS to the name servers of an existing V
     expect(egress).to.deep.equal([
       HTTPS_RULE,
       JENKINS_RULE,
-      { ...DNS_RULE, protocol: "udp", ipv6CidrBlocks: ["fd00:10:20::53/128"] },
-      { ...DNS_RULE, protocol: "tcp", ipv6CidrBlocks: ["fd00:10:20::53/128"] },
+      dnsRule("udp", "fd00:10:20::53/128"),
+      dnsRule("tcp", "fd00:10:20::53/128"),
     ]);
     expect(dnsWarnings(warnings)).to.have.length(1);
     expect(dnsWarnings(warnings)[0]).to.contain("outbound IPv6");
@@ -236,8 +256,8 @@ describe("Network (under Pulumi mocks): DNS to the name servers of an existing V
     expect(egress).to.deep.equal([
       HTTPS_RULE,
       JENKINS_RULE,
-      { ...DNS_RULE, protocol: "udp", cidrBlocks: ["10.20.0.10/32"] },
-      { ...DNS_RULE, protocol: "tcp", cidrBlocks: ["10.20.0.10/32"] },
+      dnsRule("udp", "10.20.0.10/32"),
+      dnsRule("tcp", "10.20.0.10/32"),
     ]);
   });
 
@@ -265,18 +285,18 @@ describe("Network (under Pulumi mocks): DNS to the name servers of an existing V
         toPort: 3128,
         cidrBlocks: ["10.20.0.5/32"],
       },
-      { ...DNS_RULE, protocol: "udp", cidrBlocks: ["10.20.0.10/32"] },
-      { ...DNS_RULE, protocol: "tcp", cidrBlocks: ["10.20.0.10/32"] },
+      dnsRule("udp", "10.20.0.10/32"),
+      dnsRule("tcp", "10.20.0.10/32"),
     ]);
   });
 });
 
 describe("Function: vpcDnsServers(vpcId, opts) (under Pulumi mocks)", () => {
   for (const [token, action] of [
-    [GET_VPC, "ec2:DescribeVpcs"],
+    [GET_VPC, "ec2:DescribeVpcs and ec2:DescribeVpcAttribute"],
     [GET_DHCP, `ec2:DescribeDhcpOptions ${DHCP}`],
   ] as const) {
-    it(`vpcDnsServers fails naming ec2:DescribeVpcs and ec2:DescribeDhcpOptions, and the provider's reason, when ${action} is refused`, async () => {
+    it(`vpcDnsServers fails naming the three permissions it needs, and the provider's reason, when ${action} is refused`, async () => {
       const reason = "UnauthorizedOperation: You are not authorized to perform this operation.";
       const cloud = new MockCloud({
         ...dhcpInvokes(["10.20.0.10"]),
@@ -293,8 +313,8 @@ describe("Function: vpcDnsServers(vpcId, opts) (under Pulumi mocks)", () => {
       const message = (error as Error).message;
       expect(message).to.contain(
         `cannot read the DHCP options of network.vpcId ${VPC} (${action}), which name the DNS servers the route ` +
-          "functions use: the deploy credentials need ec2:DescribeVpcs and ec2:DescribeDhcpOptions, and the VPC " +
-          "must be in aws:region.",
+          "functions use: the deploy credentials need ec2:DescribeVpcs, ec2:DescribeVpcAttribute and " +
+          "ec2:DescribeDhcpOptions, and the VPC must be in aws:region.",
       );
       expect(message).to.contain(reason);
     });
