@@ -100,6 +100,40 @@ function proxyEgressRule(args: NetworkArgs, proxy: { url: string; port: number }
   return covered ? undefined : rule;
 }
 
+/** EC2's default quota of rules per direction of a security group (adjustable in Service Quotas). */
+export const RULES_PER_DIRECTION = 60;
+
+/** The rules EC2 counts in a group's egress: one per CIDR, IPv6 CIDR, referenced group and prefix list. */
+export function egressRuleCount(
+  rules: readonly {
+    cidrBlocks?: readonly unknown[];
+    ipv6CidrBlocks?: readonly unknown[];
+    securityGroups?: readonly unknown[];
+    prefixListIds?: readonly unknown[];
+  }[],
+): number {
+  return rules.reduce(
+    (sum, rule) =>
+      sum +
+      (rule.cidrBlocks?.length ?? 0) +
+      (rule.ipv6CidrBlocks?.length ?? 0) +
+      (rule.securityGroups?.length ?? 0) +
+      (rule.prefixListIds?.length ?? 0),
+    0,
+  );
+}
+
+/** What `pulumi up` says when the Lambdas' egress holds more rules than EC2's default quota; none when not. */
+export function ruleQuotaWarning(count: number): string | undefined {
+  if (count <= RULES_PER_DIRECTION) return undefined;
+  return (
+    `the Lambdas' security group needs ${count} egress rules (one per CIDR: jenkins.cidrs, DNS servers, the ` +
+    `other ports), more than EC2's default quota of ${RULES_PER_DIRECTION} per direction: unless the account's ` +
+    `"Inbound or outbound rules per security group" quota was raised, creating the group fails ` +
+    "(RulesPerSecurityGroupLimitExceeded); give jenkins.cidrs fewer, wider ranges, or raise the quota"
+  );
+}
+
 /** The DHCP options' name for the VPC's own resolver (Route 53 Resolver), which security groups never filter. */
 export const AMAZON_PROVIDED_DNS = "AmazonProvidedDNS";
 
@@ -332,13 +366,18 @@ export class Network extends pulumi.ComponentResource {
     // An existing VPC's DHCP options may name DNS servers of its own, which the group filters. A rule added by
     // hand would not last: the group's rules are inline, and the next `pulumi up` removes any other.
     const existingVpcId = net.mode === "existing" ? net.vpcId : undefined;
+    const checkedQuota = <T extends Parameters<typeof egressRuleCount>[0]>(rules: T): T => {
+      const warning = ruleQuotaWarning(egressRuleCount(rules));
+      if (warning) pulumi.log.warn(warning, this);
+      return rules;
+    };
     const lambdaEgress =
       existingVpcId === undefined
-        ? egress
+        ? checkedQuota(egress)
         : vpcDnsServers(existingVpcId, { parent: this }).apply(({ dhcpOptionsId, servers }) => {
             const warning = dnsEgressWarning(existingVpcId, dhcpOptionsId, servers);
             if (warning) pulumi.log.warn(warning, this);
-            return [...egress, ...dnsEgressRules(servers)];
+            return checkedQuota([...egress, ...dnsEgressRules(servers)]);
           });
     const lambdaSg = new aws.ec2.SecurityGroup(
       `${name}-lambda`,

@@ -179,6 +179,7 @@ function dhcpInvokes(domainNameServers: string[], dhcpOptionsId = DHCP): Record<
 async function lambdaEgress(
   network: Record<string, unknown>,
   invokes?: Record<string, InvokeResult>,
+  jenkins?: Record<string, unknown>,
 ): Promise<{ egress: unknown[]; invokes: RecordedInvoke[]; warnings: string[] }> {
   const warn = pulumi.log.warn;
   const warnings: string[] = [];
@@ -188,7 +189,7 @@ async function lambdaEgress(
   };
   try {
     const { cloud } = await evaluate({
-      config: config({ network }),
+      config: config({ network, ...(jenkins ? { jenkins } : {}) }),
       routes: [jenkinsRoute()],
       code: stubCode,
       invokes,
@@ -288,6 +289,32 @@ describe("Network (under Pulumi mocks): DNS to the name servers of an existing V
       dnsRule("udp", "10.20.0.10/32"),
       dnsRule("tcp", "10.20.0.10/32"),
     ]);
+  });
+});
+
+describe("Network (under Pulumi mocks): EC2's quota of 60 egress rules per security group", () => {
+  const quotaWarnings = (warnings: string[]) => warnings.filter((w) => /default quota of 60/.test(w));
+  const cidrs = (n: number) => Array.from({ length: n }, (_, i) => `10.1.${i}.0/24`);
+
+  it("`pulumi up` warns, counting the rules, when the Jenkins CIDRs and the DNS servers pass 60 egress rules, and not at 60", async () => {
+    // HTTPS (1) + 55 Jenkins CIDRs + UDP and TCP to 2 DNS servers (4): 60. A third server: 62.
+    const at60 = await lambdaEgress(EXISTING, dhcpInvokes(["10.9.0.1", "10.9.0.2"]), { cidrs: cidrs(55) });
+    expect(quotaWarnings(at60.warnings)).to.deep.equal([]);
+    const past = await lambdaEgress(EXISTING, dhcpInvokes(["10.9.0.1", "10.9.0.2", "10.9.0.3"]), {
+      cidrs: cidrs(55),
+    });
+    expect(quotaWarnings(past.warnings)).to.deep.equal([
+      "the Lambdas' security group needs 62 egress rules (one per CIDR: jenkins.cidrs, DNS servers, the other " +
+        "ports), more than EC2's default quota of 60 per direction: unless the account's \"Inbound or outbound " +
+        'rules per security group" quota was raised, creating the group fails (RulesPerSecurityGroupLimitExceeded); ' +
+        "give jenkins.cidrs fewer, wider ranges, or raise the quota",
+    ]);
+  });
+
+  it("`pulumi up` warns of the quota for a created VPC too (no DHCP options read)", async () => {
+    const { warnings } = await lambdaEgress({}, undefined, { cidrs: cidrs(60) });
+    expect(quotaWarnings(warnings)).to.have.length(1);
+    expect(quotaWarnings(warnings)[0]).to.contain("needs 61 egress rules");
   });
 });
 
