@@ -227,9 +227,10 @@ export function dnsEgressWarning(
 
 /**
  * The DNS servers of an existing VPC's DHCP options set, read at deploy time (ec2:DescribeVpcs and, in the
- * provider's getVpc, ec2:DescribeVpcAttribute; then ec2:DescribeDhcpOptions). A VPC associated with no options set (dhcpOptionsId "default") names none. A read
- * that fails stops the deployment, naming both permissions: a warning would leave a stack whose functions may
- * resolve no name at all (every delivery failing) until someone reads the deploy log.
+ * provider's getVpc, ec2:DescribeVpcAttribute; then ec2:DescribeDhcpOptions). A VPC associated with no options
+ * set (dhcpOptionsId "default") names none. A read that fails stops the deployment, naming the permissions: a
+ * warning would leave a stack whose functions may resolve no name at all (every delivery failing) until someone
+ * reads the deploy log.
  */
 export function vpcDnsServers(
   vpcId: string,
@@ -240,8 +241,7 @@ export function vpcDnsServers(
     throw new pulumi.RunError(
       `cannot read the DHCP options of network.vpcId ${vpcId} (${action}), which name the DNS servers the route ` +
         "functions use: the deploy credentials need ec2:DescribeVpcs, ec2:DescribeVpcAttribute and " +
-        "ec2:DescribeDhcpOptions, and the VPC " +
-        `must be in aws:region. ${cause}`,
+        `ec2:DescribeDhcpOptions, and the VPC must be in aws:region. ${cause}`,
     );
   };
   const read = aws.ec2
