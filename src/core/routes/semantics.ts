@@ -251,18 +251,20 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
  * A glob in a form no event carries: a full ref where branches and tags are matched by name (`refs/heads/main`
  * for `main`), a name ending in "/" (no branch, tag, file or repository name does), a changed file with a
  * leading "/" (files are paths from the repository's root), an actor that is blank or has an empty part, or a
- * branch, tag, repository or file name that no host sends (nameProblem).
+ * branch, tag, repository or file name that no host sends (nameProblem). picomatch ignores a leading "./"
+ * ("./refs/heads/main" is "refs/heads/main", ".//x" is "/x"), so the checks look past it.
  */
 function neverMatchesProblem(key: string, glob: string, provider: Provider): string | undefined {
   const not = glob.startsWith("!") ? "!" : "";
   const body = glob.slice(not.length);
+  const bare = body.replace(/^(?:\.\/)+/, "");
   const prefix = key === "branches" ? "refs/heads/" : key === "tags" ? "refs/tags/" : undefined;
-  if (prefix !== undefined && body.startsWith(prefix)) {
-    const fixed = body.slice(prefix.length).replace(/^\/+/, "");
+  if (prefix !== undefined && bare.startsWith(prefix)) {
+    const fixed = bare.slice(prefix.length).replace(/^\/+/, "");
     return `glob "${glob}" never matches: ${key} are matched without ${prefix}; write "${not}${fixed}"`;
   }
-  if (key === "paths" && body.startsWith("/")) {
-    const fixed = `${body.replace(/^\/+/, "")}${body.endsWith("/") ? "**" : ""}`;
+  if (key === "paths" && bare.startsWith("/")) {
+    const fixed = `${bare.replace(/^\/+/, "")}${bare.endsWith("/") ? "**" : ""}`;
     return `glob "${glob}" never matches: changed files are paths from the repository's root, without a leading "/"; write "${not}${fixed}"`;
   }
   if (key === "actors") return actorProblem(glob, body);

@@ -35,6 +35,7 @@ describe("Function: semanticFindings, branch, tag and changed-file names no Git 
   const blank = "it is blank, and Git refuses a space in a branch or tag name";
   const leading = 'a name never begins with "/"';
   const empty = 'a name has no empty part ("//")';
+  const rooted = `changed files are paths from the repository's root, without a leading "/"`;
   // [key, glob, message after `route "a" match.<key>[0]: glob "<glob>" never matches: `]
   const refused: Array<[Key, string, string]> = [
     ["branches", "  ", blank],
@@ -54,6 +55,11 @@ describe("Function: semanticFindings, branch, tag and changed-file names no Git 
     ["paths", "!docs//**", `${empty}; write "!docs/**"`],
     ["paths", "**//*.md", `${empty}; write "**/*.md"`],
     ["branches", "refs/heads//x", 'branches are matched without refs/heads/; write "x"'],
+    // picomatch drops a leading "./": "./refs/heads/main" is "refs/heads/main", and ".//x" is "/x".
+    ["branches", "./refs/heads/main", 'branches are matched without refs/heads/; write "main"'],
+    ["tags", "!././refs/tags/v*", 'tags are matched without refs/tags/; write "!v*"'],
+    ["paths", ".//x", `${rooted}; write "x"`],
+    ["paths", "!././/docs/", `${rooted}; write "!docs/**"`],
   ];
   for (const [key, glob, message] of refused) {
     it(`semanticFindings refuses ${key}: [${shown(glob)}]: ${message}`, () => {
@@ -124,6 +130,23 @@ describe("Property: semanticFindings and names no Git repository holds", () => {
           }
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a branch or tag name written as a full ref, after any number of ./, is refused and does not match the name", () => {
+    fc.assert(
+      fc.property(refName, fc.nat({ max: 3 }), fc.boolean(), (name, dots, tag) => {
+        const [key, prefix] = tag
+          ? (["tags", "refs/tags/"] as const)
+          : (["branches", "refs/heads/"] as const);
+        const glob = `${"./".repeat(dots)}${prefix}${name}`;
+        expect(compileGlobList([glob])(name)).to.equal(false);
+        const says = (entry: string, fixed: string) =>
+          `route "a" match.${key}[0]: glob "${entry}" never matches: ${key} are matched without ${prefix}; write "${fixed}"`;
+        expect(globFinding(key, glob)).to.equal(says(glob, name));
+        expect(globFinding(key, `!${glob}`)).to.equal(says(`!${glob}`, `!${name}`));
+      }),
       { numRuns: 300 },
     );
   });

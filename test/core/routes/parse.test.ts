@@ -763,6 +763,17 @@ describe("Function: parseRoutes", () => {
         21,
         'route "a" match.tags[0]: glob "refs/tags/v*" never matches: tags are matched without refs/tags/; write "v*"',
       ],
+      // picomatch drops a leading "./", so these are the same full ref and leading "/".
+      [
+        '{ branches: ["./refs/heads/main"] }',
+        25,
+        'route "a" match.branches[0]: glob "./refs/heads/main" never matches: branches are matched without refs/heads/; write "main"',
+      ],
+      [
+        '{ paths: [".//x"] }',
+        22,
+        'route "a" match.paths[0]: glob ".//x" never matches: changed files are paths from the repository\'s root, without a leading "/"; write "x"',
+      ],
       [
         '{ paths: ["/docs/**"] }',
         22,
