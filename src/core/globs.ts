@@ -27,6 +27,21 @@ export function globProblem(pattern: string): string | undefined {
 }
 
 /**
+ * Whether picomatch writes the glob's plain text into its RegExp as that text: false when it rebuilds the
+ * RegExp from the text as written (after a brace range "{1..3}", a POSIX class "[[:alpha:]]" or a run of
+ * stars "***"), where a "." may be any character ("a.{1..3}" matches "ax2"), or when it cannot read the glob.
+ */
+export function globTextIsLiteral(pattern: string): boolean {
+  try {
+    return picomatch.parse(pattern, OPTIONS).backtrack !== true;
+  } catch (error) {
+    // picomatch's own refusals ("Missing closing"); anything else is a bug to see.
+    if (error instanceof SyntaxError) return false;
+    throw error;
+  }
+}
+
+/**
  * A "|" that is not escaped, in a [...] class or in an extglob's (...): picomatch reads it as text in one
  * glob ("main|master" matches nothing) and as "or" in another ("release/*|hotfix/*").
  */

@@ -1,7 +1,13 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import picomatch from "picomatch";
-import { compileGlobList, globListLeads, globListLiterals, globProblem } from "../../src/core/globs";
+import {
+  compileGlobList,
+  globListLeads,
+  globListLiterals,
+  globProblem,
+  globTextIsLiteral,
+} from "../../src/core/globs";
 
 describe("Function: compileGlobList", () => {
   const cases: Array<[string[], string, boolean]> = [
@@ -46,6 +52,29 @@ describe("Function: globProblem", () => {
       expect(globProblem(good)).to.equal(undefined);
     });
   }
+});
+
+describe("Function: globTextIsLiteral", () => {
+  // [glob, whether picomatch keeps its text as written, a value that shows it]
+  const cases: Array<[string, boolean, string, boolean]> = [
+    ["a.b", true, "axb", false],
+    ["a b/*.lock", true, "a b/x.lock", true],
+    ["{a,b}.x", true, "a.x", true],
+    // Rebuilt from the text as written: the "." is any character.
+    ["a.{1..3}", false, "ax2", true],
+    ["[[:alpha:]]a.x", false, "bayx", true],
+    ["x.[[:alpha:]]", false, "xyz", true],
+    ["***.x", false, "a.x", true],
+  ];
+  for (const [glob, literal, value, matches] of cases) {
+    it(`globTextIsLiteral(${JSON.stringify(glob)}) is ${literal}: picomatch ${matches ? "matches" : "does not match"} ${JSON.stringify(value)}`, () => {
+      expect(globTextIsLiteral(glob)).to.equal(literal);
+      expect(picomatch.makeRe(glob, { dot: true, strictBrackets: true }).test(value)).to.equal(matches);
+    });
+  }
+  it("globTextIsLiteral is false for a glob picomatch cannot read", () => {
+    expect(globTextIsLiteral("a(b")).to.equal(false);
+  });
 });
 
 describe("Function: globProblem (messages)", () => {

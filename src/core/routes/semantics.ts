@@ -3,7 +3,7 @@
 // Runs on the raw data even when the schema found problems, so every problem is reported at once;
 // every access is guarded because the shape is not trusted here.
 import { PROVIDER_LABEL } from "../events/fields";
-import { globProblem } from "../globs";
+import { globProblem, globTextIsLiteral } from "../globs";
 import { keyHasEmptyFolder } from "../render";
 import { renderTemplate, templateProblems } from "../templates";
 import { PROVIDERS, type Provider, type WebhookEvent } from "../types";
@@ -272,6 +272,10 @@ function neverMatchesProblem(key: string, glob: string, provider: Provider): str
     const problem = nameProblem(key, glob, not, body, provider);
     if (problem !== undefined) return problem;
   }
+  if (key === "branches" || key === "tags") {
+    const problem = refNameProblem(key, glob, not, body, bare, provider);
+    if (problem !== undefined) return problem;
+  }
   if (key !== "events" && key !== "actions" && body.endsWith("/")) {
     return `glob "${glob}" never matches: a name never ends with "/"; write "${glob}**" for everything under it`;
   }
@@ -334,6 +338,138 @@ function nameProblem(
     }
   }
   return undefined;
+}
+
+/**
+ * A branch or tag glob whose every match is a name Git refuses (git check-ref-format): the glob's own text
+ * (literalText), which every value it matches holds as written, has
+ * - a space, "~", "^", ":" or DEL, or "*", "?", "[" or "\\" escaped (that character, not syntax) (rules 4, 5
+ *   and 10: a no-break space is allowed);
+ * - "@{" (rule 8), ".." (rule 3), a "." at the start of a part (rule 1), ".lock" at the end of a part (rule
+ *   1), or a "." at the end (rule 7).
+ * Text inside a class, braces or parentheses is left alone ("[ ._]", "{a b,c}", "@(x|.y)"), and so is a
+ * "." next to a wildcard ("*.lock" is refused, "*.lock*" is not). Git's rule 9 (the name "@") is about the
+ * whole ref: refs/heads/@ is a valid branch.
+ */
+function refNameProblem(
+  key: string,
+  glob: string,
+  not: string,
+  body: string,
+  bare: string,
+  provider: Provider,
+): string | undefined {
+  const text = literalText(bare);
+  if (text === undefined) return undefined;
+  const refused = text.find((char) => char !== undefined && REFUSED_IN_REFS[char] !== undefined);
+  let why: string | undefined;
+  if (refused !== undefined) {
+    const [name, escaped] = REFUSED_IN_REFS[refused] as [string, string?];
+    why = `Git refuses ${name} in a branch or tag name${escaped ? `, and ${escaped}` : ""}`;
+  } else if (text.some((char, i) => char === "@" && text[i + 1] === "{")) {
+    why = 'Git refuses "@{" in a branch or tag name';
+  } else if (text.some((char, i) => char === "." && text[i + 1] === ".")) {
+    why = 'Git refuses ".." in a branch or tag name';
+  } else if (text.some((char, i) => char === "." && (i === 0 || text[i - 1] === "/"))) {
+    why = 'Git refuses a branch or tag name with a part that begins with "."';
+  } else if (
+    text.some(
+      (_, i) => text.slice(i, i + 5).join("") === ".lock" && (i + 5 === text.length || text[i + 5] === "/"),
+    )
+  ) {
+    why = 'Git refuses a branch or tag name with a part that ends with ".lock"';
+  } else if (text[text.length - 1] === ".") why = 'Git refuses a branch or tag name that ends with "."';
+  if (why === undefined) return undefined;
+  // Spaces at either end (not escaped): the glob without them, when that one may match (so the problem was
+  // the spaces alone). It is shorter, so checking it ends.
+  const trimmed = body.replace(/^ +| +$/g, "");
+  const fixable =
+    trimmed !== body &&
+    !trimmed.endsWith("\\") &&
+    neverMatchesProblem(key, `${not}${trimmed}`, provider) === undefined;
+  return `glob "${glob}" never matches: ${why}${fixable ? `; write "${not}${trimmed}"` : ""}`;
+}
+
+/**
+ * Each character Git refuses in a ref name, as a message names it when the glob's text holds it, and for the
+ * glob syntax among them, what its escaped form is.
+ */
+const REFUSED_IN_REFS: Record<string, [name: string, escaped?: string]> = {
+  " ": ["a space"],
+  "~": ['"~"'],
+  "^": ['"^"'],
+  ":": ['":"'],
+  "\u007f": ["a control character (DEL)"],
+  "*": ['"*"', '"\\*" is that character, not a wildcard'],
+  "?": ['"?"', '"\\?" is that character, not a wildcard'],
+  "[": ['"["', '"\\[" is that character, not a class'],
+  "\\": ['"\\"', '"\\\\" is that character'],
+};
+
+/**
+ * The glob's text as picomatch reads it: one entry per character that every match holds as written (an
+ * escaped one without its "\\", a "/" and the braces of "{x}", which has no "," and so is text), and
+ * undefined for each wildcard, class, extglob or parenthesis group, and brace group with alternatives or a
+ * range. Undefined when picomatch does not keep the text as written (globTextIsLiteral) or a group is not
+ * closed.
+ */
+function literalText(glob: string): Array<string | undefined> | undefined {
+  if (!globTextIsLiteral(glob)) return undefined;
+  const text: Array<string | undefined> = [];
+  for (let i = 0; i < glob.length; i++) {
+    const char = glob[i] as string;
+    let end = i;
+    if (char === "\\") {
+      text.push(glob[++i]);
+      continue;
+    }
+    if (char === "[") end = classEnd(glob, i);
+    else if (char === "(") end = groupEnd(glob, i);
+    else if (char === "{") {
+      end = groupEnd(glob, i);
+      if (end >= 0 && !glob.slice(i + 1, end).includes(",")) {
+        text.push("{"); // no alternatives: picomatch matches the braces themselves ("a@{x}" is "a@{x}")
+        continue;
+      }
+    } else {
+      text.push(char === "*" || char === "?" ? undefined : char);
+      continue;
+    }
+    if (end < 0) return undefined;
+    text.push(undefined);
+    i = end;
+  }
+  return text;
+}
+
+/**
+ * Where the class that opens at `start` closes, as picomatch reads it: a "]" first, or after "^", is a member
+ * ("[]~[]" is one class). -1 if never.
+ */
+function classEnd(glob: string, start: number): number {
+  let i = start + 1;
+  if (glob[i] === "^") i++;
+  if (glob[i] === "]") i++;
+  for (; i < glob.length; i++) {
+    if (glob[i] === "\\") i++;
+    else if (glob[i] === "]") return i;
+  }
+  return -1;
+}
+
+/** Where the "{" or "(" at `start` is closed, past nested groups, classes and escapes; -1 if never. */
+function groupEnd(glob: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < glob.length; i++) {
+    const char = glob[i];
+    if (char === "\\") i++;
+    else if (char === "[") {
+      i = classEnd(glob, i);
+      if (i < 0) return -1;
+    } else if (char === "{" || char === "(") depth++;
+    else if ((char === "}" || char === ")") && --depth === 0) return i;
+  }
+  return -1;
 }
 
 /** How each host names a repository (repo.fullName): GitLab's namespace may be a group and its subgroups. */

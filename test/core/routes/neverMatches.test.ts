@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from "node:child_process";
 import { expect } from "chai";
 import fc from "fast-check";
 import { compileGlobList } from "../../../src/core/globs";
@@ -358,5 +359,267 @@ describe("Property: semanticFindings and repository globs of three or more parts
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+/**
+ * Whether git check-ref-format accepts refs/heads/<name>: its rules 1 and 3 to 8 and 10 (rule 9, the name
+ * "@", is about the whole ref). The last test of this file checks it against git itself.
+ */
+function gitAccepts(name: string): boolean {
+  const parts = name.split("/");
+  if (parts.some((part) => part === "" || part.startsWith(".") || part.endsWith(".lock"))) return false;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what Git refuses
+  return !/[\u0000-\u0020\u007f~^:?*[\\]|\.\.|@\{|\.$/.test(name);
+}
+
+describe("Function: semanticFindings, branch and tag globs whose every match is a name Git refuses", () => {
+  const refuses = (what: string) => `Git refuses ${what} in a branch or tag name`;
+  const space = refuses("a space");
+  const startDot = 'Git refuses a branch or tag name with a part that begins with "."';
+  const lock = 'Git refuses a branch or tag name with a part that ends with ".lock"';
+  const endDot = 'Git refuses a branch or tag name that ends with "."';
+  // [key, glob, message after `route "a" match.<key>[0]: glob "<glob>" never matches: `]
+  const refused: Array<[Key, string, string]> = [
+    ["branches", "main ", `${space}; write "main"`],
+    ["tags", " v1.*", `${space}; write "v1.*"`],
+    ["branches", "!main  ", `${space}; write "!main"`],
+    ["branches", "feature x", space],
+    ["branches", "feature\\ x", space],
+    ["branches", "{main,dev} x", space],
+    // Without the space, "main/" never matches either, and "main\\" is no glob to write: no fix is offered.
+    ["branches", " main/", space],
+    ["branches", "main\\ ", space],
+    ["tags", "v1~1", refuses('"~"')],
+    ["branches", "^main$", refuses('"^"')],
+    ["branches", "origin:main", refuses('":"')],
+    ["branches", "a\u007f", refuses("a control character (DEL)")],
+    // "[!]" is a class of "!" (picomatch reads no "]" after "[!" as a member): the space is text.
+    ["branches", "[!] x", space],
+    ["branches", "release\\*", `${refuses('"*"')}, and "\\*" is that character, not a wildcard`],
+    ["tags", "v\\?", `${refuses('"?"')}, and "\\?" is that character, not a wildcard`],
+    ["branches", "a\\[1", `${refuses('"["')}, and "\\[" is that character, not a class`],
+    ["branches", "a\\\\b", `${refuses('"\\"')}, and "\\\\" is that character`],
+    ["branches", "a@{x}", refuses('"@{"')],
+    ["tags", "v@\\{1", refuses('"@{"')],
+    ["branches", "a..b", refuses('".."')],
+    ["branches", "*..*", refuses('".."')],
+    ["tags", "v1\\..*", refuses('".."')],
+    ["branches", ".github", startDot],
+    ["branches", "feature/.x", startDot],
+    ["branches", "./.x", startDot],
+    ["branches", "**/.*", startDot],
+    ["tags", "!.v*", startDot],
+    ["branches", "a\\/.x", startDot],
+    ["branches", "*.lock", lock],
+    ["branches", "a.lock/*", lock],
+    ["tags", "v1.lock/**", lock],
+    ["branches", "a\\.lock", lock],
+    ["branches", "release.", endDot],
+    ["tags", "v*.", endDot],
+    ["branches", "a/b\\.", endDot],
+  ];
+  for (const [key, glob, message] of refused) {
+    it(`semanticFindings refuses ${key}: [${shown(glob)}]: ${message}`, () => {
+      expect(globFinding(key, glob)).to.equal(
+        `route "a" match.${key}[0]: glob "${glob}" never matches: ${message}`,
+      );
+    });
+  }
+
+  // Each matches a name Git accepts (the second): the character or form is in a class, braces or parentheses
+  // with another choice, next to a wildcard, or allowed where it is; and paths and repos follow other rules.
+  const accepted: Array<[Key, string, string]> = [
+    ["branches", "main\u00a0", "main\u00a0"],
+    ["branches", "{main,a b}", "main"],
+    ["branches", "@(main|a b)", "main"],
+    ["branches", "[ a]b", "ab"],
+    ["branches", "x{ ,-}y", "x-y"],
+    ["tags", "v[~.]1", "v.1"],
+    ["branches", "[[:alpha:]:]", "a"],
+    ["branches", "a@{b,c}", "a@b"],
+    ["branches", "@", "@"],
+    ["branches", "a@b", "a@b"],
+    ["branches", "a{b}", "a{b}"],
+    ["branches", "a.*.b", "a.x.b"],
+    ["branches", "a./b", "a./b"],
+    ["branches", "*.lock*", "a.lockx"],
+    ["branches", "a.lock?", "a.lockx"],
+    ["branches", "lock/a.LOCK", "lock/a.LOCK"],
+    ["branches", "{.x,y}", "y"],
+    ["branches", "@(.x|y)", "y"],
+    ["branches", "*/*", "a/b"],
+    ["tags", "v1.*", "v1.0"],
+    ["tags", "v{1..3}.0", "v2.0"],
+    // Classes and groups as picomatch reads them: "]" first in a class is a member, "\\}" is no brace, and a
+    // ")" in a class closes nothing.
+    ["branches", "x[]~[]", "x]"],
+    ["branches", "[^] [~]x", "ax"],
+    ["branches", "[\\] ~]x", "]x"],
+    ["branches", "{main,\\} x}", "main"],
+    ["branches", "@(main|[)] x)", "main"],
+    // With a brace range picomatch builds its RegExp from the text as written, and ".." is any two characters.
+    ["branches", "v1..{1..3}", "v1ab2"],
+    ["branches", "a,b+c$!", "a,b+c$!"],
+    ["paths", ".github/workflows/*.yml", ".github/workflows/ci.yml"],
+    ["paths", "docs/a b.md", "docs/a b.md"],
+    ["paths", "x.lock", "x.lock"],
+    ["repos", "acme/.github", "acme/.github"],
+  ];
+  for (const [key, glob, name] of accepted) {
+    it(`semanticFindings accepts ${key}: [${shown(glob)}], which matches ${shown(name)}`, () => {
+      if (key === "branches" || key === "tags") expect(gitAccepts(name)).to.equal(true);
+      expect(compileGlobList([glob])(name)).to.equal(true);
+      expect(globFinding(key, glob)).to.equal(undefined);
+      expect(globFinding(key, `!${glob}`)).to.equal(undefined);
+    });
+  }
+});
+
+// Names Git accepts, of parts that hold glob syntax and the characters near Git's rules.
+// No "$": picomatch writes "a$$" as /a\$$/, which matches no "a$$".
+const richChar = fc.constantFrom(..."ab9-_=%é\u00a0.@{}()!+,]#'");
+const richRefName = fc
+  .array(fc.string({ unit: richChar, minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 4 })
+  .map((parts) => parts.join("/"))
+  .filter(gitAccepts);
+/** The glob that matches a name and nothing else: glob syntax escaped. */
+const escapeGlob = (text: string) => text.replace(/[\\*?[\]{}()!@+|,]/g, "\\$&");
+/**
+ * A glob for a name: the name escaped, with some parts written as "*", "**" or braces that hold them (a part
+ * without glob syntax: hookgate's literal prefix of "{a.\\},x}" is the whole glob, so it matches no "a.}").
+ */
+const richGlobFor = (name: string) =>
+  fc.array(fc.constantFrom("keep", "*", "**", "braces"), { minLength: 4, maxLength: 4 }).map((ways) =>
+    name
+      .split("/")
+      .map((part, i) =>
+        ways[i] === "*" || ways[i] === "**"
+          ? ways[i]
+          : ways[i] === "braces" && escapeGlob(part) === part
+            ? `{${part},x}`
+            : escapeGlob(part),
+      )
+      .join("/"),
+  );
+
+const RICH_REF_NAMES = namesOf(["a", "b", "a.b", "a.", "@", "{a}", "lock", "-", "\u00a0"], [1, 2, 3]);
+const REF_TOKENS = [
+  ..."ab/*?. ~^:@{}-",
+  "\u00a0",
+  "\u007f",
+  "**",
+  "..",
+  "./",
+  ".lock",
+  "lock",
+  "{a}",
+  "{a,b}",
+  "{ ,a}",
+  "{.a,b}",
+  "{a..c}",
+  "@(a|b)",
+  "@(a| )",
+  "!(a)",
+  "+(.a)",
+  "*(.lock)",
+  "(a)",
+  "[ a]",
+  "[.]",
+  "[]a]",
+  "[[:alpha:]]",
+  "\\ ",
+  "\\.",
+  "\\*",
+  "\\{",
+  "\\@",
+  "\\/",
+];
+
+describe("Property: semanticFindings refuses a branch or tag glob for Git's rules only when no name Git accepts matches it", () => {
+  const names = RICH_REF_NAMES.filter(gitAccepts);
+  it(`a glob of text, wildcards, braces, extglobs, classes and escapes refused matches none of ${names.length} names Git accepts`, () => {
+    let refusedByGitRules = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom("branches", "tags") as fc.Arbitrary<Key>,
+        fc.array(fc.constantFrom(...REF_TOKENS), { minLength: 1, maxLength: 6 }),
+        (key, tokens) => {
+          const glob = tokens.join("");
+          const finding = globFinding(key, glob);
+          if (finding === undefined || !finding.includes("never matches")) return;
+          if (finding.includes("never matches: Git refuses")) refusedByGitRules++;
+          const matches = compileGlobList([glob.replace(/^!/, "")]);
+          expect(names.filter((name) => matches(name))).to.deep.equal([]);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    // The rules were tried: many of these globs hold a space, a "~", a ".." or a part that begins with ".".
+    expect(refusedByGitRules).to.be.above(300);
+  });
+});
+
+describe("Property: semanticFindings and branch and tag names Git accepts", () => {
+  it("no glob made of a name Git accepts (escaped, or with parts written as *, ** or braces) is refused, and each matches the name", () => {
+    fc.assert(
+      fc.property(
+        richRefName.chain((name) => fc.tuple(fc.constant(name), richGlobFor(name))),
+        ([name, glob]) => {
+          for (const entry of [escapeGlob(name), glob]) {
+            expect(compileGlobList([entry])(name)).to.equal(true);
+            for (const key of ["branches", "tags"] as const) {
+              expect(globFinding(key, entry)).to.equal(undefined);
+              expect(globFinding(key, `!${entry}`)).to.equal(undefined);
+            }
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe("Function: gitAccepts, the tests' copy of git check-ref-format", () => {
+  it("says of every name these tests use what git check-ref-format says of refs/heads/<name>", function () {
+    if (spawnSync("git", ["--version"]).status !== 0) this.skip();
+    const names = [
+      ...new Set([
+        ...RICH_REF_NAMES,
+        ...REF_NAMES,
+        ...fc.sample(richRefName, { numRuns: 200, seed: 119 }),
+        ...fc.sample(refName, { numRuns: 100, seed: 119 }),
+        // Each of Git's rules, just broken and just kept.
+        ...[" a", "a b", "a~", "a^", "a:", "a?", "a*", "a[", "a\\b", "a\u007f", "a\u00a0", "a\u3000"],
+        ...[
+          ".a",
+          "a/.b",
+          "a.",
+          "a./b",
+          "a..b",
+          "a.lock",
+          "a.lock/b",
+          "a.lockx",
+          "a.LOCK",
+          "lock",
+          "a@{",
+          "a@b",
+        ],
+        ...["@", "@/a", "a{b}", "a]b", "a,b+c$!", "a/b", "a//b", "/a", "a/", "é"],
+      ]),
+    ];
+    const answers = execFileSync(
+      "sh",
+      [
+        "-c",
+        'while IFS= read -r n; do if git check-ref-format "refs/heads/$n"; then echo 1; else echo 0; fi; done',
+      ],
+      { input: `${names.join("\n")}\n`, encoding: "utf8" },
+    )
+      .trim()
+      .split("\n");
+    expect(answers.length).to.equal(names.length);
+    const disagree = names.filter((name, i) => gitAccepts(name) !== (answers[i] === "1"));
+    expect(disagree).to.deep.equal([]);
   });
 });

@@ -806,6 +806,27 @@ describe("Function: parseRoutes", () => {
         31,
         'route "a" match.branches[1]: glob "  " never matches: it is blank, and Git refuses a space in a branch or tag name',
       ],
+      // Git refuses a space, "~", "^", ":", "..", "@{", a part that begins with "." or ends with ".lock".
+      [
+        '{ branches: [main, "main "] }',
+        31,
+        'route "a" match.branches[1]: glob "main " never matches: Git refuses a space in a branch or tag name; write "main"',
+      ],
+      [
+        '{ branches: ["feature x"] }',
+        25,
+        'route "a" match.branches[0]: glob "feature x" never matches: Git refuses a space in a branch or tag name',
+      ],
+      [
+        '{ tags: ["*.lock"] }',
+        21,
+        'route "a" match.tags[0]: glob "*.lock" never matches: Git refuses a branch or tag name with a part that ends with ".lock"',
+      ],
+      [
+        '{ branches: ["release/.x"] }',
+        25,
+        'route "a" match.branches[0]: glob "release/.x" never matches: Git refuses a branch or tag name with a part that begins with "."',
+      ],
       [
         '{ paths: ["src//x"] }',
         22,
