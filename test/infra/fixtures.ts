@@ -99,3 +99,12 @@ export const stubCode: CodeProvider = (kind) =>
   new pulumi.asset.AssetArchive({
     "index.js": new pulumi.asset.StringAsset(`exports.handler=async()=>"${kind}";`),
   });
+
+/** The Lambdas' security group's first egress rule, in every stack: HTTPS to anywhere. */
+export const HTTPS_RULE = {
+  description: "HTTPS: AWS APIs, the Git host API, Jenkins on 443",
+  protocol: "tcp",
+  fromPort: 443,
+  toPort: 443,
+  cidrBlocks: ["0.0.0.0/0"],
+};

@@ -10,7 +10,7 @@ import {
   vpcDnsServers,
 } from "../../src/infra/network";
 import { evaluate } from "./evaluate";
-import { config, jenkinsRoute, stubCode } from "./fixtures";
+import { config, HTTPS_RULE, jenkinsRoute, stubCode } from "./fixtures";
 import { type InvokeResult, invokeFailure, MockCloud, outputValue, type RecordedInvoke } from "./mocks";
 
 describe("Function: interfaceServiceName(region, service)", () => {
@@ -141,13 +141,6 @@ const dnsRule = (protocol: string, cidr: string) => ({
   toPort: 53,
   ...(cidr.endsWith("/128") ? { ipv6CidrBlocks: [cidr] } : { cidrBlocks: [cidr] }),
 });
-const HTTPS_RULE = {
-  description: "HTTPS: AWS APIs, the Git host API, Jenkins on 443",
-  protocol: "tcp",
-  fromPort: 443,
-  toPort: 443,
-  cidrBlocks: ["0.0.0.0/0"],
-};
 const JENKINS_RULE = {
   description: "Jenkins controller",
   protocol: "tcp",

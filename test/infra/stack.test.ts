@@ -19,7 +19,7 @@ import {
   wildcardResources,
 } from "./checks";
 import { type Evaluated, evaluate } from "./evaluate";
-import { allKinds, config, jenkinsRoute, prCleanupRoute, s3ZipRoute, stubCode } from "./fixtures";
+import { allKinds, config, HTTPS_RULE, jenkinsRoute, prCleanupRoute, s3ZipRoute, stubCode } from "./fixtures";
 import { ACCOUNT, type MockCloud, REGION, type Recorded } from "./mocks";
 
 const FN = "aws:lambda/function:Function";
@@ -1124,13 +1124,6 @@ describe("Gateway (under Pulumi mocks): hookgate:kmsKeyArns", () => {
 });
 
 describe("Gateway (under Pulumi mocks): the security groups' rules, exactly", () => {
-  const HTTPS_RULE = {
-    description: "HTTPS: AWS APIs, the Git host API, Jenkins on 443",
-    protocol: "tcp",
-    fromPort: 443,
-    toPort: 443,
-    cidrBlocks: ["0.0.0.0/0"],
-  };
   const groupNamed = (cloud: MockCloud, suffix: string) =>
     only(cloud.ofType("aws:ec2/securityGroup:SecurityGroup").filter((r) => r.name.endsWith(suffix)));
 
