@@ -146,11 +146,12 @@ export function globListLeads(patterns: readonly string[]): string[] | undefined
 function literalPrefix(glob: string): string {
   if (isLiteral(glob)) return glob;
   // scan() normalises ("./main" has base "main"); only a base the pattern literally starts with is a prefix,
-  // and only up to its first escape: "dependabot\[bot\]" matches "dependabot[bot]", without the backslashes.
+  // and only up to its first escape or glob character: "dependabot\[bot\]" matches "dependabot[bot]",
+  // without the backslashes, and scan() takes all of "{a.\},x}" (which matches "x") for a base.
   const { base } = picomatch.scan(glob);
   if (!glob.startsWith(base)) return "";
-  const firstEscape = base.indexOf("\\");
-  return firstEscape < 0 ? base : base.slice(0, firstEscape);
+  const firstSyntax = base.search(/[\\{}[\]()*?!+@|]/);
+  return firstSyntax < 0 ? base : base.slice(0, firstSyntax);
 }
 
 /**

@@ -188,6 +188,8 @@ function reference(list: readonly string[]): (value: string) => boolean {
 
 const EDGE_GLOBS = [
   ...GLOBS,
+  // picomatch.scan takes all of it for a base: no prefix may be read from that.
+  "{a.\\},x}",
   "src/*.ts",
   "docs/*.md",
   "/src",
@@ -200,6 +202,8 @@ const EDGE_GLOBS = [
   "release/1.0",
 ];
 const EDGE_VALUES = [
+  "a.}",
+  "x",
   "main",
   "release/1",
   "release/old-1",
