@@ -258,6 +258,8 @@ function neverMatchesProblem(key: string, glob: string, provider: Provider): str
   const not = glob.startsWith("!") ? "!" : "";
   const body = glob.slice(not.length);
   const bare = body.replace(/^(?:\.\/)+/, "");
+  // After a leading "./", picomatch reads a "!" as its own negation ("./!docs/" matches "README.md").
+  if (bare.startsWith("!")) return undefined;
   const prefix = key === "branches" ? "refs/heads/" : key === "tags" ? "refs/tags/" : undefined;
   if (prefix !== undefined && bare.startsWith(prefix)) {
     const fixed = bare.slice(prefix.length).replace(/^\/+/, "");
@@ -359,6 +361,8 @@ function refNameProblem(
   bare: string,
   provider: Provider,
 ): string | undefined {
+  // picomatch reads a run of backslashes its own way ("v1\\.*" matches "v1.2.3"): no text is certain.
+  if (bare.includes("\\\\")) return undefined;
   const text = literalText(bare);
   if (text === undefined) return undefined;
   const refused = text.find((char) => char !== undefined && REFUSED_IN_REFS[char] !== undefined);
@@ -459,15 +463,18 @@ function classEnd(glob: string, start: number): number {
 
 /** Where the "{" or "(" at `start` is closed, past nested groups, classes and escapes; -1 if never. */
 function groupEnd(glob: string, start: number): number {
-  let depth = 0;
+  const open: string[] = [];
   for (let i = start; i < glob.length; i++) {
     const char = glob[i];
     if (char === "\\") i++;
     else if (char === "[") {
       i = classEnd(glob, i);
       if (i < 0) return -1;
-    } else if (char === "{" || char === "(") depth++;
-    else if ((char === "}" || char === ")") && --depth === 0) return i;
+    } else if (char === "{" || char === "(") open.push(char === "{" ? "}" : ")");
+    else if (char === open[open.length - 1]) {
+      open.pop();
+      if (open.length === 0) return i;
+    }
   }
   return -1;
 }
@@ -491,8 +498,12 @@ function topLevelSlashes(glob: string): number[] {
   for (let i = 0; i < glob.length; i++) {
     const char = glob[i];
     if (char === "\\") i++;
-    else if (char === "{" || char === "(" || char === "[") depth++;
-    else if (char === "}" || char === ")" || char === "]") depth = Math.max(0, depth - 1);
+    else if (char === "[") {
+      // A class's members are text, brackets and parentheses too ("[)]"); unclosed, it is a "[" itself.
+      const end = classEnd(glob, i);
+      if (end >= 0) i = end;
+    } else if (char === "{" || char === "(") depth++;
+    else if (char === "}" || char === ")") depth = Math.max(0, depth - 1);
     else if (char === "/" && depth === 0) at.push(i);
   }
   return at;
