@@ -320,8 +320,10 @@ function nameProblem(
     return `glob "${glob}" never matches: a name never begins with "/"${fix}`;
   }
   const slashes = topLevelSlashes(bare);
-  // picomatch reads a trailing "/**//**" as optional: "a/**//**" matches "a". Left alone wherever it is.
-  if (!bare.includes("**//**") && slashes.some((at, i) => slashes[i + 1] === at + 1)) {
+  // picomatch reads a trailing run of "**" parts as optional, "//" or not: "a/**//**" matches "a". A "//" in
+  // that run is left alone; one elsewhere ("src/**//**/*.ts") still never matches.
+  const optionalFrom = /\*\*(?:\/+\*\*)+$/.exec(bare)?.index ?? bare.length;
+  if (slashes.some((at, i) => slashes[i + 1] === at + 1 && at < optionalFrom)) {
     const fixed = body.replace(/\/{2,}/g, "/");
     return `glob "${glob}" never matches: a name has no empty part ("//"); write "${not}${fixed}"`;
   }
@@ -361,8 +363,6 @@ function refNameProblem(
   bare: string,
   provider: Provider,
 ): string | undefined {
-  // picomatch reads a run of backslashes its own way ("v1\\.*" matches "v1.2.3"): no text is certain.
-  if (bare.includes("\\\\")) return undefined;
   const text = literalText(bare);
   if (text === undefined) return undefined;
   const refused = text.find((char) => char !== undefined && REFUSED_IN_REFS[char] !== undefined);

@@ -50,6 +50,9 @@ describe("Function: semanticFindings, branch, tag and changed-file names no Git 
     ["tags", "//v*", `${leading}; write "v*"`],
     ["branches", "a//b", `${empty}; write "a/b"`],
     ["branches", "release/**//x", `${empty}; write "release/**/x"`],
+    // Not the trailing run of "**" parts picomatch reads as optional (a review finding on b017ac3).
+    ["branches", "a/**//**/b", `${empty}; write "a/**/**/b"`],
+    ["paths", "src/**//**/*.ts", `${empty}; write "src/**/**/*.ts"`],
     ["branches", "{main,dev}//x", `${empty}; write "{main,dev}/x"`],
     ["tags", "!v1///x", `${empty}; write "!v1/x"`],
     ["paths", "src//x", `${empty}; write "src/x"`],
@@ -386,6 +389,8 @@ describe("Function: semanticFindings, branch and tag globs whose every match is 
     ["branches", "!main  ", `${space}; write "!main"`],
     ["branches", "feature x", space],
     ["branches", "feature\\ x", space],
+    // Two backslashes before a space: picomatch matches "a b" only, which Git refuses too.
+    ["branches", "a\\\\ b", space],
     ["branches", "{main,dev} x", space],
     // Without the space, "main/" never matches either, and "main\\" is no glob to write: no fix is offered.
     ["branches", " main/", space],
