@@ -320,10 +320,11 @@ function nameProblem(
     return `glob "${glob}" never matches: a name never begins with "/"${fix}`;
   }
   const slashes = topLevelSlashes(bare);
-  // picomatch reads a trailing run of "**" parts as optional, "//" or not: "a/**//**" matches "a". A "//" in
-  // that run is left alone; one elsewhere ("src/**//**/*.ts") still never matches.
-  const optionalFrom = /\*\*(?:\/+\*\*)+$/.exec(bare)?.index ?? bare.length;
-  if (slashes.some((at, i) => slashes[i + 1] === at + 1 && at < optionalFrom)) {
+  // picomatch may read "**" parts around a "//" as optional, and what follows as empty too ("a/**//**" and
+  // "a/**//**/**/{,.x}" match "a"): a "//" between two "**" is left alone.
+  const betweenGlobstars = (at: number) =>
+    bare.slice(at - 2, at) === "**" && bare.slice(at + 2, at + 4) === "**";
+  if (slashes.some((at, i) => slashes[i + 1] === at + 1 && !betweenGlobstars(at))) {
     const fixed = body.replace(/\/{2,}/g, "/");
     return `glob "${glob}" never matches: a name has no empty part ("//"); write "${not}${fixed}"`;
   }
