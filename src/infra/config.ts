@@ -302,7 +302,8 @@ export function cidrProblem(text: string, ipv4Only = false): string | undefined 
   // ::ffff:10.0.0.0/104 is 10.0.0.0/8 written as IPv6: AWS's rules and conditions compare IPv4 callers with
   // IPv4 ranges, so write the range as what it is.
   if (address.kind() === "ipv6" && bits >= 96 && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
-    return `is an IPv4 range written as IPv6; write ${(address as ipaddr.IPv6).toIPv4Address().toString()}/${bits - 96}`;
+    const ipv4 = `${(address as ipaddr.IPv6).toIPv4Address().toString()}/${bits - 96}`;
+    return `is an IPv4 range written as IPv6; write ${ipaddr.IPv4.networkAddressFromCIDR(ipv4).toString()}/${bits - 96}`;
   }
   if (address.kind() === "ipv4" && !ipaddr.IPv4.isValidCIDRFourPartDecimal(text)) {
     return `is not a CIDR in dotted-quad form (${like})`;

@@ -103,24 +103,20 @@ function proxyEgressRule(args: NetworkArgs, proxy: { url: string; port: number }
 /** EC2's default quota of rules per direction of a security group (adjustable in Service Quotas). */
 export const RULES_PER_DIRECTION = 60;
 
-/** The rules EC2 counts in a group's egress: one per CIDR, IPv6 CIDR, referenced group and prefix list. */
+/**
+ * The rules EC2 counts against the quota in a group's egress: IPv4 and IPv6 rules apart (each family has the
+ * quota), one per CIDR of the family, and a referenced group in both.
+ */
 export function egressRuleCount(
   rules: readonly {
     cidrBlocks?: readonly unknown[];
     ipv6CidrBlocks?: readonly unknown[];
     securityGroups?: readonly unknown[];
-    prefixListIds?: readonly unknown[];
   }[],
 ): number {
-  return rules.reduce(
-    (sum, rule) =>
-      sum +
-      (rule.cidrBlocks?.length ?? 0) +
-      (rule.ipv6CidrBlocks?.length ?? 0) +
-      (rule.securityGroups?.length ?? 0) +
-      (rule.prefixListIds?.length ?? 0),
-    0,
-  );
+  const count = (family: "cidrBlocks" | "ipv6CidrBlocks") =>
+    rules.reduce((sum, rule) => sum + (rule[family]?.length ?? 0) + (rule.securityGroups?.length ?? 0), 0);
+  return Math.max(count("cidrBlocks"), count("ipv6CidrBlocks"));
 }
 
 /** What `pulumi up` says when the Lambdas' egress holds more rules than EC2's default quota; none when not. */
@@ -161,6 +157,11 @@ export function dhcpDnsServers(domainNameServers: readonly string[]): DnsServers
     let cidr: string | undefined;
     // The VPC's own resolver: security groups do not filter it.
     if (text.toLowerCase() === AMAZON_PROVIDED_DNS.toLowerCase()) continue;
+    // A zone (fe80::1%eth0) names a host's interface: no rule can hold it.
+    if (text.includes("%")) {
+      ignored.push(text);
+      continue;
+    }
     if (ipaddr.IPv4.isValidFourPartDecimal(text)) {
       cidr = `${ipaddr.IPv4.parse(text).toString()}/32`;
     } else if (ipaddr.IPv6.isValid(text)) {

@@ -280,6 +280,15 @@ describe("Function: globListLeads", () => {
     expect(globListLeads(["src/**", "**/*.md"])).to.equal(undefined);
     expect(globListLeads(["src/**", "README.md", "!src/x/**"])).to.deep.equal(["src", "README.md"]);
   });
+
+  it("globListLeads cuts a lead at its first glob syntax, where @, + and ! are syntax only before a (", () => {
+    expect(globListLeads(["@types/**", "docs/c++/**", "dependabot\\[bot\\]"])).to.deep.equal([
+      "@types",
+      "docs/c++",
+      "dependabot",
+    ]);
+    expect(globListLeads(["a@(b|c)/**"])).to.equal(undefined);
+  });
 });
 
 describe("Function: globListLiterals", () => {

@@ -674,11 +674,20 @@ describe("parseStackConfig: what it accepts and refuses at the edges", () => {
   it("refuses an IPv6 CIDR with a zone (it names an interface), and an IPv4 range written as IPv6 with the IPv4 range to write", () => {
     expect(
       configProblems({
-        api: { ipAllowlist: ["fe80::%eth0/64", "::ffff:10.0.0.0/104", "::ffff:192.0.2.7/128"] },
+        api: {
+          ipAllowlist: [
+            "fe80::%eth0/64",
+            "::ffff:10.0.0.0/104",
+            "::ffff:10.0.0.1/104",
+            "::ffff:192.0.2.7/128",
+          ],
+        },
       }),
     ).to.deep.equal([
       'hookgate:api.ipAllowlist entry "fe80::%eth0/64" is not a CIDR (like 192.0.2.0/24 or 2001:db8::/32)',
       'hookgate:api.ipAllowlist entry "::ffff:10.0.0.0/104" is an IPv4 range written as IPv6; write 10.0.0.0/8',
+      // The network of the range, not an address with host bits, which would be refused next.
+      'hookgate:api.ipAllowlist entry "::ffff:10.0.0.1/104" is an IPv4 range written as IPv6; write 10.0.0.0/8',
       'hookgate:api.ipAllowlist entry "::ffff:192.0.2.7/128" is an IPv4 range written as IPv6; write 192.0.2.7/32',
     ]);
     // Below /96 the range holds IPv6 addresses too: left as it is.

@@ -86,6 +86,13 @@ describe("Function: dhcpDnsServers(domainNameServers)", () => {
     });
   });
 
+  it("dhcpDnsServers leaves out (and names) an address with a zone, which no rule can hold", () => {
+    expect(dhcpDnsServers(["fe80::1%eth0", "10.2.5.1"])).to.deep.equal({
+      cidrs: ["10.2.5.1/32"],
+      ignored: ["fe80::1%eth0"],
+    });
+  });
+
   it("dhcpDnsServers takes AmazonProvidedDNS in any case, and leaves out (and names) an entry that is not an IP address", () => {
     expect(dhcpDnsServers(["amazonprovideddns", "dns.corp.example", "10.1.2.300"])).to.deep.equal({
       cidrs: [],
@@ -302,6 +309,11 @@ describe("Network (under Pulumi mocks): EC2's quota of 60 egress rules per secur
         'rules per security group" quota was raised, creating the group fails (RulesPerSecurityGroupLimitExceeded); ' +
         "give jenkins.cidrs fewer, wider ranges, or raise the quota",
     ]);
+  });
+
+  it("IPv4 and IPv6 rules have a quota each: 59 IPv4 rules and 2 IPv6 rules to an IPv6 DNS server pass without a warning", async () => {
+    const { warnings } = await lambdaEgress(EXISTING, dhcpInvokes(["fd00::53"]), { cidrs: cidrs(58) });
+    expect(quotaWarnings(warnings)).to.deep.equal([]);
   });
 
   it("`pulumi up` warns of the quota for a created VPC too (no DHCP options read)", async () => {
