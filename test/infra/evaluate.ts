@@ -4,7 +4,7 @@ import type { CodeProvider } from "../../src/infra/bundle";
 import type { StackConfig } from "../../src/infra/config";
 import { buildStack } from "../../src/infra/program";
 import type { WebhookSetup } from "../../src/infra/webhookSetup";
-import { type InvokeResult, MockCloud, outputValue, REGION, settle } from "./mocks";
+import { type InvokeResult, MockCloud, outputValue, REGION, settle, withoutStackTraces } from "./mocks";
 
 export interface Evaluated {
   cloud: MockCloud;
@@ -30,10 +30,7 @@ export async function evaluate(args: {
   const cloud = new MockCloud(invokes);
   const stack = args.stack ?? "test";
   await cloud.install(stack);
-  // Pulumi records a stack trace per resource; with tsx's source maps that dominates the run time.
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
+  return withoutStackTraces(async () => {
     const out = buildStack({ ...program, stack, region: args.region ?? REGION });
     const [webhookUrls, webhookSetup, deadLetterQueueUrls, dashboardUrl] = await Promise.all([
       outputValue(out.webhookUrls),
@@ -43,7 +40,5 @@ export async function evaluate(args: {
     ]);
     await settle(cloud);
     return { cloud, webhookUrls, webhookSetup, deadLetterQueueUrls, dashboardUrl };
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+  });
 }

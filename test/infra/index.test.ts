@@ -15,7 +15,7 @@ import {
   unprotectedBuckets,
   wildcardResources,
 } from "./checks";
-import { MockCloud, outputValue, REGION, settle } from "./mocks";
+import { MockCloud, outputValue, REGION, settle, withoutStackTraces } from "./mocks";
 
 const ROUTES = resolve(__dirname, "..", "fixtures", "infra", "routes.yaml");
 
@@ -36,15 +36,11 @@ describe("index.ts (the Pulumi program, under mocks, with a routes.yaml fixture)
       // A key with only commented-out children in Pulumi.<stack>.yaml, as the engine passes it.
       "hookgate:jenkins": "",
     });
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
+    await withoutStackTraces(async () => {
       outputs = require("../../index");
       await Promise.all(Object.values(outputs).map((o) => outputValue(o)));
       await settle(cloud);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    });
   });
 
   it("exports the webhook URLs, the setup instructions, the DLQ URLs and the dashboard URL", async () => {

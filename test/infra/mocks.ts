@@ -230,6 +230,17 @@ export function outputValue<T>(output: pulumi.Output<T> | undefined): Promise<T>
 }
 
 /** Waits until every registration the program started has been answered and no new one appears. */
+/** Runs `work` with stack traces off: Pulumi records one per resource, and with tsx's source maps that dominates the run time. */
+export async function withoutStackTraces<T>(work: () => Promise<T>): Promise<T> {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return await work();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export async function settle(cloud: MockCloud): Promise<void> {
   let before = -1;
   while (before !== cloud.resources.length) {

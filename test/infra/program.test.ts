@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { AWS_REGION_NAME, main, unusedGithubTokenWarning } from "../../src/infra/program";
-import { MockCloud, outputValue, settle } from "./mocks";
+import { MockCloud, outputValue, settle, withoutStackTraces } from "./mocks";
 
 const ROUTES = resolve(__dirname, "..", "fixtures", "infra", "routes.yaml");
 
@@ -129,14 +129,13 @@ describe("main(): github:token without github.manageWebhooks (under Pulumi mocks
       return warn(msg, ...(rest as []));
     };
     pulumi.runtime.setAllConfig(config);
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
     try {
-      const outputs = main();
-      await outputValue(outputs.webhookUrls);
-      await settle(cloud);
+      await withoutStackTraces(async () => {
+        const outputs = main();
+        await outputValue(outputs.webhookUrls);
+        await settle(cloud);
+      });
     } finally {
-      Error.stackTraceLimit = limit;
       pulumi.log.warn = warn;
       pulumi.runtime.setAllConfig(savedConfig);
     }

@@ -12,7 +12,7 @@ import type { Route } from "../../src/core/types";
 import type { StackConfig } from "../../src/infra/config";
 import { buildStack } from "../../src/infra/program";
 import { config, jenkinsRoute, prCleanupRoute, s3ZipRoute, stubCode } from "./fixtures";
-import { MockCloud, REGION, type Recorded, settle } from "./mocks";
+import { MockCloud, REGION, type Recorded, settle, withoutStackTraces } from "./mocks";
 
 const TREE_FILE = resolve(__dirname, "..", "fixtures", "infra", "resource-tree.txt");
 const STACK_TYPE = "pulumi:pulumi:Stack";
@@ -59,10 +59,7 @@ async function evaluateInStack(stackConfig: StackConfig, routes: Route[]): Promi
   const declared: { resource: pulumi.Resource; dependsOn: pulumi.Resource[] }[] = [];
   const deletedWith: { resource: pulumi.Resource; with: pulumi.Resource }[] = [];
   const identities = new Map<pulumi.Resource, { type: string; name: string }>();
-  // Pulumi records a stack trace per resource; with tsx's source maps that dominates the run time.
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
+  await withoutStackTraces(async () => {
     await pulumi.runtime.runInPulumiStack(async () => {
       pulumi.runtime.registerStackTransformation(({ resource, type, name, opts }) => {
         identities.set(resource, { type, name });
@@ -86,9 +83,7 @@ async function evaluateInStack(stackConfig: StackConfig, routes: Route[]): Promi
       });
     });
     await settle(cloud);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+  });
   const identity = (r: pulumi.Resource) => {
     const found = identities.get(r);
     if (!found) throw new Error("a dependsOn names a resource created outside the stack");
