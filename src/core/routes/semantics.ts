@@ -270,10 +270,8 @@ function neverMatchesProblem(key: string, glob: string, provider: Provider): str
     return `glob "${glob}" never matches: changed files are paths from the repository's root, without a leading "/"; write "${not}${fixed}"`;
   }
   if (key === "actors") return actorProblem(glob, body);
-  if (key !== "events" && key !== "actions") {
-    const problem = nameProblem(key, glob, not, body, provider);
-    if (problem !== undefined) return problem;
-  }
+  const problem = nameProblem(key, glob, not, body, bare, provider);
+  if (problem !== undefined) return problem;
   if (key === "branches" || key === "tags") {
     const problem = refNameProblem(key, glob, not, body, bare, provider);
     if (problem !== undefined) return problem;
@@ -296,17 +294,17 @@ function neverMatchesProblem(key: string, glob: string, provider: Provider): str
  * - a repository glob whose parts can be counted (countableParts) with one part (every full name has an
  *   owner, or GitLab's namespace), or with three or more where the route's provider names a repository
  *   "owner/name" (all but GitLab, whose subgroups nest).
- * picomatch ignores a leading "./" ("././main" matches "main"), so it is left out before the checks.
+ * `bare` is `body` past any leading "./", which picomatch ignores ("././main" matches "main").
  */
 function nameProblem(
   key: string,
   glob: string,
   not: string,
   body: string,
+  bare: string,
   provider: Provider,
 ): string | undefined {
   if (key !== "branches" && key !== "tags" && key !== "repos" && key !== "paths") return undefined;
-  const bare = body.replace(/^(?:\.\/)+/, "");
   if (key !== "paths" && body.trim() === "" && (key === "repos" || body.includes(" "))) {
     const why =
       key === "repos"
