@@ -3,7 +3,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { STATUS_CODES } from "node:http";
-import { parseArgs } from "node:util";
 import ipaddr from "ipaddr.js";
 import { Agent, type Dispatcher, request } from "undici";
 import { proxyAgent, proxyRefusalHint, proxyRefusedStatus } from "../actions/http";
@@ -21,6 +20,7 @@ import { PROVIDERS, type Provider } from "../core/types";
 import { signHex } from "../core/verify/hmac";
 import { signatureHeaders } from "../core/verify/sign";
 import { parseSecretsFile } from "../local/fileSecretStore";
+import { parseCommandArgs, UsageError } from "./commandKit";
 
 export const SEND_USAGE = `Usage: hookgate send --url URL (--secret VALUE | --secrets FILE --secret-name NAME)
                      --event NAME --payload FILE [--provider github|gitlab|bitbucket|bitbucket-server|gitea]
@@ -311,8 +311,6 @@ function redact(text: string, value: string, mark: string): string {
   return value ? text.split(value).join(mark) : text;
 }
 
-class UsageError extends Error {}
-
 export async function runSend(argv: string[]): Promise<number> {
   let values: ReturnType<typeof parse>;
   try {
@@ -419,27 +417,21 @@ export async function runSend(argv: string[]): Promise<number> {
 }
 
 function parse(argv: string[]) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      url: { type: "string" },
-      secret: { type: "string" },
-      secrets: { type: "string" },
-      "secret-name": { type: "string" },
-      event: { type: "string" },
-      payload: { type: "string" },
-      provider: { type: "string", default: "github" },
-      form: { type: "boolean", default: false },
-      delivery: { type: "string" },
-      timeout: { type: "string", default: String(DEFAULT_TIMEOUT_S) },
-      "insecure-header": { type: "string", multiple: true },
-      help: { type: "boolean", short: "h", default: false },
-    },
+  const { values } = parseCommandArgs(argv, {
+    url: { type: "string" },
+    secret: { type: "string" },
+    secrets: { type: "string" },
+    "secret-name": { type: "string" },
+    event: { type: "string" },
+    payload: { type: "string" },
+    provider: { type: "string", default: "github" },
+    form: { type: "boolean", default: false },
+    delivery: { type: "string" },
+    timeout: { type: "string", default: String(DEFAULT_TIMEOUT_S) },
+    "insecure-header": { type: "string", multiple: true },
+    help: { type: "boolean", short: "h", default: false },
   });
   if (values.help) return "help" as const;
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (!values.url) throw new UsageError("--url is required");
   let url: URL;
   try {

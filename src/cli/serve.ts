@@ -1,7 +1,6 @@
 // `hookgate serve`: the gateway on a laptop. The same route handler as the deployed Lambda, behind
 // node:http, with embedded stand-ins for Secrets Manager, SQS, DynamoDB and S3 under --state-dir.
 import { relative } from "node:path";
-import { parseArgs } from "node:util";
 import { type ProxySettings, ProxySettingsError, proxySettings, shownProxy } from "../actions/proxy";
 import { isoNow } from "../core/clock";
 import { RoutesFileError } from "../core/errors";
@@ -13,6 +12,7 @@ import type { Provider, Route } from "../core/types";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
 import { webhookSecretNames } from "../local/localSecrets";
+import { parseCommandArgs, UsageError } from "./commandKit";
 import { sampleDeliveryLines } from "./logSampler";
 
 export const SERVE_USAGE = `Usage: hookgate serve [options]
@@ -60,29 +60,21 @@ export interface ServeOptions {
   fsync: boolean;
 }
 
-export class UsageError extends Error {}
-
 export function parseServeArgs(argv: string[]): ServeOptions | "help" {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      routes: { type: "string", default: "routes.yaml" },
-      secrets: { type: "string" },
-      host: { type: "string", default: "127.0.0.1" },
-      port: { type: "string", default: "8787" },
-      "state-dir": { type: "string", default: ".hookgate" },
-      "s3-endpoint": { type: "string" },
-      "max-attempts": { type: "string", default: String(MAX_ATTEMPTS) },
-      "retry-delay-ms": { type: "string", default: String(RETRY_BASE_DELAY_MS) },
-      fsync: { type: "boolean", default: false },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
+  const { values } = parseCommandArgs(argv, {
+    routes: { type: "string", default: "routes.yaml" },
+    secrets: { type: "string" },
+    host: { type: "string", default: "127.0.0.1" },
+    port: { type: "string", default: "8787" },
+    "state-dir": { type: "string", default: ".hookgate" },
+    "s3-endpoint": { type: "string" },
+    "max-attempts": { type: "string", default: String(MAX_ATTEMPTS) },
+    "retry-delay-ms": { type: "string", default: String(RETRY_BASE_DELAY_MS) },
+    fsync: { type: "boolean", default: false },
+    quiet: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
   });
   if (values.help) return "help";
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const port = integer("--port", values.port, 0, 65_535);
   const maxAttempts = integer("--max-attempts", values["max-attempts"], 1, 1_000);
   const retryDelayMs = integer("--retry-delay-ms", values["retry-delay-ms"], 0, MAX_RETRY_DELAY_MS);

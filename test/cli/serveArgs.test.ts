@@ -1,6 +1,7 @@
 // `hookgate serve`'s command line: what it refuses before it touches anything.
 import { expect } from "chai";
-import { parseServeArgs, UsageError } from "../../src/cli/serve";
+import { UsageError } from "../../src/cli/commandKit";
+import { parseServeArgs } from "../../src/cli/serve";
 import { MAX_RETRY_DELAY_MS } from "../../src/core/policy";
 
 describe("Function: parseServeArgs", () => {
@@ -16,7 +17,8 @@ describe("Function: parseServeArgs", () => {
       `--retry-delay-ms must be an integer from 0 to ${MAX_RETRY_DELAY_MS}, got "${MAX_RETRY_DELAY_MS + 1}"`,
     ],
     [["--s3-endpoint", "ftp://x"], "--s3-endpoint must be http(s)"],
-    [["extra"], 'unexpected argument "extra"'],
+    [["extra"], "Unexpected argument 'extra'. This command does not take positional arguments"],
+    [["--bogus"], "Unknown option '--bogus'"],
   ];
   for (const [argv, message] of refused) {
     it(`serve ${argv.map((a) => JSON.stringify(a)).join(" ")} is a usage error: ${message}`, () => {
