@@ -9,7 +9,7 @@
 // the old one still in place), and any other object at the key has no metadata.
 // The SHA-256 is the object's ETag here. A conditional put (If-Match / If-None-Match: *, as S3 does)
 // compares with what is on disk when the object is about to be renamed into place, under a lock per key
-// that head takes too (one serve per state directory, so one process writes it).
+// that head and deletePrefix take too (one serve per state directory, so one process writes it).
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, readdirSync, rmSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
@@ -37,8 +37,8 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
   /**
-   * The last step queued per object file: a put's check and its two writes, and a head's two reads, run
-   * one at a time per key.
+   * The last step queued per object file: a put's check and its two writes, a head's two reads and a
+   * deletePrefix's two unlinks run one at a time per key.
    */
   private readonly queued = new Map<string, Promise<void>>();
 
@@ -173,7 +173,7 @@ export class FsObjectStore implements ObjectStore {
     return current;
   }
 
-  /** Runs `step` once every step queued before it for the same file (a put's commit, a head) has ended. */
+  /** Runs `step` once every step queued before it for the same file (a put's commit, a head, a deletion) has ended. */
   private async serialized<T>(target: string, step: () => Promise<T>): Promise<T> {
     const before = this.queued.get(target) ?? Promise.resolve();
     const mine = before.then(step, step);
@@ -189,6 +189,10 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Deletes each object whose key starts with `prefix`, with its metadata, and the folders that leaves
+   * empty; returns how many objects this call deleted.
+   */
   async deletePrefix(bucket: string, prefix: string): Promise<number> {
     const bucketDir = this.bucketDir(bucket);
     let deleted = 0;
@@ -210,9 +214,9 @@ export class FsObjectStore implements ObjectStore {
             await rmdir(path).catch(() => undefined); // only when empty
           }
         } else if (!key.endsWith(METADATA_SUFFIX) && key.startsWith(prefix)) {
-          await unlink(path);
-          await unlink(`${path}${METADATA_SUFFIX}`).catch(() => undefined);
-          deleted++;
+          // Under the key's lock, as a put's two writes and a head's two reads are: either comes wholly
+          // before or after the pair's deletion.
+          if (await this.serialized(path, () => deletePair(path))) deleted++;
         }
       }
     };
@@ -321,6 +325,24 @@ function folderClash(key: string): ObjectKeyError {
   return new ObjectKeyError(
     `object key ${JSON.stringify(key.slice(0, 200))} needs a folder where another key is a file, or the reverse: S3 would take both, the local store cannot`,
   );
+}
+
+/**
+ * Deletes the object at `path`, then its metadata (the other order would leave an object without it when
+ * the second unlink fails). Whether there was an object: another deletePrefix may have deleted it first.
+ */
+async function deletePair(path: string): Promise<boolean> {
+  const deleted = await unlink(path).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return false;
+      throw error;
+    },
+  );
+  await unlink(`${path}${METADATA_SUFFIX}`).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
+  return deleted;
 }
 
 /** What the metadata file records of the object it was written with. */

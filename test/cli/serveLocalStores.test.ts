@@ -375,6 +375,59 @@ describe("Class: FsObjectStore", () => {
     });
   });
 
+  describe("deletePrefix at the same time as puts or another deletePrefix (S3: either order; each object whole, with its metadata)", () => {
+    const body = (text: string) => Readable.from([Buffer.from(text)]);
+    const keys = Array.from({ length: 200 }, (_, i) => `d/pr-1/s${i}.zip`);
+    /** The files under the store's root, as paths relative to it. */
+    const filesUnder = (root: string): string[] =>
+      readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => join(entry.parentPath, entry.name).slice(root.length + 1));
+
+    it("deletePrefix while puts replace the objects under the prefix leaves each key with the new object and its metadata, or with neither, and counts every key", async () => {
+      for (let round = 0; round < 3; round++) {
+        const root = join(dir, `s3-${round}`);
+        const store = new FsObjectStore(root);
+        // A key the prefix does not match keeps the folder: no put here finds its folder gone.
+        await store.put("bucket-a", "d/pr-1/keep.txt", body("keep"), { metadata: {} });
+        for (const key of keys)
+          await store.put("bucket-a", key, body(`old ${key}`), { metadata: { sha: "old" } });
+        const puts = keys.map((key) =>
+          store.put("bucket-a", key, body(`new ${key}`), { metadata: { sha: "new" } }),
+        );
+        const [count] = await Promise.all([store.deletePrefix("bucket-a", "d/pr-1/s"), ...puts]);
+        expect(count).to.equal(keys.length);
+        const wrong: string[] = [];
+        for (const key of keys) {
+          const head = await store.head("bucket-a", key);
+          if (head === undefined) continue;
+          if (head.metadata.sha !== "new" || head.etag !== `"${sha256(`new ${key}`)}"`)
+            wrong.push(`${key}: ${JSON.stringify(head)}`);
+        }
+        expect(wrong).to.deep.equal([]);
+        // No metadata without its object, no temporary file.
+        const files = filesUnder(root);
+        const objects = files.filter((file) => !file.endsWith(METADATA_SUFFIX));
+        expect(files.filter((file) => file.endsWith(METADATA_SUFFIX)).sort()).to.deep.equal(
+          objects.map((file) => `${file}${METADATA_SUFFIX}`).sort(),
+        );
+        expect(objects.filter((file) => !file.startsWith(join("bucket-a", "d", "pr-1")))).to.deep.equal([]);
+      }
+    });
+
+    it("two deletePrefix calls over the same objects at the same time both succeed, and count each object once between them", async () => {
+      const store = new FsObjectStore(join(dir, "s3"));
+      for (const key of keys.slice(0, 50))
+        await store.put("bucket-a", key, body(key), { metadata: { sha: "x" } });
+      const counts = await Promise.all([
+        store.deletePrefix("bucket-a", "d/"),
+        store.deletePrefix("bucket-a", "d/pr-1/"),
+      ]);
+      expect(counts[0] + counts[1]).to.equal(50);
+      expect(filesUnder(join(dir, "s3"))).to.deep.equal([]);
+    });
+  });
+
   it("head refuses, final, a key that would escape its bucket", async () => {
     const error = await new FsObjectStore(join(dir, "s3")).head("bucket-a", "../x").catch((e: unknown) => e);
     expect(error).to.be.instanceOf(ObjectKeyError);
