@@ -72,7 +72,6 @@ export class FsObjectStore implements ObjectStore {
         file,
       );
       const written: StoredObject = { size, sha256: hash.digest("hex") };
-      await mkdir(dirname(target), { recursive: true });
       await this.serialized(target, async () => {
         // A key that is another key's folder fails here, before anything is written (S3 would take both).
         if ((await stat(target).catch(() => undefined))?.isDirectory()) {
@@ -93,10 +92,8 @@ export class FsObjectStore implements ObjectStore {
           metadata: options.metadata,
           object: written,
         };
-        await writeFileAtomic(
-          metadataFile,
-          `${JSON.stringify({ ...entry, ...(previous ? { previous } : {}) }, null, 2)}\n`,
-        );
+        const text = `${JSON.stringify({ ...entry, ...(previous ? { previous } : {}) }, null, 2)}\n`;
+        await inFolderOf(target, () => writeFileAtomic(metadataFile, text));
         await rename(tmp, target);
       });
     } catch (error) {
@@ -325,6 +322,22 @@ function folderClash(key: string): ObjectKeyError {
   return new ObjectKeyError(
     `object key ${JSON.stringify(key.slice(0, 200))} needs a folder where another key is a file, or the reverse: S3 would take both, the local store cannot`,
   );
+}
+
+/**
+ * Runs `write`, which puts a file beside `target`, once `target`'s folder is made; again when a
+ * deletePrefix removed the folder meanwhile (it removes those it leaves empty, and S3 has no folders to
+ * lose). Once the file is in it, the folder is not empty: no deletePrefix removes it.
+ */
+async function inFolderOf(target: string, write: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await mkdir(dirname(target), { recursive: true });
+      return await write();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt === 10) throw error;
+    }
+  }
 }
 
 /**

@@ -415,6 +415,40 @@ describe("Class: FsObjectStore", () => {
       }
     });
 
+    it("a put into a folder that a deletePrefix at the same time empties and removes succeeds, its object left whole with its metadata or deleted with it", async () => {
+      for (let round = 0; round < 3; round++) {
+        const root = join(dir, `s3-${round}`);
+        const store = new FsObjectStore(root);
+        // One key per folder: deletePrefix empties each folder and removes it while its put runs.
+        const inFolders = keys.map((_, i) => `d/pr-1/k${i}/a.zip`);
+        await Promise.all(
+          inFolders.map((key) =>
+            store.put("bucket-a", key, body(`old ${key}`), { metadata: { sha: "old" } }),
+          ),
+        );
+        const puts = inFolders.map((key) =>
+          store.put("bucket-a", key, body(`new ${key}`), { metadata: { sha: "new" } }),
+        );
+        const settled = await Promise.allSettled([store.deletePrefix("bucket-a", "d/pr-1/"), ...puts]);
+        const failed = settled
+          .filter((result) => result.status === "rejected")
+          .map((result) => String(result.reason));
+        expect(failed).to.deep.equal([]);
+        expect((settled[0] as PromiseFulfilledResult<number>).value).to.equal(inFolders.length);
+        for (const key of inFolders) {
+          const head = await store.head("bucket-a", key);
+          if (head !== undefined)
+            expect(head).to.deep.equal({ metadata: { sha: "new" }, etag: `"${sha256(`new ${key}`)}"` });
+        }
+        const files = filesUnder(root);
+        const objects = files.filter((file) => !file.endsWith(METADATA_SUFFIX));
+        expect(files.filter((file) => file.endsWith(METADATA_SUFFIX)).sort()).to.deep.equal(
+          objects.map((file) => `${file}${METADATA_SUFFIX}`).sort(),
+        );
+        expect(objects.filter((file) => !file.startsWith(join("bucket-a", "d", "pr-1")))).to.deep.equal([]);
+      }
+    });
+
     it("two deletePrefix calls over the same objects at the same time both succeed, and count each object once between them", async () => {
       const store = new FsObjectStore(join(dir, "s3"));
       for (const key of keys.slice(0, 50))
