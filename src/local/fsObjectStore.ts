@@ -210,7 +210,13 @@ export class FsObjectStore implements ObjectStore {
             await walk(path);
             await rmdir(path).catch(() => undefined); // only when empty
           }
-        } else if (!key.endsWith(METADATA_SUFFIX) && key.startsWith(prefix)) {
+        } else if (
+          !key.endsWith(METADATA_SUFFIX) &&
+          // A put's metadata write under way (no key is named so): it is not an object, and the put's
+          // rename needs it.
+          !isAtomicTempFileName(entry.name, METADATA_SUFFIX) &&
+          key.startsWith(prefix)
+        ) {
           // Under the key's lock, as a put's two writes and a head's two reads are: either comes wholly
           // before or after the pair's deletion.
           if (await this.serialized(path, () => deletePair(path))) deleted++;
