@@ -191,6 +191,10 @@ export class FsObjectStore implements ObjectStore {
    * empty; returns how many objects this call deleted.
    */
   async deletePrefix(bucket: string, prefix: string): Promise<number> {
+    // As S3ObjectStore refuses them: "" lists the whole bucket.
+    if (prefix === "" || prefix === "/") {
+      throw new ObjectKeyError("refusing to delete an empty prefix (that would be the whole bucket)");
+    }
     const bucketDir = this.bucketDir(bucket);
     let deleted = 0;
     const walk = async (dir: string): Promise<void> => {

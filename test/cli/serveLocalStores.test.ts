@@ -124,6 +124,21 @@ describe("Class: FsObjectStore", () => {
     );
   });
 
+  for (const prefix of ["", "/"]) {
+    it(`deletePrefix refuses the prefix ${JSON.stringify(prefix)}, final, and deletes nothing, as the deployed store does`, async () => {
+      const store = new FsObjectStore(join(dir, "s3"));
+      await store.put("bucket-a", "a.zip", Readable.from([Buffer.from("zip")]), { metadata: {} });
+      const err = await store.deletePrefix("bucket-a", prefix).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(ObjectKeyError);
+      expect((err as ObjectKeyError).message).to.contain("empty prefix");
+      expect((err as ObjectKeyError).retryable).to.equal(false);
+      expect(readFileSync(join(dir, "s3", "bucket-a", "a.zip"), "utf8")).to.equal("zip");
+    });
+  }
+
   it("head gives back the metadata put stored, and undefined where no object is (a missing key, a folder)", async () => {
     const store = new FsObjectStore(join(dir, "s3"));
     const metadata = { sha: "abc", "accepted-at": "2026-12-06T02:00:00.000Z", "delivery-id": "d-1" };
