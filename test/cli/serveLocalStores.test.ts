@@ -124,6 +124,32 @@ describe("Class: FsObjectStore", () => {
     );
   });
 
+  describe("deletePrefix reads its prefix as S3's ListObjectsV2 does: a plain string prefix of the key", () => {
+    const keys = ["a.zip", "..x/y", "d/..b", "d/pr-1/x", "d/pr-12.zip", "d/pr-12/x", "d/pr-123/x", "d/pr-2"];
+    const cases: Array<[string, string[], string]> = [
+      ["d/pr-12", ["d/pr-12.zip", "d/pr-12/x", "d/pr-123/x"], "a partial name matches longer names"],
+      ["d/pr-12/", ["d/pr-12/x"], "a whole folder"],
+      ["..", ["..x/y"], "a key may begin with '..' where its segment is longer"],
+      ["d/..", ["d/..b"], "'..' is plain text, not a step up"],
+      ["d/../", [], "no key can hold a '..' segment, so none starts so"],
+      ["../", [], "the same, and nothing outside the bucket goes"],
+    ];
+    for (const [prefix, gone, what] of cases) {
+      it(`deletePrefix(bucket, ${JSON.stringify(prefix)}) deletes ${gone.length === 0 ? "nothing" : gone.join(", ")}: ${what}`, async () => {
+        const store = new FsObjectStore(join(dir, "s3"));
+        const put = (bucket: string, key: string) =>
+          store.put(bucket, key, Readable.from([Buffer.from(key)]), { metadata: { sha: "x" } });
+        for (const key of keys) await put("bucket-a", key);
+        await put("bucket-b", "d/pr-12/x");
+        expect(await store.deletePrefix("bucket-a", prefix)).to.equal(gone.length);
+        const left: string[] = [];
+        for (const key of keys) if ((await store.head("bucket-a", key))?.metadata.sha === "x") left.push(key);
+        expect(left).to.deep.equal(keys.filter((key) => !gone.includes(key)));
+        expect((await store.head("bucket-b", "d/pr-12/x"))?.metadata).to.deep.equal({ sha: "x" });
+      });
+    }
+  });
+
   for (const prefix of ["", "/"]) {
     it(`deletePrefix refuses the prefix ${JSON.stringify(prefix)}, final, and deletes nothing, as the deployed store does`, async () => {
       const store = new FsObjectStore(join(dir, "s3"));
