@@ -196,6 +196,7 @@ export class FsObjectStore implements ObjectStore {
       throw new ObjectKeyError("refusing to delete an empty prefix (that would be the whole bucket)");
     }
     const bucketDir = this.bucketDir(bucket);
+    const keyOf = (path: string) => relative(bucketDir, path).split(sep).join("/");
     let deleted = 0;
     const walk = async (dir: string): Promise<void> => {
       let entries: import("node:fs").Dirent[];
@@ -205,27 +206,27 @@ export class FsObjectStore implements ObjectStore {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
         throw error;
       }
+      // Each object with its metadata, or metadata a failed put left alone: one pair per key.
+      const pairs = new Set<string>();
       for (const entry of entries) {
         const path = join(dir, entry.name);
-        const key = relative(bucketDir, path).split(sep).join("/");
         if (entry.isDirectory()) {
           // Only descend where keys under the prefix can live.
+          const key = keyOf(path);
           if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) {
             await walk(path);
             await rmdir(path).catch(() => undefined); // only when empty
           }
-        } else if (
-          !key.endsWith(METADATA_SUFFIX) &&
-          // A put's metadata write under way (no key is named so): it is not an object, and the put's
-          // rename needs it.
-          !isAtomicTempFileName(entry.name, METADATA_SUFFIX) &&
-          key.startsWith(prefix)
-        ) {
-          // Under the key's lock, as a put's two writes and a head's two reads are: either comes wholly
-          // before or after the pair's deletion.
-          if (await this.serialized(path, () => deletePair(path))) deleted++;
+        } else if (!isAtomicTempFileName(entry.name, METADATA_SUFFIX)) {
+          // Not a temporary file: that is a put's metadata write under way (no key is named so), and
+          // the put's rename needs it.
+          const object = path.endsWith(METADATA_SUFFIX) ? path.slice(0, -METADATA_SUFFIX.length) : path;
+          if (keyOf(object).startsWith(prefix)) pairs.add(object);
         }
       }
+      // Under the key's lock, as a put's two writes and a head's two reads are: either comes wholly
+      // before or after the pair's deletion.
+      for (const object of pairs) if (await this.serialized(object, () => deletePair(object))) deleted++;
     };
     await walk(bucketDir);
     return deleted;
@@ -352,13 +353,14 @@ async function inFolderOf(target: string, write: () => Promise<void>): Promise<v
 
 /**
  * Deletes the object at `path`, then its metadata (the other order would leave an object without it when
- * the second unlink fails). Whether there was an object: another deletePrefix may have deleted it first.
+ * the second unlink fails). Whether there was an object to delete.
  */
 async function deletePair(path: string): Promise<boolean> {
   const deleted = await unlink(path).then(
     () => true,
     (error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") return false;
+      // Deleted already (another deletePrefix), or never written; a folder is no object either.
+      if (error.code === "ENOENT" || error.code === "EISDIR") return false;
       throw error;
     },
   );

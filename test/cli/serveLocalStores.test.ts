@@ -150,6 +150,17 @@ describe("Class: FsObjectStore", () => {
     }
   });
 
+  it("deletePrefix deletes the metadata a failed put on a new key left without its object, counting no object, and the folder that leaves empty: a key naming that folder can be put", async () => {
+    const store = new FsObjectStore(join(dir, "s3"));
+    await store.put("bucket-a", "d/pr-1/a.zip", Readable.from([Buffer.from("zip")]), { metadata: {} });
+    // What a put on a new key whose object rename failed leaves: the metadata, no object.
+    rmSync(join(dir, "s3", "bucket-a", "d", "pr-1", "a.zip"));
+    expect(await store.deletePrefix("bucket-a", "d/pr-1/")).to.equal(0);
+    expect(existsSync(join(dir, "s3", "bucket-a", "d", "pr-1"))).to.equal(false);
+    await store.put("bucket-a", "d/pr-1", Readable.from([Buffer.from("file")]), { metadata: { sha: "f" } });
+    expect((await store.head("bucket-a", "d/pr-1"))?.metadata).to.deep.equal({ sha: "f" });
+  });
+
   for (const prefix of ["", "/"]) {
     it(`deletePrefix refuses the prefix ${JSON.stringify(prefix)}, final, and deletes nothing, as the deployed store does`, async () => {
       const store = new FsObjectStore(join(dir, "s3"));
