@@ -187,8 +187,9 @@ export class FsObjectStore implements ObjectStore {
   }
 
   /**
-   * Deletes each object whose key starts with `prefix`, with its metadata, and the folders that leaves
-   * empty; returns how many objects this call deleted.
+   * Deletes each object whose key starts with `prefix` (a plain string prefix, as S3's ListObjectsV2 reads
+   * it: "pr-1" matches "pr-10/x"), with its metadata, metadata left without its object, and the folders
+   * that leaves empty; returns how many objects this call deleted.
    */
   async deletePrefix(bucket: string, prefix: string): Promise<number> {
     // As S3ObjectStore refuses them: "" lists the whole bucket.
