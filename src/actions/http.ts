@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { rootCertificates } from "node:tls";
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from "undici";
 import { ActionError } from "../core/errors";
+import { MAX_RETRY_DELAY_MS } from "../core/policy";
 import { type ProxySettings, shownProxy } from "./proxy";
 import type { ActionClients } from "./types";
 
@@ -120,9 +121,12 @@ export async function readText(res: HttpResponse, what: string, limit = 1024 * 1
   }
 }
 
-/** Read a JSON response body; an unparsable one is a retryable error (a proxy's HTML page, a cut body). */
-export async function readJson<T>(res: HttpResponse, what: string): Promise<T> {
-  const text = await readText(res, what);
+/**
+ * Read a JSON response body, at most `limit` bytes (1 MiB unless the caller says); an unparsable one is a
+ * retryable error (a proxy's HTML page, a cut body).
+ */
+export async function readJson<T>(res: HttpResponse, what: string, limit?: number): Promise<T> {
+  const text = await readText(res, what, limit);
   try {
     return JSON.parse(text) as T;
   } catch {
@@ -265,7 +269,9 @@ function tlsHint(code: string): string {
  * - primary: x-ratelimit-remaining: 0, retried after x-ratelimit-reset;
  * - secondary: retry-after, or no header and a message saying so, retried after a minute at least
  *   (whether it came as a 403 or a 429).
- * A retry-after wins. Every other 4xx is final. `detail` is appended to the message (keep it log-safe).
+ * A 429 without either takes GitLab's RateLimit-Reset (unix seconds), which its throttles may send without a
+ * Retry-After. A retry-after wins. A delay is at most the policy's longest (MAX_RETRY_DELAY_MS). Every other
+ * 4xx is final. `detail` is appended to the message (keep it log-safe).
  */
 export function statusError(
   what: string,
@@ -282,18 +288,39 @@ export function statusError(
     exhausted && Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - nowMs) : undefined;
   const secondary = /secondary rate limit|abuse detection/i.test(detail);
   if (status >= 500 || status === 429) {
+    // Not for a 5xx: GitLab sends RateLimit-Reset on every answer, and a 503 has nothing to do with it.
+    const windowMs =
+      status === 429 ? rateLimitResetMs(header(res.headers, "ratelimit-reset"), nowMs) : undefined;
     return new ActionError(`${what} answered ${status}${suffix}`, {
       retryable: true,
-      retryAfterMs: retryAfterMs ?? resetMs ?? (secondary ? 60_000 : undefined),
+      retryAfterMs: atMostMaxDelay(retryAfterMs ?? resetMs ?? windowMs ?? (secondary ? 60_000 : undefined)),
     });
   }
   if (status === 403 && (retryAfterMs !== undefined || exhausted || secondary)) {
     return new ActionError(`${what} rate limit exceeded (403)${suffix}`, {
       retryable: true,
-      retryAfterMs: retryAfterMs ?? resetMs ?? 60_000,
+      retryAfterMs: atMostMaxDelay(retryAfterMs ?? resetMs ?? 60_000),
     });
   }
   return new ActionError(`${what} answered ${status}${suffix}`, { retryable: false });
+}
+
+/** A delay no longer than the policy's longest: a reset an hour away is retried by then anyway. */
+function atMostMaxDelay(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : Math.min(ms, MAX_RETRY_DELAY_MS);
+}
+
+/**
+ * RateLimit-Reset in milliseconds from now: GitLab sends when the window resets as unix seconds
+ * (docs.gitlab.com, "Rate limits"); the IETF draft's header of that name holds seconds from now, told apart
+ * here by size (no delay is 30 years long). Undefined when absent, not a number, or 0.
+ */
+export function rateLimitResetMs(value: string | undefined, nowMs = Date.now()): number | undefined {
+  const trimmed = value?.trim() ?? "";
+  if (!/^\d+$/.test(trimmed)) return undefined;
+  const seconds = Number(trimmed);
+  if (seconds === 0) return undefined;
+  return seconds >= 1e9 ? Math.max(0, seconds * 1000 - nowMs) : seconds * 1000;
 }
 
 /** A final refusal with the host's hint at its cause, for the logs; a commit status shows the answer alone. */

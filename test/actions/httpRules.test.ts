@@ -3,6 +3,7 @@
 // credentials a server's message may echo, and error bodies of every shape.
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { expect } from "chai";
+import { GitLabClient } from "../../src/actions/gitHost/gitlab";
 import {
   apiMessage,
   httpRequest,
@@ -70,6 +71,92 @@ describe("Function: statusError's rate-limit headers", () => {
       expect(err.retryAfterMs).to.equal(retryAfterMs);
     });
   }
+
+  const gitlabCases: Array<[string, number, Record<string, string>, number | undefined]> = [
+    [
+      "a 429 without Retry-After waits until GitLab's RateLimit-Reset (unix seconds)",
+      429,
+      { "ratelimit-reset": String(NOW / 1000 + 600) },
+      600_000,
+    ],
+    [
+      "a 429 with a RateLimit-Reset in seconds from now (the IETF draft's form) waits that long",
+      429,
+      { "ratelimit-reset": "45" },
+      45_000,
+    ],
+    [
+      "a 429 with a RateLimit-Reset already past is retried at once",
+      429,
+      { "ratelimit-reset": String(NOW / 1000 - 5) },
+      0,
+    ],
+    [
+      "a 429's Retry-After wins over its RateLimit-Reset",
+      429,
+      { "retry-after": "7", "ratelimit-reset": String(NOW / 1000 + 600) },
+      7_000,
+    ],
+    [
+      "a 429 with a RateLimit-Reset two hours away waits the policy's longest delay, 15 minutes",
+      429,
+      { "ratelimit-reset": String(NOW / 1000 + 7200) },
+      900_000,
+    ],
+    [
+      "a 429 with a RateLimit-Reset that is no number takes no delay from it",
+      429,
+      { "ratelimit-reset": "soon" },
+      undefined,
+    ],
+    [
+      "a 503 with a RateLimit-Reset (GitLab sends one on every answer) takes no delay from it",
+      503,
+      { "ratelimit-reset": String(NOW / 1000 + 600) },
+      undefined,
+    ],
+    [
+      "a Retry-After of an hour is cut to the policy's longest delay",
+      503,
+      { "retry-after": "3600" },
+      900_000,
+    ],
+    [
+      "GitHub's reset an hour away is cut to the policy's longest delay",
+      403,
+      { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 3600) },
+      900_000,
+    ],
+  ];
+  for (const [what, status, headers, retryAfterMs] of gitlabCases) {
+    it(`statusError: ${what}`, () => {
+      const err = statusError("GitLab API", res(status, headers), "", NOW);
+      expect(err.retryable).to.equal(true);
+      expect(err.retryAfterMs).to.equal(retryAfterMs);
+    });
+  }
+
+  it("a GitLab call answered 429 with RateLimit-Reset ten minutes on and no Retry-After is retried after about 600 s", async () => {
+    const server = await scriptedServer(() => ({
+      status: 429,
+      headers: { "ratelimit-reset": String(Math.floor(Date.now() / 1000) + 600) },
+      body: '{"message":"Retry later"}',
+    }));
+    try {
+      const err = await rejectsWithActionError(
+        new GitLabClient(server.url, {}).getDefaultBranch({
+          owner: "acme",
+          name: "api",
+          fullName: "acme/api",
+        }),
+      );
+      expect(err.retryable).to.equal(true);
+      // Whole seconds, read a moment before the answer is classified.
+      expect(err.retryAfterMs).to.be.within(590_000, 600_000);
+    } finally {
+      await server.close();
+    }
+  });
 
   it("statusError makes a 404 saying secondary rate limit final: only a 403 or 429 is a rate limit", () => {
     expect(statusError("GitHub API", res(404), "secondary rate limit", NOW).retryable).to.equal(false);
