@@ -621,6 +621,19 @@ describe("Class: the Git host clients against answers the test writes", () => {
       await new GitLabClient(url, {}).setCommitStatus(REPO, SHA, status("https://l"));
     });
 
+    it("GitLab's 409 to a status (another update to it holds the commit's lock) is retryable, with its message", async () => {
+      const { url } = await serve(() =>
+        json({ message: "Another update to this commit status is in progress" }, 409),
+      );
+      const err = await rejectsWithActionError(
+        new GitLabClient(url, {}).setCommitStatus(REPO, SHA, status("https://l")),
+      );
+      expect(err.retryable).to.equal(true);
+      expect(err.message).to.equal(
+        "GitLab API POST /projects/:id/statuses/:sha answered 409: Another update to this commit status is in progress",
+      );
+    });
+
     it("GitLab fails final with its message on any other 400 to a status", async () => {
       const { url } = await serve(() => json({ message: { state: ["is invalid"] } }, 400));
       const err = await rejectsWithActionError(

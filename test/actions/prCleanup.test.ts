@@ -512,6 +512,22 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.deep.equal([]);
   });
 
+  it("cleanUpPullRequest on GitLab is retryable when the pending status answers 409 (another update holds the commit's lock), and changes nothing", async () => {
+    host.script("status", {
+      status: 409,
+      body: JSON.stringify({ message: "Another update to this commit status is in progress" }),
+    });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: false }], "gitlab", "/api/v4"),
+        closedEvent({}, "gitlab"),
+        clients(),
+      ),
+    );
+    expect(err.retryable).to.equal(true);
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
   it("cleanUpPullRequest on GitLab posts the status with its name, reads the merge request and deletes the branch", async () => {
     const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
     const outcome = await cleanUpPullRequest(

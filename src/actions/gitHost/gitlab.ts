@@ -5,6 +5,7 @@
 // find_project!): a GET answers 301 to /projects/{id}/…, which ApiClient follows; any other method answers
 // 405 "Non GET methods are not allowed for moved projects", before the endpoint does anything. Such a call
 // is sent again to /projects/{id}, the id read from a GET of the project (which the 301 leads to).
+import { ActionError } from "../../core/errors";
 import type { RepoRef } from "../../core/types";
 import { discard, type HttpResponse, header, readJson, serverMessage, statusError } from "../http";
 import { type ApiCall, ApiClient, clip, seg } from "./base";
@@ -105,8 +106,18 @@ export class GitLabClient extends ApiClient implements GitHostClient {
         // Without it GitLab looks for a branch holding the commit, and answers 404 when none does.
         ...(status.ref ? { ref: status.ref } : {}),
       },
-      accept: [400],
+      accept: [400, 409],
     });
+    if (res.statusCode === 409) {
+      // "Another update to this commit status is in progress": GitLab's service could not take its lock on
+      // the commit (lib/api/commit_statuses.rb, Ci::CreateCommitStatusService) while another status was
+      // being written. That one ends within a minute (the lock's time to live): a retry gets through.
+      const message = await serverMessage(res, this.what, this.credentialHeaders);
+      throw new ActionError(
+        `${this.what} POST /projects/:id/statuses/:sha answered 409${message ? `: ${message}` : ""}`,
+        { retryable: true },
+      );
+    }
     if (res.statusCode === 400) {
       const message = await serverMessage(res, this.what, this.credentialHeaders);
       // Re-posting the state a status already has ("Cannot transition status via :enqueue from
