@@ -38,6 +38,10 @@ export async function cleanUpPullRequest(
   const targetUrl = request.targetUrl ?? clients.logsUrl;
   /** Why the host refused the first commit status for good; the steps then run without statuses. */
   let noStatus: string | undefined;
+  // The head branch names a branch of this repository only when the pull request is not from a fork: a
+  // fork's "main" sent as GitLab's ref is the base project's main (a pipeline there, refused unless the token
+  // may push to it). Without a ref GitLab finds the commit's pipeline by its sha.
+  const ref = pr.headRef && sameRepository(pr.headRepoFullName, event.repo.fullName) ? pr.headRef : undefined;
   const status = async (state: CommitStatus["state"], description: string) => {
     if (noStatus !== undefined) return;
     await host.setCommitStatus(event.repo, sha, {
@@ -45,7 +49,7 @@ export async function cleanUpPullRequest(
       context: request.context,
       description,
       targetUrl,
-      ...(pr.headRef ? { ref: pr.headRef } : {}),
+      ...(ref ? { ref } : {}),
     });
   };
 
@@ -246,6 +250,11 @@ function openPullRequests({ count, more }: OpenPullRequests, side: "into" | "fro
   if (count === 0) return `open pull requests may ${many} it (not all of them were checked)`;
   if (more) return `open pull requests ${many} it`;
   return count === 1 ? `1 open pull request ${one} it` : `${count} open pull requests ${many} it`;
+}
+
+/** Whether the event names the head's repository, and names it as the base's (a name differs only in case). */
+function sameRepository(head: string | undefined, base: string): boolean {
+  return head !== undefined && head.toLowerCase() === base.toLowerCase();
 }
 
 function asActionError(err: unknown, what: string): ActionError {

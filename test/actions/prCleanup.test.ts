@@ -549,6 +549,39 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.statuses.map((s) => s.ref)).to.deep.equal(["feature/login", "feature/login"]);
   });
 
+  it("cleanUpPullRequest on GitLab posts a merge request from a fork without a ref: a fork's branch name would name a branch of the target project", async () => {
+    host.setPull("acme/api", pull({ headRepoFullName: "bob/api", headRef: "main" }));
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: true }], "gitlab", "/api/v4"),
+      closedEvent({ headRepoFullName: "bob/api", headRef: "main" }, "gitlab"),
+      clients(),
+    );
+    expect(outcome.detail).to.equal("kept main: it belongs to a fork");
+    expect(host.statuses.map((s) => [s.state, s.ref])).to.deep.equal([
+      ["pending", undefined],
+      ["success", undefined],
+    ]);
+  });
+
+  it("cleanUpPullRequest on GitLab posts a merge request's branch as ref when the event names its project in another case", async () => {
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: true }], "gitlab", "/api/v4"),
+      closedEvent({ headRepoFullName: "Acme/API" }, "gitlab"),
+      clients(),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(host.statuses.map((s) => s.ref)).to.deep.equal(["feature/login", "feature/login"]);
+  });
+
+  it("cleanUpPullRequest on GitLab posts no ref when the event does not name the merge request's source project", async () => {
+    await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: true }], "gitlab", "/api/v4"),
+      closedEvent({ headRepoFullName: undefined }, "gitlab"),
+      clients(),
+    );
+    expect(host.statuses.map((s) => s.ref)).to.deep.equal([undefined, undefined]);
+  });
+
   it("cleanUpPullRequest on GitLab leaves out a link longer than GitLab's 255 characters, not the statuses", async () => {
     const logsUrl = `https://eu-central-1.console.aws.amazon.com/cloudwatch/home#logsV2:log-groups/${"x".repeat(200)}`;
     const outcome = await cleanUpPullRequest(

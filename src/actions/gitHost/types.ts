@@ -28,7 +28,10 @@ export interface CommitStatus {
   /** At most 140 characters (GitHub's limit); longer text is cut. */
   description: string;
   targetUrl?: string;
-  /** The branch the commit was pushed to (GitLab's `ref`: a squash-merged head is on no branch). */
+  /**
+   * The pull request's head branch, given only when it is a branch of this repository, not a fork's
+   * (GitLab's `ref`: a squash-merged head is on no branch; Bitbucket's ref of the pull request).
+   */
   ref?: string;
 }
 
