@@ -610,10 +610,26 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       [HEAD_SHA, "SUCCESSFUL", "hookgate/pr-cleanup"],
     ]);
     expect(host.statuses[0]?.targetUrl).to.equal("https://logs.example/run/1");
+    // The source branch as refname: Bitbucket shows a status on the pull request only with it.
+    expect(host.statuses.map((s) => s.ref)).to.deep.equal(["feature/login", "feature/login"]);
     expect(host.requests.find((r) => r.kind === "delete-ref")?.path).to.equal(
       "/2.0/repositories/acme/api/refs/branches/feature/login",
     );
     expect(host.deletedRefs).to.have.length(1);
+  });
+
+  it("cleanUpPullRequest on Bitbucket Cloud posts the statuses of a pull request from a fork without a refname: the branch is the fork's", async () => {
+    host.setPull("acme/api", pull({ headRepoFullName: "bob/api" }));
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-branch", onlyMerged: true }], "bitbucket", "/2.0"),
+      closedEvent({ headRepoFullName: "bob/api" }, "bitbucket"),
+      clients(),
+    );
+    expect(outcome.detail).to.equal("kept feature/login: it belongs to a fork");
+    expect(host.statuses.map((s) => [s.state, s.ref])).to.deep.equal([
+      ["INPROGRESS", undefined],
+      ["SUCCESSFUL", undefined],
+    ]);
   });
 
   it('cleanUpPullRequest on Bitbucket Cloud sends an API token secret {"email", "apiToken"} as Basic with the email on every call', async () => {
@@ -696,6 +712,11 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       expect(host.statuses.map((s) => [s.sha, s.state, s.context, s.targetUrl])).to.deep.equal([
         [HEAD_SHA, "INPROGRESS", "hookgate/pr-cleanup", "https://logs.example/run/1"],
         [HEAD_SHA, "SUCCESSFUL", "hookgate/pr-cleanup", "https://logs.example/run/1"],
+      ]);
+      // The source branch as its full ref: Data Center shows a status on the pull request only with it.
+      expect(host.statuses.map((s) => s.ref)).to.deep.equal([
+        "refs/heads/feature/login",
+        "refs/heads/feature/login",
       ]);
       expect(host.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal([
         `POST ${REPO}/commits/${HEAD_SHA}/builds`,

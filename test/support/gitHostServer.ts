@@ -184,7 +184,8 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       context: context ?? "",
       description: form.description,
       targetUrl,
-      ...(form.ref ? { ref: form.ref } : {}),
+      // GitLab's and Data Center's ref, Bitbucket Cloud's refname.
+      ...(form.ref || form.refname ? { ref: form.ref ?? form.refname } : {}),
     });
   };
 

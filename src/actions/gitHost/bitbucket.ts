@@ -105,6 +105,9 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
         description: clip(status.description),
         // Bitbucket requires a url.
         url: status.targetUrl ?? `https://bitbucket.org/${repo.fullName}`,
+        // "To associate a commit status to a pull request, the refname field must be set to the source branch
+        // of the pull request" (the commit statuses API).
+        ...(status.ref ? { refname: status.ref } : {}),
       },
     });
   }
@@ -284,6 +287,8 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
         description: clip(status.description),
         // Data Center requires a url.
         url: status.targetUrl ?? `${this.serverUrl()}${this.repoPath(repo)}`,
+        // The ref the build ran on: a pull request shows the statuses posted with its source branch's.
+        ...(status.ref ? { ref: `refs/heads/${status.ref}` } : {}),
       },
     });
   }
