@@ -284,6 +284,38 @@ describe("Class: the Git host clients against answers the test writes", () => {
       expect(await new GitHubClient(url, AUTH).deleteBranch(REPO, "feature/x", SHA)).to.equal("already-gone");
     });
 
+    it("GitHub: a 422 saying the endpoint has been spammed is retryable after a minute at least, never done", async () => {
+      const { url } = await serve(() =>
+        json({ message: "Validation Failed: the endpoint has been spammed" }, 422),
+      );
+      const err = await rejectsWithActionError(
+        new GitHubClient(url, AUTH).deleteBranch(REPO, "feature/x", SHA),
+      );
+      expect(err.retryable).to.equal(true);
+      expect(err.retryAfterMs).to.equal(60_000);
+      expect(err.message).to.contain("(422): Validation Failed: the endpoint has been spammed");
+    });
+
+    it("GitHub: a spammed 422 with a Retry-After longer than a minute waits that long", async () => {
+      const { url } = await serve(() =>
+        json({ message: "The endpoint has been spammed." }, 422, { "retry-after": "300" }),
+      );
+      const err = await rejectsWithActionError(
+        new GitHubClient(url, AUTH).deleteBranch(REPO, "feature/x", SHA),
+      );
+      expect(err.retryable).to.equal(true);
+      expect(err.retryAfterMs).to.equal(300_000);
+    });
+
+    it("GitHub: a 422 refusing to delete the default branch stays final", async () => {
+      const { url } = await serve(() => json({ message: "Cannot delete the default branch" }, 422));
+      const err = await rejectsWithActionError(new GitHubClient(url, AUTH).deleteBranch(REPO, "main", SHA));
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        'GitHub API refused to delete branch "main" (422): Cannot delete the default branch',
+      );
+    });
+
     /** branch-utils answers the DELETE with 400; the lookup then finds the branch at `at` (undefined: gone). */
     const dataCenter = (at: string | undefined) =>
       serve((req) => {

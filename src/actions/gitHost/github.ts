@@ -2,7 +2,7 @@
 import { ActionError } from "../../core/errors";
 import { headBranch } from "../../core/events/github";
 import type { RepoRef } from "../../core/types";
-import { discard, header, readJson, serverMessage } from "../http";
+import { discard, header, parseRetryAfter, readJson, serverMessage } from "../http";
 import { ApiClient, clip, encodeSegments, linkPage, seg } from "./base";
 import type {
   ArchiveSource,
@@ -21,6 +21,9 @@ interface GitHubPull {
   head: { ref: string; label?: string; sha: string; repo?: { full_name?: string } | null };
   base: { ref: string; repo?: { full_name?: string; default_branch?: string } | null };
 }
+
+/** How long a deletion GitHub refused as spam (422) waits at least: a minute, as a secondary rate limit. */
+const SPAMMED_DELAY_MS = 60_000;
 
 export class GitHubClient extends ApiClient implements GitHostClient {
   readonly provider: "github" | "gitea" = "github";
@@ -111,6 +114,20 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       // protected branch's, which must not be reported as done.
       const message = await serverMessage(res, this.what, this.credentialHeaders);
       if (/reference does not exist/i.test(message)) return "already-gone";
+      // GitHub documents this 422 as "Validation failed, an attempt was made to delete the default branch, or
+      // the endpoint has been spammed": the last passes, as a secondary rate limit does, after a minute or more.
+      if (/spam/i.test(message)) {
+        throw new ActionError(
+          `${this.what} refused to delete branch ${JSON.stringify(branch)} for now (422): ${message}`,
+          {
+            retryable: true,
+            retryAfterMs: Math.max(
+              SPAMMED_DELAY_MS,
+              parseRetryAfter(header(res.headers, "retry-after")) ?? 0,
+            ),
+          },
+        );
+      }
       throw new ActionError(
         `${this.what} refused to delete branch ${JSON.stringify(branch)} (422)${message ? `: ${message}` : ""}`,
         { retryable: false },
