@@ -45,7 +45,13 @@ const MAX_REDIRECTS = 5;
 const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
 const DOWNLOAD_IDLE_TIMEOUT_MS = 60_000;
 const MAX_ENTRIES = 1_000_000;
-const CREDENTIAL_HEADERS = ["authorization", "private-token"];
+const CREDENTIAL_HEADERS = ["authorization", "private-token", "proxy-authorization", "cookie"];
+/** The credential headers among an archive request's headers. */
+function credentialsOf(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([k]) => CREDENTIAL_HEADERS.includes(k.toLowerCase())),
+  );
+}
 /** Reads and conditional uploads of one delivery before it gives up, retryable, to the queue's backoff. */
 const MAX_WRITE_ROUNDS = 3;
 
@@ -322,7 +328,9 @@ export async function downloadArchive(
     if (status !== 200) {
       let detail = "";
       try {
-        detail = await serverMessage(res, what, source.headers);
+        // Only the credentials are taken out of the server's message: the other headers (the API version,
+        // the user agent) are no secret, and words like them in a message stay readable.
+        detail = await serverMessage(res, what, credentialsOf(source.headers));
       } catch {
         // The status alone classifies the failure.
       }

@@ -6,13 +6,14 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
+import { downloadArchive } from "../../src/actions/s3Zip";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { ObjectStore } from "../../src/core/ports";
 import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
 import { FsObjectStore } from "../../src/local/fsObjectStore";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { createLocalS3Client, type LocalS3, startLocalS3 } from "../support/s3";
-import { type Reply, type ScriptedServer, type Seen, scriptedServer } from "../support/scriptedServer";
+import { json, type Reply, type ScriptedServer, type Seen, scriptedServer } from "../support/scriptedServer";
 import { MemorySecretStore } from "../support/secrets";
 import { buildZip, gitArchiveZip, readZip, readZipModes, readZipRaw } from "../support/zips";
 import { ACCEPTED_AT, HOST_TOKEN, rejectsWithActionError, testClients, upload } from "./helpers";
@@ -1181,5 +1182,54 @@ describe("Function: uploadSourceZip from a self-hosted Git host with a private C
     expect(err.retryable).to.equal(false);
     expect(err.message).to.equal('secret "hookgate/bad-ca" does not hold a PEM certificate bundle');
     expect(host.requests).to.deep.equal([]);
+  });
+});
+
+describe("Function: downloadArchive's error messages", () => {
+  let server: ScriptedServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it("downloadArchive takes the token out of a refusal's message but keeps the words of its harmless headers (API version, user agent)", async () => {
+    // A server that echoes every header it was sent into its message.
+    server = await scriptedServer((req) =>
+      json(
+        {
+          message: `No commit for ${req.headers.authorization} (${req.headers["x-github-api-version"]}, ${req.headers["user-agent"]}, ${req.headers.accept})`,
+        },
+        404,
+      ),
+    );
+    const source = {
+      url: `${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`,
+      headers: {
+        accept: "application/vnd.github+json",
+        "x-github-api-version": "2022-11-28",
+        "user-agent": "hookgate",
+        authorization: `Bearer ${HOST_TOKEN}`,
+      },
+      hasTopFolder: true,
+    };
+    const err = await rejectsWithActionError(
+      downloadArchive(
+        source,
+        join(tmpdir(), "never-written.zip"),
+        testClients(),
+        "github archive of acme/api",
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    for (const text of [err.message, err.publicMessage]) {
+      expect(text).to.not.contain(HOST_TOKEN);
+      expect(text)
+        .to.contain("2022-11-28")
+        .and.contain("application/vnd.github+json")
+        .and.contain("hookgate");
+    }
+    expect(err.message).to.equal(
+      "github archive of acme/api answered 404: No commit for [redacted] (2022-11-28, hookgate, application/vnd.github+json)",
+    );
   });
 });
