@@ -439,6 +439,44 @@ describe("Class: the Git host clients against answers the test writes", () => {
       });
     });
 
+    it("Gitea reads a page of 10 pull requests with long descriptions, over 1 MiB in all", async () => {
+      const long = (ref: string) => ({
+        ...entry({ ref, repo_id: 1 }, { ref: "main", repo_id: 1 }),
+        body: "a long description ".repeat(8_000),
+      });
+      const page = [...Array.from({ length: 9 }, (_, i) => long(`other-${i}`)), long("feature/x")];
+      expect(JSON.stringify(page).length).to.be.greaterThan(1024 * 1024);
+      const { url } = await serve(() => json(page));
+      expect(await new GiteaClient(url, AUTH).openPullRequestsFrom(REPO, "feature/x")).to.deep.equal({
+        count: 1,
+        more: false,
+      });
+    });
+
+    it("GitLab reads a merge request whose description is a million characters (GitLab's limit), over 1 MiB in JSON", async () => {
+      const description = "é<".repeat(524_288);
+      const { url } = await serve(() =>
+        json({
+          iid: 7,
+          state: "merged",
+          source_branch: "feature/x",
+          sha: SHA,
+          source_project_id: 1,
+          target_project_id: 1,
+          description,
+        }),
+      );
+      const pull = await new GitLabClient(url, {}).getPullRequest(REPO, 7);
+      expect([pull.number, pull.merged, pull.headRef]).to.deep.equal([7, true, "feature/x"]);
+    });
+
+    it("an answer over 16 MiB is refused, final, without reading on", async () => {
+      const { url } = await serve(() => json([{ body: "x".repeat(16 * 1024 * 1024) }]));
+      const err = await rejectsWithActionError(new GiteaClient(url, AUTH).openPullRequestsInto(REPO, "main"));
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal("Gitea API answered a body larger than 16777216 bytes");
+    });
+
     it("Gitea stops at the first page that counts one, and says more may follow", async () => {
       const { url, seen } = await serve((req, base) =>
         json([entry({ ref: "x" }, { ref: "main" })], 200, {

@@ -30,6 +30,20 @@ export interface ApiCall {
 
 export const USER_AGENT = "hookgate (+https://github.com/hookgate/hookgate)";
 
+/**
+ * The largest Git host API answer read, in bytes. 1 MiB was too little: one GitLab merge request carries its
+ * description, up to 1,048,576 characters, several bytes each in JSON (a "<" is written \u003c), and a page
+ * of Gitea's pull request list ten of them. 16 MiB holds both. Reading one that large raised a Node process's
+ * peak RSS by about 74 MiB (a single measured read of a 16 MiB list), which the functions' default 512 MB
+ * (lambda.memoryMb) holds; at the 128 MB minimum it may not.
+ */
+export const MAX_API_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/** A Git host API answer's JSON, at most MAX_API_ANSWER_BYTES. */
+export function readApiJson<T>(res: HttpResponse, what: string): Promise<T> {
+  return readJson<T>(res, what, MAX_API_ANSWER_BYTES);
+}
+
 export abstract class ApiClient {
   abstract readonly provider: Provider;
   protected abstract readonly what: string;
@@ -139,12 +153,12 @@ export abstract class ApiClient {
       await discard(res);
       return undefined;
     }
-    return headOrFail(commitOf(await readJson<T>(res, this.what)), this.what, branch);
+    return headOrFail(commitOf(await readApiJson<T>(res, this.what)), this.what, branch);
   }
 
   protected async json<T>(call: ApiCall): Promise<T> {
     const res = await this.call(call);
-    return readJson<T>(res, this.what);
+    return readApiJson<T>(res, this.what);
   }
 
   protected async send(call: ApiCall): Promise<void> {

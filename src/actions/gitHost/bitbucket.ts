@@ -3,8 +3,8 @@
 import { ActionError } from "../../core/errors";
 import { dataCenterServerUrl } from "../../core/routes/defaults";
 import type { RepoRef } from "../../core/types";
-import { discard, readJson, serverMessage, statusError } from "../http";
-import { ApiClient, clip, encodeSegments, headOrFail, sameCommit, seg, statusKey } from "./base";
+import { discard, serverMessage, statusError } from "../http";
+import { ApiClient, clip, encodeSegments, headOrFail, readApiJson, sameCommit, seg, statusKey } from "./base";
 import type {
   ArchiveSource,
   CommitState,
@@ -382,7 +382,7 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
         path: `${this.repoPath(repo)}/branches/default`,
       });
     } else {
-      ref = await readJson<DataCenterRef>(res, this.what);
+      ref = await readApiJson<DataCenterRef>(res, this.what);
     }
     const name = branchName(ref);
     if (!name) {

@@ -2,8 +2,8 @@
 import { ActionError } from "../../core/errors";
 import { headBranch } from "../../core/events/github";
 import type { RepoRef } from "../../core/types";
-import { discard, header, parseRetryAfter, readJson, serverMessage } from "../http";
-import { ApiClient, clip, encodeSegments, linkPage, seg } from "./base";
+import { discard, header, parseRetryAfter, serverMessage } from "../http";
+import { ApiClient, clip, encodeSegments, linkPage, readApiJson, seg } from "./base";
 import type {
   ArchiveSource,
   CommitStatus,
@@ -97,7 +97,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       method: "GET",
       path: `${this.repoPath(repo)}/pulls?state=open&${filter}&per_page=1`,
     });
-    const pulls = await readJson<unknown[]>(res, this.what);
+    const pulls = await readApiJson<unknown[]>(res, this.what);
     const last = linkPage(header(res.headers, "link"), "last");
     return { count: Math.max(last ?? 0, pulls.length), more: false };
   }
@@ -158,7 +158,10 @@ interface GiteaPullEntry {
   head?: { ref?: string; repo_id?: number };
 }
 
-/** Each entry holds the pull request's description and both repositories: 10 stay far under 1 MiB. */
+/**
+ * Each entry holds the pull request's description and both repositories: 10 usually stay far under 1 MiB,
+ * and long descriptions within the 16 MiB an answer may have (MAX_API_ANSWER_BYTES, base.ts).
+ */
 const GITEA_PAGE_SIZE = 10;
 /** 1,000 open pull requests: past them, the branch is kept rather than deleted unchecked. */
 const GITEA_PAGES = 100;
@@ -210,7 +213,7 @@ export class GiteaClient extends GitHubClient {
         method: "GET",
         path: `${this.repoPath(repo)}/pulls?state=open&limit=${GITEA_PAGE_SIZE}&page=${page}`,
       });
-      const pulls = await readJson<GiteaPullEntry[]>(res, this.what);
+      const pulls = await readApiJson<GiteaPullEntry[]>(res, this.what);
       count += pulls.filter(wanted).length;
       const next = linkPage(header(res.headers, "link"), "next") !== undefined;
       if (count > 0 || !next) return { count, more: next };

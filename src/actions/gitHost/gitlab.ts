@@ -7,8 +7,8 @@
 // is sent again to /projects/{id}, the id read from a GET of the project (which the 301 leads to).
 import { ActionError } from "../../core/errors";
 import type { RepoRef } from "../../core/types";
-import { discard, type HttpResponse, header, readJson, serverMessage, statusError } from "../http";
-import { type ApiCall, ApiClient, clip, seg } from "./base";
+import { discard, type HttpResponse, header, serverMessage, statusError } from "../http";
+import { type ApiCall, ApiClient, clip, readApiJson, seg } from "./base";
 import type {
   ArchiveSource,
   CommitState,
@@ -151,7 +151,7 @@ export class GitLabClient extends ApiClient implements GitHostClient {
       method: "GET",
       path: `${this.project(repo)}/merge_requests?state=opened&${filter}&per_page=1`,
     });
-    const mrs = await readJson<unknown[]>(res, this.what);
+    const mrs = await readApiJson<unknown[]>(res, this.what);
     // x-total is left out past 10,000 results (gitlab.com); x-next-page then says whether there are more.
     const total = Number(header(res.headers, "x-total") || Number.NaN);
     if (Number.isInteger(total)) {
