@@ -1,6 +1,6 @@
 // Api: the public REST API (regional). /hooks/<route> per route, proxied byte-exact to the route's
 // function (which answers anything but POST with 405); a stage with throttling and JSON access logs;
-// an optional source-IP allowlist.
+// an optional source-IP allowlist; the answers API Gateway makes itself, in the contract's shape.
 import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -57,9 +57,12 @@ export const API_GATEWAY_LOGS_POLICY = "service-role/AmazonAPIGatewayPushToCloud
 export function deploymentHash(
   routes: readonly { name: string; physicalName: string }[],
   policy: string,
+  responses: readonly GatewayAnswer[] = GATEWAY_ANSWERS,
 ): string {
   const targets = routes.map((r) => `${r.name}=${r.physicalName}`).sort();
-  const state = { routes: targets, method: ROUTE_METHOD, policy, binary: BINARY_MEDIA_TYPES, notFound: 2 };
+  // The gateway responses are part of the snapshot too: a changed body or status is redeployed.
+  const answers = responses.map((r) => [r.responseType, r.statusCode ?? null, answerTemplate(r)]);
+  const state = { routes: targets, method: ROUTE_METHOD, policy, binary: BINARY_MEDIA_TYPES, answers };
   return createHash("sha256").update(JSON.stringify(state)).digest("hex");
 }
 
@@ -70,7 +73,132 @@ export function deploymentHash(
 export const ROUTE_METHOD = "ANY";
 
 /** The body of a request to a path that is no route: the contract's shape, as `hookgate serve` answers it. */
-export const NOT_FOUND_BODY = { status: "rejected", route: null, delivery: null, reason: "unknown route" };
+export const NOT_FOUND_BODY: GatewayAnswer["body"] = {
+  status: "rejected",
+  route: null,
+  delivery: null,
+  reason: "unknown route",
+};
+
+/**
+ * An answer API Gateway makes itself, never reaching a route's function, in the contract's shape. Its route and
+ * delivery are null: a gateway response template is not VTL (no $util to escape with), and a delivery id read
+ * from a header could hold a quote, so the body interpolates nothing and is valid JSON whatever was sent.
+ */
+export interface GatewayAnswer {
+  /** The logical name's suffix: `<api>-<name>`. */
+  name: string;
+  /** API Gateway's gateway response type. */
+  responseType: string;
+  /**
+   * The status to answer; undefined keeps API Gateway's own. Never set for DEFAULT_4XX or DEFAULT_5XX: their
+   * status code replaces that of every other 4xx or 5xx type.
+   */
+  statusCode?: string;
+  body: { status: "rejected" | "error"; route: null; delivery: null; reason: string };
+}
+
+const redeliver = "it may not be queued: redeliver it (one already queued is answered duplicate)";
+
+/**
+ * Every answer API Gateway makes itself (DESIGN.md, "The HTTP contract"): 4xx are rejected; 5xx tell the Git
+ * host the delivery failed, so it can be redelivered. The specific types keep the status API Gateway gives
+ * them; DEFAULT_4XX and DEFAULT_5XX cover the types not listed (and keep each one's status).
+ */
+export const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
+  // Unknown paths: API Gateway's default is 403 "Missing Authentication Token"; say 404.
+  {
+    name: "not-found",
+    responseType: "MISSING_AUTHENTICATION_TOKEN",
+    statusCode: "404",
+    body: NOT_FOUND_BODY,
+  },
+  {
+    // What the resource policy's deny (api.ipAllowlist) produces: AccessDeniedException, "User: anonymous is
+    // not authorized to perform: execute-api:Invoke".
+    name: "access-denied",
+    responseType: "ACCESS_DENIED",
+    statusCode: "403",
+    body: {
+      status: "rejected",
+      route: null,
+      delivery: null,
+      reason: "the source IP is not in api.ipAllowlist; add the Git host's ranges to it, then redeliver",
+    },
+  },
+  {
+    name: "too-large",
+    responseType: "REQUEST_TOO_LARGE",
+    statusCode: "413",
+    body: {
+      status: "rejected",
+      route: null,
+      delivery: null,
+      reason: "body larger than API Gateway's 10 MB; not queued",
+    },
+  },
+  {
+    // Stage, method or account throttling. No usage plan exists, so QUOTA_EXCEEDED cannot happen.
+    name: "throttled",
+    responseType: "THROTTLED",
+    statusCode: "429",
+    body: {
+      status: "rejected",
+      route: null,
+      delivery: null,
+      reason:
+        "throttled by API Gateway (api.throttlingRateLimit and api.throttlingBurstLimit, or the account's " +
+        "limit); not queued: redeliver it",
+    },
+  },
+  {
+    name: "integration-failure",
+    responseType: "INTEGRATION_FAILURE",
+    statusCode: "504",
+    body: {
+      status: "error",
+      route: null,
+      delivery: null,
+      reason: `API Gateway could not call the route's function; ${redeliver}`,
+    },
+  },
+  {
+    name: "integration-timeout",
+    responseType: "INTEGRATION_TIMEOUT",
+    statusCode: "504",
+    body: {
+      status: "error",
+      route: null,
+      delivery: null,
+      reason: `the route's function did not answer in time; ${redeliver}`,
+    },
+  },
+  {
+    name: "default-5xx",
+    responseType: "DEFAULT_5XX",
+    body: {
+      status: "error",
+      route: null,
+      delivery: null,
+      reason: `API Gateway got no answer from the route's function (the access log's integrationError says why); ${redeliver}`,
+    },
+  },
+  {
+    name: "default-4xx",
+    responseType: "DEFAULT_4XX",
+    body: {
+      status: "rejected",
+      route: null,
+      delivery: null,
+      reason: "refused by API Gateway before any route saw it; the API's access log has the request",
+    },
+  },
+];
+
+/** The response template of an answer: its body, static JSON. */
+export function answerTemplate(answer: GatewayAnswer): string {
+  return JSON.stringify(answer.body);
+}
 
 export function hookPath(route: string): string {
   return `/hooks/${route}`;
@@ -110,19 +238,21 @@ export class Api extends pulumi.ComponentResource {
       new aws.apigateway.RestApiPolicy(`${name}-allowlist`, { restApiId: api.id, policy }, { parent: this }),
     ];
 
-    // Unknown paths: API Gateway's default is 403 "Missing Authentication Token"; say 404.
-    deploymentDeps.push(
-      new aws.apigateway.Response(
-        `${name}-not-found`,
-        {
-          restApiId: api.id,
-          responseType: "MISSING_AUTHENTICATION_TOKEN",
-          statusCode: "404",
-          responseTemplates: { "application/json": JSON.stringify(NOT_FOUND_BODY) },
-        },
-        { parent: this },
-      ),
-    );
+    // API Gateway's own answers, in the contract's shape. A deployment snapshots them: it waits for each.
+    for (const answer of GATEWAY_ANSWERS) {
+      deploymentDeps.push(
+        new aws.apigateway.Response(
+          `${name}-${answer.name}`,
+          {
+            restApiId: api.id,
+            responseType: answer.responseType,
+            ...(answer.statusCode === undefined ? {} : { statusCode: answer.statusCode }),
+            responseTemplates: { "application/json": answerTemplate(answer) },
+          },
+          { parent: this },
+        ),
+      );
+    }
 
     const hooks = new aws.apigateway.Resource(
       `${name}-hooks`,

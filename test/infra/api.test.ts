@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ACCESS_LOG_FORMAT, deploymentHash } from "../../src/infra/api";
+import { ACCESS_LOG_FORMAT, answerTemplate, deploymentHash, GATEWAY_ANSWERS } from "../../src/infra/api";
 import { apiAllowlistPolicy } from "../../src/infra/policies";
 
 describe("deploymentHash(routes, policy)", () => {
@@ -21,14 +21,94 @@ describe("deploymentHash(routes, policy)", () => {
     ).not.to.equal(base);
     expect(deploymentHash(routes, "{}")).not.to.equal(base);
   });
+
+  it("deploymentHash changes with a gateway response's status or body (the stage serves the snapshot's)", () => {
+    const base = deploymentHash(routes, open);
+    expect(deploymentHash(routes, open, GATEWAY_ANSWERS)).to.equal(base);
+    const [first, ...rest] = GATEWAY_ANSWERS as [(typeof GATEWAY_ANSWERS)[0], ...typeof GATEWAY_ANSWERS];
+    expect(deploymentHash(routes, open, [{ ...first, statusCode: "400" }, ...rest])).not.to.equal(base);
+    expect(
+      deploymentHash(routes, open, [{ ...first, body: { ...first.body, reason: "other" } }, ...rest]),
+    ).not.to.equal(base);
+    expect(deploymentHash(routes, open, rest)).not.to.equal(base);
+  });
 });
 
 describe("deploymentHash: the value deployed stacks carry", () => {
-  it("deploymentHash of a one-route stack without an allowlist is the value stacks have deployed since aee0d7f (a change redeploys every stack: change it on purpose)", () => {
+  it("deploymentHash of a one-route stack without an allowlist is the value stacks deploy since API Gateway's own answers carry the contract's body (a change redeploys every stack: change it on purpose)", () => {
     const policy = JSON.stringify(apiAllowlistPolicy([], "execute-api:"));
     expect(deploymentHash([{ name: "api-build", physicalName: "hookgate-dev-api-build" }], policy)).to.equal(
-      "a1e40c06a0e450340cf9524c6a31502e43085514262f82a08d74bf1872802184",
+      "2607d2254ddd24277b12e6540efde2378ebec59c8493e060cea8b4c5e3d82415",
     );
+  });
+});
+
+describe("GATEWAY_ANSWERS: what API Gateway answers itself", () => {
+  const byType = (type: string) => {
+    const answer = GATEWAY_ANSWERS.find((a) => a.responseType === type);
+    if (!answer) throw new Error(`no answer for ${type}`);
+    return answer;
+  };
+  const body = (type: string) => JSON.parse(answerTemplate(byType(type)));
+
+  it("each response type appears once, with a logical name of its own", () => {
+    const types = GATEWAY_ANSWERS.map((a) => a.responseType);
+    expect(new Set(types).size).to.equal(types.length);
+    const names = GATEWAY_ANSWERS.map((a) => a.name);
+    expect(new Set(names).size).to.equal(names.length);
+  });
+
+  it("every template is JSON of the contract's keys, with route and delivery null, interpolating nothing (a gateway response template is not VTL: a $context value holding a quote could not be escaped)", () => {
+    for (const answer of GATEWAY_ANSWERS) {
+      const template = answerTemplate(answer);
+      expect(template, answer.responseType).not.to.match(/\$|method\.request|stageVariables/);
+      const parsed = JSON.parse(template);
+      expect(Object.keys(parsed), answer.responseType).to.deep.equal([
+        "status",
+        "route",
+        "delivery",
+        "reason",
+      ]);
+      expect(parsed, answer.responseType).to.include({ route: null, delivery: null });
+    }
+  });
+
+  it("keeps API Gateway's status codes (403, 413, 429, 504) except the unknown path's 404, and sets none on DEFAULT_4XX or DEFAULT_5XX, whose code would replace every other 4xx's or 5xx's", () => {
+    const codes = Object.fromEntries(GATEWAY_ANSWERS.map((a) => [a.responseType, a.statusCode]));
+    expect(codes).to.deep.equal({
+      MISSING_AUTHENTICATION_TOKEN: "404",
+      ACCESS_DENIED: "403",
+      REQUEST_TOO_LARGE: "413",
+      THROTTLED: "429",
+      INTEGRATION_FAILURE: "504",
+      INTEGRATION_TIMEOUT: "504",
+      DEFAULT_5XX: undefined,
+      DEFAULT_4XX: undefined,
+    });
+  });
+
+  it("a 4xx is rejected; a 5xx is an error that says to redeliver, as the contract's 5xx tells the Git host", () => {
+    for (const type of [
+      "MISSING_AUTHENTICATION_TOKEN",
+      "ACCESS_DENIED",
+      "REQUEST_TOO_LARGE",
+      "THROTTLED",
+      "DEFAULT_4XX",
+    ]) {
+      expect(body(type).status, type).to.equal("rejected");
+    }
+    for (const type of ["INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT", "DEFAULT_5XX"]) {
+      expect(body(type).status, type).to.equal("error");
+      expect(body(type).reason, type).to.contain("redeliver");
+    }
+  });
+
+  it("each reason says what happened and what to do: the allowlist, API Gateway's 10 MB, throttling to redeliver", () => {
+    expect(body("MISSING_AUTHENTICATION_TOKEN").reason).to.equal("unknown route");
+    expect(body("ACCESS_DENIED").reason).to.contain("source IP is not in api.ipAllowlist");
+    expect(body("REQUEST_TOO_LARGE").reason).to.contain("10 MB");
+    expect(body("THROTTLED").reason).to.contain("throttled").and.to.contain("redeliver");
+    expect(body("INTEGRATION_TIMEOUT").reason).to.contain("did not answer in time");
   });
 });
 

@@ -229,11 +229,21 @@ describe("the program's resource tree (under Pulumi mocks, in a stack as `pulumi
     expect(twice, `names used twice within a type:\n${twice.join("\n")}`).to.deep.equal([]);
   });
 
-  it("every dependsOn the program declares is still declared: the deployment waits for the API's policy, 404 response, methods, integrations and permissions; the stage for the account's CloudWatch role setting; the 5xx alarm for the stage; the bucket policy for the public access block; each function for its log group; each webhook for its stored secret and the interface endpoints (GitHub pings it at once)", () => {
+  it("every dependsOn the program declares is still declared: the deployment waits for the API's policy, its gateway responses (404, 403, 413, 429, 5xx and the 4xx default), methods, integrations and permissions; the stage for the account's CloudWatch role setting; the 5xx alarm for the stage; the bucket policy for the public access block; each function for its log group; each webhook for its stored secret and the interface endpoints (GitHub pings it at once)", () => {
     const deployment = "aws:apigateway/deployment:Deployment hookgate-api-deployment";
     const routeNames = ["api-build", "pr-cleanup", "source-zip"];
     const want = [
-      `${deployment} -> aws:apigateway/response:Response hookgate-api-not-found`,
+      // API Gateway's own answers (GATEWAY_ANSWERS): a deployment snapshots them, so it waits for each.
+      ...[
+        "access-denied",
+        "default-4xx",
+        "default-5xx",
+        "integration-failure",
+        "integration-timeout",
+        "not-found",
+        "throttled",
+        "too-large",
+      ].map((r) => `${deployment} -> aws:apigateway/response:Response hookgate-api-${r}`),
       `${deployment} -> aws:apigateway/restApiPolicy:RestApiPolicy hookgate-api-allowlist`,
       ...routeNames.flatMap((r) => [
         `${deployment} -> aws:apigateway/method:Method hookgate-api-${r}-any`,

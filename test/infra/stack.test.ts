@@ -177,10 +177,45 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
   });
 
   it("answers a path that is no route with 404 and a body of the contract's shape", () => {
-    const notFound = only(result.cloud.ofType("aws:apigateway/response:Response"));
-    expect(notFound.inputs).to.include({ responseType: "MISSING_AUTHENTICATION_TOKEN", statusCode: "404" });
+    const notFound = only(
+      result.cloud
+        .ofType("aws:apigateway/response:Response")
+        .filter((r) => r.inputs.responseType === "MISSING_AUTHENTICATION_TOKEN"),
+    );
+    expect(notFound.name).to.equal("hookgate-api-not-found");
+    expect(notFound.inputs).to.include({ restApiId: "hookgate-api-api-id", statusCode: "404" });
     const body = JSON.parse(notFound.inputs.responseTemplates["application/json"]);
     expect(body).to.deep.equal({ status: "rejected", route: null, delivery: null, reason: "unknown route" });
+  });
+
+  it("answers what API Gateway answers itself (allowlist 403, 413, 429, its 5xx, any other 4xx) with API Gateway's status and a body of the contract's shape: rejected for a 4xx, error for a 5xx, route and delivery null", () => {
+    const responses = result.cloud.ofType("aws:apigateway/response:Response");
+    // responseType -> [status code (undefined: API Gateway's own, per type), the body's status]
+    const want: Record<string, [string | undefined, string]> = {
+      MISSING_AUTHENTICATION_TOKEN: ["404", "rejected"],
+      ACCESS_DENIED: ["403", "rejected"],
+      REQUEST_TOO_LARGE: ["413", "rejected"],
+      THROTTLED: ["429", "rejected"],
+      INTEGRATION_FAILURE: ["504", "error"],
+      INTEGRATION_TIMEOUT: ["504", "error"],
+      DEFAULT_5XX: [undefined, "error"],
+      DEFAULT_4XX: [undefined, "rejected"],
+    };
+    expect(responses.map((r) => r.inputs.responseType).sort()).to.deep.equal(Object.keys(want).sort());
+    for (const response of responses) {
+      const [statusCode, status] = want[response.inputs.responseType] as [string | undefined, string];
+      const label = response.inputs.responseType;
+      expect(response.inputs.restApiId, label).to.equal("hookgate-api-api-id");
+      expect(response.inputs.statusCode, label).to.equal(statusCode);
+      expect(Object.keys(response.inputs.responseTemplates), label).to.deep.equal(["application/json"]);
+      const template: string = response.inputs.responseTemplates["application/json"];
+      // Not VTL: nothing can be escaped, so nothing is interpolated (a $context value may hold a quote).
+      expect(template, label).not.to.match(/\$|method\.request/);
+      const body = JSON.parse(template);
+      expect(Object.keys(body), label).to.deep.equal(["status", "route", "delivery", "reason"]);
+      expect(body, label).to.include({ status, route: null, delivery: null });
+      expect(body.reason, label).to.be.a("string").that.is.not.empty;
+    }
   });
 
   it("throttles the stage and writes JSON access logs without headers to a log group with retention", () => {
