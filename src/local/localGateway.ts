@@ -401,9 +401,11 @@ async function openLocalGateway(
     const headers = headerBagFromRaw(req.rawHeaders);
     // The route's provider's headers, as its handler reads them (a GitLab delivery: Idempotency-Key).
     const provider = providers.get(name);
-    const eventName =
-      firstHeader(headers, provider ? EVENT_HEADERS[provider] : ANY_EVENT_HEADERS)?.slice(0, 100) ??
-      "unknown";
+    const claimedEvent = firstHeader(headers, provider ? EVENT_HEADERS[provider] : ANY_EVENT_HEADERS)?.slice(
+      0,
+      100,
+    );
+    const eventName = claimedEvent ?? "unknown";
     const headerDelivery = firstHeader(
       headers,
       provider ? DELIVERY_HEADERS[provider] : ANY_DELIVERY_HEADERS,
@@ -424,18 +426,19 @@ async function openLocalGateway(
         reason: "404 unknown route",
         httpStatus: 404,
       });
+      logAnswer(name, headerDelivery, claimedEvent, 404, "unknown-route", "unknown route");
       sendJson(res, 404, body);
       return;
     }
     const declared = Number(headers.get("content-length")?.[0]);
     if (declared > MAX_BODY_BYTES) {
       req.resume();
-      tooLarge(req, res, name, headerDelivery, eventName);
+      tooLarge(req, res, name, headerDelivery, claimedEvent);
       return;
     }
     readBody(req, (body) => {
       if (body === undefined) {
-        tooLarge(req, res, name, headerDelivery, eventName);
+        tooLarge(req, res, name, headerDelivery, claimedEvent);
         return;
       }
       const turn = answers.arrived();
@@ -486,6 +489,37 @@ async function openLocalGateway(
   }
 
   /**
+   * The log line of an answer serve gives without the handler, in the shape of the handler's own
+   * delivery line (routeHandler's respond): what the headers claim, as the handler logs a delivery it
+   * rejects before verifying it. It goes through `log`, so --quiet and the sampler treat it as theirs.
+   */
+  function logAnswer(
+    route: string | null,
+    delivery: string | undefined | null,
+    event: string | undefined | null,
+    status: number,
+    decision: string,
+    reason: string,
+  ): void {
+    try {
+      log({
+        msg: "delivery",
+        route,
+        deliveryId: delivery ?? null,
+        event: event ?? null,
+        repository: null,
+        ref: null,
+        decision,
+        reason,
+        status,
+        level: status >= 500 ? "error" : "warn",
+      });
+    } catch {
+      // A broken log sink must not turn an answer into a failure (as in the handler).
+    }
+  }
+
+  /**
    * 413. The body is read and dropped (req.resume, readBody) and the connection kept: closed while the client
    * still sends, it would be reset under the client's writes, and a client may then lose the answer (EPIPE).
    * So the answer is written at once but ended only with the body: Node closes the connection of a request
@@ -497,17 +531,18 @@ async function openLocalGateway(
     res: http.ServerResponse,
     route: string,
     delivery: string | undefined,
-    event: string,
+    event: string | undefined,
   ): void {
     const reason = `body larger than ${MAX_BODY_BYTES} bytes`;
     deliveries.answered({
       route,
       delivery: delivery ?? "",
-      event,
+      event: event ?? "unknown",
       status: "rejected",
       reason: `413 ${reason}`,
       httpStatus: 413,
     });
+    logAnswer(route, delivery, event, 413, "too-large", reason);
     const answer = { status: "rejected", route, delivery: delivery ?? null, reason };
     if (req.complete) {
       sendJson(res, 413, answer);
