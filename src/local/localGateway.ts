@@ -80,6 +80,20 @@ export interface LocalGatewayOptions {
    * declaring gigabytes cannot keep serve reading them until Node's 300 s request timeout.
    */
   refusedBodyLingerMs?: number;
+  /**
+   * node:http's limits on a slow client, each answered 408: the head must arrive within headersMs
+   * (default 60 s) and the whole request within requestMs (default 300 s), checked every checkEveryMs
+   * (default 30 s). Tests shorten them.
+   */
+  slowClientTimeouts?: { headersMs: number; requestMs: number; checkEveryMs: number };
+}
+
+/** A request's head as far as serve read it: a hook's route and what its headers claim. */
+interface RequestHead {
+  req: http.IncomingMessage;
+  route: string | null;
+  delivery: string | undefined;
+  event: string | undefined;
 }
 
 export interface LocalGateway {
@@ -295,14 +309,29 @@ async function openLocalGateway(
   const answered = (waiting: Set<http.ServerResponse>, res: http.ServerResponse) => {
     if (waiting.delete(res) && --answering === 0) onAllAnswered?.();
   };
-  const server = http.createServer((req, res) => {
+  /**
+   * Each connection's last request: one node:http fails to read whole (its body is malformed, cut short
+   * or too slow) is the last one whose head it read, and its log line names its route and delivery.
+   */
+  const lastRequest = new WeakMap<object, RequestHead>();
+  const timeouts = options.slowClientTimeouts;
+  const serverOptions: http.ServerOptions = timeouts
+    ? {
+        headersTimeout: timeouts.headersMs,
+        requestTimeout: timeouts.requestMs,
+        connectionsCheckingInterval: timeouts.checkEveryMs,
+      }
+    : {};
+  const server = http.createServer(serverOptions, (req, res) => {
     answering++;
     // A connection is in the map from its 'connection' event on (the fallback only satisfies the types).
     const waiting = connections.get(req.socket) ?? new Set<http.ServerResponse>();
     waiting.add(res);
     res.on("close", () => answered(waiting, res));
+    const head: RequestHead = { req, route: null, delivery: undefined, event: undefined };
+    lastRequest.set(req.socket, head);
     try {
-      serveRequest(req, res);
+      serveRequest(req, res, head);
     } catch (error) {
       failed(res, error);
     }
@@ -335,6 +364,22 @@ async function openLocalGateway(
         : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
           ? [408, "request not received in time"]
           : [400, "malformed HTTP request"];
+    // Logged as a delivery, naming Node's error code, never the bytes (error.rawPacket holds them). The
+    // route and delivery are known when the request failed after its head (its body). A connection
+    // that sent nothing (a preconnect that timed out) made no request: it is answered, not logged.
+    if ((socket as Socket).bytesRead > 0) {
+      const head = lastRequest.get(socket);
+      const failedRequest = head !== undefined && !head.req.complete ? head : undefined;
+      const code = typeof error.code === "string" && /^[A-Z0-9_]{1,64}$/.test(error.code) ? error.code : "";
+      logAnswer(
+        failedRequest?.route ?? null,
+        failedRequest?.delivery,
+        failedRequest?.event,
+        status,
+        "rejected",
+        code ? `${reason}: ${code}` : reason,
+      );
+    }
     const body = JSON.stringify({ status: "rejected", route: null, delivery: null, reason });
     const answer =
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
@@ -359,12 +404,12 @@ async function openLocalGateway(
     else res.destroy();
   }
 
-  function serveRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  function serveRequest(req: http.IncomingMessage, res: http.ServerResponse, head: RequestHead): void {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q >= 0 ? url.slice(0, q) : url;
     if (path.startsWith("/hooks/")) {
-      serveHook(req, res, path);
+      serveHook(req, res, path, head);
       return;
     }
     req.resume();
@@ -394,7 +439,12 @@ async function openLocalGateway(
     sendJson(res, 404, { status: "rejected", route: null, delivery: null, reason: "not found" });
   }
 
-  function serveHook(req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
+  function serveHook(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    path: string,
+    head: RequestHead,
+  ): void {
     const name = hookRouteName(path) ?? path.slice("/hooks/".length);
     const handler = handlers.get(name);
     // From the raw headers: every repeated value is kept (req.headers merges or drops repeats).
@@ -410,6 +460,9 @@ async function openLocalGateway(
       headers,
       provider ? DELIVERY_HEADERS[provider] : ANY_DELIVERY_HEADERS,
     )?.slice(0, 200);
+    head.route = name;
+    head.delivery = headerDelivery;
+    head.event = claimedEvent;
     if (!handler) {
       req.resume();
       const body = {

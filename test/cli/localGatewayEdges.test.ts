@@ -35,6 +35,20 @@ function head(requestLine: string, headers: Record<string, string>): string {
   return `${requestLine}\r\n${lines.join("")}\r\n`;
 }
 
+/** Writes `text` to a new connection, ends our side, and resolves with all that came back. */
+function rawExchange(port: number, text: string | Buffer, end = true): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1", () => (end ? socket.end(text) : socket.write(text)));
+    let answer = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (d: string) => {
+      answer += d;
+    });
+    socket.on("close", () => resolve(answer));
+    socket.on("error", reject);
+  });
+}
+
 /** The status and JSON body of one raw HTTP answer. */
 function parsed(answer: string): { status: number; json: Record<string, unknown> } {
   const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(answer)?.[1]);
@@ -181,6 +195,101 @@ routes:
           status: 413,
           level: "warn",
         },
+      ]);
+    });
+  });
+
+  describe("requests node:http cannot read get a log line too", () => {
+    /** The delivery lines of answers node:http's own checks gave, without their time. */
+    const refusals = () => deliveryLines().filter((l) => l.decision === "rejected");
+
+    it("logs the 400 to bytes that are no HTTP request with Node's error code, and no route or delivery", async () => {
+      await start();
+      const answer = parsed(await rawExchange(gateway.port, "GARBAGE\r\n\r\n"));
+      expect(answer.status).to.equal(400);
+      expect(refusals()).to.deep.equal([
+        {
+          msg: "delivery",
+          route: null,
+          deliveryId: null,
+          event: null,
+          repository: null,
+          ref: null,
+          decision: "rejected",
+          reason: "malformed HTTP request: HPE_INVALID_METHOD",
+          status: 400,
+          level: "warn",
+        },
+      ]);
+    });
+
+    it("logs the 431 to headers too large without logging a header value", async () => {
+      await start();
+      const text = head("POST /hooks/r HTTP/1.1", {
+        host: "127.0.0.1",
+        "x-github-delivery": "d-431",
+        "x-pad": "header-value-".repeat(2_000),
+      });
+      const answer = parsed(await rawExchange(gateway.port, text));
+      expect(answer.status).to.equal(431);
+      expect(refusals()).to.deep.equal([
+        {
+          msg: "delivery",
+          route: null,
+          deliveryId: null,
+          event: null,
+          repository: null,
+          ref: null,
+          decision: "rejected",
+          reason: "request headers too large: HPE_HEADER_OVERFLOW",
+          status: 431,
+          level: "warn",
+        },
+      ]);
+      expect(JSON.stringify(lines)).not.to.include("header-value-");
+    });
+
+    it("logs the 400 to a delivery whose body the client cuts short with its route, delivery id and event, and none of the body", async () => {
+      await start();
+      const d = signedPush("d-cut");
+      const text = head("POST /hooks/r HTTP/1.1", {
+        host: "127.0.0.1",
+        ...d.headers,
+        "content-length": String(d.body.length),
+      });
+      const answer = parsed(await rawExchange(gateway.port, `${text}${d.body.subarray(0, 100)}`));
+      expect(answer.status).to.equal(400);
+      const logged = refusals();
+      expect(logged).to.have.length(1);
+      expect(logged[0]).to.deep.include({
+        route: "r",
+        deliveryId: "d-cut",
+        event: "push",
+        status: 400,
+        decision: "rejected",
+      });
+      expect(logged[0]?.reason).to.match(/^malformed HTTP request: HPE_[A-Z_]+$/);
+      expect(JSON.stringify(lines)).not.to.include(d.body.subarray(20, 60).toString("utf8"));
+    });
+
+    it("logs the 408 to a head too slow with no route, and to a body too slow with the delivery's route and id; a connection that sent nothing is answered but not logged", async () => {
+      await start({ slowClientTimeouts: { headersMs: 200, requestMs: 400, checkEveryMs: 50 } });
+      // None ends its side: each waits for node:http's timeout, whenever it comes.
+      const silent = parsed(await rawExchange(gateway.port, "", false));
+      const slowHead = parsed(
+        await rawExchange(gateway.port, "POST /hooks/r HTTP/1.1\r\nhost: 127.0.0.1\r\n", false),
+      );
+      const d = signedPush("d-slow");
+      const text = head("POST /hooks/r HTTP/1.1", {
+        host: "127.0.0.1",
+        ...d.headers,
+        "content-length": String(d.body.length),
+      });
+      const slowBody = parsed(await rawExchange(gateway.port, `${text}${d.body.subarray(0, 100)}`, false));
+      expect([silent.status, slowHead.status, slowBody.status]).to.deep.equal([408, 408, 408]);
+      expect(refusals().map((l) => [l.route, l.deliveryId, l.status, l.reason])).to.deep.equal([
+        [null, null, 408, "request not received in time: ERR_HTTP_REQUEST_TIMEOUT"],
+        ["r", "d-slow", 408, "request not received in time: ERR_HTTP_REQUEST_TIMEOUT"],
       ]);
     });
   });
