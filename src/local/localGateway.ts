@@ -315,13 +315,16 @@ async function openLocalGateway(
    */
   const lastRequest = new WeakMap<object, RequestHead>();
   const timeouts = options.slowClientTimeouts;
+  // An HTTP/1.1 request without a Host header goes to the handler, which never reads Host, as an
+  // HTTP/1.0 one always did: Node's default answers it 400 with an empty body and no log line.
   const serverOptions: http.ServerOptions = timeouts
     ? {
+        requireHostHeader: false,
         headersTimeout: timeouts.headersMs,
         requestTimeout: timeouts.requestMs,
         connectionsCheckingInterval: timeouts.checkEveryMs,
       }
-    : {};
+    : { requireHostHeader: false };
   const server = http.createServer(serverOptions, (req, res) => {
     answering++;
     // A connection is in the map from its 'connection' event on (the fallback only satisfies the types).

@@ -293,4 +293,29 @@ routes:
       ]);
     });
   });
+
+  describe("request heads node:http reads its own way", () => {
+    it("answers an HTTP/1.1 delivery without a Host header as the handler does: 202 queued, with its log line", async () => {
+      await start();
+      const d = signedPush("d-no-host");
+      const text = head("POST /hooks/r HTTP/1.1", {
+        ...d.headers,
+        "content-length": String(d.body.length),
+        connection: "close",
+      });
+      const answer = parsed(await rawExchange(gateway.port, Buffer.concat([Buffer.from(text), d.body])));
+      expect(answer).to.deep.equal({
+        status: 202,
+        json: {
+          status: "queued",
+          route: "r",
+          delivery: "d-no-host",
+          reason: "matched: repo acme/api, event push, branch main",
+        },
+      });
+      expect(deliveryLines().map((l) => [l.deliveryId, l.status, l.decision])).to.deep.equal([
+        ["d-no-host", 202, "queued"],
+      ]);
+    });
+  });
 });
