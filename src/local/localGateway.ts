@@ -408,7 +408,7 @@ async function openLocalGateway(
   }
 
   function serveRequest(req: http.IncomingMessage, res: http.ServerResponse, head: RequestHead): void {
-    const url = req.url ?? "/";
+    const url = originForm(req.url ?? "/");
     const q = url.indexOf("?");
     const path = q >= 0 ? url.slice(0, q) : url;
     if (path.startsWith("/hooks/")) {
@@ -693,6 +693,19 @@ function localRoute(route: Route): Route {
     return { ...route, action: { ...route.action, bucket: LOCAL_ARTIFACT_BUCKET } };
   }
   return route;
+}
+
+/**
+ * The path and query of a request target. A server must accept the absolute form too (RFC 9112 3.2.2:
+ * `POST http://127.0.0.1:8787/hooks/api-build`, as a client configured for a proxy sends it), whose
+ * scheme and authority node:http leaves in req.url.
+ */
+function originForm(target: string): string {
+  if (target.startsWith("/")) return target;
+  const authority = /^https?:\/\/[^/?#]*/i.exec(target);
+  if (!authority) return target;
+  const rest = target.slice(authority[0].length);
+  return rest.startsWith("/") ? rest : `/${rest}`;
 }
 
 /** For a path that names no route, whose provider is unknown: every provider's headers. */

@@ -317,5 +317,36 @@ routes:
         ["d-no-host", 202, "queued"],
       ]);
     });
+
+    it("reads an absolute-form target (POST http://127.0.0.1:<port>/hooks/r) as its path, for hooks and serve's own endpoints", async () => {
+      await start();
+      const origin = `http://127.0.0.1:${gateway.port}`;
+      const exchange = (target: string, method = "GET", headers: Record<string, string> = {}, body = "") =>
+        rawExchange(
+          gateway.port,
+          `${head(`${method} ${target} HTTP/1.1`, {
+            host: `127.0.0.1:${gateway.port}`,
+            ...headers,
+            "content-length": String(Buffer.byteLength(body)),
+            connection: "close",
+          })}${body}`,
+        ).then(parsed);
+      const d = signedPush("d-absolute");
+      const queued = await exchange(`${origin}/hooks/r`, "POST", d.headers, d.body.toString("utf8"));
+      expect([queued.status, queued.json.status, queued.json.delivery]).to.deep.equal([
+        202,
+        "queued",
+        "d-absolute",
+      ]);
+      const unknown = await exchange(`${origin.toUpperCase()}/hooks/nope?x=1`, "POST");
+      expect([unknown.status, unknown.json.route]).to.deep.equal([404, "nope"]);
+      const health = await exchange(`${origin}/_hookgate/health`);
+      expect([health.status, health.json.status]).to.deep.equal([200, "ok"]);
+      const history = await exchange(`${origin}/_hookgate/deliveries?route=r&limit=1`);
+      expect(history.status).to.equal(200);
+      expect(
+        (history.json as unknown as Array<Record<string, unknown>>).map((e) => e.delivery),
+      ).to.deep.equal(["d-absolute"]);
+    });
   });
 });
