@@ -192,6 +192,31 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(log[0]?.reason).to.match(/duplicate/);
     });
 
+    it("answers 20 concurrent POSTs of one delivery with exactly one 202, the others 200 duplicate or 503 in progress, and queues it once", async () => {
+      const d = signed(push());
+      // Twenty connections at once. However their requests interleave (serve runs in its own process),
+      // the counts below hold; which of duplicate and in progress the others get depends on it.
+      const answers = await Promise.all(Array.from({ length: 20 }, () => post(d)));
+      const kinds = answers.map((a) => `${a.status} ${a.json.status}`);
+      expect(kinds.filter((k) => k === "202 queued")).to.have.length(1);
+      expect(
+        kinds.filter((k) => !["202 queued", "200 duplicate", "503 unavailable"].includes(k)),
+      ).to.deep.equal([]);
+      for (const answer of answers.filter((a) => a.status === 503)) {
+        expect(answer.json.reason).to.match(/being accepted by another request/);
+        expect(answer.headers["retry-after"]).to.equal("30");
+      }
+      // A 202 is sent once its message is in the journal (compacted only at start or past 10,000 lines).
+      const queued = readFileSync(join(stateDir, "queue", "journal.jsonl"), "utf8")
+        .split("\n")
+        .filter((line) => line.startsWith('{"op":"put"'))
+        .map((line) => JSON.parse(line) as { item?: { deliveryId?: string; generation?: number } })
+        .filter((line) => line.item?.deliveryId === d.delivery);
+      expect(queued.map((line) => line.item?.generation)).to.deep.equal([1]);
+      await waitForDelivery(serve.url, d.delivery, (e) => e.status === "done");
+      expect(jenkins.builds().filter((b) => b.form.DELIVERY === d.delivery)).to.have.length(1);
+    });
+
     it("answers 200 ignored with the reason for a push to another branch", async () => {
       const d = signed(push({ ref: "refs/heads/feature/x" }));
       const answer = await post(d);
