@@ -324,11 +324,27 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(answer.status).to.equal(415);
     });
 
-    it("answers 404 for an unknown route", async () => {
+    it("answers 404 for an unknown route, and logs it on stdout as a delivery", async () => {
       const d = signed(push());
       const answer = await post(d, "no-such-route");
       expect(answer.status).to.equal(404);
       expect(answer.json.status).to.equal("rejected");
+      // serve writes its log a turn of its event loop after the answer: wait for the line.
+      const logged = () =>
+        serve
+          .output()
+          .split("\n")
+          .filter((l) => l.startsWith("{") && l.includes(d.delivery))
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+      for (let i = 0; i < 400 && logged().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(logged()).to.have.length(1);
+      expect(logged()[0]).to.include({
+        msg: "delivery",
+        route: "no-such-route",
+        deliveryId: d.delivery,
+        decision: "unknown-route",
+        status: 404,
+      });
     });
 
     it("records a GitLab delivery to an unknown route under its Idempotency-Key, the id the handlers use", async () => {
