@@ -454,10 +454,8 @@ async function openLocalGateway(
     const headers = headerBagFromRaw(req.rawHeaders);
     // The route's provider's headers, as its handler reads them (a GitLab delivery: Idempotency-Key).
     const provider = providers.get(name);
-    const claimedEvent = firstHeader(headers, provider ? EVENT_HEADERS[provider] : ANY_EVENT_HEADERS)?.slice(
-      0,
-      100,
-    );
+    const eventHeaders = provider ? EVENT_HEADERS[provider] : ANY_EVENT_HEADERS;
+    const claimedEvent = firstHeader(headers, eventHeaders)?.slice(0, 100);
     const eventName = claimedEvent ?? "unknown";
     const headerDelivery = firstHeader(
       headers,
