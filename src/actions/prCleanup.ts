@@ -38,10 +38,10 @@ export async function cleanUpPullRequest(
   const targetUrl = request.targetUrl ?? clients.logsUrl;
   /** Why the host refused the first commit status for good; the steps then run without statuses. */
   let noStatus: string | undefined;
-  // The head branch names a branch of this repository only when the pull request is not from a fork: a
-  // fork's "main" sent as GitLab's ref is the base project's main (a pipeline there, refused unless the token
-  // may push to it). Without a ref GitLab finds the commit's pipeline by its sha.
-  const ref = pr.headRef && sameRepository(pr.headRepoFullName, event.repo.fullName) ? pr.headRef : undefined;
+  // The head branch, and whether it is a branch of this repository rather than a fork's.
+  const ref = pr.headRef
+    ? { ref: pr.headRef, refInRepository: sameRepository(pr.headRepoFullName, event.repo.fullName) }
+    : {};
   const status = async (state: CommitStatus["state"], description: string) => {
     if (noStatus !== undefined) return;
     await host.setCommitStatus(event.repo, sha, {
@@ -49,7 +49,7 @@ export async function cleanUpPullRequest(
       context: request.context,
       description,
       targetUrl,
-      ...(ref ? { ref } : {}),
+      ...ref,
     });
   };
 

@@ -730,24 +730,26 @@ describe("Class: the Git host clients against answers the test writes", () => {
   });
 
   const withRef = { state: "success" as const, context: "c", description: "d", targetUrl: "https://l" };
-  it("Bitbucket Cloud sends a status's branch as refname, which ties it to the pull request from that branch", async () => {
+  it("Bitbucket Cloud sends a status's branch of the repository as refname, which ties it to the pull request from that branch; a fork's not", async () => {
     const { url, seen } = await serve(() => json({}, 201));
     const client = new BitbucketCloudClient(url, AUTH);
-    await client.setCommitStatus(REPO, SHA, { ...withRef, ref: "feature/login" });
+    await client.setCommitStatus(REPO, SHA, { ...withRef, ref: "feature/login", refInRepository: true });
+    await client.setCommitStatus(REPO, SHA, { ...withRef, ref: "feature/login", refInRepository: false });
     await client.setCommitStatus(REPO, SHA, withRef);
     const bodies = seen.map((req) => JSON.parse(req.body));
-    expect(bodies.map((body) => body.refname)).to.deep.equal(["feature/login", undefined]);
-    expect(bodies.map((body) => "ref" in body)).to.deep.equal([false, false]);
+    expect(bodies.map((body) => body.refname)).to.deep.equal(["feature/login", undefined, undefined]);
+    expect(bodies.map((body) => "ref" in body)).to.deep.equal([false, false, false]);
   });
 
-  it("Bitbucket Data Center sends a status's branch as its full ref, refs/heads/<branch>", async () => {
+  it("Bitbucket Data Center sends a status's branch of the repository as its full ref, refs/heads/<branch>; a fork's not", async () => {
     const { url, seen } = await serve(() => ({ status: 204 }));
     const client = new BitbucketServerClient(`${url}/rest/api/latest`, AUTH);
-    await client.setCommitStatus(REPO, SHA, { ...withRef, ref: "feature/login" });
+    await client.setCommitStatus(REPO, SHA, { ...withRef, ref: "feature/login", refInRepository: true });
+    await client.setCommitStatus(REPO, SHA, { ...withRef, ref: "feature/login", refInRepository: false });
     await client.setCommitStatus(REPO, SHA, withRef);
     const bodies = seen.map((req) => JSON.parse(req.body));
-    expect(bodies.map((body) => body.ref)).to.deep.equal(["refs/heads/feature/login", undefined]);
-    expect(bodies.map((body) => "refname" in body)).to.deep.equal([false, false]);
+    expect(bodies.map((body) => body.ref)).to.deep.equal(["refs/heads/feature/login", undefined, undefined]);
+    expect(bodies.map((body) => "refname" in body)).to.deep.equal([false, false, false]);
   });
 
   it("Bitbucket Data Center's status key is cut to 255 characters; its name is the whole context", async () => {

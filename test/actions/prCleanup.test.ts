@@ -549,17 +549,19 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.statuses.map((s) => s.ref)).to.deep.equal(["feature/login", "feature/login"]);
   });
 
-  it("cleanUpPullRequest on GitLab posts a merge request from a fork without a ref: a fork's branch name would name a branch of the target project", async () => {
-    host.setPull("acme/api", pull({ headRepoFullName: "bob/api", headRef: "main" }));
+  // Without a ref GitLab takes the first branch holding the commit: after a merge commit the target's main
+  // (protected: 403 unless the token may push there), after a squash or a close none (404).
+  it("cleanUpPullRequest on GitLab posts a merge request from a fork with its head branch as ref, as for one of the project", async () => {
+    host.setPull("acme/api", pull({ headRepoFullName: "bob/api", headRef: "fix" }));
     const outcome = await cleanUpPullRequest(
       request([{ kind: "delete-branch", onlyMerged: true }], "gitlab", "/api/v4"),
-      closedEvent({ headRepoFullName: "bob/api", headRef: "main" }, "gitlab"),
+      closedEvent({ headRepoFullName: "bob/api", headRef: "fix" }, "gitlab"),
       clients(),
     );
-    expect(outcome.detail).to.equal("kept main: it belongs to a fork");
+    expect(outcome.detail).to.equal("kept fix: it belongs to a fork");
     expect(host.statuses.map((s) => [s.state, s.ref])).to.deep.equal([
-      ["pending", undefined],
-      ["success", undefined],
+      ["pending", "fix"],
+      ["success", "fix"],
     ]);
   });
 
@@ -573,10 +575,10 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.statuses.map((s) => s.ref)).to.deep.equal(["feature/login", "feature/login"]);
   });
 
-  it("cleanUpPullRequest on GitLab posts no ref when the event does not name the merge request's source project", async () => {
+  it("cleanUpPullRequest on Bitbucket Cloud posts no refname when the event does not name the pull request's source repository", async () => {
     await cleanUpPullRequest(
-      request([{ kind: "delete-branch", onlyMerged: true }], "gitlab", "/api/v4"),
-      closedEvent({ headRepoFullName: undefined }, "gitlab"),
+      request([{ kind: "delete-branch", onlyMerged: true }], "bitbucket", "/2.0"),
+      closedEvent({ headRepoFullName: undefined }, "bitbucket"),
       clients(),
     );
     expect(host.statuses.map((s) => s.ref)).to.deep.equal([undefined, undefined]);

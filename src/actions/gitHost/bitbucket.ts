@@ -107,7 +107,7 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
         url: status.targetUrl ?? `https://bitbucket.org/${repo.fullName}`,
         // "To associate a commit status to a pull request, the refname field must be set to the source branch
         // of the pull request" (the commit statuses API).
-        ...(status.ref ? { refname: status.ref } : {}),
+        ...(status.ref && status.refInRepository ? { refname: status.ref } : {}),
       },
     });
   }
@@ -288,7 +288,7 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
         // Data Center requires a url.
         url: status.targetUrl ?? `${this.serverUrl()}${this.repoPath(repo)}`,
         // The ref the build ran on: a pull request shows the statuses posted with its source branch's.
-        ...(status.ref ? { ref: `refs/heads/${status.ref}` } : {}),
+        ...(status.ref && status.refInRepository ? { ref: `refs/heads/${status.ref}` } : {}),
       },
     });
   }

@@ -29,10 +29,12 @@ export interface CommitStatus {
   description: string;
   targetUrl?: string;
   /**
-   * The pull request's head branch, given only when it is a branch of this repository, not a fork's
-   * (GitLab's `ref`: a squash-merged head is on no branch; Bitbucket's ref of the pull request).
+   * The pull request's head branch (GitLab's `ref`: a squash-merged head is on no branch, and without a ref
+   * GitLab looks for one holding the commit, the target's main after a merge commit).
    */
   ref?: string;
+  /** Whether `ref` is a branch of this repository, not a fork's: Bitbucket names the branch only then. */
+  refInRepository?: boolean;
 }
 
 /** How to download the archive of one commit. */
