@@ -409,17 +409,25 @@ export function apiMessage(text: string): string {
 function messageOf(body: unknown): string {
   if (!isJsonObject(body)) return "";
   const { message, error, errors } = body;
-  if (typeof message === "string") return message;
+  // GitHub's 422 says "Validation Failed" and why in errors[] ({"code": "abuse"}, {"message": "..."}).
+  const details = Array.isArray(errors) ? errorDetails(errors) : "";
+  if (typeof message === "string") return details ? `${message}: ${details}` : message;
   if (isJsonObject(message)) return fieldErrors(message);
   if (typeof error === "string") return error;
   if (isJsonObject(error) && typeof error.message === "string") return error.message;
-  if (Array.isArray(errors)) {
-    return errors
-      .map((each) => (isJsonObject(each) && typeof each.message === "string" ? each.message : ""))
-      .filter((each) => each !== "")
-      .join("; ");
-  }
-  return "";
+  return details;
+}
+
+/** Each entry's message, or its code when it has none. */
+function errorDetails(errors: unknown[]): string {
+  return errors
+    .map((each) => {
+      if (!isJsonObject(each)) return "";
+      if (typeof each.message === "string") return each.message;
+      return typeof each.code === "string" ? each.code : "";
+    })
+    .filter((each) => each !== "")
+    .join("; ");
 }
 
 /** A JSON object, as GitLab's validation errors are: {"message": {"target_url": ["is too long ..."]}}. */

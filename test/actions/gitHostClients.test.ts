@@ -296,6 +296,37 @@ describe("Class: the Git host clients against answers the test writes", () => {
       expect(err.message).to.contain("(422): Validation Failed: the endpoint has been spammed");
     });
 
+    it('GitHub: a 422 "Validation Failed" whose errors say abuse is retryable after a minute at least, and the message says so', async () => {
+      const { url } = await serve(() =>
+        json({ message: "Validation Failed", errors: [{ resource: "Reference", code: "abuse" }] }, 422),
+      );
+      const err = await rejectsWithActionError(
+        new GitHubClient(url, AUTH).deleteBranch(REPO, "feature/x", SHA),
+      );
+      expect(err.retryable).to.equal(true);
+      expect(err.retryAfterMs).to.equal(60_000);
+      expect(err.message).to.contain("(422): Validation Failed: abuse");
+    });
+
+    it("GitHub: a 422 \"Validation Failed\" names its errors' messages (a protected branch's reason), and stays final", async () => {
+      const { url } = await serve(() =>
+        json(
+          {
+            message: "Validation Failed",
+            errors: [{ code: "custom", message: "Cannot delete this protected branch" }],
+          },
+          422,
+        ),
+      );
+      const err = await rejectsWithActionError(
+        new GitHubClient(url, AUTH).deleteBranch(REPO, "release", SHA),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        'GitHub API refused to delete branch "release" (422): Validation Failed: Cannot delete this protected branch',
+      );
+    });
+
     it("GitHub: a spammed 422 with a Retry-After longer than a minute waits that long", async () => {
       const { url } = await serve(() =>
         json({ message: "The endpoint has been spammed." }, 422, { "retry-after": "300" }),

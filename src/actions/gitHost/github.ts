@@ -116,7 +116,8 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       if (/reference does not exist/i.test(message)) return "already-gone";
       // GitHub documents this 422 as "Validation failed, an attempt was made to delete the default branch, or
       // the endpoint has been spammed": the last passes, as a secondary rate limit does, after a minute or more.
-      if (/spam/i.test(message)) {
+      // Its body is not documented; one seen said {"message": "Validation Failed", "errors": [{"code": "abuse"}]}.
+      if (/spam|\babuse\b/i.test(message)) {
         throw new ActionError(
           `${this.what} refused to delete branch ${JSON.stringify(branch)} for now (422): ${message}`,
           {
