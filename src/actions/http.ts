@@ -289,8 +289,13 @@ export function statusError(
   const secondary = /secondary rate limit|abuse detection/i.test(detail);
   if (status >= 500 || status === 429) {
     // Not for a 5xx: GitLab sends RateLimit-Reset on every answer, and a 503 has nothing to do with it.
+    // Only when the window is used up (or the remainder not said): with requests left, the reset is of
+    // another window than the throttle's (gitlab#199738).
+    const windowLeft = header(res.headers, "ratelimit-remaining");
     const windowMs =
-      status === 429 ? rateLimitResetMs(header(res.headers, "ratelimit-reset"), nowMs) : undefined;
+      status === 429 && (windowLeft === undefined || windowLeft.trim() === "0")
+        ? rateLimitResetMs(header(res.headers, "ratelimit-reset"), nowMs)
+        : undefined;
     return new ActionError(`${what} answered ${status}${suffix}`, {
       retryable: true,
       retryAfterMs: atMostMaxDelay(retryAfterMs ?? resetMs ?? windowMs ?? (secondary ? 60_000 : undefined)),

@@ -80,6 +80,18 @@ describe("Function: statusError's rate-limit headers", () => {
       600_000,
     ],
     [
+      "a 429 with RateLimit-Remaining 0 waits until its RateLimit-Reset",
+      429,
+      { "ratelimit-remaining": "0", "ratelimit-reset": String(NOW / 1000 + 600) },
+      600_000,
+    ],
+    [
+      "a 429 with requests left in the RateLimit window takes no delay from its reset (another window's)",
+      429,
+      { "ratelimit-remaining": "595", "ratelimit-reset": String(NOW / 1000 + 600) },
+      undefined,
+    ],
+    [
       "a 429 with a RateLimit-Reset in seconds from now (the IETF draft's form) waits that long",
       429,
       { "ratelimit-reset": "45" },
@@ -137,11 +149,15 @@ describe("Function: statusError's rate-limit headers", () => {
   }
 
   it("a GitLab call answered 429 with RateLimit-Reset ten minutes on and no Retry-After is retried after about 600 s", async () => {
-    const server = await scriptedServer(() => ({
-      status: 429,
-      headers: { "ratelimit-reset": String(Math.floor(Date.now() / 1000) + 600) },
-      body: '{"message":"Retry later"}',
-    }));
+    let sentAtMs = 0;
+    const server = await scriptedServer(() => {
+      sentAtMs = Date.now();
+      return {
+        status: 429,
+        headers: { "ratelimit-reset": String(Math.floor(sentAtMs / 1000) + 600) },
+        body: '{"message":"Retry later"}',
+      };
+    });
     try {
       const err = await rejectsWithActionError(
         new GitLabClient(server.url, {}).getDefaultBranch({
@@ -151,8 +167,9 @@ describe("Function: statusError's rate-limit headers", () => {
         }),
       );
       expect(err.retryable).to.equal(true);
-      // Whole seconds, read a moment before the answer is classified.
-      expect(err.retryAfterMs).to.be.within(590_000, 600_000);
+      // Whole seconds, less the time between the answer and its classification, however long that took.
+      const elapsedMs = Date.now() - sentAtMs;
+      expect(err.retryAfterMs).to.be.within(600_000 - elapsedMs - 1_000, 600_000);
     } finally {
       await server.close();
     }
