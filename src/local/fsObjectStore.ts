@@ -12,7 +12,7 @@
 // that head and deletePrefix take too (one serve per state directory, so one process writes it).
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, readdirSync, rmSync } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -359,9 +359,11 @@ async function inFolderOf(target: string, write: () => Promise<void>): Promise<v
 async function deletePair(path: string): Promise<boolean> {
   const deleted = await unlink(path).then(
     () => true,
-    (error: NodeJS.ErrnoException) => {
-      // Deleted already (another deletePrefix), or never written; a folder is no object either.
-      if (error.code === "ENOENT" || error.code === "EISDIR") return false;
+    async (error: NodeJS.ErrnoException) => {
+      // Deleted already (another deletePrefix), or never written.
+      if (error.code === "ENOENT") return false;
+      // A folder is no object either: unlink answers EISDIR on Linux, EPERM on macOS.
+      if ((error.code === "EISDIR" || error.code === "EPERM") && (await isFolder(path))) return false;
       throw error;
     },
   );
@@ -369,6 +371,10 @@ async function deletePair(path: string): Promise<boolean> {
     if (error.code !== "ENOENT") throw error;
   });
   return deleted;
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => undefined))?.isDirectory() ?? false;
 }
 
 /** What the metadata file records of the object it was written with. */
