@@ -263,15 +263,53 @@ class Reader {
 }
 
 /**
- * A value for a message: quoted as given, unless it looks like a credential (a secret set under the wrong
- * key) or is long enough to be one, or is no string or number.
+ * What a message never prints raw: control and format characters (Unicode Cc and Cf: NUL, ESC, a newline, a
+ * bidi override such as U+202E), the line and paragraph separators, and lone surrogates.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu;
+/** At most this many characters of a value a message quotes, '…' included. */
+const SHOWN_MAX = 80;
+
+/** `text` with each unprintable character written as \uXXXX (each UTF-16 unit of one outside the BMP). */
+function escapeUnprintable(text: string): string {
+  return text.replace(UNPRINTABLE, (char) =>
+    [...Array(char.length).keys()]
+      .map((i) => `\\u${char.charCodeAt(i).toString(16).padStart(4, "0")}`)
+      .join(""),
+  );
+}
+
+/**
+ * Escaped text cut to at most `max` characters, '…' included, between two escapes, never inside one: its
+ * pieces are an escape (\uXXXX, or JSON's \n, \" and the like) or one character.
+ */
+function clipEscaped(text: string, max = SHOWN_MAX): string {
+  if (text.length <= max) return text;
+  let out = "";
+  for (const piece of text.match(/\\u[0-9a-fA-F]{4}|\\.|[\s\S]/gu) ?? []) {
+    if (out.length + piece.length > max - 1) break;
+    out += piece;
+  }
+  return `${out}…`;
+}
+
+/**
+ * A value for a message: quoted as given (JSON's escapes, and \uXXXX for the unprintable characters JSON
+ * leaves), unless it looks like a credential (a secret set under the wrong key) or is long enough to be one,
+ * or is no string or number; cut to SHOWN_MAX characters when its escapes make it longer.
  */
 function shown(value: unknown): string {
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (typeof value !== "string") return Array.isArray(value) ? "a list" : `a value of type ${typeof value}`;
   if (looksLikeSecret(value.trim()) || value.length > 64)
     return `(a value of ${value.length} characters, not shown: it may be a secret)`;
-  return JSON.stringify(value);
+  const quoted = escapeUnprintable(JSON.stringify(value));
+  return quoted.length <= SHOWN_MAX ? quoted : `"${clipEscaped(quoted.slice(1, -1), SHOWN_MAX - 2)}"`;
+}
+
+/** Text a message gives bare (a form to write, a port): as it is when shown() would quote it whole, else shown(). */
+function bare(text: string): string {
+  return shown(text) === JSON.stringify(text) ? text : shown(text);
 }
 
 /**
@@ -410,7 +448,7 @@ function noProxyEntryProblem(entry: string): string | undefined {
       return `names port 0, which NO_PROXY reads as every port: list ${shown(host)} alone for every port, or give the port it serves on, 1 to 65535`;
     }
     if (port > 65535) {
-      return `names port ${digits}, which no URL has, so it would match nothing: give the port the host serves on, 1 to 65535`;
+      return `names port ${bare(digits)}, which no URL has, so it would match nothing: give the port the host serves on, 1 to 65535`;
     }
   }
   // A .domain is matched as the end of a host name: the URL parser has no form of its own for it.
@@ -423,7 +461,7 @@ function noProxyEntryProblem(entry: string): string | undefined {
   }
   if (written === undefined) return "is no host a URL can have, so it would match nothing";
   if (written !== host.toLowerCase()) {
-    return `is an address URLs write as ${written}, and NO_PROXY compares that form, so it would match nothing: write ${written}${digits === undefined ? "" : `:${digits}`}`;
+    return `is an address URLs write as ${written}, and NO_PROXY compares that form, so it would match nothing: write ${bare(`${written}${digits === undefined ? "" : `:${digits}`}`)}`;
   }
   return undefined;
 }
@@ -447,10 +485,15 @@ function kmsKeyArns(r: Reader, value: unknown): string[] {
   for (const arn of list) {
     const alias = KMS_ALIAS_ARN.exec(arn);
     if (alias) {
+      // The command names the alias when the ARN is shown and the name is one KMS allows.
+      const name =
+        shown(arn) === JSON.stringify(arn) && /^[A-Za-z0-9/_-]{1,256}$/.test(alias[1] ?? "")
+          ? alias[1]
+          : "<alias name>";
       r.problems.push(
-        `hookgate:kmsKeyArns entry ${JSON.stringify(arn)} is an alias ARN: IAM policies name a KMS key by its ` +
+        `hookgate:kmsKeyArns entry ${shown(arn)} is an alias ARN: IAM policies name a KMS key by its ` +
           "key ARN only, and an alias ARN there allows no Decrypt or GenerateDataKey; give the key's ARN " +
-          `(\`aws kms describe-key --key-id alias/${alias[1]} --query KeyMetadata.Arn\`)`,
+          `(\`aws kms describe-key --key-id alias/${name} --query KeyMetadata.Arn\`)`,
       );
     } else if (!KMS_KEY_ARN.test(arn)) {
       r.problems.push(
@@ -575,7 +618,9 @@ function interfaceEndpoints(
     if ((INTERFACE_ENDPOINT_SERVICES as readonly string[]).includes(s)) {
       if (!out.includes(s as InterfaceEndpointService)) out.push(s as InterfaceEndpointService);
     } else {
-      r.problems.push(`hookgate:${key} entry "${s}" is not one of ${INTERFACE_ENDPOINT_SERVICES.join(", ")}`);
+      r.problems.push(
+        `hookgate:${key} entry ${shown(s)} is not one of ${INTERFACE_ENDPOINT_SERVICES.join(", ")}`,
+      );
     }
   }
   return out;
@@ -628,11 +673,11 @@ function parseNetwork(r: Reader, value: unknown): NetworkConfig {
   const cidr = r.string(raw.cidr, "network.cidr", "10.0.0.0/16");
   const cidrIssue = cidrProblem(cidr, true);
   if (cidrIssue) {
-    r.problems.push(`hookgate:network.cidr "${cidr}" ${cidrIssue}`);
+    r.problems.push(`hookgate:network.cidr ${shown(cidr)} ${cidrIssue}`);
   } else {
     const bits = Number(cidr.split("/")[1]);
     if (bits < 16 || bits > 24)
-      r.problems.push(`hookgate:network.cidr "${cidr}" must have a prefix from /16 to /24`);
+      r.problems.push(`hookgate:network.cidr ${shown(cidr)} must have a prefix from /16 to /24`);
   }
   const natGateways = r.oneOf(raw.natGateways, "network.natGateways", NAT_STRATEGIES, "single");
   const endpoints = interfaceEndpoints(

@@ -1,0 +1,103 @@
+import { expect } from "chai";
+import { configProblems } from "./fixtures";
+
+const TOKEN = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+const ENDPOINTS = "is not one of secretsmanager, sqs, logs, sts, kms, monitoring";
+
+describe("parseStackConfig: values in messages", () => {
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    [
+      "a token set as network.cidr is not shown",
+      { network: { cidr: TOKEN } },
+      "hookgate:network.cidr (a value of 40 characters, not shown: it may be a secret) is not a CIDR (like 10.0.0.0/16)",
+    ],
+    [
+      "a 3,000-character network.cidr is not shown",
+      { network: { cidr: "x".repeat(3000) } },
+      "hookgate:network.cidr (a value of 3000 characters, not shown: it may be a secret) is not a CIDR (like 10.0.0.0/16)",
+    ],
+    [
+      "a NUL in network.cidr is escaped",
+      { network: { cidr: "10.0.0.0/16\u0000" } },
+      'hookgate:network.cidr "10.0.0.0/16\\u0000" is not a CIDR (like 10.0.0.0/16)',
+    ],
+    [
+      "a bidi override in network.cidr is escaped",
+      { network: { cidr: "10.0.0.0/8\u202e" } },
+      'hookgate:network.cidr "10.0.0.0/8\\u202e" is not a CIDR (like 10.0.0.0/16)',
+    ],
+    [
+      "a NUL in a network.interfaceEndpoints entry is escaped",
+      { network: { interfaceEndpoints: ["sqs\u0000"] } },
+      `hookgate:network.interfaceEndpoints entry "sqs\\u0000" ${ENDPOINTS}`,
+    ],
+    [
+      "a 3,000-character network.interfaceEndpoints entry is not shown",
+      { network: { interfaceEndpoints: ["y".repeat(3000)] } },
+      `hookgate:network.interfaceEndpoints entry (a value of 3000 characters, not shown: it may be a secret) ${ENDPOINTS}`,
+    ],
+    [
+      "a token as a network.interfaceEndpoints entry is not shown",
+      { network: { interfaceEndpoints: [TOKEN] } },
+      `hookgate:network.interfaceEndpoints entry (a value of 40 characters, not shown: it may be a secret) ${ENDPOINTS}`,
+    ],
+    [
+      "a long KMS alias ARN is not shown, nor its alias in the command",
+      { kmsKeyArns: [`arn:aws:kms:eu-west-1:111122223333:alias/${"z".repeat(500)}`] },
+      "hookgate:kmsKeyArns entry (a value of 541 characters, not shown: it may be a secret) is an alias ARN: IAM " +
+        "policies name a KMS key by its key ARN only, and an alias ARN there allows no Decrypt or GenerateDataKey; " +
+        "give the key's ARN (`aws kms describe-key --key-id alias/<alias name> --query KeyMetadata.Arn`)",
+    ],
+    [
+      "a KMS alias ARN with a bidi override is escaped, and its alias not put in the command",
+      { kmsKeyArns: ["arn:aws:kms:eu-west-1:111122223333:alias/a\u202eb"] },
+      'hookgate:kmsKeyArns entry "arn:aws:kms:eu-west-1:111122223333:alias/a\\u202eb" is an alias ARN: IAM ' +
+        "policies name a KMS key by its key ARN only, and an alias ARN there allows no Decrypt or GenerateDataKey; " +
+        "give the key's ARN (`aws kms describe-key --key-id alias/<alias name> --query KeyMetadata.Arn`)",
+    ],
+    [
+      "a bidi override (U+202E, a format character) is escaped",
+      { api: { stageName: "v\u202e1" } },
+      'hookgate:api.stageName "v\\u202e1" is not valid: letters, digits, - and _',
+    ],
+    [
+      "a C1 control (U+0085) and DEL are escaped",
+      { api: { stageName: "v\u0085\u007f" } },
+      'hookgate:api.stageName "v\\u0085\\u007f" is not valid: letters, digits, - and _',
+    ],
+    [
+      "the line and paragraph separators are escaped",
+      { api: { stageName: "a\u2028b\u2029" } },
+      'hookgate:api.stageName "a\\u2028b\\u2029" is not valid: letters, digits, - and _',
+    ],
+    [
+      "a character outside the BMP that is a format character (U+E0001) is escaped as its two UTF-16 units",
+      { api: { stageName: "v\u{e0001}" } },
+      'hookgate:api.stageName "v\\udb40\\udc01" is not valid: letters, digits, - and _',
+    ],
+    [
+      "a value its escapes make long is cut between two escapes",
+      { api: { stageName: "\u0000".repeat(60) } },
+      `hookgate:api.stageName "${"\\u0000".repeat(12)}…" is not valid: letters, digits, - and _`,
+    ],
+    [
+      "a noProxy port of 3,000 digits is not shown",
+      { network: { httpsProxy: "http://proxy:3128", noProxy: [`a:${"9".repeat(3000)}`] } },
+      "hookgate:network.noProxy entry (a value of 3002 characters, not shown: it may be a secret) names port (a " +
+        "value of 3000 characters, not shown: it may be a secret), which no URL has, so it would match nothing: " +
+        "give the port the host serves on, 1 to 65535",
+    ],
+    [
+      "an address with a port of 3,000 digits is not shown, nor in the form to write",
+      { network: { httpsProxy: "http://proxy:3128", noProxy: [`010.0.0.5:${"0".repeat(3000)}80`] } },
+      "hookgate:network.noProxy entry (a value of 3012 characters, not shown: it may be a secret) is an address " +
+        "URLs write as 8.0.0.5, and NO_PROXY compares that form, so it would match nothing: write (a value of " +
+        "3010 characters, not shown: it may be a secret)",
+    ],
+  ];
+  for (const [what, raw, problem] of cases) {
+    it(`parseStackConfig: ${what}`, () => {
+      expect(configProblems(raw)).to.deep.equal([problem]);
+    });
+  }
+});
