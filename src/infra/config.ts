@@ -269,6 +269,11 @@ class Reader {
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu;
 /** At most this many characters of a value a message quotes, '…' included. */
 const SHOWN_MAX = 80;
+/**
+ * At most this many characters of a key a message names, '…' included: the longest such message, an unknown
+ * top-level key with the known keys listed, then stays within MESSAGE_MAX.
+ */
+const KEY_SHOWN_MAX = 77;
 
 /** `text` with each unprintable character written as \uXXXX (each UTF-16 unit of one outside the BMP). */
 function escapeUnprintable(text: string): string {
@@ -291,6 +296,14 @@ function clipEscaped(text: string, max = SHOWN_MAX): string {
     out += piece;
   }
   return `${out}…`;
+}
+
+/**
+ * A key for a message (an unknown key, a key set without --path, one under a misspelt namespace): its
+ * unprintable characters escaped and cut to KEY_SHOWN_MAX characters.
+ */
+function shownKey(key: string): string {
+  return clipEscaped(escapeUnprintable(key), KEY_SHOWN_MAX);
 }
 
 /**
@@ -360,14 +373,40 @@ export function cidrProblem(text: string, ipv4Only = false): string | undefined 
   return undefined;
 }
 
-/** `literal`: `path` is one top-level key with a dot in its name (set without --path), removed without --path. */
+/** A problem naming a key the user gave stays within this many characters. */
+const MESSAGE_MAX = 300;
+
+/**
+ * Whether `full`, a message that gives `key` in a shell command, can be given: the key is shown as it is
+ * (nothing escaped or cut, no quote to break the command's quoting) and the message stays short.
+ */
+function fitsCommand(key: string, full: string): boolean {
+  return shownKey(key) === key && !key.includes("'") && full.length <= MESSAGE_MAX;
+}
+
+/**
+ * `problem`, and how to remove `key`: with `command` when that fits (fitsCommand), else from the stack's file.
+ */
+function removal(problem: string, key: string, command: string): string {
+  const withCommand = `${problem}; remove it with \`${command}\``;
+  return fitsCommand(key, withCommand) ? withCommand : `${problem}; remove it from Pulumi.<stack>.yaml`;
+}
+
+/**
+ * `literal`: `path` is one top-level key with a dot in its name (set without --path), removed without --path.
+ * A guess stands alone; without one, the known keys are listed.
+ */
 function unknownKey(path: string, key: string, known: readonly string[], literal = false): string {
   const guess = didYouMean(key, known);
   const rm =
     path.includes(".") && !literal
       ? `pulumi config rm --path 'hookgate:${path}'`
       : `pulumi config rm 'hookgate:${path}'`;
-  return `hookgate:${path} is not a known key (${guess ? `did you mean ${guess}? ` : ""}known: ${known.join(", ")}); remove it with \`${rm}\``;
+  return removal(
+    `hookgate:${shownKey(path)} is not a known key (${guess ? `did you mean ${guess}?` : `known: ${known.join(", ")}`})`,
+    path,
+    rm,
+  );
 }
 
 /** The top-level keys that hold objects, set field by field with `pulumi config set --path`, and their fields. */
@@ -404,12 +443,19 @@ function keySetWithoutPath(key: string): string | undefined {
   // No field of the object (hookgate:github.token, meant as github:token): setting it with --path fails too.
   const field = key.slice(head.length + 1).split(/[.[]/)[0] ?? "";
   if (!fields.includes(field)) {
-    return `hookgate:${key} is not a known key (hookgate:${head}'s fields: ${fields.join(", ")}); remove it with \`pulumi config rm 'hookgate:${key}'\``;
+    return removal(
+      `hookgate:${shownKey(key)} is not a known key (hookgate:${head}'s fields: ${fields.join(", ")})`,
+      key,
+      `pulumi config rm 'hookgate:${key}'`,
+    );
   }
-  return (
+  const withCommands =
     `hookgate:${key} was set without --path, so it is a key of its own and not a field of hookgate:${head}: ` +
-    `run \`pulumi config rm 'hookgate:${key}'\` and set it again with \`pulumi config set --path 'hookgate:${key}' <value>\``
-  );
+    `run \`pulumi config rm 'hookgate:${key}'\` and set it again with \`pulumi config set --path 'hookgate:${key}' <value>\``;
+  return fitsCommand(key, withCommands)
+    ? withCommands
+    : `hookgate:${shownKey(key)} was set without --path, so it is a key of its own and not a field of ` +
+        `hookgate:${head}: remove it from Pulumi.<stack>.yaml and set hookgate:${head}.${field} with \`pulumi config set --path\``;
 }
 
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
@@ -723,9 +769,14 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): S
       (CONFIG_KEYS as readonly string[]).includes(head) &&
       didYouMean(namespace, ["hookgate"])
     ) {
-      r.problems.push(
+      const withCommand =
         `${fullKey} is not read: hookgate's keys are under hookgate:, not ${namespace}: ` +
-          `run \`pulumi config rm '${fullKey}'\` and set it again as hookgate:${fullKey.slice(colon + 1)}`,
+        `run \`pulumi config rm '${fullKey}'\` and set it again as hookgate:${fullKey.slice(colon + 1)}`;
+      r.problems.push(
+        fitsCommand(fullKey, withCommand)
+          ? withCommand
+          : `${shownKey(fullKey)} is not read: hookgate's keys are under hookgate:, not ${shownKey(namespace)}: ` +
+              "remove it from Pulumi.<stack>.yaml and set it again under hookgate:",
       );
     }
   }

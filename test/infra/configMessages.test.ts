@@ -1,8 +1,23 @@
 import { expect } from "chai";
+import { CONFIG_KEYS, parseStackConfig, StackConfigError } from "../../src/infra/config";
 import { configProblems } from "./fixtures";
 
 const TOKEN = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+const KNOWN = `known: ${CONFIG_KEYS.join(", ")}`;
+const NETWORK_FIELDS =
+  "mode, cidr, azCount, natGateways, vpcId, privateSubnetIds, routeTableIds, interfaceEndpoints, httpsProxy, noProxy";
 const ENDPOINTS = "is not one of secretsmanager, sqs, logs, sts, kms, monitoring";
+
+/** The problems parseStackConfig finds, or none. */
+function problemsOf(raw: Record<string, unknown>, otherKeys: readonly string[] = []): readonly string[] {
+  try {
+    parseStackConfig(raw, otherKeys);
+    return [];
+  } catch (error) {
+    expect(error).to.be.instanceOf(StackConfigError);
+    return (error as StackConfigError).problems;
+  }
+}
 
 describe("parseStackConfig: values in messages", () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
@@ -98,6 +113,73 @@ describe("parseStackConfig: values in messages", () => {
   for (const [what, raw, problem] of cases) {
     it(`parseStackConfig: ${what}`, () => {
       expect(configProblems(raw)).to.deep.equal([problem]);
+    });
+  }
+});
+
+describe("parseStackConfig: keys in messages", () => {
+  const cases: Array<[string, Record<string, unknown>, readonly string[], string]> = [
+    [
+      "a 3,000-character unknown key is cut to 77 characters, and the file named for its removal",
+      { ["k".repeat(3000)]: 1 },
+      [],
+      `hookgate:${"k".repeat(76)}… is not a known key (${KNOWN}); remove it from Pulumi.<stack>.yaml`,
+    ],
+    [
+      "a newline in an unknown key is escaped, and no command names the key",
+      { "netwrok\nx": 1 },
+      [],
+      `hookgate:netwrok\\u000ax is not a known key (${KNOWN}); remove it from Pulumi.<stack>.yaml`,
+    ],
+    [
+      "an unknown field of an object with bidi overrides is escaped and cut between two escapes",
+      { network: { ["m\u202e".repeat(100)]: 1 } },
+      [],
+      `hookgate:network.m${"\\u202em".repeat(9)}… is not a known key (known: ${NETWORK_FIELDS}); remove it from Pulumi.<stack>.yaml`,
+    ],
+    [
+      "a dotted key naming no field, ending in a newline, is escaped",
+      { "network.cidr\n": 1 },
+      [],
+      `hookgate:network.cidr\\u000a is not a known key (hookgate:network's fields: ${NETWORK_FIELDS}); remove it from Pulumi.<stack>.yaml`,
+    ],
+    [
+      "a long key set without --path is cut, and the field named to set with --path",
+      { [`network.cidr.${"q".repeat(300)}`]: 1 },
+      [],
+      `hookgate:network.cidr.${"q".repeat(63)}… was set without --path, so it is a key of its own and not a field ` +
+        "of hookgate:network: remove it from Pulumi.<stack>.yaml and set hookgate:network.cidr with `pulumi config set --path`",
+    ],
+    [
+      "a long key under a misspelt namespace is cut",
+      {},
+      [`hookgat:network.${"q".repeat(3000)}`],
+      `hookgat:network.${"q".repeat(60)}… is not read: hookgate's keys are under hookgate:, not hookgat: remove it ` +
+        "from Pulumi.<stack>.yaml and set it again under hookgate:",
+    ],
+    [
+      "a NUL in a misspelt namespace is escaped",
+      {},
+      ["hook\u0000gat:network.x"],
+      "hook\\u0000gat:network.x is not read: hookgate's keys are under hookgate:, not hook\\u0000gat: remove it " +
+        "from Pulumi.<stack>.yaml and set it again under hookgate:",
+    ],
+    [
+      "a short printable unknown key keeps the command that removes it, after the guess alone",
+      { logRetentionDay: 30 },
+      [],
+      "hookgate:logRetentionDay is not a known key (did you mean logRetentionDays?); remove it with `pulumi config rm 'hookgate:logRetentionDay'`",
+    ],
+    [
+      "a key with a quote, which would break the command's quoting, is removed from the file",
+      { "it's": 1 },
+      [],
+      `hookgate:it's is not a known key (${KNOWN}); remove it from Pulumi.<stack>.yaml`,
+    ],
+  ];
+  for (const [what, raw, otherKeys, problem] of cases) {
+    it(`parseStackConfig: ${what}`, () => {
+      expect(problemsOf(raw, otherKeys)).to.deep.equal([problem]);
     });
   }
 });
