@@ -160,6 +160,13 @@ class Reader {
 
   object(value: unknown, key: string, allowed: readonly string[]): Raw {
     if (isUnset(value)) return {};
+    const invalidJson = typeof value === "string" ? jsonProblem(value) : undefined;
+    if (invalidJson) {
+      this.problems.push(
+        `hookgate:${key} is not valid JSON (${invalidJson}): give a JSON object, or set its fields with pulumi config set --path 'hookgate:${key}.<field>' …`,
+      );
+      return {};
+    }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       this.problems.push(
         `hookgate:${key} must be an object (pulumi config set --path 'hookgate:${key}.<field>' …)`,
@@ -267,6 +274,7 @@ class Reader {
  * bidi override such as U+202E), the line and paragraph separators, and lone surrogates.
  */
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu;
+const PRINTABLE = /^[^\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]*$/u;
 /** At most this many characters of a value a message quotes, '…' included. */
 const SHOWN_MAX = 80;
 /**
@@ -323,6 +331,24 @@ function shown(value: unknown): string {
 /** Text a message gives bare (a form to write, a port): as it is when shown() would quote it whole, else shown(). */
 function bare(text: string): string {
   return shown(text) === JSON.stringify(text) ? text : shown(text);
+}
+
+/**
+ * Why text that opens as JSON (`{` or `[`, which rawConfigValue parses) is not, or undefined: JSON.parse's
+ * reason and where, without the text V8 quotes from the input (it may hold a secret), escaped and cut.
+ */
+function jsonProblem(text: string): string | undefined {
+  if (!/^\s*[[{]/.test(text)) return undefined;
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    // V8 quotes the text around an unexpected token (Unexpected token 'x', "{"a": x…" is not valid JSON).
+    const reason = ((error as Error).message.split('"')[0] ?? "")
+      .replace(/,\s*(\.\.\.)?$/, "")
+      .replace(" in JSON", "");
+    return clipEscaped(escapeUnprintable(reason), 120);
+  }
 }
 
 /**
@@ -834,7 +860,13 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): S
   const s = r.object(raw.artifacts, "artifacts", OBJECT_FIELDS.artifacts);
 
   const config: StackConfig = {
-    routesFile: r.string(raw.routesFile, "routesFile", "routes.yaml"),
+    routesFile: r.string(
+      raw.routesFile,
+      "routesFile",
+      "routes.yaml",
+      PRINTABLE,
+      "a file path without control or format characters",
+    ),
     network,
     jenkins,
     api,

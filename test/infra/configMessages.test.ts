@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { CONFIG_KEYS, parseStackConfig, StackConfigError } from "../../src/infra/config";
+import { CONFIG_KEYS, parseStackConfig, rawConfigValue, StackConfigError } from "../../src/infra/config";
 import { configProblems } from "./fixtures";
 
 const TOKEN = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
@@ -182,4 +182,53 @@ describe("parseStackConfig: keys in messages", () => {
       expect(problemsOf(raw, otherKeys)).to.deep.equal([problem]);
     });
   }
+});
+
+describe("parseStackConfig: routesFile and JSON objects", () => {
+  for (const [what, routesFile, shown] of [
+    ["a NUL", "routes.yaml\u0000", '"routes.yaml\\u0000"'],
+    ["an escape (ESC)", "\u001b[31mroutes.yaml", '"\\u001b[31mroutes.yaml"'],
+    ["a newline", "routes\n.yaml", '"routes\\n.yaml"'],
+    ["a bidi override", "routes\u202elmay.yaml", '"routes\\u202elmay.yaml"'],
+  ] as const) {
+    it(`parseStackConfig refuses a routesFile with ${what}`, () => {
+      expect(configProblems({ routesFile })).to.deep.equal([
+        `hookgate:routesFile ${shown} is not valid: a file path without control or format characters`,
+      ]);
+    });
+  }
+
+  it("parseStackConfig reads a routesFile path of printable characters, spaces and non-ASCII letters included", () => {
+    expect(parseStackConfig({ routesFile: "config/routes é 1.yaml" }).routesFile).to.equal(
+      "config/routes é 1.yaml",
+    );
+  });
+
+  const HOW = "give a JSON object, or set its fields with pulumi config set --path";
+  for (const [what, text, reason] of [
+    ["a lone {", "{", "Expected property name or '}' at position 1"],
+    [
+      "a token and a stray character",
+      `{"token": "${TOKEN}" x}`,
+      "Expected ',' or '}' after property value at position 53",
+    ],
+    ["a stray character before a token, which V8 quotes", `{"a": x${TOKEN}}`, "Unexpected token 'x'"],
+  ] as const) {
+    it(`parseStackConfig says JSON text for an object key with ${what} is not valid JSON, and where when JSON.parse says, never quoting it`, () => {
+      const [problem, ...rest] = configProblems({ network: rawConfigValue(text) });
+      expect(rest).to.deep.equal([]);
+      // Node 22's V8 adds the line and column after the position.
+      const start = `hookgate:network is not valid JSON (${reason}`;
+      const end = `): ${HOW} 'hookgate:network.<field>' …`;
+      expect(problem?.startsWith(start) && problem.endsWith(end), problem).to.equal(true);
+      expect(problem?.slice(start.length, -end.length)).to.match(/^( \(line \d+ column \d+\))?$/);
+      expect(problem).not.to.contain("ghp_");
+    });
+  }
+
+  it("parseStackConfig still says an object key given text that is no JSON must be an object", () => {
+    expect(configProblems({ network: "create" })).to.deep.equal([
+      "hookgate:network must be an object (pulumi config set --path 'hookgate:network.<field>' …)",
+    ]);
+  });
 });
