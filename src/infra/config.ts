@@ -563,8 +563,8 @@ function kmsKeyArns(r: Reader, value: unknown): string[] {
           ? alias[1]
           : "<alias name>";
       r.problems.push(
-        `hookgate:kmsKeyArns entry ${shown(arn)} is an alias ARN: IAM policies name a KMS key by its ` +
-          "key ARN only, and an alias ARN there allows no Decrypt or GenerateDataKey; give the key's ARN " +
+        `hookgate:kmsKeyArns entry ${shown(arn)} is an alias ARN: an IAM policy ` +
+          "naming it allows no Decrypt or GenerateDataKey; give the key's ARN " +
           `(\`aws kms describe-key --key-id alias/${name} --query KeyMetadata.Arn\`)`,
       );
     } else if (!KMS_KEY_ARN.test(arn)) {
@@ -642,10 +642,9 @@ function parseEgressProxy(r: Reader, raw: Raw): EgressProxyConfig | undefined {
   }
   if (url.username || url.password) {
     r.problems.push(
-      "hookgate:network.httpsProxy carries credentials (user:password@): they would sit in plain Lambda " +
-        "environment variables, readable by anyone who may read the functions' configuration, so hookgate " +
-        "refuses them. Let the proxy admit the Lambdas' subnets (or their security group) without credentials, " +
-        "and set the URL without them (the value is not shown)",
+      "hookgate:network.httpsProxy carries credentials (user:password@), refused: they would sit in plain Lambda " +
+        "environment variables, which anyone who may read the functions' configuration reads. Let the proxy " +
+        "admit the Lambdas' subnets or security group without them (the value is not shown)",
     );
     return undefined;
   }

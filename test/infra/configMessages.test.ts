@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import { CONFIG_KEYS, parseStackConfig, rawConfigValue, StackConfigError } from "../../src/infra/config";
 import { configProblems } from "./fixtures";
 
@@ -7,6 +8,8 @@ const KNOWN = `known: ${CONFIG_KEYS.join(", ")}`;
 const NETWORK_FIELDS =
   "mode, cidr, azCount, natGateways, vpcId, privateSubnetIds, routeTableIds, interfaceEndpoints, httpsProxy, noProxy";
 const ENDPOINTS = "is not one of secretsmanager, sqs, logs, sts, kms, monitoring";
+/** What no problem may hold raw: control and format characters, line and paragraph separators, lone surrogates. */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/u;
 
 /** The problems parseStackConfig finds, or none. */
 function problemsOf(raw: Record<string, unknown>, otherKeys: readonly string[] = []): readonly string[] {
@@ -59,15 +62,15 @@ describe("parseStackConfig: values in messages", () => {
     [
       "a long KMS alias ARN is not shown, nor its alias in the command",
       { kmsKeyArns: [`arn:aws:kms:eu-west-1:111122223333:alias/${"z".repeat(500)}`] },
-      "hookgate:kmsKeyArns entry (a value of 541 characters, not shown: it may be a secret) is an alias ARN: IAM " +
-        "policies name a KMS key by its key ARN only, and an alias ARN there allows no Decrypt or GenerateDataKey; " +
+      "hookgate:kmsKeyArns entry (a value of 541 characters, not shown: it may be a secret) is an alias ARN: an IAM policy " +
+        "naming it allows no Decrypt or GenerateDataKey; " +
         "give the key's ARN (`aws kms describe-key --key-id alias/<alias name> --query KeyMetadata.Arn`)",
     ],
     [
       "a KMS alias ARN with a bidi override is escaped, and its alias not put in the command",
       { kmsKeyArns: ["arn:aws:kms:eu-west-1:111122223333:alias/a\u202eb"] },
-      'hookgate:kmsKeyArns entry "arn:aws:kms:eu-west-1:111122223333:alias/a\\u202eb" is an alias ARN: IAM ' +
-        "policies name a KMS key by its key ARN only, and an alias ARN there allows no Decrypt or GenerateDataKey; " +
+      'hookgate:kmsKeyArns entry "arn:aws:kms:eu-west-1:111122223333:alias/a\\u202eb" is an alias ARN: an IAM policy ' +
+        "naming it allows no Decrypt or GenerateDataKey; " +
         "give the key's ARN (`aws kms describe-key --key-id alias/<alias name> --query KeyMetadata.Arn`)",
     ],
     [
@@ -230,5 +233,123 @@ describe("parseStackConfig: routesFile and JSON objects", () => {
     expect(configProblems({ network: "create" })).to.deep.equal([
       "hookgate:network must be an object (pulumi config set --path 'hookgate:network.<field>' …)",
     ]);
+  });
+});
+
+/** Every key a value can be given at: the scalar top-level keys, the objects, and each object's fields. */
+const LEAF_KEYS = [
+  ...CONFIG_KEYS,
+  ...["mode", "cidr", "azCount", "natGateways", "vpcId", "privateSubnetIds", "routeTableIds"].map(
+    (f) => `network.${f}`,
+  ),
+  "network.interfaceEndpoints",
+  "network.httpsProxy",
+  "network.noProxy",
+  "jenkins.securityGroupId",
+  "jenkins.port",
+  "jenkins.cidrs",
+  "api.throttlingRateLimit",
+  "api.throttlingBurstLimit",
+  "api.ipAllowlist",
+  "api.stageName",
+  "api.manageAccount",
+  "lambda.memoryMb",
+  "lambda.timeoutSeconds",
+  "lambda.architecture",
+  "lambda.ephemeralStorageMb",
+  "lambda.workConcurrency",
+  "github.manageWebhooks",
+  "artifacts.noncurrentVersionDays",
+  "artifacts.forceDestroy",
+];
+
+const SPECIALS = [
+  "\u0000",
+  "\u001b",
+  "\n",
+  "\u007f",
+  "\u0085",
+  "\u200b",
+  "\u202e",
+  "\u2028",
+  "\u2029",
+  "\ufeff",
+];
+/** Strings heavy in what messages must escape, beside any code points, long ones and JSON-looking ones. */
+const text = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 100 }),
+  fc.string({
+    unit: fc.oneof(
+      fc.constantFrom(...SPECIALS, "\ud800", "\udfff", "'", '"', "\\", "{", "["),
+      fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 1 }),
+    ),
+    maxLength: 120,
+  }),
+  fc.string({ unit: "binary", minLength: 60, maxLength: 3000 }),
+  fc.string({ unit: fc.constantFrom("1", "0", ".", "/", ":", "a", "A", "-", ",", "\u202e"), maxLength: 90 }),
+  fc.constant(TOKEN),
+);
+
+/** Values near what some keys take, so their longer problems (an alias ARN, a proxy URL with credentials) come up too. */
+const nearValid = fc
+  .tuple(
+    fc.constantFrom(
+      "arn:aws:kms:eu-west-1:111122223333:alias/",
+      "arn:aws:kms:eu-west-1:111122223333:key/",
+      "http://",
+      "http://user:",
+      "https://[",
+      "vpc-",
+      "subnet-",
+      "sg-",
+      "10.0.0.0/",
+      "::ffff:",
+    ),
+    text,
+    fc.constantFrom("", "@proxy.example.com:3128", ":0", ":99999", "/16", "]:8080"),
+  )
+  .map(([head, middle, tail]) => `${head}${middle}${tail}`);
+
+/** The problem is short, holds no raw unprintable character and names `key`. */
+function expectReadable(problem: string, key: string): void {
+  expect(problem.length, problem).to.be.at.most(300);
+  expect(UNPRINTABLE.test(problem), JSON.stringify(problem)).to.equal(false);
+  expect(problem, problem).to.contain(key);
+}
+
+describe("parseStackConfig: every problem stays readable (property)", () => {
+  it("parseStackConfig: a random string as any key's value gives problems under 300 characters, with no raw control or format character, each naming the key", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...LEAF_KEYS), fc.oneof(text, nearValid), (key, value) => {
+        const [head, field] = key.split(".") as [string, string | undefined];
+        // Pulumi hands a top-level key's text through rawConfigValue; a field set with --path as its text.
+        const raw = field === undefined ? { [head]: rawConfigValue(value) } : { [head]: { [field]: value } };
+        for (const problem of problemsOf(raw)) expectReadable(problem, key);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it("parseStackConfig: a random key name at the top level, in an object, or under a misspelt namespace gives problems under 300 characters, with no raw control or format character, each naming the key", () => {
+    const printablePrefix = (k: string) => (/^[\x20-\x7e]{1,20}/.exec(k)?.[0] ?? "").slice(0, 20);
+    fc.assert(
+      fc.property(text, fc.constantFrom("", "network.", "api.", "hookgat:", "hookgte:"), (key, where) => {
+        let raw: Record<string, unknown> = {};
+        let otherKeys: string[] = [];
+        let named = "";
+        if (where === "") {
+          raw = { [key]: "x" };
+          named = `hookgate:${printablePrefix(key)}`;
+        } else if (where.endsWith(".")) {
+          raw = { [where.slice(0, -1)]: { [key]: "x" } };
+          named = `hookgate:${where}${printablePrefix(key)}`;
+        } else {
+          otherKeys = [`${where}network.${key}`];
+          named = `${where}network.`;
+        }
+        for (const problem of problemsOf(raw, otherKeys)) expectReadable(problem, named);
+      }),
+      { numRuns: 1500 },
+    );
   });
 });
