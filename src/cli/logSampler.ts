@@ -1,7 +1,8 @@
 // serve's log under a flood of deliveries that queue nothing (a Git host with the wrong secret, someone
 // probing the port, a load test): thousands of identical lines a second would bury every other line and
 // fill the disk. Like zap's sampling, per route, status, decision and reason the first lines of each
-// window are written and the rest are counted, then summed up in one line when the window ends.
+// window are written and the rest are counted, then summed up in one line when the window ends. Lines
+// with no route of ours (unknown routes, requests refused before their route was read) count per status.
 // Only 2xx answers that queued nothing (ignored, duplicate, pong) and 4xx rejections are sampled:
 // accepted deliveries, 5xx answers, work attempts and every other line keep one line each.
 import type { LogFn } from "../core/ports";
@@ -92,17 +93,22 @@ export function sampleDeliveryLines(write: LogFn, options: LogSamplerOptions = {
       endWindow();
       windowStart = at;
     }
-    let key = `${line.route}\u0000${line.status}\u0000${line.decision}\u0000${line.reason}`;
+    // A line with no route of ours (serve's 404 to an unknown route, a request refused before its
+    // route was read) is keyed by its status alone: each path a client makes up would be a kind.
+    const unrouted = line.route === null || line.decision === "unknown-route";
+    let key = unrouted
+      ? `\u0000${line.status}`
+      : `${line.route}\u0000${line.status}\u0000${line.decision}\u0000${line.reason}`;
     let kind = kinds.get(key);
-    if (kind === undefined && kinds.size >= maxKinds) {
+    if (kind === undefined && kinds.size >= maxKinds && !unrouted) {
       // Reasons can quote the request (a branch, a header name): past the limit they share one count.
       key = `${line.route}\u0000${line.status}`;
       kind = kinds.get(key);
     }
     if (kind === undefined) {
-      const full = kinds.size >= maxKinds;
+      const full = kinds.size >= maxKinds && !unrouted;
       kind = {
-        route: line.route,
+        route: unrouted ? null : line.route,
         status: line.status,
         decision: full ? "(several)" : line.decision,
         reason: full ? "(several)" : line.reason,
@@ -116,6 +122,9 @@ export function sampleDeliveryLines(write: LogFn, options: LogSamplerOptions = {
       write(line);
       return;
     }
+    // Unrouted lines of one status share a kind whatever their decision and reason.
+    if (kind.decision !== line.decision) kind.decision = "(several)";
+    if (kind.reason !== line.reason) kind.reason = "(several)";
     kind.counted++;
     if (!endScheduled) {
       endScheduled = true;

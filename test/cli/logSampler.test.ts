@@ -29,7 +29,7 @@ function harness(options: { perWindow?: number; maxKinds?: number } = {}) {
   };
 }
 
-const rejected = (reason = "signature invalid", route = "api-build", status = 401): Line => ({
+const rejected = (reason = "signature invalid", route: string | null = "api-build", status = 401): Line => ({
   msg: "delivery",
   route,
   deliveryId: "d",
@@ -145,9 +145,61 @@ describe("Function: sampleDeliveryLines (serve's log under a flood of deliveries
     expect(logged + counted).to.equal(20);
   });
 
+  it("counts the 404s to 600 different unknown routes as one kind: 10 lines written, the rest in one summary with no route", () => {
+    const h = harness();
+    for (let i = 0; i < 600; i++) {
+      h.sampler.log({
+        msg: "delivery",
+        route: `probe-${i}`,
+        status: 404,
+        decision: "unknown-route",
+        reason: "unknown route",
+      });
+    }
+    h.advance(1_000);
+    expect(h.written.filter((l) => l.msg === "delivery")).to.have.length(10);
+    expect(h.summaries()).to.deep.equal([
+      {
+        level: "warn",
+        msg: SUMMARY_MSG,
+        route: null,
+        status: 404,
+        decision: "unknown-route",
+        reason: "unknown route",
+        count: 590,
+        windowMs: 1_000,
+      },
+    ]);
+  });
+
+  it("counts the rejections with no route per status, whatever their reason, and says so in the summary", () => {
+    const h = harness({ perWindow: 1 });
+    for (const code of ["HPE_INVALID_METHOD", "HPE_INVALID_URL", "HPE_INVALID_METHOD"]) {
+      h.sampler.log(rejected(`malformed HTTP request: ${code}`, null, 400));
+      h.sampler.log(rejected("request not received in time: ERR_HTTP_REQUEST_TIMEOUT", null, 408));
+    }
+    h.advance(1_000);
+    expect(h.written.filter((l) => l.msg === "delivery")).to.have.length(2);
+    expect(h.summaries().map((l) => [l.route, l.status, l.reason, l.count])).to.have.deep.members([
+      [null, 400, "(several)", 2],
+      [null, 408, "request not received in time: ERR_HTTP_REQUEST_TIMEOUT", 2],
+    ]);
+  });
+
+  it("past maxKinds, unknown routes still share one kind per status", () => {
+    const h = harness({ perWindow: 1, maxKinds: 2 });
+    h.sampler.log(rejected("signature invalid", "a"));
+    h.sampler.log(rejected("signature invalid", "b"));
+    for (let i = 0; i < 100; i++) {
+      h.sampler.log({ msg: "delivery", route: `probe-${i}`, status: 404, decision: "unknown-route" });
+    }
+    expect(h.written.filter((l) => l.status === 404)).to.have.length(1);
+  });
+
   it("property: every rejection is either written or counted in a summary, whatever the mix and timing", () => {
     const event = fc.record({
-      route: fc.constantFrom("a", "b"),
+      route: fc.constantFrom("a", "b", "c", null),
+      decision: fc.constantFrom("rejected", "unknown-route"),
       status: fc.constantFrom(200, 202, 400, 401, 403, 503),
       reason: fc.constantFrom("signature invalid", "signature missing", "x"),
       waitMs: fc.constantFrom(0, 0, 0, 10, 400, 1_200),
@@ -158,9 +210,9 @@ describe("Function: sampleDeliveryLines (serve's log under a flood of deliveries
         fc.integer({ min: 1, max: 5 }),
         (events, perWindow) => {
           const h = harness({ perWindow, maxKinds: 4 });
-          for (const e of events) {
-            h.advance(e.waitMs);
-            h.sampler.log({ msg: "delivery", route: e.route, status: e.status, reason: e.reason });
+          for (const { waitMs, ...line } of events) {
+            h.advance(waitMs);
+            h.sampler.log({ msg: "delivery", ...line });
           }
           h.sampler.flush();
           const logged = h.written.filter((l) => l.msg === "delivery").length;
