@@ -558,7 +558,7 @@ async function openLocalGateway(
     try {
       log({
         msg: "delivery",
-        route,
+        route: route === null ? null : loggedRoute(route),
         deliveryId: delivery ?? null,
         event: event ?? null,
         repository: null,
@@ -704,6 +704,16 @@ function originForm(target: string): string {
   if (!authority) return target;
   const rest = target.slice(authority[0].length);
   return rest.startsWith("/") ? rest : `/${rest}`;
+}
+
+/**
+ * A route as serve's log names it: the path of an unknown route is the client's, up to node:http's
+ * 16 KB head, so it is cut to 100 characters (never inside a surrogate pair).
+ */
+function loggedRoute(route: string): string {
+  if (route.length <= 100) return route;
+  const cut = route.slice(0, 99);
+  return `${/[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
 }
 
 /** For a path that names no route, whose provider is unknown: every provider's headers. */

@@ -10,6 +10,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { SUMMARY_MSG, sampleDeliveryLines } from "../../src/cli/logSampler";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import type { ActionOutcome, WorkItem } from "../../src/core/types";
 import { type LocalGateway, startLocalGateway } from "../../src/local/localGateway";
@@ -196,6 +197,38 @@ routes:
           level: "warn",
         },
       ]);
+    });
+  });
+
+  describe("a flood of requests to routes it does not have", () => {
+    it("logs each 404 with its route cut to 100 characters, and through the sampler 600 different unknown routes give 10 lines and one summary", async () => {
+      // The sampler on a clock that stands still: all 600 fall in one window, whatever the machine's pace.
+      const written: Record<string, unknown>[] = [];
+      const sampler = sampleDeliveryLines((line) => written.push(line), { now: () => 0, schedule: () => {} });
+      await start({
+        log: (line) => {
+          lines.push(line);
+          sampler.log(line);
+        },
+      });
+      const requests = Array.from({ length: 600 }, (_, i) =>
+        head(`POST /hooks/probe-${i}-${"x".repeat(i === 0 ? 8_000 : 10)} HTTP/1.1`, {
+          host: "127.0.0.1",
+          "content-length": "0",
+          ...(i === 599 ? { connection: "close" } : {}),
+        }),
+      );
+      const answers = await rawExchange(gateway.port, requests.join(""));
+      expect(answers.match(/HTTP\/1\.1 404 /g)).to.have.length(600);
+      const logged = deliveryLines();
+      expect(logged).to.have.length(600);
+      expect(logged[0]?.route).to.equal(`probe-0-${"x".repeat(91)}…`);
+      expect(Math.max(...logged.map((l) => String(l.route).length))).to.equal(100);
+      sampler.flush();
+      expect(written.filter((l) => l.msg === "delivery")).to.have.length(10);
+      expect(
+        written.filter((l) => l.msg === SUMMARY_MSG).map((l) => [l.route, l.status, l.decision, l.count]),
+      ).to.deep.equal([[null, 404, "unknown-route", 590]]);
     });
   });
 
