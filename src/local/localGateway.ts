@@ -88,14 +88,6 @@ export interface LocalGatewayOptions {
   slowClientTimeouts?: { headersMs: number; requestMs: number; checkEveryMs: number };
 }
 
-/** A request's head as far as serve read it: a hook's route and what its headers claim. */
-interface RequestHead {
-  req: http.IncomingMessage;
-  route: string | null;
-  delivery: string | undefined;
-  event: string | undefined;
-}
-
 export interface LocalGateway {
   url: string;
   port: number;
@@ -309,11 +301,6 @@ async function openLocalGateway(
   const answered = (waiting: Set<http.ServerResponse>, res: http.ServerResponse) => {
     if (waiting.delete(res) && --answering === 0) onAllAnswered?.();
   };
-  /**
-   * Each connection's last request: one node:http fails to read whole (its body is malformed, cut short
-   * or too slow) is the last one whose head it read, and its log line names its route and delivery.
-   */
-  const lastRequest = new WeakMap<object, RequestHead>();
   const timeouts = options.slowClientTimeouts;
   // An HTTP/1.1 request without a Host header goes to the handler, which never reads Host, as an
   // HTTP/1.0 one always did: Node's default answers it 400 with an empty body and no log line.
@@ -331,10 +318,8 @@ async function openLocalGateway(
     const waiting = connections.get(req.socket) ?? new Set<http.ServerResponse>();
     waiting.add(res);
     res.on("close", () => answered(waiting, res));
-    const head: RequestHead = { req, route: null, delivery: undefined, event: undefined };
-    lastRequest.set(req.socket, head);
     try {
-      serveRequest(req, res, head);
+      serveRequest(req, res);
     } catch (error) {
       failed(res, error);
     }
@@ -368,20 +353,21 @@ async function openLocalGateway(
           ? [408, "request not received in time"]
           : [400, "malformed HTTP request"];
     // Logged as a delivery, naming Node's error code, never the bytes (error.rawPacket holds them). The
-    // route and delivery are known when the request failed after its head (its body). A connection
-    // that sent nothing (a preconnect that timed out) made no request: it is answered, not logged.
+    // route and delivery are known when the request failed after its head (its body): it is the one
+    // node:http's parser is reading, not read whole. A connection that sent nothing (a preconnect that
+    // timed out) made no request: it is answered, not logged.
     if ((socket as Socket).bytesRead > 0) {
-      const head = lastRequest.get(socket);
-      const failedRequest = head !== undefined && !head.req.complete ? head : undefined;
       const code = typeof error.code === "string" && /^[A-Z0-9_]{1,64}$/.test(error.code) ? error.code : "";
-      logAnswer(
-        failedRequest?.route ?? null,
-        failedRequest?.delivery,
-        failedRequest?.event,
-        status,
-        "rejected",
-        code ? `${reason}: ${code}` : reason,
-      );
+      const req = (socket as { parser?: { incoming?: http.IncomingMessage | null } | null }).parser?.incoming;
+      const route = req && !req.complete ? hookRoute(pathOf(originForm(req.url ?? "/"))) : undefined;
+      let delivery: string | undefined;
+      let event: string | undefined;
+      if (req && route !== undefined) {
+        const headers = headerBagFromRaw(req.rawHeaders);
+        delivery = deliveryClaimed(route, headers);
+        event = eventClaimed(route, headers);
+      }
+      logAnswer(route ?? null, delivery, event, status, "rejected", code ? `${reason}: ${code}` : reason);
     }
     const body = JSON.stringify({ status: "rejected", route: null, delivery: null, reason });
     const answer =
@@ -407,12 +393,12 @@ async function openLocalGateway(
     else res.destroy();
   }
 
-  function serveRequest(req: http.IncomingMessage, res: http.ServerResponse, head: RequestHead): void {
+  function serveRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = originForm(req.url ?? "/");
-    const q = url.indexOf("?");
-    const path = q >= 0 ? url.slice(0, q) : url;
-    if (path.startsWith("/hooks/")) {
-      serveHook(req, res, path, head);
+    const path = pathOf(url);
+    const name = hookRoute(path);
+    if (name !== undefined) {
+      serveHook(req, res, name);
       return;
     }
     req.resume();
@@ -431,7 +417,7 @@ async function openLocalGateway(
         });
         return;
       }
-      const filter = deliveriesFilter(new URLSearchParams(q >= 0 ? url.slice(q + 1) : ""));
+      const filter = deliveriesFilter(new URLSearchParams(url.slice(path.length + 1)));
       if (typeof filter === "string") {
         sendJson(res, 400, { status: "rejected", reason: filter });
         return;
@@ -442,28 +428,13 @@ async function openLocalGateway(
     sendJson(res, 404, { status: "rejected", route: null, delivery: null, reason: "not found" });
   }
 
-  function serveHook(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    path: string,
-    head: RequestHead,
-  ): void {
-    const name = hookRouteName(path) ?? path.slice("/hooks/".length);
+  function serveHook(req: http.IncomingMessage, res: http.ServerResponse, name: string): void {
     const handler = handlers.get(name);
     // From the raw headers: every repeated value is kept (req.headers merges or drops repeats).
     const headers = headerBagFromRaw(req.rawHeaders);
-    // The route's provider's headers, as its handler reads them (a GitLab delivery: Idempotency-Key).
-    const provider = providers.get(name);
-    const eventHeaders = provider ? EVENT_HEADERS[provider] : ANY_EVENT_HEADERS;
-    const claimedEvent = firstHeader(headers, eventHeaders)?.slice(0, 100);
+    const claimedEvent = eventClaimed(name, headers);
     const eventName = claimedEvent ?? "unknown";
-    const headerDelivery = firstHeader(
-      headers,
-      provider ? DELIVERY_HEADERS[provider] : ANY_DELIVERY_HEADERS,
-    )?.slice(0, 200);
-    head.route = name;
-    head.delivery = headerDelivery;
-    head.event = claimedEvent;
+    const headerDelivery = deliveryClaimed(name, headers);
     if (!handler) {
       req.resume();
       const body = {
@@ -512,6 +483,17 @@ async function openLocalGateway(
         })
         .catch((error: unknown) => failed(res, error));
     });
+  }
+
+  // What a hook's headers claim: its route's provider's headers, as its handler reads them (a GitLab
+  // delivery: Idempotency-Key), or every provider's for a route serve does not have.
+  function eventClaimed(route: string, headers: HeaderBag): string | undefined {
+    const provider = providers.get(route);
+    return firstHeader(headers, provider ? EVENT_HEADERS[provider] : ANY_EVENT_HEADERS)?.slice(0, 100);
+  }
+  function deliveryClaimed(route: string, headers: HeaderBag): string | undefined {
+    const provider = providers.get(route);
+    return firstHeader(headers, provider ? DELIVERY_HEADERS[provider] : ANY_DELIVERY_HEADERS)?.slice(0, 200);
   }
 
   function record(
@@ -704,6 +686,17 @@ function originForm(target: string): string {
   if (!authority) return target;
   const rest = target.slice(authority[0].length);
   return rest.startsWith("/") ? rest : `/${rest}`;
+}
+
+/** A request target's path, without its query. */
+function pathOf(url: string): string {
+  const q = url.indexOf("?");
+  return q >= 0 ? url.slice(0, q) : url;
+}
+
+/** The route a path under /hooks/ names (its segment as the handler decodes it), else undefined. */
+function hookRoute(path: string): string | undefined {
+  return path.startsWith("/hooks/") ? (hookRouteName(path) ?? path.slice("/hooks/".length)) : undefined;
 }
 
 /**
