@@ -354,12 +354,15 @@ async function openLocalGateway(
           : [400, "malformed HTTP request"];
     // Logged as a delivery, naming Node's error code, never the bytes (error.rawPacket holds them). The
     // route and delivery are known when the request failed after its head (its body): it is the one
-    // node:http's parser is reading, not read whole. A connection that sent nothing (a preconnect that
-    // timed out) made no request: it is answered, not logged.
-    if ((socket as Socket).bytesRead > 0) {
+    // node:http's parser is reading, not read whole. One serve answered already (a 404 or 413 before its
+    // body) has had its answer and its line: the connection is only closed. A connection that sent
+    // nothing (a preconnect that timed out) made no request: it is answered, not logged.
+    const incoming = readingRequest(socket);
+    const req = incoming && !incoming.complete ? incoming : undefined;
+    const answeredAlready = req !== undefined && answeredBeforeBody.has(req);
+    if ((socket as Socket).bytesRead > 0 && !answeredAlready) {
       const code = typeof error.code === "string" && /^[A-Z0-9_]{1,64}$/.test(error.code) ? error.code : "";
-      const req = (socket as { parser?: { incoming?: http.IncomingMessage | null } | null }).parser?.incoming;
-      const route = req && !req.complete ? hookRoute(pathOf(originForm(req.url ?? "/"))) : undefined;
+      const route = req ? hookRoute(pathOf(originForm(req.url ?? "/"))) : undefined;
       let delivery: string | undefined;
       let event: string | undefined;
       if (req && route !== undefined) {
@@ -376,13 +379,14 @@ async function openLocalGateway(
     // The requests read whole before these bytes (pipelined) are answered first: written at once, this
     // answer would go out ahead of theirs, which would then be lost after the connection's end. node:http
     // keeps the response being written on the connection as `_httpMessage`, and puts the next pipelined
-    // one there when it finishes. A request not read whole is the one that failed: it gets this answer.
+    // one there when it finishes. A request not read whole is the one that failed: it gets this answer,
+    // unless serve answered it already.
     refusing.add(socket);
     const endAfterAnswers = () => {
       if (!socket.writable) return; // the client is gone, or asked for the connection to close
       const inFlight = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
       if (inFlight?.req.complete) inFlight.once("close", endAfterAnswers);
-      else socket.end(answer);
+      else socket.end(answeredAlready ? undefined : answer);
     };
     endAfterAnswers();
   });
@@ -771,6 +775,22 @@ function readBody(req: http.IncomingMessage, done: (body: Buffer | undefined) =>
   });
 }
 
+/**
+ * The request node:http's parser is reading on a connection, from node:http's internals (as
+ * `_httpMessage`): Node clears it once the request is answered and read to its end.
+ */
+function readingRequest(socket: object): http.IncomingMessage | undefined {
+  return (
+    (socket as { parser?: { incoming?: http.IncomingMessage | null } | null }).parser?.incoming ?? undefined
+  );
+}
+
+/**
+ * Requests answered before their body was read whole (serve's 404, 413 and own endpoints answer on the
+ * head): a body that then fails node:http's checks gets no second answer nor log line.
+ */
+const answeredBeforeBody = new WeakSet<http.IncomingMessage>();
+
 function sendJson(
   res: http.ServerResponse,
   status: number,
@@ -779,6 +799,7 @@ function sendJson(
   /** Write the whole answer now, but end the response only once this request's body has been read. */
   options: { endWithRequest?: http.IncomingMessage } = {},
 ): void {
+  if (!res.req.complete) answeredBeforeBody.add(res.req);
   const text = Buffer.from(JSON.stringify(body), "utf8");
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",

@@ -327,6 +327,56 @@ routes:
     });
   });
 
+  describe("a request serve answered before its body was read whole gets one answer and one line", () => {
+    it("a chunked body over 10 MB that then sends a bad chunk: the 413 too-large only, no 400 after it", async () => {
+      await start();
+      const socket = net.connect(gateway.port, "127.0.0.1");
+      socket.on("error", () => {});
+      let received = "";
+      socket.setEncoding("latin1");
+      const answered = new Promise<void>((resolve) => {
+        socket.on("data", (chunk: string) => {
+          received += chunk;
+          if (received.includes("}")) resolve();
+        });
+      });
+      const closed = new Promise((resolve) => socket.on("close", resolve));
+      socket.write(
+        head("POST /hooks/r HTTP/1.1", {
+          host: "127.0.0.1",
+          "x-github-event": "push",
+          "x-github-delivery": "d-chunked",
+          "transfer-encoding": "chunked",
+        }),
+      );
+      const chunk = Buffer.alloc(1024 * 1024, 97);
+      for (let i = 0; i < 11; i++)
+        socket.write(Buffer.concat([Buffer.from("100000\r\n"), chunk, Buffer.from("\r\n")]));
+      await answered;
+      socket.write("zz\r\nnot a chunk\r\n");
+      await closed;
+      expect(received.match(/HTTP\/1\.1 \d{3}/g)).to.deep.equal(["HTTP/1.1 413"]);
+      expect(deliveryLines().map((l) => [l.route, l.deliveryId, l.status, l.decision])).to.deep.equal([
+        ["r", "d-chunked", 413, "too-large"],
+      ]);
+    });
+
+    it("a 404 to an unknown route whose declared body comes too slowly: the 404 unknown-route only, no 408 after it", async () => {
+      await start({ slowClientTimeouts: { headersMs: 200, requestMs: 400, checkEveryMs: 50 } });
+      const text = head("POST /hooks/nope HTTP/1.1", {
+        host: "127.0.0.1",
+        "x-github-delivery": "d-slow-404",
+        "content-length": "100",
+      });
+      // Our side stays open: node:http's request timeout ends it, whenever it comes.
+      const received = await rawExchange(gateway.port, `${text}abc`, false);
+      expect(received.match(/HTTP\/1\.1 \d{3}/g)).to.deep.equal(["HTTP/1.1 404"]);
+      expect(deliveryLines().map((l) => [l.route, l.deliveryId, l.status, l.decision])).to.deep.equal([
+        ["nope", "d-slow-404", 404, "unknown-route"],
+      ]);
+    });
+  });
+
   describe("request heads node:http reads its own way", () => {
     it("answers an HTTP/1.1 delivery without a Host header as the handler does: 202 queued, with its log line", async () => {
       await start();
