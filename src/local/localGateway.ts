@@ -302,8 +302,8 @@ async function openLocalGateway(
     if (waiting.delete(res) && --answering === 0) onAllAnswered?.();
   };
   const timeouts = options.slowClientTimeouts;
-  // An HTTP/1.1 request without a Host header goes to the handler, which never reads Host, as an
-  // HTTP/1.0 one always did: Node's default answers it 400 with an empty body and no log line.
+  // An HTTP/1.1 request without a Host header is refused in serveHook, in the contract's JSON and with a
+  // log line: Node's own check answers it 400 with an empty body and no line.
   const serverOptions: http.ServerOptions = timeouts
     ? {
         requireHostHeader: false,
@@ -439,6 +439,23 @@ async function openLocalGateway(
     const claimedEvent = eventClaimed(name, headers);
     const eventName = claimedEvent ?? "unknown";
     const headerDelivery = deliveryClaimed(name, headers);
+    // RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400; here in the contract's JSON and with
+    // its line (node:http's own check, off, gave an empty body and no line).
+    if (req.headers.host === undefined && req.httpVersion === "1.1") {
+      req.resume();
+      const reason = "no Host header, which an HTTP/1.1 request must have";
+      deliveries.answered({
+        route: name,
+        delivery: headerDelivery ?? "",
+        event: eventName,
+        status: "rejected",
+        reason: `400 ${reason}`,
+        httpStatus: 400,
+      });
+      logAnswer(name, headerDelivery, claimedEvent, 400, "rejected", reason);
+      sendJson(res, 400, { status: "rejected", route: name, delivery: headerDelivery ?? null, reason });
+      return;
+    }
     if (!handler) {
       req.resume();
       const body = {

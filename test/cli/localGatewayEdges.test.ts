@@ -378,7 +378,7 @@ routes:
   });
 
   describe("request heads node:http reads its own way", () => {
-    it("answers an HTTP/1.1 delivery without a Host header as the handler does: 202 queued, with its log line", async () => {
+    it("answers an HTTP/1.1 delivery without a Host header 400 in the contract's JSON, with its log line (RFC 9112 3.2)", async () => {
       await start();
       const d = signedPush("d-no-host");
       const text = head("POST /hooks/r HTTP/1.1", {
@@ -388,16 +388,16 @@ routes:
       });
       const answer = parsed(await rawExchange(gateway.port, Buffer.concat([Buffer.from(text), d.body])));
       expect(answer).to.deep.equal({
-        status: 202,
+        status: 400,
         json: {
-          status: "queued",
+          status: "rejected",
           route: "r",
           delivery: "d-no-host",
-          reason: "matched: repo acme/api, event push, branch main",
+          reason: "no Host header, which an HTTP/1.1 request must have",
         },
       });
       expect(deliveryLines().map((l) => [l.deliveryId, l.status, l.decision])).to.deep.equal([
-        ["d-no-host", 202, "queued"],
+        ["d-no-host", 400, "rejected"],
       ]);
     });
 
