@@ -445,7 +445,7 @@ async function openLocalGateway(
       req.resume();
       const reason = "no Host header, which an HTTP/1.1 request must have";
       deliveries.answered({
-        route: name,
+        route: loggedRoute(name),
         delivery: headerDelivery ?? "",
         event: eventName,
         status: "rejected",
@@ -465,7 +465,7 @@ async function openLocalGateway(
         reason: "unknown route",
       };
       deliveries.answered({
-        route: name,
+        route: loggedRoute(name),
         delivery: headerDelivery ?? "",
         event: eventName,
         status: "rejected",

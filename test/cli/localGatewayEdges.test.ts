@@ -212,7 +212,7 @@ routes:
         },
       });
       const requests = Array.from({ length: 600 }, (_, i) =>
-        head(`POST /hooks/probe-${i}-${"x".repeat(i === 0 ? 8_000 : 10)} HTTP/1.1`, {
+        head(`POST /hooks/probe-${i}-${"x".repeat(i === 0 || i === 599 ? 8_000 : 10)} HTTP/1.1`, {
           host: "127.0.0.1",
           "content-length": "0",
           ...(i === 599 ? { connection: "close" } : {}),
@@ -229,6 +229,14 @@ routes:
       expect(
         written.filter((l) => l.msg === SUMMARY_MSG).map((l) => [l.route, l.status, l.decision, l.count]),
       ).to.deep.equal([[null, 404, "unknown-route", 590]]);
+      // The history keeps the route as cut too: 500 entries of a client's 16 KB paths would be 8 MB.
+      const history = parsed(
+        await rawExchange(gateway.port, head("GET /_hookgate/deliveries HTTP/1.1", { host: "127.0.0.1" })),
+      ).json as unknown as Array<{ route: string }>;
+      expect(history).to.have.length(500);
+      // rawExchange reads latin1: each route's UTF-8 read back.
+      const utf8 = (text: string) => Buffer.from(text, "latin1").toString("utf8");
+      expect(Math.max(...history.map((e) => utf8(e.route).length))).to.equal(100);
     });
   });
 
