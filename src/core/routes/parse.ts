@@ -7,7 +7,6 @@ import {
   isNode,
   isScalar,
   isSeq,
-  LineCounter,
   parseDocument,
   Scalar,
   visit,
@@ -50,22 +49,19 @@ export function parseRoutes(text: string, file: string): ParseResult {
 
 /** Where the value at `path` (["routes", 2, "name"]) starts in a routes file's text, for a later finding. */
 export function positionInRoutes(text: string, path: readonly PathSegment[]): Position {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, merge: true, logLevel: "silent" });
-  return new Locator(doc, lines, text.charCodeAt(0) === 0xfeff).value(path);
+  const doc = parseDocument(text, { merge: true, logLevel: "silent" });
+  return new Locator(doc, text).value(path);
 }
 
 function parseUnsafe(text: string, file: string): ParseResult {
-  const lines = new LineCounter();
   const doc = parseDocument(text, {
-    lineCounter: lines,
     prettyErrors: false,
     merge: true,
     uniqueKeys: true,
     // A collection used as a key is reported by the schema (as an unknown key); yaml need not warn on stderr.
     logLevel: "error",
   });
-  const locator = new Locator(doc, lines, text.charCodeAt(0) === 0xfeff);
+  const locator = new Locator(doc, text);
   const problems: Problem[] = [];
 
   // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.

@@ -1,16 +1,6 @@
 // Maps a path in the parsed data (["routes", 0, "match"]) back to a node of the YAML document, so problems
 // carry the line and column of the offending key or value.
-import {
-  type Document,
-  isAlias,
-  isMap,
-  isNode,
-  isScalar,
-  isSeq,
-  type LineCounter,
-  type Node,
-  type Pair,
-} from "yaml";
+import { type Document, isAlias, isMap, isNode, isScalar, isSeq, type Node, type Pair } from "yaml";
 
 export type PathSegment = string | number;
 
@@ -29,12 +19,21 @@ interface Found {
 }
 
 export class Locator {
+  /** Where each line starts in the text: offset 0, and the offset after each \n (a \r\n ends one line too). */
+  private readonly lineStarts: number[];
+  /** The text starts with a byte-order mark, which no editor counts as a column. */
+  private readonly bom: boolean;
+
   constructor(
     private readonly doc: Document,
-    private readonly lines: LineCounter,
-    /** The text starts with a byte-order mark, which no editor counts as a column. */
-    private readonly bom = false,
-  ) {}
+    private readonly text: string,
+  ) {
+    // Counted here, not by yaml's LineCounter: that one misses the line breaks inside a token that is a
+    // syntax error (an unclosed quote), so every position after it was on the wrong line.
+    this.lineStarts = [0];
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) this.lineStarts.push(i + 1);
+    this.bom = text.charCodeAt(0) === 0xfeff;
+  }
 
   /** Where the value at `path` starts (its key when the value is empty; an ancestor when absent). */
   value(path: readonly PathSegment[]): Position {
@@ -69,9 +68,17 @@ export class Locator {
 
   /** Where the source offset is. */
   offset(offset: number): Position {
-    const pos = this.lines.linePos(Math.max(0, offset));
-    const col = this.bom && pos.line === 1 ? pos.col - 1 : pos.col;
-    return { line: Math.max(1, pos.line), col: Math.max(1, col) };
+    const at = Math.min(Math.max(0, offset), this.text.length);
+    // The last line that starts at or before the offset.
+    let low = 0;
+    let high = this.lineStarts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if ((this.lineStarts[middle] as number) <= at) low = middle;
+      else high = middle - 1;
+    }
+    const col = at - (this.lineStarts[low] as number) + 1;
+    return { line: low + 1, col: Math.max(1, this.bom && low === 0 ? col - 1 : col) };
   }
 
   private at(node: Node | undefined): Position {

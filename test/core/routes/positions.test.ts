@@ -1,0 +1,76 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { parseDocument } from "yaml";
+import { Locator } from "../../../src/core/routes/positions";
+
+/** The offset a line and column name, counted independently: the lengths of the lines before it, each with its \n. */
+function offsetOf(text: string, line: number, col: number): number {
+  const bom = text.charCodeAt(0) === 0xfeff && line === 1 ? 1 : 0;
+  const before = text.split("\n").slice(0, line - 1);
+  return before.reduce((sum, l) => sum + l.length + 1, 0) + col - 1 + bom;
+}
+
+function locate(text: string, offset: number) {
+  return new Locator(parseDocument(text, { logLevel: "silent" }), text).offset(offset);
+}
+
+describe("Class: Locator", () => {
+  it("Locator.offset gives the line and column of any offset of any text, so that they name that offset again", () => {
+    const char = fc.constantFrom(
+      "a",
+      " ",
+      "\n",
+      "\r",
+      "\r\n",
+      '"',
+      "'",
+      "{",
+      "}",
+      "[",
+      "]",
+      ":",
+      "-",
+      "#",
+      "é",
+      "\t",
+    );
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.array(char, { maxLength: 80 }).map((chars) => chars.join("")),
+        fc.nat(),
+        (bom, body, n) => {
+          const text = (bom ? "\uFEFF" : "") + body;
+          const first = bom ? 1 : 0;
+          const offset = first + (n % (text.length - first + 1));
+          const { line, col } = locate(text, offset);
+          expect(offsetOf(text, line, col), `${JSON.stringify(text)} at ${offset}: ${line}:${col}`).to.equal(
+            offset,
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  describe("a syntax error after a multi-line token that is itself an error is on its own line", () => {
+    // [text, the error's token, its line:col]
+    const cases: Array<[string, string, string]> = [
+      ['"""\n"}', '"}"', "2:2"],
+      [
+        'version: 1\nroutes:\n  - name: a\n    match: { repos: ["acme/api"] }\n    action: { type: jenkins, job: "api/build, parameters: { SHA: "{{sha}}" } }\n  - name: b\n    match: { repos: ["acme/*"] }\n',
+        '"repos"',
+        "7:14",
+      ],
+    ];
+    for (const [text, token, position] of cases) {
+      it(`${JSON.stringify(text).slice(0, 40)}…: the error at ${token} is at ${position}`, () => {
+        const doc = parseDocument(text, { prettyErrors: false, logLevel: "silent" });
+        const errors = doc.errors.filter((e) => e.message.endsWith(`: ${token}`));
+        expect(errors.length, doc.errors.map((e) => e.message).join("\n")).to.be.above(0);
+        const at = new Locator(doc, text).offset(errors[errors.length - 1]?.pos[0] ?? -1);
+        expect(`${at.line}:${at.col}`).to.equal(position);
+      });
+    }
+  });
+});
