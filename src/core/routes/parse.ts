@@ -54,6 +54,11 @@ export function positionInRoutes(text: string, path: readonly PathSegment[]): Po
 }
 
 function parseUnsafe(text: string, file: string): ParseResult {
+  // YAML breaks lines at \n only: a file saved with CR line endings (classic Mac) is one long line, and yaml's
+  // problems with it are nonsense. Said once, before yaml reads it.
+  if (text.includes("\r") && !text.includes("\n")) {
+    return { problems: [{ file, line: 1, col: 1, message: CR_ONLY }] };
+  }
   const doc = parseDocument(text, {
     prettyErrors: false,
     merge: true,
@@ -178,6 +183,8 @@ function parseUnsafe(text: string, file: string): ParseResult {
   }
   return { config: compileRoutes(data as RoutesDoc), problems: [] };
 }
+
+const CR_ONLY = "the line endings are CR only (classic Mac): save the file with LF (or CRLF) line endings";
 
 /** yaml's limit on expanded aliases while converting: past it, the file is taken for an alias bomb. */
 const MAX_ALIAS_COUNT = 1000;
