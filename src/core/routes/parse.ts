@@ -30,7 +30,11 @@ export interface ParseResult {
 /** Parses and validates routes.yaml. Never throws: anything wrong comes back as a positioned problem. */
 export function parseRoutes(text: string, file: string): ParseResult {
   try {
-    return parseUnsafe(text, file);
+    const result = parseUnsafe(text, file);
+    // A message quotes what the file holds (a key with an ESC or a CR in it): never as a control character,
+    // which would move the terminal's cursor, colour it, or break the one line a problem takes.
+    for (const problem of result.problems) problem.message = printable(problem.message);
+    return result;
   } catch (error) {
     // A bug of ours, not the user's: still a problem, never a crash of `check` or `pulumi up`.
     return {
@@ -40,7 +44,7 @@ export function parseRoutes(text: string, file: string): ParseResult {
           file,
           line: 1,
           col: 1,
-          message: `internal error while reading: ${firstLine((error as Error).message)}`,
+          message: printable(`internal error while reading: ${firstLine((error as Error).message)}`),
         },
       ],
     };
@@ -72,10 +76,8 @@ function parseUnsafe(text: string, file: string): ParseResult {
   // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.
   const quoteStarts = unclosedQuoteStarts(doc);
   const flowStart = unendedFlowStarts(doc);
-  const templateLines = new Set<number>();
-  // yaml can say the same thing twice at one place (`job: {{` at the end of the file: once per "{"); the
-  // hint below would make the two look different to sortUnique, so the second is dropped here.
-  const said = new Set<string>();
+  // yaml can say the same thing twice at one place (`job: {{` at the end of the file: once per "{"): said once.
+  const said = new Map<string, YamlProblem>();
   for (const error of [...doc.errors, ...doc.warnings]) {
     // yaml places a missing closing quote where the quoted text ends: at the end of the file, or at the next
     // quote of the same kind, far from the quote that is missing its partner.
@@ -98,14 +100,42 @@ function parseUnsafe(text: string, file: string): ParseResult {
               : firstLine(error.message);
     const key = `${at.line}:${at.col}:${message}`;
     if (said.has(key)) continue;
-    said.add(key);
+    const syntax = error.code !== "DUPLICATE_KEY" && doc.errors.includes(error);
+    said.set(key, {
+      at,
+      line: lineAt(text, opening ?? error.pos[0]),
+      message,
+      syntax,
+      cause:
+        quoteStart !== undefined
+          ? "quote"
+          : opening !== undefined
+            ? { opens: opening, unendedAt: error.pos[0] }
+            : undefined,
+    });
+  }
+  // One missing quote or bracket makes yaml stumble over much of what follows (a file gave 25 problems for
+  // one quote): only the first syntax error is said, with how many follow it. Duplicate keys and warnings
+  // stand on their own and are all said.
+  const byPosition = (a: YamlProblem, b: YamlProblem) => a.at.line - b.at.line || a.at.col - b.at.col;
+  const syntaxErrors = [...said.values()].filter((p) => p.syntax).sort(byPosition);
+  const first = firstCause(syntaxErrors);
+  const more = syntaxErrors.length - 1;
+  const shown = [...[...said.values()].filter((p) => !p.syntax), ...(first ? [first] : [])].sort(byPosition);
+  const templateLines = new Set<number>();
+  for (const yamlProblem of shown) {
+    const { at, message } = yamlProblem;
     // `job: {{repo}}/build`: YAML reads the {{ as a map and stumbles on what follows. Said once per line.
     const hint =
-      !templateLines.has(at.line) && UNQUOTED_TEMPLATE_VALUE.test(lineAt(text, opening ?? error.pos[0]))
+      !templateLines.has(at.line) && UNQUOTED_TEMPLATE_VALUE.test(yamlProblem.line)
         ? `; a value that starts with {{ must be quoted ("{{...}}") ${UNQUOTED_TEMPLATE}`
         : "";
     if (hint) templateLines.add(at.line);
-    problems.push({ file, ...at, message: `YAML: ${message}${hint}` });
+    const after =
+      yamlProblem === first && more > 0
+        ? ` (${more} more YAML error${more === 1 ? "" : "s"} after it, often caused by this one)`
+        : "";
+    problems.push({ file, ...at, message: `YAML: ${message}${hint}${after}` });
   }
   // A duplicate key leaves the structure clear (the last value wins), so the other checks still run and
   // every problem is reported at once; after any other syntax error the structure is a guess.
@@ -185,6 +215,38 @@ function parseUnsafe(text: string, file: string): ParseResult {
 }
 
 const CR_ONLY = "the line endings are CR only (classic Mac): save the file with LF (or CRLF) line endings";
+
+/** A problem yaml found, placed, before it is said. */
+interface YamlProblem {
+  at: Position;
+  /** The text of the line yaml found it on (for the hint on unquoted templates). */
+  line: string;
+  message: string;
+  /** An error other than a duplicate key: the structure after it is a guess. */
+  syntax: boolean;
+  /** A quote never closed; or a flow map or list without its end: where it opens, and where yaml found it unended. */
+  cause?: "quote" | { opens: number; unendedAt: number };
+}
+
+/**
+ * Of syntax errors in position order, the one to say. A quote never closed takes in all that follows, the
+ * "}" or "]" after it too: it comes first. Of a flow map or list without its end and those opened inside it
+ * also without one (`{ a: [b }`), the one opened last lacks its end: the others' were taken by it.
+ */
+function firstCause(errors: readonly YamlProblem[]): YamlProblem | undefined {
+  const quote = errors.find((error) => error.cause === "quote");
+  if (quote) return quote;
+  const first = errors[0];
+  const outer = first?.cause;
+  if (typeof outer !== "object") return first;
+  let innermost = first;
+  for (const error of errors) {
+    const inner = error.cause;
+    if (typeof inner !== "object" || inner.opens < outer.opens || inner.opens > outer.unendedAt) continue;
+    if (typeof innermost?.cause !== "object" || inner.opens > innermost.cause.opens) innermost = error;
+  }
+  return innermost;
+}
 
 /** yaml's limit on expanded aliases while converting: past it, the file is taken for an alias bomb. */
 const MAX_ALIAS_COUNT = 1000;
@@ -315,6 +377,15 @@ function readReferencesAsWritten(doc: Document, references: readonly ReferenceFi
     },
   });
   return merging;
+}
+
+/** The text with each control character written as its escape: \r, \n, \t, or \u001b. */
+function printable(message: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  return message.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => {
+    const named = ({ "\n": "\\n", "\r": "\\r", "\t": "\\t" } as Record<string, string>)[char];
+    return named ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
 }
 
 function firstLine(message: string): string {

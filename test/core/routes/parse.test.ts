@@ -582,10 +582,12 @@ describe("Function: parseRoutes", () => {
   describe("a quote that is never closed is reported where it opens, not at the end of the file", () => {
     const head = ["version: 1", "defaults: { secret: hookgate/gh }", "routes:", "  - name: a"];
     const tail = ["  - name: b", "    match: {}", "    action: { type: jenkins, job: y }", ""];
+    // The "}" the quote takes in is the one more YAML error: the quote is said, though the "{" opens before it.
+    const more = " (1 more YAML error after it, often caused by this one)";
     // [the line written after the head, line and column of its opening quote, message]
     const cases: Array<[string, number, number, string]> = [
-      ['    action: { type: jenkins, job: "api/build }', 5, 35, 'YAML: Missing closing "quote'],
-      ["    action: { type: jenkins, job: 'api/build }", 5, 35, "YAML: Missing closing 'quote"],
+      ['    action: { type: jenkins, job: "api/build }', 5, 35, `YAML: Missing closing "quote${more}`],
+      ["    action: { type: jenkins, job: 'api/build }", 5, 35, `YAML: Missing closing 'quote${more}`],
       ['    description: "builds the api', 5, 18, 'YAML: Missing closing "quote'],
     ];
     for (const [line, at, col, message] of cases) {
@@ -594,8 +596,9 @@ describe("Function: parseRoutes", () => {
         const { config, problems } = parseRoutes(text, "routes.yaml");
         expect(config).to.equal(undefined);
         const quote = problems.filter((p) => p.message.startsWith("YAML: Missing closing"));
+        const [said, after = ""] = message.split(" (");
         expect(quote.map((p) => [p.line, p.col, p.message])).to.deep.equal([
-          [at, col, `${message}: the text quoted here is never closed`],
+          [at, col, `${said}: the text quoted here is never closed${after && ` (${after}`}`],
         ]);
       });
     }
@@ -621,18 +624,21 @@ describe("Function: parseRoutes", () => {
     const tail = ["  - name: b", "    match: {}", "    action: { type: jenkins, job: y }", ""];
     const map = "YAML: Flow map in block collection must be sufficiently indented and end with a }";
     const list = "YAML: Flow sequence in block collection must be sufficiently indented and end with a ]";
+    const more = (n: number) =>
+      ` (${n} more YAML error${n === 1 ? "" : "s"} after it, often caused by this one)`;
     // [the line written after the head, every problem as line:col: message]
     const cases: Array<[string, string[]]> = [
-      ["    action: { type: jenkins, job: x", [`5:13: ${map}`]],
-      ["    match: { repos: [acme/api }", [`5:12: ${map}`, `5:21: ${list}`]],
+      ["    action: { type: jenkins, job: x", [`5:13: ${map}${more(2)}`]],
+      // The list opened inside the map lacks its "]": the map's "}" was taken by it. Only the list is said.
+      ["    match: { repos: [acme/api }", [`5:21: ${list}${more(3)}`]],
       [
         "    match: { repos: [acme/api] }\n    action: { type: jenkins, job: x, parameters: { A: 1 }",
-        [`6:13: ${map}`],
+        [`6:13: ${map}${more(2)}`],
       ],
-      // A map and a list that end at one place: each where it opens, not both at the outer "{".
-      ["    action: { type: jenkins, job: x, parameters: [ A", [`5:13: ${map}`, `5:50: ${list}`]],
+      // A map and a list that end at one place: the list, opened last, where it opens.
+      ["    action: { type: jenkins, job: x, parameters: [ A", [`5:50: ${list}${more(3)}`]],
       // Two maps that end at one place are one mistake as far as the reader can tell: said once, at the outer.
-      ["    action: { type: jenkins, job: x, parameters: { A: 1", [`5:13: ${map}`]],
+      ["    action: { type: jenkins, job: x, parameters: { A: 1", [`5:13: ${map}${more(2)}`]],
     ];
     for (const [line, expected] of cases) {
       it(`parseRoutes reports ${JSON.stringify(line.trim())} at ${expected.map((e) => e.split(": ")[0]).join(", ")}`, () => {
@@ -655,7 +661,7 @@ describe("Function: parseRoutes", () => {
       ["# routes\n\n  {version: 1, routes: []\n\n", ["3:3: YAML: Flow map must end with a }"]],
       ["\uFEFF{version: 1, routes: []", ["1:1: YAML: Flow map must end with a }"]],
       ["[ version, routes\n", ["1:1: YAML: Flow sequence must end with a ]"]],
-      ["{version: 1, routes: [\n", ["1:1: YAML: Flow map must end with a }", `1:22: ${list}`]],
+      ["{version: 1, routes: [\n", [`1:22: ${list}${more(1)}`]],
     ];
     for (const [text, expected] of whole) {
       it(`parseRoutes reports the file ${JSON.stringify(text)} at ${expected.map((e) => e.split(": ")[0]).join(", ")}`, () => {
@@ -666,12 +672,11 @@ describe("Function: parseRoutes", () => {
       });
     }
 
-    it("parseRoutes keeps another YAML error that yaml places at the same offset where it is (a key out of line)", () => {
+    it("parseRoutes counts, after the first, the YAML errors that yaml places at the same offset (a key out of line)", () => {
       const text = [...head, "    action: { type: jenkins,", "  job: x }", ...tail].join("\n");
       const { problems } = parseRoutes(text, "routes.yaml");
-      expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.include.members([
-        `5:13: ${map}`,
-        "6:3: YAML: All mapping items must start at the same column",
+      expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal([
+        `5:13: ${map}${more(6)}`,
       ]);
     });
   });
@@ -1412,19 +1417,21 @@ describe("Function: parseRoutes (references, merges and YAML errors beside the f
     ];
     const hint =
       '; a value that starts with {{ must be quoted ("{{...}}") (YAML reads an unquoted {{ as a map)';
+    // Only the first YAML error is said: the line before the template's has it, without the hint.
     expect(lines(parseRoutes([...head, "routes:", ...a, ...b].join("\n"), "r.yaml").problems)).to.deep.equal([
-      "5:12: YAML: Flow map in block collection must be sufficiently indented and end with a }",
-      "5:21: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
-      `11:20: YAML: Unexpected scalar at node end${hint}`,
+      "5:21: YAML: Flow sequence in block collection must be sufficiently indented and end with a ] (2 more YAML errors after it, often caused by this one)",
     ]);
     const c = ["  - name: c", "    match: [acme/api", "    action: { type: jenkins, job: x }"];
     expect(lines(parseRoutes([...head, "routes:", ...b, ...c].join("\n"), "r.yaml").problems)).to.deep.equal([
-      `8:20: YAML: Unexpected scalar at node end${hint}`,
-      "10:12: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
+      `8:20: YAML: Unexpected scalar at node end${hint} (1 more YAML error after it, often caused by this one)`,
+    ]);
+    const d = ["  - name: d", "    match: {}", "    action: { type: jenkins, job: x, x: [ }"];
+    expect(lines(parseRoutes([...head, "routes:", ...d, ...b].join("\n"), "r.yaml").problems)).to.deep.equal([
+      "6:41: YAML: Flow sequence in block collection must be sufficiently indented and end with a ] (4 more YAML errors after it, often caused by this one)",
     ]);
   });
 
-  it("parseRoutes gives the quoting hint once per line, with the line's first YAML error", () => {
+  it("parseRoutes gives the quoting hint with the line's first YAML error, and counts the next", () => {
     const text = [
       ...head,
       "routes:",
@@ -1436,8 +1443,7 @@ describe("Function: parseRoutes (references, merges and YAML errors beside the f
       "      job: x",
     ].join("\n");
     expect(lines(parseRoutes(text, "r.yaml").problems)).to.deep.equal([
-      '8:31: YAML: Unexpected scalar at node end; a value that starts with {{ must be quoted ("{{...}}") (YAML reads an unquoted {{ as a map)',
-      "8:45: YAML: Unexpected scalar at node end",
+      '8:31: YAML: Unexpected scalar at node end; a value that starts with {{ must be quoted ("{{...}}") (YAML reads an unquoted {{ as a map) (1 more YAML error after it, often caused by this one)',
     ]);
   });
 

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import { parseRoutes } from "../../../src/core/routes/parse";
 
 const VALID = [
@@ -30,6 +31,89 @@ describe("Function: parseRoutes (line endings)", () => {
   for (const [what, text, expected] of cases) {
     it(`parseRoutes gives ${expected.length === 0 ? "no problem" : "one problem at 1:1"} for ${what}`, () => {
       expect(problemsOf(text)).to.deep.equal(expected);
+    });
+  }
+});
+
+describe("Function: parseRoutes (many YAML errors from one mistake)", () => {
+  const more = (n: number) =>
+    ` (${n} more YAML error${n === 1 ? "" : "s"} after it, often caused by this one)`;
+  // [what, text, problems]
+  const cases: Array<[string, string, string[]]> = [
+    [
+      "a quote closed too late, which yaml stumbles over for the rest of the file",
+      [
+        "version: 1",
+        "routes:",
+        "  - name: a",
+        '    match: { repos: ["acme/api"] }',
+        '    action: { type: jenkins, job: "api/build, parameters: { SHA: "{{sha}}" } }',
+        "  - name: b",
+        '    match: { repos: ["acme/*"] }',
+        "    action: { type: s3-zip }",
+        "",
+      ].join("\n"),
+      [`5:67: YAML: Unexpected flow-map-start at node end${more(24)}`],
+    ],
+    [
+      "a quote never closed",
+      [...VALID.slice(0, 5), '    action: { type: jenkins, job: "api/build }', ""].join("\n"),
+      [`6:35: YAML: Missing closing "quote: the text quoted here is never closed${more(1)}`],
+    ],
+    [
+      "a tab where indentation belongs, alone",
+      [...VALID.slice(0, 5), "\taction: { type: jenkins, job: api/build }", ""].join("\n"),
+      ["6:1: YAML: Tabs are not allowed as indentation"],
+    ],
+  ];
+  for (const [what, text, expected] of cases) {
+    it(`parseRoutes says only the first YAML error of ${what}, with how many follow`, () => {
+      expect(problemsOf(text)).to.deep.equal(expected);
+    });
+  }
+
+  it("parseRoutes gives at most one YAML syntax error, and no control character, for a valid file with one character changed", () => {
+    const text = VALID.join("\n");
+    fc.assert(
+      fc.property(
+        fc.nat({ max: text.length }),
+        fc.constantFrom("", '"', "'", "{", "}", "[", "]", ":", "-", "\t", "\u0018", "\u001b", "\r", "\u0085"),
+        (at, insert) => {
+          const { problems } = parseRoutes(text.slice(0, at) + insert + text.slice(at + 1), "routes.yaml");
+          const syntax = problems.filter(
+            (p) => p.message.startsWith("YAML:") && !p.message.startsWith("YAML: duplicate key"),
+          );
+          expect(syntax.length, JSON.stringify(problems)).to.be.at.most(1);
+          for (const p of problems) {
+            // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+            expect(p.message).not.to.match(/[\u0000-\u001f\u007f-\u009f]/);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  // [what, text, the problem]
+  const quoted: Array<[string, string, string]> = [
+    [
+      "a CR inside a key",
+      [...VALID.slice(0, 4), "    match: { ev\rents: [push] }", VALID[5], ""].join("\n"),
+      '5:14: route "api-build" match: unknown key "ev\\rents"; did you mean "events"?',
+    ],
+    [
+      "terminal escapes inside a key",
+      [...VALID.slice(0, 4), '    match: { "\\e[31mevents": [push] }', VALID[5], ""].join("\n"),
+      '5:14: route "api-build" match: unknown key "\\u001b[31mevents"',
+    ],
+  ];
+  for (const [what, text, expected] of quoted) {
+    it(`parseRoutes writes the control characters of ${what} as escapes in its message`, () => {
+      const problems = problemsOf(text);
+      expect(
+        problems.filter((p) => p.startsWith(expected)),
+        problems.join("\n"),
+      ).to.have.length(1);
     });
   }
 });
