@@ -1,12 +1,16 @@
 // routes.yaml text -> RoutesConfig, or every problem in it at once, each positioned at the offending key or value.
 import {
   type Alias,
+  CST,
   type Document,
   isAlias,
   isMap,
   isNode,
+  isPair,
   isScalar,
   isSeq,
+  Lexer,
+  type Pair,
   parseDocument,
   Scalar,
   visit,
@@ -63,15 +67,34 @@ function parseUnsafe(text: string, file: string): ParseResult {
   if (text.includes("\r") && !text.includes("\n")) {
     return { problems: [{ file, line: 1, col: 1, message: CR_ONLY }] };
   }
-  const doc = parseDocument(text, {
-    prettyErrors: false,
-    merge: true,
-    uniqueKeys: true,
-    // A collection used as a key is reported by the schema (as an unknown key); yaml need not warn on stderr.
-    logLevel: "error",
-  });
+  let doc: Document;
+  try {
+    doc = parseDocument(text, {
+      prettyErrors: false,
+      merge: true,
+      uniqueKeys: true,
+      // A collection used as a key is refused below (documentShape); yaml need not warn on stderr.
+      logLevel: "error",
+    });
+  } catch (error) {
+    // yaml's parser recurses once per level of block nesting: thousands of levels overflow the stack there,
+    // before any document exists to walk.
+    if (!(error instanceof RangeError)) throw error;
+    const at = new Locator(parseDocument(""), text).offset(deepBlockStart(text) ?? 0);
+    return { problems: [{ file, ...at, message: TOO_DEEP }] };
+  }
   const locator = new Locator(doc, text);
   const problems: Problem[] = [];
+
+  // Before anything that recurses over the document (yaml's visit and toJS, our own walks): a file nested
+  // thousands deep would overflow the stack ("Maximum call stack size exceeded", said at 1:1 or not at all).
+  const shape = documentShape(doc);
+  // yaml's composer stops at a stack overflow of its own with an error (where it was, deep inside).
+  const overflow = doc.errors.find((error) => /Maximum call stack/.test(error.message));
+  if (shape.tooDeep !== undefined || overflow) {
+    const at = locator.offset(shape.tooDeep ?? overflow?.pos[0] ?? 0);
+    return { problems: [{ file, ...at, message: TOO_DEEP }] };
+  }
 
   // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.
   const quoteStarts = unclosedQuoteStarts(doc);
@@ -140,6 +163,15 @@ function parseUnsafe(text: string, file: string): ParseResult {
   // A duplicate key leaves the structure clear (the last value wins), so the other checks still run and
   // every problem is reported at once; after any other syntax error the structure is a guess.
   if (doc.errors.some((error) => error.code !== "DUPLICATE_KEY")) return { problems: sortUnique(problems) };
+
+  // A map or list used as a key (`? [a]`, `{{ a: 1 }: x}`) is no key routes.yaml has, and yaml's conversion of
+  // nested ones takes time that grows much faster than the file (minutes for a thousand "{").
+  if (shape.collectionKeys.length > 0) {
+    for (const offset of shape.collectionKeys) {
+      problems.push({ file, ...locator.offset(offset), message: COLLECTION_KEY });
+    }
+    return { problems: sortUnique(problems) };
+  }
 
   // Alias and merge mistakes make doc.toJS throw without a position: find them on the nodes first.
   const references = referenceFindings(doc);
@@ -215,6 +247,83 @@ function parseUnsafe(text: string, file: string): ParseResult {
 }
 
 const CR_ONLY = "the line endings are CR only (classic Mac): save the file with LF (or CRLF) line endings";
+
+/** routes.yaml needs fewer than 10 levels (routes, a route, its action, a step, its parameters). */
+const MAX_DEPTH = 64;
+
+const TOO_DEEP = `nested too deeply (more than ${MAX_DEPTH} levels); routes.yaml needs fewer than 10`;
+
+const COLLECTION_KEY = "a key must be plain text, not a map or a list";
+
+/**
+ * Walks the document without recursion (an alias is not followed): where a map or list nested more than
+ * MAX_DEPTH deep starts, and where each key that is a map or a list (or an alias of one) starts.
+ */
+function documentShape(doc: Document): { tooDeep?: number; collectionKeys: number[] } {
+  const collectionKeys: number[] = [];
+  // Each node with its depth, and whether it is inside a key (one said already: the keys in it are not).
+  const stack: Array<[unknown, number, boolean]> = [[doc.contents, 0, false]];
+  while (stack.length > 0) {
+    const [node, depth, inKey] = stack.pop() as [unknown, number, boolean];
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth >= MAX_DEPTH) return { tooDeep: node.range?.[0] ?? 0, collectionKeys };
+    for (const item of node.items) {
+      if (!isPair(item)) {
+        stack.push([item, depth + 1, inKey]);
+        continue;
+      }
+      const key = isAlias(item.key) ? item.key.resolve(doc) : item.key;
+      if (!inKey && (isMap(key) || isSeq(key)) && !isUnquotedTemplate(node, item)) {
+        collectionKeys.push((isNode(item.key) ? item.key.range?.[0] : undefined) ?? node.range?.[0] ?? 0);
+      }
+      stack.push([item.key, depth + 1, true], [item.value, depth + 1, inKey]);
+    }
+  }
+  return { collectionKeys };
+}
+
+/**
+ * Where a node first starts more than MAX_DEPTH levels deep, as far as yaml's lexer shows it: each node starts
+ * further right than those it is in (a flow "[" or "{" inside one more). Only for a file yaml's parser could
+ * not read: a value on its key's line counts one level too many, which the margin of MAX_DEPTH allows.
+ */
+function deepBlockStart(text: string): number | undefined {
+  const columns: number[] = [];
+  let offset = 0;
+  let lineStart = 0;
+  let flow = 0;
+  for (const token of new Lexer().lex(text)) {
+    const type = CST.tokenType(token);
+    // Markers of the lexer's own, not in the text.
+    if (type === "doc-mode" || type === "flow-error-end" || (type === "scalar" && token === "\u001f"))
+      continue;
+    const at = offset;
+    offset += token.length;
+    if (type === "newline") lineStart = offset;
+    else if (type === "flow-map-end" || type === "flow-seq-end") flow = Math.max(0, flow - 1);
+    else if (type === "flow-map-start" || type === "flow-seq-start") flow++;
+    else if (flow > 0 || !(type === null || type === "seq-item-ind" || type === "explicit-key-ind")) continue;
+    else {
+      const column = at - lineStart;
+      while (columns.length > 0 && (columns.at(-1) as number) >= column) columns.pop();
+      columns.push(column);
+    }
+    if (columns.length + flow > MAX_DEPTH) return at;
+  }
+  return undefined;
+}
+
+/**
+ * `{{sha}}` unquoted: a flow map holding only a key, itself a flow map holding only a plain key, neither with a
+ * value. The schema says to quote it (a template must be quoted), which is more use than a word on keys.
+ */
+function isUnquotedTemplate(holder: YAMLMap | YAMLSeq, pair: Pair): boolean {
+  const empty = (value: unknown) => value === null || (isScalar(value) && value.value === null);
+  const only = (map: unknown) =>
+    isMap(map) && map.flow && map.items.length === 1 ? map.items[0] : undefined;
+  const inner = only(pair.key);
+  return only(holder) === pair && empty(pair.value) && isScalar(inner?.key) && empty(inner?.value);
+}
 
 /** A problem yaml found, placed, before it is said. */
 interface YamlProblem {

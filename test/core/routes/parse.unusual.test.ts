@@ -117,3 +117,40 @@ describe("Function: parseRoutes (many YAML errors from one mistake)", () => {
     });
   }
 });
+
+describe("Function: parseRoutes (nesting and keys yaml reads but routes.yaml has no use for)", () => {
+  const TOO_DEEP = "nested too deeply (more than 64 levels); routes.yaml needs fewer than 10";
+  const KEY = "a key must be plain text, not a map or a list";
+  const blocks = (levels: number) =>
+    `version: 1\nx:\n${Array.from({ length: levels }, (_, i) => `${"  ".repeat(i + 1)}a:\n`).join("")}routes: []\n`;
+  // [what, text, problems]
+  const cases: Array<[string, string, string[]]> = [
+    ["lists nested 63 deep in the top map", `x: ${"[".repeat(63)}${"]".repeat(63)}\n`, []],
+    ["lists nested 64 deep in the top map", `x: ${"[".repeat(64)}${"]".repeat(64)}\n`, [`1:67: ${TOO_DEEP}`]],
+    ["lists nested 1,100 deep", `x: ${"[".repeat(1100)}${"]".repeat(1100)}\n`, [`1:67: ${TOO_DEEP}`]],
+    ["block maps nested 64 deep", blocks(63), []],
+    ["block maps nested 65 deep", blocks(64), [`66:129: ${TOO_DEEP}`]],
+    // yaml's own parser overflows the stack on these, before there is a document.
+    ["block maps nested 3,000 deep", blocks(3000), [`66:129: ${TOO_DEEP}`]],
+    ["a list as a key", "version: 1\n? [a]\n: 1\nroutes: []\n", [`2:3: ${KEY}`]],
+    ["a map as a key, in a flow map", "version: 1\nroutes: []\nx: { { a: 1 }: b }\n", [`3:6: ${KEY}`]],
+    [
+      "a map as a key brought by an alias",
+      "x-k: &k { a: 1 }\nversion: 1\n*k : 1\nroutes: []\n",
+      [`3:1: ${KEY}`],
+    ],
+    ["maps as keys, nested 60 deep", `x: ${"{".repeat(60)}${"}".repeat(60)}\n`, [`1:5: ${KEY}`]],
+    // Minutes in yaml's conversion before: now refused for its depth, before any conversion.
+    ["maps as keys, nested 1,000 deep", `x: ${"{".repeat(1000)}${"}".repeat(1000)}\n`, [`1:67: ${TOO_DEEP}`]],
+  ];
+  for (const [what, text, expected] of cases) {
+    it(`parseRoutes gives ${expected.length === 0 ? "no YAML problem" : expected.join(", ")} for ${what}`, () => {
+      const problems = problemsOf(text);
+      if (expected.length === 0) {
+        expect(problems.filter((p) => /YAML|nested|a key must/.test(p))).to.deep.equal([]);
+      } else {
+        expect(problems).to.deep.equal(expected);
+      }
+    });
+  }
+});
