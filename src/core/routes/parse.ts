@@ -11,6 +11,7 @@ import {
   isSeq,
   Lexer,
   type Pair,
+  Parser,
   parseDocument,
   Scalar,
   visit,
@@ -73,6 +74,9 @@ function parseUnsafe(text: string, file: string): ParseResult {
       prettyErrors: false,
       merge: true,
       uniqueKeys: true,
+      // !!omap, !!set, !!pairs, !!binary and !!timestamp build a JS Map, Set, bytes or Date, which the schema
+      // took for an empty map (`match: !!omap [...]` matched every event). Unresolved, they are refused below.
+      resolveKnownTags: false,
       // A collection used as a key is refused below (documentShape); yaml need not warn on stderr.
       logLevel: "error",
     });
@@ -120,7 +124,9 @@ function parseUnsafe(text: string, file: string): ParseResult {
             ? "more than one YAML document (a --- line after the first); keep routes.yaml one document"
             : error.code === "BAD_ALIAS"
               ? `${firstLine(error.message)}; ${ALIAS_GLOB_HINT}`
-              : firstLine(error.message);
+              : isTagError(error)
+                ? tagMessage(error, text)
+                : firstLine(error.message);
     const key = `${at.line}:${at.col}:${message}`;
     if (said.has(key)) continue;
     const syntax = error.code !== "DUPLICATE_KEY" && doc.errors.includes(error);
@@ -163,6 +169,19 @@ function parseUnsafe(text: string, file: string): ParseResult {
   // A duplicate key leaves the structure clear (the last value wins), so the other checks still run and
   // every problem is reported at once; after any other syntax error the structure is a guess.
   if (doc.errors.some((error) => error.code !== "DUPLICATE_KEY")) return { problems: sortUnique(problems) };
+  // A value under a tag is a guess at what was meant (a list for !!omap): nothing else is checked.
+  if (doc.warnings.some(isTagError)) return { problems: sortUnique(problems) };
+  // %YAML 1.1 reads yes, no, 0755 and 2024-01-01 as other than text (a date became an empty map). Refused,
+  // not read as 1.2: the file would then mean something else than its own first line says.
+  const version = doc.directives?.yaml;
+  if (version?.explicit && version.version !== "1.2") {
+    problems.push({
+      file,
+      ...locator.offset(directiveStart(text, "%YAML")),
+      message: yamlVersionMessage(version.version),
+    });
+    return { problems: sortUnique(problems) };
+  }
 
   // A map or list used as a key (`? [a]`, `{{ a: 1 }: x}`) is no key routes.yaml has, and yaml's conversion of
   // nested ones takes time that grows much faster than the file (minutes for a thousand "{").
@@ -214,6 +233,17 @@ function parseUnsafe(text: string, file: string): ParseResult {
         message: `YAML: too many aliases: at *${alias.source}, the uses of &${alias.source}, each counted with the aliases inside it, pass ${MAX_ALIAS_COUNT}, the limit that guards against an alias bomb; use fewer aliases, or nest fewer in one another`,
       });
     }
+    return { problems: sortUnique(problems) };
+  }
+
+  // Refused above as tags; should another way to build one appear, it is said, never taken for an empty map.
+  const odd = nonPlainValue(data);
+  if (odd) {
+    problems.push({
+      file,
+      ...locator.value(odd.path),
+      message: `this value is read as a ${odd.kind}, not a plain map, list or text: write a plain map, list or text`,
+    });
     return { problems: sortUnique(problems) };
   }
 
@@ -323,6 +353,68 @@ function isUnquotedTemplate(holder: YAMLMap | YAMLSeq, pair: Pair): boolean {
     isMap(map) && map.flow && map.items.length === 1 ? map.items[0] : undefined;
   const inner = only(pair.key);
   return only(holder) === pair && empty(pair.value) && isScalar(inner?.key) && empty(inner?.value);
+}
+
+/** The tags routes.yaml takes: the YAML 1.2 core ones a user may write on purpose (`!!str 0755`). */
+const CORE_TAGS = new Set(
+  ["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`),
+);
+
+/** yaml's warning for a tag it does not resolve (any but the core ones, as resolveKnownTags is off). */
+function isTagError(error: YAMLError): boolean {
+  return error.code === "TAG_RESOLVE_FAILED" || error.code === "BAD_COLLECTION_TYPE";
+}
+
+function tagMessage(error: YAMLError, text: string): string {
+  const written = text.slice(error.pos[0], error.pos[1]);
+  const tag = /^Unresolved tag: (\S+)/.exec(error.message)?.[1];
+  if (written.startsWith("!") && tag !== undefined && !CORE_TAGS.has(tag)) {
+    return `the tag ${written} is not read in routes.yaml: write a plain map, list or text, without a tag`;
+  }
+  return `the tag ${written.startsWith("!") ? `${written} ` : ""}does not fit this value: remove the tag`;
+}
+
+/** Where the first directive line starting with `name` is (yaml's parser, up to the document's start). */
+function directiveStart(text: string, name: string): number {
+  for (const token of new Parser().parse(text)) {
+    if (token.type === "directive" && token.source.startsWith(name)) return token.offset;
+    if (token.type === "document") break;
+  }
+  return 0;
+}
+
+function yamlVersionMessage(version: string): string {
+  return `%YAML ${version}: routes.yaml is read as YAML 1.2 (where yes, no and dates are text): remove this line`;
+}
+
+/**
+ * The first value (in document order) that is not a plain object, array, text, number, true/false or null:
+ * a Map, a Set, a Date, bytes. Without recursion, and each object once (aliases share them).
+ */
+export function nonPlainValue(data: unknown): { path: PathSegment[]; kind: string } | undefined {
+  const stack: Array<[unknown, PathSegment[]]> = [[data, []]];
+  // An alias inside its own anchor (`&a [1, *a]`) converts to a value that holds itself: each walked once.
+  const seen = new Set<unknown>();
+  while (stack.length > 0) {
+    const [value, path] = stack.pop() as [unknown, PathSegment[]];
+    if (value === null || ["string", "number", "boolean"].includes(typeof value) || seen.has(value)) continue;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], [...path, i]]);
+      continue;
+    }
+    const prototype = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+    if (prototype !== Object.prototype && prototype !== null) {
+      const kind = typeof value === "object" ? (value.constructor?.name ?? "object") : typeof value;
+      return { path, kind: kind === "Uint8Array" || kind === "Buffer" ? "binary value" : kind };
+    }
+    const entries = Object.entries(value as object);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, item] = entries[i] as [string, unknown];
+      stack.push([item, [...path, key]]);
+    }
+  }
+  return undefined;
 }
 
 /** A problem yaml found, placed, before it is said. */

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { parseRoutes } from "../../../src/core/routes/parse";
+import { nonPlainValue, parseRoutes } from "../../../src/core/routes/parse";
 
 const VALID = [
   "version: 1",
@@ -153,4 +153,122 @@ describe("Function: parseRoutes (nesting and keys yaml reads but routes.yaml has
       }
     });
   }
+});
+
+describe("Function: parseRoutes (tags and %YAML versions that build other values than plain maps, lists and text)", () => {
+  const notRead = (tag: string) =>
+    `YAML: the tag ${tag} is not read in routes.yaml: write a plain map, list or text, without a tag`;
+  const route = (line: string) => [...VALID.slice(0, 5), line, ""].join("\n");
+  // [what, text, problems]
+  const cases: Array<[string, string, string[]]> = [
+    [
+      "match: !!omap, which matched every event",
+      route(
+        "    match: !!omap [ {repos: [acme/api]}, {events: [push]} ]\n    action: { type: s3-zip }",
+      ).replace("    match: { repos: [acme/api], events: [push] }\n", ""),
+      [`5:12: ${notRead("!!omap")}`],
+    ],
+    [
+      "auth: !!omap, which dropped the IP allowlist",
+      [
+        "version: 1",
+        "routes:",
+        "  - name: legacy",
+        "    secret: hooks/legacy",
+        "    auth: !!omap [ allowIps: [104.192.136.0/21] ]",
+        "    match: { events: [push] }",
+        '    action: { type: jenkins, job: legacy/build, jenkins: { url: "https://ci.example.com", credentials: ci/c } }',
+        "",
+      ].join("\n"),
+      [`5:11: ${notRead("!!omap")}`],
+    ],
+    [
+      "a !!set",
+      route("    action: { type: jenkins, job: x, parameters: !!set { A } }"),
+      [`6:50: ${notRead("!!set")}`],
+    ],
+    ["a !!pairs", route("    action: !!pairs [ type: s3-zip ]"), [`6:13: ${notRead("!!pairs")}`]],
+    [
+      "a !!binary",
+      route("    action: { type: jenkins, job: !!binary aGVsbG8= }"),
+      [`6:35: ${notRead("!!binary")}`],
+    ],
+    [
+      "a !!timestamp",
+      route("    action: { type: jenkins, job: !!timestamp 2024-01-01 }"),
+      [`6:35: ${notRead("!!timestamp")}`],
+    ],
+    [
+      "a tag of one's own",
+      route("    action: { type: jenkins, job: !job api/build }"),
+      [`6:35: ${notRead("!job")}`],
+    ],
+    [
+      "a tag through a %TAG handle",
+      `%TAG !e! tag:example.com,2024:\n---\n${route("    action: { type: jenkins, job: !e!job api/build }")}`,
+      [`8:35: ${notRead("!e!job")}`],
+    ],
+    [
+      "a core tag on a value it does not fit",
+      route("    action: !!seq { type: s3-zip }"),
+      ["6:13: YAML: the tag !!seq does not fit this value: remove the tag"],
+    ],
+    [
+      "%YAML 1.1, which read a date as a date",
+      `%YAML 1.1\n---\n${route("    action: { type: jenkins, job: 2024-01-01 }")}`,
+      [
+        "1:1: %YAML 1.1: routes.yaml is read as YAML 1.2 (where yes, no and dates are text): remove this line",
+      ],
+    ],
+    [
+      "the core tags written on purpose",
+      route('    action: !!map { type: !!str jenkins, job: !!str 0755, parameters: { A: ! "x" } }'),
+      [],
+    ],
+    ["%YAML 1.2", `%YAML 1.2\n---\n${VALID.join("\n")}`, []],
+  ];
+  for (const [what, text, expected] of cases) {
+    it(`parseRoutes gives ${expected.length === 0 ? "no problem" : expected.join(", ")} for ${what}`, () => {
+      expect(problemsOf(text)).to.deep.equal(expected);
+    });
+  }
+
+  it("parseRoutes keeps a tagged core value as yaml reads it (!!str 0755 is the text 0755)", () => {
+    const { config } = parseRoutes(route("    action: { type: jenkins, job: !!str 0755 }"), "routes.yaml");
+    expect(config?.routes[0]?.action).to.include({ job: "0755" });
+  });
+});
+
+describe("Function: nonPlainValue", () => {
+  // [what, data, path, kind]
+  const cases: Array<[string, unknown, Array<string | number>, string]> = [
+    ["a Map", { routes: [{ match: new Map([["repos", ["a"]]]) }] }, ["routes", 0, "match"], "Map"],
+    [
+      "a Set",
+      { routes: [{ auth: { allowIps: new Set(["10.0.0.0/8"]) } }] },
+      ["routes", 0, "auth", "allowIps"],
+      "Set",
+    ],
+    ["a Date", { routes: [{ action: { job: new Date(0) } }] }, ["routes", 0, "action", "job"], "Date"],
+    ["bytes", { x: [1, new Uint8Array([1])] }, ["x", 1], "binary value"],
+    ["a Map at the top", new Map(), [], "Map"],
+  ];
+  for (const [what, data, path, kind] of cases) {
+    it(`nonPlainValue finds ${what} at ${JSON.stringify(path)}`, () => {
+      expect(nonPlainValue(data)).to.deep.equal({ path, kind });
+    });
+  }
+
+  it("nonPlainValue returns for a value that holds itself (an alias inside its own anchor)", () => {
+    const list: unknown[] = [1];
+    list.push({ again: list });
+    expect(nonPlainValue({ x: list })).to.equal(undefined);
+    expect(
+      parseRoutes("version: 1\nx: &a [1, { again: *a }]\nroutes: []\n", "routes.yaml").problems,
+    ).to.be.an("array");
+  });
+
+  it("nonPlainValue finds nothing in plain maps, lists, text, numbers, true/false and null", () => {
+    expect(nonPlainValue({ a: [1, "x", true, null, { b: Object.create(null) }] })).to.equal(undefined);
+  });
 });
