@@ -291,22 +291,24 @@ const COLLECTION_KEY = "a key must be plain text, not a map or a list";
  */
 function documentShape(doc: Document): { tooDeep?: number; collectionKeys: number[] } {
   const collectionKeys: number[] = [];
-  // Each node with its depth, and whether it is inside a key (one said already: the keys in it are not).
-  const stack: Array<[unknown, number, boolean]> = [[doc.contents, 0, false]];
+  // Each node with its depth, whether it is inside a key (one said already: the keys in it are not), and
+  // whether it is merged (`<<: {{ a }}` brings its key into the map: no template, whatever it looks like).
+  const stack: Array<[unknown, number, boolean, boolean]> = [[doc.contents, 0, false, false]];
   while (stack.length > 0) {
-    const [node, depth, inKey] = stack.pop() as [unknown, number, boolean];
+    const [node, depth, inKey, merged] = stack.pop() as [unknown, number, boolean, boolean];
     if (!isMap(node) && !isSeq(node)) continue;
     if (depth >= MAX_DEPTH) return { tooDeep: node.range?.[0] ?? 0, collectionKeys };
     for (const item of node.items) {
       if (!isPair(item)) {
-        stack.push([item, depth + 1, inKey]);
+        stack.push([item, depth + 1, inKey, merged]);
         continue;
       }
       const key = isAlias(item.key) ? item.key.resolve(doc) : item.key;
-      if (!inKey && (isMap(key) || isSeq(key)) && !isUnquotedTemplate(node, item)) {
+      if (!inKey && (isMap(key) || isSeq(key)) && (merged || !isUnquotedTemplate(node, item))) {
         collectionKeys.push((isNode(item.key) ? item.key.range?.[0] : undefined) ?? node.range?.[0] ?? 0);
       }
-      stack.push([item.key, depth + 1, true], [item.value, depth + 1, inKey]);
+      const merges = isScalar(item.key) && typeof item.key.value === "symbol";
+      stack.push([item.key, depth + 1, true, false], [item.value, depth + 1, inKey, merges]);
     }
   }
   return { collectionKeys };

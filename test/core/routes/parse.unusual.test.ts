@@ -139,6 +139,8 @@ describe("Function: parseRoutes (nesting and keys yaml reads but routes.yaml has
       "x-k: &k { a: 1 }\nversion: 1\n*k : 1\nroutes: []\n",
       [`3:1: ${KEY}`],
     ],
+    ["a map as a key merged into the top map", "version: 1\nroutes: []\n<<: {{ nope }}\n", [`3:6: ${KEY}`]],
+    ["a map as a key merged from a list", "version: 1\nroutes: []\n<<: [{{ nope }}]\n", [`3:7: ${KEY}`]],
     ["maps as keys, nested 60 deep", `x: ${"{".repeat(60)}${"}".repeat(60)}\n`, [`1:5: ${KEY}`]],
     // Minutes in yaml's conversion before: now refused for its depth, before any conversion.
     ["maps as keys, nested 1,000 deep", `x: ${"{".repeat(1000)}${"}".repeat(1000)}\n`, [`1:67: ${TOO_DEEP}`]],
