@@ -582,10 +582,10 @@ function readReferencesAsWritten(doc: Document, references: readonly ReferenceFi
   return merging;
 }
 
-/** The text with each control character written as its escape: \r, \n, \t, or \u001b. */
+/** The text with each control character (and line or paragraph separator) as its escape: \r, \n, \t, \u001b. */
 function printable(message: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  return message.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => {
+  return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => {
     const named = ({ "\n": "\\n", "\r": "\\r", "\t": "\\t" } as Record<string, string>)[char];
     return named ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
   });

@@ -77,7 +77,23 @@ describe("Function: parseRoutes (many YAML errors from one mistake)", () => {
     fc.assert(
       fc.property(
         fc.nat({ max: text.length }),
-        fc.constantFrom("", '"', "'", "{", "}", "[", "]", ":", "-", "\t", "\u0018", "\u001b", "\r", "\u0085"),
+        fc.constantFrom(
+          "",
+          '"',
+          "'",
+          "{",
+          "}",
+          "[",
+          "]",
+          ":",
+          "-",
+          "\t",
+          "\u0018",
+          "\u001b",
+          "\r",
+          "\u0085",
+          "\u2028",
+        ),
         (at, insert) => {
           const { problems } = parseRoutes(text.slice(0, at) + insert + text.slice(at + 1), "routes.yaml");
           const syntax = problems.filter(
@@ -86,7 +102,7 @@ describe("Function: parseRoutes (many YAML errors from one mistake)", () => {
           expect(syntax.length, JSON.stringify(problems)).to.be.at.most(1);
           for (const p of problems) {
             // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-            expect(p.message).not.to.match(/[\u0000-\u001f\u007f-\u009f]/);
+            expect(p.message).not.to.match(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
           }
         },
       ),
@@ -105,6 +121,11 @@ describe("Function: parseRoutes (many YAML errors from one mistake)", () => {
       "terminal escapes inside a key",
       [...VALID.slice(0, 4), '    match: { "\\e[31mevents": [push] }', VALID[5], ""].join("\n"),
       '5:14: route "api-build" match: unknown key "\\u001b[31mevents"',
+    ],
+    [
+      "a line separator inside a key",
+      [...VALID.slice(0, 4), "    match: { ev\u2028ents: [push] }", VALID[5], ""].join("\n"),
+      '5:14: route "api-build" match: unknown key "ev\\u2028ents"; did you mean "events"?',
     ],
   ];
   for (const [what, text, expected] of quoted) {
