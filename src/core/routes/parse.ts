@@ -144,13 +144,16 @@ function parseUnsafe(text: string, file: string): ParseResult {
     });
   }
   // One missing quote or bracket makes yaml stumble over much of what follows (a file gave 25 problems for
-  // one quote): only the first syntax error is said, with how many follow it. Duplicate keys and warnings
-  // stand on their own and are all said.
+  // one quote): only the first syntax error is said, with how many follow it. A duplicate key or a warning
+  // before it stands on its own and is said too.
   const byPosition = (a: YamlProblem, b: YamlProblem) => a.at.line - b.at.line || a.at.col - b.at.col;
   const syntaxErrors = [...said.values()].filter((p) => p.syntax).sort(byPosition);
   const first = firstCause(syntaxErrors);
-  const more = syntaxErrors.length - 1;
-  const shown = [...[...said.values()].filter((p) => !p.syntax), ...(first ? [first] : [])].sort(byPosition);
+  // A duplicate key or a warning after it is found in a structure that is a guess: counted with the others.
+  const others = [...said.values()].filter((p) => !p.syntax);
+  const before = first ? others.filter((p) => byPosition(p, first) < 0) : others;
+  const more = syntaxErrors.length - 1 + others.length - before.length;
+  const shown = [...before, ...(first ? [first] : [])].sort(byPosition);
   const templateLines = new Set<number>();
   for (const yamlProblem of shown) {
     const { at, message } = yamlProblem;

@@ -61,6 +61,21 @@ describe("Function: parseRoutes (many YAML errors from one mistake)", () => {
       [`6:35: YAML: Missing closing "quote: the text quoted here is never closed${more(1)}`],
     ],
     [
+      "a tab where indentation belongs, with duplicate keys after it (in what yaml then guesses)",
+      [...VALID.slice(0, 5), "\taction: { type: jenkins, job: api/build }", "x: 1", "x: 2", "x: 3", ""].join(
+        "\n",
+      ),
+      [`6:1: YAML: Tabs are not allowed as indentation${more(2)}`],
+    ],
+    [
+      "a duplicate key before a tab where indentation belongs",
+      ["x: 1", "x: 2", ...VALID.slice(0, 5), "\taction: { type: jenkins, job: api/build }", ""].join("\n"),
+      [
+        "2:1: YAML: duplicate key; a key may appear once in a map",
+        "8:1: YAML: Tabs are not allowed as indentation",
+      ],
+    ],
+    [
       "a tab where indentation belongs, alone",
       [...VALID.slice(0, 5), "\taction: { type: jenkins, job: api/build }", ""].join("\n"),
       ["6:1: YAML: Tabs are not allowed as indentation"],
