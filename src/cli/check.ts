@@ -7,6 +7,7 @@ import { DEFAULT_ROUTES_FILE, DEFAULT_S3_KEY } from "../core/routes/defaults";
 import { loadRoutesFile, readRoutesText } from "../core/routes/load";
 import { routeNotes } from "../core/routes/notes";
 import { positionInRoutes } from "../core/routes/parse";
+import { withoutInvisible } from "../core/shownText";
 import type { Problem, Route, RoutesConfig } from "../core/types";
 import { routePolicySizeFinding } from "../infra/policySize";
 import { type CliIo, formatTable, parseCommandArgs, processIo } from "./commandKit";
@@ -96,7 +97,10 @@ export function loadRoutesOrReport(file: string, io: CliIo): RoutesConfig | unde
 }
 
 export function printProblems(problems: readonly Problem[], io: CliIo): void {
-  for (const p of problems) io.stderr(`${p.file}:${p.line}:${p.col}: ${p.message}\n`);
+  // Messages quote user text through shownText; should one not, no control character reaches the terminal.
+  for (const p of problems) {
+    io.stderr(`${withoutInvisible(p.file)}:${p.line}:${p.col}: ${withoutInvisible(p.message)}\n`);
+  }
   const count = problems.length;
   io.stderr(`${count} problem${count === 1 ? "" : "s"} found\n`);
 }

@@ -1,5 +1,6 @@
 // Glob lists with "!" exclusions, compiled once. picomatch does the matching.
 import picomatch from "picomatch";
+import { shownText, withoutInvisible } from "./shownText";
 
 export type GlobTest = (value: string) => boolean;
 
@@ -8,20 +9,21 @@ const OPTIONS: picomatch.PicomatchOptions = { dot: true, strictBrackets: true };
 /** Why `pattern` is not a usable glob, or undefined when it is. */
 export function globProblem(pattern: string): string | undefined {
   const body = pattern.startsWith("!") ? pattern.slice(1) : pattern;
-  if (body.length === 0) return `empty glob "${pattern}"`;
-  if (body.startsWith("!")) return `glob "${pattern}" has more than one leading "!"`;
+  const shown = shownText(pattern);
+  if (body.length === 0) return `empty glob ${shown}`;
+  if (body.startsWith("!")) return `glob ${shown} has more than one leading "!"`;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[\u0000-\u001f]/.test(body)) return `glob "${pattern}" contains a control character`;
+  if (/[\u0000-\u001f]/.test(body)) return `glob ${shown} contains a control character`;
   if (unbalanced(body, "{", "}") || unbalanced(body, "[", "]")) {
-    return `glob "${pattern}" has an unclosed bracket or brace`;
+    return `glob ${shown} has an unclosed bracket or brace`;
   }
   if (pipeOutsideParentheses(body)) {
-    return `glob "${pattern}" has a "|" outside parentheses, which is not "or" in a glob: list each glob as its own entry, or write {a,b}`;
+    return `glob ${shown} has a "|" outside parentheses, which is not "or" in a glob: list each glob as its own entry, or write {a,b}`;
   }
   try {
     picomatch.makeRe(body, OPTIONS);
   } catch (error) {
-    return `glob "${pattern}" is invalid: ${(error as Error).message}`;
+    return `glob ${shown} is invalid: ${shownMessage((error as Error).message)}`;
   }
   return undefined;
 }
@@ -58,6 +60,12 @@ function pipeOutsideParentheses(text: string): boolean {
     else if (char === "|" && depth === 0) return true;
   }
   return false;
+}
+
+/** picomatch's message, which may quote the glob: short, and without invisible characters. */
+function shownMessage(message: string): string {
+  const text = withoutInvisible(message);
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }
 
 function unbalanced(text: string, open: string, close: string): boolean {

@@ -1,5 +1,6 @@
 // {{field}} templates over the WebhookEvent. Checked once (`hookgate check`: templateProblems), rendered
 // at receive time (renderTemplate), which never throws: a value that is missing renders as "".
+import { shownText } from "./shownText";
 import type { WebhookEvent } from "./types";
 
 /** Where a rendered value goes, which decides how it is encoded. Literal text is never encoded. */
@@ -123,22 +124,25 @@ function resolve(name: string, problems: string[]): Getter | undefined {
   if (name.startsWith("payload.")) {
     const path = name.slice(8).split(".");
     if (path.some((segment) => segment.length === 0)) {
-      problems.push(`template field "${name}" has an empty path segment`);
+      problems.push(`template field ${shownText(name, 60)} has an empty path segment`);
       return undefined;
     }
     // A job path is split into folders on "/" before its fields are filled in: such a field would never
     // be filled there. Payload keys of the Git hosts never hold one.
     if (path.some((segment) => segment.includes("/"))) {
-      problems.push(`template field "${name}": a path goes through "." (payload.repository.name), never "/"`);
+      problems.push(
+        `template field ${shownText(name, 60)}: a path goes through "." (payload.repository.name), never "/"`,
+      );
       return undefined;
     }
     return (event) => walk((event as Loose)?.payload, path);
   }
   const suggestion = closest(name);
+  const shown = shownText(name, 60);
   problems.push(
     suggestion === undefined
-      ? `unknown template field "${name}" (fields: ${TEMPLATE_FIELDS.join(", ")}, payload.<path>)`
-      : `unknown template field "${name}" (did you mean "${suggestion}"?)`,
+      ? `unknown template field ${shown} (closest: ${nearest(name, 3).join(", ")}; every field is in the README's Templates table, or write payload.<path>)`
+      : `unknown template field ${shown} (did you mean "${suggestion}"?)`,
   );
   return undefined;
 }
@@ -160,6 +164,8 @@ function walk(value: unknown, path: readonly string[]): unknown {
 }
 
 function closest(name: string): string | undefined {
+  // Past 33 characters no field (at most 22) is within a third of the name's length.
+  if (name.length > 64) return undefined;
   const lower = name.toLowerCase();
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
@@ -172,6 +178,15 @@ function closest(name: string): string | undefined {
     }
   }
   return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** The `count` fields nearest to `name` by edit distance (of its first 64 characters), nearest first. */
+function nearest(name: string, count: number): string[] {
+  const lower = name.slice(0, 64).toLowerCase();
+  return TEMPLATE_FIELDS.map((field) => ({ field, distance: editDistance(lower, field.toLowerCase()) }))
+    .sort((a, b) => a.distance - b.distance)
+    .slice(0, count)
+    .map(({ field }) => field);
 }
 
 /** Edit distance where swapping two neighbours counts as one edit (optimal string alignment). */

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect } from "chai";
+import { printProblems } from "../../src/cli/check";
+import type { CliIo } from "../../src/cli/commandKit";
 import { lazyCommand, reportError } from "../../src/cli/main";
 import { RoutesFileError } from "../../src/core/errors";
 import { runBin, runBinClosingStdoutEarly, runInProcess, STACK_FRAME } from "./checkHarness";
@@ -259,6 +261,38 @@ describe("Function: reportError", () => {
     );
     expect(code).to.equal(1);
     expect(io.err).to.equal("r.yaml:2:3: bad\n1 problem found\n");
+  });
+});
+
+describe("Function: printProblems", () => {
+  it("printProblems writes every control or format character left in a problem as \\uXXXX, so no ESC, CR, NEL or U+202E reaches the terminal", () => {
+    const lines: string[] = [];
+    const io: CliIo = { stdout: () => undefined, stderr: (text: string) => lines.push(text) };
+    printProblems(
+      [{ file: "r\u001b.yaml", line: 2, col: 3, message: 'key "\u001b[2J\r\u0085\u202e\u2028x"' }],
+      io,
+    );
+    expect(lines.join("")).to.equal(
+      'r\\u001b.yaml:2:3: key "\\u001b[2J\\u000d\\u0085\\u202e\\u2028x"\n1 problem found\n',
+    );
+  });
+
+  it("hookgate check prints a key holding ESC sequences escaped, never the sequences", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookgate-check-esc-"));
+    try {
+      const file = join(dir, "routes.yaml");
+      writeFileSync(
+        file,
+        'version: 1\ndefaults: { secret: hooks/s }\nroutes:\n  - name: a\n    match: { "\\e[2J\\e[31mevents": [push] }\n    action: { type: jenkins, job: j, jenkins: { url: "https://ci", credentials: c } }\n',
+      );
+      const run = await runInProcess(["check", "--routes", file]);
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.equal(
+        `${file}:5:14: route "a" match: unknown key "\\u001b[2J\\u001b[31mevents" (allowed: repos, events, actions, branches, tags, paths, actors, merged, deleted)\n1 problem found\n`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -82,7 +82,7 @@ describe("Function: globProblem (messages)", () => {
     ["", 'empty glob ""'],
     ["!", 'empty glob "!"'],
     ["!!main", 'glob "!!main" has more than one leading "!"'],
-    ["a\u0001b", 'glob "a\u0001b" contains a control character'],
+    ["a\u0001b", 'glob "a\\u0001b" contains a control character'],
     ["release/[abc", 'glob "release/[abc" has an unclosed bracket or brace'],
     ["feat/{a,b", 'glob "feat/{a,b" has an unclosed bracket or brace'],
     ["a}{b", 'glob "a}{b" has an unclosed bracket or brace'],
@@ -95,6 +95,17 @@ describe("Function: globProblem (messages)", () => {
 
   it("globProblem names picomatch's own objection to a glob it cannot compile (an unclosed parenthesis)", () => {
     expect(globProblem("a(b")).to.match(/^glob "a\(b" is invalid: Missing closing: "\)"/);
+  });
+
+  it("globProblem accepts a no-break space, which Git allows in a branch name, and letters beyond ASCII", () => {
+    expect(globProblem("main\u00a0")).to.equal(undefined);
+    expect(globProblem("feature/grüße-😀")).to.equal(undefined);
+  });
+
+  it("globProblem quotes a long glob clipped to 80 characters", () => {
+    expect(globProblem(`${"a".repeat(20_000)}[`)).to.equal(
+      `glob "${"a".repeat(80)}…" has an unclosed bracket or brace`,
+    );
   });
 
   it("globProblem accepts an escaped brace, which opens nothing", () => {

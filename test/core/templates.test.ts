@@ -358,11 +358,16 @@ describe("Function: templateProblems", () => {
     });
   }
 
-  it("templateProblems lists the fields when nothing is close", () => {
+  it("templateProblems names the three nearest fields and the README's table when nothing is close", () => {
     const [message] = templateProblems("{{completelydifferent}}");
-    expect(message).to.match(
-      /^unknown template field "completelydifferent" \(fields: provider, deliveryId, /,
+    expect(message).to.equal(
+      `unknown template field "completelydifferent" (closest: deliveryId, deleted, pr.headRef; every field is in the README's Templates table, or write payload.<path>)`,
     );
-    expect(message).to.contain("payload.<path>");
+  });
+
+  it("templateProblems quotes an unknown field clipped to 60 characters, so its message stays short", () => {
+    const [message] = templateProblems(`{{${"x".repeat(5000)}}}`);
+    expect(message).to.contain(`"${"x".repeat(60)}…"`);
+    expect(message?.length).to.be.below(300);
   });
 });

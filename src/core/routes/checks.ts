@@ -1,6 +1,7 @@
 // Checks on single values of routes.yaml. Each returns a message (without position), or undefined when fine.
 // Messages about secret references never include the value: it may be a secret pasted by mistake.
 import ipaddr from "ipaddr.js";
+import { clippedText, shownText } from "../shownText";
 
 export const ROUTE_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 export const ROUTE_NAME_MAX_LENGTH = 32;
@@ -8,7 +9,7 @@ export const SECRET_NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export function routeNameProblem(name: string): string | undefined {
-  const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+  const shown = shownText(name, 40);
   const reasons: string[] = [];
   if (!ROUTE_NAME_PATTERN.test(name)) {
     reasons.push(
@@ -49,9 +50,12 @@ export function routeNameClashProblem(name: string, names: ReadonlySet<string>):
   if (!name.endsWith(DEAD_LETTER_SUFFIX)) return undefined;
   const other = name.slice(0, -DEAD_LETTER_SUFFIX.length);
   if (!names.has(other)) return undefined;
+  const shown = shownText(name, 40);
+  // The queue's name is shown as it would be: a name that is no valid route name is said to be one.
+  const queue = routeNameProblem(name) === undefined ? name : "<name>";
   return (
-    `route name "${name}" clashes with route "${other}": its queue would have the name of the dead-letter ` +
-    `queue of "${other}" (hookgate-<stack>-${name}.fifo); rename "${name}" to a name that does not end in ` +
+    `route name ${shown} clashes with route ${shownText(other, 40)}: its queue would have the name of the dead-letter ` +
+    `queue of ${shownText(other, 40)} (hookgate-<stack>-${queue}.fifo); rename ${shown} to a name that does not end in ` +
     `${DEAD_LETTER_SUFFIX} (renaming a deployed route replaces its queues)`
   );
 }
@@ -159,7 +163,7 @@ export function urlProblem(value: string): string | undefined {
       ? "this value (not shown: it looks like a secret)"
       : /[?#]/.test(value)
         ? "this value (not shown: it may hold credentials or a token)"
-        : `"${clip(value)}"`;
+        : shownText(value);
     return `${shown} is not a URL (write it as https://host[:port][/path])`;
   }
   // Checked before anything that echoes the value: a URL with a password must not be shown.
@@ -172,11 +176,11 @@ export function urlProblem(value: string): string | undefined {
   }
   if (url.search || url.hash) {
     // Shown without them: a trigger token often travels in a query string.
-    return `"${clip(`${url.origin}${url.pathname}`)}" must not have a query string or fragment (not shown)`;
+    return `${shownText(`${url.origin}${url.pathname}`)} must not have a query string or fragment (not shown)`;
   }
   const misread = misreadIpv4Host(value.trim(), url);
   if (misread) {
-    return `the host "${clip(misread.written)}" is read by the URL parser as the address ${misread.address} (${IPV4_SPELLINGS}): write the IPv4 address as four decimal numbers`;
+    return `the host ${shownText(misread.written, 40)} is read by the URL parser as the address ${misread.address} (${IPV4_SPELLINGS}): write the IPv4 address as four decimal numbers`;
   }
   return undefined;
 }
@@ -200,7 +204,7 @@ export function misreadIpv4Host(text: string, url: URL): { written: string; addr
 
 /** A CIDR in canonical form. A bare address or host bits set are errors: the intent is ambiguous. */
 export function cidrProblem(value: string): string | undefined {
-  const shown = JSON.stringify(clip(value));
+  const shown = shownText(value, 60);
   const slash = value.indexOf("/");
   if (slash < 0) {
     if (ipaddr.isValid(value) && !value.includes("%")) {
@@ -239,17 +243,17 @@ export function cidrProblem(value: string): string | undefined {
 export function bucketProblem(value: string): string | undefined {
   if (BUCKET_PATTERN.test(value) && !value.includes("..") && !/^\d+\.\d+\.\d+\.\d+$/.test(value))
     return undefined;
-  return `"${clip(value)}" is not a valid S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)`;
+  return `${shownText(value)} is not a valid S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)`;
 }
 
 /** A Jenkins job path: folders separated by single slashes. */
 export function jobProblem(value: string): string | undefined {
   if (value.trim() === "") return "a job name cannot be empty";
   if (value.startsWith("/") || value.endsWith("/") || value.includes("//")) {
-    return `job "${clip(value)}" has an empty folder; write folders as a/b/c without leading, trailing or double slashes`;
+    return `job ${shownText(value)} has an empty folder; write folders as a/b/c without leading, trailing or double slashes`;
   }
   if (value.split("/").some((segment) => segment === "." || segment === "..")) {
-    return `job "${clip(value)}" contains "." or ".." as a folder`;
+    return `job ${shownText(value)} contains "." or ".." as a folder`;
   }
   return undefined;
 }
@@ -258,7 +262,7 @@ export function jobProblem(value: string): string | undefined {
 export function targetUrlProblem(value: string): string | undefined {
   if (/^https?:\/\//i.test(value) || value.startsWith("{{")) return undefined;
   // A link may carry a token in its query: never shown then.
-  const shown = /[?#@]/.test(value) || looksLikeSecret(value) ? "(not shown)" : `"${clip(value)}"`;
+  const shown = /[?#@]/.test(value) || looksLikeSecret(value) ? "(not shown)" : shownText(value);
   return `targetUrl ${shown} must start with https:// (or http://)`;
 }
 
@@ -291,6 +295,7 @@ function levenshtein(a: string, b: string): number {
   return previous[b.length] ?? Number.POSITIVE_INFINITY;
 }
 
+/** `value` clipped to `max` characters with "…", its invisible characters written as \uXXXX (unquoted). */
 export function clip(value: string, max = 80): string {
-  return value.length > max ? `${value.slice(0, max)}…` : value;
+  return clippedText(value, max);
 }

@@ -19,6 +19,7 @@ import {
   YAMLMap,
   type YAMLSeq,
 } from "yaml";
+import { shownYamlMessage } from "../shownText";
 import type { Problem, RoutesConfig } from "../types";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
@@ -595,7 +596,9 @@ function printable(message: string): string {
 }
 
 function firstLine(message: string): string {
-  return (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "").trim();
+  return shownYamlMessage(
+    (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "").trim(),
+  );
 }
 
 /** In position order, each problem once (the schema and the semantic checks can say the same thing). */

@@ -1,6 +1,7 @@
 // routes.schema.json compiled once with ajv, and ajv's errors turned into one clear, positioned message each.
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import schema from "../../../routes.schema.json";
+import { shownText } from "../shownText";
 import {
   bucketProblem,
   clip,
@@ -142,7 +143,7 @@ function describe(error: ErrorObject, root: unknown): SchemaFinding | undefined 
       if (problem) return { path, at: "value", message: `${prefix}${problem}` };
     }
     if (definition === "httpUrl") {
-      const problem = urlProblem(value) ?? `"${clip(value)}" must be an http or https URL`;
+      const problem = urlProblem(value) ?? `${shownText(value)} must be an http or https URL`;
       return { path, at: "value", message: `${prefix}${problem}` };
     }
     if (definition === "jobName") {
@@ -273,7 +274,7 @@ export function label(path: readonly PathSegment[], root: unknown): string {
       : undefined;
     head =
       typeof name === "string" && name.length > 0 && name.length <= 40
-        ? `route "${name}"`
+        ? `route ${shownText(name, 40)}`
         : `routes[${path[1]}]`;
     rest = path.slice(2);
   }
@@ -281,7 +282,7 @@ export function label(path: readonly PathSegment[], root: unknown): string {
   for (const segment of rest) {
     if (typeof segment === "number") tail += `[${segment}]`;
     else if (/^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(segment)) tail += tail ? `.${segment}` : segment;
-    else tail += `[${JSON.stringify(clip(segment, 40))}]`;
+    else tail += `[${shownText(segment, 40)}]`;
   }
   return [head, tail].filter(Boolean).join(" ");
 }
@@ -325,6 +326,7 @@ export function kindOf(value: unknown): string {
 }
 
 function shortJson(value: unknown): string {
+  if (typeof value === "string") return shownText(value, 60);
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);

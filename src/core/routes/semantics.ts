@@ -5,12 +5,12 @@
 import { PROVIDER_LABEL } from "../events/fields";
 import { globProblem, globTextIsLiteral } from "../globs";
 import { keyHasEmptyFolder } from "../render";
+import { shownText } from "../shownText";
 import { renderTemplate, templateProblems } from "../templates";
 import { PROVIDERS, type Provider, type WebhookEvent } from "../types";
 import {
   bucketProblem,
   cidrProblem,
-  clip,
   jobProblem,
   routeNameClashProblem,
   routeNameProblem,
@@ -129,7 +129,7 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
         out.push({
           path: at("name"),
           at: "value",
-          message: `duplicate route name "${route.name}"; route names must be unique (they are URL paths)`,
+          message: `duplicate route name ${shownText(route.name, 40)}; route names must be unique (they are URL paths)`,
           firstAt: ["routes", first, "name"],
         });
       }
@@ -143,7 +143,7 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
     const secret = route.secret ?? defaults.secret;
     const allowIps = auth?.allowIps ?? obj(defaults.auth)?.allowIps;
     if (secret === undefined && !(Array.isArray(allowIps) && allowIps.length > 0)) {
-      const who = typeof route.name === "string" ? `route "${route.name}"` : `routes[${index}]`;
+      const who = typeof route.name === "string" ? `route ${shownText(route.name, 40)}` : `routes[${index}]`;
       out.push({
         path: typeof route.name === "string" ? at("name") : at(),
         at: "value",
@@ -263,11 +263,11 @@ function neverMatchesProblem(key: string, glob: string, provider: Provider): str
   const prefix = key === "branches" ? "refs/heads/" : key === "tags" ? "refs/tags/" : undefined;
   if (prefix !== undefined && bare.startsWith(prefix)) {
     const fixed = bare.slice(prefix.length).replace(/^\/+/, "");
-    return `glob "${glob}" never matches: ${key} are matched without ${prefix}; write "${not}${fixed}"`;
+    return `glob ${shownText(glob, 60)} never matches: ${key} are matched without ${prefix}; write ${shownText(`${not}${fixed}`, 60)}`;
   }
   if (key === "paths" && bare.startsWith("/")) {
     const fixed = `${bare.replace(/^\/+/, "")}${bare.endsWith("/") ? "**" : ""}`;
-    return `glob "${glob}" never matches: changed files are paths from the repository's root, without a leading "/"; write "${not}${fixed}"`;
+    return `glob ${shownText(glob, 60)} never matches: changed files are paths from the repository's root, without a leading "/"; write ${shownText(`${not}${fixed}`, 60)}`;
   }
   if (key === "actors") return actorProblem(glob, body);
   const problem = nameProblem(key, glob, not, body, bare, provider);
@@ -277,7 +277,7 @@ function neverMatchesProblem(key: string, glob: string, provider: Provider): str
     if (problem !== undefined) return problem;
   }
   if (key !== "events" && key !== "actions" && body.endsWith("/")) {
-    return `glob "${glob}" never matches: a name never ends with "/"; write "${glob}**" for everything under it`;
+    return `glob ${shownText(glob, 60)} never matches: a name never ends with "/"; write ${shownText(`${glob}**`, 60)} for everything under it`;
   }
   return undefined;
 }
@@ -310,12 +310,12 @@ function nameProblem(
       key === "repos"
         ? `a repository's full name is "${REPO_SHAPES[provider].shape}"`
         : "Git refuses a space in a branch or tag name";
-    return `glob "${glob}" never matches: it is blank, and ${why}`;
+    return `glob ${shownText(glob, 60)} never matches: it is blank, and ${why}`;
   }
   if (key !== "paths" && bare.startsWith("/")) {
     const fixed = bare.replace(/^\/+/, "");
-    const fix = fixed === "" ? "" : `; write "${not}${fixed}"`;
-    return `glob "${glob}" never matches: a name never begins with "/"${fix}`;
+    const fix = fixed === "" ? "" : `; write ${shownText(`${not}${fixed}`, 60)}`;
+    return `glob ${shownText(glob, 60)} never matches: a name never begins with "/"${fix}`;
   }
   const slashes = topLevelSlashes(bare);
   // picomatch may read "**" parts around a "//" as optional, and what follows as empty too ("a/**//**" and
@@ -324,7 +324,7 @@ function nameProblem(
     bare.slice(at - 2, at) === "**" && bare.slice(at + 2, at + 4) === "**";
   if (slashes.some((at, i) => slashes[i + 1] === at + 1 && !betweenGlobstars(at))) {
     const fixed = body.replace(/\/{2,}/g, "/");
-    return `glob "${glob}" never matches: a name has no empty part ("//"); write "${not}${fixed}"`;
+    return `glob ${shownText(glob, 60)} never matches: a name has no empty part ("//"); write ${shownText(`${not}${fixed}`, 60)}`;
   }
   if (key === "repos" && bare !== "" && countableParts(bare, slashes)) {
     const parts = slashes.length + 1;
@@ -332,12 +332,12 @@ function nameProblem(
     if (parts === 1) {
       const any = provider === "gitlab" ? "**" : "*";
       return (
-        `glob "${glob}" never matches: a repository's full name starts with its ${owner} ("${shape}"); ` +
-        `write "${not}<${owner}>/${bare}", or "${not}${any}/${bare}" for any ${owner}`
+        `glob ${shownText(glob, 40)} never matches: a repository's full name starts with its ${owner} ("${shape}"); ` +
+        `write ${shownText(`${not}<${owner}>/${bare}`, 30)}, or ${shownText(`${not}${any}/${bare}`, 30)} for any ${owner}`
       );
     }
     if (parts > 2 && provider !== "gitlab") {
-      return `glob "${glob}" never matches: a ${PROVIDER_LABEL[provider]} repository's full name is "${shape}", with one "/" (only GitLab nests groups)`;
+      return `glob ${shownText(glob, 60)} never matches: a ${PROVIDER_LABEL[provider]} repository's full name is "${shape}", with one "/" (only GitLab nests groups)`;
     }
   }
   return undefined;
@@ -390,7 +390,7 @@ function refNameProblem(
     trimmed !== body &&
     !trimmed.endsWith("\\") &&
     neverMatchesProblem(key, `${not}${trimmed}`, provider) === undefined;
-  return `glob "${glob}" never matches: ${why}${fixable ? `; write "${not}${trimmed}"` : ""}`;
+  return `glob ${shownText(glob, 60)} never matches: ${why}${fixable ? `; write ${shownText(`${not}${trimmed}`, 60)}` : ""}`;
 }
 
 /**
@@ -524,10 +524,10 @@ function countableParts(glob: string, slashes: readonly number[]): boolean {
  */
 function actorProblem(glob: string, body: string): string | undefined {
   if (body.trim() === "") {
-    return `glob "${glob}" never matches: it is blank, and an actor is a user name (a login)`;
+    return `glob ${shownText(glob, 60)} never matches: it is blank, and an actor is a user name (a login)`;
   }
   if (body.split("/").some((part) => part.trim() === "")) {
-    return `glob "${glob}" never matches: an actor is a user name (a login), not a team or a path, and has no empty part around "/"`;
+    return `glob ${shownText(glob, 60)} never matches: an actor is a user name (a login), not a team or a path, and has no empty part around "/"`;
   }
   return undefined;
 }
@@ -545,7 +545,7 @@ function emptyFolderProblem(what: "key" | "prefix", template: string): string | 
   if (what === "key") fixed = fixed.replace(/\/+$/, "");
   const where = what === "key" ? 'a "/" at its start or end, or "//"' : 'a "/" at its start, or "//"';
   const outcome = what === "key" ? "every delivery would fail" : "it would delete nothing";
-  return `the ${what} has an empty folder (${where}), so ${outcome}: write "${clip(fixed)}"`;
+  return `the ${what} has an empty folder (${where}), so ${outcome}: write ${shownText(fixed)}`;
 }
 
 /**
@@ -556,7 +556,7 @@ function openEndedPrefixProblem(template: string): string | undefined {
   if (!/\}\}\s*$/.test(template)) return undefined;
   return (
     "the prefix ends with a field, so it is also the start of longer values' folders (pr-1 of pr-10/, pr-11/, …), " +
-    `whose objects it would delete too: end it with "/": "${clip(template.trimEnd())}/"`
+    `whose objects it would delete too: end it with "/": ${shownText(template.trimEnd()).replace(/"$/, '/"')}`
   );
 }
 
@@ -613,7 +613,10 @@ function providerOf(value: unknown): Provider | undefined {
 
 /** The placeholder a template problem is about ({{ brnach }}), found in the source by its field name. */
 function placeholderPattern(problem: string): RegExp | undefined {
-  const field = /field "([^"]+)"/.exec(problem)?.[1];
+  // The field as the message quotes it (shownText): JSON, clipped with "…" when long.
+  const quoted = /field ("(?:[^"\\]|\\.)+")/.exec(problem)?.[1];
+  const field = quoted === undefined ? undefined : (JSON.parse(quoted) as string);
+  if (field?.endsWith("…")) return new RegExp(`\\{\\{\\s*${escapeRegExp(field.slice(0, -1))}`);
   if (field !== undefined) return new RegExp(`\\{\\{\\s*${escapeRegExp(field)}\\s*\\}\\}`);
   if (problem.includes('unclosed "{{"')) return /\{\{(?![^}]*\}\})/;
   if (problem.includes('empty "{{}}"')) return /\{\{\s*\}\}/;

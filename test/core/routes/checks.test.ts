@@ -279,6 +279,7 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
     ["jobProblem", jobProblem, "..", 'job ".." contains "." or ".." as a folder'],
     ["jobProblem", jobProblem, "a/b.c/d", undefined],
     ["jobProblem", jobProblem, "a..b", undefined],
+    ["jobProblem", jobProblem, "api/b\u00e4u", undefined],
     ["bucketProblem", bucketProblem, "192.168.5.4", `"192.168.5.4" ${NOT_A_BUCKET}`],
     ["bucketProblem", bucketProblem, "10.20.30.40", `"10.20.30.40" ${NOT_A_BUCKET}`],
     ["bucketProblem", bucketProblem, "a1.2.3.4", undefined],

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { compileGlobList } from "../../../src/core/globs";
 import { semanticFindings } from "../../../src/core/routes/semantics";
+import { shownText } from "../../../src/core/shownText";
 
 type Key = "branches" | "tags" | "paths" | "repos";
 
@@ -67,7 +68,7 @@ describe("Function: semanticFindings, branch, tag and changed-file names no Git 
   for (const [key, glob, message] of refused) {
     it(`semanticFindings refuses ${key}: [${shown(glob)}]: ${message}`, () => {
       expect(globFinding(key, glob)).to.equal(
-        `route "a" match.${key}[0]: glob "${glob}" never matches: ${message}`,
+        `route "a" match.${key}[0]: glob ${shownText(glob, 60)} never matches: ${message}`,
       );
     });
   }
@@ -149,7 +150,8 @@ describe("Property: semanticFindings and names no Git repository holds", () => {
         const glob = `${"./".repeat(dots)}${prefix}${name}`;
         expect(compileGlobList([glob])(name)).to.equal(false);
         const says = (entry: string, fixed: string) =>
-          `route "a" match.${key}[0]: glob "${entry}" never matches: ${key} are matched without ${prefix}; write "${fixed}"`;
+          // Each quoted as messages quote user text: clipped at 60 characters.
+          `route "a" match.${key}[0]: glob ${shownText(entry, 60)} never matches: ${key} are matched without ${prefix}; write ${shownText(fixed, 60)}`;
         expect(globFinding(key, glob)).to.equal(says(glob, name));
         expect(globFinding(key, `!${glob}`)).to.equal(says(`!${glob}`, `!${name}`));
       }),
@@ -245,7 +247,7 @@ describe("Function: semanticFindings, repository names no host sends", () => {
     const on = `${provider ?? "-"}/${defaultProvider ?? "-"}`;
     it(`semanticFindings refuses repos: [${shown(glob)}] (provider/defaults.provider ${on}): ${message}`, () => {
       expect(globFinding("repos", glob, provider, defaultProvider)).to.equal(
-        `route "a" match.repos[0]: glob "${glob}" never matches: ${message}`,
+        `route "a" match.repos[0]: glob ${shownText(glob, 60)} never matches: ${message}`,
       );
     });
   }
@@ -428,7 +430,7 @@ describe("Function: semanticFindings, branch and tag globs whose every match is 
   for (const [key, glob, message] of refused) {
     it(`semanticFindings refuses ${key}: [${shown(glob)}]: ${message}`, () => {
       expect(globFinding(key, glob)).to.equal(
-        `route "a" match.${key}[0]: glob "${glob}" never matches: ${message}`,
+        `route "a" match.${key}[0]: glob ${shownText(glob, 60)} never matches: ${message}`,
       );
     });
   }

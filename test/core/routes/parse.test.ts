@@ -858,7 +858,7 @@ describe("Function: parseRoutes", () => {
       ].map(([written, glob]): [string, number, string] => [
         `{ actors: [${written}] }`,
         23,
-        `route "a" match.actors[0]: glob "${glob}" never matches: an actor is a user name (a login), not a team or a path, and has no empty part around "/"`,
+        `route "a" match.actors[0]: glob ${JSON.stringify(glob)} never matches: an actor is a user name (a login), not a team or a path, and has no empty part around "/"`,
       ]),
       [
         '{ actors: [alice, "  "] }',
@@ -1693,8 +1693,9 @@ describe("Function: parseRoutes (what only the semantic checks find, and a shape
   const defaults =
     "defaults: { secret: hookgate/gh, jenkins: { url: https://j.example.com, credentials: hookgate/j } }";
   const route = ["version: 1", defaults, "routes:", "  - name: a"];
-  const fields =
-    "(fields: provider, deliveryId, event, action, owner, repo, repo.owner, repo.name, repo.fullName, repo.cloneUrl, repo.defaultBranch, repo.path, repo.underscored, ref, branch, branch.path, branch.underscored, tag, sha, before, deleted, actor, pr.number, pr.merged, pr.state, pr.headRef, pr.headRef.path, pr.headRef.underscored, pr.baseRef, pr.headSha, pr.headRepoFullName, payload.<path>)";
+  // The three fields nearest to the unknown one, and where the others are listed.
+  const fields = (...nearest: string[]) =>
+    `(closest: ${nearest.join(", ")}; every field is in the README's Templates table, or write payload.<path>)`;
   // [what, the file's lines, every problem as line:col: message]
   const cases: Array<[string, string[], string[]]> = [
     [
@@ -1797,7 +1798,7 @@ describe("Function: parseRoutes (what only the semantic checks find, and a shape
         "    match: {}",
         "    action: { type: pr-cleanup, token: t, targetUrl: 'https://x/{{nope}}', steps: [{ delete-branch: }] }",
       ],
-      [`6:65: route "a" action.targetUrl: unknown template field "nope" ${fields}`],
+      [`6:65: route "a" action.targetUrl: unknown template field "nope" ${fields("repo", "owner", "ref")}`],
     ],
     [
       "an unknown field in a pr-cleanup jenkins step's parameter",
@@ -1806,7 +1807,9 @@ describe("Function: parseRoutes (what only the semantic checks find, and a shape
         "    match: {}",
         "    action: { type: pr-cleanup, token: t, steps: [{ jenkins: { job: x, parameters: { A: '{{nope}}' } } }] }",
       ],
-      [`6:90: route "a" action.steps[0].jenkins.parameters.A: unknown template field "nope" ${fields}`],
+      [
+        `6:90: route "a" action.steps[0].jenkins.parameters.A: unknown template field "nope" ${fields("repo", "owner", "ref")}`,
+      ],
     ],
     [
       "an empty placeholder with a space in it, at the placeholder",
@@ -1816,7 +1819,9 @@ describe("Function: parseRoutes (what only the semantic checks find, and a shape
     [
       "an unknown dotted field, at the placeholder",
       [...route, "    match: {}", "    action: { type: jenkins, job: 'a-{{ branch.nope }}' }"],
-      [`6:38: route "a" action.job: unknown template field "branch.nope" ${fields}`],
+      [
+        `6:38: route "a" action.job: unknown template field "branch.nope" ${fields("branch.path", "branch", "repo.name")}`,
+      ],
     ],
     [
       "a path glob with leading slashes and a trailing one",

@@ -1,0 +1,190 @@
+// What a problem message echoes of the user's text: never a control or format character, never more than a
+// few hundred characters, whatever the file holds.
+import { expect } from "chai";
+import fc from "fast-check";
+import { stringify } from "yaml";
+import { parseRoutes } from "../../../src/core/routes/parse";
+
+const RAW_INVISIBLE = /\p{Cc}|\p{Cf}|[\u2028\u2029]/u;
+const MAX_MESSAGE = 300;
+
+const DEFAULTS =
+  'defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }';
+
+function messages(text: string): string[] {
+  return parseRoutes(text, "routes.yaml").problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
+}
+
+describe("Function: parseRoutes, user text in messages is escaped and clipped", () => {
+  // [what, the file, every problem]
+  const cases: Array<[string, string, string[]]> = [
+    [
+      "a key holding ESC sequences (clear screen, red)",
+      `version: 1\n${DEFAULTS}\nroutes:\n  - name: a\n    match: { "\\e[2J\\e[31mevents": [push] }\n    action: { type: jenkins, job: j }`,
+      [
+        '5:14: route "a" match: unknown key "\\u001b[2J\\u001b[31mevents" (allowed: repos, events, actions, branches, tags, paths, actors, merged, deleted)',
+      ],
+    ],
+    [
+      "a route name holding NUL",
+      `version: 1\n${DEFAULTS}\nroutes:\n  - name: "a\\0b"\n    match: {}\n    action: { type: jenkins, job: j }`,
+      [
+        '4:11: route name "a\\u0000b" is not valid: use only lower-case letters, digits and hyphens, starting and ending with a letter or digit (it becomes the URL path /hooks/<name>)',
+      ],
+    ],
+    [
+      "a long route name, without a secret, used twice",
+      `version: 1\nroutes:\n${'  - name: "{{sha}}'.repeat(1)}${"{{sha}}".repeat(300)}"\n    match: {}\n    auth: { allowIps: [192.0.2.0/24] }\n    action: { type: jenkins, job: j, jenkins: { url: "https://ci", credentials: c } }`,
+      [
+        `3:11: route name "${"{{sha}}".repeat(5)}{{sha…" is not valid: use only lower-case letters, digits and hyphens, starting and ending with a letter or digit, and use at most 32 characters (it becomes the URL path /hooks/<name>)`,
+      ],
+    ],
+    [
+      "a 1 MB quoted text yaml cannot place",
+      `p\n: "${"a".repeat(1_000_000)}`,
+      [
+        '2:1: YAML: Unexpected map-value-ind token in YAML stream: ":"',
+        `2:3: YAML: Unexpected double-quoted-scalar token in YAML stream: "\\"${"a".repeat(58)}…"`,
+      ],
+    ],
+    [
+      "an unknown template field far from every field",
+      `version: 1\n${DEFAULTS}\nroutes:\n  - name: a\n    match: {}\n    action: { type: jenkins, job: "x/{{nope}}" }`,
+      [
+        `6:38: route "a" action.job: unknown template field "nope" (closest: repo, owner, ref; every field is in the README's Templates table, or write payload.<path>)`,
+      ],
+    ],
+  ];
+  for (const [what, text, expected] of cases) {
+    it(`parseRoutes reports ${what} in a short message without the raw characters`, () => {
+      expect(messages(text)).to.deep.equal(expected);
+    });
+  }
+
+  it("parseRoutes keeps a duplicate long route name's message short", () => {
+    const name = `x${"\u001b".repeat(500)}`;
+    const text = stringify({
+      version: 1,
+      defaults: { secret: "hooks/s" },
+      routes: [0, 1].map(() => ({
+        name,
+        match: {},
+        action: { type: "jenkins", job: "j", jenkins: { url: "https://ci", credentials: "c" } },
+      })),
+    });
+    const found = messages(text);
+    expect(found.some((m) => m.includes("duplicate route name"))).to.equal(true);
+    for (const message of found) {
+      expect(message.length).to.be.below(MAX_MESSAGE);
+      expect(message).not.to.match(RAW_INVISIBLE);
+    }
+  });
+});
+
+describe("Property: parseRoutes, every problem message is short and holds no control or format character", () => {
+  // Values that are long, odd or both: control and format characters, quotes, backslashes, template braces.
+  const odd = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 40 }),
+    fc.string({
+      unit: fc.constantFrom(
+        "a",
+        "/",
+        "\\",
+        '"',
+        "{",
+        "}",
+        "*",
+        "\u001b",
+        "\r",
+        "\u0085",
+        "\u200b",
+        "\u202e",
+        "\u2028",
+        "\u007f",
+        "\ufeff",
+        " ",
+        ".",
+      ),
+      maxLength: 60,
+    }),
+    fc
+      .tuple(fc.string({ maxLength: 5 }), fc.integer({ min: 300, max: 3000 }))
+      .map(([unit, n]) => (unit || "x").repeat(n)),
+    fc.constantFrom(
+      "{{nope}}",
+      "{{payload./x}}",
+      "//",
+      "refs/heads/x",
+      "/x",
+      " ",
+      "a..b",
+      "x.lock",
+      "hooks-dlq",
+    ),
+  );
+  // Where the value goes: each slot of a route that a message may quote.
+  const slots = [
+    (v: string) => ({ name: v }),
+    (v: string) => ({ match: { [v]: ["push"] } }),
+    (v: string) => ({ match: { repos: [v] } }),
+    (v: string) => ({ match: { repos: [`!${v}`], branches: [v] } }),
+    (v: string) => ({ match: { tags: [v], paths: [v], actors: [v], events: [v], actions: [v] } }),
+    (v: string) => ({ action: { type: "jenkins", job: v } }),
+    (v: string) => ({ action: { type: "jenkins", job: "j", parameters: { [v]: v } } }),
+    (v: string) => ({ action: { type: "s3-zip", key: v, bucket: v } }),
+    (v: string) => ({ action: { type: "s3-zip", key: `a/{{${v}}}/b.zip` } }),
+    (v: string) => ({ action: { type: "jenkins", job: "j", jenkins: { url: v, credentials: v } } }),
+    (v: string) => ({
+      action: { type: "jenkins", job: "j", jenkins: { url: `https://${v}`, credentials: "c" } },
+    }),
+    (v: string) => ({ auth: { allowIps: [v] }, secret: v }),
+    (v: string) => ({ provider: v }),
+    (v: string) => ({
+      action: {
+        type: "pr-cleanup",
+        targetUrl: v,
+        steps: [{ "delete-s3-prefix": { bucket: "b-b", prefix: v } }, { jenkins: { job: v } }],
+      },
+    }),
+  ];
+
+  it("parseRoutes keeps every message at most 300 characters, without control or format characters", () => {
+    fc.assert(
+      fc.property(odd, fc.integer({ min: 0, max: slots.length - 1 }), fc.boolean(), (value, slot, named) => {
+        const route = {
+          name: named ? "a" : value,
+          match: {},
+          action: { type: "jenkins", job: "j" },
+          ...(slots[slot] as (v: string) => object)(value),
+        };
+        const text = stringify({
+          version: 1,
+          [value.slice(0, 50)]: 1,
+          ...{ defaults: { secret: "hooks/s" } },
+          routes: [route, route],
+        });
+        for (const message of messages(text)) {
+          expect(message.length, message.slice(0, 400)).to.be.at.most(MAX_MESSAGE);
+          expect(message, message).not.to.match(RAW_INVISIBLE);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("parseRoutes keeps every message short for arbitrary text, a long line of it too", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "binary", maxLength: 200 }),
+        fc.integer({ min: 1, max: 2000 }),
+        (text, times) => {
+          for (const message of messages(`${text}${text.slice(0, 20).repeat(times)}`)) {
+            expect(message.length, message.slice(0, 400)).to.be.at.most(MAX_MESSAGE);
+            expect(message, message).not.to.match(RAW_INVISIBLE);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
