@@ -1,6 +1,6 @@
 // Glob lists with "!" exclusions, compiled once. picomatch does the matching.
 import picomatch from "picomatch";
-import { shownText, withoutInvisible } from "./shownText";
+import { invisibleCharacter, shownText, withoutInvisible } from "./shownText";
 
 export type GlobTest = (value: string) => boolean;
 
@@ -12,8 +12,9 @@ export function globProblem(pattern: string): string | undefined {
   const shown = shownText(pattern);
   if (body.length === 0) return `empty glob ${shown}`;
   if (body.startsWith("!")) return `glob ${shown} has more than one leading "!"`;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[\u0000-\u001f]/.test(body)) return `glob ${shown} contains a control character`;
+  // No name a host sends holds one, and it cannot be seen in the file: the glob would never match.
+  const invisible = invisibleCharacter(pattern);
+  if (invisible !== undefined) return `glob ${shown} holds ${invisible}: remove it`;
   if (unbalanced(body, "{", "}") || unbalanced(body, "[", "]")) {
     return `glob ${shown} has an unclosed bracket or brace`;
   }

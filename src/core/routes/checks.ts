@@ -1,7 +1,7 @@
 // Checks on single values of routes.yaml. Each returns a message (without position), or undefined when fine.
 // Messages about secret references never include the value: it may be a secret pasted by mistake.
 import ipaddr from "ipaddr.js";
-import { clippedText, shownText } from "../shownText";
+import { clippedText, invisibleCharacter, shownText } from "../shownText";
 
 export const ROUTE_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 export const ROUTE_NAME_MAX_LENGTH = 32;
@@ -255,6 +255,9 @@ export function jobProblem(value: string): string | undefined {
   if (value.split("/").some((segment) => segment === "." || segment === "..")) {
     return `job ${shownText(value)} contains "." or ".." as a folder`;
   }
+  // Jenkins would look for a job whose name holds a character that cannot be seen in the file.
+  const invisible = invisibleCharacter(value);
+  if (invisible !== undefined) return `job ${shownText(value)} holds ${invisible}: remove it`;
   return undefined;
 }
 

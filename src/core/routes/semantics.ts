@@ -346,8 +346,8 @@ function nameProblem(
 /**
  * A branch or tag glob whose every match is a name Git refuses (git check-ref-format): the glob's own text
  * (literalText), which every value it matches holds as written, has
- * - a space, "~", "^", ":" or DEL, or "*", "?" or "[" escaped (that character, not syntax) (rules 4, 5
- *   and 10: a no-break space is allowed);
+ * - a space, "~", "^" or ":", or "*", "?" or "[" escaped (that character, not syntax) (rules 4, 5
+ *   and 10: a no-break space is allowed; DEL and the other control characters are refused by globProblem);
  * - "@{" (rule 8), ".." (rule 3), a "." at the start of a part (rule 1), ".lock" at the end of a part (rule
  *   1), or a "." at the end (rule 7).
  * Text inside a class, braces or parentheses is left alone ("[ ._]", "{a b,c}", "@(x|.y)"), and so is a
@@ -402,7 +402,6 @@ const REFUSED_IN_REFS: Record<string, [name: string, escaped?: string]> = {
   "~": ['"~"'],
   "^": ['"^"'],
   ":": ['":"'],
-  "\u007f": ["a control character (DEL)"],
   "*": ['"*"', '"\\*" is that character, not a wildcard'],
   "?": ['"?"', '"\\?" is that character, not a wildcard'],
   "[": ['"["', '"\\[" is that character, not a class'],

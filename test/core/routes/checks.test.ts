@@ -279,6 +279,25 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
     ["jobProblem", jobProblem, "..", 'job ".." contains "." or ".." as a folder'],
     ["jobProblem", jobProblem, "a/b.c/d", undefined],
     ["jobProblem", jobProblem, "a..b", undefined],
+    // A character that cannot be seen in the file: Jenkins would look for a job of that name.
+    [
+      "jobProblem",
+      jobProblem,
+      "api/\u200bbuild",
+      'job "api/\\u200bbuild" holds U+200B (zero-width space) at character 5: remove it',
+    ],
+    [
+      "jobProblem",
+      jobProblem,
+      "api/build\n",
+      'job "api/build\\n" holds U+000A (line feed) at character 10: remove it',
+    ],
+    [
+      "jobProblem",
+      jobProblem,
+      "\u202edliub",
+      'job "\\u202edliub" holds U+202E (right-to-left override) at character 1: remove it',
+    ],
     ["jobProblem", jobProblem, "api/b\u00e4u", undefined],
     ["bucketProblem", bucketProblem, "192.168.5.4", `"192.168.5.4" ${NOT_A_BUCKET}`],
     ["bucketProblem", bucketProblem, "10.20.30.40", `"10.20.30.40" ${NOT_A_BUCKET}`],

@@ -402,7 +402,6 @@ describe("Function: semanticFindings, branch and tag globs whose every match is 
     ["tags", "v1~1", refuses('"~"')],
     ["branches", "^main$", refuses('"^"')],
     ["branches", "origin:main", refuses('":"')],
-    ["branches", "a\u007f", refuses("a control character (DEL)")],
     // "[!]" is a class of "!" (picomatch reads no "]" after "[!" as a member): the space is text.
     ["branches", "[!] x", space],
     ["branches", "release\\*", `${refuses('"*"')}, and "\\*" is that character, not a wildcard`],

@@ -1170,7 +1170,7 @@ routes:
     ['"x/{{payload}}"', 9, 15, 'template field "payload" needs a path'],
     ["'{{branch}}-{{oops'", 9, 24, 'unclosed "{{"'],
     ["x-{{}}", 9, 14, 'empty "{{}}"'],
-    ["|\n        multi/{{nope}}", 10, 15, 'unknown template field "nope"'],
+    ["|-\n        multi/{{nope}}", 10, 15, 'unknown template field "nope"'],
   ];
   for (const [job, line, col, fragment] of cases) {
     it(`parseRoutes points at the placeholder in job: ${JSON.stringify(job)} (${line}:${col})`, () => {

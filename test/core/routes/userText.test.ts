@@ -1,5 +1,6 @@
 // What a problem message echoes of the user's text: never a control or format character, never more than a
-// few hundred characters, whatever the file holds.
+// few hundred characters, whatever the file holds; and globs and job names with a character that cannot be
+// seen are refused.
 import { expect } from "chai";
 import fc from "fast-check";
 import { stringify } from "yaml";
@@ -14,6 +15,58 @@ const DEFAULTS =
 function messages(text: string): string[] {
   return parseRoutes(text, "routes.yaml").problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
 }
+
+describe("Function: parseRoutes, characters that cannot be seen in a glob or a job name", () => {
+  const route = (match: string, job = "api/build") =>
+    [
+      "version: 1",
+      DEFAULTS,
+      "routes:",
+      "  - name: api-build",
+      `    match: ${match}`,
+      `    action: { type: jenkins, job: "${job}", parameters: { SHA: "{{sha}}" } }`,
+    ].join("\n");
+  // [what, the file, every problem]
+  const cases: Array<[string, string, string[]]> = [
+    [
+      "a zero-width space in a repository and a job",
+      route('{ repos: ["acme/\\u200bapi"], events: [push] }', "api/\\u200bbuild"),
+      [
+        '5:22: route "api-build" match.repos[0]: glob "acme/\\u200bapi" holds U+200B (zero-width space) at character 6: remove it',
+        '6:35: route "api-build" action.job: job "api/\\u200bbuild" holds U+200B (zero-width space) at character 5: remove it',
+      ],
+    ],
+    [
+      "DEL in a repository, NEL and a right-to-left override in branches",
+      route('{ repos: ["acme/\\x7fapi"], branches: ["ma\\x85in", "\\u202eniam"] }'),
+      [
+        '5:22: route "api-build" match.repos[0]: glob "acme/\\u007fapi" holds U+007F (delete, DEL) at character 6: remove it',
+        '5:50: route "api-build" match.branches[0]: glob "ma\\u0085in" holds U+0085 (next line, NEL) at character 3: remove it',
+        '5:62: route "api-build" match.branches[1]: glob "\\u202eniam" holds U+202E (right-to-left override) at character 1: remove it',
+      ],
+    ],
+    [
+      "a byte order mark in a tag, a bidi isolate in a path, a line separator in an actor",
+      route('{ tags: ["\\ufeffv1"], paths: ["src/\\u2066x"], actors: ["bot\\u2028"] }'),
+      [
+        '5:21: route "api-build" match.tags[0]: glob "\\ufeffv1" holds U+FEFF (byte order mark) at character 1: remove it',
+        '5:42: route "api-build" match.paths[0]: glob "src/\\u2066x" holds U+2066 (left-to-right isolate) at character 5: remove it',
+        '5:67: route "api-build" match.actors[0]: glob "bot\\u2028" holds U+2028 (line separator) at character 4: remove it',
+      ],
+    ],
+  ];
+  for (const [what, text, expected] of cases) {
+    it(`parseRoutes refuses ${what}, naming the character and where it is`, () => {
+      expect(messages(text)).to.deep.equal(expected);
+    });
+  }
+
+  it("parseRoutes accepts a no-break space at the end of a branch, which Git allows", () => {
+    const { problems, config } = parseRoutes(route('{ branches: ["main\\u00a0"] }'), "routes.yaml");
+    expect(problems).to.deep.equal([]);
+    expect(config?.routes[0]?.match.branches).to.deep.equal(["main\u00a0"]);
+  });
+});
 
 describe("Function: parseRoutes, user text in messages is escaped and clipped", () => {
   // [what, the file, every problem]
