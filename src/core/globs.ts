@@ -15,6 +15,10 @@ export function globProblem(pattern: string): string | undefined {
   // No name a host sends holds one, and it cannot be seen in the file: the glob would never match.
   const invisible = invisibleCharacter(pattern);
   if (invisible !== undefined) return `glob ${shown} holds ${invisible}: remove it`;
+  // picomatch 4's parser steps past the end of such a glob and never returns (x/ and four backslashes hangs `check`).
+  if (/\\{4,}$/.test(body)) {
+    return `glob ${shown} ends with four or more "\\", which the glob matcher never finishes reading: end it with another character`;
+  }
   if (unbalanced(body, "{", "}") || unbalanced(body, "[", "]")) {
     return `glob ${shown} has an unclosed bracket or brace`;
   }

@@ -106,6 +106,15 @@ describe("Function: globProblem (messages)", () => {
     expect(globProblem("a(b")).to.match(/^glob "a\(b" is invalid: Missing closing: "\)"/);
   });
 
+  it("globProblem refuses a glob ending in four or more backslashes, on which picomatch's parser never returns", () => {
+    const ends = (glob: string) =>
+      `glob ${JSON.stringify(glob)} ends with four or more "\\", which the glob matcher never finishes reading: end it with another character`;
+    expect(globProblem("x/\\\\\\\\")).to.equal(ends("x/\\\\\\\\"));
+    expect(globProblem("!\\\\\\\\\\")).to.equal(ends("!\\\\\\\\\\"));
+    expect(globProblem("a\\\\\\\\b")).to.equal(undefined);
+    expect(globProblem("x/\\\\\\")).to.equal(undefined);
+  });
+
   it("globProblem accepts a no-break space, which Git allows in a branch name, and letters beyond ASCII", () => {
     expect(globProblem("main\u00a0")).to.equal(undefined);
     expect(globProblem("feature/grüße-😀")).to.equal(undefined);
