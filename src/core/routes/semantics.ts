@@ -555,7 +555,7 @@ function openEndedPrefixProblem(template: string): string | undefined {
   if (!/\}\}\s*$/.test(template)) return undefined;
   return (
     "the prefix ends with a field, so it is also the start of longer values' folders (pr-1 of pr-10/, pr-11/, …), " +
-    `whose objects it would delete too: end it with "/": ${shownText(template.trimEnd()).replace(/"$/, '/"')}`
+    `whose objects it would delete too: end it with "/": ${shownText(template.trimEnd(), 60).replace(/"$/, '/"')}`
   );
 }
 

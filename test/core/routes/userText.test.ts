@@ -114,6 +114,26 @@ describe("Function: parseRoutes, user text in messages is escaped and clipped", 
     });
   }
 
+  it("parseRoutes keeps the message of a long prefix that ends with a field under 300 characters", () => {
+    const prefix = `${"}".repeat(200)}{{sha}}`;
+    const text = stringify({
+      version: 1,
+      defaults: { secret: "hooks/s" },
+      providers: { github: { token: "t/gh" } },
+      routes: [
+        {
+          name: "a",
+          match: {},
+          action: { type: "pr-cleanup", steps: [{ "delete-s3-prefix": { bucket: "b-b", prefix } }] },
+        },
+      ],
+    });
+    const found = messages(text).filter((m) => m.includes("ends with a field"));
+    expect(found).to.have.length(1);
+    expect(found[0]?.length).to.be.at.most(MAX_MESSAGE);
+    expect(found[0]).to.include(`"${"}".repeat(60)}…/"`);
+  });
+
   it("parseRoutes keeps a duplicate long route name's message short", () => {
     const name = `x${"\u001b".repeat(500)}`;
     const text = stringify({
