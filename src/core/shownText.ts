@@ -100,6 +100,11 @@ function escaped(char: string): string {
 }
 
 function unicodeEscape(code: number): string {
+  // Past U+FFFF (the tag characters U+E0000-U+E007F are format characters): its two UTF-16 units, as JSON.
+  if (code > 0xffff) {
+    const offset = code - 0x10000;
+    return unicodeEscape(0xd800 + (offset >> 10)) + unicodeEscape(0xdc00 + (offset & 0x3ff));
+  }
   return `\\u${code.toString(16).padStart(4, "0")}`;
 }
 

@@ -26,6 +26,8 @@ describe("Function: shownText", () => {
     ["acme/\u200bapi", 80, '"acme/\\u200bapi"'],
     ["\ufeffx", 80, '"\\ufeffx"'],
     ["x\ud800", 80, '"x\\ud800"'],
+    // A format character past U+FFFF (a tag character): its two UTF-16 units, so that the text stays JSON.
+    ["x\u{e0020}", 80, '"x\\udb40\\udc20"'],
     ["main\u00a0", 80, '"main\u00a0"'], // a no-break space is seen, and Git allows it in a branch name
     ["grüße/😀", 80, '"grüße/😀"'],
     ["abcdef", 3, '"abc…"'],
