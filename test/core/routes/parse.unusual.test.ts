@@ -130,7 +130,7 @@ describe("Function: parseRoutes (many YAML errors from one mistake)", () => {
     [
       "a CR inside a key",
       [...VALID.slice(0, 4), "    match: { ev\rents: [push] }", VALID[5], ""].join("\n"),
-      '5:14: route "api-build" match: unknown key "ev\\rents"; did you mean "events"?',
+      '5:14: route "api-build" match: unknown key "ev\\u000dents"; did you mean "events"?',
     ],
     [
       "terminal escapes inside a key",
