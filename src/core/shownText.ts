@@ -9,7 +9,8 @@
  * U+2066-2069, the byte order mark U+FEFF, …), and the line and paragraph separators U+2028 and U+2029.
  */
 export const INVISIBLE = /\p{Cc}|\p{Cf}|[\u2028\u2029]/u;
-const INVISIBLE_ALL = /\p{Cc}|\p{Cf}|[\u2028\u2029]/gu;
+/** INVISIBLE, and a lone surrogate (half of a character, shown as a replacement character). */
+const INVISIBLE_ALL = /\p{Cc}|\p{Cf}|[\u2028\u2029]|\p{Cs}/gu;
 
 /** Names of the invisible characters met most often, for a message that says which it is. */
 const NAMES: Readonly<Record<number, string>> = {

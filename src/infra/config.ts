@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import ipaddr from "ipaddr.js";
 import { partitionOf } from "../core/partitions";
 import { didYouMean, IPV4_SPELLINGS, looksLikeSecret, misreadIpv4Host } from "../core/routes/checks";
+import { withoutInvisible } from "../core/shownText";
 import { QUEUE_RETENTION_SECONDS } from "./route";
 
 export const NAT_STRATEGIES = ["none", "single", "perAz"] as const;
@@ -270,10 +271,9 @@ class Reader {
 }
 
 /**
- * What a message never prints raw: control and format characters (Unicode Cc and Cf: NUL, ESC, a newline, a
- * bidi override such as U+202E), the line and paragraph separators, and lone surrogates.
+ * Text without control and format characters (Unicode Cc and Cf: NUL, ESC, a newline, a bidi override such as
+ * U+202E), line and paragraph separators, or lone surrogates: what a message shows them as is withoutInvisible's.
  */
-const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu;
 const PRINTABLE = /^[^\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]*$/u;
 /** At most this many characters of a value a message quotes, '…' included. */
 const SHOWN_MAX = 80;
@@ -282,15 +282,6 @@ const SHOWN_MAX = 80;
  * top-level key with the known keys listed, then stays within MESSAGE_MAX.
  */
 const KEY_SHOWN_MAX = 77;
-
-/** `text` with each unprintable character written as \uXXXX (each UTF-16 unit of one outside the BMP). */
-function escapeUnprintable(text: string): string {
-  return text.replace(UNPRINTABLE, (char) =>
-    [...Array(char.length).keys()]
-      .map((i) => `\\u${char.charCodeAt(i).toString(16).padStart(4, "0")}`)
-      .join(""),
-  );
-}
 
 /**
  * Escaped text cut to at most `max` characters, '…' included, between two escapes, never inside one: its
@@ -311,7 +302,7 @@ function clipEscaped(text: string, max = SHOWN_MAX): string {
  * unprintable characters escaped and cut to KEY_SHOWN_MAX characters.
  */
 function shownKey(key: string): string {
-  return clipEscaped(escapeUnprintable(key), KEY_SHOWN_MAX);
+  return clipEscaped(withoutInvisible(key), KEY_SHOWN_MAX);
 }
 
 /**
@@ -324,7 +315,7 @@ function shown(value: unknown): string {
   if (typeof value !== "string") return Array.isArray(value) ? "a list" : `a value of type ${typeof value}`;
   if (looksLikeSecret(value.trim()) || value.length > 64)
     return `(a value of ${value.length} characters, not shown: it may be a secret)`;
-  const quoted = escapeUnprintable(JSON.stringify(value));
+  const quoted = withoutInvisible(JSON.stringify(value));
   return quoted.length <= SHOWN_MAX ? quoted : `"${clipEscaped(quoted.slice(1, -1), SHOWN_MAX - 2)}"`;
 }
 
@@ -347,7 +338,7 @@ function jsonProblem(text: string): string | undefined {
     const reason = ((error as Error).message.split('"')[0] ?? "")
       .replace(/,\s*(\.\.\.)?$/, "")
       .replace(" in JSON", "");
-    return clipEscaped(escapeUnprintable(reason), 120);
+    return clipEscaped(withoutInvisible(reason), 120);
   }
 }
 

@@ -19,7 +19,7 @@ import {
   YAMLMap,
   type YAMLSeq,
 } from "yaml";
-import { shownYamlMessage } from "../shownText";
+import { shownYamlMessage, withoutInvisible } from "../shownText";
 import type { Problem, RoutesConfig } from "../types";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
@@ -39,7 +39,7 @@ export function parseRoutes(text: string, file: string): ParseResult {
     const result = parseUnsafe(text, file);
     // A message quotes what the file holds (a key with an ESC or a CR in it): never as a control character,
     // which would move the terminal's cursor, colour it, or break the one line a problem takes.
-    for (const problem of result.problems) problem.message = printable(problem.message);
+    for (const problem of result.problems) problem.message = withoutInvisible(problem.message);
     return result;
   } catch (error) {
     // A bug of ours, not the user's: still a problem, never a crash of `check` or `pulumi up`.
@@ -50,7 +50,7 @@ export function parseRoutes(text: string, file: string): ParseResult {
           file,
           line: 1,
           col: 1,
-          message: printable(`internal error while reading: ${firstLine((error as Error).message)}`),
+          message: withoutInvisible(`internal error while reading: ${firstLine((error as Error).message)}`),
         },
       ],
     };
@@ -587,13 +587,6 @@ function readReferencesAsWritten(doc: Document, references: readonly ReferenceFi
 }
 
 /** The text with each control character (and line or paragraph separator) as its escape: \r, \n, \t, \u001b. */
-function printable(message: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => {
-    const named = ({ "\n": "\\n", "\r": "\\r", "\t": "\\t" } as Record<string, string>)[char];
-    return named ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
-  });
-}
 
 function firstLine(message: string): string {
   return shownYamlMessage(
