@@ -54,14 +54,14 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
   }
   io.stdout(routesTable(config.routes));
   const count = config.routes.length;
-  io.stdout(`\n${file}: ${count} route${count === 1 ? "" : "s"}, no problems\n`);
+  io.stdout(`\n${withoutInvisible(file)}: ${count} route${count === 1 ? "" : "s"}, no problems\n`);
   io.stdout(
     "\nSecrets the routes read, by name (create them before deploying: step 3 of the README; with\n" +
       "github.manageWebhooks the stack creates the webhook secrets itself, and a stack's\n" +
       "hookgate:secretNamePrefix goes in front of every name):\n",
   );
   io.stdout(secretsTable(config.routes));
-  for (const note of routeNotes(config.routes)) io.stdout(`note: ${note}\n`);
+  for (const note of routeNotes(config.routes)) io.stdout(`note: ${withoutInvisible(note)}\n`);
   for (const size of sizes) io.stdout(`note: ${size.message}\n`);
   const quota = apiResourceQuotaNote(count);
   if (quota) io.stdout(`note: ${quota}\n`);

@@ -1,6 +1,7 @@
 // What every hookgate command shares: argument parsing that turns mistakes into usage errors, and the
 // output streams (injectable, so tests can run a command in-process).
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { withoutInvisible } from "../core/shownText";
 
 /** A mistake in the command line: the CLI prints it with a pointer to --help and exits 2. */
 export class UsageError extends Error {
@@ -68,7 +69,9 @@ export function isParseArgsError(error: unknown): boolean {
 }
 
 /** Pads the columns of a table to the widest cell. */
-export function formatTable(header: string[], rows: string[][]): string {
+export function formatTable(header: string[], rawRows: string[][]): string {
+  // A cell may hold the file's text (an S3 key): an ESC in it would reach the terminal as itself.
+  const rows = rawRows.map((row) => row.map(withoutInvisible));
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
   );

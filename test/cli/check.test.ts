@@ -296,6 +296,25 @@ describe("Function: printProblems", () => {
   });
 });
 
+describe("Function: runCheck on a valid file holding control characters", () => {
+  it("hookgate check prints an S3 key holding ESC sequences in its routes table escaped, never the sequences", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookgate-check-esc-"));
+    try {
+      const file = join(dir, "routes.yaml");
+      writeFileSync(
+        file,
+        'version: 1\ndefaults: { secret: hooks/s }\nproviders: { github: { token: t/gh } }\nroutes:\n  - name: a\n    match: { repos: [acme/api] }\n    action: { type: s3-zip, bucket: my-bucket, key: "x\\e[2Jy.zip" }\n',
+      );
+      const run = await runInProcess(["check", "--routes", file]);
+      expect(run.code).to.equal(0);
+      expect(run.stdout).to.contain("s3://my-bucket/x\\u001b[2Jy.zip");
+      expect(run.stdout).not.to.contain("\u001b");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("Function: lazyCommand", () => {
   it("lazyCommand fails only when the command is used, with one clear line, when its module is missing", async () => {
     const run = lazyCommand("./no-such-command", "runNothing");
