@@ -206,7 +206,7 @@ async function runStorageStep(
         current.headRepoFullName !== undefined
           ? (current.baseRepoFullName ?? event.repo.fullName)
           : event.repo.fullName;
-      if (!headRepo || headRepo.toLowerCase() !== baseRepo.toLowerCase()) {
+      if (!sameRepository(headRepo, baseRepo)) {
         return `kept ${branch}: it belongs to a fork`;
       }
       const defaultBranch =
@@ -252,9 +252,9 @@ function openPullRequests({ count, more }: OpenPullRequests, side: "into" | "fro
   return count === 1 ? `1 open pull request ${one} it` : `${count} open pull requests ${many} it`;
 }
 
-/** Whether the event names the head's repository, and names it as the base's (a name differs only in case). */
-function sameRepository(head: string | undefined, base: string): boolean {
-  return head !== undefined && head.toLowerCase() === base.toLowerCase();
+/** Whether the head's repository is named, and is the base's (a name differs only in case). */
+function sameRepository(head: string | undefined, base: string): head is string {
+  return !!head && head.toLowerCase() === base.toLowerCase();
 }
 
 function asActionError(err: unknown, what: string): ActionError {
