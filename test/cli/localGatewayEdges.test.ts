@@ -14,6 +14,7 @@ import { SUMMARY_MSG, sampleDeliveryLines } from "../../src/cli/logSampler";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import type { ActionOutcome, WorkItem } from "../../src/core/types";
 import { type LocalGateway, startLocalGateway } from "../../src/local/localGateway";
+import { ROUTE_R_YAML } from "../support/localStores";
 import { REPO_ROOT } from "./serveHarness";
 
 const SECRET = "edges-test-secret";
@@ -95,16 +96,7 @@ describe("Function: startLocalGateway, at the edges of its HTTP server", () => {
 
   async function start(options: Partial<Parameters<typeof startLocalGateway>[0]> = {}): Promise<void> {
     const routes = join(dir, "routes.yaml");
-    writeFileSync(
-      routes,
-      `version: 1
-routes:
-  - name: r
-    secret: test/hook
-    match: { repos: [acme/api] }
-    action: { type: jenkins, jenkins: { url: "http://127.0.0.1:9", credentials: test/jenkins }, job: x }
-`,
-    );
+    writeFileSync(routes, ROUTE_R_YAML);
     const secrets = join(dir, "secrets.json");
     writeFileSync(secrets, JSON.stringify({ "test/hook": SECRET }));
     gateway = await startLocalGateway({

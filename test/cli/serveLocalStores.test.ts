@@ -35,7 +35,7 @@ import { JournalFile } from "../../src/local/journalFile";
 import { startLocalGateway } from "../../src/local/localGateway";
 import { LocalQueue } from "../../src/local/localQueue";
 import { ensureWebhookSecrets } from "../../src/local/localSecrets";
-import { fillingDisk, localWorkItem } from "../support/localStores";
+import { fillingDisk, localWorkItem, ROUTE_R_YAML } from "../support/localStores";
 
 /** The SHA-256 of `text` in hex: FsObjectStore's ETag (quoted) and what its metadata records. */
 function sha256(text: string): string {
@@ -1898,16 +1898,7 @@ function startWithRouteR(
   options: Partial<Parameters<typeof startLocalGateway>[0]> = {},
 ): ReturnType<typeof startLocalGateway> {
   const routes = join(dir, "routes-r.yaml");
-  writeFileSync(
-    routes,
-    `version: 1
-routes:
-  - name: r
-    secret: test/hook
-    match: { repos: [acme/api] }
-    action: { type: jenkins, jenkins: { url: "http://127.0.0.1:9", credentials: test/jenkins }, job: x }
-`,
-  );
+  writeFileSync(routes, ROUTE_R_YAML);
   return startLocalGateway({
     config: loadRoutesFile(routes),
     stateDir,

@@ -2,6 +2,18 @@
 import { writeSync } from "node:fs";
 import type { WorkItem } from "../../src/core/types";
 
+/**
+ * A routes.yaml with one route, "r": acme/api's deliveries, signed with the secret "test/hook", to a Jenkins
+ * job on a port nothing listens on.
+ */
+export const ROUTE_R_YAML = `version: 1
+routes:
+  - name: r
+    secret: test/hook
+    match: { repos: [acme/api] }
+    action: { type: jenkins, jenkins: { url: "http://127.0.0.1:9", credentials: test/jenkins }, job: x }
+`;
+
 /** fs.writeSync on a disk with `free` bytes left: it takes what fits, then fails with ENOSPC, as Linux does. */
 export function fillingDisk() {
   const disk = {
