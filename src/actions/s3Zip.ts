@@ -15,6 +15,7 @@
 // a zip another writer puts between the read and the upload (a second route on the key, a delivery
 // processed at the same moment) makes it fail and nothing is written; the key is read again and the
 // decision made again, a few times, then the delivery is retried later.
+import { createHash } from "node:crypto";
 import { closeSync, createWriteStream, fstatSync, openSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -86,8 +87,8 @@ export async function uploadSourceZip(
 
   const metadata: Record<string, string> = {
     sha,
-    ref: asciiMetadata(event.ref ?? (event.branch ? `refs/heads/${event.branch}` : "")),
-    "delivery-id": asciiMetadata(event.deliveryId),
+    ref: clippedMetadata(asciiMetadata(event.ref ?? (event.branch ? `refs/heads/${event.branch}` : ""))),
+    "delivery-id": boundedDeliveryId(asciiMetadata(event.deliveryId)),
   };
   const acceptedAt = acceptedAtMetadata(context.acceptedAt);
   if (acceptedAt !== undefined) metadata[ACCEPTED_AT_METADATA] = acceptedAt;
@@ -549,6 +550,24 @@ function unixMode(entry: yauzl.Entry, directory: boolean): number | undefined {
   const expected = directory ? type === 0o040000 : type === 0o100000 || type === 0o120000;
   if (!madeOnUnix || mode === 0 || !expected) return undefined;
   return mode;
+}
+
+// S3 refuses more than 2 KB of user metadata (names and values; 400 MetadataTooLarge), a final failure.
+// Git allows far longer branch names, and a delivery id is a header's value: each is kept short enough
+// that the four values stay under 1.5 KB whatever the push.
+const MAX_REF_METADATA = 1024;
+const MAX_DELIVERY_ID_METADATA = 200;
+
+/** The ref as information only (nothing compares it): a long one is cut, never inside a %XX escape. */
+function clippedMetadata(value: string): string {
+  if (value.length <= MAX_REF_METADATA) return value;
+  return `${value.slice(0, MAX_REF_METADATA - 3).replace(/%[0-9A-Fa-f]?$/, "")}...`;
+}
+
+/** isOwnZip compares delivery ids: a long one becomes its hash, the same for every attempt. */
+function boundedDeliveryId(value: string): string {
+  if (value.length <= MAX_DELIVERY_ID_METADATA) return value;
+  return `sha256:${createHash("sha256").update(value).digest("hex")}`;
 }
 
 /** S3 user metadata travels in headers: keep it ASCII (percent-encode anything else). */

@@ -32,7 +32,17 @@ export class ObjectKeyError extends ActionError {
   }
 }
 
+/** Metadata S3 would refuse (over its 2 KB): final, a retry cannot help. */
+export class ObjectMetadataError extends ActionError {
+  constructor(message: string) {
+    super(message, { retryable: false });
+    this.name = "ObjectMetadataError";
+  }
+}
+
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** S3's limit on an object's user metadata: the UTF-8 bytes of its names and values together. */
+const MAX_METADATA_BYTES = 2048;
 
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
@@ -53,6 +63,16 @@ export class FsObjectStore implements ObjectStore {
     options: { metadata: Record<string, string>; contentType?: string; condition?: WriteCondition },
   ): Promise<{ versionId?: string }> {
     const target = this.pathOf(bucket, key);
+    // As S3 refuses it (400 MetadataTooLarge), before anything is written.
+    let metadataBytes = 0;
+    for (const [name, value] of Object.entries(options.metadata))
+      metadataBytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+    if (metadataBytes > MAX_METADATA_BYTES) {
+      throw new ObjectMetadataError(
+        `the metadata of the object ${JSON.stringify(key.slice(0, 200))} is ${metadataBytes} bytes (names and values): ` +
+          `S3 refuses more than 2 KB (${MAX_METADATA_BYTES} bytes; MetadataTooLarge), and so does the local store`,
+      );
+    }
     const tmpDir = join(this.root, ".tmp");
     await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, `${randomBytes(8).toString("hex")}.part`);

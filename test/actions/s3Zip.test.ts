@@ -282,6 +282,44 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       }
     });
 
+    it("uploadSourceZip keeps the zip's metadata under S3's 2 KB for a branch of 2,100 characters or 700 non-ASCII ones: the ref is cut at 1,024 characters, never inside a %XX escape", async () => {
+      const root = await mkdtemp(join(tmpdir(), "hookgate-metadata-"));
+      try {
+        // serve's store refuses metadata over 2 KB, as S3 does (MetadataTooLarge).
+        const objects = new FsObjectStore(root);
+        for (const branch of [`long/${"b".repeat(2100)}`, `long/${"é".repeat(700)}`]) {
+          const key = `order/${branch.length}.zip`;
+          const outcome = await upload(
+            zipAt(key),
+            pushEvent({ ref: `refs/heads/${branch}`, branch }),
+            clients({ objects }),
+            EARLY,
+          );
+          expect(outcome.status).to.equal("done");
+          const ref = (await objects.head(BUCKET, key))?.metadata.ref ?? "";
+          expect(ref)
+            .to.have.length.of.at.most(1024)
+            .and.match(/\.\.\.$/);
+          expect(ref)
+            .to.match(/^refs\/heads\/long\//)
+            .and.not.match(/%[0-9A-F]?\.\.\.$/);
+        }
+      } finally {
+        await rm(root, { recursive: true, force: true });
+      }
+    });
+
+    it("uploadSourceZip stores a delivery id of more than 200 characters as its SHA-256, so a retry of that delivery still finds its own zip", async () => {
+      const key = "order/long-delivery-id.zip";
+      const deliveryId = "d".repeat(3000);
+      await upload(zipAt(key), pushEvent({ deliveryId }), clients(), LATE);
+      expect((await s3.getObject(BUCKET, key)).metadata).to.include({
+        "delivery-id": `sha256:${createHash("sha256").update(deliveryId).digest("hex")}`,
+      });
+      const outcome = await upload(zipAt(key), pushEvent({ deliveryId }), clients(), LATE);
+      expect(outcome.detail).to.match(/^already in place: /);
+    });
+
     describe("when another writer puts a zip at the key between this delivery's read and its upload", () => {
       let root: string;
       beforeEach(async () => {

@@ -30,7 +30,12 @@ import type { ActionOutcome, RoutesConfig, WorkItem } from "../../src/core/types
 import { DeliveryLog } from "../../src/local/deliveryLog";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
 import { FileSecretStore, SecretsFileError } from "../../src/local/fileSecretStore";
-import { FsObjectStore, METADATA_SUFFIX, ObjectKeyError } from "../../src/local/fsObjectStore";
+import {
+  FsObjectStore,
+  METADATA_SUFFIX,
+  ObjectKeyError,
+  ObjectMetadataError,
+} from "../../src/local/fsObjectStore";
 import { JournalFile } from "../../src/local/journalFile";
 import { startLocalGateway } from "../../src/local/localGateway";
 import { LocalQueue } from "../../src/local/localQueue";
@@ -564,6 +569,28 @@ describe("Class: FsObjectStore", () => {
       expect(existsSync(`${failed}${METADATA_SUFFIX}`), "a metadata file").to.equal(false);
     });
   }
+
+  it("put refuses, final, user metadata over S3's 2 KB (2,048 bytes of names and values, counted in UTF-8) and writes nothing; 2,048 bytes are taken", async () => {
+    const store = new FsObjectStore(join(dir, "s3"));
+    // "ref" and 2,045 bytes: 2,048.
+    await store.put("bucket-a", "m/a.zip", Readable.from([Buffer.from("z")]), {
+      metadata: { ref: "r".repeat(2045) },
+    });
+    expect((await store.head("bucket-a", "m/a.zip"))?.metadata.ref).to.have.length(2045);
+    // "ref" and 2,046 bytes, as 2,046 ASCII characters or as 2,044 and one é (2 bytes): 2,049.
+    for (const ref of ["r".repeat(2046), `${"r".repeat(2044)}é`]) {
+      const error = await store
+        .put("bucket-a", "m/b.zip", Readable.from([Buffer.from("z")]), { metadata: { ref } })
+        .catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ObjectMetadataError);
+      expect((error as ObjectMetadataError).retryable).to.equal(false);
+      expect((error as ObjectMetadataError).message)
+        .to.contain("2049 bytes")
+        .and.contain("MetadataTooLarge");
+      expect(await store.head("bucket-a", "m/b.zip")).to.equal(undefined);
+      expect(existsSync(join(dir, "s3", "bucket-a", "m", `b.zip${METADATA_SUFFIX}`))).to.equal(false);
+    }
+  });
 
   it("put refuses a key of more than 1,024 bytes, as S3 does, counting bytes, not characters", async () => {
     const store = new FsObjectStore(join(dir, "s3"));
