@@ -20,11 +20,18 @@ const STATES: readonly DeliveryState[] = ["pending", "queued", "done", "dead"];
 const MAX_KEY_BYTES = 1024;
 
 /**
- * A claim succeeds when the id is new, when its last generation died, when a pending claim was
- * abandoned, or when the item outlived its TTL (DynamoDB deletes expired items lazily).
+ * A claim of the next generation succeeds when the id is new, when its last generation died, or when the
+ * item outlived its TTL (DynamoDB deletes expired items lazily).
  */
-export const CLAIM_CONDITION =
-  "attribute_not_exists(pk) OR #state = :dead OR (#state = :pending AND #updatedAt < :stale) OR #expiresAt < :nowSeconds";
+export const CLAIM_CONDITION = "attribute_not_exists(pk) OR #state = :dead OR #expiresAt < :nowSeconds";
+
+/**
+ * A pending claim that was abandoned (released by a receive path whose send failed, or older than the
+ * pending TTL: its function died) is taken over as the SAME generation, so its work item gets the same SQS
+ * deduplication id: the failed send may have reached the queue after all (its answer timed out or the
+ * connection dropped), and SQS then drops the second message instead of running the action twice.
+ */
+export const TAKEOVER_CONDITION = "#state = :pending AND #updatedAt < :stale AND #generation = :g";
 
 export interface DynamoDedupeStoreOptions {
   now?: () => number;
@@ -64,7 +71,10 @@ export class DynamoDedupeStore implements DedupeStore {
     this.pendingTtlSeconds = options.pendingTtlSeconds ?? PENDING_CLAIM_TTL_SECONDS;
   }
 
-  /** `attempts`: how many times an id found free again between the check and the read is tried. */
+  /**
+   * `attempts`: how many times a claim is tried again when the item changed between its check and the
+   * next write (deleted by its TTL, taken over by another request).
+   */
   async claim(route: string, deliveryId: string, attempts = 3): Promise<ClaimResult> {
     const now = this.now();
     const key = { pk: { S: dedupeKey(route, deliveryId) } };
@@ -83,7 +93,6 @@ export class DynamoDedupeStore implements DedupeStore {
             ":zero": { N: "0" },
             ":one": { N: "1" },
             ":now": { N: String(now) },
-            ":stale": { N: String(now - this.pendingTtlSeconds * 1000) },
             ":nowSeconds": { N: String(Math.floor(now / 1000)) },
             ":expires": { N: String(Math.floor(now / 1000) + this.ttlSeconds) },
           },
@@ -107,7 +116,56 @@ export class DynamoDedupeStore implements DedupeStore {
           "DynamoDB dedupe claim failed: its condition kept failing on an item that is not there",
         );
       }
-      return { claimed: false, state: stateOf(old.state), generation: numberOf(old.generation) ?? 0 };
+      const generation = numberOf(old.generation);
+      const updatedAt = numberOf(old.updatedAt);
+      if (
+        old.state?.S === "pending" &&
+        generation !== undefined &&
+        updatedAt !== undefined &&
+        updatedAt < now - this.pendingTtlSeconds * 1000
+      ) {
+        return this.takeOver(route, deliveryId, generation, attempts);
+      }
+      return { claimed: false, state: stateOf(old.state), generation: generation ?? 0 };
+    }
+  }
+
+  /** Claims an abandoned pending claim again, keeping its generation (TAKEOVER_CONDITION says why). */
+  private async takeOver(
+    route: string,
+    deliveryId: string,
+    generation: number,
+    attempts: number,
+  ): Promise<ClaimResult> {
+    const now = this.now();
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: dedupeKey(route, deliveryId) } },
+          UpdateExpression:
+            "SET #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now)",
+          ConditionExpression: TAKEOVER_CONDITION,
+          ExpressionAttributeNames: CLAIM_NAMES,
+          ExpressionAttributeValues: {
+            ":pending": { S: "pending" },
+            ":g": { N: String(generation) },
+            ":now": { N: String(now) },
+            ":stale": { N: String(now - this.pendingTtlSeconds * 1000) },
+            ":expires": { N: String(Math.floor(now / 1000) + this.ttlSeconds) },
+          },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      const firstClaimedAtMs = numberOf(out.Attributes?.firstClaimedAt);
+      return firstClaimedAtMs === undefined
+        ? { claimed: true, generation }
+        : { claimed: true, generation, firstClaimedAtMs };
+    } catch (error) {
+      if (awsErrorName(error) !== "ConditionalCheckFailedException") throw dependency("claim", error);
+      // Another request took it over, or the work path recorded an outcome, in between: claim afresh.
+      if (attempts > 1) return this.claim(route, deliveryId, attempts - 1);
+      throw new TransientDependencyError("DynamoDB dedupe claim failed: the item kept changing under it");
     }
   }
 
@@ -141,9 +199,10 @@ export class DynamoDedupeStore implements DedupeStore {
 
   /**
    * Makes the pending claim look abandoned (updatedAt = 0) instead of deleting it: the generation
-   * survives, so the next claim takes generation + 1 and a fresh SQS deduplication id. Deleting
-   * would restart at generation 1, whose id SQS may still remember (5 minutes) from an earlier
-   * generation that died, and the redelivery would be dropped silently.
+   * survives, so the next claim takes it over with the same SQS deduplication id (a send that failed
+   * may have reached the queue all the same). Deleting would restart at generation 1, whose id SQS may
+   * still remember (5 minutes) from an earlier generation that died, and the redelivery would be
+   * dropped silently.
    */
   async release(route: string, deliveryId: string, generation: number): Promise<void> {
     try {

@@ -23,13 +23,12 @@ export class MemoryDedupeStore implements DedupeStore {
     const key = `${route}#${deliveryId}`;
     const now = this.now();
     const old = this.entries.get(key);
-    const free =
-      !old ||
-      old.state === "dead" ||
-      (old.state === "pending" && old.updatedAt < now - PENDING_CLAIM_TTL_SECONDS * 1000) ||
-      old.expiresAt < Math.floor(now / 1000);
-    if (!free) return { claimed: false, state: old.state, generation: old.generation };
-    const generation = (old?.generation ?? 0) + 1;
+    const next = !old || old.state === "dead" || old.expiresAt < Math.floor(now / 1000);
+    // An abandoned pending claim (released, or its function died) is taken over as the same generation: its
+    // send may have reached the queue after all, and the same deduplication id keeps it from running twice.
+    const abandoned = old?.state === "pending" && old.updatedAt < now - PENDING_CLAIM_TTL_SECONDS * 1000;
+    if (!next && !abandoned) return { claimed: false, state: old.state, generation: old.generation };
+    const generation = next ? (old?.generation ?? 0) + 1 : old.generation;
     const firstClaimedAt = old?.firstClaimedAt ?? now;
     this.entries.set(key, {
       state: "pending",

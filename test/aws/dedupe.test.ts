@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
-import { CLAIM_CONDITION, DynamoDedupeStore, dedupeKey } from "../../src/aws/dedupe";
+import { CLAIM_CONDITION, DynamoDedupeStore, dedupeKey, TAKEOVER_CONDITION } from "../../src/aws/dedupe";
 import { TransientDependencyError } from "../../src/core/errors";
 import { DEDUPE_TTL_SECONDS } from "../../src/core/policy";
 
@@ -41,7 +41,7 @@ describe("Class: DynamoDedupeStore", () => {
     expect(input?.TableName).to.equal(TABLE);
     expect(input?.Key).to.deep.equal({ pk: { S: "api-build#d-1" } });
     expect(input?.ConditionExpression).to.equal(
-      "attribute_not_exists(pk) OR #state = :dead OR (#state = :pending AND #updatedAt < :stale) OR #expiresAt < :nowSeconds",
+      "attribute_not_exists(pk) OR #state = :dead OR #expiresAt < :nowSeconds",
     );
     expect(input?.ConditionExpression).to.equal(CLAIM_CONDITION);
     expect(input?.UpdateExpression).to.contain("#generation = if_not_exists(#generation, :zero) + :one");
@@ -49,7 +49,6 @@ describe("Class: DynamoDedupeStore", () => {
     const values = input?.ExpressionAttributeValues ?? {};
     expect(values[":pending"]).to.deep.equal({ S: "pending" });
     expect(values[":dead"]).to.deep.equal({ S: "dead" });
-    expect(values[":stale"]).to.deep.equal({ N: String(NOW - 60_000) });
     expect(values[":expires"]).to.deep.equal({ N: String(NOW / 1000 + DEDUPE_TTL_SECONDS) });
     expect(input?.ReturnValues).to.equal("ALL_NEW");
     expect(input?.ReturnValuesOnConditionCheckFailure).to.equal("ALL_OLD");
@@ -90,6 +89,89 @@ describe("Class: DynamoDedupeStore", () => {
       expect(ddb.commandCalls(GetItemCommand)).to.have.length(0);
     });
   }
+
+  it("claim(route, id) takes over a pending claim abandoned more than 60 s ago (or released) as the same generation, so SQS deduplicates its work item against a send that reached the queue after all", async () => {
+    const FIRST = NOW - 120_000;
+    ddb
+      .on(UpdateItemCommand)
+      .rejectsOnce(
+        conditionFailed({
+          state: { S: "pending" },
+          generation: { N: "3" },
+          updatedAt: { N: "0" },
+          firstClaimedAt: { N: String(FIRST) },
+        }),
+      )
+      .resolves({
+        Attributes: { state: { S: "pending" }, generation: { N: "3" }, firstClaimedAt: { N: String(FIRST) } },
+      });
+    expect(await store.claim("api-build", "d-1")).to.deep.equal({
+      claimed: true,
+      generation: 3,
+      firstClaimedAtMs: FIRST,
+    });
+    const takeover = ddb.commandCalls(UpdateItemCommand)[1]?.args[0].input;
+    expect(takeover?.ConditionExpression).to.equal(TAKEOVER_CONDITION);
+    expect(takeover?.ConditionExpression).to.equal(
+      "#state = :pending AND #updatedAt < :stale AND #generation = :g",
+    );
+    expect(takeover?.UpdateExpression).to.equal(
+      "SET #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now)",
+    );
+    expect(takeover?.ExpressionAttributeNames).to.deep.equal({
+      "#state": "state",
+      "#generation": "generation",
+      "#updatedAt": "updatedAt",
+      "#expiresAt": "expiresAt",
+      "#firstClaimedAt": "firstClaimedAt",
+    });
+    expect(takeover?.ExpressionAttributeValues).to.deep.equal({
+      ":pending": { S: "pending" },
+      ":g": { N: "3" },
+      ":now": { N: String(NOW) },
+      ":stale": { N: String(NOW - 60_000) },
+      ":expires": { N: String(NOW / 1000 + DEDUPE_TTL_SECONDS) },
+    });
+  });
+
+  it("claim(route, id) leaves a pending claim younger than 60 s alone (in progress), writing nothing more", async () => {
+    ddb.on(UpdateItemCommand).rejects(
+      conditionFailed({
+        state: { S: "pending" },
+        generation: { N: "3" },
+        updatedAt: { N: String(NOW - 60_000) },
+      }),
+    );
+    expect(await store.claim("api-build", "d-1")).to.deep.equal({
+      claimed: false,
+      state: "pending",
+      generation: 3,
+    });
+    expect(ddb.commandCalls(UpdateItemCommand)).to.have.length(1);
+  });
+
+  it("claim(route, id) claims afresh when the item changed before its takeover (the work path marked it dead: the next generation)", async () => {
+    const abandoned = { state: { S: "pending" }, generation: { N: "3" }, updatedAt: { N: "0" } };
+    ddb
+      .on(UpdateItemCommand)
+      .rejectsOnce(conditionFailed(abandoned))
+      .rejectsOnce(conditionFailed())
+      .resolves({ Attributes: { generation: { N: "4" } } });
+    expect(await store.claim("api-build", "d-1")).to.deep.equal({ claimed: true, generation: 4 });
+    const conditions = ddb
+      .commandCalls(UpdateItemCommand)
+      .map((call) => call.args[0].input.ConditionExpression);
+    expect(conditions).to.deep.equal([CLAIM_CONDITION, TAKEOVER_CONDITION, CLAIM_CONDITION]);
+  });
+
+  it("claim(route, id) gives up (503) when an abandoned claim keeps changing under its takeover, never looping", async () => {
+    ddb
+      .on(UpdateItemCommand)
+      .rejects(conditionFailed({ state: { S: "pending" }, generation: { N: "3" }, updatedAt: { N: "0" } }));
+    const error = await store.claim("api-build", "d-1").catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(TransientDependencyError);
+    expect(ddb.commandCalls(UpdateItemCommand)).to.have.length(6);
+  });
 
   it("claim(route, id) reads the item with a consistent GetItem when the failure carries no item", async () => {
     ddb.on(UpdateItemCommand).rejects(conditionFailed());
@@ -209,7 +291,6 @@ describe("Class: DynamoDedupeStore", () => {
       ":zero": { N: "0" },
       ":one": { N: "1" },
       ":now": { N: String(NOW) },
-      ":stale": { N: String(NOW - 60_000) },
       ":nowSeconds": { N: String(NOW / 1000) },
       ":expires": { N: String(NOW / 1000 + DEDUPE_TTL_SECONDS) },
     });

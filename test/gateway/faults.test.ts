@@ -235,6 +235,20 @@ describe("Fault scenarios: the route handler with the real Jenkins action agains
     expect(g.ledger()).to.deep.equal({ accepted: 1, done: 1, dead: 0 });
   });
 
+  it("SQS took the message but its answer was lost: 503, and the redelivery is not queued a second time, so it builds once", async () => {
+    const g = gateway(route(), runJenkins);
+    g.queue.lostAnswersLeft = 1;
+    expect((await g.deliver({ deliveryId: "lost-1" })).statusCode).to.equal(503);
+    expect(g.queue.messages).to.have.length(1);
+    // The Git host's redelivery (GitHub: Redeliver) is accepted; SQS's deduplication drops its message.
+    expect((await g.deliver({ deliveryId: "lost-1" })).statusCode).to.equal(202);
+    expect(g.queue.messages).to.have.length(1);
+    await g.queue.drain(g.work);
+    expect(buildDeliveries(jenkins)).to.deep.equal(["lost-1"]);
+    expect(g.dedupe.peek("api-build", "lost-1")).to.deep.equal({ state: "done", generation: 1 });
+    expect((await g.deliver({ deliveryId: "lost-1" })).body.status).to.equal("duplicate");
+  });
+
   it("a plain Error on record 2 of 4: only that record comes back, and each delivery builds once", async () => {
     let thrown = false;
     const g = gateway(route(), async (item, clients) => {

@@ -27,6 +27,8 @@ export class FifoQueueDouble implements WorkQueue {
   private readonly dedupeIds = new Set<string>();
   private counter = 0;
   failuresLeft = 0;
+  /** Sends that SQS takes whose answer is then lost (a timeout, a dropped connection): the caller sees an error. */
+  lostAnswersLeft = 0;
 
   constructor(readonly maxReceiveCount = 5) {}
 
@@ -45,6 +47,10 @@ export class FifoQueueDouble implements WorkQueue {
       group: messageGroupId(item),
       receiveCount: 0,
     });
+    if (this.lostAnswersLeft > 0) {
+      this.lostAnswersLeft--;
+      throw new Error("SQS SendMessage to the work queue failed: TimeoutError: the answer never came");
+    }
   }
 
   readonly backoff = async (record: SQSRecord, delayMs: number): Promise<void> => {

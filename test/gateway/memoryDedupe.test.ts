@@ -32,11 +32,13 @@ describe("Class: MemoryDedupeStore", () => {
       });
     }
     at(PENDING_CLAIM_TTL_SECONDS * 1000 + 1);
+    // Taken over as the same generation: the dead function's send may have reached the queue.
     expect(await dedupe.claim("r", "d")).to.deep.equal({
       claimed: true,
-      generation: 2,
+      generation: 1,
       firstClaimedAtMs: START,
     });
+    expect(await dedupe.claim("r", "d")).to.deep.include({ claimed: false, state: "pending" });
   });
 
   for (const state of ["queued", "done"] as const) {
@@ -101,7 +103,7 @@ describe("Class: MemoryDedupeStore", () => {
     expect(dedupe.peek("r", "missing")).to.equal(undefined);
   });
 
-  it("release makes only that generation's pending claim abandoned: the next claim takes generation + 1", async () => {
+  it("release makes only that generation's pending claim abandoned: the next claim takes it over as the same generation", async () => {
     const { dedupe } = store();
     await dedupe.claim("r", "d");
     await dedupe.release("r", "d", 2); // not its generation
@@ -109,9 +111,18 @@ describe("Class: MemoryDedupeStore", () => {
     await dedupe.release("r", "d", 1);
     expect(await dedupe.claim("r", "d")).to.deep.equal({
       claimed: true,
-      generation: 2,
+      generation: 1,
       firstClaimedAtMs: START,
     });
+  });
+
+  it("claim after a dead generation takes the next one, also when a takeover came before it", async () => {
+    const { dedupe } = store();
+    await dedupe.claim("r", "d");
+    await dedupe.release("r", "d", 1);
+    expect(await dedupe.claim("r", "d")).to.deep.include({ claimed: true, generation: 1 });
+    await dedupe.mark("r", "d", 1, "dead");
+    expect(await dedupe.claim("r", "d")).to.deep.include({ claimed: true, generation: 2 });
   });
 
   it("release leaves a queued claim alone (the item may be in the queue), and does nothing for an unknown id", async () => {
