@@ -1,5 +1,5 @@
 // Reading the actions' secrets. A missing or malformed secret is a deployment mistake: a final
-// error that names the secret, never its value. A throttled store is retryable.
+// error that names the secret, never its value. A store that fails (throttled, unreachable, refusing) is retryable.
 import { ActionError, SecretNotFoundError, TransientDependencyError } from "../core/errors";
 import type { Provider } from "../core/types";
 import type { ActionClients } from "./types";
@@ -16,9 +16,13 @@ export async function readSecret(clients: Pick<ActionClients, "secrets">, name: 
         cause: err,
       });
     }
-    const reason =
-      err instanceof TransientDependencyError ? "is unavailable or throttled" : "could not be read";
-    throw new ActionError(`Secrets Manager ${reason} (secret "${name}")`, { retryable: true, cause: err });
+    // The store's own words name the secret and what Secrets Manager said (throttled, or refused: AccessDenied,
+    // a KMS key it cannot use), never a value; anything else is not quoted.
+    const message =
+      err instanceof TransientDependencyError
+        ? err.message
+        : `Secrets Manager could not be read (secret "${name}")`;
+    throw new ActionError(message, { retryable: true, cause: err });
   }
   const current = values[0];
   if (current === undefined || current.trim() === "") {

@@ -1,5 +1,8 @@
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { parseProviderToken, readSecret } from "../../src/actions/secrets";
+import { SecretsManagerStore } from "../../src/aws/secrets";
 import type { ActionError } from "../../src/core/errors";
 import type { SecretStore } from "../../src/core/ports";
 import { MemorySecretStore } from "../support/secrets";
@@ -37,7 +40,7 @@ describe("Function: readSecret (a missing or empty secret is final, a store that
     [
       "is throttled",
       new MemorySecretStore({ "hookgate/token": "t" }).throttle(1),
-      'Secrets Manager is unavailable or throttled (secret "hookgate/token")',
+      'Secrets Manager throttled reading "hookgate/token"',
     ],
     [
       "fails otherwise",
@@ -54,6 +57,41 @@ describe("Function: readSecret (a missing or empty secret is final, a store that
       const err = await rejectsWithActionError(readSecret({ secrets }, "hookgate/token"));
       expect(err.retryable).to.equal(true);
       expect(err.message).to.equal(message);
+    });
+  }
+
+  for (const [name, status, said] of [
+    [
+      "AccessDeniedException",
+      400,
+      /^Secrets Manager cannot give "hookgate\/token" \(AWSCURRENT\): AccessDeniedException: /,
+    ],
+    [
+      "DecryptionFailure",
+      400,
+      /^Secrets Manager cannot give "hookgate\/token" \(AWSCURRENT\): DecryptionFailure: /,
+    ],
+    ["ThrottlingException", 400, /^Secrets Manager unavailable for "hookgate\/token": ThrottlingException: /],
+  ] as const) {
+    it(`readSecret says Secrets Manager's own ${name}, retryable, rather than calling every failure unavailable or throttled`, async () => {
+      const client = new SecretsManagerClient({ region: "eu-west-1" });
+      const sm = mockClient(client);
+      try {
+        sm.on(GetSecretValueCommand).rejects(
+          Object.assign(new Error(`${name} from Secrets Manager`), {
+            name,
+            $fault: "client",
+            $metadata: { httpStatusCode: status },
+          }),
+        );
+        const err = await rejectsWithActionError(
+          readSecret({ secrets: new SecretsManagerStore(client) }, "hookgate/token"),
+        );
+        expect(err.retryable).to.equal(true);
+        expect(err.message).to.match(said);
+      } finally {
+        sm.restore();
+      }
     });
   }
 });
