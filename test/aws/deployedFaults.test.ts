@@ -1,0 +1,388 @@
+// The deployed wiring (buildRouteHandler: the real SDK clients with the deployed timeouts and retries) against
+// a local server on 127.0.0.1 speaking the JSON protocol of DynamoDB, SQS and Secrets Manager, answering each
+// call as a test scripts it: an error of each class at each step of the receive and the work path.
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { expect } from "chai";
+import { readSecret } from "../../src/actions/secrets";
+import { buildRouteHandler, readRuntimeConfig } from "../../src/aws/lambdaRuntime";
+import { ActionError } from "../../src/core/errors";
+import type { RouteHandler } from "../../src/gateway/routeHandler";
+import {
+  githubDelivery,
+  jenkinsRoute,
+  parseAnswer,
+  sqsEvent,
+  sqsRecord,
+  WEBHOOK_SECRET,
+  workItem,
+} from "../gateway/support";
+
+interface Call {
+  /** The operation: UpdateItem, GetItem, SendMessage, ChangeMessageVisibility, GetSecretValue. */
+  op: string;
+  body: Record<string, unknown>;
+}
+type Reply = { status: number; body: Record<string, unknown> };
+type Script = (call: Call) => Reply | undefined;
+
+const JENKINS_SECRET = JSON.stringify({ user: "ci-bot", token: "11aa22bb33cc44dd55ee66ff77gg88hh" });
+
+/** What the services answer when the script says nothing: every call succeeds. */
+function success(call: Call): Reply {
+  switch (call.op) {
+    case "GetSecretValue": {
+      const values: Record<string, string> = {
+        "hookgate/github-webhook": WEBHOOK_SECRET,
+        "hookgate/jenkins": JENKINS_SECRET,
+      };
+      const value = values[String(call.body.SecretId)];
+      return call.body.VersionStage === "AWSCURRENT" && value !== undefined
+        ? { status: 200, body: { Name: call.body.SecretId, SecretString: value } }
+        : awsError("ResourceNotFoundException");
+    }
+    case "UpdateItem":
+      return { status: 200, body: { Attributes: { generation: { N: "1" } } } };
+    case "GetItem":
+      return { status: 200, body: {} };
+    case "SendMessage":
+      return {
+        status: 200,
+        body: {
+          MessageId: "m-local",
+          MD5OfMessageBody: createHash("md5").update(String(call.body.MessageBody)).digest("hex"),
+        },
+      };
+    default:
+      return { status: 200, body: {} };
+  }
+}
+
+function awsError(type: string, status = 400, extra: Record<string, unknown> = {}): Reply {
+  return { status, body: { __type: type, message: `${type} from the local server`, ...extra } };
+}
+
+/** The script's reply to one operation (matching `when`, if given); the others succeed. */
+function on(op: string, reply: Reply, when: (call: Call) => boolean = () => true): Script {
+  return (call) => (call.op === op && when(call) ? reply : undefined);
+}
+
+describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS and Secrets Manager on 127.0.0.1", () => {
+  let server: Server;
+  let script: Script = () => undefined;
+  const calls: Call[] = [];
+  const saved: Record<string, string | undefined> = {};
+  const printed: string[] = [];
+  const stdout = process.stdout.write;
+  let action: "done" | "final" | "retryable" = "done";
+
+  before(async () => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        const target = String(req.headers["x-amz-target"] ?? "");
+        const call: Call = {
+          op: target.slice(target.lastIndexOf(".") + 1),
+          body: chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : {},
+        };
+        calls.push(call);
+        const reply = script(call) ?? success(call);
+        res.writeHead(reply.status, { "content-type": "application/x-amz-json-1.0" });
+        res.end(JSON.stringify(reply.body));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const env: Record<string, string> = {
+      AWS_ENDPOINT_URL: base,
+      AWS_REGION: "eu-west-1",
+      AWS_ACCESS_KEY_ID: "AKIDLOCAL",
+      AWS_SECRET_ACCESS_KEY: "local",
+      HOOKGATE_ROUTE: JSON.stringify(jenkinsRoute()),
+      HOOKGATE_QUEUE_URL: `${base}/123456789012/hookgate-api-build.fifo`,
+      HOOKGATE_DLQ_URL: `${base}/123456789012/hookgate-api-build-dlq.fifo`,
+      HOOKGATE_DEDUPE_TABLE: "hookgate-dedupe",
+    };
+    for (const [key, value] of Object.entries(env)) {
+      saved[key] = process.env[key];
+      process.env[key] = value;
+    }
+  });
+  after(() => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    server.closeAllConnections();
+    server.close();
+  });
+  afterEach(() => {
+    process.stdout.write = stdout;
+  });
+
+  /** A fresh handler (a cold start: nothing cached), its log lines captured. */
+  function handler(with_: Script): RouteHandler {
+    script = with_;
+    calls.length = 0;
+    printed.length = 0;
+    process.stdout.write = ((chunk: string) => {
+      printed.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    return buildRouteHandler(readRuntimeConfig(), async (_item, clients) => {
+      await readSecret(clients, "hookgate/jenkins");
+      if (action === "final")
+        throw new ActionError("Jenkins job api/build not found (404)", { retryable: false });
+      if (action === "retryable") throw new ActionError("Jenkins answered 503", { retryable: true });
+      return { status: "done", detail: "queued" };
+    });
+  }
+
+  function lines(msg: string): Array<Record<string, unknown>> {
+    return printed.map((line) => JSON.parse(line)).filter((line) => line.msg === msg);
+  }
+
+  const ops = () => calls.map((call) => call.op);
+
+  describe("receive: every failure of a dependency is a 503 the Git host can redeliver, never a 401 or a lost 202", () => {
+    const cases: Array<[string, Script, RegExp]> = [
+      [
+        "Secrets Manager throttled",
+        on("GetSecretValue", awsError("ThrottlingException")),
+        /ThrottlingException/,
+      ],
+      [
+        "Secrets Manager failing (500)",
+        on("GetSecretValue", awsError("InternalServiceError", 500)),
+        /InternalServiceError/,
+      ],
+      [
+        "Secrets Manager refusing (AccessDenied)",
+        on("GetSecretValue", awsError("AccessDeniedException")),
+        /AccessDeniedException/,
+      ],
+      [
+        "Secrets Manager unable to decrypt",
+        on("GetSecretValue", awsError("DecryptionFailure")),
+        /DecryptionFailure/,
+      ],
+      [
+        "the claim throttled",
+        on("UpdateItem", awsError("ProvisionedThroughputExceededException")),
+        /ProvisionedThroughputExceeded/,
+      ],
+      [
+        "the claim failing (500)",
+        on("UpdateItem", awsError("InternalServerError", 500)),
+        /InternalServerError/,
+      ],
+      [
+        "the claim refused (AccessDenied)",
+        on("UpdateItem", awsError("AccessDeniedException")),
+        /not transient.*AccessDeniedException/,
+      ],
+      [
+        "the table missing",
+        on("UpdateItem", awsError("ResourceNotFoundException")),
+        /not transient.*ResourceNotFoundException/,
+      ],
+      [
+        "the send throttled",
+        on("SendMessage", awsError("com.amazonaws.sqs#RequestThrottled")),
+        /RequestThrottled/,
+      ],
+      ["the send failing (500)", on("SendMessage", awsError("InternalError", 500)), /InternalError/],
+      ["the send refused (AccessDenied)", on("SendMessage", awsError("AccessDenied", 403)), /AccessDenied/],
+      [
+        "the queue missing",
+        on("SendMessage", awsError("com.amazonaws.sqs#QueueDoesNotExist")),
+        /QueueDoesNotExist/,
+      ],
+    ];
+    for (const [what, faults, error] of cases) {
+      it(`answers 503 unavailable with ${what}, and logs the dependency's error`, async () => {
+        const answer = parseAnswer(await handler(faults).receive(githubDelivery({ deliveryId: "r-1" })));
+        expect(answer.statusCode).to.equal(503);
+        expect(answer.body.status).to.equal("unavailable");
+        expect(lines("delivery")[0]?.error).to.match(error);
+      });
+    }
+
+    it("releases the claim when the send fails, so the redelivery is accepted", async () => {
+      await handler(on("SendMessage", awsError("InternalError", 500))).receive(
+        githubDelivery({ deliveryId: "r-2" }),
+      );
+      const release = calls.filter((call) => call.op === "UpdateItem")[1]?.body;
+      expect(release?.UpdateExpression).to.equal("SET #updatedAt = :zero");
+      expect(release?.ConditionExpression).to.equal("#generation = :g AND #state = :pending");
+    });
+
+    it("reads the claim's old item from DynamoDB's own ConditionalCheckFailed answer (ALL_OLD): done is 200 duplicate, with no second read", async () => {
+      const faults = on(
+        "UpdateItem",
+        awsError("ConditionalCheckFailedException", 400, {
+          Item: { state: { S: "done" }, generation: { N: "2" } },
+        }),
+      );
+      const answer = parseAnswer(await handler(faults).receive(githubDelivery({ deliveryId: "r-3" })));
+      expect(answer.statusCode).to.equal(200);
+      expect(answer.body.status).to.equal("duplicate");
+      expect(ops()).not.to.include("GetItem");
+      expect(ops()).not.to.include("SendMessage");
+    });
+
+    it("takes over a released claim as the same generation and sends it with the same SQS deduplication id", async () => {
+      let updates = 0;
+      const faults: Script = (call) => {
+        if (call.op !== "UpdateItem" || ++updates > 2) return undefined;
+        if (updates === 1) {
+          const old = { state: { S: "pending" }, generation: { N: "3" }, updatedAt: { N: "0" } };
+          return awsError("ConditionalCheckFailedException", 400, { Item: old });
+        }
+        return {
+          status: 200,
+          body: { Attributes: { generation: { N: "3" }, firstClaimedAt: { N: "1700000000000" } } },
+        };
+      };
+      const answer = parseAnswer(await handler(faults).receive(githubDelivery({ deliveryId: "r-4" })));
+      expect(answer.statusCode).to.equal(202);
+      const takeover = calls.filter((call) => call.op === "UpdateItem")[1]?.body;
+      expect(takeover?.ConditionExpression).to.equal(
+        "#state = :pending AND #updatedAt < :stale AND #generation = :g",
+      );
+      expect(calls.find((call) => call.op === "SendMessage")?.body.MessageDeduplicationId).to.equal("r-4:3");
+    });
+  });
+
+  describe("work: each failure ends retried, dead-lettered or done, and the batch answer says which record comes back", () => {
+    const record = (receiveCount = 1) =>
+      sqsEvent([
+        sqsRecord(JSON.stringify(workItem({ deliveryId: "w-1" })), {
+          id: "m-1",
+          receiveCount,
+          group: "acme/api",
+        }),
+      ]);
+    const jenkinsSecret = (call: Call) => call.body.SecretId === "hookgate/jenkins";
+    const cases: Array<[string, Script, typeof action, string[], string, RegExp | undefined]> = [
+      [
+        "the done check failing (500): the action runs",
+        on("GetItem", awsError("InternalServerError", 500)),
+        "done",
+        [],
+        "done",
+        undefined,
+      ],
+      [
+        "the done check refused: the action runs",
+        on("GetItem", awsError("AccessDeniedException")),
+        "done",
+        [],
+        "done",
+        undefined,
+      ],
+      [
+        "Secrets Manager throttled",
+        on("GetSecretValue", awsError("ThrottlingException"), jenkinsSecret),
+        "done",
+        ["m-1"],
+        "retry",
+        /unavailable for "hookgate\/jenkins": ThrottlingException/,
+      ],
+      [
+        "Secrets Manager refusing",
+        on("GetSecretValue", awsError("AccessDeniedException"), jenkinsSecret),
+        "done",
+        ["m-1"],
+        "retry",
+        /cannot give "hookgate\/jenkins" \(AWS\w+\): AccessDeniedException/,
+      ],
+      [
+        "the action's secret missing",
+        on("GetSecretValue", awsError("ResourceNotFoundException"), jenkinsSecret),
+        "done",
+        [],
+        "dead",
+        /^final: secret "hookgate\/jenkins" was not found/,
+      ],
+      [
+        "the DLQ send failing (500)",
+        on("SendMessage", awsError("InternalError", 500)),
+        "final",
+        ["m-1"],
+        "failed",
+        /dead-lettering failed: .*InternalError/,
+      ],
+      [
+        "the DLQ send refused",
+        on("SendMessage", awsError("AccessDenied", 403)),
+        "final",
+        ["m-1"],
+        "failed",
+        /dead-lettering failed: .*AccessDenied/,
+      ],
+      [
+        "the done mark throttled: done stands",
+        on("UpdateItem", awsError("ThrottlingException")),
+        "done",
+        [],
+        "done",
+        undefined,
+      ],
+      [
+        "the backoff failing (500): the record still comes back",
+        on("ChangeMessageVisibility", awsError("InternalError", 500)),
+        "retryable",
+        ["m-1"],
+        "retry",
+        /Jenkins answered 503/,
+      ],
+    ];
+    for (const [what, faults, outcome, failures, logged, error] of cases) {
+      it(`with ${what}, the attempt is ${logged} and the batch answer reports ${JSON.stringify(failures)}`, async () => {
+        action = outcome;
+        try {
+          const answer = await handler(faults).work(record(), { remainingMs: () => 120_000 });
+          expect(answer.batchItemFailures.map((failure) => failure.itemIdentifier)).to.deep.equal(failures);
+          const attempt = lines("attempt")[0];
+          expect(attempt?.outcome).to.equal(logged);
+          if (error) expect(attempt?.error).to.match(error);
+        } finally {
+          action = "done";
+        }
+      });
+    }
+
+    it("marks the last attempt dead before the action, so a function killed there leaves the delivery redeliverable", async () => {
+      action = "retryable";
+      try {
+        const answer = await handler(() => undefined).work(record(5), { remainingMs: () => 120_000 });
+        expect(answer.batchItemFailures).to.deep.equal([]);
+        const marks = calls
+          .filter((call) => call.op === "UpdateItem")
+          .map((call) => call.body.ExpressionAttributeValues);
+        expect(marks.map((values) => (values as Record<string, { S?: string }>)[":state"]?.S)).to.deep.equal([
+          "dead",
+          "dead",
+        ]);
+        expect(ops().indexOf("UpdateItem")).to.be.lessThan(ops().indexOf("GetSecretValue"));
+        expect(lines("attempt")[0]?.error).to.match(/^gave up after 5 attempts: Jenkins answered 503/);
+      } finally {
+        action = "done";
+      }
+    });
+
+    it("skips a record whose generation DynamoDB says is done (a crash returned a finished record)", async () => {
+      const faults = on("GetItem", {
+        status: 200,
+        body: { Item: { state: { S: "done" }, generation: { N: "1" } } },
+      });
+      const answer = await handler(faults).work(record(2), { remainingMs: () => 120_000 });
+      expect(answer.batchItemFailures).to.deep.equal([]);
+      expect(lines("attempt")[0]?.outcome).to.equal("already-done");
+      expect(ops()).to.deep.equal(["GetItem"]);
+    });
+  });
+});
