@@ -249,6 +249,26 @@ describe("Fault scenarios: the route handler with the real Jenkins action agains
     expect((await g.deliver({ deliveryId: "lost-1" })).body.status).to.equal("duplicate");
   });
 
+  it("marking the delivery queued fails after the send: 202; a redelivery within a minute is 503 in progress, and one after it is taken over without building twice", async () => {
+    const g = gateway(route(), runJenkins);
+    const mark = g.dedupe.mark.bind(g.dedupe);
+    g.dedupe.mark = async (routeName, id, generation, state) => {
+      if (state === "queued") throw new Error("DynamoDB dedupe mark failed: ThrottlingException");
+      return mark(routeName, id, generation, state);
+    };
+    expect((await g.deliver({ deliveryId: "unmarked-1" })).statusCode).to.equal(202);
+    expect(g.dedupe.peek("api-build", "unmarked-1")?.state).to.equal("pending");
+    expect((await g.deliver({ deliveryId: "unmarked-1" })).statusCode).to.equal(503);
+    // A minute later the claim looks abandoned (as when the function died between the send and the mark).
+    const entry = g.dedupe.entries.get("api-build#unmarked-1");
+    if (entry) entry.updatedAt -= 61_000;
+    expect((await g.deliver({ deliveryId: "unmarked-1" })).statusCode).to.equal(202);
+    expect(g.queue.messages).to.have.length(1);
+    await g.queue.drain(g.work);
+    expect(buildDeliveries(jenkins)).to.deep.equal(["unmarked-1"]);
+    expect(g.dedupe.peek("api-build", "unmarked-1")).to.deep.equal({ state: "done", generation: 1 });
+  });
+
   it("a plain Error on record 2 of 4: only that record comes back, and each delivery builds once", async () => {
     let thrown = false;
     const g = gateway(route(), async (item, clients) => {
