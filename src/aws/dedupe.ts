@@ -3,7 +3,7 @@
 // Item: pk (S) = "<route>#<deliveryId>", state (S), generation (N), updatedAt (N, epoch ms),
 // expiresAt (N, epoch seconds; the table's TTL attribute), firstClaimedAt (N, epoch ms; set by the first
 // claim and kept by the next generations).
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   type AttributeValue,
   type DynamoDBClient,
@@ -53,8 +53,8 @@ const STATE_NAMES = {
   "#expiresAt": "expiresAt",
 };
 
-/** The claim's names: the mark's, and the first claim's time, which only the claim writes. */
-const CLAIM_NAMES = { ...STATE_NAMES, "#firstClaimedAt": "firstClaimedAt" };
+/** The claim's names: the mark's, the first claim's time and the claim's token, which only a claim writes. */
+const CLAIM_NAMES = { ...STATE_NAMES, "#firstClaimedAt": "firstClaimedAt", "#claimToken": "claimToken" };
 
 export class DynamoDedupeStore implements DedupeStore {
   private readonly now: () => number;
@@ -73,9 +73,16 @@ export class DynamoDedupeStore implements DedupeStore {
 
   /**
    * `attempts`: how many times a claim is tried again when the item changed between its check and the
-   * next write (deleted by its TTL, taken over by another request).
+   * next write (deleted by its TTL, taken over by another request). `token`: written with the claim, so a
+   * claim DynamoDB applied but whose answer was lost is known as this one's when the SDK's retry of it
+   * fails the condition (rather than taken for another request's, in progress: a 503).
    */
-  async claim(route: string, deliveryId: string, attempts = 3): Promise<ClaimResult> {
+  async claim(
+    route: string,
+    deliveryId: string,
+    attempts = 3,
+    token: string = randomUUID(),
+  ): Promise<ClaimResult> {
     const now = this.now();
     const key = { pk: { S: dedupeKey(route, deliveryId) } };
     try {
@@ -84,7 +91,7 @@ export class DynamoDedupeStore implements DedupeStore {
           TableName: this.tableName,
           Key: key,
           UpdateExpression:
-            "SET #state = :pending, #generation = if_not_exists(#generation, :zero) + :one, #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now)",
+            "SET #state = :pending, #generation = if_not_exists(#generation, :zero) + :one, #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now), #claimToken = :token",
           ConditionExpression: CLAIM_CONDITION,
           ExpressionAttributeNames: CLAIM_NAMES,
           ExpressionAttributeValues: {
@@ -95,6 +102,7 @@ export class DynamoDedupeStore implements DedupeStore {
             ":now": { N: String(now) },
             ":nowSeconds": { N: String(Math.floor(now / 1000)) },
             ":expires": { N: String(Math.floor(now / 1000) + this.ttlSeconds) },
+            ":token": { S: token },
           },
           ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
@@ -111,12 +119,19 @@ export class DynamoDedupeStore implements DedupeStore {
       if (!old) {
         // Deleted between the condition check and the read: the id is free again, so claim it. A table
         // that keeps saying so is not behaving like DynamoDB: give up (503) rather than loop.
-        if (attempts > 1) return this.claim(route, deliveryId, attempts - 1);
+        if (attempts > 1) return this.claim(route, deliveryId, attempts - 1, token);
         throw new TransientDependencyError(
           "DynamoDB dedupe claim failed: its condition kept failing on an item that is not there",
         );
       }
       const generation = numberOf(old.generation);
+      if (old.claimToken?.S === token && old.state?.S === "pending" && generation !== undefined) {
+        // This claim's own write, applied by an earlier try whose answer was lost.
+        const firstClaimedAtMs = numberOf(old.firstClaimedAt);
+        return firstClaimedAtMs === undefined
+          ? { claimed: true, generation }
+          : { claimed: true, generation, firstClaimedAtMs };
+      }
       const updatedAt = numberOf(old.updatedAt);
       if (
         old.state?.S === "pending" &&
@@ -124,7 +139,7 @@ export class DynamoDedupeStore implements DedupeStore {
         updatedAt !== undefined &&
         updatedAt < now - this.pendingTtlSeconds * 1000
       ) {
-        return this.takeOver(route, deliveryId, generation, attempts);
+        return this.takeOver(route, deliveryId, generation, attempts, token);
       }
       return { claimed: false, state: stateOf(old.state), generation: generation ?? 0 };
     }
@@ -136,6 +151,7 @@ export class DynamoDedupeStore implements DedupeStore {
     deliveryId: string,
     generation: number,
     attempts: number,
+    token: string,
   ): Promise<ClaimResult> {
     const now = this.now();
     try {
@@ -144,7 +160,7 @@ export class DynamoDedupeStore implements DedupeStore {
           TableName: this.tableName,
           Key: { pk: { S: dedupeKey(route, deliveryId) } },
           UpdateExpression:
-            "SET #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now)",
+            "SET #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now), #claimToken = :token",
           ConditionExpression: TAKEOVER_CONDITION,
           ExpressionAttributeNames: CLAIM_NAMES,
           ExpressionAttributeValues: {
@@ -153,6 +169,7 @@ export class DynamoDedupeStore implements DedupeStore {
             ":now": { N: String(now) },
             ":stale": { N: String(now - this.pendingTtlSeconds * 1000) },
             ":expires": { N: String(Math.floor(now / 1000) + this.ttlSeconds) },
+            ":token": { S: token },
           },
           ReturnValues: "ALL_NEW",
         }),
@@ -164,7 +181,7 @@ export class DynamoDedupeStore implements DedupeStore {
     } catch (error) {
       if (awsErrorName(error) !== "ConditionalCheckFailedException") throw dependency("claim", error);
       // Another request took it over, or the work path recorded an outcome, in between: claim afresh.
-      if (attempts > 1) return this.claim(route, deliveryId, attempts - 1);
+      if (attempts > 1) return this.claim(route, deliveryId, attempts - 1, token);
       throw new TransientDependencyError("DynamoDB dedupe claim failed: the item kept changing under it");
     }
   }

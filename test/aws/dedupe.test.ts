@@ -13,6 +13,13 @@ import { TransientDependencyError } from "../../src/core/errors";
 import { DEDUPE_TTL_SECONDS } from "../../src/core/policy";
 
 const TABLE = "hookgate-dedupe";
+
+/** The token a claim's UpdateItem wrote. */
+function claimToken(
+  input: { ExpressionAttributeValues?: Record<string, { S?: string }> } | undefined,
+): string {
+  return String(input?.ExpressionAttributeValues?.[":token"]?.S);
+}
 const NOW = 1_800_000_000_000;
 
 function conditionFailed(item?: Record<string, { S?: string; N?: string }>): ConditionalCheckFailedException {
@@ -116,7 +123,7 @@ describe("Class: DynamoDedupeStore", () => {
       "#state = :pending AND #updatedAt < :stale AND #generation = :g",
     );
     expect(takeover?.UpdateExpression).to.equal(
-      "SET #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now)",
+      "SET #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now), #claimToken = :token",
     );
     expect(takeover?.ExpressionAttributeNames).to.deep.equal({
       "#state": "state",
@@ -124,6 +131,7 @@ describe("Class: DynamoDedupeStore", () => {
       "#updatedAt": "updatedAt",
       "#expiresAt": "expiresAt",
       "#firstClaimedAt": "firstClaimedAt",
+      "#claimToken": "claimToken",
     });
     expect(takeover?.ExpressionAttributeValues).to.deep.equal({
       ":pending": { S: "pending" },
@@ -131,6 +139,7 @@ describe("Class: DynamoDedupeStore", () => {
       ":now": { N: String(NOW) },
       ":stale": { N: String(NOW - 60_000) },
       ":expires": { N: String(NOW / 1000 + DEDUPE_TTL_SECONDS) },
+      ":token": { S: claimToken(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input) },
     });
   });
 
@@ -276,7 +285,7 @@ describe("Class: DynamoDedupeStore", () => {
     await store.claim("api-build", "d-1");
     const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
     expect(input?.UpdateExpression).to.equal(
-      "SET #state = :pending, #generation = if_not_exists(#generation, :zero) + :one, #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now)",
+      "SET #state = :pending, #generation = if_not_exists(#generation, :zero) + :one, #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now), #claimToken = :token",
     );
     expect(input?.ExpressionAttributeNames).to.deep.equal({
       "#state": "state",
@@ -284,6 +293,7 @@ describe("Class: DynamoDedupeStore", () => {
       "#updatedAt": "updatedAt",
       "#expiresAt": "expiresAt",
       "#firstClaimedAt": "firstClaimedAt",
+      "#claimToken": "claimToken",
     });
     expect(input?.ExpressionAttributeValues).to.deep.equal({
       ":pending": { S: "pending" },
@@ -293,6 +303,54 @@ describe("Class: DynamoDedupeStore", () => {
       ":now": { N: String(NOW) },
       ":nowSeconds": { N: String(NOW / 1000) },
       ":expires": { N: String(NOW / 1000 + DEDUPE_TTL_SECONDS) },
+      ":token": { S: claimToken(input) },
+    });
+  });
+
+  it("claim(route, id) writes a token of its own with each claim, a new one per claim", async () => {
+    ddb.on(UpdateItemCommand).resolves({ Attributes: { generation: { N: "1" } } });
+    await store.claim("api-build", "d-1");
+    await store.claim("api-build", "d-1");
+    const [first, second] = ddb.commandCalls(UpdateItemCommand).map((call) => claimToken(call.args[0].input));
+    expect(first).to.match(/^[0-9a-f-]{36}$/);
+    expect(second).to.match(/^[0-9a-f-]{36}$/);
+    expect(first).not.to.equal(second);
+  });
+
+  it("claim(route, id) knows its own claim, applied by a try whose answer was lost, when the SDK's retry fails the condition: claimed, not in progress", async () => {
+    const FIRST = NOW - 5_000;
+    ddb
+      .on(UpdateItemCommand)
+      .callsFake((input: { ExpressionAttributeValues?: Record<string, { S?: string }> }) => {
+        throw conditionFailed({
+          state: { S: "pending" },
+          generation: { N: "2" },
+          updatedAt: { N: String(NOW) },
+          firstClaimedAt: { N: String(FIRST) },
+          claimToken: { S: input.ExpressionAttributeValues?.[":token"]?.S as string },
+        });
+      });
+    expect(await store.claim("api-build", "d-1")).to.deep.equal({
+      claimed: true,
+      generation: 2,
+      firstClaimedAtMs: FIRST,
+    });
+    expect(ddb.commandCalls(UpdateItemCommand)).to.have.length(1);
+  });
+
+  it("claim(route, id) takes another request's fresh pending claim for one in progress, whatever its token", async () => {
+    ddb.on(UpdateItemCommand).rejects(
+      conditionFailed({
+        state: { S: "pending" },
+        generation: { N: "2" },
+        updatedAt: { N: String(NOW) },
+        claimToken: { S: "another-request" },
+      }),
+    );
+    expect(await store.claim("api-build", "d-1")).to.deep.equal({
+      claimed: false,
+      state: "pending",
+      generation: 2,
     });
   });
 

@@ -25,7 +25,8 @@ interface Call {
   body: Record<string, unknown>;
 }
 type Reply = { status: number; body: Record<string, unknown> };
-type Script = (call: Call) => Reply | undefined;
+/** A reply, "hang" for none at all (the SDK's request timeout ends the wait), or undefined for success. */
+type Script = (call: Call) => Reply | "hang" | undefined;
 
 const JENKINS_SECRET = JSON.stringify({ user: "ci-bot", token: "11aa22bb33cc44dd55ee66ff77gg88hh" });
 
@@ -89,6 +90,7 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
         };
         calls.push(call);
         const reply = script(call) ?? success(call);
+        if (reply === "hang") return;
         res.writeHead(reply.status, { "content-type": "application/x-amz-json-1.0" });
         res.end(JSON.stringify(reply.body));
       });
@@ -231,6 +233,32 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
       expect(answer.body.status).to.equal("duplicate");
       expect(ops()).not.to.include("GetItem");
       expect(ops()).not.to.include("SendMessage");
+    });
+
+    it("recognises its own claim when DynamoDB applied it but the answer was lost (the SDK's retry then fails the condition): 202, not 503 in progress", async () => {
+      let applied: Record<string, unknown> | undefined;
+      const faults: Script = (call) => {
+        if (
+          call.op !== "UpdateItem" ||
+          call.body.ConditionExpression === "#generation = :g AND #state = :pending"
+        )
+          return undefined;
+        const values = call.body.ExpressionAttributeValues as Record<string, { S?: string; N?: string }>;
+        if (applied === undefined) {
+          // Applied, as DynamoDB would (the new item keeps the claim's own values), then never answered.
+          applied = {
+            state: { S: "pending" },
+            generation: { N: "1" },
+            updatedAt: values[":now"],
+            ...(values[":token"] ? { claimToken: values[":token"] } : {}),
+          };
+          return "hang";
+        }
+        return awsError("ConditionalCheckFailedException", 400, { Item: applied });
+      };
+      const answer = parseAnswer(await handler(faults).receive(githubDelivery({ deliveryId: "r-5" })));
+      expect(answer.statusCode).to.equal(202);
+      expect(calls.find((call) => call.op === "SendMessage")?.body.MessageDeduplicationId).to.equal("r-5:1");
     });
 
     it("takes over a released claim as the same generation and sends it with the same SQS deduplication id", async () => {
