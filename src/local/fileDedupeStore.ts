@@ -1,6 +1,6 @@
 // DedupeStore persisted under the state dir, with the semantics of the deployed (DynamoDB) one:
 // a claim succeeds when the id is new, when its last generation died, or when a "pending" claim was
-// abandoned (every successful claim after the first takes generation + 1); an older generation never overwrites a newer one; entries expire after DEDUPE_TTL_SECONDS.
+// abandoned (a dead one's next claim takes generation + 1, an abandoned one is taken over as the same generation); an older generation never overwrites a newer one; entries expire after DEDUPE_TTL_SECONDS.
 // A released claim expires like the others, DEDUPE_TTL_SECONDS after its claim (the deployed item keeps
 // the claim's expiresAt): until then its generation and first claim's time still shape the next claim.
 // Storage: an append-only journal (one JSON line per change), replayed and compacted on start.
@@ -68,7 +68,10 @@ export class FileDedupeStore implements DedupeStore {
       entry.state === "pending" && (entry.released || now - entry.at > PENDING_CLAIM_TTL_SECONDS * 1000);
     if (entry.state === "dead" || abandoned) {
       const first = entry.first ?? now;
-      return this.set(key, { state: "pending", generation: entry.generation + 1, at: now, first }, true);
+      // As the deployed store does: an abandoned claim is taken over as the same generation, so a send that
+      // failed but reached the queue all the same has the redelivery's deduplication id, and runs once.
+      const generation = abandoned ? entry.generation : entry.generation + 1;
+      return this.set(key, { state: "pending", generation, at: now, first }, true);
     }
     return { claimed: false, state: entry.state, generation: entry.generation };
   }
@@ -87,7 +90,7 @@ export class FileDedupeStore implements DedupeStore {
     const entry = this.entries.get(key);
     if (!entry || entry.generation !== generation || entry.state !== "pending") return;
     // Make the claim look abandoned instead of deleting it (as the DynamoDB store does): the generation
-    // survives, so the next claim takes generation + 1 and a deduplication id the queue never saw.
+    // survives, and the next claim takes it over with the same deduplication id.
     this.set(key, { ...entry, released: true }, false);
   }
 

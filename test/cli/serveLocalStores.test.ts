@@ -755,7 +755,7 @@ describe("Class: JournalFile", () => {
 });
 
 describe("Class: FileDedupeStore", () => {
-  it("a compaction set off while serving that cannot write its new file is logged and tried again only 10,000 lines later, not at every write; no claim or release fails", async () => {
+  it("a compaction set off while serving that cannot write its new file is logged and tried again only 10,000 lines later, not at every write; no claim or mark fails", async () => {
     const file = join(dir, "dedupe.jsonl");
     const logs: Array<Record<string, unknown>> = [];
     const store = new FileDedupeStore(file, Date.now, { log: (line) => logs.push(line) });
@@ -772,7 +772,7 @@ describe("Class: FileDedupeStore", () => {
       return realOpenSync(path, flags, mode);
     }) as typeof fs.openSync;
     try {
-      // 100 ids claimed and released over and over, a turn of the event loop (one write) each time: past
+      // 100 ids claimed and dead-lettered over and over, a turn of the event loop (one write) each time: past
       // 10,000 lines with few entries after 50 rounds, and 2,000 lines more.
       const failures: unknown[] = [];
       for (let round = 1; round <= 60; round++) {
@@ -780,7 +780,7 @@ describe("Class: FileDedupeStore", () => {
           Array.from({ length: 100 }, async (_, i) => {
             const claim = await store.claim("r", `d${i}`);
             if (!claim.claimed) throw new Error(`d${i} not claimed in round ${round}`);
-            await store.release("r", `d${i}`, claim.generation);
+            await store.mark("r", `d${i}`, claim.generation, "dead");
           }),
         );
         failures.push(...results.filter((result) => result.status === "rejected"));
@@ -825,7 +825,7 @@ describe("Class: FileDedupeStore", () => {
     reopened.close();
   });
 
-  it("release makes a pending claim abandoned: the redelivery claims generation + 1, with the first claim's time", async () => {
+  it("release makes a pending claim abandoned: the redelivery takes it over as the same generation (the same deduplication id, as the deployed store), with the first claim's time", async () => {
     let now = 7_000_000;
     const store = new FileDedupeStore(join(dir, "dedupe.jsonl"), () => now);
     await store.claim("r", "d1");
@@ -833,13 +833,13 @@ describe("Class: FileDedupeStore", () => {
     now += 1_000;
     expect(await store.claim("r", "d1")).to.deep.equal({
       claimed: true,
-      generation: 2,
+      generation: 1,
       firstClaimedAtMs: 7_000_000,
     });
     store.close();
   });
 
-  it("a released claim survives a reopen within 8 days of its claim: the redelivery claims generation + 1, with the first claim's time", async () => {
+  it("a released claim survives a reopen within 8 days of its claim: the redelivery takes over its generation, with the first claim's time", async () => {
     const file = join(dir, "dedupe.jsonl");
     let now = 7_000_000;
     const store = new FileDedupeStore(file, () => now);
@@ -853,13 +853,13 @@ describe("Class: FileDedupeStore", () => {
     const reopened = new FileDedupeStore(file, () => now);
     expect(await reopened.claim("r", "d1")).to.deep.equal({
       claimed: true,
-      generation: 3,
+      generation: 2,
       firstClaimedAtMs: 7_000_000,
     });
     reopened.close();
   });
 
-  it("a claim released just before a stop is still released after the restart: a redelivery a second later claims generation + 1", async () => {
+  it("a claim released just before a stop is still released after the restart: a redelivery a second later takes it over", async () => {
     const file = join(dir, "dedupe.jsonl");
     let now = 7_000_000;
     const store = new FileDedupeStore(file, () => now);
@@ -870,7 +870,7 @@ describe("Class: FileDedupeStore", () => {
     const reopened = new FileDedupeStore(file, () => now);
     expect(await reopened.claim("r", "d1")).to.deep.equal({
       claimed: true,
-      generation: 2,
+      generation: 1,
       firstClaimedAtMs: 7_000_000,
     });
     reopened.close();
@@ -915,7 +915,7 @@ describe("Class: FileDedupeStore", () => {
     store.close();
   });
 
-  it("a released claim journaled by an earlier version (t 0) loads as released: its redelivery claims generation + 1 with the first claim's time, until 8 days after that", async () => {
+  it("a released claim journaled by an earlier version (t 0) loads as released: its redelivery takes over its generation, with the first claim's time, until 8 days after that", async () => {
     const file = join(dir, "dedupe.jsonl");
     writeFileSync(
       file,
@@ -929,7 +929,7 @@ describe("Class: FileDedupeStore", () => {
     expect(journalKeys(file)).to.deep.equal(["r#d1"]);
     expect(await store.claim("r", "d1")).to.deep.equal({
       claimed: true,
-      generation: 3,
+      generation: 2,
       firstClaimedAtMs: 7_000_000,
     });
     expect(await store.claim("r", "d2")).to.deep.equal({
@@ -940,7 +940,7 @@ describe("Class: FileDedupeStore", () => {
     store.close();
   });
 
-  it("a recent pending claim is a duplicate; one older than 60 s is abandoned and claimed again", async () => {
+  it("a recent pending claim is a duplicate; one older than 60 s is abandoned and taken over as the same generation", async () => {
     let now = 1_000_000;
     const store = new FileDedupeStore(join(dir, "dedupe.jsonl"), () => now);
     await store.claim("r", "d1");
@@ -948,7 +948,7 @@ describe("Class: FileDedupeStore", () => {
     now += 61_000;
     expect(await store.claim("r", "d1")).to.deep.equal({
       claimed: true,
-      generation: 2,
+      generation: 1,
       firstClaimedAtMs: 1_000_000,
     });
     store.close();
