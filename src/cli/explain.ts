@@ -11,6 +11,7 @@ import { headerBag } from "../core/headers";
 import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
 import { keyHasEmptyFolder, renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
+import { withoutInvisible } from "../core/shownText";
 import {
   type ActionRequest,
   type JenkinsRequest,
@@ -111,7 +112,8 @@ export async function runExplain(argv: string[], io: CliIo = processIo): Promise
     io.stdout(`${JSON.stringify(results)}\n`);
     return 0;
   }
-  io.stdout(`${describeEvent(event)}\n(signatures are not verified by explain)\n\n`);
+  // The branch, tag and actor come from the payload: a branch may hold a C1 control or a bidi override.
+  io.stdout(`${withoutInvisible(describeEvent(event))}\n(signatures are not verified by explain)\n\n`);
   io.stdout(
     formatTable(
       ["ROUTE", "MATCH", "REASON"],

@@ -366,6 +366,21 @@ routes:
     expect(run.code).to.equal(0);
     expect(run.stdout).to.include("Signatures are NOT").and.include("verified");
   });
+
+  // Git refuses control characters below U+0020 and DEL in a ref name, but takes a C1 control (U+009B is an
+  // 8-bit CSI) and a format character (U+202E turns the text after it around): a pushed branch can hold them.
+  it("hookgate explain writes a branch's C1 control and bidi override as \\u escapes in its Delivery line, never as themselves", async () => {
+    const push = githubPushExample() as Record<string, unknown>;
+    const branch = "fix\u009b2J\u202egnp.exe";
+    const file = join(dir, "push-invisible.json");
+    writeFileSync(file, JSON.stringify({ ...push, ref: `refs/heads/${branch}` }));
+    const run = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", file]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(
+      /^Delivery: github push, repo Codertocat\/Hello-World, branch fix\\u009b2J\\u202egnp\.exe,/,
+    );
+    expect(run.stdout.replaceAll("\n", "")).to.not.match(/\p{Cc}|\p{Cf}/u);
+  });
 });
 
 describe("Function: wouldRun(route, event)", () => {
