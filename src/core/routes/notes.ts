@@ -44,6 +44,14 @@ export function routeNotes(routes: readonly Route[]): string[] {
     }
     if (action.type === "pr-cleanup") {
       for (const step of action.steps) {
+        if (step.kind === "delete-branch" && !step.onlyMerged) {
+          notes.push(
+            `route ${route.name}: delete-branch with onlyMerged: false deletes the head branch of every closed ` +
+              "pull request from this repository, merged or not: on GitHub anyone who can read the repository " +
+              "may open a pull request from any of its branches and close it, which deletes that branch " +
+              "(unless it is protected). Keep onlyMerged: true unless only people who may push can open pull requests",
+          );
+        }
         if (step.kind === "delete-s3-prefix" && BRANCH_FIELD.test(step.prefix)) {
           notes.push(
             `route ${route.name}: delete-s3-prefix's prefix names a branch, and runs whatever delete-branch ` +

@@ -222,3 +222,37 @@ routes:
     ).to.deep.equal([]);
   });
 });
+
+describe("Function: routeNotes on a pr-cleanup delete-branch step", () => {
+  function cleanupNotes(step: string): string[] {
+    const parsed = parseRoutes(
+      `version: 1
+defaults: { secret: hookgate/webhook }
+providers: { github: { token: hookgate/t } }
+routes:
+  - name: c
+    match: { repos: [acme/api], events: [pull_request], actions: [closed] }
+    action: { type: pr-cleanup, steps: [${step}] }
+`,
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return routeNotes(parsed.config?.routes ?? []);
+  }
+
+  // GitHub: "Anyone with read permissions to a repository can create a pull request" (from any of its
+  // branches); its author can close it. Unmerged, its head branch is then deleted.
+  it("notes that delete-branch with onlyMerged: false deletes the branch of a pull request anyone who reads the repository can open and close", () => {
+    expect(cleanupNotes("{ delete-branch: { onlyMerged: false } }")).to.deep.equal([
+      "route c: delete-branch with onlyMerged: false deletes the head branch of every closed pull request from " +
+        "this repository, merged or not: on GitHub anyone who can read the repository may open a pull request " +
+        "from any of its branches and close it, which deletes that branch (unless it is protected). Keep " +
+        "onlyMerged: true unless only people who may push can open pull requests",
+    ]);
+  });
+
+  it("notes nothing for delete-branch with onlyMerged: true, or without onlyMerged", () => {
+    expect(cleanupNotes("{ delete-branch: { onlyMerged: true } }")).to.deep.equal([]);
+    expect(cleanupNotes("{ delete-branch: null }")).to.deep.equal([]);
+  });
+});
