@@ -3,7 +3,7 @@
 // rendering and the real action, against local servers, and checks where it went.
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
@@ -15,6 +15,7 @@ import type { Route, WebhookEvent } from "../../src/core/types";
 import { FsObjectStore } from "../../src/local/fsObjectStore";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import { buildZip } from "../support/zips";
 import {
   closedPrEvent,
   HOST_TOKEN,
@@ -390,4 +391,73 @@ describe("Payload-controlled values in serve's file store (FsObjectStore)", () =
       "outside.txt",
     ]);
   });
+});
+
+describe("An archive whose Content-Length lies (raw HTTP on 127.0.0.1)", function () {
+  this.timeout(30_000);
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), "hookgate-payload-zip-"));
+  });
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** Answers every request with a 200 whose Content-Length is `declared`, then `body`, then closes. */
+  async function lyingHost(declared: number, body: Buffer): Promise<{ url: string; close(): Promise<void> }> {
+    const sockets = new Set<Socket>();
+    const server = createTcpServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.once("data", () => {
+        socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/zip\r\ncontent-length: ${declared}\r\n\r\n`,
+        );
+        socket.end(body);
+      });
+    });
+    await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () =>
+        new Promise<void>((closed) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => closed());
+        }),
+    };
+  }
+
+  for (const [what, declared] of [
+    ["shorter than", (zip: Buffer) => zip.length * 2],
+    ["longer than", (zip: Buffer) => Math.floor(zip.length / 2)],
+  ] as const) {
+    it(`s3-zip of an archive ${what} its Content-Length fails retryable and stores nothing`, async () => {
+      const zip = await buildZip({ "buildspec.yml": "version: 0.2\n", "src/a.ts": "x".repeat(5000) }, "top");
+      const host = await lyingHost(declared(zip), zip);
+      try {
+        const objects = new FsObjectStore(root);
+        const error = await rejectsWithActionError(
+          upload(
+            {
+              type: "s3-zip",
+              api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token" },
+              bucket: "artifacts",
+              key: "acme/api/main/acme_api.zip",
+            },
+            toQueuedEvent(push()),
+            testClients({ objects }),
+          ),
+        );
+        expect(error.retryable).to.equal(true);
+        // Cut short: the connection closed before the declared length. Longer: the zip read stops at it.
+        expect(error.message).to.match(
+          what === "shorter than" ? /could not be reached: UND_ERR_SOCKET/ : /not a readable zip/,
+        );
+        expect(await objects.head("artifacts", "acme/api/main/acme_api.zip")).to.equal(undefined);
+      } finally {
+        await host.close();
+      }
+    });
+  }
 });
