@@ -70,7 +70,7 @@ export function renderRequest(route: Route, event: WebhookEvent): ActionRequest 
         api: action.api,
         context: `hookgate/${route.name}`,
         targetUrl:
-          action.targetUrl === undefined ? undefined : renderTemplate(action.targetUrl, event, "raw"),
+          action.targetUrl === undefined ? undefined : renderTemplate(action.targetUrl, event, "url"),
         steps,
       };
     }

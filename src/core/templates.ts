@@ -3,8 +3,13 @@
 import { shownText } from "./shownText";
 import type { WebhookEvent } from "./types";
 
-/** Where a rendered value goes, which decides how it is encoded. Literal text is never encoded. */
-export type TemplateEncoding = "raw" | "path-segment" | "query" | "s3-key" | "jenkins-name";
+/**
+ * Where a rendered value goes, which decides how it is encoded. Literal text is never encoded. "url": a link
+ * (pr-cleanup's targetUrl); a value that starts the template is the whole URL and kept as it is
+ * ({{payload.pull_request.html_url}}), any later one is one URL component, so that a branch cannot change the
+ * host, path or query the route wrote around it.
+ */
+export type TemplateEncoding = "raw" | "path-segment" | "query" | "s3-key" | "jenkins-name" | "url";
 
 type Getter = (event: WebhookEvent) => unknown;
 
@@ -227,12 +232,16 @@ export function templateProblems(template: string): string[] {
  */
 export function renderTemplate(template: string, event: WebhookEvent, encoding: TemplateEncoding): string {
   let out = "";
-  for (const part of compile(String(template)).parts) {
+  for (const [index, part] of compile(String(template)).parts.entries()) {
     if (typeof part === "string") {
       out += part;
       continue;
     }
     const value = safeGet(part, event);
+    if (encoding === "url" && index === 0) {
+      out += stringify(value instanceof Folders ? value.text : value);
+      continue;
+    }
     if (value instanceof Folders && encoding === "s3-key") {
       out += value.text
         .split("/")
@@ -297,9 +306,10 @@ function encodeComponent(value: string): string {
 function encodeValue(value: string, encoding: TemplateEncoding): string {
   if (encoding === "raw") return value;
   if (encoding === "jenkins-name") return value.replace(JENKINS_NAME_ESCAPES, percent);
-  if (PLAIN.test(value)) return encoding === "query" ? value : dotSegment(value);
+  if (PLAIN.test(value)) return encoding === "query" || encoding === "url" ? value : dotSegment(value);
   switch (encoding) {
     case "query":
+    case "url":
       return encodeComponent(value);
     case "path-segment":
       return encodeComponent(value);

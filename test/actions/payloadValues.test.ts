@@ -254,6 +254,71 @@ describe("Payload-controlled values in the Git host calls (local Git host)", fun
     expect(host.branches("acme/api")).to.include("release/2.0");
   });
 
+  // A fork's head branch is anyone's choice: in the link of the base repository's commit status it must not
+  // name another host, or another query than the route wrote.
+  it("pr-cleanup's status link keeps the host and query the route wrote when a fork's head branch holds . / ? # & =", async () => {
+    const branch = "evil.example/#x&pr=1";
+    host.setPull("acme/api", {
+      number: 7,
+      state: "closed",
+      merged: false,
+      headRef: branch,
+      headSha: PR_HEAD_SHA,
+      headRepoFullName: "mallory/api",
+    });
+    const event = {
+      ...push({ event: "pull_request", action: "closed" }),
+      pr: {
+        number: 7,
+        merged: false,
+        state: "closed",
+        headRef: branch,
+        baseRef: "main",
+        headSha: PR_HEAD_SHA,
+        headRepoFullName: "mallory/api",
+      },
+    } as WebhookEvent;
+    for (const targetUrl of [
+      "https://{{pr.headRef}}.previews.example.com/",
+      "https://{{pr.headRef.underscored}}.previews.example.com/",
+      "https://logs.example.com/?branch={{pr.headRef}}&pr={{pr.number}}",
+    ]) {
+      const request = renderRequest(
+        route({
+          type: "pr-cleanup",
+          api: api(),
+          targetUrl,
+          steps: [{ kind: "delete-branch", onlyMerged: true }],
+        }),
+        event,
+      );
+      await cleanUpPullRequest(
+        request.type === "pr-cleanup" ? request : expect.fail(),
+        toQueuedEvent(event),
+        testClients(),
+      );
+    }
+    const links = host.statuses
+      .filter((status) => status.state === "pending")
+      .map((status) => status.targetUrl);
+    expect(links).to.have.length(3);
+    for (const link of links.slice(0, 2)) {
+      let hostname: string | undefined;
+      try {
+        hostname = new URL(link ?? "").hostname;
+      } catch {
+        hostname = undefined; // not a URL: the host refuses the status, and no link leads elsewhere
+      }
+      if (hostname !== undefined) expect(hostname).to.match(/\.previews\.example\.com$/);
+    }
+    const query = new URL(links[2] ?? "").searchParams;
+    expect([...query.entries()]).to.deep.equal([
+      ["branch", branch],
+      ["pr", "7"],
+    ]);
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
   it("s3-zip and pr-cleanup call the configured API only, never a URL of the payload (clone_url, html_url, statuses_url)", async () => {
     host.setArchive("acme/api", SHA, { files: { "buildspec.yml": "version: 0.2\n" } });
     host.setPull("acme/api", {

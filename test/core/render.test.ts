@@ -165,6 +165,28 @@ describe("Function: renderRequest", () => {
     expect(step?.kind === "jenkins" && step.request.parameters).to.deep.equal({ A: ".." });
   });
 
+  it("renderRequest keeps a targetUrl's leading value as the whole URL and encodes each later value as one URL component", () => {
+    const e = event({
+      event: "pull_request",
+      action: "closed",
+      pr: { number: 7, merged: false, headRef: "evil.example/#x&pr=1", baseRef: "main", headSha: "abc1234" },
+      payload: { pull_request: { html_url: "https://github.com/acme/api/pull/7?x=1#y" } },
+    });
+    const targetUrl = (template: string) => {
+      const request = renderRequest(route({ type: "pr-cleanup", api, targetUrl: template, steps: [] }), e);
+      return request.type === "pr-cleanup" ? request.targetUrl : undefined;
+    };
+    expect(targetUrl("{{payload.pull_request.html_url}}")).to.equal(
+      "https://github.com/acme/api/pull/7?x=1#y",
+    );
+    expect(targetUrl("https://{{pr.headRef}}.previews.example.com/")).to.equal(
+      "https://evil.example%2F%23x%26pr%3D1.previews.example.com/",
+    );
+    expect(targetUrl("https://logs.example.com/{{pr.headRef.path}}?pr={{pr.number}}")).to.equal(
+      "https://logs.example.com/evil.example%2F%23x%26pr%3D1?pr=7",
+    );
+  });
+
   it("renderRequest renders pr-cleanup steps, the status context and the target URL", () => {
     const pr = {
       number: 42,
