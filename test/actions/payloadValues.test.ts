@@ -319,6 +319,54 @@ describe("Payload-controlled values in the Git host calls (local Git host)", fun
     expect(host.deletedRefs).to.deep.equal([]);
   });
 
+  // What `hookgate check` notes of a teardown named by branch: the steps run for a fork's pull request too.
+  it("pr-cleanup runs a jenkins teardown of a fork's pull request from a branch named main with BRANCH=main", async () => {
+    const jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
+    try {
+      host.setPull("acme/api", {
+        number: 9,
+        state: "closed",
+        merged: false,
+        headRef: "main",
+        headSha: PR_HEAD_SHA,
+        headRepoFullName: "mallory/api",
+      });
+      const event = {
+        ...push({ event: "pull_request", action: "closed" }),
+        pr: {
+          number: 9,
+          merged: false,
+          state: "closed",
+          headRef: "main",
+          baseRef: "main",
+          headSha: PR_HEAD_SHA,
+          headRepoFullName: "mallory/api",
+        },
+      } as WebhookEvent;
+      const request = renderRequest(
+        route({
+          type: "pr-cleanup",
+          api: api(),
+          jenkins: { url: jenkins.url, credentials: "hookgate/jenkins", crumb: false },
+          steps: [
+            { kind: "delete-branch", onlyMerged: false },
+            { kind: "jenkins", job: "previews/teardown", parameters: { BRANCH: "{{pr.headRef}}" } },
+          ],
+        }),
+        event,
+      );
+      await cleanUpPullRequest(
+        request.type === "pr-cleanup" ? request : expect.fail(),
+        toQueuedEvent(event),
+        testClients(),
+      );
+      expect(host.deletedRefs).to.deep.equal([]);
+      expect(jenkins.builds().map((build) => build.form)).to.deep.equal([{ BRANCH: "main" }]);
+    } finally {
+      await jenkins.close();
+    }
+  });
+
   it("s3-zip and pr-cleanup call the configured API only, never a URL of the payload (clone_url, html_url, statuses_url)", async () => {
     host.setArchive("acme/api", SHA, { files: { "buildspec.yml": "version: 0.2\n" } });
     host.setPull("acme/api", {

@@ -52,6 +52,16 @@ export function routeNotes(routes: readonly Route[]): string[] {
               "(unless it is protected). Keep onlyMerged: true unless only people who may push can open pull requests",
           );
         }
+        if (
+          step.kind === "jenkins" &&
+          [step.job, ...Object.values(step.parameters)].some((template) => BRANCH_FIELD.test(template))
+        ) {
+          notes.push(
+            `route ${route.name}: a pr-cleanup jenkins step names a branch in its job or parameters, and runs for ` +
+              "every closed pull request, a fork's too: a pull request from a fork's main would tear down what " +
+              'your main has; name what it tears down after the pull request ("{{pr.number}}")',
+          );
+        }
         if (step.kind === "delete-s3-prefix" && BRANCH_FIELD.test(step.prefix)) {
           notes.push(
             `route ${route.name}: delete-s3-prefix's prefix names a branch, and runs whatever delete-branch ` +

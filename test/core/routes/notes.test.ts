@@ -256,3 +256,43 @@ routes:
     expect(cleanupNotes("{ delete-branch: null }")).to.deep.equal([]);
   });
 });
+
+describe("Function: routeNotes on a pr-cleanup jenkins step", () => {
+  function jenkinsStepNotes(step: string): string[] {
+    const parsed = parseRoutes(
+      `version: 1
+defaults: { secret: hookgate/webhook }
+providers: { github: { token: hookgate/t } }
+routes:
+  - name: c
+    match: { repos: [acme/api], events: [pull_request], actions: [closed] }
+    action:
+      type: pr-cleanup
+      jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+      steps: [${step}]
+`,
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return routeNotes(parsed.config?.routes ?? []);
+  }
+  const note =
+    "route c: a pr-cleanup jenkins step names a branch in its job or parameters, and runs for every closed pull " +
+    "request, a fork's too: a pull request from a fork's main would tear down what your main has; name what " +
+    'it tears down after the pull request ("{{pr.number}}")';
+
+  it("notes a teardown whose parameters or job name the head or base branch: a fork's pull request chooses it", () => {
+    expect(
+      jenkinsStepNotes('{ jenkins: { job: previews/teardown, parameters: { BRANCH: "{{pr.headRef}}" } } }'),
+    ).to.deep.equal([note]);
+    expect(jenkinsStepNotes('{ jenkins: { job: "previews/{{ pr.headRef.underscored }}" } }')).to.deep.equal([
+      note,
+    ]);
+  });
+
+  it("notes nothing for a teardown named after the pull request's number", () => {
+    expect(
+      jenkinsStepNotes('{ jenkins: { job: previews/teardown, parameters: { PR: "{{pr.number}}" } } }'),
+    ).to.deep.equal([]);
+  });
+});
