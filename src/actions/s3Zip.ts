@@ -68,6 +68,15 @@ export async function uploadSourceZip(
   clients: ActionClients,
   context: S3ZipContext,
 ): Promise<ActionOutcome> {
+  // Only a push's sha is a commit of its branch. A pull request's branch is its base and its sha its head, which
+  // a fork's author chooses (a merge queue's is a merge not made yet): zipped, it would land at the base
+  // branch's key, where CodePipeline deploys from.
+  if (event.event !== "push") {
+    return {
+      status: "skipped",
+      detail: `skipped: s3-zip zips pushed commits only, and this is a ${event.event.slice(0, 100)} event`,
+    };
+  }
   if (event.deleted) return { status: "skipped", detail: "skipped: the push deleted its ref" };
   const sha = event.sha;
   if (!sha || /^0+$/.test(sha))

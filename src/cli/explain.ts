@@ -148,6 +148,10 @@ export function wouldRun(route: Route, event: WebhookEvent): string {
   } catch (error) {
     return `(cannot render: ${(error as Error).message})`;
   }
+  // As the action does (s3Zip.ts): a pull request's sha is its head, which a fork chooses.
+  if (request.type === "s3-zip" && event.event !== "push") {
+    return `${describeRequest(request)} (skipped: s3-zip zips pushed commits only)`;
+  }
   return describeRequest(request);
 }
 

@@ -367,6 +367,56 @@ describe("Payload-controlled values in the Git host calls (local Git host)", fun
     }
   });
 
+  // A pull request's branch is its base and its sha its head, which a fork's author chooses: zipped, the fork's
+  // code would land at the base branch's key, where CodePipeline deploys from.
+  for (const event of ["pull_request", "pull_request_target", "merge_group"]) {
+    it(`s3-zip skips a ${event} delivery into main, and leaves main's zip alone: it zips pushed commits only`, async () => {
+      const forkSha = "feedfacefeedfacefeedfacefeedfacefeedface";
+      host.setArchive("acme/api", forkSha, {
+        files: { "buildspec.yml": "phases: { build: { commands: [evil] } }\n" },
+      });
+      const delivery = push({
+        event,
+        action: "opened",
+        ref: undefined,
+        branch: "main",
+        sha: forkSha,
+        pr: {
+          number: 9,
+          merged: false,
+          headRef: "x",
+          baseRef: "main",
+          headSha: forkSha,
+          headRepoFullName: "mallory/api",
+        },
+      });
+      const request = renderRequest(
+        route({
+          type: "s3-zip",
+          api: api(),
+          bucket: "artifacts",
+          key: "{{repo.path}}/branch/{{branch.path}}/{{repo.underscored}}_branch_{{branch.underscored}}.zip",
+        }),
+        delivery,
+      );
+      const objects = new FsObjectStore(mkdtempSync(join(tmpdir(), "hookgate-payload-")));
+      try {
+        const outcome = await upload(
+          request.type === "s3-zip" ? request : expect.fail(),
+          toQueuedEvent(delivery),
+          testClients({ objects }),
+        );
+        expect(outcome.status).to.equal("skipped");
+        expect(await objects.head("artifacts", "acme/api/branch/main/acme_api_branch_main.zip")).to.equal(
+          undefined,
+        );
+        expect(host.requests.filter((r) => r.kind === "archive")).to.deep.equal([]);
+      } finally {
+        rmSync(objects.root, { recursive: true, force: true });
+      }
+    });
+  }
+
   it("s3-zip and pr-cleanup call the configured API only, never a URL of the payload (clone_url, html_url, statuses_url)", async () => {
     host.setArchive("acme/api", SHA, { files: { "buildspec.yml": "version: 0.2\n" } });
     host.setPull("acme/api", {

@@ -419,6 +419,28 @@ routes:
     );
   });
 
+  it("wouldRun says an s3-zip route skips a pull request into its branch: s3-zip zips pushed commits only", () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s }
+providers: { github: { token: t/gh } }
+routes:
+  - name: zips
+    match: { repos: [acme/api], branches: [main] }
+    action: { type: s3-zip }
+`);
+    const opened = {
+      ...tagPush,
+      event: "pull_request",
+      action: "opened",
+      ref: undefined,
+      tag: undefined,
+      branch: "main",
+    } as WebhookEvent;
+    expect(wouldRun(route, opened)).to.equal(
+      "s3-zip to s3://<stack bucket>/acme/api/branch/main/acme_api_branch_main.zip (skipped: s3-zip zips pushed commits only)",
+    );
+  });
+
   it("wouldRun shows a pr-cleanup jenkins step's parameters, as for a jenkins action", () => {
     const route = routeOf(`version: 1
 defaults: { secret: hooks/s }
