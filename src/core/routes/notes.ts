@@ -32,6 +32,13 @@ export function routeNotes(routes: readonly Route[]): string[] {
             "merges a request identical to one still queued, so two events close together may build once",
         );
       }
+      if (route.match.branches !== undefined && route.match.events === undefined) {
+        notes.push(
+          `route ${route.name}: branches without events also matches pull requests into those branches (a pull ` +
+            "request's branch is its base), whose {{sha}} is the head commit its author chose, a fork's too: add " +
+            "events: [push] to build pushes only",
+        );
+      }
     }
     if (action.type === "s3-zip" && /\{\{\s*branch(\.path|\.underscored)?\s*\}\}/.test(action.key)) {
       const pushes = route.match.events === undefined || route.match.events.includes("push");

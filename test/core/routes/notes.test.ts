@@ -296,3 +296,22 @@ routes:
     ).to.deep.equal([]);
   });
 });
+
+describe("Function: routeNotes on a jenkins route with branches and no events", () => {
+  const note =
+    "route r: branches without events also matches pull requests into those branches (a pull request's " +
+    "branch is its base), whose {{sha}} is the head commit its author chose, a fork's too: add events: [push] " +
+    "to build pushes only";
+
+  it("notes that branches: [main] without events also runs for a pull request into main", () => {
+    expect(notesFor("{ repos: [acme/api], branches: [main] }")).to.deep.equal([note]);
+  });
+
+  it("notes nothing when the route names its events, or filters no branch", () => {
+    expect(notesFor("{ repos: [acme/api], events: [push], branches: [main] }")).to.deep.equal([]);
+    expect(notesFor("{ repos: [acme/api], events: [push, pull_request], branches: [main] }")).to.deep.equal(
+      [],
+    );
+    expect(notesFor("{ repos: [acme/api] }")).to.deep.equal([]);
+  });
+});
