@@ -8,6 +8,7 @@ import { MAX_ATTEMPTS, MAX_RETRY_DELAY_MS, RETRY_BASE_DELAY_MS } from "../core/p
 import type { LogFn, ObjectStore } from "../core/ports";
 import { DEFAULT_PROVIDER } from "../core/routes/defaults";
 import { loadRoutesFile } from "../core/routes/load";
+import { withoutInvisible } from "../core/shownText";
 import type { Provider, Route } from "../core/types";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
@@ -247,12 +248,14 @@ function flushLog(): void {
 process.on("exit", flushLog);
 
 function writeLog(line: Record<string, unknown>): void {
-  // {"time": ..., ...line} without copying the line: its JSON with the time spliced in front.
-  const json = JSON.stringify(line);
+  // {"time": ..., ...line} without copying the line: its JSON with the time spliced in front. JSON escapes
+  // C0 controls only: a C1 control or a bidi override of a pushed branch's name is escaped too (the same
+  // \uXXXX form, so the line reads back the same), as the log goes to a terminal.
+  const json = withoutInvisible(JSON.stringify(line));
   logBuffer +=
     json.length > 2 && !Object.hasOwn(line, "time")
       ? `{"time":"${isoNow()}",${json.slice(1)}\n`
-      : `${JSON.stringify({ time: isoNow(), ...line })}\n`;
+      : `${withoutInvisible(JSON.stringify({ time: isoNow(), ...line }))}\n`;
   if (logBuffer.length > 64 * 1024) flushLog();
   else if (!logFlushScheduled) {
     logFlushScheduled = true;

@@ -227,6 +227,25 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(entry).to.include({ status: "ignored", route: "api-build" });
     });
 
+    // Git takes a C1 control (U+009B, an 8-bit CSI) and a bidi override (U+202E) in a branch name: serve's log
+    // goes to a terminal, where its lines carry them escaped (JSON's own \u form), the value unchanged.
+    it("logs a pushed branch's C1 control and bidi override as \\u escapes, never as themselves", async () => {
+      const ref = "refs/heads/fix\u009b2J\u202egnp.exe";
+      const d = signed(push({ ref }));
+      expect((await post(d)).status).to.equal(200);
+      const lines = () =>
+        serve
+          .output()
+          .split("\n")
+          .filter((l) => l.startsWith("{") && l.includes(d.delivery));
+      for (let i = 0; i < 400 && lines().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(lines()).to.have.length(1);
+      const [line] = lines();
+      expect(line).to.not.match(/\p{Cc}|\p{Cf}/u);
+      expect(line).to.contain("fix\\u009b2J\\u202egnp.exe");
+      expect(JSON.parse(line ?? "")).to.include({ ref, deliveryId: d.delivery });
+    });
+
     it("builds the main branch of a Bitbucket push that first pushed a tag (a delivery of its own, <id>#2)", async () => {
       const main = "c".repeat(40);
       const body = Buffer.from(
