@@ -17,6 +17,7 @@ import type { ActionClients } from "../actions/types";
 import { consoleOrigin } from "../core/partitions";
 import { MAX_ATTEMPTS } from "../core/policy";
 import type { LogFn, ObjectStore } from "../core/ports";
+import { withoutInvisible } from "../core/shownText";
 import type { ActionOutcome, Route, WorkItem } from "../core/types";
 import { createRouteHandler, type RouteHandler } from "../gateway/routeHandler";
 import { DynamoDedupeStore } from "./dedupe";
@@ -129,11 +130,15 @@ export function cloudWatchLogsUrl(region?: string, group?: string, stream?: stri
   return stream ? `${base}/log-events/${enc(stream)}` : base;
 }
 
-/** One JSON object per line on stdout, which Lambda sends to CloudWatch as is. */
+/**
+ * One JSON object per line on stdout, which Lambda sends to CloudWatch as is. Control and format characters
+ * JSON leaves alone (a branch's C1 control or bidi override) are written as \uXXXX escapes too: `aws logs
+ * tail` shows the lines in a terminal, and the line reads back the same.
+ */
 export const jsonLog: LogFn = (line) => {
   const { level, msg, ...rest } = line;
   process.stdout.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level: level ?? "info", msg: msg ?? "log", ...rest })}\n`,
+    `${withoutInvisible(JSON.stringify({ time: new Date().toISOString(), level: level ?? "info", msg: msg ?? "log", ...rest }))}\n`,
   );
 };
 

@@ -432,6 +432,29 @@ describe("Function: jsonLog", () => {
   });
 });
 
+describe("Function: jsonLog on a pushed branch's invisible characters", () => {
+  // `aws logs tail` prints the lines to a terminal: a C1 control (U+009B, an 8-bit CSI) or a bidi override
+  // (U+202E), which Git allows in a branch's name, goes there escaped, and the line reads back the same.
+  it("jsonLog writes a ref's C1 control and bidi override as \\u escapes, and the line parses to the same ref", () => {
+    const ref = "refs/heads/fix\u009b2J\u202egnp.exe";
+    const stdout = process.stdout.write;
+    const printed: string[] = [];
+    process.stdout.write = ((chunk: string) => {
+      printed.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      jsonLog({ msg: "delivery", ref });
+    } finally {
+      process.stdout.write = stdout;
+    }
+    const [line] = printed;
+    expect(line?.slice(0, -1)).to.not.match(/\p{Cc}|\p{Cf}/u);
+    expect(line).to.contain("fix\\u009b2J\\u202egnp.exe");
+    expect(JSON.parse(line ?? "")).to.deep.include({ msg: "delivery", ref });
+  });
+});
+
 describe("Constant: CLIENT_TIMEOUTS", () => {
   it("makes an SDK call to a server that never answers fail at requestTimeout, instead of only warning", async () => {
     await withSilentServer(async (endpoint) => {
