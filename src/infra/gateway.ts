@@ -15,7 +15,7 @@ import { Dedupe } from "./dedupe";
 import { NAME_LIMITS, type RouteNames, routeNames, stackNames, stackPrefix } from "./naming";
 import { Network, proxyEgressDestination } from "./network";
 import { Observability } from "./observability";
-import { partitionOf } from "./policies";
+import { apiPolicyQuotaWarning, partitionOf } from "./policies";
 import { Route, rolePolicyProblem, routePolicyBound } from "./route";
 import { type WebhookSetup, webhookSetup } from "./webhookSetup";
 import { Webhooks } from "./webhooks";
@@ -275,6 +275,8 @@ export class Gateway extends pulumi.ComponentResource {
     const openEgress = openJenkinsEgressWarning(config, routes);
     if (openEgress) pulumi.log.warn(openEgress, this);
     for (const warning of networkWarnings(config, routes)) pulumi.log.warn(warning, this);
+    const apiPolicy = apiPolicyQuotaWarning(config.api.ipAllowlist, partitionOf(region), region);
+    if (apiPolicy) pulumi.log.warn(apiPolicy, this);
 
     const prefix = stackPrefix(args.stack);
     const names = stackNames(prefix, region);

@@ -333,6 +333,39 @@ export function apiAllowlistPolicy(cidrs: readonly string[], executionArn: strin
   };
 }
 
+/**
+ * API Gateway's default quota on a REST API's resource policy: "Length, in characters, of API Gateway resource
+ * policy", 8,192 (API Gateway Developer Guide, "Quotas for configuring and running a REST API in API Gateway";
+ * adjustable per API in Service Quotas). Past it, API Gateway refuses the policy (UpdateRestApi, which sets it).
+ */
+export const API_POLICY_DEFAULT_QUOTA_CHARS = 8192;
+
+/**
+ * The length of the API's resource policy (apiAllowlistPolicy) before the API exists: its execution ARN,
+ * arn:<partition>:execute-api:<region>:<account>:<API id>, stands in with a value of its length (a 12-digit
+ * account, a 10-character API id), so the count is the deployed policy's.
+ */
+export function apiAllowlistPolicyChars(cidrs: readonly string[], partition: string, region: string): number {
+  const executionArn = `arn:${partition}:execute-api:${region}:${"0".repeat(12)}:${"a".repeat(10)}`;
+  return policyChars(apiAllowlistPolicy(cidrs, executionArn));
+}
+
+/** What `pulumi up` says when api.ipAllowlist makes the resource policy longer than the default quota. */
+export function apiPolicyQuotaWarning(
+  cidrs: readonly string[],
+  partition: string,
+  region: string,
+): string | undefined {
+  const chars = apiAllowlistPolicyChars(cidrs, partition, region);
+  if (chars <= API_POLICY_DEFAULT_QUOTA_CHARS) return undefined;
+  return (
+    `api.ipAllowlist's ${cidrs.length} CIDRs make the API's resource policy ${chars} characters, more than API ` +
+    `Gateway's default quota of ${API_POLICY_DEFAULT_QUOTA_CHARS}: unless the quota "Length, in characters, of API ` +
+    "Gateway resource policy\" was raised for the stack's API (Service Quotas, Amazon API Gateway), `pulumi up` " +
+    "fails at the policy (hookgate-api-allowlist); give api.ipAllowlist fewer, wider ranges, or raise the quota"
+  );
+}
+
 /** Denies every request to the bucket that does not use TLS. */
 export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
   return {
