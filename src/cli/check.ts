@@ -1,5 +1,6 @@
 // `hookgate check`: validate routes.yaml and print its routes, or every problem as FILE:LINE:COL: message.
 
+import { dashboardProblem } from "../core/dashboardSize";
 import { RoutesFileError } from "../core/errors";
 import { routeSecretUses } from "../core/routeSecrets";
 import { apiResourceQuotaNote } from "../core/routes/checks";
@@ -65,6 +66,9 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
   for (const size of sizes) io.stdout(`note: ${size.message}\n`);
   const quota = apiResourceQuotaNote(count);
   if (quota) io.stdout(`note: ${quota}\n`);
+  // Not a problem of the file, which `hookgate serve` takes: of the stack `pulumi up` would make of it.
+  const dashboard = dashboardProblem(count);
+  if (dashboard) io.stdout(`note: ${dashboard}\n`);
   return 0;
 }
 

@@ -14,7 +14,7 @@ import { kmsKeyRegionProblems, type StackConfig, StackConfigError } from "./conf
 import { Dedupe } from "./dedupe";
 import { NAME_LIMITS, type RouteNames, routeNames, stackNames, stackPrefix } from "./naming";
 import { Network, proxyEgressDestination } from "./network";
-import { Observability } from "./observability";
+import { dashboardProblem, Observability } from "./observability";
 import { apiPolicyQuotaWarning, partitionOf } from "./policies";
 import { Route, rolePolicyProblem, routePolicyBound } from "./route";
 import { type WebhookSetup, webhookSetup } from "./webhookSetup";
@@ -256,6 +256,9 @@ export class Gateway extends pulumi.ComponentResource {
     }
     if (routes.length === 0)
       throw new pulumi.RunError("routes.yaml has no routes: a stack needs at least one");
+    // Before anything is created: PutDashboard would refuse the dashboard of so many routes.
+    const tooMany = dashboardProblem(routes.length);
+    if (tooMany) throw new pulumi.RunError(tooMany);
     // A key of another region would be granted and never used: Secrets Manager and S3 would refuse it.
     const kmsProblems = kmsKeyRegionProblems(config.kmsKeyArns, region);
     if (kmsProblems.length > 0) throw new pulumi.RunError(new StackConfigError(kmsProblems).message);

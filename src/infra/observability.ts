@@ -2,7 +2,24 @@
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  DASHBOARD_MAX_ROUTES,
+  DASHBOARD_MAX_WIDGETS,
+  dashboardProblem,
+  dashboardWidgetCount,
+  LOG_GROUPS_PER_QUERY,
+  ROUTES_PER_WIDGET,
+} from "../core/dashboardSize";
 import { consoleOrigin } from "../core/partitions";
+
+export {
+  DASHBOARD_MAX_ROUTES,
+  DASHBOARD_MAX_WIDGETS,
+  dashboardProblem,
+  dashboardWidgetCount,
+  LOG_GROUPS_PER_QUERY,
+  ROUTES_PER_WIDGET,
+};
 
 export interface DashboardRoute {
   name: string;
@@ -19,10 +36,6 @@ export interface DashboardInput {
   routes: DashboardRoute[];
 }
 
-/** Routes per graph, so lines stay readable; Logs Insights takes at most 50 log groups per query. */
-export const ROUTES_PER_WIDGET = 10;
-export const LOG_GROUPS_PER_QUERY = 20;
-
 /** Logs Insights queries over the route functions' lines: one per delivery answered, one per attempt at work. */
 export const DECISIONS_QUERY = 'filter msg = "delivery" | stats count() by route, decision';
 export const OUTCOMES_QUERY = 'filter msg = "attempt" | stats count() by route, outcome';
@@ -37,6 +50,8 @@ type Metric = (string | Record<string, string>)[];
 
 /** The dashboard body (CloudWatch's JSON format), pure so it can be tested. */
 export function dashboardBody(input: DashboardInput): string {
+  const problem = dashboardProblem(input.routes.length);
+  if (problem) throw new Error(problem);
   const widgets: unknown[] = [];
   let y = 0;
   const graph = (title: string, metrics: Metric[], stat: string, x: number) => ({

@@ -374,6 +374,43 @@ describe("Command: hookgate check, API Gateway's default quota of 300 resources 
   });
 });
 
+describe("Command: hookgate check, CloudWatch's 500 widgets per dashboard", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-check-dashboard-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  function manyRoutes(count: number): string {
+    const routes = Array.from({ length: count }, (_, i) => [
+      `  - name: r${i}`,
+      "    match: { repos: [acme/api] }",
+      "    action: { type: jenkins, job: api/build }",
+    ]).flat();
+    const file = join(dir, `routes-${count}.yaml`);
+    const defaults =
+      "defaults: { secret: hooks/s, jenkins: { url: https://ci.example.com, credentials: ci/c } }";
+    writeFileSync(file, ["version: 1", defaults, "routes:", ...routes, ""].join("\n"));
+    return file;
+  }
+
+  it("hookgate check notes, with exit 0, that pulumi up refuses 711 routes: their dashboard would hold 504 widgets", async () => {
+    const run = await runInProcess(["check", "-r", manyRoutes(711)]);
+    expect(run.code, run.stderr).to.equal(0);
+    const notes = run.stdout.split("\n").filter((line) => line.includes("widgets"));
+    expect(notes).to.deep.equal([
+      "note: 711 routes make a stack dashboard of 504 widgets, and CloudWatch takes at most 500 in one dashboard: `pulumi up` refuses more than 710 routes in a stack; split the routes between two stacks (two routes files, hookgate:routesFile)",
+    ]);
+  });
+
+  it("hookgate check says nothing of the dashboard for 710 routes (498 widgets)", async () => {
+    const run = await runInProcess(["check", "-r", manyRoutes(710)]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain("710 routes, no problems");
+    expect(run.stdout).not.to.contain("widgets");
+  });
+});
+
 describe("Command: hookgate check, a route's IAM role policy size (10,240 characters)", () => {
   let dir: string;
   before(() => {

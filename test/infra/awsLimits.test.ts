@@ -2,6 +2,13 @@
 // the program would send past the service's documented limit, and what the program does about it.
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
+import { NAME_LIMITS } from "../../src/infra/naming";
+import {
+  DASHBOARD_MAX_ROUTES,
+  DASHBOARD_MAX_WIDGETS,
+  dashboardBody,
+  dashboardWidgetCount,
+} from "../../src/infra/observability";
 import {
   API_POLICY_DEFAULT_QUOTA_CHARS,
   apiAllowlistPolicy,
@@ -9,8 +16,10 @@ import {
   apiPolicyQuotaWarning,
   policyChars,
 } from "../../src/infra/policies";
+import { buildStack } from "../../src/infra/program";
 import { evaluate } from "./evaluate";
 import { config, jenkinsRoute, stubCode } from "./fixtures";
+import { MockCloud, REGION, settle } from "./mocks";
 
 /** `count` distinct IPv4 /24 networks, as an allowlist pasted from a provider's published ranges reads. */
 function ipv4Ranges(count: number): string[] {
@@ -78,5 +87,62 @@ describe("API Gateway's resource policy length (8,192 characters by default) and
   it("a stack with a short api.ipAllowlist gets no such warning", async () => {
     const { warnings } = await withWarnings({ api: { ipAllowlist: ["192.30.252.0/22"] } });
     expect(warnings.filter((w) => w.includes("resource policy"))).to.deep.equal([]);
+  });
+});
+
+/** The dashboard's routes, with physical names of the longest length each can have. */
+function dashboardRoutes(count: number) {
+  const long = (i: number, length: number) => `${i}-`.padEnd(length, "x");
+  return Array.from({ length: count }, (_, i) => ({
+    name: long(i, 32),
+    functionName: long(i, NAME_LIMITS.function),
+    queueName: `${long(i, NAME_LIMITS.queue - 5)}.fifo`,
+    deadLetterQueueName: `${long(i, NAME_LIMITS.queue - 9)}-dlq.fifo`,
+    logGroupName: `/aws/lambda/${long(i, NAME_LIMITS.function)}`,
+  }));
+}
+
+describe("CloudWatch's 500 widgets per dashboard and the number of routes", () => {
+  const input = (count: number) => ({
+    region: "eu-west-1",
+    apiName: "hookgate-dev-api",
+    stageName: "v1",
+    routes: dashboardRoutes(count),
+  });
+
+  it("dashboardWidgetCount counts the widgets dashboardBody makes", () => {
+    for (const n of [1, 10, 11, 20, 21, 45, 300, DASHBOARD_MAX_ROUTES]) {
+      expect(JSON.parse(dashboardBody(input(n))).widgets, `${n} routes`).to.have.length(
+        dashboardWidgetCount(n),
+      );
+    }
+  });
+
+  it(`the dashboard of ${DASHBOARD_MAX_ROUTES} routes, the most a stack takes, holds at most 500 widgets`, () => {
+    expect(DASHBOARD_MAX_ROUTES).to.equal(710);
+    expect(JSON.parse(dashboardBody(input(710))).widgets.length).to.be.at.most(DASHBOARD_MAX_WIDGETS);
+  });
+
+  it("dashboardBody refuses 711 routes, whose dashboard would hold 504 widgets, which PutDashboard refuses", () => {
+    expect(() => dashboardBody(input(711))).to.throw(
+      "711 routes make a stack dashboard of 504 widgets, and CloudWatch takes at most 500 in one dashboard: `pulumi up` refuses more than 710 routes in a stack",
+    );
+  });
+
+  it("a stack of 711 routes is refused before any resource is created, as a message of its own (a RunError)", async () => {
+    const routes = Array.from({ length: 711 }, (_, i) => jenkinsRoute(`r${i}`));
+    const cloud = new MockCloud();
+    await cloud.install("test");
+    let error: unknown;
+    try {
+      buildStack({ config: config(), routes, stack: "test", region: REGION, code: stubCode });
+    } catch (e) {
+      error = e;
+    }
+    await settle(cloud);
+    expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+    expect((error as Error).message).to.contain("711 routes make a stack dashboard of 504 widgets");
+    expect((error as Error).message).to.contain("split the routes between two stacks");
+    expect(cloud.resources.filter((r) => r.custom).map((r) => r.type)).to.deep.equal([]);
   });
 });
