@@ -261,6 +261,55 @@ export function vpcDnsServers(
   return pulumi.output(read);
 }
 
+/** A subnet and its availability zone, as ec2:DescribeSubnets gives them. */
+export interface ZonedSubnet {
+  id: string;
+  availabilityZone: string;
+}
+
+/**
+ * The subnets an interface endpoint gets: the first of each availability zone, in the order given. EC2 takes at
+ * most one subnet per zone for an endpoint and refuses more (DuplicateSubnetsInSameZone: "Found another VPC
+ * endpoint subnet in the availability zone of subnet-…"), while the functions may use several subnets of a zone;
+ * the endpoint's interface in a zone serves every subnet of the VPC, which private DNS sends to it.
+ */
+export function firstSubnetPerZone(subnets: readonly ZonedSubnet[]): string[] {
+  const zones = new Set<string>();
+  const out: string[] = [];
+  for (const subnet of subnets) {
+    if (zones.has(subnet.availabilityZone)) continue;
+    zones.add(subnet.availabilityZone);
+    out.push(subnet.id);
+  }
+  return out;
+}
+
+/**
+ * An existing VPC's subnets for its interface endpoints (firstSubnetPerZone of network.privateSubnetIds), their
+ * zones read at deploy time (ec2:DescribeSubnets). A read that fails stops the deployment, naming the permission.
+ */
+export function endpointSubnetIds(
+  subnetIds: readonly string[],
+  opts: pulumi.InvokeOptions,
+): pulumi.Output<string[]> {
+  const read = Promise.all(
+    subnetIds.map((id) =>
+      aws.ec2
+        .getSubnet({ id }, opts)
+        .then((subnet) => ({ id, availabilityZone: subnet.availabilityZone }))
+        .catch((error: unknown) => {
+          const cause = error instanceof Error ? error.message : String(error);
+          throw new pulumi.RunError(
+            `cannot read network.privateSubnetIds entry ${id} (ec2:DescribeSubnets), whose availability zone ` +
+              "decides whether the interface endpoints may take it (one subnet per zone): the deploy credentials " +
+              `need ec2:DescribeSubnets, and the subnet must be in aws:region. ${cause}`,
+          );
+        }),
+    ),
+  );
+  return pulumi.output(read.then(firstSubnetPerZone));
+}
+
 export class Network extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
   public readonly privateSubnetIds: pulumi.Output<string[]>;
@@ -433,8 +482,15 @@ export class Network extends pulumi.ComponentResource {
         { parent: this },
       );
       this.endpointSecurityGroupId = endpointSg.id;
+      // awsx makes one private subnet per zone; an existing VPC's subnets may share one.
+      const subnetIds =
+        net.mode === "existing"
+          ? endpointSubnetIds(net.privateSubnetIds, { parent: this })
+          : this.privateSubnetIds;
       for (const service of net.interfaceEndpoints) {
-        this.interfaceEndpoints.push(this.interfaceEndpoint(name, service, args.region, endpointSg.id));
+        this.interfaceEndpoints.push(
+          this.interfaceEndpoint(name, service, args.region, endpointSg.id, subnetIds),
+        );
       }
     }
 
@@ -450,6 +506,7 @@ export class Network extends pulumi.ComponentResource {
     service: InterfaceEndpointService,
     region: string,
     securityGroupId: pulumi.Output<string>,
+    subnetIds: pulumi.Input<string[]>,
   ): aws.ec2.VpcEndpoint {
     return new aws.ec2.VpcEndpoint(
       `${name}-${service}`,
@@ -458,7 +515,7 @@ export class Network extends pulumi.ComponentResource {
         serviceName: interfaceServiceName(region, service),
         vpcEndpointType: "Interface",
         privateDnsEnabled: true,
-        subnetIds: this.privateSubnetIds,
+        subnetIds,
         securityGroupIds: [securityGroupId],
       },
       { parent: this },

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { NAME_LIMITS } from "../../src/infra/naming";
+import { endpointSubnetIds, firstSubnetPerZone } from "../../src/infra/network";
 import {
   DASHBOARD_MAX_ROUTES,
   DASHBOARD_MAX_WIDGETS,
@@ -19,7 +20,7 @@ import {
 import { buildStack } from "../../src/infra/program";
 import { evaluate } from "./evaluate";
 import { config, jenkinsRoute, stubCode } from "./fixtures";
-import { MockCloud, REGION, settle } from "./mocks";
+import { type InvokeResult, invokeFailure, MockCloud, outputValue, REGION, settle } from "./mocks";
 
 /** `count` distinct IPv4 /24 networks, as an allowlist pasted from a provider's published ranges reads. */
 function ipv4Ranges(count: number): string[] {
@@ -27,7 +28,7 @@ function ipv4Ranges(count: number): string[] {
 }
 
 /** Evaluates a one-route stack; returns its recorded resources and every message pulumi.log.warn got. */
-async function withWarnings(raw: Record<string, unknown>) {
+async function withWarnings(raw: Record<string, unknown>, invokes?: Record<string, InvokeResult>) {
   const warn = pulumi.log.warn;
   const warnings: string[] = [];
   pulumi.log.warn = (message: string) => {
@@ -35,7 +36,12 @@ async function withWarnings(raw: Record<string, unknown>) {
     return Promise.resolve();
   };
   try {
-    const { cloud } = await evaluate({ config: config(raw), routes: [jenkinsRoute()], code: stubCode });
+    const { cloud } = await evaluate({
+      config: config(raw),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+      invokes,
+    });
     return { cloud, warnings };
   } finally {
     pulumi.log.warn = warn;
@@ -144,5 +150,74 @@ describe("CloudWatch's 500 widgets per dashboard and the number of routes", () =
     expect((error as Error).message).to.contain("711 routes make a stack dashboard of 504 widgets");
     expect((error as Error).message).to.contain("split the routes between two stacks");
     expect(cloud.resources.filter((r) => r.custom).map((r) => r.type)).to.deep.equal([]);
+  });
+});
+
+describe("Interface endpoints of an existing VPC: one subnet per availability zone", () => {
+  const GET_SUBNET = "aws:ec2/getSubnet:getSubnet";
+  const [A, B, C] = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0ccccccccccccccc3"];
+  /** Subnets A and B in eu-west-1a, C in eu-west-1b. */
+  const zones: Record<string, string> = { [A]: `${REGION}a`, [B]: `${REGION}a`, [C]: `${REGION}b` };
+  const invokes = {
+    [GET_SUBNET]: (inputs: Record<string, any>) => ({ id: inputs.id, availabilityZone: zones[inputs.id] }),
+  };
+
+  it("firstSubnetPerZone keeps the first subnet of each zone, in the order given", () => {
+    expect(
+      firstSubnetPerZone([
+        { id: "s1", availabilityZone: "z1" },
+        { id: "s2", availabilityZone: "z1" },
+        { id: "s3", availabilityZone: "z2" },
+        { id: "s4", availabilityZone: "z2" },
+      ]),
+    ).to.deep.equal(["s1", "s3"]);
+    expect(firstSubnetPerZone([])).to.deep.equal([]);
+  });
+
+  it("two of network.privateSubnetIds in one zone: each interface endpoint gets one subnet per zone (EC2 refuses two, DuplicateSubnetsInSameZone), the functions keep all three", async () => {
+    const network = {
+      mode: "existing",
+      vpcId: "vpc-0feedfeedfeedfeed",
+      privateSubnetIds: [A, B, C],
+      interfaceEndpoints: ["secretsmanager", "sqs"],
+    };
+    const { cloud } = await withWarnings({ network }, invokes);
+    const endpoints = cloud
+      .ofType("aws:ec2/vpcEndpoint:VpcEndpoint")
+      .filter((e) => e.inputs.vpcEndpointType === "Interface");
+    expect(endpoints).to.have.length(2);
+    for (const e of endpoints) expect(e.inputs.subnetIds, e.name).to.deep.equal([A, C]);
+    for (const fn of cloud.ofType("aws:lambda/function:Function"))
+      expect(fn.inputs.vpcConfig.subnetIds).to.deep.equal([A, B, C]);
+    expect(cloud.invokes.filter((i) => i.token === GET_SUBNET).map((i) => i.inputs.id)).to.deep.equal([
+      A,
+      B,
+      C,
+    ]);
+  });
+
+  it("an existing VPC without interface endpoints reads no subnet", async () => {
+    const network = { mode: "existing", vpcId: "vpc-0feedfeedfeedfeed", privateSubnetIds: [A, B] };
+    const { cloud } = await withWarnings({ network }, invokes);
+    expect(cloud.invokes.filter((i) => i.token === GET_SUBNET)).to.deep.equal([]);
+  });
+
+  it("a subnet that cannot be read stops the deployment with a message naming ec2:DescribeSubnets", async () => {
+    const reason = "UnauthorizedOperation: not authorized to perform: ec2:DescribeSubnets";
+    const cloud = new MockCloud({
+      [GET_SUBNET]: () => {
+        throw invokeFailure(reason);
+      },
+    });
+    await cloud.install("test");
+    const error = await outputValue(endpointSubnetIds([A], {})).then(
+      () => expect.fail("endpointSubnetIds read the subnet"),
+      (e: unknown) => e,
+    );
+    expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+    expect((error as Error).message).to.contain(
+      `cannot read network.privateSubnetIds entry ${A} (ec2:DescribeSubnets)`,
+    );
+    expect((error as Error).message).to.contain(reason);
   });
 });

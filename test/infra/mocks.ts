@@ -66,6 +66,12 @@ const KNOWN_INVOKES: Record<string, InvokeResult> = {
     enableDnsSupport: true,
     enableDnsHostnames: true,
   }),
+  // Each subnet of an existing VPC in a zone of its own, unless a test says otherwise.
+  "aws:ec2/getSubnet:getSubnet": (inputs) => ({
+    id: inputs.id,
+    arn: `arn:aws:ec2:${REGION}:${ACCOUNT}:subnet/${inputs.id}`,
+    availabilityZone: `${REGION}-zone-of-${inputs.id}`,
+  }),
   "aws:ec2/getVpcDhcpOptions:getVpcDhcpOptions": (inputs) => ({
     id: inputs.dhcpOptionsId,
     dhcpOptionsId: inputs.dhcpOptionsId,
