@@ -4,7 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { bypassesProxy } from "../actions/proxy";
 import { routeSecretNames, withSecretNamePrefix } from "../core/routeSecrets";
-import { routeNameClashProblem, routeNameProblem } from "../core/routes/checks";
+import { apiResourceQuotaNote, routeNameClashProblem, routeNameProblem } from "../core/routes/checks";
 import { DEFAULT_API_URLS } from "../core/routes/defaults";
 import type { Route as RouteSpec } from "../core/types";
 import { Api } from "./api";
@@ -162,6 +162,19 @@ export function networkWarnings(config: StackConfig, routes: readonly RouteSpec[
 }
 
 /**
+ * What `pulumi up` says of the API's default quotas, adjustable per API, that the stack goes past: its resources
+ * (/, /hooks and one per route; `hookgate check` notes it too) and its resource policy's length (api.ipAllowlist).
+ * Past either, API Gateway refuses the resource or the policy unless the quota was raised.
+ */
+export function apiQuotaWarnings(config: StackConfig, routeCount: number, region: string): string[] {
+  const warnings = [
+    apiResourceQuotaNote(routeCount),
+    apiPolicyQuotaWarning(config.api.ipAllowlist, partitionOf(region), region),
+  ];
+  return warnings.filter((w): w is string => w !== undefined);
+}
+
+/**
  * The warning for routes that call a Git host's API from subnets with no way out: no NAT and no egress
  * proxy (network.httpsProxy), which is a way out for the actions' HTTP (the AWS SDK uses the endpoints).
  */
@@ -278,8 +291,7 @@ export class Gateway extends pulumi.ComponentResource {
     const openEgress = openJenkinsEgressWarning(config, routes);
     if (openEgress) pulumi.log.warn(openEgress, this);
     for (const warning of networkWarnings(config, routes)) pulumi.log.warn(warning, this);
-    const apiPolicy = apiPolicyQuotaWarning(config.api.ipAllowlist, partitionOf(region), region);
-    if (apiPolicy) pulumi.log.warn(apiPolicy, this);
+    for (const warning of apiQuotaWarnings(config, routes.length, region)) pulumi.log.warn(warning, this);
 
     const prefix = stackPrefix(args.stack);
     const names = stackNames(prefix, region);

@@ -2,6 +2,7 @@
 // the program would send past the service's documented limit, and what the program does about it.
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
+import { apiQuotaWarnings } from "../../src/infra/gateway";
 import { NAME_LIMITS } from "../../src/infra/naming";
 import { endpointSubnetIds, firstSubnetPerZone } from "../../src/infra/network";
 import {
@@ -107,6 +108,23 @@ function dashboardRoutes(count: number) {
     logGroupName: `/aws/lambda/${long(i, NAME_LIMITS.function)}`,
   }));
 }
+
+describe("API Gateway's default 300 resources per REST API at `pulumi up`", () => {
+  it("apiQuotaWarnings warns of 299 routes (301 resources: /, /hooks and one per route), as `hookgate check` notes, and says nothing of 298", () => {
+    const [warning, ...others] = apiQuotaWarnings(config(), 299, "eu-west-1");
+    expect(others).to.deep.equal([]);
+    expect(warning).to.match(/^299 routes need 301 API Gateway resources/);
+    expect(warning).to.contain("`pulumi up` fails at the route past it unless the quota is raised");
+    expect(apiQuotaWarnings(config(), 298, "eu-west-1")).to.deep.equal([]);
+  });
+
+  it("apiQuotaWarnings gives the resource policy's warning beside it", () => {
+    const cidrs = ipv4Ranges(600);
+    expect(apiQuotaWarnings(config({ api: { ipAllowlist: cidrs } }), 1, "eu-west-1")).to.deep.equal([
+      apiPolicyQuotaWarning(cidrs, "aws", "eu-west-1"),
+    ]);
+  });
+});
 
 describe("CloudWatch's 500 widgets per dashboard and the number of routes", () => {
   const input = (count: number) => ({
