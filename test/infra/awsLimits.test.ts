@@ -19,8 +19,9 @@ import {
   policyChars,
 } from "../../src/infra/policies";
 import { buildStack } from "../../src/infra/program";
+import { nameProblems, policyProblems, valueProblems } from "./checks";
 import { evaluate } from "./evaluate";
-import { config, jenkinsRoute, stubCode } from "./fixtures";
+import { config, jenkinsRoute, prCleanupRoute, s3ZipRoute, stubCode } from "./fixtures";
 import { type InvokeResult, invokeFailure, MockCloud, outputValue, REGION, settle } from "./mocks";
 
 /** `count` distinct IPv4 /24 networks, as an allowlist pasted from a provider's published ranges reads. */
@@ -237,5 +238,45 @@ describe("Interface endpoints of an existing VPC: one subnet per availability zo
       `cannot read network.privateSubnetIds entry ${A} (ec2:DescribeSubnets)`,
     );
     expect((error as Error).message).to.contain(reason);
+  });
+});
+
+describe("every value a stack sends, at the limits the stack config and routes.yaml accept", () => {
+  it("a 100-character stack name, 32-character route names of each kind and every setting at its largest: no name, policy or value AWS refuses", async () => {
+    // Pulumi's longest stack name, of every character it allows (a . is written -).
+    const stack = "Stack_with.every-character".padEnd(100, "x");
+    const name = (kind: string) => `${kind}-`.padEnd(32, "z");
+    const routes = [
+      jenkinsRoute(name("jenkins")),
+      s3ZipRoute(name("zip")),
+      s3ZipRoute(name("zip-own"), "acme-artifacts"),
+      prCleanupRoute(name("cleanup")),
+    ];
+    const raw = {
+      api: { stageName: "s".repeat(128), manageAccount: true, ipAllowlist: ipv4Ranges(498) },
+      lambda: { memoryMb: 10_240, timeoutSeconds: 900, ephemeralStorageMb: 10_240, workConcurrency: 1000 },
+      logRetentionDays: 3653,
+      alarmOldestMessageSeconds: 345_599,
+      alarmEmail: "ops@example.com",
+      network: {
+        interfaceEndpoints: ["secretsmanager", "sqs", "logs", "sts", "kms", "monitoring"],
+        httpsProxy: "http://proxy.internal.example.com:3128",
+        noProxy: ["jenkins.internal.example.com", ".internal.example.com"],
+      },
+      jenkins: { cidrs: ["10.20.0.0/16", "10.30.0.0/16"] },
+      secretNamePrefix: "p".repeat(64),
+    };
+    const warn = pulumi.log.warn;
+    pulumi.log.warn = () => Promise.resolve();
+    try {
+      const { cloud } = await evaluate({ config: config(raw), routes, stack, code: stubCode });
+      expect(cloud.ofType("aws:lambda/function:Function")).to.have.length(4);
+      expect(nameProblems(cloud), "names").to.deep.equal([]);
+      expect(policyProblems(cloud), "policies").to.deep.equal([]);
+      // 498 /24 ranges: 500 fit a real API id (10 characters), 498 the mocks' (19).
+      expect(valueProblems(cloud), "values").to.deep.equal([]);
+    } finally {
+      pulumi.log.warn = warn;
+    }
   });
 });

@@ -244,3 +244,100 @@ export function nameProblems(cloud: MockCloud): string[] {
   }
   return out;
 }
+
+/** EC2's characters for a security group's name, description and rule descriptions (CreateSecurityGroup). */
+const EC2_TEXT = /^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
+/** IAM's characters for a role's description (CreateRole), at most 1,000 of them. */
+const IAM_DESCRIPTION = /^[\t\n\r\u0020-\u007e\u00a1-\u00ff]{0,1000}$/;
+/** CloudWatch Logs' retention values (PutRetentionPolicy). */
+const LOG_RETENTION = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/**
+ * Values the services validate at apply time, which the mocks accept whatever they are, against the limits
+ * their API references give: Lambda (CreateFunction), IAM (CreateRole), SQS (SetQueueAttributes), EC2
+ * (CreateSecurityGroup), CloudWatch (PutMetricAlarm, PutDashboard and its body's structure), CloudWatch Logs,
+ * API Gateway (CreateStage; the resource policy's default quota of 8,192 characters) and the SQS event source.
+ */
+export function valueProblems(cloud: MockCloud): string[] {
+  const out: string[] = [];
+  const within = (r: Recorded, what: string, value: unknown, min: number, max: number) => {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
+      out.push(`${label(r)}: ${what} ${String(value)} is not an integer from ${min} to ${max}`);
+  };
+  for (const fn of cloud.ofType("aws:lambda/function:Function")) {
+    const description = String(fn.inputs.description ?? "");
+    if (description.length > 256) out.push(`${label(fn)}: description of ${description.length} > 256`);
+    within(fn, "memorySize", fn.inputs.memorySize, 128, 10_240);
+    within(fn, "timeout", fn.inputs.timeout, 1, 900);
+    within(fn, "ephemeralStorage.size", fn.inputs.ephemeralStorage?.size, 512, 10_240);
+    const variables: Record<string, string> = fn.inputs.environment?.variables ?? {};
+    for (const key of Object.keys(variables))
+      if (!/^[a-zA-Z][a-zA-Z0-9_]+$/.test(key)) out.push(`${label(fn)}: environment key ${key}`);
+    const bytes = Buffer.byteLength(JSON.stringify(variables));
+    if (bytes > 4096) out.push(`${label(fn)}: environment of ${bytes} bytes > 4096`);
+  }
+  for (const role of cloud.ofType("aws:iam/role:Role")) {
+    if (!IAM_DESCRIPTION.test(String(role.inputs.description ?? "")))
+      out.push(`${label(role)}: a description IAM refuses`);
+  }
+  for (const q of cloud.ofType("aws:sqs/queue:Queue")) {
+    within(q, "visibilityTimeoutSeconds", q.inputs.visibilityTimeoutSeconds, 0, 43_200);
+    within(q, "messageRetentionSeconds", q.inputs.messageRetentionSeconds, 60, 1_209_600);
+    within(q, "maxMessageSize", q.inputs.maxMessageSize, 1024, 1_048_576);
+    if (q.inputs.redrivePolicy !== undefined) {
+      within(q, "maxReceiveCount", JSON.parse(q.inputs.redrivePolicy).maxReceiveCount, 1, 1000);
+    }
+  }
+  for (const sg of cloud.ofType("aws:ec2/securityGroup:SecurityGroup")) {
+    if (String(sg.inputs.name).startsWith("sg-")) out.push(`${label(sg)}: a name starting with sg-`);
+    const texts = [
+      sg.inputs.description,
+      ...[...(sg.inputs.ingress ?? []), ...(sg.inputs.egress ?? [])].map(
+        (rule: { description?: string }) => rule.description ?? "",
+      ),
+    ];
+    for (const text of texts)
+      if (!EC2_TEXT.test(String(text))) out.push(`${label(sg)}: ${JSON.stringify(text)} EC2 refuses`);
+  }
+  for (const rule of cloud.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")) {
+    if (!EC2_TEXT.test(String(rule.inputs.description ?? "")))
+      out.push(`${label(rule)}: a description EC2 refuses`);
+  }
+  for (const alarm of cloud.ofType("aws:cloudwatch/metricAlarm:MetricAlarm")) {
+    const description = String(alarm.inputs.alarmDescription ?? "");
+    if (description.length > 1024) out.push(`${label(alarm)}: description of ${description.length} > 1024`);
+  }
+  for (const dashboard of cloud.ofType("aws:cloudwatch/dashboard:Dashboard")) {
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(String(dashboard.inputs.dashboardName)))
+      out.push(`${label(dashboard)}: a name CloudWatch refuses`);
+    const widgets: { x: number; y: number; width: number; height: number }[] = JSON.parse(
+      dashboard.inputs.dashboardBody,
+    ).widgets;
+    if (widgets.length > 500) out.push(`${label(dashboard)}: ${widgets.length} widgets > 500`);
+    for (const w of widgets) {
+      if (
+        !(w.x >= 0 && w.x <= 23 && w.width >= 1 && w.x + w.width <= 24 && w.height >= 1 && w.height <= 1000)
+      )
+        out.push(`${label(dashboard)}: a widget off the grid (${JSON.stringify(w)})`);
+    }
+  }
+  for (const lg of cloud.ofType("aws:cloudwatch/logGroup:LogGroup")) {
+    if (!LOG_RETENTION.includes(lg.inputs.retentionInDays))
+      out.push(`${label(lg)}: retention ${lg.inputs.retentionInDays} days`);
+  }
+  for (const stage of cloud.ofType("aws:apigateway/stage:Stage")) {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(String(stage.inputs.stageName)))
+      out.push(`${label(stage)}: a stage name API Gateway refuses`);
+  }
+  for (const policy of cloud.ofType("aws:apigateway/restApiPolicy:RestApiPolicy")) {
+    const chars = String(policy.inputs.policy).length;
+    if (chars > 8192) out.push(`${label(policy)}: a resource policy of ${chars} characters > 8192`);
+  }
+  for (const mapping of cloud.ofType("aws:lambda/eventSourceMapping:EventSourceMapping")) {
+    within(mapping, "batchSize", mapping.inputs.batchSize, 1, 10);
+    within(mapping, "maximumConcurrency", mapping.inputs.scalingConfig?.maximumConcurrency, 2, 1000);
+  }
+  return out;
+}

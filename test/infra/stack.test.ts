@@ -16,6 +16,7 @@ import {
   routeOf,
   secretAccessBeyondRoute,
   unprotectedBuckets,
+  valueProblems,
   wildcardResources,
 } from "./checks";
 import { type Evaluated, evaluate } from "./evaluate";
@@ -44,6 +45,7 @@ function expectSecure(result: Evaluated, routes: Route[], secretValues: string[]
   expect(unprotectedBuckets(cloud), "buckets").to.deep.equal([]);
   expect(nameProblems(cloud), "names").to.deep.equal([]);
   expect(policyProblems(cloud), "policies IAM refuses").to.deep.equal([]);
+  expect(valueProblems(cloud), "values AWS refuses").to.deep.equal([]);
   for (const q of cloud.ofType(QUEUE)) expect(q.inputs.sqsManagedSseEnabled, q.name).to.equal(true);
   for (const lg of cloud.ofType("aws:cloudwatch/logGroup:LogGroup")) {
     expect(lg.inputs.retentionInDays, lg.name).to.be.a("number");
