@@ -104,6 +104,11 @@ export function matchesTagPushes(match: Route["match"]): boolean {
   return match.tags !== undefined || match.branches === undefined;
 }
 
+/** Whether a route's `events` let pushes through (globs and exclusions read as the matcher reads them). */
+export function matchesPushes(match: Route["match"]): boolean {
+  return match.events === undefined || compileEvents(match.events)("push", "push");
+}
+
 export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDecision {
   const spec = route.match ?? {};
   const filters: Filter[] = [];

@@ -12,7 +12,7 @@ import {
   gitlabEventName,
 } from "../events/gitlab";
 import { GITLAB_HOOK_HEADERS } from "../events/headers";
-import { matchesTagPushes } from "../match";
+import { matchesPushes, matchesTagPushes } from "../match";
 import type { Provider, Route } from "../types";
 import { didYouMean } from "./checks";
 
@@ -40,9 +40,14 @@ export function routeNotes(routes: readonly Route[]): string[] {
         );
       }
     }
+    if (action.type === "s3-zip" && !matchesPushes(route.match)) {
+      notes.push(
+        `route ${route.name}: s3-zip zips pushed commits only and skips every other event, and this route's ` +
+          "events hold no push: every delivery it matches is skipped; add push to its events",
+      );
+    }
     if (action.type === "s3-zip" && /\{\{\s*branch(\.path|\.underscored)?\s*\}\}/.test(action.key)) {
-      const pushes = route.match.events === undefined || route.match.events.includes("push");
-      if (pushes && matchesTagPushes(route.match)) {
+      if (matchesPushes(route.match) && matchesTagPushes(route.match)) {
         notes.push(
           `route ${route.name}: a tag push has no {{branch}} for the key, and fails; match branches only ` +
             '(branches: ["**"], no tags) or put {{tag}} or {{ref}} in the key',

@@ -216,10 +216,38 @@ routes:
     ]);
   });
 
-  it("notes nothing for a route whose events leave out push", () => {
+  const skipped =
+    "route z: s3-zip zips pushed commits only and skips every other event, and this route's events hold no push: every delivery it matches is skipped; add push to its events";
+
+  it("notes that every delivery is skipped, and nothing of tag pushes, for a route whose events leave out push, read as the matcher reads them", () => {
+    for (const events of [
+      "[pull_request]",
+      '[release, "pull_request.closed"]',
+      '["*", "!push"]',
+      '["pull*"]',
+    ]) {
+      expect(
+        s3Notes(`{ events: ${events}, branches: [main], tags: ["v*"] }`, "{{repo.path}}/{{branch}}/x.zip"),
+        events,
+      ).to.deep.equal([skipped]);
+    }
+  });
+
+  it("notes no skipping for a route whose events let pushes through: push, a glob that matches it, or no events", () => {
+    for (const match of [
+      "{ events: [push, pull_request] }",
+      '{ events: ["pu*"] }',
+      '{ events: ["*"] }',
+      "{}",
+    ]) {
+      expect(s3Notes(match, "{{repo.path}}/x.zip"), match).to.deep.equal([]);
+    }
+  });
+
+  it("notes the tag push with {{branch}} in the key for a glob of events that takes push", () => {
     expect(
-      s3Notes('{ events: [pull_request], branches: [main], tags: ["v*"] }', "{{repo.path}}/{{branch}}/x.zip"),
-    ).to.deep.equal([]);
+      s3Notes('{ events: ["pu*"], branches: [main], tags: ["v*"] }', "{{repo.path}}/{{branch}}/x.zip"),
+    ).to.deep.equal([note]);
   });
 });
 
