@@ -16,6 +16,7 @@ import {
 import { decodeBody } from "../core/decode";
 import { providerEventName } from "../core/events/eventNames";
 import { parseSecretValues } from "../core/secretValues";
+import { withoutInvisible } from "../core/shownText";
 import { PROVIDERS, type Provider } from "../core/types";
 import { signHex } from "../core/verify/hmac";
 import { signatureHeaders } from "../core/verify/sign";
@@ -395,8 +396,11 @@ export async function runSend(argv: string[]): Promise<number> {
       signed.headers["idempotency-key"] ??
       signed.headers["x-request-uuid"] ??
       signed.headers["x-request-id"];
+    // The answer may echo a branch name (a C1 control, a bidi override) or be any server's page: the terminal
+    // gets its invisible characters as \uXXXX, its lines (LF or CRLF) and tabs as they are.
+    const shown = text.replace(/(?:[^\n\t\r]|\r(?!\n))+/g, withoutInvisible);
     process.stdout.write(
-      `HTTP ${status} ${STATUS_CODES[status] ?? ""} (delivery ${delivery})\n${text}${text.endsWith("\n") ? "" : "\n"}`,
+      `HTTP ${status} ${STATUS_CODES[status] ?? ""} (delivery ${delivery})\n${shown}${shown.endsWith("\n") ? "" : "\n"}`,
     );
     const location = response.headers.location;
     if (status >= 300 && status < 400 && location) {

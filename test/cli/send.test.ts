@@ -629,6 +629,20 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     }
   });
 
+  it("the answer's control and format characters (an ESC, an 8-bit CSI, a bidi override echoed from a branch name) are printed as \\uXXXX; its lines and tabs stay as they are", async () => {
+    const echo = await startCaptureServer((res) =>
+      res.end('{"branch":"x\u001b[2J\u009b31m\u202eevil"}\n<p>\tline 2</p>'),
+    );
+    try {
+      const run = await pushTo(echo.url, "--secret", "s");
+      expect(run.code).to.equal(0);
+      expect(run.stdout).to.include('{"branch":"x\\u001b[2J\\u009b31m\\u202eevil"}\n<p>\tline 2</p>\n');
+      for (const raw of ["\u001b", "\u009b", "\u202e"]) expect(run.stdout).to.not.include(raw);
+    } finally {
+      await echo.close();
+    }
+  });
+
   it("a failed request names the URL without its password", async () => {
     const closed = await startCaptureServer();
     const url = closed.url.replace("http://", "http://user:hunter2@");
