@@ -163,8 +163,9 @@ function literalPrefix(glob: string): string {
   // without the backslashes, and scan() takes all of "{a.\},x}" (which matches "x") for a base.
   const { base } = picomatch.scan(glob);
   if (!glob.startsWith(base)) return "";
-  // "@", "+" and "!" are syntax only before "(" ("@types/**" has the lead "@types").
-  const firstSyntax = base.search(/[\\{}[\]()*?|]|[@+!](?=\()/);
+  // "@", "+" and "!" are syntax only before "(" ("@types/**" has the lead "@types"); a '"' may open a quoted
+  // text, which picomatch matches without its quotes ('"main"' matches "main").
+  const firstSyntax = base.search(/[\\{}[\]()*?|"]|[@+!](?=\()/);
   return firstSyntax < 0 ? base : base.slice(0, firstSyntax);
 }
 

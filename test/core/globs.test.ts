@@ -33,6 +33,11 @@ describe("Function: compileGlobList", () => {
     [["a\\*b"], "axb", false],
     [["\\!x"], "!x", true],
     [["src/\\[id\\]/**"], "src/[id]/page.ts", true],
+    // picomatch matches a text in quotes without them (and, as any glob, its own text), and a '"' after other
+    // text as itself.
+    [['"main"'], "main", true],
+    [['"rel"*'], "release", true],
+    [['x"a"'], 'x"a"', true],
   ];
   for (const [patterns, value, expected] of cases) {
     it(`compileGlobList(${JSON.stringify(patterns)})("${value}") is ${expected}`, () => {
@@ -229,6 +234,8 @@ const EDGE_GLOBS = [
   "a//c",
   "team:repo",
   "release/1.0",
+  '"main"',
+  '"src"/**',
 ];
 const EDGE_VALUES = [
   "a.}",
@@ -263,6 +270,8 @@ const EDGE_VALUES = [
   "",
   "dependabot[bot]",
   "src/[id]/page.ts",
+  '"main"',
+  "src/a",
 ];
 
 describe("Function: compileGlobList against picomatch, every glob and pair of globs", () => {
