@@ -19,16 +19,18 @@ export function globProblem(pattern: string): string | undefined {
   if (/\\{4,}$/.test(body)) {
     return `glob ${shown} ends with four or more "\\", which the glob matcher never finishes reading: end it with another character`;
   }
-  if (unbalanced(body, "{", "}") || unbalanced(body, "[", "]")) {
-    return `glob ${shown} has an unclosed bracket or brace`;
-  }
   if (pipeOutsideParentheses(body)) {
     return `glob ${shown} has a "|" outside parentheses, which is not "or" in a glob: list each glob as its own entry, or write {a,b}`;
   }
+  // picomatch says which brackets and braces are open: a "}" that closes no "{" is that character ("a(}:)?"
+  // matches "a"), as are brackets and braces in a class ("[{]") or in quotes ('"["' matches "[").
   try {
     picomatch.makeRe(body, OPTIONS);
   } catch (error) {
-    return `glob ${shown} is invalid: ${shownMessage((error as Error).message)}`;
+    const message = (error as Error).message;
+    if (/^Missing closing: "[\]}]"/.test(message)) return `glob ${shown} has an unclosed bracket or brace`;
+    if (message.startsWith('Missing opening: "["')) return `glob ${shown} has a "]" that closes no "["`;
+    return `glob ${shown} is invalid: ${shownMessage(message)}`;
   }
   return undefined;
 }
@@ -71,16 +73,6 @@ function pipeOutsideParentheses(text: string): boolean {
 function shownMessage(message: string): string {
   const text = withoutInvisible(message);
   return text.length > 100 ? `${text.slice(0, 100)}…` : text;
-}
-
-function unbalanced(text: string, open: string, close: string): boolean {
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === "\\") i++;
-    else if (text[i] === open) depth++;
-    else if (text[i] === close && --depth < 0) return true;
-  }
-  return depth !== 0;
 }
 
 /**

@@ -100,6 +100,9 @@ describe("Function: globProblem (messages)", () => {
     ["release/[abc", 'glob "release/[abc" has an unclosed bracket or brace'],
     ["feat/{a,b", 'glob "feat/{a,b" has an unclosed bracket or brace'],
     ["a}{b", 'glob "a}{b" has an unclosed bracket or brace'],
+    ["a[]", 'glob "a[]" has an unclosed bracket or brace'],
+    ["a]b", 'glob "a]b" has a "]" that closes no "["'],
+    ["a(]:)?", 'glob "a(]:)?" has a "]" that closes no "["'],
   ];
   for (const [bad, message] of cases) {
     it(`globProblem(${JSON.stringify(bad)}) says: ${message}`, () => {
@@ -133,6 +136,65 @@ describe("Function: globProblem (messages)", () => {
 
   it("globProblem accepts an escaped brace, which opens nothing", () => {
     expect(globProblem("a\\{b")).to.equal(undefined);
+  });
+
+  // [glob, a value picomatch matches with it]: a "}" that closes no "{" is that character, and a class's
+  // brackets and braces are its members.
+  const unpaired: Array<[string, string]> = [
+    ["a(}:)?", "a"],
+    ["a(}:)?", "a}:"],
+    ["}", "}"],
+    ["a}b", "a}b"],
+    ["{a,}}", "}"],
+    ["{a,b}}", "a}"],
+    ["[{]", "{"],
+    ["a[}]b", "a}b"],
+    ["{[}],x}", "}"],
+    ["[]]", "]"],
+    ["[]{]", "{"],
+    ['"["', "["],
+  ];
+  for (const [glob, value] of unpaired) {
+    it(`globProblem accepts ${JSON.stringify(glob)}, which matches ${JSON.stringify(value)}`, () => {
+      expect(globProblem(glob)).to.equal(undefined);
+      expect(compileGlobList([glob])(value)).to.equal(true);
+    });
+  }
+});
+
+describe("Property: globProblem and picomatch on brackets, braces and parentheses", () => {
+  const OPTIONS = { dot: true, strictBrackets: true };
+  const compiles = (glob: string) => {
+    try {
+      picomatch.makeRe(glob, OPTIONS);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // Never four backslashes at the end: picomatch never returns from such a glob (globProblem refuses it first).
+  const glob = fc
+    .array(fc.constantFrom(...'ab/{}[]()|,:?*!^-.\\"', "**", "{a,b}", "(}:)?", "[{]"), {
+      minLength: 1,
+      maxLength: 8,
+    })
+    .map((tokens) => tokens.join(""))
+    .filter((g) => !/\\{4,}$/.test(g));
+  it("globProblem refuses a glob for its brackets or braces exactly when picomatch cannot read it, and accepts none picomatch cannot", () => {
+    fc.assert(
+      fc.property(glob, (g) => {
+        const problem = globProblem(g);
+        const bracket =
+          problem !== undefined && /unclosed bracket or brace|that closes no "\["/.test(problem);
+        const body = g.startsWith("!") ? g.slice(1) : g;
+        if (bracket) expect(compiles(body), g).to.equal(false);
+        if (problem === undefined) {
+          expect(compiles(body), g).to.equal(true);
+          expect(() => compileGlobList([g]), g).not.to.throw();
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 

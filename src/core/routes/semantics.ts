@@ -368,7 +368,9 @@ function refNameProblem(
   let why: string | undefined;
   if (refused !== undefined) {
     const [name, escaped] = REFUSED_IN_REFS[refused] as [string, string?];
-    why = `Git refuses ${name} in a branch or tag name${escaped ? `, and ${escaped}` : ""}`;
+    // Glob syntax is text when escaped, or in quotes ('"["'): the note on escaping is for the first.
+    const note = escaped !== undefined && bare.includes(`\\${refused}`) ? `, and ${escaped}` : "";
+    why = `Git refuses ${name} in a branch or tag name${note}`;
   } else if (text.some((char, i) => char === "@" && text[i + 1] === "{")) {
     why = 'Git refuses "@{" in a branch or tag name';
   } else if (text.some((char, i) => char === "." && text[i + 1] === ".")) {
@@ -424,8 +426,14 @@ function literalText(glob: string): Array<string | undefined> | undefined {
       text.push(glob[++i]);
       continue;
     }
-    if (char === "[") end = classEnd(glob, i);
-    else if (char === "(") end = groupEnd(glob, i);
+    if (char === "[") {
+      end = classEnd(glob, i);
+      // picomatch refuses a "[" that no "]" closes (globProblem), but for one in quotes ('"["' matches "[").
+      if (end < 0) {
+        text.push("[");
+        continue;
+      }
+    } else if (char === "(") end = groupEnd(glob, i);
     else if (char === "{") {
       end = groupEnd(glob, i);
       if (end >= 0 && !glob.slice(i + 1, end).includes(",")) {

@@ -407,6 +407,9 @@ describe("Function: semanticFindings, branch and tag globs whose every match is 
     ["branches", "release\\*", `${refuses('"*"')}, and "\\*" is that character, not a wildcard`],
     ["tags", "v\\?", `${refuses('"?"')}, and "\\?" is that character, not a wildcard`],
     ["branches", "a\\[1", `${refuses('"["')}, and "\\[" is that character, not a class`],
+    // A "[" in quotes is text too (picomatch refuses one that no "]" closes otherwise).
+    ["branches", '"["', refuses('"["')],
+    ["tags", '"[v"*', refuses('"["')],
     ["branches", "a@{x}", refuses('"@{"')],
     ["tags", "v@\\{1", refuses('"@{"')],
     ["branches", "a..b", refuses('".."')],
@@ -444,6 +447,10 @@ describe("Function: semanticFindings, branch and tag globs whose every match is 
     ["branches", "release\\\\-*", "release-1.0"],
     // A class's brackets and parentheses are members, not groups; braces and parentheses close their own kind.
     ["branches", "v2.0.0-beta[\\.{]1(}:)?", "v2.0.0-beta.1"],
+    // A "}" that closes no "{" is that character (globProblem refused these before).
+    ["branches", "a(}:)?", "a"],
+    ["tags", "v1(}|.x)", "v1}"],
+    ["paths", '"["', "["],
     ["branches", "l(|.lock/)oc{*(}^)*k", "lock"],
     ["paths", "x.(|[^)]//)j*", "x.js"],
     ["paths", "@([)]|x//y)z", ")z"],
