@@ -3,7 +3,7 @@
 // Runs on the raw data even when the schema found problems, so every problem is reported at once;
 // every access is guarded because the shape is not trusted here.
 import { PROVIDER_LABEL } from "../events/fields";
-import { globProblem, globTextIsLiteral } from "../globs";
+import { compileGlobList, globProblem, globTextIsLiteral } from "../globs";
 import { keyHasEmptyFolder } from "../render";
 import { shownText } from "../shownText";
 import { renderTemplate, templateProblems } from "../templates";
@@ -318,11 +318,7 @@ function nameProblem(
     return `glob ${shownText(glob, 60)} never matches: a name never begins with "/"${fix}`;
   }
   const slashes = topLevelSlashes(bare);
-  // picomatch may read "**" parts around a "//" as optional, and what follows as empty too ("a/**//**" and
-  // "a/**//**/**/{,.x}" match "a"): a "//" between two "**" is left alone.
-  const betweenGlobstars = (at: number) =>
-    bare.slice(at - 2, at) === "**" && bare.slice(at + 2, at + 4) === "**";
-  if (slashes.some((at, i) => slashes[i + 1] === at + 1 && !betweenGlobstars(at))) {
+  if (slashes.some((at, i) => slashes[i + 1] === at + 1 && !optionalParts(bare, at))) {
     const fixed = body.replace(/\/{2,}/g, "/");
     return `glob ${shownText(glob, 60)} never matches: a name has no empty part ("//"); write ${shownText(`${not}${fixed}`, 60)}`;
   }
@@ -341,6 +337,22 @@ function nameProblem(
     }
   }
   return undefined;
+}
+
+// Whether the "//" at `at` may stand for no text at all: picomatch reads "x/**//**" as "x", its two "**" parts
+// and the "//" between them left out, and only so does a name without an empty part match such a glob. That
+// needs some text before the first "**" (a name never begins with "/": "**//**" and "**//**/b" match only
+// names with an empty part) and nothing after the second that must be there ("a/**//**/**/{,.x}" matches "a",
+// "src/**//**/*.ts" only "src//x.ts" and the like). picomatch is asked with "q" for the text before.
+function optionalParts(bare: string, at: number): boolean {
+  if (bare.slice(at - 3, at) !== "/**" || at - 3 === 0) return false;
+  const rest = bare.slice(at + 2);
+  if (!rest.startsWith("**") || !(rest.length === 2 || rest[2] === "/")) return false;
+  try {
+    return compileGlobList([`q/**//${rest}`])("q");
+  } catch {
+    return true; // not a glob picomatch reads on its own: left alone
+  }
 }
 
 /**

@@ -58,6 +58,15 @@ describe("Function: semanticFindings, branch, tag and changed-file names no Git 
     ["paths", "src//x", `${empty}; write "src/x"`],
     ["paths", "!docs//**", `${empty}; write "!docs/**"`],
     ["paths", "**//*.md", `${empty}; write "**/*.md"`],
+    // Between two "**" too, unless picomatch may leave both out with the "//" (below): it matches only names
+    // with an empty part ("x//b", "/b").
+    ["paths", "**//**/b", `${empty}; write "**/**/b"`],
+    ["paths", "src/**//**/*.ts", `${empty}; write "src/**/**/*.ts"`],
+    ["branches", "**//**", `${empty}; write "**/**"`],
+    ["branches", "./**//**/main", `${empty}; write "./**/**/main"`],
+    ["tags", "v1/**//**/x/**//**", `${empty}; write "v1/**/**/x/**/**"`],
+    ["repos", "**//**/api", `${empty}; write "**/**/api"`],
+    ["paths", "a/**//***", `${empty}; write "a/**/***"`],
     ["branches", "refs/heads//x", 'branches are matched without refs/heads/; write "x"'],
     // picomatch drops a leading "./": "./refs/heads/main" is "refs/heads/main", and ".//x" is "/x".
     ["branches", "./refs/heads/main", 'branches are matched without refs/heads/; write "main"'],
@@ -98,6 +107,8 @@ describe("Function: semanticFindings, branch, tag and changed-file names no Git 
     ["tags", "10.b.bc-z/**//**/**/{,.x}", "10.b.bc-z"],
     ["tags", "xy0/1y/**//**/****", "xy0/1y"],
     ["paths", "src/**//**", "src"],
+    ["paths", "src/**//**/!(x)", "src"],
+    ["branches", "a/**//**//**", "a"],
   ];
   for (const [key, glob, name] of accepted) {
     it(`semanticFindings accepts ${key}: [${shown(glob)}], which matches ${shown(name)}`, () => {
@@ -210,6 +221,38 @@ describe("Property: semanticFindings and changed-file paths", () => {
         if (i === parts.length) return; // a trailing "/": its own rule
         expect(compileGlobList([broken])(path)).to.equal(false);
         expect(globFinding("paths", broken)).to.match(/never matches: a name has no empty part/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("Property: semanticFindings and a // between two **", () => {
+  const NAMES = namesOf(["a", "b", "q", "x.ts"], [1, 2, 3, 4]);
+  const before = fc.constantFrom("", "a", "./", "./a", "*", "a/b", "{a,b}", "x.ts");
+  const after = fc.constantFrom(
+    "",
+    "/b",
+    "/*.ts",
+    "b",
+    "/**",
+    "/**/{,.x}",
+    "/?(x)",
+    "/!(x)",
+    "/+(x)",
+    "*",
+    "//**",
+  );
+  it("a glob with a // between two ** is refused as having an empty part exactly when no name without one matches it", () => {
+    fc.assert(
+      fc.property(before, after, (head, tail) => {
+        const glob = `${head}${head === "" || head.endsWith("/") ? "" : "/"}**//**${tail}`;
+        const matches = compileGlobList([glob]);
+        const matched = NAMES.filter((name) => matches(name));
+        const finding = globFinding("paths", glob);
+        expect(finding?.includes('has no empty part ("//")') ?? false, `${glob} ${matched}`).to.equal(
+          matched.length === 0,
+        );
       }),
       { numRuns: 300 },
     );
