@@ -11,6 +11,7 @@
 export const INVISIBLE = /\p{Cc}|\p{Cf}|[\u2028\u2029]/u;
 /** INVISIBLE, and a lone surrogate (half of a character, shown as a replacement character). */
 const INVISIBLE_ALL = /\p{Cc}|\p{Cf}|[\u2028\u2029]|\p{Cs}/gu;
+const INVISIBLE_OR_SURROGATE = /\p{Cc}|\p{Cf}|[\u2028\u2029]|\p{Cs}/u;
 
 /** Names of the invisible characters met most often, for a message that says which it is. */
 const NAMES: Readonly<Record<number, string>> = {
@@ -78,6 +79,24 @@ export function shownText(value: string, max = 80): string {
     out += piece;
   }
   return `"${out}"`;
+}
+
+/**
+ * A replacement a message suggests, as the user would write it in routes.yaml: a YAML single-quoted scalar,
+ * in which only a ' is written twice ('a\b' is a\b, where shownText's "a\\b" is a\b only in double quotes),
+ * clipped with "…" once past `max` characters like shownText. A text that
+ * holds an invisible character (or half of a surrogate pair) is shownText's, a double-quoted scalar that
+ * YAML reads the same way: inside single quotes an escape is no escape.
+ */
+export function suggestedText(value: string, max = 80): string {
+  if (INVISIBLE_OR_SURROGATE.test(value)) return shownText(value, max);
+  let out = "";
+  for (const char of value) {
+    const piece = char === "'" ? "''" : char;
+    if (out.length + piece.length > max) return `'${out}…'`;
+    out += piece;
+  }
+  return `'${out}'`;
 }
 
 function escaped(char: string): string {

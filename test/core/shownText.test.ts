@@ -1,10 +1,12 @@
 import { expect } from "chai";
 import fc from "fast-check";
+import { parse } from "yaml";
 import {
   clippedText,
   invisibleCharacter,
   shownText,
   shownYamlMessage,
+  suggestedText,
   withoutInvisible,
 } from "../../src/core/shownText";
 
@@ -62,6 +64,39 @@ describe("Function: shownText", () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("Function: suggestedText", () => {
+  // [value, max, as a message suggests it]: YAML, single-quoted, so that a backslash is written once.
+  const cases: Array<[string, number, string]> = [
+    ["main", 80, "'main'"],
+    ["a\\-b", 80, "'a\\-b'"],
+    ["dependabot\\[bot\\]", 80, "'dependabot\\[bot\\]'"],
+    ["it's", 80, "'it''s'"],
+    ['say "hi"', 80, `'say "hi"'`],
+    ["!release/*", 80, "'!release/*'"],
+    ["{{sha}}", 80, "'{{sha}}'"],
+    ["main\u00a0", 80, "'main\u00a0'"],
+    ["abcdef", 3, "'abc…'"],
+    ["a'b", 2, "'a…'"],
+    // Inside single quotes an escape is no escape: a text with a character that cannot be seen is double-quoted.
+    ["a\u200bb", 80, '"a\\u200bb"'],
+    ["a\nb", 80, '"a\\nb"'],
+  ];
+  for (const [value, max, suggested] of cases) {
+    it(`suggestedText(${JSON.stringify(value)}, ${max}) is ${suggested}`, () => {
+      expect(suggestedText(value, max)).to.equal(suggested);
+    });
+  }
+
+  it("suggestedText's text, written as a value in routes.yaml, is read back as the value, when not clipped", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 40 }), (value) => {
+        expect(parse(`key: ${suggestedText(value, 1000)}`)).to.deep.equal({ key: value });
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -1,7 +1,7 @@
 // routes.schema.json compiled once with ajv, and ajv's errors turned into one clear, positioned message each.
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import schema from "../../../routes.schema.json";
-import { shownText } from "../shownText";
+import { shownText, suggestedText } from "../shownText";
 import {
   bucketProblem,
   clip,
@@ -105,7 +105,7 @@ function describe(error: ErrorObject, root: unknown): SchemaFinding | undefined 
         return {
           path,
           at: "value",
-          message: `${prefix}a template must be quoted: write "${template}" ${UNQUOTED_TEMPLATE}`,
+          message: `${prefix}a template must be quoted: write ${suggestedText(template)} ${UNQUOTED_TEMPLATE}`,
         };
       }
       return {

@@ -5,7 +5,7 @@
 import { PROVIDER_LABEL } from "../events/fields";
 import { compileGlobList, globProblem, globTextIsLiteral } from "../globs";
 import { keyHasEmptyFolder } from "../render";
-import { shownText } from "../shownText";
+import { shownText, suggestedText } from "../shownText";
 import { renderTemplate, templateProblems } from "../templates";
 import { PROVIDERS, type Provider, type WebhookEvent } from "../types";
 import {
@@ -263,11 +263,11 @@ function neverMatchesProblem(key: string, glob: string, provider: Provider): str
   const prefix = key === "branches" ? "refs/heads/" : key === "tags" ? "refs/tags/" : undefined;
   if (prefix !== undefined && bare.startsWith(prefix)) {
     const fixed = bare.slice(prefix.length).replace(/^\/+/, "");
-    return `glob ${shownText(glob, 60)} never matches: ${key} are matched without ${prefix}; write ${shownText(`${not}${fixed}`, 60)}`;
+    return `glob ${shownText(glob, 60)} never matches: ${key} are matched without ${prefix}; write ${suggestedText(`${not}${fixed}`, 60)}`;
   }
   if (key === "paths" && bare.startsWith("/")) {
     const fixed = `${bare.replace(/^\/+/, "")}${bare.endsWith("/") ? "**" : ""}`;
-    return `glob ${shownText(glob, 60)} never matches: changed files are paths from the repository's root, without a leading "/"; write ${shownText(`${not}${fixed}`, 60)}`;
+    return `glob ${shownText(glob, 60)} never matches: changed files are paths from the repository's root, without a leading "/"; write ${suggestedText(`${not}${fixed}`, 60)}`;
   }
   if (key === "actors") return actorProblem(glob, body);
   const problem = nameProblem(key, glob, not, body, bare, provider);
@@ -277,7 +277,7 @@ function neverMatchesProblem(key: string, glob: string, provider: Provider): str
     if (problem !== undefined) return problem;
   }
   if (key !== "events" && key !== "actions" && body.endsWith("/")) {
-    return `glob ${shownText(glob, 60)} never matches: a name never ends with "/"; write ${shownText(`${glob}**`, 60)} for everything under it`;
+    return `glob ${shownText(glob, 60)} never matches: a name never ends with "/"; write ${suggestedText(`${glob}**`, 60)} for everything under it`;
   }
   return undefined;
 }
@@ -314,13 +314,13 @@ function nameProblem(
   }
   if (key !== "paths" && bare.startsWith("/")) {
     const fixed = bare.replace(/^\/+/, "");
-    const fix = fixed === "" ? "" : `; write ${shownText(`${not}${fixed}`, 60)}`;
+    const fix = fixed === "" ? "" : `; write ${suggestedText(`${not}${fixed}`, 60)}`;
     return `glob ${shownText(glob, 60)} never matches: a name never begins with "/"${fix}`;
   }
   const slashes = topLevelSlashes(bare);
   if (slashes.some((at, i) => slashes[i + 1] === at + 1 && !optionalParts(bare, at))) {
     const fixed = body.replace(/\/{2,}/g, "/");
-    return `glob ${shownText(glob, 60)} never matches: a name has no empty part ("//"); write ${shownText(`${not}${fixed}`, 60)}`;
+    return `glob ${shownText(glob, 60)} never matches: a name has no empty part ("//"); write ${suggestedText(`${not}${fixed}`, 60)}`;
   }
   if (key === "repos" && bare !== "" && countableParts(bare, slashes)) {
     const parts = slashes.length + 1;
@@ -329,7 +329,7 @@ function nameProblem(
       const any = provider === "gitlab" ? "**" : "*";
       return (
         `glob ${shownText(glob, 40)} never matches: a repository's full name starts with its ${owner} ("${shape}"); ` +
-        `write ${shownText(`${not}<${owner}>/${bare}`, 30)}, or ${shownText(`${not}${any}/${bare}`, 30)} for any ${owner}`
+        `write ${suggestedText(`${not}<${owner}>/${bare}`, 30)}, or ${suggestedText(`${not}${any}/${bare}`, 30)} for any ${owner}`
       );
     }
     if (parts > 2 && provider !== "gitlab") {
@@ -404,7 +404,7 @@ function refNameProblem(
     trimmed !== body &&
     !trimmed.endsWith("\\") &&
     neverMatchesProblem(key, `${not}${trimmed}`, provider) === undefined;
-  return `glob ${shownText(glob, 60)} never matches: ${why}${fixable ? `; write ${shownText(`${not}${trimmed}`, 60)}` : ""}`;
+  return `glob ${shownText(glob, 60)} never matches: ${why}${fixable ? `; write ${suggestedText(`${not}${trimmed}`, 60)}` : ""}`;
 }
 
 /**
@@ -564,7 +564,7 @@ function emptyFolderProblem(what: "key" | "prefix", template: string): string | 
   if (what === "key") fixed = fixed.replace(/\/+$/, "");
   const where = what === "key" ? 'a "/" at its start or end, or "//"' : 'a "/" at its start, or "//"';
   const outcome = what === "key" ? "every delivery would fail" : "it would delete nothing";
-  return `the ${what} has an empty folder (${where}), so ${outcome}: write ${shownText(fixed)}`;
+  return `the ${what} has an empty folder (${where}), so ${outcome}: write ${suggestedText(fixed)}`;
 }
 
 /**
@@ -575,7 +575,7 @@ function openEndedPrefixProblem(template: string): string | undefined {
   if (!/\}\}\s*$/.test(template)) return undefined;
   return (
     "the prefix ends with a field, so it is also the start of longer values' folders (pr-1 of pr-10/, pr-11/, …), " +
-    `whose objects it would delete too: end it with "/": ${shownText(template.trimEnd(), 60).replace(/"$/, '/"')}`
+    `whose objects it would delete too: end it with "/": ${suggestedText(template.trimEnd(), 60).replace(/['"]$/, "/$&")}`
   );
 }
 

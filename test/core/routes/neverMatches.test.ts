@@ -3,7 +3,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { compileGlobList } from "../../../src/core/globs";
 import { semanticFindings } from "../../../src/core/routes/semantics";
-import { shownText } from "../../../src/core/shownText";
+import { shownText, suggestedText } from "../../../src/core/shownText";
 
 type Key = "branches" | "tags" | "paths" | "repos";
 
@@ -43,36 +43,39 @@ describe("Function: semanticFindings, branch, tag and changed-file names no Git 
     ["branches", "  ", blank],
     ["tags", "!  ", blank],
     ["branches", " \u00a0", blank],
-    ["branches", "/main", `${leading}; write "main"`],
-    ["branches", "!/release/*", `${leading}; write "!release/*"`],
-    ["branches", ".//main", `${leading}; write "main"`],
+    ["branches", "/main", `${leading}; write 'main'`],
+    ["branches", "!/release/*", `${leading}; write '!release/*'`],
+    ["branches", ".//main", `${leading}; write 'main'`],
     ["branches", "/", leading],
-    ["tags", "/v*", `${leading}; write "v*"`],
-    ["tags", "//v*", `${leading}; write "v*"`],
-    ["branches", "a//b", `${empty}; write "a/b"`],
-    ["branches", "release/**//x", `${empty}; write "release/**/x"`],
+    ["tags", "/v*", `${leading}; write 'v*'`],
+    ["tags", "//v*", `${leading}; write 'v*'`],
+    ["branches", "a//b", `${empty}; write 'a/b'`],
+    ["branches", "release/**//x", `${empty}; write 'release/**/x'`],
     // Not between two "**" (the exception below): a "//" elsewhere in the glob still never matches.
-    ["branches", "x//y/**//**", `${empty}; write "x/y/**/**"`],
-    ["branches", "{main,dev}//x", `${empty}; write "{main,dev}/x"`],
-    ["tags", "!v1///x", `${empty}; write "!v1/x"`],
-    ["paths", "src//x", `${empty}; write "src/x"`],
-    ["paths", "!docs//**", `${empty}; write "!docs/**"`],
-    ["paths", "**//*.md", `${empty}; write "**/*.md"`],
+    ["branches", "x//y/**//**", `${empty}; write 'x/y/**/**'`],
+    ["branches", "{main,dev}//x", `${empty}; write '{main,dev}/x'`],
+    ["tags", "!v1///x", `${empty}; write '!v1/x'`],
+    ["paths", "src//x", `${empty}; write 'src/x'`],
+    ["paths", "!docs//**", `${empty}; write '!docs/**'`],
+    ["paths", "**//*.md", `${empty}; write '**/*.md'`],
     // Between two "**" too, unless picomatch may leave both out with the "//" (below): it matches only names
     // with an empty part ("x//b", "/b").
-    ["paths", "**//**/b", `${empty}; write "**/**/b"`],
-    ["paths", "src/**//**/*.ts", `${empty}; write "src/**/**/*.ts"`],
-    ["branches", "**//**", `${empty}; write "**/**"`],
-    ["branches", "./**//**/main", `${empty}; write "./**/**/main"`],
-    ["tags", "v1/**//**/x/**//**", `${empty}; write "v1/**/**/x/**/**"`],
-    ["repos", "**//**/api", `${empty}; write "**/**/api"`],
-    ["paths", "a/**//***", `${empty}; write "a/**/***"`],
-    ["branches", "refs/heads//x", 'branches are matched without refs/heads/; write "x"'],
+    ["paths", "**//**/b", `${empty}; write '**/**/b'`],
+    ["paths", "src/**//**/*.ts", `${empty}; write 'src/**/**/*.ts'`],
+    ["branches", "**//**", `${empty}; write '**/**'`],
+    ["branches", "./**//**/main", `${empty}; write './**/**/main'`],
+    ["tags", "v1/**//**/x/**//**", `${empty}; write 'v1/**/**/x/**/**'`],
+    ["repos", "**//**/api", `${empty}; write '**/**/api'`],
+    ["paths", "a/**//***", `${empty}; write 'a/**/***'`],
+    ["branches", "refs/heads//x", "branches are matched without refs/heads/; write 'x'"],
     // picomatch drops a leading "./": "./refs/heads/main" is "refs/heads/main", and ".//x" is "/x".
-    ["branches", "./refs/heads/main", 'branches are matched without refs/heads/; write "main"'],
-    ["tags", "!././refs/tags/v*", 'tags are matched without refs/tags/; write "!v*"'],
-    ["paths", ".//x", `${rooted}; write "x"`],
-    ["paths", "!././/docs/", `${rooted}; write "!docs/**"`],
+    ["branches", "./refs/heads/main", "branches are matched without refs/heads/; write 'main'"],
+    ["tags", "!././refs/tags/v*", "tags are matched without refs/tags/; write '!v*'"],
+    ["paths", ".//x", `${rooted}; write 'x'`],
+    ["paths", "!././/docs/", `${rooted}; write '!docs/**'`],
+    // The fix is YAML to paste as it is: in single quotes a backslash is written once, a quote twice.
+    ["paths", "/src/\\[id\\]/**", `${rooted}; write 'src/\\[id\\]/**'`],
+    ["branches", "/it's", `${leading}; write 'it''s'`],
   ];
   for (const [key, glob, message] of refused) {
     it(`semanticFindings refuses ${key}: [${shown(glob)}]: ${message}`, () => {
@@ -161,8 +164,8 @@ describe("Property: semanticFindings and names no Git repository holds", () => {
         const glob = `${"./".repeat(dots)}${prefix}${name}`;
         expect(compileGlobList([glob])(name)).to.equal(false);
         const says = (entry: string, fixed: string) =>
-          // Each quoted as messages quote user text: clipped at 60 characters.
-          `route "a" match.${key}[0]: glob ${shownText(entry, 60)} never matches: ${key} are matched without ${prefix}; write ${shownText(fixed, 60)}`;
+          // The glob quoted as messages quote user text, the fix as YAML: each clipped at 60 characters.
+          `route "a" match.${key}[0]: glob ${shownText(entry, 60)} never matches: ${key} are matched without ${prefix}; write ${suggestedText(fixed, 60)}`;
         expect(globFinding(key, glob)).to.equal(says(glob, name));
         expect(globFinding(key, `!${glob}`)).to.equal(says(`!${glob}`, `!${name}`));
       }),
@@ -261,17 +264,17 @@ describe("Property: semanticFindings and a // between two **", () => {
 
 describe("Function: semanticFindings, repository names no host sends", () => {
   const one = (owner: string, any: string, shape: string, bare: string, not = "") =>
-    `a repository's full name starts with its ${owner} ("${shape}"); write "${not}<${owner}>/${bare}", or "${not}${any}/${bare}" for any ${owner}`;
+    `a repository's full name starts with its ${owner} ("${shape}"); write '${not}<${owner}>/${bare}', or '${not}${any}/${bare}' for any ${owner}`;
   const three = (label: string, shape: string) =>
     `a ${label} repository's full name is "${shape}", with one "/" (only GitLab nests groups)`;
   // [glob, route provider, defaults.provider, message after `… glob "<glob>" never matches: `]
   const refused: Array<[string, string | undefined, string | undefined, string]> = [
     ["  ", undefined, undefined, 'it is blank, and a repository\'s full name is "owner/name"'],
     ["\u00a0", "gitlab", undefined, 'it is blank, and a repository\'s full name is "group/name"'],
-    ["/acme/web", undefined, undefined, 'a name never begins with "/"; write "acme/web"'],
-    ["!.//acme/*", "gitlab", undefined, 'a name never begins with "/"; write "!acme/*"'],
-    ["acme//web", undefined, undefined, 'a name has no empty part ("//"); write "acme/web"'],
-    ["group//sub/web", "gitlab", undefined, 'a name has no empty part ("//"); write "group/sub/web"'],
+    ["/acme/web", undefined, undefined, "a name never begins with \"/\"; write 'acme/web'"],
+    ["!.//acme/*", "gitlab", undefined, "a name never begins with \"/\"; write '!acme/*'"],
+    ["acme//web", undefined, undefined, "a name has no empty part (\"//\"); write 'acme/web'"],
+    ["group//sub/web", "gitlab", undefined, "a name has no empty part (\"//\"); write 'group/sub/web'"],
     ["web", undefined, undefined, one("owner", "*", "owner/name", "web")],
     ["*", undefined, undefined, one("owner", "*", "owner/name", "*")],
     ["!web-*", "gitea", undefined, one("owner", "*", "owner/name", "web-*", "!")],
@@ -431,9 +434,9 @@ describe("Function: semanticFindings, branch and tag globs whose every match is 
   const endDot = 'Git refuses a branch or tag name that ends with "."';
   // [key, glob, message after `route "a" match.<key>[0]: glob "<glob>" never matches: `]
   const refused: Array<[Key, string, string]> = [
-    ["branches", "main ", `${space}; write "main"`],
-    ["tags", " v1.*", `${space}; write "v1.*"`],
-    ["branches", "!main  ", `${space}; write "!main"`],
+    ["branches", "main ", `${space}; write 'main'`],
+    ["tags", " v1.*", `${space}; write 'v1.*'`],
+    ["branches", "!main  ", `${space}; write '!main'`],
     ["branches", "feature x", space],
     ["branches", "feature\\ x", space],
     // Two backslashes before a space: picomatch matches "a b" only, which Git refuses too.

@@ -488,38 +488,38 @@ describe("Function: parseRoutes", () => {
         any,
         '{ type: s3-zip, key: "/builds/{{repo}}/{{sha}}.zip" }',
         "7:34",
-        `route "zip" action.key: the key ${folder}, so every delivery would fail: write "builds/{{repo}}/{{sha}}.zip"`,
+        `route "zip" action.key: the key ${folder}, so every delivery would fail: write 'builds/{{repo}}/{{sha}}.zip'`,
       ],
       [
         any,
         '{ type: s3-zip, key: "builds//{{sha}}.zip" }',
         "7:34",
-        `route "zip" action.key: the key ${folder}, so every delivery would fail: write "builds/{{sha}}.zip"`,
+        `route "zip" action.key: the key ${folder}, so every delivery would fail: write 'builds/{{sha}}.zip'`,
       ],
       [
         any,
         '{ type: s3-zip, key: "builds/{{sha}}/" }',
         "7:34",
-        `route "zip" action.key: the key ${folder}, so every delivery would fail: write "builds/{{sha}}"`,
+        `route "zip" action.key: the key ${folder}, so every delivery would fail: write 'builds/{{sha}}'`,
       ],
       // Said as it is, not as a folder a tag push leaves empty.
       [
         "{ repos: [acme/api], tags: ['v*'] }",
         '{ type: s3-zip, key: "/builds/{{tag}}.zip" }',
         "7:34",
-        `route "zip" action.key: the key ${folder}, so every delivery would fail: write "builds/{{tag}}.zip"`,
+        `route "zip" action.key: the key ${folder}, so every delivery would fail: write 'builds/{{tag}}.zip'`,
       ],
       [
         any,
         '{ type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "/{{repo}}/pr-{{pr.number}}/" } }] }',
         "7:89",
-        `route "zip" action.steps[0].delete-s3-prefix.prefix: the prefix has an empty folder (a "/" at its start, or "//"), so it would delete nothing: write "{{repo}}/pr-{{pr.number}}/"`,
+        `route "zip" action.steps[0].delete-s3-prefix.prefix: the prefix has an empty folder (a "/" at its start, or "//"), so it would delete nothing: write '{{repo}}/pr-{{pr.number}}/'`,
       ],
       [
         any,
         '{ type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "{{repo.path}}/pr-{{pr.number}}" } }] }',
         "7:89",
-        `route "zip" action.steps[0].delete-s3-prefix.prefix: the prefix ends with a field, so it is also the start of longer values' folders (pr-1 of pr-10/, pr-11/, …), whose objects it would delete too: end it with "/": "{{repo.path}}/pr-{{pr.number}}/"`,
+        `route "zip" action.steps[0].delete-s3-prefix.prefix: the prefix ends with a field, so it is also the start of longer values' folders (pr-1 of pr-10/, pr-11/, …), whose objects it would delete too: end it with "/": '{{repo.path}}/pr-{{pr.number}}/'`,
       ],
     ];
     for (const [match, action, at, message] of cases) {
@@ -697,17 +697,23 @@ describe("Function: parseRoutes", () => {
       [
         ["      job: x", "      parameters:", "        SHA: {{sha}}"],
         "10:14",
-        `route "a" action.parameters.SHA: a template must be quoted: write "{{sha}}" ${quote}`,
+        `route "a" action.parameters.SHA: a template must be quoted: write '{{sha}}' ${quote}`,
       ],
       [
         ["      job: x", "      parameters: { SHA: {{ payload.after }} }"],
         "9:26",
-        `route "a" action.parameters.SHA: a template must be quoted: write "{{payload.after}}" ${quote}`,
+        `route "a" action.parameters.SHA: a template must be quoted: write '{{payload.after}}' ${quote}`,
       ],
       [
         ["      job: {{repo}}"],
         "8:12",
-        `route "a" action.job: a template must be quoted: write "{{repo}}" ${quote}`,
+        `route "a" action.job: a template must be quoted: write '{{repo}}' ${quote}`,
+      ],
+      // As YAML to paste: in double quotes "\d" would be an escape YAML refuses.
+      [
+        ["      job: {{repo\\d}}"],
+        "8:12",
+        `route "a" action.job: a template must be quoted: write '{{repo\\d}}' ${quote}`,
       ],
       [
         ["      job: {{repo}}/build"],
@@ -756,55 +762,55 @@ describe("Function: parseRoutes", () => {
       [
         '{ branches: [main, "refs/heads/release/*"] }',
         31,
-        'route "a" match.branches[1]: glob "refs/heads/release/*" never matches: branches are matched without refs/heads/; write "release/*"',
+        'route "a" match.branches[1]: glob "refs/heads/release/*" never matches: branches are matched without refs/heads/; write \'release/*\'',
       ],
       [
         '{ branches: ["!refs/heads/old"] }',
         25,
-        'route "a" match.branches[0]: glob "!refs/heads/old" never matches: branches are matched without refs/heads/; write "!old"',
+        'route "a" match.branches[0]: glob "!refs/heads/old" never matches: branches are matched without refs/heads/; write \'!old\'',
       ],
       [
         '{ tags: ["refs/tags/v*"] }',
         21,
-        'route "a" match.tags[0]: glob "refs/tags/v*" never matches: tags are matched without refs/tags/; write "v*"',
+        'route "a" match.tags[0]: glob "refs/tags/v*" never matches: tags are matched without refs/tags/; write \'v*\'',
       ],
       // picomatch drops a leading "./", so these are the same full ref and leading "/".
       [
         '{ branches: ["./refs/heads/main"] }',
         25,
-        'route "a" match.branches[0]: glob "./refs/heads/main" never matches: branches are matched without refs/heads/; write "main"',
+        'route "a" match.branches[0]: glob "./refs/heads/main" never matches: branches are matched without refs/heads/; write \'main\'',
       ],
       [
         '{ paths: [".//x"] }',
         22,
-        'route "a" match.paths[0]: glob ".//x" never matches: changed files are paths from the repository\'s root, without a leading "/"; write "x"',
+        'route "a" match.paths[0]: glob ".//x" never matches: changed files are paths from the repository\'s root, without a leading "/"; write \'x\'',
       ],
       [
         '{ paths: ["/docs/**"] }',
         22,
-        'route "a" match.paths[0]: glob "/docs/**" never matches: changed files are paths from the repository\'s root, without a leading "/"; write "docs/**"',
+        'route "a" match.paths[0]: glob "/docs/**" never matches: changed files are paths from the repository\'s root, without a leading "/"; write \'docs/**\'',
       ],
       // A branch, tag or file name never ends with "/": a folder is written with /**.
       [
         '{ branches: ["feature/"] }',
         25,
-        'route "a" match.branches[0]: glob "feature/" never matches: a name never ends with "/"; write "feature/**" for everything under it',
+        'route "a" match.branches[0]: glob "feature/" never matches: a name never ends with "/"; write \'feature/**\' for everything under it',
       ],
       [
         '{ paths: [README.md, "!docs/"] }',
         33,
-        'route "a" match.paths[1]: glob "!docs/" never matches: a name never ends with "/"; write "!docs/**" for everything under it',
+        'route "a" match.paths[1]: glob "!docs/" never matches: a name never ends with "/"; write \'!docs/**\' for everything under it',
       ],
       // Git refuses a ref name that begins with "/", has "//" or a space; a changed file has no empty folder.
       [
         '{ branches: ["/main"] }',
         25,
-        'route "a" match.branches[0]: glob "/main" never matches: a name never begins with "/"; write "main"',
+        'route "a" match.branches[0]: glob "/main" never matches: a name never begins with "/"; write \'main\'',
       ],
       [
         '{ tags: [v1, "a//b"] }',
         25,
-        'route "a" match.tags[1]: glob "a//b" never matches: a name has no empty part ("//"); write "a/b"',
+        'route "a" match.tags[1]: glob "a//b" never matches: a name has no empty part ("//"); write \'a/b\'',
       ],
       [
         '{ branches: [main, "  "] }',
@@ -815,7 +821,7 @@ describe("Function: parseRoutes", () => {
       [
         '{ branches: [main, "main "] }',
         31,
-        'route "a" match.branches[1]: glob "main " never matches: Git refuses a space in a branch or tag name; write "main"',
+        'route "a" match.branches[1]: glob "main " never matches: Git refuses a space in a branch or tag name; write \'main\'',
       ],
       [
         '{ branches: ["feature x"] }',
@@ -835,13 +841,13 @@ describe("Function: parseRoutes", () => {
       [
         '{ paths: ["src//x"] }',
         22,
-        'route "a" match.paths[0]: glob "src//x" never matches: a name has no empty part ("//"); write "src/x"',
+        'route "a" match.paths[0]: glob "src//x" never matches: a name has no empty part ("//"); write \'src/x\'',
       ],
       // Every repository's full name has its owner (GitLab: its group); GitHub's has one "/".
       [
         '{ repos: ["*"] }',
         22,
-        'route "a" match.repos[0]: glob "*" never matches: a repository\'s full name starts with its owner ("owner/name"); write "<owner>/*", or "*/*" for any owner',
+        'route "a" match.repos[0]: glob "*" never matches: a repository\'s full name starts with its owner ("owner/name"); write \'<owner>/*\', or \'*/*\' for any owner',
       ],
       [
         "{ repos: [acme/api, acme/api/extra] }",
@@ -1827,7 +1833,7 @@ describe("Function: parseRoutes (what only the semantic checks find, and a shape
       "a path glob with leading slashes and a trailing one",
       [...route, "    match: { paths: ['//docs/'] }", "    action: { type: jenkins, job: x }"],
       [
-        `5:22: route "a" match.paths[0]: glob "//docs/" never matches: changed files are paths from the repository's root, without a leading "/"; write "docs/**"`,
+        `5:22: route "a" match.paths[0]: glob "//docs/" never matches: changed files are paths from the repository's root, without a leading "/"; write 'docs/**'`,
       ],
     ],
     // A value left empty while the file is written: the schema says so, and nothing else trips on it.

@@ -131,7 +131,7 @@ describe("Function: parseRoutes, user text in messages is escaped and clipped", 
     const found = messages(text).filter((m) => m.includes("ends with a field"));
     expect(found).to.have.length(1);
     expect(found[0]?.length).to.be.at.most(MAX_MESSAGE);
-    expect(found[0]).to.include(`"${"}".repeat(60)}…/"`);
+    expect(found[0]).to.include(`'${"}".repeat(60)}…/'`);
   });
 
   it("parseRoutes keeps a duplicate long route name's message short", () => {
