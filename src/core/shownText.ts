@@ -52,16 +52,16 @@ export function codePointName(codePoint: number): string {
 }
 
 /**
- * The first invisible character of `value` (INVISIBLE), as `U+200B (zero-width space) at character 5`,
- * counted in characters (code points) from 1; undefined when it has none.
+ * The first invisible character of `value` (INVISIBLE, or those of `which`, a narrower pattern without the g
+ * flag), as `U+200B (zero-width space) at character 5`, counted in characters (code points) from 1; undefined
+ * when it has none.
  */
-export function invisibleCharacter(value: string): string | undefined {
-  if (!INVISIBLE.test(value)) return undefined;
+export function invisibleCharacter(value: string, which: RegExp = INVISIBLE): string | undefined {
+  if (!which.test(value)) return undefined;
   let position = 0;
   for (const char of value) {
     position++;
-    if (INVISIBLE.test(char))
-      return `${codePointName(char.codePointAt(0) as number)} at character ${position}`;
+    if (which.test(char)) return `${codePointName(char.codePointAt(0) as number)} at character ${position}`;
   }
   return undefined;
 }

@@ -296,22 +296,35 @@ describe("Function: printProblems", () => {
   });
 });
 
-describe("Function: runCheck on a valid file holding control characters", () => {
-  it("hookgate check prints an S3 key holding ESC sequences in its routes table escaped, never the sequences", async () => {
+describe("Function: runCheck on a file holding control or format characters", () => {
+  const withKey = (key: string) =>
+    `version: 1\ndefaults: { secret: hooks/s }\nproviders: { github: { token: t/gh } }\nroutes:\n  - name: a\n    match: { repos: [acme/api] }\n    action: { type: s3-zip, bucket: my-bucket, key: "${key}" }\n`;
+  const checked = async (text: string) => {
     const dir = mkdtempSync(join(tmpdir(), "hookgate-check-esc-"));
     try {
       const file = join(dir, "routes.yaml");
-      writeFileSync(
-        file,
-        'version: 1\ndefaults: { secret: hooks/s }\nproviders: { github: { token: t/gh } }\nroutes:\n  - name: a\n    match: { repos: [acme/api] }\n    action: { type: s3-zip, bucket: my-bucket, key: "x\\e[2Jy.zip" }\n',
-      );
-      const run = await runInProcess(["check", "--routes", file]);
-      expect(run.code).to.equal(0);
-      expect(run.stdout).to.contain("s3://my-bucket/x\\u001b[2Jy.zip");
-      expect(run.stdout).not.to.contain("\u001b");
+      writeFileSync(file, text);
+      return await runInProcess(["check", "--routes", file]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  };
+
+  it("hookgate check prints a valid S3 key holding format or C1 characters in its routes table escaped, never the characters", async () => {
+    // A right-to-left override would show x\u202egpj.zip as xjpg.zip; a NEL breaks the line in some terminals.
+    const run = await checked(withKey("x\\u202egpj\\N.zip"));
+    expect(run.code).to.equal(0);
+    expect(run.stdout).to.contain("s3://my-bucket/x\\u202egpj\\u0085.zip");
+    expect(run.stdout).not.to.match(/[\u202e\u0085]/);
+  });
+
+  it("hookgate check refuses an S3 key holding an ESC sequence, naming the character escaped, never writing it", async () => {
+    const run = await checked(withKey("x\\e[2Jy.zip"));
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.contain(
+      'route "a" action.key: the key "x\\u001b[2Jy.zip" holds U+001B (escape) at character 2: remove it',
+    );
+    expect(`${run.stdout}${run.stderr}`).not.to.contain("\u001b");
   });
 });
 

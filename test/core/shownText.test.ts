@@ -119,6 +119,13 @@ describe("Function: invisibleCharacter", () => {
       expect(invisibleCharacter(value)).to.equal(said);
     });
   }
+
+  it("invisibleCharacter(value, which) looks only for the characters of which, counting every character", () => {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters looked for
+    const control = /[\u0000-\u001f\u007f]/;
+    expect(invisibleCharacter("a\u200bb\u0085c\td", control)).to.equal("U+0009 (tab) at character 6");
+    expect(invisibleCharacter("a\u200bb", control)).to.equal(undefined);
+  });
 });
 
 describe("Function: clippedText, withoutInvisible and shownYamlMessage", () => {

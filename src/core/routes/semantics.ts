@@ -5,7 +5,7 @@
 import { PROVIDER_LABEL } from "../events/fields";
 import { compileGlobList, globProblem, globTextIsLiteral } from "../globs";
 import { keyHasEmptyFolder } from "../render";
-import { shownText, suggestedText } from "../shownText";
+import { invisibleCharacter, shownText, suggestedText } from "../shownText";
 import { renderTemplate, templateProblems } from "../templates";
 import { PROVIDERS, type Provider, type WebhookEvent } from "../types";
 import {
@@ -199,6 +199,8 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
       case "s3-zip":
         secretRef(at("action", "token"), action.token);
         template(at("action", "key"), action.key);
+        if (typeof action.key === "string")
+          add(at("action", "key"), controlCharacterProblem("key", action.key));
         // A key's empty folder first: a tags-only route's message would blame {{branch}} for it.
         add(
           typeof action.key === "string" ? at("action", "key") : at("action", "type"),
@@ -226,6 +228,10 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
             }
             template(at("action", "steps", i, "delete-s3-prefix", "prefix"), prefix.prefix);
             if (typeof prefix.prefix === "string") {
+              add(
+                at("action", "steps", i, "delete-s3-prefix", "prefix"),
+                controlCharacterProblem("prefix", prefix.prefix),
+              );
               add(
                 at("action", "steps", i, "delete-s3-prefix", "prefix"),
                 emptyFolderProblem("prefix", prefix.prefix) ?? openEndedPrefixProblem(prefix.prefix),
@@ -565,6 +571,23 @@ function emptyFolderProblem(what: "key" | "prefix", template: string): string | 
   const where = what === "key" ? 'a "/" at its start or end, or "//"' : 'a "/" at its start, or "//"';
   const outcome = what === "key" ? "every delivery would fail" : "it would delete nothing";
   return `the ${what} has an empty folder (${where}), so ${outcome}: write ${suggestedText(fixed)}`;
+}
+
+/** The C0 control characters and DEL. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters looked for
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/**
+ * A control character (U+0000-U+001F, U+007F) in an S3 key or prefix template's own text (a field's value is
+ * percent-encoded): S3 stores such a key, but AWS lists these among the characters that need special handling,
+ * as an object listing is XML, which cannot hold most of them and turns a CR into a line feed (ListObjects
+ * then needs encoding-type=url, and a tool that does not ask for it fails on the listing), and the file does
+ * not show them.
+ */
+function controlCharacterProblem(what: "key" | "prefix", template: string): string | undefined {
+  const control = invisibleCharacter(template, CONTROL_CHARACTER);
+  if (control === undefined) return undefined;
+  return `the ${what} ${shownText(template, 40)} holds ${control}: remove it (AWS advises against it in S3 keys: listings are XML)`;
 }
 
 /**

@@ -531,6 +531,58 @@ describe("Function: parseRoutes", () => {
     }
   });
 
+  describe("an S3 key or prefix holding a control character is refused at check time, naming it and where it is", () => {
+    const file = (action: string) =>
+      [
+        "version: 1",
+        "defaults: { secret: hooks/s }",
+        "providers: { github: { token: t/gh } }",
+        "routes:",
+        "  - name: zip",
+        "    match: { repos: [acme/api] }",
+        `    action: ${action}`,
+      ].join("\n");
+    const advice = "remove it (AWS advises against it in S3 keys: listings are XML)";
+    // [action, line:col, message]
+    const cases: Array<[string, string, string]> = [
+      [
+        '{ type: s3-zip, key: "builds/\\t{{sha}}.zip" }',
+        "7:34",
+        `route "zip" action.key: the key "builds/\\t{{sha}}.zip" holds U+0009 (tab) at character 8: ${advice}`,
+      ],
+      [
+        '{ type: s3-zip, key: "x\\e[2Jy.zip" }',
+        "7:34",
+        `route "zip" action.key: the key "x\\u001b[2Jy.zip" holds U+001B (escape) at character 2: ${advice}`,
+      ],
+      [
+        '{ type: s3-zip, key: "a\\x7f.zip" }',
+        "7:34",
+        `route "zip" action.key: the key "a\\u007f.zip" holds U+007F (delete, DEL) at character 2: ${advice}`,
+      ],
+      [
+        '{ type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "{{repo}}/pr-{{pr.number}}/\\0" } }] }',
+        "7:89",
+        `route "zip" action.steps[0].delete-s3-prefix.prefix: the prefix "{{repo}}/pr-{{pr.number}}/\\u0000" holds U+0000 (NUL) at character 27: ${advice}`,
+      ],
+    ];
+    for (const [action, at, message] of cases) {
+      it(`parseRoutes reports ${action} at ${at}`, () => {
+        const { config, problems } = parseRoutes(file(action), "routes.yaml");
+        expect(config).to.equal(undefined);
+        expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal([`${at}: ${message}`]);
+      });
+    }
+
+    it("parseRoutes accepts a key with a no-break space or letters beyond ASCII, which S3 keys may hold", () => {
+      const { problems } = parseRoutes(
+        file('{ type: s3-zip, key: "builds/grüße\u00a0{{sha}}.zip" }'),
+        "routes.yaml",
+      );
+      expect(problems).to.deep.equal([]);
+    });
+  });
+
   describe("a number or true/false where text belongs is reported with the quotes that make it text", () => {
     const head = [
       "version: 1",
