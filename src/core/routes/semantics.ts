@@ -471,7 +471,8 @@ function literalText(glob: string): Array<string | undefined> | undefined {
 
 /**
  * Where the class that opens at `start` closes, as picomatch reads it: a "]" first, or after "^", is a member
- * ("[]~[]" is one class). -1 if never.
+ * ("[]~[]" is one class), and so is a POSIX class with the character after its second ":" ("[[:alnum:]/]" is
+ * one class, of letters, digits and "/"). -1 if never.
  */
 function classEnd(glob: string, start: number): number {
   let i = start + 1;
@@ -480,9 +481,17 @@ function classEnd(glob: string, start: number): number {
   for (; i < glob.length; i++) {
     if (glob[i] === "\\") i++;
     else if (glob[i] === "]") return i;
+    else if (glob[i] === "[") {
+      const posix = POSIX_CLASS.exec(glob.slice(i, i + 10));
+      if (posix !== null) i += posix[0].length;
+    }
   }
   return -1;
 }
+
+/** A POSIX class's start as picomatch knows it, up to its second ":" (picomatch then skips one more character). */
+const POSIX_CLASS =
+  /^\[:(?:alnum|alpha|ascii|blank|cntrl|digit|graph|lower|print|punct|space|upper|word|xdigit):/;
 
 /** Where the "{" or "(" at `start` is closed, past nested groups, classes and escapes; -1 if never. */
 function groupEnd(glob: string, start: number): number {
@@ -517,7 +526,9 @@ const REPO_SHAPES: Record<Provider, { owner: string; shape: string }> = {
  */
 function topLevelSlashes(glob: string): number[] {
   const at: number[] = [];
-  let depth = 0;
+  // Counted apart, as picomatch does: a "}" closes a "{" only, and one that closes none is text ("@(a}/b)").
+  let braces = 0;
+  let parens = 0;
   for (let i = 0; i < glob.length; i++) {
     const char = glob[i];
     if (char === "\\") i++;
@@ -525,9 +536,11 @@ function topLevelSlashes(glob: string): number[] {
       // A class's members are text, brackets and parentheses too ("[)]"); unclosed, it is a "[" itself.
       const end = classEnd(glob, i);
       if (end >= 0) i = end;
-    } else if (char === "{" || char === "(") depth++;
-    else if (char === "}" || char === ")") depth = Math.max(0, depth - 1);
-    else if (char === "/" && depth === 0) at.push(i);
+    } else if (char === "{") braces++;
+    else if (char === "(") parens++;
+    else if (char === "}") braces = Math.max(0, braces - 1);
+    else if (char === ")") parens = Math.max(0, parens - 1);
+    else if (char === "/" && braces === 0 && parens === 0) at.push(i);
   }
   return at;
 }

@@ -112,6 +112,9 @@ describe("Function: semanticFindings, branch, tag and changed-file names no Git 
     ["paths", "src/**//**", "src"],
     ["paths", "src/**//**/!(x)", "src"],
     ["branches", "a/**//**//**", "a"],
+    // A POSIX class inside a class ends nothing: "[[:alnum:]/**//***/]" is one class, its "//" a member.
+    ["branches", "[[:alnum:]/**//***/]!", "x!"],
+    ["paths", "[[:alpha:]//]x", "ax"],
   ];
   for (const [key, glob, name] of accepted) {
     it(`semanticFindings accepts ${key}: [${shown(glob)}], which matches ${shown(name)}`, () => {
@@ -316,6 +319,9 @@ describe("Function: semanticFindings, repository names no host sends", () => {
     ["group/sub/web", "gitlab", undefined, "group/sub/web"],
     ["group/*/*/web", undefined, "gitlab", "group/a/b/web"],
     ["group/sub/web", "gitlab", "github", "group/sub/web"],
+    // A "}" that closes no "{" closes no parenthesis either: these "/" are inside "@(...)" (the fuzz harness).
+    ["x/@(x{x},y}{a,b}/|*)", "bitbucket", undefined, "x/y"],
+    ["octo-org/octo-rep@(|a(|})/b)o", "bitbucket-server", undefined, "octo-org/octo-repo"],
   ];
   for (const [glob, provider, defaultProvider, name] of accepted) {
     const on = `${provider ?? "-"}/${defaultProvider ?? "-"}`;
@@ -357,6 +363,9 @@ const TOKENS = [
   "(/)",
   "[ab]",
   "[[:punct:]]",
+  "[[:alnum:]/]",
+  "}",
+  "(}",
   "\\/",
   "\u00a0",
 ];
@@ -600,6 +609,8 @@ const REF_TOKENS = [
   "[.]",
   "[]a]",
   "[[:alpha:]]",
+  "[[:alpha:].]",
+  "(}",
   "\\ ",
   "\\.",
   "\\*",
