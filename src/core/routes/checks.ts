@@ -240,10 +240,22 @@ export function cidrProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Names S3 keeps for itself (general purpose bucket naming rules): access point aliases, Object Lambda and
+ * Multi-Region access points, directory and table buckets end so; punycode and internal names start so.
+ * CreateBucket refuses them, so no bucket a route names can have one.
+ */
+const RESERVED_BUCKET_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+const RESERVED_BUCKET_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
 export function bucketProblem(value: string): string | undefined {
-  if (BUCKET_PATTERN.test(value) && !value.includes("..") && !/^\d+\.\d+\.\d+\.\d+$/.test(value))
-    return undefined;
-  return `${shownText(value)} is not a valid S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)`;
+  if (!BUCKET_PATTERN.test(value) || value.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(value))
+    return `${shownText(value)} is not a valid S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)`;
+  const prefix = RESERVED_BUCKET_PREFIXES.find((reserved) => value.startsWith(reserved));
+  const suffix = RESERVED_BUCKET_SUFFIXES.find((reserved) => value.endsWith(reserved));
+  if (prefix === undefined && suffix === undefined) return undefined;
+  const part = prefix === undefined ? `ends in "${suffix}"` : `starts with "${prefix}"`;
+  return `${shownText(value)} is not a valid S3 bucket name: it ${part}, which S3 keeps for its own names, so no bucket has it`;
 }
 
 /** A Jenkins job path: folders separated by single slashes. */

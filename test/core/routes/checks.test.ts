@@ -266,6 +266,7 @@ describe("Function: didYouMean", () => {
 const ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 const EMPTY_FOLDER =
   "has an empty folder; write folders as a/b/c without leading, trailing or double slashes";
+const RESERVED_BUCKET = "is not a valid S3 bucket name: it";
 const NOT_A_BUCKET = "is not a valid S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)";
 
 /** Each check with inputs the mutation audit found untried, and its exact answer. */
@@ -304,6 +305,56 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
     ["bucketProblem", bucketProblem, "a1.2.3.4", undefined],
     ["bucketProblem", bucketProblem, "1.2.3.4a", undefined],
     ["bucketProblem", bucketProblem, "a".repeat(100), `"${"a".repeat(80)}…" ${NOT_A_BUCKET}`],
+    [
+      "bucketProblem",
+      bucketProblem,
+      "xn--bcher-kva",
+      `"xn--bcher-kva" ${RESERVED_BUCKET} starts with "xn--", which S3 keeps for its own names, so no bucket has it`,
+    ],
+    [
+      "bucketProblem",
+      bucketProblem,
+      "sthree-logs",
+      `"sthree-logs" ${RESERVED_BUCKET} starts with "sthree-", which S3 keeps for its own names, so no bucket has it`,
+    ],
+    [
+      "bucketProblem",
+      bucketProblem,
+      "amzn-s3-demo-bucket",
+      `"amzn-s3-demo-bucket" ${RESERVED_BUCKET} starts with "amzn-s3-demo-", which S3 keeps for its own names, so no bucket has it`,
+    ],
+    [
+      "bucketProblem",
+      bucketProblem,
+      "builds-s3alias",
+      `"builds-s3alias" ${RESERVED_BUCKET} ends in "-s3alias", which S3 keeps for its own names, so no bucket has it`,
+    ],
+    [
+      "bucketProblem",
+      bucketProblem,
+      "builds--ol-s3",
+      `"builds--ol-s3" ${RESERVED_BUCKET} ends in "--ol-s3", which S3 keeps for its own names, so no bucket has it`,
+    ],
+    [
+      "bucketProblem",
+      bucketProblem,
+      "builds.mrap",
+      `"builds.mrap" ${RESERVED_BUCKET} ends in ".mrap", which S3 keeps for its own names, so no bucket has it`,
+    ],
+    [
+      "bucketProblem",
+      bucketProblem,
+      "builds--x-s3",
+      `"builds--x-s3" ${RESERVED_BUCKET} ends in "--x-s3", which S3 keeps for its own names, so no bucket has it`,
+    ],
+    [
+      "bucketProblem",
+      bucketProblem,
+      "builds--table-s3",
+      `"builds--table-s3" ${RESERVED_BUCKET} ends in "--table-s3", which S3 keeps for its own names, so no bucket has it`,
+    ],
+    ["bucketProblem", bucketProblem, "my-xn--builds", undefined],
+    ["bucketProblem", bucketProblem, "s3alias-builds", undefined],
     [
       "urlProblem",
       urlProblem,

@@ -70,6 +70,13 @@ describe("File: routes.schema.json", () => {
     ],
     ["a bucket name with ..", "    action: { type: s3-zip, bucket: my..bucket }", false],
     ["a bucket name in IP form", "    action: { type: s3-zip, bucket: 192.168.1.1 }", false],
+    ["a bucket name with a prefix S3 keeps", "    action: { type: s3-zip, bucket: xn--builds }", false],
+    ["a bucket name with a suffix S3 keeps", "    action: { type: s3-zip, bucket: builds--x-s3 }", false],
+    [
+      "a bucket name that only holds a kept suffix",
+      "    action: { type: s3-zip, bucket: s3alias-builds }",
+      true,
+    ],
     [
       "a commit status link without a scheme",
       "    action: { type: pr-cleanup, targetUrl: logs.example.com/x, steps: [ { delete-branch: } ] }",
