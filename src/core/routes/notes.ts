@@ -81,11 +81,21 @@ export function routeNotes(routes: readonly Route[]): string[] {
               'after the pull request ("{{repo.path}}/pr-{{pr.number}}/")',
           );
         }
+        if (step.kind === "delete-s3-prefix" && PAYLOAD_FIELD.test(step.prefix)) {
+          notes.push(
+            `route ${route.name}: delete-s3-prefix's prefix takes a field of the payload, which may be text the ` +
+              "pull request's author writes (a title, a label): a pull request titled like another's folder " +
+              'would delete that folder; name the prefix after the pull request ("{{repo.path}}/pr-{{pr.number}}/")',
+          );
+        }
       }
     }
   }
   return notes;
 }
+
+/** A raw payload field in a template: it may be anything the sender's user wrote. */
+const PAYLOAD_FIELD = /\{\{\s*payload\./;
 
 /** A branch in a template: the pull request's head or base branch, in any of their forms. */
 const BRANCH_FIELD = /\{\{\s*(branch|pr\.headRef|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;

@@ -285,6 +285,36 @@ routes:
   });
 });
 
+describe("Function: routeNotes on a pr-cleanup delete-s3-prefix step", () => {
+  function prefixNotes(prefix: string): string[] {
+    const parsed = parseRoutes(
+      `version: 1
+defaults: { secret: hookgate/webhook }
+providers: { github: { token: hookgate/t } }
+routes:
+  - name: c
+    match: { repos: [acme/api], events: [pull_request], actions: [closed] }
+    action: { type: pr-cleanup, steps: [ { delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } } ] }
+`,
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return routeNotes(parsed.config?.routes ?? []);
+  }
+
+  it("notes a prefix that takes a payload field (a title its author writes could name another pull request's folder)", () => {
+    expect(prefixNotes("{{repo.path}}/{{ payload.pull_request.title }}/")).to.deep.equal([
+      "route c: delete-s3-prefix's prefix takes a field of the payload, which may be text the pull request's " +
+        "author writes (a title, a label): a pull request titled like another's folder would delete that " +
+        'folder; name the prefix after the pull request ("{{repo.path}}/pr-{{pr.number}}/")',
+    ]);
+  });
+
+  it("notes nothing for a prefix named after the pull request's number", () => {
+    expect(prefixNotes("{{repo.path}}/pr-{{pr.number}}/")).to.deep.equal([]);
+  });
+});
+
 describe("Function: routeNotes on a pr-cleanup jenkins step", () => {
   function jenkinsStepNotes(step: string): string[] {
     const parsed = parseRoutes(
