@@ -6,8 +6,9 @@ import type { WebhookEvent } from "./types";
 /**
  * Where a rendered value goes, which decides how it is encoded. Literal text is never encoded. "url": a link
  * (pr-cleanup's targetUrl); a value that starts the template is the whole URL and kept as it is
- * ({{payload.pull_request.html_url}}), any later one is one URL component, so that a branch cannot change the
- * host, path or query the route wrote around it.
+ * ({{payload.pull_request.html_url}}); a later one in the host is one URL component, and one in the path, query
+ * or fragment keeps its "/" ({{repo.fullName}}: acme/api) with each folder a component and "." or ".." folders
+ * encoded, so that a branch cannot change the host, climb out of the path or add to the query the route wrote.
  */
 export type TemplateEncoding = "raw" | "path-segment" | "query" | "s3-key" | "jenkins-name" | "url";
 
@@ -238,8 +239,15 @@ export function renderTemplate(template: string, event: WebhookEvent, encoding: 
       continue;
     }
     const value = safeGet(part, event);
-    if (encoding === "url" && index === 0) {
-      out += stringify(value instanceof Folders ? value.text : value);
+    if (encoding === "url") {
+      const text = stringify(value instanceof Folders ? value.text : value);
+      if (index === 0) out += text;
+      else if (IN_AUTHORITY.test(out) || !out.includes(":")) out += encodeValue(text, encoding);
+      else
+        out += text
+          .split("/")
+          .map((folder) => dotSegment(encodeValue(folder, encoding)))
+          .join("/");
       continue;
     }
     if (value instanceof Folders && encoding === "s3-key") {
@@ -283,6 +291,8 @@ function stringify(value: unknown): string {
   }
 }
 
+/** A URL written up to its host (scheme://host...): a value here is part of the host or port. */
+const IN_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 /** Values made only of these need no encoding in any mode (the common case: names, shas, numbers). */
 const PLAIN = /^[A-Za-z0-9_.-]*$/;

@@ -138,7 +138,7 @@ describe("Function: renderRequest", () => {
     ]);
   });
 
-  it("renderRequest renders parameters and the target URL raw: a value of . or .. is kept as it is", () => {
+  it("renderRequest renders parameters raw, and a target URL that is one value as it is: a value of . or .. is kept", () => {
     const e = event({ payload: { dot: ".", dots: ".." } });
     const jenkinsRequest = renderRequest(
       route({
@@ -165,7 +165,7 @@ describe("Function: renderRequest", () => {
     expect(step?.kind === "jenkins" && step.request.parameters).to.deep.equal({ A: ".." });
   });
 
-  it("renderRequest keeps a targetUrl's leading value as the whole URL and encodes each later value as one URL component", () => {
+  it("renderRequest keeps a targetUrl's leading value as the whole URL; a later value in the host is one URL component, one in the path or query keeps its / with each folder a component and . or .. folders encoded", () => {
     const e = event({
       event: "pull_request",
       action: "closed",
@@ -183,7 +183,37 @@ describe("Function: renderRequest", () => {
       "https://evil.example%2F%23x%26pr%3D1.previews.example.com/",
     );
     expect(targetUrl("https://logs.example.com/{{pr.headRef.path}}?pr={{pr.number}}")).to.equal(
-      "https://logs.example.com/evil.example%2F%23x%26pr%3D1?pr=7",
+      "https://logs.example.com/evil.example/%23x%26pr%3D1?pr=7",
+    );
+    expect(targetUrl("https://logs.example.com/x?branch={{pr.headRef}}&pr={{pr.number}}")).to.equal(
+      "https://logs.example.com/x?branch=evil.example/%23x%26pr%3D1&pr=7",
+    );
+    // The base repository's own name keeps its folders, as a link to it needs.
+    expect(targetUrl("https://github.com/{{repo.fullName}}/pull/{{pr.number}}")).to.equal(
+      "https://github.com/acme/api/pull/7",
+    );
+    expect(targetUrl("https://previews.example.com/{{repo.path}}/pr-{{pr.number}}/")).to.equal(
+      "https://previews.example.com/acme/api/pr-7/",
+    );
+    expect(targetUrl("https://{{repo.fullName}}.example.com:{{pr.number}}/")).to.equal(
+      "https://acme%2Fapi.example.com:7/",
+    );
+  });
+
+  it("renderRequest encodes a . or .. folder of a later targetUrl value, so a value cannot climb out of the path", () => {
+    const e = event({ payload: { up: "..", nested: "a/../../b", here: "./x" } });
+    const targetUrl = (template: string) => {
+      const request = renderRequest(route({ type: "pr-cleanup", api, targetUrl: template, steps: [] }), e);
+      return request.type === "pr-cleanup" ? request.targetUrl : undefined;
+    };
+    expect(targetUrl("https://previews.example.com/{{payload.up}}/x")).to.equal(
+      "https://previews.example.com/%2E%2E/x",
+    );
+    expect(targetUrl("https://previews.example.com/p/{{payload.nested}}")).to.equal(
+      "https://previews.example.com/p/a/%2E%2E/%2E%2E/b",
+    );
+    expect(targetUrl("https://previews.example.com/p/{{payload.here}}")).to.equal(
+      "https://previews.example.com/p/%2E/x",
     );
   });
 
