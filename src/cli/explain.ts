@@ -109,7 +109,8 @@ export async function runExplain(argv: string[], io: CliIo = processIo): Promise
 
   const results = explainRoutes(config.routes, event);
   if (values.json) {
-    io.stdout(`${JSON.stringify(results)}\n`);
+    // Reasons quote the payload's branch: escaped as the text is (\uXXXX), which JSON reads back the same.
+    io.stdout(`${withoutInvisible(JSON.stringify(results))}\n`);
     return 0;
   }
   // The branch, tag and actor come from the payload: a branch may hold a C1 control or a bidi override.

@@ -381,6 +381,18 @@ routes:
     );
     expect(run.stdout.replaceAll("\n", "")).to.not.match(/\p{Cc}|\p{Cf}/u);
   });
+
+  it("hookgate explain --json writes a branch's C1 control and bidi override as \\u escapes too, and the JSON reads back the same", async () => {
+    const push = githubPushExample() as Record<string, unknown>;
+    const branch = "fix\u009b2J\u202egnp.exe";
+    const file = join(dir, "push-invisible-json.json");
+    writeFileSync(file, JSON.stringify({ ...push, ref: `refs/heads/${branch}` }));
+    const run = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", file, "--json"]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout.replaceAll("\n", "")).to.not.match(/\p{Cc}|\p{Cf}/u);
+    const results = JSON.parse(run.stdout) as { reason: string }[];
+    expect(results.some((r) => r.reason.includes(branch))).to.equal(true);
+  });
 });
 
 describe("Function: wouldRun(route, event)", () => {
