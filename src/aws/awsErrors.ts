@@ -1,16 +1,29 @@
 // Classifying AWS SDK v3 errors: which ones a retry (by the Git host or by SQS) can fix.
 
+/**
+ * Throttling, by name: every name the SDK's own retry classification takes for throttling (@smithy/core's
+ * THROTTLING_ERROR_CODES, which it does not export: test/aws/awsErrors.test.ts reads the installed list and
+ * fails on a name missing here), and the services' own names it does not know.
+ */
 const THROTTLING = new Set([
-  "ThrottlingException",
-  "Throttling",
-  "TooManyRequestsException",
+  // The SDK's.
+  "BandwidthLimitExceeded",
+  "EC2ThrottledException",
+  "LimitExceededException",
+  "PriorRequestNotComplete",
+  "ProvisionedThroughputExceededException",
   "RequestLimitExceeded",
   "RequestThrottled",
   "RequestThrottledException",
-  "ProvisionedThroughputExceededException",
-  "LimitExceededException",
   "SlowDown",
+  "ThrottledException",
+  "Throttling",
+  "ThrottlingException",
+  "TooManyRequestsException",
+  "TransactionInProgressException",
+  // KMS's, and SQS's for its queue's KMS key.
   "KMSThrottlingException",
+  "KmsThrottled",
 ]);
 
 const NETWORK_CODES = new Set([
@@ -47,7 +60,9 @@ export function isTransientAwsError(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const e = error as SdkErrorShape;
   const name = String(e.name ?? "");
-  if (THROTTLING.has(name)) return true;
+  // SQS answers with its query-compatible codes too, and the SDK may name the error after one:
+  // AWS.SimpleQueueService.RequestThrottled, KMS.ThrottlingException.
+  if (THROTTLING.has(name) || THROTTLING.has(name.slice(name.lastIndexOf(".") + 1))) return true;
   if (e.$retryable) return true;
   if (e.$fault === "server") return true;
   const status = e.$metadata?.httpStatusCode;

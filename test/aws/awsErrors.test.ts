@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { isThrottlingError } from "@smithy/core/retry";
 import { expect } from "chai";
 import { awsErrorName, describeAwsError, isTransientAwsError } from "../../src/aws/awsErrors";
 
@@ -74,6 +76,48 @@ describe("Function: isTransientAwsError", () => {
       expect(isTransientAwsError(clientFault(name))).to.equal(true);
     });
   }
+
+  /**
+   * The names the SDK's own retry classification takes for throttling (@smithy/core's THROTTLING_ERROR_CODES,
+   * which it does not export): read from the installed SDK, so a name it adds fails here until it is ours too.
+   */
+  function sdkThrottlingNames(): string[] {
+    const source = readFileSync(require.resolve("@smithy/core/retry"), "utf8");
+    const list = /THROTTLING_ERROR_CODES = \[([^\]]*)\]/.exec(source)?.[1];
+    if (list === undefined) throw new Error("THROTTLING_ERROR_CODES is no longer in @smithy/core/retry");
+    return [...list.matchAll(/"([^"]+)"/g)].map((match) => match[1] as string);
+  }
+
+  it("isTransientAwsError is true for every throttling name the SDK's own retry classification knows, even as a 400 client fault", () => {
+    const names = sdkThrottlingNames();
+    expect(names).to.include("ThrottlingException");
+    for (const name of names) {
+      // The list was read right: the SDK's own check takes each name for throttling.
+      expect(
+        isThrottlingError(clientFault(name) as Parameters<typeof isThrottlingError>[0]),
+        `the SDK on ${name}`,
+      ).to.equal(true);
+      expect(isTransientAwsError(clientFault(name)), name).to.equal(true);
+    }
+  });
+
+  const queryCompatible: Array<[string, string]> = [
+    [
+      "SQS's RequestThrottled under its query-compatible code (a 403)",
+      "AWS.SimpleQueueService.RequestThrottled",
+    ],
+    ["SQS's KmsThrottled (the queue's KMS key throttled)", "KmsThrottled"],
+    ["KMS's throttling under its query-compatible code", "KMS.ThrottlingException"],
+  ];
+  for (const [label, name] of queryCompatible) {
+    it(`isTransientAwsError is true for ${label}: ${name}`, () => {
+      expect(isTransientAwsError(clientFault(name, { $metadata: { httpStatusCode: 403 } }))).to.equal(true);
+    });
+  }
+
+  it("isTransientAwsError is false for a query-compatible code that names a mistake (AWS.SimpleQueueService.NonExistentQueue)", () => {
+    expect(isTransientAwsError(clientFault("AWS.SimpleQueueService.NonExistentQueue"))).to.equal(false);
+  });
 
   for (const name of ["TimeoutError", "AbortError", "RequestTimeout"]) {
     it(`isTransientAwsError is true for ${name}, even when it carries a client fault`, () => {

@@ -4,10 +4,12 @@
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { readSecret } from "../../src/actions/secrets";
 import { buildRouteHandler, readRuntimeConfig } from "../../src/aws/lambdaRuntime";
-import { ActionError } from "../../src/core/errors";
+import { SqsDeadLetterQueue, SqsWorkQueue } from "../../src/aws/sqs";
+import { ActionError, TransientDependencyError } from "../../src/core/errors";
 import type { RouteHandler } from "../../src/gateway/routeHandler";
 import {
   githubDelivery,
@@ -24,7 +26,7 @@ interface Call {
   op: string;
   body: Record<string, unknown>;
 }
-type Reply = { status: number; body: Record<string, unknown> };
+type Reply = { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
 /** A reply, "hang" for none at all (the SDK's request timeout ends the wait), or undefined for success. */
 type Script = (call: Call) => Reply | "hang" | undefined;
 
@@ -91,7 +93,7 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
         calls.push(call);
         const reply = script(call) ?? success(call);
         if (reply === "hang") return;
-        res.writeHead(reply.status, { "content-type": "application/x-amz-json-1.0" });
+        res.writeHead(reply.status, { "content-type": "application/x-amz-json-1.0", ...reply.headers });
         res.end(JSON.stringify(reply.body));
       });
     });
@@ -212,6 +214,15 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
       });
     }
 
+    it("names the claim's failure a dependency's, not a mistake in the table or role, when DynamoDB answers with a throttling name the SDK knows (TransactionInProgressException)", async () => {
+      const faults = on("UpdateItem", awsError("TransactionInProgressException"));
+      const answer = parseAnswer(await handler(faults).receive(githubDelivery({ deliveryId: "r-6" })));
+      expect(answer.statusCode).to.equal(503);
+      expect(lines("delivery")[0]?.error).to.match(
+        /^DynamoDB dedupe claim failed: TransactionInProgressException/,
+      );
+    });
+
     it("releases the claim when the send fails, so the redelivery is accepted", async () => {
       await handler(on("SendMessage", awsError("InternalError", 500))).receive(
         githubDelivery({ deliveryId: "r-2" }),
@@ -282,6 +293,43 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
       );
       expect(calls.find((call) => call.op === "SendMessage")?.body.MessageDeduplicationId).to.equal("r-4:3");
     });
+  });
+
+  describe("SQS's throttling, as the real SDK names it, is transient", () => {
+    const throttled: Array<[string, Reply]> = [
+      [
+        "RequestThrottled with SQS's query-compatible code (x-amzn-query-error: AWS.SimpleQueueService.RequestThrottled)",
+        {
+          ...awsError("com.amazonaws.sqs#RequestThrottled", 403),
+          headers: { "x-amzn-query-error": "AWS.SimpleQueueService.RequestThrottled;Sender" },
+        },
+      ],
+      [
+        "KmsThrottled (the queue's KMS key throttled)",
+        {
+          ...awsError("com.amazonaws.sqs#KmsThrottled"),
+          headers: { "x-amzn-query-error": "KMS.ThrottlingException;Sender" },
+        },
+      ],
+    ];
+    for (const [what, reply] of throttled) {
+      it(`SqsWorkQueue.send and SqsDeadLetterQueue.send fail with a TransientDependencyError on ${what}`, async () => {
+        script = on("SendMessage", reply);
+        const sqs = new SQSClient({ region: "eu-west-1", maxAttempts: 1 });
+        const config = readRuntimeConfig();
+        for (const send of [
+          () => new SqsWorkQueue(sqs, config.queueUrl).send(workItem()),
+          () => new SqsDeadLetterQueue(sqs, config.dlqUrl).send(workItem(), "final: test"),
+        ]) {
+          const error = await send().then(
+            () => undefined,
+            (thrown: unknown) => thrown,
+          );
+          expect(error).to.be.instanceOf(TransientDependencyError);
+        }
+        sqs.destroy();
+      });
+    }
   });
 
   describe("work: each failure ends retried, dead-lettered or done, and the batch answer says which record comes back", () => {
