@@ -634,12 +634,14 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           outcome: "failed",
           error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
         });
-        await delay(record, delayMs);
         result = { ok: false, delayMs };
       }
       if (!result.ok) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
         if (group !== undefined) failedGroups.set(group, result.delayMs);
+        // Every failure comes back after its retry delay, a failed dead-letter send's too: not after the
+        // queue's visibility timeout (6 × the function's timeout), which only a failed backoff leaves.
+        await delay(record, result.delayMs);
       }
     }
     return { batchItemFailures };
@@ -706,7 +708,6 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       if (failure.retryable && attempt < maxAttempts) {
         const delayMs = retryDelayMs(attempt, failure.retryAfterMs, deps.retryBaseDelayMs);
         attemptLog({ ...base, outcome: "retry", error: failure.message, retryInMs: delayMs });
-        await delay(record, delayMs);
         return { ok: false, delayMs };
       }
       // Final errors go straight to the DLQ without burning retries; the queue's redrive policy

@@ -431,6 +431,20 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
       });
     }
 
+    it("backs off a record whose DLQ send failed by the retry delay (ChangeMessageVisibility to 60 s on attempt 2), not the queue's visibility timeout", async () => {
+      action = "final";
+      try {
+        const answer = await handler(on("SendMessage", awsError("InternalError", 500))).work(record(2), {
+          remainingMs: () => 120_000,
+        });
+        expect(answer.batchItemFailures.map((failure) => failure.itemIdentifier)).to.deep.equal(["m-1"]);
+        const change = calls.find((call) => call.op === "ChangeMessageVisibility")?.body;
+        expect(change?.VisibilityTimeout).to.equal(60);
+      } finally {
+        action = "done";
+      }
+    });
+
     it("marks the last attempt dead before the action, so a function killed there leaves the delivery redeliverable", async () => {
       action = "retryable";
       try {

@@ -219,6 +219,28 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     expect(h.dedupe.peek("api-build", "w-dlq-down")?.state).to.equal("queued");
   });
 
+  it("work backs off a record whose DLQ send failed by the retry delay of its attempt, as a retryable failure", async () => {
+    const h = harness(async () => {
+      throw new ActionError("Jenkins answered 401", { retryable: false });
+    });
+    h.deadLetters.failuresLeft = 1;
+    await h.handler.work(
+      sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-dlq-2", receiveCount: 2 })]),
+    );
+    expect(h.backoffs).to.deep.equal([{ messageId: "m-dlq-2", delayMs: retryDelayMs(2) }]);
+  });
+
+  it("work backs off an unreadable record by the retry delay of its attempt when parking it fails, or when the DLQ takes no raw bodies", async () => {
+    const failing = harness(ok);
+    failing.deadLetters.failuresLeft = 1;
+    await failing.handler.work(sqsEvent([sqsRecord("{oops", { id: "m-raw-2", receiveCount: 3 })]));
+    expect(failing.backoffs).to.deep.equal([{ messageId: "m-raw-2", delayMs: retryDelayMs(3) }]);
+    const noRaw = harness(ok);
+    (noRaw.deadLetters as { sendRaw?: unknown }).sendRaw = undefined;
+    await noRaw.handler.work(sqsEvent([sqsRecord("{oops", { id: "m-raw-3" })]));
+    expect(noRaw.backoffs).to.deep.equal([{ messageId: "m-raw-3", delayMs: retryDelayMs(1) }]);
+  });
+
   const unreadable: Array<[string, string]> = [
     ["not JSON", "{oops"],
     ["JSON but not a work item", JSON.stringify({ hello: "world" })],
