@@ -12,8 +12,9 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { TransientDependencyError } from "../core/errors";
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
-import type { ClaimResult, DedupeStore, DeliveryState } from "../core/ports";
+import type { CallLimits, ClaimResult, DedupeStore, DeliveryState } from "../core/ports";
 import { awsErrorName, describeAwsError, isTransientAwsError } from "./awsErrors";
+import { cutShort, untilDeadline } from "./deadline";
 
 const STATES: readonly DeliveryState[] = ["pending", "queued", "done", "dead"];
 /** DynamoDB allows 2048 bytes in a partition key; stay well below. */
@@ -186,7 +187,13 @@ export class DynamoDedupeStore implements DedupeStore {
     }
   }
 
-  async mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void> {
+  async mark(
+    route: string,
+    deliveryId: string,
+    generation: number,
+    state: DeliveryState,
+    limits?: CallLimits,
+  ): Promise<void> {
     const now = this.now();
     try {
       await this.client.send(
@@ -206,11 +213,12 @@ export class DynamoDedupeStore implements DedupeStore {
             ...(state === "queued" ? { ":pending": { S: "pending" } } : {}),
           },
         }),
+        untilDeadline(limits),
       );
     } catch (error) {
       // A newer generation owns the item (or it expired), or the work path finished it: keep that.
       if (awsErrorName(error) === "ConditionalCheckFailedException") return;
-      throw dependency("mark", error);
+      throw cutShort("DynamoDB dedupe mark failed", error, limits) ?? dependency("mark", error);
     }
   }
 

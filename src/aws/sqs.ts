@@ -4,10 +4,11 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } fr
 import type { SQSRecord } from "aws-lambda";
 import { TransientDependencyError, WorkItemTooLargeError } from "../core/errors";
 import { MAX_WORK_ITEM_BYTES } from "../core/policy";
-import type { DeadLetterQueue, WorkQueue } from "../core/ports";
+import type { CallLimits, DeadLetterQueue, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
 import { NOT_QUEUE_TEXT, workItemJson } from "../gateway/workItem";
 import { describeAwsError, isTransientAwsError } from "./awsErrors";
+import { cutShort, untilDeadline } from "./deadline";
 
 /** SQS's longest visibility timeout (12 hours). */
 export const MAX_VISIBILITY_SECONDS = 43_200;
@@ -38,7 +39,9 @@ function sha256(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
-function transient(what: string, error: unknown): Error {
+function transient(what: string, error: unknown, limits?: CallLimits): Error {
+  const cut = cutShort(what, error, limits);
+  if (cut) return cut;
   if (isTransientAwsError(error)) {
     return new TransientDependencyError(`${what}: ${describeAwsError(error)}`, { cause: error });
   }
@@ -76,7 +79,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async send(item: WorkItem, reason: string, messageId?: string): Promise<void> {
+  async send(item: WorkItem, reason: string, messageId?: string, limits?: CallLimits): Promise<void> {
     await this.put(
       workItemJson(item),
       reason,
@@ -89,11 +92,13 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
         "hookgate-route": item.route,
         "hookgate-delivery": item.deliveryId,
       },
+      limits,
     );
   }
 
   async sendRaw(body: string, reason: string): Promise<void> {
-    // Not a work item: its own group, deduplicated by content.
+    // Not a work item: its own group, deduplicated by content. (Parsed before any action runs, it is sent
+    // with all of the invocation's time ahead: no deadline.)
     await this.put(body, reason, "hookgate-unparsable", sha256(body), {});
   }
 
@@ -103,6 +108,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     groupId: string,
     dedupeId: string,
     extra: Record<string, string>,
+    limits?: CallLimits,
   ): Promise<void> {
     const attributes: Record<string, { DataType: "String"; StringValue: string }> = {
       "hookgate-reason": {
@@ -122,9 +128,10 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
           MessageDeduplicationId: dedupeId,
           MessageAttributes: attributes,
         }),
+        untilDeadline(limits),
       );
     } catch (error) {
-      throw transient("SQS SendMessage to the dead-letter queue failed", error);
+      throw transient("SQS SendMessage to the dead-letter queue failed", error, limits);
     }
   }
 }
@@ -139,7 +146,7 @@ function truncate(text: string, max: number): string {
 
 /** Delay a failed record's next delivery: ChangeMessageVisibility to `delayMs` (at most 12 hours). */
 export function sqsBackoff(client: SQSClient, queueUrl: string) {
-  return async (record: SQSRecord, delayMs: number): Promise<void> => {
+  return async (record: SQSRecord, delayMs: number, limits?: CallLimits): Promise<void> => {
     const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
     try {
       await client.send(
@@ -148,9 +155,10 @@ export function sqsBackoff(client: SQSClient, queueUrl: string) {
           ReceiptHandle: record.receiptHandle,
           VisibilityTimeout: seconds,
         }),
+        untilDeadline(limits),
       );
     } catch (error) {
-      throw transient("SQS ChangeMessageVisibility failed", error);
+      throw transient("SQS ChangeMessageVisibility failed", error, limits);
     }
   };
 }

@@ -23,12 +23,20 @@ export interface WorkQueue {
   send(item: WorkItem): Promise<void>;
 }
 
+/**
+ * Limits on one call of the work path's bookkeeping: past `deadlineMs` (epoch ms) the call is abandoned, as a
+ * transient failure, so that it ends before the function is stopped.
+ */
+export interface CallLimits {
+  deadlineMs?: number;
+}
+
 export interface DeadLetterQueue {
   /**
    * Park a work item that failed for good, with a log-safe reason. `messageId` is the queue message that
    * failed: a copy redriven from the dead-letter queue is a new message, and must be parked again.
    */
-  send(item: WorkItem, reason: string, messageId?: string): Promise<void>;
+  send(item: WorkItem, reason: string, messageId?: string, limits?: CallLimits): Promise<void>;
   /** Park a message that is not a readable work item at all (optional; without it the redrive policy does). */
   sendRaw?(body: string, reason: string): Promise<void>;
 }
@@ -61,7 +69,13 @@ export interface DedupeStore {
    * only written over the claim ("pending"): the work path may have finished (done, dead) before the
    * receive path records that it queued the item, and that outcome must stay.
    */
-  mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void>;
+  mark(
+    route: string,
+    deliveryId: string,
+    generation: number,
+    state: DeliveryState,
+    limits?: CallLimits,
+  ): Promise<void>;
   /** Undo a claim whose enqueue failed, so the host's redelivery is accepted. Best effort. */
   release(route: string, deliveryId: string, generation: number): Promise<void>;
   /**

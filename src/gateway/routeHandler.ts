@@ -23,7 +23,7 @@ import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { headerBag, singleHeader } from "../core/headers";
 import { compileMatcher, decideChanges } from "../core/match";
 import { MAX_ATTEMPTS, MAX_BODY_BYTES, retryDelayMs } from "../core/policy";
-import type { DeadLetterQueue, DedupeStore, LogFn, SecretStore, WorkQueue } from "../core/ports";
+import type { CallLimits, DeadLetterQueue, DedupeStore, LogFn, SecretStore, WorkQueue } from "../core/ports";
 import { renderRequest } from "../core/render";
 import { parseSecretValues } from "../core/secretValues";
 import type { ActionOutcome, ActionRequest, HeaderBag, Route, WebhookEvent, WorkItem } from "../core/types";
@@ -43,8 +43,8 @@ export interface RouteHandlerDeps {
   maxAttempts?: number;
   /** The first retry delay, doubled on each attempt; default RETRY_BASE_DELAY_MS. */
   retryBaseDelayMs?: number;
-  /** Delay the record's next delivery (deployed: ChangeMessageVisibility). */
-  backoff?(record: SQSRecord, delayMs: number): Promise<void>;
+  /** Delay the record's next delivery (deployed: ChangeMessageVisibility), ending by `limits.deadlineMs`. */
+  backoff?(record: SQSRecord, delayMs: number, limits?: CallLimits): Promise<void>;
   now?(): number;
   /**
    * Answer 503 when the receive path is still waiting on a dependency by then (default 8 s, inside
@@ -73,9 +73,15 @@ export interface Invocation {
 
 /**
  * Of the invocation's time, what the work path keeps for itself after the action's calls: the dead-letter
- * send, the visibility change, the dedupe mark and the log lines.
+ * send, the visibility change, the dedupe mark and the log lines. Those calls are cut to fit it whatever SQS
+ * or DynamoDB does (one left to the clients' settings takes up to 2 tries of 3 s): each ends by its share of
+ * the time left before the function is stopped, less ANSWER_MARGIN_MS.
  */
 export const WORK_RESERVE_MS = 5_000;
+/** Of the invocation's last moments, what the work path keeps for its log lines and its batch answer. */
+export const ANSWER_MARGIN_MS = 1_000;
+/** A call that goes on past its deadline (its store ignores it) is given up on this long after it. */
+const DEADLINE_GRACE_MS = 250;
 /** A record is not started with less time than this left for its action: it is retried at once instead. */
 export const MIN_ACTION_MS = 10_000;
 
@@ -591,6 +597,16 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const batchItemFailures: SQSBatchItemFailure[] = [];
     // Past the function's timeout Lambda kills the batch: nothing is reported, no reason is recorded.
     const deadlineMs = invocation ? Date.now() + invocation.remainingMs() - WORK_RESERVE_MS : undefined;
+    /**
+     * When a call after the action must end: its share of the time left before the function is stopped, less
+     * ANSWER_MARGIN_MS; `calls` is how many calls may still follow, this one included. Read from the
+     * invocation at the time of the call. Undefined without an invocation (hookgate serve): no deadline.
+     */
+    const callDeadline = (calls: number): number | undefined => {
+      if (!invocation) return undefined;
+      const left = invocation.remainingMs() - ANSWER_MARGIN_MS;
+      return Date.now() + Math.max(0, Math.floor(left / calls));
+    };
     // FIFO: once a record of a group fails, the later records of that group must not run before it.
     const failedGroups = new Map<string, number>();
     let outOfTime = false;
@@ -616,12 +632,12 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           outcome: "deferred",
           detail: deferral.detail,
         });
-        await delay(record, deferral.delayMs);
+        await delay(record, deferral.delayMs, callDeadline(1));
         continue;
       }
       let result: RecordResult;
       try {
-        result = await processRecord(record, attempt, deadlineMs);
+        result = await processRecord(record, attempt, deadlineMs, callDeadline);
       } catch (error) {
         // Anything unexpected (even in logging) fails this record only; SQS brings it back.
         const delayMs = retryDelayMs(attempt, undefined, deps.retryBaseDelayMs);
@@ -641,7 +657,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         if (group !== undefined) failedGroups.set(group, result.delayMs);
         // Every failure comes back after its retry delay, a failed dead-letter send's too: not after the
         // queue's visibility timeout (6 × the function's timeout), which only a failed backoff leaves.
-        await delay(record, result.delayMs);
+        await delay(record, result.delayMs, callDeadline(1));
       }
     }
     return { batchItemFailures };
@@ -651,6 +667,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     record: SQSRecord,
     attempt: number,
     deadlineMs: number | undefined,
+    callDeadline: (calls: number) => number | undefined,
   ): Promise<RecordResult> {
     let item: WorkItem;
     try {
@@ -716,7 +733,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         ? `gave up after ${attempt} attempts: ${failure.message}`
         : `final: ${failure.message}`;
       try {
-        await deps.deadLetters.send(item, reason, record.messageId);
+        // Followed by one more call: the dead mark, or the backoff should the send fail.
+        await withinDeadline(callDeadline(2), (limits) =>
+          deps.deadLetters.send(item, reason, record.messageId, limits),
+        );
       } catch (dlqError) {
         attemptLog({
           ...base,
@@ -726,11 +746,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         return { ok: false, delayMs: retryDelayMs(attempt, undefined, deps.retryBaseDelayMs) };
       }
       attemptLog({ ...base, outcome: "dead", error: reason });
-      await markQuietly(item, "dead");
+      await markQuietly(item, "dead", callDeadline(1));
       return { ok: true };
     }
     attemptLog({ ...base, outcome: outcome.status, detail: outcome.detail });
-    await markQuietly(item, "done");
+    await markQuietly(item, "done", callDeadline(1));
     return { ok: true };
   }
 
@@ -744,9 +764,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     }
   }
 
-  async function markQuietly(item: WorkItem, state: "done" | "dead"): Promise<void> {
+  async function markQuietly(item: WorkItem, state: "done" | "dead", deadlineMs?: number): Promise<void> {
     try {
-      await deps.dedupe.mark(route.name, item.deliveryId, item.generation, state);
+      await withinDeadline(deadlineMs, (limits) =>
+        deps.dedupe.mark(route.name, item.deliveryId, item.generation, state, limits),
+      );
     } catch (error) {
       // The outcome is final and logged; only the duplicate check of a later redelivery is affected.
       safeLog({
@@ -760,10 +782,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     }
   }
 
-  async function delay(record: SQSRecord, delayMs: number): Promise<void> {
-    if (!deps.backoff) return;
+  async function delay(record: SQSRecord, delayMs: number, deadlineMs: number | undefined): Promise<void> {
+    const backoff = deps.backoff;
+    if (!backoff) return;
     try {
-      await deps.backoff(record, delayMs);
+      await withinDeadline(deadlineMs, (limits) => backoff(record, delayMs, limits));
     } catch (error) {
       // Without the backoff the record still comes back, after the queue's visibility timeout.
       safeLog({
@@ -773,6 +796,31 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         messageId: record.messageId,
         error: (error as Error)?.message ?? String(error),
       });
+    }
+  }
+
+  /**
+   * Runs one call after the action, telling its store the deadline; a store that goes on past it (ignoring
+   * it) is given up on shortly after, so the attempt is logged and the batch answered in time all the same.
+   */
+  async function withinDeadline<T>(
+    deadlineMs: number | undefined,
+    call: (limits?: CallLimits) => Promise<T>,
+  ): Promise<T> {
+    if (deadlineMs === undefined) return call();
+    const running = call({ deadlineMs });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("no answer by the function's deadline: given up")),
+        Math.max(0, deadlineMs - Date.now()) + DEADLINE_GRACE_MS,
+      );
+    });
+    try {
+      return await Promise.race([running, late]);
+    } finally {
+      clearTimeout(timer);
+      running.catch(() => undefined); // given up on: its end no longer matters
     }
   }
 

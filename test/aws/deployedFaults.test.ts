@@ -10,7 +10,7 @@ import { readSecret } from "../../src/actions/secrets";
 import { buildRouteHandler, readRuntimeConfig } from "../../src/aws/lambdaRuntime";
 import { SqsDeadLetterQueue, SqsWorkQueue } from "../../src/aws/sqs";
 import { ActionError, TransientDependencyError } from "../../src/core/errors";
-import type { RouteHandler } from "../../src/gateway/routeHandler";
+import { type RouteHandler, WORK_RESERVE_MS } from "../../src/gateway/routeHandler";
 import {
   githubDelivery,
   jenkinsRoute,
@@ -79,6 +79,8 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
   const printed: string[] = [];
   const stdout = process.stdout.write;
   let action: "done" | "final" | "retryable" = "done";
+  /** Called as the action ends (a test's clock moves there). */
+  let actionEnds: (() => void) | undefined;
 
   before(async () => {
     server = createServer((req, res) => {
@@ -137,6 +139,7 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
     }) as typeof process.stdout.write;
     return buildRouteHandler(readRuntimeConfig(), async (_item, clients) => {
       await readSecret(clients, "hookgate/jenkins");
+      actionEnds?.();
       if (action === "final")
         throw new ActionError("Jenkins job api/build not found (404)", { retryable: false });
       if (action === "retryable") throw new ActionError("Jenkins answered 503", { retryable: true });
@@ -442,6 +445,65 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
         expect(change?.VisibilityTimeout).to.equal(60);
       } finally {
         action = "done";
+      }
+    });
+
+    describe("an action that used all its time: the calls after it end before the function's timeout, whatever SQS or DynamoDB does", () => {
+      /** No answer at all to `op` (where `when` holds): only a deadline ends the call. */
+      const hang =
+        (op: string, when: (call: Call) => boolean = () => true): Script =>
+        (call) =>
+          call.op === op && when(call) ? "hang" : undefined;
+      const marking = (state: string) => (call: Call) =>
+        (call.body.ExpressionAttributeValues as Record<string, { S?: string }> | undefined)?.[":state"]?.S ===
+        state;
+      /** What hangs, the action's end, the attempt's outcome, the batch answer, and the line naming the cut. */
+      const cases: Array<[string, Script, typeof action, string, string[], string]> = [
+        ["the DLQ send hanging", hang("SendMessage"), "final", "failed", ["m-1"], "attempt"],
+        [
+          "the DLQ send answering and the dead mark hanging",
+          hang("UpdateItem", marking("dead")),
+          "final",
+          "dead",
+          [],
+          "dedupe mark failed",
+        ],
+        [
+          "the backoff hanging",
+          hang("ChangeMessageVisibility"),
+          "retryable",
+          "retry",
+          ["m-1"],
+          "backoff failed",
+        ],
+        [
+          "the done mark hanging",
+          hang("UpdateItem", marking("done")),
+          "done",
+          "done",
+          [],
+          "dedupe mark failed",
+        ],
+      ];
+      for (const [what, faults, outcome, logged, failures, cutLine] of cases) {
+        it(`with ${what}, the attempt is logged ${logged}, the call is cut at the function's deadline, and the batch answer (${JSON.stringify(failures)}) comes before the function's timeout`, async () => {
+          // The function is stopped at `end`: far off, until the action ends with only the reserve left.
+          let end = Date.now() + 120_000;
+          action = outcome;
+          actionEnds = () => {
+            end = Date.now() + WORK_RESERVE_MS;
+          };
+          try {
+            const answer = await handler(faults).work(record(), { remainingMs: () => end - Date.now() });
+            expect(Date.now(), "answered before the function's timeout").to.be.below(end);
+            expect(answer.batchItemFailures.map((failure) => failure.itemIdentifier)).to.deep.equal(failures);
+            expect(lines("attempt")[0]?.outcome).to.equal(logged);
+            expect(lines(cutLine)[0]?.error).to.match(/cut short at the function's deadline/);
+          } finally {
+            action = "done";
+            actionEnds = undefined;
+          }
+        });
       }
     });
 

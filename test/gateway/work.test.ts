@@ -2,9 +2,11 @@ import type { SQSRecord } from "aws-lambda";
 import { expect } from "chai";
 import { ActionError, SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
 import { MAX_ATTEMPTS, RETRY_BASE_DELAY_MS, retryDelayMs } from "../../src/core/policy";
+import type { CallLimits, DeadLetterQueue, DedupeStore } from "../../src/core/ports";
 import type { ActionOutcome, WorkItem } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import {
+  ANSWER_MARGIN_MS,
   createRouteHandler,
   MIN_ACTION_MS,
   type RouteHandlerDeps,
@@ -316,6 +318,66 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     // Without an invocation (hookgate serve), no deadline.
     await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem({ deliveryId: "w-2" })))]));
     expect(h.deadlines[1]).to.equal(undefined);
+  });
+
+  it("work gives each call after the action a deadline before the function is stopped: the DLQ send half of what is left less the answer's margin, the dead mark and the backoff the rest", async () => {
+    const final: Behaviour = async () => {
+      throw new ActionError("Jenkins answered 404", { retryable: false });
+    };
+    const limits: Record<string, CallLimits | undefined> = {};
+    const recordLimits = (what: string) => (l?: CallLimits) => {
+      limits[what] = l;
+    };
+    const store = new MemoryDedupeStore();
+    const dedupe: DedupeStore = {
+      claim: (route, id) => store.claim(route, id),
+      release: (route, id, generation) => store.release(route, id, generation),
+      mark: async (route, id, generation, state, l) => {
+        recordLimits(state)(l);
+        await store.mark(route, id, generation, state);
+      },
+    };
+    const deadLetters: DeadLetterQueue = {
+      send: async (_item, _reason, _messageId, l) => recordLimits("dlq")(l),
+    };
+    const invocation = { remainingMs: () => 60_000 };
+    const before = Date.now();
+    await harness(final, { dedupe, deadLetters }).handler.work(
+      sqsEvent([sqsRecord(JSON.stringify(workItem()))]),
+      invocation,
+    );
+    const after = Date.now();
+    const left = 60_000 - ANSWER_MARGIN_MS;
+    expect(limits.dlq?.deadlineMs).to.be.within(before + left / 2 - 1, after + left / 2);
+    expect(limits.dead?.deadlineMs).to.be.within(before + left, after + left);
+
+    const retried = harness(unavailable, {
+      backoff: async (_record, _delayMs, l) => recordLimits("backoff")(l),
+    });
+    const start = Date.now();
+    await retried.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()))]), invocation);
+    expect(limits.backoff?.deadlineMs).to.be.within(start + left, Date.now() + left);
+  });
+
+  it("work gives up on a DLQ that ignores its deadline and never answers, shortly after the deadline: the attempt is logged failed and the record reported", async () => {
+    let end = Date.now() + 60_000;
+    const h = harness(async () => {
+      // The action used its time: only the answer's margin and a little more are left.
+      end = Date.now() + ANSWER_MARGIN_MS + 200;
+      throw new ActionError("Jenkins answered 404", { retryable: false });
+    });
+    h.deadLetters.send = () => new Promise<void>(() => undefined);
+    const result = await h.handler.work(
+      sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-stuck" })]),
+      {
+        remainingMs: () => end - Date.now(),
+      },
+    );
+    expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-stuck" }]);
+    expect(h.logs.of("attempt")[0]).to.deep.include({ outcome: "failed" });
+    expect(h.logs.of("attempt")[0]?.error).to.match(
+      /dead-lettering failed: no answer by the function's deadline/,
+    );
   });
 
   it("work starts no record with too little of the invocation left: they come back at once, unattempted", async () => {
