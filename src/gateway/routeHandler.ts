@@ -710,7 +710,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       attemptLog({ ...base, outcome: "already-done", detail: "this generation already finished" });
       return { ok: true };
     }
-    if (attempt >= maxAttempts) {
+    const lastAttempt = attempt >= maxAttempts;
+    if (lastAttempt) {
       // The queue's last receive of it (maxReceiveCount): should the function die or time out now, the redrive
       // policy moves it to the DLQ with no word from us, and a "queued" mark would answer the Git host's
       // redelivery "duplicate" for as long as the mark lives. Marked dead first, as what we dead-letter
@@ -746,11 +747,21 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         return { ok: false, delayMs: retryDelayMs(attempt, undefined, deps.retryBaseDelayMs) };
       }
       attemptLog({ ...base, outcome: "dead", error: reason });
-      await markQuietly(item, "dead", callDeadline(1));
+      await markQuietly(item, "dead", callDeadline);
       return { ok: true };
     }
     attemptLog({ ...base, outcome: outcome.status, detail: outcome.detail });
-    await markQuietly(item, "done", callDeadline(1));
+    if (lastAttempt) {
+      // Marked dead above: should the done mark fail, the delivery stays dead, and the Git host's redelivery of
+      // it is accepted and runs the action again. Tried twice within the reserve, then said loudly.
+      await markQuietly(item, "done", callDeadline, {
+        tries: 2,
+        ifNot:
+          "the delivery reads dead though its last attempt succeeded: a redelivery of it by the Git host runs the action again",
+      });
+    } else {
+      await markQuietly(item, "done", callDeadline);
+    }
     return { ok: true };
   }
 
@@ -764,22 +775,38 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     }
   }
 
-  async function markQuietly(item: WorkItem, state: "done" | "dead", deadlineMs?: number): Promise<void> {
-    try {
-      await withinDeadline(deadlineMs, (limits) =>
-        deps.dedupe.mark(route.name, item.deliveryId, item.generation, state, limits),
-      );
-    } catch (error) {
-      // The outcome is final and logged; only the duplicate check of a later redelivery is affected.
-      safeLog({
-        msg: "dedupe mark failed",
-        level: "warn",
-        route: route.name,
-        deliveryId: item.deliveryId,
-        state,
-        error: (error as Error)?.message ?? String(error),
-      });
+  /**
+   * Records an outcome; a failure is logged, not thrown. `deadline` gives each try its deadline (its argument:
+   * how many tries may still follow, this one included); `tries`: how many; `ifNot`: what a failure of every
+   * try means, logged as an error (a warning otherwise).
+   */
+  async function markQuietly(
+    item: WorkItem,
+    state: "done" | "dead",
+    deadline: (calls: number) => number | undefined = () => undefined,
+    { tries = 1, ifNot }: { tries?: number; ifNot?: string } = {},
+  ): Promise<void> {
+    let failure: unknown;
+    for (let left = tries; left >= 1; left--) {
+      try {
+        await withinDeadline(deadline(left), (limits) =>
+          deps.dedupe.mark(route.name, item.deliveryId, item.generation, state, limits),
+        );
+        return;
+      } catch (error) {
+        failure = error;
+      }
     }
+    // Otherwise the outcome is final and logged; only the duplicate check of a later redelivery is affected.
+    safeLog({
+      msg: "dedupe mark failed",
+      level: ifNot === undefined ? "warn" : "error",
+      route: route.name,
+      deliveryId: item.deliveryId,
+      state,
+      error: (failure as Error)?.message ?? String(failure),
+      detail: ifNot,
+    });
   }
 
   async function delay(record: SQSRecord, delayMs: number, deadlineMs: number | undefined): Promise<void> {

@@ -536,6 +536,46 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
       }
     });
 
+    describe(`an action that succeeds on the last attempt (the delivery was marked dead before it)`, () => {
+      const doneMarks = () =>
+        calls.filter(
+          (call) =>
+            call.op === "UpdateItem" &&
+            (call.body.ExpressionAttributeValues as Record<string, { S?: string }>)[":state"]?.S === "done",
+        ).length;
+
+      it("marks it done on a second try when DynamoDB fails the first (the SDK's two tries), and logs no failure", async () => {
+        let failures = 2;
+        const faults: Script = (call) =>
+          call.op === "UpdateItem" &&
+          (call.body.ExpressionAttributeValues as Record<string, { S?: string }>)[":state"]?.S === "done" &&
+          failures-- > 0
+            ? awsError("InternalServerError", 500)
+            : undefined;
+        const answer = await handler(faults).work(record(5), { remainingMs: () => 120_000 });
+        expect(answer.batchItemFailures).to.deep.equal([]);
+        expect(lines("attempt")[0]?.outcome).to.equal("done");
+        expect(doneMarks()).to.equal(3);
+        expect(lines("dedupe mark failed")).to.deep.equal([]);
+      });
+
+      it("logs an error naming the delivery when both tries fail: it reads dead, so a redelivery runs the action again", async () => {
+        const faults: Script = (call) =>
+          call.op === "UpdateItem" &&
+          (call.body.ExpressionAttributeValues as Record<string, { S?: string }>)[":state"]?.S === "done"
+            ? awsError("InternalServerError", 500)
+            : undefined;
+        const answer = await handler(faults).work(record(5), { remainingMs: () => 120_000 });
+        expect(answer.batchItemFailures).to.deep.equal([]);
+        expect(doneMarks()).to.equal(4);
+        const failed = lines("dedupe mark failed");
+        expect(failed).to.have.length(1);
+        expect(failed[0]).to.deep.include({ level: "error", deliveryId: "w-1", state: "done" });
+        expect(failed[0]?.error).to.match(/InternalServerError/);
+        expect(failed[0]?.detail).to.match(/redelivery/);
+      });
+    });
+
     it("skips a record whose generation DynamoDB says is done (a crash returned a finished record)", async () => {
       const faults = on("GetItem", {
         status: 200,

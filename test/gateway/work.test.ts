@@ -645,6 +645,50 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
     });
   });
 
+  it(`work marks a delivery done a second time when the first done mark fails after its action succeeded on attempt ${MAX_ATTEMPTS} (it reads dead until then), and logs nothing`, async () => {
+    const h = harness(ok);
+    const item = workItem({ deliveryId: "w-last-m" });
+    await accepted(h.dedupe, item);
+    const mark = h.dedupe.mark.bind(h.dedupe);
+    let doneFailures = 1;
+    h.dedupe.mark = async (route, id, generation, state) => {
+      if (state === "done" && doneFailures-- > 0)
+        throw new TransientDependencyError("DynamoDB dedupe mark failed: throttled");
+      return mark(route, id, generation, state);
+    };
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item), { receiveCount: MAX_ATTEMPTS })]));
+    expect(h.dedupe.peek("api-build", "w-last-m")?.state).to.equal("done");
+    expect(h.logs.of("dedupe mark failed")).to.deep.equal([]);
+  });
+
+  it(`work logs an error naming the delivery when it cannot mark done a delivery whose action succeeded on attempt ${MAX_ATTEMPTS}: it reads dead, and a redelivery of it runs the action again`, async () => {
+    const h = harness(ok);
+    const item = workItem({ deliveryId: "w-last-dead" });
+    await accepted(h.dedupe, item);
+    const mark = h.dedupe.mark.bind(h.dedupe);
+    const doneTries: string[] = [];
+    h.dedupe.mark = async (route, id, generation, state) => {
+      if (state !== "done") return mark(route, id, generation, state);
+      doneTries.push(id);
+      throw new TransientDependencyError("DynamoDB dedupe mark failed: throttled");
+    };
+    const result = await h.handler.work(
+      sqsEvent([sqsRecord(JSON.stringify(item), { receiveCount: MAX_ATTEMPTS })]),
+    );
+    expect(result.batchItemFailures).to.deep.equal([]);
+    expect(doneTries).to.deep.equal(["w-last-dead", "w-last-dead"]);
+    expect(h.dedupe.peek("api-build", "w-last-dead")?.state).to.equal("dead");
+    const failed = h.logs.of("dedupe mark failed");
+    expect(failed).to.have.length(1);
+    expect(failed[0]).to.deep.include({
+      level: "error",
+      deliveryId: "w-last-dead",
+      state: "done",
+      error: "DynamoDB dedupe mark failed: throttled",
+    });
+    expect(failed[0]?.detail).to.match(/reads dead.*redelivery.*runs the action again/);
+  });
+
   it("work runs the action when the dedupe store cannot tell a delivery's state", async () => {
     const h = harness(ok, {
       dedupe: {
