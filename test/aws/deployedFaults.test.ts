@@ -496,7 +496,7 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
         ],
       ];
       for (const [what, faults, outcome, logged, failures, cutLine] of cases) {
-        it(`with ${what}, the attempt is logged ${logged}, the call is cut at the function's deadline, and the batch answer (${JSON.stringify(failures)}) comes before the function's timeout`, async () => {
+        it(`with ${what}, the attempt is logged ${logged}, the call is cut at its deadline inside the function's reserve, and the batch answer is ${JSON.stringify(failures)}`, async () => {
           // The function is stopped at `end`: far off, until the action ends with only the reserve left.
           let end = Date.now() + 120_000;
           action = outcome;
@@ -505,7 +505,8 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
           };
           try {
             const answer = await handler(faults).work(record(), { remainingMs: () => end - Date.now() });
-            expect(Date.now(), "answered before the function's timeout").to.be.below(end);
+            // Cut by its deadline (inside the reserve), not by the clients' own 2 × 3 s: no wall-clock assertion,
+            // as the machine may be loaded; the deadlines themselves are pinned in work.test.ts.
             expect(answer.batchItemFailures.map((failure) => failure.itemIdentifier)).to.deep.equal(failures);
             expect(lines("attempt")[0]?.outcome).to.equal(logged);
             expect(lines(cutLine)[0]?.error).to.match(/cut short at the function's deadline/);
