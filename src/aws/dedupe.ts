@@ -109,11 +109,7 @@ export class DynamoDedupeStore implements DedupeStore {
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
-      const generation = numberOf(out.Attributes?.generation) ?? 1;
-      const firstClaimedAtMs = numberOf(out.Attributes?.firstClaimedAt);
-      return firstClaimedAtMs === undefined
-        ? { claimed: true, generation }
-        : { claimed: true, generation, firstClaimedAtMs };
+      return claimedAs(numberOf(out.Attributes?.generation) ?? 1, out.Attributes);
     } catch (error) {
       if (awsErrorName(error) !== "ConditionalCheckFailedException") throw dependency("claim", error);
       const old = (error as { Item?: Record<string, AttributeValue> }).Item ?? (await this.read(key));
@@ -128,10 +124,7 @@ export class DynamoDedupeStore implements DedupeStore {
       const generation = numberOf(old.generation);
       if (old.claimToken?.S === token && old.state?.S === "pending" && generation !== undefined) {
         // This claim's own write, applied by an earlier try whose answer was lost.
-        const firstClaimedAtMs = numberOf(old.firstClaimedAt);
-        return firstClaimedAtMs === undefined
-          ? { claimed: true, generation }
-          : { claimed: true, generation, firstClaimedAtMs };
+        return claimedAs(generation, old);
       }
       const updatedAt = numberOf(old.updatedAt);
       if (
@@ -175,10 +168,7 @@ export class DynamoDedupeStore implements DedupeStore {
           ReturnValues: "ALL_NEW",
         }),
       );
-      const firstClaimedAtMs = numberOf(out.Attributes?.firstClaimedAt);
-      return firstClaimedAtMs === undefined
-        ? { claimed: true, generation }
-        : { claimed: true, generation, firstClaimedAtMs };
+      return claimedAs(generation, out.Attributes);
     } catch (error) {
       if (awsErrorName(error) !== "ConditionalCheckFailedException") throw dependency("claim", error);
       // Another request took it over, or the work path recorded an outcome, in between: claim afresh.
@@ -276,6 +266,14 @@ export class DynamoDedupeStore implements DedupeStore {
       throw dependency("read", error);
     }
   }
+}
+
+/** A successful claim of `generation`, with the first claim's time when the item holds one. */
+function claimedAs(generation: number, item: Record<string, AttributeValue> | undefined): ClaimResult {
+  const firstClaimedAtMs = numberOf(item?.firstClaimedAt);
+  return firstClaimedAtMs === undefined
+    ? { claimed: true, generation }
+    : { claimed: true, generation, firstClaimedAtMs };
 }
 
 function numberOf(value: AttributeValue | undefined): number | undefined {

@@ -251,23 +251,26 @@ routes:
   });
 });
 
-describe("Function: routeNotes on a pr-cleanup delete-branch step", () => {
-  function cleanupNotes(step: string): string[] {
-    const parsed = parseRoutes(
-      `version: 1
+/** The notes for one pr-cleanup route on closed pull requests with these steps (and `more` of its action). */
+function cleanupNotes(steps: string, more = ""): string[] {
+  const parsed = parseRoutes(
+    `version: 1
 defaults: { secret: hookgate/webhook }
 providers: { github: { token: hookgate/t } }
 routes:
   - name: c
     match: { repos: [acme/api], events: [pull_request], actions: [closed] }
-    action: { type: pr-cleanup, steps: [${step}] }
+    action:
+      type: pr-cleanup${more}
+      steps: [${steps}]
 `,
-      "routes.yaml",
-    );
-    expect(parsed.problems).to.deep.equal([]);
-    return routeNotes(parsed.config?.routes ?? []);
-  }
+    "routes.yaml",
+  );
+  expect(parsed.problems).to.deep.equal([]);
+  return routeNotes(parsed.config?.routes ?? []);
+}
 
+describe("Function: routeNotes on a pr-cleanup delete-branch step", () => {
   // GitHub: "Anyone with read permissions to a repository can create a pull request" (from any of its
   // branches); its author can close it. Unmerged, its head branch is then deleted.
   it("notes that delete-branch with onlyMerged: false deletes the branch of a pull request anyone who reads the repository can open and close", () => {
@@ -286,21 +289,8 @@ routes:
 });
 
 describe("Function: routeNotes on a pr-cleanup delete-s3-prefix step", () => {
-  function prefixNotes(prefix: string): string[] {
-    const parsed = parseRoutes(
-      `version: 1
-defaults: { secret: hookgate/webhook }
-providers: { github: { token: hookgate/t } }
-routes:
-  - name: c
-    match: { repos: [acme/api], events: [pull_request], actions: [closed] }
-    action: { type: pr-cleanup, steps: [ { delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } } ] }
-`,
-      "routes.yaml",
-    );
-    expect(parsed.problems).to.deep.equal([]);
-    return routeNotes(parsed.config?.routes ?? []);
-  }
+  const prefixNotes = (prefix: string) =>
+    cleanupNotes(`{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }`);
 
   it("notes a prefix that takes a payload field (a title its author writes could name another pull request's folder)", () => {
     expect(prefixNotes("{{repo.path}}/{{ payload.pull_request.title }}/")).to.deep.equal([
@@ -316,24 +306,8 @@ routes:
 });
 
 describe("Function: routeNotes on a pr-cleanup jenkins step", () => {
-  function jenkinsStepNotes(step: string): string[] {
-    const parsed = parseRoutes(
-      `version: 1
-defaults: { secret: hookgate/webhook }
-providers: { github: { token: hookgate/t } }
-routes:
-  - name: c
-    match: { repos: [acme/api], events: [pull_request], actions: [closed] }
-    action:
-      type: pr-cleanup
-      jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
-      steps: [${step}]
-`,
-      "routes.yaml",
-    );
-    expect(parsed.problems).to.deep.equal([]);
-    return routeNotes(parsed.config?.routes ?? []);
-  }
+  const jenkinsStepNotes = (step: string) =>
+    cleanupNotes(step, '\n      jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }');
   const note =
     "route c: a pr-cleanup jenkins step names a branch in its job or parameters, and runs for every closed pull " +
     "request, a fork's too: a pull request from a fork's main would tear down what your main has; name what " +
