@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { dashboardBody, dashboardUrl } from "../../src/infra/observability";
 
@@ -44,6 +45,24 @@ describe("dashboardBody(input)", () => {
       expect(w.properties.metrics.length).to.be.at.most(20);
     }
     expect(Buffer.byteLength(JSON.stringify(body))).to.be.below(1_000_000);
+  });
+
+  it("the body of 1, 10, 45 and 250 routes is the one written at 1c8a714 (its sha256), byte for byte", () => {
+    const before: Record<number, string> = {
+      1: "24e85e4f263e222aabfc4be85cbbea0852f19000a69a33769f47e75d5f6bbc1e",
+      10: "e7cca8fc745cd7ee49fd7a55307dcecc611b236c8057b3692517b574248613be",
+      45: "c6c88e7ad26fc172e483dfb03ffc6a2a35151ff33098df04a02e8f2330d1e2a0",
+      250: "c3e8596e0150328b9ddf840c185e32b0c1d933f63fad474026c1d76ebc61eaf5",
+    };
+    for (const [n, sha256] of Object.entries(before)) {
+      const body = dashboardBody({
+        region: "eu-west-1",
+        apiName: "hookgate-dev-api",
+        stageName: "v1",
+        routes: routes(Number(n)),
+      });
+      expect(createHash("sha256").update(body).digest("hex"), `${n} routes`).to.equal(sha256);
+    }
   });
 
   it("dashboardUrl points at the console page of the dashboard", () => {
