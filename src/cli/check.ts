@@ -1,6 +1,6 @@
 // `hookgate check`: validate routes.yaml and print its routes, or every problem as FILE:LINE:COL: message.
 
-import { dashboardProblem } from "../core/dashboardSize";
+import { dashboardNote } from "../core/dashboardSize";
 import { RoutesFileError } from "../core/errors";
 import { routeSecretUses } from "../core/routeSecrets";
 import { apiResourceQuotaNote } from "../core/routes/checks";
@@ -67,7 +67,7 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
   const quota = apiResourceQuotaNote(count);
   if (quota) io.stdout(`note: ${quota}\n`);
   // Not a problem of the file, which `hookgate serve` takes: of the stack `pulumi up` would make of it.
-  const dashboard = dashboardProblem(count);
+  const dashboard = dashboardNote(count);
   if (dashboard) io.stdout(`note: ${dashboard}\n`);
   return 0;
 }

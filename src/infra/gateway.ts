@@ -14,7 +14,7 @@ import { kmsKeyRegionProblems, type StackConfig, StackConfigError } from "./conf
 import { Dedupe } from "./dedupe";
 import { NAME_LIMITS, type RouteNames, routeNames, stackNames, stackPrefix } from "./naming";
 import { Network, proxyEgressDestination } from "./network";
-import { dashboardProblem, Observability } from "./observability";
+import { dashboardNote, Observability } from "./observability";
 import { apiPolicyQuotaWarning, partitionOf } from "./policies";
 import { Route, rolePolicyProblem, routePolicyBound } from "./route";
 import { type WebhookSetup, webhookSetup } from "./webhookSetup";
@@ -269,9 +269,6 @@ export class Gateway extends pulumi.ComponentResource {
     }
     if (routes.length === 0)
       throw new pulumi.RunError("routes.yaml has no routes: a stack needs at least one");
-    // Before anything is created: PutDashboard would refuse the dashboard of so many routes.
-    const tooMany = dashboardProblem(routes.length);
-    if (tooMany) throw new pulumi.RunError(tooMany);
     // A key of another region would be granted and never used: Secrets Manager and S3 would refuse it.
     const kmsProblems = kmsKeyRegionProblems(config.kmsKeyArns, region);
     if (kmsProblems.length > 0) throw new pulumi.RunError(new StackConfigError(kmsProblems).message);
@@ -292,6 +289,9 @@ export class Gateway extends pulumi.ComponentResource {
     if (openEgress) pulumi.log.warn(openEgress, this);
     for (const warning of networkWarnings(config, routes)) pulumi.log.warn(warning, this);
     for (const warning of apiQuotaWarnings(config, routes.length, region)) pulumi.log.warn(warning, this);
+    // The dashboard draws the routes that fit CloudWatch's quotas; the others are named on it, and here.
+    const leftOffDashboard = dashboardNote(routes.length);
+    if (leftOffDashboard) pulumi.log.warn(leftOffDashboard, this);
 
     const prefix = stackPrefix(args.stack);
     const names = stackNames(prefix, region);

@@ -3,22 +3,34 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  DASHBOARD_MAX_METRICS,
   DASHBOARD_MAX_ROUTES,
   DASHBOARD_MAX_WIDGETS,
-  dashboardProblem,
+  dashboardLeftOff,
+  dashboardMetricCount,
+  dashboardNote,
   dashboardWidgetCount,
   LOG_GROUPS_PER_QUERY,
+  METRICS_PER_ROUTE,
   ROUTES_PER_WIDGET,
+  SEARCH_SERIES_PER_ROUTE,
+  WIDGET_MAX_METRICS,
 } from "../core/dashboardSize";
 import { consoleOrigin } from "../core/partitions";
 
 export {
+  DASHBOARD_MAX_METRICS,
   DASHBOARD_MAX_ROUTES,
   DASHBOARD_MAX_WIDGETS,
-  dashboardProblem,
+  dashboardLeftOff,
+  dashboardMetricCount,
+  dashboardNote,
   dashboardWidgetCount,
   LOG_GROUPS_PER_QUERY,
+  METRICS_PER_ROUTE,
   ROUTES_PER_WIDGET,
+  SEARCH_SERIES_PER_ROUTE,
+  WIDGET_MAX_METRICS,
 };
 
 export interface DashboardRoute {
@@ -48,12 +60,41 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 type Metric = (string | Record<string, string>)[];
 
-/** The dashboard body (CloudWatch's JSON format), pure so it can be tested. */
+/** The height of the text widget on top of a dashboard that leaves routes off. */
+const LEFT_OFF_HEIGHT = 3;
+
+/**
+ * The text widget on top of a dashboard that draws only the first `drawn` routes: how many of how many, why,
+ * and where the others' metrics and lines are, with the first one left off's names as the example.
+ */
+function leftOffWidget(routes: readonly DashboardRoute[], drawn: number): unknown {
+  const first = routes[drawn] as DashboardRoute;
+  const last = routes[routes.length - 1] as DashboardRoute;
+  const leftOff = routes.length - drawn;
+  const names = leftOff === 1 ? `\`${first.name}\`` : `\`${first.name}\` to \`${last.name}\``;
+  const markdown =
+    `**This dashboard draws ${drawn} of the stack's ${routes.length} routes**: the first ${drawn} in routes.yaml, ` +
+    `as CloudWatch takes at most ${DASHBOARD_MAX_METRICS} metrics in a dashboard (CloudWatch service quotas) ` +
+    `and each route's graphs take up to ${METRICS_PER_ROUTE}.\n\n` +
+    `The other ${leftOff === 1 ? "one" : leftOff} (${names}): their functions' metrics are in ` +
+    "AWS/Lambda by FunctionName, their queues' and dead-letter queues' in AWS/SQS by QueueName, and their lines in " +
+    `their functions' log groups (for \`${first.name}\`: function \`${first.functionName}\`, queues ` +
+    `\`${first.queueName}\` and \`${first.deadLetterQueueName}\`, log group \`${first.logGroupName}\`).`;
+  return { type: "text", x: 0, y: 0, width: 24, height: LEFT_OFF_HEIGHT, properties: { markdown } };
+}
+
+/**
+ * The dashboard body (CloudWatch's JSON format), pure so it can be tested. It draws the first DASHBOARD_MAX_ROUTES
+ * routes, within CloudWatch's quotas; past them, a text widget on top says where the others' metrics are.
+ */
 export function dashboardBody(input: DashboardInput): string {
-  const problem = dashboardProblem(input.routes.length);
-  if (problem) throw new Error(problem);
   const widgets: unknown[] = [];
   let y = 0;
+  const routes = input.routes.slice(0, DASHBOARD_MAX_ROUTES);
+  if (dashboardLeftOff(input.routes.length) > 0) {
+    widgets.push(leftOffWidget(input.routes, routes.length));
+    y += LEFT_OFF_HEIGHT;
+  }
   const graph = (title: string, metrics: Metric[], stat: string, x: number) => ({
     type: "metric",
     x,
@@ -70,7 +111,7 @@ export function dashboardBody(input: DashboardInput): string {
       metrics,
     },
   });
-  for (const group of chunks(input.routes, ROUTES_PER_WIDGET)) {
+  for (const group of chunks(routes, ROUTES_PER_WIDGET)) {
     const names = group.map((r) => r.name).join(", ");
     widgets.push(
       graph(
@@ -141,7 +182,7 @@ export function dashboardBody(input: DashboardInput): string {
     );
     y += 6;
   }
-  for (const group of chunks(input.routes, LOG_GROUPS_PER_QUERY)) {
+  for (const group of chunks(routes, LOG_GROUPS_PER_QUERY)) {
     const sources = group.map((r) => `SOURCE '${r.logGroupName}'`).join(" | ");
     const names = group.map((r) => r.name).join(", ");
     // Apart: an attempt line has no decision, a delivery line no outcome.

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
-import { dashboardBody, dashboardUrl } from "../../src/infra/observability";
+import { DASHBOARD_MAX_ROUTES, dashboardBody, dashboardUrl } from "../../src/infra/observability";
 
 function routes(n: number) {
   return Array.from({ length: n }, (_, i) => ({
@@ -54,6 +54,7 @@ describe("dashboardBody(input)", () => {
       45: "c6c88e7ad26fc172e483dfb03ffc6a2a35151ff33098df04a02e8f2330d1e2a0",
       250: "c3e8596e0150328b9ddf840c185e32b0c1d933f63fad474026c1d76ebc61eaf5",
     };
+    expect(DASHBOARD_MAX_ROUTES, "the most routes the dashboard draws").to.equal(250);
     for (const [n, sha256] of Object.entries(before)) {
       const body = dashboardBody({
         region: "eu-west-1",
@@ -63,6 +64,43 @@ describe("dashboardBody(input)", () => {
       });
       expect(createHash("sha256").update(body).digest("hex"), `${n} routes`).to.equal(sha256);
     }
+  });
+
+  it("past DASHBOARD_MAX_ROUTES the body draws routes.yaml's first 250 routes and, on top, says how many of how many, why, and where the others' metrics and lines are", () => {
+    const body = JSON.parse(
+      dashboardBody({
+        region: "eu-west-1",
+        apiName: "hookgate-dev-api",
+        stageName: "v1",
+        routes: routes(300),
+      }),
+    );
+    const [text, ...rest] = body.widgets;
+    expect(text).to.deep.include({ type: "text", x: 0, y: 0, width: 24, height: 3 });
+    expect(text.properties.markdown).to.equal(
+      "**This dashboard draws 250 of the stack's 300 routes**: the first 250 in routes.yaml, as CloudWatch takes " +
+        "at most 2500 metrics in a dashboard (CloudWatch service quotas) and each route's graphs take up to 10.\n\n" +
+        "The other 50 (`r250` to `r299`): their functions' metrics are in AWS/Lambda by FunctionName, their " +
+        "queues' and dead-letter queues' in AWS/SQS by QueueName, and their lines in their functions' log groups " +
+        "(for `r250`: function `hookgate-dev-r250`, queues `hookgate-dev-r250.fifo` and " +
+        "`hookgate-dev-r250-dlq.fifo`, log group `/aws/lambda/hookgate-dev-r250`).",
+    );
+    expect(rest.every((w: { type: string; y: number }) => w.type !== "text" && w.y >= 3)).to.equal(true);
+    const drawn = JSON.stringify(rest);
+    expect(drawn).to.contain('"hookgate-dev-r249"');
+    expect(drawn).not.to.contain('"hookgate-dev-r250"');
+    expect(drawn).not.to.contain("/hooks/r250");
+    expect(drawn).not.to.contain("/aws/lambda/hookgate-dev-r250'");
+    // The graphs and tables are those of the first 250 routes alone, moved down under the text.
+    const first250 = JSON.parse(
+      dashboardBody({
+        region: "eu-west-1",
+        apiName: "hookgate-dev-api",
+        stageName: "v1",
+        routes: routes(250),
+      }),
+    );
+    expect(rest).to.deep.equal(first250.widgets.map((w: { y: number }) => ({ ...w, y: w.y + 3 })));
   });
 
   it("dashboardUrl points at the console page of the dashboard", () => {
