@@ -3,6 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { bypassesProxy } from "../actions/proxy";
+import { dashboardNote } from "../core/dashboardSize";
 import { routeSecretNames, withSecretNamePrefix } from "../core/routeSecrets";
 import { apiResourceQuotaNote, routeNameClashProblem, routeNameProblem } from "../core/routes/checks";
 import { DEFAULT_API_URLS } from "../core/routes/defaults";
@@ -14,7 +15,7 @@ import { kmsKeyRegionProblems, type StackConfig, StackConfigError } from "./conf
 import { Dedupe } from "./dedupe";
 import { NAME_LIMITS, type RouteNames, routeNames, stackNames, stackPrefix } from "./naming";
 import { Network, proxyEgressDestination } from "./network";
-import { dashboardNote, Observability } from "./observability";
+import { Observability } from "./observability";
 import { apiPolicyQuotaWarning, partitionOf } from "./policies";
 import { Route, rolePolicyProblem, routePolicyBound } from "./route";
 import { type WebhookSetup, webhookSetup } from "./webhookSetup";

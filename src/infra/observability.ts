@@ -5,33 +5,12 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   DASHBOARD_MAX_METRICS,
   DASHBOARD_MAX_ROUTES,
-  DASHBOARD_MAX_WIDGETS,
   dashboardLeftOff,
-  dashboardMetricCount,
-  dashboardNote,
-  dashboardWidgetCount,
   LOG_GROUPS_PER_QUERY,
   METRICS_PER_ROUTE,
   ROUTES_PER_WIDGET,
-  SEARCH_SERIES_PER_ROUTE,
-  WIDGET_MAX_METRICS,
 } from "../core/dashboardSize";
 import { consoleOrigin } from "../core/partitions";
-
-export {
-  DASHBOARD_MAX_METRICS,
-  DASHBOARD_MAX_ROUTES,
-  DASHBOARD_MAX_WIDGETS,
-  dashboardLeftOff,
-  dashboardMetricCount,
-  dashboardNote,
-  dashboardWidgetCount,
-  LOG_GROUPS_PER_QUERY,
-  METRICS_PER_ROUTE,
-  ROUTES_PER_WIDGET,
-  SEARCH_SERIES_PER_ROUTE,
-  WIDGET_MAX_METRICS,
-};
 
 export interface DashboardRoute {
   name: string;

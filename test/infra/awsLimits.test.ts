@@ -2,21 +2,21 @@
 // the program would send past the service's documented limit, and what the program does about it.
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { apiQuotaWarnings } from "../../src/infra/gateway";
-import { NAME_LIMITS } from "../../src/infra/naming";
-import { endpointSubnetIds, firstSubnetPerZone } from "../../src/infra/network";
 import {
   DASHBOARD_MAX_METRICS,
   DASHBOARD_MAX_ROUTES,
   DASHBOARD_MAX_WIDGETS,
-  dashboardBody,
   dashboardMetricCount,
   dashboardNote,
   dashboardWidgetCount,
   METRICS_PER_ROUTE,
   SEARCH_SERIES_PER_ROUTE,
   WIDGET_MAX_METRICS,
-} from "../../src/infra/observability";
+} from "../../src/core/dashboardSize";
+import { apiQuotaWarnings } from "../../src/infra/gateway";
+import { NAME_LIMITS } from "../../src/infra/naming";
+import { endpointSubnetIds, firstSubnetPerZone } from "../../src/infra/network";
+import { dashboardBody } from "../../src/infra/observability";
 import {
   API_POLICY_DEFAULT_QUOTA_CHARS,
   apiAllowlistPolicy,

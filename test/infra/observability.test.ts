@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
-import { DASHBOARD_MAX_ROUTES, dashboardBody, dashboardUrl } from "../../src/infra/observability";
+import { DASHBOARD_MAX_ROUTES } from "../../src/core/dashboardSize";
+import { dashboardBody, dashboardUrl } from "../../src/infra/observability";
 
 function routes(n: number) {
   return Array.from({ length: n }, (_, i) => ({
