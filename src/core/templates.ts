@@ -8,7 +8,8 @@ import type { WebhookEvent } from "./types";
  * (pr-cleanup's targetUrl); a value that starts the template is the whole URL and kept as it is
  * ({{payload.pull_request.html_url}}); a later one in the host is one URL component, and one in the path, query
  * or fragment keeps its "/" ({{repo.fullName}}: acme/api) with each folder a component and "." or ".." folders
- * encoded, so that a branch cannot change the host, climb out of the path or add to the query the route wrote.
+ * encoded (urlWithoutDotSegments), so that a value cannot change the host, climb out of the path or add to the query
+ * the route wrote.
  */
 export type TemplateEncoding = "raw" | "path-segment" | "query" | "s3-key" | "jenkins-name" | "url";
 
@@ -233,6 +234,7 @@ export function templateProblems(template: string): string[] {
  */
 export function renderTemplate(template: string, event: WebhookEvent, encoding: TemplateEncoding): string {
   let out = "";
+  let laterUrlValue = false;
   for (const [index, part] of compile(String(template)).parts.entries()) {
     if (typeof part === "string") {
       out += part;
@@ -243,11 +245,13 @@ export function renderTemplate(template: string, event: WebhookEvent, encoding: 
       const text = stringify(value instanceof Folders ? value.text : value);
       if (index === 0) out += text;
       else if (IN_AUTHORITY.test(out) || !out.includes(":")) out += encodeValue(text, encoding);
-      else
+      else {
         out += text
           .split("/")
-          .map((folder) => dotSegment(encodeValue(folder, encoding)))
+          .map((folder) => encodeValue(folder, encoding))
           .join("/");
+        laterUrlValue = true;
+      }
       continue;
     }
     if (value instanceof Folders && encoding === "s3-key") {
@@ -259,6 +263,7 @@ export function renderTemplate(template: string, event: WebhookEvent, encoding: 
   }
   if ((encoding === "path-segment" || encoding === "s3-key") && DOT_SEGMENT.test(out))
     out = noDotSegments(out);
+  if (laterUrlValue) out = urlWithoutDotSegments(out);
   return out;
 }
 
@@ -292,7 +297,22 @@ function stringify(value: unknown): string {
 }
 
 /** A URL written up to its host (scheme://host...): a value here is part of the host or port. */
-const IN_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*$/;
+const IN_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:(?:\/\/[^/?#]*|\/?)$/;
+
+/**
+ * A link's path with no "." or ".." folder: a URL parser reads "%2E" and "%2e" as "." too, so such a folder
+ * (a value of "..", or "." written next to a value of ".") is written "%252E%252E", which names a folder of
+ * that text and climbs nowhere. The query and fragment are left alone: no parser reads dots there.
+ */
+function urlWithoutDotSegments(url: string): string {
+  const end = url.search(/[?#]/);
+  const path = end < 0 ? url : url.slice(0, end);
+  const safe = path.replace(
+    /(^|\/)((?:\.|%2e){1,2})(?=\/|$)/gi,
+    (_, slash: string, dots: string) => `${slash}${dots.replace(/\.|%2e/gi, "%252E")}`,
+  );
+  return end < 0 ? safe : safe + url.slice(end);
+}
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 /** Values made only of these need no encoding in any mode (the common case: names, shas, numbers). */
 const PLAIN = /^[A-Za-z0-9_.-]*$/;

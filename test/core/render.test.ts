@@ -200,21 +200,45 @@ describe("Function: renderRequest", () => {
     );
   });
 
-  it("renderRequest encodes a . or .. folder of a later targetUrl value, so a value cannot climb out of the path", () => {
-    const e = event({ payload: { up: "..", nested: "a/../../b", here: "./x" } });
+  it("renderRequest writes a . or .. folder a later targetUrl value makes as %252E, so that a URL parser (which reads %2E as a dot) climbs nowhere: the link stays under the path the route wrote", () => {
+    const e = event({
+      payload: { up: "..", dot: ".", nested: "a/../../b", here: "./x", evil: "//evil.example/a" },
+    });
     const targetUrl = (template: string) => {
       const request = renderRequest(route({ type: "pr-cleanup", api, targetUrl: template, steps: [] }), e);
-      return request.type === "pr-cleanup" ? request.targetUrl : undefined;
+      return request.type === "pr-cleanup" ? (request.targetUrl ?? "") : "";
     };
-    expect(targetUrl("https://previews.example.com/{{payload.up}}/x")).to.equal(
-      "https://previews.example.com/%2E%2E/x",
-    );
-    expect(targetUrl("https://previews.example.com/p/{{payload.nested}}")).to.equal(
-      "https://previews.example.com/p/a/%2E%2E/%2E%2E/b",
-    );
-    expect(targetUrl("https://previews.example.com/p/{{payload.here}}")).to.equal(
-      "https://previews.example.com/p/%2E/x",
-    );
+    const cases: Array<[string, string, string]> = [
+      [
+        "https://previews.example.com/p/{{payload.up}}/x",
+        "https://previews.example.com/p/%252E%252E/x",
+        "/p/",
+      ],
+      [
+        "https://previews.example.com/p/{{payload.nested}}",
+        "https://previews.example.com/p/a/%252E%252E/%252E%252E/b",
+        "/p/",
+      ],
+      ["https://previews.example.com/p/{{payload.here}}", "https://previews.example.com/p/%252E/x", "/p/"],
+      [
+        "https://previews.example.com/p/{{payload.dot}}{{payload.dot}}/q",
+        "https://previews.example.com/p/%252E%252E/q",
+        "/p/",
+      ],
+      [
+        "https://previews.example.com/p/.{{payload.dot}}/q",
+        "https://previews.example.com/p/%252E%252E/q",
+        "/p/",
+      ],
+      // A query is not a path: its dots stay.
+      ["https://logs.example.com/p?x={{payload.up}}", "https://logs.example.com/p?x=..", "/p"],
+    ];
+    for (const [template, rendered, under] of cases) {
+      expect(targetUrl(template), template).to.equal(rendered);
+      expect(new URL(rendered).pathname.startsWith(under), template).to.equal(true);
+    }
+    // A value right after the scheme is in the host's place: one component, so it cannot name a host.
+    expect(targetUrl("https:{{payload.evil}}")).to.equal("https:%2F%2Fevil.example%2Fa");
   });
 
   it("renderRequest renders pr-cleanup steps, the status context and the target URL", () => {
