@@ -140,6 +140,15 @@ describe("Function: clippedText, withoutInvisible and shownYamlMessage", () => {
     expect(withoutInvisible("a\u001b[2J\r\u0085\u202e")).to.equal("a\\u001b[2J\\u000d\\u0085\\u202e");
   });
 
+  it("withoutInvisible escapes the characters at the edges of printable ASCII (DEL, US, a tab) and keeps all of printable ASCII as it is", () => {
+    const printable = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join("");
+    expect(withoutInvisible(printable)).to.equal(printable);
+    // Each alone: the quick test for printable ASCII must let none of them through.
+    expect(withoutInvisible("a\u007fb")).to.equal("a\\u007fb");
+    expect(withoutInvisible("a\u001fb")).to.equal("a\\u001fb");
+    expect(withoutInvisible("a\tb")).to.equal("a\\u0009b");
+  });
+
   it("shownYamlMessage shows the token yaml quotes as JSON again with shownText, clipped to 60 characters", () => {
     const token = JSON.stringify(`"${"0".repeat(1_000_000)}`);
     expect(shownYamlMessage(`Unexpected double-quoted-scalar token in YAML stream: ${token}`)).to.equal(
