@@ -208,8 +208,10 @@ export function cidrProblem(value: string): string | undefined {
   const slash = value.indexOf("/");
   if (slash < 0) {
     if (ipaddr.isValid(value) && !value.includes("%")) {
-      const bits = ipaddr.parse(value).kind() === "ipv4" ? 32 : 128;
-      return `${shown} is an address, not a CIDR; write ${value}/${bits} for this one address`;
+      const address = ipaddr.parse(value);
+      const bits = address.kind() === "ipv4" ? 32 : 128;
+      // The address as ipaddr.js reads it, not the text: "000…0" is 0.0.0.0, and the message stays short.
+      return `${shown} is an address, not a CIDR; write ${address.toString()}/${bits} for this one address`;
     }
     return `${shown} is not a CIDR (write 192.0.2.0/24 or 2001:db8::/32)`;
   }

@@ -392,6 +392,13 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
       `a "${"a".repeat(20)}" URL (the rest is not shown) must be an http or https URL`,
     ],
     ["cidrProblem", cidrProblem, "::ffff:c000:200/120", undefined],
+    // ipaddr.js reads 300 zeros as 0.0.0.0: the suggestion is that address, not the text again (it was 456 characters).
+    [
+      "cidrProblem",
+      cidrProblem,
+      "0".repeat(300),
+      `"${"0".repeat(60)}…" is an address, not a CIDR; write 0.0.0.0/32 for this one address`,
+    ],
     [
       "secretRefProblem",
       secretRefProblem,
