@@ -4,7 +4,8 @@ import { shownText } from "./shownText";
 import type { WebhookEvent } from "./types";
 
 /**
- * Where a rendered value goes, which decides how it is encoded. Literal text is never encoded. "url": a link
+ * Where a rendered value goes, which decides how it is encoded. Literal text is never encoded (but for a
+ * link's dot-only folders, below). "url": a link
  * (pr-cleanup's targetUrl); a value that starts the template is the whole URL and kept as it is
  * ({{payload.pull_request.html_url}}); a later one in the host is one URL component, and one in the path, query
  * or fragment keeps its "/" ({{repo.fullName}}: acme/api) with each folder a component and "." or ".." folders
@@ -301,14 +302,16 @@ const IN_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:(?:\/\/[^/?#]*|\/?)$/;
 
 /**
  * A link's path with no "." or ".." folder: a URL parser reads "%2E" and "%2e" as "." too, so such a folder
- * (a value of "..", or "." written next to a value of ".") is written "%252E%252E", which names a folder of
- * that text and climbs nowhere. The query and fragment are left alone: no parser reads dots there.
+ * (a value of "..", or "." written next to a value of "."; the route's own text too, in a link with a value
+ * in its path) is written "%252E%252E", which names a folder of that text and climbs nowhere. The query and
+ * fragment are left alone: no parser reads dots there.
  */
 function urlWithoutDotSegments(url: string): string {
   const end = url.search(/[?#]/);
   const path = end < 0 ? url : url.slice(0, end);
+  // "\" too: a URL parser reads it as "/" in an http(s) link.
   const safe = path.replace(
-    /(^|\/)((?:\.|%2e){1,2})(?=\/|$)/gi,
+    /(^|[/\\])((?:\.|%2e){1,2})(?=[/\\]|$)/gi,
     (_, slash: string, dots: string) => `${slash}${dots.replace(/\.|%2e/gi, "%252E")}`,
   );
   return end < 0 ? safe : safe + url.slice(end);

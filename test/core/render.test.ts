@@ -230,6 +230,17 @@ describe("Function: renderRequest", () => {
         "https://previews.example.com/p/%252E%252E/q",
         "/p/",
       ],
+      // "\" is "/" to a URL parser in an http(s) link, and "%2e" written in the route is a dot to it too.
+      [
+        "https://previews.example.com/p/{{payload.up}}\\q",
+        "https://previews.example.com/p/%252E%252E\\q",
+        "/p/",
+      ],
+      [
+        "https://previews.example.com/p/%2e{{payload.dot}}/q",
+        "https://previews.example.com/p/%252E%252E/q",
+        "/p/",
+      ],
       // A query is not a path: its dots stay.
       ["https://logs.example.com/p?x={{payload.up}}", "https://logs.example.com/p?x=..", "/p"],
     ];

@@ -277,10 +277,20 @@ export function jobProblem(value: string): string | undefined {
 
 /** A commit status link: an http(s) URL, possibly starting with a template. */
 export function targetUrlProblem(value: string): string | undefined {
-  if (/^https?:\/\//i.test(value) || value.startsWith("{{")) return undefined;
   // A link may carry a token in its query: never shown then.
-  const shown = /[?#@]/.test(value) || looksLikeSecret(value) ? "(not shown)" : shownText(value);
-  return `targetUrl ${shown} must start with https:// (or http://)`;
+  const shown = () => (/[?#@]/.test(value) || looksLikeSecret(value) ? "(not shown)" : shownText(value));
+  if (value.startsWith("{{")) return undefined;
+  const host = /^https?:\/\/([^/?#\\]*)/i.exec(value)?.[1];
+  if (host === undefined) return `targetUrl ${shown()} must start with https:// (or http://)`;
+  // A field in the host must come before a fixed domain: pr-{{pr.number}}.previews.example.com stays under
+  // previews.example.com, while one at the host's end (previews.example{{x}}, {{x}}:8080) may name any host.
+  if (host.includes("{{") && /\}\}(?!\.)/.test(host)) {
+    return (
+      `targetUrl ${shown()} has a field at the end of its host, where its value (a branch, say) may name ` +
+      'another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")'
+    );
+  }
+  return undefined;
 }
 
 /** The closest candidate to `word`, when it is close enough to be a likely typo. */

@@ -438,6 +438,23 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
     ],
     ["targetUrlProblem", targetUrlProblem, "http://logs.example.com", undefined],
     ["targetUrlProblem", targetUrlProblem, "{{payload.x}}/logs", undefined],
+    ["targetUrlProblem", targetUrlProblem, "https://pr-{{pr.number}}.previews.example.com/", undefined],
+    [
+      "targetUrlProblem",
+      targetUrlProblem,
+      "https://logs.example.com/{{repo.path}}/{{deliveryId}}",
+      undefined,
+    ],
+    ...[
+      "https://previews.example{{branch}}/x",
+      "https://{{branch}}:8080/",
+      "https://{{a}}{{b}}.example.com/",
+    ].map((url): [string, typeof targetUrlProblem, string, string] => [
+      "targetUrlProblem",
+      targetUrlProblem,
+      url,
+      `targetUrl ${JSON.stringify(url)} has a field at the end of its host, where its value (a branch, say) may name another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")`,
+    ]),
     [
       "targetUrlProblem",
       targetUrlProblem,
