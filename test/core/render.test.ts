@@ -248,7 +248,8 @@ describe("Function: renderRequest", () => {
       expect(targetUrl(template), template).to.equal(rendered);
       expect(new URL(rendered).pathname.startsWith(under), template).to.equal(true);
     }
-    // A value right after the scheme is in the host's place: one component, so it cannot name a host.
+    // A value right after a bare scheme is in the host's place: one component, no path of its own (check refuses
+    // such a template anyway: a link must start with https://).
     expect(targetUrl("https:{{payload.evil}}")).to.equal("https:%2F%2Fevil.example%2Fa");
   });
 
