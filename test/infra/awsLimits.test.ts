@@ -25,7 +25,7 @@ import {
   policyChars,
 } from "../../src/infra/policies";
 import { nameProblems, policyProblems, valueProblems } from "./checks";
-import { evaluate } from "./evaluate";
+import { collectingWarnings, evaluate } from "./evaluate";
 import { config, jenkinsRoute, prCleanupRoute, s3ZipRoute, stubCode } from "./fixtures";
 import { type InvokeResult, invokeFailure, MockCloud, outputValue, REGION } from "./mocks";
 
@@ -36,23 +36,10 @@ function ipv4Ranges(count: number): string[] {
 
 /** Evaluates a one-route stack; returns its recorded resources and every message pulumi.log.warn got. */
 async function withWarnings(raw: Record<string, unknown>, invokes?: Record<string, InvokeResult>) {
-  const warn = pulumi.log.warn;
-  const warnings: string[] = [];
-  pulumi.log.warn = (message: string) => {
-    warnings.push(message);
-    return Promise.resolve();
-  };
-  try {
-    const { cloud } = await evaluate({
-      config: config(raw),
-      routes: [jenkinsRoute()],
-      code: stubCode,
-      invokes,
-    });
-    return { cloud, warnings };
-  } finally {
-    pulumi.log.warn = warn;
-  }
+  const { result, warnings } = await collectingWarnings(() =>
+    evaluate({ config: config(raw), routes: [jenkinsRoute()], code: stubCode, invokes }),
+  );
+  return { cloud: result.cloud, warnings };
 }
 
 describe("API Gateway's resource policy length (8,192 characters by default) and api.ipAllowlist", () => {
@@ -241,25 +228,18 @@ describe("CloudWatch's dashboard quotas (500 widgets, 500 metrics a widget, 2,50
 
   it("a stack of 251 routes is built with its dashboard of 250, and `pulumi up` warns once of the route left off", async function () {
     this.timeout(120_000); // 251 routes' resources under the mocks
-    const warn = pulumi.log.warn;
-    const warnings: string[] = [];
-    pulumi.log.warn = (message: string) => {
-      warnings.push(message);
-      return Promise.resolve();
-    };
-    try {
-      const routes = Array.from({ length: 251 }, (_, i) => jenkinsRoute(`r${i}`));
-      const { cloud } = await evaluate({ config: config(), routes, code: stubCode });
-      const [dashboard, ...others] = cloud.ofType("aws:cloudwatch/dashboard:Dashboard");
-      expect(others).to.deep.equal([]);
-      const widgets: Widget[] = JSON.parse(String(dashboard?.inputs.dashboardBody)).widgets;
-      expect(widgets[0]?.properties.markdown).to.contain("draws 250 of the stack's 251 routes");
-      expect(widgets[0]?.properties.markdown).to.contain("The other one (`r250`): ");
-      expect(cloud.ofType("aws:lambda/function:Function")).to.have.length(251);
-      expect(warnings.filter((w) => w.includes("dashboard"))).to.deep.equal([dashboardNote(251)]);
-    } finally {
-      pulumi.log.warn = warn;
-    }
+    const routes = Array.from({ length: 251 }, (_, i) => jenkinsRoute(`r${i}`));
+    const { result, warnings } = await collectingWarnings(() =>
+      evaluate({ config: config(), routes, code: stubCode }),
+    );
+    const cloud = result.cloud;
+    const [dashboard, ...others] = cloud.ofType("aws:cloudwatch/dashboard:Dashboard");
+    expect(others).to.deep.equal([]);
+    const widgets: Widget[] = JSON.parse(String(dashboard?.inputs.dashboardBody)).widgets;
+    expect(widgets[0]?.properties.markdown).to.contain("draws 250 of the stack's 251 routes");
+    expect(widgets[0]?.properties.markdown).to.contain("The other one (`r250`): ");
+    expect(cloud.ofType("aws:lambda/function:Function")).to.have.length(251);
+    expect(warnings.filter((w) => w.includes("dashboard"))).to.deep.equal([dashboardNote(251)]);
   });
 });
 

@@ -1,4 +1,5 @@
 // Evaluates the program under fresh mocks and waits for every output and registration.
+import * as pulumi from "@pulumi/pulumi";
 import type { Route } from "../../src/core/types";
 import type { CodeProvider } from "../../src/infra/bundle";
 import type { StackConfig } from "../../src/infra/config";
@@ -41,4 +42,21 @@ export async function evaluate(args: {
     await settle(cloud);
     return { cloud, webhookUrls, webhookSetup, deadLetterQueueUrls, dashboardUrl };
   });
+}
+
+/** Runs `run` with pulumi.log.warn collecting its messages (and printing nothing); returns them with its result. */
+export async function collectingWarnings<T>(
+  run: () => Promise<T>,
+): Promise<{ result: T; warnings: string[] }> {
+  const warn = pulumi.log.warn;
+  const warnings: string[] = [];
+  pulumi.log.warn = (message: string) => {
+    warnings.push(message);
+    return Promise.resolve();
+  };
+  try {
+    return { result: await run(), warnings };
+  } finally {
+    pulumi.log.warn = warn;
+  }
 }

@@ -9,7 +9,7 @@ import {
   serviceName,
   vpcDnsServers,
 } from "../../src/infra/network";
-import { evaluate } from "./evaluate";
+import { collectingWarnings, evaluate } from "./evaluate";
 import { config, HTTPS_RULE, jenkinsRoute, stubCode } from "./fixtures";
 import { type InvokeResult, invokeFailure, MockCloud, outputValue, type RecordedInvoke } from "./mocks";
 
@@ -181,28 +181,20 @@ async function lambdaEgress(
   invokes?: Record<string, InvokeResult>,
   jenkins?: Record<string, unknown>,
 ): Promise<{ egress: unknown[]; invokes: RecordedInvoke[]; warnings: string[] }> {
-  const warn = pulumi.log.warn;
-  const warnings: string[] = [];
-  pulumi.log.warn = (message: string) => {
-    warnings.push(message);
-    return Promise.resolve();
-  };
-  try {
-    const { cloud } = await evaluate({
+  const { result, warnings } = await collectingWarnings(() =>
+    evaluate({
       config: config({ network, ...(jenkins ? { jenkins } : {}) }),
       routes: [jenkinsRoute()],
       code: stubCode,
       invokes,
-    });
-    const groups = cloud
-      .ofType("aws:ec2/securityGroup:SecurityGroup")
-      .filter((r) => r.name.endsWith("-lambda"));
-    expect(groups).to.have.length(1);
-    const ec2Invokes = cloud.invokes.filter((i) => i.token.startsWith("aws:ec2/"));
-    return { egress: groups[0]?.inputs.egress, invokes: ec2Invokes, warnings };
-  } finally {
-    pulumi.log.warn = warn;
-  }
+    }),
+  );
+  const groups = result.cloud
+    .ofType("aws:ec2/securityGroup:SecurityGroup")
+    .filter((r) => r.name.endsWith("-lambda"));
+  expect(groups).to.have.length(1);
+  const ec2Invokes = result.cloud.invokes.filter((i) => i.token.startsWith("aws:ec2/"));
+  return { egress: groups[0]?.inputs.egress, invokes: ec2Invokes, warnings };
 }
 
 const dnsWarnings = (warnings: string[]) => warnings.filter((w) => /DHCP options/.test(w));
