@@ -195,7 +195,14 @@ async function runStorageStep(
   switch (step.kind) {
     case "delete-branch": {
       const branch = current.headRef || event.pr?.headRef || "";
-      if (!branch) throw new ActionError("the pull request has no head branch", { retryable: false });
+      if (!branch) {
+        // Gitea's and Forgejo's AGit pull requests (pushed to refs/for/<base>/<topic>) have no branch: their
+        // head is refs/pull/<n>/head with an empty label (ToAPIPullRequest in go-gitea
+        // services/convert/pull.go), the only way Gitea names no head branch. Nothing to delete, and the
+        // steps after this one (a teardown) still run.
+        if (event.provider === "gitea") return NO_BRANCH_AGIT;
+        throw new ActionError("the pull request has no head branch", { retryable: false });
+      }
       if (step.onlyMerged && !current.merged) return `kept ${branch}: not merged`;
       const headRepo = current.headRepoFullName ?? event.pr?.headRepoFullName;
       // Both names from one source. The API's answer names them as they are now (after a rename or a
@@ -244,6 +251,7 @@ async function runStorageStep(
 }
 
 const MOVED_ON = "it moved on since the pull request";
+const NO_BRANCH_AGIT = "no branch to delete: an AGit pull request (pushed to refs/for/) has none";
 
 function openPullRequests({ count, more }: OpenPullRequests, side: "into" | "from" = "into"): string {
   const [one, many] = side === "into" ? ["targets", "target"] : ["comes from", "come from"];

@@ -974,6 +974,45 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
   });
 
+  it("cleanUpPullRequest on Gitea finds no branch to delete for an AGit pull request, and runs the steps after it", async () => {
+    // An AGit pull request (git push origin HEAD:refs/for/main/topic) as Gitea's ToAPIPullRequest gives it
+    // (services/convert/pull.go): head.ref refs/pull/<n>/head, head.label "", head.repo the base repository;
+    // normalised, its head branch is "" and its head repository the base's.
+    host.setPull("acme/api", pull({ headRef: "refs/pull/7/head", headLabel: "" }));
+    const prefix = "api/pr-7/";
+    await putObjects([`${prefix}index.html`]);
+    const steps: PrCleanupStep[] = [
+      { kind: "delete-branch", onlyMerged: true },
+      { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix },
+      teardown(),
+    ];
+    const outcome = await cleanUpPullRequest(
+      request(steps, "gitea", "/api/v1"),
+      closedEvent({ headRef: "", headRepoFullName: "acme/api" }, "gitea"),
+      clients(),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(outcome.detail).to.contain("no branch to delete: an AGit pull request");
+    expect(host.deletedRefs).to.deep.equal([]);
+    expect(host.requests.filter((r) => r.kind === "ref" || r.kind === "delete-ref")).to.deep.equal([]);
+    expect(await s3.listKeys(PREVIEWS, prefix)).to.deep.equal([]);
+    expect(jenkins.builds()).to.have.length(1);
+    expect(host.statuses.at(-1)?.state).to.equal("success");
+  });
+
+  it("cleanUpPullRequest on GitHub still fails final when the pull request names no head branch", async () => {
+    host.setPull("acme/api", pull({ headRef: "" }));
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }]),
+        closedEvent({ headRef: "" }),
+        clients(),
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain("no head branch");
+  });
+
   // A redelivery (or a queued item) from before a rename or a transfer names the repository's old path;
   // the hosts that redirect it are followed (test/actions/gitHostRedirects.test.ts has the rules).
   describe("after the repository was renamed or transferred (the event names its old path)", () => {

@@ -136,9 +136,13 @@ export function normaliseGitHubLike(
 }
 
 /**
- * A pull request's head branch. Gitea gives `ref` as refs/pull/<n>/head once the head branch is gone (a
- * pull request it closes because its branch was deleted), and for AGit-flow pull requests, which have no
- * branch; the branch's name, if any, is then its `label`. GitHub's `label` is owner:branch.
+ * A pull request's head branch. Gitea and Forgejo (ToAPIPullRequest, go-gitea services/convert/pull.go;
+ * `label` is PRBranchInfo.Name, modules/structs/pull.go) give `ref` as the branch's name while the head
+ * repository has it, and as refs/pull/<n>/head otherwise: a branch deleted (a pull request Gitea closes
+ * because its branch was deleted), and always for an AGit pull request (pushed to refs/for/<base>/<topic>),
+ * which has no branch. `label` is the bare branch name (not owner:branch), kept after the branch is gone,
+ * and "" for an AGit pull request, whose head.repo is the base repository and head.sha refs/pull/<n>/head's
+ * commit. So the head branch is the label then: "" for AGit. GitHub's `label` is owner:branch.
  */
 export function headBranch(
   provider: "github" | "gitea",

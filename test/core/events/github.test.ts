@@ -146,6 +146,26 @@ describe("Function: normaliseGitHubLike (shapes no fixture has)", () => {
     expect(event.pr?.headRef).to.equal("feature");
   });
 
+  it("normaliseGitHubLike gives a Gitea AGit pull request no head branch, the base repository as its head's, and refs/pull/<n>/head's commit", () => {
+    // ToAPIPullRequest (go-gitea services/convert/pull.go) for PullRequestFlowAGit: Head.Ref stays
+    // refs/pull/<n>/head, Head.Name (json "label") is "", Head.RepoID and Head.Repository are the base's.
+    const base = { id: 3, name: "r", full_name: "o/r", owner: { login: "o", username: "o" } };
+    const pull_request = {
+      number: 4,
+      state: "closed",
+      merged: true,
+      head: { label: "", ref: "refs/pull/4/head", sha: SHA_B, repo_id: 3, repo: base },
+      base: { label: "main", ref: "main", sha: SHA_A, repo_id: 3, repo: base },
+    };
+    const event = normaliseGitHubLike(
+      "gitea",
+      "pull_request",
+      { action: "closed", number: 4, pull_request, repository: base },
+      "d",
+    );
+    expect(event.pr).to.include({ headRef: "", headSha: SHA_B, headRepoFullName: "o/r", baseRef: "main" });
+  });
+
   it("normaliseGitHubLike takes a Gitea head ref of refs/pull/<n>/head from its label, or empty without one", () => {
     const withLabel = { number: 2, head: { ref: "refs/pull/2/head", label: "feature" } };
     const noLabel = { number: 2, head: { ref: "refs/pull/2/head" } };
