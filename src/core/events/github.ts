@@ -103,7 +103,8 @@ export function normaliseGitHubLike(
   }
   if (event === "create" || event === "delete") {
     const kind = payload.ref_type === "branch" || payload.ref_type === "tag" ? payload.ref_type : undefined;
-    const parts = refFromName(str(payload.ref), kind);
+    const name = str(payload.ref);
+    const parts = refFromName(provider === "gitea" ? shortRefName(name, kind) : name, kind);
     result.ref = parts.ref;
     result.branch = parts.branch;
     result.tag = parts.tag;
@@ -133,6 +134,21 @@ export function normaliseGitHubLike(
     }
   }
   return withChangedFiles(result, []);
+}
+
+/**
+ * A create or delete event's ref as a short name. Gitea sends the short name (CreateRef in go-gitea
+ * services/webhook/notifier.go: refFullName.ShortName()), as GitHub does; Forgejo sends the full one
+ * (refFullName.String(), refs/heads/x or refs/tags/v1, in forgejo services/webhook/notifier.go) to a
+ * "Forgejo" webhook, and shortens it only for a "Gitea" one (substituteRefShortName, services/webhook/
+ * default.go). The prefix of the payload's own ref_type is dropped; a Gitea branch literally named
+ * refs/heads/x would lose it too.
+ */
+function shortRefName(name: string | undefined, kind: "branch" | "tag" | undefined): string | undefined {
+  const prefix = kind === "branch" ? "refs/heads/" : kind === "tag" ? "refs/tags/" : undefined;
+  return prefix !== undefined && name?.startsWith(prefix) && name.length > prefix.length
+    ? name.slice(prefix.length)
+    : name;
 }
 
 /**

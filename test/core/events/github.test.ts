@@ -66,6 +66,55 @@ describe("Function: normaliseGitHubLike (shapes no fixture has)", () => {
     expect([event.tag, event.sha]).to.deep.equal(["v1", SHA_A]);
   });
 
+  it("normaliseGitHubLike reads Forgejo's full ref names in create and delete events as the branch or tag they name", () => {
+    // CreatePayload / DeletePayload (modules/structs) as Forgejo's notifier fills them for a "Forgejo"
+    // webhook: Ref is refFullName.String().
+    const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
+      [
+        "create",
+        { sha: SHA_A, ref: "refs/heads/feature/x", ref_type: "branch" },
+        { ref: "refs/heads/feature/x", branch: "feature/x", deleted: false },
+      ],
+      [
+        "create",
+        { sha: SHA_A, ref: "refs/tags/v1.2.0", ref_type: "tag" },
+        { ref: "refs/tags/v1.2.0", tag: "v1.2.0", deleted: false },
+      ],
+      [
+        "delete",
+        { ref: "refs/heads/feature/x", ref_type: "branch", pusher_type: "user" },
+        { ref: "refs/heads/feature/x", branch: "feature/x", deleted: true },
+      ],
+      [
+        "delete",
+        { ref: "refs/tags/v1.2.0", ref_type: "tag", pusher_type: "user" },
+        { ref: "refs/tags/v1.2.0", tag: "v1.2.0", deleted: true },
+      ],
+    ];
+    for (const [event, payload, expected] of cases) {
+      const normalised = normaliseGitHubLike("gitea", event, { ...payload, repository }, "d");
+      expect(normalised, `${event} ${payload.ref}`).to.include(expected);
+    }
+  });
+
+  it("normaliseGitHubLike keeps Gitea's short ref names in create and delete events, and GitHub's as they are", () => {
+    const gitea = normaliseGitHubLike(
+      "gitea",
+      "create",
+      { ref: "feature/x", ref_type: "branch", repository },
+      "d",
+    );
+    expect(gitea).to.include({ ref: "refs/heads/feature/x", branch: "feature/x" });
+    // GitHub names the short ref: a branch named refs/heads/x is that branch.
+    const github = normaliseGitHubLike(
+      "github",
+      "delete",
+      { ref: "refs/heads/x", ref_type: "branch", repository },
+      "d",
+    );
+    expect(github).to.include({ ref: "refs/heads/refs/heads/x", branch: "refs/heads/x" });
+  });
+
   it("normaliseGitHubLike gives a create event of ref_type repository no ref, branch or tag", () => {
     const event = normaliseGitHubLike(
       "github",
