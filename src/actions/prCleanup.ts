@@ -40,7 +40,11 @@ export async function cleanUpPullRequest(
   let noStatus: string | undefined;
   // The head branch, and whether it is a branch of this repository rather than a fork's.
   const ref = pr.headRef
-    ? { ref: pr.headRef, refInRepository: sameRepository(pr.headRepoFullName, event.repo.fullName) }
+    ? {
+        ref: pr.headRef,
+        refInRepository: sameRepository(pr.headRepoFullName, event.repo.fullName),
+        pullRequest: pr.number,
+      }
     : {};
   const status = async (state: CommitStatus["state"], description: string) => {
     if (noStatus !== undefined) return;

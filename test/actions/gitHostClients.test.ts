@@ -783,6 +783,17 @@ describe("Class: the Git host clients against answers the test writes", () => {
     expect(bodies.map((body) => "refname" in body)).to.deep.equal([false, false, false]);
   });
 
+  it("GitLab sends a status's branch of the project as ref, and a fork's merge request as refs/merge-requests/<iid>/head", async () => {
+    const { url, seen } = await serve(() => json({}, 201));
+    const client = new GitLabClient(`${url}/api/v4`, AUTH);
+    const mr = { ...withRef, ref: "main", pullRequest: 12 };
+    await client.setCommitStatus(REPO, SHA, { ...mr, refInRepository: true });
+    await client.setCommitStatus(REPO, SHA, { ...mr, refInRepository: false });
+    await client.setCommitStatus(REPO, SHA, withRef);
+    const bodies = seen.map((req) => JSON.parse(req.body));
+    expect(bodies.map((body) => body.ref)).to.deep.equal(["main", "refs/merge-requests/12/head", undefined]);
+  });
+
   it("Bitbucket Data Center's status key is cut to 255 characters; its name is the whole context", async () => {
     const { url, seen } = await serve(() => ({ status: 204 }));
     const context = `hookgate/${"r".repeat(300)}`;

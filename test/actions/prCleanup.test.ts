@@ -550,18 +550,20 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   });
 
   // Without a ref GitLab takes the first branch holding the commit: after a merge commit the target's main
-  // (protected: 403 unless the token may push there), after a squash or a close none (404).
-  it("cleanUpPullRequest on GitLab posts a merge request from a fork with its head branch as ref, as for one of the project", async () => {
-    host.setPull("acme/api", pull({ headRepoFullName: "bob/api", headRef: "fix" }));
+  // (protected: 403 unless the token may push there), after a squash or a close none (404). A fork's branch
+  // name names a branch of the target project; the target holds the fork's commits at
+  // refs/merge-requests/<iid>/head (MergeRequest#fetch_ref!), which Project#protected_for? never protects.
+  it("cleanUpPullRequest on GitLab posts a merge request from a fork with refs/merge-requests/<iid>/head as ref, not the fork's branch name", async () => {
+    host.setPull("acme/api", pull({ headRepoFullName: "bob/api", headRef: "main" }));
     const outcome = await cleanUpPullRequest(
       request([{ kind: "delete-branch", onlyMerged: true }], "gitlab", "/api/v4"),
-      closedEvent({ headRepoFullName: "bob/api", headRef: "fix" }, "gitlab"),
+      closedEvent({ headRepoFullName: "bob/api", headRef: "main" }, "gitlab"),
       clients(),
     );
-    expect(outcome.detail).to.equal("kept fix: it belongs to a fork");
+    expect(outcome.detail).to.equal("kept main: it belongs to a fork");
     expect(host.statuses.map((s) => [s.state, s.ref])).to.deep.equal([
-      ["pending", "fix"],
-      ["success", "fix"],
+      ["pending", "refs/merge-requests/7/head"],
+      ["success", "refs/merge-requests/7/head"],
     ]);
   });
 

@@ -41,6 +41,24 @@ const STATES: Record<CommitState, string> = {
 /** GitLab's answer (405) to any method but GET on a moved project's old path. */
 const MOVED_PROJECT = /^Non GET methods are not allowed for moved projects$/i;
 
+/**
+ * The `ref` of a merge request's status. Ci::CreateCommitStatusService (app/services/ci/
+ * create_commit_status_service.rb) puts the status in an external pipeline of the target project for that
+ * ref, protected when Project#protected_for?(ref) says so (then 403 unless the token may push there). A
+ * merge request shows the target's merge request pipelines and the source project's pipelines of its
+ * source branch (Ci::PipelinesForMergeRequestFinder), so the source branch is the ref for one of this
+ * project. A fork's branch name would name a branch of the target instead (a fork's main is the target's
+ * protected main); the target project holds a fork's commits at refs/merge-requests/<iid>/head
+ * (MergeRequest#fetch_ref!), which is no branch or tag, never protected, and the ref of the target's own
+ * merge request pipelines, whose pipeline the status then joins when there is one for the commit.
+ */
+function statusRef(status: CommitStatus): string | undefined {
+  if (status.ref && status.refInRepository === false && status.pullRequest !== undefined) {
+    return `refs/merge-requests/${status.pullRequest}/head`;
+  }
+  return status.ref;
+}
+
 export class GitLabClient extends ApiClient implements GitHostClient {
   readonly provider = "gitlab" as const;
   protected readonly what = "GitLab API";
@@ -92,6 +110,7 @@ export class GitLabClient extends ApiClient implements GitHostClient {
   }
 
   async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void> {
+    const ref = statusRef(status);
     const res = await this.call({
       method: "POST",
       path: `${this.project(repo)}/statuses/${seg(sha, "sha")}`,
@@ -104,7 +123,7 @@ export class GitLabClient extends ApiClient implements GitHostClient {
           ? { target_url: status.targetUrl }
           : {}),
         // Without it GitLab looks for a branch holding the commit, and answers 404 when none does.
-        ...(status.ref ? { ref: status.ref } : {}),
+        ...(ref ? { ref } : {}),
       },
       accept: [400, 409],
     });

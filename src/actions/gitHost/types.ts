@@ -35,6 +35,11 @@ export interface CommitStatus {
   ref?: string;
   /** Whether `ref` is a branch of this repository, not a fork's: Bitbucket names the branch only then. */
   refInRepository?: boolean;
+  /**
+   * The pull request's number: GitLab names a fork's merge request by the ref it keeps of it in the target
+   * project, refs/merge-requests/<iid>/head, rather than by a branch the target does not have.
+   */
+  pullRequest?: number;
 }
 
 /** How to download the archive of one commit. */
