@@ -167,7 +167,13 @@ const GITEA_PAGE_SIZE = 10;
 /** 1,000 open pull requests: past them, the branch is kept rather than deleted unchecked. */
 const GITEA_PAGES = 100;
 
-/** Gitea and Forgejo: GitHub-shaped, with their own branch and archive routes (apiUrl …/api/v1). */
+/**
+ * Gitea and Forgejo: GitHub-shaped, with their own branch and archive routes (apiUrl …/api/v1), as go-gitea
+ * routers/api/v1/api.go registers them: GET and DELETE /repos/{o}/{r}/branches/* (DELETE answers 404 for a
+ * branch that is not there, 403 for the default or a protected one), POST /repos/{o}/{r}/statuses/{sha}.
+ * A fork's head commit is in the base repository (refs/pull/<n>/head), and the pull request's page reads
+ * the base repository's statuses of it (routers/web/repo/pull.go), so a fork's status shows there too.
+ */
 export class GiteaClient extends GitHubClient {
   override readonly provider = "gitea" as const;
   protected override readonly what = "Gitea API";

@@ -1,5 +1,7 @@
 // Gitea and Forgejo: X-Gitea-Signature / X-Forgejo-Signature (and the older X-Gogs-Signature) carry the
-// bare hex HMAC-SHA256 of the payload. Gitea also sends GitHub's X-Hub-Signature-256 ("sha256=...").
+// bare hex HMAC-SHA256 of the payload. Gitea also sends GitHub's X-Hub-Signature-256 ("sha256=...")
+// (addDefaultHeaders, go-gitea services/webhook/deliver.go); Forgejo sends X-Forgejo-* beside all of those
+// (AddDefaultHeaders, forgejo services/webhook/shared/payloader.go).
 // The first header present, in this order, decides; any of them sent twice is ambiguous. A webhook
 // without a secret still carries every header, empty ("" and a bare "sha256="): that is no signature.
 // Gitea signs the JSON payload, not the body it sends: with the "application/x-www-form-urlencoded"
