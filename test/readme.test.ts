@@ -1,0 +1,51 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { expect } from "chai";
+
+// README statements that repeat what another part of the repository holds (the routes.yaml examples are
+// checked in test/core/routes/readmeExamples.test.ts).
+const ROOT = resolve(__dirname, "..");
+const README = readFileSync(resolve(ROOT, "README.md"), "utf8").replace(/\s+/g, " ");
+
+function numbers(match: RegExpExecArray | null, what: string): number[] {
+  expect(match, `README: ${what} not found`).to.not.equal(null);
+  return (match as RegExpExecArray).slice(1).map((n) => Number(n.replaceAll(",", "")));
+}
+
+describe("README", () => {
+  // The serve section's "How fast" gives the 8 KB figures of the run that Benchmarks' "serve-load: the last
+  // run" reports whole. A new run written into one of them and not the other left them apart before.
+  it("the serve section's 8 KB req/s are the last serve-load run's, rounded to hundreds", () => {
+    const howFast = numbers(
+      /it answered about ([\d,]+) bad-signature, ([\d,]+) ignored and ([\d,]+) queued 8 KB deliveries a second/.exec(
+        README,
+      ),
+      "the serve section's figures",
+    );
+    const lastRun = numbers(
+      /`npm run bench -- serve` at \w+, at 8 KB and 25 KB: ([\d,]+) and [\d,]+ req\/s for bad signatures, ([\d,]+) and [\d,]+ for ignored pushes, ([\d,]+) and [\d,]+ for queued/.exec(
+        README,
+      ),
+      "the last serve-load run",
+    );
+    expect(howFast).to.deep.equal(lastRun.map((n) => Math.round(n / 100) * 100));
+  });
+
+  // --no-config leaves out .mocharc.json whole, its timeout too: with mocha's 2 s default, a test that runs
+  // git for each of its names timed out in a run of the command on this shared machine.
+  it("the command for a subset of the tests passes every option of .mocharc.json but its spec", () => {
+    const command = /`(npx mocha --no-config [^`]*)`/.exec(README)?.[1];
+    expect(command, "README: the mocha subset command not found").to.be.a("string");
+    const config = JSON.parse(readFileSync(resolve(ROOT, ".mocharc.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    const wanted = Object.entries(config)
+      .filter(([key]) => key !== "spec" && key !== "reporter")
+      .flatMap(([key, value]) =>
+        (Array.isArray(value) ? value : [value]).map((v) => `--${key} ${String(v)}`),
+      );
+    expect(wanted).to.not.be.empty;
+    for (const option of wanted) expect(command, option).to.include(option);
+  });
+});
