@@ -1002,6 +1002,21 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.statuses.at(-1)?.state).to.equal("success");
   });
 
+  it("cleanUpPullRequest on Gitea fails final when the pull request names neither a head branch nor a head repository (not an AGit one)", async () => {
+    // A delivery with no head object at all (Gogs' X-Gogs-Event sends head_branch instead), read back as such.
+    host.setPull("acme/api", pull({ headRef: "", headLabel: "", headRepoFullName: null }));
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }], "gitea", "/api/v1"),
+        closedEvent({ headRef: "", headRepoFullName: undefined }, "gitea"),
+        clients(),
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain("no head branch");
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
   it("cleanUpPullRequest on GitHub still fails final when the pull request names no head branch", async () => {
     host.setPull("acme/api", pull({ headRef: "" }));
     const err = await rejectsWithActionError(

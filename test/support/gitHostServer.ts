@@ -37,8 +37,8 @@ export interface PullState {
   merged: boolean;
   headRef: string;
   headSha: string;
-  /** Default: the repository itself. */
-  headRepoFullName?: string;
+  /** Default: the repository itself; null: head.repo null (a deleted fork, as GitHub sends it). */
+  headRepoFullName?: string | null;
   baseRef?: string;
   /** The head's label, when the host sends one (Gitea: the branch, when `ref` is refs/pull/<n>/head). */
   headLabel?: string;
@@ -439,7 +439,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
               ref: pull.headRef,
               ...(pull.headLabel === undefined ? {} : { label: pull.headLabel }),
               sha: pull.headSha,
-              repo: { full_name: pull.headRepoFullName ?? fullName },
+              repo: pull.headRepoFullName === null ? null : { full_name: pull.headRepoFullName ?? fullName },
             },
             base: {
               ref: pull.baseRef ?? state.defaultBranch,
