@@ -131,7 +131,7 @@ describe("DynamoDedupeStore against dynalite (a DynamoDB engine)", () => {
       state: "done",
       generation: 1,
     });
-    expect(ddb.operations.slice(from)).to.deep.equal(["UpdateItem", "GetItem"]);
+    expect(ddb.operations.slice(from)).to.deep.equal(["UpdateItem", "GetItem (consistent)"]);
   });
 
   it("a dead delivery is claimed again as generation 2, keeping the first claim's time", async () => {

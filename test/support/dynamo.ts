@@ -19,7 +19,10 @@ export interface LocalDynamo {
   url: string;
   client: DynamoDBClient;
   tableName: string;
-  /** The operation of every request the client sent, in order ("UpdateItem", "GetItem"...). */
+  /**
+   * The operation of every request the client sent, in order ("UpdateItem", "GetItem"...), a read with
+   * ConsistentRead as "GetItem (consistent)".
+   */
   operations: string[];
   /** The item under this partition key value (a consistent GetItem), or undefined. */
   item(key: string): Promise<Record<string, AttributeValue> | undefined>;
@@ -31,7 +34,10 @@ export async function startLocalDynamo(tableName: string): Promise<LocalDynamo> 
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
@@ -45,20 +51,36 @@ export async function startLocalDynamo(tableName: string): Promise<LocalDynamo> 
   const operations: string[] = [];
   client.middlewareStack.add(
     (next, context) => (args) => {
-      operations.push(String(context.commandName).replace(/Command$/, ""));
+      const consistent = (args.input as { ConsistentRead?: boolean }).ConsistentRead === true;
+      operations.push(
+        `${String(context.commandName).replace(/Command$/, "")}${consistent ? " (consistent)" : ""}`,
+      );
       return next(args);
     },
     { step: "initialize", name: "recordOperations" },
   );
-  // As src/infra/dedupe.ts declares the table: a string hash key, on demand.
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: "PAY_PER_REQUEST",
-      KeySchema: [{ AttributeName: DEDUPE_KEY, KeyType: "HASH" }],
-      AttributeDefinitions: [{ AttributeName: DEDUPE_KEY, AttributeType: "S" }],
-    }),
-  );
+  const close = async () => {
+    client.destroy();
+    server.closeAllConnections();
+    await new Promise<void>((resolve, reject) =>
+      server.close((error) => (error ? reject(error) : resolve())),
+    );
+  };
+  // As src/infra/dedupe.ts declares the table: a string hash key, on demand. A table the engine refuses
+  // stops the server too: a caller whose setup failed has nothing to close, and mocha would never exit.
+  await client
+    .send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: "PAY_PER_REQUEST",
+        KeySchema: [{ AttributeName: DEDUPE_KEY, KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: DEDUPE_KEY, AttributeType: "S" }],
+      }),
+    )
+    .catch(async (error: unknown) => {
+      await close();
+      throw error;
+    });
   return {
     url,
     client,
@@ -70,12 +92,6 @@ export async function startLocalDynamo(tableName: string): Promise<LocalDynamo> 
       );
       return out.Item;
     },
-    async close() {
-      client.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) =>
-        server.close((error) => (error ? reject(error) : resolve())),
-      );
-    },
+    close,
   };
 }

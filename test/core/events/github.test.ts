@@ -105,6 +105,13 @@ describe("Function: normaliseGitHubLike (shapes no fixture has)", () => {
       "d",
     );
     expect(gitea).to.include({ ref: "refs/heads/feature/x", branch: "feature/x" });
+    const giteaDelete = normaliseGitHubLike(
+      "gitea",
+      "delete",
+      { ref: "v1.2", ref_type: "tag", repository },
+      "d",
+    );
+    expect(giteaDelete).to.include({ ref: "refs/tags/v1.2", tag: "v1.2" });
     // GitHub names the short ref: a branch named refs/heads/x is that branch.
     const github = normaliseGitHubLike(
       "github",
