@@ -44,13 +44,15 @@ const MOVED_PROJECT = /^Non GET methods are not allowed for moved projects$/i;
 /**
  * The `ref` of a merge request's status. Ci::CreateCommitStatusService (app/services/ci/
  * create_commit_status_service.rb) puts the status in an external pipeline of the target project for that
- * ref, protected when Project#protected_for?(ref) says so (then 403 unless the token may push there). A
+ * ref, and refuses it (403) unless the token may update that pipeline (Ci::PipelinePolicy: a ref matched
+ * by a protected-branch rule needs a token that may push or merge there). A
  * merge request shows the target's merge request pipelines and the source project's pipelines of its
  * source branch (Ci::PipelinesForMergeRequestFinder), so the source branch is the ref for one of this
  * project. A fork's branch name would name a branch of the target instead (a fork's main is the target's
  * protected main); the target project holds a fork's commits at refs/merge-requests/<iid>/head
- * (MergeRequest#fetch_ref!), which is no branch or tag, never protected, and the ref of the target's own
- * merge request pipelines, whose pipeline the status then joins when there is one for the commit.
+ * (MergeRequest#fetch_ref!), which is no branch or tag and matches no protected-branch rule but a wildcard
+ * one (GitLab's `*` matches `/` too), and is the ref of the target's own merge request pipelines, whose
+ * pipeline the status then joins when there is one for the commit.
  */
 function statusRef(status: CommitStatus): string | undefined {
   if (status.ref && status.refInRepository === false && status.pullRequest !== undefined) {
