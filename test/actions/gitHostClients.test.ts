@@ -267,10 +267,13 @@ describe("Class: the Git host clients against answers the test writes", () => {
       ["bitbucket", (url) => new BitbucketCloudClient(url, AUTH)],
     ];
     for (const [provider, client] of clients) {
-      it(`${provider}: a DELETE answered 404 is a branch already gone`, async () => {
-        const { url } = await serve(() => json({ message: "Not Found" }, 404));
-        expect(await client(url).deleteBranch(REPO, "feature/x", SHA)).to.equal("already-gone");
-      });
+      // GitHub answers 422 to a branch that is not there; its 404 is a refusal (below).
+      if (provider !== "github") {
+        it(`${provider}: a DELETE answered 404 is a branch already gone`, async () => {
+          const { url } = await serve(() => json({ message: "Not Found" }, 404));
+          expect(await client(url).deleteBranch(REPO, "feature/x", SHA)).to.equal("already-gone");
+        });
+      }
 
       it(`${provider}: a DELETE answered 204 is a branch deleted`, async () => {
         const { url, seen } = await serve(() => ({ status: 204 }));
@@ -278,6 +281,18 @@ describe("Class: the Git host clients against answers the test writes", () => {
         expect(seen.map((req) => req.method)).to.deep.equal(["DELETE"]);
       });
     }
+
+    it("GitHub: a DELETE answered 404 is a final refusal of the token, not a branch already gone", async () => {
+      const { url } = await serve(() => json({ message: "Not Found" }, 404));
+      const err = await rejectsWithActionError(
+        new GitHubClient(url, AUTH).deleteBranch(REPO, "feature/x", SHA),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        "GitHub API DELETE /repos/acme/api/git/refs/heads/feature/x answered 404: Not Found; GitHub answers 404 " +
+          "to a token that may not write to the repository: check it may write contents",
+      );
+    });
 
     it('GitHub: 422 "Reference does not exist" is a branch already gone', async () => {
       const { url } = await serve(() => json({ message: "Reference does not exist" }, 422));

@@ -110,9 +110,22 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
   });
 
   it("cleanUpPullRequest says a branch was already gone when the deletion finds it gone (deleted since the lookup)", async () => {
-    host.script("delete-ref", { status: 404, body: JSON.stringify({ message: "Not Found" }) });
+    // GitHub's answer to a reference that is not there: 422, never 404 (a refusal of the token there).
+    host.script("delete-ref", { status: 422, body: JSON.stringify({ message: "Reference does not exist" }) });
     const outcome = await cleanUpPullRequest(request([deleteBranch]), closedEvent(), testClients());
     expect(outcome.detail).to.equal("branch feature/login was already gone");
+  });
+
+  it("cleanUpPullRequest fails final when GitHub answers the deletion 404 (a token that may not write), never says the branch was gone", async () => {
+    host.script("delete-ref", { status: 404, body: JSON.stringify({ message: "Not Found" }) });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(request([deleteBranch]), closedEvent(), testClients()),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain(
+      "answered 404: Not Found; GitHub answers 404 to a token that may not write",
+    );
+    expect(host.branches("acme/api")).to.include("feature/login");
   });
 
   it("cleanUpPullRequest fails final, setting failure, when neither the API nor the event names the head branch (a deleted pull request)", async () => {

@@ -165,8 +165,11 @@ export abstract class ApiClient {
     await discard(await this.call(call));
   }
 
-  /** What a final answer with this status (401, 403) most likely means for this host's credential, if it can tell. */
-  protected refusalHint(_status: number): string | undefined {
+  /**
+   * What a final answer with this status (401, 403) to this call (when known) most likely means for this
+   * host's credential, if it can tell.
+   */
+  protected refusalHint(_status: number, _call?: ApiCall): string | undefined {
     return undefined;
   }
 
@@ -180,7 +183,7 @@ export abstract class ApiClient {
     }
     const where = `${call.method} ${call.path.split("?")[0]}`;
     const err = statusError(`${this.what} ${where}`, res, detail);
-    const hint = err.retryable ? undefined : this.refusalHint(res.statusCode);
+    const hint = err.retryable ? undefined : this.refusalHint(res.statusCode, call);
     if (hint !== undefined) return withHint(err, hint);
     if (!err.retryable && res.statusCode === 401) {
       // Not always a bad token: Bitbucket Data Center answers 401 to a token that lacks a permission.

@@ -3,7 +3,7 @@ import { ActionError } from "../../core/errors";
 import { headBranch } from "../../core/events/github";
 import type { RepoRef } from "../../core/types";
 import { discard, header, parseRetryAfter, serverMessage } from "../http";
-import { ApiClient, clip, encodeSegments, linkPage, readApiJson, seg } from "./base";
+import { type ApiCall, ApiClient, clip, encodeSegments, linkPage, readApiJson, seg } from "./base";
 import type {
   ArchiveSource,
   CommitStatus,
@@ -31,6 +31,16 @@ export class GitHubClient extends ApiClient implements GitHostClient {
 
   protected override extraHeaders(): Record<string, string> {
     return { accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" };
+  }
+
+  protected override refusalHint(status: number, call?: ApiCall): string | undefined {
+    // A branch deletion's 404 is no branch gone (that is a 422, and its OpenAPI description documents 204, 409
+    // and 422 only): GitHub answers 404 rather than 403 to a token it will not let do something, so as not
+    // to tell a private repository exists (its REST API troubleshooting page), and the branch was just read.
+    if (this.provider === "github" && status === 404 && call?.method === "DELETE") {
+      return "GitHub answers 404 to a token that may not write to the repository: check it may write contents";
+    }
+    return undefined;
   }
 
   protected repoPath(repo: RepoRef): string {
@@ -107,7 +117,8 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     const res = await this.call({
       method: "DELETE",
       path: `${this.repoPath(repo)}/git/refs/heads/${encodeSegments(branch)}`,
-      accept: [404, 422],
+      // Not 404: GitHub answers 422 "Reference does not exist" to a branch that is not there (refusalHint).
+      accept: [422],
     });
     if (res.statusCode === 422) {
       // 422 is "Validation failed": "Reference does not exist" (gone already), or a refusal, such as a
@@ -135,7 +146,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       );
     }
     await discard(res);
-    return res.statusCode === 404 ? "already-gone" : "deleted";
+    return "deleted";
   }
 
   async getDefaultBranch(repo: RepoRef): Promise<string> {
