@@ -5,7 +5,7 @@
 // an operation of the description, its path and query parameters are declared and valid, the JSON body
 // validates against the request body schema and has no field it does not declare, each status the client
 // handles itself (its 2xx, and those it gives a meaning of its own) is a documented response, and each field
-// the client reads of a success answer is in that answer's documented schema.
+// and header the client reads of a success answer is in that answer's documented schema and headers.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
@@ -39,7 +39,8 @@ interface Operation {
   docs: string;
   parameters: Parameter[];
   requestBody?: { required: boolean; schema?: Schema };
-  responses: Record<string, { description: string; schema?: Schema }>;
+  /** Each response's documented header names (lower case) and JSON schema. */
+  responses: Record<string, { description: string; headers?: string[]; schema?: Schema }>;
 }
 
 interface Description {
@@ -62,20 +63,36 @@ const REPO: RepoRef = { owner: "acme", name: "api", fullName: "acme/api" };
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const AUTH = { authorization: `Bearer ${HOST_TOKEN}` };
 
-/** A GitHubClient that also records each call as the client put it: its path, body and the statuses it handles. */
+/** The answer, each header read of it from now on recorded by its name. */
+function recordingHeaders(res: HttpResponse, reads: Set<string>): HttpResponse {
+  res.headers = new Proxy(res.headers, {
+    get(target, key, receiver) {
+      if (typeof key === "string") reads.add(key);
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  return res;
+}
+
+/**
+ * A GitHubClient that also records each call as the client put it (its path, body and the statuses it
+ * handles) and the headers it reads of the answers its calls give back.
+ */
 class RecordingGitHubClient extends GitHubClient {
   readonly calls: ApiCall[] = [];
-  protected override call(call: ApiCall): Promise<HttpResponse> {
+  readonly headerReads = new Set<string>();
+  protected override async call(call: ApiCall): Promise<HttpResponse> {
     this.calls.push(call);
-    return super.call(call);
+    return recordingHeaders(await super.call(call), this.headerReads);
   }
 }
 
 class RecordingGiteaClient extends GiteaClient {
   readonly calls: ApiCall[] = [];
-  protected override call(call: ApiCall): Promise<HttpResponse> {
+  readonly headerReads = new Set<string>();
+  protected override async call(call: ApiCall): Promise<HttpResponse> {
     this.calls.push(call);
-    return super.call(call);
+    return recordingHeaders(await super.call(call), this.headerReads);
   }
 }
 
@@ -96,6 +113,8 @@ interface Outcome {
   calls: ApiCall[];
   /** Each field path the client read of a success answer's JSON: head.repo.full_name, [].number. */
   reads: string[];
+  /** Each header the client read of the answer (lower case). */
+  headerReads: string[];
 }
 
 const PULL = {
@@ -237,7 +256,12 @@ async function exchange(each: Exchange, client: (url: string) => Recording): Pro
     } finally {
       JSON.parse = parse;
     }
-    return { seen: host.seen, calls: recording.calls, reads: [...reads].sort() };
+    return {
+      seen: host.seen,
+      calls: recording.calls,
+      reads: [...reads].sort(),
+      headerReads: [...recording.headerReads].sort(),
+    };
   } finally {
     await host.close();
   }
@@ -358,10 +382,15 @@ function disagreements(description: Description, each: Exchange, outcome: Outcom
       if (!op.responses[String(status)]) problems.push(`status ${status} is not a documented response`);
     }
     if (!each.requestOnly && each.reply.status < 300) {
-      const schema = op.responses[String(each.reply.status)]?.schema;
+      const response = op.responses[String(each.reply.status)];
       for (const read of outcome.reads) {
-        if (!schema || !declares(schema, read.split("."))) {
+        if (!response?.schema || !declares(response.schema, read.split("."))) {
           problems.push(`the ${each.reply.status} answer's ${read} is not in its documented schema`);
+        }
+      }
+      for (const name of outcome.headerReads) {
+        if (!response?.headers?.includes(name)) {
+          problems.push(`the ${each.reply.status} answer's header ${name} is not documented`);
         }
       }
     }
@@ -432,6 +461,13 @@ describe(`Contract: GitHubClient against GitHub's OpenAPI description (${fixture
       expect(request?.headers.accept, each.what).to.equal("application/vnd.github+json");
       expect(request?.headers["x-github-api-version"], each.what).to.equal("2022-11-28");
     }
+  });
+
+  it("GitHubClient reads only the Link header of a pull request list's answer (documented on pulls/list's 200), and none of a pull request's", () => {
+    const read = (what: string) =>
+      [...outcomes.entries()].find(([each]) => each.what === what)?.[1].headerReads;
+    expect(read("openPullRequestsInto")).to.deep.equal(["link"]);
+    expect(read("getPullRequest")).to.deep.equal([]);
   });
 
   it("GitHubClient reads these fields of a pull request, each found in pulls/get's 200 schema above", () => {
