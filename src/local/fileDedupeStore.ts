@@ -6,7 +6,8 @@
 // Storage: an append-only journal (one JSON line per change), replayed and compacted on start.
 // Lines are written once per turn of the event loop, so a delivery's claim and mark share one write.
 // A crash can lose the last turn's lines, never accepted work: the queue journal is written before
-// the 202. A lost line can only make a redelivery run twice (at least once, as deployed).
+// the 202. A lost line can only make a redelivery run twice (at least once, as deployed). A done or dead
+// mark is written at once, before the work path lets the queue delete the message.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
@@ -83,6 +84,7 @@ export class FileDedupeStore implements DedupeStore {
     if (!entry || entry.generation !== generation) return;
     if (state === "queued" && entry.state !== "pending") return; // the work path got there first
     this.set(key, { state, generation, at: this.now(), first: entry.first }, false);
+    if (state === "done" || state === "dead") this.writeNow();
   }
 
   async release(route: string, deliveryId: string, generation: number): Promise<void> {
@@ -135,6 +137,21 @@ export class FileDedupeStore implements DedupeStore {
     this.journal.written().catch(() => {
       // The lines stay for the next write; close() reports a failure that lasts.
     });
+  }
+
+  /**
+   * Writes the lines appended so far now, not at the end of the turn. A done or dead mark must be in the file
+   * before the local queue can record its message deleted: the two journals are written at the end of the
+   * same turn in either order (a compaction of the queue's can come in between), and a kill -9 between
+   * them left the delivery "queued" here for 8 days with no message left to finish it: its redelivery was
+   * answered duplicate, even after it died.
+   */
+  private writeNow(): void {
+    try {
+      this.journal.writeNow();
+    } catch {
+      // As a background write: the lines stay for the next write; close() reports a failure that lasts.
+    }
   }
 
   private load(): void {

@@ -23,7 +23,12 @@ import { promisify } from "node:util";
 import type { SQSEvent } from "aws-lambda";
 import { expect } from "chai";
 import fc from "fast-check";
-import { ObjectChangedError, SecretNotFoundError, WorkItemTooLargeError } from "../../src/core/errors";
+import {
+  ActionError,
+  ObjectChangedError,
+  SecretNotFoundError,
+  WorkItemTooLargeError,
+} from "../../src/core/errors";
 import { DEDUPE_TTL_SECONDS } from "../../src/core/policy";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import type { ActionOutcome, RoutesConfig, WorkItem } from "../../src/core/types";
@@ -905,13 +910,14 @@ describe("Class: FileDedupeStore", () => {
     await store.claim("r", "done");
     await store.mark("r", "done", 1, "done");
     now += DEDUPE_TTL_MS + 1;
-    // Past 10,000 journal lines and four per entry, the next write compacts the journal.
+    // Past 10,000 journal lines and four per entry, the next write compacts the journal (a dead mark is
+    // written at once: the lines of the marks after that compaction follow it).
     for (let i = 0; i < 5_001; i++) {
       await store.claim("r", "busy");
       await store.mark("r", "busy", i + 1, "dead");
     }
     await new Promise((resolve) => setImmediate(resolve));
-    expect(journalKeys(file)).to.deep.equal(["r#busy"]);
+    expect(new Set(journalKeys(file))).to.deep.equal(new Set(["r#busy"]));
     store.close();
   });
 
@@ -974,6 +980,20 @@ describe("Class: FileDedupeStore", () => {
     store.close(); // writes what this turn left
     expect(await new FileDedupeStore(file).state("r", "d1")).to.deep.equal({ state: "done", generation: 1 });
   });
+
+  for (const state of ["done", "dead"] as const) {
+    it(`a ${state} mark is in the journal when mark() resolves, not at the end of the turn (the queue may record the message deleted first)`, async () => {
+      const file = join(dir, "dedupe.jsonl");
+      const store = new FileDedupeStore(file);
+      await store.claim("r", "d1");
+      await store.mark("r", "d1", 1, "queued");
+      await new Promise((resolve) => setImmediate(resolve));
+      await store.mark("r", "d1", 1, state);
+      const last = readFileSync(file, "utf8").trim().split("\n").pop() ?? "";
+      expect(JSON.parse(last)).to.deep.include({ k: "r#d1", s: state, g: 1 });
+      store.close();
+    });
+  }
 
   it("a journal write that fails in the background crashes nothing; close() reports it", async () => {
     const stateDir = join(dir, "gone");
@@ -1636,6 +1656,71 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     const { state, history } = await settledAtMaxAttempts("state-done-at-max", "done");
     expect(deadLetters(state)).to.deep.equal([]);
     expect(history.map((e) => [e.delivery, e.status, e.attempts])).to.deep.equal([["a", "done", 2]]);
+  });
+
+  it("a delivery's done mark is in dedupe.jsonl before the queue journal records its message deleted, also when another message's retry had the queue's write of the turn scheduled first: a kill -9 between the two writes left it queued there with no message", async () => {
+    // Two queued messages in two groups: "b" fails at once (its retry schedules the queue's write of the
+    // turn), "a" finishes a moment later in the same turn of the event loop.
+    const state = join(dir, "state-mark-first");
+    mkdirSync(join(state, "queue"), { recursive: true });
+    const queueJournal = join(state, "queue", "journal.jsonl");
+    const dedupeJournal = join(state, "dedupe.jsonl");
+    const put = (id: string, seq: number, delivery: string, repo: string) =>
+      JSON.stringify({
+        op: "put",
+        m: { id, seq, route: "r", group: repo, dedupeId: `${delivery}:1`, sentAt: 1, receiveCount: 0 },
+        item: item(delivery, repo),
+      });
+    writeFileSync(queueJournal, `${put("m1", 0, "a", "acme/api")}\n${put("m2", 1, "b", "acme/other")}\n`);
+    const mark = (delivery: string) =>
+      JSON.stringify({ k: `r#${delivery}`, s: "queued", g: 1, t: Date.now() });
+    writeFileSync(dedupeJournal, `${mark("a")}\n${mark("b")}\n`);
+    const realOpenSync = fs.openSync;
+    const realWriteSync = fs.writeSync;
+    const queueFds = new Set<number>();
+    /** Per deleted message, its delivery's state in dedupe.jsonl as the queue's del line was written. */
+    const markWhenDeleted: string[] = [];
+    fs.openSync = ((path: fs.PathLike, flags: fs.OpenMode, mode?: fs.Mode) => {
+      const fd = realOpenSync(path, flags, mode);
+      if (String(path) === queueJournal) queueFds.add(fd);
+      return fd;
+    }) as typeof fs.openSync;
+    fs.writeSync = ((fd: number, data: NodeJS.ArrayBufferView, ...rest: never[]) => {
+      if (queueFds.has(fd)) {
+        const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
+        for (const [, id] of text.matchAll(/"op":"del","id":"(m\d)"/g)) {
+          const delivery = id === "m1" ? "a" : "b";
+          const states = readFileSync(dedupeJournal, "utf8")
+            .trim()
+            .split("\n")
+            .map((line) => JSON.parse(line) as { k: string; s: string })
+            .filter((line) => line.k === `r#${delivery}`);
+          markWhenDeleted.push(`${delivery} ${states[states.length - 1]?.s}`);
+        }
+      }
+      return (realWriteSync as (...args: unknown[]) => number)(fd, data, ...rest);
+    }) as typeof fs.writeSync;
+    const runs: string[] = [];
+    try {
+      const gateway = await startWithRouteR(state, {
+        retryDelayMs: 0,
+        runAction: async (work) => {
+          runs.push(work.deliveryId);
+          if (work.deliveryId === "b" && runs.length === 2) {
+            throw new ActionError("Jenkins answered 503", { retryable: true });
+          }
+          if (work.deliveryId === "a") await new Promise((resolve) => setImmediate(resolve));
+          return { detail: "built" } as ActionOutcome;
+        },
+      });
+      await drained(gateway.url);
+      await gateway.close();
+    } finally {
+      fs.openSync = realOpenSync;
+      fs.writeSync = realWriteSync;
+    }
+    expect(runs).to.deep.equal(["a", "b", "b"]);
+    expect(markWhenDeleted.sort()).to.deep.equal(["a done", "b done"]);
   });
 });
 
