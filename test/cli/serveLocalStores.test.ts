@@ -921,6 +921,26 @@ describe("Class: FileDedupeStore", () => {
     store.close();
   });
 
+  it("a journal of deliveries claimed, queued and done (three lines each) is compacted while serving: past 10,000 lines it is rewritten, and the entries past 8 days leave it", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    let now = 7_000_000;
+    const store = new FileDedupeStore(file, () => now);
+    const deliver = async (id: string) => {
+      await store.claim("r", id);
+      await store.mark("r", id, 1, "queued");
+      await store.mark("r", id, 1, "done");
+    };
+    for (let i = 0; i < 3_000; i++) await deliver(`old-${i}`);
+    now += DEDUPE_TTL_MS + 1;
+    for (let i = 0; i < 1_000; i++) await deliver(`new-${i}`);
+    await new Promise((resolve) => setImmediate(resolve));
+    const keys = journalKeys(file);
+    expect(keys.filter((key) => key.startsWith("r#old-"))).to.deep.equal([]);
+    expect(new Set(keys).size).to.equal(1_000);
+    expect(keys.length).to.be.below(3_000);
+    store.close();
+  });
+
   it("a released claim journaled by an earlier version (t 0) loads as released: its redelivery takes over its generation, with the first claim's time, until 8 days after that", async () => {
     const file = join(dir, "dedupe.jsonl");
     writeFileSync(
