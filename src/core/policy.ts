@@ -14,6 +14,8 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 export const MAX_WORK_ITEM_BYTES = 262_144;
 /** How long a delivery id is remembered (GitHub redeliveries are possible for 3 days; GHES 7). */
 export const DEDUPE_TTL_SECONDS = 8 * 24 * 3600;
+/** How long a dead letter is kept: SQS's longest retention, the deployed DLQ's, and serve's dead-letters/. */
+export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 /** A "pending" dedupe claim older than this is considered abandoned (the enqueue never finished). */
 export const PENDING_CLAIM_TTL_SECONDS = 60;
 /** Secrets are cached in memory for this long. */

@@ -3,7 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { dnsSuffix } from "../core/partitions";
-import { MAX_ATTEMPTS } from "../core/policy";
+import { DLQ_RETENTION_SECONDS, MAX_ATTEMPTS } from "../core/policy";
 import type { Route as RouteSpec } from "../core/types";
 import type { EgressProxyConfig, LambdaConfig } from "./config";
 import type { RouteNames } from "./naming";
@@ -23,7 +23,6 @@ export const LAMBDA_RUNTIME = "nodejs24.x";
 export const MAX_ENV_BYTES = 4096;
 /** SQS: visibility must cover a retry of the whole batch; AWS recommends 6x the function timeout. */
 export const VISIBILITY_FACTOR = 6;
-export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 export const QUEUE_RETENTION_SECONDS = 4 * 24 * 3600;
 /**
  * One record per invocation. SQS counts a receive for every record of a batch, also for those held back

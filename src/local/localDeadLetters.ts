@@ -1,7 +1,9 @@
 // DeadLetterQueue persisted under <state-dir>/dead-letters/: one JSON file per dead work item, so a user
-// can read why it died and redeliver it from the Git host.
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+// can read why it died and redeliver it from the Git host. Kept 14 days, as the deployed DLQ keeps its
+// messages (DLQ_RETENTION_SECONDS): `prune` removes the older ones.
+import { mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import { DLQ_RETENTION_SECONDS } from "../core/policy";
 import type { DeadLetterQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
 import { writeFileAtomic } from "./atomicFile";
@@ -50,6 +52,25 @@ export class LocalDeadLetters implements DeadLetterQueue {
     };
   }
 
+  /**
+   * Removes the dead letters older than `retentionMs` (14 days): those whose name starts with the time they
+   * died, as `send` and `sendRaw` name them; any other file is left alone. Returns how many it removed.
+   */
+  prune(now = Date.now(), retentionMs = DLQ_RETENTION_SECONDS * 1000): number {
+    let removed = 0;
+    for (const name of readdirSync(this.dir)) {
+      const deadAt = deadAtOf(name);
+      if (deadAt === undefined || now - deadAt <= retentionMs) continue;
+      try {
+        unlinkSync(join(this.dir, name));
+        removed++;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
+    }
+    return removed;
+  }
+
   /** Every dead letter on disk, oldest first. */
   list(): DeadLetter[] {
     return readdirSync(this.dir)
@@ -62,4 +83,12 @@ export class LocalDeadLetters implements DeadLetterQueue {
 /** A file-name-safe rendering of an id (delivery ids come from the network). */
 function safe(text: string): string {
   return text.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 80);
+}
+
+/** When a dead letter named by `send` or `sendRaw` died (its name's leading time), else undefined. */
+function deadAtOf(name: string): number | undefined {
+  const time = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z-\d+-.*\.json$/.exec(name);
+  if (!time) return undefined;
+  const at = Date.parse(`${time[1]}T${time[2]}:${time[3]}:${time[4]}.${time[5]}Z`);
+  return Number.isNaN(at) ? undefined : at;
 }

@@ -2,7 +2,7 @@
 // code as the Lambda) behind node:http, with embedded stand-ins for AWS under one state directory:
 //   <state-dir>/secrets.json          webhook secrets (generated when no --secrets file is given)
 //   <state-dir>/queue/journal.jsonl   accepted work, an append-only journal (LocalQueue)
-//   <state-dir>/dead-letters/         work that failed for good (LocalDeadLetters)
+//   <state-dir>/dead-letters/         work that failed for good, kept 14 days (LocalDeadLetters)
 //   <state-dir>/dedupe.jsonl          delivery ids already accepted (FileDedupeStore)
 //   <state-dir>/deliveries.json       the recent deliveries served at /_hookgate/deliveries
 //   <state-dir>/s3/<bucket>/<key>     objects written by s3-zip (FsObjectStore), unless --s3-endpoint
@@ -72,6 +72,8 @@ export interface LocalGatewayOptions {
    * write-then-rename already survives a crash or kill of the process; fsync costs a few ms a delivery).
    */
   fsync?: boolean;
+  /** How often the dead letters past their 14 days are removed while running (default 1 h); tests shorten it. */
+  deadLetterPruneEveryMs?: number;
   /** How long a stop waits for work in flight before leaving it persisted for the next start. */
   drainTimeoutMs?: number;
   /**
@@ -165,6 +167,18 @@ async function openLocalGateway(
       deliveries.work(letter.item, { status: "dead", reason: deadLettered, error: letter.reason });
     } else deliveries.unreadable(letter.route ?? "unknown", letter.reason);
   });
+  // Kept 14 days, as the deployed DLQ keeps its messages: on start, then once an hour.
+  const pruneDeadLetters = () => {
+    try {
+      const removed = deadLetters.prune();
+      if (removed > 0) {
+        log({ level: "info", msg: "dead letters older than 14 days removed", count: removed });
+      }
+    } catch (error) {
+      log({ level: "warn", msg: "old dead letters could not be removed", error: String(error) });
+    }
+  };
+  pruneDeadLetters();
   const dedupe = new FileDedupeStore(join(stateDir, "dedupe.jsonl"), Date.now, { log });
   const objects = options.objects ?? new FsObjectStore(join(stateDir, "s3"));
   const tmpDir = join(stateDir, "tmp");
@@ -640,9 +654,13 @@ async function openLocalGateway(
     throw error;
   }
 
+  const deadLetterPruning = setInterval(pruneDeadLetters, options.deadLetterPruneEveryMs ?? 3_600_000);
+  deadLetterPruning.unref();
+
   let closing: Promise<{ drained: boolean }> | undefined;
   async function close(): Promise<{ drained: boolean }> {
     const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+    clearInterval(deadLetterPruning);
     // 1. stop accepting; let the requests in flight get their answer.
     server.close();
     server.closeIdleConnections();

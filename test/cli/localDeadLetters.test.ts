@@ -92,6 +92,23 @@ describe("Class: LocalDeadLetters", () => {
     expect(letters.list().map((l) => l.reason)).to.deep.equal(["01", "02", "03"]);
   });
 
+  it("prune removes the letters that died more than 14 days ago, as the deployed DLQ drops its messages, and leaves every other file", () => {
+    const letters = new LocalDeadLetters(dir);
+    const names = [
+      "2026-01-01T00-00-00-000Z-0000-r-d-g1.json",
+      "2026-01-01T00-00-00-001Z-0001-unparsable.json",
+      "2026-01-14T23-59-59-999Z-0002-r-e-g1.json",
+      "2026-01-15T00-00-00-001Z-0003-r-f-g1.json",
+      "notes.json",
+      ".2026-01-01T00-00-00-000Z-0000-r-d-g1.json.0123456789ab.tmp",
+    ];
+    for (const name of names) writeFileSync(join(dir, name), "{}");
+    const now = Date.parse("2026-01-29T00:00:00.000Z");
+    expect(letters.prune(now)).to.equal(3);
+    expect(readdirSync(dir).sort()).to.deep.equal([...names.slice(3)].sort());
+    expect(letters.prune(now)).to.equal(0);
+  });
+
   it("each letter is durable: written with an fsync of its directory", async () => {
     let syncs = 0;
     fs.fsyncSync = (fd: number) => {

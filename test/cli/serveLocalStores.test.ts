@@ -1678,6 +1678,38 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     expect(history.map((e) => [e.delivery, e.status, e.attempts])).to.deep.equal([["a", "done", 2]]);
   });
 
+  it("a start removes the dead letters older than 14 days (the deployed DLQ's retention) and keeps the others: dead-letters/ does not grow for as long as serve runs", async () => {
+    const state = join(dir, "state-old-dead-letters");
+    mkdirSync(join(state, "dead-letters"), { recursive: true });
+    const letterName = (ageMs: number, delivery: string) =>
+      `${new Date(Date.now() - ageMs).toISOString().replace(/[:.]/g, "-")}-0000-r-${delivery}-g1.json`;
+    const old = letterName(15 * 24 * 3_600_000, "old");
+    const recent = letterName(3_600_000, "recent");
+    for (const name of [old, recent]) writeFileSync(join(state, "dead-letters", name), "{}");
+    const logs: Record<string, unknown>[] = [];
+    const gateway = await startWithRouteR(state, { log: (line) => logs.push(line) });
+    await gateway.close();
+    expect(readdirSync(join(state, "dead-letters"))).to.deep.equal([recent]);
+    expect(logs.filter((line) => line.msg === "dead letters older than 14 days removed")).to.deep.equal([
+      { level: "info", msg: "dead letters older than 14 days removed", count: 1 },
+    ]);
+  });
+
+  it("while running, a dead letter past its 14 days is removed too (once an hour; here every 20 ms)", async () => {
+    const state = join(dir, "state-old-dead-letters-running");
+    const gateway = await startWithRouteR(state, { deadLetterPruneEveryMs: 20 });
+    try {
+      const name = `${new Date(Date.now() - 15 * 24 * 3_600_000).toISOString().replace(/[:.]/g, "-")}-0000-r-d-g1.json`;
+      writeFileSync(join(state, "dead-letters", name), "{}");
+      for (let i = 0; i < 500 && readdirSync(join(state, "dead-letters")).length > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(readdirSync(join(state, "dead-letters"))).to.deep.equal([]);
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it("a delivery's done mark is in dedupe.jsonl before the queue journal records its message deleted, also when another message's retry had the queue's write of the turn scheduled first: a kill -9 between the two writes left it queued there with no message", async () => {
     // Two queued messages in two groups: "b" fails at once (its retry schedules the queue's write of the
     // turn), "a" finishes a moment later in the same turn of the event loop.
