@@ -1,7 +1,7 @@
 // The local stand-ins behind `hookgate serve`: object store paths, dedupe semantics, the persistent
 // FIFO queue, the secrets file. Real files in a temp dir; no servers.
 
-import { createHash, pbkdf2 } from "node:crypto";
+import { createHash, createHmac, pbkdf2 } from "node:crypto";
 import fs, {
   appendFileSync,
   existsSync,
@@ -1039,6 +1039,10 @@ describe("Class: FileDedupeStore", () => {
 });
 
 const DEDUPE_TTL_MS = DEDUPE_TTL_SECONDS * 1000;
+/** examples/github-push.json: a push to acme/api's main, which route r matches. */
+const PUSH_ACME_API = JSON.parse(
+  readFileSync(join(__dirname, "..", "..", "examples", "github-push.json"), "utf8"),
+);
 
 /** The keys of a dedupe journal's lines, in order. */
 function journalKeys(file: string): string[] {
@@ -1676,6 +1680,60 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     const { state, history } = await settledAtMaxAttempts("state-done-at-max", "done");
     expect(deadLetters(state)).to.deep.equal([]);
     expect(history.map((e) => [e.delivery, e.status, e.attempts])).to.deep.equal([["a", "done", 2]]);
+  });
+
+  it("a claim a crash left pending (the 202 never went out) is taken over by the redelivery right after the restart, not answered 503 for 60 s: queued once, whether its put line reached the queue journal (a) or not (b)", async () => {
+    const state = stateWithQueued("state-pending-claims", { receiveCount: 0 });
+    const claimedAt = Date.now();
+    const pending = (delivery: string) =>
+      JSON.stringify({ k: `r#${delivery}`, s: "pending", g: 1, t: claimedAt, f: claimedAt });
+    writeFileSync(join(state, "dedupe.jsonl"), `${pending("a")}\n${pending("b")}\n`);
+    const runs: string[] = [];
+    let letRun: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => {
+      letRun = resolve;
+    });
+    const gateway = await startWithRouteR(state, {
+      runAction: async (work) => {
+        runs.push(work.deliveryId);
+        await running; // "a", resumed from the journal, is still running when it is redelivered
+        return { detail: "built" } as ActionOutcome;
+      },
+    });
+    try {
+      const secret = JSON.parse(readFileSync(gateway.secretsFile, "utf8"))["test/hook"] as string;
+      const body = Buffer.from(JSON.stringify(PUSH_ACME_API));
+      const redeliver = async (delivery: string) => {
+        const answer = await fetch(`${gateway.url}/hooks/r`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "x-github-event": "push",
+            "x-github-delivery": delivery,
+            "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`,
+          },
+          body,
+        });
+        return [answer.status, ((await answer.json()) as { status: string }).status];
+      };
+      expect(await redeliver("a")).to.deep.equal([202, "queued"]);
+      expect(await redeliver("b")).to.deep.equal([202, "queued"]);
+      letRun();
+      const history = await drained(gateway.url);
+      expect(runs.sort()).to.deep.equal(["a", "b"]);
+      expect(
+        history
+          .filter((e) => e.status !== "ignored")
+          .map((e) => [e.delivery, e.status])
+          .sort(),
+      ).to.deep.equal([
+        ["a", "done"],
+        ["b", "done"],
+      ]);
+    } finally {
+      letRun();
+      await gateway.close();
+    }
   });
 
   it("a start removes the dead letters older than 14 days (the deployed DLQ's retention) and keeps the others: dead-letters/ does not grow for as long as serve runs", async () => {
