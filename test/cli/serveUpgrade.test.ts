@@ -132,6 +132,7 @@ describe("Command: hookgate serve on a state dir an older hookgate wrote (test/f
   });
 
   const fixtures: Array<[commit: string, what: string]> = [
+    ["ca52ad6", "a serve of two weeks before"],
     ["0c9c552", "a serve whose object store did not record each object's size and SHA-256 yet"],
   ];
   for (const [commit, what] of fixtures) {
