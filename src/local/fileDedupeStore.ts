@@ -1,6 +1,10 @@
 // DedupeStore persisted under the state dir, with the semantics of the deployed (DynamoDB) one:
 // a claim succeeds when the id is new, when its last generation died, or when a "pending" claim was
-// abandoned (a dead one's next claim takes generation + 1, an abandoned one is taken over as the same generation); an older generation never overwrites a newer one; entries expire after DEDUPE_TTL_SECONDS.
+// abandoned (a dead one's next claim takes generation + 1, an abandoned one is taken over as the same
+// generation); an older generation never overwrites a newer one. An entry expires as the deployed item
+// does, once its expiresAt second (its last change's second + DEDUPE_TTL_SECONDS) has passed, and is
+// dropped then (DynamoDB's TTL deletes an expired item lazily: until it does, the deployed claim takes the
+// next generation and keeps the first claim's time, where here the next claim is generation 1 again).
 // A released claim expires like the others, DEDUPE_TTL_SECONDS after its claim (the deployed item keeps
 // the claim's expiresAt): until then its generation and first claim's time still shape the next claim.
 // Storage: an append-only journal (one JSON line per change), replayed and compacted on start.
@@ -203,8 +207,13 @@ export class FileDedupeStore implements DedupeStore {
   }
 }
 
+/**
+ * Past the deployed item's expiresAt (epoch seconds: its last change's second + DEDUPE_TTL_SECONDS), as the
+ * deployed store's claim condition reads it (#expiresAt < the clock's second): up to 999 ms later than
+ * DEDUPE_TTL_SECONDS after the change to the millisecond, never earlier.
+ */
 function expired(entry: Entry, now: number): boolean {
-  return now - entry.at > DEDUPE_TTL_SECONDS * 1000;
+  return Math.floor(entry.at / 1000) + DEDUPE_TTL_SECONDS < Math.floor(now / 1000);
 }
 
 /** An entry's JournalLine, written by hand: only the key needs escaping. */

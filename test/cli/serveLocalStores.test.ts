@@ -922,7 +922,7 @@ describe("Class: FileDedupeStore", () => {
     await store.release("r", "released", 1);
     await store.claim("r", "kept");
     store.close();
-    now += DEDUPE_TTL_MS + 1;
+    now += DEDUPE_TTL_MS + 1_000;
     const reopened = new FileDedupeStore(file, () => now);
     expect(journalKeys(file)).to.deep.equal([]);
     expect(await reopened.state("r", "released")).to.equal(undefined);
@@ -942,8 +942,8 @@ describe("Class: FileDedupeStore", () => {
     await store.release("r", "released", 1);
     await store.claim("r", "done");
     await store.mark("r", "done", 1, "done");
-    now += DEDUPE_TTL_MS + 1;
-    // Past 10,000 journal lines and four per entry, the next write compacts the journal (a dead mark is
+    now += DEDUPE_TTL_MS + 1_000;
+    // Past 10,000 journal lines and two per entry, the next write compacts the journal (a dead mark is
     // written at once: the lines of the marks after that compaction follow it).
     for (let i = 0; i < 5_001; i++) {
       await store.claim("r", "busy");
@@ -964,7 +964,7 @@ describe("Class: FileDedupeStore", () => {
       await store.mark("r", id, 1, "done");
     };
     for (let i = 0; i < 3_000; i++) await deliver(`old-${i}`);
-    now += DEDUPE_TTL_MS + 1;
+    now += DEDUPE_TTL_MS + 1_000;
     for (let i = 0; i < 1_000; i++) await deliver(`new-${i}`);
     await new Promise((resolve) => setImmediate(resolve));
     const keys = journalKeys(file);
@@ -972,6 +972,28 @@ describe("Class: FileDedupeStore", () => {
     expect(new Set(keys).size).to.equal(1_000);
     expect(keys.length).to.be.below(3_000);
     store.close();
+  });
+
+  it("an entry expires once the second of the deployed item's expiresAt (its last change's second + 8 days) has passed: 8 days and 1 ms after a done, live or reopened, it is still a duplicate; a second later it is new", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    let now = 7_000_000;
+    const store = new FileDedupeStore(file, () => now);
+    await store.claim("r", "d1");
+    await store.mark("r", "d1", 1, "done");
+    now += DEDUPE_TTL_MS + 1;
+    expect(await store.claim("r", "d1")).to.deep.equal({ claimed: false, state: "done", generation: 1 });
+    store.close();
+    const reopened = new FileDedupeStore(file, () => now);
+    expect(await reopened.state("r", "d1")).to.deep.equal({ state: "done", generation: 1 });
+    now = 7_000_000 + DEDUPE_TTL_MS + 999;
+    expect(await reopened.claim("r", "d1")).to.deep.equal({ claimed: false, state: "done", generation: 1 });
+    now += 1;
+    expect(await reopened.claim("r", "d1")).to.deep.equal({
+      claimed: true,
+      generation: 1,
+      firstClaimedAtMs: now,
+    });
+    reopened.close();
   });
 
   it("a released claim journaled by an earlier version (t 0) loads as released: its redelivery takes over its generation, with the first claim's time, until 8 days after that", async () => {
@@ -983,7 +1005,7 @@ describe("Class: FileDedupeStore", () => {
         JSON.stringify({ k: "r#d2", s: "pending", g: 1, t: 0, f: 5_000_000 }),
       ].join("\n")}\n`,
     );
-    const now = 5_000_000 + DEDUPE_TTL_MS + 1;
+    const now = 5_000_000 + DEDUPE_TTL_MS + 1_000;
     const store = new FileDedupeStore(file, () => now);
     expect(journalKeys(file)).to.deep.equal(["r#d1"]);
     expect(await store.claim("r", "d1")).to.deep.equal({
