@@ -13,6 +13,11 @@
 // comment: entries expire after DEDUPE_TTL_SECONDS), the second, "deleted". Both models expire an item at
 // the same moment: once its expiresAt, in epoch seconds, is behind the clock's.
 //
+// A second one, also in the model: a restart of `serve`. The file store is opened by the one serve holding
+// the state dir's lock, so a claim still pending on disk was cut short by a stop or a crash and is taken as
+// abandoned (a released claim: its redelivery takes it over as the same generation at once). A deployed
+// pending claim waits out the pending TTL, as another function may still be sending it.
+//
 // Time is the stores' injected clock only; nothing here reads the wall clock.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -99,6 +104,11 @@ class DedupeModel {
     Object.assign(entry, { state, updatedAt: now, expiresAt: seconds(now) + DEDUPE_TTL_SECONDS });
   }
 
+  /** A restart of serve: every pending claim on disk is abandoned, as a released one is. */
+  restart(): void {
+    for (const entry of this.entries.values()) if (entry.state === "pending") entry.updatedAt = 0;
+  }
+
   release(key: string, generation: number, now: number): void {
     const entry = this.live(key, now);
     if (entry && entry.generation === generation && entry.state === "pending") entry.updatedAt = 0;
@@ -149,6 +159,7 @@ class Run {
   readonly dynamo: DynamoDedupeStore;
   file: FileDedupeStore;
   readonly subjects: Subject[];
+  private readonly fileModel: DedupeModel;
   private readonly dir: string;
   private readonly journal: string;
   private steps = 0;
@@ -166,6 +177,7 @@ class Run {
     this.file = new FileDedupeStore(this.journal, now);
     this.dynamo = new DynamoDedupeStore(ddb.client, ddb.tableName, { now });
     const kept = new DedupeModel("kept");
+    this.fileModel = new DedupeModel("deleted");
     this.subjects = [
       {
         name: "MemoryDedupeStore",
@@ -176,7 +188,7 @@ class Run {
       },
       {
         name: "FileDedupeStore",
-        model: new DedupeModel("deleted"),
+        model: this.fileModel,
         store: () => this.file,
         claimRetried: (route, id) => this.file.claim(route, id),
       },
@@ -212,6 +224,7 @@ class Run {
     if (op.op === "restart") {
       this.file.close();
       this.file = new FileDedupeStore(this.journal, () => this.now);
+      this.fileModel.restart();
       return;
     }
     const { route, id, modelKey } = this.where(op.key);
