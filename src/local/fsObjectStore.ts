@@ -6,15 +6,13 @@
 // between the two, or a rename of the object that fails, leaves the new metadata and the old object. So the
 // metadata file records the size and SHA-256 of the object it was written with, and keeps the entry of the
 // object it replaces as `previous`; head believes an entry only for the object it names (the new one, or
-// the old one still in place), and any other object at the key has no metadata. A metadata file an older
-// hookgate wrote names no object: it is believed for the object at the key when that object was put in
-// place after the file was written, as that hookgate's put did (metadata, then the object's rename).
+// the old one still in place), and any other object at the key has no metadata.
 // The SHA-256 is the object's ETag here. A conditional put (If-Match / If-None-Match: *, as S3 does)
 // compares with what is on disk when the object is about to be renamed into place, under a lock per key
 // that head and deletePrefix take too (one serve per state directory, so one process writes it).
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, readdirSync, rmSync } from "node:fs";
-import { lstat, mkdir, open, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -133,11 +131,9 @@ export class FsObjectStore implements ObjectStore {
    * The metadata from <key>.metadata.json and the object's ETag (its SHA-256, quoted), or undefined when
    * there is no object at the key. The metadata is that of the file's entry, or its `previous` one, that
    * names the object at the key (by size and SHA-256): the new one after a put, the old one after a put
-   * that stopped or failed between its two writes; or, from a file an older hookgate wrote (it names no
-   * object), the file's own when the object was put in place after it. An object has no metadata
-   * (`metadata: {}`) unless one of them does: the file is missing, not readable JSON (edited by hand),
-   * names other objects only (a hand edit of the object or of the file), or names none and was written
-   * after the object was put in place (a hand edit, or that older hookgate stopped between its two writes).
+   * that stopped or failed between its two writes. An object has no metadata (`metadata: {}`) unless one
+   * of them does: the file is missing, not readable JSON (edited by hand), written by an older hookgate
+   * (it names no object), or names other objects only (a hand edit of the object or of the file).
    */
   async head(bucket: string, key: string): Promise<ObjectHead | undefined> {
     const target = this.pathOf(bucket, key);
@@ -173,7 +169,7 @@ export class FsObjectStore implements ObjectStore {
     bucket: string,
     key: string,
     condition: WriteCondition,
-  ): Promise<ObjectOnDisk | undefined> {
+  ): Promise<StoredObject | undefined> {
     const current = await readObjectIdentity(target);
     const what = `s3://${bucket}/${key.slice(0, 200)}`;
     if (condition.ifNoneMatch !== undefined && current !== undefined) {
@@ -414,41 +410,22 @@ interface MetadataEntry {
   object?: unknown;
 }
 
-/** An object on disk: its identity, and when it was put in place (its inode's change time, which a rename sets). */
-interface ObjectOnDisk extends StoredObject {
-  placedAtNs: bigint;
-}
-
-/** A metadata file's JSON object, and when it was written (its modification time). */
-interface SavedMetadata {
-  saved: MetadataEntry & { previous?: unknown };
-  writtenAtNs: bigint;
-}
-
 function sameObject(recorded: unknown, object: StoredObject): boolean {
   const r = recorded as Partial<StoredObject> | null | undefined;
   return typeof r === "object" && r !== null && r.size === object.size && r.sha256 === object.sha256;
 }
 
 /**
- * The entry of the metadata file `file` written for `object`: the file's own, else its `previous` (the
- * object a put was replacing when it stopped or failed before its rename), else undefined. A file an older
- * hookgate wrote (no `object`, no `previous`) is the entry of the object put in place after it: that
- * hookgate wrote the metadata, then renamed the object into place, so a file written after the object
- * was placed is a hand edit or the half of a put that stopped between its two writes (its object never
- * placed), and names another object. Both times come from the kernel's clock, which can give two steps of
- * one put the same time: the same time counts as after.
+ * The entry of the metadata file `saved` written for `object`: the file's own, else its `previous` (the
+ * object a put was replacing when it stopped or failed before its rename), else undefined.
  */
-function entryOf(file: SavedMetadata | undefined, object: ObjectOnDisk): MetadataEntry | undefined {
-  if (file === undefined) return undefined;
-  const { saved } = file;
+function entryOf(
+  saved: (MetadataEntry & { previous?: unknown }) | undefined,
+  object: StoredObject,
+): MetadataEntry | undefined {
+  if (saved === undefined) return undefined;
   if (sameObject(saved.object, object)) {
     return { contentType: saved.contentType, metadata: saved.metadata, object: saved.object };
-  }
-  if (saved.object === undefined && saved.previous === undefined) {
-    if (object.placedAtNs < file.writtenAtNs) return undefined;
-    const identity: StoredObject = { size: object.size, sha256: object.sha256 };
-    return { contentType: saved.contentType, metadata: saved.metadata, object: identity };
   }
   const previous = saved.previous as MetadataEntry | null | undefined;
   if (typeof previous !== "object" || previous === null || !sameObject(previous.object, object))
@@ -456,37 +433,25 @@ function entryOf(file: SavedMetadata | undefined, object: ObjectOnDisk): Metadat
   return { contentType: previous.contentType, metadata: previous.metadata, object: previous.object };
 }
 
-/**
- * The metadata file's JSON object and when it was written, or undefined when it is missing or not a
- * readable JSON object.
- */
-async function readMetadataFile(path: string): Promise<SavedMetadata | undefined> {
+/** The metadata file's JSON object, or undefined when it is missing or not a readable JSON object. */
+async function readMetadataFile(path: string): Promise<(MetadataEntry & { previous?: unknown }) | undefined> {
   let saved: unknown;
-  let writtenAtNs: bigint;
   try {
-    const handle = await open(path, "r");
-    try {
-      writtenAtNs = (await handle.stat({ bigint: true })).mtimeNs;
-      saved = JSON.parse(await handle.readFile("utf8"));
-    } finally {
-      await handle.close();
-    }
+    saved = JSON.parse(await readFile(path, "utf8"));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== undefined && code !== "ENOENT" && code !== "ENOTDIR") throw error;
     return undefined;
   }
-  return typeof saved === "object" && saved !== null
-    ? { saved: saved as MetadataEntry, writtenAtNs }
-    : undefined;
+  return typeof saved === "object" && saved !== null ? (saved as MetadataEntry) : undefined;
 }
 
 /**
- * The size and SHA-256 of the object file at `path` and when it was put in place, read through one
- * descriptor (a put that renames another file into place meanwhile does not mix the two), or undefined
- * when there is none (no file, a folder: S3 has no folders).
+ * The size and SHA-256 of the object file at `path`, read through one descriptor (a put that renames
+ * another file into place meanwhile does not mix the two), or undefined when there is none (no file, a
+ * folder: S3 has no folders).
  */
-async function readObjectIdentity(path: string): Promise<ObjectOnDisk | undefined> {
+async function readObjectIdentity(path: string): Promise<StoredObject | undefined> {
   let handle: import("node:fs/promises").FileHandle;
   try {
     handle = await open(path, "r");
@@ -496,15 +461,14 @@ async function readObjectIdentity(path: string): Promise<ObjectOnDisk | undefine
     throw error;
   }
   try {
-    const stats = await handle.stat({ bigint: true });
-    if (stats.isDirectory()) return undefined;
+    if ((await handle.stat()).isDirectory()) return undefined;
     const hash = createHash("sha256");
     let size = 0;
     for await (const chunk of handle.createReadStream({ autoClose: false }) as AsyncIterable<Buffer>) {
       hash.update(chunk);
       size += chunk.length;
     }
-    return { size, sha256: hash.digest("hex"), placedAtNs: stats.ctimeNs };
+    return { size, sha256: hash.digest("hex") };
   } finally {
     await handle.close();
   }
