@@ -90,7 +90,11 @@ export class FileDedupeStore implements DedupeStore {
     if (!entry || entry.generation !== generation) return;
     if (state === "queued" && entry.state !== "pending") return; // the work path got there first
     this.set(key, { state, generation, at: this.now(), first: entry.first }, false);
-    if (state === "done" || state === "dead") this.writeNow();
+    // Written now, not at the end of the turn: the queue may record its message deleted in this turn, and
+    // a kill -9 between the two writes left the delivery "queued" for 8 days, its redelivery a duplicate.
+    // A write that fails rejects the mark, which the caller logs as a failed DynamoDB mark; its lines stay
+    // for the next write.
+    if (state === "done" || state === "dead") this.journal.writeNow();
   }
 
   async release(route: string, deliveryId: string, generation: number): Promise<void> {
@@ -143,21 +147,6 @@ export class FileDedupeStore implements DedupeStore {
     this.journal.written().catch(() => {
       // The lines stay for the next write; close() reports a failure that lasts.
     });
-  }
-
-  /**
-   * Writes the lines appended so far now, not at the end of the turn. A done or dead mark must be in the file
-   * before the local queue can record its message deleted: the two journals are written at the end of the
-   * same turn in either order (a compaction of the queue's can come in between), and a kill -9 between
-   * them left the delivery "queued" here for 8 days with no message left to finish it: its redelivery was
-   * answered duplicate, even after it died.
-   */
-  private writeNow(): void {
-    try {
-      this.journal.writeNow();
-    } catch {
-      // As a background write: the lines stay for the next write; close() reports a failure that lasts.
-    }
   }
 
   private load(): void {

@@ -218,8 +218,18 @@ async function openLocalGateway(
     redrive: async ({ route, body, item }, reason) => {
       if (!item) return deadLetters.sendRaw(body, reason, route || undefined);
       await deadLetters.send(item, reason);
-      // As the handler marks a final failure: a redelivery is accepted again, not answered duplicate.
-      await dedupe.mark(route, item.deliveryId, item.generation, "dead");
+      // As the handler marks a final failure: a redelivery is accepted again, not answered duplicate. A
+      // mark that fails is logged, as the handler's is: the dead letter is written, the message goes.
+      await dedupe.mark(route, item.deliveryId, item.generation, "dead").catch((error: unknown) => {
+        log({
+          level: "warn",
+          msg: "dedupe mark failed",
+          route: loggedRoute(route),
+          deliveryId: item.deliveryId,
+          state: "dead",
+          error: String((error as Error)?.message ?? error),
+        });
+      });
     },
     busy: () => answering > 1,
     observer: {

@@ -760,6 +760,43 @@ describe("Class: JournalFile", () => {
 });
 
 describe("Class: FileDedupeStore", () => {
+  it("a done mark whose write fails rejects (the work path logs it, as a failed DynamoDB mark), and its line is written by the next write", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    const store = new FileDedupeStore(file);
+    await store.claim("r", "d1");
+    await store.mark("r", "d1", 1, "queued");
+    await new Promise((resolve) => setImmediate(resolve));
+    const realWriteSync = fs.writeSync;
+    fs.writeSync = (() => {
+      throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    }) as typeof fs.writeSync;
+    let marked: Promise<void>;
+    try {
+      marked = store.mark("r", "d1", 1, "done");
+    } finally {
+      fs.writeSync = realWriteSync;
+    }
+    expect(
+      String(
+        await marked.then(
+          () => "resolved",
+          (error: unknown) => error,
+        ),
+      ),
+    ).to.match(/ENOSPC/);
+    expect(await store.state("r", "d1")).to.deep.equal({ state: "done", generation: 1 });
+    await store.claim("r", "d2");
+    await new Promise((resolve) => setImmediate(resolve));
+    const states = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { k: string; s: string })
+      .filter((line) => line.k === "r#d1")
+      .map((line) => line.s);
+    expect(states.at(-1)).to.equal("done");
+    store.close();
+  });
+
   it("a compaction set off while serving that cannot write its new file is logged and tried again only 10,000 lines later, not at every write; no claim or mark fails", async () => {
     const file = join(dir, "dedupe.jsonl");
     const logs: Array<Record<string, unknown>> = [];
