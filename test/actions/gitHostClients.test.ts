@@ -282,7 +282,7 @@ describe("Class: the Git host clients against answers the test writes", () => {
       });
     }
 
-    it("GitHub: a DELETE answered 404 is a final refusal of the token, not a branch already gone", async () => {
+    it("GitHub: a DELETE answered 404 Not Found is a final refusal of the token, not a branch already gone", async () => {
       const { url } = await serve(() => json({ message: "Not Found" }, 404));
       const err = await rejectsWithActionError(
         new GitHubClient(url, AUTH).deleteBranch(REPO, "feature/x", SHA),
@@ -290,8 +290,15 @@ describe("Class: the Git host clients against answers the test writes", () => {
       expect(err.retryable).to.equal(false);
       expect(err.message).to.equal(
         "GitHub API DELETE /repos/acme/api/git/refs/heads/feature/x answered 404: Not Found; GitHub answers 404 " +
-          "to a token that may not write to the repository: check it may write contents",
+          "to a token that may not see or write the repository: check its access (classic: the repo scope; " +
+          "fine-grained: Contents read and write)",
       );
+    });
+
+    it('GitHub: a DELETE answered 404 "Reference does not exist" (deleted since it was read) is a branch already gone', async () => {
+      const body = { message: "Reference does not exist", status: "404" };
+      const { url } = await serve(() => json(body, 404));
+      expect(await new GitHubClient(url, AUTH).deleteBranch(REPO, "feature/x", SHA)).to.equal("already-gone");
     });
 
     it('GitHub: 422 "Reference does not exist" is a branch already gone', async () => {

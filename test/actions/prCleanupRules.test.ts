@@ -110,9 +110,19 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
   });
 
   it("cleanUpPullRequest says a branch was already gone when the deletion finds it gone (deleted since the lookup)", async () => {
-    // GitHub's answer to a reference that is not there: 422, never 404 (a refusal of the token there).
+    // GitHub's answer to a reference that is not there: 422, or 404 with the same message (below).
     host.script("delete-ref", { status: 422, body: JSON.stringify({ message: "Reference does not exist" }) });
     const outcome = await cleanUpPullRequest(request([deleteBranch]), closedEvent(), testClients());
+    expect(outcome.detail).to.equal("branch feature/login was already gone");
+  });
+
+  it('cleanUpPullRequest says a branch was already gone when GitHub answers the deletion 404 "Reference does not exist" (its auto-delete of head branches got there first)', async () => {
+    host.script("delete-ref", {
+      status: 404,
+      body: JSON.stringify({ message: "Reference does not exist", status: "404" }),
+    });
+    const outcome = await cleanUpPullRequest(request([deleteBranch]), closedEvent(), testClients());
+    expect(outcome.status).to.equal("done");
     expect(outcome.detail).to.equal("branch feature/login was already gone");
   });
 
@@ -123,7 +133,7 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
     );
     expect(err.retryable).to.equal(false);
     expect(err.message).to.contain(
-      "answered 404: Not Found; GitHub answers 404 to a token that may not write",
+      "answered 404: Not Found; GitHub answers 404 to a token that may not see or write the repository",
     );
     expect(host.branches("acme/api")).to.include("feature/login");
   });

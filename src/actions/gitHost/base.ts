@@ -173,13 +173,18 @@ export abstract class ApiClient {
     return undefined;
   }
 
-  /** A classified error; the provider's short message (never a header) is appended. */
-  protected async failure(res: HttpResponse, call: ApiCall): Promise<ActionError> {
-    let detail = "";
-    try {
-      detail = await serverMessage(res, this.what, this.credentialHeaders);
-    } catch {
-      // The status alone classifies the failure.
+  /**
+   * A classified error; the provider's short message (never a header) is appended: `message` when the
+   * caller read it already, else read from the answer.
+   */
+  protected async failure(res: HttpResponse, call: ApiCall, message?: string): Promise<ActionError> {
+    let detail = message ?? "";
+    if (message === undefined) {
+      try {
+        detail = await serverMessage(res, this.what, this.credentialHeaders);
+      } catch {
+        // The status alone classifies the failure.
+      }
     }
     const where = `${call.method} ${call.path.split("?")[0]}`;
     const err = statusError(`${this.what} ${where}`, res, detail);

@@ -34,11 +34,11 @@ export class GitHubClient extends ApiClient implements GitHostClient {
   }
 
   protected override refusalHint(status: number, call?: ApiCall): string | undefined {
-    // A branch deletion's 404 is no branch gone (that is a 422, and its OpenAPI description documents 204, 409
-    // and 422 only): GitHub answers 404 rather than 403 to a token it will not let do something, so as not
-    // to tell a private repository exists (its REST API troubleshooting page), and the branch was just read.
+    // A branch deletion's 404 other than "Reference does not exist" (deleteBranch) is no branch gone: GitHub
+    // answers 404 rather than 403 to a token that may not see a private repository, so as not to tell it
+    // exists (its REST API troubleshooting page), and the branch was just read.
     if (this.provider === "github" && status === 404 && call?.method === "DELETE") {
-      return "GitHub answers 404 to a token that may not write to the repository: check it may write contents";
+      return "GitHub answers 404 to a token that may not see or write the repository: check its access (classic: the repo scope; fine-grained: Contents read and write)";
     }
     return undefined;
   }
@@ -114,12 +114,19 @@ export class GitHubClient extends ApiClient implements GitHostClient {
 
   async deleteBranch(repo: RepoRef, branch: string, _sha: string): Promise<DeleteBranchResult> {
     // No conditional delete: the caller checked branchHead just before.
-    const res = await this.call({
+    const call: ApiCall = {
       method: "DELETE",
       path: `${this.repoPath(repo)}/git/refs/heads/${encodeSegments(branch)}`,
-      // Not 404: GitHub answers 422 "Reference does not exist" to a branch that is not there (refusalHint).
-      accept: [422],
-    });
+    };
+    const res = await this.call({ ...call, accept: [404, 422] });
+    if (res.statusCode === 404) {
+      // A branch deleted since it was read (GitHub's "Automatically delete head branches" on merge) is a 404
+      // "Reference does not exist", though the OpenAPI description documents 204, 409 and 422 only (seen in
+      // eclipse-csi/otterdog#713); any other 404 is a refusal (refusalHint), final.
+      const message = await serverMessage(res, this.what, this.credentialHeaders).catch(() => "");
+      if (/reference does not exist/i.test(message)) return "already-gone";
+      throw await this.failure(res, call, message);
+    }
     if (res.statusCode === 422) {
       // 422 is "Validation failed": "Reference does not exist" (gone already), or a refusal, such as a
       // protected branch's, which must not be reported as done.
