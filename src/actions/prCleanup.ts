@@ -200,17 +200,6 @@ async function runStorageStep(
     case "delete-branch": {
       const branch = current.headRef || event.pr?.headRef || "";
       const headRepo = current.headRepoFullName ?? event.pr?.headRepoFullName;
-      if (!branch) {
-        // Gitea's and Forgejo's AGit pull requests (pushed to refs/for/<base>/<topic>) have no branch: their
-        // head is refs/pull/<n>/head with an empty label and the base repository as head repository
-        // (ToAPIPullRequest in go-gitea services/convert/pull.go), the only way Gitea names no head branch.
-        // Nothing to delete, and the steps after this one (a teardown) still run. Any other pull request
-        // without a head branch (no head at all) is a payload this step cannot act on.
-        if (event.provider === "gitea" && sameRepository(headRepo, event.repo.fullName))
-          return NO_BRANCH_AGIT;
-        throw new ActionError("the pull request has no head branch", { retryable: false });
-      }
-      if (step.onlyMerged && !current.merged) return `kept ${branch}: not merged`;
       // Both names from one source. The API's answer names them as they are now (after a rename or a
       // transfer the event still has the old names); without its head (a deleted fork), the event names
       // both as they were: its old head name against the API's new base name could match a fork whose
@@ -219,6 +208,16 @@ async function runStorageStep(
         current.headRepoFullName !== undefined
           ? (current.baseRepoFullName ?? event.repo.fullName)
           : event.repo.fullName;
+      if (!branch) {
+        // Gitea's and Forgejo's AGit pull requests (pushed to refs/for/<base>/<topic>) have no branch: their
+        // head is refs/pull/<n>/head with an empty label and the base repository as head repository
+        // (ToAPIPullRequest in go-gitea services/convert/pull.go), the only way Gitea names no head branch.
+        // Nothing to delete, and the steps after this one (a teardown) still run. Any other pull request
+        // without a head branch (no head at all) is a payload this step cannot act on.
+        if (event.provider === "gitea" && sameRepository(headRepo, baseRepo)) return NO_BRANCH_AGIT;
+        throw new ActionError("the pull request has no head branch", { retryable: false });
+      }
+      if (step.onlyMerged && !current.merged) return `kept ${branch}: not merged`;
       if (!sameRepository(headRepo, baseRepo)) {
         return `kept ${branch}: it belongs to a fork`;
       }

@@ -1085,6 +1085,19 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       });
     }
 
+    it("cleanUpPullRequest on a moved Gitea repository still finds no branch to delete for an AGit pull request, and runs the steps after it", async () => {
+      host.setPull("acme/api", pull({ headRef: "refs/pull/7/head", headLabel: "" }));
+      host.moveRepo("acme/api", MOVED);
+      const outcome = await cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }, teardown()], "gitea", "/api/v1"),
+        closedEvent({ headRef: "", headRepoFullName: "acme/api" }, "gitea"),
+        clients(),
+      );
+      expect(outcome.status).to.equal("done");
+      expect(outcome.detail).to.contain("no branch to delete: an AGit pull request");
+      expect(jenkins.builds()).to.have.length(1);
+    });
+
     it("cleanUpPullRequest on a moved repository still keeps the branch of a fork", async () => {
       host.setPull("acme/api", pull({ headRepoFullName: "mallory/api" }));
       host.setRepo("acme/api", { branches: ["feature/login"] });
