@@ -33,7 +33,7 @@ describe("README", () => {
 
   // --no-config leaves out .mocharc.json whole, its timeout too: with mocha's 2 s default, a test that runs
   // git for each of its names timed out in a run of the command on this shared machine.
-  it("the command for a subset of the tests passes every option of .mocharc.json but its spec", () => {
+  it("the command for a subset of the tests passes every option of .mocharc.json, with its value, but its spec and reporter", () => {
     const command = /`(npx mocha --no-config [^`]*)`/.exec(README)?.[1];
     expect(command, "README: the mocha subset command not found").to.be.a("string");
     const config = JSON.parse(readFileSync(resolve(ROOT, ".mocharc.json"), "utf8")) as Record<
@@ -46,6 +46,11 @@ describe("README", () => {
         (Array.isArray(value) ? value : [value]).map((v) => `--${key} ${String(v)}`),
       );
     expect(wanted).to.not.be.empty;
-    for (const option of wanted) expect(command, option).to.include(option);
+    // Option and value as the shell splits them: "--timeout 200000" is not "--timeout 20000".
+    const words = String(command).split(/\s+/);
+    const given = words.flatMap((word, i) =>
+      word.startsWith("--") && i + 1 < words.length ? [`${word} ${words[i + 1]}`] : [],
+    );
+    for (const option of wanted) expect(given, option).to.include(option);
   });
 });
