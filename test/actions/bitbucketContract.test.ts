@@ -20,7 +20,7 @@ import {
   type Outcome,
   operationOf,
 } from "../support/openapiContract";
-import { json } from "../support/scriptedServer";
+import { json, scriptedServer } from "../support/scriptedServer";
 
 interface Fixture {
   source: { package: string; version: string };
@@ -310,6 +310,29 @@ describe(`Contract: the Bitbucket clients against Atlassian's OpenAPI descriptio
         "toRef.repository.project.key",
         "toRef.repository.slug",
       ]);
+    });
+
+    it("BitbucketServerClient.getDefaultBranch falls back on a documented 404 of default-branch to branches/default, an operation", async () => {
+      const host = await scriptedServer((req) =>
+        req.url.endsWith("/default-branch") ? json({ errors: [] }, 404) : json(DC_REF("main")),
+      );
+      try {
+        const client = new BitbucketServerClient(`${host.url}/rest/api/latest`, AUTH);
+        expect(await client.getDefaultBranch(DC_REPO)).to.equal("main");
+      } finally {
+        await host.close();
+      }
+      const [first, second] = host.seen.map((seen) =>
+        operationOf(description, seen.method, new URL(seen.url, host.url).pathname.replace(/^\/rest/, "")),
+      );
+      expect(first?.key).to.equal(
+        "GET /api/latest/projects/{projectKey}/repos/{repositorySlug}/default-branch",
+      );
+      expect(description.operations[first?.key ?? ""]?.responses).to.have.property("404");
+      expect(second?.key).to.equal(
+        "GET /api/latest/projects/{projectKey}/repos/{repositorySlug}/branches/default",
+      );
+      expect(host.seen).to.have.length(2);
     });
 
     it("BitbucketServerClient.archive's URL is GET …/archive with at and format=zip, both declared", () => {
