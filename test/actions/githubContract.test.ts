@@ -8,47 +8,19 @@
 // and header the client reads of a success answer is in that answer's documented schema and headers.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Ajv, type ValidateFunction } from "ajv";
 import { expect } from "chai";
-import type { ApiCall } from "../../src/actions/gitHost/base";
 import { GiteaClient, GitHubClient } from "../../src/actions/gitHost/github";
-import type { HttpResponse } from "../../src/actions/http";
 import type { RepoRef } from "../../src/core/types";
-import { json, type Reply, type Seen, scriptedServer } from "../support/scriptedServer";
+import {
+  type Exchange as ContractExchange,
+  type Description,
+  disagreements,
+  exchange,
+  type Outcome,
+  operationOf,
+} from "../support/openapiContract";
+import { json } from "../support/scriptedServer";
 import { HOST_TOKEN } from "./helpers";
-
-type Schema = {
-  type?: string;
-  properties?: Record<string, Schema>;
-  items?: Schema;
-  allOf?: Schema[];
-  anyOf?: Schema[];
-  oneOf?: Schema[];
-};
-
-interface Parameter {
-  name: string;
-  in: "path" | "query" | "header";
-  required: boolean;
-  multiSegment?: boolean;
-  schema: Schema;
-}
-
-interface Operation {
-  operationId: string;
-  docs: string;
-  parameters: Parameter[];
-  requestBody?: { required: boolean; schema?: Schema };
-  /** Each response's documented header names (lower case) and JSON schema. */
-  responses: Record<string, { description: string; headers?: string[]; schema?: Schema }>;
-}
-
-interface Description {
-  file: string;
-  /** Every "METHOD template" of the description. */
-  paths: string[];
-  operations: Record<string, Operation>;
-}
 
 interface Fixture {
   source: { package: string; version: string };
@@ -63,59 +35,19 @@ const REPO: RepoRef = { owner: "acme", name: "api", fullName: "acme/api" };
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const AUTH = { authorization: `Bearer ${HOST_TOKEN}` };
 
-/** The answer, each header read of it from now on recorded by its name. */
-function recordingHeaders(res: HttpResponse, reads: Set<string>): HttpResponse {
-  res.headers = new Proxy(res.headers, {
-    get(target, key, receiver) {
-      if (typeof key === "string") reads.add(key);
-      return Reflect.get(target, key, receiver);
-    },
-  });
-  return res;
+interface Exchange extends ContractExchange<GitHubClient> {
+  /** Only the request is checked (Gitea's answers are not GitHub's). */
+  requestOnly?: boolean;
+  /** What the description does not say that GitHub does, as disagreements() words it. */
+  gaps?: string[];
 }
 
 /**
- * A GitHubClient that also records each call as the client put it (its path, body and the statuses it
- * handles) and the headers it reads of the answers its calls give back.
+ * GitHub answers 404 "Reference does not exist" to the deletion of a branch deleted just before (its automatic
+ * deletion of head branches on merge; seen in eclipse-csi/otterdog#713), which its description does not
+ * document: the client handles it (a branch already gone; any other 404 is a token's refusal).
  */
-class RecordingGitHubClient extends GitHubClient {
-  readonly calls: ApiCall[] = [];
-  readonly headerReads = new Set<string>();
-  protected override async call(call: ApiCall): Promise<HttpResponse> {
-    this.calls.push(call);
-    return recordingHeaders(await super.call(call), this.headerReads);
-  }
-}
-
-class RecordingGiteaClient extends GiteaClient {
-  readonly calls: ApiCall[] = [];
-  readonly headerReads = new Set<string>();
-  protected override async call(call: ApiCall): Promise<HttpResponse> {
-    this.calls.push(call);
-    return recordingHeaders(await super.call(call), this.headerReads);
-  }
-}
-
-type Recording = RecordingGitHubClient | RecordingGiteaClient;
-
-interface Exchange {
-  what: string;
-  /** The operation it must be, "METHOD template". */
-  operation: string;
-  reply: Reply;
-  run(client: GitHubClient): Promise<unknown>;
-  /** Only the request is checked (Gitea's answers are not GitHub's). */
-  requestOnly?: boolean;
-}
-
-interface Outcome {
-  seen: Seen[];
-  calls: ApiCall[];
-  /** Each field path the client read of a success answer's JSON: head.repo.full_name, [].number. */
-  reads: string[];
-  /** Each header the client read of the answer (lower case). */
-  headerReads: string[];
-}
+const DELETE_404_UNDOCUMENTED = "status 404 is not a documented response";
 
 const PULL = {
   number: 7,
@@ -192,12 +124,21 @@ const githubExchanges: Exchange[] = [
     operation: "DELETE /repos/{owner}/{repo}/git/refs/{ref}",
     reply: { status: 204 },
     run: (client) => client.deleteBranch(REPO, "feature/x", SHA),
+    gaps: [DELETE_404_UNDOCUMENTED],
   },
   {
     what: 'deleteBranch (422 "Reference does not exist")',
     operation: "DELETE /repos/{owner}/{repo}/git/refs/{ref}",
     reply: json({ message: "Reference does not exist" }, 422),
     run: (client) => client.deleteBranch(REPO, "feature/x", SHA),
+    gaps: [DELETE_404_UNDOCUMENTED],
+  },
+  {
+    what: 'deleteBranch (404 "Reference does not exist")',
+    operation: "DELETE /repos/{owner}/{repo}/git/refs/{ref}",
+    reply: json({ message: "Reference does not exist", status: "404" }, 404),
+    run: (client) => client.deleteBranch(REPO, "feature/x", SHA),
+    gaps: [DELETE_404_UNDOCUMENTED],
   },
   {
     what: "deleteBranch (422, a protected branch)",
@@ -207,6 +148,7 @@ const githubExchanges: Exchange[] = [
       422,
     ),
     run: (client) => client.deleteBranch(REPO, "release", SHA).catch((err: unknown) => err),
+    gaps: [DELETE_404_UNDOCUMENTED],
   },
   {
     what: "getDefaultBranch",
@@ -223,200 +165,14 @@ const giteaExchanges: Exchange[] = githubExchanges
   )
   .map((each) => ({ ...each, requestOnly: true }));
 
-/** A value whose every property read (of objects and the items of arrays) is recorded by its path. */
-function recorded(value: unknown, path: string[], reads: Set<string>): unknown {
-  if (value === null || typeof value !== "object") return value;
-  return new Proxy(value, {
-    get(target, key, receiver) {
-      const inner = Reflect.get(target, key, receiver);
-      // An async function's result is asked for its then: the await's, not the client's.
-      if (typeof key !== "string" || (path.length === 0 && key === "then")) return inner;
-      if (Array.isArray(target)) return /^\d+$/.test(key) ? recorded(inner, [...path, "[]"], reads) : inner;
-      reads.add([...path, key].join("."));
-      return recorded(inner, [...path, key], reads);
-    },
-  });
-}
-
-async function exchange(each: Exchange, client: (url: string) => Recording): Promise<Outcome> {
-  const host = await scriptedServer(() => each.reply);
-  const reads = new Set<string>();
-  const parse = JSON.parse;
-  const reply = each.reply === "drop" ? undefined : each.reply;
-  const success = reply !== undefined && reply.status >= 200 && reply.status < 300;
-  try {
-    const recording = client(host.url);
-    if (success) {
-      // Only the answer's own text: the HTTP client parses JSON of its own meanwhile.
-      JSON.parse = (text: string, reviver?: (this: unknown, key: string, value: unknown) => unknown) =>
-        text === reply.body ? recorded(parse(text, reviver), [], reads) : parse(text, reviver);
-    }
-    try {
-      await each.run(recording);
-    } finally {
-      JSON.parse = parse;
-    }
-    return {
-      seen: host.seen,
-      calls: recording.calls,
-      reads: [...reads].sort(),
-      headerReads: [...recording.headerReads].sort(),
-    };
-  } finally {
-    await host.close();
-  }
-}
-
-const ajv = new Ajv({ strict: true, allErrors: true });
-/** Parameters come as text: each is coerced to its schema's type, as a server reads them. */
-const ajvParameters = new Ajv({ strict: true, allErrors: true, coerceTypes: true });
-const compiled = new Map<Schema, ValidateFunction>();
-
-function validate(schema: Schema, value: unknown, coerce = false): string[] {
-  const key = coerce ? ({ type: "object", properties: { value: schema } } as Schema) : schema;
-  let check = coerce ? undefined : compiled.get(schema);
-  if (!check) {
-    check = (coerce ? ajvParameters : ajv).compile(key);
-    if (!coerce) compiled.set(schema, check);
-  }
-  if (check(coerce ? { value } : value)) return [];
-  return (check.errors ?? []).map((err) => `${err.instancePath || "/"} ${err.message}`);
-}
-
-/** The schema's branches: itself and each allOf, anyOf and oneOf member, through any depth. */
-function branches(schema: Schema): Schema[] {
-  return [
-    schema,
-    ...[schema.allOf, schema.anyOf, schema.oneOf].flat().flatMap((s) => (s ? branches(s) : [])),
-  ];
-}
-
-/** Whether a field path (head.repo.full_name, [] for an array's items) is declared by the schema. */
-function declares(schema: Schema, path: string[]): boolean {
-  const [first, ...rest] = path;
-  if (first === undefined) return true;
-  return branches(schema).some((s) => {
-    const next = first === "[]" ? s.items : s.properties?.[first];
-    return next !== undefined && declares(next, rest);
-  });
-}
-
-/** The description's operation a request is: the template with the most fixed text among those that match. */
-function operationOf(
-  description: Description,
-  method: string,
-  pathname: string,
-): { key: string; params: Record<string, string> } | undefined {
-  const found: Array<{ key: string; fixed: number; params: Record<string, string> }> = [];
-  for (const key of description.paths) {
-    if (!key.startsWith(`${method} `)) continue;
-    const template = key.slice(method.length + 1);
-    const names: string[] = [];
-    const multi = new Set(
-      (description.operations[key]?.parameters ?? []).filter((p) => p.multiSegment).map((p) => p.name),
-    );
-    const pattern = template
-      .split(/(\{[^}]+\})/)
-      .map((part) => {
-        const name = /^\{([^}]+)\}$/.exec(part)?.[1];
-        if (name === undefined) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-        names.push(name);
-        return multi.has(name) ? "(.+)" : "([^/]+)";
-      })
-      .join("");
-    const match = new RegExp(`^${pattern}$`).exec(pathname);
-    if (!match) continue;
-    const params = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]));
-    found.push({ key, fixed: template.replace(/\{[^}]+\}/g, "").length, params });
-  }
-  found.sort((a, b) => b.fixed - a.fixed);
-  return found[0];
-}
-
-/** What of one exchange disagrees with the description: one line each, none when all agree. */
-function disagreements(description: Description, each: Exchange, outcome: Outcome): string[] {
-  const problems: string[] = [];
-  const [request, ...more] = outcome.seen;
-  const [call] = outcome.calls;
-  if (!request || !call || more.length > 0) return [`expected one request, saw ${outcome.seen.length}`];
-  const url = new URL(request.url, "http://127.0.0.1");
-  const matched = operationOf(description, request.method, url.pathname);
-  if (matched?.key !== each.operation) {
-    return [`${request.method} ${url.pathname} is ${matched?.key ?? "no operation"}, not ${each.operation}`];
-  }
-  const op = description.operations[each.operation];
-  if (!op) return [`${each.operation} is not in the fixture`];
-  for (const param of op.parameters.filter((p) => p.in === "path")) {
-    const value = matched.params[param.name];
-    if (!value) problems.push(`path parameter ${param.name} is empty`);
-    else for (const err of validate(param.schema, value, true)) problems.push(`path ${param.name}: ${err}`);
-  }
-  const query = [...url.searchParams.entries()];
-  for (const [name, value] of query) {
-    const param = op.parameters.find((p) => p.in === "query" && p.name === name);
-    if (!param) problems.push(`query parameter ${name} is not declared by ${op.operationId}`);
-    else
-      for (const err of validate(param.schema, value, true)) problems.push(`query ${name}=${value}: ${err}`);
-  }
-  for (const param of op.parameters.filter((p) => p.in === "query" && p.required)) {
-    if (!url.searchParams.has(param.name)) problems.push(`required query parameter ${param.name} is missing`);
-  }
-  if (op.requestBody) {
-    const schema = op.requestBody.schema;
-    if (request.headers["content-type"] !== "application/json") problems.push("the body is not sent as JSON");
-    if (!schema) problems.push("the operation declares no JSON request body");
-    else {
-      const body = JSON.parse(request.body) as Record<string, unknown>;
-      for (const err of validate(schema, body)) problems.push(`body ${err}`);
-      for (const field of Object.keys(body)) {
-        if (!declares(schema, [field])) problems.push(`body field ${field} is not declared`);
-      }
-    }
-  } else if (request.body !== "") problems.push(`${op.operationId} takes no body; one was sent`);
-  if (each.reply !== "drop") {
-    const handled = new Set([
-      ...(call.accept ?? []),
-      ...(each.reply.status < 300 ? [each.reply.status] : []),
-    ]);
-    for (const status of [...handled].sort((a, b) => a - b)) {
-      if (op.responses[String(status)] || SEEN_UNDOCUMENTED[each.operation]?.includes(status)) continue;
-      problems.push(`status ${status} is not a documented response`);
-    }
-    if (!each.requestOnly && each.reply.status < 300) {
-      const response = op.responses[String(each.reply.status)];
-      for (const read of outcome.reads) {
-        if (!response?.schema || !declares(response.schema, read.split("."))) {
-          problems.push(`the ${each.reply.status} answer's ${read} is not in its documented schema`);
-        }
-      }
-      for (const name of outcome.headerReads) {
-        if (!response?.headers?.includes(name)) {
-          problems.push(`the ${each.reply.status} answer's header ${name} is not documented`);
-        }
-      }
-    }
-  }
-  return problems;
-}
-
-/**
- * Statuses GitHub answers that its description does not document, each with where it was seen: the client
- * handles them, and only these may be handled undocumented.
- */
-const SEEN_UNDOCUMENTED: Record<string, number[]> = {
-  // 404 "Reference does not exist" to the deletion of a branch deleted just before (eclipse-csi/otterdog#713);
-  // any other 404 is a token's refusal.
-  "DELETE /repos/{owner}/{repo}/git/refs/{ref}": [404],
-};
-
 describe(`Contract: GitHubClient against GitHub's OpenAPI description (${fixture.source.package} ${fixture.source.version})`, () => {
   const outcomes = new Map<Exchange, Outcome>();
   before(async () => {
     for (const each of githubExchanges) {
-      outcomes.set(each, await exchange(each, (url) => new RecordingGitHubClient(url, AUTH)));
+      outcomes.set(each, await exchange(each, (url) => new GitHubClient(url, AUTH)));
     }
     for (const each of giteaExchanges) {
-      outcomes.set(each, await exchange(each, (url) => new RecordingGiteaClient(url, AUTH)));
+      outcomes.set(each, await exchange(each, (url) => new GiteaClient(url, AUTH)));
     }
   });
 
@@ -435,14 +191,18 @@ describe(`Contract: GitHubClient against GitHub's OpenAPI description (${fixture
         it(`GitHubClient.${each.what} is ${each.operation} as documented: parameters, body, handled statuses, fields read`, () => {
           const outcome = outcomes.get(each);
           if (!outcome) throw new Error("the exchange did not run");
-          expect(disagreements(description, each, outcome)).to.deep.equal([]);
+          expect(disagreements(description, each, outcome, { requestOnly: each.requestOnly })).to.deep.equal(
+            each.gaps ?? [],
+          );
         });
       }
       for (const each of giteaExchanges) {
         it(`GiteaClient.${each.what} on GitHub's route is ${each.operation} as documented: parameters, body`, () => {
           const outcome = outcomes.get(each);
           if (!outcome) throw new Error("the exchange did not run");
-          expect(disagreements(description, each, outcome)).to.deep.equal([]);
+          expect(disagreements(description, each, outcome, { requestOnly: each.requestOnly })).to.deep.equal(
+            [],
+          );
         });
       }
 

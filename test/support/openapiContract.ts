@@ -1,8 +1,7 @@
 // What the contract tests of the Git host clients share (test/actions/*Contract.test.ts): a client's call
 // made against a scripted 127.0.0.1 server, recorded as sent and as read (the fields and headers it reads
 // of the answer), and checked against an operation of the host's published API description, as a fixture
-// holds it (test/fixtures/*-openapi/operations.json). githubContract.test.ts has its own copy of these
-// checks, which it was written with.
+// holds it (test/fixtures/*-openapi/operations.json). They were githubContract.test.ts's own.
 import { Ajv, type ValidateFunction } from "ajv";
 import type { ApiCall, ApiClient } from "../../src/actions/gitHost/base";
 import type { HttpResponse } from "../../src/actions/http";
@@ -254,7 +253,7 @@ export function disagreements<C>(
       ...(call.accept ?? []),
       ...(each.reply.status < 300 ? [each.reply.status] : []),
     ]);
-    for (const status of [...handled].sort()) {
+    for (const status of [...handled].sort((a, b) => a - b)) {
       if (!op.responses[String(status)]) problems.push(`status ${status} is not a documented response`);
     }
     if (!options.requestOnly && each.reply.status < 300) {
