@@ -1735,6 +1735,37 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     dedupe.close();
   });
 
+  it("a delivery the queue dead-letters while the dedupe journal cannot be written gets one dead letter and a 'dedupe mark failed' line, not a redrive tried again and again", async () => {
+    const state = stateWithQueued("state-backstop-full-disk", { receiveCount: 2, dedupe: "queued" });
+    const logs: Record<string, unknown>[] = [];
+    const realWriteSync = fs.writeSync;
+    // Only the dedupe journal's writes fail (a descriptor is known by its /proc link).
+    fs.writeSync = ((fd: number, ...rest: unknown[]) => {
+      if (
+        fs.readlinkSync(`/proc/self/fd/${fd}`).endsWith(`${join("state-backstop-full-disk", "dedupe.jsonl")}`)
+      ) {
+        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      }
+      return (realWriteSync as (...args: unknown[]) => number)(fd, ...rest);
+    }) as typeof fs.writeSync;
+    let gateway: Awaited<ReturnType<typeof startWithRouteR>> | undefined;
+    try {
+      gateway = await startWithRouteR(state, {
+        maxAttempts: 2,
+        retryDelayMs: 5,
+        log: (line) => logs.push(line),
+      });
+      await drained(gateway.url);
+    } finally {
+      fs.writeSync = realWriteSync;
+      await gateway?.close();
+    }
+    expect(deadLetters(state).map((letter) => (letter.item as WorkItem).deliveryId)).to.deep.equal(["a"]);
+    expect(logs.filter((line) => line.msg === "dedupe mark failed").map((line) => line.state)).to.deep.equal([
+      "dead",
+    ]);
+  });
+
   it("a message at max attempts whose generation the dedupe store shows done (a crash before the journal recorded it) is settled done, not dead-lettered", async () => {
     const { state, history } = await settledAtMaxAttempts("state-done-at-max", "done");
     expect(deadLetters(state)).to.deep.equal([]);
