@@ -757,7 +757,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       await markQuietly(item, "done", callDeadline, {
         tries: 2,
         ifNot:
-          "the delivery reads dead though its last attempt succeeded: a redelivery of it by the Git host runs the action again",
+          "the delivery may read dead though its last attempt succeeded (its done mark is not stored): a redelivery of it by the Git host may run the action again",
       });
     } else {
       await markQuietly(item, "done", callDeadline);
