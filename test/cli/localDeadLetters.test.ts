@@ -92,12 +92,13 @@ describe("Class: LocalDeadLetters", () => {
     expect(letters.list().map((l) => l.reason)).to.deep.equal(["01", "02", "03"]);
   });
 
-  it("prune removes the letters that died more than 14 days ago, as the deployed DLQ drops its messages, and leaves every other file", () => {
+  it("prune removes the letters that died more than 14 days ago (one exactly 14 days old stays), as the deployed DLQ drops its messages, and leaves every other file", () => {
     const letters = new LocalDeadLetters(dir);
     const names = [
       "2026-01-01T00-00-00-000Z-0000-r-d-g1.json",
       "2026-01-01T00-00-00-001Z-0001-unparsable.json",
       "2026-01-14T23-59-59-999Z-0002-r-e-g1.json",
+      "2026-01-15T00-00-00-000Z-0004-r-g-g1.json",
       "2026-01-15T00-00-00-001Z-0003-r-f-g1.json",
       "notes.json",
       ".2026-01-01T00-00-00-000Z-0000-r-d-g1.json.0123456789ab.tmp",
