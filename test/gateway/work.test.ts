@@ -686,7 +686,7 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
       state: "done",
       error: "DynamoDB dedupe mark failed: throttled",
     });
-    expect(failed[0]?.detail).to.match(/reads dead.*redelivery.*runs the action again/);
+    expect(failed[0]?.detail).to.match(/may read dead.*redelivery.*may run the action again/);
   });
 
   it("work runs the action when the dedupe store cannot tell a delivery's state", async () => {
