@@ -15,7 +15,7 @@ function numbers(match: RegExpExecArray | null, what: string): number[] {
 describe("README", () => {
   // The serve section's "How fast" gives the 8 KB figures of the run that Benchmarks' "serve-load: the last
   // run" reports whole. A new run written into one of them and not the other left them apart before.
-  it("the serve section's 8 KB req/s are the last serve-load run's, rounded to hundreds", () => {
+  it("the serve section's 8 KB req/s are the last full serve-load run's, rounded to hundreds", () => {
     const howFast = numbers(
       /it answered about ([\d,]+) bad-signature, ([\d,]+) ignored and ([\d,]+) queued 8 KB deliveries a second/.exec(
         README,

@@ -177,9 +177,9 @@ export class FileDedupeStore implements DedupeStore {
     // The store is opened by the one serve holding the state dir's lock, before it answers anything: a claim
     // still pending on disk was made by a request of an earlier run, which a stop or a crash cut short (its
     // enqueue either reached the queue journal or never will). It is abandoned, as a released claim is: a
-    // redelivery right after the restart takes it over as the same generation (the queue keeps the same
-    // deduplication id from being queued twice), instead of being answered 503 "being accepted by another
-    // request" for 60 s, when no other request exists.
+    // redelivery right after the restart takes it over as the same generation (its work item keeps the
+    // generation's deduplication id: dropped within 5 minutes, else skipped once the first has run), instead
+    // of being answered 503 "being accepted by another request" for 60 s, when no other request exists.
     for (const entry of this.entries.values()) if (entry.state === "pending") entry.released = true;
     this.compact();
   }

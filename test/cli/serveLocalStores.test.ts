@@ -1772,7 +1772,7 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     expect(history.map((e) => [e.delivery, e.status, e.attempts])).to.deep.equal([["a", "done", 2]]);
   });
 
-  it("a claim a crash left pending (the 202 never went out) is taken over by the redelivery right after the restart, not answered 503 for 60 s: queued once, whether its put line reached the queue journal (a) or not (b)", async () => {
+  it("a claim a crash left pending (the 202 never went out) is taken over by the redelivery right after the restart, not answered 503 for 60 s: its action runs once, whether its put line reached the queue journal (a) or not (b)", async () => {
     const state = stateWithQueued("state-pending-claims", { receiveCount: 0 });
     const claimedAt = Date.now();
     const pending = (delivery: string) =>
@@ -1826,7 +1826,7 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     }
   });
 
-  it("a start removes the dead letters older than 14 days (the deployed DLQ's retention) and keeps the others: dead-letters/ does not grow for as long as serve runs", async () => {
+  it("a start removes the dead letters older than 14 days (the deployed DLQ's retention) and keeps the others", async () => {
     const state = join(dir, "state-old-dead-letters");
     mkdirSync(join(state, "dead-letters"), { recursive: true });
     const letterName = (ageMs: number, delivery: string) =>

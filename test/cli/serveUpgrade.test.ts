@@ -91,8 +91,10 @@ function seed(name: string, stateDir: string, urls: { jenkins: string; gitHost: 
     writeFileSync(
       target,
       text
-        .replace(/"apiUrl":"http:\/\/127\.0\.0\.1:\d+"/g, `"apiUrl":"${urls.gitHost}"`)
-        .replace(/http:\/\/127\.0\.0\.1:\d+/g, urls.jenkins)
+        // A Git host's apiUrl to this test's Git host, any other local URL (a Jenkins url) to its Jenkins.
+        .replace(/("apiUrl":")?http:\/\/127\.0\.0\.1:\d+/g, (_url, apiUrl?: string) =>
+          apiUrl ? `${apiUrl}${urls.gitHost}` : urls.jenkins,
+        )
         .replace(epochMs, (ms) => String(Number(ms) + shift))
         .replace(iso, (at) => new Date(Date.parse(at) + shift).toISOString()),
     );

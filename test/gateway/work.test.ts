@@ -661,7 +661,7 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
     expect(h.logs.of("dedupe mark failed")).to.deep.equal([]);
   });
 
-  it(`work logs an error naming the delivery when it cannot mark done a delivery whose action succeeded on attempt ${MAX_ATTEMPTS}: it reads dead, and a redelivery of it runs the action again`, async () => {
+  it(`work logs an error naming the delivery when it cannot mark done a delivery whose action succeeded on attempt ${MAX_ATTEMPTS}: it may read dead, and a redelivery of it may run the action again`, async () => {
     const h = harness(ok);
     const item = workItem({ deliveryId: "w-last-dead" });
     await accepted(h.dedupe, item);
