@@ -19,6 +19,8 @@ import {
   exchange,
   type Outcome,
   operationOf,
+  STATUS_LONG_NO_LINK,
+  STATUS_WITH_LINK,
 } from "../support/openapiContract";
 import { json, scriptedServer } from "../support/scriptedServer";
 
@@ -77,10 +79,7 @@ const cloudExchanges: HostExchange<BitbucketCloudClient>[] = [
     reply: json({ type: "commitstatus", key: "hookgate/cleanup", state: "INPROGRESS" }, 201),
     run: (client) =>
       client.setCommitStatus(CLOUD_REPO, SHA, {
-        state: "pending",
-        context: "hookgate/cleanup",
-        description: "queued",
-        targetUrl: "https://ci.example/1",
+        ...STATUS_WITH_LINK,
         ref: "feature/x",
         refInRepository: true,
       }),
@@ -92,9 +91,8 @@ const cloudExchanges: HostExchange<BitbucketCloudClient>[] = [
     reply: json({ type: "commitstatus", state: "FAILED" }, 201),
     run: (client) =>
       client.setCommitStatus(CLOUD_REPO, SHA, {
-        state: "failure",
+        ...STATUS_LONG_NO_LINK,
         context: `hookgate/${"x".repeat(60)}`,
-        description: "x".repeat(300),
       }),
     gaps: STATUS_TYPE,
   },
@@ -164,25 +162,13 @@ const dataCenterExchanges: HostExchange<BitbucketServerClient>[] = [
     operation: "POST /api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/builds",
     reply: { status: 204 },
     run: (client) =>
-      client.setCommitStatus(DC_REPO, SHA, {
-        state: "pending",
-        context: "hookgate/cleanup",
-        description: "queued",
-        targetUrl: "https://ci.example/1",
-        ref: "feature/x",
-        refInRepository: true,
-      }),
+      client.setCommitStatus(DC_REPO, SHA, { ...STATUS_WITH_LINK, ref: "feature/x", refInRepository: true }),
   },
   {
     what: "setCommitStatus (error, no link)",
     operation: "POST /api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/builds",
     reply: { status: 204 },
-    run: (client) =>
-      client.setCommitStatus(DC_REPO, SHA, {
-        state: "error",
-        context: "hookgate/cleanup",
-        description: "x".repeat(300),
-      }),
+    run: (client) => client.setCommitStatus(DC_REPO, SHA, { ...STATUS_LONG_NO_LINK, state: "error" }),
   },
   {
     what: "branchHead (found on the first page)",

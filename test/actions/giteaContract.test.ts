@@ -18,6 +18,8 @@ import {
   exchange,
   type Outcome,
   operationOf,
+  STATUS_LONG_NO_LINK,
+  STATUS_WITH_LINK,
 } from "../support/openapiContract";
 import { json } from "../support/scriptedServer";
 import { HOST_TOKEN } from "./helpers";
@@ -64,24 +66,13 @@ const exchanges: GiteaExchange[] = [
     what: "setCommitStatus (pending, with a link)",
     operation: "POST /repos/{owner}/{repo}/statuses/{sha}",
     reply: json({ id: 1, status: "pending" }, 201),
-    run: (client) =>
-      client.setCommitStatus(REPO, SHA, {
-        state: "pending",
-        context: "hookgate/cleanup",
-        description: "queued",
-        targetUrl: "https://ci.example/1",
-      }),
+    run: (client) => client.setCommitStatus(REPO, SHA, STATUS_WITH_LINK),
   },
   {
     what: "setCommitStatus (failure, a long description, no link)",
     operation: "POST /repos/{owner}/{repo}/statuses/{sha}",
     reply: json({ id: 2, status: "failure" }, 201),
-    run: (client) =>
-      client.setCommitStatus(REPO, SHA, {
-        state: "failure",
-        context: "hookgate/cleanup",
-        description: "x".repeat(300),
-      }),
+    run: (client) => client.setCommitStatus(REPO, SHA, STATUS_LONG_NO_LINK),
   },
   {
     what: "branchHead (the branch is there)",

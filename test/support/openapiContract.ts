@@ -4,8 +4,22 @@
 // holds it (test/fixtures/*-openapi/operations.json). They were githubContract.test.ts's own.
 import { Ajv, type ValidateFunction } from "ajv";
 import type { ApiCall, ApiClient } from "../../src/actions/gitHost/base";
+import type { CommitStatus } from "../../src/actions/gitHost/types";
 import type { HttpResponse } from "../../src/actions/http";
 import { type Reply, type Seen, scriptedServer } from "./scriptedServer";
+
+/** The commit statuses every host's contract sets: one with a link, one past every host's description limit. */
+export const STATUS_WITH_LINK: CommitStatus = {
+  state: "pending",
+  context: "hookgate/cleanup",
+  description: "queued",
+  targetUrl: "https://ci.example/1",
+};
+export const STATUS_LONG_NO_LINK: CommitStatus = {
+  state: "failure",
+  context: "hookgate/cleanup",
+  description: "x".repeat(300),
+};
 
 export type Schema = {
   type?: string | string[];
