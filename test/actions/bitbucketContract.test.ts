@@ -36,11 +36,6 @@ const fixture = JSON.parse(
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const AUTH = { authorization: "Bearer bitbucket-access-token" };
 
-interface HostExchange<C> extends Exchange<C> {
-  /** What the description does not say that Bitbucket does, as disagreements() words it. */
-  gaps?: string[];
-}
-
 /**
  * Atlassian's description declares only state of the pull request list's query; q (BBQL) and pagelen are in
  * its filtering and pagination pages (developer.atlassian.com/cloud/bitbucket/rest/intro), not the operation.
@@ -57,7 +52,7 @@ const STATUS_TYPE = ["body / must have required property 'type'"];
 
 const CLOUD_REPO: RepoRef = { owner: "acme", name: "api", fullName: "acme/api" };
 
-const cloudExchanges: HostExchange<BitbucketCloudClient>[] = [
+const cloudExchanges: Exchange<BitbucketCloudClient>[] = [
   {
     what: "getPullRequest",
     operation: "GET /repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}",
@@ -150,7 +145,7 @@ const DC_REF = (branch: string) => ({
   repository: { slug: "api", project: { key: "ACME" } },
 });
 
-const dataCenterExchanges: HostExchange<BitbucketServerClient>[] = [
+const dataCenterExchanges: Exchange<BitbucketServerClient>[] = [
   {
     what: "getPullRequest",
     operation: "GET /api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}",
@@ -205,11 +200,11 @@ const dataCenterExchanges: HostExchange<BitbucketServerClient>[] = [
 function contract<C extends ApiClient>(
   name: string,
   description: Description,
-  exchanges: HostExchange<C>[],
+  exchanges: Exchange<C>[],
   client: (url: string) => C,
   basePath: string,
-): Map<HostExchange<C>, Outcome> {
-  const outcomes = new Map<HostExchange<C>, Outcome>();
+): Map<Exchange<C>, Outcome> {
+  const outcomes = new Map<Exchange<C>, Outcome>();
   before(async () => {
     for (const each of exchanges) outcomes.set(each, await exchange(each, client));
   });

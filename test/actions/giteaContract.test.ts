@@ -41,11 +41,6 @@ const AUTH = { authorization: `token ${HOST_TOKEN}` };
 /** Gitea answers a list page with a Link header (and x-total-count); its description documents no header. */
 const LINK_UNDOCUMENTED = "the 200 answer's header link is not documented";
 
-interface GiteaExchange extends Exchange<GiteaClient> {
-  /** What Gitea's description does not say that Gitea does, as disagreements() words it. */
-  gaps?: string[];
-}
-
 const PULL = {
   number: 7,
   state: "closed",
@@ -55,7 +50,7 @@ const PULL = {
   base: { ref: "main", sha: SHA, repo_id: 1, repo: { full_name: "acme/api", default_branch: "main" } },
 };
 
-const exchanges: GiteaExchange[] = [
+const exchanges: Exchange<GiteaClient>[] = [
   {
     what: "getPullRequest",
     operation: "GET /repos/{owner}/{repo}/pulls/{index}",
@@ -134,7 +129,7 @@ const exchanges: GiteaExchange[] = [
 ];
 
 describe(`Contract: GiteaClient against Gitea's API description (${fixture.source.repository} ${fixture.source.file} at ${fixture.source.commit.slice(0, 12)})`, () => {
-  const outcomes = new Map<GiteaExchange, Outcome>();
+  const outcomes = new Map<Exchange<GiteaClient>, Outcome>();
   before(async () => {
     for (const each of exchanges) {
       outcomes.set(each, await exchange(each, (url) => new GiteaClient(url, AUTH)));

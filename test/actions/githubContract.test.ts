@@ -40,8 +40,6 @@ const AUTH = { authorization: `Bearer ${HOST_TOKEN}` };
 interface Exchange extends ContractExchange<GitHubClient> {
   /** Only the request is checked (Gitea's answers are not GitHub's). */
   requestOnly?: boolean;
-  /** What the description does not say that GitHub does, as disagreements() words it. */
-  gaps?: string[];
 }
 
 /**

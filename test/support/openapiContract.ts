@@ -61,6 +61,8 @@ export interface Exchange<C> {
   operation: string;
   reply: Reply;
   run(client: C): Promise<unknown>;
+  /** What the description does not say that the host does, as disagreements() words it: expected there. */
+  gaps?: string[];
 }
 
 export interface Outcome {
