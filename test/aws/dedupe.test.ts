@@ -21,6 +21,15 @@ function claimToken(
   return String(input?.ExpressionAttributeValues?.[":token"]?.S);
 }
 const NOW = 1_800_000_000_000;
+/** The attribute names a claim and a takeover send, each used by their expressions. */
+const CLAIM_ATTRIBUTE_NAMES = {
+  "#state": "state",
+  "#generation": "generation",
+  "#updatedAt": "updatedAt",
+  "#expiresAt": "expiresAt",
+  "#firstClaimedAt": "firstClaimedAt",
+  "#claimToken": "claimToken",
+};
 
 function conditionFailed(item?: Record<string, { S?: string; N?: string }>): ConditionalCheckFailedException {
   return new ConditionalCheckFailedException({
@@ -125,14 +134,7 @@ describe("Class: DynamoDedupeStore", () => {
     expect(takeover?.UpdateExpression).to.equal(
       "SET #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now), #claimToken = :token",
     );
-    expect(takeover?.ExpressionAttributeNames).to.deep.equal({
-      "#state": "state",
-      "#generation": "generation",
-      "#updatedAt": "updatedAt",
-      "#expiresAt": "expiresAt",
-      "#firstClaimedAt": "firstClaimedAt",
-      "#claimToken": "claimToken",
-    });
+    expect(takeover?.ExpressionAttributeNames).to.deep.equal(CLAIM_ATTRIBUTE_NAMES);
     expect(takeover?.ExpressionAttributeValues).to.deep.equal({
       ":pending": { S: "pending" },
       ":g": { N: "3" },
@@ -287,14 +289,7 @@ describe("Class: DynamoDedupeStore", () => {
     expect(input?.UpdateExpression).to.equal(
       "SET #state = :pending, #generation = if_not_exists(#generation, :zero) + :one, #updatedAt = :now, #expiresAt = :expires, #firstClaimedAt = if_not_exists(#firstClaimedAt, :now), #claimToken = :token",
     );
-    expect(input?.ExpressionAttributeNames).to.deep.equal({
-      "#state": "state",
-      "#generation": "generation",
-      "#updatedAt": "updatedAt",
-      "#expiresAt": "expiresAt",
-      "#firstClaimedAt": "firstClaimedAt",
-      "#claimToken": "claimToken",
-    });
+    expect(input?.ExpressionAttributeNames).to.deep.equal(CLAIM_ATTRIBUTE_NAMES);
     expect(input?.ExpressionAttributeValues).to.deep.equal({
       ":pending": { S: "pending" },
       ":dead": { S: "dead" },
