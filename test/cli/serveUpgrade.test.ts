@@ -2,7 +2,6 @@
 // on the same --state-dir loses nothing. The fixtures under test/fixtures/state/<commit>/ are the files
 // that commit's serve left when stopped with SIGTERM (their README says what was sent); a test seeds a
 // temporary state dir with them and starts this serve on it.
-import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -12,6 +11,7 @@ import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer
 import {
   type DeliveryView,
   deliveries,
+  githubHeaders,
   JENKINS_TOKEN,
   JENKINS_USER,
   REPO_ROOT,
@@ -115,16 +115,7 @@ function shiftedDeadLetterName(file: string, shift: number): string {
 
 function signedPush(delivery: string, after: string) {
   const body = Buffer.from(JSON.stringify({ ...PUSH, after }));
-  return {
-    body,
-    headers: {
-      "content-type": "application/json",
-      "x-github-event": "push",
-      "x-github-delivery": delivery,
-      "x-hub-signature-256": `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`,
-      "user-agent": "GitHub-Hookshot/test",
-    },
-  };
+  return { body, headers: githubHeaders(SECRET, body, "push", delivery) };
 }
 
 describe("Command: hookgate serve on a state dir an older hookgate wrote (test/fixtures/state)", function () {
