@@ -1,7 +1,7 @@
 // The local stand-ins behind `hookgate serve`: object store paths, dedupe semantics, the persistent
 // FIFO queue, the secrets file. Real files in a temp dir; no servers.
 
-import { createHash, createHmac, pbkdf2 } from "node:crypto";
+import { createHash, pbkdf2 } from "node:crypto";
 import fs, {
   appendFileSync,
   existsSync,
@@ -46,6 +46,7 @@ import { startLocalGateway } from "../../src/local/localGateway";
 import { LocalQueue } from "../../src/local/localQueue";
 import { ensureWebhookSecrets } from "../../src/local/localSecrets";
 import { fillingDisk, localWorkItem, ROUTE_R_YAML } from "../support/localStores";
+import { githubHeaders } from "./serveHarness";
 
 /** The SHA-256 of `text` in hex: FsObjectStore's ETag (quoted) and what its metadata records. */
 function sha256(text: string): string {
@@ -1796,12 +1797,7 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
       const redeliver = async (delivery: string) => {
         const answer = await fetch(`${gateway.url}/hooks/r`, {
           method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "x-github-event": "push",
-            "x-github-delivery": delivery,
-            "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`,
-          },
+          headers: githubHeaders(secret, body, "push", delivery),
           body,
         });
         return [answer.status, ((await answer.json()) as { status: string }).status];
