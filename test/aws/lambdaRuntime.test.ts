@@ -410,20 +410,28 @@ describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the c
   });
 });
 
+/** What `run` writes to stdout, each write as it came. */
+function printedBy(run: () => void): string[] {
+  const stdout = process.stdout.write;
+  const printed: string[] = [];
+  process.stdout.write = ((chunk: string) => {
+    printed.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    run();
+  } finally {
+    process.stdout.write = stdout;
+  }
+  return printed;
+}
+
 describe("Function: jsonLog", () => {
   it("jsonLog writes one JSON line with the time, level info and msg log unless the line names them", () => {
-    const stdout = process.stdout.write;
-    const printed: string[] = [];
-    process.stdout.write = ((chunk: string) => {
-      printed.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-    try {
+    const printed = printedBy(() => {
       jsonLog({ route: "api-build" });
       jsonLog({ level: "error", msg: "attempt" });
-    } finally {
-      process.stdout.write = stdout;
-    }
+    });
     expect(printed.every((line) => line.endsWith("}\n"))).to.equal(true);
     const [plain, named] = printed.map((line) => JSON.parse(line));
     expect(plain).to.deep.include({ level: "info", msg: "log", route: "api-build" });
@@ -437,17 +445,7 @@ describe("Function: jsonLog on a pushed branch's invisible characters", () => {
   // (U+202E), which Git allows in a branch's name, goes there escaped, and the line reads back the same.
   it("jsonLog writes a ref's C1 control and bidi override as \\u escapes, and the line parses to the same ref", () => {
     const ref = "refs/heads/fix\u009b2J\u202egnp.exe";
-    const stdout = process.stdout.write;
-    const printed: string[] = [];
-    process.stdout.write = ((chunk: string) => {
-      printed.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-    try {
-      jsonLog({ msg: "delivery", ref });
-    } finally {
-      process.stdout.write = stdout;
-    }
+    const printed = printedBy(() => jsonLog({ msg: "delivery", ref }));
     const [line] = printed;
     expect(line?.slice(0, -1)).to.not.match(/\p{Cc}|\p{Cf}/u);
     expect(line).to.contain("fix\\u009b2J\\u202egnp.exe");
