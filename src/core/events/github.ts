@@ -104,7 +104,14 @@ export function normaliseGitHubLike(
   if (event === "create" || event === "delete") {
     const kind = payload.ref_type === "branch" || payload.ref_type === "tag" ? payload.ref_type : undefined;
     const name = str(payload.ref);
-    const parts = refFromName(provider === "gitea" ? shortRefName(name, kind) : name, kind);
+    // Gitea sends the short name (CreateRef in go-gitea services/webhook/notifier.go: ShortName()), as
+    // GitHub does; Forgejo sends the full one (refFullName.String(), refs/heads/x or refs/tags/v1, in forgejo
+    // services/webhook/notifier.go) to a "Forgejo" webhook, and shortens it only for a "Gitea" one
+    // (substituteRefShortName, services/webhook/default.go). A full name of the payload's own ref_type is
+    // read as such; a Gitea branch literally named refs/heads/x would be read so too.
+    const full = provider === "gitea" ? splitRef(name) : {};
+    const parts =
+      (kind === "branch" && full.branch) || (kind === "tag" && full.tag) ? full : refFromName(name, kind);
     result.ref = parts.ref;
     result.branch = parts.branch;
     result.tag = parts.tag;
@@ -134,21 +141,6 @@ export function normaliseGitHubLike(
     }
   }
   return withChangedFiles(result, []);
-}
-
-/**
- * A create or delete event's ref as a short name. Gitea sends the short name (CreateRef in go-gitea
- * services/webhook/notifier.go: refFullName.ShortName()), as GitHub does; Forgejo sends the full one
- * (refFullName.String(), refs/heads/x or refs/tags/v1, in forgejo services/webhook/notifier.go) to a
- * "Forgejo" webhook, and shortens it only for a "Gitea" one (substituteRefShortName, services/webhook/
- * default.go). The prefix of the payload's own ref_type is dropped; a Gitea branch literally named
- * refs/heads/x would lose it too.
- */
-function shortRefName(name: string | undefined, kind: "branch" | "tag" | undefined): string | undefined {
-  const prefix = kind === "branch" ? "refs/heads/" : kind === "tag" ? "refs/tags/" : undefined;
-  return prefix !== undefined && name?.startsWith(prefix) && name.length > prefix.length
-    ? name.slice(prefix.length)
-    : name;
 }
 
 /**
