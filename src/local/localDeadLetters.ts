@@ -30,7 +30,7 @@ export class LocalDeadLetters implements DeadLetterQueue {
 
   async send(item: WorkItem, reason: string): Promise<void> {
     const deadAt = new Date().toISOString();
-    const name = `${deadAt.replace(/[:.]/g, "-")}-${String(this.seq++).padStart(4, "0")}-${safe(item.route)}-${safe(item.deliveryId)}-g${item.generation}.json`;
+    const name = `${deadLetterStamp(deadAt)}-${String(this.seq++).padStart(4, "0")}-${safe(item.route)}-${safe(item.deliveryId)}-g${item.generation}.json`;
     const letter: DeadLetter = { deadAt, reason, item };
     await writeFileAtomic(join(this.dir, name), `${JSON.stringify(letter, null, 2)}\n`, { durable: true });
     this.onDead?.(letter);
@@ -38,7 +38,7 @@ export class LocalDeadLetters implements DeadLetterQueue {
 
   async sendRaw(body: string, reason: string, route?: string): Promise<void> {
     const deadAt = new Date().toISOString();
-    const name = `${deadAt.replace(/[:.]/g, "-")}-${String(this.seq++).padStart(4, "0")}-unparsable.json`;
+    const name = `${deadLetterStamp(deadAt)}-${String(this.seq++).padStart(4, "0")}-unparsable.json`;
     const letter: DeadLetter = { deadAt, reason, body, route };
     await writeFileAtomic(join(this.dir, name), `${JSON.stringify(letter, null, 2)}\n`, { durable: true });
     this.onDead?.(letter);
@@ -85,8 +85,13 @@ function safe(text: string): string {
   return text.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 80);
 }
 
+/** How a dead letter's name starts: the ISO time it died, as a file name may hold it (2026-12-05T12-34-56-789Z). */
+export function deadLetterStamp(deadAt: string): string {
+  return deadAt.replace(/[:.]/g, "-");
+}
+
 /** When a dead letter named by `send` or `sendRaw` died (its name's leading time), else undefined. */
-function deadAtOf(name: string): number | undefined {
+export function deadAtOf(name: string): number | undefined {
   const time = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z-\d+-.*\.json$/.exec(name);
   if (!time) return undefined;
   const at = Date.parse(`${time[1]}T${time[2]}:${time[3]}:${time[4]}.${time[5]}Z`);

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { expect } from "chai";
+import { deadAtOf, deadLetterStamp } from "../../src/local/localDeadLetters";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import {
@@ -106,11 +107,13 @@ function seed(name: string, stateDir: string, urls: { jenkins: string; gitHost: 
  * those past 14 days) moved by `shift` as the times inside the files are; any other path as it is.
  */
 function shiftedDeadLetterName(file: string, shift: number): string {
-  const named = /^(dead-letters[\\/])(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z(.*)$/.exec(file);
-  if (!named) return file;
-  const [, folder, day, h, m, sec, ms, rest] = named;
-  const at = new Date(Date.parse(`${day}T${h}:${m}:${sec}.${ms}Z`) + shift).toISOString();
-  return `${folder}${at.replace(/:/g, "-").replace(".", "-")}${rest}`;
+  const folder = /^dead-letters[\\/]/.exec(file)?.[0];
+  if (folder === undefined) return file;
+  const name = file.slice(folder.length);
+  const deadAt = deadAtOf(name);
+  if (deadAt === undefined) return file;
+  const stamp = deadLetterStamp(new Date(deadAt).toISOString());
+  return `${folder}${deadLetterStamp(new Date(deadAt + shift).toISOString())}${name.slice(stamp.length)}`;
 }
 
 function signedPush(delivery: string, after: string) {
