@@ -77,7 +77,7 @@ export function githubTokenProblem(
   env: NodeJS.ProcessEnv,
 ): string | undefined {
   if (!manageWebhooks || tokenConfigured || env.GITHUB_TOKEN) return undefined;
-  return "hookgate:github.manageWebhooks needs a GitHub token: pulumi config set --secret github:token <token> (admin:repo_hook on the repositories), or GITHUB_TOKEN in the environment";
+  return "hookgate:github.manageWebhooks needs a GitHub token: pulumi config set --secret github:token <token> (a fine-grained token with the Webhooks repository permission (read and write) on the repositories, or a classic one with admin:repo_hook), or GITHUB_TOKEN in the environment";
 }
 
 /**

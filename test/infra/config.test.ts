@@ -455,6 +455,14 @@ describe("githubTokenProblem", () => {
     expect(githubTokenProblem(true, false, { GITHUB_TOKEN: "x" })).to.equal(undefined);
     expect(githubTokenProblem(false, false, {})).to.equal(undefined);
   });
+
+  it("names what each kind of GitHub token needs to manage webhooks: a fine-grained one Webhooks read and write, a classic one admin:repo_hook", () => {
+    const problem = githubTokenProblem(true, false, {});
+    expect(problem).to.contain(
+      "a fine-grained token with the Webhooks repository permission (read and write)",
+    );
+    expect(problem).to.contain("a classic one with admin:repo_hook");
+  });
 });
 
 /**
