@@ -96,10 +96,13 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     );
   }
 
-  async sendRaw(body: string, reason: string): Promise<void> {
-    // Not a work item: its own group, deduplicated by content. (Parsed before any action runs, it is sent
-    // with all of the invocation's time ahead: no deadline.)
-    await this.put(body, reason, "hookgate-unparsable", sha256(body), {});
+  async sendRaw(body: string, reason: string, messageId?: string): Promise<void> {
+    // Not a work item: its own group, deduplicated per failed message as `send` is (by content alone, a second
+    // message with the same body, or a redriven copy failing again, within SQS's 5 minutes would be dropped);
+    // by content without a message id. (Parsed before any action runs, it is sent with all of the invocation's
+    // time ahead: no deadline.)
+    const dedupeId = sha256(messageId === undefined ? body : `raw:dead:${messageId}`);
+    await this.put(body, reason, "hookgate-unparsable", dedupeId, {});
   }
 
   private async put(

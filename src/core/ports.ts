@@ -37,8 +37,11 @@ export interface DeadLetterQueue {
    * failed: a copy redriven from the dead-letter queue is a new message, and must be parked again.
    */
   send(item: WorkItem, reason: string, messageId?: string, limits?: CallLimits): Promise<void>;
-  /** Park a message that is not a readable work item at all (optional; without it the redrive policy does). */
-  sendRaw?(body: string, reason: string): Promise<void>;
+  /**
+   * Park a message that is not a readable work item at all (optional; without it the redrive policy does).
+   * `messageId`: the queue message it was, one letter per message.
+   */
+  sendRaw?(body: string, reason: string, messageId?: string): Promise<void>;
 }
 
 export type DeliveryState = "pending" | "queued" | "done" | "dead";

@@ -681,7 +681,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         return { ok: false, delayMs: retryDelayMs(attempt, undefined, deps.retryBaseDelayMs) };
       }
       try {
-        await deps.deadLetters.sendRaw(record.body, reason);
+        await deps.deadLetters.sendRaw(record.body, reason, record.messageId);
       } catch (dlqError) {
         attemptLog({
           messageId: record.messageId,

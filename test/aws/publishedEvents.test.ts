@@ -514,6 +514,13 @@ describe("Function: lambdaHandler, with the events AWS publishes", () => {
       });
     }
 
+    it("the Lambda guide's standard sample's two records, both 'Test message.', get a dead letter each: their deduplication ids differ (SQS keeps one of two sends with the same id within 5 minutes)", async () => {
+      await invoke(lambdaGuideSqsStandard);
+      const ids = sent(DLQ).map((call) => call.args[0].input.MessageDeduplicationId);
+      expect(ids).to.have.length(2);
+      expect(new Set(ids).size).to.equal(2);
+    });
+
     it("the Lambda guide's standard sample as published, with the DLQ unreachable, comes back: each record in batchItemFailures and a failed line, nothing dropped", async () => {
       sqs
         .on(SendMessageCommand, { QueueUrl: DLQ })

@@ -289,6 +289,19 @@ describe("Module: src/aws/sqs", () => {
     expect(inputs[1]?.MessageDeduplicationId).to.equal(sha256("not json"));
   });
 
+  it("SqsDeadLetterQueue.sendRaw(body, reason, messageId) deduplicates per queue message: two messages with one body are two letters, a retried send of one is one", async () => {
+    sqs.on(SendMessageCommand).resolves({});
+    const dlq = new SqsDeadLetterQueue(client, DLQ);
+    await dlq.sendRaw("Test message.", "unreadable work item: message body is not JSON", "msg-1");
+    await dlq.sendRaw("Test message.", "unreadable work item: message body is not JSON", "msg-2");
+    await dlq.sendRaw("Test message.", "unreadable work item: message body is not JSON", "msg-1");
+    const ids = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input.MessageDeduplicationId);
+    expect(ids[0]).to.not.equal(ids[1]);
+    expect(ids[2]).to.equal(ids[0]);
+    expect(ids[0]).to.not.equal(sha256("Test message."));
+    for (const id of ids) expect(id).to.match(/^[0-9a-f]{64}$/);
+  });
+
   it("SqsDeadLetterQueue.send names the route and the delivery in String attributes, cut to 256 characters", async () => {
     sqs.on(SendMessageCommand).resolves({});
     const longId = "d".repeat(300);
