@@ -153,7 +153,8 @@ describe("Function: lambdaHandler, with the events AWS publishes", () => {
   let sqs: ReturnType<typeof stubs>["sqs"];
   let ddb: ReturnType<typeof stubs>["ddb"];
   let sm: ReturnType<typeof stubs>["sm"];
-  const saved = process.env;
+  /** The environment as each test found it (another test file may have replaced process.env since loading). */
+  let saved: NodeJS.ProcessEnv = process.env;
   /** The items the action was run with. */
   let ran: WorkItem[] = [];
   let behaviour: () => Promise<void> = async () => undefined;
@@ -172,6 +173,7 @@ describe("Function: lambdaHandler, with the events AWS publishes", () => {
     sm.restore();
   });
   beforeEach(() => {
+    saved = process.env;
     sqs.reset();
     ddb.reset();
     sm.reset();
