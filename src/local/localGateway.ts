@@ -7,6 +7,7 @@
 //   <state-dir>/deliveries.json       the recent deliveries served at /_hookgate/deliveries
 //   <state-dir>/s3/<bucket>/<key>     objects written by s3-zip (FsObjectStore), unless --s3-endpoint
 //   <state-dir>/serve.lock            the pid of the one gateway using the directory (lockStateDir)
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -35,6 +36,7 @@ import { LocalDeadLetters } from "./localDeadLetters";
 import { LocalQueue } from "./localQueue";
 import { ensureWebhookSecrets, webhookSecretNames } from "./localSecrets";
 import { ResponseBatch } from "./responseBatch";
+import { forwardedBySmee, SIGNATURE_INVALID, SMEE_HINT } from "./smeeHint";
 import { lockStateDir, type StateDirLock } from "./stateDirLock";
 
 /** The bucket s3-zip routes without a `bucket` use locally (deployed, the stack creates one). */
@@ -272,6 +274,18 @@ async function openLocalGateway(
   let baseUrl = "";
   const handlers = new Map<string, RouteHandler>();
   const providers = new Map(routes.map((route) => [route.name, route.provider]));
+  // Set while a handler answers a request that carries smee's marks: its delivery line gets the hint.
+  const smeeForwarded = new AsyncLocalStorage<true>();
+  const handlerLog: LogFn = (line) => {
+    if (
+      line.msg === "delivery" &&
+      line.status === 401 &&
+      line.reason === SIGNATURE_INVALID &&
+      smeeForwarded.getStore() === true
+    ) {
+      log({ ...line, hint: SMEE_HINT });
+    } else log(line);
+  };
   for (const route of routes) {
     const handler = createRouteHandler({
       route,
@@ -279,7 +293,7 @@ async function openLocalGateway(
       queue: queue.port(route.name),
       deadLetters: deadLetters.forRoute(route.name),
       dedupe,
-      log,
+      log: handlerLog,
       maxAttempts,
       retryBaseDelayMs: baseDelayMs,
       // The local queue computes the delay itself, with the same function and base.
@@ -512,19 +526,20 @@ async function openLocalGateway(
         return;
       }
       const turn = answers.arrived();
-      handler
-        .deliver({
-          routeName: name,
-          method: req.method ?? "GET",
-          headers,
-          body,
-          sourceIp: socketSourceIp(req),
-        })
+      const viaSmee = forwardedBySmee(headers);
+      const inbound = {
+        routeName: name,
+        method: req.method ?? "GET",
+        headers,
+        body,
+        sourceIp: socketSourceIp(req),
+      };
+      (viaSmee ? smeeForwarded.run(true, () => handler.deliver(inbound)) : handler.deliver(inbound))
         .then((answer) => {
           const text = JSON.stringify(answer.body);
           answer.headers["content-length"] = String(Buffer.byteLength(text, "utf8"));
           answers.send(res, answer.statusCode, answer.headers, text, turn);
-          record(name, answer.statusCode, answer.body, headerDelivery, eventName);
+          record(name, answer.statusCode, answer.body, headerDelivery, eventName, viaSmee);
         })
         .catch((error: unknown) => failed(res, error));
     });
@@ -547,6 +562,7 @@ async function openLocalGateway(
     answer: ReceiveBody,
     headerDelivery: string | undefined,
     event: string,
+    viaSmee = false,
   ): void {
     const delivery = answer.delivery ?? headerDelivery ?? "";
     if (answer.status === "queued" && httpStatus === 202) {
@@ -559,12 +575,13 @@ async function openLocalGateway(
         : answer.status === "duplicate"
           ? `duplicate: ${answer.reason ?? "already accepted"}`
           : answer.reason;
+    const hint = viaSmee && httpStatus === 401 && reason === SIGNATURE_INVALID ? `; ${SMEE_HINT}` : "";
     deliveries.answered({
       route,
       delivery,
       event,
       status: httpStatus < 300 ? "ignored" : "rejected",
-      reason: httpStatus < 300 ? reason : `${httpStatus} ${reason ?? answer.status}`.trim(),
+      reason: httpStatus < 300 ? reason : `${httpStatus} ${reason ?? answer.status}`.trim() + hint,
       httpStatus,
     });
   }

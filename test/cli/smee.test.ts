@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { signDelivery } from "../../src/cli/send";
+import { SMEE_HINT } from "../../src/local/smeeHint";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import { type SmeeServer, startSmeeServer } from "../support/smeeServer";
 import {
@@ -173,6 +174,19 @@ describe("smee-client 5.0.0 between a smee.io stand-in and hookgate serve", func
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  /** serve's log line for the delivery (it is written within a turn of serve's event loop: 10 s at most). */
+  const logLine = (id: string) =>
+    waitFor(
+      () => `serve's delivery line of ${id}; its output:\n${serve.output()}`,
+      () =>
+        serve
+          .output()
+          .split("\n")
+          .filter((line) => line.startsWith("{"))
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .find((line) => line.msg === "delivery" && line.deliveryId === id),
+    );
+
   /** What a Git host sends for `payload`, with its headers and bytes. */
   function delivery(provider: Host, payload: Buffer, options: { form?: boolean } = {}) {
     const secret = WEBHOOK_SECRET[provider];
@@ -221,7 +235,12 @@ describe("smee-client 5.0.0 between a smee.io stand-in and hookgate serve", func
     const { status, entry } = await throughSmee("github", viaSmee);
     expect(status).to.equal(401);
     expect(entry).to.include({ route: ROUTES.github, status: "rejected", httpStatus: 401 });
-    expect(entry.reason).to.match(/^401 signature invalid/);
+    expect(entry.reason).to.equal(`401 signature invalid; ${SMEE_HINT}`);
+    expect(await logLine(viaSmee.id)).to.include({
+      status: 401,
+      reason: "signature invalid",
+      hint: SMEE_HINT,
+    });
   });
 
   it("a Gitea push as Gitea writes it (indented JSON) never verifies through smee: 401", async () => {
@@ -229,7 +248,53 @@ describe("smee-client 5.0.0 between a smee.io stand-in and hookgate serve", func
     const { status, entry } = await throughSmee("gitea", sent);
     expect(status).to.equal(401);
     expect(entry).to.include({ route: ROUTES.gitea, status: "rejected", httpStatus: 401 });
-    expect(entry.reason).to.match(/^401 signature invalid/);
+    expect(entry.reason).to.equal(`401 signature invalid; ${SMEE_HINT}`);
+    expect(await logLine(sent.id)).to.include({ status: 401, reason: "signature invalid", hint: SMEE_HINT });
+  });
+
+  it("serve hints at smee on a 401 for a bad signature only when the request carries smee's marks; the answer is the same 401", async () => {
+    const post = (sent: ReturnType<typeof delivery>) =>
+      request(`${serve.url}/hooks/${ROUTES.gitea}`, { headers: sent.headers, body: sent.body });
+    const tampered = (extra: Record<string, string>) => {
+      const sent = delivery("gitea", GITEA_PUSH);
+      return { ...sent, headers: { ...sent.headers, ...extra }, body: Buffer.from(`${sent.body} `) };
+    };
+    // smee-client's marks: smee.io's timestamp header (epoch milliseconds) and its content type.
+    const marked = tampered({ timestamp: "1796571643614", "content-type": "application/json" });
+    const plain = tampered({});
+    const isoTime = tampered({ timestamp: "2026-12-06T15:40:00Z", "content-type": "application/json" });
+    for (const sent of [marked, plain, isoTime]) {
+      const answer = await post(sent);
+      expect(answer.status).to.equal(401);
+      expect(answer.json).to.deep.equal({
+        status: "rejected",
+        route: ROUTES.gitea,
+        delivery: sent.id,
+        reason: "signature invalid",
+      });
+    }
+    expect((await waitForDelivery(serve.url, marked.id, () => true)).reason).to.equal(
+      `401 signature invalid; ${SMEE_HINT}`,
+    );
+    expect(await logLine(marked.id)).to.include({ hint: SMEE_HINT });
+    for (const sent of [plain, isoTime]) {
+      expect((await waitForDelivery(serve.url, sent.id, () => true)).reason).to.equal(
+        "401 signature invalid",
+      );
+      expect(await logLine(sent.id)).to.not.have.property("hint");
+    }
+    // Marked, but refused for another reason than a signature that does not match: no hint.
+    const unsigned = delivery("gitea", GITEA_PUSH);
+    const headers = Object.fromEntries(
+      Object.entries(unsigned.headers).filter(
+        ([name]) => !name.endsWith("-signature") && !name.includes("-signature-"),
+      ),
+    );
+    const missing = await post({ ...unsigned, headers: { ...headers, timestamp: "1796571643614" } });
+    expect(missing.status).to.equal(401);
+    const entry = await waitForDelivery(serve.url, unsigned.id, () => true);
+    expect(entry.reason).to.match(/^401 signature missing/);
+    expect(entry.reason).to.not.include("smee");
   });
 
   it("a GitLab push with a plain secret token (X-Gitlab-Token) is accepted through smee: 202", async () => {
