@@ -354,9 +354,7 @@ export function banner(
       ...[...new Set(gateway.routes.map((r) => r.provider))].map(
         (provider) => `  ${WEBHOOK_FORM[provider]}, Secret = the route's secret from ${secretsFile}.`,
       ),
-      "  A Git host in the cloud cannot reach 127.0.0.1: forward with smee (https://smee.io/new gives a channel):",
-      `    npx smee-client --url https://smee.io/<channel> --target ${hookUrl}`,
-      "  and use https://smee.io/<channel> as the URL. GitHub's Recent Deliveries > Redeliver then replays here.",
+      ...forwarding(gateway),
       "",
       "Send a test delivery:",
       `  npx hookgate send --url ${hookUrl} ${secretFlags}${providerFlag} --event push --payload ${examplePayload}`,
@@ -365,6 +363,26 @@ export function banner(
   }
   lines.push("", `hookgate listening on ${gateway.url}`, "");
   return lines.join("\n");
+}
+
+/**
+ * How a Git host's deliveries reach serve with the bytes it signed. smee-client re-serialises the JSON body
+ * (JSON.stringify of what smee.io parsed): the README says where it works.
+ */
+function forwarding(gateway: Pick<LocalGateway, "url" | "routes">): string[] {
+  const github = gateway.routes.find((r) => r.provider === "github");
+  const lines = ["  A Git host in the cloud cannot reach 127.0.0.1 (README: Real deliveries):"];
+  if (github) {
+    lines.push(
+      "    GitHub: gh webhook forward (gh extension install cli/gh-webhook) posts each delivery's own bytes:",
+      `      gh webhook forward --repo=OWNER/REPO --events=push --url=${gateway.url}/hooks/${github.name} --secret=<the route's secret>`,
+    );
+  }
+  lines.push(
+    "    a Git server on your network: serve --host 0.0.0.0, the webhook at this machine's address (open the port in its firewall)",
+    "    smee-client re-serialises the JSON body: GitHub's signatures mostly still match, Gitea's and Forgejo's never",
+  );
+  return lines;
 }
 
 /** Which proxy the actions' calls go through, without its credentials. */

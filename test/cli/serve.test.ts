@@ -156,7 +156,9 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(out).to.include(`${serve.url}/hooks/${name}`);
     expect(out).to.include(secretsFile);
     expect(out).to.include("npx hookgate send");
-    expect(out).to.include("smee-client");
+    expect(out).to.include(
+      `gh webhook forward --repo=OWNER/REPO --events=push --url=${serve.url}/hooks/api-build`,
+    );
     expect(out).not.to.include(GH_SECRET);
   });
 

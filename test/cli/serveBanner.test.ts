@@ -109,3 +109,32 @@ routes:
     expect(both).to.include("  GitHub: Settings > Webhooks > Add webhook: Payload URL = a route's URL");
   });
 });
+
+describe("Function: the hookgate serve banner's forwarding instructions", () => {
+  it("offers gh webhook forward to a GitHub route's URL, and says smee-client re-serialises the body", () => {
+    const out = bannerFor(routesOf(JENKINS_ROUTE), []);
+    expect(out).to.include(
+      "gh webhook forward --repo=OWNER/REPO --events=push --url=http://127.0.0.1:8787/hooks/api-build --secret=<the route's secret>",
+    );
+    expect(out).to.include("serve --host 0.0.0.0");
+    expect(out).to.include("smee-client re-serialises the JSON body");
+    expect(out).not.to.include("npx smee-client");
+  });
+
+  it("offers no gh webhook forward when no route is a GitHub one", () => {
+    const out = bannerFor(
+      routesOf(`version: 1
+defaults: { jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins } }
+routes:
+  - name: tea
+    provider: gitea
+    secret: hookgate/gitea-webhook
+    match: { repos: ["acme/*"], events: [push] }
+    action: { type: jenkins, job: tea/build }
+`),
+      [],
+    );
+    expect(out).not.to.include("gh webhook forward");
+    expect(out).to.include("serve --host 0.0.0.0");
+  });
+});
