@@ -7,7 +7,6 @@
 //   <state-dir>/deliveries.json       the recent deliveries served at /_hookgate/deliveries
 //   <state-dir>/s3/<bucket>/<key>     objects written by s3-zip (FsObjectStore), unless --s3-endpoint
 //   <state-dir>/serve.lock            the pid of the one gateway using the directory (lockStateDir)
-import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -274,18 +273,6 @@ async function openLocalGateway(
   let baseUrl = "";
   const handlers = new Map<string, RouteHandler>();
   const providers = new Map(routes.map((route) => [route.name, route.provider]));
-  // Set while a handler answers a request that carries smee's marks: its delivery line gets the hint.
-  const smeeForwarded = new AsyncLocalStorage<true>();
-  const handlerLog: LogFn = (line) => {
-    if (
-      line.msg === "delivery" &&
-      line.status === 401 &&
-      line.reason === SIGNATURE_INVALID &&
-      smeeForwarded.getStore() === true
-    ) {
-      log({ ...line, hint: SMEE_HINT });
-    } else log(line);
-  };
   for (const route of routes) {
     const handler = createRouteHandler({
       route,
@@ -293,7 +280,7 @@ async function openLocalGateway(
       queue: queue.port(route.name),
       deadLetters: deadLetters.forRoute(route.name),
       dedupe,
-      log: handlerLog,
+      log,
       maxAttempts,
       retryBaseDelayMs: baseDelayMs,
       // The local queue computes the delay itself, with the same function and base.
@@ -526,20 +513,26 @@ async function openLocalGateway(
         return;
       }
       const turn = answers.arrived();
-      const viaSmee = forwardedBySmee(headers);
-      const inbound = {
-        routeName: name,
-        method: req.method ?? "GET",
-        headers,
-        body,
-        sourceIp: socketSourceIp(req),
-      };
-      (viaSmee ? smeeForwarded.run(true, () => handler.deliver(inbound)) : handler.deliver(inbound))
+      handler
+        .deliver({
+          routeName: name,
+          method: req.method ?? "GET",
+          headers,
+          body,
+          sourceIp: socketSourceIp(req),
+        })
         .then((answer) => {
           const text = JSON.stringify(answer.body);
           answer.headers["content-length"] = String(Buffer.byteLength(text, "utf8"));
           answers.send(res, answer.statusCode, answer.headers, text, turn);
-          record(name, answer.statusCode, answer.body, headerDelivery, eventName, viaSmee);
+          record(
+            name,
+            answer.statusCode,
+            answer.body,
+            headerDelivery,
+            eventName,
+            answer.statusCode === 401 && forwardedBySmee(headers),
+          );
         })
         .catch((error: unknown) => failed(res, error));
     });
@@ -576,6 +569,8 @@ async function openLocalGateway(
           ? `duplicate: ${answer.reason ?? "already accepted"}`
           : answer.reason;
     const hint = viaSmee && httpStatus === 401 && reason === SIGNATURE_INVALID ? `; ${SMEE_HINT}` : "";
+    // The handler's own delivery line is the deployed one's; serve says it beside it.
+    if (hint) log({ level: "warn", msg: "delivery hint", route, deliveryId: delivery, hint: SMEE_HINT });
     deliveries.answered({
       route,
       delivery,
