@@ -35,7 +35,7 @@ import { LocalDeadLetters } from "./localDeadLetters";
 import { LocalQueue } from "./localQueue";
 import { ensureWebhookSecrets, webhookSecretNames } from "./localSecrets";
 import { ResponseBatch } from "./responseBatch";
-import { forwardedBySmee, SIGNATURE_INVALID, SMEE_HINT } from "./smeeHint";
+import { SIGNATURE_INVALID, SMEE_HINT, smeeMayBreakSignature } from "./smeeHint";
 import { lockStateDir, type StateDirLock } from "./stateDirLock";
 
 /** The bucket s3-zip routes without a `bucket` use locally (deployed, the stack creates one). */
@@ -273,6 +273,19 @@ async function openLocalGateway(
   let baseUrl = "";
   const handlers = new Map<string, RouteHandler>();
   const providers = new Map(routes.map((route) => [route.name, route.provider]));
+  // The delivery ids of smee-forwarded requests being answered: a handler's 401 line for a signature that
+  // does not match gets the hint (as a field of that line, so that serve's log sampler counts it with it).
+  const viaSmee = new Set<string>();
+  const handlerLog: LogFn = (line) =>
+    log(
+      line.msg === "delivery" &&
+        line.status === 401 &&
+        line.reason === SIGNATURE_INVALID &&
+        typeof line.deliveryId === "string" &&
+        viaSmee.has(line.deliveryId)
+        ? { ...line, hint: SMEE_HINT }
+        : line,
+    );
   for (const route of routes) {
     const handler = createRouteHandler({
       route,
@@ -280,7 +293,7 @@ async function openLocalGateway(
       queue: queue.port(route.name),
       deadLetters: deadLetters.forRoute(route.name),
       dedupe,
-      log,
+      log: handlerLog,
       maxAttempts,
       retryBaseDelayMs: baseDelayMs,
       // The local queue computes the delay itself, with the same function and base.
@@ -513,6 +526,8 @@ async function openLocalGateway(
         return;
       }
       const turn = answers.arrived();
+      const smee = headerDelivery !== undefined && smeeMayBreakSignature(providers.get(name), headers);
+      if (smee) viaSmee.add(headerDelivery);
       handler
         .deliver({
           routeName: name,
@@ -522,19 +537,16 @@ async function openLocalGateway(
           sourceIp: socketSourceIp(req),
         })
         .then((answer) => {
+          if (smee) viaSmee.delete(headerDelivery);
           const text = JSON.stringify(answer.body);
           answer.headers["content-length"] = String(Buffer.byteLength(text, "utf8"));
           answers.send(res, answer.statusCode, answer.headers, text, turn);
-          record(
-            name,
-            answer.statusCode,
-            answer.body,
-            headerDelivery,
-            eventName,
-            answer.statusCode === 401 && forwardedBySmee(headers),
-          );
+          record(name, answer.statusCode, answer.body, headerDelivery, eventName, smee);
         })
-        .catch((error: unknown) => failed(res, error));
+        .catch((error: unknown) => {
+          if (smee) viaSmee.delete(headerDelivery);
+          failed(res, error);
+        });
     });
   }
 
@@ -555,7 +567,7 @@ async function openLocalGateway(
     answer: ReceiveBody,
     headerDelivery: string | undefined,
     event: string,
-    viaSmee = false,
+    smee = false,
   ): void {
     const delivery = answer.delivery ?? headerDelivery ?? "";
     if (answer.status === "queued" && httpStatus === 202) {
@@ -568,9 +580,7 @@ async function openLocalGateway(
         : answer.status === "duplicate"
           ? `duplicate: ${answer.reason ?? "already accepted"}`
           : answer.reason;
-    const hint = viaSmee && httpStatus === 401 && reason === SIGNATURE_INVALID ? `; ${SMEE_HINT}` : "";
-    // The handler's own delivery line is the deployed one's; serve says it beside it.
-    if (hint) log({ level: "warn", msg: "delivery hint", route, deliveryId: delivery, hint: SMEE_HINT });
+    const hint = smee && httpStatus === 401 && reason === SIGNATURE_INVALID ? `; ${SMEE_HINT}` : "";
     deliveries.answered({
       route,
       delivery,

@@ -2,7 +2,7 @@
 // host's own delivery.
 import { expect } from "chai";
 import { headerBagFromRaw } from "../../src/core/headers";
-import { forwardedBySmee } from "../../src/local/smeeHint";
+import { forwardedBySmee, smeeMayBreakSignature } from "../../src/local/smeeHint";
 
 const bag = (...raw: string[]) => headerBagFromRaw(raw);
 
@@ -43,5 +43,21 @@ describe("forwardedBySmee: smee.io's timestamp header with smee-client's content
       expect(forwardedBySmee(bag("timestamp", "1796571643614", "content-type", type)), type).to.equal(false);
     }
     expect(forwardedBySmee(bag("timestamp", "1796571643614"))).to.equal(false);
+  });
+});
+
+describe("smeeMayBreakSignature: a smee-forwarded request whose scheme signs the body", () => {
+  const marks = ["timestamp", "1796571643614", "content-type", "application/json"];
+
+  it("holds for the body-signing providers, and for GitLab only with a signing token's webhook-signature", () => {
+    for (const provider of ["github", "gitea", "bitbucket", "bitbucket-server"] as const) {
+      expect(smeeMayBreakSignature(provider, bag(...marks)), provider).to.equal(true);
+    }
+    expect(smeeMayBreakSignature("gitlab", bag(...marks, "x-gitlab-token", "t"))).to.equal(false);
+    expect(smeeMayBreakSignature("gitlab", bag(...marks, "webhook-signature", "v1,abc"))).to.equal(true);
+  });
+
+  it("does not hold without smee's marks", () => {
+    expect(smeeMayBreakSignature("github", bag("content-type", "application/json"))).to.equal(false);
   });
 });

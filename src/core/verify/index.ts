@@ -52,7 +52,8 @@ const MALFORMED = "signature malformed";
 const SHA1_REFUSED = "SHA-1 signatures are not accepted on this route";
 const STALE = "signature timestamp missing or outside tolerance";
 const NO_KEY = "signature cannot be verified";
-const INVALID = "signature invalid";
+/** A well-formed signature that matches none of the route's secrets (serve's smee hint reads it). */
+export const INVALID = "signature invalid";
 const DELIVERY_AMBIGUOUS = "delivery id header repeated";
 const IP_REFUSED = "source IP not allowed";
 
