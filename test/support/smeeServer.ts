@@ -1,6 +1,7 @@
 // A stand-in for smee.io on 127.0.0.1, as probot/smee.io's lib/server.js (Fastify) behaves:
-//   POST /:channel  takes a JSON object body only (Fastify parses application/json and text/plain by default,
-//                   and answers 415 to any other content type; the route's body schema is `type: object`),
+//   POST /:channel  takes a JSON object body only (Fastify parses application/json and text/plain by default
+//                   and answers 415 to any other content type; a text/plain body, a string, then fails the
+//                   route's `type: object` body schema with 400; here every non-JSON type is a 415),
 //                   then sends every listener of the channel one SSE message whose data is
 //                   JSON.stringify({ ...req.headers, body: req.body, query: req.query, timestamp: Date.now() })
 //   GET /:channel   with Accept: text/event-stream, subscribes to the channel's messages.
