@@ -36,7 +36,13 @@ export class LocalDeadLetters implements DeadLetterQueue {
     this.onDead?.(letter);
   }
 
-  async sendRaw(body: string, reason: string, route?: string): Promise<void> {
+  /** A message that is no work item, under no route (the port's sendRaw; its message id is not needed here). */
+  sendRaw(body: string, reason: string): Promise<void> {
+    return this.fileRaw(body, reason);
+  }
+
+  /** A message that is no work item, filed under `route` when it is known. */
+  async fileRaw(body: string, reason: string, route?: string): Promise<void> {
     const deadAt = new Date().toISOString();
     const name = `${deadLetterStamp(deadAt)}-${String(this.seq++).padStart(4, "0")}-unparsable.json`;
     const letter: DeadLetter = { deadAt, reason, body, route };
@@ -48,7 +54,7 @@ export class LocalDeadLetters implements DeadLetterQueue {
   forRoute(route: string): DeadLetterQueue {
     return {
       send: (item, reason) => this.send(item, reason),
-      sendRaw: (body, reason) => this.sendRaw(body, reason, route),
+      sendRaw: (body, reason) => this.fileRaw(body, reason, route),
     };
   }
 

@@ -217,7 +217,7 @@ async function openLocalGateway(
       return recorded?.state === "done" && recorded.generation === item.generation;
     },
     redrive: async ({ route, body, item }, reason) => {
-      if (!item) return deadLetters.sendRaw(body, reason, route || undefined);
+      if (!item) return deadLetters.fileRaw(body, reason, route || undefined);
       await deadLetters.send(item, reason);
       // As the handler marks a final failure: a redelivery is accepted again, not answered duplicate. A
       // mark that fails is logged, as the handler's is: the dead letter is written, the message goes.

@@ -50,7 +50,7 @@ describe("Class: LocalDeadLetters", () => {
   it("sendRaw files a message that is no work item, with its body and route, as unparsable", async () => {
     const told: DeadLetter[] = [];
     const letters = new LocalDeadLetters(dir, (letter) => told.push(letter));
-    await letters.sendRaw("not json", "message body is not JSON", "r");
+    await letters.fileRaw("not json", "message body is not JSON", "r");
     const [name] = readdirSync(dir);
     expect(name).to.match(new RegExp(`^${TIME}-0000-unparsable\\.json$`));
     const letter = JSON.parse(readFileSync(join(dir, name as string), "utf8")) as DeadLetter;
