@@ -352,7 +352,8 @@ export function header(headers: HttpResponse["headers"], name: string): string |
 /**
  * `text` without the credentials that were sent: an error message a server wrote can quote them (an
  * echoed Authorization header), and it goes to logs, dead letters and commit statuses. Covers a header's
- * whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded user and password.
+ * whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded user and password,
+ * each also URL-encoded.
  */
 export function withoutCredentials(text: string, credentialHeaders: Record<string, string>): string {
   const secrets = new Set<string>();
@@ -369,6 +370,8 @@ export function withoutCredentials(text: string, credentialHeaders: Record<strin
       secrets.add(decoded.slice(decoded.indexOf(":") + 1));
     }
   }
+  // As a URL holds them (a Location a server wrote): a password's colons are %3A there.
+  for (const secret of [...secrets]) secrets.add(encodeURIComponent(secret));
   let out = text;
   // Longest first, and nothing so short that it would blank ordinary words.
   for (const secret of [...secrets].filter((s) => s.length >= 8).sort((a, b) => b.length - a.length)) {

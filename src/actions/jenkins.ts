@@ -15,6 +15,7 @@ import {
   httpRequest,
   readJson,
   statusError,
+  withoutCredentials,
 } from "./http";
 import { parseJenkinsCredentials, readSecret } from "./secrets";
 import type { ActionClients } from "./types";
@@ -53,6 +54,8 @@ export async function triggerJenkins(
   const headers: Record<string, string> = {
     authorization: `Basic ${Buffer.from(`${credentials.user}:${credentials.token}`).toString("base64")}`,
   };
+  /** What a message quoting the server's words (a Location, a job's choices) must not show. */
+  const sent = { authorization: headers.authorization as string };
 
   if (request.jenkins.crumb) {
     const res = await httpRequest({
@@ -78,6 +81,7 @@ export async function triggerJenkins(
           header(res.headers, "location"),
           `${base}/crumbIssuer/api/json`,
           base,
+          sent,
         );
       }
       throw finalOrRetryable("Jenkins crumb issuer", res);
@@ -126,7 +130,7 @@ export async function triggerJenkins(
       });
     }
   }
-  const location = queueItemUrl(header(res.headers, "location"));
+  const location = queueItemUrl(header(res.headers, "location"), sent);
   const status = res.statusCode;
 
   if (status >= 200 && status < 300) {
@@ -182,7 +186,7 @@ export async function triggerJenkins(
     }
   }
   if (status >= 300 && status < 400) {
-    throw redirectRefused(what, status, header(res.headers, "location"), requested, base);
+    throw redirectRefused(what, status, header(res.headers, "location"), requested, base, sent);
   }
   if (status === 500 && withParameters) {
     const refusal = await refusedParameters(
@@ -191,6 +195,7 @@ export async function triggerJenkins(
       headers,
       dispatcher,
       clients,
+      sent,
     );
     if (refusal) throw new ActionError(`${what} ${refusal}`, { retryable: false });
   }
@@ -237,6 +242,7 @@ function redirectRefused(
   location: string | undefined,
   requested: string,
   base: string,
+  sent: Record<string, string>,
 ): ActionError {
   const publicMessage = `${what} answered a redirect (${status}) instead of queuing the build`;
   if (!location) {
@@ -248,7 +254,7 @@ function redirectRefused(
       { retryable: false, publicMessage },
     );
   }
-  const target = redirectTarget(location, requested, base);
+  const target = redirectTarget(location, requested, base, sent);
   const { where, hint } = target;
   const redirected = `${what} answered a redirect (${status}) to ${where} instead of queuing the build`;
   return new ActionError(
@@ -266,6 +272,7 @@ function crumbRedirectRefused(
   location: string | undefined,
   requested: string,
   base: string,
+  sent: Record<string, string>,
 ): ActionError {
   const what = `Jenkins crumb issuer answered a redirect (${status})`;
   if (!location) {
@@ -273,7 +280,7 @@ function crumbRedirectRefused(
       retryable: false,
     });
   }
-  const target = redirectTarget(location, requested, base);
+  const target = redirectTarget(location, requested, base, sent);
   const { where, hint } = target;
   return new ActionError(
     `${what} to ${where} instead of a crumb${hint ? `: ${hint}` : ""}; ${remedy(target)}`,
@@ -298,10 +305,16 @@ interface RedirectTarget {
 }
 
 /**
- * Where a redirect of the request to `requested` pointed (origin and path only), and what it was: the same
- * path at another origin (http to https, Jenkins' canonical host name), a sign-in, or something else.
+ * Where a redirect of the request to `requested` pointed (origin and path only, without the credentials `sent`,
+ * which a Location can echo), and what it was: the same path at another origin (http to https, Jenkins'
+ * canonical host name), a sign-in, or something else.
  */
-function redirectTarget(location: string, requested: string, base: string): RedirectTarget {
+function redirectTarget(
+  location: string,
+  requested: string,
+  base: string,
+  sent: Record<string, string>,
+): RedirectTarget {
   let target: URL;
   const request = new URL(requested);
   try {
@@ -311,7 +324,7 @@ function redirectTarget(location: string, requested: string, base: string): Redi
   }
   if (target.protocol !== "https:" && target.protocol !== "http:")
     return { where: `a ${target.protocol} URL` };
-  const where = `${target.origin}${target.pathname}`;
+  const where = withoutCredentials(`${target.origin}${target.pathname}`, sent);
   // Jenkins' own sign-in, on whichever name its root URL gives it.
   if (/(^|\/)(login|loginEntry|securityRealm)(\/|$)/.test(target.pathname)) {
     return { where, hint: "a sign-in page" };
@@ -322,7 +335,7 @@ function redirectTarget(location: string, requested: string, base: string): Redi
   }
   // The same request elsewhere (nginx's `return 301 https://$host$request_uri`): Jenkins lives there.
   if (target.pathname === request.pathname && target.origin !== request.origin) {
-    const movedTo = `${target.origin}${new URL(base).pathname.replace(/\/+$/, "")}`;
+    const movedTo = withoutCredentials(`${target.origin}${new URL(base).pathname.replace(/\/+$/, "")}`, sent);
     return { where, hint: "the same request at another address", movedTo };
   }
   // Another host (not http -> https on the same one): a sign-in of something in front of Jenkins.
@@ -427,6 +440,7 @@ async function refusedParameters(
   headers: Record<string, string>,
   dispatcher: ActionClients["dispatcher"],
   clients: ActionClients,
+  credentials: Record<string, string>,
 ): Promise<string | undefined> {
   const job = await itemJson(
     jobUrl,
@@ -448,7 +462,10 @@ async function refusedParameters(
     const value = sent[definition.name];
     const choices = Array.isArray(definition.choices) ? definition.choices.map(String) : undefined;
     if (value === undefined || choices === undefined || choices.includes(value)) continue;
-    const listed = choices.slice(0, 10).map((choice) => JSON.stringify(choice.slice(0, 100)));
+    // The choices are the server's words: shortened only once the credentials are out of them.
+    const listed = choices
+      .slice(0, 10)
+      .map((choice) => JSON.stringify(withoutCredentials(choice, credentials).slice(0, 100)));
     if (choices.length > listed.length) listed.push("…");
     return `refuses ${definition.name}=${JSON.stringify(value.slice(0, 200))} (500): it is not one of the choice parameter's values (${listed.join(", ")})`;
   }
@@ -508,16 +525,22 @@ function queueItemNumber(location: string | undefined): string | undefined {
   return location === undefined ? undefined : /\/queue\/item\/(\d+)\/?$/.exec(location)?.[1];
 }
 
-/** Jenkins' queue item URL as logged: without a query string or user info, which could hold a token. */
-function queueItemUrl(location: string | undefined): string | undefined {
+/**
+ * Jenkins' queue item URL as logged: without a query string, a fragment or user info, which could hold a token,
+ * nor the credentials `sent` anywhere else in it (a server can echo them into the path).
+ */
+function queueItemUrl(location: string | undefined, sent: Record<string, string>): string | undefined {
   if (!location) return undefined;
+  let shown: string | undefined;
   try {
     const url = new URL(location);
     url.search = "";
+    url.hash = "";
     url.username = "";
     url.password = "";
-    return url.toString();
+    shown = url.toString();
   } catch {
-    return location.split(/[?#]/)[0];
+    shown = location.split(/[?#]/)[0];
   }
+  return shown === undefined ? undefined : withoutCredentials(shown, sent);
 }

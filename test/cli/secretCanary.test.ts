@@ -55,9 +55,7 @@ const MODES = [
 ] as const;
 type Mode = (typeof MODES)[number];
 /** The modes of the Jenkins routes (each without and with a crumb), and of the Git hosts' s3-zip and pr-cleanup routes. */
-const JENKINS_MODES: readonly Mode[] = MODES.filter(
-  (mode) => !["redirout", "redirin", "see303", "loc201", "choices"].includes(mode),
-);
+const JENKINS_MODES: readonly Mode[] = MODES;
 const HOST_MODES: readonly Mode[] = MODES.filter(
   (mode) => !["choices", "see303", "redirout", "redirin"].includes(mode),
 );
