@@ -199,6 +199,20 @@ describe("Function: nextHop (the redirect rules)", () => {
     });
   }
 
+  it("nextHop names the path of a 303 it refuses without the token sent, which the server echoed into it", () => {
+    const token = "tok_9f8e7d6c5b4a39281706";
+    const sent = { authorization: `Bearer ${token}` };
+    try {
+      nextHop(hop("DELETE"), 303, `/api/v1/repos/acme/api/${token}`, API, WHAT, sent);
+      expect.fail("expected a refusal");
+    } catch (err) {
+      expect((err as ActionError).message).to.contain(
+        "to a GET of /api/v1/repos/acme/api/[redacted]: not followed",
+      );
+      expect((err as ActionError).message).not.to.contain(token);
+    }
+  });
+
   it("nextHop keeps the other origin out of the public message (a commit status) of a cross-origin refusal", () => {
     try {
       nextHop(hop("GET"), 301, "https://evil.example.net/x", API, WHAT);

@@ -56,9 +56,7 @@ const MODES = [
 type Mode = (typeof MODES)[number];
 /** The modes of the Jenkins routes (each without and with a crumb), and of the Git hosts' s3-zip and pr-cleanup routes. */
 const JENKINS_MODES: readonly Mode[] = MODES;
-const HOST_MODES: readonly Mode[] = MODES.filter(
-  (mode) => !["choices", "see303", "redirout", "redirin"].includes(mode),
-);
+const HOST_MODES: readonly Mode[] = MODES.filter((mode) => mode !== "choices" && mode !== "see303");
 
 const PROVIDERS: Array<{
   provider: Provider;

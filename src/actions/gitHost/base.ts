@@ -102,7 +102,14 @@ export abstract class ApiClient {
           retryable: false,
         });
       }
-      const next = nextHop(hop, status, header(res.headers, "location"), this.redirectScope(base), where);
+      const next = nextHop(
+        hop,
+        status,
+        header(res.headers, "location"),
+        this.redirectScope(base),
+        where,
+        this.credentialHeaders,
+      );
       this.noteRedirect(status, hop.url, next.url, base);
       hop = next;
     }
@@ -125,7 +132,12 @@ export abstract class ApiClient {
   private noteRedirect(status: number, fromUrl: string, toUrl: string, base: string): void {
     const [fromCanonical, toCanonical] = [this.canonicalUrl(fromUrl), this.canonicalUrl(toUrl)];
     if (new URL(fromCanonical).pathname === new URL(toCanonical).pathname) return;
-    const { from, to } = movedPaths(fromCanonical, toCanonical, this.canonicalUrl(base));
+    const { from, to } = movedPaths(
+      fromCanonical,
+      toCanonical,
+      this.canonicalUrl(base),
+      this.credentialHeaders,
+    );
     if (this.redirects.some((each) => each.from === from && each.to === to)) return;
     this.redirects.push({ status, from, to });
     this.log?.({

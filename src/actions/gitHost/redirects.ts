@@ -18,6 +18,7 @@
 // under /api/v1), never elsewhere on the host (a sign-in page, /login, with the token); at most
 // MAX_API_REDIRECTS times.
 import { ActionError } from "../../core/errors";
+import { withoutCredentials } from "../http";
 
 export const MAX_API_REDIRECTS = 3;
 
@@ -39,7 +40,7 @@ export interface ApiHop {
  * (no Location, another origin, a path outside `apiBase`'s, a write told to become a GET). `apiBase` is the
  * API's base URL: its origin and path bound where the call (and its token) may go. `what` names the call for
  * messages ("GitHub API GET /repos/acme/api/pulls/7"); the messages name origins and paths, never a query or a
- * header.
+ * header, nor the credentials `sent` (their headers), which a server can echo into a Location's path.
  */
 export function nextHop(
   hop: ApiHop,
@@ -47,6 +48,7 @@ export function nextHop(
   location: string | undefined,
   apiBase: string,
   what: string,
+  sent: Record<string, string> = {},
 ): ApiHop {
   const api = new URL(apiBase);
   const apiOrigin = api.origin;
@@ -83,13 +85,13 @@ export function nextHop(
     // The same host, but not its API (a sign-in page): the path only, as a query could hold a token.
     const refused = "not followed: the token goes to the API only";
     throw new ActionError(
-      `${answered} to ${next.origin}${next.pathname}, outside the API's base path ${basePath}: ${refused}`,
+      `${answered} to ${withoutCredentials(`${next.origin}${next.pathname}`, sent)}, outside the API's base path ${basePath}: ${refused}`,
       { retryable: false, publicMessage: `${answered} outside the API's base path: ${refused}` },
     );
   }
   if (status === 303 && hop.method !== "GET") {
     throw new ActionError(
-      `${answered} to a GET of ${next.pathname}: not followed, as a GET would not do the ${hop.method}`,
+      `${answered} to a GET of ${withoutCredentials(next.pathname, sent)}: not followed, as a GET would not do the ${hop.method}`,
       { retryable: false },
     );
   }
@@ -99,9 +101,14 @@ export function nextHop(
 /**
  * What moved, as two API paths: the call's and its redirect's, each relative to the API's base path, both
  * without the part they end with in common: /repos/acme/api/pulls/7 -> /repositories/42/pulls/7 gives
- * /repos/acme/api and /repositories/42. Encoded as in the URLs; no query.
+ * /repos/acme/api and /repositories/42. Encoded as in the URLs; no query, nor the credentials `sent`.
  */
-export function movedPaths(fromUrl: string, toUrl: string, apiUrl: string): { from: string; to: string } {
+export function movedPaths(
+  fromUrl: string,
+  toUrl: string,
+  apiUrl: string,
+  sent: Record<string, string> = {},
+): { from: string; to: string } {
   const base = new URL(apiUrl).pathname.replace(/\/+$/, "");
   const segments = (url: string) => {
     const path = new URL(url).pathname;
@@ -113,5 +120,8 @@ export function movedPaths(fromUrl: string, toUrl: string, apiUrl: string): { fr
     from.pop();
     to.pop();
   }
-  return { from: `/${from.join("/")}`, to: `/${to.join("/")}` };
+  return {
+    from: withoutCredentials(`/${from.join("/")}`, sent),
+    to: withoutCredentials(`/${to.join("/")}`, sent),
+  };
 }
