@@ -353,11 +353,12 @@ export function header(headers: HttpResponse["headers"], name: string): string |
  * `text` without the credentials that were sent: an error message a server wrote can quote them (an
  * echoed Authorization header), and it goes to logs, dead letters and commit statuses. Covers a header's
  * whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded user and password,
- * each also URL-encoded.
+ * each also URL-encoded; and the same of every egress proxy's credentials (a proxy can pass its
+ * Proxy-Authorization on, and the server echo it).
  */
 export function withoutCredentials(text: string, credentialHeaders: Record<string, string>): string {
   const secrets = new Set<string>();
-  for (const value of Object.values(credentialHeaders)) {
+  for (const value of [...Object.values(credentialHeaders), ...proxyCredentials]) {
     secrets.add(value);
     const [, scheme, rest] = /^(\S+)\s+(\S+)$/.exec(value) ?? [];
     if (!rest) continue;
@@ -502,6 +503,7 @@ export function proxyAgent(
   proxy: ProxySettings,
   tls?: { ca: string[]; rejectUnauthorized: boolean },
 ): Dispatcher {
+  for (const uri of [proxy.httpsProxy, proxy.httpProxy]) noteProxyCredentials(uri);
   const agent = new EnvHttpProxyAgent({
     httpsProxy: proxy.httpsProxy,
     httpProxy: proxy.httpProxy,
@@ -511,6 +513,21 @@ export function proxyAgent(
   });
   proxies.set(agent, proxy);
   return agent;
+}
+
+/** The Proxy-Authorization values of the proxies in use, for withoutCredentials. */
+const proxyCredentials = new Set<string>();
+
+/** The Proxy-Authorization undici sends for a proxy URL with user:password@ (each part URL-decoded, as it does). */
+function noteProxyCredentials(uri: string | undefined): void {
+  try {
+    const url = new URL(uri ?? "");
+    if (url.username === "" && url.password === "") return;
+    const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    proxyCredentials.add(`Basic ${Buffer.from(pair).toString("base64")}`);
+  } catch {
+    // No URL, or a user or password that is not URL-encoded: undici could not send it either.
+  }
 }
 
 /** The proxy (as messages show it) a dispatcher sends this URL to, unless NO_PROXY lists its host. */

@@ -778,6 +778,18 @@ describe("the secret canary: no secret value reaches any output", function () {
     expect(findings, `secrets found:\n${report(findings)}`).to.deep.equal([]);
   });
 
+  it("nor through an egress proxy with a password, which every server echoes and the html403 ones refuse (407)", async () => {
+    const password = canary("proxypassword");
+    const proxy = `http://proxyuser:${password}@127.0.0.1:${echo.port}`;
+    const stateDir = join(dir, "state-proxy");
+    const findings = await serveFindings(stateDir, { HTTP_PROXY: proxy, http_proxy: proxy }, [password]);
+    expect(findings, `secrets found:\n${report(findings)}`).to.deep.equal([]);
+    const dead = readdirSync(join(stateDir, "dead-letters"))
+      .map((f) => readFileSync(join(stateDir, "dead-letters", f), "utf8"))
+      .join("\n");
+    expect(dead).to.include("the egress proxy http://127.0.0.1:");
+  });
+
   it("hookgate check and explain print no secret value pasted into routes.yaml where a name belongs", async () => {
     const pasted = {
       github: `ghp_CANARY${RUN}pastedgithubtoken`,
