@@ -12,8 +12,9 @@ import {
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
-import { runAction } from "../../src/actions";
+import { type ActionClients, runAction } from "../../src/actions";
 import { buildRouteHandler, readRuntimeConfig } from "../../src/aws/lambdaRuntime";
+import { ActionError } from "../../src/core/errors";
 import { githubDelivery, jenkinsRoute, sqsEvent, sqsRecord, workItem } from "../gateway/support";
 import {
   canary,
@@ -26,6 +27,7 @@ import {
   search,
   startEchoServer,
 } from "../support/secretCanary";
+import { MemorySecretStore } from "../support/secrets";
 
 const QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-api-build.fifo";
 const DLQ = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-api-build-dlq.fifo";
@@ -144,5 +146,38 @@ describe("the secret canary in the deployed handlers: no secret value in a log l
     const dead = sqs.commandCalls(SendMessageCommand).map((c) => JSON.stringify(c.args[0].input));
     expect(dead.length, mask(printed.slice(-2000))).to.be.greaterThan(MODES.length);
     expect(dead.join("\n")).to.include("rejected the credentials (401)").and.include("answered 502");
+  });
+
+  it("names no secret when a call is cut at the function's deadline, the server never answering", async () => {
+    const token = canary("slow-lambdajenkins");
+    const logged: string[] = [];
+    const item = workItem();
+    item.request = {
+      type: "jenkins",
+      jenkins: { url: echo.url, credentials: "hookgate/jenkins-slow", crumb: true },
+      job: ["api", "build"],
+      parameters: {},
+    };
+    const secrets = new MemorySecretStore({
+      "hookgate/jenkins-slow": JSON.stringify({ user: "ci-bot", token }),
+    });
+    let error: unknown;
+    try {
+      await runAction(item, {
+        secrets,
+        objects: {} as ActionClients["objects"], // a Jenkins build writes no object
+        log: (line) => logged.push(JSON.stringify(line)),
+        // The function's time ends before Jenkins answers (it never does): the call is cut there.
+        deadlineMs: Date.now() + 300,
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).to.be.instanceOf(ActionError);
+    const { message, publicMessage } = error as ActionError;
+    expect(message).to.include("the function's time ran out");
+    const findings: Finding[] = [];
+    search("the error", `${message} ${publicMessage} ${logged.join("\n")}`, needlesOf([token]), findings);
+    expect(findings, `secrets found:\n${report(findings)}`).to.deep.equal([]);
   });
 });

@@ -173,6 +173,8 @@ export async function startEchoServer(zips: Buffer): Promise<EchoServer> {
       if (body !== "") bodies.push({ what: `${req.method} ${path}`, body });
       const credentials = credentialsIn(req.headers);
       const { mode, statusOk } = modeOf(credentials, path);
+      // CANARY-slow-…: no answer at all, until the caller gives up (its deadline) or the server closes.
+      if (credentials.some((each) => each.includes("CANARY-slow-"))) return;
       // Asked as a proxy (an absolute-form target), the html403 servers refuse its credentials, echoing them.
       if (/^https?:/.test(req.url ?? "") && mode === "html403") {
         res.writeHead(407, {
