@@ -358,7 +358,7 @@ export function header(headers: HttpResponse["headers"], name: string): string |
  */
 export function withoutCredentials(text: string, credentialHeaders: Record<string, string>): string {
   const secrets = new Set<string>();
-  for (const value of [...Object.values(credentialHeaders), ...proxyCredentials]) {
+  for (const value of Object.values(credentialHeaders)) {
     secrets.add(value);
     const [, scheme, rest] = /^(\S+)\s+(\S+)$/.exec(value) ?? [];
     if (!rest) continue;
@@ -371,6 +371,7 @@ export function withoutCredentials(text: string, credentialHeaders: Record<strin
       secrets.add(decoded.slice(decoded.indexOf(":") + 1));
     }
   }
+  for (const value of proxyCredentials) secrets.add(value);
   // As a URL holds them (a Location a server wrote): a password's colons are %3A there.
   for (const secret of [...secrets]) secrets.add(encodeURIComponent(secret));
   let out = text;
@@ -487,6 +488,7 @@ function cached(pem: string, proxy: ProxySettings | undefined, build: () => Disp
     .digest("hex");
   let dispatcher = dispatchers.get(id);
   if (!dispatcher) {
+    for (const uri of [proxy?.httpsProxy, proxy?.httpProxy]) noteProxyCredentials(uri);
     dispatcher = build();
     dispatchers.set(id, dispatcher);
   }
@@ -503,7 +505,6 @@ export function proxyAgent(
   proxy: ProxySettings,
   tls?: { ca: string[]; rejectUnauthorized: boolean },
 ): Dispatcher {
-  for (const uri of [proxy.httpsProxy, proxy.httpProxy]) noteProxyCredentials(uri);
   const agent = new EnvHttpProxyAgent({
     httpsProxy: proxy.httpsProxy,
     httpProxy: proxy.httpProxy,
@@ -515,16 +516,22 @@ export function proxyAgent(
   return agent;
 }
 
-/** The Proxy-Authorization values of the proxies in use, for withoutCredentials. */
+/**
+ * What withoutCredentials takes out of every message for the actions' proxies: the Proxy-Authorization undici
+ * sends for a proxy URL's user:password@, its base64, the pair and the password (never the user alone, which
+ * may be a word). Process-wide, as the proxies are (serve's and the function's environment).
+ */
 const proxyCredentials = new Set<string>();
 
-/** The Proxy-Authorization undici sends for a proxy URL with user:password@ (each part URL-decoded, as it does). */
+/** Notes the credentials of a proxy URL (each part URL-decoded, as undici decodes them). */
 function noteProxyCredentials(uri: string | undefined): void {
   try {
     const url = new URL(uri ?? "");
     if (url.username === "" && url.password === "") return;
-    const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-    proxyCredentials.add(`Basic ${Buffer.from(pair).toString("base64")}`);
+    const password = decodeURIComponent(url.password);
+    const pair = `${decodeURIComponent(url.username)}:${password}`;
+    const basic = Buffer.from(pair).toString("base64");
+    for (const each of [`Basic ${basic}`, basic, pair, password]) proxyCredentials.add(each);
   } catch {
     // No URL, or a user or password that is not URL-encoded: undici could not send it either.
   }
