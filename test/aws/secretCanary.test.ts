@@ -44,19 +44,27 @@ describe("the secret canary in the deployed handlers: no secret value in a log l
       JSON.stringify({ user: "ci-bot", password: `pass/${token}+x=` }),
     ][i % 4] ?? mode;
   let echo: EchoServer;
-  const sqs = mockClient(SQSClient);
-  const ddb = mockClient(DynamoDBClient);
-  const sm = mockClient(SecretsManagerClient);
+  // Created in before() and restored in after(): a class-level stub must not outlive this block (the other
+  // aws tests talk to local servers through the real clients).
+  const stubs = () => ({
+    sqs: mockClient(SQSClient),
+    ddb: mockClient(DynamoDBClient),
+    sm: mockClient(SecretsManagerClient),
+  });
+  let sqs: ReturnType<typeof stubs>["sqs"];
+  let ddb: ReturnType<typeof stubs>["ddb"];
+  let sm: ReturnType<typeof stubs>["sm"];
   const writes = { out: process.stdout.write, err: process.stderr.write };
   let printed = "";
 
   before(async () => {
+    ({ sqs, ddb, sm } = stubs());
     echo = await startEchoServer(Buffer.alloc(0));
   });
   after(async () => {
-    sqs.restore();
-    ddb.restore();
-    sm.restore();
+    sqs?.restore();
+    ddb?.restore();
+    sm?.restore();
     await echo?.close();
   });
 
