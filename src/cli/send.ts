@@ -308,6 +308,16 @@ function failure(error: unknown, timeoutS: number, secret: string, proxy?: strin
   return `${redact(redact(detail, secret, "[secret]"), proxyPassword, "[proxy password]")}${via}`;
 }
 
+/**
+ * A server's words without the secret sent or the proxy's password, which it may echo (GitLab's token is a
+ * header). As the actions' withoutCredentials, nothing shorter than 8 characters: it would blank ordinary words.
+ */
+function withoutSecrets(text: string, secret: string, proxy: string | undefined): string {
+  const proxyPassword = proxy ? decodeURIComponent(new URL(proxy).password) : "";
+  const long = (value: string) => (value.length >= 8 ? value : "");
+  return redact(redact(text, long(secret), "[secret]"), long(proxyPassword), "[proxy password]");
+}
+
 function redact(text: string, value: string, mark: string): string {
   return value ? text.split(value).join(mark) : text;
 }
@@ -397,15 +407,16 @@ export async function runSend(argv: string[]): Promise<number> {
       signed.headers["x-request-uuid"] ??
       signed.headers["x-request-id"];
     // The answer may echo a branch name (a C1 control, a bidi override) or be any server's page: the terminal
-    // gets its invisible characters as \uXXXX, its lines (LF or CRLF) and tabs as they are.
-    const shown = text.replace(/(?:[^\n\t\r]|\r(?!\n))+/g, withoutInvisible);
+    // gets its invisible characters as \uXXXX, its lines (LF or CRLF) and tabs as they are; and never the
+    // secret sent, which a server may echo.
+    const shown = withoutSecrets(text, secret, proxy).replace(/(?:[^\n\t\r]|\r(?!\n))+/g, withoutInvisible);
     process.stdout.write(
       `HTTP ${status} ${STATUS_CODES[status] ?? ""} (delivery ${delivery})\n${shown}${shown.endsWith("\n") ? "" : "\n"}`,
     );
     const location = response.headers.location;
     if (status >= 300 && status < 400 && location) {
       process.stderr.write(
-        `hookgate send: note: redirected to ${location}; Git hosts do not follow redirects\n`,
+        `hookgate send: note: redirected to ${withoutSecrets(String(location), secret, proxy)}; Git hosts do not follow redirects\n`,
       );
     }
     return status >= 200 && status < 300 ? 0 : 1;

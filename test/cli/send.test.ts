@@ -643,6 +643,25 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     }
   });
 
+  it("an answer or a redirect that echoes the secret sent (GitLab's token is a header) is printed with [secret] instead", async () => {
+    const token = "gl-echo-token-5f4e3d2c1b";
+    let echo: Awaited<ReturnType<typeof startCaptureServer>> | undefined;
+    echo = await startCaptureServer((res) => {
+      const sent = echo?.requests.at(-1)?.headers["x-gitlab-token"] ?? "";
+      res.writeHead(302, { location: `https://hooks.example.com/${sent}` });
+      res.end(`{"echo":"${sent}"}`);
+    });
+    try {
+      const run = await pushTo(echo.url, "--secret", token, "--provider", "gitlab");
+      expect(echo.requests[0]?.headers["x-gitlab-token"]).to.equal(token);
+      expect(run.stdout).to.include('{"echo":"[secret]"}');
+      expect(run.stderr).to.include("redirected to https://hooks.example.com/[secret]");
+      expect(run.stdout + run.stderr).to.not.include(token);
+    } finally {
+      await echo.close();
+    }
+  });
+
   it("a failed request names the URL without its password", async () => {
     const closed = await startCaptureServer();
     const url = closed.url.replace("http://", "http://user:hunter2@");
