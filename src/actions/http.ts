@@ -351,10 +351,11 @@ export function header(headers: HttpResponse["headers"], name: string): string |
 
 /**
  * `text` without the credentials that were sent: an error message a server wrote can quote them (an
- * echoed Authorization header), and it goes to logs, dead letters and commit statuses. Covers a header's
- * whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded user and password,
- * each also URL-encoded; and the same of every egress proxy's credentials (a proxy can pass its
- * Proxy-Authorization on, and the server echo it).
+ * echoed Authorization header, a Location), and it goes to logs, dead letters and commit statuses. Covers a
+ * header's whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded password
+ * (not the user alone: no secret, and blanking it would blank the words it is made of), each also as a URL
+ * holds it; and the same of every egress proxy's credentials (a proxy can pass its Proxy-Authorization on,
+ * and the server echo it). Nothing shorter than 8 characters: it would blank ordinary words.
  */
 export function withoutCredentials(text: string, credentialHeaders: Record<string, string>): string {
   const secrets = new Set<string>();
@@ -366,18 +367,47 @@ export function withoutCredentials(text: string, credentialHeaders: Record<strin
     if (scheme?.toLowerCase() === "basic") {
       const decoded = Buffer.from(rest, "base64").toString("utf8");
       secrets.add(decoded);
-      for (const half of decoded.split(":")) secrets.add(half);
-      // The user ends at the first colon; the password is the rest, colons and all (RFC 7617).
+      // The password ends the pair, colons and all (RFC 7617); each part between its colons too.
       secrets.add(decoded.slice(decoded.indexOf(":") + 1));
+      for (const part of decoded.split(":").slice(1)) secrets.add(part);
     }
   }
   for (const value of proxyCredentials) secrets.add(value);
-  // As a URL holds them (a Location a server wrote): a password's colons are %3A there.
-  for (const secret of [...secrets]) secrets.add(encodeURIComponent(secret));
-  let out = text;
-  // Longest first, and nothing so short that it would blank ordinary words.
-  for (const secret of [...secrets].filter((s) => s.length >= 8).sort((a, b) => b.length - a.length)) {
-    out = out.split(secret).join("[redacted]");
+  for (const secret of [...secrets]) for (const form of urlForms(secret)) secrets.add(form);
+  return redacted(
+    text,
+    [...secrets].filter((s) => s.length >= 8),
+  );
+}
+
+/**
+ * The ways a URL a server wrote can hold `secret`: component-encoded (encodeURIComponent), as encodeURI
+ * leaves it, as a parsed URL's path shows it, with a space as +, and each hex escape in either case.
+ */
+function urlForms(secret: string): string[] {
+  const path = new URL("http://x/");
+  path.pathname = `/${secret}`;
+  const component = encodeURIComponent(secret);
+  const forms = [component, encodeURI(secret), path.pathname.slice(1), component.replace(/%20/g, "+")];
+  return forms.flatMap((form) => [form, form.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())]);
+}
+
+/** `text` with every stretch one of `secrets` covers as [redacted]; overlapping matches make one stretch. */
+function redacted(text: string, secrets: string[]): string {
+  let covered: Uint8Array | undefined;
+  for (const secret of secrets) {
+    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
+      covered ??= new Uint8Array(text.length);
+      covered.fill(1, at, at + secret.length);
+    }
+  }
+  if (covered === undefined) return text;
+  let out = "";
+  for (let at = 0; at < text.length; ) {
+    const start = at;
+    const hidden = covered[at] === 1;
+    while (at < text.length && (covered[at] === 1) === hidden) at++;
+    out += hidden ? "[redacted]" : text.slice(start, at);
   }
   return out;
 }
@@ -527,7 +557,8 @@ const proxyCredentials = new Set<string>();
 function noteProxyCredentials(uri: string | undefined): void {
   try {
     const url = new URL(uri ?? "");
-    if (url.username === "" && url.password === "") return;
+    // undici sends no Proxy-Authorization without a password.
+    if (url.password === "") return;
     const password = decodeURIComponent(url.password);
     const pair = `${decodeURIComponent(url.username)}:${password}`;
     const basic = Buffer.from(pair).toString("base64");

@@ -377,6 +377,24 @@ describe("Function: withoutCredentials (error messages a server wrote)", () => {
       "Not Found",
       "Not Found",
     ],
+    [
+      "a Basic password in a Location, as each URL writes it, but not the user alone (a word of a path)",
+      { authorization: `Basic ${Buffer.from("acme-platform:p w/x+y=z:q").toString("base64")}` },
+      [
+        "/job/p%20w/x+y=z:q/x", // a parsed URL's path
+        "/p%20w%2Fx%2By%3Dz%3Aq", // encodeURIComponent
+        "/p%20w%2fx%2by%3dz%3aq", // lower-case hex
+        "?v=p+w%2Fx%2By%3Dz%3Aq", // a form's space
+        "/repositories/acme-platform/api",
+      ].join(" "),
+      "/job/[redacted]/x /[redacted] /[redacted] ?v=[redacted] /repositories/acme-platform/api",
+    ],
+    [
+      "two credentials that overlap in the text, as one stretch (the longest first left a part of the other)",
+      { authorization: "Bearer abcdefgh12", "private-token": "12345678" },
+      "got abcdefgh12345678 back",
+      "got [redacted] back",
+    ],
   ];
   for (const [what, headers, text, expected] of cases) {
     it(`withoutCredentials removes ${what} from a message`, () => {
