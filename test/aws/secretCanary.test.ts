@@ -42,7 +42,8 @@ describe("the secret canary in the deployed handlers: no secret value in a log l
       JSON.stringify({ username: "ci-bot", apiToken: token }),
       JSON.stringify({ user: "ci-bot", password: `${token}:with:colons` }),
       JSON.stringify({ user: "ci-bot", password: `pass/${token}+x=` }),
-    ][i % 4] ?? mode;
+      JSON.stringify({ user: "ci-bot", password: `pass ${token}/x y` }),
+    ][i % 5] ?? mode;
   let echo: EchoServer;
   // Created in before() and restored in after(): a class-level stub must not outlive this block (the other
   // aws tests talk to local servers through the real clients).

@@ -105,6 +105,7 @@ const JENKINS_SHAPES = [
   (t: string) => JSON.stringify({ username: "ci-bot", apiToken: t }),
   (t: string) => JSON.stringify({ user: "ci-bot", password: `${t}:with:colons` }),
   (t: string) => JSON.stringify({ user: "ci-bot", password: `pass/${t}+x=` }),
+  (t: string) => JSON.stringify({ user: "ci-bot", password: `pass ${t}/x y` }),
 ];
 
 /** The webhook secrets: GitHub's HMAC key, GitLab's secret token and signing token, Bitbucket's, Gitea's (a rotation). */

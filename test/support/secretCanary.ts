@@ -187,6 +187,13 @@ export async function startEchoServer(zips: Buffer): Promise<EchoServer> {
       const token = credentials.at(-1) ?? "no-credentials";
       const echo = `${req.method} ${req.url} ${credentials.join(" | ")} ${JSON.stringify(req.headers)}`;
       const here = `http://127.0.0.1:${port}`;
+      // The token in a Location's path, as servers write it: component-encoded, as encodeURI leaves it, and with
+      // lower-case hex escapes.
+      const inPath = [
+        encodeURIComponent(token),
+        encodeURI(token),
+        encodeURIComponent(token).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+      ].join("/");
       const send = (status: number, headers: Record<string, string>, text = "") => {
         res.writeHead(status, headers);
         res.end(text);
@@ -240,19 +247,19 @@ export async function startEchoServer(zips: Buffer): Promise<EchoServer> {
           });
         case "redirout":
           return send(302, {
-            location: `${here}/mode-redirout/login/${encodeURIComponent(token)}?token=${encodeURIComponent(token)}#${encodeURIComponent(token)}`,
+            location: `${here}/mode-redirout/login/${inPath}?token=${encodeURIComponent(token)}#${encodeURIComponent(token)}`,
           });
         case "redirin":
           return send(307, {
-            location: `${here}${path}/mode-redirin/${encodeURIComponent(token)}?token=${encodeURIComponent(token)}`,
+            location: `${here}${path}/mode-redirin/${inPath}?token=${encodeURIComponent(token)}`,
           });
         case "see303":
           return send(303, {
-            location: `${here}/mode-see303/job/x/${encodeURIComponent(token)}?token=${encodeURIComponent(token)}`,
+            location: `${here}/mode-see303/job/x/${inPath}?token=${encodeURIComponent(token)}`,
           });
         case "loc201":
           return send(201, {
-            location: `http://ci-bot:${encodeURIComponent(token)}@127.0.0.1:${port}/queue/item/7/${encodeURIComponent(token)}/?token=${encodeURIComponent(token)}#${encodeURIComponent(token)}`,
+            location: `http://ci-bot:${encodeURIComponent(token)}@127.0.0.1:${port}/queue/item/7/${inPath}/?token=${encodeURIComponent(token)}#${encodeURIComponent(token)}`,
           });
         case "choices":
           if (req.method === "GET" && path.endsWith("/api/json")) {
