@@ -4,6 +4,7 @@ import fs, { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import type { DeadLetterQueue } from "../../src/core/ports";
 import { type DeadLetter, LocalDeadLetters } from "../../src/local/localDeadLetters";
 import { localWorkItem } from "../support/localStores";
 
@@ -47,7 +48,7 @@ describe("Class: LocalDeadLetters", () => {
     expect(name).to.match(new RegExp(`^${TIME}-0000-r____s-______x_y_${"z".repeat(70)}-g2\\.json$`));
   });
 
-  it("sendRaw files a message that is no work item, with its body and route, as unparsable", async () => {
+  it("fileRaw files a message that is no work item, with its body and route, as unparsable", async () => {
     const told: DeadLetter[] = [];
     const letters = new LocalDeadLetters(dir, (letter) => told.push(letter));
     await letters.fileRaw("not json", "message body is not JSON", "r");
@@ -61,6 +62,15 @@ describe("Class: LocalDeadLetters", () => {
       route: "r",
     });
     expect(told).to.deep.equal([letter]);
+  });
+
+  it("sendRaw, the port's, files under no route: its third argument is the queue message's id, not a route", async () => {
+    const port: DeadLetterQueue = new LocalDeadLetters(dir);
+    await port.sendRaw?.("not json", "message body is not JSON", "msg-1");
+    const [name] = readdirSync(dir);
+    const letter = JSON.parse(readFileSync(join(dir, name as string), "utf8")) as DeadLetter;
+    expect(letter.route).to.equal(undefined);
+    expect(letter).to.include({ body: "not json", reason: "message body is not JSON" });
   });
 
   it("forRoute: sends go through, and an unreadable message is filed under the route", async () => {
