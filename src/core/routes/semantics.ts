@@ -455,6 +455,9 @@ function literalText(glob: string): Array<string | undefined> | undefined {
     else if (char === "{") {
       end = groupEnd(glob, i);
       if (end >= 0 && !glob.slice(i + 1, end).includes(",")) {
+        // picomatch writes an extglob inside such braces as a quantifier of the character before it ("{a *(b)}"
+        // matches "{a}", its space optional): none of the group's text is held then.
+        if (/[*?+@!]\(/.test(glob.slice(i + 1, end))) return undefined;
         text.push("{"); // no alternatives: picomatch matches the braces themselves ("a@{x}" is "a@{x}")
         continue;
       }
