@@ -352,9 +352,8 @@ export function header(headers: HttpResponse["headers"], name: string): string |
 /**
  * `text` without the credentials that were sent: an error message a server wrote can quote them (an
  * echoed Authorization header, a Location), and it goes to logs, dead letters and commit statuses. Covers a
- * header's whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded password
- * (not the user alone: no secret, and blanking it would blank the words it is made of), each also as a URL
- * holds it; and the same of every egress proxy's credentials (a proxy can pass its Proxy-Authorization on,
+ * header's whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded user and
+ * password, each also as a URL holds it; and the same of every egress proxy's credentials (a proxy can pass its Proxy-Authorization on,
  * and the server echo it). Nothing shorter than 8 characters: it would blank ordinary words.
  */
 export function withoutCredentials(text: string, credentialHeaders: Record<string, string>): string {
@@ -367,9 +366,10 @@ export function withoutCredentials(text: string, credentialHeaders: Record<strin
     if (scheme?.toLowerCase() === "basic") {
       const decoded = Buffer.from(rest, "base64").toString("utf8");
       secrets.add(decoded);
-      // The password ends the pair, colons and all (RFC 7617); each part between its colons too.
+      // The password ends the pair, colons and all (RFC 7617); each part between its colons too, the user's
+      // included: a token may be the user ({"username": "<token>", "password": "x-oauth-basic"}).
       secrets.add(decoded.slice(decoded.indexOf(":") + 1));
-      for (const part of decoded.split(":").slice(1)) secrets.add(part);
+      for (const part of decoded.split(":")) secrets.add(part);
     }
   }
   for (const value of proxyCredentials) secrets.add(value);

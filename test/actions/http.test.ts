@@ -378,16 +378,33 @@ describe("Function: withoutCredentials (error messages a server wrote)", () => {
       "Not Found",
     ],
     [
-      "a Basic password in a Location, as each URL writes it, but not the user alone (a word of a path)",
-      { authorization: `Basic ${Buffer.from("acme-platform:p w/x+y=z:q").toString("base64")}` },
+      "a Basic password in a Location, as each URL writes it",
+      { authorization: `Basic ${Buffer.from("ci-bot:p w/x+y=z:q").toString("base64")}` },
       [
-        "/job/p%20w/x+y=z:q/x", // a parsed URL's path
+        "/job/p%20w/x+y=z:q/x", // a parsed URL's path, as encodeURI also writes it
         "/p%20w%2Fx%2By%3Dz%3Aq", // encodeURIComponent
         "/p%20w%2fx%2by%3dz%3aq", // lower-case hex
         "?v=p+w%2Fx%2By%3Dz%3Aq", // a form's space
-        "/repositories/acme-platform/api",
       ].join(" "),
-      "/job/[redacted]/x /[redacted] /[redacted] ?v=[redacted] /repositories/acme-platform/api",
+      "/job/[redacted]/x /[redacted] /[redacted] ?v=[redacted]",
+    ],
+    [
+      "a Basic password as only a parsed URL's path writes it ([ ] | ^ kept, which encodeURI encodes)",
+      { authorization: `Basic ${Buffer.from("ci-bot:pw[1]|x^y{z}").toString("base64")}` },
+      "/job/pw[1]|x^y%7Bz%7D/x",
+      "/job/[redacted]/x",
+    ],
+    [
+      "a token sent as the Basic user ({username: <token>, password: x-oauth-basic})",
+      { authorization: `Basic ${Buffer.from("3f2a9c8e7d6b5a4f3e2d1c0b:x-oauth-basic").toString("base64")}` },
+      "401 bad token 3f2a9c8e7d6b5a4f3e2d1c0b",
+      "401 bad token [redacted]",
+    ],
+    [
+      "a credential repeated so that its matches overlap",
+      { authorization: "Bearer abababab" },
+      "xababababab",
+      "x[redacted]",
     ],
     [
       "two credentials that overlap in the text, as one stretch (the longest first left a part of the other)",
