@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { STATUS_CODES } from "node:http";
 import ipaddr from "ipaddr.js";
 import { Agent, type Dispatcher, request } from "undici";
-import { proxyAgent, proxyRefusalHint, proxyRefusedStatus } from "../actions/http";
+import { proxyAgent, proxyRefusalHint, proxyRefusedStatus, withoutCredentials } from "../actions/http";
 import {
   bypassesProxy,
   type ProxySettings,
@@ -309,13 +309,18 @@ function failure(error: unknown, timeoutS: number, secret: string, proxy?: strin
 }
 
 /**
- * A server's words without the secret sent or the proxy's password, which it may echo (GitLab's token is a
- * header). As the actions' withoutCredentials, nothing shorter than 8 characters: it would blank ordinary words.
+ * A server's words without the secret or the proxy's credentials, which it may echo (GitLab's token is a
+ * header; a proxy can pass its Proxy-Authorization on): as the actions show them, raw or as a URL holds them,
+ * nothing shorter than 8 characters.
  */
 function withoutSecrets(text: string, secret: string, proxy: string | undefined): string {
-  const proxyPassword = proxy ? decodeURIComponent(new URL(proxy).password) : "";
-  const long = (value: string) => (value.length >= 8 ? value : "");
-  return redact(redact(text, long(secret), "[secret]"), long(proxyPassword), "[proxy password]");
+  const sent: Record<string, string> = { secret };
+  const proxyUrl = proxy ? new URL(proxy) : undefined;
+  if (proxyUrl && proxyUrl.password !== "") {
+    const pair = `${decodeURIComponent(proxyUrl.username)}:${decodeURIComponent(proxyUrl.password)}`;
+    sent["proxy-authorization"] = `Basic ${Buffer.from(pair).toString("base64")}`;
+  }
+  return withoutCredentials(text, sent);
 }
 
 function redact(text: string, value: string, mark: string): string {

@@ -643,22 +643,48 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     }
   });
 
-  it("an answer or a redirect that echoes the secret sent (GitLab's token is a header) is printed with [secret] instead", async () => {
-    const token = "gl-echo-token-5f4e3d2c1b";
+  it("an answer or a redirect that echoes the secret sent (GitLab's token is a header), raw or URL-encoded, is printed with [redacted] instead", async () => {
+    const token = "gl echo/token+5f4e3d2c1b";
     let echo: Awaited<ReturnType<typeof startCaptureServer>> | undefined;
     echo = await startCaptureServer((res) => {
       const sent = echo?.requests.at(-1)?.headers["x-gitlab-token"] ?? "";
-      res.writeHead(302, { location: `https://hooks.example.com/${sent}` });
-      res.end(`{"echo":"${sent}"}`);
+      res.writeHead(302, { location: `https://hooks.example.com/${encodeURIComponent(sent)}` });
+      res.end(`{"echo":"${sent}","encoded":"${encodeURI(sent)}"}`);
     });
     try {
       const run = await pushTo(echo.url, "--secret", token, "--provider", "gitlab");
       expect(echo.requests[0]?.headers["x-gitlab-token"]).to.equal(token);
-      expect(run.stdout).to.include('{"echo":"[secret]"}');
-      expect(run.stderr).to.include("redirected to https://hooks.example.com/[secret]");
-      expect(run.stdout + run.stderr).to.not.include(token);
+      expect(run.stdout).to.include('{"echo":"[redacted]","encoded":"[redacted]"}');
+      expect(run.stderr).to.include("redirected to https://hooks.example.com/[redacted]");
+      for (const form of [token, encodeURI(token), encodeURIComponent(token)])
+        expect(run.stdout + run.stderr).to.not.include(form);
     } finally {
       await echo.close();
+    }
+  });
+
+  it("an answer that echoes the proxy's credentials (a proxy passing its Proxy-Authorization on) prints neither their base64 nor the password", async () => {
+    let proxyEcho: Awaited<ReturnType<typeof startCaptureServer>> | undefined;
+    proxyEcho = await startCaptureServer((res) => {
+      const sent = proxyEcho?.requests.at(-1)?.headers["proxy-authorization"] ?? "";
+      res.end(`{"pa":"${sent}","decoded":"${Buffer.from(sent.replace(/^Basic /, ""), "base64")}"}`);
+    });
+    try {
+      const password = "pr0xy-s3nd-Pa55";
+      const { port } = new URL(proxyEcho.url);
+      const run = await runSendCli(
+        [
+          ...["--url", "http://hooks.send.test/hooks/x", "--event", "push"],
+          ...["--payload", "examples/github-push.json", "--secret", "s"],
+        ],
+        { HTTP_PROXY: `http://hookgate:${password}@127.0.0.1:${port}` },
+      );
+      const basic = Buffer.from(`hookgate:${password}`).toString("base64");
+      expect(proxyEcho.requests[0]?.headers["proxy-authorization"]).to.equal(`Basic ${basic}`);
+      expect(run.stdout).to.include('{"pa":"[redacted]","decoded":"[redacted]"}');
+      for (const form of [basic, password]) expect(run.stdout + run.stderr).to.not.include(form);
+    } finally {
+      await proxyEcho.close();
     }
   });
 
