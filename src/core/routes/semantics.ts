@@ -455,9 +455,9 @@ function literalText(glob: string): Array<string | undefined> | undefined {
     else if (char === "{") {
       end = groupEnd(glob, i);
       if (end >= 0 && !glob.slice(i + 1, end).includes(",")) {
-        // picomatch writes an extglob inside such braces as a quantifier of the character before it ("{a *(b)}"
-        // matches "{a}", its space optional): none of the group's text is held then.
-        if (/[*?+@!]\(/.test(glob.slice(i + 1, end))) return undefined;
+        // picomatch writes a "*(", "?(" or "+(" inside such braces as a quantifier of the character before it
+        // ("{a *(b)}" matches "{a}", its space optional): none of the group's text is held then.
+        if (quantifyingExtglob(glob.slice(i + 1, end))) return undefined;
         text.push("{"); // no alternatives: picomatch matches the braces themselves ("a@{x}" is "a@{x}")
         continue;
       }
@@ -470,6 +470,15 @@ function literalText(glob: string): Array<string | undefined> | undefined {
     i = end;
   }
   return text;
+}
+
+/** Whether `text` holds a "*(", "?(" or "+(" that is no escaped character ("\\*(" is one, "\\\\*(" not). */
+function quantifyingExtglob(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if ((text[i] === "*" || text[i] === "?" || text[i] === "+") && text[i + 1] === "(") return true;
+  }
+  return false;
 }
 
 /**

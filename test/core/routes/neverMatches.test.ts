@@ -483,6 +483,10 @@ describe("Function: semanticFindings, branch and tag globs whose every match is 
     ["branches", "release.", endDot],
     ["tags", "v*.", endDot],
     ["branches", "a/b\\.", endDot],
+    // In braces with no ",", only an unescaped "*(", "?(" or "+(" makes the character before it optional.
+    ["branches", "{a @(b)}", space],
+    ["branches", "{a !(b)}", space],
+    ["branches", "{a \\*(b)}", space],
   ];
   for (const [key, glob, message] of refused) {
     it(`semanticFindings refuses ${key}: [${shown(glob)}]: ${message}`, () => {
