@@ -66,6 +66,7 @@ describe("Class: LocalDeadLetters", () => {
 
   it("sendRaw, the port's, files under no route: its third argument is the queue message's id, not a route", async () => {
     const port: DeadLetterQueue = new LocalDeadLetters(dir);
+    expect(port.sendRaw).to.be.a("function");
     await port.sendRaw?.("not json", "message body is not JSON", "msg-1");
     const [name] = readdirSync(dir);
     const letter = JSON.parse(readFileSync(join(dir, name as string), "utf8")) as DeadLetter;
