@@ -1,12 +1,7 @@
-import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import {
-  GetSecretValueCommand,
-  ResourceNotFoundException,
-  SecretsManagerClient,
-} from "@aws-sdk/client-secrets-manager";
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetSecretValueCommand, ResourceNotFoundException } from "@aws-sdk/client-secrets-manager";
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import {
   buildRouteHandler,
@@ -29,6 +24,7 @@ import {
   WEBHOOK_SECRET,
   workItem,
 } from "../gateway/support";
+import { stubSdkClients } from "../support/sdkStubs";
 import { withSilentServer } from "../support/silentServer";
 
 const QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-api-build.fifo";
@@ -210,11 +206,7 @@ describe("Function: cloudWatchLogsUrl", () => {
 
 describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the client boundary)", () => {
   // Created in before() and restored in after(): a class-level stub must not outlive this block.
-  const stubs = () => ({
-    sqs: mockClient(SQSClient),
-    ddb: mockClient(DynamoDBClient),
-    sm: mockClient(SecretsManagerClient),
-  });
+  const stubs = stubSdkClients;
   let sqs: ReturnType<typeof stubs>["sqs"];
   let ddb: ReturnType<typeof stubs>["ddb"];
   let sm: ReturnType<typeof stubs>["sm"];

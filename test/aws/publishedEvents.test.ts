@@ -7,15 +7,10 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import {
-  GetSecretValueCommand,
-  ResourceNotFoundException,
-  SecretsManagerClient,
-} from "@aws-sdk/client-secrets-manager";
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetSecretValueCommand, ResourceNotFoundException } from "@aws-sdk/client-secrets-manager";
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEvent, Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { type ActionRunner, type LambdaEvent, lambdaHandler } from "../../src/aws/lambdaRuntime";
 import { messageDeduplicationId, messageGroupId } from "../../src/aws/sqs";
@@ -31,6 +26,7 @@ import {
   WEBHOOK_SECRET,
   workItem,
 } from "../gateway/support";
+import { stubSdkClients } from "../support/sdkStubs";
 
 const QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-api-build.fifo";
 const DLQ = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-api-build-dlq.fifo";
@@ -145,11 +141,7 @@ const CONTEXT = { getRemainingTimeInMillis: () => 300_000 } as Context;
 
 describe("Function: lambdaHandler, with the events AWS publishes", () => {
   // Created in before() and restored in after(): a class-level stub must not outlive this block.
-  const stubs = () => ({
-    sqs: mockClient(SQSClient),
-    ddb: mockClient(DynamoDBClient),
-    sm: mockClient(SecretsManagerClient),
-  });
+  const stubs = stubSdkClients;
   let sqs: ReturnType<typeof stubs>["sqs"];
   let ddb: ReturnType<typeof stubs>["ddb"];
   let sm: ReturnType<typeof stubs>["sm"];

@@ -3,19 +3,15 @@
 // echo server in each of its modes. What a log shipper or an operator reads is searched: every line the handler
 // writes (CloudWatch takes stdout and stderr), every message sent to the queues (the DLQ's body and attributes)
 // and every answer, to the receive path's bad requests too.
-import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import {
-  GetSecretValueCommand,
-  ResourceNotFoundException,
-  SecretsManagerClient,
-} from "@aws-sdk/client-secrets-manager";
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { mockClient } from "aws-sdk-client-mock";
+import { GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetSecretValueCommand, ResourceNotFoundException } from "@aws-sdk/client-secrets-manager";
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { type ActionClients, runAction } from "../../src/actions";
 import { buildRouteHandler, readRuntimeConfig } from "../../src/aws/lambdaRuntime";
 import { ActionError } from "../../src/core/errors";
 import { githubDelivery, jenkinsRoute, sqsEvent, sqsRecord, workItem } from "../gateway/support";
+import { stubSdkClients } from "../support/sdkStubs";
 import {
   canary,
   type EchoServer,
@@ -47,11 +43,7 @@ describe("the secret canary in the deployed handlers: no secret value in a log l
   let echo: EchoServer;
   // Created in before() and restored in after(): a class-level stub must not outlive this block (the other
   // aws tests talk to local servers through the real clients).
-  const stubs = () => ({
-    sqs: mockClient(SQSClient),
-    ddb: mockClient(DynamoDBClient),
-    sm: mockClient(SecretsManagerClient),
-  });
+  const stubs = stubSdkClients;
   let sqs: ReturnType<typeof stubs>["sqs"];
   let ddb: ReturnType<typeof stubs>["ddb"];
   let sm: ReturnType<typeof stubs>["sm"];
