@@ -35,28 +35,32 @@ export const NO_PROXY_ENV: Readonly<Record<string, string>> = {
   no_proxy: "",
 };
 
+/** A child's stdout and stderr as one text, gathered as they come. */
+export function outputOf(child: ChildProcess): () => string {
+  let out = "";
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding("utf8");
+    stream?.on("data", (d: string) => {
+      out += d;
+    });
+  }
+  return () => out;
+}
+
 export async function startServe(args: string[], env: Record<string, string> = {}): Promise<ServeChild> {
   const child = spawn(process.execPath, [BIN, "serve", "--port", "0", ...args], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NODE_OPTIONS: "", ...NO_PROXY_ENV, ...env },
   });
-  let out = "";
-  child.stdout?.setEncoding("utf8");
-  child.stderr?.setEncoding("utf8");
-  child.stdout?.on("data", (d: string) => {
-    out += d;
-  });
-  child.stderr?.on("data", (d: string) => {
-    out += d;
-  });
+  const output = outputOf(child);
   const exited = new Promise<number | string>((resolve) => {
     child.on("exit", (code, signal) => resolve(code ?? signal ?? -1));
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in time:\n${out}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`serve did not start in time:\n${output()}`)), 15_000);
     const check = () => {
-      const found = /hookgate listening on (http:\/\/\S+)/.exec(out);
+      const found = /hookgate listening on (http:\/\/\S+)/.exec(output());
       if (found?.[1]) {
         clearTimeout(timer);
         resolve(found[1]);
@@ -65,13 +69,13 @@ export async function startServe(args: string[], env: Record<string, string> = {
     child.stdout?.on("data", check);
     exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`serve exited with ${code} before listening:\n${out}`));
+      reject(new Error(`serve exited with ${code} before listening:\n${output()}`));
     });
   });
   return {
     url,
     child,
-    output: () => out,
+    output,
     exited,
     stop: async (signal: NodeJS.Signals = "SIGTERM") => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

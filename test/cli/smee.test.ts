@@ -19,6 +19,7 @@ import {
   JENKINS_TOKEN,
   JENKINS_USER,
   NO_PROXY_ENV,
+  outputOf,
   REPO_ROOT,
   request,
   type ServeChild,
@@ -102,24 +103,16 @@ async function startSmeeClient(channelUrl: string, target: string): Promise<Smee
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NODE_OPTIONS: "", ...NO_PROXY_ENV },
   });
-  let out = "";
-  child.stdout?.setEncoding("utf8");
-  child.stderr?.setEncoding("utf8");
-  child.stdout?.on("data", (d: string) => {
-    out += d;
-  });
-  child.stderr?.on("data", (d: string) => {
-    out += d;
-  });
+  const output = outputOf(child);
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  const forwarded = () => [...out.matchAll(/^POST \S+ - (\d{3})$/gm)].map((m) => Number(m[1]));
+  const forwarded = () => [...output().matchAll(/^POST \S+ - (\d{3})$/gm)].map((m) => Number(m[1]));
   const smee: SmeeChild = {
     child,
-    output: () => out,
+    output,
     forwarded,
     waitForwarded: (count) =>
       waitFor(
-        () => `smee-client's POST number ${count}; its output:\n${out}`,
+        () => `smee-client's POST number ${count}; its output:\n${output()}`,
         () => forwarded()[count - 1],
       ),
     stop: async () => {
@@ -129,8 +122,8 @@ async function startSmeeClient(channelUrl: string, target: string): Promise<Smee
   };
   try {
     await waitFor(
-      () => `smee-client to connect; its output:\n${out}`,
-      () => (/^Forwarding /m.test(out) ? true : undefined),
+      () => `smee-client to connect; its output:\n${output()}`,
+      () => (/^Forwarding /m.test(output()) ? true : undefined),
     );
   } catch (error) {
     await smee.stop();
