@@ -389,9 +389,9 @@ describe("Function: withoutCredentials (error messages a server wrote)", () => {
       "/job/[redacted]/x /[redacted] /[redacted] ?v=[redacted]",
     ],
     [
-      "a Basic password as only a parsed URL's path writes it ([ ] | ^ kept, which encodeURI encodes)",
+      "a Basic password as only a parsed URL's path writes it ([ ] | kept, which encodeURI encodes; ^ kept by Node 20's URL, encoded by Node 24's)",
       { authorization: `Basic ${Buffer.from("ci-bot:pw[1]|x^y{z}").toString("base64")}` },
-      "/job/pw[1]|x^y%7Bz%7D/x",
+      new URL("http://jenkins.test/job/pw[1]|x^y{z}/x").pathname,
       "/job/[redacted]/x",
     ],
     [
