@@ -353,8 +353,9 @@ export function header(headers: HttpResponse["headers"], name: string): string |
  * `text` without the credentials that were sent: an error message a server wrote can quote them (an
  * echoed Authorization header, a Location), and it goes to logs, dead letters and commit statuses. Covers a
  * header's whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded user and
- * password, each also as a URL holds it; and the same of every egress proxy's credentials (a proxy can pass its Proxy-Authorization on,
- * and the server echo it). Nothing shorter than 8 characters: it would blank ordinary words.
+ * password, each also as a URL holds it; and the same of every egress proxy's credentials (a proxy can pass
+ * its Proxy-Authorization on, and the server echo it). Nothing shorter than 8 characters: it would blank
+ * ordinary words.
  */
 export function withoutCredentials(text: string, credentialHeaders: Record<string, string>): string {
   const secrets = new Set<string>();
