@@ -353,9 +353,9 @@ export function header(headers: HttpResponse["headers"], name: string): string |
  * `text` without the credentials that were sent: an error message a server wrote can quote them (an
  * echoed Authorization header, a Location), and it goes to logs, dead letters and commit statuses. Covers a
  * header's whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded user and
- * password, each also as a URL holds it; and the same of every egress proxy's credentials (a proxy can pass
- * its Proxy-Authorization on, and the server echo it). Nothing shorter than 8 characters: it would blank
- * ordinary words.
+ * password, each also as a URL holds it (urlForms), in any case of ASCII letters; and the same of every egress
+ * proxy's credentials (a proxy can pass its Proxy-Authorization on, and the server echo it). Nothing shorter
+ * than 8 characters: it would blank ordinary words.
  */
 export function withoutCredentials(text: string, credentialHeaders: Record<string, string>): string {
   const secrets = new Set<string>();
@@ -374,32 +374,74 @@ export function withoutCredentials(text: string, credentialHeaders: Record<strin
     }
   }
   for (const value of proxyCredentials) secrets.add(value);
-  for (const secret of [...secrets]) for (const form of urlForms(secret)) secrets.add(form);
-  return redacted(
-    text,
-    [...secrets].filter((s) => s.length >= 8),
-  );
+  const out = new Set<string>();
+  for (const secret of secrets) for (const form of urlForms(secret)) if (form.length >= 8) out.add(form);
+  return redacted(text, out);
 }
 
 /**
- * The ways a URL a server wrote can hold `secret`: component-encoded (encodeURIComponent), as encodeURI
- * leaves it, as a parsed URL's path shows it, with a space as +, and each hex escape in either case.
+ * `secret` and the ways a URL a server wrote can hold it, each derived with this runtime's URL where a URL
+ * writes it (Node 24's encodes characters Node 20's keeps): component-encoded (encodeURIComponent), as encodeURI
+ * leaves it, as a URL's path, user info (the password setter), query (the search setter) and fragment hold it,
+ * as a form writes it (searchParams: a space as +), with a space as + after encodeURIComponent, and as a host
+ * name (lower-cased, non-ASCII as punycode: only when the secret is the whole host or whole labels of it).
+ * Each of those once more component- or form-encoded too (a redirect's query holding a URL that holds it); no
+ * deeper. redacted matches them in any case of ASCII letters, so a hex escape's case does not matter.
  */
 function urlForms(secret: string): string[] {
-  const path = new URL("http://x/");
-  path.pathname = `/${secret}`;
-  const component = encodeURIComponent(secret);
-  const forms = [component, encodeURI(secret), path.pathname.slice(1), component.replace(/%20/g, "+")];
-  return forms.flatMap((form) => [form, form.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase())]);
+  const written = new Set([secret, encodeURI(secret), plusForm(secret)]);
+  const url = new URL("http://x/");
+  url.pathname = `/${secret}`;
+  written.add(url.pathname.slice(1));
+  url.password = secret;
+  written.add(url.password);
+  url.search = `?${secret}`;
+  written.add(url.search.slice(1));
+  url.hash = `#${secret}`;
+  written.add(url.hash.slice(1));
+  const host = hostForm(secret);
+  if (host !== undefined) written.add(host);
+  // Component- and form-encoded: the secret's own (encodeURIComponent, searchParams), and each form's once more.
+  const forms = new Set(written);
+  for (const form of written) {
+    forms.add(encodeURIComponent(form));
+    forms.add(formEncoded(form));
+  }
+  return [...forms];
 }
 
-/** `text` with every stretch one of `secrets` covers as [redacted]; overlapping matches make one stretch. */
-function redacted(text: string, secrets: string[]): string {
+const plusForm = (value: string) => encodeURIComponent(value).replace(/%20/g, "+");
+const formEncoded = (value: string) => new URLSearchParams({ x: value }).toString().slice(2);
+
+/**
+ * `secret` as a URL's host name writes it, when the whole secret can be one (no user info, port, path, query or
+ * fragment delimiter in it): the parser lower-cases it and writes non-ASCII labels as punycode.
+ */
+function hostForm(secret: string): string | undefined {
+  if (/[:@/\\?#]/.test(secret)) return undefined;
+  try {
+    return new URL(`http://${secret}/`).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `text` with every stretch one of `secrets` covers as [redacted], ASCII letters matched in either case (a
+ * parsed URL lower-cases its host; hex escapes come in both cases); overlapping matches make one stretch.
+ * Linear in the text for each secret: a stretch already covered is not filled again.
+ */
+function redacted(text: string, secrets: Iterable<string>): string {
+  // ASCII letters only: String.toLowerCase changes the length of some non-ASCII text, and the indexes must hold.
+  const folded = asciiLower(text);
   let covered: Uint8Array | undefined;
-  for (const secret of secrets) {
-    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
+  for (const secret of new Set([...secrets].map(asciiLower))) {
+    if (secret === "") continue;
+    let filled = 0;
+    for (let at = folded.indexOf(secret); at !== -1; at = folded.indexOf(secret, at + 1)) {
       covered ??= new Uint8Array(text.length);
-      covered.fill(1, at, at + secret.length);
+      covered.fill(1, Math.max(at, filled), at + secret.length);
+      filled = at + secret.length;
     }
   }
   if (covered === undefined) return text;
@@ -411,6 +453,10 @@ function redacted(text: string, secrets: string[]): string {
     out += hidden ? "[redacted]" : text.slice(start, at);
   }
   return out;
+}
+
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
 /**

@@ -413,6 +413,69 @@ describe("Function: withoutCredentials (error messages a server wrote)", () => {
       "got [redacted] back",
     ],
   ];
+  // The forms a URL's setters and a parsed URL write, built with this runtime's URL (Node 20's and 24's differ).
+  const basicOf = (password: string) => ({
+    authorization: `Basic ${Buffer.from(`ci-bot:${password}`).toString("base64")}`,
+  });
+  const withUrl = (href: string, change: (url: URL) => void) => {
+    const url = new URL(href);
+    change(url);
+    return url.href;
+  };
+  cases.push(
+    [
+      "a token a server wrote into a redirect's host name, which a parsed URL's origin lower-cases",
+      { authorization: "Bearer GhpMixedCase12345678" },
+      `to ${new URL("https://GhpMixedCase12345678.evil.test/login").origin}`,
+      "to https://[redacted].evil.test",
+    ],
+    [
+      "a non-ASCII password in a host name, which a parsed URL writes as punycode",
+      basicOf("Pässwörd-1234"),
+      `to ${new URL("https://Pässwörd-1234.evil.test/login").origin}`,
+      "to https://[redacted].evil.test",
+    ],
+    [
+      "a password as a URL's password setter writes it (/ = ; encoded, + kept)",
+      basicOf("p/w+x=y;z"),
+      withUrl("http://jenkins.test/", (url) => {
+        url.username = "ci-bot";
+        url.password = "p/w+x=y;z";
+      }),
+      "http://ci-bot:[redacted]@jenkins.test/",
+    ],
+    [
+      "a password as a URL's search setter writes it (' and a space encoded, / + kept)",
+      basicOf("it's/p w+x"),
+      withUrl("http://jenkins.test/login", (url) => {
+        url.search = "?token=it's/p w+x";
+      }),
+      "http://jenkins.test/login?token=[redacted]",
+    ],
+    [
+      "a password as searchParams writes it (a space as +, ' ( ) ! ~ encoded)",
+      basicOf("it's (p)!~w"),
+      withUrl("http://jenkins.test/login", (url) => url.searchParams.set("token", "it's (p)!~w")),
+      "http://jenkins.test/login?token=[redacted]",
+    ],
+    [
+      "a password encoded twice: a redirect's query holding a URL that holds it",
+      basicOf("p/w+x=y:z"),
+      `/login?from=${encodeURIComponent(`https://jenkins.test/job/x?token=${encodeURIComponent("p/w+x=y:z")}`)}`,
+      `/login?from=${encodeURIComponent("https://jenkins.test/job/x?token=")}[redacted]`,
+    ],
+    [
+      "a password form-encoded twice (searchParams of a URL whose searchParams hold it)",
+      basicOf("p w/x+y"),
+      withUrl("http://jenkins.test/login", (url) =>
+        url.searchParams.set(
+          "next",
+          withUrl("https://jenkins.test/job/x", (inner) => inner.searchParams.set("token", "p w/x+y")),
+        ),
+      ),
+      `http://jenkins.test/login?${new URLSearchParams({ next: "https://jenkins.test/job/x?token=" })}[redacted]`,
+    ],
+  );
   for (const [what, headers, text, expected] of cases) {
     it(`withoutCredentials removes ${what} from a message`, () => {
       expect(withoutCredentials(text, headers)).to.equal(expected);

@@ -340,6 +340,20 @@ describe("Function: withoutCredentials' edge cases", () => {
       "saw [redacted]",
     ],
   ];
+  cases.push(
+    [
+      "a token echoed in other ASCII case (the match folds A-Z only)",
+      { authorization: "Bearer ghp_abcdefgh12345678" },
+      "saw GHP_ABCDEFGH12345678",
+      "saw [redacted]",
+    ],
+    [
+      "a token after text whose toLowerCase is longer (İ), at the right place",
+      { authorization: "Bearer ghp_abcdefgh12345678" },
+      "İİİİ saw ghp_abcdefgh12345678 here",
+      "İİİİ saw [redacted] here",
+    ],
+  );
   const colonPassword = Buffer.from("ci-bot:pass:word-12345").toString("base64");
   cases.push([
     "a Basic password with a colon in it, whole: a user name ends at the first colon, a password does not",
