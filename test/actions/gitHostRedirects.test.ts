@@ -213,6 +213,19 @@ describe("Function: nextHop (the redirect rules)", () => {
     }
   });
 
+  it("nextHop names another origin the server wrote the token sent into without it, lower-cased by the URL parser as it is", () => {
+    const token = "Tok_9F8E7D6C5B4A39281706";
+    const sent = { authorization: `Bearer ${token}` };
+    try {
+      nextHop(hop("GET"), 301, `https://${token}.evil.example.net/x`, API, WHAT, sent);
+      expect.fail("expected a refusal");
+    } catch (err) {
+      const { message } = err as ActionError;
+      expect(message).to.contain("to another origin (https://[redacted].evil.example.net, not ");
+      expect(message.toLowerCase()).not.to.contain(token.toLowerCase());
+    }
+  });
+
   it("nextHop keeps the other origin out of the public message (a commit status) of a cross-origin refusal", () => {
     try {
       nextHop(hop("GET"), 301, "https://evil.example.net/x", API, WHAT);
