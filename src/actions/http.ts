@@ -355,9 +355,14 @@ export function header(headers: HttpResponse["headers"], name: string): string |
  * header's whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded user and
  * password, each also as a URL holds it (urlForms), in any case of ASCII letters; and the same of every egress
  * proxy's credentials (a proxy can pass its Proxy-Authorization on, and the server echo it). Nothing shorter
- * than 8 characters: it would blank ordinary words.
+ * than 8 characters: it would blank ordinary words; but `anyLength`, values taken out with their URL forms
+ * however short (`hookgate send`'s own secret and proxy password).
  */
-export function withoutCredentials(text: string, credentialHeaders: Record<string, string>): string {
+export function withoutCredentials(
+  text: string,
+  credentialHeaders: Record<string, string>,
+  anyLength: readonly string[] = [],
+): string {
   const secrets = new Set<string>();
   for (const value of Object.values(credentialHeaders)) {
     secrets.add(value);
@@ -376,6 +381,7 @@ export function withoutCredentials(text: string, credentialHeaders: Record<strin
   for (const value of proxyCredentials) secrets.add(value);
   const out = new Set<string>();
   for (const secret of secrets) for (const form of urlForms(secret)) if (form.length >= 8) out.add(form);
+  for (const value of anyLength) for (const form of urlForms(value)) out.add(form);
   return redacted(text, out);
 }
 

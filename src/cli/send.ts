@@ -284,9 +284,9 @@ function isLoopback(hostname: string): boolean {
 
 /**
  * Why the request failed, in words that never hold a header value, the secret, the URL's password or the
- * proxy's: `proxy` is the proxy it went through, if any.
+ * proxy's: `proxy` is the proxy it went through, if any. Node's and undici's words as withoutSecrets shows them.
  */
-function failure(error: unknown, timeoutS: number, secret: string, proxy?: string): string {
+export function sendFailure(error: unknown, timeoutS: number, secret: string, proxy?: string): string {
   const e = error as { name?: string; code?: string; message?: string };
   const via = proxy
     ? ` (through the proxy ${shownProxy(proxy)}; NO_PROXY lists the hosts reached directly)`
@@ -304,27 +304,35 @@ function failure(error: unknown, timeoutS: number, secret: string, proxy?: strin
       : "ECONNREFUSED (is hookgate serve running?)";
   }
   const detail = [e?.code, e?.message].filter(Boolean).join(": ") || String(error);
-  const proxyPassword = proxy ? decodeURIComponent(new URL(proxy).password) : "";
-  return `${redact(redact(detail, secret, "[secret]"), proxyPassword, "[proxy password]")}${via}`;
+  return `${withoutSecrets(detail, secret, proxy)}${via}`;
 }
 
 /**
- * A server's words without the secret or the proxy's credentials, which it may echo (GitLab's token is a
- * header; a proxy can pass its Proxy-Authorization on): as the actions show them, raw or as a URL holds them,
- * nothing shorter than 8 characters.
+ * send's one rule for any text it prints that it did not write (a server's answer and Location, Node's and
+ * undici's error words): the secret and the proxy's credentials out as [redacted] in every form the actions'
+ * messages take them out (withoutCredentials: raw, base64, as a URL holds them), and the secret and the proxy's
+ * password at any length: they are the user's own, so a short one is blanked too.
  */
-function withoutSecrets(text: string, secret: string, proxy: string | undefined): string {
+export function withoutSecrets(text: string, secret: string, proxy: string | undefined): string {
   const sent: Record<string, string> = { secret };
+  const anyLength = [secret];
   const proxyUrl = proxy ? new URL(proxy) : undefined;
   if (proxyUrl && proxyUrl.password !== "") {
-    const pair = `${decodeURIComponent(proxyUrl.username)}:${decodeURIComponent(proxyUrl.password)}`;
+    const password = decoded(proxyUrl.password);
+    const pair = `${decoded(proxyUrl.username)}:${password}`;
     sent["proxy-authorization"] = `Basic ${Buffer.from(pair).toString("base64")}`;
+    anyLength.push(password, proxyUrl.password);
   }
-  return withoutCredentials(text, sent);
+  return withoutCredentials(text, sent, anyLength);
 }
 
-function redact(text: string, value: string, mark: string): string {
-  return value ? text.split(value).join(mark) : text;
+/** A URL's user or password as undici sends it: URL-decoded, or as written when that fails. */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 export async function runSend(argv: string[]): Promise<number> {
@@ -427,7 +435,7 @@ export async function runSend(argv: string[]): Promise<number> {
     return status >= 200 && status < 300 ? 0 : 1;
   } catch (error) {
     process.stderr.write(
-      `hookgate send: POST ${displayUrl(values.url)} failed: ${failure(timeout.aborted ? timeout.reason : error, values.timeoutS, secret, proxy)}\n`,
+      `hookgate send: POST ${displayUrl(values.url)} failed: ${sendFailure(timeout.aborted ? timeout.reason : error, values.timeoutS, secret, proxy)}\n`,
     );
     return 1;
   } finally {

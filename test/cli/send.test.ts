@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { proxySettings } from "../../src/actions/proxy";
-import { sendProxy, signDelivery } from "../../src/cli/send";
+import { sendFailure, sendProxy, signDelivery } from "../../src/cli/send";
 import { providerEventName } from "../../src/core/events/eventNames";
 import type { Provider } from "../../src/core/types";
 import {
@@ -617,7 +617,8 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
       res.end();
     });
     try {
-      const run = await pushTo(redirect.url, "--secret", "s");
+      // A secret of its own: send blanks its secret at any length, so "s" would blank the s of https.
+      const run = await pushTo(redirect.url, "--secret", "send-redirect-secret");
       expect(run.code).to.equal(1);
       expect(run.stdout).to.match(/^HTTP 301 Moved Permanently/);
       expect(run.stderr).to.include(
@@ -683,6 +684,50 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
       expect(proxyEcho.requests[0]?.headers["proxy-authorization"]).to.equal(`Basic ${basic}`);
       expect(run.stdout).to.include('{"pa":"[redacted]","decoded":"[redacted]"}');
       for (const form of [basic, password]) expect(run.stdout + run.stderr).to.not.include(form);
+    } finally {
+      await proxyEcho.close();
+    }
+  });
+
+  it("an answer that echoes a secret shorter than 8 characters, in any case or as a URL's query holds it, prints [redacted]: send blanks its own secret at any length", async () => {
+    const token = "gl t/k";
+    let echo: Awaited<ReturnType<typeof startCaptureServer>> | undefined;
+    echo = await startCaptureServer((res) => {
+      const sent = echo?.requests.at(-1)?.headers["x-gitlab-token"] ?? "";
+      const query = new URLSearchParams({ token: sent });
+      res.end(`{"echo":"${sent}","upper":"${sent.toUpperCase()}","link":"https://gl.test/x?${query}"}`);
+    });
+    try {
+      const run = await pushTo(echo.url, "--secret", token, "--provider", "gitlab");
+      expect(echo.requests[0]?.headers["x-gitlab-token"]).to.equal(token);
+      expect(run.stdout).to.include(
+        '{"echo":"[redacted]","upper":"[redacted]","link":"https://gl.test/x?token=[redacted]"}',
+      );
+    } finally {
+      await echo.close();
+    }
+  });
+
+  it("an answer that echoes the proxy's password shorter than 8 characters prints [redacted]", async () => {
+    let proxyEcho: Awaited<ReturnType<typeof startCaptureServer>> | undefined;
+    proxyEcho = await startCaptureServer((res) => {
+      const sent = proxyEcho?.requests.at(-1)?.headers["proxy-authorization"] ?? "";
+      const pair = Buffer.from(sent.replace(/^Basic /, ""), "base64").toString("utf8");
+      res.end(`{"password":"${pair.slice(pair.indexOf(":") + 1)}"}`);
+    });
+    try {
+      const { port } = new URL(proxyEcho.url);
+      const run = await runSendCli(
+        [
+          ...["--url", "http://hooks.send.test/hooks/x", "--event", "push"],
+          ...["--payload", "examples/github-push.json", "--secret", "send-proxy-secret"],
+        ],
+        { HTTP_PROXY: `http://hookgate:pw%201@127.0.0.1:${port}` },
+      );
+      expect(proxyEcho.requests[0]?.headers["proxy-authorization"]).to.equal(
+        `Basic ${Buffer.from("hookgate:pw 1").toString("base64")}`,
+      );
+      expect(run.stdout).to.include('{"password":"[redacted]"}');
     } finally {
       await proxyEcho.close();
     }
@@ -889,6 +934,27 @@ describe("Command: hookgate send through a proxy that never answers", function (
       );
       expect(run.stdout + run.stderr).not.to.include(PASSWORD);
     }
+  });
+});
+
+describe("Function: sendFailure (what send prints of a request that got no answer)", () => {
+  const proxy = "http://hookgate:pw%2F1@proxy.test:3128";
+
+  it("sendFailure takes the secret and the proxy's password out of Node's words at any length, raw or as a URL holds them, and keeps the rest", () => {
+    const error = Object.assign(new Error(`bad s/k, /x?t=${encodeURIComponent("s/k")} and pw/1 or pw%2F1`), {
+      code: "UND_ERR_X",
+    });
+    expect(sendFailure(error, 10, "s/k", proxy)).to.equal(
+      "UND_ERR_X: bad [redacted], /x?t=[redacted] and [redacted] or [redacted] (through the proxy http://proxy.test:3128; NO_PROXY lists the hosts reached directly)",
+    );
+  });
+
+  it("sendFailure takes the proxy's Basic credentials out of Node's words, as the answer's are", () => {
+    const basic = Buffer.from("hookgate:pw/1").toString("base64");
+    const error = Object.assign(new Error(`sent Basic ${basic}`), { code: "UND_ERR_X" });
+    expect(sendFailure(error, 10, "send-secret", proxy)).to.equal(
+      "UND_ERR_X: sent [redacted] (through the proxy http://proxy.test:3128; NO_PROXY lists the hosts reached directly)",
+    );
   });
 });
 
