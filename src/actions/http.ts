@@ -395,7 +395,8 @@ export function withoutCredentials(
  * deeper. redacted matches them in any case of ASCII letters, so a hex escape's case does not matter.
  */
 function urlForms(secret: string): string[] {
-  const written = new Set([secret, encodeURI(secret), plusForm(secret)]);
+  const written = new Set([secret, encodeURIComponent(secret), encodeURI(secret), plusForm(secret)]);
+  written.add(formEncoded(secret));
   const url = new URL("http://x/");
   url.pathname = `/${secret}`;
   written.add(url.pathname.slice(1));
@@ -407,7 +408,7 @@ function urlForms(secret: string): string[] {
   written.add(url.hash.slice(1));
   const host = hostForm(secret);
   if (host !== undefined) written.add(host);
-  // Component- and form-encoded: the secret's own (encodeURIComponent, searchParams), and each form's once more.
+  // Each once more, as a URL put into another URL's query is.
   const forms = new Set(written);
   for (const form of written) {
     forms.add(encodeURIComponent(form));

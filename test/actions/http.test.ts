@@ -460,17 +460,17 @@ describe("Function: withoutCredentials (error messages a server wrote)", () => {
     ],
     [
       "a password encoded twice: a redirect's query holding a URL that holds it",
-      basicOf("p/w+x=y:z"),
-      `/login?from=${encodeURIComponent(`https://jenkins.test/job/x?token=${encodeURIComponent("p/w+x=y:z")}`)}`,
+      basicOf("it's p/w+"),
+      `/login?from=${encodeURIComponent(`https://jenkins.test/job/x?token=${encodeURIComponent("it's p/w+")}`)}`,
       `/login?from=${encodeURIComponent("https://jenkins.test/job/x?token=")}[redacted]`,
     ],
     [
       "a password form-encoded twice (searchParams of a URL whose searchParams hold it)",
-      basicOf("p w/x+y"),
+      basicOf("it's p/w+"),
       withUrl("http://jenkins.test/login", (url) =>
         url.searchParams.set(
           "next",
-          withUrl("https://jenkins.test/job/x", (inner) => inner.searchParams.set("token", "p w/x+y")),
+          withUrl("https://jenkins.test/job/x", (inner) => inner.searchParams.set("token", "it's p/w+")),
         ),
       ),
       `http://jenkins.test/login?${new URLSearchParams({ next: "https://jenkins.test/job/x?token=" })}[redacted]`,
