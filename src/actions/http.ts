@@ -26,6 +26,11 @@ export interface HttpCall {
   deadlineMs?: number;
   /** What is being called, for messages: "Jenkins job api/build", "GitHub API". */
   what: string;
+  /**
+   * Credential headers sent on an earlier hop, kept out of a failure's message (withoutCredentials): it names
+   * the origin called, and a redirect's other origin, which gets no credentials, can hold them in its host name.
+   */
+  sent?: Record<string, string>;
 }
 
 export type HttpResponse = Dispatcher.ResponseData;
@@ -61,7 +66,8 @@ export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
     const code = (err as { code?: string } | undefined)?.code;
     const idle = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT";
     const fired = idle ? idleTimeoutMs : timeoutMs;
-    const error = networkError(call.what, err, fired, call.url, proxyFor(call.dispatcher, call.url));
+    const failed = networkError(call.what, err, fired, call.url, proxyFor(call.dispatcher, call.url));
+    const error = call.sent ? withoutCredentialsIn(failed, call.sent) : failed;
     if (fired === timeoutMs && timeoutMs < limit && error.message.includes("timed out")) {
       throw new ActionError(`${error.message}, where the function's time ran out`, {
         retryable: true,
@@ -383,6 +389,16 @@ export function withoutCredentials(
   for (const secret of secrets) for (const form of urlForms(secret)) if (form.length >= 8) out.add(form);
   for (const value of anyLength) for (const form of urlForms(value)) out.add(form);
   return redacted(text, out);
+}
+
+/** `err` with its message and public message without the credentials `sent`. */
+function withoutCredentialsIn(err: ActionError, sent: Record<string, string>): ActionError {
+  return new ActionError(withoutCredentials(err.message, sent), {
+    retryable: err.retryable,
+    retryAfterMs: err.retryAfterMs,
+    cause: err.cause,
+    publicMessage: withoutCredentials(err.publicMessage, sent),
+  });
 }
 
 /**

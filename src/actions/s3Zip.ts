@@ -306,6 +306,9 @@ export async function downloadArchive(
       deadlineMs: clients.deadlineMs,
       idleTimeoutMs: DOWNLOAD_IDLE_TIMEOUT_MS,
       what,
+      // A failure names the origin called: a redirect's other origin is the server's words, and its host name
+      // can hold the token the first hop sent.
+      sent: credentialsOf(source.headers),
     });
     const status = res.statusCode;
     if ([301, 302, 303, 307, 308].includes(status)) {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
+import { Agent } from "undici";
 import { downloadArchive } from "../../src/actions/s3Zip";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { ObjectStore } from "../../src/core/ports";
@@ -1269,5 +1270,38 @@ describe("Function: downloadArchive's error messages", () => {
     expect(err.message).to.equal(
       "github archive of acme/api answered 404: No commit for [redacted] (2022-11-28, hookgate, application/vnd.github+json)",
     );
+  });
+  it("downloadArchive names the other origin a redirect led to without the token, which the server wrote into its host name", async () => {
+    const token = "Ghp_MixedCaseToken12345678";
+    // Port 9 on this machine: nobody listens, so the hop fails at once, naming the origin it called.
+    server = await scriptedServer(() => ({
+      status: 302,
+      headers: { location: `http://${token}.canary.test:9/archive.zip` },
+    }));
+    // Every host name is this machine: no resolver is asked.
+    const dispatcher = new Agent({
+      connect: { lookup: (_host, _options, done) => done(null, [{ address: "127.0.0.1", family: 4 }]) },
+    });
+    try {
+      const source = {
+        url: `${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`,
+        headers: { authorization: `Bearer ${token}` },
+        hasTopFolder: true,
+        dispatcher,
+      };
+      const err = await rejectsWithActionError(
+        downloadArchive(
+          source,
+          join(tmpdir(), "never-written.zip"),
+          testClients(),
+          "github archive of acme/api",
+        ),
+      );
+      expect(err.message).to.equal(
+        "github archive of acme/api could not be reached: ECONNREFUSED (nothing accepts connections at http://[redacted].canary.test:9: is it running there, on that port?)",
+      );
+    } finally {
+      await dispatcher.close();
+    }
   });
 });
