@@ -1,7 +1,8 @@
 // The log rule as a whole (RELIABILITY.md, "Logs": no secret, token or Authorization header in any log line):
 // every secret `hookgate serve` reads holds a canary (CANARY-<purpose>-<random>), the servers its actions call
 // echo the credentials they receive in every way an answer can carry them back (4xx and 5xx bodies, short and
-// long, JSON and HTML; a header; a Location with user info, a path or a query; a reset connection), and
+// long, JSON and HTML; a header; a Location with user info, a path, a query or a host name; URLs a server's
+// setters build around them, and encoded twice; a reset connection), and
 // afterwards everything a user or a log shipper could read is searched for each canary, raw and encoded:
 // serve's output, every file of its state dir, its endpoints' answers, and the answers to each delivery. The
 // same search runs over `hookgate check`, `explain` and `send`.
@@ -97,8 +98,9 @@ const PROVIDERS: Array<{
 ];
 
 /**
- * Jenkins credentials in each shape the README allows: a password with colons among them, and one with the
- * characters a URL encodes (a server's Location holds it as pass%2F…).
+ * Jenkins credentials in each shape the README allows: a password with colons among them, and ones with the
+ * characters a URL encodes (a server's Location holds it as pass%2F…), which a URL's setters encode otherwise
+ * than encodeURIComponent does (+ kept in user info, ' encoded in a query, ( ) ! ~ by searchParams).
  */
 const JENKINS_SHAPES = [
   (t: string) => JSON.stringify({ user: "ci-bot", token: t }),
@@ -106,7 +108,10 @@ const JENKINS_SHAPES = [
   (t: string) => JSON.stringify({ user: "ci-bot", password: `${t}:with:colons` }),
   (t: string) => JSON.stringify({ user: "ci-bot", password: `pass/${t}+x=` }),
   (t: string) => JSON.stringify({ user: "ci-bot", password: `pass ${t}/x y` }),
+  (t: string) => JSON.stringify({ user: "ci-bot", password: `it's ${t}/(x)!~` }),
 ];
+/** A password a host name holds as punycode (the redirhost mode's, without a crumb). */
+const NON_ASCII_SHAPE = (t: string) => JSON.stringify({ user: "ci-bot", password: `pässwörd-${t}` });
 
 /** The webhook secrets: GitHub's HMAC key, GitLab's secret token and signing token, Bitbucket's, Gitea's (a rotation). */
 const WEBHOOK = {
@@ -157,11 +162,9 @@ function plan(echoUrl: string): Plan {
   let shape = 0;
   const jenkinsBlock = (mode: string, crumb: boolean, indent: string) => {
     const token = canary(`${mode}-jenkins${shape}`);
-    const name = secret(
-      `jenkins/${mode}-${shape}${crumb ? "-crumb" : ""}`,
-      JENKINS_SHAPES[shape % JENKINS_SHAPES.length]?.(token),
-      token,
-    );
+    const shaped =
+      mode === "redirhost" && !crumb ? NON_ASCII_SHAPE : JENKINS_SHAPES[shape % JENKINS_SHAPES.length];
+    const name = secret(`jenkins/${mode}-${shape}${crumb ? "-crumb" : ""}`, shaped?.(token), token);
     shape++;
     const caBundle = shape % 5 === 0 ? ", caBundle: ca/bundle" : "";
     return `${indent}jenkins: { url: "${echoUrl}", credentials: ${name}, crumb: ${crumb}${caBundle} }`;
@@ -576,6 +579,9 @@ describe("the secret canary: no secret value reaches any output", function () {
     const urlPassword = canary("sendurlpassword");
     const proxyPassword = canary("sendproxypassword");
     const argvSecret = canary("sendargv");
+    // Echoed in URLs built around them (the setters encode ' + ( ) ! ~ otherwise than encodeURIComponent does).
+    const glToken = canary("sendgltoken");
+    const proxyCanary = canary("sendproxyshaped");
     const malformed = canary("sendmalformed");
     const badProxy = canary("sendbadproxy");
     const file = join(dir, "send-secrets.json");
@@ -588,6 +594,8 @@ describe("the secret canary: no secret value reaches any output", function () {
       urlPassword,
       proxyPassword,
       argvSecret,
+      glToken,
+      proxyCanary,
       malformed,
       badProxy,
     ]);
@@ -663,6 +671,14 @@ describe("the secret canary: no secret value reaches any output", function () {
         "--payload",
         payload,
       ],
+      code: 1,
+    });
+    const glArgs = ["--provider", "gitlab", "--event", "push", "--payload", glPayload];
+    runs.push({ args: ["--url", hooks, "--secret", `it's ${glToken}/(x)!~+`, ...glArgs], code: 1 });
+    const shapedProxy = encodeURIComponent(`p'w ${proxyCanary}+(x)!`);
+    runs.push({
+      args: ["--url", "http://hookgate.test/hooks/j-ok", ...base],
+      env: { HTTP_PROXY: `http://proxyuser:${shapedProxy}@127.0.0.1:${echo.port}` },
       code: 1,
     });
     const proxy = { HTTP_PROXY: `http://proxyuser:${proxyPassword}@127.0.0.1:${echo.port}` };

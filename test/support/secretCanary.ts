@@ -23,6 +23,7 @@ export const MODES = [
   "html502long", // 502, a 200 KB HTML page with the echo in the middle and at the end
   "hdr401", // 401 with the echo in WWW-Authenticate and X-Echo
   "redirui", // 302 to http://user:<token>@host/…
+  "redirhost", // 302 to http://<token>.canary.test/mode-reset/… (a host name, never resolved: see below)
   "redirout", // 302 to /login/<token>?token=<token>#<token>
   "redirin", // 307 to the same path plus /<token>?token=<token> (inside an API's base path)
   "see303", // 303 to /job/x/<token>?token=<token>
@@ -44,7 +45,10 @@ export interface Needle {
   bytes: Buffer;
 }
 
-/** Each canary raw, URL-encoded, base64 (alone and as user:canary), base64url and hex: the forms a leak takes. */
+/**
+ * Each canary raw, lower-cased (a parsed URL's host name; its punycode keeps the ASCII part), URL-encoded, base64
+ * (alone and as user:canary), base64url and hex: the forms a leak takes.
+ */
 export function needlesOf(secrets: string[]): Needle[] {
   const needles: Needle[] = [{ label: "CANARY (any secret, raw)", bytes: Buffer.from("CANARY-") }];
   const add = (label: string, text: string) => {
@@ -54,6 +58,7 @@ export function needlesOf(secrets: string[]): Needle[] {
   for (const secret of secrets) {
     const bytes = Buffer.from(secret);
     add(`raw ${mask(secret)}`, secret);
+    add(`lower-cased ${mask(secret)}`, secret.toLowerCase());
     add(`url-encoded ${mask(secret)}`, encodeURIComponent(secret));
     add(`form-encoded ${mask(secret)}`, new URLSearchParams({ x: secret }).toString().slice(2));
     add(`base64 ${mask(secret)}`, bytes.toString("base64").replace(/=+$/, ""));
@@ -121,6 +126,32 @@ export function filesUnder(dir: string): string[] {
   return out;
 }
 
+/**
+ * `token` in the URLs a server builds around it, each written by a URL's own setters: the password's, the
+ * search's and searchParams' (each encodes other characters than encodeURIComponent does), and encoded twice (a
+ * sign-in redirect whose query holds a URL that holds it), by searchParams and by encodeURIComponent.
+ */
+export function urlsHolding(token: string, here: string): string {
+  const built = (path: string, change: (url: URL) => void) => {
+    const url = new URL(path, here);
+    change(url);
+    return url.href;
+  };
+  const inner = (url: URL) => url.searchParams.set("token", token);
+  return [
+    built("/", (url) => {
+      url.username = "ci-bot";
+      url.password = token;
+    }),
+    built("/login", (url) => {
+      url.search = `?token=${token}`;
+    }),
+    built("/login", inner),
+    built("/login", (url) => url.searchParams.set("from", built("/job/x", inner))),
+    `${here}/login?from=${encodeURIComponent(`${here}/job/x?token=${encodeURIComponent(token)}`)}`,
+  ].join(" ");
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The echo server: Jenkins, every Git host's API and archive, and (for absolute-form requests) a proxy
 
@@ -185,8 +216,8 @@ export async function startEchoServer(zips: Buffer): Promise<EchoServer> {
         return;
       }
       const token = credentials.at(-1) ?? "no-credentials";
-      const echo = `${req.method} ${req.url} ${credentials.join(" | ")} ${JSON.stringify(req.headers)}`;
       const here = `http://127.0.0.1:${port}`;
+      const echo = `${req.method} ${req.url} ${credentials.join(" | ")} ${JSON.stringify(req.headers)} ${urlsHolding(token, here)}`;
       // The token in a Location's path, as servers write it: component-encoded, as encodeURI leaves it, and with
       // lower-case hex escapes.
       const inPath = [
@@ -201,15 +232,19 @@ export async function startEchoServer(zips: Buffer): Promise<EchoServer> {
       const jsonAnswer = (status: number, value: unknown, headers: Record<string, string> = {}) =>
         send(status, { "content-type": "application/json", ...headers }, JSON.stringify(value));
       if (path.includes("/hooks/")) {
-        // hookgate send's target: it echoes the signatures (no secret: HMACs), never GitLab's token header.
+        // hookgate send's target: it echoes the signatures (HMACs), and GitLab's token and the proxy's
+        // credentials in URLs built around them.
         const signatures = Object.fromEntries(
           Object.entries(req.headers).filter(([name]) => /signature/.test(name)),
         );
-        return jsonAnswer(401, { status: "rejected", reason: "signature invalid", seen: signatures });
+        const sent = [req.headers["x-gitlab-token"], ...credentials].filter((v) => typeof v === "string");
+        const links = sent.map((value) => urlsHolding(value, here));
+        return jsonAnswer(401, { status: "rejected", reason: "signature invalid", seen: signatures, links });
       }
       const isStatus = req.method === "POST" && /\/statuses\b|\/builds$/.test(path);
       if (statusOk && isStatus) return jsonAnswer(201, { id: 1, state: "pending" });
       const archive = /\/zipball\/|\/archive|\/get\/[^/]+\.zip$/.test(path);
+      const proxied = /^https?:/.test(req.url ?? "");
       switch (mode) {
         case "json401":
           return jsonAnswer(401, { message: echo, error: echo });
@@ -244,6 +279,13 @@ export async function startEchoServer(zips: Buffer): Promise<EchoServer> {
         case "redirui":
           return send(302, {
             location: `http://ci-bot:${encodeURIComponent(token)}@127.0.0.1:${port}${path}`,
+          });
+        case "redirhost":
+          // Only through a proxy (an absolute-form request here): directly, an archive download would follow it
+          // to a host name the resolver is asked for. The proxy resets it (its path's mode).
+          if (archive && !proxied) return jsonAnswer(401, { message: echo });
+          return send(302, {
+            location: `http://${token}.canary.test:${port}/mode-reset/login`,
           });
         case "redirout":
           return send(302, {
