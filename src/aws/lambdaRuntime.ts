@@ -149,7 +149,7 @@ export function buildRouteHandler(
 ): RouteHandler {
   const common = { region: config.region, maxAttempts: CLIENT_MAX_ATTEMPTS, requestHandler: CLIENT_TIMEOUTS };
   const sqs = new SQSClient(common);
-  const secrets = new SecretsManagerStore(new SecretsManagerClient(common));
+  const secrets = new SecretsManagerStore(new SecretsManagerClient(common), { log: jsonLog });
   const objects = options.objects?.(config) ?? missingObjectStore(config.route.name);
   const clients: ActionClients = {
     secrets,

@@ -1,10 +1,11 @@
 // SecretStore on AWS Secrets Manager: current and previous versions, cached, with one shared
 // in-flight fetch per secret and a rate limit on forced refreshes. A secret found missing is
-// remembered for the same interval. Never logs a value.
+// remembered for the same interval. A previous version that cannot be read counts as none (with a
+// warning): only the current one is needed. Never logs a value.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
 import { SECRET_CACHE_TTL_MS } from "../core/policy";
-import type { SecretStore } from "../core/ports";
+import type { LogFn, SecretStore } from "../core/ports";
 import { awsErrorName, describeAwsError, isTransientAwsError } from "./awsErrors";
 
 export interface SecretsManagerStoreOptions {
@@ -18,6 +19,8 @@ export interface SecretsManagerStoreOptions {
   /** After the TTL, stale values are still served for this long when Secrets Manager is unavailable. */
   staleIfErrorMs?: number;
   now?: () => number;
+  /** Where a warning goes (an unreadable previous version); never a value. */
+  log?: LogFn;
 }
 
 interface CacheEntry {
@@ -33,10 +36,13 @@ export class SecretsManagerStore implements SecretStore {
   private readonly inFlight = new Map<string, Promise<string[]>>();
   /** When Secrets Manager last said a secret does not exist (or holds nothing). */
   private readonly missingSince = new Map<string, number>();
+  /** When the warning that a secret's AWSPREVIOUS cannot be read was last logged. */
+  private readonly previousWarnedAt = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly minRefreshIntervalMs: number;
   private readonly staleIfErrorMs: number;
   private readonly now: () => number;
+  private readonly log: LogFn | undefined;
 
   constructor(
     private readonly client: SecretsManagerClient,
@@ -46,6 +52,7 @@ export class SecretsManagerStore implements SecretStore {
     this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS;
     this.staleIfErrorMs = options.staleIfErrorMs ?? DEFAULT_STALE_IF_ERROR_MS;
     this.now = options.now ?? Date.now;
+    this.log = options.log;
   }
 
   async versions(name: string, options: { refresh?: boolean } = {}): Promise<string[]> {
@@ -99,10 +106,34 @@ export class SecretsManagerStore implements SecretStore {
   private async fetch(name: string): Promise<string[]> {
     const [current, previous] = await Promise.all([
       this.stage(name, "AWSCURRENT"),
-      this.stage(name, "AWSPREVIOUS"),
+      this.stage(name, "AWSPREVIOUS").catch((error: unknown) => this.previousUnreadable(name, error)),
     ]);
     if (current === undefined) throw new SecretNotFoundError(name);
     return previous === undefined || previous === current ? [current] : [current, previous];
+  }
+
+  /**
+   * AWSPREVIOUS could not be read: taken as no previous version. The actions use only the current one, and the
+   * receive path needs the previous one only for deliveries still signed with it. After a change of the
+   * secret's KMS key the previous version stays encrypted with the old key, which the role may not hold
+   * (AccessDenied); that must not stop every read. Logged once per cache period, with the secret's name and
+   * the error's code, never a value.
+   */
+  private previousUnreadable(name: string, error: unknown): undefined {
+    const at = this.now();
+    const warned = this.previousWarnedAt.get(name);
+    if (warned === undefined || at - warned >= this.ttlMs) {
+      this.previousWarnedAt.set(name, at);
+      const cause = error instanceof TransientDependencyError ? error.cause : error;
+      this.log?.({
+        msg: "secret's previous version (AWSPREVIOUS) cannot be read: using the current version alone",
+        level: "warn",
+        secret: name,
+        code: awsErrorName(cause) || "Error",
+        hint: "deliveries still signed with the previous value are refused; after a change of KMS key, give the role kms:Decrypt on the old key, or let the previous version go",
+      });
+    }
+    return undefined;
   }
 
   /** One version stage's value; undefined when that stage does not exist (normal for AWSPREVIOUS). */

@@ -17,6 +17,11 @@ function notFound(): ResourceNotFoundException {
   });
 }
 
+/** Secrets Manager refusing the read: the role, or the KMS key it cannot use. */
+function refused(name: string): Error {
+  return Object.assign(new Error("refused"), { name, $fault: "client", $metadata: { httpStatusCode: 400 } });
+}
+
 function throttled(): Error {
   return Object.assign(new Error("Rate exceeded"), {
     name: "ThrottlingException",
@@ -169,25 +174,67 @@ describe("Class: SecretsManagerStore", () => {
   });
 
   // The secret may exist and the delivery be valid: 503 (redeliverable), never a 401 like a bad signature.
-  const unreadable: Array<[string, "AWSCURRENT" | "AWSPREVIOUS"]> = [
-    ["AccessDeniedException", "AWSCURRENT"],
-    ["DecryptionFailure", "AWSCURRENT"],
-    ["AccessDeniedException", "AWSPREVIOUS"],
-  ];
-  for (const [name, stage] of unreadable) {
-    it(`versions(name) throws TransientDependencyError, not SecretNotFoundError, for ${name} on ${stage}`, async () => {
-      const refusal = Object.assign(new Error("refused"), {
-        name,
-        $fault: "client",
-        $metadata: { httpStatusCode: 400 },
-      });
+  for (const name of ["AccessDeniedException", "DecryptionFailure"]) {
+    it(`versions(name) throws TransientDependencyError, not SecretNotFoundError, for ${name} on AWSCURRENT`, async () => {
       sm.on(GetSecretValueCommand).resolves({ SecretString: "v1" });
-      sm.on(GetSecretValueCommand, { VersionStage: stage }).rejects(refusal);
+      sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).rejects(refused(name));
       const error = await new SecretsManagerStore(client, { now }).versions("forbidden").catch((e) => e);
       expect(error).to.be.instanceOf(TransientDependencyError);
-      expect(error.message).to.contain(`"forbidden" (${stage}): ${name}`);
+      expect(error.message).to.contain(`"forbidden" (AWSCURRENT): ${name}`);
     });
   }
+
+  // After a change of the secret's KMS key, AWSPREVIOUS stays encrypted with the old key, which the role may
+  // not hold: only the current version is needed, so that must not stop every read of the secret.
+  const previousFailures: Array<[string, () => Error]> = [
+    ["AccessDeniedException", () => refused("AccessDeniedException")],
+    ["DecryptionFailure", () => refused("DecryptionFailure")],
+    ["ThrottlingException", throttled],
+  ];
+  for (const [code, make] of previousFailures) {
+    it(`versions(name) gives the current value alone, and logs a warning naming the secret and ${code}, when AWSPREVIOUS fails with ${code}`, async () => {
+      const lines: Record<string, unknown>[] = [];
+      sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({
+        SecretString: "current-value",
+      });
+      sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(make());
+      const store = new SecretsManagerStore(client, { now, log: (line) => lines.push(line) });
+      expect(await store.versions("hookgate/jenkins")).to.deep.equal(["current-value"]);
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.include({ level: "warn", secret: "hookgate/jenkins", code });
+      expect(JSON.stringify(lines)).not.to.contain("current-value");
+    });
+  }
+
+  it("versions(name) warns of an unreadable AWSPREVIOUS once per cache period, however often it re-reads the secret", async () => {
+    const lines: Record<string, unknown>[] = [];
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "v1" });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(refused("AccessDeniedException"));
+    const store = new SecretsManagerStore(client, {
+      now,
+      ttlMs: 60_000,
+      minRefreshIntervalMs: 1_000,
+      log: (line) => lines.push(line),
+    });
+    for (let i = 0; i < 5; i++) {
+      expect(await store.versions("s", { refresh: true })).to.deep.equal(["v1"]);
+      clock += 2_000; // past the refresh interval: every one of these reads fetches
+    }
+    expect(sm.commandCalls(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" })).to.have.length(5);
+    expect(lines).to.have.length(1);
+    clock += 60_000 - 10_000; // a cache period after the warning
+    expect(await store.versions("s", { refresh: true })).to.deep.equal(["v1"]);
+    expect(lines).to.have.length(2);
+  });
+
+  it("versions(name) still gives both versions when AWSPREVIOUS is readable, without a warning", async () => {
+    const lines: Record<string, unknown>[] = [];
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "new" });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).resolves({ SecretString: "old" });
+    const store = new SecretsManagerStore(client, { now, log: (line) => lines.push(line) });
+    expect(await store.versions("s")).to.deep.equal(["new", "old"]);
+    expect(lines).to.deep.equal([]);
+  });
 
   it("versions(name) throws SecretNotFoundError for an empty SecretString", async () => {
     sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "" });
@@ -363,8 +410,8 @@ describe("Class: SecretsManagerStore", () => {
   });
 
   it("versions(name) never puts the secret value in an error message", async () => {
-    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "s3cr3t-value" });
-    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(throttled());
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).rejects(throttled());
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).resolves({ SecretString: "s3cr3t-value" });
     const error = await new SecretsManagerStore(client, { now }).versions("s").catch((e) => e);
     expect(error).to.be.instanceOf(TransientDependencyError);
     expect(String(error.message)).not.to.contain("s3cr3t-value");

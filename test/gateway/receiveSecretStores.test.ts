@@ -91,6 +91,8 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
   const now = () => clock;
   /** What Secrets Manager holds, per secret: AWSCURRENT and AWSPREVIOUS (undefined: no such version). */
   let stored: Map<string, { current?: string; previous?: string }>;
+  /** Secrets whose AWSPREVIOUS the role may not read (encrypted with a KMS key it cannot use). */
+  let previousDenied: Set<string>;
   const calls = () => sm.commandCalls(GetSecretValueCommand).length;
 
   before(() => {
@@ -99,8 +101,16 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
   beforeEach(() => {
     clock = 1_770_000_000_000;
     stored = new Map();
+    previousDenied = new Set();
     sm.reset();
     sm.on(GetSecretValueCommand).callsFake(async (input: { SecretId: string; VersionStage: string }) => {
+      if (input.VersionStage === "AWSPREVIOUS" && previousDenied.has(input.SecretId)) {
+        throw Object.assign(new Error("Access to KMS is not allowed"), {
+          name: "AccessDeniedException",
+          $fault: "client",
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
       const secret = stored.get(input.SecretId);
       const value = input.VersionStage === "AWSCURRENT" ? secret?.current : secret?.previous;
       if (value === undefined) throw notFound();
@@ -141,6 +151,28 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
       expect(calls()).to.equal(4);
     });
   }
+
+  it("GitHub: a delivery signed with the current value is accepted while the role cannot read AWSPREVIOUS (a KMS key change), with one warning", async () => {
+    stored.set(GITHUB_SECRET, { current: WEBHOOK_SECRET, previous: "old-webhook-secret" });
+    previousDenied.add(GITHUB_SECRET);
+    const lines: Record<string, unknown>[] = [];
+    const secrets = new SecretsManagerStore(client, { now, log: (line) => lines.push(line) });
+    const h = harness(jenkinsRoute(), secrets, now);
+    const answer = await h.github();
+    expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
+    // Signed with the previous value, which cannot be read: refused as any unknown secret.
+    expect((await h.github({ secret: "old-webhook-secret" })).statusCode).to.equal(401);
+    expect(lines.map((l) => [l.level, l.secret, l.code])).to.deep.equal([
+      ["warn", GITHUB_SECRET, "AccessDeniedException"],
+    ]);
+  });
+
+  it("GitHub: a delivery still signed with the previous value (AWSPREVIOUS) is accepted during a rotation", async () => {
+    stored.set(GITHUB_SECRET, { current: "new-webhook-secret", previous: WEBHOOK_SECRET });
+    const h = harness(jenkinsRoute(), store(), now);
+    expect((await h.github({ secret: WEBHOOK_SECRET })).statusCode).to.equal(202);
+    expect((await h.github({ secret: "new-webhook-secret" })).statusCode).to.equal(202);
+  });
 
   it("signatures that no cached value can check re-read the secret at most once per 5 seconds, however many arrive", async () => {
     stored.set(GITLAB_SECRET, { current: PLAIN_TOKEN });
