@@ -2,7 +2,8 @@
 // auth (user + API token), optionally with a CSRF crumb and its session cookie, over TLS that may
 // trust a private CA. 201, and 303 to a queue item (merged into it), succeed, and so does a multibranch
 // project's scan (302 to itself); a 2xx without a queue item Location is not Jenkins' answer and is final;
-// 401/403/404/409 are final; 5xx, 429, network errors and timeouts are retryable. Other redirects (a
+// 401/403/404/409 are final (a 401 once the credentials secret, read again past its cache, holds no new
+// value); 5xx, 429, network errors and timeouts are retryable. Other redirects (a
 // sign-in, a 303 without a Location) are never followed, and final, naming where they pointed.
 import { ActionError } from "../core/errors";
 import type { ActionOutcome, JenkinsRequest } from "../core/types";
@@ -17,7 +18,13 @@ import {
   statusError,
   withoutCredentials,
 } from "./http";
-import { parseJenkinsCredentials, readSecret } from "./secrets";
+import {
+  type JenkinsCredentials,
+  markRefusedCredentials,
+  parseJenkinsCredentials,
+  readSecret,
+  withFreshCredentials,
+} from "./secrets";
 import type { ActionClients } from "./types";
 
 export interface JenkinsContext {
@@ -36,21 +43,47 @@ export async function triggerJenkins(
   clients: ActionClients,
   context: JenkinsContext,
 ): Promise<ActionOutcome> {
-  const jobName = request.job.join("/");
-  const base = jenkinsBaseUrl(request.jenkins.url);
-  const path = jobPath(request.job);
-  const what = `Jenkins job ${jobName}`;
-
-  const credentials = parseJenkinsCredentials(
-    await readSecret(clients, request.jenkins.credentials),
-    request.jenkins.credentials,
-  );
+  const target = { base: jenkinsBaseUrl(request.jenkins.url), path: jobPath(request.job) };
+  const secret = request.jenkins.credentials;
+  const raw = await readSecret(clients, secret);
+  const credentials = parseJenkinsCredentials(raw, secret);
   const dispatcher = actionDispatcher(
     clients,
     request.jenkins.caBundle
       ? assertPemBundle(await readSecret(clients, request.jenkins.caBundle), request.jenkins.caBundle)
       : undefined,
   );
+  // A 401 (to the crumb or to the build) with a token rotated since it was cached: read the secret once
+  // more, and with a new value ask again. Nothing was queued, so nothing is queued twice.
+  return withFreshCredentials(
+    clients,
+    secret,
+    raw,
+    (value) =>
+      trigger(
+        request,
+        target,
+        clients,
+        context,
+        value === raw ? credentials : parseJenkinsCredentials(value, secret),
+        dispatcher,
+      ),
+    { job: request.job.join("/"), deliveryId: context.deliveryId },
+  );
+}
+
+/** One try at the build with these credentials (the crumb first, when asked for). */
+async function trigger(
+  request: JenkinsRequest,
+  { base, path }: { base: string; path: string },
+  clients: ActionClients,
+  context: JenkinsContext,
+  credentials: JenkinsCredentials,
+  dispatcher: ActionClients["dispatcher"],
+): Promise<ActionOutcome> {
+  const jobName = request.job.join("/");
+  const what = `Jenkins job ${jobName}`;
+
   const headers: Record<string, string> = {
     authorization: `Basic ${Buffer.from(`${credentials.user}:${credentials.token}`).toString("base64")}`,
   };
@@ -474,7 +507,10 @@ async function refusedParameters(
 
 function finalOrRetryable(what: string, res: HttpResponse): ActionError {
   const reason = FINAL_REASONS[res.statusCode];
-  if (reason) return new ActionError(`${what} ${reason} (${res.statusCode})`, { retryable: false });
+  if (reason) {
+    const err = new ActionError(`${what} ${reason} (${res.statusCode})`, { retryable: false });
+    return markRefusedCredentials(err, res.statusCode);
+  }
   return statusError(what, res);
 }
 

@@ -31,6 +31,72 @@ export async function readSecret(clients: Pick<ActionClients, "secrets">, name: 
   return current;
 }
 
+/**
+ * A final refusal of the credentials a secret holds (a 401 from Jenkins or a Git host). The same error as
+ * any final one, marked: the secret may have been rotated since the store cached it (five minutes deployed),
+ * and withFreshCredentials reads it once more before the refusal stands.
+ */
+export class CredentialsRefusedError extends ActionError {
+  constructor(refusal: ActionError) {
+    super(refusal.message, { retryable: false, cause: refusal.cause, publicMessage: refusal.publicMessage });
+  }
+}
+
+/** `err` as a refusal of the credentials when it is a final error for a 401 answer; else `err` itself. */
+export function markRefusedCredentials(err: ActionError, status: number): ActionError {
+  return status === 401 && !err.retryable ? new CredentialsRefusedError(err) : err;
+}
+
+/**
+ * The secret's current value read again, bypassing the cache, as the receive path re-reads a webhook secret
+ * whose signature did not match: the store's forced refresh, which it skips for a few seconds after a read
+ * (SecretStore.versions with refresh). Undefined when it holds the value `used` still, holds nothing, or
+ * cannot be read: then the refusal stands.
+ */
+export async function rereadSecret(
+  clients: Pick<ActionClients, "secrets">,
+  name: string,
+  used: string,
+): Promise<string | undefined> {
+  let values: string[];
+  try {
+    values = await clients.secrets.versions(name, { refresh: true });
+  } catch {
+    return undefined;
+  }
+  const current = values[0];
+  return current === undefined || current.trim() === "" || current === used ? undefined : current;
+}
+
+/**
+ * `run` with the secret's value `used`; when that value's credentials are refused (CredentialsRefusedError)
+ * and the secret holds another value now, `run` once more with it, within the same attempt (a rotated token:
+ * without this every delivery fails for good until the cached value expires). Otherwise the refusal stands.
+ */
+export async function withFreshCredentials<T>(
+  clients: Pick<ActionClients, "secrets" | "log">,
+  name: string,
+  used: string,
+  run: (value: string) => Promise<T>,
+  context: Record<string, unknown> = {},
+): Promise<T> {
+  try {
+    return await run(used);
+  } catch (err) {
+    if (!(err instanceof CredentialsRefusedError)) throw err;
+    const fresh = await rereadSecret(clients, name, used);
+    if (fresh === undefined) throw err;
+    clients.log({ ...REREAD_LOG, secret: name, ...context });
+    return run(fresh);
+  }
+}
+
+/** The log line of a refusal that a new value of the secret is tried against (never a value). */
+export const REREAD_LOG = {
+  msg: "credentials refused (401), and the secret holds a new value since it was read: trying again with it",
+  level: "warn",
+} as const;
+
 export interface JenkinsCredentials {
   user: string;
   token: string;

@@ -1,11 +1,14 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { triggerJenkins } from "../../src/actions/jenkins";
 import type { JenkinsRequest } from "../../src/core/types";
+import { FileSecretStore } from "../../src/local/fileSecretStore";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import { RotatedSecrets } from "../support/rotatedSecrets";
 import { MemorySecretStore } from "../support/secrets";
 import { JENKINS_TOKEN, JENKINS_USER, rejectsWithActionError, testClients } from "./helpers";
 
@@ -455,5 +458,88 @@ describe("Function: triggerJenkins against a controller that answers as Jenkins'
     );
     expect(err.retryable).to.equal(false);
     expect(err.message).to.contain("redirect (302)");
+  });
+});
+
+describe("Function: triggerJenkins with a credentials secret rotated while the store caches the old token", () => {
+  const OLD_TOKEN = "0123456789abcdef0123456789abcdef";
+  const NEW_TOKEN = "fedcba9876543210fedcba9876543210";
+  const SECRET = "hookgate/jenkins";
+  const credentials = (token: string) => JSON.stringify({ user: JENKINS_USER, token });
+  let jenkins: JenkinsServer | undefined;
+  let secrets: RotatedSecrets;
+  /** Jenkins knows only the new token: the old one was revoked once the new one was stored. */
+  async function start(crumb: boolean): Promise<JenkinsRequest> {
+    jenkins = await startJenkinsServer({ user: JENKINS_USER, token: NEW_TOKEN, crumb });
+    return jenkinsRequest(jenkins.url, { jenkins: { url: jenkins.url, credentials: SECRET, crumb } });
+  }
+  beforeEach(async () => {
+    secrets = new RotatedSecrets({ [SECRET]: credentials(OLD_TOKEN) });
+    await secrets.cache(SECRET);
+  });
+  afterEach(async () => {
+    secrets.restore();
+    await jenkins?.close();
+  });
+
+  for (const crumb of [false, true]) {
+    const refused = crumb ? "crumb request" : "build request";
+    it(`triggerJenkins (crumb: ${crumb}) reads the secret once more past its cache when its ${refused} is answered 401, and queues the build with the new token`, async () => {
+      const request = await start(crumb);
+      secrets.rotate(SECRET, credentials(NEW_TOKEN));
+      const clients = testClients({ secrets: secrets.store });
+      const outcome = await triggerJenkins(request, clients, context);
+      expect(outcome.status).to.equal("done");
+      // The refused request, then the same again: crumb, crumb, build; or build, build.
+      expect(jenkins?.requests.map((r) => r.endpoint)).to.deep.equal(
+        crumb ? ["json", "json", "buildWithParameters"] : ["buildWithParameters", "buildWithParameters"],
+      );
+      expect(secrets.reads(SECRET)).to.equal(2);
+      expect(clients.logs.filter((l) => l.level === "warn" && l.secret === SECRET)).to.have.length(1);
+      expect(JSON.stringify(clients.logs)).not.to.contain(NEW_TOKEN).and.not.to.contain(OLD_TOKEN);
+    });
+  }
+
+  it("triggerJenkins answered 401 stays a final error when the secret, read once more, holds the same token", async () => {
+    const request = await start(true);
+    const err = await rejectsWithActionError(
+      triggerJenkins(request, testClients({ secrets: secrets.store }), context),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal("Jenkins crumb issuer rejected the credentials (401)");
+    expect(secrets.reads(SECRET)).to.equal(2);
+    expect(jenkins?.requests).to.have.length(1);
+  });
+});
+
+describe("Function: triggerJenkins under hookgate serve, with a token changed in the secrets file", () => {
+  let dir: string;
+  let jenkins: JenkinsServer;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-jenkins-secrets-"));
+    jenkins = await startJenkinsServer({ user: JENKINS_USER, token: "new-token-0123456789abcdef" });
+  });
+  afterEach(async () => {
+    await jenkins.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("triggerJenkins answered 401 reads the file again at once and queues the build with the new token", async () => {
+    const file = join(dir, "secrets.json");
+    const write = (token: string) =>
+      writeFileSync(file, JSON.stringify({ "hookgate/jenkins": { user: JENKINS_USER, token } }));
+    write("old-token-0123456789abcdef");
+    let clock = 1_770_000_000_000;
+    const store = new FileSecretStore(file, () => clock);
+    await store.versions("hookgate/jenkins");
+    write("new-token-0123456789abcdef");
+    utimesSync(file, new Date(), new Date(Date.now() + 5_000)); // a new mtime, whatever the clock's grain
+    clock += 200; // past the file's refresh interval (100 ms), inside its plain one (1 s)
+    const outcome = await triggerJenkins(
+      jenkinsRequest(jenkins.url),
+      testClients({ secrets: store }),
+      context,
+    );
+    expect(outcome.status).to.equal("done");
   });
 });
