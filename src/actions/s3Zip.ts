@@ -38,6 +38,7 @@ import { gitHostClient } from "./gitHost";
 import type { ArchiveSource } from "./gitHost/types";
 import { discard, header, httpRequest, networkError, serverMessage, statusError, withHint } from "./http";
 import { readError, storeError } from "./s3Errors";
+import { CredentialsRefusedError, markRefusedCredentials } from "./secrets";
 import type { ActionClients } from "./types";
 import { zipCopyStream } from "./zipCopy";
 import { BlockCachedFileReader } from "./zipFileReader";
@@ -117,14 +118,15 @@ export async function uploadSourceZip(
         const host = await gitHostClient(request.api, clients);
         const source = host.archive(event.repo, sha);
         dir = await mkdtemp(join(clients.tmpDir ?? tmpdir(), "hookgate-zip-"));
-        file = join(dir, "archive.zip");
+        const archiveFile = join(dir, "archive.zip");
+        file = archiveFile;
         hasTopFolder = source.hasTopFolder;
-        downloaded = await downloadArchive(
-          source,
-          file,
-          clients,
-          `${request.api.provider} archive of ${event.repo.fullName}`,
-        );
+        const what = `${request.api.provider} archive of ${event.repo.fullName}`;
+        downloaded = await downloadArchive(source, archiveFile, clients, what).catch(async (err: unknown) => {
+          // The token was refused: when its secret holds a new value (rotated since it was cached), once more.
+          if (!(err instanceof CredentialsRefusedError) || !(await host.refreshCredentials())) throw err;
+          return downloadArchive(host.archive(event.repo, sha), archiveFile, clients, what);
+        });
       }
       const put = (condition: WriteCondition | undefined) =>
         rezipIntoStore(file, hasTopFolder, (body) =>
@@ -349,8 +351,10 @@ export async function downloadArchive(
       }
       const err = statusError(what, res, detail);
       // The hint is about the host's own credential: a redirect's other origin (a signed URL) got none.
-      const hint = err.retryable || new URL(url).origin !== origin ? undefined : source.refusalHint?.(status);
-      throw hint === undefined ? err : withHint(err, hint);
+      const ownOrigin = new URL(url).origin === origin;
+      const hint = err.retryable || !ownOrigin ? undefined : source.refusalHint?.(status);
+      const refusal = hint === undefined ? err : withHint(err, hint);
+      throw ownOrigin ? markRefusedCredentials(refusal, status) : refusal;
     }
     let bytes = 0;
     res.body.on("data", (chunk: Buffer) => {

@@ -8,6 +8,7 @@ import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { PrCleanupRequest, PrCleanupStep, Provider, QueuedEvent } from "../../src/core/types";
 import { type GitHostServer, type PullState, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import { RotatedSecrets } from "../support/rotatedSecrets";
 import { type LocalS3, type S3Faults, startLocalS3 } from "../support/s3";
 import type { MemorySecretStore } from "../support/secrets";
 import {
@@ -123,6 +124,53 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     // The delete comes after the re-read of the PR, and before the final status.
     const kinds = host.requests.map((r) => r.kind);
     expect(kinds.indexOf("pull")).to.be.lessThan(kinds.indexOf("delete-ref"));
+  });
+
+  describe("with a token secret rotated while the store caches the revoked token", () => {
+    const SECRET = "hookgate/github-token";
+    let secrets: RotatedSecrets;
+    beforeEach(async () => {
+      secrets = new RotatedSecrets({
+        [SECRET]: "ghp_revoked0123456789",
+        "hookgate/jenkins": JSON.stringify({ user: JENKINS_USER, token: JENKINS_TOKEN }),
+      });
+      await secrets.cache(SECRET, "hookgate/jenkins");
+    });
+    afterEach(() => secrets.restore());
+
+    for (const [provider, apiPath] of [
+      ["github", ""],
+      ["gitlab", "/api/v4"],
+    ] as const) {
+      it(`cleanUpPullRequest (${provider}) reads the token secret once more past its cache when the host answers 401, and runs every step and status with the new token`, async () => {
+        secrets.rotate(SECRET, HOST_TOKEN);
+        const c = clients({ secrets: secrets.store });
+        const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }, teardown()];
+        const outcome = await cleanUpPullRequest(
+          request(steps, provider, apiPath),
+          closedEvent({}, provider),
+          c,
+        );
+        expect(outcome.status, outcome.detail).to.equal("done");
+        expect(host.statuses.map((st) => st.state)).to.deep.equal(["pending", "success"]);
+        expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+        expect(jenkins.builds()).to.have.length(1);
+        // Only the first request was refused; the token was read once more, and once only.
+        expect(host.requests.filter((r) => !r.authorized)).to.have.length(1);
+        expect(secrets.reads(SECRET)).to.equal(2);
+        expect(JSON.stringify(c.logs)).not.to.contain(HOST_TOKEN);
+      });
+    }
+
+    it("cleanUpPullRequest answered 401 with the same token secret, read once more, fails final as before", async () => {
+      const c = clients({ secrets: secrets.store });
+      const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
+      const err = await rejectsWithActionError(cleanUpPullRequest(request(steps), closedEvent(), c));
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("401");
+      expect(secrets.reads(SECRET)).to.equal(2);
+      expect(host.deletedRefs).to.deep.equal([]);
+    });
   });
 
   it("cleanUpPullRequest with onlyMerged keeps the branch of a PR closed without merging", async () => {

@@ -13,6 +13,7 @@ import type { ObjectStore } from "../../src/core/ports";
 import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
 import { FsObjectStore } from "../../src/local/fsObjectStore";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
+import { RotatedSecrets } from "../support/rotatedSecrets";
 import { createLocalS3Client, type LocalS3, startLocalS3 } from "../support/s3";
 import { json, type Reply, type ScriptedServer, type Seen, scriptedServer } from "../support/scriptedServer";
 import { MemorySecretStore } from "../support/secrets";
@@ -575,6 +576,43 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     const err = await rejectsWithActionError(upload(request(), pushEvent(), clients({ secrets })));
     expect(err.retryable).to.equal(false);
     expect(err.message).to.contain("401").and.not.contain("ghp_wrong");
+  });
+
+  describe("with a token secret rotated while the store caches the revoked token", () => {
+    const SECRET = "hookgate/github-token";
+    let secrets: RotatedSecrets;
+    beforeEach(async () => {
+      secrets = new RotatedSecrets({ [SECRET]: "ghp_revoked0123456789" });
+      await secrets.cache(SECRET);
+    });
+    afterEach(() => secrets.restore());
+
+    for (const [provider, apiPath] of [
+      ["github", ""],
+      ["gitlab", "/api/v4"],
+    ] as const) {
+      it(`uploadSourceZip (${provider}) reads the token secret once more past its cache when the archive download is answered 401, and uploads the zip with the new token`, async () => {
+        secrets.rotate(SECRET, HOST_TOKEN);
+        const c = clients({ secrets: secrets.store });
+        const outcome = await upload(request(provider, apiPath), pushEvent({ provider }), c);
+        expect(outcome.status, outcome.detail).to.equal("done");
+        const downloads = host.requests.filter((r) => r.kind === "archive" && r.listener === "api");
+        expect(downloads.map((r) => r.authorized)).to.deep.equal([false, true]);
+        expect(secrets.reads(SECRET)).to.equal(2);
+        expect(c.logs.filter((l) => l.level === "warn" && l.secret === SECRET)).to.have.length(1);
+        expect(JSON.stringify(c.logs)).not.to.contain(HOST_TOKEN);
+      });
+    }
+
+    it("uploadSourceZip answered 401 stays a final error when the token secret, read once more, holds the same token", async () => {
+      const err = await rejectsWithActionError(
+        upload(request(), pushEvent(), clients({ secrets: secrets.store })),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.match(/^github archive of acme\/api answered 401/);
+      expect(secrets.reads(SECRET)).to.equal(2);
+      expect(host.requests.filter((r) => r.kind === "archive")).to.have.length(1);
+    });
   });
 
   for (const status of [301, 302, 303, 307, 308]) {

@@ -49,6 +49,8 @@ export abstract class ApiClient {
   protected abstract readonly what: string;
   /** The redirects followed so far, each (from, to) once: a renamed or transferred repository's old path. */
   readonly redirects: ApiRedirect[] = [];
+  /** Whether the token secret was read again already (at most once per client: once per attempt). */
+  private credentialsReread = false;
 
   constructor(
     protected readonly apiUrl: string,
@@ -58,8 +60,29 @@ export abstract class ApiClient {
     protected readonly deadlineMs?: number,
     /** Where a followed redirect is logged (a warning: the routes may name the repository's old path). */
     protected readonly log?: LogFn,
+    /**
+     * The credential headers of the token secret read again past its cache, or undefined when it holds the
+     * same value (gitHost/index.ts); absent without a token secret.
+     */
+    private readonly rereadCredentials?: () => Promise<Record<string, string> | undefined>,
   ) {
     this.apiUrl = apiUrl.replace(/\/+$/, "");
+  }
+
+  /**
+   * After a 401: read the token secret once more, past its cache (a token rotated since it was cached). True
+   * when it holds a new value, which this client sends from now on; false when it holds the same, or was read
+   * again already by this client, and the refusal stands.
+   */
+  async refreshCredentials(): Promise<boolean> {
+    if (this.credentialsReread || this.rereadCredentials === undefined) return false;
+    this.credentialsReread = true;
+    const fresh = await this.rereadCredentials();
+    if (fresh === undefined) return false;
+    // In place: the same object is every caller's (archive sources are made from it when asked for).
+    for (const name of Object.keys(this.credentialHeaders)) delete this.credentialHeaders[name];
+    Object.assign(this.credentialHeaders, fresh);
+    return true;
   }
 
   protected extraHeaders(): Record<string, string> {
@@ -67,24 +90,21 @@ export abstract class ApiClient {
   }
 
   protected async call(call: ApiCall): Promise<HttpResponse> {
-    const headers: Record<string, string> = {
+    const headers = (): Record<string, string> => ({
       accept: "application/json",
       "user-agent": USER_AGENT,
       ...this.extraHeaders(),
       ...this.credentialHeaders,
-    };
-    let body: string | undefined;
-    if (call.json !== undefined) {
-      headers["content-type"] = "application/json";
-      body = JSON.stringify(call.json);
-    }
+      ...(call.json !== undefined ? { "content-type": "application/json" } : {}),
+    });
+    const body = call.json !== undefined ? JSON.stringify(call.json) : undefined;
     const base = call.baseUrl ?? this.apiUrl;
     let hop: ApiHop = { method: call.method, url: `${base}${call.path}`, body };
     for (let redirects = 0; ; redirects++) {
       const res = await httpRequest({
         method: hop.method,
         url: hop.url,
-        headers,
+        headers: headers(),
         body: hop.body,
         dispatcher: this.dispatcher,
         timeoutMs: this.timeoutMs,
@@ -93,6 +113,12 @@ export abstract class ApiClient {
       });
       const status = res.statusCode;
       if ((status >= 200 && status < 300) || call.accept?.includes(status)) return res;
+      if (status === 401 && (await this.refreshCredentials())) {
+        // The token was rotated since it was cached: the same request again, with the new one.
+        await discard(res);
+        redirects--;
+        continue;
+      }
       if (!isRedirect(status)) throw await this.failure(res, call);
       // A renamed or transferred repository: followed within the API's origin and base path (redirects.ts).
       await discard(res);

@@ -105,4 +105,10 @@ export interface GitHostClient {
   deleteBranch(repo: RepoRef, branch: string, sha: string): Promise<DeleteBranchResult>;
   getDefaultBranch(repo: RepoRef): Promise<string>;
   archive(repo: RepoRef, sha: string): ArchiveSource;
+  /**
+   * After a 401: read the token secret once more, past its cache (once per client). True when it holds a new
+   * value, which the client sends from then on (an archive source asked for afterwards too); false when the
+   * refusal stands. The client's own API calls do this themselves.
+   */
+  refreshCredentials(): Promise<boolean>;
 }
