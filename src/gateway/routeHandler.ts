@@ -705,9 +705,15 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       messageId: record.messageId,
       attempt,
     };
-    if (await alreadyDone(item)) {
-      // A crash made SQS bring back a record that had finished: do not run its action twice.
-      attemptLog({ ...base, outcome: "already-done", detail: "this generation already finished" });
+    const doneAs = await doneGeneration(item);
+    if (doneAs !== undefined) {
+      // A crash made SQS bring back a record that had finished, or a dead letter was redriven after the Git
+      // host's redelivery of it finished as a later generation: do not run its action twice.
+      const detail =
+        doneAs === item.generation
+          ? "this generation already finished"
+          : `generation ${doneAs} of this delivery already finished`;
+      attemptLog({ ...base, outcome: "already-done", detail });
       return { ok: true };
     }
     const lastAttempt = attempt >= maxAttempts;
@@ -765,13 +771,22 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     return { ok: true };
   }
 
-  async function alreadyDone(item: WorkItem): Promise<boolean> {
-    if (!deps.dedupe.state) return false;
+  /**
+   * The generation in which the record's delivery already finished: its own, or a later one (a later generation
+   * is claimed only after this one died, and its `done` means the delivery's action ran: this record is a
+   * dead letter redriven after a redelivery). An earlier generation's `done` is not skipped: the store reads an
+   * earlier generation than one it gave out only after its item expired and was deleted (8 days) and the
+   * delivery was accepted anew from generation 1; this record was accepted too, and runs.
+   */
+  async function doneGeneration(item: WorkItem): Promise<number | undefined> {
+    if (!deps.dedupe.state) return undefined;
     try {
       const recorded = await deps.dedupe.state(route.name, item.deliveryId);
-      return recorded?.state === "done" && recorded.generation === item.generation;
+      return recorded?.state === "done" && recorded.generation >= item.generation
+        ? recorded.generation
+        : undefined;
     } catch {
-      return false; // Unknown: run it; the actions are idempotent.
+      return undefined; // Unknown: run it; the actions are idempotent.
     }
   }
 

@@ -462,15 +462,35 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
     expect(h.logs.of("attempt")[0]?.outcome).to.equal("already-done");
   });
 
-  it("work runs a record whose delivery is done only in another generation", async () => {
+  it("work skips a dead letter redriven after the Git host's redelivery of its delivery finished as a later generation, naming that generation", async () => {
     const h = harness(ok);
-    const item = workItem({ deliveryId: "w-other-gen" });
+    const item = workItem({ deliveryId: "w-later-gen" });
     await accepted(h.dedupe, item);
-    await h.dedupe.mark("api-build", "w-other-gen", 1, "dead");
-    await h.dedupe.claim("api-build", "w-other-gen");
-    await h.dedupe.mark("api-build", "w-other-gen", 2, "done");
-    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))])); // generation 1, redriven from the DLQ
-    expect(h.ran).to.deep.equal(["w-other-gen"]);
+    await h.dedupe.mark("api-build", "w-later-gen", 1, "dead");
+    await h.dedupe.claim("api-build", "w-later-gen"); // the redelivery: generation 2
+    await h.dedupe.mark("api-build", "w-later-gen", 2, "done");
+    const result = await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))])); // generation 1, redriven
+    expect(result.batchItemFailures).to.deep.equal([]);
+    expect(h.ran).to.deep.equal([]);
+    expect(h.logs.of("attempt")).to.have.length(1);
+    expect(h.logs.of("attempt")[0]).to.deep.include({
+      generation: 1,
+      outcome: "already-done",
+      detail: "generation 2 of this delivery already finished",
+    });
+    expect(h.dedupe.peek("api-build", "w-later-gen")).to.deep.equal({ state: "done", generation: 2 });
+  });
+
+  it("work runs a record whose delivery is done only in an earlier generation (the item expired and the delivery was accepted anew)", async () => {
+    const h = harness(ok);
+    // The store gave out generation 2, then its item expired and was deleted; the delivery was accepted anew
+    // (generation 1) and finished. This record, generation 2, was accepted too.
+    await h.dedupe.claim("api-build", "w-earlier-gen");
+    await h.dedupe.mark("api-build", "w-earlier-gen", 1, "done");
+    const item = workItem({ deliveryId: "w-earlier-gen" });
+    item.generation = 2;
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))]));
+    expect(h.ran).to.deep.equal(["w-earlier-gen"]);
   });
 });
 
