@@ -15,7 +15,7 @@ import type {
 import { type ProxySettings, ProxySettingsError, proxySettings } from "../actions/proxy";
 import type { ActionClients } from "../actions/types";
 import { consoleOrigin } from "../core/partitions";
-import { MAX_ATTEMPTS } from "../core/policy";
+import { MAX_ATTEMPTS, MAX_RECEIVE_COUNT, REDRIVE_MARGIN } from "../core/policy";
 import type { LogFn, ObjectStore } from "../core/ports";
 import { withoutInvisible } from "../core/shownText";
 import type { ActionOutcome, Route, WorkItem } from "../core/types";
@@ -92,9 +92,12 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
   const rawAttempts = env.HOOKGATE_MAX_ATTEMPTS?.trim();
   if (rawAttempts) {
     maxAttempts = Number(rawAttempts);
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
+    // The stack's queue moves a message to the DLQ after MAX_RECEIVE_COUNT receives: more attempts than
+    // MAX_ATTEMPTS would leave the function's own last attempt (its reason, its dead mark) to the receives the
+    // margin keeps for those that never reach it, or past the backstop altogether.
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS) {
       problems.push(
-        `HOOKGATE_MAX_ATTEMPTS must be an integer from 1 to 100, got "${rawAttempts.slice(0, 20)}"`,
+        `HOOKGATE_MAX_ATTEMPTS must be an integer from 1 to ${MAX_ATTEMPTS} (the route's queue moves a message to its DLQ after ${MAX_RECEIVE_COUNT} receives, ${REDRIVE_MARGIN} of them kept for receives that never reach the function), got "${rawAttempts.slice(0, 20)}"`,
       );
     }
   }

@@ -1,7 +1,19 @@
 // The delivery policy shared by the deployed stack and `hookgate serve`.
 
-/** Attempts before a message goes to the dead-letter queue (SQS maxReceiveCount). */
+/** Attempts before the function dead-letters a failing delivery itself, with its reason (HOOKGATE_MAX_ATTEMPTS). */
 export const MAX_ATTEMPTS = 5;
+/**
+ * Receives the queue's redrive policy allows beyond MAX_ATTEMPTS. A receive can end without the function's
+ * answer: Lambda throttled the invocation (the message comes back once its visibility timeout passes), the
+ * function failed at init, crashed or timed out, or its own dead-letter send failed. Each still counts towards
+ * maxReceiveCount, and with no margin one such receive at the last attempt let SQS move the message with no
+ * reason and no `dead` mark (a redelivery was then answered "duplicate"). With the margin the function's own
+ * last attempt (any receive from MAX_ATTEMPTS on) still comes after up to this many of them; a message that
+ * kills the function every time is moved by SQS after MAX_RECEIVE_COUNT receives.
+ */
+export const REDRIVE_MARGIN = 3;
+/** The route queue's maxReceiveCount (its redrive policy, the crash backstop); serve's local queue's too. */
+export const MAX_RECEIVE_COUNT = MAX_ATTEMPTS + REDRIVE_MARGIN;
 /** First retry delay; doubles on each attempt, capped at MAX_RETRY_DELAY_MS. */
 export const RETRY_BASE_DELAY_MS = 30_000;
 export const MAX_RETRY_DELAY_MS = 15 * 60_000;

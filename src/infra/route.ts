@@ -3,7 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { dnsSuffix } from "../core/partitions";
-import { DLQ_RETENTION_SECONDS, MAX_ATTEMPTS } from "../core/policy";
+import { DLQ_RETENTION_SECONDS, MAX_ATTEMPTS, MAX_RECEIVE_COUNT } from "../core/policy";
 import type { Route as RouteSpec } from "../core/types";
 import type { EgressProxyConfig, LambdaConfig } from "./config";
 import type { RouteNames } from "./naming";
@@ -192,7 +192,9 @@ export class Route extends pulumi.ComponentResource {
         // letter redriven back from the DLQ carries its reason attributes too, and SQS counts them.
         maxMessageSize: SQS_LARGEST_MESSAGE_BYTES,
         redrivePolicy: deadLetters.arn.apply((arn) =>
-          JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: MAX_ATTEMPTS }),
+          // REDRIVE_MARGIN receives above the function's attempts: its own last attempt comes first, and dead-letters
+          // with the reason and marks the delivery dead; this is only the backstop for a function that keeps dying.
+          JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: MAX_RECEIVE_COUNT }),
         ),
       },
       { parent: this },

@@ -13,7 +13,7 @@ import {
   readRuntimeConfig,
 } from "../../src/aws/lambdaRuntime";
 import { ActionError } from "../../src/core/errors";
-import { MAX_ATTEMPTS } from "../../src/core/policy";
+import { MAX_ATTEMPTS, MAX_RECEIVE_COUNT, REDRIVE_MARGIN } from "../../src/core/policy";
 import { WORK_RESERVE_MS } from "../../src/gateway/routeHandler";
 import {
   githubDelivery,
@@ -128,10 +128,11 @@ describe("Function: readRuntimeConfig", () => {
 
   const attempts: Array<[string, number | string]> = [
     ["1", 1],
-    ["100", 100],
-    [" 7 ", 7],
+    [String(MAX_ATTEMPTS), MAX_ATTEMPTS],
+    [" 3 ", 3],
     ["   ", MAX_ATTEMPTS],
-    ["101", "refused"],
+    [String(MAX_ATTEMPTS + 1), "refused"],
+    ["100", "refused"],
     ["2.5", "refused"],
     ["-1", "refused"],
   ];
@@ -140,13 +141,25 @@ describe("Function: readRuntimeConfig", () => {
       if (expected === "refused") {
         expect(() => readRuntimeConfig(env({ HOOKGATE_MAX_ATTEMPTS: raw }))).to.throw(
           RuntimeConfigError,
-          `HOOKGATE_MAX_ATTEMPTS must be an integer from 1 to 100, got "${raw.trim()}"`,
+          `HOOKGATE_MAX_ATTEMPTS must be an integer from 1 to ${MAX_ATTEMPTS} (the route's queue moves a message to its DLQ after ${MAX_RECEIVE_COUNT} receives, ${REDRIVE_MARGIN} of them kept for receives that never reach the function), got "${raw.trim()}"`,
         );
       } else {
         expect(readRuntimeConfig(env({ HOOKGATE_MAX_ATTEMPTS: raw })).maxAttempts).to.equal(expected);
       }
     });
   }
+
+  it("readRuntimeConfig refuses a HOOKGATE_MAX_ATTEMPTS that the route queue's maxReceiveCount cannot honour with its margin, naming the limit", () => {
+    // The stack's queue moves a message after MAX_RECEIVE_COUNT receives: the function's own last attempt must
+    // come REDRIVE_MARGIN receives before that (a throttled receive, a failed init).
+    expect(MAX_RECEIVE_COUNT - REDRIVE_MARGIN).to.equal(MAX_ATTEMPTS);
+    expect(() =>
+      readRuntimeConfig(env({ HOOKGATE_MAX_ATTEMPTS: String(MAX_RECEIVE_COUNT - REDRIVE_MARGIN + 1) })),
+    ).to.throw(
+      RuntimeConfigError,
+      `from 1 to ${MAX_ATTEMPTS} (the route's queue moves a message to its DLQ after ${MAX_RECEIVE_COUNT} receives`,
+    );
+  });
 
   it("readRuntimeConfig quotes at most 20 characters of a bad HOOKGATE_MAX_ATTEMPTS", () => {
     expect(() => readRuntimeConfig(env({ HOOKGATE_MAX_ATTEMPTS: `9${"x".repeat(50)}` }))).to.throw(

@@ -6,7 +6,8 @@ import { expect } from "chai";
 import { runAction } from "../../src/actions/index";
 import type { ActionClients } from "../../src/actions/types";
 import { S3ObjectStore } from "../../src/aws/objectStore";
-import { MAX_ATTEMPTS, RETRY_BASE_DELAY_MS } from "../../src/core/policy";
+import { ActionError } from "../../src/core/errors";
+import { MAX_ATTEMPTS, MAX_RECEIVE_COUNT, RETRY_BASE_DELAY_MS } from "../../src/core/policy";
 import type { ObjectStore } from "../../src/core/ports";
 import type { ActionOutcome, Route, WorkItem } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
@@ -68,7 +69,7 @@ function gateway(
     "hookgate/jenkins": JSON.stringify({ user: JENKINS_USER, token: JENKINS_TOKEN }),
     "hookgate/github-token": "ghp_testtoken0123456789",
   });
-  const queue = new FifoQueueDouble(MAX_ATTEMPTS);
+  const queue = new FifoQueueDouble(MAX_RECEIVE_COUNT);
   const deadLetters = new RecordingDeadLetters();
   const dedupe = new MemoryDedupeStore();
   const logs = new LogCollector();
@@ -394,5 +395,45 @@ describe("Fault scenarios: the route handler with the real s3-zip action against
     expect(await s3.exists(BUCKET, key)).to.equal(true);
     expect(s3.openUploads()).to.deep.equal([]);
     expect(g.ledger()).to.deep.equal({ accepted: 1, done: 1, dead: 0 });
+  });
+});
+
+describe("Fault scenarios: receives that never reach the function (the redrive policy's margin)", () => {
+  const failing = async (): Promise<ActionOutcome> => {
+    throw new ActionError("Jenkins answered 503", { retryable: true });
+  };
+  /** A receive Lambda throttled, or one whose function failed at init: the handler never runs. */
+  const throttled: WorkFn = async () => {
+    throw new Error("Rate Exceeded (TooManyRequestsException): the handler never ran");
+  };
+
+  it("a delivery whose last attempt's receive never reached the function is dead-lettered by the function on the next receive, with its reason, and its redelivery is accepted again", async () => {
+    const g = gateway(jenkinsRoute(), failing);
+    expect((await g.deliver({ deliveryId: "t-1" })).statusCode).to.equal(202);
+    for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) await g.queue.deliverOnce(g.work, 1);
+    expect((await g.queue.deliverOnce(throttled, 1)).crashed).to.equal(true); // receive MAX_ATTEMPTS
+    await g.queue.deliverOnce(g.work, 1);
+    expect(g.queue.messages).to.have.length(0);
+    expect(g.queue.redriven).to.have.length(0);
+    expect(g.deadLetters.items.map((d) => d.reason)).to.deep.equal([
+      `gave up after ${MAX_ATTEMPTS + 1} attempts: Jenkins answered 503`,
+    ]);
+    expect(g.dedupe.peek("api-build", "t-1")).to.deep.equal({ state: "dead", generation: 1 });
+    expect(g.ledger()).to.deep.equal({ accepted: 1, done: 0, dead: 1 });
+    expect((await g.deliver({ deliveryId: "t-1" })).statusCode).to.equal(202);
+  });
+
+  it("a delivery that keeps failing is dead-lettered by the function itself even when the receives from its last attempt on never reach it, up to the margin, before the redrive policy moves anything", async () => {
+    const g = gateway(jenkinsRoute(), failing);
+    await g.deliver({ deliveryId: "t-margin" });
+    for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) await g.queue.deliverOnce(g.work, 1);
+    for (let lost = 0; lost < MAX_RECEIVE_COUNT - MAX_ATTEMPTS; lost++)
+      await g.queue.deliverOnce(throttled, 1);
+    await g.queue.deliverOnce(g.work, 1); // receive MAX_RECEIVE_COUNT: the queue's last
+    expect(g.queue.redriven).to.have.length(0);
+    expect(g.deadLetters.items.map((d) => d.reason)).to.deep.equal([
+      `gave up after ${MAX_RECEIVE_COUNT} attempts: Jenkins answered 503`,
+    ]);
+    expect(g.dedupe.peek("api-build", "t-margin")?.state).to.equal("dead");
   });
 });

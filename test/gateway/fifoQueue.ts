@@ -4,6 +4,7 @@
 // backoffs recorded instead of waited for.
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { messageDeduplicationId, messageGroupId } from "../../src/aws/sqs";
+import { MAX_RECEIVE_COUNT } from "../../src/core/policy";
 import type { WorkQueue } from "../../src/core/ports";
 import type { WorkItem } from "../../src/core/types";
 import { sqsRecord } from "./support";
@@ -30,7 +31,8 @@ export class FifoQueueDouble implements WorkQueue {
   /** Sends that SQS takes whose answer is then lost (a timeout, a dropped connection): the caller sees an error. */
   lostAnswersLeft = 0;
 
-  constructor(readonly maxReceiveCount = 5) {}
+  /** The deployed queue's maxReceiveCount by default (src/infra/route.ts). */
+  constructor(readonly maxReceiveCount = MAX_RECEIVE_COUNT) {}
 
   async send(item: WorkItem): Promise<void> {
     if (this.failuresLeft > 0) {
