@@ -16,7 +16,13 @@ import type { ProxySettings } from "../actions/proxy";
 import { ActionError, SecretNotFoundError } from "../core/errors";
 import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
 import { headerBagFromRaw } from "../core/headers";
-import { MAX_ATTEMPTS, MAX_BODY_BYTES, RETRY_BASE_DELAY_MS, retryDelayMs } from "../core/policy";
+import {
+  MAX_ATTEMPTS,
+  MAX_BODY_BYTES,
+  REDRIVE_MARGIN,
+  RETRY_BASE_DELAY_MS,
+  retryDelayMs,
+} from "../core/policy";
 import type { LogFn, ObjectStore, SecretStore } from "../core/ports";
 import { routeSecretNames } from "../core/routeSecrets";
 import type { ActionOutcome, HeaderBag, Route, RoutesConfig, WorkItem } from "../core/types";
@@ -200,7 +206,10 @@ async function openLocalGateway(
 
   const queue = new LocalQueue({
     dir: join(stateDir, "queue"),
-    maxAttempts,
+    // As the deployed queue: the handler's last attempt (any receive from maxAttempts on) dead-letters with its
+    // reason; the queue moves a message itself only after REDRIVE_MARGIN receives more (a crash of serve in the
+    // last attempt, a dead-letter write that failed).
+    maxReceiveCount: maxAttempts + REDRIVE_MARGIN,
     durable: options.fsync ?? false,
     log,
     retryDelay: (_record: SQSRecord, item: WorkItem | undefined, attempt: number) => {

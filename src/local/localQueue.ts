@@ -6,7 +6,7 @@
 // - FIFO per route + message group (the repository): a group's next message waits for its head;
 // - deduplication on `${deliveryId}:${generation}` for five minutes, like SQS's deduplication window;
 // - each receive bumps ApproximateReceiveCount; the route handler's work() gets an SQS-shaped event and
-//   answers with batchItemFailures; a failed message comes back after a delay; after maxAttempts failed
+//   answers with batchItemFailures; a failed message comes back after a delay; after maxReceiveCount failed
 //   receives it is moved to the dead letters (SQS's redrive policy), unless the handler did so itself;
 // - a message that is not a readable work item is still delivered (the handler dead-letters it, as the
 //   deployed one does); a receive that fails unexpectedly (the dead-letter write, say) comes back after
@@ -52,7 +52,11 @@ export interface QueueObserver {
 
 export interface LocalQueueOptions {
   dir: string;
-  maxAttempts: number;
+  /**
+   * The redrive policy's count (SQS's maxReceiveCount): serve gives it the deployed queue's margin above the
+   * handler's attempts (core/policy REDRIVE_MARGIN), so the handler's own last attempt comes first here too.
+   */
+  maxReceiveCount: number;
   /**
    * Delay before the next receive of a record that failed on receive number `attempt`; `item` is
    * undefined when the message is not a readable work item.
@@ -60,10 +64,10 @@ export interface LocalQueueOptions {
   retryDelay(record: SQSRecord, item: WorkItem | undefined, attempt: number): number;
   /**
    * Whether the work of `item` already finished (the dedupe store says so), asked before the redrive
-   * of a message found past maxAttempts: a crash can come after the work, before the journal records it.
+   * of a message found past maxReceiveCount: a crash can come after the work, before the journal records it.
    */
   isDone?(route: string, item: WorkItem): boolean;
-  /** The redrive policy: where a message that failed maxAttempts receives goes (`item` as above). */
+  /** The redrive policy: where a message that failed maxReceiveCount receives goes (`item` as above). */
   redrive(
     message: { route: string; body: string; item: WorkItem | undefined },
     reason: string,
@@ -382,7 +386,7 @@ export class LocalQueue {
       await this.deadLetter(message, readableItem(message.body), "the queued message names no route");
       return;
     }
-    if (message.receiveCount >= this.options.maxAttempts) {
+    if (message.receiveCount >= this.options.maxReceiveCount) {
       const item = readableItem(message.body);
       if (item && this.options.isDone?.(message.route, item)) {
         // Its last attempt finished the work, and a crash came before the journal recorded it: done.
@@ -435,7 +439,7 @@ export class LocalQueue {
       if (item) this.options.observer?.deleted?.(item, message.receiveCount);
       return;
     }
-    if (message.receiveCount >= this.options.maxAttempts) {
+    if (message.receiveCount >= this.options.maxReceiveCount) {
       await this.deadLetter(message, item);
       return;
     }
@@ -445,7 +449,7 @@ export class LocalQueue {
   private async deadLetter(
     message: Message,
     item: WorkItem | undefined,
-    reason = `failed ${message.receiveCount} attempts (max attempts reached)`,
+    reason = `failed ${message.receiveCount} receives (maxReceiveCount reached)`,
   ): Promise<void> {
     await this.options.redrive({ route: message.route, body: message.body, item }, reason);
     this.remove(message);
@@ -511,7 +515,7 @@ export class LocalQueue {
 /**
  * A message as its put line holds it. A restart is a fresh start: it runs now, not after the backoff of
  * the last run. A field a damaged line lacks gets a safe value: a receive count that is not a number
- * would never reach maxAttempts, and a delay computed from it would retry at once, forever.
+ * would never reach maxReceiveCount, and a delay computed from it would retry at once, forever.
  */
 function restoredMessage(m: Record<string, unknown>, id: string, body: string, now: number): Message {
   return {

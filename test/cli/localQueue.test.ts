@@ -53,7 +53,7 @@ afterEach(async () => {
 function newQueue(overrides: Partial<LocalQueueOptions> = {}): LocalQueue {
   const queue = new LocalQueue({
     dir: join(dir, "queue"),
-    maxAttempts: 3,
+    maxReceiveCount: 3,
     retryDelay: () => 5,
     redrive: async () => undefined,
     ...overrides,
@@ -350,7 +350,7 @@ describe("Class: LocalQueue, what the worker's answer does", () => {
     expect([calls, logs]).to.deep.equal([2, []]);
   });
 
-  it("a message past maxAttempts whose work is done is removed without running again, with no observer at all", async () => {
+  it("a message past maxReceiveCount whose work is done is removed without running again, with no observer at all", async () => {
     writeJournal(put("a", { receiveCount: 3 }));
     const logs: Record<string, unknown>[] = [];
     const queue = newQueue({ log: (line) => logs.push(line), isDone: () => true });
@@ -361,7 +361,7 @@ describe("Class: LocalQueue, what the worker's answer does", () => {
     expect(logs).to.deep.equal([]);
   });
 
-  it("a message past maxAttempts whose work is done is removed without running again, also for an observer without deleted", async () => {
+  it("a message past maxReceiveCount whose work is done is removed without running again, also for an observer without deleted", async () => {
     writeJournal(put("a", { receiveCount: 3 }));
     const logs: Record<string, unknown>[] = [];
     let works = 0;
@@ -408,7 +408,7 @@ describe("Class: LocalQueue, what the worker's answer does", () => {
     let redrives = 0;
     let works = 0;
     const queue = newQueue({
-      maxAttempts: 1,
+      maxReceiveCount: 1,
       log: (line) => logs.push(line),
       redrive: async () => {
         redrives++;
@@ -750,12 +750,12 @@ describe("Class: LocalQueue, a restart reads the journal back", () => {
     expect(records[0]?.attributes.SentTimestamp).to.equal("1000");
   });
 
-  it("a message whose receives reached maxAttempts before a crash goes to the dead letters without running again", async () => {
+  it("a message whose receives reached maxReceiveCount before a crash goes to the dead letters without running again", async () => {
     writeJournal(put("a"), { op: "upd", id: "a", rc: 2, nb: 1 });
     const redriven: string[] = [];
     let works = 0;
     const queue = newQueue({
-      maxAttempts: 2,
+      maxReceiveCount: 2,
       redrive: async (message, reason) => {
         redriven.push(`${message.item?.deliveryId}: ${reason}`);
       },
@@ -767,7 +767,7 @@ describe("Class: LocalQueue, a restart reads the journal back", () => {
     queue.start();
     await until(() => queue.size() === 0);
     expect(works).to.equal(0);
-    expect(redriven).to.deep.equal(["a: failed 2 attempts (max attempts reached)"]);
+    expect(redriven).to.deep.equal(["a: failed 2 receives (maxReceiveCount reached)"]);
   });
 
   it("loads messages in the order they were sent (seq), whatever the order of their lines", async () => {

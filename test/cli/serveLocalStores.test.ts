@@ -29,7 +29,7 @@ import {
   SecretNotFoundError,
   WorkItemTooLargeError,
 } from "../../src/core/errors";
-import { DEDUPE_TTL_SECONDS } from "../../src/core/policy";
+import { DEDUPE_TTL_SECONDS, REDRIVE_MARGIN } from "../../src/core/policy";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import type { ActionOutcome, RoutesConfig, WorkItem } from "../../src/core/types";
 import { DeliveryLog } from "../../src/local/deliveryLog";
@@ -1117,7 +1117,7 @@ const item = (delivery: string, repo = "acme/api") => localWorkItem(delivery, { 
 describe("Class: LocalQueue", () => {
   const options = (overrides: Partial<ConstructorParameters<typeof LocalQueue>[0]> = {}) => ({
     dir: join(dir, "queue"),
-    maxAttempts: 3,
+    maxReceiveCount: 3,
     retryDelay: () => 5,
     redrive: async () => undefined,
     ...overrides,
@@ -1350,7 +1350,7 @@ describe("Class: LocalQueue", () => {
     await queue.stop(100);
   });
 
-  it("redrives a message whose worker keeps failing after maxAttempts receives", async () => {
+  it("redrives a message whose worker keeps failing after maxReceiveCount receives", async () => {
     const redriven: string[] = [];
     const queue = new LocalQueue(
       options({
@@ -1363,7 +1363,7 @@ describe("Class: LocalQueue", () => {
     await queue.port("r").send(item("a"));
     queue.start();
     for (let i = 0; i < 200 && queue.size() > 0; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(redriven).to.deep.equal(["a: failed 3 attempts (max attempts reached)"]);
+    expect(redriven).to.deep.equal(["a: failed 3 receives (maxReceiveCount reached)"]);
     await queue.stop(100);
   });
 
@@ -1372,7 +1372,7 @@ describe("Class: LocalQueue", () => {
     if (count() > limit) void queue().stop(0);
   }
 
-  it("delivers a message that is not a work item, and after maxAttempts failed receives redrives its raw body", async () => {
+  it("delivers a message that is not a work item, and after maxReceiveCount failed receives redrives its raw body", async () => {
     writeJournal(putLine({ body: "not json" }));
     const bodies: string[] = [];
     const redriven: Array<{ route: string; body: string; item: unknown; reason: string }> = [];
@@ -1404,7 +1404,12 @@ describe("Class: LocalQueue", () => {
     expect(logged).to.deep.equal([]);
     expect(bodies).to.deep.equal(["not json", "not json", "not json"]);
     expect(redriven).to.deep.equal([
-      { route: "r", body: "not json", item: undefined, reason: "failed 3 attempts (max attempts reached)" },
+      {
+        route: "r",
+        body: "not json",
+        item: undefined,
+        reason: "failed 3 receives (maxReceiveCount reached)",
+      },
     ]);
     expect(received).to.deep.equal([]); // observers only hear of readable work items
   });
@@ -1474,7 +1479,7 @@ describe("Class: LocalQueue", () => {
     for (let i = 0; i < 400 && queue.size() > 0; i++) await new Promise((r) => setTimeout(r, 5));
     await queue.stop(100);
     queue.close();
-    expect(receivesWhileFull).to.equal(6); // twice maxAttempts receives failed on the full disk...
+    expect(receivesWhileFull).to.equal(6); // twice maxReceiveCount receives failed on the full disk...
     expect(runs).to.deep.equal([1]); // ...and the action still ran, on its first attempt
     expect(redriven).to.deep.equal([]);
   });
@@ -1586,7 +1591,7 @@ describe("Journals damaged by hand or by a disk (fast-check)", () => {
         writeFileSync(journal, lines.join("\n"));
         const options = {
           dir: join(dir, "queue"),
-          maxAttempts: 3,
+          maxReceiveCount: 3,
           retryDelay: () => 5,
           redrive: async () => {},
           now: () => 1_000, // a start sets notBefore (and a missing sentAt) to now: the same now, the same rewrite
@@ -1714,9 +1719,12 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     expect(history.map((e) => [e.status, e.error])).to.deep.equal([["dead", reason]]);
   });
 
-  /** Starts on a message already received maxAttempts (2) times, its dedupe state as given; the history after. */
-  async function settledAtMaxAttempts(name: string, dedupe: "queued" | "done") {
-    const state = stateWithQueued(name, { receiveCount: 2, dedupe });
+  /** --max-attempts 2: the local queue's maxReceiveCount is 2 + REDRIVE_MARGIN, as the deployed queue's is. */
+  const AT_MAX_RECEIVES = 2 + REDRIVE_MARGIN;
+
+  /** Starts on a message already received maxReceiveCount times, its dedupe state as given; the history after. */
+  async function settledAtMaxReceiveCount(name: string, dedupe: "queued" | "done") {
+    const state = stateWithQueued(name, { receiveCount: AT_MAX_RECEIVES, dedupe });
     let runs = 0;
     const gateway = await startWithRouteR(state, {
       maxAttempts: 2,
@@ -1728,8 +1736,8 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     return { state, history };
   }
 
-  it("a delivery the queue dead-letters past max attempts (after crashes) is marked dead, so its redelivery is claimed again", async () => {
-    const { state, history } = await settledAtMaxAttempts("state-backstop", "queued");
+  it("a delivery the queue dead-letters past its maxReceiveCount (after crashes) is marked dead, so its redelivery is claimed again", async () => {
+    const { state, history } = await settledAtMaxReceiveCount("state-backstop", "queued");
     expect(history.map((e) => [e.delivery, e.status])).to.deep.equal([["a", "dead"]]);
     const dedupe = new FileDedupeStore(join(state, "dedupe.jsonl"));
     expect(await dedupe.claim("r", "a")).to.deep.include({ claimed: true, generation: 2 });
@@ -1737,7 +1745,10 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
   });
 
   it("a delivery the queue dead-letters while the dedupe journal cannot be written gets one dead letter and a 'dedupe mark failed' line, not a redrive tried again and again", async () => {
-    const state = stateWithQueued("state-backstop-full-disk", { receiveCount: 2, dedupe: "queued" });
+    const state = stateWithQueued("state-backstop-full-disk", {
+      receiveCount: AT_MAX_RECEIVES,
+      dedupe: "queued",
+    });
     const logs: Record<string, unknown>[] = [];
     const realWriteSync = fs.writeSync;
     // Only the dedupe journal's writes fail (a descriptor is known by its /proc link).
@@ -1767,10 +1778,34 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     ]);
   });
 
-  it("a message at max attempts whose generation the dedupe store shows done (a crash before the journal recorded it) is settled done, not dead-lettered", async () => {
-    const { state, history } = await settledAtMaxAttempts("state-done-at-max", "done");
+  it("a message at its maxReceiveCount whose generation the dedupe store shows done (a crash before the journal recorded it) is settled done, not dead-lettered", async () => {
+    const { state, history } = await settledAtMaxReceiveCount("state-done-at-max", "done");
     expect(deadLetters(state)).to.deep.equal([]);
-    expect(history.map((e) => [e.delivery, e.status, e.attempts])).to.deep.equal([["a", "done", 2]]);
+    expect(history.map((e) => [e.delivery, e.status, e.attempts])).to.deep.equal([
+      ["a", "done", AT_MAX_RECEIVES],
+    ]);
+  });
+
+  it("a delivery whose last attempt a crash of serve cut short runs that attempt again after the restart, and the handler dead-letters it with its reason, as the deployed function does", async () => {
+    const state = stateWithQueued("state-last-attempt-crashed", { receiveCount: 2, dedupe: "queued" });
+    let runs = 0;
+    const gateway = await startWithRouteR(state, {
+      maxAttempts: 2,
+      runAction: async () => {
+        runs++;
+        throw new ActionError("Jenkins answered 503", { retryable: true });
+      },
+    });
+    const history = await drained(gateway.url);
+    await gateway.close();
+    expect(runs).to.equal(1);
+    expect(deadLetters(state).map((letter) => letter.reason)).to.deep.equal([
+      "gave up after 3 attempts: Jenkins answered 503",
+    ]);
+    expect(history.map((e) => [e.delivery, e.status])).to.deep.equal([["a", "dead"]]);
+    const dedupe = new FileDedupeStore(join(state, "dedupe.jsonl"));
+    expect(await dedupe.claim("r", "a")).to.deep.include({ claimed: true, generation: 2 });
+    dedupe.close();
   });
 
   it("a claim a crash left pending (the 202 never went out) is taken over by the redelivery right after the restart, not answered 503 for 60 s: its action runs once, whether its put line reached the queue journal (a) or not (b)", async () => {
