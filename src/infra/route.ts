@@ -23,7 +23,13 @@ export const LAMBDA_RUNTIME = "nodejs24.x";
 export const MAX_ENV_BYTES = 4096;
 /** SQS: visibility must cover a retry of the whole batch; AWS recommends 6x the function timeout. */
 export const VISIBILITY_FACTOR = 6;
-export const QUEUE_RETENTION_SECONDS = 4 * 24 * 3600;
+/**
+ * The work queue keeps a message as long as SQS allows, the DLQ's 14 days: SQS deletes a message older than its
+ * queue's retention, neither done nor dead-lettered, and one repository's deliveries wait in line (a FIFO group)
+ * behind each other's retries, over an hour each for deliveries failing with 15-minute Retry-Afters. The dedupe table forgets
+ * a delivery after 8 days; one run later than that has no record to read, and no Git host redelivers it by then.
+ */
+export const QUEUE_RETENTION_SECONDS = DLQ_RETENTION_SECONDS;
 /**
  * One record per invocation. SQS counts a receive for every record of a batch, also for those held back
  * behind a failed record of their group, which would spend their attempts (and could send them to the
@@ -183,9 +189,10 @@ export class Route extends pulumi.ComponentResource {
         fifoQueue: true,
         contentBasedDeduplication: false,
         sqsManagedSseEnabled: true,
-        // Shorter than the DLQ's 14 days. On a FIFO queue SQS resets a message's enqueue time when the redrive
-        // policy moves it to the DLQ (standard queues keep it), and the function's own dead letters are new
-        // messages there: either way a dead letter gets the DLQ's full 14 days.
+        // The DLQ's 14 days (QUEUE_RETENTION_SECONDS says why). It costs the dead letters nothing: on a FIFO
+        // queue SQS resets a message's enqueue time when the redrive policy moves it to the DLQ (standard queues
+        // keep it), and the function's own dead letters are new messages there: either way a dead letter gets
+        // the DLQ's full 14 days.
         messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
         visibilityTimeoutSeconds: visibility,
         // Room above the 256 KiB the receive path allows a work item (core/policy MAX_WORK_ITEM_BYTES): a dead

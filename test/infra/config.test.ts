@@ -208,7 +208,7 @@ describe("parseStackConfig(raw)", () => {
     [
       "an oldest-message alarm past the queue's retention (the age never gets there)",
       { alarmOldestMessageSeconds: 1_209_600 },
-      "alarmOldestMessageSeconds must be an integer from 60 to 345599",
+      "alarmOldestMessageSeconds must be an integer from 60 to 1209599",
     ],
     [
       "a misspelt key",
@@ -1049,7 +1049,7 @@ describe("readStackConfig(): integer keys given as text", () => {
     ["jenkins.port", 8080, 1, 65535],
     ["api.throttlingBurstLimit", 200, 1, 5000],
     ["logRetentionDays", 30, 1, 3653],
-    ["alarmOldestMessageSeconds", 900, 60, 345599],
+    ["alarmOldestMessageSeconds", 900, 60, 1_209_599],
     ["lambda.memoryMb", 1024, 128, 10240],
     ["lambda.timeoutSeconds", 120, 30, 900],
     ["lambda.ephemeralStorageMb", 4096, 512, 10240],
