@@ -280,10 +280,41 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       outcome = answerFor(error, line);
     }
     if (outcome instanceof Answer) return Promise.resolve(respond(outcome, line));
-    return deadlines.run(outcome).then(
-      (answer) => respond(answer, line),
+    const waiting = outcome;
+    return deadlines.run(waiting).then(
+      (answer) => {
+        const answered = respond(answer, line);
+        if (answer === TIMED_OUT) followLate(waiting, line);
+        return answered;
+      },
       (error: unknown) => respond(answerFor(error, line), line),
     );
+  }
+
+  /**
+   * A delivery answered 503 at the deadline goes on in the background: when it ends, a second delivery line
+   * (`late: true`, the status answered) says what became of it, so that its 503 line is not the last word:
+   * queued after all (a redelivery is a duplicate), or not (an enqueue that failed released its claim).
+   */
+  function followLate(waiting: Promise<Answer>, line: DeliveryLog): void {
+    waiting.then(
+      (answer) => lateLine(answer, line),
+      (error: unknown) => lateLine(answerFor(error, line), line),
+    );
+  }
+
+  function lateLine(answer: Answer, line: DeliveryLog): void {
+    const fields = deliveryFields(answer, line);
+    fields.status = TIMED_OUT.statusCode;
+    fields.late = true;
+    if (answer.statusCode === 202) {
+      fields.reason = "queued after the timeout's 503: it will run, and its redelivery is answered duplicate";
+    }
+    try {
+      log(fields);
+    } catch {
+      // A broken log sink must not turn an answer into a failure.
+    }
   }
 
   /** The answer to an error thrown on the receive path. */
@@ -311,7 +342,19 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
             delivery: line.deliveryId ?? null,
             reason: answer.reason,
           };
-    // The delivery's log line, built without undefined fields (what safeLog would strip), in one go.
+    try {
+      log(deliveryFields(answer, line));
+    } catch {
+      // A broken log sink must not turn an answer into a failure.
+    }
+    const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
+    if (answer.statusCode === 405) headers.allow = "POST";
+    if (answer.statusCode === 503) headers["retry-after"] = "30";
+    return { statusCode: answer.statusCode, headers, body };
+  }
+
+  /** The delivery's log line, built without undefined fields (what safeLog would strip), in one go. */
+  function deliveryFields(answer: Answer, line: DeliveryLog): Record<string, unknown> {
     const fields: Record<string, unknown> = {
       msg: "delivery",
       route: route.name,
@@ -329,15 +372,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (line.generation !== undefined) fields.generation = line.generation;
     if (line.error !== undefined) fields.error = line.error;
     fields.level = answer.statusCode >= 500 ? "error" : answer.statusCode >= 400 ? "warn" : "info";
-    try {
-      log(fields);
-    } catch {
-      // A broken log sink must not turn an answer into a failure.
-    }
-    const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
-    if (answer.statusCode === 405) headers.allow = "POST";
-    if (answer.statusCode === 503) headers["retry-after"] = "30";
-    return { statusCode: answer.statusCode, headers, body };
+    return fields;
   }
 
   function accept(request: InboundDelivery, line: DeliveryLog): Answer | Promise<Answer> {

@@ -1044,6 +1044,83 @@ describe("Function: createRouteHandler(deps).receive (answers, headers and log l
     expect(logs.of("delivery")[0]).to.deep.include({ decision: "timeout", status: 503 });
   });
 
+  /**
+   * A handler whose queue send waits until `finish` is called (after the 20 ms deadline has answered 503), then
+   * takes the item or fails; `late` resolves with the second delivery line.
+   */
+  function lateSendHarness() {
+    let finish: (outcome: "sent" | Error) => void = () => {};
+    const gate = new Promise<"sent" | Error>((resolve) => {
+      finish = resolve;
+    });
+    let lateSeen: (line: Record<string, unknown>) => void = () => {};
+    const late = new Promise<Record<string, unknown>>((resolve) => {
+      lateSeen = resolve;
+    });
+    const logs = new LogCollector();
+    const sent: WorkItem[] = [];
+    const dedupe = new MemoryDedupeStore();
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
+      queue: {
+        send: async (item) => {
+          const outcome = await gate;
+          if (outcome instanceof Error) throw outcome;
+          sent.push(item);
+        },
+      },
+      deadLetters: new RecordingDeadLetters(),
+      dedupe,
+      runAction: async () => ({ status: "done", detail: "" }),
+      log: (line) => {
+        logs.log(line);
+        if (line.late === true) lateSeen(JSON.parse(JSON.stringify(line)));
+      },
+      receiveTimeoutMs: 20,
+    });
+    return { handler, logs, sent, dedupe, finish, late };
+  }
+
+  it("receive writes a second delivery line (late, with the 503 it answered) saying queued when the enqueue the deadline cut off finishes after the answer", async () => {
+    const h = lateSendHarness();
+    const answer = parseAnswer(await h.handler.receive(githubDelivery({ deliveryId: "d-late-queued" })));
+    expect(answer.statusCode).to.equal(503);
+    expect(h.logs.of("delivery")).to.have.length(1);
+    h.finish("sent");
+    const late = await h.late;
+    expect(h.sent).to.have.length(1);
+    expect(late).to.deep.include({
+      msg: "delivery",
+      level: "info",
+      deliveryId: "d-late-queued",
+      decision: "queued",
+      status: 503,
+      late: true,
+      generation: 1,
+      reason: "queued after the timeout's 503: it will run, and its redelivery is answered duplicate",
+    });
+    expect(h.logs.of("delivery").map((l) => l.decision)).to.deep.equal(["timeout", "queued"]);
+  });
+
+  it("receive writes a second delivery line saying unavailable, with the error, when the enqueue the deadline cut off fails after the answer, and the claim is released for the redelivery", async () => {
+    const h = lateSendHarness();
+    const answer = parseAnswer(await h.handler.receive(githubDelivery({ deliveryId: "d-late-failed" })));
+    expect(answer.statusCode).to.equal(503);
+    h.finish(new Error("SQS SendMessage to the work queue failed: ServiceUnavailable"));
+    const late = await h.late;
+    expect(late).to.deep.include({
+      level: "error",
+      decision: "unavailable",
+      status: 503,
+      late: true,
+      reason: "could not enqueue the delivery; redeliver later",
+      error: "SQS SendMessage to the work queue failed: ServiceUnavailable",
+    });
+    expect(h.dedupe.peek("api-build", "d-late-failed")?.state).to.equal("pending"); // released: claimable
+    expect((await h.dedupe.claim("api-build", "d-late-failed")).claimed).to.equal(true);
+  });
+
   it("receive answers a missing webhook secret 401 'signature cannot be verified', and logs it as missing", async () => {
     const secrets: SecretStore = {
       async versions(name) {
