@@ -359,17 +359,18 @@ export function header(headers: HttpResponse["headers"], name: string): string |
  * `text` without the credentials that were sent: an error message a server wrote can quote them (an
  * echoed Authorization header, a Location), and it goes to logs, dead letters and commit statuses. Covers a
  * header's whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded user and
- * password, each also as a URL holds it (urlForms), in any case of ASCII letters; and the same of every egress
- * proxy's credentials (a proxy can pass its Proxy-Authorization on, and the server echo it). Nothing shorter
- * than 8 characters: it would blank ordinary words; but `anyLength`, values taken out with their URL forms
- * however short (`hookgate send`'s own secret and proxy password).
+ * password, each also as a URL, a JSON string or a latin1 reading of its UTF-8 holds it (spellings), in any case
+ * of ASCII letters; and the same of every egress proxy's credentials (a proxy can pass its Proxy-Authorization
+ * on, and the server echo it). Nothing shorter than 8 characters, however long its spellings: it would blank
+ * ordinary words. `also.values`: more values taken out as they are (not split); `also.anyLength`: values taken
+ * out however short (`hookgate send`'s own secret and proxy password).
  */
 export function withoutCredentials(
   text: string,
   credentialHeaders: Record<string, string>,
-  anyLength: readonly string[] = [],
+  also: { values?: readonly string[]; anyLength?: readonly string[] } = {},
 ): string {
-  const secrets = new Set<string>();
+  const secrets = new Set<string>(also.values);
   for (const value of Object.values(credentialHeaders)) {
     secrets.add(value);
     const [, scheme, rest] = /^(\S+)\s+(\S+)$/.exec(value) ?? [];
@@ -386,8 +387,8 @@ export function withoutCredentials(
   }
   for (const value of proxyCredentials) secrets.add(value);
   const out = new Set<string>();
-  for (const secret of secrets) for (const form of urlForms(secret)) if (form.length >= 8) out.add(form);
-  for (const value of anyLength) for (const form of urlForms(value)) out.add(form);
+  for (const secret of secrets) if (secret.length >= 8) for (const form of spellings(secret)) out.add(form);
+  for (const value of also.anyLength ?? []) for (const form of spellings(value)) out.add(form);
   return redacted(text, out);
 }
 
@@ -399,6 +400,21 @@ function withoutCredentialsIn(err: ActionError, sent: Record<string, string>): A
     cause: err.cause,
     publicMessage: withoutCredentials(err.publicMessage, sent),
   });
+}
+
+/**
+ * The ways a server can write `secret` back: its URL forms (urlForms), also of the latin1 reading of its UTF-8
+ * bytes (undici reads header bytes as latin1, so a Location holding a non-ASCII secret raw reaches the URL parser
+ * so), and as a JSON string holds it (" and \ escaped; & < > as \u0026 \u003c \u003e too, as Go's encoder writes).
+ */
+function spellings(secret: string): Set<string> {
+  const forms = new Set(urlForms(secret));
+  const latin1 = Buffer.from(secret, "utf8").toString("latin1");
+  if (latin1 !== secret) for (const form of urlForms(latin1)) forms.add(form);
+  const json = JSON.stringify(secret).slice(1, -1);
+  forms.add(json);
+  forms.add(json.replace(/[&<>]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`));
+  return forms;
 }
 
 /**
@@ -443,7 +459,9 @@ const formEncoded = (value: string) => new URLSearchParams({ x: value }).toStrin
 function hostForm(secret: string): string | undefined {
   if (/[:@/\\?#]/.test(secret)) return undefined;
   try {
-    return new URL(`http://${secret}/`).hostname;
+    const host = new URL(`http://${secret}/`).hostname;
+    // An IPv4 address the parser wrote from other digits ("127.1" is 127.0.0.1): an address, not the secret.
+    return /^[\d.]+$/.test(host) && host !== secret ? undefined : host;
   } catch {
     return undefined;
   }
@@ -623,18 +641,27 @@ export function proxyAgent(
  */
 const proxyCredentials = new Set<string>();
 
-/** Notes the credentials of a proxy URL (each part URL-decoded, as undici decodes them). */
+/** Notes the credentials of a proxy URL. */
 function noteProxyCredentials(uri: string | undefined): void {
+  for (const each of proxyCredentialValues(uri)) proxyCredentials.add(each);
+}
+
+/**
+ * What undici sends for a proxy URL's user:password@ (each part URL-decoded, as undici decodes them): the
+ * Proxy-Authorization value, its base64, the pair and the password; never the user alone, which may be a word.
+ */
+export function proxyCredentialValues(uri: string | undefined): string[] {
   try {
     const url = new URL(uri ?? "");
     // undici sends no Proxy-Authorization without a password.
-    if (url.password === "") return;
+    if (url.password === "") return [];
     const password = decodeURIComponent(url.password);
     const pair = `${decodeURIComponent(url.username)}:${password}`;
     const basic = Buffer.from(pair).toString("base64");
-    for (const each of [`Basic ${basic}`, basic, pair, password]) proxyCredentials.add(each);
+    return [`Basic ${basic}`, basic, pair, password];
   } catch {
     // No URL, or a user or password that is not URL-encoded: undici could not send it either.
+    return [];
   }
 }
 

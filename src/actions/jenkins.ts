@@ -355,8 +355,9 @@ function redirectTarget(
   } catch {
     return { where: "a Location that is not a URL" };
   }
+  // The scheme is the server's words too: "<token>:x@host" reads as the scheme "<token>:".
   if (target.protocol !== "https:" && target.protocol !== "http:")
-    return { where: `a ${target.protocol} URL` };
+    return { where: withoutCredentials(`a ${target.protocol} URL`, sent) };
   const where = withoutCredentials(`${target.origin}${target.pathname}`, sent);
   // Jenkins' own sign-in, on whichever name its root URL gives it.
   if (/(^|\/)(login|loginEntry|securityRealm)(\/|$)/.test(target.pathname)) {

@@ -36,7 +36,16 @@ import {
 } from "../core/zipOrder";
 import { gitHostClient } from "./gitHost";
 import type { ArchiveSource } from "./gitHost/types";
-import { discard, header, httpRequest, networkError, serverMessage, statusError, withHint } from "./http";
+import {
+  discard,
+  header,
+  httpRequest,
+  networkError,
+  serverMessage,
+  statusError,
+  withHint,
+  withoutCredentials,
+} from "./http";
 import { readError, storeError } from "./s3Errors";
 import { CredentialsRefusedError, markRefusedCredentials } from "./secrets";
 import type { ActionClients } from "./types";
@@ -328,7 +337,8 @@ export async function downloadArchive(
       }
       const next = new URL(location, url);
       if (next.protocol !== "https:" && next.protocol !== "http:") {
-        throw new ActionError(`${what}: redirect to an unsupported scheme ${next.protocol}`, {
+        const scheme = withoutCredentials(next.protocol, credentialsOf(source.headers));
+        throw new ActionError(`${what}: redirect to an unsupported scheme ${scheme}`, {
           retryable: false,
         });
       }

@@ -5,7 +5,13 @@ import { readFileSync } from "node:fs";
 import { STATUS_CODES } from "node:http";
 import ipaddr from "ipaddr.js";
 import { Agent, type Dispatcher, request } from "undici";
-import { proxyAgent, proxyRefusalHint, proxyRefusedStatus, withoutCredentials } from "../actions/http";
+import {
+  proxyAgent,
+  proxyCredentialValues,
+  proxyRefusalHint,
+  proxyRefusedStatus,
+  withoutCredentials,
+} from "../actions/http";
 import {
   bypassesProxy,
   type ProxySettings,
@@ -286,7 +292,13 @@ function isLoopback(hostname: string): boolean {
  * Why the request failed, in words that never hold a header value, the secret, the URL's password or the
  * proxy's: `proxy` is the proxy it went through, if any. Node's and undici's words as withoutSecrets shows them.
  */
-export function sendFailure(error: unknown, timeoutS: number, secret: string, proxy?: string): string {
+export function sendFailure(
+  error: unknown,
+  timeoutS: number,
+  secret: string,
+  proxy?: string,
+  options: { secretTravels?: boolean } = {},
+): string {
   const e = error as { name?: string; code?: string; message?: string };
   const via = proxy
     ? ` (through the proxy ${shownProxy(proxy)}; NO_PROXY lists the hosts reached directly)`
@@ -304,26 +316,27 @@ export function sendFailure(error: unknown, timeoutS: number, secret: string, pr
       : "ECONNREFUSED (is hookgate serve running?)";
   }
   const detail = [e?.code, e?.message].filter(Boolean).join(": ") || String(error);
-  return `${withoutSecrets(detail, secret, proxy)}${via}`;
+  return `${withoutSecrets(detail, secret, proxy, options)}${via}`;
 }
 
 /**
  * send's one rule for any text it prints that it did not write (a server's answer and Location, Node's and
  * undici's error words): the secret and the proxy's credentials out as [redacted] in every form the actions'
- * messages take them out (withoutCredentials: raw, base64, as a URL holds them), and the secret and the proxy's
- * password at any length: they are the user's own, so a short one is blanked too.
+ * messages take them out (withoutCredentials: raw, base64, as a URL or a JSON string holds them), the proxy's
+ * user never alone (it may be a word), as there. What goes on the wire is taken out at any length too: the
+ * proxy's password, and the secret when it travels as it is (GitLab's secret token; an HMAC key never does, so a
+ * short one stays, as in the actions, rather than blanking its letters all over the answer).
  */
-export function withoutSecrets(text: string, secret: string, proxy: string | undefined): string {
-  const sent: Record<string, string> = { secret };
-  const anyLength = [secret];
+export function withoutSecrets(
+  text: string,
+  secret: string,
+  proxy: string | undefined,
+  { secretTravels = true }: { secretTravels?: boolean } = {},
+): string {
+  const anyLength = secretTravels ? [secret] : [];
   const proxyUrl = proxy ? new URL(proxy) : undefined;
-  if (proxyUrl && proxyUrl.password !== "") {
-    const password = decoded(proxyUrl.password);
-    const pair = `${decoded(proxyUrl.username)}:${password}`;
-    sent["proxy-authorization"] = `Basic ${Buffer.from(pair).toString("base64")}`;
-    anyLength.push(password, proxyUrl.password);
-  }
-  return withoutCredentials(text, sent, anyLength);
+  if (proxyUrl && proxyUrl.password !== "") anyLength.push(decoded(proxyUrl.password), proxyUrl.password);
+  return withoutCredentials(text, { secret }, { values: proxyCredentialValues(proxy), anyLength });
 }
 
 /** A URL's user or password as undici sends it: URL-decoded, or as written when that fails. */
@@ -394,6 +407,8 @@ export async function runSend(argv: string[]): Promise<number> {
     const existing = headers[name];
     headers[name] = existing === undefined ? value : [existing, value].flat();
   }
+  // Whether the secret goes on the wire as it is (GitLab's secret token), which a server can echo at any length.
+  const shownOptions = { secretTravels: Object.values(headers).flat().includes(secret) };
   // undici's request, not fetch: fetch adds browser headers (sec-fetch-mode, accept-language) no Git
   // host sends. Like the Git hosts, it follows no redirect. Through a proxy as the actions go (an https
   // target tunnelled with CONNECT, an http one sent to the proxy as an absolute-URI request).
@@ -422,20 +437,23 @@ export async function runSend(argv: string[]): Promise<number> {
     // The answer may echo a branch name (a C1 control, a bidi override) or be any server's page: the terminal
     // gets its invisible characters as \uXXXX, its lines (LF or CRLF) and tabs as they are; and never the
     // secret sent, which a server may echo.
-    const shown = withoutSecrets(text, secret, proxy).replace(/(?:[^\n\t\r]|\r(?!\n))+/g, withoutInvisible);
+    const shown = withoutSecrets(text, secret, proxy, shownOptions).replace(
+      /(?:[^\n\t\r]|\r(?!\n))+/g,
+      withoutInvisible,
+    );
     process.stdout.write(
       `HTTP ${status} ${STATUS_CODES[status] ?? ""} (delivery ${delivery})\n${shown}${shown.endsWith("\n") ? "" : "\n"}`,
     );
     const location = response.headers.location;
     if (status >= 300 && status < 400 && location) {
       process.stderr.write(
-        `hookgate send: note: redirected to ${withoutSecrets(String(location), secret, proxy)}; Git hosts do not follow redirects\n`,
+        `hookgate send: note: redirected to ${withoutSecrets(String(location), secret, proxy, shownOptions)}; Git hosts do not follow redirects\n`,
       );
     }
     return status >= 200 && status < 300 ? 0 : 1;
   } catch (error) {
     process.stderr.write(
-      `hookgate send: POST ${displayUrl(values.url)} failed: ${sendFailure(timeout.aborted ? timeout.reason : error, values.timeoutS, secret, proxy)}\n`,
+      `hookgate send: POST ${displayUrl(values.url)} failed: ${sendFailure(timeout.aborted ? timeout.reason : error, values.timeoutS, secret, proxy, shownOptions)}\n`,
     );
     return 1;
   } finally {

@@ -708,6 +708,17 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     }
   });
 
+  it("an answer to a GitHub delivery keeps the letters of a short --secret: an HMAC key never goes on the wire, so it is not blanked at any length", async () => {
+    const answer = '{"status":"rejected","reason":"signature invalid"}';
+    const echo = await startCaptureServer((res) => res.end(answer));
+    try {
+      const run = await pushTo(echo.url, "--secret", "re");
+      expect(run.stdout).to.include(answer);
+    } finally {
+      await echo.close();
+    }
+  });
+
   it("an answer that echoes the proxy's password shorter than 8 characters prints [redacted]", async () => {
     let proxyEcho: Awaited<ReturnType<typeof startCaptureServer>> | undefined;
     proxyEcho = await startCaptureServer((res) => {

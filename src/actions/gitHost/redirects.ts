@@ -68,7 +68,7 @@ export function nextHop(
   if (!web || next.origin !== apiOrigin) {
     // The origin only: a path or a query could hold a signed token of the other host's; and without the
     // credentials sent, which a server can echo into a host name.
-    const to = web ? withoutCredentials(next.origin, sent) : `a ${next.protocol} URL`;
+    const to = withoutCredentials(web ? next.origin : `a ${next.protocol} URL`, sent);
     const refused = "not followed: the token goes to the API's origin only";
     throw new ActionError(`${answered} to another origin (${to}, not ${apiOrigin}): ${refused}`, {
       retryable: false,

@@ -1,0 +1,121 @@
+// Echoes of a credential that a review of the redaction (f8ca597..a5e3a94) found passing or blanking too
+// much: a latin1 reading of UTF-8, JSON string escapes, a short secret's host form, the proxy's user, a
+// token read as a URL scheme, and send's secret that never travels.
+import { expect } from "chai";
+import { nextHop } from "../../src/actions/gitHost/redirects";
+import { withoutCredentials } from "../../src/actions/http";
+import { triggerJenkins } from "../../src/actions/jenkins";
+import { withoutSecrets } from "../../src/cli/send";
+import type { JenkinsRequest } from "../../src/core/types";
+import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import { MemorySecretStore } from "../support/secrets";
+import { rejectsWithActionError, testClients } from "./helpers";
+
+const context = { deliveryId: "d-1" };
+
+function jenkinsRequest(url: string): JenkinsRequest {
+  return {
+    type: "jenkins",
+    jenkins: { url, credentials: "hookgate/jenkins", crumb: false },
+    job: ["api", "build"],
+    parameters: { BRANCH: "main" },
+  };
+}
+
+describe("Function: triggerJenkins and a password a redirect's Location holds as raw UTF-8", () => {
+  const password = "Pässwörd-1234";
+  let jenkins: JenkinsServer;
+  beforeEach(async () => {
+    jenkins = await startJenkinsServer({ user: "ci-bot", token: password });
+  });
+  afterEach(async () => {
+    await jenkins.close();
+  });
+
+  it("triggerJenkins' message about a redirect whose Location holds the password as raw UTF-8 bytes (undici reads them as latin1) does not hold it", async () => {
+    // The bytes a server writes when it puts a decoded path into its Location (nginx's $uri is decoded).
+    const location = Buffer.from(`/login/${password}`, "utf8").toString("latin1");
+    jenkins.script({ status: 302, location });
+    const clients = testClients({
+      secrets: new MemorySecretStore({
+        "hookgate/jenkins": JSON.stringify({ user: "ci-bot", token: password }),
+      }),
+    });
+    const err = await rejectsWithActionError(triggerJenkins(jenkinsRequest(jenkins.url), clients, context));
+    expect(err.message).to.include(`${jenkins.url}/login/`);
+    // The path as the URL parser writes undici's latin1 reading: decoded once, it is the UTF-8 bytes as latin1.
+    const asRead = new URL(location, jenkins.url).pathname.slice("/login/".length);
+    expect(decodeURIComponent(asRead)).to.equal(Buffer.from(password, "utf8").toString("latin1"));
+    expect(err.message).not.to.include(asRead);
+  });
+});
+
+describe("Function: withoutSecrets and a GitLab token an answer echoes in a JSON string", () => {
+  // hookgate send prints the answer's text as it came: a JSON body escapes the token's " and \, and Go's
+  // encoding/json (Gitea, most Go servers and proxies) writes & < > as \u0026 \u003c \u003e.
+  const token = 'gl"tok\\en&<x>-12345678';
+
+  it("withoutSecrets takes out a token a JSON body holds with its quote and backslash escaped", () => {
+    const answer = JSON.stringify({ headers: { "x-gitlab-token": token } });
+    expect(withoutSecrets(answer, token, undefined)).to.equal('{"headers":{"x-gitlab-token":"[redacted]"}}');
+  });
+
+  it("withoutSecrets takes out a token a JSON body holds as Go's encoder writes it (& < > as \\u escapes)", () => {
+    const go = JSON.stringify(token)
+      .slice(1, -1)
+      .replace(/[&<>]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+    expect(withoutSecrets(`{"token":"${go}"}`, token, undefined)).to.equal('{"token":"[redacted]"}');
+  });
+});
+
+describe("Function: withoutCredentials and a short password's host form", () => {
+  it("withoutCredentials keeps 127.0.0.1 in a message when the Jenkins password is the 5-character 127.1 (under 8 characters is never taken out, but its host form 127.0.0.1 is 9)", () => {
+    const sent = { authorization: `Basic ${Buffer.from("ci-bot:127.1").toString("base64")}` };
+    const message = "answered a redirect (302) to http://127.0.0.1:8080/login";
+    expect(withoutCredentials(message, sent)).to.equal(message);
+  });
+});
+
+describe("Function: withoutSecrets and the proxy's user name", () => {
+  it("withoutSecrets keeps the proxy's user name, as the actions' messages do (it may be a word): only its password and Basic value go", () => {
+    const shown = withoutSecrets(
+      '{"route":"Buildfarm","ok":true}',
+      "send-secret-12345",
+      "http://buildfarm:pw@proxy.test:3128",
+    );
+    expect(shown).to.equal('{"route":"Buildfarm","ok":true}');
+  });
+});
+
+describe("Function: nextHop and a Location that starts with the token", () => {
+  it("nextHop's refusal of a Location the URL parser reads as another scheme (<token>:x-oauth-basic@host, the scheme left out) does not name the token as that scheme", () => {
+    const token = "glpat-Abcdefgh12345678";
+    const hop = { method: "GET" as const, url: "https://gitlab.test/api/v4/projects/1" };
+    const call = () =>
+      nextHop(
+        hop,
+        302,
+        `${token}:x-oauth-basic@gitlab.test/`,
+        "https://gitlab.test/api/v4",
+        "GitLab API GET",
+        {
+          "private-token": token,
+        },
+      );
+    expect(call).to.throw(/not followed/);
+    expect(call).not.to.throw(/glpat-abcdefgh12345678/i);
+  });
+});
+
+describe("Function: withoutSecrets and a secret that does not travel", () => {
+  it("withoutSecrets keeps the letters of a short HMAC secret (GitHub's never goes on the wire): only what travels is taken out at any length", () => {
+    const answer = '{"status":"rejected","reason":"signature invalid"}';
+    expect(withoutSecrets(answer, "re", undefined, { secretTravels: false })).to.equal(answer);
+  });
+
+  it("withoutSecrets takes out a short GitLab secret token, which travels as it is, wherever the answer echoes it", () => {
+    expect(withoutSecrets('{"echo":"tok"}', "tok", undefined, { secretTravels: true })).to.equal(
+      '{"echo":"[redacted]"}',
+    );
+  });
+});
