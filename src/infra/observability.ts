@@ -28,7 +28,9 @@ export interface DashboardInput {
 }
 
 /** Logs Insights queries over the route functions' lines: one per delivery answered, one per attempt at work. */
-export const DECISIONS_QUERY = 'filter msg = "delivery" | stats count() by route, decision';
+// A late line (after a timeout's 503) is the same delivery again: counted once, as its timeout.
+export const DECISIONS_QUERY =
+  'filter msg = "delivery" and not ispresent(late) | stats count() by route, decision';
 export const OUTCOMES_QUERY = 'filter msg = "attempt" | stats count() by route, outcome';
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
