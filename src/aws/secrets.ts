@@ -104,16 +104,23 @@ export class SecretsManagerStore implements SecretStore {
   }
 
   private async fetch(name: string): Promise<string[]> {
-    const [current, previous] = await Promise.all([
+    const [current, previous] = await Promise.allSettled([
       this.stage(name, "AWSCURRENT"),
-      this.stage(name, "AWSPREVIOUS").catch((error: unknown) => this.previousUnreadable(name, error)),
+      this.stage(name, "AWSPREVIOUS"),
     ]);
-    if (current === undefined) throw new SecretNotFoundError(name);
-    return previous === undefined || previous === current ? [current] : [current, previous];
+    if (current.status === "rejected") throw current.reason;
+    if (current.value === undefined) throw new SecretNotFoundError(name);
+    let before: string | undefined;
+    if (previous.status === "fulfilled") before = previous.value;
+    // Throttled or unreachable: the read fails as a whole, so the cached values (both) are served meanwhile
+    // and a delivery signed with the previous value is not refused for a passing fault.
+    else if (isTransientAwsError(causeOf(previous.reason))) throw previous.reason;
+    else this.previousUnreadable(name, previous.reason);
+    return before === undefined || before === current.value ? [current.value] : [current.value, before];
   }
 
   /**
-   * AWSPREVIOUS could not be read: taken as no previous version. The actions use only the current one, and the
+   * AWSPREVIOUS was refused: taken as no previous version. The actions use only the current one, and the
    * receive path needs the previous one only for deliveries still signed with it. After a change of the
    * secret's KMS key the previous version stays encrypted with the old key, which the role may not hold
    * (AccessDenied); that must not stop every read. Logged once per cache period, with the secret's name and
@@ -124,7 +131,7 @@ export class SecretsManagerStore implements SecretStore {
     const warned = this.previousWarnedAt.get(name);
     if (warned === undefined || at - warned >= this.ttlMs) {
       this.previousWarnedAt.set(name, at);
-      const cause = error instanceof TransientDependencyError ? error.cause : error;
+      const cause = causeOf(error);
       this.log?.({
         msg: "secret's previous version (AWSPREVIOUS) cannot be read: using the current version alone",
         level: "warn",
@@ -164,4 +171,9 @@ export class SecretsManagerStore implements SecretStore {
       );
     }
   }
+}
+
+/** The SDK's error behind a TransientDependencyError that stage() made of it. */
+function causeOf(error: unknown): unknown {
+  return error instanceof TransientDependencyError ? error.cause : error;
 }

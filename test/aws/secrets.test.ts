@@ -189,7 +189,6 @@ describe("Class: SecretsManagerStore", () => {
   const previousFailures: Array<[string, () => Error]> = [
     ["AccessDeniedException", () => refused("AccessDeniedException")],
     ["DecryptionFailure", () => refused("DecryptionFailure")],
-    ["ThrottlingException", throttled],
   ];
   for (const [code, make] of previousFailures) {
     it(`versions(name) gives the current value alone, and logs a warning naming the secret and ${code}, when AWSPREVIOUS fails with ${code}`, async () => {
@@ -205,6 +204,36 @@ describe("Class: SecretsManagerStore", () => {
       expect(JSON.stringify(lines)).not.to.contain("current-value");
     });
   }
+
+  it("versions(name) fails as a whole (TransientDependencyError: a 503, never a 401), without the warning, when AWSPREVIOUS is throttled and nothing is cached", async () => {
+    const lines: Record<string, unknown>[] = [];
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "new" });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(throttled());
+    const store = new SecretsManagerStore(client, { now, log: (line) => lines.push(line) });
+    const error = await store.versions("s").catch((e) => e);
+    expect(error).to.be.instanceOf(TransientDependencyError);
+    expect(lines).to.deep.equal([]);
+  });
+
+  it("versions(name) keeps serving the cached current and previous values when a re-read past the TTL finds AWSPREVIOUS throttled", async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "new" });
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" })
+      .resolvesOnce({ SecretString: "old" })
+      .rejects(throttled());
+    const store = new SecretsManagerStore(client, { now, ttlMs: 60_000 });
+    expect(await store.versions("s")).to.deep.equal(["new", "old"]);
+    clock += 60_000;
+    expect(await store.versions("s")).to.deep.equal(["new", "old"]);
+  });
+
+  it("versions(name) logs no warning of AWSPREVIOUS when AWSCURRENT fails too: the read fails, nothing is used alone", async () => {
+    const lines: Record<string, unknown>[] = [];
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).rejects(refused("AccessDeniedException"));
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(refused("AccessDeniedException"));
+    const store = new SecretsManagerStore(client, { now, log: (line) => lines.push(line) });
+    expect(await store.versions("s").catch((e) => e)).to.be.instanceOf(TransientDependencyError);
+    expect(lines).to.deep.equal([]);
+  });
 
   it("versions(name) warns of an unreadable AWSPREVIOUS once per cache period, however often it re-reads the secret", async () => {
     const lines: Record<string, unknown>[] = [];
