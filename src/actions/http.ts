@@ -405,15 +405,24 @@ function withoutCredentialsIn(err: ActionError, sent: Record<string, string>): A
 /**
  * The ways a server can write `secret` back: its URL forms (urlForms), also of the latin1 reading of its UTF-8
  * bytes (undici reads header bytes as latin1, so a Location holding a non-ASCII secret raw reaches the URL parser
- * so), and as a JSON string holds it (" and \ escaped; & < > as \u0026 \u003c \u003e too, as Go's encoder writes).
+ * so), and as a JSON string holds it (below).
  */
 function spellings(secret: string): Set<string> {
   const forms = new Set(urlForms(secret));
   const latin1 = Buffer.from(secret, "utf8").toString("latin1");
   if (latin1 !== secret) for (const form of urlForms(latin1)) forms.add(form);
+  // JSON.stringify's escapes; & < > as Go writes them; non-ASCII as \uXXXX (Python's json.dumps, Jackson's
+  // ESCAPE_NON_ASCII); / as \/ (PHP's json_encode); and those together.
   const json = JSON.stringify(secret).slice(1, -1);
-  forms.add(json);
-  forms.add(json.replace(/[&<>]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`));
+  for (const go of [json, json.replace(/[&<>]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)]) {
+    for (const ascii of [
+      go,
+      go.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+    ]) {
+      forms.add(ascii);
+      forms.add(ascii.replace(/\//g, "\\/"));
+    }
+  }
   return forms;
 }
 
@@ -460,8 +469,10 @@ function hostForm(secret: string): string | undefined {
   if (/[:@/\\?#]/.test(secret)) return undefined;
   try {
     const host = new URL(`http://${secret}/`).hostname;
-    // An IPv4 address the parser wrote from other digits ("127.1" is 127.0.0.1): an address, not the secret.
-    return /^[\d.]+$/.test(host) && host !== secret ? undefined : host;
+    // An IPv4 address the parser wrote from other digits: for a short value ("127.1" is 127.0.0.1, send's own
+    // secret) an address like any other, not taken out; from 8 characters on ("12345678" is 0.188.97.78) it
+    // gives the secret back, and is.
+    return /^[\d.]+$/.test(host) && host !== secret && secret.length < 8 ? undefined : host;
   } catch {
     return undefined;
   }

@@ -12,6 +12,9 @@ import { MemorySecretStore } from "../support/secrets";
 import { rejectsWithActionError, testClients } from "./helpers";
 
 const context = { deliveryId: "d-1" };
+const basic = (user: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
+});
 
 function jenkinsRequest(url: string): JenkinsRequest {
   return {
@@ -116,6 +119,62 @@ describe("Function: withoutSecrets and a secret that does not travel", () => {
   it("withoutSecrets takes out a short GitLab secret token, which travels as it is, wherever the answer echoes it", () => {
     expect(withoutSecrets('{"echo":"tok"}', "tok", undefined, { secretTravels: true })).to.equal(
       '{"echo":"[redacted]"}',
+    );
+  });
+});
+
+describe("Function: withoutCredentials and an 8-digit password's host form", () => {
+  const password = "12345678"; // the URL parser writes http://12345678/ as http://0.188.97.78/
+
+  it("withoutCredentials takes out the host form 0.188.97.78 the URL parser writes for the 8-character password 12345678", () => {
+    const host = new URL(`http://${password}/`).hostname;
+    expect(host).to.equal("0.188.97.78");
+    expect(withoutCredentials(`redirect to http://${host}/`, basic("ci-bot", password))).not.to.include(host);
+  });
+
+  describe("through triggerJenkins", () => {
+    let jenkins: JenkinsServer;
+    beforeEach(async () => {
+      jenkins = await startJenkinsServer({ user: "ci-bot", token: password });
+    });
+    afterEach(async () => {
+      await jenkins.close();
+    });
+
+    it("triggerJenkins' message about a redirect to http://<password>/ does not name the host the parser wrote from the password", async () => {
+      jenkins.script({ status: 302, location: `http://${password}/job/api/build` });
+      const clients = testClients({
+        secrets: new MemorySecretStore({
+          "hookgate/jenkins": JSON.stringify({ user: "ci-bot", token: password }),
+        }),
+      });
+      const request: JenkinsRequest = {
+        type: "jenkins",
+        jenkins: { url: jenkins.url, credentials: "hookgate/jenkins", crumb: false },
+        job: ["api", "build"],
+        parameters: {},
+      };
+      const err = await rejectsWithActionError(triggerJenkins(request, clients, { deliveryId: "d-1" }));
+      expect(err.message).not.to.include("0.188.97.78");
+    });
+  });
+});
+
+describe("Function: withoutSecrets and a GitLab token a JSON encoder writes with \\u escapes for non-ASCII", () => {
+  it("withoutSecrets takes out a token an answer holds as Python's json.dumps (ensure_ascii) or Jackson's ESCAPE_NON_ASCII writes it", () => {
+    const token = "glpat-Tökenwert-1234";
+    const asciiJson = JSON.stringify({ "x-gitlab-token": token }).replace(
+      /[\u0080-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+    expect(asciiJson).to.include("T\\u00f6kenwert");
+    expect(withoutSecrets(asciiJson, token, undefined)).to.equal('{"x-gitlab-token":"[redacted]"}');
+  });
+
+  it("withoutSecrets takes out a token an answer holds as PHP's json_encode writes it (/ as \\/)", () => {
+    const token = "glpat-tok/en/1234";
+    expect(withoutSecrets('{"token":"glpat-tok\\/en\\/1234"}', token, undefined)).to.equal(
+      '{"token":"[redacted]"}',
     );
   });
 });
