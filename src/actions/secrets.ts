@@ -50,8 +50,9 @@ export function markRefusedCredentials(err: ActionError, status: number): Action
 /**
  * The secret's current value read again, bypassing the cache, as the receive path re-reads a webhook secret
  * whose signature did not match: the store's forced refresh, which it skips for a few seconds after a read
- * (SecretStore.versions with refresh). Undefined when it holds the value `used` still, holds nothing, or
- * cannot be read: then the refusal stands.
+ * (SecretStore.versions with refresh). Undefined when it holds the value `used` still, holds nothing, or is
+ * gone: then the refusal stands. When Secrets Manager fails for a while (throttled, unreachable), a retryable
+ * error: whether the token was rotated is not known, and the next attempt reads it again.
  */
 export async function rereadSecret(
   clients: Pick<ActionClients, "secrets">,
@@ -61,8 +62,12 @@ export async function rereadSecret(
   let values: string[];
   try {
     values = await clients.secrets.versions(name, { refresh: true });
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (!(error instanceof TransientDependencyError)) return undefined;
+    throw new ActionError(
+      `the credentials were refused (401), and "${name}" could not be read again to look for a rotated value: ${error.message}`,
+      { retryable: true, cause: error },
+    );
   }
   const current = values[0];
   return current === undefined || current.trim() === "" || current === used ? undefined : current;

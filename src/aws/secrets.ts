@@ -57,7 +57,16 @@ export class SecretsManagerStore implements SecretStore {
 
   async versions(name: string, options: { refresh?: boolean } = {}): Promise<string[]> {
     const pending = this.inFlight.get(name);
-    if (pending) return [...(await pending)];
+    if (pending) {
+      try {
+        return [...(await pending)];
+      } catch (error) {
+        // A forced refresh in flight serves no stale values; a plain read that joined it still may.
+        const stale = options.refresh ? undefined : this.staleValues(name, error);
+        if (stale) return [...stale];
+        throw error;
+      }
+    }
     const known = this.peek(name, options);
     if (known) return [...known];
     // Every delivery to a route whose secret is missing would otherwise cost a fetch: a forged flood too.
@@ -82,6 +91,13 @@ export class SecretsManagerStore implements SecretStore {
     // A flood of bad signatures must not turn into a flood of GetSecretValue calls.
     if (options.refresh && age < this.minRefreshIntervalMs) return cached.values;
     return undefined;
+  }
+
+  /** The cached values while Secrets Manager fails for a while, within the TTL and the stale window after it. */
+  private staleValues(name: string, error: unknown): readonly string[] | undefined {
+    const cached = this.cache.get(name);
+    if (!(error instanceof TransientDependencyError) || !cached) return undefined;
+    return this.now() - cached.fetchedAt < this.ttlMs + this.staleIfErrorMs ? cached.values : undefined;
   }
 
   private async load(name: string, cached: CacheEntry | undefined, staleOk: boolean): Promise<string[]> {

@@ -6,8 +6,9 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
+import { CredentialsRefusedError, withFreshCredentials } from "../../src/actions/secrets";
 import { SecretsManagerStore } from "../../src/aws/secrets";
-import { SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
+import { ActionError, SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
 import { SECRET_CACHE_TTL_MS } from "../../src/core/policy";
 
 function notFound(): ResourceNotFoundException {
@@ -444,5 +445,79 @@ describe("Class: SecretsManagerStore", () => {
     const error = await new SecretsManagerStore(client, { now }).versions("s").catch((e) => e);
     expect(error).to.be.instanceOf(TransientDependencyError);
     expect(String(error.message)).not.to.contain("s3cr3t-value");
+  });
+});
+
+describe("Function: withFreshCredentials over SecretsManagerStore while Secrets Manager throttles", () => {
+  const client = new SecretsManagerClient({ region: "eu-west-1" });
+  const sm = mockClient(client);
+  after(() => sm.restore());
+
+  it("withFreshCredentials makes a 401 retryable, not final (a dead letter), when its re-read of a rotated token fails on a throttled AWSPREVIOUS: whether the token changed is not known yet", async () => {
+    let clock = 1_000_000;
+    const current = { value: "old-token-0123456789" };
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).callsFake(async () => ({
+      SecretString: current.value,
+    }));
+    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" })
+      .resolvesOnce({ SecretString: "older-token-0123456" })
+      .rejects(
+        Object.assign(new Error("Rate exceeded"), {
+          name: "ThrottlingException",
+          $fault: "client",
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+    const store = new SecretsManagerStore(client, { now: () => clock });
+    const [used] = await store.versions("hookgate/jenkins"); // an earlier delivery read it
+    clock += 10_000; // past the forced refresh's interval, inside the cache's
+    current.value = "new-token-0123456789"; // put-secret-value; the old one revoked
+    const logs: unknown[] = [];
+    const result = await withFreshCredentials(
+      { secrets: store, log: (line) => logs.push(line) },
+      "hookgate/jenkins",
+      used as string,
+      async (value) => {
+        if (value !== current.value) {
+          throw new CredentialsRefusedError(new ActionError("Jenkins answered 401", { retryable: false }));
+        }
+        return "queued";
+      },
+    ).catch((e: unknown) => e);
+    expect(result).to.be.instanceOf(ActionError);
+    expect((result as ActionError).retryable, String(result)).to.equal(true);
+    expect((result as ActionError).message).to.contain('"hookgate/jenkins" could not be read again');
+    expect((result as ActionError).message).not.to.contain("token-0123456789");
+  });
+});
+
+describe("Class: SecretsManagerStore, a read that joins a forced refresh in flight", () => {
+  const client = new SecretsManagerClient({ region: "eu-west-1" });
+  const sm = mockClient(client);
+  after(() => sm.restore());
+
+  it("versions(name) gives a caller the values cached within the TTL even while a forced refresh of that secret is in flight and fails on a throttled read", async () => {
+    let clock = 1_000_000;
+    const throttle = { on: false };
+    sm.on(GetSecretValueCommand).callsFake(async (input: { VersionStage: string }) => {
+      if (throttle.on) {
+        throw Object.assign(new Error("Rate exceeded"), {
+          name: "ThrottlingException",
+          $fault: "client",
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+      return { SecretString: `${input.VersionStage}-value` };
+    });
+    const store = new SecretsManagerStore(client, { now: () => clock, ttlMs: 300_000 });
+    expect(await store.versions("hookgate/github")).to.deep.equal(["AWSCURRENT-value", "AWSPREVIOUS-value"]);
+    clock += 10_000; // inside the TTL, past the forced refresh's interval
+    throttle.on = true;
+    // A delivery with a bad signature forces a refresh; a valid delivery of the same route reads meanwhile.
+    const forced = store.versions("hookgate/github", { refresh: true }).catch((e: unknown) => e);
+    const plain = await store.versions("hookgate/github").catch((e: unknown) => e);
+    await forced;
+    // A valid delivery must not share the forced refresh's failure (a 503).
+    expect(plain).to.deep.equal(["AWSCURRENT-value", "AWSPREVIOUS-value"]);
   });
 });
