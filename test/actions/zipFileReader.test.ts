@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import fc from "fast-check";
 import { BlockCachedFileReader } from "../../src/actions/zipFileReader";
+import { runs } from "../support/propertyRuns";
 import { streamToBuffer } from "../support/zips";
 
 const BLOCK = 256 * 1024;
@@ -58,7 +59,7 @@ describe("BlockCachedFileReader: the archive as yauzl reads it", () => {
             );
           }
         }),
-        { numRuns: 50 },
+        { numRuns: runs(50) },
       );
     } finally {
       closeSync(fd);
@@ -73,7 +74,7 @@ describe("BlockCachedFileReader: the archive as yauzl reads it", () => {
           const bytes = await streamToBuffer(reader.createReadStream({ start, end }));
           expect(bytes.equals(content.subarray(start, end))).to.equal(true);
         }),
-        { numRuns: 50 },
+        { numRuns: runs(50) },
       );
     } finally {
       closeSync(fd);

@@ -46,6 +46,7 @@ import { startLocalGateway } from "../../src/local/localGateway";
 import { LocalQueue } from "../../src/local/localQueue";
 import { ensureWebhookSecrets } from "../../src/local/localSecrets";
 import { fillingDisk, localWorkItem, ROUTE_R_YAML } from "../support/localStores";
+import { runs } from "../support/propertyRuns";
 import { githubHeaders } from "./serveHarness";
 
 /** The SHA-256 of `text` in hex: FsObjectStore's ETag (quoted) and what its metadata records. */
@@ -1610,7 +1611,7 @@ describe("Journals damaged by hand or by a disk (fast-check)", () => {
         second.close();
         expect(readFileSync(journal, "utf8"), `${lines.join("\n")}\n---\n${rewritten}`).to.equal(rewritten);
       }),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
   });
 
@@ -1640,7 +1641,7 @@ describe("Journals damaged by hand or by a disk (fast-check)", () => {
         new FileDedupeStore(file).close();
         expect(readFileSync(file, "utf8")).to.equal(rewritten);
       }),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
   });
 });

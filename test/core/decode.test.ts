@@ -2,6 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { decodeBody } from "../../src/core/decode";
 import { RequestError } from "../../src/core/errors";
+import { runs } from "../support/propertyRuns";
 
 const PAYLOAD = { ref: "refs/heads/main", message: "façade 🚀 \u2028", n: 1 };
 const JSON_BODY = Buffer.from(`${JSON.stringify(PAYLOAD, null, 2)}\n`);
@@ -104,7 +105,7 @@ describe("Function: decodeBody", () => {
           expect(statusOf(() => decodeBody(body, "application/x-www-form-urlencoded"))).to.equal(400);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -133,7 +134,7 @@ describe("Function: decodeBody", () => {
           expect(decodeBody(Buffer.from(text, "utf8"), "application/json")).to.deep.equal(JSON.parse(text));
         },
       ),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
@@ -161,7 +162,7 @@ describe("Function: decodeBody", () => {
           }
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
   });
 });

@@ -8,6 +8,7 @@ import {
   globProblem,
   globTextIsLiteral,
 } from "../../src/core/globs";
+import { runs } from "../support/propertyRuns";
 
 describe("Function: compileGlobList", () => {
   const cases: Array<[string[], string, boolean]> = [
@@ -193,7 +194,7 @@ describe("Property: globProblem and picomatch on brackets, braces and parenthese
           expect(() => compileGlobList([g]), g).not.to.throw();
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: runs(3000) },
     );
   });
 });
@@ -267,7 +268,7 @@ describe("Function: compileGlobList against picomatch", () => {
         const reference = picomatch.isMatch(value, glob, { dot: true, strictBrackets: true });
         expect(compileGlobList([glob])(value), `${glob} ${JSON.stringify(value)}`).to.equal(reference);
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });
@@ -371,7 +372,7 @@ describe("Function: globListLeads", () => {
         if (leads === undefined || !compileGlobList(list)(value)) return;
         expect(leads.some((lead) => lead.length > 0 && value.startsWith(lead))).to.equal(true);
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 
@@ -399,7 +400,7 @@ describe("Function: globListLiterals", () => {
         if (literals === undefined) return;
         expect(compileGlobList(list)(value)).to.equal(literals.includes(value));
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 

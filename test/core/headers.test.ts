@@ -2,6 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { RequestError } from "../../src/core/errors";
 import { headerBag, headerBagFromRaw, singleHeader } from "../../src/core/headers";
+import { runs } from "../support/propertyRuns";
 
 describe("Function: headerBag", () => {
   it("headerBag lower-cases names and keeps every value of multiValueHeaders", () => {
@@ -89,7 +90,7 @@ describe("Function: headerBag", () => {
           expect([...bag.entries()]).to.deep.equal(reference(single, multi));
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });

@@ -6,6 +6,7 @@ import { compileGlobList } from "../../src/core/globs";
 import { compileMatcher, decideChanges, matchesTagPushes, matchRoute } from "../../src/core/match";
 import type { MatchSpec, Route, WebhookEvent } from "../../src/core/types";
 import { bagOf, loadPayload } from "../fixtures/payloads";
+import { runs } from "../support/propertyRuns";
 
 function route(match: MatchSpec, name = "api-build"): Route {
   return {
@@ -739,7 +740,7 @@ describe("Function: compileMatcher", () => {
           expect([a.matched, a.reason]).to.deep.equal([b.matched, b.reason]);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -775,7 +776,7 @@ describe("Function: compileMatcher", () => {
           expect(decision.matched).to.equal(expected);
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 
@@ -838,7 +839,7 @@ describe("Function: compileMatcher", () => {
         expect(decision.route).to.equal("api-build");
         expect(decision.reason).to.be.a("string");
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 });
@@ -915,7 +916,7 @@ describe("Function: compileMatcher (events of any shape)", () => {
             .and.not.match(/could not be matched/);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 });
@@ -1053,7 +1054,7 @@ describe("Function: compileGlobList (against picomatch)", () => {
       fc.property(fc.array(patterns, { maxLength: 4 }), values, (list, value) => {
         expect(compileGlobList(list)(value)).to.equal(referenceGlobList(list)(value));
       }),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
   });
 });

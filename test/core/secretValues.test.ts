@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { parseSecretValues } from "../../src/core/secretValues";
+import { runs } from "../support/propertyRuns";
 
 describe("Function: parseSecretValues", () => {
   const cases: Array<[string, string, string[]]> = [
@@ -53,7 +54,7 @@ describe("Function: parseSecretValues", () => {
         const values = parseSecretValues(raw);
         for (const value of values) expect(value).to.be.a("string").with.length.greaterThan(0);
       }),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
   });
 });

@@ -9,6 +9,7 @@ import {
   suggestedText,
   withoutInvisible,
 } from "../../src/core/shownText";
+import { runs } from "../support/propertyRuns";
 
 const RAW_INVISIBLE = /\p{Cc}|\p{Cf}|[\u2028\u2029]|[\ud800-\udfff]/u;
 
@@ -48,7 +49,7 @@ describe("Function: shownText", () => {
       fc.property(fc.string({ unit: "binary", maxLength: 40 }), (value) => {
         expect(JSON.parse(shownText(value, 1000))).to.equal(value);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -63,7 +64,7 @@ describe("Function: shownText", () => {
           expect(shown.length).to.be.at.most(max + 3);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });
@@ -96,7 +97,7 @@ describe("Function: suggestedText", () => {
       fc.property(fc.string({ unit: "binary", maxLength: 40 }), (value) => {
         expect(parse(`key: ${suggestedText(value, 1000)}`)).to.deep.equal({ key: value });
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 });

@@ -8,6 +8,7 @@ import {
   templateProblems,
 } from "../../src/core/templates";
 import type { WebhookEvent } from "../../src/core/types";
+import { runs } from "../support/propertyRuns";
 
 function event(overrides: Partial<WebhookEvent> = {}): WebhookEvent {
   return {
@@ -282,7 +283,7 @@ describe("Function: renderTemplate", () => {
           expect(renderTemplate(template, e, "s3-key")).to.match(/^[A-Za-z0-9._%-]*$/);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 
@@ -293,7 +294,7 @@ describe("Function: renderTemplate", () => {
           expect(renderTemplate(template, anything as unknown as WebhookEvent, encoding)).to.be.a("string");
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });

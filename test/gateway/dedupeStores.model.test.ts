@@ -30,6 +30,7 @@ import type { ClaimResult, DedupeStore, DeliveryState } from "../../src/core/por
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
 import { type LocalDynamo, startLocalDynamo } from "../support/dynamo";
+import { propertyScale, runs } from "../support/propertyRuns";
 
 const TABLE = "hookgate-dedupe-model";
 const T0 = 1_800_000_000_000;
@@ -330,10 +331,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 );
 
 describe("Property: the three DedupeStores answer as the deployed store's model does", function () {
-  // 3 to 5 s here; room for a loaded machine (no assertion is about time).
-  this.timeout(60_000);
+  // 3 to 5 s here; room for a loaded machine (no assertion is about time), and for deep runs.
+  this.timeout(60_000 * propertyScale);
   let ddb: LocalDynamo;
-  let runs = 0;
+  let played = 0;
   before(async () => {
     ddb = await startLocalDynamo(TABLE);
   });
@@ -343,7 +344,7 @@ describe("Property: the three DedupeStores answer as the deployed store's model 
 
   /** A run of its own: fresh stores, and delivery ids no earlier run used in the shared table. */
   async function play(start: number, ops: readonly Op[]): Promise<void> {
-    const run = new Run(ddb, `run${++runs}`, start);
+    const run = new Run(ddb, `run${++played}`, start);
     try {
       for (const step of ops) await run.apply(step);
       await run.compareAll();
@@ -370,7 +371,7 @@ describe("Property: the three DedupeStores answer as the deployed store's model 
         fc.array(op, { minLength: 1, maxLength: 40, size: "max" }),
         async (offset, ops) => play(T0 + offset, ops),
       ),
-      { numRuns: 60 },
+      { numRuns: runs(60) },
     );
   });
 });

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { createRouteHandler } from "../../src/gateway/routeHandler";
+import { runs } from "../support/propertyRuns";
 import { MemorySecretStore } from "../support/secrets";
 import {
   githubDelivery,
@@ -85,7 +86,7 @@ describe("Property: receive answers every request inside the HTTP contract", () 
           expect(body.status).to.be.a("string");
         },
       ),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { CONFIG_KEYS, parseStackConfig, rawConfigValue, StackConfigError } from "../../src/infra/config";
+import { runs } from "../support/propertyRuns";
 import { configProblems } from "./fixtures";
 
 const TOKEN = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
@@ -326,7 +327,7 @@ describe("parseStackConfig: every problem stays readable (property)", () => {
         const raw = field === undefined ? { [head]: rawConfigValue(value) } : { [head]: { [field]: value } };
         for (const problem of problemsOf(raw)) expectReadable(problem, key);
       }),
-      { numRuns: 1500 },
+      { numRuns: runs(1500) },
     );
   });
 
@@ -349,7 +350,7 @@ describe("parseStackConfig: every problem stays readable (property)", () => {
         }
         for (const problem of problemsOf(raw, otherKeys)) expectReadable(problem, named);
       }),
-      { numRuns: 1500 },
+      { numRuns: runs(1500) },
     );
   });
 });

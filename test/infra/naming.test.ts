@@ -2,6 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { routeNameClashProblem, routeNameProblem } from "../../src/core/routes/checks";
 import { NAME_LIMITS, physicalName, routeNames, stackNames, stackPrefix } from "../../src/infra/naming";
+import { runs } from "../support/propertyRuns";
 
 const ROUTE_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const routeName = fc
@@ -50,7 +51,7 @@ describe("physicalName(base, max, suffix)", () => {
           expect(na.rolePrefix).not.to.equal(nb.rolePrefix);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -80,7 +81,7 @@ describe("physicalName(base, max, suffix)", () => {
           expect(new Set(names).size, `${service}: ${names.join(", ")}`).to.equal(names.length);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 

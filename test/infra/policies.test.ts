@@ -17,6 +17,7 @@ import {
   type Statement,
   tlsOnlyBucketPolicy,
 } from "../../src/infra/policies";
+import { runs } from "../support/propertyRuns";
 import { jenkinsRoute, prCleanupRoute, s3ZipRoute } from "./fixtures";
 
 const base: Omit<RoutePolicyInput, "route"> = {
@@ -480,7 +481,7 @@ describe("keyPrefixes(template, repos)", () => {
           `${key} of ${t}`,
         ).to.equal(true);
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });

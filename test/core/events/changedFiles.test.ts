@@ -10,6 +10,7 @@ import { normaliseDelivery } from "../../../src/core/events/normalise";
 import { compileGlobList, globListLeads } from "../../../src/core/globs";
 import type { WebhookEvent } from "../../../src/core/types";
 import { bagOf, loadPayload } from "../../fixtures/payloads";
+import { runs } from "../../support/propertyRuns";
 
 function githubPush(commits: unknown): WebhookEvent {
   const payload = { ...(loadPayload("github/push").payload as Record<string, unknown>), commits };
@@ -102,7 +103,7 @@ describe("Function: someChangedFile", () => {
           );
         }
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 

@@ -5,6 +5,7 @@ import { RequestError } from "../../../src/core/errors";
 import { normaliseDelivery } from "../../../src/core/events/normalise";
 import { PROVIDERS, type Provider, type WebhookEvent } from "../../../src/core/types";
 import { bagOf, loadPayload, PAYLOAD_FIXTURES, type PayloadFixtureName } from "../../fixtures/payloads";
+import { runs } from "../../support/propertyRuns";
 
 const EVENT_HEADER: Record<Provider, string> = {
   github: "X-GitHub-Event",
@@ -565,7 +566,7 @@ describe("Function: normaliseDelivery (edge cases)", () => {
         fc.property(delivery, fc.jsonValue(), ({ provider, event }, payload) =>
           onlyRequestErrors(provider, event, payload),
         ),
-        { numRuns: 300 },
+        { numRuns: runs(300) },
       );
     });
 
@@ -586,7 +587,7 @@ describe("Function: normaliseDelivery (edge cases)", () => {
             }
           },
         ),
-        { numRuns: 300 },
+        { numRuns: runs(300) },
       );
     });
   });

@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { RoutesFileError } from "../../../src/core/errors";
 import { decodeRoutesBytes } from "../../../src/core/routes/encoding";
 import { loadRoutesFile } from "../../../src/core/routes/load";
+import { runs } from "../../support/propertyRuns";
 
 const VALID = `version: 1
 defaults: { secret: hookgate/s, jenkins: { url: "https://j.example.com", credentials: hookgate/j } }
@@ -125,7 +126,7 @@ describe("Property: decodeRoutesBytes", () => {
       fc.property(text, (s) => {
         expect(decodeRoutesBytes(Buffer.from(s, "utf8"))).to.deep.equal({ text: s });
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -144,7 +145,7 @@ describe("Property: decodeRoutesBytes", () => {
         const problem = (decoded as { problem: { line: number; col: number } }).problem;
         expect([problem.line, problem.col]).to.deep.equal([lines.length, (lines.at(-1) ?? "").length + 1]);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });

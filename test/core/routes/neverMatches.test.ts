@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { compileGlobList } from "../../../src/core/globs";
 import { semanticFindings } from "../../../src/core/routes/semantics";
 import { shownText, suggestedText } from "../../../src/core/shownText";
+import { runs } from "../../support/propertyRuns";
 
 type Key = "branches" | "tags" | "paths" | "repos";
 
@@ -154,7 +155,7 @@ describe("Property: semanticFindings and names no Git repository holds", () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -172,7 +173,7 @@ describe("Property: semanticFindings and names no Git repository holds", () => {
         expect(globFinding(key, glob)).to.equal(says(glob, name));
         expect(globFinding(key, `!${glob}`)).to.equal(says(`!${glob}`, `!${name}`));
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -201,7 +202,7 @@ describe("Property: semanticFindings and names no Git repository holds", () => {
           expect(globFinding(key, `!${glob}`)).to.match(/never matches/);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });
@@ -228,7 +229,7 @@ describe("Property: semanticFindings and changed-file paths", () => {
         expect(compileGlobList([broken])(path)).to.equal(false);
         expect(globFinding("paths", broken)).to.match(/never matches: a name has no empty part/);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });
@@ -260,7 +261,7 @@ describe("Property: semanticFindings and a // between two **", () => {
           matched.length === 0,
         );
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });
@@ -391,7 +392,7 @@ describe("Property: semanticFindings refuses a glob as never matching only when 
           const matches = compileGlobList([glob.replace(/^!/, "")]);
           expect(names.filter((name) => matches(name))).to.deep.equal([]);
         }),
-        { numRuns: 2000 },
+        { numRuns: runs(2000) },
       );
     });
   }
@@ -411,7 +412,7 @@ describe("Property: semanticFindings and repository globs of three or more parts
           expect(TWO_PART_REPOS.filter((name) => matches(name))).to.deep.equal([]);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
   it("a glob of three or more parts is accepted on GitLab, whose subgroups nest", () => {
@@ -419,7 +420,7 @@ describe("Property: semanticFindings and repository globs of three or more parts
       fc.property(glob, (g) => {
         expect(globFinding("repos", g, "gitlab")).to.equal(undefined);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });
@@ -643,7 +644,7 @@ describe("Property: semanticFindings refuses a branch or tag glob for Git's rule
           expect(names.filter((name) => matches(name))).to.deep.equal([]);
         },
       ),
-      { numRuns: 3000 },
+      { numRuns: runs(3000) },
     );
     // The rules were tried: many of these globs hold a space, a "~", a ".." or a part that begins with ".".
     expect(refusedByGitRules).to.be.above(300);
@@ -665,7 +666,7 @@ describe("Property: semanticFindings and branch and tag names Git accepts", () =
           }
         },
       ),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 });

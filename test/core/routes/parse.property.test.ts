@@ -2,6 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { stringify } from "yaml";
 import { parseRoutes } from "../../../src/core/routes/parse";
+import { runs } from "../../support/propertyRuns";
 
 function assertWellFormed(text: string): void {
   const result = parseRoutes(text, "routes.yaml");
@@ -31,7 +32,7 @@ describe("Property: parseRoutes", () => {
   it("parseRoutes never throws on arbitrary text and positions every problem at line >= 1, col >= 1", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary", maxLength: 400 }), (text) => assertWellFormed(text)),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 
@@ -65,7 +66,7 @@ describe("Property: parseRoutes", () => {
     })).node;
     fc.assert(
       fc.property(value, (data) => assertWellFormed(stringify(data))),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -80,7 +81,7 @@ describe("Property: parseRoutes", () => {
           assertWellFormed(VALID.slice(0, at) + insert + VALID.slice(at + 1));
         },
       ),
-      { numRuns: 120 },
+      { numRuns: runs(120) },
     );
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { nonPlainValue, parseRoutes } from "../../../src/core/routes/parse";
+import { runs } from "../../support/propertyRuns";
 
 const VALID = [
   "version: 1",
@@ -121,7 +122,7 @@ describe("Function: parseRoutes (many YAML errors from one mistake)", () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { parseDocument } from "yaml";
 import { Locator } from "../../../src/core/routes/positions";
+import { runs } from "../../support/propertyRuns";
 
 /** The offset a line and column name, counted independently: the lengths of the lines before it, each with its \n. */
 function offsetOf(text: string, line: number, col: number): number {
@@ -49,7 +50,7 @@ describe("Class: Locator", () => {
           );
         },
       ),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 

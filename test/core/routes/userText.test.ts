@@ -5,6 +5,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { stringify } from "yaml";
 import { parseRoutes } from "../../../src/core/routes/parse";
+import { runs } from "../../support/propertyRuns";
 
 const RAW_INVISIBLE = /\p{Cc}|\p{Cf}|[\u2028\u2029]/u;
 const MAX_MESSAGE = 300;
@@ -241,7 +242,7 @@ describe("Property: parseRoutes, every problem message is short and holds no con
           expect(message, message).not.to.match(RAW_INVISIBLE);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -257,7 +258,7 @@ describe("Property: parseRoutes, every problem message is short and holds no con
           }
         },
       ),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 });

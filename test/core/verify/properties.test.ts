@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { DELIVERY_HEADERS } from "../../../src/core/events/headers";
 import { PROVIDERS, type Provider } from "../../../src/core/types";
 import { INTERNAL_REASON, signatureHeaders, verifyDelivery } from "../../../src/core/verify";
+import { runs } from "../../support/propertyRuns";
 import { request } from "./helpers";
 
 const NOW = 1_770_000_000_000;
@@ -30,7 +31,7 @@ describe("Properties: verifyDelivery", () => {
         fc.property(secretFor(provider), bodyArb, (secret, body) => {
           expect(verifyDelivery(signedInput(provider, secret, body)).ok).to.equal(true);
         }),
-        { numRuns: 150 },
+        { numRuns: runs(150) },
       );
     });
 
@@ -41,7 +42,7 @@ describe("Properties: verifyDelivery", () => {
           const input = signedInput(provider, secret, body, [other]);
           expect(verifyDelivery(input)).to.deep.include({ ok: false, status: 401 });
         }),
-        { numRuns: 150 },
+        { numRuns: runs(150) },
       );
     });
 
@@ -61,7 +62,7 @@ describe("Properties: verifyDelivery", () => {
               expect(verifyDelivery({ ...input, body: changed })).to.deep.include({ ok: false, status: 401 });
             },
           ),
-          { numRuns: 200 },
+          { numRuns: runs(200) },
         );
       });
     }
@@ -96,7 +97,7 @@ describe("Properties: verifyDelivery", () => {
             expect(verifyDelivery(input)).to.deep.include({ ok: false, status: 401 });
           },
         ),
-        { numRuns: 200 },
+        { numRuns: runs(200) },
       );
     });
   }
@@ -140,7 +141,7 @@ describe("Properties: verifyDelivery", () => {
           });
           expect(verifyDelivery(input)).to.deep.equal({ ok: true, via: "signature" });
         }),
-        { numRuns: 150 },
+        { numRuns: runs(150) },
       );
     });
   }
@@ -159,7 +160,7 @@ describe("Properties: verifyDelivery", () => {
           expect(verifyDelivery({ ...input, body: changed })).to.deep.include({ ok: false, status: 401 });
         },
       ),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
   });
 
@@ -216,7 +217,7 @@ describe("Properties: verifyDelivery", () => {
           if (!result.ok) expect(result.reason).not.to.equal(INTERNAL_REASON);
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
   });
 
