@@ -153,12 +153,22 @@ function literalPrefix(glob: string): string {
   // scan() normalises ("./main" has base "main"); only a base the pattern literally starts with is a prefix,
   // and only up to its first escape or glob character: "dependabot\[bot\]" matches "dependabot[bot]",
   // without the backslashes, and scan() takes all of "{a.\},x}" (which matches "x") for a base.
-  const { base } = picomatch.scan(glob);
-  if (!glob.startsWith(base)) return "";
+  // After "./", picomatch reads a "!" as a negation ("./!." matches every name but "."): no prefix at all.
+  const { base, negated } = picomatch.scan(glob);
+  if (negated || !glob.startsWith(base)) return "";
+  // Where picomatch builds its RegExp from the text as written, a "." is any character: "a.b/{1..3}" matches
+  // "axb/2".
+  if (!globTextIsLiteral(glob)) return "";
   // "@", "+" and "!" are syntax only before "(" ("@types/**" has the lead "@types"); a '"' may open a quoted
   // text, which picomatch matches without its quotes ('"main"' matches "main").
   const firstSyntax = base.search(/[\\{}[\]()*?|"]|[@+!](?=\()/);
-  return firstSyntax < 0 ? base : base.slice(0, firstSyntax);
+  const lead = firstSyntax < 0 ? base : base.slice(0, firstSyntax);
+  // picomatch's fast path (a glob with no "/", bracket, brace, parenthesis or quote that starts with neither
+  // "*" nor "!") escapes only the first of a run of "$" or "+": "a$$" is /a\$$/, which matches "a$", and "c++"
+  // is /c\++/, which matches "c+".
+  if (/^[*!]|[/()[\]{}"]/.test(glob)) return lead;
+  const run = lead.search(/([$+])\1/);
+  return run < 0 ? lead : lead.slice(0, run + 1);
 }
 
 /**

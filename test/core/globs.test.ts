@@ -45,6 +45,47 @@ describe("Function: compileGlobList", () => {
       expect(compileGlobList(patterns)(value)).to.equal(expected);
     });
   }
+
+  // After "./", picomatch reads "!" as a negation: "./!." matches every name but ".", so its base "." starts
+  // none of them (a random-glob run against picomatch found it, seed 2: [["./!.", "a"], "!(a)"]).
+  it('compileGlobList(["./!.", "a"]) accepts every name but "." as picomatch does, and globListLeads has no lead for it', () => {
+    const test = compileGlobList(["./!.", "a"]);
+    expect(["!(a)", "x", "b", "a", "!.", "src/a.ts", "."].filter(test)).to.deep.equal([
+      "!(a)",
+      "x",
+      "b",
+      "a",
+      "!.",
+      "src/a.ts",
+    ]);
+    expect(globListLeads(["./!.", "a"])).to.equal(undefined);
+  });
+
+  // What picomatch matches that the glob's text does not start (a random-glob run against picomatch found the
+  // first two, seed 2, and the brace range): compileGlobList checked each value against the text first.
+  const quirks: Array<[string, string, string]> = [
+    ["$$", "$", 'picomatch\'s fast path escapes only the first "$" of a run, and /\\$$/ matches "$"'],
+    ["c++", "c+", 'picomatch\'s fast path escapes only the first "+" of a run, and /c\\++/ matches "c+"'],
+    ["x++y", "x+y", 'picomatch\'s fast path escapes only the first "+" of a run, and /x\\++y/ matches "x+y"'],
+    [
+      "a.b/{1..3}",
+      "axb/2",
+      'after a brace range picomatch writes the text as it is, and its "." is any character',
+    ],
+  ];
+  for (const [glob, value, why] of quirks) {
+    it(`compileGlobList(["${glob}"]) accepts "${value}", as picomatch does: ${why}`, () => {
+      expect(picomatch.isMatch(value, glob, { dot: true, strictBrackets: true })).to.equal(true);
+      expect(compileGlobList([glob])(value)).to.equal(true);
+      expect(compileGlobList([glob, "a"])(value)).to.equal(true);
+      const leads = globListLeads([glob]);
+      if (leads !== undefined)
+        expect(
+          leads.some((lead) => value.startsWith(lead)),
+          `${leads}`,
+        ).to.equal(true);
+    });
+  }
 });
 
 describe("Function: globProblem", () => {
