@@ -405,6 +405,78 @@ describe("Function: compileGlobList against picomatch, every glob and pair of gl
   });
 });
 
+describe("Property: compileGlobList against picomatch on random globs", () => {
+  // Globs of tokens near picomatch's rules (its fast path, brace ranges, negation after "./", escapes), and
+  // names of the same characters: the lists with no globProblem, as check lets them through.
+  const TOKENS = [
+    ..."ab/*?. -@+!\"'$^#%~:,",
+    "**",
+    "//",
+    "./",
+    "../",
+    "{a,b}",
+    "{a,/}",
+    "{,a}",
+    "{-..0}",
+    "{1..3}",
+    "@(a|b)",
+    "!(a)",
+    "+(a)",
+    "*(a)",
+    "?(a)",
+    "(a)",
+    "[ab]",
+    "[!a]",
+    "[^a]",
+    "[[:punct:]]",
+    "[[:alnum:]/]",
+    "}",
+    "{",
+    ")",
+    "(",
+    "\\/",
+    "\\*",
+    "\\.",
+    "\\a",
+    "\\{",
+    "\\\\",
+    "\u00a0",
+    "é",
+  ];
+  const glob = fc.array(fc.constantFrom(...TOKENS), { minLength: 1, maxLength: 6 }).map((t) => t.join(""));
+  const entry = fc.tuple(fc.boolean(), glob).map(([not, g]) => (not ? `!${g}` : g));
+  const NAME_PARTS = [..."ab/. -@+!\"'$^#%~:,{}()[]|*?\\é1", "\u00a0", "./", "../"];
+  const name = fc.oneof(
+    fc.array(fc.constantFrom(...NAME_PARTS), { maxLength: 8 }).map((a) => a.join("")),
+    glob,
+  );
+  it("compileGlobList(list) accepts a name exactly when picomatch does, and one of globListLeads(list) starts it", () => {
+    fc.assert(
+      fc.property(
+        fc.array(entry, { minLength: 1, maxLength: 3 }),
+        fc.array(name, { maxLength: 8 }),
+        (list, names) => {
+          fc.pre(list.every((g) => globProblem(g) === undefined));
+          const [compiled, expected, leads] = [compileGlobList(list), reference(list), globListLeads(list)];
+          for (const value of [...names, ...list.map((g) => g.replace(/^!/, ""))]) {
+            if (value === "") continue;
+            expect(compiled(value), `${JSON.stringify(list)} ${JSON.stringify(value)}`).to.equal(
+              expected(value),
+            );
+            if (leads !== undefined && expected(value)) {
+              expect(
+                leads.some((lead) => value.startsWith(lead)),
+                `${leads} ${JSON.stringify(value)}`,
+              ).to.equal(true);
+            }
+          }
+        },
+      ),
+      { numRuns: runs(2000) },
+    );
+  });
+});
+
 describe("Function: globListLeads", () => {
   it("globListLeads(list) names a prefix of every value compileGlobList(list) accepts", () => {
     fc.assert(
