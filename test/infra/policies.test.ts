@@ -421,6 +421,9 @@ describe("keyPrefixes(template, repos)", () => {
     ["{{repo.path}}/x", ["acme/.\\[bot\\]"], ["acme/"]],
     // An owner whose lead is "." alone: rendered alone it would be the encoded folder %2E, which no key starts with.
     ["{{repo.path}}/x", [".\\[bot\\]/api"], [""]],
+    // After "./", "!" is a negation: "./!." accepts every repository but ".", so it pins none (its base "." led
+    // to "%2E/", and IAM refused every other repository's zip; d34e80f).
+    [DEFAULT_KEY, ["./!."], [""]],
     // Only a repository name field right after the literal start pins a repository; a later one does not.
     ["zips/{{sha}}/{{repo.path}}/x", ["acme/api"], ["zips/"]],
     // A glob with a plain-looking end is no plain name: it pins its literal lead alone.
@@ -458,6 +461,8 @@ describe("keyPrefixes(template, repos)", () => {
         fc.constant(`${name.slice(0, 3)}**`),
         fullName,
         fullName.map((other) => `!${other}`),
+        // After "./", "!" is picomatch's negation in an include: every other repository.
+        fc.constantFrom("./!.", "./!acme/api"),
       );
       return fc.tuple(fc.constant(name), fc.array(pattern, { minLength: 1, maxLength: 4 }));
     });
