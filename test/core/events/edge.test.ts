@@ -6,6 +6,7 @@ import { normaliseDelivery } from "../../../src/core/events/normalise";
 import { PROVIDERS, type Provider, type WebhookEvent } from "../../../src/core/types";
 import { bagOf, loadPayload, PAYLOAD_FIXTURES, type PayloadFixtureName } from "../../fixtures/payloads";
 import { runs } from "../../support/propertyRuns";
+import { replaceAt } from "../../support/replaceAt";
 
 const EVENT_HEADER: Record<Provider, string> = {
   github: "X-GitHub-Event",
@@ -592,19 +593,6 @@ describe("Function: normaliseDelivery (edge cases)", () => {
     });
   });
 });
-
-/** Replace the value reached by picking keys by index (modulo) along `path`. */
-function replaceAt(root: unknown, path: number[], value: unknown): void {
-  let node = root;
-  for (let i = 0; i < path.length; i++) {
-    if (node === null || typeof node !== "object") return;
-    const keys = Object.keys(node);
-    if (keys.length === 0) return;
-    const key = keys[(path[i] as number) % keys.length] as string;
-    if (i === path.length - 1) (node as Record<string, unknown>)[key] = value;
-    else node = (node as Record<string, unknown>)[key];
-  }
-}
 
 describe("Function: normaliseDelivery (GitHub events no fixture covered)", () => {
   const repository = () => fixture("github/push").repository;
