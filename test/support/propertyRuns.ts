@@ -3,7 +3,8 @@
 // { numRuns: runs(n) } through runs(). HOOKGATE_PROPERTY_SEED=<seed> gives every property that seed, to
 // replay a failure reported as "{ seed: <seed>, path: ... }" with the scale (and size) it ran at.
 // HOOKGATE_PROPERTY_SIZE=<xsmall|small|medium|large|xlarge> is fast-check's baseSize (small unless given): how
-// long the arrays and strings an arbitrary without its own size grow. .mocharc.json requires this file; with
+// long the arrays and strings an arbitrary without its own size grow (at large, a single fc.jsonValue in
+// decode.test.ts outgrows a 4 GB heap; that file passes at medium). .mocharc.json requires this file; with
 // --no-config, give it as --require test/support/propertyRuns.ts.
 import fc from "fast-check";
 
