@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { withoutCredentials } from "../../src/actions/http";
+import { runs } from "../support/propertyRuns";
 
 /**
  * The plain definition of what withoutCredentials' redacted does, against which its one-pass "filled" loop is
@@ -48,7 +49,7 @@ describe("Function: withoutCredentials' redacted against a naive reference", () 
           naiveRedacted(written, secrets),
         );
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 
