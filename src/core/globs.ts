@@ -19,6 +19,11 @@ export function globProblem(pattern: string): string | undefined {
   if (/\\{4,}$/.test(body)) {
     return `glob ${shown} ends with four or more "\\", which the glob matcher never finishes reading: end it with another character`;
   }
+  // picomatch keeps "\1" as it is in its RegExp: alone an octal escape (U+0001), but in a list, which is one
+  // RegExp joined with "|", a back-reference to another glob's group, so the list would decide otherwise.
+  if (/(?:^|[^\\])(?:\\\\)*\\[1-9]/.test(body)) {
+    return `glob ${shown} has a "\\" before a digit, which the glob matcher reads as a back-reference: write the digit alone`;
+  }
   if (pipeOutsideParentheses(body)) {
     return `glob ${shown} has a "|" outside parentheses, which is not "or" in a glob: list each glob as its own entry, or write {a,b}`;
   }
@@ -156,13 +161,13 @@ function literalPrefix(glob: string): string {
   // After "./", picomatch reads a "!" as a negation ("./!." matches every name but "."): no prefix at all.
   const { base, negated } = picomatch.scan(glob);
   if (negated || !glob.startsWith(base)) return "";
-  // Where picomatch builds its RegExp from the text as written, a "." is any character: "a.b/{1..3}" matches
-  // "axb/2".
-  if (!globTextIsLiteral(glob)) return "";
   // "@", "+" and "!" are syntax only before "(" ("@types/**" has the lead "@types"); a '"' may open a quoted
   // text, which picomatch matches without its quotes ('"main"' matches "main").
   const firstSyntax = base.search(/[\\{}[\]()*?|"]|[@+!](?=\()/);
   const lead = firstSyntax < 0 ? base : base.slice(0, firstSyntax);
+  // Where picomatch builds its RegExp from the text as written, a "." is any character: "a.b/{1..3}" matches
+  // "axb/2". The lead ends before its first ".".
+  if (!globTextIsLiteral(glob)) return lead.includes(".") ? lead.slice(0, lead.indexOf(".")) : lead;
   // picomatch's fast path (a glob with no "/", bracket, brace, parenthesis or quote that starts with neither
   // "*" nor "!") escapes only the first of a run of "$" or "+": "a$$" is /a\$$/, which matches "a$", and "c++"
   // is /c\++/, which matches "c+".

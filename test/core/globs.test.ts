@@ -165,6 +165,28 @@ describe("Function: globProblem (messages)", () => {
     expect(globProblem("x/\\\\\\")).to.equal(undefined);
   });
 
+  it("globProblem refuses a \\ before a digit, which picomatch keeps in its RegExp, where a list joined with | reads it as another glob's group", () => {
+    const refused = (glob: string) =>
+      `glob ${JSON.stringify(glob)} has a "\\" before a digit, which the glob matcher reads as a back-reference: write the digit alone`;
+    expect(globProblem("\\1?")).to.equal(refused("\\1?"));
+    expect(globProblem("!{a,b}{c,d}\\2")).to.equal(refused("!{a,b}{c,d}\\2"));
+    expect(globProblem("v\\\\\\9")).to.equal(refused("v\\\\\\9"));
+    // An escaped backslash before a digit is a backslash, then the digit; \0 is no back-reference.
+    expect(globProblem("v\\\\1")).to.equal(undefined);
+    expect(globProblem("v\\0")).to.equal(undefined);
+  });
+
+  it("compileGlobList decides a list with a brace glob and a digit after a doubled backslash as picomatch does", () => {
+    const list = ["{a,b}/x", "v\\\\1"];
+    expect(list.map(globProblem)).to.deep.equal([undefined, undefined]);
+    for (const value of ["a/x", "v\\1", "v\\", "\u0001"]) {
+      const expected = list.some((glob) =>
+        picomatch.isMatch(value, glob, { dot: true, strictBrackets: true }),
+      );
+      expect(compileGlobList(list)(value), value).to.equal(expected);
+    }
+  });
+
   it("globProblem accepts a no-break space, which Git allows in a branch name, and letters beyond ASCII", () => {
     expect(globProblem("main\u00a0")).to.equal(undefined);
     expect(globProblem("feature/grüße-😀")).to.equal(undefined);

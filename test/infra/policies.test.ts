@@ -424,6 +424,11 @@ describe("keyPrefixes(template, repos)", () => {
     // After "./", "!" is a negation: "./!." accepts every repository but ".", so it pins none (its base "." led
     // to "%2E/", and IAM refused every other repository's zip; d34e80f).
     [DEFAULT_KEY, ["./!."], [""]],
+    // A brace range or a POSIX class makes picomatch write the text as it is, a "." any character: the lead
+    // stops before its first "." (fe0ab5a gave none, so the route could write every key of the bucket).
+    [DEFAULT_KEY, ["acme/api-{1..3}"], ["acme/"]],
+    [DEFAULT_KEY, ["acme/api-[[:digit:]]"], ["acme/"]],
+    ["{{repo.path}}/x", ["acme/a.b-{1..3}"], ["acme/"]],
     // Only a repository name field right after the literal start pins a repository; a later one does not.
     ["zips/{{sha}}/{{repo.path}}/x", ["acme/api"], ["zips/"]],
     // A glob with a plain-looking end is no plain name: it pins its literal lead alone.
