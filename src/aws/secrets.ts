@@ -1,6 +1,6 @@
 // SecretStore on AWS Secrets Manager: current and previous versions, cached, with one shared
 // in-flight fetch per secret and a rate limit on forced refreshes. A secret found missing is
-// remembered for the same interval. A previous version that cannot be read counts as none (with a
+// remembered for the same interval. A previous version Secrets Manager refuses counts as none (with a
 // warning): only the current one is needed. Never logs a value.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
