@@ -56,31 +56,26 @@ export class SecretsManagerStore implements SecretStore {
   }
 
   async versions(name: string, options: { refresh?: boolean } = {}): Promise<string[]> {
-    const pending = this.inFlight.get(name);
-    if (pending) {
-      try {
-        return [...(await pending)];
-      } catch (error) {
-        // A forced refresh in flight serves no stale values; a plain read that joined it still may.
-        const stale = options.refresh ? undefined : this.staleValues(name, error);
-        if (stale) return [...stale];
-        throw error;
+    let load = this.inFlight.get(name);
+    if (!load) {
+      const known = this.peek(name, options);
+      if (known) return [...known];
+      // Every delivery to a route whose secret is missing would otherwise cost a fetch: a forged flood too.
+      const missingAt = this.missingSince.get(name);
+      if (missingAt !== undefined && this.now() - missingAt < this.minRefreshIntervalMs) {
+        throw new SecretNotFoundError(name);
       }
+      load = this.load(name).finally(() => this.inFlight.delete(name));
+      this.inFlight.set(name, load);
     }
-    const known = this.peek(name, options);
-    if (known) return [...known];
-    // Every delivery to a route whose secret is missing would otherwise cost a fetch: a forged flood too.
-    const missingAt = this.missingSince.get(name);
-    if (missingAt !== undefined && this.now() - missingAt < this.minRefreshIntervalMs) {
-      throw new SecretNotFoundError(name);
+    try {
+      return [...(await load)];
+    } catch (error) {
+      // A forced refresh serves no stale values; a plain read, its own or one that joined a refresh, may.
+      const stale = options.refresh ? undefined : this.staleValues(name, error);
+      if (stale) return [...stale];
+      throw error;
     }
-    const cached = this.cache.get(name);
-    const age = cached ? this.now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
-    const load = this.load(name, cached, !options.refresh && age < this.ttlMs + this.staleIfErrorMs).finally(
-      () => this.inFlight.delete(name),
-    );
-    this.inFlight.set(name, load);
-    return [...(await load)];
   }
 
   peek(name: string, options: { refresh?: boolean } = {}): readonly string[] | undefined {
@@ -100,7 +95,7 @@ export class SecretsManagerStore implements SecretStore {
     return this.now() - cached.fetchedAt < this.ttlMs + this.staleIfErrorMs ? cached.values : undefined;
   }
 
-  private async load(name: string, cached: CacheEntry | undefined, staleOk: boolean): Promise<string[]> {
+  private async load(name: string): Promise<string[]> {
     try {
       const values = await this.fetch(name);
       this.cache.set(name, { values, fetchedAt: this.now() });
@@ -108,7 +103,6 @@ export class SecretsManagerStore implements SecretStore {
       return values;
     } catch (error) {
       if (error instanceof SecretNotFoundError) this.missingSince.set(name, this.now());
-      if (error instanceof TransientDependencyError && cached && staleOk) return cached.values;
       throw error;
     }
   }
