@@ -307,6 +307,8 @@ export async function downloadArchive(
   let url = source.url;
   const origin = new URL(url).origin;
   let headers = { ...source.headers };
+  // The credentials the first hop sends, kept out of every message: a later hop's server can echo them too.
+  const sent = credentialsOf(source.headers);
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const res = await httpRequest({
       method: "GET",
@@ -319,7 +321,7 @@ export async function downloadArchive(
       what,
       // A failure names the origin called: a redirect's other origin is the server's words, and its host name
       // can hold the token the first hop sent.
-      sent: credentialsOf(source.headers),
+      sent,
     });
     const status = res.statusCode;
     if ([301, 302, 303, 307, 308].includes(status)) {
@@ -337,7 +339,7 @@ export async function downloadArchive(
       }
       const next = new URL(location, url);
       if (next.protocol !== "https:" && next.protocol !== "http:") {
-        const scheme = withoutCredentials(next.protocol, credentialsOf(source.headers));
+        const scheme = withoutCredentials(next.protocol, sent);
         throw new ActionError(`${what}: redirect to an unsupported scheme ${scheme}`, {
           retryable: false,
         });
@@ -355,7 +357,7 @@ export async function downloadArchive(
       try {
         // Only the credentials are taken out of the server's message: the other headers (the API version,
         // the user agent) are no secret, and words like them in a message stay readable.
-        detail = await serverMessage(res, what, credentialsOf(source.headers));
+        detail = await serverMessage(res, what, sent);
       } catch {
         // The status alone classifies the failure.
       }
