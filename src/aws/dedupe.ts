@@ -250,7 +250,10 @@ export class DynamoDedupeStore implements DedupeStore {
     deliveryId: string,
   ): Promise<{ state: DeliveryState; generation: number } | undefined> {
     const item = await this.read({ pk: { S: dedupeKey(route, deliveryId) } });
-    if (!item) return undefined;
+    // An item past its expiresAt, which DynamoDB deletes lazily (up to days later), reads as none, as the
+    // claim condition reads it: the work path does not take a mark that old for where the delivery is.
+    const expiresAt = numberOf(item?.expiresAt);
+    if (!item || (expiresAt !== undefined && expiresAt < Math.floor(this.now() / 1000))) return undefined;
     return { state: stateOf(item.state), generation: numberOf(item.generation) ?? 0 };
   }
 

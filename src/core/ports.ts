@@ -82,8 +82,9 @@ export interface DedupeStore {
   /** Undo a claim whose enqueue failed, so the host's redelivery is accepted. Best effort. */
   release(route: string, deliveryId: string, generation: number): Promise<void>;
   /**
-   * The recorded state of one delivery (optional). The work path uses it to skip a message whose
-   * generation is already done: after a crash SQS brings back the whole batch, finished records too.
+   * The recorded state of one delivery (optional); an item past its expiry reads as none, as a claim reads
+   * it. The work path uses it to skip a message whose generation is already done (after a crash SQS brings
+   * back the whole batch, finished records too), or whose delivery a later generation finished or has queued.
    */
   state?(
     route: string,

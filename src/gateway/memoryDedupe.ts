@@ -57,6 +57,9 @@ export class MemoryDedupeStore implements DedupeStore {
     route: string,
     deliveryId: string,
   ): Promise<{ state: DeliveryState; generation: number } | undefined> {
+    // An entry past its expiresAt reads as none, as the claim reads it (a redelivery would be accepted anew).
+    const entry = this.entries.get(`${route}#${deliveryId}`);
+    if (entry && entry.expiresAt < Math.floor(this.now() / 1000)) return undefined;
     return this.peek(route, deliveryId);
   }
 

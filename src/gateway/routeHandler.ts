@@ -740,15 +740,26 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       messageId: record.messageId,
       attempt,
     };
-    const doneAs = await doneGeneration(item);
-    if (doneAs !== undefined) {
+    const later = await supersededBy(item);
+    if (later?.state === "done") {
       // A crash made SQS bring back a record that had finished, or a dead letter was redriven after the Git
       // host's redelivery of it finished as a later generation: do not run its action twice.
       const detail =
-        doneAs === item.generation
+        later.generation === item.generation
           ? "this generation already finished"
-          : `generation ${doneAs} of this delivery already finished`;
+          : `generation ${later.generation} of this delivery already finished`;
       attemptLog({ ...base, outcome: "already-done", detail });
+      return { ok: true };
+    }
+    if (later !== undefined) {
+      // A dead letter redriven (or an older generation SQS brought back) while the Git host's redelivery of its
+      // delivery, a later generation, waits in the queue: that one runs the action (see supersededBy).
+      attemptLog({
+        ...base,
+        outcome: "superseded",
+        supersededBy: later.generation,
+        detail: `generation ${later.generation} of this delivery is queued and runs the action; should it be in the dead-letter queue, redrive it`,
+      });
       return { ok: true };
     }
     const lastAttempt = attempt >= maxAttempts;
@@ -807,19 +818,37 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   }
 
   /**
-   * The generation in which the record's delivery already finished: its own, or a later one (a later generation
-   * is claimed only after this one died, and its `done` means the delivery's action ran: this record is a
-   * dead letter redriven after a redelivery). An earlier generation's `done` is not skipped: the store reads an
-   * earlier generation than one it gave out only after its item expired and was deleted (8 days) and the
-   * delivery was accepted anew from generation 1; this record was accepted too, and runs.
+   * The generation of the record's delivery that stands in for this record, which then does not run: one that
+   * finished (`done`), this generation or a later one (a later generation is claimed only after this one died,
+   * and its `done` means the delivery's action ran: this record is a dead letter redriven after a
+   * redelivery); or a later one still `queued`, whose message holds a newer rendering of the same delivery.
+   *
+   * Why a later `queued` generation may stand in: its message is in the queue (in the same message group, so
+   * behind this record: it runs once this one is out of the way, and should it fail, it dead-letters itself
+   * and marks `dead`, and can be redriven), or it has left the queue without its mark: its action ran and the
+   * `done` mark failed, or it went to the dead-letter queue (the function's dead mark failed, or the redrive
+   * policy moved it, with the receives that never reached the function), where it stays as long as this one's
+   * dead letter would: every way out of the queue runs the action or leaves a copy to redrive, and the skip's
+   * line names the generation to look for. A record expired by its TTL reads as none (the store's state()), so
+   * a mark too old to say where that message is decides nothing.
+   * Not `pending`: that claim's enqueue may have failed (released), or may never have finished, and nothing
+   * else may hold the delivery: this record runs. Not `dead`: the later generation did not run the action, and
+   * this record is what was redriven: it runs.
+   * An earlier generation is never one: the store reads an earlier generation than one it gave out only after
+   * its item expired and was deleted (8 days) and the delivery was accepted anew from generation 1; this
+   * record was accepted too, and runs.
    */
-  async function doneGeneration(item: WorkItem): Promise<number | undefined> {
+  async function supersededBy(
+    item: WorkItem,
+  ): Promise<{ state: "done" | "queued"; generation: number } | undefined> {
     if (!deps.dedupe.state) return undefined;
     try {
       const recorded = await deps.dedupe.state(route.name, item.deliveryId);
-      return recorded?.state === "done" && recorded.generation >= item.generation
-        ? recorded.generation
-        : undefined;
+      if (recorded === undefined) return undefined;
+      const { state, generation } = recorded;
+      if (state === "done" && generation >= item.generation) return { state, generation };
+      if (state === "queued" && generation > item.generation) return { state, generation };
+      return undefined;
     } catch {
       return undefined; // Unknown: run it; the actions are idempotent.
     }

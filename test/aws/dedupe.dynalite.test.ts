@@ -352,4 +352,15 @@ describe("DynamoDedupeStore against dynalite (a DynamoDB engine)", () => {
     await store.claim(ROUTE, "state");
     expect(await store.state(ROUTE, "state")).to.deep.equal({ state: "pending", generation: 1 });
   });
+
+  it("state(route, id) reads an item past its expiresAt (not yet deleted by the TTL) as none, as the claim does; at its expiresAt it still reads it", async () => {
+    const { store, at } = storeAt();
+    await store.claim(ROUTE, "state-expired");
+    await store.mark(ROUTE, "state-expired", 1, "queued");
+    at(T0 + TTL_SECONDS * 1000);
+    expect(await store.state(ROUTE, "state-expired")).to.deep.equal({ state: "queued", generation: 1 });
+    at(T0 + (TTL_SECONDS + 1) * 1000);
+    expect(await stored("state-expired")).to.include({ state: "queued" });
+    expect(await store.state(ROUTE, "state-expired")).to.equal(undefined);
+  });
 });

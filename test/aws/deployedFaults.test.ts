@@ -590,5 +590,20 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
       expect(ops()).not.to.include("UpdateItem");
       expect(ops()).not.to.include("SendMessage");
     });
+
+    it("skips a record whose delivery DynamoDB shows queued as a later generation (a redriven dead letter), naming it; runs it when that item is past its expiresAt", async () => {
+      const later = (expiresAt: string) =>
+        on("GetItem", {
+          status: 200,
+          body: { Item: { state: { S: "queued" }, generation: { N: "2" }, expiresAt: { N: expiresAt } } },
+        });
+      const answer = await handler(later("99999999999")).work(record(1), { remainingMs: () => 120_000 });
+      expect(answer.batchItemFailures).to.deep.equal([]);
+      expect(lines("attempt")[0]).to.deep.include({ outcome: "superseded", supersededBy: 2, generation: 1 });
+      expect(actionRuns).to.equal(0);
+      expect(ops()).not.to.include("UpdateItem");
+      await handler(later("1")).work(record(1), { remainingMs: () => 120_000 });
+      expect(actionRuns).to.equal(1);
+    });
   });
 });

@@ -1809,6 +1809,57 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     dedupe.close();
   });
 
+  it("a delivery whose last attempt a crash of serve cut short, redelivered meanwhile as generation 2, runs its action once after the restart: generation 1 is superseded by the queued generation 2, named in its line", async () => {
+    // Generation 1 was marked dead before its last attempt (receive 2 of --max-attempts 2); serve accepted the
+    // Git host's redelivery as generation 2, queued behind it in its group, and was killed in that attempt.
+    const state = join(dir, "state-last-attempt-redelivered");
+    mkdirSync(join(state, "queue"), { recursive: true });
+    const put = (id: string, seq: number, generation: number, receiveCount: number) =>
+      JSON.stringify({
+        op: "put",
+        m: {
+          id,
+          seq,
+          route: "r",
+          group: "acme/api",
+          dedupeId: `a:${generation}`,
+          sentAt: 1,
+          receiveCount,
+          notBefore: 1,
+        },
+        item: localWorkItem("a", { repo: "acme/api", generation }),
+      });
+    writeFileSync(join(state, "queue", "journal.jsonl"), `${put("m1", 0, 1, 2)}\n${put("m2", 1, 2, 0)}\n`);
+    const record = { k: "r#a", s: "queued", g: 2, t: Date.now(), f: Date.now() };
+    writeFileSync(join(state, "dedupe.jsonl"), `${JSON.stringify(record)}\n`);
+    const runs: number[] = [];
+    const logs: Record<string, unknown>[] = [];
+    const gateway = await startWithRouteR(state, {
+      maxAttempts: 2,
+      log: (line) => logs.push(line),
+      runAction: async (work) => {
+        runs.push(work.generation);
+        return { status: "done", detail: "built" };
+      },
+    });
+    const history = await drained(gateway.url);
+    await gateway.close();
+    expect(runs).to.deep.equal([2]);
+    expect(
+      logs
+        .filter((line) => line.msg === "attempt")
+        .map((line) => [line.generation, line.outcome, line.supersededBy]),
+    ).to.deep.equal([
+      [1, "superseded", 2],
+      [2, "done", undefined],
+    ]);
+    expect(deadLetters(state)).to.deep.equal([]);
+    expect(history.find((e) => e.generation === 2)?.status).to.equal("done");
+    const dedupe = new FileDedupeStore(join(state, "dedupe.jsonl"));
+    expect(dedupe.stateNow("r", "a")).to.deep.equal({ state: "done", generation: 2 });
+    dedupe.close();
+  });
+
   it("a claim a crash left pending (the 202 never went out) is taken over by the redelivery right after the restart, not answered 503 for 60 s: its action runs once, whether its put line reached the queue journal (a) or not (b)", async () => {
     const state = stateWithQueued("state-pending-claims", { receiveCount: 0 });
     const claimedAt = Date.now();

@@ -7,8 +7,8 @@
 //
 // One documented difference is in the model, not hidden: an item past its expiresAt. DynamoDB deletes it
 // lazily ("up to days later"), so the deployed store sees either the expired item (a claim takes the next
-// generation and keeps the first claim's time; a mark of its generation still lands) or no item (generation
-// 1 again, a new first claim's time). MemoryDedupeStore and DynamoDedupeStore (dynalite deletes nothing by
+// generation and keeps the first claim's time; a mark of its generation still lands; state() reads it as
+// none) or no item (generation 1 again, a new first claim's time). MemoryDedupeStore and DynamoDedupeStore (dynalite deletes nothing by
 // TTL) are the first case, ExpiredItems "kept"; FileDedupeStore drops an expired entry at once (its header
 // comment: dropped once its expiresAt second has passed), the second, "deleted". Both models expire an item at
 // the same moment: once its expiresAt, in epoch seconds, is behind the clock's.
@@ -117,6 +117,8 @@ class DedupeModel {
 
   state(key: string, now: number): Recorded {
     const entry = this.live(key, now);
+    // Every store reads an item past its expiresAt as none, as the claim condition does (kept or deleted).
+    if (entry && entry.expiresAt < seconds(now)) return undefined;
     return entry && { state: entry.state, generation: entry.generation };
   }
 

@@ -1,7 +1,7 @@
 import type { SQSRecord } from "aws-lambda";
 import { expect } from "chai";
 import { ActionError, SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
-import { MAX_ATTEMPTS, RETRY_BASE_DELAY_MS, retryDelayMs } from "../../src/core/policy";
+import { DEDUPE_TTL_SECONDS, MAX_ATTEMPTS, RETRY_BASE_DELAY_MS, retryDelayMs } from "../../src/core/policy";
 import type { CallLimits, DeadLetterQueue, DedupeStore } from "../../src/core/ports";
 import type { ActionOutcome, WorkItem } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
@@ -479,6 +479,61 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
       detail: "generation 2 of this delivery already finished",
     });
     expect(h.dedupe.peek("api-build", "w-later-gen")).to.deep.equal({ state: "done", generation: 2 });
+  });
+
+  it("work skips a dead letter redriven while the Git host's redelivery of its delivery waits in the queue as a later generation, naming that generation, which runs the action once", async () => {
+    const h = harness(ok);
+    const item = workItem({ deliveryId: "w-later-queued" });
+    await accepted(h.dedupe, item);
+    await h.dedupe.mark("api-build", "w-later-queued", 1, "dead");
+    const later = workItem({ deliveryId: "w-later-queued" });
+    await accepted(h.dedupe, later); // the redelivery: generation 2, queued behind the redriven letter
+    const result = await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))])); // generation 1, redriven
+    expect(result.batchItemFailures).to.deep.equal([]);
+    expect(h.ran).to.deep.equal([]);
+    expect(h.logs.of("attempt")).to.have.length(1);
+    expect(h.logs.of("attempt")[0]).to.deep.include({
+      generation: 1,
+      outcome: "superseded",
+      supersededBy: 2,
+      level: "info",
+      detail:
+        "generation 2 of this delivery is queued and runs the action; should it be in the dead-letter queue, redrive it",
+    });
+    expect(h.dedupe.peek("api-build", "w-later-queued")).to.deep.equal({ state: "queued", generation: 2 });
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(later))])); // then generation 2
+    expect(h.ran).to.deep.equal(["w-later-queued"]);
+    expect(h.dedupe.peek("api-build", "w-later-queued")).to.deep.equal({ state: "done", generation: 2 });
+  });
+
+  for (const [state, why] of [
+    ["pending", "its claim's enqueue may have failed"],
+    ["dead", "it died without running the action"],
+  ] as const) {
+    it(`work runs a dead letter redriven while a later generation of its delivery is ${state} (${why})`, async () => {
+      const h = harness(ok);
+      const item = workItem({ deliveryId: `w-later-${state}` });
+      await accepted(h.dedupe, item);
+      await h.dedupe.mark("api-build", item.deliveryId, 1, "dead");
+      await h.dedupe.claim("api-build", item.deliveryId); // generation 2, pending
+      if (state === "dead") await h.dedupe.mark("api-build", item.deliveryId, 2, "dead");
+      await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))]));
+      expect(h.ran).to.deep.equal([item.deliveryId]);
+      expect(h.logs.of("attempt")[0]).to.deep.include({ generation: 1, outcome: "done" });
+    });
+  }
+
+  it("work runs a dead letter whose delivery's later generation reads queued only in an item past its expiry (DynamoDB had not deleted it yet)", async () => {
+    let now = 1_800_000_000_000;
+    const dedupe = new MemoryDedupeStore({ now: () => now });
+    const h = harness(ok, { dedupe });
+    const item = workItem({ deliveryId: "w-later-expired" });
+    await accepted(dedupe, item);
+    await dedupe.mark("api-build", item.deliveryId, 1, "dead");
+    await accepted(dedupe, workItem({ deliveryId: item.deliveryId })); // generation 2, queued
+    now += (DEDUPE_TTL_SECONDS + 1) * 1000;
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))]));
+    expect(h.ran).to.deep.equal([item.deliveryId]);
   });
 
   it("work runs a record whose delivery is done only in an earlier generation (the item expired and the delivery was accepted anew)", async () => {
