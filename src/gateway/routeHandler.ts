@@ -782,8 +782,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       }
       // Final errors go straight to the DLQ without burning retries; the queue's redrive policy
       // (maxReceiveCount) is only the backstop for crashes.
+      // `attempt` is the queue's receive count, which counts receives that never reached the function too
+      // (Lambda throttled it, its init failed, it died): the reason says receives, not attempts.
       const reason = failure.retryable
-        ? `gave up after ${attempt} attempts: ${failure.message}`
+        ? `gave up after ${attempt} receives: ${failure.message}`
         : `final: ${failure.message}`;
       try {
         // Followed by one more call: the dead mark, or the backoff should the send fail.

@@ -531,7 +531,7 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
           "dead",
         ]);
         expect(ops().slice(0, callsBeforeAction)).to.include("UpdateItem");
-        expect(lines("attempt")[0]?.error).to.match(/^gave up after 5 attempts: Jenkins answered 503/);
+        expect(lines("attempt")[0]?.error).to.match(/^gave up after 5 receives: Jenkins answered 503/);
       } finally {
         action = "done";
       }

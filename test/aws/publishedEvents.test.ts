@@ -478,7 +478,7 @@ describe("Function: lambdaHandler, with the events AWS publishes", () => {
       const { result } = await invoke(event);
       expect(result).to.deep.equal({ batchItemFailures: [] });
       expect(sent(DLQ)[0]?.args[0].input.MessageAttributes?.["hookgate-reason"]?.StringValue).to.equal(
-        `gave up after ${MAX_ATTEMPTS} attempts: Jenkins answered 503`,
+        `gave up after ${MAX_ATTEMPTS} receives: Jenkins answered 503`,
       );
     });
 

@@ -1801,7 +1801,7 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     await gateway.close();
     expect(runs).to.equal(1);
     expect(deadLetters(state).map((letter) => letter.reason)).to.deep.equal([
-      "gave up after 3 attempts: Jenkins answered 503",
+      "gave up after 3 receives: Jenkins answered 503",
     ]);
     expect(history.map((e) => [e.delivery, e.status])).to.deep.equal([["a", "dead"]]);
     const dedupe = new FileDedupeStore(join(state, "dedupe.jsonl"));

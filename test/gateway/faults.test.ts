@@ -172,7 +172,7 @@ describe("Fault scenarios: the route handler with the real Jenkins action agains
     const rounds = await g.queue.drain(g.work);
     expect(rounds).to.equal(MAX_ATTEMPTS);
     expect(g.deadLetters.items).to.have.length(1);
-    expect(g.deadLetters.items[0]?.reason).to.match(new RegExp(`^gave up after ${MAX_ATTEMPTS} attempts: `));
+    expect(g.deadLetters.items[0]?.reason).to.match(new RegExp(`^gave up after ${MAX_ATTEMPTS} receives: `));
     expect(g.queue.backoffs).to.have.length(MAX_ATTEMPTS - 1);
     expect(g.queue.redriven).to.have.length(0);
     expect(g.dedupe.peek("api-build", "d-down")?.state).to.equal("dead");
@@ -407,7 +407,7 @@ describe("Fault scenarios: receives that never reach the function (the redrive p
     throw new Error("Rate Exceeded (TooManyRequestsException): the handler never ran");
   };
 
-  it("a delivery whose last attempt's receive never reached the function is dead-lettered by the function on the next receive, with its reason, and its redelivery is accepted again", async () => {
+  it("a delivery whose last attempt's receive never reached the function is dead-lettered by the function on the next receive, with its reason counting receives (the one that never reached it too), not attempts, and its redelivery is accepted again", async () => {
     const g = gateway(jenkinsRoute(), failing);
     expect((await g.deliver({ deliveryId: "t-1" })).statusCode).to.equal(202);
     for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) await g.queue.deliverOnce(g.work, 1);
@@ -416,7 +416,7 @@ describe("Fault scenarios: receives that never reach the function (the redrive p
     expect(g.queue.messages).to.have.length(0);
     expect(g.queue.redriven).to.have.length(0);
     expect(g.deadLetters.items.map((d) => d.reason)).to.deep.equal([
-      `gave up after ${MAX_ATTEMPTS + 1} attempts: Jenkins answered 503`,
+      `gave up after ${MAX_ATTEMPTS + 1} receives: Jenkins answered 503`,
     ]);
     expect(g.dedupe.peek("api-build", "t-1")).to.deep.equal({ state: "dead", generation: 1 });
     expect(g.ledger()).to.deep.equal({ accepted: 1, done: 0, dead: 1 });
@@ -432,7 +432,7 @@ describe("Fault scenarios: receives that never reach the function (the redrive p
     await g.queue.deliverOnce(g.work, 1); // receive MAX_RECEIVE_COUNT: the queue's last
     expect(g.queue.redriven).to.have.length(0);
     expect(g.deadLetters.items.map((d) => d.reason)).to.deep.equal([
-      `gave up after ${MAX_RECEIVE_COUNT} attempts: Jenkins answered 503`,
+      `gave up after ${MAX_RECEIVE_COUNT} receives: Jenkins answered 503`,
     ]);
     expect(g.dedupe.peek("api-build", "t-margin")?.state).to.equal("dead");
   });

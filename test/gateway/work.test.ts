@@ -160,7 +160,7 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     );
     expect(result.batchItemFailures).to.deep.equal([]);
     expect(h.deadLetters.items[0]?.reason).to.equal(
-      `gave up after ${MAX_ATTEMPTS} attempts: connect ECONNREFUSED 10.0.0.5:8443`,
+      `gave up after ${MAX_ATTEMPTS} receives: connect ECONNREFUSED 10.0.0.5:8443`,
     );
     expect(h.dedupe.peek("api-build", "w-exhausted")?.state).to.equal("dead");
   });
@@ -682,7 +682,7 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
     });
     await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { receiveCount: MAX_ATTEMPTS })]));
     expect(h.deadLetters.items[0]?.reason).to.equal(
-      `gave up after ${MAX_ATTEMPTS} attempts: Secrets Manager unavailable`,
+      `gave up after ${MAX_ATTEMPTS} receives: Secrets Manager unavailable`,
     );
   });
 
