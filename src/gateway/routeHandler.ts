@@ -825,9 +825,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
    * and its `done` means the delivery's action ran: this record is a dead letter redriven after a
    * redelivery); or a later one still `queued`, whose message holds a newer rendering of the same delivery.
    *
-   * Why a later `queued` generation may stand in: its message is in the queue (in the same message group, so
-   * behind this record: it runs once this one is out of the way, and should it fail, it dead-letters itself
-   * and marks `dead`, and can be redriven), or it has left the queue without its mark: its action ran and the
+   * Why a later `queued` generation may stand in: its message is in the queue (in the same message group, the
+   * repository's, so it runs before or after this record, never beside it; should it fail, it dead-letters
+   * itself, marks `dead`, and can be redriven), or it has left the queue without its mark: its action ran and the
    * `done` mark failed, or it went to the dead-letter queue (the function's dead mark failed, or the redrive
    * policy moved it, with the receives that never reached the function), where it stays as long as this one's
    * dead letter would: every way out of the queue runs the action or leaves a copy to redrive, and the skip's
