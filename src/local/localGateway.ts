@@ -809,6 +809,8 @@ function deliveriesFilter(
     if (name !== "route" && name !== "status" && name !== "limit") {
       return `unknown parameter "${name.slice(0, 50)}"; use route, status and limit`;
     }
+    // get() reads the first value only: a second one, which a reader may take for "either", would be ignored.
+    if (params.getAll(name).length > 1) return `parameter "${name}" is given more than once; give it once`;
   }
   const status = params.get("status") ?? undefined;
   if (status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(status)) {

@@ -112,13 +112,17 @@ describe("Function: startLocalGateway, its own endpoints", () => {
     expect((await request(gateway.port, "GET", "/_hookgate/deliveries")).body).to.have.length(1);
   });
 
-  it("the history's query refuses an unknown parameter, an unknown status, and a limit that is not a whole number from 1", async () => {
+  it("the history's query refuses an unknown parameter, an unknown status, a limit that is not a whole number from 1, and a parameter given twice", async () => {
     const refusals: [string, string][] = [
       ["x=1", 'unknown parameter "x"; use route, status and limit'],
       ["status=lost", "status must be one of ignored, rejected, queued, running, retrying, done, dead"],
       ["limit=0", "limit must be a whole number from 1"],
       ["limit=1.5", "limit must be a whole number from 1"],
       ["limit=", "limit must be a whole number from 1"],
+      ["status=dead&status=lost", 'parameter "status" is given more than once; give it once'],
+      ["status=dead&status=retrying", 'parameter "status" is given more than once; give it once'],
+      ["limit=5&limit=0", 'parameter "limit" is given more than once; give it once'],
+      ["route=a&route=b", 'parameter "route" is given more than once; give it once'],
     ];
     for (const [query, reason] of refusals) {
       const answer = await request(gateway.port, "GET", `/_hookgate/deliveries?${query}`);
