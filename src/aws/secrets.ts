@@ -1,7 +1,8 @@
 // SecretStore on AWS Secrets Manager: current and previous versions, cached, with one shared
-// in-flight fetch per secret and a rate limit on forced refreshes. A secret found missing is
-// remembered for the same interval. A previous version Secrets Manager refuses counts as none (with a
-// warning): only the current one is needed. Never logs a value.
+// in-flight fetch per secret and a rate limit on forced refreshes. A forced refresh never joins a fetch
+// sent before it was asked (that one may have read the secret before a rotation): it fetches again after
+// it. A secret found missing is remembered for the same interval. A previous version Secrets Manager
+// refuses counts as none (with a warning): only the current one is needed. Never logs a value.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
 import { SECRET_CACHE_TTL_MS } from "../core/policy";
@@ -34,6 +35,8 @@ const DEFAULT_STALE_IF_ERROR_MS = 15 * 60_000;
 export class SecretsManagerStore implements SecretStore {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, Promise<string[]>>();
+  /** The fetch that forced refreshes asked while `behind` was in flight wait for: it starts once that one is done. */
+  private readonly queued = new Map<string, { behind: Promise<string[]>; next: Promise<string[]> }>();
   /** When Secrets Manager last said a secret does not exist (or holds nothing). */
   private readonly missingSince = new Map<string, number>();
   /** When the warning that a secret's AWSPREVIOUS cannot be read was last logged. */
@@ -57,16 +60,15 @@ export class SecretsManagerStore implements SecretStore {
 
   async versions(name: string, options: { refresh?: boolean } = {}): Promise<string[]> {
     let load = this.inFlight.get(name);
-    if (!load) {
+    if (load && options.refresh) {
+      // The fetch in flight was sent before this refresh was asked, maybe before the rotation that the refusal
+      // asking it follows (a 401 to the old token): its values may be the old ones. Fetch again after it.
+      load = this.after(name, load);
+    } else if (!load) {
       const known = this.peek(name, options);
       if (known) return [...known];
-      // Every delivery to a route whose secret is missing would otherwise cost a fetch: a forged flood too.
-      const missingAt = this.missingSince.get(name);
-      if (missingAt !== undefined && this.now() - missingAt < this.minRefreshIntervalMs) {
-        throw new SecretNotFoundError(name);
-      }
-      load = this.load(name).finally(() => this.inFlight.delete(name));
-      this.inFlight.set(name, load);
+      this.refuseMissing(name);
+      load = this.begin(name);
     }
     try {
       return [...(await load)];
@@ -93,6 +95,50 @@ export class SecretsManagerStore implements SecretStore {
     const cached = this.cache.get(name);
     if (!(error instanceof TransientDependencyError) || !cached) return undefined;
     return this.now() - cached.fetchedAt < this.ttlMs + this.staleIfErrorMs ? cached.values : undefined;
+  }
+
+  /** Every delivery to a route whose secret is missing would otherwise cost a fetch: a forged flood too. */
+  private refuseMissing(name: string): void {
+    const missingAt = this.missingSince.get(name);
+    if (missingAt !== undefined && this.now() - missingAt < this.minRefreshIntervalMs) {
+      throw new SecretNotFoundError(name);
+    }
+  }
+
+  /** A fetch of the secret, shared by every read asked while it is in flight but a forced refresh. */
+  private begin(name: string): Promise<string[]> {
+    const load: Promise<string[]> = this.load(name).finally(() => {
+      if (this.inFlight.get(name) === load) this.inFlight.delete(name);
+    });
+    this.inFlight.set(name, load);
+    return load;
+  }
+
+  /**
+   * A fetch that starts once `inFlight` is done, shared by every forced refresh asked until it starts: each
+   * was asked before it was sent. Not rate-limited by the values `inFlight` brings, which may be the old ones.
+   */
+  private after(name: string, inFlight: Promise<string[]>): Promise<string[]> {
+    const waiting = this.queued.get(name);
+    if (waiting?.behind === inFlight) return waiting.next;
+    const queued = {
+      behind: inFlight,
+      next: inFlight
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .then(() => {
+          if (this.queued.get(name) === queued) this.queued.delete(name);
+          // A plain read may have begun a fetch since `inFlight` failed: sent after every refresh waiting here.
+          const started = this.inFlight.get(name);
+          if (started) return started;
+          this.refuseMissing(name);
+          return this.begin(name);
+        }),
+    };
+    this.queued.set(name, queued);
+    return queued.next;
   }
 
   private async load(name: string): Promise<string[]> {

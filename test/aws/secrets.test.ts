@@ -521,3 +521,83 @@ describe("Class: SecretsManagerStore, a read that joins a forced refresh in flig
     expect(plain).to.deep.equal(["AWSCURRENT-value", "AWSPREVIOUS-value"]);
   });
 });
+
+describe("Class: SecretsManagerStore, a forced refresh asked while a read is in flight", () => {
+  const client = new SecretsManagerClient({ region: "eu-west-1" });
+  const sm = mockClient(client);
+  after(() => sm.restore());
+  beforeEach(() => sm.reset());
+
+  /**
+   * AWSCURRENT answers what the secret held when the request reached Secrets Manager; AWSPREVIOUS does not exist.
+   * While `held`, answers wait until `release` (a slow or retried GetSecretValue).
+   */
+  function slowSecretsManager(initial: string) {
+    const secret = { value: initial };
+    let held: Array<() => void> | undefined;
+    sm.on(GetSecretValueCommand).callsFake(async (input: { VersionStage: string }) => {
+      const answer = input.VersionStage === "AWSCURRENT" ? { SecretString: secret.value } : undefined;
+      if (held) await new Promise<void>((resolve) => held?.push(resolve));
+      if (!answer) throw notFound();
+      return answer;
+    });
+    return {
+      secret,
+      currentCalls: () => sm.commandCalls(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).length,
+      hold: () => {
+        held = [];
+      },
+      release: () => {
+        const waiting = held ?? [];
+        held = undefined;
+        for (const resolve of waiting) resolve();
+      },
+    };
+  }
+
+  it("withFreshCredentials tries the rotated token when the 401 came while another delivery's read, sent before the rotation, was in flight", async () => {
+    let clock = 1_000_000;
+    const fake = slowSecretsManager("old-token-0123456789");
+    const store = new SecretsManagerStore(client, { now: () => clock });
+    const [used] = await store.versions("hookgate/jenkins");
+    clock += 5 * 60_000 + 1; // past the cache: another delivery reads the secret again, slowly
+    fake.hold();
+    const otherRead = store.versions("hookgate/jenkins");
+    fake.secret.value = "new-token-0123456789"; // put-secret-value, then the old token is revoked
+    const tried: string[] = [];
+    const attempt = withFreshCredentials(
+      { secrets: store, log: () => {} },
+      "hookgate/jenkins",
+      used as string,
+      async (token) => {
+        tried.push(token);
+        if (token !== fake.secret.value) {
+          throw new CredentialsRefusedError(new ActionError("Jenkins answered 401", { retryable: false }));
+        }
+        return "queued";
+      },
+    ).catch((e: unknown) => e);
+    await new Promise((resolve) => setImmediate(resolve));
+    fake.release();
+    expect(await otherRead).to.deep.equal(["old-token-0123456789"]);
+    expect(await attempt).to.equal("queued");
+    expect(tried).to.deep.equal(["old-token-0123456789", "new-token-0123456789"]);
+  });
+
+  it("versions(name, {refresh}) asked while a read is in flight fetches again once that read is done, one fetch for every refresh asked meanwhile", async () => {
+    let clock = 1_000_000;
+    const fake = slowSecretsManager("v1");
+    const store = new SecretsManagerStore(client, { now: () => clock, ttlMs: 60_000 });
+    await store.versions("s");
+    clock += 61_000;
+    fake.hold();
+    const plain = store.versions("s");
+    fake.secret.value = "v2";
+    const forced = Array.from({ length: 5 }, () => store.versions("s", { refresh: true }));
+    await new Promise((resolve) => setImmediate(resolve));
+    fake.release();
+    expect(await plain).to.deep.equal(["v1"]);
+    expect(await Promise.all(forced)).to.deep.equal(Array.from({ length: 5 }, () => ["v2"]));
+    expect(fake.currentCalls()).to.equal(3);
+  });
+});
