@@ -1,8 +1,9 @@
 // SecretStore on AWS Secrets Manager: current and previous versions, cached, with one shared
 // in-flight fetch per secret and a rate limit on forced refreshes. A forced refresh never joins a fetch
 // sent before it was asked (that one may have read the secret before a rotation): it fetches again after
-// it. A secret found missing is remembered for the same interval. A previous version Secrets Manager
-// refuses counts as none (with a warning): only the current one is needed. Never logs a value.
+// it. A secret found missing is remembered for the same interval, and so is a failed fetch for forced
+// refreshes: they fail at once with its error meanwhile. A previous version Secrets Manager refuses counts
+// as none (with a warning): only the current one is needed. Never logs a value.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
 import { SECRET_CACHE_TTL_MS } from "../core/policy";
@@ -13,8 +14,9 @@ export interface SecretsManagerStoreOptions {
   /** How long fetched values are served from memory. */
   ttlMs?: number;
   /**
-   * A forced refresh is skipped when the cached values are younger than this; a secret found missing
-   * is answered as missing, without a call, for this long.
+   * A forced refresh is skipped when the cached values are younger than this (and no fetch is in flight); a
+   * secret found missing is answered as missing, and a forced refresh after a failed fetch fails with its
+   * error, without a call, for this long.
    */
   minRefreshIntervalMs?: number;
   /** After the TTL, stale values are still served for this long when Secrets Manager is unavailable. */
@@ -39,6 +41,8 @@ export class SecretsManagerStore implements SecretStore {
   private readonly queued = new Map<string, { behind: Promise<string[]>; next: Promise<string[]> }>();
   /** When Secrets Manager last said a secret does not exist (or holds nothing). */
   private readonly missingSince = new Map<string, number>();
+  /** When a fetch of a secret last failed (throttled, unreachable, refused), and how; cleared by one that succeeds. */
+  private readonly failed = new Map<string, { at: number; error: TransientDependencyError }>();
   /** When the warning that a secret's AWSPREVIOUS cannot be read was last logged. */
   private readonly previousWarnedAt = new Map<string, number>();
   private readonly ttlMs: number;
@@ -68,6 +72,7 @@ export class SecretsManagerStore implements SecretStore {
       const known = this.peek(name, options);
       if (known) return [...known];
       this.refuseMissing(name);
+      if (options.refresh) this.refuseFailed(name);
       load = this.begin(name);
     }
     try {
@@ -105,6 +110,16 @@ export class SecretsManagerStore implements SecretStore {
     }
   }
 
+  /**
+   * While Secrets Manager throttles (or is down, or refuses), a forced refresh within the interval after a failed
+   * fetch fails with that fetch's error rather than asking again: a flood of bad signatures must not turn into a
+   * flood of GetSecretValue calls then either. Plain reads still fetch (their stale values are served on failure).
+   */
+  private refuseFailed(name: string): void {
+    const failure = this.failed.get(name);
+    if (failure !== undefined && this.now() - failure.at < this.minRefreshIntervalMs) throw failure.error;
+  }
+
   /** A fetch of the secret, shared by every read asked while it is in flight but a forced refresh. */
   private begin(name: string): Promise<string[]> {
     const load: Promise<string[]> = this.load(name).finally(() => {
@@ -134,6 +149,7 @@ export class SecretsManagerStore implements SecretStore {
           const started = this.inFlight.get(name);
           if (started) return started;
           this.refuseMissing(name);
+          this.refuseFailed(name);
           return this.begin(name);
         }),
     };
@@ -146,9 +162,11 @@ export class SecretsManagerStore implements SecretStore {
       const values = await this.fetch(name);
       this.cache.set(name, { values, fetchedAt: this.now() });
       this.missingSince.delete(name);
+      this.failed.delete(name);
       return values;
     } catch (error) {
       if (error instanceof SecretNotFoundError) this.missingSince.set(name, this.now());
+      if (error instanceof TransientDependencyError) this.failed.set(name, { at: this.now(), error });
       throw error;
     }
   }
@@ -157,6 +175,7 @@ export class SecretsManagerStore implements SecretStore {
   clear(): void {
     this.cache.clear();
     this.missingSince.clear();
+    this.failed.clear();
   }
 
   private async fetch(name: string): Promise<string[]> {

@@ -350,6 +350,43 @@ describe("Class: SecretsManagerStore", () => {
     expect(await store.versions("s", { refresh: true })).to.deep.equal(["v2"]);
   });
 
+  it("versions(name, {refresh}) asks Secrets Manager once, not once per refresh, for a flood of forced refreshes within 5 seconds of a throttled read: the others fail at once with its error", async () => {
+    const throttle = { on: false };
+    sm.on(GetSecretValueCommand).callsFake(async (input: { VersionStage: string }) => {
+      if (throttle.on && input.VersionStage === "AWSPREVIOUS") throw throttled();
+      return { SecretString: `${input.VersionStage}-value` };
+    });
+    const store = new SecretsManagerStore(client, { now });
+    await store.versions("hookgate/github-webhook");
+    clock += 10_000; // past the forced refresh's interval, inside the cache's
+    throttle.on = true;
+    const calls = () => sm.commandCalls(GetSecretValueCommand).length;
+    const before = calls();
+    // 50 forged deliveries within one second, each re-reading the secret after its signature did not match.
+    const errors: unknown[] = [];
+    for (let i = 0; i < 50; i++) {
+      clock += 20;
+      errors.push(
+        await store.versions("hookgate/github-webhook", { refresh: true }).catch((e: unknown) => e),
+      );
+    }
+    expect(calls() - before).to.equal(2); // one read: AWSCURRENT and AWSPREVIOUS
+    expect(errors.every((e) => e instanceof TransientDependencyError)).to.equal(true);
+    expect((errors[49] as Error).message).to.contain("ThrottlingException");
+    // 5 seconds after the failed read (the first refresh's), a forced refresh asks again; not a millisecond before.
+    throttle.on = false;
+    clock += 5_000 - 49 * 20 - 1;
+    const early = await store.versions("hookgate/github-webhook", { refresh: true }).catch((e: unknown) => e);
+    expect(early).to.be.instanceOf(TransientDependencyError);
+    expect(calls() - before).to.equal(2);
+    clock += 1;
+    expect(await store.versions("hookgate/github-webhook", { refresh: true })).to.deep.equal([
+      "AWSCURRENT-value",
+      "AWSPREVIOUS-value",
+    ]);
+    expect(calls() - before).to.equal(4);
+  });
+
   it("versions(name) serves stale values while throttled only until ttlMs + staleIfErrorMs, not at that age", async () => {
     currentOnly({ SecretString: "v1" }, throttled());
     const store = new SecretsManagerStore(client, { now, ttlMs: 1_000, staleIfErrorMs: 60_000 });
@@ -533,11 +570,13 @@ describe("Class: SecretsManagerStore, a forced refresh asked while a read is in 
    * While `held`, answers wait until `release` (a slow or retried GetSecretValue).
    */
   function slowSecretsManager(initial: string) {
-    const secret = { value: initial };
+    const secret = { value: initial, throttled: false };
     let held: Array<() => void> | undefined;
     sm.on(GetSecretValueCommand).callsFake(async (input: { VersionStage: string }) => {
       const answer = input.VersionStage === "AWSCURRENT" ? { SecretString: secret.value } : undefined;
+      const throttledNow = secret.throttled;
       if (held) await new Promise<void>((resolve) => held?.push(resolve));
+      if (throttledNow) throw throttled();
       if (!answer) throw notFound();
       return answer;
     });
@@ -599,5 +638,23 @@ describe("Class: SecretsManagerStore, a forced refresh asked while a read is in 
     expect(await plain).to.deep.equal(["v1"]);
     expect(await Promise.all(forced)).to.deep.equal(Array.from({ length: 5 }, () => ["v2"]));
     expect(fake.currentCalls()).to.equal(3);
+  });
+  it("versions(name, {refresh}) asked while a read is in flight fails with that read's error, without a fetch of its own, when that read fails (throttled)", async () => {
+    let clock = 1_000_000;
+    const fake = slowSecretsManager("v1");
+    const store = new SecretsManagerStore(client, { now: () => clock, ttlMs: 60_000 });
+    await store.versions("s");
+    clock += 61_000;
+    fake.hold();
+    fake.secret.throttled = true;
+    const plain = store.versions("s");
+    const forced = Array.from({ length: 3 }, () =>
+      store.versions("s", { refresh: true }).catch((e: unknown) => e),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    fake.release();
+    expect(await plain).to.deep.equal(["v1"]); // stale, within the stale window
+    for (const error of await Promise.all(forced)) expect(error).to.be.instanceOf(TransientDependencyError);
+    expect(fake.currentCalls()).to.equal(2);
   });
 });
