@@ -405,15 +405,27 @@ function withoutCredentialsIn(err: ActionError, sent: Record<string, string>): A
 /**
  * The ways a server can write `secret` back: its URL forms (urlForms), also of the latin1 reading of its UTF-8
  * bytes (undici reads header bytes as latin1, so a Location holding a non-ASCII secret raw reaches the URL parser
- * so), and as a JSON string holds it (below).
+ * so), and each of those as a JSON string holds it (jsonForms: a JSON answer quoting a URL that holds the secret
+ * escapes the URL's / or &). A Set: most forms of most secrets are the same text.
  */
 function spellings(secret: string): Set<string> {
-  const forms = new Set(urlForms(secret));
+  const forms = new Set<string>();
   const latin1 = Buffer.from(secret, "utf8").toString("latin1");
-  if (latin1 !== secret) for (const form of urlForms(latin1)) forms.add(form);
-  // JSON.stringify's escapes; & < > as Go writes them; non-ASCII as \uXXXX (Python's json.dumps, Jackson's
-  // ESCAPE_NON_ASCII); / as \/ (PHP's json_encode); and those together.
-  const json = JSON.stringify(secret).slice(1, -1);
+  for (const value of latin1 === secret ? [secret] : [secret, latin1]) {
+    for (const form of urlForms(value)) for (const json of jsonForms(form)) forms.add(json);
+  }
+  return forms;
+}
+
+/**
+ * `form` and the ways a JSON string holds it: JSON.stringify's escapes; & < > as Go writes them; non-ASCII as
+ * \uXXXX (Python's json.dumps, Jackson's ESCAPE_NON_ASCII); / as \/ (PHP's json_encode); and those together.
+ * The form and at most 8 more; none more for a form with none of " \ / & < >, a control character or non-ASCII
+ * in it (a token, a percent-encoded form).
+ */
+function jsonForms(form: string): Set<string> {
+  const forms = new Set([form]);
+  const json = JSON.stringify(form).slice(1, -1);
   for (const go of [json, json.replace(/[&<>]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)]) {
     for (const ascii of [
       go,

@@ -3,7 +3,7 @@
 // token read as a URL scheme, and send's secret that never travels.
 import { expect } from "chai";
 import { nextHop } from "../../src/actions/gitHost/redirects";
-import { withoutCredentials } from "../../src/actions/http";
+import { apiMessage, withoutCredentials } from "../../src/actions/http";
 import { triggerJenkins } from "../../src/actions/jenkins";
 import { withoutSecrets } from "../../src/cli/send";
 import type { JenkinsRequest } from "../../src/core/types";
@@ -68,6 +68,30 @@ describe("Function: withoutSecrets and a GitLab token an answer echoes in a JSON
       .slice(1, -1)
       .replace(/[&<>]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
     expect(withoutSecrets(`{"token":"${go}"}`, token, undefined)).to.equal('{"token":"[redacted]"}');
+  });
+});
+
+describe("Function: withoutSecrets and withoutCredentials and a URL holding the secret, inside a JSON string", () => {
+  // GitLab secret tokens of 11 characters (sent as they are), with a space and a "/" or "&": a URL holds them
+  // percent-encoded, and a JSON encoder escapes the URL's "/" or "&" around that.
+  it("withoutSecrets takes out the secret's URL form in a JSON answer that writes / as \\/ (PHP's json_encode)", () => {
+    const answer = '{"message":"redirected to http:\\/\\/h\\/pass%20word\\/x"}';
+    expect(withoutSecrets(answer, "pass word/x", undefined)).to.equal(
+      '{"message":"redirected to http:\\/\\/h\\/[redacted]"}',
+    );
+  });
+
+  it("withoutSecrets takes out the secret's URL form in a JSON answer that writes & as \\u0026 (Go's encoding/json)", () => {
+    const answer = '{"next":"http://h/?t=pass%20word\\u0026x"}';
+    expect(withoutSecrets(answer, "pass word&x", undefined)).to.equal('{"next":"http://h/?t=[redacted]"}');
+  });
+
+  it("withoutCredentials takes out a password's URL form in a server's message that quotes JSON (an upstream's answer inside its own)", () => {
+    const body = JSON.stringify({
+      message: 'upstream said {"location":"https:\\/\\/h\\/login\\/pass%20word\\/x"}',
+    });
+    const message = withoutCredentials(apiMessage(body), basic("ci-bot", "pass word/x"));
+    expect(message).to.equal('upstream said {"location":"https:\\/\\/h\\/login\\/[redacted]"}');
   });
 });
 
