@@ -360,7 +360,8 @@ export function header(headers: HttpResponse["headers"], name: string): string |
  * echoed Authorization header, a Location), and it goes to logs, dead letters and commit statuses. Covers a
  * header's whole value, the part after its scheme (Bearer, token, Basic) and a Basic pair's decoded user and
  * password, each also as a URL, a JSON string or a latin1 reading of its UTF-8 holds it (spellings), in any case
- * of ASCII letters; and the same of every egress proxy's credentials (a proxy can pass its Proxy-Authorization
+ * of ASCII letters, and as the IPv4 address a URL parser writes for it where that stands as a URL's host
+ * (addressForm); and the same of every egress proxy's credentials (a proxy can pass its Proxy-Authorization
  * on, and the server echo it). Nothing shorter than 8 characters, however long its spellings: it would blank
  * ordinary words. `also.values`: more values taken out as they are (not split); `also.anyLength`: values taken
  * out however short (`hookgate send`'s own secret and proxy password).
@@ -387,9 +388,15 @@ export function withoutCredentials(
   }
   for (const value of proxyCredentials) secrets.add(value);
   const out = new Set<string>();
-  for (const secret of secrets) if (secret.length >= 8) for (const form of spellings(secret)) out.add(form);
-  for (const value of also.anyLength ?? []) for (const form of spellings(value)) out.add(form);
-  return redacted(text, out);
+  const addresses = new Set<string>();
+  const add = (secret: string) => {
+    for (const form of spellings(secret)) out.add(form);
+    const address = addressForm(secret);
+    if (address !== undefined) addresses.add(address);
+  };
+  for (const secret of secrets) if (secret.length >= 8) add(secret);
+  for (const value of also.anyLength ?? []) add(value);
+  return redacted(text, out, addresses);
 }
 
 /** `err` with its message and public message without the credentials `sent`. */
@@ -475,34 +482,57 @@ const formEncoded = (value: string) => new URLSearchParams({ x: value }).toStrin
 
 /**
  * `secret` as a URL's host name writes it, when the whole secret can be one (no user info, port, path, query or
- * fragment delimiter in it): the parser lower-cases it and writes non-ASCII labels as punycode.
+ * fragment delimiter in it): the parser lower-cases it and writes non-ASCII labels as punycode. Not an IPv4
+ * address the parser wrote from other digits (addressForm).
  */
 function hostForm(secret: string): string | undefined {
+  const host = parsedHost(secret);
+  return host === undefined || isAddressOfOtherDigits(host, secret) ? undefined : host;
+}
+
+/**
+ * The IPv4 address the URL parser writes for `secret` as a host, when that is other text than the secret: from 8
+ * characters on ("12345678" is 0.188.97.78, "2130706433" is 127.0.0.1) it gives the secret back, and redacted
+ * takes it out where it stands as a URL's whole host (after / or @, no digit or dot after it), which is where a
+ * parser writes it. Elsewhere it is an address a message names for its own reasons (a connection error's
+ * 127.0.0.1:8080, the 0.0.0.1 inside 10.0.0.1). For a short value ("127.1" is 127.0.0.1, send's own secret)
+ * none: an address like any other.
+ */
+function addressForm(secret: string): string | undefined {
+  const host = parsedHost(secret);
+  return host !== undefined && isAddressOfOtherDigits(host, secret) && secret.length >= 8 ? host : undefined;
+}
+
+function parsedHost(secret: string): string | undefined {
   if (/[:@/\\?#]/.test(secret)) return undefined;
   try {
-    const host = new URL(`http://${secret}/`).hostname;
-    // An IPv4 address the parser wrote from other digits: for a short value ("127.1" is 127.0.0.1, send's own
-    // secret) an address like any other, not taken out; from 8 characters on ("12345678" is 0.188.97.78) it
-    // gives the secret back, and is.
-    return /^[\d.]+$/.test(host) && host !== secret && secret.length < 8 ? undefined : host;
+    return new URL(`http://${secret}/`).hostname;
   } catch {
     return undefined;
   }
 }
 
+const isAddressOfOtherDigits = (host: string, secret: string) => /^[\d.]+$/.test(host) && host !== secret;
+
 /**
  * `text` with every stretch one of `secrets` covers as [redacted], ASCII letters matched in either case (a
- * parsed URL lower-cases its host; hex escapes come in both cases); overlapping matches make one stretch.
- * Linear in the text for each secret: a stretch already covered is not filled again.
+ * parsed URL lower-cases its host; hex escapes come in both cases); overlapping matches make one stretch. Each
+ * of `addresses` (addressForm) only where it stands as a URL's host (isWholeHost). Linear in the text for each
+ * secret: a stretch already covered is not filled again.
  */
-function redacted(text: string, secrets: Iterable<string>): string {
+function redacted(text: string, secrets: Iterable<string>, addresses: Iterable<string> = []): string {
   // ASCII letters only: String.toLowerCase changes the length of some non-ASCII text, and the indexes must hold.
   const folded = asciiLower(text);
   let covered: Uint8Array | undefined;
-  for (const secret of new Set([...secrets].map(asciiLower))) {
+  const anywhere = new Set([...secrets].map(asciiLower));
+  // An address that is also a secret's own spelling (a password 0.188.97.78 beside one 12345678) goes anywhere.
+  const hosts = new Set([...addresses].filter((address) => !anywhere.has(address)));
+  for (const secret of [...anywhere, ...hosts]) {
     if (secret === "") continue;
+    const host = hosts.has(secret);
     let filled = 0;
     for (let at = folded.indexOf(secret); at !== -1; at = folded.indexOf(secret, at + 1)) {
+      if (host && !isWholeHost(folded, at, secret.length)) continue;
       covered ??= new Uint8Array(text.length);
       covered.fill(1, Math.max(at, filled), at + secret.length);
       filled = at + secret.length;
@@ -517,6 +547,17 @@ function redacted(text: string, secrets: Iterable<string>): string {
     out += hidden ? "[redacted]" : text.slice(start, at);
   }
   return out;
+}
+
+/**
+ * Whether the `length` characters at `at` of the lower-cased `text` stand as a URL's whole host: after a / (a
+ * URL's //, JSON's \/\/) or user info's @, also percent-encoded (%2f, %40: a URL inside another's query), and no
+ * digit or dot after them (a longer address).
+ */
+function isWholeHost(text: string, at: number, length: number): boolean {
+  const before =
+    text[at - 1] === "/" || text[at - 1] === "@" || /%(2f|40)$/.test(text.slice(Math.max(0, at - 3), at));
+  return before && !/[\d.]/.test(text[at + length] ?? "");
 }
 
 function asciiLower(text: string): string {

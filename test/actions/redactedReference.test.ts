@@ -5,18 +5,28 @@ import { runs } from "../support/propertyRuns";
 
 /**
  * The plain definition of what withoutCredentials' redacted does, against which its one-pass "filled" loop is
- * checked: every place a secret starts (A-Z folded to a-z, in the text and in the secret), each of its
- * characters hidden, and each run of hidden characters written as one [redacted].
+ * checked: every place a secret starts (A-Z folded to a-z, in the text and in the secret), and every place a
+ * host form (a secret's IPv4 address) stands as a URL's whole host, each of its characters hidden, and each run
+ * of hidden characters written as one [redacted].
  */
-function naiveRedacted(text: string, secrets: readonly string[]): string {
+function naiveRedacted(text: string, secrets: readonly string[], hosts: readonly string[] = []): string {
   const fold = (value: string) => value.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
   const folded = fold(text);
   const hidden = new Array<boolean>(text.length).fill(false);
+  const hide = (secret: string, at: number) => {
+    for (let each = at; each < at + secret.length; each++) hidden[each] = true;
+  };
   for (const secret of secrets.map(fold)) {
     if (secret === "") continue;
-    for (let at = 0; at + secret.length <= folded.length; at++) {
-      if (!folded.startsWith(secret, at)) continue;
-      for (let each = at; each < at + secret.length; each++) hidden[each] = true;
+    for (let at = 0; at + secret.length <= folded.length; at++)
+      if (folded.startsWith(secret, at)) hide(secret, at);
+  }
+  // A host form only as a URL's whole host: after / or @ (or %2F, %40), with no digit or dot after it.
+  for (const host of hosts) {
+    for (let at = 0; at + host.length <= folded.length; at++) {
+      const after = folded[at + host.length];
+      const before = ["/", "@", "%2f", "%40"].some((mark) => folded.slice(0, at).endsWith(mark));
+      if (folded.startsWith(host, at) && before && !(after && /[\d.]/.test(after))) hide(host, at);
     }
   }
   let out = "";
@@ -53,10 +63,47 @@ describe("Function: withoutCredentials' redacted against a naive reference", () 
     );
   });
 
+  it("withoutCredentials hides a numeric secret anywhere and the IPv4 address a URL parser writes for it (from 8 characters on) only where a naive scan finds it as a URL's whole host", () => {
+    // Decimal, octal (a leading 0) or hexadecimal, 5 to 10 characters: most have an IPv4 host form (2130706433
+    // is 127.0.0.1, 00000001 is 0.0.0.1), some are too large for one. Texts are made of the secret, its host
+    // form, that form's neighbours in an address and the marks a URL puts before a host.
+    const numeric = fc
+      .tuple(
+        fc.constantFrom("", "0x"),
+        fc.string({ unit: fc.constantFrom("0", "1", "2", "7"), minLength: 5, maxLength: 10 }),
+      )
+      .map(([prefix, digits]) => prefix + digits);
+    const pieces = fc.array(
+      fc.constantFrom("HOST", "SECRET", "/", "//", "@", "%2F", "%40", ".", "1", "0", ":", " ", "x"),
+      { maxLength: 12 },
+    );
+    fc.assert(
+      fc.property(numeric, pieces, (secret, parts) => {
+        let host: string | undefined;
+        try {
+          host = new URL(`http://${secret}/`).hostname;
+        } catch {
+          host = undefined;
+        }
+        const address = host !== undefined && host !== secret && secret.length >= 8 ? host : undefined;
+        const text = parts
+          .map((part) => (part === "HOST" ? (host ?? "127.0.0.1") : part === "SECRET" ? secret : part))
+          .join("");
+        expect(withoutCredentials(text, {}, { anyLength: [secret] })).to.equal(
+          naiveRedacted(text, [secret], address === undefined ? [] : [address]),
+        );
+      }),
+      { numRuns: runs(2000) },
+    );
+  });
+
   it("withoutCredentials' naive reference itself hides overlapping, adjacent and nested matches as one stretch", () => {
     expect(naiveRedacted("xababax", ["aba"])).to.equal("x[redacted]x");
     expect(naiveRedacted("xabbax", ["ab", "ba"])).to.equal("x[redacted]x");
     expect(naiveRedacted("xAbx ab", ["b", "ab"])).to.equal("x[redacted]x [redacted]");
+    expect(naiveRedacted("10.0.0.1 //0.0.0.1: //0.0.0.12", [], ["0.0.0.1"])).to.equal(
+      "10.0.0.1 //[redacted]: //0.0.0.12",
+    );
   });
 
   it("withoutCredentials keeps the [redacted] it writes: a later secret that is part of the marker does not match it", () => {

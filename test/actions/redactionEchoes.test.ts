@@ -184,6 +184,52 @@ describe("Function: withoutCredentials and an 8-digit password's host form", () 
   });
 });
 
+describe("Function: withoutCredentials and the IPv4 address a numeric password's host form is", () => {
+  // The URL parser writes http://2130706433/ as http://127.0.0.1/ and http://00000001/ (octal) as http://0.0.0.1/.
+  const loopback = basic("ci-bot", "2130706433");
+  const zeroOne = basic("ci-bot", "00000001");
+
+  it("withoutCredentials keeps 127.0.0.1 in a connection error that names it for its own reasons, when the password 2130706433's host form is 127.0.0.1", () => {
+    expect(new URL("http://2130706433/").hostname).to.equal("127.0.0.1");
+    const message = "connect ECONNREFUSED 127.0.0.1:8080";
+    expect(withoutCredentials(message, loopback)).to.equal(message);
+  });
+
+  it("withoutCredentials keeps the address 10.0.0.1 whole, alone or as a URL's host, when the password 00000001's host form 0.0.0.1 is part of it", () => {
+    expect(new URL("http://00000001/").hostname).to.equal("0.0.0.1");
+    for (const message of ["connect ETIMEDOUT 10.0.0.1:443", "redirect to http://10.0.0.1/login"]) {
+      expect(withoutCredentials(message, zeroOne)).to.equal(message);
+    }
+  });
+
+  it("withoutCredentials takes out a password's IPv4 host form where it stands as a URL's whole host: after //, user info's @, JSON's \\/\\/, or percent-encoded in a query", () => {
+    const shown = (message: string) => withoutCredentials(message, loopback);
+    expect(shown("redirect to http://127.0.0.1:8080/login")).to.equal(
+      "redirect to http://[redacted]:8080/login",
+    );
+    expect(shown("redirect to http://u:p@127.0.0.1/")).to.equal("redirect to http://u:p@[redacted]/");
+    expect(shown('{"location":"http:\\/\\/127.0.0.1\\/x"}')).to.equal(
+      '{"location":"http:\\/\\/[redacted]\\/x"}',
+    );
+    expect(shown("/login?next=http%3A%2F%2F127.0.0.1%2Fjob")).to.equal(
+      "/login?next=http%3A%2F%2F[redacted]%2Fjob",
+    );
+    expect(shown("/login?next=http%3A%2F%2Fu%40127.0.0.1")).to.equal(
+      "/login?next=http%3A%2F%2Fu%40[redacted]",
+    );
+    // Another address, longer than the host form: kept.
+    expect(shown("redirect to http://127.0.0.12/ or http://127.0.0.1.example/")).to.equal(
+      "redirect to http://127.0.0.12/ or http://127.0.0.1.example/",
+    );
+  });
+
+  it("withoutCredentials takes out a credential that is itself a dotted address anywhere, also when another credential's host form is the same address", () => {
+    // The user 0.188.97.78 is a value sent as it is; the password 12345678's host form is the same text.
+    const sent = basic("0.188.97.78", "12345678");
+    expect(withoutCredentials("user 0.188.97.78 unknown", sent)).to.equal("user [redacted] unknown");
+  });
+});
+
 describe("Function: withoutSecrets and a GitLab token a JSON encoder writes with \\u escapes for non-ASCII", () => {
   it("withoutSecrets takes out a token an answer holds as Python's json.dumps (ensure_ascii) or Jackson's ESCAPE_NON_ASCII writes it", () => {
     const token = "glpat-Tökenwert-1234";
