@@ -34,6 +34,21 @@ export const CLAIM_CONDITION = "attribute_not_exists(pk) OR #state = :dead OR #e
  */
 export const TAKEOVER_CONDITION = "#state = :pending AND #updatedAt < :stale AND #generation = :g";
 
+/**
+ * A mark lands on its own generation; "queued" only over the claim (the work path may already have recorded
+ * done or dead). "done" lands on a later generation that is `dead` too, keeping that generation's number: the
+ * delivery's action ran (a dead letter of an older generation, redriven), so the later generation's dead
+ * letter, redriven after it, is skipped as finished, and the Git host's redelivery is answered duplicate. Not
+ * on a later `pending` or `queued` one: its message may be on its way, in the queue or running, and its own
+ * mark decides.
+ */
+export const MARK_CONDITION: Record<DeliveryState, string> = {
+  pending: "#generation = :g",
+  queued: "#generation = :g AND #state = :pending",
+  done: "#generation = :g OR (#generation > :g AND #state = :dead)",
+  dead: "#generation = :g",
+};
+
 export interface DynamoDedupeStoreOptions {
   now?: () => number;
   ttlSeconds?: number;
@@ -191,9 +206,7 @@ export class DynamoDedupeStore implements DedupeStore {
           TableName: this.tableName,
           Key: { pk: { S: dedupeKey(route, deliveryId) } },
           UpdateExpression: "SET #state = :state, #updatedAt = :now, #expiresAt = :expires",
-          // "queued" only over the claim: the work path may already have recorded done or dead.
-          ConditionExpression:
-            state === "queued" ? "#generation = :g AND #state = :pending" : "#generation = :g",
+          ConditionExpression: MARK_CONDITION[state],
           ExpressionAttributeNames: STATE_NAMES,
           ExpressionAttributeValues: {
             ":state": { S: state },
@@ -201,12 +214,13 @@ export class DynamoDedupeStore implements DedupeStore {
             ":now": { N: String(now) },
             ":expires": { N: String(Math.floor(now / 1000) + this.ttlSeconds) },
             ...(state === "queued" ? { ":pending": { S: "pending" } } : {}),
+            ...(state === "done" ? { ":dead": { S: "dead" } } : {}),
           },
         }),
         untilDeadline(limits),
       );
     } catch (error) {
-      // A newer generation owns the item (or it expired), or the work path finished it: keep that.
+      // A newer generation owns the item (not dead, for a done mark), or the work path finished it: keep that.
       if (awsErrorName(error) === "ConditionalCheckFailedException") return;
       throw cutShort("DynamoDB dedupe mark failed", error, limits) ?? dependency("mark", error);
     }

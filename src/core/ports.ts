@@ -68,9 +68,11 @@ export type ClaimResult =
 export interface DedupeStore {
   claim(route: string, deliveryId: string): Promise<ClaimResult>;
   /**
-   * Record a state for one generation; an older generation never overwrites a newer one. "queued" is
-   * only written over the claim ("pending"): the work path may have finished (done, dead) before the
-   * receive path records that it queued the item, and that outcome must stay.
+   * Record a state for one generation; an older generation never overwrites a newer one, but for "done"
+   * over a newer generation that is "dead": the item then reads done, at the newer generation's number (the
+   * delivery's action ran, so that generation's dead letter, redriven, is skipped, and a redelivery is a
+   * duplicate). "queued" is only written over the claim ("pending"): the work path may have finished (done,
+   * dead) before the receive path records that it queued the item, and that outcome must stay.
    */
   mark(
     route: string,

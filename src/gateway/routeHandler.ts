@@ -743,7 +743,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const later = await supersededBy(item);
     if (later?.state === "done") {
       // A crash made SQS bring back a record that had finished, or a dead letter was redriven after the Git
-      // host's redelivery of it finished as a later generation: do not run its action twice.
+      // host's redelivery of it finished as a later generation, or after an earlier generation's dead letter,
+      // redriven before it, ran the action (its done mark lands on this generation's dead one: see
+      // DedupeStore.mark): do not run its action twice.
       const detail =
         later.generation === item.generation
           ? "this generation already finished"
@@ -835,7 +837,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
    * a mark too old to say where that message is decides nothing.
    * Not `pending`: that claim's enqueue may have failed (released), or may never have finished, and nothing
    * else may hold the delivery: this record runs. Not `dead`: the later generation did not run the action, and
-   * this record is what was redriven: it runs.
+   * this record is what was redriven: it runs, and its `done` mark lands on that dead generation (keeping its
+   * number), so that generation's own dead letter, redriven after it, is skipped as finished.
    * An earlier generation is never one: the store reads an earlier generation than one it gave out only after
    * its item expired and was deleted (8 days) and the delivery was accepted anew from generation 1; this
    * record was accepted too, and runs.

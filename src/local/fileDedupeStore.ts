@@ -1,7 +1,8 @@
 // DedupeStore persisted under the state dir, with the semantics of the deployed (DynamoDB) one:
 // a claim succeeds when the id is new, when its last generation died, or when a "pending" claim was
 // abandoned (a dead one's next claim takes generation + 1, an abandoned one is taken over as the same
-// generation); an older generation never overwrites a newer one. An entry expires as the deployed item
+// generation); an older generation never overwrites a newer one, but for its done over a newer dead one
+// (src/aws/dedupe.ts MARK_CONDITION says why). An entry expires as the deployed item
 // does, once its expiresAt second (its last change's second + DEDUPE_TTL_SECONDS) has passed, and is
 // dropped then (DynamoDB's TTL deletes an expired item lazily: until it does, the deployed claim takes the
 // next generation and keeps the first claim's time, where here the next claim is generation 1 again).
@@ -86,10 +87,14 @@ export class FileDedupeStore implements DedupeStore {
   async mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void> {
     const key = keyOf(route, deliveryId);
     const entry = this.live(key, this.now());
-    // Only the current generation may change its state; an older one never overwrites a newer one.
-    if (!entry || entry.generation !== generation) return;
+    if (!entry) return;
+    // Only the current generation may change its state, but for one case (as the deployed store's
+    // MARK_CONDITION): an older generation's done lands on a later one that is dead, keeping the later
+    // generation's number (the action ran: that generation's dead letter, redriven, is then skipped).
+    const overDead = state === "done" && entry.generation > generation && entry.state === "dead";
+    if (entry.generation !== generation && !overDead) return;
     if (state === "queued" && entry.state !== "pending") return; // the work path got there first
-    this.set(key, { state, generation, at: this.now(), first: entry.first }, false);
+    this.set(key, { state, generation: entry.generation, at: this.now(), first: entry.first }, false);
     // Written now, not at the end of the turn: the queue may record its message deleted in this turn, and
     // a kill -9 between the two writes left the delivery "queued" for 8 days, its redelivery a duplicate.
     // A write that fails rejects the mark, which the caller logs as a failed DynamoDB mark; its lines stay

@@ -286,6 +286,46 @@ describe("DynamoDedupeStore against dynalite (a DynamoDB engine)", () => {
     expect(await store.state(ROUTE, "stale")).to.deep.equal({ state: "done", generation: 2 });
   });
 
+  it("mark done of an older generation writes over a newer generation that is dead, keeping the newer one's number; the next claim is then a duplicate", async () => {
+    const { store, at } = storeAt();
+    await store.claim(ROUTE, "over-dead");
+    await store.mark(ROUTE, "over-dead", 1, "dead");
+    await store.claim(ROUTE, "over-dead");
+    await store.mark(ROUTE, "over-dead", 2, "dead");
+    at(T0 + 3000);
+    await store.mark(ROUTE, "over-dead", 1, "dead");
+    expect(await stored("over-dead")).to.include({ state: "dead", generation: 2, updatedAt: T0 });
+    await store.mark(ROUTE, "over-dead", 1, "done");
+    expect(await stored("over-dead")).to.include({
+      state: "done",
+      generation: 2,
+      updatedAt: T0 + 3000,
+      [DEDUPE_TTL_ATTRIBUTE]: (T0 + 3000) / 1000 + TTL_SECONDS,
+    });
+    expect(await store.state(ROUTE, "over-dead")).to.deep.equal({ state: "done", generation: 2 });
+    expect(await store.claim(ROUTE, "over-dead")).to.deep.equal({
+      claimed: false,
+      state: "done",
+      generation: 2,
+    });
+  });
+
+  it("mark done of an older generation leaves a newer generation that is pending or queued alone", async () => {
+    const { store, at } = storeAt();
+    for (const state of ["pending", "queued"] as const) {
+      const id = `over-${state}`;
+      await store.claim(ROUTE, id);
+      await store.mark(ROUTE, id, 1, "dead");
+      await store.claim(ROUTE, id);
+      if (state === "queued") await store.mark(ROUTE, id, 2, "queued");
+      const before = await item(id);
+      at(T0 + 3000);
+      await store.mark(ROUTE, id, 1, "done");
+      expect(await item(id)).to.deep.equal(before);
+      at(T0);
+    }
+  });
+
   it("release of an older generation, or of a claim already queued, changes nothing", async () => {
     const { store } = storeAt();
     await store.claim(ROUTE, "release-stale");

@@ -8,7 +8,13 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
-import { CLAIM_CONDITION, DynamoDedupeStore, dedupeKey, TAKEOVER_CONDITION } from "../../src/aws/dedupe";
+import {
+  CLAIM_CONDITION,
+  DynamoDedupeStore,
+  dedupeKey,
+  MARK_CONDITION,
+  TAKEOVER_CONDITION,
+} from "../../src/aws/dedupe";
 import { TransientDependencyError } from "../../src/core/errors";
 import { DEDUPE_TTL_SECONDS } from "../../src/core/policy";
 
@@ -233,12 +239,12 @@ describe("Class: DynamoDedupeStore", () => {
 
   it("mark(route, id, generation, state) updates state and TTL only for that generation", async () => {
     ddb.on(UpdateItemCommand).resolves({});
-    await store.mark("api-build", "d-1", 2, "done");
+    await store.mark("api-build", "d-1", 2, "dead");
     const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
     expect(input?.Key).to.deep.equal({ pk: { S: "api-build#d-1" } });
     expect(input?.ConditionExpression).to.equal("#generation = :g");
     expect(input?.ExpressionAttributeValues?.[":g"]).to.deep.equal({ N: "2" });
-    expect(input?.ExpressionAttributeValues?.[":state"]).to.deep.equal({ S: "done" });
+    expect(input?.ExpressionAttributeValues?.[":state"]).to.deep.equal({ S: "dead" });
     expect(input?.ExpressionAttributeValues?.[":expires"]).to.deep.equal({
       N: String(NOW / 1000 + DEDUPE_TTL_SECONDS),
     });
@@ -253,6 +259,16 @@ describe("Class: DynamoDedupeStore", () => {
     ddb.reset();
     ddb.on(UpdateItemCommand).rejects(conditionFailed());
     await store.mark("api-build", "d-1", 2, "queued"); // already done or dead: quietly kept
+  });
+
+  it('mark(route, id, generation, "done") writes over that generation, or over a newer one that is dead', async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    await store.mark("api-build", "d-1", 2, "done");
+    const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
+    expect(input?.ConditionExpression).to.equal("#generation = :g OR (#generation > :g AND #state = :dead)");
+    expect(input?.ConditionExpression).to.equal(MARK_CONDITION.done);
+    expect(input?.ExpressionAttributeValues?.[":dead"]).to.deep.equal({ S: "dead" });
+    expect(input?.UpdateExpression).to.not.contain("#generation");
   });
 
   it("mark(...) of an older generation is ignored quietly (a newer one owns the item)", async () => {
@@ -430,6 +446,7 @@ describe("Class: DynamoDedupeStore", () => {
       ":g": { N: "2" },
       ":now": { N: String(NOW) },
       ":expires": { N: String(NOW / 1000 + DEDUPE_TTL_SECONDS) },
+      ":dead": { S: "dead" },
     });
   });
 

@@ -100,7 +100,10 @@ class DedupeModel {
 
   mark(key: string, generation: number, state: DeliveryState, now: number): void {
     const entry = this.live(key, now);
-    if (!entry || entry.generation !== generation) return;
+    if (!entry) return;
+    // An older generation's done lands on a newer dead one, which keeps its generation (MARK_CONDITION).
+    const overDead = state === "done" && entry.generation > generation && entry.state === "dead";
+    if (entry.generation !== generation && !overDead) return;
     if (state === "queued" && entry.state !== "pending") return;
     Object.assign(entry, { state, updatedAt: now, expiresAt: seconds(now) + DEDUPE_TTL_SECONDS });
   }
@@ -360,6 +363,31 @@ describe("Property: the three DedupeStores answer as the deployed store's model 
     await play(T0, [
       { op: "claim", key: { route: "api-build", id: "d1" } },
       { op: "advance", ms: DEDUPE_TTL_SECONDS * 1000 + 1 },
+      { op: "restart" },
+    ]);
+  });
+
+  it("an older generation's done mark over a newer one: every store writes done at the newer generation when that one is dead, and nothing when it is queued or pending", async () => {
+    const d1 = { route: "api-build", id: "d1" } as const;
+    const d2 = { route: "api-build", id: "d2" } as const;
+    const long = { route: "docs-zip", id: "long" } as const;
+    const twoGenerations = (key: Key): Op[] => [
+      { op: "claim", key },
+      { op: "mark", key, gen: 0, state: "dead" },
+      { op: "claim", key },
+    ];
+    await play(T0, [
+      ...twoGenerations(d1),
+      { op: "mark", key: d1, gen: 0, state: "dead" },
+      { op: "advance", ms: 1_000 },
+      { op: "mark", key: d1, gen: -1, state: "dead" },
+      { op: "mark", key: d1, gen: -1, state: "done" },
+      { op: "claim", key: d1 },
+      ...twoGenerations(d2),
+      { op: "mark", key: d2, gen: 0, state: "queued" },
+      { op: "mark", key: d2, gen: -1, state: "done" },
+      ...twoGenerations(long),
+      { op: "mark", key: long, gen: -1, state: "done" },
       { op: "restart" },
     ]);
   });

@@ -431,7 +431,7 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     expect(h.logs.of("backoff failed")).to.have.length(1);
   });
 
-  it("work never marks an older generation over a newer one", async () => {
+  it("work never marks an older generation over a newer one that is pending", async () => {
     const h = harness(ok);
     const item = workItem({ deliveryId: "w-gen" });
     await accepted(h.dedupe, item); // generation 1
@@ -522,6 +522,30 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
       expect(h.logs.of("attempt")[0]).to.deep.include({ generation: 1, outcome: "done" });
     });
   }
+
+  it("work runs a delivery's action once when the dead letters of two of its generations are redriven, oldest first: the older one's done finishes the later dead generation, whose letter is skipped, and a redelivery is a duplicate", async () => {
+    const h = harness(ok);
+    // Jenkins was down for hours: generation 1 died, and so did the Git host's redelivery (generation 2).
+    const first = workItem({ deliveryId: "w-both-dead" });
+    await accepted(h.dedupe, first);
+    await h.dedupe.mark("api-build", "w-both-dead", 1, "dead");
+    const second = workItem({ deliveryId: "w-both-dead" });
+    await accepted(h.dedupe, second);
+    await h.dedupe.mark("api-build", "w-both-dead", 2, "dead");
+    // The DLQ redriven: SQS moves the older letter first.
+    for (const item of [first, second]) await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))]));
+    expect(h.ran).to.deep.equal(["w-both-dead"]);
+    expect(h.logs.of("attempt").map((line) => [line.generation, line.outcome, line.detail])).to.deep.equal([
+      [1, "done", "queued as https://jenkins/queue/item/1/"],
+      [2, "already-done", "this generation already finished"],
+    ]);
+    expect(h.dedupe.peek("api-build", "w-both-dead")).to.deep.equal({ state: "done", generation: 2 });
+    expect(await h.dedupe.claim("api-build", "w-both-dead")).to.deep.equal({
+      claimed: false,
+      state: "done",
+      generation: 2,
+    });
+  });
 
   it("work runs a dead letter whose delivery's later generation reads queued only in an item past its expiry (DynamoDB had not deleted it yet)", async () => {
     let now = 1_800_000_000_000;
