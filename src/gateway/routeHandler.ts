@@ -22,7 +22,7 @@ import { deliveryIdOf, eventName } from "../core/events/headers";
 import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { headerBag, singleHeader } from "../core/headers";
 import { compileMatcher, decideChanges } from "../core/match";
-import { MAX_ATTEMPTS, MAX_BODY_BYTES, retryDelayMs } from "../core/policy";
+import { MAX_ATTEMPTS, MAX_BODY_BYTES, PENDING_CLAIM_TTL_SECONDS, retryDelayMs } from "../core/policy";
 import type { CallLimits, DeadLetterQueue, DedupeStore, LogFn, SecretStore, WorkQueue } from "../core/ports";
 import { renderRequest } from "../core/render";
 import { parseSecretValues } from "../core/secretValues";
@@ -124,6 +124,8 @@ interface DeliveryLog {
   via?: string;
   generation?: number;
   error?: string;
+  /** Queued, but the queued mark failed: the claim stays pending (not logged; the late line's reason says it). */
+  queuedMarkFailed?: true;
 }
 
 /** A finished answer: what accept returns, or what a helper throws to end the pipeline early. */
@@ -308,7 +310,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     fields.status = TIMED_OUT.statusCode;
     fields.late = true;
     if (answer.statusCode === 202) {
-      fields.reason = "queued after the timeout's 503: it will run, and its redelivery is answered duplicate";
+      fields.reason = line.queuedMarkFailed
+        ? // The claim stays pending (enqueue's catch): a redelivery is read as another request's, in progress.
+          `queued after the timeout's 503, but marking it queued failed: it will run; a redelivery is answered 503 (in progress) until its work records its outcome (done: duplicate; dead: accepted as the next generation) or its claim is ${PENDING_CLAIM_TTL_SECONDS} s old (then accepted again as this generation, which runs once)`
+        : "queued after the timeout's 503: it will run, and its redelivery is answered duplicate";
     }
     try {
       log(fields);
@@ -547,6 +552,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       // a redelivery meanwhile is answered 503 (in progress), and once the claim has expired it is
       // queued again (at least once).
       line.error = `marking the delivery queued failed: ${(error as Error)?.message ?? error}`;
+      line.queuedMarkFailed = true;
     }
     return new Answer(202, "queued", reason, "queued");
   }

@@ -10,8 +10,8 @@ import {
   WorkItemTooLargeError,
 } from "../../src/core/errors";
 import { headerBag } from "../../src/core/headers";
-import { MAX_BODY_BYTES } from "../../src/core/policy";
-import type { ClaimResult, DedupeStore, SecretStore, WorkQueue } from "../../src/core/ports";
+import { MAX_BODY_BYTES, PENDING_CLAIM_TTL_SECONDS } from "../../src/core/policy";
+import type { ClaimResult, DedupeStore, DeliveryState, SecretStore, WorkQueue } from "../../src/core/ports";
 import type { Route, WorkItem } from "../../src/core/types";
 import { signatureHeaders } from "../../src/core/verify";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
@@ -1044,11 +1044,19 @@ describe("Function: createRouteHandler(deps).receive (answers, headers and log l
     expect(logs.of("delivery")[0]).to.deep.include({ decision: "timeout", status: 503 });
   });
 
+  /** A dedupe store whose "queued" mark fails, as a throttled DynamoDB UpdateItem does. */
+  class QueuedMarkFails extends MemoryDedupeStore {
+    override async mark(route: string, deliveryId: string, generation: number, state: DeliveryState) {
+      if (state === "queued") throw new TransientDependencyError("DynamoDB dedupe mark failed: throttled");
+      return super.mark(route, deliveryId, generation, state);
+    }
+  }
+
   /**
    * A handler whose queue send waits until `finish` is called (after the 20 ms deadline has answered 503), then
    * takes the item or fails; `late` resolves with the second delivery line.
    */
-  function lateSendHarness() {
+  function lateSendHarness(dedupe = new MemoryDedupeStore()) {
     let finish: (outcome: "sent" | Error) => void = () => {};
     const gate = new Promise<"sent" | Error>((resolve) => {
       finish = resolve;
@@ -1059,7 +1067,6 @@ describe("Function: createRouteHandler(deps).receive (answers, headers and log l
     });
     const logs = new LogCollector();
     const sent: WorkItem[] = [];
-    const dedupe = new MemoryDedupeStore();
     const handler = createRouteHandler({
       route: jenkinsRoute(),
       secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
@@ -1101,6 +1108,46 @@ describe("Function: createRouteHandler(deps).receive (answers, headers and log l
       reason: "queued after the timeout's 503: it will run, and its redelivery is answered duplicate",
     });
     expect(h.logs.of("delivery").map((l) => l.decision)).to.deep.equal(["timeout", "queued"]);
+  });
+
+  it("receive's late queued line says a redelivery is answered 503 (in progress) when the queued mark failed, until the claim is 60 s old, when it is accepted again as the same generation", async () => {
+    let now = 1_800_000_000_000;
+    const h = lateSendHarness(new QueuedMarkFails({ now: () => now }));
+    const answer = parseAnswer(await h.handler.receive(githubDelivery({ deliveryId: "d-late-unmarked" })));
+    expect(answer.statusCode).to.equal(503);
+    h.finish("sent");
+    const late = await h.late;
+    expect(h.sent).to.have.length(1);
+    expect(late).to.deep.include({
+      decision: "queued",
+      status: 503,
+      late: true,
+      generation: 1,
+      reason: `queued after the timeout's 503, but marking it queued failed: it will run; a redelivery is answered 503 (in progress) until its work records its outcome (done: duplicate; dead: accepted as the next generation) or its claim is ${PENDING_CLAIM_TTL_SECONDS} s old (then accepted again as this generation, which runs once)`,
+      error: "marking the delivery queued failed: DynamoDB dedupe mark failed: throttled",
+    });
+    // As the line says: in progress, then (the claim 60 s old) accepted again as generation 1.
+    const again = parseAnswer(await h.handler.receive(githubDelivery({ deliveryId: "d-late-unmarked" })));
+    expect([again.statusCode, again.body.reason]).to.deep.equal([
+      503,
+      "this delivery is being accepted by another request; redeliver it if it does not show as accepted",
+    ]);
+    now += PENDING_CLAIM_TTL_SECONDS * 1000 + 1;
+    const later = parseAnswer(await h.handler.receive(githubDelivery({ deliveryId: "d-late-unmarked" })));
+    expect(later.statusCode).to.equal(202);
+    expect(h.sent.map((item) => item.generation)).to.deep.equal([1, 1]);
+  });
+
+  it("receive answers a redelivery 200 duplicate once the work recorded done, though the late enqueue's queued mark had failed", async () => {
+    const h = lateSendHarness(new QueuedMarkFails());
+    await h.handler.receive(githubDelivery({ deliveryId: "d-late-unmarked-done" }));
+    h.finish("sent");
+    await h.late;
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(h.sent[0]))]));
+    const again = parseAnswer(
+      await h.handler.receive(githubDelivery({ deliveryId: "d-late-unmarked-done" })),
+    );
+    expect([again.statusCode, again.body.status]).to.deep.equal([200, "duplicate"]);
   });
 
   it("receive writes a second delivery line saying unavailable, with the error, when the enqueue the deadline cut off fails after the answer, and the claim is released for the redelivery", async () => {
