@@ -24,6 +24,11 @@ export function globProblem(pattern: string): string | undefined {
   if (/(?:^|[^\\])(?:\\\\)*\\[1-9]/.test(body)) {
     return `glob ${shown} has a "\\" before a digit, which the glob matcher reads as a back-reference: write the digit alone`;
   }
+  // picomatch passes "(?<name>" into its RegExp too: a list's globs share one, where a name given twice is a
+  // SyntaxError on Node 20 and "\k" in another glob turns into a reference to it (the function's init throws).
+  if (/(?:^|[^\\])(?:\\\\)*\(\?<(?![=!])/.test(body)) {
+    return `glob ${shown} has "(?<", a RegExp named group, which the glob matcher passes into the RegExp a list's globs share: write the group without "?<name>"`;
+  }
   if (pipeOutsideParentheses(body)) {
     return `glob ${shown} has a "|" outside parentheses, which is not "or" in a glob: list each glob as its own entry, or write {a,b}`;
   }

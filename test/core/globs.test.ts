@@ -176,6 +176,19 @@ describe("Function: globProblem (messages)", () => {
     expect(globProblem("v\\0")).to.equal(undefined);
   });
 
+  it("globProblem refuses a RegExp named group, which picomatch passes into the RegExp a list's globs share (a name twice, or \\k beside one, does not compile)", () => {
+    const refused = (glob: string) =>
+      `glob ${JSON.stringify(glob)} has "(?<", a RegExp named group, which the glob matcher passes into the RegExp a list's globs share: write the group without "?<name>"`;
+    for (const glob of ["(?<v>main)", "!(?<v>release)/*", "a\\\\(?<v>b)", "@(?<v>a)"]) {
+      expect(globProblem(glob), glob).to.equal(refused(glob));
+    }
+    // Lookarounds name nothing; an escaped "(" is that character.
+    for (const glob of ["a(?<=a)", "a(?<!b)", "(?=m)main", "\\(?<v>a\\)"])
+      expect(globProblem(glob), glob).to.equal(undefined);
+    // What the refusal keeps out: a list with the same name twice, or a \k beside a name, is no RegExp.
+    expect(() => compileGlobList(["(?<v>release)/*", "\\k<v>"])).to.throw(SyntaxError);
+  });
+
   it("compileGlobList decides a list with a brace glob and a digit after a doubled backslash as picomatch does", () => {
     const list = ["{a,b}/x", "v\\\\1"];
     expect(list.map(globProblem)).to.deep.equal([undefined, undefined]);
