@@ -482,12 +482,15 @@ const formEncoded = (value: string) => new URLSearchParams({ x: value }).toStrin
 
 /**
  * `secret` as a URL's host name writes it, when the whole secret can be one (no user info, port, path, query or
- * fragment delimiter in it): the parser lower-cases it and writes non-ASCII labels as punycode. Not an IPv4
- * address the parser wrote from other digits (addressForm).
+ * fragment delimiter in it) and that holds a non-ASCII label, which the parser writes as punycode ("xn--"). An
+ * ASCII host is the secret lower-cased, which the secret itself matches; what IDNA's mapping makes of other text
+ * may be an ordinary word (soft hyphens dropped: "ab" and six of them is "ab"; full-width "ｆａｉｌｕｒｅ．" is
+ * "failure."). Not an IPv4 address the parser wrote from other digits (addressForm).
  */
 function hostForm(secret: string): string | undefined {
   const host = parsedHost(secret);
-  return host === undefined || isAddressOfOtherDigits(host, secret) ? undefined : host;
+  if (host === undefined || isAddressOfOtherDigits(host, secret)) return undefined;
+  return /(?:^|\.)xn--/.test(host) && host.length >= 8 ? host : undefined;
 }
 
 /**
@@ -550,15 +553,17 @@ function redacted(text: string, secrets: Iterable<string>, addresses: Iterable<s
 }
 
 /**
- * Whether the `length` characters at `at` of the lower-cased `text` stand as a URL's whole host: after a / (a
- * URL's //, JSON's \/\/) or user info's @, also percent-encoded (%2f, %40: a URL inside another's query), and no
- * digit or dot after them (a longer address).
+ * Whether the `length` characters at `at` of the lower-cased `text` stand as a URL's whole host: after a URL's //
+ * (JSON's \/\/) or user info's @, also percent-encoded once or twice (a URL inside another's query, or inside a
+ * URL inside that), and neither a digit nor a dot and a digit or letter after them (a longer address or name; a
+ * sentence's full stop is not one). A path segment naming the address ("/computer/127.0.0.1/") is not a host.
  */
 function isWholeHost(text: string, at: number, length: number): boolean {
-  const before =
-    text[at - 1] === "/" || text[at - 1] === "@" || /%(2f|40)$/.test(text.slice(Math.max(0, at - 3), at));
-  return before && !/[\d.]/.test(text[at + length] ?? "");
+  const before = HOST_LEAD.test(text.slice(Math.max(0, at - 10), at));
+  return before && !/^(?:\d|\.[a-z\d])/.test(text.slice(at + length, at + length + 2));
 }
+
+const HOST_LEAD = /(?:\/\/|\\\/\\\/|@|%2f%2f|%40|%252f%252f|%2540)$/;
 
 function asciiLower(text: string): string {
   return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());

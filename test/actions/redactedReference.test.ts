@@ -21,12 +21,15 @@ function naiveRedacted(text: string, secrets: readonly string[], hosts: readonly
     for (let at = 0; at + secret.length <= folded.length; at++)
       if (folded.startsWith(secret, at)) hide(secret, at);
   }
-  // A host form only as a URL's whole host: after / or @ (or %2F, %40), with no digit or dot after it.
+  // A host form only as a URL's whole host: after // or @ (JSON's \/\/; %2F%2F, %40 and those encoded once
+  // more), with neither a digit nor a dot and a letter or digit after it.
+  const leads = ["//", "\\/\\/", "@", "%2f%2f", "%40", "%252f%252f", "%2540"];
   for (const host of hosts) {
     for (let at = 0; at + host.length <= folded.length; at++) {
-      const after = folded[at + host.length];
-      const before = ["/", "@", "%2f", "%40"].some((mark) => folded.slice(0, at).endsWith(mark));
-      if (folded.startsWith(host, at) && before && !(after && /[\d.]/.test(after))) hide(host, at);
+      const after = folded.slice(at + host.length, at + host.length + 2);
+      const before = leads.some((mark) => folded.slice(0, at).endsWith(mark));
+      const longer = /^\d/.test(after) || /^\.[a-z\d]/.test(after);
+      if (folded.startsWith(host, at) && before && !longer) hide(host, at);
     }
   }
   let out = "";
@@ -74,7 +77,23 @@ describe("Function: withoutCredentials' redacted against a naive reference", () 
       )
       .map(([prefix, digits]) => prefix + digits);
     const pieces = fc.array(
-      fc.constantFrom("HOST", "SECRET", "/", "//", "@", "%2F", "%40", ".", "1", "0", ":", " ", "x"),
+      fc.constantFrom(
+        "HOST",
+        "SECRET",
+        "/",
+        "//",
+        "@",
+        "%2F",
+        "%40",
+        "%252F",
+        "%2540",
+        ".",
+        "1",
+        "0",
+        ":",
+        " ",
+        "x",
+      ),
       { maxLength: 12 },
     );
     fc.assert(
@@ -101,8 +120,8 @@ describe("Function: withoutCredentials' redacted against a naive reference", () 
     expect(naiveRedacted("xababax", ["aba"])).to.equal("x[redacted]x");
     expect(naiveRedacted("xabbax", ["ab", "ba"])).to.equal("x[redacted]x");
     expect(naiveRedacted("xAbx ab", ["b", "ab"])).to.equal("x[redacted]x [redacted]");
-    expect(naiveRedacted("10.0.0.1 //0.0.0.1: //0.0.0.12", [], ["0.0.0.1"])).to.equal(
-      "10.0.0.1 //[redacted]: //0.0.0.12",
+    expect(naiveRedacted("10.0.0.1 //0.0.0.1: //0.0.0.12 /0.0.0.1/ //0.0.0.1.", [], ["0.0.0.1"])).to.equal(
+      "10.0.0.1 //[redacted]: //0.0.0.12 /0.0.0.1/ //[redacted].",
     );
   });
 

@@ -223,6 +223,22 @@ describe("Function: withoutCredentials and the IPv4 address a numeric password's
     );
   });
 
+  it("withoutCredentials takes out the host form where a sentence's full stop follows the URL's origin, and in a URL percent-encoded twice", () => {
+    const shown = (message: string) => withoutCredentials(message, loopback);
+    expect(shown("Moved. Redirecting to http://127.0.0.1.")).to.equal(
+      "Moved. Redirecting to http://[redacted].",
+    );
+    const inner = encodeURIComponent("http://127.0.0.1/job");
+    const twice = `/login?next=${encodeURIComponent(`/sso?return=${inner}`)}`;
+    expect(twice).to.include("%252F%252F127.0.0.1%252Fjob");
+    expect(shown(twice)).to.not.include("127.0.0.1");
+  });
+
+  it("withoutCredentials keeps 127.0.0.1 where a URL's path names it (a Jenkins agent), not its host", () => {
+    const message = "no agent at http://jenkins.example.com/computer/127.0.0.1/ (offline)";
+    expect(withoutCredentials(message, loopback)).to.equal(message);
+  });
+
   it("withoutCredentials takes out a credential that is itself a dotted address anywhere, also when another credential's host form is the same address", () => {
     // The user 0.188.97.78 is a value sent as it is; the password 12345678's host form is the same text.
     const sent = basic("0.188.97.78", "12345678");
@@ -246,5 +262,29 @@ describe("Function: withoutSecrets and a GitLab token a JSON encoder writes with
     expect(withoutSecrets('{"token":"glpat-tok\\/en\\/1234"}', token, undefined)).to.equal(
       '{"token":"[redacted]"}',
     );
+  });
+});
+
+describe("Function: withoutCredentials and the host form IDNA's mapping makes of a secret", () => {
+  it("withoutCredentials keeps ordinary words that a secret's host form would be once IDNA drops soft hyphens or folds full-width letters", () => {
+    const softHyphens = `ab${"\u00ad".repeat(6)}`;
+    expect(new URL(`http://${softHyphens}/`).hostname).to.equal("ab");
+    expect(withoutCredentials("a tab about ABBA", { authorization: `Bearer ${softHyphens}` })).to.equal(
+      "a tab about ABBA",
+    );
+    const fullWidth = "ｆａｉｌｕｒｅ．";
+    expect(new URL(`http://${fullWidth}/`).hostname).to.equal("failure.");
+    expect(withoutCredentials("job failure.", { authorization: `Bearer ${fullWidth}` })).to.equal(
+      "job failure.",
+    );
+  });
+
+  it("withoutCredentials still takes out a non-ASCII secret's punycode host form", () => {
+    const secret = "tökenwert-1234";
+    const host = new URL(`http://${secret}/`).hostname;
+    expect(host.startsWith("xn--")).to.equal(true);
+    expect(
+      withoutCredentials(`redirect to https://${host}/`, { authorization: `Bearer ${secret}` }),
+    ).to.equal("redirect to https://[redacted]/");
   });
 });
