@@ -46,6 +46,92 @@ export function globProblem(pattern: string): string | undefined {
 }
 
 /**
+ * A warning for a glob that spells a text with escapes ("$$\!a" is the text "$$!a") but never matches that
+ * text, as picomatch builds its RegExp; undefined for any other glob. Only a glob whose only syntax is its
+ * escapes: none with a wildcard, class, brace, parenthesis, quote, leading "./" or trailing lone "\" is taken.
+ * A glob with no "\" always matches itself (compileGlobList compares it first). Found by trying every glob of
+ * up to four of 29 characters (and five of smaller sets) against picomatch 4, the texts it fails on are:
+ * - a "\" before a letter or digit, which picomatch keeps in its RegExp: "a\d" is "a" and a digit, "a\b" a
+ *   word boundary, "a\n" a line feed, "a\0" U+0000;
+ * - in picomatch's fast path (no "/", bracket, brace, parenthesis or quote, not starting with "*" or "!"):
+ *   a run of "$" or "^" after its first (escaped or not), which is an anchor ("a\$$" is /a\$$/); three "+" in
+ *   a row, an invalid RegExp, which picomatch turns into one that matches nothing; and an escaped "\" before
+ *   another escape or a character picomatch escapes ("a\\$"), as picomatch writes every run of "\" as one
+ *   or two.
+ * The glob the warning suggests takes the "\" from a letter or digit, escapes each "$", "^" and "+", and writes
+ * an escaped "\" as "[\\]"; it is only offered when it matches the text.
+ */
+export function escapedGlobWarning(pattern: string): string | undefined {
+  const negated = pattern.startsWith("!");
+  const body = negated ? pattern.slice(1) : pattern;
+  if (!body.includes("\\") || body.startsWith("./") || globProblem(pattern) !== undefined) return undefined;
+  const tokens = globTokens(body);
+  if (tokens === undefined || picomatch.scan(body, OPTIONS).isGlob) return undefined;
+  const text = tokens.map((t) => t.char).join("");
+  if (compileGlobList([body])(text)) return undefined;
+  const instead = tokens
+    .map(({ char, escaped }) => {
+      if (escaped && char === "\\") return "[\\\\]";
+      if (/[$^+]/.test(char)) return `\\${char}`;
+      return escaped && !/\w/.test(char) ? `\\${char}` : char;
+    })
+    .join("");
+  const works = globProblem(instead) === undefined && compileGlobList([instead])(text);
+  const advice = works ? `: write ${shownText(negated ? `!${instead}` : instead)}` : "";
+  return `glob ${shownText(pattern)} never matches ${shownText(text)}, the text its escapes spell (${escapeReasons(body, tokens).join("; ")})${advice}`;
+}
+
+interface GlobToken {
+  char: string;
+  escaped: boolean;
+}
+
+/** The glob's characters with their escapes taken out, or undefined when one is glob syntax (not escaped). */
+function globTokens(body: string): GlobToken[] | undefined {
+  const tokens: GlobToken[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const char = body[i] as string;
+    if (char === "\\") {
+      // A lone "\" at the end escapes nothing.
+      if (i + 1 === body.length) return undefined;
+      tokens.push({ char: body[++i] as string, escaped: true });
+    } else if (/["()[\]{}*?]/.test(char)) {
+      return undefined;
+    } else {
+      tokens.push({ char, escaped: false });
+    }
+  }
+  return tokens;
+}
+
+/** Why picomatch's RegExp for such a glob misses its text: the causes escapedGlobWarning lists. */
+function escapeReasons(body: string, tokens: readonly GlobToken[]): string[] {
+  const fastPath = !/^[*!]|[/()[\]{}"]/.test(body);
+  const reasons = new Set<string>();
+  tokens.forEach(({ char, escaped }, i) => {
+    const previous = tokens[i - 1];
+    const next = tokens[i + 1];
+    if (escaped && /[A-Za-z0-9]/.test(char)) {
+      reasons.add(
+        'a "\\" before a letter or digit is a RegExp escape to the matcher, "\\d" any digit and "\\b" a word boundary',
+      );
+    }
+    if (fastPath && !escaped && /[$^]/.test(char) && previous?.char === char) {
+      reasons.add(`the matcher escapes only the first "${char}" of a run and reads the next as an anchor`);
+    }
+    if (fastPath && char === "+" && previous?.char === "+" && tokens[i - 2]?.char === "+") {
+      reasons.add('three "+" in a row make an invalid RegExp, which matches nothing');
+    }
+    if (escaped && char === "\\" && next !== undefined && (next.escaped || !/\w/.test(next.char))) {
+      reasons.add(
+        'the matcher writes a run of "\\" as one or two, which loses an escaped "\\" before another escape or a character it escapes',
+      );
+    }
+  });
+  return reasons.size > 0 ? [...reasons] : ["the glob matcher's RegExp for it differs"];
+}
+
+/**
  * Whether picomatch writes the glob's plain text into its RegExp as that text: false when it rebuilds the
  * RegExp from the text as written (after a brace range "{1..3}", a POSIX class "[[:alpha:]]" or a run of
  * stars "***"), where a "." may be any character ("a.{1..3}" matches "ax2"), or when it cannot read the glob.

@@ -87,6 +87,26 @@ describe("Command: hookgate check", () => {
     expect(notes[2]).to.match(/^note: route zip-main-and-tags: a tag push has no \{\{branch\}\}/);
   });
 
+  it("hookgate check warns, with exit 0, of a branch glob whose escapes spell a name it never matches ($$\\!a), and says what to write", async () => {
+    const file = join(dir, "escaped-glob.yaml");
+    writeFileSync(
+      file,
+      [
+        "version: 1",
+        "defaults: { secret: hooks/s, jenkins: { url: https://ci.example.com, credentials: ci/c } }",
+        "routes:",
+        "  - name: odd-branch",
+        "    match: { repos: [acme/api], events: [push], branches: ['$$\\!a'] }",
+        '    action: { type: jenkins, job: api/build, parameters: { SHA: "{{sha}}" } }',
+      ].join("\n"),
+    );
+    const run = await runInProcess(["check", "-r", file]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout.split("\n").filter((line) => line.startsWith("note: "))).to.deep.equal([
+      'note: route odd-branch: branches: glob "$$\\\\!a" never matches "$$!a", the text its escapes spell (the matcher escapes only the first "$" of a run and reads the next as an anchor): write "\\\\$\\\\$\\\\!a"',
+    ]);
+  });
+
   it("hookgate check --routes BROKEN (child process) exits 1 with FILE:LINE:COL: lines and a count, no stack", () => {
     const file = "test/fixtures/routes/many-problems.yaml";
     const run = runBin(["check", "--routes", file]);

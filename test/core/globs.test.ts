@@ -3,6 +3,7 @@ import fc from "fast-check";
 import picomatch from "picomatch";
 import {
   compileGlobList,
+  escapedGlobWarning,
   globListLeads,
   globListLiterals,
   globProblem,
@@ -558,5 +559,115 @@ describe("Function: globListLiterals", () => {
     expect(globListLiterals(["acme/*"])).to.equal(undefined);
     expect(globListLiterals(["!acme/api"])).to.equal(undefined);
     expect(globListLiterals(["a", "b", "c"])).to.equal(undefined);
+  });
+});
+
+describe("Function: escapedGlobWarning", () => {
+  const PICOMATCH = { dot: true, strictBrackets: true };
+  /** The text a glob's escapes spell: each "\\x" is x. */
+  const spelled = (glob: string) => glob.replace(/^!/, "").replace(/\\([\s\S])/g, "$1");
+  const ANCHOR = 'the matcher escapes only the first "$" of a run and reads the next as an anchor';
+  const CARET = 'the matcher escapes only the first "^" of a run and reads the next as an anchor';
+  const LETTER =
+    'a "\\" before a letter or digit is a RegExp escape to the matcher, "\\d" any digit and "\\b" a word boundary';
+  const PLUS = 'three "+" in a row make an invalid RegExp, which matches nothing';
+  const BACKSLASH =
+    'the matcher writes a run of "\\" as one or two, which loses an escaped "\\" before another escape or a character it escapes';
+  // [glob, why it misses the text it spells, the glob the warning suggests]
+  const warned: Array<[string, string, string]> = [
+    ["$$\\!a", ANCHOR, "\\$\\$\\!a"],
+    ["!$$\\!a", ANCHOR, "!\\$\\$\\!a"],
+    ["a\\$$", ANCHOR, "a\\$\\$"],
+    ["\\^^x", CARET, "\\^\\^x"],
+    ["c\\+++", PLUS, "c\\+\\+\\+"],
+    ["v\\d", LETTER, "vd"],
+    ["docs/\\b", LETTER, "docs/b"],
+    ["a\\0", LETTER, "a0"],
+    ["a\\\\$", BACKSLASH, "a[\\\\]\\$"],
+    ["a\\\\.md", BACKSLASH, "a[\\\\].md"],
+    ["x\\\\\\\\/y", BACKSLASH, "x[\\\\][\\\\]/y"],
+  ];
+  for (const [glob, why, instead] of warned) {
+    it(`escapedGlobWarning warns that ${JSON.stringify(glob)} never matches ${JSON.stringify(spelled(glob))} and suggests ${JSON.stringify(instead)}`, () => {
+      const text = spelled(glob);
+      expect(picomatch.isMatch(text, glob.replace(/^!/, ""), PICOMATCH), "picomatch matches it").to.equal(
+        false,
+      );
+      expect(escapedGlobWarning(glob)).to.equal(
+        `glob ${JSON.stringify(glob)} never matches ${JSON.stringify(text)}, the text its escapes spell (${why}): write ${JSON.stringify(instead)}`,
+      );
+      expect(
+        picomatch.isMatch(text, instead.replace(/^!/, ""), PICOMATCH),
+        "the suggestion matches",
+      ).to.equal(true);
+    });
+  }
+
+  it("escapedGlobWarning names every cause a glob has", () => {
+    expect(escapedGlobWarning("\\a$$")).to.equal(
+      `glob "\\\\a$$" never matches "a$$", the text its escapes spell (${LETTER}; ${ANCHOR}): write "a\\\\$\\\\$"`,
+    );
+  });
+
+  // Globs that match the text they spell, globs with other syntax, and globs without an escape.
+  for (const glob of [
+    "\\!a",
+    "$\\!a",
+    "\\$\\$\\!a",
+    "a\\*",
+    "dependabot\\[bot\\]",
+    "a\\\\b",
+    "c++",
+    "a$$",
+    "a$$b",
+    "c+++",
+    "feature\\/x",
+    "a/\\$$",
+    "a\\w",
+    "a*\\d",
+    "{a,b}\\d",
+    "./\\d",
+    "x\\",
+    "main",
+    "",
+    "a[",
+  ]) {
+    it(`escapedGlobWarning says nothing of ${JSON.stringify(glob)}`, () => {
+      expect(escapedGlobWarning(glob)).to.equal(undefined);
+    });
+  }
+
+  // Tokens of the characters picomatch treats specially, escaped or not, and of letters that are RegExp escapes.
+  const token = fc.oneof(
+    fc.constantFrom("a", "b", "d", "n", "0", "_", "$", "^", "+", ".", "-", "@", "!", "/", " ", "é"),
+    fc
+      .constantFrom("a", "b", "d", "n", "0", "_", "$", "^", "+", ".", "-", "@", "!", "/", "\\")
+      .map((c) => `\\${c}`),
+  );
+
+  it("escapedGlobWarning warns of every glob of escapes that misses the text it spells, and its suggestion matches that text", () => {
+    fc.assert(
+      fc.property(fc.array(token, { minLength: 1, maxLength: 7 }), fc.boolean(), (tokens, negated) => {
+        const body = tokens.join("");
+        const glob = negated ? `!${body}` : body;
+        fc.pre(
+          body.includes("\\") &&
+            !body.startsWith("./") &&
+            !body.startsWith("!") &&
+            globProblem(glob) === undefined,
+        );
+        const text = spelled(glob);
+        const warning = escapedGlobWarning(glob);
+        expect(warning === undefined, String(warning)).to.equal(compileGlobList([body])(text));
+        if (warning === undefined) return;
+        const instead = /: write "((?:[^"\\]|\\.)*)"$/.exec(warning);
+        expect(instead, warning).to.not.equal(null);
+        const suggestion = JSON.parse(`"${instead?.[1]}"`) as string;
+        expect(suggestion.startsWith("!")).to.equal(negated);
+        expect(globProblem(suggestion)).to.equal(undefined);
+        expect(compileGlobList([suggestion.replace(/^!/, "")])(text), suggestion).to.equal(true);
+      }),
+      { numRuns: runs(2000) },
+    );
   });
 });

@@ -12,9 +12,13 @@ import {
   gitlabEventName,
 } from "../events/gitlab";
 import { GITLAB_HOOK_HEADERS } from "../events/headers";
+import { escapedGlobWarning } from "../globs";
 import { matchesPushes, matchesTagPushes } from "../match";
 import type { Provider, Route } from "../types";
 import { didYouMean } from "./checks";
+
+/** The match keys that hold globs. */
+const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "paths", "actors"] as const;
 
 /** Fields that differ from one event to the next, even for two pushes to the same branch. */
 const PER_EVENT_FIELD = /\{\{\s*(sha|deliveryId|before|pr\.headSha|payload\.[^}]+)\s*\}\}/;
@@ -23,6 +27,12 @@ export function routeNotes(routes: readonly Route[]): string[] {
   const notes: string[] = [];
   for (const route of routes) {
     for (const note of eventNameNotes(route)) notes.push(`route ${route.name}: ${note}`);
+    for (const key of MATCH_GLOB_KEYS) {
+      for (const glob of route.match[key] ?? []) {
+        const warning = escapedGlobWarning(glob);
+        if (warning) notes.push(`route ${route.name}: ${key}: ${warning}`);
+      }
+    }
     const action = route.action;
     if (action.type === "jenkins") {
       const templates = [action.job, ...Object.values(action.parameters ?? {})];

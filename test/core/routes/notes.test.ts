@@ -347,3 +347,25 @@ describe("Function: routeNotes on a jenkins route with branches and no events", 
     expect(notesFor("{ repos: [acme/api] }")).to.deep.equal([]);
   });
 });
+
+describe("Function: routeNotes on a glob of escapes that never matches the text it spells", () => {
+  it("notes each such glob of every match list, with its key and what to write instead", () => {
+    expect(
+      notesFor(
+        "{ repos: [acme/api], events: [push], branches: ['$$\\!a', main], paths: ['!docs/\\d'], actors: ['bot\\\\-x'] }",
+      ),
+    ).to.deep.equal([
+      'route r: branches: glob "$$\\\\!a" never matches "$$!a", the text its escapes spell (the matcher escapes only the first "$" of a run and reads the next as an anchor): write "\\\\$\\\\$\\\\!a"',
+      'route r: paths: glob "!docs/\\\\d" never matches "docs/d", the text its escapes spell (a "\\" before a letter or digit is a RegExp escape to the matcher, "\\d" any digit and "\\b" a word boundary): write "!docs/d"',
+      'route r: actors: glob "bot\\\\\\\\-x" never matches "bot\\\\-x", the text its escapes spell (the matcher writes a run of "\\" as one or two, which loses an escaped "\\" before another escape or a character it escapes): write "bot[\\\\\\\\]-x"',
+    ]);
+  });
+
+  it("notes nothing for escapes that match the text they spell: dependabot\\[bot\\], \\$\\$\\!a", () => {
+    expect(
+      notesFor(
+        "{ repos: [acme/api], events: [push], branches: ['\\$\\$\\!a'], actors: ['!dependabot\\[bot\\]'] }",
+      ),
+    ).to.deep.equal([]);
+  });
+});
