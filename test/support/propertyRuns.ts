@@ -3,9 +3,10 @@
 // { numRuns: runs(n) } through runs(). HOOKGATE_PROPERTY_SEED=<seed> gives every property that seed, to
 // replay a failure reported as "{ seed: <seed>, path: ... }" with the scale (and size) it ran at.
 // HOOKGATE_PROPERTY_SIZE=<xsmall|small|medium|large|xlarge> is fast-check's baseSize (small unless given): how
-// long the arrays and strings an arbitrary without its own size grow (at large, a single fc.jsonValue in
-// decode.test.ts outgrows a 4 GB heap; that file passes at medium). .mocharc.json requires this file; with
-// --no-config, give it as --require test/support/propertyRuns.ts.
+// long the arrays and strings an arbitrary without its own size grow. Every property file passes at large in
+// Node's default heap, one file at a time (README's testing table); decode.test.ts bounds its JSON values, as an
+// fc.dictionary of fc.jsonValue outgrew a 4 GB heap there. .mocharc.json requires this file; with --no-config,
+// give it as --require test/support/propertyRuns.ts.
 import fc from "fast-check";
 
 /** fast-check's numRuns when neither the test nor the global configuration gives one. */
