@@ -752,9 +752,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       // host's redelivery of it finished as a later generation, or after an earlier generation's dead letter,
       // redriven before it, ran the action (its done mark lands on this generation's dead one: see
       // DedupeStore.mark): do not run its action twice.
+      // The item does not tell which generation ran the action when its own reads done: this one, or an
+      // earlier generation's dead letter redriven before it (a done over this generation's dead mark).
       const detail =
         later.generation === item.generation
-          ? "this generation already finished"
+          ? "the delivery's action already ran, in this generation or an earlier one's redriven letter"
           : `generation ${later.generation} of this delivery already finished`;
       attemptLog({ ...base, outcome: "already-done", detail });
       return { ok: true };

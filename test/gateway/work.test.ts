@@ -523,7 +523,7 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
     });
   }
 
-  it("work runs a delivery's action once when the dead letters of two of its generations are redriven, oldest first: the older one's done finishes the later dead generation, whose letter is skipped, and a redelivery is a duplicate", async () => {
+  it("work runs a delivery's action once when the dead letters of two of its generations are redriven, oldest first: the older one's done finishes the later dead generation, whose letter is skipped without being told that its generation ran, and a redelivery is a duplicate", async () => {
     const h = harness(ok);
     // Jenkins was down for hours: generation 1 died, and so did the Git host's redelivery (generation 2).
     const first = workItem({ deliveryId: "w-both-dead" });
@@ -537,7 +537,11 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
     expect(h.ran).to.deep.equal(["w-both-dead"]);
     expect(h.logs.of("attempt").map((line) => [line.generation, line.outcome, line.detail])).to.deep.equal([
       [1, "done", "queued as https://jenkins/queue/item/1/"],
-      [2, "already-done", "this generation already finished"],
+      [
+        2,
+        "already-done",
+        "the delivery's action already ran, in this generation or an earlier one's redriven letter",
+      ],
     ]);
     expect(h.dedupe.peek("api-build", "w-both-dead")).to.deep.equal({ state: "done", generation: 2 });
     expect(await h.dedupe.claim("api-build", "w-both-dead")).to.deep.equal({
@@ -960,7 +964,7 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
     ).to.deep.equal([]);
   });
 
-  it("work logs an already finished record with why it was skipped", async () => {
+  it("work logs an already finished record with why it was skipped: its delivery's action already ran, in its generation or an earlier one's redriven letter", async () => {
     const h = harness(ok);
     const item = workItem({ deliveryId: "w-skip" });
     await accepted(h.dedupe, item);
@@ -969,7 +973,7 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
     expect(h.logs.of("attempt")[0]).to.deep.include({
       outcome: "already-done",
       level: "info",
-      detail: "this generation already finished",
+      detail: "the delivery's action already ran, in this generation or an earlier one's redriven letter",
     });
   });
 });
