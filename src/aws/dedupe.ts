@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { TransientDependencyError } from "../core/errors";
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
-import type { CallLimits, ClaimResult, DedupeStore, DeliveryState } from "../core/ports";
+import type { CallLimits, ClaimResult, DedupeStore, DeliveryState, RecordedState } from "../core/ports";
 import { awsErrorName, describeAwsError, isTransientAwsError } from "./awsErrors";
 import { cutShort, untilDeadline } from "./deadline";
 
@@ -259,16 +259,17 @@ export class DynamoDedupeStore implements DedupeStore {
     }
   }
 
-  async state(
-    route: string,
-    deliveryId: string,
-  ): Promise<{ state: DeliveryState; generation: number } | undefined> {
+  async state(route: string, deliveryId: string): Promise<RecordedState | undefined> {
     const item = await this.read({ pk: { S: dedupeKey(route, deliveryId) } });
-    // An item past its expiresAt, which DynamoDB deletes lazily (up to days later), reads as none, as the
-    // claim condition reads it: the work path does not take a mark that old for where the delivery is.
-    const expiresAt = numberOf(item?.expiresAt);
-    if (!item || (expiresAt !== undefined && expiresAt < Math.floor(this.now() / 1000))) return undefined;
-    return { state: stateOf(item.state), generation: numberOf(item.generation) ?? 0 };
+    if (!item) return undefined;
+    const recorded = { state: stateOf(item.state), generation: numberOf(item.generation) ?? 0 };
+    // An item past its expiresAt, which DynamoDB deletes lazily (up to days later), is read as expired (the
+    // claim condition takes it as none): its `done` still says the action ran, its `queued` is too old to
+    // say where the message is.
+    const expiresAt = numberOf(item.expiresAt);
+    return expiresAt !== undefined && expiresAt < Math.floor(this.now() / 1000)
+      ? { ...recorded, expired: true }
+      : recorded;
   }
 
   private async read(

@@ -84,14 +84,20 @@ export interface DedupeStore {
   /** Undo a claim whose enqueue failed, so the host's redelivery is accepted. Best effort. */
   release(route: string, deliveryId: string, generation: number): Promise<void>;
   /**
-   * The recorded state of one delivery (optional); an item past its expiry reads as none, as a claim reads
-   * it. The work path uses it to skip a message whose generation is already done (after a crash SQS brings
-   * back the whole batch, finished records too), or whose delivery a later generation finished or has queued.
+   * The recorded state of one delivery (optional). An item past its expiry that the store still holds
+   * (DynamoDB deletes it lazily) is read with `expired: true` (a claim takes it as none); a store that drops
+   * it at once (the file store) reads none. The work path uses it to skip a message whose generation is
+   * already done (after a crash SQS brings back the whole batch, finished records too), or whose delivery a
+   * later generation finished (expired or not: the action ran) or has queued (not expired).
    */
-  state?(
-    route: string,
-    deliveryId: string,
-  ): Promise<{ state: DeliveryState; generation: number } | undefined>;
+  state?(route: string, deliveryId: string): Promise<RecordedState | undefined>;
+}
+
+/** A delivery's recorded state; `expired` when its item is past its expiresAt but not yet deleted. */
+export interface RecordedState {
+  state: DeliveryState;
+  generation: number;
+  expired?: true;
 }
 
 /** One JSON object per line; never pass secrets, tokens, Authorization headers or bodies. */

@@ -1,7 +1,7 @@
 // An in-memory DedupeStore with the same rules as the DynamoDB one (src/aws/dedupe.ts):
 // for `hookgate serve` and tests. Not shared between processes.
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
-import type { ClaimResult, DedupeStore, DeliveryState } from "../core/ports";
+import type { ClaimResult, DedupeStore, DeliveryState, RecordedState } from "../core/ports";
 
 interface Entry {
   state: DeliveryState;
@@ -57,14 +57,13 @@ export class MemoryDedupeStore implements DedupeStore {
     if (entry && entry.generation === generation && entry.state === "pending") entry.updatedAt = 0;
   }
 
-  async state(
-    route: string,
-    deliveryId: string,
-  ): Promise<{ state: DeliveryState; generation: number } | undefined> {
-    // An entry past its expiresAt reads as none, as the claim reads it (a redelivery would be accepted anew).
+  async state(route: string, deliveryId: string): Promise<RecordedState | undefined> {
+    // An entry past its expiresAt is read as expired, as the deployed store reads an item DynamoDB has not
+    // deleted yet (a claim takes it as none: a redelivery would be accepted anew).
     const entry = this.entries.get(`${route}#${deliveryId}`);
-    if (entry && entry.expiresAt < Math.floor(this.now() / 1000)) return undefined;
-    return this.peek(route, deliveryId);
+    if (!entry) return undefined;
+    const recorded = { state: entry.state, generation: entry.generation };
+    return entry.expiresAt < Math.floor(this.now() / 1000) ? { ...recorded, expired: true } : recorded;
   }
 
   /** The state of one delivery, synchronously, for tests and `hookgate serve`'s status output. */

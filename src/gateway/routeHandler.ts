@@ -841,8 +841,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
    * `done` mark failed, or it went to the dead-letter queue (the function's dead mark failed, or the redrive
    * policy moved it, with the receives that never reached the function), where it stays as long as this one's
    * dead letter would: every way out of the queue runs the action or leaves a copy to redrive, and the skip's
-   * line names the generation to look for. A record expired by its TTL reads as none (the store's state()), so
-   * a mark too old to say where that message is decides nothing.
+   * line names the generation to look for. A `queued` past its item's expiresAt (the store's state() says
+   * `expired`) is too old to say where that message is, and decides nothing; a `done` past it decides all the
+   * same: the action ran (a dead letter outlives the item: DLQ_RETENTION_SECONDS against DEDUPE_TTL_SECONDS).
    * Not `pending`: that claim's enqueue may have failed (released), or may never have finished, and nothing
    * else may hold the delivery: this record runs. Not `dead`: the later generation did not run the action, and
    * this record is what was redriven: it runs, and its `done` mark lands on that dead generation (keeping its
@@ -858,9 +859,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     try {
       const recorded = await deps.dedupe.state(route.name, item.deliveryId);
       if (recorded === undefined) return undefined;
-      const { state, generation } = recorded;
+      const { state, generation, expired } = recorded;
+      // A done past its expiry is still true (the action ran); a queued one is too old to say where its message is.
       if (state === "done" && generation >= item.generation) return { state, generation };
-      if (state === "queued" && generation > item.generation) return { state, generation };
+      if (state === "queued" && generation > item.generation && !expired) return { state, generation };
       return undefined;
     } catch {
       return undefined; // Unknown: run it; the actions are idempotent.

@@ -16,7 +16,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
-import type { ClaimResult, DedupeStore, DeliveryState, LogFn } from "../core/ports";
+import type { ClaimResult, DedupeStore, DeliveryState, LogFn, RecordedState } from "../core/ports";
 import { JournalFile, readJournalLines } from "./journalFile";
 
 interface Entry {
@@ -111,10 +111,8 @@ export class FileDedupeStore implements DedupeStore {
     this.set(key, { ...entry, released: true }, false);
   }
 
-  async state(
-    route: string,
-    deliveryId: string,
-  ): Promise<{ state: DeliveryState; generation: number } | undefined> {
+  /** An entry past its expiry reads as none, never `expired`: this store drops it then (see the header). */
+  async state(route: string, deliveryId: string): Promise<RecordedState | undefined> {
     return this.stateNow(route, deliveryId);
   }
 

@@ -393,7 +393,7 @@ describe("DynamoDedupeStore against dynalite (a DynamoDB engine)", () => {
     expect(await store.state(ROUTE, "state")).to.deep.equal({ state: "pending", generation: 1 });
   });
 
-  it("state(route, id) reads an item past its expiresAt (not yet deleted by the TTL) as none, as the claim does; at its expiresAt it still reads it", async () => {
+  it("state(route, id) reads an item past its expiresAt (not yet deleted by the TTL) as expired; at its expiresAt it reads it as live", async () => {
     const { store, at } = storeAt();
     await store.claim(ROUTE, "state-expired");
     await store.mark(ROUTE, "state-expired", 1, "queued");
@@ -401,6 +401,10 @@ describe("DynamoDedupeStore against dynalite (a DynamoDB engine)", () => {
     expect(await store.state(ROUTE, "state-expired")).to.deep.equal({ state: "queued", generation: 1 });
     at(T0 + (TTL_SECONDS + 1) * 1000);
     expect(await stored("state-expired")).to.include({ state: "queued" });
-    expect(await store.state(ROUTE, "state-expired")).to.equal(undefined);
+    expect(await store.state(ROUTE, "state-expired")).to.deep.equal({
+      state: "queued",
+      generation: 1,
+      expired: true,
+    });
   });
 });

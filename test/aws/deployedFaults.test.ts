@@ -605,5 +605,16 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
       await handler(later("1")).work(record(1), { remainingMs: () => 120_000 });
       expect(actionRuns).to.equal(1);
     });
+
+    it("skips a record whose delivery DynamoDB shows done as a later generation in an item past its expiresAt (not yet deleted): the action ran", async () => {
+      const faults = on("GetItem", {
+        status: 200,
+        body: { Item: { state: { S: "done" }, generation: { N: "2" }, expiresAt: { N: "1" } } },
+      });
+      const answer = await handler(faults).work(record(1), { remainingMs: () => 120_000 });
+      expect(answer.batchItemFailures).to.deep.equal([]);
+      expect(lines("attempt")[0]).to.deep.include({ outcome: "already-done", generation: 1 });
+      expect(actionRuns).to.equal(0);
+    });
   });
 });

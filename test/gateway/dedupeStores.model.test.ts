@@ -7,8 +7,8 @@
 //
 // One documented difference is in the model, not hidden: an item past its expiresAt. DynamoDB deletes it
 // lazily ("up to days later"), so the deployed store sees either the expired item (a claim takes the next
-// generation and keeps the first claim's time; a mark of its generation still lands; state() reads it as
-// none) or no item (generation 1 again, a new first claim's time). MemoryDedupeStore and DynamoDedupeStore (dynalite deletes nothing by
+// generation and keeps the first claim's time; a mark of its generation still lands; state() reads it with
+// `expired: true`) or no item (generation 1 again, a new first claim's time). MemoryDedupeStore and DynamoDedupeStore (dynalite deletes nothing by
 // TTL) are the first case, ExpiredItems "kept"; FileDedupeStore drops an expired entry at once (its header
 // comment: dropped once its expiresAt second has passed), the second, "deleted". Both models expire an item at
 // the same moment: once its expiresAt, in epoch seconds, is behind the clock's.
@@ -26,7 +26,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { DynamoDedupeStore } from "../../src/aws/dedupe";
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../../src/core/policy";
-import type { ClaimResult, DedupeStore, DeliveryState } from "../../src/core/ports";
+import type { ClaimResult, DedupeStore, DeliveryState, RecordedState } from "../../src/core/ports";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
 import { type LocalDynamo, startLocalDynamo } from "../support/dynamo";
@@ -38,7 +38,7 @@ const ROUTES = ["api-build", "docs-zip"] as const;
 /** "long" stands for an id over the deployed key's 1 KB, which DynamoDedupeStore stores hashed. */
 const IDS = ["d1", "d2", "long"] as const;
 
-type Recorded = { state: DeliveryState; generation: number } | undefined;
+type Recorded = RecordedState | undefined;
 
 interface Key {
   route: (typeof ROUTES)[number];
@@ -120,9 +120,10 @@ class DedupeModel {
 
   state(key: string, now: number): Recorded {
     const entry = this.live(key, now);
-    // Every store reads an item past its expiresAt as none, as the claim condition does (kept or deleted).
-    if (entry && entry.expiresAt < seconds(now)) return undefined;
-    return entry && { state: entry.state, generation: entry.generation };
+    if (!entry) return undefined;
+    // An item kept past its expiresAt is read as expired (a deleted one is gone: live() above).
+    const recorded = { state: entry.state, generation: entry.generation };
+    return entry.expiresAt < seconds(now) ? { ...recorded, expired: true } : recorded;
   }
 
   /** The generation the store holds for `key` now (0 without one): what a caller's `gen` is relative to. */

@@ -564,6 +564,25 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
     expect(h.ran).to.deep.equal([item.deliveryId]);
   });
 
+  it("work skips a dead letter whose delivery a later generation finished in an item past its expiry (DynamoDB had not deleted it yet): a done stays true, and a dead letter outlives the item", async () => {
+    let now = 1_800_000_000_000;
+    const dedupe = new MemoryDedupeStore({ now: () => now });
+    const h = harness(ok, { dedupe });
+    const first = workItem({ deliveryId: "w-done-expired" });
+    await accepted(dedupe, first);
+    await dedupe.mark("api-build", first.deliveryId, 1, "dead"); // its letter is in the DLQ
+    const second = workItem({ deliveryId: first.deliveryId });
+    await accepted(dedupe, second); // the Git host's redelivery: generation 2, which runs the action
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(second))]));
+    now += (DEDUPE_TTL_SECONDS + 1) * 1000;
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(first))])); // generation 1's letter, redriven
+    expect(h.ran).to.deep.equal([first.deliveryId]);
+    expect(h.logs.of("attempt").map((line) => [line.generation, line.outcome, line.detail])).to.deep.equal([
+      [2, "done", "queued as https://jenkins/queue/item/1/"],
+      [1, "already-done", "generation 2 of this delivery already finished"],
+    ]);
+  });
+
   it("work runs a record whose delivery is done only in an earlier generation (the item expired and the delivery was accepted anew)", async () => {
     const h = harness(ok);
     // The store gave out generation 2, then its item expired and was deleted; the delivery was accepted anew
