@@ -849,7 +849,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
    * this record is what was redriven: it runs, and its `done` mark lands on that dead generation (keeping its
    * number), so that generation's own dead letter, redriven after it, is skipped as finished.
    * An earlier generation is never one: the store reads an earlier generation than one it gave out only after
-   * its item expired and was deleted (8 days) and the delivery was accepted anew from generation 1; this
+   * its item expired and was deleted (DEDUPE_TTL_SECONDS) and the delivery was accepted anew from generation 1; this
    * record was accepted too, and runs.
    */
   async function supersededBy(

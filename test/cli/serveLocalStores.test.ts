@@ -883,7 +883,7 @@ describe("Class: FileDedupeStore", () => {
     store.close();
   });
 
-  it("a released claim survives a reopen within 8 days of its claim: the redelivery takes over its generation, with the first claim's time", async () => {
+  it("a released claim survives a reopen within 15 days (DEDUPE_TTL_SECONDS) of its claim: the redelivery takes over its generation, with the first claim's time", async () => {
     const file = join(dir, "dedupe.jsonl");
     let now = 7_000_000;
     const store = new FileDedupeStore(file, () => now);
@@ -893,7 +893,7 @@ describe("Class: FileDedupeStore", () => {
     await store.claim("r", "d1");
     await store.release("r", "d1", 2);
     store.close();
-    now = 7_000_000 + 3_600_000 + DEDUPE_TTL_MS; // the claim of generation 2 is exactly 8 days old
+    now = 7_000_000 + 3_600_000 + DEDUPE_TTL_MS; // the claim of generation 2 is exactly DEDUPE_TTL_SECONDS old
     const reopened = new FileDedupeStore(file, () => now);
     expect(await reopened.claim("r", "d1")).to.deep.equal({
       claimed: true,
@@ -920,7 +920,7 @@ describe("Class: FileDedupeStore", () => {
     reopened.close();
   });
 
-  it("a released claim expires 8 days after its claim, as the deployed item does: a reopen drops its journal line, and the next claim is new", async () => {
+  it("a released claim expires 15 days after its claim, as the deployed item does: a reopen drops its journal line, and the next claim is new", async () => {
     const file = join(dir, "dedupe.jsonl");
     let now = 7_000_000;
     const store = new FileDedupeStore(file, () => now);
@@ -940,7 +940,7 @@ describe("Class: FileDedupeStore", () => {
     reopened.close();
   });
 
-  it("a compaction while serving writes no line for an entry past 8 days (released or not) that nothing touched since", async () => {
+  it("a compaction while serving writes no line for an entry past 15 days (released or not) that nothing touched since", async () => {
     const file = join(dir, "dedupe.jsonl");
     let now = 7_000_000;
     const store = new FileDedupeStore(file, () => now);
@@ -960,7 +960,7 @@ describe("Class: FileDedupeStore", () => {
     store.close();
   });
 
-  it("a journal of deliveries claimed, queued and done (three lines each) is compacted while serving: past 10,000 lines it is rewritten, and the entries past 8 days leave it", async () => {
+  it("a journal of deliveries claimed, queued and done (three lines each) is compacted while serving: past 10,000 lines it is rewritten, and the entries past 15 days leave it", async () => {
     const file = join(dir, "dedupe.jsonl");
     let now = 7_000_000;
     const store = new FileDedupeStore(file, () => now);
@@ -980,7 +980,7 @@ describe("Class: FileDedupeStore", () => {
     store.close();
   });
 
-  it("an entry expires once the second of the deployed item's expiresAt (its last change's second + 8 days) has passed: 8 days and 1 ms after a done, live or reopened, it is still a duplicate; a second later it is new", async () => {
+  it("an entry expires once the second of the deployed item's expiresAt (its last change's second + 15 days) has passed: 15 days and 1 ms after a done, live or reopened, it is still a duplicate; a second later it is new", async () => {
     const file = join(dir, "dedupe.jsonl");
     let now = 7_000_000;
     const store = new FileDedupeStore(file, () => now);
@@ -1002,7 +1002,7 @@ describe("Class: FileDedupeStore", () => {
     reopened.close();
   });
 
-  it("a released claim journaled by an earlier version (t 0) loads as released: its redelivery takes over its generation, with the first claim's time, until 8 days after that", async () => {
+  it("a released claim journaled by an earlier version (t 0) loads as released: its redelivery takes over its generation, with the first claim's time, until 15 days after that", async () => {
     const file = join(dir, "dedupe.jsonl");
     writeFileSync(
       file,

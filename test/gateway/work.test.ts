@@ -1,7 +1,16 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { SQSRecord } from "aws-lambda";
 import { expect } from "chai";
 import { ActionError, SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
-import { DEDUPE_TTL_SECONDS, MAX_ATTEMPTS, RETRY_BASE_DELAY_MS, retryDelayMs } from "../../src/core/policy";
+import {
+  DEDUPE_TTL_SECONDS,
+  DLQ_RETENTION_SECONDS,
+  MAX_ATTEMPTS,
+  RETRY_BASE_DELAY_MS,
+  retryDelayMs,
+} from "../../src/core/policy";
 import type { CallLimits, DeadLetterQueue, DedupeStore } from "../../src/core/ports";
 import type { ActionOutcome, WorkItem } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
@@ -12,6 +21,7 @@ import {
   type RouteHandlerDeps,
   WORK_RESERVE_MS,
 } from "../../src/gateway/routeHandler";
+import { FileDedupeStore } from "../../src/local/fileDedupeStore";
 import { MemorySecretStore } from "../support/secrets";
 import {
   jenkinsRoute,
@@ -59,7 +69,7 @@ const unavailable: Behaviour = async () => {
 };
 
 /** Claims the item in the dedupe store as the receive path would have, and marks it queued. */
-async function accepted(dedupe: MemoryDedupeStore, item: WorkItem): Promise<void> {
+async function accepted(dedupe: DedupeStore, item: WorkItem): Promise<void> {
   const claim = await dedupe.claim(item.route, item.deliveryId);
   if (!claim.claimed) throw new Error("test setup: claim failed");
   item.generation = claim.generation;
@@ -581,6 +591,28 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
       [2, "done", "queued as https://jenkins/queue/item/1/"],
       [1, "already-done", "generation 2 of this delivery already finished"],
     ]);
+  });
+
+  it("work skips a dead letter redriven on the last day the DLQ keeps it, after a later generation ran the action: the dedupe item outlives the letter, even in a store that drops an expired item (serve's file store, DynamoDB once its TTL deleted it)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookgate-work-ttl-"));
+    try {
+      let now = 1_800_000_000_000;
+      const dedupe = new FileDedupeStore(join(dir, "dedupe.jsonl"), () => now);
+      const h = harness(ok, { dedupe });
+      const first = workItem({ deliveryId: "w-dlq-last-day" });
+      await accepted(dedupe, first);
+      await dedupe.mark("api-build", first.deliveryId, 1, "dead"); // its letter goes to the DLQ now
+      const second = workItem({ deliveryId: first.deliveryId });
+      await accepted(dedupe, second); // the Git host's redelivery: generation 2, which runs the action
+      await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(second))]));
+      now += (DLQ_RETENTION_SECONDS - 1) * 1000; // the letter's last second in the DLQ
+      await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(first))])); // generation 1's letter, redriven
+      dedupe.close();
+      expect(h.ran).to.deep.equal([first.deliveryId]);
+      expect(h.logs.of("attempt")[1]).to.deep.include({ generation: 1, outcome: "already-done" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("work runs a record whose delivery is done only in an earlier generation (the item expired and the delivery was accepted anew)", async () => {
