@@ -166,6 +166,10 @@ async function openLocalGateway(
   // retry delay takes it; a dead letter drops it (its last attempt has no next one).
   const retryAfter = new Map<string, number>();
   const itemKey = (item: WorkItem) => `${item.route}#${item.deliveryId}#${item.generation}`;
+  // The work items the work path skipped without running their action because a later generation of their
+  // delivery stands in (superseded, or already finished by it), with the history's reason: the queue deletes
+  // such a message as it deletes one that ran, and its entry must not read done.
+  const notRun = new Map<string, string>();
   // Replaces the "next attempt in ..." of the last retry.
   const deadLettered = `moved to ${displayPath(join(stateDir, "dead-letters"))}`;
   const deadLetters = new LocalDeadLetters(join(stateDir, "dead-letters"), (letter) => {
@@ -269,7 +273,15 @@ async function openLocalGateway(
       },
       sent: (item) => deliveries.queued(item),
       received: (item, attempt) => deliveries.work(item, { status: "running", attempts: attempt }),
-      deleted: (item, attempts) => deliveries.work(item, { status: "done", attempts }),
+      deleted: (item, attempts) => {
+        const key = itemKey(item);
+        const reason = notRun.get(key);
+        notRun.delete(key);
+        deliveries.work(
+          item,
+          reason ? { status: "ignored", attempts, reason } : { status: "done", attempts },
+        );
+      },
       retrying: (item, attempt, delayMs) =>
         deliveries.work(item, {
           status: "retrying",
@@ -285,7 +297,8 @@ async function openLocalGateway(
   // The delivery ids of smee-forwarded requests being answered: a handler's 401 line for a signature that
   // does not match gets the hint (as a field of that line, so that serve's log sampler counts it with it).
   const viaSmee = new Set<string>();
-  const handlerLog: LogFn = (line) =>
+  const handlerLog: LogFn = (line) => {
+    noteNotRun(line);
     log(
       line.msg === "delivery" &&
         line.status === 401 &&
@@ -295,6 +308,27 @@ async function openLocalGateway(
         ? { ...line, hint: SMEE_HINT }
         : line,
     );
+  };
+  /** Notes a work item the work path skipped for a later generation of its delivery (see notRun). */
+  const noteNotRun = (line: Record<string, unknown>) => {
+    if (line.msg !== "attempt" || typeof line.route !== "string" || typeof line.deliveryId !== "string")
+      return;
+    const { generation, outcome, supersededBy } = line;
+    if (typeof generation !== "number") return;
+    let reason: string | undefined;
+    if (outcome === "superseded" && typeof supersededBy === "number") {
+      reason = `not run: generation ${supersededBy} of this delivery is queued and runs the action`;
+    } else if (
+      outcome === "already-done" &&
+      typeof line.detail === "string" &&
+      /^generation \d+ /.test(line.detail)
+    ) {
+      // A later generation finished (its own generation's done keeps the entry done: it ran, or a crash
+      // brought it back after it did).
+      reason = `not run: ${line.detail}`;
+    }
+    if (reason) notRun.set(`${line.route}#${line.deliveryId}#${generation}`, reason);
+  };
   for (const route of routes) {
     const handler = createRouteHandler({
       route,

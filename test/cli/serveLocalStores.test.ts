@@ -1860,6 +1860,85 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     dedupe.close();
   });
 
+  it("the delivery history shows a generation superseded by a later one as ignored, naming that generation, not done: its action never ran (and when the later one dies, no generation reads done)", async () => {
+    // As above: generation 1 marked dead before its last attempt, generation 2 queued behind it, serve killed.
+    const state = join(dir, "state-superseded-history");
+    mkdirSync(join(state, "queue"), { recursive: true });
+    const put = (id: string, seq: number, generation: number, receiveCount: number) =>
+      JSON.stringify({
+        op: "put",
+        m: {
+          id,
+          seq,
+          route: "r",
+          group: "acme/api",
+          dedupeId: `a:${generation}`,
+          sentAt: 1,
+          receiveCount,
+          notBefore: 1,
+        },
+        item: localWorkItem("a", { repo: "acme/api", generation }),
+      });
+    writeFileSync(join(state, "queue", "journal.jsonl"), `${put("m1", 0, 1, 2)}\n${put("m2", 1, 2, 0)}\n`);
+    const record = { k: "r#a", s: "queued", g: 2, t: Date.now(), f: Date.now() };
+    writeFileSync(join(state, "dedupe.jsonl"), `${JSON.stringify(record)}\n`);
+    const runs: number[] = [];
+    const gateway = await startWithRouteR(state, {
+      maxAttempts: 2,
+      log: () => undefined,
+      runAction: async (work) => {
+        runs.push(work.generation);
+        throw new ActionError("Jenkins answered 404: no such job", { retryable: false });
+      },
+    });
+    const history = await drained(gateway.url);
+    await gateway.close();
+    expect(runs).to.deep.equal([2]);
+    expect(history.map((e) => [e.generation, e.status, e.reason])).to.deep.include.members([
+      [1, "ignored", "not run: generation 2 of this delivery is queued and runs the action"],
+    ]);
+    expect(history.find((e) => e.generation === 2)?.status).to.equal("dead");
+  });
+
+  it("the delivery history shows a generation skipped because a later one already finished as ignored, naming that generation, not done", async () => {
+    // Generation 1 was marked dead before its last attempt and serve was killed in it; the Git host's
+    // redelivery, generation 2, ran and is done (its message gone); generation 1's message comes back.
+    const state = join(dir, "state-later-done-history");
+    mkdirSync(join(state, "queue"), { recursive: true });
+    const put = JSON.stringify({
+      op: "put",
+      m: {
+        id: "m1",
+        seq: 0,
+        route: "r",
+        group: "acme/api",
+        dedupeId: "a:1",
+        sentAt: 1,
+        receiveCount: 2,
+        notBefore: 1,
+      },
+      item: localWorkItem("a", { repo: "acme/api", generation: 1 }),
+    });
+    writeFileSync(join(state, "queue", "journal.jsonl"), `${put}\n`);
+    const record = { k: "r#a", s: "done", g: 2, t: Date.now(), f: Date.now() };
+    writeFileSync(join(state, "dedupe.jsonl"), `${JSON.stringify(record)}\n`);
+    const runs: number[] = [];
+    const gateway = await startWithRouteR(state, {
+      maxAttempts: 2,
+      log: () => undefined,
+      runAction: async (work) => {
+        runs.push(work.generation);
+        return { status: "done", detail: "built" };
+      },
+    });
+    const history = await drained(gateway.url);
+    await gateway.close();
+    expect(runs).to.deep.equal([]);
+    expect(history.map((e) => [e.generation, e.status, e.reason])).to.deep.equal([
+      [1, "ignored", "not run: generation 2 of this delivery already finished"],
+    ]);
+  });
+
   it("a claim a crash left pending (the 202 never went out) is taken over by the redelivery right after the restart, not answered 503 for 60 s: its action runs once, whether its put line reached the queue journal (a) or not (b)", async () => {
     const state = stateWithQueued("state-pending-claims", { receiveCount: 0 });
     const claimedAt = Date.now();
