@@ -758,7 +758,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         later.generation === item.generation
           ? "the delivery's action already ran, in this generation or an earlier one's redriven letter"
           : `generation ${later.generation} of this delivery already finished`;
-      attemptLog({ ...base, outcome: "already-done", detail });
+      const by = later.generation === item.generation ? {} : { finishedBy: later.generation };
+      attemptLog({ ...base, outcome: "already-done", ...by, detail });
       return { ok: true };
     }
     if (later !== undefined) {

@@ -313,19 +313,15 @@ async function openLocalGateway(
   const noteNotRun = (line: Record<string, unknown>) => {
     if (line.msg !== "attempt" || typeof line.route !== "string" || typeof line.deliveryId !== "string")
       return;
-    const { generation, outcome, supersededBy } = line;
+    const { generation, outcome, supersededBy, finishedBy } = line;
     if (typeof generation !== "number") return;
     let reason: string | undefined;
     if (outcome === "superseded" && typeof supersededBy === "number") {
       reason = `not run: generation ${supersededBy} of this delivery is queued and runs the action`;
-    } else if (
-      outcome === "already-done" &&
-      typeof line.detail === "string" &&
-      /^generation \d+ /.test(line.detail)
-    ) {
+    } else if (outcome === "already-done" && typeof finishedBy === "number") {
       // A later generation finished (its own generation's done keeps the entry done: it ran, or a crash
       // brought it back after it did).
-      reason = `not run: ${line.detail}`;
+      reason = `not run: generation ${finishedBy} of this delivery already finished`;
     }
     if (reason) notRun.set(`${line.route}#${line.deliveryId}#${generation}`, reason);
   };

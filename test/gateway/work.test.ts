@@ -486,6 +486,7 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
     expect(h.logs.of("attempt")[0]).to.deep.include({
       generation: 1,
       outcome: "already-done",
+      finishedBy: 2,
       detail: "generation 2 of this delivery already finished",
     });
     expect(h.dedupe.peek("api-build", "w-later-gen")).to.deep.equal({ state: "done", generation: 2 });
