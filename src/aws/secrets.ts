@@ -72,12 +72,7 @@ export class SecretsManagerStore implements SecretStore {
       const known = this.peek(name, options);
       if (known) return [...known];
       this.refuseMissing(name);
-      const failure = this.recentFailure(name);
-      if (failure && options.refresh) throw failure;
-      // Within the interval after a failed fetch, a plain read that has stale values serves them without asking
-      // again: a flood must not become GetSecretValue calls. One with nothing to serve asks: else it is a 503.
-      const stale = failure && this.staleValues(name, failure);
-      if (stale) return [...stale];
+      if (options.refresh) this.refuseFailed(name);
       load = this.begin(name);
     }
     try {
@@ -121,16 +116,8 @@ export class SecretsManagerStore implements SecretStore {
    * flood of GetSecretValue calls then either. Plain reads still fetch (their stale values are served on failure).
    */
   private refuseFailed(name: string): void {
-    const failure = this.recentFailure(name);
-    if (failure) throw failure;
-  }
-
-  /** The error of a fetch of the secret that failed less than the minimum refresh interval ago. */
-  private recentFailure(name: string): TransientDependencyError | undefined {
     const failure = this.failed.get(name);
-    return failure !== undefined && this.now() - failure.at < this.minRefreshIntervalMs
-      ? failure.error
-      : undefined;
+    if (failure !== undefined && this.now() - failure.at < this.minRefreshIntervalMs) throw failure.error;
   }
 
   /** A fetch of the secret, shared by every read asked while it is in flight but a forced refresh. */
