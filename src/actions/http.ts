@@ -482,15 +482,15 @@ const formEncoded = (value: string) => new URLSearchParams({ x: value }).toStrin
 
 /**
  * `secret` as a URL's host name writes it, when the whole secret can be one (no user info, port, path, query or
- * fragment delimiter in it) and that holds a non-ASCII label, which the parser writes as punycode ("xn--"). An
- * ASCII host is the secret lower-cased, which the secret itself matches; what IDNA's mapping makes of other text
- * may be an ordinary word (soft hyphens dropped: "ab" and six of them is "ab"; full-width "ｆａｉｌｕｒｅ．" is
- * "failure."). Not an IPv4 address the parser wrote from other digits (addressForm).
+ * fragment delimiter in it) and that is other text than the secret lower-cased (which the secret itself
+ * matches): non-ASCII labels as punycode, percent-escapes decoded ("ab%43defgh" is "abcdefgh"), soft hyphens
+ * dropped. Not under 8 characters, as IDNA's mapping may make an ordinary word of it ("ab" and six soft hyphens
+ * is "ab"). Not an IPv4 address the parser wrote from other digits (addressForm).
  */
 function hostForm(secret: string): string | undefined {
   const host = parsedHost(secret);
   if (host === undefined || isAddressOfOtherDigits(host, secret)) return undefined;
-  return /(?:^|\.)xn--/.test(host) && host.length >= 8 ? host : undefined;
+  return host.length >= 8 && host !== asciiLower(secret) ? host : undefined;
 }
 
 /**
@@ -554,16 +554,17 @@ function redacted(text: string, secrets: Iterable<string>, addresses: Iterable<s
 
 /**
  * Whether the `length` characters at `at` of the lower-cased `text` stand as a URL's whole host: after a URL's //
- * (JSON's \/\/) or user info's @, also percent-encoded once or twice (a URL inside another's query, or inside a
+ * (JSON's \/\/, escaped any number of times) or user info's @, also percent-encoded once or twice (a URL inside another's query, or inside a
  * URL inside that), and neither a digit nor a dot and a digit or letter after them (a longer address or name; a
  * sentence's full stop is not one). A path segment naming the address ("/computer/127.0.0.1/") is not a host.
  */
 function isWholeHost(text: string, at: number, length: number): boolean {
-  const before = HOST_LEAD.test(text.slice(Math.max(0, at - 10), at));
+  const before = HOST_LEAD.test(text.slice(Math.max(0, at - 64), at));
   return before && !/^(?:\d|\.[a-z\d])/.test(text.slice(at + length, at + length + 2));
 }
 
-const HOST_LEAD = /(?:\/\/|\\\/\\\/|@|%2f%2f|%40|%252f%252f|%2540)$/;
+// "//" with any run of "\" before each "/" (JSON's \/\/, escaped again: \\\/\\\/), and so percent-encoded once or twice.
+const HOST_LEAD = /(?:\/\\*\/|@|%2f(?:%5c)*%2f|%40|%252f(?:%255c)*%252f|%2540)$/;
 
 function asciiLower(text: string): string {
   return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());

@@ -265,18 +265,25 @@ describe("Function: withoutSecrets and a GitLab token a JSON encoder writes with
   });
 });
 
-describe("Function: withoutCredentials and the host form IDNA's mapping makes of a secret", () => {
-  it("withoutCredentials keeps ordinary words that a secret's host form would be once IDNA drops soft hyphens or folds full-width letters", () => {
+describe("Function: withoutCredentials and the host form a URL parser writes for a secret", () => {
+  it("withoutCredentials keeps ordinary words that a short host form would be once IDNA drops soft hyphens", () => {
     const softHyphens = `ab${"\u00ad".repeat(6)}`;
     expect(new URL(`http://${softHyphens}/`).hostname).to.equal("ab");
     expect(withoutCredentials("a tab about ABBA", { authorization: `Bearer ${softHyphens}` })).to.equal(
       "a tab about ABBA",
     );
-    const fullWidth = "ｆａｉｌｕｒｅ．";
-    expect(new URL(`http://${fullWidth}/`).hostname).to.equal("failure.");
-    expect(withoutCredentials("job failure.", { authorization: `Bearer ${fullWidth}` })).to.equal(
-      "job failure.",
-    );
+  });
+
+  it("withoutCredentials takes out an ASCII host form that is not the secret lower-cased: a percent-escape decoded, a soft hyphen dropped", () => {
+    const cases: [string, string][] = [
+      ["ab%43defgh12", "abcdefgh12"],
+      ["pass\u00adword12", "password12"],
+    ];
+    for (const [password, host] of cases) {
+      expect(new URL(`http://${password}/`).hostname).to.equal(host);
+      const shown = withoutCredentials(`Redirect to http://${host}/login refused`, basic("ci-bot", password));
+      expect(shown).to.equal("Redirect to http://[redacted]/login refused");
+    }
   });
 
   it("withoutCredentials still takes out a non-ASCII secret's punycode host form", () => {
@@ -286,5 +293,15 @@ describe("Function: withoutCredentials and the host form IDNA's mapping makes of
     expect(
       withoutCredentials(`redirect to https://${host}/`, { authorization: `Bearer ${secret}` }),
     ).to.equal("redirect to https://[redacted]/");
+  });
+
+  it("withoutCredentials takes out a numeric password's IPv4 host form in a URL JSON-escaped twice (JSON quoting JSON) or percent-encoded after JSON", () => {
+    const inner = JSON.stringify({ location: "http://127.0.0.1/job" }).replace(/\//g, "\\/");
+    const outer = JSON.stringify({ message: `upstream answered ${inner}` }).replace(/\//g, "\\/");
+    expect(outer).to.include("http:\\\\\\/\\\\\\/127.0.0.1");
+    expect(withoutCredentials(outer, basic("ci-bot", "2130706433"))).to.not.include("127.0.0.1");
+    const query = `/login?next=${encodeURIComponent("http:\\/\\/127.0.0.1\\/job")}`;
+    expect(query).to.include("%5C%2F%5C%2F127.0.0.1");
+    expect(withoutCredentials(query, basic("ci-bot", "2130706433"))).to.not.include("127.0.0.1");
   });
 });
