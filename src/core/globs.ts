@@ -24,25 +24,40 @@ export function globProblem(pattern: string): string | undefined {
   if (/(?:^|[^\\])(?:\\\\)*\\[1-9]/.test(body)) {
     return `glob ${shown} has a "\\" before a digit, which the glob matcher reads as a back-reference: write the digit alone`;
   }
-  // picomatch passes "(?<name>" into its RegExp too: a list's globs share one, where a name given twice is a
-  // SyntaxError on Node 20 and "\k" in another glob turns into a reference to it (the function's init throws).
-  if (/(?:^|[^\\])(?:\\\\)*\(\?<(?![=!])/.test(body)) {
-    return `glob ${shown} has "(?<", a RegExp named group, which the glob matcher passes into the RegExp a list's globs share: write the group without "?<name>"`;
-  }
   if (pipeOutsideParentheses(body)) {
     return `glob ${shown} has a "|" outside parentheses, which is not "or" in a glob: list each glob as its own entry, or write {a,b}`;
   }
   // picomatch says which brackets and braces are open: a "}" that closes no "{" is that character ("a(}:)?"
   // matches "a"), as are brackets and braces in a class ("[{]") or in quotes ('"["' matches "[").
+  let source: string;
   try {
-    picomatch.makeRe(body, OPTIONS);
+    source = picomatch.makeRe(body, OPTIONS).source;
   } catch (error) {
     const message = (error as Error).message;
     if (/^Missing closing: "[\]}]"/.test(message)) return `glob ${shown} has an unclosed bracket or brace`;
     if (message.startsWith('Missing opening: "["')) return `glob ${shown} has a "]" that closes no "["`;
     return `glob ${shown} is invalid: ${shownMessage(message)}`;
   }
+  // picomatch passes "(?<name>" into its RegExp too: a list's globs share one, where a name given twice is a
+  // SyntaxError on Node 20 and "\k" in another glob turns into a reference to it (the function's init throws).
+  // Read in the RegExp it builds: in a class, in quotes or after "@" the text is escaped or no group.
+  if (hasNamedGroup(source)) {
+    return `glob ${shown} has "(?<", a RegExp named group, which the glob matcher passes into the RegExp a list's globs share: write the group without "?<name>"`;
+  }
   return undefined;
+}
+
+/** Whether a RegExp's source opens a named group, "(?<" not followed by "=" or "!", outside its classes. */
+function hasNamedGroup(source: string): boolean {
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const char = source[i];
+    if (char === "\\") i++;
+    else if (inClass) inClass = char !== "]";
+    else if (char === "[") inClass = true;
+    else if (char === "(" && source.startsWith("?<", i + 1) && !/[=!]/.test(source[i + 3] ?? "")) return true;
+  }
+  return false;
 }
 
 /**

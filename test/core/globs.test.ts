@@ -183,8 +183,18 @@ describe("Function: globProblem (messages)", () => {
     for (const glob of ["(?<v>main)", "!(?<v>release)/*", "a\\\\(?<v>b)", "@(?<v>a)"]) {
       expect(globProblem(glob), glob).to.equal(refused(glob));
     }
-    // Lookarounds name nothing; an escaped "(" is that character.
-    for (const glob of ["a(?<=a)", "a(?<!b)", "(?=m)main", "\\(?<v>a\\)"])
+    // Lookarounds name nothing; an escaped "(" is that character, as are "(?<" in a class or in quotes, and
+    // "@(?<x)" is the group (\?<x).
+    for (const glob of [
+      "a(?<=a)",
+      "a(?<!b)",
+      "(?=m)main",
+      "\\(?<v>a\\)",
+      "[(?<a]",
+      "release-[(?<]*",
+      '"(?<v>x)"',
+      "@(?<x)",
+    ])
       expect(globProblem(glob), glob).to.equal(undefined);
     // What the refusal keeps out: a list with the same name twice, or a \k beside a name, is no RegExp.
     expect(() => compileGlobList(["(?<v>release)/*", "\\k<v>"])).to.throw(SyntaxError);
