@@ -62,7 +62,7 @@ function hasNamedGroup(source: string): boolean {
 
 /**
  * A warning for a glob that spells a text with escapes ("$$\!a" is the text "$$!a") but never matches that
- * text, as picomatch builds its RegExp; undefined for any other glob. Only a glob whose only syntax is its
+ * text, as picomatch builds its RegExp. Only a glob whose only syntax is its
  * escapes: none with a wildcard, class, brace, parenthesis, quote, leading "./" or trailing lone "\" is taken.
  * A glob with no "\" always matches itself (compileGlobList compares it first). Found by trying every glob of
  * up to four of 29 characters (and five of smaller sets) against picomatch 4, the texts it fails on are:
@@ -75,8 +75,15 @@ function hasNamedGroup(source: string): boolean {
  *   or two.
  * The glob the warning suggests takes the "\" from a letter or digit, escapes each "$", "^" and "+", and writes
  * an escaped "\" as "[\\]"; it is only offered when it matches the text.
+ * Any other glob (with wildcards, classes or braces too, negated or not) that holds a "\" picomatch keeps as
+ * a RegExp escape other than the letter ("v\d*" matches "v1.2", not "vd"; see REGEXP_ESCAPES) gets a warning
+ * that names each such escape, what it matches and what to write: one warning per glob. Undefined for the rest.
  */
 export function escapedGlobWarning(pattern: string): string | undefined {
+  return spelledTextWarning(pattern) ?? regexpEscapeWarning(pattern);
+}
+
+function spelledTextWarning(pattern: string): string | undefined {
   const negated = pattern.startsWith("!");
   const body = negated ? pattern.slice(1) : pattern;
   if (!body.includes("\\") || body.startsWith("./") || globProblem(pattern) !== undefined) return undefined;
@@ -94,6 +101,95 @@ export function escapedGlobWarning(pattern: string): string | undefined {
   const works = globProblem(instead) === undefined && compileGlobList([instead])(text);
   const advice = works ? `: write ${shownText(negated ? `!${instead}` : instead)}` : "";
   return `glob ${shownText(pattern)} never matches ${shownText(text)}, the text its escapes spell (${escapeReasons(body, tokens).join("; ")})${advice}`;
+}
+
+/**
+ * What picomatch's RegExp reads a "\" before each of these as, in every glob (alone, before or after a
+ * wildcard, in braces, in a class, negated): all but these letters are the letter itself there ("\a" is "a"),
+ * and "\1" to "\9" globProblem refuses. Found by building each "\" and ASCII letter or digit in those places
+ * with picomatch 4 and comparing what it matches with the letter alone. "\x" and "\u" are escapes only
+ * before two and four hexadecimal digits ("\x41" is "A").
+ */
+const REGEXP_ESCAPES: Readonly<Record<string, RegExpEscape>> = {
+  d: { meaning: "any digit", glob: "[0-9]", classGlob: "0-9", what: "a digit" },
+  D: { meaning: "any character but a digit", glob: "[^0-9]", what: "any other character" },
+  w: {
+    meaning: 'a letter, digit or "_"',
+    glob: "[A-Za-z0-9_]",
+    classGlob: "A-Za-z0-9_",
+    what: 'a letter, digit or "_"',
+  },
+  W: {
+    meaning: 'any character but a letter, digit or "_"',
+    glob: "[^A-Za-z0-9_]",
+    what: "any other character",
+  },
+  s: { meaning: "a space, tab or other white space", glob: "[ ]", what: "a space" },
+  S: { meaning: "any character but white space", glob: "?", what: "any character" },
+  b: { meaning: "a word boundary, which is no character", inClass: "a backspace" },
+  B: {
+    meaning: "not a word boundary, which is no character",
+    inClass: '"B" in the class, but where picomatch also matches the brackets as text, not a word boundary',
+  },
+  c: { meaning: 'a control character before a letter ("\\cA" is U+0001), else a "\\" and "c"' },
+  f: { meaning: "a form feed" },
+  n: { meaning: "a line feed" },
+  r: { meaning: "a carriage return" },
+  t: { meaning: "a tab" },
+  v: { meaning: "a vertical tab" },
+  "0": { meaning: 'U+0000, or with digits after it an octal escape ("\\01" is U+0001)' },
+};
+
+interface RegExpEscape {
+  /** What the RegExp matches for it. */
+  meaning: string;
+  /** What it matches in a [...] class, when that differs. */
+  inClass?: string;
+  /** A glob for what the RegExp matches, outside and in a class, and what that is. */
+  glob?: string;
+  classGlob?: string;
+  what?: string;
+}
+
+/**
+ * A note for a glob holding a "\" (not itself escaped) before a letter that picomatch keeps as a RegExp
+ * escape, which matches something else than the letter ("v\d*" matches "v1.2", not "vd"); undefined when
+ * it holds none or has a problem. Each escape is named once, with what it matches and what to write instead.
+ */
+function regexpEscapeWarning(pattern: string): string | undefined {
+  if (!pattern.includes("\\") || globProblem(pattern) !== undefined) return undefined;
+  const body = pattern.startsWith("!") ? pattern.slice(1) : pattern;
+  const clauses: string[] = [];
+  const seen = new Set<string>();
+  let inClass = false;
+  for (let i = 0; i < body.length; i++) {
+    const char = body[i];
+    if (char === "[" && !inClass) inClass = true;
+    else if (char === "]" && inClass) inClass = false;
+    if (char !== "\\") continue;
+    const sequence = /^\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[0bBcdDfnrsStvwW])/.exec(body.slice(i))?.[0];
+    i++;
+    if (sequence === undefined || seen.has(`${sequence} ${inClass}`)) continue;
+    seen.add(`${sequence} ${inClass}`);
+    clauses.push(regexpEscapeClause(sequence, inClass));
+  }
+  return clauses.length === 0 ? undefined : `glob ${shownText(pattern)} has ${clauses.join("; and ")}`;
+}
+
+/** What one escape ("\d", "\x41") matches and what to write instead, in or out of a [...] class. */
+function regexpEscapeClause(sequence: string, inClass: boolean): string {
+  const text = sequence.slice(1);
+  const letter = text[0] as string;
+  const spec = REGEXP_ESCAPES[letter];
+  const where = inClass ? " in a class" : "";
+  const meaning =
+    spec === undefined
+      ? `the character U+${text.slice(1).toUpperCase().padStart(4, "0")}`
+      : ((inClass ? spec.inClass : undefined) ?? spec.meaning);
+  const kind = text.length > 1 ? "text" : /[0-9]/.test(letter) ? "digit" : "letter";
+  const instead = inClass ? spec?.classGlob : spec?.glob;
+  const alternative = instead === undefined ? "" : `${instead}${where} for ${spec?.what}, or `;
+  return `"${sequence}"${where}, which the matcher reads as a RegExp escape (${meaning}), not the ${kind} "${text}": write ${alternative}"${text}" alone for the ${kind}`;
 }
 
 interface GlobToken {

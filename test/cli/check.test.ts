@@ -107,6 +107,26 @@ describe("Command: hookgate check", () => {
     ]);
   });
 
+  it("hookgate check notes, with exit 0, a tag glob with a RegExp escape (v\\d*: a digit, not the letter d) and says what to write", async () => {
+    const file = join(dir, "regexp-escape-glob.yaml");
+    writeFileSync(
+      file,
+      [
+        "version: 1",
+        "defaults: { secret: hooks/s, jenkins: { url: https://ci.example.com, credentials: ci/c } }",
+        "routes:",
+        "  - name: release-tags",
+        "    match: { repos: [acme/api], events: [push], tags: ['v\\d*'] }",
+        '    action: { type: jenkins, job: api/release, parameters: { TAG: "{{tag}}", SHA: "{{sha}}" } }',
+      ].join("\n"),
+    );
+    const run = await runInProcess(["check", "-r", file]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout.split("\n").filter((line) => line.startsWith("note: "))).to.deep.equal([
+      'note: route release-tags: tags: glob "v\\\\d*" has "\\d", which the matcher reads as a RegExp escape (any digit), not the letter "d": write [0-9] for a digit, or "d" alone for the letter',
+    ]);
+  });
+
   it("hookgate check --routes BROKEN (child process) exits 1 with FILE:LINE:COL: lines and a count, no stack", () => {
     const file = "test/fixtures/routes/many-problems.yaml";
     const run = runBin(["check", "--routes", file]);

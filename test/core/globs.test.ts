@@ -633,10 +633,6 @@ describe("Function: escapedGlobWarning", () => {
     "c+++",
     "feature\\/x",
     "a/\\$$",
-    "a\\w",
-    "a*\\d",
-    "{a,b}\\d",
-    "./\\d",
     "x\\",
     "main",
     "",
@@ -676,6 +672,163 @@ describe("Function: escapedGlobWarning", () => {
         expect(suggestion.startsWith("!")).to.equal(negated);
         expect(globProblem(suggestion)).to.equal(undefined);
         expect(compileGlobList([suggestion.replace(/^!/, "")])(text), suggestion).to.equal(true);
+      }),
+      { numRuns: runs(2000) },
+    );
+  });
+
+  // Escapes picomatch keeps in its RegExp, where they match something else than the letter after the "\".
+  const DIGIT =
+    '"\\d", which the matcher reads as a RegExp escape (any digit), not the letter "d": write [0-9] for a digit, or "d" alone for the letter';
+  const WORD =
+    '"\\w", which the matcher reads as a RegExp escape (a letter, digit or "_"), not the letter "w": write [A-Za-z0-9_] for a letter, digit or "_", or "w" alone for the letter';
+  // [glob, what its note says after "has", a text the glob and the glob without that "\" decide differently]
+  const regexpEscapes: Array<[string, string, string]> = [
+    ["v\\d*", DIGIT, "v1.2"],
+    ["!v\\d*", DIGIT, "v1.2"],
+    ["{a,b}\\d", DIGIT, "b7"],
+    ["./\\d", DIGIT, "7"],
+    ["a\\\\\\d*", DIGIT, "a1"],
+    ["v\\w*", WORD, "vx"],
+    ["v\\d\\w\\d*", `${DIGIT}; and ${WORD}`, "v1x2"],
+    [
+      "v\\s*",
+      '"\\s", which the matcher reads as a RegExp escape (a space, tab or other white space), not the letter "s": write [ ] for a space, or "s" alone for the letter',
+      "vs",
+    ],
+    [
+      "a\\D",
+      '"\\D", which the matcher reads as a RegExp escape (any character but a digit), not the letter "D": write [^0-9] for any other character, or "D" alone for the letter',
+      "a-",
+    ],
+    [
+      "a\\S*",
+      '"\\S", which the matcher reads as a RegExp escape (any character but white space), not the letter "S": write ? for any character, or "S" alone for the letter',
+      "ax",
+    ],
+    [
+      "a\\W*",
+      '"\\W", which the matcher reads as a RegExp escape (any character but a letter, digit or "_"), not the letter "W": write [^A-Za-z0-9_] for any other character, or "W" alone for the letter',
+      "a-",
+    ],
+    [
+      "[a\\d]x",
+      '"\\d" in a class, which the matcher reads as a RegExp escape (any digit), not the letter "d": write 0-9 in a class for a digit, or "d" alone for the letter',
+      "5x",
+    ],
+    [
+      "docs/\\b*",
+      '"\\b", which the matcher reads as a RegExp escape (a word boundary, which is no character), not the letter "b": write "b" alone for the letter',
+      "docs/x",
+    ],
+    [
+      "[\\b]",
+      '"\\b" in a class, which the matcher reads as a RegExp escape (a backspace), not the letter "b": write "b" alone for the letter',
+      "b",
+    ],
+    [
+      "[\\B]",
+      '"\\B" in a class, which the matcher reads as a RegExp escape ("B" in the class, but where picomatch also matches the brackets as text, not a word boundary), not the letter "B": write "B" alone for the letter',
+      "[]",
+    ],
+    [
+      "*\\n",
+      '"\\n", which the matcher reads as a RegExp escape (a line feed), not the letter "n": write "n" alone for the letter',
+      "an",
+    ],
+    [
+      "\\cA*",
+      '"\\c", which the matcher reads as a RegExp escape (a control character before a letter ("\\cA" is U+0001), else a "\\" and "c"), not the letter "c": write "c" alone for the letter',
+      "cA",
+    ],
+    [
+      "a\\0*",
+      '"\\0", which the matcher reads as a RegExp escape (U+0000, or with digits after it an octal escape ("\\01" is U+0001)), not the digit "0": write "0" alone for the digit',
+      "a0",
+    ],
+    [
+      "v\\x41*",
+      '"\\x41", which the matcher reads as a RegExp escape (the character U+0041), not the text "x41": write "x41" alone for the text',
+      "vA",
+    ],
+    [
+      "@(a|\\u0041)",
+      '"\\u0041", which the matcher reads as a RegExp escape (the character U+0041), not the text "u0041": write "u0041" alone for the text',
+      "A",
+    ],
+  ];
+  for (const [glob, clauses, text] of regexpEscapes) {
+    it(`escapedGlobWarning notes that ${JSON.stringify(glob)} holds a RegExp escape, what it matches and what to write (${JSON.stringify(text)} is decided otherwise without the "\\")`, () => {
+      const body = glob.replace(/^!/, "");
+      const withoutEscape = body.replace(/(?<=(?:^|[^\\])(?:\\\\)*)\\(?=[0-9A-Za-z])/g, "");
+      expect(
+        picomatch.isMatch(text, body, PICOMATCH),
+        `${JSON.stringify(text)}: ${body} against ${withoutEscape}`,
+      ).to.not.equal(picomatch.isMatch(text, withoutEscape, PICOMATCH));
+      expect(escapedGlobWarning(glob)).to.equal(`glob ${JSON.stringify(glob)} has ${clauses}`);
+    });
+  }
+
+  // A "\" before a letter picomatch reads as that letter, an escaped "\" before a letter, and "\x" or "\u"
+  // without the hexadecimal digits of an escape.
+  for (const glob of [
+    "v\\a*",
+    "{a,\\k}",
+    "[\\e]",
+    "v\\\\d*",
+    "!a\\\\\\\\n*",
+    "v\\x4*",
+    "v\\u004*",
+    "\\p{L}*",
+  ]) {
+    it(`escapedGlobWarning says nothing of ${JSON.stringify(glob)}, which holds no RegExp escape`, () => {
+      expect(escapedGlobWarning(glob)).to.equal(undefined);
+    });
+  }
+
+  it("escapedGlobWarning keeps the note of a glob whose escapes spell a text it never matches, and adds none", () => {
+    expect(escapedGlobWarning("v\\d")).to.equal(
+      `glob "v\\\\d" never matches "vd", the text its escapes spell (${LETTER}): write "vd"`,
+    );
+  });
+
+  // A "\" (not itself escaped) before one of these in picomatch's RegExp matches something else than the letter.
+  const REGEXP_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[0bBcdDfnrsStvwW])/;
+  const globToken = fc.oneof(
+    fc.constantFrom(
+      "a",
+      "d",
+      "x",
+      "4",
+      "0",
+      "A",
+      "_",
+      ".",
+      "-",
+      "/",
+      "*",
+      "?",
+      "**/",
+      "{a,b}",
+      "[a-c]",
+      "@(a|b)",
+    ),
+    fc
+      .constantFrom("0", "b", "B", "c", "d", "D", "f", "n", "r", "s", "S", "t", "v", "w", "W", "x41", "u0041")
+      .map((c) => `\\${c}`),
+    fc.constantFrom("a", "e", "k", "p", "x", "u", "z", "A", "Z", "*", ".", "\\").map((c) => `\\${c}`),
+  );
+
+  it("escapedGlobWarning notes every glob whose RegExp holds an escape other than its letter, and no other glob", () => {
+    fc.assert(
+      fc.property(fc.array(globToken, { minLength: 1, maxLength: 6 }), fc.boolean(), (tokens, negated) => {
+        const body = tokens.join("");
+        const glob = negated ? `!${body}` : body;
+        fc.pre(!body.startsWith("!") && globProblem(glob) === undefined);
+        const warning = escapedGlobWarning(glob);
+        const kept = REGEXP_ESCAPE.test(picomatch.makeRe(body, PICOMATCH).source);
+        if (kept) expect(warning, picomatch.makeRe(body, PICOMATCH).source).to.not.equal(undefined);
+        else if (warning !== undefined) expect(warning).to.include(", the text its escapes spell (");
       }),
       { numRuns: runs(2000) },
     );

@@ -369,3 +369,23 @@ describe("Function: routeNotes on a glob of escapes that never matches the text 
     ).to.deep.equal([]);
   });
 });
+
+describe("Function: routeNotes on a glob with a RegExp escape the matcher keeps (\\d, \\w, \\b, …)", () => {
+  it("notes each glob, wildcards, braces and negations too, with its key, what the escape matches and what to write", () => {
+    expect(
+      notesFor(
+        "{ repos: [acme/api], events: [push], tags: ['v\\d*', 'v*'], branches: ['{main,dev}\\w'], paths: ['!docs/\\b*'] }",
+      ),
+    ).to.deep.equal([
+      'route r: branches: glob "{main,dev}\\\\w" has "\\w", which the matcher reads as a RegExp escape (a letter, digit or "_"), not the letter "w": write [A-Za-z0-9_] for a letter, digit or "_", or "w" alone for the letter',
+      'route r: tags: glob "v\\\\d*" has "\\d", which the matcher reads as a RegExp escape (any digit), not the letter "d": write [0-9] for a digit, or "d" alone for the letter',
+      'route r: paths: glob "!docs/\\\\b*" has "\\b", which the matcher reads as a RegExp escape (a word boundary, which is no character), not the letter "b": write "b" alone for the letter',
+    ]);
+  });
+
+  it("notes nothing for a \\ before a letter the matcher reads as itself, or an escaped \\ before a letter", () => {
+    expect(
+      notesFor("{ repos: [acme/api], events: [push], tags: ['v\\a*'], paths: ['docs\\\\d/**'] }"),
+    ).to.deep.equal([]);
+  });
+});
