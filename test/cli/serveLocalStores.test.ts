@@ -19,7 +19,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { promisify } from "node:util";
+import { isDeepStrictEqual, promisify } from "node:util";
 import type { SQSEvent } from "aws-lambda";
 import { expect } from "chai";
 import fc from "fast-check";
@@ -1547,9 +1547,31 @@ describe("Class: LocalQueue", () => {
   });
 });
 
-describe("Journals damaged by hand or by a disk (fast-check)", () => {
-  // Lines of any JSON, objects shaped like journal lines with fields of any JSON type, and torn text.
-  const anyJson = fc.jsonValue({ maxDepth: 2 });
+// fc.jsonValue({ maxDepth: 2 }) as fast-check builds it (fc.anything over JSON's values), with its arrays and
+// objects held to 10 entries (two levels deep, its depth bias changes nothing from small up). At npm test's
+// baseSize (small) that is fc.jsonValue({ maxDepth: 2 }) itself: the same values run for run (a test below holds
+// it to that). At HOOKGATE_PROPERTY_SIZE=large fc.jsonValue grows arrays and objects of up to 1,000 entries,
+// two levels deep, in each of a journal line's fields (this file peaked at 2.7 GB); it takes no bound on its
+// entries. Strings still grow with the size.
+function anyJsonValue(): fc.Arbitrary<unknown> {
+  return fc.anything({
+    key: fc.string(),
+    values: [
+      fc.boolean(),
+      fc.double({ noDefaultInfinity: true, noNaN: true }),
+      fc.string(),
+      fc.constant(null),
+    ],
+    maxDepth: 2,
+    maxKeys: 10,
+  });
+}
+
+/**
+ * Queue journals: lines of any JSON, objects shaped like journal lines with fields of any JSON type (or `queued` for
+ * a line's item), and torn text.
+ */
+function queueJournalLines(anyJson: fc.Arbitrary<unknown>, queued: WorkItem): fc.Arbitrary<string[]> {
   const queueLine = fc.oneof(
     anyJson.map((v) => JSON.stringify(v)),
     fc.string(),
@@ -1573,7 +1595,7 @@ describe("Journals damaged by hand or by a disk (fast-check)", () => {
             },
             { requiredKeys: [] },
           ),
-          item: fc.oneof(fc.constant(item("a")), anyJson),
+          item: fc.oneof(fc.constant(queued), anyJson),
           rc: anyJson,
           nb: anyJson,
           fr: anyJson,
@@ -1582,10 +1604,58 @@ describe("Journals damaged by hand or by a disk (fast-check)", () => {
       )
       .map((v) => JSON.stringify(v)),
   );
+  return fc.array(queueLine, { maxLength: 12 });
+}
 
+/** Dedupe journals the same way, with `now` for a line's time. */
+function dedupeJournalLines(anyJson: fc.Arbitrary<unknown>, now: number): fc.Arbitrary<string[]> {
+  const dedupeLine = fc.oneof(
+    anyJson.map((v) => JSON.stringify(v)),
+    fc.string(),
+    fc
+      .record(
+        {
+          k: fc.oneof(fc.constantFrom("r#a", "r#b"), anyJson),
+          s: fc.oneof(fc.constantFrom("pending", "queued", "done", "dead"), anyJson),
+          g: anyJson,
+          t: fc.oneof(fc.constant(now), anyJson),
+          d: anyJson,
+        },
+        { requiredKeys: [] },
+      )
+      .map((v) => JSON.stringify(v)),
+  );
+  return fc.array(dedupeLine, { maxLength: 12 });
+}
+
+describe("Test support: serveLocalStores.test.ts's anyJsonValue", () => {
+  it("gives the journals fc.jsonValue({ maxDepth: 2 }) gives at npm test's size (small), run for run", () => {
+    const global = fc.readConfigureGlobal();
+    // Arbitraries read the size when they are built: build both at small, whatever HOOKGATE_PROPERTY_SIZE says.
+    fc.configureGlobal({ ...global, baseSize: "small" });
+    try {
+      const queued = item("a");
+      const journals = (anyJson: () => fc.Arbitrary<unknown>) =>
+        fc.tuple(queueJournalLines(anyJson(), queued), dedupeJournalLines(anyJson(), 1_000));
+      const bounded = journals(anyJsonValue);
+      const original = journals(() => fc.jsonValue({ maxDepth: 2 }));
+      for (const seed of [1, 2, 3]) {
+        const same = isDeepStrictEqual(
+          fc.sample(bounded, { seed, numRuns: 300 }),
+          fc.sample(original, { seed, numRuns: 300 }),
+        );
+        expect(same, `seed ${seed}`).to.equal(true);
+      }
+    } finally {
+      fc.configureGlobal(global);
+    }
+  });
+});
+
+describe("Journals damaged by hand or by a disk (fast-check)", () => {
   it("LocalQueue loads any journal without throwing, with whole receive counts, and loads its own rewrite the same", () => {
     fc.assert(
-      fc.property(fc.array(queueLine, { maxLength: 12 }), (lines) => {
+      fc.property(queueJournalLines(anyJsonValue(), item("a")), (lines) => {
         rmSync(join(dir, "queue"), { recursive: true, force: true });
         mkdirSync(join(dir, "queue"), { recursive: true });
         const journal = join(dir, "queue", "journal.jsonl");
@@ -1616,24 +1686,8 @@ describe("Journals damaged by hand or by a disk (fast-check)", () => {
   });
 
   it("FileDedupeStore loads any journal without throwing, and loads its own rewrite the same", () => {
-    const dedupeLine = fc.oneof(
-      anyJson.map((v) => JSON.stringify(v)),
-      fc.string(),
-      fc
-        .record(
-          {
-            k: fc.oneof(fc.constantFrom("r#a", "r#b"), anyJson),
-            s: fc.oneof(fc.constantFrom("pending", "queued", "done", "dead"), anyJson),
-            g: anyJson,
-            t: fc.oneof(fc.constant(Date.now()), anyJson),
-            d: anyJson,
-          },
-          { requiredKeys: [] },
-        )
-        .map((v) => JSON.stringify(v)),
-    );
     fc.assert(
-      fc.property(fc.array(dedupeLine, { maxLength: 12 }), (lines) => {
+      fc.property(dedupeJournalLines(anyJsonValue(), Date.now()), (lines) => {
         const file = join(dir, "dedupe.jsonl");
         writeFileSync(file, lines.join("\n"));
         new FileDedupeStore(file).close();

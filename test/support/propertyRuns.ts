@@ -5,8 +5,9 @@
 // HOOKGATE_PROPERTY_SIZE=<xsmall|small|medium|large|xlarge> is fast-check's baseSize (small unless given): how
 // long the arrays and strings an arbitrary without its own size grow. Every property file passes at large in
 // Node's default heap, one file at a time (README's testing table); decode.test.ts bounds its JSON values, as an
-// fc.dictionary of fc.jsonValue outgrew a 4 GB heap there. .mocharc.json requires this file; with --no-config,
-// give it as --require test/support/propertyRuns.ts.
+// fc.dictionary of fc.jsonValue outgrew a 4 GB heap there, and serveLocalStores.test.ts its journals' JSON
+// values (2.7 GB before). .mocharc.json requires this file; with --no-config, give it as
+// --require test/support/propertyRuns.ts.
 import fc from "fast-check";
 
 /** fast-check's numRuns when neither the test nor the global configuration gives one. */
