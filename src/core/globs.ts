@@ -192,6 +192,32 @@ function regexpEscapeClause(sequence: string, inClass: boolean): string {
   return `"${sequence}"${where}, which the matcher reads as a RegExp escape (${meaning}), not the ${kind} "${text}": write ${alternative}"${text}" alone for the ${kind}`;
 }
 
+/**
+ * A note for a glob with a class opened by "[!" (not escaped, not in quotes): picomatch reads it as a class
+ * holding "!" ("[!0-9]x" matches "!x" and "1x", not "ax"), where Git and the shells read "not"; "[^" is its
+ * "not". Undefined for any other glob.
+ */
+export function bangClassWarning(pattern: string): string | undefined {
+  if (globProblem(pattern) !== undefined) return undefined;
+  const body = pattern.startsWith("!") ? pattern.slice(1) : pattern;
+  let inQuotes = false;
+  let inClass = false;
+  for (let i = 0; i < body.length; i++) {
+    const char = body[i];
+    if (char === "\\") i++;
+    else if (char === '"') inQuotes = !inQuotes;
+    else if (inQuotes) continue;
+    else if (inClass) inClass = char !== "]";
+    else if (char === "[") {
+      if (body[i + 1] === "!") {
+        return `glob ${shownText(pattern)} has "[!", which the matcher reads as a class holding "!", not as "not": write "[^" for any character but those in the class`;
+      }
+      inClass = true;
+    }
+  }
+  return undefined;
+}
+
 interface GlobToken {
   char: string;
   escaped: boolean;

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import picomatch from "picomatch";
 import {
+  bangClassWarning,
   compileGlobList,
   escapedGlobWarning,
   globListLeads,
@@ -832,5 +833,31 @@ describe("Function: escapedGlobWarning", () => {
       }),
       { numRuns: runs(2000) },
     );
+  });
+});
+
+describe("Function: bangClassWarning", () => {
+  const OPTIONS = { dot: true, strictBrackets: true };
+  const noted = (glob: string) =>
+    `glob ${JSON.stringify(glob)} has "[!", which the matcher reads as a class holding "!", not as "not": write "[^" for any character but those in the class`;
+
+  it("notes a class opened by [!, which picomatch (as hookgate calls it) reads as holding !, where Git and the shells read not", () => {
+    for (const glob of ["[!0-9]x", "![!a]*", "release/[!_]*", "{a,[!b]}"]) {
+      expect(bangClassWarning(glob), glob).to.equal(noted(glob));
+    }
+    // What the note says, as compileGlobList decides: "!" and the class's characters match, others do not.
+    expect(["!x", "1x", "ax"].map((name) => compileGlobList(["[!0-9]x"])(name))).to.deep.equal([
+      true,
+      true,
+      false,
+    ]);
+    expect(picomatch.isMatch("ax", "[!0-9]x", OPTIONS)).to.equal(false);
+    expect(compileGlobList(["[^0-9]x"])("ax")).to.equal(true);
+  });
+
+  it("notes nothing for a ! inside a class, an escaped [, a [! in quotes, [^, or a glob with a problem", () => {
+    for (const glob of ["a[b!]c", "\\[!a]", '"[!a]"', "[[!a]", "x[^0-9]", "a[!", "main"]) {
+      expect(bangClassWarning(glob), glob).to.equal(undefined);
+    }
   });
 });

@@ -12,7 +12,7 @@ import {
   gitlabEventName,
 } from "../events/gitlab";
 import { GITLAB_HOOK_HEADERS } from "../events/headers";
-import { escapedGlobWarning } from "../globs";
+import { bangClassWarning, escapedGlobWarning } from "../globs";
 import { matchesPushes, matchesTagPushes } from "../match";
 import type { Provider, Route } from "../types";
 import { didYouMean } from "./checks";
@@ -29,8 +29,9 @@ export function routeNotes(routes: readonly Route[]): string[] {
     for (const note of eventNameNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const key of MATCH_GLOB_KEYS) {
       for (const glob of route.match[key] ?? []) {
-        const warning = escapedGlobWarning(glob);
-        if (warning) notes.push(`route ${route.name}: ${key}: ${warning}`);
+        for (const warning of [escapedGlobWarning(glob), bangClassWarning(glob)]) {
+          if (warning) notes.push(`route ${route.name}: ${key}: ${warning}`);
+        }
       }
     }
     const action = route.action;

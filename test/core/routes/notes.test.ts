@@ -383,6 +383,12 @@ describe("Function: routeNotes on a glob with a RegExp escape the matcher keeps 
     ]);
   });
 
+  it("notes a class opened by [! with its key: the matcher reads it as a class holding !", () => {
+    expect(notesFor("{ repos: [acme/api], events: [push], branches: ['release/[!_]*'] }")).to.deep.equal([
+      'route r: branches: glob "release/[!_]*" has "[!", which the matcher reads as a class holding "!", not as "not": write "[^" for any character but those in the class',
+    ]);
+  });
+
   it("notes nothing for a \\ before a letter the matcher reads as itself, or an escaped \\ before a letter", () => {
     expect(
       notesFor("{ repos: [acme/api], events: [push], tags: ['v\\a*'], paths: ['docs\\\\d/**'] }"),
