@@ -26,11 +26,11 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 export const MAX_WORK_ITEM_BYTES = 262_144;
 /**
  * How long a delivery id is remembered after its item's last change (GitHub redeliveries are possible for 3
- * days; GHES 7): a day longer than a dead letter is kept (DLQ_RETENTION_SECONDS), so a generation's dead letter,
- * redriven on its last day, still reads a later generation's `done` (written after the letter moved) and is
- * skipped, not run a second time.
+ * days; GHES 7): a day longer than a dead letter can wait, 14 days in the DLQ (DLQ_RETENTION_SECONDS) and,
+ * redriven on its last day, up to 14 more in its route's queue, so it still reads a later generation's `done`
+ * (written after the letter moved) and is skipped, not run a second time.
  */
-export const DEDUPE_TTL_SECONDS = 15 * 24 * 3600;
+export const DEDUPE_TTL_SECONDS = 29 * 24 * 3600;
 /** How long a dead letter is kept: SQS's longest retention, the deployed DLQ's, and serve's dead-letters/. */
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 /** A "pending" dedupe claim older than this is considered abandoned (the enqueue never finished). */

@@ -27,7 +27,8 @@ export const VISIBILITY_FACTOR = 6;
  * The work queue keeps a message as long as SQS allows, the DLQ's 14 days: SQS deletes a message older than its
  * queue's retention, neither done nor dead-lettered, and one repository's deliveries wait in line (a FIFO group)
  * behind each other's retries, over an hour each for deliveries failing with 15-minute Retry-Afters. The dedupe table remembers
- * a delivery 15 days after its last change (DEDUPE_TTL_SECONDS), a day longer than a message lives in either queue.
+ * a delivery 29 days after its last change (DEDUPE_TTL_SECONDS), a day longer than a dead letter lives in the DLQ
+ * and then, redriven, in the route's queue.
  */
 export const QUEUE_RETENTION_SECONDS = DLQ_RETENTION_SECONDS;
 /**

@@ -58,7 +58,7 @@ export class FileDedupeStore implements DedupeStore {
       compaction: {
         name: "dedupe",
         // A delivery takes three lines (claimed, queued, done): at four per entry, a journal of deliveries
-        // was never compacted while serving, growing by each line and keeping every entry past its 15 days.
+        // was never compacted while serving, growing by each line and keeping every entry past its 29 days.
         worthIt: (lines) => lines > 2 * this.entries.size,
         compact: () => this.compact(),
         log: options.log,
@@ -96,7 +96,7 @@ export class FileDedupeStore implements DedupeStore {
     if (state === "queued" && entry.state !== "pending") return; // the work path got there first
     this.set(key, { state, generation: entry.generation, at: this.now(), first: entry.first }, false);
     // Written now, not at the end of the turn: the queue may record its message deleted in this turn, and
-    // a kill -9 between the two writes left the delivery "queued" for 15 days, its redelivery a duplicate.
+    // a kill -9 between the two writes left the delivery "queued" for 29 days, its redelivery a duplicate.
     // A write that fails rejects the mark, which the caller logs as a failed DynamoDB mark; its lines stay
     // for the next write.
     if (state === "done" || state === "dead") this.journal.writeNow();
@@ -170,7 +170,7 @@ export class FileDedupeStore implements DedupeStore {
         if (line.r === 1) entry.released = true;
         else if (line.t === 0 && line.s === "pending") {
           // Released before the claim's time was kept: its first claim's time is the best bound left,
-          // or, without one, this start (it then expires 15 days from now, not never).
+          // or, without one, this start (it then expires 29 days from now, not never).
           Object.assign(entry, { released: true, at: first ?? now });
         }
         if (expired(entry, now)) this.entries.delete(line.k);

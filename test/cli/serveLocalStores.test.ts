@@ -883,7 +883,7 @@ describe("Class: FileDedupeStore", () => {
     store.close();
   });
 
-  it("a released claim survives a reopen within 15 days (DEDUPE_TTL_SECONDS) of its claim: the redelivery takes over its generation, with the first claim's time", async () => {
+  it("a released claim survives a reopen within 29 days (DEDUPE_TTL_SECONDS) of its claim: the redelivery takes over its generation, with the first claim's time", async () => {
     const file = join(dir, "dedupe.jsonl");
     let now = 7_000_000;
     const store = new FileDedupeStore(file, () => now);
@@ -920,7 +920,7 @@ describe("Class: FileDedupeStore", () => {
     reopened.close();
   });
 
-  it("a released claim expires 15 days after its claim, as the deployed item does: a reopen drops its journal line, and the next claim is new", async () => {
+  it("a released claim expires 29 days after its claim, as the deployed item does: a reopen drops its journal line, and the next claim is new", async () => {
     const file = join(dir, "dedupe.jsonl");
     let now = 7_000_000;
     const store = new FileDedupeStore(file, () => now);
@@ -940,7 +940,7 @@ describe("Class: FileDedupeStore", () => {
     reopened.close();
   });
 
-  it("a compaction while serving writes no line for an entry past 15 days (released or not) that nothing touched since", async () => {
+  it("a compaction while serving writes no line for an entry past 29 days (released or not) that nothing touched since", async () => {
     const file = join(dir, "dedupe.jsonl");
     let now = 7_000_000;
     const store = new FileDedupeStore(file, () => now);
@@ -960,7 +960,7 @@ describe("Class: FileDedupeStore", () => {
     store.close();
   });
 
-  it("a journal of deliveries claimed, queued and done (three lines each) is compacted while serving: past 10,000 lines it is rewritten, and the entries past 15 days leave it", async () => {
+  it("a journal of deliveries claimed, queued and done (three lines each) is compacted while serving: past 10,000 lines it is rewritten, and the entries past 29 days leave it", async () => {
     const file = join(dir, "dedupe.jsonl");
     let now = 7_000_000;
     const store = new FileDedupeStore(file, () => now);
@@ -980,7 +980,7 @@ describe("Class: FileDedupeStore", () => {
     store.close();
   });
 
-  it("an entry expires once the second of the deployed item's expiresAt (its last change's second + 15 days) has passed: 15 days and 1 ms after a done, live or reopened, it is still a duplicate; a second later it is new", async () => {
+  it("an entry expires once the second of the deployed item's expiresAt (its last change's second + 29 days) has passed: 29 days and 1 ms after a done, live or reopened, it is still a duplicate; a second later it is new", async () => {
     const file = join(dir, "dedupe.jsonl");
     let now = 7_000_000;
     const store = new FileDedupeStore(file, () => now);
@@ -1002,7 +1002,7 @@ describe("Class: FileDedupeStore", () => {
     reopened.close();
   });
 
-  it("a released claim journaled by an earlier version (t 0) loads as released: its redelivery takes over its generation, with the first claim's time, until 15 days after that", async () => {
+  it("a released claim journaled by an earlier version (t 0) loads as released: its redelivery takes over its generation, with the first claim's time, until 29 days after that", async () => {
     const file = join(dir, "dedupe.jsonl");
     writeFileSync(
       file,

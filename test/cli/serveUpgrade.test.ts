@@ -64,7 +64,7 @@ function filesUnder(root: string): string[] {
 
 /**
  * Copies the fixture `name` into `stateDir` as that serve left it, but for what a test cannot keep: its
- * times move by as much as makes the latest of them now (the dedupe store forgets an id 15 days after its
+ * times move by as much as makes the latest of them now (the dedupe store forgets an id 29 days after its
  * last change, so pinned times would expire), and the URLs of the local Jenkins and Git host it wrote into
  * queued work items point at this test's servers. Each object's metadata file is written before the object,
  * as a put writes them.

@@ -360,7 +360,7 @@ describe("Property: the three DedupeStores answer as the deployed store's model 
   }
 
   // Shrunk sequences the property found, each kept as it shrank.
-  it("a claim at a whole second, then DEDUPE_TTL_SECONDS (15 days) and 1 ms: every store still holds it (FileDedupeStore dropped it, 999 ms before the deployed item's expiresAt passes)", async () => {
+  it("a claim at a whole second, then DEDUPE_TTL_SECONDS (29 days) and 1 ms: every store still holds it (FileDedupeStore dropped it, 999 ms before the deployed item's expiresAt passes)", async () => {
     await play(T0, [
       { op: "claim", key: { route: "api-build", id: "d1" } },
       { op: "advance", ms: DEDUPE_TTL_SECONDS * 1000 + 1 },

@@ -594,7 +594,7 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
     ]);
   });
 
-  it("work skips a dead letter redriven on the last day the DLQ keeps it, after a later generation ran the action: the dedupe item outlives the letter, even in a store that drops an expired item (serve's file store, DynamoDB once its TTL deleted it)", async () => {
+  it("work skips a dead letter redriven on the last day the DLQ keeps it and run on the last day the route's queue keeps it, after a later generation ran the action: the dedupe item outlives the letter, even in a store that drops an expired item (serve's file store, DynamoDB once its TTL deleted it)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hookgate-work-ttl-"));
     try {
       let now = 1_800_000_000_000;
@@ -606,7 +606,9 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
       const second = workItem({ deliveryId: first.deliveryId });
       await accepted(dedupe, second); // the Git host's redelivery: generation 2, which runs the action
       await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(second))]));
-      now += (DLQ_RETENTION_SECONDS - 1) * 1000; // the letter's last second in the DLQ
+      now += (DLQ_RETENTION_SECONDS - 1) * 1000; // the letter's last second in the DLQ: it is redriven
+      // and waits behind its repository's group until its last second there (QUEUE_RETENTION_SECONDS, as long)
+      now += (DLQ_RETENTION_SECONDS - 1) * 1000;
       await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(first))])); // generation 1's letter, redriven
       dedupe.close();
       expect(h.ran).to.deep.equal([first.deliveryId]);
