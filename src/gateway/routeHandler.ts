@@ -757,8 +757,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       const detail =
         later.generation === item.generation
           ? "the delivery's action already ran, in this generation or an earlier one's redriven letter"
-          : `generation ${later.generation} of this delivery already finished`;
-      const by = later.generation === item.generation ? {} : { finishedBy: later.generation };
+          : `the delivery's action already ran (its dedupe item reads done at generation ${later.generation})`;
+      // Not "generation N ran": an older generation's done lands on a later dead one (this record's own, if SQS
+      // brought it back after its redriven run), so the item tells only that the action ran.
+      const by = later.generation === item.generation ? {} : { doneAt: later.generation };
       attemptLog({ ...base, outcome: "already-done", ...by, detail });
       return { ok: true };
     }

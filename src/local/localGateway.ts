@@ -313,15 +313,15 @@ async function openLocalGateway(
   const noteNotRun = (line: Record<string, unknown>) => {
     if (line.msg !== "attempt" || typeof line.route !== "string" || typeof line.deliveryId !== "string")
       return;
-    const { generation, outcome, supersededBy, finishedBy } = line;
+    const { generation, outcome, supersededBy, doneAt } = line;
     if (typeof generation !== "number") return;
     let reason: string | undefined;
     if (outcome === "superseded" && typeof supersededBy === "number") {
       reason = `not run: generation ${supersededBy} of this delivery is queued and runs the action`;
-    } else if (outcome === "already-done" && typeof finishedBy === "number") {
+    } else if (outcome === "already-done" && typeof doneAt === "number") {
       // A later generation finished (its own generation's done keeps the entry done: it ran, or a crash
       // brought it back after it did).
-      reason = `not run: generation ${finishedBy} of this delivery already finished`;
+      reason = `not run: the delivery's action already ran (its dedupe item reads done at generation ${doneAt})`;
     }
     if (reason) notRun.set(`${line.route}#${line.deliveryId}#${generation}`, reason);
   };

@@ -1989,7 +1989,11 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     await gateway.close();
     expect(runs).to.deep.equal([]);
     expect(history.map((e) => [e.generation, e.status, e.reason])).to.deep.equal([
-      [1, "ignored", "not run: generation 2 of this delivery already finished"],
+      [
+        1,
+        "ignored",
+        "not run: the delivery's action already ran (its dedupe item reads done at generation 2)",
+      ],
     ]);
   });
 

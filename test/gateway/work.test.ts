@@ -486,8 +486,8 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
     expect(h.logs.of("attempt")[0]).to.deep.include({
       generation: 1,
       outcome: "already-done",
-      finishedBy: 2,
-      detail: "generation 2 of this delivery already finished",
+      doneAt: 2,
+      detail: "the delivery's action already ran (its dedupe item reads done at generation 2)",
     });
     expect(h.dedupe.peek("api-build", "w-later-gen")).to.deep.equal({ state: "done", generation: 2 });
   });
@@ -590,7 +590,7 @@ describe("Function: createRouteHandler(deps).work after a crash", () => {
     expect(h.ran).to.deep.equal([first.deliveryId]);
     expect(h.logs.of("attempt").map((line) => [line.generation, line.outcome, line.detail])).to.deep.equal([
       [2, "done", "queued as https://jenkins/queue/item/1/"],
-      [1, "already-done", "generation 2 of this delivery already finished"],
+      [1, "already-done", "the delivery's action already ran (its dedupe item reads done at generation 2)"],
     ]);
   });
 
