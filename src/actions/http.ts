@@ -419,10 +419,30 @@ function spellings(secret: string): Set<string> {
   const forms = new Set<string>();
   const latin1 = Buffer.from(secret, "utf8").toString("latin1");
   for (const value of latin1 === secret ? [secret] : [secret, latin1]) {
-    for (const form of urlForms(value)) for (const json of jsonForms(form)) forms.add(json);
+    for (const form of urlForms(value)) {
+      for (const json of jsonForms(form)) forms.add(json);
+      for (const html of htmlForms(form)) forms.add(html);
+    }
   }
   return forms;
 }
+
+/**
+ * `form` as an HTML page holds it, when it has a character HTML escapes: & < > " as entities, and ' as each of
+ * &#39; (Go's html/template), &#039; (PHP's htmlspecialchars) and &#x27; (Python's html.escape). None else.
+ */
+function htmlForms(form: string): string[] {
+  if (!/[&<>"']/.test(form)) return [];
+  const escaped = form.replace(/[&<>"]/g, (c) => HTML_ENTITIES[c] as string);
+  return ["&#39;", "&#039;", "&#x27;"].map((quote) => escaped.replace(/'/g, quote));
+}
+
+const HTML_ENTITIES: Readonly<Record<string, string>> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+};
 
 /**
  * `form` and the ways a JSON string holds it: JSON.stringify's escapes; & < > as Go writes them; non-ASCII as

@@ -305,3 +305,22 @@ describe("Function: withoutCredentials and the host form a URL parser writes for
     expect(withoutCredentials(query, basic("ci-bot", "2130706433"))).to.not.include("127.0.0.1");
   });
 });
+
+describe("Function: withoutCredentials and a secret an HTML page echoes", () => {
+  it("withoutCredentials takes out a password with & or ' that an HTML page writes as entities (&amp;, &#39;, &#039;, &#x27;)", () => {
+    const sent = basic("ci", "it's-s3cr&t-123");
+    for (const quote of ["&#39;", "&#039;", "&#x27;"]) {
+      const page = `<p>Basic credentials for ci: it${quote}s-s3cr&amp;t-123 were refused</p>`;
+      expect(withoutCredentials(page, sent)).to.equal(
+        "<p>Basic credentials for ci: [redacted] were refused</p>",
+      );
+    }
+  });
+
+  it("withoutSecrets takes a GitLab token with & out of a server's HTML page that echoes it", () => {
+    const page = "<tr><td>X-Gitlab-Token</td><td>s3cr&amp;t-token-1</td></tr>";
+    expect(withoutSecrets(page, "s3cr&t-token-1", undefined, { secretTravels: true })).to.equal(
+      "<tr><td>X-Gitlab-Token</td><td>[redacted]</td></tr>",
+    );
+  });
+});
