@@ -170,6 +170,8 @@ async function openLocalGateway(
   // delivery stands in (superseded, or already finished by it), with the history's reason: the queue deletes
   // such a message as it deletes one that ran, and its entry must not read done.
   const notRun = new Map<string, string>();
+  const alreadyRan = (doneAt: number) =>
+    `not run: the delivery's action already ran (its dedupe item reads done at generation ${doneAt})`;
   // Replaces the "next attempt in ..." of the last retry.
   const deadLettered = `moved to ${displayPath(join(stateDir, "dead-letters"))}`;
   const deadLetters = new LocalDeadLetters(join(stateDir, "dead-letters"), (letter) => {
@@ -226,8 +228,13 @@ async function openLocalGateway(
       return retryDelayMs(attempt, after, baseDelayMs);
     },
     isDone: (route, item) => {
+      // The work path's rule: done at this generation, or at a later one (the action ran; see supersededBy).
       const recorded = dedupe.stateNow(route, item.deliveryId);
-      return recorded?.state === "done" && recorded.generation === item.generation;
+      if (recorded?.state !== "done" || recorded.generation < item.generation) return false;
+      if (recorded.generation > item.generation) {
+        notRun.set(itemKey(item), alreadyRan(recorded.generation));
+      }
+      return true;
     },
     redrive: async ({ route, body, item }, reason) => {
       if (!item) return deadLetters.fileRaw(body, reason, route || undefined);
@@ -321,7 +328,7 @@ async function openLocalGateway(
     } else if (outcome === "already-done" && typeof doneAt === "number") {
       // A later generation finished (its own generation's done keeps the entry done: it ran, or a crash
       // brought it back after it did).
-      reason = `not run: the delivery's action already ran (its dedupe item reads done at generation ${doneAt})`;
+      reason = alreadyRan(doneAt);
     }
     if (reason) notRun.set(`${line.route}#${line.deliveryId}#${generation}`, reason);
   };

@@ -1704,7 +1704,7 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
   /** A state dir whose queue journal holds delivery "a" for `route`, received `receiveCount` times. */
   function stateWithQueued(
     name: string,
-    fields: { route?: unknown; receiveCount: number; dedupe?: "queued" | "done" },
+    fields: { route?: unknown; receiveCount: number; dedupe?: "queued" | "done"; dedupeGeneration?: number },
   ): string {
     const state = join(dir, name);
     mkdirSync(join(state, "queue"), { recursive: true });
@@ -1712,7 +1712,7 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     const put = { op: "put", m: { ...m, sentAt: 1, receiveCount: fields.receiveCount, notBefore: 1 } };
     writeFileSync(join(state, "queue", "journal.jsonl"), `${JSON.stringify({ ...put, item: item("a") })}\n`);
     if (fields.dedupe) {
-      const line = { k: "r#a", s: fields.dedupe, g: 1, t: Date.now() };
+      const line = { k: "r#a", s: fields.dedupe, g: fields.dedupeGeneration ?? 1, t: Date.now() };
       writeFileSync(join(state, "dedupe.jsonl"), `${JSON.stringify(line)}\n`);
     }
     return state;
@@ -1778,8 +1778,8 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
   const AT_MAX_RECEIVES = 2 + REDRIVE_MARGIN;
 
   /** Starts on a message already received maxReceiveCount times, its dedupe state as given; the history after. */
-  async function settledAtMaxReceiveCount(name: string, dedupe: "queued" | "done") {
-    const state = stateWithQueued(name, { receiveCount: AT_MAX_RECEIVES, dedupe });
+  async function settledAtMaxReceiveCount(name: string, dedupe: "queued" | "done", dedupeGeneration = 1) {
+    const state = stateWithQueued(name, { receiveCount: AT_MAX_RECEIVES, dedupe, dedupeGeneration });
     let runs = 0;
     const gateway = await startWithRouteR(state, {
       maxAttempts: 2,
@@ -1838,6 +1838,18 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     expect(deadLetters(state)).to.deep.equal([]);
     expect(history.map((e) => [e.delivery, e.status, e.attempts])).to.deep.equal([
       ["a", "done", AT_MAX_RECEIVES],
+    ]);
+  });
+
+  it("a message at its maxReceiveCount whose delivery the dedupe store shows done at a later generation (its last receive was skipped, then a crash) is settled ignored, not dead-lettered, as the work path would have", async () => {
+    const { state, history } = await settledAtMaxReceiveCount("state-later-done-at-max", "done", 2);
+    expect(deadLetters(state)).to.deep.equal([]);
+    expect(history.map((e) => [e.delivery, e.status, e.reason])).to.deep.equal([
+      [
+        "a",
+        "ignored",
+        "not run: the delivery's action already ran (its dedupe item reads done at generation 2)",
+      ],
     ]);
   });
 
