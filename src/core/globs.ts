@@ -38,6 +38,10 @@ export function globProblem(pattern: string): string | undefined {
     if (message.startsWith('Missing opening: "["')) return `glob ${shown} has a "]" that closes no "["`;
     return `glob ${shown} is invalid: ${shownMessage(message)}`;
   }
+  // picomatch turns a glob whose RegExp it cannot build (a group name twice, a range out of order "[z-a]", a
+  // trailing lone "\", three "+" in a row) into /$^/, which matches nothing: the glob would match only itself.
+  if (source === "$^")
+    return `glob ${shown} is one the glob matcher cannot build a RegExp for${unbuildableAdvice(body)}`;
   // picomatch passes "(?<name>" into its RegExp too: a list's globs share one, where a name given twice is a
   // SyntaxError on Node 20 and "\k" in another glob turns into a reference to it (the function's init throws).
   // Read in the RegExp it builds: in a class, in quotes or after "@" the text is escaped or no group.
@@ -45,6 +49,15 @@ export function globProblem(pattern: string): string | undefined {
     return `glob ${shown} has "(?<", a RegExp named group, which the glob matcher passes into the RegExp a list's globs share: write the group without "?<name>"`;
   }
   return undefined;
+}
+
+/** What to write instead of a glob picomatch cannot build, when the cause is plain in its text. */
+function unbuildableAdvice(body: string): string {
+  if (/(?:^|[^\\])(?:\\\\)*\\$/.test(body)) return ': it ends with a lone "\\": write [\\\\] for a "\\"';
+  if (body.includes("+++")) return ': it has three "+" in a row: write \\+ for each "+"';
+  if (/\(\?<(\w+)>.*\(\?<\1>/.test(body))
+    return ': it names a group twice: write the groups without "?<name>"';
+  return ": check its ranges (a-z, not z-a) and groups";
 }
 
 /** Whether a RegExp's source opens a named group, "(?<" not followed by "=" or "!", outside its classes. */
@@ -70,7 +83,7 @@ function hasNamedGroup(source: string): boolean {
  *   word boundary, "a\n" a line feed, "a\0" U+0000;
  * - in picomatch's fast path (no "/", bracket, brace, parenthesis or quote, not starting with "*" or "!"):
  *   a run of "$" or "^" after its first (escaped or not), which is an anchor ("a\$$" is /a\$$/); three "+" in
- *   a row, an invalid RegExp, which picomatch turns into one that matches nothing; and an escaped "\" before
+ *   a row, an invalid RegExp, which picomatch turns into one that matches nothing (globProblem refuses it); and an escaped "\" before
  *   another escape or a character picomatch escapes ("a\\$"), as picomatch writes every run of "\" as one
  *   or two.
  * The glob the warning suggests takes the "\" from a letter or digit, escapes each "$", "^" and "+", and writes
@@ -255,9 +268,6 @@ function escapeReasons(body: string, tokens: readonly GlobToken[]): string[] {
     }
     if (fastPath && !escaped && /[$^]/.test(char) && previous?.char === char) {
       reasons.add(`the matcher escapes only the first "${char}" of a run and reads the next as an anchor`);
-    }
-    if (fastPath && char === "+" && previous?.char === "+" && tokens[i - 2]?.char === "+") {
-      reasons.add('three "+" in a row make an invalid RegExp, which matches nothing');
     }
     if (escaped && char === "\\" && next !== undefined && (next.escaped || !/\w/.test(next.char))) {
       reasons.add(
