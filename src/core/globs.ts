@@ -125,7 +125,11 @@ function spelledTextWarning(pattern: string): string | undefined {
  */
 const REGEXP_ESCAPES: Readonly<Record<string, RegExpEscape>> = {
   d: { meaning: "any digit", glob: "[0-9]", classGlob: "0-9", what: "a digit" },
-  D: { meaning: "any character but a digit", glob: "[^0-9]", what: "any other character" },
+  D: {
+    meaning: "any character but a digit",
+    glob: "[^0-9]",
+    what: 'any other character but "/" (the escape matches "/" too)',
+  },
   w: {
     meaning: 'a letter, digit or "_"',
     glob: "[A-Za-z0-9_]",
@@ -135,16 +139,23 @@ const REGEXP_ESCAPES: Readonly<Record<string, RegExpEscape>> = {
   W: {
     meaning: 'any character but a letter, digit or "_"',
     glob: "[^A-Za-z0-9_]",
-    what: "any other character",
+    what: 'any other character but "/" (the escape matches "/" too)',
   },
   s: { meaning: "a space, tab or other white space", glob: "[ ]", what: "a space" },
-  S: { meaning: "any character but white space", glob: "?", what: "any character" },
+  S: {
+    meaning: "any character but white space",
+    glob: "?",
+    what: 'any character but "/" (the escape matches "/" too)',
+  },
   b: { meaning: "a word boundary, which is no character", inClass: "a backspace" },
   B: {
     meaning: "not a word boundary, which is no character",
     inClass: '"B" in the class, but where picomatch also matches the brackets as text, not a word boundary',
   },
-  c: { meaning: 'a control character before a letter ("\\cA" is U+0001), else a "\\" and "c"' },
+  c: {
+    meaning: 'a control character before a letter ("\\cA" is U+0001), else a "\\" and "c"',
+    inClass: 'a control character before a letter, digit or "_" ("\\c1" is U+0011), otherwise "\\" or "c"',
+  },
   f: { meaning: "a form feed" },
   n: { meaning: "a line feed" },
   r: { meaning: "a carriage return" },
@@ -172,21 +183,54 @@ interface RegExpEscape {
 function regexpEscapeWarning(pattern: string): string | undefined {
   if (!pattern.includes("\\") || globProblem(pattern) !== undefined) return undefined;
   const body = pattern.startsWith("!") ? pattern.slice(1) : pattern;
+  // The escapes the glob's text holds (a "\\" pair is an escaped "\\"); whether each is in a class is read in
+  // the RegExp picomatch builds, which knows quotes, POSIX classes and a "]" right after "[". Its POSIX classes
+  // write escapes of their own ("[[:space:]]" is [ \\t\\r\\n\\v\\f]): only those the glob holds are named.
+  const written = new Set<string>();
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] !== "\\") continue;
+    const sequence = REGEXP_ESCAPE.exec(body.slice(i))?.[0];
+    if (sequence !== undefined) written.add(sequence);
+    i++;
+  }
+  if (written.size === 0) return undefined;
+  const source = picomatch.makeRe(body, OPTIONS).source;
   const clauses: string[] = [];
   const seen = new Set<string>();
   let inClass = false;
-  for (let i = 0; i < body.length; i++) {
-    const char = body[i];
-    if (char === "[" && !inClass) inClass = true;
-    else if (char === "]" && inClass) inClass = false;
-    if (char !== "\\") continue;
-    const sequence = /^\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[0bBcdDfnrsStvwW])/.exec(body.slice(i))?.[0];
-    i++;
-    if (sequence === undefined || seen.has(`${sequence} ${inClass}`)) continue;
-    seen.add(`${sequence} ${inClass}`);
-    clauses.push(regexpEscapeClause(sequence, inClass));
+  for (let i = 0; i < source.length; i++) {
+    const char = source[i];
+    if (char === "\\") {
+      // picomatch also matches a class's brackets as text, (?:\\[a\\d\\]|[a\\d]): the class alone is named.
+      const classAfter = inClass ? undefined : literalBracketsClass(source, i);
+      if (classAfter !== undefined) {
+        i = classAfter - 1;
+        continue;
+      }
+      const sequence = REGEXP_ESCAPE.exec(source.slice(i))?.[0];
+      i++;
+      if (sequence === undefined || !written.has(sequence) || seen.has(`${sequence} ${inClass}`)) continue;
+      seen.add(`${sequence} ${inClass}`);
+      clauses.push(regexpEscapeClause(sequence, inClass));
+    } else if (inClass) inClass = char !== "]";
+    else if (char === "[") inClass = true;
   }
   return clauses.length === 0 ? undefined : `glob ${shownText(pattern)} has ${clauses.join("; and ")}`;
+}
+
+/** A "\\" before a letter or digit that a RegExp reads as an escape other than the letter (REGEXP_ESCAPES). */
+const REGEXP_ESCAPE = /^\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[0bBcdDfnrsStvwW])/;
+
+/**
+ * Where the class starts when `source` holds, at `at`, the text form picomatch writes before a class,
+ * "\\[" the class's characters "\\]|", followed by the class itself; undefined otherwise.
+ */
+function literalBracketsClass(source: string, at: number): number | undefined {
+  if (!source.startsWith("\\[", at)) return undefined;
+  const end = source.indexOf("\\]|[", at + 2);
+  if (end < 0) return undefined;
+  const content = source.slice(at + 2, end);
+  return source.startsWith(`[${content}]`, end + 3) ? end + 3 : undefined;
 }
 
 /** What one escape ("\d", "\x41") matches and what to write instead, in or out of a [...] class. */

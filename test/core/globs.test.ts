@@ -719,17 +719,17 @@ describe("Function: escapedGlobWarning", () => {
     ],
     [
       "a\\D",
-      '"\\D", which the matcher reads as a RegExp escape (any character but a digit), not the letter "D": write [^0-9] for any other character, or "D" alone for the letter',
+      '"\\D", which the matcher reads as a RegExp escape (any character but a digit), not the letter "D": write [^0-9] for any other character but "/" (the escape matches "/" too), or "D" alone for the letter',
       "a-",
     ],
     [
       "a\\S*",
-      '"\\S", which the matcher reads as a RegExp escape (any character but white space), not the letter "S": write ? for any character, or "S" alone for the letter',
+      '"\\S", which the matcher reads as a RegExp escape (any character but white space), not the letter "S": write ? for any character but "/" (the escape matches "/" too), or "S" alone for the letter',
       "ax",
     ],
     [
       "a\\W*",
-      '"\\W", which the matcher reads as a RegExp escape (any character but a letter, digit or "_"), not the letter "W": write [^A-Za-z0-9_] for any other character, or "W" alone for the letter',
+      '"\\W", which the matcher reads as a RegExp escape (any character but a letter, digit or "_"), not the letter "W": write [^A-Za-z0-9_] for any other character but "/" (the escape matches "/" too), or "W" alone for the letter',
       "a-",
     ],
     [
@@ -789,6 +789,49 @@ describe("Function: escapedGlobWarning", () => {
       expect(escapedGlobWarning(glob)).to.equal(`glob ${JSON.stringify(glob)} has ${clauses}`);
     });
   }
+
+  it('escapedGlobWarning reads whether an escape is in a class from picomatch\'s RegExp: after a quoted "[" it is not, after a POSIX class or a "]" right after "[" it is', () => {
+    const BOUNDARY =
+      '"\\b", which the matcher reads as a RegExp escape (a word boundary, which is no character), not the letter "b": write "b" alone for the letter';
+    const BACKSPACE =
+      '"\\b" in a class, which the matcher reads as a RegExp escape (a backspace), not the letter "b": write "b" alone for the letter';
+    const rows: Array<[string, string, string]> = [
+      ['"["\\b*', BOUNDARY, "^(?:\\[\\b[^/]*?\\/?)$"],
+      ['"["\\d*', DIGIT, "^(?:\\[\\d[^/]*?\\/?)$"],
+      ["[[:alpha:]\\b]*", BACKSPACE, "[a-zA-Z\\b]"],
+      ["[]\\b]*", BACKSPACE, "[\\]\\b]"],
+    ];
+    for (const [glob, clause, built] of rows) {
+      expect(picomatch.makeRe(glob, PICOMATCH).source, glob).to.include(built);
+      expect(escapedGlobWarning(glob), glob).to.equal(`glob ${JSON.stringify(glob)} has ${clause}`);
+    }
+    // A POSIX class's own escapes ("[[:space:]]" is [ \t\r\n\v\f]) are not the glob's: only the "\d" is named.
+    expect(escapedGlobWarning("[[:space:]]\\d")).to.equal(
+      `glob ${JSON.stringify("[[:space:]]\\d")} has ${DIGIT}`,
+    );
+  });
+
+  it('escapedGlobWarning\'s advice for \\D, \\S and \\W says it never matches "/", which the escape matches', () => {
+    for (const [glob, advised] of [
+      ["a\\Db*", "a[^0-9]b*"],
+      ["a\\Sb*", "a?b*"],
+      ["a\\Wb*", "a[^A-Za-z0-9_]b*"],
+    ] as const) {
+      expect(escapedGlobWarning(glob), glob).to.include(
+        `write ${advised.slice(1, -2)} for any ${glob[2] === "S" ? "" : "other "}character but "/" (the escape matches "/" too)`,
+      );
+      expect(compileGlobList([glob])("a/b"), glob).to.equal(true);
+      expect(compileGlobList([advised])("a/b"), advised).to.equal(false);
+    }
+  });
+
+  it('escapedGlobWarning says "\\c" in a class is a control character before a digit or "_" too ([\\c1] matches U+0011)', () => {
+    expect(compileGlobList(["[\\c1]x"])("\u0011x")).to.equal(true);
+    expect(compileGlobList(["[\\c1]x"])("\\x")).to.equal(false);
+    expect(escapedGlobWarning("[\\c1]x")).to.equal(
+      'glob "[\\\\c1]x" has "\\c" in a class, which the matcher reads as a RegExp escape (a control character before a letter, digit or "_" ("\\c1" is U+0011), otherwise "\\" or "c"), not the letter "c": write "c" alone for the letter',
+    );
+  });
 
   // A "\" before a letter picomatch reads as that letter, an escaped "\" before a letter, and "\x" or "\u"
   // without the hexadecimal digits of an escape.
