@@ -257,22 +257,38 @@ function regexpEscapeClause(sequence: string, inClass: boolean): string {
 export function bangClassWarning(pattern: string): string | undefined {
   if (globProblem(pattern) !== undefined) return undefined;
   const body = pattern.startsWith("!") ? pattern.slice(1) : pattern;
-  let inQuotes = false;
+  let left = bangClasses(body);
+  if (left === 0) return undefined;
+  // The "[^" advice only where the glob with each such "[!" written "[^" is one hookgate takes ("[^]x" is not).
+  let rewritten = body;
+  for (let i = rewritten.indexOf("[!"); i >= 0 && left > 0; i = rewritten.indexOf("[!", i + 1)) {
+    const candidate = `${rewritten.slice(0, i)}[^${rewritten.slice(i + 2)}`;
+    if (globProblem(candidate) !== undefined) continue;
+    const after = bangClasses(candidate);
+    if (after < left) {
+      rewritten = candidate;
+      left = after;
+    }
+  }
+  const note = `glob ${shownText(pattern)} has "[!", which the matcher reads as a class holding "!", not as "not"`;
+  return left === 0 ? `${note}: write "[^" for any character but those in the class` : note;
+}
+
+/** How many classes opened by "[!" the RegExp picomatch builds from a glob (without a problem) holds. */
+function bangClasses(body: string): number {
+  const source = picomatch.makeRe(body, OPTIONS).source;
+  let count = 0;
   let inClass = false;
-  for (let i = 0; i < body.length; i++) {
-    const char = body[i];
+  for (let i = 0; i < source.length; i++) {
+    const char = source[i];
     if (char === "\\") i++;
-    else if (char === '"') inQuotes = !inQuotes;
-    else if (inQuotes) continue;
     else if (inClass) inClass = char !== "]";
     else if (char === "[") {
-      if (body[i + 1] === "!") {
-        return `glob ${shownText(pattern)} has "[!", which the matcher reads as a class holding "!", not as "not": write "[^" for any character but those in the class`;
-      }
+      if (source[i + 1] === "!") count++;
       inClass = true;
     }
   }
-  return undefined;
+  return count;
 }
 
 interface GlobToken {

@@ -918,6 +918,26 @@ describe("Function: bangClassWarning", () => {
     expect(compileGlobList(["[^0-9]x"])("ax")).to.equal(true);
   });
 
+  it('notes a [! class picomatch builds after a class holding a quote (["]x[!a]), where the quote opens no quoted text', () => {
+    expect(picomatch.makeRe('["]x[!a]', OPTIONS).source).to.include("[!a]");
+    expect(compileGlobList(['["]x[!a]'])('"x!')).to.equal(true);
+    expect(bangClassWarning('["]x[!a]')).to.equal(noted('["]x[!a]'));
+  });
+
+  it("notes nothing for [][!], one class holding ], [ and !, which no [! opens", () => {
+    expect(picomatch.makeRe("[][!]", OPTIONS).source).to.equal("^(?:[\\]\\[!]\\/?)$");
+    expect(bangClassWarning("[][!]")).to.equal(undefined);
+  });
+
+  it("notes [!]x without the [^ advice, as [^]x is a glob hookgate refuses", () => {
+    expect(globProblem("[^]x")).to.be.a("string");
+    for (const glob of ["[!]x", "[!a][!]x"]) {
+      expect(bangClassWarning(glob), glob).to.equal(
+        `glob ${JSON.stringify(glob)} has "[!", which the matcher reads as a class holding "!", not as "not"`,
+      );
+    }
+  });
+
   it("notes nothing for a ! inside a class, an escaped [, a [! in quotes, [^, or a glob with a problem", () => {
     for (const glob of ["a[b!]c", "\\[!a]", '"[!a]"', "[[!a]", "x[^0-9]", "a[!", "main"]) {
       expect(bangClassWarning(glob), glob).to.equal(undefined);
