@@ -40,7 +40,8 @@ export function globProblem(pattern: string): string | undefined {
   }
   // picomatch turns a glob whose RegExp it cannot build (a group name twice, a range out of order "[z-a]", a
   // trailing lone "\", three "+" in a row) into /$^/, which matches nothing: the glob would match only itself.
-  if (source === "$^")
+  // Plain text (no "\", nothing picomatch reads as glob syntax: "c+++") is compared as text, and matches that.
+  if (source === "$^" && (body.includes("\\") || picomatch.scan(body, OPTIONS).isGlob))
     return `glob ${shown} is one the glob matcher cannot build a RegExp for${unbuildableAdvice(body)}`;
   // picomatch passes "(?<name>" into its RegExp too: a list's globs share one, where a name given twice is a
   // SyntaxError on Node 20 and "\k" in another glob turns into a reference to it (the function's init throws).

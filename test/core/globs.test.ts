@@ -209,7 +209,6 @@ describe("Function: globProblem (messages)", () => {
       ["[z-a]x", "check its ranges (a-z, not z-a) and groups"],
       ["main\\", 'it ends with a lone "\\": write [\\\\] for a "\\"'],
       ["c\\+++", 'it has three "+" in a row: write \\+ for each "+"'],
-      ["!c+++", 'it has three "+" in a row: write \\+ for each "+"'],
     ];
     for (const [glob, advice] of rows) {
       expect(
@@ -222,6 +221,11 @@ describe("Function: globProblem (messages)", () => {
     expect(["main[\\\\]", "c\\+\\+\\+"].map(globProblem)).to.deep.equal([undefined, undefined]);
     expect(compileGlobList(["main[\\\\]"])("main\\")).to.equal(true);
     expect(compileGlobList(["c\\+\\+\\+"])("c+++")).to.equal(true);
+    // Plain text without a "\\" is compared as text: accepted, it matches (or excludes) itself, as in picomatch.
+    expect(["c+++", "!c+++", "a+++b"].map(globProblem)).to.deep.equal([undefined, undefined, undefined]);
+    expect(["c+++", "c++"].map((name) => compileGlobList(["c+++"])(name))).to.deep.equal([true, false]);
+    expect(compileGlobList(["!c+++"])("c+++")).to.equal(false);
+    expect(picomatch.isMatch("c+++", "c+++", { dot: true, strictBrackets: true })).to.equal(true);
   });
 
   it("compileGlobList decides a list with a brace glob and a digit after a doubled backslash as picomatch does", () => {
