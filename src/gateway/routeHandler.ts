@@ -751,15 +751,12 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       // A crash made SQS bring back a record that had finished, or a dead letter was redriven after the Git
       // host's redelivery of it finished as a later generation, or after an earlier generation's dead letter,
       // redriven before it, ran the action (its done mark lands on this generation's dead one: see
-      // DedupeStore.mark): do not run its action twice.
-      // The item does not tell which generation ran the action when its own reads done: this one, or an
-      // earlier generation's dead letter redriven before it (a done over this generation's dead mark).
+      // DedupeStore.mark): do not run its action twice. The item tells only that the action ran, not which
+      // generation ran it: an older generation's done lands on a later dead one (this record's own, too).
       const detail =
         later.generation === item.generation
           ? "the delivery's action already ran, in this generation or an earlier one's redriven letter"
           : `the delivery's action already ran (its dedupe item reads done at generation ${later.generation})`;
-      // Not "generation N ran": an older generation's done lands on a later dead one (this record's own, if SQS
-      // brought it back after its redriven run), so the item tells only that the action ran.
       const by = later.generation === item.generation ? {} : { doneAt: later.generation };
       attemptLog({ ...base, outcome: "already-done", ...by, detail });
       return { ok: true };
@@ -846,7 +843,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
    * dead letter would: every way out of the queue runs the action or leaves a copy to redrive, and the skip's
    * line names the generation to look for. A `queued` past its item's expiresAt (the store's state() says
    * `expired`) is too old to say where that message is, and decides nothing; a `done` past it decides all the
-   * same: the action ran (a dead letter outlives the item: DLQ_RETENTION_SECONDS against DEDUPE_TTL_SECONDS).
+   * same: the action ran.
    * Not `pending`: that claim's enqueue may have failed (released), or may never have finished, and nothing
    * else may hold the delivery: this record runs. Not `dead`: the later generation did not run the action, and
    * this record is what was redriven: it runs, and its `done` mark lands on that dead generation (keeping its
