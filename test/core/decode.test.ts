@@ -1,31 +1,15 @@
-import { isDeepStrictEqual } from "node:util";
 import { expect } from "chai";
 import fc from "fast-check";
 import { decodeBody } from "../../src/core/decode";
 import { RequestError } from "../../src/core/errors";
+import { boundedJsonValue, samplesAtSmallAgree } from "../support/jsonValues";
 import { runs } from "../support/propertyRuns";
 
 const PAYLOAD = { ref: "refs/heads/main", message: "façade 🚀 \u2028", n: 1 };
 const JSON_BODY = Buffer.from(`${JSON.stringify(PAYLOAD, null, 2)}\n`);
 
-// fc.jsonValue() as fast-check builds it (fc.anything over JSON's values), with its arrays and objects held to 10
-// entries and its depth bias to small's. At npm test's baseSize (small) that is fc.jsonValue() itself: the same values
-// run for run (a test below holds it to that). At HOOKGATE_PROPERTY_SIZE=large fc.jsonValue() grows arrays and objects of up to 1,000 entries, and one
-// fc.dictionary of them outgrew a 4 GB heap while fast-check generated it; fc.jsonValue takes no bound on its
-// entries. Strings and the dictionaries around these values still grow with the size.
-function jsonValue(): fc.Arbitrary<unknown> {
-  return fc.anything({
-    key: fc.string(),
-    values: [
-      fc.boolean(),
-      fc.double({ noDefaultInfinity: true, noNaN: true }),
-      fc.string(),
-      fc.constant(null),
-    ],
-    maxKeys: 10,
-    depthSize: "small",
-  });
-}
+/** fc.jsonValue() with its depth bias held to small's and its entries bounded (test/support/jsonValues.ts). */
+const jsonValue = () => boundedJsonValue({ depthSize: "small" });
 
 function statusOf(fn: () => unknown): number | undefined {
   try {
@@ -39,27 +23,17 @@ function statusOf(fn: () => unknown): number | undefined {
 
 describe("Test support: decode.test.ts's jsonValue", () => {
   it("gives the values fc.jsonValue() gives at npm test's size (small), run for run, in the dictionaries the properties take", () => {
-    const global = fc.readConfigureGlobal();
-    // Arbitraries read the size when they are built: build both at small, whatever HOOKGATE_PROPERTY_SIZE says.
-    fc.configureGlobal({ ...global, baseSize: "small" });
-    try {
-      const dictionaries = (value: () => fc.Arbitrary<unknown>) =>
-        fc.tuple(
-          fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.constant("&payload=%7B%7D&"), value())),
-          fc.dictionary(fc.string({ unit: "binary" }), value()),
-        );
-      const bounded = dictionaries(jsonValue);
-      const original = dictionaries(() => fc.jsonValue());
-      for (const seed of [1, 2, 3]) {
-        const same = isDeepStrictEqual(
-          fc.sample(bounded, { seed, numRuns: 300 }),
-          fc.sample(original, { seed, numRuns: 300 }),
-        );
-        expect(same, `seed ${seed}`).to.equal(true);
-      }
-    } finally {
-      fc.configureGlobal(global);
-    }
+    const dictionaries = (value: () => fc.Arbitrary<unknown>) =>
+      fc.tuple(
+        fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.constant("&payload=%7B%7D&"), value())),
+        fc.dictionary(fc.string({ unit: "binary" }), value()),
+      );
+    expect(
+      samplesAtSmallAgree(
+        () => dictionaries(jsonValue),
+        () => dictionaries(() => fc.jsonValue()),
+      ),
+    ).to.equal(true);
   });
 });
 

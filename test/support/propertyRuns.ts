@@ -4,9 +4,8 @@
 // replay a failure reported as "{ seed: <seed>, path: ... }" with the scale (and size) it ran at.
 // HOOKGATE_PROPERTY_SIZE=<xsmall|small|medium|large|xlarge> is fast-check's baseSize (small unless given): how
 // long the arrays and strings an arbitrary without its own size grow. Every property file passes at large in
-// Node's default heap, one file at a time (README's testing table); decode.test.ts bounds its JSON values, as an
-// fc.dictionary of fc.jsonValue outgrew a 4 GB heap there, and serveLocalStores.test.ts its journals' JSON
-// values (2.7 GB before). .mocharc.json requires this file; with --no-config, give it as
+// Node's default heap, one file at a time (README's testing table), with the JSON values of decode.test.ts and
+// serveLocalStores.test.ts bounded (test/support/jsonValues.ts). .mocharc.json requires this file; with --no-config, give it as
 // --require test/support/propertyRuns.ts.
 import fc from "fast-check";
 
