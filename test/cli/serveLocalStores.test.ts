@@ -1692,6 +1692,39 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     return state;
   }
 
+  /**
+   * A state dir left by a crash: delivery "a" of route r queued as the given generations (in this order, one
+   * message each, with its receive count), and its dedupe entry at `dedupe` (first claimed now).
+   */
+  function stateWithGenerations(
+    name: string,
+    messages: Array<{ generation: number; receiveCount: number }>,
+    dedupe: { state: "queued" | "done"; generation: number },
+  ): string {
+    const state = join(dir, name);
+    mkdirSync(join(state, "queue"), { recursive: true });
+    const puts = messages.map(({ generation, receiveCount }, seq) =>
+      JSON.stringify({
+        op: "put",
+        m: {
+          id: `m${seq + 1}`,
+          seq,
+          route: "r",
+          group: "acme/api",
+          dedupeId: `a:${generation}`,
+          sentAt: 1,
+          receiveCount,
+          notBefore: 1,
+        },
+        item: localWorkItem("a", { repo: "acme/api", generation }),
+      }),
+    );
+    writeFileSync(join(state, "queue", "journal.jsonl"), puts.map((line) => `${line}\n`).join(""));
+    const record = { k: "r#a", s: dedupe.state, g: dedupe.generation, t: Date.now(), f: Date.now() };
+    writeFileSync(join(state, "dedupe.jsonl"), `${JSON.stringify(record)}\n`);
+    return state;
+  }
+
   /** Waits until the gateway's queue is empty (at most 5 s), then answers its delivery history. */
   async function drained(url: string): Promise<Record<string, unknown>[]> {
     for (let i = 0; i < 200; i++) {
@@ -1852,26 +1885,14 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
   it("a delivery whose last attempt a crash of serve cut short, redelivered meanwhile as generation 2, runs its action once after the restart: generation 1 is superseded by the queued generation 2, named in its line", async () => {
     // Generation 1 was marked dead before its last attempt (receive 2 of --max-attempts 2); serve accepted the
     // Git host's redelivery as generation 2, queued behind it in its group, and was killed in that attempt.
-    const state = join(dir, "state-last-attempt-redelivered");
-    mkdirSync(join(state, "queue"), { recursive: true });
-    const put = (id: string, seq: number, generation: number, receiveCount: number) =>
-      JSON.stringify({
-        op: "put",
-        m: {
-          id,
-          seq,
-          route: "r",
-          group: "acme/api",
-          dedupeId: `a:${generation}`,
-          sentAt: 1,
-          receiveCount,
-          notBefore: 1,
-        },
-        item: localWorkItem("a", { repo: "acme/api", generation }),
-      });
-    writeFileSync(join(state, "queue", "journal.jsonl"), `${put("m1", 0, 1, 2)}\n${put("m2", 1, 2, 0)}\n`);
-    const record = { k: "r#a", s: "queued", g: 2, t: Date.now(), f: Date.now() };
-    writeFileSync(join(state, "dedupe.jsonl"), `${JSON.stringify(record)}\n`);
+    const state = stateWithGenerations(
+      "state-last-attempt-redelivered",
+      [
+        { generation: 1, receiveCount: 2 },
+        { generation: 2, receiveCount: 0 },
+      ],
+      { state: "queued", generation: 2 },
+    );
     const runs: number[] = [];
     const logs: Record<string, unknown>[] = [];
     const gateway = await startWithRouteR(state, {
@@ -1902,26 +1923,14 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
 
   it("the delivery history shows a generation superseded by a later one as ignored, naming that generation, not done: its action never ran (and when the later one dies, no generation reads done)", async () => {
     // As above: generation 1 marked dead before its last attempt, generation 2 queued behind it, serve killed.
-    const state = join(dir, "state-superseded-history");
-    mkdirSync(join(state, "queue"), { recursive: true });
-    const put = (id: string, seq: number, generation: number, receiveCount: number) =>
-      JSON.stringify({
-        op: "put",
-        m: {
-          id,
-          seq,
-          route: "r",
-          group: "acme/api",
-          dedupeId: `a:${generation}`,
-          sentAt: 1,
-          receiveCount,
-          notBefore: 1,
-        },
-        item: localWorkItem("a", { repo: "acme/api", generation }),
-      });
-    writeFileSync(join(state, "queue", "journal.jsonl"), `${put("m1", 0, 1, 2)}\n${put("m2", 1, 2, 0)}\n`);
-    const record = { k: "r#a", s: "queued", g: 2, t: Date.now(), f: Date.now() };
-    writeFileSync(join(state, "dedupe.jsonl"), `${JSON.stringify(record)}\n`);
+    const state = stateWithGenerations(
+      "state-superseded-history",
+      [
+        { generation: 1, receiveCount: 2 },
+        { generation: 2, receiveCount: 0 },
+      ],
+      { state: "queued", generation: 2 },
+    );
     const runs: number[] = [];
     const gateway = await startWithRouteR(state, {
       maxAttempts: 2,
@@ -1943,25 +1952,10 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
   it("the delivery history shows a generation skipped because a later one already finished as ignored, naming that generation, not done", async () => {
     // Generation 1 was marked dead before its last attempt and serve was killed in it; the Git host's
     // redelivery, generation 2, ran and is done (its message gone); generation 1's message comes back.
-    const state = join(dir, "state-later-done-history");
-    mkdirSync(join(state, "queue"), { recursive: true });
-    const put = JSON.stringify({
-      op: "put",
-      m: {
-        id: "m1",
-        seq: 0,
-        route: "r",
-        group: "acme/api",
-        dedupeId: "a:1",
-        sentAt: 1,
-        receiveCount: 2,
-        notBefore: 1,
-      },
-      item: localWorkItem("a", { repo: "acme/api", generation: 1 }),
+    const state = stateWithGenerations("state-later-done-history", [{ generation: 1, receiveCount: 2 }], {
+      state: "done",
+      generation: 2,
     });
-    writeFileSync(join(state, "queue", "journal.jsonl"), `${put}\n`);
-    const record = { k: "r#a", s: "done", g: 2, t: Date.now(), f: Date.now() };
-    writeFileSync(join(state, "dedupe.jsonl"), `${JSON.stringify(record)}\n`);
     const runs: number[] = [];
     const gateway = await startWithRouteR(state, {
       maxAttempts: 2,
