@@ -498,13 +498,7 @@ describe("Function: withFreshCredentials over SecretsManagerStore while Secrets 
     }));
     sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" })
       .resolvesOnce({ SecretString: "older-token-0123456" })
-      .rejects(
-        Object.assign(new Error("Rate exceeded"), {
-          name: "ThrottlingException",
-          $fault: "client",
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+      .rejects(throttled());
     const store = new SecretsManagerStore(client, { now: () => clock });
     const [used] = await store.versions("hookgate/jenkins"); // an earlier delivery read it
     clock += 10_000; // past the forced refresh's interval, inside the cache's
@@ -537,13 +531,7 @@ describe("Class: SecretsManagerStore, a read that joins a forced refresh in flig
     let clock = 1_000_000;
     const throttle = { on: false };
     sm.on(GetSecretValueCommand).callsFake(async (input: { VersionStage: string }) => {
-      if (throttle.on) {
-        throw Object.assign(new Error("Rate exceeded"), {
-          name: "ThrottlingException",
-          $fault: "client",
-          $metadata: { httpStatusCode: 400 },
-        });
-      }
+      if (throttle.on) throw throttled();
       return { SecretString: `${input.VersionStage}-value` };
     });
     const store = new SecretsManagerStore(client, { now: () => clock, ttlMs: 300_000 });
