@@ -23,7 +23,15 @@ import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { headerBag, singleHeader } from "../core/headers";
 import { compileMatcher, decideChanges } from "../core/match";
 import { MAX_ATTEMPTS, MAX_BODY_BYTES, PENDING_CLAIM_TTL_SECONDS, retryDelayMs } from "../core/policy";
-import type { CallLimits, DeadLetterQueue, DedupeStore, LogFn, SecretStore, WorkQueue } from "../core/ports";
+import type {
+  CallLimits,
+  DeadLetterQueue,
+  DedupeStore,
+  DeliveryState,
+  LogFn,
+  SecretStore,
+  WorkQueue,
+} from "../core/ports";
 import { renderRequest } from "../core/render";
 import { parseSecretValues } from "../core/secretValues";
 import type { ActionOutcome, ActionRequest, HeaderBag, Route, WebhookEvent, WorkItem } from "../core/types";
@@ -242,6 +250,17 @@ class Deadlines {
 export function isSqsEvent(event: unknown): event is SQSEvent {
   const records = (event as { Records?: unknown } | null)?.Records;
   return Array.isArray(records);
+}
+
+/**
+ * Whether a delivery's recorded state says the action ran for a record of `generation`: done at that generation
+ * or a later one (a later generation's done, or an older generation's landed on it; see supersededBy).
+ */
+export function actionRan(
+  recorded: { state: DeliveryState; generation: number } | undefined,
+  generation: number,
+): boolean {
+  return recorded?.state === "done" && recorded.generation >= generation;
 }
 
 export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
@@ -861,7 +880,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       if (recorded === undefined) return undefined;
       const { state, generation, expired } = recorded;
       // A done past its expiry is still true (the action ran); a queued one is too old to say where its message is.
-      if (state === "done" && generation >= item.generation) return { state, generation };
+      if (actionRan(recorded, item.generation)) return { state: "done", generation };
       if (state === "queued" && generation > item.generation && !expired) return { state, generation };
       return undefined;
     } catch {

@@ -27,6 +27,7 @@ import type { LogFn, ObjectStore, SecretStore } from "../core/ports";
 import { routeSecretNames } from "../core/routeSecrets";
 import type { ActionOutcome, HeaderBag, Route, RoutesConfig, WorkItem } from "../core/types";
 import {
+  actionRan,
   createRouteHandler,
   hookRouteName,
   type ReceiveBody,
@@ -230,7 +231,7 @@ async function openLocalGateway(
     isDone: (route, item) => {
       // The work path's rule: done at this generation, or at a later one (the action ran; see supersededBy).
       const recorded = dedupe.stateNow(route, item.deliveryId);
-      if (recorded?.state !== "done" || recorded.generation < item.generation) return false;
+      if (!recorded || !actionRan(recorded, item.generation)) return false;
       if (recorded.generation > item.generation) {
         notRun.set(itemKey(item), alreadyRan(recorded.generation));
       }
