@@ -63,15 +63,25 @@ function unbuildableAdvice(body: string): string {
 
 /** Whether a RegExp's source opens a named group, "(?<" not followed by "=" or "!", outside its classes. */
 function hasNamedGroup(source: string): boolean {
+  return outsideClasses(source).some(
+    (at) => source[at] === "(" && source.startsWith("?<", at + 1) && !/[=!]/.test(source[at + 3] ?? ""),
+  );
+}
+
+/** The positions of a RegExp's source that are neither escaped nor inside a [...] class (a class's "[" is). */
+function outsideClasses(source: string): number[] {
+  const positions: number[] = [];
   let inClass = false;
   for (let i = 0; i < source.length; i++) {
     const char = source[i];
     if (char === "\\") i++;
     else if (inClass) inClass = char !== "]";
-    else if (char === "[") inClass = true;
-    else if (char === "(" && source.startsWith("?<", i + 1) && !/[=!]/.test(source[i + 3] ?? "")) return true;
+    else {
+      positions.push(i);
+      inClass = char === "[";
+    }
   }
-  return false;
+  return positions;
 }
 
 /**
@@ -278,18 +288,7 @@ export function bangClassWarning(pattern: string): string | undefined {
 /** How many classes opened by "[!" the RegExp picomatch builds from a glob (without a problem) holds. */
 function bangClasses(body: string): number {
   const source = picomatch.makeRe(body, OPTIONS).source;
-  let count = 0;
-  let inClass = false;
-  for (let i = 0; i < source.length; i++) {
-    const char = source[i];
-    if (char === "\\") i++;
-    else if (inClass) inClass = char !== "]";
-    else if (char === "[") {
-      if (source[i + 1] === "!") count++;
-      inClass = true;
-    }
-  }
-  return count;
+  return outsideClasses(source).filter((at) => source.startsWith("[!", at)).length;
 }
 
 interface GlobToken {
