@@ -66,11 +66,29 @@ export interface RouteHandler {
   /** The receive path for in-process callers (hookgate serve): no proxy event, no JSON round trip. */
   deliver(request: InboundDelivery): Promise<ReceiveAnswer>;
   work(event: SQSEvent, invocation?: Invocation): Promise<SQSBatchResponse>;
+  /** The work path for in-process callers (hookgate serve): `work`'s answer, with each record's outcome. */
+  workRecords(event: SQSEvent, invocation?: Invocation): Promise<WorkReport>;
   /** Dispatch on the event's shape: SQS records go to `work`, anything else to `receive`. */
   handle(
     event: APIGatewayProxyEvent | SQSEvent,
     invocation?: Invocation,
   ): Promise<APIGatewayProxyResult | SQSBatchResponse>;
+}
+
+/**
+ * What the work path did with one record: the `outcome` its attempt line names, with the generation that
+ * stands in for a record it did not run (`supersededBy`; `doneAt` when the dedupe item reads done at a later
+ * generation than the record's).
+ */
+export type RecordOutcome =
+  | { outcome: "done" | "skipped" | "retry" | "failed" | "dead" | "deferred" }
+  | { outcome: "already-done"; doneAt?: number }
+  | { outcome: "superseded"; supersededBy: number };
+
+/** What `workRecords` answers: the batch response `work` gives, and the outcome of each record by its messageId. */
+export interface WorkReport {
+  batchItemFailures: SQSBatchItemFailure[];
+  records: Array<RecordOutcome & { messageId: string }>;
 }
 
 /** The invocation the work runs in (deployed: from the Lambda context). */
@@ -651,10 +669,19 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   // work
   // ---------------------------------------------------------------------------------------------
 
-  type RecordResult = { ok: true } | { ok: false; delayMs: number };
+  type RecordResult =
+    | { ok: true; outcome: RecordOutcome }
+    | { ok: false; delayMs: number; outcome: RecordOutcome };
 
+  /** The batch response, exactly as workRecords answers it (the outcomes are serve's, not Lambda's). */
   async function work(event: SQSEvent, invocation?: Invocation): Promise<SQSBatchResponse> {
+    const { batchItemFailures } = await workRecords(event, invocation);
+    return { batchItemFailures };
+  }
+
+  async function workRecords(event: SQSEvent, invocation?: Invocation): Promise<WorkReport> {
     const batchItemFailures: SQSBatchItemFailure[] = [];
+    const records: WorkReport["records"] = [];
     // Past the function's timeout Lambda kills the batch: nothing is reported, no reason is recorded.
     const deadlineMs = invocation ? Date.now() + invocation.remainingMs() - WORK_RESERVE_MS : undefined;
     /**
@@ -692,6 +719,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           outcome: "deferred",
           detail: deferral.detail,
         });
+        records.push({ messageId: record.messageId, outcome: "deferred" });
         await delay(record, deferral.delayMs, callDeadline(1));
         continue;
       }
@@ -710,8 +738,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           outcome: "failed",
           error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
         });
-        result = { ok: false, delayMs };
+        result = { ok: false, delayMs, outcome: { outcome: "failed" } };
       }
+      records.push({ messageId: record.messageId, ...result.outcome });
       if (!result.ok) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
         if (group !== undefined) failedGroups.set(group, result.delayMs);
@@ -720,7 +749,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         await delay(record, result.delayMs, callDeadline(1));
       }
     }
-    return { batchItemFailures };
+    return { batchItemFailures, records };
   }
 
   async function processRecord(
@@ -738,7 +767,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       if (!deps.deadLetters.sendRaw) {
         // Without a raw dead-letter channel the redrive policy (maxReceiveCount) parks it.
         attemptLog({ messageId: record.messageId, attempt, outcome: "failed", error: reason });
-        return { ok: false, delayMs: retryDelayMs(attempt, undefined, deps.retryBaseDelayMs) };
+        return {
+          ok: false,
+          delayMs: retryDelayMs(attempt, undefined, deps.retryBaseDelayMs),
+          outcome: { outcome: "failed" },
+        };
       }
       try {
         await deps.deadLetters.sendRaw(record.body, reason, record.messageId);
@@ -749,10 +782,14 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           outcome: "failed",
           error: `${reason}; dead-lettering failed: ${(dlqError as Error).message}`,
         });
-        return { ok: false, delayMs: retryDelayMs(attempt, undefined, deps.retryBaseDelayMs) };
+        return {
+          ok: false,
+          delayMs: retryDelayMs(attempt, undefined, deps.retryBaseDelayMs),
+          outcome: { outcome: "failed" },
+        };
       }
       attemptLog({ messageId: record.messageId, attempt, outcome: "dead", error: reason });
-      return { ok: true };
+      return { ok: true, outcome: { outcome: "dead" } };
     }
 
     // What the delivery was, on every attempt line: its outcome is read without the delivery line.
@@ -776,20 +813,23 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         later.generation === item.generation
           ? "the delivery's action already ran, in this generation or an earlier one's redriven letter"
           : `the delivery's action already ran (its dedupe item reads done at generation ${later.generation})`;
-      const by = later.generation === item.generation ? {} : { doneAt: later.generation };
-      attemptLog({ ...base, outcome: "already-done", ...by, detail });
-      return { ok: true };
+      const done: RecordOutcome =
+        later.generation === item.generation
+          ? { outcome: "already-done" }
+          : { outcome: "already-done", doneAt: later.generation };
+      attemptLog({ ...base, ...done, detail });
+      return { ok: true, outcome: done };
     }
     if (later !== undefined) {
       // A dead letter redriven (or an older generation SQS brought back) while the Git host's redelivery of its
       // delivery, a later generation, waits in the queue: that one runs the action (see supersededBy).
+      const superseded: RecordOutcome = { outcome: "superseded", supersededBy: later.generation };
       attemptLog({
         ...base,
-        outcome: "superseded",
-        supersededBy: later.generation,
+        ...superseded,
         detail: `generation ${later.generation} of this delivery is queued and runs the action; should it be in the dead-letter queue, redrive it`,
       });
-      return { ok: true };
+      return { ok: true, outcome: superseded };
     }
     const lastAttempt = attempt >= maxAttempts;
     if (lastAttempt) {
@@ -807,7 +847,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       if (failure.retryable && attempt < maxAttempts) {
         const delayMs = retryDelayMs(attempt, failure.retryAfterMs, deps.retryBaseDelayMs);
         attemptLog({ ...base, outcome: "retry", error: failure.message, retryInMs: delayMs });
-        return { ok: false, delayMs };
+        return { ok: false, delayMs, outcome: { outcome: "retry" } };
       }
       // Final errors go straight to the DLQ without burning retries; the queue's redrive policy
       // (maxReceiveCount) is only the backstop for crashes.
@@ -827,11 +867,15 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           outcome: "failed",
           error: `${reason}; dead-lettering failed: ${(dlqError as Error).message}`,
         });
-        return { ok: false, delayMs: retryDelayMs(attempt, undefined, deps.retryBaseDelayMs) };
+        return {
+          ok: false,
+          delayMs: retryDelayMs(attempt, undefined, deps.retryBaseDelayMs),
+          outcome: { outcome: "failed" },
+        };
       }
       attemptLog({ ...base, outcome: "dead", error: reason });
       await markQuietly(item, "dead", callDeadline);
-      return { ok: true };
+      return { ok: true, outcome: { outcome: "dead" } };
     }
     attemptLog({ ...base, outcome: outcome.status, detail: outcome.detail });
     if (lastAttempt) {
@@ -845,7 +889,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     } else {
       await markQuietly(item, "done", callDeadline);
     }
-    return { ok: true };
+    return { ok: true, outcome: { outcome: outcome.status } };
   }
 
   /**
@@ -985,7 +1029,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     return isSqsEvent(event) ? work(event, invocation) : receive(event);
   }
 
-  return { receive, deliver, work, handle };
+  return { receive, deliver, work, workRecords, handle };
 }
 
 /** A webhook secret's raw versions and the values they hold. */

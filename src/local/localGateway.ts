@@ -31,6 +31,7 @@ import {
   createRouteHandler,
   hookRouteName,
   type ReceiveBody,
+  type RecordOutcome,
   type RouteHandler,
 } from "../gateway/routeHandler";
 import { removeAtomicTempFiles } from "./atomicFile";
@@ -167,12 +168,6 @@ async function openLocalGateway(
   // retry delay takes it; a dead letter drops it (its last attempt has no next one).
   const retryAfter = new Map<string, number>();
   const itemKey = (item: WorkItem) => `${item.route}#${item.deliveryId}#${item.generation}`;
-  // The work items the work path skipped without running their action because a later generation of their
-  // delivery stands in (superseded, or already finished by it), with the history's reason: the queue deletes
-  // such a message as it deletes one that ran, and its entry must not read done.
-  const notRun = new Map<string, string>();
-  const alreadyRan = (doneAt: number) =>
-    `not run: the delivery's action already ran (its dedupe item reads done at generation ${doneAt})`;
   // Replaces the "next attempt in ..." of the last retry.
   const deadLettered = `moved to ${displayPath(join(stateDir, "dead-letters"))}`;
   const deadLetters = new LocalDeadLetters(join(stateDir, "dead-letters"), (letter) => {
@@ -228,14 +223,13 @@ async function openLocalGateway(
       }
       return retryDelayMs(attempt, after, baseDelayMs);
     },
-    isDone: (route, item) => {
+    doneOutcome: (route, item) => {
       // The work path's rule: done at this generation, or at a later one (the action ran; see supersededBy).
       const recorded = dedupe.stateNow(route, item.deliveryId);
-      if (!recorded || !actionRan(recorded, item.generation)) return false;
-      if (recorded.generation > item.generation) {
-        notRun.set(itemKey(item), alreadyRan(recorded.generation));
-      }
-      return true;
+      if (!recorded || !actionRan(recorded, item.generation)) return undefined;
+      return recorded.generation > item.generation
+        ? { outcome: "already-done", doneAt: recorded.generation }
+        : { outcome: "already-done" };
     },
     redrive: async ({ route, body, item }, reason) => {
       if (!item) return deadLetters.fileRaw(body, reason, route || undefined);
@@ -281,10 +275,10 @@ async function openLocalGateway(
       },
       sent: (item) => deliveries.queued(item),
       received: (item, attempt) => deliveries.work(item, { status: "running", attempts: attempt }),
-      deleted: (item, attempts) => {
-        const key = itemKey(item);
-        const reason = notRun.get(key);
-        notRun.delete(key);
+      // A message the work path skipped without running its action, because a later generation of its delivery
+      // stands in (superseded, or already finished by it), is deleted as one that ran: its entry must not read done.
+      deleted: (item, attempts, outcome) => {
+        const reason = notRunReason(outcome);
         deliveries.work(
           item,
           reason ? { status: "ignored", attempts, reason } : { status: "done", attempts },
@@ -306,7 +300,6 @@ async function openLocalGateway(
   // does not match gets the hint (as a field of that line, so that serve's log sampler counts it with it).
   const viaSmee = new Set<string>();
   const handlerLog: LogFn = (line) => {
-    noteNotRun(line);
     log(
       line.msg === "delivery" &&
         line.status === 401 &&
@@ -316,22 +309,6 @@ async function openLocalGateway(
         ? { ...line, hint: SMEE_HINT }
         : line,
     );
-  };
-  /** Notes a work item the work path skipped for a later generation of its delivery (see notRun). */
-  const noteNotRun = (line: Record<string, unknown>) => {
-    if (line.msg !== "attempt" || typeof line.route !== "string" || typeof line.deliveryId !== "string")
-      return;
-    const { generation, outcome, supersededBy, doneAt } = line;
-    if (typeof generation !== "number") return;
-    let reason: string | undefined;
-    if (outcome === "superseded" && typeof supersededBy === "number") {
-      reason = `not run: generation ${supersededBy} of this delivery is queued and runs the action`;
-    } else if (outcome === "already-done" && typeof doneAt === "number") {
-      // A later generation finished (its own generation's done keeps the entry done: it ran, or a crash
-      // brought it back after it did).
-      reason = alreadyRan(doneAt);
-    }
-    if (reason) notRun.set(`${line.route}#${line.deliveryId}#${generation}`, reason);
   };
   for (const route of routes) {
     const handler = createRouteHandler({
@@ -375,7 +352,7 @@ async function openLocalGateway(
       },
     });
     handlers.set(route.name, handler);
-    queue.register(route.name, (event) => handler.work(event));
+    queue.register(route.name, (event) => handler.workRecords(event));
   }
 
   // HTTP. A request is handled with callbacks and one promise (the handler's answer), not a chain of
@@ -783,6 +760,21 @@ async function openLocalGateway(
       return closing;
     },
   };
+}
+
+/**
+ * The history's reason for a record the work path did not run because a later generation of its delivery stands
+ * in; undefined for any other outcome (its own generation's already-done keeps the entry done: it ran, or a
+ * crash brought it back after it did).
+ */
+function notRunReason(outcome: RecordOutcome | undefined): string | undefined {
+  if (outcome?.outcome === "superseded") {
+    return `not run: generation ${outcome.supersededBy} of this delivery is queued and runs the action`;
+  }
+  if (outcome?.outcome === "already-done" && outcome.doneAt !== undefined) {
+    return `not run: the delivery's action already ran (its dedupe item reads done at generation ${outcome.doneAt})`;
+  }
+  return undefined;
 }
 
 /** The route as the local gateway runs it: an s3-zip without a bucket uses the local artifact bucket. */

@@ -23,18 +23,27 @@ import { WorkItemTooLargeError } from "../core/errors";
 import { MAX_WORK_ITEM_BYTES } from "../core/policy";
 import type { LogFn, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
+import type { RecordOutcome } from "../gateway/routeHandler";
 import { parseWorkItem, workItemJson } from "../gateway/workItem";
 import { JournalFile, readJournalLines, type WriteSyncFn } from "./journalFile";
 
-export type QueueWorker = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
+/** The worker's answer: the batch response, and what it did with each record (the route handler's workRecords). */
+export type WorkerAnswer = SQSBatchResponse & {
+  records?: ReadonlyArray<RecordOutcome & { messageId: string }>;
+};
+
+export type QueueWorker = (event: SQSEvent) => Promise<WorkerAnswer | undefined>;
 
 export interface QueueObserver {
   /** A message was accepted (persisted). */
   sent?(item: WorkItem): void;
   /** A message is being delivered to the worker; `attempt` is its ApproximateReceiveCount. */
   received?(item: WorkItem, attempt: number): void;
-  /** The worker reported success: the message is deleted. */
-  deleted?(item: WorkItem, attempt: number): void;
+  /**
+   * The worker reported success: the message is deleted. `outcome`: what the worker did with it, when it said
+   * (a message settled without the worker: the `doneOutcome` that settled it).
+   */
+  deleted?(item: WorkItem, attempt: number, outcome: RecordOutcome | undefined): void;
   /** The worker reported a failure: the message comes back after `delayMs`. */
   retrying?(item: WorkItem, attempt: number, delayMs: number): void;
   /**
@@ -63,10 +72,11 @@ export interface LocalQueueOptions {
    */
   retryDelay(record: SQSRecord, item: WorkItem | undefined, attempt: number): number;
   /**
-   * Whether the work of `item` already finished (the dedupe store says so), asked before the redrive
-   * of a message found past maxReceiveCount: a crash can come after the work, before the journal records it.
+   * When the work of `item` already finished (the dedupe store says so), the outcome the work path gives such a
+   * record (already-done); undefined otherwise. Asked before the redrive of a message found past
+   * maxReceiveCount: a crash can come after the work, before the journal records it.
    */
-  isDone?(route: string, item: WorkItem): boolean;
+  doneOutcome?(route: string, item: WorkItem): RecordOutcome | undefined;
   /** The redrive policy: where a message that failed maxReceiveCount receives goes (`item` as above). */
   redrive(
     message: { route: string; body: string; item: WorkItem | undefined },
@@ -388,10 +398,11 @@ export class LocalQueue {
     }
     if (message.receiveCount >= this.options.maxReceiveCount) {
       const item = readableItem(message.body);
-      if (item && this.options.isDone?.(message.route, item)) {
+      const done = item && this.options.doneOutcome?.(message.route, item);
+      if (item && done) {
         // Its last attempt finished the work, and a crash came before the journal recorded it: done.
         this.remove(message);
-        this.options.observer?.deleted?.(item, message.receiveCount);
+        this.options.observer?.deleted?.(item, message.receiveCount, done);
         return;
       }
       // Its last attempt failed but moving it failed too (or a crash came in between): like SQS past
@@ -421,9 +432,11 @@ export class LocalQueue {
     const record = toRecord(message);
     if (item) this.options.observer?.received?.(item, message.receiveCount);
     let failed: boolean;
+    let outcome: RecordOutcome | undefined;
     try {
       const response = await worker({ Records: [record] });
       failed = response?.batchItemFailures?.some((f) => f.itemIdentifier === message.id) ?? false;
+      outcome = response?.records?.find((r) => r.messageId === message.id);
     } catch (error) {
       // The whole invocation failed: every record of the batch comes back.
       this.options.log?.({
@@ -436,7 +449,7 @@ export class LocalQueue {
     }
     if (!failed) {
       this.remove(message);
-      if (item) this.options.observer?.deleted?.(item, message.receiveCount);
+      if (item) this.options.observer?.deleted?.(item, message.receiveCount, outcome);
       return;
     }
     if (message.receiveCount >= this.options.maxReceiveCount) {

@@ -353,7 +353,10 @@ describe("Class: LocalQueue, what the worker's answer does", () => {
   it("a message past maxReceiveCount whose work is done is removed without running again, with no observer at all", async () => {
     writeJournal(put("a", { receiveCount: 3 }));
     const logs: Record<string, unknown>[] = [];
-    const queue = newQueue({ log: (line) => logs.push(line), isDone: () => true });
+    const queue = newQueue({
+      log: (line) => logs.push(line),
+      doneOutcome: () => ({ outcome: "already-done" }),
+    });
     queue.register("r", async () => ({ batchItemFailures: [] }));
     queue.start();
     await until(() => queue.size() === 0);
@@ -365,7 +368,11 @@ describe("Class: LocalQueue, what the worker's answer does", () => {
     writeJournal(put("a", { receiveCount: 3 }));
     const logs: Record<string, unknown>[] = [];
     let works = 0;
-    const queue = newQueue({ observer: {}, log: (line) => logs.push(line), isDone: () => true });
+    const queue = newQueue({
+      observer: {},
+      log: (line) => logs.push(line),
+      doneOutcome: () => ({ outcome: "already-done" }),
+    });
     queue.register("r", async () => {
       works++;
       return { batchItemFailures: [] };

@@ -458,6 +458,76 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     expect(result).to.deep.equal({ batchItemFailures: [] });
     expect(h.ran).to.have.length(1);
   });
+
+  it("workRecords(event) answers work's batch response with each record's outcome, as its attempt line names it: superseded with supersededBy, already-done with doneAt (none for its own generation's done), done, skipped, retry, dead", async () => {
+    const behaviours: Record<string, Behaviour> = {
+      "o-retry": unavailable,
+      "o-final": async () => {
+        throw new ActionError("Jenkins answered 404: no such job", { retryable: false });
+      },
+      "o-skipped": async () => ({ status: "skipped", detail: "skipped: deleted branch" }),
+    };
+    const h = harness((item) => (behaviours[item.deliveryId] ?? ok)(item));
+    const ids = ["o-superseded", "o-later-done", "o-own-done", "o-ok", "o-skipped", "o-retry", "o-final"];
+    const items = ids.map((deliveryId) => workItem({ deliveryId }));
+    for (const item of items) await accepted(h.dedupe, item);
+    // o-superseded: generation 1 died and the redelivery, generation 2, is queued; o-later-done: generation 2 ran.
+    for (const id of ["o-superseded", "o-later-done"]) {
+      await h.dedupe.mark("api-build", id, 1, "dead");
+      await accepted(h.dedupe, workItem({ deliveryId: id }));
+    }
+    await h.dedupe.mark("api-build", "o-later-done", 2, "done");
+    await h.dedupe.mark("api-build", "o-own-done", 1, "done");
+    const records = items.map((item) => sqsRecord(JSON.stringify(item), { id: `m-${item.deliveryId}` }));
+    records.push(sqsRecord("not json", { id: "m-unreadable" }));
+
+    const report = await h.handler.workRecords(sqsEvent(records));
+
+    expect(report.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-o-retry" }]);
+    expect(report.records).to.deep.equal([
+      { messageId: "m-o-superseded", outcome: "superseded", supersededBy: 2 },
+      { messageId: "m-o-later-done", outcome: "already-done", doneAt: 2 },
+      { messageId: "m-o-own-done", outcome: "already-done" },
+      { messageId: "m-o-ok", outcome: "done" },
+      { messageId: "m-o-skipped", outcome: "skipped" },
+      { messageId: "m-o-retry", outcome: "retry" },
+      { messageId: "m-o-final", outcome: "dead" },
+      { messageId: "m-unreadable", outcome: "dead" },
+    ]);
+    // The same outcomes the attempt lines name.
+    expect(
+      h.logs.of("attempt").map(({ messageId, outcome, supersededBy, doneAt }) => ({
+        messageId,
+        outcome,
+        ...(supersededBy === undefined ? {} : { supersededBy }),
+        ...(doneAt === undefined ? {} : { doneAt }),
+      })),
+    ).to.deep.equal(report.records);
+  });
+
+  it("workRecords(event) names a record whose dead-letter send failed failed, and one held behind it in its group deferred", async () => {
+    const h = harness(async () => {
+      throw new ActionError("Jenkins answered 401", { retryable: false });
+    });
+    h.deadLetters.failuresLeft = 1;
+    const records = ["f-1", "f-2"].map((deliveryId) =>
+      sqsRecord(JSON.stringify(workItem({ deliveryId })), { id: `m-${deliveryId}`, group: "acme/api" }),
+    );
+    const report = await h.handler.workRecords(sqsEvent(records));
+    expect(report.records).to.deep.equal([
+      { messageId: "m-f-1", outcome: "failed" },
+      { messageId: "m-f-2", outcome: "deferred" },
+    ]);
+    expect(h.logs.of("attempt").map((line) => line.outcome)).to.deep.equal(["failed", "deferred"]);
+  });
+
+  it("work answers the batch response alone, without workRecords' outcomes (the Lambda's answer to SQS)", async () => {
+    const h = harness(unavailable);
+    const item = workItem({ deliveryId: "w-answer-alone" });
+    await accepted(h.dedupe, item);
+    const result = await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item), { id: "m-alone" })]));
+    expect(result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "m-alone" }] });
+  });
 });
 
 describe("Function: createRouteHandler(deps).work after a crash", () => {
