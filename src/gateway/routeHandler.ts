@@ -75,13 +75,16 @@ export interface RouteHandler {
   ): Promise<APIGatewayProxyResult | SQSBatchResponse>;
 }
 
+/** The outcomes of a record that name no other generation. */
+export const PLAIN_OUTCOMES = ["done", "skipped", "retry", "failed", "dead", "deferred"] as const;
+
 /**
  * What the work path did with one record: the `outcome` its attempt line names, with the generation that
  * stands in for a record it did not run (`supersededBy`; `doneAt` when the dedupe item reads done at a later
  * generation than the record's).
  */
 export type RecordOutcome =
-  | { outcome: "done" | "skipped" | "retry" | "failed" | "dead" | "deferred" }
+  | { outcome: (typeof PLAIN_OUTCOMES)[number] }
   | { outcome: "already-done"; doneAt?: number }
   | { outcome: "superseded"; supersededBy: number };
 

@@ -251,11 +251,19 @@ async function openLocalGateway(
     observer: {
       // deliveries.json is written a moment after each change, so a crash (kill -9) can leave it without
       // the last deliveries, or showing them queued or running after they finished. The queue journal
-      // still holds the work finished since it was last compacted, and the dedupe store how each
-      // generation ended. The history is written before each compaction (at start too): a crash right
-      // after it must not lose what only the forgotten lines could repair.
+      // still holds the work finished since it was last compacted (a message skipped for a later generation
+      // with that outcome on its delete line: the dedupe store reads the later generation), and the dedupe
+      // store how each generation ended. The history is written before each compaction (at start too): a
+      // crash right after it must not lose what only the forgotten lines could repair.
       finished: (messages) => {
-        for (const { item, attempts, sentAt } of messages) {
+        for (const { item, attempts, sentAt, outcome } of messages) {
+          // Skipped for a later generation of its delivery, as `deleted` was told (a kill -9 came before the
+          // history's write): ignored, with the live path's reason.
+          const notRun = notRunReason(outcome);
+          if (notRun) {
+            deliveries.settle(item, { status: "ignored", attempts, reason: notRun }, sentAt);
+            continue;
+          }
           const recorded = dedupe.stateNow(item.route, item.deliveryId);
           if (recorded?.generation !== item.generation) continue;
           if (recorded.state === "done") deliveries.settle(item, { status: "done", attempts }, sentAt);

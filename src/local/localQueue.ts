@@ -23,7 +23,7 @@ import { WorkItemTooLargeError } from "../core/errors";
 import { MAX_WORK_ITEM_BYTES } from "../core/policy";
 import type { LogFn, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
-import type { RecordOutcome } from "../gateway/routeHandler";
+import { PLAIN_OUTCOMES, type RecordOutcome } from "../gateway/routeHandler";
 import { parseWorkItem, workItemJson } from "../gateway/workItem";
 import { JournalFile, readJournalLines, type WriteSyncFn } from "./journalFile";
 
@@ -48,10 +48,12 @@ export interface QueueObserver {
   retrying?(item: WorkItem, attempt: number, delayMs: number): void;
   /**
    * On start, before the journal is compacted (which forgets them): the messages it shows deleted since
-   * it was last compacted (finished before this start), with their receive counts and when they were
-   * sent, oldest first.
+   * it was last compacted (finished before this start), with their receive counts, when they were sent and
+   * the outcome `deleted` was given (when its delete line names one), oldest first.
    */
-  finished?(messages: { item: WorkItem; attempts: number; sentAt: number }[]): void;
+  finished?(
+    messages: { item: WorkItem; attempts: number; sentAt: number; outcome: RecordOutcome | undefined }[],
+  ): void;
   /**
    * The journal is about to be compacted, forgetting the messages it shows deleted: what is repaired
    * from them after a crash (the delivery history) must be on disk first. At start, after `finished`.
@@ -121,10 +123,12 @@ const DEDUPE_WINDOW_MS = 5 * 60_000;
 // journals written before carry the body in `m.body`.
 type PutLine = { op: "put"; m: Omit<Message, "body"> & { body?: string }; item?: unknown };
 
+// A del line names the outcome the worker gave the message (`out`), so that a start after a crash can tell what
+// the observer's `deleted` was told: a message skipped for a later generation is deleted as one that ran.
 type JournalLine =
   | PutLine
   | { op: "upd"; id: string; rc?: number; nb?: number; fr?: number }
-  | { op: "del"; id: string };
+  | { op: "del"; id: string; out?: RecordOutcome };
 
 export class LocalQueue {
   private readonly groups = new Map<string, Message[]>();
@@ -173,7 +177,7 @@ export class LocalQueue {
   /** Load the persisted messages and start delivering. Returns how many were loaded. */
   start(): number {
     const live = new Map<string, Message>();
-    const finished: Message[] = [];
+    const finished: Array<{ message: Message; outcome: RecordOutcome | undefined }> = [];
     const now = this.now();
     for (const text of readJournalLines(this.journal.path)) {
       if (!text) continue;
@@ -203,7 +207,7 @@ export class LocalQueue {
         const message = live.get(line.id);
         if (message) {
           live.delete(line.id);
-          finished.push(message);
+          finished.push({ message, outcome: recordOutcome(line.out) });
         }
       }
     }
@@ -211,10 +215,10 @@ export class LocalQueue {
     if (onFinished && finished.length > 0) {
       onFinished(
         finished
-          .sort((x, y) => x.seq - y.seq)
-          .flatMap((m) => {
+          .sort((x, y) => x.message.seq - y.message.seq)
+          .flatMap(({ message: m, outcome }) => {
             const item = readableItem(m.body);
-            return item ? [{ item, attempts: m.receiveCount, sentAt: m.sentAt }] : [];
+            return item ? [{ item, attempts: m.receiveCount, sentAt: m.sentAt, outcome }] : [];
           }),
       );
     }
@@ -401,7 +405,7 @@ export class LocalQueue {
       const done = item && this.options.doneOutcome?.(message.route, item);
       if (item && done) {
         // Its last attempt finished the work, and a crash came before the journal recorded it: done.
-        this.remove(message);
+        this.remove(message, done);
         this.options.observer?.deleted?.(item, message.receiveCount, done);
         return;
       }
@@ -436,7 +440,8 @@ export class LocalQueue {
     try {
       const response = await worker({ Records: [record] });
       failed = response?.batchItemFailures?.some((f) => f.itemIdentifier === message.id) ?? false;
-      outcome = response?.records?.find((r) => r.messageId === message.id);
+      const found = response?.records?.find((r) => r.messageId === message.id);
+      outcome = found && recordOutcome(found);
     } catch (error) {
       // The whole invocation failed: every record of the batch comes back.
       this.options.log?.({
@@ -448,7 +453,7 @@ export class LocalQueue {
       failed = true;
     }
     if (!failed) {
-      this.remove(message);
+      this.remove(message, outcome);
       if (item) this.options.observer?.deleted?.(item, message.receiveCount, outcome);
       return;
     }
@@ -504,7 +509,7 @@ export class LocalQueue {
     this.journal.rewrite(lines);
   }
 
-  private remove(message: Message): void {
+  private remove(message: Message, outcome?: RecordOutcome): void {
     const key = groupKey(message);
     const messages = this.groups.get(key);
     if (messages) {
@@ -512,7 +517,7 @@ export class LocalQueue {
       if (index >= 0) messages.splice(index, 1);
       if (messages.length === 0) this.groups.delete(key);
     }
-    this.append({ op: "del", id: message.id });
+    this.append(outcome ? { op: "del", id: message.id, out: outcome } : { op: "del", id: message.id });
     this.scheduleWrite();
   }
 
@@ -551,6 +556,29 @@ function count(value: unknown): number | undefined {
 
 function time(value: unknown): number | undefined {
   return Number.isFinite(value) ? (value as number) : undefined;
+}
+
+const OUTCOMES: ReadonlySet<string> = new Set(PLAIN_OUTCOMES);
+
+/**
+ * A record's outcome, with its own fields only (a worker's record also names its message; a del line of a
+ * journal edited by hand or damaged may hold anything): undefined when it is none.
+ */
+function recordOutcome(value: unknown): RecordOutcome | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { outcome, supersededBy, doneAt } = value as Record<string, unknown>;
+  if (outcome === "superseded") {
+    return generationNumber(supersededBy) ? { outcome, supersededBy } : undefined;
+  }
+  if (outcome === "already-done") {
+    if (doneAt === undefined) return { outcome };
+    return generationNumber(doneAt) ? { outcome, doneAt } : undefined;
+  }
+  return typeof outcome === "string" && OUTCOMES.has(outcome) ? ({ outcome } as RecordOutcome) : undefined;
+}
+
+function generationNumber(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1;
 }
 
 /** The work item a message holds, or undefined when it holds none (the worker decides what to do). */

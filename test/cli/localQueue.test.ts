@@ -852,6 +852,67 @@ describe("Class: LocalQueue, a restart reads the journal back", () => {
     ]);
   });
 
+  it("hands deleted the outcome the worker names for the message, and a start after it hands finished the same from its del line", async () => {
+    const outcomes = [
+      { outcome: "superseded", supersededBy: 2 },
+      { outcome: "already-done", doneAt: 3 },
+      { outcome: "already-done" },
+      { outcome: "done" },
+    ] as const;
+    const deleted: unknown[] = [];
+    const first = newQueue({
+      observer: { deleted: (work, _attempt, outcome) => deleted.push([work.deliveryId, outcome]) },
+    });
+    first.register("r", async (event) => {
+      const record = event.Records[0] as SQSRecord;
+      const index = Number(deliveryOf(record).slice(1));
+      // A worker's record names its message; an outcome the queue does not know is none.
+      const named = index < outcomes.length ? outcomes[index] : { outcome: "vanished" };
+      return {
+        batchItemFailures: [],
+        records: [{ messageId: record.messageId, ...named }],
+      } as SQSBatchResponse;
+    });
+    first.start();
+    for (let i = 0; i <= outcomes.length; i++) await first.port("r").send(item(`d${i}`, `acme/repo-${i}`));
+    await until(() => first.size() === 0 && first.inFlightCount() === 0);
+    await first.stop(1_000);
+    first.close();
+    const expected = [
+      ...outcomes.map((outcome, i) => [`d${i}`, outcome]),
+      [`d${outcomes.length}`, undefined],
+    ];
+    expect(deleted.sort()).to.deep.equal(expected);
+
+    const heard: unknown[] = [];
+    const second = newQueue({
+      observer: {
+        finished: (messages) => heard.push(...messages.map((m) => [m.item.deliveryId, m.outcome])),
+      },
+    });
+    second.start();
+    expect(heard.sort()).to.deep.equal(expected);
+  });
+
+  it("reads a del line's outcome that is not one (hand-edited, damaged) as none", async () => {
+    const outs = [
+      null,
+      "superseded",
+      { outcome: "superseded" },
+      { outcome: "superseded", supersededBy: 0 },
+      { outcome: "already-done", doneAt: "2" },
+      { outcome: "dunno" },
+      { outcome: "done", supersededBy: 2 },
+    ];
+    writeJournal(...outs.flatMap((out, i) => [put(`m${i}`, { seq: i }), { op: "del", id: `m${i}`, out }]));
+    let heard: unknown[] = [];
+    const queue = newQueue({
+      observer: { finished: (messages) => (heard = messages.map((m) => m.outcome)) },
+    });
+    queue.start();
+    expect(heard).to.deep.equal([...outs.slice(0, -1).map(() => undefined), { outcome: "done" }]);
+  });
+
   it("a damaged put line gets safe values: default group, its id as dedupe id, no bad counts or times", async () => {
     writeJournal(
       put("a", { group: 5, dedupeId: null, receiveCount: "7", seq: -1, sentAt: "soon", firstReceiveAt: "x" }),

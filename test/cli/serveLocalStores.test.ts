@@ -1977,6 +1977,91 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     ]);
   });
 
+  /**
+   * Runs the crashed state to its end, then plays a kill -9 between the queue journal's delete of generation 1's
+   * message and the history's write: its entry is set back to running (or taken out); answers the history of
+   * the next start.
+   */
+  async function historyAfterCrashInSkip(
+    state: string,
+    entry: "running" | "lost",
+    maxAttempts = 2,
+  ): Promise<Record<string, unknown>[]> {
+    const runAction = async () => ({ status: "done", detail: "built" }) as ActionOutcome;
+    const first = await startWithRouteR(state, { maxAttempts, log: () => undefined, runAction });
+    const before = await drained(first.url);
+    await first.close();
+    expect(before.find((e) => e.generation === 1)?.status).to.equal("ignored");
+    const historyFile = join(state, "deliveries.json");
+    const saved = JSON.parse(readFileSync(historyFile, "utf8")) as Record<string, unknown>[];
+    const asAfterCrash = saved.flatMap((e) => {
+      if (e.generation !== 1) return [e];
+      if (entry === "lost") return [];
+      const { reason: _, ...running } = e;
+      return [{ ...running, status: "running" }];
+    });
+    writeFileSync(historyFile, JSON.stringify(asAfterCrash));
+    const second = await startWithRouteR(state, { maxAttempts, log: () => undefined, runAction });
+    const history = await drained(second.url);
+    await second.close();
+    return history;
+  }
+
+  for (const entry of ["running", "lost"] as const) {
+    it(`after a kill -9 between the delete of a message superseded by a later generation and the history's write (its entry ${entry}), a restart settles it ignored, naming that generation`, async () => {
+      const state = stateWithGenerations(
+        `state-superseded-crash-${entry}`,
+        [
+          { generation: 1, receiveCount: 2 },
+          { generation: 2, receiveCount: 0 },
+        ],
+        { state: "queued", generation: 2 },
+      );
+      const history = await historyAfterCrashInSkip(state, entry);
+      expect(history.map((e) => [e.generation, e.status, e.attempts, e.reason])).to.deep.equal([
+        [2, "done", 1, "built"],
+        [1, "ignored", 3, "not run: generation 2 of this delivery is queued and runs the action"],
+      ]);
+    });
+
+    it(`after a kill -9 between the delete of a message skipped because a later generation already finished and the history's write (its entry ${entry}), a restart settles it ignored, naming that generation`, async () => {
+      const state = stateWithGenerations(
+        `state-later-done-crash-${entry}`,
+        [{ generation: 1, receiveCount: 2 }],
+        {
+          state: "done",
+          generation: 2,
+        },
+      );
+      const history = await historyAfterCrashInSkip(state, entry);
+      expect(history.map((e) => [e.generation, e.status, e.attempts, e.reason])).to.deep.equal([
+        [
+          1,
+          "ignored",
+          3,
+          "not run: the delivery's action already ran (its dedupe item reads done at generation 2)",
+        ],
+      ]);
+    });
+  }
+
+  it("after a kill -9 between the delete of a message the queue settled at its maxReceiveCount because a later generation already finished and the history's write, a restart settles it ignored, naming that generation", async () => {
+    const state = stateWithQueued("state-later-done-at-max-crash", {
+      receiveCount: AT_MAX_RECEIVES,
+      dedupe: "done",
+      dedupeGeneration: 2,
+    });
+    const history = await historyAfterCrashInSkip(state, "running");
+    expect(history.map((e) => [e.delivery, e.status, e.attempts, e.reason])).to.deep.equal([
+      [
+        "a",
+        "ignored",
+        AT_MAX_RECEIVES,
+        "not run: the delivery's action already ran (its dedupe item reads done at generation 2)",
+      ],
+    ]);
+  });
+
   it("a claim a crash left pending (the 202 never went out) is taken over by the redelivery right after the restart, not answered 503 for 60 s: its action runs once, whether its put line reached the queue journal (a) or not (b)", async () => {
     const state = stateWithQueued("state-pending-claims", { receiveCount: 0 });
     const claimedAt = Date.now();
