@@ -264,6 +264,12 @@ async function openLocalGateway(
             deliveries.settle(item, { status: "ignored", attempts, reason: notRun }, sentAt);
             continue;
           }
+          // Dead-lettered (its letter is in dead-letters/), though a redelivery accepted since may have made
+          // the dedupe store read a later generation.
+          if (outcome?.outcome === "dead") {
+            deliveries.settle(item, { status: "dead", attempts, reason: deadLettered }, sentAt);
+            continue;
+          }
           const recorded = dedupe.stateNow(item.route, item.deliveryId);
           if (recorded?.generation !== item.generation) continue;
           if (recorded.state === "done") deliveries.settle(item, { status: "done", attempts }, sentAt);

@@ -2062,6 +2062,33 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     ]);
   });
 
+  it("after a kill -9 between the delete of a dead-lettered message and the history's write, a restart settles its entry dead even when a redelivery accepted since made the dedupe store read a later generation", async () => {
+    const state = stateWithGenerations("state-dead-crash-redelivered", [{ generation: 1, receiveCount: 1 }], {
+      state: "queued",
+      generation: 1,
+    });
+    const runAction = async (): Promise<ActionOutcome> => {
+      throw new ActionError("Jenkins answered 400", { retryable: false });
+    };
+    const first = await startWithRouteR(state, { maxAttempts: 2, log: () => undefined, runAction });
+    const before = await drained(first.url);
+    await first.close();
+    expect(before.map((e) => [e.generation, e.status])).to.deep.equal([[1, "dead"]]);
+    const historyFile = join(state, "deliveries.json");
+    const saved = JSON.parse(readFileSync(historyFile, "utf8")) as Record<string, unknown>[];
+    writeFileSync(
+      historyFile,
+      JSON.stringify(saved.map(({ reason: _, error: __, ...e }) => ({ ...e, status: "running" }))),
+    );
+    // The Git host's redelivery, accepted after the dead mark and before the kill: generation 2, queued.
+    const redelivered = { k: "r#a", s: "queued", g: 2, t: Date.now(), f: Date.now() };
+    appendFileSync(join(state, "dedupe.jsonl"), `${JSON.stringify(redelivered)}\n`);
+    const second = await startWithRouteR(state, { maxAttempts: 2, log: () => undefined, runAction });
+    const history = await drained(second.url);
+    await second.close();
+    expect(history.map((e) => [e.generation, e.status, e.attempts])).to.deep.equal([[1, "dead", 2]]);
+  });
+
   it("a claim a crash left pending (the 202 never went out) is taken over by the redelivery right after the restart, not answered 503 for 60 s: its action runs once, whether its put line reached the queue journal (a) or not (b)", async () => {
     const state = stateWithQueued("state-pending-claims", { receiveCount: 0 });
     const claimedAt = Date.now();
