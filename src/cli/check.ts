@@ -2,7 +2,7 @@
 
 import { dashboardNote } from "../core/dashboardSize";
 import { RoutesFileError } from "../core/errors";
-import { routeSecretUses } from "../core/routeSecrets";
+import { generatedSecretSharingProblems, routeSecretUses } from "../core/routeSecrets";
 import { apiResourceQuotaNote } from "../core/routes/checks";
 import { DEFAULT_ROUTES_FILE, DEFAULT_S3_KEY } from "../core/routes/defaults";
 import { loadRoutesFile, readRoutesText } from "../core/routes/load";
@@ -63,6 +63,12 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
   );
   io.stdout(secretsTable(config.routes));
   for (const note of routeNotes(config.routes)) io.stdout(`note: ${withoutInvisible(note)}\n`);
+  // check reads no stack config: whether the stack sets github.manageWebhooks, only `pulumi up` knows.
+  for (const sharing of generatedSecretSharingProblems(config.routes)) {
+    io.stdout(
+      `note: with github.manageWebhooks on, pulumi up refuses this file: ${withoutInvisible(sharing)}\n`,
+    );
+  }
   for (const size of sizes) io.stdout(`note: ${size.message}\n`);
   const quota = apiResourceQuotaNote(count);
   if (quota) io.stdout(`note: ${quota}\n`);

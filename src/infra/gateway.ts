@@ -4,7 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { bypassesProxy } from "../actions/proxy";
 import { dashboardNote } from "../core/dashboardSize";
-import { routeSecretNames, withSecretNamePrefix } from "../core/routeSecrets";
+import { generatedSecretSharingProblems, routeSecretNames, withSecretNamePrefix } from "../core/routeSecrets";
 import { apiResourceQuotaNote, routeNameClashProblem, routeNameProblem } from "../core/routes/checks";
 import { DEFAULT_API_URLS } from "../core/routes/defaults";
 import type { Route as RouteSpec } from "../core/types";
@@ -282,6 +282,12 @@ export class Gateway extends pulumi.ComponentResource {
     for (const r of routes) {
       const problem = routeNameProblem(r.name) ?? routeNameClashProblem(r.name, seen);
       if (problem) throw new pulumi.RunError(problem);
+    }
+    // Before anything is created: a generated secret another route reads would be deleted under that route
+    // by the first pulumi up without a GitHub route naming it.
+    if (config.github.manageWebhooks) {
+      const sharing = generatedSecretSharingProblems(args.routes, config.secretNamePrefix);
+      if (sharing.length > 0) throw new pulumi.RunError(sharing.join("\n"));
     }
     const natless = natlessWarning(config, routes);
     if (natless) pulumi.log.warn(natless, this);

@@ -18,6 +18,10 @@ export interface Recorded {
   secretPaths: string[];
   /** The retainOnDelete resource option: `pulumi up` and `pulumi destroy` leave the cloud resource. */
   retainOnDelete: boolean;
+  /** The URNs the aliases resource option names: the engine takes a resource of the state at one for this one. */
+  aliases: string[];
+  /** The ignoreChanges resource option: inputs whose change the engine leaves unapplied. */
+  ignoreChanges: string[];
 }
 
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -147,7 +151,13 @@ function computed(
 export class MockCloud implements pulumi.runtime.Mocks {
   readonly resources: Recorded[] = [];
   readonly invokes: RecordedInvoke[] = [];
-  private current = { urn: "", parent: "", retainOnDelete: false };
+  private current = {
+    urn: "",
+    parent: "",
+    retainOnDelete: false,
+    aliases: [] as string[],
+    ignoreChanges: [] as string[],
+  };
 
   /** @param invokeResults answers that replace (or add to) the known invokes', by token. */
   constructor(private readonly invokeResults: Record<string, InvokeResult> = {}) {}
@@ -167,6 +177,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
       parent: this.current.parent,
       provider: args.provider,
       retainOnDelete: this.current.retainOnDelete,
+      aliases: this.current.aliases,
+      ignoreChanges: this.current.ignoreChanges,
     });
     return { id, state: { ...args.inputs, ...computed(args.type, args.name, inputs, id) } };
   }
@@ -189,6 +201,14 @@ export class MockCloud implements pulumi.runtime.Mocks {
         urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
         parent: req.getParent(),
         retainOnDelete: req.getRetainondelete() === true,
+        // The SDK sends each alias as a spec (the monitor supports structured aliases) or as a URN.
+        aliases: (req.getAliasesList() as any[]).map((alias) => {
+          const spec = alias.getSpec();
+          if (!spec) return alias.getUrn() as string;
+          const parent = spec.getNoparent() ? "" : spec.getParenturn() || req.getParent();
+          return monitor.newUrn(parent, spec.getType() || req.getType(), spec.getName() || req.getName());
+        }),
+        ignoreChanges: req.getIgnorechangesList(),
       };
       return register(req, callback);
     };
