@@ -1,7 +1,8 @@
 // Optional (github.manageWebhooks): the stack owns the GitHub webhooks. Per webhook secret name, a generated
 // secret stored in Secrets Manager; per route and exactly named repository, a repository webhook.
 // Resources are keyed by secret name and by route + repository, so editing routes.yaml and running
-// `pulumi up` adds and removes exactly the webhooks that changed.
+// `pulumi up` adds and removes exactly the webhooks that changed. GitHub's owner and repository names are
+// case-insensitive, so those keys are too: Acme/API and acme/api are one webhook (see caseFreeName).
 import * as aws from "@pulumi/aws";
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
@@ -34,6 +35,19 @@ export interface WebhooksArgs {
 export function logicalPart(text: string): string {
   const clean = text.replace(/[^A-Za-z0-9-]/g, "-").toLowerCase();
   return clean === text ? clean : `${clean}-${shortHash(text, 6)}`;
+}
+
+/**
+ * The logical name of a per-owner or per-repository resource: `prefix` and the lower-cased name, so that
+ * spelling the same owner or repository otherwise in routes.yaml keeps the resource's URN (a new URN would be
+ * created before the old one is deleted, and GitHub refuses a second webhook with the same URL: 422 "Hook
+ * already exists on this repository"). Until then the name held the spelling of routes.yaml: a stack
+ * deployed with another spelling finds its resource through the alias to that name.
+ */
+export function caseFreeName(prefix: string, text: string): { name: string; aliases: pulumi.Alias[] } {
+  const name = `${prefix}-${logicalPart(text.toLowerCase())}`;
+  const spelled = `${prefix}-${logicalPart(text)}`;
+  return { name, aliases: spelled === name ? [] : [{ name: spelled }] };
 }
 
 export class Webhooks extends pulumi.ComponentResource {
@@ -82,20 +96,23 @@ export class Webhooks extends pulumi.ComponentResource {
       this.secretNames.push(secretName);
     }
 
+    // One provider per owner, whatever its spelling: the first routes.yaml gives is its owner (GitHub takes
+    // any); a later edit of that spelling is an update of the provider, which replaces none of its webhooks.
     const providers = new Map<string, github.Provider>();
     const providerFor = (owner: string): github.Provider => {
-      let provider = providers.get(owner);
+      let provider = providers.get(owner.toLowerCase());
       if (!provider) {
+        const key = caseFreeName(`${name}-github`, owner);
         provider = new github.Provider(
-          `${name}-github-${logicalPart(owner)}`,
+          key.name,
           {
             owner,
             ...(args.token ? { token: args.token } : {}),
             ...(args.apiUrl ? { baseUrl: githubProviderBaseUrl(args.apiUrl) } : {}),
           },
-          { parent: this },
+          { parent: this, ...(key.aliases.length > 0 ? { aliases: key.aliases } : {}) },
         );
-        providers.set(owner, provider);
+        providers.set(owner.toLowerCase(), provider);
       }
       return provider;
     };
@@ -117,8 +134,9 @@ export class Webhooks extends pulumi.ComponentResource {
       }
       for (const fullName of repositories) {
         const { owner, name: repository } = splitRepository(fullName);
+        const key = caseFreeName(`${name}-${route.name}`, fullName);
         new github.RepositoryWebhook(
-          `${name}-${route.name}-${logicalPart(fullName)}`,
+          key.name,
           {
             repository,
             active: true,
@@ -134,6 +152,11 @@ export class Webhooks extends pulumi.ComponentResource {
             parent: this,
             provider: providerFor(owner),
             dependsOn: [...(version ? [version] : []), ...(args.answerableAfter ?? [])],
+            ...(key.aliases.length > 0 ? { aliases: key.aliases } : {}),
+            // The provider replaces a webhook whose repository changes (ForceNew), creating the new one first,
+            // which GitHub would refuse (422). The URN holds owner/name without case, so under one URN this
+            // input changes only in spelling, which GitHub ignores: the webhook keeps the one it was created with.
+            ignoreChanges: ["repository"],
           },
         );
         this.managed.push(`${route.name} ${fullName}`);

@@ -4,8 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import type { Route } from "../../src/core/types";
 import { twoUps } from "../support/twoUps";
-import { evaluate } from "./evaluate";
+import { type Evaluated, evaluate } from "./evaluate";
 import { config, gitlabRoute, jenkinsRoute, stubCode } from "./fixtures";
+import type { Recorded } from "./mocks";
 
 const SECRET = "aws:secretsmanager/secret:Secret";
 const TOKEN = "ghp_test-token-value";
@@ -77,6 +78,79 @@ describe("second up: a webhook secret the stack generates for GitHub routes (git
       const wereNotGithub = first.filter((r) => r.provider !== "github").map((r) => r.name);
       const readers = after.filter((r) => wereNotGithub.includes(r.name) && r.secret === shared);
       expect(readers).to.deep.equal([]);
+    });
+  }
+});
+
+describe("second up: a managed webhook's repository spelled otherwise in routes.yaml (GitHub's names ignore case)", () => {
+  const HOOK = "github:index/repositoryWebhook:RepositoryWebhook";
+  const PROVIDER = "pulumi:providers:github";
+  const OF_WEBHOOKS = "urn:pulumi:dev::hookgate::hookgate:infra:Webhooks$";
+  const hookUrn = (name: string) => `${OF_WEBHOOKS}${HOOK}::${name}`;
+  const providerUrn = (name: string) => `${OF_WEBHOOKS}${PROVIDER}::${name}`;
+  const github = (r: Recorded) => r.type === HOOK || r.type === PROVIDER;
+  const up = (repos: string[]) => ({
+    config: managed(),
+    routes: [jenkinsRoute("api-build", repos)],
+    githubToken: TOKEN,
+  });
+
+  /** owner/name, without case, and the URL: GitHub refuses a second webhook with both (422). */
+  function identity(all: Recorded[], hook: Recorded): string {
+    const provider = all.find((r) => hook.provider?.startsWith(`${r.urn}::`));
+    return (
+      `${String(provider?.inputs.owner)}/${hook.inputs.repository}`.toLowerCase() +
+      ` ${hook.inputs.configuration.url}`
+    );
+  }
+
+  for (const [before, after] of [
+    ["acme/api", "Acme/API"],
+    ["Acme/api", "acme/api"],
+    ["acme/API", "ACME/api"],
+  ]) {
+    it(`${before} -> ${after}: the webhook and its provider keep their URNs, the webhook's inputs do not change (its repository's spelling is ignored) and nothing is created or deleted`, async () => {
+      const { a, b, d } = await twoUps(up([before as string]), up([after as string]));
+      expect(d.added.filter(github), "created").to.deep.equal([]);
+      expect(d.removed.filter(github), "deleted").to.deep.equal([]);
+      const urns = (e: Evaluated) =>
+        e.cloud.resources
+          .filter(github)
+          .map((r) => r.urn)
+          .sort();
+      expect(urns(b)).to.deep.equal(urns(a));
+      const [hookA, hookB] = [a, b].map((e) => e.cloud.ofType(HOOK));
+      expect(hookB).to.have.length(1);
+      expect(hookB?.[0]?.provider).to.equal(hookA?.[0]?.provider);
+      expect(hookB?.[0]?.ignoreChanges).to.deep.equal(["repository"]);
+      // What the engine would change: the provider's owner (an update: DiffConfig replaces for no GitHub field).
+      expect(d.changed.filter((c) => c.type === HOOK)).to.deep.equal([]);
+      for (const c of d.changed.filter((c) => c.type === PROVIDER)) expect(c.keys).to.deep.equal(["owner"]);
+      // No webhook created while one with the same repository and URL still exists.
+      const created = d.added.filter((r) => r.type === HOOK).map((h) => identity(b.cloud.resources, h));
+      const deleted = d.removed.filter((r) => r.type === HOOK).map((h) => identity(a.cloud.resources, h));
+      expect(created.filter((c) => deleted.includes(c))).to.deep.equal([]);
+    });
+  }
+
+  // The URNs a stack deployed before the names lost their case has (the names then held routes.yaml's spelling).
+  const deployed: [string[], string[], string[]][] = [
+    [["acme/api"], ["hookgate-webhooks-api-build-acme-api-c7198f"], ["hookgate-webhooks-github-acme"]],
+    [["Acme/API"], ["hookgate-webhooks-api-build-acme-api-650d2c"], ["hookgate-webhooks-github-acme-37036c"]],
+  ];
+  for (const [repos, hooks, providers] of deployed) {
+    it(`a stack deployed with ${repos.join(", ")}, upgraded without an edit, finds its webhook and provider at their URNs or through an alias to them`, async () => {
+      const now = await evaluate({ ...up(repos), code: stubCode, stack: "dev" });
+      const reaches = (r: Recorded) => [r.urn, ...r.aliases];
+      expect(now.cloud.ofType(HOOK).map(reaches)).to.satisfy((all: string[][]) =>
+        hooks.every((urn) => all.some((x) => x.includes(hookUrn(urn)))),
+      );
+      expect(now.cloud.ofType(PROVIDER).map(reaches)).to.satisfy((all: string[][]) =>
+        providers.every((urn) => all.some((x) => x.includes(providerUrn(urn)))),
+      );
+      // And the same spelling twice: the second up changes nothing at all.
+      const { d } = await twoUps(up(repos), up(repos));
+      expect([d.added, d.removed, d.changed].map((x) => x.length)).to.deep.equal([0, 0, 0]);
     });
   }
 });
