@@ -366,8 +366,11 @@ export class Route extends pulumi.ComponentResource {
           },
           {
             id: "unhealthy",
-            // 1 per failing condition; the alarm fires at 1 or more.
-            expression: `IF(FILL(errors, 0) > 0, 1, 0) + IF(FILL(age, 0) > ${args.oldestMessageAlarmSeconds}, 1, 0)`,
+            // 1 per failing condition; the alarm fires at 1 or more. No FILL: metric math takes a point one series
+            // lacks as 0 in "+", and FILL in an alarm writes its value into the latest period, which a metric
+            // published late never has, so a 1-of-1 alarm would read that 0 and could stay OK (CloudWatch's
+            // "Using metric math", FILL).
+            expression: `IF(errors > 0, 1, 0) + IF(age > ${args.oldestMessageAlarmSeconds}, 1, 0)`,
             label: "errors or old messages",
             returnData: true,
           },

@@ -406,6 +406,22 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     expect(cloud.ofType("aws:sns/topicSubscription:TopicSubscription")).to.deep.equal([]);
   });
 
+  it("the unhealthy alarm sums its two conditions without FILL, evaluated 1 of 1: FILL in an alarm writes its value into the latest period, which a metric published late never has, so the alarm could read 0 there and stay OK", () => {
+    for (const route of routes) {
+      const alarms = routeChildren(result.cloud, route.name, "aws:cloudwatch/metricAlarm:MetricAlarm");
+      const health = only(alarms.filter((a) => a.inputs.metricQueries));
+      const expression = only<{ expression: string }>(
+        health.inputs.metricQueries.filter((q: any) => q.expression),
+      ).expression;
+      expect(expression).to.equal("IF(errors > 0, 1, 0) + IF(age > 900, 1, 0)");
+      expect(health.inputs).to.include({
+        evaluationPeriods: 1,
+        threshold: 1,
+        treatMissingData: "notBreaching",
+      });
+    }
+  });
+
   it("alarms on the API's 5xx answers (deliveries refused before any function ran included), to the same topic", () => {
     const { cloud } = result;
     const api = only(
