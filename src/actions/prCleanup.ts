@@ -227,9 +227,14 @@ async function runStorageStep(
       // Only the commit the pull request was about: a late delivery, a retry or a redelivery days later
       // must not delete commits pushed since, or a branch deleted and made again for new work.
       const sha = current.headSha || event.pr?.headSha || "";
-      const head = await host.branchHead(event.repo, branch);
-      if (head === undefined) return `branch ${branch} was already gone`;
+      const found = await host.branch(event.repo, branch);
+      if (found === undefined) return `branch ${branch} was already gone`;
+      const head = found.head;
       if (!sameCommit(head, sha)) return `kept ${branch}: ${MOVED_ON} (now at ${head.slice(0, 7)})`;
+      // A long-lived branch merged on (develop or release/1.x into main): the host refuses its deletion (Gitea,
+      // GitLab), a final failure that would stop the steps after this one (the teardown). Bitbucket has no
+      // such flag: its refusal fails the step as before.
+      if (found.protected === true) return `kept ${branch}: it is protected`;
       // A stacked pull request targets this branch: deleting it closes that pull request on GitHub.
       const open = await host.openPullRequestsInto(event.repo, branch);
       if (open.count > 0 || open.more) return `kept ${branch}: ${openPullRequests(open)}`;

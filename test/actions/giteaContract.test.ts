@@ -76,6 +76,12 @@ const exchanges: Exchange<GiteaClient>[] = [
     run: (client) => client.branchHead(REPO, "feature-x"),
   },
   {
+    what: "branch (protected)",
+    operation: "GET /repos/{owner}/{repo}/branches/{branch}",
+    reply: json({ name: "release-1", commit: { id: SHA }, protected: true }),
+    run: (client) => client.branch(REPO, "release-1"),
+  },
+  {
     what: "branchHead (no such branch)",
     operation: "GET /repos/{owner}/{repo}/branches/{branch}",
     reply: json({ message: "branch not found" }, 404),

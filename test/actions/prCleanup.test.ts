@@ -1209,6 +1209,37 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
 
   // A late delivery, a retry with backoff, or a "Redeliver" days later runs delete-branch again after the
   // branch moved on; a stacked pull request targets the head branch. Neither may be deleted.
+  describe("delete-branch of a protected head branch (develop or release/1.x merged into main)", () => {
+    for (const [provider, apiPath] of [
+      ["github", ""],
+      ["gitlab", "/api/v4"],
+      ["gitea", "/api/v1"],
+    ] as const) {
+      it(`cleanUpPullRequest on ${provider} keeps a branch the host says is protected, and still runs the steps after it`, async () => {
+        host.setPull("acme/api", pull({ headRef: "release/1.x" }));
+        host.protectBranch("acme/api", "release/1.x");
+        await putObjects(["api/pr-7/a.js", "api/pr-7/b.js"]);
+        const steps: PrCleanupStep[] = [
+          { kind: "delete-branch", onlyMerged: true },
+          { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "api/pr-7/" },
+          teardown(),
+        ];
+        const outcome = await cleanUpPullRequest(
+          request(steps, provider, apiPath),
+          closedEvent({ headRef: "release/1.x" }, provider),
+          clients(),
+        );
+        expect(outcome.status).to.equal("done");
+        expect(outcome.detail).to.match(/^kept release\/1\.x: it is protected; deleted 2 objects under /);
+        expect(host.branches("acme/api")).to.include("release/1.x");
+        expect(host.requests.filter((r) => r.kind === "delete-ref")).to.deep.equal([]);
+        expect(await s3.listKeys(PREVIEWS, "api/pr-7/")).to.deep.equal([]);
+        expect(jenkins.builds()).to.have.length(1);
+        expect(host.statuses.at(-1)?.state).to.equal("success");
+      });
+    }
+  });
+
   describe("delete-branch deletes only the pull request's own commit, and no branch open pull requests target or come from", () => {
     const NEW_WORK = "0123456789abcdef0123456789abcdef01234567";
     /** Another pull request of acme/api, open unless said, its head at NEW_WORK. */

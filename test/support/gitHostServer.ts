@@ -29,7 +29,8 @@ export type HostReply =
   | { drop: true };
 
 /** "ref": one branch's commit; "pulls": a list of pull requests. */
-export type RouteKind = "archive" | "pull" | "pulls" | "repo" | "status" | "ref" | "delete-ref";
+/** "branch": GitHub's "Get a branch" (GET /repos/{o}/{r}/branches/{b}), read for its `protected` flag only. */
+export type RouteKind = "archive" | "pull" | "pulls" | "repo" | "status" | "ref" | "branch" | "delete-ref";
 
 export interface PullState {
   number: number;
@@ -83,6 +84,8 @@ interface RepoState {
   defaultBranch: string;
   /** Branch name -> the commit it points at. */
   branches: Map<string, string>;
+  /** Branches under a protection rule: their answers say `protected: true`, their deletion is refused. */
+  protectedBranches: Set<string>;
   pulls: Map<number, PullState>;
   archives: Map<string, Archive>;
   /** The repository's numeric id: GitHub's /repositories/{id}, GitLab's /projects/{id}. */
@@ -107,6 +110,12 @@ export interface GitHostServer {
   setPull(fullName: string, pull: PullState): void;
   /** Point a branch at a commit (creating it), or delete it with `undefined`: a push, a re-creation. */
   setBranch(fullName: string, branch: string, sha: string | undefined): void;
+  /**
+   * Protect a branch: GitHub's, GitLab's and Gitea's answers of it say `protected: true`, and they refuse its
+   * deletion as each host does (Gitea 403 "branch protected", GitLab 405 "Protected branch cant be removed",
+   * GitHub 422, whose body for it is not documented).
+   */
+  protectBranch(fullName: string, branch: string): void;
   /** The commit a branch points at, if it exists. */
   branchSha(fullName: string, branch: string): string | undefined;
   setArchive(fullName: string, sha: string, archive: Archive): void;
@@ -143,6 +152,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       state = {
         defaultBranch: "main",
         branches: new Map([["main", commitOf("main")]]),
+        protectedBranches: new Set(),
         pulls: new Map(),
         archives: new Map(),
         id: nextId++,
@@ -361,7 +371,11 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
           act = () => {
             const sha = state.branches.get(rest[2] ?? "");
             if (!sha) return json(res, 404, { message: "404 Branch Not Found" });
-            json(res, 200, { name: rest[2], commit: { id: sha, short_id: sha.slice(0, 8) } });
+            json(res, 200, {
+              name: rest[2],
+              protected: state.protectedBranches.has(rest[2] ?? ""),
+              commit: { id: sha, short_id: sha.slice(0, 8) },
+            });
           };
         } else if (method === "POST" && rest[0] === "statuses" && rest.length === 2) {
           kind = "status";
@@ -501,13 +515,17 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
           json(res, 200, { ref: `refs/heads/${branch}`, object: { sha, type: "commit" } });
         };
       } else if (method === "GET" && rest[0] === "branches" && rest.length >= 2) {
-        kind = "ref";
+        kind = flavour === "gitea" ? "ref" : "branch";
         act = () => {
           const branch = rest.slice(1).join("/");
           const sha = state.branches.get(branch);
           if (!sha) return json(res, 404, { message: "branch does not exist" });
-          // Gitea names the commit id; GitHub (not used here) names it sha.
-          json(res, 200, { name: branch, commit: flavour === "gitea" ? { id: sha } : { sha } });
+          // Gitea names the commit id; GitHub names it sha.
+          json(res, 200, {
+            name: branch,
+            commit: flavour === "gitea" ? { id: sha } : { sha },
+            protected: state.protectedBranches.has(branch),
+          });
         };
       } else if (method === "POST" && rest[0] === "statuses" && rest.length === 2) {
         kind = "status";
@@ -794,6 +812,11 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       if (flavour === "github") return json(res, 422, { message: "Reference does not exist" });
       return json(res, 404, { message: "404 Branch Not Found" });
     }
+    if (state.protectedBranches.has(branch)) {
+      if (flavour === "gitea") return json(res, 403, { message: "branch protected", url: "" });
+      if (flavour === "gitlab") return json(res, 405, { message: "Protected branch cant be removed" });
+      return json(res, 422, { message: "Cannot delete this protected branch" });
+    }
     state.branches.delete(branch);
     deletedRefs.push({ repo: fullName, branch });
     res.writeHead(204);
@@ -843,6 +866,9 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       const r = repo(fullName);
       if (sha === undefined) r.branches.delete(branch);
       else r.branches.set(branch, sha);
+    },
+    protectBranch: (fullName, branch) => {
+      repo(fullName).protectedBranches.add(branch);
     },
     branchSha: (fullName, branch) => repos.get(fullName)?.branches.get(branch),
     setArchive: (fullName, sha, archive) => {

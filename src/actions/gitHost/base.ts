@@ -16,7 +16,7 @@ import {
   withHint,
 } from "../http";
 import { type ApiHop, isRedirect, MAX_API_REDIRECTS, movedPaths, nextHop } from "./redirects";
-import type { ApiRedirect } from "./types";
+import type { ApiRedirect, BranchInfo } from "./types";
 
 export interface ApiCall {
   method: "GET" | "POST" | "DELETE" | "PUT";
@@ -186,12 +186,29 @@ export abstract class ApiClient {
     branch: string,
     commitOf: (answer: T) => string | undefined,
   ): Promise<string | undefined> {
+    return (await this.branchAnswer(path, branch, commitOf))?.head;
+  }
+
+  /**
+   * A branch's commit, and its protected flag when `protectedOf` reads one (GitLab's and Gitea's answer of
+   * one branch document `protected`, a boolean), from the host's branch answer at `path`: undefined on 404,
+   * no such branch. An answer without the commit is retryable (headOrFail).
+   */
+  protected async branchAnswer<T>(
+    path: string,
+    branch: string,
+    commitOf: (answer: T) => string | undefined,
+    protectedOf?: (answer: T) => unknown,
+  ): Promise<BranchInfo | undefined> {
     const res = await this.call({ method: "GET", path, accept: [404] });
     if (res.statusCode === 404) {
       await discard(res);
       return undefined;
     }
-    return headOrFail(commitOf(await readApiJson<T>(res, this.what)), this.what, branch);
+    const answer = await readApiJson<T>(res, this.what);
+    const head = headOrFail(commitOf(answer), this.what, branch);
+    const flag = protectedOf?.(answer);
+    return typeof flag === "boolean" ? { head, protected: flag } : { head };
   }
 
   protected async json<T>(call: ApiCall): Promise<T> {

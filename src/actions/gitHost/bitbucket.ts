@@ -7,6 +7,7 @@ import { discard, serverMessage, statusError } from "../http";
 import { ApiClient, clip, encodeSegments, headOrFail, readApiJson, sameCommit, seg, statusKey } from "./base";
 import type {
   ArchiveSource,
+  BranchInfo,
   CommitState,
   CommitStatus,
   DeleteBranchResult,
@@ -118,6 +119,12 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
       branch,
       (info) => info.target?.hash,
     );
+  }
+
+  /** No `protected` flag: Cloud's branch restrictions are a separate resource, read only by an admin. */
+  async branch(repo: RepoRef, branch: string): Promise<BranchInfo | undefined> {
+    const head = await this.branchHead(repo, branch);
+    return head === undefined ? undefined : { head };
   }
 
   async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
@@ -318,6 +325,12 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
         `${DC_BRANCH_PAGES * 100}, or a page without its next): whether it still exists cannot be told`,
       { retryable: false },
     );
+  }
+
+  /** No `protected` flag: Data Center's branch permissions are a separate REST module (branch-permissions). */
+  async branch(repo: RepoRef, branch: string): Promise<BranchInfo | undefined> {
+    const head = await this.branchHead(repo, branch);
+    return head === undefined ? undefined : { head };
   }
 
   async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {

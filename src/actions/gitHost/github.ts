@@ -6,6 +6,7 @@ import { discard, header, parseRetryAfter, serverMessage } from "../http";
 import { type ApiCall, ApiClient, clip, encodeSegments, linkPage, readApiJson, seg } from "./base";
 import type {
   ArchiveSource,
+  BranchInfo,
   CommitStatus,
   DeleteBranchResult,
   GitHostClient,
@@ -84,6 +85,24 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       branch,
       (ref) => ref.object?.sha,
     );
+  }
+
+  async branch(repo: RepoRef, branch: string): Promise<BranchInfo | undefined> {
+    const head = await this.branchHead(repo, branch);
+    if (head === undefined) return undefined;
+    // "Get a branch" documents `protected` (a boolean); its commit is not read from it: the ref above is that
+    // branch exactly, while this call follows a renamed branch to its new name.
+    const res = await this.call({
+      method: "GET",
+      path: `${this.repoPath(repo)}/branches/${encodeSegments(branch)}`,
+      accept: [404],
+    });
+    if (res.statusCode === 404) {
+      await discard(res);
+      return undefined; // deleted since the ref was read
+    }
+    const flag = (await readApiJson<{ protected?: unknown }>(res, this.what)).protected;
+    return typeof flag === "boolean" ? { head, protected: flag } : { head };
   }
 
   async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
@@ -205,6 +224,15 @@ export class GiteaClient extends GitHubClient {
       `${this.repoPath(repo)}/branches/${encodeSegments(branch)}`,
       branch,
       (info) => info.commit?.id,
+    );
+  }
+
+  override async branch(repo: RepoRef, branch: string): Promise<BranchInfo | undefined> {
+    return this.branchAnswer<{ commit?: { id?: string }; protected?: unknown }>(
+      `${this.repoPath(repo)}/branches/${encodeSegments(branch)}`,
+      branch,
+      (info) => info.commit?.id,
+      (info) => info.protected,
     );
   }
 

@@ -11,6 +11,7 @@ import { discard, type HttpResponse, header, serverMessage, statusError } from "
 import { type ApiCall, ApiClient, clip, readApiJson, seg } from "./base";
 import type {
   ArchiveSource,
+  BranchInfo,
   CommitState,
   CommitStatus,
   DeleteBranchResult,
@@ -150,10 +151,15 @@ export class GitLabClient extends ApiClient implements GitHostClient {
   }
 
   async branchHead(repo: RepoRef, branch: string): Promise<string | undefined> {
-    return this.branchCommit<{ commit?: { id?: string } }>(
+    return (await this.branch(repo, branch))?.head;
+  }
+
+  async branch(repo: RepoRef, branch: string): Promise<BranchInfo | undefined> {
+    return this.branchAnswer<{ commit?: { id?: string }; protected?: unknown }>(
       `${this.project(repo)}/repository/branches/${seg(branch, "branch")}`,
       branch,
       (info) => info.commit?.id,
+      (info) => info.protected,
     );
   }
 

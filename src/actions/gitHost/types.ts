@@ -59,6 +59,18 @@ export interface ArchiveSource {
   refusalHint?: (status: number) => string | undefined;
 }
 
+/** A branch as the host's answer of it says. */
+export interface BranchInfo {
+  /** The commit it points at. */
+  head: string;
+  /**
+   * Whether it is protected, by the `protected` flag of the host's answer of one branch (GitHub, GitLab,
+   * Gitea); undefined where the host documents no such flag (Bitbucket Cloud and Data Center) or the answer
+   * has none.
+   */
+  protected?: boolean;
+}
+
 /** "moved-on": a host with a conditional delete refused it, as the branch no longer points at the commit. */
 export type DeleteBranchResult = "deleted" | "already-gone" | "moved-on";
 
@@ -89,6 +101,12 @@ export interface GitHostClient {
   setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void>;
   /** The commit a branch points at now; undefined when there is no such branch. */
   branchHead(repo: RepoRef, branch: string): Promise<string | undefined>;
+  /**
+   * The branch's commit and whether it is protected (see BranchInfo); undefined when there is no such branch.
+   * Gitea refuses to delete a protected branch (403 "branch protected"), GitLab's API too (405 "Protected
+   * branch cant be removed"); GitHub by its rules (unless one allows deletions). pr-cleanup keeps it either way.
+   */
+  branch(repo: RepoRef, branch: string): Promise<BranchInfo | undefined>;
   /** The open pull requests that target a branch: deleting it would close them (GitHub) or strand them. */
   openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests>;
   /**
