@@ -57,12 +57,15 @@ export async function cleanUpPullRequest(
     });
   };
 
-  // Best effort: the failure is what matters, not a failure to report it.
-  const reportFailure = (error: ActionError, what: string) =>
-    status(
-      error.retryable ? "pending" : "failure",
-      `${what} failed${error.retryable ? ", will retry" : ""}: ${error.publicMessage}`,
+  // Best effort: the failure is what matters, not a failure to report it. On the queue's last attempt a
+  // retryable failure is dead-lettered, not retried: the status says failure, as for a final one.
+  const reportFailure = (error: ActionError, what: string) => {
+    const retry = error.retryable && clients.lastAttempt !== true;
+    return status(
+      retry ? "pending" : "failure",
+      `${what} failed${retry ? ", will retry" : ""}: ${error.publicMessage}`,
     ).catch(() => undefined);
+  };
 
   try {
     await status("pending", `Cleaning up after PR #${pr.number}`);

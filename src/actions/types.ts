@@ -19,4 +19,9 @@ export interface ActionClients {
   timeoutMs?: number;
   /** When every HTTP exchange must have ended (epoch ms): the function's deadline, less a margin. */
   deadlineMs?: number;
+  /**
+   * This is the queue's last attempt at the delivery: a retryable failure is dead-lettered, not retried, so
+   * nothing may say a retry follows (pr-cleanup's commit status).
+   */
+  lastAttempt?: boolean;
 }

@@ -168,7 +168,11 @@ export function buildRouteHandler(
     deadLetters: new SqsDeadLetterQueue(sqs, config.dlqUrl),
     dedupe: new DynamoDedupeStore(new DynamoDBClient(common), config.dedupeTable),
     runAction: (item, limits) =>
-      run(item, limits?.deadlineMs ? { ...clients, deadlineMs: limits.deadlineMs } : clients),
+      run(item, {
+        ...clients,
+        ...(limits?.deadlineMs ? { deadlineMs: limits.deadlineMs } : {}),
+        ...(limits?.lastAttempt ? { lastAttempt: true } : {}),
+      }),
     log: jsonLog,
     maxAttempts: config.maxAttempts,
     backoff: sqsBackoff(sqs, config.queueUrl),

@@ -44,8 +44,11 @@ export interface RouteHandlerDeps {
   queue: WorkQueue;
   deadLetters: DeadLetterQueue;
   dedupe: DedupeStore;
-  /** `deadlineMs`: when the action's calls must have ended (the invocation's deadline, less a margin). */
-  runAction(item: WorkItem, limits?: { deadlineMs?: number }): Promise<ActionOutcome>;
+  /**
+   * `deadlineMs`: when the action's calls must have ended (the invocation's deadline, less a margin).
+   * `lastAttempt`: a retryable failure of this attempt is dead-lettered, not retried (maxAttempts).
+   */
+  runAction(item: WorkItem, limits?: { deadlineMs?: number; lastAttempt?: boolean }): Promise<ActionOutcome>;
   log: LogFn;
   /** Attempts before a retryable failure is dead-lettered; default MAX_ATTEMPTS. */
   maxAttempts?: number;
@@ -844,7 +847,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     }
     let outcome: ActionOutcome;
     try {
-      outcome = await deps.runAction(item, deadlineMs === undefined ? undefined : { deadlineMs });
+      outcome = await deps.runAction(
+        item,
+        deadlineMs === undefined && !lastAttempt ? undefined : { deadlineMs, lastAttempt },
+      );
     } catch (error) {
       const failure = classify(error);
       if (failure.retryable && attempt < maxAttempts) {

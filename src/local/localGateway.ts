@@ -59,6 +59,8 @@ export interface LocalActionClients {
   tmpDir?: string;
   logsUrl?: string;
   proxy?: ProxySettings;
+  /** This is the last attempt (serve's maxAttempts): a retryable failure is dead-lettered, not retried. */
+  lastAttempt?: boolean;
 }
 
 export interface LocalGatewayOptions {
@@ -336,7 +338,7 @@ async function openLocalGateway(
       retryBaseDelayMs: baseDelayMs,
       // The local queue computes the delay itself, with the same function and base.
       backoff: async () => undefined,
-      runAction: async (item) => {
+      runAction: async (item, limits) => {
         try {
           const outcome = await options.runAction(item, {
             secrets,
@@ -344,6 +346,8 @@ async function openLocalGateway(
             log,
             tmpDir,
             proxy: options.proxy,
+            // The handler's last attempt by serve's own maxAttempts, as deployed: pr-cleanup then says no retry.
+            ...(limits?.lastAttempt ? { lastAttempt: true } : {}),
             logsUrl: `${baseUrl}/_hookgate/deliveries?route=${encodeURIComponent(item.route)}`,
           });
           deliveries.work(item, { reason: outcome.detail });

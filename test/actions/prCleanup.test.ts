@@ -449,6 +449,17 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(jenkins.builds()).to.have.length(2);
   });
 
+  it("cleanUpPullRequest on the last attempt sets failure, not pending with will retry, when the teardown job answers 500, and still rethrows it retryable", async () => {
+    jenkins.script({ status: 500 });
+    const steps: PrCleanupStep[] = [teardown()];
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(request(steps), closedEvent(), clients({ lastAttempt: true })),
+    );
+    expect(err.retryable).to.equal(true);
+    expect(host.statuses.map((s) => s.state)).to.deep.equal(["pending", "failure"]);
+    expect(host.statuses.at(-1)?.description).to.match(/^jenkins failed: /);
+  });
+
   it("cleanUpPullRequest is done when only the final success status fails: retrying would run the teardown again", async () => {
     host.script("status", { status: 201, body: "{}" }, { status: 500 });
     const outcome = await cleanUpPullRequest(

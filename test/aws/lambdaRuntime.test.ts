@@ -322,6 +322,32 @@ describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the c
     }
   });
 
+  it("lambdaHandler tells the action it is the last attempt on the receive HOOKGATE_MAX_ATTEMPTS names, and only then", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    const saved = process.env;
+    process.env = { ...saved, ...env({ HOOKGATE_MAX_ATTEMPTS: "3" }) };
+    try {
+      const seen: Array<[number, boolean | undefined]> = [];
+      const handler = lambdaHandler(async (_item, clients) => {
+        seen.push([seen.length + 1, clients.lastAttempt]);
+        return { status: "done", detail: "" };
+      });
+      for (const receiveCount of [1, 2, 3]) {
+        await handler(sqsEvent([sqsRecord(JSON.stringify(workItem()), { receiveCount })]), {
+          getRemainingTimeInMillis: () => 120_000,
+        } as Context);
+      }
+      process.stdout.write = stdout;
+      expect(seen).to.deep.equal([
+        [1, undefined],
+        [2, undefined],
+        [3, true],
+      ]);
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it("buildRouteHandler gives the action the function's egress proxy", async () => {
     ddb.on(UpdateItemCommand).resolves({});
     const seen: unknown[] = [];

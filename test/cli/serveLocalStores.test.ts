@@ -1798,6 +1798,26 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     return { state, history };
   }
 
+  it("serve tells the action it is the last attempt on the receive its own --max-attempts names, and only then", async () => {
+    const state = stateWithQueued("state-last-attempt", { receiveCount: 0, dedupe: "queued" });
+    const seen: Array<boolean | undefined> = [];
+    const gateway = await startWithRouteR(state, {
+      maxAttempts: 2,
+      retryDelayMs: 5,
+      runAction: async (_item, clients) => {
+        seen.push(clients.lastAttempt);
+        throw new ActionError("Jenkins answered 503", { retryable: true });
+      },
+    });
+    const history = await drained(gateway.url);
+    await gateway.close();
+    expect(seen).to.deep.equal([undefined, true]);
+    expect(deadLetters(state).map((l) => l.reason)).to.deep.equal([
+      "gave up after 2 receives: Jenkins answered 503",
+    ]);
+    expect(history.map((e) => e.status)).to.deep.equal(["dead"]);
+  });
+
   it("a delivery the queue dead-letters past its maxReceiveCount (after crashes) is marked dead, so its redelivery is claimed again", async () => {
     const { state, history } = await settledAtMaxReceiveCount("state-backstop", "queued");
     expect(history.map((e) => [e.delivery, e.status])).to.deep.equal([["a", "dead"]]);
