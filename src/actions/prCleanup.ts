@@ -2,9 +2,10 @@
 // (events arrive out of order), run the steps in order (delete the head branch, delete an S3 prefix,
 // trigger a Jenkins teardown), then mark it `success` or `failure`.
 //
-// Every step is idempotent, so a retry simply runs them all again: a branch already gone counts
-// as deleted (one that moved on since the pull request is kept), an empty prefix deletes nothing,
-// Jenkins merges a duplicate queued build.
+// A retry runs every step again. The Git host's and S3's are safe to repeat: a branch already gone counts
+// as deleted (one that moved on since the pull request is kept), an empty prefix deletes nothing. A jenkins
+// step is not: Jenkins merges a second trigger into the first only while that one is still queued, so a
+// retry after a later step's failure may build twice (`hookgate check` notes a jenkins step not last).
 // A retryable failure leaves the status `pending` (its description says a retry follows) and is
 // rethrown; a final failure sets `failure` and is rethrown. A host that refuses the first status for
 // good gets none: the steps run anyway, and the outcome says why.

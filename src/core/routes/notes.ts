@@ -100,6 +100,14 @@ export function routeNotes(routes: readonly Route[]): string[] {
           );
         }
       }
+      if (action.steps.some((step, index) => step.kind === "jenkins" && index < action.steps.length - 1)) {
+        notes.push(
+          `route ${route.name}: a pr-cleanup jenkins step is not the last step: a retryable failure of a step ` +
+            "after it (S3 throttling, a Git host's 5xx) runs every step again, and the job is triggered again; " +
+            "Jenkins merges that request into the first only while the first is still queued, so the job may " +
+            "run twice. Put the jenkins step last, or make the job safe to run twice",
+        );
+      }
     }
   }
   return notes;

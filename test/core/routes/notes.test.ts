@@ -327,6 +327,23 @@ describe("Function: routeNotes on a pr-cleanup jenkins step", () => {
       jenkinsStepNotes('{ jenkins: { job: previews/teardown, parameters: { PR: "{{pr.number}}" } } }'),
     ).to.deep.equal([]);
   });
+
+  const TEARDOWN = '{ jenkins: { job: previews/teardown, parameters: { PR: "{{pr.number}}" } } }';
+  const PREFIX = '{ delete-s3-prefix: { bucket: previews, prefix: "{{repo.path}}/pr-{{pr.number}}/" } }';
+  const notLast =
+    "route c: a pr-cleanup jenkins step is not the last step: a retryable failure of a step after it (S3 " +
+    "throttling, a Git host's 5xx) runs every step again, and the job is triggered again; Jenkins merges that " +
+    "request into the first only while the first is still queued, so the job may run twice. Put the jenkins " +
+    "step last, or make the job safe to run twice";
+
+  it("notes a jenkins step with a step after it: a retry of that step triggers the job again, and Jenkins may build twice", () => {
+    expect(jenkinsStepNotes(`${TEARDOWN}, ${PREFIX}`)).to.deep.equal([notLast]);
+    expect(jenkinsStepNotes(`${TEARDOWN}, { delete-branch: null }, ${TEARDOWN}`)).to.deep.equal([notLast]);
+  });
+
+  it("notes nothing for a jenkins step that is the last step", () => {
+    expect(jenkinsStepNotes(`{ delete-branch: null }, ${PREFIX}, ${TEARDOWN}`)).to.deep.equal([]);
+  });
 });
 
 describe("Function: routeNotes on a jenkins route with branches and no events", () => {
