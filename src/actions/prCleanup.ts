@@ -245,6 +245,15 @@ async function runStorageStep(
       // Another open pull request from the same branch (into another base): deleting it closes that one too.
       const from = await host.openPullRequestsFrom(event.repo, branch, headRepo);
       if (from.count > 0 || from.more) return `kept ${branch}: ${openPullRequests(from, "from")}`;
+      // A fork's branch offered upstream: an open pull request into the parent (GitHub, Gitea) closes with it.
+      const upstream = await host.openPullRequestsIntoParent?.(event.repo, branch, headRepo);
+      if (upstream?.unreadable !== undefined) {
+        const parent = upstream.parent || "its parent";
+        return `kept ${branch}: this repository is a fork, and whether open pull requests into ${parent} come from it could not be read (${upstream.unreadable})`;
+      }
+      if (upstream && (upstream.count > 0 || upstream.more)) {
+        return `kept ${branch}: ${openPullRequests(upstream, "from", upstream.parent)}`;
+      }
       const result = await host.deleteBranch(event.repo, branch, head);
       if (result === "moved-on") return `kept ${branch}: ${MOVED_ON}`;
       return result === "deleted" ? `deleted branch ${branch}` : `branch ${branch} was already gone`;
@@ -267,11 +276,19 @@ async function runStorageStep(
 const MOVED_ON = "it moved on since the pull request";
 const NO_BRANCH_AGIT = "no branch to delete: an AGit pull request (pushed to refs/for/) has none";
 
-function openPullRequests({ count, more }: OpenPullRequests, side: "into" | "from" = "into"): string {
+/** `base`: the other repository they are into (a fork's parent), when not this one. */
+function openPullRequests(
+  { count, more }: OpenPullRequests,
+  side: "into" | "from" = "into",
+  base?: string,
+): string {
   const [one, many] = side === "into" ? ["targets", "target"] : ["comes from", "come from"];
-  if (count === 0) return `open pull requests may ${many} it (not all of them were checked)`;
-  if (more) return `open pull requests ${many} it`;
-  return count === 1 ? `1 open pull request ${one} it` : `${count} open pull requests ${many} it`;
+  const into = base ? ` into ${base}` : "";
+  if (count === 0) return `open pull requests${into} may ${many} it (not all of them were checked)`;
+  if (more) return `open pull requests${into} ${many} it`;
+  return count === 1
+    ? `1 open pull request${into} ${one} it`
+    : `${count} open pull requests${into} ${many} it`;
 }
 
 /** Whether the head's repository is named, and is the base's (a name differs only in case). */

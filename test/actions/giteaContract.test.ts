@@ -132,6 +132,12 @@ const exchanges: Exchange<GiteaClient>[] = [
     reply: json({ default_branch: "main" }),
     run: (client) => client.getDefaultBranch(REPO),
   },
+  {
+    what: "openPullRequestsIntoParent (no fork)",
+    operation: "GET /repos/{owner}/{repo}",
+    reply: json({ id: 1, fork: false, parent: null }),
+    run: (client) => client.openPullRequestsIntoParent(REPO, "feature-x", "acme/api"),
+  },
 ];
 
 describe(`Contract: GiteaClient against Gitea's API description (${fixture.source.repository} ${fixture.source.file} at ${fixture.source.commit.slice(0, 12)})`, () => {

@@ -145,6 +145,13 @@ const githubExchanges: Exchange[] = [
     reply: json({ default_branch: "main" }),
     run: (client) => client.getDefaultBranch(REPO),
   },
+  {
+    // A fork's answer names its parent; then the parent's pull requests are listed (openPullRequestsFrom's call).
+    what: "openPullRequestsIntoParent (no fork)",
+    operation: "GET /repos/{owner}/{repo}",
+    reply: json({ id: 1, fork: false }),
+    run: (client) => client.openPullRequestsIntoParent(REPO, "feature/x", "acme/api"),
+  },
 ];
 
 /** Gitea's calls on GitHub's routes: the same requests (Gitea's own routes are not in GitHub's description). */

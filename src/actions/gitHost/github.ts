@@ -11,6 +11,7 @@ import type {
   DeleteBranchResult,
   GitHostClient,
   OpenPullRequests,
+  ParentPullRequests,
   PullRequestInfo,
 } from "./types";
 
@@ -117,6 +118,45 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     // head is "owner:branch": a fork's branch of the same name is another owner's.
     const owner = headRepoFullName.split("/")[0] || repo.owner;
     return this.countOpenPulls(repo, `head=${encodeURIComponent(`${owner}:${branch}`)}`);
+  }
+
+  async openPullRequestsIntoParent(
+    repo: RepoRef,
+    branch: string,
+    headRepoFullName: string,
+  ): Promise<ParentPullRequests | undefined> {
+    // GitHub's and Gitea's repository answers name a fork's parent (`parent`, a repository) beside `fork`.
+    const info = await this.json<{ id?: unknown; fork?: unknown; parent?: { full_name?: unknown } | null }>({
+      method: "GET",
+      path: this.repoPath(repo),
+    });
+    if (info.fork !== true && !info.parent) return undefined;
+    const parent = typeof info.parent?.full_name === "string" ? info.parent.full_name : "";
+    const [owner = "", name = ""] = parent.split("/");
+    if (!owner || !name) {
+      return { parent, count: 0, more: true, unreadable: "the API names no parent of this fork" };
+    }
+    const parentRepo: RepoRef = { owner, name, fullName: parent };
+    try {
+      const open = await this.openPullRequestsFromFork(parentRepo, branch, headRepoFullName, info.id);
+      return { parent, ...open };
+    } catch (err) {
+      // The parent private to this token (404), say: whether it holds such pull requests cannot be told.
+      if (err instanceof ActionError && !err.retryable) {
+        return { parent, count: 0, more: true, unreadable: err.publicMessage };
+      }
+      throw err;
+    }
+  }
+
+  /** The open pull requests into `repo` from `branch` of another repository, `headRepoFullName` (id `headRepoId`). */
+  protected async openPullRequestsFromFork(
+    repo: RepoRef,
+    branch: string,
+    headRepoFullName: string,
+    _headRepoId: unknown,
+  ): Promise<OpenPullRequests> {
+    return this.openPullRequestsFrom(repo, branch, headRepoFullName);
   }
 
   /** The open pull requests a list filter selects. */
@@ -238,6 +278,24 @@ export class GiteaClient extends GitHubClient {
 
   override async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
     return this.countOpenWhere(repo, (pull) => pull.base?.ref === branch);
+  }
+
+  /** Gitea's list has no head filter: the parent's open pull requests whose head is this branch of the fork. */
+  protected override async openPullRequestsFromFork(
+    repo: RepoRef,
+    branch: string,
+    _headRepoFullName: string,
+    headRepoId: unknown,
+  ): Promise<OpenPullRequests> {
+    // Without the fork's id, any open pull request from a branch of that name counts: kept rather than closed.
+    return this.countOpenWhere(
+      repo,
+      (pull) =>
+        pull.head?.ref === branch &&
+        (pull.head.repo_id === undefined ||
+          typeof headRepoId !== "number" ||
+          pull.head.repo_id === headRepoId),
+    );
   }
 
   override async openPullRequestsFrom(repo: RepoRef, branch: string): Promise<OpenPullRequests> {

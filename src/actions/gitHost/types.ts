@@ -81,6 +81,14 @@ export interface OpenPullRequests {
   more: boolean;
 }
 
+/** The open pull requests from a branch of a fork into its parent repository (upstream). */
+export interface ParentPullRequests extends OpenPullRequests {
+  /** The parent, owner/name, as the API names it ("" when it names none). */
+  parent: string;
+  /** Why they could not be read (the parent is private to the token, or not named): count 0, more true. */
+  unreadable?: string;
+}
+
 /**
  * A redirect the host's API answered and hookgate followed (gitHost/redirects.ts): most likely a renamed or
  * transferred repository. Paths relative to the API's base, without what they end with in common.
@@ -115,6 +123,16 @@ export interface GitHostClient {
    * (Bitbucket, GitLab). GitLab cannot tell a fork's branch of the same name apart: it counts those too.
    */
   openPullRequestsFrom(repo: RepoRef, branch: string, headRepoFullName: string): Promise<OpenPullRequests>;
+  /**
+   * When the repository is a fork, the open pull requests from this branch of it (`headRepoFullName`, as the
+   * API names it now) into its parent: deleting the branch closes them (GitHub, Gitea). Undefined when the
+   * repository is no fork; absent where the host has no such lookup here (GitLab, Bitbucket).
+   */
+  openPullRequestsIntoParent?(
+    repo: RepoRef,
+    branch: string,
+    headRepoFullName: string,
+  ): Promise<ParentPullRequests | undefined>;
   /**
    * Delete a branch. A branch that is already gone counts as deleted (idempotent on retry). `sha` is the
    * commit it must still point at: a host with a conditional delete (Data Center's endPoint) sends it and

@@ -1,0 +1,216 @@
+// delete-branch and an open pull request from the same branch into another repository: the upstream this
+// repository is a fork of. Deleting the branch closes that pull request on GitHub and on Gitea, whose
+// DeleteBranch closes every unmerged pull request whose head is this branch of this repository, whatever its
+// base repository (go-gitea/gitea services/pull/pull.go, GetUnmergedPullRequestsByHeadInfo), as the fake does.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { expect } from "chai";
+import { cleanUpPullRequest } from "../../src/actions/prCleanup";
+import type { PrCleanupRequest, Provider } from "../../src/core/types";
+import { closedPrEvent, PR_HEAD_SHA, testClients } from "./helpers";
+
+interface Pull {
+  number: number;
+  baseRepo: string;
+  baseRef: string;
+  headRepo: string;
+  headRef: string;
+  open: boolean;
+  merged: boolean;
+}
+
+const REPO_IDS: Record<string, number> = { "acme/api": 1, "upstream/api": 2, "other/api": 3 };
+
+interface HostOptions {
+  /** Whether acme/api is a fork of upstream/api (default true). */
+  fork?: boolean;
+  /** What upstream/api's pull request list answers instead of the list (a private parent: 404). */
+  upstreamPullsStatus?: number;
+  /** upstream/api's pull requests besides acme/api#7 (default: #3, from acme/api feature/login, open). */
+  upstreamPulls?: Pull[];
+}
+
+const UPSTREAM_3: Pull = {
+  number: 3,
+  baseRepo: "upstream/api",
+  baseRef: "main",
+  headRepo: "acme/api",
+  headRef: "feature/login",
+  open: true,
+  merged: false,
+};
+
+async function startHost(flavour: "github" | "gitea", options: HostOptions = {}) {
+  const fork = options.fork ?? true;
+  const branches = new Map<string, string>([["acme/api:feature/login", PR_HEAD_SHA]]);
+  const pulls: Pull[] = [
+    // acme/api#7: feature/login -> main, merged: the event pr-cleanup runs for.
+    {
+      number: 7,
+      baseRepo: "acme/api",
+      baseRef: "main",
+      headRepo: "acme/api",
+      headRef: "feature/login",
+      open: false,
+      merged: true,
+    },
+    ...(options.upstreamPulls ?? [UPSTREAM_3]).map((p) => ({ ...p })),
+  ];
+  const requests: string[] = [];
+  const repoAnswer = (fullName: string) => ({
+    id: REPO_IDS[fullName],
+    full_name: fullName,
+    default_branch: "main",
+    fork: fullName === "acme/api" && fork,
+    ...(fullName === "acme/api" && fork
+      ? { parent: { id: REPO_IDS["upstream/api"], full_name: "upstream/api", fork: false } }
+      : {}),
+  });
+  const shape = (p: Pull) => ({
+    number: p.number,
+    state: p.open ? "open" : "closed",
+    merged: p.merged,
+    head: {
+      ref: p.headRef,
+      label: flavour === "github" ? `${p.headRepo.split("/")[0]}:${p.headRef}` : p.headRef,
+      sha: PR_HEAD_SHA,
+      ...(flavour === "gitea" ? { repo_id: REPO_IDS[p.headRepo] } : {}),
+      repo: { full_name: p.headRepo },
+    },
+    base: {
+      ref: p.baseRef,
+      ...(flavour === "gitea" ? { repo_id: REPO_IDS[p.baseRepo] } : {}),
+      repo: { full_name: p.baseRepo, default_branch: "main" },
+    },
+  });
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const path = decodeURIComponent(url.pathname.replace(/^\/api\/v1/, ""));
+    requests.push(`${req.method} ${path}${url.search}`);
+    const send = (status: number, body?: unknown) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(body === undefined ? "" : JSON.stringify(body));
+    };
+    req.resume();
+    req.on("end", () => {
+      let m: RegExpExecArray | null = /^\/repos\/([^/]+\/[^/]+)$/.exec(path);
+      if (m && req.method === "GET") {
+        return m[1] && m[1] in REPO_IDS ? send(200, repoAnswer(m[1])) : send(404, { message: "Not Found" });
+      }
+      m = /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/.exec(path);
+      if (m) {
+        const p = pulls.find((x) => x.baseRepo === m?.[1] && x.number === Number(m?.[2]));
+        return p ? send(200, shape(p)) : send(404, { message: "Not Found" });
+      }
+      m = /^\/repos\/([^/]+\/[^/]+)\/pulls$/.exec(path);
+      if (m) {
+        if (m[1] === "upstream/api" && options.upstreamPullsStatus !== undefined) {
+          return send(options.upstreamPullsStatus, { message: "Not Found" });
+        }
+        // Each host lists the pull requests whose base is this repository.
+        let list = pulls.filter((p) => p.baseRepo === m?.[1] && p.open);
+        const base = url.searchParams.get("base");
+        const head = url.searchParams.get("head");
+        if (base) list = list.filter((p) => p.baseRef === base);
+        if (head) list = list.filter((p) => `${p.headRepo.split("/")[0]}:${p.headRef}` === head);
+        return send(200, list.map(shape));
+      }
+      if (/^\/repos\/[^/]+\/[^/]+\/statuses\/[0-9a-f]+$/.test(path)) return send(201, {});
+      m =
+        /^\/repos\/([^/]+\/[^/]+)\/git\/refs?\/heads\/(.+)$/.exec(path) ??
+        /^\/repos\/([^/]+\/[^/]+)\/branches\/(.+)$/.exec(path);
+      if (m) {
+        const key = `${m[1]}:${m[2]}`;
+        const sha = branches.get(key);
+        if (req.method === "DELETE") {
+          if (!branches.delete(key)) return send(404, { message: "Reference does not exist" });
+          // GitHub and Gitea close every open pull request whose head is the deleted branch, into any base.
+          for (const p of pulls) if (p.open && `${p.headRepo}:${p.headRef}` === key) p.open = false;
+          res.writeHead(204);
+          return res.end();
+        }
+        if (!sha) return send(404, { message: "Not Found" });
+        if (path.includes("/git/ref/")) return send(200, { object: { sha } });
+        return send(
+          200,
+          flavour === "github"
+            ? { commit: { sha }, protected: false }
+            : { commit: { id: sha }, protected: false },
+        );
+      }
+      send(404, { message: "Not Found" });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${flavour === "gitea" ? "/api/v1" : ""}`,
+    branches,
+    pulls,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function request(provider: Provider, apiUrl: string): PrCleanupRequest {
+  return {
+    type: "pr-cleanup",
+    api: { provider, apiUrl, token: "hookgate/github-token" },
+    context: "hookgate/pr-cleanup",
+    steps: [{ kind: "delete-branch", onlyMerged: true }],
+  };
+}
+
+describe("Function: cleanUpPullRequest's delete-branch in a fork, and open pull requests into its parent", () => {
+  for (const provider of ["github", "gitea"] as const) {
+    const run = async (options: HostOptions = {}) => {
+      const host = await startHost(provider, options);
+      try {
+        const outcome = await cleanUpPullRequest(
+          request(provider, host.url),
+          closedPrEvent({}, { provider }),
+          testClients(),
+        );
+        return { outcome, host };
+      } finally {
+        await host.close();
+      }
+    };
+
+    describe(`on ${provider}`, () => {
+      it("keeps a head branch that an open pull request into the parent (upstream) repository comes from", async () => {
+        const { outcome, host } = await run();
+        expect(outcome.detail).to.equal(
+          "kept feature/login: 1 open pull request into upstream/api comes from it",
+        );
+        expect(host.branches.has("acme/api:feature/login")).to.equal(true);
+        expect(host.pulls.find((p) => p.baseRepo === "upstream/api")?.open).to.equal(true);
+      });
+
+      it("deletes the head branch when the parent's open pull requests come from other branches or another fork's branch of that name", async () => {
+        const { outcome, host } = await run({
+          upstreamPulls: [
+            { ...UPSTREAM_3, headRef: "feature/other" },
+            { ...UPSTREAM_3, number: 4, headRepo: "other/api" },
+          ],
+        });
+        expect(outcome.detail).to.equal("deleted branch feature/login");
+        expect(host.branches.has("acme/api:feature/login")).to.equal(false);
+      });
+
+      it("keeps the head branch of a fork whose parent's pull requests the token cannot read, saying why", async () => {
+        const { outcome, host } = await run({ upstreamPullsStatus: 404 });
+        expect(outcome.detail).to.match(
+          /^kept feature\/login: this repository is a fork, and whether open pull requests into upstream\/api come from it could not be read \(.*404.*\)$/,
+        );
+        expect(host.branches.has("acme/api:feature/login")).to.equal(true);
+      });
+
+      it("asks no other repository when the repository is not a fork, and deletes the branch", async () => {
+        const { outcome, host } = await run({ fork: false });
+        expect(outcome.detail).to.equal("deleted branch feature/login");
+        expect(host.requests.filter((r) => r.includes("upstream/api"))).to.deep.equal([]);
+      });
+    });
+  }
+});
