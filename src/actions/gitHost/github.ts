@@ -92,7 +92,8 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     const head = await this.branchHead(repo, branch);
     if (head === undefined) return undefined;
     // "Get a branch" documents `protected` (a boolean); its commit is not read from it: the ref above is that
-    // branch exactly, while this call follows a renamed branch to its new name.
+    // branch exactly, while this call follows a renamed branch to its new name. A ruleset targeting the branch
+    // may set the flag whatever it restricts (crs-k/stale-branches#1061): such a branch is kept too.
     const res = await this.call({
       method: "GET",
       path: `${this.repoPath(repo)}/branches/${encodeSegments(branch)}`,
