@@ -173,7 +173,7 @@ export class DeliveryLog {
    */
   settle(
     item: WorkItem,
-    patch: { status: "done" | "dead" | "ignored"; attempts: number; reason?: string },
+    patch: { status: "done" | "dead" | "ignored"; attempts: number; reason?: string; error?: string },
     sentAt: number,
   ): void {
     const entry = this.byWorkKey.get(workKey(item.route, item.deliveryId, item.generation));

@@ -178,6 +178,23 @@ async function openLocalGateway(
       deliveries.work(letter.item, { status: "dead", reason: deadLettered, error: letter.reason });
     } else deliveries.unreadable(letter.route ?? "unknown", letter.reason);
   });
+  // The reason each dead letter on disk gives, by work item: read once, when a start repairs a dead entry the
+  // history lost (a kill -9 before its write), so the entry shows the error it showed live.
+  let deadReasons: Map<string, string> | undefined;
+  const deadEntry = (item: WorkItem): { reason: string; error?: string } => {
+    if (!deadReasons) {
+      deadReasons = new Map();
+      try {
+        for (const letter of deadLetters.list()) {
+          if (letter.item) deadReasons.set(itemKey(letter.item), letter.reason);
+        }
+      } catch {
+        // A letter that cannot be read: the entry is dead all the same, without its error.
+      }
+    }
+    const error = deadReasons.get(itemKey(item));
+    return error === undefined ? { reason: deadLettered } : { reason: deadLettered, error };
+  };
   // Kept 14 days, as the deployed DLQ keeps its messages: on start, then once an hour.
   const pruneDeadLetters = () => {
     try {
@@ -269,14 +286,14 @@ async function openLocalGateway(
           // Dead-lettered (its letter is in dead-letters/), though a redelivery accepted since may have made
           // the dedupe store read a later generation.
           if (outcome?.outcome === "dead") {
-            deliveries.settle(item, { status: "dead", attempts, reason: deadLettered }, sentAt);
+            deliveries.settle(item, { status: "dead", attempts, ...deadEntry(item) }, sentAt);
             continue;
           }
           const recorded = dedupe.stateNow(item.route, item.deliveryId);
           if (recorded?.generation !== item.generation) continue;
           if (recorded.state === "done") deliveries.settle(item, { status: "done", attempts }, sentAt);
           else if (recorded.state === "dead") {
-            deliveries.settle(item, { status: "dead", attempts, reason: deadLettered }, sentAt);
+            deliveries.settle(item, { status: "dead", attempts, ...deadEntry(item) }, sentAt);
           }
         }
       },

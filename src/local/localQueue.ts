@@ -470,7 +470,8 @@ export class LocalQueue {
     reason = `failed ${message.receiveCount} receives (maxReceiveCount reached)`,
   ): Promise<void> {
     await this.options.redrive({ route: message.route, body: message.body, item }, reason);
-    this.remove(message);
+    // Named on its del line, as the worker's own dead-lettering is: a start after a crash settles its entry dead.
+    this.remove(message, { outcome: "dead" });
   }
 
   /** The message comes back after the retry delay of its last receive. */

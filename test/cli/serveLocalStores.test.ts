@@ -2082,31 +2082,56 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     ]);
   });
 
-  it("after a kill -9 between the delete of a dead-lettered message and the history's write, a restart settles its entry dead even when a redelivery accepted since made the dedupe store read a later generation", async () => {
-    const state = stateWithGenerations("state-dead-crash-redelivered", [{ generation: 1, receiveCount: 1 }], {
-      state: "queued",
-      generation: 1,
-    });
+  /**
+   * Runs the state to its dead letter, then plays a kill -9 between the queue journal's delete of its message and
+   * the history's write (its entry set back to running, or taken out), with the Git host's redelivery accepted
+   * after the dead mark (the dedupe store reads generation 2, queued); answers the history before and after the
+   * next start.
+   */
+  async function historyAfterCrashInDeadLetter(state: string, entry: "running" | "lost") {
     const runAction = async (): Promise<ActionOutcome> => {
       throw new ActionError("Jenkins answered 400", { retryable: false });
     };
     const first = await startWithRouteR(state, { maxAttempts: 2, log: () => undefined, runAction });
     const before = await drained(first.url);
     await first.close();
-    expect(before.map((e) => [e.generation, e.status])).to.deep.equal([[1, "dead"]]);
     const historyFile = join(state, "deliveries.json");
     const saved = JSON.parse(readFileSync(historyFile, "utf8")) as Record<string, unknown>[];
-    writeFileSync(
-      historyFile,
-      JSON.stringify(saved.map(({ reason: _, error: __, ...e }) => ({ ...e, status: "running" }))),
-    );
-    // The Git host's redelivery, accepted after the dead mark and before the kill: generation 2, queued.
+    const asAfterCrash =
+      entry === "lost" ? [] : saved.map(({ reason: _, error: __, ...e }) => ({ ...e, status: "running" }));
+    writeFileSync(historyFile, JSON.stringify(asAfterCrash));
     const redelivered = { k: "r#a", s: "queued", g: 2, t: Date.now(), f: Date.now() };
     appendFileSync(join(state, "dedupe.jsonl"), `${JSON.stringify(redelivered)}\n`);
     const second = await startWithRouteR(state, { maxAttempts: 2, log: () => undefined, runAction });
-    const history = await drained(second.url);
+    const after = await drained(second.url);
     await second.close();
-    expect(history.map((e) => [e.generation, e.status, e.attempts])).to.deep.equal([[1, "dead", 2]]);
+    const shown = (history: Record<string, unknown>[]) =>
+      history.map((e) => [e.generation ?? 1, e.status, e.attempts, e.error]);
+    return { before: shown(before), after: shown(after) };
+  }
+
+  for (const entry of ["running", "lost"] as const) {
+    it(`after a kill -9 between the delete of a message the handler dead-lettered and the history's write (its entry ${entry}), a restart settles it dead with the error it showed live, even when a redelivery accepted since made the dedupe store read a later generation`, async () => {
+      const state = stateWithGenerations(
+        `state-dead-crash-redelivered-${entry}`,
+        [{ generation: 1, receiveCount: 1 }],
+        { state: "queued", generation: 1 },
+      );
+      const { before, after } = await historyAfterCrashInDeadLetter(state, entry);
+      expect(before).to.deep.equal([[1, "dead", 2, "final: Jenkins answered 400"]]);
+      expect(after).to.deep.equal(before);
+    });
+  }
+
+  it("after a kill -9 between the delete of a message the queue dead-lettered itself at its maxReceiveCount and the history's write, a restart settles it dead with its reason, even when a redelivery accepted since made the dedupe store read a later generation", async () => {
+    const state = stateWithQueued("state-backstop-dead-crash", {
+      receiveCount: AT_MAX_RECEIVES,
+      dedupe: "queued",
+    });
+    const { after } = await historyAfterCrashInDeadLetter(state, "running");
+    expect(after).to.deep.equal([
+      [1, "dead", AT_MAX_RECEIVES, `failed ${AT_MAX_RECEIVES} receives (maxReceiveCount reached)`],
+    ]);
   });
 
   it("a claim a crash left pending (the 202 never went out) is taken over by the redelivery right after the restart, not answered 503 for 60 s: its action runs once, whether its put line reached the queue journal (a) or not (b)", async () => {
