@@ -153,4 +153,18 @@ describe("second up: a managed webhook's repository spelled otherwise in routes.
       expect([d.added, d.removed, d.changed].map((x) => x.length)).to.deep.equal([0, 0, 0]);
     });
   }
+
+  it("one stack naming an owner in two spellings (acme/api, Acme/web) builds one GitHub provider for it: two would share one URN, which pulumi up refuses", async () => {
+    const b = await evaluate({
+      config: managed(),
+      routes: [jenkinsRoute("api-build", ["acme/api"]), jenkinsRoute("web-build", ["Acme/web"])],
+      code: stubCode,
+      stack: "dev",
+      githubToken: TOKEN,
+    });
+    expect(b.cloud.ofType(PROVIDER).map((r) => r.urn)).to.deep.equal([
+      providerUrn("hookgate-webhooks-github-acme"),
+    ]);
+    expect(b.cloud.ofType(HOOK)).to.have.length(2);
+  });
 });
