@@ -235,10 +235,11 @@ async function runStorageStep(
       if (found === undefined) return `branch ${branch} was already gone`;
       const head = found.head;
       if (!sameCommit(head, sha)) return `kept ${branch}: ${MOVED_ON} (now at ${head.slice(0, 7)})`;
-      // A long-lived branch merged on (develop or release/1.x into main): the host refuses its deletion (Gitea,
-      // GitLab), a final failure that would stop the steps after this one (the teardown). Bitbucket has no
-      // such flag: its refusal fails the step as before.
-      if (found.protected === true) return `kept ${branch}: it is protected`;
+      // A long-lived branch merged on (develop or release/1.x into main): protected on GitLab and Gitea, or
+      // under a GitHub ruleset's deletion rule. Kept, so that no refusal stops the steps after this one (the
+      // teardown). GitHub's flag alone says no refusal (any ruleset sets it): its 422 below does. Bitbucket
+      // has no such flag: its refusal fails the step as before.
+      if (found.keep !== undefined) return `kept ${branch}: ${found.keep}`;
       // A stacked pull request targets this branch: deleting it closes that pull request on GitHub.
       const open = await host.openPullRequestsInto(event.repo, branch);
       if (open.count > 0 || open.more) return `kept ${branch}: ${openPullRequests(open)}`;
@@ -255,6 +256,7 @@ async function runStorageStep(
         return `kept ${branch}: ${openPullRequests(upstream, "from", upstream.parent)}`;
       }
       const result = await host.deleteBranch(event.repo, branch, head);
+      if (typeof result === "object") return `kept ${branch}: it is protected (${result.refused})`;
       if (result === "moved-on") return `kept ${branch}: ${MOVED_ON}`;
       return result === "deleted" ? `deleted branch ${branch}` : `branch ${branch} was already gone`;
     }

@@ -330,7 +330,7 @@ describe("Class: the Git host clients against answers the test writes", () => {
       expect(err.message).to.contain("(422): Validation Failed: abuse");
     });
 
-    it("GitHub: a 422 \"Validation Failed\" names its errors' messages (a protected branch's reason), and stays final", async () => {
+    it("GitHub: a 422 \"Validation Failed\" is a refusal (a protected branch's), not a failure, naming its errors' messages", async () => {
       const { url } = await serve(() =>
         json(
           {
@@ -340,13 +340,9 @@ describe("Class: the Git host clients against answers the test writes", () => {
           422,
         ),
       );
-      const err = await rejectsWithActionError(
-        new GitHubClient(url, AUTH).deleteBranch(REPO, "release", SHA),
-      );
-      expect(err.retryable).to.equal(false);
-      expect(err.message).to.equal(
-        'GitHub API refused to delete branch "release" (422): Validation Failed: Cannot delete this protected branch',
-      );
+      expect(await new GitHubClient(url, AUTH).deleteBranch(REPO, "release", SHA)).to.deep.equal({
+        refused: "GitHub API answered 422: Validation Failed: Cannot delete this protected branch",
+      });
     });
 
     it("GitHub: a spammed 422 with a Retry-After longer than a minute waits that long", async () => {
@@ -360,13 +356,11 @@ describe("Class: the Git host clients against answers the test writes", () => {
       expect(err.retryAfterMs).to.equal(300_000);
     });
 
-    it("GitHub: a 422 refusing to delete the default branch stays final", async () => {
+    it("GitHub: a 422 refusing to delete the default branch is a refusal with GitHub's message", async () => {
       const { url } = await serve(() => json({ message: "Cannot delete the default branch" }, 422));
-      const err = await rejectsWithActionError(new GitHubClient(url, AUTH).deleteBranch(REPO, "main", SHA));
-      expect(err.retryable).to.equal(false);
-      expect(err.message).to.equal(
-        'GitHub API refused to delete branch "main" (422): Cannot delete the default branch',
-      );
+      expect(await new GitHubClient(url, AUTH).deleteBranch(REPO, "main", SHA)).to.deep.equal({
+        refused: "GitHub API answered 422: Cannot delete the default branch",
+      });
     });
 
     /** branch-utils answers the DELETE with 400; the lookup then finds the branch at `at` (undefined: gone). */
@@ -955,11 +949,9 @@ describe("Class: the Git host clients' redirects, archives and odd configuration
 
   it("GitHub's refusal to delete a branch (422) without a message says the status alone", async () => {
     const { url } = await serve(() => ({ status: 422, body: "<html>" }));
-    const err = await rejectsWithActionError(
-      new GitHubClient(url, AUTH).deleteBranch(REPO, "feature/x", SHA),
-    );
-    expect(err.retryable).to.equal(false);
-    expect(err.message).to.equal('GitHub API refused to delete branch "feature/x" (422)');
+    expect(await new GitHubClient(url, AUTH).deleteBranch(REPO, "feature/x", SHA)).to.deep.equal({
+      refused: "GitHub API answered 422",
+    });
   });
 
   it("Gitea's failures name the Gitea API", async () => {

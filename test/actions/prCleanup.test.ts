@@ -383,19 +383,26 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(JSON.stringify(host.statuses)).not.to.contain(echoed);
   });
 
-  it("cleanUpPullRequest fails (final) when GitHub refuses to delete the branch with another 422, never reporting it gone", async () => {
+  it("cleanUpPullRequest keeps the branch when GitHub refuses its deletion with another 422 (a protected branch), never reporting it gone, and runs the steps after it", async () => {
     host.script("delete-ref", {
       status: 422,
       body: JSON.stringify({ message: "Cannot delete this protected branch" }),
     });
-    const err = await rejectsWithActionError(
-      cleanUpPullRequest(request([{ kind: "delete-branch", onlyMerged: true }]), closedEvent(), clients()),
+    await putObjects(["api/pr-7/a.js"]);
+    const outcome = await cleanUpPullRequest(
+      request([
+        { kind: "delete-branch", onlyMerged: true },
+        { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "api/pr-7/" },
+      ]),
+      closedEvent(),
+      clients(),
     );
-    expect(err.retryable).to.equal(false);
-    expect(err.message).to.contain(
-      'refused to delete branch "feature/login" (422): Cannot delete this protected branch',
+    expect(outcome.detail).to.match(
+      /^kept feature\/login: it is protected \(GitHub API answered 422: Cannot delete this protected branch\); deleted \d+ objects? under s3:\/\/previews\/api\/pr-7\/$/,
     );
-    expect(host.statuses.map((s) => s.state)).not.to.include("success");
+    expect(await s3.listKeys(PREVIEWS, "api/pr-7/")).to.deep.equal([]);
+    expect(host.branches("acme/api")).to.include("feature/login");
+    expect(host.statuses.at(-1)?.state).to.equal("success");
   });
 
   it("cleanUpPullRequest keeps a private Jenkins address out of the commit status (public on a public repository), while its error names it for the logs", async () => {
@@ -1241,14 +1248,82 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
           clients(),
         );
         expect(outcome.status).to.equal("done");
-        expect(outcome.detail).to.match(/^kept release\/1\.x: it is protected; deleted 2 objects under /);
+        // GitHub's flag does not say whether it refuses: its 422 to the deletion does.
+        expect(outcome.detail).to.match(
+          provider === "github"
+            ? /^kept release\/1\.x: it is protected \(GitHub API answered 422: Cannot delete this protected branch\); deleted 2 objects under /
+            : /^kept release\/1\.x: it is protected; deleted 2 objects under /,
+        );
         expect(host.branches("acme/api")).to.include("release/1.x");
-        expect(host.requests.filter((r) => r.kind === "delete-ref")).to.deep.equal([]);
+        expect(host.requests.filter((r) => r.kind === "delete-ref")).to.have.length(
+          provider === "github" ? 1 : 0,
+        );
         expect(await s3.listKeys(PREVIEWS, "api/pr-7/")).to.deep.equal([]);
         expect(jenkins.builds()).to.have.length(1);
         expect(host.statuses.at(-1)?.state).to.equal("success");
       });
     }
+  });
+
+  // GitHub's "Get a branch" says protected: true for every branch an active ruleset targets, whatever it
+  // restricts (crs-k/stale-branches#1061), and for a classic protection with "Allow deletions".
+  describe("delete-branch on GitHub, whose protected flag does not say the deletion is refused", () => {
+    const steps = (): PrCleanupStep[] => [
+      { kind: "delete-branch", onlyMerged: true },
+      { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "api/pr-7/" },
+    ];
+    const deleted = `deleted branch feature/login; deleted 0 objects under s3://${PREVIEWS}/api/pr-7/`;
+
+    it("cleanUpPullRequest deletes a branch under a ruleset without a deletion rule (protected: true)", async () => {
+      host.setRules("acme/api", "feature/login", ["non_fast_forward", "required_signatures"]);
+      const outcome = await cleanUpPullRequest(request(steps()), closedEvent(), clients());
+      expect(outcome.detail).to.equal(deleted);
+      expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+      expect(host.requests.filter((r) => r.kind === "rules")).to.have.length(1);
+    });
+
+    it("cleanUpPullRequest keeps a branch a ruleset's deletion rule covers, sending no deletion, and runs the steps after it", async () => {
+      host.setRules("acme/api", "feature/login", ["creation", "deletion"]);
+      const outcome = await cleanUpPullRequest(request(steps()), closedEvent(), clients());
+      expect(outcome.detail).to.equal(
+        `kept feature/login: a ruleset forbids deleting it; deleted 0 objects under s3://${PREVIEWS}/api/pr-7/`,
+      );
+      expect(host.requests.filter((r) => r.kind === "delete-ref")).to.deep.equal([]);
+      expect(host.branches("acme/api")).to.include("feature/login");
+    });
+
+    it("cleanUpPullRequest deletes a protected branch whose classic protection allows deletions (DELETE answers 204)", async () => {
+      host.protectBranch("acme/api", "feature/login", { allowDeletions: true });
+      const outcome = await cleanUpPullRequest(request(steps()), closedEvent(), clients());
+      expect(outcome.detail).to.equal(deleted);
+      expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+    });
+
+    it("cleanUpPullRequest takes a 404 from the rules (a GitHub Enterprise Server without rulesets) as no rule, and deletes", async () => {
+      host.protectBranch("acme/api", "feature/login", { allowDeletions: true });
+      host.script("rules", { status: 404, body: JSON.stringify({ message: "Not Found" }) });
+      const outcome = await cleanUpPullRequest(request(steps()), closedEvent(), clients());
+      expect(outcome.detail).to.equal(deleted);
+    });
+
+    it("cleanUpPullRequest finds a deletion rule on a later page of the rules", async () => {
+      host.setRules("acme/api", "feature/login", ["deletion"]);
+      host.script("rules", {
+        status: 200,
+        headers: {
+          link: `<${host.url}/repos/acme/api/rules/branches/feature/login?per_page=100&page=2>; rel="next"`,
+        },
+        body: JSON.stringify([
+          { type: "non_fast_forward", ruleset_source_type: "Repository", ruleset_id: 9 },
+        ]),
+      });
+      const outcome = await cleanUpPullRequest(request(steps()), closedEvent(), clients());
+      expect(outcome.detail).to.match(/^kept feature\/login: a ruleset forbids deleting it; /);
+      expect(host.requests.filter((r) => r.kind === "rules").map((r) => r.query.page)).to.deep.equal([
+        "1",
+        "2",
+      ]);
+    });
   });
 
   describe("delete-branch deletes only the pull request's own commit, and no branch open pull requests target or come from", () => {

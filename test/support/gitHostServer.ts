@@ -30,7 +30,17 @@ export type HostReply =
 
 /** "ref": one branch's commit; "pulls": a list of pull requests. */
 /** "branch": GitHub's "Get a branch" (GET /repos/{o}/{r}/branches/{b}), read for its `protected` flag only. */
-export type RouteKind = "archive" | "pull" | "pulls" | "repo" | "status" | "ref" | "branch" | "delete-ref";
+/** "rules": GitHub's "Get rules for a branch" (GET /repos/{o}/{r}/rules/branches/{b}). */
+export type RouteKind =
+  | "archive"
+  | "pull"
+  | "pulls"
+  | "repo"
+  | "status"
+  | "ref"
+  | "branch"
+  | "rules"
+  | "delete-ref";
 
 export interface PullState {
   number: number;
@@ -84,8 +94,13 @@ interface RepoState {
   defaultBranch: string;
   /** Branch name -> the commit it points at. */
   branches: Map<string, string>;
-  /** Branches under a protection rule: their answers say `protected: true`, their deletion is refused. */
-  protectedBranches: Set<string>;
+  /**
+   * Branches under a protection rule: their answers say `protected: true`; their deletion is refused, unless
+   * the rule allows deletions (GitHub's classic "Allow deletions").
+   */
+  protectedBranches: Map<string, { allowDeletions: boolean }>;
+  /** GitHub: the types of the active ruleset rules that apply to a branch (its answer says protected). */
+  rules: Map<string, string[]>;
   pulls: Map<number, PullState>;
   archives: Map<string, Archive>;
   /** The repository's numeric id: GitHub's /repositories/{id}, GitLab's /projects/{id}. */
@@ -113,9 +128,15 @@ export interface GitHostServer {
   /**
    * Protect a branch: GitHub's, GitLab's and Gitea's answers of it say `protected: true`, and they refuse its
    * deletion as each host does (Gitea 403 "branch protected", GitLab 405 "Protected branch cant be removed",
-   * GitHub 422, whose body for it is not documented).
+   * GitHub 422, whose body for it is not documented); with `allowDeletions` (GitHub's classic protection
+   * option) the flag is set and the deletion done.
    */
-  protectBranch(fullName: string, branch: string): void;
+  protectBranch(fullName: string, branch: string, options?: { allowDeletions?: boolean }): void;
+  /**
+   * GitHub: active ruleset rules of these types apply to the branch. "Get a branch" then says `protected: true`
+   * whatever they are (crs-k/stale-branches#1061); only a "deletion" rule refuses its deletion (422).
+   */
+  setRules(fullName: string, branch: string, types: string[]): void;
   /** The commit a branch points at, if it exists. */
   branchSha(fullName: string, branch: string): string | undefined;
   setArchive(fullName: string, sha: string, archive: Archive): void;
@@ -152,7 +173,8 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       state = {
         defaultBranch: "main",
         branches: new Map([["main", commitOf("main")]]),
-        protectedBranches: new Set(),
+        protectedBranches: new Map(),
+        rules: new Map(),
         pulls: new Map(),
         archives: new Map(),
         id: nextId++,
@@ -524,8 +546,31 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
           json(res, 200, {
             name: branch,
             commit: flavour === "gitea" ? { id: sha } : { sha },
-            protected: state.protectedBranches.has(branch),
+            protected:
+              state.protectedBranches.has(branch) ||
+              (flavour === "github" && (state.rules.get(branch) ?? []).length > 0),
           });
+        };
+      } else if (
+        method === "GET" &&
+        flavour === "github" &&
+        rest[0] === "rules" &&
+        rest[1] === "branches" &&
+        rest.length >= 3
+      ) {
+        kind = "rules";
+        act = () => {
+          const types = state.rules.get(rest.slice(2).join("/")) ?? [];
+          json(
+            res,
+            200,
+            types.map((type, index) => ({
+              type,
+              ruleset_source_type: "Repository",
+              ruleset_source: fullName,
+              ruleset_id: index + 1,
+            })),
+          );
         };
       } else if (method === "POST" && rest[0] === "statuses" && rest.length === 2) {
         kind = "status";
@@ -812,10 +857,14 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       if (flavour === "github") return json(res, 422, { message: "Reference does not exist" });
       return json(res, 404, { message: "404 Branch Not Found" });
     }
-    if (state.protectedBranches.has(branch)) {
+    const protection = state.protectedBranches.get(branch);
+    if (protection && !(flavour === "github" && protection.allowDeletions)) {
       if (flavour === "gitea") return json(res, 403, { message: "branch protected", url: "" });
       if (flavour === "gitlab") return json(res, 405, { message: "Protected branch cant be removed" });
       return json(res, 422, { message: "Cannot delete this protected branch" });
+    }
+    if (flavour === "github" && state.rules.get(branch)?.includes("deletion")) {
+      return json(res, 422, { message: "Repository rule violations found\n\nCannot delete this branch" });
     }
     state.branches.delete(branch);
     deletedRefs.push({ repo: fullName, branch });
@@ -867,8 +916,11 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       if (sha === undefined) r.branches.delete(branch);
       else r.branches.set(branch, sha);
     },
-    protectBranch: (fullName, branch) => {
-      repo(fullName).protectedBranches.add(branch);
+    protectBranch: (fullName, branch, options = {}) => {
+      repo(fullName).protectedBranches.set(branch, { allowDeletions: options.allowDeletions === true });
+    },
+    setRules: (fullName, branch, types) => {
+      repo(fullName).rules.set(branch, types);
     },
     branchSha: (fullName, branch) => repos.get(fullName)?.branches.get(branch),
     setArchive: (fullName, sha, archive) => {

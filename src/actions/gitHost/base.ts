@@ -191,7 +191,7 @@ export abstract class ApiClient {
 
   /**
    * A branch's commit, and its protected flag when `protectedOf` reads one (GitLab's and Gitea's answer of
-   * one branch document `protected`, a boolean), from the host's branch answer at `path`: undefined on 404,
+   * one branch document `protected`, a boolean; a protected branch is kept, `keep`), from the host's branch answer at `path`: undefined on 404,
    * no such branch. An answer without the commit is retryable (headOrFail).
    */
   protected async branchAnswer<T>(
@@ -208,7 +208,8 @@ export abstract class ApiClient {
     const answer = await readApiJson<T>(res, this.what);
     const head = headOrFail(commitOf(answer), this.what, branch);
     const flag = protectedOf?.(answer);
-    return typeof flag === "boolean" ? { head, protected: flag } : { head };
+    if (typeof flag !== "boolean") return { head };
+    return flag ? { head, protected: true, keep: "it is protected" } : { head, protected: false };
   }
 
   protected async json<T>(call: ApiCall): Promise<T> {

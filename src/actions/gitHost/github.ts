@@ -26,6 +26,8 @@ interface GitHubPull {
 
 /** How long a deletion GitHub refused as spam (422) waits at least: a minute, as a secondary rate limit. */
 const SPAMMED_DELAY_MS = 60_000;
+/** Pages of 100 rules read for a deletion rule: a branch under more than 1,000 active rules is tried. */
+const RULE_PAGES = 10;
 
 export class GitHubClient extends ApiClient implements GitHostClient {
   readonly provider: "github" | "gitea" = "github";
@@ -92,8 +94,9 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     const head = await this.branchHead(repo, branch);
     if (head === undefined) return undefined;
     // "Get a branch" documents `protected` (a boolean); its commit is not read from it: the ref above is that
-    // branch exactly, while this call follows a renamed branch to its new name. A ruleset targeting the branch
-    // may set the flag whatever it restricts (crs-k/stale-branches#1061): such a branch is kept too.
+    // branch exactly, while this call follows a renamed branch to its new name. GitHub sets the flag for every
+    // branch an active ruleset targets, whatever the ruleset restricts (crs-k/stale-branches#1061), and for a
+    // classic protection that allows deletions: only a ruleset's deletion rule, read next, says it refuses.
     const res = await this.call({
       method: "GET",
       path: `${this.repoPath(repo)}/branches/${encodeSegments(branch)}`,
@@ -104,7 +107,37 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       return undefined; // deleted since the ref was read
     }
     const flag = (await readApiJson<{ protected?: unknown }>(res, this.what)).protected;
-    return typeof flag === "boolean" ? { head, protected: flag } : { head };
+    if (typeof flag !== "boolean") return { head };
+    if (!flag) return { head, protected: false };
+    return (await this.deletionRule(repo, branch))
+      ? { head, protected: true, keep: "a ruleset forbids deleting it" }
+      : { head, protected: true };
+  }
+
+  /**
+   * Whether an active ruleset has a `deletion` rule for the branch: "Get rules for a branch" (GET
+   * /repos/{o}/{r}/rules/branches/{b}, Metadata read) lists the active rules that apply to it, each
+   * {type, ruleset_source_type, ruleset_source, ruleset_id}, paged. A 404 (a GitHub Enterprise Server
+   * without rulesets) is no rule.
+   */
+  private async deletionRule(repo: RepoRef, branch: string): Promise<boolean> {
+    for (let page = 1; page <= RULE_PAGES; page++) {
+      const res = await this.call({
+        method: "GET",
+        path: `${this.repoPath(repo)}/rules/branches/${encodeSegments(branch)}?per_page=100&page=${page}`,
+        accept: [404],
+      });
+      if (res.statusCode === 404) {
+        await discard(res);
+        return false;
+      }
+      const rules = await readApiJson<unknown>(res, this.what);
+      if (Array.isArray(rules) && rules.some((rule) => (rule as { type?: unknown })?.type === "deletion")) {
+        return true;
+      }
+      if (linkPage(header(res.headers, "link"), "next") === undefined) return false;
+    }
+    return false;
   }
 
   async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
@@ -189,7 +222,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     }
     if (res.statusCode === 422) {
       // 422 is "Validation failed": "Reference does not exist" (gone already), or a refusal, such as a
-      // protected branch's, which must not be reported as done.
+      // protected branch's, which must not be reported as deleted.
       const message = await serverMessage(res, this.what, this.credentialHeaders);
       if (/reference does not exist/i.test(message)) return "already-gone";
       // GitHub documents this 422 as "Validation failed, an attempt was made to delete the default branch, or
@@ -207,10 +240,9 @@ export class GitHubClient extends ApiClient implements GitHostClient {
           },
         );
       }
-      throw new ActionError(
-        `${this.what} refused to delete branch ${JSON.stringify(branch)} (422)${message ? `: ${message}` : ""}`,
-        { retryable: false },
-      );
+      // Any other 422 refuses a branch it protects (a classic protection without "Allow deletions": its
+      // `protected` flag does not tell that apart from one that allows them, see branch()): the branch stays.
+      return { refused: `${this.what} answered 422${message ? `: ${message}` : ""}` };
     }
     await discard(res);
     return "deleted";

@@ -66,13 +66,25 @@ export interface BranchInfo {
   /**
    * Whether it is protected, by the `protected` flag of the host's answer of one branch (GitHub, GitLab,
    * Gitea); undefined where the host documents no such flag (Bitbucket Cloud and Data Center) or the answer
-   * has none.
+   * has none. GitHub sets it for every branch an active ruleset targets, whatever the ruleset restricts
+   * (crs-k/stale-branches#1061), and for a classic protection that allows deletions: there it says nothing
+   * of a refusal, `keep` does.
    */
   protected?: boolean;
+  /**
+   * Why the host would refuse to delete it, when its answers say so before a deletion is tried: "it is
+   * protected" (GitLab's and Gitea's flag), "a ruleset forbids deleting it" (a GitHub ruleset's `deletion`
+   * rule applies to it). pr-cleanup keeps such a branch without trying.
+   */
+  keep?: string;
 }
 
-/** "moved-on": a host with a conditional delete refused it, as the branch no longer points at the commit. */
-export type DeleteBranchResult = "deleted" | "already-gone" | "moved-on";
+/**
+ * "moved-on": a host with a conditional delete refused it, as the branch no longer points at the commit.
+ * `refused`: the host refused the deletion of a branch it protects (GitHub's 422 to a classic protection
+ * without "Allow deletions"), with its message: the branch stays, and that is no failure.
+ */
+export type DeleteBranchResult = "deleted" | "already-gone" | "moved-on" | { refused: string };
 
 /** The open pull requests whose base (target) is a branch, as far as the host's first answer tells. */
 export interface OpenPullRequests {
@@ -110,9 +122,9 @@ export interface GitHostClient {
   /** The commit a branch points at now; undefined when there is no such branch. */
   branchHead(repo: RepoRef, branch: string): Promise<string | undefined>;
   /**
-   * The branch's commit and whether it is protected (see BranchInfo); undefined when there is no such branch.
-   * Gitea refuses to delete a protected branch (403 "branch protected"), GitLab's API too (405 "Protected
-   * branch cant be removed"); GitHub by its rules (unless one allows deletions). pr-cleanup keeps it either way.
+   * The branch's commit, whether it is protected and why the host would refuse its deletion (see BranchInfo);
+   * undefined when there is no such branch. pr-cleanup keeps a protected branch on GitLab and Gitea (a
+   * long-lived one); on GitHub one a ruleset's deletion rule covers, and tries the others (deleteBranch).
    */
   branch(repo: RepoRef, branch: string): Promise<BranchInfo | undefined>;
   /** The open pull requests that target a branch: deleting it would close them (GitHub) or strand them. */
