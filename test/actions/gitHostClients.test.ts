@@ -537,7 +537,7 @@ describe("Class: the Git host clients against answers the test writes", () => {
       expect(seen).to.have.length(1);
     });
 
-    it("Gitea reads 100 pages of 10 at most, then says more may target the branch (it is kept)", async () => {
+    it("Gitea reads 40 pages of 50 at most, then says more may target the branch (it is kept)", async () => {
       const { url, seen } = await serve((_req, base) =>
         json([entry({ ref: "x" }, { ref: "other" })], 200, { link: `<${base}/next?page=2>; rel="next"` }),
       );
@@ -546,8 +546,9 @@ describe("Class: the Git host clients against answers the test writes", () => {
         more: true,
       });
       expect(seen.map((req) => new URL(req.url, url).searchParams.get("page"))).to.deep.equal(
-        Array.from({ length: 100 }, (_, i) => String(i + 1)),
+        Array.from({ length: 40 }, (_, i) => String(i + 1)),
       );
+      expect(seen.every((req) => new URL(req.url, url).searchParams.get("limit") === "50")).to.equal(true);
     });
   });
 

@@ -1501,7 +1501,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     // GitLab's source_branch filter is a name only: there a fork's merge request keeps the branch too.
     for (const [provider, apiPath, query] of [
       ["github", "", { state: "open", head: "acme:feature/login", per_page: "1" }],
-      ["gitea", "/api/v1", { state: "open", limit: "10", page: "1" }],
+      ["gitea", "/api/v1", { state: "open", limit: "50", page: "1" }],
       [
         "bitbucket",
         "/2.0",
@@ -1559,10 +1559,47 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
         clients(),
       );
       expect(outcome.detail).to.equal("kept feature/login: 1 open pull request targets it");
-      // 61 open pull requests, 10 a page (each entry carries its description and both repositories).
+      // 61 open pull requests, 50 a page (Gitea's MAX_RESPONSE_ITEMS by default).
       const pages = host.requests.filter((r) => r.kind === "pulls");
-      expect(pages.map((r) => r.query.page)).to.deep.equal(["1", "2", "3", "4", "5", "6", "7"]);
-      expect(pages.every((r) => r.query.limit === "10")).to.equal(true);
+      expect(pages.map((r) => r.query.page)).to.deep.equal(["1", "2"]);
+      expect(pages.every((r) => r.query.limit === "50")).to.equal(true);
+    });
+
+    it("cleanUpPullRequest on a Gitea fork whose parent has 1,001 open pull requests, none from the branch, reads them 50 a page and deletes the branch", async () => {
+      host.setRepo("upstream/api");
+      for (let number = 1; number <= 1001; number++) {
+        host.setPull("upstream/api", {
+          number,
+          state: "open",
+          merged: false,
+          headRef: `topic-${number}`,
+          headSha: NEW_WORK,
+          headRepoFullName: `contributor${number}/api`,
+        });
+      }
+      // GET /repos/acme/api as Gitea answers it for a fork.
+      host.script("repo", {
+        status: 200,
+        body: JSON.stringify({
+          id: 1,
+          full_name: "acme/api",
+          default_branch: "main",
+          fork: true,
+          parent: { id: 2, full_name: "upstream/api", fork: false },
+        }),
+      });
+      const outcome = await cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }], "gitea", "/api/v1"),
+        closedEvent({}, "gitea"),
+        clients(),
+      );
+      expect(outcome.detail).to.equal("deleted branch feature/login");
+      const parentPages = host.requests.filter(
+        (r) => r.kind === "pulls" && r.path === "/api/v1/repos/upstream/api/pulls",
+      );
+      expect(parentPages.map((r) => r.query.page)).to.deep.equal(
+        Array.from({ length: 21 }, (_, i) => String(i + 1)),
+      );
     });
 
     it("cleanUpPullRequest on Bitbucket Data Center keeps a branch that moved between the check and the deletion: branch-utils refuses the endPoint (400)", async () => {

@@ -502,7 +502,9 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
             (pull.headRepoFullName ?? fullName) === fullName
               ? state.id
               : repo(pull.headRepoFullName ?? "").id;
-          const size = flavour === "github" ? q.get("per_page") : q.get("limit");
+          // Gitea caps `limit` at its MAX_RESPONSE_ITEMS, 50 by default.
+          const size =
+            flavour === "github" ? q.get("per_page") : String(Math.min(50, Number(q.get("limit")) || 50));
           const { items, page, pages } = paged(all, size, q.get("page"), flavour === "github" ? 30 : 50);
           const link = (n: number) => {
             const url = new URL(`${apiUrl}${parsed.pathname}${parsed.search}`);

@@ -270,12 +270,13 @@ interface GiteaPullEntry {
 }
 
 /**
- * Each entry holds the pull request's description and both repositories: 10 usually stay far under 1 MiB,
- * and long descriptions within the 16 MiB an answer may have (MAX_API_ANSWER_BYTES, base.ts).
+ * Gitea's `limit` is capped by its [api] MAX_RESPONSE_ITEMS, 50 by default (a larger one is answered 50 a
+ * page, with the links to follow). Each entry holds the pull request's description and both repositories:
+ * 50 usually stay under a few MiB, within the 16 MiB an answer may have (MAX_API_ANSWER_BYTES, base.ts).
  */
-const GITEA_PAGE_SIZE = 10;
-/** 1,000 open pull requests: past them, the branch is kept rather than deleted unchecked. */
-const GITEA_PAGES = 100;
+const GITEA_PAGE_SIZE = 50;
+/** 2,000 open pull requests at 50 a page: past them, the branch is kept rather than deleted unchecked. */
+const GITEA_PAGES = 40;
 
 /**
  * Gitea and Forgejo: GitHub-shaped, with their own branch and archive routes (apiUrl …/api/v1), as go-gitea
