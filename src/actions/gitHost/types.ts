@@ -74,7 +74,9 @@ export interface BranchInfo {
   /**
    * Why the host would refuse to delete it, when its answers say so before a deletion is tried: "it is
    * protected" (GitLab's and Gitea's flag), "a ruleset forbids deleting it" (a GitHub ruleset's `deletion`
-   * rule applies to it). pr-cleanup keeps such a branch without trying.
+   * rule applies to it). pr-cleanup keeps such a branch without trying: on GitLab and Gitea a protected
+   * branch is a long-lived one, kept whether or not the host would let the token delete it (current GitLab
+   * lets a maintainer delete one through the API).
    */
   keep?: string;
 }
