@@ -105,7 +105,8 @@ export function routeNotes(routes: readonly Route[]): string[] {
           `route ${route.name}: a pr-cleanup jenkins step is not the last step: a retryable failure of a step ` +
             "after it (S3 throttling, a Git host's 5xx) runs every step again, and the job is triggered again; " +
             "Jenkins merges that request into the first only while the first is still queued, so the job may " +
-            "run twice. Put the jenkins step last, or make the job safe to run twice",
+            "run twice. Put a single jenkins step last (two jenkins steps cannot both be last: let one job " +
+            "trigger the other), or make each job safe to run twice",
         );
       }
     }
