@@ -256,7 +256,11 @@ async function runStorageStep(
         return `kept ${branch}: ${openPullRequests(upstream, "from", upstream.parent)}`;
       }
       const result = await host.deleteBranch(event.repo, branch, head);
-      if (typeof result === "object") return `kept ${branch}: it is protected (${result.refused})`;
+      if (typeof result === "object") {
+        // A refusal of a branch whose flag says protected is that protection; of another, a cause not known here.
+        const why = found.protected === true ? "it is protected" : "the host refused its deletion";
+        return `kept ${branch}: ${why} (${result.refused})`;
+      }
       if (result === "moved-on") return `kept ${branch}: ${MOVED_ON}`;
       return result === "deleted" ? `deleted branch ${branch}` : `branch ${branch} was already gone`;
     }

@@ -383,7 +383,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(JSON.stringify(host.statuses)).not.to.contain(echoed);
   });
 
-  it("cleanUpPullRequest keeps the branch when GitHub refuses its deletion with another 422 (a protected branch), never reporting it gone, and runs the steps after it", async () => {
+  it("cleanUpPullRequest keeps the branch when GitHub refuses its deletion with another 422, though its flag did not say protected, never reporting it gone or protected, and runs the steps after it", async () => {
     host.script("delete-ref", {
       status: 422,
       body: JSON.stringify({ message: "Cannot delete this protected branch" }),
@@ -398,7 +398,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       clients(),
     );
     expect(outcome.detail).to.match(
-      /^kept feature\/login: it is protected \(GitHub API answered 422: Cannot delete this protected branch\); deleted \d+ objects? under s3:\/\/previews\/api\/pr-7\/$/,
+      /^kept feature\/login: the host refused its deletion \(GitHub API answered 422: Cannot delete this protected branch\); deleted \d+ objects? under s3:\/\/previews\/api\/pr-7\/$/,
     );
     expect(await s3.listKeys(PREVIEWS, "api/pr-7/")).to.deep.equal([]);
     expect(host.branches("acme/api")).to.include("feature/login");
