@@ -6,6 +6,7 @@
 // value); 5xx, 429, network errors and timeouts are retryable. Other redirects (a
 // sign-in, a 303 without a Location) are never followed, and final, naming where they pointed.
 import { ActionError } from "../core/errors";
+import { encodeComponent } from "../core/templates";
 import type { ActionOutcome, JenkinsRequest } from "../core/types";
 import {
   actionDispatcher,
@@ -536,7 +537,11 @@ export function jenkinsBaseUrl(url: string): string {
   return parsed.toString().replace(/\/+$/, "");
 }
 
-/** ["api", "build"] -> /job/api/job/build, each segment encoded; empty, "." and ".." are refused. */
+/**
+ * ["api", "build"] -> /job/api/job/build, each segment encoded; empty, "." and ".." are refused. A lone
+ * surrogate (half a character, which a signed payload's branch can hold) is sent as U+FFFD, as the
+ * form body's URLSearchParams sends it: encodeURIComponent would throw.
+ */
 export function jobPath(job: readonly string[]): string {
   if (job.length === 0) throw new ActionError("the Jenkins job name is empty", { retryable: false });
   for (const segment of job) {
@@ -546,7 +551,7 @@ export function jobPath(job: readonly string[]): string {
       });
     }
   }
-  return job.map((segment) => `/job/${encodeURIComponent(segment)}`).join("");
+  return job.map((segment) => `/job/${encodeComponent(segment)}`).join("");
 }
 
 /** The cookies set by the crumb issuer, as a Cookie header value (name=value pairs only). */

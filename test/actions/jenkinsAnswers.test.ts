@@ -718,4 +718,31 @@ describe("Function: jenkinsBaseUrl and jobPath (what a route's Jenkins url and j
       expect(() => jobPath(job)).to.throw(message);
     });
   }
+
+  it("jobPath encodes a lone surrogate (half a character, which a signed payload's branch can hold) as U+FFFD instead of throwing", () => {
+    expect(jobPath(["deploy", "fix-\uD800", "\uDC00x"])).to.equal(
+      "/job/deploy/job/fix-%EF%BF%BD/job/%EF%BF%BDx",
+    );
+  });
+});
+
+describe("Function: triggerJenkins and a branch with a lone surrogate (half a character)", () => {
+  let jenkins: ScriptedJenkins | undefined;
+  afterEach(async () => {
+    await jenkins?.close();
+    jenkins = undefined;
+  });
+
+  it("triggerJenkins posts a job and parameters holding a lone surrogate with U+FFFD in its place, and is done", async () => {
+    jenkins = await scriptedJenkins((_req, url) => queued(url));
+    const outcome = await triggerJenkins(
+      request(jenkins.url, { job: ["deploy", "fix-\uD800"], parameters: { BRANCH: "fix-\uD800" } }),
+      testClients(),
+      context,
+    );
+    expect(outcome.status).to.equal("done");
+    const [build] = posts(jenkins);
+    expect(build?.url).to.equal("/job/deploy/job/fix-%EF%BF%BD/buildWithParameters");
+    expect(build?.body).to.equal("BRANCH=fix-%EF%BF%BD");
+  });
 });
