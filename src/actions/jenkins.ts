@@ -6,6 +6,7 @@
 // value); 5xx, 429, network errors and timeouts are retryable. Other redirects (a
 // sign-in, a 303 without a Location) are never followed, and final, naming where they pointed.
 import { ActionError } from "../core/errors";
+import { shownText } from "../core/shownText";
 import { encodeComponent } from "../core/templates";
 import type { ActionOutcome, JenkinsRequest } from "../core/types";
 import {
@@ -16,6 +17,7 @@ import {
   header,
   httpRequest,
   readJson,
+  readText,
   statusError,
   withoutCredentials,
 } from "./http";
@@ -34,7 +36,6 @@ export interface JenkinsContext {
 
 const FINAL_REASONS: Record<number, string> = {
   401: "rejected the credentials",
-  403: "refused the build: the user lacks Job/Build permission, or a CSRF crumb is required",
   404: "not found",
   409: "refused the build (conflict): the job may be disabled or not buildable",
 };
@@ -118,6 +119,14 @@ async function trigger(
           sent,
         );
       }
+      if (res.statusCode === 403) {
+        throw forbidden(
+          "Jenkins crumb issuer",
+          res,
+          { secret: request.jenkins.credentials, user: credentials.user },
+          sent,
+        );
+      }
       throw finalOrRetryable("Jenkins crumb issuer", res);
     }
     const crumb = await readJson<{ crumbRequestField?: unknown; crumb?: unknown }>(
@@ -137,6 +146,8 @@ async function trigger(
   const withParameters = Object.keys(request.parameters).length > 0;
   const body = new URLSearchParams(request.parameters).toString();
   let requested = "";
+  /** The start of a 403's page: Jenkins' CSRF filter says there why it refused. */
+  let forbiddenText = "";
   const post = async (endpoint: "build" | "buildWithParameters"): Promise<HttpResponse> => {
     requested = `${base}${path}/${endpoint}`;
     const answer = await httpRequest({
@@ -149,7 +160,8 @@ async function trigger(
       deadlineMs: clients.deadlineMs,
       what,
     });
-    await discard(answer);
+    if (answer.statusCode === 403) forbiddenText = await forbiddenPage(answer);
+    else await discard(answer);
     return answer;
   };
   const first = await post(withParameters ? "buildWithParameters" : "build");
@@ -233,7 +245,90 @@ async function trigger(
     );
     if (refusal) throw new ActionError(`${what} ${refusal}`, { retryable: false });
   }
+  if (status === 403) {
+    throw forbidden(what, res, { secret: request.jenkins.credentials, user: credentials.user }, sent, {
+      page: forbiddenText,
+      crumb: request.jenkins.crumb,
+    });
+  }
   throw finalOrRetryable(what, res);
+}
+
+/** Up to 16 KiB of a 403's page, or "" when it cannot be read (the refusal is final either way). */
+async function forbiddenPage(res: HttpResponse): Promise<string> {
+  try {
+    return await readText(res, "Jenkins", 16 * 1024);
+  } catch {
+    return "";
+  }
+}
+
+/** Titles of the permissions a build request can lack, as Jenkins' security matrix shows them. */
+const PERMISSION_TITLES: Readonly<Record<string, string>> = {
+  "hudson.model.Hudson.Read": "Overall/Read",
+  "hudson.model.Item.Build": "Job/Build",
+  "hudson.model.Item.Read": "Job/Read",
+  "hudson.model.Item.Discover": "Job/Discover",
+};
+
+/**
+ * The error for a 403 (final), saying why when the answer tells. Jenkins names the user it took the request as,
+ * and the permission it lacked, in headers (AccessDeniedException3.reportAsHeaders): a request it took as
+ * anonymous carried no credentials it saw, as when a proxy in between strips Authorization (a wrong token is
+ * a 401). Its CSRF filter answers a build request "No valid crumb was included in the request", which it asks
+ * of no request signed with an API token since 2.96. The credentials' own user is called so, not named: it is
+ * a secret's value. The classification is a 403's as before: final.
+ */
+function forbidden(
+  what: string,
+  res: HttpResponse,
+  { secret, user: ownUser }: { secret: string; user: string },
+  sent: Record<string, string>,
+  build?: { page: string; crumb: boolean },
+): ActionError {
+  const refused = `${what} refused the ${build ? "build" : "request"} (403)`;
+  const user = header(res.headers, "x-you-are-authenticated-as");
+  if (user === "anonymous") {
+    return new ActionError(
+      `${refused}: Jenkins took it as anonymous, so the credentials did not reach Jenkins: a proxy in between ` +
+        "may strip the Authorization header; let it pass Authorization, or point jenkins.url at Jenkins itself",
+      { retryable: false },
+    );
+  }
+  if (build && /No valid crumb/i.test(build.page)) {
+    return new ActionError(
+      build.crumb
+        ? `${refused}: Jenkins found no valid crumb in it, though hookgate sent the one its crumb issuer gave: a ` +
+            "proxy may drop the session cookie, or send the two requests to different controllers"
+        : `${refused}: Jenkins asks a CSRF crumb ("No valid crumb was included in the request"), which it asks ` +
+            "of no request signed with an API token (since Jenkins 2.96): put the user's API token, not its " +
+            "password, in the credentials secret, or set crumb: true",
+      { retryable: false },
+    );
+  }
+  const id = header(res.headers, "x-required-permission");
+  const title = id !== undefined && Object.hasOwn(PERMISSION_TITLES, id) ? PERMISSION_TITLES[id] : undefined;
+  const permission =
+    id === undefined
+      ? `${build ? "Job/Build" : "Overall/Read"} permission`
+      : `the permission ${title ? `${title} (${id})` : shownText(withoutCredentials(id, sent))}`;
+  if (user === undefined) {
+    return new ActionError(
+      `${refused}: the user of ${secret} lacks ${permission}, or something in front of Jenkins refused the ` +
+        "request (the answer names no Jenkins user)",
+      { retryable: false },
+    );
+  }
+  // Another name than the credentials' (the user's id for an e-mail address, a proxy's own sign-in): named in
+  // the logs and the dead letter, not in a commit status.
+  const who =
+    user.toLowerCase() === ownUser.toLowerCase()
+      ? `the user of ${secret}`
+      : `user ${shownText(withoutCredentials(user, sent))}`;
+  return new ActionError(`${refused}: Jenkins took it as ${who}, who lacks ${permission}`, {
+    retryable: false,
+    publicMessage: `${refused}: the Jenkins user lacks ${permission}`,
+  });
 }
 
 /**

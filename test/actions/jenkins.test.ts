@@ -110,7 +110,7 @@ describe("Function: triggerJenkins", () => {
     }
   });
 
-  it("triggerJenkins without crumb mode against a crumb-requiring Jenkins fails final with 403", async () => {
+  it("triggerJenkins without crumb mode against a crumb-requiring Jenkins fails final with 403, saying to set crumb: true", async () => {
     const crumbJenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN, crumb: true });
     try {
       const err = await rejectsWithActionError(
@@ -118,6 +118,7 @@ describe("Function: triggerJenkins", () => {
       );
       expect(err.retryable).to.equal(false);
       expect(err.message).to.contain("403");
+      expect(err.message).to.match(/No valid crumb.*set crumb: true$/);
     } finally {
       await crumbJenkins.close();
     }

@@ -58,7 +58,12 @@ describe("Function: triggerJenkins and the crumb issuer's answers", () => {
       /^Jenkins crumb issuer not found \(404\): .*set crumb: false$/,
     ],
     ["401", { status: 401 }, false, /^Jenkins crumb issuer rejected the credentials \(401\)$/],
-    ["403", { status: 403 }, false, /^Jenkins crumb issuer refused the build: .*\(403\)$/],
+    [
+      "403",
+      { status: 403 },
+      false,
+      /^Jenkins crumb issuer refused the request \(403\): the user of hookgate\/jenkins lacks Overall\/Read permission/,
+    ],
     ["503", { status: 503 }, true, /^Jenkins crumb issuer answered 503$/],
     [
       "200 with a page that is not JSON",
@@ -342,6 +347,126 @@ describe("Function: triggerJenkins and the build endpoint's answers", () => {
         deliveryId: "d-7",
       },
     ]);
+  });
+});
+
+describe("Function: triggerJenkins and a 403 (why Jenkins refused, when its answer tells)", () => {
+  let jenkins: ScriptedJenkins | undefined;
+  afterEach(async () => {
+    await jenkins?.close();
+    jenkins = undefined;
+  });
+
+  /** Jenkins' 403 to a request it took as `user`, lacking `permission` (AccessDeniedException3.reportAsHeaders). */
+  const denied = (user: string, permission: string, body = "<html>Access Denied</html>"): Reply => ({
+    status: 403,
+    headers: {
+      "content-type": "text/html;charset=UTF-8",
+      "x-you-are-authenticated-as": user,
+      "x-you-are-in-group-disabled": "JENKINS-39402",
+      "x-required-permission": permission,
+    },
+    body,
+  });
+  /** Jenkins' answer to a request without credentials (HudsonAuthenticationEntryPoint). */
+  const anonymous = denied(
+    "anonymous",
+    "hudson.model.Hudson.Read",
+    "<html><head><meta http-equiv='refresh' content='1;url=/login?from=%2Fjob%2Fapi'/></head><body>Authentication required</body></html>",
+  );
+  const noCrumb: Reply = {
+    status: 403,
+    headers: { "content-type": "text/html;charset=iso-8859-1" },
+    body: "<html><body><h2>HTTP ERROR 403 No valid crumb was included in the request</h2></body></html>",
+  };
+
+  const cases: Array<[string, Reply, RegExp, RegExp | undefined]> = [
+    [
+      "a request it took as anonymous (a proxy stripped Authorization), saying the credentials did not reach Jenkins",
+      anonymous,
+      /^Jenkins job api\/build refused the build \(403\): Jenkins took it as anonymous, so the credentials did not reach Jenkins: a proxy in between may strip the Authorization header/,
+      /crumb|lacks/i,
+    ],
+    [
+      "the credentials' user without Job/Build, naming the permission and the secret, never the user",
+      denied("ci-bot", "hudson.model.Item.Build"),
+      /^Jenkins job api\/build refused the build \(403\): Jenkins took it as the user of hookgate\/jenkins, who lacks the permission Job\/Build \(hudson\.model\.Item\.Build\)$/,
+      /crumb|ci-bot/i,
+    ],
+    [
+      "the credentials' user in another case (Jenkins ids ignore case), as the credentials' user",
+      denied("CI-Bot", "hudson.model.Item.Build"),
+      /took it as the user of hookgate\/jenkins, who lacks/,
+      /CI-Bot/,
+    ],
+    [
+      "another user than the credentials', naming it",
+      denied("sso-proxy", "hudson.model.Item.Read"),
+      /took it as user "sso-proxy", who lacks the permission Job\/Read \(hudson\.model\.Item\.Read\)$/,
+      /crumb/i,
+    ],
+    [
+      "a permission it has no title for, quoting its id",
+      denied("ci-bot", "org.example.Custom.Trigger"),
+      /lacks the permission "org\.example\.Custom\.Trigger"$/,
+      undefined,
+    ],
+    [
+      'a permission id "constructor", quoting it',
+      denied("ci-bot", "constructor"),
+      /lacks the permission "constructor"$/,
+      /function/,
+    ],
+    [
+      "no user and no crumb page (something in front of Jenkins?), without a crumb",
+      { status: 403, body: "Forbidden" },
+      /^Jenkins job api\/build refused the build \(403\): the user of hookgate\/jenkins lacks Job\/Build permission, or something in front of Jenkins refused the request \(the answer names no Jenkins user\)$/,
+      /crumb/i,
+    ],
+    [
+      '"No valid crumb was included in the request", saying to use an API token or set crumb: true',
+      noCrumb,
+      /^Jenkins job api\/build refused the build \(403\): Jenkins asks a CSRF crumb .*API token.*set crumb: true$/,
+      undefined,
+    ],
+  ];
+  for (const [what, reply, message, absent] of cases) {
+    it(`triggerJenkins fails final, saying why, when the build endpoint answers 403 to ${what}`, async () => {
+      jenkins = await scriptedJenkins(() => reply);
+      const err = await rejectsWithActionError(triggerJenkins(request(jenkins.url), testClients(), context));
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.match(message);
+      if (absent) expect(err.message).to.not.match(absent);
+      expect(posts(jenkins)).to.have.length(1);
+    });
+  }
+
+  it("triggerJenkins leaves the name of another user than the credentials' out of the public message of a 403", async () => {
+    jenkins = await scriptedJenkins(() => denied("alice", "hudson.model.Item.Build"));
+    const err = await rejectsWithActionError(triggerJenkins(request(jenkins.url), testClients(), context));
+    expect(err.message).to.contain('user "alice"');
+    expect(err.publicMessage).to.equal(
+      "Jenkins job api/build refused the build (403): the Jenkins user lacks the permission Job/Build (hudson.model.Item.Build)",
+    );
+  });
+
+  it('triggerJenkins in crumb mode says the crumb it sent was refused when the build endpoint answers 403 "No valid crumb"', async () => {
+    jenkins = await scriptedJenkins((req) => (req.method === "GET" ? crumbAnswer : noCrumb));
+    const err = await rejectsWithActionError(triggerJenkins(withCrumb(jenkins.url), testClients(), context));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.match(
+      /refused the build \(403\): Jenkins found no valid crumb in it, though hookgate sent the one its crumb issuer gave: a proxy may drop the session cookie/,
+    );
+  });
+
+  it("triggerJenkins in crumb mode says the credentials did not reach Jenkins when the crumb issuer answers 403 as to anonymous", async () => {
+    jenkins = await scriptedJenkins(() => anonymous);
+    const err = await rejectsWithActionError(triggerJenkins(withCrumb(jenkins.url), testClients(), context));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.match(
+      /^Jenkins crumb issuer refused the request \(403\): Jenkins took it as anonymous, so the credentials did not reach Jenkins/,
+    );
+    expect(posts(jenkins)).to.have.length(0);
   });
 });
 
