@@ -36,7 +36,6 @@ export interface JenkinsContext {
 
 const FINAL_REASONS: Record<number, string> = {
   401: "rejected the credentials",
-  404: "not found",
   409: "refused the build (conflict): the job may be disabled or not buildable",
 };
 
@@ -250,6 +249,15 @@ async function trigger(
       page: forbiddenText,
       crumb: request.jenkins.crumb,
     });
+  }
+  if (status === 404) {
+    // Jenkins answers 404 for a job its user may not discover as for one that does not exist (JENKINS-71087).
+    throw new ActionError(
+      `${what} not found (404): no such job, or one the user of ${request.jenkins.credentials} may not see: ` +
+        "Jenkins answers 404 for a job its user lacks Job/Read and Job/Discover on (on the job or a folder " +
+        "above it, with matrix authorization)",
+      { retryable: false },
+    );
   }
   throw finalOrRetryable(what, res);
 }

@@ -134,7 +134,10 @@ describe("Function: triggerJenkins", () => {
   const finals: Array<[number, RegExp]> = [
     [401, /rejected the credentials \(401\)/],
     [403, /\(403\)/],
-    [404, /^Jenkins job api\/build not found \(404\)$/],
+    [
+      404,
+      /^Jenkins job api\/build not found \(404\): no such job, or one the user of hookgate\/jenkins may not see: Jenkins answers 404 for a job its user lacks Job\/Read and Job\/Discover on/,
+    ],
     [409, /\(409\)/],
   ];
   for (const [status, message] of finals) {

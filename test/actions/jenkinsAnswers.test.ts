@@ -277,7 +277,7 @@ describe("Function: triggerJenkins and the build endpoint's answers", () => {
       "404 with a Location to the job itself",
       (url) => ({ status: 404, headers: { location: `${url}/job/api/job/build/` } }),
       false,
-      /not found \(404\)$/,
+      /not found \(404\): no such job, or one the user of hookgate\/jenkins may not see/,
     ],
   ];
   for (const [what, reply, retryable, message] of refused) {
@@ -293,6 +293,21 @@ describe("Function: triggerJenkins and the build endpoint's answers", () => {
       expect(apiCalls(jenkins)).to.have.length(0);
     });
   }
+
+  it("triggerJenkins fails final on a 404, saying the job may exist but be hidden from the credentials' user (no Job/Read or Job/Discover on it or a folder above)", async () => {
+    jenkins = await scriptedJenkins(() => ({
+      status: 404,
+      headers: { "content-type": "text/html" },
+      body: "Not Found",
+    }));
+    const err = await rejectsWithActionError(triggerJenkins(request(jenkins.url), testClients(), context));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      "Jenkins job api/build not found (404): no such job, or one the user of hookgate/jenkins may not see: " +
+        "Jenkins answers 404 for a job its user lacks Job/Read and Job/Discover on (on the job or a folder " +
+        "above it, with matrix authorization)",
+    );
+  });
 
   it("triggerJenkins fails final with the status, not as a redirect, when /buildWithParameters answers 400", async () => {
     jenkins = await scriptedJenkins(() => ({ status: 400 }));
