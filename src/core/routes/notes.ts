@@ -36,6 +36,9 @@ export function routeNotes(routes: readonly Route[]): string[] {
     }
     const action = route.action;
     if (action.type === "jenkins") {
+      for (const note of jenkinsControlNotes("Jenkins parameter", action.parameters ?? {})) {
+        notes.push(`route ${route.name}: ${note}`);
+      }
       const templates = [action.job, ...Object.values(action.parameters ?? {})];
       if (!templates.some((template) => PER_EVENT_FIELD.test(template))) {
         notes.push(
@@ -75,6 +78,11 @@ export function routeNotes(routes: readonly Route[]): string[] {
               "(unless it is protected). Keep onlyMerged: true unless only people who may push can open pull requests",
           );
         }
+        if (step.kind === "jenkins") {
+          for (const note of jenkinsControlNotes("a pr-cleanup jenkins step's parameter", step.parameters)) {
+            notes.push(`route ${route.name}: ${note}`);
+          }
+        }
         if (
           step.kind === "jenkins" &&
           [step.job, ...Object.values(step.parameters)].some((template) => BRANCH_FIELD.test(template))
@@ -112,6 +120,34 @@ export function routeNotes(routes: readonly Route[]): string[] {
     }
   }
   return notes;
+}
+
+/**
+ * Request parameters Jenkins' build endpoints read as their own controls, from the same form as the build's
+ * parameters (ParameterizedJobMixIn.doBuildWithParameters, BuildAuthorizationToken.checkPermission,
+ * getBuildCause), and what Jenkins does with each. Exact names: a request parameter's name is case-sensitive.
+ */
+const JENKINS_CONTROLS: Readonly<Record<string, string>> = {
+  delay:
+    'Jenkins reads delay as the quiet period before the build (a number of milliseconds, or of seconds with "sec"), ' +
+    "and any other value fails the request",
+  token:
+    'Jenkins reads token as the job\'s "Trigger builds remotely" authentication token: for a job that has one, ' +
+    "any other value is refused (403), even for a user with Job/Build",
+  cause:
+    "Jenkins reads cause, with a token the job accepts, as the text of the build's cause (\"Started by remote " +
+    'host …")',
+};
+
+/** Notes on parameters named as Jenkins' own request controls (delay, token, cause). */
+function jenkinsControlNotes(what: string, parameters: Readonly<Record<string, string>>): string[] {
+  return Object.keys(parameters)
+    .filter((name) => Object.hasOwn(JENKINS_CONTROLS, name))
+    .map(
+      (name) =>
+        `${what} ${JSON.stringify(name)} is not only a build parameter: ${JENKINS_CONTROLS[name]}; give the ` +
+        "job's parameter another name",
+    );
 }
 
 /** A raw payload field in a template: it may be anything the sender's user wrote. */

@@ -351,6 +351,60 @@ describe("Function: routeNotes on a pr-cleanup jenkins step", () => {
   });
 });
 
+describe("Function: routeNotes on a Jenkins parameter named as one of Jenkins' own request controls", () => {
+  /** The notes for a jenkins route with these parameters (SHA differs per event, so no other note). */
+  function parameterNotes(parameters: string): string[] {
+    const parsed = parseRoutes(
+      `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: r
+    match: { events: [push] }
+    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}", ${parameters} } }
+`,
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return routeNotes(parsed.config?.routes ?? []);
+  }
+  const delay =
+    'Jenkins parameter "delay" is not only a build parameter: Jenkins reads delay as the quiet period before ' +
+    'the build (a number of milliseconds, or of seconds with "sec"), and any other value fails the request; ' +
+    "give the job's parameter another name";
+  const token =
+    'Jenkins parameter "token" is not only a build parameter: Jenkins reads token as the job\'s "Trigger builds ' +
+    'remotely" authentication token: for a job that has one, any other value is refused (403), even for a ' +
+    "user with Job/Build; give the job's parameter another name";
+  const cause =
+    'Jenkins parameter "cause" is not only a build parameter: Jenkins reads cause, with a token the job ' +
+    "accepts, as the text of the build's cause (\"Started by remote host …\"); give the job's parameter another name";
+
+  it("notes parameters named delay, token and cause, saying what Jenkins does with each", () => {
+    expect(
+      parameterNotes('delay: "{{branch}}", token: "{{sha}}", cause: "push to {{branch}}"'),
+    ).to.deep.equal([`route r: ${delay}`, `route r: ${token}`, `route r: ${cause}`]);
+  });
+
+  it("notes nothing for other names, another case of them (request parameter names are case-sensitive) or an Object member's name", () => {
+    expect(
+      parameterNotes('DELAY: "5", Token: "t", delays: "1", constructor: "x", toString: "y"'),
+    ).to.deep.equal([]);
+  });
+
+  it("notes a pr-cleanup jenkins step's parameter named token", () => {
+    expect(
+      cleanupNotes(
+        '{ jenkins: { job: previews/teardown, parameters: { PR: "{{pr.number}}", token: "{{pr.number}}" } } }',
+        '\n      jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }',
+      ),
+    ).to.deep.equal([
+      `route c: ${token.replace("Jenkins parameter", "a pr-cleanup jenkins step's parameter")}`,
+    ]);
+  });
+});
+
 describe("Function: routeNotes on a jenkins route with branches and no events", () => {
   const note =
     "route r: branches without events also matches pull requests into those branches (a pull request's " +
