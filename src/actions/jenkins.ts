@@ -17,7 +17,6 @@ import {
   header,
   httpRequest,
   readJson,
-  readText,
   statusError,
   withoutCredentials,
 } from "./http";
@@ -262,13 +261,25 @@ async function trigger(
   throw finalOrRetryable(what, res);
 }
 
-/** Up to 16 KiB of a 403's page, or "" when it cannot be read (the refusal is final either way). */
+/**
+ * The first 16 KiB of a 403's page (Jenkins' own says why near its start), or what was read of it when the
+ * connection fails: the refusal is final either way.
+ */
 async function forbiddenPage(res: HttpResponse): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    return await readText(res, "Jenkins", 16 * 1024);
+    for await (const chunk of res.body) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size >= 16 * 1024) break;
+    }
   } catch {
-    return "";
+    // A broken connection: what arrived is all there is.
   }
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .slice(0, 16 * 1024);
 }
 
 /** Titles of the permissions a build request can lack, as Jenkins' security matrix shows them. */

@@ -444,6 +444,12 @@ describe("Function: triggerJenkins and a 403 (why Jenkins refused, when its answ
       /^Jenkins job api\/build refused the build \(403\): Jenkins asks a CSRF crumb .*API token.*set crumb: true$/,
       undefined,
     ],
+    [
+      '"No valid crumb" at the start of a page larger than 16 KiB, reading its start',
+      { ...noCrumb, body: `${noCrumb.body}${"<!-- padding -->".repeat(8192)}` },
+      /^Jenkins job api\/build refused the build \(403\): Jenkins asks a CSRF crumb/,
+      undefined,
+    ],
   ];
   for (const [what, reply, message, absent] of cases) {
     it(`triggerJenkins fails final, saying why, when the build endpoint answers 403 to ${what}`, async () => {
