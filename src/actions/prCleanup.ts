@@ -257,9 +257,12 @@ async function runStorageStep(
       }
       const result = await host.deleteBranch(event.repo, branch, head);
       if (typeof result === "object") {
-        // A refusal of a branch whose flag says protected is that protection; of another, a cause not known here.
-        const why = found.protected === true ? "it is protected" : "the host refused its deletion";
-        return `kept ${branch}: ${why} (${result.refused})`;
+        // A refusal of a branch whose flag says protected is that protection: kept. Of another (no protection, no
+        // ruleset applies) its cause is not known here: a final failure, as GitHub documents no such refusal.
+        if (found.protected === true) return `kept ${branch}: it is protected (${result.refused})`;
+        throw new ActionError(`could not delete branch ${JSON.stringify(branch)}: ${result.refused}`, {
+          retryable: false,
+        });
       }
       if (result === "moved-on") return `kept ${branch}: ${MOVED_ON}`;
       return result === "deleted" ? `deleted branch ${branch}` : `branch ${branch} was already gone`;

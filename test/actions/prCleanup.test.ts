@@ -383,26 +383,17 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(JSON.stringify(host.statuses)).not.to.contain(echoed);
   });
 
-  it("cleanUpPullRequest keeps the branch when GitHub refuses its deletion with another 422, though its flag did not say protected, never reporting it gone or protected, and runs the steps after it", async () => {
-    host.script("delete-ref", {
-      status: 422,
-      body: JSON.stringify({ message: "Cannot delete this protected branch" }),
-    });
-    await putObjects(["api/pr-7/a.js"]);
-    const outcome = await cleanUpPullRequest(
-      request([
-        { kind: "delete-branch", onlyMerged: true },
-        { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "api/pr-7/" },
-      ]),
-      closedEvent(),
-      clients(),
+  it("cleanUpPullRequest fails final, status failure, when GitHub refuses with another 422 the deletion of a branch neither protected nor under a ruleset (a cause GitHub documents no refusal for), never reporting it kept or gone", async () => {
+    host.script("delete-ref", { status: 422, body: JSON.stringify({ message: "Reference update failed" }) });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(request([{ kind: "delete-branch", onlyMerged: true }]), closedEvent(), clients()),
     );
-    expect(outcome.detail).to.match(
-      /^kept feature\/login: the host refused its deletion \(GitHub API answered 422: Cannot delete this protected branch\); deleted \d+ objects? under s3:\/\/previews\/api\/pr-7\/$/,
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain(
+      'could not delete branch "feature/login": GitHub API answered 422: Reference update failed',
     );
-    expect(await s3.listKeys(PREVIEWS, "api/pr-7/")).to.deep.equal([]);
     expect(host.branches("acme/api")).to.include("feature/login");
-    expect(host.statuses.at(-1)?.state).to.equal("success");
+    expect(host.statuses.at(-1)?.state).to.equal("failure");
   });
 
   it("cleanUpPullRequest keeps a private Jenkins address out of the commit status (public on a public repository), while its error names it for the logs", async () => {
