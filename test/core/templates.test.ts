@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { expect } from "chai";
 import fc from "fast-check";
 import { DEFAULT_S3_KEY } from "../../src/core/routes/defaults";
@@ -169,6 +171,44 @@ describe("Function: renderTemplate", () => {
       expect(renderTemplate(DEFAULT_S3_KEY, e, "s3-key")).to.equal(expected);
     });
   }
+
+  // quickstart-git2s3's other keys, the `key:` the README's CodePipeline table gives for each. GitPullS3
+  // (functions/source/GitPullS3): a GitLab push's repo_name is project.path_with_namespace (branch master),
+  // a published release's full_name + "/release"; the key is repo_name + "/" + repo_name with "/" as "_" +
+  // ".zip". ZipDl (functions/source/ZipDl): owner + "/" + name + "/" + branch + "/" + name + ".zip".
+  const git2s3Key = (repoName: string) => `${repoName}/${repoName.replaceAll("/", "_")}.zip`;
+  const readmeKey = (row: string): string => {
+    const line = readFileSync(resolve(__dirname, "../../README.md"), "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(`| ${row} |`));
+    const key = /`"(\{\{[^"]*)"`/.exec(line ?? "")?.[1];
+    if (key === undefined) throw new Error(`README has no key: for ${row}`);
+    expect(templateProblems(key)).to.deep.equal([]);
+    return key;
+  };
+
+  it("the README's key for quickstart-git2s3's GitLab pushes renders its key: <path_with_namespace>/<path with _>.zip", () => {
+    const key = readmeKey("a GitLab push (GitPullS3)");
+    for (const fullName of ["acme/api", "group/sub/svc"]) {
+      const owner = fullName.slice(0, fullName.lastIndexOf("/"));
+      const name = fullName.slice(fullName.lastIndexOf("/") + 1);
+      const e = event({ provider: "gitlab", branch: "master", repo: { owner, name, fullName } });
+      expect(renderTemplate(key, e, "s3-key")).to.equal(git2s3Key(fullName));
+    }
+  });
+
+  it("the README's key for quickstart-git2s3's zip-download endpoint renders its key: <owner>/<name>/<branch>/<name>.zip", () => {
+    const key = readmeKey("any push through its zip-download endpoint (ZipDl)");
+    for (const branch of ["main", "feature/x"]) {
+      expect(renderTemplate(key, event({ branch }), "s3-key")).to.equal(`acme/api/${branch}/api.zip`);
+    }
+  });
+
+  it("the README's key for quickstart-git2s3's GitHub releases renders its key for a tag push: <full_name>/release/<full_name with _>_release.zip", () => {
+    const key = readmeKey("a published GitHub release (GitPullS3)");
+    const e = event({ ref: "refs/tags/v1.2", branch: undefined, tag: "v1.2" });
+    expect(renderTemplate(key, e, "s3-key")).to.equal(git2s3Key("acme/api/release"));
+  });
 
   it("renderTemplate gives a pull request's head branch in the default key's two forms: a prefix of its zips", () => {
     const e = event({
