@@ -31,6 +31,17 @@ describe("README", () => {
     expect(howFast).to.deep.equal(lastRun.map((n) => Math.round(n / 100) * 100));
   });
 
+  // A build that reads tests/ or an LFS file gets neither from s3-zip's zip (review h203): the section says so.
+  it("the s3-zip section says its zip is the host's git archive: export-ignore paths left out, submodules empty, Git LFS files as pointers", () => {
+    const start = README.indexOf("### `s3-zip`:");
+    const section = README.slice(start, README.indexOf(" ### ", start + 10));
+    expect(start).to.be.greaterThan(-1);
+    expect(section).to.include("(`git archive`), which is not a checkout");
+    expect(section).to.match(/paths marked `export-ignore` in `\.gitattributes` are left out/);
+    expect(section).to.include("a submodule is an empty folder");
+    expect(section).to.include("a Git LFS file is its pointer file");
+  });
+
   // --no-config leaves out .mocharc.json whole, its timeout too: with mocha's 2 s default, a test that runs
   // git for each of its names timed out in a run of the command on this shared machine.
   it("the command for a subset of the tests passes every option of .mocharc.json, with its value, but its spec and reporter", () => {

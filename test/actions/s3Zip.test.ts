@@ -679,6 +679,25 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     });
   }
 
+  // The README's s3-zip section: the zip is the host's `git archive`, not a checkout.
+  it("uploadSourceZip zips what git archive gives: files marked export-ignore in .gitattributes are not in the zip", async function () {
+    const zip = gitArchiveZip(
+      [
+        [".gitattributes", "/tests export-ignore\n/phpunit.xml.dist export-ignore\n"],
+        ["buildspec.yml", "version: 0.2\n"],
+        ["phpunit.xml.dist", "<phpunit/>\n"],
+        ["tests/ExampleTest.php", "<?php\n"],
+      ],
+      "acme-api-0123456",
+    );
+    if (!zip) this.skip();
+    host.setArchive("acme/api", SHA, { zip });
+    const key = "contents/export-ignore.zip";
+    expect((await upload({ ...request(), key }, pushEvent(), clients())).status).to.equal("done");
+    const names = [...(await readZip((await s3.getObject(BUCKET, key)).body)).keys()];
+    expect(names.filter((n) => !n.endsWith("/")).sort()).to.deep.equal([".gitattributes", "buildspec.yml"]);
+  });
+
   it("uploadSourceZip keeps a file name that is not UTF-8 byte for byte, without the UTF-8 flag, as git archive wrote it", async function () {
     const latin1 = Buffer.from("caf\xe9.txt", "latin1");
     const zip = gitArchiveZip(
