@@ -26,7 +26,8 @@ const FINAL_S3_ERRORS: Record<string, (err: S3ErrorShape, bucket?: string) => st
   AuthorizationHeaderMalformed: (err) =>
     `the request was signed for another region than the bucket's: ${s3Message(err)}`,
   KeyTooLongError: () => "the object key is longer than S3's 1,024 bytes",
-  MetadataTooLarge: () => "the object's metadata (sha, ref, delivery id) is larger than S3's 2 KB",
+  MetadataTooLarge: () =>
+    "the object's metadata (sha, ref, delivery id, revision summary) is larger than S3's 2 KB",
   InvalidArgument: (err) => `S3 refused an argument of the request: ${s3Message(err)}`,
   EntityTooLarge: () => "the zip is larger than S3 takes",
   InvalidStorageClass: () => "the bucket or its policy asks for a storage class S3 does not know",

@@ -108,6 +108,7 @@ export async function uploadSourceZip(
     sha,
     ref: clippedMetadata(asciiMetadata(event.ref ?? (event.branch ? `refs/heads/${event.branch}` : ""))),
     "delivery-id": boundedDeliveryId(asciiMetadata(event.deliveryId)),
+    [REVISION_SUMMARY_METADATA]: revisionSummary(event, sha),
   };
   const acceptedAt = acceptedAtMetadata(context.acceptedAt);
   if (acceptedAt !== undefined) metadata[ACCEPTED_AT_METADATA] = acceptedAt;
@@ -582,14 +583,36 @@ function unixMode(entry: yauzl.Entry, directory: boolean): number | undefined {
 
 // S3 refuses more than 2 KB of user metadata (names and values; 400 MetadataTooLarge), a final failure.
 // Git allows far longer branch names, and a delivery id is a header's value: each is kept short enough
-// that the four values stay under 1.5 KB whatever the push.
+// that the five values and their names stay under 1.7 KB whatever the push (ref 1,024, summary 300,
+// delivery id 200, sha 64, accepted-at 24, names 66).
 const MAX_REF_METADATA = 1024;
 const MAX_DELIVERY_ID_METADATA = 200;
+const MAX_SUMMARY_METADATA = 300;
 
-/** The ref as information only (nothing compares it): a long one is cut, never inside a %XX escape. */
-function clippedMetadata(value: string): string {
-  if (value.length <= MAX_REF_METADATA) return value;
-  return `${value.slice(0, MAX_REF_METADATA - 3).replace(/%[0-9A-Fa-f]?$/, "")}...`;
+/**
+ * CodePipeline shows this metadata of an S3 source's object as the revision's summary (SourceRevision:
+ * "the user-provided content of a codepipeline-artifact-revision-summary key specified in the object
+ * metadata").
+ */
+export const REVISION_SUMMARY_METADATA = "codepipeline-artifact-revision-summary";
+
+/**
+ * "<provider> <repo> <branch or tag> <sha7>: delivery <id>", ASCII (percent-encoded as the ref is), each
+ * part clipped so a long branch leaves the commit readable, and the whole at most 300 characters.
+ */
+function revisionSummary(event: QueuedEvent, sha: string): string {
+  const part = (value: string | undefined, max: number) => clippedMetadata(asciiMetadata(value ?? ""), max);
+  const what = event.branch || event.tag || event.ref;
+  const text =
+    `${part(event.provider, 20)} ${part(event.repo.fullName, 100)} ${part(what, 100)} ${sha.slice(0, 7)}: ` +
+    `delivery ${part(event.deliveryId, 60)}`;
+  return clippedMetadata(text, MAX_SUMMARY_METADATA);
+}
+
+/** Information only (nothing compares it): a long value is cut, never inside a %XX escape. */
+function clippedMetadata(value: string, max = MAX_REF_METADATA): string {
+  if (value.length <= max) return value;
+  return `${value.slice(0, max - 3).replace(/%[0-9A-Fa-f]?$/, "")}...`;
 }
 
 /** isOwnZip compares delivery ids: a long one becomes its hash, the same for every attempt. */

@@ -24,7 +24,10 @@ describe("Function: storeError (S3 failures: final when no attempt can get past 
       `the request was signed for another region than the bucket's: "S3 said so"`,
     ],
     ["KeyTooLongError", "the object key is longer than S3's 1,024 bytes"],
-    ["MetadataTooLarge", "the object's metadata (sha, ref, delivery id) is larger than S3's 2 KB"],
+    [
+      "MetadataTooLarge",
+      "the object's metadata (sha, ref, delivery id, revision summary) is larger than S3's 2 KB",
+    ],
     ["InvalidArgument", `S3 refused an argument of the request: "S3 said so"`],
     ["EntityTooLarge", "the zip is larger than S3 takes"],
     ["InvalidStorageClass", "the bucket or its policy asks for a storage class S3 does not know"],

@@ -105,7 +105,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(codeload?.hadAuthorization).to.equal(false);
   });
 
-  it("uploadSourceZip stores sha, ref, delivery id and acceptance time as metadata, with content type application/zip", async () => {
+  it("uploadSourceZip stores sha, ref, delivery id, acceptance time and CodePipeline's revision summary as metadata, with content type application/zip", async () => {
     await upload(request(), pushEvent(), clients());
     const object = await s3.getObject(BUCKET, "acme/api/main/acme_api.zip");
     expect(object.metadata).to.deep.equal({
@@ -113,8 +113,18 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       ref: "refs/heads/main",
       "delivery-id": "delivery-42",
       "accepted-at": ACCEPTED_AT,
+      "codepipeline-artifact-revision-summary": "github acme/api main 0123456: delivery delivery-42",
     });
     expect(object.contentType).to.equal("application/zip");
+  });
+
+  it("uploadSourceZip names a tag push's tag in the revision summary", async () => {
+    const key = "summary/tag.zip";
+    const tagPush = pushEvent({ ref: "refs/tags/v1.2", branch: undefined, tag: "v1.2", provider: "gitlab" });
+    expect((await upload({ ...request(), key }, tagPush, clients())).status).to.equal("done");
+    expect((await s3.getObject(BUCKET, key)).metadata).to.include({
+      "codepipeline-artifact-revision-summary": "gitlab acme/api v1.2 0123456: delivery delivery-42",
+    });
   });
 
   it("uploadSourceZip gives the upload the function's deadline, so it cannot outlive the function", async () => {
@@ -298,13 +308,20 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
             EARLY,
           );
           expect(outcome.status).to.equal("done");
-          const ref = (await objects.head(BUCKET, key))?.metadata.ref ?? "";
+          const metadata = (await objects.head(BUCKET, key))?.metadata;
+          const ref = metadata?.ref ?? "";
           expect(ref)
             .to.have.length.of.at.most(1024)
             .and.match(/\.\.\.$/);
           expect(ref)
             .to.match(/^refs\/heads\/long\//)
             .and.not.match(/%[0-9A-F]?\.\.\.$/);
+          // The summary's branch is cut at 100 characters, so the commit and the delivery still show.
+          const summary = metadata?.["codepipeline-artifact-revision-summary"] ?? "";
+          expect(summary)
+            .to.match(/^github acme\/api long\/[^ ]{90,97}\.\.\. 0123456: delivery delivery-42$/)
+            .and.match(/^[\x20-\x7e]*$/)
+            .and.not.match(/%[0-9A-F]?\.\.\. /);
         }
       } finally {
         await rm(root, { recursive: true, force: true });
@@ -973,6 +990,18 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       expect(entries.get("blob.bin")?.equals(big["blob.bin"])).to.equal(true);
       expect(s3.openUploads()).to.deep.equal([]);
       expect(s3.requests.filter((r) => r.includes("partNumber=")).length).to.be.greaterThan(2);
+    });
+
+    it("uploadSourceZip puts the metadata and CodePipeline's revision summary on a zip it uploads in parts", async () => {
+      const key = "multipart/metadata.zip";
+      const before = s3.uploadPartRequests();
+      expect((await upload({ ...request(), key }, pushEvent(), clients())).status).to.equal("done");
+      expect(s3.uploadPartRequests() - before).to.be.greaterThan(1);
+      expect((await s3.getObject(BUCKET, key)).metadata).to.include({
+        sha: SHA,
+        "delivery-id": "delivery-42",
+        "codepipeline-artifact-revision-summary": "github acme/api main 0123456: delivery delivery-42",
+      });
     });
 
     it("uploadSourceZip says the archive is corrupt when an entry past the first part is, and leaves no open multipart upload", async () => {
