@@ -20,8 +20,9 @@ import { closeSync, createWriteStream, fstatSync, openSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { inflateRawSync } from "node:zlib";
 import yauzl from "yauzl";
 import { ActionError, ConditionalWriteUnsupportedError, ObjectChangedError } from "../core/errors";
 import type { WriteCondition } from "../core/ports";
@@ -152,7 +153,7 @@ export async function uploadSourceZip(
               throw err instanceof ActionError ? err : storeError(err, request.bucket);
             }),
         );
-      let written: { entries: number; versionId?: string };
+      let written: RezipResult;
       try {
         written = await put(decided.condition).catch((err: unknown) => {
           if (!(err instanceof ConditionalWriteUnsupportedError)) throw err;
@@ -197,11 +198,12 @@ export async function uploadSourceZip(
         entries: written.entries,
         archiveBytes: downloaded,
         versionId: written.versionId,
+        ...(written.lfsPointers.count > 0 ? { lfsPointers: written.lfsPointers.count } : {}),
         deliveryId: event.deliveryId,
       });
       return {
         status: "done",
-        detail: `uploaded s3://${request.bucket}/${request.key} (${written.entries} entries, sha ${sha.slice(0, 12)}${written.versionId ? `, version ${written.versionId}` : ""})`,
+        detail: `uploaded s3://${request.bucket}/${request.key} (${written.entries} entries, sha ${sha.slice(0, 12)}${written.versionId ? `, version ${written.versionId}` : ""})${lfsNote(written.lfsPointers)}`,
       };
     }
   } finally {
@@ -410,7 +412,7 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
   file: string,
   stripTopFolder: boolean,
   put: (body: Readable) => Promise<T>,
-): Promise<{ entries: number; versionId?: string }> {
+): Promise<RezipResult> {
   let zip: yauzl.ZipFile;
   // A plain descriptor, not a FileHandle: the reader owns it and closes it when yauzl is done.
   let fd: number | undefined;
@@ -434,6 +436,7 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
   }
   try {
     const plan = await planEntries(zip, stripTopFolder);
+    const lfsPointers: LfsPointers = { count: 0 };
     const body = zipCopyStream(
       plan.map(({ entry, name, directory }) => ({
         name: Buffer.from(directory ? `${name}/` : name, "latin1"),
@@ -445,8 +448,18 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
         dosTime: entry.lastModFileTime,
         dosDate: entry.lastModFileDate,
         mode: unixMode(entry, directory),
-        // The compressed bytes as they are: nothing is inflated or deflated again.
-        open: () => zip.openReadStreamPromise(entry, { decodeFileData: false }),
+        // The compressed bytes as they are: nothing is inflated or deflated again (but a file small enough
+        // to be a Git LFS pointer, looked at as it passes).
+        open: async () => {
+          const raw = await zip.openReadStreamPromise(entry, { decodeFileData: false });
+          if (directory || !mayBeLfsPointer(entry)) return raw;
+          return Readable.from(
+            noteLfsPointer(raw, entry, () => {
+              lfsPointers.count++;
+              lfsPointers.first ??= safeName(name, entry);
+            }),
+          );
+        },
       })),
     );
     // The archive is read while S3 takes the body, so a corrupt entry fails put() too: the body's own
@@ -464,10 +477,68 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
       if (err instanceof ActionError) throw err;
       throw storeError(err);
     }
-    return { entries: plan.length, versionId: result.versionId };
+    return { entries: plan.length, versionId: result.versionId, lfsPointers };
   } finally {
     zip.close();
   }
+}
+
+interface LfsPointers {
+  count: number;
+  /** The first one's name, quoted for a message. */
+  first?: string;
+}
+
+export interface RezipResult {
+  entries: number;
+  versionId?: string;
+  /** Files of the zip that are Git LFS pointer files, not their content. */
+  lfsPointers: LfsPointers;
+}
+
+// A Git LFS pointer file (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md) starts with its version
+// line and is about 130 bytes ("oid sha256:<64 hex>", "size <n>"). A host's archive holds the pointer, not
+// the content, unless the host is told to put LFS objects in archives: the build gets the pointer.
+const LFS_POINTER_START = Buffer.from("version https://git-lfs.github.com/spec/v1");
+const MAX_LFS_POINTER_BYTES = 200;
+
+function mayBeLfsPointer(entry: yauzl.Entry): boolean {
+  return (
+    entry.uncompressedSize >= LFS_POINTER_START.length &&
+    entry.uncompressedSize <= MAX_LFS_POINTER_BYTES &&
+    entry.compressedSize <= 2 * MAX_LFS_POINTER_BYTES &&
+    (entry.compressionMethod === 0 || entry.compressionMethod === 8)
+  );
+}
+
+/** The entry's compressed bytes, passed on as they come; at their end, found() when they hold an LFS pointer. */
+async function* noteLfsPointer(raw: Readable, entry: yauzl.Entry, found: () => void): AsyncGenerator<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of raw) {
+    chunks.push(chunk as Buffer);
+    yield chunk as Buffer;
+  }
+  let content: Buffer;
+  try {
+    const bytes = Buffer.concat(chunks);
+    content = entry.compressionMethod === 8 ? inflateRawSync(bytes, { maxOutputLength: 1024 }) : bytes;
+  } catch {
+    return; // Not inflatable: not a pointer (the zip's reader says what is wrong with it, if anything).
+  }
+  if (content.subarray(0, LFS_POINTER_START.length).equals(LFS_POINTER_START)) found();
+}
+
+/** The outcome's note on LFS pointers in the zip ("" when there are none). */
+function lfsNote(pointers: LfsPointers): string {
+  if (pointers.count === 0) return "";
+  const which =
+    pointers.count === 1
+      ? `1 file (${pointers.first}) is a Git LFS pointer, not the file's content`
+      : `${pointers.count} files (${pointers.first} and ${pointers.count - 1} more) are Git LFS pointers, not the files' content`;
+  return (
+    `; ${which}: the host's archive holds LFS files as pointers (GitHub's does unless the repository's ` +
+    `"Include Git LFS objects in archives" is on)`
+  );
 }
 
 async function planEntries(zip: yauzl.ZipFile, stripTopFolder: boolean): Promise<PlannedEntry[]> {

@@ -7,6 +7,7 @@ import { Readable } from "node:stream";
 import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 import { Agent } from "undici";
+import yazl from "yazl";
 import { downloadArchive } from "../../src/actions/s3Zip";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { ObjectStore } from "../../src/core/ports";
@@ -695,6 +696,71 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       expect(await s3.exists(BUCKET, key)).to.equal(false);
     });
   }
+
+  describe("Git LFS pointer files", () => {
+    const pointer = (oid: string) =>
+      `version https://git-lfs.github.com/spec/v1\noid sha256:${oid.repeat(64 / oid.length)}\nsize 12345\n`;
+    const A = pointer("4d7a");
+    const B = pointer("b0");
+
+    it("uploadSourceZip says in its outcome and log how many files are Git LFS pointers, copies them as they are and does not fail", async () => {
+      const long = `version https://git-lfs.github.com/spec/v1\n${"x".repeat(300)}\n`;
+      host.setArchive("acme/api", SHA, {
+        files: {
+          "buildspec.yml": "version: 0.2\n",
+          "assets/model.bin": A,
+          "assets/b.bin": B,
+          "notes.txt": long,
+        },
+      });
+      const key = "lfs/deflated.zip";
+      const c = clients();
+      const outcome = await upload({ ...request(), key }, pushEvent(), c);
+      expect(outcome.status).to.equal("done");
+      expect(outcome.detail).to.match(
+        /\); 2 files \("assets\/model\.bin" and 1 more\) are Git LFS pointers, not the files' content: the host's archive holds LFS files as pointers \(GitHub's does unless the repository's "Include Git LFS objects in archives" is on\)$/,
+      );
+      expect(c.logs.find((l) => l.msg === "source zip uploaded")).to.include({ lfsPointers: 2 });
+      const entries = await readZip((await s3.getObject(BUCKET, key)).body);
+      expect(entries.get("assets/model.bin")?.toString()).to.equal(A);
+      expect(entries.get("assets/b.bin")?.toString()).to.equal(B);
+      expect(entries.get("notes.txt")?.toString()).to.equal(long);
+    });
+
+    it("uploadSourceZip counts a Git LFS pointer stored without compression, and adds no note to a zip without pointers", async () => {
+      const stored = new yazl.ZipFile();
+      stored.addBuffer(Buffer.from("version: 0.2\n"), "acme-api-0123456/buildspec.yml", { compress: false });
+      stored.addBuffer(Buffer.from(A), "acme-api-0123456/model.bin", { compress: false });
+      stored.end();
+      const chunks: Buffer[] = [];
+      for await (const chunk of stored.outputStream) chunks.push(chunk as Buffer);
+      host.setArchive("acme/api", SHA, { zip: Buffer.concat(chunks) });
+      const withPointer = await upload({ ...request(), key: "lfs/stored.zip" }, pushEvent(), clients());
+      expect(withPointer.detail).to.contain(
+        '; 1 file ("model.bin") is a Git LFS pointer, not the file\'s content: ',
+      );
+      host.setArchive("acme/api", SHA, {
+        files: { "buildspec.yml": "version: 0.2\n", "a.txt": "version 1\n" },
+      });
+      const without = await upload({ ...request(), key: "lfs/none.zip" }, pushEvent(), clients());
+      expect(without.status).to.equal("done");
+      expect(without.detail).to.not.contain("LFS");
+    });
+
+    it("uploadSourceZip counts the Git LFS pointer of a real git archive", async function () {
+      const zip = gitArchiveZip(
+        [
+          ["buildspec.yml", "version: 0.2\n"],
+          ["data/model.bin", A],
+        ],
+        "acme-api-0123456",
+      );
+      if (!zip) this.skip();
+      host.setArchive("acme/api", SHA, { zip });
+      const outcome = await upload({ ...request(), key: "lfs/git-archive.zip" }, pushEvent(), clients());
+      expect(outcome.detail).to.contain('; 1 file ("data/model.bin") is a Git LFS pointer');
+    });
+  });
 
   // The README's s3-zip section: the zip is the host's `git archive`, not a checkout.
   it("uploadSourceZip zips what git archive gives: files marked export-ignore in .gitattributes are not in the zip", async function () {
