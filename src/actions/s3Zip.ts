@@ -147,6 +147,14 @@ export async function uploadSourceZip(
               contentType: "application/zip",
               deadlineMs: clients.deadlineMs,
               condition,
+              ...(request.serverSideEncryption !== undefined
+                ? {
+                    encryption: {
+                      serverSideEncryption: request.serverSideEncryption,
+                      ...(request.kmsKeyId !== undefined ? { kmsKeyId: request.kmsKeyId } : {}),
+                    },
+                  }
+                : {}),
             })
             .catch((err: unknown) => {
               // Classified here, where the bucket is known, so a message can name it.

@@ -28,6 +28,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { ActionError, ConditionalWriteUnsupportedError, ObjectChangedError } from "../core/errors";
 import type { ObjectHead, ObjectStore, WriteCondition } from "../core/ports";
+import type { ServerSideEncryption } from "../core/types";
 
 export interface S3ObjectStoreOptions {
   /** Multipart part size in bytes (default 5 MiB, S3's minimum). */
@@ -78,6 +79,7 @@ export class S3ObjectStore implements ObjectStore {
       contentType?: string;
       deadlineMs?: number;
       condition?: WriteCondition;
+      encryption?: { serverSideEncryption: ServerSideEncryption; kmsKeyId?: string };
     },
   ): Promise<{ versionId?: string }> {
     const condition = this.conditionalWrites ? options.condition : undefined;
@@ -89,6 +91,15 @@ export class S3ObjectStore implements ObjectStore {
         Body: body,
         Metadata: options.metadata,
         ContentType: options.contentType,
+        // lib-storage sends these on PutObject (one part) or CreateMultipartUpload; the parts need none.
+        ...(options.encryption !== undefined
+          ? {
+              ServerSideEncryption: options.encryption.serverSideEncryption,
+              ...(options.encryption.kmsKeyId !== undefined
+                ? { SSEKMSKeyId: options.encryption.kmsKeyId }
+                : {}),
+            }
+          : {}),
         // lib-storage spreads these params into PutObject (a body of one part) and into
         // CompleteMultipartUpload, the two calls S3 checks a condition on; CreateMultipartUpload and
         // UploadPart take no condition, and the SDK leaves the fields out of them.

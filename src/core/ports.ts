@@ -137,6 +137,8 @@ export interface ObjectStore {
        * A store that does not implement conditions throws ConditionalWriteUnsupportedError once.
        */
       condition?: WriteCondition;
+      /** x-amz-server-side-encryption (and its KMS key) on the upload; a local store keeps no such thing. */
+      encryption?: { serverSideEncryption: import("./types").ServerSideEncryption; kmsKeyId?: string };
     },
   ): Promise<{ versionId?: string }>;
   /**

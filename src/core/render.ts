@@ -46,6 +46,10 @@ export function renderRequest(route: Route, event: WebhookEvent): ActionRequest 
         api: action.api,
         bucket: action.bucket,
         key: renderTemplate(action.key, event, "s3-key"),
+        ...(action.serverSideEncryption !== undefined
+          ? { serverSideEncryption: action.serverSideEncryption }
+          : {}),
+        ...(action.kmsKeyId !== undefined ? { kmsKeyId: action.kmsKeyId } : {}),
       };
     }
     case "pr-cleanup": {

@@ -130,7 +130,14 @@ export interface S3ZipActionSpec {
   bucket?: string;
   /** Template; default DEFAULT_S3_KEY, the quickstart-git2s3 layout */
   key: string;
+  /** Sent on the upload (x-amz-server-side-encryption); absent: the bucket's default encryption. */
+  serverSideEncryption?: ServerSideEncryption;
+  /** With aws:kms: the customer managed key's ARN. */
+  kmsKeyId?: string;
 }
+
+/** What s3-zip asks S3 to encrypt its zip with (PutObject's and CreateMultipartUpload's ServerSideEncryption). */
+export type ServerSideEncryption = "AES256" | "aws:kms";
 
 export type PrCleanupStepSpec =
   | { kind: "delete-branch"; onlyMerged: boolean }
@@ -200,6 +207,8 @@ export interface S3ZipRequest {
   api: ProviderApi;
   bucket: string;
   key: string;
+  serverSideEncryption?: ServerSideEncryption;
+  kmsKeyId?: string;
 }
 
 export type PrCleanupStep =

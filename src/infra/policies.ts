@@ -177,13 +177,23 @@ export function kmsViaService(service: "secretsmanager" | "s3", region: string):
  */
 function kmsStatements(i: RoutePolicyInput, hasSecrets: boolean): Statement[] {
   const keys = [...new Set(i.kmsKeyArns ?? [])];
-  if (keys.length === 0) return [];
-  const Resource = keys.length === 1 ? (keys[0] as string) : keys;
+  const { action } = i.route;
+  // The s3-zip action's own kmsKeyId (serverSideEncryption aws:kms): its uploads ask S3 for that key,
+  // whichever bucket they go to.
+  const uploadKeys = [
+    ...new Set([
+      ...(action.type === "s3-zip" && action.bucket ? keys : []),
+      ...(action.type === "s3-zip" && action.kmsKeyId ? [action.kmsKeyId] : []),
+    ]),
+  ];
+  if (keys.length === 0 && uploadKeys.length === 0) return [];
+  const resource = (list: string[]) => (list.length === 1 ? (list[0] as string) : list);
+  const Resource = resource(keys);
   const via = (service: "secretsmanager" | "s3") => ({
     StringEquals: { "kms:ViaService": kmsViaService(service, i.region) },
   });
   const out: Statement[] = [];
-  if (hasSecrets) {
+  if (hasSecrets && keys.length > 0) {
     out.push({
       Sid: "DecryptOwnSecrets",
       Effect: "Allow",
@@ -192,12 +202,12 @@ function kmsStatements(i: RoutePolicyInput, hasSecrets: boolean): Statement[] {
       Condition: via("secretsmanager"),
     });
   }
-  if (i.route.action.type === "s3-zip" && i.route.action.bucket) {
+  if (uploadKeys.length > 0) {
     out.push({
       Sid: "EncryptOwnUploads",
       Effect: "Allow",
       Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource,
+      Resource: resource(uploadKeys),
       Condition: via("s3"),
     });
   }

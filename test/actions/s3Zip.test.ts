@@ -697,6 +697,83 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     });
   }
 
+  describe("serverSideEncryption and kmsKeyId", () => {
+    const KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /** Each PUT or POST the S3 client sends during `run`: its path, query and encryption headers. */
+    async function sent(
+      run: () => Promise<unknown>,
+    ): Promise<Array<{ call: string; sse?: string; kms?: string }>> {
+      const seen: Array<{ call: string; sse?: string; kms?: string }> = [];
+      s3.client.middlewareStack.add(
+        (next) => async (args) => {
+          const req = args.request as {
+            method?: string;
+            path?: string;
+            query?: Record<string, unknown>;
+            headers?: Record<string, string>;
+          };
+          if (req.method === "PUT" || req.method === "POST") {
+            const query = Object.keys(req.query ?? {}).filter((q) => q !== "x-id");
+            seen.push({
+              call: `${req.method} ${query.sort().join("&")}`,
+              sse: req.headers?.["x-amz-server-side-encryption"],
+              kms: req.headers?.["x-amz-server-side-encryption-aws-kms-key-id"],
+            });
+          }
+          return next(args);
+        },
+        { step: "finalizeRequest", name: "sse-capture" },
+      );
+      try {
+        await run();
+      } finally {
+        s3.client.middlewareStack.remove("sse-capture");
+      }
+      return seen;
+    }
+
+    it("uploadSourceZip sends x-amz-server-side-encryption and the KMS key id on a single PutObject", async () => {
+      const key = "sse/single.zip";
+      const calls = await sent(() =>
+        upload(
+          { ...request(), key, serverSideEncryption: "aws:kms", kmsKeyId: KMS_KEY },
+          pushEvent(),
+          clients(),
+        ),
+      );
+      expect(calls).to.deep.equal([{ call: "PUT ", sse: "aws:kms", kms: KMS_KEY }]);
+      expect(await s3.exists(BUCKET, key)).to.equal(true);
+    });
+
+    it("uploadSourceZip sends x-amz-server-side-encryption on CreateMultipartUpload (its parts need none)", async () => {
+      host.setArchive("acme/api", SHA, {
+        files: { "buildspec.yml": "version: 0.2\n", "blob.bin": randomBytes(6 * 1024 * 1024) },
+      });
+      const key = "sse/multipart.zip";
+      const calls = await sent(() =>
+        upload({ ...request(), key, serverSideEncryption: "AES256" }, pushEvent(), clients()),
+      );
+      expect(calls[0]).to.deep.equal({ call: "POST uploads", sse: "AES256", kms: undefined });
+      expect(calls.map((c) => c.call)).to.deep.equal([
+        "POST uploads",
+        "PUT partNumber&uploadId",
+        "PUT partNumber&uploadId",
+        "POST uploadId",
+      ]);
+      expect(calls.slice(1).map((c) => [c.sse, c.kms])).to.deep.equal([
+        [undefined, undefined],
+        [undefined, undefined],
+        [undefined, undefined],
+      ]);
+      expect(await s3.exists(BUCKET, key)).to.equal(true);
+    });
+
+    it("uploadSourceZip sends no encryption header when the route names none (the bucket's default applies)", async () => {
+      const calls = await sent(() => upload({ ...request(), key: "sse/none.zip" }, pushEvent(), clients()));
+      expect(calls.map((c) => [c.sse, c.kms])).to.deep.equal([[undefined, undefined]]);
+    });
+  });
+
   describe("Git LFS pointer files", () => {
     const pointer = (oid: string) =>
       `version https://git-lfs.github.com/spec/v1\noid sha256:${oid.repeat(64 / oid.length)}\nsize 12345\n`;

@@ -108,6 +108,22 @@ describe("Function: renderRequest", () => {
     });
   });
 
+  it("renderRequest passes an s3-zip route's serverSideEncryption and kmsKeyId on to the request", () => {
+    const kmsKeyId = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const action: Route["action"] = {
+      type: "s3-zip",
+      api,
+      bucket: "acme-artifacts",
+      key: "{{repo}}.zip",
+      serverSideEncryption: "aws:kms",
+      kmsKeyId,
+    };
+    expect(renderRequest(route(action), event())).to.deep.include({
+      serverSideEncryption: "aws:kms",
+      kmsKeyId,
+    });
+  });
+
   it("renderRequest throws a deployment error for an s3-zip route without a bucket", () => {
     expect(() => renderRequest(route({ type: "s3-zip", api, key: "{{repo}}.zip" }, "zip"), event())).to.throw(
       Error,

@@ -387,6 +387,31 @@ describe("routePolicy(input) with hookgate:kmsKeyArns (customer managed keys)", 
     }
   });
 
+  it("routePolicy lets an s3-zip route with kmsKeyId generate data keys and decrypt with that key through S3, on the stack's bucket too and without hookgate:kmsKeyArns", () => {
+    const withKey = (bucket?: string) => {
+      const route = s3ZipRoute("z", bucket);
+      if (route.action.type === "s3-zip") {
+        route.action.serverSideEncryption = "aws:kms";
+        route.action.kmsKeyId = MRK;
+      }
+      return route;
+    };
+    const encrypt = (Resource: string | string[]) => ({
+      Sid: "EncryptOwnUploads",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource,
+      Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
+    });
+    expect(kms(withKey(), [], { bucket: "stack-bucket" })).to.deep.equal([encrypt(MRK)]);
+    expect(kms(withKey(), [KEY], { bucket: "stack-bucket" }).map((s) => s.Sid)).to.deep.equal([
+      "DecryptOwnSecrets",
+      "EncryptOwnUploads",
+    ]);
+    expect(kms(withKey(), [KEY], { bucket: "stack-bucket" })[1]).to.deep.equal(encrypt(MRK));
+    expect(kms(withKey("own-bucket"), [KEY, MRK])[1]).to.deep.equal(encrypt([KEY, MRK]));
+  });
+
   it("kmsViaService ends in .amazonaws.com in every partition, as the KMS guide says (not China's amazonaws.com.cn)", () => {
     expect(kmsViaService("secretsmanager", "cn-north-1")).to.equal("secretsmanager.cn-north-1.amazonaws.com");
     expect(kmsViaService("s3", "us-gov-west-1")).to.equal("s3.us-gov-west-1.amazonaws.com");

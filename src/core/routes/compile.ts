@@ -117,6 +117,8 @@ function compileAction(doc: RoutesDoc, provider: Provider, action: ActionDoc, ro
         key: action.key ?? DEFAULT_S3_KEY,
       };
       if (action.bucket !== undefined) spec.bucket = action.bucket;
+      if (action.serverSideEncryption !== undefined) spec.serverSideEncryption = action.serverSideEncryption;
+      if (action.kmsKeyId !== undefined) spec.kmsKeyId = action.kmsKeyId;
       return spec;
     }
     case "pr-cleanup": {

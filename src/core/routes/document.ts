@@ -1,6 +1,6 @@
 // The shape of routes.yaml as written (after JSON Schema validation), before defaults are merged.
 // routes.schema.json is the source of truth; these types mirror it.
-import type { Provider } from "../types";
+import type { Provider, ServerSideEncryption } from "../types";
 
 export interface JenkinsTargetDoc {
   url: string;
@@ -35,6 +35,8 @@ export interface S3ZipActionDoc {
   token?: string;
   bucket?: string;
   key?: string;
+  serverSideEncryption?: ServerSideEncryption;
+  kmsKeyId?: string;
 }
 
 export type PrCleanupStepDoc =

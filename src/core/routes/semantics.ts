@@ -208,6 +208,17 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
             tagsOnlyKeyProblem(match, action.key),
         );
         if (typeof action.bucket === "string") add(at("action", "bucket"), bucketProblem(action.bucket));
+        if (typeof action.kmsKeyId === "string") {
+          add(
+            at("action", "kmsKeyId"),
+            !KMS_KEY_ARN.test(action.kmsKeyId)
+              ? `${shownText(action.kmsKeyId)} is not a KMS key ARN (like arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab): ` +
+                  "the route's role is granted the key by its ARN, which IAM matches against no alias or key id"
+              : action.serverSideEncryption !== "aws:kms"
+                ? "kmsKeyId names the KMS key of serverSideEncryption aws:kms: add serverSideEncryption: aws:kms"
+                : undefined,
+          );
+        }
         needsApi(action.token);
         break;
       case "pr-cleanup": {
@@ -626,6 +637,10 @@ function openEndedPrefixProblem(template: string): string | undefined {
     `whose objects it would delete too: end it with "/": ${suggestedText(template.trimEnd(), 60).replace(/['"]$/, "/$&")}`
   );
 }
+
+/** A KMS key ARN (a multi-Region key's too): IAM names a key by it, and matches no alias or key id. */
+const KMS_KEY_ARN =
+  /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /** A tag push as s3-zip renders its key for it: a tag, no branch. */
 const TAG_PUSH: WebhookEvent = {

@@ -431,6 +431,37 @@ describe("Function: parseRoutes", () => {
     ]);
   });
 
+  it("parseRoutes takes an s3-zip action's serverSideEncryption and kmsKeyId, and refuses another encryption, a key that is not a key ARN, or a kmsKeyId without aws:kms", () => {
+    const KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const file = (action: string) =>
+      [
+        "version: 1",
+        "defaults: { secret: hooks/s }",
+        "providers: { github: { token: t/gh } }",
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        `    action: { type: s3-zip, ${action} }`,
+      ].join("\n");
+    const ok = parseRoutes(file(`serverSideEncryption: aws:kms, kmsKeyId: "${KEY}"`), "routes.yaml");
+    expect(ok.problems).to.deep.equal([]);
+    expect(ok.config?.routes[0]?.action).to.deep.include({ serverSideEncryption: "aws:kms", kmsKeyId: KEY });
+    const aes = parseRoutes(file("serverSideEncryption: AES256"), "routes.yaml");
+    expect(aes.problems).to.deep.equal([]);
+    expect(aes.config?.routes[0]?.action).to.deep.include({ serverSideEncryption: "AES256" });
+    expect(aes.config?.routes[0]?.action).not.to.have.property("kmsKeyId");
+    const problems = (action: string) =>
+      parseRoutes(file(action), "routes.yaml").problems.map((p) => p.message);
+    expect(problems("serverSideEncryption: aws:kms:dsse")).to.have.length(1);
+    expect(problems("serverSideEncryption: aws:kms:dsse")[0]).to.contain("serverSideEncryption");
+    expect(problems("serverSideEncryption: aws:kms, kmsKeyId: alias/builds")).to.deep.equal([
+      'route "a" action.kmsKeyId: "alias/builds" is not a KMS key ARN (like arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab): the route\'s role is granted the key by its ARN, which IAM matches against no alias or key id',
+    ]);
+    expect(problems(`kmsKeyId: "${KEY}"`)).to.deep.equal([
+      'route "a" action.kmsKeyId: kmsKeyId names the KMS key of serverSideEncryption aws:kms: add serverSideEncryption: aws:kms',
+    ]);
+  });
+
   it("parseRoutes refuses an s3-zip route matching only tags whose key has a folder a tag push leaves empty (the default key's branch), and accepts a {{tag}} key or a route that also matches branches", () => {
     const file = (match: string, action: string) =>
       [
