@@ -7,7 +7,6 @@
 // sign-in, a 303 without a Location) are never followed, and final, naming where they pointed.
 import { ActionError } from "../core/errors";
 import { shownText } from "../core/shownText";
-import { encodeComponent } from "../core/templates";
 import type { ActionOutcome, JenkinsRequest } from "../core/types";
 import {
   actionDispatcher,
@@ -651,10 +650,13 @@ export function jenkinsBaseUrl(url: string): string {
   return parsed.toString().replace(/\/+$/, "");
 }
 
+/** Half of a UTF-16 character: a signed payload's branch can hold one, and no job name can. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
- * ["api", "build"] -> /job/api/job/build, each segment encoded; empty, "." and ".." are refused. A lone
- * surrogate (half a character, which a signed payload's branch can hold) is sent as U+FFFD, as the
- * form body's URLSearchParams sends it: encodeURIComponent would throw.
+ * ["api", "build"] -> /job/api/job/build, each segment encoded; empty, "." and "..", and a segment holding a
+ * lone surrogate are refused (final): encodeURIComponent throws on one, and sent as U+FFFD it would name
+ * another job, a branch really called so.
  */
 export function jobPath(job: readonly string[]): string {
   if (job.length === 0) throw new ActionError("the Jenkins job name is empty", { retryable: false });
@@ -664,8 +666,15 @@ export function jobPath(job: readonly string[]): string {
         retryable: false,
       });
     }
+    if (LONE_SURROGATE.test(segment)) {
+      throw new ActionError(
+        `the Jenkins job name has a segment holding half a character (a lone surrogate), ${shownText(segment)}: ` +
+          "no job is named so, and with a replacement character it would name another",
+        { retryable: false },
+      );
+    }
   }
-  return job.map((segment) => `/job/${encodeComponent(segment)}`).join("");
+  return job.map((segment) => `/job/${encodeURIComponent(segment)}`).join("");
 }
 
 /** The cookies set by the crumb issuer, as a Cookie header value (name=value pairs only). */

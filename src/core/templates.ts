@@ -328,7 +328,7 @@ const S3_EXTRA = /[!'()*~]/g;
 const JENKINS_NAME_ESCAPES = /[#%/?[\]\\]/g;
 
 /** encodeURIComponent throws on a lone surrogate; those become U+FFFD. */
-export function encodeComponent(value: string): string {
+function encodeComponent(value: string): string {
   try {
     return encodeURIComponent(value);
   } catch {

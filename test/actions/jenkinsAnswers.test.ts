@@ -2,6 +2,7 @@
 // endpoints' and the remote API's (which answers only the fields its tree asks for, as Jenkins does).
 import { expect } from "chai";
 import { jenkinsBaseUrl, jobPath, triggerJenkins } from "../../src/actions/jenkins";
+import { ActionError } from "../../src/core/errors";
 import type { JenkinsRequest } from "../../src/core/types";
 import { type Reply, type ScriptedServer, type Seen, scriptedServer } from "../support/scriptedServer";
 import { rejectsWithActionError, testClients } from "./helpers";
@@ -865,10 +866,13 @@ describe("Function: jenkinsBaseUrl and jobPath (what a route's Jenkins url and j
     });
   }
 
-  it("jobPath encodes a lone surrogate (half a character, which a signed payload's branch can hold) as U+FFFD instead of throwing", () => {
-    expect(jobPath(["deploy", "fix-\uD800", "\uDC00x"])).to.equal(
-      "/job/deploy/job/fix-%EF%BF%BD/job/%EF%BF%BDx",
-    );
+  it("jobPath refuses, final, a segment holding a lone surrogate (half a character, which a signed payload's branch can hold): with U+FFFD in its place it would name another job", () => {
+    for (const segment of ["fix-\uD800", "\uDC00x"]) {
+      expect(() => jobPath(["deploy", segment]))
+        .to.throw(ActionError, "holding half a character (a lone surrogate)")
+        .with.property("retryable", false);
+    }
+    expect(jobPath(["deploy", "fix-\uD83D\uDE00"])).to.equal("/job/deploy/job/fix-%F0%9F%98%80");
   });
 });
 
@@ -879,16 +883,16 @@ describe("Function: triggerJenkins and a branch with a lone surrogate (half a ch
     jenkins = undefined;
   });
 
-  it("triggerJenkins posts a job and parameters holding a lone surrogate with U+FFFD in its place, and is done", async () => {
+  it("triggerJenkins fails final, before any request, for a job segment holding a lone surrogate: the job of a branch named with U+FFFD in its place is not built", async () => {
     jenkins = await scriptedJenkins((_req, url) => queued(url));
-    const outcome = await triggerJenkins(
-      request(jenkins.url, { job: ["deploy", "fix-\uD800"], parameters: { BRANCH: "fix-\uD800" } }),
-      testClients(),
-      context,
+    const err = await rejectsWithActionError(
+      triggerJenkins(
+        request(jenkins.url, { job: ["deploy", "fix-\uD800"], parameters: { BRANCH: "fix-\uD800" } }),
+        testClients(),
+        context,
+      ),
     );
-    expect(outcome.status).to.equal("done");
-    const [build] = posts(jenkins);
-    expect(build?.url).to.equal("/job/deploy/job/fix-%EF%BF%BD/buildWithParameters");
-    expect(build?.body).to.equal("BRANCH=fix-%EF%BF%BD");
+    expect(err.retryable).to.equal(false);
+    expect(posts(jenkins)).to.deep.equal([]);
   });
 });
