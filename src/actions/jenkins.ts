@@ -319,8 +319,20 @@ function forbidden(
         ? `${refused}: Jenkins found no valid crumb in it, though hookgate sent the one its crumb issuer gave: a ` +
             "proxy may drop the session cookie, or send the two requests to different controllers"
         : `${refused}: Jenkins asks a CSRF crumb ("No valid crumb was included in the request"), which it asks ` +
-            "of no request signed with an API token (since Jenkins 2.96): put the user's API token, not its " +
-            "password, in the credentials secret, or set crumb: true",
+            "of no request it takes as signed with an API token (since Jenkins 2.96): either the credentials " +
+            "secret holds the user's password, not an API token, or the credentials did not reach Jenkins (a " +
+            "proxy in between may strip the Authorization header; Jenkins checks the crumb before it says who " +
+            "it took the request as). Put the API token in the secret and let Authorization through, or set crumb: true",
+      { retryable: false },
+    );
+  }
+  // BuildAuthorizationToken refuses a `token` request parameter that is not the job's "Trigger builds remotely"
+  // token with a plain AccessDeniedException: no user or permission headers.
+  if (build && /Invalid token provided/i.test(build.page)) {
+    return new ActionError(
+      `${refused}: Jenkins refused the request's token parameter ("Invalid token provided"): the job has a ` +
+        '"Trigger builds remotely" token, and a build parameter named token is read as it: give the job\'s ' +
+        "parameter another name, or send that job's token",
       { retryable: false },
     );
   }

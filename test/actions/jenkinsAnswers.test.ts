@@ -440,10 +440,16 @@ describe("Function: triggerJenkins and a 403 (why Jenkins refused, when its answ
       /crumb/i,
     ],
     [
-      '"No valid crumb was included in the request", saying to use an API token or set crumb: true',
+      '"No valid crumb was included in the request", naming both causes (a password in the secret, or credentials a proxy stripped: Jenkins checks the crumb before it says who it took the request as) and what to do',
       noCrumb,
-      /^Jenkins job api\/build refused the build \(403\): Jenkins asks a CSRF crumb .*API token.*set crumb: true$/,
+      /^Jenkins job api\/build refused the build \(403\): Jenkins asks a CSRF crumb .*password, not an API token, or the credentials did not reach Jenkins \(a proxy in between may strip the Authorization header.*set crumb: true$/,
       undefined,
+    ],
+    [
+      '"Invalid token provided" (the job\'s remote trigger token refused a parameter named token; no user headers), saying so, not that the user lacks Job/Build',
+      { status: 403, body: "<html><body><h2>HTTP ERROR 403 Invalid token provided.</h2></body></html>" },
+      /^Jenkins job api\/build refused the build \(403\): Jenkins refused the request's token parameter \("Invalid token provided"\)/,
+      /lacks/,
     ],
     [
       '"No valid crumb" at the start of a page larger than 16 KiB, reading its start',
