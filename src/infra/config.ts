@@ -5,6 +5,7 @@ import ipaddr from "ipaddr.js";
 import { partitionOf } from "../core/partitions";
 import { didYouMean, IPV4_SPELLINGS, looksLikeSecret, misreadIpv4Host } from "../core/routes/checks";
 import { withoutInvisible } from "../core/shownText";
+import type { Route } from "../core/types";
 import { QUEUE_RETENTION_SECONDS } from "./route";
 
 export const NAT_STRATEGIES = ["none", "single", "perAz"] as const;
@@ -573,19 +574,45 @@ function kmsKeyArns(r: Reader, value: unknown): string[] {
  * secret's or the bucket's own region (and so partition). Pure; Gateway refuses the stack with them.
  */
 export function kmsKeyRegionProblems(arns: readonly string[], region: string): string[] {
-  const partition = partitionOf(region);
-  const problems: string[] = [];
-  for (const arn of arns) {
-    const m = KMS_KEY_ARN.exec(arn);
-    if (!m || (m[1] === partition && m[2] === region)) continue;
-    problems.push(
-      `hookgate:kmsKeyArns entry ${JSON.stringify(arn)} is a key of ${m[2]} (partition ${m[1]}), but the stack ` +
-        `deploys to ${region} (partition ${partition}): Secrets Manager and S3 use only keys of the secret's or the ` +
-        `bucket's own region; give the key ARN from ${region} (a multi-Region key's replica has its own ARN there)`,
-    );
-  }
-  return problems;
+  return arns.flatMap((arn) => {
+    const problem = keyRegionProblem(arn, region);
+    return problem
+      ? [
+          `hookgate:kmsKeyArns entry ${JSON.stringify(arn)} ${problem}: Secrets Manager and S3 use only keys of the ` +
+            `secret's or the bucket's own region; ${otherKeyAdvice(region)}`,
+        ]
+      : [];
+  });
 }
+
+/**
+ * Why the stack, deploying to `region`, cannot use a route's s3-zip kmsKeyId: S3 encrypts with a key of the
+ * bucket's region only (another's fails every upload: KMS.NotFoundException "Invalid arn"), and the bucket is
+ * in the stack's region. Pure; Gateway refuses the stack with them, naming the route.
+ */
+export function routeKmsKeyRegionProblems(routes: readonly Route[], region: string): string[] {
+  return routes.flatMap((route) => {
+    const { action } = route;
+    if (action.type !== "s3-zip" || action.kmsKeyId === undefined) return [];
+    const problem = keyRegionProblem(action.kmsKeyId, region);
+    return problem
+      ? [
+          `route "${route.name}": s3-zip kmsKeyId ${JSON.stringify(action.kmsKeyId)} ${problem}: S3 uses only a key ` +
+            `of the bucket's own region, and refuses every upload with another; ${otherKeyAdvice(region)}`,
+        ]
+      : [];
+  });
+}
+
+function keyRegionProblem(arn: string, region: string): string | undefined {
+  const partition = partitionOf(region);
+  const m = KMS_KEY_ARN.exec(arn);
+  if (!m || (m[1] === partition && m[2] === region)) return undefined;
+  return `is a key of ${m[2]} (partition ${m[1]}), but the stack deploys to ${region} (partition ${partition})`;
+}
+
+const otherKeyAdvice = (region: string) =>
+  `give the key ARN from ${region} (a multi-Region key's replica has its own ARN there)`;
 
 /**
  * network.httpsProxy and network.noProxy. The URL goes into plain Lambda environment variables, which anyone

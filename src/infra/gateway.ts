@@ -11,7 +11,12 @@ import type { Route as RouteSpec } from "../core/types";
 import { Api } from "./api";
 import { Artifacts } from "./artifacts";
 import { type CodeProvider, handlerCode } from "./bundle";
-import { kmsKeyRegionProblems, type StackConfig, StackConfigError } from "./config";
+import {
+  kmsKeyRegionProblems,
+  routeKmsKeyRegionProblems,
+  type StackConfig,
+  StackConfigError,
+} from "./config";
 import { Dedupe } from "./dedupe";
 import { NAME_LIMITS, type RouteNames, routeNames, stackNames, stackPrefix } from "./naming";
 import { Network, proxyEgressDestination } from "./network";
@@ -270,9 +275,12 @@ export class Gateway extends pulumi.ComponentResource {
     }
     if (routes.length === 0)
       throw new pulumi.RunError("routes.yaml has no routes: a stack needs at least one");
-    // A key of another region would be granted and never used: Secrets Manager and S3 would refuse it.
+    // A key of another region would be granted and never used: Secrets Manager and S3 would refuse it, and
+    // S3 every upload of a route whose s3-zip kmsKeyId it is.
     const kmsProblems = kmsKeyRegionProblems(config.kmsKeyArns, region);
     if (kmsProblems.length > 0) throw new pulumi.RunError(new StackConfigError(kmsProblems).message);
+    const routeKmsProblems = routeKmsKeyRegionProblems(routes, region);
+    if (routeKmsProblems.length > 0) throw new pulumi.RunError(routeKmsProblems.join("\n"));
     const seen = new Set<string>();
     for (const r of routes) {
       if (seen.has(r.name)) throw new pulumi.RunError(`route "${r.name}" is defined twice`);

@@ -9,10 +9,11 @@ import {
   parseStackConfig,
   rawConfigValue,
   readStackConfig,
+  routeKmsKeyRegionProblems,
   StackConfigError,
 } from "../../src/infra/config";
 import { githubTokenProblem } from "../../src/infra/program";
-import { configProblems } from "./fixtures";
+import { configProblems, s3ZipRoute } from "./fixtures";
 
 describe("parseStackConfig(raw)", () => {
   it("parseStackConfig names the type of a value that should be a string, never the value (it may be a secret set in the wrong place)", () => {
@@ -524,6 +525,26 @@ describe("hookgate:kmsKeyArns", () => {
     const wrongPartition = "arn:aws:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     expect(kmsKeyRegionProblems([wrongPartition], "cn-north-1")).to.have.length(1);
     expect(kmsKeyRegionProblems([wrongPartition.replace("aws:", "aws-cn:")], "cn-north-1")).to.deep.equal([]);
+  });
+
+  it("routeKmsKeyRegionProblems refuses an s3-zip route's kmsKeyId of another region or partition than the stack's, naming the route, and accepts the stack's own", () => {
+    const zip = (name: string, kmsKeyId: string) => ({
+      ...s3ZipRoute(name),
+      action: { ...s3ZipRoute(name).action, serverSideEncryption: "aws:kms" as const, kmsKeyId },
+    });
+    expect(
+      routeKmsKeyRegionProblems([zip("a", KEY), zip("b", MRK), s3ZipRoute("c")], "eu-west-1"),
+    ).to.deep.equal([]);
+    expect(routeKmsKeyRegionProblems([zip("a", KEY), s3ZipRoute("c")], "us-east-1")).to.deep.equal([
+      `route "a": s3-zip kmsKeyId "${KEY}" is a key of eu-west-1 (partition aws), but the stack deploys to us-east-1 ` +
+        "(partition aws): S3 uses only a key of the bucket's own region, and refuses every upload with another; " +
+        "give the key ARN from us-east-1 (a multi-Region key's replica has its own ARN there)",
+    ]);
+    const wrongPartition = "arn:aws:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    expect(routeKmsKeyRegionProblems([zip("cn", wrongPartition)], "cn-north-1")).to.have.length(1);
+    expect(
+      routeKmsKeyRegionProblems([zip("cn", wrongPartition.replace("aws:", "aws-cn:"))], "cn-north-1"),
+    ).to.deep.equal([]);
   });
 });
 

@@ -1107,6 +1107,30 @@ describe("Gateway (under Pulumi mocks): hookgate:kmsKeyArns", () => {
       },
     );
   });
+  const withKmsKeyId = (name: string, kmsKeyId: string): Route => {
+    const route = s3ZipRoute(name);
+    if (route.action.type === "s3-zip") {
+      route.action.serverSideEncryption = "aws:kms";
+      route.action.kmsKeyId = kmsKeyId;
+    }
+    return route;
+  };
+
+  it("stops before creating anything when an s3-zip route's kmsKeyId is a key of another region than the stack's, naming the route", async () => {
+    const elsewhere = KEY.replace(REGION, "us-east-1");
+    const routes = [...allKinds(), withKmsKeyId("own-key-zip", KEY), withKmsKeyId("far-key-zip", elsewhere)];
+    const result = await evaluate({ config: config(), routes, code: stubCode }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    if (!result) return expect.fail("the stack deployed with a route's kmsKeyId of us-east-1");
+    expect(pulumi.RunError.isInstance(result), String(result)).to.equal(true);
+    expect(result.message).to.contain(
+      `route "far-key-zip": s3-zip kmsKeyId "${elsewhere}" is a key of us-east-1 (partition aws), but the stack deploys to ${REGION}`,
+    );
+    expect(result.message).not.to.contain("own-key-zip");
+  });
+
   const ownZip = s3ZipRoute("own-zip", "acme-own-bucket");
   const kmsOf = (result: Evaluated, route: string) =>
     only(
