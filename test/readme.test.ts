@@ -42,6 +42,32 @@ describe("README", () => {
     expect(section).to.include("a Git LFS file is its pointer file");
   });
 
+  // Both said the bucket's default key (review h208); S3 takes the upload's header over the bucket's default
+  // encryption, and for aws:kms without a key id uses aws/s3, as the S3 API reference (SSEKMSKeyId of
+  // PutObject and CreateMultipartUpload, shipped in @aws-sdk/client-s3) says.
+  it("the README and routes.schema.json give aws/s3, as S3's API reference does, not the bucket's default key, as the key of aws:kms without kmsKeyId", () => {
+    const sdk = readFileSync(
+      resolve(ROOT, "node_modules/@aws-sdk/client-s3/dist-types/models/models_0.d.ts"),
+      "utf8",
+    ).replace(/\s*\*\s*/g, " ");
+    expect(sdk).to.include(
+      "but do not provide <code>x-amz-server-side-encryption-aws-kms-key-id</code>, Amazon S3 uses the Amazon Web Services managed key (<code>aws/s3</code>)",
+    );
+    const row = /\| `kmsKeyId` \|[^|]*\|([^|]*)\|/.exec(README)?.[1];
+    expect(row, "README: the kmsKeyId row not found").to.be.a("string");
+    expect(row).to.include("the AWS managed key `aws/s3`");
+    expect(row).not.to.include("the bucket's default key");
+    const schema = JSON.parse(readFileSync(resolve(ROOT, "routes.schema.json"), "utf8")) as {
+      definitions: Record<string, { properties?: Record<string, { description?: string }> }>;
+    };
+    const described = Object.values(schema.definitions)
+      .map((d) => d.properties?.kmsKeyId?.description)
+      .filter((d) => d !== undefined);
+    expect(described).to.have.length(1);
+    expect(described[0]).to.include("Default: the AWS managed key aws/s3");
+    expect(described[0]).not.to.include("the bucket's default key");
+  });
+
   // --no-config leaves out .mocharc.json whole, its timeout too: with mocha's 2 s default, a test that runs
   // git for each of its names timed out in a run of the command on this shared machine.
   it("the command for a subset of the tests passes every option of .mocharc.json, with its value, but its spec and reporter", () => {
