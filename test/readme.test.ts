@@ -68,6 +68,14 @@ describe("README", () => {
     expect(described[0]).not.to.include("the bucket's default key");
   });
 
+  // GitPullS3 read a non-GitLab push's branch from body-json's ref, which a Bitbucket Cloud push (push.changes)
+  // has not: it gave such a push no key, though the README said the default key was its key for one (review h208).
+  it("the README gives the default s3-zip key as GitPullS3's key for a GitHub push, not for a Bitbucket Cloud push", () => {
+    const claims = README.match(/GitPullS3\)? (?:function )?gives a [^:,(]*/g) ?? [];
+    expect(claims, "README: GitPullS3's default key claims not found").to.have.length(2);
+    for (const claim of claims) expect(claim.trim()).to.match(/gives a GitHub push$/);
+  });
+
   // --no-config leaves out .mocharc.json whole, its timeout too: with mocha's 2 s default, a test that runs
   // git for each of its names timed out in a run of the command on this shared machine.
   it("the command for a subset of the tests passes every option of .mocharc.json, with its value, but its spec and reporter", () => {

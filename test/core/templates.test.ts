@@ -175,7 +175,9 @@ describe("Function: renderTemplate", () => {
   // quickstart-git2s3's other keys, the `key:` the README's CodePipeline table gives for each. GitPullS3
   // (functions/source/GitPullS3): a GitLab push's repo_name is project.path_with_namespace (branch master),
   // a published release's full_name + "/release"; the key is repo_name + "/" + repo_name with "/" as "_" +
-  // ".zip". ZipDl (functions/source/ZipDl): owner + "/" + name + "/" + branch + "/" + name + ".zip".
+  // ".zip". ZipDl (functions/source/ZipDl): owner + "/" + name + "/" + branch + "/" + name + ".zip", where
+  // branch = 'master' unless the host is GitLab or Bitbucket (a GitHub hook with a secret also zipped master;
+  // without one, the pushed branch under master's key).
   const git2s3Key = (repoName: string) => `${repoName}/${repoName.replaceAll("/", "_")}.zip`;
   const readmeKey = (row: string): string => {
     const line = readFileSync(resolve(__dirname, "../../README.md"), "utf8")
@@ -197,10 +199,28 @@ describe("Function: renderTemplate", () => {
     }
   });
 
-  it("the README's key for quickstart-git2s3's zip-download endpoint renders its key: <owner>/<name>/<branch>/<name>.zip", () => {
-    const key = readmeKey("any push through its zip-download endpoint (ZipDl)");
-    for (const branch of ["main", "feature/x"]) {
-      expect(renderTemplate(key, event({ branch }), "s3-key")).to.equal(`acme/api/${branch}/api.zip`);
+  it("the README's key for quickstart-git2s3's zip-download endpoint and a GitHub push renders ZipDl's key, <owner>/<name>/master/<name>.zip, on a route of master only", () => {
+    const row = "a GitHub push through its zip-download endpoint (ZipDl)";
+    const key = readmeKey(row);
+    expect(renderTemplate(key, event({ ref: "refs/heads/master", branch: "master" }), "s3-key")).to.equal(
+      "acme/api/master/api.zip",
+    );
+    // The key holds no branch: another branch's push would write its zip over master's.
+    expect(key).not.to.include("{{branch");
+    const line = readFileSync(resolve(__dirname, "../../README.md"), "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(`| ${row} |`));
+    expect(line).to.include("with `branches: [master]`");
+  });
+
+  it("the README's key for quickstart-git2s3's zip-download endpoint and a GitLab or Bitbucket push renders its key: <owner>/<name>/<branch>/<name>.zip", () => {
+    const key = readmeKey("a GitLab or Bitbucket push through ZipDl");
+    for (const provider of ["gitlab", "bitbucket"] as const) {
+      for (const branch of ["main", "feature/x"]) {
+        expect(renderTemplate(key, event({ provider, branch }), "s3-key")).to.equal(
+          `acme/api/${branch}/api.zip`,
+        );
+      }
     }
   });
 
