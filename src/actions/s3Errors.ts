@@ -7,7 +7,7 @@ import { ActionError } from "../core/errors";
  * S3 errors no attempt can get past, and what they mean. The SDK follows no region redirect (the
  * client leaves followRegionRedirects off, see s3Runtime.ts), so a bucket in another region is one.
  */
-const FINAL_S3_ERRORS: Record<string, (err: S3ErrorShape, bucket?: string) => string> = {
+const FINAL_S3_ERRORS: Record<string, (err: S3ErrorShape, bucket?: string, kmsKeyId?: string) => string> = {
   NoSuchBucket: (_err, bucket) =>
     bucket === undefined
       ? "the bucket does not exist"
@@ -16,8 +16,16 @@ const FINAL_S3_ERRORS: Record<string, (err: S3ErrorShape, bucket?: string) => st
   AllAccessDisabled: () => "all access to the bucket is disabled",
   InvalidBucketName: () => "the bucket's name is not valid",
   InvalidAccessKeyId: () => "the function's credentials are not valid",
-  "KMS.DisabledException": () => "the bucket's KMS key is disabled",
-  "KMS.NotFoundException": () => "the bucket's KMS key does not exist",
+  // With the route's kmsKeyId, S3 used that key, not the bucket's.
+  "KMS.DisabledException": (_err, _bucket, kmsKeyId) =>
+    kmsKeyId === undefined
+      ? "the bucket's KMS key is disabled"
+      : `the KMS key of the route's kmsKeyId ${JSON.stringify(kmsKeyId)} is disabled`,
+  "KMS.NotFoundException": (_err, _bucket, kmsKeyId) =>
+    kmsKeyId === undefined
+      ? "the bucket's KMS key does not exist"
+      : `the route's kmsKeyId ${JSON.stringify(kmsKeyId)} names no KMS key S3 can use: it does not exist, or is ` +
+        "of another region than the bucket's",
   PermanentRedirect: (err) => {
     const region = err.$response?.headers?.["x-amz-bucket-region"];
     const where = region && /^[a-z0-9-]{1,32}$/.test(region) ? ` (${region})` : "";
@@ -46,14 +54,20 @@ function s3Message(err: S3ErrorShape): string {
 
 /**
  * An S3 failure that survived the SDK's own retries: retryable unless no attempt can succeed.
- * `operation` names what failed: "upload" (s3-zip) or "prefix deletion" (pr-cleanup).
+ * `operation` names what failed: "upload" (s3-zip) or "prefix deletion" (pr-cleanup); `kmsKeyId`, the
+ * key the request asked S3 to encrypt with (s3-zip's kmsKeyId), is the key a KMS error is about.
  */
-export function storeError(err: unknown, bucket?: string, operation = "upload"): ActionError {
+export function storeError(
+  err: unknown,
+  bucket?: string,
+  operation = "upload",
+  kmsKeyId?: string,
+): ActionError {
   const shape = (typeof err === "object" && err !== null ? err : {}) as S3ErrorShape;
   const name = shape.name ?? "Error";
   const reason = Object.hasOwn(FINAL_S3_ERRORS, name) ? FINAL_S3_ERRORS[name] : undefined;
   if (reason) {
-    return new ActionError(`S3 refused the ${operation}: ${name}: ${reason(shape, bucket)}`, {
+    return new ActionError(`S3 refused the ${operation}: ${name}: ${reason(shape, bucket, kmsKeyId)}`, {
       retryable: false,
       cause: err,
     });

@@ -157,8 +157,10 @@ export async function uploadSourceZip(
                 : {}),
             })
             .catch((err: unknown) => {
-              // Classified here, where the bucket is known, so a message can name it.
-              throw err instanceof ActionError ? err : storeError(err, request.bucket);
+              // Classified here, where the bucket and the KMS key asked for are known, so a message can name them.
+              throw err instanceof ActionError
+                ? err
+                : storeError(err, request.bucket, "upload", request.kmsKeyId);
             }),
         );
       let written: RezipResult;

@@ -32,6 +32,22 @@ describe("Function: storeError (S3 failures: final when no attempt can get past 
     ["EntityTooLarge", "the zip is larger than S3 takes"],
     ["InvalidStorageClass", "the bucket or its policy asks for a storage class S3 does not know"],
   ];
+  it("storeError names the request's kmsKeyId, not the bucket's key, in a KMS error, and the bucket's key without one", () => {
+    const kmsKeyId = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    expect(
+      storeError(s3Error("KMS.NotFoundException", "Invalid arn"), "b", "upload", kmsKeyId).message,
+    ).to.equal(
+      `S3 refused the upload: KMS.NotFoundException: the route's kmsKeyId "${kmsKeyId}" names no KMS key S3 can ` +
+        "use: it does not exist, or is of another region than the bucket's",
+    );
+    expect(storeError(s3Error("KMS.DisabledException"), "b", "upload", kmsKeyId).message).to.equal(
+      `S3 refused the upload: KMS.DisabledException: the KMS key of the route's kmsKeyId "${kmsKeyId}" is disabled`,
+    );
+    expect(storeError(s3Error("KMS.NotFoundException"), "b", "upload").message).to.contain(
+      "the bucket's KMS key does not exist",
+    );
+  });
+
   for (const [name, reason] of finals) {
     it(`storeError makes ${name} final, with its reason`, () => {
       const err = storeError(s3Error(name, "S3 said so"), "previews", "prefix deletion");

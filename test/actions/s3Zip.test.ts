@@ -1213,6 +1213,27 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     });
   }
 
+  // With the route's kmsKeyId, the KMS key S3 could not use is that one, not the bucket's default key.
+  for (const [code, reason] of [
+    ["KMS.NotFoundException", "names no KMS key S3 can use: it does not exist, or is of another region"],
+    ["KMS.DisabledException", "is disabled"],
+  ] as const) {
+    it(`uploadSourceZip fails final on S3's 400 ${code} to a route with kmsKeyId, naming the route's kmsKeyId, not the bucket's key`, async () => {
+      const kmsKeyId = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+      s3.faults.everyRequest = { status: 400, code, message: "Invalid arn us-east-1", headers: {} };
+      s3.faults.headStatus = 404;
+      const key = `final/kms-key-id/${code}.zip`;
+      const err = await rejectsWithActionError(
+        upload({ ...request(), key, serverSideEncryption: "aws:kms", kmsKeyId }, pushEvent(), clients()),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain(
+        `S3 refused the upload: ${code}: the ${code === "KMS.DisabledException" ? "KMS key of the " : ""}route's kmsKeyId "${kmsKeyId}" ${reason}`,
+      );
+      expect(err.message).not.to.contain("the bucket's KMS key");
+    });
+  }
+
   it("uploadSourceZip fails final when the bucket does not exist, naming the bucket", async () => {
     const err = await rejectsWithActionError(
       upload({ ...request(), bucket: "no-such-bucket" }, pushEvent(), clients()),
