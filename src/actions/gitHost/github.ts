@@ -270,6 +270,17 @@ interface GiteaPullEntry {
 }
 
 /**
+ * Whether a Gitea pull request comes from `branch` of the repository with id `repoId`; one whose ids are not
+ * known either way counts, so that a branch is kept rather than deleted unchecked.
+ */
+function fromBranchOf(pull: GiteaPullEntry, branch: string, repoId: number | undefined): boolean {
+  return (
+    pull.head?.ref === branch &&
+    (pull.head.repo_id === undefined || repoId === undefined || pull.head.repo_id === repoId)
+  );
+}
+
+/**
  * Gitea's `limit` is capped by its [api] MAX_RESPONSE_ITEMS, 50 by default (a larger one is answered 50 a
  * page, with the links to follow). Each entry holds the pull request's description and both repositories:
  * 50 usually stay under a few MiB, within the 16 MiB an answer may have (MAX_API_ANSWER_BYTES, base.ts).
@@ -322,26 +333,13 @@ export class GiteaClient extends GitHubClient {
     headRepoId: unknown,
   ): Promise<OpenPullRequests> {
     // Without the fork's id, any open pull request from a branch of that name counts: kept rather than closed.
-    return this.countOpenWhere(
-      repo,
-      (pull) =>
-        pull.head?.ref === branch &&
-        (pull.head.repo_id === undefined ||
-          typeof headRepoId !== "number" ||
-          pull.head.repo_id === headRepoId),
-    );
+    const forkId = typeof headRepoId === "number" ? headRepoId : undefined;
+    return this.countOpenWhere(repo, (pull) => fromBranchOf(pull, branch, forkId));
   }
 
   override async openPullRequestsFrom(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
     // From this repository: a fork's head has another repo_id (none known: counted, to keep rather than close).
-    return this.countOpenWhere(
-      repo,
-      (pull) =>
-        pull.head?.ref === branch &&
-        (pull.head.repo_id === undefined ||
-          pull.base?.repo_id === undefined ||
-          pull.head.repo_id === pull.base.repo_id),
-    );
+    return this.countOpenWhere(repo, (pull) => fromBranchOf(pull, branch, pull.base?.repo_id));
   }
 
   /**
