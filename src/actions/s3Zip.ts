@@ -507,10 +507,13 @@ export interface RezipResult {
 }
 
 // A Git LFS pointer file (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md) starts with its version
-// line and is about 130 bytes ("oid sha256:<64 hex>", "size <n>"). A host's archive holds the pointer, not
-// the content, unless the host is told to put LFS objects in archives: the build gets the pointer.
-const LFS_POINTER_START = Buffer.from("version https://git-lfs.github.com/spec/v1");
-const MAX_LFS_POINTER_BYTES = 200;
+// line and names its object ("oid sha256:<64 hex>", "size <n>"); about 130 bytes, more with extension lines
+// ("ext-0-<name> sha256:..."). git-lfs itself only reads files under 1024 bytes as pointers (blobSizeCutoff).
+// A host's archive holds the pointer, not the content, unless the host is told to put LFS objects in
+// archives: the build gets the pointer.
+const LFS_POINTER_START = Buffer.from("version https://git-lfs.github.com/spec/v1\n");
+const MAX_LFS_POINTER_BYTES = 1023;
+const LFS_OBJECT_LINES = /^oid sha256:[0-9a-f]{64}\n(?:[a-z0-9.-]+ [^\n]*\n)*size \d+\n/m;
 
 function mayBeLfsPointer(entry: yauzl.Entry): boolean {
   return (
@@ -535,7 +538,15 @@ async function* noteLfsPointer(raw: Readable, entry: yauzl.Entry, found: () => v
   } catch {
     return; // Not inflatable: not a pointer (the zip's reader says what is wrong with it, if anything).
   }
-  if (content.subarray(0, LFS_POINTER_START.length).equals(LFS_POINTER_START)) found();
+  if (isLfsPointer(content)) found();
+}
+
+/** The version line, then the object's oid and size lines (keys are sorted, so other keys may come between). */
+function isLfsPointer(content: Buffer): boolean {
+  return (
+    content.subarray(0, LFS_POINTER_START.length).equals(LFS_POINTER_START) &&
+    LFS_OBJECT_LINES.test(content.subarray(LFS_POINTER_START.length).toString("latin1"))
+  );
 }
 
 /** The outcome's note on LFS pointers in the zip ("" when there are none). */

@@ -824,6 +824,20 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       expect(without.detail).to.not.contain("LFS");
     });
 
+    it("uploadSourceZip counts a Git LFS pointer with extension lines (over 200 bytes) and not a file that only starts with the version line", async () => {
+      const hash = (c: string) => `sha256:${c.repeat(64)}`;
+      const extended = `version https://git-lfs.github.com/spec/v1\next-0-foo ${hash("1")}\next-1-bar ${hash("2")}\noid ${hash("3")}\nsize 4096\n`;
+      expect(extended.length).to.be.above(200);
+      const noObject = `version https://git-lfs.github.com/spec/v1\nsize 4096\n`;
+      host.setArchive("acme/api", SHA, {
+        files: { "buildspec.yml": "version: 0.2\n", "big.psd": extended, "readme.txt": noObject },
+      });
+      const outcome = await upload({ ...request(), key: "lfs/extended.zip" }, pushEvent(), clients());
+      expect(outcome.detail).to.contain(
+        '; 1 file ("big.psd") is a Git LFS pointer, not the file\'s content: ',
+      );
+    });
+
     it("uploadSourceZip counts the Git LFS pointer of a real git archive", async function () {
       const zip = gitArchiveZip(
         [
