@@ -246,7 +246,8 @@ async function runStorageStep(
       // Another open pull request from the same branch (into another base): deleting it closes that one too.
       const from = await host.openPullRequestsFrom(event.repo, branch, headRepo);
       if (from.count > 0 || from.more) return `kept ${branch}: ${openPullRequests(from, "from")}`;
-      // A fork's branch offered upstream: an open pull request into the parent (GitHub, Gitea) closes with it.
+      // A fork's branch offered upstream: an open pull request into the parent closes with it (GitHub, Gitea)
+      // or loses its source branch (GitLab, Bitbucket Cloud).
       const upstream = await host.openPullRequestsIntoParent?.(event.repo, branch, headRepo);
       if (upstream?.unreadable !== undefined) {
         const parent = upstream.parent || "its parent";

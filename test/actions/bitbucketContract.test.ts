@@ -135,6 +135,13 @@ const cloudExchanges: Exchange<BitbucketCloudClient>[] = [
     reply: json({ type: "repository", full_name: "acme/api", mainbranch: { type: "branch", name: "main" } }),
     run: (client) => client.getDefaultBranch(CLOUD_REPO),
   },
+  {
+    // A fork's answer names its parent; then the parent's pull requests are listed (openPullRequestsFrom's call).
+    what: "openPullRequestsIntoParent (no fork)",
+    operation: "GET /repositories/{workspace}/{repo_slug}",
+    reply: json({ type: "repository", full_name: "acme/api" }),
+    run: (client) => client.openPullRequestsIntoParent(CLOUD_REPO, "feature-x", "acme/api"),
+  },
 ];
 
 const DC_REPO: RepoRef = { owner: "ACME", name: "api", fullName: "ACME/api" };
@@ -254,6 +261,16 @@ describe(`Contract: the Bitbucket clients against Atlassian's OpenAPI descriptio
         "source.repository.full_name",
         "state",
       ]);
+    });
+
+    it("BitbucketCloudClient reads a fork's parent from the repository's parent, in the 200 schema", () => {
+      const outcome = [...outcomes.entries()].find(
+        ([each]) => each.what === "openPullRequestsIntoParent (no fork)",
+      )?.[1];
+      expect(outcome?.reads).to.deep.equal(["parent"]);
+      expect(
+        description.operations["GET /repositories/{workspace}/{repo_slug}"]?.responses["200"]?.schema,
+      ).to.have.nested.property("properties.parent.properties.full_name");
     });
 
     it("BitbucketCloudClient counts open pull requests by the page's size, else its values and next", () => {

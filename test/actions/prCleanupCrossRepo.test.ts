@@ -2,12 +2,15 @@
 // repository is a fork of. Deleting the branch closes that pull request on GitHub and on Gitea, whose
 // DeleteBranch closes every unmerged pull request whose head is this branch of this repository, whatever its
 // base repository (go-gitea/gitea services/pull/pull.go, GetUnmergedPullRequestsByHeadInfo), as the fake does.
+// On GitLab and Bitbucket Cloud the merge request (pull request) into the upstream stays open without its
+// source branch; those run against the shared fake Git host (test/support/gitHostServer.ts).
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { cleanUpPullRequest } from "../../src/actions/prCleanup";
 import type { PrCleanupRequest, Provider } from "../../src/core/types";
-import { closedPrEvent, PR_HEAD_SHA, testClients } from "./helpers";
+import { type PullState, startGitHostServer } from "../support/gitHostServer";
+import { closedPrEvent, HOST_TOKEN, PR_HEAD_SHA, testClients } from "./helpers";
 
 interface Pull {
   number: number;
@@ -210,6 +213,94 @@ describe("Function: cleanUpPullRequest's delete-branch in a fork, and open pull 
         const { outcome, host } = await run({ fork: false });
         expect(outcome.detail).to.equal("deleted branch feature/login");
         expect(host.requests.filter((r) => r.includes("upstream/api"))).to.deep.equal([]);
+      });
+    });
+  }
+});
+
+describe("Function: cleanUpPullRequest's delete-branch in a GitLab or Bitbucket Cloud fork, and open pull requests into its parent", () => {
+  const PATHS = { gitlab: "/api/v4", bitbucket: "/2.0" } as const;
+  /** upstream/api's pull request #3: from acme/api feature/login (the fork's branch), open. */
+  const UPSTREAM_PULL: PullState = {
+    number: 3,
+    state: "open",
+    merged: false,
+    headRef: "feature/login",
+    headSha: PR_HEAD_SHA,
+    headRepoFullName: "acme/api",
+    baseRef: "main",
+  };
+
+  for (const provider of ["gitlab", "bitbucket"] as const) {
+    const run = async (
+      options: { fork?: boolean; parentReadable?: boolean; upstreamPulls?: PullState[] } = {},
+    ) => {
+      const host = await startGitHostServer({ token: HOST_TOKEN });
+      try {
+        host.setRepo("acme/api", { defaultBranch: "main" });
+        host.setRepo("upstream/api", { defaultBranch: "main" });
+        host.setRepo("other/api", { defaultBranch: "main" });
+        host.setPull("acme/api", {
+          number: 7,
+          state: "closed",
+          merged: true,
+          headRef: "feature/login",
+          headSha: PR_HEAD_SHA,
+        });
+        for (const pull of options.upstreamPulls ?? [UPSTREAM_PULL]) host.setPull("upstream/api", pull);
+        if (options.fork ?? true) {
+          host.setFork("acme/api", "upstream/api", { parentReadable: options.parentReadable });
+        }
+        const outcome = await cleanUpPullRequest(
+          {
+            ...request(provider, `${host.url}${PATHS[provider]}`),
+            api: { provider, apiUrl: `${host.url}${PATHS[provider]}`, token: "hookgate/github-token" },
+          },
+          closedPrEvent({}, { provider }),
+          testClients(),
+        );
+        return { outcome, host };
+      } finally {
+        await host.close();
+      }
+    };
+
+    describe(`on ${provider}`, () => {
+      it("keeps a head branch that an open pull request into the parent (upstream) repository comes from", async () => {
+        const { outcome, host } = await run();
+        expect(outcome.detail).to.equal(
+          "kept feature/login: 1 open pull request into upstream/api comes from it",
+        );
+        expect(host.branchSha("acme/api", "feature/login")).to.equal(PR_HEAD_SHA);
+        expect(host.deletedRefs).to.deep.equal([]);
+      });
+
+      it("deletes the head branch when the parent's open pull requests come from other branches or another fork's branch of that name", async () => {
+        const { outcome, host } = await run({
+          upstreamPulls: [
+            { ...UPSTREAM_PULL, headRef: "feature/other" },
+            { ...UPSTREAM_PULL, number: 4, headRepoFullName: "other/api" },
+          ],
+        });
+        expect(outcome.detail).to.equal("deleted branch feature/login");
+        expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+      });
+
+      it("keeps the head branch of a fork whose parent the token cannot read, saying why", async () => {
+        const { outcome, host } = await run({ parentReadable: false });
+        expect(outcome.detail).to.match(
+          provider === "gitlab"
+            ? /^kept feature\/login: this repository is a fork, and whether open pull requests into its parent come from it could not be read \(the API names no parent of this fork\)$/
+            : /^kept feature\/login: this repository is a fork, and whether open pull requests into upstream\/api come from it could not be read \(.*403.*\)$/,
+        );
+        expect(host.deletedRefs).to.deep.equal([]);
+      });
+
+      it("asks no other repository when the repository is not a fork, and deletes the branch", async () => {
+        const { outcome, host } = await run({ fork: false });
+        expect(outcome.detail).to.equal("deleted branch feature/login");
+        const upstream = provider === "gitlab" ? /upstream%2Fapi|\/projects\/101\b/ : /upstream\/api/;
+        expect(host.requests.filter((r) => upstream.test(r.path))).to.deep.equal([]);
       });
     });
   }

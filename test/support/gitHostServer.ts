@@ -105,6 +105,10 @@ interface RepoState {
   archives: Map<string, Archive>;
   /** The repository's numeric id: GitHub's /repositories/{id}, GitLab's /projects/{id}. */
   id: number;
+  /** GitLab and Bitbucket Cloud: the repository this one is a fork of (its answer names it). */
+  forkOf?: string;
+  /** Out of the token's reach: GitLab answers 404 to it (and a fork's answer does not name it), Bitbucket 403. */
+  hidden?: boolean;
 }
 
 export interface GitHostServer {
@@ -137,6 +141,13 @@ export interface GitHostServer {
    * whatever they are (crs-k/stale-branches#1061); only a "deletion" rule refuses its deletion (422).
    */
   setRules(fullName: string, branch: string, types: string[]): void;
+  /**
+   * GitLab and Bitbucket Cloud: `fork` is a fork of `parent`. GitLab's answer of the fork then says
+   * mr_default_target_self, and names the parent (forked_from_project) unless it is out of the token's reach
+   * (`parentReadable: false`, which also makes every request to the parent answer 404); Bitbucket's names it
+   * (`parent`), and such a parent answers 403.
+   */
+  setFork(fork: string, parent: string, options?: { parentReadable?: boolean }): void;
   /** The commit a branch points at, if it exists. */
   branchSha(fullName: string, branch: string): string | undefined;
   setArchive(fullName: string, sha: string, archive: Archive): void;
@@ -308,7 +319,9 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
     } else if (flavour === "gitlab") {
       const project = path[1] !== undefined ? byId(path[1]) : undefined;
       const move = seg[0] === "projects" && !project ? moved.get(seg[1] ?? "") : undefined;
-      if (move) {
+      if (seg[0] === "projects" && project?.[1].hidden) {
+        act = () => json(res, 404, { message: "404 Project Not Found" });
+      } else if (move) {
         // lib/api/helpers.rb, find_project!: a GET is redirected to the project's id, the rest refused.
         const id = repo(move.to).id;
         act = () =>
@@ -330,6 +343,16 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
               id: state.id,
               path_with_namespace: fullName,
               default_branch: state.defaultBranch,
+              ...(state.forkOf ? { mr_default_target_self: false } : {}),
+              // ProjectDetails names the parent only to a user who may read it.
+              ...(state.forkOf && !repo(state.forkOf).hidden
+                ? {
+                    forked_from_project: {
+                      id: repo(state.forkOf).id,
+                      path_with_namespace: state.forkOf,
+                    },
+                  }
+                : {}),
             });
         } else if (method === "GET" && rest[0] === "merge_requests" && rest.length === 2) {
           kind = "pull";
@@ -374,6 +397,11 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
                 source_branch: pull.headRef,
                 target_branch: pull.baseRef ?? state.defaultBranch,
                 sha: pull.headSha,
+                source_project_id:
+                  (pull.headRepoFullName ?? fullName) === fullName
+                    ? state.id
+                    : repo(pull.headRepoFullName ?? fullName).id,
+                target_project_id: state.id,
               })),
               {
                 "x-total": String(all.length),
@@ -727,9 +755,18 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       const rest = seg.slice(4);
       if (!state) {
         act = () => json(res, 404, { type: "error", error: { message: "Repository not found" } });
+      } else if (state.hidden) {
+        // "If the repository is private and the authenticated user does not have access to it" (403).
+        act = () =>
+          json(res, 403, { type: "error", error: { message: "You do not have access to this repository." } });
       } else if (method === "GET" && rest.length === 0) {
         kind = "repo";
-        act = () => json(res, 200, { full_name: fullName, mainbranch: { name: state.defaultBranch } });
+        act = () =>
+          json(res, 200, {
+            full_name: fullName,
+            mainbranch: { name: state.defaultBranch },
+            ...(state.forkOf ? { parent: { type: "repository", full_name: state.forkOf } } : {}),
+          });
       } else if (method === "GET" && rest[0] === "pullrequests" && rest.length === 2) {
         kind = "pull";
         act = () => {
@@ -923,6 +960,10 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
     },
     setRules: (fullName, branch, types) => {
       repo(fullName).rules.set(branch, types);
+    },
+    setFork: (fork, parent, options = {}) => {
+      repo(fork).forkOf = parent;
+      repo(parent).hidden = options.parentReadable === false;
     },
     branchSha: (fullName, branch) => repos.get(fullName)?.branches.get(branch),
     setArchive: (fullName, sha, archive) => {

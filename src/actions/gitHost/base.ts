@@ -16,7 +16,7 @@ import {
   withHint,
 } from "../http";
 import { type ApiHop, isRedirect, MAX_API_REDIRECTS, movedPaths, nextHop } from "./redirects";
-import type { ApiRedirect, BranchInfo } from "./types";
+import type { ApiRedirect, BranchInfo, OpenPullRequests, ParentPullRequests } from "./types";
 
 export interface ApiCall {
   method: "GET" | "POST" | "DELETE" | "PUT";
@@ -314,6 +314,30 @@ export function linkPage(link: string | undefined, rel: "next" | "last"): number
     return Number.isInteger(page) && page > 0 ? page : undefined;
   }
   return undefined;
+}
+
+/**
+ * A fork's open pull requests into its parent `parent` (owner/name, or a GitLab path), as `read` counts them.
+ * A final refusal of the parent's list (a parent private to this token: 404, or 403) is no failure: whether it
+ * holds such pull requests cannot be told, and the caller keeps the branch, saying why. A retryable one throws.
+ */
+export async function parentPullRequests(
+  parent: string,
+  read: () => Promise<OpenPullRequests>,
+): Promise<ParentPullRequests> {
+  try {
+    return { parent, ...(await read()) };
+  } catch (err) {
+    if (err instanceof ActionError && !err.retryable) {
+      return { parent, count: 0, more: true, unreadable: err.publicMessage };
+    }
+    throw err;
+  }
+}
+
+/** A fork whose parent the API does not name (not readable by this token, or not in the answer). */
+export function unnamedParent(parent = ""): ParentPullRequests {
+  return { parent, count: 0, more: true, unreadable: "the API names no parent of this fork" };
 }
 
 /** A branch answer without its commit (a proxy's page, an API change): retryable, as a body that is not JSON. */

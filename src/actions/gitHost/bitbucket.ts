@@ -4,7 +4,18 @@ import { ActionError } from "../../core/errors";
 import { dataCenterServerUrl } from "../../core/routes/defaults";
 import type { RepoRef } from "../../core/types";
 import { discard, serverMessage, statusError } from "../http";
-import { ApiClient, clip, encodeSegments, headOrFail, readApiJson, sameCommit, seg, statusKey } from "./base";
+import {
+  ApiClient,
+  clip,
+  encodeSegments,
+  headOrFail,
+  parentPullRequests,
+  readApiJson,
+  sameCommit,
+  seg,
+  statusKey,
+  unnamedParent,
+} from "./base";
 import type {
   ArchiveSource,
   BranchInfo,
@@ -13,6 +24,7 @@ import type {
   DeleteBranchResult,
   GitHostClient,
   OpenPullRequests,
+  ParentPullRequests,
   PullRequestInfo,
 } from "./types";
 
@@ -139,6 +151,31 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
     return this.countOpenPulls(
       repo,
       `source.branch.name=${bbqlString(branch)} AND source.repository.full_name=${bbqlString(headRepoFullName)}`,
+    );
+  }
+
+  /**
+   * When the repository is a fork, its parent's open pull requests from this branch of it: the repository's
+   * answer names a fork's parent (`parent`, a repository, in Atlassian's description of GET
+   * /repositories/{workspace}/{repo_slug}), and the parent's list is filtered as openPullRequestsFrom's, on
+   * the source branch and source.repository.full_name (a field BBQL filters on, as in Atlassian's filtering
+   * examples). A parent this token may not read answers 403 (or 404): kept, saying so.
+   */
+  async openPullRequestsIntoParent(
+    repo: RepoRef,
+    branch: string,
+    headRepoFullName: string,
+  ): Promise<ParentPullRequests | undefined> {
+    const info = await this.json<{ parent?: { full_name?: unknown } | null }>({
+      method: "GET",
+      path: this.repoPath(repo),
+    });
+    if (!info.parent) return undefined;
+    const parent = typeof info.parent.full_name === "string" ? info.parent.full_name : "";
+    const [owner = "", name = ""] = parent.split("/");
+    if (!owner || !name) return unnamedParent(parent);
+    return parentPullRequests(parent, () =>
+      this.openPullRequestsFrom({ owner, name, fullName: parent }, branch, headRepoFullName),
     );
   }
 

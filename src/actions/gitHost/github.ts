@@ -3,7 +3,17 @@ import { ActionError } from "../../core/errors";
 import { headBranch } from "../../core/events/github";
 import type { RepoRef } from "../../core/types";
 import { discard, header, parseRetryAfter, serverMessage } from "../http";
-import { type ApiCall, ApiClient, clip, encodeSegments, linkPage, readApiJson, seg } from "./base";
+import {
+  type ApiCall,
+  ApiClient,
+  clip,
+  encodeSegments,
+  linkPage,
+  parentPullRequests,
+  readApiJson,
+  seg,
+  unnamedParent,
+} from "./base";
 import type {
   ArchiveSource,
   BranchInfo,
@@ -167,20 +177,12 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     if (info.fork !== true && !info.parent) return undefined;
     const parent = typeof info.parent?.full_name === "string" ? info.parent.full_name : "";
     const [owner = "", name = ""] = parent.split("/");
-    if (!owner || !name) {
-      return { parent, count: 0, more: true, unreadable: "the API names no parent of this fork" };
-    }
+    if (!owner || !name) return unnamedParent(parent);
     const parentRepo: RepoRef = { owner, name, fullName: parent };
-    try {
-      const open = await this.openPullRequestsFromFork(parentRepo, branch, headRepoFullName, info.id);
-      return { parent, ...open };
-    } catch (err) {
-      // The parent private to this token (404), say: whether it holds such pull requests cannot be told.
-      if (err instanceof ActionError && !err.retryable) {
-        return { parent, count: 0, more: true, unreadable: err.publicMessage };
-      }
-      throw err;
-    }
+    // The parent private to this token (404), say: whether it holds such pull requests cannot be told.
+    return parentPullRequests(parent, () =>
+      this.openPullRequestsFromFork(parentRepo, branch, headRepoFullName, info.id),
+    );
   }
 
   /** The open pull requests into `repo` from `branch` of another repository, `headRepoFullName` (id `headRepoId`). */

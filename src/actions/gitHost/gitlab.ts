@@ -8,7 +8,7 @@
 import { ActionError } from "../../core/errors";
 import type { RepoRef } from "../../core/types";
 import { discard, type HttpResponse, header, serverMessage, statusError } from "../http";
-import { type ApiCall, ApiClient, clip, readApiJson, seg } from "./base";
+import { type ApiCall, ApiClient, clip, parentPullRequests, readApiJson, seg, unnamedParent } from "./base";
 import type {
   ArchiveSource,
   BranchInfo,
@@ -17,6 +17,7 @@ import type {
   DeleteBranchResult,
   GitHostClient,
   OpenPullRequests,
+  ParentPullRequests,
   PullRequestInfo,
 } from "./types";
 
@@ -28,6 +29,9 @@ interface GitLabMergeRequest {
   source_project_id: number;
   target_project_id: number;
 }
+
+/** Pages of 100 of the parent's open merge requests from a branch read for the fork's: past them, kept. */
+const PARENT_MR_PAGES = 20;
 
 /** GitLab refuses a longer target_url (GenericCommitStatus validates its length). */
 const MAX_TARGET_URL = 255;
@@ -170,6 +174,59 @@ export class GitLabClient extends ApiClient implements GitHostClient {
   async openPullRequestsFrom(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
     // source_branch is a name only: a fork's merge request from a branch of that name counts too.
     return this.countOpenMergeRequests(repo, `source_branch=${encodeURIComponent(branch)}`);
+  }
+
+  /**
+   * When the project is a fork, its parent's open merge requests from this branch of it. GET /projects/:id
+   * names the parent (`forked_from_project`) only when the token may read it (API::Entities::ProjectDetails);
+   * `mr_default_target_self` is there for every fork (API::Entities::Project, `if: project.forked?`), so a fork
+   * of a parent out of reach is told apart from a project that is none (a GitLab older than that field: not).
+   */
+  async openPullRequestsIntoParent(repo: RepoRef, branch: string): Promise<ParentPullRequests | undefined> {
+    const info = await this.json<{
+      id?: unknown;
+      forked_from_project?: { id?: unknown; path_with_namespace?: unknown } | null;
+      mr_default_target_self?: unknown;
+    }>({ method: "GET", path: this.project(repo) });
+    const parent = info.forked_from_project;
+    if (!parent && info.mr_default_target_self === undefined) return undefined;
+    const name = typeof parent?.path_with_namespace === "string" ? parent.path_with_namespace : "";
+    if (typeof parent?.id !== "number") return unnamedParent(name);
+    const parentId = parent.id;
+    const forkId = typeof info.id === "number" ? info.id : undefined;
+    return parentPullRequests(name, () => this.openMergeRequestsFromFork(parentId, branch, forkId));
+  }
+
+  /**
+   * The open merge requests of project `projectId` from `branch` of the fork `forkId`: source_branch filters on
+   * the name only, so each one's source_project_id is compared here (without the fork's id, any counts: kept
+   * rather than left without its source branch), 100 a page up to PARENT_MR_PAGES pages.
+   */
+  private async openMergeRequestsFromFork(
+    projectId: number,
+    branch: string,
+    forkId: number | undefined,
+  ): Promise<OpenPullRequests> {
+    let count = 0;
+    for (let page = 1; page <= PARENT_MR_PAGES; page++) {
+      const res = await this.call({
+        method: "GET",
+        path: `/projects/${projectId}/merge_requests?state=opened&source_branch=${encodeURIComponent(branch)}&per_page=100&page=${page}`,
+      });
+      const mrs = await readApiJson<unknown>(res, this.what);
+      if (!Array.isArray(mrs)) {
+        throw new ActionError(`${this.what} did not list the merge requests of project ${projectId}`, {
+          retryable: true,
+        });
+      }
+      count += mrs.filter((mr: { source_project_id?: unknown } | null) => {
+        const source = mr?.source_project_id;
+        return forkId === undefined || typeof source !== "number" || source === forkId;
+      }).length;
+      const next = !!header(res.headers, "x-next-page");
+      if (count > 0 || !next) return { count, more: next };
+    }
+    return { count: 0, more: true };
   }
 
   /** The open merge requests of the project a list filter selects. */

@@ -139,8 +139,9 @@ export interface GitHostClient {
   openPullRequestsFrom(repo: RepoRef, branch: string, headRepoFullName: string): Promise<OpenPullRequests>;
   /**
    * When the repository is a fork, the open pull requests from this branch of it (`headRepoFullName`, as the
-   * API names it now) into its parent: deleting the branch closes them (GitHub, Gitea). Undefined when the
-   * repository is no fork; absent where the host has no such lookup here (GitLab, Bitbucket).
+   * API names it now) into its parent: deleting the branch closes them (GitHub, Gitea) or leaves them without
+   * their source branch (GitLab, Bitbucket Cloud). Undefined when the repository is no fork; absent where the
+   * host has no such lookup here (Bitbucket Data Center).
    */
   openPullRequestsIntoParent?(
     repo: RepoRef,
