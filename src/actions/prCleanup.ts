@@ -235,10 +235,11 @@ async function runStorageStep(
       if (found === undefined) return `branch ${branch} was already gone`;
       const head = found.head;
       if (!sameCommit(head, sha)) return `kept ${branch}: ${MOVED_ON} (now at ${head.slice(0, 7)})`;
-      // A long-lived branch merged on (develop or release/1.x into main): protected on GitLab and Gitea, or
-      // under a GitHub ruleset's deletion rule. Kept, so that no refusal stops the steps after this one (the
-      // teardown). GitHub's flag alone says no refusal (any ruleset sets it): its 422 below does. Bitbucket
-      // has no such flag: its refusal fails the step as before.
+      // A long-lived branch merged on (develop or release/1.x into main): protected on GitLab and Gitea, under
+      // a GitHub ruleset's deletion rule, or a Bitbucket Cloud delete restriction's pattern. Kept, so that no
+      // refusal stops the steps after this one (the teardown). GitHub's flag alone says no refusal (any ruleset
+      // sets it): its 422 below does, as Bitbucket Cloud's 403 where a branching-model restriction may apply.
+      // Bitbucket Cloud's restrictions unread (no admin access) and Data Center: a refusal fails the step.
       if (found.keep !== undefined) return `kept ${branch}: ${found.keep}`;
       // A stacked pull request targets this branch: deleting it closes that pull request on GitHub.
       const open = await host.openPullRequestsInto(event.repo, branch);
@@ -259,11 +260,14 @@ async function runStorageStep(
       const result = await host.deleteBranch(event.repo, branch, head);
       if (typeof result === "object") {
         // A refusal of a branch whose flag says protected is that protection: kept. Of another (no protection, no
-        // ruleset applies) its cause is not known here: a final failure, as GitHub documents no such refusal.
+        // ruleset or restriction applies, or none could be read) its cause is not known here: a final failure.
         if (found.protected === true) return `kept ${branch}: it is protected (${result.refused})`;
-        throw new ActionError(`could not delete branch ${JSON.stringify(branch)}: ${result.refused}`, {
-          retryable: false,
-        });
+        throw (
+          result.failure ??
+          new ActionError(`could not delete branch ${JSON.stringify(branch)}: ${result.refused}`, {
+            retryable: false,
+          })
+        );
       }
       if (result === "moved-on") return `kept ${branch}: ${MOVED_ON}`;
       return result === "deleted" ? `deleted branch ${branch}` : `branch ${branch} was already gone`;

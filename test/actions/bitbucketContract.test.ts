@@ -124,6 +124,46 @@ const cloudExchanges: Exchange<BitbucketCloudClient>[] = [
     run: (client) => client.deleteBranch(CLOUD_REPO, "feature-x", SHA),
   },
   {
+    // Documented for a private repository the user may not access only; a branch restriction's is not.
+    what: "deleteBranch (403, refused)",
+    operation: "DELETE /repositories/{workspace}/{repo_slug}/refs/branches/{name}",
+    reply: json({ type: "error", error: { message: "Forbidden" } }, 403),
+    run: (client) => client.deleteBranch(CLOUD_REPO, "feature-x", SHA),
+  },
+  {
+    what: "deleteRestrictions (listed)",
+    operation: "GET /repositories/{workspace}/{repo_slug}/branch-restrictions",
+    reply: json({
+      size: 1,
+      page: 1,
+      pagelen: 1,
+      values: [
+        {
+          type: "branchrestriction",
+          id: 1,
+          kind: "delete",
+          branch_match_kind: "glob",
+          pattern: "release/*",
+          users: [],
+          groups: [],
+        },
+      ],
+    }),
+    run: (client) => client["deleteRestrictions"](CLOUD_REPO),
+    gaps: [
+      "query parameter pagelen is not declared by GET /repositories/{workspace}/{repo_slug}/branch-restrictions",
+    ],
+  },
+  {
+    what: "deleteRestrictions (403, no admin access)",
+    operation: "GET /repositories/{workspace}/{repo_slug}/branch-restrictions",
+    reply: json({ type: "error", error: { message: "Access denied." } }, 403),
+    run: (client) => client["deleteRestrictions"](CLOUD_REPO),
+    gaps: [
+      "query parameter pagelen is not declared by GET /repositories/{workspace}/{repo_slug}/branch-restrictions",
+    ],
+  },
+  {
     what: "deleteBranch (404, not there)",
     operation: "DELETE /repositories/{workspace}/{repo_slug}/refs/branches/{name}",
     reply: json({ type: "error", error: { message: "Branch not found" } }, 404),
@@ -271,6 +311,19 @@ describe(`Contract: the Bitbucket clients against Atlassian's OpenAPI descriptio
       expect(
         description.operations["GET /repositories/{workspace}/{repo_slug}"]?.responses["200"]?.schema,
       ).to.have.nested.property("properties.parent.properties.full_name");
+    });
+
+    it("BitbucketCloudClient reads each branch restriction's kind and the page's next; branch() then reads branch_match_kind and pattern, both in the 200 schema", () => {
+      const outcome = [...outcomes.entries()].find(
+        ([each]) => each.what === "deleteRestrictions (listed)",
+      )?.[1];
+      expect(outcome?.reads).to.deep.equal(["next", "values", "values.[].kind"]);
+      const schema =
+        description.operations["GET /repositories/{workspace}/{repo_slug}/branch-restrictions"]?.responses[
+          "200"
+        ]?.schema;
+      expect(schema).to.have.nested.property("properties.values.items.properties.branch_match_kind");
+      expect(schema).to.have.nested.property("properties.values.items.properties.pattern");
     });
 
     it("BitbucketCloudClient counts open pull requests by the page's size, else its values and next", () => {

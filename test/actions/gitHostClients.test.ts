@@ -4,7 +4,11 @@
 import { expect } from "chai";
 import { gitHostClient } from "../../src/actions/gitHost";
 import { clip, linkPage, sameCommit, seg, statusKey } from "../../src/actions/gitHost/base";
-import { BitbucketCloudClient, BitbucketServerClient } from "../../src/actions/gitHost/bitbucket";
+import {
+  BitbucketCloudClient,
+  BitbucketServerClient,
+  branchGlobMatches,
+} from "../../src/actions/gitHost/bitbucket";
 import { GiteaClient, GitHubClient } from "../../src/actions/gitHost/github";
 import { GitLabClient } from "../../src/actions/gitHost/gitlab";
 import type { CommitState, GitHostClient } from "../../src/actions/gitHost/types";
@@ -17,6 +21,25 @@ const SHA = "0123456789abcdef0123456789abcdef01234567";
 const AUTH = { authorization: `Bearer ${HOST_TOKEN}` };
 
 describe("Function: sameCommit, linkPage, statusKey, clip and seg (the Git host clients' small rules)", () => {
+  // Atlassian's description: "A '*' in pattern will expand to match zero or more characters, and every other
+  // character matches itself. For example, 'foo*' will match 'foo' and 'foobar', but not 'barfoo'."
+  const globs: Array<[string, string, boolean]> = [
+    ["foo*", "foo", true],
+    ["foo*", "foobar", true],
+    ["foo*", "barfoo", false],
+    ["*", "any/thing", true],
+    ["feature/*", "feature/a/b", true],
+    ["release/1.x", "release/1.x", true],
+    ["release/1.x", "release/1-x", false],
+    ["[ab]", "a", false],
+    ["a?", "ab", false],
+  ];
+  for (const [pattern, branch, matches] of globs) {
+    it(`branchGlobMatches(${pattern}, ${branch}) is ${matches}: a Bitbucket Cloud branch restriction's glob`, () => {
+      expect(branchGlobMatches(pattern, branch)).to.equal(matches);
+    });
+  }
+
   const commits: Array<[string, string, boolean]> = [
     [SHA, SHA, true],
     [SHA.slice(0, 7), SHA, true],

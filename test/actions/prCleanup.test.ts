@@ -739,9 +739,11 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     const answer =
       "Bitbucket API DELETE /repositories/acme/api/refs/branches/feature/login answered 403: Your credentials lack one or more required privilege scopes.";
     expect(err.retryable).to.equal(false);
+    // The branch restrictions could not be read (403 without admin access): the refusal's cause is not known.
     expect(err.message).to.equal(
       `${answer}; likely a missing scope: an API token needs read:repository:bitbucket, and for pr-cleanup also ` +
-        "write:repository:bitbucket and read:pullrequest:bitbucket; an access token Repositories: Read (Write for pr-cleanup) and Pull requests: Read",
+        "write:repository:bitbucket and read:pullrequest:bitbucket; an access token Repositories: Read (Write for pr-cleanup) and Pull requests: Read" +
+        "; or a branch restriction of kind delete covers the branch, which hookgate tells only with a token that may list branch restrictions (an API token with admin:repository:bitbucket; an access token with Repositories: Admin), and then keeps such a branch",
     );
     expect(err.message).to.not.contain(HOST_TOKEN);
     expect(host.statuses.at(-1)?.state).to.equal("FAILED");
@@ -1254,6 +1256,94 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
         expect(host.statuses.at(-1)?.state).to.equal("success");
       });
     }
+  });
+
+  // Bitbucket Cloud has no protected flag: its branch restrictions of kind delete (listed to admin access only)
+  // say it, and its 403 to the deletion of a restricted branch is not documented apart from its other 403s.
+  describe("delete-branch on Bitbucket Cloud, whose branch restrictions of kind delete refuse the deletion", () => {
+    const cleanUp = (steps: PrCleanupStep[]) =>
+      cleanUpPullRequest(request(steps, "bitbucket", "/2.0"), closedEvent({}, "bitbucket"), clients());
+    const withTeardown = (): PrCleanupStep[] => [
+      { kind: "delete-branch", onlyMerged: true },
+      { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "api/pr-7/" },
+      teardown(),
+    ];
+
+    it("cleanUpPullRequest keeps a branch a delete restriction's glob pattern matches without trying to delete it, and still runs the steps after it", async () => {
+      host.setDeleteRestrictions("acme/api", [{ pattern: "release/*" }, { pattern: "feature/*" }]);
+      await putObjects(["api/pr-7/a.js"]);
+      const outcome = await cleanUp(withTeardown());
+      expect(outcome.status).to.equal("done");
+      expect(outcome.detail).to.match(
+        /^kept feature\/login: a branch restriction forbids deleting it; deleted 1 object under /,
+      );
+      expect(host.requests.filter((r) => r.kind === "delete-ref")).to.deep.equal([]);
+      expect(host.branches("acme/api")).to.include("feature/login");
+      expect(jenkins.builds()).to.have.length(1);
+      expect(host.statuses.at(-1)?.state).to.equal("SUCCESSFUL");
+    });
+
+    it("cleanUpPullRequest reads every page of the branch restrictions, following next", async () => {
+      host.setDeleteRestrictions("acme/api", [{ pattern: "feature/*" }]);
+      const page1 = `${host.url}/2.0/repositories/acme/api/branch-restrictions?kind=delete&pagelen=100&page=1`;
+      host.script("restrictions", {
+        status: 200,
+        body: JSON.stringify({ page: 0, pagelen: 0, values: [], next: page1 }),
+      });
+      const outcome = await cleanUp([{ kind: "delete-branch", onlyMerged: true }]);
+      expect(outcome.detail).to.equal("kept feature/login: a branch restriction forbids deleting it");
+      expect(host.requests.filter((r) => r.kind === "restrictions").map((r) => r.query.page)).to.deep.equal([
+        undefined,
+        "1",
+      ]);
+    });
+
+    it("cleanUpPullRequest keeps a branch a branching-model delete restriction may cover when Bitbucket refuses its deletion (403), and still runs the steps after it", async () => {
+      host.setDeleteRestrictions("acme/api", [{ branchType: "feature" }]);
+      await putObjects(["api/pr-7/a.js"]);
+      const outcome = await cleanUp(withTeardown());
+      expect(outcome.status).to.equal("done");
+      expect(outcome.detail).to.match(
+        /^kept feature\/login: it is protected \(Bitbucket API answered 403: Branch "feature\/login" cannot be deleted: a branch restriction prevents it\); deleted 1 object under /,
+      );
+      expect(host.requests.filter((r) => r.kind === "delete-ref")).to.have.length(1);
+      expect(jenkins.builds()).to.have.length(1);
+    });
+
+    it("cleanUpPullRequest deletes a branch a branching-model delete restriction does not cover", async () => {
+      host.setDeleteRestrictions("acme/api", [{ branchType: "release" }]);
+      const outcome = await cleanUp([{ kind: "delete-branch", onlyMerged: true }]);
+      expect(outcome.detail).to.equal("deleted branch feature/login");
+      expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+    });
+
+    it("cleanUpPullRequest fails final, status failed, when Bitbucket refuses (403) the deletion of a branch no delete restriction covers", async () => {
+      host.setDeleteRestrictions("acme/api", [{ pattern: "release/*" }]);
+      host.script("delete-ref", {
+        status: 403,
+        body: JSON.stringify({ type: "error", error: { message: "Forbidden" } }),
+      });
+      const err = await rejectsWithActionError(
+        cleanUp([{ kind: "delete-branch", onlyMerged: true }, teardown()]),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.match(
+        /^Bitbucket API DELETE \/repositories\/acme\/api\/refs\/branches\/feature\/login answered 403: Forbidden; /,
+      );
+      expect(jenkins.builds()).to.have.length(0);
+      expect(host.statuses.at(-1)?.state).to.equal("FAILED");
+    });
+
+    it("cleanUpPullRequest fails final when Bitbucket refuses (403) a deletion and the token may not list the branch restrictions: the refusal cannot be told from another", async () => {
+      host.setDeleteRestrictions("acme/api", [{ pattern: "feature/*" }], { readable: false });
+      const err = await rejectsWithActionError(
+        cleanUp([{ kind: "delete-branch", onlyMerged: true }, teardown()]),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("answered 403").and.contain("admin:repository:bitbucket");
+      expect(host.branches("acme/api")).to.include("feature/login");
+      expect(jenkins.builds()).to.have.length(0);
+    });
   });
 
   // GitHub's "Get a branch" says protected: true for every branch an active ruleset targets, whatever it

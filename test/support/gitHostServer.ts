@@ -31,6 +31,7 @@ export type HostReply =
 /** "ref": one branch's commit; "pulls": a list of pull requests. */
 /** "branch": GitHub's "Get a branch" (GET /repos/{o}/{r}/branches/{b}), read for its `protected` flag only. */
 /** "rules": GitHub's "Get rules for a branch" (GET /repos/{o}/{r}/rules/branches/{b}). */
+/** "restrictions": Bitbucket Cloud's branch restrictions (GET /2.0/repositories/{w}/{r}/branch-restrictions). */
 export type RouteKind =
   | "archive"
   | "pull"
@@ -40,6 +41,7 @@ export type RouteKind =
   | "ref"
   | "branch"
   | "rules"
+  | "restrictions"
   | "delete-ref";
 
 export interface PullState {
@@ -109,7 +111,14 @@ interface RepoState {
   forkOf?: string;
   /** Out of the token's reach: GitLab answers 404 to it (and a fork's answer does not name it), Bitbucket 403. */
   hidden?: boolean;
+  /** Bitbucket Cloud: branch restrictions of kind delete (a glob pattern, or a branching model's type). */
+  deleteRestrictions: DeleteRestriction[];
+  /** Whether the token may list them (admin access); else the list answers 403. */
+  restrictionsReadable: boolean;
 }
+
+/** A Bitbucket Cloud branch restriction of kind delete: `pattern` (glob) or `branchType` (branching model). */
+export type DeleteRestriction = { pattern: string } | { branchType: string };
 
 export interface GitHostServer {
   /**
@@ -148,6 +157,16 @@ export interface GitHostServer {
    * (`parent`), and such a parent answers 403.
    */
   setFork(fork: string, parent: string, options?: { parentReadable?: boolean }): void;
+  /**
+   * Bitbucket Cloud: branch restrictions of kind delete. Its deletion of a branch one covers is refused (403,
+   * whose body Atlassian does not document); a `branchType` covers the branches named `<type>/…` here. The
+   * list answers them to a token with admin access (`readable`, default true), else 403, as it does with none.
+   */
+  setDeleteRestrictions(
+    fullName: string,
+    restrictions: DeleteRestriction[],
+    options?: { readable?: boolean },
+  ): void;
   /** The commit a branch points at, if it exists. */
   branchSha(fullName: string, branch: string): string | undefined;
   setArchive(fullName: string, sha: string, archive: Archive): void;
@@ -186,6 +205,8 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         branches: new Map([["main", commitOf("main")]]),
         protectedBranches: new Map(),
         rules: new Map(),
+        deleteRestrictions: [],
+        restrictionsReadable: false,
         pulls: new Map(),
         archives: new Map(),
         id: nextId++,
@@ -831,6 +852,39 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
             ...(page < pages ? { next: next.toString() } : {}),
           });
         };
+      } else if (method === "GET" && rest[0] === "branch-restrictions" && rest.length === 1) {
+        kind = "restrictions";
+        act = () => {
+          if (!state.restrictionsReadable) {
+            return json(res, 403, {
+              type: "error",
+              error: { message: "Your credentials lack one or more required privilege scopes." },
+            });
+          }
+          const q = parsed.searchParams;
+          const all = state.deleteRestrictions
+            .map((each, i) => ({
+              type: "branchrestriction",
+              id: i + 1,
+              kind: "delete",
+              ...("pattern" in each
+                ? { branch_match_kind: "glob", pattern: each.pattern }
+                : { branch_match_kind: "branching_model", branch_type: each.branchType, pattern: "" }),
+              users: [],
+              groups: [],
+            }))
+            .filter((each) => (q.get("kind") ?? each.kind) === each.kind);
+          const { items, page, pages } = paged(all, q.get("pagelen"), q.get("page"), 10);
+          const next = new URL(`${apiUrl}${parsed.pathname}${parsed.search}`);
+          next.searchParams.set("page", String(page + 1));
+          json(res, 200, {
+            size: all.length,
+            page,
+            pagelen: items.length,
+            values: items,
+            ...(page < pages ? { next: next.toString() } : {}),
+          });
+        };
       } else if (method === "GET" && rest[0] === "refs" && rest[1] === "branches" && rest.length >= 3) {
         kind = "ref";
         act = () => {
@@ -902,6 +956,17 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       if (flavour === "gitlab") return json(res, 405, { message: "Protected branch cant be removed" });
       return json(res, 422, { message: "Cannot delete this protected branch" });
     }
+    const restricted = state.deleteRestrictions.some((each) =>
+      "pattern" in each
+        ? new RegExp(`^${each.pattern.split("*").map(escapeRegExp).join(".*")}$`).test(branch)
+        : branch.startsWith(`${each.branchType}/`),
+    );
+    if (flavour === "bitbucket" && restricted) {
+      return json(res, 403, {
+        type: "error",
+        error: { message: `Branch "${branch}" cannot be deleted: a branch restriction prevents it` },
+      });
+    }
     if (flavour === "github" && state.rules.get(branch)?.includes("deletion")) {
       return json(res, 422, { message: "Repository rule violations found\n\nCannot delete this branch" });
     }
@@ -965,6 +1030,11 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       repo(fork).forkOf = parent;
       repo(parent).hidden = options.parentReadable === false;
     },
+    setDeleteRestrictions: (fullName, restrictions, options = {}) => {
+      const r = repo(fullName);
+      r.deleteRestrictions = restrictions;
+      r.restrictionsReadable = options.readable ?? true;
+    },
     branchSha: (fullName, branch) => repos.get(fullName)?.branches.get(branch),
     setArchive: (fullName, sha, archive) => {
       repo(fullName).archives.set(sha, archive);
@@ -991,6 +1061,10 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       await Promise.all([api, codeload].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
   };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** A commit id of a branch created without one: stable, 40 hex digits. */

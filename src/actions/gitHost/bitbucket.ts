@@ -5,6 +5,7 @@ import { dataCenterServerUrl } from "../../core/routes/defaults";
 import type { RepoRef } from "../../core/types";
 import { discard, serverMessage, statusError } from "../http";
 import {
+  type ApiCall,
   ApiClient,
   clip,
   encodeSegments,
@@ -73,6 +74,29 @@ function cloudRefusalHint(status: number, credentialHeaders: Record<string, stri
   return undefined;
 }
 
+/**
+ * A branch restriction as GET /repositories/{workspace}/{repo_slug}/branch-restrictions lists it (Atlassian's
+ * description: kind, branch_match_kind `glob` (the default) or `branching_model`, pattern, branch_type).
+ */
+interface CloudBranchRestriction {
+  kind?: unknown;
+  branch_match_kind?: unknown;
+  pattern?: unknown;
+}
+
+/** Pages of branch restrictions read for the `delete` ones: past them, whether one applies is not told. */
+const RESTRICTION_PAGES = 10;
+
+/**
+ * Whether a `glob` branch restriction's pattern matches a branch: "A '*' in pattern will expand to match zero
+ * or more characters, and every other character matches itself" (Atlassian's description of the branch
+ * restrictions), so `feature/*` matches `feature/a/b` too.
+ */
+export function branchGlobMatches(pattern: string, branch: string): boolean {
+  const literal = (part: string) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${pattern.split("*").map(literal).join(".*")}$`, "s").test(branch);
+}
+
 /** A BBQL string literal: " and \ escaped with a backslash. */
 function bbqlString(value: string): string {
   return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
@@ -82,8 +106,17 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
   readonly provider = "bitbucket" as const;
   protected readonly what = "Bitbucket API";
 
-  protected override refusalHint(status: number): string | undefined {
-    return cloudRefusalHint(status, this.credentialHeaders);
+  protected override refusalHint(status: number, call?: ApiCall): string | undefined {
+    const hint = cloudRefusalHint(status, this.credentialHeaders);
+    if (status === 403 && call?.method === "DELETE" && /\/refs\/branches\//.test(call.path)) {
+      // Bitbucket's answer does not tell a branch restriction's refusal from another (deleteBranch).
+      return (
+        `${hint}; or a branch restriction of kind delete covers the branch, which hookgate tells only with a ` +
+        "token that may list branch restrictions (an API token with admin:repository:bitbucket; an access " +
+        "token with Repositories: Admin), and then keeps such a branch"
+      );
+    }
+    return hint;
   }
 
   private repoPath(repo: RepoRef): string {
@@ -133,10 +166,59 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
     );
   }
 
-  /** No `protected` flag: Cloud's branch restrictions are a separate resource, read only by an admin. */
+  /**
+   * No `protected` flag: Cloud's branch restrictions are a separate resource, listed only to a user with admin
+   * access (403 otherwise). When they can be read, a `delete` restriction whose glob pattern matches keeps the
+   * branch without a deletion: it exempts no one (users and groups are exempted from push and restrict_merges
+   * only). A `branching_model` one applies to a type of branch of the repository's branching model, not read
+   * here: the branch counts as protected, and the host's refusal of its deletion keeps it. Unreadable: whether
+   * any applies is not known (`protected` undefined), and a refusal fails, as no documented answer tells it.
+   */
   async branch(repo: RepoRef, branch: string): Promise<BranchInfo | undefined> {
     const head = await this.branchHead(repo, branch);
-    return head === undefined ? undefined : { head };
+    if (head === undefined) return undefined;
+    const restrictions = await this.deleteRestrictions(repo);
+    if (restrictions === undefined) return { head };
+    const glob = restrictions.filter((each) => each.branch_match_kind !== "branching_model");
+    if (glob.some((each) => typeof each.pattern === "string" && branchGlobMatches(each.pattern, branch))) {
+      return { head, protected: true, keep: "a branch restriction forbids deleting it" };
+    }
+    return { head, protected: glob.length < restrictions.length };
+  }
+
+  /**
+   * The repository's branch restrictions of kind `delete`, page by page (`next`, followed within the API), or
+   * undefined when they cannot be read: a 403 ("If the authenticated user does not have admin access to the
+   * repository"; a token without admin:repository:bitbucket), a 404, a `next` elsewhere or past
+   * RESTRICTION_PAGES pages.
+   */
+  private async deleteRestrictions(repo: RepoRef): Promise<CloudBranchRestriction[] | undefined> {
+    const found: CloudBranchRestriction[] = [];
+    let path: string | undefined = `${this.repoPath(repo)}/branch-restrictions?kind=delete&pagelen=100`;
+    for (let page = 0; page < RESTRICTION_PAGES; page++) {
+      const res = await this.call({ method: "GET", path, accept: [403, 404] });
+      if (res.statusCode === 403 || res.statusCode === 404) {
+        await discard(res);
+        return undefined;
+      }
+      const answer = await readApiJson<{ values?: unknown; next?: unknown }>(res, this.what);
+      if (!Array.isArray(answer.values)) return undefined;
+      // The kind again: a filter the server ignored would otherwise count every restriction.
+      found.push(
+        ...(answer.values as (CloudBranchRestriction | null)[]).filter(
+          (each): each is CloudBranchRestriction => each?.kind === "delete",
+        ),
+      );
+      if (answer.next === undefined || answer.next === null) return found;
+      path = typeof answer.next === "string" ? this.apiPath(answer.next) : undefined;
+      if (path === undefined) return undefined;
+    }
+    return undefined;
+  }
+
+  /** A URL the API gave (a page's `next`) as a path under apiUrl, or undefined when it is elsewhere. */
+  private apiPath(url: string): string | undefined {
+    return url.startsWith(`${this.apiUrl}/`) ? url.slice(this.apiUrl.length) : undefined;
   }
 
   async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
@@ -196,11 +278,21 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
 
   async deleteBranch(repo: RepoRef, branch: string, _sha: string): Promise<DeleteBranchResult> {
     // No conditional delete: the caller checked branchHead just before.
-    const res = await this.call({
+    const call: ApiCall = {
       method: "DELETE",
       path: `${this.repoPath(repo)}/refs/branches/${encodeSegments(branch)}`,
-      accept: [404],
-    });
+    };
+    const res = await this.call({ ...call, accept: [403, 404] });
+    if (res.statusCode === 403) {
+      // Atlassian documents this 403 only for a private repository the user may not access; a branch
+      // restriction's refusal has no documented answer. A refusal: kept where a delete restriction may apply
+      // (branch()), else the failure as before, with its hint.
+      const message = await serverMessage(res, this.what, this.credentialHeaders).catch(() => "");
+      return {
+        refused: `${this.what} answered 403${message ? `: ${message}` : ""}`,
+        failure: await this.failure(res, call, message),
+      };
+    }
     await discard(res);
     return res.statusCode === 404 ? "already-gone" : "deleted";
   }

@@ -1,5 +1,6 @@
 // The Git host's REST API as the actions need it. One interface; one implementation per provider.
 import type { Dispatcher } from "undici";
+import type { ActionError } from "../../core/errors";
 import type { Provider, RepoRef } from "../../core/types";
 
 export interface PullRequestInfo {
@@ -65,8 +66,9 @@ export interface BranchInfo {
   head: string;
   /**
    * Whether it is protected, by the `protected` flag of the host's answer of one branch (GitHub, GitLab,
-   * Gitea); undefined where the host documents no such flag (Bitbucket Cloud and Data Center) or the answer
-   * has none. GitHub sets it for every branch an active ruleset targets, whatever the ruleset restricts
+   * Gitea), or on Bitbucket Cloud whether a branch restriction of kind `delete` may apply to it (listed only to
+   * a token with admin access); undefined where the host documents no such flag (Data Center), the answer has
+   * none, or Bitbucket Cloud's restrictions cannot be read. GitHub sets it for every branch an active ruleset targets, whatever the ruleset restricts
    * (crs-k/stale-branches#1061), and for a classic protection that allows deletions: there it says nothing
    * of a refusal, `keep` does.
    */
@@ -74,7 +76,8 @@ export interface BranchInfo {
   /**
    * Why the host would refuse to delete it, when its answers say so before a deletion is tried: "it is
    * protected" (GitLab's and Gitea's flag), "a ruleset forbids deleting it" (a GitHub ruleset's `deletion`
-   * rule applies to it). pr-cleanup keeps such a branch without trying: on GitLab and Gitea a protected
+   * rule applies to it), "a branch restriction forbids deleting it" (a Bitbucket Cloud `delete` restriction
+   * whose pattern matches it). pr-cleanup keeps such a branch without trying: on GitLab and Gitea a protected
    * branch is a long-lived one, kept whether or not the host would let the token delete it (current GitLab
    * lets a maintainer delete one through the API).
    */
@@ -83,10 +86,16 @@ export interface BranchInfo {
 
 /**
  * "moved-on": a host with a conditional delete refused it, as the branch no longer points at the commit.
- * `refused`: the host refused the deletion of a branch it protects (GitHub's 422 to a classic protection
- * without "Allow deletions"), with its message: the branch stays, and that is no failure.
+ * `refused`: the host refused the deletion, with its message (GitHub's 422 to a classic protection without
+ * "Allow deletions"; Bitbucket Cloud's 403, a branch restriction's or another's): for a branch whose
+ * `protected` is true the branch stays, and that is no failure; for another, `failure` is what to throw (the
+ * host's error, with its hint), else a final error naming the refusal.
  */
-export type DeleteBranchResult = "deleted" | "already-gone" | "moved-on" | { refused: string };
+export type DeleteBranchResult =
+  | "deleted"
+  | "already-gone"
+  | "moved-on"
+  | { refused: string; failure?: ActionError };
 
 /** The open pull requests whose base (target) is a branch, as far as the host's first answer tells. */
 export interface OpenPullRequests {
