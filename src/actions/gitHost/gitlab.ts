@@ -180,7 +180,8 @@ export class GitLabClient extends ApiClient implements GitHostClient {
    * When the project is a fork, its parent's open merge requests from this branch of it. GET /projects/:id
    * names the parent (`forked_from_project`) only when the token may read it (API::Entities::ProjectDetails);
    * `mr_default_target_self` is there for every fork (API::Entities::Project, `if: project.forked?`), so a fork
-   * of a parent out of reach is told apart from a project that is none (a GitLab older than that field: not).
+   * of a parent out of reach is told apart from a project that is none (a GitLab from before that field, added
+   * to the API by gitlab-org/gitlab!77169, cannot tell them apart: there such a fork counts as none).
    */
   async openPullRequestsIntoParent(repo: RepoRef, branch: string): Promise<ParentPullRequests | undefined> {
     const info = await this.json<{
