@@ -24,4 +24,9 @@ export interface ActionClients {
    * nothing may say a retry follows (pr-cleanup's commit status).
    */
   lastAttempt?: boolean;
+  /**
+   * The queue's receive count of the delivery's message (absent: 1). Past the first, a jenkins action looks for
+   * the build an earlier attempt started before it asks for one.
+   */
+  attempt?: number;
 }

@@ -172,6 +172,7 @@ export function buildRouteHandler(
         ...clients,
         ...(limits?.deadlineMs ? { deadlineMs: limits.deadlineMs } : {}),
         ...(limits?.lastAttempt ? { lastAttempt: true } : {}),
+        ...(limits?.attempt ? { attempt: limits.attempt } : {}),
       }),
     log: jsonLog,
     maxAttempts: config.maxAttempts,

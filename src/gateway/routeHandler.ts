@@ -47,8 +47,12 @@ export interface RouteHandlerDeps {
   /**
    * `deadlineMs`: when the action's calls must have ended (the invocation's deadline, less a margin).
    * `lastAttempt`: a retryable failure of this attempt is dead-lettered, not retried (maxAttempts).
+   * `attempt`: the message's receive count, given past the first (a jenkins action then looks for an earlier build).
    */
-  runAction(item: WorkItem, limits?: { deadlineMs?: number; lastAttempt?: boolean }): Promise<ActionOutcome>;
+  runAction(
+    item: WorkItem,
+    limits?: { deadlineMs?: number; lastAttempt?: boolean; attempt?: number },
+  ): Promise<ActionOutcome>;
   log: LogFn;
   /** Attempts before a retryable failure is dead-lettered; default MAX_ATTEMPTS. */
   maxAttempts?: number;
@@ -849,7 +853,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     try {
       outcome = await deps.runAction(
         item,
-        deadlineMs === undefined && !lastAttempt ? undefined : { deadlineMs, lastAttempt },
+        deadlineMs === undefined && !lastAttempt && attempt <= 1
+          ? undefined
+          : { deadlineMs, lastAttempt, ...(attempt > 1 ? { attempt } : {}) },
       );
     } catch (error) {
       const failure = classify(error);

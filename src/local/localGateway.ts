@@ -61,6 +61,8 @@ export interface LocalActionClients {
   proxy?: ProxySettings;
   /** This is the last attempt (serve's maxAttempts): a retryable failure is dead-lettered, not retried. */
   lastAttempt?: boolean;
+  /** The message's receive count, past the first: a jenkins action looks for an earlier attempt's build. */
+  attempt?: number;
 }
 
 export interface LocalGatewayOptions {
@@ -365,6 +367,7 @@ async function openLocalGateway(
             proxy: options.proxy,
             // The handler's last attempt by serve's own maxAttempts, as deployed: pr-cleanup then says no retry.
             ...(limits?.lastAttempt ? { lastAttempt: true } : {}),
+            ...(limits?.attempt ? { attempt: limits.attempt } : {}),
             logsUrl: `${baseUrl}/_hookgate/deliveries?route=${encodeURIComponent(item.route)}`,
           });
           deliveries.work(item, { reason: outcome.detail });

@@ -348,6 +348,28 @@ describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the c
     }
   });
 
+  it("lambdaHandler gives the action the message's receive count past the first receive", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    const saved = process.env;
+    process.env = { ...saved, ...env() };
+    try {
+      const seen: Array<number | undefined> = [];
+      const handler = lambdaHandler(async (_item, clients) => {
+        seen.push(clients.attempt);
+        return { status: "done", detail: "" };
+      });
+      for (const receiveCount of [1, 2, 3]) {
+        await handler(sqsEvent([sqsRecord(JSON.stringify(workItem()), { receiveCount })]), {
+          getRemainingTimeInMillis: () => 120_000,
+        } as Context);
+      }
+      process.stdout.write = stdout;
+      expect(seen).to.deep.equal([undefined, 2, 3]);
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it("buildRouteHandler gives the action the function's egress proxy", async () => {
     ddb.on(UpdateItemCommand).resolves({});
     const seen: unknown[] = [];

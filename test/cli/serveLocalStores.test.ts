@@ -1818,6 +1818,22 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     expect(history.map((e) => e.status)).to.deep.equal(["dead"]);
   });
 
+  it("serve gives the action the message's receive count past the first receive", async () => {
+    const state = stateWithQueued("state-attempt", { receiveCount: 0, dedupe: "queued" });
+    const seen: Array<number | undefined> = [];
+    const gateway = await startWithRouteR(state, {
+      maxAttempts: 3,
+      retryDelayMs: 5,
+      runAction: async (_item, clients) => {
+        seen.push(clients.attempt);
+        throw new ActionError("Jenkins timed out", { retryable: true });
+      },
+    });
+    await drained(gateway.url);
+    await gateway.close();
+    expect(seen).to.deep.equal([undefined, 2, 3]);
+  });
+
   it("a delivery the queue dead-letters past its maxReceiveCount (after crashes) is marked dead, so its redelivery is claimed again", async () => {
     const { state, history } = await settledAtMaxReceiveCount("state-backstop", "queued");
     expect(history.map((e) => [e.delivery, e.status])).to.deep.equal([["a", "dead"]]);

@@ -967,6 +967,30 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
     expect(seen).to.deep.equal([undefined]);
   });
 
+  it("work gives the action the message's receive count past the first receive, and no limits on the first", async () => {
+    const seen: unknown[] = [];
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore(),
+      queue: new RecordingQueue(),
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async (_item, limits) => {
+        seen.push(limits);
+        throw new ActionError("Jenkins timed out", { retryable: true });
+      },
+      log: () => {},
+    });
+    for (const receiveCount of [1, 2, 3]) {
+      await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { receiveCount })]));
+    }
+    expect(seen).to.deep.equal([
+      undefined,
+      { deadlineMs: undefined, lastAttempt: false, attempt: 2 },
+      { deadlineMs: undefined, lastAttempt: false, attempt: 3 },
+    ]);
+  });
+
   it("work logs a deferred record with why it was deferred", async () => {
     const h = harness(async (item) => {
       if (item.deliveryId === "f-1") throw new ActionError("Jenkins answered 502", { retryable: true });
