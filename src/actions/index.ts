@@ -18,7 +18,11 @@ export async function runAction(item: WorkItem, clients: ActionClients): Promise
     const request = item.request;
     switch (request.type) {
       case "jenkins":
-        return await triggerJenkins(request, clients, { deliveryId: item.deliveryId });
+        return await triggerJenkins(request, clients, {
+          deliveryId: item.deliveryId,
+          acceptedAt: item.acceptedAt,
+          attempt: clients.attempt,
+        });
       case "s3-zip":
         return await uploadSourceZip(request, item.event, clients, { acceptedAt: item.acceptedAt });
       case "pr-cleanup":

@@ -3,7 +3,8 @@
 // trust a private CA. 201, and 303 to a queue item (merged into it), succeed, and so does a multibranch
 // project's scan (302 to itself); a 2xx without a queue item Location is not Jenkins' answer and is final;
 // 401/403/404/409 are final (a 401 once the credentials secret, read again past its cache, holds no new
-// value); 5xx, 429, network errors and timeouts are retryable. Other redirects (a
+// value); 5xx, 429, network errors and timeouts are retryable. A retry first looks for the build an earlier
+// attempt started (jenkinsBuilds.ts), and succeeds without asking again when it finds one. Other redirects (a
 // sign-in, a 303 without a Location) are never followed, and final, naming where they pointed.
 import { ActionError } from "../core/errors";
 import { shownText } from "../core/shownText";
@@ -19,6 +20,7 @@ import {
   statusError,
   withoutCredentials,
 } from "./http";
+import { findEarlierBuild } from "./jenkinsBuilds";
 import {
   type JenkinsCredentials,
   markRefusedCredentials,
@@ -30,6 +32,10 @@ import type { ActionClients } from "./types";
 
 export interface JenkinsContext {
   deliveryId: string;
+  /** When the delivery was first accepted (the work item's acceptedAt, ISO 8601). */
+  acceptedAt?: string;
+  /** The queue's receive count of the delivery's message: past 1, an earlier attempt may have built it. */
+  attempt?: number;
 }
 
 const FINAL_REASONS: Record<number, string> = {
@@ -88,6 +94,19 @@ async function trigger(
   };
   /** What a message quoting the server's words (a Location, a job's choices) must not show. */
   const sent = { authorization: headers.authorization as string };
+
+  // A retry: an earlier attempt's request may have reached Jenkins though its answer did not come back (a
+  // timeout, a proxy's 504), and a repeat would build again once that build has left the queue.
+  const earlier = await earlierAttemptsBuild(
+    request,
+    `${base}${path}`,
+    context,
+    credentials,
+    headers,
+    dispatcher,
+    clients,
+  );
+  if (earlier) return earlier;
 
   if (request.jenkins.crumb) {
     const res = await httpRequest({
@@ -258,6 +277,61 @@ async function trigger(
     );
   }
   throw finalOrRetryable(what, res);
+}
+
+/**
+ * On a retry (an attempt past the first), the outcome for a build an earlier attempt of the delivery started
+ * (jenkinsBuilds.ts says how it is told), or undefined: then the build is requested as on a first attempt,
+ * which also follows when the look fails (a warning; the delivery does not fail for it).
+ */
+async function earlierAttemptsBuild(
+  request: JenkinsRequest,
+  jobUrl: string,
+  context: JenkinsContext,
+  credentials: JenkinsCredentials,
+  headers: Record<string, string>,
+  dispatcher: ActionClients["dispatcher"],
+  clients: ActionClients,
+): Promise<ActionOutcome | undefined> {
+  if ((context.attempt ?? 1) <= 1 || context.acceptedAt === undefined) return undefined;
+  const jobName = request.job.join("/");
+  const sinceMs = Date.parse(context.acceptedAt);
+  const lookup = Number.isFinite(sinceMs)
+    ? await findEarlierBuild(
+        jobUrl,
+        { user: credentials.user, sinceMs, parameters: request.parameters },
+        headers,
+        dispatcher,
+        clients,
+      )
+    : ({ kind: "failed", reason: "the work item's acceptedAt is not a time" } as const);
+  if (lookup.kind === "failed") {
+    clients.log({
+      msg: "jenkins earlier build not looked up: requesting the build",
+      level: "warn",
+      job: jobName,
+      error: lookup.reason,
+      attempt: context.attempt,
+      deliveryId: context.deliveryId,
+    });
+    return undefined;
+  }
+  if (lookup.kind !== "found") return undefined;
+  const { number } = lookup.build;
+  const url = lookup.build.url === undefined ? undefined : queueItemUrl(lookup.build.url, headers);
+  clients.log({
+    msg: "jenkins build already started",
+    job: jobName,
+    build: number,
+    ...(url ? { url } : {}),
+    attempt: context.attempt,
+    deliveryId: context.deliveryId,
+  });
+  return {
+    status: "done",
+    detail: `already started as #${number}${url ? ` (${url})` : ""} by an earlier attempt: not requested again`,
+    publicDetail: `already started as build #${number}`,
+  };
 }
 
 /**
@@ -703,7 +777,7 @@ function queueItemNumber(location: string | undefined): string | undefined {
 }
 
 /**
- * Jenkins' queue item URL as logged: without a query string, a fragment or user info, which could hold a token,
+ * Jenkins' queue item (or build) URL as logged: without a query string, a fragment or user info, which could hold a token,
  * nor the credentials `sent` anywhere else in it (a server can echo them into the path).
  */
 function queueItemUrl(location: string | undefined, sent: Record<string, string>): string | undefined {

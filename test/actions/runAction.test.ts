@@ -49,6 +49,45 @@ describe("Function: runAction", () => {
     expect(jenkins.builds().at(-1)?.form).to.deep.equal({ DELIVERY: "d-9" });
   });
 
+  it("runAction gives jenkins the work item's acceptedAt and the attempt: a retry takes a build started since then by the same user for the delivery's", async () => {
+    const server = await startJenkinsServer({
+      user: JENKINS_USER,
+      token: JENKINS_TOKEN,
+      definitions: [{ name: "DELIVERY" }],
+    });
+    try {
+      const item = workItem({
+        type: "jenkins",
+        jenkins: { url: server.url, credentials: "hookgate/jenkins", crumb: false },
+        job: ["api", "build"],
+        parameters: { DELIVERY: "d-9" },
+      });
+      const since = Date.parse(item.acceptedAt);
+      server.addBuild({
+        job: "api/build",
+        timestamp: since - 1,
+        user: JENKINS_USER,
+        parameters: { DELIVERY: "d-9" },
+      });
+      expect((await runAction(item, testClients({ attempt: 2 }))).detail).to.match(/^queued as /);
+      server.addBuild({
+        job: "api/build",
+        timestamp: since,
+        user: JENKINS_USER,
+        parameters: { DELIVERY: "d-9" },
+      });
+      expect((await runAction(item, testClients())).detail, "a first attempt looks for nothing").to.match(
+        /^queued as /,
+      );
+      expect((await runAction(item, testClients({ attempt: 2 }))).publicDetail).to.equal(
+        "already started as build #4",
+      );
+      expect(server.builds()).to.have.length(2);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("runAction dispatches an s3-zip request (a deleted branch is skipped)", async () => {
     const item = workItem({
       type: "s3-zip",

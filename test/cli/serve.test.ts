@@ -124,7 +124,11 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
     stateDir = join(dir, "state");
     secretsFile = join(dir, "secrets.json");
     routesFile = join(dir, "routes.yaml");
-    jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
+    jenkins = await startJenkinsServer({
+      user: JENKINS_USER,
+      token: JENKINS_TOKEN,
+      definitions: [{ name: "SHA" }, { name: "DELIVERY" }],
+    });
     gitHost = await startGitHostServer({ token: GIT_TOKEN });
     resumeDown = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => resumeDown?.listen(0, "127.0.0.1", resolve));
@@ -723,6 +727,20 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(retries.map((line) => JSON.parse(line).retryInMs)).to.deep.equal([50, 100]);
     });
 
+    it("ends done with one build when Jenkins built the first request but a proxy's 504 lost its answer: the retry finds the build", async () => {
+      jenkins.script({ status: 504, build: true });
+      const d = signed(push());
+      expect((await post(d)).status).to.equal(202);
+      const done = await waitForDelivery(serve.url, d.delivery, (e) => e.status === "done");
+      expect(done.attempts).to.equal(2);
+      const ours = jenkins.jobBuilds.filter((b) => b.parameters?.DELIVERY === d.delivery);
+      expect(ours).to.have.length(1);
+      expect(done.reason).to.equal(
+        `already started as #${ours[0]?.number} (${jenkins.url}/job/api/job/build/${ours[0]?.number}/) by an earlier attempt: not requested again`,
+      );
+      expect(jenkins.builds().filter((b) => b.form.DELIVERY === d.delivery)).to.have.length(1);
+    });
+
     it("s3-zip puts the archive of the pushed sha into <state-dir>/s3/<bucket>/<key>, flattened, with metadata", async () => {
       const body = push();
       const sha = JSON.parse(body.toString("utf8")).after as string;
@@ -818,7 +836,8 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       }
       expect(readFileSync(join(resumeState, "queue", "journal.jsonl"), "utf8")).to.include(d.delivery);
 
-      // Jenkins comes up on that port; the gateway restarts and finishes the work.
+      // Jenkins comes up on that port; the gateway restarts and finishes the work. This one serves builds
+      // only: the retry's look for an earlier build (a GET) is a 404, and the build is requested.
       const builds: string[] = [];
       const resumeJenkins = http.createServer((req, res) => {
         let body = "";
@@ -826,6 +845,11 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
           body += c;
         });
         req.on("end", () => {
+          if (req.method !== "POST") {
+            res.writeHead(404);
+            res.end();
+            return;
+          }
           builds.push(`${req.url} ${body}`);
           res.writeHead(201, { location: `http://127.0.0.1:${resumePort}/queue/item/1/` });
           res.end();

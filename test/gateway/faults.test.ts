@@ -80,7 +80,9 @@ function gateway(
     queue,
     deadLetters,
     dedupe,
-    runAction: (item) => run(item, clients),
+    // The receive count past the first, as the deployed handler passes it (lambdaRuntime.ts).
+    runAction: (item, limits) =>
+      run(item, limits?.attempt ? { ...clients, attempt: limits.attempt } : clients),
     log: logs.log,
     backoff: queue.backoff,
   });
@@ -125,7 +127,11 @@ describe("Fault scenarios: the route handler with the real Jenkins action agains
   let proxy: SwitchableProxy;
 
   beforeEach(async () => {
-    jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
+    jenkins = await startJenkinsServer({
+      user: JENKINS_USER,
+      token: JENKINS_TOKEN,
+      definitions: [{ name: "BRANCH" }, { name: "SHA" }, { name: "DELIVERY" }],
+    });
     proxy = await startSwitchableProxy(jenkins.url);
   });
   afterEach(async () => {
@@ -164,6 +170,29 @@ describe("Fault scenarios: the route handler with the real Jenkins action agains
     expect(headBackoffs).to.deep.equal([RETRY_BASE_DELAY_MS, RETRY_BASE_DELAY_MS * 2]);
     expect(g.ledger()).to.deep.equal({ accepted: 3, done: 3, dead: 0 });
   });
+
+  for (const [what, lost] of [
+    ["a proxy's 504", { status: 504, build: true }],
+    ["a dropped connection", { drop: true, build: true }],
+  ] as const) {
+    it(`Jenkins built the request but ${what} lost its answer: the retry finds that build, and the delivery is done with one build`, async () => {
+      const g = gateway(route(), runJenkins);
+      expect((await g.deliver({ deliveryId: "lost-answer-1" })).statusCode).to.equal(202);
+      jenkins.script(lost);
+      await g.queue.drain(g.work);
+      expect(jenkins.jobBuilds.map((b) => [b.number, b.parameters?.DELIVERY])).to.deep.equal([
+        [1, "lost-answer-1"],
+      ]);
+      expect(buildDeliveries(jenkins), "one build request only").to.deep.equal(["lost-answer-1"]);
+      const attempts = g.logs.of("attempt").map((l) => [l.attempt, l.outcome]);
+      expect(attempts).to.deep.equal([
+        [1, "retry"],
+        [2, "done"],
+      ]);
+      expect(g.logs.of("attempt").at(-1)?.detail).to.match(/^already started as #1 /);
+      expect(g.ledger()).to.deep.equal({ accepted: 1, done: 1, dead: 0 });
+    });
+  }
 
   it(`Jenkins down for good: ${MAX_ATTEMPTS} attempts with backoff, then the DLQ with the reason`, async () => {
     const g = gateway(route(), runJenkins);

@@ -1,7 +1,8 @@
 // A small Jenkins-protocol server for integration tests: 127.0.0.1, port 0, real HTTP (or HTTPS).
 // It checks what a real controller checks (job path, Basic auth with user + API token, the CSRF crumb
 // and its session cookie when crumb mode is on), records every request, and answers what the test
-// scripts: a queue of replies, then the default (201 with a Location to a queue item).
+// scripts: a queue of replies, then the default (201 with a Location to a queue item). A request it queues
+// starts a build at once (no quiet period), which GET {job}/api/json lists as Jenkins shapes it.
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
@@ -9,11 +10,41 @@ import type { AddressInfo, Socket } from "node:net";
 
 export type JenkinsReply =
   /** Answer with this status. `location: true` on a 201 sends a queue item URL; a string sends it verbatim. */
-  | { status: number; location?: boolean | string; headers?: Record<string, string>; body?: string }
-  /** Destroy the socket without an answer. */
-  | { drop: true }
-  /** Never answer (until the server closes): for timeout tests. */
-  | { hang: true };
+  (
+    | { status: number; location?: boolean | string; headers?: Record<string, string>; body?: string }
+    /** Destroy the socket without an answer. */
+    | { drop: true }
+    /** Never answer (until the server closes): for timeout tests. */
+    | { hang: true }
+  ) & {
+    /**
+     * Whether the request starts a build (default: only a 201 does): true for one whose answer is lost (a
+     * timeout, a proxy's 504, a dropped connection after Jenkins queued it).
+     */
+    build?: boolean;
+  };
+
+/**
+ * A parameter definition of the jobs that define parameters: a boolean default makes a boolean parameter; a
+ * string one's default is "" unless given, as StringParameterDefinition's.
+ */
+export interface JenkinsParameterDefinition {
+  name: string;
+  default?: string | boolean;
+}
+
+/** A build as the fake keeps it; its JSON is Jenkins' (ParametersAction, CauseAction with a UserIdCause). */
+export interface JenkinsBuild {
+  /** The job, as "folder/job". */
+  job: string;
+  number: number;
+  /** When it left the queue (epoch ms), Run.getTimestamp. */
+  timestamp: number;
+  /** The UserIdCause's userId; undefined: a timer started it (TimerTrigger$TimerTriggerCause). */
+  user?: string;
+  /** Its parameter values, typed as Jenkins exports them (a boolean parameter's is a boolean). */
+  parameters?: Record<string, string | boolean>;
+}
 
 export interface JenkinsRecord {
   method: string;
@@ -59,6 +90,14 @@ export interface JenkinsServerOptions {
    * answers 302 to the folder itself (ComputedFolder.doBuild -> forwardToPreviousPage).
    */
   computedFolders?: string[];
+  /**
+   * The parameter definitions of the jobs that define parameters (default: a BRANCH string parameter, plus
+   * `choices`). Given, a build holds a value for each (the one sent, else the default) and none for another
+   * parameter sent, as ParametersDefinitionProperty.buildWithParameters; not given, it holds what was sent.
+   */
+  definitions?: JenkinsParameterDefinition[];
+  /** Answer GET {job}/api/json asking for builds with this status (403: no Job/Read; 500), or never. */
+  buildsApiStatus?: number | "hang";
 }
 
 export interface JenkinsServer {
@@ -71,6 +110,10 @@ export interface JenkinsServer {
   script(...replies: JenkinsReply[]): void;
   /** The crumbs issued so far. */
   crumbsIssued: string[];
+  /** Every build started (numbered per job), in order, with those added. */
+  jobBuilds: JenkinsBuild[];
+  /** A build started some other way (another user, a timer, earlier): numbered after the job's last. */
+  addBuild(build: Omit<JenkinsBuild, "number">): JenkinsBuild;
   close(): Promise<void>;
 }
 
@@ -84,6 +127,76 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
   const sockets = new Set<Socket>();
   let queueItem = 0;
   let url = "";
+  const jobBuilds: JenkinsBuild[] = [];
+  const addBuild = (build: Omit<JenkinsBuild, "number">): JenkinsBuild => {
+    const number = jobBuilds.filter((b) => b.job === build.job).length + 1;
+    const added = { ...build, number };
+    jobBuilds.push(added);
+    return added;
+  };
+  /** The values a build holds for a request's form (see `definitions`). */
+  const buildParameters = (
+    name: string,
+    form: Record<string, string>,
+  ): Record<string, string | boolean> | undefined => {
+    if (options.parameterized && !options.parameterized.includes(name)) return undefined;
+    if (!options.definitions) return Object.keys(form).length > 0 ? { ...form } : undefined;
+    const values: Record<string, string | boolean> = {};
+    for (const definition of options.definitions) {
+      const sent = form[definition.name];
+      if (sent !== undefined) {
+        values[definition.name] =
+          typeof definition.default === "boolean" ? sent.toLowerCase() === "true" : sent;
+      } else values[definition.name] = definition.default ?? "";
+    }
+    return values;
+  };
+  /** The job's builds as GET api/json?tree=builds[...]{M,N} gives them: newest first, in the range. */
+  const buildsJson = (name: string, tree: string) => {
+    const range = /builds\[.*\]\{(\d*),(\d*)\}/.exec(tree);
+    const from = range?.[1] ? Number(range[1]) : 0;
+    const to = range?.[2] ? Number(range[2]) : undefined;
+    return jobBuilds
+      .filter((b) => b.job === name)
+      .reverse()
+      .slice(from, to)
+      .map((b) => ({
+        _class: "org.jenkinsci.plugins.workflow.job.WorkflowRun",
+        actions: [
+          ...(b.parameters
+            ? [
+                {
+                  _class: "hudson.model.ParametersAction",
+                  parameters: Object.entries(b.parameters).map(([parameter, value]) => ({
+                    _class:
+                      typeof value === "boolean"
+                        ? "hudson.model.BooleanParameterValue"
+                        : "hudson.model.StringParameterValue",
+                    name: parameter,
+                    value,
+                  })),
+                },
+              ]
+            : []),
+          {
+            _class: "hudson.model.CauseAction",
+            causes: [
+              b.user === undefined
+                ? { _class: "hudson.triggers.TimerTrigger$TimerTriggerCause" }
+                : { _class: "hudson.model.Cause$UserIdCause", userId: b.user },
+            ],
+          },
+          {},
+          { _class: "org.jenkinsci.plugins.workflow.libs.LibrariesAction" },
+        ],
+        number: b.number,
+        timestamp: b.timestamp,
+        url: `${url}/${name
+          .split("/")
+          .map((segment) => `job/${encodeURIComponent(segment)}/`)
+          .join("")}${b.number}/`,
+      }));
+  };
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -152,6 +265,13 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
           return send(400, {}, "Invalid character found in the request target");
         // Without a parameterized list every job takes what it is given, as before that option.
         const defines = options.parameterized ? options.parameterized.includes(name) : true;
+        const tree = parsed.searchParams.get("tree") ?? "";
+        const asksBuilds = tree.includes("builds[");
+        const refusal = asksBuilds ? options.buildsApiStatus : undefined;
+        if (refusal === "hang") return;
+        if (refusal !== undefined) {
+          return send(refusal, { "content-type": "text/html" }, "<html><body>refused</body></html>");
+        }
         res.writeHead(200, { "content-type": "application/json" });
         res.end(
           JSON.stringify(
@@ -164,22 +284,25 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
                     ? [
                         {
                           _class: "hudson.model.ParametersDefinitionProperty",
-                          parameterDefinitions: [
-                            {
-                              _class: "hudson.model.StringParameterDefinition",
-                              name: "BRANCH",
-                              type: "StringParameterDefinition",
-                            },
-                            ...Object.entries(options.choices ?? {}).map(([choice, values]) => ({
-                              _class: "hudson.model.ChoiceParameterDefinition",
-                              name: choice,
-                              type: "ChoiceParameterDefinition",
-                              choices: values,
-                            })),
-                          ],
+                          parameterDefinitions: options.definitions
+                            ? options.definitions.map((definition) => definitionJson(definition))
+                            : [
+                                {
+                                  _class: "hudson.model.StringParameterDefinition",
+                                  name: "BRANCH",
+                                  type: "StringParameterDefinition",
+                                },
+                                ...Object.entries(options.choices ?? {}).map(([choice, values]) => ({
+                                  _class: "hudson.model.ChoiceParameterDefinition",
+                                  name: choice,
+                                  type: "ChoiceParameterDefinition",
+                                  choices: values,
+                                })),
+                              ],
                         },
                       ]
                     : [{ _class: "jenkins.model.BuildDiscarderProperty" }],
+                  ...(asksBuilds ? { builds: buildsJson(name, tree) } : {}),
                 },
           ),
         );
@@ -220,7 +343,15 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
         }
       }
 
-      const reply = scripted.shift() ?? { status: 201, location: true };
+      const reply: JenkinsReply = scripted.shift() ?? { status: 201, location: true };
+      if (reply.build ?? ("status" in reply && reply.status === 201)) {
+        addBuild({
+          job: name,
+          timestamp: Date.now(),
+          user: auth.user,
+          parameters: buildParameters(name, form),
+        });
+      }
       if ("drop" in reply) {
         req.socket.destroy();
         return;
@@ -250,11 +381,24 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
     builds: () => requests.filter((r) => r.method === "POST" && r.job.length > 0),
     script: (...replies) => scripted.push(...replies),
     crumbsIssued,
+    jobBuilds,
+    addBuild,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** A parameter definition as GET api/json gives it, its default a ParameterValue. */
+function definitionJson({ name, default: value = "" }: JenkinsParameterDefinition) {
+  const kind = typeof value === "boolean" ? "Boolean" : "String";
+  return {
+    _class: `hudson.model.${kind}ParameterDefinition`,
+    defaultParameterValue: { _class: `hudson.model.${kind}ParameterValue`, name, value },
+    name,
+    type: `${kind}ParameterDefinition`,
   };
 }
 

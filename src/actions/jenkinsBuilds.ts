@@ -1,0 +1,150 @@
+// A retry's look for the build an earlier attempt of the same delivery started, before it asks for one again.
+//
+// A timeout, a dropped connection or a proxy's 504 after the build request was sent leaves unknown whether
+// Jenkins queued the build. A repeat of the request is merged into the first only while that one waits in the
+// queue (Queue.scheduleInternal: its waiting, blocked and buildable items; not one already handed to an executor),
+// so once the first has started the repeat builds a second time. Before it posts again, a retry reads the job's
+// latest builds in one GET:
+//   {job}/api/json?tree=property[parameterDefinitions[name,defaultParameterValue[value]]],
+//                       builds[number,url,timestamp,actions[parameters[name,value],causes[userId]]]{0,N}
+// A build matches when:
+// - a cause is a UserIdCause of the credentials' user: a request signed with a user's API token is one
+//   (ParameterizedJobMixIn.getBuildCause; RemoteCause, and its `cause` text, only with the job's own trigger token);
+// - its timestamp (Run's, set when the build leaves the queue) is at or after the delivery's acceptance;
+// - its parameters are the ones the request gives the job: Jenkins keeps a value for each parameter the job
+//   defines (the one sent, else the default) and none for another (ParametersDefinitionProperty
+//   .buildWithParameters), so each defined parameter is compared, as text, with the value sent or, when none is,
+//   with its default. A job that defines none: the user and the time only.
+// The build is not looked for in the queue: a request still queued there takes the repeat in (303).
+import { discard, type HttpResponse, httpRequest, readJson, withoutCredentials } from "./http";
+import type { ActionClients } from "./types";
+
+/** How many of the job's latest builds are read: newest first, whoever started them. */
+export const EARLIER_BUILDS = 20;
+
+export const BUILDS_TREE =
+  "property[parameterDefinitions[name,defaultParameterValue[value]]]," +
+  `builds[number,url,timestamp,actions[parameters[name,value],causes[userId]]]{0,${EARLIER_BUILDS}}`;
+
+export interface WantedBuild {
+  /** The credentials' user: the UserIdCause's userId (Jenkins' ids are case-insensitive by default). */
+  user: string;
+  /** The delivery's acceptance (epoch ms): a build of it left the queue at or after. */
+  sinceMs: number;
+  /** The parameters the request sends. */
+  parameters: Readonly<Record<string, string>>;
+}
+
+export interface EarlierBuild {
+  number: number;
+  /** The build's URL, as Jenkins gives it (not yet cleaned for a log). */
+  url?: string;
+}
+
+export type EarlierBuildLookup =
+  | { kind: "found"; build: EarlierBuild }
+  | { kind: "none" }
+  /** The item lists no builds (a multibranch project, a folder): nothing to look for. */
+  | { kind: "not-a-job" }
+  /** The GET failed: why, for a warning (no credentials in it). */
+  | { kind: "failed"; reason: string };
+
+/** GET the job's latest builds and find one of `wanted`; never throws. */
+export async function findEarlierBuild(
+  jobUrl: string,
+  wanted: WantedBuild,
+  headers: Record<string, string>,
+  dispatcher: ActionClients["dispatcher"],
+  clients: ActionClients,
+): Promise<EarlierBuildLookup> {
+  let res: HttpResponse;
+  try {
+    res = await httpRequest({
+      method: "GET",
+      // Encoded: Tomcat refuses the raw [ ] { } of a tree expression in a request target.
+      url: `${jobUrl}/api/json?tree=${encodeURIComponent(BUILDS_TREE)}`,
+      headers,
+      dispatcher,
+      timeoutMs: clients.timeoutMs,
+      deadlineMs: clients.deadlineMs,
+      what: "Jenkins remote API",
+    });
+  } catch (err) {
+    return { kind: "failed", reason: withoutCredentials(errorText(err), headers) };
+  }
+  if (res.statusCode !== 200) {
+    await discard(res);
+    return { kind: "failed", reason: `Jenkins remote API answered ${res.statusCode}` };
+  }
+  let job: unknown;
+  try {
+    job = await readJson<unknown>(res, "Jenkins remote API");
+  } catch (err) {
+    return { kind: "failed", reason: withoutCredentials(errorText(err), headers) };
+  }
+  const found = matchingBuild(job, wanted);
+  if (found === "not-a-job") return { kind: "not-a-job" };
+  return found === undefined ? { kind: "none" } : { kind: "found", build: found };
+}
+
+/**
+ * The newest build of the job's api/json (its `builds`, newest first) that `wanted` describes; "not-a-job" when
+ * the item has no builds list.
+ */
+export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild | undefined | "not-a-job" {
+  if (!isObject(job) || !Array.isArray(job.builds)) return "not-a-job";
+  const definitions = objects(job.property).flatMap((property) => objects(property.parameterDefinitions));
+  const sent = Object.keys(wanted.parameters);
+  // Jenkins refuses parameters to a job that defines none (500): no build of this request can exist.
+  if (sent.length > 0 && definitions.length === 0) return undefined;
+  /** Each defined parameter's value as the build holds it; undefined: Jenkins shows none to compare. */
+  const expected = new Map<string, string | undefined>();
+  for (const definition of definitions) {
+    if (typeof definition.name !== "string" || expected.has(definition.name)) continue;
+    expected.set(
+      definition.name,
+      Object.hasOwn(wanted.parameters, definition.name)
+        ? wanted.parameters[definition.name]
+        : text(
+            isObject(definition.defaultParameterValue) ? definition.defaultParameterValue.value : undefined,
+          ),
+    );
+  }
+  const user = wanted.user.toLowerCase();
+  for (const build of objects(job.builds)) {
+    if (typeof build.number !== "number" || typeof build.timestamp !== "number") continue;
+    if (build.timestamp < wanted.sinceMs) continue;
+    const actions = objects(build.actions);
+    const causes = actions.flatMap((action) => objects(action.causes));
+    if (!causes.some((cause) => typeof cause.userId === "string" && cause.userId.toLowerCase() === user))
+      continue;
+    const values = new Map<string, string | undefined>();
+    for (const parameter of actions.flatMap((action) => objects(action.parameters))) {
+      if (typeof parameter.name === "string" && !values.has(parameter.name))
+        values.set(parameter.name, text(parameter.value));
+    }
+    // A value sent must be there; a default Jenkins shows no value of (a password's) is not compared.
+    const same = [...expected].every(([name, value]) => value === undefined || values.get(name) === value);
+    if (same) return { number: build.number, url: typeof build.url === "string" ? build.url : undefined };
+  }
+  return undefined;
+}
+
+/** A parameter value as the text a form sends: Jenkins gives strings, booleans and numbers; others have none. */
+function text(value: unknown): string | undefined {
+  return typeof value === "string" || typeof value === "boolean" || typeof value === "number"
+    ? String(value)
+    : undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function objects(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value) ? value.filter(isObject) : [];
+}
+
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 300);
+}

@@ -1,0 +1,318 @@
+import { expect } from "chai";
+import { triggerJenkins } from "../../src/actions/jenkins";
+import { BUILDS_TREE, matchingBuild } from "../../src/actions/jenkinsBuilds";
+import type { JenkinsRequest } from "../../src/core/types";
+import { type JenkinsServer, type JenkinsServerOptions, startJenkinsServer } from "../support/jenkinsServer";
+import { JENKINS_TOKEN, JENKINS_USER, rejectsWithActionError, testClients } from "./helpers";
+
+const JOB = "api/build";
+const DEFINITIONS = [{ name: "BRANCH" }, { name: "SHA" }];
+
+function jenkinsRequest(url: string, overrides: Partial<JenkinsRequest> = {}): JenkinsRequest {
+  return {
+    type: "jenkins",
+    jenkins: { url, credentials: "hookgate/jenkins", crumb: false },
+    job: ["api", "build"],
+    parameters: { BRANCH: "main", SHA: "abc123" },
+    ...overrides,
+  };
+}
+
+describe("Function: triggerJenkins on a retry (a build an earlier attempt started)", () => {
+  let jenkins: JenkinsServer;
+  /** The delivery's acceptance, before any attempt. */
+  let acceptedAt: string;
+  const start = async (options: JenkinsServerOptions = {}) => {
+    jenkins = await startJenkinsServer({
+      user: JENKINS_USER,
+      token: JENKINS_TOKEN,
+      definitions: DEFINITIONS,
+      ...options,
+    });
+  };
+  const retry = (attempt = 2) => ({ deliveryId: "d-1", acceptedAt, attempt });
+  const lookups = () => jenkins.requests.filter((r) => r.method === "GET" && r.endpoint === "json");
+
+  beforeEach(() => {
+    acceptedAt = new Date().toISOString();
+  });
+  afterEach(async () => {
+    await jenkins?.close();
+  });
+
+  it("triggerJenkins on a first attempt posts the build without reading the job's builds", async () => {
+    await start();
+    for (const attempt of [undefined, 1]) {
+      await triggerJenkins(jenkinsRequest(jenkins.url), testClients(), {
+        deliveryId: "d-1",
+        acceptedAt,
+        attempt,
+      });
+    }
+    expect(jenkins.requests.map((r) => `${r.method} ${r.endpoint}`)).to.deep.equal([
+      "POST buildWithParameters",
+      "POST buildWithParameters",
+    ]);
+  });
+
+  it("triggerJenkins retrying a request that timed out after Jenkins built it finds that build and posts no second one", async () => {
+    await start();
+    jenkins.script({ hang: true, build: true });
+    const first = await rejectsWithActionError(
+      triggerJenkins(jenkinsRequest(jenkins.url), testClients({ timeoutMs: 300 }), retry(1)),
+    );
+    expect(first.retryable).to.equal(true);
+
+    const clients = testClients();
+    const outcome = await triggerJenkins(jenkinsRequest(jenkins.url), clients, retry(2));
+    expect(outcome).to.deep.equal({
+      status: "done",
+      detail: `already started as #1 (${jenkins.url}/job/api/job/build/1/) by an earlier attempt: not requested again`,
+      publicDetail: "already started as build #1",
+    });
+    expect(jenkins.builds()).to.have.length(1);
+    expect(jenkins.jobBuilds).to.have.length(1);
+    const [lookup] = lookups();
+    expect(lookup?.path).to.equal("/job/api/job/build/api/json");
+    expect(lookup?.query).to.deep.equal({ tree: BUILDS_TREE });
+    expect(clients.logs).to.deep.include({
+      msg: "jenkins build already started",
+      job: JOB,
+      build: 1,
+      url: `${jenkins.url}/job/api/job/build/1/`,
+      attempt: 2,
+      deliveryId: "d-1",
+    });
+  });
+
+  it("triggerJenkins retrying after a proxy's 504 to a request Jenkins did build posts no second one, crumb or not", async () => {
+    await start({ crumb: true });
+    jenkins.script({ status: 504, build: true });
+    const request = jenkinsRequest(jenkins.url, {
+      jenkins: { url: jenkins.url, credentials: "hookgate/jenkins", crumb: true },
+    });
+    expect(
+      (await rejectsWithActionError(triggerJenkins(request, testClients(), retry(1)))).retryable,
+    ).to.equal(true);
+    const outcome = await triggerJenkins(request, testClients(), retry(3));
+    expect(outcome.publicDetail).to.equal("already started as build #1");
+    expect(jenkins.builds()).to.have.length(1);
+    expect(jenkins.crumbsIssued, "only the first attempt asked for a crumb").to.have.length(1);
+  });
+
+  it("triggerJenkins on a retry posts the build when the job has no build since the delivery was accepted", async () => {
+    await start();
+    const outcome = await triggerJenkins(jenkinsRequest(jenkins.url), testClients(), retry());
+    expect(outcome.detail).to.equal(`queued as ${jenkins.url}/queue/item/1/`);
+    expect(lookups()).to.have.length(1);
+    expect(jenkins.builds()).to.have.length(1);
+  });
+
+  const others: Array<[string, (server: JenkinsServer) => void]> = [
+    [
+      "another user started",
+      (s) =>
+        s.addBuild({
+          job: JOB,
+          timestamp: Date.now(),
+          user: "alice",
+          parameters: { BRANCH: "main", SHA: "abc123" },
+        }),
+    ],
+    [
+      "a timer started",
+      (s) => s.addBuild({ job: JOB, timestamp: Date.now(), parameters: { BRANCH: "main", SHA: "abc123" } }),
+    ],
+    [
+      "the same user started before the delivery was accepted",
+      (s) =>
+        s.addBuild({
+          job: JOB,
+          timestamp: Date.parse(acceptedAt) - 1,
+          user: JENKINS_USER,
+          parameters: { BRANCH: "main", SHA: "abc123" },
+        }),
+    ],
+    [
+      "the same user started with another value of a parameter",
+      (s) =>
+        s.addBuild({
+          job: JOB,
+          timestamp: Date.now(),
+          user: JENKINS_USER,
+          parameters: { BRANCH: "main", SHA: "fff999" },
+        }),
+    ],
+    [
+      "the same user started without a parameter sent",
+      (s) =>
+        s.addBuild({ job: JOB, timestamp: Date.now(), user: JENKINS_USER, parameters: { BRANCH: "main" } }),
+    ],
+    [
+      "the same user started on another job",
+      (s) =>
+        s.addBuild({
+          job: "api/test",
+          timestamp: Date.now(),
+          user: JENKINS_USER,
+          parameters: { BRANCH: "main", SHA: "abc123" },
+        }),
+    ],
+  ];
+  for (const [what, add] of others) {
+    it(`triggerJenkins on a retry posts the build when the only build since is one ${what}`, async () => {
+      await start();
+      add(jenkins);
+      const outcome = await triggerJenkins(jenkinsRequest(jenkins.url), testClients(), retry());
+      expect(outcome.detail).to.match(/^queued as /);
+      expect(jenkins.builds()).to.have.length(1);
+    });
+  }
+
+  it("triggerJenkins on a retry takes the credentials' user in another case for the same Jenkins user", async () => {
+    await start();
+    jenkins.addBuild({
+      job: JOB,
+      timestamp: Date.now(),
+      user: JENKINS_USER.toUpperCase(),
+      parameters: { BRANCH: "main", SHA: "abc123" },
+    });
+    const outcome = await triggerJenkins(jenkinsRequest(jenkins.url), testClients(), retry());
+    expect(outcome.publicDetail).to.equal("already started as build #1");
+    expect(jenkins.builds()).to.have.length(0);
+  });
+
+  it("triggerJenkins on a retry compares a parameter the route does not send with the job's default, and ignores one the job does not define", async () => {
+    await start({
+      definitions: [
+        ...DEFINITIONS,
+        { name: "DRY_RUN", default: false },
+        { name: "TARGET", default: "staging" },
+      ],
+    });
+    const request = jenkinsRequest(jenkins.url, {
+      parameters: { BRANCH: "main", SHA: "abc123", DELIVERY: "d-1" },
+    });
+    // Another route's build of the same job: the same values sent, and TARGET=prod.
+    jenkins.addBuild({
+      job: JOB,
+      timestamp: Date.now(),
+      user: JENKINS_USER,
+      parameters: { BRANCH: "main", SHA: "abc123", DRY_RUN: false, TARGET: "prod" },
+    });
+    expect((await triggerJenkins(request, testClients(), retry())).detail).to.match(/^queued as /);
+    expect(jenkins.jobBuilds.at(-1)?.parameters).to.deep.equal({
+      BRANCH: "main",
+      SHA: "abc123",
+      DRY_RUN: false,
+      TARGET: "staging",
+    });
+    // That build (#2) is this request's as Jenkins holds it: DELIVERY dropped, the defaults filled in.
+    const again = await triggerJenkins(request, testClients(), retry(3));
+    expect(again.publicDetail).to.equal("already started as build #2");
+    expect(jenkins.builds()).to.have.length(1);
+  });
+
+  it("triggerJenkins on a retry compares a boolean parameter Jenkins gives typed as the text sent", async () => {
+    await start({ definitions: [{ name: "DRY_RUN", default: false }] });
+    const request = jenkinsRequest(jenkins.url, { parameters: { DRY_RUN: "true" } });
+    jenkins.addBuild({ job: JOB, timestamp: Date.now(), user: JENKINS_USER, parameters: { DRY_RUN: false } });
+    expect((await triggerJenkins(request, testClients(), retry())).detail).to.match(/^queued as /);
+    expect(jenkins.jobBuilds.at(-1)?.parameters).to.deep.equal({ DRY_RUN: true });
+    expect((await triggerJenkins(request, testClients(), retry(3))).publicDetail).to.equal(
+      "already started as build #2",
+    );
+  });
+
+  it("triggerJenkins on a retry matches a job without parameters by the user and the time only", async () => {
+    await start({ parameterized: [] });
+    const request = jenkinsRequest(jenkins.url, { parameters: {} });
+    jenkins.addBuild({ job: JOB, timestamp: Date.parse(acceptedAt) - 1, user: JENKINS_USER });
+    expect((await triggerJenkins(request, testClients(), retry())).detail).to.match(/^queued as /);
+    expect((await triggerJenkins(request, testClients(), retry(3))).publicDetail).to.equal(
+      "already started as build #2",
+    );
+    expect(jenkins.builds().map((b) => b.endpoint)).to.deep.equal(["build"]);
+  });
+
+  for (const status of [403, 404, 500]) {
+    it(`triggerJenkins on a retry posts the build, with a warning, when Jenkins answers ${status} to the look for builds`, async () => {
+      await start({ buildsApiStatus: status });
+      jenkins.addBuild({
+        job: JOB,
+        timestamp: Date.now(),
+        user: JENKINS_USER,
+        parameters: { BRANCH: "main", SHA: "abc123" },
+      });
+      const clients = testClients();
+      const outcome = await triggerJenkins(jenkinsRequest(jenkins.url), clients, retry());
+      expect(outcome.detail).to.match(/^queued as /);
+      expect(jenkins.builds()).to.have.length(1);
+      const warnings = clients.logs.filter((l) => l.level === "warn");
+      expect(warnings).to.deep.equal([
+        {
+          msg: "jenkins earlier build not looked up: requesting the build",
+          level: "warn",
+          job: JOB,
+          error: `Jenkins remote API answered ${status}`,
+          attempt: 2,
+          deliveryId: "d-1",
+        },
+      ]);
+    });
+  }
+
+  it("triggerJenkins on a retry posts the build, with a warning naming no credentials, when the look for builds times out", async () => {
+    await start({ buildsApiStatus: "hang" });
+    const clients = testClients({ timeoutMs: 300 });
+    const outcome = await triggerJenkins(jenkinsRequest(jenkins.url), clients, retry());
+    expect(outcome.detail).to.match(/^queued as /);
+    expect(jenkins.builds()).to.have.length(1);
+    const [warning, ...more] = clients.logs.filter((l) => l.level === "warn");
+    expect(more).to.deep.equal([]);
+    expect(warning?.msg).to.equal("jenkins earlier build not looked up: requesting the build");
+    expect(String(warning?.error)).to.match(/Jenkins remote API/);
+    const basic = Buffer.from(`${JENKINS_USER}:${JENKINS_TOKEN}`).toString("base64");
+    expect(JSON.stringify(clients.logs)).not.to.contain(JENKINS_TOKEN).and.not.contain(basic);
+  });
+
+  it("triggerJenkins on a retry schedules a multibranch project's scan as on a first attempt (it lists no builds)", async () => {
+    await start({ computedFolders: ["org/repo"] });
+    const outcome = await triggerJenkins(
+      jenkinsRequest(jenkins.url, { job: ["org", "repo"], parameters: {} }),
+      testClients(),
+      retry(),
+    );
+    expect(outcome.detail).to.equal("scan of org/repo scheduled (302)");
+  });
+
+  it("matchingBuild(job, wanted) takes the newest build that matches and skips builds of other shapes", () => {
+    const wanted = { user: "ci-bot", sinceMs: 1_000, parameters: { BRANCH: "main" } };
+    const build = (number: number, timestamp: number, extra: Record<string, unknown> = {}) => ({
+      number,
+      timestamp,
+      url: `https://ci/job/x/${number}/`,
+      actions: [
+        { _class: "hudson.model.ParametersAction", parameters: [{ name: "BRANCH", value: "main" }] },
+        { _class: "hudson.model.CauseAction", causes: [{ userId: "ci-bot" }] },
+      ],
+      ...extra,
+    });
+    const property = [{ parameterDefinitions: [{ name: "BRANCH" }] }];
+    expect(matchingBuild({ property, builds: [build(3, 3_000), build(2, 2_000)] }, wanted)).to.deep.equal({
+      number: 3,
+      url: "https://ci/job/x/3/",
+    });
+    expect(
+      matchingBuild(
+        { property, builds: [null, { number: "4" }, build(3, 999), build(2, 1_000, { url: 7 })] },
+        wanted,
+      ),
+    ).to.deep.equal({ number: 2, url: undefined });
+    expect(matchingBuild({ jobs: [] }, wanted)).to.equal("not-a-job");
+    expect(
+      matchingBuild({ builds: [build(2, 2_000)] }, wanted),
+      "parameters to a job that defines none",
+    ).to.equal(undefined);
+  });
+});
