@@ -26,7 +26,7 @@ export async function runAction(item: WorkItem, clients: ActionClients): Promise
       case "s3-zip":
         return await uploadSourceZip(request, item.event, clients, { acceptedAt: item.acceptedAt });
       case "pr-cleanup":
-        return await cleanUpPullRequest(request, item.event, clients);
+        return await cleanUpPullRequest(request, item.event, clients, { acceptedAt: item.acceptedAt });
       default:
         throw new ActionError(`unknown action type ${JSON.stringify((request as { type?: unknown }).type)}`, {
           retryable: false,

@@ -4,8 +4,10 @@
 //
 // A retry runs every step again. The Git host's and S3's are safe to repeat: a branch already gone counts
 // as deleted (one that moved on since the pull request is kept), an empty prefix deletes nothing. A jenkins
-// step is not: Jenkins merges a second trigger into the first only while that one is still queued, so a
-// retry after a later step's failure may build twice (`hookgate check` notes a jenkins step not last).
+// step first looks for the build its earlier attempt started (jenkinsBuilds.ts) and is done with it; where
+// the look fails or finds none it triggers the job again, which Jenkins merges into the first only while that
+// one is still queued, so a retry after a later step's failure may still build twice (`hookgate check` notes a
+// jenkins step not last).
 // A retryable failure leaves the status `pending` (its description says a retry follows) and is
 // rethrown; a final failure sets `failure` and is rethrown. A host that refuses the first status for
 // good gets none: the steps run anyway, and the outcome says why.
@@ -22,6 +24,7 @@ export async function cleanUpPullRequest(
   request: PrCleanupRequest,
   event: QueuedEvent,
   clients: ActionClients,
+  delivery: { acceptedAt?: string } = {},
 ): Promise<ActionOutcome> {
   const pr = event.pr;
   if (event.event !== "pull_request" || !pr)
@@ -111,7 +114,13 @@ export async function cleanUpPullRequest(
   const publicResults: string[] = [];
   for (const step of request.steps) {
     try {
-      const { result, publicResult } = await runStep(step, { host, event, current, clients });
+      const { result, publicResult } = await runStep(step, {
+        host,
+        event,
+        current,
+        clients,
+        acceptedAt: delivery.acceptedAt,
+      });
       results.push(result);
       publicResults.push(publicResult ?? result);
       clients.log({
@@ -177,6 +186,8 @@ interface StepContext {
   event: QueuedEvent;
   current: PullRequestInfo;
   clients: ActionClients;
+  /** When the delivery was first accepted: a retry's jenkins step looks for its earlier build from then. */
+  acceptedAt?: string;
 }
 
 /** A step's result for the logs, and for the commit status when that must say less (no private address). */
@@ -187,6 +198,8 @@ async function runStep(
   if (step.kind !== "jenkins") return { result: await runStorageStep(step, context) };
   const outcome = await triggerJenkins(step.request, context.clients, {
     deliveryId: context.event.deliveryId,
+    acceptedAt: context.acceptedAt,
+    attempt: context.clients.attempt,
   });
   const job = `Jenkins ${step.request.job.join("/")}`;
   return {

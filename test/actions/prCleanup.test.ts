@@ -3,9 +3,10 @@ import net, { type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { expect } from "chai";
+import { runAction } from "../../src/actions";
 import { cleanUpPullRequest } from "../../src/actions/prCleanup";
 import { S3ObjectStore } from "../../src/aws/objectStore";
-import type { PrCleanupRequest, PrCleanupStep, Provider, QueuedEvent } from "../../src/core/types";
+import type { PrCleanupRequest, PrCleanupStep, Provider, QueuedEvent, WorkItem } from "../../src/core/types";
 import { type GitHostServer, type PullState, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import { RotatedSecrets } from "../support/rotatedSecrets";
@@ -445,6 +446,44 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(outcome.status).to.equal("done");
     expect(host.statuses.at(-1)?.state).to.equal("success");
     expect(jenkins.builds()).to.have.length(2);
+  });
+
+  it("cleanUpPullRequest retried after a step past the teardown failed finds the teardown build the first attempt started and triggers none", async () => {
+    await jenkins.close();
+    jenkins = await startJenkinsServer({
+      user: JENKINS_USER,
+      token: JENKINS_TOKEN,
+      definitions: [{ name: "PR" }],
+    });
+    const prefix = "retried/pr-7/";
+    await putObjects([`${prefix}index.html`]);
+    const item: WorkItem = {
+      v: 1,
+      route: "pr-cleanup",
+      deliveryId: "d-pr-7",
+      generation: 1,
+      acceptedAt: new Date().toISOString(),
+      event: closedEvent(),
+      request: request([teardown(), { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix }]),
+    };
+    s3.faults.everyRequest = { status: 503, code: "SlowDown", message: "Please reduce your request rate." };
+    try {
+      expect((await rejectsWithActionError(runAction(item, clients()))).retryable).to.equal(true);
+    } finally {
+      s3.faults.everyRequest = undefined;
+    }
+    expect(jenkins.jobBuilds).to.have.length(1);
+
+    const outcome = await runAction(item, clients({ attempt: 2 }));
+    expect(outcome.status).to.equal("done");
+    expect(outcome.detail).to.match(
+      /^Jenkins previews\/teardown: already started as #1 .*; deleted 1 object under /,
+    );
+    expect(jenkins.builds(), "one teardown request only").to.have.length(1);
+    expect(host.statuses.at(-1)).to.deep.include({ state: "success" });
+    expect(host.statuses.at(-1)?.description).to.contain(
+      "Jenkins previews/teardown: already started as build #1",
+    );
   });
 
   it("cleanUpPullRequest on the last attempt sets failure, not pending with will retry, when the teardown job answers 500, and still rethrows it retryable", async () => {

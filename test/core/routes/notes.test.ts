@@ -332,10 +332,11 @@ describe("Function: routeNotes on a pr-cleanup jenkins step", () => {
   const PREFIX = '{ delete-s3-prefix: { bucket: previews, prefix: "{{repo.path}}/pr-{{pr.number}}/" } }';
   const notLast =
     "route c: a pr-cleanup jenkins step is not the last step: a retryable failure of a step after it (S3 " +
-    "throttling, a Git host's 5xx) runs every step again, and the job is triggered again; Jenkins merges that " +
-    "request into the first only while the first is still queued, so the job may run twice. Put a single " +
-    "jenkins step last (two jenkins steps cannot both be last: let one job trigger the other), or make each " +
-    "job safe to run twice";
+    "throttling, a Git host's 5xx) runs every step again; the retry looks for the build the step started and " +
+    "triggers the job again when it cannot find it (Jenkins refused the look, or the build is not among the " +
+    "job's 20 latest), and Jenkins merges that request into the first only while the first is still queued, " +
+    "so the job may run twice. Put a single jenkins step last (two jenkins steps cannot both be last: let one " +
+    "job trigger the other), or make each job safe to run twice";
 
   it("notes a jenkins step with a step after it: a retry of that step triggers the job again, and Jenkins may build twice", () => {
     expect(jenkinsStepNotes(`${TEARDOWN}, ${PREFIX}`)).to.deep.equal([notLast]);
