@@ -264,7 +264,8 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
 
   it("triggerJenkins on a retry posts the build, with a warning naming no credentials, when the look for builds times out", async () => {
     await start({ buildsApiStatus: "hang" });
-    const clients = testClients({ timeoutMs: 300 });
+    // The limit holds for the build request too, which must not hit it on a busy machine.
+    const clients = testClients({ timeoutMs: 2_000 });
     const outcome = await triggerJenkins(jenkinsRequest(jenkins.url), clients, retry());
     expect(outcome.detail).to.match(/^queued as /);
     expect(jenkins.builds()).to.have.length(1);
