@@ -1,6 +1,7 @@
 // GitLab: the plain secret token in X-Gitlab-Token, or (signing token) Standard Webhooks headers.
 // When both are present and the route holds a whsec_ signing key, the signature decides: it covers
-// the body and the time, the token covers neither.
+// the body and the time, the token covers neither. And while the route holds a signing key, the token alone
+// is refused: a captured signed delivery with its webhook-* headers dropped would replay forever.
 // Tokens are compared as HMACs under a per-process random key, so neither their content nor their
 // length shows in the timing.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
@@ -51,9 +52,11 @@ export function verifyGitlab(
   const token = headerValue(headers, "x-gitlab-token");
   if (token === null) return "ambiguous";
   const signed = headerValue(headers, "webhook-signature") !== undefined;
-  if (signed && (token === undefined || secrets.some((s) => signingKey(s) !== undefined))) {
+  const signing = secrets.some((s) => signingKey(s) !== undefined);
+  if (signed && (token === undefined || signing)) {
     return verifyStandardWebhook(headers, body, secrets, toleranceSeconds, nowMs);
   }
   if (token === undefined) return "absent";
+  if (signing) return "token-refused";
   return verifyGitlabToken(token, secrets);
 }

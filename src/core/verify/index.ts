@@ -56,6 +56,9 @@ const NO_KEY = "signature cannot be verified";
 export const INVALID = "signature invalid";
 const DELIVERY_AMBIGUOUS = "delivery id header repeated";
 const IP_REFUSED = "source IP not allowed";
+/** GitLab's token alone, while the secret holds a signing token: the signature, not the token, must decide. */
+export const GITLAB_TOKEN_REFUSED =
+  "signature missing: the secret holds a GitLab signing token (whsec_), so X-Gitlab-Token alone is not accepted; add the signing token to the GitLab webhook, or store the plain token alone as the secret";
 
 function scheme(input: VerifyInput): SchemeOutcome | undefined {
   const { headers, body, secrets, auth } = input;
@@ -128,6 +131,9 @@ function verify(input: VerifyInput): VerifyResult {
       return reject(401, NO_KEY, true);
     case "mismatch":
       return reject(401, INVALID, true);
+    case "token-refused":
+      // The secret may have just been changed back to a plain token alone since it was cached.
+      return reject(401, GITLAB_TOKEN_REFUSED, true);
     default:
       return reject(401, NO_KEY);
   }

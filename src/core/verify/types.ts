@@ -35,5 +35,7 @@ export type SchemeOutcome =
   | "no-key"
   /** Well-formed, and no secret produced it. */
   | "mismatch"
+  /** GitLab: X-Gitlab-Token without a signature, while the secret holds a whsec_ signing key. */
+  | "token-refused"
   | "match-signature"
   | "match-token";

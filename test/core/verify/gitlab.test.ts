@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { verifyDelivery } from "../../../src/core/verify";
+import { GITLAB_TOKEN_REFUSED, signatureHeaders, verifyDelivery } from "../../../src/core/verify";
 import { verifyGitlabToken } from "../../../src/core/verify/gitlab";
 import { request } from "./helpers";
 
@@ -119,8 +119,56 @@ describe("Function: verifyDelivery (GitLab token reasons and secret lists)", () 
     expect(gitlab({ "x-gitlab-token": TOKEN }, secrets)).to.deep.equal({ ok: true, via: "token" });
   });
 
-  it("verifyDelivery accepts a token-only delivery on a route that holds both a token and a signing key", () => {
+  it("verifyDelivery refuses a token-only delivery with 401 on a route whose secret holds both a token and a signing key, asking for a fresh secret", () => {
     const signing = `whsec_${Buffer.alloc(32, 3).toString("base64")}`;
-    expect(gitlab({ "x-gitlab-token": TOKEN }, [signing, TOKEN])).to.deep.equal({ ok: true, via: "token" });
+    expect(gitlab({ "x-gitlab-token": TOKEN }, [signing, TOKEN])).to.deep.equal({
+      ok: false,
+      status: 401,
+      reason: GITLAB_TOKEN_REFUSED,
+      retryWithFreshSecret: true,
+    });
+  });
+
+  it("verifyDelivery refuses a captured signed delivery replayed later with its webhook-* headers dropped, while the secret holds a signing key", () => {
+    const signing = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+    const sentAt = 1_700_000_000_000;
+    const signed = {
+      "x-gitlab-token": TOKEN,
+      ...signatureHeaders("gitlab", signing, Buffer.from(BODY), { nowMs: sentAt }),
+    };
+    const later = (headers: Record<string, string>) =>
+      verifyDelivery(
+        request({
+          provider: "gitlab",
+          body: BODY,
+          headers,
+          secrets: [signing, TOKEN],
+          nowMs: sentAt + 3_600_000,
+        }),
+      );
+    expect(later(signed)).to.deep.include({
+      ok: false,
+      reason: "signature timestamp missing or outside tolerance",
+    });
+    expect(later({ "x-gitlab-token": TOKEN })).to.deep.include({
+      ok: false,
+      status: 401,
+      reason: GITLAB_TOKEN_REFUSED,
+    });
+  });
+
+  it("verifyDelivery's refusal of a lone token says the secret holds a signing token and what to do, naming no value", () => {
+    expect(GITLAB_TOKEN_REFUSED).to.match(/^signature missing: /);
+    expect(GITLAB_TOKEN_REFUSED)
+      .to.include("signing token")
+      .and.include("X-Gitlab-Token alone is not accepted");
+    expect(GITLAB_TOKEN_REFUSED).to.include("add the signing token to the GitLab webhook");
+  });
+
+  it("verifyDelivery still accepts a token-only delivery when the secret holds no whsec_ signing key", () => {
+    expect(gitlab({ "x-gitlab-token": TOKEN }, ["whsec_not*base64", TOKEN])).to.deep.equal({
+      ok: true,
+      via: "token",
+    });
   });
 });
