@@ -11,7 +11,16 @@ function strings(value: unknown): string[] | undefined {
   return undefined;
 }
 
-function fromJson(raw: string): string[] | undefined {
+/** What one secret string holds, and the keys of a JSON object none of whose keys are read (never values). */
+export interface SecretShape {
+  values: string[];
+  /** A JSON object without secret, secrets or value, and not one string field: its keys (used whole). */
+  unreadKeys?: string[];
+}
+
+const KNOWN_KEYS = ["secret", "secrets", "value"];
+
+function fromJson(raw: string): { values: string[]; unreadKeys?: string[] } | undefined {
   const head = raw.trimStart()[0];
   if (head !== "[" && head !== "{") return undefined;
   let parsed: unknown;
@@ -20,13 +29,22 @@ function fromJson(raw: string): string[] | undefined {
   } catch {
     return undefined;
   }
-  if (Array.isArray(parsed)) return parsed.length === 0 ? [] : strings(parsed);
+  if (Array.isArray(parsed)) {
+    if (parsed.length === 0) return { values: [] };
+    const values = strings(parsed);
+    return values === undefined ? undefined : { values };
+  }
   if (parsed === null || typeof parsed !== "object") return undefined;
   const record = parsed as Record<string, unknown>;
-  const keys = ["secret", "secrets", "value"].filter((key) => Object.hasOwn(record, key));
-  if (keys.length === 0) return undefined;
+  const keys = KNOWN_KEYS.filter((key) => Object.hasOwn(record, key));
   // A structured secret whose fields are empty or of the wrong type holds no usable value.
-  return keys.flatMap((key) => strings(record[key]) ?? []);
+  if (keys.length > 0) return { values: keys.flatMap((key) => strings(record[key]) ?? []) };
+  const fields = Object.keys(record);
+  const only = fields.length === 1 ? record[fields[0] as string] : undefined;
+  // The Secrets Manager console's key/value secret ({"webhook_secret": "..."}): its one value, then (as
+  // before) the whole text.
+  if (typeof only === "string" && only.length > 0) return { values: [only, raw] };
+  return { values: [raw], unreadKeys: fields };
 }
 
 /**
@@ -35,19 +53,28 @@ function fromJson(raw: string): string[] | undefined {
  * - a JSON array of non-empty strings: each of them (`[]` holds none);
  * - a JSON object with `secret` (string), `secrets` (string[]) and/or `value` (string): those
  *   (empty or mistyped fields hold nothing, so `{"secret": ""}` holds no value);
- * - anything else that is not blank (including text that only looks like JSON): itself;
+ * - a JSON object with one other field, a non-empty string (a console key/value secret): that value, then
+ *   the whole string;
+ * - anything else that is not blank (including text that only looks like JSON): itself (a JSON object's
+ *   keys are then given as unreadKeys).
  * - an empty or blank string: nothing.
  * A plain value with surrounding whitespace (a pasted trailing newline) also yields its trimmed form,
  * after the exact one. Duplicates are dropped; order is kept (current first).
  */
-export function parseSecretValues(raw: string): string[] {
-  if (typeof raw !== "string" || raw.trim().length === 0) return [];
-  const values = fromJson(raw) ?? [raw];
+export function parseSecretShape(raw: string): SecretShape {
+  if (typeof raw !== "string" || raw.trim().length === 0) return { values: [] };
+  const json = fromJson(raw);
+  const values = json?.values ?? [raw];
   const out: string[] = [];
   for (const value of values) {
     if (!out.includes(value)) out.push(value);
     const trimmed = value.trim();
     if (trimmed.length > 0 && trimmed !== value && !out.includes(trimmed)) out.push(trimmed);
   }
-  return out;
+  return json?.unreadKeys === undefined ? { values: out } : { values: out, unreadKeys: json.unreadKeys };
+}
+
+/** The secret values held by one stored secret string (see parseSecretShape). */
+export function parseSecretValues(raw: string): string[] {
+  return parseSecretShape(raw).values;
 }

@@ -33,7 +33,7 @@ import type {
   WorkQueue,
 } from "../core/ports";
 import { renderRequest } from "../core/render";
-import { parseSecretValues } from "../core/secretValues";
+import { parseSecretShape } from "../core/secretValues";
 import type { ActionOutcome, ActionRequest, HeaderBag, Route, WebhookEvent, WorkItem } from "../core/types";
 import { type VerifyResult, verifyDelivery } from "../core/verify";
 import { buildWorkItem, parseWorkItem } from "./workItem";
@@ -650,8 +650,21 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     let parsed = parsedSecret;
     const same = parsed !== undefined && sameStrings(raw, parsed.raw);
     if (parsed === undefined || !same) {
-      parsed = { raw: [...raw], values: raw.flatMap((version) => parseSecretValues(version)) };
+      const shapes = raw.map((version) => parseSecretShape(version));
+      parsed = { raw: [...raw], values: shapes.flatMap((shape) => shape.values) };
       parsedSecret = parsed;
+      const unread = [...new Set(shapes.flatMap((shape) => shape.unreadKeys ?? []))];
+      if (unread.length > 0) {
+        // Once per set of versions, not per delivery. Keys only: never a value.
+        safeLog({
+          msg: "webhook secret is a JSON object without a field hookgate reads: its whole text is the secret",
+          level: "warn",
+          route: route.name,
+          secret: route.secret,
+          keys: unread.slice(0, 20).map((key) => key.slice(0, 40)),
+          hint: 'store the value alone, or as {"secret": "..."}; a key/value secret of one pair also works',
+        });
+      }
     }
     // A refresh that found the same versions: this delivery's first read has already said so.
     if (parsed.values.length === 0 && !(refresh && same)) {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { parseSecretValues } from "../../src/core/secretValues";
+import { parseSecretShape, parseSecretValues } from "../../src/core/secretValues";
+import { signatureHeaders, verifyDelivery } from "../../src/core/verify";
 import { runs } from "../support/propertyRuns";
 
 describe("Function: parseSecretValues", () => {
@@ -28,6 +29,13 @@ describe("Function: parseSecretValues", () => {
     ["an array holding a non-string", '["a",1]', ['["a",1]']],
     ["an array holding an empty string", '["a",""]', ['["a",""]']],
     ["a JSON object without known keys", '{"user":"u","token":"t"}', ['{"user":"u","token":"t"}']],
+    [
+      "a console key/value secret of one pair: its value, then the whole text",
+      '{"webhook_secret":"s3cret"}',
+      ["s3cret", '{"webhook_secret":"s3cret"}'],
+    ],
+    ["a one-pair object whose value is a number", '{"webhook_secret":5}', ['{"webhook_secret":5}']],
+    ["a one-pair object whose value is empty", '{"webhook_secret":""}', ['{"webhook_secret":""}']],
     ["a JSON number", "12345", ["12345"]],
     ["a JSON string literal", '"quoted"', ['"quoted"']],
     ["a value with a pasted trailing newline", "s3cret\n", ["s3cret\n", "s3cret"]],
@@ -42,6 +50,41 @@ describe("Function: parseSecretValues", () => {
       expect(parseSecretValues(raw)).to.deep.equal(expected);
     });
   }
+
+  it("parseSecretShape names the keys of a JSON object it reads none of, never its values", () => {
+    expect(parseSecretShape('{"user":"u","token":"t0ken"}')).to.deep.equal({
+      values: ['{"user":"u","token":"t0ken"}'],
+      unreadKeys: ["user", "token"],
+    });
+    expect(parseSecretShape('{"webhook_secret":5}').unreadKeys).to.deep.equal(["webhook_secret"]);
+  });
+
+  it("parseSecretShape names no keys for the shapes it reads: a one-pair key/value secret, secret, an array, a plain string", () => {
+    for (const raw of [
+      '{"webhook_secret":"s3cret"}',
+      '{"secret":"a","note":"b"}',
+      '["a"]',
+      "s3cret",
+      "{not json",
+    ]) {
+      expect(parseSecretShape(raw), raw).to.not.have.property("unreadKeys");
+    }
+  });
+
+  it("verifyDelivery accepts a delivery signed with the only value of a one-pair key/value secret", () => {
+    const body = Buffer.from('{"zen":"x"}');
+    const headers = new Map(
+      Object.entries(signatureHeaders("github", "s3cret", body)).map(([k, v]) => [k, [v]]),
+    );
+    const result = verifyDelivery({
+      provider: "github",
+      headers,
+      body,
+      secrets: parseSecretValues(JSON.stringify({ webhook_secret: "s3cret" })),
+      auth: { allowIps: [], allowSha1: false, toleranceSeconds: 300 },
+    });
+    expect(result).to.deep.equal({ ok: true, via: "signature" });
+  });
 
   it("parseSecretValues returns no value for something that is not a string (never throws)", () => {
     for (const raw of [undefined, null, 5, {}])

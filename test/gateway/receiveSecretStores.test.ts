@@ -152,6 +152,23 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
     expect(calls()).to.equal(4);
   });
 
+  it("GitHub: a delivery signed with the value of a one-pair key/value secret (the console's Other type of secret) is accepted", async () => {
+    stored.set(GITHUB_SECRET, { current: JSON.stringify({ webhook_secret: WEBHOOK_SECRET }) });
+    const h = harness(jenkinsRoute(), store(), now);
+    const answer = await h.github();
+    expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
+  });
+
+  it("GitHub: a JSON object secret with no field hookgate reads gets one warning naming its keys, not one per delivery, and never its values", async () => {
+    stored.set(GITHUB_SECRET, { current: JSON.stringify({ user: "ci-user-9f2", token: WEBHOOK_SECRET }) });
+    const h = harness(jenkinsRoute(), store(), now);
+    for (let i = 0; i < 3; i++) expect((await h.github()).statusCode).to.equal(401);
+    const warnings = h.logs.lines.filter((l) => l.level === "warn" && l.secret === GITHUB_SECRET);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]?.keys).to.deep.equal(["user", "token"]);
+    expect(JSON.stringify(h.logs.lines)).to.not.include(WEBHOOK_SECRET).and.not.include("ci-user-9f2");
+  });
+
   for (const blank of ["   ", "[]", '{"secret": ""}']) {
     it(`GitHub: a secret that held no value (${blank}) is used as soon as it is set, after one re-read`, async () => {
       stored.set(GITHUB_SECRET, { current: blank });
