@@ -89,8 +89,8 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
   let sm: ReturnType<typeof mockClient>;
   let clock: number;
   const now = () => clock;
-  /** What Secrets Manager holds, per secret: AWSCURRENT and AWSPREVIOUS (undefined: no such version). */
-  let stored: Map<string, { current?: string; previous?: string }>;
+  /** What Secrets Manager holds, per secret: AWSCURRENT, AWSPREVIOUS and AWSPENDING (undefined: no such version). */
+  let stored: Map<string, { current?: string; previous?: string; pending?: string }>;
   /** Secrets whose AWSPREVIOUS the role may not read (encrypted with a KMS key it cannot use). */
   let previousDenied: Set<string>;
   const calls = () => sm.commandCalls(GetSecretValueCommand).length;
@@ -112,7 +112,12 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
         });
       }
       const secret = stored.get(input.SecretId);
-      const value = input.VersionStage === "AWSCURRENT" ? secret?.current : secret?.previous;
+      const value =
+        input.VersionStage === "AWSCURRENT"
+          ? secret?.current
+          : input.VersionStage === "AWSPREVIOUS"
+            ? secret?.previous
+            : secret?.pending;
       if (value === undefined) throw notFound();
       return { SecretString: value };
     });
@@ -132,7 +137,7 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
     clock += MIN_REFRESH_INTERVAL_MS + 1_000; // well inside the 5-minute cache
     const answer = await h.gitlab(SIGNING_TOKEN);
     expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
-    expect(calls()).to.equal(4);
+    expect(calls()).to.equal(5);
     expect(h.queue.sent).to.have.length(2);
   });
 
@@ -149,7 +154,7 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
     clock += MIN_REFRESH_INTERVAL_MS + 1_000; // well inside the 5-minute cache
     const answer = await h.gitlab(PLAIN_TOKEN);
     expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
-    expect(calls()).to.equal(4);
+    expect(calls()).to.equal(5);
   });
 
   it("GitHub: a delivery signed with the value of a one-pair key/value secret (the console's Other type of secret) is accepted", async () => {
@@ -181,7 +186,7 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
       stored.set(GITHUB_SECRET, { current: WEBHOOK_SECRET, previous: blank });
       clock += MIN_REFRESH_INTERVAL_MS + 1_000;
       expect((await h.github()).statusCode).to.equal(202);
-      expect(calls()).to.equal(4);
+      expect(calls()).to.equal(5);
     });
   }
 
@@ -200,6 +205,17 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
     ]);
   });
 
+  it("GitHub: a delivery signed with the AWSPENDING value is accepted after one re-read, while a rotation function has set it on the Git host but not yet made it current", async () => {
+    stored.set(GITHUB_SECRET, { current: "old-webhook-secret", pending: WEBHOOK_SECRET });
+    const h = harness(jenkinsRoute(), store(), now);
+    expect((await h.github({ secret: "old-webhook-secret" })).statusCode).to.equal(202);
+    expect(calls()).to.equal(2); // a plain read: AWSCURRENT and AWSPREVIOUS
+    clock += MIN_REFRESH_INTERVAL_MS + 1_000;
+    const answer = await h.github();
+    expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
+    expect(calls()).to.equal(5);
+  });
+
   it("GitHub: a delivery still signed with the previous value (AWSPREVIOUS) is accepted during a rotation", async () => {
     stored.set(GITHUB_SECRET, { current: "new-webhook-secret", previous: WEBHOOK_SECRET });
     const h = harness(jenkinsRoute(), store(), now);
@@ -215,7 +231,7 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
     expect(calls()).to.equal(2); // the first read; the cache is younger than 5 s for every re-read
     clock += MIN_REFRESH_INTERVAL_MS;
     for (let i = 0; i < 25; i++) expect((await h.gitlab(forged)).statusCode).to.equal(401);
-    expect(calls()).to.equal(4); // one re-read, which restarts the 5 seconds
+    expect(calls()).to.equal(5); // one re-read (AWSPENDING too), which restarts the 5 seconds
   });
 
   it("a missing webhook secret costs one fetch per 5 seconds, however many deliveries arrive, each still answered 401 and logged", async () => {
