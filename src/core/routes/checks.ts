@@ -2,6 +2,7 @@
 // Messages about secret references never include the value: it may be a secret pasted by mistake.
 import ipaddr from "ipaddr.js";
 import { clippedText, invisibleCharacter, shownText } from "../shownText";
+import { hexIpv6Text } from "../verify/ipAllowlist";
 
 export const ROUTE_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 export const ROUTE_NAME_MAX_LENGTH = 32;
@@ -202,12 +203,35 @@ export function misreadIpv4Host(text: string, url: URL): { written: string; addr
   return { written, address: url.hostname };
 }
 
+/**
+ * The IPv4 address of an IPv6 text written ::a.b.c.d (RFC 4291's deprecated IPv4-compatible form: the first
+ * 96 bits zero, not ::ffff:a.b.c.d); undefined for any other text.
+ */
+function ipv4Compatible(address: string): string | undefined {
+  const hex = hexIpv6Text(address);
+  if (hex === undefined || hex === address || !ipaddr.IPv6.isValid(hex)) return undefined;
+  const parts = ipaddr.IPv6.parse(hex).parts;
+  return parts.slice(0, 6).every((part) => part === 0)
+    ? address.slice(address.lastIndexOf(":") + 1)
+    : undefined;
+}
+
+/** An allowIps entry written ::a.b.c.d[/prefix]: it would allow an IPv6 range, not the IPv4 addresses it names. */
+function compatibleProblem(shown: string, address: string, prefix: number): string | undefined {
+  const v4 = ipv4Compatible(address);
+  if (v4 === undefined) return undefined;
+  const ipv4 = prefix >= 96 ? `${v4}/${prefix - 96}` : "the IPv4 range";
+  return `${shown} is the deprecated IPv4-compatible form, the IPv6 range ${hexIpv6Text(address)}/${prefix}, which no IPv4 source is in; write ${ipv4} (or ::ffff:${v4}/${prefix})`;
+}
+
 /** A CIDR in canonical form. A bare address or host bits set are errors: the intent is ambiguous. */
 export function cidrProblem(value: string): string | undefined {
   const shown = shownText(value, 60);
   const slash = value.indexOf("/");
   if (slash < 0) {
     if (ipaddr.isValid(value) && !value.includes("%")) {
+      const compatible = compatibleProblem(shown, value, 128);
+      if (compatible !== undefined) return compatible;
       const address = ipaddr.parse(value);
       const bits = address.kind() === "ipv4" ? 32 : 128;
       // The address as ipaddr.js reads it, not the text: "000…0" is 0.0.0.0, and the message stays short.
@@ -228,6 +252,8 @@ export function cidrProblem(value: string): string | undefined {
   }
   const prefix = Number(prefixText);
   if (prefix === 0) return `${shown} allows every address, which would turn authentication off`;
+  const compatible = isV6 ? compatibleProblem(shown, address, prefix) : undefined;
+  if (compatible !== undefined) return compatible;
   // ::ffff:a.b.c.d/96+ is compared as the IPv4 range a.b.c.d/(prefix - 96): /96 is every IPv4 address.
   if (isV6 && prefix === 96 && (ipaddr.parse(address) as ipaddr.IPv6).isIPv4MappedAddress()) {
     return `${shown} allows every IPv4 address, which would turn authentication off`;

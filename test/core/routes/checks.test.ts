@@ -74,6 +74,8 @@ describe("Function: cidrProblem", () => {
     "2001:db8::/32",
     "::1/128",
     "fe80::/10",
+    "::ffff:192.0.2.0/120",
+    "64:ff9b::192.0.2.0/120",
   ]) {
     it(`cidrProblem("${good}") accepts it`, () => {
       expect(cidrProblem(good)).to.equal(undefined);
@@ -88,6 +90,15 @@ describe("Function: cidrProblem", () => {
     ["::/0", "allows every address"],
     ["::ffff:0:0/96", "allows every IPv4 address"], // compared as 0.0.0.0/0
     ["::ffff:0.0.0.0/96", "allows every IPv4 address"],
+    [
+      "::192.0.2.0/120",
+      "is the deprecated IPv4-compatible form, the IPv6 range ::c000:200/120, which no IPv4 source is in; write 192.0.2.0/24 (or ::ffff:192.0.2.0/120)",
+    ],
+    ["::0.0.0.0/96", "IPv4-compatible form, the IPv6 range ::0:0/96"],
+    [
+      "::192.0.2.1",
+      "IPv4-compatible form, the IPv6 range ::c000:201/128, which no IPv4 source is in; write 192.0.2.1/32",
+    ],
     ["10.0.0.0/33", "is not a CIDR"],
     ["2001:db8::/129", "is not a CIDR"],
     ["010.0.0.0/8", "is not a CIDR"],

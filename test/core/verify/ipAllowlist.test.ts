@@ -39,6 +39,27 @@ describe("Function: compileIpAllowlist", () => {
     });
   }
 
+  it("compileIpAllowlist does not take the IPv4-compatible ::192.0.2.1 (IPv6 ::c000:201) for the IPv4 address 192.0.2.1", () => {
+    const v4 = compileIpAllowlist(["192.0.2.0/24"]);
+    expect(v4("::c000:201"), "the same address in hex").to.equal(false);
+    expect(v4("::192.0.2.1")).to.equal(false);
+    expect(v4("::ffff:192.0.2.1"), "IPv4-mapped").to.equal(true);
+  });
+
+  it("compileIpAllowlist reads an entry ::192.0.2.0/120 as the IPv6 range ::c000:200/120, not as 192.0.2.0/24", () => {
+    const compatible = compileIpAllowlist(["::192.0.2.0/120"]);
+    expect(compatible("192.0.2.1")).to.equal(false);
+    expect(compatible("::ffff:192.0.2.1")).to.equal(false);
+    expect(compatible("::c000:201")).to.equal(true);
+    expect(compileIpAllowlist(["::192.0.2.1"])("192.0.2.1")).to.equal(false);
+  });
+
+  it("compileIpAllowlist refuses an embedded IPv4 part that is no strict four-part decimal, in a source or an entry", () => {
+    expect(compileIpAllowlist(["::ffff:192.0.2.0/120"])("::ffff:192.0.2.01")).to.equal(false);
+    expect(compileIpAllowlist(["::ffff:192.0.2.0/120"])("::ffff:192.0.2.256")).to.equal(false);
+    expect(compileIpAllowlist(["::ffff:192.0.2.00/120"])("192.0.2.1")).to.equal(false);
+  });
+
   it("compileIpAllowlist ignores entries that are not CIDRs instead of matching everything", () => {
     const test = compileIpAllowlist(["not-a-cidr", "10.0.0.0/33", "10.0.0.0/8"]);
     expect(test("10.1.2.3")).to.equal(true);
