@@ -45,7 +45,7 @@ const MISSING: Readonly<Record<Provider, string>> = {
   bitbucket: "signature missing: a bitbucket route reads X-Hub-Signature",
   "bitbucket-server": "signature missing: a bitbucket-server route reads X-Hub-Signature",
   gitea:
-    "signature missing: a gitea route reads X-Gitea-Signature, X-Forgejo-Signature or X-Hub-Signature-256",
+    "signature missing: a gitea route reads X-Gitea-Signature, X-Forgejo-Signature, X-Gogs-Signature or X-Hub-Signature-256",
 };
 const AMBIGUOUS = "signature header repeated";
 const MALFORMED = "signature malformed";

@@ -118,7 +118,7 @@ describe("Function: verifyDelivery (Gitea and Forgejo)", () => {
       ok: false,
       status: 401,
       reason:
-        "signature missing: a gitea route reads X-Gitea-Signature, X-Forgejo-Signature or X-Hub-Signature-256",
+        "signature missing: a gitea route reads X-Gitea-Signature, X-Forgejo-Signature, X-Gogs-Signature or X-Hub-Signature-256",
     });
   });
 
@@ -139,12 +139,12 @@ describe("Function: verifyDelivery (Gitea and Forgejo)", () => {
     expect(verify({ ...unsigned, "x-hub-signature-256": `sha256=${hex()}` }).ok).to.equal(true);
   });
 
-  it("verifyDelivery rejects a missing signature, naming the headers a Gitea route reads", () => {
+  it("verifyDelivery rejects a missing signature, naming every header a Gitea route reads (X-Gogs-Signature too)", () => {
     expect(verify({ "x-gitea-event": "push" })).to.deep.include({
       ok: false,
       status: 401,
       reason:
-        "signature missing: a gitea route reads X-Gitea-Signature, X-Forgejo-Signature or X-Hub-Signature-256",
+        "signature missing: a gitea route reads X-Gitea-Signature, X-Forgejo-Signature, X-Gogs-Signature or X-Hub-Signature-256",
     });
   });
 
