@@ -261,6 +261,10 @@ export function cidrProblem(value: string): string | undefined {
   const network = isV4
     ? ipaddr.IPv4.networkAddressFromCIDR(value)
     : ipaddr.IPv6.networkAddressFromCIDR(value);
+  if (isV6 && prefix < 96 && (ipaddr.parse(address) as ipaddr.IPv6).isIPv4MappedAddress()) {
+    // Sources written ::ffff:a.b.c.d are compared as IPv4: a mapped prefix under /96 matches none of them.
+    return `${shown} is an IPv4-mapped address with a prefix shorter than /96, which matches no IPv4 source; write the IPv4 range, or ::ffff:a.b.c.d with a prefix of 96 or more`;
+  }
   if (network.toString() !== ipaddr.parse(address).toString()) {
     const single = `${address}/${isV4 ? 32 : 128}`;
     return `${shown} has host bits set; write ${network.toString()}/${prefix} for the network or ${single} for one address`;

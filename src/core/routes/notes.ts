@@ -1,6 +1,7 @@
 // Things about valid routes that are worth saying before they surprise someone: `hookgate check` prints
 // them after its table. None is a problem: each may be what the author wants.
 
+import ipaddr from "ipaddr.js";
 import { PULL_REQUEST_ACTIONS as BITBUCKET_PR_ACTIONS } from "../events/bitbucket";
 import { PULL_REQUEST_ACTIONS as BITBUCKET_SERVER_PR_ACTIONS } from "../events/bitbucketServer";
 import { GITEA_EVENT_OF_TYPE } from "../events/eventNames";
@@ -15,6 +16,7 @@ import { GITLAB_HOOK_HEADERS } from "../events/headers";
 import { bangClassWarning, escapedGlobWarning } from "../globs";
 import { matchesPushes, matchesTagPushes } from "../match";
 import type { Provider, Route } from "../types";
+import { hexIpv6Text } from "../verify/ipAllowlist";
 import { didYouMean } from "./checks";
 
 /** The match keys that hold globs. */
@@ -27,6 +29,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
   const notes: string[] = [];
   for (const route of routes) {
     for (const note of eventNameNotes(route)) notes.push(`route ${route.name}: ${note}`);
+    for (const note of allowIpsNotes(route.auth.allowIps)) notes.push(`route ${route.name}: ${note}`);
     for (const key of MATCH_GLOB_KEYS) {
       for (const glob of route.match[key] ?? []) {
         for (const warning of [escapedGlobWarning(glob), bangClassWarning(glob)]) {
@@ -418,4 +421,41 @@ function nearMiss(word: string, candidates: readonly string[]): string | undefin
     didYouMean(word, candidates) ??
     candidates.find((c) => c.length === word.length && sorted(c) === sorted(word))
   );
+}
+
+/**
+ * allowIps entries (valid CIDRs: check refuses the others) that allow more than anyone means to: an IPv4 range
+ * (or IPv4-mapped ::ffff:a.b.c.d/96+) wider than a /8, an IPv6 one wider than a /16.
+ */
+function allowIpsNotes(allowIps: readonly string[]): string[] {
+  const notes: string[] = [];
+  for (const cidr of allowIps) {
+    const slash = cidr.indexOf("/");
+    const written = cidr.slice(0, Math.max(slash, 0));
+    const hex =
+      slash < 0 ? undefined : ipaddr.IPv4.isValidFourPartDecimal(written) ? written : hexIpv6Text(written);
+    if (hex === undefined || !ipaddr.isValidCIDR(`${hex}${cidr.slice(slash)}`)) continue;
+    const [address, prefix] = ipaddr.parseCIDR(`${hex}${cidr.slice(slash)}`);
+    if (prefix === 0) continue; // check refuses it
+    // An IPv4-mapped prefix shorter than /96 has host bits set: check refuses it.
+    const mapped =
+      address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress() && prefix >= 96;
+    const shown = JSON.stringify(cidr);
+    if (address.kind() === "ipv4" || mapped) {
+      const bits = mapped ? prefix - 96 : prefix;
+      // bits 0 (mapped /96) is refused by check.
+      if (bits > 0 && bits < 8) {
+        notes.push(
+          `allowIps: ${shown} is wider than a /8 and lets 2^${32 - bits} IPv4 addresses deliver without a ` +
+            "signature; list the host's published ranges",
+        );
+      }
+    } else if (prefix < 16) {
+      notes.push(
+        `allowIps: ${shown} is wider than a /16 and lets a large part of the IPv6 Internet deliver without a ` +
+          "signature; list the host's published ranges",
+      );
+    }
+  }
+  return notes;
 }

@@ -96,6 +96,11 @@ describe("Function: cidrProblem", () => {
     ],
     ["::0.0.0.0/96", "IPv4-compatible form, the IPv6 range ::0:0/96"],
     [
+      "::ffff:0:0/80",
+      "is an IPv4-mapped address with a prefix shorter than /96, which matches no IPv4 source; write the IPv4 range",
+    ],
+    ["::ffff:192.0.2.0/95", "IPv4-mapped address with a prefix shorter than /96"],
+    [
       "::192.0.2.1",
       "IPv4-compatible form, the IPv6 range ::c000:201/128, which no IPv4 source is in; write 192.0.2.1/32",
     ],

@@ -471,3 +471,49 @@ describe("Function: routeNotes on a glob with a RegExp escape the matcher keeps 
     ).to.deep.equal([]);
   });
 });
+
+describe("Function: routeNotes on very broad allowIps entries", () => {
+  function allowIpsNotes(...allowIps: string[]): string[] {
+    const parsed = parseRoutes(
+      `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: r
+    provider: github
+    match: { events: [push] }
+    auth: { allowIps: ${JSON.stringify(allowIps)} }
+    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}" } }
+`,
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return routeNotes(parsed.config?.routes ?? []).filter((note) => note.includes("allowIps"));
+  }
+
+  it("notes an IPv4 range wider than a /8, written as IPv4 or IPv4-mapped", () => {
+    expect(allowIpsNotes("0.0.0.0/1", "::ffff:64.0.0.0/98")).to.deep.equal([
+      `route r: allowIps: "0.0.0.0/1" is wider than a /8 and lets 2^31 IPv4 addresses deliver without a signature; list the host's published ranges`,
+      `route r: allowIps: "::ffff:64.0.0.0/98" is wider than a /8 and lets 2^30 IPv4 addresses deliver without a signature; list the host's published ranges`,
+    ]);
+  });
+
+  it("notes an IPv6 range wider than a /16", () => {
+    expect(allowIpsNotes("2000::/3")).to.deep.equal([
+      `route r: allowIps: "2000::/3" is wider than a /16 and lets a large part of the IPv6 Internet deliver without a signature; list the host's published ranges`,
+    ]);
+  });
+
+  it("notes nothing for a /8, a /16 of IPv6, a host's published ranges or a mapped /104", () => {
+    expect(
+      allowIpsNotes(
+        "10.0.0.0/8",
+        "2001::/16",
+        "104.192.136.0/21",
+        "2401:1d80:1010::/64",
+        "::ffff:10.0.0.0/104",
+      ),
+    ).to.deep.equal([]);
+  });
+});
