@@ -220,10 +220,10 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     };
     pathsReason = () =>
       hit === undefined
-        ? ", files not all known (the payload lists only some of the push's commits or files)"
+        ? ", files not all known (the payload does not list every file the push changed)"
         : `, file ${hit.length > 200 ? `${hit.slice(0, 200)}…` : hit}`;
     filters.push({
-      // A push listing only some of its commits cannot be ruled out: build rather than skip it silently.
+      // A push whose payload leaves some changed files unlisted cannot be ruled out: build rather than skip it silently.
       test: (e) => {
         hit = undefined;
         return someChangedFile(e, found, leads) === "match" || commitListTruncated(e);

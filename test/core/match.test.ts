@@ -265,7 +265,7 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
       payload: { commits: Array.from({ length: 20 }, () => ({})), total_commits_count: 25 },
     }),
     true,
-    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits or files)",
+    "matched: repo acme/api, event push, branch main, files not all known (the payload does not list every file the push changed)",
   ],
   [
     "paths still refuses a GitLab push whose commits are all listed",
@@ -287,7 +287,7 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
       payload: { commits: Array.from({ length: 5 }, () => ({})), total_commits: 7 },
     }),
     true,
-    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits or files)",
+    "matched: repo acme/api, event push, branch main, files not all known (the payload does not list every file the push changed)",
   ],
   [
     "paths accepts a GitHub push listing 2,048 commits, GitHub's most, none in src (the rest are unknown)",
@@ -297,7 +297,7 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
       payload: { commits: Array.from({ length: 2048 }, () => ({ modified: ["docs/a.md"] })) },
     }),
     true,
-    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits or files)",
+    "matched: repo acme/api, event push, branch main, files not all known (the payload does not list every file the push changed)",
   ],
   [
     // GitHub's webhook schema (@octokit/openapi-webhooks-types, push commits[].added/modified/removed):
@@ -316,7 +316,7 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
       },
     }),
     true,
-    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits or files)",
+    "matched: repo acme/api, event push, branch main, files not all known (the payload does not list every file the push changed)",
   ],
   [
     "paths still refuses a GitHub push whose commit lists 2,999 changed files, none in src",
@@ -343,7 +343,7 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
       payload: { commits: [{ modified: ["docs/a.md"] }], size: 2 },
     }),
     true,
-    "matched: repo acme/api, event push, branch main, files not all known (the payload lists only some of the push's commits or files)",
+    "matched: repo acme/api, event push, branch main, files not all known (the payload does not list every file the push changed)",
   ],
   [
     "paths still refuses a GitHub push of 2,047 commits, all listed, none in src",
@@ -1056,5 +1056,113 @@ describe("Function: compileGlobList (against picomatch)", () => {
       }),
       { numRuns: runs(1000) },
     );
+  });
+});
+
+describe("Function: compileMatcher (a push that rewrote its branch, and paths)", () => {
+  const OLD = "a".repeat(40);
+  const NEW = "b".repeat(40);
+  const repository = { name: "api", full_name: "acme/api", owner: { login: "acme" } };
+  const onMainUnderSrc = compileMatcher(route({ branches: ["main"], paths: ["src/**"] }));
+  const githubPush = (fields: Record<string, unknown>) =>
+    normaliseDelivery(
+      "github",
+      bagOf({ "X-GitHub-Event": "push", "X-GitHub-Delivery": "d-1" }),
+      { ref: "refs/heads/main", before: OLD, after: NEW, repository, sender: { login: "alice" }, ...fields },
+      Buffer.from("{}"),
+    );
+  const gitlabPush = (fields: Record<string, unknown>) =>
+    normaliseDelivery(
+      "gitlab",
+      bagOf({ "X-Gitlab-Event": "Push Hook" }),
+      {
+        object_kind: "push",
+        ref: "refs/heads/main",
+        before: OLD,
+        after: NEW,
+        checkout_sha: NEW,
+        user_username: "alice",
+        project: { path_with_namespace: "acme/api" },
+        ...fields,
+      },
+      Buffer.from("{}"),
+    );
+  const giteaPush = (fields: Record<string, unknown>) =>
+    normaliseDelivery(
+      "gitea",
+      bagOf({ "X-Gitea-Event": "push" }),
+      {
+        ref: "refs/heads/main",
+        before: OLD,
+        after: NEW,
+        repository: { name: "api", full_name: "acme/api", owner: { username: "acme" } },
+        ...fields,
+      },
+      Buffer.from("{}"),
+    );
+  const notAllKnown =
+    "matched: repo acme/api, event push, branch main, files not all known (the payload does not list every file the push changed)";
+
+  it("a GitHub force push that resets main to an older commit (forced: true, no commits listed) matches paths: [src/**], its files not all known", () => {
+    const event = githubPush({
+      created: false,
+      deleted: false,
+      forced: true,
+      commits: [],
+      head_commit: { id: NEW },
+    });
+    expect(onMainUnderSrc(event)).to.deep.equal({ route: "api-build", matched: true, reason: notAllKnown });
+  });
+
+  it("a GitHub force push that drops a commit and lists one new commit outside src matches paths: [src/**], its files not all known", () => {
+    const commits = [{ id: NEW, added: [], removed: [], modified: ["docs/index.md"] }];
+    const event = githubPush({
+      created: false,
+      deleted: false,
+      forced: true,
+      commits,
+      head_commit: { id: NEW },
+    });
+    expect(onMainUnderSrc(event)).to.deep.equal({ route: "api-build", matched: true, reason: notAllKnown });
+  });
+
+  it("a GitHub push that is not forced and lists one commit outside src is still refused by paths: [src/**]", () => {
+    const commits = [{ id: NEW, added: [], removed: [], modified: ["docs/index.md"] }];
+    const event = githubPush({
+      created: false,
+      deleted: false,
+      forced: false,
+      commits,
+      head_commit: { id: NEW },
+    });
+    expect(onMainUnderSrc(event).matched).to.equal(false);
+  });
+
+  it("a GitLab push that rewinds main (no commits, total_commits_count 0, neither created nor deleted) matches paths: [src/**], its files not all known", () => {
+    const event = gitlabPush({ commits: [], total_commits_count: 0 });
+    expect(onMainUnderSrc(event)).to.deep.equal({ route: "api-build", matched: true, reason: notAllKnown });
+  });
+
+  it("a Gitea push that rewinds main (no commits, total_commits 0; Gitea sends no forced) matches paths: [src/**], its files not all known", () => {
+    const event = giteaPush({ commits: [], total_commits: 0 });
+    expect(onMainUnderSrc(event)).to.deep.equal({ route: "api-build", matched: true, reason: notAllKnown });
+  });
+
+  it("a push that creates main without listing commits (before all zeros, or GitHub's created: true) is still refused by paths: [src/**]", () => {
+    const ZERO = "0".repeat(40);
+    expect(
+      onMainUnderSrc(gitlabPush({ before: ZERO, commits: [], total_commits_count: 0 })).matched,
+    ).to.equal(false);
+    expect(onMainUnderSrc(giteaPush({ before: ZERO, commits: [], total_commits: 0 })).matched).to.equal(
+      false,
+    );
+    const created = githubPush({
+      created: true,
+      deleted: false,
+      forced: false,
+      commits: [],
+      head_commit: { id: NEW },
+    });
+    expect(onMainUnderSrc(created).matched).to.equal(false);
   });
 });

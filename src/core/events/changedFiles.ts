@@ -1,7 +1,7 @@
 // A push's changed files. `event.changedFiles` is collected from the payload's commits on first read; the
 // matcher's `paths` filters read the commits in place instead, through a sketch of how the files begin
 // that is built once per push and shared by every route.
-import { obj } from "./fields";
+import { isZeroSha, obj } from "./fields";
 
 /** What a `paths` filter found among an event's changed files. */
 export type ChangedFileAnswer = "match" | "miss" | "none";
@@ -65,10 +65,13 @@ const GITHUB_MAX_FILES_PER_COMMIT = 3000;
 const FILE_LISTS = ["added", "removed", "modified"] as const;
 
 /**
- * Whether the payload lists only some of the push's commits or files: GitLab lists the newest 20 (its
- * total_commits_count says how many there were), Gitea 5 by default (total_commits), GitHub at most 2,048
- * commits (with no total; GitHub Enterprise Server sends `size`) and 3,000 files per commit. Files changed
- * by the others are unknown, so a `paths` filter cannot rule the push out.
+ * Whether the payload leaves some of the files the push changed unlisted: GitLab lists the newest 20 commits
+ * (its total_commits_count says how many there were), Gitea 5 by default (total_commits), GitHub at most
+ * 2,048 commits (with no total; GitHub Enterprise Server sends `size`) and 3,000 files per commit. A push
+ * that rewrote its branch lists only the commits after `before`: GitHub says so (`forced: true`), and a
+ * rewind to an older commit lists none though the ref moved (GitLab's total_commits_count 0; Gitea, whose
+ * payload has no `forced`, likewise), so the files of the commits it dropped are listed nowhere. Files
+ * changed by the others are unknown, so a `paths` filter cannot rule the push out.
  */
 export function commitListTruncated(event: unknown): boolean {
   const payload = obj((event as { payload?: unknown } | undefined)?.payload);
@@ -87,6 +90,8 @@ let lastTruncated = false;
 function listsSomeCommitsOnly(payload: Record<string, unknown>): boolean {
   const listed = payload.commits;
   if (!Array.isArray(listed)) return false;
+  if (payload.forced === true) return true;
+  if (listed.length === 0 && movedWithoutCommits(payload)) return true;
   const total = payload.total_commits_count ?? payload.total_commits ?? payload.size;
   if (typeof total === "number" && total > listed.length) return true;
   if (listed.length >= GITHUB_MAX_COMMITS) return true;
@@ -99,6 +104,19 @@ function listsSomeCommitsOnly(payload: Record<string, unknown>): boolean {
     }
     return files >= GITHUB_MAX_FILES_PER_COMMIT;
   });
+}
+
+/**
+ * A push that listed no commits though it neither created nor deleted its ref and moved it: a rewind
+ * (`git push --force` of an older commit), whose changes are the undoing of commits no payload lists.
+ */
+function movedWithoutCommits(payload: Record<string, unknown>): boolean {
+  const before = payload.before;
+  const after = payload.after;
+  if (typeof before !== "string" || typeof after !== "string" || before === after) return false;
+  if (before.length === 0 || after.length === 0) return false;
+  if (isZeroSha(before) || isZeroSha(after)) return false;
+  return payload.created !== true && payload.deleted !== true;
 }
 
 function commitsOf(event: object): unknown {

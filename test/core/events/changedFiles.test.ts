@@ -251,13 +251,39 @@ describe("Function: commitListTruncated", () => {
       { payload: { commits: [{ added: files(1000), modified: files(1000), removed: files(999) }] } },
       false,
     ],
+    ["GitHub: a forced push listing one commit", { payload: { commits: commits(1), forced: true } }, true],
+    [
+      "a rewind: no commits, before and after two commits",
+      { payload: { commits: [], before: "a".repeat(40), after: "b".repeat(40), total_commits_count: 0 } },
+      true,
+    ],
+    [
+      "a new ref listing no commits (before all zeros)",
+      { payload: { commits: [], before: "0".repeat(40), after: "b".repeat(40) } },
+      false,
+    ],
+    [
+      "GitHub: a new ref listing no commits (created: true)",
+      { payload: { commits: [], before: "a".repeat(40), after: "b".repeat(40), created: true } },
+      false,
+    ],
+    [
+      "a deleted ref (after all zeros)",
+      { payload: { commits: [], before: "a".repeat(40), after: "0".repeat(40) } },
+      false,
+    ],
+    [
+      "no commits, the ref unmoved (before is after)",
+      { payload: { commits: [], before: "a".repeat(40), after: "a".repeat(40) } },
+      false,
+    ],
     [
       "a commit whose lists are not arrays",
       { payload: { commits: [{ added: "a.ts", modified: 5 }] } },
       false,
     ],
   ];
-  it("commitListTruncated says whether the payload lists only some of the push's commits or files, one payload after another", () => {
+  it("commitListTruncated says whether the payload leaves some of the push's changed files unlisted, one payload after another", () => {
     for (const [title, event, expected] of cases) {
       expect(commitListTruncated(event), title).to.equal(expected);
     }
