@@ -1166,3 +1166,43 @@ describe("Function: compileMatcher (a push that rewrote its branch, and paths)",
     expect(onMainUnderSrc(created).matched).to.equal(false);
   });
 });
+
+describe("Function: compileMatcher (a Gogs push, which lists at most 5 commits and no total)", () => {
+  const gogsPush = (count: number) => {
+    const commits = Array.from({ length: count }, (_, i) => ({
+      id: String(i + 1).repeat(40),
+      added: [],
+      removed: [],
+      modified: [`docs/page${i + 1}.md`],
+    }));
+    const payload = {
+      ref: "refs/heads/main",
+      before: "a".repeat(40),
+      after: "1".repeat(40),
+      commits,
+      repository: { name: "api", full_name: "acme/api", owner: { username: "acme" } },
+      pusher: { username: "alice" },
+      sender: { username: "alice" },
+    };
+    // Gogs sends its own headers only (Gitea sends X-Gitea-* and copies them as X-Gogs-*).
+    const headers = bagOf({ "X-Gogs-Event": "push", "X-Gogs-Delivery": "d-gogs-1" });
+    return normaliseDelivery("gitea", headers, payload, Buffer.from(JSON.stringify(payload)));
+  };
+  const onMainUnderSrc = compileMatcher({
+    ...route({ branches: ["main"], paths: ["src/**"] }),
+    provider: "gitea",
+  });
+
+  it("a Gogs push listing 5 commits outside src (FEED_MAX_COMMIT_NUM's default) matches paths: [src/**], its files not all known", () => {
+    expect(onMainUnderSrc(gogsPush(5))).to.deep.equal({
+      route: "api-build",
+      matched: true,
+      reason:
+        "matched: repo acme/api, event push, branch main, files not all known (the payload does not list every file the push changed)",
+    });
+  });
+
+  it("a Gogs push listing 4 commits outside src, fewer than Gogs cuts to, is refused by paths: [src/**]", () => {
+    expect(onMainUnderSrc(gogsPush(4)).reason).to.equal("no changed file matches [src/**]");
+  });
+});

@@ -63,10 +63,18 @@ export function withChangedFiles<T extends object>(
 const GITHUB_MAX_COMMITS = 2048;
 const GITHUB_MAX_FILES_PER_COMMIT = 3000;
 const FILE_LISTS = ["added", "removed", "modified"] as const;
+/**
+ * Gogs lists at most FEED_MAX_COMMIT_NUM commits of a push (5 by default: conf.UI.FeedMaxCommitNum in gogs
+ * internal/database/actions.go, CommitRepo) and sends no total (its api.PushPayload has none). Gitea and
+ * Forgejo always send total_commits, so a provider gitea push without one is Gogs' (or a Gitea's older than
+ * total_commits, which cut its list the same way).
+ */
+const GOGS_MAX_COMMITS = 5;
 
 /**
  * Whether the payload leaves some of the files the push changed unlisted: GitLab lists the newest 20 commits
- * (its total_commits_count says how many there were), Gitea 5 by default (total_commits), GitHub at most
+ * (its total_commits_count says how many there were), Gitea 5 by default (total_commits), Gogs 5 by
+ * default with no total (so 5 listed may be some of more), GitHub at most
  * 2,048 commits (with no total; GitHub Enterprise Server sends `size`) and 3,000 files per commit. A push
  * that rewrote its branch lists only the commits after `before`: GitHub says so (`forced: true`), and a
  * rewind to an older commit lists none though the ref moved (GitLab's total_commits_count 0; Gitea, whose
@@ -76,24 +84,28 @@ const FILE_LISTS = ["added", "removed", "modified"] as const;
 export function commitListTruncated(event: unknown): boolean {
   const payload = obj((event as { payload?: unknown } | undefined)?.payload);
   if (payload === undefined) return false;
+  const gitea = (event as { provider?: unknown }).provider === "gitea";
   // Every route's `paths` filter asks about the same push in turn: its commits are scanned once.
-  if (payload !== lastScannedPayload) {
-    lastTruncated = listsSomeCommitsOnly(payload);
+  if (payload !== lastScannedPayload || gitea !== lastScannedGitea) {
+    lastTruncated = listsSomeCommitsOnly(payload, gitea);
     lastScannedPayload = payload;
+    lastScannedGitea = gitea;
   }
   return lastTruncated;
 }
 
 let lastScannedPayload: object | undefined;
+let lastScannedGitea = false;
 let lastTruncated = false;
 
-function listsSomeCommitsOnly(payload: Record<string, unknown>): boolean {
+function listsSomeCommitsOnly(payload: Record<string, unknown>, gitea: boolean): boolean {
   const listed = payload.commits;
   if (!Array.isArray(listed)) return false;
   if (payload.forced === true) return true;
   if (listed.length === 0 && movedWithoutCommits(payload)) return true;
   const total = payload.total_commits_count ?? payload.total_commits ?? payload.size;
   if (typeof total === "number" && total > listed.length) return true;
+  if (gitea && typeof payload.total_commits !== "number" && listed.length >= GOGS_MAX_COMMITS) return true;
   if (listed.length >= GITHUB_MAX_COMMITS) return true;
   return listed.some((commit) => {
     const lists = obj(commit);

@@ -235,6 +235,22 @@ describe("Function: commitListTruncated", () => {
       false,
     ],
     ["Gitea: 5 of 6 commits", { payload: { commits: commits(5), total_commits: 6 } }, true],
+    [
+      "Gogs (provider gitea, no total): 5 commits",
+      { provider: "gitea", payload: { commits: commits(5) } },
+      true,
+    ],
+    [
+      "Gogs (provider gitea, no total): 4 commits",
+      { provider: "gitea", payload: { commits: commits(4) } },
+      false,
+    ],
+    [
+      "Gitea: 5 of 5 commits (total_commits 5)",
+      { provider: "gitea", payload: { commits: commits(5), total_commits: 5 } },
+      false,
+    ],
+    ["GitHub: 5 commits and no total", { provider: "github", payload: { commits: commits(5) } }, false],
     ["GitHub Enterprise Server: 2 of size 3", { payload: { commits: commits(2), size: 3 } }, true],
     ["a total that is a string", { payload: { commits: commits(20), total_commits_count: "25" } }, false],
     ["GitHub: 2,048 commits", { payload: { commits: commits(2048) } }, true],
