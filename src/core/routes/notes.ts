@@ -30,6 +30,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
   for (const route of routes) {
     for (const note of eventNameNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const note of allowIpsNotes(route.auth.allowIps)) notes.push(`route ${route.name}: ${note}`);
+    for (const note of deliveryNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const key of MATCH_GLOB_KEYS) {
       for (const glob of route.match[key] ?? []) {
         for (const warning of [escapedGlobWarning(glob), bangClassWarning(glob)]) {
@@ -410,6 +411,32 @@ function eventNameNotes(route: Route): string[] {
       const action = entry.replace(/^!/, "");
       if (!/[*?[\]{}]/.test(action)) actionNote(action, "action");
     }
+  }
+  return notes;
+}
+
+/** The entries of a glob list that include a value, without the ones that exclude. */
+function includes(list: readonly string[] | undefined): string[] {
+  return (list ?? []).filter((entry) => !entry.startsWith("!"));
+}
+
+/** Whether a route names this pull request action: "pull_request.<action>" in events, or in actions. */
+function namesPullRequestAction(route: Route, action: string): boolean {
+  const events = includes(route.match.events);
+  if (events.includes(`pull_request.${action}`)) return true;
+  const forPullRequests = route.match.events === undefined || events.includes("pull_request");
+  return forPullRequests && includes(route.match.actions).includes(action);
+}
+
+/** Notes on what a host's deliveries hold that a route's filters do not expect. */
+function deliveryNotes(route: Route): string[] {
+  const notes: string[] = [];
+  if (route.provider === "bitbucket" && namesPullRequestAction(route, "synchronize")) {
+    notes.push(
+      "pull_request.synchronize is Bitbucket Cloud's pullrequest:updated, which Bitbucket also sends when a pull " +
+        "request's title, description or reviewers change, with nothing in the payload saying what changed " +
+        "(BCLOUD-21940): the route may run again at a commit it already ran for",
+    );
   }
   return notes;
 }

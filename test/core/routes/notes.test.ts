@@ -517,3 +517,23 @@ routes:
     ).to.deep.equal([]);
   });
 });
+
+describe("Function: routeNotes on Bitbucket Cloud's pullrequest:updated", () => {
+  const note =
+    "route r: pull_request.synchronize is Bitbucket Cloud's pullrequest:updated, which Bitbucket also sends when a pull " +
+    "request's title, description or reviewers change, with nothing in the payload saying what changed " +
+    "(BCLOUD-21940): the route may run again at a commit it already ran for";
+
+  it("notes that a bitbucket route on pull_request.synchronize also runs for a title, description or reviewer edit", () => {
+    expect(notesFor('{ events: ["pull_request.synchronize"] }', "bitbucket")).to.deep.equal([note]);
+    expect(notesFor("{ events: [pull_request], actions: [synchronize] }", "bitbucket")).to.deep.equal([note]);
+  });
+
+  it("notes nothing for another provider's synchronize, or a bitbucket route on other actions", () => {
+    expect(notesFor('{ events: ["pull_request.synchronize"] }', "github")).to.deep.equal([]);
+    expect(notesFor('{ events: ["pull_request.synchronize"] }', "bitbucket-server")).to.deep.equal([]);
+    expect(
+      notesFor('{ events: ["pull_request.opened", "!pull_request.synchronize"] }', "bitbucket"),
+    ).to.deep.equal([]);
+  });
+});
