@@ -6,7 +6,7 @@
 // - events: the event name, or "event.action" for an entry that holds a dot ("pull_request.closed");
 // - branches / tags: an event must have a branch (tag) that matches. With both lists, either may match.
 //   An event with neither (issues, ping) or of the other kind (a tag push for `branches`) does not match;
-// - paths: at least one changed file matches;
+// - paths: at least one changed file matches; a push to a tag is not tested (as in GitHub Actions);
 // - deleted: a push that deleted its ref matches only with `deleted: true`.
 import { commitListTruncated, someChangedFile } from "./events/changedFiles";
 import { compileGlobList, globListLeads, globListLiterals } from "./globs";
@@ -213,20 +213,26 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     const list = shown(spec.paths);
     // The file the filter's own scan stopped at, for the event it last tested: read for the reason right after.
     let hit: string | undefined;
+    let tagPush = false;
     const found = (file: string) => {
       if (!test(file)) return false;
       hit = file;
       return true;
     };
     pathsReason = () =>
-      hit === undefined
-        ? ", files not all known (the payload does not list every file the push changed)"
-        : `, file ${hit.length > 200 ? `${hit.slice(0, 200)}…` : hit}`;
+      tagPush
+        ? ", a tag push (paths are not tested for tags)"
+        : hit === undefined
+          ? ", files not all known (the payload does not list every file the push changed)"
+          : `, file ${hit.length > 200 ? `${hit.slice(0, 200)}…` : hit}`;
     filters.push({
-      // A push whose payload leaves some changed files unlisted cannot be ruled out: build rather than skip it silently.
+      // A push to a tag is not tested (GitHub Actions: "Path filters are not evaluated for pushes to tags"):
+      // it lists no commits, so no tag push would match. A push whose payload leaves some changed files
+      // unlisted cannot be ruled out: build rather than skip it silently.
       test: (e) => {
         hit = undefined;
-        return someChangedFile(e, found, leads) === "match" || commitListTruncated(e);
+        tagPush = e?.event === "push" && text(e?.tag) !== undefined;
+        return tagPush || someChangedFile(e, found, leads) === "match" || commitListTruncated(e);
       },
       why: (e) => {
         if (someChangedFile(e, ANY_FILE, undefined) !== "none") return `no changed file matches ${list}`;

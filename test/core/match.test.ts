@@ -1206,3 +1206,69 @@ describe("Function: compileMatcher (a Gogs push, which lists at most 5 commits a
     expect(onMainUnderSrc(gogsPush(4)).reason).to.equal("no changed file matches [src/**]");
   });
 });
+
+describe("Function: compileMatcher (a tag push and paths, which are not tested for tags)", () => {
+  const NEW = "b".repeat(40);
+  const repository = { name: "api", full_name: "acme/api", owner: { login: "acme" } };
+  const githubTagPush = () =>
+    normaliseDelivery(
+      "github",
+      bagOf({ "X-GitHub-Event": "push", "X-GitHub-Delivery": "d-3" }),
+      {
+        ref: "refs/tags/v1.2.0",
+        before: "0".repeat(40),
+        after: NEW,
+        created: true,
+        deleted: false,
+        forced: false,
+        commits: [],
+        head_commit: { id: NEW },
+        repository,
+        sender: { login: "alice" },
+      },
+      Buffer.from("{}"),
+    );
+
+  it("a GitHub tag push (commits: [], as GitHub sends a new tag) matches tags: [v*] with paths: [src/**], saying paths are not tested for tags", () => {
+    expect(compileMatcher(route({ tags: ["v*"], paths: ["src/**"] }))(githubTagPush())).to.deep.equal({
+      route: "api-build",
+      matched: true,
+      reason: "matched: repo acme/api, event push, tag v1.2.0, a tag push (paths are not tested for tags)",
+    });
+  });
+
+  it("a GitLab Tag Push Hook matches tags: [v*] with paths: [src/**]", () => {
+    const event = normaliseDelivery(
+      "gitlab",
+      bagOf({ "X-Gitlab-Event": "Tag Push Hook" }),
+      {
+        object_kind: "tag_push",
+        ref: "refs/tags/v1.2.0",
+        before: "0".repeat(40),
+        after: NEW,
+        checkout_sha: NEW,
+        user_username: "alice",
+        project: { path_with_namespace: "acme/api" },
+        commits: [],
+        total_commits_count: 0,
+      },
+      Buffer.from("{}"),
+    );
+    expect(compileMatcher(route({ tags: ["v*"], paths: ["src/**"] }))(event).matched).to.equal(true);
+  });
+
+  it("a tag push still needs the route's tags to match, and a branch push or a tag's create event is still tested by paths", () => {
+    expect(
+      compileMatcher(route({ tags: ["release-*"], paths: ["src/**"] }))(githubTagPush()).matched,
+    ).to.equal(false);
+    const docsOnly = push({ changedFiles: ["docs/a.md"] });
+    expect(compileMatcher(route({ paths: ["src/**"] }))(docsOnly).matched).to.equal(false);
+    const create = normaliseDelivery(
+      "github",
+      bagOf({ "X-GitHub-Event": "create", "X-GitHub-Delivery": "d-4" }),
+      { ref: "v1.2.0", ref_type: "tag", repository, sender: { login: "alice" } },
+      Buffer.from("{}"),
+    );
+    expect(compileMatcher(route({ tags: ["v*"], paths: ["src/**"] }))(create).matched).to.equal(false);
+  });
+});

@@ -438,6 +438,19 @@ function deliveryNotes(route: Route): string[] {
         "(BCLOUD-21940): the route may run again at a commit it already ran for",
     );
   }
+  const match = route.match;
+  if (
+    match.paths !== undefined &&
+    match.branches === undefined &&
+    match.tags === undefined &&
+    matchesPushes(match)
+  ) {
+    notes.push(
+      "paths are not tested for a push to a tag (it lists no commits; GitHub Actions does the same), and this " +
+        'route filters neither branches nor tags: every tag push matches it; add branches: ["**"] to take ' +
+        "branch pushes only",
+    );
+  }
   return notes;
 }
 

@@ -537,3 +537,21 @@ describe("Function: routeNotes on Bitbucket Cloud's pullrequest:updated", () => 
     ).to.deep.equal([]);
   });
 });
+
+describe("Function: routeNotes on paths and tag pushes, which paths do not test", () => {
+  const note =
+    "route r: paths are not tested for a push to a tag (it lists no commits; GitHub Actions does the same), and this " +
+    'route filters neither branches nor tags: every tag push matches it; add branches: ["**"] to take ' +
+    "branch pushes only";
+
+  it("notes that a route with paths and neither branches nor tags matches every tag push", () => {
+    expect(notesFor('{ paths: ["src/**"] }')).to.deep.equal([note]);
+    expect(notesFor('{ events: [push], paths: ["src/**"] }')).to.deep.equal([note]);
+  });
+
+  it("notes nothing of tag pushes for a route with branches or tags, or whose events hold no push", () => {
+    expect(notesFor('{ events: [push], branches: ["**"], paths: ["src/**"] }')).to.deep.equal([]);
+    expect(notesFor('{ events: [push], tags: ["v*"], paths: ["src/**"] }')).to.deep.equal([]);
+    expect(notesFor('{ events: [release], paths: ["src/**"] }')).to.not.include(note);
+  });
+});
