@@ -1272,3 +1272,44 @@ describe("Function: compileMatcher (a tag push and paths, which are not tested f
     expect(compileMatcher(route({ tags: ["v*"], paths: ["src/**"] }))(create).matched).to.equal(false);
   });
 });
+
+describe("Function: compileMatcher (a GitLab pipeline or job and a branches filter)", () => {
+  const gitlabRoute = (match: MatchSpec) => ({ ...route(match), provider: "gitlab" as const });
+  const pipelineOn = (ref: string, tag: boolean) =>
+    normaliseDelivery(
+      "gitlab",
+      bagOf({ "X-Gitlab-Event": "Pipeline Hook" }),
+      {
+        object_kind: "pipeline",
+        object_attributes: {
+          id: 31,
+          ref,
+          tag,
+          sha: "bcbb5ec396a2c0f828686f14fac9b80b780504f2",
+          status: "success",
+        },
+        user: { username: "alice" },
+        project: { path_with_namespace: "acme/api" },
+      },
+      Buffer.from("{}"),
+    );
+
+  it("a GitLab pipeline on main matches events: [pipeline], branches: [main]", () => {
+    const decision = compileMatcher(gitlabRoute({ events: ["pipeline"], branches: ["main"] }))(
+      pipelineOn("main", false),
+    );
+    expect(decision).to.deep.equal({
+      route: "api-build",
+      matched: true,
+      reason: "matched: repo acme/api, event pipeline, branch main",
+    });
+  });
+
+  it("a GitLab pipeline for a tag or a merge request is refused by branches: [main]", () => {
+    const matcher = compileMatcher(gitlabRoute({ events: ["pipeline"], branches: ["main"] }));
+    expect(matcher(pipelineOn("main", true)).reason).to.equal('tag "main" is not a branch; branches: [main]');
+    expect(matcher(pipelineOn("refs/merge-requests/15/head", false)).reason).to.equal(
+      'event "pipeline" has no branch or tag; branches: [main]',
+    );
+  });
+});

@@ -88,7 +88,9 @@ export function normaliseGitLab(header: string, payload: Json, deliveryId: strin
   if (kindHeader === "Push Hook" || kindHeader === "Tag Push Hook") return push(payload, deliveryId);
   if (kindHeader === "Merge Request Hook") return mergeRequest(payload, deliveryId);
   if (kindHeader === "Release Hook") return release(payload, deliveryId);
-  return base(gitlabEventName(kindHeader), payload, deliveryId);
+  const event = gitlabEventName(kindHeader);
+  if (event === "pipeline" || event === "job") return ciRun(event, payload, deliveryId);
+  return base(event, payload, deliveryId);
 }
 
 /** The event hookgate names a GitLab hook's X-Gitlab-Event: "Pipeline Hook" is "pipeline". */
@@ -111,6 +113,27 @@ function base(event: string, payload: Json, deliveryId: string): WebhookEvent {
     actor: str(obj(payload.user)?.username) ?? str(payload.user_username),
     changedFiles: [],
     payload,
+  };
+}
+
+/**
+ * A pipeline (object_attributes) or a job (the top level) names its branch or tag as `ref`, a short name,
+ * with `tag` saying which, and its commit as `sha`. A merge request pipeline's ref is
+ * refs/merge-requests/<iid>/head (or /merge, /train): no branch, kept as `ref` only.
+ */
+function ciRun(event: "pipeline" | "job", payload: Json, deliveryId: string): WebhookEvent {
+  const source = event === "pipeline" ? obj(payload.object_attributes) : payload;
+  const name = str(source?.ref);
+  const parts =
+    name === undefined || name.startsWith("refs/")
+      ? { ref: name }
+      : refFromName(name, source?.tag === true ? "tag" : "branch");
+  return {
+    ...base(event, payload, deliveryId),
+    ref: parts.ref,
+    branch: parts.branch,
+    tag: parts.tag,
+    sha: str(source?.sha),
   };
 }
 

@@ -102,3 +102,77 @@ describe("Function: normaliseGitLab (shapes no fixture has)", () => {
     });
   }
 });
+
+describe("Function: normaliseGitLab (a pipeline's or job's branch or tag)", () => {
+  const SHA = "bcbb5ec396a2c0f828686f14fac9b80b780504f2";
+  const pipeline = (attributes: Record<string, unknown>) =>
+    normaliseGitLab(
+      "Pipeline Hook",
+      {
+        object_kind: "pipeline",
+        object_attributes: { id: 31, sha: SHA, status: "success", ...attributes },
+        user: { username: "alice" },
+        project,
+      },
+      "d-1",
+    );
+  const refOf = (event: ReturnType<typeof normaliseGitLab>) => ({
+    ref: event.ref,
+    branch: event.branch,
+    tag: event.tag,
+    sha: event.sha,
+  });
+
+  it("normaliseGitLab gives a pipeline on main (object_attributes.ref main, tag false) branch main and the pipeline's commit", () => {
+    expect(refOf(pipeline({ ref: "main", tag: false }))).to.deep.equal({
+      ref: "refs/heads/main",
+      branch: "main",
+      tag: undefined,
+      sha: SHA,
+    });
+  });
+
+  it("normaliseGitLab gives a pipeline for tag v1.2.0 (tag true) tag v1.2.0 and no branch", () => {
+    expect(refOf(pipeline({ ref: "v1.2.0", tag: true }))).to.deep.equal({
+      ref: "refs/tags/v1.2.0",
+      branch: undefined,
+      tag: "v1.2.0",
+      sha: SHA,
+    });
+  });
+
+  it("normaliseGitLab gives a merge request pipeline (ref refs/merge-requests/15/head) no branch or tag, the ref as it is", () => {
+    expect(refOf(pipeline({ ref: "refs/merge-requests/15/head", tag: false }))).to.deep.equal({
+      ref: "refs/merge-requests/15/head",
+      branch: undefined,
+      tag: undefined,
+      sha: SHA,
+    });
+  });
+
+  it("normaliseGitLab gives a Job Hook its branch or tag and commit from the top level (ref, tag, sha)", () => {
+    const job = (fields: Record<string, unknown>) =>
+      normaliseGitLab("Job Hook", { object_kind: "build", sha: SHA, build_id: 7, project, ...fields }, "d-2");
+    expect(refOf(job({ ref: "main", tag: false }))).to.deep.equal({
+      ref: "refs/heads/main",
+      branch: "main",
+      tag: undefined,
+      sha: SHA,
+    });
+    expect(refOf(job({ ref: "v2", tag: true }))).to.deep.equal({
+      ref: "refs/tags/v2",
+      branch: undefined,
+      tag: "v2",
+      sha: SHA,
+    });
+  });
+
+  it("normaliseGitLab gives a pipeline without ref no branch, tag or ref", () => {
+    expect(refOf(pipeline({}))).to.deep.equal({
+      ref: undefined,
+      branch: undefined,
+      tag: undefined,
+      sha: SHA,
+    });
+  });
+});

@@ -415,6 +415,14 @@ describe("Function: routeNotes on a jenkins route with branches and no events", 
     expect(notesFor("{ repos: [acme/api], branches: [main] }")).to.deep.equal([note]);
   });
 
+  it("notes that a gitlab route with branches: [main] and no events also runs for each status change of a pipeline or job on main", () => {
+    expect(notesFor("{ repos: [acme/api], branches: [main] }", "gitlab")).to.deep.equal([
+      "route r: branches without events also matches pull requests into those branches (a pull request's " +
+        "branch is its base), whose {{sha}} is the head commit its author chose, a fork's too, and each status " +
+        "change of a pipeline or job on them: add events: [push] to build pushes only",
+    ]);
+  });
+
   it("notes nothing when the route names its events, or filters no branch", () => {
     expect(notesFor("{ repos: [acme/api], events: [push], branches: [main] }")).to.deep.equal([]);
     expect(notesFor("{ repos: [acme/api], events: [push, pull_request], branches: [main] }")).to.deep.equal(
