@@ -441,6 +441,20 @@ function deliveryNotes(route: Route): string[] {
     );
   }
   const match = route.match;
+  if (match.paths !== undefined && !matchesPushes(match)) {
+    notes.push(
+      "paths tests the files a push changed, and this route's events hold no push: no other event lists " +
+        "changed files (a pull request's delivery lists none), so the route never matches; drop paths, or add push",
+    );
+  } else if (
+    match.paths !== undefined &&
+    (route.provider === "bitbucket" || route.provider === "bitbucket-server")
+  ) {
+    notes.push(
+      "paths never matches a Bitbucket push to a branch: Bitbucket push payloads list no files (a push to a " +
+        "tag is not tested by paths); drop paths to act on branch pushes",
+    );
+  }
   if (
     match.paths !== undefined &&
     match.branches === undefined &&

@@ -563,3 +563,37 @@ describe("Function: routeNotes on paths and tag pushes, which paths do not test"
     expect(notesFor('{ events: [release], paths: ["src/**"] }')).to.not.include(note);
   });
 });
+
+describe("Function: routeNotes on a paths filter that rules out every delivery", () => {
+  const noPush =
+    "route r: paths tests the files a push changed, and this route's events hold no push: no other event lists " +
+    "changed files (a pull request's delivery lists none), so the route never matches; drop paths, or add push";
+  const bitbucket =
+    "route r: paths never matches a Bitbucket push to a branch: Bitbucket push payloads list no files (a push to a " +
+    "tag is not tested by paths); drop paths to act on branch pushes";
+
+  it("notes that a route on pull_request only with paths: [src/**] never matches (pull request deliveries list no changed files)", () => {
+    expect(notesFor('{ events: [pull_request], paths: ["src/**"] }')).to.deep.equal([noPush]);
+    expect(
+      notesFor('{ events: ["pull_request.opened", "pull_request.synchronize"], paths: ["src/**"] }'),
+    ).to.deep.equal([noPush]);
+  });
+
+  it("notes that a bitbucket or bitbucket-server route with paths never matches a branch push (Bitbucket push payloads list no files)", () => {
+    expect(notesFor('{ events: [push], branches: [main], paths: ["src/**"] }', "bitbucket")).to.deep.equal([
+      bitbucket,
+    ]);
+    expect(
+      notesFor('{ events: [push], branches: [main], paths: ["src/**"] }', "bitbucket-server"),
+    ).to.deep.equal([bitbucket]);
+  });
+
+  it("notes nothing of paths for a route whose events let pushes through on a host that lists files", () => {
+    for (const provider of ["github", "gitlab", "gitea"]) {
+      expect(
+        notesFor('{ events: [push, pull_request], branches: ["**"], paths: ["src/**"] }', provider),
+      ).to.deep.equal([]);
+      expect(notesFor('{ events: ["*"], branches: ["**"], paths: ["src/**"] }', provider)).to.deep.equal([]);
+    }
+  });
+});
