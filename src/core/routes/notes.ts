@@ -303,6 +303,20 @@ const GITEA_TYPE_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
     .map(([type, event]) => [type, `Gitea delivers it as event "${event}"`]),
 );
 
+/**
+ * GitHub's label actions, which no Gitea delivery has: Gitea sends label_updated for labels added or removed
+ * and label_cleared for all removed, on issues and pull requests alike (HookIssueLabelUpdated and
+ * HookIssueLabelCleared, go-gitea modules/structs/hook.go).
+ */
+const GITEA_NO_ACTIONS = new Set(["labeled", "unlabeled"]);
+
+function giteaLabelNote(action: string, write: string): string {
+  return (
+    `Gitea has no "${action}" action: it sends "label_updated" when labels are added or removed, and ` +
+    `"label_cleared" when all are removed; write ${write}`
+  );
+}
+
 /** GitHub event names no GitLab delivery has, and what GitLab sends instead. */
 const GITLAB_NEVER: Readonly<Record<string, string>> = {
   issue_comment: 'GitLab delivers comments (on issues, merge requests and commits) as event "note"',
@@ -396,6 +410,16 @@ function eventNameNotes(route: Route): string[] {
       notes.push(`event "${text}" never matches: ${renamed}`);
       continue;
     }
+    const action = text.slice(dot + 1);
+    if (
+      route.provider === "gitea" &&
+      dot >= 0 &&
+      (event === "pull_request" || event === "issues") &&
+      GITEA_NO_ACTIONS.has(action)
+    ) {
+      notes.push(`event "${text}" never matches: ${giteaLabelNote(action, `"${event}.label_updated"`)}`);
+      continue;
+    }
     // A name with a colon is a Bitbucket event key: those without a GitHub counterpart (pullrequest:approved,
     // repo:fork) are delivered under their own name, so no GitHub name is a likely fix.
     if (!KNOWN_EVENTS.includes(event) && !event.includes(":")) {
@@ -412,6 +436,16 @@ function eventNameNotes(route: Route): string[] {
     for (const entry of route.match.actions ?? []) {
       const action = entry.replace(/^!/, "");
       if (!/[*?[\]{}]/.test(action)) actionNote(action, "action");
+    }
+  }
+  if (route.provider === "gitea") {
+    for (const entry of route.match.actions ?? []) {
+      const action = entry.replace(/^!/, "");
+      if (GITEA_NO_ACTIONS.has(action)) {
+        notes.push(
+          `action "${action}" matches no Gitea delivery: ${giteaLabelNote(action, "label_updated")}`,
+        );
+      }
     }
   }
   return notes;

@@ -597,3 +597,29 @@ describe("Function: routeNotes on a paths filter that rules out every delivery",
     }
   });
 });
+
+describe("Function: routeNotes on Gitea's label actions (label_updated, label_cleared; no labeled)", () => {
+  const says = (action: string, write: string) =>
+    `Gitea has no "${action}" action: it sends "label_updated" when labels are added or removed, and ` +
+    `"label_cleared" when all are removed; write ${write}`;
+
+  it("notes that a gitea route on pull_request.labeled or issues.unlabeled never matches, and what Gitea sends", () => {
+    expect(notesFor('{ events: ["pull_request.labeled", "issues.unlabeled"] }', "gitea")).to.deep.equal([
+      `route r: event "pull_request.labeled" never matches: ${says("labeled", '"pull_request.label_updated"')}`,
+      `route r: event "issues.unlabeled" never matches: ${says("unlabeled", '"issues.label_updated"')}`,
+    ]);
+  });
+
+  it("notes a gitea route's actions: [labeled]", () => {
+    expect(notesFor("{ events: [pull_request], actions: [labeled] }", "gitea")).to.deep.equal([
+      `route r: action "labeled" matches no Gitea delivery: ${says("labeled", "label_updated")}`,
+    ]);
+  });
+
+  it("notes nothing for GitHub's labeled, or Gitea's label_updated", () => {
+    expect(notesFor('{ events: ["pull_request.labeled"], actions: [labeled] }', "github")).to.deep.equal([]);
+    expect(
+      notesFor('{ events: ["pull_request.label_updated", "issues.label_cleared"] }', "gitea"),
+    ).to.deep.equal([]);
+  });
+});
