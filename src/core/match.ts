@@ -7,7 +7,8 @@
 // - branches / tags: an event must have a branch (tag) that matches. With both lists, either may match.
 //   An event with neither (issues, ping) or of the other kind (a tag push for `branches`) does not match;
 // - paths: at least one changed file matches; a push to a tag is not tested (as in GitHub Actions);
-// - deleted: a push that deleted its ref matches only with `deleted: true`.
+// - deleted: a push that deleted its ref matches only with `deleted: true`; a delete event only with
+//   `deleted: true` or `delete` listed in `events`.
 import { commitListTruncated, someChangedFile } from "./events/changedFiles";
 import { compileGlobList, globListLeads, globListLiterals } from "./globs";
 import type { MatchDecision, Route, WebhookEvent } from "./types";
@@ -276,20 +277,28 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     });
   }
 
-  // A push that deleted its ref is not built or zipped unless the route asks (RELIABILITY.md).
+  // A deletion (a push that deleted its ref, or GitHub's and Gitea's delete event) is not built or zipped
+  // unless the route asks (RELIABILITY.md): with deleted: true, or, for a delete event, by listing delete
+  // in its events (a route listing push asks for pushes, not for deletions).
   const deleted = spec.deleted;
+  const listsDelete = spec.events?.includes("delete") === true;
+  const deletion = (e: Loose) => (e?.event === "push" ? "the push" : `the ${text(e?.event) ?? ""} event`);
   filters.push({
     test: (e) => {
       const isDeleted = e?.deleted === true;
-      if (deleted === undefined) return !isDeleted || e?.event !== "push";
+      if (deleted === undefined) return !isDeleted || (listsDelete && e?.event === "delete");
       return isDeleted === deleted;
     },
     why: (e) => {
       if (deleted === undefined) {
-        return `the push deleted ${refLabel(e)}; set match.deleted: true to act on deletions`;
+        const ask =
+          e?.event === "delete"
+            ? "set match.deleted: true or list delete in events"
+            : "set match.deleted: true";
+        return `${deletion(e)} deleted ${refLabel(e)}; ${ask} to act on deletions`;
       }
       return e?.deleted === true
-        ? `the push deleted ${refLabel(e)}; deleted: false`
+        ? `${deletion(e)} deleted ${refLabel(e)}; deleted: false`
         : `the event deleted nothing; deleted: true`;
     },
   });

@@ -461,7 +461,41 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     'the push deleted branch "main"; deleted: false',
   ],
   [
-    "a GitHub delete event is not filtered by default",
+    "a GitHub delete event is ignored by a route without events, as a push that deleted its branch",
+    { branches: ["feature/*"] },
+    push({
+      event: "delete",
+      deleted: true,
+      ref: "refs/heads/feature/x",
+      branch: "feature/x",
+      sha: undefined,
+    }),
+    false,
+    'the delete event deleted branch "feature/x"; set match.deleted: true or list delete in events to act on deletions',
+  ],
+  [
+    "a GitHub delete event is ignored by events that take it through a glob only",
+    { events: ["*"] },
+    push({ event: "delete", deleted: true, sha: undefined }),
+    false,
+    'the delete event deleted branch "main"; set match.deleted: true or list delete in events to act on deletions',
+  ],
+  [
+    "deleted: true accepts a GitHub delete event",
+    { deleted: true },
+    push({ event: "delete", deleted: true, sha: undefined }),
+    true,
+    "matched: repo acme/api, event delete, branch main",
+  ],
+  [
+    "deleted: false refuses a GitHub delete event listed in events",
+    { events: ["delete"], deleted: false },
+    push({ event: "delete", deleted: true, sha: undefined }),
+    false,
+    'the delete event deleted branch "main"; deleted: false',
+  ],
+  [
+    "a GitHub delete event listed in events is matched",
     { events: ["delete"] },
     push({ event: "delete", deleted: true }),
     true,
@@ -1312,4 +1346,38 @@ describe("Function: compileMatcher (a GitLab pipeline or job and a branches filt
       'event "pipeline" has no branch or tag; branches: [main]',
     );
   });
+});
+
+describe("Function: compileMatcher (GitHub's and Gitea's delete event, a deletion)", () => {
+  const deleteOf = (provider: "github" | "gitea") =>
+    normaliseDelivery(
+      provider,
+      bagOf(provider === "github" ? { "X-GitHub-Event": "delete" } : { "X-Gitea-Event": "delete" }),
+      {
+        ref: "feature/x",
+        ref_type: "branch",
+        pusher_type: "user",
+        repository: { name: "api", full_name: "acme/api", owner: { login: "acme", username: "acme" } },
+        sender: { login: "alice", username: "alice" },
+      },
+      Buffer.from("{}"),
+    );
+
+  for (const provider of ["github", "gitea"] as const) {
+    it(`a ${provider} delete event for branch feature/x does not match branches: [feature/*] (no events, no deleted: true)`, () => {
+      const decision = compileMatcher(route({ branches: ["feature/*"] }))(deleteOf(provider));
+      expect(decision.matched).to.equal(false);
+      expect(decision.reason).to.equal(
+        'the delete event deleted branch "feature/x"; set match.deleted: true or list delete in events to act on deletions',
+      );
+    });
+
+    it(`a ${provider} delete event for branch feature/x matches a route that lists delete in its events, or sets deleted: true`, () => {
+      const event = deleteOf(provider);
+      expect(compileMatcher(route({ events: ["delete"], branches: ["feature/*"] }))(event).matched).to.equal(
+        true,
+      );
+      expect(compileMatcher(route({ deleted: true, branches: ["feature/*"] }))(event).matched).to.equal(true);
+    });
+  }
 });
