@@ -97,6 +97,12 @@ const SECRET_LOOKALIKES: Array<[RegExp, string]> = [
   [/^github_pat_[A-Za-z0-9_]{20,}$/, "a GitHub token"],
   [/^gl(pat|dt|ptt|rt|cbt|soat|ffct|imt|oas)-[A-Za-z0-9_-]{16,}$/, "a GitLab token"],
   [/^ATBB[A-Za-z0-9_=.-]{20,}$/, "a Bitbucket app password"],
+  // Atlassian API tokens (what Bitbucket Cloud now asks for instead of app passwords) and Bitbucket Cloud
+  // repository, project or workspace access tokens: a prefix, base64url-ish text, "=" and 8 hex digits.
+  [/^ATATT[A-Za-z0-9_=.-]{20,}$/, "an Atlassian API token"],
+  [/^ATCTT[A-Za-z0-9_=.-]{20,}$/, "a Bitbucket access token"],
+  // Bitbucket Data Center HTTP access tokens: "BBDC-" and 44 characters of base64.
+  [/^BBDC-[A-Za-z0-9+/=_-]{30,}$/, "a Bitbucket Data Center access token"],
   [/^xox[abposr]-[A-Za-z0-9-]{10,}$/, "a Slack token"],
   [/^(AKIA|ASIA)[0-9A-Z]{16}$/, "an AWS access key id"],
   [/^eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./, "a JSON Web Token"],

@@ -136,6 +136,10 @@ describe("Function: secretRefProblem", () => {
     ["ghp_16C7e42F292c6912E7710c838347Ae178B4a", "a GitHub token"],
     ["github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "a GitHub token"],
     ["glpat-xxxxxxxxxxxxxxxxxxxx", "a GitLab token"],
+    // Shapes as Atlassian and Bitbucket issue them (not real tokens).
+    [`ATATT3xFfGF0${"Zk9_aB-3xQ".repeat(17)}=1A2B3C4D`, "an Atlassian API token"],
+    [`ATCTT3xFfGN0${"Qm7-Lp2_Wz".repeat(17)}=9F8E7D6C`, "a Bitbucket access token"],
+    ["BBDC-MzY4NjE1NTg4NjU2OtdbaaVq/LsYeUQKCQ2I7Ri4EGl3", "a Bitbucket Data Center access token"],
     ["-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "a PEM block"],
     ["AKIAIOSFODNN7EXAMPLE", "an AWS access key id"],
     ["3f786850e387550fdab836ed7e6dc881de23001b", "a long hexadecimal string"],
