@@ -24,6 +24,7 @@ import type { Problem, RoutesConfig } from "../types";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
 import { Locator, type PathSegment, type Position } from "./positions";
+import { typographicQuoteFindings } from "./quotes";
 import { ALIAS_GLOB_HINT, type ReferenceFinding, referenceFindings } from "./references";
 import { type SchemaFinding, schemaFindings, UNQUOTED_TEMPLATE } from "./schema";
 import { semanticFindings } from "./semantics";
@@ -254,6 +255,10 @@ function parseUnsafe(text: string, file: string): ParseResult {
   for (const finding of schemaFindings(data)) {
     const at = finding.at === "key" ? locator.key(finding.path) : locator.value(finding.path);
     problems.push({ file, ...at, message: finding.message + quoteHint(doc, locator, finding) });
+  }
+  for (const finding of typographicQuoteFindings(data)) {
+    const at = finding.at === "key" ? locator.key(finding.path) : locator.value(finding.path);
+    problems.push({ file, ...at, message: finding.message });
   }
   for (const finding of semanticFindings(data)) {
     const at =

@@ -311,3 +311,60 @@ describe("Function: nonPlainValue", () => {
     expect(nonPlainValue({ a: [1, "x", true, null, { b: Object.create(null) }] })).to.equal(undefined);
   });
 });
+
+describe("Function: parseRoutes (text wrapped in typographic quotes, as pasted from a wiki or chat)", () => {
+  const SAID =
+    "the text starts and ends with typographic quotes (\u2018 \u2019 or \u201C \u201D), which YAML keeps as part of the text: quote it with ' or \" instead, or not at all";
+  // [what, from, to, where]
+  const cases: Array<[string, string, string, string]> = [
+    [
+      "branches: [\u201Cmain\u201D], a glob that would never match the branch main",
+      "events: [push] }",
+      "events: [push], branches: [\u201Cmain\u201D] }",
+      '5:60: route "api-build" match.branches[0]',
+    ],
+    [
+      "events: [\u201Cpush\u201D], an event name no delivery has",
+      "events: [push]",
+      "events: [\u201Cpush\u201D]",
+      '5:42: route "api-build" match.events[0]',
+    ],
+    [
+      "job: \u2018api/build\u2019, whose quotes would be part of the Jenkins job path",
+      "job: api/build",
+      "job: \u2018api/build\u2019",
+      '6:35: route "api-build" action.job',
+    ],
+    [
+      "a secret name in \u2018 \u2019, never echoing it",
+      "secret: hooks/s",
+      "secret: \u2018hooks/s\u2019",
+      "2:21: defaults.secret",
+    ],
+  ];
+  for (const [what, from, to, where] of cases) {
+    it(`parseRoutes refuses ${what}, at it, saying to use ' or "`, () => {
+      const text = VALID.join("\n").replace(from, to);
+      expect(text).not.to.equal(VALID.join("\n"));
+      expect(problemsOf(text)).to.include(`${where}: ${SAID}`);
+    });
+  }
+
+  it("parseRoutes refuses a parameter name in typographic quotes, at the key", () => {
+    const text = VALID.join("\n").replace(
+      "job: api/build",
+      'job: api/build, parameters: { \u201CSHA\u201D: "{{sha}}" }',
+    );
+    expect(problemsOf(text)).to.include(
+      `6:60: route "api-build" action.parameters: the key starts and ends with typographic quotes (\u2018 \u2019 or \u201C \u201D), which YAML keeps as part of the text: quote it with ' or " instead, or not at all`,
+    );
+  });
+
+  it("parseRoutes accepts typographic quotes inside a value", () => {
+    const text = VALID.join("\n").replace(
+      "job: api/build",
+      "job: api/build, parameters: { NOTE: \"it\u2019s \u201Cdone\u201D\", TITLE: '\u201Cdone\u201D said Sam' }",
+    );
+    expect(problemsOf(text)).to.deep.equal([]);
+  });
+});

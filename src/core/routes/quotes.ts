@@ -1,0 +1,56 @@
+// Text wrapped in typographic quotes, as a wiki, chat or word processor writes them: YAML knows only ' and ",
+// so “main” is the five-character text with its quotes, a glob, event, job or secret name no one meant.
+import type { PathSegment } from "./positions";
+import { label } from "./schema";
+
+export interface TypographicQuoteFinding {
+  path: PathSegment[];
+  at: "value" | "key";
+  message: string;
+}
+
+const TYPOGRAPHIC = "\u2018\u2019\u201C\u201D";
+const WRAPPED = new RegExp(`^[${TYPOGRAPHIC}][^]*[${TYPOGRAPHIC}]$`);
+
+export const TYPOGRAPHIC_QUOTES =
+  "starts and ends with typographic quotes (\u2018 \u2019 or \u201C \u201D), which YAML keeps as part of the text: quote it with ' or \" instead, or not at all";
+
+/** Whether `text` starts and ends with a typographic quote (one character alone counts as both). */
+export function wrappedInTypographicQuotes(text: string): boolean {
+  return WRAPPED.test(text) || (text.length === 1 && TYPOGRAPHIC.includes(text));
+}
+
+/** Every key and text value of the converted document wrapped in typographic quotes, in document order. */
+export function typographicQuoteFindings(data: unknown): TypographicQuoteFinding[] {
+  const findings: TypographicQuoteFinding[] = [];
+  const stack: Array<[unknown, PathSegment[]]> = [[data, []]];
+  const seen = new Set<unknown>();
+  while (stack.length > 0) {
+    const [value, path] = stack.pop() as [unknown, PathSegment[]];
+    if (typeof value === "string") {
+      if (wrappedInTypographicQuotes(value))
+        findings.push({ path, at: "value", message: said(path, "the text", data) });
+      continue;
+    }
+    if (value === null || typeof value !== "object" || seen.has(value)) continue;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], [...path, i]]);
+      continue;
+    }
+    const entries = Object.entries(value as object);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, item] = entries[i] as [string, unknown];
+      stack.push([item, [...path, key]]);
+      if (wrappedInTypographicQuotes(key)) {
+        findings.push({ path: [...path, key], at: "key", message: said(path, "the key", data) });
+      }
+    }
+  }
+  return findings;
+}
+
+function said(path: readonly PathSegment[], what: string, data: unknown): string {
+  const where = label(path, data);
+  return `${where ? `${where}: ` : ""}${what} ${TYPOGRAPHIC_QUOTES}`;
+}
