@@ -143,6 +143,11 @@ function resolve(name: string, problems: string[]): Getter | undefined {
       );
       return undefined;
     }
+    const bracketed = bracketedPathProblem(name, path);
+    if (bracketed !== undefined) {
+      problems.push(bracketed);
+      return undefined;
+    }
     return (event) => walk((event as Loose)?.payload, path);
   }
   const suggestion = closest(name);
@@ -153,6 +158,24 @@ function resolve(name: string, problems: string[]): Getter | undefined {
       : `unknown template field ${shown} (did you mean "${suggestion}"?)`,
   );
   return undefined;
+}
+
+/**
+ * A payload path written as code writes it (payload.commits[0].author.email) or with a space: no key of a Git
+ * host's payload holds "[", "]" or whitespace, so walk would find nothing and the value would render empty on
+ * every delivery. A list index is a segment of its own: payload.commits.0.author.email.
+ */
+function bracketedPathProblem(name: string, path: readonly string[]): string | undefined {
+  if (!path.some((segment) => /[[\]\s]/.test(segment))) return undefined;
+  const shown = shownText(name, 60);
+  const dotted = name
+    .replace(/\[\s*(\d+)\s*\]/g, ".$1")
+    .replace(/\[\s*(["']?)([A-Za-z0-9_-]+)\1\s*\]/g, ".$2");
+  const suggestion =
+    dotted !== name && !/[[\]\s]/.test(dotted) && !dotted.includes("..")
+      ? `: write ${shownText(dotted, 80)}`
+      : ", as payload.commits.0.id";
+  return `template field ${shown}: no payload key holds [ ] or whitespace, so it would always be empty; a path goes through "." with a list index as a segment of its own${suggestion}`;
 }
 
 /** Follows object keys (own properties only) and array indices; anything else is undefined. */

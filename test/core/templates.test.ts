@@ -380,6 +380,25 @@ describe("Function: templateProblems", () => {
         'template field "payload.repository/name": a path goes through "." (payload.repository.name), never "/"',
       ],
     ],
+    // A path written as code writes it would find nothing in any payload: refused, with the dotted form.
+    [
+      "{{payload.commits[0].author.email}}",
+      [
+        'template field "payload.commits[0].author.email": no payload key holds [ ] or whitespace, so it would always be empty; a path goes through "." with a list index as a segment of its own: write "payload.commits.0.author.email"',
+      ],
+    ],
+    [
+      "{{payload.pull_request['head'].sha}}",
+      [
+        'template field "payload.pull_request[\'head\'].sha": no payload key holds [ ] or whitespace, so it would always be empty; a path goes through "." with a list index as a segment of its own: write "payload.pull_request.head.sha"',
+      ],
+    ],
+    [
+      "{{payload.head commit.id}}",
+      [
+        'template field "payload.head commit.id": no payload key holds [ ] or whitespace, so it would always be empty; a path goes through "." with a list index as a segment of its own, as payload.commits.0.id',
+      ],
+    ],
     // Suggestions: the closest field by edits (a swap of neighbours is one), the first of equals in
     // TEMPLATE_FIELDS order, within max(2, a third of the name's length).
     ["{{acton}}", ['unknown template field "acton" (did you mean "action"?)']],
