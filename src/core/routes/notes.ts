@@ -31,6 +31,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
     for (const note of eventNameNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const note of allowIpsNotes(route.auth.allowIps)) notes.push(`route ${route.name}: ${note}`);
     for (const note of deliveryNotes(route)) notes.push(`route ${route.name}: ${note}`);
+    for (const note of impossibleFilterNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const key of MATCH_GLOB_KEYS) {
       for (const glob of route.match[key] ?? []) {
         for (const warning of [escapedGlobWarning(glob), bangClassWarning(glob)]) {
@@ -422,12 +423,17 @@ function eventNameNotes(route: Route): string[] {
     }
     // A name with a colon is a Bitbucket event key: those without a GitHub counterpart (pullrequest:approved,
     // repo:fork) are delivered under their own name, so no GitHub name is a likely fix.
-    if (!KNOWN_EVENTS.includes(event) && !event.includes(":")) {
-      const guess = nearMiss(event, KNOWN_EVENTS);
-      if (guess)
-        notes.push(
-          `event "${event}" is not a known event name, and matching is exact; did you mean "${guess}"?`,
-        );
+    if (!knownEvent(route.provider, event)) {
+      const candidates =
+        route.provider === "bitbucket" || route.provider === "bitbucket-server"
+          ? BITBUCKET_EVENTS[route.provider]
+          : KNOWN_EVENTS;
+      const guess = nearMiss(event, candidates);
+      notes.push(
+        guess
+          ? `event "${event}" is not a known event name, and matching is exact; did you mean "${guess}"?`
+          : unknownEventNote(route.provider, event),
+      );
     } else if (dot >= 0 && event === "pull_request") {
       actionNote(text.slice(dot + 1), `event "${text}": action`);
     }
@@ -499,6 +505,70 @@ function deliveryNotes(route: Route): string[] {
       "paths are not tested for a push to a tag (it lists no commits; GitHub Actions does the same), and this " +
         'route filters neither branches nor tags: every tag push matches it; add branches: ["**"] to take ' +
         "branch pushes only",
+    );
+  }
+  return notes;
+}
+
+/** Bitbucket's events after normalisation: push, pull_request, Data Center's ping, and any other key as it is. */
+const BITBUCKET_EVENTS: Readonly<Record<"bitbucket" | "bitbucket-server", readonly string[]>> = {
+  bitbucket: ["push", "pull_request"],
+  "bitbucket-server": ["push", "pull_request", "ping"],
+};
+
+/**
+ * Whether a delivery of this provider can have the event name: a Bitbucket event key (with a ":") is kept as
+ * it is by Bitbucket's normalisers, and no other host sends one.
+ */
+function knownEvent(provider: Provider, event: string): boolean {
+  if (provider === "bitbucket" || provider === "bitbucket-server") {
+    return event.includes(":") || BITBUCKET_EVENTS[provider].includes(event);
+  }
+  return KNOWN_EVENTS.includes(event);
+}
+
+function unknownEventNote(provider: Provider, event: string): string {
+  const which =
+    provider === "bitbucket" || provider === "bitbucket-server"
+      ? `${BITBUCKET_EVENTS[provider].join(", ")} and Bitbucket's own event keys ("repo:fork")`
+      : `the README's "What each host's events become"`;
+  return (
+    `event "${event}" is not an event name hookgate knows for ${provider} (see ${which}), and matching is ` +
+    "exact: it matches only an event of that very name"
+  );
+}
+
+/** Whether every entry of `events` is one of `names` (or "<name>.<action>" when `withActions`), as written. */
+function eventsOnly(events: readonly string[] | undefined, name: string, withActions: boolean): boolean {
+  if (events === undefined || events.length === 0) return false;
+  return events.every((entry) => {
+    if (entry === name) return true;
+    return withActions && entry.startsWith(`${name}.`) && !/[*?[\]{}!]/.test(entry);
+  });
+}
+
+/** Notes on filters no delivery can pass together: a push has no action and is no pull request, which has no tag. */
+function impossibleFilterNotes(route: Route): string[] {
+  const notes: string[] = [];
+  const { events, actions, merged, branches, tags } = route.match;
+  if (eventsOnly(events, "push", false)) {
+    if (actions !== undefined) {
+      notes.push(
+        "events holds push only, and a push has no action: with actions, this route matches nothing; drop " +
+          "actions, or add the event they are of",
+      );
+    }
+    if (merged !== undefined) {
+      notes.push(
+        `events holds push only, and a push is not a pull request: with merged: ${merged}, this route matches ` +
+          'nothing; drop merged, or match "pull_request" (a merge is a pull request closed with merged: true)',
+      );
+    }
+  }
+  if (eventsOnly(events, "pull_request", true) && tags !== undefined && branches === undefined) {
+    notes.push(
+      "events holds pull requests only, and a pull request has a branch (its base), never a tag: with tags and " +
+        "no branches, this route matches nothing; match branches, or add push for tag pushes",
     );
   }
   return notes;

@@ -22,6 +22,11 @@ routes:
   return routeNotes(parsed.config?.routes ?? []);
 }
 
+/** The note on an event name the provider's deliveries never have, near no known name. */
+function UNKNOWN(provider: string, which = `the README's "What each host's events become"`): string {
+  return `is not an event name hookgate knows for ${provider} (see ${which}), and matching is exact: it matches only an event of that very name`;
+}
+
 describe("Function: routeNotes on event and action names", () => {
   it("notes a typo of an event name (a route on psuh never fires) and suggests the event", () => {
     expect(notesFor("{ events: [psuh] }")).to.deep.equal([
@@ -67,7 +72,9 @@ describe("Function: routeNotes on event and action names", () => {
     ]);
     // On GitHub "updated" is no renamed name, and "constructor" is no entry of any table.
     expect(notesFor('{ events: ["release.updated", "issues.constructor"] }', "github")).to.deep.equal([]);
-    expect(notesFor('{ events: ["constructor.open"] }', "gitlab")).to.deep.equal([]);
+    expect(notesFor('{ events: ["constructor.open"] }', "gitlab")).to.deep.equal([
+      `route r: event "constructor" ${UNKNOWN("gitlab")}`,
+    ]);
   });
 
   it("notes Bitbucket's and Gitea's own names from the normalisers' tables: Data Center's pr:deleted, Gitea's pull_request_sync", () => {
@@ -136,11 +143,9 @@ describe("Function: routeNotes on event and action names", () => {
     });
   }
 
-  it("notes nothing for known events, globs, names far from any known one, or GitLab issue actions", () => {
+  it("notes nothing for known events, globs, or GitLab issue actions", () => {
     expect(
-      notesFor(
-        '{ events: [push, "pull_request.closed", release, "!ping", "pull_*", custom_thing, "repo:fork", meta, team] }',
-      ),
+      notesFor('{ events: [push, "pull_request.closed", release, "!ping", "pull_*", meta, team] }'),
     ).to.deep.equal([]);
     expect(notesFor("{ events: [issues], actions: [close, open] }", "gitlab")).to.deep.equal([]);
   });
@@ -162,6 +167,59 @@ describe("Function: routeNotes on event and action names", () => {
     expect(
       notesFor('{ events: ["pr:reviewer:approved", "pr:comment:added"] }', "bitbucket-server"),
     ).to.deep.equal([]);
+  });
+});
+
+describe("Function: routeNotes on event names unknown for the route's provider, near no known one", () => {
+  it("notes every event name no delivery of the provider has, though no known name is near it (tag, custom_thing)", () => {
+    expect(notesFor("{ events: [push, tag, custom_thing] }")).to.deep.equal([
+      `route r: event "tag" ${UNKNOWN("github")}`,
+      `route r: event "custom_thing" ${UNKNOWN("github")}`,
+    ]);
+  });
+
+  it("notes a Bitbucket event key on a route of another host, and a GitHub event name on a Bitbucket route", () => {
+    expect(notesFor('{ events: ["repo:fork"] }')).to.deep.equal([
+      `route r: event "repo:fork" ${UNKNOWN("github")}`,
+    ]);
+    expect(notesFor("{ events: [release] }", "bitbucket")).to.deep.equal([
+      `route r: event "release" ${UNKNOWN("bitbucket", 'push, pull_request and Bitbucket\'s own event keys ("repo:fork")')}`,
+    ]);
+    expect(notesFor("{ events: [ping, release] }", "bitbucket-server")).to.deep.equal([
+      `route r: event "release" ${UNKNOWN("bitbucket-server", 'push, pull_request, ping and Bitbucket\'s own event keys ("repo:fork")')}`,
+    ]);
+  });
+});
+
+describe("Function: routeNotes on filters no delivery passes together", () => {
+  it("notes a route on push only with actions: a push has no action", () => {
+    expect(notesFor("{ events: [push], actions: [closed] }")).to.deep.equal([
+      "route r: events holds push only, and a push has no action: with actions, this route matches nothing; drop actions, or add the event they are of",
+    ]);
+  });
+
+  it("notes a route on push only with merged, true or false: a push is not a pull request", () => {
+    for (const merged of [true, false]) {
+      expect(notesFor(`{ events: [push], merged: ${merged} }`)).to.deep.equal([
+        `route r: events holds push only, and a push is not a pull request: with merged: ${merged}, this route matches nothing; drop merged, or match "pull_request" (a merge is a pull request closed with merged: true)`,
+      ]);
+    }
+  });
+
+  it("notes a route on pull requests only with tags and no branches: a pull request has no tag", () => {
+    const note =
+      "route r: events holds pull requests only, and a pull request has a branch (its base), never a tag: with tags and no branches, this route matches nothing; match branches, or add push for tag pushes";
+    expect(notesFor('{ events: [pull_request], tags: ["v*"] }')).to.deep.equal([note]);
+    expect(
+      notesFor('{ events: ["pull_request.opened", "pull_request.closed"], tags: ["v*"] }'),
+    ).to.deep.equal([note]);
+  });
+
+  it("notes none of these when another event, a glob of events or branches lets deliveries through", () => {
+    expect(notesFor("{ events: [push, pull_request], merged: true, actions: [closed] }")).to.deep.equal([]);
+    expect(notesFor('{ events: ["pu*"], actions: [closed] }')).to.deep.equal([]);
+    expect(notesFor('{ events: [pull_request], tags: ["v*"], branches: [main] }')).to.deep.equal([]);
+    expect(notesFor('{ events: [push], tags: ["v*"] }')).to.deep.equal([]);
   });
 });
 
