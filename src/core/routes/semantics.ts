@@ -329,6 +329,10 @@ function nameProblem(
         : "Git refuses a space in a branch or tag name";
     return `glob ${shownText(glob, 60)} never matches: it is blank, and ${why}`;
   }
+  if (key === "repos") {
+    const address = repoAddressProblem(glob, not, bare, provider);
+    if (address !== undefined) return address;
+  }
   if (key !== "paths" && bare.startsWith("/")) {
     const fixed = bare.replace(/^\/+/, "");
     const fix = fixed === "" ? "" : `; write ${suggestedText(`${not}${fixed}`, 60)}`;
@@ -354,6 +358,29 @@ function nameProblem(
     }
   }
   return undefined;
+}
+
+/**
+ * A repository's URL or clone address pasted as a repository glob: scheme://host/path (https://, ssh://, with
+ * any number of "/" after the scheme) or user@host:path (an SSH clone address). No host's full name holds a
+ * ":" or an "@": the suggestion is the path, without ".git", without Data Center's "scm/", and, but on GitLab,
+ * whose groups nest, its first two parts ("acme/api" of ".../acme/api/tree/main").
+ */
+function repoAddressProblem(glob: string, not: string, bare: string, provider: Provider): string | undefined {
+  const address =
+    /^[A-Za-z][A-Za-z0-9+.-]*:\/+(?:[\w.-]+@)?[A-Za-z0-9.-]+(?::\d+)?(?:\/(.*))?$/.exec(bare) ??
+    /^[\w.-]+@[A-Za-z0-9.-]+:\/?(.*)$/.exec(bare);
+  if (address === null) return undefined;
+  let parts = (address[1] ?? "")
+    .replace(/[?#].*$/, "")
+    .replace(/\.git\/*$/, "")
+    .split("/")
+    .filter((part) => part !== "");
+  if (provider === "bitbucket-server" && parts[0] === "scm") parts = parts.slice(1);
+  if (provider !== "gitlab") parts = parts.slice(0, 2);
+  const { shape } = REPO_SHAPES[provider];
+  const fix = parts.length >= 2 ? `; write ${suggestedText(`${not}${parts.join("/")}`, 60)}` : "";
+  return `glob ${shownText(glob, 60)} never matches: it is a repository's URL or clone address, and a route matches a repository's full name ("${shape}")${fix}`;
 }
 
 // Whether the "//" at `at` may stand for no text at all: picomatch reads "x/**//**" as "x", its two "**" parts

@@ -271,6 +271,8 @@ describe("Function: semanticFindings, repository names no host sends", () => {
     `a repository's full name starts with its ${owner} ("${shape}"); write '${not}<${owner}>/${bare}', or '${not}${any}/${bare}' for any ${owner}`;
   const three = (label: string, shape: string) =>
     `a ${label} repository's full name is "${shape}", with one "/" (only GitLab nests groups)`;
+  const url = (shape: string, fix?: string) =>
+    `it is a repository's URL or clone address, and a route matches a repository's full name ("${shape}")${fix ? `; write '${fix}'` : ""}`;
   // [glob, route provider, defaults.provider, message after `… glob "<glob>" never matches: `]
   const refused: Array<[string, string | undefined, string | undefined, string]> = [
     ["  ", undefined, undefined, 'it is blank, and a repository\'s full name is "owner/name"'],
@@ -292,6 +294,27 @@ describe("Function: semanticFindings, repository names no host sends", () => {
     ["acme/web/*", "bitbucket", undefined, three("Bitbucket Cloud", "workspace/repo")],
     ["!PROJ/web/x", "bitbucket-server", undefined, three("Bitbucket Data Center", "PROJECT/repo")],
     ["acme/web/api", "github", "gitlab", three("GitHub", "owner/name")],
+    // A repository's URL or clone address: the full name in it is suggested.
+    ["https://github.com/acme/api", undefined, undefined, url("owner/name", "acme/api")],
+    ["https://github.com/acme/api.git", "gitea", undefined, url("owner/name", "acme/api")],
+    ["https://github.com/acme/api/tree/main", undefined, undefined, url("owner/name", "acme/api")],
+    ["!git@github.com:acme/api.git", undefined, undefined, url("owner/name", "!acme/api")],
+    [
+      "ssh://git@gitlab.example.com:2222/platform/sub/api.git",
+      "gitlab",
+      undefined,
+      url("group/name", "platform/sub/api"),
+    ],
+    ["https://gitlab.example.com/platform/**", "gitlab", undefined, url("group/name", "platform/**")],
+    ["https:/gitlab.example.com/platform/**", "gitlab", undefined, url("group/name", "platform/**")],
+    [
+      "https://bitbucket.example.com/scm/PROJ/web.git",
+      "bitbucket-server",
+      undefined,
+      url("PROJECT/repo", "PROJ/web"),
+    ],
+    ["git@bitbucket.org:team/widgets.git", "bitbucket", undefined, url("workspace/repo", "team/widgets")],
+    ["https://github.com/", undefined, undefined, url("owner/name")],
   ];
   for (const [glob, provider, defaultProvider, message] of refused) {
     const on = `${provider ?? "-"}/${defaultProvider ?? "-"}`;
