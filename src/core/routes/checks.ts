@@ -299,6 +299,8 @@ export function bucketProblem(value: string): string | undefined {
 /** A Jenkins job path: folders separated by single slashes. */
 export function jobProblem(value: string): string | undefined {
   if (value.trim() === "") return "a job name cannot be empty";
+  const url = jobUrlProblem(value);
+  if (url !== undefined) return url;
   if (value.startsWith("/") || value.endsWith("/") || value.includes("//")) {
     return `job ${shownText(value)} has an empty folder; write folders as a/b/c without leading, trailing or double slashes`;
   }
@@ -309,6 +311,41 @@ export function jobProblem(value: string): string | undefined {
   const invisible = invisibleCharacter(value);
   if (invisible !== undefined) return `job ${shownText(value)} holds ${invisible}: remove it`;
   return undefined;
+}
+
+/**
+ * A job's page URL pasted as the job (https://ci.example.com/job/api/job/build/): hookgate would take it as
+ * folders "https:", "", "ci.example.com", .... Says the job path it holds; the URL itself is not shown (its
+ * query may hold a token).
+ */
+function jobUrlProblem(value: string): string | undefined {
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) return undefined;
+  const names = jobNamesOfPath(value.replace(/^[^:]+:\/\/[^/]*/, "").replace(/[?#].*$/, ""));
+  const fix =
+    names === undefined
+      ? "write the job's folders and name (api/build for /job/api/job/build)"
+      : `write ${shownText(names.join("/"))}`;
+  return `job is a URL (not shown), not a job's path: ${fix}, and the controller's URL in jenkins.url`;
+}
+
+/**
+ * The job names of a URL path written as Jenkins writes one (/job/api/job/build/, after any prefix of the
+ * controller's), decoded; undefined when the path holds no "/job/<name>" pair.
+ */
+export function jobNamesOfPath(path: string): string[] | undefined {
+  const parts = path.split("/").filter((part) => part !== "");
+  const first = parts.indexOf("job");
+  if (first < 0) return undefined;
+  const names: string[] = [];
+  for (let i = first; i + 1 < parts.length && parts[i] === "job"; i += 2) {
+    const name = parts[i + 1] as string;
+    try {
+      names.push(decodeURIComponent(name));
+    } catch {
+      names.push(name);
+    }
+  }
+  return names.length > 0 ? names : undefined;
 }
 
 /** A commit status link: an http(s) URL, possibly starting with a template. */

@@ -17,7 +17,7 @@ import { bangClassWarning, escapedGlobWarning } from "../globs";
 import { matchesPushes, matchesTagPushes } from "../match";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
-import { didYouMean } from "./checks";
+import { didYouMean, jobNamesOfPath } from "./checks";
 
 /** The match keys that hold globs. */
 const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "paths", "actors"] as const;
@@ -26,8 +26,9 @@ const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "path
 const PER_EVENT_FIELD = /\{\{\s*(sha|deliveryId|before|pr\.headSha|payload\.[^}]+)\s*\}\}/;
 
 export function routeNotes(routes: readonly Route[]): string[] {
-  const notes: string[] = [];
+  const notes: string[] = [...jenkinsUrlNotes(routes)];
   for (const route of routes) {
+    for (const note of jenkinsJobPathNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const note of eventNameNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const note of allowIpsNotes(route.auth.allowIps)) notes.push(`route ${route.name}: ${note}`);
     for (const note of deliveryNotes(route)) notes.push(`route ${route.name}: ${note}`);
@@ -156,6 +157,79 @@ function jenkinsControlNotes(what: string, parameters: Readonly<Record<string, s
         `${what} ${JSON.stringify(name)} is not only a build parameter: ${JENKINS_CONTROLS[name]}; give the ` +
         "job's parameter another name",
     );
+}
+
+/**
+ * A Jenkins URL whose path is a job's page (https://ci.example.com/job/api/job/build/): hookgate adds
+ * /job/<folder>/.../job/<name> to it, so every build request would go to a job inside that job. Once per URL.
+ */
+function jenkinsUrlNotes(routes: readonly Route[]): string[] {
+  const users = new Map<string, string[]>();
+  for (const route of routes) {
+    const action = route.action;
+    const target =
+      action.type === "jenkins" ? action.jenkins : action.type === "pr-cleanup" ? action.jenkins : undefined;
+    if (target === undefined) continue;
+    users.set(target.url, [...(users.get(target.url) ?? []), route.name]);
+  }
+  const notes: string[] = [];
+  for (const [url, names] of users) {
+    let path: string;
+    try {
+      path = new URL(url).pathname;
+    } catch {
+      continue;
+    }
+    const at = `${path}/`.indexOf("/job/");
+    if (at < 0) continue;
+    const jobs = jobNamesOfPath(path);
+    const origin = new URL(url).origin;
+    const controller = `${origin}${path.slice(0, at)}`;
+    const routesUsing =
+      names.length === 1
+        ? `route ${names[0]}`
+        : names.length <= 3
+          ? `routes ${names.join(", ")}`
+          : `routes ${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
+    notes.push(
+      `${routesUsing}: the Jenkins url's path ${JSON.stringify(path)} holds /job/, as a job's page does: ` +
+        "hookgate adds /job/<folder>/job/<name> of the route's job to the url, so a build would be asked of a " +
+        `job inside that job; write the controller's URL (${controller})` +
+        (jobs ? ` and the job as ${JSON.stringify(jobs.join("/"))}` : ""),
+    );
+  }
+  return notes;
+}
+
+/**
+ * A job written as its URL path (job/api/job/build): the job "build" in the folders job/api/job, which is
+ * hardly meant. Only when every other folder, from the first, is "job".
+ */
+function jenkinsJobPathNotes(route: Route): string[] {
+  const action = route.action;
+  const jobs =
+    action.type === "jenkins"
+      ? [action.job]
+      : action.type === "pr-cleanup"
+        ? action.steps.flatMap((step) => (step.kind === "jenkins" ? [step.job] : []))
+        : [];
+  const notes: string[] = [];
+  for (const job of jobs) {
+    const parts = job.split("/");
+    if (
+      parts.length < 2 ||
+      parts.length % 2 !== 0 ||
+      !parts.every((part, i) => i % 2 === 1 || part === "job")
+    )
+      continue;
+    const names = parts.filter((_, i) => i % 2 === 1);
+    notes.push(
+      `job ${JSON.stringify(job)} is read as the job ${JSON.stringify(names.at(-1))} in the folders ` +
+        `${JSON.stringify(parts.slice(0, -1).join("/"))}; written as a job's URL path, it is the job ` +
+        `${JSON.stringify(names.join("/"))}: write that, hookgate adds the /job/ of each folder`,
+    );
+  }
+  return notes;
 }
 
 /** A raw payload field in a template: it may be anything the sender's user wrote. */

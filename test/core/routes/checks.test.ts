@@ -299,6 +299,25 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
     ["jobProblem", jobProblem, "a/./b", 'job "a/./b" contains "." or ".." as a folder'],
     ["jobProblem", jobProblem, "..", 'job ".." contains "." or ".." as a folder'],
     ["jobProblem", jobProblem, "a/b.c/d", undefined],
+    // A job's page URL pasted as the job: the job path in it, never the URL (its query may hold a token).
+    [
+      "jobProblem",
+      jobProblem,
+      "https://ci.example.com/job/api/job/build/?token=s3cr3t",
+      "job is a URL (not shown), not a job's path: write \"api/build\", and the controller's URL in jenkins.url",
+    ],
+    [
+      "jobProblem",
+      jobProblem,
+      "http://ci.example.com:8080/jenkins/job/my%20folder/job/build",
+      "job is a URL (not shown), not a job's path: write \"my folder/build\", and the controller's URL in jenkins.url",
+    ],
+    [
+      "jobProblem",
+      jobProblem,
+      "https://ci.example.com/",
+      "job is a URL (not shown), not a job's path: write the job's folders and name (api/build for /job/api/job/build), and the controller's URL in jenkins.url",
+    ],
     ["jobProblem", jobProblem, "a..b", undefined],
     // A character that cannot be seen in the file: Jenkins would look for a job of that name.
     [

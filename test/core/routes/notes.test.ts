@@ -681,3 +681,48 @@ describe("Function: routeNotes on Gitea's label actions (label_updated, label_cl
     ).to.deep.equal([]);
   });
 });
+
+describe("Function: routeNotes on a Jenkins job's URL where the controller's URL or the job belongs", () => {
+  /** The notes for routes on the Jenkins controller `url`, each with its own job. */
+  function jenkinsNotes(url: string, jobs: string[]): string[] {
+    const parsed = parseRoutes(
+      `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "${url}", credentials: hookgate/jenkins }
+routes:
+${jobs
+  .map(
+    (job, i) => `  - name: r${i}
+    match: { events: [push] }
+    action: { type: jenkins, job: "${job}", parameters: { SHA: "{{sha}}" } }`,
+  )
+  .join("\n")}
+`,
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return routeNotes(parsed.config?.routes ?? []);
+  }
+
+  it("notes a Jenkins url whose path holds /job/, once for the routes that use it, with the controller's URL and the job", () => {
+    expect(jenkinsNotes("https://ci.example.com:8443/job/api/job/build/", ["x", "y"])).to.deep.equal([
+      "routes r0, r1: the Jenkins url's path \"/job/api/job/build\" holds /job/, as a job's page does: hookgate adds /job/<folder>/job/<name> of the route's job to the url, so a build would be asked of a job inside that job; write the controller's URL (https://ci.example.com:8443) and the job as \"api/build\"",
+    ]);
+    expect(jenkinsNotes("https://example.com/jenkins/job/a", ["x", "y", "z", "w"])[0]).to.match(
+      /^routes r0, r1, r2 and 1 more: .*write the controller's URL \(https:\/\/example\.com\/jenkins\) and the job as "a"$/,
+    );
+  });
+
+  it("notes a job written as a job's URL path (job/api/job/build), the job build in the folders job/api/job", () => {
+    expect(jenkinsNotes("https://ci.example.com", ["job/api/job/build"])).to.deep.equal([
+      'route r0: job "job/api/job/build" is read as the job "build" in the folders "job/api/job"; written as a job\'s URL path, it is the job "api/build": write that, hookgate adds the /job/ of each folder',
+    ]);
+  });
+
+  it("notes neither for a controller under a path of its own, or a job with a folder named job among others", () => {
+    expect(
+      jenkinsNotes("https://example.com/jenkins/", ["jobs/job", "job", "api/job/build", "job/a/b"]),
+    ).to.deep.equal([]);
+  });
+});
