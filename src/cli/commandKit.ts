@@ -53,8 +53,21 @@ export function parseCommandArgs<T extends Options>(argv: string[], options: T) 
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (error) {
-    throw new UsageError(parseArgsMessage(error));
+    throw new UsageError(parseArgsMessage(error) + routesFileHint(error, options));
   }
+}
+
+/**
+ * `hookgate check routes.yaml`: the file given as an argument, where a command takes it as --routes FILE.
+ * Said for an argument that ends in .yaml or .yml only, the way a routes file is named.
+ */
+function routesFileHint(error: unknown, options: Options): string {
+  if ((error as { code?: unknown })?.code !== "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") return "";
+  if (!Object.hasOwn(options, "routes")) return "";
+  const argument = /Unexpected argument '(.*)'\. /s.exec((error as Error).message ?? "")?.[1];
+  if (argument === undefined || !/\.ya?ml$/i.test(argument)) return "";
+  const quoted = /^[\w./-]+$/.test(argument) ? argument : `'${argument.replaceAll("'", "'\\''")}'`;
+  return `; give the routes file with --routes: --routes ${quoted}`;
 }
 
 /** node's parseArgs messages carry advice for script authors; keep the first sentence. */

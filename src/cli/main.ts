@@ -16,7 +16,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === "--help" || command === "-h" || command === "help") {
-    if (command === "help" && rest[0] && rest[0] in COMMANDS) return main([rest[0], "--help"], io);
+    if (command === "help" && rest[0] !== undefined) {
+      if (Object.hasOwn(COMMANDS, rest[0])) return main([rest[0], "--help"], io);
+      io.stderr(`hookgate help: unknown command ${JSON.stringify(rest[0])}\n\n${USAGE}`);
+      return 2;
+    }
     io.stdout(USAGE);
     return 0;
   }

@@ -252,9 +252,22 @@ describe("Command: hookgate check", () => {
 
   const usageErrors: Array<[string[], string]> = [
     [["check", "--bogus"], "hookgate check: Unknown option '--bogus'"],
-    [["check", "extra.yaml"], "hookgate check: Unexpected argument 'extra.yaml'"],
+    [
+      ["check", "extra.yaml"],
+      "hookgate check: Unexpected argument 'extra.yaml'. This command does not take positional arguments; give the routes file with --routes: --routes extra.yaml\n",
+    ],
+    [
+      ["explain", "--event", "push", "--payload", "p.json", "my routes.yml"],
+      "hookgate explain: Unexpected argument 'my routes.yml'. This command does not take positional arguments; give the routes file with --routes: --routes 'my routes.yml'\n",
+    ],
+    [
+      ["check", "extra"],
+      "hookgate check: Unexpected argument 'extra'. This command does not take positional arguments\n",
+    ],
     [["check", "--routes"], "hookgate check: Option '-r, --routes <value>' argument missing"],
     [["frobnicate"], 'hookgate: unknown command "frobnicate"'],
+    [["help", "nosuch"], 'hookgate help: unknown command "nosuch"\n\nUsage: hookgate <command>'],
+    [["help", "toString"], 'hookgate help: unknown command "toString"'],
   ];
   for (const [argv, message] of usageErrors) {
     it(`hookgate ${argv.join(" ")} is a usage error: exit 2, "${message}"`, async () => {
