@@ -165,11 +165,12 @@ function parseUnsafe(text: string, file: string): ParseResult {
         ? `; a value that starts with {{ must be quoted ("{{...}}") ${UNQUOTED_TEMPLATE}`
         : "";
     if (hint) templateLines.add(at.line);
+    const space = yamlProblem.line.includes("\u00a0") ? NO_BREAK_SPACE_HINT : "";
     const after =
       yamlProblem === first && more > 0
         ? ` (${more} more YAML error${more === 1 ? "" : "s"} after it, often caused by this one)`
         : "";
-    problems.push({ file, ...at, message: `YAML: ${message}${hint}${after}` });
+    problems.push({ file, ...at, message: `YAML: ${message}${hint}${space}${after}` });
   }
   // A duplicate key leaves the structure clear (the last value wins), so the other checks still run and
   // every problem is reported at once; after any other syntax error the structure is a guess.
@@ -284,6 +285,11 @@ function parseUnsafe(text: string, file: string): ParseResult {
   }
   return { config: compileRoutes(data as RoutesDoc), problems: [] };
 }
+
+/** A no-break space (pasted from a web page or chat) looks like a space, but YAML reads it as text. */
+const NO_BREAK_SPACE_HINT =
+  "; this line holds a no-break space (U+00A0), which looks like a space but YAML reads as text, not as " +
+  "indentation or a space between a key and its value: replace it with a space";
 
 const CR_ONLY = "the line endings are CR only (classic Mac): save the file with LF (or CRLF) line endings";
 

@@ -368,3 +368,44 @@ describe("Function: parseRoutes (text wrapped in typographic quotes, as pasted f
     expect(problemsOf(text)).to.deep.equal([]);
   });
 });
+
+describe("Function: parseRoutes (a no-break space where a space belongs, as pasted from a web page)", () => {
+  const HINT =
+    "; this line holds a no-break space (U+00A0), which looks like a space but YAML reads as text, not as indentation or a space between a key and its value: replace it with a space";
+  // [what, line index, the line with a no-break space, the problem without the hint]
+  const cases: Array<[string, number, string, string]> = [
+    [
+      "in the indentation",
+      4,
+      "  \u00a0 match: { repos: [acme/api], events: [push] }",
+      "5:1: YAML: All mapping items must start at the same column",
+    ],
+    [
+      "after a list's dash",
+      3,
+      "  -\u00a0name: api-build",
+      "4:11: YAML: Nested mappings are not allowed in compact mappings",
+    ],
+    [
+      "after a key's colon",
+      4,
+      "    match:\u00a0{ repos: [acme/api], events: [push] }",
+      "5:31: YAML: Unexpected scalar at node end",
+    ],
+  ];
+  for (const [what, index, line, problem] of cases) {
+    it(`parseRoutes names the no-break space ${what} in the YAML error of its line`, () => {
+      const lines = [...VALID];
+      lines[index] = line;
+      const problems = problemsOf(lines.join("\n"));
+      expect(problems).to.have.length(1);
+      expect(problems[0]?.startsWith(`${problem}${HINT}`), problems[0]).to.equal(true);
+    });
+  }
+
+  it("parseRoutes adds no such hint to a YAML error on a line without one", () => {
+    const lines = [...VALID];
+    lines[4] = "   match: { repos: [acme/api], events: [push] }";
+    expect(problemsOf(lines.join("\n")).join("\n")).not.to.include("U+00A0");
+  });
+});
