@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import examples from "@octokit/webhooks-examples";
@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { deliveryHeaders, PING_REASON, wouldRun } from "../../src/cli/explain";
 import { parseRoutes } from "../../src/core/routes";
 import type { Route, WebhookEvent } from "../../src/core/types";
-import { runBin, runInProcess, STACK_FRAME } from "./checkHarness";
+import { REPO_ROOT, runBin, runInProcess, STACK_FRAME } from "./checkHarness";
 
 /** GitHub's own example of a push to refs/heads/master of Codertocat/Hello-World. */
 function githubPushExample(): unknown {
@@ -482,5 +482,26 @@ routes:
       },
     } as WebhookEvent;
     expect(wouldRun(route, closed)).to.equal("pr-cleanup: jenkins job previews/teardown PR=7");
+  });
+});
+
+describe("README: the hookgate explain example", () => {
+  it("is what explain prints for the shipped routes.yaml and examples/github-push.json, delivery id in full", async () => {
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const command = "$ npx hookgate explain --payload push.json --event push\n";
+    const start = readme.indexOf(command);
+    expect(start).to.be.greaterThan(-1);
+    const shown = readme.slice(start + command.length, readme.indexOf("```", start));
+    const run = await runInProcess([
+      "explain",
+      "--routes",
+      join(REPO_ROOT, "routes.yaml"),
+      "--payload",
+      join(REPO_ROOT, "examples", "github-push.json"),
+      "--event",
+      "push",
+    ]);
+    expect(run.code).to.equal(0);
+    expect(run.stdout).to.equal(shown);
   });
 });
