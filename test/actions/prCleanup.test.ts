@@ -1383,6 +1383,38 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       expect(host.branches("acme/api")).to.include("feature/login");
       expect(jenkins.builds()).to.have.length(0);
     });
+
+    // The lookup is optional (admin access only): any final answer to it, not a 403 alone, leaves the
+    // restrictions unread, and the branch is deleted as without them.
+    for (const reply of [
+      { status: 401, message: "Token is invalid, expired, or not supported for this endpoint." },
+      { status: 400, message: "Invalid pagelen" },
+    ]) {
+      it(`cleanUpPullRequest deletes the branch when Bitbucket answers the branch-restrictions lookup ${reply.status} for good: the restrictions count as unread, as after a 403`, async () => {
+        host.script(
+          "restrictions",
+          ...[1, 2].map(() => ({
+            status: reply.status,
+            body: JSON.stringify({ type: "error", error: { message: reply.message } }),
+          })),
+        );
+        const outcome = await cleanUp([{ kind: "delete-branch", onlyMerged: true }]);
+        expect(outcome.detail).to.equal("deleted branch feature/login");
+        expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+        expect(host.requests.filter((r) => r.kind === "restrictions")).to.have.length(1);
+      });
+    }
+
+    it("cleanUpPullRequest fails retryable, deleting nothing, when Bitbucket answers the branch-restrictions lookup 503", async () => {
+      host.setDeleteRestrictions("acme/api", [{ pattern: "feature/*" }]);
+      host.script("restrictions", {
+        status: 503,
+        body: JSON.stringify({ type: "error", error: { message: "busy" } }),
+      });
+      const err = await rejectsWithActionError(cleanUp([{ kind: "delete-branch", onlyMerged: true }]));
+      expect(err.retryable).to.equal(true);
+      expect(host.deletedRefs).to.deep.equal([]);
+    });
   });
 
   // GitHub's "Get a branch" says protected: true for every branch an active ruleset targets, whatever it

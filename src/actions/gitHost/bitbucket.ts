@@ -189,10 +189,21 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
   /**
    * The repository's branch restrictions of kind `delete`, page by page (`next`, followed within the API), or
    * undefined when they cannot be read: a 403 ("If the authenticated user does not have admin access to the
-   * repository"; a token without admin:repository:bitbucket), a 404, a `next` elsewhere or past
-   * RESTRICTION_PAGES pages.
+   * repository"; a token without admin:repository:bitbucket), a 404, any other final refusal (a 401 "Token is
+   * invalid, expired, or not supported for this endpoint." after the token secret was read once more, a 400),
+   * a `next` elsewhere or past RESTRICTION_PAGES pages. The lookup is optional: a final refusal of it never
+   * fails the step. A retryable failure (a 5xx, a 429, a timeout) is thrown.
    */
   private async deleteRestrictions(repo: RepoRef): Promise<CloudBranchRestriction[] | undefined> {
+    try {
+      return await this.readDeleteRestrictions(repo);
+    } catch (err) {
+      if (err instanceof ActionError && !err.retryable) return undefined;
+      throw err;
+    }
+  }
+
+  private async readDeleteRestrictions(repo: RepoRef): Promise<CloudBranchRestriction[] | undefined> {
     const found: CloudBranchRestriction[] = [];
     let path: string | undefined = `${this.repoPath(repo)}/branch-restrictions?kind=delete&pagelen=100`;
     for (let page = 0; page < RESTRICTION_PAGES; page++) {
