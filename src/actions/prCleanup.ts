@@ -251,8 +251,9 @@ async function runStorageStep(
       // A long-lived branch merged on (develop or release/1.x into main): protected on GitLab and Gitea, under
       // a GitHub ruleset's deletion rule, or a Bitbucket Cloud delete restriction's pattern. Kept, so that no
       // refusal stops the steps after this one (the teardown). GitHub's flag alone says no refusal (any ruleset
-      // sets it): its 422 below does, as Bitbucket Cloud's 403 where a branching-model restriction may apply.
-      // Bitbucket Cloud's restrictions unread (no admin access) and Data Center: a refusal fails the step.
+      // sets it): its 422 below does, as Bitbucket Cloud's 403 where a branching-model restriction names the
+      // branch's type. Bitbucket Cloud's restrictions or branching model unread, and Data Center: a refusal fails
+      // the step.
       if (found.keep !== undefined) return `kept ${branch}: ${found.keep}`;
       // A stacked pull request targets this branch: deleting it closes that pull request on GitHub.
       const open = await host.openPullRequestsInto(event.repo, branch);

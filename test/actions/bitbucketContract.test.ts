@@ -10,7 +10,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { ApiClient } from "../../src/actions/gitHost/base";
-import { BitbucketCloudClient, BitbucketServerClient } from "../../src/actions/gitHost/bitbucket";
+import {
+  BitbucketCloudClient,
+  BitbucketServerClient,
+  branchTypesOf,
+} from "../../src/actions/gitHost/bitbucket";
 import type { RepoRef } from "../../src/core/types";
 import {
   type Description,
@@ -162,6 +166,29 @@ const cloudExchanges: Exchange<BitbucketCloudClient>[] = [
     gaps: [
       "query parameter pagelen is not declared by GET /repositories/{workspace}/{repo_slug}/branch-restrictions",
     ],
+  },
+  {
+    what: "branchingModel (read, then the branch types of develop and release/1.x)",
+    operation: "GET /repositories/{workspace}/{repo_slug}/effective-branching-model",
+    reply: json({
+      type: "effective_repo_branching_model",
+      branch_types: [
+        { kind: "feature", prefix: "feature/" },
+        { kind: "release", prefix: "release/" },
+      ],
+      development: { name: "develop", use_mainbranch: false, branch: { type: "branch", name: "develop" } },
+      production: { name: "main", use_mainbranch: true },
+    }),
+    run: async (client) => {
+      const model = (await client["branchingModel"](CLOUD_REPO)) ?? {};
+      return [branchTypesOf(model, "develop"), branchTypesOf(model, "release/1.x")];
+    },
+  },
+  {
+    what: "branchingModel (403)",
+    operation: "GET /repositories/{workspace}/{repo_slug}/effective-branching-model",
+    reply: json({ type: "error", error: { message: "Access denied." } }, 403),
+    run: (client) => client["branchingModel"](CLOUD_REPO),
   },
   {
     what: "deleteBranch (404, not there)",
@@ -324,6 +351,24 @@ describe(`Contract: the Bitbucket clients against Atlassian's OpenAPI descriptio
         ]?.schema;
       expect(schema).to.have.nested.property("properties.values.items.properties.branch_match_kind");
       expect(schema).to.have.nested.property("properties.values.items.properties.pattern");
+    });
+
+    it("BitbucketCloudClient reads the branch types' kind and prefix and the development and production branches' names of the effective branching model, each in the 200 schema", () => {
+      const outcome = [...outcomes.entries()].find(([each]) =>
+        each.what.startsWith("branchingModel (read"),
+      )?.[1];
+      expect(outcome?.reads).to.deep.equal([
+        "branch_types",
+        "branch_types.[].kind",
+        "branch_types.[].prefix",
+        "development",
+        "development.branch",
+        "development.branch.name",
+        "development.name",
+        "production",
+        "production.branch",
+        "production.name",
+      ]);
     });
 
     it("BitbucketCloudClient counts open pull requests by the page's size, else its values and next", () => {

@@ -8,6 +8,7 @@ import {
   BitbucketCloudClient,
   BitbucketServerClient,
   branchGlobMatches,
+  branchTypesOf,
 } from "../../src/actions/gitHost/bitbucket";
 import { GiteaClient, GitHubClient } from "../../src/actions/gitHost/github";
 import { GitLabClient } from "../../src/actions/gitHost/gitlab";
@@ -37,6 +38,33 @@ describe("Function: sameCommit, linkPage, statusKey, clip and seg (the Git host 
   for (const [pattern, branch, matches] of globs) {
     it(`branchGlobMatches(${pattern}, ${branch}) is ${matches}: a Bitbucket Cloud branch restriction's glob`, () => {
       expect(branchGlobMatches(pattern, branch)).to.equal(matches);
+    });
+  }
+
+  // Atlassian's description of the effective branching model: "A branch with this prefix will be classified
+  // as per `kind`"; development and production each name one branch.
+  const model = {
+    type: "effective_repo_branching_model",
+    branch_types: [
+      { kind: "feature", prefix: "feat/" },
+      { kind: "release", prefix: "release/" },
+      { kind: "hotfix", prefix: "" },
+      null,
+    ],
+    development: { name: "develop", use_mainbranch: false },
+    production: { name: "main", use_mainbranch: true, branch: { type: "branch", name: "main" } },
+  };
+  const types: Array<[string, string[]]> = [
+    ["feat/login", ["feature"]],
+    ["feature/login", []],
+    ["release/1.x", ["release"]],
+    ["develop", ["development"]],
+    ["main", ["production"]],
+    ["develop/x", []],
+  ];
+  for (const [branch, expected] of types) {
+    it(`branchTypesOf(${branch}) is [${expected.join(", ")}]: the branch types of a Bitbucket Cloud branching model, by prefix or by the branch named (an empty prefix matches nothing)`, () => {
+      expect(branchTypesOf(model, branch)).to.deep.equal(expected);
     });
   }
 

@@ -1356,6 +1356,67 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
     });
 
+    // A branching-model restriction applies to the branches of one type only: the effective branching model
+    // says which type a branch is, and a 403 to the deletion of a branch of another type is another refusal.
+    const missingScope = {
+      status: 403,
+      body: JSON.stringify({
+        type: "error",
+        error: {
+          message: "Your credentials lack one or more required privilege scopes.",
+          detail: { required: ["write:repository:bitbucket"] },
+        },
+      }),
+    };
+
+    it("cleanUpPullRequest fails final when Bitbucket refuses (403, a missing scope) the deletion of a branch whose type no branching-model delete restriction names, though one names release branches", async () => {
+      host.setDeleteRestrictions("acme/api", [{ branchType: "release" }]);
+      host.script("delete-ref", missingScope);
+      const err = await rejectsWithActionError(
+        cleanUp([{ kind: "delete-branch", onlyMerged: true }, teardown()]),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain(
+        "answered 403: Your credentials lack one or more required privilege scopes.",
+      );
+      expect(host.requests.filter((r) => r.kind === "branching-model")).to.have.length(1);
+      expect(jenkins.builds()).to.have.length(0);
+      expect(host.statuses.at(-1)?.state).to.equal("FAILED");
+    });
+
+    it("cleanUpPullRequest reads a branch's type from the repository's effective branching model: a restriction on feature branches keeps feat/login when feature's prefix is feat/", async () => {
+      host.setPull("acme/api", pull({ headRef: "feat/login" }));
+      host.setBranchingModel("acme/api", { branchTypes: [{ kind: "feature", prefix: "feat/" }] });
+      host.setDeleteRestrictions("acme/api", [{ branchType: "feature" }]);
+      const outcome = await cleanUp([{ kind: "delete-branch", onlyMerged: true }]);
+      expect(outcome.detail).to.match(/^kept feat\/login: it is protected \(Bitbucket API answered 403: /);
+      expect(host.branches("acme/api")).to.include("feat/login");
+    });
+
+    it("cleanUpPullRequest keeps the development branch a branching-model delete restriction names when Bitbucket refuses its deletion (403)", async () => {
+      host.setPull("acme/api", pull({ headRef: "develop" }));
+      host.setBranchingModel("acme/api", { branchTypes: [], development: "develop" });
+      host.setDeleteRestrictions("acme/api", [{ branchType: "development" }]);
+      const outcome = await cleanUp([{ kind: "delete-branch", onlyMerged: true }]);
+      expect(outcome.detail).to.match(/^kept develop: it is protected \(Bitbucket API answered 403: /);
+    });
+
+    it("cleanUpPullRequest fails final when Bitbucket refuses (403) a deletion a branching-model restriction may cover but the branching model cannot be read: whether it applies is not known", async () => {
+      host.setBranchingModel("acme/api", undefined, { readable: false });
+      host.setDeleteRestrictions("acme/api", [{ branchType: "feature" }]);
+      const err = await rejectsWithActionError(cleanUp([{ kind: "delete-branch", onlyMerged: true }]));
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("answered 403").and.contain("a branch restriction of kind delete");
+      expect(host.branches("acme/api")).to.include("feature/login");
+    });
+
+    it("cleanUpPullRequest does not read the branching model when no branching-model delete restriction exists", async () => {
+      host.setDeleteRestrictions("acme/api", [{ pattern: "release/*" }]);
+      const outcome = await cleanUp([{ kind: "delete-branch", onlyMerged: true }]);
+      expect(outcome.detail).to.equal("deleted branch feature/login");
+      expect(host.requests.filter((r) => r.kind === "branching-model")).to.deep.equal([]);
+    });
+
     it("cleanUpPullRequest fails final, status failed, when Bitbucket refuses (403) the deletion of a branch no delete restriction covers", async () => {
       host.setDeleteRestrictions("acme/api", [{ pattern: "release/*" }]);
       host.script("delete-ref", {

@@ -32,6 +32,7 @@ export type HostReply =
 /** "branch": GitHub's "Get a branch" (GET /repos/{o}/{r}/branches/{b}), read for its `protected` flag only. */
 /** "rules": GitHub's "Get rules for a branch" (GET /repos/{o}/{r}/rules/branches/{b}). */
 /** "restrictions": Bitbucket Cloud's branch restrictions (GET /2.0/repositories/{w}/{r}/branch-restrictions). */
+/** "branching-model": Bitbucket Cloud's GET /2.0/repositories/{w}/{r}/effective-branching-model. */
 export type RouteKind =
   | "archive"
   | "pull"
@@ -42,6 +43,7 @@ export type RouteKind =
   | "branch"
   | "rules"
   | "restrictions"
+  | "branching-model"
   | "delete-ref";
 
 export interface PullState {
@@ -115,6 +117,21 @@ interface RepoState {
   deleteRestrictions: DeleteRestriction[];
   /** Whether the token may list them (admin access); else the list answers 403. */
   restrictionsReadable: boolean;
+  /** Bitbucket Cloud: the effective branching model (default: Bitbucket's own). */
+  branchingModel?: BranchingModel;
+  /** Whether its answer of the branching model is refused (403); the model still applies. */
+  branchingModelHidden?: boolean;
+}
+
+/**
+ * A Bitbucket Cloud branching model: each branch type's prefix (feature, bugfix, release, hotfix), and the
+ * development and production branches, by name. Bitbucket's default, used unless one is set: each type's
+ * prefix is `<type>/`, development is the main branch, no production.
+ */
+export interface BranchingModel {
+  branchTypes: Array<{ kind: string; prefix: string }>;
+  development?: string;
+  production?: string;
 }
 
 /** A Bitbucket Cloud branch restriction of kind delete: `pattern` (glob) or `branchType` (branching model). */
@@ -159,12 +176,23 @@ export interface GitHostServer {
   setFork(fork: string, parent: string, options?: { parentReadable?: boolean }): void;
   /**
    * Bitbucket Cloud: branch restrictions of kind delete. Its deletion of a branch one covers is refused (403,
-   * whose body Atlassian does not document); a `branchType` covers the branches named `<type>/…` here. The
+   * whose body Atlassian does not document); a `branchType` covers the branches of that type in the repository's
+   * branching model (setBranchingModel; by default Bitbucket's, `<type>/…` and development the main branch). The
    * list answers them to a token with admin access (`readable`, default true), else 403, as it does with none.
    */
   setDeleteRestrictions(
     fullName: string,
     restrictions: DeleteRestriction[],
+    options?: { readable?: boolean },
+  ): void;
+  /**
+   * Bitbucket Cloud: the repository's effective branching model, which the `branchType` restrictions apply by
+   * (its answer, and the refusal of a deletion one covers); undefined keeps Bitbucket's default. With
+   * `readable: false` its answer is refused 403, and the model still applies.
+   */
+  setBranchingModel(
+    fullName: string,
+    model: BranchingModel | undefined,
     options?: { readable?: boolean },
   ): void;
   /** The commit a branch points at, if it exists. */
@@ -885,6 +913,25 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
             ...(page < pages ? { next: next.toString() } : {}),
           });
         };
+      } else if (method === "GET" && rest[0] === "effective-branching-model" && rest.length === 1) {
+        kind = "branching-model";
+        act = () => {
+          if (state.branchingModelHidden) {
+            return json(res, 403, { type: "error", error: { message: "Access denied." } });
+          }
+          const model = branchingModelOf(state);
+          const target = (name: string) => ({
+            name,
+            use_mainbranch: name === state.defaultBranch,
+            ...(state.branches.has(name) ? { branch: { type: "branch", name } } : {}),
+          });
+          json(res, 200, {
+            type: "effective_repo_branching_model",
+            branch_types: model.branchTypes,
+            ...(model.development !== undefined ? { development: target(model.development) } : {}),
+            ...(model.production !== undefined ? { production: target(model.production) } : {}),
+          });
+        };
       } else if (method === "GET" && rest[0] === "refs" && rest[1] === "branches" && rest.length >= 3) {
         kind = "ref";
         act = () => {
@@ -939,6 +986,16 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
     await act();
   }
 
+  /** The branching model a Bitbucket Cloud repository applies its branch-type restrictions by. */
+  function branchingModelOf(state: RepoState): BranchingModel {
+    return (
+      state.branchingModel ?? {
+        branchTypes: ["feature", "bugfix", "release", "hotfix"].map((kind) => ({ kind, prefix: `${kind}/` })),
+        development: state.defaultBranch,
+      }
+    );
+  }
+
   function deleteBranch(
     res: http.ServerResponse,
     fullName: string,
@@ -956,10 +1013,16 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       if (flavour === "gitlab") return json(res, 405, { message: "Protected branch cant be removed" });
       return json(res, 422, { message: "Cannot delete this protected branch" });
     }
+    const model = branchingModelOf(state);
+    const types = [
+      ...model.branchTypes.filter((each) => branch.startsWith(each.prefix)).map((each) => each.kind),
+      ...(model.development === branch ? ["development"] : []),
+      ...(model.production === branch ? ["production"] : []),
+    ];
     const restricted = state.deleteRestrictions.some((each) =>
       "pattern" in each
         ? new RegExp(`^${each.pattern.split("*").map(escapeRegExp).join(".*")}$`).test(branch)
-        : branch.startsWith(`${each.branchType}/`),
+        : types.includes(each.branchType),
     );
     if (flavour === "bitbucket" && restricted) {
       return json(res, 403, {
@@ -1029,6 +1092,11 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
     setFork: (fork, parent, options = {}) => {
       repo(fork).forkOf = parent;
       repo(parent).hidden = options.parentReadable === false;
+    },
+    setBranchingModel: (fullName, model, options = {}) => {
+      const r = repo(fullName);
+      if (model !== undefined) r.branchingModel = model;
+      r.branchingModelHidden = options.readable === false;
     },
     setDeleteRestrictions: (fullName, restrictions, options = {}) => {
       const r = repo(fullName);

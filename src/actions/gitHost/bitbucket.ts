@@ -82,6 +82,46 @@ interface CloudBranchRestriction {
   kind?: unknown;
   branch_match_kind?: unknown;
   pattern?: unknown;
+  branch_type?: unknown;
+}
+
+/**
+ * The repository's effective branching model as GET /repositories/{workspace}/{repo_slug}/effective-branching-model
+ * answers it (Atlassian's description, effective_repo_branching_model): `branch_types`, each a `kind` (feature,
+ * bugfix, release, hotfix) and a `prefix` ("A branch with this prefix will be classified as per `kind`"), and
+ * `development` and `production`, each naming one branch (`name`, "listed here even when the target branch does
+ * not exist", null only for the main branch of an empty repository; `use_mainbranch` when it tracks the main
+ * branch, whose name it then holds).
+ */
+export interface CloudBranchingModel {
+  branch_types?: unknown;
+  development?: unknown;
+  production?: unknown;
+}
+
+/**
+ * The branch types of the branching model a branch is of: a kind of `branch_types` whose prefix starts its name,
+ * `development` or `production` when it is the branch that one names. What a `branching_model` restriction's
+ * `branch_type` is compared with.
+ */
+export function branchTypesOf(model: CloudBranchingModel, branch: string): string[] {
+  const types: string[] = [];
+  for (const each of Array.isArray(model.branch_types) ? model.branch_types : []) {
+    const { kind, prefix } = (each ?? {}) as { kind?: unknown; prefix?: unknown };
+    if (
+      typeof kind === "string" &&
+      typeof prefix === "string" &&
+      prefix !== "" &&
+      branch.startsWith(prefix)
+    ) {
+      types.push(kind);
+    }
+  }
+  for (const kind of ["development", "production"] as const) {
+    const target = model[kind] as { name?: unknown; branch?: { name?: unknown } | null } | null | undefined;
+    if (target && (target.name === branch || target.branch?.name === branch)) types.push(kind);
+  }
+  return types;
 }
 
 /** Pages of branch restrictions read for the `delete` ones: past them, whether one applies is not told. */
@@ -170,9 +210,12 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
    * No `protected` flag: Cloud's branch restrictions are a separate resource, listed only to a user with admin
    * access (403 otherwise). When they can be read, a `delete` restriction whose glob pattern matches keeps the
    * branch without a deletion: it exempts no one (users and groups are exempted from push and restrict_merges
-   * only). A `branching_model` one applies to a type of branch of the repository's branching model, not read
-   * here: the branch counts as protected, and the host's refusal of its deletion keeps it. Unreadable: whether
-   * any applies is not known (`protected` undefined), and a refusal fails, as no documented answer tells it.
+   * only). A `branching_model` one applies to a type of branch of the repository's branching model ("The branch
+   * type will be calculated using the branching model configured for the repository"): read from the effective
+   * branching model, a branch of a type such a restriction names counts as protected, and the host's refusal of
+   * its deletion keeps it; a branch of another type does not. Unreadable restrictions, or a branching model
+   * unread while such a restriction exists: whether any applies is not known (`protected` undefined), and a
+   * refusal fails, as no documented answer tells it.
    */
   async branch(repo: RepoRef, branch: string): Promise<BranchInfo | undefined> {
     const head = await this.branchHead(repo, branch);
@@ -183,7 +226,30 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
     if (glob.some((each) => typeof each.pattern === "string" && branchGlobMatches(each.pattern, branch))) {
       return { head, protected: true, keep: "a branch restriction forbids deleting it" };
     }
-    return { head, protected: glob.length < restrictions.length };
+    const typed = restrictions.filter((each) => each.branch_match_kind === "branching_model");
+    if (typed.length === 0) return { head, protected: false };
+    const model = await this.branchingModel(repo);
+    if (model === undefined) return { head };
+    const types = branchTypesOf(model, branch);
+    return { head, protected: typed.some((each) => types.includes(each.branch_type as string)) };
+  }
+
+  /**
+   * The repository's effective branching model, or undefined when it cannot be read: any final refusal (its
+   * 403 is documented "If the authenticated user does not have read access to the repository"), or an answer
+   * that is no object. A retryable failure is thrown.
+   */
+  private async branchingModel(repo: RepoRef): Promise<CloudBranchingModel | undefined> {
+    try {
+      const model = await this.json<unknown>({
+        method: "GET",
+        path: `${this.repoPath(repo)}/effective-branching-model`,
+      });
+      return typeof model === "object" && model !== null && !Array.isArray(model) ? model : undefined;
+    } catch (err) {
+      if (err instanceof ActionError && !err.retryable) return undefined;
+      throw err;
+    }
   }
 
   /**

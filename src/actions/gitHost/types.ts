@@ -66,9 +66,10 @@ export interface BranchInfo {
   head: string;
   /**
    * Whether it is protected, by the `protected` flag of the host's answer of one branch (GitHub, GitLab,
-   * Gitea), or on Bitbucket Cloud whether a branch restriction of kind `delete` may apply to it (listed only to
-   * a token with admin access); undefined where the host documents no such flag (Data Center), the answer has
-   * none, or Bitbucket Cloud's restrictions cannot be read. GitHub sets it for every branch an active ruleset targets, whatever the ruleset restricts
+   * Gitea), or on Bitbucket Cloud whether a branch restriction of kind `delete` applies to it (listed only to
+   * a token with admin access; one of the branching model by the branch's type in the effective branching
+   * model); undefined where the host documents no such flag (Data Center), the answer has none, or Bitbucket
+   * Cloud's restrictions, or the branching model one of them needs, cannot be read. GitHub sets it for every branch an active ruleset targets, whatever the ruleset restricts
    * (crs-k/stale-branches#1061), and for a classic protection that allows deletions: there it says nothing
    * of a refusal, `keep` does.
    */
