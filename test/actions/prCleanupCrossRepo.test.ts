@@ -290,11 +290,43 @@ describe("Function: cleanUpPullRequest's delete-branch in a GitLab or Bitbucket 
         const { outcome, host } = await run({ parentReadable: false });
         expect(outcome.detail).to.match(
           provider === "gitlab"
-            ? /^kept feature\/login: this repository is a fork, and whether open pull requests into its parent come from it could not be read \(the API names no parent of this fork\)$/
+            ? /^kept feature\/login: this repository is a fork, and whether open pull requests into its parent come from it could not be read \(GitLab names no parent of this fork: /
             : /^kept feature\/login: this repository is a fork, and whether open pull requests into upstream\/api come from it could not be read \(.*403.*\)$/,
         );
         expect(host.deletedRefs).to.deep.equal([]);
       });
+
+      if (provider === "gitlab") {
+        // Projects::UnlinkForkService, run when the parent is deleted, clears the fork's forked_from_project_id
+        // but leaves it in the fork network, so Project#forked? stays true and mr_default_target_self is still
+        // shown: the answer of a fork whose parent the token may not read. Both are named, with the way out.
+        it("keeps the head branch of a fork whose answer names no parent, saying the parent may be out of the token's reach or deleted, and how to remove the fork relationship", async () => {
+          const { outcome, host } = await run({ parentReadable: false });
+          expect(outcome.detail).to.equal(
+            "kept feature/login: this repository is a fork, and whether open pull requests into its parent come " +
+              "from it could not be read (GitLab names no parent of this fork: the token may not read it, or it " +
+              "was deleted; a fork whose parent was deleted keeps every branch until its fork relationship is " +
+              "removed (Settings → General → Advanced → Remove fork relationship))",
+          );
+          expect(host.deletedRefs).to.deep.equal([]);
+        });
+
+        // The fake host ignores source_project_id, as a server without the filter would.
+        it("asks the parent for the fork's merge requests only (source_project_id), and still counts only the fork's where the server ignores the filter", async () => {
+          const { outcome, host } = await run({
+            upstreamPulls: [{ ...UPSTREAM_PULL, number: 4, headRepoFullName: "other/api" }],
+          });
+          expect(outcome.detail).to.equal("deleted branch feature/login");
+          // acme/api is the fake host's first project (id 100), upstream/api its second (101).
+          const forkId = "100";
+          const lists = host.requests.filter(
+            (r) => r.kind === "pulls" && /\/projects\/\d+\/merge_requests$/.test(r.path),
+          );
+          expect(lists.map((r) => [r.query.source_branch, r.query.source_project_id])).to.deep.equal([
+            ["feature/login", forkId],
+          ]);
+        });
+      }
 
       it("asks no other repository when the repository is not a fork, and deletes the branch", async () => {
         const { outcome, host } = await run({ fork: false });

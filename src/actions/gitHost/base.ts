@@ -335,9 +335,12 @@ export async function parentPullRequests(
   }
 }
 
-/** A fork whose parent the API does not name (not readable by this token, or not in the answer). */
-export function unnamedParent(parent = ""): ParentPullRequests {
-  return { parent, count: 0, more: true, unreadable: "the API names no parent of this fork" };
+/**
+ * A fork whose parent the API does not name (not readable by this token, or not in the answer); `why` replaces
+ * the generic reason where the host tells more.
+ */
+export function unnamedParent(parent = "", why = "the API names no parent of this fork"): ParentPullRequests {
+  return { parent, count: 0, more: true, unreadable: why };
 }
 
 /** A branch answer without its commit (a proxy's page, an API change): retryable, as a body that is not JSON. */

@@ -33,6 +33,17 @@ interface GitLabMergeRequest {
 /** Pages of 100 of the parent's open merge requests from a branch read for the fork's: past them, kept. */
 const PARENT_MR_PAGES = 20;
 
+/**
+ * Why a fork whose answer names no parent is kept. GitLab names the parent only to a user who may read it, and
+ * a fork whose parent was deleted answers the same: Projects::UnlinkForkService clears its
+ * forked_from_project_id, but the project stays in the fork network, so Project#forked? (and with it
+ * mr_default_target_self) stays true. Removing the fork relationship takes it out of the network.
+ */
+const UNNAMED_GITLAB_PARENT =
+  "GitLab names no parent of this fork: the token may not read it, or it was deleted; a fork whose parent " +
+  "was deleted keeps every branch until its fork relationship is removed (Settings → General → Advanced → " +
+  "Remove fork relationship)";
+
 /** GitLab refuses a longer target_url (GenericCommitStatus validates its length). */
 const MAX_TARGET_URL = 255;
 
@@ -181,7 +192,9 @@ export class GitLabClient extends ApiClient implements GitHostClient {
    * names the parent (`forked_from_project`) only when the token may read it (API::Entities::ProjectDetails);
    * `mr_default_target_self` is there for every fork (API::Entities::Project, `if: project.forked?`), so a fork
    * of a parent out of reach is told apart from a project that is none (a GitLab from before that field, added
-   * to the API by gitlab-org/gitlab!77169, cannot tell them apart: there such a fork counts as none).
+   * to the API by gitlab-org/gitlab!77169, cannot tell them apart: there such a fork counts as none). A fork
+   * whose parent was deleted answers as one whose parent is out of reach, and is kept, saying both
+   * (UNNAMED_GITLAB_PARENT).
    */
   async openPullRequestsIntoParent(repo: RepoRef, branch: string): Promise<ParentPullRequests | undefined> {
     const info = await this.json<{
@@ -191,8 +204,9 @@ export class GitLabClient extends ApiClient implements GitHostClient {
     }>({ method: "GET", path: this.project(repo) });
     const parent = info.forked_from_project;
     if (!parent && info.mr_default_target_self === undefined) return undefined;
-    const name = typeof parent?.path_with_namespace === "string" ? parent.path_with_namespace : "";
-    if (typeof parent?.id !== "number") return unnamedParent(name);
+    if (!parent) return unnamedParent("", UNNAMED_GITLAB_PARENT);
+    const name = typeof parent.path_with_namespace === "string" ? parent.path_with_namespace : "";
+    if (typeof parent.id !== "number") return unnamedParent(name);
     const parentId = parent.id;
     const forkId = typeof info.id === "number" ? info.id : undefined;
     return parentPullRequests(name, () => this.openMergeRequestsFromFork(parentId, branch, forkId));
@@ -200,7 +214,9 @@ export class GitLabClient extends ApiClient implements GitHostClient {
 
   /**
    * The open merge requests of project `projectId` from `branch` of the fork `forkId`: source_branch filters on
-   * the name only, so each one's source_project_id is compared here (without the fork's id, any counts: kept
+   * the name only, so the list is asked for source_project_id too (a filter of the merge request lists:
+   * merge_requests_base_params in lib/api/helpers/merge_requests_helpers.rb), and each one's source_project_id
+   * is still compared here, for a server that ignores the filter (without the fork's id, any counts: kept
    * rather than left without its source branch), 100 a page up to PARENT_MR_PAGES pages.
    */
   private async openMergeRequestsFromFork(
@@ -212,7 +228,7 @@ export class GitLabClient extends ApiClient implements GitHostClient {
     for (let page = 1; page <= PARENT_MR_PAGES; page++) {
       const res = await this.call({
         method: "GET",
-        path: `/projects/${projectId}/merge_requests?state=opened&source_branch=${encodeURIComponent(branch)}&per_page=100&page=${page}`,
+        path: `/projects/${projectId}/merge_requests?state=opened&source_branch=${encodeURIComponent(branch)}${forkId === undefined ? "" : `&source_project_id=${forkId}`}&per_page=100&page=${page}`,
       });
       const mrs = await readApiJson<unknown>(res, this.what);
       if (!Array.isArray(mrs)) {
