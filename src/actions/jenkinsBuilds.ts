@@ -14,7 +14,9 @@
 // - its parameters are the ones the request gives the job: Jenkins keeps a value for each parameter the job
 //   defines (the one sent, else the default) and none for another (ParametersDefinitionProperty
 //   .buildWithParameters), so each defined parameter is compared, as text, with the value sent or, when none is,
-//   with its default. A job that defines none: the user and the time only.
+//   with its default. An empty string default is held as null (Util.fixEmpty), shown "value": null, and compared
+//   as "": it is not skipped, else another route's build with a value for it would match. Only a default that
+//   shows no `value` (a password's, a file's) is. A job that defines none: the user and the time only.
 // The build is not looked for in the queue: a request still queued there takes the repeat in (303).
 import { discard, type HttpResponse, httpRequest, readJson, withoutCredentials } from "./http";
 import type { ActionClients } from "./types";
@@ -105,9 +107,7 @@ export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild |
       definition.name,
       Object.hasOwn(wanted.parameters, definition.name)
         ? wanted.parameters[definition.name]
-        : text(
-            isObject(definition.defaultParameterValue) ? definition.defaultParameterValue.value : undefined,
-          ),
+        : defaultText(definition.defaultParameterValue),
     );
   }
   const user = wanted.user.toLowerCase();
@@ -121,13 +121,23 @@ export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild |
     const values = new Map<string, string | undefined>();
     for (const parameter of actions.flatMap((action) => objects(action.parameters))) {
       if (typeof parameter.name === "string" && !values.has(parameter.name))
-        values.set(parameter.name, text(parameter.value));
+        values.set(parameter.name, parameter.value === null ? "" : text(parameter.value));
     }
-    // A value sent must be there; a default Jenkins shows no value of (a password's) is not compared.
+    // A value sent must be there; a default Jenkins shows no value of (a password's, a file's) is not compared.
     const same = [...expected].every(([name, value]) => value === undefined || values.get(name) === value);
     if (same) return { number: build.number, url: typeof build.url === "string" ? build.url : undefined };
   }
   return undefined;
+}
+
+/**
+ * A default's value as the text the build holds: null (StringParameterDefinition keeps an empty default as null,
+ * Util.fixEmpty) as "", as a build holds it; undefined only when Jenkins shows no `value` to compare (a password,
+ * a file or run parameter, no default at all).
+ */
+function defaultText(value: unknown): string | undefined {
+  if (!isObject(value) || !Object.hasOwn(value, "value")) return undefined;
+  return value.value === null ? "" : text(value.value);
 }
 
 /** A parameter value as the text a form sends: Jenkins gives strings, booleans and numbers; others have none. */

@@ -213,6 +213,59 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     expect(jenkins.builds()).to.have.length(1);
   });
 
+  it("triggerJenkins on a retry does not take another route's build holding a value for a parameter whose default is empty (Jenkins shows null) as its own", async () => {
+    await start({ definitions: [{ name: "BRANCH" }, { name: "TAG" }] });
+    const request = jenkinsRequest(jenkins.url, { parameters: { BRANCH: "main" } });
+    // The tag route's build of the same job, by the same user, since this delivery was accepted; this
+    // delivery's first attempt never reached Jenkins.
+    jenkins.addBuild({
+      job: JOB,
+      timestamp: Date.now(),
+      user: JENKINS_USER,
+      parameters: { BRANCH: "main", TAG: "v1.2.0" },
+    });
+    expect((await triggerJenkins(request, testClients(), retry())).detail).to.match(/^queued as /);
+    expect(jenkins.jobBuilds.at(-1)?.parameters).to.deep.equal({ BRANCH: "main", TAG: null });
+    // Its own build holds TAG as null, as the definition's default shows it: that one is found.
+    expect((await triggerJenkins(request, testClients(), retry(3))).publicDetail).to.equal(
+      "already started as build #2",
+    );
+    expect(jenkins.builds()).to.have.length(1);
+  });
+
+  it("matchingBuild compares a null default with a null or empty value, and skips only a default that shows no value", () => {
+    const wanted = { user: "ci-bot", sinceMs: 1_000, parameters: { BRANCH: "main" } };
+    const property = [
+      {
+        parameterDefinitions: [
+          { name: "BRANCH", defaultParameterValue: { value: null } },
+          { name: "TAG", defaultParameterValue: { value: null } },
+          { name: "PASSWORD", defaultParameterValue: { _class: "hudson.model.PasswordParameterValue" } },
+          { name: "FILE", defaultParameterValue: null },
+        ],
+      },
+    ];
+    const build = (number: number, tag: unknown) => ({
+      number,
+      timestamp: 2_000,
+      actions: [
+        {
+          parameters: [{ name: "BRANCH", value: "main" }, { name: "TAG", value: tag }, { name: "PASSWORD" }],
+        },
+        { causes: [{ userId: "ci-bot" }] },
+      ],
+    });
+    expect(matchingBuild({ property, builds: [build(3, "v1.2.0")] }, wanted)).to.equal(undefined);
+    expect(matchingBuild({ property, builds: [build(3, "v1.2.0"), build(2, null)] }, wanted)).to.deep.equal({
+      number: 2,
+      url: undefined,
+    });
+    expect(matchingBuild({ property, builds: [build(1, "")] }, wanted)).to.deep.equal({
+      number: 1,
+      url: undefined,
+    });
+  });
+
   it("triggerJenkins on a retry compares a boolean parameter Jenkins gives typed as the text sent", async () => {
     await start({ definitions: [{ name: "DRY_RUN", default: false }] });
     const request = jenkinsRequest(jenkins.url, { parameters: { DRY_RUN: "true" } });

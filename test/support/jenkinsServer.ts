@@ -26,7 +26,7 @@ export type JenkinsReply =
 
 /**
  * A parameter definition of the jobs that define parameters: a boolean default makes a boolean parameter; a
- * string one's default is "" unless given, as StringParameterDefinition's.
+ * string one's default is empty unless given, and an empty one is held as null, as StringParameterDefinition's.
  */
 export interface JenkinsParameterDefinition {
   name: string;
@@ -43,7 +43,7 @@ export interface JenkinsBuild {
   /** The UserIdCause's userId; undefined: a timer started it (TimerTrigger$TimerTriggerCause). */
   user?: string;
   /** Its parameter values, typed as Jenkins exports them (a boolean parameter's is a boolean). */
-  parameters?: Record<string, string | boolean>;
+  parameters?: Record<string, string | boolean | null>;
 }
 
 export interface JenkinsRecord {
@@ -138,16 +138,16 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
   const buildParameters = (
     name: string,
     form: Record<string, string>,
-  ): Record<string, string | boolean> | undefined => {
+  ): Record<string, string | boolean | null> | undefined => {
     if (options.parameterized && !options.parameterized.includes(name)) return undefined;
     if (!options.definitions) return Object.keys(form).length > 0 ? { ...form } : undefined;
-    const values: Record<string, string | boolean> = {};
+    const values: Record<string, string | boolean | null> = {};
     for (const definition of options.definitions) {
       const sent = form[definition.name];
       if (sent !== undefined) {
         values[definition.name] =
           typeof definition.default === "boolean" ? sent.toLowerCase() === "true" : sent;
-      } else values[definition.name] = definition.default ?? "";
+      } else values[definition.name] = emptyAsNull(definition.default);
     }
     return values;
   };
@@ -392,11 +392,11 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
 }
 
 /** A parameter definition as GET api/json gives it, its default a ParameterValue. */
-function definitionJson({ name, default: value = "" }: JenkinsParameterDefinition) {
+function definitionJson({ name, default: value }: JenkinsParameterDefinition) {
   const kind = typeof value === "boolean" ? "Boolean" : "String";
   return {
     _class: `hudson.model.${kind}ParameterDefinition`,
-    defaultParameterValue: { _class: `hudson.model.${kind}ParameterValue`, name, value },
+    defaultParameterValue: { _class: `hudson.model.${kind}ParameterValue`, name, value: emptyAsNull(value) },
     name,
     type: `${kind}ParameterDefinition`,
   };
@@ -408,4 +408,12 @@ function parseBasic(header: string | undefined): { user: string; password: strin
   const colon = decoded.indexOf(":");
   if (colon < 0) return undefined;
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/**
+ * A default as Jenkins holds it: StringParameterDefinition.setDefaultValue keeps an empty one as null
+ * (Util.fixEmpty), and its value, in the definition and in a build that took it, is shown as "value": null.
+ */
+function emptyAsNull(value: string | boolean | undefined): string | boolean | null {
+  return value === undefined || value === "" ? null : value;
 }
