@@ -10,7 +10,9 @@
 // A build matches when:
 // - a cause is a UserIdCause of the credentials' user: a request signed with a user's API token is one
 //   (ParameterizedJobMixIn.getBuildCause; RemoteCause, and its `cause` text, only with the job's own trigger token);
-// - its timestamp (Run's, set when the build leaves the queue) is at or after the delivery's acceptance;
+// - its timestamp (Run's, set when the build leaves the queue, by Jenkins' clock) is at or after the delivery's
+//   acceptance, moved by as far as Jenkins' clock can be ahead of ours by the GET's Date header
+//   (sinceByJenkinsClock);
 // - its parameters are the ones the request gives the job: Jenkins keeps a value for each parameter the job
 //   defines (the one sent, else the default) and none for another (ParametersDefinitionProperty
 //   .buildWithParameters), so each defined parameter is compared, as text, with the value sent or, when none is,
@@ -18,7 +20,7 @@
 //   as "": it is not skipped, else another route's build with a value for it would match. Only a default that
 //   shows no `value` (a password's, a file's) is. A job that defines none: the user and the time only.
 // The build is not looked for in the queue: a request still queued there takes the repeat in (303).
-import { discard, type HttpResponse, httpRequest, readJson, withoutCredentials } from "./http";
+import { discard, type HttpResponse, header, httpRequest, readJson, withoutCredentials } from "./http";
 import type { ActionClients } from "./types";
 
 /** How many of the job's latest builds are read: newest first, whoever started them. */
@@ -60,6 +62,7 @@ export async function findEarlierBuild(
   clients: ActionClients,
 ): Promise<EarlierBuildLookup> {
   let res: HttpResponse;
+  const sentAtMs = Date.now();
   try {
     res = await httpRequest({
       method: "GET",
@@ -84,9 +87,25 @@ export async function findEarlierBuild(
   } catch (err) {
     return { kind: "failed", reason: withoutCredentials(errorText(err), headers) };
   }
-  const found = matchingBuild(job, wanted);
+  const sinceMs = sinceByJenkinsClock(wanted.sinceMs, header(res.headers, "date"), sentAtMs);
+  const found = matchingBuild(job, { ...wanted, sinceMs });
   if (found === "not-a-job") return { kind: "not-a-job" };
   return found === undefined ? { kind: "none" } : { kind: "found", build: found };
+}
+
+/**
+ * The delivery's acceptance (`sinceMs`, by the gateway's clock) by Jenkins' clock, which stamps the builds, as far
+ * ahead as the GET's answer lets it be: its Date header (RFC 7231, whole seconds: Jenkins' clock was at least
+ * `date` and less than `date` + 1 s when it answered, which is after `sentAtMs` by ours). A build Jenkins stamps
+ * within that much after the acceptance may have started before it, at the commit before this delivery's, so it
+ * is not taken. When the Date header says Jenkins' clock is not ahead, or there is none that parses, `sinceMs` as
+ * it is (a clock behind ours can then miss the delivery's own build: it is requested again).
+ */
+export function sinceByJenkinsClock(sinceMs: number, date: string | undefined, sentAtMs: number): number {
+  const jenkinsAtMs = date === undefined ? Number.NaN : Date.parse(date);
+  if (!Number.isFinite(jenkinsAtMs)) return sinceMs;
+  const aheadAtMostMs = jenkinsAtMs + 1_000 - sentAtMs;
+  return aheadAtMostMs > 0 ? sinceMs + aheadAtMostMs : sinceMs;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { triggerJenkins } from "../../src/actions/jenkins";
-import { BUILDS_TREE, matchingBuild } from "../../src/actions/jenkinsBuilds";
+import { BUILDS_TREE, matchingBuild, sinceByJenkinsClock } from "../../src/actions/jenkinsBuilds";
 import type { JenkinsRequest } from "../../src/core/types";
 import { type JenkinsServer, type JenkinsServerOptions, startJenkinsServer } from "../support/jenkinsServer";
 import { JENKINS_TOKEN, JENKINS_USER, rejectsWithActionError, testClients } from "./helpers";
@@ -169,11 +169,46 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     });
   }
 
+  it("triggerJenkins on a retry does not take a build that started before the delivery was accepted, stamped by a Jenkins clock that runs ahead", async () => {
+    // Jenkins' clock runs 60 s ahead of ours; its answers' Date header says so.
+    await start({ clockAheadMs: 60_000 });
+    const acceptedMs = Date.parse(acceptedAt);
+    // Another delivery's build of the same values, 30 s before this delivery was accepted (at the commit before
+    // this push): by Jenkins' clock, 30 s after.
+    jenkins.addBuild({
+      job: JOB,
+      timestamp: acceptedMs - 30_000 + 60_000,
+      user: JENKINS_USER,
+      parameters: { BRANCH: "main", SHA: "abc123" },
+    });
+    expect((await triggerJenkins(jenkinsRequest(jenkins.url), testClients(), retry())).detail).to.match(
+      /^queued as /,
+    );
+    // This delivery's own build, stamped by the same clock, is found.
+    expect(
+      (await triggerJenkins(jenkinsRequest(jenkins.url), testClients(), retry(3))).publicDetail,
+    ).to.equal("already started as build #2");
+    expect(jenkins.builds()).to.have.length(1);
+  });
+
+  it("sinceByJenkinsClock moves the acceptance by as far as the Date header lets Jenkins' clock be ahead, and not for one behind or none", () => {
+    const sentAtMs = Date.parse("2026-12-07T01:00:00.400Z");
+    const since = sentAtMs - 10_000;
+    // Date: whole seconds. Jenkins answered at 01:01:00.x by its clock: at most 60.6 s ahead of ours.
+    expect(sinceByJenkinsClock(since, "Mon, 07 Dec 2026 01:01:00 GMT", sentAtMs)).to.equal(since + 60_600);
+    // The same second as ours: up to 0.6 s ahead.
+    expect(sinceByJenkinsClock(since, "Mon, 07 Dec 2026 01:00:00 GMT", sentAtMs)).to.equal(since + 600);
+    // Behind, or no Date that parses: the acceptance as it is.
+    expect(sinceByJenkinsClock(since, "Mon, 07 Dec 2026 00:59:00 GMT", sentAtMs)).to.equal(since);
+    expect(sinceByJenkinsClock(since, undefined, sentAtMs)).to.equal(since);
+    expect(sinceByJenkinsClock(since, "yesterday", sentAtMs)).to.equal(since);
+  });
+
   it("triggerJenkins on a retry takes the credentials' user in another case for the same Jenkins user", async () => {
     await start();
     jenkins.addBuild({
       job: JOB,
-      timestamp: Date.now(),
+      timestamp: Date.parse(acceptedAt) + 5_000,
       user: JENKINS_USER.toUpperCase(),
       parameters: { BRANCH: "main", SHA: "abc123" },
     });

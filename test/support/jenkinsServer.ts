@@ -98,6 +98,16 @@ export interface JenkinsServerOptions {
   definitions?: JenkinsParameterDefinition[];
   /** Answer GET {job}/api/json asking for builds with this status (403: no Job/Read; 500), or never. */
   buildsApiStatus?: number | "hang";
+  /**
+   * How far Jenkins' clock runs ahead of ours (ms; negative: behind): it stamps builds and writes the Date
+   * header of every answer (whole seconds, as any server). Default 0.
+   */
+  clockAheadMs?: number;
+  /**
+   * How long after a build request its build leaves the queue (Run's timestamp): Jenkins' default quiet period
+   * is 5 s. The fake lists the build at once, stamped as it will be. Default 5000.
+   */
+  quietPeriodMs?: number;
 }
 
 export interface JenkinsServer {
@@ -198,7 +208,10 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
       }));
   };
 
+  /** Jenkins' clock. */
+  const jenkinsNow = () => Date.now() + (options.clockAheadMs ?? 0);
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.setHeader("date", new Date(jenkinsNow()).toUTCString());
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -347,7 +360,7 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
       if (reply.build ?? ("status" in reply && reply.status === 201)) {
         addBuild({
           job: name,
-          timestamp: Date.now(),
+          timestamp: jenkinsNow() + (options.quietPeriodMs ?? 5_000),
           user: auth.user,
           parameters: buildParameters(name, form),
         });
