@@ -5,7 +5,7 @@
 // queue (Queue.scheduleInternal: its waiting, blocked and buildable items; not one already handed to an executor),
 // so once the first has started the repeat builds a second time. Before it posts again, a retry reads the job's
 // latest builds in one GET:
-//   {job}/api/json?tree=property[parameterDefinitions[name,defaultParameterValue[value]]],
+//   {job}/api/json?tree=property[parameterDefinitions[name,type,defaultParameterValue[value]]],
 //                       builds[number,url,timestamp,actions[parameters[name,value],causes[userId]]]{0,N}
 // A build matches when:
 // - a cause is a UserIdCause of the credentials' user: a request signed with a user's API token is one
@@ -18,7 +18,9 @@
 //   .buildWithParameters), so each defined parameter is compared, as text, with the value sent or, when none is,
 //   with its default. An empty string default is held as null (Util.fixEmpty), shown "value": null, and compared
 //   as "": it is not skipped, else another route's build with a value for it would match. Only a default that
-//   shows no `value` (a password's, a file's) is. A job that defines none: the user and the time only.
+//   shows no `value` (a password's, a file's) is. A value sent for a BooleanParameterDefinition is read as
+//   Jenkins reads it (Boolean.valueOf: "True" is true, "yes" false). A job that defines none: the user and the
+//   time only.
 // The build is not looked for in the queue: a request still queued there takes the repeat in (303).
 import { discard, type HttpResponse, header, httpRequest, readJson, withoutCredentials } from "./http";
 import type { ActionClients } from "./types";
@@ -27,7 +29,7 @@ import type { ActionClients } from "./types";
 export const EARLIER_BUILDS = 20;
 
 export const BUILDS_TREE =
-  "property[parameterDefinitions[name,defaultParameterValue[value]]]," +
+  "property[parameterDefinitions[name,type,defaultParameterValue[value]]]," +
   `builds[number,url,timestamp,actions[parameters[name,value],causes[userId]]]{0,${EARLIER_BUILDS}}`;
 
 export interface WantedBuild {
@@ -122,11 +124,16 @@ export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild |
   const expected = new Map<string, string | undefined>();
   for (const definition of definitions) {
     if (typeof definition.name !== "string" || expected.has(definition.name)) continue;
+    const sentValue = Object.hasOwn(wanted.parameters, definition.name)
+      ? wanted.parameters[definition.name]
+      : undefined;
     expected.set(
       definition.name,
-      Object.hasOwn(wanted.parameters, definition.name)
-        ? wanted.parameters[definition.name]
-        : defaultText(definition.defaultParameterValue),
+      sentValue === undefined
+        ? defaultText(definition.defaultParameterValue)
+        : isBoolean(definition)
+          ? String(sentValue.toLowerCase() === "true")
+          : sentValue,
     );
   }
   const user = wanted.user.toLowerCase();
@@ -147,6 +154,14 @@ export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild |
     if (same) return { number: build.number, url: typeof build.url === "string" ? build.url : undefined };
   }
   return undefined;
+}
+
+/** A BooleanParameterDefinition (its `type`, or its `_class` where a tree gives that). */
+function isBoolean(definition: Record<string, unknown>): boolean {
+  return (
+    definition.type === "BooleanParameterDefinition" ||
+    definition._class === "hudson.model.BooleanParameterDefinition"
+  );
 }
 
 /**

@@ -312,6 +312,21 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     );
   });
 
+  for (const sent of ["True", "TRUE", "yes"]) {
+    it(`triggerJenkins on a retry finds its own build of a boolean parameter sent as "${sent}", read as Jenkins reads it (Boolean.valueOf)`, async () => {
+      await start({ definitions: [{ name: "BRANCH" }, { name: "DRY_RUN", default: false }] });
+      const request = jenkinsRequest(jenkins.url, { parameters: { BRANCH: "main", DRY_RUN: sent } });
+      // The first attempt's request reached Jenkins; its answer was lost.
+      jenkins.script({ status: 504, build: true });
+      await rejectsWithActionError(triggerJenkins(request, testClients(), retry(1)));
+      expect(jenkins.jobBuilds.at(-1)?.parameters).to.deep.equal({ BRANCH: "main", DRY_RUN: sent !== "yes" });
+      expect((await triggerJenkins(request, testClients(), retry())).publicDetail).to.equal(
+        "already started as build #1",
+      );
+      expect(jenkins.builds()).to.have.length(1);
+    });
+  }
+
   it("triggerJenkins on a retry matches a job without parameters by the user and the time only", async () => {
     await start({ parameterized: [] });
     const request = jenkinsRequest(jenkins.url, { parameters: {} });
