@@ -160,7 +160,7 @@ async function trigger(
   }
 
   const withParameters = Object.keys(request.parameters).length > 0;
-  const body = new URLSearchParams(request.parameters).toString();
+  const body = new URLSearchParams(formParameters(request, context)).toString();
   let requested = "";
   /** The start of a 403's page: Jenkins' CSRF filter says there why it refused. */
   let forbiddenText = "";
@@ -280,6 +280,25 @@ async function trigger(
 }
 
 /**
+ * The text of the RemoteCause a build requested with the job's trigger token gets (its `cause` parameter), or
+ * undefined without a `token` parameter: with one, Jenkins records RemoteCause(addr, cause), not the user
+ * (ParameterizedJobMixIn.getBuildCause), and the delivery id in it lets a retry know its build. The route's own
+ * `cause`, when it sends one, is kept.
+ */
+function remoteCauseNote(request: JenkinsRequest, context: JenkinsContext): string | undefined {
+  if (!Object.hasOwn(request.parameters, "token")) return undefined;
+  return Object.hasOwn(request.parameters, "cause")
+    ? request.parameters.cause
+    : `hookgate delivery ${context.deliveryId}`;
+}
+
+/** The build request's form: the route's parameters, with the RemoteCause's text when it sends a `token`. */
+function formParameters(request: JenkinsRequest, context: JenkinsContext): Record<string, string> {
+  const note = remoteCauseNote(request, context);
+  return note === undefined ? request.parameters : { ...request.parameters, cause: note };
+}
+
+/**
  * On a retry (an attempt past the first), the outcome for a build an earlier attempt of the delivery started
  * (jenkinsBuilds.ts says how it is told), or undefined: then the build is requested as on a first attempt,
  * which also follows when the look fails (a warning; the delivery does not fail for it).
@@ -299,7 +318,12 @@ async function earlierAttemptsBuild(
   const lookup = Number.isFinite(sinceMs)
     ? await findEarlierBuild(
         jobUrl,
-        { user: credentials.user, sinceMs, parameters: request.parameters },
+        {
+          user: credentials.user,
+          sinceMs,
+          parameters: formParameters(request, context),
+          note: remoteCauseNote(request, context),
+        },
         headers,
         dispatcher,
         clients,

@@ -6,10 +6,12 @@
 // so once the first has started the repeat builds a second time. Before it posts again, a retry reads the job's
 // latest builds in one GET:
 //   {job}/api/json?tree=property[parameterDefinitions[name,type,defaultParameterValue[value]]],
-//                       builds[number,url,timestamp,actions[parameters[name,value],causes[userId]]]{0,N}
+//                       builds[number,url,timestamp,actions[parameters[name,value],causes[userId,note]]]{0,N}
 // A build matches when:
 // - a cause is a UserIdCause of the credentials' user: a request signed with a user's API token is one
-//   (ParameterizedJobMixIn.getBuildCause; RemoteCause, and its `cause` text, only with the job's own trigger token);
+//   (ParameterizedJobMixIn.getBuildCause), but with a `token` parameter that is the job's own trigger token,
+//   which gets a RemoteCause(addr, note) whose note is the request's `cause` text: the action sends
+//   "hookgate delivery <id>" in it then, and that note, exactly, is a match too;
 // - its timestamp (Run's, set when the build leaves the queue, by Jenkins' clock) is at or after the delivery's
 //   acceptance, moved by as far as Jenkins' clock can be ahead of ours by the GET's Date header
 //   (sinceByJenkinsClock);
@@ -30,7 +32,7 @@ export const EARLIER_BUILDS = 20;
 
 export const BUILDS_TREE =
   "property[parameterDefinitions[name,type,defaultParameterValue[value]]]," +
-  `builds[number,url,timestamp,actions[parameters[name,value],causes[userId]]]{0,${EARLIER_BUILDS}}`;
+  `builds[number,url,timestamp,actions[parameters[name,value],causes[userId,note]]]{0,${EARLIER_BUILDS}}`;
 
 export interface WantedBuild {
   /** The credentials' user: the UserIdCause's userId (Jenkins' ids are case-insensitive by default). */
@@ -39,6 +41,8 @@ export interface WantedBuild {
   sinceMs: number;
   /** The parameters the request sends. */
   parameters: Readonly<Record<string, string>>;
+  /** With a `token` parameter: the `cause` text sent, which a RemoteCause's note holds. */
+  note?: string;
 }
 
 export interface EarlierBuild {
@@ -142,8 +146,10 @@ export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild |
     if (build.timestamp < wanted.sinceMs) continue;
     const actions = objects(build.actions);
     const causes = actions.flatMap((action) => objects(action.causes));
-    if (!causes.some((cause) => typeof cause.userId === "string" && cause.userId.toLowerCase() === user))
-      continue;
+    const ours = (cause: Record<string, unknown>) =>
+      (typeof cause.userId === "string" && cause.userId.toLowerCase() === user) ||
+      (wanted.note !== undefined && cause.note === wanted.note);
+    if (!causes.some(ours)) continue;
     const values = new Map<string, string | undefined>();
     for (const parameter of actions.flatMap((action) => objects(action.parameters))) {
       if (typeof parameter.name === "string" && !values.has(parameter.name))

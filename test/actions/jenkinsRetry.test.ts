@@ -327,6 +327,50 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     });
   }
 
+  it("triggerJenkins with the job's trigger token sends the delivery in the cause, and on a retry finds its build by that RemoteCause's note", async () => {
+    await start({ triggerToken: "s3cret-trigger" });
+    const request = jenkinsRequest(jenkins.url, {
+      parameters: { BRANCH: "main", SHA: "abc123", token: "s3cret-trigger" },
+    });
+    // Another delivery's build of the same values by the same token, since this one was accepted.
+    jenkins.addBuild({
+      job: JOB,
+      timestamp: Date.parse(acceptedAt) + 5_000,
+      remote: { addr: "127.0.0.1", note: "hookgate delivery d-0" },
+      parameters: { BRANCH: "main", SHA: "abc123" },
+    });
+    jenkins.script({ status: 504, build: true });
+    await rejectsWithActionError(triggerJenkins(request, testClients(), retry(1)));
+    expect(jenkins.builds()[0]?.form).to.deep.equal({
+      BRANCH: "main",
+      SHA: "abc123",
+      token: "s3cret-trigger",
+      cause: "hookgate delivery d-1",
+    });
+    expect(jenkins.jobBuilds.at(-1)?.remote).to.deep.equal({
+      addr: "127.0.0.1",
+      note: "hookgate delivery d-1",
+    });
+    expect((await triggerJenkins(request, testClients(), retry())).publicDetail).to.equal(
+      "already started as build #2",
+    );
+    expect(jenkins.builds()).to.have.length(1);
+  });
+
+  it("triggerJenkins with the job's trigger token and the route's own cause matches the RemoteCause by that cause", async () => {
+    await start({ triggerToken: "s3cret-trigger" });
+    const request = jenkinsRequest(jenkins.url, {
+      parameters: { BRANCH: "main", token: "s3cret-trigger", cause: "push to main by octocat" },
+    });
+    jenkins.script({ status: 504, build: true });
+    await rejectsWithActionError(triggerJenkins(request, testClients(), retry(1)));
+    expect(jenkins.builds()[0]?.form.cause).to.equal("push to main by octocat");
+    expect((await triggerJenkins(request, testClients(), retry())).publicDetail).to.equal(
+      "already started as build #1",
+    );
+    expect(jenkins.builds()).to.have.length(1);
+  });
+
   it("triggerJenkins on a retry matches a job without parameters by the user and the time only", async () => {
     await start({ parameterized: [] });
     const request = jenkinsRequest(jenkins.url, { parameters: {} });

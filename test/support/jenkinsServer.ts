@@ -44,6 +44,8 @@ export interface JenkinsBuild {
   user?: string;
   /** Its parameter values, typed as Jenkins exports them (a boolean parameter's is a boolean). */
   parameters?: Record<string, string | boolean | null>;
+  /** Started with the job's trigger token: a RemoteCause (no userId), its note the request's `cause`. */
+  remote?: { addr: string; note: string | null };
 }
 
 export interface JenkinsRecord {
@@ -103,6 +105,11 @@ export interface JenkinsServerOptions {
    * header of every answer (whole seconds, as any server). Default 0.
    */
   clockAheadMs?: number;
+  /**
+   * The jobs' "Trigger builds remotely" token: a build request with a `token` parameter gets a RemoteCause
+   * (its note the `cause` parameter) instead of the user's cause. A wrong token is not modelled.
+   */
+  triggerToken?: string;
   /**
    * How long after a build request its build leaves the queue (Run's timestamp): Jenkins' default quiet period
    * is 5 s. The fake lists the build at once, stamped as it will be. Default 5000.
@@ -191,9 +198,11 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
           {
             _class: "hudson.model.CauseAction",
             causes: [
-              b.user === undefined
-                ? { _class: "hudson.triggers.TimerTrigger$TimerTriggerCause" }
-                : { _class: "hudson.model.Cause$UserIdCause", userId: b.user },
+              b.remote
+                ? { _class: "hudson.model.Cause$RemoteCause", ...b.remote }
+                : b.user === undefined
+                  ? { _class: "hudson.triggers.TimerTrigger$TimerTriggerCause" }
+                  : { _class: "hudson.model.Cause$UserIdCause", userId: b.user },
             ],
           },
           {},
@@ -358,10 +367,13 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
 
       const reply: JenkinsReply = scripted.shift() ?? { status: 201, location: true };
       if (reply.build ?? ("status" in reply && reply.status === 201)) {
+        // ParameterizedJobMixIn.getBuildCause: the job's trigger token in a `token` parameter makes a
+        // RemoteCause with the `cause` parameter as its note; otherwise the signed-in user's UserIdCause.
+        const remote = options.triggerToken !== undefined && form.token !== undefined;
         addBuild({
           job: name,
           timestamp: jenkinsNow() + (options.quietPeriodMs ?? 5_000),
-          user: auth.user,
+          ...(remote ? { remote: { addr: "127.0.0.1", note: form.cause ?? null } } : { user: auth.user }),
           parameters: buildParameters(name, form),
         });
       }
