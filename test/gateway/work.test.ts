@@ -991,6 +991,46 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
     ]);
   });
 
+  it("work gives an action the receive count as its attempt on its first run after a receive that held it back behind a failed record of its group (README: the first receive never looks)", async () => {
+    const seen: Array<[string, number | undefined]> = [];
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore(),
+      queue: new RecordingQueue(),
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async (item, limits) => {
+        seen.push([item.deliveryId, limits?.attempt]);
+        if (item.deliveryId === "a" && seen.length === 1) {
+          throw new ActionError("Jenkins answered 502", { retryable: true });
+        }
+        return { status: "done", detail: "queued" };
+      },
+      log: () => {},
+      backoff: async () => {},
+    });
+    const a = JSON.stringify(workItem({ deliveryId: "a" }));
+    const b = JSON.stringify(workItem({ deliveryId: "b" }));
+    // Receive 1: a fails, and b, behind it in its group, is held back without running.
+    await handler.work(
+      sqsEvent([
+        sqsRecord(a, { group: "acme/api", id: "m-a" }),
+        sqsRecord(b, { group: "acme/api", id: "m-b" }),
+      ]),
+    );
+    await handler.work(
+      sqsEvent([
+        sqsRecord(a, { group: "acme/api", id: "m-a", receiveCount: 2 }),
+        sqsRecord(b, { group: "acme/api", id: "m-b", receiveCount: 2 }),
+      ]),
+    );
+    expect(seen).to.deep.equal([
+      ["a", undefined],
+      ["a", 2],
+      ["b", 2],
+    ]);
+  });
+
   it("work logs a deferred record with why it was deferred", async () => {
     const h = harness(async (item) => {
       if (item.deliveryId === "f-1") throw new ActionError("Jenkins answered 502", { retryable: true });
