@@ -3,9 +3,7 @@
 // sent before it was asked (that one may have read the secret before a rotation): it fetches again after
 // it. A secret found missing is remembered for the same interval, and so is a failed fetch for forced
 // refreshes: they fail at once with its error meanwhile. A previous version Secrets Manager refuses counts
-// as none (with a warning): only the current one is needed. A forced refresh (a signature no cached value
-// verified, asked with `pending`) also reads the pending version (AWSPENDING), which a rotation function has
-// set on the Git host before it makes it current; a plain read, or an action's re-read, does not. Never logs a value.
+// as none (with a warning): only the current one is needed. Never logs a value.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
 import { SECRET_CACHE_TTL_MS } from "../core/policy";
@@ -40,17 +38,13 @@ export class SecretsManagerStore implements SecretStore {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, Promise<string[]>>();
   /** The fetch that forced refreshes asked while `behind` was in flight wait for: it starts once that one is done. */
-  private readonly queued = new Map<
-    string,
-    { behind: Promise<string[]>; next: Promise<string[]>; pending: boolean }
-  >();
+  private readonly queued = new Map<string, { behind: Promise<string[]>; next: Promise<string[]> }>();
   /** When Secrets Manager last said a secret does not exist (or holds nothing). */
   private readonly missingSince = new Map<string, number>();
   /** When a fetch of a secret last failed (throttled, unreachable, refused), and how; cleared by one that succeeds. */
   private readonly failed = new Map<string, { at: number; error: TransientDependencyError }>();
-  /** When the warning that a secret's AWSPREVIOUS (or AWSPENDING) cannot be read was last logged. */
+  /** When the warning that a secret's AWSPREVIOUS cannot be read was last logged. */
   private readonly previousWarnedAt = new Map<string, number>();
-  private readonly pendingWarnedAt = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly minRefreshIntervalMs: number;
   private readonly staleIfErrorMs: number;
@@ -68,19 +62,18 @@ export class SecretsManagerStore implements SecretStore {
     this.log = options.log;
   }
 
-  async versions(name: string, options: { refresh?: boolean; pending?: boolean } = {}): Promise<string[]> {
-    const pending = options.refresh === true && options.pending === true;
+  async versions(name: string, options: { refresh?: boolean } = {}): Promise<string[]> {
     let load = this.inFlight.get(name);
     if (load && options.refresh) {
       // The fetch in flight was sent before this refresh was asked, maybe before the rotation that the refusal
       // asking it follows (a 401 to the old token): its values may be the old ones. Fetch again after it.
-      load = this.after(name, load, pending);
+      load = this.after(name, load);
     } else if (!load) {
       const known = this.peek(name, options);
       if (known) return [...known];
       this.refuseMissing(name);
       if (options.refresh) this.refuseFailed(name);
-      load = this.begin(name, pending);
+      load = this.begin(name);
     }
     try {
       return [...(await load)];
@@ -127,12 +120,9 @@ export class SecretsManagerStore implements SecretStore {
     if (failure !== undefined && this.now() - failure.at < this.minRefreshIntervalMs) throw failure.error;
   }
 
-  /**
-   * A fetch of the secret, shared by every read asked while it is in flight but a forced refresh; `pending`
-   * (the receive path's forced refresh) reads AWSPENDING too.
-   */
-  private begin(name: string, pending: boolean): Promise<string[]> {
-    const load: Promise<string[]> = this.load(name, pending).finally(() => {
+  /** A fetch of the secret, shared by every read asked while it is in flight but a forced refresh. */
+  private begin(name: string): Promise<string[]> {
+    const load: Promise<string[]> = this.load(name).finally(() => {
       if (this.inFlight.get(name) === load) this.inFlight.delete(name);
     });
     this.inFlight.set(name, load);
@@ -143,14 +133,10 @@ export class SecretsManagerStore implements SecretStore {
    * A fetch that starts once `inFlight` is done, shared by every forced refresh asked until it starts: each
    * was asked before it was sent. Not rate-limited by the values `inFlight` brings, which may be the old ones.
    */
-  private after(name: string, inFlight: Promise<string[]>, pending: boolean): Promise<string[]> {
+  private after(name: string, inFlight: Promise<string[]>): Promise<string[]> {
     const waiting = this.queued.get(name);
-    if (waiting?.behind === inFlight) {
-      waiting.pending ||= pending;
-      return waiting.next;
-    }
-    const queued: { behind: Promise<string[]>; next: Promise<string[]>; pending: boolean } = {
-      pending,
+    if (waiting?.behind === inFlight) return waiting.next;
+    const queued = {
       behind: inFlight,
       next: inFlight
         .then(
@@ -164,16 +150,16 @@ export class SecretsManagerStore implements SecretStore {
           if (started) return started;
           this.refuseMissing(name);
           this.refuseFailed(name);
-          return this.begin(name, queued.pending);
+          return this.begin(name);
         }),
     };
     this.queued.set(name, queued);
     return queued.next;
   }
 
-  private async load(name: string, pending: boolean): Promise<string[]> {
+  private async load(name: string): Promise<string[]> {
     try {
-      const values = await this.fetch(name, pending);
+      const values = await this.fetch(name);
       this.cache.set(name, { values, fetchedAt: this.now() });
       this.missingSince.delete(name);
       this.failed.delete(name);
@@ -192,11 +178,10 @@ export class SecretsManagerStore implements SecretStore {
     this.failed.clear();
   }
 
-  private async fetch(name: string, pending: boolean): Promise<string[]> {
-    const [current, previous, next] = await Promise.allSettled([
+  private async fetch(name: string): Promise<string[]> {
+    const [current, previous] = await Promise.allSettled([
       this.stage(name, "AWSCURRENT"),
       this.stage(name, "AWSPREVIOUS"),
-      pending ? this.stage(name, "AWSPENDING") : Promise.resolve(undefined),
     ]);
     if (current.status === "rejected") throw current.reason;
     if (current.value === undefined) throw new SecretNotFoundError(name);
@@ -205,58 +190,36 @@ export class SecretsManagerStore implements SecretStore {
     // Throttled or unreachable: the read fails as a whole, so the cached values (both) are served meanwhile
     // and a delivery signed with the previous value is not refused for a passing fault.
     else if (isTransientAwsError(causeOf(previous.reason))) throw previous.reason;
-    else this.unreadable(name, "AWSPREVIOUS", previous.reason);
-    let after: string | undefined;
-    if (next.status === "fulfilled") after = next.value;
-    // As AWSPREVIOUS: a passing fault fails the forced refresh (503, redeliverable); a refusal counts as none.
-    else if (isTransientAwsError(causeOf(next.reason))) throw next.reason;
-    else this.unreadable(name, "AWSPENDING", next.reason);
-    const values = [current.value];
-    for (const value of [before, after])
-      if (value !== undefined && !values.includes(value)) values.push(value);
-    return values;
+    else this.previousUnreadable(name, previous.reason);
+    return before === undefined || before === current.value ? [current.value] : [current.value, before];
   }
 
   /**
-   * AWSPREVIOUS (or AWSPENDING) was refused: taken as no such version. The actions use only the current one, and the
+   * AWSPREVIOUS was refused: taken as no previous version. The actions use only the current one, and the
    * receive path needs the previous one only for deliveries still signed with it. After a change of the
    * secret's KMS key the previous version stays encrypted with the old key, which the role may not hold
    * (AccessDenied); that must not stop every read. Logged once per cache period, with the secret's name and
    * the error's code, never a value.
    */
-  private unreadable(name: string, stage: "AWSPREVIOUS" | "AWSPENDING", error: unknown): undefined {
+  private previousUnreadable(name: string, error: unknown): undefined {
     const at = this.now();
-    const warnedAt = stage === "AWSPREVIOUS" ? this.previousWarnedAt : this.pendingWarnedAt;
-    const warned = warnedAt.get(name);
+    const warned = this.previousWarnedAt.get(name);
     if (warned === undefined || at - warned >= this.ttlMs) {
-      warnedAt.set(name, at);
-      const code = awsErrorName(causeOf(error)) || "Error";
-      this.log?.(
-        stage === "AWSPREVIOUS"
-          ? {
-              msg: "secret's previous version (AWSPREVIOUS) cannot be read: using the current version alone",
-              level: "warn",
-              secret: name,
-              code,
-              hint: "deliveries still signed with the previous value are refused; after a change of KMS key, give the role kms:Decrypt on the old key, or let the previous version go",
-            }
-          : {
-              msg: "secret's pending version (AWSPENDING) cannot be read: a rotation's new value is not accepted before it is current",
-              level: "warn",
-              secret: name,
-              code,
-              hint: "deliveries signed with the new value are refused until the rotation finishes; check the role's kms:Decrypt on the secret's key",
-            },
-      );
+      this.previousWarnedAt.set(name, at);
+      const cause = causeOf(error);
+      this.log?.({
+        msg: "secret's previous version (AWSPREVIOUS) cannot be read: using the current version alone",
+        level: "warn",
+        secret: name,
+        code: awsErrorName(cause) || "Error",
+        hint: "deliveries still signed with the previous value are refused; after a change of KMS key, give the role kms:Decrypt on the old key, or let the previous version go",
+      });
     }
     return undefined;
   }
 
   /** One version stage's value; undefined when that stage does not exist (normal for AWSPREVIOUS). */
-  private async stage(
-    name: string,
-    stage: "AWSCURRENT" | "AWSPREVIOUS" | "AWSPENDING",
-  ): Promise<string | undefined> {
+  private async stage(name: string, stage: "AWSCURRENT" | "AWSPREVIOUS"): Promise<string | undefined> {
     try {
       const out = await this.client.send(new GetSecretValueCommand({ SecretId: name, VersionStage: stage }));
       const value =
@@ -272,7 +235,7 @@ export class SecretsManagerStore implements SecretStore {
         );
       }
       if (awsErrorName(error) === "ResourceNotFoundException") {
-        if (stage !== "AWSCURRENT") return undefined;
+        if (stage === "AWSPREVIOUS") return undefined;
         throw new SecretNotFoundError(name, { cause: error });
       }
       // Refused (AccessDenied, a KMS key it cannot use) or an answer it cannot read: the secret may well

@@ -5,12 +5,11 @@ import type { WorkItem } from "./types";
 export interface SecretStore {
   /**
    * The raw secret strings for `name`: the current version first, then the previous one
-   * (AWSPREVIOUS) when it exists. Cached; `refresh` bypasses the cache once, and with `pending` (the
-   * receive path's re-read) also reads the pending version (AWSPENDING: a rotation under way), last.
+   * (AWSPREVIOUS) when it exists. Cached; `refresh` bypasses the cache once.
    * Throws SecretNotFoundError when the secret does not exist, TransientDependencyError when the
    * store cannot be reached or throttles.
    */
-  versions(name: string, options?: { refresh?: boolean; pending?: boolean }): Promise<string[]>;
+  versions(name: string, options?: { refresh?: boolean }): Promise<string[]>;
   /**
    * What `versions` would give right now when it needs no I/O (the values are cached and fresh
    * enough), without waiting; undefined when it would have to fetch or fail. Optional: the receive

@@ -621,8 +621,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (!route.secret) return NO_SECRETS;
     let raw: string[];
     try {
-      // The re-read after a refusal also reads AWSPENDING: a rotation function may have set it on the Git host.
-      raw = await deps.secrets.versions(route.secret, refresh ? { refresh: true, pending: true } : undefined);
+      raw = await deps.secrets.versions(route.secret, refresh ? { refresh: true } : undefined);
     } catch (error) {
       if (error instanceof SecretNotFoundError) {
         safeLog({

@@ -44,8 +44,6 @@ describe("Class: SecretsManagerStore", () => {
   beforeEach(() => {
     clock = 1_000_000;
     sm.reset();
-    // No rotation under way: Secrets Manager's answer for a stage no version carries.
-    sm.on(GetSecretValueCommand, { VersionStage: "AWSPENDING" }).rejects(notFound());
   });
   after(() => sm.restore());
 
@@ -70,59 +68,6 @@ describe("Class: SecretsManagerStore", () => {
     sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).rejects(notFound());
     const store = new SecretsManagerStore(client, { now });
     expect(await store.versions("s")).to.deep.equal(["only"]);
-  });
-
-  it("versions(name, {refresh, pending}) also holds the AWSPENDING value, which a rotation function sets on the Git host before it makes it current", async () => {
-    sm.on(GetSecretValueCommand, { SecretId: "hookgate/gh", VersionStage: "AWSCURRENT" }).resolves({
-      SecretString: "old",
-    });
-    sm.on(GetSecretValueCommand, { SecretId: "hookgate/gh", VersionStage: "AWSPENDING" }).resolves({
-      SecretString: "new",
-    });
-    sm.on(GetSecretValueCommand, { SecretId: "hookgate/gh", VersionStage: "AWSPREVIOUS" }).rejects(
-      notFound(),
-    );
-    const store = new SecretsManagerStore(client, { now });
-    expect(await store.versions("hookgate/gh", { refresh: true, pending: true })).to.deep.equal([
-      "old",
-      "new",
-    ]);
-  });
-
-  it("versions(name) never asks for AWSPENDING, fetched or cached, nor does a refresh without pending (an action's re-read)", async () => {
-    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "old" });
-    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).resolves({ SecretString: "older" });
-    sm.on(GetSecretValueCommand, { VersionStage: "AWSPENDING" }).resolves({ SecretString: "new" });
-    const store = new SecretsManagerStore(client, { now, ttlMs: 60_000 });
-    expect(await store.versions("s")).to.deep.equal(["old", "older"]);
-    expect(await store.versions("s")).to.deep.equal(["old", "older"]);
-    clock += 60_000;
-    expect(await store.versions("s")).to.deep.equal(["old", "older"]);
-    clock += 10_000;
-    expect(await store.versions("s", { refresh: true })).to.deep.equal(["old", "older"]);
-    expect(sm.commandCalls(GetSecretValueCommand, { VersionStage: "AWSPENDING" })).to.have.length(0);
-    expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(6);
-  });
-
-  it("versions(name, {refresh, pending}) takes a refused AWSPENDING as none, with one warning naming the code, and keeps AWSPREVIOUS", async () => {
-    const lines: Record<string, unknown>[] = [];
-    sm.on(GetSecretValueCommand, { VersionStage: "AWSCURRENT" }).resolves({ SecretString: "cur" });
-    sm.on(GetSecretValueCommand, { VersionStage: "AWSPREVIOUS" }).resolves({ SecretString: "prev" });
-    sm.on(GetSecretValueCommand, { VersionStage: "AWSPENDING" }).rejects(refused("AccessDeniedException"));
-    const store = new SecretsManagerStore(client, {
-      now,
-      minRefreshIntervalMs: 1_000,
-      log: (l) => lines.push(l),
-    });
-    for (let i = 0; i < 3; i++) {
-      expect(await store.versions("s", { refresh: true, pending: true })).to.deep.equal(["cur", "prev"]);
-      clock += 2_000;
-    }
-    expect(sm.commandCalls(GetSecretValueCommand, { VersionStage: "AWSPENDING" })).to.have.length(3);
-    expect(lines.map((l) => [l.level, l.secret, l.code])).to.deep.equal([
-      ["warn", "s", "AccessDeniedException"],
-    ]);
-    expect(String(lines[0]?.msg)).to.include("AWSPENDING");
   });
 
   it("versions(name) reads SecretBinary as UTF-8", async () => {
@@ -733,26 +678,6 @@ describe("Class: SecretsManagerStore, a forced refresh asked while a read is in 
     expect(await Promise.all(forced)).to.deep.equal(Array.from({ length: 5 }, () => ["v2"]));
     expect(fake.currentCalls()).to.equal(3);
   });
-  it("versions(name, {refresh, pending}) asked while a read is in flight reads AWSPENDING in the fetch after it, even when a refresh without pending asked first", async () => {
-    let clock = 1_000_000;
-    const fake = slowSecretsManager("v1");
-    const store = new SecretsManagerStore(client, { now: () => clock, ttlMs: 60_000 });
-    await store.versions("s");
-    clock += 61_000;
-    fake.hold();
-    const plain = store.versions("s");
-    const forced = [
-      store.versions("s", { refresh: true }),
-      store.versions("s", { refresh: true, pending: true }),
-    ];
-    await new Promise((resolve) => setImmediate(resolve));
-    fake.release();
-    await plain;
-    await Promise.all(forced);
-    expect(sm.commandCalls(GetSecretValueCommand, { VersionStage: "AWSPENDING" })).to.have.length(1);
-    expect(fake.currentCalls()).to.equal(3);
-  });
-
   it("versions(name, {refresh}) asked while a read is in flight fails with that read's error, without a fetch of its own, when that read fails (throttled)", async () => {
     let clock = 1_000_000;
     const fake = slowSecretsManager("v1");

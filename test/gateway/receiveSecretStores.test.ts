@@ -89,10 +89,12 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
   let sm: ReturnType<typeof mockClient>;
   let clock: number;
   const now = () => clock;
-  /** What Secrets Manager holds, per secret: AWSCURRENT, AWSPREVIOUS and AWSPENDING (undefined: no such version). */
+  /** What Secrets Manager holds, per secret: AWSCURRENT, AWSPREVIOUS, AWSPENDING (undefined: no such version). */
   let stored: Map<string, { current?: string; previous?: string; pending?: string }>;
   /** Secrets whose AWSPREVIOUS the role may not read (encrypted with a KMS key it cannot use). */
   let previousDenied: Set<string>;
+  /** Whether Secrets Manager throttles AWSPENDING reads. */
+  let pendingThrottled: boolean;
   const calls = () => sm.commandCalls(GetSecretValueCommand).length;
 
   before(() => {
@@ -102,11 +104,19 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
     clock = 1_770_000_000_000;
     stored = new Map();
     previousDenied = new Set();
+    pendingThrottled = false;
     sm.reset();
     sm.on(GetSecretValueCommand).callsFake(async (input: { SecretId: string; VersionStage: string }) => {
       if (input.VersionStage === "AWSPREVIOUS" && previousDenied.has(input.SecretId)) {
         throw Object.assign(new Error("Access to KMS is not allowed"), {
           name: "AccessDeniedException",
+          $fault: "client",
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+      if (input.VersionStage === "AWSPENDING" && pendingThrottled) {
+        throw Object.assign(new Error("Rate exceeded"), {
+          name: "ThrottlingException",
           $fault: "client",
           $metadata: { httpStatusCode: 400 },
         });
@@ -137,7 +147,7 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
     clock += MIN_REFRESH_INTERVAL_MS + 1_000; // well inside the 5-minute cache
     const answer = await h.gitlab(SIGNING_TOKEN);
     expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
-    expect(calls()).to.equal(5);
+    expect(calls()).to.equal(4);
     expect(h.queue.sent).to.have.length(2);
   });
 
@@ -154,7 +164,7 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
     clock += MIN_REFRESH_INTERVAL_MS + 1_000; // well inside the 5-minute cache
     const answer = await h.gitlab(PLAIN_TOKEN);
     expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
-    expect(calls()).to.equal(5);
+    expect(calls()).to.equal(4);
   });
 
   it("GitHub: a delivery signed with the value of a one-pair key/value secret (the console's Other type of secret) is accepted", async () => {
@@ -186,7 +196,7 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
       stored.set(GITHUB_SECRET, { current: WEBHOOK_SECRET, previous: blank });
       clock += MIN_REFRESH_INTERVAL_MS + 1_000;
       expect((await h.github()).statusCode).to.equal(202);
-      expect(calls()).to.equal(5);
+      expect(calls()).to.equal(4);
     });
   }
 
@@ -205,22 +215,34 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
     ]);
   });
 
-  it("GitHub: a delivery signed with the AWSPENDING value is accepted after one re-read, while a rotation function has set it on the Git host but not yet made it current", async () => {
-    stored.set(GITHUB_SECRET, { current: "old-webhook-secret", pending: WEBHOOK_SECRET });
-    const h = harness(jenkinsRoute(), store(), now);
-    expect((await h.github({ secret: "old-webhook-secret" })).statusCode).to.equal(202);
-    expect(calls()).to.equal(2); // a plain read: AWSCURRENT and AWSPREVIOUS
-    clock += MIN_REFRESH_INTERVAL_MS + 1_000;
-    const answer = await h.github();
-    expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
-    expect(calls()).to.equal(5);
-  });
-
   it("GitHub: a delivery still signed with the previous value (AWSPREVIOUS) is accepted during a rotation", async () => {
     stored.set(GITHUB_SECRET, { current: "new-webhook-secret", previous: WEBHOOK_SECRET });
     const h = harness(jenkinsRoute(), store(), now);
     expect((await h.github({ secret: WEBHOOK_SECRET })).statusCode).to.equal(202);
     expect((await h.github({ secret: "new-webhook-secret" })).statusCode).to.equal(202);
+  });
+
+  it("GitHub: a delivery signed with a value in AWSPENDING alone is refused 401, and no read asks for AWSPENDING (a stuck rotation's value is never used)", async () => {
+    stored.set(GITHUB_SECRET, { current: "current-webhook-secret", pending: WEBHOOK_SECRET });
+    const h = harness(jenkinsRoute(), store(), now);
+    expect((await h.github({ secret: "current-webhook-secret" })).statusCode).to.equal(202);
+    clock += MIN_REFRESH_INTERVAL_MS + 1_000; // a re-read is allowed
+    expect((await h.github({ secret: WEBHOOK_SECRET })).statusCode).to.equal(401);
+    clock += MIN_REFRESH_INTERVAL_MS + 1_000;
+    expect((await h.github({ secret: WEBHOOK_SECRET })).statusCode).to.equal(401);
+    const stages = sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.VersionStage);
+    expect(stages).to.not.include("AWSPENDING");
+  });
+
+  it("GitHub: a delivery signed with a new AWSCURRENT value is accepted after the re-read while AWSPENDING reads are throttled", async () => {
+    stored.set(GITHUB_SECRET, { current: "old-webhook-secret" });
+    const h = harness(jenkinsRoute(), store(), now);
+    expect((await h.github({ secret: "old-webhook-secret" })).statusCode).to.equal(202);
+    stored.set(GITHUB_SECRET, { current: WEBHOOK_SECRET, previous: "old-webhook-secret" });
+    pendingThrottled = true;
+    clock += MIN_REFRESH_INTERVAL_MS + 1_000; // inside the 5-minute cache: the re-read decides
+    const answer = await h.github();
+    expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
   });
 
   it("signatures that no cached value can check re-read the secret at most once per 5 seconds, however many arrive", async () => {
@@ -231,7 +253,7 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
     expect(calls()).to.equal(2); // the first read; the cache is younger than 5 s for every re-read
     clock += MIN_REFRESH_INTERVAL_MS;
     for (let i = 0; i < 25; i++) expect((await h.gitlab(forged)).statusCode).to.equal(401);
-    expect(calls()).to.equal(5); // one re-read (AWSPENDING too), which restarts the 5 seconds
+    expect(calls()).to.equal(4); // one re-read, which restarts the 5 seconds
   });
 
   it("a missing webhook secret costs one fetch per 5 seconds, however many deliveries arrive, each still answered 401 and logged", async () => {
