@@ -160,6 +160,8 @@ interface DeliveryLog {
   via?: string;
   generation?: number;
   error?: string;
+  /** Why a rejection happened, beyond the reason the caller is told (logged, never answered). */
+  detail?: string;
   /** Queued, but the queued mark failed: the claim stays pending (not logged; the late line's reason says it). */
   queuedMarkFailed?: true;
 }
@@ -423,6 +425,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (line.via !== undefined) fields.via = line.via;
     if (line.generation !== undefined) fields.generation = line.generation;
     if (line.error !== undefined) fields.error = line.error;
+    if (line.detail !== undefined) fields.detail = line.detail;
     fields.level = answer.statusCode >= 500 ? "error" : answer.statusCode >= 400 ? "warn" : "info";
     return fields;
   }
@@ -457,7 +460,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     line: DeliveryLog,
     cached: ParsedSecret,
   ): Answer | Promise<Answer> {
-    const verdict = verifyWith(request, body, cached.values);
+    const verdict = verifyWith(request, body, cached);
     if (!verdict.ok && verdict.retryWithFreshSecret && route.secret) {
       // The secret may have rotated (or been filled in) since it was cached: fetch it once more, then decide.
       // (No named closure here: tsx, which runs serve, wraps each one in a per-request __name call.)
@@ -483,7 +486,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     cached: ParsedSecret,
     fresh: ParsedSecret,
   ): VerifyResult {
-    return sameStrings(fresh.raw, cached.raw) ? verdict : verifyWith(request, body, fresh.values);
+    return sameStrings(fresh.raw, cached.raw) ? verdict : verifyWith(request, body, fresh);
   }
 
   function matchVerified(
@@ -494,6 +497,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   ): Answer | Promise<Answer> {
     if (!verdict.ok) {
       line.reason = verdict.reason;
+      if (verdict.detail !== undefined) line.detail = verdict.detail;
       return new Answer(verdict.status, "rejected", verdict.reason, "rejected");
     }
     line.via = verdict.via;
@@ -604,12 +608,13 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     return new Answer(202, "queued", reason, "queued");
   }
 
-  function verifyWith(request: InboundDelivery, body: Buffer, secrets: string[]) {
+  function verifyWith(request: InboundDelivery, body: Buffer, secret: ParsedSecret) {
     return verifyDelivery({
       provider: route.provider,
       headers: request.headers,
       body,
-      secrets,
+      secrets: secret.values,
+      currentSecrets: secret.current,
       sourceIp: request.sourceIp,
       auth: route.auth,
       nowMs: now(),
@@ -651,7 +656,12 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const same = parsed !== undefined && sameStrings(raw, parsed.raw);
     if (parsed === undefined || !same) {
       const shapes = raw.map((version) => parseSecretShape(version));
-      parsed = { raw: [...raw], values: shapes.flatMap((shape) => shape.values) };
+      // The store returns the current version (AWSCURRENT) first.
+      parsed = {
+        raw: [...raw],
+        values: shapes.flatMap((shape) => shape.values),
+        current: [...(shapes[0]?.values ?? [])],
+      };
       parsedSecret = parsed;
       const unread = [...new Set(shapes.flatMap((shape) => shape.unreadKeys ?? []))];
       if (unread.length > 0) {
@@ -1063,12 +1073,16 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
 /** A webhook secret's raw versions and the values they hold. */
 interface ParsedSecret {
   raw: readonly string[];
+  /** Every version's values, current first. */
   values: string[];
+  /** The current version's values alone. */
+  current: string[];
 }
 
 const NO_SECRETS: ParsedSecret = Object.freeze({
   raw: Object.freeze([]) as readonly string[],
   values: [] as string[],
+  current: [] as string[],
 });
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {

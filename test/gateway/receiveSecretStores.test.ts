@@ -16,7 +16,7 @@ import { SecretsManagerStore } from "../../src/aws/secrets";
 import { headerBag } from "../../src/core/headers";
 import type { SecretStore } from "../../src/core/ports";
 import type { Route } from "../../src/core/types";
-import { GITLAB_TOKEN_REFUSED, signatureHeaders } from "../../src/core/verify";
+import { GITLAB_TOKEN_REFUSED, GITLAB_TOKEN_REFUSED_DETAIL, signatureHeaders } from "../../src/core/verify";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { createRouteHandler } from "../../src/gateway/routeHandler";
 import { FileSecretStore } from "../../src/local/fileSecretStore";
@@ -151,16 +151,19 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
     expect(h.queue.sent).to.have.length(2);
   });
 
-  it("GitLab: a token-only delivery is refused while the secret holds a whsec_ signing token, and accepted after one re-read once the plain token alone is stored again", async () => {
+  it("GitLab: a token-only delivery is refused while the secret's current version holds a whsec_ signing token (the log says why, the answer only what is missing), and accepted after one re-read once the plain token is stored once", async () => {
     stored.set(GITLAB_SECRET, { current: SIGNING_TOKEN });
     const h = harness(gitlabRoute, store(), now);
     const refused = await h.gitlab(PLAIN_TOKEN);
     expect(refused.statusCode).to.equal(401);
-    expect(refused.body).to.include({ reason: GITLAB_TOKEN_REFUSED });
+    expect(refused.body.reason).to.equal("signature missing (webhook-signature)");
+    expect(JSON.stringify(refused.body)).to.not.include("whsec_");
+    const line = h.logs.lines.find((l) => l.msg === "delivery");
+    expect(line).to.include({ reason: GITLAB_TOKEN_REFUSED, detail: GITLAB_TOKEN_REFUSED_DETAIL });
     expect(calls()).to.equal(2); // the first read; the re-read is within 5 s of it
 
-    // Stored twice, so that AWSPREVIOUS no longer holds the signing token either.
-    stored.set(GITLAB_SECRET, { current: PLAIN_TOKEN, previous: PLAIN_TOKEN });
+    // Stored once: Secrets Manager moves the signing token to AWSPREVIOUS, which no longer refuses the token.
+    stored.set(GITLAB_SECRET, { current: PLAIN_TOKEN, previous: SIGNING_TOKEN });
     clock += MIN_REFRESH_INTERVAL_MS + 1_000; // well inside the 5-minute cache
     const answer = await h.gitlab(PLAIN_TOKEN);
     expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);

@@ -1,7 +1,8 @@
 // GitLab: the plain secret token in X-Gitlab-Token, or (signing token) Standard Webhooks headers.
 // When both are present and the route holds a whsec_ signing key, the signature decides: it covers
-// the body and the time, the token covers neither. And while the route holds a signing key, the token alone
-// is refused: a captured signed delivery with its webhook-* headers dropped would replay forever.
+// the body and the time, the token covers neither. And while the secret's current version holds a signing
+// key, the token alone is refused: a captured signed delivery with its webhook-* headers dropped would
+// replay forever. (Only the current version: storing the plain token once lets the token in again.)
 // Tokens are compared as HMACs under a per-process random key, so neither their content nor their
 // length shows in the timing.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
@@ -48,15 +49,17 @@ export function verifyGitlab(
   secrets: readonly string[],
   toleranceSeconds: number,
   nowMs: number,
+  currentSecrets: readonly string[] = secrets,
 ): SchemeOutcome {
   const token = headerValue(headers, "x-gitlab-token");
   if (token === null) return "ambiguous";
   const signed = headerValue(headers, "webhook-signature") !== undefined;
-  const signing = secrets.some((s) => signingKey(s) !== undefined);
-  if (signed && (token === undefined || signing)) {
+  const holdsSigningKey = (values: readonly string[]) => values.some((s) => signingKey(s) !== undefined);
+  // With both headers, a whsec_ key in any version lets the signature decide.
+  if (signed && (token === undefined || holdsSigningKey(secrets))) {
     return verifyStandardWebhook(headers, body, secrets, toleranceSeconds, nowMs);
   }
   if (token === undefined) return "absent";
-  if (signing) return "token-refused";
+  if (holdsSigningKey(currentSecrets)) return "token-refused";
   return verifyGitlabToken(token, secrets);
 }

@@ -30,8 +30,15 @@ export const DELIVERY_ID_HEADERS: Readonly<Record<Provider, readonly string[]>> 
 /** Reason given when the defensive catch fires; tests assert it never does. */
 export const INTERNAL_REASON = "signature could not be verified (internal error)";
 
-function reject(status: 401 | 403, reason: string, retryWithFreshSecret = false): VerifyResult {
-  return { ok: false, status, reason, retryWithFreshSecret };
+function reject(
+  status: 401 | 403,
+  reason: string,
+  retryWithFreshSecret = false,
+  detail?: string,
+): VerifyResult {
+  return detail === undefined
+    ? { ok: false, status, reason, retryWithFreshSecret }
+    : { ok: false, status, reason, retryWithFreshSecret, detail };
 }
 
 // Reasons are fixed strings: they name the failure class, never a value or the expected MAC.
@@ -56,9 +63,14 @@ const NO_KEY = "signature cannot be verified";
 export const INVALID = "signature invalid";
 const DELIVERY_AMBIGUOUS = "delivery id header repeated";
 const IP_REFUSED = "source IP not allowed";
-/** GitLab's token alone, while the secret holds a signing token: the signature, not the token, must decide. */
-export const GITLAB_TOKEN_REFUSED =
-  "signature missing: the secret holds a GitLab signing token (whsec_), so X-Gitlab-Token alone is not accepted; add the signing token to the GitLab webhook, or store the plain token alone as the secret";
+/**
+ * GitLab's token alone, while the secret's current version holds a signing token: the signature, not the
+ * token, must decide. The caller is told only what is missing; what the secret holds is for the log.
+ */
+export const GITLAB_TOKEN_REFUSED = "signature missing (webhook-signature)";
+/** The log's word on GITLAB_TOKEN_REFUSED: why, and what the route's owner should do. */
+export const GITLAB_TOKEN_REFUSED_DETAIL =
+  "the secret's current version holds a GitLab signing token (whsec_), so X-Gitlab-Token alone is not accepted; add the signing token to the GitLab webhook and check that its Recent events show webhook-signature (GitLab before 19, or with the feature flag off, ignores it), or store the plain token alone as the secret";
 
 function scheme(input: VerifyInput): SchemeOutcome | undefined {
   const { headers, body, secrets, auth } = input;
@@ -72,6 +84,7 @@ function scheme(input: VerifyInput): SchemeOutcome | undefined {
         secrets,
         auth.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
         input.nowMs ?? Date.now(),
+        Array.isArray(input.currentSecrets) ? input.currentSecrets : secrets,
       );
     case "bitbucket":
     case "bitbucket-server":
@@ -133,7 +146,7 @@ function verify(input: VerifyInput): VerifyResult {
       return reject(401, INVALID, true);
     case "token-refused":
       // The secret may have just been changed back to a plain token alone since it was cached.
-      return reject(401, GITLAB_TOKEN_REFUSED, true);
+      return reject(401, GITLAB_TOKEN_REFUSED, true, GITLAB_TOKEN_REFUSED_DETAIL);
     default:
       return reject(401, NO_KEY);
   }

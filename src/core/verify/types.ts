@@ -8,6 +8,12 @@ export interface VerifyInput {
   body: Buffer;
   /** Every usable secret value, current first (rotation: any one verifies). */
   secrets: readonly string[];
+  /**
+   * The values of the secret's current version (AWSCURRENT) alone; `secrets` when absent. GitLab
+   * refuses a token alone only while these hold a whsec_ signing token, so storing the plain token
+   * once (the whsec_ value moving to AWSPREVIOUS) lets it in again.
+   */
+  currentSecrets?: readonly string[];
   /** requestContext.identity.sourceIp. Never X-Forwarded-For. */
   sourceIp?: string;
   auth: RouteAuth;
@@ -17,7 +23,15 @@ export interface VerifyInput {
 
 export type VerifyResult =
   | { ok: true; via: "signature" | "token" | "ip-allowlist" }
-  | { ok: false; status: 401 | 403; reason: string; retryWithFreshSecret: boolean };
+  | {
+      ok: false;
+      status: 401 | 403;
+      /** What the caller is told: never more than a forger may know. */
+      reason: string;
+      retryWithFreshSecret: boolean;
+      /** For the log only, when it says more than `reason` (what the route's owner should do). */
+      detail?: string;
+    };
 
 /** What one scheme concluded about one request. Mapped to a VerifyResult in one place (index.ts). */
 export type SchemeOutcome =
@@ -35,7 +49,7 @@ export type SchemeOutcome =
   | "no-key"
   /** Well-formed, and no secret produced it. */
   | "mismatch"
-  /** GitLab: X-Gitlab-Token without a signature, while the secret holds a whsec_ signing key. */
+  /** GitLab: X-Gitlab-Token without a signature, while the secret's current version holds a whsec_ signing key. */
   | "token-refused"
   | "match-signature"
   | "match-token";

@@ -1,5 +1,10 @@
 import { expect } from "chai";
-import { GITLAB_TOKEN_REFUSED, signatureHeaders, verifyDelivery } from "../../../src/core/verify";
+import {
+  GITLAB_TOKEN_REFUSED,
+  GITLAB_TOKEN_REFUSED_DETAIL,
+  signatureHeaders,
+  verifyDelivery,
+} from "../../../src/core/verify";
 import { verifyGitlabToken } from "../../../src/core/verify/gitlab";
 import { request } from "./helpers";
 
@@ -126,6 +131,38 @@ describe("Function: verifyDelivery (GitLab token reasons and secret lists)", () 
       status: 401,
       reason: GITLAB_TOKEN_REFUSED,
       retryWithFreshSecret: true,
+      detail: GITLAB_TOKEN_REFUSED_DETAIL,
+    });
+  });
+
+  it("verifyDelivery accepts a token-only delivery when the whsec_ signing key is in the previous version only (the plain token stored once)", () => {
+    const signing = `whsec_${Buffer.alloc(32, 3).toString("base64")}`;
+    const input = request({
+      provider: "gitlab",
+      body: BODY,
+      headers: { "x-gitlab-token": TOKEN },
+      secrets: [TOKEN, signing],
+    });
+    expect(verifyDelivery({ ...input, currentSecrets: [TOKEN] })).to.deep.equal({ ok: true, via: "token" });
+    expect(verifyDelivery({ ...input, currentSecrets: [signing, TOKEN] })).to.deep.include({
+      ok: false,
+      reason: GITLAB_TOKEN_REFUSED,
+    });
+  });
+
+  it("verifyDelivery accepts a signed delivery keyed by a whsec_ value in the previous version only", () => {
+    const signing = `whsec_${Buffer.alloc(32, 3).toString("base64")}`;
+    const nowMs = 1_700_000_000_000;
+    const input = request({
+      provider: "gitlab",
+      body: BODY,
+      headers: signatureHeaders("gitlab", signing, Buffer.from(BODY), { nowMs }),
+      secrets: [TOKEN, signing],
+      nowMs,
+    });
+    expect(verifyDelivery({ ...input, currentSecrets: [TOKEN] })).to.deep.equal({
+      ok: true,
+      via: "signature",
     });
   });
 
@@ -157,12 +194,13 @@ describe("Function: verifyDelivery (GitLab token reasons and secret lists)", () 
     });
   });
 
-  it("verifyDelivery's refusal of a lone token says the secret holds a signing token and what to do, naming no value", () => {
-    expect(GITLAB_TOKEN_REFUSED).to.match(/^signature missing: /);
-    expect(GITLAB_TOKEN_REFUSED)
+  it("verifyDelivery's refusal of a lone token tells the caller only that webhook-signature is missing, and the log what the secret holds and what to do", () => {
+    expect(GITLAB_TOKEN_REFUSED).to.equal("signature missing (webhook-signature)");
+    expect(GITLAB_TOKEN_REFUSED_DETAIL)
       .to.include("signing token")
-      .and.include("X-Gitlab-Token alone is not accepted");
-    expect(GITLAB_TOKEN_REFUSED).to.include("add the signing token to the GitLab webhook");
+      .and.include("X-Gitlab-Token alone is not accepted")
+      .and.include("add the signing token to the GitLab webhook")
+      .and.include("store the plain token alone");
   });
 
   it("verifyDelivery still accepts a token-only delivery when the secret holds no whsec_ signing key", () => {
