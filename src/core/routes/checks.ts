@@ -226,14 +226,43 @@ function ipv4Compatible(address: string): string | undefined {
 function compatibleProblem(shown: string, address: string, prefix: number): string | undefined {
   const v4 = ipv4Compatible(address);
   if (v4 === undefined) return undefined;
+  if (v4.startsWith("0.")) {
+    // ::0.0.0.1 is ::1, the IPv6 loopback: 0.0.0.0/8 is no IPv4 source, so suggest the IPv6 text, not 0.0.0.1/32.
+    const network = ipaddr.IPv6.networkAddressFromCIDR(`${hexIpv6Text(address)}/${prefix}`).toString();
+    return `${shown} is the IPv6 range ${network}/${prefix} written with a dotted part; write ${network}/${prefix}`;
+  }
   const ipv4 = prefix >= 96 ? `${v4}/${prefix - 96}` : "the IPv4 range";
   return `${shown} is the deprecated IPv4-compatible form, the IPv6 range ${hexIpv6Text(address)}/${prefix}, which no IPv4 source is in; write ${ipv4} (or ::ffff:${v4}/${prefix})`;
+}
+
+/**
+ * An IPv6 entry whose dotted IPv4 part has a leading zero (::ffff:192.168.001.0/120): ipaddr.js takes it,
+ * the allowlist reads only four decimal numbers without leading zeros there, so the entry matches nothing.
+ */
+function dottedPartProblem(shown: string, address: string, suffix: string): string | undefined {
+  if (!address.includes(":") || !address.includes(".") || !ipaddr.IPv6.isValid(address)) return undefined;
+  if (address.includes("%") || hexIpv6Text(address) !== undefined) return undefined;
+  const fixed = address.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (...octets: string[]) =>
+    octets
+      .slice(1, 5)
+      .map((octet) => String(Number(octet)))
+      .join("."),
+  );
+  const example =
+    fixed !== address && hexIpv6Text(fixed) !== undefined ? `${fixed}${suffix}` : "::ffff:192.168.1.0/120";
+  return `${shown} has a leading zero in its IPv4 part, which makes it match no address; write four decimal numbers without leading zeros, e.g. ${example}`;
 }
 
 /** A CIDR in canonical form. A bare address or host bits set are errors: the intent is ambiguous. */
 export function cidrProblem(value: string): string | undefined {
   const shown = shownText(value, 60);
   const slash = value.indexOf("/");
+  const dotted = dottedPartProblem(
+    shown,
+    slash < 0 ? value : value.slice(0, slash),
+    slash < 0 ? "/128" : value.slice(slash),
+  );
+  if (dotted !== undefined) return dotted;
   if (slash < 0) {
     if (ipaddr.isValid(value) && !value.includes("%")) {
       const compatible = compatibleProblem(shown, value, 128);

@@ -14,6 +14,7 @@ import {
   targetUrlProblem,
   urlProblem,
 } from "../../../src/core/routes/checks";
+import { compileIpAllowlist } from "../../../src/core/verify/ipAllowlist";
 
 describe("Function: routeNameProblem", () => {
   it('routeNameProblem("hooks") refuses it: the API\'s /hooks resource has the Pulumi name its resource would get', () => {
@@ -94,7 +95,17 @@ describe("Function: cidrProblem", () => {
       "::192.0.2.0/120",
       "is the deprecated IPv4-compatible form, the IPv6 range ::c000:200/120, which no IPv4 source is in; write 192.0.2.0/24 (or ::ffff:192.0.2.0/120)",
     ],
-    ["::0.0.0.0/96", "IPv4-compatible form, the IPv6 range ::0:0/96"],
+    ["::0.0.0.0/96", "is the IPv6 range ::/96 written with a dotted part; write ::/96"],
+    ["::0.0.0.1/128", "is the IPv6 range ::1/128 written with a dotted part; write ::1/128"],
+    ["::0.0.0.1", "write ::1/128"],
+    [
+      "::ffff:192.168.001.0/120",
+      "has a leading zero in its IPv4 part, which makes it match no address; write four decimal numbers without leading zeros, e.g. ::ffff:192.168.1.0/120",
+    ],
+    ["::ffff:010.0.0.0/104", "leading zero in its IPv4 part, which makes it match no address"],
+    ["::ffff:192.0.2.00/120", "e.g. ::ffff:192.0.2.0/120"],
+    ["::ffff:010.0.0.1", "e.g. ::ffff:10.0.0.1/128"],
+    ["::010.0.0.0/104", "leading zero in its IPv4 part"],
     [
       "::ffff:0:0/80",
       "is an IPv4-mapped address with a prefix shorter than /96, which matches no IPv4 source; write the IPv4 range",
@@ -118,6 +129,30 @@ describe("Function: cidrProblem", () => {
       expect(cidrProblem(value)).to.include(fragment);
     });
   }
+
+  it("cidrProblem never suggests an IPv4 range for an entry written ::0.x.x.x (::0.0.0.1 is the loopback ::1)", () => {
+    for (const entry of ["::0.0.0.1/128", "::0.0.0.1", "::0.0.0.0/96", "::0.1.2.0/120"]) {
+      expect(cidrProblem(entry), entry).to.not.match(/write 0\.|\/0\b/);
+    }
+  });
+
+  it("cidrProblem accepts an IPv6 entry with a dotted IPv4 part only when the allowlist matches the address it names", () => {
+    const cases: Array<[string, string]> = [
+      ["::ffff:192.168.1.0/120", "192.168.1.5"],
+      ["::ffff:192.168.001.0/120", "192.168.1.5"],
+      ["::ffff:010.0.0.0/104", "10.1.1.1"],
+      ["::ffff:192.0.2.00/120", "192.0.2.1"],
+      ["::ffff:192.0.2.1/128", "192.0.2.1"],
+      ["64:ff9b::192.0.2.0/120", "64:ff9b::c000:201"],
+      ["64:ff9b::192.000.2.0/120", "64:ff9b::c000:201"],
+    ];
+    for (const [entry, source] of cases) {
+      if (cidrProblem(entry) === undefined) {
+        expect(compileIpAllowlist([entry])(source), `${entry} matches ${source}`).to.equal(true);
+      }
+    }
+    expect(cidrProblem("::ffff:192.168.1.0/120")).to.equal(undefined);
+  });
 });
 
 describe("Function: secretRefProblem", () => {
