@@ -25,6 +25,7 @@ import { parseSecretValues } from "../core/secretValues";
 import { withoutInvisible } from "../core/shownText";
 import { PROVIDERS, type Provider } from "../core/types";
 import { signHex } from "../core/verify/hmac";
+import { signingKey } from "../core/verify/keys";
 import { signatureHeaders } from "../core/verify/sign";
 import { parseSecretsFile } from "../local/fileSecretStore";
 import { parseCommandArgs, UsageError } from "./commandKit";
@@ -193,9 +194,10 @@ function formBody(payload: Buffer): Buffer {
 
 /**
  * The secret `name` of a secrets file, read as the gateway reads it: the first value it holds (a string,
- * {"secret"|"secrets"|"value": ...}, or a list). Errors name the file and the secret, never a value.
+ * {"secret"|"secrets"|"value": ...}, or a list); for GitLab its first whsec_ signing token when it holds one,
+ * since the gateway refuses the plain token alone beside one. Errors name the file and the secret, never a value.
  */
-export function secretFromFile(file: string, name: string): string {
+export function secretFromFile(file: string, name: string, provider: Provider = "github"): string {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -211,7 +213,11 @@ export function secretFromFile(file: string, name: string): string {
     const names = [...secrets.keys()].join(", ");
     throw new Error(`secret "${name}" is not in ${file}${names ? ` (it has: ${names})` : ""}`);
   }
-  const [first] = parseSecretValues(raw);
+  const values = parseSecretValues(raw);
+  const first =
+    provider === "gitlab"
+      ? (values.find((value) => signingKey(value) !== undefined) ?? values[0])
+      : values[0];
   if (first === undefined) {
     throw new Error(
       `secret "${name}" in ${file} holds no value: give a non-empty string, {"secret": "..."} or a list of strings`,
@@ -376,7 +382,8 @@ export async function runSend(argv: string[]): Promise<number> {
   let secret: string;
   let payload: Buffer;
   try {
-    secret = values.secret ?? secretFromFile(values.secrets as string, values.secretName as string);
+    secret =
+      values.secret ?? secretFromFile(values.secrets as string, values.secretName as string, values.provider);
     payload = readPayload(values.payload);
   } catch (error) {
     process.stderr.write(`hookgate send: ${(error as Error).message}\n`);

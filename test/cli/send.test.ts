@@ -577,6 +577,25 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     expect(number.stderr).to.include(`${numbers}: "number" is a number; write the secret as a string`);
   });
 
+  it("send --provider gitlab --secrets FILE signs with the whsec_ signing token when the secret holds the old token beside it, and sends no token", async () => {
+    const file = join(dir, "gitlab-secrets.json");
+    const signing = `whsec_${Buffer.alloc(32, 5).toString("base64")}`;
+    writeFileSync(file, JSON.stringify({ gitlab: ["old-gitlab-token", signing] }));
+    const run = await pushTo(
+      capture.url,
+      "--provider",
+      "gitlab",
+      "--secrets",
+      file,
+      "--secret-name",
+      "gitlab",
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const got = capture.requests.at(-1) as CapturedRequest;
+    expect(got.headers).to.have.property("webhook-signature");
+    expect(got.headers).to.not.have.property("x-gitlab-token");
+  });
+
   it("a GitLab secret token with a line break is refused before sending, without printing it", async () => {
     const before = capture.requests.length;
     const run = await send("gitlab", "line-one\nline-two");
