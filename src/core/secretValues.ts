@@ -11,16 +11,19 @@ function strings(value: unknown): string[] | undefined {
   return undefined;
 }
 
-/** What one secret string holds, and the keys of a JSON object none of whose keys are read (never values). */
+/**
+ * What one secret string holds, and how many keys a JSON object none of whose keys are read has. Never the
+ * keys themselves: the console's key/value editor makes it easy to paste the secret into the Key box.
+ */
 export interface SecretShape {
   values: string[];
-  /** A JSON object without secret, secrets or value, and not one string field: its keys (used whole). */
-  unreadKeys?: string[];
+  /** A JSON object without secret, secrets or value, and not one string field (used whole): its number of keys. */
+  unreadKeyCount?: number;
 }
 
 const KNOWN_KEYS = ["secret", "secrets", "value"];
 
-function fromJson(raw: string): { values: string[]; unreadKeys?: string[] } | undefined {
+function fromJson(raw: string): { values: string[]; unreadKeyCount?: number } | undefined {
   const head = raw.trimStart()[0];
   if (head !== "[" && head !== "{") return undefined;
   let parsed: unknown;
@@ -44,7 +47,7 @@ function fromJson(raw: string): { values: string[]; unreadKeys?: string[] } | un
   // The Secrets Manager console's key/value secret ({"webhook_secret": "..."}): its one value, then (as
   // before) the whole text.
   if (typeof only === "string" && only.length > 0) return { values: [only, raw] };
-  return { values: [raw], unreadKeys: fields };
+  return { values: [raw], unreadKeyCount: fields.length };
 }
 
 /**
@@ -56,7 +59,7 @@ function fromJson(raw: string): { values: string[]; unreadKeys?: string[] } | un
  * - a JSON object with one other field, a non-empty string (a console key/value secret): that value, then
  *   the whole string;
  * - anything else that is not blank (including text that only looks like JSON): itself (a JSON object's
- *   keys are then given as unreadKeys).
+ *   number of keys is then given as unreadKeyCount).
  * - an empty or blank string: nothing.
  * A plain value with surrounding whitespace (a pasted trailing newline) also yields its trimmed form,
  * after the exact one. Duplicates are dropped; order is kept (current first).
@@ -71,7 +74,9 @@ export function parseSecretShape(raw: string): SecretShape {
     const trimmed = value.trim();
     if (trimmed.length > 0 && trimmed !== value && !out.includes(trimmed)) out.push(trimmed);
   }
-  return json?.unreadKeys === undefined ? { values: out } : { values: out, unreadKeys: json.unreadKeys };
+  return json?.unreadKeyCount === undefined
+    ? { values: out }
+    : { values: out, unreadKeyCount: json.unreadKeyCount };
 }
 
 /** The secret values held by one stored secret string (see parseSecretShape). */

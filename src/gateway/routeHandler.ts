@@ -663,15 +663,19 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         current: [...(shapes[0]?.values ?? [])],
       };
       parsedSecret = parsed;
-      const unread = [...new Set(shapes.flatMap((shape) => shape.unreadKeys ?? []))];
-      if (unread.length > 0) {
-        // Once per set of versions, not per delivery. Keys only: never a value.
+      const keyCounts = shapes.flatMap((shape) =>
+        shape.unreadKeyCount === undefined ? [] : [shape.unreadKeyCount],
+      );
+      if (keyCounts.length > 0) {
+        // Once per set of versions, not per delivery. How many keys, never their text (a secret pasted into
+        // the console's Key box is one) nor a value.
         safeLog({
           msg: "webhook secret is a JSON object without a field hookgate reads: its whole text is the secret",
           level: "warn",
           route: route.name,
           secret: route.secret,
-          keys: unread.slice(0, 20).map((key) => key.slice(0, 40)),
+          // The number of keys of each version written so, current first.
+          keyCounts,
           hint: 'store the value alone, or as {"secret": "..."}; a key/value secret of one pair also works',
         });
       }

@@ -51,15 +51,19 @@ describe("Function: parseSecretValues", () => {
     });
   }
 
-  it("parseSecretShape names the keys of a JSON object it reads none of, never its values", () => {
+  it("parseSecretShape counts the keys of a JSON object it reads none of, and gives neither their text nor its values", () => {
     expect(parseSecretShape('{"user":"u","token":"t0ken"}')).to.deep.equal({
       values: ['{"user":"u","token":"t0ken"}'],
-      unreadKeys: ["user", "token"],
+      unreadKeyCount: 2,
     });
-    expect(parseSecretShape('{"webhook_secret":5}').unreadKeys).to.deep.equal(["webhook_secret"]);
+    expect(parseSecretShape('{"webhook_secret":5}').unreadKeyCount).to.equal(1);
+    // The console's key/value editor, the secret pasted into the Key box and the Value left empty.
+    const shape = parseSecretShape('{"pasted-into-the-key-box":""}');
+    expect(shape.unreadKeyCount).to.equal(1);
+    expect(JSON.stringify(Object.keys(shape))).to.not.include("pasted");
   });
 
-  it("parseSecretShape names no keys for the shapes it reads: a one-pair key/value secret, secret, an array, a plain string", () => {
+  it("parseSecretShape counts no keys for the shapes it reads: a one-pair key/value secret, secret, an array, a plain string", () => {
     for (const raw of [
       '{"webhook_secret":"s3cret"}',
       '{"secret":"a","note":"b"}',
@@ -67,7 +71,7 @@ describe("Function: parseSecretValues", () => {
       "s3cret",
       "{not json",
     ]) {
-      expect(parseSecretShape(raw), raw).to.not.have.property("unreadKeys");
+      expect(parseSecretShape(raw), raw).to.not.have.property("unreadKeyCount");
     }
   });
 

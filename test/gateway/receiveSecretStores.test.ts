@@ -178,14 +178,24 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
     expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
   });
 
-  it("GitHub: a JSON object secret with no field hookgate reads gets one warning naming its keys, not one per delivery, and never its values", async () => {
+  it("GitHub: a JSON object secret with no field hookgate reads gets one warning counting its keys, not one per delivery, and never its keys' text or its values", async () => {
     stored.set(GITHUB_SECRET, { current: JSON.stringify({ user: "ci-user-9f2", token: WEBHOOK_SECRET }) });
     const h = harness(jenkinsRoute(), store(), now);
     for (let i = 0; i < 3; i++) expect((await h.github()).statusCode).to.equal(401);
     const warnings = h.logs.lines.filter((l) => l.level === "warn" && l.secret === GITHUB_SECRET);
     expect(warnings).to.have.length(1);
-    expect(warnings[0]?.keys).to.deep.equal(["user", "token"]);
+    expect(warnings[0]?.keyCounts).to.deep.equal([2]);
     expect(JSON.stringify(h.logs.lines)).to.not.include(WEBHOOK_SECRET).and.not.include("ci-user-9f2");
+    expect(JSON.stringify(warnings)).to.not.include('"user"').and.not.include('"token"');
+  });
+
+  it("GitHub: the warning about a JSON object secret it reads no field of never logs the secret when it was typed into the console's Key box", async () => {
+    // The console's key/value editor, the secret pasted into the Key box and the Value left empty.
+    stored.set(GITHUB_SECRET, { current: JSON.stringify({ [WEBHOOK_SECRET]: "" }) });
+    const h = harness(jenkinsRoute(), store(), now);
+    expect((await h.github()).statusCode).to.equal(401);
+    expect(h.logs.lines.filter((l) => l.level === "warn" && l.secret === GITHUB_SECRET)).to.have.length(1);
+    expect(JSON.stringify(h.logs.lines)).to.not.include(WEBHOOK_SECRET);
   });
 
   for (const blank of ["   ", "[]", '{"secret": ""}']) {
