@@ -220,7 +220,7 @@ export function secretFromFile(file: string, name: string, provider: Provider = 
       : values[0];
   if (first === undefined) {
     throw new Error(
-      `secret "${name}" in ${file} holds no value: give a non-empty string, {"secret": "..."} or a list of strings`,
+      `secret "${name}" in ${file} holds no value: give a string that is not blank, {"secret": "..."} or a list of strings`,
     );
   }
   return first;

@@ -3,10 +3,16 @@
 // raw strings and this turns each into the secret values it holds.
 // Nothing here throws, and no value ever goes into a message.
 
+/** A value that is not blank: an empty or whitespace-only string is no value, never an HMAC key. */
+function nonBlank(value: unknown): value is string {
+  return typeof value === "string" && value.trim().length > 0;
+}
+
+/** A string, or a list of strings, without its blank values; undefined for anything else. */
 function strings(value: unknown): string[] | undefined {
-  if (typeof value === "string") return value.length > 0 ? [value] : undefined;
-  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string" && v.length > 0)) {
-    return value as string[];
+  if (typeof value === "string") return nonBlank(value) ? [value] : undefined;
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string")) {
+    return value.filter(nonBlank);
   }
   return undefined;
 }
@@ -34,6 +40,7 @@ function fromJson(raw: string): { values: string[]; unreadKeyCount?: number } | 
   }
   if (Array.isArray(parsed)) {
     if (parsed.length === 0) return { values: [] };
+    // Blank entries hold nothing: ["  "] holds no value, ["a", ""] only "a".
     const values = strings(parsed);
     return values === undefined ? undefined : { values };
   }
@@ -45,19 +52,19 @@ function fromJson(raw: string): { values: string[]; unreadKeyCount?: number } | 
   const fields = Object.keys(record);
   const only = fields.length === 1 ? record[fields[0] as string] : undefined;
   // The Secrets Manager console's key/value secret ({"webhook_secret": "..."}): its one value, then (as
-  // before) the whole text.
-  if (typeof only === "string" && only.length > 0) return { values: [only, raw] };
+  // before) the whole text. A blank value holds nothing (the whole text would be a key anyone can write).
+  if (typeof only === "string") return nonBlank(only) ? { values: [only, raw] } : { values: [] };
   return { values: [raw], unreadKeyCount: fields.length };
 }
 
 /**
  * The secret values held by one stored secret string:
  * - a plain string: itself;
- * - a JSON array of non-empty strings: each of them (`[]` holds none);
+ * - a JSON array of strings: each that is not blank (`[]` and `["  "]` hold none);
  * - a JSON object with `secret` (string), `secrets` (string[]) and/or `value` (string): those
- *   (empty or mistyped fields hold nothing, so `{"secret": ""}` holds no value);
- * - a JSON object with one other field, a non-empty string (a console key/value secret): that value, then
- *   the whole string;
+ *   (blank or mistyped fields hold nothing, so `{"secret": ""}` and `{"secret": "  "}` hold no value);
+ * - a JSON object with one other field, a string (a console key/value secret): that value, then the whole
+ *   string; nothing when the value is blank;
  * - anything else that is not blank (including text that only looks like JSON): itself (a JSON object's
  *   number of keys is then given as unreadKeyCount).
  * - an empty or blank string: nothing.

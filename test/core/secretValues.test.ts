@@ -24,10 +24,14 @@ describe("Function: parseSecretValues", () => {
     ["an object whose secret is a number", '{"secret":5}', []],
     ["an object whose secrets is an array-like object", '{"secrets":{"0":"a","length":1}}', []],
     ["a JSON array after a pasted newline", '\n["new","old"]', ["new", "old"]],
-    ["a JSON array holding a blank value, kept and never trimmed to nothing", '["a"," "]', ["a", " "]],
+    ["a JSON array holding a blank value, which holds nothing", '["a"," "]', ["a"]],
+    ["a JSON array of blank values", '["  "]', []],
+    ["an object whose secret is blank", '{"secret":"   "}', []],
+    ["an object whose secrets are blank, beside one that is not", '{"secrets":[" ","b"]}', ["b"]],
+    ["a one-pair object whose value is blank", '{"webhook_secret":" "}', []],
     ["text that looks like JSON but is not", "{not json", ["{not json"]],
     ["an array holding a non-string", '["a",1]', ['["a",1]']],
-    ["an array holding an empty string", '["a",""]', ['["a",""]']],
+    ["an array holding an empty string", '["a",""]', ["a"]],
     ["a JSON object without known keys", '{"user":"u","token":"t"}', ['{"user":"u","token":"t"}']],
     [
       "a console key/value secret of one pair: its value, then the whole text",
@@ -35,7 +39,7 @@ describe("Function: parseSecretValues", () => {
       ["s3cret", '{"webhook_secret":"s3cret"}'],
     ],
     ["a one-pair object whose value is a number", '{"webhook_secret":5}', ['{"webhook_secret":5}']],
-    ["a one-pair object whose value is empty", '{"webhook_secret":""}', ['{"webhook_secret":""}']],
+    ["a one-pair object whose value is empty", '{"webhook_secret":""}', []],
     ["a JSON number", "12345", ["12345"]],
     ["a JSON string literal", '"quoted"', ['"quoted"']],
     ["a value with a pasted trailing newline", "s3cret\n", ["s3cret\n", "s3cret"]],
@@ -57,10 +61,10 @@ describe("Function: parseSecretValues", () => {
       unreadKeyCount: 2,
     });
     expect(parseSecretShape('{"webhook_secret":5}').unreadKeyCount).to.equal(1);
-    // The console's key/value editor, the secret pasted into the Key box and the Value left empty.
-    const shape = parseSecretShape('{"pasted-into-the-key-box":""}');
-    expect(shape.unreadKeyCount).to.equal(1);
-    expect(JSON.stringify(Object.keys(shape))).to.not.include("pasted");
+    // The console's key/value editor, the secret pasted into a Key box.
+    const shape = parseSecretShape('{"pasted-into-the-key-box":"","note":"x"}');
+    expect(shape.unreadKeyCount).to.equal(2);
+    expect(Object.keys(shape).sort()).to.deep.equal(["unreadKeyCount", "values"]);
   });
 
   it("parseSecretShape counts no keys for the shapes it reads: a one-pair key/value secret, secret, an array, a plain string", () => {

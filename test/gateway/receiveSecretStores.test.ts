@@ -190,13 +190,27 @@ describe("receive with SecretsManagerStore: Secrets Manager calls per delivery",
   });
 
   it("GitHub: the warning about a JSON object secret it reads no field of never logs the secret when it was typed into the console's Key box", async () => {
-    // The console's key/value editor, the secret pasted into the Key box and the Value left empty.
-    stored.set(GITHUB_SECRET, { current: JSON.stringify({ [WEBHOOK_SECRET]: "" }) });
+    // The console's key/value editor, the secret pasted into a Key box.
+    stored.set(GITHUB_SECRET, { current: JSON.stringify({ [WEBHOOK_SECRET]: "", note: "webhook" }) });
     const h = harness(jenkinsRoute(), store(), now);
     expect((await h.github()).statusCode).to.equal(401);
     expect(h.logs.lines.filter((l) => l.level === "warn" && l.secret === GITHUB_SECRET)).to.have.length(1);
     expect(JSON.stringify(h.logs.lines)).to.not.include(WEBHOOK_SECRET);
   });
+
+  for (const [blank, key] of [
+    ['{"webhook_secret":" "}', " "],
+    ['{"secret":"   "}', "   "],
+    ['["  "]', "  "],
+  ] as const) {
+    it(`GitHub: a secret whose only value is blank (${blank}) accepts no delivery signed with that blank key, and is logged as holding no value`, async () => {
+      stored.set(GITHUB_SECRET, { current: blank });
+      const h = harness(jenkinsRoute(), store(), now);
+      const forged = await h.github({ secret: key });
+      expect(forged.statusCode, JSON.stringify(forged.body)).to.equal(401);
+      expect(h.logs.lines.filter((l) => String(l.msg).includes("no usable value"))).to.have.length(1);
+    });
+  }
 
   for (const blank of ["   ", "[]", '{"secret": ""}']) {
     it(`GitHub: a secret that held no value (${blank}) is used as soon as it is set, after one re-read`, async () => {
