@@ -8,7 +8,8 @@
 //   An event with neither (issues, ping) or of the other kind (a tag push for `branches`) does not match;
 // - paths: at least one changed file matches; a push to a tag is not tested (as in GitHub Actions);
 // - deleted: a push that deleted its ref matches only with `deleted: true`; a delete event only with
-//   `deleted: true` or `delete` listed in `events`.
+//   `deleted: true` or `delete` listed in `events`;
+// - a GitLab pipeline or job event matches only a route that lists pipeline (job) in `events`.
 import { commitListTruncated, someChangedFile } from "./events/changedFiles";
 import { compileGlobList, globListLeads, globListLiterals } from "./globs";
 import type { MatchDecision, Route, WebhookEvent } from "./types";
@@ -51,6 +52,9 @@ function compileEvents(patterns: readonly string[]): (event: string, eventAction
     return !(excPlain?.(event) || excDotted?.(eventAction));
   };
 }
+
+/** GitLab's CI events: matched only by a route whose `events` name them. */
+const CI_EVENTS = ["pipeline", "job"];
 
 function failure(error: unknown): string {
   return `the event could not be matched: ${String(error)}`;
@@ -149,6 +153,20 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
       why: (e) => {
         const event = eventOf(e);
         return `event "${usesAction ? eventActionOf(e, event) : event}" is not one of ${list}`;
+      },
+    });
+  }
+
+  // GitLab's Pipeline Hook and Job Hook name the branch or tag they ran on and come at each status change
+  // (pending, running, success, ...): a route acts on them only when its events name them, as written (a
+  // glob such as "*" does not count), so that a route for pushes to main does not build at each one.
+  const unlisted = CI_EVENTS.filter((name) => spec.events?.includes(name) !== true);
+  if (unlisted.some((name) => spec.events === undefined || compileEvents(spec.events)(name, name))) {
+    filters.push({
+      test: (e) => !unlisted.includes(e?.event),
+      why: (e) => {
+        const event = text(e?.event) ?? "";
+        return `a GitLab ${event} event comes at each status change of the ${event}; list ${event} in events to act on it`;
       },
     });
   }

@@ -1348,6 +1348,77 @@ describe("Function: compileMatcher (a GitLab pipeline or job and a branches filt
   });
 });
 
+describe("Function: compileMatcher (a GitLab pipeline or job, matched only by a route that lists it)", () => {
+  const gitlabRoute = (match: MatchSpec) => ({ ...route(match), provider: "gitlab" as const });
+  const SHA = "bcbb5ec396a2c0f828686f14fac9b80b780504f2";
+  const project = { path_with_namespace: "acme/api", name: "api" };
+  const jobOn = (ref: string, tag: boolean, status: string) =>
+    normaliseDelivery(
+      "gitlab",
+      bagOf({ "X-Gitlab-Event": "Job Hook" }),
+      {
+        object_kind: "build",
+        ref,
+        tag,
+        sha: SHA,
+        before_sha: "a".repeat(40),
+        build_id: 7,
+        build_name: "test",
+        build_status: status,
+        user: { username: "alice" },
+        project,
+      },
+      Buffer.from("{}"),
+    );
+  const pipelineOn = (ref: string) =>
+    normaliseDelivery(
+      "gitlab",
+      bagOf({ "X-Gitlab-Event": "Pipeline Hook" }),
+      {
+        object_kind: "pipeline",
+        object_attributes: { id: 31, ref, tag: false, sha: SHA, status: "running" },
+        user: { username: "alice" },
+        project,
+      },
+      Buffer.from("{}"),
+    );
+
+  it("a GitLab job's status change on main does not match branches: [main] without events, and the reason says to list job", () => {
+    const decision = compileMatcher(gitlabRoute({ branches: ["main"] }))(jobOn("main", false, "running"));
+    expect(decision.matched).to.equal(false);
+    expect(decision.reason).to.equal(
+      "a GitLab job event comes at each status change of the job; list job in events to act on it",
+    );
+  });
+
+  it("a GitLab job's status change for tag v1.2.0 does not match tags: [v*] without events", () => {
+    const decision = compileMatcher(gitlabRoute({ tags: ["v*"] }))(jobOn("v1.2.0", true, "pending"));
+    expect(decision.matched, decision.reason).to.equal(false);
+  });
+
+  it("a GitLab pipeline on main does not match a route without events, with events: ['*'], or with events: ['!push']", () => {
+    for (const match of [
+      { branches: ["main"] },
+      {},
+      { events: ["*"] },
+      { events: ["!push"], branches: ["main"] },
+    ]) {
+      const decision = compileMatcher(gitlabRoute(match))(pipelineOn("main"));
+      expect(decision.matched, JSON.stringify(match)).to.equal(false);
+      expect(decision.reason).to.equal(
+        "a GitLab pipeline event comes at each status change of the pipeline; list pipeline in events to act on it",
+      );
+    }
+  });
+
+  it("a GitLab pipeline or job on main matches a route whose events list it (events: [pipeline, job], branches: [main])", () => {
+    const matcher = compileMatcher(gitlabRoute({ events: ["pipeline", "job"], branches: ["main"] }));
+    expect(matcher(pipelineOn("main")).matched).to.equal(true);
+    expect(matcher(jobOn("main", false, "success")).matched).to.equal(true);
+    expect(compileMatcher(gitlabRoute({ events: ["job"] }))(pipelineOn("main")).matched).to.equal(false);
+  });
+});
+
 describe("Function: compileMatcher (GitHub's and Gitea's delete event, a deletion)", () => {
   const deleteOf = (provider: "github" | "gitea") =>
     normaliseDelivery(

@@ -53,12 +53,10 @@ export function routeNotes(routes: readonly Route[]): string[] {
         );
       }
       if (route.match.branches !== undefined && route.match.events === undefined) {
-        // GitLab's Pipeline Hook and Job Hook name the branch they ran on, and come at each status change.
-        const ci = route.provider === "gitlab" ? ", and each status change of a pipeline or job on them" : "";
         notes.push(
           `route ${route.name}: branches without events also matches pull requests into those branches (a pull ` +
-            `request's branch is its base), whose {{sha}} is the head commit its author chose, a fork's too${ci}: ` +
-            "add events: [push] to build pushes only",
+            "request's branch is its base), whose {{sha}} is the head commit its author chose, a fork's too: add " +
+            "events: [push] to build pushes only",
         );
       }
     }

@@ -473,12 +473,9 @@ describe("Function: routeNotes on a jenkins route with branches and no events", 
     expect(notesFor("{ repos: [acme/api], branches: [main] }")).to.deep.equal([note]);
   });
 
-  it("notes that a gitlab route with branches: [main] and no events also runs for each status change of a pipeline or job on main", () => {
-    expect(notesFor("{ repos: [acme/api], branches: [main] }", "gitlab")).to.deep.equal([
-      "route r: branches without events also matches pull requests into those branches (a pull request's " +
-        "branch is its base), whose {{sha}} is the head commit its author chose, a fork's too, and each status " +
-        "change of a pipeline or job on them: add events: [push] to build pushes only",
-    ]);
+  it("does not say a gitlab route with branches or tags and no events runs for pipeline or job status changes (only a route listing them gets those)", () => {
+    expect(notesFor("{ repos: [acme/api], branches: [main] }", "gitlab")).to.deep.equal([note]);
+    expect(notesFor('{ tags: ["v*"] }', "gitlab").join("\n")).to.not.match(/pipeline|job/);
   });
 
   it("notes nothing when the route names its events, or filters no branch", () => {
