@@ -1339,6 +1339,31 @@ describe("Function: compileMatcher (a GitLab pipeline or job and a branches filt
     });
   });
 
+  it("a merge request pipeline from a branch named main (a fork's too) is refused by events: [pipeline], branches: [main]", () => {
+    const mrPipeline = normaliseDelivery(
+      "gitlab",
+      bagOf({ "X-Gitlab-Event": "Pipeline Hook" }),
+      {
+        object_kind: "pipeline",
+        object_attributes: {
+          id: 31,
+          ref: "main",
+          tag: false,
+          sha: "bcbb5ec396a2c0f828686f14fac9b80b780504f2",
+          source: "merge_request_event",
+          status: "success",
+        },
+        merge_request: { id: 99, iid: 15, source_branch: "main", source_project_id: 2, target_project_id: 1 },
+        user: { username: "mallory" },
+        project: { path_with_namespace: "acme/api" },
+      },
+      Buffer.from("{}"),
+    );
+    const decision = compileMatcher(gitlabRoute({ events: ["pipeline"], branches: ["main"] }))(mrPipeline);
+    expect(decision.matched).to.equal(false);
+    expect(decision.reason).to.equal('event "pipeline" has no branch or tag; branches: [main]');
+  });
+
   it("a GitLab pipeline for a tag or a merge request is refused by branches: [main]", () => {
     const matcher = compileMatcher(gitlabRoute({ events: ["pipeline"], branches: ["main"] }));
     expect(matcher(pipelineOn("main", true)).reason).to.equal('tag "main" is not a branch; branches: [main]');

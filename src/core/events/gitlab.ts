@@ -118,12 +118,27 @@ function base(event: string, payload: Json, deliveryId: string): WebhookEvent {
 
 /**
  * A pipeline (object_attributes) or a job (the top level) names its branch or tag as `ref`, a short name,
- * with `tag` saying which, and its commit as `sha`. A merge request pipeline's ref is
- * refs/merge-requests/<iid>/head (or /merge, /train): no branch, kept as `ref` only.
+ * with `tag` saying which, and its commit as `sha`. A merge request job's ref is
+ * refs/merge-requests/<iid>/head (or /merge, /train): no branch, kept as `ref` only. A merge request
+ * pipeline's ref is its source branch's short name (pipeline.source_ref, gitlab lib/gitlab/data_builder/
+ * pipeline.rb, since GitLab 12.0), which may be a fork's branch: it gets refs/merge-requests/<iid>/head and
+ * no branch either, so that branches: [main] does not take a merge request from any branch named main.
  */
 function ciRun(event: "pipeline" | "job", payload: Json, deliveryId: string): WebhookEvent {
   const source = event === "pipeline" ? obj(payload.object_attributes) : payload;
-  const name = str(source?.ref);
+  const mergeRequest = obj(payload.merge_request);
+  const forMergeRequest =
+    event === "pipeline" && (source?.source === "merge_request_event" || mergeRequest !== undefined);
+  const iid = int(mergeRequest?.iid);
+  const ref = str(source?.ref);
+  // Without the merge request's iid, only a ref that is already refs/merge-requests/... (GitLab 11.10) is kept.
+  const name = !forMergeRequest
+    ? ref
+    : iid !== undefined
+      ? `refs/merge-requests/${iid}/head`
+      : ref?.startsWith("refs/")
+        ? ref
+        : undefined;
   const parts =
     name === undefined || name.startsWith("refs/")
       ? { ref: name }

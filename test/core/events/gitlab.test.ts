@@ -150,6 +150,57 @@ describe("Function: normaliseGitLab (a pipeline's or job's branch or tag)", () =
     });
   });
 
+  it("normaliseGitLab gives a merge request pipeline (source merge_request_event, ref the source branch main) ref refs/merge-requests/<iid>/head and no branch", () => {
+    // GitLab 12.0+ sends ref: pipeline.source_ref, the merge request's source branch (a fork's too).
+    const event = normaliseGitLab(
+      "Pipeline Hook",
+      {
+        object_kind: "pipeline",
+        object_attributes: { id: 31, ref: "main", tag: false, sha: SHA, source: "merge_request_event" },
+        merge_request: {
+          id: 99,
+          iid: 15,
+          source_branch: "main",
+          source_project_id: 2,
+          target_branch: "main",
+        },
+        project,
+      },
+      "d-3",
+    );
+    expect(refOf(event)).to.deep.equal({
+      ref: "refs/merge-requests/15/head",
+      branch: undefined,
+      tag: undefined,
+      sha: SHA,
+    });
+  });
+
+  it("normaliseGitLab reads a pipeline with a merge_request object as a merge request pipeline, whatever its source", () => {
+    const event = normaliseGitLab(
+      "Pipeline Hook",
+      {
+        object_kind: "pipeline",
+        object_attributes: { id: 31, ref: "feature/x", tag: false, sha: SHA },
+        merge_request: { iid: 7 },
+        project,
+      },
+      "d-4",
+    );
+    expect(refOf(event)).to.deep.equal({
+      ref: "refs/merge-requests/7/head",
+      branch: undefined,
+      tag: undefined,
+      sha: SHA,
+    });
+    expect(refOf(pipeline({ ref: "feature/x", tag: false, source: "merge_request_event" }))).to.deep.equal({
+      ref: undefined,
+      branch: undefined,
+      tag: undefined,
+      sha: SHA,
+    });
+  });
+
   it("normaliseGitLab gives a Job Hook its branch or tag and commit from the top level (ref, tag, sha)", () => {
     const job = (fields: Record<string, unknown>) =>
       normaliseGitLab("Job Hook", { object_kind: "build", sha: SHA, build_id: 7, project, ...fields }, "d-2");
