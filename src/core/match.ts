@@ -6,7 +6,8 @@
 // - events: the event name, or "event.action" for an entry that holds a dot ("pull_request.closed");
 // - branches / tags: an event must have a branch (tag) that matches. With both lists, either may match.
 //   An event with neither (issues, ping) or of the other kind (a tag push for `branches`) does not match;
-// - paths: at least one changed file matches; a push to a tag is not tested (as in GitHub Actions);
+// - paths: at least one changed file matches; a push to a tag is not tested with `tags` (as in GitHub
+//   Actions), and never matches without;
 // - deleted: a push that deleted its ref matches only with `deleted: true`; a delete event only with
 //   `deleted: true` or `delete` listed in `events`;
 // - a GitLab pipeline or job event matches only a route that lists pipeline (job) in `events`.
@@ -104,9 +105,12 @@ Object.defineProperty(Rejection.prototype, "reason", { enumerable: true });
  * only for a match, or when a rejection's reason is read) and never throws, whatever the event holds.
  * Filters run cheapest and most selective first: repository, event, action, ref, then changed files.
  */
-/** Whether a route's filters let tag pushes through: a `tags` filter, or neither `branches` nor `tags`. */
+/**
+ * Whether a route's filters let tag pushes through: a `tags` filter, or neither `branches` nor `tags` (nor
+ * `paths`, which takes a tag push only with `tags`).
+ */
 export function matchesTagPushes(match: Route["match"]): boolean {
-  return match.tags !== undefined || match.branches === undefined;
+  return match.tags !== undefined || (match.branches === undefined && match.paths === undefined);
 }
 
 /** Whether a route's `events` let pushes through (globs and exclusions read as the matcher reads them). */
@@ -233,6 +237,7 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     // The file the filter's own scan stopped at, for the event it last tested: read for the reason right after.
     let hit: string | undefined;
     let tagPush = false;
+    const takesTags = spec.tags !== undefined;
     const found = (file: string) => {
       if (!test(file)) return false;
       hit = file;
@@ -245,15 +250,19 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
           ? ", files not all known (the payload does not list every file the push changed)"
           : `, file ${hit.length > 200 ? `${hit.slice(0, 200)}…` : hit}`;
     filters.push({
-      // A push to a tag is not tested (GitHub Actions: "Path filters are not evaluated for pushes to tags"):
-      // it lists no commits, so no tag push would match. A push whose payload leaves some changed files
-      // unlisted cannot be ruled out: build rather than skip it silently.
+      // A push to a tag lists no commits, so no tag push would match: for a route with tags it is not tested
+      // (GitHub Actions: "Path filters are not evaluated for pushes to tags"); a route without tags takes none.
+      // A push whose payload leaves some changed files unlisted cannot be ruled out: build rather than skip it
+      // silently.
       test: (e) => {
         hit = undefined;
-        tagPush = e?.event === "push" && text(e?.tag) !== undefined;
-        return tagPush || someChangedFile(e, found, leads) === "match" || commitListTruncated(e);
+        tagPush = isTagPush(e);
+        if (tagPush) return takesTags;
+        return someChangedFile(e, found, leads) === "match" || commitListTruncated(e);
       },
       why: (e) => {
+        if (isTagPush(e))
+          return `no changed file matches ${list} (a tag push lists no changed files; add tags to take tag pushes)`;
         if (someChangedFile(e, ANY_FILE, undefined) !== "none") return `no changed file matches ${list}`;
         const provider = text(e?.provider);
         const why =
@@ -342,6 +351,11 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
 }
 
 const ANY_FILE = () => true;
+
+/** A push to a tag, which lists no changed files. */
+function isTagPush(e: Loose): boolean {
+  return e?.event === "push" && text(e?.tag) !== undefined;
+}
 
 function refLabel(e: WebhookEvent): string {
   const branch = text((e as Loose)?.branch);

@@ -1013,9 +1013,11 @@ describe("Function: matchesTagPushes", () => {
     [{ branches: ["main"] }, false],
     [{ tags: ["v*"] }, true],
     [{ branches: ["main"], tags: ["v*"] }, true],
+    [{ paths: ["src/**"] }, false],
+    [{ tags: ["v*"], paths: ["src/**"] }, true],
   ];
   for (const [match, expected] of cases) {
-    it(`matchesTagPushes(${JSON.stringify(match)}) is ${expected}: only a branches list without tags keeps tag pushes out`, () => {
+    it(`matchesTagPushes(${JSON.stringify(match)}) is ${expected}: a branches or paths list without tags keeps tag pushes out`, () => {
       expect(matchesTagPushes(match)).to.equal(expected);
     });
   }
@@ -1289,6 +1291,16 @@ describe("Function: compileMatcher (a tag push and paths, which are not tested f
       Buffer.from("{}"),
     );
     expect(compileMatcher(route({ tags: ["v*"], paths: ["src/**"] }))(event).matched).to.equal(true);
+  });
+
+  it("a GitHub tag push does not match paths: [src/**] with neither branches nor tags, and the reason says to add tags", () => {
+    for (const match of [{ paths: ["src/**"] }, { events: ["push"], paths: ["src/**"] }]) {
+      const decision = compileMatcher(route(match))(githubTagPush());
+      expect(decision.matched).to.equal(false);
+      expect(decision.reason).to.equal(
+        "no changed file matches [src/**] (a tag push lists no changed files; add tags to take tag pushes)",
+      );
+    }
   });
 
   it("a tag push still needs the route's tags to match, and a branch push or a tag's create event is still tested by paths", () => {

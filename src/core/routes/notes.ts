@@ -564,19 +564,7 @@ function deliveryNotes(route: Route): string[] {
   ) {
     notes.push(
       "paths never matches a Bitbucket push to a branch: Bitbucket push payloads list no files (a push to a " +
-        "tag is not tested by paths); drop paths to act on branch pushes",
-    );
-  }
-  if (
-    match.paths !== undefined &&
-    match.branches === undefined &&
-    match.tags === undefined &&
-    matchesPushes(match)
-  ) {
-    notes.push(
-      "paths are not tested for a push to a tag (it lists no commits; GitHub Actions does the same), and this " +
-        'route filters neither branches nor tags: every tag push matches it; add branches: ["**"] to take ' +
-        "branch pushes only",
+        "tag is not tested by paths on a route with tags); drop paths to act on branch pushes",
     );
   }
   return notes;

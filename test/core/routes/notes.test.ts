@@ -601,21 +601,15 @@ describe("Function: routeNotes on Bitbucket Cloud's pullrequest:updated", () => 
   });
 });
 
-describe("Function: routeNotes on paths and tag pushes, which paths do not test", () => {
-  const note =
-    "route r: paths are not tested for a push to a tag (it lists no commits; GitHub Actions does the same), and this " +
-    'route filters neither branches nor tags: every tag push matches it; add branches: ["**"] to take ' +
-    "branch pushes only";
-
-  it("notes that a route with paths and neither branches nor tags matches every tag push", () => {
-    expect(notesFor('{ paths: ["src/**"] }')).to.deep.equal([note]);
-    expect(notesFor('{ events: [push], paths: ["src/**"] }')).to.deep.equal([note]);
+describe("Function: routeNotes on paths and tag pushes", () => {
+  it("notes nothing of tag pushes for a route with paths and neither branches nor tags (it takes no tag push)", () => {
+    expect(notesFor('{ paths: ["src/**"] }')).to.deep.equal([]);
+    expect(notesFor('{ events: [push], paths: ["src/**"] }')).to.deep.equal([]);
   });
 
-  it("notes nothing of tag pushes for a route with branches or tags, or whose events hold no push", () => {
+  it("notes nothing of tag pushes for a route with branches or tags", () => {
     expect(notesFor('{ events: [push], branches: ["**"], paths: ["src/**"] }')).to.deep.equal([]);
     expect(notesFor('{ events: [push], tags: ["v*"], paths: ["src/**"] }')).to.deep.equal([]);
-    expect(notesFor('{ events: [release], paths: ["src/**"] }')).to.not.include(note);
   });
 });
 
@@ -625,7 +619,7 @@ describe("Function: routeNotes on a paths filter that rules out every delivery",
     "changed files (a pull request's delivery lists none), so the route never matches; drop paths, or add push";
   const bitbucket =
     "route r: paths never matches a Bitbucket push to a branch: Bitbucket push payloads list no files (a push to a " +
-    "tag is not tested by paths); drop paths to act on branch pushes";
+    "tag is not tested by paths on a route with tags); drop paths to act on branch pushes";
 
   it("notes that a route on pull_request only with paths: [src/**] never matches (pull request deliveries list no changed files)", () => {
     expect(notesFor('{ events: [pull_request], paths: ["src/**"] }')).to.deep.equal([noPush]);
