@@ -352,9 +352,9 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
 
 const ANY_FILE = () => true;
 
-/** A push to a tag, which lists no changed files. */
+/** A push to a tag, which lists no changed files; not one that deleted the tag (paths match no deletion). */
 function isTagPush(e: Loose): boolean {
-  return e?.event === "push" && text(e?.tag) !== undefined;
+  return e?.event === "push" && e?.deleted !== true && text(e?.tag) !== undefined;
 }
 
 function refLabel(e: WebhookEvent): string {

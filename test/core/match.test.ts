@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import fc from "fast-check";
 import picomatch from "picomatch";
@@ -1299,6 +1300,30 @@ describe("Function: compileMatcher (a tag push and paths, which are not tested f
       expect(decision.matched).to.equal(false);
       expect(decision.reason).to.equal(
         "no changed file matches [src/**] (a tag push lists no changed files; add tags to take tag pushes)",
+      );
+    }
+  });
+
+  it("a GitHub tag deletion, which lists no files, matches no route with deleted: true and paths: [src/**], with tags or without", () => {
+    const examples = JSON.parse(
+      readFileSync("node_modules/@octokit/webhooks-examples/api.github.com/index.json", "utf8"),
+    ) as Array<{ name: string; examples: unknown[] }>;
+    const deletedTag = examples.find((e) => e.name === "push")?.examples[1];
+    const event = normaliseDelivery(
+      "github",
+      bagOf({ "X-GitHub-Event": "push", "X-GitHub-Delivery": "d-5" }),
+      deletedTag,
+      Buffer.from("{}"),
+    );
+    expect([event.deleted, event.tag]).to.deep.equal([true, "simple-tag"]);
+    for (const match of [
+      { deleted: true, paths: ["src/**"] },
+      { deleted: true, tags: ["*"], paths: ["src/**"] },
+    ]) {
+      const decision = compileMatcher(route(match))(event);
+      expect(decision.matched, JSON.stringify(match)).to.equal(false);
+      expect(decision.reason).to.equal(
+        "no changed file matches [src/**] (the delivery lists no changed files)",
       );
     }
   });
