@@ -560,7 +560,9 @@ function deliveryNotes(route: Route): string[] {
     );
   } else if (
     match.paths !== undefined &&
-    (route.provider === "bitbucket" || route.provider === "bitbucket-server")
+    (route.provider === "bitbucket" || route.provider === "bitbucket-server") &&
+    // A route with tags and no branches takes no branch push.
+    (match.branches !== undefined || match.tags === undefined)
   ) {
     notes.push(
       "paths never matches a Bitbucket push to a branch: Bitbucket push payloads list no files (a push to a " +

@@ -637,6 +637,15 @@ describe("Function: routeNotes on a paths filter that rules out every delivery",
     ).to.deep.equal([bitbucket]);
   });
 
+  it("does not tell a bitbucket route on tags only, with paths, to drop paths to act on branch pushes (it takes none)", () => {
+    for (const provider of ["bitbucket", "bitbucket-server"]) {
+      expect(notesFor('{ events: [push], tags: ["v*"], paths: ["src/**"] }', provider)).to.deep.equal([]);
+    }
+    expect(notesFor('{ branches: [main], tags: ["v*"], paths: ["src/**"] }', "bitbucket")).to.include(
+      bitbucket,
+    );
+  });
+
   it("notes nothing of paths for a route whose events let pushes through on a host that lists files", () => {
     for (const provider of ["github", "gitlab", "gitea"]) {
       expect(
