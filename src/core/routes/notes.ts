@@ -490,7 +490,10 @@ function eventNameNotes(route: Route): string[] {
       (event === "pull_request" || event === "issues") &&
       GITEA_NO_ACTIONS.has(action)
     ) {
-      notes.push(`event "${text}" never matches: ${giteaLabelNote(action, `"${event}.label_updated"`)}`);
+      // An exclusion ("!pull_request.labeled") excludes nothing: the fix keeps its "!".
+      const bang = entry.startsWith("!") ? "!" : "";
+      const what = bang ? `event "${entry}" excludes nothing` : `event "${text}" never matches`;
+      notes.push(`${what}: ${giteaLabelNote(action, `"${bang}${event}.label_updated"`)}`);
       continue;
     }
     // A name with a colon is a Bitbucket event key: those without a GitHub counterpart (pullrequest:approved,
@@ -519,11 +522,13 @@ function eventNameNotes(route: Route): string[] {
   if (route.provider === "gitea") {
     for (const entry of route.match.actions ?? []) {
       const action = entry.replace(/^!/, "");
-      if (GITEA_NO_ACTIONS.has(action)) {
-        notes.push(
-          `action "${action}" matches no Gitea delivery: ${giteaLabelNote(action, "label_updated")}`,
-        );
-      }
+      if (!GITEA_NO_ACTIONS.has(action)) continue;
+      // An exclusion ("!labeled") excludes nothing: the fix keeps its "!", or it would take only label changes.
+      notes.push(
+        entry.startsWith("!")
+          ? `action "${entry}" excludes no Gitea delivery: ${giteaLabelNote(action, '"!label_updated"')}`
+          : `action "${action}" matches no Gitea delivery: ${giteaLabelNote(action, "label_updated")}`,
+      );
     }
   }
   return notes;

@@ -674,6 +674,15 @@ describe("Function: routeNotes on Gitea's label actions (label_updated, label_cl
     ]);
   });
 
+  it("tells a gitea route that excludes labeled (actions: ['!labeled'], events: ['!pull_request.labeled']) to write the exclusion !label_updated, never label_updated", () => {
+    expect(notesFor('{ events: [pull_request], actions: ["!labeled"] }', "gitea")).to.deep.equal([
+      `route r: action "!labeled" excludes no Gitea delivery: ${says("labeled", '"!label_updated"')}`,
+    ]);
+    expect(notesFor('{ events: [pull_request, "!pull_request.labeled"] }', "gitea")).to.deep.equal([
+      `route r: event "!pull_request.labeled" excludes nothing: ${says("labeled", '"!pull_request.label_updated"')}`,
+    ]);
+  });
+
   it("notes nothing for GitHub's labeled, or Gitea's label_updated", () => {
     expect(notesFor('{ events: ["pull_request.labeled"], actions: [labeled] }', "github")).to.deep.equal([]);
     expect(
