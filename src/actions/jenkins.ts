@@ -1,6 +1,6 @@
-// jenkins: POST {url}/job/{a}/job/{b}/buildWithParameters (or /build without parameters) with Basic
-// auth (user + API token), optionally with a CSRF crumb and its session cookie, over TLS that may
-// trust a private CA. 201, and 303 to a queue item (merged into it), succeed, and so does a multibranch
+// jenkins: POST {url}/job/{a}/job/{b}/buildWithParameters (or /build without parameters: token, cause and
+// delay alone are none) with Basic auth (user + API token), optionally with a CSRF crumb and its session
+// cookie, over TLS that may trust a private CA. 201, and 303 to a queue item (merged into it), succeed, and so does a multibranch
 // project's scan (302 to itself); a 2xx without a queue item Location is not Jenkins' answer and is final;
 // 401/403/404/409 are final (a 401 once the credentials secret, read again past its cache, holds no new
 // value); 5xx, 429, network errors and timeouts are retryable. A retry first looks for the build an earlier
@@ -20,7 +20,7 @@ import {
   statusError,
   withoutCredentials,
 } from "./http";
-import { findEarlierBuild } from "./jenkinsBuilds";
+import { findEarlierBuild, REQUEST_CONTROLS } from "./jenkinsBuilds";
 import {
   type JenkinsCredentials,
   markRefusedCredentials,
@@ -159,7 +159,9 @@ async function trigger(
     if (cookie) headers.cookie = cookie;
   }
 
-  const withParameters = Object.keys(request.parameters).length > 0;
+  // token, cause and delay are read by /build too (ParameterizedJobMixIn.doBuild), which a job without
+  // parameters needs: its /buildWithParameters answers 500 "This build is not parameterized!".
+  const withParameters = Object.keys(request.parameters).some((name) => !REQUEST_CONTROLS.has(name));
   const body = new URLSearchParams(formParameters(request, context)).toString();
   let requested = "";
   /** The start of a 403's page: Jenkins' CSRF filter says there why it refused. */

@@ -27,6 +27,13 @@
 import { discard, type HttpResponse, header, httpRequest, readJson, withoutCredentials } from "./http";
 import type { ActionClients } from "./types";
 
+/**
+ * The request parameters Jenkins' build endpoints read as their own controls, /build as /buildWithParameters
+ * (BuildAuthorizationToken.checkPermission: token; getBuildCause: cause; doBuild's @QueryParameter: delay), and
+ * which give a job none of its parameters: a request with these alone is a build without parameters.
+ */
+export const REQUEST_CONTROLS: ReadonlySet<string> = new Set(["token", "cause", "delay"]);
+
 /** How many of the job's latest builds are read: newest first, whoever started them. */
 export const EARLIER_BUILDS = 20;
 
@@ -121,8 +128,9 @@ export function sinceByJenkinsClock(sinceMs: number, date: string | undefined, s
 export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild | undefined | "not-a-job" {
   if (!isObject(job) || !Array.isArray(job.builds)) return "not-a-job";
   const definitions = objects(job.property).flatMap((property) => objects(property.parameterDefinitions));
-  const sent = Object.keys(wanted.parameters);
-  // Jenkins refuses parameters to a job that defines none (500): no build of this request can exist.
+  const sent = Object.keys(wanted.parameters).filter((name) => !REQUEST_CONTROLS.has(name));
+  // Jenkins refuses parameters to a job that defines none (500): no build of this request can exist. Its
+  // request controls alone are no parameters: they are posted to /build, which takes them.
   if (sent.length > 0 && definitions.length === 0) return undefined;
   /** Each defined parameter's value as the build holds it; undefined: Jenkins shows none to compare. */
   const expected = new Map<string, string | undefined>();

@@ -371,6 +371,30 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     expect(jenkins.builds()).to.have.length(1);
   });
 
+  it("triggerJenkins with the trigger token alone posts /build, which starts a job without parameters, with the token and the cause in its form", async () => {
+    await start({ parameterized: [], triggerToken: "s3cret-trigger" });
+    const request = jenkinsRequest(jenkins.url, { parameters: { token: "s3cret-trigger", delay: "0sec" } });
+    const outcome = await triggerJenkins(request, testClients(), retry(1));
+    expect(outcome.status).to.equal("done");
+    expect(jenkins.requests.map((r) => `${r.method} ${r.endpoint}`)).to.deep.equal(["POST build"]);
+    expect(jenkins.builds()[0]?.form).to.deep.equal({
+      token: "s3cret-trigger",
+      delay: "0sec",
+      cause: "hookgate delivery d-1",
+    });
+  });
+
+  it("triggerJenkins on a retry of a route sending the trigger token alone finds the build its lost request started of a job without parameters", async () => {
+    await start({ parameterized: [], triggerToken: "s3cret-trigger" });
+    const request = jenkinsRequest(jenkins.url, { parameters: { token: "s3cret-trigger" } });
+    jenkins.script({ status: 504, build: true });
+    await rejectsWithActionError(triggerJenkins(request, testClients(), retry(1)));
+    expect((await triggerJenkins(request, testClients(), retry())).publicDetail).to.equal(
+      "already started as build #1",
+    );
+    expect(jenkins.builds()).to.have.length(1);
+  });
+
   it("triggerJenkins on a retry matches a job without parameters by the user and the time only", async () => {
     await start({ parameterized: [] });
     const request = jenkinsRequest(jenkins.url, { parameters: {} });
