@@ -20,9 +20,9 @@
 //   .buildWithParameters), so each defined parameter is compared, as text, with the value sent or, when none is,
 //   with its default. An empty string default is held as null (Util.fixEmpty), shown "value": null, and compared
 //   as "": it is not skipped, else another route's build with a value for it would match. Only a default that
-//   shows no `value` (a password's, a file's) is. A value sent for a BooleanParameterDefinition is read as
-//   Jenkins reads it (Boolean.valueOf: "True" is true, "yes" false). A job that defines none: the user and the
-//   time only.
+//   shows no `value` (a password's, a file's) is. A value sent for a BooleanParameterDefinition, or for a
+//   plugin's subclass of it (a definition whose default's value is a JSON boolean), is read as Jenkins reads it
+//   (Boolean.valueOf: "True" is true, "yes" false). A job that defines none: the user and the time only.
 // The build is not looked for in the queue: a request still queued there takes the repeat in (303).
 import { discard, type HttpResponse, header, httpRequest, readJson, withoutCredentials } from "./http";
 import type { ActionClients } from "./types";
@@ -170,11 +170,17 @@ export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild |
   return undefined;
 }
 
-/** A BooleanParameterDefinition (its `type`, or its `_class` where a tree gives that). */
+/**
+ * A BooleanParameterDefinition (its `type`, or its `_class` where a tree gives that), or a plugin's subclass of it
+ * (HideableBooleanParameterDefinition: another type), told by its default: a JSON boolean, as only a
+ * BooleanParameterValue shows it.
+ */
 function isBoolean(definition: Record<string, unknown>): boolean {
+  const fallback = definition.defaultParameterValue;
   return (
     definition.type === "BooleanParameterDefinition" ||
-    definition._class === "hudson.model.BooleanParameterDefinition"
+    definition._class === "hudson.model.BooleanParameterDefinition" ||
+    (isObject(fallback) && typeof fallback.value === "boolean")
   );
 }
 

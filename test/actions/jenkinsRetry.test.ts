@@ -327,6 +327,34 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     });
   }
 
+  it("matchingBuild reads a value sent for a plugin's boolean parameter (a default that is a JSON boolean) as Jenkins reads it (Boolean.valueOf)", () => {
+    const job = (value: boolean) => ({
+      property: [
+        {
+          parameterDefinitions: [
+            {
+              _class: "com.wangyin.parameter.HideableBooleanParameterDefinition",
+              name: "DEPLOY",
+              type: "HideableBooleanParameterDefinition",
+              defaultParameterValue: { value: false },
+            },
+          ],
+        },
+      ],
+      builds: [
+        {
+          number: 4,
+          timestamp: 2_000,
+          actions: [{ parameters: [{ name: "DEPLOY", value }] }, { causes: [{ userId: "ci-bot" }] }],
+        },
+      ],
+    });
+    const wanted = (sent: string) => ({ user: "ci-bot", sinceMs: 1_000, parameters: { DEPLOY: sent } });
+    expect(matchingBuild(job(true), wanted("True"))).to.deep.equal({ number: 4, url: undefined });
+    expect(matchingBuild(job(false), wanted("yes"))).to.deep.equal({ number: 4, url: undefined });
+    expect(matchingBuild(job(false), wanted("true"))).to.equal(undefined);
+  });
+
   it("triggerJenkins with the job's trigger token sends the delivery in the cause, and on a retry finds its build by that RemoteCause's note", async () => {
     await start({ triggerToken: "s3cret-trigger" });
     const request = jenkinsRequest(jenkins.url, {
