@@ -11,7 +11,9 @@
 // - a cause is a UserIdCause of the credentials' user: a request signed with a user's API token is one
 //   (ParameterizedJobMixIn.getBuildCause), but with a `token` parameter that is the job's own trigger token,
 //   which gets a RemoteCause(addr, note) whose note is the request's `cause` text: the action sends
-//   "hookgate delivery <id>" in it then, and that note, exactly, is a match too;
+//   "hookgate delivery <id>" in it then, and that note, exactly, is a match too. A route's own cause is sent
+//   instead: it names the delivery only when it holds the delivery id, else its note counts as the user does
+//   (the time and the parameters decide, as below), and another delivery's build of the same values matches;
 // - its timestamp (Run's, set when the build leaves the queue, by Jenkins' clock) is at or after the delivery's
 //   acceptance, moved by as far as Jenkins' clock can be ahead of ours by the GET's Date header
 //   (sinceByJenkinsClock);
@@ -48,7 +50,10 @@ export interface WantedBuild {
   sinceMs: number;
   /** The parameters the request sends. */
   parameters: Readonly<Record<string, string>>;
-  /** With a `token` parameter: the `cause` text sent, which a RemoteCause's note holds. */
+  /**
+   * With a `token` parameter: the `cause` text sent, which a RemoteCause's note holds; a build with it counts as
+   * one of `user` does (it names the delivery only when the text holds the delivery id).
+   */
   note?: string;
 }
 

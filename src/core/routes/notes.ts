@@ -45,6 +45,9 @@ export function routeNotes(routes: readonly Route[]): string[] {
       for (const note of jenkinsControlNotes("Jenkins parameter", action.parameters ?? {})) {
         notes.push(`route ${route.name}: ${note}`);
       }
+      for (const note of jenkinsCauseNotes("its Jenkins parameters", action.parameters ?? {})) {
+        notes.push(`route ${route.name}: ${note}`);
+      }
       const templates = [action.job, ...Object.values(action.parameters ?? {})];
       if (!templates.some((template) => PER_EVENT_FIELD.test(template))) {
         notes.push(
@@ -86,6 +89,9 @@ export function routeNotes(routes: readonly Route[]): string[] {
         }
         if (step.kind === "jenkins") {
           for (const note of jenkinsControlNotes("a pr-cleanup jenkins step's parameter", step.parameters)) {
+            notes.push(`route ${route.name}: ${note}`);
+          }
+          for (const note of jenkinsCauseNotes("a pr-cleanup jenkins step's parameters", step.parameters)) {
             notes.push(`route ${route.name}: ${note}`);
           }
         }
@@ -155,6 +161,21 @@ function jenkinsControlNotes(what: string, parameters: Readonly<Record<string, s
         `${what} ${JSON.stringify(name)} is not only a build parameter: ${JENKINS_CONTROLS[name]}; give the ` +
         "job's parameter another name",
     );
+}
+
+/**
+ * A `token` with the route's own `cause` that names no delivery: a retry takes a build whose RemoteCause has that
+ * note as the credentials' user's (the time and the parameters decide), so another delivery's build of the same
+ * values counts; hookgate's own cause ("hookgate delivery <id>", sent when the route gives none) names it.
+ */
+function jenkinsCauseNotes(what: string, parameters: Readonly<Record<string, string>>): string[] {
+  if (!Object.hasOwn(parameters, "token") || !Object.hasOwn(parameters, "cause")) return [];
+  if (/\{\{\s*deliveryId\s*\}\}/.test(parameters.cause ?? "")) return [];
+  return [
+    `${what} send token with a cause without {{deliveryId}}: a retry after a lost build request takes a build ` +
+      "with that cause and the same values, started since the delivery was accepted, as its own, another " +
+      "delivery's too; put {{deliveryId}} in the cause, or leave cause out (hookgate then sends one naming the delivery)",
+  ];
 }
 
 /**

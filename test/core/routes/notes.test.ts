@@ -439,10 +439,42 @@ routes:
     'Jenkins parameter "cause" is not only a build parameter: Jenkins reads cause, with a token the job ' +
     "accepts, as the text of the build's cause (\"Started by remote host …\"); give the job's parameter another name";
 
+  const ownCause = (what: string) =>
+    `${what} send token with a cause without {{deliveryId}}: a retry after a lost build request takes a ` +
+    "build with that cause and the same values, started since the delivery was accepted, as its own, another " +
+    "delivery's too; put {{deliveryId}} in the cause, or leave cause out (hookgate then sends one naming the delivery)";
+
   it("notes parameters named delay, token and cause, saying what Jenkins does with each", () => {
     expect(
       parameterNotes('delay: "{{branch}}", token: "{{sha}}", cause: "push to {{branch}}"'),
-    ).to.deep.equal([`route r: ${delay}`, `route r: ${token}`, `route r: ${cause}`]);
+    ).to.deep.equal([
+      `route r: ${delay}`,
+      `route r: ${token}`,
+      `route r: ${cause}`,
+      `route r: ${ownCause("its Jenkins parameters")}`,
+    ]);
+  });
+
+  it("notes a route that sends token with its own cause without {{deliveryId}}: a retry may take another delivery's build as its own", () => {
+    expect(parameterNotes('token: "t", cause: "push to main"')).to.include(
+      `route r: ${ownCause("its Jenkins parameters")}`,
+    );
+    expect(
+      cleanupNotes(
+        '{ jenkins: { job: previews/teardown, parameters: { PR: "{{pr.number}}", token: "t", cause: "closed" } } }',
+        '\n      jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }',
+      ),
+    ).to.include(`route c: ${ownCause("a pr-cleanup jenkins step's parameters")}`);
+  });
+
+  it("notes no own cause for a cause naming {{deliveryId}}, a token without cause, or a cause without token", () => {
+    for (const parameters of [
+      'token: "t", cause: "push {{ deliveryId }} to main"',
+      'token: "t"',
+      'cause: "push to main"',
+    ]) {
+      expect(parameterNotes(parameters).filter((note) => note.includes("{{deliveryId}}:"))).to.deep.equal([]);
+    }
   });
 
   it("notes nothing for other names, another case of them (request parameter names are case-sensitive) or an Object member's name", () => {
