@@ -117,7 +117,9 @@ export async function findEarlierBuild(
  * `date` and less than `date` + 1 s when it answered, which is after `sentAtMs` by ours). A build Jenkins stamps
  * within that much after the acceptance may have started before it, at the commit before this delivery's, so it
  * is not taken. When the Date header says Jenkins' clock is not ahead, or there is none that parses, `sinceMs` as
- * it is (a clock behind ours can then miss the delivery's own build: it is requested again).
+ * it is (a clock behind ours can then miss the delivery's own build: it is requested again). The time the GET
+ * took counts as clock offset too (a slow answer can miss the build the same way), and behind a proxy that writes
+ * its own Date (nginx by default) the clock read is the proxy's.
  */
 export function sinceByJenkinsClock(sinceMs: number, date: string | undefined, sentAtMs: number): number {
   const jenkinsAtMs = date === undefined ? Number.NaN : Date.parse(date);

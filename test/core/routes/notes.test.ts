@@ -434,7 +434,9 @@ routes:
   const token =
     'Jenkins parameter "token" is not only a build parameter: Jenkins reads token as the job\'s "Trigger builds ' +
     'remotely" authentication token: for a job that has one, any other value is refused (403), even for a ' +
-    "user with Job/Build; give the job's parameter another name";
+    "user with Job/Build; with it and no cause parameter hookgate sends cause=hookgate delivery <id>, which a " +
+    "job's own parameter named cause takes as its value, and as that differs per delivery Jenkins no longer " +
+    "merges two requests close together into one queued build; give the job's parameter another name";
   const cause =
     'Jenkins parameter "cause" is not only a build parameter: Jenkins reads cause, with a token the job ' +
     "accepts, as the text of the build's cause (\"Started by remote host …\"); give the job's parameter another name";
