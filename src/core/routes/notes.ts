@@ -264,7 +264,7 @@ const BRANCH_FIELD = /\{\{\s*(branch|pr\.headRef|pr\.baseRef)(\.[a-z]+)?\s*\}\}/
  * same), and what GitLab's hooks become. Any other name is allowed (an unknown event keeps its name), so
  * a name missing here is only noted when it is close to one of these.
  */
-const KNOWN_EVENTS = [
+const OTHER_EVENTS = [
   "push",
   "pull_request",
   "pull_request_review",
@@ -319,6 +319,10 @@ const KNOWN_EVENTS = [
   "pull_request_approved",
   "pull_request_rejected",
   "pull_request_comment",
+];
+
+/** GitLab's own event names: its system hooks' event_name and what its hooks become, candidates on gitlab routes only. */
+const GITLAB_EVENTS = [
   // GitLab system hooks keep their event_name (normaliseGitLab).
   "project_create",
   "project_destroy",
@@ -344,6 +348,9 @@ const KNOWN_EVENTS = [
   // What GitLab's hooks become, from the normaliser itself (its "Resource Access Token Hook" is resource_access_token).
   ...GITLAB_HOOK_HEADERS.map(gitlabEventName),
 ];
+
+/** The event names hookgate lists, of every host but Bitbucket. */
+const KNOWN_EVENTS = [...OTHER_EVENTS, ...GITLAB_EVENTS];
 
 /** Bitbucket's keys for a merged pull request (the other closing keys are a decline or a deletion). */
 const MERGES = new Set(["pullrequest:fulfilled", "pr:merged"]);
@@ -520,18 +527,24 @@ function eventNameNotes(route: Route): string[] {
       continue;
     }
     // A name with a colon is a Bitbucket event key: those without a GitHub counterpart (pullrequest:approved,
-    // repo:fork) are delivered under their own name, so no GitHub name is a likely fix.
+    // repo:fork) are delivered under their own name, so no GitHub name is a likely fix. Only Bitbucket's names
+    // are a closed set: GitHub, GitLab and Gitea deliver names hookgate does not list (code_scanning_alert,
+    // Gitea's wiki, GitLab's subgroup), so there a name is noted only when it is near a listed one.
     if (!knownEvent(route.provider, event)) {
       const candidates =
         route.provider === "bitbucket" || route.provider === "bitbucket-server"
           ? BITBUCKET_EVENTS[route.provider]
-          : KNOWN_EVENTS;
+          : route.provider === "gitlab"
+            ? KNOWN_EVENTS
+            : OTHER_EVENTS;
       const guess = nearMiss(event, candidates);
-      notes.push(
-        guess
-          ? `event "${event}" is not a known event name, and matching is exact; did you mean "${guess}"?`
-          : unknownEventNote(route.provider, event),
-      );
+      if (guess) {
+        notes.push(
+          `event "${event}" is not a known event name, and matching is exact; did you mean "${guess}"?`,
+        );
+      } else if (closedEvents(route.provider, event)) {
+        notes.push(unknownEventNote(route.provider, event));
+      }
     } else if (dot >= 0 && event === "pull_request") {
       actionNote(text.slice(dot + 1), `event "${text}": action`);
     }
@@ -615,6 +628,14 @@ function knownEvent(provider: Provider, event: string): boolean {
     return event.includes(":") || BITBUCKET_EVENTS[provider].includes(event);
   }
   return KNOWN_EVENTS.includes(event);
+}
+
+/**
+ * Whether the provider's event names are known all: Bitbucket's (its keys and what the normalisers make of
+ * them), and, on any other host, a name with a colon (a Bitbucket key, which no other host sends).
+ */
+function closedEvents(provider: Provider, event: string): boolean {
+  return provider === "bitbucket" || provider === "bitbucket-server" || event.includes(":");
 }
 
 function unknownEventNote(provider: Provider, event: string): string {
