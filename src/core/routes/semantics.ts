@@ -363,8 +363,10 @@ function nameProblem(
 /**
  * A repository's URL or clone address pasted as a repository glob: scheme://host/path (https://, ssh://, with
  * any number of "/" after the scheme) or user@host:path (an SSH clone address). No host's full name holds a
- * ":" or an "@": the suggestion is the path, without ".git", without Data Center's "scm/", and, but on GitLab,
- * whose groups nest, its first two parts ("acme/api" of ".../acme/api/tree/main").
+ * ":" or an "@": the suggestion is the path, without ".git", without a GitLab page's "/-/..." and, but on GitLab,
+ * whose groups nest, its first two parts ("acme/api" of ".../acme/api/tree/main"); for Bitbucket Data Center
+ * (a bitbucket-server route, a path in scm/ or a browse page's projects/KEY/repos/slug) the project key as
+ * delivered, upper case ("PLAT/payments" of ".../scm/plat/payments.git").
  */
 function repoAddressProblem(glob: string, not: string, bare: string, provider: Provider): string | undefined {
   const address =
@@ -376,8 +378,21 @@ function repoAddressProblem(glob: string, not: string, bare: string, provider: P
     .replace(/\.git\/*$/, "")
     .split("/")
     .filter((part) => part !== "");
-  if (provider === "bitbucket-server" && parts[0] === "scm") parts = parts.slice(1);
+  // Data Center's browse page: /projects/KEY/repos/slug/..., /users/name/repos/slug/... (project key ~NAME).
+  const page = parts[2] === "repos" && parts.length >= 4 ? parts[0] : undefined;
+  const dataCenter =
+    provider === "bitbucket-server" || parts[0] === "scm" || page === "projects" || page === "users";
+  if (page === "projects" || page === "users") {
+    parts = [`${page === "users" ? "~" : ""}${parts[1]}`, parts[3] as string];
+  } else if (dataCenter && parts[0] === "scm") {
+    parts = parts.slice(1);
+  }
+  // A GitLab page's path ends where "/-/" starts (".../platform/api/-/tree/main").
+  if (parts.includes("-")) parts = parts.slice(0, parts.indexOf("-"));
   if (provider !== "gitlab") parts = parts.slice(0, 2);
+  // Data Center delivers the project's key, upper case, where its clone URLs have it in lower case
+  // (/scm/plat/payments.git is PLAT/payments, /scm/~jdoe/x.git is ~JDOE/x).
+  if (dataCenter && parts.length >= 2) parts = [(parts[0] as string).toUpperCase(), ...parts.slice(1)];
   const { shape } = REPO_SHAPES[provider];
   const fix = parts.length >= 2 ? `; write ${suggestedText(`${not}${parts.join("/")}`, 60)}` : "";
   return `glob ${shownText(glob, 60)} never matches: it is a repository's URL or clone address, and a route matches a repository's full name ("${shape}")${fix}`;

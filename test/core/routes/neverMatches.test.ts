@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import fc from "fast-check";
 import { compileGlobList } from "../../../src/core/globs";
@@ -313,6 +314,55 @@ describe("Function: semanticFindings, repository names no host sends", () => {
       undefined,
       url("PROJECT/repo", "PROJ/web"),
     ],
+    // Data Center delivers its project key upper case; its clone URLs have it lower case.
+    [
+      "https://bitbucket.acme.example/scm/plat/payments.git",
+      "bitbucket-server",
+      undefined,
+      url("PROJECT/repo", "PLAT/payments"),
+    ],
+    [
+      "ssh://git@bitbucket.acme.example:7999/plat/payments.git",
+      "bitbucket-server",
+      undefined,
+      url("PROJECT/repo", "PLAT/payments"),
+    ],
+    [
+      "https://bitbucket.acme.example/scm/~jdoe/notes.git",
+      "bitbucket-server",
+      undefined,
+      url("PROJECT/repo", "~JDOE/notes"),
+    ],
+    [
+      "https://bitbucket.acme.example/projects/PLAT/repos/payments/browse",
+      "bitbucket-server",
+      undefined,
+      url("PROJECT/repo", "PLAT/payments"),
+    ],
+    [
+      "https://bitbucket.acme.example/users/jdoe/repos/notes/browse",
+      "bitbucket-server",
+      undefined,
+      url("PROJECT/repo", "~JDOE/notes"),
+    ],
+    [
+      "https://bitbucket.acme.example/scm/plat/payments.git",
+      undefined,
+      undefined,
+      url("owner/name", "PLAT/payments"),
+    ],
+    [
+      "https://gitlab.example.com/platform/api/-/tree/main",
+      "gitlab",
+      undefined,
+      url("group/name", "platform/api"),
+    ],
+    [
+      "https://gitlab.example.com/platform/api/-/merge_requests/3",
+      undefined,
+      undefined,
+      url("owner/name", "platform/api"),
+    ],
     ["git@bitbucket.org:team/widgets.git", "bitbucket", undefined, url("workspace/repo", "team/widgets")],
     ["https://github.com/", undefined, undefined, url("owner/name")],
   ];
@@ -324,6 +374,22 @@ describe("Function: semanticFindings, repository names no host sends", () => {
       );
     });
   }
+
+  it("suggests for each clone URL of a Data Center delivery the full name that delivery has (PLAT/payments, not plat/payments)", () => {
+    const payload = JSON.parse(
+      readFileSync("test/fixtures/payloads/bitbucket-server/repo-refs_changed.json", "utf8"),
+    );
+    const { repository } = payload;
+    const fullName = `${repository.project.key}/${repository.slug}`;
+    expect(fullName).to.equal("PLAT/payments");
+    const clones: string[] = repository.links.clone.map((link: { href: string }) => link.href);
+    expect(clones).to.have.length.above(0);
+    for (const clone of clones) {
+      expect(globFinding("repos", clone, "bitbucket-server"), clone).to.match(
+        new RegExp(`; write '${fullName}'$`),
+      );
+    }
+  });
 
   // [glob, route provider, defaults.provider, a full name it matches]
   const accepted: Array<[string, string | undefined, string | undefined, string]> = [
