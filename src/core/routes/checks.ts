@@ -101,8 +101,9 @@ const SECRET_LOOKALIKES: Array<[RegExp, string]> = [
   // repository, project or workspace access tokens: a prefix, base64url-ish text, "=" and 8 hex digits.
   [/^ATATT[A-Za-z0-9_=.-]{20,}$/, "an Atlassian API token"],
   [/^ATCTT[A-Za-z0-9_=.-]{20,}$/, "a Bitbucket access token"],
-  // Bitbucket Data Center HTTP access tokens: "BBDC-" and 44 characters of base64.
-  [/^BBDC-[A-Za-z0-9+/=_-]{30,}$/, "a Bitbucket Data Center access token"],
+  // Bitbucket Data Center HTTP access tokens: "BBDC-" and 44 characters of base64 (33 bytes: the token's
+  // 12-digit id, ":" and 20 random bytes), without "-" or "_", so a name such as BBDC-platform/x-y is no token.
+  [/^BBDC-[A-Za-z0-9+/]{44}$/, "a Bitbucket Data Center access token"],
   [/^xox[abposr]-[A-Za-z0-9-]{10,}$/, "a Slack token"],
   [/^(AKIA|ASIA)[0-9A-Z]{16}$/, "an AWS access key id"],
   [/^eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./, "a JSON Web Token"],

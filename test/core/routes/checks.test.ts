@@ -162,6 +162,9 @@ describe("Function: secretRefProblem", () => {
     "a",
     "hookgate/GitHubWebhookSecret=",
     "team=platform",
+    // Names that start with BBDC- but are no Data Center token ("BBDC-" and 44 characters of base64).
+    "BBDC-platform/hookgate/jenkins-credentials",
+    "BBDC-platform/hookgate/jenkins-credentials-production",
   ]) {
     it(`secretRefProblem("${good}") accepts a Secrets Manager name`, () => {
       expect(secretRefProblem(good)).to.equal(undefined);
