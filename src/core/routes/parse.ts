@@ -253,11 +253,13 @@ function parseUnsafe(text: string, file: string): ParseResult {
     return { problems: sortUnique(problems) };
   }
 
+  const refusedKeys = new Set<string>();
   for (const finding of schemaFindings(data)) {
     const at = finding.at === "key" ? locator.key(finding.path) : locator.value(finding.path);
     problems.push({ file, ...at, message: finding.message + quoteHint(doc, locator, finding) });
+    if (finding.at === "key") refusedKeys.add(JSON.stringify(finding.path));
   }
-  for (const finding of typographicQuoteFindings(data)) {
+  for (const finding of typographicQuoteFindings(data, refusedKeys)) {
     const at = finding.at === "key" ? locator.key(finding.path) : locator.value(finding.path);
     problems.push({ file, ...at, message: finding.message });
   }

@@ -20,15 +20,30 @@ export function wrappedInTypographicQuotes(text: string): boolean {
   return WRAPPED.test(text) || (text.length === 1 && TYPOGRAPHIC.includes(text));
 }
 
-/** Every key and text value of the converted document wrapped in typographic quotes, in document order. */
-export function typographicQuoteFindings(data: unknown): TypographicQuoteFinding[] {
+/**
+ * Whether the value at `path` is text sent or shown as written, which may be meant to hold typographic quotes:
+ * a Jenkins parameter's value (TITLE: "“{{payload.head_commit.message}}”") or a route's description. Every
+ * other text value names something (a glob, an event, a job, a secret, a URL, a bucket, a route).
+ */
+function freeText(path: readonly PathSegment[]): boolean {
+  return path.at(-2) === "parameters" || path.at(-1) === "description";
+}
+
+/**
+ * Every key and naming value of the converted document wrapped in typographic quotes, in document order;
+ * keys at `refusedKeys` (JSON of their paths), which another rule refuses already, are left to that rule.
+ */
+export function typographicQuoteFindings(
+  data: unknown,
+  refusedKeys: ReadonlySet<string> = new Set(),
+): TypographicQuoteFinding[] {
   const findings: TypographicQuoteFinding[] = [];
   const stack: Array<[unknown, PathSegment[]]> = [[data, []]];
   const seen = new Set<unknown>();
   while (stack.length > 0) {
     const [value, path] = stack.pop() as [unknown, PathSegment[]];
     if (typeof value === "string") {
-      if (wrappedInTypographicQuotes(value))
+      if (!freeText(path) && wrappedInTypographicQuotes(value))
         findings.push({ path, at: "value", message: said(path, "the text", data) });
       continue;
     }
@@ -42,7 +57,7 @@ export function typographicQuoteFindings(data: unknown): TypographicQuoteFinding
     for (let i = entries.length - 1; i >= 0; i--) {
       const [key, item] = entries[i] as [string, unknown];
       stack.push([item, [...path, key]]);
-      if (wrappedInTypographicQuotes(key)) {
+      if (wrappedInTypographicQuotes(key) && !refusedKeys.has(JSON.stringify([...path, key]))) {
         findings.push({ path: [...path, key], at: "key", message: said(path, "the key", data) });
       }
     }

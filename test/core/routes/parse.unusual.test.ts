@@ -350,14 +350,37 @@ describe("Function: parseRoutes (text wrapped in typographic quotes, as pasted f
     });
   }
 
-  it("parseRoutes refuses a parameter name in typographic quotes, at the key", () => {
+  it("parseRoutes refuses a parameter name in typographic quotes once, at the key, by the parameter name rule", () => {
     const text = VALID.join("\n").replace(
       "job: api/build",
       'job: api/build, parameters: { \u201CSHA\u201D: "{{sha}}" }',
     );
-    expect(problemsOf(text)).to.include(
-      `6:60: route "api-build" action.parameters: the key starts and ends with typographic quotes (\u2018 \u2019 or \u201C \u201D), which YAML keeps as part of the text: quote it with ' or " instead, or not at all`,
+    expect(problemsOf(text)).to.deep.equal([
+      '6:60: route "api-build" action.parameters: parameter name "\u201CSHA\u201D" must start with a letter or _ and hold only letters, digits, _ . and -',
+    ]);
+  });
+
+  it("parseRoutes refuses a route name in typographic quotes: a name, like a glob or a job", () => {
+    const text = VALID.join("\n").replace("name: api-build", "name: \u201Capi-build\u201D");
+    expect(problemsOf(text)).to.include(`4:11: route "\u201Capi-build\u201D" name: ${SAID}`);
+  });
+
+  it("parseRoutes accepts a Jenkins parameter value and a route description wrapped in typographic quotes: text sent or shown as written", () => {
+    const text = VALID.join("\n")
+      .replace(
+        "job: api/build",
+        'job: api/build, parameters: { TITLE: "\u201C{{payload.head_commit.message}}\u201D", NOTE: \u2018ok\u2019 }',
+      )
+      .replace("    match:", "    description: \u201CBuilds the API\u201D\n    match:");
+    expect(problemsOf(text)).to.deep.equal([]);
+  });
+
+  it("parseRoutes accepts typographic quotes around a pr-cleanup Jenkins step's parameter value", () => {
+    const text = VALID.join("\n").replace(
+      "action: { type: jenkins, job: api/build }",
+      'action: { type: pr-cleanup, token: hooks/t, steps: [{ jenkins: { job: api/cleanup, parameters: { BRANCH: "\u201C{{branch}}\u201D" } } }] }',
     );
+    expect(problemsOf(text)).to.deep.equal([]);
   });
 
   it("parseRoutes accepts typographic quotes inside a value", () => {
