@@ -161,21 +161,22 @@ function resolve(name: string, problems: string[]): Getter | undefined {
 }
 
 /**
- * A payload path written as code writes it (payload.commits[0].author.email) or with a space: no key of a Git
- * host's payload holds "[", "]" or whitespace, so walk would find nothing and the value would render empty on
- * every delivery. A list index is a segment of its own: payload.commits.0.author.email.
+ * A payload path written as code writes it (payload.commits[0].author.email, payload.pull_request['head']):
+ * a Git host's payload has no key "commits[0]", so walk would find nothing and the value would render empty
+ * on every delivery. A list index is a segment of its own: payload.commits.0.author.email. Only these index
+ * forms are refused: user-defined JSON (repository_dispatch's client_payload, a deployment's payload) may
+ * have a key with a space, or a bracket in other text.
  */
 function bracketedPathProblem(name: string, path: readonly string[]): string | undefined {
-  if (!path.some((segment) => /[[\]\s]/.test(segment))) return undefined;
+  const index = /\[\s*(?:\d+|'[^'\]]*'|"[^"\]]*")\s*\]/;
+  if (!path.some((segment) => index.test(segment))) return undefined;
   const shown = shownText(name, 60);
-  const dotted = name
-    .replace(/\[\s*(\d+)\s*\]/g, ".$1")
-    .replace(/\[\s*(["']?)([A-Za-z0-9_-]+)\1\s*\]/g, ".$2");
+  const dotted = name.replace(/\[\s*(\d+)\s*\]/g, ".$1").replace(/\[\s*(["'])([^"'.\]]+)\1\s*\]/g, ".$2");
   const suggestion =
-    dotted !== name && !/[[\]\s]/.test(dotted) && !dotted.includes("..")
+    dotted !== name && !index.test(dotted) && !dotted.includes("..")
       ? `: write ${shownText(dotted, 80)}`
       : ", as payload.commits.0.id";
-  return `template field ${shown}: no payload key holds [ ] or whitespace, so it would always be empty; a path goes through "." with a list index as a segment of its own${suggestion}`;
+  return `template field ${shown}: a payload path has no [0] or ['x'] (no host's payload has a key "commits[0]"), so it would always be empty; a path goes through "." with a list index as a segment of its own${suggestion}`;
 }
 
 /** Follows object keys (own properties only) and array indices; anything else is undefined. */

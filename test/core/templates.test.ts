@@ -365,6 +365,21 @@ describe("Function: templateProblems", () => {
     expect(templateProblems(template)).to.deep.equal([]);
   });
 
+  it("templateProblems accepts a payload path whose key has a space or a bracket not in an index form: user-defined JSON may have one (client_payload)", () => {
+    for (const template of [
+      "{{payload.client_payload.build id}}",
+      "{{payload.client_payload.head commit.id}}",
+      "{{payload.deployment.payload.notes [draft]}}",
+    ]) {
+      expect(templateProblems(template), template).to.deep.equal([]);
+    }
+  });
+
+  it("renders a payload key with a space from a repository_dispatch client_payload", () => {
+    const event = { payload: { client_payload: { "build id": "b-42" } } } as unknown as WebhookEvent;
+    expect(renderTemplate("{{payload.client_payload.build id}}", event, "raw")).to.equal("b-42");
+  });
+
   const problems: Array<[string, string[]]> = [
     ["{{brnach}}", ['unknown template field "brnach" (did you mean "branch"?)']],
     ["{{deliveryid}}", ['unknown template field "deliveryid" (did you mean "deliveryId"?)']],
@@ -384,19 +399,19 @@ describe("Function: templateProblems", () => {
     [
       "{{payload.commits[0].author.email}}",
       [
-        'template field "payload.commits[0].author.email": no payload key holds [ ] or whitespace, so it would always be empty; a path goes through "." with a list index as a segment of its own: write "payload.commits.0.author.email"',
+        'template field "payload.commits[0].author.email": a payload path has no [0] or [\'x\'] (no host\'s payload has a key "commits[0]"), so it would always be empty; a path goes through "." with a list index as a segment of its own: write "payload.commits.0.author.email"',
       ],
     ],
     [
       "{{payload.pull_request['head'].sha}}",
       [
-        'template field "payload.pull_request[\'head\'].sha": no payload key holds [ ] or whitespace, so it would always be empty; a path goes through "." with a list index as a segment of its own: write "payload.pull_request.head.sha"',
+        'template field "payload.pull_request[\'head\'].sha": a payload path has no [0] or [\'x\'] (no host\'s payload has a key "commits[0]"), so it would always be empty; a path goes through "." with a list index as a segment of its own: write "payload.pull_request.head.sha"',
       ],
     ],
     [
-      "{{payload.head commit.id}}",
+      '{{payload.commits[ "0" ].id}}',
       [
-        'template field "payload.head commit.id": no payload key holds [ ] or whitespace, so it would always be empty; a path goes through "." with a list index as a segment of its own, as payload.commits.0.id',
+        'template field "payload.commits[ \\"0\\" ].id": a payload path has no [0] or [\'x\'] (no host\'s payload has a key "commits[0]"), so it would always be empty; a path goes through "." with a list index as a segment of its own: write "payload.commits.0.id"',
       ],
     ],
     // Suggestions: the closest field by edits (a swap of neighbours is one), the first of equals in
