@@ -16,7 +16,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === "--help" || command === "-h" || command === "help") {
-    if (command === "help" && rest[0] !== undefined) {
+    // help --help, help -h and help help ask for help itself: the general usage.
+    const aboutHelp = rest[0] === "--help" || rest[0] === "-h" || rest[0] === "help";
+    if (command === "help" && rest[0] !== undefined && !aboutHelp) {
       if (Object.hasOwn(COMMANDS, rest[0])) return main([rest[0], "--help"], io);
       io.stderr(`hookgate help: unknown command ${JSON.stringify(rest[0])}\n\n${USAGE}`);
       return 2;

@@ -284,6 +284,19 @@ describe("Command: hookgate check", () => {
     expect(run.stdout).to.include("Usage: hookgate check [--routes FILE]");
   });
 
+  for (const argv of [
+    ["help", "--help"],
+    ["help", "-h"],
+    ["help", "help"],
+  ]) {
+    it(`hookgate ${argv.join(" ")} asks for help on help: it prints the general usage and exits 0`, async () => {
+      const run = await runInProcess(argv);
+      expect(run.stderr).to.equal("");
+      expect(run.code).to.equal(0);
+      expect(run.stdout).to.include("Usage: hookgate <command>");
+    });
+  }
+
   it("hookgate --help lists every command", async () => {
     const run = await runInProcess(["--help"]);
     expect(run.code).to.equal(0);
