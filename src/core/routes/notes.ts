@@ -237,8 +237,9 @@ function jenkinsJobPathNotes(route: Route): string[] {
   const notes: string[] = [];
   for (const job of jobs) {
     const parts = job.split("/");
+    // One job/<name> pair is a job in a folder named job (job: job/deploy); two or more are a URL path.
     if (
-      parts.length < 2 ||
+      parts.length < 4 ||
       parts.length % 2 !== 0 ||
       !parts.every((part, i) => i % 2 === 1 || part === "job")
     )

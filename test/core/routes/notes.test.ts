@@ -797,6 +797,11 @@ ${jobs
     ]);
   });
 
+  it("notes nothing for a job in a folder named job (job/deploy): a job's URL path has at least two job/<name> pairs", () => {
+    expect(jenkinsNotes("https://ci.example.com", ["job/deploy"])).to.deep.equal([]);
+    expect(jenkinsNotes("https://ci.example.com", ["job/a/job/b"])).to.have.length(1);
+  });
+
   it("notes neither for a controller under a path of its own, or a job with a folder named job among others", () => {
     expect(
       jenkinsNotes("https://example.com/jenkins/", ["jobs/job", "job", "api/job/build", "job/a/b"]),
