@@ -165,7 +165,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
         ? `; a value that starts with {{ must be quoted ("{{...}}") ${UNQUOTED_TEMPLATE}`
         : "";
     if (hint) templateLines.add(at.line);
-    const space = yamlProblem.line.includes("\u00a0") ? NO_BREAK_SPACE_HINT : "";
+    const space = misplacedNoBreakSpace(yamlProblem.line) ? NO_BREAK_SPACE_HINT : "";
     const after =
       yamlProblem === first && more > 0
         ? ` (${more} more YAML error${more === 1 ? "" : "s"} after it, often caused by this one)`
@@ -289,6 +289,30 @@ function parseUnsafe(text: string, file: string): ParseResult {
 }
 
 /** A no-break space (pasted from a web page or chat) looks like a space, but YAML reads it as text. */
+/**
+ * Whether a line has a no-break space where YAML needs a space: in its indentation, or right after a "-" or
+ * a ":", outside quotes and comments. One inside a quoted value ("100\u00a0%") or in plain text is text.
+ */
+export function misplacedNoBreakSpace(line: string): boolean {
+  if (/^[ \t\u00a0]*\u00a0/.test(line)) return true;
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] as string;
+    const before = i === 0 ? " " : (line[i - 1] as string);
+    if (quote !== undefined) {
+      if (quote === '"' && c === "\\") i++;
+      else if (c === quote && quote === "'" && line[i + 1] === "'") i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === "#" && /[ \t\u00a0]/.test(before)) return false;
+    // A quote starts a quoted scalar where a value starts (it's and 5'10" are plain text).
+    if ((c === '"' || c === "'") && /[ \t\u00a0[{,]/.test(before)) quote = c;
+    else if (c === "\u00a0" && (before === "-" || before === ":")) return true;
+  }
+  return false;
+}
+
 const NO_BREAK_SPACE_HINT =
   "; this line holds a no-break space (U+00A0), which looks like a space but YAML reads as text, not as " +
   "indentation or a space between a key and its value: replace it with a space";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { nonPlainValue, parseRoutes } from "../../../src/core/routes/parse";
+import { misplacedNoBreakSpace, nonPlainValue, parseRoutes } from "../../../src/core/routes/parse";
 import { runs } from "../../support/propertyRuns";
 
 const VALID = [
@@ -425,6 +425,35 @@ describe("Function: parseRoutes (a no-break space where a space belongs, as past
       expect(problems[0]?.startsWith(`${problem}${HINT}`), problems[0]).to.equal(true);
     });
   }
+
+  it("parseRoutes adds no such hint for a no-break space inside a quoted value, to the YAML error of a missing }", () => {
+    const lines = [...VALID];
+    lines[5] = '    action: { type: jenkins, job: api/build, parameters: { NOTE: "100\u00a0%" }';
+    const problems = problemsOf(lines.join("\n"));
+    expect(problems).to.have.length(1);
+    expect(problems[0]).not.to.include("U+00A0");
+  });
+
+  it("misplacedNoBreakSpace finds a no-break space in the indentation or right after - or :, outside quotes and comments", () => {
+    for (const line of [
+      "\u00a0 a: b",
+      "  - a:\u00a0b",
+      "-\u00a0a",
+      "  a: 'x', b:\u00a0c",
+      'a: "x\\"y", b:\u00a0c',
+    ]) {
+      expect(misplacedNoBreakSpace(line), JSON.stringify(line)).to.equal(true);
+    }
+    for (const line of [
+      'a: "100\u00a0%"',
+      "a: '-\u00a0x'",
+      "a: 'it''s:\u00a0x'",
+      "a: b\u00a0c",
+      "a: b # note:\u00a0x",
+    ]) {
+      expect(misplacedNoBreakSpace(line), JSON.stringify(line)).to.equal(false);
+    }
+  });
 
   it("parseRoutes adds no such hint to a YAML error on a line without one", () => {
     const lines = [...VALID];
