@@ -37,7 +37,14 @@ describe("Command: hookgate serve, restarted with kill -9 and SIGTERM while deli
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "hookgate-serve-restarts-"));
-    jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN, jobs: ["e/ok"] });
+    // The job defines DELIVERY: a retry's look for an earlier build then finds only its own delivery's (with the
+    // job's default BRANCH alone, any build started since the delivery was accepted counts as its own).
+    jenkins = await startJenkinsServer({
+      user: JENKINS_USER,
+      token: JENKINS_TOKEN,
+      jobs: ["e/ok"],
+      definitions: [{ name: "DELIVERY" }],
+    });
   });
 
   afterEach(async () => {
