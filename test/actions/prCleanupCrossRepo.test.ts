@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { cleanUpPullRequest } from "../../src/actions/prCleanup";
 import type { PrCleanupRequest, Provider } from "../../src/core/types";
-import { type PullState, startGitHostServer } from "../support/gitHostServer";
+import { type HostReply, type PullState, startGitHostServer } from "../support/gitHostServer";
 import { closedPrEvent, HOST_TOKEN, PR_HEAD_SHA, testClients } from "./helpers";
 
 interface Pull {
@@ -233,7 +233,15 @@ describe("Function: cleanUpPullRequest's delete-branch in a GitLab or Bitbucket 
 
   for (const provider of ["gitlab", "bitbucket"] as const) {
     const run = async (
-      options: { fork?: boolean; parentReadable?: boolean; upstreamPulls?: PullState[] } = {},
+      options: {
+        fork?: boolean;
+        parentReadable?: boolean;
+        upstreamPulls?: PullState[];
+        /** GitLab: what its global list of merge requests answers instead of the list. */
+        allPulls?: HostReply;
+        /** What the parent's list answers instead of the list (the fork's own lists are asked first). */
+        parentPulls?: HostReply;
+      } = {},
     ) => {
       const host = await startGitHostServer({ token: HOST_TOKEN });
       try {
@@ -251,6 +259,10 @@ describe("Function: cleanUpPullRequest's delete-branch in a GitLab or Bitbucket 
         if (options.fork ?? true) {
           host.setFork("acme/api", "upstream/api", { parentReadable: options.parentReadable });
         }
+        if (options.allPulls) host.script("all-pulls", options.allPulls);
+        // The fork's lists (into the branch, from it) come first: they answer as usual.
+        if (options.parentPulls)
+          host.script("pulls", { status: 200, body: "[]" }, { status: 200, body: "[]" }, options.parentPulls);
         const outcome = await cleanUpPullRequest(
           {
             ...request(provider, `${host.url}${PATHS[provider]}`),
@@ -312,19 +324,49 @@ describe("Function: cleanUpPullRequest's delete-branch in a GitLab or Bitbucket 
         });
 
         // The fake host ignores source_project_id, as a server without the filter would.
-        it("asks the parent for the fork's merge requests only (source_project_id), and still counts only the fork's where the server ignores the filter", async () => {
+        it("asks GitLab's global list for the fork's open merge requests from the branch (scope=all, source_project_id), and still counts only the fork's where the server ignores the filter", async () => {
           const { outcome, host } = await run({
             upstreamPulls: [{ ...UPSTREAM_PULL, number: 4, headRepoFullName: "other/api" }],
           });
           expect(outcome.detail).to.equal("deleted branch feature/login");
           // acme/api is the fake host's first project (id 100), upstream/api its second (101).
-          const forkId = "100";
-          const lists = host.requests.filter(
-            (r) => r.kind === "pulls" && /\/projects\/\d+\/merge_requests$/.test(r.path),
+          const lists = host.requests.filter((r) => r.kind === "all-pulls");
+          expect(
+            lists.map((r) => [
+              r.query.scope,
+              r.query.state,
+              r.query.source_branch,
+              r.query.source_project_id,
+            ]),
+          ).to.deep.equal([["all", "opened", "feature/login", "100"]]);
+          // The parent's own list is asked only where the global one is refused.
+          expect(host.requests.filter((r) => /\/projects\/101\/merge_requests$/.test(r.path))).to.deep.equal(
+            [],
           );
-          expect(lists.map((r) => [r.query.source_branch, r.query.source_project_id])).to.deep.equal([
-            ["feature/login", forkId],
-          ]);
+        });
+
+        for (const status of [400, 403, 404]) {
+          it(`asks the parent's list when GitLab's global list of merge requests is refused (${status}), and keeps a head branch an open merge request into the parent comes from`, async () => {
+            const { outcome, host } = await run({ allPulls: { status } });
+            expect(outcome.detail).to.equal(
+              "kept feature/login: 1 open pull request into upstream/api comes from it",
+            );
+            const lists = host.requests.filter(
+              (r) => r.kind === "pulls" && /\/projects\/101\/merge_requests$/.test(r.path),
+            );
+            expect(lists.map((r) => [r.query.source_branch, r.query.source_project_id])).to.deep.equal([
+              ["feature/login", "100"],
+            ]);
+            expect(host.deletedRefs).to.deep.equal([]);
+          });
+        }
+
+        it("keeps the head branch, saying why, when both GitLab's global list of merge requests and the parent's are refused", async () => {
+          const { outcome, host } = await run({ allPulls: { status: 403 }, parentPulls: { status: 403 } });
+          expect(outcome.detail).to.match(
+            /^kept feature\/login: this repository is a fork, and whether open pull requests into upstream\/api come from it could not be read \(.*403.*\)$/,
+          );
+          expect(host.deletedRefs).to.deep.equal([]);
         });
       }
 
@@ -336,4 +378,85 @@ describe("Function: cleanUpPullRequest's delete-branch in a GitLab or Bitbucket 
       });
     });
   }
+});
+
+// GitLab lets a fork's merge request target any project of its fork network, the root or a sibling fork, not
+// only the parent (MergeRequestTargetProjectFinder: source_project.fork_network.projects).
+describe("Function: cleanUpPullRequest's delete-branch in a GitLab fork, and open merge requests into other projects of its fork network", () => {
+  const openFromFork = (overrides: Partial<PullState> = {}): PullState => ({
+    number: 3,
+    state: "open",
+    merged: false,
+    headRef: "feature/login",
+    headSha: PR_HEAD_SHA,
+    headRepoFullName: "acme/api",
+    baseRef: "main",
+    ...overrides,
+  });
+
+  const run = async (layout: (host: Awaited<ReturnType<typeof startGitHostServer>>) => void) => {
+    const host = await startGitHostServer({ token: HOST_TOKEN });
+    try {
+      for (const name of ["acme/api", "mid/api", "upstream/api", "sibling/api"]) {
+        host.setRepo(name, { defaultBranch: "main" });
+      }
+      host.setPull("acme/api", {
+        number: 7,
+        state: "closed",
+        merged: true,
+        headRef: "feature/login",
+        headSha: PR_HEAD_SHA,
+      });
+      layout(host);
+      const apiUrl = `${host.url}/api/v4`;
+      const outcome = await cleanUpPullRequest(
+        {
+          type: "pr-cleanup",
+          api: { provider: "gitlab", apiUrl, token: "hookgate/github-token" },
+          context: "hookgate/pr-cleanup",
+          steps: [{ kind: "delete-branch", onlyMerged: true }],
+        },
+        closedPrEvent({}, { provider: "gitlab" }),
+        testClients(),
+      );
+      return { outcome, deleted: host.deletedRefs };
+    } finally {
+      await host.close();
+    }
+  };
+
+  it("keeps the head branch of a fork of a fork while an open merge request into the root project comes from it", async () => {
+    const { outcome, deleted } = await run((host) => {
+      host.setFork("mid/api", "upstream/api");
+      host.setFork("acme/api", "mid/api");
+      host.setPull("upstream/api", openFromFork());
+    });
+    expect(outcome.detail).to.equal(
+      "kept feature/login: 1 open pull request into its fork network comes from it",
+    );
+    expect(deleted).to.deep.equal([]);
+  });
+
+  it("keeps the head branch of a fork while an open merge request into a sibling fork comes from it", async () => {
+    const { outcome, deleted } = await run((host) => {
+      host.setFork("acme/api", "upstream/api");
+      host.setFork("sibling/api", "upstream/api");
+      host.setPull("sibling/api", openFromFork());
+    });
+    expect(outcome.detail).to.equal(
+      "kept feature/login: 1 open pull request into its fork network comes from it",
+    );
+    expect(deleted).to.deep.equal([]);
+  });
+
+  it("deletes the head branch of a fork when the open merge requests of its fork network come from other branches or from another fork", async () => {
+    const { outcome, deleted } = await run((host) => {
+      host.setFork("acme/api", "upstream/api");
+      host.setFork("sibling/api", "upstream/api");
+      host.setPull("sibling/api", openFromFork({ headRef: "feature/other" }));
+      host.setPull("upstream/api", openFromFork({ headRepoFullName: "sibling/api" }));
+    });
+    expect(outcome.detail).to.equal("deleted branch feature/login");
+    expect(deleted).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+  });
 });

@@ -33,10 +33,12 @@ export type HostReply =
 /** "rules": GitHub's "Get rules for a branch" (GET /repos/{o}/{r}/rules/branches/{b}). */
 /** "restrictions": Bitbucket Cloud's branch restrictions (GET /2.0/repositories/{w}/{r}/branch-restrictions). */
 /** "branching-model": Bitbucket Cloud's GET /2.0/repositories/{w}/{r}/effective-branching-model. */
+/** "all-pulls": GitLab's global list of merge requests (GET /api/v4/merge_requests). */
 export type RouteKind =
   | "archive"
   | "pull"
   | "pulls"
+  | "all-pulls"
   | "repo"
   | "status"
   | "ref"
@@ -368,7 +370,46 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
     } else if (flavour === "gitlab") {
       const project = path[1] !== undefined ? byId(path[1]) : undefined;
       const move = seg[0] === "projects" && !project ? moved.get(seg[1] ?? "") : undefined;
-      if (seg[0] === "projects" && project?.[1].hidden) {
+      if (method === "GET" && seg[0] === "merge_requests" && seg.length === 1) {
+        // GitLab's global list: the merge requests of every project the token may read (not the hidden ones),
+        // by default only the token user's own (scope created_by_me: none here), every one with scope=all.
+        // source_project_id is ignored, as on the projects' lists here.
+        kind = "all-pulls";
+        act = () => {
+          const q = parsed.searchParams;
+          const stateOf = (pull: PullState) =>
+            pull.state === "open" ? "opened" : pull.merged ? "merged" : "closed";
+          const wanted = q.get("state") ?? "all";
+          const source = q.get("source_branch");
+          const all =
+            q.get("scope") !== "all"
+              ? []
+              : [...repos.entries()]
+                  .filter(([, state]) => !state.hidden)
+                  .flatMap(([fullName, state]) =>
+                    [...state.pulls.values()]
+                      .filter(
+                        (pull) =>
+                          (wanted === "all" || stateOf(pull) === wanted) &&
+                          (source === null || pull.headRef === source),
+                      )
+                      .map((pull) => ({
+                        iid: pull.number,
+                        state: stateOf(pull),
+                        source_branch: pull.headRef,
+                        target_branch: pull.baseRef ?? state.defaultBranch,
+                        sha: pull.headSha,
+                        source_project_id: repo(pull.headRepoFullName ?? fullName).id,
+                        target_project_id: state.id,
+                      })),
+                  );
+          const { items, page, pages } = paged(all, q.get("per_page"), q.get("page"), 20);
+          json(res, 200, items, {
+            "x-page": String(page),
+            "x-next-page": page < pages ? String(page + 1) : "",
+          });
+        };
+      } else if (seg[0] === "projects" && project?.[1].hidden) {
         act = () => json(res, 404, { message: "404 Project Not Found" });
       } else if (move) {
         // lib/api/helpers.rb, find_project!: a GET is redirected to the project's id, the rest refused.

@@ -188,13 +188,18 @@ export class GitLabClient extends ApiClient implements GitHostClient {
   }
 
   /**
-   * When the project is a fork, its parent's open merge requests from this branch of it. GET /projects/:id
+   * When the project is a fork, the open merge requests from this branch of it into another project of its fork
+   * network. GitLab lets a fork's merge request target any project of the network, the root or a sibling fork,
+   * not only the parent (MergeRequestTargetProjectFinder: source_project.fork_network.projects), so they are
+   * read from the global list (GET /merge_requests?scope=all&source_project_id=…, forkMergeRequests), which
+   * holds those of every project the token may read; one into the fork itself is left to openPullRequestsFrom.
+   * Where that list is refused (400, 403, 404) the parent's list is read instead, as before. GET /projects/:id
    * names the parent (`forked_from_project`) only when the token may read it (API::Entities::ProjectDetails);
    * `mr_default_target_self` is there for every fork (API::Entities::Project, `if: project.forked?`), so a fork
    * of a parent out of reach is told apart from a project that is none (a GitLab from before that field, added
    * to the API by gitlab-org/gitlab!77169, cannot tell them apart: there such a fork counts as none). A fork
-   * whose parent was deleted answers as one whose parent is out of reach, and is kept, saying both
-   * (UNNAMED_GITLAB_PARENT).
+   * whose parent is out of reach is kept without asking (the global list would not show merge requests into
+   * it); one whose parent was deleted answers the same, and is kept, saying both (UNNAMED_GITLAB_PARENT).
    */
   async openPullRequestsIntoParent(repo: RepoRef, branch: string): Promise<ParentPullRequests | undefined> {
     const info = await this.json<{
@@ -209,7 +214,60 @@ export class GitLabClient extends ApiClient implements GitHostClient {
     if (typeof parent.id !== "number") return unnamedParent(name);
     const parentId = parent.id;
     const forkId = typeof info.id === "number" ? info.id : undefined;
+    if (forkId !== undefined) {
+      const network = await this.forkMergeRequests(branch, forkId, parentId, name);
+      if (network !== undefined) return network;
+    }
     return parentPullRequests(name, () => this.openMergeRequestsFromFork(parentId, branch, forkId));
+  }
+
+  /**
+   * The open merge requests from `branch` of the fork `forkId` into any other project, from the global list
+   * (scope=all: every project the token may read; source_project_id, a filter of merge_requests_base_params,
+   * lib/api/helpers/merge_requests_helpers.rb), each one's source_project_id still compared here (a server
+   * that ignores the filter), 100 a page up to PARENT_MR_PAGES pages. Named by the parent when every one counted
+   * is into it, else "its fork network". Undefined when the list is refused (400, 403, 404): the caller asks
+   * the parent instead. Another failure is thrown.
+   */
+  private async forkMergeRequests(
+    branch: string,
+    forkId: number,
+    parentId: number,
+    parentName: string,
+  ): Promise<ParentPullRequests | undefined> {
+    let count = 0;
+    let intoParentOnly = true;
+    for (let page = 1; page <= PARENT_MR_PAGES; page++) {
+      const res = await this.call({
+        method: "GET",
+        path: `/merge_requests?scope=all&state=opened&source_branch=${encodeURIComponent(branch)}&source_project_id=${forkId}&per_page=100&page=${page}`,
+        accept: [400, 403, 404],
+      });
+      if (res.statusCode === 400 || res.statusCode === 403 || res.statusCode === 404) {
+        await discard(res);
+        return undefined;
+      }
+      const mrs = await readApiJson<unknown>(res, this.what);
+      if (!Array.isArray(mrs)) {
+        throw new ActionError(`${this.what} did not list the merge requests from project ${forkId}`, {
+          retryable: true,
+        });
+      }
+      for (const mr of mrs as ({ source_project_id?: unknown; target_project_id?: unknown } | null)[]) {
+        const source = mr?.source_project_id;
+        const target = mr?.target_project_id;
+        if (typeof source === "number" && source !== forkId) continue;
+        if (target === forkId) continue;
+        count++;
+        if (target !== parentId) intoParentOnly = false;
+      }
+      const next = !!header(res.headers, "x-next-page");
+      if (count > 0 || !next) {
+        const where = count > 0 && intoParentOnly ? parentName : "";
+        return { parent: where || "its fork network", count, more: next };
+      }
+    }
+    return { parent: "its fork network", count: 0, more: true };
   }
 
   /**

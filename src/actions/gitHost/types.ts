@@ -150,8 +150,9 @@ export interface GitHostClient {
   /**
    * When the repository is a fork, the open pull requests from this branch of it (`headRepoFullName`, as the
    * API names it now) into its parent: deleting the branch closes them (GitHub, Gitea) or leaves them without
-   * their source branch (GitLab, Bitbucket Cloud). Undefined when the repository is no fork; absent where the
-   * host has no such lookup here (Bitbucket Data Center).
+   * their source branch (GitLab, Bitbucket Cloud). GitLab counts those into any other project of the fork
+   * network the token may read (the root, a sibling fork), the others the parent's only. Undefined when the
+   * repository is no fork; absent where the host has no such lookup here (Bitbucket Data Center).
    */
   openPullRequestsIntoParent?(
     repo: RepoRef,
