@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { runAction } from "../../src/actions";
 import { cleanUpPullRequest } from "../../src/actions/prCleanup";
 import { S3ObjectStore } from "../../src/aws/objectStore";
+import type { SecretStore } from "../../src/core/ports";
 import type { PrCleanupRequest, PrCleanupStep, Provider, QueuedEvent, WorkItem } from "../../src/core/types";
 import { type GitHostServer, type PullState, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
@@ -1948,5 +1949,82 @@ describe("Function: cleanUpPullRequest on a self-hosted Git host with a private 
     expect(err.retryable).to.equal(false);
     expect(err.message).to.equal('secret "hookgate/bad-ca" does not hold a PEM certificate bundle');
     expect(host.requests).to.deep.equal([]);
+  });
+});
+
+// Bitbucket Cloud's branch restrictions and effective branching model are optional lookups: a 401 to either
+// leaves them unread without reading the token secret again, which the client does once at most, so that a
+// token rotated between the lookup and the deletion still deletes the branch.
+describe("Function: cleanUpPullRequest on Bitbucket Cloud, the optional lookups' 401 and the single re-read of the token secret", () => {
+  let host: GitHostServer;
+  // What Secrets Manager holds: the token in use until the open pull requests are asked (after the lookups),
+  // a rotated one from then on. No refresh interval: the client's own once-only re-read alone decides.
+  const rotated = () => host.requests.some((r) => r.kind === "pulls");
+  const store: SecretStore = {
+    versions: async (name, options = {}) => {
+      if (name === "hookgate/jenkins") return [JSON.stringify({ user: JENKINS_USER, token: JENKINS_TOKEN })];
+      if (!options.refresh) return ["tokenA0123456789"];
+      return [rotated() ? "tokenB0123456789" : "tokenA0123456789"];
+    },
+  };
+  const cleanUp = () =>
+    cleanUpPullRequest(
+      {
+        type: "pr-cleanup",
+        api: { provider: "bitbucket", apiUrl: `${host.url}/2.0`, token: "hookgate/github-token" },
+        context: "hookgate/pr-cleanup",
+        steps: [{ kind: "delete-branch", onlyMerged: true }],
+      },
+      closedPrEvent({}, { provider: "bitbucket" }),
+      testClients({ secrets: store }),
+    );
+  const refusal = {
+    status: 401,
+    body: JSON.stringify({
+      type: "error",
+      error: { message: "Token is invalid, expired, or not supported for this endpoint." },
+    }),
+  };
+
+  beforeEach(async () => {
+    host = await startGitHostServer({ requireAuth: false });
+    host.setRepo("acme/api", { defaultBranch: "main" });
+    host.setPull("acme/api", {
+      number: 7,
+      state: "closed",
+      merged: true,
+      headRef: "feature/login",
+      headSha: PR_HEAD_SHA,
+    });
+  });
+  afterEach(() => host.close());
+
+  it("cleanUpPullRequest reads the token secret again after the DELETE's 401 and deletes the branch with the rotated token", async () => {
+    host.script("delete-ref", refusal);
+    const outcome = await cleanUp();
+    expect(outcome.detail).to.equal("deleted branch feature/login");
+    expect(host.requests.filter((r) => r.kind === "delete-ref").map((r) => r.authorization)).to.deep.equal([
+      "Bearer tokenA0123456789",
+      "Bearer tokenB0123456789",
+    ]);
+  });
+
+  it("cleanUpPullRequest leaves the branch restrictions unread after their lookup's 401 without reading the token secret, so the DELETE's 401 reads it and the rotated token deletes the branch", async () => {
+    host.script("restrictions", refusal);
+    host.script("delete-ref", refusal);
+    const outcome = await cleanUp();
+    expect(outcome.detail).to.equal("deleted branch feature/login");
+    expect(host.requests.filter((r) => r.kind === "restrictions")).to.have.length(1);
+    expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+  });
+
+  it("cleanUpPullRequest leaves the effective branching model unread after its lookup's 401 without reading the token secret, so the DELETE's 401 reads it and the rotated token deletes the branch", async () => {
+    host.setDeleteRestrictions("acme/api", [{ branchType: "release" }]);
+    host.script("branching-model", refusal);
+    host.script("delete-ref", refusal);
+    const outcome = await cleanUp();
+    expect(outcome.detail).to.equal("deleted branch feature/login");
+    expect(host.requests.filter((r) => r.kind === "branching-model")).to.have.length(1);
+    expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
   });
 });
