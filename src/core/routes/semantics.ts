@@ -364,8 +364,8 @@ function nameProblem(
  * A repository's URL or clone address pasted as a repository glob: scheme://host/path (https://, ssh://, with
  * any number of "/" after the scheme) or user@host:path (an SSH clone address). No host's full name holds a
  * ":" or an "@": the suggestion is the path, without ".git", without a GitLab page's "/-/..." and, but on GitLab,
- * whose groups nest, its first two parts ("acme/api" of ".../acme/api/tree/main"); for Bitbucket Data Center
- * (a bitbucket-server route, a path in scm/ or a browse page's projects/KEY/repos/slug) the project key as
+ * whose groups nest, its first two parts ("acme/api" of ".../acme/api/tree/main"); on a bitbucket-server
+ * route (Bitbucket Data Center: a path in scm/ or a browse page's projects/KEY/repos/slug) the project key as
  * delivered, upper case ("PLAT/payments" of ".../scm/plat/payments.git").
  */
 function repoAddressProblem(glob: string, not: string, bare: string, provider: Provider): string | undefined {
@@ -379,9 +379,9 @@ function repoAddressProblem(glob: string, not: string, bare: string, provider: P
     .split("/")
     .filter((part) => part !== "");
   // Data Center's browse page: /projects/KEY/repos/slug/..., /users/name/repos/slug/... (project key ~NAME).
-  const page = parts[2] === "repos" && parts.length >= 4 ? parts[0] : undefined;
-  const dataCenter =
-    provider === "bitbucket-server" || parts[0] === "scm" || page === "projects" || page === "users";
+  // Only on a bitbucket-server route: on another host "scm" or "projects" is an owner or a group's name.
+  const dataCenter = provider === "bitbucket-server";
+  const page = dataCenter && parts[2] === "repos" && parts.length >= 4 ? parts[0] : undefined;
   if (page === "projects" || page === "users") {
     parts = [`${page === "users" ? "~" : ""}${parts[1]}`, parts[3] as string];
   } else if (dataCenter && parts[0] === "scm") {

@@ -345,11 +345,20 @@ describe("Function: semanticFindings, repository names no host sends", () => {
       undefined,
       url("PROJECT/repo", "~JDOE/notes"),
     ],
+    // On another host "scm" or "projects" is an owner's or a group's name, not Data Center's.
+    ["https://github.com/scm/tools", undefined, undefined, url("owner/name", "scm/tools")],
+    ["https://gitlab.example.com/scm/tools.git", "gitlab", undefined, url("group/name", "scm/tools")],
     [
-      "https://bitbucket.acme.example/scm/plat/payments.git",
+      "https://gitea.example.com/scm/tools/src/branch/main",
+      "gitea",
       undefined,
+      url("owner/name", "scm/tools"),
+    ],
+    [
+      "https://gitlab.example.com/projects/infra/repos/tools/-/tree/main",
+      "gitlab",
       undefined,
-      url("owner/name", "PLAT/payments"),
+      url("group/name", "projects/infra/repos/tools"),
     ],
     [
       "https://gitlab.example.com/platform/api/-/tree/main",
