@@ -422,6 +422,9 @@ function giteaLabelNote(action: string, write: string): string {
 }
 
 /** GitHub event names no GitLab delivery has, and what GitLab sends instead. */
+/** The host's own event names of HOST_EVENT_NAMES written as an event name can be (tag_push, merge_request). */
+const HOST_EVENT_KEYS = Object.keys(HOST_EVENT_NAMES).filter((name) => /^[a-z_]+$/.test(name));
+
 const GITLAB_NEVER: Readonly<Record<string, string>> = {
   issue_comment: 'GitLab delivers comments (on issues, merge requests and commits) as event "note"',
   create: 'GitLab delivers a new branch or tag as event "push"',
@@ -539,9 +542,15 @@ function eventNameNotes(route: Route): string[] {
             ? KNOWN_EVENTS
             : OTHER_EVENTS;
       const guess = nearMiss(event, candidates);
+      // Near a host's own name that never matches (merge_requests, tag_pushh): what to write instead.
+      const hostName = guess ? undefined : nearMiss(event, HOST_EVENT_KEYS);
       if (guess) {
         notes.push(
           `event "${event}" is not a known event name, and matching is exact; did you mean "${guess}"?`,
+        );
+      } else if (hostName) {
+        notes.push(
+          `event "${event}" is not a known event name, and matching is exact; near "${hostName}", which never matches either: ${HOST_EVENT_NAMES[hostName]}`,
         );
       } else if (closedEvents(route.provider, event)) {
         notes.push(unknownEventNote(route.provider, event));

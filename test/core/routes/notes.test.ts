@@ -808,3 +808,37 @@ ${jobs
     ).to.deep.equal([]);
   });
 });
+
+describe("Function: routeNotes on a typo of a host's own event name", () => {
+  const cases: [string, string, string][] = [
+    [
+      "gitlab",
+      "merge_requests",
+      'near "merge_request", which never matches either: GitLab merge requests are event "pull_request"',
+    ],
+    [
+      "gitlab",
+      "mergerequest",
+      'near "merge_request", which never matches either: GitLab merge requests are event "pull_request"',
+    ],
+    [
+      "gitlab",
+      "tag_pushh",
+      'near "tag_push", which never matches either: a GitLab tag push is event "push" with a tag',
+    ],
+  ];
+  for (const [provider, event, near] of cases) {
+    it(`notes events: [${event}] on a ${provider} route with the name it is near and what to write`, () => {
+      const notes = notesFor(`{ events: [${event}] }`, provider);
+      expect(notes).to.have.length(1);
+      expect(notes[0]).to.contain(
+        `route r: event "${event}" is not a known event name, and matching is exact; ${near}`,
+      );
+    });
+  }
+
+  it("notes nothing for a real event name hookgate does not list (GitHub's code_scanning_alert, Gitea's wiki)", () => {
+    expect(notesFor("{ events: [code_scanning_alert] }", "github")).to.deep.equal([]);
+    expect(notesFor("{ events: [wiki] }", "gitea")).to.deep.equal([]);
+  });
+});
