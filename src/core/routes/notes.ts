@@ -237,18 +237,18 @@ function jenkinsJobPathNotes(route: Route): string[] {
   const notes: string[] = [];
   for (const job of jobs) {
     const parts = job.split("/");
-    // One job/<name> pair is a job in a folder named job (job: job/deploy); two or more are a URL path.
-    if (
-      parts.length < 4 ||
-      parts.length % 2 !== 0 ||
-      !parts.every((part, i) => i % 2 === 1 || part === "job")
-    )
-      continue;
+    if (parts.length % 2 !== 0 || !parts.every((part, i) => i % 2 === 1 || part === "job")) continue;
     const names = parts.filter((_, i) => i % 2 === 1);
+    // One job/<name> pair may be a job in a folder named job (job: job/deploy), or the path of a top-level
+    // job's URL copied from the browser (/job/deploy/): said as a condition. Two or more are a URL path.
+    const folders = parts.slice(0, -1).join("/");
     notes.push(
-      `job ${JSON.stringify(job)} is read as the job ${JSON.stringify(names.at(-1))} in the folders ` +
-        `${JSON.stringify(parts.slice(0, -1).join("/"))}; written as a job's URL path, it is the job ` +
-        `${JSON.stringify(names.join("/"))}: write that, hookgate adds the /job/ of each folder`,
+      parts.length === 2
+        ? `job ${JSON.stringify(job)} is the job ${JSON.stringify(names[0])} in a folder named job; if it is ` +
+            `the top-level job of a URL ending /job/${names[0]}/, write ${JSON.stringify(names[0])}: hookgate adds the /job/`
+        : `job ${JSON.stringify(job)} is read as the job ${JSON.stringify(names.at(-1))} in the folders ` +
+            `${JSON.stringify(folders)}; written as a job's URL path, it is the job ` +
+            `${JSON.stringify(names.join("/"))}: write that, hookgate adds the /job/ of each folder`,
     );
   }
   return notes;

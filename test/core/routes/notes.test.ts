@@ -797,8 +797,10 @@ ${jobs
     ]);
   });
 
-  it("notes nothing for a job in a folder named job (job/deploy): a job's URL path has at least two job/<name> pairs", () => {
-    expect(jenkinsNotes("https://ci.example.com", ["job/deploy"])).to.deep.equal([]);
+  it("notes a job job/deploy as a condition: a job in a folder named job, or a top-level job's URL path whose job is deploy", () => {
+    expect(jenkinsNotes("https://ci.example.com", ["job/deploy"])).to.deep.equal([
+      'route r0: job "job/deploy" is the job "deploy" in a folder named job; if it is the top-level job of a URL ending /job/deploy/, write "deploy": hookgate adds the /job/',
+    ]);
     expect(jenkinsNotes("https://ci.example.com", ["job/a/job/b"])).to.have.length(1);
   });
 
