@@ -161,16 +161,20 @@ function resolve(name: string, problems: string[]): Getter | undefined {
 }
 
 /**
- * A payload path written as code writes it (payload.commits[0].author.email, payload.pull_request['head']):
- * a Git host's payload has no key "commits[0]", so walk would find nothing and the value would render empty
- * on every delivery. A list index is a segment of its own: payload.commits.0.author.email. Only these index
- * forms are refused: user-defined JSON (repository_dispatch's client_payload, a deployment's payload) may
- * have a key with a space, or a bracket in other text.
+ * A payload path written as code writes it (payload.commits[0].author.email, payload.pull_request['head'],
+ * commits[-1], commits[*]): a Git host's payload has no key "commits[0]", so walk would find nothing and the
+ * value would render empty on every delivery. A list index is a segment of its own:
+ * payload.commits.0.author.email. So is a segment that starts or ends with whitespace ("payload.a. b", a
+ * typo). A space inside a segment is left alone: user-defined JSON (repository_dispatch's client_payload, a
+ * deployment's payload) may have a key "build id".
  */
 function bracketedPathProblem(name: string, path: readonly string[]): string | undefined {
-  const index = /\[\s*(?:\d+|'[^'\]]*'|"[^"\]]*")\s*\]/;
-  if (!path.some((segment) => index.test(segment))) return undefined;
   const shown = shownText(name, 60);
+  if (path.some((segment) => segment !== segment.trim())) {
+    return `template field ${shown}: a payload path segment starts or ends with whitespace, which no payload key does, so it would always be empty; write ${shownText(`payload.${path.map((segment) => segment.trim()).join(".")}`, 80)}`;
+  }
+  const index = /\[[^\]]*\]/;
+  if (!path.some((segment) => index.test(segment))) return undefined;
   const dotted = name.replace(/\[\s*(\d+)\s*\]/g, ".$1").replace(/\[\s*(["'])([^"'.\]]+)\1\s*\]/g, ".$2");
   const suggestion =
     dotted !== name && !index.test(dotted) && !dotted.includes("..")

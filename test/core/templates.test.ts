@@ -365,11 +365,10 @@ describe("Function: templateProblems", () => {
     expect(templateProblems(template)).to.deep.equal([]);
   });
 
-  it("templateProblems accepts a payload path whose key has a space or a bracket not in an index form: user-defined JSON may have one (client_payload)", () => {
+  it("templateProblems accepts a payload path whose key has a space inside it: user-defined JSON may have one (client_payload)", () => {
     for (const template of [
       "{{payload.client_payload.build id}}",
       "{{payload.client_payload.head commit.id}}",
-      "{{payload.deployment.payload.notes [draft]}}",
     ]) {
       expect(templateProblems(template), template).to.deep.equal([]);
     }
@@ -412,6 +411,21 @@ describe("Function: templateProblems", () => {
       '{{payload.commits[ "0" ].id}}',
       [
         'template field "payload.commits[ \\"0\\" ].id": a payload path has no [0] or [\'x\'] (no host\'s payload has a key "commits[0]"), so it would always be empty; a path goes through "." with a list index as a segment of its own: write "payload.commits.0.id"',
+      ],
+    ],
+    // Any other bracket (a negative index, a wildcard, a bare key) and a segment's outer whitespace find nothing.
+    ...["{{payload.commits[-1].id}}", "{{payload.commits[*].id}}", "{{payload.pull_request[head].sha}}"].map(
+      (template): [string, string[]] => [
+        template,
+        [
+          `template field ${JSON.stringify(template.slice(2, -2))}: a payload path has no [0] or ['x'] (no host's payload has a key "commits[0]"), so it would always be empty; a path goes through "." with a list index as a segment of its own, as payload.commits.0.id`,
+        ],
+      ],
+    ),
+    [
+      "{{payload.a. b}}",
+      [
+        'template field "payload.a. b": a payload path segment starts or ends with whitespace, which no payload key does, so it would always be empty; write "payload.a.b"',
       ],
     ],
     // Suggestions: the closest field by edits (a swap of neighbours is one), the first of equals in
