@@ -339,10 +339,13 @@ describe("Function: cleanUpPullRequest's delete-branch in a GitLab or Bitbucket 
               r.query.source_project_id,
             ]),
           ).to.deep.equal([["all", "opened", "feature/login", "100"]]);
-          // The parent's own list is asked only where the global one is refused.
-          expect(host.requests.filter((r) => /\/projects\/101\/merge_requests$/.test(r.path))).to.deep.equal(
-            [],
-          );
+          // The global list found none: the parent's own list is asked too (the global one leaves out a parent
+          // whose merge requests are for its members only).
+          expect(
+            host.requests
+              .filter((r) => /\/projects\/101\/merge_requests$/.test(r.path))
+              .map((r) => [r.query.state, r.query.source_branch, r.query.source_project_id]),
+          ).to.deep.equal([["opened", "feature/login", "100"]]);
         });
 
         for (const status of [400, 403, 404]) {
@@ -458,5 +461,51 @@ describe("Function: cleanUpPullRequest's delete-branch in a GitLab fork, and ope
     });
     expect(outcome.detail).to.equal("deleted branch feature/login");
     expect(deleted).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+  });
+});
+
+describe("Function: cleanUpPullRequest on a GitLab fork whose parent lets only its members use merge requests", () => {
+  it("keeps the head branch when GitLab's global list answers none (it leaves such a parent out) and the parent's own list is refused (403)", async () => {
+    const host = await startGitHostServer({ token: HOST_TOKEN });
+    try {
+      host.setRepo("acme/api", { defaultBranch: "main" });
+      host.setRepo("upstream/api", { defaultBranch: "main" });
+      host.setPull("acme/api", {
+        number: 7,
+        state: "closed",
+        merged: true,
+        headRef: "feature/login",
+        headSha: PR_HEAD_SHA,
+      });
+      // The open merge request from acme/api:feature/login into upstream/api, which the token cannot list.
+      host.setPull("upstream/api", {
+        number: 3,
+        state: "open",
+        merged: false,
+        headRef: "feature/login",
+        headSha: PR_HEAD_SHA,
+        headRepoFullName: "acme/api",
+        baseRef: "main",
+      });
+      host.setFork("acme/api", "upstream/api");
+      // Global list: upstream/api left out (merge requests feature: only project members) -> 200 [].
+      host.script("all-pulls", { status: 200, body: "[]" });
+      // The fork's own two lists answer as usual; the parent's list is refused (403).
+      host.script("pulls", { status: 200, body: "[]" }, { status: 200, body: "[]" }, { status: 403 });
+      const outcome = await cleanUpPullRequest(
+        {
+          type: "pr-cleanup",
+          api: { provider: "gitlab", apiUrl: `${host.url}/api/v4`, token: "hookgate/github-token" },
+          context: "hookgate/pr-cleanup",
+          steps: [{ kind: "delete-branch", onlyMerged: true }],
+        },
+        closedPrEvent({}, { provider: "gitlab" }),
+        testClients(),
+      );
+      expect(host.deletedRefs).to.deep.equal([]);
+      expect(outcome.detail).to.match(/^kept feature\/login: /);
+    } finally {
+      await host.close();
+    }
   });
 });

@@ -214,9 +214,12 @@ export class GitLabClient extends ApiClient implements GitHostClient {
     if (typeof parent.id !== "number") return unnamedParent(name);
     const parentId = parent.id;
     const forkId = typeof info.id === "number" ? info.id : undefined;
+    // The global list adds the rest of the fork network, but it leaves out, silently, a project whose merge
+    // requests the token's user may not use (IssuableFinder: with_feature_available_for_user): a parent's
+    // "Only project members" answers 403 to its own list. So none found there still asks the parent.
     if (forkId !== undefined) {
       const network = await this.forkMergeRequests(branch, forkId, parentId, name);
-      if (network !== undefined) return network;
+      if (network !== undefined && (network.count > 0 || network.more)) return network;
     }
     return parentPullRequests(name, () => this.openMergeRequestsFromFork(parentId, branch, forkId));
   }
