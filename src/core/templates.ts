@@ -165,15 +165,17 @@ function resolve(name: string, problems: string[]): Getter | undefined {
  * commits[-1], commits[*]): a Git host's payload has no key "commits[0]", so walk would find nothing and the
  * value would render empty on every delivery. A list index is a segment of its own:
  * payload.commits.0.author.email. So is a segment that starts or ends with whitespace ("payload.a. b", a
- * typo). A space inside a segment is left alone: user-defined JSON (repository_dispatch's client_payload, a
- * deployment's payload) may have a key "build id".
+ * typo). A space or another bracket inside a segment is left alone: user-defined JSON (repository_dispatch's
+ * client_payload, a deployment's payload) may have a key "build id" or "tags[]".
  */
 function bracketedPathProblem(name: string, path: readonly string[]): string | undefined {
   const shown = shownText(name, 60);
   if (path.some((segment) => segment !== segment.trim())) {
     return `template field ${shown}: a payload path segment starts or ends with whitespace, which no payload key does, so it would always be empty; write ${shownText(`payload.${path.map((segment) => segment.trim()).join(".")}`, 80)}`;
   }
-  const index = /\[[^\]]*\]/;
+  // Only what code writes as an index: [0], [-1], [*], ['x'], ["x"]. Other brackets may be a key's own text in
+  // user-defined JSON ("notes [draft]", a form-style "tags[]").
+  const index = /\[\s*(?:-?\d+|\*|'[^'\]]*'|"[^"\]]*")\s*\]/;
   if (!path.some((segment) => index.test(segment))) return undefined;
   const dotted = name.replace(/\[\s*(\d+)\s*\]/g, ".$1").replace(/\[\s*(["'])([^"'.\]]+)\1\s*\]/g, ".$2");
   const suggestion =

@@ -365,10 +365,12 @@ describe("Function: templateProblems", () => {
     expect(templateProblems(template)).to.deep.equal([]);
   });
 
-  it("templateProblems accepts a payload path whose key has a space inside it: user-defined JSON may have one (client_payload)", () => {
+  it("templateProblems accepts a payload path whose key has a space or a bracket that is no index inside it: user-defined JSON may have one (client_payload)", () => {
     for (const template of [
       "{{payload.client_payload.build id}}",
       "{{payload.client_payload.head commit.id}}",
+      "{{payload.deployment.payload.notes [draft]}}",
+      "{{payload.client_payload.tags[]}}",
     ]) {
       expect(templateProblems(template), template).to.deep.equal([]);
     }
@@ -414,14 +416,12 @@ describe("Function: templateProblems", () => {
       ],
     ],
     // Any other bracket (a negative index, a wildcard, a bare key) and a segment's outer whitespace find nothing.
-    ...["{{payload.commits[-1].id}}", "{{payload.commits[*].id}}", "{{payload.pull_request[head].sha}}"].map(
-      (template): [string, string[]] => [
-        template,
-        [
-          `template field ${JSON.stringify(template.slice(2, -2))}: a payload path has no [0] or ['x'] (no host's payload has a key "commits[0]"), so it would always be empty; a path goes through "." with a list index as a segment of its own, as payload.commits.0.id`,
-        ],
+    ...["{{payload.commits[-1].id}}", "{{payload.commits[*].id}}"].map((template): [string, string[]] => [
+      template,
+      [
+        `template field ${JSON.stringify(template.slice(2, -2))}: a payload path has no [0] or ['x'] (no host's payload has a key "commits[0]"), so it would always be empty; a path goes through "." with a list index as a segment of its own, as payload.commits.0.id`,
       ],
-    ),
+    ]),
     [
       "{{payload.a. b}}",
       [
