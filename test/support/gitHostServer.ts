@@ -377,8 +377,6 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         kind = "all-pulls";
         act = () => {
           const q = parsed.searchParams;
-          const stateOf = (pull: PullState) =>
-            pull.state === "open" ? "opened" : pull.merged ? "merged" : "closed";
           const wanted = q.get("state") ?? "all";
           const source = q.get("source_branch");
           const all =
@@ -390,12 +388,12 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
                     [...state.pulls.values()]
                       .filter(
                         (pull) =>
-                          (wanted === "all" || stateOf(pull) === wanted) &&
+                          (wanted === "all" || gitlabState(pull) === wanted) &&
                           (source === null || pull.headRef === source),
                       )
                       .map((pull) => ({
                         iid: pull.number,
-                        state: stateOf(pull),
+                        state: gitlabState(pull),
                         source_branch: pull.headRef,
                         target_branch: pull.baseRef ?? state.defaultBranch,
                         sha: pull.headSha,
@@ -453,7 +451,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
             const sourceId = headRepo === fullName ? state.id : repo(headRepo).id;
             json(res, 200, {
               iid: pull.number,
-              state: pull.state === "open" ? "opened" : pull.merged ? "merged" : "closed",
+              state: gitlabState(pull),
               source_branch: pull.headRef,
               target_branch: pull.baseRef ?? state.defaultBranch,
               sha: pull.headSha,
@@ -465,15 +463,13 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
           kind = "pulls";
           act = () => {
             const q = parsed.searchParams;
-            const stateOf = (pull: PullState) =>
-              pull.state === "open" ? "opened" : pull.merged ? "merged" : "closed";
             const wanted = q.get("state") ?? "all";
             const target = q.get("target_branch");
             // source_branch is a name only: a fork's merge request from a branch of that name matches too.
             const source = q.get("source_branch");
             const all = [...state.pulls.values()].filter(
               (pull) =>
-                (wanted === "all" || stateOf(pull) === wanted) &&
+                (wanted === "all" || gitlabState(pull) === wanted) &&
                 (target === null || (pull.baseRef ?? state.defaultBranch) === target) &&
                 (source === null || pull.headRef === source),
             );
@@ -483,7 +479,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
               200,
               items.map((pull) => ({
                 iid: pull.number,
-                state: stateOf(pull),
+                state: gitlabState(pull),
                 source_branch: pull.headRef,
                 target_branch: pull.baseRef ?? state.defaultBranch,
                 sha: pull.headSha,
@@ -1213,4 +1209,9 @@ function parseBody(req: http.IncomingMessage, body: Buffer): Record<string, stri
 /** A pull request's state as both Bitbucket APIs name it. */
 function bitbucketState(pull: PullState): "OPEN" | "MERGED" | "DECLINED" {
   return pull.state === "open" ? "OPEN" : pull.merged ? "MERGED" : "DECLINED";
+}
+
+/** A merge request's state as GitLab's API names it. */
+function gitlabState(pull: PullState): "opened" | "merged" | "closed" {
+  return pull.state === "open" ? "opened" : pull.merged ? "merged" : "closed";
 }
