@@ -360,9 +360,31 @@ describe("Function: parseRoutes (text wrapped in typographic quotes, as pasted f
     ]);
   });
 
-  it("parseRoutes refuses a route name in typographic quotes: a name, like a glob or a job", () => {
+  it("parseRoutes refuses a route name in typographic quotes once, saying the quotes, not the name rule they break", () => {
     const text = VALID.join("\n").replace("name: api-build", "name: \u201Capi-build\u201D");
-    expect(problemsOf(text)).to.include(`4:11: route "\u201Capi-build\u201D" name: ${SAID}`);
+    expect(problemsOf(text)).to.deep.equal([`4:11: route "\u201Capi-build\u201D" name: ${SAID}`]);
+  });
+
+  it("parseRoutes says the quotes alone for a secret name, an action type and a URL in typographic quotes", () => {
+    const text = VALID.join("\n")
+      .replace("secret: hooks/s", "secret: \u2018hooks/s\u2019")
+      .replace('url: "https://ci.example.com"', "url: \u201Chttps://ci.example.com\u201D")
+      .replace("type: jenkins", "type: \u201Cjenkins\u201D");
+    expect(problemsOf(text)).to.deep.equal([
+      `2:21: defaults.secret: ${SAID}`,
+      `2:48: defaults.jenkins.url: ${SAID}`,
+      `6:21: route "api-build" action.type: ${SAID}`,
+    ]);
+  });
+
+  it("parseRoutes still says a duplicate route name in typographic quotes is a duplicate", () => {
+    const route = VALID.slice(3, 6).join("\n").replace("name: api-build", "name: \u201Cbuild\u201D");
+    const text = [...VALID.slice(0, 3), route, route, ""].join("\n");
+    expect(problemsOf(text)).to.deep.equal([
+      `4:11: route "\u201Cbuild\u201D" name: ${SAID}`,
+      '7:11: duplicate route name "\u201Cbuild\u201D"; route names must be unique (they are URL paths) (first used at line 4)',
+      `7:11: route "\u201Cbuild\u201D" name: ${SAID}`,
+    ]);
   });
 
   it("parseRoutes accepts a Jenkins parameter value and a route description wrapped in typographic quotes: text sent or shown as written", () => {
