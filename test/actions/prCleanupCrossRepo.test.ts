@@ -22,7 +22,7 @@ interface Pull {
   merged: boolean;
 }
 
-const REPO_IDS: Record<string, number> = { "acme/api": 1, "upstream/api": 2, "other/api": 3 };
+const REPO_IDS: Record<string, number> = { "acme/api": 1, "upstream/api": 2, "other/api": 3, "root/api": 4 };
 
 interface HostOptions {
   /** Whether acme/api is a fork of upstream/api (default true). */
@@ -31,6 +31,10 @@ interface HostOptions {
   upstreamPullsStatus?: number;
   /** upstream/api's pull requests besides acme/api#7 (default: #3, from acme/api feature/login, open). */
   upstreamPulls?: Pull[];
+  /** Whether upstream/api is itself a fork of root/api, the root of the network (GitHub's `source`). */
+  forkOfFork?: boolean;
+  /** What root/api's pull request list answers instead of the list. */
+  rootPullsStatus?: number;
 }
 
 const UPSTREAM_3: Pull = {
@@ -60,13 +64,25 @@ async function startHost(flavour: "github" | "gitea", options: HostOptions = {})
     ...(options.upstreamPulls ?? [UPSTREAM_3]).map((p) => ({ ...p })),
   ];
   const requests: string[] = [];
+  const forkOfFork = options.forkOfFork === true;
+  const root = { id: REPO_IDS["root/api"], full_name: "root/api", fork: false };
   const repoAnswer = (fullName: string) => ({
     id: REPO_IDS[fullName],
     full_name: fullName,
     default_branch: "main",
-    fork: fullName === "acme/api" && fork,
+    fork: (fullName === "acme/api" && fork) || (fullName === "upstream/api" && forkOfFork),
     ...(fullName === "acme/api" && fork
-      ? { parent: { id: REPO_IDS["upstream/api"], full_name: "upstream/api", fork: false } }
+      ? {
+          parent: { id: REPO_IDS["upstream/api"], full_name: "upstream/api", fork: forkOfFork },
+          // GitHub names the root of the fork network too (`source`, the parent itself for a first fork);
+          // Gitea's answer has no such field.
+          ...(flavour === "github"
+            ? { source: forkOfFork ? root : { ...root, full_name: "upstream/api" } }
+            : {}),
+        }
+      : {}),
+    ...(fullName === "upstream/api" && forkOfFork
+      ? { parent: root, ...(flavour === "github" ? { source: root } : {}) }
       : {}),
   });
   const shape = (p: Pull) => ({
@@ -109,6 +125,9 @@ async function startHost(flavour: "github" | "gitea", options: HostOptions = {})
       if (m) {
         if (m[1] === "upstream/api" && options.upstreamPullsStatus !== undefined) {
           return send(options.upstreamPullsStatus, { message: "Not Found" });
+        }
+        if (m[1] === "root/api" && options.rootPullsStatus !== undefined) {
+          return send(options.rootPullsStatus, { message: "Not Found" });
         }
         // Each host lists the pull requests whose base is this repository.
         let list = pulls.filter((p) => p.baseRepo === m?.[1] && p.open);
@@ -216,6 +235,75 @@ describe("Function: cleanUpPullRequest's delete-branch in a fork, and open pull 
       });
     });
   }
+});
+
+describe("Function: cleanUpPullRequest's delete-branch in a fork of a fork, and open pull requests into the root of its network", () => {
+  const ROOT_5: Pull = { ...UPSTREAM_3, number: 5, baseRepo: "root/api" };
+  const run = async (provider: "github" | "gitea", options: HostOptions) => {
+    const host = await startHost(provider, { forkOfFork: true, ...options });
+    try {
+      const outcome = await cleanUpPullRequest(
+        request(provider, host.url),
+        closedPrEvent({}, { provider }),
+        testClients(),
+      );
+      return { outcome, host };
+    } finally {
+      await host.close();
+    }
+  };
+
+  it("keeps a GitHub fork's head branch while an open pull request from it goes into the network's root (`source`), not the parent", async () => {
+    const { outcome, host } = await run("github", { upstreamPulls: [ROOT_5] });
+    expect(outcome.detail).to.equal("kept feature/login: 1 open pull request into root/api comes from it");
+    expect(host.branches.has("acme/api:feature/login")).to.equal(true);
+    expect(host.pulls.find((p) => p.baseRepo === "root/api")?.open).to.equal(true);
+    expect(host.requests).to.include(
+      "GET /repos/root/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=1",
+    );
+  });
+
+  it("keeps a GitHub fork's head branch, saying why, when the parent has none from it and the root's list is refused", async () => {
+    const { outcome, host } = await run("github", { upstreamPulls: [], rootPullsStatus: 404 });
+    expect(outcome.detail).to.match(
+      /^kept feature\/login: this repository is a fork, and whether open pull requests into root\/api come from it could not be read \(.*404.*\)$/,
+    );
+    expect(host.branches.has("acme/api:feature/login")).to.equal(true);
+  });
+
+  it("keeps a GitHub fork's head branch on the parent's answer alone, asking the root nothing, when the parent's pull request comes from it", async () => {
+    const { outcome, host } = await run("github", { upstreamPulls: [UPSTREAM_3, ROOT_5] });
+    expect(outcome.detail).to.equal(
+      "kept feature/login: 1 open pull request into upstream/api comes from it",
+    );
+    expect(host.requests.filter((r) => r.startsWith("GET /repos/root/api"))).to.deep.equal([]);
+  });
+
+  it("deletes a GitHub fork's head branch when neither the parent nor the root has an open pull request from it", async () => {
+    const { outcome, host } = await run("github", {
+      upstreamPulls: [
+        { ...ROOT_5, headRepo: "other/api" },
+        { ...UPSTREAM_3, headRef: "feature/other" },
+      ],
+    });
+    expect(outcome.detail).to.equal("deleted branch feature/login");
+    expect(host.requests.filter((r) => r.startsWith("GET /repos/root/api/pulls"))).to.have.length(1);
+  });
+
+  it("asks a first fork's parent once on GitHub, where `source` is the parent", async () => {
+    const { outcome, host } = await run("github", { forkOfFork: false, upstreamPulls: [] });
+    expect(outcome.detail).to.equal("deleted branch feature/login");
+    expect(host.requests.filter((r) => r.includes("/pulls?") && r.includes("head="))).to.deep.equal([
+      "GET /repos/acme/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=1",
+      "GET /repos/upstream/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=1",
+    ]);
+  });
+
+  it("asks a Gitea fork of a fork's parent only: Gitea's repository answer names no root of the network", async () => {
+    const { outcome, host } = await run("gitea", { upstreamPulls: [ROOT_5] });
+    expect(outcome.detail).to.equal("deleted branch feature/login");
+    expect(host.requests.filter((r) => r.startsWith("GET /repos/root/api"))).to.deep.equal([]);
+  });
 });
 
 describe("Function: cleanUpPullRequest's delete-branch in a GitLab or Bitbucket Cloud fork, and open pull requests into its parent", () => {

@@ -169,19 +169,30 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     branch: string,
     headRepoFullName: string,
   ): Promise<ParentPullRequests | undefined> {
-    // GitHub's and Gitea's repository answers name a fork's parent (`parent`, a repository) beside `fork`.
-    const info = await this.json<{ id?: unknown; fork?: unknown; parent?: { full_name?: unknown } | null }>({
-      method: "GET",
-      path: this.repoPath(repo),
-    });
+    // GitHub's and Gitea's repository answers name a fork's parent (`parent`, a repository) beside `fork`;
+    // GitHub's also the root of its fork network (`source`), which Gitea's has not (modules/structs/repo.go).
+    const info = await this.json<{
+      id?: unknown;
+      fork?: unknown;
+      parent?: { full_name?: unknown } | null;
+      source?: { full_name?: unknown } | null;
+    }>({ method: "GET", path: this.repoPath(repo) });
     if (info.fork !== true && !info.parent) return undefined;
     const parent = typeof info.parent?.full_name === "string" ? info.parent.full_name : "";
-    const [owner = "", name = ""] = parent.split("/");
-    if (!owner || !name) return unnamedParent(parent);
-    const parentRepo: RepoRef = { owner, name, fullName: parent };
+    const parentRepo = repoNamed(parent);
+    if (!parentRepo) return unnamedParent(parent);
     // The parent private to this token (404), say: whether it holds such pull requests cannot be told.
-    return parentPullRequests(parent, () =>
+    const intoParent = await parentPullRequests(parent, () =>
       this.openPullRequestsFromFork(parentRepo, branch, headRepoFullName, info.id),
+    );
+    if (intoParent.unreadable !== undefined || intoParent.count > 0 || intoParent.more) return intoParent;
+    // A fork of a fork's pull request often goes into the root of the network, not the parent: asked too,
+    // with the same rule (its list refused keeps the branch).
+    const source = typeof info.source?.full_name === "string" ? info.source.full_name : "";
+    const sourceRepo = repoNamed(source);
+    if (!sourceRepo || source.toLowerCase() === parent.toLowerCase()) return intoParent;
+    return parentPullRequests(source, () =>
+      this.openPullRequestsFromFork(sourceRepo, branch, headRepoFullName, info.id),
     );
   }
 
@@ -263,6 +274,12 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       dispatcher: this.dispatcher,
     };
   }
+}
+
+/** The repository an API names owner/name, or undefined when the name is not of that shape. */
+function repoNamed(fullName: string): RepoRef | undefined {
+  const [owner = "", name = ""] = fullName.split("/");
+  return owner && name ? { owner, name, fullName } : undefined;
 }
 
 /** What a Gitea pull request list entry says of its branches. */
