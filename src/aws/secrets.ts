@@ -238,6 +238,13 @@ export class SecretsManagerStore implements SecretStore {
         if (stage === "AWSPREVIOUS") return undefined;
         throw new SecretNotFoundError(name, { cause: error });
       }
+      // GetSecretValue's only InvalidRequestException: the secret is scheduled for deletion (the console's
+      // Delete keeps it 7 to 30 days). Missing until restored, as documented, not a dependency failing: a 503
+      // would send the Git host to AWS, and the work path would retry it 5 times holding the repository's group.
+      if (awsErrorName(error) === "InvalidRequestException") {
+        if (stage === "AWSPREVIOUS") return undefined;
+        throw new SecretNotFoundError(name, { cause: error, scheduledForDeletion: true });
+      }
       // Refused (AccessDenied, a KMS key it cannot use) or an answer it cannot read: the secret may well
       // exist, so this is our dependency failing (503, the host can redeliver), never a 401.
       throw new TransientDependencyError(

@@ -43,8 +43,13 @@ export class WorkItemTooLargeError extends HookgateError {
 
 /** A secret that does not exist or cannot be parsed: a deployment mistake, never retried blindly. */
 export class SecretNotFoundError extends HookgateError {
-  constructor(secretName: string, options?: { cause?: unknown }) {
-    super(`secret "${secretName}" was not found or holds no usable value`, options);
+  constructor(secretName: string, options?: { cause?: unknown; scheduledForDeletion?: boolean }) {
+    super(
+      options?.scheduledForDeletion
+        ? `secret "${secretName}" is scheduled for deletion: restore it (aws secretsmanager restore-secret --secret-id ${secretName}) to use it again`
+        : `secret "${secretName}" was not found or holds no usable value`,
+      { cause: options?.cause },
+    );
     this.name = "SecretNotFoundError";
   }
 }
