@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { runAction } from "../../src/actions";
 import { cleanUpPullRequest } from "../../src/actions/prCleanup";
 import { S3ObjectStore } from "../../src/aws/objectStore";
+import { TransientDependencyError } from "../../src/core/errors";
 import type { SecretStore } from "../../src/core/ports";
 import type { PrCleanupRequest, PrCleanupStep, Provider, QueuedEvent, WorkItem } from "../../src/core/types";
 import {
@@ -2043,10 +2044,14 @@ describe("Function: cleanUpPullRequest on Bitbucket Cloud with the token rotated
   // What Secrets Manager holds past its cache: the rotated token once the host has answered `rotatedAfter`.
   let rotatedAfter: RouteKind = "ref";
   const rotated = () => host.requests.some((r) => r.kind === rotatedAfter);
+  // Secrets Manager throttled: a read past the cache fails.
+  let throttled = false;
   const store: SecretStore = {
     versions: async (name, options = {}) => {
       if (name === "hookgate/jenkins") return [JSON.stringify({ user: JENKINS_USER, token: JENKINS_TOKEN })];
       if (options.refresh) reads++;
+      if (options.refresh && throttled)
+        throw new TransientDependencyError("Secrets Manager: ThrottlingException");
       return [rotated() && options.refresh ? "tokenB0123456789" : "tokenA0123456789"];
     },
   };
@@ -2073,6 +2078,7 @@ describe("Function: cleanUpPullRequest on Bitbucket Cloud with the token rotated
 
   beforeEach(async () => {
     reads = 0;
+    throttled = false;
     rotatedAfter = "ref";
     host = await startGitHostServer({ requireAuth: false });
     host.setRepo("acme/api", { defaultBranch: "main" });
@@ -2110,5 +2116,15 @@ describe("Function: cleanUpPullRequest on Bitbucket Cloud with the token rotated
       "Bearer tokenB0123456789",
     ]);
     expect(reads).to.equal(1);
+  });
+
+  it("cleanUpPullRequest leaves the branch restrictions unread and deletes the branch when the token secret's re-read after their lookup's 401 fails (Secrets Manager throttled): the lookup is optional", async () => {
+    throttled = true;
+    host.script("restrictions", refusal);
+    const outcome = await cleanUp();
+    expect(outcome.detail).to.equal("deleted branch feature/login");
+    expect(authorizations("restrictions")).to.deep.equal(["Bearer tokenA0123456789"]);
+    expect(reads).to.equal(1);
+    expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
   });
 });

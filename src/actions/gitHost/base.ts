@@ -107,9 +107,10 @@ export abstract class ApiClient {
     let fresh: Record<string, string> | undefined;
     try {
       fresh = await this.rereadCredentials();
-    } catch (err) {
-      await discard(res);
-      throw err;
+    } catch {
+      // Secrets Manager throttled or down: the look-up is optional, so its 401 stands (unread), as it did
+      // before it read the token again; the step goes on, and a call that needs the token re-reads it itself.
+      return res;
     }
     // The same token: its 401 stands, and the caller reads it as before.
     if (fresh === undefined) return res;
