@@ -17,7 +17,7 @@
 // decision made again, a few times, then the delivery is retried later.
 import { createHash } from "node:crypto";
 import { closeSync, createWriteStream, fstatSync, openSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -309,7 +309,8 @@ async function readAndDecide(
 /**
  * GET the archive, following up to 5 redirects by hand (GitHub answers 302 to codeload). The
  * credential headers go to the API's origin only: a redirect to another origin drops them. Every hop
- * goes through the source's dispatcher, which trusts the default roots plus the host's private CAs.
+ * goes through the source's dispatcher, which trusts the default roots plus the host's private CAs. A 200
+ * whose body is no zip (a sign-in page) fails final (notAZip).
  */
 export async function downloadArchive(
   source: ArchiveSource,
@@ -399,9 +400,62 @@ export async function downloadArchive(
       }
       throw networkError(what, err);
     }
+    if (bytes > 0 && !(await beginsWithPk(file))) {
+      throw notAZip(what, header(res.headers, "content-type"), hop > 0, source, sent);
+    }
     return bytes;
   }
   throw new ActionError(`${what}: more than ${MAX_REDIRECTS} redirects`, { retryable: false });
+}
+
+/** Whether the file begins with "PK", as every zip does (a local file header, or an empty zip's end record). */
+async function beginsWithPk(file: string): Promise<boolean> {
+  const handle = await open(file, "r");
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer.toString("latin1") === "PK";
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The final error for a 200 whose body is no zip. The first bytes decide, not the Content-Type, which only
+ * names what came: real archives come as application/zip, application/octet-stream or with none, and one a
+ * server mislabels is still a zip. A web page (text/*) a redirect led to is most likely a sign-in page:
+ * Bitbucket Cloud sends a credential its web host does not take to bitbucket.org/account/signin/ (the same
+ * origin). That counts as a refused credential, so the token secret is read once more. A retry downloads
+ * the same page: final. Neither the URL (its query can hold a signed token) nor the credentials are named.
+ */
+function notAZip(
+  what: string,
+  contentType: string | undefined,
+  redirected: boolean,
+  source: ArchiveSource,
+  sent: Record<string, string>,
+): ActionError {
+  const media = contentType?.split(";")[0]?.trim().toLowerCase().slice(0, 100) ?? "";
+  const type = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(media)
+    ? withoutCredentials(media, sent)
+    : undefined;
+  if (type?.startsWith("text/") !== true) {
+    return new ActionError(
+      `${what} answered 200 with a body that is not a zip (${type === undefined ? "" : `Content-Type ${type}; `}` +
+        "it does not begin with PK)",
+      { retryable: false },
+    );
+  }
+  const page = `${what} led to a web page (${type}), not a zip`;
+  if (!redirected) {
+    return new ActionError(`${page}: likely a sign-in or error page of something in front of the host`, {
+      retryable: false,
+    });
+  }
+  const err = new ActionError(`${page}: likely a sign-in page, the credential was not accepted`, {
+    retryable: false,
+  });
+  const hint = source.refusalHint?.(401);
+  return new CredentialsRefusedError(hint === undefined ? err : withHint(err, hint));
 }
 
 interface PlannedEntry {

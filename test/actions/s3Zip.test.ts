@@ -9,6 +9,7 @@ import { expect } from "chai";
 import { Agent } from "undici";
 import yazl from "yazl";
 import { downloadArchive } from "../../src/actions/s3Zip";
+import { CredentialsRefusedError } from "../../src/actions/secrets";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { ObjectStore } from "../../src/core/ports";
 import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
@@ -982,10 +983,127 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect([...entries.keys()].sort()).to.deep.equal(["buildspec.yml", "src/a.ts"]);
   });
 
-  it("uploadSourceZip is retryable when the download is not a zip", async () => {
+  it("uploadSourceZip fails final, uploading nothing, when the download labelled a zip does not begin with PK: a retry downloads the same", async () => {
     host.setArchive("acme/api", SHA, { zip: Buffer.from("<html>proxy error</html>") });
     const err = await rejectsWithActionError(upload(request(), pushEvent(), clients()));
-    expect(err.retryable).to.equal(true);
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      "github archive of acme/api answered 200 with a body that is not a zip (Content-Type application/zip; it does not begin with PK)",
+    );
+    expect(await s3.exists(BUCKET, "acme/api/main/acme_api.zip")).to.equal(false);
+  });
+
+  // GitHub's codeload answers application/zip; GitLab application/zip or application/octet-stream; a server
+  // may send none, or mislabel one: the first bytes decide.
+  for (const contentType of ["application/octet-stream", null, "text/plain"]) {
+    it(`uploadSourceZip uploads a real archive served ${contentType === null ? "without a Content-Type" : `as ${contentType}`}`, async () => {
+      host.setArchive("acme/api", SHA, {
+        zip: await buildZip(FILES, `acme-api-${SHA.slice(0, 7)}`),
+        contentType,
+      });
+      const outcome = await upload(request(), pushEvent(), clients());
+      expect(outcome.status, outcome.detail).to.equal("done");
+      const entries = await readZip((await s3.getObject(BUCKET, "acme/api/main/acme_api.zip")).body);
+      expect(entries.get("buildspec.yml")?.toString()).to.equal("version: 0.2\n");
+    });
+  }
+
+  describe("when the archive URL redirects to a sign-in page (a credential the web host does not take)", () => {
+    let login: ScriptedServer;
+    const SIGN_IN = "<!DOCTYPE html><html><body>Log in to continue</body></html>";
+    beforeEach(async () => {
+      login = await scriptedServer(() => ({
+        status: 200,
+        headers: { "content-type": "text/html; charset=utf-8" },
+        body: SIGN_IN,
+      }));
+    });
+    afterEach(async () => {
+      await login.close();
+    });
+    const toSignIn = () => ({
+      status: 302,
+      headers: { location: `${login.url}/login?continue=%2Facme%2Fapi&sig=q-secret-123456` },
+    });
+
+    it("uploadSourceZip fails final, saying a web page came instead of the zip, without the URL's query or the token, and uploads nothing", async () => {
+      host.script("archive", toSignIn());
+      const c = clients();
+      const err = await rejectsWithActionError(upload(request(), pushEvent(), c));
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        "github archive of acme/api led to a web page (text/html), not a zip: likely a sign-in page, the credential was not accepted",
+      );
+      expect(err.message).to.not.contain("q-secret").and.not.contain(HOST_TOKEN);
+      expect(await s3.exists(BUCKET, "acme/api/main/acme_api.zip")).to.equal(false);
+      expect(JSON.stringify(c.logs)).to.not.contain(HOST_TOKEN);
+    });
+
+    it("uploadSourceZip adds Bitbucket Cloud's advice for a refused credential when its web host sends the archive request to a sign-in page", async () => {
+      await host.close();
+      const EMAIL = "dev@acme.example";
+      const API_TOKEN = "ATATT3xFfGF0-api-token-for-tests";
+      host = await startGitHostServer({ token: API_TOKEN, basic: { user: EMAIL, password: API_TOKEN } });
+      host.setRepo("acme/api");
+      host.script("archive", toSignIn());
+      const secrets = new MemorySecretStore({
+        "hookgate/github-token": JSON.stringify({ email: EMAIL, apiToken: API_TOKEN }),
+      });
+      const err = await rejectsWithActionError(
+        upload(
+          { ...request("bitbucket"), key: "bitbucket/sign-in.zip" },
+          pushEvent({ provider: "bitbucket" }),
+          clients({ secrets }),
+        ),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        "bitbucket archive of acme/api led to a web page (text/html), not a zip: likely a sign-in page, the " +
+          "credential was not accepted; likely an app password, which Bitbucket Cloud no longer accepts, an API " +
+          "token sent with the Bitbucket username instead of the Atlassian account email, or an API token revoked or expired",
+      );
+      expect(await s3.exists(BUCKET, "bitbucket/sign-in.zip")).to.equal(false);
+    });
+
+    describe("with a token secret rotated while the store caches the revoked token", () => {
+      const SECRET = "hookgate/github-token";
+      let secrets: RotatedSecrets;
+      beforeEach(async () => {
+        secrets = new RotatedSecrets({ [SECRET]: "ghp_revoked0123456789" });
+        await secrets.cache(SECRET);
+        // A host that answers the revoked token with the redirect, not a 401: every token is let through.
+        await host.close();
+        host = await startGitHostServer({ token: HOST_TOKEN, requireAuth: false });
+        host.setRepo("acme/api");
+        host.setArchive("acme/api", SHA, { files: FILES });
+      });
+      afterEach(() => secrets.restore());
+
+      it("uploadSourceZip reads the token secret once more past its cache, and uploads the zip with the new token", async () => {
+        secrets.rotate(SECRET, HOST_TOKEN);
+        // The first request (the revoked token) is sent to the sign-in page; the second is answered as usual.
+        host.script("archive", toSignIn());
+        const outcome = await upload(request(), pushEvent(), clients({ secrets: secrets.store }));
+        expect(outcome.status, outcome.detail).to.equal("done");
+        expect(secrets.reads(SECRET)).to.equal(2);
+        const downloads = host.requests.filter((r) => r.kind === "archive" && r.listener === "api");
+        expect(downloads.map((r) => r.authorization)).to.deep.equal([
+          "Bearer ghp_revoked0123456789",
+          `Bearer ${HOST_TOKEN}`,
+        ]);
+      });
+
+      it("uploadSourceZip stays final, downloading once, when the token secret read once more holds the same token", async () => {
+        host.script("archive", toSignIn(), toSignIn());
+        const err = await rejectsWithActionError(
+          upload(request(), pushEvent(), clients({ secrets: secrets.store })),
+        );
+        expect(err.retryable).to.equal(false);
+        expect(err.message).to.match(/led to a web page \(text\/html\), not a zip/);
+        expect(secrets.reads(SECRET)).to.equal(2);
+        expect(host.requests.filter((r) => r.kind === "archive")).to.have.length(1);
+      });
+    });
   });
 
   // The central directory reads well; an entry's own bytes, read during the upload, do not.
@@ -1535,6 +1653,63 @@ describe("Function: downloadArchive's error messages", () => {
       "github archive of acme/api answered 404: No commit for [redacted] (2022-11-28, hookgate, application/vnd.github+json)",
     );
   });
+  it("downloadArchive takes a web page its redirect led to on the same origin (Bitbucket's /account/signin/) for a refused credential, final", async () => {
+    server = await scriptedServer(
+      (req): Reply =>
+        req.url.startsWith("/account/signin/")
+          ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>Log in</html>" }
+          : { status: 302, headers: { location: `/account/signin/?next=${encodeURIComponent(req.url)}` } },
+    );
+    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
+    try {
+      const err = await rejectsWithActionError(
+        downloadArchive(
+          {
+            url: `${server.url}/acme/api/get/${"a".repeat(40)}.zip`,
+            headers: { authorization: `Bearer ${HOST_TOKEN}` },
+            hasTopFolder: true,
+          },
+          join(dir, "a.zip"),
+          testClients(),
+          "bitbucket archive of acme/api",
+        ),
+      );
+      expect(err).to.be.instanceOf(CredentialsRefusedError);
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        "bitbucket archive of acme/api led to a web page (text/html), not a zip: likely a sign-in page, the credential was not accepted",
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("downloadArchive fails final on a web page answered without a redirect, but not as a refused credential: no redirect sent it there", async () => {
+    server = await scriptedServer(() => ({
+      status: 200,
+      headers: { "content-type": "text/html; charset=utf-8" },
+      body: "<html>Access denied by the proxy</html>",
+    }));
+    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
+    try {
+      const err = await rejectsWithActionError(
+        downloadArchive(
+          { url: `${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`, headers: {}, hasTopFolder: true },
+          join(dir, "a.zip"),
+          testClients(),
+          "github archive of acme/api",
+        ),
+      );
+      expect(err).to.not.be.instanceOf(CredentialsRefusedError);
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        "github archive of acme/api led to a web page (text/html), not a zip: likely a sign-in or error page of something in front of the host",
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("downloadArchive names the other origin a redirect led to without the token, which the server wrote into its host name", async () => {
     const token = "Ghp_MixedCaseToken12345678";
     // Port 9 on this machine: nobody listens, so the hop fails at once, naming the origin it called.

@@ -20,8 +20,8 @@ import { buildZip, type FileMap, generatedZipStream } from "./zips";
 export type Archive =
   | { files: FileMap; modes?: Record<string, number> }
   | { generate: { totalBytes: number; fileBytes?: number } }
-  /** Served verbatim (e.g. a crafted zip-slip archive). */
-  | { zip: Buffer };
+  /** Served verbatim (e.g. a crafted zip-slip archive), as application/zip unless `contentType` says (null: none). */
+  | { zip: Buffer; contentType?: string | null };
 
 export type HostReply =
   | { status: number; headers?: Record<string, string>; body?: string }
@@ -348,8 +348,9 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
         return;
       }
       if ("zip" in archive) {
+        const type = archive.contentType === undefined ? "application/zip" : archive.contentType;
         res.writeHead(200, {
-          "content-type": "application/zip",
+          ...(type === null ? {} : { "content-type": type }),
           "content-length": String(archive.zip.length),
         });
         res.end(archive.zip);
