@@ -10,7 +10,7 @@
 // jenkins step not last).
 // A retryable failure leaves the status `pending` (its description says a retry follows) and is
 // rethrown; a final failure sets `failure` and is rethrown. A host that refuses the first status for
-// good gets none: the steps run anyway, and the outcome says why.
+// good, or retryably on the queue's last attempt, gets none: the steps run anyway, and the outcome says why.
 import { ActionError } from "../core/errors";
 import type { ActionOutcome, PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../core/types";
 import { gitHostClient } from "./gitHost";
@@ -75,10 +75,13 @@ export async function cleanUpPullRequest(
     await status("pending", `Cleaning up after PR #${pr.number}`);
   } catch (err) {
     const error = asActionError(err, "setting the commit status");
-    if (error.retryable) throw error; // nothing is done yet: the whole action runs again later
+    // Nothing is done yet: the whole action runs again later. Not on the queue's last attempt, where no
+    // retry follows: thrown, the steps would never run.
+    if (error.retryable && clients.lastAttempt !== true) throw error;
     // A token without the status permission, a fork's commit the base repository does not know
-    // (Bitbucket Cloud answers 404): the steps (a preview's teardown) matter more than their report.
-    noStatus = error.message;
+    // (Bitbucket Cloud answers 404), or a retryable refusal on the last attempt: the steps (a preview's
+    // teardown) matter more than their report.
+    noStatus = error.retryable ? `${error.message} (on the last attempt, so not retried)` : error.message;
     clients.log({
       msg: "pr-cleanup runs without commit statuses",
       level: "warn",

@@ -615,6 +615,24 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.deep.equal([]);
   });
 
+  it("cleanUpPullRequest runs its steps without commit statuses on the queue's last attempt when the Git host answers 502 to the pending status: no retry follows", async () => {
+    host.script("status", { status: 502 });
+    await putObjects(["last/pr-7/index.html"]);
+    const c = clients({ lastAttempt: true });
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "last/pr-7/" }]),
+      closedEvent(),
+      c,
+    );
+    expect(outcome.status).to.equal("done");
+    expect(outcome.detail).to.match(
+      /^deleted 1 object under .* \(no commit status: .*answered 502.* \(on the last attempt, so not retried\)\)$/,
+    );
+    expect(await s3.listKeys(PREVIEWS, "last/")).to.deep.equal([]);
+    expect(host.requests.filter((r) => r.kind === "status")).to.have.length(1);
+    expect(c.logs.filter((l) => l.msg === "pr-cleanup runs without commit statuses")).to.have.length(1);
+  });
+
   it("cleanUpPullRequest on GitLab is retryable when the pending status answers 409 (another update holds the commit's lock), and changes nothing", async () => {
     host.script("status", {
       status: 409,
