@@ -351,7 +351,18 @@ export async function downloadArchive(
           },
         );
       }
-      const next = new URL(location, url);
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        // Final, as the API calls' (nextHop): a retry gets the same Location. Not quoted: it may hold a token.
+        throw new ActionError(
+          `${what} was redirected (${status}) to a Location that is not a URL: not followed`,
+          {
+            retryable: false,
+          },
+        );
+      }
       if (next.protocol !== "https:" && next.protocol !== "http:") {
         const scheme = withoutCredentials(next.protocol, sent);
         throw new ActionError(`${what}: redirect to an unsupported scheme ${scheme}`, {

@@ -646,6 +646,16 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     });
   }
 
+  it("uploadSourceZip fails final, as the API calls do, without quoting it, when the archive download is redirected to a Location that is not a URL", async () => {
+    host.script("archive", { status: 302, headers: { location: "http://exa mple.com/x.zip?t=q-secret" } });
+    const err = await rejectsWithActionError(upload(request(), pushEvent(), clients()));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      "github archive of acme/api was redirected (302) to a Location that is not a URL: not followed",
+    );
+    expect(host.requests).to.have.length(1);
+  });
+
   it("uploadSourceZip fails final when the hop a redirect led to (codeload) answers 302 without a Location", async () => {
     host.script(
       "archive",
