@@ -270,7 +270,7 @@ function tlsHint(code: string): string {
 }
 
 /**
- * Classify a non-success answer. 5xx and 429 are retryable; so are GitHub's rate limits, which come as
+ * Classify a non-success answer. 5xx, 429 and 408 (Request Timeout) are retryable; so are GitHub's rate limits, which come as
  * a 403 or a 429 (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api):
  * - primary: x-ratelimit-remaining: 0, retried after x-ratelimit-reset;
  * - secondary: retry-after, or no header and a message saying so, retried after a minute at least
@@ -293,7 +293,9 @@ export function statusError(
   const resetMs =
     exhausted && Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - nowMs) : undefined;
   const secondary = /secondary rate limit|abuse detection/i.test(detail);
-  if (status >= 500 || status === 429) {
+  // 408: the server (a load balancer, nginx in front of a self-hosted host) did not get the whole request in
+  // time, and RFC 9110 15.5.9 lets the client repeat it.
+  if (status >= 500 || status === 429 || status === 408) {
     // Not for a 5xx: GitLab sends RateLimit-Reset on every answer, and a 503 has nothing to do with it.
     // Only when the window is used up (or the remainder not said): with requests left, the reset is of
     // another window than the throttle's (gitlab#199738).

@@ -3,7 +3,7 @@
 // cookie, over TLS that may trust a private CA. 201, and 303 to a queue item (merged into it), succeed, and so does a multibranch
 // project's scan (302 to itself); a 2xx without a queue item Location is not Jenkins' answer and is final;
 // 401/403/404/409 are final (a 401 once the credentials secret, read again past its cache, holds no new
-// value); 5xx, 429, network errors and timeouts are retryable. A retry first looks for the build an earlier
+// value); 5xx, 429, 408, network errors and timeouts are retryable. A retry first looks for the build an earlier
 // attempt started (jenkinsBuilds.ts), and succeeds without asking again when it finds one. Other redirects (a
 // sign-in, a 303 without a Location) are never followed, and final, naming where they pointed.
 import { ActionError } from "../core/errors";

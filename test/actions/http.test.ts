@@ -73,6 +73,9 @@ describe("Function: statusError", () => {
     [503, { "retry-after": "30" }, true, 30_000],
     [429, { "retry-after": "7" }, true, 7_000],
     [429, {}, true, undefined],
+    // Request Timeout: the request did not arrive in time, and RFC 9110 15.5.9 lets the client repeat it.
+    [408, {}, true, undefined],
+    [408, { "retry-after": "5" }, true, 5_000],
     [403, { "retry-after": "60" }, true, 60_000],
     [403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 90) }, true, 90_000],
     [403, { "x-ratelimit-remaining": "0" }, true, 60_000],
@@ -107,11 +110,11 @@ describe("Function: statusError", () => {
     ).to.equal(false);
   });
 
-  it("statusError is retryable for every 5xx and final for every other 4xx without rate-limit headers (property)", () => {
+  it("statusError is retryable for every 5xx, 429 and 408 and final for every other 4xx without rate-limit headers (property)", () => {
     fc.assert(
       fc.property(fc.integer({ min: 400, max: 599 }), (status) => {
         const err = statusError("x", res(status), "", NOW);
-        const expected = status >= 500 || status === 429;
+        const expected = status >= 500 || status === 429 || status === 408;
         return err.retryable === expected;
       }),
     );
