@@ -299,6 +299,11 @@ export class LocalQueue {
     try {
       await this.journal.written();
       if (this.options.durable) await this.journal.sync();
+    } catch (error) {
+      // The sender answers 503 (redeliver later), but the journal keeps a line it failed to write for its
+      // next write: cancelled in the same breath, so a restart does not run what the Git host saw refused.
+      this.append({ op: "del", id: message.id });
+      throw error;
     } finally {
       this.sending.delete(message);
     }

@@ -607,6 +607,38 @@ describe("Class: LocalQueue, send", () => {
       fs.fdatasync = realFdatasync;
     }
   });
+
+  it("a send refused because its journal write failed (a full disk: serve answers 503) is not run by this queue, nor replayed by a restart once the disk has room again", async () => {
+    let full = false;
+    const writeSync = (fd: number, data: Buffer, offset: number, length: number) => {
+      if (full) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      return fs.writeSync(fd, data, offset, length);
+    };
+    const ran: string[] = [];
+    const worker = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+      for (const record of event.Records) ran.push(deliveryOf(record));
+      return { batchItemFailures: [] };
+    };
+    const first = newQueue({ writeSync });
+    first.register("r", worker);
+    first.start();
+    full = true;
+    const refused = await first
+      .port("r")
+      .send(item("refused"))
+      .catch((error: unknown) => error);
+    expect(refused).to.be.instanceOf(Error);
+    full = false;
+    await first.port("r").send(item("accepted"));
+    await until(() => ran.includes("accepted"));
+    await first.stop(1_000);
+    first.close();
+    expect(ran).to.deep.equal(["accepted"]);
+
+    const second = newQueue();
+    second.register("r", worker);
+    expect(second.start()).to.equal(0);
+  });
 });
 
 describe("Class: LocalQueue, stop", () => {
