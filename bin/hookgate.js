@@ -2,6 +2,14 @@
 // Runs the TypeScript CLI through tsx, so `npx hookgate` works right after `npm ci`, with no build step.
 const { register } = require("tsx/cjs/api");
 register();
+// A reader of the output that goes away (`hookgate serve | head`, a tee or log shipper that dies) makes the
+// next write fail with EPIPE, an unhandled 'error' event: serve would stop serving and send turn its 202 into
+// exit 1. The output is lost; the work and the exit status are not.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code !== "EPIPE") process.exitCode = 1;
+  });
+}
 require("../src/cli/main.ts")
   .main(process.argv.slice(2))
   .then(
