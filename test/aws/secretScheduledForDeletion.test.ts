@@ -63,7 +63,7 @@ describe("a secret scheduled for deletion", () => {
       queue: new RecordingQueue(),
       deadLetters: new RecordingDeadLetters(),
       dedupe: new MemoryDedupeStore(),
-      runAction: async () => ({ status: "done" }),
+      runAction: async () => ({ status: "done", detail: "built" }),
       log: logs.log,
     });
     const answer = parseAnswer(await handler.receive(githubDelivery()));
@@ -84,7 +84,7 @@ describe("a secret scheduled for deletion", () => {
       dedupe: new MemoryDedupeStore(),
       runAction: async () => {
         await readSecret({ secrets }, "hookgate/jenkins");
-        return { status: "done" };
+        return { status: "done", detail: "built" };
       },
       log: logs.log,
     });
