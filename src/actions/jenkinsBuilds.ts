@@ -24,7 +24,11 @@
 //   as "": it is not skipped, else another route's build with a value for it would match. Only a default that
 //   shows no `value` (a password's, a file's) is. A value sent for a BooleanParameterDefinition, or for a
 //   plugin's subclass of it (a definition whose default's value is a JSON boolean), is read as Jenkins reads it
-//   (Boolean.valueOf: "True" is true, "yes" false). A job that defines none: the user and the time only.
+//   (Boolean.valueOf: "True" is true, "yes" false). A StringParameterDefinition with "Trim the string" on
+//   (Jenkins 2.90+) holds the value sent trimmed (createValue: StringParameterValue.doTrim, Java's String.trim),
+//   and its isTrim is not exported to the API: for a string definition the value trimmed so matches too. A
+//   TextParameterDefinition's createValue does not trim: compared exactly. A job that defines none: the user
+//   and the time only.
 // The build is not looked for in the queue: a request still queued there takes the repeat in (303).
 import { discard, type HttpResponse, header, httpRequest, readJson, withoutCredentials } from "./http";
 import type { ActionClients } from "./types";
@@ -139,21 +143,23 @@ export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild |
   // Jenkins refuses parameters to a job that defines none (500): no build of this request can exist. Its
   // request controls alone are no parameters: they are posted to /build, which takes them.
   if (sent.length > 0 && definitions.length === 0) return undefined;
-  /** Each defined parameter's value as the build holds it; undefined: Jenkins shows none to compare. */
-  const expected = new Map<string, string | undefined>();
+  /** Each defined parameter's values a build of the request can hold; undefined: Jenkins shows none to compare. */
+  const expected = new Map<string, readonly string[] | undefined>();
   for (const definition of definitions) {
     if (typeof definition.name !== "string" || expected.has(definition.name)) continue;
     const sentValue = Object.hasOwn(wanted.parameters, definition.name)
       ? wanted.parameters[definition.name]
       : undefined;
-    expected.set(
-      definition.name,
-      sentValue === undefined
-        ? defaultText(definition.defaultParameterValue)
-        : isBoolean(definition)
-          ? String(sentValue.toLowerCase() === "true")
-          : sentValue,
-    );
+    if (sentValue === undefined) {
+      const fallback = defaultText(definition.defaultParameterValue);
+      expected.set(definition.name, fallback === undefined ? undefined : [fallback]);
+    } else if (isBoolean(definition)) {
+      expected.set(definition.name, [String(sentValue.toLowerCase() === "true")]);
+    } else {
+      // Whether the job trims is not shown: either form is the request's build.
+      const trimmed = isString(definition) ? javaTrim(sentValue) : sentValue;
+      expected.set(definition.name, trimmed === sentValue ? [sentValue] : [sentValue, trimmed]);
+    }
   }
   const user = wanted.user.toLowerCase();
   for (const build of objects(job.builds)) {
@@ -171,7 +177,10 @@ export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild |
         values.set(parameter.name, parameter.value === null ? "" : text(parameter.value));
     }
     // A value sent must be there; a default Jenkins shows no value of (a password's, a file's) is not compared.
-    const same = [...expected].every(([name, value]) => value === undefined || values.get(name) === value);
+    const same = [...expected].every(([name, accepted]) => {
+      const held = values.get(name);
+      return accepted === undefined || (held !== undefined && accepted.includes(held));
+    });
     if (same) return { number: build.number, url: typeof build.url === "string" ? build.url : undefined };
   }
   return undefined;
@@ -189,6 +198,26 @@ function isBoolean(definition: Record<string, unknown>): boolean {
     definition._class === "hudson.model.BooleanParameterDefinition" ||
     (isObject(fallback) && typeof fallback.value === "boolean")
   );
+}
+
+/**
+ * A core StringParameterDefinition (its `type`, or `_class`), the one whose "Trim the string" trims the value sent;
+ * not its TextParameterDefinition subclass, whose createValue does not.
+ */
+function isString(definition: Record<string, unknown>): boolean {
+  return (
+    definition.type === "StringParameterDefinition" ||
+    definition._class === "hudson.model.StringParameterDefinition"
+  );
+}
+
+/** Java's String.trim, as Jenkins trims: every character up to U+0020 at either end, and no other whitespace. */
+function javaTrim(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && value.charCodeAt(start) <= 0x20) start++;
+  while (end > start && value.charCodeAt(end - 1) <= 0x20) end--;
+  return value.slice(start, end);
 }
 
 /**

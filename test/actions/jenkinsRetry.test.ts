@@ -355,6 +355,50 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     expect(matchingBuild(job(false), wanted("true"))).to.equal(undefined);
   });
 
+  it('triggerJenkins on a retry finds its own build of a string parameter with "Trim the string" on, sent with a trailing newline (a commit message)', async () => {
+    await start({ definitions: [{ name: "BRANCH" }, { name: "MESSAGE", trim: true }] });
+    // Bitbucket Cloud's push payload gives each commit's message with its final newline.
+    const request = jenkinsRequest(jenkins.url, {
+      parameters: { BRANCH: "main", MESSAGE: " Bump version to 1.4.1\n" },
+    });
+    // The first attempt's request reached Jenkins; its answer was lost.
+    jenkins.script({ status: 504, build: true });
+    await rejectsWithActionError(triggerJenkins(request, testClients(), retry(1)));
+    expect(jenkins.jobBuilds.at(-1)?.parameters).to.deep.equal({
+      BRANCH: "main",
+      MESSAGE: "Bump version to 1.4.1",
+    });
+    expect((await triggerJenkins(request, testClients(), retry())).publicDetail).to.equal(
+      "already started as build #1",
+    );
+    expect(jenkins.builds()).to.have.length(1);
+  });
+
+  it("matchingBuild takes a string parameter's value trimmed as Java trims (up to U+0020), and a text parameter's only as sent", () => {
+    const job = (type: string, held: string) => ({
+      property: [
+        { parameterDefinitions: [{ name: "MESSAGE", type, defaultParameterValue: { value: null } }] },
+      ],
+      builds: [
+        {
+          number: 5,
+          timestamp: 2_000,
+          actions: [{ parameters: [{ name: "MESSAGE", value: held }] }, { causes: [{ userId: "ci-bot" }] }],
+        },
+      ],
+    });
+    const wanted = (sent: string) => ({ user: "ci-bot", sinceMs: 1_000, parameters: { MESSAGE: sent } });
+    const found = { number: 5, url: undefined };
+    expect(matchingBuild(job("StringParameterDefinition", "fix"), wanted("\t fix\r\n"))).to.deep.equal(found);
+    expect(matchingBuild(job("StringParameterDefinition", "fix\n"), wanted("fix\n"))).to.deep.equal(found);
+    // Java's trim leaves a no-break space; a build holding "fix" is not of "fix\u00a0".
+    expect(matchingBuild(job("StringParameterDefinition", "fix"), wanted("fix\u00a0"))).to.equal(undefined);
+    expect(matchingBuild(job("StringParameterDefinition", "fix"), wanted("fix it\n"))).to.equal(undefined);
+    // TextParameterDefinition.createValue does not trim.
+    expect(matchingBuild(job("TextParameterDefinition", "fix"), wanted("fix\n"))).to.equal(undefined);
+    expect(matchingBuild(job("TextParameterDefinition", "fix\n"), wanted("fix\n"))).to.deep.equal(found);
+  });
+
   it("triggerJenkins with the job's trigger token sends the delivery in the cause, and on a retry finds its build by that RemoteCause's note", async () => {
     await start({ triggerToken: "s3cret-trigger" });
     const request = jenkinsRequest(jenkins.url, {

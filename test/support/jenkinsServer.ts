@@ -31,6 +31,11 @@ export type JenkinsReply =
 export interface JenkinsParameterDefinition {
   name: string;
   default?: string | boolean;
+  /**
+   * A string parameter with "Trim the string" on: a build holds the value sent trimmed as Java trims (a
+   * StringParameterValue's doTrim). The job's api/json does not show it (isTrim is not exported).
+   */
+  trim?: boolean;
 }
 
 /** A build as the fake keeps it; its JSON is Jenkins' (ParametersAction, CauseAction with a UserIdCause). */
@@ -163,7 +168,11 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
       const sent = form[definition.name];
       if (sent !== undefined) {
         values[definition.name] =
-          typeof definition.default === "boolean" ? sent.toLowerCase() === "true" : sent;
+          typeof definition.default === "boolean"
+            ? sent.toLowerCase() === "true"
+            : definition.trim
+              ? javaTrim(sent)
+              : sent;
       } else values[definition.name] = emptyAsNull(definition.default);
     }
     return values;
@@ -425,6 +434,15 @@ function definitionJson({ name, default: value }: JenkinsParameterDefinition) {
     name,
     type: `${kind}ParameterDefinition`,
   };
+}
+
+/** Java's String.trim (StringParameterValue.doTrim): characters up to U+0020 at either end. */
+function javaTrim(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && value.charCodeAt(start) <= 0x20) start++;
+  while (end > start && value.charCodeAt(end - 1) <= 0x20) end--;
+  return value.slice(start, end);
 }
 
 function parseBasic(header: string | undefined): { user: string; password: string } | undefined {
