@@ -342,6 +342,7 @@ export class Gateway extends pulumi.ComponentResource {
         gitHostApiPorts: gitHostApiPorts(routes),
         proxy: config.network.egressProxy,
         region,
+        accountId,
         lambdaSecurityGroupName: names.lambdaSecurityGroup,
         endpointSecurityGroupName: names.endpointSecurityGroup,
       },

@@ -15,6 +15,8 @@ export interface NetworkArgs {
   /** The egress proxy (network.httpsProxy): its port is opened to the address proxyEgressDestination gives. */
   proxy?: { url: string; port: number };
   region: string;
+  /** The stack's account: the endpoints of a VPC the stack creates take requests of its principals only. */
+  accountId: pulumi.Input<string>;
   /** Physical names of the security groups. */
   lambdaSecurityGroupName: string;
   endpointSecurityGroupName: string;
@@ -24,6 +26,31 @@ const HTTPS = 443;
 
 /** Gateway endpoints (free, route-table based): S3 for the zips, DynamoDB for the dedupe table. */
 export const GATEWAY_ENDPOINT_SERVICES = ["s3", "dynamodb"] as const;
+
+/**
+ * The endpoint policy of the endpoints in a VPC the stack creates: any action on any resource, by a principal of
+ * the stack's account only. AWS's default (no policy) lets code in the subnets use the endpoints with another
+ * account's credentials too: with natGateways none, a way out for the data. The functions' own calls are by their
+ * role, so they pass, whatever account owns the bucket, queue or key. Principal "*" narrowed by
+ * aws:PrincipalAccount, as a gateway endpoint takes no other principal form (an account there is its root user
+ * alone). Not for endpoints in an existing VPC: other workloads share them (anonymous reads of AWS-owned buckets,
+ * yum/dnf repositories, through the S3 gateway endpoint).
+ */
+export function stackAccountEndpointPolicy(accountId: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "StackAccountPrincipalsOnly",
+        Effect: "Allow",
+        Principal: "*",
+        Action: "*",
+        Resource: "*",
+        Condition: { StringEquals: { "aws:PrincipalAccount": accountId } },
+      },
+    ],
+  });
+}
 
 /** A gateway endpoint's service: com.amazonaws.<region>.<service> in every region, China's included. */
 export function serviceName(region: string, service: string): string {
@@ -322,6 +349,8 @@ export class Network extends pulumi.ComponentResource {
     super("hookgate:infra:Network", name, {}, opts);
     const net = args.network;
 
+    const ownPolicy =
+      net.mode === "create" ? pulumi.output(args.accountId).apply(stackAccountEndpointPolicy) : undefined;
     if (net.mode === "create") {
       const natless = net.natGateways === "none";
       const vpc = new awsx.ec2.Vpc(
@@ -343,6 +372,7 @@ export class Network extends pulumi.ComponentResource {
           vpcEndpointSpecs: GATEWAY_ENDPOINT_SERVICES.map((service) => ({
             serviceName: serviceName(args.region, service),
             vpcEndpointType: "Gateway",
+            policy: ownPolicy,
           })),
           tags: { Name: `${name}-vpc` },
         },
@@ -489,7 +519,7 @@ export class Network extends pulumi.ComponentResource {
           : this.privateSubnetIds;
       for (const service of net.interfaceEndpoints) {
         this.interfaceEndpoints.push(
-          this.interfaceEndpoint(name, service, args.region, endpointSg.id, subnetIds),
+          this.interfaceEndpoint(name, service, args.region, endpointSg.id, subnetIds, ownPolicy),
         );
       }
     }
@@ -507,6 +537,7 @@ export class Network extends pulumi.ComponentResource {
     region: string,
     securityGroupId: pulumi.Output<string>,
     subnetIds: pulumi.Input<string[]>,
+    policy: pulumi.Input<string> | undefined,
   ): aws.ec2.VpcEndpoint {
     return new aws.ec2.VpcEndpoint(
       `${name}-${service}`,
@@ -517,6 +548,8 @@ export class Network extends pulumi.ComponentResource {
         privateDnsEnabled: true,
         subnetIds,
         securityGroupIds: [securityGroupId],
+        // An existing VPC's endpoints keep AWS's default: its other workloads share them (private DNS).
+        ...(policy === undefined ? {} : { policy }),
       },
       { parent: this },
     );

@@ -11,7 +11,15 @@ import {
 } from "../../src/infra/network";
 import { collectingWarnings, evaluate } from "./evaluate";
 import { config, HTTPS_RULE, jenkinsRoute, stubCode } from "./fixtures";
-import { type InvokeResult, invokeFailure, MockCloud, outputValue, type RecordedInvoke } from "./mocks";
+import {
+  ACCOUNT,
+  type InvokeResult,
+  invokeFailure,
+  MockCloud,
+  outputValue,
+  REGION,
+  type RecordedInvoke,
+} from "./mocks";
 
 describe("Function: interfaceServiceName(region, service)", () => {
   it("interfaceServiceName is com.amazonaws.<region>.<service> for every service in the aws, GovCloud, ISO-E, ISO-F and European Sovereign Cloud regions", () => {
@@ -343,4 +351,73 @@ describe("Function: vpcDnsServers(vpcId, opts) (under Pulumi mocks)", () => {
       expect(message).to.contain(reason);
     });
   }
+});
+
+describe("Network: the endpoint policy of the VPC endpoints", () => {
+  /** The one policy every endpoint of a VPC the stack creates names: the stack's account's principals only. */
+  const STACK_ACCOUNT_ONLY = {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "StackAccountPrincipalsOnly",
+        Effect: "Allow",
+        Principal: "*",
+        Action: "*",
+        Resource: "*",
+        Condition: { StringEquals: { "aws:PrincipalAccount": ACCOUNT } },
+      },
+    ],
+  };
+  const parsed = (policy: unknown) => (typeof policy === "string" ? JSON.parse(policy) : policy);
+
+  for (const natGateways of ["none", "single"] as const) {
+    it(`a VPC the stack creates (natGateways ${natGateways}): the S3 and DynamoDB gateway endpoints and every interface endpoint take requests of the stack's account's principals only`, async () => {
+      const { cloud } = await evaluate({
+        config: config({
+          network: {
+            natGateways,
+            interfaceEndpoints: ["secretsmanager", "sqs", "logs", "sts", "kms", "monitoring"],
+          },
+        }),
+        routes: [jenkinsRoute()],
+        code: stubCode,
+      });
+      const specs: { serviceName: string; policy?: unknown }[] =
+        cloud.ofType("awsx:ec2:Vpc")[0]?.inputs.vpcEndpointSpecs;
+      expect(specs.map((s) => [s.serviceName, parsed(s.policy)])).to.deep.equal([
+        [`com.amazonaws.${REGION}.s3`, STACK_ACCOUNT_ONLY],
+        [`com.amazonaws.${REGION}.dynamodb`, STACK_ACCOUNT_ONLY],
+      ]);
+      const endpoints = cloud.ofType("aws:ec2/vpcEndpoint:VpcEndpoint");
+      expect(endpoints).to.have.length(6);
+      for (const endpoint of endpoints) {
+        expect(parsed(endpoint.inputs.policy), endpoint.inputs.serviceName).to.deep.equal(STACK_ACCOUNT_ONLY);
+      }
+    });
+  }
+
+  it("an existing VPC's gateway and interface endpoints keep AWS's default policy: other workloads of the VPC share them", async () => {
+    const { cloud } = await evaluate({
+      config: config({
+        network: {
+          mode: "existing",
+          vpcId: "vpc-0feedfeedfeedfeed",
+          privateSubnetIds: ["subnet-0123456789abcdef1"],
+          routeTableIds: ["rtb-0123456789abcdef0"],
+          interfaceEndpoints: ["secretsmanager", "sqs"],
+        },
+      }),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+    });
+    const endpoints = cloud.ofType("aws:ec2/vpcEndpoint:VpcEndpoint");
+    expect(endpoints.map((e) => e.inputs.serviceName).sort()).to.deep.equal([
+      `com.amazonaws.${REGION}.dynamodb`,
+      `com.amazonaws.${REGION}.s3`,
+      `com.amazonaws.${REGION}.secretsmanager`,
+      `com.amazonaws.${REGION}.sqs`,
+    ]);
+    for (const endpoint of endpoints)
+      expect(endpoint.inputs, endpoint.inputs.serviceName).not.to.have.property("policy");
+  });
 });
