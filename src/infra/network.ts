@@ -349,8 +349,12 @@ export class Network extends pulumi.ComponentResource {
     super("hookgate:infra:Network", name, {}, opts);
     const net = args.network;
 
+    // Only where the endpoints are the way out: with a NAT gateway the subnets reach the internet anyway,
+    // and the policy would only refuse other accounts' pre-signed S3 URLs in the region (archive downloads).
     const ownPolicy =
-      net.mode === "create" ? pulumi.output(args.accountId).apply(stackAccountEndpointPolicy) : undefined;
+      net.mode === "create" && net.natGateways === "none"
+        ? pulumi.output(args.accountId).apply(stackAccountEndpointPolicy)
+        : undefined;
     if (net.mode === "create") {
       const natless = net.natGateways === "none";
       const vpc = new awsx.ec2.Vpc(
