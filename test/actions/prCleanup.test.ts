@@ -6,15 +6,9 @@ import { expect } from "chai";
 import { runAction } from "../../src/actions";
 import { cleanUpPullRequest } from "../../src/actions/prCleanup";
 import { S3ObjectStore } from "../../src/aws/objectStore";
-import { TransientDependencyError } from "../../src/core/errors";
 import type { SecretStore } from "../../src/core/ports";
 import type { PrCleanupRequest, PrCleanupStep, Provider, QueuedEvent, WorkItem } from "../../src/core/types";
-import {
-  type GitHostServer,
-  type PullState,
-  type RouteKind,
-  startGitHostServer,
-} from "../support/gitHostServer";
+import { type GitHostServer, type PullState, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import { RotatedSecrets } from "../support/rotatedSecrets";
 import { type LocalS3, type S3Faults, startLocalS3 } from "../support/s3";
@@ -1977,9 +1971,8 @@ describe("Function: cleanUpPullRequest on a self-hosted Git host with a private 
 });
 
 // Bitbucket Cloud's branch restrictions and effective branching model are optional lookups: a 401 to either
-// reads the token secret again once; a rotated token reads them, the same token leaves them unread and the
-// client's own once-only re-read unspent, so that a token rotated between the lookup and the deletion still
-// deletes the branch.
+// leaves them unread without reading the token secret again, which the client does once at most, so that a
+// token rotated between the lookup and the deletion still deletes the branch.
 describe("Function: cleanUpPullRequest on Bitbucket Cloud, the optional lookups' 401 and the single re-read of the token secret", () => {
   let host: GitHostServer;
   // What Secrets Manager holds: the token in use until the open pull requests are asked (after the lookups),
@@ -2034,7 +2027,7 @@ describe("Function: cleanUpPullRequest on Bitbucket Cloud, the optional lookups'
     ]);
   });
 
-  it("cleanUpPullRequest leaves the branch restrictions unread after their lookup's 401 when the token secret holds the same token, so the DELETE's 401 reads it again and the rotated token deletes the branch", async () => {
+  it("cleanUpPullRequest leaves the branch restrictions unread after their lookup's 401 without reading the token secret, so the DELETE's 401 reads it and the rotated token deletes the branch", async () => {
     host.script("restrictions", refusal);
     host.script("delete-ref", refusal);
     const outcome = await cleanUp();
@@ -2043,106 +2036,13 @@ describe("Function: cleanUpPullRequest on Bitbucket Cloud, the optional lookups'
     expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
   });
 
-  it("cleanUpPullRequest leaves the effective branching model unread after its lookup's 401 when the token secret holds the same token, so the DELETE's 401 reads it again and the rotated token deletes the branch", async () => {
+  it("cleanUpPullRequest leaves the effective branching model unread after its lookup's 401 without reading the token secret, so the DELETE's 401 reads it and the rotated token deletes the branch", async () => {
     host.setDeleteRestrictions("acme/api", [{ branchType: "release" }]);
     host.script("branching-model", refusal);
     host.script("delete-ref", refusal);
     const outcome = await cleanUp();
     expect(outcome.detail).to.equal("deleted branch feature/login");
     expect(host.requests.filter((r) => r.kind === "branching-model")).to.have.length(1);
-    expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
-  });
-});
-
-// The token rotated (the old one revoked) after the branch was read: the optional lookup's 401 is that
-// rotation, not a lookup the token may not make, and the rotated token reads what keeps the branch.
-describe("Function: cleanUpPullRequest on Bitbucket Cloud with the token rotated between the branch read and the optional lookups", () => {
-  let host: GitHostServer;
-  let reads = 0;
-  // What Secrets Manager holds past its cache: the rotated token once the host has answered `rotatedAfter`.
-  let rotatedAfter: RouteKind = "ref";
-  const rotated = () => host.requests.some((r) => r.kind === rotatedAfter);
-  // Secrets Manager throttled: a read past the cache fails.
-  let throttled = false;
-  const store: SecretStore = {
-    versions: async (name, options = {}) => {
-      if (name === "hookgate/jenkins") return [JSON.stringify({ user: JENKINS_USER, token: JENKINS_TOKEN })];
-      if (options.refresh) reads++;
-      if (options.refresh && throttled)
-        throw new TransientDependencyError("Secrets Manager: ThrottlingException");
-      return [rotated() && options.refresh ? "tokenB0123456789" : "tokenA0123456789"];
-    },
-  };
-  const cleanUp = () =>
-    cleanUpPullRequest(
-      {
-        type: "pr-cleanup",
-        api: { provider: "bitbucket", apiUrl: `${host.url}/2.0`, token: "hookgate/github-token" },
-        context: "hookgate/pr-cleanup",
-        steps: [{ kind: "delete-branch", onlyMerged: true }],
-      },
-      closedPrEvent({}, { provider: "bitbucket" }),
-      testClients({ secrets: store }),
-    );
-  const refusal = {
-    status: 401,
-    body: JSON.stringify({
-      type: "error",
-      error: { message: "Token is invalid, expired, or not supported for this endpoint." },
-    }),
-  };
-  const authorizations = (kind: RouteKind) =>
-    host.requests.filter((r) => r.kind === kind).map((r) => r.authorization);
-
-  beforeEach(async () => {
-    reads = 0;
-    throttled = false;
-    rotatedAfter = "ref";
-    host = await startGitHostServer({ requireAuth: false });
-    host.setRepo("acme/api", { defaultBranch: "main" });
-    host.setPull("acme/api", {
-      number: 7,
-      state: "closed",
-      merged: true,
-      headRef: "feature/login",
-      headSha: PR_HEAD_SHA,
-    });
-  });
-  afterEach(() => host.close());
-
-  it("cleanUpPullRequest reads the token secret again after the branch restrictions lookup's 401, reads them with the rotated token and keeps a restricted branch", async () => {
-    host.setDeleteRestrictions("acme/api", [{ pattern: "feature/*" }]);
-    host.script("restrictions", refusal);
-    const outcome = await cleanUp();
-    expect(outcome.detail).to.equal("kept feature/login: a branch restriction forbids deleting it");
-    expect(authorizations("restrictions")).to.deep.equal([
-      "Bearer tokenA0123456789",
-      "Bearer tokenB0123456789",
-    ]);
-    expect(host.deletedRefs).to.deep.equal([]);
-    expect(reads).to.equal(1);
-  });
-
-  it("cleanUpPullRequest reads the token secret again after the effective branching model lookup's 401, reads it with the rotated token and keeps a branch of a restricted type whose deletion is refused", async () => {
-    rotatedAfter = "restrictions";
-    host.setDeleteRestrictions("acme/api", [{ branchType: "feature" }]);
-    host.script("branching-model", refusal);
-    const outcome = await cleanUp();
-    expect(outcome.detail).to.match(/^kept feature\/login: it is protected \(/);
-    expect(authorizations("branching-model")).to.deep.equal([
-      "Bearer tokenA0123456789",
-      "Bearer tokenB0123456789",
-    ]);
-    expect(reads).to.equal(1);
-  });
-
-  it("cleanUpPullRequest leaves the branch restrictions unread and deletes the branch when the token secret's re-read after their lookup's 401 fails (Secrets Manager throttled): the lookup is optional", async () => {
-    throttled = true;
-    host.script("restrictions", refusal);
-    const outcome = await cleanUp();
-    expect(outcome.detail).to.equal("deleted branch feature/login");
-    expect(authorizations("restrictions")).to.deep.equal(["Bearer tokenA0123456789"]);
-    expect(reads).to.equal(1);
     expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
   });
 });

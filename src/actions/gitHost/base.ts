@@ -51,8 +51,6 @@ export abstract class ApiClient {
   readonly redirects: ApiRedirect[] = [];
   /** Whether the token secret was read again already (at most once per client: once per attempt). */
   private credentialsReread = false;
-  /** Whether an optional look-up's 401 read the token secret again already (lookupCall, once per client). */
-  private lookupReread = false;
 
   constructor(
     protected readonly apiUrl: string,
@@ -81,43 +79,10 @@ export abstract class ApiClient {
     this.credentialsReread = true;
     const fresh = await this.rereadCredentials();
     if (fresh === undefined) return false;
-    this.useCredentials(fresh);
-    return true;
-  }
-
-  private useCredentials(fresh: Record<string, string>): void {
     // In place: the same object is every caller's (archive sources are made from it when asked for).
     for (const name of Object.keys(this.credentialHeaders)) delete this.credentialHeaders[name];
     Object.assign(this.credentialHeaders, fresh);
-  }
-
-  /**
-   * An optional look-up, whose 401 its caller takes as "not read" (a host may refuse a token one endpoint:
-   * Bitbucket Cloud's "not supported for this endpoint"). A 401 reads the token secret once more first, once
-   * per client: a new value (a token rotated since the last request) is used from then on, as refreshCredentials
-   * does, and the look-up is made again with it. The same value leaves refreshCredentials' own re-read unspent,
-   * for a request that needs the token (a deletion) should it be rotated later in the attempt.
-   */
-  protected async lookupCall(call: ApiCall): Promise<HttpResponse> {
-    const accepting: ApiCall = { ...call, accept: [...(call.accept ?? []), 401] };
-    const res = await this.call(accepting);
-    if (res.statusCode !== 401 || this.credentialsReread || this.lookupReread) return res;
-    if (this.rereadCredentials === undefined) return res;
-    this.lookupReread = true;
-    let fresh: Record<string, string> | undefined;
-    try {
-      fresh = await this.rereadCredentials();
-    } catch {
-      // Secrets Manager throttled or down: the look-up is optional, so its 401 stands (unread), as it did
-      // before it read the token again; the step goes on, and a call that needs the token re-reads it itself.
-      return res;
-    }
-    // The same token: its 401 stands, and the caller reads it as before.
-    if (fresh === undefined) return res;
-    await discard(res);
-    this.credentialsReread = true;
-    this.useCredentials(fresh);
-    return this.call(accepting);
+    return true;
   }
 
   protected extraHeaders(): Record<string, string> {

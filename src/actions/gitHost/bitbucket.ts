@@ -237,15 +237,16 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
   /**
    * The repository's effective branching model, or undefined when it cannot be read: any final refusal (its
    * 403 is documented "If the authenticated user does not have read access to the repository"), or an answer
-   * that is no object. A 401 reads the token secret again first (lookupCall): a token rotated since the
-   * last request reads it; the same token's 401 leaves it unread, and the client's re-read for the deletion
-   * unspent. A retryable failure is thrown.
+   * that is no object. A 401 is taken as it is, without reading the token secret again: the client reads it
+   * once more at most, and that one is kept for the deletion (a token rotated since it was cached). A
+   * retryable failure is thrown.
    */
   private async branchingModel(repo: RepoRef): Promise<CloudBranchingModel | undefined> {
     try {
-      const res = await this.lookupCall({
+      const res = await this.call({
         method: "GET",
         path: `${this.repoPath(repo)}/effective-branching-model`,
+        accept: [401],
       });
       if (res.statusCode === 401) {
         await discard(res);
@@ -263,11 +264,10 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
    * The repository's branch restrictions of kind `delete`, page by page (`next`, followed within the API), or
    * undefined when they cannot be read: a 403 ("If the authenticated user does not have admin access to the
    * repository"; a token without admin:repository:bitbucket), a 404, a 401 ("Token is invalid, expired, or not
-   * supported for this endpoint.") with the token secret read again (lookupCall: a token rotated since the
-   * branch was read is used, and the restrictions read with it; the same token's 401 leaves the client's
-   * re-read for the deletion), any other final refusal (a 400), a `next` elsewhere or past RESTRICTION_PAGES
-   * pages. The lookup is optional: a final refusal of it never fails the step. A retryable failure (a 5xx, a
-   * 429, a timeout) is thrown.
+   * supported for this endpoint."), taken as it is, without reading the token secret again (the client reads
+   * it once more at most, and that one is kept for the deletion: a token rotated since it was cached), any other
+   * final refusal (a 400), a `next` elsewhere or past RESTRICTION_PAGES pages. The lookup is optional: a final
+   * refusal of it never fails the step. A retryable failure (a 5xx, a 429, a timeout) is thrown.
    */
   private async deleteRestrictions(repo: RepoRef): Promise<CloudBranchRestriction[] | undefined> {
     try {
@@ -282,7 +282,7 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
     const found: CloudBranchRestriction[] = [];
     let path: string | undefined = `${this.repoPath(repo)}/branch-restrictions?kind=delete&pagelen=100`;
     for (let page = 0; page < RESTRICTION_PAGES; page++) {
-      const res = await this.lookupCall({ method: "GET", path, accept: [403, 404] });
+      const res = await this.call({ method: "GET", path, accept: [401, 403, 404] });
       if (res.statusCode === 401 || res.statusCode === 403 || res.statusCode === 404) {
         await discard(res);
         return undefined;
