@@ -11,7 +11,11 @@ export async function readSecret(clients: Pick<ActionClients, "secrets">, name: 
     values = await clients.secrets.versions(name);
   } catch (err) {
     if (err instanceof SecretNotFoundError) {
-      throw new ActionError(`secret "${name}" was not found or holds no value`, {
+      // The store's own words when they give the way back (restore-secret).
+      const message = err.scheduledForDeletion
+        ? err.message
+        : `secret "${name}" was not found or holds no value`;
+      throw new ActionError(message, {
         retryable: false,
         cause: err,
       });

@@ -40,7 +40,8 @@ export class SecretsManagerStore implements SecretStore {
   /** The fetch that forced refreshes asked while `behind` was in flight wait for: it starts once that one is done. */
   private readonly queued = new Map<string, { behind: Promise<string[]>; next: Promise<string[]> }>();
   /** When Secrets Manager last said a secret does not exist (or holds nothing). */
-  private readonly missingSince = new Map<string, number>();
+  /** When each secret was last found missing, and how (scheduled for deletion is told again as such). */
+  private readonly missingSince = new Map<string, { at: number; scheduledForDeletion: boolean }>();
   /** When a fetch of a secret last failed (throttled, unreachable, refused), and how; cleared by one that succeeds. */
   private readonly failed = new Map<string, { at: number; error: TransientDependencyError }>();
   /** When the warning that a secret's AWSPREVIOUS cannot be read was last logged. */
@@ -104,9 +105,9 @@ export class SecretsManagerStore implements SecretStore {
 
   /** Every delivery to a route whose secret is missing would otherwise cost a fetch: a forged flood too. */
   private refuseMissing(name: string): void {
-    const missingAt = this.missingSince.get(name);
-    if (missingAt !== undefined && this.now() - missingAt < this.minRefreshIntervalMs) {
-      throw new SecretNotFoundError(name);
+    const missing = this.missingSince.get(name);
+    if (missing !== undefined && this.now() - missing.at < this.minRefreshIntervalMs) {
+      throw new SecretNotFoundError(name, { scheduledForDeletion: missing.scheduledForDeletion });
     }
   }
 
@@ -165,7 +166,9 @@ export class SecretsManagerStore implements SecretStore {
       this.failed.delete(name);
       return values;
     } catch (error) {
-      if (error instanceof SecretNotFoundError) this.missingSince.set(name, this.now());
+      if (error instanceof SecretNotFoundError) {
+        this.missingSince.set(name, { at: this.now(), scheduledForDeletion: error.scheduledForDeletion });
+      }
       if (error instanceof TransientDependencyError) this.failed.set(name, { at: this.now(), error });
       throw error;
     }

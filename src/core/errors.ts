@@ -43,6 +43,8 @@ export class WorkItemTooLargeError extends HookgateError {
 
 /** A secret that does not exist or cannot be parsed: a deployment mistake, never retried blindly. */
 export class SecretNotFoundError extends HookgateError {
+  /** Secrets Manager holds it for deletion (its recovery window): restored, it is back. */
+  readonly scheduledForDeletion: boolean;
   constructor(secretName: string, options?: { cause?: unknown; scheduledForDeletion?: boolean }) {
     super(
       options?.scheduledForDeletion
@@ -50,6 +52,7 @@ export class SecretNotFoundError extends HookgateError {
         : `secret "${secretName}" was not found or holds no usable value`,
       { cause: options?.cause },
     );
+    this.scheduledForDeletion = options?.scheduledForDeletion === true;
     this.name = "SecretNotFoundError";
   }
 }

@@ -10,7 +10,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { readSecret } from "../../src/actions/secrets";
 import { SecretsManagerStore } from "../../src/aws/secrets";
-import { SecretNotFoundError } from "../../src/core/errors";
+import { type ActionError, SecretNotFoundError } from "../../src/core/errors";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { createRouteHandler } from "../../src/gateway/routeHandler";
 import {
@@ -92,5 +92,32 @@ describe("a secret scheduled for deletion", () => {
     expect(logs.of("attempt")[0]?.outcome).to.equal("dead");
     expect(out.batchItemFailures).to.deep.equal([]);
     expect(deadLetters.items[0]?.reason ?? "").to.match(/^final: /);
+  });
+
+  it("is still said to be scheduled for deletion, with the restore command, by a read within the 5 seconds a missing secret is not asked again", async () => {
+    sm.on(GetSecretValueCommand).rejects(scheduled());
+    let now = 1_000_000;
+    const store = new SecretsManagerStore(client, { now: () => now });
+    const messageOf = () =>
+      store.versions("hookgate/github-webhook").then(
+        () => "(resolved)",
+        (e: unknown) => (e as Error).message,
+      );
+    expect(await messageOf()).to.contain("scheduled for deletion");
+    now += 1_000;
+    expect(await messageOf()).to.contain("restore-secret");
+    expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(2); // AWSCURRENT and AWSPREVIOUS, once
+  });
+
+  it("work path: readSecret's final error for an action's secret scheduled for deletion says so, with the restore command", async () => {
+    sm.on(GetSecretValueCommand).rejects(scheduled());
+    const error = await readSecret({ secrets: new SecretsManagerStore(client) }, "hookgate/jenkins").then(
+      () => undefined,
+      (e: unknown) => e as ActionError,
+    );
+    expect(error?.retryable).to.equal(false);
+    expect(error?.message).to.equal(
+      'secret "hookgate/jenkins" is scheduled for deletion: restore it (aws secretsmanager restore-secret --secret-id hookgate/jenkins) to use it again',
+    );
   });
 });
