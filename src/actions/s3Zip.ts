@@ -323,6 +323,10 @@ export async function downloadArchive(
   let headers = { ...source.headers };
   // The credentials the first hop sends, kept out of every message: a later hop's server can echo them too.
   const sent = credentialsOf(source.headers);
+  // Whether the host sent a request carrying the credentials on to another page of its own (Bitbucket Cloud's
+  // archive URL to /account/signin/): a web page at the end is then its refusal of them. Not GitHub's
+  // redirect to codeload, another origin that never gets them.
+  let sentOnWithin = false;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const res = await httpRequest({
       method: "GET",
@@ -369,6 +373,9 @@ export async function downloadArchive(
           retryable: false,
         });
       }
+      if (next.origin === origin && new URL(url).origin === origin && Object.keys(sent).length > 0) {
+        sentOnWithin = true;
+      }
       if (next.origin !== origin) {
         headers = Object.fromEntries(
           Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k.toLowerCase())),
@@ -412,7 +419,7 @@ export async function downloadArchive(
       throw networkError(what, err);
     }
     if (bytes > 0 && !(await beginsWithPk(file))) {
-      throw notAZip(what, header(res.headers, "content-type"), hop > 0, source, sent);
+      throw notAZip(what, header(res.headers, "content-type"), hop > 0, sentOnWithin, source, sent);
     }
     return bytes;
   }
@@ -433,15 +440,18 @@ async function beginsWithPk(file: string): Promise<boolean> {
 /**
  * The final error for a 200 whose body is no zip. The first bytes decide, not the Content-Type, which only
  * names what came: real archives come as application/zip, application/octet-stream or with none, and one a
- * server mislabels is still a zip. A web page (text/*) a redirect led to is most likely a sign-in page:
- * Bitbucket Cloud sends a credential its web host does not take to bitbucket.org/account/signin/ (the same
- * origin). That counts as a refused credential, so the token secret is read once more. A retry downloads
- * the same page: final. Neither the URL (its query can hold a signed token) nor the credentials are named.
+ * server mislabels is still a zip. A web page (text/*) after the host sent a request carrying the credentials
+ * on to another page of its own is most likely a sign-in page: Bitbucket Cloud sends a credential its web host
+ * does not take to bitbucket.org/account/signin/. That counts as a refused credential, so the token secret is
+ * read once more. A page behind a redirect to another origin (GitHub's codeload), or with no credentials sent,
+ * says nothing of them. A retry downloads the same page: final. Neither the URL (its query can hold a signed
+ * token) nor the credentials are named.
  */
 function notAZip(
   what: string,
   contentType: string | undefined,
   redirected: boolean,
+  refusedCredentials: boolean,
   source: ArchiveSource,
   sent: Record<string, string>,
 ): ActionError {
@@ -457,10 +467,11 @@ function notAZip(
     );
   }
   const page = `${what} led to a web page (${type}), not a zip`;
-  if (!redirected) {
-    return new ActionError(`${page}: likely a sign-in or error page of something in front of the host`, {
-      retryable: false,
-    });
+  if (!refusedCredentials) {
+    const likely = redirected
+      ? "likely a sign-in or error page a redirect led to"
+      : "likely a sign-in or error page of something in front of the host";
+    return new ActionError(`${page}: ${likely}`, { retryable: false });
   }
   const err = new ActionError(`${page}: likely a sign-in page, the credential was not accepted`, {
     retryable: false,

@@ -14,7 +14,7 @@ import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { ObjectStore } from "../../src/core/ports";
 import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
 import { FsObjectStore } from "../../src/local/fsObjectStore";
-import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
+import { type GitHostServer, type HostReply, startGitHostServer } from "../support/gitHostServer";
 import { RotatedSecrets } from "../support/rotatedSecrets";
 import { createLocalS3Client, type LocalS3, startLocalS3 } from "../support/s3";
 import { json, type Reply, type ScriptedServer, type Seen, scriptedServer } from "../support/scriptedServer";
@@ -1018,26 +1018,17 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     });
   }
 
-  describe("when the archive URL redirects to a sign-in page (a credential the web host does not take)", () => {
-    let login: ScriptedServer;
+  describe("when the archive URL redirects to a sign-in page of its own origin (a credential the web host does not take)", () => {
     const SIGN_IN = "<!DOCTYPE html><html><body>Log in to continue</body></html>";
-    beforeEach(async () => {
-      login = await scriptedServer(() => ({
-        status: 200,
-        headers: { "content-type": "text/html; charset=utf-8" },
-        body: SIGN_IN,
-      }));
-    });
-    afterEach(async () => {
-      await login.close();
-    });
-    const toSignIn = () => ({
-      status: 302,
-      headers: { location: `${login.url}/login?continue=%2Facme%2Fapi&sig=q-secret-123456` },
-    });
+    // The host sends the request on to a page of its own (Bitbucket Cloud's /account/signin/), the credentials
+    // with it, and answers that with the sign-in page: two answers of the archive route.
+    const toSignIn = (): HostReply[] => [
+      { status: 302, headers: { location: "?continue=%2Facme%2Fapi&sig=q-secret-123456" } },
+      { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: SIGN_IN },
+    ];
 
     it("uploadSourceZip fails final, saying a web page came instead of the zip, without the URL's query or the token, and uploads nothing", async () => {
-      host.script("archive", toSignIn());
+      host.script("archive", ...toSignIn());
       const c = clients();
       const err = await rejectsWithActionError(upload(request(), pushEvent(), c));
       expect(err.retryable).to.equal(false);
@@ -1055,7 +1046,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       const API_TOKEN = "ATATT3xFfGF0-api-token-for-tests";
       host = await startGitHostServer({ token: API_TOKEN, basic: { user: EMAIL, password: API_TOKEN } });
       host.setRepo("acme/api");
-      host.script("archive", toSignIn());
+      host.script("archive", ...toSignIn());
       const secrets = new MemorySecretStore({
         "hookgate/github-token": JSON.stringify({ email: EMAIL, apiToken: API_TOKEN }),
       });
@@ -1092,26 +1083,28 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       it("uploadSourceZip reads the token secret once more past its cache, and uploads the zip with the new token", async () => {
         secrets.rotate(SECRET, HOST_TOKEN);
         // The first request (the revoked token) is sent to the sign-in page; the second is answered as usual.
-        host.script("archive", toSignIn());
+        host.script("archive", ...toSignIn());
         const outcome = await upload(request(), pushEvent(), clients({ secrets: secrets.store }));
         expect(outcome.status, outcome.detail).to.equal("done");
         expect(secrets.reads(SECRET)).to.equal(2);
         const downloads = host.requests.filter((r) => r.kind === "archive" && r.listener === "api");
         expect(downloads.map((r) => r.authorization)).to.deep.equal([
           "Bearer ghp_revoked0123456789",
+          "Bearer ghp_revoked0123456789",
           `Bearer ${HOST_TOKEN}`,
         ]);
       });
 
-      it("uploadSourceZip stays final, downloading once, when the token secret read once more holds the same token", async () => {
-        host.script("archive", toSignIn(), toSignIn());
+      it("uploadSourceZip stays final, downloading once (the archive URL and its sign-in page), when the token secret read once more holds the same token", async () => {
+        host.script("archive", ...toSignIn(), ...toSignIn());
         const err = await rejectsWithActionError(
           upload(request(), pushEvent(), clients({ secrets: secrets.store })),
         );
         expect(err.retryable).to.equal(false);
         expect(err.message).to.match(/led to a web page \(text\/html\), not a zip/);
         expect(secrets.reads(SECRET)).to.equal(2);
-        expect(host.requests.filter((r) => r.kind === "archive")).to.have.length(1);
+        // The archive URL and the sign-in page it led to, once.
+        expect(host.requests.filter((r) => r.kind === "archive")).to.have.length(2);
       });
     });
   });
@@ -1688,6 +1681,68 @@ describe("Function: downloadArchive's error messages", () => {
       expect(err.retryable).to.equal(false);
       expect(err.message).to.equal(
         "bitbucket archive of acme/api led to a web page (text/html), not a zip: likely a sign-in page, the credential was not accepted",
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("downloadArchive does not blame the credentials for a web page on another origin the API redirected to (GitHub's codeload, which never gets them): final, no token re-read", async () => {
+    const codeload = await scriptedServer(() => ({
+      status: 200,
+      headers: { "content-type": "text/html; charset=utf-8" },
+      body: "<html><body>We're having a really bad day.</body></html>",
+    }));
+    server = await scriptedServer(() => ({
+      status: 302,
+      headers: { location: `${codeload.url}/acme/api/legacy.zip/${"a".repeat(40)}?token=SIGNED123456` },
+    }));
+    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
+    try {
+      const err = await rejectsWithActionError(
+        downloadArchive(
+          {
+            url: `${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`,
+            headers: { authorization: `Bearer ${HOST_TOKEN}` },
+            hasTopFolder: true,
+          },
+          join(dir, "a.zip"),
+          testClients(),
+          "github archive of acme/api",
+        ),
+      );
+      expect(codeload.seen.map((r) => r.headers.authorization)).to.deep.equal([undefined]);
+      expect(err).to.not.be.instanceOf(CredentialsRefusedError);
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        "github archive of acme/api led to a web page (text/html), not a zip: likely a sign-in or error page a redirect led to",
+      );
+    } finally {
+      await codeload.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("downloadArchive does not blame the credentials of a source that sends none for the sign-in page of its own origin", async () => {
+    server = await scriptedServer(
+      (req): Reply =>
+        req.url.startsWith("/account/signin/")
+          ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>Log in</html>" }
+          : { status: 302, headers: { location: "/account/signin/?next=%2Facme" } },
+    );
+    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
+    try {
+      const err = await rejectsWithActionError(
+        downloadArchive(
+          { url: `${server.url}/acme/api/get/${"a".repeat(40)}.zip`, headers: {}, hasTopFolder: true },
+          join(dir, "b.zip"),
+          testClients(),
+          "bitbucket archive of acme/api",
+        ),
+      );
+      expect(err).to.not.be.instanceOf(CredentialsRefusedError);
+      expect(err.message).to.equal(
+        "bitbucket archive of acme/api led to a web page (text/html), not a zip: likely a sign-in or error page a redirect led to",
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
