@@ -24,7 +24,7 @@ import type { Problem, RoutesConfig } from "../types";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
 import { Locator, type PathSegment, type Position } from "./positions";
-import { typographicQuoteFindings } from "./quotes";
+import { typographicQuoteFindings, withoutTypographicQuotes } from "./quotes";
 import { ALIAS_GLOB_HINT, type ReferenceFinding, referenceFindings } from "./references";
 import { type SchemaFinding, schemaFindings, UNQUOTED_TEMPLATE } from "./schema";
 import { semanticFindings } from "./semantics";
@@ -253,22 +253,25 @@ function parseUnsafe(text: string, file: string): ParseResult {
     return { problems: sortUnique(problems) };
   }
 
-  const schema = schemaFindings(data);
-  const refusedKeys = new Set(schema.filter((f) => f.at === "key").map((f) => JSON.stringify(f.path)));
+  const asWritten = schemaFindings(data);
+  const refusedKeys = new Set(asWritten.filter((f) => f.at === "key").map((f) => JSON.stringify(f.path)));
   const typographic = typographicQuoteFindings(data, refusedKeys);
-  // A value in typographic quotes also fails its form's rule (route name "“build”" is not valid: use only
-  // lower-case letters...), which hides the cause: the quotes are said alone. The semantic pass runs the same
-  // form checks, so the same message there is left out too; any other (a duplicate name) is still said.
-  const quotedValues = new Set(
-    typographic.filter((f) => f.at === "value").map((f) => JSON.stringify(f.path)),
-  );
-  const formSaid = new Set<string>();
+  // A value in typographic quotes fails its own rule for them too (route name "“build”" is not valid: use only
+  // lower-case letters...), which hides the cause. At its path the rules are asked about the text inside the
+  // quotes instead: the quotes are said once, and what is still wrong without them (upper case, a password in
+  // a URL) is said too. How the value stands with others (a duplicate name) is said as written.
+  const quoted = typographic.filter((f) => f.at === "value").map((f) => f.path);
+  const quotedPaths = new Set(quoted.map((path) => JSON.stringify(path)));
+  const atQuoted = (f: { path: PathSegment[]; at: "value" | "key" }) =>
+    f.at === "value" && quotedPaths.has(JSON.stringify(f.path));
+  const unquoted = quoted.length > 0 ? withoutTypographicQuotes(data, quoted) : undefined;
+  const schema = asWritten.filter((f) => !atQuoted(f));
+  const semantic = semanticFindings(data).filter((f) => !atQuoted(f) || f.relation);
+  if (unquoted !== undefined) {
+    schema.push(...schemaFindings(unquoted, data).filter(atQuoted));
+    semantic.push(...semanticFindings(unquoted, data).filter((f) => atQuoted(f) && !f.relation));
+  }
   for (const finding of schema) {
-    const path = JSON.stringify(finding.path);
-    if (finding.at === "value" && quotedValues.has(path)) {
-      formSaid.add(`${path}\n${finding.message}`);
-      continue;
-    }
     const at = finding.at === "key" ? locator.key(finding.path) : locator.value(finding.path);
     problems.push({ file, ...at, message: finding.message + quoteHint(doc, locator, finding) });
   }
@@ -276,8 +279,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
     const at = finding.at === "key" ? locator.key(finding.path) : locator.value(finding.path);
     problems.push({ file, ...at, message: finding.message });
   }
-  for (const finding of semanticFindings(data)) {
-    if (finding.at !== "key" && formSaid.has(`${JSON.stringify(finding.path)}\n${finding.message}`)) continue;
+  for (const finding of semantic) {
     const at =
       finding.at === "key"
         ? locator.key(finding.path)

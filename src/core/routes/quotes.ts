@@ -69,3 +69,19 @@ function said(path: readonly PathSegment[], what: string, data: unknown): string
   const where = label(path, data);
   return `${where ? `${where}: ` : ""}${what} ${TYPOGRAPHIC_QUOTES}`;
 }
+
+/**
+ * A copy of `data` in which each value at `paths` (text wrapped in typographic quotes) is the text inside them:
+ * what the rules are asked about, so that only what remains wrong without the quotes is said besides them.
+ */
+export function withoutTypographicQuotes(data: unknown, paths: readonly (readonly PathSegment[])[]): unknown {
+  const copy = structuredClone(data);
+  for (const path of paths) {
+    let parent: unknown = copy;
+    for (const segment of path.slice(0, -1)) parent = (parent as Record<PathSegment, unknown>)[segment];
+    const last = path.at(-1) as PathSegment;
+    const value = (parent as Record<PathSegment, unknown>)[last];
+    if (typeof value === "string") (parent as Record<PathSegment, unknown>)[last] = value.slice(1, -1);
+  }
+  return copy;
+}

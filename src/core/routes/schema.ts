@@ -34,7 +34,8 @@ export interface SchemaFinding {
   quotable?: boolean;
 }
 
-export function schemaFindings(data: unknown): SchemaFinding[] {
+/** `shownAs` is the document whose names label the messages (the text as written, when `data` is a copy). */
+export function schemaFindings(data: unknown, shownAs: unknown = data): SchemaFinding[] {
   const check = validate();
   if (check(data)) return [];
   const errors = check.errors ?? [];
@@ -43,15 +44,15 @@ export function schemaFindings(data: unknown): SchemaFinding[] {
   const typeErrorPaths = new Set(errors.filter((e) => e.keyword === "type").map((e) => e.instancePath));
   for (const error of errors) {
     if (error.keyword !== "type" && typeErrorPaths.has(error.instancePath) && !error.propertyName) continue;
-    const finding = describe(error, data);
+    const finding = describe(error, data, shownAs);
     if (finding) findings.push(finding);
   }
   return findings;
 }
 
-function describe(error: ErrorObject, root: unknown): SchemaFinding | undefined {
+function describe(error: ErrorObject, root: unknown, shownAs: unknown): SchemaFinding | undefined {
   const path = toPath(error.instancePath, root);
-  const where = label(path, root);
+  const where = label(path, shownAs);
   const prefix = where ? `${where}: ` : "";
   const params = error.params as Record<string, unknown>;
   const definition = definitionOf(error);

@@ -30,18 +30,24 @@ export interface SemanticFinding {
   firstAt?: PathSegment[];
   /** Where inside the value's source text the problem is (a template placeholder), when known. */
   within?: RegExp;
+  /** About the value with others (a duplicate name, a missing secret), not about its own text. */
+  relation?: true;
 }
 
 type Obj = Record<string, unknown>;
 
 const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "paths", "actors"] as const;
 
-export function semanticFindings(root: unknown): SemanticFinding[] {
+/** `shownAs` is the document whose names label the messages (the text as written, when `root` is a copy). */
+export function semanticFindings(root: unknown, shownAs: unknown = root): SemanticFinding[] {
   const out: SemanticFinding[] = [];
   const doc = obj(root);
   if (!doc) return out;
   const add = (path: PathSegment[], message: string | undefined, at: "value" | "key" = "value") => {
-    if (message) out.push({ path, at, message: prefixed(path, root, message) });
+    if (message) out.push({ path, at, message: prefixed(path, shownAs, message) });
+  };
+  const relate = (path: PathSegment[], message: string) => {
+    out.push({ path, at: "value", message: prefixed(path, shownAs, message), relation: true });
   };
   const secretRef = (path: PathSegment[], value: unknown) => {
     if (typeof value === "string") add(path, secretRefProblem(value));
@@ -62,7 +68,7 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
       out.push({
         path,
         at: "value",
-        message: prefixed(path, root, problem),
+        message: prefixed(path, shownAs, problem),
         within: placeholderPattern(problem),
       });
     }
@@ -122,7 +128,7 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
       const nameProblem = routeNameProblem(route.name);
       if (nameProblem) out.push({ path: at("name"), at: "value", message: nameProblem });
       const clash = routeNameClashProblem(route.name, allNames);
-      if (clash) out.push({ path: at("name"), at: "value", message: clash });
+      if (clash) out.push({ path: at("name"), at: "value", message: clash, relation: true });
       const first = firstByName.get(route.name);
       if (first === undefined) firstByName.set(route.name, index);
       else {
@@ -131,6 +137,7 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
           at: "value",
           message: `duplicate route name ${shownText(route.name, 40)}; route names must be unique (they are URL paths)`,
           firstAt: ["routes", first, "name"],
+          relation: true,
         });
       }
     }
@@ -148,6 +155,7 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
         path: typeof route.name === "string" ? at("name") : at(),
         at: "value",
         message: `${who} has neither a secret nor auth.allowIps, so no delivery could be authenticated; set secret (or defaults.secret)`,
+        relation: true,
       });
     }
 
@@ -168,7 +176,7 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
     if (!action) return;
     const needsJenkins = (path: PathSegment[], own: unknown) => {
       if (obj(own) || obj(defaults.jenkins) || obj(doc.jenkins)) return;
-      add(
+      relate(
         path,
         "needs a Jenkins controller: set jenkins (top level), defaults.jenkins or the action's own jenkins",
       );
@@ -176,13 +184,13 @@ export function semanticFindings(root: unknown): SemanticFinding[] {
     const needsApi = (token: unknown) => {
       const configured = obj(providers[provider]);
       if (typeof (configured?.apiUrl ?? DEFAULT_API_URLS[provider]) !== "string") {
-        add(
+        relate(
           route.provider !== undefined ? at("provider") : at("action", "type"),
           `${action.type} needs the ${provider} API: set providers.${provider}.apiUrl (${provider} has no public default)`,
         );
       }
       if (token === undefined && configured?.token === undefined) {
-        add(
+        relate(
           at("action", "type"),
           `${action.type} needs an API token for ${provider}: set the action's token or providers.${provider}.token`,
         );

@@ -387,6 +387,43 @@ describe("Function: parseRoutes (text wrapped in typographic quotes, as pasted f
     ]);
   });
 
+  it("parseRoutes still says a URL in typographic quotes holds a user name and password, besides the quotes", () => {
+    const text = VALID.join("\n").replace(
+      'url: "https://ci.example.com"',
+      "url: \u201Chttps://admin:s3cret@ci.example.com\u201D",
+    );
+    const problems = problemsOf(text);
+    expect(problems).to.deep.equal([
+      "2:46: defaults.jenkins.url: a URL must not contain a user name or password (an @); put credentials in a Secrets Manager secret (the value is not shown)",
+      `2:46: defaults.jenkins.url: ${SAID}`,
+    ]);
+    expect(problems.join("\n")).not.to.include("s3cret");
+  });
+
+  it("parseRoutes still says a route name in typographic quotes breaks the name rule without them: upper case, over 32 characters", () => {
+    const upper = VALID.join("\n").replace("name: api-build", "name: \u201CApi-Build\u201D");
+    expect(problemsOf(upper)).to.deep.equal([
+      `4:11: route "\u201CApi-Build\u201D" name: ${SAID}`,
+      '4:11: route name "Api-Build" is not valid: use only lower-case letters, digits and hyphens, starting and ending with a letter or digit (it becomes the URL path /hooks/<name>)',
+    ]);
+    const long = VALID.join("\n").replace("name: api-build", `name: \u201C${"a".repeat(40)}\u201D`);
+    expect(problemsOf(long)).to.deep.equal([
+      `4:11: route name "${"a".repeat(40)}" is not valid: use at most 32 characters (it becomes the URL path /hooks/<name>)`,
+      `4:11: routes[0] name: ${SAID}`,
+    ]);
+  });
+
+  it("parseRoutes says what remains wrong with a job in typographic quotes once, naming a quoted route as written", () => {
+    const text = VALID.join("\n")
+      .replace("name: api-build", "name: \u201Cbuild\u201D")
+      .replace("job: api/build", "job: \u201Capi//build\u201D");
+    expect(problemsOf(text)).to.deep.equal([
+      `4:11: route "\u201Cbuild\u201D" name: ${SAID}`,
+      '6:35: route "\u201Cbuild\u201D" action.job: job "api//build" has an empty folder; write folders as a/b/c without leading, trailing or double slashes',
+      `6:35: route "\u201Cbuild\u201D" action.job: ${SAID}`,
+    ]);
+  });
+
   it("parseRoutes accepts a Jenkins parameter value and a route description wrapped in typographic quotes: text sent or shown as written", () => {
     const text = VALID.join("\n")
       .replace(
