@@ -327,8 +327,12 @@ function stringify(value: unknown): string {
   }
 }
 
-/** A URL written up to its host (scheme://host...): a value here is part of the host or port. */
-const IN_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:(?:\/\/[^/?#]*|\/?)$/;
+/**
+ * A URL written up to its host (scheme://host...): a value here is part of the host or port. A URL parser
+ * skips any run of "/" and "\" after "http(s):" (https:///{{x}}.example.com is https://<x>.example.com), so
+ * any run counts, and the host ends at "/", "\", "?" or "#".
+ */
+const IN_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*[^/\\?#]*$/;
 
 /**
  * A link's path with no "." or ".." folder: a URL parser reads "%2E" and "%2e" as "." too, so such a folder

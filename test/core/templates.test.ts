@@ -140,6 +140,33 @@ describe("Function: renderTemplate", () => {
     });
   }
 
+  it('renderTemplate keeps a url value after "//" and any further "/" or "\\" in the host: a branch cannot name another host', () => {
+    const e = event({ pr: { ...pr, headRef: "evil.example/x" } });
+    const hostOf = (link: string) => {
+      try {
+        return new URL(link).host;
+      } catch {
+        return undefined; // no link at all: "/" percent-encoded in a host is refused by a URL parser
+      }
+    };
+    for (const template of [
+      "https:///{{pr.headRef}}.previews.example.com/",
+      "https:////{{pr.headRef}}.previews.example.com/",
+      "https://\\{{pr.headRef}}.previews.example.com/",
+      "https:/\\/pr-{{pr.headRef}}.previews.example.com/",
+    ]) {
+      const link = renderTemplate(template, e, "url");
+      expect(link, template).to.include("evil.example%2Fx.previews.example.com/");
+      expect(hostOf(link) ?? ".previews.example.com", `${template} -> ${link}`).to.match(
+        /\.previews\.example\.com$/,
+      );
+    }
+    // After the host a value is in the path and keeps its "/": a "\\" ends the host as "/" does.
+    expect(renderTemplate("https://logs.example.com\\{{pr.headRef}}", e, "url")).to.equal(
+      "https://logs.example.com\\evil.example/x",
+    );
+  });
+
   it('renderTemplate keeps the literal "/" of an s3-key template and encodes those of values', () => {
     const rendered = renderTemplate(
       "{{owner}}/{{repo}}/{{branch}}/{{owner}}_{{repo}}.zip",
