@@ -385,6 +385,16 @@ export function targetUrlProblem(value: string): string | undefined {
   if (value.startsWith("{{")) return undefined;
   const host = /^https?:\/\/([^/?#\\]*)/i.exec(value)?.[1];
   if (host === undefined) return `targetUrl ${shown()} must start with https:// (or http://)`;
+  // A URL parser skips a "/" or "\" after "https://" (https:///x is https://x/): the host is hidden where it
+  // reads as a path, most likely by a typo, and an empty host is no link at all.
+  if (host === "" && /^https?:\/\/[/\\]/i.test(value)) {
+    return (
+      `targetUrl ${shown()} has a "/" or "\\" right after "//", where the host belongs (a browser skips it and ` +
+      'reads the host from what follows): write the host right after "//" ("https://pr-{{pr.number}}.previews.example.com/")'
+    );
+  }
+  if (host === "")
+    return `targetUrl ${shown()} has no host after "//": write one ("https://logs.example.com/...")`;
   // A field in the host must come before a fixed domain: pr-{{pr.number}}.previews.example.com stays under
   // previews.example.com, while one at the host's end (previews.example{{x}}, {{x}}:8080) may name any host.
   if (host.includes("{{") && /\}\}(?!\.)/.test(host)) {

@@ -532,6 +532,29 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
       url,
       `targetUrl ${JSON.stringify(url)} has a field at the end of its host, where its value (a branch, say) may name another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")`,
     ]),
+    ...[
+      "https:///{{pr.headRef}}.previews.example.com/",
+      "https:////pr-{{pr.number}}.previews.example.com/",
+      "https://\\{{pr.headRef}}.previews.example.com/",
+      "HTTP:///logs.example.com/{{deliveryId}}",
+    ].map((url): [string, typeof targetUrlProblem, string, string] => [
+      "targetUrlProblem",
+      targetUrlProblem,
+      url,
+      `targetUrl ${JSON.stringify(url)} has a "/" or "\\" right after "//", where the host belongs (a browser skips it and reads the host from what follows): write the host right after "//" ("https://pr-{{pr.number}}.previews.example.com/")`,
+    ]),
+    [
+      "targetUrlProblem",
+      targetUrlProblem,
+      "https://",
+      'targetUrl "https://" has no host after "//": write one ("https://logs.example.com/...")',
+    ],
+    [
+      "targetUrlProblem",
+      targetUrlProblem,
+      "https://?pr={{pr.number}}",
+      'targetUrl (not shown) has no host after "//": write one ("https://logs.example.com/...")',
+    ],
     [
       "targetUrlProblem",
       targetUrlProblem,

@@ -1712,6 +1712,16 @@ describe("Function: parseRoutes (each value the schema refuses, at it, with the 
       ],
       ['6:54: route "a" action.targetUrl: targetUrl "ftp://x" must start with https:// (or http://)'],
     ],
+    // A third "/" after https:// hides the host where a branch's "/" could make another one.
+    [
+      [
+        "    match: {}",
+        "    action: { type: pr-cleanup, token: t, targetUrl: 'https:///{{pr.headRef}}.previews.example.com/', steps: [{ delete-branch: }] }",
+      ],
+      [
+        '6:54: route "a" action.targetUrl: targetUrl "https:///{{pr.headRef}}.previews.example.com/" has a "/" or "\\" right after "//", where the host belongs (a browser skips it and reads the host from what follows): write the host right after "//" ("https://pr-{{pr.number}}.previews.example.com/")',
+      ],
+    ],
     // A name that is no identifier is shown quoted in the place of a problem under it.
     [
       ["    match: {}", "    action: { type: jenkins, job: x, parameters: { DRY RUN: [x] } }"],
