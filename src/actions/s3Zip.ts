@@ -26,7 +26,7 @@ import { inflateRawSync } from "node:zlib";
 import yauzl from "yauzl";
 import { ActionError, ConditionalWriteUnsupportedError, ObjectChangedError } from "../core/errors";
 import type { WriteCondition } from "../core/ports";
-import { keyHasEmptyFolder } from "../core/render";
+import { keyHasEmptyFolder, keyLengthProblem } from "../core/render";
 import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
 import {
   ACCEPTED_AT_METADATA,
@@ -103,6 +103,13 @@ export async function uploadSourceZip(
         "{{ref}} or {{tag}} in the key",
       { retryable: false },
     );
+  }
+  // Said before downloading too: S3 would refuse the upload after the archive was fetched and zipped.
+  const tooLong = keyLengthProblem(request.key);
+  if (tooLong !== undefined) {
+    throw new ActionError(`${tooLong}; the key starts ${JSON.stringify(request.key.slice(0, 100))}`, {
+      retryable: false,
+    });
   }
 
   const metadata: Record<string, string> = {

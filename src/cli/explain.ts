@@ -9,7 +9,7 @@ import { DELIVERY_HEADERS, EVENT_HEADERS, eventName } from "../core/events/heade
 import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { headerBag } from "../core/headers";
 import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
-import { keyHasEmptyFolder, renderRequest } from "../core/render";
+import { keyHasEmptyFolder, keyLengthProblem, renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
 import { withoutInvisible } from "../core/shownText";
 import {
@@ -165,9 +165,10 @@ function describeRequest(request: ActionRequest): string {
     case "s3-zip": {
       const target = `s3-zip to s3://${request.bucket}/${request.key}`;
       // The action refuses such a key before any download (s3Zip.ts): say so here rather than "would run".
-      return keyHasEmptyFolder(request.key)
-        ? `${target} (fails: a folder of the key renders empty, as {{branch}} does for a tag push)`
-        : target;
+      if (keyHasEmptyFolder(request.key))
+        return `${target} (fails: a folder of the key renders empty, as {{branch}} does for a tag push)`;
+      const tooLong = keyLengthProblem(request.key);
+      return tooLong === undefined ? target : `${target} (fails: ${tooLong})`;
     }
     case "pr-cleanup":
       return `pr-cleanup: ${request.steps

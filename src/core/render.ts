@@ -20,6 +20,25 @@ export function keyHasEmptyFolder(key: string): boolean {
   return key.split("/").includes("");
 }
 
+/** S3 refuses a key longer than this many bytes of UTF-8 (KeyTooLongError). */
+export const S3_MAX_KEY_BYTES = 1024;
+
+/**
+ * What is wrong with the length of a rendered S3 key, or undefined: over S3_MAX_KEY_BYTES, S3 refuses every
+ * upload to it, so the action says so before any download. Never cut short: a cut key is another object, which
+ * a second long branch with the same start would share.
+ */
+export function keyLengthProblem(key: string): string | undefined {
+  const bytes = new TextEncoder().encode(key).length;
+  if (bytes <= S3_MAX_KEY_BYTES) return undefined;
+  return (
+    `the object key is ${bytes.toLocaleString("en-US")} bytes, more than the ${S3_MAX_KEY_BYTES.toLocaleString("en-US")} S3 allows ` +
+    `(KeyTooLongError): its fields rendered too long (the default key holds the branch twice). Set the route's ` +
+    `key to a shorter template: the branch once ("{{repo.path}}/branch/{{branch.path}}.zip") or the commit in ` +
+    `place of the branch ("{{repo.path}}/{{sha}}.zip")`
+  );
+}
+
 /**
  * Render `route.action` for `event`. Never throws on the event's data (a missing value renders as "").
  * Throws a plain Error only for a route the deployment should have completed: an s3-zip action without

@@ -529,6 +529,22 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(host.requests).to.have.length(0);
   });
 
+  it("uploadSourceZip fails final, before downloading, when the key is over S3's 1,024 bytes: the message names the limit, the key's length and a shorter key", async () => {
+    // The default key holds the branch twice: a branch of 520 characters renders a key of 1,077 bytes.
+    const branch = `feature/${"x".repeat(512)}`;
+    const key = `acme/api/branch/${branch}/acme_api_branch_${branch.replaceAll("/", "_")}.zip`;
+    const err = await rejectsWithActionError(
+      upload({ ...request(), key }, pushEvent({ ref: `refs/heads/${branch}`, branch }), clients()),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message)
+      .to.contain("the object key is 1,077 bytes, more than the 1,024 S3 allows")
+      .and.contain("{{sha}}")
+      .and.contain('the key starts "acme/api/branch/feature/xxx');
+    expect(host.requests).to.have.length(0);
+    expect(await s3.listKeys(BUCKET)).to.deep.equal([]);
+  });
+
   it("uploadSourceZip skips an event without a sha", async () => {
     const outcome = await upload(request(), pushEvent({ sha: undefined }), clients());
     expect(outcome.status).to.equal("skipped");

@@ -431,6 +431,22 @@ routes:
     );
   });
 
+  it("wouldRun says an s3-zip key over S3's 1,024 bytes (a long branch, twice in the default key) fails, instead of showing it as a run", () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s }
+providers: { github: { token: t/gh } }
+routes:
+  - name: zips
+    match: { repos: [acme/api], branches: ["**"] }
+    action: { type: s3-zip }
+`);
+    const branch = `feature/${"x".repeat(512)}`;
+    const push = { ...tagPush, ref: `refs/heads/${branch}`, tag: undefined, branch };
+    expect(wouldRun(route, push)).to.match(
+      /^s3-zip to s3:\/\/<stack bucket>\/acme\/api\/branch\/feature\/x+\/acme_api_branch_feature_x+\.zip \(fails: the object key is 1,077 bytes, more than the 1,024 S3 allows/,
+    );
+  });
+
   it("wouldRun says an s3-zip route skips a pull request into its branch: s3-zip zips pushed commits only", () => {
     const route = routeOf(`version: 1
 defaults: { secret: hooks/s }

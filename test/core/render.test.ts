@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { renderRequest, toQueuedEvent } from "../../src/core/render";
+import { keyLengthProblem, renderRequest, toQueuedEvent } from "../../src/core/render";
 import type { JenkinsTarget, ProviderApi, Route, WebhookEvent } from "../../src/core/types";
 
 const jenkins: JenkinsTarget = {
@@ -377,5 +377,17 @@ describe("Function: toQueuedEvent", () => {
     const expected = Object.keys(full).filter((key) => key !== "payload" && key !== "changedFiles");
     expect(Object.keys(queued).sort()).to.deep.equal(expected.sort());
     for (const key of expected) expect(queued).to.have.property(key, full[key as keyof WebhookEvent]);
+  });
+});
+
+describe("Function: keyLengthProblem", () => {
+  it("keyLengthProblem(key) accepts a key of 1,024 bytes of UTF-8 and refuses one of 1,025, counting bytes, not characters", () => {
+    expect(keyLengthProblem("k".repeat(1024))).to.equal(undefined);
+    expect(keyLengthProblem(`${"é".repeat(512)}`)).to.equal(undefined);
+    // 513 characters, 1,025 bytes: "é" is 2 bytes in UTF-8.
+    expect(keyLengthProblem(`k${"é".repeat(512)}`)).to.match(
+      /^the object key is 1,025 bytes, more than the 1,024 S3 allows \(KeyTooLongError\)/,
+    );
+    expect(keyLengthProblem("k".repeat(1025))).to.contain('"{{repo.path}}/{{sha}}.zip"');
   });
 });
