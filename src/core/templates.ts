@@ -355,6 +355,13 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const PLAIN = /^[A-Za-z0-9_.-]*$/;
 const S3_EXTRA = /[!'()*~]/g;
 /**
+ * What an S3 key writes percent-encoded: all but letters, marks and digits of any script, "_", "." and "-".
+ * A letter is kept as itself (UTF-8, as S3 stores keys): quickstart-git2s3's GitPullS3 wrote a branch so
+ * (fix/ü in .../branch/fix/ü/...), and %XX per byte made a CJK letter 9 bytes of S3's 1,024. Spaces,
+ * punctuation, symbols, controls, format characters (bidi controls) and lone surrogates stay encoded.
+ */
+const S3_ENCODED = /[^\p{L}\p{M}\p{N}_.-]+/gu;
+/**
  * What Jenkins' branch-api escapes in the name of a branch's job (NameEncoder): a multibranch project
  * names the job of branch feature/x "feature%2Fx". A Jenkins item name cannot hold these characters
  * otherwise, so a value with them can only name such a job.
@@ -381,8 +388,8 @@ function encodeValue(value: string, encoding: TemplateEncoding): string {
     case "path-segment":
       return encodeComponent(value);
     case "s3-key":
-      // Keep [A-Za-z0-9._-]; encodeURIComponent leaves !'()*~ alone too, so encode those as well.
-      return encodeComponent(value).replace(S3_EXTRA, percent);
+      // encodeURIComponent leaves !'()*~ alone, so encode those as well.
+      return value.replace(S3_ENCODED, (run) => encodeComponent(run).replace(S3_EXTRA, percent));
     default:
       return value;
   }

@@ -129,9 +129,16 @@ describe("Function: renderTemplate", () => {
     ["fix(ui)!*'~", "s3-key", "fix%28ui%29%21%2A%27%7E"],
     ["fix(ui)", "path-segment", "fix(ui)"],
     ["a&b=c", "query", "a%26b%3Dc"],
-    ["café/ü", "s3-key", "caf%C3%A9%2F%C3%BC"],
+    // A letter, mark or digit of any script stays itself in a key (UTF-8, as quickstart-git2s3 wrote it).
+    ["café/ü", "s3-key", "café%2Fü"],
+    ["日本", "s3-key", "日本"],
+    ["e\u0301", "s3-key", "e\u0301"],
     ["日本", "path-segment", "%E6%97%A5%E6%9C%AC"],
+    // A symbol, a no-break space, a bidi control and a lone surrogate do not.
     ["emoji-🚀", "s3-key", "emoji-%F0%9F%9A%80"],
+    ["a\u00a0b", "s3-key", "a%C2%A0b"],
+    ["a\u202eb", "s3-key", "a%E2%80%AEb"],
+    ["a\ud800b", "s3-key", "a%EF%BF%BDb"],
     ["under_score-dash.dot", "s3-key", "under_score-dash.dot"],
   ];
   for (const [branch, encoding, expected] of encoded) {
@@ -186,11 +193,10 @@ describe("Function: renderTemplate", () => {
       "release/1.2/hotfix",
       "group/sub/svc/branch/release/1.2/hotfix/group_sub_svc_branch_release_1.2_hotfix.zip",
     ],
-    [
-      "acme/api",
-      "feat/ünï code",
-      "acme/api/branch/feat/%C3%BCn%C3%AF%20code/acme_api_branch_feat_%C3%BCn%C3%AF%20code.zip",
-    ],
+    ["acme/api", "機能/テスト", "acme/api/branch/機能/テスト/acme_api_branch_機能_テスト.zip"],
+    ["acme/api", "fix/grüße", "acme/api/branch/fix/grüße/acme_api_branch_fix_grüße.zip"],
+    // GitPullS3 wrote a space as itself; the key encodes it.
+    ["acme/api", "feat/ünï code", "acme/api/branch/feat/ünï%20code/acme_api_branch_feat_ünï%20code.zip"],
   ];
   for (const [fullName, branch, expected] of quickstart) {
     it(`renderTemplate(DEFAULT_S3_KEY) for ${fullName} branch ${branch} is the quickstart-git2s3 key ${expected}`, () => {
@@ -198,6 +204,17 @@ describe("Function: renderTemplate", () => {
       expect(renderTemplate(DEFAULT_S3_KEY, e, "s3-key")).to.equal(expected);
     });
   }
+
+  it("renderTemplate(DEFAULT_S3_KEY) for a branch of 62 CJK letters (a legal ref, 186 bytes) is a key S3 takes: 411 bytes, not 1,155 as %XX", () => {
+    const branch = `機能/${"測".repeat(60)}`;
+    const key = renderTemplate(
+      DEFAULT_S3_KEY,
+      event({ branch, repo: { owner: "acme", name: "api", fullName: "acme/api" } }),
+      "s3-key",
+    );
+    expect(key).to.equal(`acme/api/branch/${branch}/acme_api_branch_${branch.replace("/", "_")}.zip`);
+    expect(Buffer.byteLength(key, "utf8")).to.equal(411);
+  });
 
   // quickstart-git2s3's other keys, the `key:` the README's CodePipeline table gives for each. GitPullS3
   // (functions/source/GitPullS3): a GitLab push's repo_name is project.path_with_namespace (branch master),
@@ -367,7 +384,7 @@ describe("Function: renderTemplate", () => {
         }
         if (template === "{{branch}}") {
           expect(renderTemplate(template, e, "path-segment")).to.not.include("/");
-          expect(renderTemplate(template, e, "s3-key")).to.match(/^[A-Za-z0-9._%-]*$/);
+          expect(renderTemplate(template, e, "s3-key")).to.match(/^[\p{L}\p{M}\p{N}._%-]*$/u);
         }
       }),
       { numRuns: runs(200) },

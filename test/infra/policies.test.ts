@@ -481,6 +481,11 @@ describe("keyPrefixes(template, repos)", () => {
     const segment = fc.oneof(
       { arbitrary: fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,5}$/), weight: 3 },
       { arbitrary: fc.stringMatching(/^[A-Za-z0-9 ._~%!*-]{1,6}$/), weight: 1 },
+      // Letters a key keeps as UTF-8 (é, a CJK one, a combining mark), among ones it encodes.
+      {
+        arbitrary: fc.string({ unit: fc.constantFrom(..."abé日 ~-", "\u0301"), minLength: 1, maxLength: 6 }),
+        weight: 1,
+      },
     );
     const fullName = fc.array(segment, { minLength: 2, maxLength: 3 }).map((parts) => parts.join("/"));
     // A repository, and match.repos lists that often (not always) accept it: itself, its folder, its start.
