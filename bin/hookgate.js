@@ -14,7 +14,8 @@ require("../src/cli/main.ts")
   .main(process.argv.slice(2))
   .then(
     (code) => {
-      process.exitCode = code;
+      // A write error already recorded (the output lost: a full disk) keeps its status 1.
+      if (!process.exitCode) process.exitCode = code;
     },
     (error) => {
       // main() catches everything it knows; this is the last line of defence, still without a stack.

@@ -1,13 +1,13 @@
 // serve and send write to their own stdout; a reader of it that goes away (`hookgate serve | head`, a tee or
 // log shipper that dies) must not take the gateway down, nor turn send's 202 into a failure.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { BIN, NO_PROXY_ENV, outputOf, REPO_ROOT, request, startServe } from "./serveHarness";
 
-describe("hookgate serve and send with a closed stdout pipe", function () {
+describe("hookgate serve, send and check with a closed or failing stdout", function () {
   this.timeout(30_000);
   let dir: string;
   beforeEach(() => {
@@ -78,6 +78,26 @@ describe("hookgate serve and send with a closed stdout pipe", function () {
       expect(code).to.equal(0);
     } finally {
       await serve.stop();
+    }
+  });
+
+  it("check whose stdout is a full device (/dev/full: ENOSPC) says its output was lost and exits 1, not the 0 of a clean check", async () => {
+    const full = openSync("/dev/full", "w");
+    try {
+      const child = spawn(process.execPath, [BIN, "check", "--routes", "routes.yaml"], {
+        cwd: REPO_ROOT,
+        stdio: ["ignore", full, "pipe"],
+        env: { ...process.env, NODE_OPTIONS: "" },
+      });
+      let stderr = "";
+      child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+        stderr += d;
+      });
+      const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+      expect(stderr).to.contain("cannot write its output: ENOSPC");
+      expect(code, stderr).to.equal(1);
+    } finally {
+      closeSync(full);
     }
   });
 });
