@@ -303,6 +303,9 @@ export class LocalQueue {
       // The sender answers 503 (redeliver later), but the journal keeps a line it failed to write for its
       // next write: cancelled in the same breath, so a restart does not run what the Git host saw refused.
       this.append({ op: "del", id: message.id });
+      // Written now: after a failed fdatasync the put is already in the file, and an idle serve killed before
+      // its next write would replay it.
+      this.scheduleWrite();
       throw error;
     } finally {
       this.sending.delete(message);

@@ -639,6 +639,26 @@ describe("Class: LocalQueue, send", () => {
     second.register("r", worker);
     expect(second.start()).to.equal(0);
   });
+  it("durable: a send refused because the journal's fdatasync failed (its put already in the file) has its cancellation written at once, so a restart after a kill of the idle queue replays nothing", async () => {
+    const first = newQueue({ durable: true });
+    const realFdatasync = fs.fdatasync;
+    fs.fdatasync = ((_fd: number, done: (error: NodeJS.ErrnoException | null) => void) =>
+      done(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }))) as typeof fs.fdatasync;
+    let refused: unknown;
+    try {
+      refused = await first
+        .port("r")
+        .send(item("refused"))
+        .catch((error: unknown) => error);
+    } finally {
+      fs.fdatasync = realFdatasync;
+    }
+    expect(refused).to.be.instanceOf(Error);
+    for (let i = 0; i < 5; i++) await turn();
+    // Killed here, idle: the next start reads what the file holds.
+    expect(journalLines().map((line) => line.op)).to.deep.equal(["put", "del"]);
+    expect(newQueue().start()).to.equal(0);
+  });
 });
 
 describe("Class: LocalQueue, stop", () => {
