@@ -162,6 +162,7 @@ export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild |
     }
   }
   const user = wanted.user.toLowerCase();
+  const candidates: { number: number; url: unknown; values: Map<string, string | undefined> }[] = [];
   for (const build of objects(job.builds)) {
     if (typeof build.number !== "number" || typeof build.timestamp !== "number") continue;
     if (build.timestamp < wanted.sinceMs) continue;
@@ -176,12 +177,20 @@ export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild |
       if (typeof parameter.name === "string" && !values.has(parameter.name))
         values.set(parameter.name, parameter.value === null ? "" : text(parameter.value));
     }
-    // A value sent must be there; a default Jenkins shows no value of (a password's, a file's) is not compared.
-    const same = [...expected].every(([name, accepted]) => {
-      const held = values.get(name);
-      return accepted === undefined || (held !== undefined && accepted.includes(held));
-    });
-    if (same) return { number: build.number, url: typeof build.url === "string" ? build.url : undefined };
+    candidates.push({ number: build.number, url: build.url, values });
+  }
+  // A value sent must be there; a default Jenkins shows no value of (a password's, a file's) is not compared.
+  // The values as sent first: a trimmed one only when no build holds them exactly, so that on a job that does
+  // not trim, another delivery's build of the same text without its edge whitespace is not taken for this one.
+  for (const asSentOnly of [true, false]) {
+    for (const build of candidates) {
+      const same = [...expected].every(([name, accepted]) => {
+        const held = build.values.get(name);
+        if (accepted === undefined) return true;
+        return held !== undefined && (asSentOnly ? accepted[0] === held : accepted.includes(held));
+      });
+      if (same) return { number: build.number, url: typeof build.url === "string" ? build.url : undefined };
+    }
   }
   return undefined;
 }

@@ -399,6 +399,27 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     expect(matchingBuild(job("TextParameterDefinition", "fix\n"), wanted("fix\n"))).to.deep.equal(found);
   });
 
+  it("matchingBuild takes a build holding a string parameter exactly as sent before a newer one holding it trimmed: on a job that does not trim, the trimmed one is another delivery's", () => {
+    const build = (number: number, held: string) => ({
+      number,
+      timestamp: 2_000 + number,
+      actions: [{ parameters: [{ name: "MESSAGE", value: held }] }, { causes: [{ userId: "ci-bot" }] }],
+    });
+    const job = {
+      property: [
+        {
+          parameterDefinitions: [
+            { name: "MESSAGE", type: "StringParameterDefinition", defaultParameterValue: { value: null } },
+          ],
+        },
+      ],
+      // Newest first, as Jenkins lists them: #8 another delivery's "Release", #7 this one's "Release\n".
+      builds: [build(8, "Release"), build(7, "Release\n")],
+    };
+    const wanted = { user: "ci-bot", sinceMs: 1_000, parameters: { MESSAGE: "Release\n" } };
+    expect(matchingBuild(job, wanted)).to.deep.equal({ number: 7, url: undefined });
+  });
+
   it("triggerJenkins with the job's trigger token sends the delivery in the cause, and on a retry finds its build by that RemoteCause's note", async () => {
     await start({ triggerToken: "s3cret-trigger" });
     const request = jenkinsRequest(jenkins.url, {
