@@ -358,9 +358,11 @@ const S3_EXTRA = /[!'()*~]/g;
  * What an S3 key writes percent-encoded: all but letters, marks and digits of any script, "_", "." and "-".
  * A letter is kept as itself (UTF-8, as S3 stores keys): quickstart-git2s3's GitPullS3 wrote a branch so
  * (fix/ü in .../branch/fix/ü/...), and %XX per byte made a CJK letter 9 bytes of S3's 1,024. Spaces,
- * punctuation, symbols, controls, format characters (bidi controls) and lone surrogates stay encoded.
+ * punctuation, symbols, controls, format characters (bidi controls) and lone surrogates stay encoded, and so
+ * do the invisible letters and marks (Default_Ignorable_Code_Point: a Hangul filler, a variation selector),
+ * which would make a key that looks like another's (main and main\u3164) in the console and the CLI.
  */
-const S3_ENCODED = /[^\p{L}\p{M}\p{N}_.-]+/gu;
+const S3_ENCODED = /(?:[^\p{L}\p{M}\p{N}_.-]|\p{Default_Ignorable_Code_Point})+/gu;
 /**
  * What Jenkins' branch-api escapes in the name of a branch's job (NameEncoder): a multibranch project
  * names the job of branch feature/x "feature%2Fx". A Jenkins item name cannot hold these characters

@@ -205,6 +205,22 @@ describe("Function: renderTemplate", () => {
     });
   }
 
+  // Letters and marks that show nothing: kept, the key would look like main's in the console and the CLI.
+  for (const [name, char, encoded] of [
+    ["U+3164 HANGUL FILLER (a letter)", "\u3164", "%E3%85%A4"],
+    ["U+FFA0 HALFWIDTH HANGUL FILLER (a letter)", "\uFFA0", "%EF%BE%A0"],
+    ["U+034F COMBINING GRAPHEME JOINER (a mark)", "\u034F", "%CD%8F"],
+    ["U+FE0F VARIATION SELECTOR-16 (a mark)", "\uFE0F", "%EF%B8%8F"],
+    ["U+E0100 VARIATION SELECTOR-17 (a mark)", "\u{E0100}", "%F3%A0%84%80"],
+  ] as const) {
+    it(`renderTemplate(DEFAULT_S3_KEY) writes an invisible ${name} of a branch percent-encoded, so its key does not look like main's`, () => {
+      const e = event({ branch: `main${char}`, repo: { owner: "acme", name: "api", fullName: "acme/api" } });
+      expect(renderTemplate(DEFAULT_S3_KEY, e, "s3-key")).to.equal(
+        `acme/api/branch/main${encoded}/acme_api_branch_main${encoded}.zip`,
+      );
+    });
+  }
+
   it("renderTemplate(DEFAULT_S3_KEY) for a branch of 62 CJK letters (a legal ref, 186 bytes) is a key S3 takes: 411 bytes, not 1,155 as %XX", () => {
     const branch = `機能/${"測".repeat(60)}`;
     const key = renderTemplate(
