@@ -332,7 +332,8 @@ export async function downloadArchive(
   const sent = credentialsOf(source.headers);
   // Whether the host sent a request carrying the credentials on to another page of its own (Bitbucket Cloud's
   // archive URL to /account/signin/): a web page at the end is then its refusal of them. Not GitHub's
-  // redirect to codeload, another origin that never gets them.
+  // redirect to codeload, another origin that never gets them, nor a same-origin hop after a hop to another
+  // origin dropped them: the request redirected must still carry them.
   let sentOnWithin = false;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const res = await httpRequest({
@@ -380,7 +381,7 @@ export async function downloadArchive(
           retryable: false,
         });
       }
-      if (next.origin === origin && new URL(url).origin === origin && Object.keys(sent).length > 0) {
+      if (next.origin === origin && Object.keys(credentialsOf(headers)).length > 0) {
         sentOnWithin = true;
       }
       if (next.origin !== origin) {

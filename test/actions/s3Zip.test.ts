@@ -1739,6 +1739,48 @@ describe("Function: downloadArchive's error messages", () => {
     }
   });
 
+  it("downloadArchive does not blame the credentials for a sign-in page reached on its own origin after a hop to another origin dropped them", async () => {
+    // A -> B (the credentials dropped) -> A/back -> A/login: the request A/back redirected carried no token.
+    let aUrl = "";
+    const b = await scriptedServer(() => ({ status: 302, headers: { location: `${aUrl}/back` } }));
+    server = await scriptedServer((req): Reply => {
+      if (req.url.startsWith("/login")) {
+        return { status: 200, headers: { "content-type": "text/html" }, body: "<html>Log in</html>" };
+      }
+      if (req.url.startsWith("/back")) return { status: 302, headers: { location: "/login?next=x" } };
+      return { status: 302, headers: { location: `${b.url}/sso` } };
+    });
+    aUrl = server.url;
+    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
+    try {
+      const err = await rejectsWithActionError(
+        downloadArchive(
+          {
+            url: `${server.url}/acme/api/get/${"a".repeat(40)}.zip`,
+            headers: { authorization: `Bearer ${HOST_TOKEN}` },
+            hasTopFolder: true,
+          },
+          join(dir, "a.zip"),
+          testClients(),
+          "bitbucket archive of acme/api",
+        ),
+      );
+      expect(server.seen.map((r) => [r.url.split("?")[0], r.headers.authorization])).to.deep.equal([
+        [`/acme/api/get/${"a".repeat(40)}.zip`, `Bearer ${HOST_TOKEN}`],
+        ["/back", undefined],
+        ["/login", undefined],
+      ]);
+      expect(err).to.not.be.instanceOf(CredentialsRefusedError);
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        "bitbucket archive of acme/api led to a web page (text/html), not a zip: likely a sign-in or error page a redirect led to",
+      );
+    } finally {
+      await b.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("downloadArchive does not blame the credentials of a source that sends none for the sign-in page of its own origin", async () => {
     server = await scriptedServer(
       (req): Reply =>
