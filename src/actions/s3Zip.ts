@@ -64,6 +64,17 @@ function credentialsOf(headers: Record<string, string>): Record<string, string> 
     Object.entries(headers).filter(([k]) => CREDENTIAL_HEADERS.includes(k.toLowerCase())),
   );
 }
+/**
+ * The sign-in pages a host's web side sends a request to when it does not take its credential, matched at the
+ * path's end (a host installed under a sub-path keeps them): Bitbucket Cloud's /account/signin/, GitHub's /login and its SAML /orgs/<org>/sso
+ * (/enterprises/<e>/sso), GitLab's /users/sign_in, Gitea's /user/login. Any other page, such as an error page
+ * behind GitHub Enterprise Server's /codeload/ on the API's own origin, says nothing of the credentials.
+ */
+const SIGN_IN_PATHS = ["/account/signin", "/login", "/sso", "/users/sign_in", "/user/login"];
+function isSignInPath(pathname: string): boolean {
+  const path = pathname.replace(/\/+$/, "").toLowerCase();
+  return SIGN_IN_PATHS.some((p) => path.endsWith(p));
+}
 /** Reads and conditional uploads of one delivery before it gives up, retryable, to the queue's backoff. */
 const MAX_WRITE_ROUNDS = 3;
 
@@ -330,11 +341,12 @@ export async function downloadArchive(
   let headers = { ...source.headers };
   // The credentials the first hop sends, kept out of every message: a later hop's server can echo them too.
   const sent = credentialsOf(source.headers);
-  // Whether the host sent a request carrying the credentials on to another page of its own (Bitbucket Cloud's
-  // archive URL to /account/signin/): a web page at the end is then its refusal of them. Not GitHub's
-  // redirect to codeload, another origin that never gets them, nor a same-origin hop after a hop to another
-  // origin dropped them: the request redirected must still carry them.
-  let sentOnWithin = false;
+  // Whether the host sent a request that carried the credentials on to a sign-in page of its own (Bitbucket
+  // Cloud's archive URL to /account/signin/): a web page at the end is then its refusal of them, even past a
+  // further hop (to id.atlassian.com). Not GitHub's redirect to codeload (another origin that never gets
+  // them, or GHES's /codeload/ on the same one, whose error page is no refusal), nor a hop after a hop to
+  // another origin dropped the credentials: the request redirected must still carry them.
+  let sentToSignIn = false;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const res = await httpRequest({
       method: "GET",
@@ -381,8 +393,12 @@ export async function downloadArchive(
           retryable: false,
         });
       }
-      if (next.origin === origin && Object.keys(credentialsOf(headers)).length > 0) {
-        sentOnWithin = true;
+      if (
+        next.origin === origin &&
+        Object.keys(credentialsOf(headers)).length > 0 &&
+        isSignInPath(next.pathname)
+      ) {
+        sentToSignIn = true;
       }
       if (next.origin !== origin) {
         headers = Object.fromEntries(
@@ -427,7 +443,7 @@ export async function downloadArchive(
       throw networkError(what, err);
     }
     if (bytes > 0 && !(await beginsWithPk(file))) {
-      throw notAZip(what, header(res.headers, "content-type"), hop > 0, sentOnWithin, source, sent);
+      throw notAZip(what, header(res.headers, "content-type"), hop > 0, sentToSignIn, source, sent);
     }
     return bytes;
   }
@@ -449,11 +465,12 @@ async function beginsWithPk(file: string): Promise<boolean> {
  * The final error for a 200 whose body is no zip. The first bytes decide, not the Content-Type, which only
  * names what came: real archives come as application/zip, application/octet-stream or with none, and one a
  * server mislabels is still a zip. A web page (text/*) after the host sent a request carrying the credentials
- * on to another page of its own is most likely a sign-in page: Bitbucket Cloud sends a credential its web host
- * does not take to bitbucket.org/account/signin/. That counts as a refused credential, so the token secret is
- * read once more. A page behind a redirect to another origin (GitHub's codeload), or with no credentials sent,
- * says nothing of them. A retry downloads the same page: final. Neither the URL (its query can hold a signed
- * token) nor the credentials are named.
+ * on to a sign-in path of its own (SIGN_IN_PATHS) is its refusal of them: Bitbucket Cloud sends a credential
+ * its web host does not take to bitbucket.org/account/signin/. That counts as a refused credential, so the
+ * token secret is read once more. Any other page a redirect led to (GitHub's codeload on another origin, or
+ * GHES's /codeload/ on the same one: a proxy's error page), or one reached with no credentials, says nothing
+ * of them. A retry downloads the same page: final. Neither the URL (its query can hold a signed token) nor the
+ * credentials are named.
  */
 function notAZip(
   what: string,

@@ -14,7 +14,7 @@ import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { ObjectStore } from "../../src/core/ports";
 import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
 import { FsObjectStore } from "../../src/local/fsObjectStore";
-import { type GitHostServer, type HostReply, startGitHostServer } from "../support/gitHostServer";
+import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { RotatedSecrets } from "../support/rotatedSecrets";
 import { createLocalS3Client, type LocalS3, startLocalS3 } from "../support/s3";
 import { json, type Reply, type ScriptedServer, type Seen, scriptedServer } from "../support/scriptedServer";
@@ -1037,14 +1037,21 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
   describe("when the archive URL redirects to a sign-in page of its own origin (a credential the web host does not take)", () => {
     const SIGN_IN = "<!DOCTYPE html><html><body>Log in to continue</body></html>";
     // The host sends the request on to a page of its own (Bitbucket Cloud's /account/signin/), the credentials
-    // with it, and answers that with the sign-in page: two answers of the archive route.
-    const toSignIn = (): HostReply[] => [
-      { status: 302, headers: { location: "?continue=%2Facme%2Fapi&sig=q-secret-123456" } },
-      { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: SIGN_IN },
-    ];
+    // with it, and answers that with the sign-in page.
+    const toSignIn = (): void => {
+      host.script("archive", {
+        status: 302,
+        headers: { location: "/account/signin/?next=%2Facme%2Fapi&sig=q-secret-123456" },
+      });
+      host.script("sign-in", {
+        status: 200,
+        headers: { "content-type": "text/html; charset=utf-8" },
+        body: SIGN_IN,
+      });
+    };
 
     it("uploadSourceZip fails final, saying a web page came instead of the zip, without the URL's query or the token, and uploads nothing", async () => {
-      host.script("archive", ...toSignIn());
+      toSignIn();
       const c = clients();
       const err = await rejectsWithActionError(upload(request(), pushEvent(), c));
       expect(err.retryable).to.equal(false);
@@ -1062,7 +1069,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       const API_TOKEN = "ATATT3xFfGF0-api-token-for-tests";
       host = await startGitHostServer({ token: API_TOKEN, basic: { user: EMAIL, password: API_TOKEN } });
       host.setRepo("acme/api");
-      host.script("archive", ...toSignIn());
+      toSignIn();
       const secrets = new MemorySecretStore({
         "hookgate/github-token": JSON.stringify({ email: EMAIL, apiToken: API_TOKEN }),
       });
@@ -1099,11 +1106,13 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       it("uploadSourceZip reads the token secret once more past its cache, and uploads the zip with the new token", async () => {
         secrets.rotate(SECRET, HOST_TOKEN);
         // The first request (the revoked token) is sent to the sign-in page; the second is answered as usual.
-        host.script("archive", ...toSignIn());
+        toSignIn();
         const outcome = await upload(request(), pushEvent(), clients({ secrets: secrets.store }));
         expect(outcome.status, outcome.detail).to.equal("done");
         expect(secrets.reads(SECRET)).to.equal(2);
-        const downloads = host.requests.filter((r) => r.kind === "archive" && r.listener === "api");
+        const downloads = host.requests.filter(
+          (r) => (r.kind === "archive" || r.kind === "sign-in") && r.listener === "api",
+        );
         expect(downloads.map((r) => r.authorization)).to.deep.equal([
           "Bearer ghp_revoked0123456789",
           "Bearer ghp_revoked0123456789",
@@ -1112,7 +1121,8 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       });
 
       it("uploadSourceZip stays final, downloading once (the archive URL and its sign-in page), when the token secret read once more holds the same token", async () => {
-        host.script("archive", ...toSignIn(), ...toSignIn());
+        toSignIn();
+        toSignIn();
         const err = await rejectsWithActionError(
           upload(request(), pushEvent(), clients({ secrets: secrets.store })),
         );
@@ -1120,7 +1130,9 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
         expect(err.message).to.match(/led to a web page \(text\/html\), not a zip/);
         expect(secrets.reads(SECRET)).to.equal(2);
         // The archive URL and the sign-in page it led to, once.
-        expect(host.requests.filter((r) => r.kind === "archive")).to.have.length(2);
+        expect(
+          host.requests.map((r) => r.kind).filter((k) => k === "archive" || k === "sign-in"),
+        ).to.deep.equal(["archive", "sign-in"]);
       });
     });
   });
@@ -1735,6 +1747,113 @@ describe("Function: downloadArchive's error messages", () => {
       );
     } finally {
       await codeload.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("downloadArchive still takes Bitbucket's sign-in page for a refused credential when /account/signin/ sends the request on to another origin (id.atlassian.com)", async () => {
+    const idp = await scriptedServer(() => ({
+      status: 200,
+      headers: { "content-type": "text/html" },
+      body: "<html>Log in to continue</html>",
+    }));
+    server = await scriptedServer(
+      (req): Reply =>
+        req.url.startsWith("/account/signin/")
+          ? { status: 302, headers: { location: `${idp.url}/login?continue=x` } }
+          : { status: 302, headers: { location: "/account/signin/?next=%2Facme" } },
+    );
+    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
+    try {
+      const err = await rejectsWithActionError(
+        downloadArchive(
+          {
+            url: `${server.url}/acme/api/get/${"a".repeat(40)}.zip`,
+            headers: { authorization: `Bearer ${HOST_TOKEN}` },
+            hasTopFolder: true,
+          },
+          join(dir, "a.zip"),
+          testClients(),
+          "bitbucket archive of acme/api",
+        ),
+      );
+      expect(idp.seen.map((r) => r.headers.authorization)).to.deep.equal([undefined]);
+      expect(err).to.be.instanceOf(CredentialsRefusedError);
+      expect(err.message).to.equal(
+        "bitbucket archive of acme/api led to a web page (text/html), not a zip: likely a sign-in page, the credential was not accepted",
+      );
+    } finally {
+      await idp.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // GitHub's /login and SAML /orgs/<org>/sso, GitLab's /users/sign_in, Gitea's /user/login (here under a sub-path).
+  for (const signIn of ["/login", "/orgs/acme/sso", "/users/sign_in", "/gitea/user/login/"]) {
+    it(`downloadArchive takes the web page at ${signIn}, where the host sent the credentials on, for a refused credential`, async () => {
+      server = await scriptedServer(
+        (req): Reply =>
+          req.url.startsWith(signIn)
+            ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>Sign in</html>" }
+            : { status: 302, headers: { location: `${signIn}?return_to=%2Facme` } },
+      );
+      const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
+      try {
+        const err = await rejectsWithActionError(
+          downloadArchive(
+            {
+              url: `${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`,
+              headers: { authorization: `Bearer ${HOST_TOKEN}` },
+              hasTopFolder: true,
+            },
+            join(dir, "a.zip"),
+            testClients(),
+            "github archive of acme/api",
+          ),
+        );
+        expect(err).to.be.instanceOf(CredentialsRefusedError);
+        expect(err.message).to.equal(
+          "github archive of acme/api led to a web page (text/html), not a zip: likely a sign-in page, the credential was not accepted",
+        );
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it("downloadArchive does not blame a token GitHub Enterprise Server sent on to its own /codeload/ (no subdomain isolation) for the error page there: final, no token re-read", async () => {
+    const sha = "a".repeat(40);
+    server = await scriptedServer(
+      (req): Reply =>
+        req.url.startsWith("/codeload/")
+          ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>502 Bad Gateway</html>" }
+          : { status: 302, headers: { location: `/codeload/acme/api/legacy.zip/${sha}?token=SIGNED123456` } },
+    );
+    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
+    try {
+      const err = await rejectsWithActionError(
+        downloadArchive(
+          {
+            url: `${server.url}/api/v3/repos/acme/api/zipball/${sha}`,
+            headers: { authorization: `Bearer ${HOST_TOKEN}` },
+            hasTopFolder: true,
+          },
+          join(dir, "a.zip"),
+          testClients(),
+          "github archive of acme/api",
+        ),
+      );
+      // The same origin: the token went on to /codeload/ and worked there; the page is a proxy's.
+      expect(server.seen.map((r) => r.headers.authorization)).to.deep.equal([
+        `Bearer ${HOST_TOKEN}`,
+        `Bearer ${HOST_TOKEN}`,
+      ]);
+      expect(err).to.not.be.instanceOf(CredentialsRefusedError);
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        "github archive of acme/api led to a web page (text/html), not a zip: likely a sign-in or error page a redirect led to",
+      );
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });

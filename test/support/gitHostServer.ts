@@ -34,8 +34,10 @@ export type HostReply =
 /** "restrictions": Bitbucket Cloud's branch restrictions (GET /2.0/repositories/{w}/{r}/branch-restrictions). */
 /** "branching-model": Bitbucket Cloud's GET /2.0/repositories/{w}/{r}/effective-branching-model. */
 /** "all-pulls": GitLab's global list of merge requests (GET /api/v4/merge_requests). */
+/** "sign-in": Bitbucket Cloud's web sign-in page (GET /account/signin/), answered only as scripted. */
 export type RouteKind =
   | "archive"
+  | "sign-in"
   | "pull"
   | "pulls"
   | "all-pulls"
@@ -997,6 +999,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
       act = () => serveArchive(`${seg[0]}/${seg[1]}`, sha, `${seg[0]}-${seg[1]}-${sha.slice(0, 12)}`);
     }
 
+    if (kind === undefined && method === "GET" && parsed.pathname === "/account/signin/") kind = "sign-in";
     requests.push({
       method,
       path: parsed.pathname,
