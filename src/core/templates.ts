@@ -275,7 +275,7 @@ export function renderTemplate(template: string, event: WebhookEvent, encoding: 
     if (encoding === "url") {
       const text = stringify(value instanceof Folders ? value.text : value);
       if (index === 0) out += text;
-      else if (IN_AUTHORITY.test(out) || !out.includes(":")) out += encodeValue(text, encoding);
+      else if (IN_AUTHORITY.test(asParsed(out)) || !out.includes(":")) out += encodeValue(text, encoding);
       else {
         out += text
           .split("/")
@@ -333,6 +333,18 @@ function stringify(value: unknown): string {
  * any run counts, and the host ends at "/", "\", "?" or "#".
  */
 const IN_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*[^/\\?#]*$/;
+
+/**
+ * A link's text as a URL parser (WHATWG: browsers, Node's URL) reads it: without any tab, LF or CR, and
+ * without the C0 controls and spaces it starts with. "https://\t/{{x}}.example.com" is https:///<x>..., so
+ * a value there is in the host, whatever the template's text looks like (check refuses such a link).
+ */
+function asParsed(url: string): string {
+  const text = url.replace(/[\t\n\r]/g, "");
+  let start = 0;
+  while (start < text.length && text.charCodeAt(start) <= 0x20) start++;
+  return text.slice(start);
+}
 
 /**
  * A link's path with no "." or ".." folder: a URL parser reads "%2E" and "%2e" as "." too, so such a folder

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { expect } from "chai";
 import fc from "fast-check";
+import { targetUrlProblem } from "../../src/core/routes/checks";
 import { DEFAULT_S3_KEY } from "../../src/core/routes/defaults";
 import {
   renderTemplate,
@@ -171,6 +172,88 @@ describe("Function: renderTemplate", () => {
     // After the host a value is in the path and keeps its "/": a "\\" ends the host as "/" does.
     expect(renderTemplate("https://logs.example.com\\{{pr.headRef}}", e, "url")).to.equal(
       "https://logs.example.com\\evil.example/x",
+    );
+  });
+
+  it("renderTemplate reads a url template as a URL parser does: a tab, LF or CR among the slashes, or a leading space, keeps a value in the host", () => {
+    const e = event({ pr: { ...pr, headRef: "evil.example/x" } });
+    // A URL parser removes tabs and line breaks and skips leading C0 controls and spaces: each of these is
+    // https://<value>.previews.example.com/ to it, so the value's "/" must not end the host.
+    for (const template of [
+      "https://\t/{{pr.headRef}}.previews.example.com/",
+      "https://\n/{{pr.headRef}}.previews.example.com/",
+      "https:/\r/{{pr.headRef}}.previews.example.com/",
+      "https:\t//{{pr.headRef}}.previews.example.com/",
+      "ht\ttps://{{pr.headRef}}.previews.example.com/",
+      " https://{{pr.headRef}}.previews.example.com/",
+      "\u0001https://{{pr.headRef}}.previews.example.com/",
+    ]) {
+      const link = renderTemplate(template, e, "url");
+      expect(link, JSON.stringify(template)).to.include("evil.example%2Fx.previews.example.com/");
+      expect(() => new URL(link), JSON.stringify(link)).to.throw(TypeError);
+    }
+    // After the host, a tab or line break changes nothing: the value is in the path.
+    expect(renderTemplate("https://logs.example.com/\t{{pr.headRef}}", e, "url")).to.equal(
+      "https://logs.example.com/\tevil.example/x",
+    );
+  });
+
+  it("renderTemplate lets no branch name a url's host: check refuses the template, or the link does not parse, or its host holds none of the branch", () => {
+    // Templates <prefix>{{pr.headRef}}<suffix> made of what hides or moves a host from a URL parser. A template
+    // starting with a field is left out: its value is the whole link by design (README). Every branch holds
+    // "evil" and a "/" after it (as evil.example/x would pick host evil.example); no fragment holds "evil", so a
+    // host with it is one the branch chose. In a host the branch's "/" is %2F, which no URL parser accepts.
+    const fragment = fc.constantFrom(
+      "https:",
+      "HTTP:",
+      "/",
+      "//",
+      "\\",
+      "\t",
+      "\n",
+      "\r",
+      " ",
+      "\u0001",
+      "x.example.com",
+      ".",
+    );
+    const after = fc.constantFrom(
+      "/",
+      "\\",
+      "\t",
+      "\n",
+      " ",
+      ".",
+      "x.example.com",
+      ".x.example.com",
+      ":8080",
+      "?",
+      "#",
+    );
+    const part = fc.constantFrom("x", ".", "..", "-", "@", "a.b", "%2F", "/");
+    const headRef = fc
+      .tuple(fc.array(part, { maxLength: 3 }), fc.array(part, { maxLength: 3 }))
+      .map(([before, rest]) => `${before.join("")}evil.example/${rest.join("")}`);
+    fc.assert(
+      fc.property(
+        fc.array(fragment, { minLength: 1, maxLength: 6 }),
+        fc.array(after, { maxLength: 4 }),
+        headRef,
+        (prefix, suffix, ref) => {
+          const template = `${prefix.join("")}{{pr.headRef}}${suffix.join("")}`;
+          if (targetUrlProblem(template) !== undefined) return;
+          const link = renderTemplate(template, event({ pr: { ...pr, headRef: ref } }), "url");
+          let host: string;
+          try {
+            host = new URL(link).hostname;
+          } catch {
+            return; // no link at all
+          }
+          const said = `${JSON.stringify(template)} with ${JSON.stringify(ref)} -> ${JSON.stringify(link)}`;
+          expect(host, said).not.to.include("evil");
+        },
+      ),
+      { numRuns: runs(2000) },
     );
   });
 

@@ -382,6 +382,15 @@ export function jobNamesOfPath(path: string): string[] | undefined {
 export function targetUrlProblem(value: string): string | undefined {
   // A link may carry a token in its query: never shown then.
   const shown = () => (/[?#@]/.test(value) || looksLikeSecret(value) ? "(not shown)" : shownText(value));
+  // A URL parser (WHATWG, as browsers and Node read a link) removes every tab, LF and CR, and strips C0 controls
+  // and spaces at either end, before reading anything: "https://\t/{{x}}.example.com" is https:///<x>..., whose
+  // host a value with a "/" names. What check reads must be what the link's reader reads.
+  if (/[\t\n\r]/.test(value)) {
+    return `targetUrl ${shown()} holds a tab or line break, which a URL parser removes before reading the link (a host behind one is read from what follows): remove it`;
+  }
+  if (value.charCodeAt(0) <= 0x20 || value.charCodeAt(value.length - 1) <= 0x20) {
+    return `targetUrl ${shown()} starts or ends with a space or control character, which a URL parser strips before reading the link: remove it`;
+  }
   if (value.startsWith("{{")) return undefined;
   const host = /^https?:\/\/([^/?#\\]*)/i.exec(value)?.[1];
   if (host === undefined) return `targetUrl ${shown()} must start with https:// (or http://)`;

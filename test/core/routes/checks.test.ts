@@ -543,6 +543,32 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
       url,
       `targetUrl ${JSON.stringify(url)} has a "/" or "\\" right after "//", where the host belongs (a browser skips it and reads the host from what follows): write the host right after "//" ("https://pr-{{pr.number}}.previews.example.com/")`,
     ]),
+    // A URL parser removes every tab, LF and CR first: "https://\t/{{x}}..." is "https:///{{x}}...".
+    ...[
+      "https://\t/{{pr.headRef}}.previews.example.com/",
+      "https://\n/{{pr.headRef}}.previews.example.com/",
+      "https:/\r/{{pr.headRef}}.previews.example.com/",
+      "https:\t//{{pr.headRef}}.previews.example.com/",
+      "https://logs.example.com/\n{{deliveryId}}",
+      "{{payload.x}}\t/logs",
+    ].map((url): [string, typeof targetUrlProblem, string, string] => [
+      "targetUrlProblem",
+      targetUrlProblem,
+      url,
+      `targetUrl ${JSON.stringify(url)} holds a tab or line break, which a URL parser removes before reading the link (a host behind one is read from what follows): remove it`,
+    ]),
+    // ...and strips C0 controls and spaces at either end.
+    ...[
+      " https://{{pr.headRef}}.previews.example.com/",
+      "\u0001https://{{pr.headRef}}.previews.example.com/",
+      "https://logs.example.com/{{deliveryId}} ",
+      "https://logs.example.com/{{deliveryId}}\u0000",
+    ].map((url): [string, typeof targetUrlProblem, string, string] => [
+      "targetUrlProblem",
+      targetUrlProblem,
+      url,
+      `targetUrl ${JSON.stringify(url)} starts or ends with a space or control character, which a URL parser strips before reading the link: remove it`,
+    ]),
     [
       "targetUrlProblem",
       targetUrlProblem,
