@@ -260,7 +260,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
   // lower-case letters...), which hides the cause. At its path the rules are asked about the text inside the
   // quotes instead: the quotes are said once, and what is still wrong without them (upper case, a password in
   // a URL) is said too. How the value stands with others (a duplicate name) is said as written.
-  const quoted = typographic.filter((f) => f.at === "value").map((f) => f.path);
+  const quoted = typographic.filter((f) => f.at === "value").flatMap((f) => f.paths);
   const quotedPaths = new Set(quoted.map((path) => JSON.stringify(path)));
   const atQuoted = (f: { path: PathSegment[]; at: "value" | "key" }) =>
     f.at === "value" && quotedPaths.has(JSON.stringify(f.path));

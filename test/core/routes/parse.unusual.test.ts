@@ -424,6 +424,69 @@ describe("Function: parseRoutes (text wrapped in typographic quotes, as pasted f
     ]);
   });
 
+  it("parseRoutes says a quoted glob in a match map used again by *alias once, and what is wrong without the quotes for each route", () => {
+    const text = [
+      ...VALID.slice(0, 3),
+      "  - name: a",
+      "    match: &m { repos: [\u201Cacme/api/\u201D], events: [push] }",
+      "    action: { type: jenkins, job: api/build }",
+      "  - name: b",
+      "    match: *m",
+      "    action: { type: jenkins, job: api/build }",
+      "",
+    ].join("\n");
+    const never =
+      'match.repos[0]: glob "acme/api/" never matches: a GitHub repository\'s full name is "owner/name", with one "/" (only GitLab nests groups)';
+    expect(problemsOf(text)).to.deep.equal([
+      `5:25: route "a" ${never}`,
+      `5:25: route "a" match.repos[0]: ${SAID}`,
+      `5:25: route "b" ${never}`,
+    ]);
+  });
+
+  it("parseRoutes says the quotes alone for an action type in typographic quotes whose action map a second route uses by *alias", () => {
+    const text = [
+      ...VALID.slice(0, 3),
+      "  - name: a",
+      "    match: { repos: [acme/api], events: [push] }",
+      "    action: &act { type: \u201Cjenkins\u201D, job: api/build }",
+      "  - name: b",
+      "    match: { repos: [acme/api], events: [push] }",
+      "    action: *act",
+      "",
+    ].join("\n");
+    expect(problemsOf(text)).to.deep.equal([`6:26: route "a" action.type: ${SAID}`]);
+  });
+
+  it("parseRoutes reads a quoted text reached by two aliases without its quotes once: \u201C\u201Cjenkins\u201D\u201D is \u201Cjenkins\u201D to the rules, not jenkins", () => {
+    // Cut once per use, the doubled quotes would both go and the type they leave wrong would pass unsaid.
+    const text = [
+      ...VALID.slice(0, 3),
+      "  - name: a",
+      "    match: { repos: [acme/api], events: [push] }",
+      "    action: &act { type: \u201C\u201Cjenkins\u201D\u201D, job: api/build }",
+      "  - name: b",
+      "    match: { repos: [acme/api], events: [push] }",
+      "    action: *act",
+      "",
+    ].join("\n");
+    const type =
+      'action.type: "\u201Cjenkins\u201D" is not one of jenkins, s3-zip, pr-cleanup; did you mean "jenkins"?';
+    expect(problemsOf(text)).to.deep.equal([
+      `6:26: route "a" ${type}`,
+      `6:26: route "a" action.type: ${SAID}`,
+      `6:26: route "b" ${type}`,
+    ]);
+  });
+
+  it("parseRoutes says a quoted text in a list that holds itself (an alias inside its own anchor) once, and ends", () => {
+    const text = `${VALID.join("\n")}x: &a [\u201Cq\u201D, *a]\n`;
+    expect(problemsOf(text)).to.deep.equal([
+      '7:1: unknown key "x" (allowed: version, providers, jenkins, defaults, routes)',
+      `7:8: x[0]: ${SAID}`,
+    ]);
+  });
+
   it("parseRoutes accepts a Jenkins parameter value and a route description wrapped in typographic quotes: text sent or shown as written", () => {
     const text = VALID.join("\n")
       .replace(
