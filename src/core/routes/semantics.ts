@@ -141,7 +141,7 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
         });
       }
     }
-    const provider = providerOf(route.provider) ?? providerOf(defaults.provider) ?? DEFAULT_PROVIDER;
+    const provider = routeProvider(route.provider, defaults.provider);
 
     // Authentication fails closed: a route needs a secret or an IP allowlist.
     secretRef(at("secret"), route.secret);
@@ -182,6 +182,8 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
       );
     };
     const needsApi = (token: unknown) => {
+      // No provider to ask about: the one written is refused (“bitbucket-server” in typographic quotes, a typo).
+      if (provider === undefined) return;
       const configured = obj(providers[provider]);
       if (typeof (configured?.apiUrl ?? DEFAULT_API_URLS[provider]) !== "string") {
         relate(
@@ -279,7 +281,7 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
  * branch, tag, repository or file name that no host sends (nameProblem). picomatch ignores a leading "./"
  * ("./refs/heads/main" is "refs/heads/main", ".//x" is "/x"), so the checks look past it.
  */
-function neverMatchesProblem(key: string, glob: string, provider: Provider): string | undefined {
+function neverMatchesProblem(key: string, glob: string, provider: Provider | undefined): string | undefined {
   const not = glob.startsWith("!") ? "!" : "";
   const body = glob.slice(not.length);
   const bare = body.replace(/^(?:\.\/)+/, "");
@@ -327,14 +329,16 @@ function nameProblem(
   not: string,
   body: string,
   bare: string,
-  provider: Provider,
+  provider: Provider | undefined,
 ): string | undefined {
   if (key !== "branches" && key !== "tags" && key !== "repos" && key !== "paths") return undefined;
   if (key !== "paths" && body.trim() === "" && (key === "repos" || body.includes(" "))) {
     const why =
-      key === "repos"
-        ? `a repository's full name is "${REPO_SHAPES[provider].shape}"`
-        : "Git refuses a space in a branch or tag name";
+      key !== "repos"
+        ? "Git refuses a space in a branch or tag name"
+        : provider === undefined
+          ? "a repository's full name is never blank"
+          : `a repository's full name is "${REPO_SHAPES[provider].shape}"`;
     return `glob ${shownText(glob, 60)} never matches: it is blank, and ${why}`;
   }
   if (key === "repos") {
@@ -351,7 +355,8 @@ function nameProblem(
     const fixed = body.replace(/\/{2,}/g, "/");
     return `glob ${shownText(glob, 60)} never matches: a name has no empty part ("//"); write ${suggestedText(`${not}${fixed}`, 60)}`;
   }
-  if (key === "repos" && bare !== "" && countableParts(bare, slashes)) {
+  // How many parts a repository's full name has is the provider's: with none known, it is not checked.
+  if (key === "repos" && provider !== undefined && bare !== "" && countableParts(bare, slashes)) {
     const parts = slashes.length + 1;
     const { owner, shape } = REPO_SHAPES[provider];
     if (parts === 1) {
@@ -376,11 +381,20 @@ function nameProblem(
  * route (Bitbucket Data Center: a path in scm/ or a browse page's projects/KEY/repos/slug) the project key as
  * delivered, upper case ("PLAT/payments" of ".../scm/plat/payments.git").
  */
-function repoAddressProblem(glob: string, not: string, bare: string, provider: Provider): string | undefined {
+function repoAddressProblem(
+  glob: string,
+  not: string,
+  bare: string,
+  provider: Provider | undefined,
+): string | undefined {
   const address =
     /^[A-Za-z][A-Za-z0-9+.-]*:\/+(?:[\w.-]+@)?[A-Za-z0-9.-]+(?::\d+)?(?:\/(.*))?$/.exec(bare) ??
     /^[\w.-]+@[A-Za-z0-9.-]+:\/?(.*)$/.exec(bare);
   if (address === null) return undefined;
+  // Which part of the address is the full name, and its shape, are the provider's: none is known.
+  if (provider === undefined) {
+    return `glob ${shownText(glob, 60)} never matches: it is a repository's URL or clone address, and a route matches a repository's full name`;
+  }
   let parts = (address[1] ?? "")
     .replace(/[?#].*$/, "")
     .replace(/\.git\/*$/, "")
@@ -439,7 +453,7 @@ function refNameProblem(
   not: string,
   body: string,
   bare: string,
-  provider: Provider,
+  provider: Provider | undefined,
 ): string | undefined {
   const text = literalText(bare);
   if (text === undefined) return undefined;
@@ -737,6 +751,16 @@ function prefixed(path: PathSegment[], root: unknown, message: string): string {
 
 function obj(value: unknown): Obj | undefined {
   return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Obj) : undefined;
+}
+
+/**
+ * The route's provider as compile resolves it (its own, else defaults.provider, else github); undefined when
+ * the one that applies is no provider, which the schema refuses: the checks that depend on the provider (a
+ * repository's shape, its API and token) would otherwise be about github, a provider no one wrote.
+ */
+function routeProvider(own: unknown, fallback: unknown): Provider | undefined {
+  const written = own ?? fallback;
+  return written === undefined || written === null ? DEFAULT_PROVIDER : providerOf(written);
 }
 
 function providerOf(value: unknown): Provider | undefined {

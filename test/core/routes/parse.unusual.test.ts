@@ -487,6 +487,54 @@ describe("Function: parseRoutes (text wrapped in typographic quotes, as pasted f
     ]);
   });
 
+  describe("a provider that is none (in typographic quotes, or a typo): no check about github, a provider no one wrote", () => {
+    const cleanup = (provider: string, repo: string, own = "") =>
+      [
+        "version: 1",
+        `defaults: { provider: ${provider}, secret: hooks/s }`,
+        "routes:",
+        "  - name: cleanup",
+        `    match: { repos: [${repo}], events: [pr:merged] }`,
+        ...(own === "" ? [] : [`    provider: ${own}`]),
+        "    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: my-bucket, prefix: 'p/{{branch.path}}/' } }] }",
+        "",
+      ].join("\n");
+
+    it("parseRoutes says only the quotes for defaults.provider \u201Cbitbucket-server\u201D: no API token for github, no GitHub repository shape", () => {
+      expect(problemsOf(cleanup("\u201Cbitbucket-server\u201D", "PLAT/payments/x"))).to.deep.equal([
+        `2:23: defaults.provider: ${SAID}`,
+      ]);
+    });
+
+    it("parseRoutes says only the quotes for a route's own provider \u201Cgitlab\u201D, whatever defaults.provider says", () => {
+      expect(problemsOf(cleanup("bitbucket-server", "a/b/c", "\u201Cgitlab\u201D"))).to.deep.equal([
+        `6:15: route "cleanup" provider: ${SAID}`,
+      ]);
+    });
+
+    it("parseRoutes says only the enum's message for a provider typo (githb), not github's token", () => {
+      expect(problemsOf(cleanup("githb", "a/b/c"))).to.deep.equal([
+        '2:23: defaults.provider: "githb" is not one of github, gitlab, bitbucket, bitbucket-server, gitea; did you mean "github"?',
+      ]);
+    });
+
+    it("parseRoutes still says a repository glob that is a URL never matches, without a provider's full name to suggest", () => {
+      const url = "https://bitbucket.example.com/scm/plat/payments.git";
+      expect(problemsOf(cleanup("\u201Cbitbucket-server\u201D", url))).to.deep.equal([
+        `2:23: defaults.provider: ${SAID}`,
+        `5:22: route "cleanup" match.repos[0]: glob "${url}" never matches: it is a repository's URL or clone address, and a route matches a repository's full name`,
+      ]);
+    });
+
+    it("parseRoutes checks a route whose own provider is known by that provider, under a defaults.provider in typographic quotes", () => {
+      expect(problemsOf(cleanup("\u201Cbitbucket-server\u201D", "a/b/c", "github"))).to.deep.equal([
+        `2:23: defaults.provider: ${SAID}`,
+        '5:22: route "cleanup" match.repos[0]: glob "a/b/c" never matches: a GitHub repository\'s full name is "owner/name", with one "/" (only GitLab nests groups)',
+        '7:21: route "cleanup" action.type: pr-cleanup needs an API token for github: set the action\'s token or providers.github.token',
+      ]);
+    });
+  });
+
   it("parseRoutes accepts a Jenkins parameter value and a route description wrapped in typographic quotes: text sent or shown as written", () => {
     const text = VALID.join("\n")
       .replace(
