@@ -1986,3 +1986,86 @@ describe("Function: downloadArchive's error messages", () => {
     }
   });
 });
+
+describe("Function: downloadArchive on a 200 that may not be a zip", () => {
+  const servers: ScriptedServer[] = [];
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
+  });
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const serve = async (answer: (req: Seen) => Reply) => {
+    const s = await scriptedServer(answer);
+    servers.push(s);
+    return s;
+  };
+  const download = (
+    url: string,
+    headers: Record<string, string> = { authorization: `Bearer ${HOST_TOKEN}` },
+  ) =>
+    downloadArchive(
+      { url, headers, hasTopFolder: true },
+      join(dir, "a.zip"),
+      testClients(),
+      "bitbucket archive of acme/api",
+    );
+
+  it("downloadArchive takes a body that begins with P but not PK (a plain-text refusal) for no zip", async () => {
+    const s = await serve(() => ({
+      status: 200,
+      headers: { "content-type": "text/plain" },
+      body: "Please log in",
+    }));
+    const err = await rejectsWithActionError(download(`${s.url}/acme/api/get/x.zip`));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      "bitbucket archive of acme/api led to a web page (text/plain), not a zip: likely a sign-in or error page of something in front of the host",
+    );
+  });
+
+  it("downloadArchive says a non-zip 200 without a Content-Type is not a zip, naming no media type and no web page", async () => {
+    const s = await serve(() => ({ status: 200, body: "<html>Log in</html>" }));
+    const err = await rejectsWithActionError(download(`${s.url}/acme/api/get/x.zip`));
+    expect(err).to.not.be.instanceOf(CredentialsRefusedError);
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      "bitbucket archive of acme/api answered 200 with a body that is not a zip (it does not begin with PK)",
+    );
+  });
+
+  it("downloadArchive reads a Content-Type in any case and with a space before its parameters (Text/HTML ; charset=UTF-8) as a web page", async () => {
+    const s = await serve(() => ({
+      status: 200,
+      headers: { "content-type": "Text/HTML ; charset=UTF-8" },
+      body: "<html>Log in</html>",
+    }));
+    const err = await rejectsWithActionError(download(`${s.url}/acme/api/get/x.zip`));
+    expect(err.message).to.equal(
+      "bitbucket archive of acme/api led to a web page (text/html), not a zip: likely a sign-in or error page of something in front of the host",
+    );
+  });
+
+  it("downloadArchive does not blame the credentials for a sign-in page of the host's origin reached back through another origin, which dropped them", async () => {
+    let host: ScriptedServer | undefined;
+    const other = await serve(() => ({ status: 302, headers: { location: `${host?.url}/account/signin/` } }));
+    host = await serve((req) =>
+      req.url.startsWith("/account/signin/")
+        ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>Log in</html>" }
+        : { status: 302, headers: { location: `${other.url}/bounce` } },
+    );
+    const err = await rejectsWithActionError(download(`${host.url}/acme/api/get/x.zip`));
+    expect(host.seen.map((r) => r.headers.authorization)).to.deep.equal([`Bearer ${HOST_TOKEN}`, undefined]);
+    expect(err).to.not.be.instanceOf(CredentialsRefusedError);
+    expect(err.message).to.equal(
+      "bitbucket archive of acme/api led to a web page (text/html), not a zip: likely a sign-in or error page a redirect led to",
+    );
+  });
+
+  it("downloadArchive returns an empty 200 as 0 bytes read (a download cut short), not as a body that is no zip", async () => {
+    const s = await serve(() => ({ status: 200, headers: { "content-type": "text/html" } }));
+    expect(await download(`${s.url}/acme/api/get/x.zip`)).to.equal(0);
+  });
+});
