@@ -420,6 +420,32 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     expect(matchingBuild(job, wanted)).to.deep.equal({ number: 7, url: undefined });
   });
 
+  it("matchingBuild trims a space (U+0020) at the end of a string parameter as Java does, and knows a string definition by its _class alone", () => {
+    const job = (definition: Record<string, unknown>) => ({
+      property: [
+        {
+          parameterDefinitions: [{ name: "MESSAGE", defaultParameterValue: { value: null }, ...definition }],
+        },
+      ],
+      builds: [
+        {
+          number: 5,
+          timestamp: 2_000,
+          actions: [{ parameters: [{ name: "MESSAGE", value: "fix" }] }, { causes: [{ userId: "ci-bot" }] }],
+        },
+      ],
+    });
+    const wanted = (sent: string) => ({ user: "ci-bot", sinceMs: 1_000, parameters: { MESSAGE: sent } });
+    const found = { number: 5, url: undefined };
+    expect(matchingBuild(job({ type: "StringParameterDefinition" }), wanted("fix "))).to.deep.equal(found);
+    expect(
+      matchingBuild(job({ _class: "hudson.model.StringParameterDefinition" }), wanted("fix\n")),
+    ).to.deep.equal(found);
+    expect(matchingBuild(job({ _class: "hudson.model.TextParameterDefinition" }), wanted("fix\n"))).to.equal(
+      undefined,
+    );
+  });
+
   it("triggerJenkins with the job's trigger token sends the delivery in the cause, and on a retry finds its build by that RemoteCause's note", async () => {
     await start({ triggerToken: "s3cret-trigger" });
     const request = jenkinsRequest(jenkins.url, {
