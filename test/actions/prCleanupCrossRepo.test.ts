@@ -35,6 +35,8 @@ interface HostOptions {
   forkOfFork?: boolean;
   /** What root/api's pull request list answers instead of the list. */
   rootPullsStatus?: number;
+  /** The `source` a first fork's GitHub answer names (default upstream/api, its parent). */
+  firstForkSource?: string;
 }
 
 const UPSTREAM_3: Pull = {
@@ -77,7 +79,9 @@ async function startHost(flavour: "github" | "gitea", options: HostOptions = {})
           // GitHub names the root of the fork network too (`source`, the parent itself for a first fork);
           // Gitea's answer has no such field.
           ...(flavour === "github"
-            ? { source: forkOfFork ? root : { ...root, full_name: "upstream/api" } }
+            ? {
+                source: forkOfFork ? root : { ...root, full_name: options.firstForkSource ?? "upstream/api" },
+              }
             : {}),
         }
       : {}),
@@ -298,6 +302,30 @@ describe("Function: cleanUpPullRequest's delete-branch in a fork of a fork, and 
       "GET /repos/upstream/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=1",
     ]);
   });
+
+  it("keeps a GitHub fork of a fork's head branch when the parent's list is refused, asking the root nothing: its none does not stand for the parent's", async () => {
+    const { outcome, host } = await run("github", { upstreamPulls: [], upstreamPullsStatus: 404 });
+    expect(outcome.detail).to.match(
+      /^kept feature\/login: this repository is a fork, and whether open pull requests into upstream\/api come from it could not be read/,
+    );
+    expect(host.branches.has("acme/api:feature/login")).to.equal(true);
+    expect(host.requests.filter((r) => r.startsWith("GET /repos/root/api"))).to.deep.equal([]);
+  });
+
+  for (const source of ["Upstream/API", "upstream"]) {
+    it(`asks a first fork's parent once on GitHub when \`source\` is ${JSON.stringify(source)}: the parent in other case, or no owner/name`, async () => {
+      const { outcome, host } = await run("github", {
+        forkOfFork: false,
+        upstreamPulls: [],
+        firstForkSource: source,
+      });
+      expect(outcome.detail).to.equal("deleted branch feature/login");
+      expect(host.requests.filter((r) => r.includes("/pulls?") && r.includes("head="))).to.deep.equal([
+        "GET /repos/acme/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=1",
+        "GET /repos/upstream/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=1",
+      ]);
+    });
+  }
 
   it("asks a Gitea fork of a fork's parent only: Gitea's repository answer names no root of the network", async () => {
     const { outcome, host } = await run("gitea", { upstreamPulls: [ROOT_5] });
