@@ -134,6 +134,7 @@ describe("Function: renderTemplate", () => {
     ["café/ü", "s3-key", "café%2Fü"],
     ["日本", "s3-key", "日本"],
     ["e\u0301", "s3-key", "e\u0301"],
+    ["v\u0661\u0662-\u00b2", "s3-key", "v\u0661\u0662-\u00b2"],
     ["日本", "path-segment", "%E6%97%A5%E6%9C%AC"],
     // A symbol, a no-break space, a bidi control and a lone surrogate do not.
     ["emoji-🚀", "s3-key", "emoji-%F0%9F%9A%80"],
@@ -172,6 +173,10 @@ describe("Function: renderTemplate", () => {
     // After the host a value is in the path and keeps its "/": a "\\" ends the host as "/" does.
     expect(renderTemplate("https://logs.example.com\\{{pr.headRef}}", e, "url")).to.equal(
       "https://logs.example.com\\evil.example/x",
+    );
+    // A "?" ends the host too: a value in the query keeps its "/".
+    expect(renderTemplate("https://logs.example.com?ref={{pr.headRef}}", e, "url")).to.equal(
+      "https://logs.example.com?ref=evil.example/x",
     );
   });
 
