@@ -424,6 +424,38 @@ describe("Function: parseRoutes (text wrapped in typographic quotes, as pasted f
     ]);
   });
 
+  it("parseRoutes still says what the schema refuses in the text inside typographic quotes: an action type or a provider it does not know", () => {
+    const text = VALID.join("\n")
+      .replace("type: jenkins", "type: \u201Cjenkinz\u201D")
+      .replace("  - name: api-build", "  - name: api-build\n    provider: \u201Cgithab\u201D");
+    expect(problemsOf(text)).to.deep.equal([
+      '5:15: route "api-build" provider: "githab" is not one of github, gitlab, bitbucket, bitbucket-server, gitea; did you mean "github"?',
+      `5:15: route "api-build" provider: ${SAID}`,
+      '7:21: route "api-build" action.type: "jenkinz" is not one of jenkins, s3-zip, pr-cleanup; did you mean "jenkins"?',
+      `7:21: route "api-build" action.type: ${SAID}`,
+    ]);
+  });
+
+  it('parseRoutes still says a targetUrl in typographic quotes has a "/" where its host belongs, besides the quotes', () => {
+    const text = VALID.join("\n").replace(
+      "type: jenkins, job: api/build",
+      "type: pr-cleanup, token: t/t, targetUrl: \u201Chttps:///x.example.com/\u201D, steps: [delete-branch]",
+    );
+    expect(problemsOf(text))
+      .to.include(
+        '6:56: route "api-build" action.targetUrl: targetUrl "https:///x.example.com/" has a "/" or "\\" right after "//", where the host belongs (a browser skips it and reads the host from what follows): write the host right after "//" ("https://pr-{{pr.number}}.previews.example.com/")',
+      )
+      .and.include(`6:56: route "api-build" action.targetUrl: ${SAID}`);
+  });
+
+  it("parseRoutes does not say what a pr-cleanup needs (an API token) of an action type in typographic quotes: as written it is none", () => {
+    const text = VALID.join("\n").replace(
+      "type: jenkins, job: api/build",
+      "type: \u201Cpr-cleanup\u201D, steps: [delete-branch]",
+    );
+    expect(problemsOf(text)).to.deep.equal([`6:21: route "api-build" action.type: ${SAID}`]);
+  });
+
   it("parseRoutes says a quoted glob in a match map used again by *alias once, and what is wrong without the quotes for each route", () => {
     const text = [
       ...VALID.slice(0, 3),
