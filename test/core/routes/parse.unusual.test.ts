@@ -456,6 +456,13 @@ describe("Function: parseRoutes (text wrapped in typographic quotes, as pasted f
     expect(problemsOf(text)).to.deep.equal([`6:21: route "api-build" action.type: ${SAID}`]);
   });
 
+  it("parseRoutes says a route name in typographic quotes ending in -dlq by the quotes alone, not as clashing with another route's dead-letter queue: as written it does not end in -dlq", () => {
+    const route = VALID.slice(3, 6).join("\n");
+    const quoted = route.replace("name: api-build", "name: \u201Capi-build-dlq\u201D");
+    const text = [...VALID.slice(0, 3), route, quoted, ""].join("\n");
+    expect(problemsOf(text)).to.deep.equal([`7:11: route "\u201Capi-build-dlq\u201D" name: ${SAID}`]);
+  });
+
   it("parseRoutes says a quoted glob in a match map used again by *alias once, and what is wrong without the quotes for each route", () => {
     const text = [
       ...VALID.slice(0, 3),
