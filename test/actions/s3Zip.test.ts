@@ -529,7 +529,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(host.requests).to.have.length(0);
   });
 
-  it("uploadSourceZip fails final, before downloading, when the key is over S3's 1,024 bytes: the message names the limit, the key's length and a shorter key", async () => {
+  it("uploadSourceZip fails final, before downloading, when the key is over S3's 1,024 bytes: the message names the limit, the key's length, a shorter key and the key's first 100 characters only", async () => {
     // The default key holds the branch twice: a branch of 520 characters renders a key of 1,077 bytes.
     const branch = `feature/${"x".repeat(512)}`;
     const key = `acme/api/branch/${branch}/acme_api_branch_${branch.replaceAll("/", "_")}.zip`;
@@ -541,6 +541,8 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       .to.contain("the object key is 1,077 bytes, more than the 1,024 S3 allows")
       .and.contain("{{sha}}")
       .and.contain('the key starts "acme/api/branch/feature/xxx');
+    // The key is quoted by its first 100 characters only: a dead letter's reason stays readable.
+    expect(err.message.endsWith(`the key starts ${JSON.stringify(key.slice(0, 100))}`)).to.equal(true);
     expect(host.requests).to.have.length(0);
     expect(await s3.listKeys(BUCKET)).to.deep.equal([]);
   });
