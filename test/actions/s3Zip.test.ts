@@ -2053,10 +2053,11 @@ describe("Function: downloadArchive on a 200 that may not be a zip", () => {
   it("downloadArchive does not blame the credentials for a sign-in page of the host's origin reached back through another origin, which dropped them", async () => {
     let host: ScriptedServer | undefined;
     const other = await serve(() => ({ status: 302, headers: { location: `${host?.url}/account/signin/` } }));
-    host = await serve((req) =>
-      req.url.startsWith("/account/signin/")
-        ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>Log in</html>" }
-        : { status: 302, headers: { location: `${other.url}/bounce` } },
+    host = await serve(
+      (req): Reply =>
+        req.url.startsWith("/account/signin/")
+          ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>Log in</html>" }
+          : { status: 302, headers: { location: `${other.url}/bounce` } },
     );
     const err = await rejectsWithActionError(download(`${host.url}/acme/api/get/x.zip`));
     expect(host.seen.map((r) => r.headers.authorization)).to.deep.equal([`Bearer ${HOST_TOKEN}`, undefined]);
