@@ -2067,6 +2067,19 @@ describe("Function: downloadArchive on a 200 that may not be a zip", () => {
     );
   });
 
+  it("downloadArchive does not name the token a server echoes into the Content-Type of a page that is no zip", async () => {
+    const token = "hostcanarytoken1234567890";
+    const s = await serve(() => ({
+      status: 200,
+      headers: { "content-type": `text/${token}` },
+      body: "<html></html>",
+    }));
+    const err = await rejectsWithActionError(
+      download(`${s.url}/acme/api/get/x.zip`, { authorization: `Bearer ${token}` }),
+    );
+    expect(err.message).to.contain("led to a web page (text/").and.not.contain(token);
+  });
+
   it("downloadArchive returns an empty 200 as 0 bytes read (a download cut short), not as a body that is no zip", async () => {
     const s = await serve(() => ({ status: 200, headers: { "content-type": "text/html" } }));
     expect(await download(`${s.url}/acme/api/get/x.zip`)).to.equal(0);
