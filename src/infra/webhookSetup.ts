@@ -1,6 +1,7 @@
 // What a person sets on the Git host for each route: derived from the route, never from secret values.
 import { entry } from "../core/events/fields";
 import { matchesTagPushes } from "../core/match";
+import { KNOWN_PR_ACTIONS } from "../core/routes/notes";
 import type { Provider, Route } from "../core/types";
 
 const GLOB_CHARS = /[*?[\]{}()!+@]/;
@@ -16,9 +17,42 @@ export function subscribedEvents(route: Route): string[] {
     return [...new Set(events)].sort();
   }
   if ((route.match.events ?? []).length > 0) return ["*"]; // only exclusions: everything else
-  // A pull request's action filter never matches a push: the route is about pull requests.
-  if (route.action.type === "pr-cleanup" || route.match.actions !== undefined) return ["pull_request"];
+  // Without events, the filters decide which events can match: `merged` only a pull request passes (and
+  // pr-cleanup acts on pull requests only); `actions` only an event with such an action, never a push.
+  if (route.action.type === "pr-cleanup" || route.match.merged !== undefined) return ["pull_request"];
+  if (route.match.actions !== undefined) return eventsOfActions(route.match.actions);
   return ["push"];
+}
+
+/**
+ * Events other than pull_request whose actions a route may name, by action (GitHub's "Webhook events and
+ * payloads"): release's, and package's and registry_package's published.
+ */
+const OTHER_EVENTS_OF_ACTION: Readonly<Record<string, readonly string[]>> = {
+  published: ["package", "registry_package", "release"],
+  unpublished: ["release"],
+  prereleased: ["release"],
+  released: ["release"],
+};
+
+/**
+ * The events an `actions` filter lets through. A pull request's action names its event, pull_request, even
+ * where another event has it too (issues.opened): the route is about pull requests, as it was before. Any
+ * other action (known to the table above) names its events; a glob, or an action the table does not know,
+ * subscribes every event rather than miss the one it is of.
+ */
+function eventsOfActions(actions: readonly string[]): string[] {
+  const included = actions.filter((a) => !a.startsWith("!"));
+  if (included.length === 0) return ["*"]; // only exclusions: any event with an action
+  const events = new Set<string>();
+  for (const action of included) {
+    if (GLOB_CHARS.test(action)) return ["*"];
+    if (KNOWN_PR_ACTIONS.includes(action)) events.add("pull_request");
+    else if (Object.hasOwn(OTHER_EVENTS_OF_ACTION, action)) {
+      for (const e of OTHER_EVENTS_OF_ACTION[action] ?? []) events.add(e);
+    } else return ["*"];
+  }
+  return [...events].sort();
 }
 
 const GITLAB: Record<string, string[]> = {

@@ -35,6 +35,36 @@ describe("subscribedEvents(route)", () => {
       { ...jenkinsRoute(), match: { ...jenkinsRoute().match, events: undefined, actions: ["opened"] } },
       ["pull_request"],
     ],
+    [
+      "pull_request for a route that filters on merged without events (only a pull request passes merged)",
+      { ...jenkinsRoute(), match: { repos: ["acme/api"], merged: true } },
+      ["pull_request"],
+    ],
+    [
+      "release (and the package events) for a route whose only action is release's published",
+      { ...jenkinsRoute(), match: { repos: ["acme/api"], actions: ["published"] } },
+      ["package", "registry_package", "release"],
+    ],
+    [
+      "the events of every action: pull_request for opened, release for released",
+      { ...jenkinsRoute(), match: { repos: ["acme/api"], actions: ["opened", "released"] } },
+      ["pull_request", "release"],
+    ],
+    [
+      "* for an action no table knows (created is many events'), or a glob",
+      { ...jenkinsRoute(), match: { repos: ["acme/api"], actions: ["opened", "created"] } },
+      ["*"],
+    ],
+    [
+      "* for an action glob",
+      { ...jenkinsRoute(), match: { repos: ["acme/api"], actions: ["review_*"] } },
+      ["*"],
+    ],
+    [
+      "* for actions that only exclude",
+      { ...jenkinsRoute(), match: { repos: ["acme/api"], actions: ["!closed"] } },
+      ["*"],
+    ],
   ];
   for (const [what, route, events] of cases) {
     it(`subscribedEvents gives ${what}`, () => expect(subscribedEvents(route)).to.deep.equal(events));

@@ -432,7 +432,7 @@ const GITLAB_NEVER: Readonly<Record<string, string>> = {
 };
 
 /** Pull request actions after normalisation (GitHub's; GitLab's and Bitbucket's are renamed to them). */
-const KNOWN_PR_ACTIONS = [
+export const KNOWN_PR_ACTIONS: readonly string[] = [
   "opened",
   "closed",
   "reopened",
@@ -685,6 +685,21 @@ function impossibleFilterNotes(route: Route): string[] {
           'nothing; drop merged, or match "pull_request" (a merge is a pull request closed with merged: true)',
       );
     }
+  }
+  // Without events, merged lets only pull requests through (the managed webhook subscribes pull_request): an
+  // action no pull request has, with no glob to widen it, leaves nothing. With events, eventNameNotes says it.
+  const included = includes(actions);
+  if (
+    events === undefined &&
+    merged !== undefined &&
+    included.length > 0 &&
+    included.every((a) => !/[*?[\]{}]/.test(a) && !KNOWN_PR_ACTIONS.includes(a))
+  ) {
+    notes.push(
+      `merged: ${merged} lets only pull requests through, and no pull request has the action ` +
+        `${included.map((a) => `"${a}"`).join(" or ")}: this route matches nothing; drop merged, or name a ` +
+        'pull request action (a merge is action "closed" with merged: true)',
+    );
   }
   if (eventsOnly(events, "pull_request", true) && tags !== undefined && branches === undefined) {
     notes.push(

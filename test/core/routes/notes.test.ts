@@ -240,6 +240,15 @@ describe("Function: routeNotes on filters no delivery passes together", () => {
     }
   });
 
+  it("notes a route with merged and no events whose actions no pull request has: only a pull request passes merged", () => {
+    expect(notesFor("{ merged: true, actions: [published, merged] }")).to.deep.equal([
+      'route r: merged: true lets only pull requests through, and no pull request has the action "published" or "merged": this route matches nothing; drop merged, or name a pull request action (a merge is action "closed" with merged: true)',
+    ]);
+    // A pull request action, or a glob that may be one, leaves something to match.
+    expect(notesFor("{ merged: true, actions: [published, closed] }")).to.deep.equal([]);
+    expect(notesFor('{ merged: false, actions: ["clos*"] }')).to.deep.equal([]);
+  });
+
   it("notes a route on pull requests only with tags and no branches: a pull request has no tag", () => {
     const note =
       "route r: events holds pull requests only, and a pull request has a branch (its base), never a tag: with tags and no branches, this route matches nothing; match branches, or add push for tag pushes";
