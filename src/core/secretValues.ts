@@ -3,6 +3,14 @@
 // raw strings and this turns each into the secret values it holds.
 // Nothing here throws, and no value ever goes into a message.
 
+/**
+ * The function's error lines for a webhook secret that rejects every delivery: missing, or without a usable
+ * value. The stack's log metric filter matches them exactly (infra/route.ts): change them together.
+ */
+export const SECRET_MISSING_MSG = "webhook secret missing: every delivery is rejected until it exists";
+export const SECRET_UNUSABLE_MSG =
+  "webhook secret holds no usable value: every delivery is rejected until it does";
+
 /** A value that is not blank: an empty or whitespace-only string is no value, never an HMAC key. */
 function nonBlank(value: unknown): value is string {
   return typeof value === "string" && value.trim().length > 0;

@@ -33,7 +33,7 @@ import type {
   WorkQueue,
 } from "../core/ports";
 import { renderRequest } from "../core/render";
-import { parseSecretShape } from "../core/secretValues";
+import { parseSecretShape, SECRET_MISSING_MSG, SECRET_UNUSABLE_MSG } from "../core/secretValues";
 import type { ActionOutcome, ActionRequest, HeaderBag, Route, WebhookEvent, WorkItem } from "../core/types";
 import { type VerifyResult, verifyDelivery } from "../core/verify";
 import { buildWorkItem, parseWorkItem } from "./workItem";
@@ -630,7 +630,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     } catch (error) {
       if (error instanceof SecretNotFoundError) {
         safeLog({
-          msg: "webhook secret missing: every delivery is rejected until it exists",
+          msg: SECRET_MISSING_MSG,
           level: "error",
           route: route.name,
           secret: route.secret,
@@ -684,7 +684,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (parsed.values.length === 0 && !(refresh && same)) {
       // Blank, [] or {"secret": ""}: like a missing secret, every delivery gets 401 until it is fixed.
       safeLog({
-        msg: "webhook secret holds no usable value: every delivery is rejected until it does",
+        msg: SECRET_UNUSABLE_MSG,
         level: "error",
         route: route.name,
         secret: route.secret,

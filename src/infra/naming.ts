@@ -55,6 +55,8 @@ export interface RouteNames {
   deadLetterQueue: string;
   dlqAlarm: string;
   healthAlarm: string;
+  /** The alarm on the function's "every delivery is rejected" lines, and the metric its log filter counts. */
+  secretAlarm: string;
 }
 
 /** Every physical name of one route, derived from `<stack prefix>-<route>`. */
@@ -69,6 +71,7 @@ export function routeNames(prefix: string, route: string): RouteNames {
     deadLetterQueue: physicalName(base, NAME_LIMITS.queue, `${DEAD_LETTER_SUFFIX}.fifo`),
     dlqAlarm: physicalName(base, NAME_LIMITS.alarm, "-dead-letters"),
     healthAlarm: physicalName(base, NAME_LIMITS.alarm, "-unhealthy"),
+    secretAlarm: physicalName(base, NAME_LIMITS.alarm, "-secret-unusable"),
   };
 }
 

@@ -4,6 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { dnsSuffix } from "../core/partitions";
 import { DLQ_RETENTION_SECONDS, MAX_ATTEMPTS, MAX_RECEIVE_COUNT } from "../core/policy";
+import { SECRET_MISSING_MSG, SECRET_UNUSABLE_MSG } from "../core/secretValues";
 import type { Route as RouteSpec } from "../core/types";
 import type { EgressProxyConfig, LambdaConfig } from "./config";
 import type { RouteNames } from "./naming";
@@ -152,6 +153,17 @@ const QUEUE_URL_DOMAIN_ROOM = 24;
 export function queueUrlBound(region: string, queueName: string): string {
   return `https://${region}.queue.${"d".repeat(QUEUE_URL_DOMAIN_ROOM)}/${"0".repeat(12)}/${queueName}`;
 }
+
+/** The namespace of the metrics the route functions' log filters publish. */
+export const SECRET_METRIC_NAMESPACE = "hookgate";
+
+/**
+ * The function's JSON lines saying its webhook secret is missing or blank (written at level error with these
+ * exact `msg`s), as a CloudWatch Logs JSON filter pattern.
+ */
+export const SECRET_UNUSABLE_PATTERN =
+  `{ ($.level = "error") && (($.msg = ${JSON.stringify(SECRET_MISSING_MSG)}) || ` +
+  `($.msg = ${JSON.stringify(SECRET_UNUSABLE_MSG)})) }`;
 
 export class Route extends pulumi.ComponentResource {
   public readonly functionName: pulumi.Output<string>;
@@ -384,6 +396,46 @@ export class Route extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    // A missing or blank webhook secret makes the function answer every delivery 401 itself: no function error,
+    // and Git hosts do not redeliver a 4xx. Its error lines are the only trace, so they are counted and alarmed
+    // on. A route without a secret (source IP alone) never writes them.
+    if (route.secret) {
+      new aws.cloudwatch.LogMetricFilter(
+        `${name}-secret-unusable`,
+        {
+          name: names.secretAlarm,
+          logGroupName: logGroup.name,
+          pattern: SECRET_UNUSABLE_PATTERN,
+          metricTransformation: {
+            namespace: SECRET_METRIC_NAMESPACE,
+            name: names.secretAlarm,
+            value: "1",
+          },
+        },
+        { parent: this },
+      );
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-secret-unusable`,
+        {
+          name: names.secretAlarm,
+          alarmDescription:
+            `hookgate route ${route.name}: its webhook secret ${route.secret} is missing or holds no usable ` +
+            `value, so every delivery is answered 401 and lost. Create or fix the secret; see the log group ${names.logGroup}.`,
+          namespace: SECRET_METRIC_NAMESPACE,
+          metricName: names.secretAlarm,
+          statistic: "Sum",
+          period: 300,
+          evaluationPeriods: 1,
+          threshold: 1,
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+          treatMissingData: "notBreaching",
+          alarmActions: [args.alarmTopicArn],
+          okActions: [args.alarmTopicArn],
+        },
+        { parent: this },
+      );
+    }
 
     this.functionName = fn.name;
     this.functionArn = fn.arn;

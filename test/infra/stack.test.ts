@@ -390,7 +390,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     const topic = only(cloud.ofType("aws:sns/topic:Topic"));
     for (const route of routes) {
       const alarms = routeChildren(cloud, route.name, "aws:cloudwatch/metricAlarm:MetricAlarm");
-      expect(alarms).to.have.length(2);
+      expect(alarms).to.have.length(3);
       const dlq = only(alarms.filter((a) => a.inputs.metricName === "ApproximateNumberOfMessagesVisible"));
       expect(dlq.inputs.dimensions.QueueName).to.match(/-dlq\.fifo$/);
       expect(dlq.inputs).to.include({ threshold: 0, comparisonOperator: "GreaterThanThreshold" });
@@ -404,6 +404,50 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     }
     expect(topic.inputs.name).to.equal("hookgate-dev-alarms");
     expect(cloud.ofType("aws:sns/topicSubscription:TopicSubscription")).to.deep.equal([]);
+  });
+
+  it("alarms when a route's function logs that its webhook secret is missing or holds no usable value (every delivery answered 401, which no other alarm sees), through a JSON metric filter on its log group", () => {
+    const { cloud } = result;
+    for (const route of routes) {
+      const filter = only(routeChildren(cloud, route.name, "aws:cloudwatch/logMetricFilter:LogMetricFilter"));
+      const fn = `hookgate-dev-${route.name}`;
+      expect(filter.inputs).to.deep.include({
+        name: `${fn}-secret-unusable`,
+        logGroupName: `/aws/lambda/${fn}`,
+        pattern:
+          '{ ($.level = "error") && (($.msg = "webhook secret missing: every delivery is rejected until it exists") || ' +
+          '($.msg = "webhook secret holds no usable value: every delivery is rejected until it does")) }',
+        metricTransformation: { namespace: "hookgate", name: `${fn}-secret-unusable`, value: "1" },
+      });
+      const alarm = only(
+        routeChildren(cloud, route.name, "aws:cloudwatch/metricAlarm:MetricAlarm").filter(
+          (a) => a.inputs.namespace === "hookgate",
+        ),
+      );
+      expect(alarm.inputs).to.deep.include({
+        name: `${fn}-secret-unusable`,
+        metricName: `${fn}-secret-unusable`,
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:hookgate-dev-alarms`],
+        okActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:hookgate-dev-alarms`],
+      });
+    }
+  });
+
+  it("gives a route without a webhook secret (source IP alone) no secret alarm: its function never logs one missing", async () => {
+    const route = {
+      ...jenkinsRoute("ip-only"),
+      secret: undefined,
+      auth: { allowIps: ["104.192.136.0/21"], allowSha1: false, toleranceSeconds: 300 },
+    };
+    const { cloud } = await evaluate({ config: config(), routes: [route], code: stubCode });
+    expect(cloud.ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter")).to.deep.equal([]);
+    expect(routeChildren(cloud, "ip-only", "aws:cloudwatch/metricAlarm:MetricAlarm")).to.have.length(2);
   });
 
   it("the unhealthy alarm sums its two conditions without FILL, evaluated 1 of 1: FILL in an alarm writes its value into the latest period, which a metric published late never has, so the alarm could read 0 there and stay OK", () => {
@@ -777,6 +821,7 @@ describe("Gateway (under Pulumi mocks): names", () => {
       "a-queue",
       "a-dead-letters",
       "a-unhealthy",
+      "a-secret-unusable",
       "api",
       "deployment",
       "stage",
