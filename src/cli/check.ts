@@ -11,6 +11,7 @@ import { positionInRoutes } from "../core/routes/parse";
 import { withoutInvisible } from "../core/shownText";
 import type { Problem, Route, RoutesConfig } from "../core/types";
 import { routePolicySizeFinding } from "../infra/policySize";
+import { plannedWebhooks, webhookLimitProblems, webhooksPerEventLimit } from "../infra/webhookSetup";
 import { type CliIo, formatTable, parseCommandArgs, processIo } from "./commandKit";
 
 export const CHECK_USAGE = `Usage: hookgate check [--routes FILE]
@@ -67,6 +68,12 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
   for (const sharing of generatedSecretSharingProblems(config.routes)) {
     io.stdout(
       `note: with github.manageWebhooks on, pulumi up refuses this file: ${withoutInvisible(sharing)}\n`,
+    );
+  }
+  const webhookLimit = webhooksPerEventLimit(config.githubApiUrl);
+  for (const tooMany of webhookLimitProblems(plannedWebhooks(config.routes), webhookLimit)) {
+    io.stdout(
+      `note: with github.manageWebhooks on, pulumi up refuses this file: ${withoutInvisible(tooMany)}\n`,
     );
   }
   for (const size of sizes) io.stdout(`note: ${size.message}\n`);

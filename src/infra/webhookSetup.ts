@@ -165,3 +165,73 @@ export function splitRepository(fullName: string): { owner: string; name: string
   const at = fullName.indexOf("/");
   return { owner: fullName.slice(0, at), name: fullName.slice(at + 1) };
 }
+
+/** A webhook the stack would create: one per GitHub route and repository it names exactly. */
+export interface PlannedWebhook {
+  route: string;
+  repository: string;
+  events: readonly string[];
+}
+
+/** The webhooks github.manageWebhooks creates for these routes: GitHub routes' exactly named repositories. */
+export function plannedWebhooks(routes: readonly Route[]): PlannedWebhook[] {
+  return routes
+    .filter((route) => route.provider === "github")
+    .flatMap((route) =>
+      exactRepositories(route).map((repository) => ({
+        route: route.name,
+        repository,
+        events: subscribedEvents(route),
+      })),
+    );
+}
+
+/**
+ * How many webhooks GitHub takes per event on one repository: 20 on github.com, 250 on GitHub Enterprise
+ * Server (docs.github.com, "Types of webhooks"; GitHub answers the next one 422 `The "push" event cannot have
+ * more than 20 hooks`).
+ */
+export function webhooksPerEventLimit(apiUrl: string | undefined): number {
+  if (apiUrl === undefined) return 20;
+  try {
+    return new URL(apiUrl).hostname.toLowerCase() === "api.github.com" ? 20 : 250;
+  } catch {
+    return 250;
+  }
+}
+
+/**
+ * One message per repository with an event more webhooks subscribe than `limit`, naming the event and the
+ * routes. A webhook on every event ("*") counts for each event, and for any event when it is alone.
+ */
+export function webhookLimitProblems(hooks: readonly PlannedWebhook[], limit: number): string[] {
+  const byRepository = new Map<string, PlannedWebhook[]>();
+  for (const hook of hooks) {
+    const key = hook.repository.toLowerCase();
+    byRepository.set(key, [...(byRepository.get(key) ?? []), hook]);
+  }
+  const problems: string[] = [];
+  for (const repoHooks of byRepository.values()) {
+    const everything = repoHooks.filter((h) => h.events.includes("*"));
+    const events = [...new Set(repoHooks.flatMap((h) => h.events.filter((e) => e !== "*")))].sort();
+    // The event with the most webhooks: each named one with the "*" ones, or "*" alone when none is named.
+    let worst: { event: string; routes: string[] } | undefined;
+    for (const event of events.length > 0 ? events : ["*"]) {
+      const routes = repoHooks
+        .filter((h) => h.events.includes("*") || h.events.includes(event))
+        .map((h) => h.route);
+      if (!worst || routes.length > worst.routes.length) worst = { event, routes };
+    }
+    if (!worst || worst.routes.length <= limit) continue;
+    const repository = (repoHooks[0] as PlannedWebhook).repository;
+    const event = worst.event === "*" ? "every event" : `the ${worst.event} event`;
+    problems.push(
+      `${worst.routes.length} managed webhooks on ${repository} subscribe to ${event}` +
+        `${everything.length > 0 && worst.event !== "*" ? ` (${everything.length} of them to every event)` : ""}, ` +
+        `and GitHub takes at most ${limit} per event on a repository (it refuses the next one in the middle of ` +
+        `pulumi up): routes ${worst.routes.join(", ")}. Give that repository fewer routes, or set some of them ` +
+        "up by hand as organization webhooks, which GitHub counts apart (the stack creates repository webhooks only)",
+    );
+  }
+  return problems;
+}

@@ -113,6 +113,31 @@ describe("Command: hookgate check", () => {
     );
   });
 
+  it("hookgate check notes, with exit 0, 21 GitHub routes on acme/api's push, which pulumi up refuses with github.manageWebhooks (GitHub takes 20 webhooks per event on a repository)", async () => {
+    const file = join(dir, "webhook-limit.yaml");
+    const routes = Array.from({ length: 21 }, (_, i) => [
+      `  - name: job-${i}`,
+      "    match: { repos: [acme/api], events: [push] }",
+      `    action: { type: jenkins, job: api/build-${i}, parameters: { SHA: "{{sha}}" } }`,
+    ]).flat();
+    writeFileSync(
+      file,
+      [
+        "version: 1",
+        "defaults: { secret: hooks/s, jenkins: { url: https://ci.example.com, credentials: ci/c } }",
+        "routes:",
+        ...routes,
+      ].join("\n"),
+    );
+    const run = await runInProcess(["check", "-r", file]);
+    expect(run.code, run.stderr).to.equal(0);
+    const notes = run.stdout.split("\n").filter((line) => line.startsWith("note: "));
+    expect(notes).to.have.length(1);
+    expect(notes[0]).to.match(
+      /^note: with github\.manageWebhooks on, pulumi up refuses this file: 21 managed webhooks on acme\/api subscribe to the push event, and GitHub takes at most 20 per event on a repository .*routes job-0, .*job-20\./,
+    );
+  });
+
   it("hookgate check warns, with exit 0, of a branch glob whose escapes spell a name it never matches ($$\\!a), and says what to write", async () => {
     const file = join(dir, "escaped-glob.yaml");
     writeFileSync(

@@ -989,6 +989,31 @@ describe("Gateway (under Pulumi mocks): github.manageWebhooks", () => {
     expect(api.provider).to.contain("acme");
   });
 
+  it("refuses, before creating anything, 21 routes that each put a push webhook on acme/api (GitHub takes 20 per event on a repository), and takes 20", async function () {
+    this.timeout(120_000);
+    const routesOn = (n: number) =>
+      Array.from({ length: n }, (_, i) => jenkinsRoute(`job-${i}`, ["acme/api"]));
+    const refused = await evaluate({
+      config: config({ github: { manageWebhooks: true } }),
+      routes: routesOn(21),
+      code: stubCode,
+      githubToken: "ghp_test-token-value",
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(refused?.message).to.match(
+      /^21 managed webhooks on acme\/api subscribe to the push event, and GitHub takes at most 20 per event on a repository .*routes job-0, job-1, .*job-20\./,
+    );
+    const taken = await evaluate({
+      config: config({ github: { manageWebhooks: true } }),
+      routes: routesOn(20),
+      code: stubCode,
+      githubToken: "ghp_test-token-value",
+    });
+    expect(taken.cloud.ofType("github:index/repositoryWebhook:RepositoryWebhook")).to.have.length(20);
+  });
+
   it("keys webhooks by route and repository: adding a repository adds exactly one webhook and keeps the others", async () => {
     const names = (e: Evaluated) =>
       e.cloud.ofType("github:index/repositoryWebhook:RepositoryWebhook").map((h) => h.urn);

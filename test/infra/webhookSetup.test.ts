@@ -1,6 +1,13 @@
 import { expect } from "chai";
 import type { Route } from "../../src/core/types";
-import { exactRepositories, hostEvents, subscribedEvents, webhookSetup } from "../../src/infra/webhookSetup";
+import {
+  exactRepositories,
+  hostEvents,
+  subscribedEvents,
+  webhookLimitProblems,
+  webhookSetup,
+  webhooksPerEventLimit,
+} from "../../src/infra/webhookSetup";
 import { githubProviderBaseUrl } from "../../src/infra/webhooks";
 import { gitlabRoute, jenkinsRoute, prCleanupRoute, s3ZipRoute } from "./fixtures";
 
@@ -82,6 +89,40 @@ describe("githubProviderBaseUrl(apiUrl)", () => {
     it(`githubProviderBaseUrl(${apiUrl}) is ${baseUrl}: the provider adds api/v3/ itself`, () =>
       expect(githubProviderBaseUrl(apiUrl)).to.equal(baseUrl));
   }
+});
+
+describe("webhookLimitProblems(hooks, limit): GitHub's webhooks per event on one repository", () => {
+  const hook = (route: string, events: string[], repository = "acme/api") => ({ route, repository, events });
+
+  it("counts per repository (without case) and event: 3 push webhooks on acme/api pass a limit of 3, a 4th (as Acme/API) does not", () => {
+    const three = [hook("a", ["push"]), hook("b", ["push", "release"]), hook("c", ["push"])];
+    expect(webhookLimitProblems([...three, hook("x", ["push"], "acme/web")], 3)).to.deep.equal([]);
+    expect(webhookLimitProblems([...three, hook("d", ["push"], "Acme/API")], 3)).to.deep.equal([
+      "4 managed webhooks on acme/api subscribe to the push event, and GitHub takes at most 3 per event on a " +
+        "repository (it refuses the next one in the middle of pulumi up): routes a, b, c, d. Give that repository " +
+        "fewer routes, or set some of them up by hand as organization webhooks, which GitHub counts apart (the " +
+        "stack creates repository webhooks only)",
+    ]);
+  });
+
+  it("counts a webhook on every event (*) for each event, and for any event when alone", () => {
+    // push: a and b; release: b and c. Within 2, past 1.
+    const mixed = [hook("a", ["push"]), hook("b", ["*"]), hook("c", ["release"])];
+    expect(webhookLimitProblems(mixed, 2)).to.deep.equal([]);
+    expect(webhookLimitProblems(mixed, 1)).to.have.length(1);
+    expect(webhookLimitProblems([hook("a", ["push"]), hook("b", ["*"]), hook("c", ["push"])], 2)[0]).to.match(
+      /^3 managed webhooks on acme\/api subscribe to the push event \(1 of them to every event\), .*routes a, b, c\./,
+    );
+    expect(webhookLimitProblems([hook("a", ["*"]), hook("b", ["*"])], 1)[0]).to.match(
+      /^2 managed webhooks on acme\/api subscribe to every event, .*routes a, b\./,
+    );
+  });
+
+  it("webhooksPerEventLimit is 20 on github.com and 250 on GitHub Enterprise Server", () => {
+    expect(webhooksPerEventLimit(undefined)).to.equal(20);
+    expect(webhooksPerEventLimit("https://api.github.com")).to.equal(20);
+    expect(webhooksPerEventLimit("https://ghe.example.com/api/v3")).to.equal(250);
+  });
 });
 
 describe("hostEvents(provider, events)", () => {
