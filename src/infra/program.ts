@@ -135,7 +135,10 @@ export function main(): StackOutputs {
   const configuredToken = new pulumi.Config("github").getSecret("token");
   const unusedToken = unusedGithubTokenWarning(config.github.manageWebhooks, configuredToken !== undefined);
   if (unusedToken) pulumi.log.warn(unusedToken);
-  const githubToken = config.github.manageWebhooks ? configuredToken : undefined;
+  // GITHUB_TOKEN, which the GitHub provider would read itself, is passed as a Pulumi secret: the provider
+  // marks only a token given to it as secret, so its own fallback could reach the state in plain text.
+  const envToken = process.env.GITHUB_TOKEN ? pulumi.secret(process.env.GITHUB_TOKEN) : undefined;
+  const githubToken = config.github.manageWebhooks ? (configuredToken ?? envToken) : undefined;
   const tokenProblem = githubTokenProblem(
     config.github.manageWebhooks,
     githubToken !== undefined,

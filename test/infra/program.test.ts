@@ -116,6 +116,39 @@ describe("main(): a configuration mistake stops `pulumi up` with a RunError (its
   });
 });
 
+describe("main(): the GitHub token of github.manageWebhooks (under Pulumi mocks)", () => {
+  it("passes a token from GITHUB_TOKEN (no github:token) to the GitHub providers as a Pulumi secret, not in plain text", async function () {
+    this.timeout(120_000);
+    const cloud = new MockCloud();
+    await cloud.install("dev");
+    const savedConfig = pulumi.runtime.allConfig();
+    const savedToken = process.env.GITHUB_TOKEN;
+    process.env.GITHUB_TOKEN = "ghp_from-the-environment";
+    pulumi.runtime.setAllConfig({
+      "aws:region": "eu-west-1",
+      "hookgate:routesFile": ROUTES,
+      "hookgate:github": JSON.stringify({ manageWebhooks: true }),
+    });
+    try {
+      await withoutStackTraces(async () => {
+        const outputs = main();
+        await outputValue(outputs.webhookUrls);
+        await settle(cloud);
+      });
+    } finally {
+      pulumi.runtime.setAllConfig(savedConfig);
+      if (savedToken === undefined) delete process.env.GITHUB_TOKEN;
+      else process.env.GITHUB_TOKEN = savedToken;
+    }
+    const providers = cloud.ofType("pulumi:providers:github");
+    expect(providers).to.not.deep.equal([]);
+    for (const provider of providers) {
+      expect(provider.inputs.token).to.equal("ghp_from-the-environment");
+      expect(provider.secretPaths).to.include("token");
+    }
+  });
+});
+
 describe("main(): github:token without github.manageWebhooks (under Pulumi mocks)", () => {
   /** Runs main() under mocks with this stack config; returns what it passed to pulumi.log.warn. */
   async function mainWarnings(config: Record<string, string>): Promise<string[]> {
