@@ -31,6 +31,18 @@ describe("README", () => {
     expect(howFast).to.deep.equal(lastRun.map((n) => Math.round(n / 100) * 100));
   });
 
+  // Turning github.manageWebhooks off deletes the generated secrets under routes that still read them (review
+  // h252): the managed-webhooks section says so, and how to keep each value, where manageWebhooks is described.
+  it("the managed-webhooks section says turning manageWebhooks off deletes the webhooks and generated secrets, and how to copy and recreate each", () => {
+    const start = README.indexOf("### Optional: let the stack manage the GitHub webhooks");
+    expect(start).to.be.greaterThan(-1);
+    const section = README.slice(start, README.indexOf(" ### ", start + 10));
+    expect(section).to.include("**Turning `manageWebhooks` off again deletes them all:**");
+    expect(section).to.include("every generated secret, at once and without a recovery window");
+    expect(section).to.include("aws secretsmanager get-secret-value --secret-id <name>");
+    expect(section).to.include("create each secret again by hand under the same name");
+  });
+
   // A build that reads tests/ or an LFS file gets neither from s3-zip's zip (review h203): the section says so.
   it("the s3-zip section says its zip is the host's git archive: export-ignore paths left out, submodules empty, Git LFS files as pointers", () => {
     const start = README.indexOf("### `s3-zip`:");
