@@ -258,14 +258,20 @@ export function outputValue<T>(output: pulumi.Output<T> | undefined): Promise<T>
 /** Waits until every registration the program started has been answered and no new one appears. */
 /** Runs `work` with stack traces off: Pulumi records one per resource, and with tsx's source maps that dominates the run time. */
 export async function withoutStackTraces<T>(work: () => Promise<T>): Promise<T> {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
+  // Counted, not saved per call: two runs that overlap (one started while another's outputs settle) would
+  // otherwise end with the second restoring the first's 0, leaving every later test without stack traces.
+  if (stackTracesOff++ === 0) {
+    limitBefore = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+  }
   try {
     return await work();
   } finally {
-    Error.stackTraceLimit = limit;
+    if (--stackTracesOff === 0) Error.stackTraceLimit = limitBefore;
   }
 }
+let stackTracesOff = 0;
+let limitBefore = Error.stackTraceLimit;
 
 export async function settle(cloud: MockCloud): Promise<void> {
   let before = -1;
