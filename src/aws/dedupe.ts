@@ -36,16 +36,18 @@ export const TAKEOVER_CONDITION = "#state = :pending AND #updatedAt < :stale AND
 
 /**
  * A mark lands on its own generation; "queued" only over the claim (the work path may already have recorded
- * done or dead). "done" lands on a later generation that is `dead` too, keeping that generation's number: the
- * delivery's action ran (a dead letter of an older generation, redriven), so the later generation's dead
- * letter, redriven after it, is skipped as finished, and the Git host's redelivery is answered duplicate. Not
- * on a later `pending` or `queued` one: its message may be on its way, in the queue or running, and its own
- * mark decides.
+ * done or dead). "done" lands on a later generation that is `dead` or `pending` too, keeping that generation's
+ * number: the delivery's action ran (a dead letter of an older generation, redriven), so the later
+ * generation's dead letter, redriven after it, or its message, sent by a receive path still under way or
+ * whose `queued` mark failed, is skipped as finished; that receive path's `queued` mark and release then change
+ * nothing (both need `pending`), and the Git host's redelivery is answered duplicate. Not on a later `queued`
+ * one: its message is in the queue or running (the work path skips the older letter for it, see supersededBy),
+ * and its own mark decides.
  */
 export const MARK_CONDITION: Record<DeliveryState, string> = {
   pending: "#generation = :g",
   queued: "#generation = :g AND #state = :pending",
-  done: "#generation = :g OR (#generation > :g AND #state = :dead)",
+  done: "#generation = :g OR (#generation > :g AND #state IN (:dead, :pending))",
   dead: "#generation = :g",
 };
 
@@ -213,14 +215,14 @@ export class DynamoDedupeStore implements DedupeStore {
             ":g": { N: String(generation) },
             ":now": { N: String(now) },
             ":expires": { N: String(Math.floor(now / 1000) + this.ttlSeconds) },
-            ...(state === "queued" ? { ":pending": { S: "pending" } } : {}),
+            ...(state === "queued" || state === "done" ? { ":pending": { S: "pending" } } : {}),
             ...(state === "done" ? { ":dead": { S: "dead" } } : {}),
           },
         }),
         untilDeadline(limits),
       );
     } catch (error) {
-      // A newer generation owns the item (not dead, for a done mark), or the work path finished it: keep that.
+      // A newer generation owns the item (for a done mark: one queued or done), or the work path finished it.
       if (awsErrorName(error) === "ConditionalCheckFailedException") return;
       throw cutShort("DynamoDB dedupe mark failed", error, limits) ?? dependency("mark", error);
     }

@@ -69,9 +69,9 @@ export interface DedupeStore {
   claim(route: string, deliveryId: string): Promise<ClaimResult>;
   /**
    * Record a state for one generation; an older generation never overwrites a newer one, but for "done"
-   * over a newer generation that is "dead": the item then reads done, at the newer generation's number (the
-   * delivery's action ran, so that generation's dead letter, redriven, is skipped, and a redelivery is a
-   * duplicate). "queued" is only written over the claim ("pending"): the work path may have finished (done,
+   * over a newer generation that is "dead" or "pending": the item then reads done, at the newer generation's
+   * number (the delivery's action ran, so that generation's dead letter, redriven, or its message is skipped,
+   * and a redelivery is a duplicate); not over a "queued" one, whose message runs. "queued" is only written over the claim ("pending"): the work path may have finished (done,
    * dead) before the receive path records that it queued the item, and that outcome must stay.
    */
   mark(

@@ -43,10 +43,13 @@ export class MemoryDedupeStore implements DedupeStore {
   async mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void> {
     const entry = this.entries.get(`${route}#${deliveryId}`);
     if (!entry) return;
-    // As the deployed store (MARK_CONDITION): an older generation's done lands on a later one that is dead,
-    // keeping the later generation's number; no other mark of an older generation lands.
-    const overDead = state === "done" && entry.generation > generation && entry.state === "dead";
-    if (entry.generation !== generation && !overDead) return;
+    // As the deployed store (MARK_CONDITION): an older generation's done lands on a later one that is dead or
+    // pending, keeping the later generation's number; no other mark of an older generation lands.
+    const overLater =
+      state === "done" &&
+      entry.generation > generation &&
+      (entry.state === "dead" || entry.state === "pending");
+    if (entry.generation !== generation && !overLater) return;
     if (state === "queued" && entry.state !== "pending") return; // the work path got there first
     const now = this.now();
     Object.assign(entry, { state, updatedAt: now, expiresAt: this.expiry(now) });

@@ -842,10 +842,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const later = await supersededBy(item);
     if (later?.state === "done") {
       // A crash made SQS bring back a record that had finished, or a dead letter was redriven after the Git
-      // host's redelivery of it finished as a later generation, or after an earlier generation's dead letter,
-      // redriven before it, ran the action (its done mark lands on this generation's dead one: see
-      // DedupeStore.mark): do not run its action twice. The item tells only that the action ran, not which
-      // generation ran it: an older generation's done lands on a later dead one (this record's own, too).
+      // host's redelivery of it finished as a later generation, or an earlier generation's dead letter,
+      // redriven, ran the action before this record (its done mark lands on this generation's dead or pending
+      // one: see DedupeStore.mark): do not run its action twice. The item tells only that the action ran, not
+      // which generation ran it: an older generation's done lands on a later dead or pending one (this
+      // record's own, too).
       const detail =
         later.generation === item.generation
           ? "the delivery's action already ran, in this generation or an earlier one's redriven letter"
@@ -950,9 +951,12 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
    * `expired`) is too old to say where that message is, and decides nothing; a `done` past it decides all the
    * same: the action ran.
    * Not `pending`: that claim's enqueue may have failed (released), or may never have finished, and nothing
-   * else may hold the delivery: this record runs. Not `dead`: the later generation did not run the action, and
-   * this record is what was redriven: it runs, and its `done` mark lands on that dead generation (keeping its
-   * number), so that generation's own dead letter, redriven after it, is skipped as finished.
+   * else may hold the delivery: this record runs, and its `done` mark lands on that pending generation (keeping
+   * its number), so that generation's message, should its send have reached the queue, is skipped as finished,
+   * and its receive path's `queued` mark and release change nothing. Not `dead`: the later generation did not
+   * run the action, and this record is what was redriven: it runs, and its `done` mark lands on that dead
+   * generation (keeping its number), so that generation's own dead letter, redriven after it, is skipped as
+   * finished.
    * An earlier generation is never one: the store reads an earlier generation than one it gave out only after
    * its item expired and was deleted (DEDUPE_TTL_SECONDS) and the delivery was accepted anew from generation 1; this
    * record was accepted too, and runs.

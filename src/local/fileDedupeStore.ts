@@ -1,8 +1,8 @@
 // DedupeStore persisted under the state dir, with the semantics of the deployed (DynamoDB) one:
 // a claim succeeds when the id is new, when its last generation died, or when a "pending" claim was
 // abandoned (a dead one's next claim takes generation + 1, an abandoned one is taken over as the same
-// generation); an older generation never overwrites a newer one, but for its done over a newer dead one
-// (src/aws/dedupe.ts MARK_CONDITION says why). An entry expires as the deployed item
+// generation); an older generation never overwrites a newer one, but for its done over a newer dead or
+// pending one (src/aws/dedupe.ts MARK_CONDITION says why). An entry expires as the deployed item
 // does, once its expiresAt second (its last change's second + DEDUPE_TTL_SECONDS) has passed, and is
 // dropped then (DynamoDB's TTL deletes an expired item lazily: until it does, the deployed claim takes the
 // next generation and keeps the first claim's time, where here the next claim is generation 1 again).
@@ -89,10 +89,14 @@ export class FileDedupeStore implements DedupeStore {
     const entry = this.live(key, this.now());
     if (!entry) return;
     // Only the current generation may change its state, but for one case (as the deployed store's
-    // MARK_CONDITION): an older generation's done lands on a later one that is dead, keeping the later
-    // generation's number (the action ran: that generation's dead letter, redriven, is then skipped).
-    const overDead = state === "done" && entry.generation > generation && entry.state === "dead";
-    if (entry.generation !== generation && !overDead) return;
+    // MARK_CONDITION): an older generation's done lands on a later one that is dead or pending, keeping the
+    // later generation's number (the action ran: that generation's dead letter, redriven, or its message is
+    // then skipped, and its receive path's queued mark and release change nothing).
+    const overLater =
+      state === "done" &&
+      entry.generation > generation &&
+      (entry.state === "dead" || entry.state === "pending");
+    if (entry.generation !== generation && !overLater) return;
     if (state === "queued" && entry.state !== "pending") return; // the work path got there first
     this.set(key, { state, generation: entry.generation, at: this.now(), first: entry.first }, false);
     // Written now, not at the end of the turn: the queue may record its message deleted in this turn, and

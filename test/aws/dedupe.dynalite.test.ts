@@ -270,19 +270,24 @@ describe("DynamoDedupeStore against dynalite (a DynamoDB engine)", () => {
     }
   });
 
-  it("mark done or dead of an older generation leaves the newer generation's item alone; of its own generation it writes", async () => {
+  it("mark dead of an older generation leaves the newer generation's item alone, pending or queued, and so does done over a queued one; of its own generation it writes", async () => {
     const { store, at } = storeAt();
     await store.claim(ROUTE, "stale");
     await store.mark(ROUTE, "stale", 1, "dead");
     at(T0 + 1000);
     await store.claim(ROUTE, "stale");
-    const before = await item("stale");
+    const pending = await item("stale");
     at(T0 + 2000);
+    await store.mark(ROUTE, "stale", 1, "dead");
+    expect(await item("stale")).to.deep.equal(pending);
+    await store.mark(ROUTE, "stale", 2, "queued");
+    const queued = await item("stale");
+    at(T0 + 3000);
     await store.mark(ROUTE, "stale", 1, "done");
     await store.mark(ROUTE, "stale", 1, "dead");
-    expect(await item("stale")).to.deep.equal(before);
+    expect(await item("stale")).to.deep.equal(queued);
     await store.mark(ROUTE, "stale", 2, "done");
-    expect(await stored("stale")).to.include({ state: "done", generation: 2, updatedAt: T0 + 2000 });
+    expect(await stored("stale")).to.include({ state: "done", generation: 2, updatedAt: T0 + 3000 });
     expect(await store.state(ROUTE, "stale")).to.deep.equal({ state: "done", generation: 2 });
   });
 
@@ -310,18 +315,30 @@ describe("DynamoDedupeStore against dynalite (a DynamoDB engine)", () => {
     });
   });
 
-  it("mark done of an older generation leaves a newer generation that is pending or queued alone", async () => {
+  it("mark done of an older generation writes over a newer generation that is pending (its receive path under way, or its queued mark failed), keeping the newer one's number; that generation's queued mark and release then change nothing, and the next claim is a duplicate", async () => {
     const { store, at } = storeAt();
-    for (const state of ["pending", "queued"] as const) {
-      const id = `over-${state}`;
+    for (const released of [false, true]) {
+      const id = released ? "over-released" : "over-pending";
       await store.claim(ROUTE, id);
       await store.mark(ROUTE, id, 1, "dead");
-      await store.claim(ROUTE, id);
-      if (state === "queued") await store.mark(ROUTE, id, 2, "queued");
-      const before = await item(id);
+      await store.claim(ROUTE, id); // generation 2, pending
+      if (released) await store.release(ROUTE, id, 2); // its enqueue failed: abandoned
       at(T0 + 3000);
-      await store.mark(ROUTE, id, 1, "done");
-      expect(await item(id)).to.deep.equal(before);
+      await store.mark(ROUTE, id, 1, "done"); // generation 1's dead letter, redriven, ran the action
+      expect(await stored(id)).to.include({
+        state: "done",
+        generation: 2,
+        updatedAt: T0 + 3000,
+        [DEDUPE_TTL_ATTRIBUTE]: (T0 + 3000) / 1000 + TTL_SECONDS,
+      });
+      const done = await item(id);
+      at(T0 + 4000);
+      await store.mark(ROUTE, id, 2, "queued");
+      await store.release(ROUTE, id, 2);
+      expect(await item(id)).to.deep.equal(done);
+      // Past the pending TTL too: a done item is never taken over.
+      at(T0 + 3000 + (PENDING_TTL_SECONDS + 1) * 1000);
+      expect(await store.claim(ROUTE, id)).to.deep.equal({ claimed: false, state: "done", generation: 2 });
       at(T0);
     }
   });

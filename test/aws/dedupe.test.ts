@@ -261,13 +261,16 @@ describe("Class: DynamoDedupeStore", () => {
     await store.mark("api-build", "d-1", 2, "queued"); // already done or dead: quietly kept
   });
 
-  it('mark(route, id, generation, "done") writes over that generation, or over a newer one that is dead', async () => {
+  it('mark(route, id, generation, "done") writes over that generation, or over a newer one that is dead or pending (not queued)', async () => {
     ddb.on(UpdateItemCommand).resolves({});
     await store.mark("api-build", "d-1", 2, "done");
     const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
-    expect(input?.ConditionExpression).to.equal("#generation = :g OR (#generation > :g AND #state = :dead)");
+    expect(input?.ConditionExpression).to.equal(
+      "#generation = :g OR (#generation > :g AND #state IN (:dead, :pending))",
+    );
     expect(input?.ConditionExpression).to.equal(MARK_CONDITION.done);
     expect(input?.ExpressionAttributeValues?.[":dead"]).to.deep.equal({ S: "dead" });
+    expect(input?.ExpressionAttributeValues?.[":pending"]).to.deep.equal({ S: "pending" });
     expect(input?.UpdateExpression).to.not.contain("#generation");
   });
 
@@ -446,6 +449,7 @@ describe("Class: DynamoDedupeStore", () => {
       ":g": { N: "2" },
       ":now": { N: String(NOW) },
       ":expires": { N: String(NOW / 1000 + DEDUPE_TTL_SECONDS) },
+      ":pending": { S: "pending" },
       ":dead": { S: "dead" },
     });
   });

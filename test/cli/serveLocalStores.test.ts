@@ -865,8 +865,31 @@ describe("Class: FileDedupeStore", () => {
       generation: 2,
       firstClaimedAtMs: 5_000_000,
     });
-    await reopened.mark("r", "d1", 1, "done"); // an older generation never overwrites a newer one
+    await reopened.mark("r", "d1", 1, "dead"); // an older generation's dead never overwrites a newer one
     expect(await reopened.state("r", "d1")).to.deep.equal({ state: "pending", generation: 2 });
+    reopened.close();
+  });
+
+  it("an older generation's done lands on a newer pending claim, released or not, keeping its number: its queued mark and release change nothing, and the delivery stays a duplicate through a reopen", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    let now = 5_000_000;
+    const store = new FileDedupeStore(file, () => now);
+    for (const id of ["sending", "released"]) {
+      await store.claim("r", id);
+      await store.mark("r", id, 1, "dead");
+      await store.claim("r", id); // generation 2: the redelivery's receive path is sending it
+      if (id === "released") await store.release("r", id, 2); // its send failed
+      await store.mark("r", id, 1, "done"); // generation 1's dead letter, redriven, ran the action
+      await store.mark("r", id, 2, "queued");
+      await store.release("r", id, 2);
+      expect(await store.state("r", id)).to.deep.equal({ state: "done", generation: 2 });
+    }
+    store.close();
+    now += 120_000; // past the pending TTL: a pending claim would be abandoned by now
+    const reopened = new FileDedupeStore(file, () => now);
+    for (const id of ["sending", "released"]) {
+      expect(await reopened.claim("r", id)).to.deep.equal({ claimed: false, state: "done", generation: 2 });
+    }
     reopened.close();
   });
 

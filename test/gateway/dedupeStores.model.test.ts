@@ -101,9 +101,13 @@ class DedupeModel {
   mark(key: string, generation: number, state: DeliveryState, now: number): void {
     const entry = this.live(key, now);
     if (!entry) return;
-    // An older generation's done lands on a newer dead one, which keeps its generation (MARK_CONDITION).
-    const overDead = state === "done" && entry.generation > generation && entry.state === "dead";
-    if (entry.generation !== generation && !overDead) return;
+    // An older generation's done lands on a newer dead or pending one, which keeps its generation
+    // (MARK_CONDITION); not on a newer queued one.
+    const overLater =
+      state === "done" &&
+      entry.generation > generation &&
+      (entry.state === "dead" || entry.state === "pending");
+    if (entry.generation !== generation && !overLater) return;
     if (state === "queued" && entry.state !== "pending") return;
     Object.assign(entry, { state, updatedAt: now, expiresAt: seconds(now) + DEDUPE_TTL_SECONDS });
   }
@@ -368,10 +372,11 @@ describe("Property: the three DedupeStores answer as the deployed store's model 
     ]);
   });
 
-  it("an older generation's done mark over a newer one: every store writes done at the newer generation when that one is dead, and nothing when it is queued or pending", async () => {
+  it("an older generation's done mark over a newer one: every store writes done at the newer generation when that one is dead or pending (released or not; its queued mark and release are then no-ops, a claim a duplicate), and nothing when it is queued", async () => {
     const d1 = { route: "api-build", id: "d1" } as const;
     const d2 = { route: "api-build", id: "d2" } as const;
     const long = { route: "docs-zip", id: "long" } as const;
+    const released = { route: "docs-zip", id: "d1" } as const;
     const twoGenerations = (key: Key): Op[] => [
       { op: "claim", key },
       { op: "mark", key, gen: 0, state: "dead" },
@@ -389,7 +394,16 @@ describe("Property: the three DedupeStores answer as the deployed store's model 
       { op: "mark", key: d2, gen: -1, state: "done" },
       ...twoGenerations(long),
       { op: "mark", key: long, gen: -1, state: "done" },
+      { op: "mark", key: long, gen: 0, state: "queued" },
+      { op: "release", key: long, gen: 0 },
+      { op: "claim", key: long },
+      ...twoGenerations(released),
+      { op: "release", key: released, gen: 0 },
+      { op: "mark", key: released, gen: -1, state: "done" },
+      { op: "advance", ms: PENDING_CLAIM_TTL_SECONDS * 1000 + 1 },
+      { op: "claim", key: released },
       { op: "restart" },
+      { op: "claim", key: released },
     ]);
   });
 

@@ -89,18 +89,38 @@ describe("Class: MemoryDedupeStore", () => {
     });
   });
 
-  it('mark of an older generation changes nothing; mark "queued" does not overwrite done or dead', async () => {
+  it('mark of an older generation changes nothing but its done over a newer pending or dead one; mark "queued" does not overwrite done or dead', async () => {
     const { dedupe } = store();
     await dedupe.claim("r", "d");
     await dedupe.mark("r", "d", 1, "dead");
     await dedupe.claim("r", "d"); // generation 2, pending
-    await dedupe.mark("r", "d", 1, "done");
+    await dedupe.mark("r", "d", 1, "dead");
+    await dedupe.mark("r", "d", 1, "queued");
     expect(dedupe.peek("r", "d")).to.deep.equal({ state: "pending", generation: 2 });
+    await dedupe.mark("r", "d", 2, "queued");
+    await dedupe.mark("r", "d", 1, "done"); // not over a queued generation: its message runs
+    expect(dedupe.peek("r", "d")).to.deep.equal({ state: "queued", generation: 2 });
     await dedupe.mark("r", "d", 2, "done");
     await dedupe.mark("r", "d", 2, "queued");
     expect(dedupe.peek("r", "d")).to.deep.equal({ state: "done", generation: 2 });
     await dedupe.mark("r", "missing", 1, "done");
     expect(dedupe.peek("r", "missing")).to.equal(undefined);
+  });
+
+  it("mark done of an older generation lands on a newer pending one, keeping its number: that generation's queued mark and release change nothing, and the next claim is a duplicate, past the pending TTL too", async () => {
+    for (const released of [false, true]) {
+      const { dedupe, at } = store();
+      await dedupe.claim("r", "d");
+      await dedupe.mark("r", "d", 1, "dead");
+      await dedupe.claim("r", "d"); // generation 2, pending: its receive path is sending it
+      if (released) await dedupe.release("r", "d", 2); // its send failed
+      await dedupe.mark("r", "d", 1, "done"); // generation 1's dead letter, redriven, ran the action
+      expect(dedupe.peek("r", "d")).to.deep.equal({ state: "done", generation: 2 });
+      await dedupe.mark("r", "d", 2, "queued");
+      await dedupe.release("r", "d", 2);
+      at((PENDING_CLAIM_TTL_SECONDS + 1) * 1000);
+      expect(await dedupe.claim("r", "d")).to.deep.equal({ claimed: false, state: "done", generation: 2 });
+    }
   });
 
   it("release makes only that generation's pending claim abandoned: the next claim takes it over as the same generation", async () => {

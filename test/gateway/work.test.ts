@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SQSRecord } from "aws-lambda";
 import { expect } from "chai";
+import { DynamoDedupeStore } from "../../src/aws/dedupe";
 import { ActionError, SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
 import {
   DEDUPE_TTL_SECONDS,
@@ -11,7 +12,7 @@ import {
   RETRY_BASE_DELAY_MS,
   retryDelayMs,
 } from "../../src/core/policy";
-import type { CallLimits, DeadLetterQueue, DedupeStore } from "../../src/core/ports";
+import type { CallLimits, DeadLetterQueue, DedupeStore, WorkQueue } from "../../src/core/ports";
 import type { ActionOutcome, WorkItem } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import {
@@ -22,14 +23,18 @@ import {
   WORK_RESERVE_MS,
 } from "../../src/gateway/routeHandler";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
+import { type LocalDynamo, startLocalDynamo } from "../support/dynamo";
 import { MemorySecretStore } from "../support/secrets";
 import {
+  githubDelivery,
   jenkinsRoute,
   LogCollector,
+  parseAnswer,
   RecordingDeadLetters,
   RecordingQueue,
   sqsEvent,
   sqsRecord,
+  WEBHOOK_SECRET,
   workItem,
 } from "./support";
 
@@ -441,15 +446,46 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     expect(h.logs.of("backoff failed")).to.have.length(1);
   });
 
-  it("work never marks an older generation over a newer one that is pending", async () => {
+  it("work runs an older generation's record over a newer one that is pending and marks that one done, keeping its number: the newer generation's message is then skipped as already-done", async () => {
     const h = harness(ok);
     const item = workItem({ deliveryId: "w-gen" });
     await accepted(h.dedupe, item); // generation 1
     await h.dedupe.mark("api-build", "w-gen", 1, "dead");
     const newer = await h.dedupe.claim("api-build", "w-gen"); // generation 2, pending
     expect(newer).to.deep.include({ claimed: true, generation: 2 });
-    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))])); // a late generation-1 message
-    expect(h.dedupe.peek("api-build", "w-gen")).to.deep.equal({ state: "pending", generation: 2 });
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))])); // generation 1's letter, redriven
+    expect(h.dedupe.peek("api-build", "w-gen")).to.deep.equal({ state: "done", generation: 2 });
+    const second = workItem({ deliveryId: "w-gen" });
+    second.generation = 2;
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(second))]));
+    expect(h.ran).to.deep.equal(["w-gen"]);
+    expect(h.logs.of("attempt").map((line) => [line.generation, line.outcome])).to.deep.equal([
+      [1, "done"],
+      [2, "already-done"],
+    ]);
+  });
+
+  it("work leaves a newer generation that is queued alone when an older generation's record ran the action: its message runs the action again (the window the README names)", async () => {
+    const id = "w-gen-queued";
+    let redelivered = false;
+    const h = harness(async (run) => {
+      if (!redelivered) {
+        // While generation 1's action runs, the redelivery's receive path records generation 2 queued.
+        redelivered = true;
+        await h.dedupe.mark("api-build", id, 2, "queued");
+      }
+      return ok(run);
+    });
+    const item = workItem({ deliveryId: id });
+    await accepted(h.dedupe, item); // generation 1
+    await h.dedupe.mark("api-build", id, 1, "dead");
+    await h.dedupe.claim("api-build", id); // generation 2, pending: its receive path is sending it
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item))])); // generation 1's letter, redriven
+    expect(h.dedupe.peek("api-build", id)).to.deep.equal({ state: "queued", generation: 2 });
+    const second = workItem({ deliveryId: id });
+    second.generation = 2;
+    await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(second))]));
+    expect(h.ran).to.deep.equal([id, id]);
   });
 
   it("handle(event) dispatches an SQS event to work", async () => {
@@ -1164,4 +1200,205 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
       detail: "the delivery's action already ran, in this generation or an earlier one's redriven letter",
     });
   });
+});
+
+describe("Function: createRouteHandler(deps): a redriven dead letter and a redelivery whose generation is still pending, on the three dedupe stores", () => {
+  const DYNAMO_TABLE = "hookgate-dedupe-redrive";
+  let ddb: LocalDynamo;
+  let dir: string;
+  const fileStores: FileDedupeStore[] = [];
+  before(async () => {
+    ddb = await startLocalDynamo(DYNAMO_TABLE);
+    dir = mkdtempSync(join(tmpdir(), "hookgate-redrive-pending-"));
+  });
+  after(async () => {
+    for (const store of fileStores) store.close();
+    await ddb?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A queue whose send, when held, records the item (it reached SQS) and answers only once opened. */
+  class GatedQueue implements WorkQueue {
+    readonly sent: WorkItem[] = [];
+    /** The next send reaches the queue, but its answer is lost: it throws. */
+    loseNextAnswer = false;
+    reached: Promise<void> = Promise.resolve();
+    private gate: Promise<void> | undefined;
+    private openGate: () => void = () => undefined;
+    private signalReached: () => void = () => undefined;
+    hold(): void {
+      this.gate = new Promise((resolve) => {
+        this.openGate = resolve;
+      });
+      this.reached = new Promise((resolve) => {
+        this.signalReached = resolve;
+      });
+    }
+    open(): void {
+      this.openGate();
+      this.gate = undefined;
+    }
+    async send(item: WorkItem): Promise<void> {
+      this.sent.push(structuredClone(item));
+      this.signalReached();
+      if (this.gate) await this.gate;
+      if (this.loseNextAnswer) {
+        this.loseNextAnswer = false;
+        throw new Error("SQS SendMessage to the work queue failed: socket hang up");
+      }
+    }
+  }
+
+  /** A route handler whose action fails for good once (dead-lettered), then succeeds, counting its runs. */
+  function redriveHarness(store: DedupeStore) {
+    const queue = new GatedQueue();
+    const deadLetters = new RecordingDeadLetters();
+    let failQueuedMark = false;
+    const dedupe: DedupeStore = {
+      claim: (route, id) => store.claim(route, id),
+      release: (route, id, generation) => store.release(route, id, generation),
+      state: (route, id) => store.state?.(route, id) ?? Promise.resolve(undefined),
+      async mark(route, id, generation, state, limits) {
+        if (state === "queued" && failQueuedMark) {
+          failQueuedMark = false;
+          throw new TransientDependencyError(
+            "DynamoDB dedupe mark failed: ProvisionedThroughputExceededException",
+          );
+        }
+        return store.mark(route, id, generation, state, limits);
+      },
+    };
+    /** The generation of each run: [1, 1] is generation 1's failure, then its redriven letter's success. */
+    const runs: number[] = [];
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore({ "hookgate/github-webhook": WEBHOOK_SECRET }),
+      queue,
+      deadLetters,
+      dedupe,
+      log: new LogCollector().log,
+      runAction: async (item) => {
+        runs.push(item.generation);
+        if (runs.length === 1)
+          throw new ActionError("Jenkins job api/build answered 404", { retryable: false });
+        return { status: "done", detail: "built" };
+      },
+    });
+    const receive = async (id: string) =>
+      parseAnswer(await handler.receive(githubDelivery({ deliveryId: id })));
+    const work = async (item: WorkItem) => {
+      const report = await handler.workRecords(
+        sqsEvent([sqsRecord(JSON.stringify(item), { group: "acme/api" })]),
+      );
+      return report.records[0]?.outcome;
+    };
+    /** Generation 1 accepted, run, died: its letter is in the DLQ, the delivery marked dead. */
+    const firstDied = async (id: string): Promise<WorkItem> => {
+      expect((await receive(id)).statusCode).to.equal(202);
+      await work(queue.sent[0] as WorkItem);
+      expect(await store.state?.("api-build", id)).to.deep.equal({ state: "dead", generation: 1 });
+      return (deadLetters.items[0] as { item: WorkItem }).item;
+    };
+    return {
+      queue,
+      receive,
+      work,
+      firstDied,
+      runs,
+      failNextQueuedMark: () => {
+        failQueuedMark = true;
+      },
+    };
+  }
+
+  const stores: Array<[string, () => DedupeStore]> = [
+    ["DynamoDedupeStore (dynalite)", () => new DynamoDedupeStore(ddb.client, DYNAMO_TABLE)],
+    ["MemoryDedupeStore", () => new MemoryDedupeStore()],
+    [
+      "FileDedupeStore",
+      () => {
+        const store = new FileDedupeStore(join(dir, `dedupe-${fileStores.length + 1}.jsonl`));
+        fileStores.push(store);
+        return store;
+      },
+    ],
+  ];
+  for (const [name, makeStore] of stores) {
+    const tag = name.replace(/[^A-Za-z]/g, "");
+
+    it(`the action runs once when the redriven letter runs while the redelivery's send is in flight: its done lands on generation 2, whose queued mark changes nothing, whose message is already-done, and a later redelivery is a duplicate (${name})`, async () => {
+      const store = makeStore();
+      const h = redriveHarness(store);
+      const id = `${tag}-in-flight`;
+      const letter = await h.firstDied(id);
+      // The user fixed the job, redrove the DLQ and clicked Redeliver in GitHub the same minute.
+      h.queue.hold();
+      const redelivery = h.receive(id);
+      await h.queue.reached; // generation 2 claimed, its message in the queue, the send's answer not back
+      expect(await h.work(letter)).to.equal("done");
+      expect(await store.state?.("api-build", id)).to.deep.equal({ state: "done", generation: 2 });
+      h.queue.open();
+      expect((await redelivery).statusCode).to.equal(202);
+      expect(await store.state?.("api-build", id)).to.deep.equal({ state: "done", generation: 2 });
+      const second = h.queue.sent[1] as WorkItem;
+      expect(second.generation).to.equal(2);
+      expect(await h.work(second)).to.equal("already-done");
+      const again = await h.receive(id);
+      expect([again.statusCode, again.body.status]).to.deep.equal([200, "duplicate"]);
+      expect(h.runs).to.deep.equal([1, 1]);
+    });
+
+    it(`the action runs once when the redelivery's queued mark failed (generation 2 left pending, answered 202) and the redriven letter runs first: generation 2's message is already-done (${name})`, async () => {
+      const store = makeStore();
+      const h = redriveHarness(store);
+      const id = `${tag}-mark-failed`;
+      const letter = await h.firstDied(id);
+      h.failNextQueuedMark();
+      expect((await h.receive(id)).statusCode).to.equal(202);
+      expect(await store.state?.("api-build", id)).to.deep.equal({ state: "pending", generation: 2 });
+      // The letter is ahead of generation 2's message in the repository's message group.
+      expect(await h.work(letter)).to.equal("done");
+      expect(await h.work(h.queue.sent[1] as WorkItem)).to.equal("already-done");
+      const again = await h.receive(id);
+      expect([again.statusCode, again.body.status]).to.deep.equal([200, "duplicate"]);
+      expect(h.runs).to.deep.equal([1, 1]);
+    });
+
+    it(`a redelivery after the redriven letter ran over generation 2 whose send failed (503, its claim released) is answered 200 duplicate, and that send's message, had it reached the queue, is already-done (${name})`, async () => {
+      const store = makeStore();
+      const h = redriveHarness(store);
+      const id = `${tag}-released`;
+      const letter = await h.firstDied(id);
+      // The first Redeliver meets a lost SendMessage answer: 503, generation 2's claim released.
+      h.queue.loseNextAnswer = true;
+      expect((await h.receive(id)).statusCode).to.equal(503);
+      expect(await h.work(letter)).to.equal("done");
+      expect(await store.state?.("api-build", id)).to.deep.equal({ state: "done", generation: 2 });
+      // GitHub still shows the 503: the user clicks Redeliver again.
+      const again = await h.receive(id);
+      expect([again.statusCode, again.body.status]).to.deep.equal([200, "duplicate"]);
+      expect(h.queue.sent.map((item) => item.generation)).to.deep.equal([1, 2]);
+      expect(await h.work(h.queue.sent[1] as WorkItem)).to.equal("already-done");
+      expect(h.runs).to.deep.equal([1, 1]);
+    });
+
+    it(`a redelivery whose send fails after the redriven letter ran over its generation is answered 503, its release changes nothing, and the next redelivery is answered 200 duplicate (${name})`, async () => {
+      const store = makeStore();
+      const h = redriveHarness(store);
+      const id = `${tag}-release-after`;
+      const letter = await h.firstDied(id);
+      h.queue.hold();
+      h.queue.loseNextAnswer = true;
+      const redelivery = h.receive(id);
+      await h.queue.reached;
+      expect(await h.work(letter)).to.equal("done");
+      h.queue.open();
+      expect((await redelivery).statusCode).to.equal(503);
+      expect(await store.state?.("api-build", id)).to.deep.equal({ state: "done", generation: 2 });
+      const again = await h.receive(id);
+      expect([again.statusCode, again.body.status]).to.deep.equal([200, "duplicate"]);
+      expect(await h.work(h.queue.sent[1] as WorkItem)).to.equal("already-done");
+      expect(h.runs).to.deep.equal([1, 1]);
+    });
+  }
 });
