@@ -257,6 +257,10 @@ export class LocalQueue {
 
   /** Close the journal (after stop). */
   close(): void {
+    // A send still waiting for its journal write or fdatasync has not been answered, and its answer can no
+    // longer go out (serve's stop closes the connections first): cancelled with the journal, so that the next
+    // start does not run a delivery the Git host saw fail, whatever the write then does.
+    for (const message of this.sending) this.append({ op: "del", id: message.id });
     this.closed = true;
     this.journal.close();
   }
@@ -310,6 +314,8 @@ export class LocalQueue {
     } finally {
       this.sending.delete(message);
     }
+    // Closed meanwhile: close() cancelled it in the journal, so it is not this queue's work.
+    if (this.closed) throw new Error("the local queue is shutting down");
     this.recentDedupeIds.delete(dedupeKey); // re-inserted at the end: the map stays in time order
     this.recentDedupeIds.set(dedupeKey, now);
     if (this.recentDedupeIds.size > 10_000) this.forgetOldDedupeIds(now);

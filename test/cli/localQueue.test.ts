@@ -659,6 +659,31 @@ describe("Class: LocalQueue, send", () => {
     expect(journalLines().map((line) => line.op)).to.deep.equal(["put", "del"]);
     expect(newQueue().start()).to.equal(0);
   });
+  it("durable: a send whose fdatasync is still running when the queue is closed (serve's stop answers no more) is cancelled with the journal, so a restart replays nothing whatever the fdatasync then does", async () => {
+    const first = newQueue({ durable: true });
+    const realFdatasync = fs.fdatasync;
+    let failSync: () => void = () => undefined;
+    fs.fdatasync = ((_fd: number, done: (error: NodeJS.ErrnoException | null) => void) => {
+      failSync = () => done(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
+    }) as typeof fs.fdatasync;
+    try {
+      const sent = first
+        .port("r")
+        .send(item("refused"))
+        .catch((error: unknown) => error);
+      await turn();
+      await turn();
+      await first.stop(0);
+      first.close();
+      failSync();
+      expect(await sent).to.be.instanceOf(Error);
+    } finally {
+      fs.fdatasync = realFdatasync;
+    }
+    for (let i = 0; i < 5; i++) await turn();
+    expect(journalLines().map((line) => line.op)).to.deep.equal(["put", "del"]);
+    expect(newQueue().start()).to.equal(0);
+  });
 });
 
 describe("Class: LocalQueue, stop", () => {
