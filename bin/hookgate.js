@@ -14,8 +14,9 @@ require("../src/cli/main.ts")
   .main(process.argv.slice(2))
   .then(
     (code) => {
-      // A write error already recorded (the output lost: a full disk) keeps its status 1.
-      if (!process.exitCode) process.exitCode = code;
+      // A write error already recorded (the output lost: a full disk) keeps its status 1 over a success; a
+      // failure's own status (2, a usage mistake) is kept as it is.
+      if (code !== 0 || !process.exitCode) process.exitCode = code;
     },
     (error) => {
       // main() catches everything it knows; this is the last line of defence, still without a stack.

@@ -225,10 +225,11 @@ export async function runServe(argv: string[]): Promise<number> {
     // Work still running must not go on after the journal and the lock are let go: another start may
     // already be resuming it.
     flushLog();
-    process.exit(0);
+    // The status a lost write of the output recorded (bin/hookgate.js) stays: 1, else 0.
+    process.exit();
   }
   // Keep-alive sockets of the action clients must not hold the process open.
-  setTimeout(() => process.exit(0), 1_000).unref();
+  setTimeout(() => process.exit(), 1_000).unref();
   return 0;
 }
 

@@ -100,4 +100,19 @@ describe("hookgate serve, send and check with a closed or failing stdout", funct
       closeSync(full);
     }
   });
+
+  it("a usage mistake whose message cannot be written (stderr a full device) still exits 2, its own status, not the 1 of the lost write", async () => {
+    const full = openSync("/dev/full", "w");
+    try {
+      const child = spawn(process.execPath, [BIN, "bogus"], {
+        cwd: REPO_ROOT,
+        stdio: ["ignore", "ignore", full],
+        env: { ...process.env, NODE_OPTIONS: "" },
+      });
+      const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+      expect(code).to.equal(2);
+    } finally {
+      closeSync(full);
+    }
+  });
 });
