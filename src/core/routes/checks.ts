@@ -378,15 +378,31 @@ export function jobNamesOfPath(path: string): string[] | undefined {
   return names.length > 0 ? names : undefined;
 }
 
+/**
+ * A targetUrl without the line breaks at its very end: a YAML block scalar (`targetUrl: >` or `|` with the link
+ * on the next line) ends with one, which is no part of the link. compile drops them and check reads the rest.
+ */
+export function targetUrlText(value: string): string {
+  return value.replace(/(?:\r?\n)+$/, "");
+}
+
 /** A commit status link: an http(s) URL, possibly starting with a template. */
-export function targetUrlProblem(value: string): string | undefined {
+export function targetUrlProblem(written: string): string | undefined {
+  const value = targetUrlText(written);
   // A link may carry a token in its query: never shown then.
   const shown = () => (/[?#@]/.test(value) || looksLikeSecret(value) ? "(not shown)" : shownText(value));
   // A URL parser (WHATWG, as browsers and Node read a link) removes every tab, LF and CR, and strips C0 controls
   // and spaces at either end, before reading anything: "https://\t/{{x}}.example.com" is https:///<x>..., whose
   // host a value with a "/" names. What check reads must be what the link's reader reads.
-  if (/[\t\n\r]/.test(value)) {
-    return `targetUrl ${shown()} holds a tab or line break, which a URL parser removes before reading the link (a host behind one is read from what follows): remove it`;
+  if (/[\n\r]/.test(value)) {
+    // Most likely a block scalar written over several lines (|, or > with a more indented line).
+    return (
+      `targetUrl ${shown()} holds a line break, which a URL parser removes before reading the link: ` +
+      "write it on one line (a block scalar's final line break is dropped; >- or |- writes none)"
+    );
+  }
+  if (value.includes("\t")) {
+    return `targetUrl ${shown()} holds a tab, which a URL parser removes before reading the link (a host behind one is read from what follows): remove it`;
   }
   if (value.charCodeAt(0) <= 0x20 || value.charCodeAt(value.length - 1) <= 0x20) {
     return `targetUrl ${shown()} starts or ends with a space or control character, which a URL parser strips before reading the link: remove it`;

@@ -12,6 +12,7 @@ import type {
   RoutesConfig,
   TemplateMap,
 } from "../types";
+import { targetUrlText } from "./checks";
 import {
   DEFAULT_API_URLS,
   DEFAULT_AUTH,
@@ -146,7 +147,7 @@ function compileAction(doc: RoutesDoc, provider: Provider, action: ActionDoc, ro
       };
       if (steps.some((step) => step.kind === "jenkins"))
         spec.jenkins = requireJenkins(doc, action.jenkins, routeName);
-      if (action.targetUrl !== undefined) spec.targetUrl = action.targetUrl;
+      if (action.targetUrl !== undefined) spec.targetUrl = targetUrlText(action.targetUrl);
       return spec;
     }
   }

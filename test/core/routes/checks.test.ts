@@ -546,16 +546,39 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
     // A URL parser removes every tab, LF and CR first: "https://\t/{{x}}..." is "https:///{{x}}...".
     ...[
       "https://\t/{{pr.headRef}}.previews.example.com/",
-      "https://\n/{{pr.headRef}}.previews.example.com/",
-      "https:/\r/{{pr.headRef}}.previews.example.com/",
       "https:\t//{{pr.headRef}}.previews.example.com/",
-      "https://logs.example.com/\n{{deliveryId}}",
       "{{payload.x}}\t/logs",
+      "https://logs.example.com/{{deliveryId}}\t\n",
     ].map((url): [string, typeof targetUrlProblem, string, string] => [
       "targetUrlProblem",
       targetUrlProblem,
       url,
-      `targetUrl ${JSON.stringify(url)} holds a tab or line break, which a URL parser removes before reading the link (a host behind one is read from what follows): remove it`,
+      `targetUrl ${JSON.stringify(url.replace(/\n$/, ""))} holds a tab, which a URL parser removes before reading the link (a host behind one is read from what follows): remove it`,
+    ]),
+    // A line break is most likely a block scalar written over several lines.
+    ...[
+      "https://\n/{{pr.headRef}}.previews.example.com/",
+      "https:/\r/{{pr.headRef}}.previews.example.com/",
+      "https://logs.example.com/\n{{deliveryId}}",
+      "https://logs.example.com/\n{{deliveryId}}\n",
+      "https://logs.example.com/{{deliveryId}}\r",
+      "https://logs.example.com/{{deliveryId}}\n\r",
+    ].map((url): [string, typeof targetUrlProblem, string, string] => [
+      "targetUrlProblem",
+      targetUrlProblem,
+      url,
+      `targetUrl ${JSON.stringify(url.replace(/(?:\r?\n)+$/, ""))} holds a line break, which a URL parser removes before reading the link: write it on one line (a block scalar's final line break is dropped; >- or |- writes none)`,
+    ]),
+    // The line breaks a block scalar ends with (targetUrl: >, |, |+) are no part of the link: compile drops them.
+    ...[
+      "https://logs.example.com/hookgate/{{deliveryId}}\n",
+      "https://logs.example.com/hookgate/{{deliveryId}}\n\n",
+      "https://logs.example.com/hookgate/{{deliveryId}}\r\n",
+    ].map((url): [string, typeof targetUrlProblem, string, undefined] => [
+      "targetUrlProblem",
+      targetUrlProblem,
+      url,
+      undefined,
     ]),
     // ...and strips C0 controls and spaces at either end.
     ...[
@@ -563,11 +586,12 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
       "\u0001https://{{pr.headRef}}.previews.example.com/",
       "https://logs.example.com/{{deliveryId}} ",
       "https://logs.example.com/{{deliveryId}}\u0000",
+      "https://logs.example.com/{{deliveryId}} \n",
     ].map((url): [string, typeof targetUrlProblem, string, string] => [
       "targetUrlProblem",
       targetUrlProblem,
       url,
-      `targetUrl ${JSON.stringify(url)} starts or ends with a space or control character, which a URL parser strips before reading the link: remove it`,
+      `targetUrl ${JSON.stringify(url.replace(/\n$/, ""))} starts or ends with a space or control character, which a URL parser strips before reading the link: remove it`,
     ]),
     [
       "targetUrlProblem",

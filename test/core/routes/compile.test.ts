@@ -1,9 +1,10 @@
 import { expect } from "chai";
+import { renderRequest } from "../../../src/core/render";
 import { compileRoutes } from "../../../src/core/routes/compile";
 import { DEFAULT_API_URLS, DEFAULT_S3_KEY } from "../../../src/core/routes/defaults";
 import type { RoutesDoc } from "../../../src/core/routes/document";
 import { parseRoutes } from "../../../src/core/routes/parse";
-import type { Route } from "../../../src/core/types";
+import type { Route, WebhookEvent } from "../../../src/core/types";
 
 /** Parses a routes file that must be valid, and returns its compiled routes by name. */
 function compile(text: string): Record<string, Route> {
@@ -218,6 +219,47 @@ routes:
       ],
     });
     expect(action).to.have.nested.property("jenkins.url", "https://ci.example.com");
+  });
+
+  it("drops the line breaks a targetUrl ends with (a YAML block scalar, targetUrl: > or |+, or a quoted \\r\\n), so the rendered link has none", () => {
+    const routes = compile(`version: 1
+defaults: { secret: hooks/s }
+providers: { github: { token: tokens/github } }
+routes:
+  - name: folded
+    match: { events: [pull_request], actions: [closed] }
+    action:
+      type: pr-cleanup
+      targetUrl: >
+        https://logs.example.com/hookgate/{{deliveryId}}
+      steps: [{ delete-branch: {} }]
+  - name: kept
+    match: { events: [pull_request], actions: [closed] }
+    action:
+      type: pr-cleanup
+      targetUrl: |+
+        https://logs.example.com/hookgate/{{deliveryId}}
+
+      steps: [{ delete-branch: {} }]
+  - name: quoted
+    match: { events: [pull_request], actions: [closed] }
+    action:
+      type: pr-cleanup
+      targetUrl: "https://logs.example.com/hookgate/{{deliveryId}}\\r\\n"
+      steps: [{ delete-branch: {} }]
+`);
+    const event = { provider: "github", deliveryId: "d-1", event: "pull_request" } as unknown as WebhookEvent;
+    for (const name of ["folded", "kept", "quoted"]) {
+      const route = routes[name] as Route;
+      expect(route.action, name).to.have.property(
+        "targetUrl",
+        "https://logs.example.com/hookgate/{{deliveryId}}",
+      );
+      expect(renderRequest(route, event), name).to.have.property(
+        "targetUrl",
+        "https://logs.example.com/hookgate/d-1",
+      );
+    }
   });
 
   it("leaves the Jenkins target off a pr-cleanup action that has no jenkins step", () => {
