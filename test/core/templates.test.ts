@@ -203,12 +203,14 @@ describe("Function: renderTemplate", () => {
     );
   });
 
-  it("renderTemplate lets no branch name a url's host: check refuses the template, or the link does not parse, or its host holds none of the branch", () => {
+  it('renderTemplate lets no branch name a url\'s host: check refuses the template, or the link does not parse, or its host holds none of a branch with a "/" and does not end with one without', () => {
     // Templates <prefix>{{pr.headRef}}<suffix> made of what hides or moves a host from a URL parser. A template
-    // starting with a field is left out: its value is the whole link by design (README). Every branch holds
+    // starting with a field is left out: its value is the whole link by design (README). A branch either holds
     // "evil" and a "/" after it (as evil.example/x would pick host evil.example); no fragment holds "evil", so a
-    // host with it is one the branch chose. In a host the branch's "/" is %2F, which no URL parser accepts.
+    // host with it is one the branch chose. In a host the branch's "/" is %2F, which no URL parser accepts. Or it
+    // has no "/" and is a host name itself, which the host (a trailing dot aside) must not be or end with.
     const fragment = fc.constantFrom(
+      "https://",
       "https:",
       "HTTP:",
       "/",
@@ -236,12 +238,17 @@ describe("Function: renderTemplate", () => {
       "#",
     );
     const part = fc.constantFrom("x", ".", "..", "-", "@", "a.b", "%2F", "/");
-    const headRef = fc
-      .tuple(fc.array(part, { maxLength: 3 }), fc.array(part, { maxLength: 3 }))
-      .map(([before, rest]) => `${before.join("")}evil.example/${rest.join("")}`);
+    // A branch without "/" is a host name of its own: "https://{{pr.headRef}}./" would link to evil.example.
+    const headRef = fc.oneof(
+      fc
+        .tuple(fc.array(part, { maxLength: 3 }), fc.array(part, { maxLength: 3 }))
+        .map(([before, rest]) => `${before.join("")}evil.example/${rest.join("")}`),
+      fc.constantFrom("evil.example", "evil", "a.b.c"),
+    );
     fc.assert(
       fc.property(
-        fc.array(fragment, { minLength: 1, maxLength: 6 }),
+        // Half the time a plain "https://" before the field, so the suffixes are tried on a well-formed link.
+        fc.oneof(fc.constant(["https://"]), fc.array(fragment, { minLength: 1, maxLength: 6 })),
         fc.array(after, { maxLength: 4 }),
         headRef,
         (prefix, suffix, ref) => {
@@ -255,7 +262,9 @@ describe("Function: renderTemplate", () => {
             return; // no link at all
           }
           const said = `${JSON.stringify(template)} with ${JSON.stringify(ref)} -> ${JSON.stringify(link)}`;
-          expect(host, said).not.to.include("evil");
+          if (ref.includes("/")) expect(host, said).not.to.include("evil");
+          // A host under the route's own domain may start with the branch (evil.example.x.example.com), never end so.
+          else expect(host.replace(/\.$/, "").endsWith(ref), said).to.equal(false);
         },
       ),
       { numRuns: runs(2000) },

@@ -421,8 +421,9 @@ export function targetUrlProblem(written: string): string | undefined {
   if (host === "")
     return `targetUrl ${shown()} has no host after "//": write one ("https://logs.example.com/...")`;
   // A field in the host must come before a fixed domain: pr-{{pr.number}}.previews.example.com stays under
-  // previews.example.com, while one at the host's end (previews.example{{x}}, {{x}}:8080) may name any host.
-  if (host.includes("{{") && /\}\}(?!\.)/.test(host)) {
+  // previews.example.com, while one at the host's end (previews.example{{x}}, {{x}}:8080) may name any host;
+  // so may one before a bare dot ({{x}}./, {{x}}.:8080), as evil.example. is evil.example: a label must follow.
+  if (host.includes("{{") && /\}\}(?!\.[^.:])/.test(host)) {
     return (
       `targetUrl ${shown()} has a field at the end of its host, where its value (a branch, say) may name ` +
       'another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")'

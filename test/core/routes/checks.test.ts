@@ -519,6 +519,12 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
     [
       "targetUrlProblem",
       targetUrlProblem,
+      "https://{{pr.number}}.{{repo.name}}.previews.example.com./",
+      undefined,
+    ],
+    [
+      "targetUrlProblem",
+      targetUrlProblem,
       "https://logs.example.com/{{repo.path}}/{{deliveryId}}",
       undefined,
     ],
@@ -526,6 +532,10 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
       "https://previews.example{{branch}}/x",
       "https://{{branch}}:8080/",
       "https://{{a}}{{b}}.example.com/",
+      // A bare dot ends the host as a fully qualified name: a branch evil.example gives host evil.example.
+      "https://{{pr.headRef}}./",
+      "https://{{pr.headRef}}.:8443/x",
+      "https://{{pr.headRef}}..example.com/",
     ].map((url): [string, typeof targetUrlProblem, string, string] => [
       "targetUrlProblem",
       targetUrlProblem,
@@ -543,6 +553,12 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
       url,
       `targetUrl ${JSON.stringify(url)} has a "/" or "\\" right after "//", where the host belongs (a browser skips it and reads the host from what follows): write the host right after "//" ("https://pr-{{pr.number}}.previews.example.com/")`,
     ]),
+    [
+      "targetUrlProblem",
+      targetUrlProblem,
+      "https://{{pr.headRef}}.?x=1",
+      'targetUrl (not shown) has a field at the end of its host, where its value (a branch, say) may name another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")',
+    ],
     // A URL parser removes every tab, LF and CR first: "https://\t/{{x}}..." is "https:///{{x}}...".
     ...[
       "https://\t/{{pr.headRef}}.previews.example.com/",
