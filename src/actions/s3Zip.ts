@@ -65,15 +65,23 @@ function credentialsOf(headers: Record<string, string>): Record<string, string> 
   );
 }
 /**
- * The sign-in pages a host's web side sends a request to when it does not take its credential, matched at the
- * path's end (a host installed under a sub-path keeps them): Bitbucket Cloud's /account/signin/, GitHub's /login and its SAML /orgs/<org>/sso
- * (/enterprises/<e>/sso), GitLab's /users/sign_in, Gitea's /user/login. Any other page, such as an error page
- * behind GitHub Enterprise Server's /codeload/ on the API's own origin, says nothing of the credentials.
+ * The sign-in pages a host's web side sends a request to when it does not take its credential, matched as the
+ * whole path, since a repository or group may be named login or sso (/acme/login): Bitbucket Cloud's
+ * /account/signin/, GitHub's /login and its SAML /orgs/<org>/sso (/enterprises/<e>/sso), which sit at the root
+ * (GitHub Enterprise Server has no sub-path install); GitLab's /users/sign_in and Gitea's /user/login, also
+ * after the sub-path either may be installed under (/gitea/user/login). Any other page, such as an error page
+ * behind GitHub Enterprise Server's /codeload/ on the API's own origin, says nothing of the credentials; a page
+ * missed here only gets the less specific message.
  */
-const SIGN_IN_PATHS = ["/account/signin", "/login", "/sso", "/users/sign_in", "/user/login"];
+const ROOT_SIGN_IN_PATHS = ["/account/signin", "/login"];
+const SUB_PATH_SIGN_IN_PATHS = ["/users/sign_in", "/user/login"];
 function isSignInPath(pathname: string): boolean {
   const path = pathname.replace(/\/+$/, "").toLowerCase();
-  return SIGN_IN_PATHS.some((p) => path.endsWith(p));
+  return (
+    ROOT_SIGN_IN_PATHS.includes(path) ||
+    /^\/(?:orgs|enterprises)\/[^/]+\/sso$/.test(path) ||
+    SUB_PATH_SIGN_IN_PATHS.some((p) => path.endsWith(p))
+  );
 }
 /** Reads and conditional uploads of one delivery before it gives up, retryable, to the queue's backoff. */
 const MAX_WRITE_ROUNDS = 3;
@@ -465,7 +473,7 @@ async function beginsWithPk(file: string): Promise<boolean> {
  * The final error for a 200 whose body is no zip. The first bytes decide, not the Content-Type, which only
  * names what came: real archives come as application/zip, application/octet-stream or with none, and one a
  * server mislabels is still a zip. A web page (text/*) after the host sent a request carrying the credentials
- * on to a sign-in path of its own (SIGN_IN_PATHS) is its refusal of them: Bitbucket Cloud sends a credential
+ * on to a sign-in path of its own (isSignInPath) is its refusal of them: Bitbucket Cloud sends a credential
  * its web host does not take to bitbucket.org/account/signin/. That counts as a refused credential, so the
  * token secret is read once more. Any other page a redirect led to (GitHub's codeload on another origin, or
  * GHES's /codeload/ on the same one: a proxy's error page), or one reached with no credentials, says nothing

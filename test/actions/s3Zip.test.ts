@@ -1790,8 +1790,15 @@ describe("Function: downloadArchive's error messages", () => {
     }
   });
 
-  // GitHub's /login and SAML /orgs/<org>/sso, GitLab's /users/sign_in, Gitea's /user/login (here under a sub-path).
-  for (const signIn of ["/login", "/orgs/acme/sso", "/users/sign_in", "/gitea/user/login/"]) {
+  // GitHub's /login and SAML /orgs/<org>/sso (/enterprises/<e>/sso), GitLab's /users/sign_in and Gitea's /user/login (also under a sub-path).
+  for (const signIn of [
+    "/login",
+    "/orgs/acme/sso",
+    "/enterprises/acme/sso",
+    "/users/sign_in",
+    "/gitlab/users/sign_in",
+    "/gitea/user/login/",
+  ]) {
     it(`downloadArchive takes the web page at ${signIn}, where the host sent the credentials on, for a refused credential`, async () => {
       server = await scriptedServer(
         (req): Reply =>
@@ -1816,6 +1823,40 @@ describe("Function: downloadArchive's error messages", () => {
         expect(err).to.be.instanceOf(CredentialsRefusedError);
         expect(err.message).to.equal(
           "github archive of acme/api led to a web page (text/html), not a zip: likely a sign-in page, the credential was not accepted",
+        );
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  // A repository or group named login or sso: its page is no sign-in page, however its path ends.
+  for (const page of ["/acme/login", "/acme/sso", "/acme/login/"]) {
+    it(`downloadArchive does not blame the credentials for the web page at ${page} the host sent them on to (a repository's, not a sign-in page)`, async () => {
+      server = await scriptedServer(
+        (req): Reply =>
+          req.url === page
+            ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>acme / login</html>" }
+            : { status: 302, headers: { location: page } },
+      );
+      const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
+      try {
+        const err = await rejectsWithActionError(
+          downloadArchive(
+            {
+              url: `${server.url}/acme/login/get/${"a".repeat(40)}.zip`,
+              headers: { authorization: `Bearer ${HOST_TOKEN}` },
+              hasTopFolder: true,
+            },
+            join(dir, "a.zip"),
+            testClients(),
+            "bitbucket archive of acme/login",
+          ),
+        );
+        expect(err).to.not.be.instanceOf(CredentialsRefusedError);
+        expect(err.retryable).to.equal(false);
+        expect(err.message).to.equal(
+          "bitbucket archive of acme/login led to a web page (text/html), not a zip: likely a sign-in or error page a redirect led to",
         );
       } finally {
         await rm(dir, { recursive: true, force: true });
