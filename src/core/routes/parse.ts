@@ -275,8 +275,14 @@ function parseUnsafe(text: string, file: string): ParseResult {
     const at = finding.at === "key" ? locator.key(finding.path) : locator.value(finding.path);
     problems.push({ file, ...at, message: finding.message + quoteHint(doc, locator, finding) });
   }
+  // A merge key (<<: *act) copies the anchored map's text into a new map: the same quoted text, reached from
+  // each route, is said once, where first reached (its every path was unquoted above).
+  const quotesSaidAt = new Set<string>();
   for (const finding of typographic) {
     const at = finding.at === "key" ? locator.key(finding.path) : locator.value(finding.path);
+    const position = `${at.line}:${at.col}`;
+    if (quotesSaidAt.has(position)) continue;
+    quotesSaidAt.add(position);
     problems.push({ file, ...at, message: finding.message });
   }
   for (const finding of semantic) {

@@ -497,6 +497,21 @@ describe("Function: parseRoutes (text wrapped in typographic quotes, as pasted f
     expect(problemsOf(text)).to.deep.equal([`6:26: route "a" action.type: ${SAID}`]);
   });
 
+  it("parseRoutes says the quotes once for an action type in typographic quotes that a second route's action map merges (<<: *act), reading it without them for both", () => {
+    // A merge key copies the text into a new map: the same text at the same place, reached from each route.
+    const text = [
+      ...VALID.slice(0, 3),
+      "  - name: a",
+      "    match: { repos: [acme/api], events: [push] }",
+      "    action: &act { type: \u201Cjenkins\u201D, job: api/build }",
+      "  - name: c",
+      "    match: { repos: [acme/x], events: [push] }",
+      "    action: { <<: *act, job: other }",
+      "",
+    ].join("\n");
+    expect(problemsOf(text)).to.deep.equal([`6:26: route "a" action.type: ${SAID}`]);
+  });
+
   it("parseRoutes reads a quoted text reached by two aliases without its quotes once: \u201C\u201Cjenkins\u201D\u201D is \u201Cjenkins\u201D to the rules, not jenkins", () => {
     // Cut once per use, the doubled quotes would both go and the type they leave wrong would pass unsaid.
     const text = [
