@@ -11,6 +11,7 @@ import yazl from "yazl";
 import { downloadArchive } from "../../src/actions/s3Zip";
 import { CredentialsRefusedError } from "../../src/actions/secrets";
 import { S3ObjectStore } from "../../src/aws/objectStore";
+import type { ActionError } from "../../src/core/errors";
 import type { ObjectStore } from "../../src/core/ports";
 import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
 import { FsObjectStore } from "../../src/local/fsObjectStore";
@@ -1639,6 +1640,34 @@ describe("Function: uploadSourceZip from a self-hosted Git host with a private C
   });
 });
 
+// Downloads into a temporary directory of its own, removed afterwards, so each test only says what it sends.
+async function downloadOnce(url: string, headers: Record<string, string>, what: string): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
+  try {
+    return await downloadArchive(
+      { url, headers, hasTopFolder: true },
+      join(dir, "a.zip"),
+      testClients(),
+      what,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The ActionError downloadArchive fails with (the test fails if it resolves). */
+function downloadError(
+  url: string,
+  headers: Record<string, string> = {},
+  what = "github archive of acme/api",
+): Promise<ActionError> {
+  return rejectsWithActionError(downloadOnce(url, headers, what));
+}
+
+function webPage(body: string, contentType = "text/html"): Reply {
+  return { status: 200, headers: { "content-type": contentType }, body };
+}
+
 describe("Function: downloadArchive's error messages", () => {
   let server: ScriptedServer | undefined;
   afterEach(async () => {
@@ -1656,24 +1685,12 @@ describe("Function: downloadArchive's error messages", () => {
         404,
       ),
     );
-    const source = {
-      url: `${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`,
-      headers: {
-        accept: "application/vnd.github+json",
-        "x-github-api-version": "2022-11-28",
-        "user-agent": "hookgate",
-        authorization: `Bearer ${HOST_TOKEN}`,
-      },
-      hasTopFolder: true,
-    };
-    const err = await rejectsWithActionError(
-      downloadArchive(
-        source,
-        join(tmpdir(), "never-written.zip"),
-        testClients(),
-        "github archive of acme/api",
-      ),
-    );
+    const err = await downloadError(`${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`, {
+      accept: "application/vnd.github+json",
+      "x-github-api-version": "2022-11-28",
+      "user-agent": "hookgate",
+      authorization: `Bearer ${HOST_TOKEN}`,
+    });
     expect(err.retryable).to.equal(false);
     for (const text of [err.message, err.publicMessage]) {
       expect(text).to.not.contain(HOST_TOKEN);
@@ -1690,57 +1707,33 @@ describe("Function: downloadArchive's error messages", () => {
     server = await scriptedServer(
       (req): Reply =>
         req.url.startsWith("/account/signin/")
-          ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>Log in</html>" }
+          ? webPage("<html>Log in</html>")
           : { status: 302, headers: { location: `/account/signin/?next=${encodeURIComponent(req.url)}` } },
     );
-    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
-    try {
-      const err = await rejectsWithActionError(
-        downloadArchive(
-          {
-            url: `${server.url}/acme/api/get/${"a".repeat(40)}.zip`,
-            headers: { authorization: `Bearer ${HOST_TOKEN}` },
-            hasTopFolder: true,
-          },
-          join(dir, "a.zip"),
-          testClients(),
-          "bitbucket archive of acme/api",
-        ),
-      );
-      expect(err).to.be.instanceOf(CredentialsRefusedError);
-      expect(err.retryable).to.equal(false);
-      expect(err.message).to.equal(
-        "bitbucket archive of acme/api led to a web page (text/html), not a zip: likely a sign-in page, the credential was not accepted",
-      );
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const err = await downloadError(
+      `${server.url}/acme/api/get/${"a".repeat(40)}.zip`,
+      { authorization: `Bearer ${HOST_TOKEN}` },
+      "bitbucket archive of acme/api",
+    );
+    expect(err).to.be.instanceOf(CredentialsRefusedError);
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      "bitbucket archive of acme/api led to a web page (text/html), not a zip: likely a sign-in page, the credential was not accepted",
+    );
   });
 
   it("downloadArchive does not blame the credentials for a web page on another origin the API redirected to (GitHub's codeload, which never gets them): final, no token re-read", async () => {
-    const codeload = await scriptedServer(() => ({
-      status: 200,
-      headers: { "content-type": "text/html; charset=utf-8" },
-      body: "<html><body>We're having a really bad day.</body></html>",
-    }));
+    const codeload = await scriptedServer(() =>
+      webPage("<html><body>We're having a really bad day.</body></html>", "text/html; charset=utf-8"),
+    );
     server = await scriptedServer(() => ({
       status: 302,
       headers: { location: `${codeload.url}/acme/api/legacy.zip/${"a".repeat(40)}?token=SIGNED123456` },
     }));
-    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
     try {
-      const err = await rejectsWithActionError(
-        downloadArchive(
-          {
-            url: `${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`,
-            headers: { authorization: `Bearer ${HOST_TOKEN}` },
-            hasTopFolder: true,
-          },
-          join(dir, "a.zip"),
-          testClients(),
-          "github archive of acme/api",
-        ),
-      );
+      const err = await downloadError(`${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`, {
+        authorization: `Bearer ${HOST_TOKEN}`,
+      });
       expect(codeload.seen.map((r) => r.headers.authorization)).to.deep.equal([undefined]);
       expect(err).to.not.be.instanceOf(CredentialsRefusedError);
       expect(err.retryable).to.equal(false);
@@ -1749,35 +1742,22 @@ describe("Function: downloadArchive's error messages", () => {
       );
     } finally {
       await codeload.close();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 
   it("downloadArchive still takes Bitbucket's sign-in page for a refused credential when /account/signin/ sends the request on to another origin (id.atlassian.com)", async () => {
-    const idp = await scriptedServer(() => ({
-      status: 200,
-      headers: { "content-type": "text/html" },
-      body: "<html>Log in to continue</html>",
-    }));
+    const idp = await scriptedServer(() => webPage("<html>Log in to continue</html>"));
     server = await scriptedServer(
       (req): Reply =>
         req.url.startsWith("/account/signin/")
           ? { status: 302, headers: { location: `${idp.url}/login?continue=x` } }
           : { status: 302, headers: { location: "/account/signin/?next=%2Facme" } },
     );
-    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
     try {
-      const err = await rejectsWithActionError(
-        downloadArchive(
-          {
-            url: `${server.url}/acme/api/get/${"a".repeat(40)}.zip`,
-            headers: { authorization: `Bearer ${HOST_TOKEN}` },
-            hasTopFolder: true,
-          },
-          join(dir, "a.zip"),
-          testClients(),
-          "bitbucket archive of acme/api",
-        ),
+      const err = await downloadError(
+        `${server.url}/acme/api/get/${"a".repeat(40)}.zip`,
+        { authorization: `Bearer ${HOST_TOKEN}` },
+        "bitbucket archive of acme/api",
       );
       expect(idp.seen.map((r) => r.headers.authorization)).to.deep.equal([undefined]);
       expect(err).to.be.instanceOf(CredentialsRefusedError);
@@ -1786,7 +1766,6 @@ describe("Function: downloadArchive's error messages", () => {
       );
     } finally {
       await idp.close();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 
@@ -1803,30 +1782,16 @@ describe("Function: downloadArchive's error messages", () => {
       server = await scriptedServer(
         (req): Reply =>
           req.url.startsWith(signIn)
-            ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>Sign in</html>" }
+            ? webPage("<html>Sign in</html>")
             : { status: 302, headers: { location: `${signIn}?return_to=%2Facme` } },
       );
-      const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
-      try {
-        const err = await rejectsWithActionError(
-          downloadArchive(
-            {
-              url: `${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`,
-              headers: { authorization: `Bearer ${HOST_TOKEN}` },
-              hasTopFolder: true,
-            },
-            join(dir, "a.zip"),
-            testClients(),
-            "github archive of acme/api",
-          ),
-        );
-        expect(err).to.be.instanceOf(CredentialsRefusedError);
-        expect(err.message).to.equal(
-          "github archive of acme/api led to a web page (text/html), not a zip: likely a sign-in page, the credential was not accepted",
-        );
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const err = await downloadError(`${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`, {
+        authorization: `Bearer ${HOST_TOKEN}`,
+      });
+      expect(err).to.be.instanceOf(CredentialsRefusedError);
+      expect(err.message).to.equal(
+        "github archive of acme/api led to a web page (text/html), not a zip: likely a sign-in page, the credential was not accepted",
+      );
     });
   }
 
@@ -1836,31 +1801,19 @@ describe("Function: downloadArchive's error messages", () => {
       server = await scriptedServer(
         (req): Reply =>
           req.url === page
-            ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>acme / login</html>" }
+            ? webPage("<html>acme / login</html>")
             : { status: 302, headers: { location: page } },
       );
-      const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
-      try {
-        const err = await rejectsWithActionError(
-          downloadArchive(
-            {
-              url: `${server.url}/acme/login/get/${"a".repeat(40)}.zip`,
-              headers: { authorization: `Bearer ${HOST_TOKEN}` },
-              hasTopFolder: true,
-            },
-            join(dir, "a.zip"),
-            testClients(),
-            "bitbucket archive of acme/login",
-          ),
-        );
-        expect(err).to.not.be.instanceOf(CredentialsRefusedError);
-        expect(err.retryable).to.equal(false);
-        expect(err.message).to.equal(
-          "bitbucket archive of acme/login led to a web page (text/html), not a zip: likely a sign-in or error page a redirect led to",
-        );
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const err = await downloadError(
+        `${server.url}/acme/login/get/${"a".repeat(40)}.zip`,
+        { authorization: `Bearer ${HOST_TOKEN}` },
+        "bitbucket archive of acme/login",
+      );
+      expect(err).to.not.be.instanceOf(CredentialsRefusedError);
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        "bitbucket archive of acme/login led to a web page (text/html), not a zip: likely a sign-in or error page a redirect led to",
+      );
     });
   }
 
@@ -1869,36 +1822,22 @@ describe("Function: downloadArchive's error messages", () => {
     server = await scriptedServer(
       (req): Reply =>
         req.url.startsWith("/codeload/")
-          ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>502 Bad Gateway</html>" }
+          ? webPage("<html>502 Bad Gateway</html>")
           : { status: 302, headers: { location: `/codeload/acme/api/legacy.zip/${sha}?token=SIGNED123456` } },
     );
-    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
-    try {
-      const err = await rejectsWithActionError(
-        downloadArchive(
-          {
-            url: `${server.url}/api/v3/repos/acme/api/zipball/${sha}`,
-            headers: { authorization: `Bearer ${HOST_TOKEN}` },
-            hasTopFolder: true,
-          },
-          join(dir, "a.zip"),
-          testClients(),
-          "github archive of acme/api",
-        ),
-      );
-      // The same origin: the token went on to /codeload/ and worked there; the page is a proxy's.
-      expect(server.seen.map((r) => r.headers.authorization)).to.deep.equal([
-        `Bearer ${HOST_TOKEN}`,
-        `Bearer ${HOST_TOKEN}`,
-      ]);
-      expect(err).to.not.be.instanceOf(CredentialsRefusedError);
-      expect(err.retryable).to.equal(false);
-      expect(err.message).to.equal(
-        "github archive of acme/api led to a web page (text/html), not a zip: likely a sign-in or error page a redirect led to",
-      );
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const err = await downloadError(`${server.url}/api/v3/repos/acme/api/zipball/${sha}`, {
+      authorization: `Bearer ${HOST_TOKEN}`,
+    });
+    // The same origin: the token went on to /codeload/ and worked there; the page is a proxy's.
+    expect(server.seen.map((r) => r.headers.authorization)).to.deep.equal([
+      `Bearer ${HOST_TOKEN}`,
+      `Bearer ${HOST_TOKEN}`,
+    ]);
+    expect(err).to.not.be.instanceOf(CredentialsRefusedError);
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      "github archive of acme/api led to a web page (text/html), not a zip: likely a sign-in or error page a redirect led to",
+    );
   });
 
   it("downloadArchive does not blame the credentials for a sign-in page reached on its own origin after a hop to another origin dropped them", async () => {
@@ -1907,25 +1846,17 @@ describe("Function: downloadArchive's error messages", () => {
     const b = await scriptedServer(() => ({ status: 302, headers: { location: `${aUrl}/back` } }));
     server = await scriptedServer((req): Reply => {
       if (req.url.startsWith("/login")) {
-        return { status: 200, headers: { "content-type": "text/html" }, body: "<html>Log in</html>" };
+        return webPage("<html>Log in</html>");
       }
       if (req.url.startsWith("/back")) return { status: 302, headers: { location: "/login?next=x" } };
       return { status: 302, headers: { location: `${b.url}/sso` } };
     });
     aUrl = server.url;
-    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
     try {
-      const err = await rejectsWithActionError(
-        downloadArchive(
-          {
-            url: `${server.url}/acme/api/get/${"a".repeat(40)}.zip`,
-            headers: { authorization: `Bearer ${HOST_TOKEN}` },
-            hasTopFolder: true,
-          },
-          join(dir, "a.zip"),
-          testClients(),
-          "bitbucket archive of acme/api",
-        ),
+      const err = await downloadError(
+        `${server.url}/acme/api/get/${"a".repeat(40)}.zip`,
+        { authorization: `Bearer ${HOST_TOKEN}` },
+        "bitbucket archive of acme/api",
       );
       expect(server.seen.map((r) => [r.url.split("?")[0], r.headers.authorization])).to.deep.equal([
         [`/acme/api/get/${"a".repeat(40)}.zip`, `Bearer ${HOST_TOKEN}`],
@@ -1939,7 +1870,6 @@ describe("Function: downloadArchive's error messages", () => {
       );
     } finally {
       await b.close();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 
@@ -1947,52 +1877,30 @@ describe("Function: downloadArchive's error messages", () => {
     server = await scriptedServer(
       (req): Reply =>
         req.url.startsWith("/account/signin/")
-          ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>Log in</html>" }
+          ? webPage("<html>Log in</html>")
           : { status: 302, headers: { location: "/account/signin/?next=%2Facme" } },
     );
-    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
-    try {
-      const err = await rejectsWithActionError(
-        downloadArchive(
-          { url: `${server.url}/acme/api/get/${"a".repeat(40)}.zip`, headers: {}, hasTopFolder: true },
-          join(dir, "b.zip"),
-          testClients(),
-          "bitbucket archive of acme/api",
-        ),
-      );
-      expect(err).to.not.be.instanceOf(CredentialsRefusedError);
-      expect(err.message).to.equal(
-        "bitbucket archive of acme/api led to a web page (text/html), not a zip: likely a sign-in or error page a redirect led to",
-      );
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const err = await downloadError(
+      `${server.url}/acme/api/get/${"a".repeat(40)}.zip`,
+      {},
+      "bitbucket archive of acme/api",
+    );
+    expect(err).to.not.be.instanceOf(CredentialsRefusedError);
+    expect(err.message).to.equal(
+      "bitbucket archive of acme/api led to a web page (text/html), not a zip: likely a sign-in or error page a redirect led to",
+    );
   });
 
   it("downloadArchive fails final on a web page answered without a redirect, but not as a refused credential: no redirect sent it there", async () => {
-    server = await scriptedServer(() => ({
-      status: 200,
-      headers: { "content-type": "text/html; charset=utf-8" },
-      body: "<html>Access denied by the proxy</html>",
-    }));
-    const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
-    try {
-      const err = await rejectsWithActionError(
-        downloadArchive(
-          { url: `${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`, headers: {}, hasTopFolder: true },
-          join(dir, "a.zip"),
-          testClients(),
-          "github archive of acme/api",
-        ),
-      );
-      expect(err).to.not.be.instanceOf(CredentialsRefusedError);
-      expect(err.retryable).to.equal(false);
-      expect(err.message).to.equal(
-        "github archive of acme/api led to a web page (text/html), not a zip: likely a sign-in or error page of something in front of the host",
-      );
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    server = await scriptedServer(() =>
+      webPage("<html>Access denied by the proxy</html>", "text/html; charset=utf-8"),
+    );
+    const err = await downloadError(`${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`);
+    expect(err).to.not.be.instanceOf(CredentialsRefusedError);
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      "github archive of acme/api led to a web page (text/html), not a zip: likely a sign-in or error page of something in front of the host",
+    );
   });
 
   it("downloadArchive names the other origin a redirect led to without the token, which the server wrote into its host name", async () => {
@@ -2032,13 +1940,8 @@ describe("Function: downloadArchive's error messages", () => {
 
 describe("Function: downloadArchive on a 200 that may not be a zip", () => {
   const servers: ScriptedServer[] = [];
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
-  });
   afterEach(async () => {
     for (const s of servers.splice(0)) await s.close();
-    await rm(dir, { recursive: true, force: true });
   });
   const serve = async (answer: (req: Seen) => Reply) => {
     const s = await scriptedServer(answer);
@@ -2048,13 +1951,7 @@ describe("Function: downloadArchive on a 200 that may not be a zip", () => {
   const download = (
     url: string,
     headers: Record<string, string> = { authorization: `Bearer ${HOST_TOKEN}` },
-  ) =>
-    downloadArchive(
-      { url, headers, hasTopFolder: true },
-      join(dir, "a.zip"),
-      testClients(),
-      "bitbucket archive of acme/api",
-    );
+  ) => downloadOnce(url, headers, "bitbucket archive of acme/api");
 
   it("downloadArchive takes a body that begins with P but not PK (a plain-text refusal) for no zip", async () => {
     const s = await serve(() => ({
@@ -2097,7 +1994,7 @@ describe("Function: downloadArchive on a 200 that may not be a zip", () => {
     host = await serve(
       (req): Reply =>
         req.url.startsWith("/account/signin/")
-          ? { status: 200, headers: { "content-type": "text/html" }, body: "<html>Log in</html>" }
+          ? webPage("<html>Log in</html>")
           : { status: 302, headers: { location: `${other.url}/bounce` } },
     );
     const err = await rejectsWithActionError(download(`${host.url}/acme/api/get/x.zip`));
