@@ -110,4 +110,13 @@ describe("README", () => {
     );
     for (const option of wanted) expect(given, option).to.include(option);
   });
+  it("the bench table's infra target is bench/infra.bench.ts's TARGET_PER_ROUTE resources per route", () => {
+    const bench = readFileSync(resolve(ROOT, "bench/infra.bench.ts"), "utf8");
+    const [target] = numbers(/const TARGET_PER_ROUTE = (\d+);/.exec(bench), "TARGET_PER_ROUTE");
+    const [documented] = numbers(
+      /\| `infra` \|[^|]*\| ≤ (\d+) resources per route/.exec(README),
+      "infra row",
+    );
+    expect(documented).to.equal(target);
+  });
 });
