@@ -189,12 +189,14 @@ export function plannedWebhooks(routes: readonly Route[]): PlannedWebhook[] {
 /**
  * How many webhooks GitHub takes per event on one repository: 20 on github.com, 250 on GitHub Enterprise
  * Server (docs.github.com, "Types of webhooks"; GitHub answers the next one 422 `The "push" event cannot have
- * more than 20 hooks`).
+ * more than 20 hooks`). GHE.com (GitHub Enterprise Cloud with data residency, api.<name>.ghe.com) is GitHub's
+ * cloud, as githubProviderBaseUrl treats it: 20.
  */
 export function webhooksPerEventLimit(apiUrl: string | undefined): number {
   if (apiUrl === undefined) return 20;
   try {
-    return new URL(apiUrl).hostname.toLowerCase() === "api.github.com" ? 20 : 250;
+    const host = new URL(apiUrl).hostname.toLowerCase();
+    return host === "api.github.com" || /^api\.[^.]+\.ghe\.com$/.test(host) ? 20 : 250;
   } catch {
     return 250;
   }

@@ -123,6 +123,12 @@ describe("webhookLimitProblems(hooks, limit): GitHub's webhooks per event on one
     expect(webhooksPerEventLimit("https://api.github.com")).to.equal(20);
     expect(webhooksPerEventLimit("https://ghe.example.com/api/v3")).to.equal(250);
   });
+
+  it("webhooksPerEventLimit is 20 on GHE.com (api.<name>.ghe.com, GitHub Enterprise Cloud), GitHub's cloud", () => {
+    expect(webhooksPerEventLimit("https://api.octocorp.ghe.com")).to.equal(20);
+    expect(webhooksPerEventLimit("https://API.Octocorp.GHE.com/")).to.equal(20);
+    expect(webhooksPerEventLimit("https://ghe.com.example.com/api/v3")).to.equal(250);
+  });
 });
 
 describe("hostEvents(provider, events)", () => {
