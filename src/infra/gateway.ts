@@ -23,7 +23,13 @@ import { Network, proxyEgressDestination } from "./network";
 import { Observability } from "./observability";
 import { apiPolicyQuotaWarning, partitionOf } from "./policies";
 import { Route, rolePolicyProblem, routePolicyBound } from "./route";
-import { type WebhookSetup, webhookSetup } from "./webhookSetup";
+import {
+  plannedWebhooks,
+  type WebhookSetup,
+  webhookLimitProblems,
+  webhookSetup,
+  webhooksPerEventLimit,
+} from "./webhookSetup";
 import { Webhooks } from "./webhooks";
 
 export interface GatewayArgs {
@@ -296,6 +302,10 @@ export class Gateway extends pulumi.ComponentResource {
     if (config.github.manageWebhooks) {
       const sharing = generatedSecretSharingProblems(args.routes, config.secretNamePrefix);
       if (sharing.length > 0) throw new pulumi.RunError(sharing.join("\n"));
+      // GitHub refuses the webhook past its limit per repository and event (422) in the middle of `pulumi up`,
+      // after the others (and every route's resources) exist.
+      const tooMany = webhookLimitProblems(plannedWebhooks(routes), webhooksPerEventLimit(args.githubApiUrl));
+      if (tooMany.length > 0) throw new pulumi.RunError(tooMany.join("\n"));
     }
     const natless = natlessWarning(config, routes);
     if (natless) pulumi.log.warn(natless, this);

@@ -9,14 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Route } from "../core/types";
 import { shortHash } from "./naming";
-import {
-  exactRepositories,
-  plannedWebhooks,
-  splitRepository,
-  subscribedEvents,
-  webhookLimitProblems,
-  webhooksPerEventLimit,
-} from "./webhookSetup";
+import { exactRepositories, splitRepository, subscribedEvents } from "./webhookSetup";
 
 export interface ManagedWebhookRoute {
   route: Route;
@@ -66,14 +59,6 @@ export class Webhooks extends pulumi.ComponentResource {
   constructor(name: string, args: WebhooksArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hookgate:infra:Webhooks", name, {}, opts);
     const githubRoutes = args.routes.filter((r) => r.route.provider === "github");
-    // GitHub refuses the webhook past its limit per repository and event (422) in the middle of `pulumi up`,
-    // after the others exist: refused here, before anything is created.
-    const tooMany = webhookLimitProblems(
-      plannedWebhooks(githubRoutes.map((r) => r.route)),
-      webhooksPerEventLimit(args.apiUrl),
-    );
-    if (tooMany.length > 0) throw new Error(tooMany.join("\n"));
-
     const secretValues = new Map<string, pulumi.Output<string>>();
     const secretVersions = new Map<string, aws.secretsmanager.SecretVersion>();
     for (const { route } of githubRoutes) {

@@ -6,6 +6,7 @@ import type { Route } from "../../src/core/types";
 import { ACCESS_LOG_FORMAT, deploymentHash } from "../../src/infra/api";
 import { routeNames, stackNames, stackPrefix } from "../../src/infra/naming";
 import { apiAllowlistPolicy, policyChars, ROLE_INLINE_POLICY_MAX_CHARS } from "../../src/infra/policies";
+import { buildStack } from "../../src/infra/program";
 import { routePolicyBound, VISIBILITY_FACTOR } from "../../src/infra/route";
 import {
   environmentLeaks,
@@ -21,7 +22,7 @@ import {
 } from "./checks";
 import { type Evaluated, evaluate } from "./evaluate";
 import { allKinds, config, HTTPS_RULE, jenkinsRoute, prCleanupRoute, s3ZipRoute, stubCode } from "./fixtures";
-import { ACCOUNT, type MockCloud, REGION, type Recorded } from "./mocks";
+import { ACCOUNT, MockCloud, REGION, type Recorded, settle } from "./mocks";
 
 const FN = "aws:lambda/function:Function";
 const QUEUE = "aws:sqs/queue:Queue";
@@ -993,18 +994,29 @@ describe("Gateway (under Pulumi mocks): github.manageWebhooks", () => {
     this.timeout(120_000);
     const routesOn = (n: number) =>
       Array.from({ length: n }, (_, i) => jenkinsRoute(`job-${i}`, ["acme/api"]));
-    const refused = await evaluate({
-      config: config({ github: { manageWebhooks: true } }),
-      routes: routesOn(21),
-      code: stubCode,
-      githubToken: "ghp_test-token-value",
-    }).then(
-      () => undefined,
-      (e: Error) => e,
-    );
-    expect(refused?.message).to.match(
+    // The cloud of the refused run: pulumi up starts creating a resource as soon as it is registered.
+    const cloud = new MockCloud();
+    await cloud.install("test");
+    let refused: unknown;
+    try {
+      buildStack({
+        config: config({ github: { manageWebhooks: true } }),
+        routes: routesOn(21),
+        stack: "test",
+        region: REGION,
+        code: stubCode,
+        githubToken: "ghp_test-token-value",
+      });
+    } catch (error) {
+      refused = error;
+    }
+    await settle(cloud);
+    expect(String((refused as Error)?.message)).to.match(
       /^21 managed webhooks on acme\/api subscribe to the push event, and GitHub takes at most 20 per event on a repository .*routes job-0, job-1, .*job-20\./,
     );
+    // A RunError: pulumi up prints its message alone, any other Error with its stack trace.
+    expect(pulumi.RunError.isInstance(refused), String(refused)).to.equal(true);
+    expect(cloud.ofType("aws:lambda/function:Function")).to.have.length(0);
     const taken = await evaluate({
       config: config({ github: { manageWebhooks: true } }),
       routes: routesOn(20),
