@@ -1,4 +1,7 @@
+import examples from "@octokit/webhooks-examples";
 import { expect } from "chai";
+import { normaliseGitHubLike } from "../../src/core/events/github";
+import { matchRoute } from "../../src/core/match";
 import type { Route } from "../../src/core/types";
 import {
   exactRepositories,
@@ -48,6 +51,41 @@ describe("subscribedEvents(route)", () => {
       ["pull_request"],
     ],
     [
+      "GitHub's events with a pull request for merged: false (a review's pull request reads not merged)",
+      { ...jenkinsRoute(), match: { repos: ["acme/api"], merged: false } },
+      ["pull_request", "pull_request_review", "pull_request_review_comment", "pull_request_review_thread"],
+    ],
+    [
+      "pull_request_review for merged: false with actions [submitted] (it matches pull_request_review.submitted)",
+      { ...jenkinsRoute(), match: { repos: ["acme/api"], merged: false, actions: ["submitted"] } },
+      ["pull_request_review"],
+    ],
+    [
+      "the events with a pull request that have one of the actions (edited is pull_request's and reviews')",
+      { ...jenkinsRoute(), match: { repos: ["acme/api"], merged: false, actions: ["edited", "resolved"] } },
+      ["pull_request", "pull_request_review", "pull_request_review_comment", "pull_request_review_thread"],
+    ],
+    [
+      "pull_request only for merged: true with a review's action (a review's pull request never reads merged)",
+      { ...jenkinsRoute(), match: { repos: ["acme/api"], merged: true, actions: ["closed", "submitted"] } },
+      ["pull_request"],
+    ],
+    [
+      "pull_request for merged: false on GitLab (only a merge request has a pull request)",
+      { ...gitlabRoute(), match: { repos: ["acme/api"], merged: false, actions: ["approved"] } },
+      ["pull_request"],
+    ],
+    [
+      "Gitea's review events too for merged (they carry Gitea's whole pull request, merged included)",
+      { ...jenkinsRoute(), provider: "gitea", match: { repos: ["acme/api"], merged: true } },
+      ["pull_request", "pull_request_approved", "pull_request_comment", "pull_request_rejected"],
+    ],
+    [
+      "every event for merged on Bitbucket Data Center without actions (every pr:* key has a pull request)",
+      { ...jenkinsRoute(), provider: "bitbucket-server", match: { repos: ["ACME/api"], merged: false } },
+      ["*"],
+    ],
+    [
       "release (and the package events) for a route whose only action is release's published",
       { ...jenkinsRoute(), match: { repos: ["acme/api"], actions: ["published"] } },
       ["package", "registry_package", "release"],
@@ -76,6 +114,42 @@ describe("subscribedEvents(route)", () => {
   for (const [what, route, events] of cases) {
     it(`subscribedEvents gives ${what}`, () => expect(subscribedEvents(route)).to.deep.equal(events));
   }
+});
+
+describe("subscribedEvents(route) against what match.ts lets through", () => {
+  function example(event: string, action: string): Record<string, unknown> {
+    const groups = examples as unknown as { name: string; examples: Record<string, unknown>[] }[];
+    const found = groups.find((e) => e.name === event)?.examples.find((x) => x.action === action);
+    if (!found) throw new Error(`@octokit/webhooks-examples has no ${event}.${action}`);
+    return found;
+  }
+
+  it("subscribes pull_request_review for merged: false with actions [submitted], which matches GitHub's pull_request_review.submitted", () => {
+    const route: Route = {
+      ...jenkinsRoute(),
+      match: { repos: ["Codertocat/Hello-World"], merged: false, actions: ["submitted"] },
+    };
+    const event = normaliseGitHubLike(
+      "github",
+      "pull_request_review",
+      example("pull_request_review", "submitted"),
+      "d1",
+    );
+    expect(matchRoute(route, event).matched, matchRoute(route, event).reason).to.equal(true);
+    expect(subscribedEvents(route)).to.include("pull_request_review");
+  });
+
+  it("leaves pull_request_review out for merged: true, which a review never matches (its pull request has no merged field)", () => {
+    const route: Route = { ...jenkinsRoute(), match: { repos: ["Codertocat/Hello-World"], merged: true } };
+    const event = normaliseGitHubLike(
+      "github",
+      "pull_request_review",
+      example("pull_request_review", "submitted"),
+      "d2",
+    );
+    expect(matchRoute(route, event).matched).to.equal(false);
+    expect(subscribedEvents(route)).to.deep.equal(["pull_request"]);
+  });
 });
 
 describe("githubProviderBaseUrl(apiUrl)", () => {

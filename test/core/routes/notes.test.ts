@@ -240,13 +240,27 @@ describe("Function: routeNotes on filters no delivery passes together", () => {
     }
   });
 
-  it("notes a route with merged and no events whose actions no pull request has: only a pull request passes merged", () => {
+  it("notes a route with merged and no events whose actions no event with a pull request has: only those pass merged", () => {
     expect(notesFor("{ merged: true, actions: [published, merged] }")).to.deep.equal([
-      'route r: merged: true lets only pull requests through, and no pull request has the action "published" or "merged": this route matches nothing; drop merged, or name a pull request action (a merge is action "closed" with merged: true)',
+      'route r: merged: true lets only pull_request through, and none has the action "published" or "merged": this route matches nothing; drop merged, or name an action of it (a merge is action "closed" with merged: true)',
+    ]);
+    // merged: false lets GitHub's review events through too (their pull request has no merged field).
+    expect(notesFor("{ merged: false, actions: [published] }")).to.deep.equal([
+      'route r: merged: false lets only pull_request, pull_request_review, pull_request_review_comment, pull_request_review_thread through, and none has the action "published": this route matches nothing; drop merged, or name an action of one of them (a merge is action "closed" with merged: true)',
     ]);
     // A pull request action, or a glob that may be one, leaves something to match.
     expect(notesFor("{ merged: true, actions: [published, closed] }")).to.deep.equal([]);
     expect(notesFor('{ merged: false, actions: ["clos*"] }')).to.deep.equal([]);
+  });
+
+  it("does not say a route matches nothing when merged: false and its actions are a review's (pull_request_review.submitted has a pull request that reads not merged)", () => {
+    for (const action of ["submitted", "dismissed", "created", "deleted", "resolved"]) {
+      expect(notesFor(`{ merged: false, actions: [${action}] }`), action).to.deep.equal([]);
+    }
+    // merged: true: a review's pull request never reads merged.
+    expect(notesFor("{ merged: true, actions: [submitted] }")).to.have.length(1);
+    // Gitea's review events have actions of their own: no note there.
+    expect(notesFor("{ merged: false, actions: [reviewed] }", "gitea")).to.deep.equal([]);
   });
 
   it("notes a route on pull requests only with tags and no branches: a pull request has no tag", () => {
