@@ -1,6 +1,10 @@
 // What a person sets on the Git host for each route: derived from the route, never from secret values.
 import { entry } from "../core/events/fields";
-import { GITHUB_PULL_REQUEST_EVENTS, pullRequestEvents } from "../core/events/pullRequestEvents";
+import {
+  GITHUB_PULL_REQUEST_ACTIONS,
+  GITHUB_PULL_REQUEST_EVENTS,
+  pullRequestEvents,
+} from "../core/events/pullRequestEvents";
 import { matchesTagPushes } from "../core/match";
 import { KNOWN_PR_ACTIONS } from "../core/routes/notes";
 import type { Provider, Route } from "../core/types";
@@ -22,7 +26,7 @@ export function subscribedEvents(route: Route): string[] {
   // passes (pr-cleanup acts on pull_request only); `actions` only an event with such an action, never a push.
   if (route.action.type === "pr-cleanup") return ["pull_request"];
   if (route.match.merged !== undefined) return eventsWithPullRequest(route, route.match.merged);
-  if (route.match.actions !== undefined) return eventsOfActions(route.match.actions);
+  if (route.match.actions !== undefined) return eventsOfActions(route.provider, route.match.actions);
   return ["push"];
 }
 
@@ -50,11 +54,12 @@ function eventsWithPullRequest(route: Route, merged: boolean): string[] {
 }
 
 /**
- * Events other than pull_request whose actions a route may name, by action (GitHub's "Webhook events and
- * payloads"): release's, and package's and registry_package's published.
+ * GitHub's events other than pull_request whose actions a route may name, by action, where every event with
+ * that action is known (GitHub's "Webhook events and payloads"): release's, and published, which package,
+ * registry_package and repository_advisory have too.
  */
 const OTHER_EVENTS_OF_ACTION: Readonly<Record<string, readonly string[]>> = {
-  published: ["package", "registry_package", "release"],
+  published: ["package", "registry_package", "release", "repository_advisory"],
   unpublished: ["release"],
   prereleased: ["release"],
   released: ["release"],
@@ -62,17 +67,20 @@ const OTHER_EVENTS_OF_ACTION: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * The events an `actions` filter lets through. A pull request's action names its event, pull_request, even
- * where another event has it too (issues.opened): the route is about pull requests, as it was before. Any
- * other action (known to the table above) names its events; a glob, or an action the table does not know,
- * subscribes every event rather than miss the one it is of.
+ * where another event has it too (issues.opened): the route is about pull requests, as it was before. On
+ * GitHub that is an action of GitHub's pull_request (not another host's renamed one: deleted is release's,
+ * issue_comment's, ...); elsewhere one a pull request has after renaming. Any other action (known to the table
+ * above) names its events; a glob, or an action the table does not know, subscribes every event rather than
+ * miss the one it is of.
  */
-function eventsOfActions(actions: readonly string[]): string[] {
+function eventsOfActions(provider: Provider, actions: readonly string[]): string[] {
   const included = actions.filter((a) => !a.startsWith("!"));
   if (included.length === 0) return ["*"]; // only exclusions: any event with an action
+  const pullRequestActions = provider === "github" ? GITHUB_PULL_REQUEST_ACTIONS : KNOWN_PR_ACTIONS;
   const events = new Set<string>();
   for (const action of included) {
     if (GLOB_CHARS.test(action)) return ["*"];
-    if (KNOWN_PR_ACTIONS.includes(action)) events.add("pull_request");
+    if (pullRequestActions.includes(action)) events.add("pull_request");
     else if (Object.hasOwn(OTHER_EVENTS_OF_ACTION, action)) {
       for (const e of OTHER_EVENTS_OF_ACTION[action] ?? []) events.add(e);
     } else return ["*"];

@@ -88,7 +88,30 @@ describe("subscribedEvents(route)", () => {
     [
       "release (and the package events) for a route whose only action is release's published",
       { ...jenkinsRoute(), match: { repos: ["acme/api"], actions: ["published"] } },
-      ["package", "registry_package", "release"],
+      ["package", "registry_package", "release", "repository_advisory"],
+    ],
+    [
+      "* for GitHub's deleted: no pull_request action there (release's, issue_comment's, ...), though Bitbucket Data Center's pull requests have it",
+      { ...jenkinsRoute(), match: { repos: ["acme/api"], actions: ["deleted"] } },
+      ["*"],
+    ],
+    [
+      "* for GitHub's approved, another host's pull request action (GitLab's)",
+      { ...jenkinsRoute(), match: { repos: ["acme/api"], actions: ["opened", "approved"] } },
+      ["*"],
+    ],
+    [
+      "pull_request for approved on GitLab, whose merge request has it",
+      { ...gitlabRoute(), match: { repos: ["acme/api"], actions: ["approved"] } },
+      ["pull_request"],
+    ],
+    [
+      "pull_request for every action of GitHub's pull_request (milestoned, enqueued, ...)",
+      {
+        ...jenkinsRoute(),
+        match: { repos: ["acme/api"], actions: ["milestoned", "enqueued", "auto_merge_enabled"] },
+      },
+      ["pull_request"],
     ],
     [
       "the events of every action: pull_request for opened, release for released",
