@@ -81,7 +81,8 @@ function eventsOfActions(provider: Provider, actions: readonly string[]): string
   for (const action of included) {
     if (GLOB_CHARS.test(action)) return ["*"];
     if (pullRequestActions.includes(action)) events.add("pull_request");
-    else if (Object.hasOwn(OTHER_EVENTS_OF_ACTION, action)) {
+    // The table is GitHub's events: another host's release or package actions are not known here.
+    else if (provider === "github" && Object.hasOwn(OTHER_EVENTS_OF_ACTION, action)) {
       for (const e of OTHER_EVENTS_OF_ACTION[action] ?? []) events.add(e);
     } else return ["*"];
   }
@@ -116,9 +117,30 @@ const BITBUCKET: Record<string, string[]> = {
     "pullrequest:rejected",
   ],
 };
-/** Gitea keeps GitHub's names, but a pushed pull request (pull_request_sync) is an event of its own. */
+/**
+ * Gitea keeps GitHub's names, but a pushed pull request (pull_request_sync) is an event of its own, and its
+ * review events (as X-Gitea-Event names them) are set as their types (GITEA_EVENT_OF_TYPE).
+ */
 const GITEA: Record<string, string[]> = {
   pull_request: ["pull_request", "pull_request_sync"],
+  pull_request_approved: ["pull_request_review_approved"],
+  pull_request_rejected: ["pull_request_review_rejected"],
+  pull_request_comment: ["pull_request_review_comment"],
+};
+
+/** GitHub's events a host has no webhook setting for (a route's events on that host match nothing of them). */
+const GITHUB_ONLY = [
+  "registry_package",
+  "repository_advisory",
+  "pull_request_review",
+  "pull_request_review_thread",
+];
+const NOT_ON_HOST: Readonly<Record<string, readonly string[]>> = {
+  gitlab: [...GITHUB_ONLY, "package", "pull_request_review_comment"],
+  bitbucket: [...GITHUB_ONLY, "package", "pull_request_review_comment", "release"],
+  "bitbucket-server": [...GITHUB_ONLY, "package", "pull_request_review_comment", "release"],
+  // Gitea has package and release events, and a pull_request_review_comment type of its own.
+  gitea: GITHUB_ONLY,
 };
 const BITBUCKET_SERVER: Record<string, string[]> = {
   push: ["repo:refs_changed"],
@@ -147,7 +169,11 @@ export function hostEvents(provider: Provider, events: readonly string[], tagPus
   const add = (h: string) => {
     if (!out.includes(h)) out.push(h);
   };
-  for (const e of events) for (const h of entry(table, e) ?? [e]) add(h);
+  const absent = entry(NOT_ON_HOST, provider) ?? [];
+  for (const e of events) {
+    if (absent.includes(e)) continue; // the host has no such event: nothing to tick
+    for (const h of entry(table, e) ?? [e]) add(h);
+  }
   if (provider === "gitlab" && tagPushes && events.includes("push")) add("Tag push events");
   return out;
 }

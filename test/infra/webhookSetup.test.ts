@@ -229,6 +229,44 @@ describe("webhookLimitProblems(hooks, limit): GitHub's webhooks per event on one
 });
 
 describe("hostEvents(provider, events)", () => {
+  it("names no GitHub-only event (package, registry_package, ...) for a host without it, and Gitea's review events by their type", () => {
+    expect(hostEvents("gitlab", ["package", "registry_package", "release"])).to.deep.equal([
+      "Releases events",
+    ]);
+    expect(hostEvents("bitbucket", ["push", "release", "package", "registry_package"])).to.deep.equal([
+      "repo:push",
+    ]);
+    expect(hostEvents("bitbucket-server", ["pull_request_review", "push"])).to.deep.equal([
+      "repo:refs_changed",
+    ]);
+    expect(hostEvents("gitea", ["package", "registry_package", "release"])).to.deep.equal([
+      "package",
+      "release",
+    ]);
+    expect(hostEvents("gitea", ["pull_request_approved", "pull_request_comment"])).to.deep.equal([
+      "pull_request_review_approved",
+      "pull_request_review_comment",
+    ]);
+    // GitHub keeps its own names.
+    expect(hostEvents("github", ["package", "registry_package"])).to.deep.equal([
+      "package",
+      "registry_package",
+    ]);
+  });
+
+  it("tells a Bitbucket route with actions [published] to tick every event, not GitHub's package or release", () => {
+    const route: Route = {
+      ...jenkinsRoute(),
+      provider: "bitbucket",
+      match: { repos: ["acme/api"], actions: ["published"] },
+    };
+    const setup = webhookSetup(route, "https://x.example/hooks/api-build");
+    expect({ events: setup.events, hostEvents: setup.hostEvents }).to.deep.equal({
+      events: ["*"],
+      hostEvents: ["all events"],
+    });
+  });
+
   it("names the events as GitLab and Bitbucket do, and keeps GitHub's and Gitea's", () => {
     expect(hostEvents("gitlab", ["push", "pull_request"])).to.deep.equal([
       "Push events",
