@@ -290,15 +290,15 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
   if (spec.merged !== undefined) {
     const merged = spec.merged;
     const isPullRequest = (pr: unknown): boolean => pr !== null && typeof pr === "object";
+    // Only the pull_request event itself: a review, a review comment or Data Center's pr:comment:added has
+    // the pull request too, but (on GitHub) no merged field, and is no pull request opened or closed.
+    const isPullRequestEvent = (e: Loose) => e?.event === "pull_request" && isPullRequest(e?.pr);
     filters.push({
-      test: (e) => {
-        const pr = e?.pr;
-        return isPullRequest(pr) && (pr.merged === true) === merged;
-      },
+      test: (e) => isPullRequestEvent(e) && (e?.pr?.merged === true) === merged,
       why: (e) => {
         const pr = e?.pr;
-        if (!isPullRequest(pr))
-          return `event "${text(e?.event) ?? ""}" is not a pull request; merged: ${merged}`;
+        if (!isPullRequestEvent(e))
+          return `event "${text(e?.event) ?? ""}" is not pull_request; merged: ${merged}`;
         return `pull request is ${pr.merged === true ? "merged" : "not merged"}; merged: ${merged}`;
       },
     });

@@ -1,10 +1,6 @@
 // What a person sets on the Git host for each route: derived from the route, never from secret values.
 import { entry } from "../core/events/fields";
-import {
-  GITHUB_PULL_REQUEST_ACTIONS,
-  GITHUB_PULL_REQUEST_EVENTS,
-  pullRequestEvents,
-} from "../core/events/pullRequestEvents";
+import { GITHUB_PULL_REQUEST_ACTIONS } from "../core/events/pullRequestEvents";
 import { matchesTagPushes } from "../core/match";
 import { KNOWN_PR_ACTIONS } from "../core/routes/notes";
 import type { Provider, Route } from "../core/types";
@@ -22,35 +18,12 @@ export function subscribedEvents(route: Route): string[] {
     return [...new Set(events)].sort();
   }
   if ((route.match.events ?? []).length > 0) return ["*"]; // only exclusions: everything else
-  // Without events, the filters decide which events can match: `merged` only an event with a pull request
-  // passes (pr-cleanup acts on pull_request only); `actions` only an event with such an action, never a push.
-  if (route.action.type === "pr-cleanup") return ["pull_request"];
-  if (route.match.merged !== undefined) return eventsWithPullRequest(route, route.match.merged);
+  // Without events, the filters decide which events can match: `merged` only pull_request passes (as
+  // pr-cleanup acts on pull_request only), whatever its actions; `actions` only an event with such an action,
+  // never a push.
+  if (route.action.type === "pr-cleanup" || route.match.merged !== undefined) return ["pull_request"];
   if (route.match.actions !== undefined) return eventsOfActions(route.provider, route.match.actions);
   return ["push"];
-}
-
-/**
- * The events a route with `merged` (and maybe `actions`) lets through: those with a pull request on its host
- * (pullRequestEvents: on GitHub merged: false lets reviews through too), narrowed by its actions where the
- * host's actions of each are known.
- */
-function eventsWithPullRequest(route: Route, merged: boolean): string[] {
-  const events = pullRequestEvents(route.provider, merged);
-  const actions = route.match.actions;
-  const included = (actions ?? []).filter((a) => !a.startsWith("!"));
-  const named = included.length > 0 && !included.some((a) => GLOB_CHARS.test(a));
-  if (route.provider === "github" && events !== undefined) {
-    if (!named) return [...events].sort();
-    const hit = events.filter((e) => included.some((a) => entry(GITHUB_PULL_REQUEST_EVENTS, e)?.includes(a)));
-    // None: the route matches nothing (hookgate check says so); pull_request, what it is about.
-    return hit.length > 0 ? hit.sort() : ["pull_request"];
-  }
-  // Data Center's other pr:* keys have no action: with actions, only its pull_request events pass.
-  if (events === undefined) return actions === undefined ? ["*"] : ["pull_request"];
-  // Gitea's review events have actions of their own: a pull request's (renamed to GitHub's) names pull_request.
-  if (named && included.every((a) => KNOWN_PR_ACTIONS.includes(a))) return ["pull_request"];
-  return [...events].sort();
 }
 
 /**

@@ -424,8 +424,19 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     { merged: true },
     push(),
     false,
-    'event "push" is not a pull request; merged: true',
+    'event "push" is not pull_request; merged: true',
   ],
+  // A review, a review comment (GitHub, Gitea) or Data Center's pr:comment:added has the pull request too,
+  // unmerged: merged: false ("only pull requests not merged") would run on every comment.
+  ...["pull_request_review", "pull_request_review_comment", "pull_request_approved", "pr:comment:added"].map(
+    (event): [string, MatchSpec, WebhookEvent, boolean, string] => [
+      `merged: false refuses ${event}, whose pull request is not merged (it is no pull_request event)`,
+      { merged: false },
+      { ...pullRequest("submitted", false), event },
+      false,
+      `event "${event}" is not pull_request; merged: false`,
+    ],
+  ),
   [
     "a deleted-branch push is ignored by default",
     { branches: ["main"] },
@@ -681,7 +692,7 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     { merged: true },
     bare({ event: undefined }),
     false,
-    'event "" is not a pull request; merged: true',
+    'event "" is not pull_request; merged: true',
   ],
   [
     "an empty match accepts an event without a repository or name, and says so",

@@ -51,22 +51,22 @@ describe("subscribedEvents(route)", () => {
       ["pull_request"],
     ],
     [
-      "GitHub's events with a pull request for merged: false (a review's pull request reads not merged)",
+      "pull_request only for merged: false (a review's pull request reads not merged, but merged matches pull_request only)",
       { ...jenkinsRoute(), match: { repos: ["acme/api"], merged: false } },
-      ["pull_request", "pull_request_review", "pull_request_review_comment", "pull_request_review_thread"],
+      ["pull_request"],
     ],
     [
-      "pull_request_review for merged: false with actions [submitted] (it matches pull_request_review.submitted)",
+      "pull_request only for merged: false with a review's action [submitted] (the route matches nothing)",
       { ...jenkinsRoute(), match: { repos: ["acme/api"], merged: false, actions: ["submitted"] } },
-      ["pull_request_review"],
+      ["pull_request"],
     ],
     [
-      "the events with a pull request that have one of the actions (edited is pull_request's and reviews')",
+      "pull_request only for merged with an action pull_request and reviews share (edited)",
       { ...jenkinsRoute(), match: { repos: ["acme/api"], merged: false, actions: ["edited", "resolved"] } },
-      ["pull_request", "pull_request_review", "pull_request_review_comment", "pull_request_review_thread"],
+      ["pull_request"],
     ],
     [
-      "pull_request only for merged: true with a review's action (a review's pull request never reads merged)",
+      "pull_request only for merged: true with a review's action",
       { ...jenkinsRoute(), match: { repos: ["acme/api"], merged: true, actions: ["closed", "submitted"] } },
       ["pull_request"],
     ],
@@ -76,14 +76,14 @@ describe("subscribedEvents(route)", () => {
       ["pull_request"],
     ],
     [
-      "Gitea's review events too for merged (they carry Gitea's whole pull request, merged included)",
+      "pull_request only for merged on Gitea (its review events carry the pull request, but merged matches pull_request only)",
       { ...jenkinsRoute(), provider: "gitea", match: { repos: ["acme/api"], merged: true } },
-      ["pull_request", "pull_request_approved", "pull_request_comment", "pull_request_rejected"],
+      ["pull_request"],
     ],
     [
-      "every event for merged on Bitbucket Data Center without actions (every pr:* key has a pull request)",
+      "pull_request only for merged on Bitbucket Data Center (not pr:comment:added and the other pr:* keys)",
       { ...jenkinsRoute(), provider: "bitbucket-server", match: { repos: ["ACME/api"], merged: false } },
-      ["*"],
+      ["pull_request"],
     ],
     [
       "release (and the package events) for a route whose only action is release's published",
@@ -147,19 +147,28 @@ describe("subscribedEvents(route) against what match.ts lets through", () => {
     return found;
   }
 
-  it("subscribes pull_request_review for merged: false with actions [submitted], which matches GitHub's pull_request_review.submitted", () => {
-    const route: Route = {
-      ...jenkinsRoute(),
-      match: { repos: ["Codertocat/Hello-World"], merged: false, actions: ["submitted"] },
-    };
-    const event = normaliseGitHubLike(
-      "github",
-      "pull_request_review",
-      example("pull_request_review", "submitted"),
-      "d1",
-    );
+  for (const [event, action] of [
+    ["pull_request_review", "submitted"],
+    ["pull_request_review_comment", "created"],
+    ["pull_request_review_comment", "deleted"],
+    ["pull_request_review_thread", "resolved"],
+  ] as const) {
+    it(`merged: false neither matches nor subscribes GitHub's ${event}.${action} (its pull request reads not merged, but it is no pull_request event)`, () => {
+      const payload = example(event, action);
+      const repo = (payload.repository as { full_name: string }).full_name;
+      const route: Route = { ...jenkinsRoute(), match: { repos: [repo], merged: false } };
+      const event_ = normaliseGitHubLike("github", event, payload, "d1");
+      const result = matchRoute(route, event_);
+      expect(result.matched).to.equal(false);
+      expect(result.reason).to.include(`event "${event}" is not pull_request; merged: false`);
+      expect(subscribedEvents(route)).to.deep.equal(["pull_request"]);
+    });
+  }
+
+  it("merged: false still matches GitHub's pull_request.opened", () => {
+    const route: Route = { ...jenkinsRoute(), match: { repos: ["Codertocat/Hello-World"], merged: false } };
+    const event = normaliseGitHubLike("github", "pull_request", example("pull_request", "opened"), "d3");
     expect(matchRoute(route, event).matched, matchRoute(route, event).reason).to.equal(true);
-    expect(subscribedEvents(route)).to.include("pull_request_review");
   });
 
   it("leaves pull_request_review out for merged: true, which a review never matches (its pull request has no merged field)", () => {

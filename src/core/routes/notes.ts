@@ -13,7 +13,7 @@ import {
   gitlabEventName,
 } from "../events/gitlab";
 import { GITLAB_HOOK_HEADERS } from "../events/headers";
-import { GITHUB_PULL_REQUEST_EVENTS, pullRequestEvents } from "../events/pullRequestEvents";
+import { GITHUB_PULL_REQUEST_ACTIONS } from "../events/pullRequestEvents";
 import { bangClassWarning, escapedGlobWarning } from "../globs";
 import { matchesPushes, matchesTagPushes } from "../match";
 import type { Provider, Route } from "../types";
@@ -687,32 +687,21 @@ function impossibleFilterNotes(route: Route): string[] {
       );
     }
   }
-  // Without events, merged lets only events with a pull request through (on GitHub reviews too, with
-  // merged: false): an action none of them has, with no glob to widen it, leaves nothing. Gitea's and
-  // Bitbucket Data Center's other events with a pull request are not all known with their actions: no note.
-  // With events, eventNameNotes says it.
+  // Without events, merged lets only pull_request through: an action no pull request has (on GitHub one of
+  // GitHub's pull_request actions; elsewhere one a pull request has after renaming), with no glob to widen it,
+  // leaves nothing. With events, eventNameNotes says it.
   const included = includes(actions);
-  const withPullRequest =
-    route.provider === "github"
-      ? pullRequestEvents("github", merged === true)
-      : route.provider === "gitlab" || route.provider === "bitbucket"
-        ? ["pull_request"]
-        : undefined;
-  const hasAction = (event: string, action: string) =>
-    (route.provider === "github" ? entry(GITHUB_PULL_REQUEST_EVENTS, event) : KNOWN_PR_ACTIONS)?.includes(
-      action,
-    ) === true;
+  const pullRequestActions = route.provider === "github" ? GITHUB_PULL_REQUEST_ACTIONS : KNOWN_PR_ACTIONS;
   if (
     events === undefined &&
     merged !== undefined &&
-    withPullRequest !== undefined &&
     included.length > 0 &&
-    included.every((a) => !/[*?[\]{}]/.test(a) && !withPullRequest.some((e) => hasAction(e, a)))
+    included.every((a) => !/[*?[\]{}]/.test(a) && !pullRequestActions.includes(a))
   ) {
     notes.push(
-      `merged: ${merged} lets only ${withPullRequest.join(", ")} through, and none has the action ` +
+      `merged: ${merged} lets only pull_request through, and it has no action ` +
         `${included.map((a) => `"${a}"`).join(" or ")}: this route matches nothing; drop merged, or name ` +
-        `an action of ${withPullRequest.length > 1 ? "one of them" : "it"} (a merge is action "closed" with merged: true)`,
+        'an action of pull_request (a merge is action "closed" with merged: true)',
     );
   }
   if (eventsOnly(events, "pull_request", true) && tags !== undefined && branches === undefined) {

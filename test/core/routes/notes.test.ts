@@ -240,27 +240,29 @@ describe("Function: routeNotes on filters no delivery passes together", () => {
     }
   });
 
-  it("notes a route with merged and no events whose actions no event with a pull request has: only those pass merged", () => {
+  it("notes a route with merged and no events whose actions no pull request has: only pull_request passes merged", () => {
+    const note = (merged: boolean, actions: string) =>
+      `route r: merged: ${merged} lets only pull_request through, and it has no action ${actions}: this route matches nothing; drop merged, or name an action of pull_request (a merge is action "closed" with merged: true)`;
     expect(notesFor("{ merged: true, actions: [published, merged] }")).to.deep.equal([
-      'route r: merged: true lets only pull_request through, and none has the action "published" or "merged": this route matches nothing; drop merged, or name an action of it (a merge is action "closed" with merged: true)',
+      note(true, '"published" or "merged"'),
     ]);
-    // merged: false lets GitHub's review events through too (their pull request has no merged field).
-    expect(notesFor("{ merged: false, actions: [published] }")).to.deep.equal([
-      'route r: merged: false lets only pull_request, pull_request_review, pull_request_review_comment, pull_request_review_thread through, and none has the action "published": this route matches nothing; drop merged, or name an action of one of them (a merge is action "closed" with merged: true)',
-    ]);
+    expect(notesFor("{ merged: false, actions: [published] }")).to.deep.equal([note(false, '"published"')]);
     // A pull request action, or a glob that may be one, leaves something to match.
     expect(notesFor("{ merged: true, actions: [published, closed] }")).to.deep.equal([]);
     expect(notesFor('{ merged: false, actions: ["clos*"] }')).to.deep.equal([]);
   });
 
-  it("does not say a route matches nothing when merged: false and its actions are a review's (pull_request_review.submitted has a pull request that reads not merged)", () => {
-    for (const action of ["submitted", "dismissed", "created", "deleted", "resolved"]) {
-      expect(notesFor(`{ merged: false, actions: [${action}] }`), action).to.deep.equal([]);
+  it("notes a route with merged and only a review's actions: a review is no pull_request event, so it matches nothing", () => {
+    for (const action of ["submitted", "dismissed", "created", "resolved"]) {
+      expect(notesFor(`{ merged: false, actions: [${action}] }`), action).to.deep.equal([
+        `route r: merged: false lets only pull_request through, and it has no action "${action}": this route matches nothing; drop merged, or name an action of pull_request (a merge is action "closed" with merged: true)`,
+      ]);
     }
-    // merged: true: a review's pull request never reads merged.
-    expect(notesFor("{ merged: true, actions: [submitted] }")).to.have.length(1);
-    // Gitea's review events have actions of their own: no note there.
-    expect(notesFor("{ merged: false, actions: [reviewed] }", "gitea")).to.deep.equal([]);
+    // Gitea's review action (reviewed) and Data Center's comment keys are not pull_request's either.
+    expect(notesFor("{ merged: false, actions: [reviewed] }", "gitea")).to.have.length(1);
+    expect(notesFor("{ merged: true, actions: [reviewed] }", "bitbucket-server")).to.have.length(1);
+    // Data Center's pr:deleted of a declined pull request is pull_request with action deleted.
+    expect(notesFor("{ merged: false, actions: [deleted] }", "bitbucket-server")).to.deep.equal([]);
   });
 
   it("notes a route on pull requests only with tags and no branches: a pull request has no tag", () => {
