@@ -91,14 +91,27 @@ const BITBUCKET: Record<string, string[]> = {
   ],
 };
 /**
- * Gitea keeps GitHub's names, but a pushed pull request (pull_request_sync) is an event of its own, and its
- * review events (as X-Gitea-Event names them) are set as their types (GITEA_EVENT_OF_TYPE).
+ * Gitea's webhook settings (its form's checkboxes and API event names: go-gitea/gitea
+ * templates/repo/settings/webhook/settings.tmpl, routers/api/v1/utils/hook.go) by the event (X-Gitea-Event)
+ * their deliveries arrive as (HookEventType.Event() in modules/webhook/type.go): a pull request's assign,
+ * label, milestone, review request and push each have a setting of their own but arrive as pull_request, and
+ * so do an issue's; a comment on a pull request (pull_request_comment) arrives as issue_comment. One setting,
+ * pull_request_review, sends all three review events; there is no setting per review type.
  */
 const GITEA: Record<string, string[]> = {
-  pull_request: ["pull_request", "pull_request_sync"],
-  pull_request_approved: ["pull_request_review_approved"],
-  pull_request_rejected: ["pull_request_review_rejected"],
-  pull_request_comment: ["pull_request_review_comment"],
+  pull_request: [
+    "pull_request",
+    "pull_request_assign",
+    "pull_request_label",
+    "pull_request_milestone",
+    "pull_request_review_request",
+    "pull_request_sync",
+  ],
+  issues: ["issues", "issue_assign", "issue_label", "issue_milestone"],
+  issue_comment: ["issue_comment", "pull_request_comment"],
+  pull_request_approved: ["pull_request_review"],
+  pull_request_rejected: ["pull_request_review"],
+  pull_request_comment: ["pull_request_review"],
 };
 
 /** GitHub's events a host has no webhook setting for (a route's events on that host match nothing of them). */

@@ -238,7 +238,7 @@ describe("webhookLimitProblems(hooks, limit): GitHub's webhooks per event on one
 });
 
 describe("hostEvents(provider, events)", () => {
-  it("names no GitHub-only event (package, registry_package, ...) for a host without it, and Gitea's review events by their type", () => {
+  it("names no GitHub-only event (package, registry_package, ...) for a host without it, and Gitea's review events by their one setting, pull_request_review", () => {
     expect(hostEvents("gitlab", ["package", "registry_package", "release"])).to.deep.equal([
       "Releases events",
     ]);
@@ -252,10 +252,10 @@ describe("hostEvents(provider, events)", () => {
       "package",
       "release",
     ]);
-    expect(hostEvents("gitea", ["pull_request_approved", "pull_request_comment"])).to.deep.equal([
-      "pull_request_review_approved",
-      "pull_request_review_comment",
-    ]);
+    // Gitea has no setting per review type (pull_request_review_approved is a type, no checkbox).
+    expect(
+      hostEvents("gitea", ["pull_request_approved", "pull_request_comment", "pull_request_rejected"]),
+    ).to.deep.equal(["pull_request_review"]);
     // GitHub keeps its own names.
     expect(hostEvents("github", ["package", "registry_package"])).to.deep.equal([
       "package",
@@ -316,11 +316,39 @@ describe("hostEvents(provider, events)", () => {
     ]);
   });
 
-  it("adds Gitea's pull_request_sync to pull_request: Gitea sends a pushed pull request only to hooks that chose it", () => {
-    // HasPullRequestSyncEvent (go-gitea models/webhook/webhook.go) reads its own PullRequestSync flag, a
-    // checkbox of its own on the webhook form: with "Pull Request" alone, synchronize never arrives.
-    expect(hostEvents("gitea", ["pull_request"])).to.deep.equal(["pull_request", "pull_request_sync"]);
+  it("names every Gitea setting whose deliveries arrive as the route's event: a pull request's assign, label, milestone, review request and push arrive as pull_request", () => {
+    // HookEventType.Event() (go-gitea modules/webhook/type.go) sends these types as X-Gitea-Event
+    // pull_request, and each has a checkbox of its own on the webhook form (settings.tmpl): with "Pull
+    // Request" alone, synchronize, assigned, labeled, milestoned and review_requested never arrive.
+    expect(hostEvents("gitea", ["pull_request"])).to.deep.equal([
+      "pull_request",
+      "pull_request_assign",
+      "pull_request_label",
+      "pull_request_milestone",
+      "pull_request_review_request",
+      "pull_request_sync",
+    ]);
+    expect(hostEvents("gitea", ["issues"])).to.deep.equal([
+      "issues",
+      "issue_assign",
+      "issue_label",
+      "issue_milestone",
+    ]);
+    // A comment on a pull request (setting pull_request_comment) arrives as issue_comment.
+    expect(hostEvents("gitea", ["issue_comment"])).to.deep.equal(["issue_comment", "pull_request_comment"]);
     expect(hostEvents("gitea", ["push", "release"])).to.deep.equal(["push", "release"]);
+  });
+
+  it("tells a Gitea route with actions [review_requested] or [assigned] to tick their settings", () => {
+    const gitea = (actions: string[]): Route => ({
+      ...jenkinsRoute(),
+      provider: "gitea",
+      match: { repos: ["acme/api"], actions },
+    });
+    expect(hostEvents("gitea", subscribedEvents(gitea(["review_requested"])))).to.include(
+      "pull_request_review_request",
+    );
+    expect(hostEvents("gitea", subscribedEvents(gitea(["assigned"])))).to.include("pull_request_assign");
   });
 
   it("adds GitLab's Tag push events for a push route that matches tags, and Data Center's pr:deleted for pull requests", () => {
