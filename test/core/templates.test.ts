@@ -203,12 +203,13 @@ describe("Function: renderTemplate", () => {
     );
   });
 
-  it('renderTemplate lets no branch name a url\'s host: check refuses the template, or the link does not parse, or its host holds none of a branch with a "/" and does not end with one without', () => {
+  it('renderTemplate lets no branch name a url\'s host: check refuses the template, or the link does not parse, or its host holds none of a branch with a "/", and neither ends with one without nor holds it in its last two labels', () => {
     // Templates <prefix>{{pr.headRef}}<suffix> made of what hides or moves a host from a URL parser. A template
     // starting with a field is left out: its value is the whole link by design (README). A branch either holds
     // "evil" and a "/" after it (as evil.example/x would pick host evil.example); no fragment holds "evil", so a
     // host with it is one the branch chose. In a host the branch's "/" is %2F, which no URL parser accepts. Or it
-    // has no "/" and is a host name itself, which the host (a trailing dot aside) must not be or end with.
+    // has no "/" and is a host name itself, which the host (a trailing dot aside) must not be, end with, or hold
+    // in its last two labels.
     const fragment = fc.constantFrom(
       "https://",
       "https:",
@@ -236,6 +237,12 @@ describe("Function: renderTemplate", () => {
       ":8080",
       "?",
       "#",
+      // A top-level domain alone, and text a URL parser maps to nothing or to a dot (a soft hyphen, %2e).
+      ".com",
+      ".%C2%AD",
+      ".%2e",
+      "\u00AD",
+      "%E2%80%8B",
     );
     const part = fc.constantFrom("x", ".", "..", "-", "@", "a.b", "%2F", "/");
     // A branch without "/" is a host name of its own: "https://{{pr.headRef}}./" would link to evil.example.
@@ -263,8 +270,13 @@ describe("Function: renderTemplate", () => {
           }
           const said = `${JSON.stringify(template)} with ${JSON.stringify(ref)} -> ${JSON.stringify(link)}`;
           if (ref.includes("/")) expect(host, said).not.to.include("evil");
-          // A host under the route's own domain may start with the branch (evil.example.x.example.com), never end so.
-          else expect(host.replace(/\.$/, "").endsWith(ref), said).to.equal(false);
+          else {
+            // A host under the route's own domain may start with the branch (evil.example.x.example.com), never
+            // end so, nor have it in its last two labels (evil.com for {{pr.headRef}}.com).
+            const name = host.replace(/\.+$/, "");
+            expect(name.endsWith(ref), said).to.equal(false);
+            expect(name.split(".").slice(-2).join("."), said).not.to.include("evil");
+          }
         },
       ),
       { numRuns: runs(2000) },

@@ -422,12 +422,19 @@ export function targetUrlProblem(written: string): string | undefined {
     return `targetUrl ${shown()} has no host after "//": write one ("https://logs.example.com/...")`;
   // A field in the host must come before a fixed domain: pr-{{pr.number}}.previews.example.com stays under
   // previews.example.com, while one at the host's end (previews.example{{x}}, {{x}}:8080) may name any host;
-  // so may one before a bare dot ({{x}}./, {{x}}.:8080), as evil.example. is evil.example: a label must follow.
-  if (host.includes("{{") && /\}\}(?!\.[^.:])/.test(host)) {
-    return (
-      `targetUrl ${shown()} has a field at the end of its host, where its value (a branch, say) may name ` +
-      'another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")'
-    );
+  // so may one before a bare dot ({{x}}./, as evil.example. is evil.example), before text a URL parser maps to
+  // nothing or to a dot ({{x}}.%C2%AD, {{x}}.%2e, a soft hyphen), or before a top-level domain alone
+  // ({{x}}.com: a branch evil is evil.com). So after the last field, the host (without its :port) must end
+  // with at least two labels of plain ASCII letters, digits and hyphens, and hold nothing else.
+  if (host.includes("{{") && host.includes("}}")) {
+    const tail = host.slice(host.lastIndexOf("}}") + 2).replace(/:[0-9]*$/, "");
+    if (!/^[A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+){2,}$/.test(tail)) {
+      return (
+        `targetUrl ${shown()} has a field that is not followed by a fixed domain of two labels or more ` +
+        "(plain letters, digits and hyphens), so its value (a branch, say) may name another host: put fields " +
+        'in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")'
+      );
+    }
   }
   return undefined;
 }

@@ -516,12 +516,18 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
     ["targetUrlProblem", targetUrlProblem, "http://logs.example.com", undefined],
     ["targetUrlProblem", targetUrlProblem, "{{payload.x}}/logs", undefined],
     ["targetUrlProblem", targetUrlProblem, "https://pr-{{pr.number}}.previews.example.com/", undefined],
-    [
+    // After the last field, a fixed domain of two labels or more: the value picks a name under it.
+    ...[
+      "https://{{pr.number}}.{{repo.name}}.previews.example.com/",
+      "https://{{a}}.{{b}}.example.com:8443/x",
+      "https://{{pr.headRef}}-pr.previews.example.com/",
+      "https://{{a}}{{b}}.example.com/",
+    ].map((url): [string, typeof targetUrlProblem, string, undefined] => [
       "targetUrlProblem",
       targetUrlProblem,
-      "https://{{pr.number}}.{{repo.name}}.previews.example.com./",
+      url,
       undefined,
-    ],
+    ]),
     [
       "targetUrlProblem",
       targetUrlProblem,
@@ -531,16 +537,24 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
     ...[
       "https://previews.example{{branch}}/x",
       "https://{{branch}}:8080/",
-      "https://{{a}}{{b}}.example.com/",
       // A bare dot ends the host as a fully qualified name: a branch evil.example gives host evil.example.
       "https://{{pr.headRef}}./",
       "https://{{pr.headRef}}.:8443/x",
       "https://{{pr.headRef}}..example.com/",
+      // Text a URL parser drops (a soft hyphen, a zero-width space) or reads as a dot: host evil.example.
+      "https://{{pr.headRef}}.%C2%AD/logs",
+      "https://{{pr.headRef}}.%E2%80%8B/logs",
+      "https://{{pr.headRef}}.%2e/logs",
+      "https://{{pr.headRef}}.%2E/logs",
+      // A top-level domain alone: a branch evil links to evil.com.
+      "https://{{pr.headRef}}.com/",
+      // A trailing dot after the fixed domain: refused rather than read as a name to complete.
+      "https://{{pr.number}}.{{repo.name}}.previews.example.com./",
     ].map((url): [string, typeof targetUrlProblem, string, string] => [
       "targetUrlProblem",
       targetUrlProblem,
       url,
-      `targetUrl ${JSON.stringify(url)} has a field at the end of its host, where its value (a branch, say) may name another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")`,
+      `targetUrl ${JSON.stringify(url)} has a field that is not followed by a fixed domain of two labels or more (plain letters, digits and hyphens), so its value (a branch, say) may name another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")`,
     ]),
     ...[
       "https:///{{pr.headRef}}.previews.example.com/",
@@ -557,7 +571,7 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
       "targetUrlProblem",
       targetUrlProblem,
       "https://{{pr.headRef}}.?x=1",
-      'targetUrl (not shown) has a field at the end of its host, where its value (a branch, say) may name another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")',
+      'targetUrl (not shown) has a field that is not followed by a fixed domain of two labels or more (plain letters, digits and hyphens), so its value (a branch, say) may name another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")',
     ],
     // A URL parser removes every tab, LF and CR first: "https://\t/{{x}}..." is "https:///{{x}}...".
     ...[
@@ -648,5 +662,15 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
   it("clip keeps 80 characters whole and cuts 81 at 80 with an ellipsis", () => {
     expect(clip("a".repeat(80))).to.equal("a".repeat(80));
     expect(clip("a".repeat(81))).to.equal(`${"a".repeat(80)}…`);
+  });
+});
+
+describe("targetUrlProblem: a field before a dot and invisible text", () => {
+  it("refuses a field before a dot followed by a soft hyphen or an ideographic full stop, which a URL parser drops or reads as a dot (host evil.example.)", () => {
+    for (const tail of ["\u00AD", "\u3002"]) {
+      expect(targetUrlProblem(`https://{{pr.headRef}}.${tail}/logs`), JSON.stringify(tail)).to.include(
+        "is not followed by a fixed domain of two labels or more",
+      );
+    }
   });
 });
