@@ -462,6 +462,12 @@ export const KNOWN_PR_ACTIONS: readonly string[] = [
   "deleted",
 ];
 
+/**
+ * Gitea's pull_request actions keep its label names: a label change is "label_updated" or "label_cleared"
+ * (Gitea's HookIssueAction, modules/structs/hook.go), not GitHub's labeled/unlabeled.
+ */
+const GITEA_PULL_REQUEST_ACTIONS: readonly string[] = [...KNOWN_PR_ACTIONS, "label_updated", "label_cleared"];
+
 /** GitLab's merge request actions, which become GitHub's before matching. */
 const HOST_PR_ACTIONS: Readonly<Record<string, string>> = {
   open: 'GitLab\'s "open" is action "opened"',
@@ -691,7 +697,12 @@ function impossibleFilterNotes(route: Route): string[] {
   // GitHub's pull_request actions; elsewhere one a pull request has after renaming), with no glob to widen it,
   // leaves nothing. With events, eventNameNotes says it.
   const included = includes(actions);
-  const pullRequestActions = route.provider === "github" ? GITHUB_PULL_REQUEST_ACTIONS : KNOWN_PR_ACTIONS;
+  const pullRequestActions =
+    route.provider === "github"
+      ? GITHUB_PULL_REQUEST_ACTIONS
+      : route.provider === "gitea"
+        ? GITEA_PULL_REQUEST_ACTIONS
+        : KNOWN_PR_ACTIONS;
   if (
     events === undefined &&
     merged !== undefined &&

@@ -265,6 +265,12 @@ describe("Function: routeNotes on filters no delivery passes together", () => {
     expect(notesFor("{ merged: false, actions: [deleted] }", "bitbucket-server")).to.deep.equal([]);
   });
 
+  it("does not say a Gitea route with merged and a label action matches nothing: Gitea's pull_request carries label_updated and label_cleared", () => {
+    for (const action of ["label_updated", "label_cleared"]) {
+      expect(notesFor(`{ merged: false, actions: [${action}] }`, "gitea"), action).to.deep.equal([]);
+    }
+  });
+
   it("notes a route on pull requests only with tags and no branches: a pull request has no tag", () => {
     const note =
       "route r: events holds pull requests only, and a pull request has a branch (its base), never a tag: with tags and no branches, this route matches nothing; match branches, or add push for tag pushes";
