@@ -14,7 +14,7 @@ import {
 } from "../events/gitlab";
 import { GITLAB_HOOK_HEADERS } from "../events/headers";
 import { GITHUB_PULL_REQUEST_ACTIONS } from "../events/pullRequestEvents";
-import { bangClassWarning, escapedGlobWarning } from "../globs";
+import { bangClassWarning, compileGlobList, escapedGlobWarning } from "../globs";
 import { matchesPushes, matchesTagPushes } from "../match";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
@@ -675,6 +675,22 @@ function eventsOnly(events: readonly string[] | undefined, name: string, withAct
   });
 }
 
+/**
+ * Whether some entry of `events` can let a pull_request delivery through: none is included (only exclusions),
+ * "pull_request", "pull_request.<action>", or a glob whose event part may be pull_request.
+ */
+function mayTakePullRequests(events: readonly string[] | undefined): boolean {
+  const included = includes(events);
+  if (events === undefined || included.length === 0) return true;
+  return included.some((entry) => {
+    const dot = entry.indexOf(".");
+    const name = dot < 0 ? entry : entry.slice(0, dot);
+    // A glob with a dot may span it: read it as one that can be pull_request.
+    if (dot >= 0 && /[*?[\]{}]/.test(name)) return true;
+    return compileGlobList([name])("pull_request");
+  });
+}
+
 /** Notes on filters no delivery can pass together: a push has no action and is no pull request, which has no tag. */
 function impossibleFilterNotes(route: Route): string[] {
   const notes: string[] = [];
@@ -693,9 +709,17 @@ function impossibleFilterNotes(route: Route): string[] {
       );
     }
   }
-  // Without events, merged lets only pull_request through: an action no pull request has (on GitHub one of
-  // GitHub's pull_request actions; elsewhere one a pull request has after renaming), with no glob to widen it,
-  // leaves nothing. With events, eventNameNotes says it.
+  // merged lets only pull_request through: events with no entry that can be it leave nothing.
+  if (merged !== undefined && !eventsOnly(events, "push", false) && !mayTakePullRequests(events)) {
+    notes.push(
+      `merged: ${merged} lets only pull_request through, and events names no pull_request: this route ` +
+        'matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with ' +
+        "merged: true)",
+    );
+  }
+  // Without events, an action no pull request has (on GitHub one of GitHub's pull_request actions; elsewhere
+  // one a pull request has after renaming), with no glob to widen it, leaves nothing. With events naming
+  // pull_request, eventNameNotes notes a typo or a host's own name of an action.
   const included = includes(actions);
   const pullRequestActions =
     route.provider === "github"

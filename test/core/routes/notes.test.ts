@@ -265,6 +265,29 @@ describe("Function: routeNotes on filters no delivery passes together", () => {
     expect(notesFor("{ merged: false, actions: [deleted] }", "bitbucket-server")).to.deep.equal([]);
   });
 
+  it("notes a route with merged whose events hold no pull_request: only pull_request passes merged, so it matches nothing", () => {
+    const note = (merged: boolean) =>
+      `route r: merged: ${merged} lets only pull_request through, and events names no pull_request: this route matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with merged: true)`;
+    expect(notesFor("{ events: [pull_request_review], merged: false }")).to.deep.equal([note(false)]);
+    expect(notesFor('{ events: ["pull_request_review.submitted"], merged: true }')).to.deep.equal([
+      note(true),
+    ]);
+    expect(notesFor("{ events: [pull_request_approved], merged: false }", "gitea")).to.include(note(false));
+    expect(notesFor('{ events: ["pr:comment:added"], merged: false }', "bitbucket-server")).to.include(
+      note(false),
+    );
+    // pull_request, one of its actions, a glob that may be it, or only exclusions let it through.
+    for (const events of [
+      "[pull_request_review, pull_request]",
+      '["pull_request.closed"]',
+      '["pull_*"]',
+      '["*.closed"]',
+      '["!push"]',
+    ]) {
+      expect(notesFor(`{ events: ${events}, merged: true }`), events).to.deep.equal([]);
+    }
+  });
+
   it("does not say a Gitea route with merged and a label action matches nothing: Gitea's pull_request carries label_updated and label_cleared", () => {
     for (const action of ["label_updated", "label_cleared"]) {
       expect(notesFor(`{ merged: false, actions: [${action}] }`, "gitea"), action).to.deep.equal([]);
