@@ -130,7 +130,7 @@ const NOT_ON_HOST: Readonly<Record<string, readonly string[]>> = {
 };
 const BITBUCKET_SERVER: Record<string, string[]> = {
   push: ["repo:refs_changed"],
-  pull_request: ["pr:opened", "pr:from_ref_updated", "pr:merged", "pr:declined", "pr:deleted"],
+  pull_request: ["pr:opened", "pr:from_ref_updated", "pr:modified", "pr:merged", "pr:declined", "pr:deleted"],
 };
 
 /**

@@ -356,6 +356,10 @@ describe("hostEvents(provider, events)", () => {
     expect(hostEvents("gitlab", ["push"], false)).to.deep.equal(["Push events"]);
     expect(hostEvents("bitbucket-server", ["pull_request"])).to.include("pr:deleted");
   });
+
+  it("ticks Data Center's pr:modified for pull requests: a title, description or target branch change is pull_request.edited", () => {
+    expect(hostEvents("bitbucket-server", ["pull_request"])).to.include("pr:modified");
+  });
 });
 
 describe("webhookSetup(route, url) and exactRepositories(route)", () => {

@@ -17,6 +17,8 @@ import {
 export const PULL_REQUEST_ACTIONS: Readonly<Record<string, string>> = {
   "pr:opened": "opened",
   "pr:from_ref_updated": "synchronize",
+  // "A pull request is modified" (title, description or target branch), as GitHub's edited.
+  "pr:modified": "edited",
   "pr:merged": "closed",
   "pr:declined": "closed",
   "pr:deleted": "closed",

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { RequestError } from "../../../src/core/errors";
 import { bitbucketServerRepo, normaliseBitbucketServer } from "../../../src/core/events/bitbucketServer";
+import { loadPayload } from "../../fixtures/payloads";
 
 const SHA_A = "a".repeat(40);
 const SHA_B = "b".repeat(40);
@@ -137,6 +138,36 @@ describe("Function: normaliseBitbucketServer (shapes no fixture has)", () => {
       partial.pr?.headRepoFullName,
       fork.pr?.headRepoFullName,
     ]).to.deep.equal([undefined, undefined, "~ANN/fork"]);
+  });
+
+  it("normaliseBitbucketServer reads pr:modified (title, description or target branch changed) as pull_request edited, so merged: false matches it", () => {
+    // The shape of Atlassian's pr:modified payload: the pull request as it is now, and the previous values.
+    // biome-ignore lint/suspicious/noExplicitAny: a fixture's JSON, reshaped
+    const payload = loadPayload("bitbucket-server/pr-merged").payload as any;
+    const pullRequest = {
+      ...payload.pullRequest,
+      state: "OPEN",
+      open: true,
+      closed: false,
+      title: "Retry on 503",
+    };
+    delete pullRequest.closedDate;
+    const modified = {
+      eventKey: "pr:modified",
+      date: payload.date,
+      actor: payload.actor,
+      pullRequest,
+      previousTitle: payload.pullRequest.title,
+      previousDescription: payload.pullRequest.description,
+      previousTarget: { id: "refs/heads/develop", displayId: "develop", type: "BRANCH" },
+    };
+    const event = normaliseBitbucketServer("pr:modified", modified, "d");
+    expect([event.event, event.action, event.pr?.merged, event.pr?.state]).to.deep.equal([
+      "pull_request",
+      "edited",
+      false,
+      "open",
+    ]);
   });
 
   const merged: Array<[string, string | undefined, boolean]> = [
