@@ -243,6 +243,10 @@ describe("Function: renderTemplate", () => {
       ".%2e",
       "\u00AD",
       "%E2%80%8B",
+      // Numeric labels: a host ending in a number is read as IPv4 ({{x}}.0.1 with a branch 127.0 is 127.0.0.1).
+      ".0.1",
+      ".1",
+      ".0x1",
     );
     const part = fc.constantFrom("x", ".", "..", "-", "@", "a.b", "%2F", "/");
     // A branch without "/" is a host name of its own: "https://{{pr.headRef}}./" would link to evil.example.
@@ -250,7 +254,7 @@ describe("Function: renderTemplate", () => {
       fc
         .tuple(fc.array(part, { maxLength: 3 }), fc.array(part, { maxLength: 3 }))
         .map(([before, rest]) => `${before.join("")}evil.example/${rest.join("")}`),
-      fc.constantFrom("evil.example", "evil", "a.b.c"),
+      fc.constantFrom("evil.example", "evil", "a.b.c", "127.0", "169.254", "0x7f.0", "127.0.0"),
     );
     fc.assert(
       fc.property(
@@ -269,6 +273,8 @@ describe("Function: renderTemplate", () => {
             return; // no link at all
           }
           const said = `${JSON.stringify(template)} with ${JSON.stringify(ref)} -> ${JSON.stringify(link)}`;
+          // No fragment holds a digit outside a port, so an IPv4 host is one the branch chose.
+          expect(host, said).not.to.match(/^[0-9.]+$/);
           if (ref.includes("/")) expect(host, said).not.to.include("evil");
           else {
             // A host under the route's own domain may start with the branch (evil.example.x.example.com), never

@@ -428,10 +428,16 @@ export function targetUrlProblem(written: string): string | undefined {
   // with at least two labels of plain ASCII letters, digits and hyphens, and hold nothing else.
   if (host.includes("{{") && host.includes("}}")) {
     const tail = host.slice(host.lastIndexOf("}}") + 2).replace(/:[0-9]*$/, "");
-    if (!/^[A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+){2,}$/.test(tail)) {
+    // A host whose last label is a number (all digits, or 0x and hex digits: WHATWG's "ends in a number") is
+    // read as IPv4, so {{x}}.0.1 with a branch 127.0 is 127.0.0.1: the last label must hold a letter, as every
+    // top-level domain does, and not be 0x-hex.
+    const last = tail.slice(tail.lastIndexOf(".") + 1);
+    const numeric = !/[A-Za-z]/.test(last) || /^0x[0-9a-f]*$/i.test(last);
+    if (numeric || !/^[A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+){2,}$/.test(tail)) {
       return (
         `targetUrl ${shown()} has a field that is not followed by a fixed domain of two labels or more ` +
-        "(plain letters, digits and hyphens), so its value (a branch, say) may name another host: put fields " +
+        "(plain letters, digits and hyphens, the last one with a letter and no number), so its value (a branch, " +
+        "say) may name another host: put fields " +
         'in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")'
       );
     }

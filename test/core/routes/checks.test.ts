@@ -550,11 +550,15 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
       "https://{{pr.headRef}}.com/",
       // A trailing dot after the fixed domain: refused rather than read as a name to complete.
       "https://{{pr.number}}.{{repo.name}}.previews.example.com./",
+      // A last label that is a number: the host is read as IPv4 (a branch 127.0 gives 127.0.0.1).
+      "https://{{pr.headRef}}.0.1/",
+      "https://{{pr.headRef}}.example.0x1f/",
+      "https://{{pr.headRef}}.example.42:8080/",
     ].map((url): [string, typeof targetUrlProblem, string, string] => [
       "targetUrlProblem",
       targetUrlProblem,
       url,
-      `targetUrl ${JSON.stringify(url)} has a field that is not followed by a fixed domain of two labels or more (plain letters, digits and hyphens), so its value (a branch, say) may name another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")`,
+      `targetUrl ${JSON.stringify(url)} has a field that is not followed by a fixed domain of two labels or more (plain letters, digits and hyphens, the last one with a letter and no number), so its value (a branch, say) may name another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")`,
     ]),
     ...[
       "https:///{{pr.headRef}}.previews.example.com/",
@@ -571,7 +575,7 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
       "targetUrlProblem",
       targetUrlProblem,
       "https://{{pr.headRef}}.?x=1",
-      'targetUrl (not shown) has a field that is not followed by a fixed domain of two labels or more (plain letters, digits and hyphens), so its value (a branch, say) may name another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")',
+      'targetUrl (not shown) has a field that is not followed by a fixed domain of two labels or more (plain letters, digits and hyphens, the last one with a letter and no number), so its value (a branch, say) may name another host: put fields in the path, or before a fixed domain ("https://pr-{{pr.number}}.previews.example.com/")',
     ],
     // A URL parser removes every tab, LF and CR first: "https://\t/{{x}}..." is "https:///{{x}}...".
     ...[
