@@ -39,8 +39,7 @@ export class SecretsManagerStore implements SecretStore {
   private readonly inFlight = new Map<string, Promise<string[]>>();
   /** The fetch that forced refreshes asked while `behind` was in flight wait for: it starts once that one is done. */
   private readonly queued = new Map<string, { behind: Promise<string[]>; next: Promise<string[]> }>();
-  /** When Secrets Manager last said a secret does not exist (or holds nothing). */
-  /** When each secret was last found missing, and how (scheduled for deletion is told again as such). */
+  /** When Secrets Manager last said a secret does not exist (or holds nothing), and whether it is scheduled for deletion. */
   private readonly missingSince = new Map<string, { at: number; scheduledForDeletion: boolean }>();
   /** When a fetch of a secret last failed (throttled, unreachable, refused), and how; cleared by one that succeeds. */
   private readonly failed = new Map<string, { at: number; error: TransientDependencyError }>();
