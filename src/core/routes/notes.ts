@@ -685,9 +685,14 @@ function mayTakePullRequests(events: readonly string[] | undefined): boolean {
   return included.some((entry) => {
     const dot = entry.indexOf(".");
     const name = dot < 0 ? entry : entry.slice(0, dot);
-    // A glob with a dot may span it: read it as one that can be pull_request.
-    if (dot >= 0 && /[*?[\]{}]/.test(name)) return true;
-    return compileGlobList([name])("pull_request");
+    // A glob with a dot may span it (an extglob such as @(pull_request.closed|push) too, cut at its dot it is
+    // no glob at all): read it as one that can be pull_request, as an entry that does not compile is.
+    if (dot >= 0 && /[*?[\]{}()!+@]/.test(entry)) return true;
+    try {
+      return compileGlobList([name])("pull_request");
+    } catch {
+      return true;
+    }
   });
 }
 

@@ -288,6 +288,16 @@ describe("Function: routeNotes on filters no delivery passes together", () => {
     }
   });
 
+  it("does not throw, nor note merged, for an extglob of events that spans the dot (@(pull_request.closed|push)): it may be pull_request", () => {
+    for (const events of ['["@(pull_request.closed|push)"]', '["+(pull_request.closed)"]']) {
+      const notes = notesFor(`{ events: ${events}, merged: true }`);
+      expect(
+        notes.filter((n) => n.includes("merged: true lets only pull_request")),
+        events,
+      ).to.deep.equal([]);
+    }
+  });
+
   it("does not say a Gitea route with merged and a label action matches nothing: Gitea's pull_request carries label_updated and label_cleared", () => {
     for (const action of ["label_updated", "label_cleared"]) {
       expect(notesFor(`{ merged: false, actions: [${action}] }`, "gitea"), action).to.deep.equal([]);
