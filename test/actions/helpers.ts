@@ -5,6 +5,7 @@ import type { ActionClients } from "../../src/actions/types";
 import { ActionError } from "../../src/core/errors";
 import type { ObjectStore } from "../../src/core/ports";
 import type { ActionOutcome, Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
+import type { PullState } from "../support/gitHostServer";
 import { MemorySecretStore } from "../support/secrets";
 
 export const JENKINS_USER = "ci-bot";
@@ -65,6 +66,18 @@ export function upload(
 
 /** The head commit of closedPrEvent's pull request. */
 export const PR_HEAD_SHA = "feedfacefeedfacefeedfacefeedfacefeedface";
+
+/** The Git host's view of closedPrEvent's pull request (the fake host's setPull), `overrides` over it. */
+export function mergedPull(overrides: Partial<PullState> = {}): PullState {
+  return {
+    number: 7,
+    state: "closed",
+    merged: true,
+    headRef: "feature/login",
+    headSha: PR_HEAD_SHA,
+    ...overrides,
+  };
+}
 
 /** Pull request 7 of acme/api, feature/login into main, closed and merged: pr-cleanup's usual event. */
 export function closedPrEvent(

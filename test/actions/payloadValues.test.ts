@@ -21,6 +21,7 @@ import {
   HOST_TOKEN,
   JENKINS_TOKEN,
   JENKINS_USER,
+  mergedPull,
   PR_HEAD_SHA,
   rejectsWithActionError,
   testClients,
@@ -419,13 +420,7 @@ describe("Payload-controlled values in the Git host calls (local Git host)", fun
 
   it("s3-zip and pr-cleanup call the configured API only, never a URL of the payload (clone_url, html_url, statuses_url)", async () => {
     host.setArchive("acme/api", SHA, { files: { "buildspec.yml": "version: 0.2\n" } });
-    host.setPull("acme/api", {
-      number: 7,
-      state: "closed",
-      merged: true,
-      headRef: "feature/login",
-      headSha: PR_HEAD_SHA,
-    });
+    host.setPull("acme/api", mergedPull());
     const trapUrl = `${trap.url}/acme/api`;
     const payload = {
       repository: {

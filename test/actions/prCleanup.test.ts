@@ -18,6 +18,7 @@ import {
   HOST_TOKEN,
   JENKINS_TOKEN,
   JENKINS_USER,
+  mergedPull,
   PR_HEAD_SHA,
   rejectsWithActionError,
   testClients,
@@ -39,14 +40,6 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   let jenkins: JenkinsServer;
   let s3: LocalS3;
 
-  const pull = (overrides: Partial<PullState> = {}): PullState => ({
-    number: 7,
-    state: "closed",
-    merged: true,
-    headRef: "feature/login",
-    headSha: HEAD_SHA,
-    ...overrides,
-  });
   const request = (
     steps: PrCleanupStep[],
     provider: Provider = "github",
@@ -88,7 +81,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   beforeEach(async () => {
     host = await startGitHostServer({ token: HOST_TOKEN });
     host.setRepo("acme/api", { defaultBranch: "main" });
-    host.setPull("acme/api", pull());
+    host.setPull("acme/api", mergedPull());
     jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
   });
   afterEach(async () => {
@@ -176,7 +169,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   });
 
   it("cleanUpPullRequest with onlyMerged keeps the branch of a PR closed without merging", async () => {
-    host.setPull("acme/api", pull({ merged: false }));
+    host.setPull("acme/api", mergedPull({ merged: false }));
     const outcome = await cleanUpPullRequest(
       request([{ kind: "delete-branch", onlyMerged: true }]),
       closedEvent({ merged: false }),
@@ -189,7 +182,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   });
 
   it("cleanUpPullRequest without onlyMerged deletes the branch of an unmerged PR", async () => {
-    host.setPull("acme/api", pull({ merged: false }));
+    host.setPull("acme/api", mergedPull({ merged: false }));
     await cleanUpPullRequest(
       request([{ kind: "delete-branch", onlyMerged: false }]),
       closedEvent({ merged: false }),
@@ -199,7 +192,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   });
 
   it("cleanUpPullRequest trusts the API over a stale delivery that says merged", async () => {
-    host.setPull("acme/api", pull({ merged: false }));
+    host.setPull("acme/api", mergedPull({ merged: false }));
     await cleanUpPullRequest(
       request([{ kind: "delete-branch", onlyMerged: true }]),
       closedEvent({ merged: true }),
@@ -209,7 +202,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   });
 
   it("cleanUpPullRequest never deletes the default branch", async () => {
-    host.setPull("acme/api", pull({ headRef: "main" }));
+    host.setPull("acme/api", mergedPull({ headRef: "main" }));
     const outcome = await cleanUpPullRequest(
       request([{ kind: "delete-branch", onlyMerged: false }]),
       closedEvent({ headRef: "main" }),
@@ -222,7 +215,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
 
   it("cleanUpPullRequest asks the API for the default branch when neither the PR nor the event carries it", async () => {
     host.setRepo("acme/api", { defaultBranch: "trunk", branches: ["trunk"] });
-    host.setPull("acme/api", pull({ headRef: "trunk" }));
+    host.setPull("acme/api", mergedPull({ headRef: "trunk" }));
     const event = closedEvent({ headRef: "trunk" });
     event.repo = { ...event.repo, defaultBranch: undefined };
     await cleanUpPullRequest(request([{ kind: "delete-branch", onlyMerged: false }]), event, clients());
@@ -230,7 +223,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   });
 
   it("cleanUpPullRequest never deletes a branch of a fork", async () => {
-    host.setPull("acme/api", pull({ headRepoFullName: "mallory/api", headRef: "main" }));
+    host.setPull("acme/api", mergedPull({ headRepoFullName: "mallory/api", headRef: "main" }));
     host.setRepo("acme/api", { branches: ["main"] });
     const outcome = await cleanUpPullRequest(
       request([{ kind: "delete-branch", onlyMerged: false }]),
@@ -261,7 +254,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   });
 
   it("cleanUpPullRequest skips every destructive step when the PR is open again", async () => {
-    host.setPull("acme/api", pull({ state: "open", merged: false }));
+    host.setPull("acme/api", mergedPull({ state: "open", merged: false }));
     await putObjects(["api/pr-7/still-here.js"]);
     const steps: PrCleanupStep[] = [
       { kind: "delete-branch", onlyMerged: false },
@@ -311,7 +304,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
 
   it("cleanUpPullRequest deletes a branch with slashes, unicode and spaces through an encoded ref path", async () => {
     const branch = "feature/ünï code";
-    host.setPull("acme/api", pull({ headRef: branch }));
+    host.setPull("acme/api", mergedPull({ headRef: branch }));
     await cleanUpPullRequest(
       request([{ kind: "delete-branch", onlyMerged: true }]),
       closedEvent({ headRef: branch }),
@@ -324,7 +317,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   });
 
   it("cleanUpPullRequest refuses a branch name with a '..' segment (final, status failure, nothing deleted)", async () => {
-    host.setPull("acme/api", pull({ headRef: "feature/../main" }));
+    host.setPull("acme/api", mergedPull({ headRef: "feature/../main" }));
     const err = await rejectsWithActionError(
       cleanUpPullRequest(
         request([{ kind: "delete-branch", onlyMerged: true }]),
@@ -669,7 +662,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   // name names a branch of the target project; the target holds the fork's commits at
   // refs/merge-requests/<iid>/head (MergeRequest#fetch_ref!), which Project#protected_for? never protects.
   it("cleanUpPullRequest on GitLab posts a merge request from a fork with refs/merge-requests/<iid>/head as ref, not the fork's branch name", async () => {
-    host.setPull("acme/api", pull({ headRepoFullName: "bob/api", headRef: "main" }));
+    host.setPull("acme/api", mergedPull({ headRepoFullName: "bob/api", headRef: "main" }));
     const outcome = await cleanUpPullRequest(
       request([{ kind: "delete-branch", onlyMerged: true }], "gitlab", "/api/v4"),
       closedEvent({ headRepoFullName: "bob/api", headRef: "main" }, "gitlab"),
@@ -738,7 +731,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   });
 
   it("cleanUpPullRequest on Bitbucket Cloud posts the statuses of a pull request from a fork without a refname: the branch is the fork's", async () => {
-    host.setPull("acme/api", pull({ headRepoFullName: "bob/api" }));
+    host.setPull("acme/api", mergedPull({ headRepoFullName: "bob/api" }));
     const outcome = await cleanUpPullRequest(
       request([{ kind: "delete-branch", onlyMerged: true }], "bitbucket", "/2.0"),
       closedEvent({ headRepoFullName: "bob/api" }, "bitbucket"),
@@ -757,7 +750,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     await host.close();
     host = await startGitHostServer({ token: HOST_TOKEN, basic: { user: email, password: apiToken } });
     host.setRepo("acme/api", { defaultBranch: "main" });
-    host.setPull("acme/api", pull());
+    host.setPull("acme/api", mergedPull());
     const secrets = (clients().secrets as MemorySecretStore).set(
       "hookgate/github-token",
       JSON.stringify({ email, apiToken }),
@@ -809,7 +802,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   });
 
   it("cleanUpPullRequest on Bitbucket Cloud keeps the branch of a declined PR when onlyMerged", async () => {
-    host.setPull("acme/api", pull({ merged: false }));
+    host.setPull("acme/api", mergedPull({ merged: false }));
     await cleanUpPullRequest(
       request([{ kind: "delete-branch", onlyMerged: true }], "bitbucket", "/2.0"),
       closedEvent({ merged: false }, "bitbucket"),
@@ -871,14 +864,14 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     });
 
     it("cleanUpPullRequest keeps the branch of a declined PR when onlyMerged, and the branch of a personal fork", async () => {
-      host.setPull("acme/api", pull({ merged: false }));
+      host.setPull("acme/api", mergedPull({ merged: false }));
       const declined = await cleanUpPullRequest(
         request([{ kind: "delete-branch", onlyMerged: true }], "bitbucket-server", DC),
         closedEvent({ merged: false }, "bitbucket-server"),
         clients(),
       );
       expect(declined.detail).to.equal("kept feature/login: not merged");
-      host.setPull("acme/api", pull({ headRepoFullName: "~JDOE/api" }));
+      host.setPull("acme/api", mergedPull({ headRepoFullName: "~JDOE/api" }));
       const fork = await cleanUpPullRequest(
         request([{ kind: "delete-branch", onlyMerged: false }], "bitbucket-server", DC),
         closedEvent({ headRepoFullName: "~JDOE/api" }, "bitbucket-server"),
@@ -890,7 +883,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
 
     it("cleanUpPullRequest finds a Data Center branch gone among more than a page of branches matching its name, and runs the next steps", async () => {
       // "fix" was deleted on merge; 150 others contain its name (Data Center's filterText matches anywhere).
-      host.setPull("acme/api", pull({ headRef: "fix" }));
+      host.setPull("acme/api", mergedPull({ headRef: "fix" }));
       host.setBranch("acme/api", "fix", undefined);
       for (let i = 0; i < 150; i++) host.setBranch("acme/api", `bugfix/${i}`, HEAD_SHA);
       await putObjects(["dcfix/pr-7/index.html"]);
@@ -998,7 +991,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       const event = closedEvent({ headRef: "develop" }, "bitbucket-server");
       event.repo = { ...event.repo, defaultBranch: undefined };
       host.setRepo("acme/api", { defaultBranch: "develop" });
-      host.setPull("acme/api", pull({ headRef: "develop" }));
+      host.setPull("acme/api", mergedPull({ headRef: "develop" }));
       host.script("repo", { status: 404, body: JSON.stringify({ errors: [{ message: "not found" }] }) });
       const outcome = await cleanUpPullRequest(
         request([{ kind: "delete-branch", onlyMerged: false }], "bitbucket-server", DC),
@@ -1082,7 +1075,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   it("cleanUpPullRequest on Gitea deletes the head branch named by the label when Gitea gives refs/pull/<n>/head as its ref", async () => {
     // Gitea's ToAPIPullRequest keeps Head.Ref = refs/pull/<n>/head unless it finds the branch in the head
     // repository at that moment (Name, sent as label, is the branch).
-    host.setPull("acme/api", pull({ headRef: "refs/pull/7/head", headLabel: "feature/login" }));
+    host.setPull("acme/api", mergedPull({ headRef: "refs/pull/7/head", headLabel: "feature/login" }));
     const steps: PrCleanupStep[] = [{ kind: "delete-branch", onlyMerged: true }];
     const outcome = await cleanUpPullRequest(
       request(steps, "gitea", "/api/v1"),
@@ -1097,7 +1090,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     // An AGit pull request (git push origin HEAD:refs/for/main/topic) as Gitea's ToAPIPullRequest gives it
     // (services/convert/pull.go): head.ref refs/pull/<n>/head, head.label "", head.repo the base repository;
     // normalised, its head branch is "" and its head repository the base's.
-    host.setPull("acme/api", pull({ headRef: "refs/pull/7/head", headLabel: "" }));
+    host.setPull("acme/api", mergedPull({ headRef: "refs/pull/7/head", headLabel: "" }));
     const prefix = "api/pr-7/";
     await putObjects([`${prefix}index.html`]);
     const steps: PrCleanupStep[] = [
@@ -1121,7 +1114,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
 
   it("cleanUpPullRequest on Gitea fails final when the pull request names neither a head branch nor a head repository (not an AGit one)", async () => {
     // A delivery with no head object at all (Gogs' X-Gogs-Event sends head_branch instead), read back as such.
-    host.setPull("acme/api", pull({ headRef: "", headLabel: "", headRepoFullName: null }));
+    host.setPull("acme/api", mergedPull({ headRef: "", headLabel: "", headRepoFullName: null }));
     const err = await rejectsWithActionError(
       cleanUpPullRequest(
         request([{ kind: "delete-branch", onlyMerged: true }], "gitea", "/api/v1"),
@@ -1135,7 +1128,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   });
 
   it("cleanUpPullRequest on GitHub still fails final when the pull request names no head branch", async () => {
-    host.setPull("acme/api", pull({ headRef: "" }));
+    host.setPull("acme/api", mergedPull({ headRef: "" }));
     const err = await rejectsWithActionError(
       cleanUpPullRequest(
         request([{ kind: "delete-branch", onlyMerged: true }]),
@@ -1203,7 +1196,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     }
 
     it("cleanUpPullRequest on a moved Gitea repository still finds no branch to delete for an AGit pull request, and runs the steps after it", async () => {
-      host.setPull("acme/api", pull({ headRef: "refs/pull/7/head", headLabel: "" }));
+      host.setPull("acme/api", mergedPull({ headRef: "refs/pull/7/head", headLabel: "" }));
       host.moveRepo("acme/api", MOVED);
       const outcome = await cleanUpPullRequest(
         request([{ kind: "delete-branch", onlyMerged: true }, teardown()], "gitea", "/api/v1"),
@@ -1216,7 +1209,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     });
 
     it("cleanUpPullRequest on a moved repository still keeps the branch of a fork", async () => {
-      host.setPull("acme/api", pull({ headRepoFullName: "mallory/api" }));
+      host.setPull("acme/api", mergedPull({ headRepoFullName: "mallory/api" }));
       host.setRepo("acme/api", { branches: ["feature/login"] });
       host.moveRepo("acme/api", MOVED);
       const outcome = await cleanUpPullRequest(
@@ -1235,7 +1228,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     // API's new base name: the base repository's own feature/login (a maintainer pushed the PR's commit
     // there to try it) is not the pull request's branch.
     it("cleanUpPullRequest keeps a deleted fork's branch when the base moved to the fork's former name", async () => {
-      host.setPull("acme/api", pull({ headRepoFullName: "bob/api" }));
+      host.setPull("acme/api", mergedPull({ headRepoFullName: "bob/api" }));
       host.setBranch("acme/api", "feature/login", HEAD_SHA);
       host.moveRepo("acme/api", "bob/api");
       host.script("pull", {
@@ -1285,7 +1278,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       ["gitea", "/api/v1"],
     ] as const) {
       it(`cleanUpPullRequest on ${provider} keeps a branch the host says is protected, and still runs the steps after it`, async () => {
-        host.setPull("acme/api", pull({ headRef: "release/1.x" }));
+        host.setPull("acme/api", mergedPull({ headRef: "release/1.x" }));
         host.protectBranch("acme/api", "release/1.x");
         await putObjects(["api/pr-7/a.js", "api/pr-7/b.js"]);
         const steps: PrCleanupStep[] = [
@@ -1404,7 +1397,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     });
 
     it("cleanUpPullRequest reads a branch's type from the repository's effective branching model: a restriction on feature branches keeps feat/login when feature's prefix is feat/", async () => {
-      host.setPull("acme/api", pull({ headRef: "feat/login" }));
+      host.setPull("acme/api", mergedPull({ headRef: "feat/login" }));
       host.setBranchingModel("acme/api", { branchTypes: [{ kind: "feature", prefix: "feat/" }] });
       host.setDeleteRestrictions("acme/api", [{ branchType: "feature" }]);
       const outcome = await cleanUp([{ kind: "delete-branch", onlyMerged: true }]);
@@ -1413,7 +1406,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     });
 
     it("cleanUpPullRequest keeps the development branch a branching-model delete restriction names when Bitbucket refuses its deletion (403)", async () => {
-      host.setPull("acme/api", pull({ headRef: "develop" }));
+      host.setPull("acme/api", mergedPull({ headRef: "develop" }));
       host.setBranchingModel("acme/api", { branchTypes: [], development: "develop" });
       host.setDeleteRestrictions("acme/api", [{ branchType: "development" }]);
       const outcome = await cleanUp([{ kind: "delete-branch", onlyMerged: true }]);
@@ -1566,7 +1559,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       headRef: string,
       baseRef: string,
       state: Pick<PullState, "state" | "merged"> = { state: "open", merged: false },
-    ) => host.setPull("acme/api", pull({ number, ...state, headRef, headSha: NEW_WORK, baseRef }));
+    ) => host.setPull("acme/api", mergedPull({ number, ...state, headRef, headSha: NEW_WORK, baseRef }));
     const ENCODED = 'feature/ünï"q"#50%';
     const hosts: Array<{
       provider: Provider;
@@ -1657,7 +1650,10 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
 
         it("cleanUpPullRequest keeps a branch another open pull request comes from (deleting it would close that one, or strand it)", async () => {
           // The same branch, at the same commit, opened again into another base (a backport, a wrong base fixed).
-          host.setPull("acme/api", pull({ number: 8, state: "open", merged: false, baseRef: "release/1.x" }));
+          host.setPull(
+            "acme/api",
+            mergedPull({ number: 8, state: "open", merged: false, baseRef: "release/1.x" }),
+          );
           otherPull(10, "fix/typo", "main");
           const outcome = await run();
           expect(outcome.detail).to.equal("kept feature/login: 1 open pull request comes from it");
@@ -1688,14 +1684,14 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
         });
 
         it("cleanUpPullRequest looks up, checks and deletes a branch with a slash, unicode, quotes, # and % by its encoded name", async () => {
-          host.setPull("acme/api", pull({ headRef: ENCODED }));
+          host.setPull("acme/api", mergedPull({ headRef: ENCODED }));
           otherPull(10, "fix/typo", "main");
           const outcome = await run({ headRef: ENCODED });
           expect(outcome.detail).to.equal(`deleted branch ${ENCODED}`);
           expect(host.requests.find((r) => r.kind === "ref")?.path).to.equal(refPath);
           expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: ENCODED }]);
           // ...and a stacked pull request into it is found through the same name.
-          host.setPull("acme/api", pull({ headRef: ENCODED }));
+          host.setPull("acme/api", mergedPull({ headRef: ENCODED }));
           otherPull(12, "feature/next", ENCODED);
           const stacked = await run({ headRef: ENCODED });
           expect(stacked.detail).to.equal(`kept ${ENCODED}: 1 open pull request targets it`);
@@ -1707,7 +1703,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       for (const number of [8, 9, 10]) {
         host.setPull(
           "acme/api",
-          pull({
+          mergedPull({
             number,
             state: "open",
             merged: false,
@@ -1752,7 +1748,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       it(`cleanUpPullRequest on ${provider} asks for the open pull requests from the branch of this repository, so a fork's branch of the same name does not keep it`, async () => {
         host.setPull(
           "acme/api",
-          pull({
+          mergedPull({
             number: 8,
             state: "open",
             merged: false,
@@ -1774,7 +1770,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       for (let number = 20; number < 80; number++) {
         host.setPull(
           "acme/api",
-          pull({
+          mergedPull({
             number,
             state: "open",
             merged: false,
@@ -2007,13 +2003,7 @@ describe("Function: cleanUpPullRequest on Bitbucket Cloud, the optional lookups'
   beforeEach(async () => {
     host = await startGitHostServer({ requireAuth: false });
     host.setRepo("acme/api", { defaultBranch: "main" });
-    host.setPull("acme/api", {
-      number: 7,
-      state: "closed",
-      merged: true,
-      headRef: "feature/login",
-      headSha: PR_HEAD_SHA,
-    });
+    host.setPull("acme/api", mergedPull());
   });
   afterEach(() => host.close());
 

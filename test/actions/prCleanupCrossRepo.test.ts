@@ -10,7 +10,7 @@ import { expect } from "chai";
 import { cleanUpPullRequest } from "../../src/actions/prCleanup";
 import type { PrCleanupRequest, Provider } from "../../src/core/types";
 import { type HostReply, type PullState, startGitHostServer } from "../support/gitHostServer";
-import { closedPrEvent, HOST_TOKEN, PR_HEAD_SHA, testClients } from "./helpers";
+import { closedPrEvent, HOST_TOKEN, mergedPull, PR_HEAD_SHA, testClients } from "./helpers";
 
 interface Pull {
   number: number;
@@ -364,13 +364,7 @@ describe("Function: cleanUpPullRequest's delete-branch in a GitLab or Bitbucket 
         host.setRepo("acme/api", { defaultBranch: "main" });
         host.setRepo("upstream/api", { defaultBranch: "main" });
         host.setRepo("other/api", { defaultBranch: "main" });
-        host.setPull("acme/api", {
-          number: 7,
-          state: "closed",
-          merged: true,
-          headRef: "feature/login",
-          headSha: PR_HEAD_SHA,
-        });
+        host.setPull("acme/api", mergedPull());
         for (const pull of options.upstreamPulls ?? [UPSTREAM_PULL]) host.setPull("upstream/api", pull);
         if (options.fork ?? true) {
           host.setFork("acme/api", "upstream/api", { parentReadable: options.parentReadable });
@@ -519,13 +513,7 @@ describe("Function: cleanUpPullRequest's delete-branch in a GitLab fork, and ope
       for (const name of ["acme/api", "mid/api", "upstream/api", "sibling/api"]) {
         host.setRepo(name, { defaultBranch: "main" });
       }
-      host.setPull("acme/api", {
-        number: 7,
-        state: "closed",
-        merged: true,
-        headRef: "feature/login",
-        headSha: PR_HEAD_SHA,
-      });
+      host.setPull("acme/api", mergedPull());
       layout(host);
       const apiUrl = `${host.url}/api/v4`;
       const outcome = await cleanUpPullRequest(
@@ -586,13 +574,7 @@ describe("Function: cleanUpPullRequest on a GitLab fork whose parent lets only i
     try {
       host.setRepo("acme/api", { defaultBranch: "main" });
       host.setRepo("upstream/api", { defaultBranch: "main" });
-      host.setPull("acme/api", {
-        number: 7,
-        state: "closed",
-        merged: true,
-        headRef: "feature/login",
-        headSha: PR_HEAD_SHA,
-      });
+      host.setPull("acme/api", mergedPull());
       // The open merge request from acme/api:feature/login into upstream/api, which the token cannot list.
       host.setPull("upstream/api", {
         number: 3,

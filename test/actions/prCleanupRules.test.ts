@@ -5,13 +5,14 @@ import { cleanUpPullRequest } from "../../src/actions/prCleanup";
 import { ActionError } from "../../src/core/errors";
 import type { ObjectStore } from "../../src/core/ports";
 import type { PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../../src/core/types";
-import { type GitHostServer, type PullState, startGitHostServer } from "../support/gitHostServer";
+import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import {
   closedPrEvent,
   HOST_TOKEN,
   JENKINS_TOKEN,
   JENKINS_USER,
+  mergedPull,
   noObjects,
   PR_HEAD_SHA,
   rejectsWithActionError,
@@ -47,14 +48,6 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
   let host: GitHostServer;
   let jenkins: JenkinsServer;
 
-  const pull = (overrides: Partial<PullState> = {}): PullState => ({
-    number: 7,
-    state: "closed",
-    merged: true,
-    headRef: "feature/login",
-    headSha: HEAD_SHA,
-    ...overrides,
-  });
   const request = (steps: PrCleanupStep[]): PrCleanupRequest => ({
     type: "pr-cleanup",
     api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token" },
@@ -66,7 +59,7 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
   beforeEach(async () => {
     host = await startGitHostServer({ token: HOST_TOKEN });
     host.setRepo("acme/api", { defaultBranch: "main" });
-    host.setPull("acme/api", pull());
+    host.setPull("acme/api", mergedPull());
     jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
   });
   afterEach(async () => {
@@ -103,7 +96,7 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
   }
 
   it("cleanUpPullRequest deletes a branch at the API's head commit when the event names an older one (the API's view wins)", async () => {
-    host.setPull("acme/api", pull({ headSha: NEWER_SHA }));
+    host.setPull("acme/api", mergedPull({ headSha: NEWER_SHA }));
     const outcome = await cleanUpPullRequest(request([deleteBranch]), closedEvent(), testClients());
     expect(outcome.detail).to.equal("deleted branch feature/login");
     expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
@@ -312,7 +305,7 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
   });
 
   it("cleanUpPullRequest logs that it skipped a pull request open again", async () => {
-    host.setPull("acme/api", pull({ state: "open", merged: false }));
+    host.setPull("acme/api", mergedPull({ state: "open", merged: false }));
     const clients = testClients();
     await cleanUpPullRequest(request([deleteBranch]), closedEvent(), clients);
     expect(clients.logs).to.deep.equal([

@@ -12,7 +12,7 @@ import {
   HOST_TOKEN,
   JENKINS_TOKEN,
   JENKINS_USER,
-  PR_HEAD_SHA,
+  mergedPull,
   testClients,
 } from "../actions/helpers";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
@@ -34,13 +34,7 @@ describe("Function: createRouteHandler.work running pr-cleanup whose teardown fa
   beforeEach(async () => {
     host = await startGitHostServer({ token: HOST_TOKEN });
     host.setRepo("acme/api", { defaultBranch: "main" });
-    host.setPull("acme/api", {
-      number: 7,
-      state: "closed",
-      merged: true,
-      headRef: "feature/login",
-      headSha: PR_HEAD_SHA,
-    });
+    host.setPull("acme/api", mergedPull());
     jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
     jenkins.script(...Array.from({ length: 10 }, () => ({ status: 503 })));
   });
