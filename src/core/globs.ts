@@ -6,6 +6,9 @@ export type GlobTest = (value: string) => boolean;
 
 const OPTIONS: picomatch.PicomatchOptions = { dot: true, strictBrackets: true };
 
+/** A character of glob syntax (a wildcard, a class, a brace, an extglob's parts or a negation): text holding none is literal. */
+export const GLOB_SYNTAX = /[*?[\]{}()!+@]/;
+
 /** Why `pattern` is not a usable glob, or undefined when it is. */
 export function globProblem(pattern: string): string | undefined {
   const body = pattern.startsWith("!") ? pattern.slice(1) : pattern;

@@ -1,11 +1,10 @@
 // What a person sets on the Git host for each route: derived from the route, never from secret values.
 import { entry } from "../core/events/fields";
 import { GITHUB_PULL_REQUEST_ACTIONS } from "../core/events/pullRequestEvents";
+import { GLOB_SYNTAX } from "../core/globs";
 import { matchesTagPushes } from "../core/match";
 import { KNOWN_PR_ACTIONS } from "../core/routes/notes";
 import type { Provider, Route } from "../core/types";
-
-const GLOB_CHARS = /[*?[\]{}()!+@]/;
 
 /** The events to subscribe, GitHub-style: the route's literal `match.events`, else what its action needs. */
 export function subscribedEvents(route: Route): string[] {
@@ -14,7 +13,7 @@ export function subscribedEvents(route: Route): string[] {
     // "pull_request.closed" is the event pull_request with an action: hosts subscribe to events only,
     // so a glob in the action part ("pull_request.merg*") still means pull_request.
     const events = included.map((e) => e.split(".")[0] as string);
-    if (events.some((e) => GLOB_CHARS.test(e))) return ["*"];
+    if (events.some((e) => GLOB_SYNTAX.test(e))) return ["*"];
     return [...new Set(events)].sort();
   }
   if ((route.match.events ?? []).length > 0) return ["*"]; // only exclusions: everything else
@@ -52,7 +51,7 @@ function eventsOfActions(provider: Provider, actions: readonly string[]): string
   const pullRequestActions = provider === "github" ? GITHUB_PULL_REQUEST_ACTIONS : KNOWN_PR_ACTIONS;
   const events = new Set<string>();
   for (const action of included) {
-    if (GLOB_CHARS.test(action)) return ["*"];
+    if (GLOB_SYNTAX.test(action)) return ["*"];
     if (pullRequestActions.includes(action)) events.add("pull_request");
     // The table is GitHub's events: another host's release or package actions are not known here.
     else if (provider === "github" && Object.hasOwn(OTHER_EVENTS_OF_ACTION, action)) {
@@ -199,7 +198,7 @@ export function exactRepositories(route: Route): string[] {
   const repos = route.match.repos ?? [];
   const byName = new Map<string, string>();
   for (const repo of repos) {
-    if (GLOB_CHARS.test(repo) || !/^[^/\s]+\/[^/\s]+$/.test(repo)) continue;
+    if (GLOB_SYNTAX.test(repo) || !/^[^/\s]+\/[^/\s]+$/.test(repo)) continue;
     if (!byName.has(repo.toLowerCase())) byName.set(repo.toLowerCase(), repo);
   }
   return [...byName.values()].sort();

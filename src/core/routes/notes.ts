@@ -14,7 +14,7 @@ import {
 } from "../events/gitlab";
 import { GITLAB_HOOK_HEADERS } from "../events/headers";
 import { GITHUB_PULL_REQUEST_ACTIONS } from "../events/pullRequestEvents";
-import { bangClassWarning, compileGlobList, escapedGlobWarning } from "../globs";
+import { bangClassWarning, compileGlobList, escapedGlobWarning, GLOB_SYNTAX } from "../globs";
 import { matchesPushes, matchesTagPushes } from "../match";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
@@ -687,7 +687,7 @@ function mayTakePullRequests(events: readonly string[] | undefined): boolean {
     const name = dot < 0 ? entry : entry.slice(0, dot);
     // A glob with a dot may span it (an extglob such as @(pull_request.closed|push) too, cut at its dot it is
     // no glob at all): read it as one that can be pull_request, as an entry that does not compile is.
-    if (dot >= 0 && /[*?[\]{}()!+@]/.test(entry)) return true;
+    if (dot >= 0 && GLOB_SYNTAX.test(entry)) return true;
     try {
       return compileGlobList([name])("pull_request");
     } catch {
