@@ -30,10 +30,13 @@ export function routeNotes(routes: readonly Route[]): string[] {
   const notes: string[] = [...jenkinsUrlNotes(routes)];
   for (const route of routes) {
     for (const note of jenkinsJobPathNotes(route)) notes.push(`route ${route.name}: ${note}`);
-    for (const note of eventNameNotes(route)) notes.push(`route ${route.name}: ${note}`);
+    const names = eventNameNotes(route);
+    for (const note of names.notes) notes.push(`route ${route.name}: ${note}`);
     for (const note of allowIpsNotes(route.auth.allowIps)) notes.push(`route ${route.name}: ${note}`);
     for (const note of deliveryNotes(route)) notes.push(`route ${route.name}: ${note}`);
-    for (const note of impossibleFilterNotes(route)) notes.push(`route ${route.name}: ${note}`);
+    for (const note of impossibleFilterNotes(route, names.saysPullRequest)) {
+      notes.push(`route ${route.name}: ${note}`);
+    }
     for (const key of MATCH_GLOB_KEYS) {
       for (const glob of route.match[key] ?? []) {
         for (const warning of [escapedGlobWarning(glob), bangClassWarning(glob)]) {
@@ -357,6 +360,14 @@ const KNOWN_EVENTS = [...OTHER_EVENTS, ...GITLAB_EVENTS];
 /** Bitbucket's keys for a merged pull request (the other closing keys are a decline or a deletion). */
 const MERGES = new Set(["pullrequest:fulfilled", "pr:merged"]);
 
+/** The host's own names of HOST_EVENT_NAMES that the normalisers make pull_request. */
+const HOST_PULL_REQUEST_NAMES = new Set([
+  "merge_request",
+  "Merge Request Hook",
+  ...Object.keys(BITBUCKET_PR_ACTIONS),
+  ...Object.keys(BITBUCKET_SERVER_PR_ACTIONS),
+]);
+
 /** A Git host's own event names, which hookgate renames before matching: listed in a route, they never match. */
 const HOST_EVENT_NAMES: Readonly<Record<string, string>> = {
   tag_push: 'a GitLab tag push is event "push" with a tag: write events: [push] with tags: [...]',
@@ -485,9 +496,14 @@ const CLOSING_WORDS: Readonly<Record<string, boolean>> = {
   rejected: false,
 };
 
-/** Notes on event and pull request action names no delivery has: a host's own name, or a likely typo. */
-function eventNameNotes(route: Route): string[] {
+/**
+ * Notes on event and pull request action names no delivery has: a host's own name, or a likely typo; and
+ * whether one of them says to write pull_request in place of an included entry (merge_request, pr:merged,
+ * Gitea's pull_request_sync, pull_requests), which the merged note then must not contradict.
+ */
+function eventNameNotes(route: Route): { notes: string[]; saysPullRequest: boolean } {
   const notes: string[] = [];
+  let saysPullRequest = false;
   const events = route.match.events ?? [];
   const forPullRequests = events.some((e) => /^!?pull_request(\.|$)/.test(e));
   const actionNote = (action: string, where: string) => {
@@ -505,12 +521,16 @@ function eventNameNotes(route: Route): string[] {
   for (const entry of events) {
     const text = entry.replace(/^!/, "");
     if (/[*?[\]{}]/.test(text)) continue;
+    // An exclusion rewritten as pull_request lets no pull request through: merged still leaves nothing.
+    const included = !entry.startsWith("!");
     if (Object.hasOwn(HOST_EVENT_NAMES, text)) {
       notes.push(`event "${text}" never matches: ${HOST_EVENT_NAMES[text]}`);
+      saysPullRequest ||= included && HOST_PULL_REQUEST_NAMES.has(text);
       continue;
     }
     if (route.provider === "gitea" && Object.hasOwn(GITEA_TYPE_NAMES, text)) {
       notes.push(`event "${text}" never matches: ${GITEA_TYPE_NAMES[text]}`);
+      saysPullRequest ||= included && GITEA_EVENT_OF_TYPE[text] === "pull_request";
       continue;
     }
     const dot = text.indexOf(".");
@@ -555,10 +575,12 @@ function eventNameNotes(route: Route): string[] {
         notes.push(
           `event "${event}" is not a known event name, and matching is exact; did you mean "${guess}"?`,
         );
+        saysPullRequest ||= included && guess === "pull_request";
       } else if (hostName) {
         notes.push(
           `event "${event}" is not a known event name, and matching is exact; near "${hostName}", which never matches either: ${HOST_EVENT_NAMES[hostName]}`,
         );
+        saysPullRequest ||= included && HOST_PULL_REQUEST_NAMES.has(hostName);
       } else if (closedEvents(route.provider, event)) {
         notes.push(unknownEventNote(route.provider, event));
       }
@@ -584,7 +606,7 @@ function eventNameNotes(route: Route): string[] {
       );
     }
   }
-  return notes;
+  return { notes, saysPullRequest };
 }
 
 /** The entries of a glob list that include a value, without the ones that exclude. */
@@ -696,8 +718,11 @@ function mayTakePullRequests(events: readonly string[] | undefined): boolean {
   });
 }
 
-/** Notes on filters no delivery can pass together: a push has no action and is no pull request, which has no tag. */
-function impossibleFilterNotes(route: Route): string[] {
+/**
+ * Notes on filters no delivery can pass together: a push has no action and is no pull request, which has no
+ * tag. `saysPullRequest`: a note on an entry of events already says to write pull_request in its place.
+ */
+function impossibleFilterNotes(route: Route, saysPullRequest: boolean): string[] {
   const notes: string[] = [];
   const { events, actions, merged, branches, tags } = route.match;
   if (eventsOnly(events, "push", false)) {
@@ -714,8 +739,14 @@ function impossibleFilterNotes(route: Route): string[] {
       );
     }
   }
-  // merged lets only pull_request through: events with no entry that can be it leave nothing.
-  if (merged !== undefined && !eventsOnly(events, "push", false) && !mayTakePullRequests(events)) {
+  // merged lets only pull_request through: events with no entry that can be it leave nothing. Unless a note
+  // says to write pull_request for an entry (merge_request): its "drop merged" would be the wrong fix there.
+  if (
+    merged !== undefined &&
+    !saysPullRequest &&
+    !eventsOnly(events, "push", false) &&
+    !mayTakePullRequests(events)
+  ) {
     notes.push(
       `merged: ${merged} lets only pull_request through, and events names no pull_request: this route ` +
         'matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with ' +

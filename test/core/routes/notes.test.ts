@@ -288,6 +288,165 @@ describe("Function: routeNotes on filters no delivery passes together", () => {
     }
   });
 
+  // [provider, events, merged, the one note]: a host's own name for pull requests (or a near miss of one, or of
+  // pull_request) is noted with what to write instead; the merged note's "drop merged" would be the wrong fix.
+  const hostPullRequestNames: Array<[string, string, boolean, string]> = [
+    [
+      "gitlab",
+      "merge_request",
+      true,
+      'event "merge_request" never matches: GitLab merge requests are event "pull_request"',
+    ],
+    [
+      "gitlab",
+      '"Merge Request Hook"',
+      true,
+      'event "Merge Request Hook" never matches: GitLab merge requests are event "pull_request"',
+    ],
+    [
+      "github",
+      "merge_request",
+      false,
+      'event "merge_request" never matches: GitLab merge requests are event "pull_request"',
+    ],
+    [
+      "gitlab",
+      "merge_requests",
+      true,
+      'event "merge_requests" is not a known event name, and matching is exact; near "merge_request", which never matches either: GitLab merge requests are event "pull_request"',
+    ],
+    [
+      "github",
+      "pull_requests",
+      true,
+      'event "pull_requests" is not a known event name, and matching is exact; did you mean "pull_request"?',
+    ],
+    [
+      "bitbucket",
+      '"pullrequest:created"',
+      false,
+      'event "pullrequest:created" never matches: write "pull_request.opened"',
+    ],
+    [
+      "bitbucket",
+      '"pullrequest:updated"',
+      false,
+      'event "pullrequest:updated" never matches: write "pull_request.synchronize"',
+    ],
+    [
+      "bitbucket",
+      '"pullrequest:fulfilled"',
+      true,
+      'event "pullrequest:fulfilled" never matches: write "pull_request.closed" with merged: true',
+    ],
+    [
+      "bitbucket",
+      '"pullrequest:rejected"',
+      false,
+      'event "pullrequest:rejected" never matches: write "pull_request.closed" with merged: false',
+    ],
+    [
+      "bitbucket-server",
+      '"pr:opened"',
+      false,
+      'event "pr:opened" never matches: write "pull_request.opened"',
+    ],
+    [
+      "bitbucket-server",
+      '"pr:from_ref_updated"',
+      false,
+      'event "pr:from_ref_updated" never matches: write "pull_request.synchronize"',
+    ],
+    [
+      "bitbucket-server",
+      '"pr:modified"',
+      false,
+      'event "pr:modified" never matches: write "pull_request.edited"',
+    ],
+    [
+      "bitbucket-server",
+      '"pr:merged"',
+      true,
+      'event "pr:merged" never matches: write "pull_request.closed" with merged: true',
+    ],
+    [
+      "bitbucket-server",
+      '"pr:declined"',
+      false,
+      'event "pr:declined" never matches: write "pull_request.closed" with merged: false',
+    ],
+    [
+      "bitbucket-server",
+      '"pr:deleted"',
+      false,
+      'event "pr:deleted" never matches: write "pull_request.closed" with merged: false',
+    ],
+    [
+      "bitbucket-server",
+      '"pr:reopened"',
+      false,
+      'event "pr:reopened" never matches: write "pull_request.reopened"',
+    ],
+    [
+      "gitea",
+      "pull_request_sync",
+      false,
+      'event "pull_request_sync" never matches: Gitea delivers it as event "pull_request"',
+    ],
+    [
+      "gitea",
+      "pull_request_assign",
+      false,
+      'event "pull_request_assign" never matches: Gitea delivers it as event "pull_request"',
+    ],
+    [
+      "gitea",
+      "pull_request_label",
+      true,
+      'event "pull_request_label" never matches: Gitea delivers it as event "pull_request"',
+    ],
+    [
+      "gitea",
+      "pull_request_milestone",
+      false,
+      'event "pull_request_milestone" never matches: Gitea delivers it as event "pull_request"',
+    ],
+    [
+      "gitea",
+      "pull_request_review_request",
+      false,
+      'event "pull_request_review_request" never matches: Gitea delivers it as event "pull_request"',
+    ],
+  ];
+  for (const [provider, events, merged, note] of hostPullRequestNames) {
+    it(`notes only what to write for ${events} with merged: ${merged} on ${provider}, not to drop merged`, () => {
+      expect(notesFor(`{ events: [${events}], merged: ${merged} }`, provider)).to.deep.equal([
+        `route r: ${note}`,
+      ]);
+      // With push beside it, too: the note says what makes the route take pull requests.
+      expect(notesFor(`{ events: [push, ${events}], merged: ${merged} }`, provider)).to.deep.equal([
+        `route r: ${note}`,
+      ]);
+    });
+  }
+
+  it("still notes merged for a host's name of another event, and for an excluded host's name: neither is pull_request once rewritten", () => {
+    const merged =
+      'route r: merged: false lets only pull_request through, and events names no pull_request: this route matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with merged: true)';
+    // Gitea's approval is pull_request_approved, which merged does not let through.
+    expect(notesFor("{ events: [pull_request_review_approved], merged: false }", "gitea")).to.deep.equal([
+      'route r: event "pull_request_review_approved" never matches: Gitea delivers it as event "pull_request_approved"',
+      merged,
+    ]);
+    expect(notesFor('{ events: ["pullrequest:approved"], merged: false }', "bitbucket")).to.deep.equal([
+      merged,
+    ]);
+    expect(notesFor('{ events: [push, "!merge_request"], merged: false }', "gitlab")).to.deep.equal([
+      'route r: event "merge_request" never matches: GitLab merge requests are event "pull_request"',
+      merged,
+    ]);
+  });
+
   it("does not throw, nor note merged, for an extglob of events that spans the dot (@(pull_request.closed|push)): it may be pull_request", () => {
     for (const events of ['["@(pull_request.closed|push)"]', '["+(pull_request.closed)"]']) {
       const notes = notesFor(`{ events: ${events}, merged: true }`);
