@@ -523,9 +523,13 @@ function eventNameNotes(route: Route): { notes: string[]; saysPullRequest: boole
     if (/[*?[\]{}]/.test(text)) continue;
     // An exclusion rewritten as pull_request lets no pull request through: merged still leaves nothing.
     const included = !entry.startsWith("!");
-    if (Object.hasOwn(HOST_EVENT_NAMES, text)) {
-      notes.push(`event "${text}" never matches: ${HOST_EVENT_NAMES[text]}`);
-      saysPullRequest ||= included && HOST_PULL_REQUEST_NAMES.has(text);
+    const dot = text.indexOf(".");
+    const event = dot < 0 ? text : text.slice(0, dot);
+    // A host's own name, alone or with an action (merge_request.merge, pr:merged.closed): no action helps it.
+    const hostName = Object.hasOwn(HOST_EVENT_NAMES, text) ? text : event;
+    if (Object.hasOwn(HOST_EVENT_NAMES, hostName)) {
+      notes.push(`event "${text}" never matches: ${HOST_EVENT_NAMES[hostName]}`);
+      saysPullRequest ||= included && HOST_PULL_REQUEST_NAMES.has(hostName);
       continue;
     }
     if (route.provider === "gitea" && Object.hasOwn(GITEA_TYPE_NAMES, text)) {
@@ -533,8 +537,6 @@ function eventNameNotes(route: Route): { notes: string[]; saysPullRequest: boole
       saysPullRequest ||= included && GITEA_EVENT_OF_TYPE[text] === "pull_request";
       continue;
     }
-    const dot = text.indexOf(".");
-    const event = dot < 0 ? text : text.slice(0, dot);
     if (route.provider === "gitlab" && Object.hasOwn(GITLAB_NEVER, event)) {
       notes.push(`event "${text}" never matches: ${GITLAB_NEVER[event]}`);
       continue;

@@ -49,6 +49,26 @@ describe("Function: routeNotes on event and action names", () => {
     ]);
   });
 
+  // [provider, entry, the note]: a host's own name with an action never matches either, whatever the action.
+  const hostNamesWithAction: Array<[string, string, string]> = [
+    ["gitlab", "merge_request.merge", 'GitLab merge requests are event "pull_request"'],
+    ["gitlab", "Merge Request Hook.open", 'GitLab merge requests are event "pull_request"'],
+    [
+      "gitlab",
+      "tag_push.created",
+      'a GitLab tag push is event "push" with a tag: write events: [push] with tags: [...]',
+    ],
+    ["bitbucket", "pullrequest:fulfilled.closed", 'write "pull_request.closed" with merged: true'],
+    ["bitbucket-server", "pr:merged.closed", 'write "pull_request.closed" with merged: true'],
+  ];
+  for (const [provider, entry, note] of hostNamesWithAction) {
+    it(`notes ${entry} on ${provider} as the host's own name it is, with what to write`, () => {
+      expect(notesFor(`{ events: ["${entry}"] }`, provider)).to.deep.equal([
+        `route r: event "${entry}" never matches: ${note}`,
+      ]);
+    });
+  }
+
   it("knows GitLab's events by the names its normaliser gives them: resource_access_token, not the object_kind access_token", () => {
     expect(normaliseGitLab("Resource Access Token Hook", {}, "d").event).to.equal("resource_access_token");
     expect(notesFor("{ events: [resource_access_token, confidential_note, job] }", "gitlab")).to.deep.equal(
