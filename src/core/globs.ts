@@ -381,6 +381,16 @@ function shownMessage(message: string): string {
   return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }
 
+export interface GlobListOptions {
+  /**
+   * Letters match in either case, includes and exclusions alike, as a JavaScript RegExp's `i` flag (without
+   * `u`) compares them: "Acme/API" matches "acme/*", "É" matches "é", but no letter matches two ("ß" is not
+   * "SS") and no other letter matches an ASCII one (the Kelvin sign is not "k"). For repository names only:
+   * every host refuses two repositories whose names differ only in case.
+   */
+  ignoreCase?: boolean;
+}
+
 /**
  * A value matches the list when it matches at least one include and no exclude.
  * A list of only exclusions includes everything else.
@@ -390,9 +400,16 @@ function shownMessage(message: string): string {
  * ("src" in "src/**") is checked with startsWith before the RegExp runs: a `paths` filter may test every
  * changed file of a push, and every route runs its filters, on the hot path.
  */
-export function compileGlobList(patterns: readonly string[]): GlobTest {
-  const include = anyOf(patterns.filter((p) => !p.startsWith("!")));
-  const exclude = anyOf(patterns.filter((p) => p.startsWith("!")).map((p) => p.slice(1)));
+export function compileGlobList(patterns: readonly string[], options: GlobListOptions = {}): GlobTest {
+  const ignoreCase = options.ignoreCase === true;
+  const include = anyOf(
+    patterns.filter((p) => !p.startsWith("!")),
+    ignoreCase,
+  );
+  const exclude = anyOf(
+    patterns.filter((p) => p.startsWith("!")).map((p) => p.slice(1)),
+    ignoreCase,
+  );
   if (include === undefined && exclude === undefined) return () => true;
   if (exclude === undefined) return include as GlobTest;
   if (include === undefined) return (value) => !exclude(value);
@@ -412,10 +429,11 @@ function isLiteral(pattern: string): boolean {
   );
 }
 
-function anyOf(globs: readonly string[]): GlobTest | undefined {
+function anyOf(globs: readonly string[], ignoreCase: boolean): GlobTest | undefined {
   if (globs.length === 0) return undefined;
   // picomatch never matches "", and matches a value equal to the glob itself (even "./main").
   const equalsAny = equalityTest(globs);
+  if (ignoreCase) return anyOfIgnoringCase(globs, equalsAny);
   const patterns = globs.filter((glob) => !isLiteral(glob));
   // Literals are never empty, so equality alone also refuses "".
   if (patterns.length === 0) return equalsAny;
@@ -430,6 +448,34 @@ function anyOf(globs: readonly string[]): GlobTest | undefined {
   }
   return (value) =>
     value.length > 0 && (equalsAny(value) || (startsWithAny(value, bases) && regex.test(value)));
+}
+
+/**
+ * anyOf for letters in either case: the value as written is compared first (the host's own spelling, the
+ * usual hit), then one RegExp with the `i` flag decides for every glob, literal ones too, and for the glob's
+ * own text (a value equal to the glob matches it, in any case: "./A" matches "./a"). Before it, each
+ * glob's literal prefix is compared upper-cased: a letter the RegExp takes for another has the same
+ * toUpperCase, so the comparison refuses no value the RegExp would accept, and most other repositories'
+ * names fail it without a RegExp.
+ */
+function anyOfIgnoringCase(globs: readonly string[], equalsAny: GlobTest): GlobTest {
+  const sources = globs.flatMap((glob) => [
+    picomatch.makeRe(glob, OPTIONS).source,
+    `^${glob.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")}$`,
+  ]);
+  const regex = new RegExp(sources.join("|"), "i");
+  const bases = globs.map(literalPrefix);
+  if (bases.includes("")) return (value) => value.length > 0 && (equalsAny(value) || regex.test(value));
+  const upper = bases.map((base) => base.toUpperCase());
+  const lengths = bases.map((base) => base.length);
+  return (value) => {
+    if (value.length === 0) return false;
+    if (equalsAny(value)) return true;
+    for (let i = 0; i < upper.length; i++) {
+      if (value.slice(0, lengths[i]).toUpperCase() === upper[i]) return regex.test(value);
+    }
+    return false;
+  };
 }
 
 /**

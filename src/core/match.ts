@@ -2,7 +2,7 @@
 //
 // Semantics (README.md, "Events, filters and templates"):
 // - every list holds globs; a leading "!" excludes; absent means "any";
-// - repos: repo.fullName;  actions: action;  actors: actor;  merged: pr.merged;
+// - repos: repo.fullName, letters in either case;  actions: action;  actors: actor;  merged: pr.merged;
 // - events: the event name, or "event.action" for an entry that holds a dot ("pull_request.closed");
 // - branches / tags: an event must have a branch (tag) that matches. With both lists, either may match.
 //   An event with neither (issues, ping) or of the other kind (a tag push for `branches`) does not match;
@@ -12,7 +12,7 @@
 //   `deleted: true` or `delete` listed in `events`;
 // - a GitLab pipeline or job event matches only a route that lists pipeline (job) in `events`.
 import { commitListTruncated, someChangedFile } from "./events/changedFiles";
-import { compileGlobList, globListLeads, globListLiterals } from "./globs";
+import { compileGlobList, type GlobListOptions, globListLeads, globListLiterals } from "./globs";
 import type { MatchDecision, Route, WebhookEvent } from "./types";
 
 /** One filter of a route, compiled. */
@@ -124,17 +124,9 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
 
   if (spec.repos !== undefined) {
     const list = shown(spec.repos);
-    const repos = spec.repos;
-    let ignoringCase: ((value: string) => boolean) | undefined;
     filters.push({
-      test: repoTest(repos),
-      why: (e) => {
-        const repo = text(e?.repo?.fullName) ?? "";
-        // Git hosts send a repository's name in its own case: "Acme/API" is not "acme/api" here.
-        ignoringCase ??= compileGlobList(repos.map((p) => p.toLowerCase()));
-        const caseOnly = ignoringCase(repo.toLowerCase());
-        return `repo "${repo}" does not match ${list}${caseOnly ? " (only the letter case differs: repos is case-sensitive)" : ""}`;
-      },
+      test: repoTest(spec.repos),
+      why: (e) => `repo "${text(e?.repo?.fullName) ?? ""}" does not match ${list}`,
     });
   }
 
@@ -394,20 +386,34 @@ function buildMatchedReason(e: WebhookEvent): string {
 // is compared in place, without a call into a compiled glob list: each call, and each object it reaches,
 // costs when 50 routes run one after another with little of them in the CPU's caches.
 
+// Repositories are matched without case: every host refuses a second repository whose name differs from
+// one's only in case (GitHub, GitLab's paths, Bitbucket's slugs and Data Center's project keys, Gitea's
+// lower_name), so "acme/api" can only be the repository the host sends as "Acme/API".
+const REPO_OPTIONS: GlobListOptions = { ignoreCase: true };
+
 function repoTest(patterns: readonly string[]): (event: Loose) => boolean {
+  const test = compileGlobList(patterns, REPO_OPTIONS);
   const literals = globListLiterals(patterns);
+  // The name as written is compared in place; one of the same length may differ only in case.
   if (literals?.length === 1) {
-    const only = literals[0];
-    return (e) => e?.repo?.fullName === only;
-  }
-  if (literals?.length === 2) {
-    const [first, second] = literals;
+    const only = literals[0] as string;
     return (e) => {
       const repo = e?.repo?.fullName;
-      return repo === first || repo === second;
+      return repo === only || (typeof repo === "string" && repo.length === only.length && test(repo));
     };
   }
-  const test = compileGlobList(patterns);
+  if (literals?.length === 2) {
+    const [first, second] = literals as [string, string];
+    return (e) => {
+      const repo = e?.repo?.fullName;
+      if (repo === first || repo === second) return true;
+      return (
+        typeof repo === "string" &&
+        (repo.length === first.length || repo.length === second.length) &&
+        test(repo)
+      );
+    };
+  }
   return (e) => test(text(e?.repo?.fullName) ?? "");
 }
 

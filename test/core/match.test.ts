@@ -3,7 +3,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import picomatch from "picomatch";
 import { normaliseDelivery } from "../../src/core/events/normalise";
-import { compileGlobList } from "../../src/core/globs";
+import { compileGlobList, globProblem } from "../../src/core/globs";
 import { compileMatcher, decideChanges, matchesTagPushes, matchRoute } from "../../src/core/match";
 import type { MatchSpec, Route, WebhookEvent } from "../../src/core/types";
 import { bagOf, loadPayload } from "../fixtures/payloads";
@@ -88,11 +88,11 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     'repo "evil/api" does not match [acme/*]',
   ],
   [
-    "repos names the letter case when only the case differs",
+    "repos ignores the letter case, and the reason names the repository as the host sent it",
     { repos: ["acme/api"] },
     push({ repo: { owner: "Acme", name: "API", fullName: "Acme/API" } }),
-    false,
-    'repo "Acme/API" does not match [acme/api] (only the letter case differs: repos is case-sensitive)',
+    true,
+    "matched: repo Acme/API, event push, branch main",
   ],
   [
     "repos exclusion wins",
@@ -790,15 +790,15 @@ describe("Function: compileMatcher", () => {
     );
   });
 
-  it("compileMatcher: repos, events and branches filters agree with their glob lists, for names compared in place too", () => {
+  it("compileMatcher: repos (without case), events and branches filters agree with their glob lists, for names compared in place too", () => {
     const lists = fc.array(
-      fc.constantFrom("acme/api", "push", "main", "release/*", "!main", "acme/*", "pu*"),
+      fc.constantFrom("acme/api", "push", "main", "release/*", "!main", "acme/*", "pu*", "ACME/Api", "Main"),
       {
         maxLength: 3,
       },
     );
     const value = fc.oneof(
-      fc.constantFrom("acme/api", "push", "main", "release/1", "", "x"),
+      fc.constantFrom("acme/api", "push", "main", "release/1", "", "x", "Acme/API", "MAIN", "acme/apı"),
       fc.integer(),
       fc.constant(undefined),
     );
@@ -815,7 +815,7 @@ describe("Function: compileMatcher", () => {
           const decision = compileMatcher(route({ repos, events, branches }))(e);
           const str = (v: unknown) => (typeof v === "string" ? v : undefined);
           const expected =
-            compileGlobList(repos)(str(repo) ?? "") &&
+            compileGlobList(repos, { ignoreCase: true })(str(repo) ?? "") &&
             compileGlobList(events)(str(event) ?? "") &&
             str(branch) !== undefined &&
             compileGlobList(branches)(str(branch) as string);
@@ -1101,6 +1101,58 @@ describe("Function: compileGlobList (against picomatch)", () => {
     fc.assert(
       fc.property(fc.array(patterns, { maxLength: 4 }), values, (list, value) => {
         expect(compileGlobList(list)(value)).to.equal(referenceGlobList(list)(value));
+      }),
+      { numRuns: runs(1000) },
+    );
+  });
+
+  it("compileGlobList with ignoreCase agrees with picomatch's nocase matcher, a value equal to a glob letter for letter in either case matching it too", () => {
+    const options = { dot: true, strictBrackets: true, nocase: true };
+    // One character against another as a RegExp `i` flag compares them, a character at a time.
+    const sameLetter = (a: string, b: string) =>
+      a === b || new RegExp(`^[${a.replace(/[\\\]^-]/g, "\\$&")}]$`, "i").test(b);
+    const equalIgnoringCase = (glob: string, value: string) =>
+      glob.length === value.length && [...glob].every((c, i) => sameLetter(c, value[i] as string));
+    const reference = (list: readonly string[]) => {
+      const side = (globs: string[]) => (value: string) =>
+        picomatch(globs, options)(value) || globs.some((g) => equalIgnoringCase(g, value));
+      const includes = list.filter((p) => !p.startsWith("!"));
+      const excludes = list.filter((p) => p.startsWith("!")).map((p) => p.slice(1));
+      const include = includes.length > 0 ? side(includes) : () => true;
+      const exclude = excludes.length > 0 ? side(excludes) : () => false;
+      return (value: string) => include(value) && !exclude(value);
+    };
+    const recased = (text: string) =>
+      fc
+        .array(fc.boolean(), { minLength: text.length, maxLength: text.length })
+        .map((flips) => [...text].map((c, i) => (flips[i] ? c.toUpperCase() : c.toLowerCase())).join(""));
+    const texts = [
+      "acme/api",
+      "acme/*",
+      "!acme/legacy-*",
+      "ACME/Legacy-1",
+      "platform/**",
+      "platform/sub/api",
+      "acme/[a-c]pi",
+      "acme/{web,api}",
+      "!@(x|y)/z",
+      "./a",
+      "café/*",
+      "CAFÉ/x",
+      "straße/x",
+      "STRASSE/x",
+      "k8s/x",
+      "\u212A8s/x",
+      "acme/apı",
+    ];
+    const text = fc.constantFrom(...texts).chain(recased);
+    const value = fc.oneof(text, fc.string({ unit: fc.constantFrom(..."aAkK/é\u212Aı*"), maxLength: 6 }));
+    fc.assert(
+      fc.property(fc.array(text, { maxLength: 4 }), value, (list, v) => {
+        fc.pre(list.every((glob) => globProblem(glob) === undefined));
+        expect(compileGlobList(list, { ignoreCase: true })(v), `${JSON.stringify(list)} ${v}`).to.equal(
+          reference(list)(v),
+        );
       }),
       { numRuns: runs(1000) },
     );

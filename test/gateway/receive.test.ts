@@ -363,6 +363,16 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     });
   }
 
+  it("receive queues a push from Acme/API on a route written acme/api, and the item keeps the name as the host sent it", async () => {
+    const h = harness();
+    const answer = await h.receive({ payload: pushPayload({ repo: "Acme/API" }) });
+    expect([answer.statusCode, answer.body.status], JSON.stringify(answer.body)).to.deep.equal([
+      202,
+      "queued",
+    ]);
+    expect(h.queue.sent.map((item) => item.event.repo.fullName)).to.deep.equal(["Acme/API"]);
+  });
+
   it("receive answers 405 with an Allow: POST header", async () => {
     const answer = await harness().receive({ method: "PUT" });
     expect(answer.headers.allow).to.equal("POST");
