@@ -35,6 +35,14 @@ export async function cleanUpPullRequest(
     return { status: "skipped", detail: `skipped: the pull request was ${event.action ?? "not closed"}` };
 
   const sha = pr.headSha;
+  // A Gogs pull request (provider gitea) names no head commit: the statuses need one, and so does the
+  // branch deletion, which deletes only the commit the pull request was about.
+  if (sha === "" && Number.isInteger(pr.number) && pr.number > 0) {
+    throw new ActionError(
+      "the pull request event names no head commit (a Gogs pull request has none): pr-cleanup needs it for its commit statuses and to delete only the commit the pull request was about",
+      { retryable: false },
+    );
+  }
   if (!/^[0-9a-fA-F]{7,64}$/.test(sha) || !Number.isInteger(pr.number) || pr.number <= 0) {
     throw new ActionError("the pull request event has no valid head sha or number", { retryable: false });
   }

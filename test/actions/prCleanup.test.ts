@@ -1113,7 +1113,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
   });
 
   it("cleanUpPullRequest on Gitea fails final when the pull request names neither a head branch nor a head repository (not an AGit one)", async () => {
-    // A delivery with no head object at all (Gogs' X-Gogs-Event sends head_branch instead), read back as such.
+    // A delivery that names neither a head branch nor a head repository, read back as such.
     host.setPull("acme/api", mergedPull({ headRef: "", headLabel: "", headRepoFullName: null }));
     const err = await rejectsWithActionError(
       cleanUpPullRequest(

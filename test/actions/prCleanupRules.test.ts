@@ -79,18 +79,22 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
     });
   }
 
-  const invalid: Array<[string, Partial<NonNullable<QueuedEvent["pr"]>>]> = [
-    ["a head sha with a non-hex prefix", { headSha: `zz${HEAD_SHA}` }],
-    ["a head sha with a non-hex suffix", { headSha: `${HEAD_SHA}zz` }],
-    ["pull request number 0", { number: 0 }],
+  const INVALID = "the pull request event has no valid head sha or number";
+  const NO_HEAD_COMMIT =
+    "the pull request event names no head commit (a Gogs pull request has none): pr-cleanup needs it for its commit statuses and to delete only the commit the pull request was about";
+  const invalid: Array<[string, Partial<NonNullable<QueuedEvent["pr"]>>, string]> = [
+    ["a head sha with a non-hex prefix", { headSha: `zz${HEAD_SHA}` }, INVALID],
+    ["a head sha with a non-hex suffix", { headSha: `${HEAD_SHA}zz` }, INVALID],
+    ["pull request number 0", { number: 0 }, INVALID],
+    ["no head sha (a Gogs pull request), saying why it needs one", { headSha: "" }, NO_HEAD_COMMIT],
   ];
-  for (const [what, pr] of invalid) {
+  for (const [what, pr, message] of invalid) {
     it(`cleanUpPullRequest refuses an event with ${what} as final, without calling the Git host`, async () => {
       const err = await rejectsWithActionError(
         cleanUpPullRequest(request([deleteBranch]), closedEvent(pr), testClients()),
       );
       expect(err.retryable).to.equal(false);
-      expect(err.message).to.equal("the pull request event has no valid head sha or number");
+      expect(err.message).to.equal(message);
       expect(host.requests).to.deep.equal([]);
     });
   }

@@ -1307,6 +1307,20 @@ describe("Function: compileMatcher (a Gogs push, which lists at most 5 commits a
   });
 });
 
+describe("Function: compileMatcher (a Gogs pull request, which names base_branch and head_branch)", () => {
+  const fixture = loadPayload("gogs/pull_request-closed-merged");
+  const event = normaliseDelivery("gitea", bagOf(fixture.headers), fixture.payload, fixture.body);
+  const cases: Array<[MatchSpec, boolean]> = [
+    [{ events: ["pull_request.closed"], branches: ["master"], merged: true }, true],
+    [{ events: ["pull_request.closed"], branches: ["main"], merged: true }, false],
+  ];
+  for (const [match, matched] of cases) {
+    it(`a merged Gogs pull request into master ${matched ? "matches" : "does not match"} branches: [${match.branches}], merged: true`, () => {
+      expect(compileMatcher({ ...route(match), provider: "gitea" })(event).matched).to.equal(matched);
+    });
+  }
+});
+
 describe("Function: compileMatcher (a tag push and paths, which are not tested for tags)", () => {
   const NEW = "b".repeat(40);
   const repository = { name: "api", full_name: "acme/api", owner: { login: "acme" } };

@@ -166,14 +166,17 @@ function pullRequest(provider: "github" | "gitea", payload: Json): PullRequestRe
   if (pr === undefined) return undefined;
   const head = obj(pr.head);
   const base = obj(pr.base);
+  // Gogs (served as gitea) has no head/base objects: its api.PullRequest (APIFormat in gogs/gogs
+  // internal/database/pull.go) names head_branch, head_repo, base_branch and base_repo, and no head commit.
+  const gogs = provider === "gitea" && head === undefined && base === undefined;
   return {
     number: int(pr.number) ?? int(payload.number) ?? 0,
     merged: pr.merged === true,
     state: str(pr.state),
-    headRef: headBranch(provider, head),
-    baseRef: str(base?.ref) ?? "",
+    headRef: gogs ? (str(pr.head_branch) ?? "") : headBranch(provider, head),
+    baseRef: (gogs ? str(pr.base_branch) : str(base?.ref)) ?? "",
     headSha: str(head?.sha) ?? "",
-    headRepoFullName: str(obj(head?.repo)?.full_name),
+    headRepoFullName: str(obj(gogs ? pr.head_repo : head?.repo)?.full_name),
   };
 }
 

@@ -426,6 +426,67 @@ describe("Function: normaliseDelivery (edge cases)", () => {
       expect(normalise("gitea", "pull_request", payload).action).to.equal("synchronize");
     });
 
+    // Gogs (provider gitea) names head_branch, head_repo, base_branch and base_repo, with no head/base objects
+    // and no head commit (APIFormat in gogs/gogs internal/database/pull.go).
+    const gogsPull = (fields: Record<string, unknown>) => {
+      const payload = fixture("gogs/pull_request-closed-merged");
+      const pr = payload.pull_request as Record<string, unknown>;
+      const { head_branch: _h, head_repo: _hr, base_branch: _b, base_repo: _br, ...rest } = pr;
+      return { ...payload, pull_request: { ...rest, ...fields } };
+    };
+    const gogsCases: Array<[string, Provider, Record<string, unknown>, Record<string, unknown>]> = [
+      [
+        "a Gogs pull request's base branch, head branch and head repository from base_branch, head_branch and head_repo",
+        "gitea",
+        gogsPull({ base_branch: "master", head_branch: "feature", head_repo: { full_name: "jane/try-git" } }),
+        { branch: "master", baseRef: "master", headRef: "feature", headRepo: "jane/try-git", headSha: "" },
+      ],
+      [
+        "a Gogs pull request whose head repository was deleted (head_repo named 'deleted') with no head repository",
+        "gitea",
+        gogsPull({ base_branch: "master", head_branch: "feature", head_repo: { name: "deleted" } }),
+        { branch: "master", baseRef: "master", headRef: "feature", headRepo: undefined, headSha: "" },
+      ],
+      [
+        "a Gitea pull request by its head and base objects even when it also carries Gogs' fields",
+        "gitea",
+        {
+          ...fixture("gitea/pull_request-closed-merged"),
+          pull_request: {
+            ...(fixture("gitea/pull_request-closed-merged").pull_request as object),
+            base_branch: "other",
+            head_branch: "other",
+          },
+        },
+        {
+          branch: "main",
+          baseRef: "main",
+          headRef: "vpc-flow-logs",
+          headRepo: "jane/terraform-modules",
+          headSha: "bffeb74224043ba2feb48d137756c8a9331c449a",
+        },
+      ],
+      [
+        "a GitHub pull request without head and base objects with no branch (Gogs' fields are read for gitea only)",
+        "github",
+        gogsPull({ base_branch: "master", head_branch: "feature", head_repo: { full_name: "jane/try-git" } }),
+        { branch: undefined, baseRef: "", headRef: "", headRepo: undefined, headSha: "" },
+      ],
+    ];
+    for (const [what, provider, payload, expected] of gogsCases) {
+      it(`normaliseDelivery reads ${what}`, () => {
+        const event = normalise(provider, "pull_request", payload);
+        expect({
+          branch: event.branch,
+          baseRef: event.pr?.baseRef,
+          headRef: event.pr?.headRef,
+          headRepo: event.pr?.headRepoFullName,
+          headSha: event.pr?.headSha,
+        }).to.deep.equal(expected);
+        expect(event.sha).to.equal(expected.headSha || undefined);
+      });
+    }
+
     it("normaliseDelivery leaves headRepoFullName undefined when the fork was deleted (head.repo null)", () => {
       const payload = fixture("github/pull_request-closed");
       const pr = payload.pull_request as Record<string, unknown>;

@@ -338,6 +338,32 @@ const EXPECTED: Record<PayloadFixtureName, Record<string, unknown>> = {
       headRepoFullName: "jane/terraform-modules",
     },
   },
+  // Gogs names no head commit: no sha, and pr.headSha empty.
+  "gogs/pull_request-closed-merged": {
+    provider: "gitea",
+    event: "pull_request",
+    action: "closed",
+    repo: {
+      owner: "john",
+      name: "try-git",
+      fullName: "john/try-git",
+      cloneUrl: "http://localhost:3000/john/try-git.git",
+      defaultBranch: "master",
+    },
+    branch: "master",
+    deleted: false,
+    actor: "john",
+    changedFiles: [],
+    pr: {
+      number: 2,
+      merged: true,
+      state: "closed",
+      headRef: "feature",
+      baseRef: "master",
+      headSha: "",
+      headRepoFullName: "john/try-git",
+    },
+  },
 };
 
 describe("Function: normaliseDelivery (fixtures)", () => {
@@ -346,7 +372,7 @@ describe("Function: normaliseDelivery (fixtures)", () => {
       // Prepare
       const fixture = loadPayload(name);
       const delivery = Object.entries(fixture.headers).find(([header]) =>
-        /^(x-github-delivery|x-gitlab-event-uuid|x-request-uuid|x-request-id|x-gitea-delivery)$/i.test(
+        /^(x-github-delivery|x-gitlab-event-uuid|x-request-uuid|x-request-id|x-gitea-delivery|x-gogs-delivery)$/i.test(
           header,
         ),
       )?.[1];
