@@ -116,6 +116,12 @@ export function normaliseGitHubLike(
     result.branch = parts.branch;
     result.tag = parts.tag;
     result.deleted = event === "delete";
+    // Gitea's and Forgejo's create names the ref's new value (CreatePayload.Sha, filled in CreateRef from the
+    // pushed ref's new id): a commit, but an annotated tag's object for such a tag. GitHub's and Gogs' name none.
+    if (provider === "gitea" && event === "create") {
+      const sha = str(payload.sha);
+      result.sha = sha && !isZeroSha(sha) ? sha : undefined;
+    }
   } else if (event === "merge_group") {
     // A merge queue's group: built at head_sha on its own gh-readonly-queue ref, for the base branch
     // (as a pull request's `branch` is its base).

@@ -246,7 +246,7 @@ describe("Function: normaliseDelivery (edge cases)", () => {
     });
   });
 
-  describe("GitHub create and delete", () => {
+  describe("GitHub and Gitea create and delete", () => {
     it("normaliseDelivery turns a GitHub delete of a branch into branch + deleted", () => {
       const payload = { ref: "feature/x", ref_type: "branch", repository: fixture("github/push").repository };
       const event = normalise("github", "delete", payload);
@@ -262,6 +262,50 @@ describe("Function: normaliseDelivery (edge cases)", () => {
       const event = normalise("github", "create", payload);
       expect([event.ref, event.tag, event.deleted]).to.deep.equal(["refs/tags/v3.1.0", "v3.1.0", false]);
     });
+
+    // Gitea's CreatePayload names the new ref's id as sha (CreateRef in go-gitea services/webhook/notifier.go);
+    // GitHub's create payload and Gogs' (CreatePayload in gogs/go-gogs-client) have none.
+    const SHA = "9c65fc6e0a3a7487ad70a3711c8c478aa6e94c69";
+    const createCases: Array<[string, Provider, string, Record<string, unknown>, string | undefined]> = [
+      [
+        "a Gitea create of a tag has the payload's sha",
+        "gitea",
+        "create",
+        { ref_type: "tag", sha: SHA },
+        SHA,
+      ],
+      [
+        "a Gitea create of a branch has the payload's sha",
+        "gitea",
+        "create",
+        { ref_type: "branch", sha: SHA },
+        SHA,
+      ],
+      ["a Gogs create (no sha in its payload) has no sha", "gitea", "create", { ref_type: "tag" }, undefined],
+      [
+        "a Gitea create whose sha is all zeros has no sha",
+        "gitea",
+        "create",
+        { ref_type: "tag", sha: "0".repeat(40) },
+        undefined,
+      ],
+      ["a Gitea delete has no sha", "gitea", "delete", { ref_type: "tag", sha: SHA }, undefined],
+      [
+        "a GitHub create has no sha, even given one",
+        "github",
+        "create",
+        { ref_type: "tag", sha: SHA },
+        undefined,
+      ],
+    ];
+    for (const [what, provider, event, fields, sha] of createCases) {
+      it(`normaliseDelivery: ${what}`, () => {
+        const payload = { ref: "v1.2.0", ...fields, repository: fixture("gitea/push").repository };
+        const normalised = normalise(provider, event, payload);
+        expect(normalised.sha).to.equal(sha);
+        expect(normalised.tag ?? normalised.branch).to.equal("v1.2.0");
+      });
+    }
   });
 
   describe("pull requests", () => {
