@@ -26,7 +26,7 @@ import { withoutInvisible } from "../core/shownText";
 import { PROVIDERS, type Provider } from "../core/types";
 import { signHex } from "../core/verify/hmac";
 import { signingKey } from "../core/verify/keys";
-import { signatureHeaders } from "../core/verify/sign";
+import { signatureHeaders, signingProblem } from "../core/verify/sign";
 import { parseSecretsFile } from "../local/fileSecretStore";
 import { parseCommandArgs, UsageError } from "./commandKit";
 
@@ -237,14 +237,6 @@ function readPayload(file: string): Buffer {
   }
 }
 
-/** A secret sent as a header (GitLab's secret token) must be a valid header value. */
-function secretProblem(provider: Provider, secret: string): string | undefined {
-  if (provider === "gitlab" && !secret.startsWith("whsec_") && !/^[\t\x20-\x7e\x80-\xff]*$/.test(secret)) {
-    return "the GitLab secret token holds a line break or another character that cannot go in an HTTP header";
-  }
-  return undefined;
-}
-
 /** What the provider would do differently, said before sending. */
 function notes(provider: Provider, event: string, payload: Buffer): string[] {
   const out: string[] = [];
@@ -389,10 +381,11 @@ export async function runSend(argv: string[]): Promise<number> {
     process.stderr.write(`hookgate send: ${(error as Error).message}\n`);
     return 1;
   }
-  const problem = secretProblem(values.provider, secret);
+  // Refused as a usage error, as the sender's own signing would refuse it (never a stack trace, never the value).
+  const problem = signingProblem(values.provider, secret);
   if (problem) {
-    process.stderr.write(`hookgate send: ${problem}\n`);
-    return 1;
+    process.stderr.write(`hookgate send: cannot sign with this secret: ${problem}\n`);
+    return 2;
   }
   for (const note of notes(values.provider, values.event, payload)) {
     process.stderr.write(`hookgate send: note: ${note}\n`);

@@ -596,13 +596,26 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     expect(got.headers).to.not.have.property("x-gitlab-token");
   });
 
-  it("a GitLab secret token with a line break is refused before sending, without printing it", async () => {
-    const before = capture.requests.length;
-    const run = await send("gitlab", "line-one\nline-two");
-    expect(run.code).to.equal(1);
-    expect(run.stderr).to.include("cannot go in an HTTP header");
-    expect(run.stderr).not.to.include("line-one");
-    expect(capture.requests.length).to.equal(before);
+  it("a GitLab secret it cannot sign with (a token with a line break, a whsec_ value that is no signing key with one) is a usage error before sending, without printing it or a stack trace", async () => {
+    for (const secret of ["line-one\nline-two", "whsec_line-one\nline-two"]) {
+      const before = capture.requests.length;
+      const run = await send("gitlab", secret);
+      expect(run.code, run.stderr).to.equal(2);
+      expect(run.stderr).to.match(
+        /^hookgate send: cannot sign with this secret: .*cannot go in an HTTP header\n$/,
+      );
+      expect(run.stderr).not.to.include("line-one");
+      expect(capture.requests.length).to.equal(before);
+    }
+  });
+
+  it("send --provider gitlab with a whsec_ value that is not padded base64 sends it as X-Gitlab-Token, as the gateway reads it (a plain token)", async () => {
+    const unpadded = `whsec_${Buffer.alloc(32, 5).toString("base64").replace(/=+$/, "")}`;
+    const run = await send("gitlab", unpadded);
+    expect(run.code, run.stderr).to.equal(0);
+    const got = capture.requests.at(-1) as CapturedRequest;
+    expect(got.headers["x-gitlab-token"]).to.equal(unpadded);
+    expect(got.headers).to.not.have.property("webhook-signature");
   });
 
   it("an empty --secret or --delivery, or a --timeout that is not a number of seconds, is a usage error", async () => {

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { Provider } from "../types";
 import { signHex } from "./hmac";
+import { signingKey } from "./keys";
 import { signStandardWebhook } from "./standardWebhooks";
 
 export interface SignOptions {
@@ -12,9 +13,29 @@ export interface SignOptions {
   nowMs?: number;
 }
 
+/** Any character but tab, space to ~ and 0x80-0xff: what an HTTP header value cannot hold. */
+const NOT_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
+
 /**
- * Signature headers (lower-case names) for one delivery. GitLab: a `whsec_` secret gives Standard
- * Webhooks headers, any other secret the plain X-Gitlab-Token.
+ * Why `secret` cannot sign a delivery for `provider`, or undefined when it can. Never holds the secret.
+ * GitLab's token is decided as the gateway decides it (keys.ts signingKey): a `whsec_` value that is not
+ * a signing key is a plain token, sent as it is, so it must be a valid header value.
+ */
+export function signingProblem(provider: Provider, secret: string): string | undefined {
+  if (typeof secret !== "string" || secret.length === 0) return "the secret is empty";
+  if (provider === "gitlab" && signingKey(secret) === undefined && NOT_HEADER_TEXT.test(secret)) {
+    const header = "holds a line break or another character that cannot go in an HTTP header";
+    return secret.startsWith("whsec_")
+      ? `the GitLab secret starts with whsec_ but is no signing token (whsec_ and padded base64), and as a secret token it ${header}`
+      : `the GitLab secret token ${header}`;
+  }
+  return undefined;
+}
+
+/**
+ * Signature headers (lower-case names) for one delivery. GitLab: a signing token (`whsec_` and padded
+ * base64, as the gateway reads it) gives Standard Webhooks headers, any other secret the plain X-Gitlab-Token.
+ * Throws a TypeError (its message from signingProblem) for a secret that cannot sign.
  */
 export function signatureHeaders(
   provider: Provider,
@@ -22,6 +43,8 @@ export function signatureHeaders(
   body: Buffer,
   options: SignOptions = {},
 ): Record<string, string> {
+  const problem = signingProblem(provider, secret);
+  if (problem !== undefined) throw new TypeError(problem);
   switch (provider) {
     case "github":
       return { "x-hub-signature-256": signHex("sha256", secret, body, "sha256=") };
@@ -31,7 +54,7 @@ export function signatureHeaders(
     case "gitea":
       return { "x-gitea-signature": signHex("sha256", secret, body) };
     case "gitlab": {
-      if (!secret.startsWith("whsec_")) return { "x-gitlab-token": secret };
+      if (signingKey(secret) === undefined) return { "x-gitlab-token": secret };
       const id = options.id ?? randomUUID();
       const timestamp = Math.floor((options.nowMs ?? Date.now()) / 1000);
       return {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { signatureHeaders, verifyDelivery } from "../../../src/core/verify";
+import { signingProblem } from "../../../src/core/verify/sign";
 import { request } from "./helpers";
 
 const BODY = Buffer.from('{"zen":"Keep it logically awesome."}');
@@ -26,6 +27,22 @@ describe("Function: signatureHeaders", () => {
     });
   }
 
+  // Values that start with whsec_ but are no signing key: the gateway (keys.ts signingKey) takes each
+  // as a plain token, so the sender must send it as one.
+  const notSigningKeys: Array<[string, string]> = [
+    ["unpadded base64", `whsec_${Buffer.alloc(32, 5).toString("base64").replace(/=+$/, "")}`],
+    ["characters outside base64", "whsec_not base64!"],
+    ["nothing after the prefix", "whsec_"],
+  ];
+  for (const [what, secret] of notSigningKeys) {
+    it(`signatureHeaders("gitlab", a whsec_ value with ${what}) sends it as X-Gitlab-Token, which the gateway accepts as the token`, () => {
+      const headers = signatureHeaders("gitlab", secret, BODY);
+      expect(headers).to.deep.equal({ "x-gitlab-token": secret });
+      const input = request({ provider: "gitlab", body: BODY, headers, secrets: [secret] });
+      expect(verifyDelivery(input)).to.deep.equal({ ok: true, via: "token" });
+    });
+  }
+
   it("signatureHeaders uses the current time and a fresh id for Standard Webhooks by default", () => {
     const secret = `whsec_${Buffer.alloc(32, 1).toString("base64")}`;
     const a = signatureHeaders("gitlab", secret, BODY);
@@ -36,4 +53,40 @@ describe("Function: signatureHeaders", () => {
       verifyDelivery(request({ provider: "gitlab", body: BODY, headers: a, secrets: [secret] })).ok,
     ).to.equal(true);
   });
+});
+
+describe("Function: signingProblem (a secret the sender cannot sign with)", () => {
+  const signing = `whsec_${Buffer.alloc(32, 1).toString("base64")}`;
+  const cases: Array<[string, Parameters<typeof signingProblem>[0], string, RegExp | undefined]> = [
+    ["a GitHub secret", "github", "s", undefined],
+    ["a GitHub secret with a line break (an HMAC key, never sent)", "github", "a\nb", undefined],
+    ["a GitLab signing token", "gitlab", signing, undefined],
+    ["a GitLab token of header characters", "gitlab", "plain-token", undefined],
+    ["an empty secret", "gitea", "", /^the secret is empty$/],
+    [
+      "a GitLab token with a line break",
+      "gitlab",
+      "line-one\nline-two",
+      /^the GitLab secret token holds a line break/,
+    ],
+    [
+      "a whsec_ value that is no signing key, with a line break",
+      "gitlab",
+      "whsec_abc\ndef",
+      /^the GitLab secret starts with whsec_ but is no signing token .* cannot go in an HTTP header$/,
+    ],
+  ];
+  for (const [what, provider, secret, expected] of cases) {
+    it(`${what}: ${expected ? "refused with a reason that does not hold the secret" : "can sign"}`, () => {
+      const problem = signingProblem(provider, secret);
+      if (expected === undefined) {
+        expect(problem).to.equal(undefined);
+        expect(() => signatureHeaders(provider, secret, BODY)).not.to.throw();
+      } else {
+        expect(problem).to.match(expected);
+        if (secret !== "") expect(problem).not.to.include(secret.split("\n")[0]);
+        expect(() => signatureHeaders(provider, secret, BODY)).to.throw(TypeError, problem);
+      }
+    });
+  }
 });
