@@ -33,6 +33,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
     const names = eventNameNotes(route);
     for (const note of names.notes) notes.push(`route ${route.name}: ${note}`);
     for (const note of allowIpsNotes(route.auth.allowIps)) notes.push(`route ${route.name}: ${note}`);
+    for (const note of allowIpsTrustNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const note of deliveryNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const note of impossibleFilterNotes(route, names.saysPullRequest)) {
       notes.push(`route ${route.name}: ${note}`);
@@ -793,6 +794,42 @@ function nearMiss(word: string, candidates: readonly string[]): string | undefin
     didYouMean(word, candidates) ??
     candidates.find((c) => c.length === word.length && sorted(c) === sorted(word))
   );
+}
+
+/**
+ * What allowIps lets in that its author may not expect. It is a fallback for unsigned deliveries, never a
+ * restriction on signed ones (verify/index.ts). And a host's published ranges are shared by all its
+ * customers: any account there can point a webhook without a secret at the route's URL, and the host
+ * delivers it from a listed address with its genuine payload for that account's own repository, so only
+ * `repos` whose entries each name their owners (no wildcard in the first segment) keeps it out.
+ */
+/** Glob syntax that lets an owner segment match a name someone else can register ({a,b} and @(a|b) do not). */
+const ANY_OWNER = /[*?[+!]/;
+
+function allowIpsTrustNotes(route: Route): string[] {
+  if (route.auth.allowIps.length === 0) return [];
+  const notes: string[] = [];
+  if (route.secret !== undefined) {
+    notes.push(
+      "auth.allowIps beside a secret is no extra restriction: a delivery with no signature from those " +
+        "addresses is accepted without the secret, and a signed one from any address; drop allowIps once " +
+        "the webhook signs",
+    );
+  }
+  const shared =
+    "a host's addresses are shared by every account on it (all customers of a SaaS host), so any of " +
+    "them can have an unsigned webhook on its own repository delivered to this route";
+  const included = includes(route.match.repos);
+  const anyOwner = included.find((glob) => ANY_OWNER.test(glob.split("/")[0] ?? ""));
+  if (included.length === 0) {
+    notes.push(`auth.allowIps without repos: ${shared}; add repos naming your own owner ("acme/*")`);
+  } else if (anyOwner !== undefined) {
+    notes.push(
+      `auth.allowIps with repos ${JSON.stringify(anyOwner)}, which takes a repository of any owner: ${shared}; ` +
+        "write the owner out in each repos entry",
+    );
+  }
+  return notes;
 }
 
 /**

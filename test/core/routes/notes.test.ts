@@ -849,7 +849,7 @@ describe("Function: routeNotes on a glob with a RegExp escape the matcher keeps 
 describe("Function: routeNotes on very broad allowIps entries", () => {
   function allowIpsNotes(...allowIps: string[]): string[] {
     return notesFor("{ events: [push] }", "github", `auth: { allowIps: ${JSON.stringify(allowIps)} }`).filter(
-      (note) => note.includes("allowIps"),
+      (note) => note.includes(": allowIps: "),
     );
   }
 
@@ -876,6 +876,109 @@ describe("Function: routeNotes on very broad allowIps entries", () => {
         "::ffff:10.0.0.0/104",
       ),
     ).to.deep.equal([]);
+  });
+});
+
+describe("Function: routeNotes on what allowIps lets in (a fallback, from ranges all the host's customers share)", () => {
+  /** The notes on auth.allowIps of one bitbucket route, with or without a secret of its own (no defaults.secret). */
+  function trustNotes(secret: boolean, match: string, allowIps = "[104.192.136.0/21]"): string[] {
+    const parsed = parseRoutes(
+      `version: 1
+defaults:
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: r
+    provider: bitbucket
+${secret ? "    secret: hookgate/bitbucket-webhook\n" : ""}    auth: { allowIps: ${allowIps} }
+    match: ${match}
+    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}" } }
+`,
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return routeNotes(parsed.config?.routes ?? []).filter((note) =>
+      note.startsWith("route r: auth.allowIps"),
+    );
+  }
+  const BESIDE_SECRET =
+    "route r: auth.allowIps beside a secret is no extra restriction: a delivery with no signature from those " +
+    "addresses is accepted without the secret, and a signed one from any address; drop allowIps once the webhook signs";
+  const SHARED =
+    "a host's addresses are shared by every account on it (all customers of a SaaS host), so any of " +
+    "them can have an unsigned webhook on its own repository delivered to this route";
+  const NO_REPOS = `route r: auth.allowIps without repos: ${SHARED}; add repos naming your own owner ("acme/*")`;
+  const anyOwner = (glob: string) =>
+    `route r: auth.allowIps with repos ${JSON.stringify(glob)}, which takes a repository of any owner: ${SHARED}; write the owner out in each repos entry`;
+
+  const cases: Array<[string, boolean, string, string[]]> = [
+    [
+      "a secret and repos of one owner gets the note that it is no extra restriction",
+      true,
+      '{ repos: ["team/*"], events: [push] }',
+      [BESIDE_SECRET],
+    ],
+    [
+      "a secret and no repos gets that note and the one to add repos",
+      true,
+      "{ events: [push] }",
+      [BESIDE_SECRET, NO_REPOS],
+    ],
+    ["no secret and repos of one owner gets no note", false, '{ repos: ["team/*", "team/api"] }', []],
+    ["no secret and no repos gets the note to add repos", false, "{ events: [push] }", [NO_REPOS]],
+    [
+      "no secret and repos of exclusions only gets the note to add repos",
+      false,
+      '{ repos: ["!team/secret"] }',
+      [NO_REPOS],
+    ],
+    [
+      "no secret and repos ** gets the note that it takes any owner",
+      false,
+      '{ repos: ["**"] }',
+      [anyOwner("**")],
+    ],
+    [
+      "no secret and repos */api beside team/* gets the note on */api",
+      false,
+      '{ repos: ["team/*", "*/api"] }',
+      [anyOwner("*/api")],
+    ],
+    [
+      "no secret and repos team*/api gets the note (an owner team-evil can be registered)",
+      false,
+      '{ repos: ["team*/api"] }',
+      [anyOwner("team*/api")],
+    ],
+    [
+      "no secret and repos {team,other}/* (two named owners) gets no note",
+      false,
+      '{ repos: ["{team,other}/*"] }',
+      [],
+    ],
+    [
+      "no secret and repos te?m/* gets the note that it takes any owner",
+      false,
+      '{ repos: ["te?m/*"] }',
+      [anyOwner("te?m/*")],
+    ],
+  ];
+  for (const [what, secret, match, expected] of cases) {
+    it(`allowIps with ${what}`, () => {
+      expect(trustNotes(secret, match)).to.deep.equal(expected);
+    });
+  }
+
+  it("notes nothing on a route without allowIps, a secret and no repos", () => {
+    expect(trustNotes(true, "{ events: [push] }", "[]")).to.deep.equal([]);
+  });
+
+  it("counts defaults.secret as the route's secret", () => {
+    const notes = notesFor(
+      '{ repos: ["acme/*"], events: [push] }',
+      "github",
+      "auth: { allowIps: [192.30.252.0/22] }",
+    );
+    expect(notes.filter((note) => note.startsWith("route r: auth.allowIps"))).to.deep.equal([BESIDE_SECRET]);
   });
 });
 
