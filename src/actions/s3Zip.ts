@@ -25,6 +25,7 @@ import { pipeline } from "node:stream/promises";
 import { inflateRawSync } from "node:zlib";
 import yauzl from "yauzl";
 import { ActionError, ConditionalWriteUnsupportedError, ObjectChangedError } from "../core/errors";
+import { keyOutsideScope } from "../core/keyPrefixes";
 import type { WriteCondition } from "../core/ports";
 import { keyHasEmptyFolder, keyLengthProblem } from "../core/render";
 import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
@@ -130,6 +131,11 @@ export async function uploadSourceZip(
       retryable: false,
     });
   }
+  // Before any S3 call too: a key outside the role's prefixes (match.repos spelled in another case than the
+  // host's) is refused AccessDenied, which would read as a broken role or bucket policy. serve checks the same.
+  const outside =
+    clients.keyScope && keyOutsideScope(clients.keyScope, request.bucket, request.key, event.repo.fullName);
+  if (outside !== undefined) throw new ActionError(outside, { retryable: false });
 
   const metadata: Record<string, string> = {
     sha,

@@ -1,5 +1,6 @@
 // What every action receives: its clients, passed in so tests can plug in real local servers.
 import type { Dispatcher } from "undici";
+import type { KeyScope } from "../core/keyPrefixes";
 import type { LogFn, ObjectStore, SecretStore } from "../core/ports";
 import type { ProxySettings } from "./proxy";
 
@@ -11,6 +12,11 @@ export interface ActionClients {
   dispatcher?: Dispatcher;
   /** The egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY); absent: outbound calls go direct. */
   proxy?: ProxySettings;
+  /**
+   * The keys the route's role may write (routeKeyScope of the route the function runs): s3-zip and
+   * delete-s3-prefix refuse any other before their first S3 call. Absent: not checked.
+   */
+  keyScope?: KeyScope;
   /** Where s3-zip downloads the archive (default os.tmpdir(); /tmp on Lambda). */
   tmpDir?: string;
   /** Link to the run's logs, for commit statuses (pr-cleanup). */

@@ -14,6 +14,7 @@ import type {
 } from "aws-lambda";
 import { type ProxySettings, ProxySettingsError, proxySettings } from "../actions/proxy";
 import type { ActionClients } from "../actions/types";
+import { routeKeyScope } from "../core/keyPrefixes";
 import { consoleOrigin } from "../core/partitions";
 import { MAX_ATTEMPTS, MAX_RECEIVE_COUNT, REDRIVE_MARGIN } from "../core/policy";
 import type { LogFn, ObjectStore } from "../core/ports";
@@ -160,6 +161,8 @@ export function buildRouteHandler(
     log: jsonLog,
     logsUrl: config.logsUrl,
     proxy: config.proxy,
+    // The prefixes the role's policy was built from (the same route): a key outside them fails with its reason.
+    keyScope: routeKeyScope(config.route),
   };
   return createRouteHandler({
     route: config.route,

@@ -1,8 +1,11 @@
 // The key prefixes a route's S3 writes stay under, from its key template and match.repos: what its IAM role
-// is pinned to (infra/policies.ts). Pure, so that the work path can use the same function.
-import { globListLeads } from "./globs";
+// is pinned to (infra/policies.ts), and what the actions check a rendered key against before any S3 call
+// (keyOutsideScope). IAM compares keys with case while match.repos ignores it: a route on acme/api takes
+// Acme/API's push, whose key the role may not write. Checked here, it fails with the reason, before the
+// download, and in hookgate serve too, which has no IAM.
+import { compileGlobList, globListLeads, globListLiterals } from "./globs";
 import { renderTemplate } from "./templates";
-import type { WebhookEvent } from "./types";
+import type { Route, WebhookEvent } from "./types";
 
 /** The literal part of a template before its first `{{`. */
 export function literalPrefix(template: string): string {
@@ -65,4 +68,99 @@ function iamPrefix(prefix: string): string {
     dotFolder ? dotFolder.index + dotFolder[0].length : prefix.length,
   );
   return prefix.slice(0, cut);
+}
+
+/** What a route's role may write in S3, as routePolicy grants it: the prefixes in each bucket, and match.repos. */
+export interface KeyScope {
+  repos: readonly string[] | undefined;
+  /** Bucket name -> prefixes; a bucket not here is one the role may not write at all. */
+  buckets: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The route's KeyScope: s3-zip's key in its bucket, each delete-s3-prefix step's prefix in the step's bucket. */
+export function routeKeyScope(route: Route): KeyScope {
+  const buckets = new Map<string, string[]>();
+  const add = (bucket: string, template: string) =>
+    buckets.set(bucket, [
+      ...new Set([...(buckets.get(bucket) ?? []), ...keyPrefixes(template, route.match.repos)]),
+    ]);
+  const action = route.action;
+  if (action.type === "s3-zip" && action.bucket) add(action.bucket, action.key);
+  if (action.type === "pr-cleanup") {
+    for (const step of action.steps) if (step.kind === "delete-s3-prefix") add(step.bucket, step.prefix);
+  }
+  return { repos: route.match.repos, buckets };
+}
+
+/**
+ * Why the route's role may not write `key` (a key, or a prefix to delete) in `bucket`, or undefined when it may.
+ * `hostRepo` is the repository's full name as the host sent it: when the key starts with a pinned prefix in
+ * all but letter case, routes.yaml spells the repository otherwise, and the reason says how to write it.
+ */
+export function keyOutsideScope(
+  scope: KeyScope,
+  bucket: string,
+  key: string,
+  hostRepo: string,
+): string | undefined {
+  const prefixes = scope.buckets.get(bucket);
+  const shown = JSON.stringify(key.slice(0, 200));
+  if (prefixes === undefined) {
+    return `key ${shown} is in bucket ${JSON.stringify(bucket)}, where the route's role may write nothing: S3 would refuse it (AccessDenied)`;
+  }
+  if (prefixes.some((prefix) => key.startsWith(prefix))) return undefined;
+  const outside = `key ${shown} is outside the prefixes the route's role may write (${prefixes
+    .map((prefix) => JSON.stringify(prefix))
+    .join(", ")
+    .slice(0, 300)})`;
+  if (!prefixes.some((prefix) => startsIgnoringCase(key, prefix))) {
+    return `${outside}: S3 would refuse it (AccessDenied)`;
+  }
+  const entry = respelled(scope.repos ?? [], hostRepo);
+  const host = JSON.stringify(hostRepo.slice(0, 200));
+  if (entry === undefined) {
+    return `${outside}: it differs from one only in letter case, and the host sends the repository as ${host}; write repos as the host spells it`;
+  }
+  const includes = (scope.repos ?? []).filter((repo) => !repo.startsWith("!"));
+  const write =
+    includes.length === 1
+      ? `write repos: [${yamlScalar(entry.suggested)}]`
+      : `write ${JSON.stringify(entry.suggested)} in place of ${JSON.stringify(entry.written)} in repos`;
+  return `${outside}: routes.yaml spells the repository ${JSON.stringify(entry.written)} and the host sends ${host}; ${write}`;
+}
+
+/**
+ * Whether `text` starts with `prefix` when letters may differ in case, as match.repos compares them (a RegExp's
+ * `i` flag without `u`: see GlobListOptions.ignoreCase).
+ */
+function startsIgnoringCase(text: string, prefix: string): boolean {
+  return new RegExp(`^${prefix.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")}`, "i").test(text);
+}
+
+/**
+ * The repos entry that takes `hostRepo` only when case is ignored, and that entry written with the host's
+ * spelling: the name itself for a plain entry, the glob with its literal lead respelled (`acme/*` for
+ * `Acme/api` becomes `Acme/*`). Undefined when no entry is one.
+ */
+function respelled(
+  repos: readonly string[],
+  hostRepo: string,
+): { written: string; suggested: string } | undefined {
+  for (const written of repos) {
+    if (written.startsWith("!")) continue;
+    const list = [written];
+    if (compileGlobList(list)(hostRepo) || !compileGlobList(list, { ignoreCase: true })(hostRepo)) continue;
+    if (globListLiterals(list) !== undefined) return { written, suggested: hostRepo };
+    const lead = globListLeads(list)?.[0] ?? "";
+    const start = hostRepo.slice(0, lead.length);
+    if (lead !== "" && written.startsWith(lead) && startsIgnoringCase(start, lead)) {
+      return { written, suggested: start + written.slice(lead.length) };
+    }
+  }
+  return undefined;
+}
+
+/** A repos entry as YAML reads it back in a flow sequence: quoted when it holds what YAML would read otherwise. */
+function yamlScalar(text: string): string {
+  return /^[A-Za-z0-9_][A-Za-z0-9_./*-]*$/.test(text) ? text : JSON.stringify(text);
 }

@@ -16,6 +16,7 @@ import type { ProxySettings } from "../actions/proxy";
 import { ActionError, SecretNotFoundError } from "../core/errors";
 import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
 import { headerBagFromRaw } from "../core/headers";
+import { type KeyScope, routeKeyScope } from "../core/keyPrefixes";
 import {
   MAX_ATTEMPTS,
   MAX_BODY_BYTES,
@@ -63,6 +64,8 @@ export interface LocalActionClients {
   lastAttempt?: boolean;
   /** The message's receive count, past the first: a jenkins action looks for an earlier attempt's build. */
   attempt?: number;
+  /** The keys the route's role would be pinned to deployed: checked here as there, though serve has no IAM. */
+  keyScope?: KeyScope;
 }
 
 export interface LocalGatewayOptions {
@@ -346,6 +349,7 @@ async function openLocalGateway(
     );
   };
   for (const route of routes) {
+    const keyScope = routeKeyScope(route);
     const handler = createRouteHandler({
       route,
       secrets,
@@ -365,6 +369,7 @@ async function openLocalGateway(
             log,
             tmpDir,
             proxy: options.proxy,
+            keyScope,
             // The handler's last attempt by serve's own maxAttempts, as deployed: pr-cleanup then says no retry.
             ...(limits?.lastAttempt ? { lastAttempt: true } : {}),
             ...(limits?.attempt ? { attempt: limits.attempt } : {}),

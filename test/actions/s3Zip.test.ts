@@ -12,8 +12,9 @@ import { downloadArchive } from "../../src/actions/s3Zip";
 import { CredentialsRefusedError } from "../../src/actions/secrets";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { ActionError } from "../../src/core/errors";
+import { routeKeyScope } from "../../src/core/keyPrefixes";
 import type { ObjectStore } from "../../src/core/ports";
-import type { Provider, QueuedEvent, S3ZipRequest } from "../../src/core/types";
+import type { Provider, QueuedEvent, Route, S3ZipRequest } from "../../src/core/types";
 import { FsObjectStore } from "../../src/local/fsObjectStore";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { RotatedSecrets } from "../support/rotatedSecrets";
@@ -546,6 +547,59 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(err.message.endsWith(`the key starts ${JSON.stringify(key.slice(0, 100))}`)).to.equal(true);
     expect(host.requests).to.have.length(0);
     expect(await s3.listKeys(BUCKET)).to.deep.equal([]);
+  });
+
+  describe("with the key scope of a route whose match.repos spells the repository acme/api", () => {
+    const scope = routeKeyScope({
+      name: "api-zip",
+      provider: "github",
+      secret: "hookgate/github-webhook",
+      auth: { allowIps: [], allowSha1: false, toleranceSeconds: 300 },
+      match: { repos: ["acme/api"] },
+      action: {
+        type: "s3-zip",
+        api: { provider: "github", apiUrl: "https://api.github.com", token: "hookgate/github-token" },
+        bucket: BUCKET,
+        key: "{{repo.path}}/{{branch.path}}/{{repo.underscored}}.zip",
+      },
+    } satisfies Route);
+
+    it("uploadSourceZip fails final, before the download and any S3 call, when the host sends Acme/API (match.repos ignores case, the role's prefixes do not): the message says how to write repos", async () => {
+      host.setRepo("Acme/API");
+      host.setArchive("Acme/API", SHA, { files: FILES });
+      // Any call is recorded, and fails: none may come.
+      const calls: string[] = [];
+      const refuse = (name: string) => async (): Promise<never> => {
+        calls.push(name);
+        throw new Error(`${name} was called`);
+      };
+      const objects: ObjectStore = {
+        put: refuse("put"),
+        head: refuse("head"),
+        deletePrefix: refuse("deletePrefix"),
+      };
+      const err = await rejectsWithActionError(
+        upload(
+          { ...request(), key: "Acme/API/main/Acme_API.zip" },
+          pushEvent({ repo: { owner: "Acme", name: "API", fullName: "Acme/API" } }),
+          clients({ objects, keyScope: scope }),
+        ),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.equal(
+        'key "Acme/API/main/Acme_API.zip" is outside the prefixes the route\'s role may write ("acme/api/"): ' +
+          'routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API]',
+      );
+      expect(host.requests).to.have.length(0);
+      expect(calls).to.deep.equal([]);
+      expect(await s3.listKeys(BUCKET)).to.deep.equal([]);
+    });
+
+    it("uploadSourceZip uploads the key the route's prefixes hold when the host spells the repository as routes.yaml does", async () => {
+      const outcome = await upload(request(), pushEvent(), clients({ keyScope: scope }));
+      expect(outcome.status).to.equal("done");
+      expect(await s3.listKeys(BUCKET)).to.deep.equal(["acme/api/main/acme_api.zip"]);
+    });
   });
 
   it("uploadSourceZip skips an event without a sha", async () => {

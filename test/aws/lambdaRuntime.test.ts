@@ -3,6 +3,7 @@ import { GetSecretValueCommand, ResourceNotFoundException } from "@aws-sdk/clien
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
 import { expect } from "chai";
+import { uploadSourceZip } from "../../src/actions/s3Zip";
 import {
   buildRouteHandler,
   CLIENT_TIMEOUTS,
@@ -14,6 +15,7 @@ import {
 } from "../../src/aws/lambdaRuntime";
 import { ActionError } from "../../src/core/errors";
 import { MAX_ATTEMPTS, MAX_RECEIVE_COUNT, REDRIVE_MARGIN } from "../../src/core/policy";
+import type { S3ZipRequest } from "../../src/core/types";
 import { WORK_RESERVE_MS } from "../../src/gateway/routeHandler";
 import {
   githubDelivery,
@@ -408,6 +410,53 @@ describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the c
     expect(errors).to.deep.equal([
       'route "api-build": this function was built without an object store',
       'route "api-build": this function was built without an object store',
+    ]);
+  });
+
+  it("buildRouteHandler dead-letters, final and before any S3 call, the s3-zip of Acme/API for a function whose route says repos [acme/api]: its role may not write that key", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    sqs.on(SendMessageCommand).resolves({ MessageId: "dlq-1" });
+    const route = jenkinsRoute({
+      action: {
+        type: "s3-zip",
+        api: { provider: "github", apiUrl: "https://api.github.com", token: "hookgate/github-token" },
+        bucket: "artifacts",
+        key: "{{repo.path}}/{{branch.path}}/{{repo.underscored}}.zip",
+      },
+    });
+    const calls: string[] = [];
+    const refuse = (name: string) => async (): Promise<never> => {
+      calls.push(name);
+      throw new Error(`${name} was called`);
+    };
+    const handler = buildRouteHandler(
+      readRuntimeConfig(env({ HOOKGATE_ROUTE: JSON.stringify(route) })),
+      // What handlers/s3-zip.ts runs.
+      async (item, clients) =>
+        uploadSourceZip(item.request as S3ZipRequest, item.event, clients, { acceptedAt: item.acceptedAt }),
+      { objects: () => ({ put: refuse("put"), head: refuse("head"), deletePrefix: refuse("deletePrefix") }) },
+    );
+    const item = workItem(
+      {
+        request: {
+          type: "s3-zip",
+          api: { provider: "github", apiUrl: "https://api.github.com", token: "hookgate/github-token" },
+          bucket: "artifacts",
+          key: "Acme/API/main/Acme_API.zip",
+        },
+      },
+      "Acme/API",
+    );
+    await handler.work(sqsEvent([sqsRecord(JSON.stringify(item))]));
+    process.stdout.write = stdout;
+    expect(calls).to.deep.equal([]);
+    const dead = printed.map((line) => JSON.parse(line)).find((line) => line.outcome === "dead");
+    expect(dead?.error).to.equal(
+      'final: key "Acme/API/main/Acme_API.zip" is outside the prefixes the route\'s role may write ("acme/api/"): ' +
+        'routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API]',
+    );
+    expect(sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input.QueueUrl)).to.deep.equal([
+      DLQ,
     ]);
   });
 

@@ -759,6 +759,32 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       expect(JSON.stringify(meta)).to.include(sha);
     });
 
+    it("s3-zip ends dead at the first attempt, with no download and no object, when the host sends Acme/API to a route on repos [acme/api]: the key is outside the prefixes the role would be pinned to deployed", async () => {
+      const base = JSON.parse(PUSH.toString("utf8"));
+      const body = push({
+        after: "2222222222222222222222222222222222222222",
+        repository: {
+          ...base.repository,
+          name: "API",
+          full_name: "Acme/API",
+          owner: { ...base.repository.owner, name: "Acme", login: "Acme" },
+        },
+      });
+      const d = signed(body);
+      expect((await post(d, "zip")).status).to.equal(202);
+      const dead = await settled(d.delivery);
+      expect(dead.status).to.equal("dead");
+      expect(dead.attempts).to.equal(1);
+      expect(dead.error).to.contain(
+        'key "Acme/API/branch/main/Acme_API_branch_main.zip" is outside the prefixes the route\'s role may write ("acme/api/branch/"): ' +
+          'routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API]',
+      );
+      expect(gitHost.requests.some((r) => r.kind === "archive" && r.path.includes("2222222"))).to.equal(
+        false,
+      );
+      expect(existsSync(join(stateDir, "s3", "hookgate-artifacts", "Acme"))).to.equal(false);
+    });
+
     it("s3-zip skips a delivery accepted before the one whose zip is at its key, and the history says why", async () => {
       const first = push();
       const sha = JSON.parse(first.toString("utf8")).after as string;

@@ -1,0 +1,114 @@
+import { expect } from "chai";
+import { keyOutsideScope, keyPrefixes, routeKeyScope } from "../../src/core/keyPrefixes";
+import type { ActionSpec, Route } from "../../src/core/types";
+
+const DEFAULT_KEY =
+  "{{repo.path}}/branch/{{branch.path}}/{{repo.underscored}}_branch_{{branch.underscored}}.zip";
+
+function route(repos: string[] | undefined, action: ActionSpec): Route {
+  return {
+    name: "api-zip",
+    provider: "github",
+    secret: "hookgate/github-webhook",
+    auth: { allowIps: [], allowSha1: false, toleranceSeconds: 300 },
+    match: repos === undefined ? {} : { repos },
+    action,
+  };
+}
+
+function s3Zip(repos: string[] | undefined, key = DEFAULT_KEY): Route {
+  return route(repos, {
+    type: "s3-zip",
+    api: { provider: "github", apiUrl: "https://api.github.com", token: "hookgate/github-token" },
+    bucket: "artifacts",
+    key,
+  });
+}
+
+describe("Function: keyOutsideScope(routeKeyScope(route), bucket, key, hostRepo)", () => {
+  // [repos, key the route renders, the host's spelling, what the reason says (undefined: allowed)]
+  const cases: [string[] | undefined, string, string, string | undefined][] = [
+    [["acme/api"], "acme/api/branch/main/acme_api_branch_main.zip", "acme/api", undefined],
+    [
+      ["acme/api"],
+      "Acme/API/branch/main/Acme_API_branch_main.zip",
+      "Acme/API",
+      'key "Acme/API/branch/main/Acme_API_branch_main.zip" is outside the prefixes the route\'s role may write ("acme/api/branch/"): routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API]',
+    ],
+    // A glob pins its literal lead: the host's other spelling of that lead is outside, the rest of the name is not.
+    [["acme/*"], "acme/API/branch/main/acme_API_branch_main.zip", "acme/API", undefined],
+    [
+      ["acme/*"],
+      "Acme/api/branch/main/Acme_api_branch_main.zip",
+      "Acme/api",
+      'key "Acme/api/branch/main/Acme_api_branch_main.zip" is outside the prefixes the route\'s role may write ("acme/"): routes.yaml spells the repository "acme/*" and the host sends "Acme/api"; write repos: [Acme/*]',
+    ],
+    // Of several entries, the one that took the host's name is respelled in place.
+    [
+      ["acme/web", "acme/api", "!acme/old"],
+      "ACME/api/branch/main/ACME_api_branch_main.zip",
+      "ACME/api",
+      'key "ACME/api/branch/main/ACME_api_branch_main.zip" is outside the prefixes the route\'s role may write ("acme/api/branch/", "acme/web/branch/"): routes.yaml spells the repository "acme/api" and the host sends "ACME/api"; write "ACME/api" in place of "acme/api" in repos',
+    ],
+    // Without repos (or with exclusions only) the role is pinned to the template's literal start: any spelling.
+    [undefined, "Acme/API/branch/main/Acme_API_branch_main.zip", "Acme/API", undefined],
+    [["!acme/old"], "Acme/API/branch/main/Acme_API_branch_main.zip", "Acme/API", undefined],
+    // A key no spelling of the repository explains (it should not happen): refused, plainly.
+    [
+      ["acme/api"],
+      "other/api/branch/main/other_api_branch_main.zip",
+      "other/api",
+      'key "other/api/branch/main/other_api_branch_main.zip" is outside the prefixes the route\'s role may write ("acme/api/branch/"): S3 would refuse it (AccessDenied)',
+    ],
+  ];
+  for (const [repos, key, hostRepo, reason] of cases) {
+    it(`a route on ${JSON.stringify(repos)} ${reason === undefined ? "may write" : "may not write"} ${key} of ${hostRepo}`, () => {
+      // The check and the IAM policy read the same prefixes.
+      expect([...(routeKeyScope(s3Zip(repos)).buckets.get("artifacts") ?? [])]).to.deep.equal(
+        keyPrefixes(DEFAULT_KEY, repos),
+      );
+      expect(keyOutsideScope(routeKeyScope(s3Zip(repos)), "artifacts", key, hostRepo)).to.equal(reason);
+    });
+  }
+
+  it("keyOutsideScope quotes a suggestion YAML would read otherwise, and a long key by its first 200 characters", () => {
+    const key = `zips/acme%2Fx%20y/${"a".repeat(300)}.zip`;
+    const reason = keyOutsideScope(
+      routeKeyScope(s3Zip(["ACME/x y"], "zips/{{repo.fullName}}/{{sha}}.zip")),
+      "artifacts",
+      key,
+      "acme/x y",
+    );
+    expect(reason).to.contain(`key ${JSON.stringify(key.slice(0, 200))} is outside`);
+    expect(reason).to.contain('("zips/ACME%2Fx%20y")');
+    expect(reason).to.match(/write repos: \["acme\/x y"\]$/);
+  });
+
+  it("keyOutsideScope refuses a key in a bucket the route's role may not write at all", () => {
+    expect(keyOutsideScope(routeKeyScope(s3Zip(["acme/api"])), "other", "acme/api/x", "acme/api")).to.equal(
+      'key "acme/api/x" is in bucket "other", where the route\'s role may write nothing: S3 would refuse it (AccessDenied)',
+    );
+  });
+
+  it("routeKeyScope gives a pr-cleanup route each delete-s3-prefix step's prefixes in that step's bucket", () => {
+    const scope = routeKeyScope(
+      route(["acme/api"], {
+        type: "pr-cleanup",
+        api: { provider: "github", apiUrl: "https://api.github.com", token: "hookgate/github-token" },
+        steps: [
+          { kind: "delete-branch", onlyMerged: true },
+          { kind: "delete-s3-prefix", bucket: "previews", prefix: "{{repo.path}}/pr-{{pr.number}}/" },
+          { kind: "delete-s3-prefix", bucket: "previews", prefix: "sites/{{repo.path}}/pr-{{pr.number}}/" },
+          { kind: "delete-s3-prefix", bucket: "other", prefix: "x/{{pr.number}}/" },
+        ],
+      }),
+    );
+    expect(Object.fromEntries(scope.buckets)).to.deep.equal({
+      previews: ["acme/api/pr-", "sites/acme/api/pr-"],
+      other: ["x/"],
+    });
+    expect(keyOutsideScope(scope, "previews", "sites/Acme/Api/pr-7/", "Acme/Api")).to.contain(
+      'routes.yaml spells the repository "acme/api" and the host sends "Acme/Api"; write repos: [Acme/Api]',
+    );
+  });
+});
