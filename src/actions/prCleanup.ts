@@ -12,6 +12,7 @@
 // rethrown; a final failure sets `failure` and is rethrown. A host that refuses the first status for
 // good, or retryably on the queue's last attempt, gets none: the steps run anyway, and the outcome says why.
 import { ActionError } from "../core/errors";
+import { keyOutsideScope } from "../core/keyPrefixes";
 import type { ActionOutcome, PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../core/types";
 import { gitHostClient } from "./gitHost";
 import { sameCommit } from "./gitHost/base";
@@ -301,6 +302,11 @@ async function runStorageStep(
       if (step.prefix === "" || step.prefix === "/" || step.bucket === "") {
         throw new ActionError("delete-s3-prefix needs a bucket and a non-empty prefix", { retryable: false });
       }
+      // Before listing: the role may delete only under the prefixes spelled as match.repos is (s3-zip's check).
+      const outside =
+        clients.keyScope &&
+        keyOutsideScope(clients.keyScope, step.bucket, step.prefix, event.repo.fullName, "prefix");
+      if (outside !== undefined) throw new ActionError(outside, { retryable: false });
       const count = await clients.objects
         .deletePrefix(step.bucket, step.prefix, { deadlineMs: clients.deadlineMs })
         .catch((err: unknown) => {

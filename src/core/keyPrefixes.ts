@@ -93,7 +93,8 @@ export function routeKeyScope(route: Route): KeyScope {
 }
 
 /**
- * Why the route's role may not write `key` (a key, or a prefix to delete) in `bucket`, or undefined when it may.
+ * Why the route's role may not write `key` (`what`: a key, or a prefix to delete under) in `bucket`, or undefined
+ * when it may.
  * `hostRepo` is the repository's full name as the host sent it: when the key starts with a pinned prefix in
  * all but letter case, routes.yaml spells the repository otherwise, and the reason says how to write it.
  */
@@ -102,14 +103,15 @@ export function keyOutsideScope(
   bucket: string,
   key: string,
   hostRepo: string,
+  what: "key" | "prefix" = "key",
 ): string | undefined {
   const prefixes = scope.buckets.get(bucket);
-  const shown = JSON.stringify(key.slice(0, 200));
+  const shown = `${what} ${JSON.stringify(key.slice(0, 200))}`;
   if (prefixes === undefined) {
-    return `key ${shown} is in bucket ${JSON.stringify(bucket)}, where the route's role may write nothing: S3 would refuse it (AccessDenied)`;
+    return `${shown} is in bucket ${JSON.stringify(bucket)}, where the route's role may write nothing: S3 would refuse it (AccessDenied)`;
   }
   if (prefixes.some((prefix) => key.startsWith(prefix))) return undefined;
-  const outside = `key ${shown} is outside the prefixes the route's role may write (${prefixes
+  const outside = `${shown} is outside the prefixes the route's role may write (${prefixes
     .map((prefix) => JSON.stringify(prefix))
     .join(", ")
     .slice(0, 300)})`;

@@ -6,8 +6,16 @@ import { expect } from "chai";
 import { runAction } from "../../src/actions";
 import { cleanUpPullRequest } from "../../src/actions/prCleanup";
 import { S3ObjectStore } from "../../src/aws/objectStore";
+import { routeKeyScope } from "../../src/core/keyPrefixes";
 import type { SecretStore } from "../../src/core/ports";
-import type { PrCleanupRequest, PrCleanupStep, Provider, QueuedEvent, WorkItem } from "../../src/core/types";
+import type {
+  PrCleanupRequest,
+  PrCleanupStep,
+  Provider,
+  QueuedEvent,
+  Route,
+  WorkItem,
+} from "../../src/core/types";
 import { type GitHostServer, type PullState, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import { RotatedSecrets } from "../support/rotatedSecrets";
@@ -525,6 +533,51 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     );
     expect(err.retryable).to.equal(false);
     expect(await s3.listKeys(PREVIEWS, "keep/")).to.deep.equal(["keep/me.js"]);
+  });
+
+  it("cleanUpPullRequest fails delete-s3-prefix final, before listing, when the host sends Acme/API to a route on repos [acme/api]: the step before it ran, the status says why, the objects stay and no later step runs", async () => {
+    const route = {
+      name: "pr-cleanup",
+      provider: "github",
+      secret: "hookgate/github-webhook",
+      auth: { allowIps: [], allowSha1: false, toleranceSeconds: 300 },
+      match: { repos: ["acme/api"] },
+      action: {
+        type: "pr-cleanup",
+        api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token" },
+        steps: [
+          { kind: "delete-branch", onlyMerged: true },
+          { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "{{repo.path}}/pr-{{pr.number}}/" },
+          { kind: "jenkins", job: "previews/teardown", parameters: { PR: "{{pr.number}}" } },
+        ],
+      },
+    } satisfies Route;
+    host.setRepo("Acme/API", { defaultBranch: "main" });
+    host.setPull("Acme/API", mergedPull());
+    await putObjects(["Acme/API/pr-7/index.html"]);
+    const event = closedEvent({ headRepoFullName: "Acme/API" });
+    event.repo = { owner: "Acme", name: "API", fullName: "Acme/API", defaultBranch: "main" };
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([
+          { kind: "delete-branch", onlyMerged: true },
+          { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "Acme/API/pr-7/" },
+          teardown(),
+        ]),
+        event,
+        clients({ keyScope: routeKeyScope(route) }),
+      ),
+    );
+    const reason =
+      'prefix "Acme/API/pr-7/" is outside the prefixes the route\'s role may write ("acme/api/pr-"): ' +
+      'routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API]';
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(reason);
+    expect(host.deletedRefs).to.deep.equal([{ repo: "Acme/API", branch: "feature/login" }]);
+    expect(await s3.listKeys(PREVIEWS, "Acme/")).to.deep.equal(["Acme/API/pr-7/index.html"]);
+    expect(jenkins.builds()).to.deep.equal([]);
+    expect(host.statuses.at(-1)?.state).to.equal("failure");
+    expect(host.statuses.at(-1)?.description).to.contain('delete-s3-prefix failed: prefix "Acme/API/pr-7/"');
   });
 
   // The prefix's bucket is the user's (a previews bucket), so it may well be in another region: S3
