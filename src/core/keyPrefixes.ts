@@ -79,17 +79,17 @@ export interface KeyScope {
 
 /** The route's KeyScope: s3-zip's key in its bucket, each delete-s3-prefix step's prefix in the step's bucket. */
 export function routeKeyScope(route: Route): KeyScope {
+  // readRuntimeConfig does not require match of HOOKGATE_ROUTE: without it, no repos pins a prefix.
+  const repos = route.match?.repos;
   const buckets = new Map<string, string[]>();
   const add = (bucket: string, template: string) =>
-    buckets.set(bucket, [
-      ...new Set([...(buckets.get(bucket) ?? []), ...keyPrefixes(template, route.match.repos)]),
-    ]);
+    buckets.set(bucket, [...new Set([...(buckets.get(bucket) ?? []), ...keyPrefixes(template, repos)])]);
   const action = route.action;
   if (action.type === "s3-zip" && action.bucket) add(action.bucket, action.key);
   if (action.type === "pr-cleanup") {
     for (const step of action.steps) if (step.kind === "delete-s3-prefix") add(step.bucket, step.prefix);
   }
-  return { repos: route.match.repos, buckets };
+  return { repos, buckets };
 }
 
 /**

@@ -111,4 +111,11 @@ describe("Function: keyOutsideScope(routeKeyScope(route), bucket, key, hostRepo)
       'routes.yaml spells the repository "acme/api" and the host sends "Acme/Api"; write repos: [Acme/Api]',
     );
   });
+
+  it("routeKeyScope of a route read from the environment without match pins no repository (and does not throw)", () => {
+    const { match: _, ...rest } = s3Zip(undefined);
+    const scope = routeKeyScope(rest as unknown as Route);
+    expect(scope.repos).to.equal(undefined);
+    expect(Object.fromEntries(scope.buckets)).to.deep.equal({ artifacts: [""] });
+  });
 });
