@@ -1,6 +1,10 @@
 import { expect } from "chai";
+import fc from "fast-check";
+import { compileGlobList } from "../../src/core/globs";
 import { keyOutsideScope, keyPrefixes, routeKeyScope } from "../../src/core/keyPrefixes";
-import type { ActionSpec, Route } from "../../src/core/types";
+import { renderTemplate } from "../../src/core/templates";
+import type { ActionSpec, Route, WebhookEvent } from "../../src/core/types";
+import { runs } from "../support/propertyRuns";
 
 const DEFAULT_KEY =
   "{{repo.path}}/branch/{{branch.path}}/{{repo.underscored}}_branch_{{branch.underscored}}.zip";
@@ -117,5 +121,40 @@ describe("Function: keyOutsideScope(routeKeyScope(route), bucket, key, hostRepo)
     const scope = routeKeyScope(rest as unknown as Route);
     expect(scope.repos).to.equal(undefined);
     expect(Object.fromEntries(scope.buckets)).to.deep.equal({ artifacts: [""] });
+  });
+
+  it("the repos keyOutsideScope tells to write take the host's repository case-sensitively, and their prefixes hold its key", () => {
+    const segment = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,5}$/);
+    const name = fc.array(segment, { minLength: 2, maxLength: 3 }).map((parts) => parts.join("/"));
+    // An entry for the name as routes.yaml writes it, and the host's spelling: some letters upper-cased.
+    const entryAndHost = name.chain((written) =>
+      fc.tuple(
+        fc.constantFrom(
+          written,
+          `${written.slice(0, written.lastIndexOf("/"))}/*`,
+          `${written.slice(0, 2)}**`,
+        ),
+        fc
+          .array(fc.boolean(), { minLength: written.length, maxLength: written.length })
+          .map((upper) => [...written].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join("")),
+      ),
+    );
+    fc.assert(
+      fc.property(entryAndHost, ([entry, host]) => {
+        fc.pre(compileGlobList([entry], { ignoreCase: true })(host));
+        const event = { repo: { fullName: host }, branch: "main" } as unknown as WebhookEvent;
+        const key = renderTemplate(DEFAULT_KEY, event, "s3-key");
+        const reason = keyOutsideScope(routeKeyScope(s3Zip([entry])), "artifacts", key, host);
+        if (reason === undefined) return;
+        const written = /; write repos: \[(.*)\]$/.exec(reason)?.[1];
+        expect(written, reason).to.be.a("string");
+        const suggested = (written as string).startsWith('"') ? JSON.parse(written as string) : written;
+        expect(compileGlobList([suggested])(host), reason).to.equal(true);
+        expect(keyOutsideScope(routeKeyScope(s3Zip([suggested])), "artifacts", key, host), reason).to.equal(
+          undefined,
+        );
+      }),
+      { numRuns: runs(500) },
+    );
   });
 });
