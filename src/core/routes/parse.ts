@@ -23,6 +23,7 @@ import { shownYamlMessage, withoutInvisible } from "../shownText";
 import type { Problem, RoutesConfig } from "../types";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
+import { DUPLICATE_KEY, duplicateKeyFindings } from "./keys";
 import { Locator, type PathSegment, type Position } from "./positions";
 import { typographicQuoteFindings, withoutTypographicQuotes } from "./quotes";
 import { ALIAS_GLOB_HINT, type ReferenceFinding, referenceFindings } from "./references";
@@ -121,7 +122,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
       quoteStart !== undefined
         ? `${firstLine(error.message)}: the text quoted here is never closed`
         : error.code === "DUPLICATE_KEY"
-          ? "duplicate key; a key may appear once in a map"
+          ? DUPLICATE_KEY
           : error.code === "MULTIPLE_DOCS"
             ? "more than one YAML document (a --- line after the first); keep routes.yaml one document"
             : error.code === "BAD_ALIAS"
@@ -144,6 +145,17 @@ function parseUnsafe(text: string, file: string): ParseResult {
             ? { opens: opening, unendedAt: error.pos[0] }
             : undefined,
     });
+  }
+  // Keys yaml's duplicate check misses (two `<<`, `true` and "true", a key repeated by its alias): said as
+  // duplicates too, which leave the structure as clear as yaml's own.
+  const yamlDuplicates = new Set(
+    doc.errors.filter((error) => error.code === "DUPLICATE_KEY").map((error) => error.pos[0]),
+  );
+  for (const finding of duplicateKeyFindings(doc, yamlDuplicates)) {
+    const at = locator.offset(finding.offset);
+    const key = `${at.line}:${at.col}:${finding.message}`;
+    if (!said.has(key))
+      said.set(key, { at, line: lineAt(text, finding.offset), message: finding.message, syntax: false });
   }
   // One missing quote or bracket makes yaml stumble over much of what follows (a file gave 25 problems for
   // one quote): only the first syntax error is said, with how many follow it. A duplicate key or a warning

@@ -1,0 +1,62 @@
+// Keys yaml's own duplicate check misses (uniqueKeys compares scalar values only): each `<<` merge key is a
+// new symbol, a key written through an alias (`*k :`) is an alias node, and `true` and "true" are different
+// values that convert to one object key. In each case yaml keeps one value and drops the other silently.
+import { type Document, isAlias, isScalar, isSeq, type Node, visit } from "yaml";
+
+export interface KeyFinding {
+  /** Source offset of the offending key. */
+  offset: number;
+  message: string;
+}
+
+export const DUPLICATE_KEY = "duplicate key; a key may appear once in a map";
+
+/**
+ * Each key that repeats an earlier key of its map as the converted object sees it (by its text), at the
+ * repeat. `skip`: offsets yaml already reported as duplicates.
+ */
+export function duplicateKeyFindings(doc: Document, skip: ReadonlySet<number>): KeyFinding[] {
+  const findings: KeyFinding[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      const merges: unknown[] = [];
+      for (const pair of map.items) {
+        const merge = isScalar(pair.key) && typeof pair.key.value === "symbol";
+        const text = merge ? MERGE : keyText(doc, pair.key);
+        if (merge) merges.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
+        if (text === undefined) continue;
+        const offset = (pair.key as Node).range?.[0] ?? map.range?.[0] ?? 0;
+        if (seen.has(text) && !skip.has(offset)) {
+          findings.push({ offset, message: merge ? mergeTwiceMessage(merges) : DUPLICATE_KEY });
+        }
+        seen.add(text);
+      }
+    },
+  });
+  return findings;
+}
+
+const MERGE = "\u0000<<";
+
+/**
+ * yaml keeps the first `<<`'s keys where two set the same one (PyYAML the last): the same file deploys
+ * differently by reader. One `<<` with a list is read alike by all: the EARLIER map in the list wins
+ * (https://yaml.org/type/merge), so the maps written so far are suggested in reverse, the later one first,
+ * which keeps what the writer most likely meant: a later merge overriding an earlier one.
+ */
+function mergeTwiceMessage(sources: readonly unknown[]): string {
+  const names = sources.map((source) => (isAlias(source) ? `*${source.source}` : undefined));
+  const list = names.every((name) => name !== undefined) ? names.reverse().join(", ") : "*b, *a";
+  return (
+    `duplicate key <<; a key may appear once in a map, a merge too: write one << with a list, <<: [${list}] ` +
+    "(where two maps set the same key, the earlier in the list wins)"
+  );
+}
+
+/** The key as the converted object names it (null as "", true as "true"), through an alias; or undefined. */
+function keyText(doc: Document, key: unknown): string | undefined {
+  const node = isAlias(key) ? key.resolve(doc) : key;
+  if (!isScalar(node) || typeof node.value === "symbol") return undefined;
+  return node.value === null || node.value === undefined ? "" : String(node.value);
+}

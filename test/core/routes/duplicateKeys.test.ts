@@ -1,0 +1,125 @@
+import { expect } from "chai";
+import { parseRoutes } from "../../../src/core/routes/parse";
+
+const HEAD = [
+  "version: 1",
+  'defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }',
+];
+
+function problemsOf(lines: string[]): string[] {
+  const { config, problems } = parseRoutes([...HEAD, ...lines, ""].join("\n"), "routes.yaml");
+  if (problems.length === 0) expect(config).not.to.equal(undefined);
+  return problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
+}
+
+const DUPLICATE = "YAML: duplicate key; a key may appear once in a map";
+const MERGE_TWICE = (list: string) =>
+  `YAML: duplicate key <<; a key may appear once in a map, a merge too: write one << with a list, <<: [${list}] (where two maps set the same key, the earlier in the list wins)`;
+
+describe("Function: parseRoutes (keys yaml's own duplicate check misses)", () => {
+  // [what, lines after HEAD, problems]
+  const cases: Array<[string, string[], string[]]> = [
+    [
+      "two << in one map are refused at the second, with one << of a list (later one first) as the way",
+      [
+        "x-deploy: &deploy { type: jenkins, job: api/deploy, parameters: { ENV: staging } }",
+        "x-prod: &prod { parameters: { ENV: production } }",
+        "routes:",
+        "  - name: deploy-prod",
+        "    match: { events: [push] }",
+        "    action:",
+        "      <<: *deploy",
+        "      <<: *prod",
+      ],
+      [`10:7: ${MERGE_TWICE("*prod, *deploy")}`],
+    ],
+    [
+      "two << in a flow map are refused too",
+      [
+        "x-a: &a { events: [push] }",
+        "x-b: &b { branches: [main] }",
+        "routes:",
+        "  - name: a",
+        "    match: { <<: *a, <<: *b }",
+        "    action: { type: jenkins, job: build }",
+      ],
+      [`7:22: ${MERGE_TWICE("*b, *a")}`],
+    ],
+    [
+      "a key repeated through an alias of itself is refused at the alias",
+      [
+        "routes:",
+        "  - name: a",
+        "    match: { &k events: [push], *k : [pull_request] }",
+        "    action: { type: jenkins, job: build }",
+      ],
+      [`5:33: ${DUPLICATE}`],
+    ],
+    [
+      'true and "true" in one map are one key once converted: refused at the second',
+      [
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        '    action: { type: jenkins, job: build, parameters: { true: x, "true": y } }',
+      ],
+      [`6:65: ${DUPLICATE}`],
+    ],
+    [
+      "a key yaml finds twice is said once",
+      [
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push], events: [push] }",
+        "    action: { type: jenkins, job: build }",
+      ],
+      [`5:30: ${DUPLICATE}`],
+    ],
+    [
+      "one << of a list is accepted (the earlier map wins: production)",
+      [
+        "x-deploy: &deploy { type: jenkins, job: api/deploy, parameters: { ENV: staging } }",
+        "x-prod: &prod { parameters: { ENV: production } }",
+        "routes:",
+        "  - name: deploy-prod",
+        "    match: { events: [push] }",
+        "    action: { <<: [*prod, *deploy] }",
+      ],
+      [],
+    ],
+    [
+      "one << with keys of the map's own, and an alias used as a value, are accepted",
+      [
+        "x-a: &a { events: [push] }",
+        "routes:",
+        "  - name: a",
+        "    match: { <<: *a, branches: &b [main] }",
+        "    action: { type: jenkins, job: build }",
+        "  - name: b",
+        "    match: { events: [push], branches: *b }",
+        "    action: { type: jenkins, job: build }",
+      ],
+      [],
+    ],
+  ];
+  for (const [what, lines, expected] of cases) {
+    it(what, () => {
+      expect(problemsOf(lines)).to.deep.equal(expected);
+    });
+  }
+
+  it("one << of a list keeps the earlier map's value for a key both set", () => {
+    const text = [
+      ...HEAD,
+      "x-deploy: &deploy { type: jenkins, job: api/deploy, parameters: { ENV: staging } }",
+      "x-prod: &prod { parameters: { ENV: production } }",
+      "routes:",
+      "  - name: deploy-prod",
+      "    match: { events: [push] }",
+      "    action: { <<: [*prod, *deploy] }",
+      "",
+    ].join("\n");
+    const action = parseRoutes(text, "routes.yaml").config?.routes[0]?.action;
+    expect(action).to.deep.include({ job: "api/deploy", parameters: { ENV: "production" } });
+  });
+});
