@@ -106,10 +106,13 @@ function jenkinsRequest(
   parameters: TemplateMap | undefined,
   event: WebhookEvent,
 ): JenkinsRequest {
-  const rendered: Record<string, string> = {};
-  for (const [name, template] of Object.entries(parameters ?? {})) {
-    rendered[name] = renderTemplate(template, event, "raw");
-  }
+  // Defined, not assigned: `rendered["__proto__"] = ...` would set the prototype and drop the parameter.
+  const rendered: Record<string, string> = Object.fromEntries(
+    Object.entries(parameters ?? {}).map(([name, template]) => [
+      name,
+      renderTemplate(template, event, "raw"),
+    ]),
+  );
   return {
     type: "jenkins",
     jenkins,

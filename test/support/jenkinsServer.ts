@@ -236,10 +236,10 @@ export async function startJenkinsServer(options: JenkinsServerOptions = {}): Pr
       const parsed = new URL(req.url ?? "/", "http://x");
       const body = Buffer.concat(chunks).toString("utf8");
       const contentType = req.headers["content-type"];
-      const form: Record<string, string> = {};
-      if (contentType?.startsWith("application/x-www-form-urlencoded")) {
-        for (const [k, v] of new URLSearchParams(body)) form[k] = v;
-      }
+      // Defined, not assigned: a parameter named __proto__ is recorded as sent.
+      const form: Record<string, string> = contentType?.startsWith("application/x-www-form-urlencoded")
+        ? Object.fromEntries(new URLSearchParams(body))
+        : {};
       const headers: Record<string, string | string[] | undefined> = { ...req.headers };
       if (headers.authorization !== undefined) headers.authorization = "<redacted>";
       const segments = parsed.pathname.split("/").slice(1);

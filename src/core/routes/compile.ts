@@ -154,9 +154,8 @@ function compileAction(doc: RoutesDoc, provider: Provider, action: ActionDoc, ro
 }
 
 function compileParameters(parameters: ParametersDoc | undefined): TemplateMap {
-  const out: TemplateMap = {};
-  for (const [name, value] of Object.entries(parameters ?? {})) out[name] = String(value);
-  return out;
+  // Defined, not assigned: `out["__proto__"] = ...` would set the prototype and drop the parameter.
+  return Object.fromEntries(Object.entries(parameters ?? {}).map(([name, value]) => [name, String(value)]));
 }
 
 function requireJenkins(doc: RoutesDoc, own: JenkinsTargetDoc | undefined, routeName: string): JenkinsTarget {

@@ -1,12 +1,14 @@
 // Keys yaml's own duplicate check misses (uniqueKeys compares scalar values only): each `<<` merge key is a
 // new symbol, a key written through an alias (`*k :`) is an alias node, and `true` and "true" are different
 // values that convert to one object key. In each case yaml keeps one value and drops the other silently.
-import { type Document, isAlias, isScalar, isSeq, type Node, visit } from "yaml";
+import { type Document, isAlias, isMap, isScalar, isSeq, type Node, visit } from "yaml";
 
 export interface KeyFinding {
   /** Source offset of the offending key. */
   offset: number;
   message: string;
+  /** The name the converted map has for the key. */
+  name?: string;
 }
 
 export const DUPLICATE_KEY = "duplicate key; a key may appear once in a map";
@@ -59,4 +61,40 @@ function keyText(doc: Document, key: unknown): string | undefined {
   const node = isAlias(key) ? key.resolve(doc) : key;
   if (!isScalar(node) || typeof node.value === "symbol") return undefined;
   return node.value === null || node.value === undefined ? "" : String(node.value);
+}
+
+/**
+ * Keys of user-named maps (Jenkins parameters) that YAML does not read as text: `TRUE`, `False`, `null`,
+ * `.inf` and numbers convert to other names (`true`, `false`, "", "Infinity"), and Jenkins' names are
+ * case-sensitive. Each map with the maps it merges; `maps` are the nodes of the parameters maps.
+ */
+export function nonTextKeyFindings(doc: Document, maps: readonly unknown[]): KeyFinding[] {
+  const findings: KeyFinding[] = [];
+  const seen = new Set<unknown>();
+  const stack = [...maps];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    const map = isAlias(node) ? node.resolve(doc) : node;
+    if (!isMap(map) || seen.has(map)) continue;
+    seen.add(map);
+    for (const pair of map.items) {
+      const key = pair.key;
+      if (isScalar(key) && typeof key.value === "symbol") {
+        stack.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
+        continue;
+      }
+      if (!isScalar(key) || typeof key.value === "string") continue;
+      const written = typeof key.source === "string" ? key.source : String(key.value);
+      const read =
+        key.value === null ? "null (an empty name)" : `the ${typeof key.value} ${String(key.value)}`;
+      findings.push({
+        offset: key.range?.[0] ?? map.range?.[0] ?? 0,
+        name: key.value === null || key.value === undefined ? "" : String(key.value),
+        message:
+          `parameter name ${written} is read by YAML as ${read}, not as text: ` +
+          `quote it: ${JSON.stringify(written)}`,
+      });
+    }
+  }
+  return findings;
 }

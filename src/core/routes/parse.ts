@@ -23,7 +23,7 @@ import { shownYamlMessage, withoutInvisible } from "../shownText";
 import type { Problem, RoutesConfig } from "../types";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
-import { DUPLICATE_KEY, duplicateKeyFindings } from "./keys";
+import { DUPLICATE_KEY, duplicateKeyFindings, nonTextKeyFindings } from "./keys";
 import { Locator, type PathSegment, type Position } from "./positions";
 import { typographicQuoteFindings, withoutTypographicQuotes } from "./quotes";
 import { ALIAS_GLOB_HINT, type ReferenceFinding, referenceFindings } from "./references";
@@ -265,7 +265,18 @@ function parseUnsafe(text: string, file: string): ParseResult {
     return { problems: sortUnique(problems) };
   }
 
-  const asWritten = schemaFindings(data);
+  // A parameter named TRUE, False or 1.10 unquoted is sent as true, false or 1.1: refused, with the quotes
+  // that keep the name. The schema's word on the name it became is left out.
+  const nonTextKeys = new Set<string>();
+  for (const path of parametersPaths(data)) {
+    for (const finding of nonTextKeyFindings(doc, [locator.node(path)])) {
+      nonTextKeys.add(JSON.stringify([...path, finding.name]));
+      problems.push({ file, ...locator.offset(finding.offset), message: finding.message });
+    }
+  }
+  const asWritten = schemaFindings(data).filter(
+    (f) => !(f.at === "key" && nonTextKeys.has(JSON.stringify(f.path))),
+  );
   const refusedKeys = new Set(asWritten.filter((f) => f.at === "key").map((f) => JSON.stringify(f.path)));
   const typographic = typographicQuoteFindings(data, refusedKeys);
   // A value in typographic quotes fails its own rule for them too (route name "“build”" is not valid: use only

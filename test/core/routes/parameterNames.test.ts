@@ -1,0 +1,111 @@
+import { expect } from "chai";
+import { triggerJenkins } from "../../../src/actions/jenkins";
+import { renderRequest } from "../../../src/core/render";
+import { parseRoutes } from "../../../src/core/routes/parse";
+import type { Route, WebhookEvent } from "../../../src/core/types";
+import { JENKINS_TOKEN, JENKINS_USER, testClients } from "../../actions/helpers";
+import { startJenkinsServer } from "../../support/jenkinsServer";
+
+function routesWith(parameters: string, jenkinsUrl = "https://ci.example.com"): string {
+  return [
+    "version: 1",
+    `defaults: { secret: hooks/s, jenkins: { url: "${jenkinsUrl}", credentials: hookgate/jenkins } }`,
+    "x-p: &p { NULL: a }",
+    "routes:",
+    "  - name: a",
+    "    match: { events: [push] }",
+    `    action: { type: jenkins, job: build, parameters: ${parameters} }`,
+    "",
+  ].join("\n");
+}
+
+function problemsOf(text: string): string[] {
+  return parseRoutes(text, "routes.yaml").problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
+}
+
+const EVENT: WebhookEvent = {
+  provider: "github",
+  deliveryId: "d-1",
+  event: "push",
+  repo: { owner: "acme", name: "api", fullName: "acme/api", cloneUrl: "https://github.com/acme/api.git" },
+  ref: "refs/heads/main",
+  branch: "main",
+  sha: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+  deleted: false,
+  actor: "alice",
+  changedFiles: [],
+  payload: {},
+};
+
+describe("Function: parseRoutes (Jenkins parameter names)", () => {
+  // [what, parameters as written, problems]
+  const cases: Array<[string, string, string[]]> = [
+    [
+      "TRUE and False unquoted are refused with the quotes that keep their spelling",
+      "{ TRUE: a, False: b }",
+      [
+        '7:56: parameter name TRUE is read by YAML as the boolean true, not as text: quote it: "TRUE"',
+        '7:65: parameter name False is read by YAML as the boolean false, not as text: quote it: "False"',
+      ],
+    ],
+    [
+      "a number and .inf unquoted are refused (once each, not also for the name they became)",
+      "{ 1.10: a, .inf: b }",
+      [
+        '7:56: parameter name 1.10 is read by YAML as the number 1.1, not as text: quote it: "1.10"',
+        '7:65: parameter name .inf is read by YAML as the number Infinity, not as text: quote it: ".inf"',
+      ],
+    ],
+    [
+      "a non-text name in a merged map is refused where it is written",
+      "{ <<: *p, A: b }",
+      ['3:11: parameter name NULL is read by YAML as null (an empty name), not as text: quote it: "NULL"'],
+    ],
+    [
+      'true and "true" are refused: the first is no text, the second repeats it',
+      '{ true: a, "true": b }',
+      [
+        '7:56: parameter name true is read by YAML as the boolean true, not as text: quote it: "true"',
+        "7:65: YAML: duplicate key; a key may appear once in a map",
+      ],
+    ],
+    ["quoted TRUE and False are accepted", "{ \"TRUE\": a, 'False': b }", []],
+  ];
+  for (const [what, parameters, expected] of cases) {
+    it(what, () => {
+      expect(problemsOf(routesWith(parameters))).to.deep.equal(expected);
+    });
+  }
+
+  it("quoted TRUE and False are sent with their spelling", () => {
+    const action = parseRoutes(routesWith('{ "TRUE": a, "False": b }'), "routes.yaml").config?.routes[0]
+      ?.action as { parameters: Record<string, string> };
+    expect(Object.entries(action.parameters)).to.deep.equal([
+      ["TRUE", "a"],
+      ["False", "b"],
+    ]);
+  });
+
+  it("a parameter named __proto__ reaches the Jenkins request's form, through the deployed route's JSON", async () => {
+    const jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
+    try {
+      const { config, problems } = parseRoutes(
+        routesWith('{ __proto__: "{{sha}}", A: b }', jenkins.url),
+        "routes.yaml",
+      );
+      expect(problems).to.deep.equal([]);
+      // As the deployed function receives it (HOOKGATE_ROUTE).
+      const route = JSON.parse(JSON.stringify(config?.routes[0])) as Route;
+      const request = renderRequest(route, EVENT);
+      await triggerJenkins(request as Parameters<typeof triggerJenkins>[0], testClients(), {
+        deliveryId: "d-1",
+      });
+      expect(Object.entries(jenkins.builds()[0]?.form ?? {})).to.deep.equal([
+        ["__proto__", EVENT.sha],
+        ["A", "b"],
+      ]);
+    } finally {
+      await jenkins.close();
+    }
+  });
+});
