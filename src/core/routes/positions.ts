@@ -118,9 +118,14 @@ export class Locator {
   }
 }
 
-/** The entry for `key`, looking into `<<` merge sources when the map has no such key of its own. */
+/**
+ * The entry for `key`, looking into `<<` merge sources when the map has no such key of its own. Of a key
+ * written twice (a duplicate, reported), the last: its value is the one yaml keeps and the other checks read.
+ * Among merge sources the first to set the key, as yaml merges.
+ */
 function findPair(doc: Document, items: Pair[], key: string, depth: number): Pair | undefined {
-  const own = items.find((pair) => keyText(pair.key) === key);
+  let own: Pair | undefined;
+  for (const pair of items) if (keyText(pair.key) === key) own = pair;
   if (own || depth > 8) return own;
   for (const pair of items) {
     if (!isMergeKey(pair.key)) continue;

@@ -126,3 +126,43 @@ describe("Function: parseRoutes (keys yaml's own duplicate check misses)", () =>
     expect(action).to.deep.include({ job: "api/deploy", parameters: { ENV: "production" } });
   });
 });
+
+describe("Function: parseRoutes (positions after a duplicate key)", () => {
+  // [what, lines after HEAD, problems]
+  const cases: Array<[string, string[], string[]]> = [
+    [
+      "a problem in the kept (last) copy of a duplicate key is placed in that copy",
+      [
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        "    action: { type: jenkins, job: build }",
+        "routes:",
+        "  - name: b",
+        "    match: { events: [push] }",
+        "    action: { type: jenkins, job: 7 }",
+      ],
+      [
+        `7:1: ${DUPLICATE}`,
+        '10:35: route "b" action.job: must be text, not a whole number; to mean the text, quote it: "7"',
+      ],
+    ],
+    [
+      "among merge sources the first to set a key is the one placed (the one yaml merges)",
+      [
+        "x-a: &a { type: jenkins, job: 7 }",
+        "x-b: &b { type: jenkins, job: 8 }",
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        "    action: { <<: [*a, *b] }",
+      ],
+      ['3:31: route "a" action.job: must be text, not a whole number; to mean the text, quote it: "7"'],
+    ],
+  ];
+  for (const [what, lines, expected] of cases) {
+    it(what, () => {
+      expect(problemsOf(lines)).to.deep.equal(expected);
+    });
+  }
+});
