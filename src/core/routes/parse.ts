@@ -108,6 +108,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
   const flowStart = unendedFlowStarts(doc);
   // yaml can say the same thing twice at one place (`job: {{` at the end of the file: once per "{"): said once.
   const said = new Map<string, YamlProblem>();
+  const exclusions = unquotedExclusions(doc, text);
   for (const error of [...doc.errors, ...doc.warnings]) {
     // yaml places a missing closing quote where the quoted text ends: at the end of the file, or at the next
     // quote of the same kind, far from the quote that is missing its partner.
@@ -128,7 +129,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
             : error.code === "BAD_ALIAS"
               ? `${firstLine(error.message)}; ${ALIAS_GLOB_HINT}`
               : isTagError(error)
-                ? tagMessage(error, text)
+                ? tagMessage(error, text, exclusions)
                 : firstLine(error.message);
     const key = `${at.line}:${at.col}:${message}`;
     if (said.has(key)) continue;
@@ -453,13 +454,44 @@ function isTagError(error: YAMLError): boolean {
   return error.code === "TAG_RESOLVE_FAILED" || error.code === "BAD_COLLECTION_TYPE";
 }
 
-function tagMessage(error: YAMLError, text: string): string {
+function tagMessage(error: YAMLError, text: string, exclusions: ReadonlyMap<number, string>): string {
   const written = text.slice(error.pos[0], error.pos[1]);
+  // "Without a tag" would read as "drop the !", which makes the exclusion an inclusion.
+  const exclusion = exclusions.get(error.pos[0]);
+  if (exclusion !== undefined) {
+    return `an exclusion starting with ! must be quoted: ${JSON.stringify(exclusion)} (YAML reads an unquoted ! as a tag)`;
+  }
   const tag = /^Unresolved tag: (\S+)/.exec(error.message)?.[1];
   if (written.startsWith("!") && tag !== undefined && !CORE_TAGS.has(tag)) {
     return `the tag ${written} is not read in routes.yaml: write a plain map, list or text, without a tag`;
   }
   return `the tag ${written.startsWith("!") ? `${written} ` : ""}does not fit this value: remove the tag`;
+}
+
+/** The match lists of globs, where a leading ! excludes. */
+const GLOB_LISTS = new Set(["repos", "events", "actions", "branches", "tags", "paths", "actors"]);
+
+/**
+ * `branches: [main, !release/old-*]`: each item of a glob list that YAML read as a tag (`!name`), by where
+ * its tag starts, with the text written for it (the tag and any text after it).
+ */
+function unquotedExclusions(doc: Document, text: string): Map<number, string> {
+  const found = new Map<number, string>();
+  if (!doc.warnings.some(isTagError)) return found;
+  visit(doc, {
+    Pair(_key, pair) {
+      if (!isScalar(pair.key) || !GLOB_LISTS.has(String(pair.key.value)) || !isSeq(pair.value)) return;
+      for (const item of pair.value.items) {
+        if (!isScalar(item) || !item.tag?.startsWith("!") || item.tag.startsWith("!!") || !item.range)
+          continue;
+        // The tag is written just before the value (a space may part them).
+        const start = text.lastIndexOf(item.tag, item.range[0]);
+        if (start < 0 || text.slice(start + item.tag.length, item.range[0]).trim() !== "") continue;
+        found.set(start, text.slice(start, item.range[1]).trim());
+      }
+    },
+  });
+  return found;
 }
 
 /** Where the first directive line starting with `name` is (yaml's parser, up to the document's start). */

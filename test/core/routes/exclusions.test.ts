@@ -1,0 +1,53 @@
+import { expect } from "chai";
+import { parseRoutes } from "../../../src/core/routes/parse";
+
+function problemsOf(match: string[]): string[] {
+  const text = [
+    "version: 1",
+    'defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }',
+    "routes:",
+    "  - name: a",
+    "    match:",
+    ...match.map((line) => `      ${line}`),
+    "    action: { type: jenkins, job: build }",
+    "",
+  ].join("\n");
+  return parseRoutes(text, "routes.yaml").problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
+}
+
+const QUOTE = (glob: string) =>
+  `YAML: an exclusion starting with ! must be quoted: "${glob}" (YAML reads an unquoted ! as a tag)`;
+
+describe("Function: parseRoutes (an unquoted ! exclusion in a glob list)", () => {
+  // [what, match lines, problems]
+  const cases: Array<[string, string[], string[]]> = [
+    [
+      "in a flow list of branches, says to quote it, not to remove the !",
+      ["events: [push]", "branches: [main, !release/old-*]"],
+      [`7:24: ${QUOTE("!release/old-*")}`],
+    ],
+    [
+      "in a block list of actors, says to quote it",
+      ["events: [push]", "actors:", "  - !dependabot"],
+      [`8:11: ${QUOTE("!dependabot")}`],
+    ],
+    [
+      "in paths, with a space inside the brackets, says to quote it",
+      ["events: [push]", "paths: [ !docs/** ]"],
+      [`7:16: ${QUOTE("!docs/**")}`],
+    ],
+    ["quoted, it is an exclusion and accepted", ["events: [push]", 'branches: ["*", "!release/old-*"]'], []],
+    [
+      "a tag on a value outside glob lists keeps the word on tags",
+      ["events: !mine [push]"],
+      [
+        "6:15: YAML: the tag !mine is not read in routes.yaml: write a plain map, list or text, without a tag",
+      ],
+    ],
+  ];
+  for (const [what, match, expected] of cases) {
+    it(what, () => {
+      expect(problemsOf(match)).to.deep.equal(expected);
+    });
+  }
+});
