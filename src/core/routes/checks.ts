@@ -33,8 +33,9 @@ const RESERVED_ROUTE_NAMES: Readonly<Record<string, string>> = {
 };
 
 function reservedRouteNameProblem(name: string): string | undefined {
+  // Own keys only: a route named "constructor" is no reserved name, whatever Object.prototype holds.
+  if (!Object.hasOwn(RESERVED_ROUTE_NAMES, name)) return undefined;
   const why = RESERVED_ROUTE_NAMES[name];
-  if (!why) return undefined;
   return `route name "${name}" is reserved: ${why}; choose another name (for example "${name}-main")`;
 }
 

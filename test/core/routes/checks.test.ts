@@ -14,6 +14,7 @@ import {
   targetUrlProblem,
   urlProblem,
 } from "../../../src/core/routes/checks";
+import { parseRoutes } from "../../../src/core/routes/parse";
 import { compileIpAllowlist } from "../../../src/core/verify/ipAllowlist";
 
 describe("Function: routeNameProblem", () => {
@@ -27,6 +28,27 @@ describe("Function: routeNameProblem", () => {
   it("routeNameProblem accepts names that only contain hooks", () => {
     for (const name of ["hooks-main", "my-hooks", "hook"])
       expect(routeNameProblem(name), name).to.equal(undefined);
+  });
+
+  it("routeNameProblem accepts constructor, a name of Object.prototype's, as any other valid name", () => {
+    expect(routeNameProblem("constructor")).to.equal(undefined);
+  });
+
+  it("parseRoutes compiles a route named constructor", () => {
+    const text = [
+      "version: 1",
+      'defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }',
+      "routes:",
+      "  - name: constructor",
+      "    match: { events: [push] }",
+      "    action: { type: jenkins, job: build }",
+      "",
+    ].join("\n");
+    const { config, problems } = parseRoutes(text, "routes.yaml");
+    expect({ problems, names: config?.routes.map((r) => r.name) }).to.deep.equal({
+      problems: [],
+      names: ["constructor"],
+    });
   });
 });
 
