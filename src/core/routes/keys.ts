@@ -2,6 +2,7 @@
 // new symbol, a key written through an alias (`*k :`) is an alias node, and `true` and "true" are different
 // values that convert to one object key. In each case yaml keeps one value and drops the other silently.
 import { type Document, isAlias, isMap, isScalar, isSeq, type Node, visit } from "yaml";
+import { clippedText, shownText } from "../shownText";
 
 export interface KeyFinding {
   /** Source offset of the offending key. */
@@ -48,8 +49,10 @@ const MERGE = "\u0000<<";
  * which keeps what the writer most likely meant: a later merge overriding an earlier one.
  */
 function mergeTwiceMessage(sources: readonly unknown[]): string {
-  const names = sources.map((source) => (isAlias(source) ? `*${source.source}` : undefined));
-  const list = names.every((name) => name !== undefined) ? names.reverse().join(", ") : "*b, *a";
+  // Kept short: a message is one line of at most 300 characters, whatever the anchors are named.
+  const names = sources.map((source) => (isAlias(source) ? `*${clippedText(source.source, 24)}` : undefined));
+  const named = names.length <= 4 && names.every((name) => name !== undefined);
+  const list = named ? names.reverse().join(", ") : "*b, *a";
   return (
     `duplicate key <<; a key may appear once in a map, a merge too: write one << with a list, <<: [${list}] ` +
     "(where two maps set the same key, the earlier in the list wins)"
@@ -86,13 +89,15 @@ export function nonTextKeyFindings(doc: Document, maps: readonly unknown[]): Key
       if (!isScalar(key) || typeof key.value === "string") continue;
       const written = typeof key.source === "string" ? key.source : String(key.value);
       const read =
-        key.value === null ? "null (an empty name)" : `the ${typeof key.value} ${String(key.value)}`;
+        key.value === null
+          ? "null (an empty name)"
+          : `the ${typeof key.value} ${clippedText(String(key.value), 40)}`;
       findings.push({
         offset: key.range?.[0] ?? map.range?.[0] ?? 0,
         name: key.value === null || key.value === undefined ? "" : String(key.value),
         message:
-          `parameter name ${written} is read by YAML as ${read}, not as text: ` +
-          `quote it: ${JSON.stringify(written)}`,
+          `parameter name ${clippedText(written, 40)} is read by YAML as ${read}, not as text: ` +
+          `quote it: ${shownText(written, 60)}`,
       });
     }
   }

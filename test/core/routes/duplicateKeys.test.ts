@@ -166,3 +166,27 @@ describe("Function: parseRoutes (positions after a duplicate key)", () => {
     });
   }
 });
+
+describe("Function: parseRoutes (duplicate << and parameter-name messages stay short)", () => {
+  it("long anchor names and a long number as a parameter name keep each message at most 300 characters", () => {
+    const long = "a".repeat(200);
+    const { problems } = parseRoutes(
+      [
+        ...HEAD,
+        `x-1: &${long}1 { type: jenkins, job: x }`,
+        `x-2: &${long}2 { parameters: { ${"9".repeat(400)}: a } }`,
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        `    action: { <<: *${long}1, <<: *${long}2 }`,
+        "",
+      ].join("\n"),
+      "routes.yaml",
+    );
+    expect(problems.map((p) => p.message.slice(0, 20))).to.deep.equal([
+      "parameter name 99999",
+      "YAML: duplicate key ",
+    ]);
+    for (const problem of problems) expect(problem.message.length, problem.message).to.be.at.most(300);
+  });
+});
