@@ -37,10 +37,12 @@ export async function cleanUpPullRequest(
 
   const sha = pr.headSha;
   // A Gogs pull request (provider gitea) names no head commit: the statuses need one, and so does the
-  // branch deletion, which deletes only the commit the pull request was about.
+  // branch deletion, which deletes only the commit the pull request was about. Gogs is named only where
+  // it can be the sender: another host's event without one is something else.
   if (sha === "" && Number.isInteger(pr.number) && pr.number > 0) {
+    const gogs = event.provider === "gitea" ? " (a Gogs pull request has none)" : "";
     throw new ActionError(
-      "the pull request event names no head commit (a Gogs pull request has none): pr-cleanup needs it for its commit statuses and to delete only the commit the pull request was about",
+      `the pull request event names no head commit${gogs}: pr-cleanup needs it for its commit statuses and to delete only the commit the pull request was about`,
       { retryable: false },
     );
   }

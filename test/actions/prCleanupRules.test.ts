@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { cleanUpPullRequest } from "../../src/actions/prCleanup";
 import { ActionError } from "../../src/core/errors";
 import type { ObjectStore } from "../../src/core/ports";
-import type { PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../../src/core/types";
+import type { PrCleanupRequest, PrCleanupStep, Provider, QueuedEvent } from "../../src/core/types";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import {
@@ -25,8 +25,9 @@ const NEWER_SHA = "c0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ff";
 function closedEvent(
   overrides: Partial<NonNullable<QueuedEvent["pr"]>> = {},
   event = "pull_request",
+  provider: Provider = "github",
 ): QueuedEvent {
-  return closedPrEvent(overrides, { event });
+  return closedPrEvent(overrides, { event, provider });
 }
 
 /** An object store whose prefix deletion answers `deleted` objects, or throws `error`. */
@@ -81,17 +82,28 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
 
   const INVALID = "the pull request event has no valid head sha or number";
   const NO_HEAD_COMMIT =
+    "the pull request event names no head commit: pr-cleanup needs it for its commit statuses and to delete only the commit the pull request was about";
+  const NO_GOGS_HEAD_COMMIT =
     "the pull request event names no head commit (a Gogs pull request has none): pr-cleanup needs it for its commit statuses and to delete only the commit the pull request was about";
-  const invalid: Array<[string, Partial<NonNullable<QueuedEvent["pr"]>>, string]> = [
-    ["a head sha with a non-hex prefix", { headSha: `zz${HEAD_SHA}` }, INVALID],
-    ["a head sha with a non-hex suffix", { headSha: `${HEAD_SHA}zz` }, INVALID],
-    ["pull request number 0", { number: 0 }, INVALID],
-    ["no head sha (a Gogs pull request), saying why it needs one", { headSha: "" }, NO_HEAD_COMMIT],
+  const invalid: Array<[string, Partial<NonNullable<QueuedEvent["pr"]>>, Provider, string]> = [
+    ["a head sha with a non-hex prefix", { headSha: `zz${HEAD_SHA}` }, "github", INVALID],
+    ["a head sha with a non-hex suffix", { headSha: `${HEAD_SHA}zz` }, "github", INVALID],
+    ["pull request number 0", { number: 0 }, "github", INVALID],
+    [
+      "no head sha on gitea (a Gogs pull request), saying why it needs one",
+      { headSha: "" },
+      "gitea",
+      NO_GOGS_HEAD_COMMIT,
+    ],
+    // Only Gogs (served as gitea) sends a pull request without one: another host's is not called Gogs'.
+    ["no head sha on github, naming no Gogs", { headSha: "" }, "github", NO_HEAD_COMMIT],
+    ["no head sha on gitlab, naming no Gogs", { headSha: "" }, "gitlab", NO_HEAD_COMMIT],
+    ["no head sha on bitbucket, naming no Gogs", { headSha: "" }, "bitbucket", NO_HEAD_COMMIT],
   ];
-  for (const [what, pr, message] of invalid) {
+  for (const [what, pr, provider, message] of invalid) {
     it(`cleanUpPullRequest refuses an event with ${what} as final, without calling the Git host`, async () => {
       const err = await rejectsWithActionError(
-        cleanUpPullRequest(request([deleteBranch]), closedEvent(pr), testClients()),
+        cleanUpPullRequest(request([deleteBranch]), closedEvent(pr, "pull_request", provider), testClients()),
       );
       expect(err.retryable).to.equal(false);
       expect(err.message).to.equal(message);
