@@ -54,6 +54,10 @@ describe("match.repos without letter case", () => {
     ["an owner glob does not cross a /", ["ACME/*"], "acme/web/extra", false],
     ["a class and a brace", ["acme/[abc]pi", "acme/{web,docs}"], "ACME/API", true],
     ["a brace in another case", ["acme/{Web,Docs}"], "Acme/DOCS", true],
+    // Classes and ranges cover both cases (the README's upgrading note): [^A-Z] excludes every letter.
+    ["a range of capitals takes small letters", ["acme/[A-Z]*"], "acme/api", true],
+    ["a negated range of capitals refuses small letters too", ["acme/[^A-Z]*"], "acme/api", false],
+    ["a negated range of capitals takes what is no letter", ["acme/[^A-Z]*"], "acme/_api", true],
     ["an exclusion of another case still excludes", ["*/*", "!acme/legacy"], "ACME/Legacy", false],
     ["an exclusion written in upper case", ["*/*", "!ACME/LEGACY"], "acme/legacy", false],
     ["an exclusion leaves the other repositories", ["acme/*", "!ACME/LEGACY"], "Acme/Web", true],
