@@ -118,6 +118,14 @@ export function matchesPushes(match: Route["match"]): boolean {
   return match.events === undefined || compileEvents(match.events)("push", "push");
 }
 
+/** Whether a route's `events` and `actions` let a pull_request delivery with this action through. */
+export function takesPullRequestAction(match: Route["match"], action: string): boolean {
+  if (match.events !== undefined && !compileEvents(match.events)("pull_request", `pull_request.${action}`)) {
+    return false;
+  }
+  return match.actions === undefined || compileGlobList(match.actions)(action);
+}
+
 export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDecision {
   const spec = route.match ?? {};
   const filters: Filter[] = [];

@@ -15,7 +15,7 @@ import {
 import { GITLAB_HOOK_HEADERS } from "../events/headers";
 import { GITHUB_PULL_REQUEST_ACTIONS } from "../events/pullRequestEvents";
 import { bangClassWarning, compileGlobList, escapedGlobWarning, GLOB_SYNTAX } from "../globs";
-import { matchesPushes, matchesTagPushes } from "../match";
+import { matchesPushes, matchesTagPushes, takesPullRequestAction } from "../match";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
 import { didYouMean, jobNamesOfPath } from "./checks";
@@ -367,6 +367,22 @@ const HOST_PULL_REQUEST_NAMES = new Set([
   "Merge Request Hook",
   ...Object.keys(BITBUCKET_PR_ACTIONS),
   ...Object.keys(BITBUCKET_SERVER_PR_ACTIONS),
+]);
+
+/**
+ * Pull request actions no delivery has with merged: true. A merged pull request stays closed: it is never
+ * opened again (GitLab refuses to reopen one, gitlab-org/gitlab#9428), its head no longer moves
+ * (synchronize; Bitbucket Cloud's, pullrequest:updated, also comes for a new title, which a merged pull
+ * request cannot get there, BCLOUD-15190), and only an open one is a draft. Later events on it do carry
+ * merged: true (a label, or on GitHub an edit: the payload holds the pull request as it is then), so closed
+ * is not the only action that does, and edited is not listed (Data Center's pr:modified is edited too).
+ */
+const NEVER_MERGED_ACTIONS = new Set([
+  "opened",
+  "reopened",
+  "synchronize",
+  "ready_for_review",
+  "converted_to_draft",
 ]);
 
 /** A Git host's own event names, which hookgate renames before matching: listed in a route, they never match. */
@@ -756,6 +772,15 @@ function impossibleFilterNotes(route: Route, saysPullRequest: boolean): string[]
         "merged: true)",
     );
   }
+  const neverMergedTaken = merged === true ? onlyNeverMergedActions(route) : [];
+  if (neverMergedTaken.length > 0) {
+    notes.push(
+      "merged: true takes only a merged pull request, and no pull request is merged at action " +
+        `${neverMergedTaken.map((a) => `"${a}"`).join(" or ")} (a merge is action "closed"; later events on a ` +
+        'merged one, such as "labeled", carry merged: true too): this route matches nothing; write "closed" in ' +
+        'their place (events: ["pull_request.closed"], or actions: [closed]), or drop merged',
+    );
+  }
   // Without events, an action no pull request has (on GitHub one of GitHub's pull_request actions; elsewhere
   // one a pull request has after renaming), with no glob to widen it, leaves nothing. With events naming
   // pull_request, eventNameNotes notes a typo or a host's own name of an action.
@@ -785,6 +810,34 @@ function impossibleFilterNotes(route: Route, saysPullRequest: boolean): string[]
     );
   }
   return notes;
+}
+
+/** An action no list names, standing for any other a host may send ("pull_request" and "*" take it). */
+const ANY_OTHER_ACTION = "hookgate:any-other-action";
+
+/**
+ * The pull request actions a route's events and actions let through, when each is one no merged pull request
+ * has (NEVER_MERGED_ACTIONS); otherwise, or when none passes (other notes say so), none.
+ */
+function onlyNeverMergedActions(route: Route): string[] {
+  // Names as written; a glob stands for the names it takes, which are among the lists or ANY_OTHER_ACTION.
+  const named = [
+    ...includes(route.match.actions),
+    ...includes(route.match.events).flatMap((e) => (e.startsWith("pull_request.") ? [e.slice(13)] : [])),
+  ].filter((name) => !GLOB_SYNTAX.test(name));
+  const candidates = new Set([
+    ...GITHUB_PULL_REQUEST_ACTIONS,
+    ...GITEA_PULL_REQUEST_ACTIONS,
+    ...named,
+    ANY_OTHER_ACTION,
+  ]);
+  let taken: string[];
+  try {
+    taken = [...candidates].filter((action) => takesPullRequestAction(route.match, action));
+  } catch {
+    return [];
+  }
+  return taken.every((action) => NEVER_MERGED_ACTIONS.has(action)) ? taken : [];
 }
 
 /** A candidate `word` is likely a typo of: another case, a letter or two off, or two letters swapped. */

@@ -1,8 +1,12 @@
 import examples from "@octokit/webhooks-examples";
 import { expect } from "chai";
 import { normaliseGitLab } from "../../../src/core/events/gitlab";
+import { normaliseDelivery } from "../../../src/core/events/normalise";
+import { compileMatcher } from "../../../src/core/match";
 import { parseRoutes } from "../../../src/core/routes";
 import { routeNotes } from "../../../src/core/routes/notes";
+import type { Provider, Route } from "../../../src/core/types";
+import { bagOf, loadPayload, type PayloadFixtureName } from "../../fixtures/payloads";
 
 /** The notes `hookgate check` prints for one Jenkins route with this `match` (and `extra` keys, one a line). */
 function notesFor(match: string, provider = "github", ...extra: string[]): string[] {
@@ -1176,4 +1180,175 @@ describe("Function: routeNotes on a typo of a host's own event name", () => {
     expect(notesFor("{ events: [code_scanning_alert] }", "github")).to.deep.equal([]);
     expect(notesFor("{ events: [wiki] }", "gitea")).to.deep.equal([]);
   });
+});
+
+describe("Function: routeNotes on merged: true with actions no merged pull request has", () => {
+  const note = (actions: string) =>
+    `route r: merged: true takes only a merged pull request, and no pull request is merged at action ${actions} (a merge is action "closed"; later events on a merged one, such as "labeled", carry merged: true too): this route matches nothing; write "closed" in their place (events: ["pull_request.closed"], or actions: [closed]), or drop merged`;
+  // [provider, match, the actions the note names]: each lets through only opening or updating actions.
+  const never: Array<[string, string, string]> = [
+    ["github", '{ events: ["pull_request.opened"], merged: true }', '"opened"'],
+    ["github", '{ events: ["pull_request.synchronize"], merged: true }', '"synchronize"'],
+    ["github", '{ events: ["pull_request.reopened"], merged: true }', '"reopened"'],
+    ["github", '{ events: ["pull_request.ready_for_review"], merged: true }', '"ready_for_review"'],
+    ["github", '{ events: ["pull_request.converted_to_draft"], merged: true }', '"converted_to_draft"'],
+    [
+      "github",
+      "{ events: [pull_request], actions: [opened, synchronize], merged: true }",
+      '"opened" or "synchronize"',
+    ],
+    ["github", "{ actions: [opened], merged: true }", '"opened"'],
+    ["github", '{ events: ["pull_request.*open*"], merged: true }', '"opened" or "reopened"'],
+    ["github", '{ events: [push, "pull_request.opened"], merged: true }', '"opened"'],
+    ["gitlab", '{ events: ["pull_request.opened"], merged: true }', '"opened"'],
+    ["gitea", "{ events: [pull_request], actions: [synchronize], merged: true }", '"synchronize"'],
+    // Bitbucket Cloud's pullrequest:updated: a merged pull request's title cannot change (BCLOUD-15190).
+    ["bitbucket", '{ events: ["pull_request.synchronize"], merged: true }', '"synchronize"'],
+    ["bitbucket-server", '{ events: ["pull_request.opened"], merged: true }', '"opened"'],
+  ];
+  for (const [provider, match, actions] of never) {
+    it(`notes ${match} on ${provider}: a pull request at ${actions} is never merged`, () => {
+      // Beside a Bitbucket route's note on pullrequest:updated (BCLOUD-21940), which says nothing of merged.
+      const notes = notesFor(match, provider).filter((n) => !n.includes("BCLOUD-21940"));
+      expect(notes).to.deep.equal([note(actions)]);
+    });
+  }
+
+  // Later events on a merged pull request carry merged: true (a label added after the merge, an edit on
+  // GitHub), as does any action hookgate does not list; merged: false takes opened pull requests.
+  const taken = [
+    '{ events: ["pull_request.closed"], merged: true }',
+    '{ events: ["pull_request.labeled"], merged: true }',
+    '{ events: ["pull_request.edited"], merged: true }',
+    '{ events: ["pull_request.opened", "pull_request.closed"], merged: true }',
+    "{ events: [pull_request], actions: [opened, labeled], merged: true }",
+    '{ events: [pull_request], actions: ["!closed"], merged: true }',
+    "{ events: [pull_request], merged: true }",
+    '{ events: ["pull_request.*"], merged: true }',
+    '{ events: ["pull_request.opened"], merged: false }',
+    "{ actions: [opened], merged: false }",
+  ];
+  for (const match of taken) {
+    it(`does not note ${match}: a merged pull request can pass`, () => {
+      expect(notesFor(match).filter((n) => n.includes("no pull request is merged"))).to.deep.equal([]);
+    });
+  }
+});
+
+describe("Function: routeNotes' advice on merged, followed, leads to a route a real merge matches", () => {
+  type Match = { events?: string[]; actions?: string[]; merged?: boolean };
+
+  function parsedRoute(match: Match, provider: string): Route {
+    const parsed = parseRoutes(
+      `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: r
+    provider: ${provider}
+    match: ${JSON.stringify(match)}
+    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}" } }
+`,
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return parsed.config?.routes[0] as Route;
+  }
+
+  const replace = (list: string[], from: string, to: string) => [
+    ...new Set(list.map((entry) => (entry === from ? to : entry))),
+  ];
+
+  /** The route as the note says to write it; the fix that keeps merged where a note offers two. */
+  function follow(note: string, match: Match): Match {
+    const events = match.events ?? [];
+    let m = /event "([^"]+)" never matches: write "([^"]+)"(?: with merged: (true|false))?/.exec(note);
+    if (m) {
+      const merged = m[3] === undefined ? match.merged : m[3] === "true";
+      return { ...match, events: replace(events, m[1] as string, m[2] as string), merged };
+    }
+    m =
+      /event "([^"]+)" (?:never matches|is not a known event name).*(?:GitLab merge requests are|Gitea delivers it as) event "([^"]+)"/.exec(
+        note,
+      );
+    if (m) {
+      const [from, to] = [m[1] as string, m[2] as string];
+      const entry = events.find((e) => e === from || e.startsWith(`${from}.`)) as string;
+      return { ...match, events: replace(events, entry, to + entry.slice(from.length)) };
+    }
+    m = /event "([^"]+)" is not a known event name.*did you mean "([^"]+)"/.exec(note);
+    if (m) return { ...match, events: replace(events, m[1] as string, m[2] as string) };
+    m =
+      /event "pull_request\.([^"]+)": action "[^"]+" matches no pull request: .* is action "([^"]+)"(?: with merged: (true|false))?/.exec(
+        note,
+      );
+    if (m) {
+      const merged = m[3] === undefined ? match.merged : m[3] === "true";
+      return { ...match, events: replace(events, `pull_request.${m[1]}`, `pull_request.${m[2]}`), merged };
+    }
+    if (note.includes('add "pull_request" to events'))
+      return { ...match, events: [...events, "pull_request"] };
+    m = /no pull request is merged at action (.+?) \(/.exec(note);
+    if (m) {
+      const actions = [...(m[1] as string).matchAll(/"([^"]+)"/g)].map((a) => a[1] as string);
+      let next = match;
+      for (const action of actions) {
+        next = {
+          ...next,
+          ...(next.events && {
+            events: replace(next.events, `pull_request.${action}`, "pull_request.closed"),
+          }),
+          ...(next.actions && { actions: replace(next.actions, action, "closed") }),
+        };
+      }
+      return next;
+    }
+    throw new Error(`no advice to follow in: ${note}`);
+  }
+
+  // [provider, the route as first written, the host's merge delivery]
+  const starts: Array<[Provider, Match, PayloadFixtureName]> = [
+    ["bitbucket", { events: ["pullrequest:created"], merged: true }, "bitbucket/pullrequest-fulfilled"],
+    ["bitbucket", { events: ["pullrequest:updated"], merged: true }, "bitbucket/pullrequest-fulfilled"],
+    ["bitbucket", { events: ["pullrequest:fulfilled"], merged: true }, "bitbucket/pullrequest-fulfilled"],
+    ["bitbucket", { events: ["pull_request.opened"], merged: true }, "bitbucket/pullrequest-fulfilled"],
+    ["bitbucket-server", { events: ["pr:opened"], merged: true }, "bitbucket-server/pr-merged"],
+    ["bitbucket-server", { events: ["pr:from_ref_updated"], merged: true }, "bitbucket-server/pr-merged"],
+    ["bitbucket-server", { events: ["pr:merged"], merged: true }, "bitbucket-server/pr-merged"],
+    ["gitlab", { events: ["merge_request"], merged: true }, "gitlab/merge_request-merge"],
+    ["gitlab", { events: ["Merge Request Hook"], merged: true }, "gitlab/merge_request-merge"],
+    ["gitlab", { events: ["merge_request.open"], merged: true }, "gitlab/merge_request-merge"],
+    ["gitlab", { events: ["merge_requests"], merged: true }, "gitlab/merge_request-merge"],
+    ["github", { events: ["pull_requests"], merged: true }, "github/pull_request-closed-merged"],
+    ["github", { events: ["pull_request.opened"], merged: true }, "github/pull_request-closed-merged"],
+    [
+      "github",
+      { events: ["pull_request"], actions: ["opened", "synchronize"], merged: true },
+      "github/pull_request-closed-merged",
+    ],
+    ["github", { actions: ["reopened"], merged: true }, "github/pull_request-closed-merged"],
+    ["gitea", { events: ["pull_request_sync"], merged: true }, "gitea/pull_request-closed-merged"],
+    ["gitea", { events: ["pull_request.opened"], merged: true }, "gogs/pull_request-closed-merged"],
+  ];
+  for (const [provider, start, fixtureName] of starts) {
+    it(`${JSON.stringify(start)} on ${provider}, each first note's advice taken, ends with no note and matches ${fixtureName}`, () => {
+      let match = start;
+      const steps: string[] = [];
+      // The note on Bitbucket's pullrequest:updated (BCLOUD-21940) says what it sends, and asks no change.
+      const advice = () =>
+        notesFor(JSON.stringify(match), provider).filter((n) => !n.includes("BCLOUD-21940"));
+      for (let notes = advice(); notes.length > 0; ) {
+        expect(steps.length, steps.join("\n")).to.be.below(5);
+        const next = follow(notes[0] as string, match);
+        steps.push(`${notes[0]} -> ${JSON.stringify(next)}`);
+        match = next;
+        notes = advice();
+      }
+      const fixture = loadPayload(fixtureName);
+      const event = normaliseDelivery(provider, bagOf(fixture.headers), fixture.payload, fixture.body);
+      const decision = compileMatcher(parsedRoute(match, provider))(event);
+      expect(decision.matched, `${JSON.stringify(match)}\n${steps.join("\n")}`).to.equal(true);
+    });
+  }
 });
