@@ -385,6 +385,15 @@ const NEVER_MERGED_ACTIONS = new Set([
   "converted_to_draft",
 ]);
 
+/**
+ * Whether the pull request a host's name becomes can pass the route's merged: Bitbucket's pullrequest:created
+ * is pull_request.opened, which merged: true never takes, so there the merged notes must still be said.
+ */
+function keyMayBeMerged(route: Route, key: string): boolean {
+  const action = entry(BITBUCKET_PR_ACTIONS, key) ?? entry(BITBUCKET_SERVER_PR_ACTIONS, key);
+  return route.match.merged !== true || action === undefined || !NEVER_MERGED_ACTIONS.has(action);
+}
+
 /** A Git host's own event names, which hookgate renames before matching: listed in a route, they never match. */
 const HOST_EVENT_NAMES: Readonly<Record<string, string>> = {
   tag_push: 'a GitLab tag push is event "push" with a tag: write events: [push] with tags: [...]',
@@ -516,7 +525,8 @@ const CLOSING_WORDS: Readonly<Record<string, boolean>> = {
 /**
  * Notes on event and pull request action names no delivery has: a host's own name, or a likely typo; and
  * whether one of them says to write pull_request in place of an included entry (merge_request, pr:merged,
- * Gitea's pull_request_sync, pull_requests), which the merged note then must not contradict.
+ * Gitea's pull_request_sync, pull_requests), which the merged note then must not contradict. Not so for a
+ * Bitbucket key merged: true cannot take once rewritten (pullrequest:created is pull_request.opened).
  */
 function eventNameNotes(route: Route): { notes: string[]; saysPullRequest: boolean } {
   const notes: string[] = [];
@@ -546,7 +556,8 @@ function eventNameNotes(route: Route): { notes: string[]; saysPullRequest: boole
     const hostName = Object.hasOwn(HOST_EVENT_NAMES, text) ? text : event;
     if (Object.hasOwn(HOST_EVENT_NAMES, hostName)) {
       notes.push(`event "${text}" never matches: ${HOST_EVENT_NAMES[hostName]}`);
-      saysPullRequest ||= included && HOST_PULL_REQUEST_NAMES.has(hostName);
+      saysPullRequest ||=
+        included && HOST_PULL_REQUEST_NAMES.has(hostName) && keyMayBeMerged(route, hostName);
       continue;
     }
     if (route.provider === "gitea" && Object.hasOwn(GITEA_TYPE_NAMES, text)) {

@@ -1235,6 +1235,28 @@ describe("Function: routeNotes on merged: true with actions no merged pull reque
   }
 });
 
+describe("Function: routeNotes on a Bitbucket key with merged: true whose pull request is never merged", () => {
+  const mergedNote =
+    'route r: merged: true lets only pull_request through, and events names no pull_request: this route matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with merged: true)';
+  // [provider, key, what the host-name note says to write]: that action never carries merged: true, so the
+  // merged note stays beside it (writing the key's action would still match nothing).
+  const keys: Array<[string, string, string]> = [
+    ["bitbucket", "pullrequest:created", "pull_request.opened"],
+    ["bitbucket", "pullrequest:updated", "pull_request.synchronize"],
+    ["bitbucket-server", "pr:opened", "pull_request.opened"],
+    ["bitbucket-server", "pr:from_ref_updated", "pull_request.synchronize"],
+    ["bitbucket-server", "pr:reopened", "pull_request.reopened"],
+  ];
+  for (const [provider, key, write] of keys) {
+    it(`notes ${key} with merged: true on ${provider} with both what to write and that merged leaves nothing`, () => {
+      expect(notesFor(`{ events: ["${key}"], merged: true }`, provider)).to.deep.equal([
+        `route r: event "${key}" never matches: write "${write}"`,
+        mergedNote,
+      ]);
+    });
+  }
+});
+
 describe("Function: routeNotes' advice on merged, followed, leads to a route a real merge matches", () => {
   type Match = { events?: string[]; actions?: string[]; merged?: boolean };
 
