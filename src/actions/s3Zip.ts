@@ -51,7 +51,7 @@ import {
 import { readError, storeError } from "./s3Errors";
 import { CredentialsRefusedError, markRefusedCredentials } from "./secrets";
 import type { ActionClients } from "./types";
-import { zipCopyStream } from "./zipCopy";
+import { type CopiedEntry, zipCopyStream } from "./zipCopy";
 import { BlockCachedFileReader } from "./zipFileReader";
 
 const MAX_REDIRECTS = 5;
@@ -519,13 +519,6 @@ function notAZip(
   return new CredentialsRefusedError(hint === undefined ? err : withHint(err, hint));
 }
 
-interface PlannedEntry {
-  entry: yauzl.Entry;
-  /** The new name's bytes, one character per byte (see entryName). */
-  name: string;
-  directory: boolean;
-}
-
 /**
  * Read the downloaded zip's entries, drop the single top folder when the provider adds one, and
  * stream a new zip into `put`. Unsafe names (absolute, "..") are a final error. Names are copied
@@ -560,33 +553,13 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
     });
   }
   try {
-    const plan = await planEntries(zip, stripTopFolder);
+    if (zip.entryCount > MAX_ENTRIES) {
+      throw new ActionError(`the archive has more than ${MAX_ENTRIES} entries`, { retryable: false });
+    }
+    const table = await readEntries(zip);
+    const plan = table.plan(stripTopFolder);
     const lfsPointers: LfsPointers = { count: 0 };
-    const body = zipCopyStream(
-      plan.map(({ entry, name, directory }) => ({
-        name: Buffer.from(directory ? `${name}/` : name, "latin1"),
-        utf8Name: isUtf8Name(entry),
-        compressionMethod: entry.compressionMethod,
-        crc32: entry.crc32,
-        compressedSize: entry.compressedSize,
-        uncompressedSize: entry.uncompressedSize,
-        dosTime: entry.lastModFileTime,
-        dosDate: entry.lastModFileDate,
-        mode: unixMode(entry, directory),
-        // The compressed bytes as they are: nothing is inflated or deflated again (but a file small enough
-        // to be a Git LFS pointer, looked at as it passes).
-        open: async () => {
-          const raw = await zip.openReadStreamPromise(entry, { decodeFileData: false });
-          if (directory || !mayBeLfsPointer(entry)) return raw;
-          return Readable.from(
-            noteLfsPointer(raw, entry, () => {
-              lfsPointers.count++;
-              lfsPointers.first ??= safeName(name, entry);
-            }),
-          );
-        },
-      })),
-    );
+    const body = zipCopyStream(copiedEntries(zip, table, plan, lfsPointers), plan.directoryBytes);
     // The archive is read while S3 takes the body, so a corrupt entry fails put() too: the body's own
     // error says which of the two failed.
     let bodyError: unknown;
@@ -602,9 +575,50 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
       if (err instanceof ActionError) throw err;
       throw storeError(err);
     }
-    return { entries: plan.length, versionId: result.versionId, lfsPointers };
+    return { entries: plan.count, versionId: result.versionId, lfsPointers };
   } finally {
     zip.close();
+  }
+}
+
+/**
+ * The entries of the new zip, made one at a time from the table as the zip stream asks: none is held
+ * past its copy. The compressed bytes are copied as they are: nothing is inflated or deflated again (but
+ * a file small enough to be a Git LFS pointer is looked at as it passes).
+ */
+function* copiedEntries(
+  zip: yauzl.ZipFile,
+  table: EntryTable,
+  plan: EntryPlan,
+  lfsPointers: LfsPointers,
+): Generator<CopiedEntry> {
+  for (let k = 0; k < plan.count; k++) {
+    const i = plan.kept[k] ?? 0;
+    const name = table.name(i, plan.prefixLength);
+    const entry = table.entry(i);
+    const directory = name[name.length - 1] === 0x2f;
+    yield {
+      ...entry,
+      name,
+      open: async () => {
+        // A yauzl Entry made for the moment: yauzl reads the local header at its offset for the data's start.
+        const source = Object.assign(new yauzl.Entry(), {
+          relativeOffsetOfLocalHeader: table.localHeaderOffset(i),
+          compressedSize: entry.compressedSize,
+          uncompressedSize: entry.uncompressedSize,
+          compressionMethod: entry.compressionMethod,
+          generalPurposeBitFlag: 0,
+        });
+        const raw = await zip.openReadStreamPromise(source, { decodeFileData: false });
+        if (directory || !mayBeLfsPointer(entry)) return raw;
+        return Readable.from(
+          noteLfsPointer(raw, entry, () => {
+            lfsPointers.count++;
+            lfsPointers.first ??= safeName(name.toString("latin1"), entry.utf8Name);
+          }),
+        );
+      },
+    };
   }
 }
 
@@ -630,7 +644,7 @@ const LFS_POINTER_START = Buffer.from("version https://git-lfs.github.com/spec/v
 const MAX_LFS_POINTER_BYTES = 1023;
 const LFS_OBJECT_LINES = /^oid sha256:[0-9a-f]{64}\n(?:[a-z0-9.-]+ [^\n]*\n)*size \d+\n/m;
 
-function mayBeLfsPointer(entry: yauzl.Entry): boolean {
+function mayBeLfsPointer(entry: Sized): boolean {
   return (
     entry.uncompressedSize >= LFS_POINTER_START.length &&
     entry.uncompressedSize <= MAX_LFS_POINTER_BYTES &&
@@ -640,7 +654,7 @@ function mayBeLfsPointer(entry: yauzl.Entry): boolean {
 }
 
 /** The entry's compressed bytes, passed on as they come; at their end, found() when they hold an LFS pointer. */
-async function* noteLfsPointer(raw: Readable, entry: yauzl.Entry, found: () => void): AsyncGenerator<Buffer> {
+async function* noteLfsPointer(raw: Readable, entry: Sized, found: () => void): AsyncGenerator<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of raw) {
     chunks.push(chunk as Buffer);
@@ -677,40 +691,187 @@ function lfsNote(pointers: LfsPointers): string {
   );
 }
 
-async function planEntries(zip: yauzl.ZipFile, stripTopFolder: boolean): Promise<PlannedEntry[]> {
-  const entries: yauzl.Entry[] = [];
+/** What an entry is copied with, but its name and bytes. */
+type EntryFields = Omit<CopiedEntry, "name" | "open"> & { utf8Name: boolean };
+
+/** The sizes and method that say whether an entry may be a Git LFS pointer. */
+type Sized = Pick<CopiedEntry, "compressionMethod" | "compressedSize" | "uncompressedSize">;
+
+/** Which entries of the table go into the new zip, in order, and the top folder's bytes they lose. */
+interface EntryPlan {
+  kept: Uint32Array;
+  count: number;
+  prefixLength: number;
+  /** The new central directory's size (46 bytes and the name an entry, before any Zip64 extra field). */
+  directoryBytes: number;
+}
+
+const FLAG_UTF8 = 1;
+
+/**
+ * The archive's entries as s3-zip keeps them until its zip is written: each one's numbers in typed arrays and
+ * its name's bytes in one buffer, about 60 bytes an entry besides the name. A yauzl Entry of its own
+ * (objects, Buffers, its extra fields), and the zip entry made of it, cost about 1.2 KB an entry: an archive
+ * of 400,000 files would hold 500 MB of them while its zip streams out.
+ */
+class EntryTable {
+  count = 0;
+  private readonly localHeader: Float64Array;
+  private readonly compressed: Float64Array;
+  private readonly uncompressed: Float64Array;
+  private readonly crc: Uint32Array;
+  private readonly method: Uint16Array;
+  private readonly time: Uint16Array;
+  private readonly date: Uint16Array;
+  /** The Unix mode kept (unixMode), 0 when there is none. */
+  private readonly mode: Uint16Array;
+  private readonly flags: Uint8Array;
+  /** Entry i's name is names[nameStart[i], nameStart[i + 1]). */
+  private readonly nameStart: Float64Array;
+  private names: Buffer;
+
+  constructor(capacity: number) {
+    this.localHeader = new Float64Array(capacity);
+    this.compressed = new Float64Array(capacity);
+    this.uncompressed = new Float64Array(capacity);
+    this.crc = new Uint32Array(capacity);
+    this.method = new Uint16Array(capacity);
+    this.time = new Uint16Array(capacity);
+    this.date = new Uint16Array(capacity);
+    this.mode = new Uint16Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.nameStart = new Float64Array(capacity + 1);
+    // Grown by doubling as names come: 32 bytes an entry to start with.
+    this.names = Buffer.allocUnsafe(Math.max(capacity, 32) * 32);
+  }
+
+  add(entry: yauzl.Entry, mode: number | undefined): void {
+    const i = this.count;
+    if (i >= this.flags.length) throw new Error("more entries than the archive's end record counts");
+    this.localHeader[i] = entry.relativeOffsetOfLocalHeader;
+    this.compressed[i] = entry.compressedSize;
+    this.uncompressed[i] = entry.uncompressedSize;
+    this.crc[i] = entry.crc32 >>> 0;
+    this.method[i] = entry.compressionMethod;
+    this.time[i] = entry.lastModFileTime;
+    this.date[i] = entry.lastModFileDate;
+    this.mode[i] = mode ?? 0;
+    this.flags[i] = isUtf8Name(entry) ? FLAG_UTF8 : 0;
+    const raw = entry.fileNameRaw;
+    const start = this.nameStart[i] ?? 0;
+    if (start + raw.length > this.names.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.names.length, start + raw.length));
+      this.names.copy(grown, 0, 0, start);
+      this.names = grown;
+    }
+    raw.copy(this.names, start);
+    this.nameStart[i + 1] = start + raw.length;
+    this.count++;
+  }
+
+  /** Entry i's name bytes, less the first `skip` (the top folder): a view into the table. */
+  name(i: number, skip = 0): Buffer {
+    return this.names.subarray((this.nameStart[i] ?? 0) + skip, this.nameStart[i + 1] ?? 0);
+  }
+
+  localHeaderOffset(i: number): number {
+    return this.localHeader[i] ?? 0;
+  }
+
+  entry(i: number): EntryFields {
+    const mode = this.mode[i] ?? 0;
+    return {
+      utf8Name: ((this.flags[i] ?? 0) & FLAG_UTF8) !== 0,
+      compressionMethod: this.method[i] ?? 0,
+      crc32: this.crc[i] ?? 0,
+      compressedSize: this.compressed[i] ?? 0,
+      uncompressedSize: this.uncompressed[i] ?? 0,
+      dosTime: this.time[i] ?? 0,
+      dosDate: this.date[i] ?? 0,
+      ...(mode !== 0 ? { mode } : {}),
+    };
+  }
+
+  /**
+   * The entries to copy: without the single top folder when `stripTopFolder` and every name is under it,
+   * and each name once (the first entry of a name wins). A name checked as safe with its top folder is
+   * checked again without it: "top//etc/x" would become "/etc/x".
+   */
+  plan(stripTopFolder: boolean): EntryPlan {
+    let prefixLength = 0;
+    if (stripTopFolder && this.count > 0) {
+      const top = this.name(0).toString("latin1").split("/")[0] ?? "";
+      const prefix = Buffer.from(`${top}/`, "latin1");
+      let shared = top !== "";
+      for (let i = 0; shared && i < this.count; i++) {
+        const name = this.name(i);
+        shared = name.subarray(0, prefix.length).equals(prefix) || name.equals(prefix.subarray(0, -1));
+      }
+      if (shared) prefixLength = prefix.length;
+    }
+    const kept = new Uint32Array(this.count);
+    const seen = new NameSet(this, prefixLength);
+    let count = 0;
+    let directoryBytes = 0;
+    for (let i = 0; i < this.count; i++) {
+      const name = this.name(i, Math.min(prefixLength, this.name(i).length));
+      if (name.length === 0 || !seen.add(i, name)) continue;
+      assertSafeName(name.toString("latin1"), this.entry(i).utf8Name);
+      kept[count++] = i;
+      directoryBytes += 46 + name.length;
+    }
+    return { kept, count, prefixLength, directoryBytes };
+  }
+}
+
+/**
+ * The names met so far, as entry numbers in an open-addressing table keyed by the name's FNV-1a hash: 8
+ * bytes an entry, where a Set of strings takes about 100.
+ */
+class NameSet {
+  private readonly slots: Int32Array;
+  constructor(
+    private readonly table: EntryTable,
+    private readonly skip: number,
+  ) {
+    let size = 16;
+    while (size < 2 * table.count) size *= 2;
+    this.slots = new Int32Array(size).fill(-1);
+  }
+  /** Adds entry i under `name`; false when an entry of the same name is in already. */
+  add(i: number, name: Buffer): boolean {
+    let hash = 0x811c9dc5;
+    for (const byte of name) hash = Math.imul(hash ^ byte, 0x01000193);
+    const mask = this.slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const other = this.slots[slot] ?? -1;
+      if (other === -1) {
+        this.slots[slot] = i;
+        return true;
+      }
+      const otherName = this.table.name(other, Math.min(this.skip, this.table.name(other).length));
+      if (otherName.equals(name)) return false;
+    }
+  }
+}
+
+/**
+ * Reads every entry into the table, checking each as it comes: its name is safe, its data copyable.
+ * The table is made for the count the end record gives, which yauzl reads exactly.
+ */
+async function readEntries(zip: yauzl.ZipFile): Promise<EntryTable> {
+  const table = new EntryTable(zip.entryCount);
   try {
     for await (const entry of zip.eachEntry()) {
-      entries.push(entry);
-      if (entries.length > MAX_ENTRIES) {
-        throw new ActionError(`the archive has more than ${MAX_ENTRIES} entries`, { retryable: false });
-      }
+      const name = entryName(entry);
+      assertSafeName(name, isUtf8Name(entry));
+      assertCopyable(entry, name);
+      table.add(entry, unixMode(entry, name.endsWith("/")));
     }
   } catch (err) {
     throw corruptArchive(err);
   }
-  const names = entries.map(entryName);
-  entries.forEach((entry, i) => {
-    assertSafeName(names[i] ?? "", entry);
-    assertCopyable(entry, names[i] ?? "");
-  });
-
-  let prefix = "";
-  if (stripTopFolder && entries.length > 0) {
-    const top = names[0]?.split("/")[0] ?? "";
-    const shared = top !== "" && names.every((n) => n.startsWith(`${top}/`) || n === top);
-    if (shared) prefix = `${top}/`;
-  }
-  const plan: PlannedEntry[] = [];
-  const seen = new Set<string>();
-  entries.forEach((entry, i) => {
-    const name = (names[i] ?? "").slice(prefix.length);
-    if (name === "" || seen.has(name)) return;
-    assertSafeName(name, entry); // again without the top folder: "top//etc/x" would become "/etc/x"
-    seen.add(name);
-    plan.push({ entry, name: name.endsWith("/") ? name.slice(0, -1) : name, directory: name.endsWith("/") });
-  });
-  return plan;
+  return table;
 }
 
 /**
@@ -730,14 +891,14 @@ function isUtf8Name(entry: yauzl.Entry): boolean {
  * Absolute names and ".." segments are refused. A backslash is an ordinary character of the name, but
  * one that an unzip on Windows reads as a separator: `..\x` and `\x` are refused as well.
  */
-function assertSafeName(name: string, entry: yauzl.Entry): void {
+function assertSafeName(name: string, utf8: boolean): void {
   const unsafe =
     /^[/\\]/.test(name) ||
     /^[a-zA-Z]:/.test(name) ||
     name.includes("\u0000") ||
     name.split(/[/\\]/).some((segment) => segment === "..");
   if (unsafe) {
-    throw new ActionError(`the archive has an unsafe entry name (zip-slip): ${safeName(name, entry)}`, {
+    throw new ActionError(`the archive has an unsafe entry name (zip-slip): ${safeName(name, utf8)}`, {
       retryable: false,
     });
   }
@@ -748,15 +909,15 @@ function assertCopyable(entry: yauzl.Entry, name: string): void {
   if (name.endsWith("/")) return;
   if (entry.isEncrypted() || (entry.compressionMethod !== 0 && entry.compressionMethod !== 8)) {
     throw new ActionError(
-      `the archive's entry ${safeName(name, entry)} is ${entry.isEncrypted() ? "encrypted" : `compressed with method ${entry.compressionMethod}`}, which s3-zip does not copy`,
+      `the archive's entry ${safeName(name, isUtf8Name(entry))} is ${entry.isEncrypted() ? "encrypted" : `compressed with method ${entry.compressionMethod}`}, which s3-zip does not copy`,
       { retryable: false },
     );
   }
 }
 
 /** A name (as entryName gives it) for a message: decoded as UTF-8 when flagged so, quoted, clipped. */
-function safeName(name: string, entry: yauzl.Entry): string {
-  const text = isUtf8Name(entry) ? Buffer.from(name, "latin1").toString("utf8") : name;
+function safeName(name: string, utf8: boolean): string {
+  const text = utf8 ? Buffer.from(name, "latin1").toString("utf8") : name;
   return JSON.stringify(text.slice(0, 200));
 }
 

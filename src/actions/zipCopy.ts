@@ -44,13 +44,47 @@ const MADE_BY_UNIX = (3 << 8) | 45;
 const MAX_16 = 0xffff;
 const MAX_32 = 0xffffffff;
 
-/** The zip of `entries`, in their order, as a byte stream; a source entry that breaks its sizes fails it. */
-export function zipCopyStream(entries: Iterable<CopiedEntry>): Readable {
-  return Readable.from(zipCopy(entries), { objectMode: false });
+/**
+ * The zip of `entries`, in their order, as a byte stream; a source entry that breaks its sizes fails it.
+ * `directoryBytes` is what the central directory will take, when the caller knows (46 bytes and the name an
+ * entry): its buffer is made that size at once instead of growing to it.
+ */
+export function zipCopyStream(entries: Iterable<CopiedEntry>, directoryBytes?: number): Readable {
+  return Readable.from(zipCopy(entries, directoryBytes), { objectMode: false });
 }
 
-async function* zipCopy(entries: Iterable<CopiedEntry>): AsyncGenerator<Buffer> {
-  const central: Buffer[] = [];
+/**
+ * The central directory as it is written: its records one after the other in one buffer, which doubles when
+ * full. A Buffer of its own for each record cost about 200 bytes an entry more (an object, its backing store).
+ */
+class GrowingBuffer {
+  private bytes: Buffer;
+  length = 0;
+  constructor(initial: number) {
+    this.bytes = Buffer.allocUnsafe(Math.max(initial, 1024));
+  }
+  append(record: Buffer): void {
+    if (this.length + record.length > this.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.length + record.length));
+      this.bytes.copy(grown, 0, 0, this.length);
+      this.bytes = grown;
+    }
+    record.copy(this.bytes, this.length);
+    this.length += record.length;
+  }
+  /** The bytes written, in slices of at most `size` (views, not copies). */
+  *slices(size: number): Generator<Buffer> {
+    for (let start = 0; start < this.length; start += size) {
+      yield this.bytes.subarray(start, Math.min(start + size, this.length));
+    }
+  }
+}
+
+const DIRECTORY_SLICE = 1024 * 1024;
+
+async function* zipCopy(entries: Iterable<CopiedEntry>, directoryBytes = 0): AsyncGenerator<Buffer> {
+  // The few Zip64 extra fields past the caller's estimate, if any, grow it.
+  const central = new GrowingBuffer(directoryBytes + 1024);
   let offset = 0;
   let count = 0;
   for (const entry of entries) {
@@ -75,16 +109,13 @@ async function* zipCopy(entries: Iterable<CopiedEntry>): AsyncGenerator<Buffer> 
         );
       }
     }
-    central.push(centralHeader(entry, name, sizes, directory, offset));
+    central.append(centralHeader(entry, name, sizes, directory, offset));
     offset += local.length + sizes.compressed;
     count++;
   }
   const directoryOffset = offset;
-  let directorySize = 0;
-  for (const record of central) {
-    directorySize += record.length;
-    yield record;
-  }
+  const directorySize = central.length;
+  yield* central.slices(DIRECTORY_SLICE);
   const end = { count, size: directorySize, offset: directoryOffset };
   if (count >= MAX_16 || directorySize >= MAX_32 || directoryOffset >= MAX_32) {
     yield zip64End(end, directoryOffset + directorySize);

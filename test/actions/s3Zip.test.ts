@@ -1059,6 +1059,25 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(modes.get("current")).to.equal(0o120777);
   });
 
+  it("uploadSourceZip keeps the first of two entries with the same name, once, and counts the entries it wrote", async () => {
+    const zip = new yazl.ZipFile();
+    zip.addEmptyDirectory("acme-api-0123456/");
+    zip.addBuffer(Buffer.from("first"), "acme-api-0123456/a.txt");
+    zip.addBuffer(Buffer.from("b"), "acme-api-0123456/src/b.txt");
+    zip.addBuffer(Buffer.from("second"), "acme-api-0123456/a.txt");
+    zip.end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+    host.setArchive("acme/api", SHA, { zip: Buffer.concat(chunks) });
+    const outcome = await upload(request(), pushEvent(), clients());
+    expect(outcome.detail).to.contain("(2 entries,");
+    const entries = await readZipRaw((await s3.getObject(BUCKET, "acme/api/main/acme_api.zip")).body);
+    expect(entries.map((e) => [e.name.toString(), e.content.toString()])).to.deep.equal([
+      ["a.txt", "first"],
+      ["src/b.txt", "b"],
+    ]);
+  });
+
   it("uploadSourceZip keeps an archive without a shared top folder as it is", async () => {
     host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "x", "src/a.ts": "y" }, "") });
     await upload(request(), pushEvent(), clients());
