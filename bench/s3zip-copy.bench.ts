@@ -97,7 +97,7 @@ async function recompress(file: string, sink: Writable): Promise<void> {
 }
 
 async function copy(file: string, sink: Writable): Promise<void> {
-  await rezipIntoStore(file, true, async (body) => {
+  await rezipIntoStore(file, { stripTopFolder: true }, async (body) => {
     await pipeline(body, sink);
     return {};
   });

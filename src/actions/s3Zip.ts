@@ -1,11 +1,14 @@
 // s3-zip: the provider's archive of the EXACT pushed sha, flattened so the repository's files sit
 // at the zip root (buildspec.yml at the root, as CodeBuild/CodePipeline expect), streamed into S3.
 //
-// Memory stays flat as the repository grows: the archive is downloaded to a temp file (streamed),
+// Memory does not grow with the archive's bytes: the archive is downloaded to a temp file (streamed),
 // entries are read from it with yauzl (random access through one cached block, zipFileReader; one
 // entry stream at a time) and copied, still compressed, under their new names into a zip stream
 // (zipCopy) that is the body of a multipart upload. Nothing holds the whole archive, and nothing is
-// inflated or deflated again.
+// inflated or deflated again. It grows with the number of entries: each one's name and numbers, and
+// its record of the new central directory, are held until the zip ends (EntryTable, about 300 bytes an
+// entry), so an archive of more entries than the function's memory holds is refused before they are
+// read (maxEntriesFor).
 //
 // A zip never replaces one from a delivery the gateway accepted later (its accepted-at metadata): a dead
 // letter redriven after newer pushes were zipped is skipped, not written over their zip (core/zipOrder).
@@ -57,7 +60,53 @@ import { BlockCachedFileReader } from "./zipFileReader";
 const MAX_REDIRECTS = 5;
 const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
 const DOWNLOAD_IDLE_TIMEOUT_MS = 60_000;
+/** The most entries s3-zip zips, whatever the memory (serve has no other limit). */
 const MAX_ENTRIES = 1_000_000;
+/**
+ * What s3-zip holds for each entry until its zip is written (its table and the new central directory): 300 to
+ * 320 bytes measured for 100,000 files of 75-byte paths, 490 for 145-byte paths (the name is held twice, the
+ * table's copy in a buffer that doubles as it fills). 600 covers paths of about 190 bytes on average.
+ */
+const BYTES_PER_ENTRY = 600;
+/**
+ * The function's memory besides (Node, the SDK, the upload's parts in flight, the archive's block cache):
+ * s3zip-memory's peak RSS was 130-140 MB.
+ */
+const BASE_MEMORY_MB = 160;
+/** Entries never refused for memory: 3 MB of them fit beside the rest at the 128 MB minimum too. */
+const MIN_ENTRIES = 10_000;
+const MAX_MEMORY_MB = 10_240;
+
+/**
+ * The most entries an archive may have in a function of `memoryMb` (AWS_LAMBDA_FUNCTION_MEMORY_SIZE; absent
+ * in serve, where only MAX_ENTRIES holds). More would run the function out of memory, which Lambda ends
+ * without a word, and each retry would too.
+ */
+export function maxEntriesFor(memoryMb: number | undefined): number {
+  if (memoryMb === undefined) return MAX_ENTRIES;
+  const budget = Math.floor(((memoryMb - BASE_MEMORY_MB) * 1024 * 1024) / BYTES_PER_ENTRY);
+  return Math.min(MAX_ENTRIES, Math.max(MIN_ENTRIES, budget));
+}
+
+/** The final error for an archive of more entries than the function holds, with the memory it would need. */
+function tooManyEntries(count: number, memoryMb: number | undefined): ActionError | undefined {
+  const limit = maxEntriesFor(memoryMb);
+  if (count <= limit) return undefined;
+  if (count > MAX_ENTRIES || memoryMb === undefined) {
+    return new ActionError(
+      `the archive has ${count} entries (files and folders), more than the ${MAX_ENTRIES} s3-zip zips`,
+      { retryable: false },
+    );
+  }
+  const neededMb = Math.ceil((BASE_MEMORY_MB + (count * BYTES_PER_ENTRY) / (1024 * 1024)) / 64) * 64;
+  return new ActionError(
+    `the archive has ${count} entries (files and folders), more than the ${limit} a function of ${memoryMb} MB ` +
+      `holds while it writes the zip (about ${BYTES_PER_ENTRY} bytes an entry besides ${BASE_MEMORY_MB} MB): ` +
+      "give the s3-zip functions more memory, " +
+      `\`pulumi config set --path 'hookgate:lambda.memoryMb' ${Math.min(neededMb, MAX_MEMORY_MB)}\``,
+    { retryable: false },
+  );
+}
 const CREDENTIAL_HEADERS = ["authorization", "private-token", "proxy-authorization", "cookie"];
 /** The credential headers among an archive request's headers. */
 function credentialsOf(headers: Record<string, string>): Record<string, string> {
@@ -172,7 +221,7 @@ export async function uploadSourceZip(
         });
       }
       const put = (condition: WriteCondition | undefined) =>
-        rezipIntoStore(file, hasTopFolder, (body) =>
+        rezipIntoStore(file, { stripTopFolder: hasTopFolder, memoryMb: clients.memoryMb }, (body) =>
           clients.objects
             .put(request.bucket, request.key, body, {
               metadata,
@@ -528,7 +577,7 @@ function notAZip(
  */
 export async function rezipIntoStore<T extends { versionId?: string }>(
   file: string,
-  stripTopFolder: boolean,
+  options: { stripTopFolder: boolean; memoryMb?: number },
   put: (body: Readable) => Promise<T>,
 ): Promise<RezipResult> {
   let zip: yauzl.ZipFile;
@@ -553,11 +602,12 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
     });
   }
   try {
-    if (zip.entryCount > MAX_ENTRIES) {
-      throw new ActionError(`the archive has more than ${MAX_ENTRIES} entries`, { retryable: false });
-    }
+    // Said from the end record's count, before any entry is read: past it, the function would run out of
+    // memory on the way (a Lambda killed for it says nothing, and each retry dies the same).
+    const tooMany = tooManyEntries(zip.entryCount, options.memoryMb);
+    if (tooMany !== undefined) throw tooMany;
     const table = await readEntries(zip);
-    const plan = table.plan(stripTopFolder);
+    const plan = table.plan(options.stripTopFolder);
     const lfsPointers: LfsPointers = { count: 0 };
     const body = zipCopyStream(copiedEntries(zip, table, plan, lfsPointers), plan.directoryBytes);
     // The archive is read while S3 takes the body, so a corrupt entry fails put() too: the body's own

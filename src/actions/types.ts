@@ -19,6 +19,8 @@ export interface ActionClients {
   keyScope?: KeyScope;
   /** Where s3-zip downloads the archive (default os.tmpdir(); /tmp on Lambda). */
   tmpDir?: string;
+  /** The function's memory in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE); absent in serve. */
+  memoryMb?: number;
   /** Link to the run's logs, for commit statuses (pr-cleanup). */
   logsUrl?: string;
   /** Overall limit for one HTTP exchange in milliseconds (default 30 s; archive downloads 10 min). */

@@ -43,6 +43,8 @@ export interface RuntimeConfig {
   logsUrl?: string;
   /** The actions' egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY); the AWS SDK clients never use it. */
   proxy?: ProxySettings;
+  /** The function's memory in MB, from Lambda's AWS_LAMBDA_FUNCTION_MEMORY_SIZE. */
+  memoryMb?: number;
 }
 
 /** Thrown at init when the function's environment is incomplete: a deployment mistake. */
@@ -113,6 +115,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     throw new RuntimeConfigError(`hookgate: incomplete Lambda environment: ${problems.join("; ")}`);
   }
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
   return {
     route,
     queueUrl,
@@ -122,6 +125,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     region,
     logsUrl: cloudWatchLogsUrl(region, env.AWS_LAMBDA_LOG_GROUP_NAME, env.AWS_LAMBDA_LOG_STREAM_NAME),
     proxy,
+    ...(Number.isInteger(memoryMb) && memoryMb > 0 ? { memoryMb } : {}),
   };
 }
 
@@ -163,6 +167,7 @@ export function buildRouteHandler(
     proxy: config.proxy,
     // The prefixes the role's policy was built from (the same route): a key outside them fails with its reason.
     keyScope: routeKeyScope(config.route),
+    ...(config.memoryMb !== undefined ? { memoryMb: config.memoryMb } : {}),
   };
   return createRouteHandler({
     route: config.route,

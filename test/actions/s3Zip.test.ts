@@ -8,7 +8,7 @@ import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/
 import { expect } from "chai";
 import { Agent } from "undici";
 import yazl from "yazl";
-import { downloadArchive } from "../../src/actions/s3Zip";
+import { downloadArchive, maxEntriesFor } from "../../src/actions/s3Zip";
 import { CredentialsRefusedError } from "../../src/actions/secrets";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { ActionError } from "../../src/core/errors";
@@ -1057,6 +1057,36 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     const modes = await readZipModes((await s3.getObject(BUCKET, "acme/api/main/acme_api.zip")).body);
     expect(modes.get("scripts/build.sh")).to.equal(0o100755);
     expect(modes.get("current")).to.equal(0o120777);
+  });
+
+  it("uploadSourceZip fails final, before reading any entry and uploading nothing, when the archive's end record counts more entries than the function's memory holds, naming the memory to set", async () => {
+    // Three entries, but an end record that counts 60,000: only a check of the count before the entries are
+    // read refuses it for its size; reading them would find the archive corrupt.
+    const zip = await buildZip({ "buildspec.yml": "x", "src/a.ts": "y" }, "acme-api-0123456");
+    const end = zip.length - 22;
+    expect(zip.readUInt32LE(end)).to.equal(0x06054b50);
+    zip.writeUInt16LE(60_000, end + 8);
+    zip.writeUInt16LE(60_000, end + 10);
+    host.setArchive("acme/api", SHA, { zip });
+    const key = "too-many/entries.zip";
+    const err = await rejectsWithActionError(
+      upload({ ...request(), key }, pushEvent(), clients({ memoryMb: 128 })),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      "the archive has 60000 entries (files and folders), more than the 10000 a function of 128 MB holds while " +
+        "it writes the zip (about 600 bytes an entry besides 160 MB): give the s3-zip functions more memory, " +
+        "`pulumi config set --path 'hookgate:lambda.memoryMb' 256`",
+    );
+    expect(await s3.exists(BUCKET, key)).to.equal(false);
+  });
+
+  it("maxEntriesFor holds about 600 bytes an entry beside 160 MB, at least 10,000 and at most 1,000,000 entries (serve: 1,000,000)", () => {
+    expect(maxEntriesFor(512)).to.equal(615_164);
+    expect(maxEntriesFor(256)).to.equal(167_772);
+    expect(maxEntriesFor(128)).to.equal(10_000);
+    expect(maxEntriesFor(2048)).to.equal(1_000_000);
+    expect(maxEntriesFor(undefined)).to.equal(1_000_000);
   });
 
   it("uploadSourceZip keeps the first of two entries with the same name, once, and counts the entries it wrote", async () => {

@@ -98,6 +98,12 @@ describe("Function: readRuntimeConfig", () => {
     });
   });
 
+  it("readRuntimeConfig reads the function's memory from AWS_LAMBDA_FUNCTION_MEMORY_SIZE, and none when it is absent or not a number", () => {
+    expect(readRuntimeConfig(env({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512" })).memoryMb).to.equal(512);
+    expect(readRuntimeConfig(env()).memoryMb).to.equal(undefined);
+    expect(readRuntimeConfig(env({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "lots" })).memoryMb).to.equal(undefined);
+  });
+
   it("readRuntimeConfig counts a variable of blanks as not set, and reports nothing else for an empty environment", () => {
     const error = (() => {
       try {
