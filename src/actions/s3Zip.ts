@@ -20,16 +20,17 @@
 // decision made again, a few times, then the delivery is retried later.
 import { createHash } from "node:crypto";
 import { closeSync, createWriteStream, fstatSync, openSync } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { mkdtemp, open, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { threadId } from "node:worker_threads";
 import { inflateRawSync } from "node:zlib";
 import yauzl from "yauzl";
 import { ActionError, ConditionalWriteUnsupportedError, ObjectChangedError } from "../core/errors";
 import { keyOutsideScope } from "../core/keyPrefixes";
-import type { WriteCondition } from "../core/ports";
+import type { LogFn, WriteCondition } from "../core/ports";
 import { keyHasEmptyFolder, keyLengthProblem } from "../core/render";
 import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
 import {
@@ -209,7 +210,7 @@ export async function uploadSourceZip(
       if (downloaded === undefined) {
         const host = await gitHostClient(request.api, clients);
         const source = host.archive(event.repo, sha);
-        dir = await mkdtemp(join(clients.tmpDir ?? tmpdir(), "hookgate-zip-"));
+        dir = await makeRunDir(clients.tmpDir ?? tmpdir(), clients.log);
         const archiveFile = join(dir, "archive.zip");
         file = archiveFile;
         hasTopFolder = source.hasTopFolder;
@@ -298,7 +299,69 @@ export async function uploadSourceZip(
       };
     }
   } finally {
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    if (dir !== undefined) await releaseRunDir(dir);
+  }
+}
+
+/**
+ * The temp directories of this process's runs that have not ended. A run's directory is named after its
+ * process and thread (hookgate-zip-<pid>.<thread>-XXXXXX), so a run can tell the directories of live runs from
+ * those a killed one left: a run killed before its finally (out of memory, the function's time up) leaves its
+ * archive, and Lambda keeps /tmp for the next invocations of the execution environment, whose downloads would
+ * then find that much less room ("does not fit in the temp directory", final).
+ */
+const liveRunDirs = new Set<string>();
+const RUN_DIR = /^hookgate-zip-(\d+)\.(\d+)-/;
+
+/** A new temp directory for this run, in `parent`, after removing those runs that are gone left there. */
+export async function makeRunDir(parent: string, log: LogFn): Promise<string> {
+  await removeLeftRunDirs(parent, log);
+  const dir = await mkdtemp(join(parent, `hookgate-zip-${process.pid}.${threadId}-`));
+  liveRunDirs.add(dir);
+  return dir;
+}
+
+async function releaseRunDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  liveRunDirs.delete(dir);
+}
+
+/**
+ * Removes the run directories in `parent` whose run is gone: this thread's that no live run owns (a Lambda
+ * function restarted after a kill may have the same pid), and those of a process that no longer exists.
+ * Another live process's (serve beside a test run sharing the OS temp dir), and any other name, are left.
+ */
+async function removeLeftRunDirs(parent: string, log: LogFn): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    return; // mkdtemp says what is wrong with the directory
+  }
+  for (const name of names) {
+    const owner = RUN_DIR.exec(name);
+    if (owner === null) continue;
+    const pid = Number(owner[1]);
+    if (!Number.isSafeInteger(pid) || pid <= 0) continue; // kill(0) would ask about a process group
+    const dir = join(parent, name);
+    const gone =
+      pid === process.pid ? Number(owner[2]) === threadId && !liveRunDirs.has(dir) : !processExists(pid);
+    if (!gone) continue;
+    await rm(dir, { recursive: true, force: true }).then(
+      () =>
+        log({ level: "warn", msg: "source zip: removed the temp directory a run that was killed left", dir }),
+      () => undefined,
+    );
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, as another user's.
+    return (err as { code?: string }).code === "EPERM";
   }
 }
 

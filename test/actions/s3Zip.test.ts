@@ -1,5 +1,6 @@
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +9,7 @@ import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/
 import { expect } from "chai";
 import { Agent } from "undici";
 import yazl from "yazl";
-import { downloadArchive, maxEntriesFor } from "../../src/actions/s3Zip";
+import { downloadArchive, makeRunDir, maxEntriesFor } from "../../src/actions/s3Zip";
 import { CredentialsRefusedError } from "../../src/actions/secrets";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { ActionError } from "../../src/core/errors";
@@ -1046,6 +1047,57 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
+  });
+
+  describe("temp directories a killed run left", () => {
+    let tmp: string;
+    beforeEach(async () => {
+      tmp = await mkdtemp(join(tmpdir(), "hookgate-s3zip-test-"));
+    });
+    afterEach(async () => {
+      await rm(tmp, { recursive: true, force: true });
+    });
+    /** A directory as a run of `pid` makes it, holding an archive of its own. */
+    const leftBy = (pid: number, thread = 0) => {
+      const dir = join(tmp, `hookgate-zip-${pid}.${thread}-AbCdEf`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, "archive.zip"), randomBytes(1024));
+      return dir;
+    };
+
+    it("uploadSourceZip removes the temp directory of a process that is gone (a function killed mid-run, restarted) and of this process's thread that no run owns, then uploads", async () => {
+      // A process that has exited: its pid names a run that will never clean up.
+      const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+      const ofGone = leftBy(gone);
+      const ofThisThread = leftBy(process.pid);
+      const logs: Array<Record<string, unknown>> = [];
+      const outcome = await upload(
+        request(),
+        pushEvent(),
+        clients({ tmpDir: tmp, log: (line: Record<string, unknown>) => logs.push(line) }),
+      );
+      expect(outcome.status).to.equal("done");
+      expect(existsSync(ofGone)).to.equal(false);
+      expect(existsSync(ofThisThread)).to.equal(false);
+      expect(await readdir(tmp)).to.deep.equal([]);
+      expect(logs.filter((l) => String(l.msg).includes("killed")).map((l) => l.dir)).to.have.members([
+        ofGone,
+        ofThisThread,
+      ]);
+      const entries = await readZip((await s3.getObject(BUCKET, "acme/api/main/acme_api.zip")).body);
+      expect([...entries.keys()].sort()).to.deep.equal(Object.keys(FILES).sort());
+    });
+
+    it("uploadSourceZip leaves the temp directory of a live run (of this process, or of another live one) and names it does not make", async () => {
+      const live = await makeRunDir(tmp, () => undefined);
+      const ofParent = leftBy(process.ppid);
+      const other = join(tmp, "hookgate-zip-AbCdEf");
+      mkdirSync(other);
+      expect((await upload(request(), pushEvent(), clients({ tmpDir: tmp }))).status).to.equal("done");
+      expect((await readdir(tmp)).sort()).to.deep.equal(
+        [live, ofParent, other].map((d) => d.slice(tmp.length + 1)).sort(),
+      );
+    });
   });
 
   it("uploadSourceZip keeps executable bits and symlinks of the archive's entries", async () => {
