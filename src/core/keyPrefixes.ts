@@ -123,10 +123,12 @@ export function keyOutsideScope(
   if (entry === undefined) {
     return `${outside}: it differs from one only in letter case, and the host sends the repository as ${host}; write repos as the host spells it`;
   }
-  const includes = (scope.repos ?? []).filter((repo) => !repo.startsWith("!"));
+  const repos = scope.repos ?? [];
+  const includes = repos.filter((repo) => !repo.startsWith("!"));
+  // The whole list, exclusions kept: a list of the respelled entry alone would widen the route to what it excludes.
   const write =
     includes.length === 1
-      ? `write repos: [${yamlScalar(entry.suggested)}]`
+      ? `write repos: [${repos.map((repo) => yamlScalar(repo === entry.written ? entry.suggested : repo)).join(", ")}]`
       : `write ${JSON.stringify(entry.suggested)} in place of ${JSON.stringify(entry.written)} in repos`;
   return `${outside}: routes.yaml spells the repository ${JSON.stringify(entry.written)} and the host sends ${host}; ${write}`;
 }

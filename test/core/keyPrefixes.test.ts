@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
+import { parse } from "yaml";
 import { compileGlobList } from "../../src/core/globs";
 import { keyOutsideScope, keyPrefixes, routeKeyScope } from "../../src/core/keyPrefixes";
 import { renderTemplate } from "../../src/core/templates";
@@ -86,6 +87,36 @@ describe("Function: keyOutsideScope(routeKeyScope(route), bucket, key, hostRepo)
     expect(reason).to.contain(`key ${JSON.stringify(key.slice(0, 200))} is outside`);
     expect(reason).to.contain('("zips/ACME%2Fx%20y")');
     expect(reason).to.match(/write repos: \["acme\/x y"\]$/);
+  });
+
+  it("the repos keyOutsideScope tells a route with exclusions to write keep every exclusion, and take the host's key", () => {
+    for (const repos of [
+      ["acme/*", "!acme/legacy"],
+      ["!acme/old", "acme/*", "!acme/legacy"],
+      ["acme/**", "!acme/legacy"],
+    ]) {
+      const host = "Acme/web";
+      const key = renderTemplate(
+        DEFAULT_KEY,
+        { repo: { fullName: host }, branch: "main" } as never,
+        "s3-key",
+      );
+      const reason = keyOutsideScope(routeKeyScope(s3Zip(repos)), "artifacts", key, host) ?? "";
+      const told = /; write repos: (\[.*\])$/.exec(reason)?.[1];
+      expect(told, reason).to.be.a("string");
+      const written = parse(told as string) as string[];
+      // Every exclusion as routes.yaml had it, the one include respelled.
+      expect(
+        written.filter((repo) => repo.startsWith("!")),
+        reason,
+      ).to.deep.equal(repos.filter((repo) => repo.startsWith("!")));
+      expect(compileGlobList(written)(host), reason).to.equal(true);
+      // match.repos ignores case: the exclusion still takes the host's spelling of acme/legacy.
+      expect(compileGlobList(written, { ignoreCase: true })("Acme/legacy"), reason).to.equal(false);
+      expect(keyOutsideScope(routeKeyScope(s3Zip(written)), "artifacts", key, host), reason).to.equal(
+        undefined,
+      );
+    }
   });
 
   it("keyOutsideScope refuses a key in a bucket the route's role may not write at all", () => {
