@@ -75,6 +75,8 @@ export interface KeyScope {
   repos: readonly string[] | undefined;
   /** Bucket name -> prefixes; a bucket not here is one the role may not write at all. */
   buckets: ReadonlyMap<string, readonly string[]>;
+  /** Bucket name -> the literal text before a repository name field, of each template that has one. */
+  repoLeads: ReadonlyMap<string, readonly string[]>;
 }
 
 /** The route's KeyScope: s3-zip's key in its bucket, each delete-s3-prefix step's prefix in the step's bucket. */
@@ -82,14 +84,20 @@ export function routeKeyScope(route: Route): KeyScope {
   // readRuntimeConfig does not require match of HOOKGATE_ROUTE: without it, no repos pins a prefix.
   const repos = route.match?.repos;
   const buckets = new Map<string, string[]>();
-  const add = (bucket: string, template: string) =>
+  const repoLeads = new Map<string, string[]>();
+  const add = (bucket: string, template: string) => {
     buckets.set(bucket, [...new Set([...(buckets.get(bucket) ?? []), ...keyPrefixes(template, repos)])]);
+    const literal = literalPrefix(template);
+    if (REPO_NAME_FIELD.test(template.slice(literal.length))) {
+      repoLeads.set(bucket, [...new Set([...(repoLeads.get(bucket) ?? []), literal])]);
+    }
+  };
   const action = route.action;
   if (action.type === "s3-zip" && action.bucket) add(action.bucket, action.key);
   if (action.type === "pr-cleanup") {
     for (const step of action.steps) if (step.kind === "delete-s3-prefix") add(step.bucket, step.prefix);
   }
-  return { repos, buckets };
+  return { repos, buckets, repoLeads };
 }
 
 /**
@@ -115,10 +123,17 @@ export function keyOutsideScope(
     .map((prefix) => JSON.stringify(prefix))
     .join(", ")
     .slice(0, 300)})`;
-  if (!prefixes.some((prefix) => startsIgnoringCase(key, prefix))) {
+  // repos is to blame only when the key's text before the repository's name is the template's as written: a key
+  // from an older template (queued under Builds/, now builds/) differs there, whatever repos says.
+  const leadAsWritten = (scope.repoLeads.get(bucket) ?? []).some((lead) => key.startsWith(lead));
+  if (!leadAsWritten || !prefixes.some((prefix) => startsIgnoringCase(key, prefix))) {
     return `${outside}: S3 would refuse it (AccessDenied)`;
   }
   const entry = respelled(scope.repos ?? [], hostRepo);
+  // Nothing to respell when repos already takes the host's spelling as it is: the key differs elsewhere.
+  if (entry === undefined && compileGlobList(scope.repos ?? [])(hostRepo)) {
+    return `${outside}: S3 would refuse it (AccessDenied)`;
+  }
   const host = JSON.stringify(hostRepo.slice(0, 200));
   if (entry === undefined) {
     return `${outside}: it differs from one only in letter case, and the host sends the repository as ${host}; write repos as the host spells it`;

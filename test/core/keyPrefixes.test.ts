@@ -119,6 +119,36 @@ describe("Function: keyOutsideScope(routeKeyScope(route), bucket, key, hostRepo)
     }
   });
 
+  it("keyOutsideScope does not blame repos, which spells the host's name, for a key whose template's own text differs in case (queued under an older template)", () => {
+    const plain = (key: string, prefix: string) =>
+      `key ${JSON.stringify(key)} is outside the prefixes the route's role may write (${JSON.stringify(prefix)}): S3 would refuse it (AccessDenied)`;
+    const sha = "a".repeat(40);
+    // Before the repository's name: Builds/ as the template was, builds/ as it is.
+    const before = `Builds/acme/api/${sha}.zip`;
+    expect(
+      keyOutsideScope(
+        routeKeyScope(s3Zip(["acme/api"], "builds/{{repo.path}}/{{sha}}.zip")),
+        "artifacts",
+        before,
+        "acme/api",
+      ),
+    ).to.equal(plain(before, "builds/acme/api/"));
+    // Even when repos spells the name otherwise: respelling it would not make Builds/ builds/.
+    expect(
+      keyOutsideScope(
+        routeKeyScope(s3Zip(["acme/api"], "builds/{{repo.path}}/{{sha}}.zip")),
+        "artifacts",
+        `Builds/Acme/api/${sha}.zip`,
+        "Acme/api",
+      ),
+    ).to.equal(plain(`Builds/Acme/api/${sha}.zip`, "builds/acme/api/"));
+    // After it: Branch/ as the template was, branch/ as it is.
+    const after = "acme/api/Branch/main/acme_api_branch_main.zip";
+    expect(keyOutsideScope(routeKeyScope(s3Zip(["acme/api"])), "artifacts", after, "acme/api")).to.equal(
+      plain(after, "acme/api/branch/"),
+    );
+  });
+
   it("keyOutsideScope refuses a key in a bucket the route's role may not write at all", () => {
     expect(keyOutsideScope(routeKeyScope(s3Zip(["acme/api"])), "other", "acme/api/x", "acme/api")).to.equal(
       'key "acme/api/x" is in bucket "other", where the route\'s role may write nothing: S3 would refuse it (AccessDenied)',
