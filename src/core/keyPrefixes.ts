@@ -115,24 +115,24 @@ export function keyOutsideScope(
 ): string | undefined {
   const prefixes = scope.buckets.get(bucket);
   const shown = `${what} ${JSON.stringify(key.slice(0, 200))}`;
+  // What the role's own policy grants, not what S3 would answer: a bucket policy may grant the role more.
+  const verb = what === "key" ? "write" : "list and delete under";
+  const refused = `the route's role may not ${verb} it`;
   if (prefixes === undefined) {
-    return `${shown} is in bucket ${JSON.stringify(bucket)}, where the route's role may write nothing: S3 would refuse it (AccessDenied)`;
+    return `${shown} is in bucket ${JSON.stringify(bucket)}, in which the route's role is granted nothing: ${refused}`;
   }
   if (prefixes.some((prefix) => key.startsWith(prefix))) return undefined;
-  const outside = `${shown} is outside the prefixes the route's role may write (${prefixes
-    .map((prefix) => JSON.stringify(prefix))
-    .join(", ")
-    .slice(0, 300)})`;
+  const outside = `${shown} is outside the prefixes the route's role may ${verb} (${clippedList(prefixes, 300)})`;
   // repos is to blame only when the key's text before the repository's name is the template's as written: a key
   // from an older template (queued under Builds/, now builds/) differs there, whatever repos says.
   const leadAsWritten = (scope.repoLeads.get(bucket) ?? []).some((lead) => key.startsWith(lead));
   if (!leadAsWritten || !prefixes.some((prefix) => startsIgnoringCase(key, prefix))) {
-    return `${outside}: S3 would refuse it (AccessDenied)`;
+    return `${outside}: ${refused}`;
   }
   const entry = respelled(scope.repos ?? [], hostRepo);
   // Nothing to respell when repos already takes the host's spelling as it is: the key differs elsewhere.
   if (entry === undefined && compileGlobList(scope.repos ?? [])(hostRepo)) {
-    return `${outside}: S3 would refuse it (AccessDenied)`;
+    return `${outside}: ${refused}`;
   }
   const host = JSON.stringify(hostRepo.slice(0, 200));
   if (entry === undefined) {
@@ -146,6 +146,20 @@ export function keyOutsideScope(
       ? `write repos: [${repos.map((repo) => yamlScalar(repo === entry.written ? entry.suggested : repo)).join(", ")}]`
       : `write ${JSON.stringify(entry.suggested)} in place of ${JSON.stringify(entry.written)} in repos`;
   return `${outside}: routes.yaml spells the repository ${JSON.stringify(entry.written)} and the host sends ${host}; ${write}`;
+}
+
+/** `items` quoted, as many whole ones as `max` characters hold (a cut in an item could end mid-escape), and how many more. */
+function clippedList(items: readonly string[], max: number): string {
+  const shown: string[] = [];
+  let length = 0;
+  for (const item of items) {
+    const quoted = JSON.stringify(item);
+    if (length + quoted.length > max) break;
+    shown.push(quoted);
+    length += quoted.length + 2;
+  }
+  const more = items.length - shown.length;
+  return more === 0 ? shown.join(", ") : [...shown, `… ${more} more`].join(", ");
 }
 
 /**

@@ -569,7 +569,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       ),
     );
     const reason =
-      'prefix "Acme/API/pr-7/" is outside the prefixes the route\'s role may write ("acme/api/pr-"): ' +
+      'prefix "Acme/API/pr-7/" is outside the prefixes the route\'s role may list and delete under ("acme/api/pr-"): ' +
       'routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API]';
     expect(err.retryable).to.equal(false);
     expect(err.message).to.equal(reason);

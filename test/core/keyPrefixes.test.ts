@@ -63,7 +63,7 @@ describe("Function: keyOutsideScope(routeKeyScope(route), bucket, key, hostRepo)
       ["acme/api"],
       "other/api/branch/main/other_api_branch_main.zip",
       "other/api",
-      'key "other/api/branch/main/other_api_branch_main.zip" is outside the prefixes the route\'s role may write ("acme/api/branch/"): S3 would refuse it (AccessDenied)',
+      'key "other/api/branch/main/other_api_branch_main.zip" is outside the prefixes the route\'s role may write ("acme/api/branch/"): the route\'s role may not write it',
     ],
   ];
   for (const [repos, key, hostRepo, reason] of cases) {
@@ -121,7 +121,7 @@ describe("Function: keyOutsideScope(routeKeyScope(route), bucket, key, hostRepo)
 
   it("keyOutsideScope does not blame repos, which spells the host's name, for a key whose template's own text differs in case (queued under an older template)", () => {
     const plain = (key: string, prefix: string) =>
-      `key ${JSON.stringify(key)} is outside the prefixes the route's role may write (${JSON.stringify(prefix)}): S3 would refuse it (AccessDenied)`;
+      `key ${JSON.stringify(key)} is outside the prefixes the route's role may write (${JSON.stringify(prefix)}): the route's role may not write it`;
     const sha = "a".repeat(40);
     // Before the repository's name: Builds/ as the template was, builds/ as it is.
     const before = `Builds/acme/api/${sha}.zip`;
@@ -151,7 +151,41 @@ describe("Function: keyOutsideScope(routeKeyScope(route), bucket, key, hostRepo)
 
   it("keyOutsideScope refuses a key in a bucket the route's role may not write at all", () => {
     expect(keyOutsideScope(routeKeyScope(s3Zip(["acme/api"])), "other", "acme/api/x", "acme/api")).to.equal(
-      'key "acme/api/x" is in bucket "other", where the route\'s role may write nothing: S3 would refuse it (AccessDenied)',
+      'key "acme/api/x" is in bucket "other", in which the route\'s role is granted nothing: the route\'s role may not write it',
+    );
+  });
+
+  it("keyOutsideScope says of a delete-s3-prefix step's prefix that the role may not list and delete under it", () => {
+    const scope = routeKeyScope(
+      route(["acme/api"], {
+        type: "pr-cleanup",
+        api: { provider: "github", apiUrl: "https://api.github.com", token: "hookgate/github-token" },
+        steps: [{ kind: "delete-s3-prefix", bucket: "previews", prefix: "{{repo.path}}/pr-{{pr.number}}/" }],
+      }),
+    );
+    expect(keyOutsideScope(scope, "previews", "other/api/pr-7/", "other/api", "prefix")).to.equal(
+      'prefix "other/api/pr-7/" is outside the prefixes the route\'s role may list and delete under ("acme/api/pr-"): the route\'s role may not list and delete under it',
+    );
+    expect(keyOutsideScope(scope, "sites", "acme/api/pr-7/", "acme/api", "prefix")).to.equal(
+      'prefix "acme/api/pr-7/" is in bucket "sites", in which the route\'s role is granted nothing: the route\'s role may not list and delete under it',
+    );
+  });
+
+  it("keyOutsideScope shows the prefixes whole, as many as 300 characters hold, and how many more (no cut mid-escape)", () => {
+    const repos = Array.from({ length: 8 }, (_, i) => `acme/r${i}`);
+    const scope = routeKeyScope(s3Zip(repos, 'q\\"\\"\\"\\"\\"\\"\\"/{{repo.path}}/{{sha}}.zip'));
+    const prefixes = scope.buckets.get("artifacts") ?? [];
+    const reason = keyOutsideScope(scope, "artifacts", "other/x", "acme/r1") ?? "";
+    const list = /may write \((.*)\): the route's role/.exec(reason)?.[1] ?? "";
+    const quoted = /"(?:[^"\\]|\\.)*"/g;
+    const shown = (list.match(quoted) ?? []).map((item) => JSON.parse(item) as string);
+    expect(shown.length, reason).to.be.greaterThan(0);
+    for (const item of shown) expect(prefixes, reason).to.include(item);
+    const more = prefixes.length - shown.length;
+    expect(more, reason).to.be.greaterThan(0);
+    // Nothing but whole quoted prefixes, their separators and the count of the rest.
+    expect(list.replace(quoted, "Q"), reason).to.equal(
+      [...shown.map(() => "Q"), `… ${more} more`].join(", "),
     );
   });
 
