@@ -8,6 +8,7 @@ import { providerEventName } from "../core/events/eventNames";
 import { DELIVERY_HEADERS, EVENT_HEADERS, eventName } from "../core/events/headers";
 import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { headerBag } from "../core/headers";
+import { type KeyScope, keyOutsideScope, routeKeyScope } from "../core/keyPrefixes";
 import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
 import { keyHasEmptyFolder, keyLengthProblem, renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
@@ -144,6 +145,8 @@ export function wouldRun(route: Route, event: WebhookEvent): string {
       ? { ...route.action, bucket: STACK_BUCKET }
       : route.action;
   let request: ActionRequest;
+  // The scope of the route as explained: an s3-zip key in the placeholder bucket is checked against its prefixes.
+  const scope = routeKeyScope({ ...route, action });
   try {
     request = renderRequest({ ...route, action }, event);
   } catch (error) {
@@ -151,14 +154,15 @@ export function wouldRun(route: Route, event: WebhookEvent): string {
   }
   // As the action does (s3Zip.ts): a pull request's sha is its head, which a fork chooses.
   if (request.type === "s3-zip" && event.event !== "push") {
-    return `${describeRequest(request)} (skipped: s3-zip zips pushed commits only)`;
+    return `${describeRequest(request, scope, event.repo.fullName)} (skipped: s3-zip zips pushed commits only)`;
   }
-  return describeRequest(request);
+  return describeRequest(request, scope, event.repo.fullName);
 }
 
 const STACK_BUCKET = "<stack bucket>";
 
-function describeRequest(request: ActionRequest): string {
+/** `scope` and `hostRepo`: what the actions check a key against before any S3 call (keyOutsideScope). */
+function describeRequest(request: ActionRequest, scope: KeyScope, hostRepo: string): string {
   switch (request.type) {
     case "jenkins":
       return describeJenkins(request);
@@ -168,7 +172,9 @@ function describeRequest(request: ActionRequest): string {
       if (keyHasEmptyFolder(request.key))
         return `${target} (fails: a folder of the key renders empty, as {{branch}} does for a tag push)`;
       const tooLong = keyLengthProblem(request.key);
-      return tooLong === undefined ? target : `${target} (fails: ${tooLong})`;
+      if (tooLong !== undefined) return `${target} (fails: ${tooLong})`;
+      const outside = keyOutsideScope(scope, request.bucket, request.key, hostRepo);
+      return outside === undefined ? target : `${target} (fails: ${outside})`;
     }
     case "pr-cleanup":
       return `pr-cleanup: ${request.steps
@@ -176,11 +182,18 @@ function describeRequest(request: ActionRequest): string {
           step.kind === "delete-branch"
             ? `delete-branch${step.onlyMerged ? " (if merged)" : ""}`
             : step.kind === "delete-s3-prefix"
-              ? `delete s3://${step.bucket}/${step.prefix}`
+              ? describeDeletePrefix(step.bucket, step.prefix, scope, hostRepo)
               : describeJenkins(step.request),
         )
         .join("; ")}`;
   }
+}
+
+function describeDeletePrefix(bucket: string, prefix: string, scope: KeyScope, hostRepo: string): string {
+  const target = `delete s3://${bucket}/${prefix}`;
+  // The action refuses it before its first step (prCleanup.ts): say so here rather than "would run".
+  const outside = keyOutsideScope(scope, bucket, prefix, hostRepo, "prefix");
+  return outside === undefined ? target : `${target} (fails: ${outside})`;
 }
 
 function describeJenkins(request: JenkinsRequest): string {

@@ -447,6 +447,61 @@ routes:
     );
   });
 
+  it("wouldRun says an s3-zip key outside the route's prefixes (repos [acme/api], a push from Acme/API) fails, as the action refuses it before the download", () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s }
+providers: { github: { token: t/gh } }
+routes:
+  - name: zips
+    match: { repos: [acme/api], branches: [main] }
+    action: { type: s3-zip }
+`);
+    const push = { ...tagPush, ref: "refs/heads/main", tag: undefined, branch: "main" };
+    const acme = { ...push, repo: { owner: "Acme", name: "API", fullName: "Acme/API" } };
+    expect(wouldRun(route, acme)).to.equal(
+      's3-zip to s3://<stack bucket>/Acme/API/branch/main/Acme_API_branch_main.zip (fails: key "Acme/API/branch/main/Acme_API_branch_main.zip" is outside the prefixes the route\'s role may write ("acme/api/branch/"): routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API])',
+    );
+    // The stack's bucket, named by its placeholder, is the route's: a key under its prefixes runs.
+    expect(wouldRun(route, push)).to.equal(
+      "s3-zip to s3://<stack bucket>/acme/api/branch/main/acme_api_branch_main.zip",
+    );
+  });
+
+  it("wouldRun says a delete-s3-prefix step whose prefix is outside the route's prefixes fails, as the action refuses it", () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s }
+providers: { github: { token: t/gh } }
+routes:
+  - name: cleanup
+    match: { repos: [acme/api], events: [pull_request] }
+    action:
+      type: pr-cleanup
+      steps:
+        - delete-s3-prefix: { bucket: previews, prefix: "{{repo.path}}/pr-{{pr.number}}/" }
+`);
+    const closed = {
+      ...tagPush,
+      event: "pull_request",
+      action: "closed",
+      ref: undefined,
+      tag: undefined,
+      pr: {
+        number: 7,
+        merged: true,
+        state: "closed",
+        headRef: "x",
+        baseRef: "main",
+        headSha: tagPush.sha as string,
+      },
+    } as WebhookEvent;
+    expect(
+      wouldRun(route, { ...closed, repo: { owner: "Acme", name: "API", fullName: "Acme/API" } }),
+    ).to.equal(
+      'pr-cleanup: delete s3://previews/Acme/API/pr-7/ (fails: prefix "Acme/API/pr-7/" is outside the prefixes the route\'s role may list and delete under ("acme/api/pr-"): routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API])',
+    );
+    expect(wouldRun(route, closed)).to.equal("pr-cleanup: delete s3://previews/acme/api/pr-7/");
+  });
+
   it("wouldRun says an s3-zip route skips a pull request into its branch: s3-zip zips pushed commits only", () => {
     const route = routeOf(`version: 1
 defaults: { secret: hooks/s }
