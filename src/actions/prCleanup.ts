@@ -8,6 +8,7 @@
 // the look fails or finds none it triggers the job again, which Jenkins merges into the first only while that
 // one is still queued, so a retry after a later step's failure may still build twice (`hookgate check` notes a
 // jenkins step not last).
+// A delete-s3-prefix step's prefix (empty, or outside the role's prefixes) is checked before the first step.
 // A retryable failure leaves the status `pending` (its description says a retry follows) and is
 // rethrown; a final failure sets `failure` and is rethrown. A host that refuses the first status for
 // good, or retryably on the queue's last attempt, gets none: the steps run anyway, and the outcome says why.
@@ -121,6 +122,24 @@ export async function cleanUpPullRequest(
     await status("success", `PR #${pr.number} is open again: nothing cleaned up`);
     clients.log({ msg: "pr-cleanup skipped: PR is open again", pr: pr.number, deliveryId: event.deliveryId });
     return { status: "skipped", detail: detail(`skipped: PR #${pr.number} is open again`) };
+  }
+
+  // Every prefix before the first step: a step refused for a prefix the route's role may not delete under would
+  // fail the delivery final after the steps before it ran (a teardown), and run them again on its redrive.
+  for (const step of request.steps) {
+    const problem = step.kind === "delete-s3-prefix" ? prefixProblem(step, event, clients) : undefined;
+    if (problem === undefined) continue;
+    const error = new ActionError(problem, { retryable: false });
+    clients.log({
+      msg: "pr-cleanup step refused before any step ran",
+      step: step.kind,
+      retryable: false,
+      error: error.message,
+      pr: pr.number,
+      deliveryId: event.deliveryId,
+    });
+    await reportFailure(error, step.kind);
+    throw error;
   }
 
   const results: string[] = [];
@@ -301,14 +320,7 @@ async function runStorageStep(
       return result === "deleted" ? `deleted branch ${branch}` : `branch ${branch} was already gone`;
     }
     case "delete-s3-prefix": {
-      if (step.prefix === "" || step.prefix === "/" || step.bucket === "") {
-        throw new ActionError("delete-s3-prefix needs a bucket and a non-empty prefix", { retryable: false });
-      }
-      // Before listing: the role may delete only under the prefixes spelled as match.repos is (s3-zip's check).
-      const outside =
-        clients.keyScope &&
-        keyOutsideScope(clients.keyScope, step.bucket, step.prefix, event.repo.fullName, "prefix");
-      if (outside !== undefined) throw new ActionError(outside, { retryable: false });
+      // prefixProblem was checked before the first step.
       const count = await clients.objects
         .deletePrefix(step.bucket, step.prefix, { deadlineMs: clients.deadlineMs })
         .catch((err: unknown) => {
@@ -318,6 +330,24 @@ async function runStorageStep(
       return `deleted ${count} object${count === 1 ? "" : "s"} under s3://${step.bucket}/${step.prefix}`;
     }
   }
+}
+
+/**
+ * Why a delete-s3-prefix step cannot run, known before any step: an empty prefix (it would empty the bucket), or
+ * one the role may not delete under (prefixes spelled as match.repos is: s3-zip's check).
+ */
+function prefixProblem(
+  step: Extract<PrCleanupStep, { kind: "delete-s3-prefix" }>,
+  event: QueuedEvent,
+  clients: ActionClients,
+): string | undefined {
+  if (step.prefix === "" || step.prefix === "/" || step.bucket === "") {
+    return "delete-s3-prefix needs a bucket and a non-empty prefix";
+  }
+  return (
+    clients.keyScope &&
+    keyOutsideScope(clients.keyScope, step.bucket, step.prefix, event.repo.fullName, "prefix")
+  );
 }
 
 const MOVED_ON = "it moved on since the pull request";

@@ -535,7 +535,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(await s3.listKeys(PREVIEWS, "keep/")).to.deep.equal(["keep/me.js"]);
   });
 
-  it("cleanUpPullRequest fails delete-s3-prefix final, before listing, when the host sends Acme/API to a route on repos [acme/api]: the step before it ran, the status says why, the objects stay and no later step runs", async () => {
+  it("cleanUpPullRequest fails delete-s3-prefix final, before its first step, when the host sends Acme/API to a route on repos [acme/api]: no step runs (the branch and the objects stay, no teardown), the status says why", async () => {
     const route = {
       name: "pr-cleanup",
       provider: "github",
@@ -573,11 +573,45 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       'routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API]';
     expect(err.retryable).to.equal(false);
     expect(err.message).to.equal(reason);
-    expect(host.deletedRefs).to.deep.equal([{ repo: "Acme/API", branch: "feature/login" }]);
+    // Nothing ran that a redrive, once repos is respelled, would run a second time.
+    expect(host.deletedRefs).to.deep.equal([]);
     expect(await s3.listKeys(PREVIEWS, "Acme/")).to.deep.equal(["Acme/API/pr-7/index.html"]);
     expect(jenkins.builds()).to.deep.equal([]);
     expect(host.statuses.at(-1)?.state).to.equal("failure");
     expect(host.statuses.at(-1)?.description).to.contain('delete-s3-prefix failed: prefix "Acme/API/pr-7/"');
+  });
+
+  it("cleanUpPullRequest triggers no Jenkins teardown listed before a delete-s3-prefix step whose prefix the route's role may not delete under", async () => {
+    const route = {
+      name: "pr-cleanup",
+      provider: "github",
+      secret: "hookgate/github-webhook",
+      auth: { allowIps: [], allowSha1: false, toleranceSeconds: 300 },
+      match: { repos: ["acme/api"] },
+      action: {
+        type: "pr-cleanup",
+        api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token" },
+        steps: [
+          { kind: "jenkins", job: "previews/teardown", parameters: { PR: "{{pr.number}}" } },
+          { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "{{repo.path}}/pr-{{pr.number}}/" },
+        ],
+      },
+    } satisfies Route;
+    host.setRepo("Acme/API", { defaultBranch: "main" });
+    host.setPull("Acme/API", mergedPull());
+    const event = closedEvent({ headRepoFullName: "Acme/API" });
+    event.repo = { owner: "Acme", name: "API", fullName: "Acme/API", defaultBranch: "main" };
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([teardown(), { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "Acme/API/pr-7/" }]),
+        event,
+        clients({ keyScope: routeKeyScope(route) }),
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain('prefix "Acme/API/pr-7/" is outside');
+    expect(jenkins.builds()).to.deep.equal([]);
+    expect(host.statuses.at(-1)?.state).to.equal("failure");
   });
 
   // The prefix's bucket is the user's (a previews bucket), so it may well be in another region: S3
