@@ -3,6 +3,7 @@
 // values that convert to one object key. In each case yaml keeps one value and drops the other silently.
 import { type Document, isAlias, isMap, isScalar, isSeq, type Node, visit } from "yaml";
 import { clippedText, shownText } from "../shownText";
+import type { Resolve } from "./anchors";
 
 export interface KeyFinding {
   /** Source offset of the offending key. */
@@ -18,7 +19,11 @@ export const DUPLICATE_KEY = "duplicate key; a key may appear once in a map";
  * Each key that repeats an earlier key of its map as the converted object sees it (by its text), at the
  * repeat. `skip`: offsets yaml already reported as duplicates.
  */
-export function duplicateKeyFindings(doc: Document, skip: ReadonlySet<number>): KeyFinding[] {
+export function duplicateKeyFindings(
+  doc: Document,
+  resolve: Resolve,
+  skip: ReadonlySet<number>,
+): KeyFinding[] {
   const findings: KeyFinding[] = [];
   visit(doc, {
     Map(_key, map) {
@@ -26,7 +31,7 @@ export function duplicateKeyFindings(doc: Document, skip: ReadonlySet<number>): 
       const merges: unknown[] = [];
       for (const pair of map.items) {
         const merge = isScalar(pair.key) && typeof pair.key.value === "symbol";
-        const text = merge ? MERGE : keyText(doc, pair.key);
+        const text = merge ? MERGE : keyText(resolve, pair.key);
         if (merge) merges.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
         if (text === undefined) continue;
         const offset = (pair.key as Node).range?.[0] ?? map.range?.[0] ?? 0;
@@ -60,8 +65,8 @@ function mergeTwiceMessage(sources: readonly unknown[]): string {
 }
 
 /** The key as the converted object names it (null as "", true as "true"), through an alias; or undefined. */
-function keyText(doc: Document, key: unknown): string | undefined {
-  const node = isAlias(key) ? key.resolve(doc) : key;
+function keyText(resolve: Resolve, key: unknown): string | undefined {
+  const node = resolve(key);
   if (!isScalar(node) || typeof node.value === "symbol") return undefined;
   return node.value === null || node.value === undefined ? "" : String(node.value);
 }
@@ -71,13 +76,13 @@ function keyText(doc: Document, key: unknown): string | undefined {
  * `.inf` and numbers convert to other names (`true`, `false`, "", "Infinity"), and Jenkins' names are
  * case-sensitive. Each map with the maps it merges; `maps` are the nodes of the parameters maps.
  */
-export function nonTextKeyFindings(doc: Document, maps: readonly unknown[]): KeyFinding[] {
+export function nonTextKeyFindings(resolve: Resolve, maps: readonly unknown[]): KeyFinding[] {
   const findings: KeyFinding[] = [];
   const seen = new Set<unknown>();
   const stack = [...maps];
   while (stack.length > 0) {
     const node = stack.pop();
-    const map = isAlias(node) ? node.resolve(doc) : node;
+    const map = resolve(node);
     if (!isMap(map) || seen.has(map)) continue;
     seen.add(map);
     for (const pair of map.items) {

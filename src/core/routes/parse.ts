@@ -21,6 +21,7 @@ import {
 } from "yaml";
 import { shownYamlMessage, withoutInvisible } from "../shownText";
 import type { Problem, RoutesConfig } from "../types";
+import { aliasResolver, type Resolve } from "./anchors";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
 import { DUPLICATE_KEY, duplicateKeyFindings, nonTextKeyFindings } from "./keys";
@@ -90,7 +91,6 @@ function parseUnsafe(text: string, file: string): ParseResult {
     const at = new Locator(parseDocument(""), text).offset(deepBlockStart(text) ?? 0);
     return { problems: [{ file, ...at, message: TOO_DEEP }] };
   }
-  const locator = new Locator(doc, text);
   const problems: Problem[] = [];
 
   // Before anything that recurses over the document (yaml's visit and toJS, our own walks): a file nested
@@ -99,9 +99,12 @@ function parseUnsafe(text: string, file: string): ParseResult {
   // yaml's composer stops at a stack overflow of its own with an error (where it was, deep inside).
   const overflow = doc.errors.find((error) => /Maximum call stack/.test(error.message));
   if (shape.tooDeep !== undefined || overflow) {
-    const at = locator.offset(shape.tooDeep ?? overflow?.pos[0] ?? 0);
+    const at = new Locator(doc, text).offset(shape.tooDeep ?? overflow?.pos[0] ?? 0);
     return { problems: [{ file, ...at, message: TOO_DEEP }] };
   }
+  // Every alias look-up below goes through one walk of the document (yaml's own walks it per look-up).
+  const resolve = aliasResolver(doc);
+  const locator = new Locator(doc, text, resolve);
 
   // Syntax first. The structure of a document with syntax errors is a guess, so nothing else is checked.
   const quoteStarts = unclosedQuoteStarts(doc);
@@ -152,7 +155,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
   const yamlDuplicates = new Set(
     doc.errors.filter((error) => error.code === "DUPLICATE_KEY").map((error) => error.pos[0]),
   );
-  for (const finding of duplicateKeyFindings(doc, yamlDuplicates)) {
+  for (const finding of duplicateKeyFindings(doc, resolve, yamlDuplicates)) {
     const at = locator.offset(finding.offset);
     const key = `${at.line}:${at.col}:${finding.message}`;
     if (!said.has(key))
@@ -228,7 +231,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
   // A map that merges nothing instead lacks the keys the merge would bring: they are not reported as missing.
   const mergingAt = new Set<string>();
   if (references.length > 0) {
-    for (const offset of readReferencesAsWritten(doc, references)) {
+    for (const offset of readReferencesAsWritten(doc, resolve, references)) {
       const at = locator.offset(offset);
       mergingAt.add(`${at.line}:${at.col}`);
     }
@@ -238,7 +241,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
   const converting = aliasesInConversion(doc);
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    applyWrittenNumbers(doc, locator, data);
+    applyWrittenNumbers(resolve, locator, data);
   } catch (error) {
     // Left: too many aliases (an alias bomb), or a yaml failure we do not foresee (at the start of the file).
     const message = firstLine((error as Error).message);
@@ -270,7 +273,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
   // that keep the name. The schema's word on the name it became is left out.
   const nonTextKeys = new Set<string>();
   for (const path of parametersPaths(data)) {
-    for (const finding of nonTextKeyFindings(doc, [locator.node(path)])) {
+    for (const finding of nonTextKeyFindings(resolve, [locator.node(path)])) {
       nonTextKeys.add(JSON.stringify([...path, finding.name]));
       problems.push({ file, ...locator.offset(finding.offset), message: finding.message });
     }
@@ -297,7 +300,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
   }
   for (const finding of schema) {
     const at = finding.at === "key" ? locator.key(finding.path) : locator.value(finding.path);
-    problems.push({ file, ...at, message: finding.message + quoteHint(doc, locator, finding) });
+    problems.push({ file, ...at, message: finding.message + quoteHint(resolve, locator, finding) });
   }
   // A merge key (<<: *act) copies the anchored map's text into a new map: the same quoted text, reached from
   // each route, is said once, where first reached (its every path was unquoted above).
@@ -596,9 +599,9 @@ function aliasesInConversion(doc: Document): { failedAt(): Alias | undefined } {
 }
 
 /** `branches: [1.10]`: the value as written, in the quotes that make it text ("1.10", not the number 1.1). */
-function quoteHint(doc: Document, locator: Locator, finding: SchemaFinding): string {
+function quoteHint(resolve: Resolve, locator: Locator, finding: SchemaFinding): string {
   if (!finding.quotable) return "";
-  const node = resolveAlias(doc, locator.node(finding.path));
+  const node = resolve(locator.node(finding.path));
   const source = isScalar(node) ? node.source : undefined;
   if (typeof source !== "string" || source.length === 0 || source.length > 64 || /["\\]/.test(source))
     return "";
@@ -665,7 +668,11 @@ const FLOW_UNENDED =
  * merge source that is not a map (or an alias of one), or that merges a map from inside it, with an empty
  * map, which merges nothing. Returns where each map that holds such a merge starts.
  */
-function readReferencesAsWritten(doc: Document, references: readonly ReferenceFinding[]): number[] {
+function readReferencesAsWritten(
+  doc: Document,
+  resolve: Resolve,
+  references: readonly ReferenceFinding[],
+): number[] {
   const unresolved = new Set(references.map((finding) => finding.unresolved));
   const cycles = new Set(references.map((finding) => finding.cycle));
   visit(doc, {
@@ -682,7 +689,7 @@ function readReferencesAsWritten(doc: Document, references: readonly ReferenceFi
     return map;
   };
   const mergeable = (source: unknown) =>
-    isMap(source) || (isAlias(source) && !cycles.has(source) && isMap(source.resolve(doc)));
+    isMap(source) || (isAlias(source) && !cycles.has(source) && isMap(resolve(source)));
   const merging: number[] = [];
   visit(doc, {
     Pair(_key, pair, path) {
@@ -728,13 +735,13 @@ function sortUnique(problems: Problem[]): Problem[] {
  * document by its path, through aliases and merges, and its numbers set as written. The document is only
  * read, so an anchor (of the map, or of a number in it) used anywhere else keeps its own meaning.
  */
-function applyWrittenNumbers(doc: Document, locator: Locator, data: unknown): void {
+function applyWrittenNumbers(resolve: Resolve, locator: Locator, data: unknown): void {
   // Per map, once: maps that merge each other would otherwise be walked exponentially often.
   const memo = new Map<YAMLMap, Map<string, string>>();
   for (const path of parametersPaths(data)) {
-    const map = resolveAlias(doc, locator.node(path));
+    const map = resolve(locator.node(path));
     if (!isMap(map)) continue;
-    const numbers = writtenNumbers(doc, map, memo, new Set());
+    const numbers = writtenNumbers(resolve, map, memo, new Set());
     if (numbers.size === 0) continue;
     let parameters: unknown = data;
     for (const step of path)
@@ -765,7 +772,7 @@ function parametersPaths(data: unknown): PathSegment[][] {
 
 /** yaml's merge order: a map's own keys win; among merge sources, the first to set a key wins. */
 function writtenNumbers(
-  doc: Document,
+  resolve: Resolve,
   map: YAMLMap,
   memo: Map<YAMLMap, Map<string, string>>,
   seen: Set<YAMLMap>,
@@ -781,9 +788,9 @@ function writtenNumbers(
     if (isScalar(item.key) && typeof item.key.value === "symbol") {
       const sources = isSeq(item.value) ? item.value.items : [item.value];
       for (const source of sources) {
-        const merged = resolveAlias(doc, source);
+        const merged = resolve(source);
         if (!isMap(merged)) continue;
-        for (const [key, text] of writtenNumbers(doc, merged, memo, seen)) {
+        for (const [key, text] of writtenNumbers(resolve, merged, memo, seen)) {
           if (!inherited.has(key)) inherited.set(key, text);
         }
       }
@@ -792,7 +799,7 @@ function writtenNumbers(
     const key = isScalar(item.key) ? String(item.key.value) : undefined;
     if (key === undefined) continue;
     own.add(key);
-    const value = resolveAlias(doc, item.value);
+    const value = resolve(item.value);
     if (isScalar(value) && typeof value.value === "number" && typeof value.source === "string") {
       numbers.set(key, value.source);
     }
@@ -801,10 +808,4 @@ function writtenNumbers(
   seen.delete(map);
   memo.set(map, numbers);
   return numbers;
-}
-
-function resolveAlias(doc: Document, node: unknown): unknown {
-  let current = node;
-  for (let hops = 0; isAlias(current) && hops < 16; hops++) current = current.resolve(doc);
-  return current;
 }

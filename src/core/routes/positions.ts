@@ -1,6 +1,7 @@
 // Maps a path in the parsed data (["routes", 0, "match"]) back to a node of the YAML document, so problems
 // carry the line and column of the offending key or value.
 import { type Document, isAlias, isMap, isNode, isScalar, isSeq, type Node, type Pair } from "yaml";
+import type { Resolve } from "./anchors";
 
 export type PathSegment = string | number;
 
@@ -24,9 +25,14 @@ export class Locator {
   /** The text starts with a byte-order mark, which no editor counts as a column. */
   private readonly bom: boolean;
 
+  /**
+   * `resolve`: the document's aliases from one walk (anchors.ts); without it each alias on a path is looked
+   * up by yaml, which walks the whole document.
+   */
   constructor(
     private readonly doc: Document,
     private readonly text: string,
+    private readonly resolveAlias: Resolve = (node) => (isAlias(node) ? node.resolve(doc) : node),
   ) {
     // Counted here, not by yaml's LineCounter: that one misses the line breaks inside a token that is a
     // syntax error (an unclosed quote), so every position after it was on the wrong line.
@@ -93,7 +99,7 @@ export class Locator {
     for (const segment of path) {
       const resolved = this.resolve(current);
       if (isMap(resolved)) {
-        const pair = findPair(this.doc, resolved.items as Pair[], String(segment), 0);
+        const pair = findPair(this.resolveAlias, resolved.items as Pair[], String(segment), 0);
         if (!pair) return { key: undefined, nearest };
         key = isNode(pair.key) ? pair.key : undefined;
         current = pair.value;
@@ -113,7 +119,7 @@ export class Locator {
 
   private resolve(node: unknown): unknown {
     let current = node;
-    for (let hops = 0; isAlias(current) && hops < 16; hops++) current = current.resolve(this.doc);
+    for (let hops = 0; isAlias(current) && hops < 16; hops++) current = this.resolveAlias(current);
     return current;
   }
 }
@@ -123,7 +129,7 @@ export class Locator {
  * written twice (a duplicate, reported), the last: its value is the one yaml keeps and the other checks read.
  * Among merge sources the first to set the key, as yaml merges.
  */
-function findPair(doc: Document, items: Pair[], key: string, depth: number): Pair | undefined {
+function findPair(resolve: Resolve, items: Pair[], key: string, depth: number): Pair | undefined {
   let own: Pair | undefined;
   for (const pair of items) if (keyText(pair.key) === key) own = pair;
   if (own || depth > 8) return own;
@@ -131,9 +137,9 @@ function findPair(doc: Document, items: Pair[], key: string, depth: number): Pai
     if (!isMergeKey(pair.key)) continue;
     const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
     for (const source of sources) {
-      const map = isAlias(source) ? source.resolve(doc) : source;
+      const map = resolve(source);
       if (isMap(map)) {
-        const found = findPair(doc, map.items as Pair[], key, depth + 1);
+        const found = findPair(resolve, map.items as Pair[], key, depth + 1);
         if (found) return found;
       }
     }

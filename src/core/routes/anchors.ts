@@ -1,0 +1,27 @@
+// yaml's Alias.resolve(doc) walks the whole document on each call (yaml 2.x, outside a conversion's cache):
+// called per route for routes that share an anchor, reading a file took time quadratic in its routes. One
+// walk notes where each alias points, and every later look-up is a map read.
+import { type Alias, type Document, isAlias, type Node, visit } from "yaml";
+
+/** The node an alias names (a node that is no alias as it is); undefined for an alias without its anchor. */
+export type Resolve = (node: unknown) => unknown;
+
+/**
+ * Resolves as yaml does, to the last node given the alias's anchor name before the alias in document order,
+ * from one walk of `doc` made now: aliases added to the document later resolve to undefined.
+ */
+export function aliasResolver(doc: Document): Resolve {
+  const targets = new Map<Alias, Node>();
+  const anchors = new Map<string, Node>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target !== undefined) targets.set(node, target);
+      } else if (node.anchor) {
+        anchors.set(node.anchor, node);
+      }
+    },
+  });
+  return (node) => (isAlias(node) ? targets.get(node) : node);
+}
