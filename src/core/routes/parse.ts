@@ -150,6 +150,14 @@ function parseUnsafe(text: string, file: string): ParseResult {
             : undefined,
     });
   }
+  // An exclusion under the non-specific tag (`!"release/*"`, `! release/*`) yaml reads as text, unwarned.
+  const tagWarnings = new Set(doc.warnings.filter(isTagError).map((warning) => warning.pos[0]));
+  for (const [offset, glob] of exclusions) {
+    if (tagWarnings.has(offset)) continue;
+    const at = locator.offset(offset);
+    const message = exclusionMessage(glob);
+    said.set(`${at.line}:${at.col}:${message}`, { at, line: lineAt(text, offset), message, syntax: false });
+  }
   // Keys yaml's duplicate check misses (two `<<`, `true` and "true", a key repeated by its alias): said as
   // duplicates too, which leave the structure as clear as yaml's own.
   const yamlDuplicates = new Set(
@@ -462,7 +470,7 @@ function tagMessage(error: YAMLError, text: string, exclusions: ReadonlyMap<numb
   // "Without a tag" would read as "drop the !", which makes the exclusion an inclusion.
   const exclusion = exclusions.get(error.pos[0]);
   if (exclusion !== undefined) {
-    return `an exclusion starting with ! must be quoted: ${JSON.stringify(exclusion)} (YAML reads an unquoted ! as a tag)`;
+    return exclusionMessage(exclusion);
   }
   const tag = /^Unresolved tag: (\S+)/.exec(error.message)?.[1];
   if (written.startsWith("!") && tag !== undefined && !CORE_TAGS.has(tag)) {
@@ -474,23 +482,34 @@ function tagMessage(error: YAMLError, text: string, exclusions: ReadonlyMap<numb
 /** The match lists of globs, where a leading ! excludes. */
 const GLOB_LISTS = new Set(["repos", "events", "actions", "branches", "tags", "paths", "actors"]);
 
+function exclusionMessage(glob: string): string {
+  return `an exclusion starting with ! must be quoted: ${JSON.stringify(glob)} (YAML reads an unquoted ! as a tag)`;
+}
+
 /**
- * `branches: [main, !release/old-*]`: each item of a glob list that YAML read as a tag (`!name`), by where
- * its tag starts, with the text written for it (the tag and any text after it).
+ * Each item of a glob list that carries a tag of its own, by where its tag starts, with the exclusion it was
+ * meant as. `!release/old-*` is read as the tag !release/old-* on nothing (yaml warns); `!"release/old-*"` and
+ * `! release/old-*` as the non-specific tag ! on the text "release/old-*", without a warning: an exclusion
+ * deployed as an inclusion.
  */
 function unquotedExclusions(doc: Document, text: string): Map<number, string> {
   const found = new Map<number, string>();
-  if (!doc.warnings.some(isTagError)) return found;
   visit(doc, {
     Pair(_key, pair) {
-      if (!isScalar(pair.key) || !GLOB_LISTS.has(String(pair.key.value)) || !isSeq(pair.value)) return;
-      for (const item of pair.value.items) {
+      if (!isScalar(pair.key) || !GLOB_LISTS.has(String(pair.key.value))) return;
+      const list = pair.value;
+      if (!isSeq(list)) return;
+      for (const item of list.items) {
+        // A core tag (!!str) is written on purpose and names no exclusion.
         if (!isScalar(item) || !item.tag?.startsWith("!") || item.tag.startsWith("!!") || !item.range)
           continue;
         // The tag is written just before the value (a space may part them).
-        const start = text.lastIndexOf(item.tag, item.range[0]);
-        if (start < 0 || text.slice(start + item.tag.length, item.range[0]).trim() !== "") continue;
-        found.set(start, text.slice(start, item.range[1]).trim());
+        const tagAt = text.lastIndexOf(item.tag, item.range[0]);
+        const before = tagAt < 0 || text.slice(tagAt + item.tag.length, item.range[0]).trim() !== "";
+        const start = before ? item.range[0] : tagAt;
+        const glob =
+          item.tag === "!" ? `!${String(item.value ?? "")}` : text.slice(start, item.range[1]).trim();
+        found.set(start, glob);
       }
     },
   });

@@ -36,6 +36,31 @@ describe("Function: parseRoutes (an unquoted ! exclusion in a glob list)", () =>
       ["events: [push]", "paths: [ !docs/** ]"],
       [`7:16: ${QUOTE("!docs/**")}`],
     ],
+    [
+      'with the ! outside its quotes (!"release/old-*", YAML\'s tag ! on text), says to quote it, not deployed',
+      ["events: [push]", 'branches: [main, !"release/old-*"]'],
+      [`7:24: ${QUOTE("!release/old-*")}`],
+    ],
+    [
+      "alone in the list, with the ! outside its quotes, says to quote it",
+      ["events: [push]", 'branches: [!"release/*"]'],
+      [`7:18: ${QUOTE("!release/*")}`],
+    ],
+    [
+      "with a space after the ! (YAML's tag ! on text), says to quote it, not deployed",
+      ["events: [push]", "branches: [main, ! release/old-*]"],
+      [`7:24: ${QUOTE("!release/old-*")}`],
+    ],
+    [
+      "in a block list, with a space after the !, says to quote it",
+      ["events: [push]", "actors:", "  - ! dependabot"],
+      [`8:11: ${QUOTE("!dependabot")}`],
+    ],
+    [
+      "a core tag (!!str) in a glob list is the text it tags and accepted",
+      ["events: [push]", "branches: [!!str main]"],
+      [],
+    ],
     ["quoted, it is an exclusion and accepted", ["events: [push]", 'branches: ["*", "!release/old-*"]'], []],
     [
       "a tag on a value outside glob lists keeps the word on tags",
