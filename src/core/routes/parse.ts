@@ -111,7 +111,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
   const flowStart = unendedFlowStarts(doc);
   // yaml can say the same thing twice at one place (`job: {{` at the end of the file: once per "{"): said once.
   const said = new Map<string, YamlProblem>();
-  const exclusions = unquotedExclusions(doc, text);
+  const exclusions = unquotedExclusions(doc, text, resolve);
   for (const error of [...doc.errors, ...doc.warnings]) {
     // yaml places a missing closing quote where the quoted text ends: at the end of the file, or at the next
     // quote of the same kind, far from the quote that is missing its partner.
@@ -490,16 +490,17 @@ function exclusionMessage(glob: string): string {
  * Each item of a glob list that carries a tag of its own, by where its tag starts, with the exclusion it was
  * meant as. `!release/old-*` is read as the tag !release/old-* on nothing (yaml warns); `!"release/old-*"` and
  * `! release/old-*` as the non-specific tag ! on the text "release/old-*", without a warning: an exclusion
- * deployed as an inclusion.
+ * deployed as an inclusion. A list reached through an alias (`actors: *bots`) is a glob list too.
  */
-function unquotedExclusions(doc: Document, text: string): Map<number, string> {
+function unquotedExclusions(doc: Document, text: string, resolve: Resolve): Map<number, string> {
   const found = new Map<number, string>();
   visit(doc, {
     Pair(_key, pair) {
       if (!isScalar(pair.key) || !GLOB_LISTS.has(String(pair.key.value))) return;
-      const list = pair.value;
+      const list = resolve(pair.value);
       if (!isSeq(list)) return;
-      for (const item of list.items) {
+      for (const entry of list.items) {
+        const item = resolve(entry);
         // A core tag (!!str) is written on purpose and names no exclusion.
         if (!isScalar(item) || !item.tag?.startsWith("!") || item.tag.startsWith("!!") || !item.range)
           continue;

@@ -1,10 +1,11 @@
 import { expect } from "chai";
 import { parseRoutes } from "../../../src/core/routes/parse";
 
-function problemsOf(match: string[]): string[] {
+function problemsOf(match: string[], before: string[] = []): string[] {
   const text = [
     "version: 1",
     'defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }',
+    ...before,
     "routes:",
     "  - name: a",
     "    match:",
@@ -73,6 +74,35 @@ describe("Function: parseRoutes (an unquoted ! exclusion in a glob list)", () =>
   for (const [what, match, expected] of cases) {
     it(what, () => {
       expect(problemsOf(match)).to.deep.equal(expected);
+    });
+  }
+});
+
+describe("Function: parseRoutes (an unquoted ! exclusion in a list used as a glob list by alias)", () => {
+  // [what, lines before routes:, match lines, problems]
+  const cases: Array<[string, string[], string[], string[]]> = [
+    [
+      "a list of exclusions under an x- anchor, used as actors, says to quote each, never to drop the tag",
+      ["x-bots: &bots [!dependabot, !renovate]"],
+      ["events: [push]", "actors: *bots"],
+      [`3:16: ${QUOTE("!dependabot")}`, `3:29: ${QUOTE("!renovate")}`],
+    ],
+    [
+      "one under the tag ! used by alias is refused, not deployed as an inclusion",
+      ['x-old: &old [main, !"release/old-*"]'],
+      ["events: [push]", "branches: *old"],
+      [`3:20: ${QUOTE("!release/old-*")}`],
+    ],
+    [
+      "an item used by alias inside a glob list is refused too",
+      ["x-old: &old ! release/old-*"],
+      ["events: [push]", "branches: [main, *old]"],
+      [`3:13: ${QUOTE("!release/old-*")}`],
+    ],
+  ];
+  for (const [what, before, match, expected] of cases) {
+    it(what, () => {
+      expect(problemsOf(match, before)).to.deep.equal(expected);
     });
   }
 });
