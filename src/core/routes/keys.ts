@@ -50,17 +50,17 @@ const MERGE = "\u0000<<";
 /**
  * yaml keeps the first `<<`'s keys where two set the same one (PyYAML the last): the same file deploys
  * differently by reader. One `<<` with a list is read alike by all: the EARLIER map in the list wins
- * (https://yaml.org/type/merge), so the maps written so far are suggested in reverse, the later one first,
- * which keeps what the writer most likely meant: a later merge overriding an earlier one.
+ * (https://yaml.org/type/merge). The maps are suggested in the order written, so the rewrite deploys what
+ * hookgate (yaml) deployed before two << were refused.
  */
 function mergeTwiceMessage(sources: readonly unknown[]): string {
   // Kept short: a message is one line of at most 300 characters, whatever the anchors are named.
   const names = sources.map((source) => (isAlias(source) ? `*${clippedText(source.source, 24)}` : undefined));
   const named = names.length <= 4 && names.every((name) => name !== undefined);
-  const list = named ? names.reverse().join(", ") : "*b, *a";
+  const list = named ? names.join(", ") : "*a, *b";
   return (
     `duplicate key <<; a key may appear once in a map, a merge too: write one << with a list, <<: [${list}] ` +
-    "(where two maps set the same key, the earlier in the list wins)"
+    "(the earlier in the list wins: put first the map whose values should win)"
   );
 }
 

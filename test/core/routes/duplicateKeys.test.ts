@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import YAML from "yaml";
 import { parseRoutes } from "../../../src/core/routes/parse";
 
 const HEAD = [
@@ -14,13 +15,13 @@ function problemsOf(lines: string[]): string[] {
 
 const DUPLICATE = "YAML: duplicate key; a key may appear once in a map";
 const MERGE_TWICE = (list: string) =>
-  `YAML: duplicate key <<; a key may appear once in a map, a merge too: write one << with a list, <<: [${list}] (where two maps set the same key, the earlier in the list wins)`;
+  `YAML: duplicate key <<; a key may appear once in a map, a merge too: write one << with a list, <<: [${list}] (the earlier in the list wins: put first the map whose values should win)`;
 
 describe("Function: parseRoutes (keys yaml's own duplicate check misses)", () => {
   // [what, lines after HEAD, problems]
   const cases: Array<[string, string[], string[]]> = [
     [
-      "two << in one map are refused at the second, with one << of a list (later one first) as the way",
+      "two << in one map are refused at the second, with one << of a list in the order written as the way",
       [
         "x-deploy: &deploy { type: jenkins, job: api/deploy, parameters: { ENV: staging } }",
         "x-prod: &prod { parameters: { ENV: production } }",
@@ -31,7 +32,7 @@ describe("Function: parseRoutes (keys yaml's own duplicate check misses)", () =>
         "      <<: *deploy",
         "      <<: *prod",
       ],
-      [`10:7: ${MERGE_TWICE("*prod, *deploy")}`],
+      [`10:7: ${MERGE_TWICE("*deploy, *prod")}`],
     ],
     [
       "two << in a flow map are refused too",
@@ -43,7 +44,7 @@ describe("Function: parseRoutes (keys yaml's own duplicate check misses)", () =>
         "    match: { <<: *a, <<: *b }",
         "    action: { type: jenkins, job: build }",
       ],
-      [`7:22: ${MERGE_TWICE("*b, *a")}`],
+      [`7:22: ${MERGE_TWICE("*a, *b")}`],
     ],
     [
       "a key repeated through an alias of itself is refused at the alias",
@@ -125,6 +126,52 @@ describe("Function: parseRoutes (keys yaml's own duplicate check misses)", () =>
     const action = parseRoutes(text, "routes.yaml").config?.routes[0]?.action;
     expect(action).to.deep.include({ job: "api/deploy", parameters: { ENV: "production" } });
   });
+});
+
+describe("Function: parseRoutes (the one << the duplicate-<< message gives)", () => {
+  // [what, the action's two merges, the anchored maps]
+  const cases: Array<[string, string, string[]]> = [
+    [
+      "keeps the first merge's values, as yaml read the two << (staging)",
+      "{ <<: *staging, <<: *prod }",
+      [
+        "x-staging: &staging { type: jenkins, job: staging/deploy, parameters: { ENV: staging } }",
+        "x-prod: &prod { job: prod/deploy, parameters: { ENV: prod } }",
+      ],
+    ],
+    [
+      "keeps the first merge's values written the other way round too (prod)",
+      "{ <<: *prod, <<: *staging }",
+      [
+        "x-staging: &staging { job: staging/deploy, parameters: { ENV: staging } }",
+        "x-prod: &prod { type: jenkins, job: prod/deploy, parameters: { ENV: prod } }",
+      ],
+    ],
+  ];
+  for (const [what, merges, anchors] of cases) {
+    it(what, () => {
+      const text = [
+        ...HEAD,
+        ...anchors,
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        `    action: ${merges}`,
+        "",
+      ].join("\n");
+      // What hookgate deployed before two << were refused: yaml's reading of the file.
+      const before = YAML.parse(text, { merge: true }).routes[0].action;
+      const message = parseRoutes(text, "routes.yaml").problems[0]?.message ?? "";
+      const advice = /<<: \[[^\]]+\]/.exec(message)?.[0];
+      expect(advice, message).to.be.a("string");
+      const rewritten = parseRoutes(text.replace(merges, `{ ${advice} }`), "routes.yaml");
+      expect(rewritten.problems).to.deep.equal([]);
+      expect(rewritten.config?.routes[0]?.action).to.deep.include({
+        job: before.job,
+        parameters: before.parameters,
+      });
+    });
+  }
 });
 
 describe("Function: parseRoutes (positions after a duplicate key)", () => {
