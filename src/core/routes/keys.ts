@@ -29,15 +29,24 @@ export function duplicateKeyFindings(
     Map(_key, map) {
       const seen = new Set<string>();
       const merges: unknown[] = [];
+      // The keys the map's earlier `<<`s bring: two `<<` that share none are read alike by every reader.
+      const merged = new Set<string>();
       for (const pair of map.items) {
-        const merge = isScalar(pair.key) && typeof pair.key.value === "symbol";
-        const text = merge ? MERGE : keyText(resolve, pair.key);
-        if (merge) merges.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
-        if (text === undefined) continue;
         const offset = (pair.key as Node).range?.[0] ?? map.range?.[0] ?? 0;
-        if (seen.has(text) && !skip.has(offset)) {
-          findings.push({ offset, message: merge ? mergeTwiceMessage(merges) : DUPLICATE_KEY });
+        if (isScalar(pair.key) && typeof pair.key.value === "symbol") {
+          const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+          merges.push(...sources);
+          const keys = mergedKeys(resolve, sources);
+          const common = [...keys].find((key) => merged.has(key));
+          if (common !== undefined && !skip.has(offset)) {
+            findings.push({ offset, message: mergeTwiceMessage(merges, common) });
+          }
+          for (const key of keys) merged.add(key);
+          continue;
         }
+        const text = keyText(resolve, pair.key);
+        if (text === undefined) continue;
+        if (seen.has(text) && !skip.has(offset)) findings.push({ offset, message: DUPLICATE_KEY });
         seen.add(text);
       }
     },
@@ -45,7 +54,26 @@ export function duplicateKeyFindings(
   return findings;
 }
 
-const MERGE = "\u0000<<";
+/** The keys merging `sources` sets, through aliases and the merges inside them (each map once). */
+function mergedKeys(resolve: Resolve, sources: readonly unknown[]): Set<string> {
+  const keys = new Set<string>();
+  const seen = new Set<unknown>();
+  const stack = [...sources];
+  while (stack.length > 0) {
+    const map = resolve(stack.pop());
+    if (!isMap(map) || seen.has(map)) continue;
+    seen.add(map);
+    for (const pair of map.items) {
+      if (isScalar(pair.key) && typeof pair.key.value === "symbol") {
+        stack.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
+        continue;
+      }
+      const text = keyText(resolve, pair.key);
+      if (text !== undefined) keys.add(text);
+    }
+  }
+  return keys;
+}
 
 /**
  * yaml keeps the first `<<`'s keys where two set the same one (PyYAML the last): the same file deploys
@@ -53,13 +81,14 @@ const MERGE = "\u0000<<";
  * (https://yaml.org/type/merge). The maps are suggested in the order written, so the rewrite deploys what
  * hookgate (yaml) deployed before two << were refused.
  */
-function mergeTwiceMessage(sources: readonly unknown[]): string {
+function mergeTwiceMessage(sources: readonly unknown[], common: string): string {
   // Kept short: a message is one line of at most 300 characters, whatever the anchors are named.
   const names = sources.map((source) => (isAlias(source) ? `*${clippedText(source.source, 24)}` : undefined));
   const named = names.length <= 4 && names.every((name) => name !== undefined);
   const list = named ? names.join(", ") : "*a, *b";
   return (
-    `duplicate key <<; a key may appear once in a map, a merge too: write one << with a list, <<: [${list}] ` +
+    `duplicate key <<; a key may appear once in a map, a merge too (two here set ${clippedText(common, 40)}): ` +
+    `write one << with a list, <<: [${list}] ` +
     "(the earlier in the list wins: put first the map whose values should win)"
   );
 }

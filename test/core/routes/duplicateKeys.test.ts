@@ -14,8 +14,8 @@ function problemsOf(lines: string[]): string[] {
 }
 
 const DUPLICATE = "YAML: duplicate key; a key may appear once in a map";
-const MERGE_TWICE = (list: string) =>
-  `YAML: duplicate key <<; a key may appear once in a map, a merge too: write one << with a list, <<: [${list}] (the earlier in the list wins: put first the map whose values should win)`;
+const MERGE_TWICE = (key: string, list: string) =>
+  `YAML: duplicate key <<; a key may appear once in a map, a merge too (two here set ${key}): write one << with a list, <<: [${list}] (the earlier in the list wins: put first the map whose values should win)`;
 
 describe("Function: parseRoutes (keys yaml's own duplicate check misses)", () => {
   // [what, lines after HEAD, problems]
@@ -32,19 +32,59 @@ describe("Function: parseRoutes (keys yaml's own duplicate check misses)", () =>
         "      <<: *deploy",
         "      <<: *prod",
       ],
-      [`10:7: ${MERGE_TWICE("*deploy, *prod")}`],
+      [`10:7: ${MERGE_TWICE("parameters", "*deploy, *prod")}`],
     ],
     [
-      "two << in a flow map are refused too",
+      "two << in a flow map that set one key are refused too, naming the key",
       [
-        "x-a: &a { events: [push] }",
-        "x-b: &b { branches: [main] }",
+        "x-a: &a { events: [push], branches: [main] }",
+        "x-b: &b { branches: [dev] }",
         "routes:",
         "  - name: a",
         "    match: { <<: *a, <<: *b }",
         "    action: { type: jenkins, job: build }",
       ],
-      [`7:22: ${MERGE_TWICE("*a, *b")}`],
+      [`7:22: ${MERGE_TWICE("branches", "*a, *b")}`],
+    ],
+    [
+      "two << that share no key are accepted: every YAML reader reads them alike",
+      [
+        "x-repos: &repos { repos: [acme/api] }",
+        "x-push: &push { events: [push] }",
+        "routes:",
+        "  - name: a",
+        "    match: { <<: *repos, <<: *push, branches: [main] }",
+        "    action: { type: jenkins, job: build }",
+      ],
+      [],
+    ],
+    [
+      "two << whose maps share a key through a merge inside one of them are refused, naming it",
+      [
+        "x-a: &a { events: [push] }",
+        "x-c: &c { <<: *a, repos: [acme/api] }",
+        "x-b: &b { events: [pull_request] }",
+        "routes:",
+        "  - name: a",
+        "    match:",
+        "      <<: *c",
+        "      <<: *b",
+        "    action: { type: jenkins, job: build }",
+      ],
+      [`10:7: ${MERGE_TWICE("events", "*c, *b")}`],
+    ],
+    [
+      "three << are refused at the one that repeats a key of an earlier one",
+      [
+        "x-a: &a { events: [push] }",
+        "x-b: &b { repos: [acme/api] }",
+        "x-c: &c { repos: [acme/web] }",
+        "routes:",
+        "  - name: a",
+        "    match: { <<: *a, <<: *b, <<: *c }",
+        "    action: { type: jenkins, job: build }",
+      ],
+      [`8:30: ${MERGE_TWICE("repos", "*a, *b, *c")}`],
     ],
     [
       "a key repeated through an alias of itself is refused at the alias",
@@ -111,6 +151,23 @@ describe("Function: parseRoutes (keys yaml's own duplicate check misses)", () =>
       expect(problemsOf(lines)).to.deep.equal(expected);
     });
   }
+
+  it("two << sharing no key deploy both maps' keys", () => {
+    const text = [
+      ...HEAD,
+      "x-repos: &repos { repos: [acme/api] }",
+      "x-push: &push { events: [push] }",
+      "routes:",
+      "  - name: a",
+      "    match: { <<: *repos, <<: *push }",
+      "    action: { type: jenkins, job: build }",
+      "",
+    ].join("\n");
+    expect(parseRoutes(text, "routes.yaml").config?.routes[0]?.match).to.deep.include({
+      repos: ["acme/api"],
+      events: ["push"],
+    });
+  });
 
   it("one << of a list keeps the earlier map's value for a key both set", () => {
     const text = [
@@ -221,7 +278,7 @@ describe("Function: parseRoutes (duplicate << and parameter-name messages stay s
       [
         ...HEAD,
         `x-1: &${long}1 { type: jenkins, job: x }`,
-        `x-2: &${long}2 { parameters: { ${"9".repeat(400)}: a } }`,
+        `x-2: &${long}2 { job: y, parameters: { ${"9".repeat(400)}: a } }`,
         "routes:",
         "  - name: a",
         "    match: { events: [push] }",
