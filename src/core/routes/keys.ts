@@ -122,6 +122,8 @@ export function nonTextKeyFindings(resolve: Resolve, maps: readonly unknown[]): 
       }
       if (!isScalar(key) || typeof key.value === "string") continue;
       const written = typeof key.source === "string" ? key.source : String(key.value);
+      // `true` and `false` convert back to the very name written, and are sent as it.
+      if (key.value !== null && key.value !== undefined && String(key.value) === written) continue;
       const read =
         key.value === null
           ? "null (an empty name)"

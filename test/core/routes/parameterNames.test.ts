@@ -62,12 +62,19 @@ describe("Function: parseRoutes (Jenkins parameter names)", () => {
       ['3:11: parameter name NULL is read by YAML as null (an empty name), not as text: quote it: "NULL"'],
     ],
     [
-      'true and "true" are refused: the first is no text, the second repeats it',
+      'true and "true" are refused: one name, the second repeats it',
       '{ true: a, "true": b }',
-      [
-        '7:56: parameter name true is read by YAML as the boolean true, not as text: quote it: "true"',
-        "7:65: YAML: duplicate key; a key may appear once in a map",
-      ],
+      ["7:65: YAML: duplicate key; a key may appear once in a map"],
+    ],
+    [
+      "true and false in lower case are accepted: the name sent is the name written",
+      "{ true: a, false: b }",
+      [],
+    ],
+    [
+      "null in lower case is refused: it converts to an empty name",
+      "{ null: a }",
+      ['7:56: parameter name null is read by YAML as null (an empty name), not as text: quote it: "null"'],
     ],
     ["quoted TRUE and False are accepted", "{ \"TRUE\": a, 'False': b }", []],
   ];
@@ -76,6 +83,17 @@ describe("Function: parseRoutes (Jenkins parameter names)", () => {
       expect(problemsOf(routesWith(parameters))).to.deep.equal(expected);
     });
   }
+
+  it("true and false in lower case are sent as written", () => {
+    const action = parseRoutes(routesWith("{ true: a, false: b }"), "routes.yaml").config?.routes[0]
+      ?.action as {
+      parameters: Record<string, string>;
+    };
+    expect(Object.entries(action.parameters)).to.deep.equal([
+      ["true", "a"],
+      ["false", "b"],
+    ]);
+  });
 
   it("quoted TRUE and False are sent with their spelling", () => {
     const action = parseRoutes(routesWith('{ "TRUE": a, "False": b }'), "routes.yaml").config?.routes[0]
