@@ -115,11 +115,12 @@ export function nonTextKeyFindings(resolve: Resolve, maps: readonly unknown[]): 
     if (!isMap(map) || seen.has(map)) continue;
     seen.add(map);
     for (const pair of map.items) {
-      const key = pair.key;
-      if (isScalar(key) && typeof key.value === "symbol") {
+      if (isScalar(pair.key) && typeof pair.key.value === "symbol") {
         stack.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
         continue;
       }
+      // A name written through an alias (`*flag :` with `&flag TRUE`) is converted as its anchor's value.
+      const key = resolve(pair.key);
       if (!isScalar(key) || typeof key.value === "string") continue;
       const written = typeof key.source === "string" ? key.source : String(key.value);
       // `true` and `false` convert back to the very name written, and are sent as it.
@@ -129,11 +130,11 @@ export function nonTextKeyFindings(resolve: Resolve, maps: readonly unknown[]): 
           ? "null (an empty name)"
           : `the ${typeof key.value} ${clippedText(String(key.value), 40)}`;
       findings.push({
-        offset: key.range?.[0] ?? map.range?.[0] ?? 0,
+        offset: (pair.key as Node).range?.[0] ?? map.range?.[0] ?? 0,
         name: key.value === null || key.value === undefined ? "" : String(key.value),
         message:
           `parameter name ${clippedText(written, 40)} is read by YAML as ${read}, not as text: ` +
-          `quote it: ${shownText(written, 60)}`,
+          `quote it${isAlias(pair.key) ? ` where &${clippedText(pair.key.source, 24)} is set` : ""}: ${shownText(written, 60)}`,
       });
     }
   }

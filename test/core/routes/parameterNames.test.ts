@@ -11,6 +11,7 @@ function routesWith(parameters: string, jenkinsUrl = "https://ci.example.com"): 
     "version: 1",
     `defaults: { secret: hooks/s, jenkins: { url: "${jenkinsUrl}", credentials: hookgate/jenkins } }`,
     "x-p: &p { NULL: a }",
+    'x-names: [&flag TRUE, &text "TRUE"]',
     "routes:",
     "  - name: a",
     "    match: { events: [push] }",
@@ -44,16 +45,16 @@ describe("Function: parseRoutes (Jenkins parameter names)", () => {
       "TRUE and False unquoted are refused with the quotes that keep their spelling",
       "{ TRUE: a, False: b }",
       [
-        '7:56: parameter name TRUE is read by YAML as the boolean true, not as text: quote it: "TRUE"',
-        '7:65: parameter name False is read by YAML as the boolean false, not as text: quote it: "False"',
+        '8:56: parameter name TRUE is read by YAML as the boolean true, not as text: quote it: "TRUE"',
+        '8:65: parameter name False is read by YAML as the boolean false, not as text: quote it: "False"',
       ],
     ],
     [
       "a number and .inf unquoted are refused (once each, not also for the name they became)",
       "{ 1.10: a, .inf: b }",
       [
-        '7:56: parameter name 1.10 is read by YAML as the number 1.1, not as text: quote it: "1.10"',
-        '7:65: parameter name .inf is read by YAML as the number Infinity, not as text: quote it: ".inf"',
+        '8:56: parameter name 1.10 is read by YAML as the number 1.1, not as text: quote it: "1.10"',
+        '8:65: parameter name .inf is read by YAML as the number Infinity, not as text: quote it: ".inf"',
       ],
     ],
     [
@@ -64,7 +65,7 @@ describe("Function: parseRoutes (Jenkins parameter names)", () => {
     [
       'true and "true" are refused: one name, the second repeats it',
       '{ true: a, "true": b }',
-      ["7:65: YAML: duplicate key; a key may appear once in a map"],
+      ["8:65: YAML: duplicate key; a key may appear once in a map"],
     ],
     [
       "true and false in lower case are accepted: the name sent is the name written",
@@ -74,8 +75,16 @@ describe("Function: parseRoutes (Jenkins parameter names)", () => {
     [
       "null in lower case is refused: it converts to an empty name",
       "{ null: a }",
-      ['7:56: parameter name null is read by YAML as null (an empty name), not as text: quote it: "null"'],
+      ['8:56: parameter name null is read by YAML as null (an empty name), not as text: quote it: "null"'],
     ],
+    [
+      "a name written through an alias of TRUE is refused at the alias, told to quote it where its anchor is set",
+      "{ *flag : a }",
+      [
+        '8:56: parameter name TRUE is read by YAML as the boolean true, not as text: quote it where &flag is set: "TRUE"',
+      ],
+    ],
+    ['a name written through an alias of "TRUE" is accepted', "{ *text : a }", []],
     ["quoted TRUE and False are accepted", "{ \"TRUE\": a, 'False': b }", []],
   ];
   for (const [what, parameters, expected] of cases) {
