@@ -16,7 +16,7 @@ import {
 } from "./fields";
 
 /** GitLab merge request actions -> GitHub pull_request actions. */
-const MR_ACTIONS: Readonly<Record<string, string>> = {
+export const MR_ACTIONS: Readonly<Record<string, string>> = {
   open: "opened",
   close: "closed",
   merge: "closed",

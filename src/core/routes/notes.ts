@@ -9,6 +9,7 @@ import { entry } from "../events/fields";
 import { GITEA_ACTIONS } from "../events/github";
 import {
   ISSUE_ACTIONS as GITLAB_ISSUE_ACTIONS,
+  MR_ACTIONS as GITLAB_MR_ACTIONS,
   RELEASE_ACTIONS as GITLAB_RELEASE_ACTIONS,
   gitlabEventName,
 } from "../events/gitlab";
@@ -848,8 +849,17 @@ function onlyNeverMergedActions(route: Route): string[] {
   } catch {
     return [];
   }
-  return taken.every((action) => NEVER_MERGED_ACTIONS.has(action)) ? taken : [];
+  // A host's own name is judged as the action it becomes: GitLab's "open" is "opened", never merged either.
+  const renames = PULL_REQUEST_RENAMES[route.provider];
+  const becomes = (action: string) => (renames && entry(renames, action)) ?? action;
+  return taken.every((action) => NEVER_MERGED_ACTIONS.has(becomes(action))) ? taken : [];
 }
+
+/** The pull request actions a host's normaliser renames (GitLab's merge request actions, Gitea's). */
+const PULL_REQUEST_RENAMES: Partial<Record<Provider, Readonly<Record<string, string>>>> = {
+  gitlab: GITLAB_MR_ACTIONS,
+  gitea: GITEA_ACTIONS.pull_request,
+};
 
 /** A candidate `word` is likely a typo of: another case, a letter or two off, or two letters swapped. */
 function nearMiss(word: string, candidates: readonly string[]): string | undefined {

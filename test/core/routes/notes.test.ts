@@ -1374,3 +1374,45 @@ routes:
     });
   }
 });
+
+describe("Function: routeNotes on a host's own action name with merged: true, as the action it becomes", () => {
+  const merged = (action: string) =>
+    `route r: merged: true takes only a merged pull request, and no pull request is merged at action "${action}" (a merge is action "closed"; later events on a merged one, such as "labeled", carry merged: true too): this route matches nothing; write "closed" in their place (events: ["pull_request.closed"], or actions: [closed]), or drop merged`;
+  // [provider, match, the rename note, the action merged: true cannot take once renamed]
+  const cases: Array<[string, string, string, string]> = [
+    [
+      "gitlab",
+      "{ events: [pull_request], actions: [open], merged: true }",
+      `route r: action "open" matches no pull request: GitLab's "open" is action "opened"`,
+      "open",
+    ],
+    [
+      "gitlab",
+      "{ events: [pull_request], actions: [reopen], merged: true }",
+      `route r: action "reopen" matches no pull request: GitLab's "reopen" is action "reopened"`,
+      "reopen",
+    ],
+    [
+      "gitlab",
+      '{ events: ["pull_request.open"], merged: true }',
+      `route r: event "pull_request.open": action "open" matches no pull request: GitLab's "open" is action "opened"`,
+      "open",
+    ],
+    [
+      "gitea",
+      '{ events: ["pull_request.synchronized"], merged: true }',
+      `route r: event "pull_request.synchronized" never matches: Gitea's "synchronized" is "synchronize" here: write "pull_request.synchronize"`,
+      "synchronized",
+    ],
+  ];
+  for (const [provider, match, rename, action] of cases) {
+    it(`notes ${match} on ${provider}: beside the rename, merged: true still leaves nothing`, () => {
+      expect(notesFor(match, provider)).to.deep.equal([rename, merged(action)]);
+    });
+  }
+
+  it("does not note GitLab's merge with merged: true: it becomes closed, which a merge is", () => {
+    const notes = notesFor("{ events: [pull_request], actions: [merge], merged: true }", "gitlab");
+    expect(notes.filter((n) => n.includes("no pull request is merged"))).to.deep.equal([]);
+  });
+});
