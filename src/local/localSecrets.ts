@@ -38,8 +38,16 @@ export function ensureWebhookSecrets(file: string, names: readonly string[]): En
   }
   const created: string[] = [];
   for (const name of names) {
-    if (data[name] === undefined || data[name] === null || data[name] === "") {
-      data[name] = newWebhookSecret();
+    // Own properties only, each defined as one: a secret named "constructor" is not Object's, and one named
+    // "__proto__" is a key of the file, not the object's prototype.
+    const value = Object.getOwnPropertyDescriptor(data, name)?.value;
+    if (value === undefined || value === null || value === "") {
+      Object.defineProperty(data, name, {
+        value: newWebhookSecret(),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       created.push(name);
     }
   }

@@ -195,3 +195,41 @@ describe("Class: FileSecretStore, reading and re-reading the file", () => {
     expect(await store.versions("s")).to.deep.equal(["one"]);
   });
 });
+
+describe("Function: ensureWebhookSecrets (secret names that are Object's own)", () => {
+  // [what, names, file before (or none)]
+  const cases: Array<[string, string[], string | undefined]> = [
+    ["creates constructor and __proto__ in a new file", ["hooks/a", "constructor", "__proto__"], undefined],
+    [
+      "adds constructor and __proto__ to a file that holds another",
+      ["constructor", "__proto__"],
+      '{ "hooks/a": "x" }',
+    ],
+    [
+      "toString, valueOf and hasOwnProperty are names like any other",
+      ["toString", "valueOf", "hasOwnProperty"],
+      undefined,
+    ],
+  ];
+  for (const [what, names, before] of cases) {
+    it(`${what}, and serve's store reads each`, async () => {
+      if (before !== undefined) writeFileSync(file, before);
+      const ensured = ensureWebhookSecrets(file, names);
+      expect(ensured.created).to.deep.equal(names);
+      const written = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+      for (const name of names) {
+        expect(Object.getOwnPropertyDescriptor(written, name)?.value, name).to.match(/^[0-9a-f]{64}$/);
+      }
+      const store = new FileSecretStore(file);
+      for (const name of names) expect(await store.versions(name), name).to.have.length(1);
+    });
+  }
+
+  it("keeps a value the file already holds for __proto__ and constructor", () => {
+    writeFileSync(file, '{ "__proto__": "kept-p", "constructor": "kept-c" }');
+    expect(ensureWebhookSecrets(file, ["__proto__", "constructor"]).created).to.deep.equal([]);
+    const written = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    expect(Object.getOwnPropertyDescriptor(written, "__proto__")?.value).to.equal("kept-p");
+    expect(Object.getOwnPropertyDescriptor(written, "constructor")?.value).to.equal("kept-c");
+  });
+});
