@@ -30,14 +30,16 @@ function isMap(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** `excerpt` over `context`: maps merged key by key, anything else (lists, scalars) taken from the excerpt. */
-function within(context: Record<string, unknown>, excerpt: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...context };
-  for (const [key, value] of Object.entries(excerpt)) {
-    const under = out[key];
-    out[key] = isMap(under) && isMap(value) ? within(under, value) : value;
-  }
-  return out;
+/**
+ * The example as written, in a file that supplies each top-level key it leaves out (a list of routes is the
+ * file's routes). Its own text reaches parseRoutes untouched: merges, aliases, tags and key spellings are
+ * checked as a user who copies it writes them (YAML.parse and stringify would resolve them away).
+ */
+function asFile(text: string, excerpt: Record<string, unknown>, list: boolean): string {
+  const rest = Object.fromEntries(Object.entries(CONTEXT).filter(([key]) => !(key in excerpt)));
+  if (!("routes" in excerpt)) rest.routes = [ANY_ROUTE];
+  const supplied = Object.keys(rest).length > 0 ? YAML.stringify(rest) : "";
+  return `${supplied}${list ? "routes:\n" : ""}${text}`;
 }
 
 describe("README: routes.yaml examples", () => {
@@ -51,11 +53,38 @@ describe("README: routes.yaml examples", () => {
     // A piece of one route (`auth: {...}`) or a comment alone has nothing to check on its own.
     if (!isMap(excerpt) || !["routes", "providers", "jenkins", "defaults"].some((k) => k in excerpt)) return;
     const firstLine = text.split("\n").find((line) => line.trim() && !line.trim().startsWith("#")) ?? "";
-    it(`example ${i + 1} (${firstLine.trim().slice(0, 40)}) is a valid routes.yaml`, () => {
-      const file = within(CONTEXT, excerpt);
-      if (!("routes" in excerpt)) file.routes = [ANY_ROUTE];
-      const result = parseRoutes(YAML.stringify(file), `README example ${i + 1}`);
+    it(`example ${i + 1} (${firstLine.trim().slice(0, 40)}) is a valid routes.yaml as written`, () => {
+      const result = parseRoutes(asFile(text, excerpt, Array.isArray(parsed)), `README example ${i + 1}`);
       expect(result.problems.map((p) => p.message)).to.deep.equal([]);
     });
   });
+});
+
+describe("README examples test: its reading of an example", () => {
+  // What the examples test must not resolve away before parseRoutes sees it.
+  const cases: Array<[string, string]> = [
+    [
+      "two << that set one key",
+      "x-a: &a { events: [push] }\nx-b: &b { events: [pull_request] }\nroutes:\n  - name: a\n    match: { <<: *a, <<: *b }\n    action: { type: jenkins, job: x }\n",
+    ],
+    [
+      "a parameter name YAML reads as a boolean",
+      'routes:\n  - name: a\n    match: { events: [push] }\n    action: { type: jenkins, job: x, parameters: { TRUE: "{{sha}}" } }\n',
+    ],
+    [
+      "an exclusion under the tag !",
+      'routes:\n  - name: a\n    match: { events: [push], branches: [!"release/*"] }\n    action: { type: jenkins, job: x }\n',
+    ],
+    [
+      "a list of routes with a key written twice",
+      "  - name: a\n    name: b\n    match: { events: [push] }\n    action: { type: jenkins, job: x }\n",
+    ],
+  ];
+  for (const [what, text] of cases) {
+    it(`refuses an example with ${what}`, () => {
+      const parsed: unknown = YAML.parse(text, { merge: true, uniqueKeys: false });
+      const excerpt = Array.isArray(parsed) ? { routes: parsed } : (parsed as Record<string, unknown>);
+      expect(parseRoutes(asFile(text, excerpt, Array.isArray(parsed)), "example").problems).to.have.length(1);
+    });
+  }
 });
