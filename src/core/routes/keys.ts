@@ -25,23 +25,33 @@ export function duplicateKeyFindings(
   skip: ReadonlySet<number>,
 ): KeyFinding[] {
   const findings: KeyFinding[] = [];
+  const memo = new Map<unknown, Map<string, unknown>>();
   visit(doc, {
     Map(_key, map) {
       const seen = new Set<string>();
       const merges: unknown[] = [];
-      // The keys the map's earlier `<<`s bring: two `<<` that share none are read alike by every reader.
-      const merged = new Set<string>();
+      // Keys the map sets itself win over every merge, in every reader: two `<<` bringing one never disagree.
+      const own = new Set<string>();
+      for (const pair of map.items) {
+        const text = isMergeKey(pair.key) ? undefined : keyText(resolve, pair.key);
+        if (text !== undefined) own.add(text);
+      }
+      // The value of each key the map's earlier `<<`s bring (the first to set it, as yaml merges): two `<<`
+      // that bring no key with another value are read alike by every reader.
+      const merged = new Map<string, unknown>();
       for (const pair of map.items) {
         const offset = (pair.key as Node).range?.[0] ?? map.range?.[0] ?? 0;
-        if (isScalar(pair.key) && typeof pair.key.value === "symbol") {
+        if (isMergeKey(pair.key)) {
           const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
           merges.push(...sources);
-          const keys = mergedKeys(resolve, sources);
-          const common = [...keys].find((key) => merged.has(key));
+          const values = mergedValues(resolve, sources, memo, new Set());
+          const common = [...values].find(
+            ([key, value]) => !own.has(key) && merged.has(key) && !sameValue(resolve, merged.get(key), value),
+          )?.[0];
           if (common !== undefined && !skip.has(offset)) {
             findings.push({ offset, message: mergeTwiceMessage(merges, common) });
           }
-          for (const key of keys) merged.add(key);
+          for (const [key, value] of values) if (!merged.has(key)) merged.set(key, value);
           continue;
         }
         const text = keyText(resolve, pair.key);
@@ -54,25 +64,86 @@ export function duplicateKeyFindings(
   return findings;
 }
 
-/** The keys merging `sources` sets, through aliases and the merges inside them (each map once). */
-function mergedKeys(resolve: Resolve, sources: readonly unknown[]): Set<string> {
-  const keys = new Set<string>();
-  const seen = new Set<unknown>();
-  const stack = [...sources];
-  while (stack.length > 0) {
-    const map = resolve(stack.pop());
-    if (!isMap(map) || seen.has(map)) continue;
-    seen.add(map);
-    for (const pair of map.items) {
-      if (isScalar(pair.key) && typeof pair.key.value === "symbol") {
-        stack.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
-        continue;
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && typeof key.value === "symbol";
+}
+
+/**
+ * The value node of each key merging `sources` sets, as yaml merges: the earlier source wins, and in a source
+ * its own keys win over those of the merges inside it. Through aliases; a merge cycle adds nothing.
+ */
+function mergedValues(
+  resolve: Resolve,
+  sources: readonly unknown[],
+  memo: Map<unknown, Map<string, unknown>>,
+  inside: Set<unknown>,
+): Map<string, unknown> {
+  const values = new Map<string, unknown>();
+  for (const source of sources) {
+    const map = resolve(source);
+    if (!isMap(map) || inside.has(map)) continue;
+    let ofMap = memo.get(map);
+    if (ofMap === undefined) {
+      inside.add(map);
+      ofMap = new Map<string, unknown>();
+      const inherited = new Map<string, unknown>();
+      for (const pair of map.items) {
+        if (isMergeKey(pair.key)) {
+          const inner = isSeq(pair.value) ? pair.value.items : [pair.value];
+          for (const [key, value] of mergedValues(resolve, inner, memo, inside)) {
+            if (!inherited.has(key)) inherited.set(key, value);
+          }
+          continue;
+        }
+        const text = keyText(resolve, pair.key);
+        if (text !== undefined) ofMap.set(text, pair.value);
       }
-      const text = keyText(resolve, pair.key);
-      if (text !== undefined) keys.add(text);
+      for (const [key, value] of inherited) if (!ofMap.has(key)) ofMap.set(key, value);
+      inside.delete(map);
+      memo.set(map, ofMap);
     }
+    for (const [key, value] of ofMap) if (!values.has(key)) values.set(key, value);
   }
-  return keys;
+  return values;
+}
+
+/**
+ * Whether two value nodes convert alike: one node, or scalars of one value and tag (a number also of one
+ * source text: a Jenkins parameter keeps it as written), or maps and lists of such, keys in any order.
+ * Past a budget of comparisons they are taken to differ: aliases can make a small file a huge value.
+ */
+function sameValue(resolve: Resolve, a: unknown, b: unknown): boolean {
+  let budget = 10_000;
+  const same = (x: unknown, y: unknown, depth: number): boolean => {
+    const left = resolve(x);
+    const right = resolve(y);
+    if (left === right) return true;
+    if (--budget < 0 || depth > 64) return false;
+    if (isScalar(left) && isScalar(right)) {
+      if (left.value !== right.value || left.tag !== right.tag) return false;
+      return typeof left.value !== "number" || left.source === right.source;
+    }
+    if (isSeq(left) && isSeq(right)) {
+      return (
+        left.items.length === right.items.length &&
+        left.items.every((item, i) => same(item, right.items[i], depth + 1))
+      );
+    }
+    if (isMap(left) && isMap(right)) {
+      if (left.items.length !== right.items.length) return false;
+      return left.items.every((pair) => {
+        // A merge inside either is not followed: taken to differ.
+        if (isMergeKey(pair.key)) return false;
+        const text = keyText(resolve, pair.key);
+        const other = right.items.find(
+          (item) => !isMergeKey(item.key) && keyText(resolve, item.key) === text,
+        );
+        return text !== undefined && other !== undefined && same(pair.value, other.value, depth + 1);
+      });
+    }
+    return false;
+  };
+  return same(a, b, 0);
 }
 
 /**

@@ -87,6 +87,66 @@ describe("Function: parseRoutes (keys yaml's own duplicate check misses)", () =>
       [`8:30: ${MERGE_TWICE("repos", "*a, *b, *c")}`],
     ],
     [
+      "two << that both bring a key the map sets itself are accepted: its own value wins in every reader",
+      [
+        "x-a: &a { type: jenkins, job: a, parameters: { E: a } }",
+        "x-b: &b { parameters: { E: b } }",
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        "    action: { <<: *a, <<: *b, parameters: { E: own } }",
+      ],
+      [],
+    ],
+    [
+      "two << that bring one key with one value (type: jenkins in both) are accepted",
+      [
+        "x-build: &build { type: jenkins, job: api/build }",
+        "x-prod: &prod { type: jenkins, parameters: { ENV: prod } }",
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        "    action: { <<: *build, <<: *prod }",
+      ],
+      [],
+    ],
+    [
+      "two << that bring one map written in another key order are accepted",
+      [
+        "x-a: &a { type: jenkins, job: a, parameters: { A: x, B: '1' } }",
+        "x-b: &b { parameters: { B: '1', A: x } }",
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        "    action: { <<: *a, <<: *b }",
+      ],
+      [],
+    ],
+    [
+      "two << that bring one number written two ways (1.10 and 1.1, sent as written) are refused",
+      [
+        "x-a: &a { type: jenkins, job: a, parameters: { V: 1.10 } }",
+        "x-b: &b { parameters: { V: 1.1 } }",
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        "    action: { <<: *a, <<: *b }",
+      ],
+      [`8:23: ${MERGE_TWICE("parameters", "*a, *b")}`],
+    ],
+    [
+      "two << are refused naming the key they set differently, not one the map sets itself or they agree on",
+      [
+        "x-a: &a { type: jenkins, job: a, parameters: { E: a } }",
+        "x-b: &b { type: jenkins, job: b, parameters: { E: b } }",
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        "    action: { <<: *a, <<: *b, parameters: { E: own } }",
+      ],
+      [`8:23: ${MERGE_TWICE("job", "*a, *b")}`],
+    ],
+    [
       "a key repeated through an alias of itself is refused at the alias",
       [
         "routes:",
