@@ -154,12 +154,16 @@ function sameValue(resolve: Resolve, a: unknown, b: unknown): boolean {
  */
 function mergeTwiceMessage(sources: readonly unknown[], common: string): string {
   // Kept short: a message is one line of at most 300 characters, whatever the anchors are named.
-  const names = sources.map((source) => (isAlias(source) ? `*${clippedText(source.source, 24)}` : undefined));
-  const named = names.length <= 4 && names.every((name) => name !== undefined);
-  const list = named ? names.join(", ") : "*a, *b";
+  // A map written in place is shown as {...}: a made-up *name could be a real anchor of the file, and
+  // following the advice would merge that one.
+  const names = sources.map((source) => (isAlias(source) ? `*${clippedText(source.source, 24)}` : "{...}"));
+  const list =
+    names.length <= 4
+      ? `<<: [${names.join(", ")}]`
+      : `<<: [...] of these ${names.length} maps in the order written`;
   return (
     `duplicate key <<; a key may appear once in a map, a merge too (two here set ${clippedText(common, 40)}): ` +
-    `write one << with a list, <<: [${list}] ` +
+    `write one << with a list, ${list} ` +
     "(the earlier in the list wins: put first the map whose values should win)"
   );
 }

@@ -147,6 +147,35 @@ describe("Function: parseRoutes (keys yaml's own duplicate check misses)", () =>
       [`8:23: ${MERGE_TWICE("job", "*a, *b")}`],
     ],
     [
+      "a merge written in place is shown as {...} in the advice, never as a name an anchor of the file may have",
+      [
+        "x-a: &a { type: jenkins, job: other }",
+        "x-b: &b { type: jenkins, job: b }",
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        "    action: { <<: { job: mine, type: jenkins }, <<: *b }",
+      ],
+      [`8:49: ${MERGE_TWICE("job", "{...}, *b")}`],
+    ],
+    [
+      "more than four merges are not listed: the advice says to list them in the order written",
+      [
+        "x-a: &a { events: [push] }",
+        "x-b: &b { repos: [acme/api] }",
+        "x-c: &c { branches: [main] }",
+        "x-d: &d { tags: [v1] }",
+        "x-e: &e { repos: [acme/web] }",
+        "routes:",
+        "  - name: a",
+        "    match: { <<: *a, <<: *b, <<: *c, <<: *d, <<: *e }",
+        "    action: { type: jenkins, job: build }",
+      ],
+      [
+        "10:46: YAML: duplicate key <<; a key may appear once in a map, a merge too (two here set repos): write one << with a list, <<: [...] of these 5 maps in the order written (the earlier in the list wins: put first the map whose values should win)",
+      ],
+    ],
+    [
       "a key repeated through an alias of itself is refused at the alias",
       [
         "routes:",
