@@ -131,7 +131,7 @@ export class Locator {
  */
 function findPair(resolve: Resolve, items: Pair[], key: string, depth: number): Pair | undefined {
   let own: Pair | undefined;
-  for (const pair of items) if (keyText(pair.key) === key) own = pair;
+  for (const pair of items) if (keyText(resolve, pair.key) === key) own = pair;
   if (own || depth > 8) return own;
   for (const pair of items) {
     if (!isMergeKey(pair.key)) continue;
@@ -152,7 +152,9 @@ function isMergeKey(key: unknown): boolean {
   return isScalar(key) && (typeof key.value === "symbol" || key.source === "<<" || key.value === "<<");
 }
 
-function keyText(key: unknown): string | undefined {
+/** The key's text, through an alias (`*k :` with `&k branches` is the key branches). */
+function keyText(resolve: Resolve, written: unknown): string | undefined {
+  const key = resolve(written);
   if (isScalar(key) && typeof key.value === "symbol") return undefined;
   if (isScalar(key)) return String(key.value);
   if (typeof key === "string" || typeof key === "number") return String(key);

@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { parseDocument } from "yaml";
-import { Locator } from "../../../src/core/routes/positions";
+import { aliasResolver } from "../../../src/core/routes/anchors";
+import { parseRoutes } from "../../../src/core/routes/parse";
+import { Locator, type PathSegment } from "../../../src/core/routes/positions";
 import { runs } from "../../support/propertyRuns";
 
 /** The offset a line and column name, counted independently: the lengths of the lines before it, each with its \n. */
@@ -73,5 +75,53 @@ describe("Class: Locator", () => {
         expect(`${at.line}:${at.col}`).to.equal(position);
       });
     }
+  });
+});
+
+describe("Class: Locator (a key written through an alias)", () => {
+  // [what, text, path, the value's line:col]
+  const cases: Array<[string, string, PathSegment[], string]> = [
+    [
+      "in a flow map",
+      "x-k: [&k branches]\nmatch: { events: [push], *k : [1.10] }\n",
+      ["match", "branches", 0],
+      "2:32",
+    ],
+    ["in a block map", "x-k: [&k branches]\nmatch:\n  *k : [main]\n", ["match", "branches"], "3:8"],
+    [
+      "in a merged map",
+      "x-k: [&k tags]\nx-m: &m { *k : [v1] }\nmatch: { <<: *m }\n",
+      ["match", "tags"],
+      "2:16",
+    ],
+  ];
+  for (const [what, text, path, position] of cases) {
+    for (const [how, resolver] of [
+      ["yaml's", undefined],
+      ["one walk's", aliasResolver],
+    ] as const) {
+      it(`${what}, with ${how} alias look-up, places the value at the value: ${position}`, () => {
+        const doc = parseDocument(text, { merge: true, logLevel: "silent" });
+        const at = new Locator(doc, text, resolver?.(doc)).value(path);
+        expect(`${at.line}:${at.col}`).to.equal(position);
+      });
+    }
+  }
+
+  it("a wrong value under *k : (&k branches) is said at the value, with the quotes that make it text", () => {
+    const text = [
+      "version: 1",
+      'defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }',
+      "x-k: [&k branches]",
+      "routes:",
+      "  - name: a",
+      "    match: { events: [push], *k : [1.10] }",
+      "    action: { type: jenkins, job: j }",
+      "",
+    ].join("\n");
+    const problems = parseRoutes(text, "routes.yaml").problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
+    expect(problems).to.deep.equal([
+      '6:36: route "a" match.branches[0]: must be text, not a number; to mean the text, quote it: "1.10"',
+    ]);
   });
 });
