@@ -111,7 +111,7 @@ function parseUnsafe(text: string, file: string): ParseResult {
   const flowStart = unendedFlowStarts(doc);
   // yaml can say the same thing twice at one place (`job: {{` at the end of the file: once per "{"): said once.
   const said = new Map<string, YamlProblem>();
-  const exclusions = unquotedExclusions(doc, text, resolve);
+  const exclusions = unquotedExclusions(locator, text, resolve);
   for (const error of [...doc.errors, ...doc.warnings]) {
     // yaml places a missing closing quote where the quoted text ends: at the end of the file, or at the next
     // quote of the same kind, far from the quote that is missing its partner.
@@ -487,18 +487,21 @@ function exclusionMessage(glob: string): string {
 }
 
 /**
- * Each item of a glob list that carries a tag of its own, by where its tag starts, with the exclusion it was
- * meant as. `!release/old-*` is read as the tag !release/old-* on nothing (yaml warns); `!"release/old-*"` and
- * `! release/old-*` as the non-specific tag ! on the text "release/old-*", without a warning: an exclusion
- * deployed as an inclusion. A list reached through an alias (`actors: *bots`) is a glob list too.
+ * Each item of a route's match glob list that carries a tag of its own, by where its tag starts, with the
+ * exclusion it was meant as. `!release/old-*` is read as the tag !release/old-* on nothing (yaml warns);
+ * `!"release/old-*"` and `! release/old-*` as the non-specific tag ! on the text "release/old-*", without a
+ * warning: an exclusion deployed as an inclusion. The lists are found where routes read them, through aliases
+ * and merges (`actors: *bots`, `*k : [...]` with `&k branches`, `<<: *match`): a list of the same name elsewhere
+ * (a free-form `x-` section) is no glob list.
  */
-function unquotedExclusions(doc: Document, text: string, resolve: Resolve): Map<number, string> {
+function unquotedExclusions(locator: Locator, text: string, resolve: Resolve): Map<number, string> {
   const found = new Map<number, string>();
-  visit(doc, {
-    Pair(_key, pair) {
-      if (!isScalar(pair.key) || !GLOB_LISTS.has(String(pair.key.value))) return;
-      const list = resolve(pair.value);
-      if (!isSeq(list)) return;
+  const routes = resolve(locator.node(["routes"]));
+  if (!isSeq(routes)) return found;
+  for (let i = 0; i < routes.items.length; i++) {
+    for (const name of GLOB_LISTS) {
+      const list = resolve(locator.node(["routes", i, "match", name]));
+      if (!isSeq(list)) continue;
       for (const entry of list.items) {
         const item = resolve(entry);
         // A core tag (!!str) is written on purpose and names no exclusion.
@@ -512,8 +515,8 @@ function unquotedExclusions(doc: Document, text: string, resolve: Resolve): Map<
           item.tag === "!" ? `!${String(item.value ?? "")}` : text.slice(start, item.range[1]).trim();
         found.set(start, glob);
       }
-    },
-  });
+    }
+  }
   return found;
 }
 

@@ -106,3 +106,38 @@ describe("Function: parseRoutes (an unquoted ! exclusion in a list used as a glo
     });
   }
 });
+
+describe("Function: parseRoutes (the ! check looks at the glob lists routes match with, and only there)", () => {
+  // [what, lines before routes:, match lines, problems]
+  const cases: Array<[string, string[], string[], string[]]> = [
+    [
+      "a free-form x- section holding a key named tags with ! items is accepted: no route matches with it",
+      ["x-release-notes: { tags: [! v1, ! v2] }"],
+      ["events: [push]"],
+      [],
+    ],
+    [
+      "a list named branches inside another list of an x- section is accepted",
+      ['x-notes: [{ branches: [main, !"release/*"] }]'],
+      ["events: [push]"],
+      [],
+    ],
+    [
+      "a glob list whose key is written through an alias (*k with &k branches) is checked",
+      ["x-k: [&k branches]"],
+      ["events: [push]", "*k : [main, ! release/old-*]"],
+      [`8:19: ${QUOTE("!release/old-*")}`],
+    ],
+    [
+      "a glob list a match merges (<<: *m) is checked, where it is written",
+      ["x-m: &m { branches: [main, ! release/old-*] }"],
+      ["events: [push]", "<<: *m"],
+      [`3:28: ${QUOTE("!release/old-*")}`],
+    ],
+  ];
+  for (const [what, before, match, expected] of cases) {
+    it(what, () => {
+      expect(problemsOf(match, before)).to.deep.equal(expected);
+    });
+  }
+});
