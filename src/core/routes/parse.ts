@@ -152,10 +152,9 @@ function parseUnsafe(text: string, file: string): ParseResult {
   }
   // An exclusion under the non-specific tag (`!"release/*"`, `! release/*`) yaml reads as text, unwarned.
   const tagWarnings = new Set(doc.warnings.filter(isTagError).map((warning) => warning.pos[0]));
-  for (const [offset, glob] of exclusions) {
+  for (const [offset, message] of exclusions) {
     if (tagWarnings.has(offset)) continue;
     const at = locator.offset(offset);
-    const message = exclusionMessage(glob);
     said.set(`${at.line}:${at.col}:${message}`, { at, line: lineAt(text, offset), message, syntax: false });
   }
   // Keys yaml's duplicate check misses (two `<<`, `true` and "true", a key repeated by its alias): said as
@@ -469,9 +468,7 @@ function tagMessage(error: YAMLError, text: string, exclusions: ReadonlyMap<numb
   const written = text.slice(error.pos[0], error.pos[1]);
   // "Without a tag" would read as "drop the !", which makes the exclusion an inclusion.
   const exclusion = exclusions.get(error.pos[0]);
-  if (exclusion !== undefined) {
-    return exclusionMessage(exclusion);
-  }
+  if (exclusion !== undefined) return exclusion;
   const tag = /^Unresolved tag: (\S+)/.exec(error.message)?.[1];
   if (written.startsWith("!") && tag !== undefined && !CORE_TAGS.has(tag)) {
     return `the tag ${written} is not read in routes.yaml: write a plain map, list or text, without a tag`;
@@ -486,9 +483,14 @@ function exclusionMessage(glob: string): string {
   return `an exclusion starting with ! must be quoted: ${JSON.stringify(glob)} (YAML reads an unquoted ! as a tag)`;
 }
 
+/** `! "!release/*"`: the exclusion is quoted already; adding a ! would make it "!!release/*", itself refused. */
+function taggedExclusionMessage(glob: string): string {
+  return `remove the ! tag before the quotes: ${JSON.stringify(glob)} (an exclusion is written in quotes alone; YAML reads ! before them as a tag)`;
+}
+
 /**
- * Each item of a route's match glob list that carries a tag of its own, by where its tag starts, with the
- * exclusion it was meant as. `!release/old-*` is read as the tag !release/old-* on nothing (yaml warns);
+ * Each item of a route's match glob list that carries a tag of its own, by where its tag starts, with what
+ * to say of it: how to write the exclusion it was meant as. `!release/old-*` is read as the tag !release/old-* on nothing (yaml warns);
  * `!"release/old-*"` and `! release/old-*` as the non-specific tag ! on the text "release/old-*", without a
  * warning: an exclusion deployed as an inclusion. The lists are found where routes read them, through aliases
  * and merges (`actors: *bots`, `*k : [...]` with `&k branches`, `<<: *match`): a list of the same name elsewhere
@@ -511,9 +513,14 @@ function unquotedExclusions(locator: Locator, text: string, resolve: Resolve): M
         const tagAt = text.lastIndexOf(item.tag, item.range[0]);
         const before = tagAt < 0 || text.slice(tagAt + item.tag.length, item.range[0]).trim() !== "";
         const start = before ? item.range[0] : tagAt;
-        const glob =
-          item.tag === "!" ? `!${String(item.value ?? "")}` : text.slice(start, item.range[1]).trim();
-        found.set(start, glob);
+        const value = String(item.value ?? "");
+        // Under the tag !, the text is the exclusion when it starts with one: only the tag is too much.
+        if (item.tag === "!" && value.startsWith("!")) found.set(start, taggedExclusionMessage(value));
+        else
+          found.set(
+            start,
+            exclusionMessage(item.tag === "!" ? `!${value}` : text.slice(start, item.range[1]).trim()),
+          );
       }
     }
   }

@@ -141,3 +141,37 @@ describe("Function: parseRoutes (the ! check looks at the glob lists routes matc
     });
   }
 });
+
+const UNTAG = (glob: string) =>
+  `YAML: remove the ! tag before the quotes: "${glob}" (an exclusion is written in quotes alone; YAML reads ! before them as a tag)`;
+
+describe("Function: parseRoutes (a quoted exclusion under YAML's tag !)", () => {
+  // [what, the list item, problems]
+  const cases: Array<[string, string, string[]]> = [
+    [
+      "with a space after the !, says to remove the tag, not to add a !",
+      '! "!release/*"',
+      [UNTAG("!release/*")],
+    ],
+    ["right before the quotes, says to remove the tag", '!"!release/*"', [UNTAG("!release/*")]],
+    ["in single quotes, says to remove the tag", "! '!release/*'", [UNTAG("!release/*")]],
+    [
+      "an inclusion under the tag ! still says to quote it with its !",
+      '! "release/*"',
+      [QUOTE("!release/*")],
+    ],
+  ];
+  for (const [what, item, expected] of cases) {
+    it(`${item} ${what}`, () => {
+      const problems = problemsOf(["events: [push]", `branches: [main, ${item}]`]);
+      expect(problems).to.deep.equal(expected.map((message) => `7:24: ${message}`));
+    });
+
+    it(`${item}: the quoted text the message gives is accepted in its place`, () => {
+      const message = problemsOf(["events: [push]", `branches: [main, ${item}]`])[0] ?? "";
+      const fix = /: ("[^"]*") \(/.exec(message)?.[1];
+      expect(fix, message).to.be.a("string");
+      expect(problemsOf(["events: [push]", `branches: [main, ${fix}]`])).to.deep.equal([]);
+    });
+  }
+});
