@@ -969,21 +969,30 @@ class NameSet {
 }
 
 /**
- * Reads every entry into the table, checking each as it comes: its name is safe, its data copyable.
+ * Reads every entry into the table, checking each: its name is safe, its data copyable.
  * The table is made for the count the end record gives, which yauzl reads exactly.
+ * The first refusal (final) is thrown only once the whole central directory has read well: a damaged
+ * download (retryable) can make any entry look refusable, so a record that does not read wins.
  */
 async function readEntries(zip: yauzl.ZipFile): Promise<EntryTable> {
   const table = new EntryTable(zip.entryCount);
+  let refusal: unknown;
   try {
     for await (const entry of zip.eachEntry()) {
-      const name = entryName(entry);
-      assertSafeName(name, isUtf8Name(entry));
-      assertCopyable(entry, name);
-      table.add(entry, unixMode(entry, name.endsWith("/")));
+      if (refusal !== undefined) continue;
+      try {
+        const name = entryName(entry);
+        assertSafeName(name, isUtf8Name(entry));
+        assertCopyable(entry, name);
+        table.add(entry, unixMode(entry, name.endsWith("/")));
+      } catch (err) {
+        refusal = err;
+      }
     }
   } catch (err) {
     throw corruptArchive(err);
   }
+  if (refusal !== undefined) throw corruptArchive(refusal);
   return table;
 }
 

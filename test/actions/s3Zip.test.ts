@@ -1034,6 +1034,35 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     });
   }
 
+  // A damaged download can make any entry look refusable: a record that does not read is the retryable
+  // "corrupt", whatever came before it.
+  const refusedThenCorrupt: Array<[string, string, (zip: Buffer) => void]> = [
+    ["an unsafe name (zip-slip)", "../evil.sh", () => undefined],
+    [
+      "an encrypted file",
+      "secret.bin",
+      (zip) => {
+        const header = zip.lastIndexOf(Buffer.from("secret.bin")) - 46;
+        zip.writeUInt16LE(zip.readUInt16LE(header + 8) | 1, header + 8);
+      },
+    ],
+  ];
+  for (const [what, name, patch] of refusedThenCorrupt) {
+    it(`uploadSourceZip says the archive is corrupt, retryable, when ${what} comes before a central directory record that does not read`, async () => {
+      const zip = await buildZip({ "buildspec.yml": "x", [name]: "data", "z.txt": "z" }, "");
+      patch(zip);
+      zip.writeUInt32LE(0xdeadbeef, zip.lastIndexOf(Buffer.from("z.txt")) - 46);
+      host.setArchive("acme/api", SHA, { zip });
+      const key = `refused-then-corrupt/${name}.zip`;
+      const err = await rejectsWithActionError(upload({ ...request(), key }, pushEvent(), clients()));
+      expect(err.message).to.equal(
+        "the downloaded archive is corrupt: invalid central directory file header signature: 0xdeadbeef",
+      );
+      expect(err.retryable).to.equal(true);
+      expect(await s3.exists(BUCKET, key)).to.equal(false);
+    });
+  }
+
   it("uploadSourceZip removes its temp download after success and after failure", async () => {
     const tmp = await mkdtemp(join(tmpdir(), "hookgate-s3zip-test-"));
     try {
