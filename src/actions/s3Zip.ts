@@ -20,7 +20,7 @@
 // decision made again, a few times, then the delivery is retried later.
 import { createHash } from "node:crypto";
 import { closeSync, createWriteStream, fstatSync, openSync } from "node:fs";
-import { mkdtemp, open, readdir, rm } from "node:fs/promises";
+import { mkdtemp, open, readdir, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -313,8 +313,14 @@ export async function uploadSourceZip(
 const liveRunDirs = new Set<string>();
 const RUN_DIR = /^hookgate-zip-(\d+)\.(\d+)-/;
 
-/** A new temp directory for this run, in `parent`, after removing those runs that are gone left there. */
-export async function makeRunDir(parent: string, log: LogFn): Promise<string> {
+/**
+ * A new temp directory for this run, in `parent`, after removing those runs that are gone left there.
+ * Directories are named from `parent`'s real path, so one temp dir given by two paths (a symlink, a relative
+ * path) gives the same names in the registry and in the scan: a live run's is never taken for a left one.
+ */
+export async function makeRunDir(given: string, log: LogFn): Promise<string> {
+  // A parent that does not resolve is mkdtemp's to report.
+  const parent = await realpath(given).catch(() => given);
   await removeLeftRunDirs(parent, log);
   const dir = await mkdtemp(join(parent, `hookgate-zip-${process.pid}.${threadId}-`));
   liveRunDirs.add(dir);
@@ -329,7 +335,11 @@ async function releaseRunDir(dir: string): Promise<void> {
 /**
  * Removes the run directories in `parent` whose run is gone: this thread's that no live run owns (a Lambda
  * function restarted after a kill may have the same pid), and those of a process that no longer exists.
- * Another live process's (serve beside a test run sharing the OS temp dir), and any other name, are left.
+ * Another live process's (serve beside a test run sharing the OS temp dir), another thread's of this process
+ * (even one that has ended), and any other name, are left.
+ * A pid is only meaningful in one PID namespace: this assumes no process of another namespace (another
+ * container) shares `parent`, where its pid could be ours or absent here. Lambda's /tmp belongs to one
+ * execution environment; serve uses <state-dir>/tmp, which its state-dir lock gives to one serve.
  */
 async function removeLeftRunDirs(parent: string, log: LogFn): Promise<void> {
   let names: string[];

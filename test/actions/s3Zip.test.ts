@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
@@ -1126,6 +1126,20 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       expect((await readdir(tmp)).sort()).to.deep.equal(
         [live, ofParent, other].map((d) => d.slice(tmp.length + 1)).sort(),
       );
+    });
+
+    it("makeRunDir leaves a live run's directory when it is given the same temp dir by another path (a symlink)", async () => {
+      const live = await makeRunDir(tmp, () => undefined);
+      writeFileSync(join(live, "archive.zip"), "downloading");
+      const alias = `${tmp}-alias`;
+      symlinkSync(tmp, alias);
+      try {
+        const next = await makeRunDir(alias, () => undefined);
+        expect(existsSync(join(live, "archive.zip"))).to.equal(true);
+        expect((await readdir(tmp)).sort()).to.deep.equal([live, next].map((d) => basename(d)).sort());
+      } finally {
+        await rm(alias, { force: true });
+      }
     });
   });
 
