@@ -5,10 +5,10 @@
 // entries are read from it with yauzl (random access through one cached block, zipFileReader; one
 // entry stream at a time) and copied, still compressed, under their new names into a zip stream
 // (zipCopy) that is the body of a multipart upload. Nothing holds the whole archive, and nothing is
-// inflated or deflated again. It grows with the number of entries: each one's name and numbers, and
-// its record of the new central directory, are held until the zip ends (EntryTable, about 300 bytes an
-// entry), so an archive of more entries than the function's memory holds is refused before they are
-// read (maxEntriesFor).
+// inflated or deflated again. It grows with the number of entries and the length of their names: each one's
+// name and numbers, and its record of the new central directory, are held until the zip ends (EntryTable), so
+// an archive whose central directory is more than the function's memory holds is refused before its entries
+// are read (tooManyEntries).
 //
 // A zip never replaces one from a delivery the gateway accepted later (its accepted-at metadata): a dead
 // letter redriven after newer pushes were zipped is skipped, not written over their zip (core/zipOrder).
@@ -64,47 +64,77 @@ const DOWNLOAD_IDLE_TIMEOUT_MS = 60_000;
 /** The most entries s3-zip zips, whatever the memory (serve has no other limit). */
 const MAX_ENTRIES = 1_000_000;
 /**
- * What s3-zip holds for each entry until its zip is written (its table and the new central directory): 300 to
- * 320 bytes measured for 100,000 files of 75-byte paths, 490 for 145-byte paths (the name is held twice, the
- * table's copy in a buffer that doubles as it fills). 600 covers paths of about 190 bytes on average.
+ * What s3-zip holds while it writes the zip grows with the entries and with their names (the name is held
+ * twice, the table's copy in a buffer that doubles as it fills): ENTRY_BYTES an entry plus
+ * DIRECTORY_BYTE_COST for each byte of the archive's central directory (46 bytes and the name an entry;
+ * extra fields count too, which only errs on the safe side). Peak RSS growth measured for 100,000 empty files
+ * (h281's mem-probe, --max-old-space-size=128), in bytes an entry by central-directory bytes an entry:
+ * 489-503 at 85, 550-594 at 120, 565-579 at 165, 730-775 at 235, 924-962 at 305 (and up to 1,256 at 305 in
+ * an earlier run): 220 + 3.5 x covers them all (517, 640, 798, 1,043, 1,288).
  */
-const BYTES_PER_ENTRY = 600;
+const ENTRY_BYTES = 220;
+const DIRECTORY_BYTE_COST = 3.5;
 /**
  * The function's memory besides (Node, the SDK, the upload's parts in flight, the archive's block cache):
  * s3zip-memory's peak RSS was 130-140 MB.
  */
 const BASE_MEMORY_MB = 160;
-/** Entries never refused for memory: 3 MB of them fit beside the rest at the 128 MB minimum too. */
-const MIN_ENTRIES = 10_000;
+/** Never refused for memory: 6 MB of entries (about 10,000 of 75-byte paths) fit at the 128 MB minimum too. */
+const MIN_BUDGET_BYTES = 6 * 1024 * 1024;
 const MAX_MEMORY_MB = 10_240;
 
-/**
- * The most entries an archive may have in a function of `memoryMb` (AWS_LAMBDA_FUNCTION_MEMORY_SIZE; absent
- * in serve, where only MAX_ENTRIES holds). More would run the function out of memory, which Lambda ends
- * without a word, and each retry would too.
- */
-export function maxEntriesFor(memoryMb: number | undefined): number {
-  if (memoryMb === undefined) return MAX_ENTRIES;
-  const budget = Math.floor(((memoryMb - BASE_MEMORY_MB) * 1024 * 1024) / BYTES_PER_ENTRY);
-  return Math.min(MAX_ENTRIES, Math.max(MIN_ENTRIES, budget));
+/** The bytes s3-zip holds for `count` entries whose central directory has `directoryBytes`. */
+function entriesMemory(count: number, directoryBytes: number): number {
+  return count * ENTRY_BYTES + directoryBytes * DIRECTORY_BYTE_COST;
 }
 
-/** The final error for an archive of more entries than the function holds, with the memory it would need. */
-function tooManyEntries(count: number, memoryMb: number | undefined): ActionError | undefined {
-  const limit = maxEntriesFor(memoryMb);
-  if (count <= limit) return undefined;
-  if (count > MAX_ENTRIES || memoryMb === undefined) {
+/** What a function of `memoryMb` has for the entries. */
+function entriesBudget(memoryMb: number): number {
+  return Math.max(MIN_BUDGET_BYTES, (memoryMb - BASE_MEMORY_MB) * 1024 * 1024);
+}
+
+/**
+ * The most entries, of central-directory records of `recordBytes` on average (46 and the path), an archive may
+ * have in a function of `memoryMb` (AWS_LAMBDA_FUNCTION_MEMORY_SIZE; absent in serve, where only MAX_ENTRIES
+ * holds). More would run the function out of memory, which Lambda ends without a word, and each retry would too.
+ */
+export function maxEntriesFor(memoryMb: number | undefined, recordBytes: number): number {
+  if (memoryMb === undefined) return MAX_ENTRIES;
+  return Math.min(MAX_ENTRIES, Math.floor(entriesBudget(memoryMb) / entriesMemory(1, recordBytes)));
+}
+
+/**
+ * The final error for an archive of more entries than the function holds, with the memory it would need.
+ * `directoryBytes` is from the central directory's offset to the end of the file (the end records are a
+ * few dozen bytes more).
+ */
+function tooManyEntries(
+  count: number,
+  directoryBytes: number,
+  memoryMb: number | undefined,
+): ActionError | undefined {
+  if (count > MAX_ENTRIES) {
     return new ActionError(
       `the archive has ${count} entries (files and folders), more than the ${MAX_ENTRIES} s3-zip zips`,
       { retryable: false },
     );
   }
-  const neededMb = Math.ceil((BASE_MEMORY_MB + (count * BYTES_PER_ENTRY) / (1024 * 1024)) / 64) * 64;
+  if (memoryMb === undefined) return undefined;
+  const needed = entriesMemory(count, directoryBytes);
+  if (needed <= entriesBudget(memoryMb)) return undefined;
+  const neededMb = Math.ceil((BASE_MEMORY_MB + needed / (1024 * 1024)) / 64) * 64;
+  const what =
+    `the archive has ${count} entries (files and folders) in a central directory of ${directoryBytes} bytes, ` +
+    `more than a function of ${memoryMb} MB holds while it writes the zip (about ${ENTRY_BYTES} bytes an entry ` +
+    `and ${DIRECTORY_BYTE_COST} a byte of the directory, besides ${BASE_MEMORY_MB} MB)`;
+  if (neededMb > MAX_MEMORY_MB) {
+    return new ActionError(`${what}: it would need ${neededMb} MB, more than a function has`, {
+      retryable: false,
+    });
+  }
   return new ActionError(
-    `the archive has ${count} entries (files and folders), more than the ${limit} a function of ${memoryMb} MB ` +
-      `holds while it writes the zip (about ${BYTES_PER_ENTRY} bytes an entry besides ${BASE_MEMORY_MB} MB): ` +
-      "give the s3-zip functions more memory, " +
-      `\`pulumi config set --path 'hookgate:lambda.memoryMb' ${Math.min(neededMb, MAX_MEMORY_MB)}\``,
+    `${what}: give the s3-zip functions more memory, ` +
+      `\`pulumi config set --path 'hookgate:lambda.memoryMb' ${neededMb}\``,
     { retryable: false },
   );
 }
@@ -677,7 +707,7 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
   try {
     // Said from the end record's count, before any entry is read: past it, the function would run out of
     // memory on the way (a Lambda killed for it says nothing, and each retry dies the same).
-    const tooMany = tooManyEntries(zip.entryCount, options.memoryMb);
+    const tooMany = tooManyEntries(zip.entryCount, directoryBytes(zip), options.memoryMb);
     if (tooMany !== undefined) throw tooMany;
     const table = await readEntries(zip);
     const plan = table.plan(options.stripTopFolder);
@@ -702,6 +732,15 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
   } finally {
     zip.close();
   }
+}
+
+/**
+ * The bytes from the central directory's offset, which yauzl keeps as its read cursor until an entry is
+ * read, to the end of the file: the directory and the end records after it.
+ */
+function directoryBytes(zip: yauzl.ZipFile): number {
+  // @types/yauzl types the cursor as a boolean; yauzl sets it to the directory's offset.
+  return zip.fileSize - (zip as unknown as { readEntryCursor: number }).readEntryCursor;
 }
 
 /**

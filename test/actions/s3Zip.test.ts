@@ -1154,34 +1154,41 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(modes.get("current")).to.equal(0o120777);
   });
 
-  it("uploadSourceZip fails final, before reading any entry and uploading nothing, when the archive's end record counts more entries than the function's memory holds, naming the memory to set", async () => {
-    // Three entries, but an end record that counts 60,000: only a check of the count before the entries are
-    // read refuses it for its size; reading them would find the archive corrupt.
+  it("uploadSourceZip fails final, before reading any entry and uploading nothing, when the archive's central directory is more than the function's memory holds, naming the memory to set", async () => {
+    // Three entries, but an end record that counts 60,000 and a central directory long enough for them (zeros
+    // before the end record): only a check before the entries are read refuses it; reading them would find the
+    // archive corrupt.
     const zip = await buildZip({ "buildspec.yml": "x", "src/a.ts": "y" }, "acme-api-0123456");
     const end = zip.length - 22;
     expect(zip.readUInt32LE(end)).to.equal(0x06054b50);
     zip.writeUInt16LE(60_000, end + 8);
     zip.writeUInt16LE(60_000, end + 10);
-    host.setArchive("acme/api", SHA, { zip });
+    const padded = Buffer.concat([zip.subarray(0, end), Buffer.alloc(60_000 * 46), zip.subarray(end)]);
+    const directoryBytes = padded.length - zip.readUInt32LE(end + 16);
+    host.setArchive("acme/api", SHA, { zip: padded });
     const key = "too-many/entries.zip";
     const err = await rejectsWithActionError(
       upload({ ...request(), key }, pushEvent(), clients({ memoryMb: 128 })),
     );
     expect(err.retryable).to.equal(false);
     expect(err.message).to.equal(
-      "the archive has 60000 entries (files and folders), more than the 10000 a function of 128 MB holds while " +
-        "it writes the zip (about 600 bytes an entry besides 160 MB): give the s3-zip functions more memory, " +
-        "`pulumi config set --path 'hookgate:lambda.memoryMb' 256`",
+      `the archive has 60000 entries (files and folders) in a central directory of ${directoryBytes} bytes, more ` +
+        "than a function of 128 MB holds while it writes the zip (about 220 bytes an entry and 3.5 a byte of the " +
+        "directory, besides 160 MB): give the s3-zip functions more memory, " +
+        "`pulumi config set --path 'hookgate:lambda.memoryMb' 192`",
     );
     expect(await s3.exists(BUCKET, key)).to.equal(false);
   });
 
-  it("maxEntriesFor holds about 600 bytes an entry beside 160 MB, at least 10,000 and at most 1,000,000 entries (serve: 1,000,000)", () => {
-    expect(maxEntriesFor(512)).to.equal(615_164);
-    expect(maxEntriesFor(256)).to.equal(167_772);
-    expect(maxEntriesFor(128)).to.equal(10_000);
-    expect(maxEntriesFor(2048)).to.equal(1_000_000);
-    expect(maxEntriesFor(undefined)).to.equal(1_000_000);
+  it("maxEntriesFor holds fewer entries the longer their paths (220 bytes an entry and 3.5 a byte of the central directory beside 160 MB), at most 1,000,000 (serve: 1,000,000)", () => {
+    // Central-directory records of 46 bytes and the path: 75-, 100- and 300-byte paths.
+    expect(maxEntriesFor(512, 46 + 75)).to.equal(573_580);
+    expect(maxEntriesFor(512, 46 + 300)).to.equal(257_930);
+    expect(maxEntriesFor(256, 46 + 100)).to.equal(137_706);
+    // 6 MB whatever the memory: the 128 MB minimum too.
+    expect(maxEntriesFor(128, 46 + 75)).to.equal(9_776);
+    expect(maxEntriesFor(1024, 46 + 100)).to.equal(1_000_000);
+    expect(maxEntriesFor(undefined, 46 + 300)).to.equal(1_000_000);
   });
 
   it("uploadSourceZip keeps the first of two entries with the same name, once, and counts the entries it wrote", async () => {
