@@ -74,6 +74,8 @@ const MAX_ENTRIES = 1_000_000;
  */
 const ENTRY_BYTES = 220;
 const DIRECTORY_BYTE_COST = 3.5;
+/** The smallest central-directory record (a name of no bytes). */
+const MIN_RECORD_BYTES = 46;
 /**
  * The function's memory besides (Node, the SDK, the upload's parts in flight, the archive's block cache):
  * s3zip-memory's peak RSS was 130-140 MB.
@@ -707,7 +709,18 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
   try {
     // Said from the end record's count, before any entry is read: past it, the function would run out of
     // memory on the way (a Lambda killed for it says nothing, and each retry dies the same).
-    const tooMany = tooManyEntries(zip.entryCount, directoryBytes(zip), options.memoryMb);
+    const bytes = directoryBytes(zip);
+    // An end record counting more records than its directory has room for is a damaged download (retryable),
+    // not a reason to ask for memory.
+    // (An offset past the end with no entry counted is never read: an empty zip, as yauzl reads it.)
+    if (Math.max(0, bytes) < zip.entryCount * MIN_RECORD_BYTES) {
+      throw corruptArchive(
+        new Error(
+          `the end record counts ${zip.entryCount} entries, more than its central directory of ${bytes} bytes holds`,
+        ),
+      );
+    }
+    const tooMany = tooManyEntries(zip.entryCount, bytes, options.memoryMb);
     if (tooMany !== undefined) throw tooMany;
     const table = await readEntries(zip);
     const plan = table.plan(options.stripTopFolder);

@@ -9,7 +9,7 @@ import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/
 import { expect } from "chai";
 import { Agent } from "undici";
 import yazl from "yazl";
-import { downloadArchive, makeRunDir, maxEntriesFor } from "../../src/actions/s3Zip";
+import { downloadArchive, makeRunDir, maxEntriesFor, rezipIntoStore } from "../../src/actions/s3Zip";
 import { CredentialsRefusedError } from "../../src/actions/secrets";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import type { ActionError } from "../../src/core/errors";
@@ -1178,6 +1178,46 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
         "`pulumi config set --path 'hookgate:lambda.memoryMb' 192`",
     );
     expect(await s3.exists(BUCKET, key)).to.equal(false);
+  });
+
+  it("uploadSourceZip says the archive is corrupt, retryable, not short of memory, when its end record counts more entries than its central directory has room for", async () => {
+    // Three entries, an end record that counts 60,000: at least 46 bytes each would not fit in the directory.
+    const zip = await buildZip({ "buildspec.yml": "x", "src/a.ts": "y" }, "acme-api-0123456");
+    const end = zip.length - 22;
+    zip.writeUInt16LE(60_000, end + 8);
+    zip.writeUInt16LE(60_000, end + 10);
+    const directoryBytes = zip.length - zip.readUInt32LE(end + 16);
+    host.setArchive("acme/api", SHA, { zip });
+    const key = "too-many/counted.zip";
+    const err = await rejectsWithActionError(
+      upload({ ...request(), key }, pushEvent(), clients({ memoryMb: 128 })),
+    );
+    expect(err.message).to.equal(
+      "the downloaded archive is corrupt: the end record counts 60000 entries, more than its central directory " +
+        `of ${directoryBytes} bytes holds`,
+    );
+    expect(err.retryable).to.equal(true);
+    expect(await s3.exists(BUCKET, key)).to.equal(false);
+  });
+
+  it("rezipIntoStore writes an empty zip for an end record counting no entries, whatever its directory offset", async () => {
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt32LE(256, 16); // the central directory's offset, past the end of the file
+    const dir = await mkdtemp(join(tmpdir(), "hookgate-s3zip-test-"));
+    try {
+      const file = join(dir, "archive.zip");
+      writeFileSync(file, end);
+      let written = Buffer.alloc(0);
+      const result = await rezipIntoStore(file, { stripTopFolder: false, memoryMb: 128 }, async (body) => {
+        for await (const chunk of body) written = Buffer.concat([written, chunk as Buffer]);
+        return {};
+      });
+      expect(result.entries).to.equal(0);
+      expect((await readZip(written)).size).to.equal(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("maxEntriesFor holds fewer entries the longer their paths (220 bytes an entry and 3.5 a byte of the central directory beside 160 MB), at most 1,000,000 (serve: 1,000,000)", () => {
