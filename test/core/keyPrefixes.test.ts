@@ -189,6 +189,17 @@ describe("Function: keyOutsideScope(routeKeyScope(route), bucket, key, hostRepo)
     );
   });
 
+  it('keyOutsideScope\'s list of prefixes, separators counted, stays within 300 characters: the prefix whose ", " would pass them is among the N more', () => {
+    // Twelve prefixes of 28 characters, 30 quoted: nine and their eight ", " fill 286 characters; a tenth, 318.
+    const prefixes = Array.from({ length: 12 }, (_, i) => `p${String(i).padStart(2, "0")}/${"x".repeat(24)}`);
+    const scope = { repos: undefined, buckets: new Map([["artifacts", prefixes]]), repoLeads: new Map() };
+    const reason = keyOutsideScope(scope, "artifacts", "other/x", "acme/api") ?? "";
+    const list = /may write \((.*)\): the route's role/.exec(reason)?.[1] ?? "";
+    expect(list, reason).to.equal(
+      [...prefixes.slice(0, 9).map((p) => JSON.stringify(p)), "… 3 more"].join(", "),
+    );
+  });
+
   it("routeKeyScope gives a pr-cleanup route each delete-s3-prefix step's prefixes in that step's bucket", () => {
     const scope = routeKeyScope(
       route(["acme/api"], {
