@@ -557,6 +557,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     await putObjects(["Acme/API/pr-7/index.html"]);
     const event = closedEvent({ headRepoFullName: "Acme/API" });
     event.repo = { owner: "Acme", name: "API", fullName: "Acme/API", defaultBranch: "main" };
+    const c = clients({ keyScope: routeKeyScope(route) });
     const err = await rejectsWithActionError(
       cleanUpPullRequest(
         request([
@@ -565,9 +566,20 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
           teardown(),
         ]),
         event,
-        clients({ keyScope: routeKeyScope(route) }),
+        c,
       ),
     );
+    // The log line says what the status does: refused for good, by the step that was refused.
+    expect(c.logs.filter((l) => l.msg === "pr-cleanup step refused before any step ran")).to.deep.equal([
+      {
+        msg: "pr-cleanup step refused before any step ran",
+        step: "delete-s3-prefix",
+        retryable: false,
+        error: err.message,
+        pr: 7,
+        deliveryId: event.deliveryId,
+      },
+    ]);
     const reason =
       'prefix "Acme/API/pr-7/" is outside the prefixes the route\'s role may list and delete under ("acme/api/pr-"): ' +
       'routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API]';
