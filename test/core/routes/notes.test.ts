@@ -2,9 +2,10 @@ import examples from "@octokit/webhooks-examples";
 import { expect } from "chai";
 import { normaliseGitLab } from "../../../src/core/events/gitlab";
 import { normaliseDelivery } from "../../../src/core/events/normalise";
+import { GITHUB_PULL_REQUEST_ACTIONS } from "../../../src/core/events/pullRequestEvents";
 import { compileMatcher } from "../../../src/core/match";
 import { parseRoutes } from "../../../src/core/routes";
-import { routeNotes } from "../../../src/core/routes/notes";
+import { KNOWN_PR_ACTIONS, routeNotes } from "../../../src/core/routes/notes";
 import type { Provider, Route } from "../../../src/core/types";
 import { bagOf, loadPayload, type PayloadFixtureName } from "../../fixtures/payloads";
 
@@ -965,6 +966,18 @@ ${secret ? "    secret: hookgate/bitbucket-webhook\n" : ""}    auth: { allowIps:
       '{ repos: ["te?m/*"] }',
       [anyOwner("te?m/*")],
     ],
+    [
+      "no secret and repos [tu]eam/api gets the note (a class takes an owner ueam someone else can register)",
+      false,
+      '{ repos: ["[tu]eam/api"] }',
+      [anyOwner("[tu]eam/api")],
+    ],
+    [
+      "no secret and repos +(team)/api gets the note (an extglob takes an owner teamteam)",
+      false,
+      '{ repos: ["+(team)/api"] }',
+      [anyOwner("+(team)/api")],
+    ],
   ];
   for (const [what, secret, match, expected] of cases) {
     it(`allowIps with ${what}`, () => {
@@ -1235,6 +1248,39 @@ describe("Function: routeNotes on merged: true with actions no merged pull reque
   }
 });
 
+describe("Function: routeNotes on merged: true beside an action no list of known actions holds", () => {
+  // GitLab keeps a merge request action it has no GitHub name for as it is, and an action no list holds yet (a
+  // host's new one, here "queued") may come on a merged merge request: a route that may take one is not said
+  // to match nothing.
+  const NEVER_MERGED = new Set([
+    "opened",
+    "reopened",
+    "synchronize",
+    "ready_for_review",
+    "converted_to_draft",
+  ]);
+  const everyOtherKnown = [
+    ...new Set([...GITHUB_PULL_REQUEST_ACTIONS, ...KNOWN_PR_ACTIONS, "label_updated", "label_cleared"]),
+  ].filter((action) => !NEVER_MERGED.has(action));
+  const cases: Array<[string, string]> = [
+    [
+      "events naming pull_request.queued beside pull_request.opened",
+      '{ events: ["pull_request.opened", "pull_request.queued"], merged: true }',
+    ],
+    [
+      "actions excluding every known action a merged pull request may have, which still takes the others",
+      `{ events: [pull_request], actions: ${JSON.stringify(everyOtherKnown.map((a) => `!${a}`))}, merged: true }`,
+    ],
+  ];
+  for (const [what, match] of cases) {
+    it(`does not say merged: true matches nothing for ${what} (gitlab)`, () => {
+      expect(notesFor(match, "gitlab").filter((n) => n.includes("no pull request is merged"))).to.deep.equal(
+        [],
+      );
+    });
+  }
+});
+
 describe("Function: routeNotes on a Bitbucket key with merged: true whose pull request is never merged", () => {
   const mergedNote =
     'route r: merged: true lets only pull_request through, and events names no pull_request: this route matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with merged: true)';
@@ -1253,6 +1299,29 @@ describe("Function: routeNotes on a Bitbucket key with merged: true whose pull r
         `route r: event "${key}" never matches: write "${write}"`,
         mergedNote,
       ]);
+    });
+  }
+});
+
+describe("Function: routeNotes keeps the merged note beside a note that does not say to write pull_request", () => {
+  const mergedNote =
+    'route r: merged: true lets only pull_request through, and events names no pull_request: this route matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with merged: true)';
+  // [what, provider, events]: a note is said on an entry, but it is no pull request's name, or the entry excludes.
+  const cases: Array<[string, string, string[]]> = [
+    ["a host's own name of a push (tag_push)", "gitlab", ["tag_push"]],
+    ["a near miss of a host's own name of a push (tag_pushh)", "gitlab", ["tag_pushh"]],
+    [
+      "an excluded Gitea pull request type (!pull_request_sync) beside issues",
+      "gitea",
+      ["issues", "!pull_request_sync"],
+    ],
+    ["an excluded typo of pull_request (!pull_reqest) beside issues", "github", ["issues", "!pull_reqest"]],
+  ];
+  for (const [what, provider, events] of cases) {
+    it(`says merged: true leaves nothing for ${what} on ${provider}`, () => {
+      const notes = notesFor(`{ events: ${JSON.stringify(events)}, merged: true }`, provider);
+      expect(notes.length, notes.join("\n")).to.be.greaterThan(1);
+      expect(notes, notes.join("\n")).to.include(mergedNote);
     });
   }
 });
