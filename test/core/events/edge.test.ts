@@ -511,6 +511,16 @@ describe("Function: normaliseDelivery (edge cases)", () => {
         },
       ],
       [
+        "a Gitea pull request with a base object but no head object by its base object, not Gogs' fields (Gogs has neither)",
+        "gitea",
+        (() => {
+          const payload = fixture("gitea/pull_request-closed-merged");
+          const { head: _head, ...pr } = payload.pull_request as Record<string, unknown>;
+          return { ...payload, pull_request: { ...pr, base_branch: "other", head_branch: "other" } };
+        })(),
+        { branch: "main", baseRef: "main", headRef: "", headRepo: undefined, headSha: "" },
+      ],
+      [
         "a GitHub pull request without head and base objects with no branch (Gogs' fields are read for gitea only)",
         "github",
         gogsPull({ base_branch: "master", head_branch: "feature", head_repo: { full_name: "jane/try-git" } }),
