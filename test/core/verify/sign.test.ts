@@ -62,6 +62,9 @@ describe("Function: signingProblem (a secret the sender cannot sign with)", () =
     ["a GitHub secret with a line break (an HMAC key, never sent)", "github", "a\nb", undefined],
     ["a GitLab signing token", "gitlab", signing, undefined],
     ["a GitLab token of header characters", "gitlab", "plain-token", undefined],
+    // What Node's own check of a header value lets through (checkInvalidHeaderChar): tab, and 0x80-0xff.
+    ["a GitLab token with a tab", "gitlab", "plain\ttoken", undefined],
+    ["a GitLab token with a Latin-1 letter", "gitlab", "caf\u00e9-token", undefined],
     ["an empty secret", "gitea", "", /^the secret is empty$/],
     [
       "a GitLab token with a line break",
