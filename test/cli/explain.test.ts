@@ -522,6 +522,11 @@ routes:
     expect(wouldRun(route, opened)).to.equal(
       "s3-zip to s3://<stack bucket>/acme/api/branch/main/acme_api_branch_main.zip (skipped: s3-zip zips pushed commits only)",
     );
+    // The skipped line's key is checked as a push's is, for the repository as the host spells it.
+    const acme = { ...opened, repo: { owner: "Acme", name: "API", fullName: "Acme/API" } } as WebhookEvent;
+    expect(wouldRun(route, acme)).to.equal(
+      's3-zip to s3://<stack bucket>/Acme/API/branch/main/Acme_API_branch_main.zip (fails: key "Acme/API/branch/main/Acme_API_branch_main.zip" is outside the prefixes the route\'s role may write ("acme/api/branch/"): routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API]) (skipped: s3-zip zips pushed commits only)',
+    );
   });
 
   it("wouldRun shows a pr-cleanup jenkins step's parameters, as for a jenkins action", () => {
