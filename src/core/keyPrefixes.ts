@@ -130,8 +130,9 @@ export function keyOutsideScope(
     return `${outside}: ${refused}`;
   }
   const entry = respelled(scope.repos ?? [], hostRepo);
-  // Nothing to respell when repos already takes the host's spelling as it is: the key differs elsewhere.
-  if (entry === undefined && compileGlobList(scope.repos ?? [])(hostRepo)) {
+  // Nothing to respell when repos already takes the host's spelling as it is (another entry may differ only in
+  // case, Acme/API beside acme/api): the key differs elsewhere.
+  if (compileGlobList(scope.repos ?? [])(hostRepo)) {
     return `${outside}: ${refused}`;
   }
   const host = JSON.stringify(hostRepo.slice(0, 200));

@@ -149,6 +149,16 @@ describe("Function: keyOutsideScope(routeKeyScope(route), bucket, key, hostRepo)
     );
   });
 
+  it("keyOutsideScope does not tell to respell repos that already list the host's spelling beside another (acme/api and Acme/API), for a key from an older template", () => {
+    // Branch/ as the template was, branch/ as it is: writing Acme/API in place of acme/api would change nothing.
+    const key = "Acme/API/Branch/main/Acme_API_branch_main.zip";
+    expect(
+      keyOutsideScope(routeKeyScope(s3Zip(["acme/api", "Acme/API"])), "artifacts", key, "Acme/API"),
+    ).to.match(
+      /^key "Acme\/API\/Branch\/main\/Acme_API_branch_main\.zip" is outside .*: the route's role may not write it$/,
+    );
+  });
+
   it("keyOutsideScope refuses a key in a bucket the route's role may not write at all", () => {
     expect(keyOutsideScope(routeKeyScope(s3Zip(["acme/api"])), "other", "acme/api/x", "acme/api")).to.equal(
       'key "acme/api/x" is in bucket "other", in which the route\'s role is granted nothing: the route\'s role may not write it',
