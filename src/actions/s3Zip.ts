@@ -76,6 +76,10 @@ const ENTRY_BYTES = 220;
 const DIRECTORY_BYTE_COST = 3.5;
 /** The smallest central-directory record (a name of no bytes). */
 const MIN_RECORD_BYTES = 46;
+/** A record of a 150-byte path, assumed when the directory's size cannot be read (directoryBytes). */
+const ASSUMED_RECORD_BYTES = 196;
+/** The end of central directory record, without its comment. */
+const END_RECORD_BYTES = 22;
 /**
  * The function's memory besides (Node, the SDK, the upload's parts in flight, the archive's block cache):
  * s3zip-memory's peak RSS was 130-140 MB.
@@ -107,8 +111,7 @@ export function maxEntriesFor(memoryMb: number | undefined, recordBytes: number)
 
 /**
  * The final error for an archive of more entries than the function holds, with the memory it would need.
- * `directoryBytes` is from the central directory's offset to the end of the file (the end records are a
- * few dozen bytes more).
+ * `directoryBytes` is the central directory's size (directoryBytes).
  */
 function tooManyEntries(
   count: number,
@@ -354,7 +357,16 @@ export async function makeRunDir(given: string, log: LogFn): Promise<string> {
   // A parent that does not resolve is mkdtemp's to report.
   const parent = await realpath(given).catch(() => given);
   await removeLeftRunDirs(parent, log);
-  const dir = await mkdtemp(join(parent, `hookgate-zip-${process.pid}.${threadId}-`));
+  const dir = await mkdtemp(join(parent, `hookgate-zip-${process.pid}.${threadId}-`)).catch(
+    (err: unknown) => {
+      const code = (err as { code?: string }).code ?? "error";
+      // A directory that cannot be written stays so; one missing may be made again (serve's <state-dir>/tmp).
+      throw new ActionError(`source zip: cannot make a temp directory in ${given}: ${code}`, {
+        retryable: !["EACCES", "EPERM", "EROFS", "ENOTDIR"].includes(code),
+        cause: err,
+      });
+    },
+  );
   liveRunDirs.add(dir);
   return dir;
 }
@@ -709,11 +721,12 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
   try {
     // Said from the end record's count, before any entry is read: past it, the function would run out of
     // memory on the way (a Lambda killed for it says nothing, and each retry dies the same).
-    const bytes = directoryBytes(zip);
+    const measured = directoryBytes(zip);
+    const bytes = measured ?? zip.entryCount * ASSUMED_RECORD_BYTES;
     // An end record counting more records than its directory has room for is a damaged download (retryable),
     // not a reason to ask for memory.
     // (An offset past the end with no entry counted is never read: an empty zip, as yauzl reads it.)
-    if (Math.max(0, bytes) < zip.entryCount * MIN_RECORD_BYTES) {
+    if (measured !== undefined && Math.max(0, measured) < zip.entryCount * MIN_RECORD_BYTES) {
       throw corruptArchive(
         new Error(
           `the end record counts ${zip.entryCount} entries, more than its central directory of ${bytes} bytes holds`,
@@ -748,12 +761,16 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
 }
 
 /**
- * The bytes from the central directory's offset, which yauzl keeps as its read cursor until an entry is
- * read, to the end of the file: the directory and the end records after it.
+ * The central directory's bytes: from its offset, which yauzl keeps as its read cursor until an entry is read,
+ * to the end record (22 bytes and the archive's comment, up to 64 KiB that is never held). A Zip64 archive's
+ * 76 bytes of end records more are left in, which errs on the safe side. Undefined when the cursor is not a
+ * number (it is not yauzl's public API): the caller then assumes ASSUMED_RECORD_BYTES an entry.
  */
-function directoryBytes(zip: yauzl.ZipFile): number {
-  // @types/yauzl types the cursor as a boolean; yauzl sets it to the directory's offset.
-  return zip.fileSize - (zip as unknown as { readEntryCursor: number }).readEntryCursor;
+export function directoryBytes(zip: Pick<yauzl.ZipFile, "fileSize" | "comment">): number | undefined {
+  // @types/yauzl types the cursor as a boolean; yauzl 3 sets it to the directory's offset.
+  const cursor = (zip as unknown as { readEntryCursor?: unknown }).readEntryCursor;
+  if (typeof cursor !== "number" || !Number.isFinite(cursor)) return undefined;
+  return zip.fileSize - cursor - END_RECORD_BYTES - (zip.comment?.length ?? 0);
 }
 
 /**

@@ -9,10 +9,16 @@ import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/
 import { expect } from "chai";
 import { Agent } from "undici";
 import yazl from "yazl";
-import { downloadArchive, makeRunDir, maxEntriesFor, rezipIntoStore } from "../../src/actions/s3Zip";
+import {
+  directoryBytes,
+  downloadArchive,
+  makeRunDir,
+  maxEntriesFor,
+  rezipIntoStore,
+} from "../../src/actions/s3Zip";
 import { CredentialsRefusedError } from "../../src/actions/secrets";
 import { S3ObjectStore } from "../../src/aws/objectStore";
-import type { ActionError } from "../../src/core/errors";
+import { ActionError } from "../../src/core/errors";
 import { routeKeyScope } from "../../src/core/keyPrefixes";
 import type { ObjectStore } from "../../src/core/ports";
 import type { Provider, QueuedEvent, Route, S3ZipRequest } from "../../src/core/types";
@@ -1164,7 +1170,8 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     zip.writeUInt16LE(60_000, end + 8);
     zip.writeUInt16LE(60_000, end + 10);
     const padded = Buffer.concat([zip.subarray(0, end), Buffer.alloc(60_000 * 46), zip.subarray(end)]);
-    const directoryBytes = padded.length - zip.readUInt32LE(end + 16);
+    // The directory without the 22-byte end record (this archive has no comment).
+    const directorySize = padded.length - 22 - zip.readUInt32LE(end + 16);
     host.setArchive("acme/api", SHA, { zip: padded });
     const key = "too-many/entries.zip";
     const err = await rejectsWithActionError(
@@ -1172,7 +1179,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     );
     expect(err.retryable).to.equal(false);
     expect(err.message).to.equal(
-      `the archive has 60000 entries (files and folders) in a central directory of ${directoryBytes} bytes, more ` +
+      `the archive has 60000 entries (files and folders) in a central directory of ${directorySize} bytes, more ` +
         "than a function of 128 MB holds while it writes the zip (about 220 bytes an entry and 3.5 a byte of the " +
         "directory, besides 160 MB): give the s3-zip functions more memory, " +
         "`pulumi config set --path 'hookgate:lambda.memoryMb' 192`",
@@ -1186,7 +1193,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     const end = zip.length - 22;
     zip.writeUInt16LE(60_000, end + 8);
     zip.writeUInt16LE(60_000, end + 10);
-    const directoryBytes = zip.length - zip.readUInt32LE(end + 16);
+    const directorySize = end - zip.readUInt32LE(end + 16);
     host.setArchive("acme/api", SHA, { zip });
     const key = "too-many/counted.zip";
     const err = await rejectsWithActionError(
@@ -1194,7 +1201,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     );
     expect(err.message).to.equal(
       "the downloaded archive is corrupt: the end record counts 60000 entries, more than its central directory " +
-        `of ${directoryBytes} bytes holds`,
+        `of ${directorySize} bytes holds`,
     );
     expect(err.retryable).to.equal(true);
     expect(await s3.exists(BUCKET, key)).to.equal(false);
@@ -1229,6 +1236,67 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect(maxEntriesFor(128, 46 + 75)).to.equal(9_776);
     expect(maxEntriesFor(1024, 46 + 100)).to.equal(1_000_000);
     expect(maxEntriesFor(undefined, 46 + 300)).to.equal(1_000_000);
+  });
+
+  it("rezipIntoStore's memory check does not count the archive's comment (up to 64 KiB, never held) as central directory", async function () {
+    this.timeout(60_000);
+    // 9,200 empty files of 75-byte paths fit a 128 MB function; the same archive with a 65,535-byte comment too.
+    const archive = async (comment?: string) => {
+      const zip = new yazl.ZipFile();
+      for (let i = 0; i < 9_200; i++) {
+        zip.addBuffer(Buffer.alloc(0), `top/${String(i).padStart(71, "d")}`, { compress: false });
+      }
+      zip.end({ forceZip64Format: false, comment: comment ?? "" });
+      const chunks: Buffer[] = [];
+      for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    };
+    const dir = await mkdtemp(join(tmpdir(), "hookgate-comment-"));
+    try {
+      for (const comment of [undefined, "a".repeat(65_535)]) {
+        const file = join(dir, "archive.zip");
+        writeFileSync(file, await archive(comment));
+        const result = await rezipIntoStore(file, { stripTopFolder: true, memoryMb: 128 }, async (body) => {
+          for await (const _ of body) {
+            // drained
+          }
+          return {};
+        });
+        expect(result.entries).to.equal(9_200);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("directoryBytes is the central directory without the end record and its comment, and undefined when yauzl's cursor is no number", () => {
+    const zip = (cursor: unknown, comment: string) =>
+      ({ fileSize: 10_000, comment: Buffer.from(comment), readEntryCursor: cursor }) as unknown as Parameters<
+        typeof directoryBytes
+      >[0];
+    expect(directoryBytes(zip(4_000, ""))).to.equal(10_000 - 4_000 - 22);
+    expect(directoryBytes(zip(4_000, "0123456789"))).to.equal(10_000 - 4_000 - 22 - 10);
+    // Not yauzl's public API: a version without it must not make every archive "too many entries".
+    expect(directoryBytes(zip(undefined, ""))).to.equal(undefined);
+    expect(directoryBytes(zip(false, ""))).to.equal(undefined);
+  });
+
+  it("makeRunDir in a temp dir that does not exist fails with an ActionError naming the dir and the code, retryable", async () => {
+    const base = await mkdtemp(join(tmpdir(), "hookgate-gone-"));
+    const missing = join(base, "gone");
+    try {
+      const err = await makeRunDir(missing, () => undefined).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(ActionError);
+      expect((err as ActionError).message).to.equal(
+        `source zip: cannot make a temp directory in ${missing}: ENOENT`,
+      );
+      expect((err as ActionError).retryable).to.equal(true);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
   });
 
   it("uploadSourceZip keeps the first of two entries with the same name, once, and counts the entries it wrote", async () => {
