@@ -99,7 +99,7 @@ export class Locator {
     for (const segment of path) {
       const resolved = this.resolve(current);
       if (isMap(resolved)) {
-        const pair = findPair(this.resolveAlias, resolved.items as Pair[], String(segment), 0);
+        const pair = findPair(this.resolveAlias, resolved.items as Pair[], String(segment));
         if (!pair) return { key: undefined, nearest };
         key = isNode(pair.key) ? pair.key : undefined;
         current = pair.value;
@@ -127,21 +127,31 @@ export class Locator {
 /**
  * The entry for `key`, looking into `<<` merge sources when the map has no such key of its own. Of a key
  * written twice (a duplicate, reported), the last: its value is the one yaml keeps and the other checks read.
- * Among merge sources the first to set the key, as yaml merges.
+ * Among merge sources the first to set the key, as yaml merges: the map's own keys, then each source in
+ * order, depth first (a source's own keys before the sources it merges).
+ * Each map is searched once: one searched without the key cannot have it on another path, so a file of maps
+ * each merging the one before ten times costs its size, not 10^depth. A stack, not recursion: a chain of
+ * thousands of anchors each merging the one before is shallow in the text but deep here.
  */
-function findPair(resolve: Resolve, items: Pair[], key: string, depth: number): Pair | undefined {
-  let own: Pair | undefined;
-  for (const pair of items) if (keyText(resolve, pair.key) === key) own = pair;
-  if (own || depth > 8) return own;
-  for (const pair of items) {
-    if (!isMergeKey(pair.key)) continue;
-    const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
-    for (const source of sources) {
-      const map = resolve(source);
-      if (isMap(map)) {
-        const found = findPair(resolve, map.items as Pair[], key, depth + 1);
-        if (found) return found;
-      }
+function findPair(resolve: Resolve, items: Pair[], key: string): Pair | undefined {
+  const searched = new Set<Pair[]>();
+  const stack: Array<[Pair[], number]> = [[items, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [Pair[], number];
+    if (searched.has(current)) continue;
+    searched.add(current);
+    let own: Pair | undefined;
+    for (const pair of current) if (keyText(resolve, pair.key) === key) own = pair;
+    if (own) return own;
+    if (depth > 8) continue;
+    // Pushed last source first, so the first source is searched next (with all it merges) before the second.
+    const sources: unknown[] = [];
+    for (const pair of current) {
+      if (isMergeKey(pair.key)) sources.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
+    }
+    for (let i = sources.length - 1; i >= 0; i--) {
+      const map = resolve(sources[i]);
+      if (isMap(map)) stack.push([map.items as Pair[], depth + 1]);
     }
   }
   return undefined;

@@ -125,3 +125,57 @@ describe("Class: Locator (a key written through an alias)", () => {
     ]);
   });
 });
+
+describe("Class: Locator (a value reached through << merges)", () => {
+  /** Maps x-a1..x-aN, each merging the one before ten times: the data is small, the paths to x-a0 are 10^N. */
+  function fan(depth: number): string {
+    const lines = ["x-a0: &a0 { events: [push] }"];
+    for (let i = 1; i <= depth; i++)
+      lines.push(
+        `x-a${i}: &a${i} { <<: [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(", ")}] }`,
+      );
+    lines.push(`match: { <<: *a${depth} }`);
+    return `${lines.join("\n")}\n`;
+  }
+
+  it("looking up a key no merged map has searches each map once, not once per path to it", () => {
+    const text = fan(5);
+    const doc = parseDocument(text, { merge: true, logLevel: "silent" });
+    const resolve = aliasResolver(doc);
+    let calls = 0;
+    const locator = new Locator(doc, text, (node) => {
+      calls++;
+      return resolve(node);
+    });
+    expect(locator.node(["match", "branches"])).to.equal(undefined);
+    expect(locator.node(["match", "events", 0])?.toJSON()).to.equal("push");
+    // 5 maps of 10 sources and 1 key each: a few hundred look-ups; following every path is over 100,000.
+    expect(calls).to.be.below(1_000);
+  });
+
+  // [what, text]: each finds match.job where yaml's merge takes it from.
+  const cases: Array<[string, string]> = [
+    ["the map's own key over a merge written before it", "x-a: &a { job: a }\nmatch: { <<: *a, job: own }\n"],
+    [
+      "a source's nested merge before a later source",
+      "x-i: &i { job: inner }\nx-a: &a { <<: *i }\nx-b: &b { job: b }\nmatch: { <<: [*a, *b] }\n",
+    ],
+    [
+      "a map merged twice, searched once, the later source after it",
+      "x-s: &s { other: 1 }\nx-a: &a { <<: *s }\nx-b: &b { <<: *s, job: b }\nmatch: { <<: [*a, *s, *b] }\n",
+    ],
+    [
+      "a source's own key over its nested merges",
+      "x-i: &i { job: inner }\nx-a: &a { <<: *i, job: a }\nmatch: { <<: [*a] }\n",
+    ],
+  ];
+  for (const [what, text] of cases) {
+    it(`finds the value yaml merges: ${what}`, () => {
+      const doc = parseDocument(text, { merge: true, logLevel: "silent" });
+      const expected = (doc.toJS() as { match: { job: string } }).match.job;
+      expect(new Locator(doc, text, aliasResolver(doc)).node(["match", "job"])?.toJSON()).to.equal(expected);
+    });
+  }
+});
