@@ -128,22 +128,21 @@ export class Locator {
  * The entry for `key`, looking into `<<` merge sources when the map has no such key of its own. Of a key
  * written twice (a duplicate, reported), the last: its value is the one yaml keeps and the other checks read.
  * Among merge sources the first to set the key, as yaml merges: the map's own keys, then each source in
- * order, depth first (a source's own keys before the sources it merges).
+ * order, depth first (a source's own keys before the sources it merges), at any depth as yaml follows them.
  * Each map is searched once: one searched without the key cannot have it on another path, so a file of maps
  * each merging the one before ten times costs its size, not 10^depth. A stack, not recursion: a chain of
  * thousands of anchors each merging the one before is shallow in the text but deep here.
  */
 function findPair(resolve: Resolve, items: Pair[], key: string): Pair | undefined {
   const searched = new Set<Pair[]>();
-  const stack: Array<[Pair[], number]> = [[items, 0]];
+  const stack: Pair[][] = [items];
   while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [Pair[], number];
+    const current = stack.pop() as Pair[];
     if (searched.has(current)) continue;
     searched.add(current);
     let own: Pair | undefined;
     for (const pair of current) if (keyText(resolve, pair.key) === key) own = pair;
     if (own) return own;
-    if (depth > 8) continue;
     // Pushed last source first, so the first source is searched next (with all it merges) before the second.
     const sources: unknown[] = [];
     for (const pair of current) {
@@ -151,7 +150,7 @@ function findPair(resolve: Resolve, items: Pair[], key: string): Pair | undefine
     }
     for (let i = sources.length - 1; i >= 0; i--) {
       const map = resolve(sources[i]);
-      if (isMap(map)) stack.push([map.items as Pair[], depth + 1]);
+      if (isMap(map)) stack.push(map.items as Pair[]);
     }
   }
   return undefined;

@@ -94,6 +94,15 @@ describe("Function: parseRoutes (an unquoted ! exclusion in a list used as a glo
       [`3:20: ${QUOTE("!release/old-*")}`],
     ],
     [
+      "one in a list reached through 10 nested << merges is refused, as yaml merges at any depth",
+      [],
+      [
+        `<<: ${Array.from({ length: 10 }).reduce<string>((inner) => `{ <<: ${inner} }`, "{ branches: [main, ! release/old-*] }")}`,
+        "events: [push]",
+      ],
+      [`6:90: ${QUOTE("!release/old-*")}`],
+    ],
+    [
       "an item used by alias inside a glob list is refused too",
       ["x-old: &old ! release/old-*"],
       ["events: [push]", "branches: [main, *old]"],

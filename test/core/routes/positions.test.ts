@@ -170,6 +170,10 @@ describe("Class: Locator (a value reached through << merges)", () => {
       "a source's own key over its nested merges",
       "x-i: &i { job: inner }\nx-a: &a { <<: *i, job: a }\nmatch: { <<: [*a] }\n",
     ],
+    [
+      "a key 12 merges deep",
+      `match: ${Array.from({ length: 12 }).reduce<string>((inner) => `{ <<: ${inner} }`, "{ job: deep }")}\n`,
+    ],
   ];
   for (const [what, text] of cases) {
     it(`finds the value yaml merges: ${what}`, () => {
