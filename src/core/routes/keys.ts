@@ -26,6 +26,7 @@ export function duplicateKeyFindings(
 ): KeyFinding[] {
   const findings: KeyFinding[] = [];
   const memo = new Map<unknown, Map<string, unknown>>();
+  const compared = newCompared();
   visit(doc, {
     Map(_key, map) {
       const seen = new Set<string>();
@@ -46,7 +47,8 @@ export function duplicateKeyFindings(
           merges.push(...sources);
           const values = mergedValues(resolve, sources, memo, new Set());
           const common = [...values].find(
-            ([key, value]) => !own.has(key) && merged.has(key) && !sameValue(resolve, merged.get(key), value),
+            ([key, value]) =>
+              !own.has(key) && merged.has(key) && !sameValue(resolve, merged.get(key), value, compared),
           )?.[0];
           if (common !== undefined && !skip.has(offset)) {
             findings.push({ offset, message: mergeTwiceMessage(merges, common) });
@@ -107,18 +109,71 @@ function mergedValues(
   return values;
 }
 
+/** What comparisons of one document keep: each pair of nodes compared, and each map's keys. */
+interface Compared {
+  pairs: Map<unknown, Map<unknown, boolean>>;
+  keys: Map<unknown, Map<string, unknown> | null>;
+}
+
+function newCompared(): Compared {
+  return { pairs: new Map(), keys: new Map() };
+}
+
 /**
  * Whether two value nodes convert alike: one node, or scalars of one value and tag (a number also of one
  * source text: a Jenkins parameter keeps it as written), or maps and lists of such, keys in any order.
- * Past a budget of comparisons they are taken to differ: aliases can make a small file a huge value.
+ * Past a budget of steps (each pair of nodes and each key looked up) they are taken to differ: aliases can
+ * make a small file a huge value. Each pair's answer is kept in `compared`: maps used by many `<<` are
+ * compared once, not once per map merging them.
  */
-function sameValue(resolve: Resolve, a: unknown, b: unknown): boolean {
+function sameValue(resolve: Resolve, a: unknown, b: unknown, compared: Compared): boolean {
   let budget = 10_000;
+  // Set once the budget or the depth cut a comparison short: a "differ" from then on is not the pair's answer.
+  let cut = false;
+  const spend = (steps: number): boolean => {
+    budget -= steps;
+    if (budget < 0) cut = true;
+    return !cut;
+  };
+  /** The value node of each key of the map (the first of a repeated key); null for a map with a << or a key
+   * that is no text: such a map is never taken as alike (a merge is not followed). Built once per map. */
+  const keysOf = (map: {
+    items: ReadonlyArray<{ key: unknown; value: unknown }>;
+  }): Map<string, unknown> | null => {
+    const kept = compared.keys.get(map);
+    if (kept !== undefined) return kept;
+    let keys: Map<string, unknown> | null = new Map();
+    for (const pair of map.items) {
+      const text = isMergeKey(pair.key) ? undefined : keyText(resolve, pair.key);
+      if (text === undefined) {
+        keys = null;
+        break;
+      }
+      if (!keys.has(text)) keys.set(text, pair.value);
+    }
+    compared.keys.set(map, keys);
+    return keys;
+  };
   const same = (x: unknown, y: unknown, depth: number): boolean => {
     const left = resolve(x);
     const right = resolve(y);
     if (left === right) return true;
-    if (--budget < 0 || depth > 64) return false;
+    const known = compared.pairs.get(left)?.get(right);
+    if (known !== undefined) return known;
+    if (!spend(1)) return false;
+    if (depth > 64) {
+      cut = true;
+      return false;
+    }
+    const answer = compare(left, right, depth);
+    if (answer || !cut) {
+      const row = compared.pairs.get(left) ?? new Map<unknown, boolean>();
+      compared.pairs.set(left, row);
+      row.set(right, answer);
+    }
+    return answer;
+  };
+  const compare = (left: unknown, right: unknown, depth: number): boolean => {
     if (isScalar(left) && isScalar(right)) {
       if (left.value !== right.value || left.tag !== right.tag) return false;
       return typeof left.value !== "number" || left.source === right.source;
@@ -131,15 +186,21 @@ function sameValue(resolve: Resolve, a: unknown, b: unknown): boolean {
     }
     if (isMap(left) && isMap(right)) {
       if (left.items.length !== right.items.length) return false;
-      return left.items.every((pair) => {
-        // A merge inside either is not followed: taken to differ.
-        if (isMergeKey(pair.key)) return false;
-        const text = keyText(resolve, pair.key);
-        const other = right.items.find(
-          (item) => !isMergeKey(item.key) && keyText(resolve, item.key) === text,
-        );
-        return text !== undefined && other !== undefined && same(pair.value, other.value, depth + 1);
-      });
+      // Building a map's keys is charged once, by the comparison that builds it.
+      if (
+        !spend(
+          (compared.keys.has(left) ? 0 : left.items.length) +
+            (compared.keys.has(right) ? 0 : right.items.length),
+        )
+      )
+        return false;
+      const leftKeys = keysOf(left);
+      const rightKeys = keysOf(right);
+      if (leftKeys === null || rightKeys === null || leftKeys.size !== rightKeys.size) return false;
+      for (const [text, value] of leftKeys) {
+        if (!spend(1) || !rightKeys.has(text) || !same(value, rightKeys.get(text), depth + 1)) return false;
+      }
+      return true;
     }
     return false;
   };

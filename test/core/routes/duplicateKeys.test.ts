@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import YAML from "yaml";
+import { aliasResolver } from "../../../src/core/routes/anchors";
+import { duplicateKeyFindings } from "../../../src/core/routes/keys";
 import { parseRoutes } from "../../../src/core/routes/parse";
 
 const HEAD = [
@@ -378,5 +380,45 @@ describe("Function: parseRoutes (duplicate << and parameter-name messages stay s
       "YAML: duplicate key ",
     ]);
     for (const problem of problems) expect(problem.message.length, problem.message).to.be.at.most(300);
+  });
+});
+
+describe("Function: duplicateKeyFindings (two << bringing equal large maps)", () => {
+  /** `uses` maps each with <<: *A, <<: *B, where A and B set v to two equal maps of `keys` keys. */
+  function file(keys: number, uses: number): string {
+    const body = Array.from({ length: keys }, (_, i) => `k${i}: 0`).join(", ");
+    return [
+      `x-p: &P { ${body} }`,
+      `x-q: &Q { ${body} }`,
+      "x-a: &A { v: *P }",
+      "x-b: &B { v: *Q }",
+      "x-uses:",
+      ...Array.from({ length: uses }, () => "  - { <<: *A, <<: *B }"),
+      "",
+    ].join("\n");
+  }
+
+  function lookUps(text: string): { findings: number; calls: number } {
+    const doc = YAML.parseDocument(text, { merge: true, uniqueKeys: true, logLevel: "silent" });
+    const resolve = aliasResolver(doc);
+    let calls = 0;
+    const counting = (node: unknown) => {
+      calls++;
+      return resolve(node);
+    };
+    return { findings: duplicateKeyFindings(doc, counting, new Set()).length, calls };
+  }
+
+  it("finds them alike with alias look-ups linear in the file: each key found by name, each pair compared once", () => {
+    const text = file(400, 20);
+    const { findings, calls } = lookUps(text);
+    expect(findings).to.equal(0);
+    // Scanning the other map for every key is 400 x 400 look-ups per use; comparing again per use, x 20.
+    expect(calls, `alias look-ups for ${text.length} characters`).to.be.below(20 * text.length);
+  });
+
+  it("takes maps too large to compare within the budget as different, so the two << are refused", () => {
+    // 3,000 keys: 3,000 values compared, but 12,000 keys built and looked up, past the budget of 10,000.
+    expect(lookUps(file(3_000, 1)).findings).to.equal(1);
   });
 });
