@@ -483,16 +483,12 @@ function exclusionMessage(glob: string): string {
   return `an exclusion starting with ! must be quoted: ${JSON.stringify(glob)} (YAML reads an unquoted ! as a tag)`;
 }
 
-/** `! "!release/*"`: the exclusion is quoted already; adding a ! would make it "!!release/*", itself refused. */
-function taggedExclusionMessage(glob: string): string {
-  return `remove the ! tag before the quotes: ${JSON.stringify(glob)} (an exclusion is written in quotes alone; YAML reads ! before them as a tag)`;
-}
-
 /**
  * Each item of a route's match glob list that carries a tag of its own, by where its tag starts, with what
  * to say of it: how to write the exclusion it was meant as. `!release/old-*` is read as the tag !release/old-* on nothing (yaml warns);
  * `!"release/old-*"` and `! release/old-*` as the non-specific tag ! on the text "release/old-*", without a
- * warning: an exclusion deployed as an inclusion. The lists are found where routes read them, through aliases
+ * warning: an exclusion deployed as an inclusion. `! "!release/*"` is the text "!release/*" in every reader
+ * (YAML 1.2 §10.1.2: ! on a scalar is a string), the exclusion as written: accepted. The lists are found where routes read them, through aliases
  * and merges (`actors: *bots`, `*k : [...]` with `&k branches`, `<<: *match`): a list of the same name elsewhere
  * (a free-form `x-` section) is no glob list.
  */
@@ -514,13 +510,12 @@ function unquotedExclusions(locator: Locator, text: string, resolve: Resolve): M
         const before = tagAt < 0 || text.slice(tagAt + item.tag.length, item.range[0]).trim() !== "";
         const start = before ? item.range[0] : tagAt;
         const value = String(item.value ?? "");
-        // Under the tag !, the text is the exclusion when it starts with one: only the tag is too much.
-        if (item.tag === "!" && value.startsWith("!")) found.set(start, taggedExclusionMessage(value));
-        else
-          found.set(
-            start,
-            exclusionMessage(item.tag === "!" ? `!${value}` : text.slice(start, item.range[1]).trim()),
-          );
+        // Under the tag !, text that starts with ! is the exclusion as written (only quotes can start so).
+        if (item.tag === "!" && value.startsWith("!")) continue;
+        found.set(
+          start,
+          exclusionMessage(item.tag === "!" ? `!${value}` : text.slice(start, item.range[1]).trim()),
+        );
       }
     }
   }
