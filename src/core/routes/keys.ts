@@ -26,7 +26,7 @@ export function duplicateKeyFindings(
 ): KeyFinding[] {
   const findings: KeyFinding[] = [];
   const memo = new Map<unknown, Map<string, unknown>>();
-  const compared = newCompared();
+  const compared = newCompared(memo);
   visit(doc, {
     Map(_key, map) {
       const seen = new Set<string>();
@@ -109,19 +109,22 @@ function mergedValues(
   return values;
 }
 
-/** What comparisons of one document keep: each pair of nodes compared, and each map's keys. */
+/** What comparisons of one document keep: each pair of nodes compared, each map's keys, mergedValues' memo. */
 interface Compared {
   pairs: Map<unknown, Map<unknown, boolean>>;
   keys: Map<unknown, Map<string, unknown> | null>;
+  merged: Map<unknown, Map<string, unknown>>;
 }
 
-function newCompared(): Compared {
-  return { pairs: new Map(), keys: new Map() };
+function newCompared(merged: Map<unknown, Map<string, unknown>>): Compared {
+  return { pairs: new Map(), keys: new Map(), merged };
 }
 
 /**
- * Whether two value nodes convert alike: one node, or scalars of one value and tag (a number also of one
- * source text: a Jenkins parameter keeps it as written), or maps and lists of such, keys in any order.
+ * Whether two value nodes convert alike: one node, or scalars of one converted value (a tag that changes
+ * nothing, `!!str build` beside `build`, is no difference; a number also of one source text: a Jenkins
+ * parameter keeps it as written), or maps and lists of such, keys in any order, a map as it reads with the
+ * keys its `<<` merge bring (as mergedValues reads it).
  * Past a budget of steps (each pair of nodes and each key looked up) they are taken to differ: aliases can
  * make a small file a huge value. Each pair's answer is kept in `compared`: maps used by many `<<` are
  * compared once, not once per map merging them.
@@ -135,21 +138,32 @@ function sameValue(resolve: Resolve, a: unknown, b: unknown, compared: Compared)
     if (budget < 0) cut = true;
     return !cut;
   };
-  /** The value node of each key of the map (the first of a repeated key); null for a map with a << or a key
-   * that is no text: such a map is never taken as alike (a merge is not followed). Built once per map. */
+  /** The value node of each key of the map (the first of a repeated key), with those its `<<` bring where it
+   * sets no such key itself; null for a map with a key that is no text: never taken as alike. Built once. */
   const keysOf = (map: {
     items: ReadonlyArray<{ key: unknown; value: unknown }>;
   }): Map<string, unknown> | null => {
     const kept = compared.keys.get(map);
     if (kept !== undefined) return kept;
     let keys: Map<string, unknown> | null = new Map();
+    const sources: unknown[] = [];
     for (const pair of map.items) {
-      const text = isMergeKey(pair.key) ? undefined : keyText(resolve, pair.key);
+      if (isMergeKey(pair.key)) {
+        sources.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
+        continue;
+      }
+      const text = keyText(resolve, pair.key);
       if (text === undefined) {
         keys = null;
         break;
       }
       if (!keys.has(text)) keys.set(text, pair.value);
+    }
+    if (keys !== null && sources.length > 0) {
+      const merged = mergedValues(resolve, sources, compared.merged, new Set());
+      // The merged keys are charged too: a << can bring a large map into a small one.
+      if (!spend(merged.size)) return null;
+      for (const [text, value] of merged) if (!keys.has(text)) keys.set(text, value);
     }
     compared.keys.set(map, keys);
     return keys;
@@ -175,7 +189,7 @@ function sameValue(resolve: Resolve, a: unknown, b: unknown, compared: Compared)
   };
   const compare = (left: unknown, right: unknown, depth: number): boolean => {
     if (isScalar(left) && isScalar(right)) {
-      if (left.value !== right.value || left.tag !== right.tag) return false;
+      if (left.value !== right.value) return false;
       return typeof left.value !== "number" || left.source === right.source;
     }
     if (isSeq(left) && isSeq(right)) {
@@ -185,7 +199,6 @@ function sameValue(resolve: Resolve, a: unknown, b: unknown, compared: Compared)
       );
     }
     if (isMap(left) && isMap(right)) {
-      if (left.items.length !== right.items.length) return false;
       // Building a map's keys is charged once, by the comparison that builds it.
       if (
         !spend(

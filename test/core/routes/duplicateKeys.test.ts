@@ -233,6 +233,57 @@ describe("Function: parseRoutes (keys yaml's own duplicate check misses)", () =>
       ],
       [],
     ],
+    [
+      "two << bringing job: !!str build and job: build are accepted: the core tag changes no value",
+      [
+        "x-a: &a { type: jenkins, job: !!str build }",
+        "x-b: &b { type: jenkins, job: build, parameters: { MODE: fast } }",
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        "    action: { <<: *a, <<: *b }",
+      ],
+      [],
+    ],
+    [
+      "two << bringing job: !!str 1 and job: 1 are refused: the tag makes text of a number",
+      [
+        "x-a: &a { type: jenkins, job: !!str 1 }",
+        "x-b: &b { type: jenkins, job: 1 }",
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        "    action: { <<: *a, <<: *b }",
+      ],
+      [`8:23: ${MERGE_TWICE("job", "*a, *b")}`],
+    ],
+    [
+      "two << bringing equal parameters maps that each merge one base map are accepted",
+      [
+        "x-base: &base { MODE: fast }",
+        'x-a: &a { type: jenkins, job: build, parameters: { <<: *base, V: "1" } }',
+        'x-b: &b { type: jenkins, job: build, parameters: { V: "1", <<: *base } }',
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        "    action: { <<: *a, <<: *b }",
+      ],
+      [],
+    ],
+    [
+      "two << bringing parameters maps whose merges bring different values are refused",
+      [
+        "x-fast: &fast { MODE: fast }",
+        "x-slow: &slow { MODE: slow }",
+        'x-a: &a { type: jenkins, job: build, parameters: { <<: *fast, V: "1" } }',
+        'x-b: &b { type: jenkins, job: build, parameters: { <<: *slow, V: "1" } }',
+        "routes:",
+        "  - name: a",
+        "    match: { events: [push] }",
+        "    action: { <<: *a, <<: *b }",
+      ],
+      [`10:23: ${MERGE_TWICE("parameters", "*a, *b")}`],
+    ],
   ];
   for (const [what, lines, expected] of cases) {
     it(what, () => {
