@@ -1,7 +1,7 @@
 // yaml's Alias.resolve(doc) walks the whole document on each call (yaml 2.x, outside a conversion's cache):
 // called per route for routes that share an anchor, reading a file took time quadratic in its routes. One
 // walk notes where each alias points, and every later look-up is a map read.
-import { type Alias, type Document, isAlias, type Node, visit } from "yaml";
+import { type Alias, type Document, isAlias, isScalar, type Node, Scalar, visit } from "yaml";
 
 /** The node an alias names (a node that is no alias as it is); undefined for an alias without its anchor. */
 export type Resolve = (node: unknown) => unknown;
@@ -24,4 +24,15 @@ export function aliasResolver(doc: Document): Resolve {
     },
   });
   return (node) => (isAlias(node) ? targets.get(node) : node);
+}
+
+/**
+ * Whether yaml merges the pair of this key (its merge.js isMergeKey): the `<<` symbol it reads a plain `<<`
+ * as, or a plain scalar `<<` under a tag (`!!str <<`), which yaml still merges though other readers take it
+ * for a key named "<<". A quoted "<<" is a key.
+ */
+export function isMergeKey(key: unknown): boolean {
+  if (!isScalar(key)) return false;
+  if (typeof key.value === "symbol") return key.value.description === "<<";
+  return (!key.type || key.type === Scalar.PLAIN) && key.value === "<<";
 }

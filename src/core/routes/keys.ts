@@ -3,7 +3,7 @@
 // values that convert to one object key. In each case yaml keeps one value and drops the other silently.
 import { type Document, isAlias, isMap, isScalar, isSeq, type Node, visit } from "yaml";
 import { clippedText, shownText } from "../shownText";
-import type { Resolve } from "./anchors";
+import { isMergeKey, type Resolve } from "./anchors";
 
 export interface KeyFinding {
   /** Source offset of the offending key. */
@@ -64,10 +64,6 @@ export function duplicateKeyFindings(
     },
   });
   return findings;
-}
-
-function isMergeKey(key: unknown): boolean {
-  return isScalar(key) && typeof key.value === "symbol";
 }
 
 /**
@@ -245,7 +241,7 @@ function mergeTwiceMessage(sources: readonly unknown[], common: string): string 
 /** The key as the converted object names it (null as "", true as "true"), through an alias; or undefined. */
 function keyText(resolve: Resolve, key: unknown): string | undefined {
   const node = resolve(key);
-  if (!isScalar(node) || typeof node.value === "symbol") return undefined;
+  if (!isScalar(node) || isMergeKey(node)) return undefined;
   return node.value === null || node.value === undefined ? "" : String(node.value);
 }
 
@@ -264,7 +260,7 @@ export function nonTextKeyFindings(resolve: Resolve, maps: readonly unknown[]): 
     if (!isMap(map) || seen.has(map)) continue;
     seen.add(map);
     for (const pair of map.items) {
-      if (isScalar(pair.key) && typeof pair.key.value === "symbol") {
+      if (isMergeKey(pair.key)) {
         stack.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
         continue;
       }

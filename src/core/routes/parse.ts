@@ -21,7 +21,7 @@ import {
 } from "yaml";
 import { shownYamlMessage, withoutInvisible } from "../shownText";
 import type { Problem, RoutesConfig } from "../types";
-import { aliasResolver, type Resolve } from "./anchors";
+import { aliasResolver, isMergeKey, type Resolve } from "./anchors";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
 import { DUPLICATE_KEY, duplicateKeyFindings, nonTextKeyFindings } from "./keys";
@@ -404,7 +404,7 @@ function documentShape(doc: Document): { tooDeep?: number; collectionKeys: numbe
       if (!inKey && (isMap(key) || isSeq(key)) && (merged || !isUnquotedTemplate(node, item))) {
         collectionKeys.push((isNode(item.key) ? item.key.range?.[0] : undefined) ?? node.range?.[0] ?? 0);
       }
-      const merges = isScalar(item.key) && typeof item.key.value === "symbol";
+      const merges = isMergeKey(item.key);
       stack.push([item.key, depth + 1, true, false], [item.value, depth + 1, inKey, merges]);
     }
   }
@@ -810,7 +810,7 @@ function writtenNumbers(
   const own = new Set<string>();
   const inherited = new Map<string, string>();
   for (const item of map.items) {
-    if (isScalar(item.key) && typeof item.key.value === "symbol") {
+    if (isMergeKey(item.key)) {
       const sources = isSeq(item.value) ? item.value.items : [item.value];
       for (const source of sources) {
         const merged = resolve(source);
@@ -821,7 +821,14 @@ function writtenNumbers(
       }
       continue;
     }
-    const key = isScalar(item.key) ? String(item.key.value) : undefined;
+    // A key written through an alias (`*k : 1.10` with `&k VERSION`) is the map's own key as much as a plain one.
+    const keyNode = resolve(item.key);
+    const key =
+      isScalar(keyNode) && !isMergeKey(keyNode)
+        ? keyNode.value === null || keyNode.value === undefined
+          ? ""
+          : String(keyNode.value)
+        : undefined;
     if (key === undefined) continue;
     own.add(key);
     const value = resolve(item.value);

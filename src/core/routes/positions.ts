@@ -1,7 +1,7 @@
 // Maps a path in the parsed data (["routes", 0, "match"]) back to a node of the YAML document, so problems
 // carry the line and column of the offending key or value.
 import { type Document, isAlias, isMap, isNode, isScalar, isSeq, type Node, type Pair } from "yaml";
-import type { Resolve } from "./anchors";
+import { isMergeKey, type Resolve } from "./anchors";
 
 export type PathSegment = string | number;
 
@@ -157,14 +157,11 @@ function findPair(resolve: Resolve, items: Pair[], key: string): Pair | undefine
 }
 
 /** yaml represents a merge key's value as a symbol; its source text is "<<". */
-function isMergeKey(key: unknown): boolean {
-  return isScalar(key) && (typeof key.value === "symbol" || key.source === "<<" || key.value === "<<");
-}
 
 /** The key's text, through an alias (`*k :` with `&k branches` is the key branches). */
 function keyText(resolve: Resolve, written: unknown): string | undefined {
   const key = resolve(written);
-  if (isScalar(key) && typeof key.value === "symbol") return undefined;
+  if (isMergeKey(key)) return undefined;
   if (isScalar(key)) return String(key.value);
   if (typeof key === "string" || typeof key === "number") return String(key);
   return undefined;

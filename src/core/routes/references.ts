@@ -12,6 +12,7 @@ import {
   type Pair,
   visit,
 } from "yaml";
+import { isMergeKey } from "./anchors";
 
 export interface ReferenceFinding {
   /** Source offset of the offending alias or merge source. */
@@ -90,11 +91,6 @@ export function referenceFindings(doc: Document): ReferenceFinding[] {
     }
   }
   return findings;
-}
-
-/** yaml represents a merge key as a scalar whose value is a symbol; its source text is "<<". */
-function isMergeKey(key: unknown): boolean {
-  return isScalar(key) && typeof key.value === "symbol" && key.value.description === "<<";
 }
 
 function kind(node: unknown): string {

@@ -49,6 +49,18 @@ describe("Function: parseRoutes (keys yaml's own duplicate check misses)", () =>
       [`7:22: ${MERGE_TWICE("branches", "*a, *b")}`],
     ],
     [
+      "a second << written !!str << is a merge to yaml (other readers take it for a key): refused as two <<",
+      [
+        "x-a: &a { events: [push], branches: [main] }",
+        "x-b: &b { branches: [dev] }",
+        "routes:",
+        "  - name: a",
+        "    match: { <<: *a, !!str <<: *b }",
+        "    action: { type: jenkins, job: build }",
+      ],
+      [`7:28: ${MERGE_TWICE("branches", "*a, *b")}`],
+    ],
+    [
       "two << that share no key are accepted: every YAML reader reads them alike",
       [
         "x-repos: &repos { repos: [acme/api] }",

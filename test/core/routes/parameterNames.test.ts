@@ -104,6 +104,23 @@ describe("Function: parseRoutes (Jenkins parameter names)", () => {
     ]);
   });
 
+  it("a number under a parameter name written through an alias keeps its written digits, and wins over a merged one", () => {
+    const parametersOf = (parameters: string) => {
+      const text = routesWith(parameters).replace(
+        "x-p: &p { NULL: a }",
+        "x-p: &p { NULL: a }\nx-k: &k VERSION\nx-v: &v { VERSION: 2.50 }",
+      );
+      const { config, problems } = parseRoutes(text, "routes.yaml");
+      expect(problems).to.deep.equal([]);
+      const action = config?.routes[0]?.action as { parameters: Record<string, string> } | undefined;
+      return action?.parameters;
+    };
+    expect(parametersOf("{ *k : 1.10 }")).to.deep.equal({ VERSION: "1.10" });
+    // The map's own key wins over the merge, as yaml reads it: never the merged source's 2.50.
+    expect(parametersOf("{ <<: *v, *k : 1.10 }")).to.deep.equal({ VERSION: "1.10" });
+    expect(parametersOf("{ <<: *v }")).to.deep.equal({ VERSION: "2.50" });
+  });
+
   it("quoted TRUE and False are sent with their spelling", () => {
     const action = parseRoutes(routesWith('{ "TRUE": a, "False": b }'), "routes.yaml").config?.routes[0]
       ?.action as { parameters: Record<string, string> };
