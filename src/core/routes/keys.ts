@@ -240,8 +240,9 @@ function mergeTwiceMessage(sources: readonly unknown[], common: string): string 
 
 /** The key as the converted object names it (null as "", true as "true"), through an alias; or undefined. */
 function keyText(resolve: Resolve, key: unknown): string | undefined {
+  if (isMergeKey(key)) return undefined;
   const node = resolve(key);
-  if (!isScalar(node) || isMergeKey(node)) return undefined;
+  if (!isScalar(node)) return undefined;
   return node.value === null || node.value === undefined ? "" : String(node.value);
 }
 

@@ -718,7 +718,7 @@ function readReferencesAsWritten(
   const merging: number[] = [];
   visit(doc, {
     Pair(_key, pair, path) {
-      if (!isScalar(pair.key) || typeof pair.key.value !== "symbol") return;
+      if (!isMergeKey(pair.key)) return;
       const holder = path[path.length - 1];
       const mergesAll = isSeq(pair.value) ? pair.value.items.every(mergeable) : mergeable(pair.value);
       if (!mergesAll && isMap(holder) && holder.range) merging.push(holder.range[0]);
@@ -824,7 +824,7 @@ function writtenNumbers(
     // A key written through an alias (`*k : 1.10` with `&k VERSION`) is the map's own key as much as a plain one.
     const keyNode = resolve(item.key);
     const key =
-      isScalar(keyNode) && !isMergeKey(keyNode)
+      isScalar(keyNode) && !isMergeKey(item.key)
         ? keyNode.value === null || keyNode.value === undefined
           ? ""
           : String(keyNode.value)

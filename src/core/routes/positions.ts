@@ -156,12 +156,10 @@ function findPair(resolve: Resolve, items: Pair[], key: string): Pair | undefine
   return undefined;
 }
 
-/** yaml represents a merge key's value as a symbol; its source text is "<<". */
-
 /** The key's text, through an alias (`*k :` with `&k branches` is the key branches). */
 function keyText(resolve: Resolve, written: unknown): string | undefined {
+  if (isMergeKey(written)) return undefined;
   const key = resolve(written);
-  if (isMergeKey(key)) return undefined;
   if (isScalar(key)) return String(key.value);
   if (typeof key === "string" || typeof key === "number") return String(key);
   return undefined;
