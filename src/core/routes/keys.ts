@@ -280,7 +280,10 @@ export function nonTextKeyFindings(resolve: Resolve, maps: readonly unknown[]): 
         name: key.value === null || key.value === undefined ? "" : String(key.value),
         message:
           `parameter name ${clippedText(written, 40)} is read by YAML as ${read}, not as text: ` +
-          `quote it${isAlias(pair.key) ? ` where &${clippedText(pair.key.source, 24)} is set` : ""}: ${shownText(written, 60)}`,
+          // Quoted, `.inf`, `~` or `1.10` would still break the name rule (a letter or _ first): renamed, then.
+          (/^[A-Za-z_]/.test(written)
+            ? `quote it${isAlias(pair.key) ? ` where &${clippedText(pair.key.source, 24)} is set` : ""}: ${shownText(written, 60)}`
+            : "rename it: a parameter name starts with a letter or _"),
       });
     }
   }

@@ -53,8 +53,8 @@ describe("Function: parseRoutes (Jenkins parameter names)", () => {
       "a number and .inf unquoted are refused (once each, not also for the name they became)",
       "{ 1.10: a, .inf: b }",
       [
-        '8:56: parameter name 1.10 is read by YAML as the number 1.1, not as text: quote it: "1.10"',
-        '8:65: parameter name .inf is read by YAML as the number Infinity, not as text: quote it: ".inf"',
+        "8:56: parameter name 1.10 is read by YAML as the number 1.1, not as text: rename it: a parameter name starts with a letter or _",
+        "8:65: parameter name .inf is read by YAML as the number Infinity, not as text: rename it: a parameter name starts with a letter or _",
       ],
     ],
     [
