@@ -70,10 +70,13 @@ function routesFileHint(error: unknown, options: Options): string {
   return `; give the routes file with --routes: --routes ${quoted}`;
 }
 
-/** node's parseArgs messages carry advice for script authors; keep the first sentence. */
+/**
+ * node's parseArgs messages carry advice for script authors; keep the first sentence. The advice follows a
+ * space in most messages but a newline in the "ambiguous" one.
+ */
 export function parseArgsMessage(error: unknown): string {
   const message = (error as Error).message ?? String(error);
-  return message.split(/\. (To specify|Did you forget)/)[0]?.replace(/\.$/, "") ?? message;
+  return message.split(/\.\s+(To specify|Did you forget)/)[0]?.replace(/\.$/, "") ?? message;
 }
 
 export function isParseArgsError(error: unknown): boolean {

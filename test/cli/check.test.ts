@@ -303,6 +303,14 @@ describe("Command: hookgate check", () => {
     });
   }
 
+  it("an option followed by a dash-led value prints node's first sentence only, then the --help pointer", async () => {
+    const run = await runInProcess(["check", "--routes", "--help"]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.equal(
+      "hookgate check: Option '--routes' argument is ambiguous\nRun \"hookgate check --help\" for usage.\n",
+    );
+  });
+
   it("hookgate check --help prints the command's usage and exits 0", async () => {
     const run = await runInProcess(["check", "--help"]);
     expect(run.code).to.equal(0);
