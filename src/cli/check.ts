@@ -12,7 +12,7 @@ import { withoutInvisible } from "../core/shownText";
 import type { Problem, Route, RoutesConfig } from "../core/types";
 import { routePolicySizeFinding } from "../infra/policySize";
 import { plannedWebhooks, webhookLimitProblems, webhooksPerEventLimit } from "../infra/webhookSetup";
-import { type CliIo, formatTable, parseCommandArgs, processIo } from "./commandKit";
+import { type CliIo, formatTable, parseCommandArgs, processIo, UsageError } from "./commandKit";
 
 export const CHECK_USAGE = `Usage: hookgate check [--routes FILE]
 
@@ -36,6 +36,8 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
     io.stdout(CHECK_USAGE);
     return 0;
   }
+  // As serve refuses it: an empty path would be read as a file named "".
+  if (values.routes === "") throw new UsageError("--routes must not be empty");
   const file = values.routes ?? DEFAULT_ROUTES_FILE;
   const config = loadRoutesOrReport(file, io);
   if (!config) return 1;

@@ -69,6 +69,10 @@ export async function runExplain(argv: string[], io: CliIo = processIo): Promise
     io.stdout(EXPLAIN_USAGE);
     return 0;
   }
+  for (const flag of ["routes", "event", "delivery"] as const) {
+    // As serve and send refuse them: an empty path would be a file named "", an empty event or id no header.
+    if (values[flag] === "") throw new UsageError(`--${flag} must not be empty`);
+  }
   if (!values.payload) throw new UsageError("--payload FILE is required");
   const provider = values.provider ?? DEFAULT_PROVIDER;
   if (!(PROVIDERS as readonly string[]).includes(provider)) {

@@ -323,10 +323,10 @@ routes:
     expect(run.stderr).to.include("none.json not found");
   });
 
-  it("hookgate explain reports an empty --event for GitHub as a delivery that cannot be normalised", async () => {
+  it("hookgate explain refuses an empty --event as a usage error, before reading the payload", async () => {
     const run = await runInProcess(["explain", "-r", routes, "-e", "", "-p", payload]);
-    expect(run.code).to.equal(1);
-    expect(run.stderr).to.include("cannot be normalised").and.include("x-github-event");
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.include("hookgate explain: --event must not be empty");
   });
 
   it("hookgate explain prints the routes file's problems and exits 1 when it is invalid", async () => {
