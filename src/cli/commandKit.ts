@@ -1,7 +1,7 @@
 // What every hookgate command shares: argument parsing that turns mistakes into usage errors, and the
 // output streams (injectable, so tests can run a command in-process).
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { withoutInvisible } from "../core/shownText";
+import { clippedText, withoutInvisible } from "../core/shownText";
 
 /** A mistake in the command line: the CLI prints it with a pointer to --help and exits 2. */
 export class UsageError extends Error {
@@ -82,6 +82,14 @@ export function parseArgsMessage(error: unknown): string {
 export function isParseArgsError(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
+}
+
+/**
+ * A --url-like value that did not parse, as a usage error may quote it: everything up to its last "@" (a
+ * user:password, which the parse failure leaves unseparated) as ***, invisible characters as \uXXXX, clipped.
+ */
+export function shownUrlArgument(value: string): string {
+  return clippedText(value.replace(/^([a-z][\w+.-]*:\/\/)?.*@/is, "$1***@"), 200);
 }
 
 /** Pads the columns of a table to the widest cell. */

@@ -22,13 +22,13 @@ import {
 import { decodeBody } from "../core/decode";
 import { providerEventName } from "../core/events/eventNames";
 import { parseSecretValues } from "../core/secretValues";
-import { withoutInvisible } from "../core/shownText";
+import { clippedText, withoutInvisible } from "../core/shownText";
 import { PROVIDERS, type Provider } from "../core/types";
 import { signHex } from "../core/verify/hmac";
 import { signingKey } from "../core/verify/keys";
 import { signatureHeaders, signingProblem } from "../core/verify/sign";
 import { parseSecretsFile } from "../local/fileSecretStore";
-import { parseCommandArgs, UsageError } from "./commandKit";
+import { parseCommandArgs, shownUrlArgument, UsageError } from "./commandKit";
 
 export const SEND_USAGE = `Usage: hookgate send --url URL (--secret VALUE | --secrets FILE --secret-name NAME)
                      --event NAME --payload FILE [--provider github|gitlab|bitbucket|bitbucket-server|gitea]
@@ -483,7 +483,7 @@ function parse(argv: string[]) {
   try {
     url = new URL(values.url);
   } catch {
-    throw new UsageError(`--url must be a URL, got "${values.url}"`);
+    throw new UsageError(`--url must be a URL, got "${shownUrlArgument(values.url)}"`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:")
     throw new UsageError("--url must be http or https");
@@ -516,7 +516,10 @@ function parse(argv: string[]) {
     );
   }
   for (const h of values["insecure-header"] ?? []) {
-    if (h.indexOf(":") <= 0) throw new UsageError(`--insecure-header must be "Name: value", got "${h}"`);
+    // The name only: a mistyped "Authorization Bearer TOKEN" holds its credential after the space.
+    const name = clippedText(h.split(/[\s:]/, 1)[0] ?? "", 80);
+    if (h.indexOf(":") <= 0)
+      throw new UsageError(`--insecure-header must be "Name: value", got one starting "${name}"`);
   }
   return {
     url: values.url,

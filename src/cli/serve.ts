@@ -13,7 +13,7 @@ import type { Provider, Route } from "../core/types";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
 import { webhookSecretNames } from "../local/localSecrets";
-import { parseCommandArgs, UsageError } from "./commandKit";
+import { parseCommandArgs, shownUrlArgument, UsageError } from "./commandKit";
 import { sampleDeliveryLines } from "./logSampler";
 
 export const SERVE_USAGE = `Usage: hookgate serve [options]
@@ -88,7 +88,7 @@ export function parseServeArgs(argv: string[]): ServeOptions | "help" {
     try {
       url = new URL(values["s3-endpoint"]);
     } catch {
-      throw new UsageError(`--s3-endpoint must be a URL, got "${values["s3-endpoint"]}"`);
+      throw new UsageError(`--s3-endpoint must be a URL, got "${shownUrlArgument(values["s3-endpoint"])}"`);
     }
     if (url.protocol !== "http:" && url.protocol !== "https:")
       throw new UsageError("--s3-endpoint must be http(s)");

@@ -17,6 +17,11 @@ describe("Function: parseServeArgs", () => {
       `--retry-delay-ms must be an integer from 0 to ${MAX_RETRY_DELAY_MS}, got "${MAX_RETRY_DELAY_MS + 1}"`,
     ],
     [["--s3-endpoint", "ftp://x"], "--s3-endpoint must be http(s)"],
+    // A port out of range makes it no URL; its password is not quoted back.
+    [
+      ["--s3-endpoint", "http://minio:wJalrXsecretKey@127.0.0.1:99999"],
+      '--s3-endpoint must be a URL, got "http://***@127.0.0.1:99999"',
+    ],
     [["extra"], "Unexpected argument 'extra'. This command does not take positional arguments"],
     [["--bogus"], "Unknown option '--bogus'"],
   ];

@@ -1,0 +1,52 @@
+// `hookgate send`'s command line: what it refuses before sending anything, and what such a refusal may quote.
+import { join } from "node:path";
+import { expect } from "chai";
+import { REPO_ROOT, runBin } from "./checkHarness";
+
+const PAYLOAD = join(REPO_ROOT, "examples/github-push.json");
+const sendArgs = (url: string, ...extra: string[]) => [
+  "send",
+  "--url",
+  url,
+  "--secret",
+  "s3cr3tvalue",
+  "--event",
+  "push",
+  "--payload",
+  PAYLOAD,
+  ...extra,
+];
+
+describe("Command: hookgate send, its usage errors", () => {
+  // [argv, the error line, a credential in argv that must not be printed]
+  const refused: Array<[string[], string, string]> = [
+    [
+      sendArgs("https://deploy:hunter2pass@127.0.0.1:99999/hooks/x"),
+      'hookgate send: --url must be a URL, got "https://***@127.0.0.1:99999/hooks/x"',
+      "hunter2pass",
+    ],
+    // A "/" in the password ends the authority early: all up to the last "@" is hidden.
+    [
+      sendArgs("https://ci:s3cr/w0rd@127.0.0.1:8080/x\u001b[31m"),
+      'hookgate send: --url must be a URL, got "https://***@127.0.0.1:8080/x\\u001b[31m"',
+      "w0rd",
+    ],
+    [
+      sendArgs("http://127.0.0.1:9/hooks/x", "--insecure-header", "Authorization Bearer tok3nvalue"),
+      'hookgate send: --insecure-header must be "Name: value", got one starting "Authorization"',
+      "tok3nvalue",
+    ],
+  ];
+  for (const [argv, line, credential] of refused) {
+    it(`send ${argv
+      .slice(1, 3)
+      .concat(argv.slice(9))
+      .map((a) => JSON.stringify(a))
+      .join(" ")} exits 2 with ${line}, never printing ${credential}`, () => {
+      const run = runBin(argv);
+      expect(run.code, run.stderr).to.equal(2);
+      expect(run.stderr.split("\n")[0]).to.equal(line);
+      expect(run.stderr).not.to.include(credential);
+    });
+  }
+});
