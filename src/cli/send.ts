@@ -462,6 +462,9 @@ export async function runSend(argv: string[]): Promise<number> {
   }
 }
 
+/** An HTTP field name: an RFC 9110 token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 function parse(argv: string[]) {
   const { values } = parseCommandArgs(argv, {
     url: { type: "string" },
@@ -518,8 +521,21 @@ function parse(argv: string[]) {
   for (const h of values["insecure-header"] ?? []) {
     // The name only: a mistyped "Authorization Bearer TOKEN" holds its credential after the space.
     const name = clippedText(h.split(/[\s:]/, 1)[0] ?? "", 80);
-    if (h.indexOf(":") <= 0)
+    const colon = h.indexOf(":");
+    if (colon <= 0)
       throw new UsageError(`--insecure-header must be "Name: value", got one starting "${name}"`);
+    // Refused here, not as a failed POST later: undici takes an RFC 9110 token as the name, and as the value
+    // no control character but a tab (CR, LF and NUL above all) and nothing past U+00FF.
+    if (!HEADER_NAME.test(h.slice(0, colon).trim())) {
+      throw new UsageError(
+        `--insecure-header name must be a header name (letters, digits and !#$%&'*+-.^_\`|~), got one starting "${name}"`,
+      );
+    }
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(h.slice(colon + 1).trim())) {
+      throw new UsageError(
+        `--insecure-header ${name}: the value holds a control character (a line break, NUL) or a character past U+00FF`,
+      );
+    }
   }
   return {
     url: values.url,

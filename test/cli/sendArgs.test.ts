@@ -36,6 +36,27 @@ describe("Command: hookgate send, its usage errors", () => {
       'hookgate send: --insecure-header must be "Name: value", got one starting "Authorization"',
       "tok3nvalue",
     ],
+    // undici would refuse these as it sends: "POST … failed", exit 1, for a mistake in the command line.
+    [
+      sendArgs("http://127.0.0.1:9/hooks/x", "--insecure-header", "Bad Name: tok3nvalue"),
+      `hookgate send: --insecure-header name must be a header name (letters, digits and !#$%&'*+-.^_\`|~), got one starting "Bad"`,
+      "tok3nvalue",
+    ],
+    [
+      sendArgs("http://127.0.0.1:9/hooks/x", "--insecure-header", "X-A: tok3n\rvalue"),
+      "hookgate send: --insecure-header X-A: the value holds a control character (a line break, NUL) or a character past U+00FF",
+      "tok3n",
+    ],
+    [
+      sendArgs("http://127.0.0.1:9/hooks/x", "--insecure-header", "X-A: tok3n\nvalue"),
+      "hookgate send: --insecure-header X-A: the value holds a control character (a line break, NUL) or a character past U+00FF",
+      "tok3n",
+    ],
+    [
+      sendArgs("http://127.0.0.1:9/hooks/x", "--insecure-header", "X-A: \u2603tok3n"),
+      "hookgate send: --insecure-header X-A: the value holds a control character (a line break, NUL) or a character past U+00FF",
+      "tok3n",
+    ],
   ];
   for (const [argv, line, credential] of refused) {
     it(`send ${argv
