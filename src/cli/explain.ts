@@ -1,6 +1,7 @@
 // `hookgate explain`: which routes a delivery would match, and why the others would not.
 // It builds the headers the provider would send, normalises the payload exactly like the gateway, and
 // asks each route's matcher. It never verifies signatures.
+import { isUtf8 } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { decodeBody } from "../core/decode";
 import { RequestError } from "../core/errors";
@@ -12,7 +13,7 @@ import { type KeyScope, keyOutsideScope, routeKeyScope } from "../core/keyPrefix
 import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
 import { keyHasEmptyFolder, keyLengthProblem, renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
-import { withoutInvisible } from "../core/shownText";
+import { clippedText, withoutInvisible } from "../core/shownText";
 import {
   type ActionRequest,
   type JenkinsRequest,
@@ -263,19 +264,28 @@ function readDelivery(file: string, io: CliIo): { body: Buffer; payload: unknown
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
     io.stderr(
-      `hookgate explain: payload file ${file} is not JSON: ${jsonSyntaxError(body) ?? error.message}\n`,
+      `hookgate explain: payload file ${withoutInvisible(file)} is not JSON: ${jsonSyntaxError(body, error.message)}\n`,
     );
     return undefined;
   }
 }
 
-/** JSON.parse's own message, which says where the syntax breaks (the gateway's does not quote the body). */
-function jsonSyntaxError(body: Buffer): string | undefined {
+/**
+ * Why a body the gateway refused is no JSON, past the gateway's own message (which never quotes the body).
+ * Not UTF-8: the gateway's message, naming UTF-16 as check does for a routes file. Else JSON.parse's, which
+ * says where the syntax breaks but quotes the file's text: its control characters (a terminal escape, a line
+ * break) are shown as \uXXXX, on one line, clipped.
+ */
+function jsonSyntaxError(body: Buffer, gatewayMessage: string): string {
+  if (!isUtf8(body)) {
+    const utf16 = (body[0] === 0xff && body[1] === 0xfe) || (body[0] === 0xfe && body[1] === 0xff);
+    return utf16 ? `${gatewayMessage} (saved as UTF-16: save it as UTF-8)` : gatewayMessage;
+  }
   try {
     JSON.parse(body.toString("utf8").replace(/^\uFEFF/, ""));
-    return undefined;
+    return gatewayMessage;
   } catch (error) {
-    return (error as Error).message;
+    return clippedText((error as Error).message, 200);
   }
 }
 

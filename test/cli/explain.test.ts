@@ -275,6 +275,35 @@ routes:
     expect(notObject.stderr).to.include("list.json is not JSON: body is not a JSON object");
   });
 
+  // [file name, its bytes, the whole of stderr after "payload file <path> is not JSON: "]
+  const notJson: Array<[string, Buffer, string]> = [
+    [
+      "escape.json",
+      Buffer.from("\x1b]0;pwned\x07\x1b[31mRED", "latin1"),
+      `Unexpected token '\\u001b', "\\u001b]0;pwned\\u0007\\u001b[31mRED" is not valid JSON`,
+    ],
+    ["lines.json", Buffer.from("not\njson"), `Unexpected token 'o', "not\\u000ajson" is not valid JSON`],
+    [
+      "utf16le.json",
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"a":1}', "utf16le")]),
+      "body is not valid UTF-8 (saved as UTF-16: save it as UTF-8)",
+    ],
+    [
+      "utf16be.json",
+      Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('{"a":1}', "utf16le").swap16()]),
+      "body is not valid UTF-8 (saved as UTF-16: save it as UTF-8)",
+    ],
+  ];
+  for (const [name, bytes, reason] of notJson) {
+    it(`hookgate explain says why ${name} is not JSON on one line, its control characters as \\uXXXX: ${reason}`, async () => {
+      const file = join(dir, name);
+      writeFileSync(file, bytes);
+      const run = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", file]);
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.equal(`hookgate explain: payload file ${file} is not JSON: ${reason}\n`);
+    });
+  }
+
   it("hookgate explain --provider gitlab reads the event of a pipeline payload from its object_kind, without --event", async () => {
     const pipeline = join(dir, "gitlab-pipeline.json");
     writeFileSync(
