@@ -254,7 +254,7 @@ function readDelivery(file: string, io: CliIo): { body: Buffer; payload: unknown
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     io.stderr(
-      `hookgate explain: payload file ${file} ${code === "ENOENT" ? "not found" : `cannot be read (${code})`}\n`,
+      `hookgate explain: payload file ${withoutInvisible(file)} ${code === "ENOENT" ? "not found" : `cannot be read (${code})`}\n`,
     );
     return undefined;
   }

@@ -204,7 +204,9 @@ export function secretFromFile(file: string, name: string, provider: Provider = 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(
-      code === "ENOENT" ? `secrets file ${file} not found` : `cannot read secrets file ${file} (${code})`,
+      code === "ENOENT"
+        ? `secrets file ${withoutInvisible(file)} not found`
+        : `cannot read secrets file ${withoutInvisible(file)} (${code})`,
     );
   }
   const secrets = parseSecretsFile(text, file);
@@ -231,9 +233,9 @@ function readPayload(file: string): Buffer {
     return readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new Error(`payload file ${file} not found`);
+    if (code === "ENOENT") throw new Error(`payload file ${withoutInvisible(file)} not found`);
     if (code === "EISDIR") throw new Error(`payload file ${file} is a directory`);
-    throw new Error(`cannot read payload file ${file} (${code})`);
+    throw new Error(`cannot read payload file ${withoutInvisible(file)} (${code})`);
   }
 }
 
@@ -464,6 +466,14 @@ export async function runSend(argv: string[]): Promise<number> {
 
 /** An HTTP field name: an RFC 9110 token. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FRAMING_HEADERS = new Set([
+  "connection",
+  "content-length",
+  "expect",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+]);
 
 function parse(argv: string[]) {
   const { values } = parseCommandArgs(argv, {
@@ -519,8 +529,9 @@ function parse(argv: string[]) {
     );
   }
   for (const h of values["insecure-header"] ?? []) {
-    // The name only: a mistyped "Authorization Bearer TOKEN" holds its credential after the space.
-    const name = clippedText(h.split(/[\s:]/, 1)[0] ?? "", 80);
+    // The name only, as far as it is a header name: a mistyped "Authorization Bearer TOKEN" or a curl-style
+    // "X-Api-Key=TOKEN" holds its credential after the first character no name has.
+    const name = clippedText(/^[!#$%&'*+.^_`|~0-9A-Za-z-]*/.exec(h)?.[0] ?? "", 80);
     const colon = h.indexOf(":");
     if (colon <= 0)
       throw new UsageError(`--insecure-header must be "Name: value", got one starting "${name}"`);
@@ -529,6 +540,12 @@ function parse(argv: string[]) {
     if (!HEADER_NAME.test(h.slice(0, colon).trim())) {
       throw new UsageError(
         `--insecure-header name must be a header name (letters, digits and !#$%&'*+-.^_\`|~), got one starting "${name}"`,
+      );
+    }
+    // Framing headers undici sets itself and refuses from a caller (lib/core/request.js processHeader).
+    if (FRAMING_HEADERS.has(h.slice(0, colon).trim().toLowerCase())) {
+      throw new UsageError(
+        `--insecure-header ${name}: send sets this header itself (${[...FRAMING_HEADERS].join(", ")} cannot be given)`,
       );
     }
     if (/[^\t\x20-\x7e\x80-\xff]/.test(h.slice(colon + 1).trim())) {

@@ -1,0 +1,105 @@
+// What send, serve and explain print of what a user gave them: never a credential, never a raw escape (review h297).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { banner } from "../../src/cli/serve";
+import { REPO_ROOT, runBin, runInProcess } from "./checkHarness";
+
+const PAYLOAD = join(REPO_ROOT, "examples/github-push.json");
+const sendArgs = (...extra: string[]) => [
+  "send",
+  "--url",
+  "http://127.0.0.1:9/hooks/x",
+  "--secret",
+  "s3cr3tvalue",
+  "--event",
+  "push",
+  "--payload",
+  PAYLOAD,
+  "--timeout",
+  "2",
+  ...extra,
+];
+
+describe("CLI: credentials and escapes kept out of what send, serve and explain print", () => {
+  it("send: an --insecure-header written key=value (no colon) is refused without printing its value", () => {
+    const run = runBin(sendArgs("--insecure-header", "X-Api-Key=t0psecretvalue"));
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.not.include("t0psecretvalue");
+  });
+
+  for (const header of [
+    "Transfer-Encoding: chunked",
+    "Expect: 100-continue",
+    "Connection: keep alive",
+    "Content-Length: abc",
+  ]) {
+    it(`send: --insecure-header "${header}", which undici refuses to send, is a usage error (exit 2), not a failed POST`, () => {
+      const run = runBin(sendArgs("--insecure-header", header));
+      expect(run.stderr).to.not.include("failed");
+      expect(run.code, run.stderr).to.equal(2);
+    });
+  }
+
+  it("serve: the banner never prints the password of an --s3-endpoint URL", () => {
+    const text = banner(
+      {
+        url: "http://127.0.0.1:8787",
+        routes: [],
+        secretsFile: ".hookgate/secrets.json",
+        generatedSecrets: [],
+        missingSecrets: [],
+        resumed: 0,
+      },
+      {
+        routes: "routes.yaml",
+        stateDir: ".hookgate",
+        maxAttempts: 5,
+        retryDelayMs: 30_000,
+        s3Endpoint: "http://minioadmin:m1n10pass@127.0.0.1:9000",
+      },
+    );
+    expect(text).to.not.include("m1n10pass");
+  });
+
+  it("explain: a missing payload file's name reaches the terminal without its escape characters", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookgate-shown-"));
+    try {
+      const routes = join(dir, "routes.yaml");
+      writeFileSync(
+        routes,
+        'version: 1\ndefaults:\n  secret: hookgate/webhook\n  jenkins: { url: "https://jenkins.example.com", credentials: hookgate/jenkins }\nroutes:\n  - name: a\n    match: { events: [push] }\n    action: { type: jenkins, job: a/build }\n',
+      );
+      const run = await runInProcess([
+        "explain",
+        "-r",
+        routes,
+        "-e",
+        "push",
+        "-p",
+        join(dir, "x\u001b[2Jy.json"),
+      ]);
+      expect(run.stderr).to.include("not found");
+      expect(run.stderr).to.not.include("\u001b");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("send: a missing payload file's name reaches the terminal without its escape characters", () => {
+    const args = sendArgs();
+    args[args.indexOf(PAYLOAD)] = "/nonexistent/x\u001b[2Jy.json";
+    const run = runBin(args);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.not.include("\u001b");
+  });
+
+  it("send: a missing secrets file's name reaches the terminal without its escape characters", () => {
+    const args = sendArgs().filter((a) => a !== "--secret" && a !== "s3cr3tvalue");
+    args.push("--secrets", "/nonexistent/s\u001b[2J.json", "--secret-name", "x");
+    const run = runBin(args);
+    expect(run.stderr).to.include("not found");
+    expect(run.stderr).to.not.include("\u001b");
+  });
+});
