@@ -870,6 +870,9 @@ function nearMiss(word: string, candidates: readonly string[]): string | undefin
   );
 }
 
+/** Glob syntax that lets an owner segment match a name someone else can register ({a,b} and @(a|b) do not). */
+const ANY_OWNER = /[*?[+!]/;
+
 /**
  * What allowIps lets in that its author may not expect. It is a fallback for unsigned deliveries, never a
  * restriction on signed ones (verify/index.ts). And a host's published ranges are shared by all its
@@ -877,9 +880,6 @@ function nearMiss(word: string, candidates: readonly string[]): string | undefin
  * delivers it from a listed address with its genuine payload for that account's own repository, so only
  * `repos` whose entries each name their owners (no wildcard in the first segment) keeps it out.
  */
-/** Glob syntax that lets an owner segment match a name someone else can register ({a,b} and @(a|b) do not). */
-const ANY_OWNER = /[*?[+!]/;
-
 function allowIpsTrustNotes(route: Route): string[] {
   if (route.auth.allowIps.length === 0) return [];
   const notes: string[] = [];
