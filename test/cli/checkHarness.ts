@@ -64,3 +64,22 @@ export function runBinClosingStdoutEarly(
 
 /** A stack frame in output means a user saw a crash instead of a message. */
 export const STACK_FRAME = /^\s+at /m;
+
+/** The example GitHub push `hookgate send` posts in the CLI tests. */
+export const SEND_PAYLOAD = join(REPO_ROOT, "examples/github-push.json");
+
+/** `hookgate send` to `url` with a secret, the push event and SEND_PAYLOAD, then `extra`. */
+export function sendArgs(url: string, ...extra: string[]): string[] {
+  return [
+    "send",
+    "--url",
+    url,
+    "--secret",
+    "s3cr3tvalue",
+    "--event",
+    "push",
+    "--payload",
+    SEND_PAYLOAD,
+    ...extra,
+  ];
+}

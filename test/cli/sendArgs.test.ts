@@ -1,21 +1,6 @@
 // `hookgate send`'s command line: what it refuses before sending anything, and what such a refusal may quote.
-import { join } from "node:path";
 import { expect } from "chai";
-import { REPO_ROOT, runBin } from "./checkHarness";
-
-const PAYLOAD = join(REPO_ROOT, "examples/github-push.json");
-const sendArgs = (url: string, ...extra: string[]) => [
-  "send",
-  "--url",
-  url,
-  "--secret",
-  "s3cr3tvalue",
-  "--event",
-  "push",
-  "--payload",
-  PAYLOAD,
-  ...extra,
-];
+import { runBin, sendArgs } from "./checkHarness";
 
 describe("Command: hookgate send, its usage errors", () => {
   // [argv, the error line, a credential in argv that must not be printed]

@@ -4,23 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { banner } from "../../src/cli/serve";
-import { REPO_ROOT, runBin, runInProcess } from "./checkHarness";
+import { runBin, runInProcess, SEND_PAYLOAD, sendArgs as sendArgsTo } from "./checkHarness";
 
-const PAYLOAD = join(REPO_ROOT, "examples/github-push.json");
-const sendArgs = (...extra: string[]) => [
-  "send",
-  "--url",
-  "http://127.0.0.1:9/hooks/x",
-  "--secret",
-  "s3cr3tvalue",
-  "--event",
-  "push",
-  "--payload",
-  PAYLOAD,
-  "--timeout",
-  "2",
-  ...extra,
-];
+const PAYLOAD = SEND_PAYLOAD;
+const sendArgs = (...extra: string[]) => sendArgsTo("http://127.0.0.1:9/hooks/x", "--timeout", "2", ...extra);
 
 describe("CLI: credentials and escapes kept out of what send, serve and explain print", () => {
   it("send: an --insecure-header written key=value (no colon) is refused without printing its value", () => {

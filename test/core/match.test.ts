@@ -5,25 +5,12 @@ import picomatch from "picomatch";
 import { normaliseDelivery } from "../../src/core/events/normalise";
 import { compileGlobList, globProblem } from "../../src/core/globs";
 import { compileMatcher, decideChanges, matchesTagPushes, matchRoute } from "../../src/core/match";
-import type { MatchSpec, Route, WebhookEvent } from "../../src/core/types";
+import type { MatchSpec, WebhookEvent } from "../../src/core/types";
 import { bagOf, loadPayload } from "../fixtures/payloads";
 import { runs } from "../support/propertyRuns";
+import { jenkinsRoute } from "../support/routes";
 
-function route(match: MatchSpec, name = "api-build"): Route {
-  return {
-    name,
-    provider: "github",
-    secret: "hookgate/github-webhook",
-    auth: { allowIps: [], allowSha1: false, toleranceSeconds: 300 },
-    match,
-    action: {
-      type: "jenkins",
-      jenkins: { url: "https://jenkins.internal.example.com", credentials: "hookgate/jenkins", crumb: false },
-      job: "api/build",
-      parameters: {},
-    },
-  };
-}
+const route = jenkinsRoute;
 
 function push(overrides: Partial<WebhookEvent> = {}): WebhookEvent {
   return {

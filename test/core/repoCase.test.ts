@@ -1,24 +1,11 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { compileMatcher } from "../../src/core/match";
-import type { MatchSpec, Route, WebhookEvent } from "../../src/core/types";
+import type { MatchSpec, WebhookEvent } from "../../src/core/types";
 import { runs } from "../support/propertyRuns";
+import { jenkinsRoute } from "../support/routes";
 
-function route(match: MatchSpec): Route {
-  return {
-    name: "api-build",
-    provider: "github",
-    secret: "hookgate/github-webhook",
-    auth: { allowIps: [], allowSha1: false, toleranceSeconds: 300 },
-    match,
-    action: {
-      type: "jenkins",
-      jenkins: { url: "https://jenkins.internal.example.com", credentials: "hookgate/jenkins", crumb: false },
-      job: "api/build",
-      parameters: {},
-    },
-  };
-}
+const route = jenkinsRoute;
 
 function push(fullName: string, overrides: Partial<WebhookEvent> = {}): WebhookEvent {
   const slash = fullName.lastIndexOf("/");
