@@ -381,6 +381,11 @@ function shownMessage(message: string): string {
   return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }
 
+/** `text` as a RegExp source that matches exactly it. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 export interface GlobListOptions {
   /**
    * Letters match in either case, includes and exclusions alike, as a JavaScript RegExp's `i` flag (without
@@ -461,7 +466,7 @@ function anyOf(globs: readonly string[], ignoreCase: boolean): GlobTest | undefi
 function anyOfIgnoringCase(globs: readonly string[], equalsAny: GlobTest): GlobTest {
   const sources = globs.flatMap((glob) => [
     picomatch.makeRe(glob, OPTIONS).source,
-    `^${glob.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")}$`,
+    `^${escapeRegExp(glob)}$`,
   ]);
   const regex = new RegExp(sources.join("|"), "i");
   const bases = globs.map(literalPrefix);

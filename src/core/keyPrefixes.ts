@@ -3,7 +3,7 @@
 // (keyOutsideScope). IAM compares keys with case while match.repos ignores it: a route on acme/api takes
 // Acme/API's push, whose key the role may not write. Checked here, it fails with the reason, before the
 // download, and in hookgate serve too, which has no IAM.
-import { compileGlobList, globListLeads, globListLiterals } from "./globs";
+import { compileGlobList, escapeRegExp, globListLeads, globListLiterals } from "./globs";
 import { renderTemplate } from "./templates";
 import type { Route, WebhookEvent } from "./types";
 
@@ -168,7 +168,7 @@ function clippedList(items: readonly string[], max: number): string {
  * `i` flag without `u`: see GlobListOptions.ignoreCase).
  */
 function startsIgnoringCase(text: string, prefix: string): boolean {
-  return new RegExp(`^${prefix.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")}`, "i").test(text);
+  return new RegExp(`^${escapeRegExp(prefix)}`, "i").test(text);
 }
 
 /**

@@ -1,6 +1,7 @@
 // Bitbucket Cloud (apiUrl https://api.bitbucket.org/2.0) and Bitbucket Data Center (apiUrl
 // https://HOST[/context]/rest/api/latest, or /rest/api/1.0).
 import { ActionError } from "../../core/errors";
+import { escapeRegExp } from "../../core/globs";
 import { dataCenterServerUrl } from "../../core/routes/defaults";
 import type { RepoRef } from "../../core/types";
 import { discard, serverMessage, statusError } from "../http";
@@ -133,8 +134,7 @@ const RESTRICTION_PAGES = 10;
  * restrictions), so `feature/*` matches `feature/a/b` too.
  */
 export function branchGlobMatches(pattern: string, branch: string): boolean {
-  const literal = (part: string) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`^${pattern.split("*").map(literal).join(".*")}$`, "s").test(branch);
+  return new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`, "s").test(branch);
 }
 
 /** A BBQL string literal: " and \ escaped with a backslash. */

@@ -3,7 +3,7 @@
 // Runs on the raw data even when the schema found problems, so every problem is reported at once;
 // every access is guarded because the shape is not trusted here.
 import { PROVIDER_LABEL } from "../events/fields";
-import { compileGlobList, globProblem, globTextIsLiteral } from "../globs";
+import { compileGlobList, escapeRegExp, globProblem, globTextIsLiteral } from "../globs";
 import { keyHasEmptyFolder } from "../render";
 import { invisibleCharacter, shownText, suggestedText } from "../shownText";
 import { renderTemplate, templateProblems } from "../templates";
@@ -777,10 +777,6 @@ function placeholderPattern(problem: string): RegExp | undefined {
   if (problem.includes('unclosed "{{"')) return /\{\{(?![^}]*\}\})/;
   if (problem.includes('empty "{{}}"')) return /\{\{\s*\}\}/;
   return undefined;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** templateProblems belongs to another module; a throw there must not turn into a crash of `check`. */
