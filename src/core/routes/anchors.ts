@@ -1,7 +1,7 @@
 // yaml's Alias.resolve(doc) walks the whole document on each call (yaml 2.x, outside a conversion's cache):
 // called per route for routes that share an anchor, reading a file took time quadratic in its routes. One
 // walk notes where each alias points, and every later look-up is a map read.
-import { type Alias, type Document, isAlias, isScalar, type Node, Scalar, visit } from "yaml";
+import { type Alias, type Document, isAlias, isScalar, isSeq, type Node, Scalar, visit } from "yaml";
 
 /** The node an alias names (a node that is no alias as it is); undefined for an alias without its anchor. */
 export type Resolve = (node: unknown) => unknown;
@@ -35,4 +35,17 @@ export function isMergeKey(key: unknown): boolean {
   if (!isScalar(key)) return false;
   if (typeof key.value === "symbol") return key.value.description === "<<";
   return (!key.type || key.type === Scalar.PLAIN) && key.value === "<<";
+}
+
+/** The nodes a merge's value names: each of a list (`<<: [*a, *b]`), or the one (`<<: *a`). */
+export function mergeSourcesOf(value: unknown): unknown[] {
+  return isSeq(value) ? value.items : [value];
+}
+
+/** A key as the converted object names it (null as "", true as "true"), through an alias; a merge key has none. */
+export function convertedKeyText(resolve: Resolve, key: unknown): string | undefined {
+  if (isMergeKey(key)) return undefined;
+  const node = resolve(key);
+  if (!isScalar(node)) return undefined;
+  return node.value === null || node.value === undefined ? "" : String(node.value);
 }

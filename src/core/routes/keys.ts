@@ -3,7 +3,7 @@
 // values that convert to one object key. In each case yaml keeps one value and drops the other silently.
 import { type Document, isAlias, isMap, isScalar, isSeq, type Node, visit } from "yaml";
 import { clippedText, shownText } from "../shownText";
-import { isMergeKey, type Resolve } from "./anchors";
+import { convertedKeyText, isMergeKey, mergeSourcesOf, type Resolve } from "./anchors";
 
 export interface KeyFinding {
   /** Source offset of the offending key. */
@@ -34,7 +34,7 @@ export function duplicateKeyFindings(
       // Keys the map sets itself win over every merge, in every reader: two `<<` bringing one never disagree.
       const own = new Set<string>();
       for (const pair of map.items) {
-        const text = isMergeKey(pair.key) ? undefined : keyText(resolve, pair.key);
+        const text = isMergeKey(pair.key) ? undefined : convertedKeyText(resolve, pair.key);
         if (text !== undefined) own.add(text);
       }
       // The value of each key the map's earlier `<<`s bring (the first to set it, as yaml merges): two `<<`
@@ -43,7 +43,7 @@ export function duplicateKeyFindings(
       for (const pair of map.items) {
         const offset = (pair.key as Node).range?.[0] ?? map.range?.[0] ?? 0;
         if (isMergeKey(pair.key)) {
-          const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+          const sources = mergeSourcesOf(pair.value);
           merges.push(...sources);
           const values = mergedValues(resolve, sources, memo, new Set());
           const common = [...values].find(
@@ -56,7 +56,7 @@ export function duplicateKeyFindings(
           for (const [key, value] of values) if (!merged.has(key)) merged.set(key, value);
           continue;
         }
-        const text = keyText(resolve, pair.key);
+        const text = convertedKeyText(resolve, pair.key);
         if (text === undefined) continue;
         if (seen.has(text) && !skip.has(offset)) findings.push({ offset, message: DUPLICATE_KEY });
         seen.add(text);
@@ -87,13 +87,13 @@ function mergedValues(
       const inherited = new Map<string, unknown>();
       for (const pair of map.items) {
         if (isMergeKey(pair.key)) {
-          const inner = isSeq(pair.value) ? pair.value.items : [pair.value];
+          const inner = mergeSourcesOf(pair.value);
           for (const [key, value] of mergedValues(resolve, inner, memo, inside)) {
             if (!inherited.has(key)) inherited.set(key, value);
           }
           continue;
         }
-        const text = keyText(resolve, pair.key);
+        const text = convertedKeyText(resolve, pair.key);
         if (text !== undefined) ofMap.set(text, pair.value);
       }
       for (const [key, value] of inherited) if (!ofMap.has(key)) ofMap.set(key, value);
@@ -145,10 +145,10 @@ function sameValue(resolve: Resolve, a: unknown, b: unknown, compared: Compared)
     const sources: unknown[] = [];
     for (const pair of map.items) {
       if (isMergeKey(pair.key)) {
-        sources.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
+        sources.push(...mergeSourcesOf(pair.value));
         continue;
       }
-      const text = keyText(resolve, pair.key);
+      const text = convertedKeyText(resolve, pair.key);
       if (text === undefined) {
         keys = null;
         break;
@@ -238,14 +238,6 @@ function mergeTwiceMessage(sources: readonly unknown[], common: string): string 
   );
 }
 
-/** The key as the converted object names it (null as "", true as "true"), through an alias; or undefined. */
-function keyText(resolve: Resolve, key: unknown): string | undefined {
-  if (isMergeKey(key)) return undefined;
-  const node = resolve(key);
-  if (!isScalar(node)) return undefined;
-  return node.value === null || node.value === undefined ? "" : String(node.value);
-}
-
 /**
  * Keys of user-named maps (Jenkins parameters) that YAML does not read as text: `TRUE`, `False`, `null`,
  * `.inf` and numbers convert to other names (`true`, `false`, "", "Infinity"), and Jenkins' names are
@@ -262,7 +254,7 @@ export function nonTextKeyFindings(resolve: Resolve, maps: readonly unknown[]): 
     seen.add(map);
     for (const pair of map.items) {
       if (isMergeKey(pair.key)) {
-        stack.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
+        stack.push(...mergeSourcesOf(pair.value));
         continue;
       }
       // A name written through an alias (`*flag :` with `&flag TRUE`) is converted as its anchor's value.

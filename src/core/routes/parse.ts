@@ -21,7 +21,7 @@ import {
 } from "yaml";
 import { shownYamlMessage, withoutInvisible } from "../shownText";
 import type { Problem, RoutesConfig } from "../types";
-import { aliasResolver, isMergeKey, type Resolve } from "./anchors";
+import { aliasResolver, convertedKeyText, isMergeKey, mergeSourcesOf, type Resolve } from "./anchors";
 import { compileRoutes } from "./compile";
 import type { RoutesDoc } from "./document";
 import { DUPLICATE_KEY, duplicateKeyFindings, nonTextKeyFindings } from "./keys";
@@ -811,8 +811,7 @@ function writtenNumbers(
   const inherited = new Map<string, string>();
   for (const item of map.items) {
     if (isMergeKey(item.key)) {
-      const sources = isSeq(item.value) ? item.value.items : [item.value];
-      for (const source of sources) {
+      for (const source of mergeSourcesOf(item.value)) {
         const merged = resolve(source);
         if (!isMap(merged)) continue;
         for (const [key, text] of writtenNumbers(resolve, merged, memo, seen)) {
@@ -822,13 +821,7 @@ function writtenNumbers(
       continue;
     }
     // A key written through an alias (`*k : 1.10` with `&k VERSION`) is the map's own key as much as a plain one.
-    const keyNode = resolve(item.key);
-    const key =
-      isScalar(keyNode) && !isMergeKey(item.key)
-        ? keyNode.value === null || keyNode.value === undefined
-          ? ""
-          : String(keyNode.value)
-        : undefined;
+    const key = convertedKeyText(resolve, item.key);
     if (key === undefined) continue;
     own.add(key);
     const value = resolve(item.value);

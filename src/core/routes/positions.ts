@@ -1,7 +1,7 @@
 // Maps a path in the parsed data (["routes", 0, "match"]) back to a node of the YAML document, so problems
 // carry the line and column of the offending key or value.
 import { type Document, isAlias, isMap, isNode, isScalar, isSeq, type Node, type Pair } from "yaml";
-import { isMergeKey, type Resolve } from "./anchors";
+import { isMergeKey, mergeSourcesOf, type Resolve } from "./anchors";
 
 export type PathSegment = string | number;
 
@@ -146,7 +146,7 @@ function findPair(resolve: Resolve, items: Pair[], key: string): Pair | undefine
     // Pushed last source first, so the first source is searched next (with all it merges) before the second.
     const sources: unknown[] = [];
     for (const pair of current) {
-      if (isMergeKey(pair.key)) sources.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
+      if (isMergeKey(pair.key)) sources.push(...mergeSourcesOf(pair.value));
     }
     for (let i = sources.length - 1; i >= 0; i--) {
       const map = resolve(sources[i]);

@@ -12,7 +12,7 @@ import {
   type Pair,
   visit,
 } from "yaml";
-import { isMergeKey } from "./anchors";
+import { isMergeKey, mergeSourcesOf } from "./anchors";
 
 export interface ReferenceFinding {
   /** Source offset of the offending alias or merge source. */
@@ -60,9 +60,7 @@ export function referenceFindings(doc: Document): ReferenceFinding[] {
     },
   });
   // An anchor set only after its alias is no glob: say so, without the hint about globs.
-  const mergeSources = new Set(
-    merges.flatMap(({ pair }) => (isSeq(pair.value) ? pair.value.items : [pair.value])),
-  );
+  const mergeSources = new Set(merges.flatMap(({ pair }) => mergeSourcesOf(pair.value)));
   for (const finding of findings) {
     const name = finding.unresolved?.source;
     if (name === undefined || !anchors.has(name)) continue;
@@ -71,8 +69,7 @@ export function referenceFindings(doc: Document): ReferenceFinding[] {
   }
   // After the walk, so an alias inside a merge's own value is resolved too.
   for (const { pair, around } of merges) {
-    const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
-    for (const source of sources) {
+    for (const source of mergeSourcesOf(pair.value)) {
       const target = isAlias(source) ? targets.get(source) : source;
       if (isAlias(source) && isMap(target) && around.has(target)) {
         findings.push({
