@@ -92,6 +92,21 @@ export function shownUrlArgument(value: string): string {
   return clippedText(value.replace(/^([a-z][\w+.-]*:\/\/)?.*@/is, "$1***@"), 200);
 }
 
+/**
+ * A URL as printed (send's target, serve's S3 endpoint): never the user name and password it may carry (a
+ * MinIO key), invisible characters as \uXXXX; one that does not parse as shownUrlArgument shows it.
+ */
+export function shownUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    url.username = "";
+    url.password = "";
+    return withoutInvisible(url.toString());
+  } catch {
+    return shownUrlArgument(value);
+  }
+}
+
 /** Pads the columns of a table to the widest cell. */
 export function formatTable(header: string[], rawRows: string[][]): string {
   // A cell may hold the file's text (an S3 key): an ESC in it would reach the terminal as itself.

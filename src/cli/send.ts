@@ -21,6 +21,7 @@ import {
 } from "../actions/proxy";
 import { decodeBody } from "../core/decode";
 import { providerEventName } from "../core/events/eventNames";
+import { NOT_HEADER_TEXT } from "../core/headers";
 import { parseSecretValues } from "../core/secretValues";
 import { clippedText, withoutInvisible } from "../core/shownText";
 import { PROVIDERS, type Provider } from "../core/types";
@@ -28,7 +29,7 @@ import { signHex } from "../core/verify/hmac";
 import { signingKey } from "../core/verify/keys";
 import { signatureHeaders, signingProblem } from "../core/verify/sign";
 import { parseSecretsFile } from "../local/fileSecretStore";
-import { parseCommandArgs, shownUrlArgument, UsageError } from "./commandKit";
+import { parseCommandArgs, shownUrl, shownUrlArgument, UsageError } from "./commandKit";
 
 export const SEND_USAGE = `Usage: hookgate send --url URL (--secret VALUE | --secrets FILE --secret-name NAME)
                      --event NAME --payload FILE [--provider github|gitlab|bitbucket|bitbucket-server|gitea]
@@ -253,14 +254,6 @@ function notes(provider: Provider, event: string, payload: Buffer): string[] {
   return out;
 }
 
-/** The URL as printed: without the user and password it may carry. */
-function displayUrl(url: string): string {
-  const shown = new URL(url);
-  shown.username = "";
-  shown.password = "";
-  return shown.toString();
-}
-
 /**
  * The proxy `hookgate send` posts to `url` through (its URL, credentials included), or undefined to connect
  * directly: no proxy variable for the scheme, NO_PROXY lists the host (as undici matches it), or the host is
@@ -455,7 +448,7 @@ export async function runSend(argv: string[]): Promise<number> {
     return status >= 200 && status < 300 ? 0 : 1;
   } catch (error) {
     process.stderr.write(
-      `hookgate send: POST ${displayUrl(values.url)} failed: ${sendFailure(timeout.aborted ? timeout.reason : error, values.timeoutS, secret, proxy, shownOptions)}\n`,
+      `hookgate send: POST ${shownUrl(values.url)} failed: ${sendFailure(timeout.aborted ? timeout.reason : error, values.timeoutS, secret, proxy, shownOptions)}\n`,
     );
     return 1;
   } finally {
@@ -464,8 +457,10 @@ export async function runSend(argv: string[]): Promise<number> {
   }
 }
 
-/** An HTTP field name: an RFC 9110 token. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** An HTTP field name: an RFC 9110 token; and the part of a text that is one, from its start. */
+const TOKEN_CHARS = "[!#$%&'*+.^_`|~0-9A-Za-z-]";
+const HEADER_NAME = new RegExp(`^${TOKEN_CHARS}+$`);
+const HEADER_NAME_START = new RegExp(`^${TOKEN_CHARS}*`);
 const FRAMING_HEADERS = new Set([
   "connection",
   "content-length",
@@ -531,24 +526,25 @@ function parse(argv: string[]) {
   for (const h of values["insecure-header"] ?? []) {
     // The name only, as far as it is a header name: a mistyped "Authorization Bearer TOKEN" or a curl-style
     // "X-Api-Key=TOKEN" holds its credential after the first character no name has.
-    const name = clippedText(/^[!#$%&'*+.^_`|~0-9A-Za-z-]*/.exec(h)?.[0] ?? "", 80);
+    const name = clippedText(HEADER_NAME_START.exec(h)?.[0] ?? "", 80);
     const colon = h.indexOf(":");
     if (colon <= 0)
       throw new UsageError(`--insecure-header must be "Name: value", got one starting "${name}"`);
     // Refused here, not as a failed POST later: undici takes an RFC 9110 token as the name, and as the value
     // no control character but a tab (CR, LF and NUL above all) and nothing past U+00FF.
-    if (!HEADER_NAME.test(h.slice(0, colon).trim())) {
+    const given = h.slice(0, colon).trim();
+    if (!HEADER_NAME.test(given)) {
       throw new UsageError(
         `--insecure-header name must be a header name (letters, digits and !#$%&'*+-.^_\`|~), got one starting "${name}"`,
       );
     }
     // Framing headers undici sets itself and refuses from a caller (lib/core/request.js processHeader).
-    if (FRAMING_HEADERS.has(h.slice(0, colon).trim().toLowerCase())) {
+    if (FRAMING_HEADERS.has(given.toLowerCase())) {
       throw new UsageError(
         `--insecure-header ${name}: send sets this header itself (${[...FRAMING_HEADERS].join(", ")} cannot be given)`,
       );
     }
-    if (/[^\t\x20-\x7e\x80-\xff]/.test(h.slice(colon + 1).trim())) {
+    if (NOT_HEADER_TEXT.test(h.slice(colon + 1).trim())) {
       throw new UsageError(
         `--insecure-header ${name}: the value holds a control character (a line break, NUL) or a character past U+00FF`,
       );

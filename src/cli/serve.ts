@@ -13,7 +13,7 @@ import type { Provider, Route } from "../core/types";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
 import { webhookSecretNames } from "../local/localSecrets";
-import { parseCommandArgs, shownUrlArgument, UsageError } from "./commandKit";
+import { parseCommandArgs, shownUrl, shownUrlArgument, UsageError } from "./commandKit";
 import { sampleDeliveryLines } from "./logSampler";
 
 export const SERVE_USAGE = `Usage: hookgate serve [options]
@@ -307,7 +307,7 @@ export function banner(
     `  secrets    ${secretsFile}${gateway.generatedSecrets.length ? ` (generated: ${gateway.generatedSecrets.join(", ")})` : ""}`,
   );
   lines.push(
-    `  objects    ${options.s3Endpoint ? `${shownEndpoint(options.s3Endpoint)} (path-style)` : `${options.stateDir}/s3/<bucket>/<key>`}`,
+    `  objects    ${options.s3Endpoint ? `${shownUrl(options.s3Endpoint)} (path-style)` : `${options.stateDir}/s3/<bucket>/<key>`}`,
   );
   lines.push(
     `  retries    ${options.maxAttempts} attempts, first retry after ${options.retryDelayMs} ms, doubling; then dead-letters in ${options.stateDir}/dead-letters`,
@@ -425,17 +425,5 @@ function describeAction(route: Route): string {
       return `s3-zip to s3://${action.bucket ?? "hookgate-artifacts"}/${action.key}`;
     case "pr-cleanup":
       return `pr-cleanup (${action.steps.map((s) => s.kind).join(", ")})`;
-  }
-}
-
-/** An S3 endpoint as the banner shows it: never its user name or password (a MinIO key in the URL). */
-function shownEndpoint(endpoint: string): string {
-  try {
-    const url = new URL(endpoint);
-    url.username = "";
-    url.password = "";
-    return withoutInvisible(url.toString());
-  } catch {
-    return shownUrlArgument(endpoint);
   }
 }

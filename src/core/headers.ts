@@ -111,3 +111,9 @@ export function singleHeader(bag: HeaderBag, name: string): string | undefined {
   }
   return first;
 }
+
+/**
+ * A character an HTTP field value cannot hold, as undici checks it (headerCharRegex): a control character
+ * other than a tab (CR, LF, NUL) or one past U+00FF.
+ */
+export const NOT_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;

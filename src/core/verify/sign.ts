@@ -1,6 +1,7 @@
 // The sender's side: the headers a Git host would add for `secret` over `body`. For tests and for
 // `hookgate send`; the gateway never signs anything.
 import { randomUUID } from "node:crypto";
+import { NOT_HEADER_TEXT } from "../headers";
 import type { Provider } from "../types";
 import { signHex } from "./hmac";
 import { signingKey } from "./keys";
@@ -12,9 +13,6 @@ export interface SignOptions {
   /** Clock for the Standard Webhooks timestamp; Date.now() when absent. */
   nowMs?: number;
 }
-
-/** Any character but tab, space to ~ and 0x80-0xff: what an HTTP header value cannot hold. */
-const NOT_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
 
 /**
  * Why `secret` cannot sign a delivery for `provider`, or undefined when it can. Never holds the secret.
