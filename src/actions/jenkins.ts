@@ -21,6 +21,7 @@ import {
   withoutCredentials,
 } from "./http";
 import { findEarlierBuild, REQUEST_CONTROLS } from "./jenkinsBuilds";
+import { type ItemRunner, requestOf } from "./runItem";
 import {
   type JenkinsCredentials,
   markRefusedCredentials,
@@ -42,6 +43,14 @@ const FINAL_REASONS: Record<number, string> = {
   401: "rejected the credentials",
   409: "refused the build (conflict): the job may be disabled or not buildable",
 };
+
+/** A jenkins work item, with what its retries need to find the build an earlier attempt started. */
+export const runJenkinsItem: ItemRunner = (item, clients) =>
+  triggerJenkins(requestOf(item, "jenkins"), clients, {
+    deliveryId: item.deliveryId,
+    acceptedAt: item.acceptedAt,
+    attempt: clients.attempt,
+  });
 
 export async function triggerJenkins(
   request: JenkinsRequest,

@@ -19,8 +19,13 @@ import { gitHostClient } from "./gitHost";
 import { sameCommit } from "./gitHost/base";
 import type { CommitStatus, GitHostClient, OpenPullRequests, PullRequestInfo } from "./gitHost/types";
 import { triggerJenkins } from "./jenkins";
+import { type ItemRunner, requestOf } from "./runItem";
 import { storeError } from "./s3Errors";
 import type { ActionClients } from "./types";
+
+/** A pr-cleanup work item: its acceptance time lets a jenkins step's retry find the build it started. */
+export const runPrCleanupItem: ItemRunner = (item, clients) =>
+  cleanUpPullRequest(requestOf(item, "pr-cleanup"), item.event, clients, { acceptedAt: item.acceptedAt });
 
 export async function cleanUpPullRequest(
   request: PrCleanupRequest,

@@ -52,6 +52,7 @@ import {
   withHint,
   withoutCredentials,
 } from "./http";
+import { type ItemRunner, requestOf } from "./runItem";
 import { readError, storeError } from "./s3Errors";
 import { CredentialsRefusedError, markRefusedCredentials } from "./secrets";
 import type { ActionClients } from "./types";
@@ -177,6 +178,10 @@ export interface S3ZipContext {
   /** When the gateway accepted the delivery (ISO time; a redriven dead letter keeps its own). */
   acceptedAt: string;
 }
+
+/** An s3-zip work item: its acceptance time orders it against the pushes already stored. */
+export const runS3ZipItem: ItemRunner = (item, clients) =>
+  uploadSourceZip(requestOf(item, "s3-zip"), item.event, clients, { acceptedAt: item.acceptedAt });
 
 export async function uploadSourceZip(
   request: S3ZipRequest,
