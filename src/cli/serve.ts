@@ -120,7 +120,8 @@ export async function runServe(argv: string[]): Promise<number> {
   try {
     options = parseServeArgs(argv);
   } catch (error) {
-    process.stderr.write(`hookgate serve: ${(error as Error).message}\n\n${SERVE_USAGE}`);
+    // The message may quote an argument (--port's value): its invisible characters as \uXXXX.
+    process.stderr.write(`hookgate serve: ${withoutInvisible((error as Error).message)}\n\n${SERVE_USAGE}`);
     return 2;
   }
   if (options === "help") {
@@ -133,7 +134,7 @@ export async function runServe(argv: string[]): Promise<number> {
     config = loadRoutesFile(options.routes);
   } catch (error) {
     if (error instanceof RoutesFileError) {
-      process.stderr.write(`hookgate serve: ${options.routes} has problems:\n${error.message}\n`);
+      process.stderr.write(routesProblemsMessage(options.routes, error));
       return 1;
     }
     throw error;
@@ -193,20 +194,7 @@ export async function runServe(argv: string[]): Promise<number> {
       log,
     });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // EACCES is also what a state dir serve may not write gives: only listen's own error is about the port.
-    const listening = (error as NodeJS.ErrnoException).syscall === "listen";
-    if (error instanceof SecretsFileError) {
-      process.stderr.write(`hookgate serve: ${error.message}\n`);
-    } else if (code === "EADDRINUSE") {
-      process.stderr.write(
-        `hookgate serve: ${options.host}:${options.port} is already in use (another hookgate serve?); try --port 0 or another port\n`,
-      );
-    } else if (listening && (code === "EACCES" || code === "EADDRNOTAVAIL")) {
-      process.stderr.write(`hookgate serve: cannot listen on ${options.host}:${options.port} (${code})\n`);
-    } else {
-      process.stderr.write(`hookgate serve: ${(error as Error).message}\n`);
-    }
+    process.stderr.write(startFailureMessage(error, options));
     return 1;
   }
 
@@ -219,7 +207,7 @@ export async function runServe(argv: string[]): Promise<number> {
   process.stdout.write(
     drained
       ? "hookgate: stopped\n"
-      : `hookgate: stopped; unfinished work stays in ${options.stateDir}/queue/journal.jsonl and resumes on the next start\n`,
+      : `hookgate: stopped; unfinished work stays in ${withoutInvisible(options.stateDir)}/queue/journal.jsonl and resumes on the next start\n`,
   );
   if (!drained) {
     // Work still running must not go on after the journal and the lock are let go: another start may
@@ -231,6 +219,37 @@ export async function runServe(argv: string[]): Promise<number> {
   // Keep-alive sockets of the action clients must not hold the process open.
   setTimeout(() => process.exit(), 1_000).unref();
   return 0;
+}
+
+/**
+ * The routes file's problems as serve prints them, each line as check prints it: the file name and the
+ * message with invisible characters as \uXXXX (a --routes path may hold an ESC, as may a message).
+ */
+export function routesProblemsMessage(file: string, error: RoutesFileError): string {
+  const lines = error.problems.map(
+    (p) => `${withoutInvisible(p.file)}:${p.line}:${p.col}: ${withoutInvisible(p.message)}`,
+  );
+  return `hookgate serve: ${withoutInvisible(file)} has problems:\n${lines.join("\n")}\n`;
+}
+
+/**
+ * Why serve could not start, one line. The messages name user-given paths and hosts (--state-dir, --secrets,
+ * --host, the lock file): their invisible characters are written as \uXXXX, never sent to the terminal.
+ */
+export function startFailureMessage(error: unknown, options: Pick<ServeOptions, "host" | "port">): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  // EACCES is also what a state dir serve may not write gives: only listen's own error is about the port.
+  const listening = (error as NodeJS.ErrnoException).syscall === "listen";
+  const address = `${options.host}:${options.port}`;
+  const message =
+    error instanceof SecretsFileError
+      ? error.message
+      : code === "EADDRINUSE"
+        ? `${address} is already in use (another hookgate serve?); try --port 0 or another port`
+        : listening && (code === "EACCES" || code === "EADDRNOTAVAIL")
+          ? `cannot listen on ${address} (${code})`
+          : (error as Error).message;
+  return `hookgate serve: ${withoutInvisible(message)}\n`;
 }
 
 // Log lines are buffered and written once per turn of the event loop: under load, one write carries
@@ -363,7 +382,9 @@ export function banner(
     );
   }
   lines.push("", `hookgate listening on ${gateway.url}`, "");
-  return lines.join("\n");
+  // Paths as given (--routes, --state-dir, --secrets) and the file's names may hold an ESC or a bidi
+  // override: shown as \uXXXX, as check and send show file names, never sent to the terminal as such.
+  return lines.map(withoutInvisible).join("\n");
 }
 
 /**

@@ -1,7 +1,10 @@
 import { expect } from "chai";
-import { banner } from "../../src/cli/serve";
+import { banner, routesProblemsMessage, startFailureMessage } from "../../src/cli/serve";
+import { RoutesFileError } from "../../src/core/errors";
 import { parseRoutes } from "../../src/core/routes";
 import type { Route } from "../../src/core/types";
+import { SecretsFileError } from "../../src/local/fileSecretStore";
+import { StateDirInUseError } from "../../src/local/stateDirLock";
 
 const OPTIONS = {
   routes: "routes.yaml",
@@ -136,5 +139,50 @@ routes:
     );
     expect(out).not.to.include("gh webhook forward");
     expect(out).to.include("serve --host 0.0.0.0");
+  });
+});
+
+describe("Function: the hookgate serve banner and start messages with user-given paths", () => {
+  const ESC_PATH = "state\u001b[2Jdir";
+  const BIDI_PATH = "routes\u202egnp.yaml";
+
+  it("shows the routes file, state dir and secrets file of the banner with their invisible characters as \\uXXXX", () => {
+    const out = banner(
+      {
+        url: "http://127.0.0.1:8787",
+        routes: routesOf(JENKINS_ROUTE),
+        secretsFile: "sec\u0085rets.json",
+        generatedSecrets: [],
+        missingSecrets: ["hookgate/github-webhook", "hookgate/jenkins"],
+        resumed: 0,
+      },
+      { ...OPTIONS, routes: BIDI_PATH, stateDir: ESC_PATH },
+    );
+    expect(out).to.include("route(s) from routes\\u202egnp.yaml");
+    expect(out).to.include("  state dir  state\\u001b[2Jdir");
+    expect(out).to.include("  secrets    sec\\u0085rets.json");
+    expect(out).to.include("--secrets sec\\u0085rets.json --secret-name");
+    expect(out).not.to.match(/\p{Cc}(?<!\n)|\p{Cf}/u);
+  });
+
+  it("names a --routes path with an ESC as \\u001b in its problems, each problem line as check prints it", () => {
+    const error = new RoutesFileError([
+      { file: ESC_PATH, line: 1, col: 1, message: "routes file not found" },
+    ]);
+    expect(routesProblemsMessage(ESC_PATH, error)).to.equal(
+      "hookgate serve: state\\u001b[2Jdir has problems:\nstate\\u001b[2Jdir:1:1: routes file not found\n",
+    );
+  });
+
+  it("writes the lock's state dir and a secrets file's name as \\uXXXX when serve cannot start", () => {
+    const options = { host: "127.0.0.1", port: 8787 };
+    expect(startFailureMessage(new StateDirInUseError(ESC_PATH, 42), options)).to.equal(
+      "hookgate serve: the state dir state\\u001b[2Jdir is in use by another hookgate serve (pid 42): stop it, " +
+        "or give this one its own --state-dir (if no hookgate serve runs, delete state\\u001b[2Jdir/serve.lock)\n",
+    );
+    const secrets = new SecretsFileError(`secrets file ${BIDI_PATH} not found`);
+    expect(startFailureMessage(secrets, options)).to.equal(
+      "hookgate serve: secrets file routes\\u202egnp.yaml not found\n",
+    );
   });
 });
