@@ -1218,6 +1218,13 @@ describe("Function: routeNotes on merged: true with actions no merged pull reque
     // Bitbucket Cloud's pullrequest:updated: a merged pull request's title cannot change (BCLOUD-15190).
     ["bitbucket", '{ events: ["pull_request.synchronize"], merged: true }', '"synchronize"'],
     ["bitbucket-server", '{ events: ["pull_request.opened"], merged: true }', '"opened"'],
+    // Data Center's edited is pr:modified, sent for an open pull request only (GitHub's edited is taken below).
+    ["bitbucket-server", '{ events: ["pull_request.edited"], merged: true }', '"edited"'],
+    [
+      "bitbucket-server",
+      "{ events: [pull_request], actions: [opened, edited], merged: true }",
+      '"edited" or "opened"',
+    ],
   ];
   for (const [provider, match, actions] of never) {
     it(`notes ${match} on ${provider}: a pull request at ${actions} is never merged`, () => {
@@ -1292,6 +1299,7 @@ describe("Function: routeNotes on a Bitbucket key with merged: true whose pull r
     ["bitbucket-server", "pr:opened", "pull_request.opened"],
     ["bitbucket-server", "pr:from_ref_updated", "pull_request.synchronize"],
     ["bitbucket-server", "pr:reopened", "pull_request.reopened"],
+    ["bitbucket-server", "pr:modified", "pull_request.edited"],
   ];
   for (const [provider, key, write] of keys) {
     it(`notes ${key} with merged: true on ${provider} with both what to write and that merged leaves nothing`, () => {
@@ -1407,6 +1415,8 @@ routes:
     ["bitbucket-server", { events: ["pr:opened"], merged: true }, "bitbucket-server/pr-merged"],
     ["bitbucket-server", { events: ["pr:from_ref_updated"], merged: true }, "bitbucket-server/pr-merged"],
     ["bitbucket-server", { events: ["pr:merged"], merged: true }, "bitbucket-server/pr-merged"],
+    ["bitbucket-server", { events: ["pr:modified"], merged: true }, "bitbucket-server/pr-merged"],
+    ["bitbucket-server", { events: ["pull_request.edited"], merged: true }, "bitbucket-server/pr-merged"],
     ["gitlab", { events: ["merge_request"], merged: true }, "gitlab/merge_request-merge"],
     ["gitlab", { events: ["Merge Request Hook"], merged: true }, "gitlab/merge_request-merge"],
     ["gitlab", { events: ["merge_request.open"], merged: true }, "gitlab/merge_request-merge"],
