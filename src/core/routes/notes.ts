@@ -36,7 +36,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
     for (const note of allowIpsNotes(route.auth.allowIps)) notes.push(`route ${route.name}: ${note}`);
     for (const note of allowIpsTrustNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const note of deliveryNotes(route)) notes.push(`route ${route.name}: ${note}`);
-    for (const note of impossibleFilterNotes(route, names.saysPullRequest)) {
+    for (const note of impossibleFilterNotes(route, names)) {
       notes.push(`route ${route.name}: ${note}`);
     }
     for (const key of MATCH_GLOB_KEYS) {
@@ -406,6 +406,11 @@ function neverMerged(provider: Provider, action: string): boolean {
  * is pull_request.opened, which merged: true never takes, so there the merged notes must still be said. A key
  * is judged on its own host (pr:modified is Data Center's), whatever the route's provider.
  */
+/** The pull request action a Bitbucket key becomes (pr:opened: opened); undefined for any other name. */
+function keyAction(key: string): string | undefined {
+  return entry(BITBUCKET_PR_ACTIONS, key) ?? entry(BITBUCKET_SERVER_PR_ACTIONS, key);
+}
+
 function keyMayBeMerged(route: Route, key: string): boolean {
   const cloud = entry(BITBUCKET_PR_ACTIONS, key);
   const server = entry(BITBUCKET_SERVER_PR_ACTIONS, key);
@@ -546,11 +551,13 @@ const CLOSING_WORDS: Readonly<Record<string, boolean>> = {
  * Notes on event and pull request action names no delivery has: a host's own name, or a likely typo; and
  * whether one of them says to write pull_request in place of an included entry (merge_request, pr:merged,
  * Gitea's pull_request_sync, pull_requests), which the merged note then must not contradict. Not so for a
- * Bitbucket key merged: true cannot take once rewritten (pullrequest:created is pull_request.opened).
+ * Bitbucket key merged: true cannot take once rewritten (pullrequest:created is pull_request.opened): those
+ * included keys are `neverMergedKeys`, with the pull_request entry the note says to write for each.
  */
-function eventNameNotes(route: Route): { notes: string[]; saysPullRequest: boolean } {
+function eventNameNotes(route: Route): EventNameNotes {
   const notes: string[] = [];
   let saysPullRequest = false;
+  const neverMergedKeys: Array<{ key: string; write: string }> = [];
   const events = route.match.events ?? [];
   const forPullRequests = events.some((e) => /^!?pull_request(\.|$)/.test(e));
   const actionNote = (action: string, where: string) => {
@@ -576,8 +583,11 @@ function eventNameNotes(route: Route): { notes: string[]; saysPullRequest: boole
     const hostName = Object.hasOwn(HOST_EVENT_NAMES, text) ? text : event;
     if (Object.hasOwn(HOST_EVENT_NAMES, hostName)) {
       notes.push(`event "${text}" never matches: ${HOST_EVENT_NAMES[hostName]}`);
-      saysPullRequest ||=
-        included && HOST_PULL_REQUEST_NAMES.has(hostName) && keyMayBeMerged(route, hostName);
+      const pullRequestName = included && HOST_PULL_REQUEST_NAMES.has(hostName);
+      saysPullRequest ||= pullRequestName && keyMayBeMerged(route, hostName);
+      const action = keyAction(hostName);
+      if (pullRequestName && text === hostName && action !== undefined && !keyMayBeMerged(route, hostName))
+        neverMergedKeys.push({ key: hostName, write: `pull_request.${action}` });
       continue;
     }
     if (route.provider === "gitea" && Object.hasOwn(GITEA_TYPE_NAMES, text)) {
@@ -656,7 +666,7 @@ function eventNameNotes(route: Route): { notes: string[]; saysPullRequest: boole
       );
     }
   }
-  return { notes, saysPullRequest };
+  return { notes, saysPullRequest, neverMergedKeys };
 }
 
 /** The entries of a glob list that include a value, without the ones that exclude. */
@@ -768,11 +778,20 @@ function mayTakePullRequests(events: readonly string[] | undefined): boolean {
   });
 }
 
+interface EventNameNotes {
+  notes: string[];
+  /** A note on an included entry of events says to write pull_request in its place: that is the fix. */
+  saysPullRequest: boolean;
+  /** Included Bitbucket keys whose rename (`write`) merged: true never takes: pr:opened, pull_request.opened. */
+  neverMergedKeys: ReadonlyArray<{ key: string; write: string }>;
+}
+
 /**
  * Notes on filters no delivery can pass together: a push has no action and is no pull request, which has no
- * tag. `saysPullRequest`: a note on an entry of events already says to write pull_request in its place.
+ * tag. `names`: what eventNameNotes said of the entries of events.
  */
-function impossibleFilterNotes(route: Route, saysPullRequest: boolean): string[] {
+function impossibleFilterNotes(route: Route, names: EventNameNotes): string[] {
+  const { saysPullRequest, neverMergedKeys } = names;
   const notes: string[] = [];
   const { events, actions, merged, branches, tags } = route.match;
   if (eventsOnly(events, "push", false)) {
@@ -797,11 +816,15 @@ function impossibleFilterNotes(route: Route, saysPullRequest: boolean): string[]
     !eventsOnly(events, "push", false) &&
     !mayTakePullRequests(events)
   ) {
-    notes.push(
-      `merged: ${merged} lets only pull_request through, and events names no pull_request: this route ` +
-        'matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with ' +
-        "merged: true)",
-    );
+    // A Bitbucket key noted beside (pr:opened: write "pull_request.opened"): dropping merged leaves the key,
+    // which never matches, and the rename leaves an action merged: true never takes. Say what to write.
+    if (merged === true && neverMergedKeys.length > 0) notes.push(neverMergedKeysNote(neverMergedKeys));
+    else
+      notes.push(
+        `merged: ${merged} lets only pull_request through, and events names no pull_request: this route ` +
+          'matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with ' +
+          "merged: true)",
+      );
   }
   const neverMergedTaken = merged === true ? onlyNeverMergedActions(route) : [];
   if (neverMergedTaken.length > 0) {
@@ -841,6 +864,22 @@ function impossibleFilterNotes(route: Route, saysPullRequest: boolean): string[]
     );
   }
   return notes;
+}
+
+/**
+ * The merged note for Bitbucket keys whose pull request merged: true never takes (pr:opened is
+ * pull_request.opened): the two fixes, each a route that matches, for the note on each key says only the rename.
+ */
+function neverMergedKeysNote(keys: ReadonlyArray<{ key: string; write: string }>): string {
+  const quoted = (list: string[]) => list.map((text) => `"${text}"`).join(" and ");
+  const one = keys.length === 1;
+  const written = quoted(keys.map((k) => k.write));
+  return (
+    `merged: true takes only a merged pull request, and ${one ? "event" : "events"} ` +
+    `${quoted(keys.map((k) => k.key))}, written ${written} as the ${one ? "note on it says, is" : "notes on them say, are"} ` +
+    'never merged (a merge is action "closed"): this route matches nothing; to run on a merge, write ' +
+    `"pull_request.closed" in ${one ? "its" : "their"} place; to run at ${written}, write ${one ? "it" : "them"} and drop merged`
+  );
 }
 
 /** An action no list names, standing for any other a host may send ("pull_request" and "*" take it). */

@@ -1289,10 +1289,11 @@ describe("Function: routeNotes on merged: true beside an action no list of known
 });
 
 describe("Function: routeNotes on a Bitbucket key with merged: true whose pull request is never merged", () => {
-  const mergedNote =
-    'route r: merged: true lets only pull_request through, and events names no pull_request: this route matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with merged: true)';
-  // [provider, key, what the host-name note says to write]: that action never carries merged: true, so the
-  // merged note stays beside it (writing the key's action would still match nothing).
+  const mergedNote = (key: string, write: string) =>
+    `route r: merged: true takes only a merged pull request, and event "${key}", written "${write}" as the note on it says, is never merged (a merge is action "closed"): this route matches nothing; to run on a merge, write "pull_request.closed" in its place; to run at "${write}", write it and drop merged`;
+  // [provider, key, what the host-name note says to write]: that action never carries merged: true, so a
+  // merged note stays beside it (writing the key's action would still match nothing), and says what to write:
+  // "drop merged" alone would leave the key, which never matches either.
   const keys: Array<[string, string, string]> = [
     ["bitbucket", "pullrequest:created", "pull_request.opened"],
     ["bitbucket", "pullrequest:updated", "pull_request.synchronize"],
@@ -1302,13 +1303,40 @@ describe("Function: routeNotes on a Bitbucket key with merged: true whose pull r
     ["bitbucket-server", "pr:modified", "pull_request.edited"],
   ];
   for (const [provider, key, write] of keys) {
-    it(`notes ${key} with merged: true on ${provider} with both what to write and that merged leaves nothing`, () => {
+    it(`notes ${key} with merged: true on ${provider} with what to write, and that merged then leaves nothing, never to drop merged alone`, () => {
       expect(notesFor(`{ events: ["${key}"], merged: true }`, provider)).to.deep.equal([
         `route r: event "${key}" never matches: write "${write}"`,
-        mergedNote,
+        mergedNote(key, write),
       ]);
     });
+
+    it(`leaves no note once either fix the merged note gives for ${key} on ${provider} is written`, () => {
+      // Bitbucket Cloud's note on pullrequest:updated (BCLOUD-21940) says what it sends, and asks no change.
+      const notes = (match: string) => notesFor(match, provider).filter((n) => !n.includes("BCLOUD-21940"));
+      const note = notes(`{ events: ["${key}"], merged: true }`).find((n) =>
+        n.includes("merged: true takes"),
+      );
+      const fixes =
+        /to run on a merge, write "([^"]+)" in its place; to run at "([^"]+)", write it and drop merged/.exec(
+          note ?? "",
+        );
+      expect(fixes, note).not.to.equal(null);
+      expect(notes(`{ events: ["${fixes?.[1]}"], merged: true }`)).to.deep.equal([]);
+      expect(notes(`{ events: ["${fixes?.[2]}"] }`)).to.deep.equal([]);
+    });
   }
+
+  it("names every such key in one merged note, and their place takes pull_request.closed", () => {
+    expect(notesFor('{ events: ["pr:opened", "pr:reopened"], merged: true }', "bitbucket-server")).to.include(
+      'route r: merged: true takes only a merged pull request, and events "pr:opened" and "pr:reopened", written "pull_request.opened" and "pull_request.reopened" as the notes on them say, are never merged (a merge is action "closed"): this route matches nothing; to run on a merge, write "pull_request.closed" in their place; to run at "pull_request.opened" and "pull_request.reopened", write them and drop merged',
+    );
+  });
+
+  it("keeps the plain merged note for a key with an action (pr:opened.closed), which no key note renames", () => {
+    expect(notesFor('{ events: ["pr:opened.closed"], merged: true }', "bitbucket-server")).to.include(
+      'route r: merged: true lets only pull_request through, and events names no pull_request: this route matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with merged: true)',
+    );
+  });
 });
 
 describe("Function: routeNotes keeps the merged note beside a note that does not say to write pull_request", () => {
