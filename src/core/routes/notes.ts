@@ -401,16 +401,16 @@ function neverMerged(provider: Provider, action: string): boolean {
   return NEVER_MERGED_ACTIONS.has(action) || NEVER_MERGED_ON[provider]?.has(action) === true;
 }
 
-/**
- * Whether the pull request a host's name becomes can pass the route's merged: Bitbucket's pullrequest:created
- * is pull_request.opened, which merged: true never takes, so there the merged notes must still be said. A key
- * is judged on its own host (pr:modified is Data Center's), whatever the route's provider.
- */
 /** The pull request action a Bitbucket key becomes (pr:opened: opened); undefined for any other name. */
 function keyAction(key: string): string | undefined {
   return entry(BITBUCKET_PR_ACTIONS, key) ?? entry(BITBUCKET_SERVER_PR_ACTIONS, key);
 }
 
+/**
+ * Whether the pull request a host's name becomes can pass the route's merged: Bitbucket's pullrequest:created
+ * is pull_request.opened, which merged: true never takes, so there the merged notes must still be said. A key
+ * is judged on its own host (pr:modified is Data Center's), whatever the route's provider.
+ */
 function keyMayBeMerged(route: Route, key: string): boolean {
   const cloud = entry(BITBUCKET_PR_ACTIONS, key);
   const server = entry(BITBUCKET_SERVER_PR_ACTIONS, key);
