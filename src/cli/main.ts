@@ -1,5 +1,6 @@
 // The hookgate CLI dispatcher. Each command lives in its own module; serve and send load only when used.
 import { RoutesFileError } from "../core/errors";
+import { shownText, withoutInvisible } from "../core/shownText";
 import { printProblems, runCheck } from "./check";
 import { type CliIo, isParseArgsError, parseArgsMessage, processIo, UsageError } from "./commandKit";
 import { runExplain } from "./explain";
@@ -20,7 +21,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     const aboutHelp = rest[0] === "--help" || rest[0] === "-h" || rest[0] === "help";
     if (command === "help" && rest[0] !== undefined && !aboutHelp) {
       if (Object.hasOwn(COMMANDS, rest[0])) return main([rest[0], "--help"], io);
-      io.stderr(`hookgate help: unknown command ${JSON.stringify(rest[0])}\n\n${USAGE}`);
+      io.stderr(`hookgate help: unknown command ${shownText(rest[0])}\n\n${USAGE}`);
       return 2;
     }
     io.stdout(USAGE);
@@ -32,7 +33,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   }
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!run) {
-    io.stderr(`hookgate: unknown command "${command}"\n\n${USAGE}`);
+    // The word as typed may hold an ESC or a bidi override: quoted with them as \uXXXX, clipped.
+    io.stderr(`hookgate: unknown command ${shownText(command)}\n\n${USAGE}`);
     return 2;
   }
   try {
@@ -42,11 +44,17 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   }
 }
 
-/** One place that turns a failure into output and an exit code. Never a stack trace for a user's mistake. */
+/**
+ * One place that turns a failure into output and an exit code. Never a stack trace for a user's mistake.
+ * A message may quote an argument (node's "Unknown option '--x'", a --provider value): its invisible
+ * characters are written as \uXXXX, so an ESC or U+202E in it does not reach the terminal.
+ */
 export function reportError(command: string, error: unknown, io: CliIo): number {
   if (error instanceof UsageError || isParseArgsError(error)) {
     const message = error instanceof UsageError ? error.message : parseArgsMessage(error);
-    io.stderr(`hookgate ${command}: ${message}\nRun "hookgate ${command} --help" for usage.\n`);
+    io.stderr(
+      `hookgate ${command}: ${withoutInvisible(message)}\nRun "hookgate ${command} --help" for usage.\n`,
+    );
     return 2;
   }
   if (error instanceof RoutesFileError) {
@@ -54,7 +62,7 @@ export function reportError(command: string, error: unknown, io: CliIo): number 
     return 1;
   }
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr(`hookgate ${command}: ${firstLine(message)}\n`);
+  io.stderr(`hookgate ${command}: ${withoutInvisible(firstLine(message))}\n`);
   if (process.env.HOOKGATE_DEBUG === "1" && error instanceof Error && error.stack)
     io.stderr(`${error.stack}\n`);
   return 1;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { reportError } from "../../src/cli/main";
 import { banner } from "../../src/cli/serve";
 import { runBin, runInProcess, SEND_PAYLOAD, sendArgs as sendArgsTo } from "./checkHarness";
 
@@ -88,5 +89,51 @@ describe("CLI: credentials and escapes kept out of what send, serve and explain 
     const run = runBin(args);
     expect(run.stderr).to.include("not found");
     expect(run.stderr).to.not.include("\u001b");
+  });
+});
+
+describe("CLI: an argument the dispatcher and its usage errors quote reaches the terminal escaped", () => {
+  const ESC = "\u001b[2J";
+  const RLO = "\u202e";
+  const unescaped = (text: string) => text.includes("\u001b") || text.includes(RLO);
+
+  it('an unknown command holding an ESC is quoted with it as \\u001b: hookgate: unknown command "x\\u001b[2J"', async () => {
+    const run = await runInProcess([`x${ESC}`]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.include('hookgate: unknown command "x\\u001b[2J"');
+    expect(unescaped(run.stderr)).to.equal(false);
+  });
+
+  it("hookgate help with an unknown command holding U+202E quotes it with U+202E as \\u202e", async () => {
+    const run = await runInProcess(["help", `x${RLO}y`]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.include('hookgate help: unknown command "x\\u202ey"');
+    expect(unescaped(run.stderr)).to.equal(false);
+  });
+
+  it("check: an unknown option holding an ESC is named in the usage error with it as \\u001b", async () => {
+    const run = await runInProcess(["check", `--routes${ESC}`]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.include("Unknown option '--routes\\u001b[2J'");
+    expect(unescaped(run.stderr)).to.equal(false);
+  });
+
+  it("explain: a --provider value holding U+202E is quoted in the usage error with it as \\u202e", async () => {
+    const run = await runInProcess(["explain", "--provider", `git${RLO}hub`, "--payload", "p.json"]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.include('not "git\\u202ehub"');
+    expect(unescaped(run.stderr)).to.equal(false);
+  });
+
+  it("reportError writes an unexpected error's ESC as \\u001b", () => {
+    let stderr = "";
+    const code = reportError("check", new Error(`cannot read x${ESC}`), {
+      stdout: () => undefined,
+      stderr: (text) => {
+        stderr += text;
+      },
+    });
+    expect(code).to.equal(1);
+    expect(stderr).to.equal("hookgate check: cannot read x\\u001b[2J\n");
   });
 });
