@@ -346,7 +346,8 @@ export async function runSend(argv: string[]): Promise<number> {
   try {
     values = parse(argv);
   } catch (error) {
-    process.stderr.write(`hookgate send: ${(error as Error).message}\n\n${SEND_USAGE}`);
+    // It may quote a value as typed (--timeout, --provider, an unknown option): no ESC reaches the terminal.
+    process.stderr.write(`hookgate send: ${withoutInvisible((error as Error).message)}\n\n${SEND_USAGE}`);
     return 2;
   }
   if (values === "help") {
@@ -373,7 +374,8 @@ export async function runSend(argv: string[]): Promise<number> {
       values.secret ?? secretFromFile(values.secrets as string, values.secretName as string, values.provider);
     payload = readPayload(values.payload);
   } catch (error) {
-    process.stderr.write(`hookgate send: ${(error as Error).message}\n`);
+    // It names the --secret-name, the files and the secrets file's own names as given.
+    process.stderr.write(`hookgate send: ${withoutInvisible((error as Error).message)}\n`);
     return 1;
   }
   // Refused as a usage error, as the sender's own signing would refuse it (never a stack trace, never the value).
@@ -436,13 +438,14 @@ export async function runSend(argv: string[]): Promise<number> {
       /(?:[^\n\t\r]|\r(?!\n))+/g,
       withoutInvisible,
     );
+    // --delivery as given: undici sends a C1 control (U+0080-U+00FF) in a header, so it got this far.
     process.stdout.write(
-      `HTTP ${status} ${STATUS_CODES[status] ?? ""} (delivery ${delivery})\n${shown}${shown.endsWith("\n") ? "" : "\n"}`,
+      `HTTP ${status} ${STATUS_CODES[status] ?? ""} (delivery ${withoutInvisible(String(delivery))})\n${shown}${shown.endsWith("\n") ? "" : "\n"}`,
     );
     const location = response.headers.location;
     if (status >= 300 && status < 400 && location) {
       process.stderr.write(
-        `hookgate send: note: redirected to ${withoutSecrets(String(location), secret, proxy, shownOptions)}; Git hosts do not follow redirects\n`,
+        `hookgate send: note: redirected to ${withoutInvisible(withoutSecrets(String(location), secret, proxy, shownOptions))}; Git hosts do not follow redirects\n`,
       );
     }
     return status >= 200 && status < 300 ? 0 : 1;

@@ -676,6 +676,28 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     }
   });
 
+  it("a redirect's Location holding an 8-bit CSI (U+009B) is printed with it as \\u009b", async () => {
+    const redirect = await startCaptureServer((res) => {
+      res.writeHead(302, { location: "https://hooks.example.com/x\u009b2Jy" });
+      res.end();
+    });
+    try {
+      const run = await pushTo(redirect.url, "--secret", "send-redirect-secret");
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.include("redirected to https://hooks.example.com/x\\u009b2Jy;");
+      expect(run.stderr).to.not.include("\u009b");
+    } finally {
+      await redirect.close();
+    }
+  });
+
+  it("a --delivery holding an 8-bit CSI (U+009B), which undici sends, is printed on the HTTP line with it as \\u009b", async () => {
+    const run = await pushTo(capture.url, "--secret", "s", "--delivery", "d\u009b2J");
+    expect(run.code).to.equal(0);
+    expect(run.stdout).to.match(/^HTTP 200 OK \(delivery d\\u009b2J\)\n/);
+    expect(run.stdout).to.not.include("\u009b");
+  });
+
   it("an answer or a redirect that echoes the secret sent (GitLab's token is a header), raw or URL-encoded, is printed with [redacted] instead", async () => {
     const token = "gl echo/token+5f4e3d2c1b";
     let echo: Awaited<ReturnType<typeof startCaptureServer>> | undefined;

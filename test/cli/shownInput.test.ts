@@ -1,5 +1,5 @@
 // What send, serve and explain print of what a user gave them: never a credential, never a raw escape (review h297).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -135,5 +135,70 @@ describe("CLI: an argument the dispatcher and its usage errors quote reaches the
     });
     expect(code).to.equal(1);
     expect(stderr).to.equal("hookgate check: cannot read x\\u001b[2J\n");
+  });
+});
+
+describe("CLI: send's usage errors and failure lines show the values they quote escaped", () => {
+  const ESC = "\u001b[2J";
+  const RLO = "\u202e";
+  const unescaped = (text: string) => text.includes("\u001b") || text.includes(RLO);
+  const withSecrets = (file: string, name: string) => [
+    ...sendArgs().filter((a) => a !== "--secret" && a !== "s3cr3tvalue"),
+    "--secrets",
+    file,
+    "--secret-name",
+    name,
+  ];
+
+  it("a --timeout holding an ESC is quoted in the usage error with it as \\u001b", () => {
+    const run = runBin([...sendArgs(), "--timeout", `1${ESC}`]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.include('got "1\\u001b[2J"');
+    expect(unescaped(run.stderr)).to.equal(false);
+  });
+
+  it("a --provider holding U+202E is quoted in the usage error with it as \\u202e", () => {
+    const run = runBin([...sendArgs(), "--provider", `git${RLO}hub`]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.include('got "git\\u202ehub"');
+    expect(unescaped(run.stderr)).to.equal(false);
+  });
+
+  it("an unknown option holding an ESC is named in the usage error with it as \\u001b", () => {
+    const run = runBin([...sendArgs(), `--x${ESC}`]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.include("Unknown option '--x\\u001b[2J'");
+    expect(unescaped(run.stderr)).to.equal(false);
+  });
+
+  it("a --secret-name missing from the secrets file is named, with the file and the file's own names, their ESC and U+202E as \\uXXXX", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookgate-shown-"));
+    try {
+      const file = join(dir, `s${ESC}.json`);
+      writeFileSync(file, JSON.stringify({ [`other${RLO}`]: "v4lue" }));
+      const run = runBin(withSecrets(file, `n${ESC}`));
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.include('secret "n\\u001b[2J" is not in');
+      expect(run.stderr).to.include("s\\u001b[2J.json (it has: other\\u202e)");
+      expect(unescaped(run.stderr)).to.equal(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a --payload that is a directory is named with its ESC as \\u001b", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookgate-shown-"));
+    try {
+      const payload = join(dir, `p${ESC}`);
+      mkdirSync(payload);
+      const args = sendArgs();
+      args[args.indexOf(PAYLOAD)] = payload;
+      const run = runBin(args);
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.include("p\\u001b[2J is a directory");
+      expect(unescaped(run.stderr)).to.equal(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
