@@ -13,7 +13,7 @@ import { type KeyScope, keyOutsideScope, routeKeyScope } from "../core/keyPrefix
 import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
 import { keyHasEmptyFolder, keyLengthProblem, renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
-import { clippedText, withoutInvisible } from "../core/shownText";
+import { clippedText, shownText, withoutInvisible } from "../core/shownText";
 import {
   type ActionRequest,
   type JenkinsRequest,
@@ -307,9 +307,14 @@ function likelyProvider(payload: unknown): string | undefined {
 /** The payload field that names its event, as written, for a message. */
 function payloadEventField(payload: unknown): string {
   const body = payload as Record<string, unknown>;
-  if ("object_kind" in body) return `object_kind ${JSON.stringify(body.object_kind)}`;
-  if ("eventKey" in body) return `eventKey ${JSON.stringify(body.eventKey)}`;
+  if ("object_kind" in body) return `object_kind ${shownField(body.object_kind)}`;
+  if ("eventKey" in body) return `eventKey ${shownField(body.eventKey)}`;
   return "it has no object_kind or eventKey";
+}
+
+/** A payload's value as a message quotes it: any length, any character (a U+202E) may be in the file. */
+function shownField(value: unknown): string {
+  return typeof value === "string" ? shownText(value) : clippedText(String(JSON.stringify(value)), 80);
 }
 
 function describeEvent(event: WebhookEvent): string {

@@ -202,3 +202,25 @@ describe("CLI: send's usage errors and failure lines show the values they quote 
     }
   });
 });
+
+describe("CLI: explain quotes a payload's event field escaped and clipped", () => {
+  it("explain: a GitLab payload's unknown object_kind holding U+202E and 500 more letters is quoted with \\u202e, cut with …", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hookgate-shown-"));
+    try {
+      const routes = join(dir, "routes.yaml");
+      writeFileSync(
+        routes,
+        'version: 1\ndefaults:\n  secret: hookgate/webhook\n  jenkins: { url: "https://jenkins.example.com", credentials: hookgate/jenkins }\nroutes:\n  - name: a\n    provider: gitlab\n    match: { events: [push] }\n    action: { type: jenkins, job: a/build }\n',
+      );
+      const payload = join(dir, "p.json");
+      writeFileSync(payload, JSON.stringify({ object_kind: `x\u202e${"a".repeat(500)}`, project: {} }));
+      const run = await runInProcess(["explain", "-r", routes, "--provider", "gitlab", "-p", payload]);
+      expect(run.code).to.equal(2);
+      expect(run.stderr).to.include('object_kind "x\\u202eaaa').and.include('a…"');
+      expect(run.stderr).to.not.include("a".repeat(100));
+      expect(run.stderr).to.not.include("\u202e");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
