@@ -254,6 +254,26 @@ export function dnsEgressWarning(
 }
 
 /**
+ * An existing VPC as ec2:DescribeVpcs gives it (the provider's getVpc, which also calls
+ * ec2:DescribeVpcAttribute), read once for its DHCP options and its address ranges. A read that fails stops the
+ * deployment, naming the permissions.
+ */
+export function readVpc(vpcId: string, opts: pulumi.InvokeOptions): Promise<aws.ec2.GetVpcResult> {
+  return aws.ec2
+    .getVpc({ id: vpcId }, opts)
+    .catch((error: unknown) => vpcReadFailed(vpcId, "ec2:DescribeVpcs and ec2:DescribeVpcAttribute", error));
+}
+
+function vpcReadFailed(vpcId: string, action: string, error: unknown): never {
+  const cause = error instanceof Error ? error.message : String(error);
+  throw new pulumi.RunError(
+    `cannot read the DHCP options of network.vpcId ${vpcId} (${action}), which name the DNS servers the route ` +
+      "functions use: the deploy credentials need ec2:DescribeVpcs, ec2:DescribeVpcAttribute and " +
+      `ec2:DescribeDhcpOptions, and the VPC must be in aws:region. ${cause}`,
+  );
+}
+
+/**
  * The DNS servers of an existing VPC's DHCP options set, read at deploy time (ec2:DescribeVpcs and, in the
  * provider's getVpc, ec2:DescribeVpcAttribute; then ec2:DescribeDhcpOptions). A VPC associated with no options
  * set (dhcpOptionsId "default") names none. A read that fails stops the deployment, naming the permissions: a
@@ -263,29 +283,69 @@ export function dnsEgressWarning(
 export function vpcDnsServers(
   vpcId: string,
   opts: pulumi.InvokeOptions,
+  vpc: Promise<aws.ec2.GetVpcResult> = readVpc(vpcId, opts),
 ): pulumi.Output<{ dhcpOptionsId: string; servers: DnsServers }> {
-  const failed = (action: string, error: unknown): never => {
-    const cause = error instanceof Error ? error.message : String(error);
-    throw new pulumi.RunError(
-      `cannot read the DHCP options of network.vpcId ${vpcId} (${action}), which name the DNS servers the route ` +
-        "functions use: the deploy credentials need ec2:DescribeVpcs, ec2:DescribeVpcAttribute and " +
-        `ec2:DescribeDhcpOptions, and the VPC must be in aws:region. ${cause}`,
-    );
-  };
-  const read = aws.ec2
-    .getVpc({ id: vpcId }, opts)
-    .catch((error: unknown) => failed("ec2:DescribeVpcs and ec2:DescribeVpcAttribute", error))
-    .then(async (vpc) => {
-      const dhcpOptionsId = vpc.dhcpOptionsId;
-      if (!dhcpOptionsId || dhcpOptionsId === "default") {
-        return { dhcpOptionsId: dhcpOptionsId || "default", servers: dhcpDnsServers([]) };
-      }
-      const options = await aws.ec2
-        .getVpcDhcpOptions({ dhcpOptionsId }, opts)
-        .catch((error: unknown) => failed(`ec2:DescribeDhcpOptions ${dhcpOptionsId}`, error));
-      return { dhcpOptionsId, servers: dhcpDnsServers(options.domainNameServers ?? []) };
-    });
+  const read = vpc.then(async (vpc) => {
+    const dhcpOptionsId = vpc.dhcpOptionsId;
+    if (!dhcpOptionsId || dhcpOptionsId === "default") {
+      return { dhcpOptionsId: dhcpOptionsId || "default", servers: dhcpDnsServers([]) };
+    }
+    const options = await aws.ec2
+      .getVpcDhcpOptions({ dhcpOptionsId }, opts)
+      .catch((error: unknown) => vpcReadFailed(vpcId, `ec2:DescribeDhcpOptions ${dhcpOptionsId}`, error));
+    return { dhcpOptionsId, servers: dhcpDnsServers(options.domainNameServers ?? []) };
+  });
   return pulumi.output(read);
+}
+
+/** The states of a CIDR association that no address of the VPC uses (any more, or ever). */
+const GONE_CIDR_STATES = ["disassociating", "disassociated", "failing", "failed"];
+
+/**
+ * A VPC's address ranges, as getVpc gives them: the primary IPv4 block and every associated IPv4 and IPv6
+ * block (secondary CIDRs, where EKS pods or a second subnet range often live), without repeats and without
+ * blocks being removed or never added.
+ */
+export function vpcCidrs(
+  vpc: Pick<aws.ec2.GetVpcResult, "cidrBlock" | "cidrBlockAssociations" | "ipv6CidrBlockAssociations"> & {
+    ipv6CidrBlock?: string;
+  },
+): { ipv4: string[]; ipv6: string[] } {
+  const live = (state: string | undefined) => !GONE_CIDR_STATES.includes(state ?? "");
+  const unique = (cidrs: (string | undefined)[]) => [...new Set(cidrs.filter((c): c is string => !!c))];
+  return {
+    ipv4: unique([
+      vpc.cidrBlock,
+      ...(vpc.cidrBlockAssociations ?? []).filter((a) => live(a.state)).map((a) => a.cidrBlock),
+    ]),
+    ipv6: unique([
+      // Older provider versions give the first IPv6 block alone, in this deprecated field.
+      vpc.ipv6CidrBlock,
+      ...(vpc.ipv6CidrBlockAssociations ?? []).filter((a) => live(a.state)).map((a) => a.ipv6CidrBlock),
+    ]),
+  };
+}
+
+/**
+ * The interface endpoints' rules for an existing VPC's address ranges: private DNS sends every workload of the
+ * VPC to the endpoints (and another hookgate stack that leaves the service out of its own interfaceEndpoints),
+ * not only the route Lambdas, as the AWS CDK's interface endpoints do by default (`open: true`, the VPC's CIDR).
+ * IPv6 blocks too: a dual-stack endpoint answers the workloads' IPv6. One rule per range, each described by it:
+ * the provider reads inline rules back merged by description (see dnsEgressRules), and a rule listing several
+ * ranges may come back in another order, a change on every `pulumi up`.
+ */
+export function vpcEndpointIngressRules(cidrs: { ipv4: string[]; ipv6: string[] }) {
+  const rule = (cidr: string) => ({
+    // EC2 takes letters, digits, spaces and ._-:/()#,@[]+=&;{}!$* in a description: a CIDR fits.
+    description: `HTTPS from ${cidr}, a range of the VPC`,
+    protocol: "tcp",
+    fromPort: HTTPS,
+    toPort: HTTPS,
+  });
+  return [
+    ...cidrs.ipv4.map((cidr) => ({ ...rule(cidr), cidrBlocks: [cidr] })),
+    ...cidrs.ipv6.map((cidr) => ({ ...rule(cidr), ipv6CidrBlocks: [cidr] })),
+  ];
 }
 
 /** A subnet and its availability zone, as ec2:DescribeSubnets gives them. */
@@ -455,10 +515,12 @@ export class Network extends pulumi.ComponentResource {
       if (warning) pulumi.log.warn(warning, this);
       return rules;
     };
+    // Read once: its DHCP options for the Lambdas' DNS rules, its ranges for the endpoints' ingress.
+    const existingVpc = existingVpcId === undefined ? undefined : readVpc(existingVpcId, { parent: this });
     const lambdaEgress =
-      existingVpcId === undefined
+      existingVpcId === undefined || existingVpc === undefined
         ? checkedQuota(egress)
-        : vpcDnsServers(existingVpcId, { parent: this }).apply(({ dhcpOptionsId, servers }) => {
+        : vpcDnsServers(existingVpcId, { parent: this }, existingVpc).apply(({ dhcpOptionsId, servers }) => {
             const warning = dnsEgressWarning(existingVpcId, dhcpOptionsId, servers);
             if (warning) pulumi.log.warn(warning, this);
             return checkedQuota([...egress, ...dnsEgressRules(servers)]);
@@ -495,21 +557,29 @@ export class Network extends pulumi.ComponentResource {
     }
 
     if (net.interfaceEndpoints.length > 0) {
+      const fromLambdas = {
+        description: "HTTPS from the route Lambdas",
+        protocol: "tcp",
+        fromPort: HTTPS,
+        toPort: HTTPS,
+        securityGroups: [lambdaSg.id],
+      };
+      // A VPC the stack creates holds its Lambdas alone. In an existing one private DNS sends every workload of
+      // the VPC to these endpoints: admitting the Lambdas alone would cut the others off from the service.
+      const endpointIngress =
+        existingVpc === undefined
+          ? [fromLambdas]
+          : pulumi
+              .output(existingVpc)
+              .apply((vpc) => [fromLambdas, ...vpcEndpointIngressRules(vpcCidrs(vpc))]);
       const endpointSg = new aws.ec2.SecurityGroup(
         `${name}-endpoints`,
         {
           name: args.endpointSecurityGroupName,
+          // Unchanged in an existing VPC too, though it now admits the VPC: a new description replaces the group.
           description: "hookgate interface endpoints: HTTPS from the route Lambdas only",
           vpcId: this.vpcId,
-          ingress: [
-            {
-              description: "HTTPS from the route Lambdas",
-              protocol: "tcp",
-              fromPort: HTTPS,
-              toPort: HTTPS,
-              securityGroups: [lambdaSg.id],
-            },
-          ],
+          ingress: endpointIngress,
           egress: [],
           tags: { Name: args.endpointSecurityGroupName },
         },

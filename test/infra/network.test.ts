@@ -7,7 +7,9 @@ import {
   dnsEgressWarning,
   interfaceServiceName,
   serviceName,
+  vpcCidrs,
   vpcDnsServers,
+  vpcEndpointIngressRules,
 } from "../../src/infra/network";
 import { collectingWarnings, evaluate } from "./evaluate";
 import { config, HTTPS_RULE, jenkinsRoute, stubCode } from "./fixtures";
@@ -421,5 +423,150 @@ describe("Network: the endpoint policy of the VPC endpoints", () => {
     ]);
     for (const endpoint of endpoints)
       expect(endpoint.inputs, endpoint.inputs.serviceName).not.to.have.property("policy");
+  });
+});
+
+describe("Function: vpcCidrs(vpc) and vpcEndpointIngressRules(cidrs)", () => {
+  it("vpcCidrs gives the primary IPv4 block, then each associated IPv4 and IPv6 block once, leaving out blocks being removed or never added", () => {
+    const cidrs = vpcCidrs({
+      cidrBlock: "10.20.0.0/16",
+      cidrBlockAssociations: [
+        { associationId: "vpc-cidr-assoc-1", cidrBlock: "10.20.0.0/16", state: "associated" },
+        { associationId: "vpc-cidr-assoc-2", cidrBlock: "100.64.0.0/16", state: "associated" },
+        { associationId: "vpc-cidr-assoc-3", cidrBlock: "10.99.0.0/16", state: "disassociated" },
+        { associationId: "vpc-cidr-assoc-4", cidrBlock: "10.98.0.0/16", state: "failed" },
+      ],
+      ipv6CidrBlock: "2600:1f18:abc:de00::/56",
+      ipv6CidrBlockAssociations: [
+        ipv6Association("2600:1f18:abc:de00::/56", "associated"),
+        ipv6Association("2600:1f18:abc:df00::/56", "associated"),
+        ipv6Association("2600:1f18:abc:e000::/56", "disassociating"),
+      ],
+    });
+    expect(cidrs).to.deep.equal({
+      ipv4: ["10.20.0.0/16", "100.64.0.0/16"],
+      ipv6: ["2600:1f18:abc:de00::/56", "2600:1f18:abc:df00::/56"],
+    });
+  });
+
+  it("vpcEndpointIngressRules admits TCP 443 from each range in a rule of its own, described by the range, and adds no rule for a family the VPC lacks", () => {
+    expect(vpcEndpointIngressRules({ ipv4: ["10.20.0.0/16", "100.64.0.0/16"], ipv6: [] })).to.deep.equal([
+      {
+        description: "HTTPS from 10.20.0.0/16, a range of the VPC",
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrBlocks: ["10.20.0.0/16"],
+      },
+      {
+        description: "HTTPS from 100.64.0.0/16, a range of the VPC",
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrBlocks: ["100.64.0.0/16"],
+      },
+    ]);
+    expect(vpcEndpointIngressRules({ ipv4: [], ipv6: ["2600:1f18:abc:de00::/56"] })).to.deep.equal([
+      {
+        description: "HTTPS from 2600:1f18:abc:de00::/56, a range of the VPC",
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        ipv6CidrBlocks: ["2600:1f18:abc:de00::/56"],
+      },
+    ]);
+  });
+});
+
+function ipv6Association(ipv6CidrBlock: string, state: string) {
+  return {
+    associationId: `vpc-cidr-assoc-${ipv6CidrBlock}`,
+    ipSource: "amazon",
+    ipv6AddressAttribute: "public",
+    ipv6CidrBlock,
+    ipv6Pool: "Amazon",
+    networkBorderGroup: REGION,
+    state,
+  };
+}
+
+describe("Network (under Pulumi mocks): the interface endpoints' security group in an existing, shared VPC", () => {
+  /** An existing VPC with a secondary IPv4 block and an IPv6 block: getVpc's answer. */
+  const sharedVpc: Record<string, InvokeResult> = {
+    [GET_VPC]: (inputs) => ({
+      id: inputs.id,
+      cidrBlock: "10.20.0.0/16",
+      cidrBlockAssociations: [
+        { associationId: "vpc-cidr-assoc-1", cidrBlock: "10.20.0.0/16", state: "associated" },
+        { associationId: "vpc-cidr-assoc-2", cidrBlock: "100.64.0.0/16", state: "associated" },
+      ],
+      ipv6CidrBlockAssociations: [ipv6Association("2600:1f18:abc:de00::/56", "associated")],
+      dhcpOptionsId: "default",
+    }),
+  };
+  const existing = (interfaceEndpoints: string[]) => ({
+    network: { ...EXISTING, interfaceEndpoints },
+  });
+  const endpointGroup = (cloud: MockCloud) => {
+    const groups = cloud
+      .ofType("aws:ec2/securityGroup:SecurityGroup")
+      .filter((sg) => String(sg.inputs.name).endsWith("-endpoints"));
+    expect(groups).to.have.length(1);
+    return groups[0];
+  };
+  /** The route functions' security group, as the functions name it. */
+  const functionsGroup = (cloud: MockCloud): string[] =>
+    cloud.ofType("aws:lambda/function:Function")[0]?.inputs.vpcConfig.securityGroupIds;
+
+  it("an existing VPC's endpoint group admits HTTPS from the route Lambdas and from every IPv4 and IPv6 range of the VPC, whose workloads private DNS sends to the endpoints, reading the VPC once", async () => {
+    const { cloud } = await evaluate({
+      config: config(existing(["secretsmanager", "sqs", "logs"])),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+      invokes: sharedVpc,
+    });
+    const interfaces = cloud.ofType("aws:ec2/vpcEndpoint:VpcEndpoint");
+    expect(interfaces.map((e) => e.inputs.privateDnsEnabled)).to.deep.equal([true, true, true]);
+    const ingress = endpointGroup(cloud)?.inputs.ingress;
+    expect(ingress).to.deep.equal([
+      {
+        description: "HTTPS from the route Lambdas",
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        securityGroups: functionsGroup(cloud),
+      },
+      ...vpcEndpointIngressRules({
+        ipv4: ["10.20.0.0/16", "100.64.0.0/16"],
+        ipv6: ["2600:1f18:abc:de00::/56"],
+      }),
+    ]);
+    expect(cloud.invokes.filter((i) => i.token === GET_VPC)).to.have.length(1);
+  });
+
+  it("a second stack in the same VPC that leaves the services out of its interfaceEndpoints reaches the first stack's endpoints: their group admits the VPC's ranges, where its Lambdas are, with no rule added by hand", async () => {
+    const prod = await evaluate({
+      config: config(existing(["secretsmanager", "sqs"])),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+      stack: "prod",
+      invokes: sharedVpc,
+    });
+    const dev = await evaluate({
+      config: config(existing([])),
+      routes: [jenkinsRoute()],
+      code: stubCode,
+      stack: "dev",
+      invokes: sharedVpc,
+    });
+    expect(dev.cloud.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")).to.deep.equal([]);
+    // dev's Lambdas are in the VPC's subnets, in a group of their own (hookgate-dev-lambda).
+    expect(dev.cloud.ofType("aws:lambda/function:Function")[0]?.inputs.vpcConfig.subnetIds).to.deep.equal(
+      EXISTING.privateSubnetIds,
+    );
+    const ingress: { cidrBlocks?: string[]; securityGroups?: string[] }[] =
+      endpointGroup(prod.cloud)?.inputs.ingress ?? [];
+    const cidrs = ingress.flatMap((rule) => rule.cidrBlocks ?? []);
+    expect(cidrs).to.deep.equal(["10.20.0.0/16", "100.64.0.0/16"]);
   });
 });
