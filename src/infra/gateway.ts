@@ -355,6 +355,9 @@ export class Gateway extends pulumi.ComponentResource {
         accountId,
         lambdaSecurityGroupName: names.lambdaSecurityGroup,
         endpointSecurityGroupName: names.endpointSecurityGroup,
+        stackPrefix: prefix,
+        vpcNameTag: names.vpcNameTag,
+        jenkinsRuleDescription: names.jenkinsRuleDescription,
       },
       { parent: this },
     );

@@ -92,6 +92,9 @@ export function stackNames(prefix: string, region: string) {
     ),
     lambdaSecurityGroup: physicalName(prefix, 255, "-lambda"),
     endpointSecurityGroup: physicalName(prefix, 255, "-endpoints"),
+    // Tag values and rule descriptions only (the resources' logical names stay): they tell stacks apart.
+    vpcNameTag: physicalName(prefix, 256, "-vpc"),
+    jenkinsRuleDescription: physicalName(prefix, 255, ": route Lambdas to Jenkins"),
     apiLoggingRolePrefix: physicalName(prefix, NAME_LIMITS.rolePrefix, "-apigw-"),
   };
 }

@@ -20,6 +20,12 @@ export interface NetworkArgs {
   /** Physical names of the security groups. */
   lambdaSecurityGroupName: string;
   endpointSecurityGroupName: string;
+  /** The stack's prefix (hookgate-<stack>), tagged on the VPC the stack creates and its awsx children. */
+  stackPrefix: string;
+  /** The created VPC's Name tag (hookgate-<stack>-vpc). */
+  vpcNameTag: string;
+  /** The description of the rule added to Jenkins' security group, naming the stack. */
+  jenkinsRuleDescription: string;
 }
 
 const HTTPS = 443;
@@ -438,7 +444,10 @@ export class Network extends pulumi.ComponentResource {
             vpcEndpointType: "Gateway",
             policy: ownPolicy,
           })),
-          tags: { Name: `${name}-vpc` },
+          // Name: the VPC's and its internet gateway's, in place. awsx names subnets, route tables and NAT
+          // gateways after the logical name, which must stay (a new one replaces them): the stack tag, spread to
+          // them all, tells stacks apart there.
+          tags: { Name: args.vpcNameTag, "hookgate:stack": args.stackPrefix },
         },
         { parent: this },
       );
@@ -549,7 +558,8 @@ export class Network extends pulumi.ComponentResource {
             ipProtocol: "tcp",
             fromPort: port,
             toPort: port,
-            description: `hookgate ${name}: route Lambdas to Jenkins`,
+            // A new description is an in-place update (ModifySecurityGroupRules), not a new rule.
+            description: args.jenkinsRuleDescription,
           },
           { parent: this },
         );

@@ -96,4 +96,16 @@ describe("physicalName(base, max, suffix)", () => {
     expect(stackNames(prefix, "eu-west-1").dashboard).to.equal("hookgate-prod-eu-west-1");
     expect(stackNames(prefix, "us-east-1").dashboard).to.not.equal(stackNames(prefix, "eu-west-1").dashboard);
   });
+
+  it("stackNames gives the VPC's Name tag and the Jenkins rule's description with the stack's prefix, within EC2's 256 and 255 characters for a long stack name", () => {
+    expect(stackNames(stackPrefix("dev"), "eu-west-1").vpcNameTag).to.equal("hookgate-dev-vpc");
+    expect(stackNames(stackPrefix("dev"), "eu-west-1").jenkinsRuleDescription).to.equal(
+      "hookgate-dev: route Lambdas to Jenkins",
+    );
+    const long = stackNames(stackPrefix("x".repeat(300)), "eu-west-1");
+    expect(long.vpcNameTag.length).to.be.at.most(256);
+    expect(long.vpcNameTag).to.match(/^hookgate-x+-[0-9a-f]{8}-vpc$/);
+    expect(long.jenkinsRuleDescription.length).to.be.at.most(255);
+    expect(long.jenkinsRuleDescription).to.match(/^hookgate-x+-[0-9a-f]{8}: route Lambdas to Jenkins$/);
+  });
 });

@@ -570,3 +570,46 @@ describe("Network (under Pulumi mocks): the interface endpoints' security group 
     expect(cidrs).to.deep.equal(["10.20.0.0/16", "100.64.0.0/16"]);
   });
 });
+
+describe("Network (under Pulumi mocks): what tells two stacks' network resources apart in one account", () => {
+  const evaluateStack = (stack: string, raw: Record<string, unknown> = {}) =>
+    evaluate({ config: config(raw), routes: [jenkinsRoute()], code: stubCode, stack }).then((e) => e.cloud);
+
+  it("the VPC a stack creates is tagged Name hookgate-<stack>-vpc and hookgate:stack hookgate-<stack> (tags awsx passes to its subnets, route tables and NAT gateways), its logical name the same in every stack", async () => {
+    const [dev, prod] = [await evaluateStack("dev"), await evaluateStack("prod")];
+    const vpcOf = (cloud: MockCloud) => {
+      const vpcs = cloud.ofType("awsx:ec2:Vpc");
+      expect(vpcs).to.have.length(1);
+      return vpcs[0];
+    };
+    expect(vpcOf(dev)?.inputs.tags).to.deep.equal({
+      Name: "hookgate-dev-vpc",
+      "hookgate:stack": "hookgate-dev",
+    });
+    expect(vpcOf(prod)?.inputs.tags).to.deep.equal({
+      Name: "hookgate-prod-vpc",
+      "hookgate:stack": "hookgate-prod",
+    });
+    // A new logical name would be a new URN: the VPC and every subnet replaced.
+    expect([vpcOf(dev)?.name, vpcOf(prod)?.name]).to.deep.equal([
+      "hookgate-network-vpc",
+      "hookgate-network-vpc",
+    ]);
+  });
+
+  it("the rule a stack adds to Jenkins' security group is described hookgate-<stack>: route Lambdas to Jenkins, its logical name the same in every stack", async () => {
+    const raw = { jenkins: { securityGroupId: "sg-0123456789abcdef0" } };
+    const [dev, prod] = [await evaluateStack("dev", raw), await evaluateStack("prod", raw)];
+    const ruleOf = (cloud: MockCloud) => {
+      const rules = cloud.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+      expect(rules).to.have.length(1);
+      return rules[0];
+    };
+    expect(ruleOf(dev)?.inputs.description).to.equal("hookgate-dev: route Lambdas to Jenkins");
+    expect(ruleOf(prod)?.inputs.description).to.equal("hookgate-prod: route Lambdas to Jenkins");
+    expect([ruleOf(dev)?.name, ruleOf(prod)?.name]).to.deep.equal([
+      "hookgate-network-jenkins-8443",
+      "hookgate-network-jenkins-8443",
+    ]);
+  });
+});

@@ -1367,7 +1367,7 @@ describe("Gateway (under Pulumi mocks): the security groups' rules, exactly", ()
       ipProtocol: "tcp",
       fromPort: 443,
       toPort: 443,
-      description: "hookgate hookgate-network: route Lambdas to Jenkins",
+      description: "hookgate-test: route Lambdas to Jenkins",
     });
   });
 
