@@ -5,7 +5,7 @@ import ipaddr from "ipaddr.js";
 import { PULL_REQUEST_ACTIONS as BITBUCKET_PR_ACTIONS } from "../events/bitbucket";
 import { PULL_REQUEST_ACTIONS as BITBUCKET_SERVER_PR_ACTIONS } from "../events/bitbucketServer";
 import { GITEA_EVENT_OF_TYPE } from "../events/eventNames";
-import { entry } from "../events/fields";
+import { entry, PROVIDER_LABEL } from "../events/fields";
 import { GITEA_ACTIONS } from "../events/github";
 import {
   ISSUE_ACTIONS as GITLAB_ISSUE_ACTIONS,
@@ -419,10 +419,21 @@ function keyMayBeMerged(route: Route, key: string): boolean {
   return server === undefined || !neverMerged("bitbucket-server", server);
 }
 
+/** GitLab's names of a tag push: every host's tag push is a push ("{host}" is the route's host). */
+const TAG_PUSH_NOTE = 'a {host} tag push is event "push" with a tag: write events: [push] with tags: [...]';
+
+/**
+ * What HOST_EVENT_NAMES says of `name` on a route of `provider`: the tag push note names the route's own
+ * host, whose tag pushes the route would take (GitLab's name, on a GitHub route, is no GitLab route's).
+ */
+function hostEventNote(provider: Provider, name: string): string {
+  return (HOST_EVENT_NAMES[name] ?? "").replace("{host}", PROVIDER_LABEL[provider]);
+}
+
 /** A Git host's own event names, which hookgate renames before matching: listed in a route, they never match. */
 const HOST_EVENT_NAMES: Readonly<Record<string, string>> = {
-  tag_push: 'a GitLab tag push is event "push" with a tag: write events: [push] with tags: [...]',
-  "Tag Push Hook": 'a GitLab tag push is event "push" with a tag: write events: [push] with tags: [...]',
+  tag_push: TAG_PUSH_NOTE,
+  "Tag Push Hook": TAG_PUSH_NOTE,
   "Push Hook": 'GitLab\'s Push Hook is event "push"',
   merge_request: 'GitLab merge requests are event "pull_request"',
   "Merge Request Hook": 'GitLab merge requests are event "pull_request"',
@@ -582,7 +593,7 @@ function eventNameNotes(route: Route): EventNameNotes {
     // A host's own name, alone or with an action (merge_request.merge, pr:merged.closed): no action helps it.
     const hostName = Object.hasOwn(HOST_EVENT_NAMES, text) ? text : event;
     if (Object.hasOwn(HOST_EVENT_NAMES, hostName)) {
-      notes.push(`event "${text}" never matches: ${HOST_EVENT_NAMES[hostName]}`);
+      notes.push(`event "${text}" never matches: ${hostEventNote(route.provider, hostName)}`);
       const pullRequestName = included && HOST_PULL_REQUEST_NAMES.has(hostName);
       saysPullRequest ||= pullRequestName && keyMayBeMerged(route, hostName);
       const action = keyAction(hostName);
@@ -638,7 +649,7 @@ function eventNameNotes(route: Route): EventNameNotes {
         saysPullRequest ||= included && guess === "pull_request";
       } else if (hostName) {
         notes.push(
-          `event "${event}" is not a known event name, and matching is exact; near "${hostName}", which never matches either: ${HOST_EVENT_NAMES[hostName]}`,
+          `event "${event}" is not a known event name, and matching is exact; near "${hostName}", which never matches either: ${hostEventNote(route.provider, hostName)}`,
         );
         saysPullRequest ||= included && HOST_PULL_REQUEST_NAMES.has(hostName);
       } else if (closedEvents(route.provider, event)) {

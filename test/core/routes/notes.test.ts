@@ -54,6 +54,18 @@ describe("Function: routeNotes on event and action names", () => {
     ]);
   });
 
+  it("names the route's own host in the tag_push note: on a GitHub route, a GitHub tag push is push with a tag", () => {
+    expect(notesFor("{ events: [tag_push] }", "github")).to.deep.equal([
+      'route r: event "tag_push" never matches: a GitHub tag push is event "push" with a tag: write events: [push] with tags: [...]',
+    ]);
+    expect(notesFor('{ events: ["Tag Push Hook"] }', "gitea")).to.deep.equal([
+      'route r: event "Tag Push Hook" never matches: a Gitea tag push is event "push" with a tag: write events: [push] with tags: [...]',
+    ]);
+    expect(notesFor("{ events: [tag_pushh] }", "bitbucket")[0]).to.contain(
+      'near "tag_push", which never matches either: a Bitbucket Cloud tag push is event "push" with a tag',
+    );
+  });
+
   // [provider, entry, the note]: a host's own name with an action never matches either, whatever the action.
   const hostNamesWithAction: Array<[string, string, string]> = [
     ["gitlab", "merge_request.merge", 'GitLab merge requests are event "pull_request"'],
