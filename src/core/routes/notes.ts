@@ -61,7 +61,12 @@ export function routeNotes(routes: readonly Route[]): string[] {
             "merges a request identical to one still queued, so two events close together may build once",
         );
       }
-      if (route.match.branches !== undefined && route.match.events === undefined) {
+      // With paths, no pull request passes: its delivery lists no changed file.
+      if (
+        route.match.branches !== undefined &&
+        route.match.events === undefined &&
+        route.match.paths === undefined
+      ) {
         notes.push(
           `route ${route.name}: branches without events also matches pull requests into those branches (a pull ` +
             "request's branch is its base), whose {{sha}} is the head commit its author chose, a fork's too: add " +

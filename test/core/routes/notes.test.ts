@@ -806,6 +806,28 @@ describe("Function: routeNotes on a jenkins route with branches and no events", 
     expect(notesFor('{ tags: ["v*"] }', "gitlab").join("\n")).to.not.match(/pipeline|job/);
   });
 
+  it("does not say a route with paths matches pull requests: a pull request's delivery lists no changed file, so paths refuses it", () => {
+    const match = '{ repos: ["**"], branches: ["**"], paths: ["**"] }';
+    expect(notesFor(match)).to.deep.equal([]);
+    const parsed = parseRoutes(
+      `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: r
+    match: ${match}
+    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}" } }
+`,
+      "routes.yaml",
+    );
+    const fixture = loadPayload("github/pull_request-closed-merged");
+    const event = normaliseDelivery("github", bagOf(fixture.headers), fixture.payload, fixture.body);
+    const decision = compileMatcher(parsed.config?.routes[0] as Route)(event);
+    expect(decision.matched).to.equal(false);
+    expect(decision.reason).to.contain("the delivery lists no changed files");
+  });
+
   it("notes nothing when the route names its events, or filters no branch", () => {
     expect(notesFor("{ repos: [acme/api], events: [push], branches: [main] }")).to.deep.equal([]);
     expect(notesFor("{ repos: [acme/api], events: [push, pull_request], branches: [main] }")).to.deep.equal(
