@@ -709,7 +709,13 @@ function deliveryNotes(route: Route): string[] {
     );
   }
   const match = route.match;
-  if (match.paths !== undefined && !matchesPushes(match)) {
+  // Before the note on events without push: adding push would not help a route that takes deletions only.
+  if (match.paths !== undefined && match.deleted === true) {
+    notes.push(
+      "paths tests the files a push changed, and a push that deleted its branch or tag lists none (nor does " +
+        "a delete event): with deleted: true, which takes deletions only, the route never matches; drop paths",
+    );
+  } else if (match.paths !== undefined && !matchesPushes(match)) {
     notes.push(
       "paths tests the files a push changed, and this route's events hold no push: no other event lists " +
         "changed files (a pull request's delivery lists none), so the route never matches; drop paths, or add push",

@@ -1098,6 +1098,33 @@ describe("Function: routeNotes on a paths filter that rules out every delivery",
     );
   });
 
+  it("notes that deleted: true with paths never matches (a deletion lists no changed files), and says only to drop paths", () => {
+    const deleted =
+      "route r: paths tests the files a push changed, and a push that deleted its branch or tag lists none (nor " +
+      "does a delete event): with deleted: true, which takes deletions only, the route never matches; drop paths";
+    const match = '{ repos: ["**"], events: [push], deleted: true, paths: ["**"] }';
+    expect(notesFor(match)).to.deep.equal([deleted]);
+    // Not "add push" for a route on delete only, nor Bitbucket's note beside it: neither fix helps.
+    expect(notesFor('{ events: [delete], deleted: true, paths: ["src/**"] }')).to.deep.equal([deleted]);
+    expect(notesFor(match, "bitbucket")).to.deep.equal([deleted]);
+    const parsed = parseRoutes(
+      `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: r
+    match: ${match}
+    action: { type: jenkins, job: x, parameters: { SHA: "{{before}}" } }
+`,
+      "routes.yaml",
+    );
+    const fixture = loadPayload("github/push-deleted-branch");
+    const event = normaliseDelivery("github", bagOf(fixture.headers), fixture.payload, fixture.body);
+    expect(event.deleted).to.equal(true);
+    expect(compileMatcher(parsed.config?.routes[0] as Route)(event).matched).to.equal(false);
+  });
+
   it("notes nothing of paths for a route whose events let pushes through on a host that lists files", () => {
     for (const provider of ["github", "gitlab", "gitea"]) {
       expect(
