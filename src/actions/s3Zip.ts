@@ -32,6 +32,7 @@ import { ActionError, ConditionalWriteUnsupportedError, ObjectChangedError } fro
 import { keyOutsideScope } from "../core/keyPrefixes";
 import type { LogFn, WriteCondition } from "../core/ports";
 import { keyHasEmptyFolder, keyLengthProblem } from "../core/render";
+import { s3ZipSkipReason } from "../core/s3ZipSkip";
 import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
 import {
   ACCEPTED_AT_METADATA,
@@ -189,19 +190,10 @@ export async function uploadSourceZip(
   clients: ActionClients,
   context: S3ZipContext,
 ): Promise<ActionOutcome> {
-  // Only a push's sha is a commit of its branch. A pull request's branch is its base and its sha its head, which
-  // a fork's author chooses (a merge queue's is a merge not made yet): zipped, it would land at the base
-  // branch's key, where CodePipeline deploys from.
-  if (event.event !== "push") {
-    return {
-      status: "skipped",
-      detail: `skipped: s3-zip zips pushed commits only, and this is a ${event.event.slice(0, 100)} event`,
-    };
-  }
-  if (event.deleted) return { status: "skipped", detail: "skipped: the push deleted its ref" };
-  const sha = event.sha;
-  if (!sha || /^0+$/.test(sha))
-    return { status: "skipped", detail: "skipped: the event carries no commit sha" };
+  // Every event but a push with a commit (a pull request's head is a fork's to choose, a deletion has none).
+  const skip = s3ZipSkipReason(event);
+  if (skip !== undefined) return { status: "skipped", detail: `skipped: ${skip}` };
+  const sha = event.sha as string; // s3ZipSkipReason skips an event without one
   if (!/^[0-9a-fA-F]{7,64}$/.test(sha)) {
     throw new ActionError("the event's sha is not a commit id", { retryable: false });
   }

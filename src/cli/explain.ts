@@ -13,6 +13,7 @@ import { type KeyScope, keyOutsideScope, routeKeyScope } from "../core/keyPrefix
 import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
 import { keyHasEmptyFolder, keyLengthProblem, renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
+import { s3ZipSkipReason } from "../core/s3ZipSkip";
 import { clippedText, shownText, withoutInvisible } from "../core/shownText";
 import {
   type ActionRequest,
@@ -157,10 +158,9 @@ export function wouldRun(route: Route, event: WebhookEvent): string {
   } catch (error) {
     return `(cannot render: ${(error as Error).message})`;
   }
-  // As the action does (s3Zip.ts): a pull request's sha is its head, which a fork chooses.
-  if (request.type === "s3-zip" && event.event !== "push") {
-    return `${describeRequest(request, scope, event.repo.fullName)} (skipped: s3-zip zips pushed commits only)`;
-  }
+  // What the action skips (s3Zip.ts): any event but a push, a push that deleted its ref, one without a commit.
+  const skip = request.type === "s3-zip" ? s3ZipSkipReason(event) : undefined;
+  if (skip !== undefined) return `${describeRequest(request, scope, event.repo.fullName)} (skipped: ${skip})`;
   return describeRequest(request, scope, event.repo.fullName);
 }
 

@@ -74,14 +74,21 @@ export function routeNotes(routes: readonly Route[]): string[] {
         );
       }
     }
-    if (action.type === "s3-zip" && !matchesPushes(route.match)) {
+    // Before the note on events without push: adding push would not help a route that takes deletions only.
+    if (action.type === "s3-zip" && route.match.deleted === true) {
+      notes.push(
+        `route ${route.name}: s3-zip zips pushed commits only and skips a push that deleted its ref, and this ` +
+          "route's deleted: true takes deletions only: every delivery it matches is skipped; drop deleted",
+      );
+    } else if (action.type === "s3-zip" && !matchesPushes(route.match)) {
       notes.push(
         `route ${route.name}: s3-zip zips pushed commits only and skips every other event, and this route's ` +
           "events hold no push: every delivery it matches is skipped; add push to its events",
       );
     }
     if (action.type === "s3-zip" && /\{\{\s*branch(\.path|\.underscored)?\s*\}\}/.test(action.key)) {
-      if (matchesPushes(route.match) && matchesTagPushes(route.match)) {
+      // A deletion is skipped before its key is looked at.
+      if (matchesPushes(route.match) && matchesTagPushes(route.match) && route.match.deleted !== true) {
         notes.push(
           `route ${route.name}: a tag push has no {{branch}} for the key, and fails; match branches only ` +
             '(branches: ["**"], no tags) or put {{tag}} or {{ref}} in the key',

@@ -585,6 +585,24 @@ routes:
     }
   });
 
+  it("notes that every delivery is skipped for a route with deleted: true (s3-zip skips a push that deleted its ref), and only that", () => {
+    const deleted =
+      "route z: s3-zip zips pushed commits only and skips a push that deleted its ref, and this route's deleted: " +
+      "true takes deletions only: every delivery it matches is skipped; drop deleted";
+    expect(
+      s3Notes(
+        '{ repos: ["acme/*"], events: [push], tags: ["v*"], deleted: true }',
+        "{{repo.path}}/tags/{{tag}}.zip",
+      ),
+    ).to.deep.equal([deleted]);
+    // Neither "add push" (a delete event is skipped too) nor the tag push note (a deletion's key is never used).
+    expect(s3Notes("{ events: [delete], deleted: true }", "{{repo.path}}/x.zip")).to.deep.equal([deleted]);
+    expect(
+      s3Notes('{ branches: [main], tags: ["v*"], deleted: true }', "{{repo.path}}/{{branch}}/x.zip"),
+    ).to.deep.equal([deleted]);
+    expect(s3Notes("{ events: [push], deleted: false }", "{{repo.path}}/x.zip")).to.deep.equal([]);
+  });
+
   it("notes no skipping for a route whose events let pushes through: push, a glob that matches it, or no events", () => {
     for (const match of [
       "{ events: [push, pull_request] }",
