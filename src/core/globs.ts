@@ -357,6 +357,41 @@ export function globTextIsLiteral(pattern: string): boolean {
 }
 
 /**
+ * The text of a choice in braces or parentheses ("{main, master}", "@(a| b)") that holds a space, as
+ * picomatch's parser splits the glob (a list's leading "!" left out): every value through that choice holds
+ * the space. Not in a class, a negated "!(...)" (which a space there only widens), nor outside any group.
+ */
+export function choicesWithSpace(pattern: string): string[] {
+  const body = pattern.startsWith("!") ? pattern.slice(1) : pattern;
+  let tokens: ReadonlyArray<{ type: string; value: string }>;
+  try {
+    tokens = picomatch.parse(body, OPTIONS).tokens;
+  } catch (error) {
+    if (error instanceof SyntaxError) return [];
+    throw error;
+  }
+  const groups: Array<"choice" | "negated"> = [];
+  const found: string[] = [];
+  let previous: { type: string } | undefined;
+  for (const token of tokens) {
+    if ((token.type === "brace" || token.type === "paren") && (token.value === "{" || token.value === "(")) {
+      groups.push(previous?.type === "negate" ? "negated" : "choice");
+    } else if (
+      (token.type === "brace" || token.type === "paren") &&
+      (token.value === "}" || token.value === ")")
+    ) {
+      groups.pop();
+    } else if (token.type === "text" && groups.length > 0 && !groups.includes("negated")) {
+      // picomatch keeps a "|" in the text ("main| master"), and its RegExp reads it as "or"; a brace's "," is
+      // a token of its own.
+      found.push(...token.value.split("|").filter((piece) => piece.includes(" ")));
+    }
+    previous = token;
+  }
+  return found;
+}
+
+/**
  * A "|" that is not escaped, in a [...] class or in an extglob's (...): picomatch reads it as text in one
  * glob ("main|master" matches nothing) and as "or" in another ("release/*|hotfix/*").
  */

@@ -15,8 +15,16 @@ import {
 } from "../events/gitlab";
 import { GITLAB_HOOK_HEADERS } from "../events/headers";
 import { GITHUB_PULL_REQUEST_ACTIONS } from "../events/pullRequestEvents";
-import { bangClassWarning, compileGlobList, escapedGlobWarning, GLOB_SYNTAX } from "../globs";
+import {
+  bangClassWarning,
+  choicesWithSpace,
+  compileGlobList,
+  escapedGlobWarning,
+  GLOB_SYNTAX,
+  globProblem,
+} from "../globs";
 import { matchesPushes, matchesTagPushes, takesPullRequestAction } from "../match";
+import { shownText, suggestedText } from "../shownText";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
 import { didYouMean, jobNamesOfPath } from "./checks";
@@ -44,6 +52,9 @@ export function routeNotes(routes: readonly Route[]): string[] {
         for (const warning of [escapedGlobWarning(glob), bangClassWarning(glob)]) {
           if (warning) notes.push(`route ${route.name}: ${key}: ${warning}`);
         }
+        // A file's path may hold a space; a ref's never does.
+        const spaced = key === "branches" || key === "tags" ? choicesWithSpace(glob) : [];
+        if (spaced.length > 0) notes.push(`route ${route.name}: ${key}: ${spacedChoiceNote(glob, spaced)}`);
       }
     }
     const action = route.action;
@@ -151,6 +162,22 @@ export function routeNotes(routes: readonly Route[]): string[] {
     }
   }
   return notes;
+}
+
+/**
+ * A branch or tag glob with a choice that holds a space ("{main, master}": " master"), through which no ref
+ * matches: Git refuses a space in a ref name (git check-ref-format, rule 4). The fix, when the spaces sit
+ * only next to the group's braces, parentheses, commas or "|", is the glob without them.
+ */
+function spacedChoiceNote(glob: string, spaced: readonly string[]): string {
+  const fixed = glob.replace(/ *([{},|()]) */g, "$1");
+  const fix =
+    !fixed.includes(" ") && globProblem(fixed) === undefined ? `; write ${suggestedText(fixed, 60)}` : "";
+  const which = spaced.map((piece) => shownText(piece, 40)).join(", ");
+  return (
+    `glob ${shownText(glob, 60)} has a choice holding a space (${which}), and Git refuses a space in a branch ` +
+    `or tag name: no name is taken through ${spaced.length === 1 ? "it" : "them"}${fix}`
+  );
 }
 
 /**

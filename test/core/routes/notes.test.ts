@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { normaliseGitLab } from "../../../src/core/events/gitlab";
 import { normaliseDelivery } from "../../../src/core/events/normalise";
 import { GITHUB_PULL_REQUEST_ACTIONS } from "../../../src/core/events/pullRequestEvents";
+import { compileGlobList } from "../../../src/core/globs";
 import { compileMatcher } from "../../../src/core/match";
 import { parseRoutes } from "../../../src/core/routes";
 import { KNOWN_PR_ACTIONS, routeNotes } from "../../../src/core/routes/notes";
@@ -1149,6 +1150,45 @@ routes:
         notesFor('{ events: [push, pull_request], branches: ["**"], paths: ["src/**"] }', provider),
       ).to.deep.equal([]);
       expect(notesFor('{ events: ["*"], branches: ["**"], paths: ["src/**"] }', provider)).to.deep.equal([]);
+    }
+  });
+});
+
+describe("Function: routeNotes on a branch or tag choice holding a space, which no ref name has", () => {
+  it('notes branches: ["{main, master}"], whose choice " master" never matches master, and gives {main,master}', () => {
+    expect(notesFor('{ events: [push], branches: ["{main, master}"] }')).to.deep.equal([
+      'route r: branches: glob "{main, master}" has a choice holding a space (" master"), and Git refuses a space in a branch or tag name: no name is taken through it; write \'{main,master}\'',
+    ]);
+    // The premise and the fix, as the matcher reads them.
+    expect(compileGlobList(["{main, master}"])("master")).to.equal(false);
+    expect(compileGlobList(["{main,master}"])("master")).to.equal(true);
+  });
+
+  it("notes a spaced choice in tags, in an extglob and in an exclusion, each with the glob without the spaces", () => {
+    expect(notesFor('{ events: [push], tags: ["v{1 ,2}.*"] }')).to.deep.equal([
+      'route r: tags: glob "v{1 ,2}.*" has a choice holding a space ("1 "), and Git refuses a space in a branch or tag name: no name is taken through it; write \'v{1,2}.*\'',
+    ]);
+    expect(notesFor('{ events: [push], branches: ["@(main| master)"] }')[0]).to.contain(
+      "no name is taken through it; write '@(main|master)'",
+    );
+    expect(notesFor('{ events: [push], branches: ["**", "!{main, master}"] }')[0]).to.contain(
+      "no name is taken through it; write '!{main,master}'",
+    );
+  });
+
+  it("gives no fix for a space inside a choice ({a b,c}), which removing spaces at its ends cannot mend", () => {
+    expect(notesFor('{ events: [push], branches: ["{feature/a b,main}"] }')).to.deep.equal([
+      'route r: branches: glob "{feature/a b,main}" has a choice holding a space ("a b"), and Git refuses a space in a branch or tag name: no name is taken through it',
+    ]);
+  });
+
+  it("notes nothing for choices without a space, a space in a class or a negated extglob, or a spaced choice in paths (a file's path may hold one)", () => {
+    for (const match of [
+      '{ events: [push], branches: ["{main,master}", "release/@(v1|v2)"] }',
+      '{ events: [push], branches: ["feature/[ _]x", "x!( y)"] }',
+      '{ events: [push], paths: ["{docs, src}/**"] }',
+    ]) {
+      expect(notesFor(match), match).to.deep.equal([]);
     }
   });
 });
