@@ -65,7 +65,7 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
       "hookgate:secretNamePrefix goes in front of every name):\n",
   );
   io.stdout(secretsTable(config.routes));
-  for (const note of routeNotes(config.routes)) io.stdout(`note: ${withoutInvisible(note)}\n`);
+  for (const line of routeNoteLines(config.routes)) io.stdout(`${line}\n`);
   // check reads no stack config: whether the stack sets github.manageWebhooks, only `pulumi up` knows.
   for (const sharing of generatedSecretSharingProblems(config.routes)) {
     io.stdout(
@@ -85,6 +85,14 @@ export async function runCheck(argv: string[], io: CliIo = processIo): Promise<n
   const dashboard = dashboardNote(count);
   if (dashboard) io.stdout(`note: ${dashboard}\n`);
   return 0;
+}
+
+/**
+ * The notes on valid routes that may surprise (one that can never match, a likely typo), one `note:` line
+ * each, as check, and serve at its start, print them. Notes quote the file: invisible characters as \uXXXX.
+ */
+export function routeNoteLines(routes: readonly Route[]): string[] {
+  return routeNotes(routes).map((note) => `note: ${withoutInvisible(note)}`);
 }
 
 /** Each secret name the routes read, what it must hold, and which routes read it. */

@@ -13,6 +13,7 @@ import type { Provider, Route } from "../core/types";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
 import { webhookSecretNames } from "../local/localSecrets";
+import { routeNoteLines } from "./check";
 import { parseCommandArgs, shownUrl, shownUrlArgument, UsageError } from "./commandKit";
 import { sampleDeliveryLines } from "./logSampler";
 
@@ -341,6 +342,9 @@ export function banner(
       `  POST ${gateway.url}/hooks/${route.name.padEnd(width)}  ${route.provider.padEnd(16)} ${describeAction(route)}`,
     );
   }
+  // As check prints them: a route that can never match would otherwise start without a word.
+  const notes = routeNoteLines(gateway.routes);
+  if (notes.length > 0) lines.push("", ...notes);
   // A missing webhook secret refuses every delivery (401); any other fails only the actions needing it.
   const webhookSecrets = new Set(webhookSecretNames(gateway.routes));
   const missingWebhook = gateway.missingSecrets.filter((n) => webhookSecrets.has(n));

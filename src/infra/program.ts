@@ -6,6 +6,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RoutesFileError } from "../core/errors";
 import { loadRoutesFile } from "../core/routes/load";
+import { routeNotes } from "../core/routes/notes";
+import { withoutInvisible } from "../core/shownText";
 import type { Route } from "../core/types";
 import { type CodeProvider, REPO_ROOT } from "./bundle";
 import { readStackConfig, type StackConfig, StackConfigError } from "./config";
@@ -145,11 +147,15 @@ export function main(): StackOutputs {
     process.env,
   );
   if (tokenProblem) throw new pulumi.RunError(tokenProblem);
+  const region = stackRegion();
+  // The notes `hookgate check` prints (a route that can never match, a likely typo): warnings, never a
+  // failure; after the mistakes that stop `pulumi up`, so a stopped run shows only its reason.
+  for (const note of routeNotes(routes)) pulumi.log.warn(withoutInvisible(note));
   return buildStack({
     config,
     routes,
     stack: pulumi.getStack(),
-    region: stackRegion(),
+    region,
     githubToken,
     githubApiUrl,
   });

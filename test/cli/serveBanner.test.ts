@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { routeNoteLines } from "../../src/cli/check";
 import { banner, routesProblemsMessage, startFailureMessage } from "../../src/cli/serve";
 import { RoutesFileError } from "../../src/core/errors";
 import { parseRoutes } from "../../src/core/routes";
@@ -57,6 +58,32 @@ describe("Function: the hookgate serve banner", () => {
     const out = bannerFor(routesOf(JENKINS_ROUTE), ["hookgate/jenkins"]);
     expect(out).not.to.include("Webhook secrets not in");
     expect(out).to.include('end "dead" until you add them):\n  hookgate/jenkins');
+  });
+});
+
+describe("Function: the hookgate serve banner's notes", () => {
+  const NEVER_MATCHES = `version: 1
+defaults:
+  secret: hookgate/github-webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: api-build
+    match: { repos: [acme/api], events: [pushh], branches: [main], paths: ["services/api/**"] }
+    action: { type: jenkins, job: api/build, parameters: { SHA: "{{sha}}" } }
+`;
+
+  it("prints the note lines hookgate check prints, so a route whose event is a typo does not start without a word", () => {
+    const routes = routesOf(NEVER_MATCHES);
+    const notes = routeNoteLines(routes);
+    expect(notes.some((line) => line.startsWith('note: route api-build: event "pushh"'))).to.equal(true);
+    const out = bannerFor(routes, []);
+    expect(out).to.include(`\n\n${notes.join("\n")}\n`);
+  });
+
+  it("prints no note line for routes hookgate check has nothing to say about", () => {
+    const routes = routesOf(JENKINS_ROUTE);
+    expect(routeNoteLines(routes)).to.deep.equal([]);
+    expect(bannerFor(routes, [])).not.to.match(/^note:/m);
   });
 });
 

@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
+import { loadRoutesFile } from "../../src/core/routes/load";
+import { routeNotes } from "../../src/core/routes/notes";
 import { AWS_REGION_NAME, main, unusedGithubTokenWarning } from "../../src/infra/program";
 import { MockCloud, outputValue, settle, withoutStackTraces } from "./mocks";
 
@@ -149,32 +151,32 @@ describe("main(): the GitHub token of github.manageWebhooks (under Pulumi mocks)
   });
 });
 
-describe("main(): github:token without github.manageWebhooks (under Pulumi mocks)", () => {
-  /** Runs main() under mocks with this stack config; returns what it passed to pulumi.log.warn. */
-  async function mainWarnings(config: Record<string, string>): Promise<string[]> {
-    const cloud = new MockCloud();
-    await cloud.install("dev");
-    const savedConfig = pulumi.runtime.allConfig();
-    const warn = pulumi.log.warn;
-    const warnings: string[] = [];
-    pulumi.log.warn = (msg: string, ...rest: unknown[]) => {
-      warnings.push(msg);
-      return warn(msg, ...(rest as []));
-    };
-    pulumi.runtime.setAllConfig(config);
-    try {
-      await withoutStackTraces(async () => {
-        const outputs = main();
-        await outputValue(outputs.webhookUrls);
-        await settle(cloud);
-      });
-    } finally {
-      pulumi.log.warn = warn;
-      pulumi.runtime.setAllConfig(savedConfig);
-    }
-    return warnings;
+/** Runs main() under mocks with this stack config; returns what it passed to pulumi.log.warn. */
+async function mainWarnings(config: Record<string, string>): Promise<string[]> {
+  const cloud = new MockCloud();
+  await cloud.install("dev");
+  const savedConfig = pulumi.runtime.allConfig();
+  const warn = pulumi.log.warn;
+  const warnings: string[] = [];
+  pulumi.log.warn = (msg: string, ...rest: unknown[]) => {
+    warnings.push(msg);
+    return warn(msg, ...(rest as []));
+  };
+  pulumi.runtime.setAllConfig(config);
+  try {
+    await withoutStackTraces(async () => {
+      const outputs = main();
+      await outputValue(outputs.webhookUrls);
+      await settle(cloud);
+    });
+  } finally {
+    pulumi.log.warn = warn;
+    pulumi.runtime.setAllConfig(savedConfig);
   }
+  return warnings;
+}
 
+describe("main(): github:token without github.manageWebhooks (under Pulumi mocks)", () => {
   it("warns that github:token is unused, and that the actions' token is the secret named by providers.github.token", async function () {
     this.timeout(120_000);
     const warnings = await mainWarnings({
@@ -198,5 +200,34 @@ describe("main(): github:token without github.manageWebhooks (under Pulumi mocks
   it("unusedGithubTokenWarning(manageWebhooks, tokenConfigured) is undefined when manageWebhooks uses the token", () => {
     expect(unusedGithubTokenWarning(true, true)).to.equal(undefined);
     expect(unusedGithubTokenWarning(false, false)).to.equal(undefined);
+  });
+});
+
+describe("main(): the notes of hookgate check at `pulumi up` (under Pulumi mocks)", () => {
+  it("warns of a route that can never match with each note `hookgate check` prints for it, and the deploy goes on", async function () {
+    this.timeout(120_000);
+    const dir = mkdtempSync(join(tmpdir(), "hookgate-program-"));
+    try {
+      const file = join(dir, "routes.yaml");
+      writeFileSync(
+        file,
+        `version: 1
+defaults:
+  secret: hookgate/github-webhook
+  jenkins: { url: "https://jenkins.example.com", credentials: hookgate/jenkins }
+routes:
+  - name: api-build
+    match: { repos: [acme/api], events: [pushh], branches: [main], paths: ["services/api/**"] }
+    action: { type: jenkins, job: api/build, parameters: { SHA: "{{sha}}" } }
+`,
+      );
+      const notes = routeNotes(loadRoutesFile(file).routes);
+      expect(notes.some((n) => n.includes('"pushh"'))).to.equal(true);
+      expect(notes.some((n) => n.includes("paths"))).to.equal(true);
+      const warnings = await mainWarnings({ "aws:region": "eu-west-1", "hookgate:routesFile": file });
+      expect(warnings.filter((w) => w.startsWith("route api-build: "))).to.deep.equal(notes);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
