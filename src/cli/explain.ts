@@ -49,7 +49,7 @@ Exit status: 0 explained (whether or not anything matched), 1 invalid routes fil
 `;
 
 /** Providers whose payloads name their own event, so --event may be left out. */
-const PAYLOAD_NAMES_EVENT: ReadonlySet<string> = new Set(["gitlab", "bitbucket-server"]);
+export const PAYLOAD_NAMES_EVENT: ReadonlySet<string> = new Set(["gitlab", "bitbucket-server"]);
 
 export interface Explanation {
   route: string;

@@ -1,20 +1,25 @@
 // `hookgate serve`: the gateway on a laptop. The same route handler as the deployed Lambda, behind
 // node:http, with embedded stand-ins for Secrets Manager, SQS, DynamoDB and S3 under --state-dir.
-import { relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { type ProxySettings, ProxySettingsError, proxySettings, shownProxy } from "../actions/proxy";
 import { isoNow } from "../core/clock";
-import { RoutesFileError } from "../core/errors";
+import { decodeBody } from "../core/decode";
+import { RequestError, RoutesFileError } from "../core/errors";
+import { normaliseDelivery } from "../core/events/normalise";
+import { headerBag } from "../core/headers";
 import { MAX_ATTEMPTS, MAX_RETRY_DELAY_MS, RETRY_BASE_DELAY_MS } from "../core/policy";
 import type { LogFn, ObjectStore } from "../core/ports";
 import { DEFAULT_PROVIDER } from "../core/routes/defaults";
 import { loadRoutesFile } from "../core/routes/load";
 import { withoutInvisible } from "../core/shownText";
-import type { Provider, Route } from "../core/types";
+import type { Provider, Route, WebhookEvent } from "../core/types";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
 import { webhookSecretNames } from "../local/localSecrets";
 import { routeNoteLines } from "./check";
 import { parseCommandArgs, shownUrl, shownUrlArgument, UsageError } from "./commandKit";
+import { deliveryHeaders, explainRoutes, PAYLOAD_NAMES_EVENT } from "./explain";
 import { sampleDeliveryLines } from "./logSampler";
 
 export const SERVE_USAGE = `Usage: hookgate serve [options]
@@ -313,6 +318,8 @@ export function banner(
   >,
   options: Pick<ServeOptions, "routes" | "stateDir" | "s3Endpoint" | "maxAttempts" | "retryDelayMs"> & {
     proxy?: ProxySettings;
+    /** The payloads a test delivery may use; the shipped examples/ when absent. */
+    examples?: readonly ExampleDelivery[];
   },
 ): string {
   const rel = (p: string) => {
@@ -365,13 +372,6 @@ export function banner(
   }
   const first = gateway.routes.find((r) => r.name === "api-build") ?? gateway.routes[0];
   if (first) {
-    const hookUrl = `${gateway.url}/hooks/${first.name}`;
-    const secretFlags = first.secret
-      ? `--secrets ${secretsFile} --secret-name ${first.secret}`
-      : "--secret VALUE";
-    // Signed and shaped as the route's own provider sends it: a GitHub push to a GitLab route is a 401.
-    const providerFlag = first.provider === DEFAULT_PROVIDER ? "" : ` --provider ${first.provider}`;
-    const examplePayload = EXAMPLE_PUSH[first.provider] ?? "PAYLOAD.json";
     lines.push(
       "",
       "Point a Git host at it:",
@@ -381,7 +381,14 @@ export function banner(
       ...forwarding(gateway),
       "",
       "Send a test delivery:",
-      `  npx hookgate send --url ${hookUrl} ${secretFlags}${providerFlag} --event push --payload ${examplePayload}`,
+      ...testDelivery(
+        gateway,
+        first,
+        secretsFile,
+        options.routes,
+        options.examples ?? shippedExamples(),
+        rel,
+      ),
       `  curl -s ${gateway.url}/_hookgate/deliveries`,
     );
   }
@@ -434,12 +441,85 @@ const WEBHOOK_FORM: Readonly<Record<Provider, string>> = {
     "Gitea: Settings > Webhooks > Add webhook > Gitea: Target URL = a route's URL, Content type = application/json",
 };
 
-/** The push payloads in examples/, by provider (the others have none). */
-const EXAMPLE_PUSH: Partial<Record<Provider, string>> = {
-  github: "examples/github-push.json",
-  gitlab: "examples/gitlab-push.json",
-  bitbucket: "examples/bitbucket-push.json",
-};
+/** A payload file `hookgate send` can post, and the provider and event it is a delivery of. */
+export interface ExampleDelivery {
+  file: string;
+  provider: Provider;
+  event: string;
+  body: Buffer;
+}
+
+/** The deliveries in examples/ (examples/README.md), in the order the banner prefers them. */
+const EXAMPLES: readonly { file: string; provider: Provider; event: string }[] = [
+  { file: "github-push.json", provider: "github", event: "push" },
+  { file: "github-pr-closed-merged.json", provider: "github", event: "pull_request" },
+  { file: "gitlab-push.json", provider: "gitlab", event: "push" },
+  { file: "bitbucket-push.json", provider: "bitbucket", event: "push" },
+];
+
+/** The shipped example deliveries that can be read (a copy of hookgate may come without them). */
+export function shippedExamples(): ExampleDelivery[] {
+  const dir = resolve(__dirname, "..", "..", "examples");
+  return EXAMPLES.flatMap((example) => {
+    const file = join(dir, example.file);
+    try {
+      return [{ ...example, file, body: readFileSync(file) }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * The banner's test delivery: `hookgate send` of an example the route's match takes, judged as
+ * `hookgate explain` judges it (a push the route filters out would only be answered 200 ignored). The
+ * preferred route first, then the others in file order; when no example matches any route, says so and
+ * offers explain for the user's own payload.
+ */
+function testDelivery(
+  gateway: Pick<LocalGateway, "url" | "routes">,
+  preferred: Route,
+  secretsFile: string,
+  routesFile: string,
+  examples: readonly ExampleDelivery[],
+  shown: (path: string) => string,
+): string[] {
+  const send = (route: Route, event: string, payload: string) => {
+    const secretFlags = route.secret
+      ? `--secrets ${secretsFile} --secret-name ${route.secret}`
+      : "--secret VALUE";
+    // Signed and shaped as the route's own provider sends it: a GitHub push to a GitLab route is a 401.
+    const providerFlag = route.provider === DEFAULT_PROVIDER ? "" : ` --provider ${route.provider}`;
+    return `npx hookgate send --url ${gateway.url}/hooks/${route.name} ${secretFlags}${providerFlag} --event ${event} --payload ${payload}`;
+  };
+  const events = examples.flatMap((example) => {
+    const event = exampleEvent(example);
+    return event ? [{ example, event }] : [];
+  });
+  for (const route of [preferred, ...gateway.routes.filter((r) => r !== preferred)]) {
+    const taken = events.find(({ event }) => explainRoutes([route], event)[0]?.matched);
+    if (taken) return [`  ${send(route, taken.example.event, shown(taken.example.file))}`];
+  }
+  const providerFlag = preferred.provider === DEFAULT_PROVIDER ? "" : ` --provider ${preferred.provider}`;
+  const eventFlag = PAYLOAD_NAMES_EVENT.has(preferred.provider) ? "" : " --event EVENT";
+  return [
+    "  No payload in examples/ matches one of these routes: check one of yours with explain, then send it:",
+    `  npx hookgate explain --routes ${routesFile}${providerFlag}${eventFlag} --payload PAYLOAD.json`,
+    `  ${send(preferred, "EVENT", "PAYLOAD.json")}`,
+  ];
+}
+
+/** The event a gateway would make of an example delivery, or undefined when it cannot be normalised. */
+function exampleEvent(example: ExampleDelivery): WebhookEvent | undefined {
+  try {
+    const payload = decodeBody(example.body, "application/json");
+    const headers = headerBag(deliveryHeaders(example.provider, example.event, undefined, payload));
+    return normaliseDelivery(example.provider, headers, payload, example.body);
+  } catch (error) {
+    if (error instanceof RequestError) return undefined;
+    throw error;
+  }
+}
 
 function describeAction(route: Route): string {
   const action = route.action;

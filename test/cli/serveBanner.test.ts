@@ -1,8 +1,10 @@
+import { resolve } from "node:path";
 import { expect } from "chai";
 import { routeNoteLines } from "../../src/cli/check";
 import { banner, routesProblemsMessage, startFailureMessage } from "../../src/cli/serve";
 import { RoutesFileError } from "../../src/core/errors";
 import { parseRoutes } from "../../src/core/routes";
+import { loadRoutesFile } from "../../src/core/routes/load";
 import type { Route } from "../../src/core/types";
 import { SecretsFileError } from "../../src/local/fileSecretStore";
 import { StateDirInUseError } from "../../src/local/stateDirLock";
@@ -88,16 +90,24 @@ routes:
 });
 
 describe("Function: the hookgate serve banner's test delivery", () => {
+  /** The repositories of the shipped example payloads, by provider (examples/README.md). */
+  const EXAMPLE_REPOS: Record<string, string> = {
+    github: "acme/*",
+    gitlab: "platform/**",
+    bitbucket: "team/*",
+  };
   const routeFor = (provider: string) =>
     routesOf(`version: 1
 routes:
   - name: tools
     provider: ${provider}
     secret: hookgate/${provider}-webhook
-    match: { repos: ["acme/*"], events: [push] }
+    match: { repos: ["${EXAMPLE_REPOS[provider] ?? "acme/*"}"], events: [push] }
     action: { type: jenkins, job: tools/build, parameters: { SHA: "{{sha}}" }, jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins } }
 `);
   const sendLine = (out: string) => out.split("\n").find((line) => line.includes("npx hookgate send")) ?? "";
+  const testDelivery = (out: string) =>
+    out.slice(out.indexOf("Send a test delivery:\n"), out.indexOf("\n  curl -s "));
 
   it("sends a GitHub route's test delivery as GitHub, with the GitHub example push", () => {
     const line = sendLine(bannerFor(routeFor("github"), []));
@@ -111,10 +121,62 @@ routes:
     expect(line).to.include("--payload examples/gitlab-push.json");
   });
 
-  it("names the provider of a route that has no example payload, and leaves the payload to fill in", () => {
-    const line = sendLine(bannerFor(routeFor("gitea"), []));
-    expect(line).to.include("--provider gitea");
-    expect(line).to.include("--payload PAYLOAD.json");
+  it("suggests the shipped routes.yaml's api-build with the GitHub example push, as the README's quick start sends it", () => {
+    const routes = loadRoutesFile(resolve(__dirname, "..", "..", "routes.yaml")).routes;
+    expect(testDelivery(bannerFor(routes, []))).to.equal(
+      "Send a test delivery:\n  npx hookgate send --url http://127.0.0.1:8787/hooks/api-build " +
+        "--secrets .hookgate/secrets.json --secret-name hookgate/github-webhook --event push --payload examples/github-push.json",
+    );
+  });
+
+  it("sends the example a route takes: the merged pull request to a pull-request route, when the example push changes none of the other route's paths", () => {
+    const routes = routesOf(`version: 1
+defaults:
+  secret: hookgate/github-webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: api-build
+    match: { repos: [acme/api], events: [push], branches: [main], paths: ["services/api/**"] }
+    action: { type: jenkins, job: api/build, parameters: { SHA: "{{sha}}" } }
+  - name: cleanup
+    match: { repos: ["acme/*"], events: [pull_request], actions: [closed] }
+    action: { type: pr-cleanup, token: hookgate/github-token, steps: [{ delete-branch: { onlyMerged: true } }] }
+`);
+    expect(testDelivery(bannerFor(routes, []))).to.equal(
+      "Send a test delivery:\n  npx hookgate send --url http://127.0.0.1:8787/hooks/cleanup " +
+        "--secrets .hookgate/secrets.json --secret-name hookgate/github-webhook --event pull_request " +
+        "--payload examples/github-pr-closed-merged.json",
+    );
+  });
+
+  it("offers hookgate explain for one's own payload, not a push the route ignores, when no example matches a route (GitLab pull requests only)", () => {
+    const out = bannerFor(
+      routesOf(`version: 1
+providers: { gitlab: { token: hookgate/gitlab-token } }
+routes:
+  - name: gitlab-pr-cleanup
+    provider: gitlab
+    secret: hookgate/gitlab-webhook
+    match: { repos: ["platform/**"], events: [pull_request], actions: [closed], merged: true }
+    action: { type: pr-cleanup, steps: [{ delete-branch: { onlyMerged: true } }] }
+`),
+      [],
+    );
+    expect(testDelivery(out)).to.equal(
+      "Send a test delivery:\n" +
+        "  No payload in examples/ matches one of these routes: check one of yours with explain, then send it:\n" +
+        "  npx hookgate explain --routes routes.yaml --provider gitlab --payload PAYLOAD.json\n" +
+        "  npx hookgate send --url http://127.0.0.1:8787/hooks/gitlab-pr-cleanup --secrets .hookgate/secrets.json " +
+        "--secret-name hookgate/gitlab-webhook --provider gitlab --event EVENT --payload PAYLOAD.json",
+    );
+  });
+
+  it("offers hookgate explain with the route's provider and an event to fill in for a host with no example payload (Gitea)", () => {
+    const out = testDelivery(bannerFor(routeFor("gitea"), []));
+    expect(out).to.include(
+      "npx hookgate explain --routes routes.yaml --provider gitea --event EVENT --payload PAYLOAD.json",
+    );
+    expect(sendLine(out)).to.include("--provider gitea --event EVENT --payload PAYLOAD.json");
   });
 });
 
