@@ -892,7 +892,8 @@ function deliveriesFilter(
   const limitText = params.get("limit") ?? undefined;
   const limit = limitText === undefined ? undefined : Number(limitText);
   if (limit !== undefined && !(/^\d+$/.test(limitText ?? "") && limit >= 1)) {
-    return "limit must be a whole number from 1";
+    // The whole range: a larger limit is no mistake, it answers the whole history.
+    return `limit must be a whole number, 1 or more (the history holds the last ${DELIVERY_HISTORY} deliveries)`;
   }
   return { route: params.get("route") ?? undefined, status, limit };
 }

@@ -112,13 +112,13 @@ describe("Function: startLocalGateway, its own endpoints", () => {
     expect((await request(gateway.port, "GET", "/_hookgate/deliveries")).body).to.have.length(1);
   });
 
-  it("the history's query refuses an unknown parameter, an unknown status, a limit that is not a whole number from 1, and a parameter given twice", async () => {
+  it("the history's query refuses an unknown parameter, an unknown status, a limit that is not a whole number of 1 or more (saying the history holds 500), and a parameter given twice", async () => {
     const refusals: [string, string][] = [
       ["x=1", 'unknown parameter "x"; use route, status and limit'],
       ["status=lost", "status must be one of ignored, rejected, queued, running, retrying, done, dead"],
-      ["limit=0", "limit must be a whole number from 1"],
-      ["limit=1.5", "limit must be a whole number from 1"],
-      ["limit=", "limit must be a whole number from 1"],
+      ["limit=0", "limit must be a whole number, 1 or more (the history holds the last 500 deliveries)"],
+      ["limit=1.5", "limit must be a whole number, 1 or more (the history holds the last 500 deliveries)"],
+      ["limit=", "limit must be a whole number, 1 or more (the history holds the last 500 deliveries)"],
       ["status=dead&status=lost", 'parameter "status" is given more than once; give it once'],
       ["status=dead&status=retrying", 'parameter "status" is given more than once; give it once'],
       ["limit=5&limit=0", 'parameter "limit" is given more than once; give it once'],
@@ -128,6 +128,12 @@ describe("Function: startLocalGateway, its own endpoints", () => {
       const answer = await request(gateway.port, "GET", `/_hookgate/deliveries?${query}`);
       expect([query, answer.status, answer.body]).to.deep.equal([query, 400, { status: "rejected", reason }]);
     }
+  });
+
+  it("the history's query takes a limit above the 500 deliveries the history holds, and answers the whole history", async () => {
+    const answer = await request(gateway.port, "GET", "/_hookgate/deliveries?limit=100000");
+    expect(answer.status).to.equal(200);
+    expect(answer.body).to.deep.equal((await request(gateway.port, "GET", "/_hookgate/deliveries")).body);
   });
 
   it("any other path is 404 not found", async () => {

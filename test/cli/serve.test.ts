@@ -478,9 +478,9 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
 
     it("GET /_hookgate/deliveries answers 400 naming a bad limit, an unknown status or an unknown parameter", async () => {
       const cases: Array<[string, string]> = [
-        ["limit=-1", "limit must be a whole number from 1"],
-        ["limit=2abc", "limit must be a whole number from 1"],
-        ["limit=1e9", "limit must be a whole number from 1"],
+        ["limit=-1", "limit must be a whole number, 1 or more (the history holds the last 500 deliveries)"],
+        ["limit=2abc", "limit must be a whole number, 1 or more (the history holds the last 500 deliveries)"],
+        ["limit=1e9", "limit must be a whole number, 1 or more (the history holds the last 500 deliveries)"],
         ["status=bogus", "status must be one of ignored, rejected, queued, running, retrying, done, dead"],
         ["stauts=dead", 'unknown parameter "stauts"; use route, status and limit'],
       ];
