@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { expect } from "chai";
@@ -118,5 +119,22 @@ describe("README", () => {
       "infra row",
     );
     expect(documented).to.equal(target);
+  });
+
+  // serve answers /_hookgate/deliveries as one line of JSON (sendJson); the quick start showed it formatted
+  // over many lines after a bare curl (review h301).
+  it("the quick start shows /_hookgate/deliveries' answer as the one line of JSON curl prints, and formatted only after the command that formats it", () => {
+    const text = readFileSync(resolve(ROOT, "README.md"), "utf8");
+    const step = text.slice(text.indexOf("**3. See what became of it**"));
+    const blocks = [...step.matchAll(/```(\w*)\n([\s\S]*?)```/g)].slice(0, 4).map((m) => m[2] ?? "");
+    const [curl, answer, format, formatted] = blocks;
+    expect(curl).to.equal("curl -s http://127.0.0.1:8787/_hookgate/deliveries\n");
+    expect(answer?.trimEnd().split("\n")).to.have.length(1);
+    expect((answer ?? "").trimEnd()).to.equal(JSON.stringify(JSON.parse(answer ?? "")));
+    const pipe = format?.trim().split(" | ");
+    expect(pipe?.[0]).to.equal("curl -s http://127.0.0.1:8787/_hookgate/deliveries");
+    // The formatting command, run on the one line, prints what the README shows formatted.
+    const out = execFileSync("sh", ["-c", pipe?.slice(1).join(" | ") ?? ""], { input: answer?.trimEnd() });
+    expect(out.toString()).to.equal(formatted);
   });
 });
