@@ -1,12 +1,14 @@
 // One `hookgate serve` per state directory. Two would each replay the same queue journal (running the
 // work twice) and compact the journals under each other: a compaction replaces the file the other
 // process keeps appending to, so the other's lines go to a file nobody reads again, and are lost.
-// The lock is <state-dir>/serve.lock, created exclusively and holding the owner's pid. A lock whose
-// process is gone (killed, crashed) is taken over, by one start at a time: two starts that both found
-// it stale would otherwise each remove it, and the later one would remove the lock the earlier one had
-// just created. A takeover holds serve.lock.takeover (also exclusive, with a pid) and judges the lock
-// again under it.
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
+// The lock is <state-dir>/serve.lock, created exclusively and naming the owner: its pid, and what tells
+// that process from a later one with the same pid (its start time, the boot, the pid namespace, the
+// host). A lock whose process is gone (killed, crashed, or from before a reboot) is taken over, by one
+// start at a time: two starts that both found it stale would otherwise each remove it, and the later
+// one would remove the lock the earlier one had just created. A takeover holds serve.lock.takeover
+// (also exclusive, written the same way) and judges the lock again under it.
+import { closeSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { hostname, uptime } from "node:os";
 import { basename, join } from "node:path";
 
 export const LOCK_FILE = "serve.lock";
@@ -15,8 +17,49 @@ export const TAKEOVER_FILE = "serve.lock.takeover";
 /** A lock file still empty when younger than this is a start in progress, not a crash. */
 const STARTING_GRACE_MS = 10_000;
 
+/** Clock steps and uptime's rounding: a lock this much older than the boot is surely from before it. */
+const BOOT_SLACK_MS = 5_000;
+
 /** The locks this process holds: a lock naming our own pid is ours only if it is in here. */
 const heldHere = new Set<string>();
+
+/**
+ * Who wrote a lock. The file holds the pid alone on its first line (all an older hookgate wrote, and
+ * all it reads), then "key value" lines. A lock without a host line is an older hookgate's.
+ */
+interface Holder {
+  pid: number;
+  host?: string;
+  /** /proc/sys/kernel/random/boot_id: a pid from another boot names another process. */
+  boot?: string;
+  /** readlink /proc/self/ns/pid: a pid names a process only in its own namespace (container). */
+  pidns?: string;
+  /** /proc/<pid>/stat field 22, clock ticks from boot to the process's start: tells a reused pid. */
+  start?: string;
+}
+
+const HOLDER_KEYS = ["host", "boot", "pidns", "start"] as const;
+
+let self: { holder: Holder; text: string } | undefined;
+
+/** This process as a lock names it (Linux adds boot, pid namespace and start time). */
+function me(): { holder: Holder; text: string } {
+  if (self) return self;
+  const holder: Holder = {
+    pid: process.pid,
+    host: hostname(),
+    boot: readOrUndefined(() => readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()),
+    pidns: readOrUndefined(() => readlinkSync("/proc/self/ns/pid")),
+    start: startTime("self"),
+  };
+  let text = `${process.pid}\n`;
+  for (const key of HOLDER_KEYS) {
+    const value = holder[key];
+    if (value !== undefined) text += `${key} ${value.replace(/[\r\n]/g, " ")}\n`;
+  }
+  self = { holder, text };
+  return self;
+}
 
 export class StateDirInUseError extends Error {
   constructor(
@@ -65,7 +108,8 @@ export function lockStateDir(stateDir: string, shownDir = stateDir, options: Loc
       released = true;
       heldHere.delete(file);
       // Only our own: a lock another process took over (after ours looked stale) stays.
-      if (readHolder(file) === process.pid) removeIfPresent(file);
+      const holder = readHolder(file);
+      if (typeof holder === "object" && holder.pid === process.pid) removeIfPresent(file);
     },
   };
 }
@@ -91,7 +135,7 @@ function takeOver(file: string, guard: string, shownDir: string): void {
   }
 }
 
-/** Creates `file` exclusively with this process's pid; false when it exists. */
+/** Creates `file` exclusively, naming this process; false when it exists. */
 function createWithPid(file: string): boolean {
   let fd: number;
   try {
@@ -101,7 +145,7 @@ function createWithPid(file: string): boolean {
     throw error;
   }
   try {
-    writeSync(fd, `${process.pid}\n`);
+    writeSync(fd, me().text);
   } finally {
     closeSync(fd);
   }
@@ -113,42 +157,84 @@ function refuseIfHeld(file: string, shownDir: string): void {
   const holder = readHolder(file);
   if (holder === "starting") throw new StateDirInUseError(shownDir, undefined, basename(file));
   if (holder !== undefined && isHeld(holder, file))
-    throw new StateDirInUseError(shownDir, holder, basename(file));
+    throw new StateDirInUseError(shownDir, holder.pid, basename(file));
 }
 
 function holderPid(file: string): number | undefined {
   const holder = readHolder(file);
-  return holder === "starting" ? undefined : holder;
+  return typeof holder === "object" ? holder.pid : undefined;
 }
 
-/** The pid in a lock (or guard) file; "starting" for a young empty file; undefined for no file or a stale one. */
-function readHolder(file: string): number | "starting" | undefined {
+/**
+ * Who holds a lock (or guard) file; "starting" for a young empty file; undefined for no file, an old
+ * empty one, or one written before this machine booted (its process is gone, whatever has its pid now).
+ */
+function readHolder(file: string): (Holder & { mtimeMs: number }) | "starting" | undefined {
   let text: string;
+  let mtimeMs: number;
   try {
     text = readFileSync(file, "utf8");
+    mtimeMs = statSync(file).mtimeMs;
   } catch {
     return undefined;
   }
-  const pid = Number.parseInt(text.trim(), 10);
-  if (Number.isInteger(pid) && pid > 0) return pid;
-  try {
-    return Date.now() - statSync(file).mtimeMs < STARTING_GRACE_MS ? "starting" : undefined;
-  } catch {
-    return undefined;
+  // The boot time from uptime, which macOS has too; a container's uptime is its host's.
+  if (mtimeMs < Date.now() - uptime() * 1000 - BOOT_SLACK_MS) return undefined;
+  const holder = parseHolder(text);
+  if (holder) return { ...holder, mtimeMs };
+  return Date.now() - mtimeMs < STARTING_GRACE_MS ? "starting" : undefined;
+}
+
+function parseHolder(text: string): Holder | undefined {
+  const [first = "", ...rest] = text.split("\n");
+  const pid = Number.parseInt(first.trim(), 10);
+  if (!(Number.isInteger(pid) && pid > 0)) return undefined;
+  const holder: Holder = { pid };
+  for (const line of rest) {
+    const space = line.indexOf(" ");
+    const key = HOLDER_KEYS.find((k) => k === line.slice(0, space));
+    if (space > 0 && key) holder[key] = line.slice(space + 1);
   }
+  return holder;
 }
 
 /** Whether the process named in a lock (or guard) file still holds it. */
-function isHeld(pid: number, file: string): boolean {
+function isHeld(holder: Holder, file: string): boolean {
   // Our own pid: a lock of this process, or one left by an earlier process that had the same pid
   // (a restarted container's serve is pid 1 again).
-  if (pid === process.pid) return heldHere.has(file);
+  if (holder.pid === process.pid) return heldHere.has(file);
+  if (!isAlive(holder.pid)) return false;
+  // Alive, but started at another time than the lock's writer: the pid was reused.
+  const start = holder.start === undefined ? undefined : startTime(holder.pid);
+  return start === undefined || start === holder.start;
+}
+
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
     // EPERM: the process exists but belongs to another user.
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Field 22 of /proc/<pid>/stat (Linux); undefined elsewhere, or when /proc is another pid namespace's
+ * (a container without its own /proc mount), where /proc/<pid> is not the process `pid` names here.
+ */
+function startTime(pid: number | "self"): string | undefined {
+  const ours = pid === "self" || readOrUndefined(() => readlinkSync("/proc/self")) === String(process.pid);
+  const stat = ours ? readOrUndefined(() => readFileSync(`/proc/${pid}/stat`, "utf8")) : undefined;
+  // Field 2, the name, is in parentheses and may hold spaces and parentheses: count from its end.
+  return stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+}
+
+function readOrUndefined(read: () => string): string | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,7 +1,7 @@
 // One `hookgate serve` per state dir: <state-dir>/serve.lock, real files in a temp dir.
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir, uptime } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { LOCK_FILE, lockStateDir, StateDirInUseError, TAKEOVER_FILE } from "../../src/local/stateDirLock";
@@ -18,6 +18,40 @@ function deadPid(): number {
   return run.pid as number;
 }
 
+/** The pid on the lock file's first line. */
+function lockPid(): number {
+  return Number(readFileSync(join(dir, LOCK_FILE), "utf8").split("\n")[0]);
+}
+
+/** The lock file this process writes, as its lines. */
+function ownLockLines(): string[] {
+  const lock = lockStateDir(dir);
+  const text = readFileSync(join(dir, LOCK_FILE), "utf8");
+  lock.release();
+  return text.trimEnd().split("\n");
+}
+
+/** `lines` as a lock file, `changes` replacing the pid (first line) or the line of their key. */
+function lockText(
+  lines: string[],
+  changes: { pid?: number; [key: string]: string | number | undefined },
+): string {
+  const [pid, ...rest] = lines;
+  const changed = rest.map((line) => {
+    const key = line.split(" ")[0] as string;
+    return key in changes ? `${key} ${changes[key]}` : line;
+  });
+  return `${[changes.pid ?? pid, ...changed].join("\n")}\n`;
+}
+
+/** Field 22 of /proc/<pid>/stat: the process's start, in clock ticks since boot. */
+function procStart(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] as string;
+}
+
+const onLinux = existsSync("/proc/self/stat");
+
 function refusal(take: () => unknown): StateDirInUseError {
   try {
     take();
@@ -31,9 +65,19 @@ function refusal(take: () => unknown): StateDirInUseError {
 describe("lockStateDir: one hookgate serve per state dir", () => {
   it("writes this process's pid to <state-dir>/serve.lock and removes it on release", () => {
     const lock = lockStateDir(dir);
-    expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.pid));
+    expect(lockPid()).to.equal(process.pid);
     lock.release();
     expect(existsSync(join(dir, LOCK_FILE))).to.equal(false);
+  });
+
+  it("writes its pid alone on the first line (all an older hookgate reads), then its host and, on Linux, boot, pid namespace and start time", () => {
+    const [pid, ...rest] = ownLockLines();
+    expect(pid).to.equal(String(process.pid));
+    expect(rest[0]).to.equal(`host ${hostname()}`);
+    if (onLinux) {
+      expect(rest.slice(1).map((line) => line.split(" ")[0])).to.deep.equal(["boot", "pidns", "start"]);
+      expect(rest[3]).to.equal(`start ${procStart(process.pid)}`);
+    }
   });
 
   it("refuses a second lock while the first is held, naming the holder's pid and the way out", () => {
@@ -66,10 +110,45 @@ describe("lockStateDir: one hookgate serve per state dir", () => {
     it(`takes over a lock file that holds ${what}`, () => {
       writeFileSync(join(dir, LOCK_FILE), content());
       const lock = lockStateDir(dir);
-      expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.pid));
+      expect(lockPid()).to.equal(process.pid);
       lock.release();
     });
   }
+
+  describe("a live pid that is not the lock's writer", () => {
+    let other: ChildProcess;
+    beforeEach(() => {
+      other = spawn("sleep", ["60"], { stdio: "ignore" });
+    });
+    afterEach(() => other.kill("SIGKILL"));
+
+    it("takes over a lock whose pid is alive but started at another time (the pid went to another process)", function () {
+      if (!onLinux) this.skip();
+      writeFileSync(join(dir, LOCK_FILE), lockText(ownLockLines(), { pid: other.pid, start: "1" }));
+      const lock = lockStateDir(dir);
+      expect(lockPid()).to.equal(process.pid);
+      lock.release();
+    });
+
+    it("refuses a lock whose pid is alive and started when the lock says", function () {
+      if (!onLinux) this.skip();
+      const pid = other.pid as number;
+      writeFileSync(join(dir, LOCK_FILE), lockText(ownLockLines(), { pid, start: procStart(pid) }));
+      expect(refusal(() => lockStateDir(dir)).pid).to.equal(pid);
+    });
+
+    it("takes over a lock written before this machine booted, though its pid is alive (an older hookgate's too)", () => {
+      const file = join(dir, LOCK_FILE);
+      const beforeBoot = new Date(Date.now() - uptime() * 1000 - 60_000);
+      for (const text of [`${other.pid}\n`, lockText(ownLockLines(), { pid: other.pid })]) {
+        writeFileSync(file, text);
+        utimesSync(file, beforeBoot, beforeBoot);
+        const lock = lockStateDir(dir);
+        expect(lockPid()).to.equal(process.pid);
+        lock.release();
+      }
+    });
+  });
 
   it("counts an empty lock file younger than 10 s as a start in progress, and takes over an older one", () => {
     const file = join(dir, LOCK_FILE);
@@ -118,7 +197,7 @@ describe("lockStateDir: one hookgate serve per state dir", () => {
       writeFileSync(join(dir, LOCK_FILE), `${deadPid()}\n`);
       writeFileSync(join(dir, TAKEOVER_FILE), `${deadPid()}\n`);
       const lock = lockStateDir(dir);
-      expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.pid));
+      expect(lockPid()).to.equal(process.pid);
       expect(existsSync(join(dir, TAKEOVER_FILE))).to.equal(false);
       lock.release();
     });
@@ -138,7 +217,7 @@ describe("lockStateDir: what a start finds", () => {
     first.release();
     const second = lockStateDir(dir);
     first.release();
-    expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.pid));
+    expect(lockPid()).to.equal(process.pid);
     const error = refusal(() => lockStateDir(dir));
     expect(error.name).to.equal("StateDirInUseError");
     second.release();
