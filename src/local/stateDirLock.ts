@@ -7,7 +7,19 @@
 // start at a time: two starts that both found it stale would otherwise each remove it, and the later
 // one would remove the lock the earlier one had just created. A takeover holds serve.lock.takeover
 // (also exclusive, written the same way) and judges the lock again under it.
-import { closeSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, writeSync } from "node:fs";
+// A pid says nothing about a lock from another pid namespace, boot or host (two containers on one
+// volume are both pid 1): there the holder renews the lock's mtime every few seconds, and the lock is
+// stale once it has gone unrenewed for a lease.
+import {
+  closeSync,
+  futimesSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { hostname, uptime } from "node:os";
 import { basename, join } from "node:path";
 
@@ -16,6 +28,11 @@ export const TAKEOVER_FILE = "serve.lock.takeover";
 
 /** A lock file still empty when younger than this is a start in progress, not a crash. */
 const STARTING_GRACE_MS = 10_000;
+
+/** A lock from another pid namespace, boot or host is stale once unrenewed this long. */
+const LEASE_MS = 30_000;
+/** How often the holder renews its lock (its mtime): well within the lease, for a busy event loop. */
+const RENEW_MS = 5_000;
 
 /** Clock steps and uptime's rounding: a lock this much older than the boot is surely from before it. */
 const BOOT_SLACK_MS = 5_000;
@@ -57,7 +74,7 @@ function me(): { holder: Holder; text: string } {
     const value = holder[key];
     if (value !== undefined) text += `${key} ${value.replace(/[\r\n]/g, " ")}\n`;
   }
-  self = { holder, text };
+  self = { holder: parseHolder(text) as Holder, text };
   return self;
 }
 
@@ -68,9 +85,16 @@ export class StateDirInUseError extends Error {
     readonly pid: number | undefined,
     /** The file that names the holder (a takeover's guard is not the lock). */
     heldFile = LOCK_FILE,
+    /** For a holder in another pid namespace, boot or host: its host, and when its lease ends. */
+    readonly lease?: { host: string; until: Date },
   ) {
     const holder =
-      pid === undefined ? "another hookgate serve, starting" : `another hookgate serve (pid ${pid})`;
+      pid === undefined
+        ? "another hookgate serve, starting"
+        : lease
+          ? `another hookgate serve (pid ${pid} on host ${lease.host}, in another container or on another ` +
+            `machine; its lock is taken over if not renewed by ${lease.until.toISOString()})`
+          : `another hookgate serve (pid ${pid})`;
     super(
       `the state dir ${stateDir} is in use by ${holder}: stop it, or give this one its own --state-dir ` +
         `(if no hookgate serve runs, delete ${join(stateDir, heldFile)})`,
@@ -87,6 +111,8 @@ export interface StateDirLock {
 export interface LockOptions {
   /** Called once the lock is found stale, before the takeover; tests let another start act there. */
   onStale?: () => void;
+  /** How often the lock is renewed; tests shorten it. */
+  renewMs?: number;
 }
 
 /**
@@ -101,15 +127,18 @@ export function lockStateDir(stateDir: string, shownDir = stateDir, options: Loc
     takeOver(file, join(stateDir, TAKEOVER_FILE), shownDir);
   }
   heldHere.add(file);
+  // Unref'd: the lock must not keep the process alive.
+  const renewal = setInterval(() => renew(file), options.renewMs ?? RENEW_MS).unref();
   let released = false;
   return {
     release() {
       if (released) return;
       released = true;
+      clearInterval(renewal);
       heldHere.delete(file);
-      // Only our own: a lock another process took over (after ours looked stale) stays.
-      const holder = readHolder(file);
-      if (typeof holder === "object" && holder.pid === process.pid) removeIfPresent(file);
+      // Only our own: a lock another process took over (after ours looked stale) stays, though it may
+      // name our pid (a serve in another container).
+      if (readOrUndefined(() => readFileSync(file, "utf8")) === me().text) removeIfPresent(file);
     },
   };
 }
@@ -135,6 +164,23 @@ function takeOver(file: string, guard: string, shownDir: string): void {
   }
 }
 
+/** Sets the mtime of `file` to now if it is still our lock: through one fd, so never another's file. */
+function renew(file: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    return; // removed: taken over, or the state dir is gone
+  }
+  try {
+    if (readFileSync(fd, "utf8") === me().text) futimesSync(fd, new Date(), new Date());
+  } catch {
+    // Renewed again in a few seconds; a lease lasts six renewals.
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Creates `file` exclusively, naming this process; false when it exists. */
 function createWithPid(file: string): boolean {
   let fd: number;
@@ -156,8 +202,11 @@ function createWithPid(file: string): boolean {
 function refuseIfHeld(file: string, shownDir: string): void {
   const holder = readHolder(file);
   if (holder === "starting") throw new StateDirInUseError(shownDir, undefined, basename(file));
-  if (holder !== undefined && isHeld(holder, file))
-    throw new StateDirInUseError(shownDir, holder.pid, basename(file));
+  if (holder === undefined || !isHeld(holder, file)) return;
+  const lease = samePidSpace(holder)
+    ? undefined
+    : { host: holder.host ?? "", until: new Date(holder.mtimeMs + LEASE_MS) };
+  throw new StateDirInUseError(shownDir, holder.pid, basename(file), lease);
 }
 
 function holderPid(file: string): number | undefined {
@@ -199,7 +248,8 @@ function parseHolder(text: string): Holder | undefined {
 }
 
 /** Whether the process named in a lock (or guard) file still holds it. */
-function isHeld(holder: Holder, file: string): boolean {
+function isHeld(holder: Holder & { mtimeMs: number }, file: string): boolean {
+  if (!samePidSpace(holder)) return Date.now() - holder.mtimeMs < LEASE_MS;
   // Our own pid: a lock of this process, or one left by an earlier process that had the same pid
   // (a restarted container's serve is pid 1 again).
   if (holder.pid === process.pid) return heldHere.has(file);
@@ -207,6 +257,13 @@ function isHeld(holder: Holder, file: string): boolean {
   // Alive, but started at another time than the lock's writer: the pid was reused.
   const start = holder.start === undefined ? undefined : startTime(holder.pid);
   return start === undefined || start === holder.start;
+}
+
+/** Whether the lock's pid names a process here: same host, boot and pid namespace, or an older hookgate's. */
+function samePidSpace(holder: Holder): boolean {
+  if (holder.host === undefined) return true;
+  const here = me().holder;
+  return holder.host === here.host && holder.boot === here.boot && holder.pidns === here.pidns;
 }
 
 function isAlive(pid: number): boolean {

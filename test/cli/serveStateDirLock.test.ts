@@ -1,11 +1,46 @@
 // `hookgate serve` and the serve.lock another process left in its state dir: the lock names a process,
 // and the start judges whether that process can still be the one that wrote it.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir, uptime } from "node:os";
+import { hostname, tmpdir, uptime } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { startServe } from "./serveHarness";
+import { BIN, NO_PROXY_ENV, outputOf, REPO_ROOT, startServe } from "./serveHarness";
+
+/** Whether this machine lets us run a process in a pid namespace of its own, as a container does. */
+const canUnshare = spawnSync("unshare", ["--pid", "--fork", "--kill-child", "true"]).status === 0;
+
+/** `hookgate serve` in a pid namespace of its own (pid 1 there), as in a container. */
+function serveInContainer(args: string[]): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<unknown>;
+} {
+  const child = spawn(
+    "unshare",
+    ["--pid", "--fork", "--kill-child", process.execPath, BIN, "serve", "--port", "0", ...args],
+    {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NODE_OPTIONS: "", ...NO_PROXY_ENV },
+    },
+  );
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  return { child, output: outputOf(child), exited };
+}
+
+/** Resolves once `serve` listens or has exited, with which. */
+async function listeningOrExited(
+  serve: ReturnType<typeof serveInContainer>,
+): Promise<"listening" | "exited"> {
+  let exited = false;
+  serve.exited.then(() => {
+    exited = true;
+  });
+  while (!exited && !/hookgate listening on/.test(serve.output()))
+    await new Promise((r) => setTimeout(r, 25));
+  return /hookgate listening on/.test(serve.output()) ? "listening" : "exited";
+}
 
 const ROUTES = `version: 1
 routes:
@@ -49,6 +84,33 @@ describe("hookgate serve: a serve.lock left in the state dir", function () {
       } finally {
         expect(await serve.stop("SIGTERM")).to.equal(0);
       }
+    });
+  });
+
+  describe("by a serve in another container (pid namespace) on the same state dir, both pid 1 there", () => {
+    const children: ChildProcess[] = [];
+    beforeEach(function () {
+      if (!canUnshare) this.skip();
+    });
+    afterEach(() => {
+      for (const child of children.splice(0)) child.kill("SIGKILL");
+    });
+
+    it("refuses to start while the other serves, naming its pid and host, and leaves its lock alone", async () => {
+      const args = ["--routes", routes, "--state-dir", state];
+      const first = serveInContainer(args);
+      children.push(first.child);
+      expect(await listeningOrExited(first), first.output()).to.equal("listening");
+      const lock = readFileSync(join(state, "serve.lock"), "utf8");
+      expect(lock.split("\n")[0]).to.equal("1");
+      const second = serveInContainer(args);
+      children.push(second.child);
+      expect(await listeningOrExited(second), second.output()).to.equal("exited");
+      expect(second.output()).to.contain(
+        `the state dir ${state} is in use by another hookgate serve (pid 1 on host ${hostname()}, in another ` +
+          "container or on another machine; its lock is taken over if not renewed by ",
+      );
+      expect(readFileSync(join(state, "serve.lock"), "utf8")).to.equal(lock);
     });
   });
 });

@@ -1,6 +1,6 @@
 // One `hookgate serve` per state dir: <state-dir>/serve.lock, real files in a temp dir.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir, uptime } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -31,17 +31,16 @@ function ownLockLines(): string[] {
   return text.trimEnd().split("\n");
 }
 
-/** `lines` as a lock file, `changes` replacing the pid (first line) or the line of their key. */
+/** `lines` as a lock file, `changes` replacing the pid (first line) or the line of their key (or added). */
 function lockText(
   lines: string[],
   changes: { pid?: number; [key: string]: string | number | undefined },
 ): string {
   const [pid, ...rest] = lines;
-  const changed = rest.map((line) => {
-    const key = line.split(" ")[0] as string;
-    return key in changes ? `${key} ${changes[key]}` : line;
-  });
-  return `${[changes.pid ?? pid, ...changed].join("\n")}\n`;
+  const { pid: newPid, ...keys } = changes;
+  const changed = rest.filter((line) => !((line.split(" ")[0] as string) in keys));
+  for (const [key, value] of Object.entries(keys)) changed.push(`${key} ${value}`);
+  return `${[newPid ?? pid, ...changed].join("\n")}\n`;
 }
 
 /** Field 22 of /proc/<pid>/stat: the process's start, in clock ticks since boot. */
@@ -167,6 +166,60 @@ describe("lockStateDir: one hookgate serve per state dir", () => {
     lock.release();
     lock.release();
     expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).to.equal(String(process.ppid));
+  });
+
+  describe("a lock from another pid namespace, boot or host (a volume two containers or machines share)", () => {
+    const elsewhere: Array<[string, Record<string, string>]> = [
+      ["another pid namespace (another container)", { pidns: "pid:[1]" }],
+      ["another boot", { boot: "00000000-0000-4000-8000-000000000000" }],
+      ["another host", { host: "other-host" }],
+    ];
+    for (const [where, changes] of elsewhere) {
+      it(`from ${where}, naming this process's pid: refused while renewed within 30 s, taken over after`, () => {
+        const file = join(dir, LOCK_FILE);
+        const text = lockText(ownLockLines(), changes);
+        writeFileSync(file, text);
+        const renewed = new Date(Math.floor(Date.now() / 1000) * 1000);
+        utimesSync(file, renewed, renewed);
+        const error = refusal(() => lockStateDir(dir, ".hookgate"));
+        expect(error.pid).to.equal(process.pid);
+        const host = changes.host ?? hostname();
+        expect(error.message).to.equal(
+          `the state dir .hookgate is in use by another hookgate serve (pid ${process.pid} on host ${host}, ` +
+            "in another container or on another machine; its lock is taken over if not renewed by " +
+            `${new Date(renewed.getTime() + 30_000).toISOString()}): stop it, or give this one its own ` +
+            `--state-dir (if no hookgate serve runs, delete ${join(".hookgate", LOCK_FILE)})`,
+        );
+        expect(readFileSync(file, "utf8")).to.equal(text);
+        const unrenewed = new Date(Date.now() - 31_000);
+        utimesSync(file, unrenewed, unrenewed);
+        const lock = lockStateDir(dir);
+        expect(readFileSync(file, "utf8")).to.not.equal(text);
+        expect(lockPid()).to.equal(process.pid);
+        lock.release();
+      });
+    }
+
+    it("the holder renews its lock's mtime while it holds it", async () => {
+      const file = join(dir, LOCK_FILE);
+      const lock = lockStateDir(dir, dir, { renewMs: 10 });
+      try {
+        const old = new Date(Date.now() - 60_000);
+        utimesSync(file, old, old);
+        while (statSync(file).mtimeMs < Date.now() - 30_000) await new Promise((r) => setTimeout(r, 10));
+      } finally {
+        lock.release();
+      }
+      expect(existsSync(file)).to.equal(false);
+    });
+
+    it("release leaves a lock that names this pid but was written in another pid namespace (another container's serve)", () => {
+      const theirs = lockText(ownLockLines(), { pidns: "pid:[1]" });
+      const lock = lockStateDir(dir);
+      writeFileSync(join(dir, LOCK_FILE), theirs);
+      lock.release();
+      expect(readFileSync(join(dir, LOCK_FILE), "utf8")).to.equal(theirs);
+    });
   });
 
   describe("two starts that find the same stale lock", () => {
