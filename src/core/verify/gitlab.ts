@@ -57,7 +57,11 @@ export function verifyGitlab(
   const holdsSigningKey = (values: readonly string[]) => values.some((s) => signingKey(s) !== undefined);
   // With both headers, a whsec_ key in any version lets the signature decide.
   if (signed && (token === undefined || holdsSigningKey(secrets))) {
-    return verifyStandardWebhook(headers, body, secrets, toleranceSeconds, nowMs);
+    const outcome = verifyStandardWebhook(headers, body, secrets, toleranceSeconds, nowMs);
+    // A signing hook meeting a secret that holds only plain tokens: not a missing secret, two kinds.
+    return outcome === "no-key" && secrets.some((s) => typeof s === "string" && s.length > 0)
+      ? "signing-key-missing"
+      : outcome;
   }
   if (token === undefined) return "absent";
   if (holdsSigningKey(currentSecrets)) return "token-refused";

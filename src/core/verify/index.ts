@@ -72,6 +72,16 @@ export const GITLAB_TOKEN_REFUSED = "signature missing (webhook-signature)";
 export const GITLAB_TOKEN_REFUSED_DETAIL =
   "the secret's current version holds a GitLab signing token (whsec_), so X-Gitlab-Token alone is not accepted; add the signing token to the GitLab webhook and check that its Recent events show webhook-signature (GitLab before 19, or with the feature flag off, ignores it), or store the plain token alone as the secret";
 
+/**
+ * The mirror of GITLAB_TOKEN_REFUSED: a signed delivery without X-Gitlab-Token, while the secret holds plain
+ * tokens and no whsec_ signing token. The caller is told only what is missing (an outsider already tells the
+ * two kinds of secret apart: a signature meets "signature invalid" on one, not on the other).
+ */
+export const GITLAB_SIGNING_KEY_MISSING = "signature missing (X-Gitlab-Token)";
+/** The log's word on GITLAB_SIGNING_KEY_MISSING: why, and what the route's owner should do. */
+export const GITLAB_SIGNING_KEY_MISSING_DETAIL =
+  "the delivery is signed (webhook-signature, without X-Gitlab-Token) but the route's secret holds no whsec_ signing token, only a plain secret token: store the hook's signing token (whsec_...) in the secret, alone or beside the plain token, or set the plain token as the GitLab webhook's secret token so that it sends X-Gitlab-Token";
+
 function scheme(input: VerifyInput): SchemeOutcome | undefined {
   const { headers, body, secrets, auth } = input;
   switch (input.provider) {
@@ -147,6 +157,9 @@ function verify(input: VerifyInput): VerifyResult {
     case "token-refused":
       // The secret may have just been changed back to a plain token alone since it was cached.
       return reject(401, GITLAB_TOKEN_REFUSED, true, GITLAB_TOKEN_REFUSED_DETAIL);
+    case "signing-key-missing":
+      // The secret may have just been given the signing token since it was cached.
+      return reject(401, GITLAB_SIGNING_KEY_MISSING, true, GITLAB_SIGNING_KEY_MISSING_DETAIL);
     default:
       return reject(401, NO_KEY);
   }

@@ -51,5 +51,7 @@ export type SchemeOutcome =
   | "mismatch"
   /** GitLab: X-Gitlab-Token without a signature, while the secret's current version holds a whsec_ signing key. */
   | "token-refused"
+  /** GitLab: webhook-signature without X-Gitlab-Token, while the secret holds plain tokens and no whsec_ signing key. */
+  | "signing-key-missing"
   | "match-signature"
   | "match-token";

@@ -1,8 +1,11 @@
 import { expect } from "chai";
 import {
+  GITLAB_SIGNING_KEY_MISSING,
+  GITLAB_SIGNING_KEY_MISSING_DETAIL,
   GITLAB_TOKEN_REFUSED,
   GITLAB_TOKEN_REFUSED_DETAIL,
   signatureHeaders,
+  type VerifyResult,
   verifyDelivery,
 } from "../../../src/core/verify";
 import { verifyGitlabToken } from "../../../src/core/verify/gitlab";
@@ -208,5 +211,77 @@ describe("Function: verifyDelivery (GitLab token reasons and secret lists)", () 
       ok: true,
       via: "token",
     });
+  });
+});
+
+describe("Function: verifyDelivery (GitLab: what the hook sends against what the secret holds)", () => {
+  const signing = `whsec_${Buffer.alloc(32, 5).toString("base64")}`;
+  const nowMs = 1_700_000_000_000;
+  const signature = () => signatureHeaders("gitlab", signing, Buffer.from(BODY), { nowMs });
+  type Hook = "the secret token" | "the signing token" | "both tokens";
+  const sends: Record<Hook, () => Record<string, string>> = {
+    "the secret token": () => ({ "x-gitlab-token": TOKEN }),
+    "the signing token": signature,
+    "both tokens": () => ({ "x-gitlab-token": TOKEN, ...signature() }),
+  };
+  const noKey: VerifyResult = {
+    ok: false,
+    status: 401,
+    reason: "signature cannot be verified",
+    retryWithFreshSecret: true,
+  };
+  const cases: Array<[Hook, string, string[], VerifyResult]> = [
+    ["the secret token", "the plain token", [TOKEN], { ok: true, via: "token" }],
+    ["the signing token", "the whsec_ value", [signing], { ok: true, via: "signature" }],
+    ["both tokens", "the plain token", [TOKEN], { ok: true, via: "token" }],
+    ["both tokens", "the whsec_ value", [signing], { ok: true, via: "signature" }],
+    [
+      "the secret token",
+      "the whsec_ value",
+      [signing],
+      {
+        ok: false,
+        status: 401,
+        reason: GITLAB_TOKEN_REFUSED,
+        retryWithFreshSecret: true,
+        detail: GITLAB_TOKEN_REFUSED_DETAIL,
+      },
+    ],
+    [
+      "the signing token",
+      "the plain token",
+      [TOKEN],
+      {
+        ok: false,
+        status: 401,
+        reason: GITLAB_SIGNING_KEY_MISSING,
+        retryWithFreshSecret: true,
+        detail: GITLAB_SIGNING_KEY_MISSING_DETAIL,
+      },
+    ],
+    ["the secret token", "no usable value", [""], noKey],
+    ["the signing token", "no usable value", [""], noKey],
+    ["the signing token", "no value at all", [], noKey],
+  ];
+  for (const [hook, holds, secrets, expected] of cases) {
+    const outcome = expected.ok
+      ? `accepts it via ${expected.via}`
+      : `refuses it: ${expected.reason}${expected.detail ? ", the log saying why" : ""}`;
+    it(`verifyDelivery, for a hook sending ${hook} to a route whose secret holds ${holds}, ${outcome}`, () => {
+      const input = request({ provider: "gitlab", body: BODY, headers: sends[hook](), secrets, nowMs });
+      expect(verifyDelivery(input)).to.deep.equal(expected);
+    });
+  }
+
+  it("verifyDelivery's answer to a signature meeting a plain token names only the missing header, and its detail neither secret", () => {
+    expect(GITLAB_SIGNING_KEY_MISSING).to.equal("signature missing (X-Gitlab-Token)");
+    const input = request({ provider: "gitlab", body: BODY, headers: signature(), secrets: [TOKEN], nowMs });
+    const result = verifyDelivery(input);
+    expect(result).to.deep.include({ ok: false, detail: GITLAB_SIGNING_KEY_MISSING_DETAIL });
+    expect(JSON.stringify(result)).to.not.include(TOKEN).and.not.include(signing.slice("whsec_".length));
+    expect(GITLAB_SIGNING_KEY_MISSING_DETAIL)
+      .to.include("signed (webhook-signature")
+      .and.include("holds no whsec_ signing token")
+      .and.include("store the hook's signing token");
   });
 });

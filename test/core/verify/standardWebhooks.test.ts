@@ -1,5 +1,10 @@
 import { expect } from "chai";
-import { signatureHeaders, signStandardWebhook, verifyDelivery } from "../../../src/core/verify";
+import {
+  GITLAB_SIGNING_KEY_MISSING_DETAIL,
+  signatureHeaders,
+  signStandardWebhook,
+  verifyDelivery,
+} from "../../../src/core/verify";
 import { verifyStandardWebhook } from "../../../src/core/verify/standardWebhooks";
 import { request } from "./helpers";
 
@@ -216,8 +221,18 @@ describe("Function: verifyDelivery (GitLab signing token, Standard Webhooks)", (
     expect(verify({ ...headers, "webhook-timestamp": [tsValue, tsValue] }).ok).to.equal(false);
   });
 
-  it("verifyDelivery cannot verify a signature when the route holds only a plain token, and asks for a fresh secret", () => {
-    expect(verify(signed(), ["plain-token"])).to.deep.include({
+  it("verifyDelivery answers a signature on a route holding only a plain token that X-Gitlab-Token is missing, asks for a fresh secret, and says why in the log's detail", () => {
+    expect(verify(signed(), ["plain-token"])).to.deep.equal({
+      ok: false,
+      status: 401,
+      reason: "signature missing (X-Gitlab-Token)",
+      retryWithFreshSecret: true,
+      detail: GITLAB_SIGNING_KEY_MISSING_DETAIL,
+    });
+  });
+
+  it("verifyDelivery still cannot verify a signature when the route's secret holds no usable value", () => {
+    expect(verify(signed(), [""])).to.deep.equal({
       ok: false,
       status: 401,
       reason: "signature cannot be verified",
