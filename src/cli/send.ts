@@ -22,7 +22,7 @@ import {
 import { decodeBody } from "../core/decode";
 import { providerEventName } from "../core/events/eventNames";
 import { NOT_HEADER_TEXT } from "../core/headers";
-import { parseSecretValues } from "../core/secretValues";
+import { parseSecretShape } from "../core/secretValues";
 import { clippedText, withoutInvisible } from "../core/shownText";
 import { PROVIDERS, type Provider } from "../core/types";
 import { signHex } from "../core/verify/hmac";
@@ -199,6 +199,21 @@ function formBody(payload: Buffer): Buffer {
  * since the gateway refuses the plain token alone beside one. Errors name the file and the secret, never a value.
  */
 export function secretFromFile(file: string, name: string, provider: Provider = "github"): string {
+  return secretEntry(file, name, provider).secret;
+}
+
+/**
+ * secretFromFile's value, and a note when the entry is a JSON object the gateway reads as no webhook secret
+ * (Jenkins credentials picked by mistake): its number of keys, never a key (one may be a pasted secret), and the
+ * file's entries that do hold one. The gateway checks such an object's whole text, so an HMAC is signed with it
+ * and the delivery sent (the key never leaves the machine); as a GitLab secret token it would travel in
+ * X-Gitlab-Token, credentials in clear to the URL: refused.
+ */
+export function secretEntry(
+  file: string,
+  name: string,
+  provider: Provider = "github",
+): { secret: string; note?: string } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -216,7 +231,7 @@ export function secretFromFile(file: string, name: string, provider: Provider = 
     const names = [...secrets.keys()].join(", ");
     throw new Error(`secret "${name}" is not in ${file}${names ? ` (it has: ${names})` : ""}`);
   }
-  const values = parseSecretValues(raw);
+  const { values, unreadKeyCount } = parseSecretShape(raw);
   const first =
     provider === "gitlab"
       ? (values.find((value) => signingKey(value) !== undefined) ?? values[0])
@@ -226,7 +241,20 @@ export function secretFromFile(file: string, name: string, provider: Provider = 
       `secret "${name}" in ${file} holds no value: give a string that is not blank, {"secret": "..."} or a list of strings`,
     );
   }
-  return first;
+  if (unreadKeyCount === undefined) return { secret: first };
+  const others = [...secrets]
+    .filter(([other, value]) => other !== name && parseSecretShape(value).unreadKeyCount === undefined)
+    .filter(([, value]) => parseSecretShape(value).values.length > 0)
+    .map(([other]) => other);
+  const keys = `${unreadKeyCount} key${unreadKeyCount === 1 ? "" : "s"}`;
+  const what = `secret "${name}" in ${file} is a JSON object with ${keys} and no field the gateway reads as a webhook secret ("secret", "secrets", "value")`;
+  const hint = others.length > 0 ? `; the file's webhook secrets: ${others.join(", ")}` : "";
+  if (provider === "gitlab" && signingKey(first) === undefined) {
+    throw new Error(
+      `${what}; not sent: as a GitLab secret token its whole text would go on the wire in X-Gitlab-Token${hint}`,
+    );
+  }
+  return { secret: first, note: `${what}; signed with its whole text, as the gateway would check it${hint}` };
 }
 
 function readPayload(file: string): Buffer {
@@ -368,16 +396,26 @@ export async function runSend(argv: string[]): Promise<number> {
   }
   const proxy = sendProxy(settings, url);
   let secret: string;
+  let secretNote: string | undefined;
   let payload: Buffer;
   try {
-    secret =
-      values.secret ?? secretFromFile(values.secrets as string, values.secretName as string, values.provider);
+    if (values.secret === undefined) {
+      ({ secret, note: secretNote } = secretEntry(
+        values.secrets as string,
+        values.secretName as string,
+        values.provider,
+      ));
+    } else {
+      secret = values.secret;
+    }
     payload = readPayload(values.payload);
   } catch (error) {
     // It names the --secret-name, the files and the secrets file's own names as given.
     process.stderr.write(`hookgate send: ${withoutInvisible((error as Error).message)}\n`);
     return 1;
   }
+  // Names only (the entry's, the file's, its other entries'): as typed, invisible characters as \uXXXX.
+  if (secretNote) process.stderr.write(`hookgate send: note: ${withoutInvisible(secretNote)}\n`);
   // Refused as a usage error, as the sender's own signing would refuse it (never a stack trace, never the value).
   const problem = signingProblem(values.provider, secret);
   if (problem) {
