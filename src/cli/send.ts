@@ -477,8 +477,16 @@ export async function runSend(argv: string[]): Promise<number> {
       withoutInvisible,
     );
     // --delivery as given: undici sends a C1 control (U+0080-U+00FF) in a header, so it got this far.
+    const sent = withoutInvisible(String(delivery));
+    // The answer's own id, when the gateway took another (a route of another provider reads none of the
+    // headers sent, and falls back to the body's hash): the line then says both, so it agrees with the body.
+    const read = answeredDelivery(text);
+    const ids =
+      read === undefined || read === delivery
+        ? `delivery ${sent}`
+        : `delivery ${sent} sent; the gateway's id: ${clippedText(withoutSecrets(read, secret, proxy, shownOptions), 200)}${read.startsWith("sha256:") ? ", the body's hash: the route reads none of the delivery id headers sent" : ""}`;
     process.stdout.write(
-      `HTTP ${status} ${STATUS_CODES[status] ?? ""} (delivery ${withoutInvisible(String(delivery))})\n${shown}${shown.endsWith("\n") ? "" : "\n"}`,
+      `HTTP ${status} ${STATUS_CODES[status] ?? ""} (${ids})\n${shown}${shown.endsWith("\n") ? "" : "\n"}`,
     );
     const location = response.headers.location;
     if (status >= 300 && status < 400 && location) {
@@ -495,6 +503,17 @@ export async function runSend(argv: string[]): Promise<number> {
   } finally {
     timeout.removeEventListener("abort", stop);
     await dispatcher.destroy();
+  }
+}
+
+/** The `delivery` of a gateway's JSON answer ({"status", "route", "delivery", ...}); undefined for any other text. */
+function answeredDelivery(text: string): string | undefined {
+  try {
+    const body: unknown = JSON.parse(text);
+    const id = (body as { delivery?: unknown } | null)?.delivery;
+    return typeof id === "string" && id.length > 0 ? id : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,6 +1,6 @@
 // `hookgate send` against `hookgate serve` (both child processes), and signDelivery for every provider.
 import { spawn } from "node:child_process";
-import { createHmac, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type RequestListener, type ServerResponse } from "node:http";
 import { createServer as createSecureServer } from "node:https";
@@ -177,6 +177,34 @@ describe("Command: hookgate send (against hookgate serve)", function () {
       ]);
       expect(run.code).to.equal(1);
       expect(run.stdout).to.match(/^HTTP 401/);
+    });
+
+    it("send's HTTP line names the gateway's delivery id beside the one sent when they differ (a GitLab delivery on a GitHub route: the body's hash), and the sent one alone when they agree", async () => {
+      const payload = "test/fixtures/payloads/gitlab/push.json";
+      const gitlab = (route: string, delivery: string) =>
+        runSendCli(
+          [
+            "--url",
+            `${serve.url}/hooks/${route}`,
+            "--secret",
+            SECRETS["test/gitlab-token"],
+            "--event",
+            "push",
+          ].concat(["--payload", payload, "--provider", "gitlab", "--delivery", delivery]),
+        );
+      const hash = `sha256:${createHash("sha256").update(fixture(payload)).digest("hex")}`;
+      const onGithub = await gitlab("gh", "lab-on-gh-1");
+      expect(onGithub.code).to.equal(1);
+      expect(onGithub.stdout).to.match(
+        new RegExp(
+          `^HTTP 401 Unauthorized \\(delivery lab-on-gh-1 sent; the gateway's id: ${hash}, the body's hash: the route reads none of the delivery id headers sent\\)\n`,
+        ),
+      );
+      expect(JSON.parse(onGithub.stdout.split("\n")[1] as string)).to.include({ delivery: hash });
+
+      const onGitlab = await gitlab("lab", "lab-on-lab-1");
+      expect(onGitlab.stdout).to.match(/^HTTP 20[02] \S+ \(delivery lab-on-lab-1\)\n/);
+      expect(JSON.parse(onGitlab.stdout.split("\n")[1] as string)).to.include({ delivery: "lab-on-lab-1" });
     });
 
     it("send exits 1 with a clear message for a missing payload file or secret name, and 2 for bad usage", async () => {
