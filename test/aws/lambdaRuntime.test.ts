@@ -3,7 +3,8 @@ import { GetSecretValueCommand, ResourceNotFoundException } from "@aws-sdk/clien
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
 import { expect } from "chai";
-import { uploadSourceZip } from "../../src/actions/s3Zip";
+import { runItem } from "../../src/actions/runItem";
+import { runS3ZipItem } from "../../src/actions/s3Zip";
 import {
   buildRouteHandler,
   CLIENT_TIMEOUTS,
@@ -15,7 +16,6 @@ import {
 } from "../../src/aws/lambdaRuntime";
 import { ActionError } from "../../src/core/errors";
 import { MAX_ATTEMPTS, MAX_RECEIVE_COUNT, REDRIVE_MARGIN } from "../../src/core/policy";
-import type { S3ZipRequest } from "../../src/core/types";
 import { WORK_RESERVE_MS } from "../../src/gateway/routeHandler";
 import {
   githubDelivery,
@@ -438,8 +438,7 @@ describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the c
     const handler = buildRouteHandler(
       readRuntimeConfig(env({ HOOKGATE_ROUTE: JSON.stringify(route) })),
       // What handlers/s3-zip.ts runs.
-      async (item, clients) =>
-        uploadSourceZip(item.request as S3ZipRequest, item.event, clients, { acceptedAt: item.acceptedAt }),
+      (item, clients) => runItem(runS3ZipItem, item, clients),
       { objects: () => ({ put: refuse("put"), head: refuse("head"), deletePrefix: refuse("deletePrefix") }) },
     );
     const item = workItem(
