@@ -610,7 +610,9 @@ export async function downloadArchive(
     } catch (err) {
       if ((err as { code?: string }).code === "ENOSPC") {
         throw new ActionError(
-          `${what} does not fit in the temp directory: give the function more ephemeral storage`,
+          // serve's temp directory is <state-dir>/tmp, whose disk no stack setting enlarges.
+          `${what} does not fit in the temp directory: give the function more ephemeral storage ` +
+            "(lambda.ephemeralStorageMb); under hookgate serve, free space on the state dir's disk",
           {
             retryable: false,
             cause: err,
