@@ -159,11 +159,13 @@ export class JournalFile {
 
   /** Replaces the written content with `lines`, atomically (temporary file, then rename). */
   rewrite(lines: readonly string[]): void {
-    this.closeFile();
     writeFileAtomicSync(this.path, lines.length ? `${lines.join("\n")}\n` : "", {
       mode: 0o600,
       durable: this.options.durable ?? false,
     });
+    // Closed only once the new file is in place: a rewrite that fails (no room for the new file) keeps the
+    // descriptor, so a durable caller's sync still flushes the lines its write just put in the old file.
+    this.closeFile();
     this.torn = false;
     this.lines = lines.length + this.unwrittenLines;
   }

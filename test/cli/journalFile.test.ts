@@ -215,6 +215,46 @@ describe("Class: JournalFile, on writes, rewrites and syncs", () => {
     journal.close();
   });
 
+  it("a compaction that fails (no room for the new file) keeps the descriptor: a durable sync after it still flushes the write that set it off", async () => {
+    const file = join(dir, "j.jsonl");
+    const flushed: number[] = [];
+    fs.fdatasync = ((fd: number, done: (error: Error | null) => void) => {
+      flushed.push(fd);
+      realFdatasync(fd, done);
+    }) as typeof fs.fdatasync;
+    const realOpen = fs.openSync;
+    const logged: string[] = [];
+    const journal: JournalFile = new JournalFile(file, {
+      durable: true,
+      compaction: {
+        name: "test",
+        worthIt: () => true,
+        compact: () => journal.rewrite(["kept"]),
+        log: (line) => logged.push(String(line.msg)),
+      },
+    });
+    // Room for an append, none for a whole new file: the rewrite's temporary file cannot be made.
+    fs.openSync = ((path: fs.PathLike, flags: fs.OpenMode, mode?: fs.Mode) => {
+      if (String(path).endsWith(".tmp")) {
+        throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+      }
+      return realOpen(path, flags, mode);
+    }) as typeof fs.openSync;
+    try {
+      for (let i = 0; i <= 10_000; i++) journal.append(`line ${i}`);
+      journal.writeNow(); // past 10,000 lines: sets off the compaction, which fails
+      expect(logged).to.deep.equal([
+        "test journal compaction failed; the journal keeps growing until one succeeds",
+      ]);
+      await journal.sync();
+    } finally {
+      fs.openSync = realOpen;
+    }
+    expect(flushed).to.have.length(1);
+    expect(readJournalLines(file)).to.have.length(10_002); // every line, and the empty one after the last newline
+    journal.close();
+  });
+
   it("sync before anything was written resolves without a flush", async () => {
     let flushes = 0;
     fs.fdatasync = ((_fd: number, done: (error: Error | null) => void) => {
