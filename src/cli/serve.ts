@@ -207,14 +207,18 @@ export async function runServe(argv: string[]): Promise<number> {
   process.stdout.write(banner(gateway, { ...options, proxy }));
 
   await stopRequested;
-  const { drained } = await gateway.close();
+  const { drained, unwritten } = await gateway.close();
   sampler.flush();
   flushLog();
-  process.stdout.write(
-    drained
-      ? "hookgate: stopped\n"
-      : `hookgate: stopped; unfinished work stays in ${withoutInvisible(options.stateDir)}/queue/journal.jsonl and resumes on the next start\n`,
-  );
+  const notes = unwritten.map(withoutInvisible);
+  if (!drained) {
+    notes.push(
+      `unfinished work stays in ${withoutInvisible(options.stateDir)}/queue/journal.jsonl and resumes on the next start`,
+    );
+  }
+  process.stdout.write(`hookgate: stopped${notes.map((note) => `; ${note}`).join("")}\n`);
+  // Journal lines that could not be written (a full disk) are a failed write of state: 1, as for the output.
+  if (unwritten.length > 0) process.exitCode = 1;
   if (!drained) {
     // Work still running must not go on after the journal and the lock are let go: another start may
     // already be resuming it.
@@ -224,7 +228,7 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   // Keep-alive sockets of the action clients must not hold the process open.
   setTimeout(() => process.exit(), 1_000).unref();
-  return 0;
+  return unwritten.length > 0 ? 1 : 0;
 }
 
 /**

@@ -170,10 +170,24 @@ export class JournalFile {
     this.lines = lines.length + this.unwrittenLines;
   }
 
-  /** Writes what is left, then closes the file (a later append opens it again). */
+  /**
+   * Writes what is left, then closes the file (a later append opens it again). A write that fails (a full
+   * disk) still closes it, and throws an error that says how many lines were not written.
+   */
   close(): void {
-    this.writeNow();
-    this.closeFile();
+    try {
+      this.writeNow();
+    } catch (error) {
+      const lines = this.unwrittenLines;
+      throw Object.assign(
+        new Error(
+          `${lines} line${lines === 1 ? "" : "s"} could not be written (${(error as Error).message})`,
+        ),
+        { code: (error as NodeJS.ErrnoException).code, lines },
+      );
+    } finally {
+      this.closeFile();
+    }
   }
 
   private open(): number {

@@ -118,7 +118,11 @@ export interface LocalGateway {
   /** Work items found on disk and resumed. */
   resumed: number;
   deliveries: DeliveryLog;
-  close(): Promise<{ drained: boolean }>;
+  /**
+   * Stops the gateway. `unwritten`: the journals whose last lines could not be written (a full disk), each
+   * as "<file>: <how many lines> could not be written (<reason>)"; the stop still frees the state dir.
+   */
+  close(): Promise<{ drained: boolean; unwritten: string[] }>;
 }
 
 /**
@@ -756,8 +760,8 @@ async function openLocalGateway(
   const deadLetterPruning = setInterval(pruneDeadLetters, options.deadLetterPruneEveryMs ?? 3_600_000);
   deadLetterPruning.unref();
 
-  let closing: Promise<{ drained: boolean }> | undefined;
-  async function close(): Promise<{ drained: boolean }> {
+  let closing: Promise<{ drained: boolean; unwritten: string[] }> | undefined;
+  async function close(): Promise<{ drained: boolean; unwritten: string[] }> {
     const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     clearInterval(deadLetterPruning);
     // 1. stop accepting; let the requests in flight get their answer.
@@ -776,17 +780,32 @@ async function openLocalGateway(
     for (const socket of connections.keys()) socket.destroy();
     // 2. let the work in flight finish, or leave it on disk for the next start.
     const drained = await queue.stop(drainTimeoutMs);
-    queue.close();
+    // 3. each step on its own: one that fails (a full disk, a read-only state dir) must not skip the next
+    // ones, nor leave the state dir locked. What a journal could not write is told to the caller.
+    const unwritten: string[] = [];
+    const closeJournal = (file: string, store: { close(): void }) => {
+      try {
+        store.close();
+      } catch (error) {
+        unwritten.push(`${file}: ${(error as Error).message}`);
+        log({ level: "error", msg: `${file} could not be written at stop`, error: String(error) });
+      }
+    };
+    closeJournal("queue/journal.jsonl", queue);
     try {
       deliveries.flushSync();
     } catch (error) {
-      // The history is best effort, as during the run: a file that cannot be written must not fail the
-      // stop, leaving the dedupe journal unclosed and the state dir locked.
+      // The history is best effort, as during the run: a file that cannot be written must not fail the stop.
       log({ level: "warn", msg: "the delivery history could not be written", error: String(error) });
     }
-    dedupe.close();
-    lock.release();
-    return { drained };
+    closeJournal("dedupe.jsonl", dedupe);
+    try {
+      lock.release();
+    } catch (error) {
+      // Left behind, it is taken over on the next start (its pid is no longer running).
+      log({ level: "warn", msg: "serve.lock could not be removed", error: String(error) });
+    }
+    return { drained, unwritten };
   }
 
   return {

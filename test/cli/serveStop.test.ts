@@ -1,6 +1,15 @@
 // `hookgate serve` stopping when part of its state dir cannot be written: the stop is still clean.
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -95,6 +104,60 @@ routes:
       await serve.stop("SIGKILL");
       jenkins.closeAllConnections();
       await new Promise<void>((resolve) => jenkins.close(() => resolve()));
+    }
+  });
+
+  it("a queue journal that cannot be written at stop (a full disk) does not skip the rest of the stop: the history is written, the lock released, and the stop line names the lines lost, exit 1", async () => {
+    const routes = join(dir, "routes.yaml");
+    writeFileSync(
+      routes,
+      `version: 1
+routes:
+  - name: build
+    provider: github
+    secret: test/github-webhook
+    match: { repos: [acme/*], events: [push] }
+    action:
+      type: jenkins
+      jenkins: { url: "http://127.0.0.1:9", credentials: test/jenkins }
+      job: api/build
+`,
+    );
+    const secrets = join(dir, "secrets.json");
+    writeFileSync(
+      secrets,
+      JSON.stringify({
+        "test/github-webhook": SECRET,
+        "test/jenkins": { user: JENKINS_USER, token: JENKINS_TOKEN },
+      }),
+    );
+    const state = join(dir, "state");
+    mkdirSync(state);
+    const serve = await startServe(["--routes", routes, "--secrets", secrets, "--state-dir", state]);
+    const journal = join(state, "queue", "journal.jsonl");
+    try {
+      // The disk fills up: every write to /dev/full fails with ENOSPC. The start's compaction closed the
+      // journal, so its next write opens the path again and finds /dev/full there.
+      unlinkSync(journal);
+      symlinkSync("/dev/full", journal);
+      const delivery = randomUUID();
+      const answer = await request(`${serve.url}/hooks/build`, {
+        headers: githubHeaders(SECRET, PUSH, "push", delivery),
+        body: PUSH,
+      });
+      expect(answer.status, answer.text).to.equal(503); // nothing was accepted
+      const code = await serve.stop("SIGTERM");
+      const output = serve.output();
+      expect(code, output).to.equal(1);
+      // The put line and its cancellation: neither reached the file.
+      expect(output.trim().split("\n").pop()).to.equal(
+        "hookgate: stopped; queue/journal.jsonl: 2 lines could not be written (ENOSPC: no space left on device, write)",
+      );
+      expect(existsSync(join(state, "serve.lock")), "serve.lock left behind").to.equal(false);
+      expect(readFileSync(join(state, "deliveries.json"), "utf8")).to.include(delivery);
+    } finally {
+      await serve.stop("SIGKILL");
+      rmSync(journal, { force: true });
     }
   });
 });
