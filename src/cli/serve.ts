@@ -163,13 +163,14 @@ export async function runServe(argv: string[]): Promise<number> {
     : sampler.log;
 
   // Listen for signals before anything is printed: a supervisor may signal as soon as it sees the URL.
-  // The first SIGINT or SIGTERM stops gracefully; a second one, of either kind, stops right away.
+  // The first SIGINT or SIGTERM stops gracefully; a second one, of either kind, stops right away, with the
+  // status a shell gives a process that signal ended: 128 + its number (130 for SIGINT, 143 for SIGTERM).
   const stopRequested = new Promise<void>((resolveSignal) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
         process.stderr.write("hookgate: stopping right away; queued work stays in the state dir\n");
-        process.exit(130);
+        process.exit(128 + (signal === "SIGTERM" ? 15 : 2));
       }
       stopping = true;
       sampler.flush();

@@ -160,4 +160,67 @@ routes:
       rmSync(journal, { force: true });
     }
   });
+
+  it("a second SIGTERM during the stop's wait for work in flight stops at once with exit status 143 (128 + SIGTERM), the work left queued", async () => {
+    // Jenkins never answers the build request: the work is in flight when the signals come.
+    let buildRequested: () => void = () => undefined;
+    const requested = new Promise<void>((resolve) => {
+      buildRequested = resolve;
+    });
+    const jenkins = http.createServer((req, res) => {
+      req.resume();
+      if (req.method === "POST" && /\/build(\?|$)/.test(req.url ?? "")) {
+        buildRequested();
+        return;
+      }
+      res.writeHead(404);
+      res.end();
+    });
+    await new Promise<void>((resolve) => jenkins.listen(0, "127.0.0.1", resolve));
+    const routes = join(dir, "routes.yaml");
+    writeFileSync(
+      routes,
+      `version: 1
+routes:
+  - name: build
+    provider: github
+    secret: test/github-webhook
+    match: { repos: [acme/api], events: [push] }
+    action:
+      type: jenkins
+      jenkins: { url: "http://127.0.0.1:${(jenkins.address() as AddressInfo).port}", credentials: test/jenkins }
+      job: api/build
+`,
+    );
+    const secrets = join(dir, "secrets.json");
+    writeFileSync(
+      secrets,
+      JSON.stringify({
+        "test/github-webhook": SECRET,
+        "test/jenkins": { user: JENKINS_USER, token: JENKINS_TOKEN },
+      }),
+    );
+    const state = join(dir, "state");
+    const serve = await startServe(["--routes", routes, "--secrets", secrets, "--state-dir", state]);
+    try {
+      const delivery = randomUUID();
+      const answer = await request(`${serve.url}/hooks/build`, {
+        headers: githubHeaders(SECRET, PUSH, "push", delivery),
+        body: PUSH,
+      });
+      expect(answer.status, answer.text).to.equal(202);
+      await requested;
+      serve.child.kill("SIGTERM");
+      while (!serve.output().includes("stopping (waiting"))
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      serve.child.kill("SIGTERM");
+      expect(await serve.exited, serve.output()).to.equal(143);
+      expect(serve.output()).to.include("hookgate: stopping right away; queued work stays in the state dir");
+      expect(readFileSync(join(state, "queue", "journal.jsonl"), "utf8")).to.include(delivery);
+    } finally {
+      await serve.stop("SIGKILL");
+      jenkins.closeAllConnections();
+      await new Promise<void>((resolve) => jenkins.close(() => resolve()));
+    }
+  });
 });
