@@ -60,6 +60,8 @@ export class JournalFile {
   private torn = false;
   private unwritten = "";
   private unwrittenLines = 0;
+  /** A close could not write the last lines and dropped them: what a write pending from before fails with. */
+  private lost: Error | undefined;
   private turn: Promise<void> | undefined;
   private syncing: Promise<void> | undefined;
   private nextSync: Promise<void> | undefined;
@@ -71,6 +73,7 @@ export class JournalFile {
 
   /** Adds a line (without its newline) to the next write. */
   append(line: string): void {
+    this.lost = undefined;
     this.unwritten += `${line}\n`;
     this.unwrittenLines++;
     this.lines++;
@@ -124,6 +127,7 @@ export class JournalFile {
       setImmediate(() => {
         this.turn = undefined;
         try {
+          if (this.lost) throw this.lost;
           this.writeNow();
           resolveWrite();
         } catch (error) {
@@ -179,12 +183,18 @@ export class JournalFile {
       this.writeNow();
     } catch (error) {
       const lines = this.unwrittenLines;
-      throw Object.assign(
+      // Reported lost, and dropped: a write still pending must not try them again after the close (the
+      // owner has let the file go, and serve its lock); it fails with this error instead.
+      this.lines -= lines;
+      this.unwritten = "";
+      this.unwrittenLines = 0;
+      this.lost = Object.assign(
         new Error(
           `${lines} line${lines === 1 ? "" : "s"} could not be written (${(error as Error).message})`,
         ),
         { code: (error as NodeJS.ErrnoException).code, lines },
       );
+      throw this.lost;
     } finally {
       this.closeFile();
     }

@@ -509,6 +509,8 @@ export class LocalQueue {
   /** A write nobody waits for (a message's progress): a failure is logged; the next write retries it. */
   private scheduleWrite(): void {
     this.journal.written().catch((error) => {
+      // After the close, its own failure reported the lines lost.
+      if (this.closed) return;
       this.options.log?.({ level: "error", msg: "local queue journal write failed", error: String(error) });
     });
   }

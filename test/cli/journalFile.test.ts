@@ -255,6 +255,30 @@ describe("Class: JournalFile, on writes, rewrites and syncs", () => {
     journal.close();
   });
 
+  it("a close that cannot write says how many lines it lost, and a write still pending then fails without writing them after the close", async () => {
+    const file = join(dir, "j.jsonl");
+    const disk = fillingDisk();
+    const journal = new JournalFile(file, { writeSync: disk.writeSync });
+    disk.free = 0;
+    journal.append("a");
+    journal.append("b");
+    const pending = journal.written().then(
+      () => "written",
+      (error: Error) => error.message,
+    );
+    expect(() => journal.close()).to.throw(
+      "2 lines could not be written (ENOSPC: no space left on device, write)",
+    );
+    disk.free = Number.POSITIVE_INFINITY; // room again: the lost lines must still not reach the file
+    expect(await pending).to.equal("2 lines could not be written (ENOSPC: no space left on device, write)");
+    expect(readFileSync(file, "utf8")).to.equal("");
+    // A later append starts afresh.
+    journal.append("c");
+    await journal.written();
+    journal.close();
+    expect(readFileSync(file, "utf8")).to.equal("c\n");
+  });
+
   it("sync before anything was written resolves without a flush", async () => {
     let flushes = 0;
     fs.fdatasync = ((_fd: number, done: (error: Error | null) => void) => {
