@@ -6,7 +6,7 @@
 //   <state-dir>/dedupe.jsonl          delivery ids already accepted (FileDedupeStore)
 //   <state-dir>/deliveries.json       the recent deliveries served at /_hookgate/deliveries
 //   <state-dir>/s3/<bucket>/<key>     objects written by s3-zip (FsObjectStore), unless --s3-endpoint
-//   <state-dir>/serve.lock            the pid of the one gateway using the directory (lockStateDir)
+//   <state-dir>/serve.lock            who holds the directory: pid, host, boot, pid namespace, start (lockStateDir)
 import { mkdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
