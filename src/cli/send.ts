@@ -204,10 +204,10 @@ export function secretFromFile(file: string, name: string, provider: Provider = 
 
 /**
  * secretFromFile's value, and a note when the entry is a JSON object the gateway reads as no webhook secret
- * (Jenkins credentials picked by mistake): its number of keys, never a key (one may be a pasted secret), and the
- * file's entries that do hold one. The gateway checks such an object's whole text, so an HMAC is signed with it
- * and the delivery sent (the key never leaves the machine); as a GitLab secret token it would travel in
- * X-Gitlab-Token, credentials in clear to the URL: refused.
+ * (Jenkins credentials picked by mistake): its number of keys, never a key (one may be a pasted secret), and where
+ * the route's webhook secret is named (hookgate check). The gateway checks such an object's whole text, so an
+ * HMAC is signed with it and the delivery sent (the key never leaves the machine); as a GitLab secret token it
+ * would travel in X-Gitlab-Token, credentials in clear to the URL: refused.
  */
 export function secretEntry(
   file: string,
@@ -242,13 +242,11 @@ export function secretEntry(
     );
   }
   if (unreadKeyCount === undefined) return { secret: first };
-  const others = [...secrets]
-    .filter(([other, value]) => other !== name && parseSecretShape(value).unreadKeyCount === undefined)
-    .filter(([, value]) => parseSecretShape(value).values.length > 0)
-    .map(([other]) => other);
   const keys = `${unreadKeyCount} key${unreadKeyCount === 1 ? "" : "s"}`;
   const what = `secret "${name}" in ${file} is a JSON object with ${keys} and no field the gateway reads as a webhook secret ("secret", "secrets", "value")`;
-  const hint = others.length > 0 ? `; the file's webhook secrets: ${others.join(", ")}` : "";
+  // No names of the file's other entries: without the routes, an API token (hookgate/gitlab-token) cannot be
+  // told from a webhook secret, and a GitLab secret token picked from such a list travels in clear.
+  const hint = `; \`hookgate check\` lists the name of each route's webhook secret (HOLDS "webhook secret")`;
   if (provider === "gitlab" && signingKey(first) === undefined) {
     throw new Error(
       `${what}; not sent: as a GitLab secret token its whole text would go on the wire in X-Gitlab-Token${hint}`,

@@ -605,7 +605,7 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     expect(number.stderr).to.include(`${numbers}: "number" is a number; write the secret as a string`);
   });
 
-  it("send --secrets FILE --secret-name of a JSON object the gateway reads as no webhook secret (Jenkins credentials) says so on stderr, with its number of keys and the file's webhook secrets, never a key or value, and still sends it signed with its whole text", async () => {
+  it("send --secrets FILE --secret-name of a JSON object the gateway reads as no webhook secret (Jenkins credentials) says so on stderr, with its number of keys and where check names the route's webhook secret, never a key, a value or another entry's name, and still sends it signed with its whole text", async () => {
     const file = join(dir, "jenkins-secrets.json");
     const jenkins = { user: "ci-bot-user", token: "11aa22bb33cc44dd55ee66ff77889900aa" };
     writeFileSync(
@@ -615,15 +615,17 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
         "hookgate/jenkins": jenkins,
         "hookgate/rotating": ["new-secret", "old-secret"],
         "hookgate/other-jenkins": { user: "u", token: "t" },
+        "hookgate/github-token": "ghp-an-api-token",
       }),
     );
     const before = capture.requests.length;
     const run = await pushTo(capture.url, "--secrets", file, "--secret-name", "hookgate/jenkins");
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stderr).to.include(
-      `hookgate send: note: secret "hookgate/jenkins" in ${file} is a JSON object with 2 keys and no field the gateway reads as a webhook secret ("secret", "secrets", "value"); signed with its whole text, as the gateway would check it; the file's webhook secrets: hookgate/github-webhook, hookgate/rotating\n`,
+      `hookgate send: note: secret "hookgate/jenkins" in ${file} is a JSON object with 2 keys and no field the gateway reads as a webhook secret ("secret", "secrets", "value"); signed with its whole text, as the gateway would check it; \`hookgate check\` lists the name of each route's webhook secret (HOLDS "webhook secret")\n`,
     );
-    for (const word of ["ci-bot-user", jenkins.token, '"user"', '"token"']) {
+    // Without the routes send cannot tell an API token from a webhook secret: it names no other entry.
+    for (const word of ["ci-bot-user", jenkins.token, '"user"', '"token"', "hookgate/github-token"]) {
       expect(run.stdout + run.stderr).not.to.include(word);
     }
     const got = capture.requests[before] as CapturedRequest;
@@ -636,10 +638,17 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     expect(plain.stderr).to.equal("");
   });
 
-  it("send --provider gitlab --secrets FILE refuses, with exit 1 and nothing sent, a JSON object the gateway reads as no webhook secret, which would travel whole in X-Gitlab-Token", async () => {
+  it("send --provider gitlab --secrets FILE refuses, with exit 1 and nothing sent, a JSON object the gateway reads as no webhook secret, which would travel whole in X-Gitlab-Token, and names no other entry (the GitLab API token would travel so too)", async () => {
     const file = join(dir, "jenkins-gitlab-secrets.json");
     const jenkins = { user: "ci-bot-user", token: "11aa22bb33cc44dd55ee66ff77889900aa" };
-    writeFileSync(file, JSON.stringify({ "hookgate/gitlab": "gl-token", "hookgate/jenkins": jenkins }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        "hookgate/gitlab": "gl-token",
+        "hookgate/gitlab-token": "glpat-an-api-token",
+        "hookgate/jenkins": jenkins,
+      }),
+    );
     const before = capture.requests.length;
     const run = await pushTo(
       capture.url,
@@ -653,9 +662,11 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     expect(run.code).to.equal(1);
     expect(capture.requests).to.have.length(before);
     expect(run.stderr).to.include(
-      `hookgate send: secret "hookgate/jenkins" in ${file} is a JSON object with 2 keys and no field the gateway reads as a webhook secret ("secret", "secrets", "value"); not sent: as a GitLab secret token its whole text would go on the wire in X-Gitlab-Token; the file's webhook secrets: hookgate/gitlab\n`,
+      `hookgate send: secret "hookgate/jenkins" in ${file} is a JSON object with 2 keys and no field the gateway reads as a webhook secret ("secret", "secrets", "value"); not sent: as a GitLab secret token its whole text would go on the wire in X-Gitlab-Token; \`hookgate check\` lists the name of each route's webhook secret (HOLDS "webhook secret")\n`,
     );
-    for (const word of ["ci-bot-user", jenkins.token]) expect(run.stdout + run.stderr).not.to.include(word);
+    for (const word of ["ci-bot-user", jenkins.token, "hookgate/gitlab-token"]) {
+      expect(run.stdout + run.stderr).not.to.include(word);
+    }
   });
 
   it("send --provider gitlab --secrets FILE signs with the whsec_ signing token when the secret holds the old token beside it, and sends no token", async () => {
