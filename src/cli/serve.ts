@@ -14,6 +14,7 @@ import { DEFAULT_PROVIDER } from "../core/routes/defaults";
 import { loadRoutesFile } from "../core/routes/load";
 import { withoutInvisible } from "../core/shownText";
 import type { Provider, Route, WebhookEvent } from "../core/types";
+import { compileIpAllowlist } from "../core/verify";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
 import { webhookSecretNames } from "../local/localSecrets";
@@ -477,9 +478,11 @@ export function shippedExamples(): ExampleDelivery[] {
 
 /**
  * The banner's test delivery: `hookgate send` of an example the route's match takes, judged as
- * `hookgate explain` judges it (a push the route filters out would only be answered 200 ignored). The
- * preferred route first, then the others in file order; when no example matches any route, says so and
- * offers explain for the user's own payload.
+ * `hookgate explain` judges it (a push the route filters out would only be answered 200 ignored). Routes
+ * with a secret first (send always signs: a route without one answers a signed delivery 401), the preferred
+ * route first among them, then the others in file order. A route without a secret (auth.allowIps only)
+ * gets an unsigned POST, as a host that cannot sign sends it. When no example matches any route, says so
+ * and offers explain for the user's own payload.
  */
 function testDelivery(
   gateway: Pick<LocalGateway, "url" | "routes">,
@@ -489,28 +492,67 @@ function testDelivery(
   examples: readonly ExampleDelivery[],
   shown: (path: string) => string,
 ): string[] {
-  const send = (route: Route, event: string, payload: string) => {
-    const secretFlags = route.secret
-      ? `--secrets ${secretsFile} --secret-name ${route.secret}`
-      : "--secret VALUE";
+  const send = (route: Route, event: string, payload: string, body?: Buffer) => {
+    if (!route.secret) return unsignedDelivery(gateway.url, route, event, payload, body);
     // Signed and shaped as the route's own provider sends it: a GitHub push to a GitLab route is a 401.
     const providerFlag = route.provider === DEFAULT_PROVIDER ? "" : ` --provider ${route.provider}`;
-    return `npx hookgate send --url ${gateway.url}/hooks/${route.name} ${secretFlags}${providerFlag} --event ${event} --payload ${payload}`;
+    return [
+      `  npx hookgate send --url ${gateway.url}/hooks/${route.name} --secrets ${secretsFile} --secret-name ${route.secret}${providerFlag} --event ${event} --payload ${payload}`,
+    ];
   };
   const events = examples.flatMap((example) => {
     const event = exampleEvent(example);
     return event ? [{ example, event }] : [];
   });
-  for (const route of [preferred, ...gateway.routes.filter((r) => r !== preferred)]) {
+  const inOrder = [preferred, ...gateway.routes.filter((r) => r !== preferred)];
+  const ranked = [...inOrder.filter((r) => r.secret), ...inOrder.filter((r) => !r.secret)];
+  for (const route of ranked) {
     const taken = events.find(({ event }) => explainRoutes([route], event)[0]?.matched);
-    if (taken) return [`  ${send(route, taken.example.event, shown(taken.example.file))}`];
+    if (taken) {
+      return send(route, taken.example.event, shown(taken.example.file), taken.example.body);
+    }
   }
-  const providerFlag = preferred.provider === DEFAULT_PROVIDER ? "" : ` --provider ${preferred.provider}`;
-  const eventFlag = PAYLOAD_NAMES_EVENT.has(preferred.provider) ? "" : " --event EVENT";
+  const route = ranked[0] ?? preferred;
+  const providerFlag = route.provider === DEFAULT_PROVIDER ? "" : ` --provider ${route.provider}`;
+  const eventFlag = PAYLOAD_NAMES_EVENT.has(route.provider) ? "" : " --event EVENT";
   return [
     "  No payload in examples/ matches one of these routes: check one of yours with explain, then send it:",
     `  npx hookgate explain --routes ${routesFile}${providerFlag}${eventFlag} --payload PAYLOAD.json`,
-    `  ${send(preferred, "EVENT", "PAYLOAD.json")}`,
+    ...send(route, "EVENT", "PAYLOAD.json"),
+  ];
+}
+
+/**
+ * A test delivery to a route without a secret: a plain POST with the headers the gateway reads the event from
+ * (as explain judged it; the delivery id is then the body's hash), from this machine, which the route's
+ * auth.allowIps must admit (403 otherwise).
+ */
+function unsignedDelivery(
+  url: string,
+  route: Route,
+  event: string,
+  payload: string,
+  body: Buffer | undefined,
+): string[] {
+  let parsed: unknown;
+  try {
+    parsed = body === undefined ? undefined : decodeBody(body, "application/json");
+  } catch {
+    parsed = undefined;
+  }
+  const headers = Object.entries(deliveryHeaders(route.provider, event, undefined, parsed))
+    .map(([name, value]) => ` -H '${name}: ${value}'`)
+    .join("");
+  const curl = `  curl${headers} --data-binary @${payload} ${url}/hooks/${route.name}`;
+  // curl's source address: the one serve listens on, or loopback for a wildcard one.
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  const source = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const admitted = compileIpAllowlist(route.auth.allowIps)(source);
+  return [
+    admitted
+      ? `  route ${route.name} has no secret: it takes an unsigned delivery from its auth.allowIps, such as this machine:`
+      : `  route ${route.name} has no secret: it takes an unsigned delivery only from its auth.allowIps, which do not admit this machine (${source}): post from one of them:`,
+    curl,
   ];
 }
 

@@ -1,11 +1,16 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { expect } from "chai";
 import { routeNoteLines } from "../../src/cli/check";
+import { explainRoutes } from "../../src/cli/explain";
 import { banner, routesProblemsMessage, startFailureMessage } from "../../src/cli/serve";
 import { RoutesFileError } from "../../src/core/errors";
+import { normaliseDelivery } from "../../src/core/events/normalise";
+import { headerBag } from "../../src/core/headers";
 import { parseRoutes } from "../../src/core/routes";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import type { Route } from "../../src/core/types";
+import { verifyDelivery } from "../../src/core/verify";
 import { SecretsFileError } from "../../src/local/fileSecretStore";
 import { StateDirInUseError } from "../../src/local/stateDirLock";
 
@@ -168,6 +173,70 @@ routes:
         "  npx hookgate explain --routes routes.yaml --provider gitlab --payload PAYLOAD.json\n" +
         "  npx hookgate send --url http://127.0.0.1:8787/hooks/gitlab-pr-cleanup --secrets .hookgate/secrets.json " +
         "--secret-name hookgate/gitlab-webhook --provider gitlab --event EVENT --payload PAYLOAD.json",
+    );
+  });
+
+  /** A GitHub route that takes unsigned pushes from `allowIps` (no secret), then, when `withSigned`, one with a secret. */
+  const allowIpsRoutes = (allowIps: string, withSigned: boolean) =>
+    routesOf(`version: 1
+defaults:
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: lan
+    auth: { allowIps: ["${allowIps}"] }
+    match: { repos: ["acme/*"], events: [push] }
+    action: { type: jenkins, job: lan/build, parameters: { SHA: "{{sha}}" } }
+${
+  withSigned
+    ? `  - name: gh
+    secret: hookgate/github-webhook
+    match: { repos: ["acme/*"], events: [push] }
+    action: { type: jenkins, job: gh/build, parameters: { SHA: "{{sha}}" } }
+`
+    : ""
+}`);
+
+  it("sends the test delivery, signed, to a route with a secret before a route without one that comes first (send always signs: that one answers 401)", () => {
+    expect(testDelivery(bannerFor(allowIpsRoutes("127.0.0.1/32", true), []))).to.equal(
+      "Send a test delivery:\n  npx hookgate send --url http://127.0.0.1:8787/hooks/gh " +
+        "--secrets .hookgate/secrets.json --secret-name hookgate/github-webhook --event push --payload examples/github-push.json",
+    );
+  });
+
+  it("suggests an unsigned POST, which the gateway accepts from this machine, when the only route an example matches has no secret (auth.allowIps)", () => {
+    const routes = allowIpsRoutes("127.0.0.1/32", false);
+    const out = testDelivery(bannerFor(routes, []));
+    expect(out).to.equal(
+      "Send a test delivery:\n" +
+        "  route lan has no secret: it takes an unsigned delivery from its auth.allowIps, such as this machine:\n" +
+        "  curl -H 'content-type: application/json' -H 'x-github-event: push' " +
+        "--data-binary @examples/github-push.json http://127.0.0.1:8787/hooks/lan",
+    );
+    expect(out).not.to.include("--secret");
+    // What the gateway makes of that POST from 127.0.0.1: accepted, and a push the route matches.
+    const headers = headerBag(
+      Object.fromEntries([...out.matchAll(/-H '([^:]+): ([^']*)'/g)].map((m) => [m[1], m[2]])),
+    );
+    const body = readFileSync(resolve(__dirname, "..", "..", "examples", "github-push.json"));
+    const route = routes[0] as Route;
+    const verdict = verifyDelivery({
+      provider: "github",
+      headers,
+      body,
+      secrets: [],
+      sourceIp: "127.0.0.1",
+      auth: route.auth,
+      nowMs: Date.now(),
+    });
+    expect(verdict).to.deep.include({ ok: true });
+    const event = normaliseDelivery("github", headers, JSON.parse(body.toString("utf8")), body);
+    expect(explainRoutes([route], event)[0]?.matched).to.equal(true);
+  });
+
+  it("says when a route without a secret does not admit this machine's address in auth.allowIps, rather than suggest a POST answered 403", () => {
+    const out = testDelivery(bannerFor(allowIpsRoutes("192.0.2.0/24", false), []));
+    expect(out).to.include(
+      "  route lan has no secret: it takes an unsigned delivery only from its auth.allowIps, which do not admit this machine (127.0.0.1): post from one of them:\n",
     );
   });
 
