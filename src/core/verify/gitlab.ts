@@ -59,9 +59,12 @@ export function verifyGitlab(
   if (signed && (token === undefined || holdsSigningKey(secrets))) {
     const outcome = verifyStandardWebhook(headers, body, secrets, toleranceSeconds, nowMs);
     // A signing hook meeting a secret that holds only plain tokens: not a missing secret, two kinds.
-    return outcome === "no-key" && secrets.some((s) => typeof s === "string" && s.length > 0)
-      ? "signing-key-missing"
-      : outcome;
+    if (outcome !== "no-key" || !secrets.some((s) => typeof s === "string" && s.length > 0)) return outcome;
+    // A whsec_ value that is no key (its "=" padding lost in a copy) is read as a plain token: its owner
+    // stored the signing token, so "store the signing token" would send them round in a circle.
+    return secrets.some((s) => typeof s === "string" && s.startsWith("whsec_"))
+      ? "signing-key-invalid"
+      : "signing-key-missing";
   }
   if (token === undefined) return "absent";
   if (holdsSigningKey(currentSecrets)) return "token-refused";

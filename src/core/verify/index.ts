@@ -78,9 +78,17 @@ export const GITLAB_TOKEN_REFUSED_DETAIL =
  * two kinds of secret apart: a signature meets "signature invalid" on one, not on the other).
  */
 export const GITLAB_SIGNING_KEY_MISSING = "signature missing (X-Gitlab-Token)";
-/** The log's word on GITLAB_SIGNING_KEY_MISSING: why, and what the route's owner should do. */
+/** The log's word on GITLAB_SIGNING_KEY_MISSING when no value of the secret starts with whsec_. */
 export const GITLAB_SIGNING_KEY_MISSING_DETAIL =
   "the delivery is signed (webhook-signature, without X-Gitlab-Token) but the route's secret holds no whsec_ signing token, only a plain secret token: store the hook's signing token (whsec_...) in the secret, alone or beside the plain token, or set the plain token as the GitLab webhook's secret token so that it sends X-Gitlab-Token";
+
+/**
+ * The log's word on GITLAB_SIGNING_KEY_MISSING when a value of the secret starts with whsec_ but is not a
+ * signing key it can use (base64 of the key, "=" padding included: a copy that lost it is read as a plain
+ * token). Never the value, nor which of the secret's values it is.
+ */
+export const GITLAB_SIGNING_KEY_INVALID_DETAIL =
+  "the delivery is signed (webhook-signature, without X-Gitlab-Token) but a whsec_ value in the route's secret is not a valid signing token (base64 of the key, with its '=' padding), so it is read as a plain secret token: copy the whole signing token from the GitLab webhook";
 
 function scheme(input: VerifyInput): SchemeOutcome | undefined {
   const { headers, body, secrets, auth } = input;
@@ -160,6 +168,9 @@ function verify(input: VerifyInput): VerifyResult {
     case "signing-key-missing":
       // The secret may have just been given the signing token since it was cached.
       return reject(401, GITLAB_SIGNING_KEY_MISSING, true, GITLAB_SIGNING_KEY_MISSING_DETAIL);
+    case "signing-key-invalid":
+      // Told as signing-key-missing: whether the secret holds a whsec_ value is for the log only.
+      return reject(401, GITLAB_SIGNING_KEY_MISSING, true, GITLAB_SIGNING_KEY_INVALID_DETAIL);
     default:
       return reject(401, NO_KEY);
   }

@@ -53,5 +53,7 @@ export type SchemeOutcome =
   | "token-refused"
   /** GitLab: webhook-signature without X-Gitlab-Token, while the secret holds plain tokens and no whsec_ signing key. */
   | "signing-key-missing"
+  /** GitLab: as signing-key-missing, but a value of the secret starts with whsec_ and is no valid signing key. */
+  | "signing-key-invalid"
   | "match-signature"
   | "match-token";

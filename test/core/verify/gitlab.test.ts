@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import {
+  GITLAB_SIGNING_KEY_INVALID_DETAIL,
   GITLAB_SIGNING_KEY_MISSING,
   GITLAB_SIGNING_KEY_MISSING_DETAIL,
   GITLAB_TOKEN_REFUSED,
@@ -218,6 +219,8 @@ describe("Function: verifyDelivery (GitLab: what the hook sends against what the
   const signing = `whsec_${Buffer.alloc(32, 5).toString("base64")}`;
   const nowMs = 1_700_000_000_000;
   const signature = () => signatureHeaders("gitlab", signing, Buffer.from(BODY), { nowMs });
+  /** The signing token as a copy that dropped its trailing "=" stores it: read as a plain token. */
+  const unpadded = signing.replace(/=+$/, "");
   type Hook = "the secret token" | "the signing token" | "both tokens";
   const sends: Record<Hook, () => Record<string, string>> = {
     "the secret token": () => ({ "x-gitlab-token": TOKEN }),
@@ -259,6 +262,30 @@ describe("Function: verifyDelivery (GitLab: what the hook sends against what the
         detail: GITLAB_SIGNING_KEY_MISSING_DETAIL,
       },
     ],
+    [
+      "the signing token",
+      "the whsec_ value without its '=' padding",
+      [unpadded],
+      {
+        ok: false,
+        status: 401,
+        reason: GITLAB_SIGNING_KEY_MISSING,
+        retryWithFreshSecret: true,
+        detail: GITLAB_SIGNING_KEY_INVALID_DETAIL,
+      },
+    ],
+    [
+      "the signing token",
+      "the plain token and a whsec_ value that is not base64",
+      [TOKEN, "whsec_not*base64"],
+      {
+        ok: false,
+        status: 401,
+        reason: GITLAB_SIGNING_KEY_MISSING,
+        retryWithFreshSecret: true,
+        detail: GITLAB_SIGNING_KEY_INVALID_DETAIL,
+      },
+    ],
     ["the secret token", "no usable value", [""], noKey],
     ["the signing token", "no usable value", [""], noKey],
     ["the signing token", "no value at all", [], noKey],
@@ -283,5 +310,23 @@ describe("Function: verifyDelivery (GitLab: what the hook sends against what the
       .to.include("signed (webhook-signature")
       .and.include("holds no whsec_ signing token")
       .and.include("store the hook's signing token");
+  });
+
+  it("verifyDelivery's detail for a signature meeting a whsec_ value that is no signing key says to copy the whole signing token, not that the secret holds none, and names no value", () => {
+    const input = request({
+      provider: "gitlab",
+      body: BODY,
+      headers: signature(),
+      secrets: [unpadded],
+      nowMs,
+    });
+    const result = verifyDelivery(input);
+    expect(result).to.deep.include({ ok: false, detail: GITLAB_SIGNING_KEY_INVALID_DETAIL });
+    expect(JSON.stringify(result)).to.not.include(unpadded.slice("whsec_".length));
+    expect(GITLAB_SIGNING_KEY_INVALID_DETAIL)
+      .to.include("a whsec_ value in the route's secret is not a valid signing token")
+      .and.include("with its '=' padding")
+      .and.include("copy the whole signing token from the GitLab webhook")
+      .and.not.include("holds no whsec_ signing token");
   });
 });
