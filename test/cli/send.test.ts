@@ -197,7 +197,7 @@ describe("Command: hookgate send (against hookgate serve)", function () {
       expect(onGithub.code).to.equal(1);
       expect(onGithub.stdout).to.match(
         new RegExp(
-          `^HTTP 401 Unauthorized \\(delivery lab-on-gh-1 sent; the gateway's id: ${hash}, the body's hash: the route reads none of the delivery id headers sent\\)\n`,
+          `^HTTP 401 Unauthorized \\(delivery lab-on-gh-1 sent; the gateway's id: ${hash}, the body's hash, as the route found no delivery id header it reads\\)\n`,
         ),
       );
       expect(JSON.parse(onGithub.stdout.split("\n")[1] as string)).to.include({ delivery: hash });
@@ -205,6 +205,11 @@ describe("Command: hookgate send (against hookgate serve)", function () {
       const onGitlab = await gitlab("lab", "lab-on-lab-1");
       expect(onGitlab.stdout).to.match(/^HTTP 20[02] \S+ \(delivery lab-on-lab-1\)\n/);
       expect(JSON.parse(onGitlab.stdout.split("\n")[1] as string)).to.include({ delivery: "lab-on-lab-1" });
+
+      // The spaces HTTP and the gateway trim off do not make another id.
+      const padded = await gitlab("lab", " lab-padded-1 ");
+      expect(padded.stdout).to.match(/^HTTP 20[02] \S+ \(delivery {2}lab-padded-1 \)\n/);
+      expect(JSON.parse(padded.stdout.split("\n")[1] as string)).to.include({ delivery: "lab-padded-1" });
     });
 
     it("send exits 1 with a clear message for a missing payload file or secret name, and 2 for bad usage", async () => {
@@ -710,18 +715,24 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     expect(got.headers).to.not.have.property("webhook-signature");
   });
 
-  it("an empty --secret or --delivery, or a --timeout that is not a number of seconds, is a usage error", async () => {
+  it("an empty --secret, an empty or blank --delivery (the gateway trims it and takes the body's hash), or a --timeout that is not a number of seconds, is a usage error, and nothing is sent", async () => {
+    const before = capture.requests.length;
     const runs = await Promise.all([
       send("github", ""),
       send("github", "s", "--delivery", ""),
       send("github", "s", "--timeout", "soon"),
+      send("github", "s", "--delivery", " "),
+      send("gitlab", "s", "--delivery", " \t "),
     ]);
-    expect(runs.map((r) => r.code)).to.deep.equal([2, 2, 2]);
+    expect(runs.map((r) => r.code)).to.deep.equal([2, 2, 2, 2, 2]);
     expect(runs[0]?.stderr).to.include("--secret is empty");
-    expect(runs[1]?.stderr).to.include("--delivery must not be empty");
+    expect(runs[1]?.stderr).to.include("hookgate send: --delivery must not be empty or blank\n");
     expect(runs[2]?.stderr).to.include(
       '--timeout must be a number of seconds above 0, at most 600, got "soon"',
     );
+    expect(runs[3]?.stderr).to.include("hookgate send: --delivery must not be empty or blank\n");
+    expect(runs[4]?.stderr).to.include("hookgate send: --delivery must not be empty or blank\n");
+    expect(capture.requests.length).to.equal(before);
   });
 
   it("an answer slower than --timeout fails with exit 1 and says so, as GitHub fails a delivery after 10 s", async () => {
