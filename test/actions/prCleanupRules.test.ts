@@ -118,6 +118,24 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
     expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
   });
 
+  it("cleanUpPullRequest keeps a Gitea branch pushed to since the close, though Gitea's pull request answer names the branch's new commit as its head", async () => {
+    // Gitea answers head.sha with the head branch's commit now, closed pull requests too: here the branch and
+    // the API both say NEWER_SHA, while the close event names the commit the pull request ended at.
+    host.setPull("acme/api", mergedPull({ headSha: NEWER_SHA }));
+    const gitea: PrCleanupRequest = {
+      type: "pr-cleanup",
+      api: { provider: "gitea", apiUrl: `${host.url}/api/v1`, token: "hookgate/github-token" },
+      context: "hookgate/pr-cleanup",
+      steps: [deleteBranch],
+    };
+    const event = closedEvent({ headSha: HEAD_SHA }, "pull_request", "gitea");
+    const outcome = await cleanUpPullRequest(gitea, event, testClients());
+    expect(host.deletedRefs).to.deep.equal([]);
+    expect(outcome.detail).to.equal(
+      `kept feature/login: it moved on since the pull request (now at ${NEWER_SHA.slice(0, 7)})`,
+    );
+  });
+
   it("cleanUpPullRequest says a branch was already gone when the deletion finds it gone (deleted since the lookup)", async () => {
     // GitHub's answer to a reference that is not there: 422, or 404 with the same message (below).
     host.script("delete-ref", { status: 422, body: JSON.stringify({ message: "Reference does not exist" }) });

@@ -323,6 +323,16 @@ export class GiteaClient extends GitHubClient {
     return { accept: "application/json" };
   }
 
+  /**
+   * Gitea answers head.sha with the head branch's commit now, closed pull requests too (services/convert/pull.go,
+   * ToAPIPullRequest), not the commit the pull request ended at: a closed one's is left empty, so pr-cleanup
+   * takes the close event's and keeps a branch that moved on since.
+   */
+  override async getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo> {
+    const pull = await super.getPullRequest(repo, number);
+    return pull.state === "open" ? pull : { ...pull, headSha: "" };
+  }
+
   override async branchHead(repo: RepoRef, branch: string): Promise<string | undefined> {
     return this.branchCommit<{ commit?: { id?: string } }>(
       `${this.repoPath(repo)}/branches/${encodeSegments(branch)}`,
