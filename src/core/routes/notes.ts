@@ -415,8 +415,8 @@ const HOST_PULL_REQUEST_NAMES = new Set([
  * (synchronize; Bitbucket Cloud's, pullrequest:updated, also comes for a new title, which a merged pull
  * request cannot get there, BCLOUD-15190), and only an open one is a draft. Later events on it do carry
  * merged: true (a label, or on GitHub an edit: the payload holds the pull request as it is then), so closed
- * is not the only action that does, and edited is not listed here (on GitHub it comes for a merged one: see
- * NEVER_MERGED_ON for Data Center's).
+ * is not the only action that does, and edited is not listed (Data Center's pr:modified is edited too: no source
+ * says it never comes for a merged pull request, and a note saying so would have a working route drop merged).
  */
 const NEVER_MERGED_ACTIONS = new Set([
   "opened",
@@ -426,20 +426,6 @@ const NEVER_MERGED_ACTIONS = new Set([
   "converted_to_draft",
 ]);
 
-/**
- * Actions never merged on one host only. Data Center's edited is its pr:modified (title, description or target
- * branch changed), which it sends for an open pull request: a merged one is not edited there, where GitHub's
- * edited comes for a merged pull request too.
- */
-const NEVER_MERGED_ON: Partial<Record<Provider, ReadonlySet<string>>> = {
-  "bitbucket-server": new Set(["edited"]),
-};
-
-/** Whether no pull request at `action` (after renaming) is merged on `provider`'s deliveries. */
-function neverMerged(provider: Provider, action: string): boolean {
-  return NEVER_MERGED_ACTIONS.has(action) || NEVER_MERGED_ON[provider]?.has(action) === true;
-}
-
 /** The pull request action a Bitbucket key becomes (pr:opened: opened); undefined for any other name. */
 function keyAction(key: string): string | undefined {
   return entry(BITBUCKET_PR_ACTIONS, key) ?? entry(BITBUCKET_SERVER_PR_ACTIONS, key);
@@ -447,15 +433,11 @@ function keyAction(key: string): string | undefined {
 
 /**
  * Whether the pull request a host's name becomes can pass the route's merged: Bitbucket's pullrequest:created
- * is pull_request.opened, which merged: true never takes, so there the merged notes must still be said. A key
- * is judged on its own host (pr:modified is Data Center's), whatever the route's provider.
+ * is pull_request.opened, which merged: true never takes, so there the merged notes must still be said.
  */
 function keyMayBeMerged(route: Route, key: string): boolean {
-  const cloud = entry(BITBUCKET_PR_ACTIONS, key);
-  const server = entry(BITBUCKET_SERVER_PR_ACTIONS, key);
-  if (route.match.merged !== true) return true;
-  if (cloud !== undefined) return !neverMerged("bitbucket", cloud);
-  return server === undefined || !neverMerged("bitbucket-server", server);
+  const action = keyAction(key);
+  return route.match.merged !== true || action === undefined || !NEVER_MERGED_ACTIONS.has(action);
 }
 
 /** GitLab's names of a tag push: every host's tag push is a push ("{host}" is the route's host). */
@@ -943,8 +925,7 @@ const ANY_OTHER_ACTION = "hookgate:any-other-action";
 
 /**
  * The pull request actions a route's events and actions let through, when each is one no merged pull request
- * has (NEVER_MERGED_ACTIONS, and the route's host's NEVER_MERGED_ON); otherwise, or when none passes (other
- * notes say so), none.
+ * has (NEVER_MERGED_ACTIONS); otherwise, or when none passes (other notes say so), none.
  */
 function onlyNeverMergedActions(route: Route): string[] {
   // Names as written; a glob stands for the names it takes, which are among the lists or ANY_OTHER_ACTION.
@@ -967,7 +948,7 @@ function onlyNeverMergedActions(route: Route): string[] {
   // A host's own name is judged as the action it becomes: GitLab's "open" is "opened", never merged either.
   const renames = PULL_REQUEST_RENAMES[route.provider];
   const becomes = (action: string) => (renames && entry(renames, action)) ?? action;
-  return taken.every((action) => neverMerged(route.provider, becomes(action))) ? taken : [];
+  return taken.every((action) => NEVER_MERGED_ACTIONS.has(becomes(action))) ? taken : [];
 }
 
 /** The pull request actions a host's normaliser renames (GitLab's merge request actions, Gitea's). */

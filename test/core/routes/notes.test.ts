@@ -1337,13 +1337,6 @@ describe("Function: routeNotes on merged: true with actions no merged pull reque
     // Bitbucket Cloud's pullrequest:updated: a merged pull request's title cannot change (BCLOUD-15190).
     ["bitbucket", '{ events: ["pull_request.synchronize"], merged: true }', '"synchronize"'],
     ["bitbucket-server", '{ events: ["pull_request.opened"], merged: true }', '"opened"'],
-    // Data Center's edited is pr:modified, sent for an open pull request only (GitHub's edited is taken below).
-    ["bitbucket-server", '{ events: ["pull_request.edited"], merged: true }', '"edited"'],
-    [
-      "bitbucket-server",
-      "{ events: [pull_request], actions: [opened, edited], merged: true }",
-      '"edited" or "opened"',
-    ],
   ];
   for (const [provider, match, actions] of never) {
     it(`notes ${match} on ${provider}: a pull request at ${actions} is never merged`, () => {
@@ -1370,6 +1363,27 @@ describe("Function: routeNotes on merged: true with actions no merged pull reque
   for (const match of taken) {
     it(`does not note ${match}: a merged pull request can pass`, () => {
       expect(notesFor(match).filter((n) => n.includes("no pull request is merged"))).to.deep.equal([]);
+    });
+  }
+
+  // Data Center's edited is pr:modified: no source says it never comes for a merged pull request, and a note
+  // saying so would have a working route drop merged (and then run on every edit of an open one).
+  const dataCenterEdited = [
+    '{ events: ["pull_request.edited"], merged: true }',
+    "{ events: [pull_request], actions: [opened, edited], merged: true }",
+  ];
+  for (const match of dataCenterEdited) {
+    it(`does not note ${match} on bitbucket-server: edited is judged as GitHub's, which a merged pull request has`, () => {
+      expect(notesFor(match, "bitbucket-server")).to.deep.equal([]);
+    });
+  }
+
+  // On any host's route: a key is not judged as Data Center's where GitHub edits a merged pull request.
+  for (const provider of ["bitbucket-server", "github", "bitbucket"]) {
+    it(`notes pr:modified with merged: true on ${provider} only as "pull_request.edited", never as a pull request never merged`, () => {
+      expect(notesFor('{ events: ["pr:modified"], merged: true }', provider)).to.deep.equal([
+        'route r: event "pr:modified" never matches: write "pull_request.edited"',
+      ]);
     });
   }
 });
@@ -1419,7 +1433,6 @@ describe("Function: routeNotes on a Bitbucket key with merged: true whose pull r
     ["bitbucket-server", "pr:opened", "pull_request.opened"],
     ["bitbucket-server", "pr:from_ref_updated", "pull_request.synchronize"],
     ["bitbucket-server", "pr:reopened", "pull_request.reopened"],
-    ["bitbucket-server", "pr:modified", "pull_request.edited"],
   ];
   for (const [provider, key, write] of keys) {
     it(`notes ${key} with merged: true on ${provider} with what to write, and that merged then leaves nothing, never to drop merged alone`, () => {
@@ -1562,8 +1575,6 @@ routes:
     ["bitbucket-server", { events: ["pr:opened"], merged: true }, "bitbucket-server/pr-merged"],
     ["bitbucket-server", { events: ["pr:from_ref_updated"], merged: true }, "bitbucket-server/pr-merged"],
     ["bitbucket-server", { events: ["pr:merged"], merged: true }, "bitbucket-server/pr-merged"],
-    ["bitbucket-server", { events: ["pr:modified"], merged: true }, "bitbucket-server/pr-merged"],
-    ["bitbucket-server", { events: ["pull_request.edited"], merged: true }, "bitbucket-server/pr-merged"],
     ["gitlab", { events: ["merge_request"], merged: true }, "gitlab/merge_request-merge"],
     ["gitlab", { events: ["Merge Request Hook"], merged: true }, "gitlab/merge_request-merge"],
     ["gitlab", { events: ["merge_request.open"], merged: true }, "gitlab/merge_request-merge"],
