@@ -856,13 +856,39 @@ function impossibleFilterNotes(route: Route, names: EventNameNotes): string[] {
   ) {
     // A Bitbucket key noted beside (pr:opened: write "pull_request.opened"): dropping merged leaves the key,
     // which never matches, and the rename leaves an action merged: true never takes. Say what to write.
-    if (merged === true && neverMergedKeys.length > 0) notes.push(neverMergedKeysNote(neverMergedKeys));
+    if (merged === true && neverMergedKeys.length > 0)
+      notes.push(neverMergedKeysNote(route, neverMergedKeys));
     else
       notes.push(
         `merged: ${merged} lets only pull_request through, and events names no pull_request: this route ` +
           'matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with ' +
           "merged: true)",
       );
+  }
+  // events of pull_request.<action> entries only, none of whose actions `actions` lets through.
+  const eventActions = (events ?? []).map((e) => e.slice("pull_request.".length));
+  if (
+    eventsOnly(events, "pull_request", true) &&
+    !events?.includes("pull_request") &&
+    actions !== undefined
+  ) {
+    // A host's own name is judged as the action it becomes: the note on it is the fix (GitLab's open).
+    const renames = PULL_REQUEST_RENAMES[route.provider];
+    const becomes = (action: string) => (renames && entry(renames, action)) ?? action;
+    let refused = false;
+    try {
+      const test = compileGlobList(actions);
+      refused = eventActions.every((action) => !test(action) && !test(becomes(action)));
+    } catch {
+      // An actions entry that does not compile is a problem check reports.
+    }
+    if (refused) {
+      notes.push(
+        `events holds pull requests at action ${eventActions.map((a) => `"${a}"`).join(" or ")} only, and ` +
+          "actions lets none of them through: this route matches nothing; drop actions (each entry of events " +
+          "names its action), or write in events the actions you mean",
+      );
+    }
   }
   const neverMergedTaken = merged === true ? onlyNeverMergedActions(route) : [];
   if (neverMergedTaken.length > 0) {
@@ -907,16 +933,33 @@ function impossibleFilterNotes(route: Route, names: EventNameNotes): string[] {
 /**
  * The merged note for Bitbucket keys whose pull request merged: true never takes (pr:opened is
  * pull_request.opened): the two fixes, each a route that matches, for the note on each key says only the rename.
+ * A fix whose action the route's actions refuse (actions: [opened] on a merge) says what to do with them too.
  */
-function neverMergedKeysNote(keys: ReadonlyArray<{ key: string; write: string }>): string {
+function neverMergedKeysNote(route: Route, keys: ReadonlyArray<{ key: string; write: string }>): string {
   const quoted = (list: string[]) => list.map((text) => `"${text}"`).join(" and ");
   const one = keys.length === 1;
-  const written = quoted(keys.map((k) => k.write));
+  const writes = keys.map((k) => k.write);
+  const written = quoted(writes);
+  const { actions, events } = route.match;
+  let refuses = (_action: string) => false;
+  try {
+    if (actions !== undefined) refuses = (action) => !compileGlobList(actions)(action);
+  } catch {
+    // An actions entry that does not compile is a problem check reports.
+  }
+  // With events of these keys only, each fix's entries name their action: actions adds nothing.
+  const keysOnly = includes(events).every((e) => keys.some((k) => k.key === e));
+  const withActions = (action: string) =>
+    keysOnly ? "actions" : `actions (or let ${JSON.stringify(action)} through them)`;
+  const mergeFix = refuses("closed") ? ` and drop ${withActions("closed")}` : "";
+  const refused = writes.map((w) => w.slice("pull_request.".length)).find(refuses);
+  const openFix = refused === undefined ? " and drop merged" : ` and drop merged and ${withActions(refused)}`;
   return (
     `merged: true takes only a merged pull request, and ${one ? "event" : "events"} ` +
     `${quoted(keys.map((k) => k.key))}, written ${written} as the ${one ? "note on it says, is" : "notes on them say, are"} ` +
     'never merged (a merge is action "closed"): this route matches nothing; to run on a merge, write ' +
-    `"pull_request.closed" in ${one ? "its" : "their"} place; to run at ${written}, write ${one ? "it" : "them"} and drop merged`
+    `"pull_request.closed" in ${one ? "its" : "their"} place${mergeFix}; to run at ${written}, write ` +
+    `${writes.length === 1 ? "it" : "them"}${openFix}`
   );
 }
 
@@ -925,7 +968,8 @@ const ANY_OTHER_ACTION = "hookgate:any-other-action";
 
 /**
  * The pull request actions a route's events and actions let through, when each is one no merged pull request
- * has (NEVER_MERGED_ACTIONS); otherwise, or when none passes (other notes say so), none.
+ * has (NEVER_MERGED_ACTIONS); otherwise, or when none passes (the note on events and actions sharing no action
+ * says so, or on a name no delivery has), none.
  */
 function onlyNeverMergedActions(route: Route): string[] {
   // Names as written; a glob stands for the names it takes, which are among the lists or ANY_OTHER_ACTION.

@@ -1471,6 +1471,122 @@ describe("Function: routeNotes on a Bitbucket key with merged: true whose pull r
   });
 });
 
+describe("Function: routeNotes on a Bitbucket key with merged: true and actions", () => {
+  /** The route's one Data Center route, parsed with this match. */
+  function routeOf(match: string): Route {
+    const parsed = parseRoutes(
+      `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: r
+    provider: bitbucket-server
+    match: ${match}
+    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}" } }
+`,
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return parsed.config?.routes[0] as Route;
+  }
+  const fixture = loadPayload("bitbucket-server/pr-merged");
+  const merge = normaliseDelivery("bitbucket-server", bagOf(fixture.headers), fixture.payload, fixture.body);
+  const opened = { ...merge, action: "opened", pr: { ...merge.pr, merged: false } } as typeof merge;
+  const mergedNote = (actions: string) =>
+    notesFor(`{ events: ["pr:opened"], actions: ${actions}, merged: true }`, "bitbucket-server").find((n) =>
+      n.includes("merged: true takes"),
+    ) ?? "";
+
+  it("says to drop actions beside writing pull_request.closed when they refuse closed (actions: [opened])", () => {
+    expect(mergedNote("[opened]")).to.include(
+      'to run on a merge, write "pull_request.closed" in its place and drop actions; to run at "pull_request.opened", write it and drop merged',
+    );
+  });
+
+  it("says to drop actions beside writing pull_request.opened without merged when they refuse opened (actions: [closed])", () => {
+    expect(mergedNote("[closed]")).to.include(
+      'to run on a merge, write "pull_request.closed" in its place; to run at "pull_request.opened", write it and drop merged and actions',
+    );
+  });
+
+  it("says to let the action through actions, or drop them, when events hold another event than the keys", () => {
+    const note =
+      notesFor(
+        '{ events: ["repo:fork", "pr:opened"], actions: [opened], merged: true }',
+        "bitbucket-server",
+      ).find((n) => n.includes("merged: true takes")) ?? "";
+    expect(note).to.include(
+      'write "pull_request.closed" in its place and drop actions (or let "closed" through them);',
+    );
+  });
+
+  // Each fix followed as written gives a route the delivery it is for passes, and check says nothing of it.
+  const cases: Array<[string, string, string]> = [
+    [
+      "[opened]",
+      '{ events: ["pull_request.closed"], merged: true }',
+      '{ events: ["pull_request.opened"], actions: [opened] }',
+    ],
+    [
+      "[closed]",
+      '{ events: ["pull_request.closed"], actions: [closed], merged: true }',
+      '{ events: ["pull_request.opened"] }',
+    ],
+  ];
+  for (const [actions, onMerge, atOpening] of cases) {
+    it(`with actions: ${actions}, the fixes it gives (${onMerge}, ${atOpening}) take a merge and an opening`, () => {
+      const note = mergedNote(actions);
+      const drops = (fix: string) =>
+        (note.split(";").find((part) => part.includes(fix)) ?? "").includes("actions");
+      // The note's fixes, as the test expects them written.
+      expect(drops("to run on a merge")).to.equal(!onMerge.includes("actions"));
+      expect(drops("to run at")).to.equal(!atOpening.includes("actions"));
+      expect(compileMatcher(routeOf(onMerge))(merge).matched).to.equal(true);
+      expect(compileMatcher(routeOf(atOpening))(opened).matched).to.equal(true);
+      expect(routeNotes([routeOf(onMerge)])).to.deep.equal([]);
+      expect(routeNotes([routeOf(atOpening)])).to.deep.equal([]);
+    });
+  }
+});
+
+describe("Function: routeNotes on events of pull_request actions that actions lets none of through", () => {
+  const note = (actions: string) =>
+    `route r: events holds pull requests at action ${actions} only, and actions lets none of them through: this route matches nothing; drop actions (each entry of events names its action), or write in events the actions you mean`;
+  const nothing: Array<[string, string, string]> = [
+    ["github", '{ events: ["pull_request.closed"], actions: [opened] }', '"closed"'],
+    ["bitbucket-server", '{ events: ["pull_request.closed"], actions: [opened], merged: true }', '"closed"'],
+    ["bitbucket-server", '{ events: ["pull_request.opened"], actions: [closed] }', '"opened"'],
+    [
+      "github",
+      '{ events: ["pull_request.closed", "pull_request.opened"], actions: ["label*"] }',
+      '"closed" or "opened"',
+    ],
+    ["github", '{ events: ["pull_request.closed"], actions: ["!closed"] }', '"closed"'],
+  ];
+  for (const [provider, match, actions] of nothing) {
+    it(`notes ${match} on ${provider}: no pull request passes both`, () => {
+      expect(notesFor(match, provider)).to.deep.equal([note(actions)]);
+    });
+  }
+
+  const taken: Array<[string, string]> = [
+    ["github", '{ events: ["pull_request.closed"], actions: [closed] }'],
+    ["github", '{ events: ["pull_request.closed", "pull_request.opened"], actions: [opened] }'],
+    ["github", '{ events: ["pull_request.closed"], actions: ["*"] }'],
+    ["github", '{ events: [pull_request, "pull_request.closed"], actions: [opened] }'],
+    // An issue opened passes.
+    ["github", '{ events: [issues, "pull_request.closed"], actions: [opened] }'],
+    // GitLab's "open" is "opened": the note on the name is the fix.
+    ["gitlab", '{ events: ["pull_request.open"], actions: [opened] }'],
+  ];
+  for (const [provider, match] of taken) {
+    it(`does not say ${match} on ${provider} matches nothing`, () => {
+      expect(notesFor(match, provider).filter((n) => n.includes("actions lets none"))).to.deep.equal([]);
+    });
+  }
+});
+
 describe("Function: routeNotes keeps the merged note beside a note that does not say to write pull_request", () => {
   const mergedNote =
     'route r: merged: true lets only pull_request through, and events names no pull_request: this route matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with merged: true)';
