@@ -938,7 +938,8 @@ function impossibleFilterNotes(route: Route, names: EventNameNotes): string[] {
 function neverMergedKeysNote(route: Route, keys: ReadonlyArray<{ key: string; write: string }>): string {
   const quoted = (list: string[]) => list.map((text) => `"${text}"`).join(" and ");
   const one = keys.length === 1;
-  const writes = keys.map((k) => k.write);
+  // Two hosts' keys may be one rename (pr:opened, pullrequest:created): each is named once.
+  const writes = [...new Set(keys.map((k) => k.write))];
   const written = quoted(writes);
   const { actions, events } = route.match;
   let refuses = (_action: string) => false;

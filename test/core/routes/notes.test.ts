@@ -1464,6 +1464,14 @@ describe("Function: routeNotes on a Bitbucket key with merged: true whose pull r
     );
   });
 
+  it("names a rename two keys share once (pr:opened and pullrequest:created are both pull_request.opened)", () => {
+    expect(
+      notesFor('{ events: ["pr:opened", "pullrequest:created"], merged: true }', "bitbucket-server"),
+    ).to.include(
+      'route r: merged: true takes only a merged pull request, and events "pr:opened" and "pullrequest:created", written "pull_request.opened" as the notes on them say, are never merged (a merge is action "closed"): this route matches nothing; to run on a merge, write "pull_request.closed" in their place; to run at "pull_request.opened", write it and drop merged',
+    );
+  });
+
   it("keeps the plain merged note for a key with an action (pr:opened.closed), which no key note renames", () => {
     expect(notesFor('{ events: ["pr:opened.closed"], merged: true }', "bitbucket-server")).to.include(
       'route r: merged: true lets only pull_request through, and events names no pull_request: this route matches nothing; drop merged, or add "pull_request" to events (a merge is "pull_request.closed" with merged: true)',
