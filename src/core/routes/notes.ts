@@ -451,6 +451,34 @@ function hostEventNote(provider: Provider, name: string): string {
   return (HOST_EVENT_NAMES[name] ?? "").replace("{host}", PROVIDER_LABEL[provider]);
 }
 
+/**
+ * The note on an excluded host's own name ("!tag_push"), which excludes nothing: what the route takes through
+ * it, and how to leave that out. The included name's fix would add what the author meant to leave out.
+ */
+function excludedHostNameNote(route: Route, entry: string, hostName: string): string {
+  const lead = `event "${entry}" excludes nothing`;
+  if (HOST_EVENT_NAMES[hostName] === TAG_PUSH_NOTE) {
+    const pushes = `a ${PROVIDER_LABEL[route.provider]} tag push is event "push" with a tag, which events cannot leave out`;
+    if (!matchesPushes(route.match) || !matchesTagPushes(route.match)) {
+      return `${lead}: ${pushes}, and this route takes no tag push; drop it`;
+    }
+    const tags = route.match.tags !== undefined;
+    return (
+      `${lead}: ${pushes}, so this route takes every tag push${tags ? " its tags take" : ""}; to take branch ` +
+      `pushes only, write branches: ["**"] and drop ${tags ? `tags and "${entry}"` : "it"}`
+    );
+  }
+  const action = keyAction(hostName);
+  if (action !== undefined && entry.slice(1) === hostName) {
+    if (action !== "closed") return `${lead}: write "!pull_request.${action}"`;
+    return (
+      `${lead}: it is "pull_request.closed" with merged: ${MERGES.has(hostName)}, and events cannot tell a ` +
+      'merged pull request from another: write "!pull_request.closed" to leave out every closed pull request'
+    );
+  }
+  return `${lead}: ${hostEventNote(route.provider, hostName)}`;
+}
+
 /** A Git host's own event names, which hookgate renames before matching: listed in a route, they never match. */
 const HOST_EVENT_NAMES: Readonly<Record<string, string>> = {
   tag_push: TAG_PUSH_NOTE,
@@ -614,7 +642,11 @@ function eventNameNotes(route: Route): EventNameNotes {
     // A host's own name, alone or with an action (merge_request.merge, pr:merged.closed): no action helps it.
     const hostName = Object.hasOwn(HOST_EVENT_NAMES, text) ? text : event;
     if (Object.hasOwn(HOST_EVENT_NAMES, hostName)) {
-      notes.push(`event "${text}" never matches: ${hostEventNote(route.provider, hostName)}`);
+      notes.push(
+        included
+          ? `event "${text}" never matches: ${hostEventNote(route.provider, hostName)}`
+          : excludedHostNameNote(route, entry, hostName),
+      );
       const pullRequestName = included && HOST_PULL_REQUEST_NAMES.has(hostName);
       saysPullRequest ||= pullRequestName && keyMayBeMerged(route, hostName);
       const action = keyAction(hostName);

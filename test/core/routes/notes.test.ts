@@ -55,6 +55,57 @@ describe("Function: routeNotes on event and action names", () => {
     ]);
   });
 
+  it('says an excluded tag_push excludes nothing and how to take branch pushes only, never to add tags (events: [push, "!tag_push"])', () => {
+    expect(notesFor('{ events: [push, "!tag_push"] }', "github")).to.deep.equal([
+      'route r: event "!tag_push" excludes nothing: a GitHub tag push is event "push" with a tag, which events cannot leave out, so this route takes every tag push; to take branch pushes only, write branches: ["**"] and drop it',
+    ]);
+    expect(notesFor('{ events: [push, "!Tag Push Hook"], tags: ["v*"] }', "gitlab")).to.deep.equal([
+      'route r: event "!Tag Push Hook" excludes nothing: a GitLab tag push is event "push" with a tag, which events cannot leave out, so this route takes every tag push its tags take; to take branch pushes only, write branches: ["**"] and drop tags and "!Tag Push Hook"',
+    ]);
+    // branches without tags already leave tag pushes out.
+    expect(notesFor('{ events: [push, "!tag_push"], branches: [main] }', "github")).to.deep.equal([
+      'route r: event "!tag_push" excludes nothing: a GitHub tag push is event "push" with a tag, which events cannot leave out, and this route takes no tag push; drop it',
+    ]);
+  });
+
+  it("following the excluded tag_push note gives a route that takes a branch push and no tag push, with no note", () => {
+    const route = (match: string) => {
+      const parsed = parseRoutes(
+        `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: r
+    match: ${match}
+    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}" } }
+`,
+        "routes.yaml",
+      );
+      expect(parsed.problems).to.deep.equal([]);
+      return parsed.config?.routes[0] as Route;
+    };
+    const event = (name: PayloadFixtureName) => {
+      const fixture = loadPayload(name);
+      return normaliseDelivery(fixture.provider, bagOf(fixture.headers), fixture.payload, fixture.body);
+    };
+    const written = route('{ events: [push, "!tag_push"] }');
+    expect(compileMatcher(written)(event("github/push-tag")).matched).to.equal(true);
+    const fixed = route('{ events: [push], branches: ["**"] }');
+    expect(routeNotes([fixed])).to.deep.equal([]);
+    expect(compileMatcher(fixed)(event("github/push-tag")).matched).to.equal(false);
+    expect(compileMatcher(fixed)(event("github/push")).matched).to.equal(true);
+  });
+
+  it("says an excluded Bitbucket key excludes nothing, and gives the exclusion to write", () => {
+    expect(notesFor('{ events: [pull_request, "!pr:opened"] }', "bitbucket-server")).to.deep.equal([
+      'route r: event "!pr:opened" excludes nothing: write "!pull_request.opened"',
+    ]);
+    expect(notesFor('{ events: [pull_request, "!pullrequest:fulfilled"] }', "bitbucket")).to.deep.equal([
+      'route r: event "!pullrequest:fulfilled" excludes nothing: it is "pull_request.closed" with merged: true, and events cannot tell a merged pull request from another: write "!pull_request.closed" to leave out every closed pull request',
+    ]);
+  });
+
   it("names the route's own host in the tag_push note: on a GitHub route, a GitHub tag push is push with a tag", () => {
     expect(notesFor("{ events: [tag_push] }", "github")).to.deep.equal([
       'route r: event "tag_push" never matches: a GitHub tag push is event "push" with a tag: write events: [push] with tags: [...]',
@@ -480,7 +531,7 @@ describe("Function: routeNotes on filters no delivery passes together", () => {
       merged,
     ]);
     expect(notesFor('{ events: [push, "!merge_request"], merged: false }', "gitlab")).to.deep.equal([
-      'route r: event "merge_request" never matches: GitLab merge requests are event "pull_request"',
+      'route r: event "!merge_request" excludes nothing: GitLab merge requests are event "pull_request"',
       merged,
     ]);
   });
