@@ -727,6 +727,8 @@ const TAG_PUSH: WebhookEvent = {
  */
 function tagsOnlyKeyProblem(match: Obj | undefined, key: unknown): string | undefined {
   if (!Array.isArray(match?.tags) || match.branches !== undefined) return undefined;
+  // deleted: true takes deletions only, which s3-zip skips before it renders the key: none fails (a note says so).
+  if (match.deleted === true) return undefined;
   const template = typeof key === "string" ? key : DEFAULT_S3_KEY;
   if (safeTemplateProblems(template).length > 0) return undefined; // reported as such
   let rendered: string;

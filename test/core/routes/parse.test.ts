@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
+import { routeNotes } from "../../../src/core/routes/notes";
 import { parseRoutes, positionInRoutes } from "../../../src/core/routes/parse";
 
 const FIXTURES = join(__dirname, "../../fixtures/routes");
@@ -498,6 +499,23 @@ describe("Function: parseRoutes", () => {
       problems("{ repos: [acme/api], tags: ['v*'], branches: [main] }", "{ type: s3-zip }"),
     ).to.deep.equal([]);
     expect(problems("{ repos: [acme/api] }", "{ type: s3-zip }")).to.deep.equal([]);
+  });
+
+  it("parseRoutes accepts an s3-zip route matching only tags with deleted: true and the default key: s3-zip skips each deletion before it renders the key, and check notes the route instead", () => {
+    const text = [
+      "version: 1",
+      "defaults: { secret: hooks/s }",
+      "providers: { github: { token: t/gh } }",
+      "routes:",
+      "  - name: release",
+      "    match: { repos: [acme/api], tags: ['v*'], deleted: true }",
+      "    action: { type: s3-zip }",
+    ].join("\n");
+    const parsed = parseRoutes(text, "routes.yaml");
+    expect(parsed.problems).to.deep.equal([]);
+    expect(routeNotes(parsed.config?.routes ?? [])).to.deep.equal([
+      "route release: s3-zip zips pushed commits only and skips a push that deleted its ref, and this route's deleted: true takes deletions only: every delivery it matches is skipped; drop deleted",
+    ]);
   });
 
   describe("an S3 key or prefix whose own text has an empty folder is refused at check time", () => {
