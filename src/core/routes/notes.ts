@@ -87,9 +87,13 @@ export function routeNotes(routes: readonly Route[]): string[] {
     }
     // Before the note on events without push: adding push would not help a route that takes deletions only.
     if (action.type === "s3-zip" && route.match.deleted === true) {
+      // Without push in events, dropping deleted alone leaves a route whose every delivery is still skipped.
+      const fix = matchesPushes(route.match)
+        ? "drop deleted"
+        : "drop deleted and write events: [push] (s3-zip skips every other event)";
       notes.push(
         `route ${route.name}: s3-zip zips pushed commits only and skips a push that deleted its ref, and this ` +
-          "route's deleted: true takes deletions only: every delivery it matches is skipped; drop deleted",
+          `route's deleted: true takes deletions only: every delivery it matches is skipped; ${fix}`,
       );
     } else if (action.type === "s3-zip" && !matchesPushes(route.match)) {
       notes.push(

@@ -647,12 +647,21 @@ routes:
         "{{repo.path}}/tags/{{tag}}.zip",
       ),
     ).to.deep.equal([deleted]);
-    // Neither "add push" (a delete event is skipped too) nor the tag push note (a deletion's key is never used).
-    expect(s3Notes("{ events: [delete], deleted: true }", "{{repo.path}}/x.zip")).to.deep.equal([deleted]);
+    // Not the tag push note (a deletion's key is never used).
     expect(
       s3Notes('{ branches: [main], tags: ["v*"], deleted: true }', "{{repo.path}}/{{branch}}/x.zip"),
     ).to.deep.equal([deleted]);
     expect(s3Notes("{ events: [push], deleted: false }", "{{repo.path}}/x.zip")).to.deep.equal([]);
+  });
+
+  it("gives the one fix for deleted: true with events holding no push (events: [delete]): drop deleted and write events: [push], after which no note is left", () => {
+    // One note, not "add push" beside it: a delete event is skipped too.
+    expect(s3Notes("{ events: [delete], deleted: true }", "{{repo.path}}/x.zip")).to.deep.equal([
+      "route z: s3-zip zips pushed commits only and skips a push that deleted its ref, and this route's deleted: " +
+        "true takes deletions only: every delivery it matches is skipped; drop deleted and write events: [push] " +
+        "(s3-zip skips every other event)",
+    ]);
+    expect(s3Notes("{ events: [push] }", "{{repo.path}}/x.zip")).to.deep.equal([]);
   });
 
   it("notes no skipping for a route whose events let pushes through: push, a glob that matches it, or no events", () => {
