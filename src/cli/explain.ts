@@ -159,8 +159,11 @@ export function wouldRun(route: Route, event: WebhookEvent): string {
     return `(cannot render: ${(error as Error).message})`;
   }
   // What the action skips (s3Zip.ts): any event but a push, a push that deleted its ref, one without a commit.
+  // It skips before it checks the key (its empty folders, length and prefixes), so no failure is said beside.
   const skip = request.type === "s3-zip" ? s3ZipSkipReason(event) : undefined;
-  if (skip !== undefined) return `${describeRequest(request, scope, event.repo.fullName)} (skipped: ${skip})`;
+  if (request.type === "s3-zip" && skip !== undefined) {
+    return `s3-zip to s3://${request.bucket}/${request.key} (skipped: ${skip})`;
+  }
   return describeRequest(request, scope, event.repo.fullName);
 }
 

@@ -551,10 +551,11 @@ routes:
     expect(wouldRun(route, opened)).to.equal(
       "s3-zip to s3://<stack bucket>/acme/api/branch/main/acme_api_branch_main.zip (skipped: s3-zip zips pushed commits only, and this is a pull_request event)",
     );
-    // The skipped line's key is checked as a push's is, for the repository as the host spells it.
+    // The action skips before it checks the key's prefixes: a key outside them (the host's Acme/API) is not said
+    // to fail for a delivery the action never gets that far with.
     const acme = { ...opened, repo: { owner: "Acme", name: "API", fullName: "Acme/API" } } as WebhookEvent;
     expect(wouldRun(route, acme)).to.equal(
-      's3-zip to s3://<stack bucket>/Acme/API/branch/main/Acme_API_branch_main.zip (fails: key "Acme/API/branch/main/Acme_API_branch_main.zip" is outside the prefixes the route\'s role may write ("acme/api/branch/"): routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API]) (skipped: s3-zip zips pushed commits only, and this is a pull_request event)',
+      "s3-zip to s3://<stack bucket>/Acme/API/branch/main/Acme_API_branch_main.zip (skipped: s3-zip zips pushed commits only, and this is a pull_request event)",
     );
   });
 
@@ -572,6 +573,21 @@ routes:
       "s3-zip to s3://<stack bucket>/acme/api/tags/v1.0.0.zip (skipped: the push deleted its ref)",
     );
     expect(wouldRun(route, tagPush)).to.equal("s3-zip to s3://<stack bucket>/acme/api/tags/v1.0.0.zip");
+  });
+
+  it("wouldRun says only that s3-zip skips a tag deletion, not that the key's empty {{branch}} folder fails: the action skips first", () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s }
+providers: { github: { token: t/gh } }
+routes:
+  - name: zips
+    match: { repos: [acme/api], branches: [main], tags: ["v*"], deleted: true }
+    action: { type: s3-zip }
+`);
+    const tagDeleted = { ...tagPush, sha: undefined, deleted: true } as WebhookEvent;
+    expect(wouldRun(route, tagDeleted)).to.equal(
+      "s3-zip to s3://<stack bucket>/acme/api/branch//acme_api_branch_.zip (skipped: the push deleted its ref)",
+    );
   });
 
   it("wouldRun shows a pr-cleanup jenkins step's parameters, as for a jenkins action", () => {
