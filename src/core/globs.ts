@@ -358,8 +358,10 @@ export function globTextIsLiteral(pattern: string): boolean {
 
 /**
  * The text of a choice in braces or parentheses ("{main, master}", "@(a| b)") that holds a space, as
- * picomatch's parser splits the glob (a list's leading "!" left out): every value through that choice holds
- * the space. Not in a class, a negated "!(...)" (which a space there only widens), nor outside any group.
+ * picomatch's parser splits the glob (a list's leading "!" left out), each once: every value through that
+ * choice holds the space. Not in a class, a negated "!(...)" (which a space there only widens), an optional
+ * "*(...)" or "?(...)" (the glob still matches without it: "main*( )" takes main), nor outside any group.
+ * A brace holding a range ("v{1..3, 5}") is left alone: picomatch gives no tokens for its choices.
  */
 export function choicesWithSpace(pattern: string): string[] {
   const body = pattern.startsWith("!") ? pattern.slice(1) : pattern;
@@ -370,25 +372,45 @@ export function choicesWithSpace(pattern: string): string[] {
     if (error instanceof SyntaxError) return [];
     throw error;
   }
-  const groups: Array<"choice" | "negated"> = [];
-  const found: string[] = [];
+  // Each open group, and the text of its choice so far: picomatch cuts a choice's text at each "/" or
+  // wildcard ("{main, release/*}" is " release", "/", "*"), so the pieces are joined back here.
+  const groups: Array<{ kind: "choice" | "skipped"; piece: string }> = [];
+  const found = new Set<string>();
+  const flush = () => {
+    const top = groups.at(-1);
+    if (top === undefined) return;
+    if (top.kind === "choice" && !groups.some((g) => g.kind === "skipped") && top.piece.includes(" ")) {
+      found.add(top.piece);
+    }
+    top.piece = "";
+  };
   let previous: { type: string } | undefined;
   for (const token of tokens) {
-    if ((token.type === "brace" || token.type === "paren") && (token.value === "{" || token.value === "(")) {
-      groups.push(previous?.type === "negate" ? "negated" : "choice");
-    } else if (
-      (token.type === "brace" || token.type === "paren") &&
-      (token.value === "}" || token.value === ")")
-    ) {
+    const opens =
+      (token.type === "brace" || token.type === "paren") && (token.value === "{" || token.value === "(");
+    const closes =
+      (token.type === "brace" || token.type === "paren") && (token.value === "}" || token.value === ")");
+    if (opens) {
+      // An extglob's "(" follows its "!", "*", "?", "+" or "@".
+      const skipped = token.value === "(" && ["negate", "star", "qmark"].includes(previous?.type ?? "");
+      groups.push({ kind: skipped ? "skipped" : "choice", piece: "" });
+    } else if (closes) {
+      flush();
       groups.pop();
-    } else if (token.type === "text" && groups.length > 0 && !groups.includes("negated")) {
-      // picomatch keeps a "|" in the text ("main| master"), and its RegExp reads it as "or"; a brace's "," is
-      // a token of its own.
-      found.push(...token.value.split("|").filter((piece) => piece.includes(" ")));
+    } else if (token.type === "comma" && groups.length > 0) {
+      flush();
+    } else if (groups.length > 0 && token.type !== "bos") {
+      // picomatch keeps a "|" in the text ("main| master"), and its RegExp reads it as "or".
+      const parts = token.type === "text" ? token.value.split("|") : [token.value];
+      parts.forEach((part, i) => {
+        if (i > 0) flush();
+        const top = groups.at(-1);
+        if (top) top.piece += part;
+      });
     }
     previous = token;
   }
-  return found;
+  return [...found];
 }
 
 /**

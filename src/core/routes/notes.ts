@@ -175,12 +175,24 @@ export function routeNotes(routes: readonly Route[]): string[] {
  */
 function spacedChoiceNote(glob: string, spaced: readonly string[]): string {
   const fixed = glob.replace(/ *([{},|()]) */g, "$1");
+  // Whole, however long: a fix clipped with "…" could not be written as given.
   const fix =
-    !fixed.includes(" ") && globProblem(fixed) === undefined ? `; write ${suggestedText(fixed, 60)}` : "";
+    !fixed.includes(" ") && globProblem(fixed) === undefined
+      ? `; write ${suggestedText(fixed, Number.POSITIVE_INFINITY)}`
+      : "";
   const which = spaced.map((piece) => shownText(piece, 40)).join(", ");
+  const it = spaced.length === 1 ? "it" : "them";
+  // An exclusion's spaced choice excludes nothing: the names it was written to leave out are not left out.
+  const names = spaced.map((piece) => piece.trim());
+  const plain = names.every((name) => !name.includes(" ") && !GLOB_SYNTAX.test(name));
+  const outcome = !glob.startsWith("!")
+    ? `no name is taken through ${it}`
+    : plain
+      ? `no name is excluded through ${it}: ${names.map((name) => shownText(name, 40)).join(", ")} ${names.length === 1 ? "is" : "are"} not excluded`
+      : `no name is excluded through ${it}`;
   return (
     `glob ${shownText(glob, 60)} has a choice holding a space (${which}), and Git refuses a space in a branch ` +
-    `or tag name: no name is taken through ${spaced.length === 1 ? "it" : "them"}${fix}`
+    `or tag name: ${outcome}${fix}`
   );
 }
 

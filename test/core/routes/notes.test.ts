@@ -1232,14 +1232,46 @@ describe("Function: routeNotes on a branch or tag choice holding a space, which 
       "no name is taken through it; write '@(main|master)'",
     );
     expect(notesFor('{ events: [push], branches: ["**", "!{main, master}"] }')[0]).to.contain(
-      "no name is taken through it; write '!{main,master}'",
+      "write '!{main,master}'",
     );
   });
 
-  it("gives no fix for a space inside a choice ({a b,c}), which removing spaces at its ends cannot mend", () => {
-    expect(notesFor('{ events: [push], branches: ["{feature/a b,main}"] }')).to.deep.equal([
-      'route r: branches: glob "{feature/a b,main}" has a choice holding a space ("a b"), and Git refuses a space in a branch or tag name: no name is taken through it',
+  it('says an exclusion\'s spaced choice ("!{main, master}") excludes nothing, so master is not excluded, never that no name is taken', () => {
+    expect(notesFor('{ events: [push], branches: ["**", "!{main, master}"] }')).to.deep.equal([
+      'route r: branches: glob "!{main, master}" has a choice holding a space (" master"), and Git refuses a space in a branch or tag name: no name is excluded through it: "master" is not excluded; write \'!{main,master}\'',
     ]);
+    // The premise: the route takes master.
+    expect(compileGlobList(["**", "!{main, master}"])("master")).to.equal(true);
+  });
+
+  it("gives no fix for a space inside a choice ({a b,c}), which removing spaces at its ends cannot mend, and names the choice whole across its slash", () => {
+    expect(notesFor('{ events: [push], branches: ["{feature/a b,main}"] }')).to.deep.equal([
+      'route r: branches: glob "{feature/a b,main}" has a choice holding a space ("feature/a b"), and Git refuses a space in a branch or tag name: no name is taken through it',
+    ]);
+  });
+
+  it("gives the whole glob to write however long, and names each spaced choice whole across its slashes", () => {
+    const glob = "{main, master, develop, release/2024-q1, release/2024-q2, hotfix/urgent-fix}";
+    expect(notesFor(`{ events: [push], branches: ["${glob}"] }`)).to.deep.equal([
+      'route r: branches: glob "{main, master, develop, release/2024-q1, release/2024-q2, ho…" has a choice holding a space (" master", " develop", " release/2024-q1", " release/2024-q2", " hotfix/urgent-fix"), and Git refuses a space in a branch or tag name: no name is taken through them; write \'{main,master,develop,release/2024-q1,release/2024-q2,hotfix/urgent-fix}\'',
+    ]);
+    expect(notesFor('{ events: [push], branches: ["{main, release/*}", "@(a| b/c)"] }')).to.deep.equal([
+      'route r: branches: glob "{main, release/*}" has a choice holding a space (" release/*"), and Git refuses a space in a branch or tag name: no name is taken through it; write \'{main,release/*}\'',
+      'route r: branches: glob "@(a| b/c)" has a choice holding a space (" b/c"), and Git refuses a space in a branch or tag name: no name is taken through it; write \'@(a|b/c)\'',
+    ]);
+  });
+
+  it("names a spaced choice once though the glob holds it twice ({a, b}-{a, b})", () => {
+    expect(notesFor('{ events: [push], branches: ["{a, b}-{a, b}"] }')).to.deep.equal([
+      'route r: branches: glob "{a, b}-{a, b}" has a choice holding a space (" b"), and Git refuses a space in a branch or tag name: no name is taken through it; write \'{a,b}-{a,b}\'',
+    ]);
+  });
+
+  it("notes no optional extglob that still matches without its space (main*( ), main?( ))", () => {
+    expect(notesFor('{ events: [push], branches: ["main*( )", "main?( )"] }')).to.deep.equal([]);
+    // The premise: each takes main.
+    expect(compileGlobList(["main*( )"])("main")).to.equal(true);
+    expect(compileGlobList(["main?( )"])("main")).to.equal(true);
   });
 
   it("notes nothing for choices without a space, a space in a class or a negated extglob, or a spaced choice in paths (a file's path may hold one)", () => {
