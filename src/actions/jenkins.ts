@@ -299,15 +299,29 @@ async function trigger(
  */
 function remoteCauseNote(request: JenkinsRequest, context: JenkinsContext): string | undefined {
   if (!Object.hasOwn(request.parameters, "token")) return undefined;
-  return Object.hasOwn(request.parameters, "cause")
-    ? request.parameters.cause
+  const cause = request.parameters.cause;
+  return cause !== undefined && Object.hasOwn(request.parameters, "cause")
+    ? wellFormed(cause)
     : `hookgate delivery ${context.deliveryId}`;
 }
 
-/** The build request's form: the route's parameters, with the RemoteCause's text when it sends a `token`. */
+/**
+ * The build request's form: the route's parameters, with the RemoteCause's text when it sends a `token`. Each
+ * name and value well-formed, as the form encoder sends it, so that a retry compares the text Jenkins holds.
+ */
 function formParameters(request: JenkinsRequest, context: JenkinsContext): Record<string, string> {
+  const form: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.parameters)) form[wellFormed(name)] = wellFormed(value);
   const note = remoteCauseNote(request, context);
-  return note === undefined ? request.parameters : { ...request.parameters, cause: note };
+  return note === undefined ? form : { ...form, cause: note };
+}
+
+/**
+ * The text with each lone surrogate (half of a character: a commit message a host cut inside an emoji) as
+ * U+FFFD, as URLSearchParams sends it (String.prototype.toWellFormed, which lib ES2022 does not type).
+ */
+function wellFormed(text: string): string {
+  return text.replace(/\p{Cs}/gu, "\uFFFD");
 }
 
 /**

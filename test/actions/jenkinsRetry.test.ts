@@ -490,6 +490,33 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     expect(jenkins.builds()).to.have.length(1);
   });
 
+  it("triggerJenkins on a retry finds the build its lost request started when a value held a lone surrogate, sent and compared as U+FFFD", async () => {
+    await start();
+    // A commit message a host cut inside an emoji (it counts UTF-16 units).
+    const request = jenkinsRequest(jenkins.url, { parameters: { BRANCH: "main", SHA: "ship it \uD83D" } });
+    jenkins.script({ status: 504, build: true });
+    await rejectsWithActionError(triggerJenkins(request, testClients(), retry(1)));
+    expect(jenkins.jobBuilds[0]?.parameters?.SHA).to.equal("ship it \uFFFD");
+    expect((await triggerJenkins(request, testClients(), retry())).publicDetail).to.equal(
+      "already started as build #1",
+    );
+    expect(jenkins.builds(), "the build was not posted a second time").to.have.length(1);
+  });
+
+  it("triggerJenkins with the trigger token and a route's cause holding a lone surrogate matches the RemoteCause by the cause as sent (U+FFFD)", async () => {
+    await start({ triggerToken: "s3cret-trigger" });
+    const request = jenkinsRequest(jenkins.url, {
+      parameters: { BRANCH: "main", token: "s3cret-trigger", cause: "push: ship it \uD83D" },
+    });
+    jenkins.script({ status: 504, build: true });
+    await rejectsWithActionError(triggerJenkins(request, testClients(), retry(1)));
+    expect(jenkins.jobBuilds[0]?.remote?.note).to.equal("push: ship it \uFFFD");
+    expect((await triggerJenkins(request, testClients(), retry())).publicDetail).to.equal(
+      "already started as build #1",
+    );
+    expect(jenkins.builds()).to.have.length(1);
+  });
+
   it("triggerJenkins with the trigger token alone posts /build, which starts a job without parameters, with the token and the cause in its form", async () => {
     await start({ parameterized: [], triggerToken: "s3cret-trigger" });
     const request = jenkinsRequest(jenkins.url, { parameters: { token: "s3cret-trigger", delay: "0sec" } });
