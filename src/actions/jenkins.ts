@@ -699,6 +699,9 @@ async function itemJson(
   }
 }
 
+/** What tells a job from a folder: at most one child, as an organization folder's full list can pass 1 MiB. */
+const ITEM_KIND_TREE = "nextBuildNumber,jobs[name]{0,1}";
+
 /** A job (it numbers its builds) or a folder (it holds jobs); unknown when the API cannot say. */
 async function itemKind(
   itemUrl: string,
@@ -706,7 +709,7 @@ async function itemKind(
   dispatcher: ActionClients["dispatcher"],
   clients: ActionClients,
 ): Promise<"job" | "folder" | "unknown"> {
-  const item = await itemJson(itemUrl, "nextBuildNumber,jobs[name]", headers, dispatcher, clients);
+  const item = await itemJson(itemUrl, ITEM_KIND_TREE, headers, dispatcher, clients);
   if (item === undefined) return "unknown";
   if (typeof item.nextBuildNumber === "number") return "job";
   return Array.isArray(item.jobs) ? "folder" : "unknown";

@@ -10,11 +10,21 @@ import { rejectsWithActionError, testClients } from "./helpers";
 type ScriptedJenkins = ScriptedServer;
 const scriptedJenkins = scriptedServer;
 
-/** A remote API answer with only the top-level fields `tree` names, as Jenkins gives it. */
+/**
+ * A remote API answer with only the top-level fields `tree` names, as Jenkins gives it, a list cut to the range
+ * that follows its field (`jobs[name]{0,1}`).
+ */
 function apiAnswer(req: Seen, item: Record<string, unknown>): Reply {
   const tree = new URL(req.url, "http://x").searchParams.get("tree") ?? "";
   const picked = Object.fromEntries(
-    Object.entries(item).filter(([key]) => new RegExp(`(^|,)${key}(\\[|,|$)`).test(tree)),
+    Object.entries(item)
+      .filter(([key]) => new RegExp(`(^|,)${key}(\\[|,|$)`).test(tree))
+      .map(([key, value]) => {
+        const range = new RegExp(`(^|,)${key}(\\[[^\\]]*\\])?\\{(\\d+),(\\d+)\\}`).exec(tree);
+        return range && Array.isArray(value)
+          ? [key, value.slice(Number(range[3]), Number(range[4]))]
+          : [key, value];
+      }),
   );
   return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(picked) };
 }
@@ -655,7 +665,7 @@ describe("Function: triggerJenkins and a redirect to the item itself (a folder's
     );
 
   for (const status of [301, 302, 307, 308]) {
-    it(`triggerJenkins takes a ${status} from /build to a folder itself as its scan, asking the remote API for nextBuildNumber and jobs`, async () => {
+    it(`triggerJenkins takes a ${status} from /build to a folder itself as its scan, asking the remote API for nextBuildNumber and at most one of its jobs`, async () => {
       jenkins = await scan(folder, status);
       const clients = testClients();
       const outcome = await triggerJenkins(
@@ -665,13 +675,38 @@ describe("Function: triggerJenkins and a redirect to the item itself (a folder's
       );
       expect(outcome).to.deep.equal({ status: "done", detail: `scan of acme/api scheduled (${status})` });
       expect(apiCalls(jenkins).map((req) => req.url)).to.deep.equal([
-        `/job/acme/job/api/api/json?tree=${encodeURIComponent("nextBuildNumber,jobs[name]")}`,
+        `/job/acme/job/api/api/json?tree=${encodeURIComponent("nextBuildNumber,jobs[name]{0,1}")}`,
       ]);
       expect(clients.logs).to.deep.equal([
         { msg: "jenkins scan scheduled", job: "acme/api", status, deliveryId: "d-7" },
       ]);
     });
   }
+
+  it("triggerJenkins takes a 302 from /build to an organization folder of 15,000 items as its scan: the remote API is asked for one item, not a list over 1 MiB", async () => {
+    const jobs = Array.from({ length: 15_000 }, (_, i) => ({
+      _class: "org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject",
+      name: `service-${String(i).padStart(5, "0")}`,
+    }));
+    expect(JSON.stringify(jobs).length, "the whole list passes readJson's 1 MiB").to.be.above(1024 * 1024);
+    jenkins = await scan({ _class: "jenkins.branch.OrganizationFolder", jobs });
+    const outcome = await triggerJenkins(
+      request(jenkins.url, { job: ["acme", "api"], parameters: {} }),
+      testClients(),
+      context,
+    );
+    expect(outcome).to.deep.equal({ status: "done", detail: "scan of acme/api scheduled (302)" });
+  });
+
+  it("triggerJenkins takes a 302 from /build to an empty multibranch project (no branch job yet) as its scan", async () => {
+    jenkins = await scan({ _class: "WorkflowMultiBranchProject", jobs: [] });
+    const outcome = await triggerJenkins(
+      request(jenkins.url, { job: ["acme", "api"], parameters: {} }),
+      testClients(),
+      context,
+    );
+    expect(outcome).to.deep.equal({ status: "done", detail: "scan of acme/api scheduled (302)" });
+  });
 
   it("triggerJenkins fails final as a veto when the remote API says the item numbers its builds (a job)", async () => {
     jenkins = await scan(job);
