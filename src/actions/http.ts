@@ -669,10 +669,13 @@ const proxies = new WeakMap<Dispatcher, ProxySettings>();
  * A dispatcher that trusts the default roots PLUS the PEM bundle: private CAs are added, never
  * substituted, and certificate verification stays on. With a proxy, the bundle verifies the target
  * through the tunnel (requestTls) and on direct connections (connect, for NO_PROXY's hosts). Cached.
+ * allowPartialTrustChain (Node 20.18+/22.9+): a bundle's issuing (intermediate) CA is a trust anchor by
+ * itself, as curl and Java take it; without it the chain must reach a self-signed root
+ * (UNABLE_TO_GET_ISSUER_CERT).
  */
 export function dispatcherForCa(pem: string, proxy?: ProxySettings): Dispatcher {
   return cached(pem, proxy, () => {
-    const tls = { ca: [...rootCertificates, pem], rejectUnauthorized: true };
+    const tls = { ca: [...rootCertificates, pem], rejectUnauthorized: true, allowPartialTrustChain: true };
     return proxy ? proxyAgent(proxy, tls) : new Agent({ connect: tls });
   });
 }
@@ -713,7 +716,7 @@ function cached(pem: string, proxy: ProxySettings | undefined, build: () => Disp
  */
 export function proxyAgent(
   proxy: ProxySettings,
-  tls?: { ca: string[]; rejectUnauthorized: boolean },
+  tls?: { ca: string[]; rejectUnauthorized: boolean; allowPartialTrustChain?: boolean },
 ): Dispatcher {
   const agent = new EnvHttpProxyAgent({
     httpsProxy: proxy.httpsProxy,

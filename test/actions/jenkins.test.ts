@@ -305,6 +305,63 @@ describe("Function: triggerJenkins over TLS with a private CA", () => {
   });
 });
 
+describe("Function: triggerJenkins over TLS with a corporate chain (root CA, issuing CA, server)", () => {
+  const pem = (name: string) => readFileSync(join(tls, name), "utf8");
+  const servers: JenkinsServer[] = [];
+  after(async () => {
+    for (const server of servers) await server.close();
+  });
+  /** Jenkins serving its certificate with the issuing CA (as a server should), or alone. */
+  const start = async (withIssuing: boolean) => {
+    const server = await startJenkinsServer({
+      user: JENKINS_USER,
+      token: JENKINS_TOKEN,
+      tls: {
+        key: pem("chain-server.key"),
+        cert: withIssuing ? pem("chain-server.pem") + pem("chain-issuing-ca.pem") : pem("chain-server.pem"),
+      },
+    });
+    servers.push(server);
+    return server;
+  };
+  const trigger = (jenkins: JenkinsServer, bundle: string) => {
+    const clients = testClients();
+    (clients.secrets as MemorySecretStore).set("hookgate/jenkins-ca", bundle);
+    const request = jenkinsRequest(jenkins.url, {
+      jenkins: {
+        url: jenkins.url,
+        credentials: "hookgate/jenkins",
+        crumb: false,
+        caBundle: "hookgate/jenkins-ca",
+      },
+    });
+    return triggerJenkins(request, clients, context);
+  };
+
+  it("triggerJenkins trusts the server when caBundle holds the root CA", async () => {
+    const jenkins = await start(true);
+    expect((await trigger(jenkins, pem("chain-root-ca.pem"))).status).to.equal("done");
+  });
+
+  it("triggerJenkins trusts the server when caBundle holds only the issuing (intermediate) CA that signed its certificate, as curl and Java do", async () => {
+    const jenkins = await start(true);
+    expect((await trigger(jenkins, pem("chain-issuing-ca.pem"))).status).to.equal("done");
+    expect(jenkins.builds()).to.have.length(1);
+  });
+
+  it("triggerJenkins trusts the server that sends no issuing CA when caBundle holds that issuing CA", async () => {
+    const jenkins = await start(false);
+    expect((await trigger(jenkins, pem("chain-issuing-ca.pem"))).status).to.equal("done");
+  });
+
+  it("triggerJenkins still refuses the chained server when caBundle holds an unrelated CA", async () => {
+    const jenkins = await start(true);
+    const err = await rejectsWithActionError(trigger(jenkins, pem("other-ca.pem")));
+    expect(err.message).to.contain("not trusted");
+    expect(jenkins.builds()).to.have.length(0);
+  });
+});
+
 describe("Function: triggerJenkins and an https Jenkins that redirects the build request to http", () => {
   let server: https.Server;
   let url = "";

@@ -485,3 +485,51 @@ describe("Outbound HTTPS to a host with a private CA through the proxy's tunnel 
     expect(without).to.be.instanceOf(ActionError);
   });
 });
+
+describe("Outbound HTTPS through the proxy's tunnel to a host whose caBundle holds only its issuing CA", () => {
+  const pem = (name: string) => readFileSync(join(tls, name), "utf8");
+  let proxy: ForwardProxy;
+  let host: GitHostServer;
+  let root: string;
+  before(async () => {
+    // The host serves its certificate with the issuing CA, which the root CA signed.
+    host = await startGitHostServer({
+      token: HOST_TOKEN,
+      tls: { key: pem("chain-server.key"), cert: pem("chain-server.pem") + pem("chain-issuing-ca.pem") },
+    });
+    host.setRepo("acme/api");
+    host.setArchive("acme/api", SHA, { files: { "buildspec.yml": "version: 0.2\n" } });
+    proxy = await startForwardProxy();
+    root = await mkdtemp(join(tmpdir(), "hookgate-proxy-chain-"));
+  });
+  after(async () => {
+    await proxy.close();
+    await host.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("uploadSourceZip trusts the Git host through CONNECT tunnels when its caBundle holds only the issuing (intermediate) CA", async () => {
+    const clients = testClients({
+      objects: new FsObjectStore(root),
+      proxy: proxySettings({ HTTPS_PROXY: proxy.url }),
+    });
+    (clients.secrets as MemorySecretStore).set("hookgate/issuing-ca", pem("chain-issuing-ca.pem"));
+    const outcome = await upload(
+      {
+        type: "s3-zip",
+        api: {
+          provider: "github",
+          apiUrl: host.url,
+          token: "hookgate/github-token",
+          caBundle: "hookgate/issuing-ca",
+        },
+        bucket: BUCKET,
+        key: KEY,
+      },
+      pushEvent(),
+      clients,
+    );
+    expect(outcome.status).to.equal("done");
+    expect(proxy.requests.map((r) => r.kind)).to.deep.equal(["connect", "connect"]);
+  });
+});
