@@ -2,7 +2,7 @@
 // bundle (added to the default trust; verification is never turned off) and per egress proxy, and one
 // classification of answers and failures into ActionError. Tokens live in headers only and never reach a
 // message; nor does a proxy's password.
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { rootCertificates } from "node:tls";
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from "undici";
 import { ActionError } from "../core/errors";
@@ -768,12 +768,39 @@ function proxyFor(dispatcher: Dispatcher | undefined, url: string): string | und
   return uri ? shownProxy(uri) : undefined;
 }
 
-/** A PEM bundle holds at least one certificate; anything else is a final configuration error. */
+/**
+ * The bundle Node is given: at least one certificate that parses, else a final configuration error. Node stops
+ * reading a bundle, without a word, at a block it cannot parse, so BEGIN/END markers alone (inside a JSON object
+ * the console's key/value mode stores) would trust nothing and fail each attempt as "not trusted" until the dead
+ * letter; with a block that does not parse, only the ones that do are given. The message never quotes the secret.
+ */
 export function assertPemBundle(pem: string, secretName: string): string {
-  if (!/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(pem)) {
-    throw new ActionError(`secret "${secretName}" does not hold a PEM certificate bundle`, {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const certificates = blocks.filter(isCertificate);
+  if (certificates.length === 0) {
+    const json = isJson(pem) ? ": it holds JSON: store the PEM text itself" : "";
+    throw new ActionError(`secret "${secretName}" does not hold a PEM certificate bundle${json}`, {
       retryable: false,
     });
   }
-  return pem;
+  return certificates.length === blocks.length ? pem : `${certificates.join("\n")}\n`;
+}
+
+function isCertificate(block: string): boolean {
+  try {
+    new X509Certificate(block);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A JSON object, array or string: what a PEM wrapped for a key/value secret becomes (not a bare number). */
+function isJson(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "string" || (typeof value === "object" && value !== null);
+  } catch {
+    return false;
+  }
 }

@@ -303,6 +303,43 @@ describe("Function: triggerJenkins over TLS with a private CA", () => {
     expect(err.retryable).to.equal(false);
     expect(err.message).to.contain('"hookgate/bad-ca"');
   });
+
+  it("triggerJenkins fails final, saying to store the PEM text itself, when the caBundle secret is a JSON object holding the PEM (the console's key/value mode)", async () => {
+    const clients = testClients();
+    (clients.secrets as MemorySecretStore).set("hookgate/jenkins-ca", JSON.stringify({ ca }));
+    const before = jenkins.builds().length;
+    const err = await rejectsWithActionError(
+      triggerJenkins(tlsRequest("hookgate/jenkins-ca"), clients, context),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      'secret "hookgate/jenkins-ca" does not hold a PEM certificate bundle: it holds JSON: store the PEM text itself',
+    );
+    expect(`${err.message} ${err.publicMessage}`).not.to.contain(ca.split("\n")[1]);
+    expect(jenkins.builds().length).to.equal(before);
+  });
+
+  it("triggerJenkins fails final when the caBundle secret's BEGIN/END markers hold no certificate that parses", async () => {
+    const clients = testClients();
+    (clients.secrets as MemorySecretStore).set(
+      "hookgate/bad-ca",
+      "-----BEGIN CERTIFICATE-----\nnot base64 DER\n-----END CERTIFICATE-----\n",
+    );
+    const err = await rejectsWithActionError(triggerJenkins(tlsRequest("hookgate/bad-ca"), clients, context));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal('secret "hookgate/bad-ca" does not hold a PEM certificate bundle');
+  });
+
+  it("triggerJenkins trusts a bundle in which one block does not parse when another is the CA", async () => {
+    const clients = testClients();
+    (clients.secrets as MemorySecretStore).set(
+      "hookgate/jenkins-ca",
+      `-----BEGIN CERTIFICATE-----\nnot base64 DER\n-----END CERTIFICATE-----\n${ca}`,
+    );
+    expect((await triggerJenkins(tlsRequest("hookgate/jenkins-ca"), clients, context)).status).to.equal(
+      "done",
+    );
+  });
 });
 
 describe("Function: triggerJenkins over TLS with a corporate chain (root CA, issuing CA, server)", () => {

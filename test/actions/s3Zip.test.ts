@@ -1951,6 +1951,21 @@ describe("Function: uploadSourceZip from a self-hosted Git host with a private C
     expect(err.message).to.equal('secret "hookgate/bad-ca" does not hold a PEM certificate bundle');
     expect(host.requests).to.deep.equal([]);
   });
+
+  it("uploadSourceZip fails final, calling no host, when the caBundle secret is a JSON object holding the PEM: it says to store the PEM text itself", async () => {
+    const err = await rejectsWithActionError(
+      upload(
+        request("gitlab", "/api/v4", "hookgate/corp-ca"),
+        pushEvent({ provider: "gitlab" }),
+        clients({ "hookgate/corp-ca": JSON.stringify({ ca }) }),
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      'secret "hookgate/corp-ca" does not hold a PEM certificate bundle: it holds JSON: store the PEM text itself',
+    );
+    expect(host.requests).to.deep.equal([]);
+  });
 });
 
 // Downloads into a temporary directory of its own, removed afterwards, so each test only says what it sends.
