@@ -356,6 +356,58 @@ export function globTextIsLiteral(pattern: string): boolean {
   }
 }
 
+/** A brace's range as a shell expands it: integers (a step, zero padding) or single letters. */
+const RANGE = /^(-?\d+|[a-zA-Z])\.\.(-?\d+|[a-zA-Z])(?:\.\.(-?\d+))?$/;
+
+/** The values a shell expands a range to (at most 1,000), or undefined for text that is no range. */
+function rangeValues(text: string): string[] | undefined {
+  const m = RANGE.exec(text);
+  if (!m) return undefined;
+  const [, from = "", to = "", stepText] = m;
+  const step = Math.abs(Number(stepText ?? 1)) || 1;
+  const numeric = /\d/.test(from) && /\d/.test(to);
+  if (!numeric && (/\d/.test(from) || /\d/.test(to))) return undefined;
+  const start = numeric ? Number(from) : from.charCodeAt(0);
+  const end = numeric ? Number(to) : to.charCodeAt(0);
+  // A shell pads every value to the longer end's width when either end starts with a 0.
+  const padded = numeric && (/^-?0\d/.test(from) || /^-?0\d/.test(to)) ? Math.max(from.length, to.length) : 0;
+  const values: string[] = [];
+  const direction = end >= start ? 1 : -1;
+  for (let v = start; direction > 0 ? v <= end : v >= end; v += direction * step) {
+    if (values.length >= 1000) break;
+    values.push(numeric ? String(v).padStart(padded, "0") : String.fromCharCode(v));
+  }
+  return values;
+}
+
+/**
+ * A brace holding a range picomatch does not expand as a shell does: it reads a range only between two single
+ * digits or letters, alone in its braces, without a step ("{1..9}", "{a..f}"). "v{1..12}" takes v1 alone,
+ * "{01..03}" nothing and "{1..3,5}" v1, v3 and v5, without a word. The warning names values the glob misses.
+ */
+export function rangeWarning(pattern: string): string | undefined {
+  for (const brace of pattern.matchAll(/(?<!\\)\{([^{}]*)\}/g)) {
+    const body = brace[1] ?? "";
+    const ranges = body.split(",").map(rangeValues);
+    if (ranges.every((values) => values === undefined)) continue;
+    const intended = ranges.flatMap((values) => values ?? []);
+    const matches = compileGlobList([`{${body}}`]);
+    const missed = intended.filter((value) => !matches(value));
+    // Beside other choices a range is read as other values ("{a..c,5}" takes 1, 2 and 3), whatever it misses.
+    if (missed.length === 0 && ranges.length === 1) continue;
+    const how =
+      missed.length > 0
+        ? `it misses ${missed.slice(0, 3).join(", ")}${missed.length > 3 ? ", ..." : ""}`
+        : "it reads a range beside other choices as other values";
+    return (
+      `glob ${shownText(pattern)} holds the range {${body}}, which picomatch does not expand as a shell ` +
+      `does (${how}): it reads a range only between two single digits or letters, alone in its braces and ` +
+      "without a step ({1..9}, {a..f}); list the values ({1,2,3}) or write one glob per range"
+    );
+  }
+  return undefined;
+}
+
 /**
  * The text of a choice in braces or parentheses ("{main, master}", "@(a| b)") that holds a space, as
  * picomatch's parser splits the glob (a list's leading "!" left out), each once: every value through that

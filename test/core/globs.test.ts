@@ -9,6 +9,7 @@ import {
   globListLiterals,
   globProblem,
   globTextIsLiteral,
+  rangeWarning,
 } from "../../src/core/globs";
 import { runs } from "../support/propertyRuns";
 
@@ -946,5 +947,48 @@ describe("Function: bangClassWarning", () => {
     for (const glob of ["a[b!]c", "\\[!a]", '"[!a]"', "[[!a]", "x[^0-9]", "a[!", "main"]) {
       expect(bangClassWarning(glob), glob).to.equal(undefined);
     }
+  });
+});
+
+describe("Function: rangeWarning", () => {
+  // [glob, what the note says of it, the values a shell expands its brace to that the matcher misses]: each
+  // row is checked against the matcher itself, so the note's claim is what happens.
+  const noted: Array<[string, string, string[]]> = [
+    ["v{1..12}", "it misses 3, 4, 5, ...", ["v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12"]],
+    ["v{01..03}", "it misses 01, 02, 03", ["v01", "v02", "v03"]],
+    ["v{1..9..2}", "it misses 3, 5, 7", ["v3", "v5", "v7"]],
+    ["v{1..3,5}", "it misses 2", ["v2"]],
+    ["v{-1..1}", "it misses -1, 0", ["v-1", "v0"]],
+    ["!release-{1..12}", "it misses 3, 4, 5, ...", ["release-3", "release-12"]],
+  ];
+  for (const [glob, says, missed] of noted) {
+    it(`notes ${glob}, whose range the matcher does not expand as a shell does, naming values it misses`, () => {
+      expect(rangeWarning(glob), glob).to.include(
+        `holds the range {${glob.slice(glob.indexOf("{") + 1, glob.indexOf("}"))}}, which picomatch does not expand as a shell does (${says})`,
+      );
+      const matches = compileGlobList([glob.replace(/^!/, "")]);
+      for (const value of missed) expect(matches(value), value).to.equal(false);
+    });
+  }
+
+  it("notes a range beside other choices, which the matcher reads as other values", () => {
+    expect(rangeWarning("v{a..c,5}")).to.include("(it reads a range beside other choices as other values)");
+    expect(compileGlobList(["v{a..c,5}"])("v1"), "v1, which no choice names").to.equal(true);
+  });
+
+  it("leaves alone a range the matcher expands (two single digits or letters, alone, no step) and braces without one", () => {
+    for (const glob of [
+      "v{1..9}",
+      "v{a..f}",
+      "v{3..1}",
+      "release/{1..3}/*",
+      "{main,dev}",
+      "v\\{1..12}",
+      "v1..12",
+    ]) {
+      expect(rangeWarning(glob), glob).to.equal(undefined);
+    }
+    const matches = compileGlobList(["v{1..9}"]);
+    for (const n of [1, 5, 9]) expect(matches(`v${n}`), `v${n}`).to.equal(true);
   });
 });

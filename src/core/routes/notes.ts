@@ -22,6 +22,7 @@ import {
   escapedGlobWarning,
   GLOB_SYNTAX,
   globProblem,
+  rangeWarning,
 } from "../globs";
 import { matchesPushes, matchesTagPushes, takesPullRequestAction } from "../match";
 import { shownText, suggestedText } from "../shownText";
@@ -49,7 +50,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
     }
     for (const key of MATCH_GLOB_KEYS) {
       for (const glob of route.match[key] ?? []) {
-        for (const warning of [escapedGlobWarning(glob), bangClassWarning(glob)]) {
+        for (const warning of [escapedGlobWarning(glob), bangClassWarning(glob), rangeWarning(glob)]) {
           if (warning) notes.push(`route ${route.name}: ${key}: ${warning}`);
         }
         // A file's path may hold a space; a ref's never does.
