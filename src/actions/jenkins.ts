@@ -8,6 +8,7 @@
 // attempt started (jenkinsBuilds.ts), and succeeds without asking again when it finds one. Other redirects (a
 // sign-in, a 303 without a Location) are never followed, and final, naming where they pointed.
 import { ActionError } from "../core/errors";
+import { jenkinsJobProblem } from "../core/jenkinsJob";
 import { shownText } from "../core/shownText";
 import type { ActionOutcome, JenkinsRequest } from "../core/types";
 import {
@@ -833,30 +834,10 @@ export function jenkinsBaseUrl(url: string): string {
   return parsed.toString().replace(/\/+$/, "");
 }
 
-/** Half of a UTF-16 character: a signed payload's branch can hold one, and no job name can. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/**
- * ["api", "build"] -> /job/api/job/build, each segment encoded; empty, "." and "..", and a segment holding a
- * lone surrogate are refused (final): encodeURIComponent throws on one, and sent as U+FFFD it would name
- * another job, a branch really called so.
- */
+/** ["api", "build"] -> /job/api/job/build, each segment encoded; a path jenkinsJobProblem names is refused (final). */
 export function jobPath(job: readonly string[]): string {
-  if (job.length === 0) throw new ActionError("the Jenkins job name is empty", { retryable: false });
-  for (const segment of job) {
-    if (segment.trim() === "" || segment === "." || segment === "..") {
-      throw new ActionError(`the Jenkins job name has an invalid segment ${JSON.stringify(segment)}`, {
-        retryable: false,
-      });
-    }
-    if (LONE_SURROGATE.test(segment)) {
-      throw new ActionError(
-        `the Jenkins job name has a segment holding half a character (a lone surrogate), ${shownText(segment)}: ` +
-          "no job is named so, and with a replacement character it would name another",
-        { retryable: false },
-      );
-    }
-  }
+  const problem = jenkinsJobProblem(job);
+  if (problem !== undefined) throw new ActionError(problem, { retryable: false });
   return job.map((segment) => `/job/${encodeURIComponent(segment)}`).join("");
 }
 

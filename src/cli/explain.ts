@@ -9,6 +9,7 @@ import { providerEventName } from "../core/events/eventNames";
 import { DELIVERY_HEADERS, EVENT_HEADERS, eventName } from "../core/events/headers";
 import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { headerBag } from "../core/headers";
+import { jenkinsJobProblem } from "../core/jenkinsJob";
 import { type KeyScope, keyOutsideScope, routeKeyScope } from "../core/keyPrefixes";
 import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
 import { keyHasEmptyFolder, keyLengthProblem, renderRequest } from "../core/render";
@@ -206,7 +207,10 @@ function describeDeletePrefix(bucket: string, prefix: string, scope: KeyScope, h
 
 function describeJenkins(request: JenkinsRequest): string {
   const parameters = Object.entries(request.parameters).map(([name, value]) => `${name}=${value}`);
-  return [`jenkins job ${request.job.join("/")}`, ...parameters].join(" ");
+  const shown = [`jenkins job ${request.job.join("/")}`, ...parameters].join(" ");
+  // The action refuses such a job before any call (jenkins.ts jobPath): say so here rather than "would run".
+  const problem = jenkinsJobProblem(request.job);
+  return problem === undefined ? shown : `${shown} (fails: ${problem})`;
 }
 
 /** What the gateway does with a verified ping, whatever the route's match says. */

@@ -590,6 +590,38 @@ routes:
     );
   });
 
+  it("wouldRun says a jenkins job whose path renders an empty segment ({{branch}} on a tag push) fails, as the action refuses it", () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }
+providers: { github: { token: t/gh } }
+routes:
+  - name: multibranch
+    match: { repos: [acme/api], branches: ["**"], tags: ["v*"] }
+    action: { type: jenkins, job: "{{repo.name}}/{{branch}}", parameters: { SHA: "{{sha}}" } }
+`);
+    expect(wouldRun(route, tagPush)).to.equal(
+      `jenkins job api/ SHA=${tagPush.sha} (fails: the Jenkins job name has an invalid segment "")`,
+    );
+    const push = { ...tagPush, ref: "refs/heads/main", tag: undefined, branch: "main" };
+    expect(wouldRun(route, push)).to.equal(`jenkins job api/main SHA=${tagPush.sha}`);
+  });
+
+  it("wouldRun says a jenkins job whose path holds a branch's lone surrogate fails, as the action refuses it", () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }
+providers: { github: { token: t/gh } }
+routes:
+  - name: multibranch
+    match: { repos: [acme/api], branches: ["**"] }
+    action: { type: jenkins, job: "{{repo.name}}/{{branch}}" }
+`);
+    const branch = "fix-\uD800";
+    const push = { ...tagPush, ref: `refs/heads/${branch}`, tag: undefined, branch };
+    expect(wouldRun(route, push)).to.match(
+      /^jenkins job api\/fix-.* \(fails: the Jenkins job name has a segment holding half a character \(a lone surrogate\)/,
+    );
+  });
+
   it("wouldRun shows a pr-cleanup jenkins step's parameters, as for a jenkins action", () => {
     const route = routeOf(`version: 1
 defaults: { secret: hooks/s }
