@@ -8,12 +8,13 @@
 // the look fails or finds none it triggers the job again, which Jenkins merges into the first only while that
 // one is still queued, so a retry after a later step's failure may still build twice (`hookgate check` notes a
 // jenkins step not last).
-// A delete-s3-prefix step's prefix (empty, or outside the role's prefixes) is checked before the first step.
+// A delete-s3-prefix step's prefix (empty, or outside the role's prefixes) and a jenkins step's job path are
+// checked before the first step (core/prCleanupChecks.ts, which `hookgate explain` asks too).
 // A retryable failure leaves the status `pending` (its description says a retry follows) and is
 // rethrown; a final failure sets `failure` and is rethrown. A host that refuses the first status for
 // good, or retryably on the queue's last attempt, gets none: the steps run anyway, and the outcome says why.
 import { ActionError } from "../core/errors";
-import { keyOutsideScope } from "../core/keyPrefixes";
+import { prCleanupStepProblem } from "../core/prCleanupChecks";
 import type { ActionOutcome, PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../core/types";
 import { gitHostClient } from "./gitHost";
 import { sameCommit } from "./gitHost/base";
@@ -129,10 +130,11 @@ export async function cleanUpPullRequest(
     return { status: "skipped", detail: detail(`skipped: PR #${pr.number} is open again`) };
   }
 
-  // Every prefix before the first step: a step refused for a prefix the route's role may not delete under would
-  // fail the delivery final after the steps before it ran (a teardown), and run them again on its redrive.
+  // Every step before the first: one refused for good (a prefix the route's role may not delete under, a job path
+  // no request can reach) would fail the delivery final after the steps before it ran (a branch deletion, a
+  // teardown), and run them again on its redrive.
   for (const step of request.steps) {
-    const problem = step.kind === "delete-s3-prefix" ? prefixProblem(step, event, clients) : undefined;
+    const problem = prCleanupStepProblem(step, clients.keyScope, event.repo.fullName);
     if (problem === undefined) continue;
     const error = new ActionError(problem, { retryable: false });
     clients.log({
@@ -325,7 +327,7 @@ async function runStorageStep(
       return result === "deleted" ? `deleted branch ${branch}` : `branch ${branch} was already gone`;
     }
     case "delete-s3-prefix": {
-      // prefixProblem was checked before the first step.
+      // prCleanupStepProblem was checked before the first step.
       const count = await clients.objects
         .deletePrefix(step.bucket, step.prefix, { deadlineMs: clients.deadlineMs })
         .catch((err: unknown) => {
@@ -335,24 +337,6 @@ async function runStorageStep(
       return `deleted ${count} object${count === 1 ? "" : "s"} under s3://${step.bucket}/${step.prefix}`;
     }
   }
-}
-
-/**
- * Why a delete-s3-prefix step cannot run, known before any step: an empty prefix (it would empty the bucket), or
- * one the role may not delete under (prefixes spelled as match.repos is: s3-zip's check).
- */
-function prefixProblem(
-  step: Extract<PrCleanupStep, { kind: "delete-s3-prefix" }>,
-  event: QueuedEvent,
-  clients: ActionClients,
-): string | undefined {
-  if (step.prefix === "" || step.prefix === "/" || step.bucket === "") {
-    return "delete-s3-prefix needs a bucket and a non-empty prefix";
-  }
-  return (
-    clients.keyScope &&
-    keyOutsideScope(clients.keyScope, step.bucket, step.prefix, event.repo.fullName, "prefix")
-  );
 }
 
 const MOVED_ON = "it moved on since the pull request";

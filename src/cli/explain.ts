@@ -12,6 +12,7 @@ import { headerBag } from "../core/headers";
 import { jenkinsJobProblem } from "../core/jenkinsJob";
 import { type KeyScope, keyOutsideScope, routeKeyScope } from "../core/keyPrefixes";
 import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
+import { prCleanupStepProblem } from "../core/prCleanupChecks";
 import { keyHasEmptyFolder, keyLengthProblem, renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
 import { s3ZipSkipReason } from "../core/s3ZipSkip";
@@ -173,8 +174,13 @@ const STACK_BUCKET = "<stack bucket>";
 /** `scope` and `hostRepo`: what the actions check a key against before any S3 call (keyOutsideScope). */
 function describeRequest(request: ActionRequest, scope: KeyScope, hostRepo: string): string {
   switch (request.type) {
-    case "jenkins":
-      return describeJenkins(request);
+    case "jenkins": {
+      // The action refuses such a job before any call (jenkins.ts jobPath): say so here rather than "would run".
+      const problem = jenkinsJobProblem(request.job);
+      return problem === undefined
+        ? describeJenkins(request)
+        : `${describeJenkins(request)} (fails: ${problem})`;
+    }
     case "s3-zip": {
       const target = `s3-zip to s3://${request.bucket}/${request.key}`;
       // The action refuses such a key before any download (s3Zip.ts): say so here rather than "would run".
@@ -187,30 +193,25 @@ function describeRequest(request: ActionRequest, scope: KeyScope, hostRepo: stri
     }
     case "pr-cleanup":
       return `pr-cleanup: ${request.steps
-        .map((step) =>
-          step.kind === "delete-branch"
-            ? `delete-branch${step.onlyMerged ? " (if merged)" : ""}`
-            : step.kind === "delete-s3-prefix"
-              ? describeDeletePrefix(step.bucket, step.prefix, scope, hostRepo)
-              : describeJenkins(step.request),
-        )
+        .map((step) => {
+          const shown =
+            step.kind === "delete-branch"
+              ? `delete-branch${step.onlyMerged ? " (if merged)" : ""}`
+              : step.kind === "delete-s3-prefix"
+                ? `delete s3://${step.bucket}/${step.prefix}`
+                : describeJenkins(step.request);
+          // The action refuses such a step before its first one (prCleanup.ts): say so here rather than "would run".
+          const problem = prCleanupStepProblem(step, scope, hostRepo);
+          return problem === undefined ? shown : `${shown} (fails: ${problem})`;
+        })
         .join("; ")}`;
   }
 }
 
-function describeDeletePrefix(bucket: string, prefix: string, scope: KeyScope, hostRepo: string): string {
-  const target = `delete s3://${bucket}/${prefix}`;
-  // The action refuses it before its first step (prCleanup.ts): say so here rather than "would run".
-  const outside = keyOutsideScope(scope, bucket, prefix, hostRepo, "prefix");
-  return outside === undefined ? target : `${target} (fails: ${outside})`;
-}
-
+/** A jenkins action or step as rendered, without what the action would refuse. */
 function describeJenkins(request: JenkinsRequest): string {
   const parameters = Object.entries(request.parameters).map(([name, value]) => `${name}=${value}`);
-  const shown = [`jenkins job ${request.job.join("/")}`, ...parameters].join(" ");
-  // The action refuses such a job before any call (jenkins.ts jobPath): say so here rather than "would run".
-  const problem = jenkinsJobProblem(request.job);
-  return problem === undefined ? shown : `${shown} (fails: ${problem})`;
+  return [`jenkins job ${request.job.join("/")}`, ...parameters].join(" ");
 }
 
 /** What the gateway does with a verified ping, whatever the route's match says. */

@@ -593,6 +593,27 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.statuses.at(-1)?.description).to.contain('delete-s3-prefix failed: prefix "Acme/API/pr-7/"');
   });
 
+  it("cleanUpPullRequest fails a jenkins step whose job path has an empty segment final, before its first step: the branch listed before it is not deleted, the status says why", async () => {
+    const c = clients();
+    const step = teardown();
+    if (step.kind !== "jenkins") throw new Error("teardown() is a jenkins step");
+    // previews/{{tag}} on a pull request: {{tag}} renders empty.
+    step.request.job = ["previews", ""];
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(request([{ kind: "delete-branch", onlyMerged: true }, step]), closedEvent(), c),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal('the Jenkins job name has an invalid segment ""');
+    expect(c.logs.filter((l) => l.msg === "pr-cleanup step refused before any step ran")).to.have.length(1);
+    // Nothing ran that a redrive, once the job is fixed, would run a second time.
+    expect(host.deletedRefs).to.deep.equal([]);
+    expect(jenkins.builds()).to.deep.equal([]);
+    expect(host.statuses.at(-1)?.state).to.equal("failure");
+    expect(host.statuses.at(-1)?.description).to.contain(
+      "jenkins failed: the Jenkins job name has an invalid segment",
+    );
+  });
+
   it("cleanUpPullRequest triggers no Jenkins teardown listed before a delete-s3-prefix step whose prefix the route's role may not delete under", async () => {
     const route = {
       name: "pr-cleanup",

@@ -443,6 +443,22 @@ describe("Function: wouldRun(route, event)", () => {
     payload: {},
   };
 
+  const closedPr = {
+    ...tagPush,
+    event: "pull_request",
+    action: "closed",
+    ref: undefined,
+    tag: undefined,
+    pr: {
+      number: 7,
+      merged: true,
+      state: "closed",
+      headRef: "feature/x",
+      baseRef: "main",
+      headSha: tagPush.sha as string,
+    },
+  } as WebhookEvent;
+
   it("wouldRun says an s3-zip key with a folder the event leaves empty (a tag push's branch) fails, instead of showing it as a run", () => {
     const route = routeOf(`version: 1
 defaults: { secret: hooks/s }
@@ -619,6 +635,28 @@ routes:
     const push = { ...tagPush, ref: `refs/heads/${branch}`, tag: undefined, branch };
     expect(wouldRun(route, push)).to.match(
       /^jenkins job api\/fix-.* \(fails: the Jenkins job name has a segment holding half a character \(a lone surrogate\)/,
+    );
+  });
+
+  it('wouldRun says a pr-cleanup step the action refuses before its first step fails: a prefix that renders "/" and a jenkins job with an empty segment', () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s }
+providers: { github: { token: t/gh } }
+routes:
+  - name: cleanup
+    match: { repos: [acme/api], events: [pull_request] }
+    action:
+      type: pr-cleanup
+      jenkins: { url: "https://ci.example.com", credentials: ci/c }
+      steps:
+        - delete-branch: { onlyMerged: true }
+        - delete-s3-prefix: { bucket: previews, prefix: "{{tag}}/" }
+        - jenkins: { job: "previews/{{tag}}", parameters: { PR: "{{pr.number}}" } }
+`);
+    expect(wouldRun(route, closedPr)).to.equal(
+      "pr-cleanup: delete-branch (if merged); " +
+        "delete s3://previews// (fails: delete-s3-prefix needs a bucket and a non-empty prefix); " +
+        'jenkins job previews/ PR=7 (fails: the Jenkins job name has an invalid segment "")',
     );
   });
 
