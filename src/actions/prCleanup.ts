@@ -14,7 +14,7 @@
 // rethrown; a final failure sets `failure` and is rethrown. A host that refuses the first status for
 // good, or retryably on the queue's last attempt, gets none: the steps run anyway, and the outcome says why.
 import { ActionError } from "../core/errors";
-import { prCleanupStepProblem } from "../core/prCleanupChecks";
+import { prCleanupProblem, prCleanupSkipReason, prCleanupStepProblem } from "../core/prCleanupChecks";
 import type { ActionOutcome, PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../core/types";
 import { gitHostClient } from "./gitHost";
 import { sameCommit } from "./gitHost/base";
@@ -34,28 +34,13 @@ export async function cleanUpPullRequest(
   clients: ActionClients,
   delivery: { acceptedAt?: string } = {},
 ): Promise<ActionOutcome> {
-  const pr = event.pr;
-  if (event.event !== "pull_request" || !pr)
-    return { status: "skipped", detail: "skipped: not a pull request event" };
-  // Only the closing itself: a later event on a closed PR (a bot's label, an edit) would run every step
-  // again, a second teardown build included. Every provider's close, merge and decline is "closed".
-  if (event.action !== "closed")
-    return { status: "skipped", detail: `skipped: the pull request was ${event.action ?? "not closed"}` };
-
+  const skip = prCleanupSkipReason(event);
+  if (skip !== undefined) return { status: "skipped", detail: `skipped: ${skip}` };
+  // A Gogs pull request without a head commit, say: no attempt can do better.
+  const problem = prCleanupProblem(event);
+  if (problem !== undefined) throw new ActionError(problem, { retryable: false });
+  const pr = event.pr as NonNullable<QueuedEvent["pr"]>; // prCleanupSkipReason skips an event without one
   const sha = pr.headSha;
-  // A Gogs pull request (provider gitea) names no head commit: the statuses need one, and so does the
-  // branch deletion, which deletes only the commit the pull request was about. Gogs is named only where
-  // it can be the sender: another host's event without one is something else.
-  if (sha === "" && Number.isInteger(pr.number) && pr.number > 0) {
-    const gogs = event.provider === "gitea" ? " (a Gogs pull request has none)" : "";
-    throw new ActionError(
-      `the pull request event names no head commit${gogs}: pr-cleanup needs it for its commit statuses and to delete only the commit the pull request was about`,
-      { retryable: false },
-    );
-  }
-  if (!/^[0-9a-fA-F]{7,64}$/.test(sha) || !Number.isInteger(pr.number) || pr.number <= 0) {
-    throw new ActionError("the pull request event has no valid head sha or number", { retryable: false });
-  }
   const host = await gitHostClient(request.api, clients);
   const targetUrl = request.targetUrl ?? clients.logsUrl;
   /** Why the host refused the first commit status for good; the steps then run without statuses. */

@@ -12,7 +12,7 @@ import { headerBag } from "../core/headers";
 import { jenkinsJobProblem } from "../core/jenkinsJob";
 import { type KeyScope, keyOutsideScope, routeKeyScope } from "../core/keyPrefixes";
 import { type ChangesDecision, compileMatcher, decideChanges } from "../core/match";
-import { prCleanupStepProblem } from "../core/prCleanupChecks";
+import { prCleanupProblem, prCleanupSkipReason, prCleanupStepProblem } from "../core/prCleanupChecks";
 import { keyHasEmptyFolder, keyLengthProblem, renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
 import { s3ZipSkipReason } from "../core/s3ZipSkip";
@@ -21,6 +21,7 @@ import {
   type ActionRequest,
   type JenkinsRequest,
   PROVIDERS,
+  type PrCleanupRequest,
   type Provider,
   type Route,
   type WebhookEvent,
@@ -166,6 +167,14 @@ export function wouldRun(route: Route, event: WebhookEvent): string {
   if (request.type === "s3-zip" && skip !== undefined) {
     return `s3-zip to s3://${request.bucket}/${request.key} (skipped: ${skip})`;
   }
+  // What pr-cleanup skips (any event but a pull request's closing) or fails on (no head commit, as a Gogs pull
+  // request has none) before it looks at its steps: said alone, as for s3-zip.
+  if (request.type === "pr-cleanup") {
+    const skipped = prCleanupSkipReason(event);
+    if (skipped !== undefined) return `${describePrCleanup(request)} (skipped: ${skipped})`;
+    const problem = prCleanupProblem(event);
+    if (problem !== undefined) return `${describePrCleanup(request)} (fails: ${problem})`;
+  }
   return describeRequest(request, scope, event.repo.fullName);
 }
 
@@ -192,20 +201,28 @@ function describeRequest(request: ActionRequest, scope: KeyScope, hostRepo: stri
       return outside === undefined ? target : `${target} (fails: ${outside})`;
     }
     case "pr-cleanup":
-      return `pr-cleanup: ${request.steps
-        .map((step) => {
-          const shown =
-            step.kind === "delete-branch"
-              ? `delete-branch${step.onlyMerged ? " (if merged)" : ""}`
-              : step.kind === "delete-s3-prefix"
-                ? `delete s3://${step.bucket}/${step.prefix}`
-                : describeJenkins(step.request);
-          // The action refuses such a step before its first one (prCleanup.ts): say so here rather than "would run".
-          const problem = prCleanupStepProblem(step, scope, hostRepo);
-          return problem === undefined ? shown : `${shown} (fails: ${problem})`;
-        })
-        .join("; ")}`;
+      return describePrCleanup(request, { scope, hostRepo });
   }
+}
+
+/** The steps; with `checks`, each step the action refuses before its first one says so. */
+function describePrCleanup(
+  request: PrCleanupRequest,
+  checks?: { scope: KeyScope; hostRepo: string },
+): string {
+  return `pr-cleanup: ${request.steps
+    .map((step) => {
+      const shown =
+        step.kind === "delete-branch"
+          ? `delete-branch${step.onlyMerged ? " (if merged)" : ""}`
+          : step.kind === "delete-s3-prefix"
+            ? `delete s3://${step.bucket}/${step.prefix}`
+            : describeJenkins(step.request);
+      // The action refuses such a step before its first one (prCleanup.ts): say so here rather than "would run".
+      const problem = checks && prCleanupStepProblem(step, checks.scope, checks.hostRepo);
+      return problem === undefined ? shown : `${shown} (fails: ${problem})`;
+    })
+    .join("; ")}`;
 }
 
 /** A jenkins action or step as rendered, without what the action would refuse. */

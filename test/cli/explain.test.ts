@@ -660,6 +660,55 @@ routes:
     );
   });
 
+  it("wouldRun says pr-cleanup skips any event but a pull request's closing, as the action does, instead of listing its steps as runs", () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s }
+providers: { github: { token: t/gh } }
+routes:
+  - name: cleanup
+    match: { repos: [acme/api], events: [pull_request, push] }
+    action:
+      type: pr-cleanup
+      steps:
+        - delete-branch: { onlyMerged: false }
+        - delete-s3-prefix: { bucket: previews, prefix: "{{tag}}/" }
+`);
+    const steps = "pr-cleanup: delete-branch; delete s3://previews//";
+    expect(wouldRun(route, { ...closedPr, action: "reopened" })).to.equal(
+      `${steps} (skipped: the pull request was reopened)`,
+    );
+    expect(wouldRun(route, tagPush)).to.equal(
+      "pr-cleanup: delete-branch; delete s3://previews/v1.0.0/ (skipped: not a pull request event)",
+    );
+    // Closed, the step the action refuses is said instead.
+    expect(wouldRun(route, closedPr)).to.equal(
+      `${steps} (fails: delete-s3-prefix needs a bucket and a non-empty prefix)`,
+    );
+  });
+
+  it("wouldRun says pr-cleanup fails on a Gogs pull request, which names no head commit, as the action does before any step", () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s }
+providers: { gitea: { apiUrl: "https://gogs.example.com/api/v1", token: t/gogs } }
+routes:
+  - name: cleanup
+    provider: gitea
+    match: { repos: [acme/api], events: [pull_request], actions: [closed] }
+    action:
+      type: pr-cleanup
+      steps:
+        - delete-branch: { onlyMerged: true }
+`);
+    const pr = { ...(closedPr.pr as NonNullable<WebhookEvent["pr"]>), headSha: "" };
+    expect(wouldRun(route, { ...closedPr, provider: "gitea", pr })).to.equal(
+      "pr-cleanup: delete-branch (if merged) (fails: the pull request event names no head commit (a Gogs pull request has none): " +
+        "pr-cleanup needs it for its commit statuses and to delete only the commit the pull request was about)",
+    );
+    expect(wouldRun(route, { ...closedPr, provider: "gitea" })).to.equal(
+      "pr-cleanup: delete-branch (if merged)",
+    );
+  });
+
   it("wouldRun shows a pr-cleanup jenkins step's parameters, as for a jenkins action", () => {
     const route = routeOf(`version: 1
 defaults: { secret: hooks/s }
