@@ -32,7 +32,7 @@ import { ActionError, ConditionalWriteUnsupportedError, ObjectChangedError } fro
 import { keyOutsideScope } from "../core/keyPrefixes";
 import type { LogFn, WriteCondition } from "../core/ports";
 import { keyHasEmptyFolder, keyLengthProblem } from "../core/render";
-import { s3ZipSkipReason } from "../core/s3ZipSkip";
+import { s3ZipShaProblem, s3ZipSkipReason } from "../core/s3ZipSkip";
 import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
 import {
   ACCEPTED_AT_METADATA,
@@ -194,9 +194,8 @@ export async function uploadSourceZip(
   const skip = s3ZipSkipReason(event);
   if (skip !== undefined) return { status: "skipped", detail: `skipped: ${skip}` };
   const sha = event.sha as string; // s3ZipSkipReason skips an event without one
-  if (!/^[0-9a-fA-F]{7,64}$/.test(sha)) {
-    throw new ActionError("the event's sha is not a commit id", { retryable: false });
-  }
+  const shaProblem = s3ZipShaProblem(event);
+  if (shaProblem !== undefined) throw new ActionError(shaProblem, { retryable: false });
   if (keyHasEmptyFolder(request.key)) {
     // Said before downloading: no attempt can succeed.
     throw new ActionError(

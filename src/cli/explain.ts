@@ -15,7 +15,7 @@ import { type ChangesDecision, compileMatcher, decideChanges } from "../core/mat
 import { prCleanupProblem, prCleanupSkipReason, prCleanupStepProblem } from "../core/prCleanupChecks";
 import { keyHasEmptyFolder, keyLengthProblem, renderRequest } from "../core/render";
 import { DEFAULT_PROVIDER, DEFAULT_ROUTES_FILE } from "../core/routes/defaults";
-import { s3ZipSkipReason } from "../core/s3ZipSkip";
+import { s3ZipShaProblem, s3ZipSkipReason } from "../core/s3ZipSkip";
 import { clippedText, shownText, withoutInvisible } from "../core/shownText";
 import {
   type ActionRequest,
@@ -166,6 +166,11 @@ export function wouldRun(route: Route, event: WebhookEvent): string {
   const skip = request.type === "s3-zip" ? s3ZipSkipReason(event) : undefined;
   if (request.type === "s3-zip" && skip !== undefined) {
     return `s3-zip to s3://${request.bucket}/${request.key} (skipped: ${skip})`;
+  }
+  // Then its sha, before the key: a push whose sha is no commit id fails whatever the key.
+  const badSha = request.type === "s3-zip" ? s3ZipShaProblem(event) : undefined;
+  if (request.type === "s3-zip" && badSha !== undefined) {
+    return `s3-zip to s3://${request.bucket}/${request.key} (fails: ${badSha})`;
   }
   // What pr-cleanup skips (any event but a pull request's closing) or fails on (no head commit, as a Gogs pull
   // request has none) before it looks at its steps: said alone, as for s3-zip.

@@ -606,6 +606,20 @@ routes:
     );
   });
 
+  it("wouldRun says an s3-zip route fails on a push whose sha is not a commit id, as the action does before the download", () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s }
+providers: { github: { token: t/gh } }
+routes:
+  - name: release-zip
+    match: { repos: ["acme/*"], events: [push], tags: ["v*"] }
+    action: { type: s3-zip, key: "{{repo.path}}/tags/{{tag}}.zip" }
+`);
+    expect(wouldRun(route, { ...tagPush, sha: "g".repeat(40) })).to.equal(
+      "s3-zip to s3://<stack bucket>/acme/api/tags/v1.0.0.zip (fails: the event's sha is not a commit id)",
+    );
+  });
+
   it("wouldRun says a jenkins job whose path renders an empty segment ({{branch}} on a tag push) fails, as the action refuses it", () => {
     const route = routeOf(`version: 1
 defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }
