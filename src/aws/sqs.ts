@@ -2,11 +2,10 @@
 import { createHash } from "node:crypto";
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
-import { TransientDependencyError, WorkItemTooLargeError } from "../core/errors";
-import { MAX_WORK_ITEM_BYTES } from "../core/policy";
+import { TransientDependencyError } from "../core/errors";
 import type { CallLimits, DeadLetterQueue, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
-import { NOT_QUEUE_TEXT, workItemJson } from "../gateway/workItem";
+import { NOT_QUEUE_TEXT, workItemJson, workItemTooLarge } from "../gateway/workItem";
 import { describeAwsError, isTransientAwsError } from "./awsErrors";
 import { cutShort, untilDeadline } from "./deadline";
 
@@ -56,8 +55,8 @@ export class SqsWorkQueue implements WorkQueue {
 
   async send(item: WorkItem): Promise<void> {
     const body = workItemJson(item);
-    const bytes = Buffer.byteLength(body, "utf8");
-    if (bytes > MAX_WORK_ITEM_BYTES) throw new WorkItemTooLargeError(bytes, MAX_WORK_ITEM_BYTES);
+    const tooLarge = workItemTooLarge(body);
+    if (tooLarge !== undefined) throw tooLarge;
     try {
       await this.client.send(
         new SendMessageCommand({

@@ -26,6 +26,7 @@ import {
   type Route,
   type WebhookEvent,
 } from "../core/types";
+import { buildWorkItem, workItemJson, workItemTooLarge } from "../gateway/workItem";
 import { loadRoutesOrReport } from "./check";
 import { type CliIo, formatTable, parseCommandArgs, processIo, UsageError } from "./commandKit";
 
@@ -161,6 +162,12 @@ export function wouldRun(route: Route, event: WebhookEvent): string {
   } catch (error) {
     return `(cannot render: ${(error as Error).message})`;
   }
+  // The gateway queues the item before any action: one over what a queue message holds is answered 500, and no
+  // action sees it. Built as the gateway builds it (generation 1, accepted now: the sizes of the first delivery).
+  const tooLarge = workItemTooLarge(workItemJson(buildWorkItem(route, event, request, 1, Date.now())));
+  if (tooLarge !== undefined) {
+    return `${describePlain(request)} (refused: ${tooLarge.message}: the gateway answers the delivery 500 and queues nothing)`;
+  }
   // What the action skips (s3Zip.ts): any event but a push, a push that deleted its ref, one without a commit.
   // It skips before it checks the key (its empty folders, length and prefixes), so no failure is said beside.
   const skip = request.type === "s3-zip" ? s3ZipSkipReason(event) : undefined;
@@ -207,6 +214,18 @@ function describeRequest(request: ActionRequest, scope: KeyScope, hostRepo: stri
     }
     case "pr-cleanup":
       return describePrCleanup(request, { scope, hostRepo });
+  }
+}
+
+/** The action as rendered, without what it would refuse. */
+function describePlain(request: ActionRequest): string {
+  switch (request.type) {
+    case "jenkins":
+      return describeJenkins(request);
+    case "s3-zip":
+      return `s3-zip to s3://${request.bucket}/${request.key}`;
+    case "pr-cleanup":
+      return describePrCleanup(request);
   }
 }
 

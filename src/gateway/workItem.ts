@@ -1,5 +1,7 @@
 // The queue message: building it at receive time, reading it back (defensively) at work time.
 import { isoTime } from "../core/clock";
+import { WorkItemTooLargeError } from "../core/errors";
+import { MAX_WORK_ITEM_BYTES } from "../core/policy";
 import { toQueuedEvent } from "../core/render";
 import type { ActionRequest, Route, WebhookEvent, WorkItem } from "../core/types";
 
@@ -39,6 +41,15 @@ export function workItemJson(item: WorkItem): string {
     NOT_QUEUE_TEXT,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
+}
+
+/**
+ * The refusal of a queue message body over what a message may hold, or undefined when it fits: SQS, serve's
+ * queue and `hookgate explain` all ask here, so explain says which deliveries the gateway answers 500.
+ */
+export function workItemTooLarge(body: string): WorkItemTooLargeError | undefined {
+  const bytes = Buffer.byteLength(body, "utf8");
+  return bytes > MAX_WORK_ITEM_BYTES ? new WorkItemTooLargeError(bytes, MAX_WORK_ITEM_BYTES) : undefined;
 }
 
 const ACTION_TYPES = new Set(["jenkins", "s3-zip", "pr-cleanup"]);

@@ -19,12 +19,10 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { WorkItemTooLargeError } from "../core/errors";
-import { MAX_WORK_ITEM_BYTES } from "../core/policy";
 import type { LogFn, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
 import { PLAIN_OUTCOMES, type RecordOutcome } from "../gateway/routeHandler";
-import { parseWorkItem, workItemJson } from "../gateway/workItem";
+import { parseWorkItem, workItemJson, workItemTooLarge } from "../gateway/workItem";
 import { JournalFile, readJournalLines, type WriteSyncFn } from "./journalFile";
 
 /** The worker's answer: the batch response, and what it did with each record (the route handler's workRecords). */
@@ -285,8 +283,8 @@ export class LocalQueue {
     if (seenAt !== undefined && now - seenAt < DEDUPE_WINDOW_MS) return; // SQS drops it silently
     const body = workItemJson(item);
     // As SQS would refuse it: what serve accepts, the deployed route accepts too.
-    const bytes = Buffer.byteLength(body, "utf8");
-    if (bytes > MAX_WORK_ITEM_BYTES) throw new WorkItemTooLargeError(bytes, MAX_WORK_ITEM_BYTES);
+    const tooLarge = workItemTooLarge(body);
+    if (tooLarge !== undefined) throw tooLarge;
     const message: Message = {
       id: randomUUID(),
       seq: this.seq++,

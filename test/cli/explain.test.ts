@@ -620,6 +620,31 @@ routes:
     );
   });
 
+  it("wouldRun says the gateway refuses a work item over what a queue message holds ({{payload.commits}} of a big push), as it answers 500", () => {
+    const route = routeOf(`version: 1
+defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }
+providers: { github: { token: t/gh } }
+routes:
+  - name: commits
+    match: { repos: [acme/api], events: [push] }
+    action: { type: jenkins, job: ci/build, parameters: { COMMITS: "{{payload.commits}}" } }
+`);
+    const commits = (count: number) =>
+      Array.from({ length: count }, (_, i) => ({
+        id: i.toString(16).padStart(40, "a"),
+        message: "m".repeat(700),
+      }));
+    const shown = wouldRun(route, { ...tagPush, payload: { commits: commits(400) } });
+    expect(shown).to.match(/^jenkins job ci\/build COMMITS=\[/);
+    expect(shown).to.match(
+      / \(refused: the work item is \d+ bytes, more than the 262144 a queue message may hold: the gateway answers the delivery 500 and queues nothing\)$/,
+    );
+    // A push of a few commits fits: shown as a run.
+    expect(wouldRun(route, { ...tagPush, payload: { commits: commits(2) } })).to.match(
+      /^jenkins job ci\/build COMMITS=\[\{"id":"a+0".*\}\]$/,
+    );
+  });
+
   it("wouldRun says a jenkins job whose path renders an empty segment ({{branch}} on a tag push) fails, as the action refuses it", () => {
     const route = routeOf(`version: 1
 defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }
