@@ -125,7 +125,13 @@ export async function runExplain(argv: string[], io: CliIo = processIo): Promise
     return 0;
   }
   // The branch, tag and actor come from the payload: a branch may hold a C1 control or a bidi override.
-  io.stdout(`${withoutInvisible(describeEvent(event))}\n(signatures are not verified by explain)\n\n`);
+  io.stdout(`${withoutInvisible(describeEvent(event))}\n`);
+  const assumed =
+    values.event === undefined
+      ? undefined
+      : assumedEventKey(provider as Provider, values.event, delivery.payload);
+  if (assumed !== undefined) io.stdout(`${assumed}\n`);
+  io.stdout("(signatures are not verified by explain)\n\n");
   io.stdout(
     formatTable(
       ["ROUTE", "MATCH", "REASON"],
@@ -253,6 +259,27 @@ function describePrCleanup(
 function describeJenkins(request: JenkinsRequest): string {
   const parameters = Object.entries(request.parameters).map(([name, value]) => `${name}=${value}`);
   return [`jenkins job ${request.job.join("/")}`, ...parameters].join(" ");
+}
+
+/**
+ * An open pull request's payload is sent under several Bitbucket keys (created, updated, approved, ...; Data
+ * Center's pr:opened, pr:from_ref_updated, pr:modified, ...), which hookgate reads as different actions: for
+ * --event pull_request explain assumes the opening, and says so. Undefined when the key is not a guess.
+ */
+export function assumedEventKey(provider: Provider, event: string, payload: unknown): string | undefined {
+  if (event !== "pull_request") return undefined;
+  const key = providerEventName(provider, event, payload);
+  const other =
+    provider === "bitbucket" && key === "pullrequest:created"
+      ? "pullrequest:updated"
+      : provider === "bitbucket-server" && key === "pr:opened"
+        ? "pr:from_ref_updated"
+        : undefined;
+  if (other === undefined) return undefined;
+  return (
+    `(--event pull_request was sent as X-Event-Key ${key}, as if the pull request had just been opened; the ` +
+    `delivery you mean may have another key, which can match other routes: pass it, e.g. --event ${other})`
+  );
 }
 
 /** What the gateway does with a verified ping, whatever the route's match says. */

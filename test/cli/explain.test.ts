@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import examples from "@octokit/webhooks-examples";
 import { expect } from "chai";
-import { deliveryHeaders, PING_REASON, wouldRun } from "../../src/cli/explain";
+import { assumedEventKey, deliveryHeaders, PING_REASON, wouldRun } from "../../src/cli/explain";
 import { parseRoutes } from "../../src/core/routes";
 import type { Route, WebhookEvent } from "../../src/core/types";
 import { REPO_ROOT, runBin, runInProcess, STACK_FRAME } from "./checkHarness";
@@ -194,6 +194,71 @@ routes:
     expect(run.stdout).to.match(/main-build +yes +matched: .*branch main/);
     expect(run.stdout).to.match(/release-build +no +.*nor did the push's 1 other ref change/);
     expect(run.stdout).to.match(/main-build +jenkins job build DELIVERY=u-1#2/);
+  });
+
+  it("hookgate explain --provider bitbucket --event pull_request of an open pull request says it assumed X-Event-Key pullrequest:created and to pass the real key", async () => {
+    const bbRoutes = join(dir, "bitbucket-pr-routes.yaml");
+    writeFileSync(
+      bbRoutes,
+      `version: 1
+defaults: { provider: bitbucket, secret: hookgate/webhook }
+jenkins: { url: "https://jenkins.example.com", credentials: hookgate/jenkins }
+routes:
+  - name: pr-build
+    match: { events: [pull_request], actions: [synchronize] }
+    action: { type: jenkins, job: build }
+`,
+    );
+    const pr = JSON.parse(
+      readFileSync(join(REPO_ROOT, "test/fixtures/payloads/bitbucket/pullrequest-fulfilled.json"), "utf8"),
+    );
+    const explainPr = async (state: string, event: string) => {
+      pr.pullrequest.state = state;
+      const file = join(dir, `bitbucket-pr-${state}.json`);
+      writeFileSync(file, JSON.stringify(pr));
+      const run = await runInProcess([
+        "explain",
+        "-r",
+        bbRoutes,
+        "--provider",
+        "bitbucket",
+        "-e",
+        event,
+        "-p",
+        file,
+      ]);
+      expect(run.code, run.stderr).to.equal(0);
+      return run.stdout;
+    };
+    const open = await explainPr("OPEN", "pull_request");
+    expect(open).to.contain(
+      "(--event pull_request was sent as X-Event-Key pullrequest:created, as if the pull request had just been opened; " +
+        "the delivery you mean may have another key, which can match other routes: pass it, e.g. --event pullrequest:updated)",
+    );
+    expect(open).to.match(/pr-build +no /);
+    // The key it names, passed, is the delivery explain shows: no note, and the route on synchronize matches.
+    const updated = await explainPr("OPEN", "pullrequest:updated");
+    expect(updated).not.to.contain("was sent as X-Event-Key");
+    expect(updated).to.match(/pr-build +yes /);
+    // A merged pull request's key is not a guess (only pullrequest:fulfilled says so): no note.
+    expect(await explainPr("MERGED", "pull_request")).not.to.contain("was sent as X-Event-Key");
+  });
+
+  it("assumedEventKey names Data Center's pr:opened for an open pull request's --event pull_request, and nothing for a key passed as it is", () => {
+    const open = { pullRequest: { state: "OPEN" } };
+    expect(assumedEventKey("bitbucket-server", "pull_request", open)).to.contain(
+      "sent as X-Event-Key pr:opened, as if the pull request had just been opened",
+    );
+    expect(assumedEventKey("bitbucket-server", "pull_request", open)).to.contain(
+      "--event pr:from_ref_updated)",
+    );
+    expect(assumedEventKey("bitbucket-server", "pr:modified", open)).to.equal(undefined);
+    expect(
+      assumedEventKey("bitbucket-server", "pull_request", { pullRequest: { state: "MERGED" } }),
+    ).to.equal(undefined);
+    expect(assumedEventKey("github", "pull_request", { pull_request: { state: "open" } })).to.equal(
+      undefined,
+    );
   });
 
   it("hookgate explain says a ping is answered pong and runs no route, as the gateway does", async () => {
