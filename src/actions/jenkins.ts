@@ -324,8 +324,10 @@ function remoteCauseNote(request: JenkinsRequest, context: JenkinsContext): stri
  * name and value well-formed, as the form encoder sends it, so that a retry compares the text Jenkins holds.
  */
 function formParameters(request: JenkinsRequest, context: JenkinsContext): Record<string, string> {
-  const form: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.parameters)) form[wellFormed(name)] = wellFormed(value);
+  // fromEntries defines each name as its own property: an assignment to "__proto__" would set the prototype.
+  const form: Record<string, string> = Object.fromEntries(
+    Object.entries(request.parameters).map(([name, value]) => [wellFormed(name), wellFormed(value)]),
+  );
   const note = remoteCauseNote(request, context);
   return note === undefined ? form : { ...form, cause: note };
 }
