@@ -149,8 +149,10 @@ function plan(echoUrl: string): Plan {
   secret("wh/bitbucket", WEBHOOK.bitbucket, WEBHOOK.bitbucket);
   secret("wh/bitbucket-server", WEBHOOK["bitbucket-server"], WEBHOOK["bitbucket-server"]);
   secret("wh/gitea", [WEBHOOK.giteaNew, WEBHOOK.giteaOld], WEBHOOK.giteaNew, WEBHOOK.giteaOld);
-  // A private CA's bundle is a secret too (never a valid certificate here: every server speaks http).
-  const pem = `-----BEGIN CERTIFICATE-----\n${canary("cabundle")}\n-----END CERTIFICATE-----\n`;
+  // A private CA's bundle is a secret too: a real certificate (a bundle of none is refused final), the canary
+  // as the explanatory text PEM allows before it (RFC 7468). Every server speaks http: it is never used.
+  const ca = readFileSync(join(REPO_ROOT, "test", "fixtures", "tls", "ca.pem"), "utf8");
+  const pem = `${canary("cabundle")}\n${ca}`;
   secret("ca/bundle", pem, canary("cabundle"));
 
   const lines: string[] = ["version: 1", "providers:"];
