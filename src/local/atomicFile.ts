@@ -21,6 +21,28 @@ export interface AtomicWriteOptions {
   durable?: boolean;
 }
 
+/**
+ * The target was replaced (the rename happened), but the fsync of its directory after it failed: a power cut
+ * may still bring the old file back. A caller that holds the old file open must let it go all the same.
+ */
+export class DirectorySyncError extends Error {
+  readonly code: string | undefined;
+  constructor(path: string, cause: unknown) {
+    super(`${path} was replaced, but syncing its directory failed: ${(cause as Error).message}`, { cause });
+    this.name = "DirectorySyncError";
+    this.code = (cause as NodeJS.ErrnoException).code;
+  }
+}
+
+/** syncDirectory after `path`'s rename: its failure is a DirectorySyncError. */
+function syncDirectoryOf(path: string): void {
+  try {
+    syncDirectory(dirname(path));
+  } catch (error) {
+    throw new DirectorySyncError(path, error);
+  }
+}
+
 function tmpPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
 }
@@ -84,7 +106,7 @@ export async function writeFileAtomic(
     await unlink(tmp).catch(() => undefined);
     throw error;
   }
-  if (options.durable) syncDirectory(dirname(path));
+  if (options.durable) syncDirectoryOf(path);
 }
 
 export function writeFileAtomicSync(
@@ -115,7 +137,7 @@ export function writeFileAtomicSync(
     } catch {}
     throw error;
   }
-  if (options.durable) syncDirectory(dirname(path));
+  if (options.durable) syncDirectoryOf(path);
 }
 
 /**

@@ -8,7 +8,7 @@
 // - `rewrite` replaces the content atomically (compaction); lines not written yet follow it.
 import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
 import type { LogFn } from "../core/ports";
-import { writeFileAtomicSync } from "./atomicFile";
+import { DirectorySyncError, writeFileAtomicSync } from "./atomicFile";
 
 export type WriteSyncFn = (fd: number, data: Buffer, offset: number, length: number) => number;
 
@@ -22,7 +22,8 @@ export interface JournalFileOptions {
    * journal is past COMPACT_PAST_LINES lines and `worthIt(lines)` holds. One that fails (no room for the new
    * file, a directory made read-only) leaves the journal as it was, with that write's lines on disk, so it
    * must not fail the write: it is logged ("<name> journal compaction failed…") and tried again
-   * COMPACT_PAST_LINES lines later, not at every write.
+   * COMPACT_PAST_LINES lines later, not at every write. One whose directory fsync fails after the rename has
+   * replaced the journal all the same, and its log line says so.
    */
   compaction?: { name: string; worthIt(lines: number): boolean; compact(): void; log?: LogFn };
   /** fs.writeSync; a test's stand-in plays a disk that fills up. */
@@ -115,7 +116,10 @@ export class JournalFile {
       this.compactPast = this.lines + COMPACT_PAST_LINES;
       compaction.log?.({
         level: "error",
-        msg: `${compaction.name} journal compaction failed; the journal keeps growing until one succeeds`,
+        msg:
+          error instanceof DirectorySyncError
+            ? `${compaction.name} journal compaction failed after the new journal was in place (its directory could not be synced): a power cut may bring back the journal from before it`
+            : `${compaction.name} journal compaction failed; the journal keeps growing until one succeeds`,
         error: String(error),
       });
     }
@@ -163,15 +167,29 @@ export class JournalFile {
 
   /** Replaces the written content with `lines`, atomically (temporary file, then rename). */
   rewrite(lines: readonly string[]): void {
-    writeFileAtomicSync(this.path, lines.length ? `${lines.join("\n")}\n` : "", {
-      mode: 0o600,
-      durable: this.options.durable ?? false,
-    });
-    // Closed only once the new file is in place: a rewrite that fails (no room for the new file) keeps the
-    // descriptor, so a durable caller's sync still flushes the lines its write just put in the old file.
+    try {
+      writeFileAtomicSync(this.path, lines.length ? `${lines.join("\n")}\n` : "", {
+        mode: 0o600,
+        durable: this.options.durable ?? false,
+      });
+    } catch (error) {
+      // Renamed in, then the directory's fsync failed: the old file is unlinked, and a line written to its
+      // descriptor now would be lost, so it is let go as after a rewrite that worked.
+      if (error instanceof DirectorySyncError) this.replaced(lines.length);
+      throw error;
+    }
+    this.replaced(lines.length);
+  }
+
+  /**
+   * The new file is in place. Only now is the old descriptor closed: a rewrite that fails before its rename
+   * (no room for the new file) keeps it, so a durable caller's sync still flushes the lines its write just
+   * put in the old file.
+   */
+  private replaced(lines: number): void {
     this.closeFile();
     this.torn = false;
-    this.lines = lines.length + this.unwrittenLines;
+    this.lines = lines + this.unwrittenLines;
   }
 
   /**

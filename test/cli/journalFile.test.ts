@@ -255,6 +255,39 @@ describe("Class: JournalFile, on writes, rewrites and syncs", () => {
     journal.close();
   });
 
+  it("a compaction whose directory fsync fails after the rename lets the old descriptor go: later lines, synced, are in the file a restart reads, and the log says the journal was replaced", async () => {
+    const file = join(dir, "j.jsonl");
+    const logged: string[] = [];
+    const journal: JournalFile = new JournalFile(file, {
+      durable: true,
+      compaction: {
+        name: "test",
+        worthIt: () => true,
+        compact: () => journal.rewrite(["kept"]),
+        log: (line) => logged.push(String(line.msg)),
+      },
+    });
+    // The data's fsync works; the directory's, after the rename, fails.
+    fs.fsyncSync = ((fd: number) => {
+      if (fs.fstatSync(fd).isDirectory()) {
+        throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" });
+      }
+      return realFsync(fd);
+    }) as typeof fs.fsyncSync;
+    for (let i = 0; i <= 10_000; i++) journal.append(`line ${i}`);
+    journal.writeNow(); // past 10,000 lines: the compaction renames its file in, then fails
+    fs.fsyncSync = realFsync;
+    expect(logged).to.deep.equal([
+      "test journal compaction failed after the new journal was in place (its directory could not be synced): a power cut may bring back the journal from before it",
+    ]);
+    expect(readJournalLines(file)).to.deep.equal(["kept", ""]);
+    journal.append("after the compaction");
+    await journal.written();
+    await journal.sync();
+    journal.close();
+    expect(readJournalLines(file)).to.deep.equal(["kept", "after the compaction", ""]);
+  });
+
   it("a close that cannot write says how many lines it lost, and a write still pending then fails without writing them after the close", async () => {
     const file = join(dir, "j.jsonl");
     const disk = fillingDisk();
