@@ -283,19 +283,22 @@ function notes(provider: Provider, event: string, payload: Buffer): string[] {
 /**
  * The proxy `hookgate send` posts to `url` through (its URL, credentials included), or undefined to connect
  * directly: no proxy variable for the scheme, NO_PROXY lists the host (as undici matches it), or the host is
- * this machine's loopback (localhost, 127.0.0.0/8, ::1), where `hookgate serve` listens and a proxy on another
- * machine cannot reach. undici's EnvHttpProxyAgent exempts no host by default, localhost included; the
+ * this machine (localhost, 127.0.0.0/8, ::1, or the wildcard 0.0.0.0 or ::), where `hookgate serve` listens and
+ * a proxy on another machine cannot reach (it would get the delivery, secret token included, in clear). undici's EnvHttpProxyAgent exempts no host by default, localhost included; the
  * loopback rule is Go's (net/http ProxyFromEnvironment, golang.org/x/net/http/httpproxy), which NO_PROXY
  * cannot undo.
  */
 export function sendProxy(proxy: ProxySettings | undefined, url: URL): string | undefined {
-  if (!proxy || isLoopback(url.hostname) || bypassesProxy(proxy.noProxy, url)) return undefined;
+  if (!proxy || isThisMachine(url.hostname) || bypassesProxy(proxy.noProxy, url)) return undefined;
   // As EnvHttpProxyAgent picks: HTTPS_PROXY for https, else HTTP_PROXY; an http target HTTP_PROXY only.
   return (url.protocol === "https:" ? proxy.httpsProxy || proxy.httpProxy : proxy.httpProxy) || undefined;
 }
 
-/** localhost, or an address in 127.0.0.0/8 or ::1 (an IPv4-mapped ::ffff:127.x too): a URL's hostname. */
-function isLoopback(hostname: string): boolean {
+/**
+ * localhost, an address in 127.0.0.0/8 or ::1 (an IPv4-mapped ::ffff:127.x too), or the wildcard 0.0.0.0 or
+ * :: (a connection to it reaches this machine, and serve --host 0.0.0.0 prints its URL so): a URL's hostname.
+ */
+function isThisMachine(hostname: string): boolean {
   if (hostname === "localhost") return true;
   const bare = hostname.replace(/^\[(.*)\]$/, "$1");
   if (!ipaddr.isValid(bare)) return false;
@@ -304,7 +307,12 @@ function isLoopback(hostname: string): boolean {
     address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress()
       ? (address as ipaddr.IPv6).toIPv4Address()
       : address;
-  return v4.range() === "loopback";
+  // The wildcard itself only: ipaddr's "unspecified" range for IPv4 is all of 0.0.0.0/8.
+  return (
+    v4.range() === "loopback" ||
+    v4.toNormalizedString() === "0.0.0.0" ||
+    v4.toNormalizedString() === "0:0:0:0:0:0:0:0"
+  );
 }
 
 /**
@@ -386,7 +394,7 @@ export async function runSend(argv: string[]): Promise<number> {
   const url = new URL(values.url);
   let settings: ProxySettings | undefined;
   try {
-    settings = isLoopback(url.hostname) ? undefined : proxySettings(process.env);
+    settings = isThisMachine(url.hostname) ? undefined : proxySettings(process.env);
   } catch (error) {
     if (!(error instanceof ProxySettingsError)) throw error;
     process.stderr.write(`hookgate send: ${error.message}\n`);

@@ -395,7 +395,7 @@ export function banner(
         options.examples ?? shippedExamples(),
         rel,
       ),
-      `  curl -s ${gateway.url}/_hookgate/deliveries`,
+      `  curl -s ${thisMachineUrl(gateway.url)}/_hookgate/deliveries`,
     );
   }
   lines.push("", `hookgate listening on ${gateway.url}`, "");
@@ -492,12 +492,13 @@ function testDelivery(
   examples: readonly ExampleDelivery[],
   shown: (path: string) => string,
 ): string[] {
+  const url = thisMachineUrl(gateway.url);
   const send = (route: Route, event: string, payload: string, body?: Buffer) => {
-    if (!route.secret) return unsignedDelivery(gateway.url, route, event, payload, body);
+    if (!route.secret) return unsignedDelivery(url, route, event, payload, body);
     // Signed and shaped as the route's own provider sends it: a GitHub push to a GitLab route is a 401.
     const providerFlag = route.provider === DEFAULT_PROVIDER ? "" : ` --provider ${route.provider}`;
     return [
-      `  npx hookgate send --url ${gateway.url}/hooks/${route.name} --secrets ${secretsFile} --secret-name ${route.secret}${providerFlag} --event ${event} --payload ${payload}`,
+      `  npx hookgate send --url ${url}/hooks/${route.name} --secrets ${secretsFile} --secret-name ${route.secret}${providerFlag} --event ${event} --payload ${payload}`,
     ];
   };
   const events = examples.flatMap((example) => {
@@ -544,9 +545,8 @@ function unsignedDelivery(
     .map(([name, value]) => ` -H '${name}: ${value}'`)
     .join("");
   const curl = `  curl${headers} --data-binary @${payload} ${url}/hooks/${route.name}`;
-  // curl's source address: the one serve listens on, or loopback for a wildcard one.
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
-  const source = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  // curl's source address: the one it posts to (loopback for a wildcard listener: thisMachineUrl).
+  const source = new URL(url).hostname.replace(/^\[|\]$/g, "");
   const admitted = compileIpAllowlist(route.auth.allowIps)(source);
   return [
     admitted
@@ -554,6 +554,18 @@ function unsignedDelivery(
       : `  route ${route.name} has no secret: it takes an unsigned delivery only from its auth.allowIps, which do not admit this machine (${source}): post from one of them:`,
     curl,
   ];
+}
+
+/**
+ * serve's URL as this machine's commands should reach it: loopback (127.0.0.1, [::1]) for a wildcard listener
+ * (--host 0.0.0.0 or ::). A client behind a proxy may send a wildcard host to the proxy, secret token and all.
+ */
+function thisMachineUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.hostname === "0.0.0.0") parsed.hostname = "127.0.0.1";
+  else if (parsed.hostname === "[::]") parsed.hostname = "[::1]";
+  else return url;
+  return parsed.origin;
 }
 
 /** The event a gateway would make of an example delivery, or undefined when it cannot be normalised. */

@@ -1156,9 +1156,20 @@ describe("Function: sendProxy(proxy, url)", () => {
       "https://localhost.example.com/",
       "https://128.0.0.1/",
       "https://[::2]/",
-      "https://0.0.0.0/",
+      "https://0.0.0.1/",
     ]) {
       expect(via(url), url).to.equal("http://proxy.corp.example:3128/");
+    }
+  });
+
+  it("sendProxy is undefined (direct) for the wildcard 0.0.0.0 and :: that serve --host 0.0.0.0 or :: prints: a proxy would get the secret token in clear", () => {
+    const httpProxy = proxySettings({ HTTP_PROXY: "http://proxy.corp.example:3128" });
+    for (const url of [
+      "http://0.0.0.0:8787/hooks/gl-build",
+      "http://[::]:8787/hooks/gl-build",
+      "http://[::ffff:0.0.0.0]:8787/hooks/gl-build",
+    ]) {
+      expect(sendProxy(httpProxy, new URL(url)), url).to.equal(undefined);
     }
   });
 

@@ -27,10 +27,10 @@ function routesOf(text: string): Route[] {
   return parsed.config?.routes ?? [];
 }
 
-function bannerFor(routes: Route[], missingSecrets: string[]): string {
+function bannerFor(routes: Route[], missingSecrets: string[], url = "http://127.0.0.1:8787"): string {
   return banner(
     {
-      url: "http://127.0.0.1:8787",
+      url,
       routes,
       secretsFile: ".hookgate/secrets.json",
       generatedSecrets: [],
@@ -238,6 +238,19 @@ ${
     expect(out).to.include(
       "  route lan has no secret: it takes an unsigned delivery only from its auth.allowIps, which do not admit this machine (127.0.0.1): post from one of them:\n",
     );
+  });
+
+  it("sends the test delivery to 127.0.0.1 or [::1], not to the wildcard address serve listens on (--host 0.0.0.0 or ::), which a client may send through its proxy", () => {
+    for (const [listening, local] of [
+      ["http://0.0.0.0:8787", "http://127.0.0.1:8787"],
+      ["http://[::]:8787", "http://[::1]:8787"],
+    ]) {
+      const signed = bannerFor(routeFor("gitlab"), [], listening);
+      expect(sendLine(signed), listening).to.include(`--url ${local}/hooks/tools `);
+      expect(signed, listening).to.include(`  curl -s ${local}/_hookgate/deliveries`);
+      const unsigned = testDelivery(bannerFor(allowIpsRoutes("127.0.0.1/32", false), [], listening));
+      expect(unsigned.endsWith(` ${local}/hooks/lan`), unsigned).to.equal(true);
+    }
   });
 
   it("offers hookgate explain with the route's provider and an event to fill in for a host with no example payload (Gitea)", () => {
