@@ -259,6 +259,9 @@ export class LocalQueue {
     // longer go out (serve's stop closes the connections first): cancelled with the journal, so that the next
     // start does not run a delivery the Git host saw fail, whatever the write then does.
     for (const message of this.sending) this.append({ op: "del", id: message.id });
+    // Out of `sending` before the close's write: that write can set off a compaction, which would rebuild
+    // their put lines from `sending` without the del lines.
+    this.sending.clear();
     this.closed = true;
     this.journal.close();
   }

@@ -684,6 +684,34 @@ describe("Class: LocalQueue, send", () => {
     expect(journalLines().map((line) => line.op)).to.deep.equal(["put", "del"]);
     expect(newQueue().start()).to.equal(0);
   });
+  it("durable: a send cancelled by the close is not replayed by the next start when the close's own write sets off a compaction", async () => {
+    let compactions = 0;
+    const first = newQueue({ durable: true, observer: { compacting: () => compactions++ } });
+    // A serve that has run a while: 9,999 lines since the last compaction, so the close's write is past 10,000.
+    (first as unknown as { journal: { lines: number } }).journal.lines = 9_999;
+    const realFdatasync = fs.fdatasync;
+    let failSync: () => void = () => undefined;
+    fs.fdatasync = ((_fd: number, done: (error: NodeJS.ErrnoException | null) => void) => {
+      failSync = () => done(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
+    }) as typeof fs.fdatasync;
+    try {
+      const sent = first
+        .port("r")
+        .send(item("cancelled"))
+        .catch((error: unknown) => error);
+      await turn();
+      await turn();
+      await first.stop(0);
+      first.close();
+      failSync();
+      expect(await sent).to.be.instanceOf(Error);
+    } finally {
+      fs.fdatasync = realFdatasync;
+    }
+    expect(compactions).to.equal(1);
+    for (let i = 0; i < 5; i++) await turn();
+    expect(newQueue().start()).to.equal(0);
+  });
 });
 
 describe("Class: LocalQueue, stop", () => {
