@@ -240,7 +240,24 @@ export class JournalFile {
     if (fd === undefined) return;
     // A flush still running on this descriptor (compaction came in between) must not find it closed,
     // or reused by another file: close it once the flush is done.
-    if (this.syncing) void this.syncing.catch(() => undefined).finally(() => closeSync(fd));
+    if (this.syncing) void this.syncing.catch(() => undefined).finally(() => this.closeLater(fd));
     else closeSync(fd);
+  }
+
+  /**
+   * The deferred close: nobody waits for it, so a failure (NFS reports a delayed write error at close) is
+   * logged, not left as an unhandled rejection, which would end serve.
+   */
+  private closeLater(fd: number): void {
+    try {
+      closeSync(fd);
+    } catch (error) {
+      const name = this.options.compaction?.name ?? this.path;
+      this.options.compaction?.log?.({
+        level: "error",
+        msg: `${name} journal: closing the file after its flush failed`,
+        error: String(error),
+      });
+    }
   }
 }

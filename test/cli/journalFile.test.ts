@@ -288,6 +288,54 @@ describe("Class: JournalFile, on writes, rewrites and syncs", () => {
     expect(readJournalLines(file)).to.deep.equal(["kept", "after the compaction", ""]);
   });
 
+  it("a descriptor closed after its flush whose close fails (NFS reports a delayed write error at close) is logged, with no unhandled rejection to end serve", async () => {
+    const realClose = fs.closeSync;
+    const unhandled: unknown[] = [];
+    const listeners = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const logged: string[] = [];
+    try {
+      const journal: JournalFile = new JournalFile(join(dir, "j.jsonl"), {
+        durable: true,
+        compaction: {
+          name: "test",
+          worthIt: () => true,
+          compact: () => journal.rewrite(["kept"]),
+          log: (line) => logged.push(String(line.msg)),
+        },
+      });
+      journal.append("first");
+      journal.writeNow();
+      let finishSync: () => void = () => undefined;
+      fs.fdatasync = ((fd: number, done: (error: Error | null) => void) => {
+        finishSync = () => realFdatasync(fd, done);
+      }) as typeof fs.fdatasync;
+      const synced = journal.sync(); // a flush running on the descriptor
+      const journalFd = (journal as unknown as { fd: number }).fd;
+      fs.closeSync = ((fd: number) => {
+        realClose(fd);
+        if (fd === journalFd) {
+          throw Object.assign(new Error("EDQUOT: disk quota exceeded, close"), { code: "EDQUOT" });
+        }
+      }) as typeof fs.closeSync;
+      for (let i = 0; i <= 10_000; i++) journal.append(`line ${i}`);
+      journal.writeNow(); // the compaction: the old descriptor's close waits for the flush
+      finishSync();
+      await synced;
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      fs.closeSync = realClose;
+      journal.close();
+    } finally {
+      fs.closeSync = realClose;
+      process.removeListener("unhandledRejection", onUnhandled);
+      for (const listener of listeners) process.on("unhandledRejection", listener);
+    }
+    expect(unhandled.map(String)).to.deep.equal([]);
+    expect(logged).to.deep.equal(["test journal: closing the file after its flush failed"]);
+  });
+
   it("a close that cannot write says how many lines it lost, and a write still pending then fails without writing them after the close", async () => {
     const file = join(dir, "j.jsonl");
     const disk = fillingDisk();
