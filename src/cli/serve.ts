@@ -494,7 +494,7 @@ function testDelivery(
 ): string[] {
   const url = thisMachineUrl(gateway.url);
   const send = (route: Route, event: string, payload: string, body?: Buffer) => {
-    if (!route.secret) return unsignedDelivery(url, route, event, payload, body);
+    if (!route.secret) return unsignedDelivery(gateway.url, route, event, payload, body);
     // Signed and shaped as the route's own provider sends it: a GitHub push to a GitLab route is a 401.
     const providerFlag = route.provider === DEFAULT_PROVIDER ? "" : ` --provider ${route.provider}`;
     return [
@@ -506,7 +506,13 @@ function testDelivery(
     return event ? [{ example, event }] : [];
   });
   const inOrder = [preferred, ...gateway.routes.filter((r) => r !== preferred)];
-  const ranked = [...inOrder.filter((r) => r.secret), ...inOrder.filter((r) => !r.secret)];
+  // Without a secret, a route whose auth.allowIps admit this machine first: another answers the curl 403.
+  const admitted = (r: Route) => admitsThisMachine(gateway.url, r);
+  const ranked = [
+    ...inOrder.filter((r) => r.secret),
+    ...inOrder.filter((r) => !r.secret && admitted(r)),
+    ...inOrder.filter((r) => !r.secret && !admitted(r)),
+  ];
   for (const route of ranked) {
     const taken = events.find(({ event }) => explainRoutes([route], event)[0]?.matched);
     if (taken) {
@@ -529,7 +535,7 @@ function testDelivery(
  * auth.allowIps must admit (403 otherwise).
  */
 function unsignedDelivery(
-  url: string,
+  listening: string,
   route: Route,
   event: string,
   payload: string,
@@ -544,16 +550,34 @@ function unsignedDelivery(
   const headers = Object.entries(deliveryHeaders(route.provider, event, undefined, parsed))
     .map(([name, value]) => ` -H '${name}: ${value}'`)
     .join("");
+  const url = thisMachineUrl(listening);
   const curl = `  curl${headers} --data-binary @${payload} ${url}/hooks/${route.name}`;
-  // curl's source address: the one it posts to (loopback for a wildcard listener: thisMachineUrl).
-  const source = new URL(url).hostname.replace(/^\[|\]$/g, "");
-  const admitted = compileIpAllowlist(route.auth.allowIps)(source);
+  const source = sourceAddress(listening);
+  if (admitsThisMachine(listening, route)) {
+    return [
+      `  route ${route.name} has no secret: it takes an unsigned delivery from its auth.allowIps, such as this machine:`,
+      curl,
+    ];
+  }
+  // On loopback only, no other machine can reach serve: there is no "one of them" to post from.
+  const host = new URL(listening).hostname.replace(/^\[|\]$/g, "");
+  const loopbackOnly = /^127\./.test(host) || host === "::1";
   return [
-    admitted
-      ? `  route ${route.name} has no secret: it takes an unsigned delivery from its auth.allowIps, such as this machine:`
-      : `  route ${route.name} has no secret: it takes an unsigned delivery only from its auth.allowIps, which do not admit this machine (${source}): post from one of them:`,
+    loopbackOnly
+      ? `  route ${route.name} has no secret: it takes an unsigned delivery only from its auth.allowIps, which refuse this machine (${source}), the only one that can reach serve on ${source}: this POST is answered 403 until they admit it:`
+      : `  route ${route.name} has no secret: it takes an unsigned delivery only from its auth.allowIps, which do not admit this machine (${source}): post from one of them, to this machine's address:`,
     curl,
   ];
+}
+
+/** The source address of a command on this machine posting to serve: loopback for a wildcard listener. */
+function sourceAddress(listening: string): string {
+  return new URL(thisMachineUrl(listening)).hostname.replace(/^\[|\]$/g, "");
+}
+
+/** Whether a route's auth.allowIps admit a POST from this machine to serve (listening at that URL). */
+function admitsThisMachine(listening: string, route: Route): boolean {
+  return compileIpAllowlist(route.auth.allowIps)(sourceAddress(listening));
 }
 
 /**

@@ -233,11 +233,40 @@ ${
     expect(explainRoutes([route], event)[0]?.matched).to.equal(true);
   });
 
-  it("says when a route without a secret does not admit this machine's address in auth.allowIps, rather than suggest a POST answered 403", () => {
+  it("says a route without a secret whose auth.allowIps refuse this machine is answered 403, and, serve being on loopback only, that no other machine can post to it", () => {
     const out = testDelivery(bannerFor(allowIpsRoutes("192.0.2.0/24", false), []));
     expect(out).to.include(
-      "  route lan has no secret: it takes an unsigned delivery only from its auth.allowIps, which do not admit this machine (127.0.0.1): post from one of them:\n",
+      "  route lan has no secret: it takes an unsigned delivery only from its auth.allowIps, which refuse this machine (127.0.0.1), the only one that can reach serve on 127.0.0.1: this POST is answered 403 until they admit it:\n",
     );
+    expect(out).not.to.include("post from one of them");
+  });
+
+  it("says to post from one of a route's auth.allowIps, to this machine's address, when serve listens on a wildcard address other machines reach", () => {
+    const out = testDelivery(bannerFor(allowIpsRoutes("192.0.2.0/24", false), [], "http://0.0.0.0:8787"));
+    expect(out).to.include(
+      "  route lan has no secret: it takes an unsigned delivery only from its auth.allowIps, which do not admit this machine (127.0.0.1): post from one of them, to this machine's address:\n",
+    );
+  });
+
+  it("sends the unsigned test delivery to a route without a secret whose auth.allowIps admit this machine, before one that comes first and refuses it (403)", () => {
+    const routes = routesOf(`version: 1
+defaults:
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: lan
+    auth: { allowIps: ["192.0.2.0/24"] }
+    match: { repos: ["acme/*"], events: [push] }
+    action: { type: jenkins, job: lan/build, parameters: { SHA: "{{sha}}" } }
+  - name: local
+    auth: { allowIps: ["127.0.0.1/32"] }
+    match: { repos: ["acme/*"], events: [push] }
+    action: { type: jenkins, job: local/build, parameters: { SHA: "{{sha}}" } }
+`);
+    const out = testDelivery(bannerFor(routes, []));
+    expect(out).to.include(
+      "  route local has no secret: it takes an unsigned delivery from its auth.allowIps, such as this machine:\n",
+    );
+    expect(out.endsWith(" http://127.0.0.1:8787/hooks/local"), out).to.equal(true);
   });
 
   it("sends the test delivery to 127.0.0.1 or [::1], not to the wildcard address serve listens on (--host 0.0.0.0 or ::), which a client may send through its proxy", () => {
