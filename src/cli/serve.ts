@@ -10,6 +10,7 @@ import { normaliseDelivery } from "../core/events/normalise";
 import { headerBag } from "../core/headers";
 import { MAX_ATTEMPTS, MAX_RETRY_DELAY_MS, RETRY_BASE_DELAY_MS } from "../core/policy";
 import type { LogFn, ObjectStore } from "../core/ports";
+import { credentialSecretNames } from "../core/routeSecrets";
 import { DEFAULT_PROVIDER } from "../core/routes/defaults";
 import { loadRoutesFile } from "../core/routes/load";
 import { withoutInvisible } from "../core/shownText";
@@ -493,12 +494,16 @@ function testDelivery(
   shown: (path: string) => string,
 ): string[] {
   const url = thisMachineUrl(gateway.url);
+  const credentials = credentialSecretNames(gateway.routes);
   const send = (route: Route, event: string, payload: string, body?: Buffer) => {
     if (!route.secret) return unsignedDelivery(gateway.url, route, event, payload, body);
     // Signed and shaped as the route's own provider sends it: a GitHub push to a GitLab route is a 401.
     const providerFlag = route.provider === DEFAULT_PROVIDER ? "" : ` --provider ${route.provider}`;
+    // Never a name a route reads as an API token or Jenkins credentials (check notes it): send would put
+    // that credential in the delivery (GitLab's X-Gitlab-Token in clear).
+    const secretName = credentials.has(route.secret) ? "WEBHOOK-SECRET-NAME" : route.secret;
     return [
-      `  npx hookgate send --url ${url}/hooks/${route.name} --secrets ${secretsFile} --secret-name ${route.secret}${providerFlag} --event ${event} --payload ${payload}`,
+      `  npx hookgate send --url ${url}/hooks/${route.name} --secrets ${secretsFile} --secret-name ${secretName}${providerFlag} --event ${event} --payload ${payload}`,
     ];
   };
   const events = examples.flatMap((example) => {

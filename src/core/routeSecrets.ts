@@ -24,6 +24,22 @@ export function routeSecretUses(route: Route): { name: string; holds: string }[]
   return uses;
 }
 
+/** A use of a secret that holds a credential hookgate itself sends (an API token, Jenkins credentials). */
+export function isCredentialUse(use: { holds: string }): boolean {
+  return use.holds.endsWith("API token") || use.holds.startsWith("Jenkins {");
+}
+
+/** The secret names any route reads as an API token or Jenkins credentials. */
+export function credentialSecretNames(routes: readonly Route[]): Set<string> {
+  return new Set(
+    routes.flatMap((route) =>
+      routeSecretUses(route)
+        .filter(isCredentialUse)
+        .map((use) => use.name),
+    ),
+  );
+}
+
 /**
  * The route with `prefix` in front of every secret name it reads (the stack's `secretNamePrefix`), so that
  * stacks sharing one routes.yaml in one account and region read, and manage, secrets of their own.

@@ -282,6 +282,24 @@ routes:
     }
   });
 
+  it("never suggests sending a secret a route also reads as an API token (send would put the token in X-Gitlab-Token): a placeholder, and check's note on it", () => {
+    const out = bannerFor(
+      routesOf(`version: 1
+providers: { gitlab: { apiUrl: "https://gitlab.example.com/api/v4", token: hookgate/gitlab-token } }
+routes:
+  - name: gl-zip
+    provider: gitlab
+    secret: hookgate/gitlab-token
+    match: { repos: ["platform/**"], events: [push] }
+    action: { type: s3-zip, key: "{{repo}}/{{sha}}.zip" }
+`),
+      [],
+    );
+    expect(sendLine(out)).to.include("--secret-name WEBHOOK-SECRET-NAME --provider gitlab --event push");
+    expect(out).not.to.include("--secret-name hookgate/gitlab-token");
+    expect(out).to.include('note: secret "hookgate/gitlab-token" is the webhook secret of route gl-zip');
+  });
+
   it("offers hookgate explain with the route's provider and an event to fill in for a host with no example payload (Gitea)", () => {
     const out = testDelivery(bannerFor(routeFor("gitea"), []));
     expect(out).to.include(

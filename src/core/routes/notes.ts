@@ -25,6 +25,7 @@ import {
   rangeWarning,
 } from "../globs";
 import { matchesPushes, matchesTagPushes, takesPullRequestAction } from "../match";
+import { isCredentialUse, routeSecretUses } from "../routeSecrets";
 import { shownText, suggestedText } from "../shownText";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
@@ -37,7 +38,7 @@ const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "path
 const PER_EVENT_FIELD = /\{\{\s*(sha|deliveryId|before|pr\.headSha|payload\.[^}]+)\s*\}\}/;
 
 export function routeNotes(routes: readonly Route[]): string[] {
-  const notes: string[] = [...jenkinsUrlNotes(routes)];
+  const notes: string[] = [...jenkinsUrlNotes(routes), ...webhookSecretCredentialNotes(routes)];
   for (const route of routes) {
     for (const note of jenkinsJobPathNotes(route)) notes.push(`route ${route.name}: ${note}`);
     const names = eventNameNotes(route);
@@ -174,6 +175,44 @@ export function routeNotes(routes: readonly Route[]): string[] {
  * matches: Git refuses a space in a ref name (git check-ref-format, rule 4). The fix, when the spaces sit
  * only next to the group's braces, parentheses, commas or "|", is the glob without them.
  */
+/**
+ * A secret name read as a webhook secret and as an API token or Jenkins credentials: the webhook secret's value
+ * is given to the Git host, which then holds the credential too (and GitLab sends it in clear in every
+ * delivery's X-Gitlab-Token). One note per such name, naming the routes on both sides.
+ */
+function webhookSecretCredentialNotes(routes: readonly Route[]): string[] {
+  type Uses = { webhook: string[]; credential: Map<string, string[]>; gitlab: boolean };
+  const uses = new Map<string, Uses>();
+  for (const route of routes) {
+    for (const use of routeSecretUses(route)) {
+      const credential = isCredentialUse(use);
+      if (!credential && use.holds !== "webhook secret") continue;
+      const entry: Uses = uses.get(use.name) ?? { webhook: [], credential: new Map(), gitlab: false };
+      if (credential) {
+        entry.credential.set(use.holds, [...(entry.credential.get(use.holds) ?? []), route.name]);
+      } else {
+        entry.webhook.push(route.name);
+        entry.gitlab ||= route.provider === "gitlab";
+      }
+      uses.set(use.name, entry);
+    }
+  }
+  const notes: string[] = [];
+  for (const [name, entry] of uses) {
+    if (entry.webhook.length === 0 || entry.credential.size === 0) continue;
+    const webhook = entry.webhook.join(", ");
+    const plural = (names: readonly string[]) => `route${names.length === 1 ? "" : "s"} ${names.join(", ")}`;
+    const credentials = [...entry.credential].map(([holds, names]) => `the ${holds} of ${plural(names)}`);
+    notes.push(
+      `secret "${name}" is the webhook secret of ${plural(entry.webhook)} and ${credentials.join(" and ")}: ` +
+        `one secret cannot be both, as the webhook secret is given ` +
+        `to the Git host, which then holds the credential${entry.gitlab ? " (GitLab sends it in every delivery's X-Gitlab-Token)" : ""}; ` +
+        `give ${webhook} a webhook secret of its own (secret:)`,
+    );
+  }
+  return notes;
+}
+
 function spacedChoiceNote(glob: string, spaced: readonly string[]): string {
   const fixed = glob.replace(/ *([{},|()]) */g, "$1");
   // Whole, however long: a fix clipped with "…" could not be written as given.

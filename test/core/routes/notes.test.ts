@@ -1878,3 +1878,51 @@ describe("Function: routeNotes on a brace range the matcher does not expand", ()
     expect(notesFor('{ tags: ["v{1..9}"] }', "github").filter((n) => n.includes("range"))).to.deep.equal([]);
   });
 });
+
+describe("Function: routeNotes on a webhook secret that is also a credential", () => {
+  const notesOf = (text: string) => {
+    const parsed = parseRoutes(text, "routes.yaml");
+    expect(parsed.problems).to.deep.equal([]);
+    return routeNotes(parsed.config?.routes ?? []).filter((note) => note.startsWith("secret "));
+  };
+
+  it("notes a GitLab route whose webhook secret is the name of its GitLab API token: the Git host would hold the token, and send it in X-Gitlab-Token", () => {
+    expect(
+      notesOf(`version: 1
+providers: { gitlab: { apiUrl: "https://gitlab.example.com/api/v4", token: hookgate/gitlab-token } }
+routes:
+  - name: gl-zip
+    provider: gitlab
+    secret: hookgate/gitlab-token
+    match: { repos: ["**"], events: [push] }
+    action: { type: s3-zip }
+`),
+    ).to.deep.equal([
+      'secret "hookgate/gitlab-token" is the webhook secret of route gl-zip and the gitlab API token of route gl-zip: one secret cannot be both, as the webhook secret is given to the Git host, which then holds the credential (GitLab sends it in every delivery\'s X-Gitlab-Token); give gl-zip a webhook secret of its own (secret:)',
+    ]);
+  });
+
+  it("notes a webhook secret that another route reads as Jenkins credentials, and nothing for a webhook secret shared by two routes", () => {
+    expect(
+      notesOf(`version: 1
+defaults:
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: a
+    secret: hookgate/jenkins
+    match: { repos: ["acme/*"], events: [push] }
+    action: { type: jenkins, job: a, parameters: { SHA: "{{sha}}" } }
+  - name: b
+    secret: hookgate/github-webhook
+    match: { repos: ["acme/*"], events: [push] }
+    action: { type: jenkins, job: b, parameters: { SHA: "{{sha}}" } }
+  - name: c
+    secret: hookgate/github-webhook
+    match: { repos: ["acme/*"], events: [push] }
+    action: { type: jenkins, job: c, parameters: { SHA: "{{sha}}" } }
+`),
+    ).to.deep.equal([
+      'secret "hookgate/jenkins" is the webhook secret of route a and the Jenkins {"user","token"} of routes a, b, c: one secret cannot be both, as the webhook secret is given to the Git host, which then holds the credential; give a a webhook secret of its own (secret:)',
+    ]);
+  });
+});
