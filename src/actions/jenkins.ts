@@ -3,8 +3,7 @@
 // cookie, over TLS that may trust a private CA. 201, and 303 to a queue item (merged into it), succeed, and so does a multibranch
 // project's scan (302 to itself); a 2xx without a queue item Location is not Jenkins' answer and is final;
 // 401/403/404/409 are final (a 401 once the credentials secret, read again past its cache, holds no new
-// value; a 404 under a multibranch project is retryable: its scan may not have created the branch's job yet);
-// 5xx, 429, 408, network errors and timeouts are retryable. A retry first looks for the build an earlier
+// value); 5xx, 429, 408, network errors and timeouts are retryable. A retry first looks for the build an earlier
 // attempt started (jenkinsBuilds.ts), and succeeds without asking again when it finds one. Other redirects (a
 // sign-in, a 303 without a Location) are never followed, and final, naming where they pointed.
 import { ActionError } from "../core/errors";
@@ -281,18 +280,6 @@ async function trigger(
     });
   }
   if (status === 404) {
-    const scanned = await scannedParent(base, request.job, headers, dispatcher, clients);
-    if (scanned) {
-      // A branch job is created by its project's scan (or the Git host's own webhook to Jenkins), which a new
-      // branch's first push can reach hookgate before: the queue's backoff gives the scan time.
-      throw new ActionError(
-        `${what} not found (404) in the ${scanned.kind} ${scanned.name}: the branch job may not exist yet ` +
-          "(its scan pending), so the build is retried; past the attempts, check that Jenkins discovers the " +
-          "branch (the Git host's webhook to Jenkins, or a route that triggers the scan) and that the user of " +
-          `${request.jenkins.credentials} may see its jobs`,
-        { retryable: true },
-      );
-    }
     // Jenkins answers 404 for a job its user may not discover as for one that does not exist (JENKINS-71087).
     throw new ActionError(
       `${what} not found (404): no such job, or one the user of ${request.jenkins.credentials} may not see: ` +
@@ -681,7 +668,6 @@ interface ParameterDefinitionJson {
 }
 
 interface ItemJson {
-  _class?: unknown;
   nextBuildNumber?: unknown;
   jobs?: unknown;
   property?: Array<{ parameterDefinitions?: ParameterDefinitionJson[] } | null>;
@@ -714,36 +700,6 @@ async function itemJson(
   } catch {
     return undefined;
   }
-}
-
-/**
- * The classes (remote API `_class`) of the items whose child jobs a branch scan creates: branch-api's
- * OrganizationFolder, and its MultiBranchProject's subclasses, named so by convention (workflow-multibranch's
- * WorkflowMultiBranchProject, YamlMultiBranchProject, …). `_class` names the concrete class only: a subclass
- * named otherwise is not known as one.
- */
-const SCANNED_CLASS = /(^|[.$])(\w*MultiBranchProject|OrganizationFolder)$/i;
-
-/**
- * For a 404 to a job of 2+ segments, the parent when its `_class` says a branch scan creates its jobs (a
- * multibranch project, an organization folder); undefined otherwise, or when the GET fails (the 404 stays final).
- */
-async function scannedParent(
-  base: string,
-  job: readonly string[],
-  headers: Record<string, string>,
-  dispatcher: ActionClients["dispatcher"],
-  clients: ActionClients,
-): Promise<{ kind: string; name: string } | undefined> {
-  if (job.length < 2) return undefined;
-  const parent = job.slice(0, -1);
-  const item = await itemJson(`${base}${jobPath(parent)}`, "_class", headers, dispatcher, clients);
-  const kind = typeof item?._class === "string" ? SCANNED_CLASS.exec(item._class)?.[2] : undefined;
-  if (kind === undefined) return undefined;
-  return {
-    kind: /^OrganizationFolder$/i.test(kind) ? "organization folder" : "multibranch project",
-    name: parent.join("/"),
-  };
 }
 
 /** What tells a job from a folder: at most one child, as an organization folder's full list can pass 1 MiB. */

@@ -250,31 +250,6 @@ describe("Function: triggerJenkins", () => {
   });
 });
 
-describe("Function: triggerJenkins and the first push of a new branch to a multibranch project's branch job", () => {
-  let jenkins: JenkinsServer;
-  afterEach(async () => jenkins?.close());
-
-  it("triggerJenkins keeps a 404 for deploy/<new branch> retryable when deploy is a multibranch project whose scan has not created the job yet", async () => {
-    // deploy holds the job of main only: feature/x was just pushed.
-    jenkins = await startJenkinsServer({
-      user: JENKINS_USER,
-      token: JENKINS_TOKEN,
-      crumb: true,
-      jobs: ["deploy/main"],
-      computedFolders: ["deploy"],
-    });
-    const request = jenkinsRequest(jenkins.url, {
-      jenkins: { url: jenkins.url, credentials: "hookgate/jenkins", crumb: true },
-      job: ["deploy", "feature%2Fx"],
-      parameters: {},
-    });
-    const err = await rejectsWithActionError(triggerJenkins(request, testClients(), context));
-    expect(jenkins.builds()[0]?.path).to.equal("/job/deploy/job/feature%252Fx/build");
-    expect(err.retryable, err.message).to.equal(true);
-    expect(err.message).to.contain("in the multibranch project deploy: the branch job may not exist yet");
-  });
-});
-
 describe("Function: triggerJenkins over TLS with a private CA", () => {
   let jenkins: JenkinsServer;
   const ca = readFileSync(join(tls, "ca.pem"), "utf8");

@@ -301,10 +301,7 @@ describe("Function: triggerJenkins and the build endpoint's answers", () => {
       );
       expect(err.retryable).to.equal(retryable);
       expect(err.message).to.match(message);
-      // The job itself is never asked about; a 404 asks whether its parent (api, here a job) is scanned.
-      expect(apiCalls(jenkins).map((req) => req.url)).to.deep.equal(
-        what.startsWith("404") ? [`/job/api/api/json?tree=${encodeURIComponent("_class")}`] : [],
-      );
+      expect(apiCalls(jenkins)).to.have.length(0);
     });
   }
 
@@ -763,84 +760,6 @@ describe("Function: triggerJenkins and a redirect to the item itself (a folder's
     );
     expect(err.message).to.contain("did not queue the build");
     expect(apiCalls(jenkins)).to.have.length(0);
-  });
-});
-
-describe("Function: triggerJenkins and a 404 for a branch job (a multibranch project's scan may not have created it yet)", () => {
-  let jenkins: ScriptedJenkins | undefined;
-  afterEach(async () => {
-    await jenkins?.close();
-    jenkins = undefined;
-  });
-
-  /** Jenkins with no job at `deploy/feature%2Fx`, whose parent's remote API answers `parent`. */
-  const withParent = async (parent: (req: Seen) => Reply) => {
-    jenkins = await scriptedJenkins((req) => (isApi(req) ? parent(req) : { status: 404, body: "Not Found" }));
-    return jenkins;
-  };
-  const branchJob = (url: string, job = ["deploy", "feature%2Fx"]) => request(url, { job, parameters: {} });
-  const apiClass = (name: string) => (req: Seen) =>
-    apiAnswer(req, { _class: name, jobs: [{ name: "main" }] });
-
-  const scanned: Array<[string, string]> = [
-    ["org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject", "multibranch project"],
-    ["jenkins.branch.OrganizationFolder", "organization folder"],
-    ["com.example.jenkins.YamlMultiBranchProject", "multibranch project"],
-  ];
-  for (const [className, kind] of scanned) {
-    it(`triggerJenkins keeps a 404 for a job under a ${className} retryable: the branch job may not exist yet`, async () => {
-      const server = await withParent(apiClass(className));
-      const err = await rejectsWithActionError(triggerJenkins(branchJob(server.url), testClients(), context));
-      expect(err.retryable).to.equal(true);
-      expect(err.message).to.match(
-        new RegExp(
-          `^Jenkins job deploy/feature%2Fx not found \\(404\\) in the ${kind} deploy: the branch job may not exist yet \\(its scan pending\\)`,
-        ),
-      );
-      expect(apiCalls(server).map((req) => req.url)).to.deep.equal([
-        `/job/deploy/api/json?tree=${encodeURIComponent("_class")}`,
-      ]);
-    });
-  }
-
-  it("triggerJenkins reads the parent of a 3-segment job (a repository's project in an organization folder)", async () => {
-    const server = await withParent(
-      apiClass("org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject"),
-    );
-    const err = await rejectsWithActionError(
-      triggerJenkins(branchJob(server.url, ["acme", "api", "feature"]), testClients(), context),
-    );
-    expect(err.retryable).to.equal(true);
-    expect(err.message).to.contain("in the multibranch project acme/api:");
-    expect(apiCalls(server).map((req) => new URL(req.url, "http://x").pathname)).to.deep.equal([
-      "/job/acme/job/api/api/json",
-    ]);
-  });
-
-  const finalParents: Array<[string, (req: Seen) => Reply]> = [
-    ["is a plain folder", apiClass("com.cloudbees.hudson.plugins.folder.Folder")],
-    ["answers 404 (the parent is missing too)", () => ({ status: 404, body: "Not Found" })],
-    ["answers 403", () => ({ status: 403, body: "Forbidden" })],
-    ["drops the connection", () => "drop"],
-    ["answers a page that is not JSON", () => ({ status: 200, body: "<html>" })],
-    ["names no class", (req) => apiAnswer(req, { jobs: [] })],
-  ];
-  for (const [what, parent] of finalParents) {
-    it(`triggerJenkins keeps a 404 for a job final when its parent ${what}`, async () => {
-      const server = await withParent(parent);
-      const err = await rejectsWithActionError(triggerJenkins(branchJob(server.url), testClients(), context));
-      expect(err.retryable).to.equal(false);
-      expect(err.message).to.match(/^Jenkins job deploy\/feature%2Fx not found \(404\): no such job/);
-    });
-  }
-
-  it("triggerJenkins keeps a 404 for a top-level job final without asking the remote API", async () => {
-    const server = await withParent(apiClass("jenkins.branch.OrganizationFolder"));
-    const err = await rejectsWithActionError(
-      triggerJenkins(branchJob(server.url, ["deploy"]), testClients(), context),
-    );
-    expect(err.retryable).to.equal(false);
-    expect(apiCalls(server)).to.have.length(0);
   });
 });
 
