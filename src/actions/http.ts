@@ -772,7 +772,7 @@ function proxyFor(dispatcher: Dispatcher | undefined, url: string): string | und
  * The bundle Node is given: at least one certificate that parses, else a final configuration error. Node stops
  * reading a bundle, without a word, at a block it cannot parse, so BEGIN/END markers alone (inside a JSON object
  * the console's key/value mode stores) would trust nothing and fail each attempt as "not trusted" until the dead
- * letter; with a block that does not parse, only the ones that do are given. The message never quotes the secret.
+ * letter. Node is given the blocks that parse alone, never the text around them. The message never quotes the secret.
  */
 export function assertPemBundle(pem: string, secretName: string): string {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
@@ -783,7 +783,9 @@ export function assertPemBundle(pem: string, secretName: string): string {
       retryable: false,
     });
   }
-  return certificates.length === blocks.length ? pem : `${certificates.join("\n")}\n`;
+  // Only the blocks: Node reads a BEGIN line only at the start of a line ("ca: -----BEGIN ..." pasted from YAML
+  // passes the check above, and would trust nothing).
+  return `${certificates.join("\n")}\n`;
 }
 
 function isCertificate(block: string): boolean {
