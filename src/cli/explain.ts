@@ -191,7 +191,7 @@ export function wouldRun(route: Route, event: WebhookEvent): string {
     const skipped = prCleanupSkipReason(event);
     if (skipped !== undefined) return `${describePrCleanup(request)} (skipped: ${skipped})`;
     const problem = prCleanupProblem(event);
-    if (problem !== undefined) return `${describePrCleanup(request)} (fails: ${problem})`;
+    if (problem !== undefined) return `${describePrCleanup(request)} (fails before any step: ${problem})`;
   }
   return describeRequest(request, scope, event.repo.fullName);
 }
@@ -235,24 +235,28 @@ function describePlain(request: ActionRequest): string {
   }
 }
 
-/** The steps; with `checks`, each step the action refuses before its first one says so. */
+/** The steps; with `checks`, the first step problem, for which the action refuses the delivery before any step. */
 function describePrCleanup(
   request: PrCleanupRequest,
   checks?: { scope: KeyScope; hostRepo: string },
 ): string {
-  return `pr-cleanup: ${request.steps
-    .map((step) => {
-      const shown =
-        step.kind === "delete-branch"
-          ? `delete-branch${step.onlyMerged ? " (if merged)" : ""}`
-          : step.kind === "delete-s3-prefix"
-            ? `delete s3://${step.bucket}/${step.prefix}`
-            : describeJenkins(step.request);
-      // The action refuses such a step before its first one (prCleanup.ts): say so here rather than "would run".
-      const problem = checks && prCleanupStepProblem(step, checks.scope, checks.hostRepo);
-      return problem === undefined ? shown : `${shown} (fails: ${problem})`;
-    })
+  const steps = `pr-cleanup: ${request.steps
+    .map((step) =>
+      step.kind === "delete-branch"
+        ? `delete-branch${step.onlyMerged ? " (if merged)" : ""}`
+        : step.kind === "delete-s3-prefix"
+          ? `delete s3://${step.bucket}/${step.prefix}`
+          : describeJenkins(step.request),
+    )
     .join("; ")}`;
+  if (checks === undefined) return steps;
+  // prCleanup.ts checks every step before the first and fails on the first problem: no step runs, not even
+  // those listed before it, so the problem is said after all of them rather than after its step.
+  for (const step of request.steps) {
+    const problem = prCleanupStepProblem(step, checks.scope, checks.hostRepo);
+    if (problem !== undefined) return `${steps} (fails before any step: ${problem})`;
+  }
+  return steps;
 }
 
 /** A jenkins action or step as rendered, without what the action would refuse. */

@@ -607,7 +607,7 @@ routes:
     expect(
       wouldRun(route, { ...closed, repo: { owner: "Acme", name: "API", fullName: "Acme/API" } }),
     ).to.equal(
-      'pr-cleanup: delete s3://previews/Acme/API/pr-7/ (fails: prefix "Acme/API/pr-7/" is outside the prefixes the route\'s role may list and delete under ("acme/api/pr-"): routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API])',
+      'pr-cleanup: delete s3://previews/Acme/API/pr-7/ (fails before any step: prefix "Acme/API/pr-7/" is outside the prefixes the route\'s role may list and delete under ("acme/api/pr-"): routes.yaml spells the repository "acme/api" and the host sends "Acme/API"; write repos: [Acme/API])',
     );
     expect(wouldRun(route, closed)).to.equal("pr-cleanup: delete s3://previews/acme/api/pr-7/");
   });
@@ -742,7 +742,7 @@ routes:
     );
   });
 
-  it('wouldRun says a pr-cleanup step the action refuses before its first step fails: a prefix that renders "/" and a jenkins job with an empty segment', () => {
+  it('wouldRun says pr-cleanup fails before any step, with the first problem, when a step has one: a prefix that renders "/" or a jenkins job with an empty segment', () => {
     const route = routeOf(`version: 1
 defaults: { secret: hooks/s }
 providers: { github: { token: t/gh } }
@@ -757,10 +757,28 @@ routes:
         - delete-s3-prefix: { bucket: previews, prefix: "{{tag}}/" }
         - jenkins: { job: "previews/{{tag}}", parameters: { PR: "{{pr.number}}" } }
 `);
+    // The action checks every step before the first (prCleanup.ts) and fails on the first problem: the branch
+    // listed before it is not deleted, so the failure is said after all the steps, not after the refused one.
     expect(wouldRun(route, closedPr)).to.equal(
-      "pr-cleanup: delete-branch (if merged); " +
-        "delete s3://previews// (fails: delete-s3-prefix needs a bucket and a non-empty prefix); " +
-        'jenkins job previews/ PR=7 (fails: the Jenkins job name has an invalid segment "")',
+      "pr-cleanup: delete-branch (if merged); delete s3://previews//; jenkins job previews/ PR=7 " +
+        "(fails before any step: delete-s3-prefix needs a bucket and a non-empty prefix)",
+    );
+    const jenkinsOnly = routeOf(`version: 1
+defaults: { secret: hooks/s }
+providers: { github: { token: t/gh } }
+routes:
+  - name: cleanup
+    match: { repos: [acme/api], events: [pull_request] }
+    action:
+      type: pr-cleanup
+      jenkins: { url: "https://ci.example.com", credentials: ci/c }
+      steps:
+        - delete-branch: { onlyMerged: true }
+        - jenkins: { job: "previews/{{tag}}", parameters: { PR: "{{pr.number}}" } }
+`);
+    expect(wouldRun(jenkinsOnly, closedPr)).to.equal(
+      "pr-cleanup: delete-branch (if merged); jenkins job previews/ PR=7 " +
+        '(fails before any step: the Jenkins job name has an invalid segment "")',
     );
   });
 
@@ -786,7 +804,7 @@ routes:
     );
     // Closed, the step the action refuses is said instead.
     expect(wouldRun(route, closedPr)).to.equal(
-      `${steps} (fails: delete-s3-prefix needs a bucket and a non-empty prefix)`,
+      `${steps} (fails before any step: delete-s3-prefix needs a bucket and a non-empty prefix)`,
     );
   });
 
@@ -805,7 +823,7 @@ routes:
 `);
     const pr = { ...(closedPr.pr as NonNullable<WebhookEvent["pr"]>), headSha: "" };
     expect(wouldRun(route, { ...closedPr, provider: "gitea", pr })).to.equal(
-      "pr-cleanup: delete-branch (if merged) (fails: the pull request event names no head commit (a Gogs pull request has none): " +
+      "pr-cleanup: delete-branch (if merged) (fails before any step: the pull request event names no head commit (a Gogs pull request has none): " +
         "pr-cleanup needs it for its commit statuses and to delete only the commit the pull request was about)",
     );
     expect(wouldRun(route, { ...closedPr, provider: "gitea" })).to.equal(
