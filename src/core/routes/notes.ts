@@ -30,6 +30,7 @@ import { shownText, suggestedText } from "../shownText";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
 import { didYouMean, jobNamesOfPath } from "./checks";
+import { TAG_S3_KEY, tagsOnlyKeyProblem } from "./semantics";
 
 /** The match keys that hold globs. */
 const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "paths", "actors"] as const;
@@ -89,10 +90,16 @@ export function routeNotes(routes: readonly Route[]): string[] {
     }
     // Before the note on events without push: adding push would not help a route that takes deletions only.
     if (action.type === "s3-zip" && route.match.deleted === true) {
-      // Without push in events, dropping deleted alone leaves a route whose every delivery is still skipped.
+      // Without push in events, dropping deleted alone leaves a route whose every delivery is still skipped;
+      // and a tags-only route whose key is empty for a tag push is refused once deleted is dropped.
+      const keyFix =
+        tagsOnlyKeyProblem({ ...route.match, deleted: undefined }, action.key) === undefined
+          ? ""
+          : ` and put {{tag}} in the key, as in key: "${TAG_S3_KEY}" (a folder of this key is empty for a tag ` +
+            "push, which check refuses on a tags-only route without deleted)";
       const fix = matchesPushes(route.match)
-        ? "drop deleted"
-        : "drop deleted and write events: [push] (s3-zip skips every other event)";
+        ? `drop deleted${keyFix}`
+        : `drop deleted${keyFix ? "," : " and"} write events: [push] (s3-zip skips every other event)${keyFix}`;
       notes.push(
         `route ${route.name}: s3-zip zips pushed commits only and skips a push that deleted its ref, and this ` +
           `route's deleted: true takes deletions only: every delivery it matches is skipped; ${fix}`,

@@ -725,7 +725,7 @@ const TAG_PUSH: WebhookEvent = {
  * A key with a folder that is a branch field and nothing else (the default key's `branch/<branch>/`) is then
  * empty in every delivery, and every one of them would fail.
  */
-function tagsOnlyKeyProblem(match: Obj | undefined, key: unknown): string | undefined {
+export function tagsOnlyKeyProblem(match: Obj | undefined, key: unknown): string | undefined {
   if (!Array.isArray(match?.tags) || match.branches !== undefined) return undefined;
   // deleted: true takes deletions only, which s3-zip skips before it renders the key: none fails (a note says so).
   if (match.deleted === true) return undefined;
@@ -742,9 +742,12 @@ function tagsOnlyKeyProblem(match: Obj | undefined, key: unknown): string | unde
   return (
     `this route matches only tags (tags, no branches), and ${which} has a folder that is empty for a tag ` +
     `push ({{branch}} is empty for a tag): every delivery would fail. Put {{tag}} in the key, as in ` +
-    `key: "{{repo.path}}/tag/{{tag}}/{{repo.underscored}}_{{tag}}.zip"`
+    `key: "${TAG_S3_KEY}"`
   );
 }
+
+/** A key for tag pushes, in the default key's layout: what a tags-only route is told to write. */
+export const TAG_S3_KEY = "{{repo.path}}/tag/{{tag}}/{{repo.underscored}}_{{tag}}.zip";
 
 function prefixed(path: PathSegment[], root: unknown, message: string): string {
   const where = label(path, root);

@@ -664,6 +664,53 @@ routes:
     expect(s3Notes("{ events: [push] }", "{{repo.path}}/x.zip")).to.deep.equal([]);
   });
 
+  it("tells a tags-only route with deleted: true and the default key to put {{tag}} in the key too, so each fix written as the note says is a route check accepts and notes nothing of", () => {
+    /** The route's parse problems and notes, with the default key when `key` is undefined. */
+    const checked = (match: string, key?: string) => {
+      const parsed = parseRoutes(
+        `version: 1
+defaults: { secret: hookgate/webhook }
+providers: { github: { token: hookgate/t } }
+routes:
+  - name: z
+    match: ${match}
+    action: { type: s3-zip${key === undefined ? "" : `, key: "${key}"`} }
+`,
+        "routes.yaml",
+      );
+      return {
+        problems: parsed.problems.map((p) => p.message),
+        notes: routeNotes(parsed.config?.routes ?? []),
+      };
+    };
+    const tagKey = "{{repo.path}}/tag/{{tag}}/{{repo.underscored}}_{{tag}}.zip";
+    const keyFix =
+      `put {{tag}} in the key, as in key: "${tagKey}" (a folder of this key is empty for a tag push, which ` +
+      "check refuses on a tags-only route without deleted)";
+    const start =
+      "route z: s3-zip zips pushed commits only and skips a push that deleted its ref, and this route's deleted: " +
+      "true takes deletions only: every delivery it matches is skipped; ";
+    // [the route, its note's fix, the route that fix writes]
+    const cases: Array<[string, string, string]> = [
+      ['{ tags: ["v*"], deleted: true }', `drop deleted and ${keyFix}`, '{ tags: ["v*"] }'],
+      [
+        '{ tags: ["v*"], events: [delete], deleted: true }',
+        `drop deleted, write events: [push] (s3-zip skips every other event) and ${keyFix}`,
+        '{ tags: ["v*"], events: [push] }',
+      ],
+    ];
+    for (const [match, fix, fixed] of cases) {
+      expect(checked(match), match).to.deep.equal({ problems: [], notes: [`${start}${fix}`] });
+      // Dropping deleted alone is refused: the key is what the note's other half is for.
+      expect(checked(fixed).problems, fixed).to.have.length(1);
+      expect(checked(fixed, tagKey), fixed).to.deep.equal({ problems: [], notes: [] });
+    }
+    // With branches too, the key is filled on a branch push: dropping deleted is the whole fix.
+    expect(checked('{ branches: [main], tags: ["v*"], deleted: true }').notes).to.deep.equal([
+      `${start}drop deleted`,
+    ]);
+  });
+
   it("notes no skipping for a route whose events let pushes through: push, a glob that matches it, or no events", () => {
     for (const match of [
       "{ events: [push, pull_request] }",

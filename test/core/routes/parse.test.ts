@@ -514,7 +514,8 @@ describe("Function: parseRoutes", () => {
     const parsed = parseRoutes(text, "routes.yaml");
     expect(parsed.problems).to.deep.equal([]);
     expect(routeNotes(parsed.config?.routes ?? [])).to.deep.equal([
-      "route release: s3-zip zips pushed commits only and skips a push that deleted its ref, and this route's deleted: true takes deletions only: every delivery it matches is skipped; drop deleted",
+      "route release: s3-zip zips pushed commits only and skips a push that deleted its ref, and this route's deleted: true takes deletions only: every delivery it matches is skipped; " +
+        'drop deleted and put {{tag}} in the key, as in key: "{{repo.path}}/tag/{{tag}}/{{repo.underscored}}_{{tag}}.zip" (a folder of this key is empty for a tag push, which check refuses on a tags-only route without deleted)',
     ]);
   });
 
