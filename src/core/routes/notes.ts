@@ -526,10 +526,13 @@ function excludedHostNameNote(route: Route, entry: string, hostName: string): st
       return `${lead}: ${pushes}, and this route takes no tag push; drop it`;
     }
     const tags = route.match.tags !== undefined;
-    return (
-      `${lead}: ${pushes}, so this route takes every tag push${tags ? " its tags take" : ""}; to take branch ` +
-      `pushes only, write branches: ["**"] and drop ${tags ? `tags and "${entry}"` : "it"}`
-    );
+    const taken = `${lead}: ${pushes}, so this route takes every tag push${tags ? " its tags take" : ""}; to take branch pushes only, `;
+    // Without it, events would hold no event or exclusions only, which take every event: branches alone would
+    // then take pull requests into any branch too (the note on branches without events), so push is written.
+    if ((route.match.events ?? []).every((name) => name === entry || name.startsWith("!"))) {
+      return `${taken}write events: [push], branches: ["**"] in place of its events${tags ? " and drop tags" : ""}`;
+    }
+    return `${taken}write branches: ["**"] and drop ${tags ? `tags and "${entry}"` : "it"}`;
   }
   const action = keyAction(hostName);
   if (action !== undefined && entry.slice(1) === hostName) {

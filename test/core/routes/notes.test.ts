@@ -97,6 +97,21 @@ routes:
     expect(compileMatcher(fixed)(event("github/push")).matched).to.equal(true);
   });
 
+  it('tells a route whose events hold only the excluded tag_push (events: ["!tag_push"]) to write events: [push] with branches: ["**"], a route with no note left that takes no pull request', () => {
+    expect(notesFor('{ events: ["!tag_push"] }', "gitlab")).to.deep.equal([
+      'route r: event "!tag_push" excludes nothing: a GitLab tag push is event "push" with a tag, which events cannot leave out, so this route takes every tag push; to take branch pushes only, write events: [push], branches: ["**"] in place of its events',
+    ]);
+    // Exclusions left beside it take every other event too, pull requests among them.
+    expect(notesFor('{ events: ["!tag_push", "!issues"], tags: ["v*"] }', "gitlab")).to.deep.equal([
+      'route r: event "!tag_push" excludes nothing: a GitLab tag push is event "push" with a tag, which events cannot leave out, so this route takes every tag push its tags take; to take branch pushes only, write events: [push], branches: ["**"] in place of its events and drop tags',
+    ]);
+    // Written as that note says: no further note (branches alone would be told to add events: [push]).
+    expect(notesFor('{ events: [push], branches: ["**"] }', "gitlab")).to.deep.equal([]);
+    expect(notesFor('{ branches: ["**"] }', "gitlab").join("\n")).to.contain(
+      "branches without events also matches pull requests",
+    );
+  });
+
   it("says an excluded Bitbucket key excludes nothing, and gives the exclusion to write", () => {
     expect(notesFor('{ events: [pull_request, "!pr:opened"] }', "bitbucket-server")).to.deep.equal([
       'route r: event "!pr:opened" excludes nothing: write "!pull_request.opened"',
