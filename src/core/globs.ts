@@ -381,31 +381,134 @@ function rangeValues(text: string): string[] | undefined {
 }
 
 /**
- * A brace holding a range picomatch does not expand as a shell does: it reads a range only between two single
- * digits or letters, alone in its braces, without a step ("{1..9}", "{a..f}"). "v{1..12}" takes v1 alone,
- * "{01..03}" nothing and "{1..3,5}" v1, v3 and v5, without a word. The warning names values the glob misses.
+ * A brace holding ".." that picomatch does not expand as a shell does. picomatch turns every such brace into a
+ * character class of its parts ("{1..12}" is [1-12], "{v1..v3}" [v1-v3]): right only for a range between
+ * two single digits or letters, alone in its braces, without a step ("{1..9}", "{a..f}"). "v{1..12}" takes v1
+ * and v2 alone, "{01..03}" nothing, "{1..3,5}" v1, v3 and v5, and "{v1..v3}", no shell range, single
+ * characters, without a word. Decided by the matcher: the warning names values the glob misses (the
+ * glob's own when the rest of it is literal, else the brace's, and says which). Inside a negated extglob
+ * "!(...)" what the brace misses is what the glob takes; a brace inside a class "[{1..3}]" is no brace.
  */
 export function rangeWarning(pattern: string): string | undefined {
-  for (const brace of pattern.matchAll(/(?<!\\)\{([^{}]*)\}/g)) {
-    const body = brace[1] ?? "";
-    const ranges = body.split(",").map(rangeValues);
-    if (ranges.every((values) => values === undefined)) continue;
-    const intended = ranges.flatMap((values) => values ?? []);
-    const matches = compileGlobList([`{${body}}`]);
-    const missed = intended.filter((value) => !matches(value));
+  if (globProblem(pattern) !== undefined) return undefined;
+  const exclusion = pattern.startsWith("!");
+  const body = exclusion ? pattern.slice(1) : pattern;
+  for (const brace of bracesOutsideClasses(body)) {
+    const parts = brace.inner.split(",");
+    if (!parts.some((part) => part.includes(".."))) continue;
+    // What the author meant: a shell range's values; for ".." that is no shell range, its ends ("v1", "v3").
+    const shellRange = parts.every((part) => !part.includes("..") || rangeValues(part) !== undefined);
+    const intended = parts.flatMap(
+      (part) => rangeValues(part) ?? part.split("..").filter((end) => end !== ""),
+    );
+    const braceTakes = compileGlobList([`{${brace.inner}}`]);
+    const missed = intended.filter((value) => !braceTakes(value));
     // Beside other choices a range is read as other values ("{a..c,5}" takes 1, 2 and 3), whatever it misses.
-    if (missed.length === 0 && ranges.length === 1) continue;
+    if (missed.length === 0 && (parts.length === 1 || !shellRange)) continue;
     const how =
       missed.length > 0
-        ? `it misses ${missed.slice(0, 3).join(", ")}${missed.length > 3 ? ", ..." : ""}`
+        ? missedValues(body, brace, missed, exclusion)
         : "it reads a range beside other choices as other values";
+    const shown = `{${brace.inner}}`;
+    if (!shellRange) {
+      const source = picomatch.makeRe(shown, OPTIONS).source;
+      const readAs = /^\^\(\?:(\[.*\])\)\$$/.exec(source)?.[1];
+      return (
+        `glob ${shownText(pattern)} holds ${shown}, which is no range a shell expands (integers or single ` +
+        `letters), and which picomatch reads ${readAs === undefined ? "as other text" : `as a character class between single characters, ${readAs}`} ` +
+        `(${how}): list the values, as in {v1,v2,v3}`
+      );
+    }
     return (
-      `glob ${shownText(pattern)} holds the range {${body}}, which picomatch does not expand as a shell ` +
+      `glob ${shownText(pattern)} holds the range ${shown}, which picomatch does not expand as a shell ` +
       `does (${how}): it reads a range only between two single digits or letters, alone in its braces and ` +
       "without a step ({1..9}, {a..f}); list the values ({1,2,3}) or write one glob per range"
     );
   }
   return undefined;
+}
+
+interface BraceAt {
+  start: number;
+  /** Just past its "}". */
+  end: number;
+  inner: string;
+  /** The "(" and ")" of the negated extglob "!(...)" around it (close -1 while unclosed); undefined for none. */
+  negation?: { open: number; close: number };
+}
+
+/** The innermost braces of a glob, as picomatch reads them: not escaped, not in a [...] class. */
+function bracesOutsideClasses(body: string): BraceAt[] {
+  const braces: BraceAt[] = [];
+  const parens: Array<{ open: number; negated: boolean }> = [];
+  let inClass = false;
+  let start: number | undefined;
+  let bang = -1;
+  for (let i = 0; i < body.length; i++) {
+    const char = body[i];
+    if (char === "\\") i++;
+    else if (inClass) inClass = char !== "]";
+    else if (char === "[") inClass = true;
+    else if (char === "!") bang = i;
+    else if (char === "(") parens.push({ open: i, negated: bang === i - 1 });
+    else if (char === ")") {
+      const paren = parens.pop();
+      for (const brace of braces) {
+        if (paren !== undefined && brace.negation?.open === paren.open) brace.negation.close = i;
+      }
+    } else if (char === "{") start = i;
+    else if (char === "}" && start !== undefined) {
+      const negated = [...parens].reverse().find((paren) => paren.negated);
+      braces.push({
+        start,
+        end: i + 1,
+        inner: body.slice(start + 1, i),
+        ...(negated ? { negation: { open: negated.open, close: -1 } } : {}),
+      });
+      start = undefined;
+    }
+  }
+  return braces;
+}
+
+/** Text picomatch compares as it is: no glob syntax, escape or quote. */
+function isLiteralText(text: string): boolean {
+  return !GLOB_SYNTAX.test(text) && !/[\\"]/.test(text);
+}
+
+/**
+ * What the glob does with the values its brace misses: the glob's own values ("misses v3") when the rest of
+ * it is literal, checked against the glob's matcher; else the brace's, said to be the brace's.
+ */
+function missedValues(body: string, brace: BraceAt, missed: readonly string[], exclusion: boolean): string {
+  const list = (values: readonly string[]) =>
+    `${values.slice(0, 3).join(", ")}${values.length > 3 ? ", ..." : ""}`;
+  const matches = compileGlobList([body]);
+  if (brace.negation !== undefined) {
+    // "v!({1..12})" leaves out only what its brace takes: v3 to v12, meant to be left out, are taken.
+    const { open, close } = brace.negation;
+    const before = body.slice(0, open - 1);
+    const after = body.slice(close + 1);
+    const alone = close > open && body.slice(open + 1, close) === body.slice(brace.start, brace.end);
+    const taken =
+      alone && isLiteralText(before + after)
+        ? missed.map((value) => before + value + after).filter(matches)
+        : [];
+    // In an exclusion ("!v!({1..12})") the glob's values are what it excludes, and !(...) was to keep them.
+    if (taken.length > 0) {
+      return exclusion
+        ? `it excludes ${list(taken)}, which its !(...) was to keep`
+        : `it takes ${list(taken)}, which its !(...) was to leave out`;
+    }
+    return `its brace misses ${list(missed)}, which the !(...) around it then does not leave out`;
+  }
+  const before = body.slice(0, brace.start);
+  const after = body.slice(brace.end);
+  const values = isLiteralText(before + after)
+    ? missed.map((value) => before + value + after).filter((value) => !matches(value))
+    : [];
+  if (values.length > 0) return `${exclusion ? "it does not exclude" : "it misses"} ${list(values)}`;
+  return `its brace misses ${list(missed)}${exclusion ? ", which the exclusion then does not exclude" : ""}`;
 }
 
 /**

@@ -952,14 +952,24 @@ describe("Function: bangClassWarning", () => {
 
 describe("Function: rangeWarning", () => {
   // [glob, what the note says of it, the values a shell expands its brace to that the matcher misses]: each
-  // row is checked against the matcher itself, so the note's claim is what happens.
+  // row is checked against the matcher itself, so the note's claim is what happens. Where the rest of the
+  // glob is literal the note names the glob's values (v3), else the brace's, and says so.
   const noted: Array<[string, string, string[]]> = [
-    ["v{1..12}", "it misses 3, 4, 5, ...", ["v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12"]],
-    ["v{01..03}", "it misses 01, 02, 03", ["v01", "v02", "v03"]],
-    ["v{1..9..2}", "it misses 3, 5, 7", ["v3", "v5", "v7"]],
-    ["v{1..3,5}", "it misses 2", ["v2"]],
-    ["v{-1..1}", "it misses -1, 0", ["v-1", "v0"]],
-    ["!release-{1..12}", "it misses 3, 4, 5, ...", ["release-3", "release-12"]],
+    [
+      "v{1..12}",
+      "it misses v3, v4, v5, ...",
+      ["v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12"],
+    ],
+    ["v{01..03}", "it misses v01, v02, v03", ["v01", "v02", "v03"]],
+    ["v{1..9..2}", "it misses v3, v5, v7", ["v3", "v5", "v7"]],
+    ["v{1..3,5}", "it misses v2", ["v2"]],
+    ["v{-1..1}", "it misses v-1, v0", ["v-1", "v0"]],
+    [
+      "!release-{1..12}",
+      "it does not exclude release-3, release-4, release-5, ...",
+      ["release-3", "release-12"],
+    ],
+    ["release/*/{1..12}", "its brace misses 3, 4, 5, ...", ["release/x/3", "release/x/12"]],
   ];
   for (const [glob, says, missed] of noted) {
     it(`notes ${glob}, whose range the matcher does not expand as a shell does, naming values it misses`, () => {
@@ -970,6 +980,34 @@ describe("Function: rangeWarning", () => {
       for (const value of missed) expect(matches(value), value).to.equal(false);
     });
   }
+
+  it('notes a brace holding ".." that is no shell range ({v1..v3}), which the matcher reads as a class of single characters, naming the glob\'s values it misses', () => {
+    const matches = compileGlobList(["{v1..v3}"]);
+    expect(["v1", "v2", "v3"].filter(matches)).to.deep.equal([]);
+    expect(["a", "Z", "7"].filter(matches)).to.deep.equal(["a", "Z", "7"]);
+    expect(rangeWarning("{v1..v3}")).to.equal(
+      'glob "{v1..v3}" holds {v1..v3}, which is no range a shell expands (integers or single letters), and ' +
+        "which picomatch reads as a character class between single characters, [v1-v3] (it misses v1, v3): " +
+        "list the values, as in {v1,v2,v3}",
+    );
+    expect(rangeWarning("release-{1.0..1.3}")).to.include("(it misses release-1.0, release-1.3)");
+    const release = compileGlobList(["release-{1.0..1.3}"]);
+    expect(["release-1.0", "release-1.3"].filter(release)).to.deep.equal([]);
+  });
+
+  it("says a range inside a negated extglob (v!({1..12})) lets the glob take values it was to leave out, not that it misses them", () => {
+    const matches = compileGlobList(["v!({1..12})"]);
+    for (const value of ["v3", "v12"]) expect(matches(value), value).to.equal(true);
+    expect(rangeWarning("v!({1..12})")).to.include(
+      "(it takes v3, v4, v5, ..., which its !(...) was to leave out)",
+    );
+    expect(rangeWarning("v!({1..12})")).not.to.include("misses");
+    // Where the group holds more than the brace, the brace's values, said to be the brace's.
+    expect(rangeWarning("x!(a{1..12})")).to.include(
+      "(its brace misses 3, 4, 5, ..., which the !(...) around it then does not leave out)",
+    );
+    expect(compileGlobList(["x!(a{1..12})"])("xa3")).to.equal(true);
+  });
 
   it("notes a range beside other choices, which the matcher reads as other values", () => {
     expect(rangeWarning("v{a..c,5}")).to.include("(it reads a range beside other choices as other values)");
@@ -985,10 +1023,14 @@ describe("Function: rangeWarning", () => {
       "{main,dev}",
       "v\\{1..12}",
       "v1..12",
+      // In a class a brace is its characters: "v[{1..12}]" takes "v{" and "v1", as its class says.
+      "v[{1..12}]",
     ]) {
       expect(rangeWarning(glob), glob).to.equal(undefined);
     }
     const matches = compileGlobList(["v{1..9}"]);
     for (const n of [1, 5, 9]) expect(matches(`v${n}`), `v${n}`).to.equal(true);
+    const inClass = compileGlobList(["v[{1..12}]"]);
+    expect(["v{", "v1", "v.", "v12"].filter(inClass)).to.deep.equal(["v{", "v1", "v."]);
   });
 });

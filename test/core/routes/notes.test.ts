@@ -1935,7 +1935,7 @@ describe("Function: routeNotes on a host's own action name with merged: true, as
 describe("Function: routeNotes on a brace range the matcher does not expand", () => {
   it("notes tags: [v{1..12}] with the values it misses, and leaves v{1..9} alone", () => {
     expect(notesFor('{ tags: ["v{1..12}"] }', "github")).to.include(
-      'route r: tags: glob "v{1..12}" holds the range {1..12}, which picomatch does not expand as a shell does (it misses 3, 4, 5, ...): it reads a range only between two single digits or letters, alone in its braces and without a step ({1..9}, {a..f}); list the values ({1,2,3}) or write one glob per range',
+      'route r: tags: glob "v{1..12}" holds the range {1..12}, which picomatch does not expand as a shell does (it misses v3, v4, v5, ...): it reads a range only between two single digits or letters, alone in its braces and without a step ({1..9}, {a..f}); list the values ({1,2,3}) or write one glob per range',
     );
     expect(notesFor('{ tags: ["v{1..9}"] }', "github").filter((n) => n.includes("range"))).to.deep.equal([]);
   });
