@@ -259,10 +259,17 @@ function isHeld(holder: Holder & { mtimeMs: number }, file: string): boolean {
   return start === undefined || start === holder.start;
 }
 
-/** Whether the lock's pid names a process here: same host, boot and pid namespace, or an older hookgate's. */
+/**
+ * Whether the lock's pid names a process here: same boot and pid namespace (Linux), else same host; or an
+ * older hookgate's lock. The host only where those are missing (macOS): a host name changes under a live
+ * serve (DHCP, hostnamectl), and a boot id and pid namespace already tell another machine or container.
+ */
 function samePidSpace(holder: Holder): boolean {
   if (holder.host === undefined) return true;
   const here = me().holder;
+  if (holder.boot && holder.pidns && here.boot && here.pidns) {
+    return holder.boot === here.boot && holder.pidns === here.pidns;
+  }
   return holder.host === here.host && holder.boot === here.boot && holder.pidns === here.pidns;
 }
 

@@ -136,6 +136,26 @@ describe("lockStateDir: one hookgate serve per state dir", () => {
       expect(refusal(() => lockStateDir(dir)).pid).to.equal(pid);
     });
 
+    it("judges a lock from this boot and pid namespace by its pid after the host name changed (DHCP, hostnamectl): refused while its writer lives, though unrenewed for 30 s", function () {
+      if (!onLinux) this.skip();
+      const file = join(dir, LOCK_FILE);
+      const pid = other.pid as number;
+      writeFileSync(file, lockText(ownLockLines(), { pid, host: "laptop-old", start: procStart(pid) }));
+      const unrenewed = new Date(Date.now() - 31_000);
+      utimesSync(file, unrenewed, unrenewed);
+      const error = refusal(() => lockStateDir(dir, ".hookgate"));
+      expect(error.pid).to.equal(pid);
+      expect(error.message).to.contain(`in use by another hookgate serve (pid ${pid}): stop it`);
+    });
+
+    it("takes over at once a lock from this boot and pid namespace whose writer is gone, after the host name changed", function () {
+      if (!onLinux) this.skip();
+      writeFileSync(join(dir, LOCK_FILE), lockText(ownLockLines(), { pid: deadPid(), host: "laptop-old" }));
+      const lock = lockStateDir(dir);
+      expect(lockPid()).to.equal(process.pid);
+      lock.release();
+    });
+
     it("takes over a lock written before this machine booted, though its pid is alive (an older hookgate's too)", () => {
       const file = join(dir, LOCK_FILE);
       const beforeBoot = new Date(Date.now() - uptime() * 1000 - 60_000);
@@ -172,7 +192,8 @@ describe("lockStateDir: one hookgate serve per state dir", () => {
     const elsewhere: Array<[string, Record<string, string>]> = [
       ["another pid namespace (another container)", { pidns: "pid:[1]" }],
       ["another boot", { boot: "00000000-0000-4000-8000-000000000000" }],
-      ["another host", { host: "other-host" }],
+      // Another machine: another host and boot (a host name alone changes under a live serve).
+      ["another host", { host: "other-host", boot: "11111111-1111-4111-8111-111111111111" }],
     ];
     for (const [where, changes] of elsewhere) {
       it(`from ${where}, naming this process's pid: refused while renewed within 30 s, taken over after`, () => {
