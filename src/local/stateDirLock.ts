@@ -216,7 +216,8 @@ function holderPid(file: string): number | undefined {
 
 /**
  * Who holds a lock (or guard) file; "starting" for a young empty file; undefined for no file, an old
- * empty one, or one written before this machine booted (its process is gone, whatever has its pid now).
+ * empty one, or one without a boot id written before this machine booted (its process is gone, whatever
+ * has its pid now).
  */
 function readHolder(file: string): (Holder & { mtimeMs: number }) | "starting" | undefined {
   let text: string;
@@ -227,11 +228,13 @@ function readHolder(file: string): (Holder & { mtimeMs: number }) | "starting" |
   } catch {
     return undefined;
   }
-  // The boot time from uptime, which macOS has too; a container's uptime is its host's.
-  if (mtimeMs < Date.now() - uptime() * 1000 - BOOT_SLACK_MS) return undefined;
   const holder = parseHolder(text);
-  if (holder) return { ...holder, mtimeMs };
-  return Date.now() - mtimeMs < STARTING_GRACE_MS ? "starting" : undefined;
+  if (!holder) return Date.now() - mtimeMs < STARTING_GRACE_MS ? "starting" : undefined;
+  // Older than the boot (from uptime, which macOS has too; a container's uptime is its host's): only for a
+  // lock without a boot id (an older hookgate's, or off Linux). One with it is judged by it, as a clock
+  // stepped forward (a first NTP sync without RTC, a VM snapshot restored) makes a live lock look older.
+  if (holder.boot === undefined && mtimeMs < Date.now() - uptime() * 1000 - BOOT_SLACK_MS) return undefined;
+  return { ...holder, mtimeMs };
 }
 
 function parseHolder(text: string): Holder | undefined {
