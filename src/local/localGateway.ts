@@ -139,7 +139,17 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       code === "EEXIST" || code === "ENOTDIR" ? "is not a directory" : `cannot be created (${code})`;
     throw new Error(`the state dir ${options.stateDir} ${problem}`, { cause: error });
   }
-  const lock = lockStateDir(stateDir, options.stateDir);
+  const log: LogFn = options.log ?? (() => undefined);
+  const lock = lockStateDir(stateDir, options.stateDir, {
+    onRenewal: (error) =>
+      error
+        ? log({
+            level: "warn",
+            msg: "serve.lock's lease could not be renewed: a serve in another container may take the state dir over after 30 s",
+            error: String(error.message),
+          })
+        : log({ level: "info", msg: "serve.lock's lease is renewed again" }),
+  });
   try {
     return await openLocalGateway(options, stateDir, lock);
   } catch (error) {

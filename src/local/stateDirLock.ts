@@ -10,16 +10,7 @@
 // A pid says nothing about a lock from another pid namespace, boot or host (two containers on one
 // volume are both pid 1): there the holder renews the lock's mtime every few seconds, and the lock is
 // stale once it has gone unrenewed for a lease.
-import {
-  closeSync,
-  futimesSync,
-  openSync,
-  readFileSync,
-  readlinkSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname, uptime } from "node:os";
 import { basename, join } from "node:path";
 
@@ -113,6 +104,12 @@ export interface LockOptions {
   onStale?: () => void;
   /** How often the lock is renewed; tests shorten it. */
   renewMs?: number;
+  /**
+   * Called when renewing the lease starts failing (with the error; a serve in another container may take
+   * the lock over 30 s later) and again when it works once more (undefined): not on every renewal. The
+   * first renewal is at lock time, so a failure shows at start.
+   */
+  onRenewal?: (error: Error | undefined) => void;
 }
 
 /**
@@ -127,8 +124,16 @@ export function lockStateDir(stateDir: string, shownDir = stateDir, options: Loc
     takeOver(file, join(stateDir, TAKEOVER_FILE), shownDir);
   }
   heldHere.add(file);
+  let failing = false;
+  const renewNow = () => {
+    const error = renew(file);
+    if ((error !== undefined) === failing) return;
+    failing = !failing;
+    options.onRenewal?.(error);
+  };
+  renewNow();
   // Unref'd: the lock must not keep the process alive.
-  const renewal = setInterval(() => renew(file), options.renewMs ?? RENEW_MS).unref();
+  const renewal = setInterval(renewNow, options.renewMs ?? RENEW_MS).unref();
   let released = false;
   return {
     release() {
@@ -164,20 +169,32 @@ function takeOver(file: string, guard: string, shownDir: string): void {
   }
 }
 
-/** Sets the mtime of `file` to now if it is still our lock: through one fd, so never another's file. */
-function renew(file: string): void {
+/**
+ * Sets the mtime of `file` to now if it is still our lock, through one fd (so never another's file), by
+ * writing its bytes again: that needs write access only, where setting a time (futimes) needs the file's
+ * owner, which a serve is not on a CIFS/SMB mount with uid= or as a container's non-root user (EPERM).
+ * Returns why it failed; never throws (it runs in a timer).
+ */
+function renew(file: string): Error | undefined {
   let fd: number;
   try {
-    fd = openSync(file, "r");
-  } catch {
-    return; // removed: taken over, or the state dir is gone
+    fd = openSync(file, "r+");
+  } catch (error) {
+    // Removed: taken over, or the state dir is gone.
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? undefined : (error as Error);
   }
   try {
-    if (readFileSync(fd, "utf8") === me().text) futimesSync(fd, new Date(), new Date());
-  } catch {
-    // Renewed again in a few seconds; a lease lasts six renewals.
+    const text = readFileSync(fd, "utf8");
+    if (text === me().text) writeSync(fd, text, 0);
+    return undefined;
+  } catch (error) {
+    return error as Error;
   } finally {
-    closeSync(fd);
+    try {
+      closeSync(fd);
+    } catch {
+      // The renewal is written or not; a failed close (EIO on a network mount) changes neither.
+    }
   }
 }
 

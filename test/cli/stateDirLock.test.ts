@@ -1,6 +1,16 @@
 // One `hookgate serve` per state dir: <state-dir>/serve.lock, real files in a temp dir.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname, tmpdir, uptime } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -316,5 +326,76 @@ describe("lockStateDir: what a start finds", () => {
 
   it("a state dir that is not there is its own error, not a lock in use", () => {
     expect(() => lockStateDir(join(dir, "missing"))).to.throw(/ENOENT/);
+  });
+});
+
+describe("lockStateDir: a holder that is not its lock file's owner (a CIFS mount's fixed uid, a non-root container)", function () {
+  this.timeout(20_000);
+  // The holder runs as nobody in a pid namespace of its own; the lock is then chowned to root (this test
+  // runs as root), as such a mount shows it.
+  const canRun =
+    process.getuid?.() === 0 &&
+    spawnSync("unshare", ["--pid", "--fork", "--kill-child", "true"]).status === 0;
+  const MODULE = join(__dirname, "..", "..", "src", "local", "stateDirLock.ts");
+  let holder: ChildProcess | undefined;
+  let output = "";
+  beforeEach(function () {
+    if (!canRun) this.skip();
+    chmodSync(dir, 0o777);
+  });
+  afterEach(() => holder?.kill("SIGKILL"));
+
+  /** Starts the holder, renewing every 50 ms and printing each onRenewal call; resolves once it holds the lock. */
+  async function startHolder(): Promise<void> {
+    const script =
+      `const { lockStateDir } = require(${JSON.stringify(MODULE)});` +
+      `lockStateDir(${JSON.stringify(dir)}, "state", { renewMs: 50, onRenewal: (e) => ` +
+      `console.log(e ? "renewal failing: " + e.code : "renewal works again") }); console.log("locked");` +
+      "setInterval(() => {}, 1000);";
+    const args = ["--pid", "--fork", "--kill-child", "setpriv", "--reuid=65534", "--regid=65534"];
+    holder = spawn(
+      "unshare",
+      [...args, "--clear-groups", process.execPath, "--import", "tsx", "-e", script],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        cwd: join(__dirname, "..", ".."),
+      },
+    );
+    output = "";
+    for (const stream of [holder.stdout, holder.stderr]) stream?.on("data", (d) => (output += d));
+    while (!output.includes("locked")) {
+      if (holder.exitCode !== null) throw new Error(`the holder did not lock: ${output}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  it("still renews its lease (the file's mtime), so a start in another container is refused while it runs", async () => {
+    await startHolder();
+    const file = join(dir, LOCK_FILE);
+    chownSync(file, 0, 0);
+    chmodSync(file, 0o666);
+    // Last renewed 25 s ago: refused only if the holder renews it again within the next 5 s.
+    const renewed = new Date(Date.now() - 25_000);
+    utimesSync(file, renewed, renewed);
+    // Up to 100 renewal periods.
+    for (let i = 0; i < 200 && statSync(file).mtimeMs < Date.now() - 20_000; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(statSync(file).mtimeMs, "renewed by the holder").to.be.greaterThan(Date.now() - 20_000);
+    expect(() => lockStateDir(dir).release()).to.throw(StateDirInUseError);
+    expect(output).to.not.contain("renewal failing");
+  });
+
+  it("reports a renewal that fails once, and again once it works, not on every renewal", async () => {
+    await startHolder();
+    const file = join(dir, LOCK_FILE);
+    chownSync(file, 0, 0);
+    chmodSync(file, 0o644);
+    while (!output.includes("renewal failing")) await new Promise((r) => setTimeout(r, 25));
+    // Ten renewals more, all failing.
+    await new Promise((r) => setTimeout(r, 500));
+    chmodSync(file, 0o666);
+    while (!output.includes("renewal works again")) await new Promise((r) => setTimeout(r, 25));
+    expect(output).to.equal("locked\nrenewal failing: EACCES\nrenewal works again\n");
   });
 });
