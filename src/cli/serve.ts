@@ -201,6 +201,13 @@ export async function runServe(argv: string[]): Promise<number> {
       proxy,
       runAction: (item, clients) => runAction(item, clients),
       log,
+      // Without the journal's last lines, a compaction or the lock's removal: the state dir is the new
+      // holder's, which replays what was queued (at least once, as after a crash).
+      onLockLost: () => {
+        sampler.flush();
+        flushLog();
+        process.exit(1);
+      },
     });
   } catch (error) {
     process.stderr.write(startFailureMessage(error, options));

@@ -88,6 +88,11 @@ export interface LocalGatewayOptions {
    * write-then-rename already survives a crash or kill of the process; fsync costs a few ms a delivery).
    */
   fsync?: boolean;
+  /**
+   * Called once serve.lock is found taken over by another serve, or removed (after an error line is
+   * logged): `hookgate serve` exits at once there, writing nothing more to the state dir.
+   */
+  onLockLost?: () => void;
   /** How often the dead letters past their 14 days are removed while running (default 1 h); tests shorten it. */
   deadLetterPruneEveryMs?: number;
   /** How long a stop waits for work in flight before leaving it persisted for the next start. */
@@ -149,6 +154,18 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
             error: String(error.message),
           })
         : log({ level: "info", msg: "serve.lock's lease is renewed again" }),
+    onLost: (holder) => {
+      // Another serve owns the state now and replays what was queued: anything this one wrote from here
+      // on (the journal, a compaction, the lock's removal) would go under it.
+      const now = holder
+        ? `taken over by another hookgate serve (pid ${holder.pid}${holder.host ? ` on host ${holder.host}` : ""})`
+        : "removed";
+      log({
+        level: "error",
+        msg: `serve.lock was ${now}, this serve having been paused past its 30 s lease or its lock deleted: stopping at once without writing the state dir; the holder resumes the queued work`,
+      });
+      options.onLockLost?.();
+    },
   });
   try {
     return await openLocalGateway(options, stateDir, lock);

@@ -110,6 +110,12 @@ export interface LockOptions {
    * first renewal is at lock time, so a failure shows at start.
    */
   onRenewal?: (error: Error | undefined) => void;
+  /**
+   * Called once, from the renewal timer, when the lock is gone or names another process: it was taken
+   * over (this process was paused past its lease: docker pause, SIGSTOP, a stalled event loop) or removed.
+   * With the new holder's pid and host as its lock gives them; undefined when there is none yet.
+   */
+  onLost?: (holder: { pid: number; host?: string } | undefined) => void;
 }
 
 /**
@@ -126,14 +132,22 @@ export function lockStateDir(stateDir: string, shownDir = stateDir, options: Loc
   heldHere.add(file);
   let failing = false;
   const renewNow = () => {
-    const error = renew(file);
+    const result = renew(file);
+    if (typeof result === "object" && "lost" in result) {
+      clearInterval(renewal);
+      heldHere.delete(file);
+      const holder = result.lost && { pid: result.lost.pid, host: result.lost.host };
+      options.onLost?.(holder);
+      return;
+    }
+    const error = result instanceof Error ? result : undefined;
     if ((error !== undefined) === failing) return;
     failing = !failing;
     options.onRenewal?.(error);
   };
-  renewNow();
   // Unref'd: the lock must not keep the process alive.
-  const renewal = setInterval(renewNow, options.renewMs ?? RENEW_MS).unref();
+  const renewal: NodeJS.Timeout = setInterval(renewNow, options.renewMs ?? RENEW_MS).unref();
+  renewNow();
   let released = false;
   return {
     release() {
@@ -173,19 +187,20 @@ function takeOver(file: string, guard: string, shownDir: string): void {
  * Sets the mtime of `file` to now if it is still our lock, through one fd (so never another's file), by
  * writing its bytes again: that needs write access only, where setting a time (futimes) needs the file's
  * owner, which a serve is not on a CIFS/SMB mount with uid= or as a container's non-root user (EPERM).
- * Returns why it failed; never throws (it runs in a timer).
+ * Returns why it failed, or the lock's holder when it is no longer ours; never throws (it runs in a timer).
  */
-function renew(file: string): Error | undefined {
+function renew(file: string): Error | { lost: Holder | undefined } | undefined {
   let fd: number;
   try {
     fd = openSync(file, "r+");
   } catch (error) {
     // Removed: taken over, or the state dir is gone.
-    return (error as NodeJS.ErrnoException).code === "ENOENT" ? undefined : (error as Error);
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? { lost: undefined } : (error as Error);
   }
   try {
     const text = readFileSync(fd, "utf8");
-    if (text === me().text) writeSync(fd, text, 0);
+    if (text !== me().text) return { lost: parseHolder(text) };
+    writeSync(fd, text, 0);
     return undefined;
   } catch (error) {
     return error as Error;

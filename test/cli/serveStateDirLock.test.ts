@@ -112,5 +112,33 @@ describe("hookgate serve: a serve.lock left in the state dir", function () {
       );
       expect(readFileSync(join(state, "serve.lock"), "utf8")).to.equal(lock);
     });
+
+    it("a serve paused past its lease and taken over exits 1 once it resumes, naming the new holder, and leaves the lock to it", async () => {
+      const args = ["--routes", routes, "--state-dir", state];
+      const first = serveInContainer(args);
+      children.push(first.child);
+      expect(await listeningOrExited(first), first.output()).to.equal("listening");
+      // `unshare --fork`'s child, pid 1 in its namespace: the serve.
+      const firstPid = Number(
+        readFileSync(`/proc/${first.child.pid}/task/${first.child.pid}/children`, "utf8")
+          .trim()
+          .split(" ")[0],
+      );
+      // Paused (docker pause, SIGSTOP) long enough for its lease to lapse: 31 s unrenewed.
+      process.kill(firstPid, "SIGSTOP");
+      const lapsed = new Date(Date.now() - 31_000);
+      utimesSync(join(state, "serve.lock"), lapsed, lapsed);
+      const second = serveInContainer(args);
+      children.push(second.child);
+      expect(await listeningOrExited(second), second.output()).to.equal("listening");
+      const secondLock = readFileSync(join(state, "serve.lock"), "utf8");
+      process.kill(firstPid, "SIGCONT");
+      // Its next renewal (within 5 s) finds the lock is the second's.
+      expect(await first.exited).to.equal(1);
+      expect(first.output()).to.contain(
+        `serve.lock was taken over by another hookgate serve (pid 1 on host ${hostname()})`,
+      );
+      expect(readFileSync(join(state, "serve.lock"), "utf8")).to.equal(secondLock);
+    });
   });
 });

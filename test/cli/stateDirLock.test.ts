@@ -252,6 +252,35 @@ describe("lockStateDir: one hookgate serve per state dir", () => {
       expect(existsSync(file)).to.equal(false);
     });
 
+    it("reports once, from the renewal, a lock taken over while this process was paused past its lease, naming the new holder, and no longer renews it", async () => {
+      const file = join(dir, LOCK_FILE);
+      const theirs = lockText(ownLockLines(), { pid: 1, host: "other-host", pidns: "pid:[1]" });
+      const lost: Array<{ pid: number; host?: string } | undefined> = [];
+      const lock = lockStateDir(dir, dir, { renewMs: 10, onLost: (holder) => lost.push(holder) });
+      try {
+        writeFileSync(file, theirs);
+        const old = new Date(Date.now() - 60_000);
+        utimesSync(file, old, old);
+        for (let i = 0; i < 300 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        // Ten renewal periods more.
+        await new Promise((r) => setTimeout(r, 100));
+        expect(lost).to.deep.equal([{ pid: 1, host: "other-host" }]);
+        expect(readFileSync(file, "utf8")).to.equal(theirs);
+        expect(statSync(file).mtimeMs, "not renewed").to.equal(old.getTime());
+      } finally {
+        lock.release();
+      }
+    });
+
+    it("reports a lock removed while held as lost, with no holder", async () => {
+      const lost: Array<{ pid: number; host?: string } | undefined> = [];
+      const lock = lockStateDir(dir, dir, { renewMs: 10, onLost: (holder) => lost.push(holder) });
+      rmSync(join(dir, LOCK_FILE));
+      for (let i = 0; i < 300 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      lock.release();
+      expect(lost).to.deep.equal([undefined]);
+    });
+
     it("release leaves a lock that names this pid but was written in another pid namespace (another container's serve)", () => {
       const theirs = lockText(ownLockLines(), { pidns: "pid:[1]" });
       const lock = lockStateDir(dir);
