@@ -372,7 +372,10 @@ describe("lockStateDir: a holder that is not its lock file's owner (a CIFS mount
     if (!canRun) this.skip();
     chmodSync(dir, 0o777);
   });
-  afterEach(() => holder?.kill("SIGKILL"));
+  afterEach(() => {
+    holder?.stdin?.end();
+    holder?.kill("SIGKILL");
+  });
 
   /** Starts the holder, renewing every 50 ms and printing each onRenewal call; resolves once it holds the lock. */
   async function startHolder(): Promise<void> {
@@ -380,13 +383,15 @@ describe("lockStateDir: a holder that is not its lock file's owner (a CIFS mount
       `const { lockStateDir } = require(${JSON.stringify(MODULE)});` +
       `lockStateDir(${JSON.stringify(dir)}, "state", { renewMs: 50, onRenewal: (e) => ` +
       `console.log(e ? "renewal failing: " + e.code : "renewal works again") }); console.log("locked");` +
-      "setInterval(() => {}, 1000);";
+      // Alive while the test holds its stdin: setpriv's change of user clears unshare's --kill-child signal,
+      // so a kill of unshare alone would leave this process running, holding the test's output pipes.
+      'process.stdin.resume(); process.stdin.on("end", () => process.exit(0));';
     const args = ["--pid", "--fork", "--kill-child", "setpriv", "--reuid=65534", "--regid=65534"];
     holder = spawn(
       "unshare",
       [...args, "--clear-groups", process.execPath, "--import", "tsx", "-e", script],
       {
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ["pipe", "pipe", "pipe"],
         cwd: join(__dirname, "..", ".."),
       },
     );
