@@ -393,6 +393,17 @@ export function rangeWarning(pattern: string): string | undefined {
   if (globProblem(pattern) !== undefined) return undefined;
   const exclusion = pattern.startsWith("!");
   const body = exclusion ? pattern.slice(1) : pattern;
+  // A note must never stop check, serve or pulumi up: a brace picomatch refuses when compiled alone, out
+  // of the glob it was read in, is none to say anything about.
+  try {
+    return braceRangeWarning(pattern, body, exclusion);
+  } catch (error) {
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+}
+
+function braceRangeWarning(pattern: string, body: string, exclusion: boolean): string | undefined {
   for (const brace of bracesOutsideClasses(body)) {
     const parts = brace.inner.split(",");
     if (!parts.some((part) => part.includes(".."))) continue;
@@ -437,17 +448,25 @@ interface BraceAt {
   negation?: { open: number; close: number };
 }
 
-/** The innermost braces of a glob, as picomatch reads them: not escaped, not in a [...] class. */
+/**
+ * The innermost braces of a glob, as picomatch reads them: not escaped, not in a [...] class, not in quotes
+ * ('"v{1..12}"' is the text v{1..12}), and holding no quote (picomatch reads {"a..c"} as "{}").
+ */
 function bracesOutsideClasses(body: string): BraceAt[] {
   const braces: BraceAt[] = [];
   const parens: Array<{ open: number; negated: boolean }> = [];
   let inClass = false;
+  let inQuotes = false;
   let start: number | undefined;
   let bang = -1;
   for (let i = 0; i < body.length; i++) {
     const char = body[i];
     if (char === "\\") i++;
     else if (inClass) inClass = char !== "]";
+    else if (char === '"') {
+      inQuotes = !inQuotes;
+      start = undefined;
+    } else if (inQuotes) continue;
     else if (char === "[") inClass = true;
     else if (char === "!") bang = i;
     else if (char === "(") parens.push({ open: i, negated: bang === i - 1 });

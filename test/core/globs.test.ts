@@ -1014,6 +1014,34 @@ describe("Function: rangeWarning", () => {
     expect(compileGlobList(["v{a..c,5}"])("v1"), "v1, which no choice names").to.equal(true);
   });
 
+  it("notes nothing for a brace in quotes, which the matcher reads as text ('\"v{1..12}\"' is v{1..12}), and never throws for one it cannot compile alone", () => {
+    const quoted = compileGlobList(['"v{1..12}"']);
+    expect(["v{1..12}", "v1", "v3"].filter(quoted)).to.deep.equal(["v{1..12}"]);
+    expect(rangeWarning('"v{1..12}"')).to.equal(undefined);
+    // The brace's own text, {a..]}, is one picomatch refuses ("]" closes no "["): in quotes it is text.
+    expect(globProblem('"{a..]}"')).to.equal(undefined);
+    expect(compileGlobList(['"{a..]}"'])("{a..]}")).to.equal(true);
+    expect(rangeWarning('"{a..]}"')).to.equal(undefined);
+    expect(rangeWarning('!x"{a..]}"')).to.equal(undefined);
+  });
+
+  it("never throws for a glob globProblem accepts, quotes, classes and stray brackets included", () => {
+    const glob = fc
+      .array(fc.constantFrom(..."av1(){}[]!,\\".split(""), '"', "..", "{1..12}", "{a..]}", "!("), {
+        minLength: 1,
+        maxLength: 8,
+      })
+      .map((tokens) => tokens.join(""))
+      .filter((g) => !/\\{4,}$/.test(g));
+    fc.assert(
+      fc.property(glob, (g) => {
+        fc.pre(globProblem(g) === undefined);
+        expect(() => rangeWarning(g), g).not.to.throw();
+      }),
+      { numRuns: runs(2000) },
+    );
+  });
+
   it("leaves alone a range the matcher expands (two single digits or letters, alone, no step) and braces without one", () => {
     for (const glob of [
       "v{1..9}",

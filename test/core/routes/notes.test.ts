@@ -1939,6 +1939,10 @@ describe("Function: routeNotes on a brace range the matcher does not expand", ()
     );
     expect(notesFor('{ tags: ["v{1..9}"] }', "github").filter((n) => n.includes("range"))).to.deep.equal([]);
   });
+
+  it("gives a paths glob whose brace is in quotes (text to the matcher, and no brace it can compile alone) no range note, and does not throw", () => {
+    expect(notesFor(`{ events: [push], paths: ['"{a..]}"', '"v{1..12}"'] }`)).to.deep.equal([]);
+  });
 });
 
 describe("Function: routeNotes on a webhook secret that is also a credential", () => {
