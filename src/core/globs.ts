@@ -458,7 +458,8 @@ function bracesOutsideClasses(body: string): BraceAt[] {
   let inClass = false;
   let inQuotes = false;
   let start: number | undefined;
-  let bang = -1;
+  // Where the last "!" was: none yet is -2, so that a "(" at index 0 is no "!(".
+  let bang = -2;
   for (let i = 0; i < body.length; i++) {
     const char = body[i];
     if (char === "\\") i++;

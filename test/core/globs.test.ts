@@ -1009,6 +1009,14 @@ describe("Function: rangeWarning", () => {
     expect(compileGlobList(["x!(a{1..12})"])("xa3")).to.equal(true);
   });
 
+  it('reads a group at the glob\'s start, "(v{1..12})", as no negated extglob: the note says what its brace misses', () => {
+    const matches = compileGlobList(["(v{1..12})"]);
+    expect(["v1", "v3", "v12"].filter(matches)).to.deep.equal(["v1"]);
+    const note = rangeWarning("(v{1..12})");
+    expect(note).to.include("(its brace misses 3, 4, 5, ...)");
+    expect(note).not.to.include("!(...)");
+  });
+
   it("notes a range beside other choices, which the matcher reads as other values", () => {
     expect(rangeWarning("v{a..c,5}")).to.include("(it reads a range beside other choices as other values)");
     expect(compileGlobList(["v{a..c,5}"])("v1"), "v1, which no choice names").to.equal(true);
