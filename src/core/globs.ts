@@ -415,11 +415,16 @@ function braceRangeWarning(pattern: string, body: string, exclusion: boolean): s
     const braceTakes = compileGlobList([`{${brace.inner}}`]);
     const missed = intended.filter((value) => !braceTakes(value));
     // Beside other choices a range is read as other values ("{a..c,5}" takes 1, 2 and 3), whatever it misses.
-    if (missed.length === 0 && (parts.length === 1 || !shellRange)) continue;
+    // A brace that is no shell range is a class between single characters whatever it misses: "{0..f}"
+    // takes both ends, and ":", "A" and "_" too.
+    const extra = shellRange || missed.length > 0 ? [] : otherCharacters(braceTakes, intended);
+    if (missed.length === 0 && (shellRange ? parts.length === 1 : extra.length === 0)) continue;
     const how =
       missed.length > 0
         ? missedValues(body, brace, missed, exclusion)
-        : "it reads a range beside other choices as other values";
+        : shellRange
+          ? "it reads a range beside other choices as other values"
+          : takenValues(body, brace, extra, exclusion);
     const shown = `{${brace.inner}}`;
     if (!shellRange) {
       const source = picomatch.makeRe(shown, OPTIONS).source;
@@ -489,6 +494,41 @@ function bracesOutsideClasses(body: string): BraceAt[] {
     }
   }
   return braces;
+}
+
+/**
+ * Printable ASCII characters a brace takes that are none of the values meant, one of each kind (digit, upper
+ * case, lower case, other) first, so that an example shows how wide the class is.
+ */
+function otherCharacters(braceTakes: GlobTest, intended: readonly string[]): string[] {
+  const taken: string[] = [];
+  for (let code = 0x21; code < 0x7f; code++) {
+    const char = String.fromCharCode(code);
+    if (!intended.includes(char) && braceTakes(char)) taken.push(char);
+  }
+  const kind = (char: string) => (/\d/.test(char) ? 0 : /[A-Z]/.test(char) ? 2 : /[a-z]/.test(char) ? 3 : 1);
+  const firsts = [0, 1, 2, 3].flatMap((k) => taken.find((char) => kind(char) === k) ?? []);
+  return [...firsts, ...taken.filter((char) => !firsts.includes(char))];
+}
+
+/**
+ * What a brace that is no shell range takes beyond its ends: the glob's values when the rest of it is literal
+ * (and no "!(...)" is around the brace), else the brace's, said to be the brace's.
+ */
+function takenValues(body: string, brace: BraceAt, extra: readonly string[], exclusion: boolean): string {
+  const list = (values: readonly string[]) =>
+    `${values.slice(0, 3).join(", ")}${values.length > 3 ? ", ..." : ""}`;
+  const before = body.slice(0, brace.start);
+  const after = body.slice(brace.end);
+  const values =
+    brace.negation === undefined && isLiteralText(before + after)
+      ? extra.map((char) => before + char + after).filter(compileGlobList([body]))
+      : [];
+  if (values.length > 0) {
+    return `it ${exclusion ? "excludes" : "takes"} every character between its ends, as ${list(values)}`;
+  }
+  const around = brace.negation === undefined ? "" : ", which the !(...) around it then leaves out";
+  return `its brace takes every character between its ends, as ${list(extra)}${around}`;
 }
 
 /** Text picomatch compares as it is: no glob syntax, escape or quote. */

@@ -1017,6 +1017,23 @@ describe("Function: rangeWarning", () => {
     expect(note).not.to.include("!(...)");
   });
 
+  it("notes a brace that is no shell range though the matcher takes both its ends, v{0..f}, naming other values the class between them takes", () => {
+    const matches = compileGlobList(["v{0..f}"]);
+    expect(["v0", "vf", "v1", "v:", "vA"].filter(matches)).to.deep.equal(["v0", "vf", "v1", "v:", "vA"]);
+    expect(rangeWarning("v{0..f}")).to.equal(
+      'glob "v{0..f}" holds {0..f}, which is no range a shell expands (integers or single letters), and ' +
+        "which picomatch reads as a character class between single characters, [0-f] (it takes every " +
+        "character between its ends, as v1, v:, vA, ...): list the values, as in {v1,v2,v3}",
+    );
+    expect(rangeWarning("!v{0..f}")).to.include(
+      "(it excludes every character between its ends, as v1, v:, vA, ...)",
+    );
+    expect(rangeWarning("v!({0..f})")).to.include(
+      "(its brace takes every character between its ends, as 1, :, A, ..., which the !(...) around it then leaves out)",
+    );
+    expect(compileGlobList(["v!({0..f})"])("v:")).to.equal(false);
+  });
+
   it("notes a range beside other choices, which the matcher reads as other values", () => {
     expect(rangeWarning("v{a..c,5}")).to.include("(it reads a range beside other choices as other values)");
     expect(compileGlobList(["v{a..c,5}"])("v1"), "v1, which no choice names").to.equal(true);
