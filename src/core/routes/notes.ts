@@ -178,14 +178,12 @@ export function routeNotes(routes: readonly Route[]): string[] {
 }
 
 /**
- * A branch or tag glob with a choice that holds a space ("{main, master}": " master"), through which no ref
- * matches: Git refuses a space in a ref name (git check-ref-format, rule 4). The fix, when the spaces sit
- * only next to the group's braces, parentheses, commas or "|", is the glob without them.
- */
-/**
- * A secret name read as a webhook secret and as an API token or Jenkins credentials: the webhook secret's value
- * is given to the Git host, which then holds the credential too (and GitLab sends it in clear in every
- * delivery's X-Gitlab-Token). One note per such name, naming the routes on both sides.
+ * A secret name read as a webhook secret and as an API token or Jenkins credentials: a plain string's value
+ * is given to the Git host as the webhook secret, which then holds the credential too (and GitLab sends it in
+ * clear in every delivery's X-Gitlab-Token). check cannot see the value: a JSON object holding the webhook
+ * secret under "secret" and the credential under "token" (and "user") is both, as the gateway reads only
+ * "secret", "secrets" and "value" (secretValues.ts) and the actions "token" and the user (actions/secrets.ts),
+ * so the note says when it holds. One note per such name, naming the routes on both sides.
  */
 function webhookSecretCredentialNotes(routes: readonly Route[]): string[] {
   type Uses = { webhook: string[]; credential: Map<string, string[]>; gitlab: boolean };
@@ -210,16 +208,29 @@ function webhookSecretCredentialNotes(routes: readonly Route[]): string[] {
     const webhook = entry.webhook.join(", ");
     const plural = (names: readonly string[]) => `route${names.length === 1 ? "" : "s"} ${names.join(", ")}`;
     const credentials = [...entry.credential].map(([holds, names]) => `the ${holds} of ${plural(names)}`);
+    const jenkins = [...entry.credential.keys()].filter((holds) => holds.startsWith("Jenkins {")).length;
+    const fields =
+      jenkins === 0
+        ? '"token"'
+        : jenkins === entry.credential.size
+          ? '"user" and "token"'
+          : '"token" (and "user", for Jenkins)';
     notes.push(
       `secret "${name}" is the webhook secret of ${plural(entry.webhook)} and ${credentials.join(" and ")}: ` +
-        `one secret cannot be both, as the webhook secret is given ` +
-        `to the Git host, which then holds the credential${entry.gitlab ? " (GitLab sends it in every delivery's X-Gitlab-Token)" : ""}; ` +
-        `give ${webhook} a webhook secret of its own (secret:)`,
+        `a plain string cannot be both, as the webhook secret is given ` +
+        `to the Git host, which would then hold the credential${entry.gitlab ? " (GitLab sends it in every delivery's X-Gitlab-Token)" : ""}; ` +
+        `unless the secret is a JSON object holding the webhook secret under "secret" and the credential under ` +
+        `${fields}, give ${webhook} a webhook secret of its own (secret:)`,
     );
   }
   return notes;
 }
 
+/**
+ * A branch or tag glob with a choice that holds a space ("{main, master}": " master"), through which no ref
+ * matches: Git refuses a space in a ref name (git check-ref-format, rule 4). The fix, when the spaces sit
+ * only next to the group's braces, parentheses, commas or "|", is the glob without them.
+ */
 function spacedChoiceNote(glob: string, spaced: readonly string[]): string {
   const fixed = glob.replace(/ *([{},|()]) */g, "$1");
   // Whole, however long: a fix clipped with "…" could not be written as given.

@@ -1,5 +1,6 @@
 import examples from "@octokit/webhooks-examples";
 import { expect } from "chai";
+import { parseJenkinsCredentials, parseProviderToken } from "../../../src/actions/secrets";
 import { normaliseGitLab } from "../../../src/core/events/gitlab";
 import { normaliseDelivery } from "../../../src/core/events/normalise";
 import { GITHUB_PULL_REQUEST_ACTIONS } from "../../../src/core/events/pullRequestEvents";
@@ -7,6 +8,7 @@ import { compileGlobList } from "../../../src/core/globs";
 import { compileMatcher } from "../../../src/core/match";
 import { parseRoutes } from "../../../src/core/routes";
 import { KNOWN_PR_ACTIONS, routeNotes } from "../../../src/core/routes/notes";
+import { parseSecretValues } from "../../../src/core/secretValues";
 import type { Provider, Route } from "../../../src/core/types";
 import { bagOf, loadPayload, type PayloadFixtureName } from "../../fixtures/payloads";
 
@@ -1964,8 +1966,42 @@ routes:
     action: { type: s3-zip }
 `),
     ).to.deep.equal([
-      'secret "hookgate/gitlab-token" is the webhook secret of route gl-zip and the gitlab API token of route gl-zip: one secret cannot be both, as the webhook secret is given to the Git host, which then holds the credential (GitLab sends it in every delivery\'s X-Gitlab-Token); give gl-zip a webhook secret of its own (secret:)',
+      'secret "hookgate/gitlab-token" is the webhook secret of route gl-zip and the gitlab API token of route gl-zip: a plain string cannot be both, as the webhook secret is given to the Git host, which would then hold the credential (GitLab sends it in every delivery\'s X-Gitlab-Token); unless the secret is a JSON object holding the webhook secret under "secret" and the credential under "token", give gl-zip a webhook secret of its own (secret:)',
     ]);
+  });
+
+  it('says the note holds for a plain string only: a JSON secret {"secret", "token"} (and "user" for Jenkins) gives the webhook secret and the credential apart, and the note names that layout', () => {
+    const stored = JSON.stringify({
+      secret: "webhook-secret-value",
+      user: "ci",
+      token: "glpat-abcdefghijklmnop",
+    });
+    // The gateway verifies with (and the Git host is given) the "secret" field alone.
+    expect(parseSecretValues(stored)).to.deep.equal(["webhook-secret-value"]);
+    expect(parseProviderToken(stored, "hookgate/gitlab", "gitlab")).to.deep.equal({
+      kind: "token",
+      token: "glpat-abcdefghijklmnop",
+    });
+    expect(parseJenkinsCredentials(stored, "hookgate/gitlab")).to.deep.equal({
+      user: "ci",
+      token: "glpat-abcdefghijklmnop",
+    });
+    const notes = notesOf(`version: 1
+providers: { gitlab: { apiUrl: "https://gitlab.example.com/api/v4", token: hookgate/gitlab } }
+routes:
+  - name: gl-zip
+    provider: gitlab
+    secret: hookgate/gitlab
+    match: { repos: ["**"], events: [push] }
+    action: { type: s3-zip }
+`);
+    expect(notes).to.have.length(1);
+    expect(notes[0]).to.include(
+      "a plain string cannot be both, as the webhook secret is given to the Git host, which would then hold the credential",
+    );
+    expect(notes[0]).to.include(
+      'unless the secret is a JSON object holding the webhook secret under "secret" and the credential under "token"',
+    );
   });
 
   it("notes a webhook secret that another route reads as Jenkins credentials, and nothing for a webhook secret shared by two routes", () => {
@@ -1988,7 +2024,7 @@ routes:
     action: { type: jenkins, job: c, parameters: { SHA: "{{sha}}" } }
 `),
     ).to.deep.equal([
-      'secret "hookgate/jenkins" is the webhook secret of route a and the Jenkins {"user","token"} of routes a, b, c: one secret cannot be both, as the webhook secret is given to the Git host, which then holds the credential; give a a webhook secret of its own (secret:)',
+      'secret "hookgate/jenkins" is the webhook secret of route a and the Jenkins {"user","token"} of routes a, b, c: a plain string cannot be both, as the webhook secret is given to the Git host, which would then hold the credential; unless the secret is a JSON object holding the webhook secret under "secret" and the credential under "user" and "token", give a a webhook secret of its own (secret:)',
     ]);
   });
 });
