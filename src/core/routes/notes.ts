@@ -538,9 +538,11 @@ function excludedHostNameNote(route: Route, entry: string, hostName: string): st
     }
     const tags = route.match.tags !== undefined;
     const taken = `${lead}: ${pushes}, so this route takes every tag push${tags ? " its tags take" : ""}; to take branch pushes only, `;
-    // Without it, events would hold no event or exclusions only, which take every event: branches alone would
-    // then take pull requests into any branch too (the note on branches without events), so push is written.
-    if ((route.match.events ?? []).every((name) => name === entry || name.startsWith("!"))) {
+    // Only where push is all its events name does branches: ["**"] leave branch pushes alone. Any other
+    // events (none or exclusions only, which take every event; "*"; pull_request) would still take pull
+    // requests into any branch, a fork's too, and "*" with no note: push is written in their place.
+    const included = (route.match.events ?? []).filter((name) => name !== entry && !name.startsWith("!"));
+    if (included.length !== 1 || included[0] !== "push") {
       return `${taken}write events: [push], branches: ["**"] in place of its events${tags ? " and drop tags" : ""}`;
     }
     return `${taken}write branches: ["**"] and drop ${tags ? `tags and "${entry}"` : "it"}`;

@@ -114,6 +114,38 @@ routes:
     );
   });
 
+  it('tells a route whose events hold other events than push beside the excluded tag_push (events: ["*", "!tag_push"]) to write events: [push] with branches: ["**"], as branches: ["**"] with "*" takes a fork\'s pull request with no note', () => {
+    expect(notesFor('{ events: ["*", "!tag_push"] }', "github")).to.deep.equal([
+      'route r: event "!tag_push" excludes nothing: a GitHub tag push is event "push" with a tag, which events cannot leave out, so this route takes every tag push; to take branch pushes only, write events: [push], branches: ["**"] in place of its events',
+    ]);
+    expect(notesFor('{ events: [push, pull_request, "!tag_push"] }', "github")[0]).to.include(
+      'write events: [push], branches: ["**"] in place of its events',
+    );
+    // The other fix, written: a fork's pull request is taken, and check says nothing of it.
+    const fixture = loadPayload("github/pull_request-closed-merged-fork");
+    const pullRequest = normaliseDelivery(
+      fixture.provider,
+      bagOf(fixture.headers),
+      fixture.payload,
+      fixture.body,
+    );
+    const parsed = parseRoutes(
+      `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: r
+    match: { events: ["*"], branches: ["**"] }
+    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}" } }
+`,
+      "routes.yaml",
+    );
+    const starBranches = parsed.config?.routes[0] as Route;
+    expect(compileMatcher(starBranches)(pullRequest).matched).to.equal(true);
+    expect(routeNotes([starBranches])).to.deep.equal([]);
+  });
+
   it("says an excluded Bitbucket key excludes nothing, and gives the exclusion to write", () => {
     expect(notesFor('{ events: [pull_request, "!pr:opened"] }', "bitbucket-server")).to.deep.equal([
       'route r: event "!pr:opened" excludes nothing: write "!pull_request.opened"',
