@@ -1,5 +1,6 @@
 import examples from "@octokit/webhooks-examples";
 import { expect } from "chai";
+import fc from "fast-check";
 import { parseJenkinsCredentials, parseProviderToken } from "../../../src/actions/secrets";
 import { normaliseGitLab } from "../../../src/core/events/gitlab";
 import { normaliseDelivery } from "../../../src/core/events/normalise";
@@ -11,6 +12,7 @@ import { KNOWN_PR_ACTIONS, routeNotes } from "../../../src/core/routes/notes";
 import { parseSecretValues } from "../../../src/core/secretValues";
 import type { Provider, Route } from "../../../src/core/types";
 import { bagOf, loadPayload, type PayloadFixtureName } from "../../fixtures/payloads";
+import { runs } from "../../support/propertyRuns";
 
 /** The notes `hookgate check` prints for one Jenkins route with this `match` (and `extra` keys, one a line). */
 function notesFor(match: string, provider = "github", ...extra: string[]): string[] {
@@ -1972,6 +1974,53 @@ describe("Function: routeNotes on a brace range the matcher does not expand", ()
       'route r: tags: glob "v{1..12}" holds the range {1..12}, which picomatch does not expand as a shell does (it misses v3, v4, v5, ...): it reads a range only between two single digits or letters, alone in its braces and without a step ({1..9}, {a..f}); list the values ({1,2,3}) or write one glob per range',
     );
     expect(notesFor('{ tags: ["v{1..9}"] }', "github").filter((n) => n.includes("range"))).to.deep.equal([]);
+  });
+
+  it("never throws for a route parseRoutes accepts, whatever braces, quotes and classes its globs hold", () => {
+    const glob = fc
+      .array(
+        fc.constantFrom(
+          "v",
+          "1",
+          "a",
+          "{",
+          "}",
+          "[",
+          "]",
+          "(",
+          ")",
+          "!",
+          ",",
+          '"',
+          "..",
+          "{1..12}",
+          "{a..]}",
+        ),
+        {
+          minLength: 1,
+          maxLength: 6,
+        },
+      )
+      .map((tokens) => tokens.join(""));
+    fc.assert(
+      fc.property(fc.constantFrom("paths", "branches", "tags"), glob, (key, g) => {
+        const parsed = parseRoutes(
+          `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: r
+    match: { events: [push], ${key}: [${JSON.stringify(g)}] }
+    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}" } }
+`,
+          "routes.yaml",
+        );
+        fc.pre(parsed.problems.length === 0);
+        expect(() => routeNotes(parsed.config?.routes ?? []), g).not.to.throw();
+      }),
+      { numRuns: runs(300) },
+    );
   });
 
   it("gives a paths glob whose brace is in quotes (text to the matcher, and no brace it can compile alone) no range note, and does not throw", () => {
