@@ -4,9 +4,9 @@
 import { mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { DLQ_RETENTION_SECONDS } from "../core/policy";
-import type { DeadLetterQueue } from "../core/ports";
+import type { DeadLetterQueue, LogFn } from "../core/ports";
 import type { WorkItem } from "../core/types";
-import { writeFileAtomic } from "./atomicFile";
+import { DirectorySyncError, writeFileAtomic } from "./atomicFile";
 
 export interface DeadLetter {
   deadAt: string;
@@ -24,6 +24,7 @@ export class LocalDeadLetters implements DeadLetterQueue {
   constructor(
     readonly dir: string,
     private readonly onDead?: (letter: DeadLetter) => void,
+    private readonly log?: LogFn,
   ) {
     mkdirSync(dir, { recursive: true });
   }
@@ -31,9 +32,7 @@ export class LocalDeadLetters implements DeadLetterQueue {
   async send(item: WorkItem, reason: string): Promise<void> {
     const deadAt = new Date().toISOString();
     const name = `${deadLetterStamp(deadAt)}-${String(this.seq++).padStart(4, "0")}-${safe(item.route)}-${safe(item.deliveryId)}-g${item.generation}.json`;
-    const letter: DeadLetter = { deadAt, reason, item };
-    await writeFileAtomic(join(this.dir, name), `${JSON.stringify(letter, null, 2)}\n`, { durable: true });
-    this.onDead?.(letter);
+    await this.file(name, { deadAt, reason, item });
   }
 
   /** A message that is no work item, under no route (the port's sendRaw; its message id is not needed here). */
@@ -45,8 +44,23 @@ export class LocalDeadLetters implements DeadLetterQueue {
   async fileRaw(body: string, reason: string, route?: string): Promise<void> {
     const deadAt = new Date().toISOString();
     const name = `${deadLetterStamp(deadAt)}-${String(this.seq++).padStart(4, "0")}-unparsable.json`;
-    const letter: DeadLetter = { deadAt, reason, body, route };
-    await writeFileAtomic(join(this.dir, name), `${JSON.stringify(letter, null, 2)}\n`, { durable: true });
+    await this.file(name, { deadAt, reason, body, route });
+  }
+
+  private async file(name: string, letter: DeadLetter): Promise<void> {
+    try {
+      await writeFileAtomic(join(this.dir, name), `${JSON.stringify(letter, null, 2)}\n`, { durable: true });
+    } catch (error) {
+      if (!(error instanceof DirectorySyncError)) throw error;
+      // The letter is in place; only its directory's fsync failed. Rejecting would make the queue keep the
+      // message and file it again at every retry (one more file each time), and never mark it dead.
+      this.log?.({
+        level: "warn",
+        msg: "dead letter written, but its directory could not be synced: a power cut may lose it",
+        file: name,
+        error: String(error),
+      });
+    }
     this.onDead?.(letter);
   }
 

@@ -208,12 +208,16 @@ async function openLocalGateway(
   const itemKey = (item: WorkItem) => `${item.route}#${item.deliveryId}#${item.generation}`;
   // Replaces the "next attempt in ..." of the last retry.
   const deadLettered = `moved to ${displayPath(join(stateDir, "dead-letters"))}`;
-  const deadLetters = new LocalDeadLetters(join(stateDir, "dead-letters"), (letter) => {
-    if (letter.item) {
-      retryAfter.delete(itemKey(letter.item));
-      deliveries.work(letter.item, { status: "dead", reason: deadLettered, error: letter.reason });
-    } else deliveries.unreadable(letter.route ?? "unknown", letter.reason);
-  });
+  const deadLetters = new LocalDeadLetters(
+    join(stateDir, "dead-letters"),
+    (letter) => {
+      if (letter.item) {
+        retryAfter.delete(itemKey(letter.item));
+        deliveries.work(letter.item, { status: "dead", reason: deadLettered, error: letter.reason });
+      } else deliveries.unreadable(letter.route ?? "unknown", letter.reason);
+    },
+    log,
+  );
   // The reason each dead letter on disk gives, by work item: read once, when a start repairs a dead entry the
   // history lost (a kill -9 before its write), so the entry shows the error it showed live.
   let deadReasons: Map<string, string> | undefined;

@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { DeadLetterQueue } from "../../src/core/ports";
+import type { WorkItem } from "../../src/core/types";
 import { type DeadLetter, LocalDeadLetters } from "../../src/local/localDeadLetters";
+import { LocalQueue } from "../../src/local/localQueue";
 import { localWorkItem } from "../support/localStores";
 
 const item = (delivery: string, route = "r") =>
@@ -131,5 +133,77 @@ describe("Class: LocalDeadLetters", () => {
     await letters.send(item("d1"), "dead");
     await letters.sendRaw("x", "unreadable");
     expect(syncs).to.equal(2);
+  });
+  /** fs.fsyncSync failing (EIO) on directories only, as a disk whose directory fsync fails after the rename. */
+  const failDirectorySyncs = () => {
+    fs.fsyncSync = ((fd: number) => {
+      if (fs.fstatSync(fd).isDirectory())
+        throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" });
+      return realFsync(fd);
+    }) as typeof fs.fsyncSync;
+  };
+
+  it("a letter whose directory fsync fails after its rename counts as written: send resolves, tells onDead and logs a warning", async () => {
+    const told: DeadLetter[] = [];
+    const logged: Record<string, unknown>[] = [];
+    const letters = new LocalDeadLetters(
+      dir,
+      (letter) => told.push(letter),
+      (line) => logged.push(line),
+    );
+    failDirectorySyncs();
+    await letters.send(item("d1"), "failed 5 receives");
+    await letters.sendRaw("x", "unreadable");
+    fs.fsyncSync = realFsync;
+    expect(readdirSync(dir).filter((f) => f.endsWith(".json"))).to.have.length(2);
+    expect(told.map((t) => t.reason)).to.deep.equal(["failed 5 receives", "unreadable"]);
+    expect(logged.map((l) => [l.level, l.msg])).to.deep.equal([
+      ["warn", "dead letter written, but its directory could not be synced: a power cut may lose it"],
+      ["warn", "dead letter written, but its directory could not be synced: a power cut may lose it"],
+    ]);
+    expect(String(logged[0]?.error)).to.match(/EIO/);
+  });
+});
+
+describe("Class: LocalDeadLetters, under the local queue's redrive", () => {
+  const realFsync = fs.fsyncSync;
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-dead-queue-"));
+  });
+  afterEach(() => {
+    fs.fsyncSync = realFsync;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  it("a message past maxReceiveCount whose letter's directory fsync fails is dead-lettered once, tells onDead and leaves the queue (not filed again at every retry)", async () => {
+    let dead: () => void = () => {};
+    const wasDead = new Promise<boolean>((resolve) => {
+      dead = () => resolve(true);
+    });
+    const letters = new LocalDeadLetters(join(dir, "dead-letters"), () => dead());
+    const queue = new LocalQueue({
+      dir: join(dir, "queue"),
+      maxReceiveCount: 1,
+      retryDelay: () => 0,
+      redrive: async ({ item }, reason) => letters.send(item as WorkItem, reason),
+    });
+    queue.register("r", async (event) => ({
+      batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })),
+    }));
+    queue.start();
+    fs.fsyncSync = ((fd: number) => {
+      if (fs.fstatSync(fd).isDirectory())
+        throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" });
+      return realFsync(fd);
+    }) as typeof fs.fsyncSync;
+    await queue.port("r").send(localWorkItem("d-1", { repo: "acme/api", route: "r" }));
+    const count = () => readdirSync(join(dir, "dead-letters")).filter((f) => f.endsWith(".json")).length;
+    // Until onDead is told, or (were send to reject) the queue files the same message a second time.
+    while (count() < 2) {
+      if (await Promise.race([wasDead, new Promise<boolean>((r) => setTimeout(r, 5, false))])) break;
+    }
+    await queue.stop(1000);
+    queue.close();
+    expect(count()).to.equal(1);
   });
 });
