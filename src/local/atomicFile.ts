@@ -35,7 +35,7 @@ export class DirectorySyncError extends Error {
 }
 
 /** syncDirectory after `path`'s rename: its failure is a DirectorySyncError. */
-function syncDirectoryOf(path: string): void {
+export function syncDirectoryOf(path: string): void {
   try {
     syncDirectory(dirname(path));
   } catch (error) {

@@ -6,9 +6,18 @@
 // - a write is all or nothing: a disk that fills up takes part of a write and then fails, and that part
 //   is cut off again, so no caller is told its line is written when only half of it is;
 // - `rewrite` replaces the content atomically (compaction); lines not written yet follow it.
-import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from "node:fs";
 import type { LogFn } from "../core/ports";
-import { DirectorySyncError, writeFileAtomicSync } from "./atomicFile";
+import { DirectorySyncError, syncDirectoryOf, writeFileAtomicSync } from "./atomicFile";
 
 export type WriteSyncFn = (fd: number, data: Buffer, offset: number, length: number) => number;
 
@@ -66,6 +75,8 @@ export class JournalFile {
   private turn: Promise<void> | undefined;
   private syncing: Promise<void> | undefined;
   private nextSync: Promise<void> | undefined;
+  /** A durable rewrite's rename is in place but its directory was never synced: sync retries it first. */
+  private directoryUnsynced = false;
 
   constructor(
     readonly path: string,
@@ -150,6 +161,15 @@ export class JournalFile {
     if (!this.syncing) {
       const fd = this.fd;
       this.syncing = new Promise<void>((resolveSync, rejectSync) => {
+        // Until the rename is durable, a power cut may bring back the old journal: no sync may resolve.
+        if (this.directoryUnsynced) {
+          try {
+            syncDirectoryOf(this.path);
+            this.directoryUnsynced = false;
+          } catch (error) {
+            return rejectSync(error);
+          }
+        }
         if (fd === undefined) return resolveSync();
         fdatasync(fd, (error) => (error ? rejectSync(error) : resolveSync()));
       }).finally(() => {
@@ -174,10 +194,22 @@ export class JournalFile {
       });
     } catch (error) {
       // Renamed in, then the directory's fsync failed: the old file is unlinked, and a line written to its
-      // descriptor now would be lost, so it is let go as after a rewrite that worked.
-      if (error instanceof DirectorySyncError) this.replaced(lines.length);
+      // descriptor now would be lost, so it is let go as after a rewrite that worked. A power cut may bring
+      // it back: flushed first (best effort), it holds the lines its last write put in it, and later syncs
+      // fail until the directory is synced.
+      if (error instanceof DirectorySyncError) {
+        if (this.fd !== undefined) {
+          try {
+            fdatasyncSync(this.fd);
+          } catch {}
+        }
+        this.directoryUnsynced = true;
+        this.replaced(lines.length);
+      }
       throw error;
     }
+    // A durable rewrite synced the directory: an earlier rename in it is durable too.
+    if (this.options.durable) this.directoryUnsynced = false;
     this.replaced(lines.length);
   }
 

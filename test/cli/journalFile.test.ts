@@ -288,6 +288,54 @@ describe("Class: JournalFile, on writes, rewrites and syncs", () => {
     expect(readJournalLines(file)).to.deep.equal(["kept", "after the compaction", ""]);
   });
 
+  it("after a compaction whose directory fsync failed, the old descriptor is flushed before it goes, and a durable sync retries the directory's fsync and rejects until it works", async () => {
+    const file = join(dir, "j.jsonl");
+    const journal: JournalFile = new JournalFile(file, {
+      durable: true,
+      compaction: {
+        name: "test",
+        worthIt: () => true,
+        compact: () => journal.rewrite(["kept"]),
+        log: () => {},
+      },
+    });
+    const realFdatasyncSync = fs.fdatasyncSync;
+    let oldFlushes = 0;
+    fs.fdatasyncSync = (fd: number) => {
+      oldFlushes++;
+      realFdatasyncSync(fd);
+    };
+    let directorySyncs = 0;
+    let directoryFails = true;
+    fs.fsyncSync = ((fd: number) => {
+      if (fs.fstatSync(fd).isDirectory()) {
+        directorySyncs++;
+        if (directoryFails) throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" });
+      }
+      return realFsync(fd);
+    }) as typeof fs.fsyncSync;
+    try {
+      for (let i = 0; i <= 10_000; i++) journal.append(`line ${i}`);
+      journal.writeNow(); // the compaction renames its file in, then its directory fsync fails
+      expect({ oldFlushes, directorySyncs }).to.deep.equal({ oldFlushes: 1, directorySyncs: 1 });
+      journal.append("a put waiting for its flush");
+      await journal.written();
+      const failed = await journal.sync().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(String(failed)).to.match(/syncing its directory failed: EIO/);
+      expect(directorySyncs).to.equal(2);
+      directoryFails = false;
+      await journal.sync();
+      await journal.sync(); // synced once: not again
+      expect(directorySyncs).to.equal(3);
+    } finally {
+      fs.fdatasyncSync = realFdatasyncSync;
+      journal.close();
+    }
+  });
+
   it("a descriptor closed after its flush whose close fails (NFS reports a delayed write error at close) is logged, with no unhandled rejection to end serve", async () => {
     const realClose = fs.closeSync;
     const unhandled: unknown[] = [];
