@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { proxySettings } from "../../src/actions/proxy";
-import { sendFailure, sendProxy, signDelivery } from "../../src/cli/send";
+import { connectUrl, sendFailure, sendProxy, signDelivery } from "../../src/cli/send";
 import { providerEventName } from "../../src/core/events/eventNames";
 import type { Provider } from "../../src/core/types";
 import {
@@ -1170,6 +1170,23 @@ describe("Function: sendProxy(proxy, url)", () => {
       "http://[::ffff:0.0.0.0]:8787/hooks/gl-build",
     ]) {
       expect(sendProxy(httpProxy, new URL(url)), url).to.equal(undefined);
+    }
+  });
+
+  it("connectUrl sends a URL naming the wildcard 0.0.0.0 or :: to loopback (a connection to the wildcard fails on Windows and newer macOS), keeping port, path and query; any other URL is left as given", () => {
+    const to = (url: string) => connectUrl(new URL(url)).href;
+    expect(to("http://0.0.0.0:8787/hooks/gl-build?x=1")).to.equal("http://127.0.0.1:8787/hooks/gl-build?x=1");
+    expect(to("http://[::ffff:0.0.0.0]:8787/hooks/gl-build")).to.equal(
+      "http://127.0.0.1:8787/hooks/gl-build",
+    );
+    expect(to("http://[::]:8787/hooks/gl-build")).to.equal("http://[::1]:8787/hooks/gl-build");
+    for (const url of [
+      "http://127.0.0.1:8787/hooks/a",
+      "http://localhost:8787/hooks/a",
+      "http://0.0.0.1:8787/hooks/a",
+      "https://hooks.example.com/hooks/a",
+    ]) {
+      expect(to(url), url).to.equal(url);
     }
   });
 
