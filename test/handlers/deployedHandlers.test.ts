@@ -68,6 +68,34 @@ describe("Deployed handlers: a retry after a lost Jenkins answer", () => {
     stubs.sm.restore();
   });
 
+  /**
+   * One work item through a deployed handler twice, as SQS delivers it: the first receive meets Jenkins' 504
+   * (it built), which is retryable; the second, receive count 2, succeeds.
+   */
+  async function failThenRetry(handler: typeof jenkinsHandler, route: Route, item: WorkItem): Promise<void> {
+    process.env = {
+      ...savedEnv,
+      HOOKGATE_ROUTE: JSON.stringify(route),
+      HOOKGATE_QUEUE_URL: QUEUE,
+      HOOKGATE_DLQ_URL: DLQ,
+      HOOKGATE_DEDUPE_TABLE: "hookgate-dedupe",
+      AWS_REGION: "eu-west-1",
+    };
+    const context = { getRemainingTimeInMillis: () => 120_000 } as Context;
+    const receive = async (receiveCount: number) => {
+      const record = sqsRecord(JSON.stringify(item), { id: "m-1", receiveCount, group: "acme/api" });
+      return ((await handler(sqsEvent([record]), context)) as SQSBatchResponse).batchItemFailures;
+    };
+    jenkins.script({ status: 504, build: true });
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      expect(await receive(1), "the 504 is retryable").to.deep.equal([{ itemIdentifier: "m-1" }]);
+      expect(await receive(2)).to.deep.equal([]);
+    } finally {
+      process.stdout.write = stdout;
+    }
+  }
+
   function item() {
     const base = workItem({ deliveryId: "d-lost", acceptedAt: new Date(Date.now() - 1000).toISOString() });
     return {
@@ -82,29 +110,7 @@ describe("Deployed handlers: a retry after a lost Jenkins answer", () => {
   }
 
   it("the deployed jenkins handler's retry after a 504 from a Jenkins that built finds that build and posts no second one", async () => {
-    process.env = {
-      ...savedEnv,
-      HOOKGATE_ROUTE: JSON.stringify(jenkinsRoute({}, jenkins.url)),
-      HOOKGATE_QUEUE_URL: QUEUE,
-      HOOKGATE_DLQ_URL: DLQ,
-      HOOKGATE_DEDUPE_TABLE: "hookgate-dedupe",
-      AWS_REGION: "eu-west-1",
-    };
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    const context = { getRemainingTimeInMillis: () => 120_000 } as Context;
-    const body = JSON.stringify(item());
-    jenkins.script({ status: 504, build: true });
-    const first = (await jenkinsHandler(
-      sqsEvent([sqsRecord(body, { id: "m-1", receiveCount: 1, group: "acme/api" })]),
-      context,
-    )) as SQSBatchResponse;
-    expect(first.batchItemFailures, "the 504 is retryable").to.deep.equal([{ itemIdentifier: "m-1" }]);
-    const second = (await jenkinsHandler(
-      sqsEvent([sqsRecord(body, { id: "m-1", receiveCount: 2, group: "acme/api" })]),
-      context,
-    )) as SQSBatchResponse;
-    process.stdout.write = stdout;
-    expect(second.batchItemFailures).to.deep.equal([]);
+    await failThenRetry(jenkinsHandler, jenkinsRoute({}, jenkins.url), item());
     // README ("a retry looks for the build first"): the retry is done with build #1 and posts nothing.
     expect(jenkins.builds(), "build requests Jenkins received").to.have.length(1);
   });
@@ -143,29 +149,7 @@ describe("Deployed handlers: a retry after a lost Jenkins answer", () => {
       event,
       request,
     } as WorkItem;
-    process.env = {
-      ...savedEnv,
-      HOOKGATE_ROUTE: JSON.stringify(route),
-      HOOKGATE_QUEUE_URL: QUEUE,
-      HOOKGATE_DLQ_URL: DLQ,
-      HOOKGATE_DEDUPE_TABLE: "hookgate-dedupe",
-      AWS_REGION: "eu-west-1",
-    };
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    const context = { getRemainingTimeInMillis: () => 120_000 } as Context;
-    const body = JSON.stringify(item);
-    jenkins.script({ status: 504, build: true });
-    const first = (await prCleanupHandler(
-      sqsEvent([sqsRecord(body, { id: "p-1", receiveCount: 1, group: "acme/api" })]),
-      context,
-    )) as SQSBatchResponse;
-    expect(first.batchItemFailures, "the 504 is retryable").to.deep.equal([{ itemIdentifier: "p-1" }]);
-    const second = (await prCleanupHandler(
-      sqsEvent([sqsRecord(body, { id: "p-1", receiveCount: 2, group: "acme/api" })]),
-      context,
-    )) as SQSBatchResponse;
-    process.stdout.write = stdout;
-    expect(second.batchItemFailures).to.deep.equal([]);
+    await failThenRetry(prCleanupHandler, route, item);
     expect(jenkins.builds(), "teardown build requests Jenkins received").to.have.length(1);
   });
 });
