@@ -1,6 +1,7 @@
 // What every hookgate command shares: argument parsing that turns mistakes into usage errors, and the
 // output streams (injectable, so tests can run a command in-process).
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import ipaddr from "ipaddr.js";
 import { clippedText, withoutInvisible } from "../core/shownText";
 
 /** A mistake in the command line: the CLI prints it with a pointer to --help and exits 2. */
@@ -120,4 +121,23 @@ export function formatTable(header: string[], rawRows: string[][]): string {
       .join("  ")
       .trimEnd();
   return `${[line(header), ...rows.map(line)].join("\n")}\n`;
+}
+
+/**
+ * The URL a command connects to (send) or prints for this machine (serve's banner): the wildcard 0.0.0.0 or :: (as serve --host 0.0.0.0 prints it) becomes 127.0.0.1
+ * or [::1], since a connection to the wildcard fails on Windows and newer macOS (EADDRNOTAVAIL). The Host
+ * header follows (the gateway routes by path, never by Host): what is sent names what was reached.
+ */
+export function connectUrl(url: URL): URL {
+  const bare = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  if (!ipaddr.isValid(bare)) return url;
+  const address = ipaddr.parse(bare);
+  const normal = address.toNormalizedString();
+  const mapped = address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress();
+  if (normal !== "0.0.0.0" && normal !== "0:0:0:0:0:0:0:0" && !(mapped && normal === "0:0:0:0:0:ffff:0:0")) {
+    return url;
+  }
+  const target = new URL(url.href);
+  target.hostname = address.kind() === "ipv4" || mapped ? "127.0.0.1" : "[::1]";
+  return target;
 }

@@ -29,7 +29,7 @@ import { signHex } from "../core/verify/hmac";
 import { signingKey } from "../core/verify/keys";
 import { signatureHeaders, signingProblem } from "../core/verify/sign";
 import { parseSecretsFile } from "../local/fileSecretStore";
-import { parseCommandArgs, shownUrl, shownUrlArgument, UsageError } from "./commandKit";
+import { connectUrl, parseCommandArgs, shownUrl, shownUrlArgument, UsageError } from "./commandKit";
 
 export const SEND_USAGE = `Usage: hookgate send --url URL (--secret VALUE | --secrets FILE --secret-name NAME)
                      --event NAME --payload FILE [--provider github|gitlab|bitbucket|bitbucket-server|gitea]
@@ -296,28 +296,9 @@ export function sendProxy(proxy: ProxySettings | undefined, url: URL): string | 
 
 /**
  * localhost, an address in 127.0.0.0/8 or ::1 (an IPv4-mapped ::ffff:127.x too), or the wildcard 0.0.0.0 or
- * :: (serve --host 0.0.0.0 prints its URL so; send connects to loopback instead, see connectUrl): a URL's
+ * :: (serve --host 0.0.0.0 prints its URL so; send connects to loopback instead, see commandKit connectUrl): a URL's
  * hostname.
  */
-/**
- * The URL send connects to: the wildcard 0.0.0.0 or :: (as serve --host 0.0.0.0 prints it) becomes 127.0.0.1
- * or [::1], since a connection to the wildcard fails on Windows and newer macOS (EADDRNOTAVAIL). The Host
- * header follows (the gateway routes by path, never by Host): what is sent names what was reached.
- */
-export function connectUrl(url: URL): URL {
-  const bare = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  if (!ipaddr.isValid(bare)) return url;
-  const address = ipaddr.parse(bare);
-  const normal = address.toNormalizedString();
-  const mapped = address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress();
-  if (normal !== "0.0.0.0" && normal !== "0:0:0:0:0:0:0:0" && !(mapped && normal === "0:0:0:0:0:ffff:0:0")) {
-    return url;
-  }
-  const target = new URL(url.href);
-  target.hostname = address.kind() === "ipv4" || mapped ? "127.0.0.1" : "[::1]";
-  return target;
-}
-
 function isThisMachine(hostname: string): boolean {
   if (hostname === "localhost") return true;
   const bare = hostname.replace(/^\[(.*)\]$/, "$1");

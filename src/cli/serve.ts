@@ -20,7 +20,7 @@ import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
 import { webhookSecretNames } from "../local/localSecrets";
 import { routeNoteLines } from "./check";
-import { parseCommandArgs, shownUrl, shownUrlArgument, UsageError } from "./commandKit";
+import { connectUrl, parseCommandArgs, shownUrl, shownUrlArgument, UsageError } from "./commandKit";
 import { deliveryHeaders, explainRoutes, PAYLOAD_NAMES_EVENT } from "./explain";
 import { sampleDeliveryLines } from "./logSampler";
 
@@ -594,14 +594,10 @@ function admitsThisMachine(listening: string, route: Route): boolean {
 
 /**
  * serve's URL as this machine's commands should reach it: loopback (127.0.0.1, [::1]) for a wildcard listener
- * (--host 0.0.0.0 or ::). A client behind a proxy may send a wildcard host to the proxy, secret token and all.
+ * (--host 0.0.0.0 or ::), as send connects. A client behind a proxy may send a wildcard host to the proxy.
  */
 function thisMachineUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.hostname === "0.0.0.0") parsed.hostname = "127.0.0.1";
-  else if (parsed.hostname === "[::]") parsed.hostname = "[::1]";
-  else return url;
-  return parsed.origin;
+  return connectUrl(new URL(url)).origin;
 }
 
 /** The event a gateway would make of an example delivery, or undefined when it cannot be normalised. */

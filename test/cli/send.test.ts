@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { proxySettings } from "../../src/actions/proxy";
-import { connectUrl, sendFailure, sendProxy, signDelivery } from "../../src/cli/send";
+import { connectUrl } from "../../src/cli/commandKit";
+import { sendFailure, sendProxy, signDelivery } from "../../src/cli/send";
 import { providerEventName } from "../../src/core/events/eventNames";
 import type { Provider } from "../../src/core/types";
 import {
