@@ -623,10 +623,10 @@ function giteaLabelNote(action: string, write: string): string {
   );
 }
 
-/** GitHub event names no GitLab delivery has, and what GitLab sends instead. */
 /** The host's own event names of HOST_EVENT_NAMES written as an event name can be (tag_push, merge_request). */
 const HOST_EVENT_KEYS = Object.keys(HOST_EVENT_NAMES).filter((name) => /^[a-z_]+$/.test(name));
 
+/** GitHub event names no GitLab delivery has, and what GitLab sends instead. */
 const GITLAB_NEVER: Readonly<Record<string, string>> = {
   issue_comment: 'GitLab delivers comments (on issues, merge requests and commits) as event "note"',
   create: 'GitLab delivers a new branch or tag as event "push"',
