@@ -124,20 +124,18 @@ export function formatTable(header: string[], rawRows: string[][]): string {
 }
 
 /**
- * The URL a command connects to (send) or prints for this machine (serve's banner): the wildcard 0.0.0.0 or :: (as serve --host 0.0.0.0 prints it) becomes 127.0.0.1
- * or [::1], since a connection to the wildcard fails on Windows and newer macOS (EADDRNOTAVAIL). The Host
- * header follows (the gateway routes by path, never by Host): what is sent names what was reached.
+ * The URL a command connects to (send) or prints for this machine (serve's banner): the wildcard 0.0.0.0 or ::
+ * (as serve --host 0.0.0.0 prints it) becomes 127.0.0.1, since a connection to the wildcard fails on Windows
+ * and newer macOS (EADDRNOTAVAIL). Also for ::: Node listens there on both IPv4 and IPv6, and a container
+ * without IPv6 has no ::1. The Host header follows (the gateway routes by path, never by Host).
  */
 export function connectUrl(url: URL): URL {
   const bare = url.hostname.replace(/^\[(.*)\]$/, "$1");
   if (!ipaddr.isValid(bare)) return url;
   const address = ipaddr.parse(bare);
   const normal = address.toNormalizedString();
-  const mapped = address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress();
-  if (normal !== "0.0.0.0" && normal !== "0:0:0:0:0:0:0:0" && !(mapped && normal === "0:0:0:0:0:ffff:0:0")) {
-    return url;
-  }
+  if (normal !== "0.0.0.0" && normal !== "0:0:0:0:0:0:0:0" && normal !== "0:0:0:0:0:ffff:0:0") return url;
   const target = new URL(url.href);
-  target.hostname = address.kind() === "ipv4" || mapped ? "127.0.0.1" : "[::1]";
+  target.hostname = "127.0.0.1";
   return target;
 }

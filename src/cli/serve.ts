@@ -593,7 +593,7 @@ function admitsThisMachine(listening: string, route: Route): boolean {
 }
 
 /**
- * serve's URL as this machine's commands should reach it: loopback (127.0.0.1, [::1]) for a wildcard listener
+ * serve's URL as this machine's commands should reach it: 127.0.0.1 for a wildcard listener
  * (--host 0.0.0.0 or ::), as send connects. A client behind a proxy may send a wildcard host to the proxy.
  */
 function thisMachineUrl(url: string): string {
