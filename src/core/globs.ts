@@ -516,8 +516,6 @@ function otherCharacters(braceTakes: GlobTest, intended: readonly string[]): str
  * (and no "!(...)" is around the brace), else the brace's, said to be the brace's.
  */
 function takenValues(body: string, brace: BraceAt, extra: readonly string[], exclusion: boolean): string {
-  const list = (values: readonly string[]) =>
-    `${values.slice(0, 3).join(", ")}${values.length > 3 ? ", ..." : ""}`;
   const before = body.slice(0, brace.start);
   const after = body.slice(brace.end);
   const values =
@@ -525,10 +523,15 @@ function takenValues(body: string, brace: BraceAt, extra: readonly string[], exc
       ? extra.map((char) => before + char + after).filter(compileGlobList([body]))
       : [];
   if (values.length > 0) {
-    return `it ${exclusion ? "excludes" : "takes"} every character between its ends, as ${list(values)}`;
+    return `it ${exclusion ? "excludes" : "takes"} every character between its ends, as ${firstValues(values)}`;
   }
   const around = brace.negation === undefined ? "" : ", which the !(...) around it then leaves out";
-  return `its brace takes every character between its ends, as ${list(extra)}${around}`;
+  return `its brace takes every character between its ends, as ${firstValues(extra)}${around}`;
+}
+
+/** The first three values, and "..." when there are more: a note's examples. */
+function firstValues(values: readonly string[]): string {
+  return `${values.slice(0, 3).join(", ")}${values.length > 3 ? ", ..." : ""}`;
 }
 
 /** Text picomatch compares as it is: no glob syntax, escape or quote. */
@@ -541,8 +544,6 @@ function isLiteralText(text: string): boolean {
  * it is literal, checked against the glob's matcher; else the brace's, said to be the brace's.
  */
 function missedValues(body: string, brace: BraceAt, missed: readonly string[], exclusion: boolean): string {
-  const list = (values: readonly string[]) =>
-    `${values.slice(0, 3).join(", ")}${values.length > 3 ? ", ..." : ""}`;
   const matches = compileGlobList([body]);
   if (brace.negation !== undefined) {
     // "v!({1..12})" leaves out only what its brace takes: v3 to v12, meant to be left out, are taken.
@@ -557,18 +558,18 @@ function missedValues(body: string, brace: BraceAt, missed: readonly string[], e
     // In an exclusion ("!v!({1..12})") the glob's values are what it excludes, and !(...) was to keep them.
     if (taken.length > 0) {
       return exclusion
-        ? `it excludes ${list(taken)}, which its !(...) was to keep`
-        : `it takes ${list(taken)}, which its !(...) was to leave out`;
+        ? `it excludes ${firstValues(taken)}, which its !(...) was to keep`
+        : `it takes ${firstValues(taken)}, which its !(...) was to leave out`;
     }
-    return `its brace misses ${list(missed)}, which the !(...) around it then does not leave out`;
+    return `its brace misses ${firstValues(missed)}, which the !(...) around it then does not leave out`;
   }
   const before = body.slice(0, brace.start);
   const after = body.slice(brace.end);
   const values = isLiteralText(before + after)
     ? missed.map((value) => before + value + after).filter((value) => !matches(value))
     : [];
-  if (values.length > 0) return `${exclusion ? "it does not exclude" : "it misses"} ${list(values)}`;
-  return `its brace misses ${list(missed)}${exclusion ? ", which the exclusion then does not exclude" : ""}`;
+  if (values.length > 0) return `${exclusion ? "it does not exclude" : "it misses"} ${firstValues(values)}`;
+  return `its brace misses ${firstValues(missed)}${exclusion ? ", which the exclusion then does not exclude" : ""}`;
 }
 
 /**
