@@ -176,14 +176,12 @@ export function wouldRun(route: Route, event: WebhookEvent): string {
   }
   // What the action skips (s3Zip.ts): any event but a push, a push that deleted its ref, one without a commit.
   // It skips before it checks the key (its empty folders, length and prefixes), so no failure is said beside.
-  const skip = request.type === "s3-zip" ? s3ZipSkipReason(event) : undefined;
-  if (request.type === "s3-zip" && skip !== undefined) {
-    return `s3-zip to s3://${request.bucket}/${request.key} (skipped: ${skip})`;
-  }
-  // Then its sha, before the key: a push whose sha is no commit id fails whatever the key.
-  const badSha = request.type === "s3-zip" ? s3ZipShaProblem(event) : undefined;
-  if (request.type === "s3-zip" && badSha !== undefined) {
-    return `s3-zip to s3://${request.bucket}/${request.key} (fails: ${badSha})`;
+  if (request.type === "s3-zip") {
+    const skip = s3ZipSkipReason(event);
+    if (skip !== undefined) return `${describePlain(request)} (skipped: ${skip})`;
+    // Then its sha, before the key: a push whose sha is no commit id fails whatever the key.
+    const badSha = s3ZipShaProblem(event);
+    if (badSha !== undefined) return `${describePlain(request)} (fails: ${badSha})`;
   }
   // What pr-cleanup skips (any event but a pull request's closing) or fails on (no head commit, as a Gogs pull
   // request has none) before it looks at its steps: said alone, as for s3-zip.
@@ -209,7 +207,7 @@ function describeRequest(request: ActionRequest, scope: KeyScope, hostRepo: stri
         : `${describeJenkins(request)} (fails: ${problem})`;
     }
     case "s3-zip": {
-      const target = `s3-zip to s3://${request.bucket}/${request.key}`;
+      const target = describePlain(request);
       // The action refuses such a key before any download (s3Zip.ts): say so here rather than "would run".
       if (keyHasEmptyFolder(request.key))
         return `${target} (fails: a folder of the key renders empty, as {{branch}} does for a tag push)`;
