@@ -19,15 +19,30 @@ export interface PolicyDocument {
 }
 
 /**
- * What a function in a VPC needs to manage its network interfaces, on `*` as AWS requires: the EC2 half
- * of AWSLambdaVPCAccessExecutionRole. That managed policy is not used, because it also grants
- * logs:CreateLogGroup/CreateLogStream/PutLogEvents on every log group of the account.
+ * What Lambda needs of the execution role to manage a VPC function's network interfaces: the EC2 half of
+ * AWSLambdaVPCAccessExecutionRole, on `*` (DescribeNetworkInterfaces takes nothing narrower). That managed
+ * policy is not used, because it also grants logs:CreateLogGroup/CreateLogStream/PutLogEvents on every log
+ * group of the account. Lambda makes these calls, not the function's code: see ENI_ACTIONS_DENIED_TO_CODE.
  */
 export const VPC_ENI_ACTIONS = [
   "ec2:CreateNetworkInterface",
   "ec2:DescribeNetworkInterfaces",
   "ec2:DescribeSubnets",
   "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses",
+  "ec2:UnassignPrivateIpAddresses",
+];
+
+/**
+ * The network interface changes the function's own code may not make, though the role allows them to Lambda:
+ * the code unzips archives from the Git host and loads dependencies, and must not be able to delete or
+ * re-address any interface of the account. ec2:DetachNetworkInterface is in AWS's example of this Deny
+ * (Lambda Developer Guide, "Giving Lambda functions access to resources in an Amazon VPC").
+ */
+export const ENI_ACTIONS_DENIED_TO_CODE = [
+  "ec2:CreateNetworkInterface",
+  "ec2:DeleteNetworkInterface",
+  "ec2:DetachNetworkInterface",
   "ec2:AssignPrivateIpAddresses",
   "ec2:UnassignPrivateIpAddresses",
 ];
@@ -184,6 +199,17 @@ export function routePolicy(i: RoutePolicyInput): PolicyDocument {
       Resource: `arn:${partition}:logs:${i.region}:${i.accountId}:log-group:${i.logGroupName}:*`,
     },
     { Sid: "VpcNetworkInterfaces", Effect: "Allow", Action: VPC_ENI_ACTIONS, Resource: "*" },
+    {
+      // Lambda sets lambda:SourceFunctionArn on every call from the execution environment, and not on the EC2
+      // calls it makes itself for the function's interfaces (Lambda Developer Guide, "Using source function
+      // ARN to control function access behavior"). Null, not ArnEquals on the function's ARN: the same effect
+      // here, without naming in the role a function created after it.
+      Sid: "NoNetworkInterfaceChangesFromCode",
+      Effect: "Deny",
+      Action: ENI_ACTIONS_DENIED_TO_CODE,
+      Resource: "*",
+      Condition: { Null: { "lambda:SourceFunctionArn": "false" } },
+    },
     {
       Sid: "OwnDeliveryIds",
       Effect: "Allow",

@@ -62,7 +62,7 @@ describe("routePolicy(input)", () => {
     expect([granted].flat().sort()).to.deep.equal(used.map((c) => `dynamodb:${c}`));
   });
 
-  it("routePolicy of a jenkins route is exactly these allowed statements: its secrets, queue, dead letters, log group, the network interfaces and its table keys", () => {
+  it("routePolicy of a jenkins route is exactly these statements: its secrets, queue, dead letters, log group, the network interfaces (changed by Lambda only) and its table keys", () => {
     expect(routePolicy({ ...base, route: jenkinsRoute() })).to.deep.equal({
       Version: "2012-10-17",
       Statement: [
@@ -111,6 +111,19 @@ describe("routePolicy(input)", () => {
             "ec2:UnassignPrivateIpAddresses",
           ],
           Resource: "*",
+        },
+        {
+          Sid: "NoNetworkInterfaceChangesFromCode",
+          Effect: "Deny",
+          Action: [
+            "ec2:CreateNetworkInterface",
+            "ec2:DeleteNetworkInterface",
+            "ec2:DetachNetworkInterface",
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses",
+          ],
+          Resource: "*",
+          Condition: { Null: { "lambda:SourceFunctionArn": "false" } },
         },
         {
           Sid: "OwnDeliveryIds",
@@ -207,7 +220,7 @@ describe("routePolicy(input)", () => {
       Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
       Resource: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/hookgate-dev-api-build:*",
     });
-    const everywhere = doc.Statement.filter((s) => s.Resource === "*");
+    const everywhere = doc.Statement.filter((s) => s.Effect === "Allow" && s.Resource === "*");
     expect(everywhere.map((s) => s.Sid)).to.deep.equal(["VpcNetworkInterfaces"]);
     expect(everywhere[0]?.Action).to.deep.equal([
       "ec2:CreateNetworkInterface",
@@ -217,6 +230,23 @@ describe("routePolicy(input)", () => {
       "ec2:AssignPrivateIpAddresses",
       "ec2:UnassignPrivateIpAddresses",
     ]);
+  });
+
+  it("routePolicy denies the function's own code (calls carrying lambda:SourceFunctionArn) every network interface change it allows Lambda", () => {
+    for (const route of [jenkinsRoute(), s3ZipRoute("z", "own-bucket"), prCleanupRoute()]) {
+      const doc = routePolicy({ ...base, route });
+      const allowed = [bySid(doc.Statement, "VpcNetworkInterfaces").Action].flat();
+      const deny = bySid(doc.Statement, "NoNetworkInterfaceChangesFromCode");
+      expect(deny.Effect).to.equal("Deny");
+      expect(deny.Resource).to.equal("*");
+      // Lambda's own calls for the function's interfaces carry no lambda:SourceFunctionArn: they stay allowed.
+      expect(deny.Condition).to.deep.equal({ Null: { "lambda:SourceFunctionArn": "false" } });
+      const denied = [deny.Action].flat();
+      const changes = allowed.filter((a) => !a.startsWith("ec2:Describe"));
+      expect(changes).to.have.length(4);
+      expect(denied).to.include.members([...changes, "ec2:DetachNetworkInterface"]);
+      expect(denied.filter((a) => a.startsWith("ec2:Describe"))).to.deep.equal([]);
+    }
   });
 
   it("routePolicy limits the dedupe table to the route's own keys", () => {
@@ -283,7 +313,8 @@ describe("routePolicy(input)", () => {
   it("routePolicy grants a jenkins route nothing in S3 and no * resource beyond the network interfaces", () => {
     const doc = routePolicy({ ...base, route: jenkinsRoute() });
     expect(JSON.stringify(doc)).not.to.contain("s3:");
-    for (const s of doc.Statement) if (s.Sid !== "VpcNetworkInterfaces") expect(s.Resource).not.to.equal("*");
+    for (const s of doc.Statement)
+      if (s.Effect === "Allow" && s.Sid !== "VpcNetworkInterfaces") expect(s.Resource).not.to.equal("*");
   });
 
   it("routePolicy cuts a literal prefix before an IAM wildcard typed into it, so the keys it writes stay allowed", () => {
