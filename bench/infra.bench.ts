@@ -10,7 +10,7 @@ import { config, jenkinsRoute, prCleanupRoute, s3ZipRoute } from "../test/infra/
 import type { MockCloud, Recorded } from "../test/infra/mocks";
 
 const SIZES = [10, 11, 50, 200];
-const TARGET_PER_ROUTE = 14;
+const TARGET_PER_ROUTE = 15;
 
 function routes(n: number): Route[] {
   return Array.from({ length: n }, (_, i) => {

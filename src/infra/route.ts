@@ -219,6 +219,20 @@ export class Route extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // Without one, a queue is allowAll: any queue of the account and region could make this its dead-letter
+    // queue, and its failures would page as this route's dead letters and be redriven into this route. A
+    // resource of its own: on the DLQ it would need the queue's ARN, and the queue needs the DLQ's. It says
+    // only which queues may name this one their DLQ; the redrive out of it (StartMessageMoveTask) is unchanged.
+    new aws.sqs.RedriveAllowPolicy(
+      `${name}-dlq-redrive-allow`,
+      {
+        queueUrl: deadLetters.url,
+        redriveAllowPolicy: queue.arn.apply((arn) =>
+          JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [arn] }),
+        ),
+      },
+      { parent: this },
+    );
 
     const role = new aws.iam.Role(
       `${name}-role`,

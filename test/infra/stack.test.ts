@@ -257,6 +257,23 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     );
   });
 
+  it("lets each dead-letter queue take dead letters from its own route's queue only (redrive allow policy byQueue), not from any queue of the account", () => {
+    const { cloud } = result;
+    for (const route of routes) {
+      const queues = routeChildren(cloud, route.name, QUEUE);
+      const dlq = only(queues.filter((q) => q.inputs.name.endsWith("-dlq.fifo")));
+      const queue = only(queues.filter((q) => !q.inputs.name.endsWith("-dlq.fifo")));
+      const allow = only(routeChildren(cloud, route.name, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"));
+      expect(allow.inputs.queueUrl).to.equal(
+        `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${dlq.inputs.name}`,
+      );
+      expect(JSON.parse(allow.inputs.redriveAllowPolicy)).to.deep.equal({
+        redrivePermission: "byQueue",
+        sourceQueueArns: [`arn:aws:sqs:${REGION}:${ACCOUNT}:${queue.inputs.name}`],
+      });
+    }
+  });
+
   it("gives each route a FIFO queue with SSE, visibility 6x the timeout, and a FIFO DLQ after MAX_ATTEMPTS + REDRIVE_MARGIN receives", () => {
     const { cloud } = result;
     for (const route of routes) {
