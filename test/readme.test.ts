@@ -111,6 +111,18 @@ describe("README", () => {
     );
     for (const option of wanted) expect(given, option).to.include(option);
   });
+  // The stack sets its throttling on "*/*", which API Gateway applies to each method on its own: the README
+  // called it "stage throttling", as if it bounded the API as a whole (review h334).
+  it("the README gives api.throttlingRateLimit and api.throttlingBurstLimit as limits of each route, N routes taking N times them", () => {
+    const row = (key: string) =>
+      new RegExp(`\\| \`${key.replace(".", "\\.")}\` \\| [^|]* \\| ([^|]*) \\|`).exec(README)?.[1] ?? "";
+    expect(row("api.throttlingRateLimit")).to.match(/^throttling per route, /);
+    expect(row("api.throttlingRateLimit")).to.include("N routes together take up to N times this");
+    expect(row("api.throttlingRateLimit")).to.include("`api.ipAllowlist` is the defence");
+    expect(row("api.throttlingBurstLimit")).to.match(/^throttling per route, /);
+    expect(README).to.not.match(/stage throttling|than the stage allows|the stage's `api\.throttling/);
+  });
+
   it("the bench table's infra target is bench/infra.bench.ts's TARGET_PER_ROUTE resources per route", () => {
     const bench = readFileSync(resolve(ROOT, "bench/infra.bench.ts"), "utf8");
     const [target] = numbers(/const TARGET_PER_ROUTE = (\d+);/.exec(bench), "TARGET_PER_ROUTE");

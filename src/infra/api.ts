@@ -348,6 +348,8 @@ export class Api extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: stageDeps },
     );
+    // "*/*" gives every method these limits as its own, not one bucket for the stage: API Gateway applies a
+    // stage's throttling at the method level, so each route takes api.throttlingRateLimit, N routes N times it.
     new aws.apigateway.MethodSettings(
       `${name}-throttling`,
       {
