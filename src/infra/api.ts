@@ -367,7 +367,8 @@ export class Api extends pulumi.ComponentResource {
       { parent: this },
     );
     // A 5xx is a delivery the Git host was not given: GitHub does not redeliver on its own. That includes
-    // deliveries that never reached a function (API Gateway's own errors), which no route alarm sees.
+    // deliveries that never reached a function (API Gateway's own errors), which no route alarm sees. A
+    // stranger's unsigned body over ~4.4 MB is one of those too (README: api.ipAllowlist keeps them out).
     new aws.cloudwatch.MetricAlarm(
       `${name}-5xx`,
       {
