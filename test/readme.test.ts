@@ -143,6 +143,20 @@ describe("README", () => {
     expect(bodies).to.include("With `api.ipAllowlist`, API Gateway refuses other sources");
   });
 
+  // Atlassian's published ranges also carry Bitbucket Pipelines steps run with atlassian-ip-ranges: anyone with one
+  // can post any body from a listed address. The section said the payload was the host's own (review h334).
+  it("the IP-allowlist section says Bitbucket Cloud's source addresses do not vouch for the body, and to give the webhook a secret", () => {
+    const start = README.indexOf("### IP-allowlist fallback");
+    const section = README.slice(start, README.indexOf(" ### ", start + 10));
+    expect(start).to.be.greaterThan(-1);
+    expect(section).to.not.include("The payload is the host's own");
+    expect(section).to.include(
+      "**For Bitbucket Cloud, the source address does not vouch for the body at all.**",
+    );
+    expect(section).to.include("`atlassian-ip-ranges: true`");
+    expect(section).to.include("give the webhook a secret and the route `secret`, and drop `allowIps`");
+  });
+
   it("the bench table's infra target is bench/infra.bench.ts's TARGET_PER_ROUTE resources per route", () => {
     const bench = readFileSync(resolve(ROOT, "bench/infra.bench.ts"), "utf8");
     const [target] = numbers(/const TARGET_PER_ROUTE = (\d+);/.exec(bench), "TARGET_PER_ROUTE");

@@ -1130,11 +1130,20 @@ const ANY_OWNER = /[*?[+!]/;
  * restriction on signed ones (verify/index.ts). And a host's published ranges are shared by all its
  * customers: any account there can point a webhook without a secret at the route's URL, and the host
  * delivers it from a listed address with its genuine payload for that account's own repository, so only
- * `repos` whose entries each name their owners (no wildcard in the first segment) keeps it out.
+ * `repos` whose entries each name their owners (no wildcard in the first segment) keeps it out. Atlassian's
+ * ranges are worse: they also carry Bitbucket Pipelines steps run with atlassian-ip-ranges, whose scripts
+ * post what they like, so for Bitbucket Cloud (which signs once the webhook has a secret) no repos helps.
  */
 function allowIpsTrustNotes(route: Route): string[] {
   if (route.auth.allowIps.length === 0) return [];
   const notes: string[] = [];
+  if (route.secret === undefined && route.provider === "bitbucket") {
+    notes.push(
+      "auth.allowIps without a secret on Bitbucket Cloud: Atlassian's ranges also carry traffic other " +
+        "Atlassian customers control (Pipelines steps with atlassian-ip-ranges), which can post any body from " +
+        "them; give the webhook a secret and the route secret",
+    );
+  }
   if (route.secret !== undefined) {
     notes.push(
       "auth.allowIps beside a secret is no extra restriction: a delivery with no signature from those " +

@@ -1123,6 +1123,10 @@ ${secret ? "    secret: hookgate/bitbucket-webhook\n" : ""}    auth: { allowIps:
     "a host's addresses are shared by every account on it (all customers of a SaaS host), so any of " +
     "them can have an unsigned webhook on its own repository delivered to this route";
   const NO_REPOS = `route r: auth.allowIps without repos: ${SHARED}; add repos naming your own owner ("acme/*")`;
+  const NO_SECRET =
+    "route r: auth.allowIps without a secret on Bitbucket Cloud: Atlassian's ranges also carry traffic other " +
+    "Atlassian customers control (Pipelines steps with atlassian-ip-ranges), which can post any body from " +
+    "them; give the webhook a secret and the route secret";
   const anyOwner = (glob: string) =>
     `route r: auth.allowIps with repos ${JSON.stringify(glob)}, which takes a repository of any owner: ${SHARED}; write the owner out in each repos entry`;
 
@@ -1139,55 +1143,65 @@ ${secret ? "    secret: hookgate/bitbucket-webhook\n" : ""}    auth: { allowIps:
       "{ events: [push] }",
       [BESIDE_SECRET, NO_REPOS],
     ],
-    ["no secret and repos of one owner gets no note", false, '{ repos: ["team/*", "team/api"] }', []],
-    ["no secret and no repos gets the note to add repos", false, "{ events: [push] }", [NO_REPOS]],
+    [
+      "no secret and repos of one owner gets only the note that Bitbucket Cloud's ranges vouch for no body",
+      false,
+      '{ repos: ["team/*", "team/api"] }',
+      [NO_SECRET],
+    ],
+    [
+      "no secret and no repos gets that note and the one to add repos",
+      false,
+      "{ events: [push] }",
+      [NO_SECRET, NO_REPOS],
+    ],
     [
       "no secret and repos of exclusions only gets the note to add repos",
       false,
       '{ repos: ["!team/secret"] }',
-      [NO_REPOS],
+      [NO_SECRET, NO_REPOS],
     ],
     [
       "no secret and repos ** gets the note that it takes any owner",
       false,
       '{ repos: ["**"] }',
-      [anyOwner("**")],
+      [NO_SECRET, anyOwner("**")],
     ],
     [
       "no secret and repos */api beside team/* gets the note on */api",
       false,
       '{ repos: ["team/*", "*/api"] }',
-      [anyOwner("*/api")],
+      [NO_SECRET, anyOwner("*/api")],
     ],
     [
       "no secret and repos team*/api gets the note (an owner team-evil can be registered)",
       false,
       '{ repos: ["team*/api"] }',
-      [anyOwner("team*/api")],
+      [NO_SECRET, anyOwner("team*/api")],
     ],
     [
-      "no secret and repos {team,other}/* (two named owners) gets no note",
+      "no secret and repos {team,other}/* (two named owners) gets no note on its owners",
       false,
       '{ repos: ["{team,other}/*"] }',
-      [],
+      [NO_SECRET],
     ],
     [
       "no secret and repos te?m/* gets the note that it takes any owner",
       false,
       '{ repos: ["te?m/*"] }',
-      [anyOwner("te?m/*")],
+      [NO_SECRET, anyOwner("te?m/*")],
     ],
     [
       "no secret and repos [tu]eam/api gets the note (a class takes an owner ueam someone else can register)",
       false,
       '{ repos: ["[tu]eam/api"] }',
-      [anyOwner("[tu]eam/api")],
+      [NO_SECRET, anyOwner("[tu]eam/api")],
     ],
     [
       "no secret and repos +(team)/api gets the note (an extglob takes an owner teamteam)",
       false,
       '{ repos: ["+(team)/api"] }',
-      [anyOwner("+(team)/api")],
+      [NO_SECRET, anyOwner("+(team)/api")],
     ],
   ];
   for (const [what, secret, match, expected] of cases) {
@@ -1195,6 +1209,29 @@ ${secret ? "    secret: hookgate/bitbucket-webhook\n" : ""}    auth: { allowIps:
       expect(trustNotes(secret, match)).to.deep.equal(expected);
     });
   }
+
+  it("gives the Bitbucket Cloud note only to a bitbucket route without a secret: not to Bitbucket Data Center, GitHub or a route with one", () => {
+    const unsigned = (provider: string) =>
+      routeNotes(
+        parseRoutes(
+          `version: 1
+defaults:
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: r
+    provider: ${provider}
+    auth: { allowIps: [104.192.136.0/21] }
+    match: { repos: ["team/*"] }
+    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}" } }
+`,
+          "routes.yaml",
+        ).config?.routes ?? [],
+      ).filter((note) => note.includes("Bitbucket Cloud"));
+    expect(unsigned("bitbucket")).to.deep.equal([NO_SECRET]);
+    expect(unsigned("bitbucket-server")).to.deep.equal([]);
+    expect(unsigned("github")).to.deep.equal([]);
+    expect(trustNotes(true, '{ repos: ["team/*"] }')).to.not.include(NO_SECRET);
+  });
 
   it("notes nothing on a route without allowIps, a secret and no repos", () => {
     expect(trustNotes(true, "{ events: [push] }", "[]")).to.deep.equal([]);
