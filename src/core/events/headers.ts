@@ -1,47 +1,9 @@
-// Which host sent a delivery, which event it is, and its delivery id: all read from the headers.
+// Which event a delivery is and its delivery id, read from the headers (or the payload when they lack one).
 import { createHash } from "node:crypto";
 import { RequestError } from "../errors";
 import { singleHeader } from "../headers";
 import type { HeaderBag, Provider } from "../types";
 import { obj, str } from "./fields";
-
-/** Has a header with at least one non-empty value (no ambiguity check: detection only looks). */
-function present(headers: HeaderBag, name: string): boolean {
-  return headers.get(name)?.some((value) => value.length > 0) === true;
-}
-
-/** Bitbucket Data Center event keys; Cloud uses repo:push, pullrequest:*, issue:*. */
-const DATA_CENTER_KEY =
-  /^(repo:refs_changed|repo:modified|repo:forked|repo:comment:|pr:|diagnostics:|mirror:|project:)/;
-
-/**
- * The provider that sent this delivery, or undefined when the headers name none.
- * Gitea and Forgejo also send X-GitHub-Event, so they are recognised first.
- */
-export function detectProvider(headers: HeaderBag): Provider | undefined {
-  if (
-    present(headers, "x-gitea-event") ||
-    present(headers, "x-forgejo-event") ||
-    present(headers, "x-gogs-event")
-  ) {
-    return "gitea";
-  }
-  if (present(headers, "x-github-event")) return "github";
-  if (present(headers, "x-gitlab-event")) return "gitlab";
-  if (present(headers, "x-event-key")) {
-    const agent = headers.get("user-agent")?.[0] ?? "";
-    if (
-      present(headers, "x-request-uuid") ||
-      present(headers, "x-hook-uuid") ||
-      agent.startsWith("Bitbucket-Webhooks")
-    ) {
-      return "bitbucket";
-    }
-    if (present(headers, "x-request-id")) return "bitbucket-server";
-    return DATA_CENTER_KEY.test(headers.get("x-event-key")?.[0] ?? "") ? "bitbucket-server" : "bitbucket";
-  }
-  return undefined;
-}
 
 /** The header that names the event, per provider, in order of preference. */
 export const EVENT_HEADERS: Readonly<Record<Provider, readonly string[]>> = {

@@ -1,14 +1,9 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { RequestError } from "../../../src/core/errors";
-import {
-  deliveryIdOf,
-  detectProvider,
-  eventName,
-  GITLAB_HOOK_HEADERS,
-} from "../../../src/core/events/headers";
+import { deliveryIdOf, eventName, GITLAB_HOOK_HEADERS } from "../../../src/core/events/headers";
 import type { HeaderBag } from "../../../src/core/types";
-import { bagOf, loadPayload, PAYLOAD_FIXTURES, type PayloadFixtureName } from "../../fixtures/payloads";
+import { bagOf, loadPayload } from "../../fixtures/payloads";
 
 function multi(headers: Record<string, string[]>): HeaderBag {
   return new Map(Object.entries(headers).map(([name, values]) => [name.toLowerCase(), values]));
@@ -23,46 +18,6 @@ function requestError(fn: () => unknown): RequestError {
   }
   expect.fail("expected a RequestError");
 }
-
-describe("Function: detectProvider", () => {
-  for (const name of Object.keys(PAYLOAD_FIXTURES) as PayloadFixtureName[]) {
-    const fixture = PAYLOAD_FIXTURES[name];
-    it(`detectProvider recognises the headers of ${name} as ${fixture.provider}`, () => {
-      expect(detectProvider(bagOf(fixture.headers))).to.equal(fixture.provider);
-    });
-  }
-
-  const cases: Array<[string, Record<string, string>, string | undefined]> = [
-    [
-      "Gitea, which also sends X-GitHub-Event",
-      { "X-GitHub-Event": "push", "X-Gitea-Event": "push" },
-      "gitea",
-    ],
-    ["Forgejo", { "X-Forgejo-Event": "push", "X-GitHub-Event": "push" }, "gitea"],
-    ["GitHub", { "x-github-event": "push" }, "github"],
-    ["GitLab", { "X-GITLAB-EVENT": "Push Hook" }, "gitlab"],
-    [
-      "Bitbucket Cloud by its user agent",
-      { "X-Event-Key": "repo:push", "User-Agent": "Bitbucket-Webhooks/2.0" },
-      "bitbucket",
-    ],
-    ["Bitbucket Cloud by X-Hook-UUID", { "X-Event-Key": "repo:push", "X-Hook-UUID": "{1}" }, "bitbucket"],
-    [
-      "Bitbucket Data Center by X-Request-Id",
-      { "X-Event-Key": "repo:push", "X-Request-Id": "abc" },
-      "bitbucket-server",
-    ],
-    ["Bitbucket Data Center by its event key alone", { "X-Event-Key": "pr:merged" }, "bitbucket-server"],
-    ["Bitbucket Cloud by its event key alone", { "X-Event-Key": "pullrequest:fulfilled" }, "bitbucket"],
-    ["nothing known", { "Content-Type": "application/json" }, undefined],
-    ["an empty X-GitHub-Event", { "X-GitHub-Event": "" }, undefined],
-  ];
-  for (const [label, headers, provider] of cases) {
-    it(`detectProvider returns ${provider} for ${label}`, () => {
-      expect(detectProvider(bagOf(headers))).to.equal(provider);
-    });
-  }
-});
 
 describe("Function: eventName", () => {
   it("eventName reads X-GitHub-Event for GitHub", () => {
@@ -231,49 +186,6 @@ describe("Function: deliveryIdOf", () => {
       "abc-123",
     );
   });
-});
-
-describe("Function: detectProvider (markers that decide alone)", () => {
-  const cases: Array<[string, Record<string, string | string[]>, string | undefined]> = [
-    ["Gogs", { "X-Gogs-Event": "push", "X-GitHub-Event": "push" }, "gitea"],
-    [
-      "Bitbucket Cloud by its user agent, over an X-Request-Id a proxy added",
-      { "X-Event-Key": "repo:push", "User-Agent": "Bitbucket-Webhooks/2.0", "X-Request-Id": "abc" },
-      "bitbucket",
-    ],
-    [
-      "Bitbucket Cloud by X-Request-UUID, over an X-Request-Id a proxy added",
-      { "X-Event-Key": "repo:push", "X-Request-UUID": "u-1", "X-Request-Id": "abc" },
-      "bitbucket",
-    ],
-    [
-      "Bitbucket Cloud by X-Hook-UUID, over an X-Request-Id a proxy added",
-      { "X-Event-Key": "repo:push", "X-Hook-UUID": "{1}", "X-Request-Id": "abc" },
-      "bitbucket",
-    ],
-    [
-      "Bitbucket Data Center, whose user agent only ends like Cloud's",
-      { "X-Event-Key": "repo:push", "User-Agent": "proxy Bitbucket-Webhooks", "X-Request-Id": "abc" },
-      "bitbucket-server",
-    ],
-    [
-      "Bitbucket Data Center by its event key, with a user agent that is not Cloud's",
-      { "X-Event-Key": "pr:merged", "User-Agent": "Bitbucket version: 8.9" },
-      "bitbucket-server",
-    ],
-    ["a GitHub event header sent empty, then with a value", { "X-GitHub-Event": ["", "push"] }, "github"],
-  ];
-  for (const [label, headers, provider] of cases) {
-    it(`detectProvider returns ${provider} for ${label}`, () => {
-      const bag = new Map(
-        Object.entries(headers).map(([name, value]) => [
-          name.toLowerCase(),
-          Array.isArray(value) ? value : [value],
-        ]),
-      );
-      expect(detectProvider(bag)).to.equal(provider);
-    });
-  }
 });
 
 describe("Function: eventName (headers and payload fallbacks)", () => {
