@@ -1,5 +1,6 @@
 // verifyDelivery: the one verification entry point every route function shares.
 // Fail closed, never throw, and never say anything that helps a forger.
+import { DELIVERY_HEADERS } from "../events/headers";
 import { DEFAULT_TOLERANCE_SECONDS } from "../policy";
 import type { HeaderBag, Provider } from "../types";
 import { verifyBitbucket } from "./bitbucket";
@@ -14,18 +15,6 @@ export { compileIpAllowlist } from "./ipAllowlist";
 export { type SignOptions, signatureHeaders } from "./sign";
 export { signStandardWebhook } from "./standardWebhooks";
 export type { VerifyInput, VerifyResult } from "./types";
-
-/**
- * Headers that carry a delivery id, per provider. Two values of any of them make the delivery
- * ambiguous (which id would deduplicate it?): a reject, like a repeated signature header.
- */
-export const DELIVERY_ID_HEADERS: Readonly<Record<Provider, readonly string[]>> = {
-  github: ["x-github-delivery"],
-  gitlab: ["x-gitlab-event-uuid", "idempotency-key", "webhook-id"],
-  bitbucket: ["x-request-uuid"],
-  "bitbucket-server": ["x-request-id"],
-  gitea: ["x-gitea-delivery", "x-forgejo-delivery", "x-gogs-delivery", "x-github-delivery"],
-};
 
 /** Reason given when the defensive catch fires; tests assert it never does. */
 export const INTERNAL_REASON = "signature could not be verified (internal error)";
@@ -114,8 +103,12 @@ function scheme(input: VerifyInput): SchemeOutcome | undefined {
   }
 }
 
+/**
+ * Two values of any header deliveryIdOf may take the id from make the delivery ambiguous (which id
+ * would deduplicate it?): a reject, like a repeated signature header. Order does not matter here.
+ */
 function repeatedDeliveryId(provider: Provider, headers: HeaderBag): boolean {
-  for (const name of DELIVERY_ID_HEADERS[provider]) {
+  for (const name of DELIVERY_HEADERS[provider]) {
     const values = headers.get(name);
     if (values !== undefined && values.length > 1) return true;
   }
@@ -131,7 +124,7 @@ function verify(input: VerifyInput): VerifyResult {
     !Array.isArray(input.secrets) ||
     input.auth === null ||
     typeof input.auth !== "object" ||
-    !Object.hasOwn(DELIVERY_ID_HEADERS, input.provider)
+    !Object.hasOwn(DELIVERY_HEADERS, input.provider)
   ) {
     return reject(401, NO_KEY);
   }
