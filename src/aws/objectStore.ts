@@ -1,7 +1,7 @@
 // ObjectStore on S3: streamed multipart uploads through @aws-sdk/lib-storage, and prefix deletion.
 //
-// put: lib-storage's Upload cuts the body into parts of partSize (5 MiB by default, S3's minimum) with
-// at most queueSize (2) in flight, so memory is bounded by a few parts whatever the object's size
+// put: lib-storage's Upload cuts the body into parts of PART_SIZE (5 MiB, S3's minimum) with at most
+// QUEUE_SIZE (2) in flight, so memory is bounded by a few parts whatever the object's size
 // (bench/s3zip-memory.bench.ts measures peak RSS while streaming a 200 MB zip). A body smaller than one
 // part is sent as one PutObject. With leavePartsOnError false, any failure aborts the multipart upload:
 // no half-written object and no billable parts stay behind. A transient 5xx on a part is retried by the
@@ -31,10 +31,6 @@ import type { ObjectHead, ObjectStore, WriteCondition } from "../core/ports";
 import type { ServerSideEncryption } from "../core/types";
 
 export interface S3ObjectStoreOptions {
-  /** Multipart part size in bytes (default 5 MiB, S3's minimum). */
-  partSize?: number;
-  /** Parts uploaded concurrently (default 2). */
-  queueSize?: number;
   /** Keys listed per page and deleted per batch (default 1,000, S3's maximum). */
   pageSize?: number;
   /**
@@ -45,13 +41,14 @@ export interface S3ObjectStoreOptions {
   unconditionalFallback?: boolean;
 }
 
-const MIN_PART_SIZE = 5 * 1024 * 1024;
+/** Multipart part size in bytes: S3's minimum, which keeps memory lowest. */
+const PART_SIZE = 5 * 1024 * 1024;
+/** Parts uploaded concurrently. */
+const QUEUE_SIZE = 2;
 /** Ending a multipart upload at the deadline must fit in the work path's reserve. */
 const ABORT_TIMEOUT_MS = 3_000;
 
 export class S3ObjectStore implements ObjectStore {
-  private readonly partSize: number;
-  private readonly queueSize: number;
   private readonly pageSize: number;
   /**
    * Whether puts carry their condition: false once the endpoint refused one as not implemented (501, an
@@ -65,8 +62,6 @@ export class S3ObjectStore implements ObjectStore {
     options: S3ObjectStoreOptions = {},
   ) {
     this.unconditionalFallback = options.unconditionalFallback ?? false;
-    this.partSize = Math.max(MIN_PART_SIZE, options.partSize ?? MIN_PART_SIZE);
-    this.queueSize = Math.max(1, options.queueSize ?? 2);
     this.pageSize = Math.min(1000, Math.max(1, options.pageSize ?? 1000));
   }
 
@@ -106,8 +101,8 @@ export class S3ObjectStore implements ObjectStore {
         ...(condition?.ifMatch !== undefined ? { IfMatch: condition.ifMatch } : {}),
         ...(condition?.ifNoneMatch !== undefined ? { IfNoneMatch: condition.ifNoneMatch } : {}),
       },
-      partSize: this.partSize,
-      queueSize: this.queueSize,
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
       leavePartsOnError: false,
     });
     let outOfTime = false;

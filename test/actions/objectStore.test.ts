@@ -191,15 +191,10 @@ describe("Class: S3ObjectStore (s3rver)", function () {
   it("put streams a body larger than one part as a multipart upload and stores the exact bytes and metadata", async () => {
     const data = randomBytes(12 * MiB + 12_345);
     const before = s3.uploadPartRequests();
-    await new S3ObjectStore(s3.client, { partSize: 5 * MiB }).put(
-      BUCKET,
-      "multi/exact.bin",
-      unevenStream(data),
-      {
-        metadata: { sha: "abc" },
-        contentType: "application/zip",
-      },
-    );
+    await new S3ObjectStore(s3.client).put(BUCKET, "multi/exact.bin", unevenStream(data), {
+      metadata: { sha: "abc" },
+      contentType: "application/zip",
+    });
     const object = await s3.getObject(BUCKET, "multi/exact.bin");
     expect(object.body.equals(data)).to.equal(true);
     expect(object.metadata).to.deep.equal({ sha: "abc" });
@@ -236,12 +231,7 @@ describe("Class: S3ObjectStore (s3rver)", function () {
     });
     try {
       const data = randomBytes(11 * MiB);
-      await new S3ObjectStore(client, { partSize: 5 * MiB }).put(
-        BUCKET,
-        "multi/crc.bin",
-        unevenStream(data),
-        { metadata: {} },
-      );
+      await new S3ObjectStore(client).put(BUCKET, "multi/crc.bin", unevenStream(data), { metadata: {} });
       expect((await s3.getObject(BUCKET, "multi/crc.bin")).body.equals(data)).to.equal(true);
     } finally {
       client.destroy();
@@ -253,7 +243,7 @@ describe("Class: S3ObjectStore (s3rver)", function () {
     const body = new Readable({ read() {} });
     body.push(randomBytes(6 * MiB));
     setTimeout(() => body.destroy(new Error("archive read failed")), 50);
-    const err = await new S3ObjectStore(s3.client, { partSize: 5 * MiB })
+    const err = await new S3ObjectStore(s3.client)
       .put(BUCKET, "multi/broken.bin", body, { metadata: {} })
       .then(
         () => undefined,
@@ -436,7 +426,7 @@ async function conditionalS3(): Promise<{
   const stub = {
     server,
     client,
-    store: new S3ObjectStore(client, { partSize: 5 * MiB }),
+    store: new S3ObjectStore(client),
     get conditional() {
       return state.conditional;
     },

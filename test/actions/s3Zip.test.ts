@@ -64,8 +64,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     bucket: BUCKET,
     key: "acme/api/main/acme_api.zip",
   });
-  const clients = (overrides = {}) =>
-    testClients({ objects: new S3ObjectStore(s3.client, { partSize: 5 * 1024 * 1024 }), ...overrides });
+  const clients = (overrides = {}) => testClients({ objects: new S3ObjectStore(s3.client), ...overrides });
 
   before(async () => {
     s3 = await startLocalS3({ buckets: [BUCKET] });

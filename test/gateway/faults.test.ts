@@ -363,7 +363,7 @@ describe("Fault scenarios: the route handler with the real s3-zip action against
       key: "{{owner}}/{{repo}}/{{branch}}/{{owner}}_{{repo}}.zip",
     },
   });
-  const objects = () => new S3ObjectStore(s3.client, { partSize: 5 * 1024 * 1024 });
+  const objects = () => new S3ObjectStore(s3.client);
   const archiveRequests = () => host.requests.filter((r) => r.kind === "archive" && r.listener === "api");
 
   before(async () => {
