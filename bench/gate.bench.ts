@@ -16,7 +16,8 @@ import { headerBag } from "../src/core/headers";
 import { compileMatcher } from "../src/core/match";
 import { DEFAULT_TOLERANCE_SECONDS } from "../src/core/policy";
 import type { MatchDecision, Route, WebhookEvent } from "../src/core/types";
-import { signHex, verifyDelivery } from "../src/core/verify";
+import { verifyDelivery } from "../src/core/verify";
+import { signHex } from "../src/core/verify/hmac";
 
 const SECRET = "bench-secret-0123456789abcdef";
 const TARGET_RATIO = 1.25;

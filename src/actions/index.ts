@@ -8,9 +8,6 @@ import { type ItemRunner, runItem } from "./runItem";
 import { runS3ZipItem } from "./s3Zip";
 import type { ActionClients } from "./types";
 
-export { triggerJenkins } from "./jenkins";
-export { cleanUpPullRequest } from "./prCleanup";
-export { uploadSourceZip } from "./s3Zip";
 export type { ActionClients } from "./types";
 
 const RUNNERS = new Map<string, ItemRunner>([

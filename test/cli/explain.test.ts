@@ -4,7 +4,7 @@ import { join } from "node:path";
 import examples from "@octokit/webhooks-examples";
 import { expect } from "chai";
 import { assumedEventKey, deliveryHeaders, PING_REASON, wouldRun } from "../../src/cli/explain";
-import { parseRoutes } from "../../src/core/routes";
+import { parseRoutes } from "../../src/core/routes/parse";
 import type { Route, WebhookEvent } from "../../src/core/types";
 import { REPO_ROOT, runBin, runInProcess, STACK_FRAME } from "./checkHarness";
 

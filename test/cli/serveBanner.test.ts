@@ -7,8 +7,8 @@ import { banner, routesProblemsMessage, startFailureMessage } from "../../src/cl
 import { RoutesFileError } from "../../src/core/errors";
 import { normaliseDelivery } from "../../src/core/events/normalise";
 import { headerBag } from "../../src/core/headers";
-import { parseRoutes } from "../../src/core/routes";
 import { loadRoutesFile } from "../../src/core/routes/load";
+import { parseRoutes } from "../../src/core/routes/parse";
 import type { Route } from "../../src/core/types";
 import { verifyDelivery } from "../../src/core/verify";
 import { SecretsFileError } from "../../src/local/fileSecretStore";

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { parseSecretShape, parseSecretValues } from "../../src/core/secretValues";
-import { signatureHeaders, verifyDelivery } from "../../src/core/verify";
+import { verifyDelivery } from "../../src/core/verify";
+import { signatureHeaders } from "../../src/core/verify/sign";
 import { runs } from "../support/propertyRuns";
 
 describe("Function: parseSecretValues", () => {

@@ -13,7 +13,7 @@ import { headerBag } from "../../src/core/headers";
 import { MAX_BODY_BYTES, PENDING_CLAIM_TTL_SECONDS } from "../../src/core/policy";
 import type { ClaimResult, DedupeStore, DeliveryState, SecretStore, WorkQueue } from "../../src/core/ports";
 import type { Route, WorkItem } from "../../src/core/types";
-import { signatureHeaders } from "../../src/core/verify";
+import { signatureHeaders } from "../../src/core/verify/sign";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { createRouteHandler, hookRouteName, isSqsEvent } from "../../src/gateway/routeHandler";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";

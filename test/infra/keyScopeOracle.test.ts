@@ -7,7 +7,7 @@ import { compileGlobList } from "../../src/core/globs";
 import { keyOutsideScope, routeKeyScope } from "../../src/core/keyPrefixes";
 import { compileMatcher } from "../../src/core/match";
 import { renderRequest } from "../../src/core/render";
-import { parseRoutes } from "../../src/core/routes";
+import { parseRoutes } from "../../src/core/routes/parse";
 import type { Route, WebhookEvent } from "../../src/core/types";
 import { routePolicy, type Statement } from "../../src/infra/policies";
 import { deployedRoute } from "../../src/infra/route";

@@ -9,14 +9,7 @@ import { GiteaClient, GitHubClient } from "./github";
 import { GitLabClient } from "./gitlab";
 import type { GitHostClient } from "./types";
 
-export type {
-  ApiRedirect,
-  ArchiveSource,
-  CommitState,
-  CommitStatus,
-  GitHostClient,
-  PullRequestInfo,
-} from "./types";
+export type { GitHostClient } from "./types";
 
 export async function gitHostClient(api: ProviderApi, clients: ActionClients): Promise<GitHostClient> {
   const secret = api.token;

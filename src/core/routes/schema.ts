@@ -14,8 +14,6 @@ import {
 } from "./checks";
 import type { PathSegment } from "./positions";
 
-export const ROUTES_SCHEMA: unknown = schema;
-
 let validator: ValidateFunction | undefined;
 
 function validate(): ValidateFunction {

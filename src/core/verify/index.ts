@@ -10,10 +10,7 @@ import { verifyGitlab } from "./gitlab";
 import { compileIpAllowlist } from "./ipAllowlist";
 import type { SchemeOutcome, VerifyInput, VerifyResult } from "./types";
 
-export { signHex } from "./hmac";
 export { compileIpAllowlist } from "./ipAllowlist";
-export { type SignOptions, signatureHeaders } from "./sign";
-export { signStandardWebhook } from "./standardWebhooks";
 export type { VerifyInput, VerifyResult } from "./types";
 
 /** Reason given when the defensive catch fires; tests assert it never does. */

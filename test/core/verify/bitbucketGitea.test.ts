@@ -1,5 +1,7 @@
 import { expect } from "chai";
-import { signatureHeaders, signHex, verifyDelivery } from "../../../src/core/verify";
+import { verifyDelivery } from "../../../src/core/verify";
+import { signHex } from "../../../src/core/verify/hmac";
+import { signatureHeaders } from "../../../src/core/verify/sign";
 import { OTHER_SECRET, request, SECRET } from "./helpers";
 
 const BODY = Buffer.from('{"push":{"changes":[]},"repository":{"full_name":"team/repo"}}');

@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { expect } from "chai";
-import { signHex, verifyDelivery } from "../../../src/core/verify";
+import { verifyDelivery } from "../../../src/core/verify";
+import { signHex } from "../../../src/core/verify/hmac";
 import { githubJson, OTHER_SECRET, request, SECRET } from "./helpers";
 
 const PUSH = githubJson({

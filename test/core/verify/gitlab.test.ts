@@ -5,11 +5,11 @@ import {
   GITLAB_SIGNING_KEY_MISSING_DETAIL,
   GITLAB_TOKEN_REFUSED,
   GITLAB_TOKEN_REFUSED_DETAIL,
-  signatureHeaders,
   type VerifyResult,
   verifyDelivery,
 } from "../../../src/core/verify";
 import { verifyGitlabToken } from "../../../src/core/verify/gitlab";
+import { signatureHeaders } from "../../../src/core/verify/sign";
 import { request } from "./helpers";
 
 const TOKEN = "gl-webhook-token-7f3a";

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { compileIpAllowlist, signHex, verifyDelivery } from "../../../src/core/verify";
+import { compileIpAllowlist, verifyDelivery } from "../../../src/core/verify";
+import { signHex } from "../../../src/core/verify/hmac";
 import { OTHER_SECRET, request, SECRET } from "./helpers";
 
 const BITBUCKET_IPS = ["104.192.136.0/21", "2401:1d80:1010::/64", "13.52.5.96/28"];

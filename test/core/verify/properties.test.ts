@@ -3,7 +3,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { DELIVERY_HEADERS } from "../../../src/core/events/headers";
 import { PROVIDERS, type Provider } from "../../../src/core/types";
-import { INTERNAL_REASON, signatureHeaders, verifyDelivery } from "../../../src/core/verify";
+import { INTERNAL_REASON, verifyDelivery } from "../../../src/core/verify";
+import { signatureHeaders } from "../../../src/core/verify/sign";
 import { runs } from "../../support/propertyRuns";
 import { request } from "./helpers";
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { signatureHeaders, verifyDelivery } from "../../../src/core/verify";
-import { signingProblem } from "../../../src/core/verify/sign";
+import { verifyDelivery } from "../../../src/core/verify";
+import { signatureHeaders, signingProblem } from "../../../src/core/verify/sign";
 import { request } from "./helpers";
 
 const BODY = Buffer.from('{"zen":"Keep it logically awesome."}');

@@ -1,11 +1,7 @@
 import { expect } from "chai";
-import {
-  GITLAB_SIGNING_KEY_MISSING_DETAIL,
-  signatureHeaders,
-  signStandardWebhook,
-  verifyDelivery,
-} from "../../../src/core/verify";
-import { verifyStandardWebhook } from "../../../src/core/verify/standardWebhooks";
+import { GITLAB_SIGNING_KEY_MISSING_DETAIL, verifyDelivery } from "../../../src/core/verify";
+import { signatureHeaders } from "../../../src/core/verify/sign";
+import { signStandardWebhook, verifyStandardWebhook } from "../../../src/core/verify/standardWebhooks";
 import { request } from "./helpers";
 
 // The Standard Webhooks reference test vector (standard-webhooks/standard-webhooks libraries' tests).
