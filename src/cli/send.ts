@@ -197,13 +197,8 @@ function formBody(payload: Buffer): Buffer {
  * The secret `name` of a secrets file, read as the gateway reads it: the first value it holds (a string,
  * {"secret"|"secrets"|"value": ...}, or a list); for GitLab its first whsec_ signing token when it holds one,
  * since the gateway refuses the plain token alone beside one. Errors name the file and the secret, never a value.
- */
-export function secretFromFile(file: string, name: string, provider: Provider = "github"): string {
-  return secretEntry(file, name, provider).secret;
-}
-
-/**
- * secretFromFile's value, and a note when the entry is a JSON object the gateway reads as no webhook secret
+ *
+ * With it, a note when the entry is a JSON object the gateway reads as no webhook secret
  * (Jenkins credentials picked by mistake): its number of keys, never a key (one may be a pasted secret), and where
  * the route's webhook secret is named (hookgate check). The gateway checks such an object's whole text, so an
  * HMAC is signed with it and the delivery sent (the key never leaves the machine); as a GitLab secret token it

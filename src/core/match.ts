@@ -496,8 +496,3 @@ export function decideChanges(
   }
   return { matched: hits.map((d) => d.change), reason: hits.map((d) => d.decision.reason).join("; ") };
 }
-
-/** One decision, compiling the route's filters on the way (prefer compileMatcher on a hot path). */
-export function matchRoute(route: Route, event: WebhookEvent): MatchDecision {
-  return compileMatcher(route)(event);
-}

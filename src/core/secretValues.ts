@@ -93,8 +93,3 @@ export function parseSecretShape(raw: string): SecretShape {
     ? { values: out }
     : { values: out, unreadKeyCount: json.unreadKeyCount };
 }
-
-/** The secret values held by one stored secret string (see parseSecretShape). */
-export function parseSecretValues(raw: string): string[] {
-  return parseSecretShape(raw).values;
-}

@@ -193,6 +193,7 @@ export class DeliveryLog {
     }
   }
 
+  /** The status of the entry work() would update for this item: how tests see the work-key index. */
   statusOf(item: WorkItem): DeliveryStatus | undefined {
     return this.byWorkKey.get(workKey(item.route, item.deliveryId, item.generation))?.status;
   }
@@ -223,10 +224,6 @@ export class DeliveryLog {
     if (!this.dirty) return;
     this.dirty = false;
     writeFileAtomicSync(this.file, this.serialise());
-  }
-
-  isTerminal(status: DeliveryStatus): boolean {
-    return TERMINAL.has(status);
   }
 
   private push(entry: DeliveryEntry): void {

@@ -150,12 +150,23 @@ describe("Class: DeliveryLog, what each call records", () => {
     expect(history.counts()).to.deep.equal({ ignored: 2, queued: 1 });
   });
 
-  it("isTerminal: done, dead, ignored and rejected are final; queued, running and retrying are not", () => {
+  it("settle treats done, dead, ignored and rejected as final and leaves them; queued, running and retrying it finishes", () => {
     const history = new DeliveryLog(file);
-    const final = ["ignored", "rejected", "queued", "running", "retrying", "done", "dead"].filter((s) =>
-      history.isTerminal(s as DeliveryEntry["status"]),
-    );
-    expect(final).to.deep.equal(["ignored", "rejected", "done", "dead"]);
+    const statuses: DeliveryEntry["status"][] = [
+      "ignored",
+      "rejected",
+      "queued",
+      "running",
+      "retrying",
+      "done",
+      "dead",
+    ];
+    for (const status of statuses) history.work(item(status), { status });
+    for (const status of statuses) history.settle(item(status), { status: "done", attempts: 9 }, 0);
+    const final = entries(history)
+      .filter((e) => e.attempts === 0)
+      .map((e) => e.delivery);
+    expect(final.sort()).to.deep.equal(["dead", "done", "ignored", "rejected"]);
   });
 });
 

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import picomatch from "picomatch";
 import { normaliseDelivery } from "../../src/core/events/normalise";
 import { compileGlobList, globProblem } from "../../src/core/globs";
-import { compileMatcher, decideChanges, matchesTagPushes, matchRoute } from "../../src/core/match";
+import { compileMatcher, decideChanges, matchesTagPushes } from "../../src/core/match";
 import type { MatchSpec, WebhookEvent } from "../../src/core/types";
 import { bagOf, loadPayload } from "../fixtures/payloads";
 import { runs } from "../support/propertyRuns";
@@ -810,13 +810,6 @@ describe("Function: compileMatcher", () => {
         },
       ),
       { numRuns: runs(2000) },
-    );
-  });
-
-  it("matchRoute gives the same decision as compileMatcher", () => {
-    const spec: MatchSpec = { repos: ["acme/*"], branches: BRANCHES };
-    expect(matchRoute(route(spec), push({ branch: "feature/x" }))).to.deep.equal(
-      compileMatcher(route(spec))(push({ branch: "feature/x" })),
     );
   });
 

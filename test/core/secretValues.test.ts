@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { parseSecretShape, parseSecretValues } from "../../src/core/secretValues";
+import { parseSecretShape } from "../../src/core/secretValues";
 import { verifyDelivery } from "../../src/core/verify";
 import { signatureHeaders } from "../../src/core/verify/sign";
 import { runs } from "../support/propertyRuns";
 
-describe("Function: parseSecretValues", () => {
+describe("Function: parseSecretShape", () => {
   const cases: Array<[string, string, string[]]> = [
     ["a plain string", "s3cret", ["s3cret"]],
     ["a JSON array of strings", '["new","old"]', ["new", "old"]],
@@ -51,8 +51,8 @@ describe("Function: parseSecretValues", () => {
     ],
   ];
   for (const [name, raw, expected] of cases) {
-    it(`parseSecretValues returns ${JSON.stringify(expected)} for ${name}`, () => {
-      expect(parseSecretValues(raw)).to.deep.equal(expected);
+    it(`parseSecretShape gives the values ${JSON.stringify(expected)} for ${name}`, () => {
+      expect(parseSecretShape(raw).values).to.deep.equal(expected);
     });
   }
 
@@ -89,21 +89,21 @@ describe("Function: parseSecretValues", () => {
       provider: "github",
       headers,
       body,
-      secrets: parseSecretValues(JSON.stringify({ webhook_secret: "s3cret" })),
+      secrets: parseSecretShape(JSON.stringify({ webhook_secret: "s3cret" })).values,
       auth: { allowIps: [], allowSha1: false, toleranceSeconds: 300 },
     });
     expect(result).to.deep.equal({ ok: true, via: "signature" });
   });
 
-  it("parseSecretValues returns no value for something that is not a string (never throws)", () => {
+  it("parseSecretShape gives no value for something that is not a string (never throws)", () => {
     for (const raw of [undefined, null, 5, {}])
-      expect(parseSecretValues(raw as unknown as string)).to.deep.equal([]);
+      expect(parseSecretShape(raw as unknown as string).values).to.deep.equal([]);
   });
 
-  it("parseSecretValues never throws and never returns an empty value", () => {
+  it("parseSecretShape never throws and never gives an empty value", () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.json(), fc.string({ unit: "binary" })), (raw) => {
-        const values = parseSecretValues(raw);
+        const values = parseSecretShape(raw).values;
         for (const value of values) expect(value).to.be.a("string").with.length.greaterThan(0);
       }),
       { numRuns: runs(1000) },

@@ -13,7 +13,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { SecretsManagerStore } from "../../src/aws/secrets";
-import { secretFromFile } from "../../src/cli/send";
+import { secretEntry } from "../../src/cli/send";
 import { headerBag } from "../../src/core/headers";
 import type { SecretStore } from "../../src/core/ports";
 import type { Route } from "../../src/core/types";
@@ -329,14 +329,14 @@ describe("receive with the secrets file of hookgate serve (FileSecretStore)", ()
     expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
   });
 
-  it('secretFromFile(file, name, "gitlab") gives the whsec_ signing token of a secret holding the old token beside it, and the first value for another provider or a secret without one', () => {
+  it('secretEntry(file, name, "gitlab") gives the whsec_ signing token of a secret holding the old token beside it, and the first value for another provider or a secret without one', () => {
     const file = join(dir, "secrets.json");
     writeFileSync(file, JSON.stringify({ [GITLAB_SECRET]: [PLAIN_TOKEN, SIGNING_TOKEN] }));
-    expect(secretFromFile(file, GITLAB_SECRET, "gitlab")).to.equal(SIGNING_TOKEN);
+    expect(secretEntry(file, GITLAB_SECRET, "gitlab").secret).to.equal(SIGNING_TOKEN);
     // Another provider, or a GitLab secret with no signing token: the first value, as before.
-    expect(secretFromFile(file, GITLAB_SECRET, "github")).to.equal(PLAIN_TOKEN);
+    expect(secretEntry(file, GITLAB_SECRET, "github").secret).to.equal(PLAIN_TOKEN);
     writeFileSync(file, JSON.stringify({ [GITLAB_SECRET]: [PLAIN_TOKEN, "other-token"] }));
-    expect(secretFromFile(file, GITLAB_SECRET, "gitlab")).to.equal(PLAIN_TOKEN);
+    expect(secretEntry(file, GITLAB_SECRET, "gitlab").secret).to.equal(PLAIN_TOKEN);
   });
 
   it("GitLab: a delivery hookgate send signs with the secret of a file holding [token, whsec_] is accepted by serve", async () => {
@@ -345,7 +345,7 @@ describe("receive with the secrets file of hookgate serve (FileSecretStore)", ()
     const clock = 1_770_000_000_000;
     const now = () => clock;
     const h = harness(gitlabRoute, new FileSecretStore(file, now), now);
-    const answer = await h.gitlab(secretFromFile(file, GITLAB_SECRET, "gitlab"));
+    const answer = await h.gitlab(secretEntry(file, GITLAB_SECRET, "gitlab").secret);
     expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
   });
 });

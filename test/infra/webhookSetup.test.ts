@@ -1,7 +1,7 @@
 import examples from "@octokit/webhooks-examples";
 import { expect } from "chai";
 import { normaliseGitHubLike } from "../../src/core/events/github";
-import { matchRoute } from "../../src/core/match";
+import { compileMatcher } from "../../src/core/match";
 import type { Route } from "../../src/core/types";
 import {
   exactRepositories,
@@ -158,7 +158,7 @@ describe("subscribedEvents(route) against what match.ts lets through", () => {
       const repo = (payload.repository as { full_name: string }).full_name;
       const route: Route = { ...jenkinsRoute(), match: { repos: [repo], merged: false } };
       const event_ = normaliseGitHubLike("github", event, payload, "d1");
-      const result = matchRoute(route, event_);
+      const result = compileMatcher(route)(event_);
       expect(result.matched).to.equal(false);
       expect(result.reason).to.include(`event "${event}" is not pull_request; merged: false`);
       expect(subscribedEvents(route)).to.deep.equal(["pull_request"]);
@@ -168,7 +168,8 @@ describe("subscribedEvents(route) against what match.ts lets through", () => {
   it("merged: false still matches GitHub's pull_request.opened", () => {
     const route: Route = { ...jenkinsRoute(), match: { repos: ["Codertocat/Hello-World"], merged: false } };
     const event = normaliseGitHubLike("github", "pull_request", example("pull_request", "opened"), "d3");
-    expect(matchRoute(route, event).matched, matchRoute(route, event).reason).to.equal(true);
+    const decision = compileMatcher(route)(event);
+    expect(decision.matched, decision.reason).to.equal(true);
   });
 
   it("leaves pull_request_review out for merged: true, which a review never matches (its pull request has no merged field)", () => {
@@ -179,7 +180,7 @@ describe("subscribedEvents(route) against what match.ts lets through", () => {
       example("pull_request_review", "submitted"),
       "d2",
     );
-    expect(matchRoute(route, event).matched).to.equal(false);
+    expect(compileMatcher(route)(event).matched).to.equal(false);
     expect(subscribedEvents(route)).to.deep.equal(["pull_request"]);
   });
 });

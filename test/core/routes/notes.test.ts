@@ -9,7 +9,7 @@ import { compileGlobList } from "../../../src/core/globs";
 import { compileMatcher } from "../../../src/core/match";
 import { KNOWN_PR_ACTIONS, routeNotes } from "../../../src/core/routes/notes";
 import { parseRoutes } from "../../../src/core/routes/parse";
-import { parseSecretValues } from "../../../src/core/secretValues";
+import { parseSecretShape } from "../../../src/core/secretValues";
 import type { Provider, Route } from "../../../src/core/types";
 import { bagOf, loadPayload, type PayloadFixtureName } from "../../fixtures/payloads";
 import { runs } from "../../support/propertyRuns";
@@ -2095,7 +2095,7 @@ routes:
       token: "glpat-abcdefghijklmnop",
     });
     // The gateway verifies with (and the Git host is given) the "secret" field alone.
-    expect(parseSecretValues(stored)).to.deep.equal(["webhook-secret-value"]);
+    expect(parseSecretShape(stored).values).to.deep.equal(["webhook-secret-value"]);
     expect(parseProviderToken(stored, "hookgate/gitlab", "gitlab")).to.deep.equal({
       kind: "token",
       token: "glpat-abcdefghijklmnop",
