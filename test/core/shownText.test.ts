@@ -136,6 +136,11 @@ describe("Function: clippedText, withoutInvisible and shownYamlMessage", () => {
     expect(clippedText("x".repeat(100), 80)).to.equal(`${"x".repeat(80)}…`);
   });
 
+  it("clippedText keeps 80 characters whole by default and cuts 81 at 80 with an ellipsis", () => {
+    expect(clippedText("a".repeat(80))).to.equal("a".repeat(80));
+    expect(clippedText("a".repeat(81))).to.equal(`${"a".repeat(80)}…`);
+  });
+
   it("withoutInvisible leaves a message's seen text alone and escapes ESC, CR, NEL and U+202E", () => {
     expect(withoutInvisible('unknown key "ü\u00a0"')).to.equal('unknown key "ü\u00a0"');
     expect(withoutInvisible("a\u001b[2J\r\u0085\u202e")).to.equal("a\\u001b[2J\\u000d\\u0085\\u202e");

@@ -1,7 +1,7 @@
 // Checks on single values of routes.yaml. Each returns a message (without position), or undefined when fine.
 // Messages about secret references never include the value: it may be a secret pasted by mistake.
 import ipaddr from "ipaddr.js";
-import { clippedText, invisibleCharacter, shownText } from "../shownText";
+import { invisibleCharacter, shownText } from "../shownText";
 import { hexIpv6Text } from "../verify/ipAllowlist";
 
 export const ROUTE_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -473,9 +473,4 @@ function levenshtein(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length] ?? Number.POSITIVE_INFINITY;
-}
-
-/** `value` clipped to `max` characters with "…", its invisible characters written as \uXXXX (unquoted). */
-export function clip(value: string, max = 80): string {
-  return clippedText(value, max);
 }

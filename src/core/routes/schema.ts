@@ -1,10 +1,9 @@
 // routes.schema.json compiled once with ajv, and ajv's errors turned into one clear, positioned message each.
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import schema from "../../../routes.schema.json";
-import { shownText, suggestedText } from "../shownText";
+import { clippedText, shownText, suggestedText } from "../shownText";
 import {
   bucketProblem,
-  clip,
   didYouMean,
   jobProblem,
   routeNameProblem,
@@ -61,7 +60,7 @@ function describe(error: ErrorObject, root: unknown, shownAs: unknown): SchemaFi
     return {
       path: [...path, name],
       at: "key",
-      message: `${prefix}parameter name "${clip(name)}" must start with a letter or _ and hold only letters, digits, _ . and -`,
+      message: `${prefix}parameter name "${clippedText(name)}" must start with a letter or _ and hold only letters, digits, _ . and -`,
     };
   }
   switch (error.keyword) {
@@ -87,7 +86,7 @@ function describe(error: ErrorObject, root: unknown, shownAs: unknown): SchemaFi
       return {
         path: [...path, unknown],
         at: "key",
-        message: `${prefix}unknown key "${clip(unknown)}"${hint}`,
+        message: `${prefix}unknown key "${clippedText(unknown)}"${hint}`,
       };
     }
     case "type": {
@@ -332,5 +331,5 @@ function shortJson(value: unknown): string {
   } catch {
     text = "a value that contains itself"; // a YAML alias inside its own anchor: [*v] under &v
   }
-  return clip(text, 60);
+  return clippedText(text, 60);
 }

@@ -5,7 +5,6 @@ import {
   apiResourceQuotaNote,
   bucketProblem,
   cidrProblem,
-  clip,
   didYouMean,
   jobProblem,
   routeNameClashProblem,
@@ -683,11 +682,6 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
     expect(didYouMean("jenkns", ["job", "jenkins"])).to.equal("jenkins");
     expect(didYouMean("xyz", ["abc"])).to.equal(undefined);
     expect(didYouMean("ches", ["branches"])).to.equal(undefined);
-  });
-
-  it("clip keeps 80 characters whole and cuts 81 at 80 with an ellipsis", () => {
-    expect(clip("a".repeat(80))).to.equal("a".repeat(80));
-    expect(clip("a".repeat(81))).to.equal(`${"a".repeat(80)}…`);
   });
 });
 
