@@ -2,7 +2,7 @@
 // names, fail-closed authentication, and targets (Jenkins, provider API) that must exist somewhere.
 // Runs on the raw data even when the schema found problems, so every problem is reported at once;
 // every access is guarded because the shape is not trusted here.
-import { PROVIDER_LABEL } from "../events/fields";
+import { obj, PROVIDER_LABEL } from "../events/fields";
 import { compileGlobList, escapeRegExp, globProblem, globTextIsLiteral } from "../globs";
 import { keyHasEmptyFolder } from "../render";
 import { invisibleCharacter, shownText, suggestedText } from "../shownText";
@@ -752,10 +752,6 @@ export const TAG_S3_KEY = "{{repo.path}}/tag/{{tag}}/{{repo.underscored}}_{{tag}
 function prefixed(path: PathSegment[], root: unknown, message: string): string {
   const where = label(path, root);
   return where ? `${where}: ${message}` : message;
-}
-
-function obj(value: unknown): Obj | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Obj) : undefined;
 }
 
 /**
