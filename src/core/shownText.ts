@@ -12,8 +12,9 @@ export const INVISIBLE = /\p{Cc}|\p{Cf}|[\u2028\u2029]/u;
 /** Anything but a printable ASCII character: text without one holds nothing invisible. */
 const BEYOND_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 /** INVISIBLE, and a lone surrogate (half of a character, shown as a replacement character). */
-const INVISIBLE_ALL = /\p{Cc}|\p{Cf}|[\u2028\u2029]|\p{Cs}/gu;
 const INVISIBLE_OR_SURROGATE = /\p{Cc}|\p{Cf}|[\u2028\u2029]|\p{Cs}/u;
+/** The same, global, for replace (test on a global pattern would carry lastIndex from call to call). */
+const INVISIBLE_ALL = new RegExp(INVISIBLE_OR_SURROGATE.source, "gu");
 
 /** Names of the invisible characters met most often, for a message that says which it is. */
 const NAMES: Readonly<Record<number, string>> = {
