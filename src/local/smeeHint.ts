@@ -5,7 +5,7 @@
 // same 401 here too.
 import type { HeaderBag, Provider } from "../core/types";
 
-export { INVALID as SIGNATURE_INVALID } from "../core/verify";
+export { SIGNATURE_INVALID } from "../core/verify";
 
 export const SMEE_HINT =
   "forwarded by smee-client, which re-serialises the JSON body, so a signature over the host's original " +

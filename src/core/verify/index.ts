@@ -46,7 +46,7 @@ const SHA1_REFUSED = "SHA-1 signatures are not accepted on this route";
 const STALE = "signature timestamp missing or outside tolerance";
 const NO_KEY = "signature cannot be verified";
 /** A well-formed signature that matches none of the route's secrets (serve's smee hint reads it). */
-export const INVALID = "signature invalid";
+export const SIGNATURE_INVALID = "signature invalid";
 const DELIVERY_AMBIGUOUS = "delivery id header repeated";
 const IP_REFUSED = "source IP not allowed";
 /**
@@ -151,7 +151,7 @@ function verify(input: VerifyInput): VerifyResult {
       // A secret filled in or changed to another kind (GitLab's whsec_ signing token) since it was cached.
       return reject(401, NO_KEY, true);
     case "mismatch":
-      return reject(401, INVALID, true);
+      return reject(401, SIGNATURE_INVALID, true);
     case "token-refused":
       // The secret may have just been changed back to a plain token alone since it was cached.
       return reject(401, GITLAB_TOKEN_REFUSED, true, GITLAB_TOKEN_REFUSED_DETAIL);
