@@ -151,7 +151,8 @@ export function secretRefProblem(value: string): string | undefined {
 
 export function urlProblem(value: string): string | undefined {
   // Before parsing: a password that starts with digits parses as a port and a path ("https://ci:1234/pw@host"),
-  // and one with "#" as a fragment. A Jenkins or API base URL never needs an "@".
+  // and one with "#" as a fragment. A Jenkins or API base URL never needs an "@". The URL parser reads a user
+  // name or password only before an "@", so no parsed URL below has one, and none is echoed.
   if (value.includes("@")) {
     return "a URL must not contain a user name or password (an @); put credentials in a Secrets Manager secret (the value is not shown)";
   }
@@ -174,10 +175,6 @@ export function urlProblem(value: string): string | undefined {
         ? "this value (not shown: it may hold credentials or a token)"
         : shownText(value);
     return `${shown} is not a URL (write it as https://host[:port][/path])`;
-  }
-  // Checked before anything that echoes the value: a URL with a password must not be shown.
-  if (url.username || url.password) {
-    return "a URL must not contain a user name or password; put credentials in a Secrets Manager secret (the value is not shown)";
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     // Only the scheme is shown: the rest may hold a token (ssh://host/<token>, ftp://…?token=…).
