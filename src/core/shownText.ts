@@ -9,6 +9,8 @@
  * U+2066-2069, the byte order mark U+FEFF, …), and the line and paragraph separators U+2028 and U+2029.
  */
 export const INVISIBLE = /\p{Cc}|\p{Cf}|[\u2028\u2029]/u;
+/** The longest a yaml message is shown (shownYamlMessage). */
+const YAML_MESSAGE_MAX = 200;
 /** Anything but a printable ASCII character: text without one holds nothing invisible. */
 const BEYOND_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 /** INVISIBLE, and a lone surrogate (half of a character, shown as a replacement character). */
@@ -153,9 +155,9 @@ export function withoutInvisible(message: string): string {
  * A message of the yaml package, which may quote the document's text: its "Unexpected … token" quotes the
  * token's whole source as JSON (a megabyte for an unclosed quote), others the text as it is (an unresolved
  * tag, a bad escape). A JSON-quoted text at the end is shown again with shownText; any other message is
- * clipped to `max` characters, its invisible characters escaped.
+ * clipped to YAML_MESSAGE_MAX characters, its invisible characters escaped.
  */
-export function shownYamlMessage(message: string, max = 200): string {
+export function shownYamlMessage(message: string): string {
   const quoted = /^([^"]*): ("(?:[^"\\]|\\.)*")$/s.exec(message);
   if (quoted !== null) {
     let text: unknown;
@@ -165,9 +167,9 @@ export function shownYamlMessage(message: string, max = 200): string {
       text = undefined;
     }
     if (typeof text === "string")
-      return `${clipText(withoutInvisible(quoted[1] as string), max)}: ${shownText(text, 60)}`;
+      return `${clipText(withoutInvisible(quoted[1] as string), YAML_MESSAGE_MAX)}: ${shownText(text, 60)}`;
   }
-  return clipText(withoutInvisible(message), max);
+  return clipText(withoutInvisible(message), YAML_MESSAGE_MAX);
 }
 
 function clipText(text: string, max: number): string {
