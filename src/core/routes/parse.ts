@@ -732,8 +732,7 @@ function readReferencesAsWritten(
   return merging;
 }
 
-/** The text with each control character (and line or paragraph separator) as its escape: \r, \n, \t, \u001b. */
-
+/** The yaml error's first line without its position (the problem carries that), made safe to print. */
 function firstLine(message: string): string {
   return shownYamlMessage(
     (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "").trim(),
