@@ -1,5 +1,5 @@
-// An in-memory DedupeStore with the same rules as the DynamoDB one (src/aws/dedupe.ts):
-// for `hookgate serve` and tests. Not shared between processes.
+// An in-memory DedupeStore with the same rules as the DynamoDB one (src/aws/dedupe.ts), for tests
+// (`hookgate serve` keeps its state on disk: src/local/fileDedupeStore.ts). Not shared between processes.
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
 import type { ClaimResult, DedupeStore, DeliveryState, RecordedState } from "../core/ports";
 
