@@ -110,8 +110,9 @@ export function signDelivery(options: {
           "x-github-hook-id": "0",
           "x-github-hook-installation-target-type": "repository",
           "x-github-hook-installation-target-id": "0",
+          // The SHA-1 copy GitHub still sends beside the SHA-256 signature the gateway reads.
           "x-hub-signature": signHex("sha1", secret, body, "sha1="),
-          "x-hub-signature-256": signHex("sha256", secret, body, "sha256="),
+          ...signatureHeaders("github", secret, body),
         },
       };
     }
@@ -140,7 +141,7 @@ export function signDelivery(options: {
           "x-request-uuid": id,
           "x-hook-uuid": "{00000000-0000-4000-8000-000000000000}",
           "x-attempt-number": "1",
-          "x-hub-signature": signHex("sha256", secret, options.payload, "sha256="),
+          ...signatureHeaders("bitbucket", secret, options.payload),
         },
       };
     case "bitbucket-server":
@@ -151,12 +152,12 @@ export function signDelivery(options: {
           "user-agent": "Atlassian HttpClient",
           "x-event-key": providerEventName("bitbucket-server", event, parsed),
           "x-request-id": id,
-          "x-hub-signature": signHex("sha256", secret, options.payload, "sha256="),
+          ...signatureHeaders("bitbucket-server", secret, options.payload),
         },
       };
     case "gitea": {
       // Gitea signs the JSON, also when it sends it inside a form (services/webhook/deliver.go).
-      const sha256 = signHex("sha256", secret, options.payload);
+      const sha256 = signatureHeaders("gitea", secret, options.payload)["x-gitea-signature"] as string;
       // The event, as Gitea folds its event types (pull_request_sync is a pull_request); the type apart.
       const name = providerEventName("gitea", event, parsed);
       // The headers of Gitea's services/webhook/deliver.go: its own, then the Gogs and GitHub copies.
