@@ -42,6 +42,7 @@ import {
   zipOrder,
 } from "../core/zipOrder";
 import { gitHostClient } from "./gitHost";
+import type { TopFolderTest } from "./gitHost/topFolder";
 import type { ArchiveSource } from "./gitHost/types";
 import {
   discard,
@@ -231,7 +232,7 @@ export async function uploadSourceZip(
   try {
     let downloaded: number | undefined;
     let file = "";
-    let hasTopFolder = false;
+    let topFolder: TopFolderTest | undefined;
     // Read the key, decide, upload on the condition that the key still holds what was read. When another
     // writer got there in between, read again and decide again: its zip may be newer than this one.
     for (let round = 1; ; round++) {
@@ -244,7 +245,7 @@ export async function uploadSourceZip(
         dir = await makeRunDir(clients.tmpDir ?? tmpdir(), clients.log);
         const archiveFile = join(dir, "archive.zip");
         file = archiveFile;
-        hasTopFolder = source.hasTopFolder;
+        topFolder = source.topFolder;
         const what = `${request.api.provider} archive of ${event.repo.fullName}`;
         downloaded = await downloadArchive(source, archiveFile, clients, what).catch(async (err: unknown) => {
           // The token was refused: when its secret holds a new value (rotated since it was cached), once more.
@@ -253,7 +254,7 @@ export async function uploadSourceZip(
         });
       }
       const put = (condition: WriteCondition | undefined) =>
-        rezipIntoStore(file, { stripTopFolder: hasTopFolder, memoryMb: clients.memoryMb }, (body) =>
+        rezipIntoStore(file, { stripTopFolder: topFolder ?? false, memoryMb: clients.memoryMb }, (body) =>
           clients.objects
             .put(request.bucket, request.key, body, {
               metadata,
@@ -692,7 +693,7 @@ function notAZip(
  */
 export async function rezipIntoStore<T extends { versionId?: string }>(
   file: string,
-  options: { stripTopFolder: boolean; memoryMb?: number },
+  options: { stripTopFolder: boolean | TopFolderTest; memoryMb?: number },
   put: (body: Readable) => Promise<T>,
 ): Promise<RezipResult> {
   let zip: yauzl.ZipFile;
@@ -983,19 +984,23 @@ class EntryTable {
   }
 
   /**
-   * The entries to copy: without the single top folder when `stripTopFolder` and every name is under it,
-   * and each name once (the first entry of a name wins). A name checked as safe with its top folder is
-   * checked again without it: "top//etc/x" would become "/etc/x".
+   * The entries to copy: without the single top folder when every name is under it (a file at the root, or a
+   * second folder, means there is none) and `stripTopFolder` takes it (true: any folder; a test: a folder of the
+   * name the host writes, so a repository's own single folder stays), and each name once (the first entry of a
+   * name wins). A name checked as safe with its top folder is checked again without it: "top//etc/x" would
+   * become "/etc/x".
    */
-  plan(stripTopFolder: boolean): EntryPlan {
+  plan(stripTopFolder: boolean | TopFolderTest): EntryPlan {
     let prefixLength = 0;
-    if (stripTopFolder && this.count > 0) {
-      const top = this.name(0).toString("latin1").split("/")[0] ?? "";
+    if (stripTopFolder !== false && this.count > 0) {
+      const first = this.name(0).toString("latin1");
+      const slash = first.indexOf("/");
+      // A first entry without a slash is a file at the root: nothing is under one folder.
+      const top = slash > 0 ? first.slice(0, slash) : "";
       const prefix = Buffer.from(`${top}/`, "latin1");
-      let shared = top !== "";
+      let shared = top !== "" && (stripTopFolder === true || stripTopFolder(top));
       for (let i = 0; shared && i < this.count; i++) {
-        const name = this.name(i);
-        shared = name.subarray(0, prefix.length).equals(prefix) || name.equals(prefix.subarray(0, -1));
+        shared = this.name(i).subarray(0, prefix.length).equals(prefix);
       }
       if (shared) prefixLength = prefix.length;
     }

@@ -966,8 +966,8 @@ describe("Class: the Git host clients' redirects, archives and odd configuration
     expect(archive).to.deep.include({
       url: `https://bb.example/rest/api/latest/projects/acme/repos/api/archive?at=${SHA}&format=zip`,
       headers: { "user-agent": "hookgate", ...AUTH },
-      hasTopFolder: false,
     });
+    expect(archive.topFolder).to.equal(undefined);
   });
 
   it("Bitbucket Cloud links a status without a target to the repository's page", async () => {

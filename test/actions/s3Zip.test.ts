@@ -1324,6 +1324,70 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     expect([...entries.keys()].sort()).to.deep.equal(["buildspec.yml", "src/a.ts"]);
   });
 
+  describe("a repository whose own files sit under one folder, or are one file (Gitea with PREFIX_ARCHIVE_FILES = false writes no top folder)", () => {
+    const names = async (key: string) =>
+      [...(await readZip((await s3.getObject(BUCKET, key)).body)).keys()]
+        .filter((n) => !n.endsWith("/"))
+        .sort();
+
+    it("uploadSourceZip keeps a Gitea repository's own single top-level folder (app/) when the archive has no repository-name folder", async () => {
+      host.setArchive("acme/api", SHA, {
+        zip: await buildZip({ "app/buildspec.yml": "version: 0.2\n", "app/src/main.go": "package main\n" }),
+      });
+      const key = "gitea/unprefixed.zip";
+      const outcome = await upload(
+        { ...request("gitea", "/api/v1"), key },
+        pushEvent({ provider: "gitea" }),
+        clients(),
+      );
+      expect(outcome.status).to.equal("done");
+      expect(await names(key)).to.deep.equal(["app/buildspec.yml", "app/src/main.go"]);
+    });
+
+    it("uploadSourceZip keeps the one file of a Gitea archive without a top folder, not an empty zip", async () => {
+      host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "version: 0.2\n" }) });
+      const key = "gitea/one-file.zip";
+      const outcome = await upload(
+        { ...request("gitea", "/api/v1"), key },
+        pushEvent({ provider: "gitea" }),
+        clients(),
+      );
+      expect(outcome.detail).to.contain("(1 entries,");
+      expect(await names(key)).to.deep.equal(["buildspec.yml"]);
+    });
+
+    it("uploadSourceZip removes Gitea's folder of the repository's name in another case (API/, which Gitea lower-cases)", async () => {
+      host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "version: 0.2\n" }, "API") });
+      const key = "gitea/prefixed.zip";
+      await upload({ ...request("gitea", "/api/v1"), key }, pushEvent({ provider: "gitea" }), clients());
+      expect(await names(key)).to.deep.equal(["buildspec.yml"]);
+    });
+
+    it("uploadSourceZip keeps a GitHub repository's own single folder whose name does not end in the pushed sha", async () => {
+      host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "version: 0.2\n" }, "app") });
+      const key = "github/own-folder.zip";
+      await upload({ ...request(), key }, pushEvent(), clients());
+      expect(await names(key)).to.deep.equal(["app/buildspec.yml"]);
+    });
+
+    it("uploadSourceZip removes GitHub's top folder named with the full sha (owner-repo-<40 hex>) and a renamed repository's", async () => {
+      host.setArchive("acme/api", SHA, {
+        zip: await buildZip({ "buildspec.yml": "version: 0.2\n" }, `acme-api-v2-${SHA}`),
+      });
+      const key = "github/full-sha.zip";
+      await upload({ ...request(), key }, pushEvent(), clients());
+      expect(await names(key)).to.deep.equal(["buildspec.yml"]);
+    });
+
+    it("uploadSourceZip keeps a top folder named after another commit than the one pushed", async () => {
+      const other = `acme-api-${"f".repeat(7)}`;
+      host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "version: 0.2\n" }, other) });
+      const key = "github/other-sha.zip";
+      await upload({ ...request(), key }, pushEvent(), clients());
+      expect(await names(key)).to.deep.equal([`${other}/buildspec.yml`]);
+    });
+  });
+
   it("uploadSourceZip fails final, uploading nothing, when the download labelled a zip does not begin with PK: a retry downloads the same", async () => {
     host.setArchive("acme/api", SHA, { zip: Buffer.from("<html>proxy error</html>") });
     const err = await rejectsWithActionError(upload(request(), pushEvent(), clients()));
@@ -1971,12 +2035,7 @@ describe("Function: uploadSourceZip from a self-hosted Git host with a private C
 async function downloadOnce(url: string, headers: Record<string, string>, what: string): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
   try {
-    return await downloadArchive(
-      { url, headers, hasTopFolder: true },
-      join(dir, "a.zip"),
-      testClients(),
-      what,
-    );
+    return await downloadArchive({ url, headers }, join(dir, "a.zip"), testClients(), what);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -2245,7 +2304,6 @@ describe("Function: downloadArchive's error messages", () => {
       const source = {
         url: `${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`,
         headers: { authorization: `Bearer ${token}` },
-        hasTopFolder: true,
         dispatcher,
       };
       const err = await rejectsWithActionError(

@@ -18,6 +18,7 @@ import {
   statusKey,
   unnamedParent,
 } from "./base";
+import { shaSuffixedFolder } from "./topFolder";
 import type {
   ArchiveSource,
   BranchInfo,
@@ -403,7 +404,7 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
     return {
       url: `${web}/${seg(repo.owner, "owner")}/${seg(repo.name, "repository")}/get/${seg(sha, "sha")}.zip`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
-      hasTopFolder: true,
+      topFolder: shaSuffixedFolder(sha),
       dispatcher: this.dispatcher,
       refusalHint: (status) => this.refusalHint(status),
     };
@@ -624,7 +625,6 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
     return {
       url: `${this.apiUrl}/projects/${seg(repo.owner, "owner")}/repos/${seg(repo.name, "repository")}/archive?at=${seg(sha, "sha")}&format=zip`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
-      hasTopFolder: false,
       dispatcher: this.dispatcher,
     };
   }

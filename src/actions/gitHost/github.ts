@@ -14,6 +14,7 @@ import {
   seg,
   unnamedParent,
 } from "./base";
+import { repoNamedFolder, shaSuffixedFolder } from "./topFolder";
 import type {
   ArchiveSource,
   BranchInfo,
@@ -270,7 +271,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     return {
       url: `${this.apiUrl}${this.repoPath(repo)}/zipball/${seg(sha, "sha")}`,
       headers: { ...this.extraHeaders(), "user-agent": "hookgate", ...this.credentialHeaders },
-      hasTopFolder: true,
+      topFolder: shaSuffixedFolder(sha),
       dispatcher: this.dispatcher,
     };
   }
@@ -407,7 +408,8 @@ export class GiteaClient extends GitHubClient {
     return {
       url: `${this.apiUrl}${this.repoPath(repo)}/archive/${seg(sha, "sha")}.zip`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
-      hasTopFolder: true,
+      // <name>/ unless the server's PREFIX_ARCHIVE_FILES is false, when there is none.
+      topFolder: repoNamedFolder(repo.name),
       dispatcher: this.dispatcher,
     };
   }

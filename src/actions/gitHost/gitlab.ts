@@ -9,6 +9,7 @@ import { ActionError } from "../../core/errors";
 import type { RepoRef } from "../../core/types";
 import { discard, type HttpResponse, header, serverMessage, statusError } from "../http";
 import { type ApiCall, ApiClient, clip, parentPullRequests, readApiJson, seg, unnamedParent } from "./base";
+import { shaSuffixedFolder } from "./topFolder";
 import type {
   ArchiveSource,
   BranchInfo,
@@ -342,7 +343,7 @@ export class GitLabClient extends ApiClient implements GitHostClient {
     return {
       url: `${this.apiUrl}${this.project(repo)}/repository/archive.zip?sha=${seg(sha, "sha")}`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
-      hasTopFolder: true,
+      topFolder: shaSuffixedFolder(sha),
       dispatcher: this.dispatcher,
     };
   }

@@ -2,6 +2,7 @@
 import type { Dispatcher } from "undici";
 import type { ActionError } from "../../core/errors";
 import type { Provider, RepoRef } from "../../core/types";
+import type { TopFolderTest } from "./topFolder";
 
 export interface PullRequestInfo {
   number: number;
@@ -48,8 +49,11 @@ export interface ArchiveSource {
   url: string;
   /** Credential headers: sent to the API origin only, dropped on a redirect to another origin. */
   headers: Record<string, string>;
-  /** The archive wraps everything in one top folder that s3-zip removes. */
-  hasTopFolder: boolean;
+  /**
+   * Whether a folder holding every entry is the top folder the host wrote around the repository (s3-zip removes
+   * only that one: gitHost/topFolder.ts); absent when the host writes none.
+   */
+  topFolder?: TopFolderTest;
   /**
    * The API's dispatcher: the default roots plus the host's private CAs (caBundle), if any. Every hop of the
    * download uses it, so a redirect to a public origin (codeload, S3) and one to the host's own (GitHub
