@@ -594,7 +594,10 @@ export async function downloadArchive(
       } catch {
         // The status alone classifies the failure.
       }
-      const err = statusError(what, res, detail);
+      const err =
+        status === 404
+          ? notServedYet(what, detail, clients.lastAttempt === true)
+          : statusError(what, res, detail);
       // The hint is about the host's own credential: a redirect's other origin (a signed URL) got none.
       const ownOrigin = new URL(url).origin === origin;
       const hint = err.retryable || !ownOrigin ? undefined : source.refusalHint?.(status);
@@ -627,6 +630,29 @@ export async function downloadArchive(
     return bytes;
   }
   throw new ActionError(`${what}: more than ${MAX_REDIRECTS} redirects`, { retryable: false });
+}
+
+/**
+ * A 404 for the archive of the pushed commit, which the push's own event says exists: a Git host can answer 404
+ * right after the event, before the commit has reached the replica that serves it (GitHub's API is eventually
+ * consistent: octokit/octokit.js#900; GitHub Enterprise sends webhooks before the commits are available to its
+ * other APIs: palantir/policy-bot#47). Retryable while the queue has attempts left; final on its last attempt,
+ * where a 404 is more likely a wrong repository, a token that may not read it (GitHub answers 404 to that), or a
+ * commit force-pushed away.
+ */
+function notServedYet(what: string, detail: string, lastAttempt: boolean): ActionError {
+  const answered = `${what} answered 404${detail ? `: ${detail}` : ""}`;
+  if (lastAttempt) {
+    return new ActionError(
+      `${answered}, on the queue's last attempt too: not retried (a wrong repository, a token that may not ` +
+        "read it, or a commit no longer on the host)",
+      { retryable: false },
+    );
+  }
+  return new ActionError(
+    `${answered}: retried, as a host can answer 404 for a commit just pushed until it has replicated it`,
+    { retryable: true },
+  );
 }
 
 /** Whether the file begins with "PK", as every zip does (a local file header, or an empty zip's end record). */
