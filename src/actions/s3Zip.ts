@@ -503,7 +503,8 @@ async function readAndDecide(
 
 /**
  * GET the archive, following up to 5 redirects by hand (GitHub answers 302 to codeload). The
- * credential headers go to the API's origin only: a redirect to another origin drops them. Every hop
+ * credential headers go within the source's credentialScope only (the host's origin, under its install's path):
+ * a redirect out of it drops them, for that hop and every later one. Every hop
  * goes through the source's dispatcher, which trusts the default roots plus the host's private CAs. A 200
  * whose body is no zip (a sign-in page) fails final (notAZip).
  */
@@ -515,7 +516,16 @@ export async function downloadArchive(
 ): Promise<number> {
   let url = source.url;
   const origin = new URL(url).origin;
+  const scope = new URL(source.credentialScope ?? origin);
+  const scopePath = scope.pathname.replace(/\/+$/, "");
+  // The credentials go within the host's install only: its origin, under its root path (a host under /gitea on
+  // a shared origin sends none to /other-app), as the API calls' redirects (gitHost/redirects.ts).
+  const inScope = (next: URL) =>
+    next.origin === scope.origin &&
+    (scopePath === "" || next.pathname === scopePath || next.pathname.startsWith(`${scopePath}/`));
   let headers = { ...source.headers };
+  // Whether a hop dropped the credentials: no later hop carries them, so its refusal is none of theirs.
+  let dropped = false;
   // The credentials the first hop sends, kept out of every message: a later hop's server can echo them too.
   const sent = credentialsOf(source.headers);
   // Whether the host sent a request that carried the credentials on to a sign-in page of its own (Bitbucket
@@ -577,10 +587,11 @@ export async function downloadArchive(
       ) {
         sentToSignIn = true;
       }
-      if (next.origin !== origin) {
+      if (!inScope(next)) {
         headers = Object.fromEntries(
           Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k.toLowerCase())),
         );
+        dropped = true;
       }
       url = next.toString();
       continue;
@@ -598,11 +609,12 @@ export async function downloadArchive(
         status === 404
           ? notServedYet(what, detail, clients.lastAttempt === true)
           : statusError(what, res, detail);
-      // The hint is about the host's own credential: a redirect's other origin (a signed URL) got none.
-      const ownOrigin = new URL(url).origin === origin;
-      const hint = err.retryable || !ownOrigin ? undefined : source.refusalHint?.(status);
+      // The hint is about the host's own credential: a hop that got none (another origin's signed URL, a path
+      // out of the install, or any hop after those) says nothing of it.
+      const credentialed = !dropped;
+      const hint = err.retryable || !credentialed ? undefined : source.refusalHint?.(status);
       const refusal = hint === undefined ? err : withHint(err, hint);
-      throw ownOrigin ? markRefusedCredentials(refusal, status) : refusal;
+      throw credentialed ? markRefusedCredentials(refusal, status) : refusal;
     }
     let bytes = 0;
     res.body.on("data", (chunk: Buffer) => {

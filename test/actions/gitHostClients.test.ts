@@ -961,6 +961,45 @@ describe("Class: the Git host clients' redirects, archives and odd configuration
     });
   }
 
+  const scopes: Array<[string, () => GitHostClient, string]> = [
+    ["GitHub.com", () => new GitHubClient("https://api.github.com", AUTH), "https://api.github.com"],
+    [
+      "GitHub Enterprise Server",
+      () => new GitHubClient("https://ghe.example/api/v3", AUTH),
+      "https://ghe.example",
+    ],
+    [
+      "Gitea under /gitea",
+      () => new GiteaClient("https://tools.example/gitea/api/v1/", AUTH),
+      "https://tools.example/gitea",
+    ],
+    [
+      "GitLab under /gitlab",
+      () => new GitLabClient("https://tools.example/gitlab/api/v4", {}),
+      "https://tools.example/gitlab",
+    ],
+    [
+      "Bitbucket Data Center under /bitbucket",
+      () => new BitbucketServerClient("https://tools.example/bitbucket/rest/api/1.0", AUTH),
+      "https://tools.example/bitbucket",
+    ],
+    [
+      "Bitbucket Cloud",
+      () => new BitbucketCloudClient("https://api.bitbucket.org/2.0", AUTH),
+      "https://bitbucket.org",
+    ],
+    [
+      "a Gitea apiUrl of another shape",
+      () => new GiteaClient("https://tools.example/gitea/v1", AUTH),
+      "https://tools.example/gitea/v1",
+    ],
+  ];
+  for (const [what, client, scope] of scopes) {
+    it(`${what} sends the archive download's token within ${scope} only (its install, not the API's path)`, () => {
+      expect(client().archive(REPO, SHA).credentialScope).to.equal(scope);
+    });
+  }
+
   it("Bitbucket Data Center downloads the archive from the API, without a top folder, with the credentials", () => {
     const archive = new BitbucketServerClient("https://bb.example/rest/api/latest", AUTH).archive(REPO, SHA);
     expect(archive).to.deep.include({

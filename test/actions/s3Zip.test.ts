@@ -2,6 +2,8 @@ import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Readable } from "node:stream";
@@ -2413,5 +2415,146 @@ describe("Function: downloadArchive on a 200 that may not be a zip", () => {
   it("downloadArchive returns an empty 200 as 0 bytes read (a download cut short), not as a body that is no zip", async () => {
     const s = await serve(() => ({ status: 200, headers: { "content-type": "text/html" } }));
     expect(await download(`${s.url}/acme/api/get/x.zip`)).to.equal(0);
+  });
+});
+
+/** One answer of binaryHost's. */
+type HostReply = { status: number; headers?: Record<string, string>; body?: Buffer };
+
+/** A Git host on 127.0.0.1 whose every GET answers `answer(path)`, binary bodies allowed; it records each request. */
+async function binaryHost(
+  answer: (path: string) => HostReply,
+): Promise<{ url: string; seen: Array<{ path: string; authorization?: string }>; close(): Promise<void> }> {
+  const seen: Array<{ path: string; authorization?: string }> = [];
+  const server = http.createServer((req, res) => {
+    seen.push({ path: req.url ?? "", authorization: req.headers.authorization });
+    const reply = answer(req.url ?? "");
+    res.writeHead(reply.status, reply.headers ?? {});
+    res.end(reply.body ?? Buffer.alloc(0));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** An object store that keeps the zips put, in memory. */
+function memoryObjects(): ObjectStore & { zips: Buffer[] } {
+  const zips: Buffer[] = [];
+  return {
+    zips,
+    head: async () => undefined,
+    put: async (_bucket, _key, body) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+      zips.push(Buffer.concat(chunks));
+      return {};
+    },
+    deletePrefix: async () => 0,
+  };
+}
+
+describe("Function: uploadSourceZip's archive redirects on the host's own origin", () => {
+  let served: Awaited<ReturnType<typeof binaryHost>> | undefined;
+  afterEach(async () => {
+    await served?.close();
+    served = undefined;
+  });
+  const zipRequest = (provider: Provider, apiUrl: string): S3ZipRequest => ({
+    type: "s3-zip",
+    api: { provider, apiUrl, token: "hookgate/github-token" },
+    bucket: BUCKET,
+    key: "acme/api/main/acme_api.zip",
+  });
+
+  it("uploadSourceZip does not send the token to a path of the origin outside the Gitea install's sub-path (/gitea)", async () => {
+    const zip = await buildZip({ "buildspec.yml": "version: 0.2\n" }, "api");
+    served = await binaryHost(
+      (path): HostReply =>
+        path === `/gitea/api/v1/repos/acme/api/archive/${SHA}.zip`
+          ? { status: 302, headers: { location: "/other-app/collect" } }
+          : { status: 200, headers: { "content-type": "application/zip" }, body: zip },
+    );
+    const outcome = await upload(
+      zipRequest("gitea", `${served.url}/gitea/api/v1`),
+      pushEvent({ provider: "gitea" }),
+      testClients({ objects: memoryObjects() }),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(served.seen.map((r) => [r.path, r.authorization])).to.deep.equal([
+      [`/gitea/api/v1/repos/acme/api/archive/${SHA}.zip`, `token ${HOST_TOKEN}`],
+      ["/other-app/collect", undefined],
+    ]);
+  });
+
+  it("uploadSourceZip keeps the token on a redirect within the Gitea install's sub-path (/gitea/...)", async () => {
+    const zip = await buildZip({ "buildspec.yml": "version: 0.2\n" }, "api");
+    served = await binaryHost(
+      (path): HostReply =>
+        path.startsWith("/gitea/api/v1/")
+          ? { status: 302, headers: { location: "/gitea/acme/api/archive/cached.zip" } }
+          : { status: 200, headers: { "content-type": "application/zip" }, body: zip },
+    );
+    await upload(
+      zipRequest("gitea", `${served.url}/gitea/api/v1`),
+      pushEvent({ provider: "gitea" }),
+      testClients({ objects: memoryObjects() }),
+    );
+    expect(served.seen.map((r) => r.authorization)).to.deep.equal([
+      `token ${HOST_TOKEN}`,
+      `token ${HOST_TOKEN}`,
+    ]);
+  });
+
+  it("uploadSourceZip follows GitHub Enterprise Server's redirect to /_codeload/ at its root (apiUrl …/api/v3) and zips the archive", async () => {
+    const zip = await buildZip({ "buildspec.yml": "version: 0.2\n" }, `acme-api-${SHA.slice(0, 7)}`);
+    served = await binaryHost(
+      (path): HostReply =>
+        path.startsWith("/api/v3/")
+          ? {
+              status: 302,
+              headers: { location: `/_codeload/acme/api/legacy.zip/${SHA}?token=SIGNEDTOKEN1234` },
+            }
+          : { status: 200, headers: { "content-type": "application/zip" }, body: zip },
+    );
+    const objects = memoryObjects();
+    const outcome = await upload(
+      zipRequest("github", `${served.url}/api/v3`),
+      pushEvent(),
+      testClients({ objects }),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(served.seen.map((r) => r.path)).to.deep.equal([
+      `/api/v3/repos/acme/api/zipball/${SHA}`,
+      `/_codeload/acme/api/legacy.zip/${SHA}?token=SIGNEDTOKEN1234`,
+    ]);
+    expect([...(await readZip(objects.zips[0] as Buffer)).keys()]).to.deep.equal(["buildspec.yml"]);
+  });
+
+  it("uploadSourceZip does not take a 401 from a path out of the install, which got no token, for a refused token: final, the secret not read again", async () => {
+    served = await binaryHost(
+      (path): HostReply =>
+        path.startsWith("/gitea/")
+          ? { status: 302, headers: { location: "/sso/authorize" } }
+          : { status: 401, body: Buffer.from('{"message":"sign in"}') },
+    );
+    const secrets = new MemorySecretStore({ "hookgate/github-token": HOST_TOKEN });
+    const err = await rejectsWithActionError(
+      upload(
+        zipRequest("gitea", `${served.url}/gitea/api/v1`),
+        pushEvent({ provider: "gitea" }),
+        testClients({ secrets, objects: memoryObjects() }),
+      ),
+    );
+    expect(err).to.not.be.instanceOf(CredentialsRefusedError);
+    expect(err.retryable).to.equal(false);
+    expect(secrets.reads, "token secret reads").to.have.length(1);
+    expect(served.seen.filter((r) => r.path === "/sso/authorize")).to.have.length(1);
   });
 });

@@ -18,6 +18,7 @@ import {
   statusKey,
   unnamedParent,
 } from "./base";
+import { installRoot } from "./installRoot";
 import { shaSuffixedFolder } from "./topFolder";
 import type {
   ArchiveSource,
@@ -405,6 +406,8 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
       url: `${web}/${seg(repo.owner, "owner")}/${seg(repo.name, "repository")}/get/${seg(sha, "sha")}.zip`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
       topFolder: shaSuffixedFolder(sha),
+      // The web host, and the sub-path a Cloud-API mirror is installed under.
+      credentialScope: web,
       dispatcher: this.dispatcher,
       refusalHint: (status) => this.refusalHint(status),
     };
@@ -625,6 +628,7 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
     return {
       url: `${this.apiUrl}/projects/${seg(repo.owner, "owner")}/repos/${seg(repo.name, "repository")}/archive?at=${seg(sha, "sha")}&format=zip`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
+      credentialScope: installRoot(this.apiUrl, /\/rest\/api\/[^/]+$/i),
       dispatcher: this.dispatcher,
     };
   }

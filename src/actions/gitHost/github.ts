@@ -14,6 +14,7 @@ import {
   seg,
   unnamedParent,
 } from "./base";
+import { installRoot } from "./installRoot";
 import { repoNamedFolder, shaSuffixedFolder } from "./topFolder";
 import type {
   ArchiveSource,
@@ -272,6 +273,8 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       url: `${this.apiUrl}${this.repoPath(repo)}/zipball/${seg(sha, "sha")}`,
       headers: { ...this.extraHeaders(), "user-agent": "hookgate", ...this.credentialHeaders },
       topFolder: shaSuffixedFolder(sha),
+      // GitHub Enterprise Server's /api/v3 sits at the root: its /_codeload/ redirect stays in scope.
+      credentialScope: installRoot(this.apiUrl, /\/api\/v3$/i),
       dispatcher: this.dispatcher,
     };
   }
@@ -410,6 +413,7 @@ export class GiteaClient extends GitHubClient {
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
       // <name>/ unless the server's PREFIX_ARCHIVE_FILES is false, when there is none.
       topFolder: repoNamedFolder(repo.name),
+      credentialScope: installRoot(this.apiUrl, /\/api\/v1$/i),
       dispatcher: this.dispatcher,
     };
   }

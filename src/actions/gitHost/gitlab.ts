@@ -9,6 +9,7 @@ import { ActionError } from "../../core/errors";
 import type { RepoRef } from "../../core/types";
 import { discard, type HttpResponse, header, serverMessage, statusError } from "../http";
 import { type ApiCall, ApiClient, clip, parentPullRequests, readApiJson, seg, unnamedParent } from "./base";
+import { installRoot } from "./installRoot";
 import { shaSuffixedFolder } from "./topFolder";
 import type {
   ArchiveSource,
@@ -344,6 +345,7 @@ export class GitLabClient extends ApiClient implements GitHostClient {
       url: `${this.apiUrl}${this.project(repo)}/repository/archive.zip?sha=${seg(sha, "sha")}`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
       topFolder: shaSuffixedFolder(sha),
+      credentialScope: installRoot(this.apiUrl, /\/api\/v4$/i),
       dispatcher: this.dispatcher,
     };
   }

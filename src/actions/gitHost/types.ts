@@ -47,8 +47,16 @@ export interface CommitStatus {
 /** How to download the archive of one commit. */
 export interface ArchiveSource {
   url: string;
-  /** Credential headers: sent to the API origin only, dropped on a redirect to another origin. */
+  /**
+   * Credential headers: sent only within `credentialScope`, dropped on a redirect out of it (another origin, or
+   * a path of the origin outside the host's install).
+   */
   headers: Record<string, string>;
+  /**
+   * The URL (origin and path) under which the credentials may go: the host's install root
+   * (gitHost/installRoot.ts). Absent: the archive URL's origin, any path.
+   */
+  credentialScope?: string;
   /**
    * Whether a folder holding every entry is the top folder the host wrote around the repository (s3-zip removes
    * only that one: gitHost/topFolder.ts); absent when the host writes none.
