@@ -527,7 +527,8 @@ export async function downloadArchive(
   // Whether a hop dropped the credentials: no later hop carries them, so its refusal is none of theirs.
   let dropped = false;
   // The credentials the first hop sends, kept out of every message: a later hop's server can echo them too.
-  const sent = credentialsOf(source.headers);
+  // Each redirect's own secrets join them (locationSecrets).
+  const sent: Record<string, string> = credentialsOf(source.headers);
   // Whether the host sent a request that carried the credentials on to a sign-in page of its own (Bitbucket
   // Cloud's archive URL to /account/signin/): a web page at the end is then its refusal of them, even past a
   // further hop (to id.atlassian.com). Not GitHub's redirect to codeload (another origin that never gets
@@ -574,6 +575,8 @@ export async function downloadArchive(
           },
         );
       }
+      for (const secret of locationSecrets(next))
+        sent[`location-secret-${Object.keys(sent).length}`] = secret;
       if (next.protocol !== "https:" && next.protocol !== "http:") {
         const scheme = withoutCredentials(next.protocol, sent);
         throw new ActionError(`${what}: redirect to an unsupported scheme ${scheme}`, {
@@ -665,6 +668,25 @@ function notServedYet(what: string, detail: string, lastAttempt: boolean): Actio
     `${answered}: retried, as a host can answer 404 for a commit just pushed until it has replicated it`,
     { retryable: true },
   );
+}
+
+/**
+ * What a redirect's URL carries that may be a credential of its own: each query parameter's value (GitHub's
+ * codeload URL of a private repository has ?token=…, a signed S3 URL its X-Amz-Signature) and a user name and
+ * password. The server it leads to can echo them into a message; only values of 8 characters or more are
+ * taken out (withoutCredentials), so a short one (format=zip) stays readable.
+ */
+function locationSecrets(url: URL): string[] {
+  const values = [...url.searchParams.values()];
+  for (const part of [url.username, url.password]) {
+    if (part === "") continue;
+    try {
+      values.push(decodeURIComponent(part));
+    } catch {
+      values.push(part);
+    }
+  }
+  return values;
 }
 
 /** Whether the file begins with "PK", as every zip does (a local file header, or an empty zip's end record). */

@@ -2071,6 +2071,46 @@ describe("Function: downloadArchive's error messages", () => {
     server = undefined;
   });
 
+  it("downloadArchive keeps the token of the URL a redirect gave (codeload's ?token=) out of the message of the host it leads to", async () => {
+    const codeloadToken = "AABBCCDDEEFF00112233445566778899";
+    const codeload = await scriptedServer(() =>
+      json({ message: `token ${codeloadToken} is not valid for this archive` }, 404),
+    );
+    try {
+      server = await scriptedServer(() => ({
+        status: 302,
+        headers: {
+          location: `${codeload.url}/acme/api/legacy.zip/${"a".repeat(40)}?token=${codeloadToken}&format=zip`,
+        },
+      }));
+      const err = await downloadError(`${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`, {
+        authorization: `Bearer ${HOST_TOKEN}`,
+      });
+      expect(err.message).to.contain("404").and.contain("is not valid for this archive");
+      for (const text of [err.message, err.publicMessage]) expect(text).to.not.contain(codeloadToken);
+    } finally {
+      await codeload.close();
+    }
+  });
+
+  it("downloadArchive keeps the password of a redirect URL's user information out of the message of the host it leads to", async () => {
+    const password = "s3cr3t-pa55w0rd-xyz";
+    const other = await scriptedServer(() => json({ message: `bad password ${password}` }, 403));
+    try {
+      const target = new URL(`${other.url}/archive.zip`);
+      target.username = "bot";
+      target.password = password;
+      server = await scriptedServer(() => ({ status: 302, headers: { location: target.toString() } }));
+      const err = await downloadError(`${server.url}/repos/acme/api/zipball/${"a".repeat(40)}`, {
+        authorization: `Bearer ${HOST_TOKEN}`,
+      });
+      expect(err.message).to.contain("403");
+      for (const text of [err.message, err.publicMessage]) expect(text).to.not.contain(password);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("downloadArchive takes the token out of a refusal's message but keeps the words of its harmless headers (API version, user agent)", async () => {
     // A server that echoes every header it was sent into its message.
     server = await scriptedServer((req) =>
