@@ -18,9 +18,9 @@
 // a zip another writer puts between the read and the upload (a second route on the key, a delivery
 // processed at the same moment) makes it fail and nothing is written; the key is read again and the
 // decision made again, a few times, then the delivery is retried later.
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { closeSync, createWriteStream, fstatSync, openSync } from "node:fs";
-import { mkdtemp, open, readdir, realpath, rm } from "node:fs/promises";
+import { mkdir, open, readdir, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -337,7 +337,7 @@ export async function uploadSourceZip(
 
 /**
  * The temp directories of this process's runs that have not ended. A run's directory is named after its
- * process and thread (hookgate-zip-<pid>.<thread>-XXXXXX), so a run can tell the directories of live runs from
+ * process and thread (hookgate-zip-<pid>.<thread>-<12 random hex digits>), so a run can tell the directories of live runs from
  * those a killed one left: a run killed before its finally (out of memory, the function's time up) leaves its
  * archive, and Lambda keeps /tmp for the next invocations of the execution environment, whose downloads would
  * then find that much less room ("does not fit in the temp directory", final).
@@ -345,27 +345,48 @@ export async function uploadSourceZip(
 const liveRunDirs = new Set<string>();
 const RUN_DIR = /^hookgate-zip-(\d+)\.(\d+)-/;
 
+/** The file-system calls a run's temp directory is made with (a test's double can pause one). */
+export interface RunDirFs {
+  realpath(path: string): Promise<string>;
+  readdir(path: string): Promise<string[]>;
+  mkdir(path: string, options: { mode: number }): Promise<unknown>;
+  rm(path: string, options: { recursive: true; force: true }): Promise<void>;
+}
+
+const nodeRunDirFs: RunDirFs = { realpath, readdir, mkdir, rm };
+
+/** Names tried before a temp directory's creation fails (another file of the same random name: EEXIST). */
+const RUN_DIR_NAME_TRIES = 3;
+
 /**
  * A new temp directory for this run, in `parent`, after removing those runs that are gone left there.
  * Directories are named from `parent`'s real path, so one temp dir given by two paths (a symlink, a relative
  * path) gives the same names in the registry and in the scan: a live run's is never taken for a left one.
+ * The name is registered as live before the directory is made: serve runs several deliveries at once, and
+ * another run's start-up clean-up, scanning while this one's mkdir is under way, would otherwise see a
+ * directory of this thread that no live run owns and remove it.
  */
-export async function makeRunDir(given: string, log: LogFn): Promise<string> {
-  // A parent that does not resolve is mkdtemp's to report.
-  const parent = await realpath(given).catch(() => given);
-  await removeLeftRunDirs(parent, log);
-  const dir = await mkdtemp(join(parent, `hookgate-zip-${process.pid}.${threadId}-`)).catch(
-    (err: unknown) => {
+export async function makeRunDir(given: string, log: LogFn, fs: RunDirFs = nodeRunDirFs): Promise<string> {
+  // A parent that does not resolve is mkdir's to report.
+  const parent = await fs.realpath(given).catch(() => given);
+  for (let attempt = 1; ; attempt++) {
+    const dir = join(parent, `hookgate-zip-${process.pid}.${threadId}-${randomBytes(6).toString("hex")}`);
+    liveRunDirs.add(dir);
+    try {
+      await removeLeftRunDirs(parent, log, fs);
+      await fs.mkdir(dir, { mode: 0o700 });
+      return dir;
+    } catch (err) {
+      liveRunDirs.delete(dir);
       const code = (err as { code?: string }).code ?? "error";
+      if (code === "EEXIST" && attempt < RUN_DIR_NAME_TRIES) continue;
       // A directory that cannot be written stays so; one missing may be made again (serve's <state-dir>/tmp).
       throw new ActionError(`source zip: cannot make a temp directory in ${given}: ${code}`, {
         retryable: !["EACCES", "EPERM", "EROFS", "ENOTDIR"].includes(code),
         cause: err,
       });
-    },
-  );
-  liveRunDirs.add(dir);
-  return dir;
+    }
+  }
 }
 
 async function releaseRunDir(dir: string): Promise<void> {
@@ -382,12 +403,12 @@ async function releaseRunDir(dir: string): Promise<void> {
  * container) shares `parent`, where its pid could be ours or absent here. Lambda's /tmp belongs to one
  * execution environment; serve uses <state-dir>/tmp, which its state-dir lock gives to one serve.
  */
-async function removeLeftRunDirs(parent: string, log: LogFn): Promise<void> {
+async function removeLeftRunDirs(parent: string, log: LogFn, fs: RunDirFs): Promise<void> {
   let names: string[];
   try {
-    names = await readdir(parent);
+    names = await fs.readdir(parent);
   } catch {
-    return; // mkdtemp says what is wrong with the directory
+    return; // mkdir says what is wrong with the directory
   }
   for (const name of names) {
     const owner = RUN_DIR.exec(name);
@@ -398,7 +419,7 @@ async function removeLeftRunDirs(parent: string, log: LogFn): Promise<void> {
     const gone =
       pid === process.pid ? Number(owner[2]) === threadId && !liveRunDirs.has(dir) : !processExists(pid);
     if (!gone) continue;
-    await rm(dir, { recursive: true, force: true }).then(
+    await fs.rm(dir, { recursive: true, force: true }).then(
       () =>
         log({ level: "warn", msg: "source zip: removed the temp directory a run that was killed left", dir }),
       () => undefined,

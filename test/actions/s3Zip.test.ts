@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -16,6 +16,7 @@ import {
   downloadArchive,
   makeRunDir,
   maxEntriesFor,
+  type RunDirFs,
   rezipIntoStore,
 } from "../../src/actions/s3Zip";
 import { CredentialsRefusedError } from "../../src/actions/secrets";
@@ -1155,6 +1156,40 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       } finally {
         await rm(alias, { force: true });
       }
+    });
+
+    it("makeRunDir never removes the directory another run of this thread is making: a run that starts while another's mkdir is under way leaves it (serve runs 4 at once)", async () => {
+      let made!: () => void;
+      const firstMade = new Promise<void>((resolve) => {
+        made = resolve;
+      });
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let calls = 0;
+      const fs: RunDirFs = {
+        realpath,
+        readdir: (path) => readdir(path),
+        rm: (path, options) => rm(path, options),
+        // The first run's directory exists on disk, and its mkdir has not returned yet.
+        mkdir: async (path, options) => {
+          await mkdir(path, options);
+          if (++calls === 1) {
+            made();
+            await held;
+          }
+        },
+      };
+      const first = makeRunDir(tmp, () => undefined, fs);
+      await firstMade;
+      const logs: Record<string, unknown>[] = [];
+      const second = await makeRunDir(tmp, (line) => logs.push(line), fs);
+      release();
+      const firstDir = await first;
+      expect(existsSync(firstDir), "the first run's directory").to.equal(true);
+      expect(existsSync(second), "the second run's directory").to.equal(true);
+      expect(logs).to.deep.equal([]);
     });
   });
 
