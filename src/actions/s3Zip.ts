@@ -58,7 +58,7 @@ import { type ItemRunner, requestOf } from "./runItem";
 import { readError, storeError } from "./s3Errors";
 import { CredentialsRefusedError, markRefusedCredentials } from "./secrets";
 import type { ActionClients } from "./types";
-import { type CopiedEntry, zipCopyStream } from "./zipCopy";
+import { type CopiedEntry, TIMESTAMP_EXTRA_BYTES, zipCopyStream } from "./zipCopy";
 import { BlockCachedFileReader } from "./zipFileReader";
 
 const MAX_REDIRECTS = 5;
@@ -979,6 +979,17 @@ interface EntryPlan {
 }
 
 const FLAG_UTF8 = 1;
+const FLAG_MTIME = 2;
+
+/**
+ * The modification time of the entry's extended-timestamp extra field (0x5455) in the central directory, which
+ * git archive writes for every entry (the exact time; its DOS fields are the server's local time), or undefined.
+ */
+function extendedMtime(entry: yauzl.Entry): number | undefined {
+  const field = entry.extraFields?.find((extra) => extra.id === 0x5455);
+  if (field === undefined || field.data.length < 5 || ((field.data[0] ?? 0) & 0x01) === 0) return undefined;
+  return field.data.readUInt32LE(1);
+}
 
 /**
  * The archive's entries as s3-zip keeps them until its zip is written: each one's numbers in typed arrays and
@@ -997,6 +1008,8 @@ class EntryTable {
   private readonly date: Uint16Array;
   /** The Unix mode kept (unixMode), 0 when there is none. */
   private readonly mode: Uint16Array;
+  /** The extended timestamp's modification time, when FLAG_MTIME is set. */
+  private readonly mtime: Uint32Array;
   private readonly flags: Uint8Array;
   /** Entry i's name is names[nameStart[i], nameStart[i + 1]). */
   private readonly nameStart: Float64Array;
@@ -1011,6 +1024,7 @@ class EntryTable {
     this.time = new Uint16Array(capacity);
     this.date = new Uint16Array(capacity);
     this.mode = new Uint16Array(capacity);
+    this.mtime = new Uint32Array(capacity);
     this.flags = new Uint8Array(capacity);
     this.nameStart = new Float64Array(capacity + 1);
     // Grown by doubling as names come: 32 bytes an entry to start with.
@@ -1028,7 +1042,9 @@ class EntryTable {
     this.time[i] = entry.lastModFileTime;
     this.date[i] = entry.lastModFileDate;
     this.mode[i] = mode ?? 0;
-    this.flags[i] = isUtf8Name(entry) ? FLAG_UTF8 : 0;
+    const mtime = extendedMtime(entry);
+    this.mtime[i] = mtime ?? 0;
+    this.flags[i] = (isUtf8Name(entry) ? FLAG_UTF8 : 0) | (mtime !== undefined ? FLAG_MTIME : 0);
     const raw = entry.fileNameRaw;
     const start = this.nameStart[i] ?? 0;
     if (start + raw.length > this.names.length) {
@@ -1052,8 +1068,9 @@ class EntryTable {
 
   entry(i: number): EntryFields {
     const mode = this.mode[i] ?? 0;
+    const flags = this.flags[i] ?? 0;
     return {
-      utf8Name: ((this.flags[i] ?? 0) & FLAG_UTF8) !== 0,
+      utf8Name: (flags & FLAG_UTF8) !== 0,
       compressionMethod: this.method[i] ?? 0,
       crc32: this.crc[i] ?? 0,
       compressedSize: this.compressed[i] ?? 0,
@@ -1061,7 +1078,12 @@ class EntryTable {
       dosTime: this.time[i] ?? 0,
       dosDate: this.date[i] ?? 0,
       ...(mode !== 0 ? { mode } : {}),
+      ...((flags & FLAG_MTIME) !== 0 ? { mtime: this.mtime[i] ?? 0 } : {}),
     };
+  }
+
+  hasMtime(i: number): boolean {
+    return ((this.flags[i] ?? 0) & FLAG_MTIME) !== 0;
   }
 
   /**
@@ -1094,7 +1116,7 @@ class EntryTable {
       if (name.length === 0 || !seen.add(i, name)) continue;
       assertSafeName(name.toString("latin1"), this.entry(i).utf8Name);
       kept[count++] = i;
-      directoryBytes += 46 + name.length;
+      directoryBytes += 46 + name.length + (this.hasMtime(i) ? TIMESTAMP_EXTRA_BYTES : 0);
     }
     return { kept, count, prefixLength, directoryBytes };
   }

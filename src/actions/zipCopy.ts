@@ -25,6 +25,12 @@ export interface CopiedEntry {
   /** MS-DOS time and date fields, copied as they are (no time zone is involved). */
   dosTime: number;
   dosDate: number;
+  /**
+   * The modification time of the source's extended-timestamp extra field (0x5455), Unix seconds as its 32 bits
+   * hold them; absent when it has none. The DOS fields are the local time of whatever wrote the archive (git
+   * archive: the Git server's time zone), which an unzip falls back on without this field.
+   */
+  mtime?: number;
   /** Unix file type and permission bits; without them a directory is 0o40755, a file 0o100644. */
   mode?: number;
   /** The entry's compressed bytes (none for a directory). */
@@ -37,6 +43,9 @@ const ZIP64_END = 0x06064b50;
 const ZIP64_LOCATOR = 0x07064b50;
 const END = 0x06054b50;
 const ZIP64_EXTRA = 0x0001;
+/** Info-ZIP's extended timestamp ("UT"), as git archive writes it: flags, then the modification time. */
+const TIMESTAMP_EXTRA = 0x5455;
+const TIMESTAMP_HAS_MTIME = 0x01;
 /** General purpose flag bit 11: the name is UTF-8. */
 const UTF8_NAMES = 0x0800;
 /** Made by Unix (3) with APPNOTE 4.5 features: the external attributes' high 16 bits are a Unix mode. */
@@ -146,7 +155,10 @@ export interface Sizes {
 export function localHeader(entry: CopiedEntry, name: Buffer, sizes: Sizes, directory: boolean): Buffer {
   // Sizes past 32 bits go to a Zip64 extra field, which in a local header holds both of them.
   const zip64 = sizes.compressed >= MAX_32 || sizes.uncompressed >= MAX_32;
-  const extra = zip64 ? zip64Extra([sizes.uncompressed, sizes.compressed]) : Buffer.alloc(0);
+  const extra = Buffer.concat([
+    zip64 ? zip64Extra([sizes.uncompressed, sizes.compressed]) : Buffer.alloc(0),
+    timestampExtra(entry),
+  ]);
   const header = Buffer.alloc(30);
   header.writeUInt32LE(LOCAL_HEADER, 0);
   header.writeUInt16LE(versionNeeded(zip64), 4);
@@ -175,7 +187,10 @@ export function centralHeader(
   if (sizes.uncompressed >= MAX_32) large.push(sizes.uncompressed);
   if (sizes.compressed >= MAX_32) large.push(sizes.compressed);
   if (offset >= MAX_32) large.push(offset);
-  const extra = large.length > 0 ? zip64Extra(large) : Buffer.alloc(0);
+  const extra = Buffer.concat([
+    large.length > 0 ? zip64Extra(large) : Buffer.alloc(0),
+    timestampExtra(entry),
+  ]);
   const mode = entry.mode ?? (directory ? 0o40755 : 0o100644);
   const header = Buffer.alloc(46);
   header.writeUInt32LE(CENTRAL_HEADER, 0);
@@ -211,6 +226,24 @@ function zip64Extra(values: number[]): Buffer {
   });
   return extra;
 }
+
+/**
+ * The extended timestamp of an entry that has a modification time: 5 bytes of data in both headers, the flags
+ * (modification time only) and the time. The central header's form holds the modification time alone anyway
+ * (Info-ZIP's extra.fld, "Extended Timestamp Extra Field"); the local one holds no access or creation time here.
+ */
+function timestampExtra(entry: CopiedEntry): Buffer {
+  if (entry.mtime === undefined) return Buffer.alloc(0);
+  const extra = Buffer.alloc(9);
+  extra.writeUInt16LE(TIMESTAMP_EXTRA, 0);
+  extra.writeUInt16LE(5, 2);
+  extra.writeUInt8(TIMESTAMP_HAS_MTIME, 4);
+  extra.writeUInt32LE(entry.mtime >>> 0, 5);
+  return extra;
+}
+
+/** The bytes timestampExtra adds to each header of an entry with a modification time. */
+export const TIMESTAMP_EXTRA_BYTES = 9;
 
 interface DirectoryEnd {
   count: number;

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, realpath, rm } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -1249,6 +1249,47 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     );
     expect(err.retryable).to.equal(true);
     expect(await s3.exists(BUCKET, key)).to.equal(false);
+  });
+
+  it("rezipIntoStore keeps git archive's exact file times: unzipped in UTC, a file of an archive made in Tokyo time has its commit's time, as from the host's archive", async function () {
+    this.timeout(20_000);
+    const dir = await mkdtemp(join(tmpdir(), "hookgate-times-"));
+    try {
+      const repo = join(dir, "repo");
+      const run = (cmd: string, args: string[], env: Record<string, string> = {}, cwd = repo) => {
+        const result = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env } });
+        if (result.status !== 0) throw new Error(`${cmd} ${args[0]} failed: ${result.stderr}`);
+        return result.stdout;
+      };
+      mkdirSync(repo);
+      run("git", ["init", "-q"]);
+      writeFileSync(join(repo, "buildspec.yml"), "version: 0.2\n");
+      run("git", ["add", "-A"]);
+      const date = "2024-01-02T03:04:06+00:00";
+      run("git", ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "m", `--date=${date}`], {
+        GIT_COMMITTER_DATE: date,
+      });
+      // A self-hosted Git server in Tokyo time writes the DOS fields in its local time.
+      const hostZip = join(dir, "host.zip");
+      writeFileSync(
+        hostZip,
+        run("git", ["archive", "--format=zip", "--prefix=top/", "HEAD"], { TZ: "Asia/Tokyo" }),
+      );
+      const chunks: Buffer[] = [];
+      await rezipIntoStore(hostZip, { stripTopFolder: true }, async (body) => {
+        for await (const chunk of body) chunks.push(chunk as Buffer);
+        return {};
+      });
+      const ours = join(dir, "ours.zip");
+      writeFileSync(ours, Buffer.concat(chunks));
+      run("unzip", ["-q", hostZip, "-d", join(dir, "from-host")], { TZ: "UTC" }, dir);
+      run("unzip", ["-q", ours, "-d", join(dir, "from-s3zip")], { TZ: "UTC" }, dir);
+      const time = (path: string) => statSync(path).mtime.toISOString();
+      expect(time(join(dir, "from-host", "top", "buildspec.yml"))).to.equal("2024-01-02T03:04:06.000Z");
+      expect(time(join(dir, "from-s3zip", "buildspec.yml"))).to.equal("2024-01-02T03:04:06.000Z");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("rezipIntoStore writes an empty zip for an end record counting no entries, whatever its directory offset", async () => {

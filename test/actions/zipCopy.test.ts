@@ -109,6 +109,30 @@ describe("zipCopyStream: entries copied still compressed", () => {
     expect((entries[0]?.externalFileAttributes ?? 0) & 0x10, "the MS-DOS directory bit").to.equal(0x10);
   });
 
+  it("writes an entry's extended-timestamp modification time (0x5455, 5 data bytes) in both headers, and none for an entry without one", async () => {
+    const mtime = Date.UTC(2024, 0, 2, 3, 4, 6) / 1000;
+    const { entries } = await entriesOf(
+      await zipOf([{ ...entryOf("buildspec.yml", text), mtime }, entryOf("plain.txt", text)]),
+    );
+    const timestamp = (entry: yauzl.Entry | undefined) =>
+      entry?.extraFields.find((f) => f.id === 0x5455)?.data;
+    expect(timestamp(entries[0])?.toString("hex")).to.equal(
+      `01${Buffer.from(new Uint32Array([mtime]).buffer).toString("hex")}`,
+    );
+    expect(entries[0]?.getLastModDate().getTime()).to.equal(mtime * 1000);
+    expect(timestamp(entries[1])).to.equal(undefined);
+    const local = localHeader(
+      { ...entryOf("a", text), mtime },
+      Buffer.from("a"),
+      { compressed: 1, uncompressed: 1 },
+      false,
+    );
+    expect(local.readUInt16LE(28), "the local header's extra length").to.equal(9);
+    expect(local.subarray(31).toString("hex")).to.equal(
+      `5554050001${Buffer.from(new Uint32Array([mtime]).buffer).toString("hex")}`,
+    );
+  });
+
   const counts: Array<[number, boolean]> = [
     [65_534, false],
     [65_535, true],
