@@ -53,7 +53,9 @@ export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
   try {
     const pending = request(call.url, {
       method: call.method,
-      headers: call.headers,
+      // A copy: undici's ProxyAgent writes host into the object it is given, and a caller reuses its object
+      // (a redirect to another origin would then be sent with the first one's Host).
+      headers: call.headers && { ...call.headers },
       body: call.body,
       dispatcher: call.dispatcher,
       headersTimeout: idleTimeoutMs,
