@@ -4,7 +4,7 @@
 // message; nor does a proxy's password.
 import { createHash, X509Certificate } from "node:crypto";
 import { rootCertificates } from "node:tls";
-import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from "undici";
+import { Agent, type buildConnector, type Dispatcher, EnvHttpProxyAgent, Pool, request } from "undici";
 import { ActionError } from "../core/errors";
 import { MAX_RETRY_DELAY_MS } from "../core/policy";
 import { type ProxySettings, shownProxy } from "./proxy";
@@ -194,7 +194,8 @@ export function networkError(
       { retryable: false, cause: err },
     );
   }
-  const tls = tlsHint(code);
+  const tls =
+    towardProxy.has(err as object) || code === "UND_ERR_PRX_TLS" ? proxyTlsHint(code, err) : tlsHint(code);
   const via = proxy ? ` (through the proxy ${proxy}, unless NO_PROXY lists the host)` : "";
   // The origin helps whoever reads the logs; a pull request's commit status gets the message without it.
   return new ActionError(`${what} could not be reached: ${code}${tls || connectionHint(code, url)}${via}`, {
@@ -269,6 +270,27 @@ function tlsHint(code: string): string {
     return " (the server's certificate is not trusted: add its CA with caBundle)";
   }
   return /CERT|ERR_TLS|ERR_SSL/.test(code) ? " (a TLS failure)" : "";
+}
+
+/**
+ * A TLS failure on the way to an https:// egress proxy (before any CONNECT): caBundle cannot help, as undici
+ * checks the proxy's certificate against the default roots only; its http:// port can.
+ */
+function proxyTlsHint(code: string, err: unknown): string {
+  // UND_ERR_PRX_TLS: undici's wrapper of the proxy's ERR_TLS_CERT_ALTNAME_INVALID.
+  const cause =
+    code === "UND_ERR_PRX_TLS" ? String((err as { cause?: { code?: unknown } }).cause?.code) : code;
+  const why =
+    cause === "ERR_TLS_CERT_ALTNAME_INVALID"
+      ? "does not name the proxy's host"
+      : cause === "CERT_HAS_EXPIRED"
+        ? "has expired"
+        : /CERT|ERR_TLS|ERR_SSL|SELF_SIGNED|UNABLE_TO/.test(cause)
+          ? "is not trusted, and caBundle is for the hosts only"
+          : code === "UND_ERR_PRX_TLS"
+            ? "is refused"
+            : undefined;
+  return why === undefined ? "" : ` (the egress proxy's certificate ${why}: use the proxy's http:// port)`;
 }
 
 /**
@@ -725,10 +747,27 @@ export function proxyAgent(
     httpProxy: proxy.httpProxy,
     noProxy: proxy.noProxy,
     proxyTunnel: false,
+    clientFactory: proxyClient,
     ...(tls ? { connect: tls, requestTls: tls } : {}),
   });
   proxies.set(agent, proxy);
   return agent;
+}
+
+/** Failures of a connection to the egress proxy itself, not through it to a host: their hints differ. */
+const towardProxy = new WeakSet<object>();
+
+/** undici's default client to the proxy (a Pool), whose connection failures are noted in towardProxy. */
+function proxyClient(origin: URL, options: object): Dispatcher {
+  const { connect } = options as { connect: buildConnector.connector };
+  return new Pool(origin, {
+    ...options,
+    connect: (opts, callback) =>
+      connect(opts, (...args) => {
+        if (args[0]) towardProxy.add(args[0]);
+        callback(...args);
+      }),
+  });
 }
 
 /**
