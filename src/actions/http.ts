@@ -70,7 +70,9 @@ export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
     const fired = idle ? idleTimeoutMs : timeoutMs;
     const failed = networkError(call.what, err, fired, call.url, proxyFor(call.dispatcher, call.url));
     const error = call.sent ? withoutCredentialsIn(failed, call.sent) : failed;
-    if (fired === timeoutMs && timeoutMs < limit && error.message.includes("timed out")) {
+    // Not undici's connect limit, which is no share of the function's time.
+    const ours = code !== "UND_ERR_CONNECT_TIMEOUT";
+    if (ours && fired === timeoutMs && timeoutMs < limit && error.message.includes("timed out")) {
       throw new ActionError(`${error.message}, where the function's time ran out`, {
         retryable: true,
         cause: err,
@@ -171,19 +173,14 @@ export function networkError(
   // Before the timeout check: the tunnel's refusal is an error named AbortError.
   const refused = proxyRefusedStatus(err);
   if (refused !== undefined) return proxyRefusal(what, refused, err, proxy);
+  if (e?.code === "UND_ERR_CONNECT_TIMEOUT") return connectTimeout(what, err, url, proxy);
   const timedOut =
     e?.name === "TimeoutError" ||
     e?.name === "AbortError" ||
     e?.code === "UND_ERR_HEADERS_TIMEOUT" ||
-    e?.code === "UND_ERR_BODY_TIMEOUT" ||
-    e?.code === "UND_ERR_CONNECT_TIMEOUT";
+    e?.code === "UND_ERR_BODY_TIMEOUT";
   if (timedOut) {
-    const after =
-      timeoutMs === undefined
-        ? ""
-        : timeoutMs < 1000
-          ? ` after ${timeoutMs} ms`
-          : ` after ${Math.round(timeoutMs / 1000)} s`;
+    const after = timeoutMs === undefined ? "" : ` after ${duration(timeoutMs)}`;
     return new ActionError(`${what} timed out${after}`, { retryable: true, cause: err });
   }
   const code = String(e?.code ?? e?.name ?? "error");
@@ -203,6 +200,35 @@ export function networkError(
     cause: err,
     publicMessage: `${what} could not be reached: ${code}${tls}`,
   });
+}
+
+/**
+ * undici's own connect limit fired (lib/core/connect.js: 10 s unless a dispatcher's connect.timeout says
+ * otherwise; the TLS handshake included), not the call's: retryable, as any timeout. The limit is read from
+ * undici's message ("... timeout: 10000ms)"), so it is the one that fired. Toward the egress proxy itself,
+ * the proxy is named instead of the host.
+ */
+function connectTimeout(what: string, err: unknown, url?: string, proxy?: string): ActionError {
+  const message = (err as { message?: unknown } | undefined)?.message;
+  const ms = /timeout: (\d+)ms\)$/.exec(typeof message === "string" ? message : "")?.[1];
+  const limit = `undici's connect limit${ms === undefined ? "" : ` of ${duration(Number(ms))}`}`;
+  const setUp = `the connection was not set up within ${limit}, TLS handshake included`;
+  let where = "";
+  if (towardProxy.has(err as object) && proxy) where = ` to the egress proxy ${proxy}`;
+  else {
+    const origin = originOf(url);
+    where = `${origin ? ` to ${origin}` : ""}${proxy ? ` (through the proxy ${proxy})` : ""}`;
+  }
+  return new ActionError(`${what} timed out connecting${where}: ${setUp}`, {
+    retryable: true,
+    cause: err,
+    publicMessage: `${what} timed out connecting: ${setUp}`,
+  });
+}
+
+/** 500 ms, 20 s. */
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 /**
@@ -246,17 +272,22 @@ export function proxyRefusalHint(status: number): string {
 
 /** Where the connection went, and what the common failures mean: a wrong port or host name is the usual cause. */
 function connectionHint(code: string, url: string | undefined): string {
-  let origin: string;
-  try {
-    origin = url === undefined ? "" : new URL(url).origin;
-  } catch {
-    return "";
-  }
-  if (origin === "" || origin === "null") return "";
+  const origin = originOf(url);
+  if (origin === "") return "";
   if (code === "ECONNREFUSED")
     return ` (nothing accepts connections at ${origin}: is it running there, on that port?)`;
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return ` (the host name of ${origin} does not resolve)`;
   return ` (${origin})`;
+}
+
+/** The URL's scheme, host and port ("" when there is none): never its path or query, which may hold a token. */
+function originOf(url: string | undefined): string {
+  try {
+    const origin = url === undefined ? "" : new URL(url).origin;
+    return origin === "null" ? "" : origin;
+  } catch {
+    return "";
+  }
 }
 
 /** What a TLS failure asks of the user: only an unknown issuer is fixed by adding a CA. */

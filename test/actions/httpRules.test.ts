@@ -198,7 +198,13 @@ describe("Function: networkError's codes and messages", () => {
     ["an AbortError", { name: "AbortError" }, 300, "GitLab API timed out after 300 ms"],
     ["a TimeoutError", { name: "TimeoutError" }, 999, "GitLab API timed out after 999 ms"],
     ["UND_ERR_BODY_TIMEOUT", { code: "UND_ERR_BODY_TIMEOUT" }, 1000, "GitLab API timed out after 1 s"],
-    ["UND_ERR_CONNECT_TIMEOUT", { code: "UND_ERR_CONNECT_TIMEOUT" }, 1500, "GitLab API timed out after 2 s"],
+    // undici's connect limit, not the call's; without the limit in undici's message, none is said.
+    [
+      "UND_ERR_CONNECT_TIMEOUT",
+      { code: "UND_ERR_CONNECT_TIMEOUT" },
+      1500,
+      "GitLab API timed out connecting: the connection was not set up within undici's connect limit, TLS handshake included",
+    ],
     [
       "UND_ERR_HEADERS_TIMEOUT without a limit",
       { code: "UND_ERR_HEADERS_TIMEOUT" },

@@ -1,0 +1,97 @@
+// undici's own connect limit (10 s by default, the TLS handshake included) can fire before a call's limit:
+// httpRequest reports it as that limit, read from undici's error, not as the call's. The dispatcher given
+// (as ActionClients.dispatcher is) sets a short connect timeout, so the test need not wait 10 s.
+
+import type { AddressInfo } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
+import { expect } from "chai";
+import { Agent } from "undici";
+import { httpRequest, proxyDispatcher } from "../../src/actions/http";
+import { ActionError } from "../../src/core/errors";
+
+describe("Outbound HTTPS to a server that never completes the TLS handshake (undici's connect limit)", () => {
+  // Takes the TCP connection and never answers the ClientHello (a middlebox, a wrong port).
+  const sockets = new Set<Socket>();
+  let server: Server;
+  let url: string;
+  const dispatcher = new Agent({ connect: { timeout: 300 } });
+  before(async () => {
+    server = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+    await dispatcher.close();
+  });
+
+  const failure = (extra: { deadlineMs?: number } = {}) =>
+    httpRequest({
+      method: "GET",
+      url: `${url}/api/v4/projects/1?private_token=glpat-test0123456789`,
+      timeoutMs: 20_000,
+      dispatcher,
+      what: "GitLab API",
+      ...extra,
+    }).then(
+      () => expect.fail("the call succeeded"),
+      (err: unknown) => err as ActionError,
+    );
+
+  it("httpRequest says the connection was not set up within undici's connect limit, not that the call timed out after its 20 s", async () => {
+    const error = await failure();
+    expect(error).to.be.instanceOf(ActionError);
+    expect((error.cause as { code?: string }).code).to.equal("UND_ERR_CONNECT_TIMEOUT");
+    expect(error.message).to.equal(
+      `GitLab API timed out connecting to ${url}: the connection was not set up within undici's connect limit of 300 ms, TLS handshake included`,
+    );
+    // The commit status's words name no host.
+    expect(error.publicMessage).to.equal(
+      "GitLab API timed out connecting: the connection was not set up within undici's connect limit of 300 ms, TLS handshake included",
+    );
+    expect(error.retryable).to.equal(true);
+  });
+
+  it("httpRequest does not say the function's time ran out when undici's connect limit fired within a deadline-clipped limit", async () => {
+    const error = await failure({ deadlineMs: Date.now() + 15_000 });
+    expect((error.cause as { code?: string }).code).to.equal("UND_ERR_CONNECT_TIMEOUT");
+    expect(error.message).to.match(
+      /^GitLab API timed out connecting to .*: the connection was not set up within undici's connect limit of 300 ms, TLS handshake included$/,
+    );
+    expect(error.retryable).to.equal(true);
+  });
+});
+
+describe("Outbound HTTPS through an https:// egress proxy that never completes the TLS handshake", () => {
+  it("httpRequest names the egress proxy, not the host, as what it could not connect to within undici's connect limit", async function () {
+    // The proxy's own connection takes undici's default limit (10 s): no dispatcher option reaches it.
+    this.timeout(30_000);
+    const sockets = new Set<Socket>();
+    const proxy = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    const port = (proxy.address() as AddressInfo).port;
+    try {
+      const error = await httpRequest({
+        method: "GET",
+        url: "https://git.corp.test/api/v4/projects/1",
+        timeoutMs: 25_000,
+        dispatcher: proxyDispatcher({ httpsProxy: `https://127.0.0.1:${port}`, httpProxy: "", noProxy: "" }),
+        what: "GitLab API",
+      }).then(
+        () => expect.fail("the call succeeded"),
+        (err: unknown) => err as ActionError,
+      );
+      expect((error.cause as { code?: string }).code).to.equal("UND_ERR_CONNECT_TIMEOUT");
+      expect(error.message).to.match(
+        new RegExp(
+          `^GitLab API timed out connecting to the egress proxy https://127\\.0\\.0\\.1:${port}: the connection was not set up within undici's connect limit of \\d+ s, TLS handshake included$`,
+        ),
+      );
+      expect(error.retryable).to.equal(true);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    }
+  });
+});
