@@ -3,6 +3,9 @@
 // ones (and for https ones too when no HTTPS proxy is set), no_proxy/NO_PROXY for the hosts reached directly.
 // Pure, without undici: the Lambda reads it at init, and its receive path never loads the HTTP client.
 
+import { isCidrEntry, noProxyEntryProblem } from "../core/noProxy";
+import { shownText } from "../core/shownText";
+
 export interface ProxySettings {
   /** The proxy for https targets ("" for none). May carry user:password@, sent as Proxy-Authorization. */
   httpsProxy: string;
@@ -91,6 +94,25 @@ export function bypassesProxy(noProxy: string | readonly string[], url: URL): bo
 }
 
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { "http:": 80, "https:": 443 };
+
+/**
+ * The entries of NO_PROXY that undici matches otherwise than written, or never, each as a line for a warning:
+ * curl (7.86 and later) matches a CIDR and an IPv6 address without brackets, undici neither. The entry is
+ * quoted with its invisible characters escaped.
+ */
+export function unmatchedNoProxyEntries(noProxy: string): string[] {
+  if (noProxy === "*") return [];
+  const entries = [...new Set(noProxy.split(/[,\s]/).filter((entry) => entry !== ""))];
+  return entries.flatMap((entry) => {
+    const problem =
+      entry === "*"
+        ? "sends every host direct only alone: beside other entries it matches nothing"
+        : isCidrEntry(entry)
+          ? "is a CIDR range, which undici does not match (curl does): list the hosts or addresses to reach directly"
+          : noProxyEntryProblem(entry, (value) => shownText(value));
+    return problem === undefined ? [] : [`NO_PROXY entry ${shownText(entry)} ${problem}`];
+  });
+}
 
 /** A proxy URL as messages show it: scheme, host and port, never user:password@. */
 export function shownProxy(url: string): string {

@@ -2,7 +2,13 @@
 // node:http, with embedded stand-ins for Secrets Manager, SQS, DynamoDB and S3 under --state-dir.
 import { readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { type ProxySettings, ProxySettingsError, proxySettings, shownProxy } from "../actions/proxy";
+import {
+  type ProxySettings,
+  ProxySettingsError,
+  proxySettings,
+  shownProxy,
+  unmatchedNoProxyEntries,
+} from "../actions/proxy";
 import { isoNow } from "../core/clock";
 import { decodeBody } from "../core/decode";
 import { RequestError, RoutesFileError } from "../core/errors";
@@ -155,6 +161,10 @@ export async function runServe(argv: string[]): Promise<number> {
     if (!(error instanceof ProxySettingsError)) throw error;
     process.stderr.write(`hookgate serve: ${error.message}\n`);
     return 1;
+  }
+  // undici reads NO_PROXY more narrowly than curl: an entry it will not match is said, not passed over.
+  for (const line of unmatchedNoProxyEntries(proxy?.noProxy ?? "")) {
+    process.stderr.write(`hookgate serve: warning: ${line}\n`);
   }
 
   const sampler = sampleDeliveryLines(writeLog);

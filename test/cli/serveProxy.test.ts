@@ -94,6 +94,22 @@ routes:
     expect(serve.output()).not.to.contain(PASSWORD);
   });
 
+  it("warns at start of each NO_PROXY entry undici will not match as written (a CIDR, a bare IPv6 address), once, and starts", async () => {
+    const started = await startServe(args("no-proxy"), {
+      HTTP_PROXY: proxy.url,
+      NO_PROXY: "localhost,127.0.0.0/8,::1,jenkins.corp.test",
+    });
+    await started.stop();
+    // Everything it wrote to stderr, read to its end.
+    const stderr = started.child.stderr;
+    if (stderr && !stderr.closed) await new Promise((resolve) => stderr.once("close", resolve));
+    const warnings = started.output().match(/^hookgate serve: warning: .*$/gm);
+    expect(warnings).to.deep.equal([
+      'hookgate serve: warning: NO_PROXY entry "127.0.0.0/8" is a CIDR range, which undici does not match (curl does): list the hosts or addresses to reach directly',
+      'hookgate serve: warning: NO_PROXY entry "::1" is an IPv6 address: NO_PROXY takes one in brackets, [::1]',
+    ]);
+  });
+
   it("refuses to start when HTTPS_PROXY is no http(s) URL, naming the variable and not its value", () => {
     const run = spawnSync(process.execPath, [BIN, "serve", "--port", "0", ...args("bad")], {
       cwd: REPO_ROOT,
