@@ -2,6 +2,7 @@
 // messages a person can act on. `parseStackConfig` is pure (raw values in), `readStackConfig` reads the stack.
 import * as pulumi from "@pulumi/pulumi";
 import ipaddr from "ipaddr.js";
+import { noProxyEntryProblem } from "../core/noProxy";
 import { partitionOf } from "../core/partitions";
 import { didYouMean, IPV4_SPELLINGS, looksLikeSecret, misreadIpv4Host } from "../core/routes/checks";
 import { withoutInvisible } from "../core/shownText";
@@ -320,11 +321,6 @@ function shown(value: unknown): string {
   return quoted.length <= SHOWN_MAX ? quoted : `"${clipEscaped(quoted.slice(1, -1), SHOWN_MAX - 2)}"`;
 }
 
-/** Text a message gives bare (a form to write, a port): as it is when shown() would quote it whole, else shown(). */
-function bare(text: string): string {
-  return shown(text) === JSON.stringify(text) ? text : shown(text);
-}
-
 /**
  * Why text that opens as JSON (`{` or `[`, which rawConfigValue parses) is not, or undefined: JSON.parse's
  * reason and where, without the text V8 quotes from the input (it may hold a secret), escaped and cut.
@@ -485,52 +481,6 @@ const SECRET_NAME_PREFIX = /^[A-Za-z0-9/_+=.@-]{1,64}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const STAGE = /^[A-Za-z0-9_-]{1,128}$/;
 /**
- * A NO_PROXY entry's host as undici matches it: a name or IPv4 address, a .domain or *.domain (the domain and
- * the hosts under it), or an IPv6 address in brackets.
- */
-const NO_PROXY_HOST = /^((\*?\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*|\[[0-9A-Fa-f:.]+\])$/;
-
-/**
- * What is wrong with a NO_PROXY entry, or undefined: what undici (lib/dispatcher/env-http-proxy-agent.js, read
- * as bypassesProxy reads it) could never match. It splits a port off as /^(.+):(\d+)$/ and reads it in decimal
- * (leading zeros too): 0 is its "every port", past 65535 no URL's port. It compares the host, lower-cased, with
- * the URL's host as the URL parser writes it: an address written otherwise (10.0.0.05, [FD00:0::5]) or a host no
- * URL can have matches nothing.
- */
-function noProxyEntryProblem(entry: string): string | undefined {
-  if (entry === "*") return undefined;
-  const [, host = entry, digits] = /^(.+):(\d+)$/.exec(entry) ?? [];
-  if (!NO_PROXY_HOST.test(host)) {
-    if (ipaddr.IPv6.isValid(entry) && !entry.includes("%")) {
-      return `is an IPv6 address: NO_PROXY takes one in brackets, [${entry}]`;
-    }
-    return "is not valid: a host, .domain, host:port, [IPv6 address] or * (CIDRs are not matched)";
-  }
-  if (digits !== undefined) {
-    const port = Number.parseInt(digits, 10);
-    if (port === 0) {
-      return `names port 0, which NO_PROXY reads as every port: list ${shown(host)} alone for every port, or give the port it serves on, 1 to 65535`;
-    }
-    if (port > 65535) {
-      return `names port ${bare(digits)}, which no URL has, so it would match nothing: give the port the host serves on, 1 to 65535`;
-    }
-  }
-  // A .domain is matched as the end of a host name: the URL parser has no form of its own for it.
-  if (/^\*?\./.test(host)) return undefined;
-  let written: string | undefined;
-  try {
-    written = new URL(`http://${host}/`).hostname;
-  } catch {
-    written = undefined;
-  }
-  if (written === undefined) return "is no host a URL can have, so it would match nothing";
-  if (written !== host.toLowerCase()) {
-    return `is an address URLs write as ${written}, and NO_PROXY compares that form, so it would match nothing: write ${bare(`${written}${digits === undefined ? "" : `:${digits}`}`)}`;
-  }
-  return undefined;
-}
-
-/**
  * A KMS key ARN: a single-Region key's ID is a UUID, a multi-Region key's mrk- and 32 hex digits (the KmsKeyArn
  * pattern of AWS APIs, e.g. IAM Identity Center's EncryptionConfiguration).
  */
@@ -626,7 +576,7 @@ function egressProxy(r: Reader, raw: Raw): { egressProxy?: EgressProxyConfig } {
 function parseEgressProxy(r: Reader, raw: Raw): EgressProxyConfig | undefined {
   const noProxy = r.stringList(raw.noProxy, "network.noProxy");
   for (const entry of noProxy) {
-    const problem = noProxyEntryProblem(entry);
+    const problem = noProxyEntryProblem(entry, shown);
     if (problem) r.problems.push(`hookgate:network.noProxy entry ${shown(entry)} ${problem}`);
   }
   // undici (like curl) reads * only as the whole of NO_PROXY: beside other entries it matches nothing.
