@@ -90,7 +90,13 @@ export interface LocalQueueOptions {
   writeSync?: WriteSyncFn;
   observer?: QueueObserver;
   log?: LogFn;
+  /** The wall clock: sentAt, the deduplication window, first receives (default Date.now). */
   now?: () => number;
+  /**
+   * The clock a backoff is timed on (default performance.now): monotonic, as SQS's visibility timeout is
+   * counted on AWS's side, so a wall clock set back (NTP, a VM resumed) does not hold a retry that long.
+   */
+  monotonic?: () => number;
   /**
    * The receive path has priority: while this says the gateway is busy answering requests, at most one
    * delivery starts every `busyIntervalMs` (default 25 ms), so a burst of deliveries is answered first
@@ -109,6 +115,7 @@ interface Message {
   body: string;
   sentAt: number;
   receiveCount: number;
+  /** When it may be received again, on the monotonic clock: never written to the journal (a start resets it). */
   notBefore: number;
   firstReceiveAt?: number;
   /** The body is not JSON text (a damaged line): the journal keeps it as a string, in m.body. */
@@ -119,13 +126,13 @@ const DEDUPE_WINDOW_MS = 5 * 60_000;
 
 // `item` is the body as nested JSON (encoding the body as a string would escape it a second time);
 // journals written before carry the body in `m.body`.
-type PutLine = { op: "put"; m: Omit<Message, "body"> & { body?: string }; item?: unknown };
+type PutLine = { op: "put"; m: Omit<Message, "body" | "notBefore"> & { body?: string }; item?: unknown };
 
 // A del line names the outcome the worker gave the message (`out`), so that a start after a crash can tell what
 // the observer's `deleted` was told: a message skipped for a later generation is deleted as one that ran.
 type JournalLine =
   | PutLine
-  | { op: "upd"; id: string; rc?: number; nb?: number; fr?: number }
+  | { op: "upd"; id: string; rc?: number; fr?: number }
   | { op: "del"; id: string; out?: RecordOutcome };
 
 export class LocalQueue {
@@ -147,9 +154,11 @@ export class LocalQueue {
   /** Closed: work still running past the stop records nothing, so the next start resumes it. */
   private closed = false;
   private readonly now: () => number;
+  private readonly monotonic: () => number;
 
   constructor(private readonly options: LocalQueueOptions) {
     this.now = options.now ?? Date.now;
+    this.monotonic = options.monotonic ?? (() => performance.now());
     mkdirSync(options.dir, { recursive: true });
     this.journal = new JournalFile(join(options.dir, "journal.jsonl"), {
       durable: options.durable,
@@ -192,7 +201,7 @@ export class LocalQueue {
         // loads the same; any other text is kept as a string.
         const text = typeof line.m.body === "string" ? line.m.body : undefined;
         const json = text === undefined ? JSON.stringify(line.item ?? null) : canonicalJson(text);
-        const message = restoredMessage(line.m, line.m.id, json ?? (text as string), now);
+        const message = restoredMessage(line.m, line.m.id, json ?? (text as string), now, this.monotonic());
         if (json === undefined) message.opaque = true;
         live.set(line.m.id, message);
       } else if (line.op === "upd" && line.id) {
@@ -297,7 +306,7 @@ export class LocalQueue {
       body,
       sentAt: now,
       receiveCount: 0,
-      notBefore: now,
+      notBefore: this.monotonic(),
     };
     this.journal.append(putLine(message));
     this.sending.add(message);
@@ -338,7 +347,7 @@ export class LocalQueue {
   private pump(): void {
     if (this.stopping || !this.started) return;
     const limit = this.options.concurrency ?? 4;
-    const now = this.now();
+    const now = this.monotonic();
     let nextAt = Number.POSITIVE_INFINITY;
     const busyInterval = this.options.busyIntervalMs ?? 25;
     for (const [key, messages] of this.groups) {
@@ -385,7 +394,7 @@ export class LocalQueue {
         this.timerAt = Number.POSITIVE_INFINITY;
         this.pump();
       },
-      Math.max(0, at - this.now()),
+      Math.max(0, at - this.monotonic()),
     );
   }
 
@@ -437,7 +446,7 @@ export class LocalQueue {
     // The message counts it before the write: a compaction the write sets off rewrites the journal from
     // the messages, and would otherwise drop the line just written.
     const before = { receiveCount: message.receiveCount, firstReceiveAt: message.firstReceiveAt };
-    this.append({ op: "upd", id: message.id, rc: receiveCount, nb: message.notBefore, fr: firstReceiveAt });
+    this.append({ op: "upd", id: message.id, rc: receiveCount, fr: firstReceiveAt });
     message.receiveCount = receiveCount;
     message.firstReceiveAt = firstReceiveAt;
     try {
@@ -492,8 +501,8 @@ export class LocalQueue {
   /** The message comes back after the retry delay of its last receive. */
   private retryLater(message: Message, item: WorkItem | undefined, record = toRecord(message)): void {
     const delayMs = Math.max(0, this.options.retryDelay(record, item, message.receiveCount));
-    message.notBefore = this.now() + delayMs;
-    this.append({ op: "upd", id: message.id, rc: message.receiveCount, nb: message.notBefore });
+    message.notBefore = this.monotonic() + delayMs;
+    this.append({ op: "upd", id: message.id, rc: message.receiveCount });
     this.scheduleWrite();
     if (item) this.options.observer?.retrying?.(item, message.receiveCount, delayMs);
   }
@@ -553,7 +562,13 @@ export class LocalQueue {
  * the last run. A field a damaged line lacks gets a safe value: a receive count that is not a number
  * would never reach maxReceiveCount, and a delay computed from it would retry at once, forever.
  */
-function restoredMessage(m: Record<string, unknown>, id: string, body: string, now: number): Message {
+function restoredMessage(
+  m: Record<string, unknown>,
+  id: string,
+  body: string,
+  now: number,
+  monotonicNow: number,
+): Message {
   return {
     id,
     seq: count(m.seq) ?? 0,
@@ -563,7 +578,7 @@ function restoredMessage(m: Record<string, unknown>, id: string, body: string, n
     body,
     sentAt: time(m.sentAt) ?? now,
     receiveCount: count(m.receiveCount) ?? 0,
-    notBefore: now,
+    notBefore: monotonicNow,
     firstReceiveAt: time(m.firstReceiveAt),
   };
 }
@@ -610,7 +625,9 @@ function readableItem(body: string): WorkItem | undefined {
 
 /** The journal line of a message: its body, already JSON, goes in as a nested value. */
 function putLine(message: Message): string {
-  const { body, opaque, ...meta } = message;
+  // notBefore is on this process's monotonic clock, meaningless to the next one (journals older serves wrote
+  // hold it, or an `nb`, as wall time: a start ignores both).
+  const { body, opaque, notBefore: _notBefore, ...meta } = message;
   if (opaque) return JSON.stringify({ op: "put", m: { ...meta, body } } satisfies PutLine);
   return `{"op":"put","m":${JSON.stringify(meta satisfies PutLine["m"])},"item":${body}}`;
 }

@@ -229,9 +229,9 @@ describe("Class: LocalQueue, the record the worker gets", () => {
     expect(records[0]?.attributes.MessageGroupId).to.equal("default");
   });
 
-  it("a message is delivered as soon as it is sent, on a clock that does not move", async () => {
+  it("a message is delivered as soon as it is sent, on clocks that do not move", async () => {
     const seen: string[] = [];
-    const queue = newQueue({ now: () => 5_000 });
+    const queue = newQueue({ now: () => 5_000, monotonic: () => 7 });
     queue.register("r", async (event) => {
       seen.push(deliveryOf(event.Records[0]));
       return { batchItemFailures: [] };
@@ -261,10 +261,10 @@ describe("Class: LocalQueue, what the worker's answer does", () => {
     expect(calls).to.equal(3);
   });
 
-  it("a failed message is not received again before its retry delay has passed on the queue's clock", async () => {
+  it("a failed message is not received again before its retry delay has passed on the queue's monotonic clock", async () => {
     let clock = 10_000;
     let receives = 0;
-    const queue = newQueue({ now: () => clock, retryDelay: () => 20 });
+    const queue = newQueue({ monotonic: () => clock, retryDelay: () => 20 });
     queue.register("r", async (event) => {
       receives++;
       return {
@@ -279,6 +279,64 @@ describe("Class: LocalQueue, what the worker's answer does", () => {
     clock += 20;
     await until(() => queue.size() === 0);
     expect(receives).to.equal(2);
+  });
+
+  it("a failed message backed off for 20 ms is received again once 20 ms have passed, though the wall clock was set back an hour meanwhile", async () => {
+    let wallClock = 10_000_000;
+    let monotonic = 500;
+    let receives = 0;
+    let retrying = 0;
+    const queue = newQueue({
+      now: () => wallClock,
+      monotonic: () => monotonic,
+      retryDelay: () => 20,
+      observer: { retrying: () => retrying++ },
+    });
+    queue.register("r", async (event) => {
+      receives++;
+      return {
+        batchItemFailures: receives === 1 ? [{ itemIdentifier: event.Records[0]?.messageId ?? "" }] : [],
+      };
+    });
+    await queue.port("r").send(item("a"));
+    queue.start();
+    await until(() => retrying > 0);
+    expect(receives).to.equal(1);
+    // NTP steps the wall clock back an hour; 20 ms pass (the wall clock with them).
+    wallClock -= 3_600_000 - 20;
+    monotonic += 20;
+    await until(() => receives > 1);
+    expect(receives).to.equal(2);
+  });
+
+  it("the journal holds no backoff time (it is on this process's monotonic clock), and a start runs at once a message an older serve's journal backed off in wall time", async () => {
+    const queue = newQueue({ monotonic: () => 1e9, retryDelay: () => 60_000 });
+    queue.register("r", async (event) => ({
+      batchItemFailures: [{ itemIdentifier: event.Records[0]?.messageId ?? "" }],
+    }));
+    await queue.port("r").send(item("a"));
+    queue.start();
+    await until(() => queue.inFlightCount() === 0 && journalLines().length >= 3);
+    await queue.stop(0);
+    queue.close();
+    const lines = journalLines();
+    expect(lines.map((l) => l.op)).to.include("upd");
+    for (const line of lines) {
+      expect(line, JSON.stringify(line)).to.not.have.any.keys("nb");
+      expect(line.m ?? {}, JSON.stringify(line)).to.not.have.any.keys("notBefore");
+    }
+    // Written by an older serve: backed off until a wall time an hour ahead.
+    const later = Date.now() + 3_600_000;
+    writeJournal(put("b", { notBefore: later }), { op: "upd", id: "b", rc: 1, nb: later });
+    const seen: string[] = [];
+    const next = newQueue({ dir: join(dir, "queue") });
+    next.register("r", async (event) => {
+      seen.push(deliveryOf(event.Records[0]));
+      return { batchItemFailures: [] };
+    });
+    expect(next.start()).to.equal(1);
+    await until(() => seen.length > 0);
+    expect(seen).to.deep.equal(["b"]);
   });
 
   it("the observer hears of each receive, retry (with its delay, never below 0) and deletion of a readable item", async () => {
@@ -769,7 +827,7 @@ describe("Class: LocalQueue, stop", () => {
 });
 
 describe("Class: LocalQueue, the busy gate", () => {
-  it("while the gateway is busy, one delivery starts per busy interval (25 ms by default) on the queue's clock", async () => {
+  it("while the gateway is busy, one delivery starts per busy interval (25 ms by default) on the queue's monotonic clock", async () => {
     for (const [interval, option] of [
       [25, undefined],
       [1_000, 1_000],
@@ -778,7 +836,7 @@ describe("Class: LocalQueue, the busy gate", () => {
       const hold = gate();
       const queue = newQueue({
         dir: join(dir, `queue-${interval}`),
-        now: () => clock,
+        monotonic: () => clock,
         busy: () => true,
         busyIntervalMs: option,
       });
@@ -803,7 +861,7 @@ describe("Class: LocalQueue, the busy gate", () => {
 
   it("when the gateway is not busy, deliveries start together", async () => {
     const hold = gate();
-    const queue = newQueue({ now: () => 100_000, busy: () => false });
+    const queue = newQueue({ monotonic: () => 100_000, busy: () => false });
     queue.register("r", async () => {
       await hold.opened;
       return { batchItemFailures: [] };
