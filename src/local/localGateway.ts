@@ -11,7 +11,6 @@ import { mkdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import type { SQSRecord } from "aws-lambda";
 import type { ProxySettings } from "../actions/proxy";
 import { ActionError, SecretNotFoundError } from "../core/errors";
 import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
@@ -202,9 +201,9 @@ async function openLocalGateway(
   // Stores.
   const deliveries = new DeliveryLog(join(stateDir, "deliveries.json"), DELIVERY_HISTORY);
   deliveries.load();
-  // The Retry-After of each work item's last failure, so the local backoff can honour it. The next
-  // retry delay takes it; a dead letter drops it (its last attempt has no next one).
-  const retryAfter = new Map<string, number>();
+  // The delay the work path decided for each record it failed (its backoff: deployed, the visibility change), by
+  // messageId, while its receive runs: the worker's answer carries it to the local queue.
+  const decidedDelays = new Map<string, number>();
   const itemKey = (item: WorkItem) => `${item.route}#${item.deliveryId}#${item.generation}`;
   // Replaces the "next attempt in ..." of the last retry.
   const deadLettered = `moved to ${displayPath(join(stateDir, "dead-letters"))}`;
@@ -212,7 +211,6 @@ async function openLocalGateway(
     join(stateDir, "dead-letters"),
     (letter) => {
       if (letter.item) {
-        retryAfter.delete(itemKey(letter.item));
         deliveries.work(letter.item, { status: "dead", reason: deadLettered, error: letter.reason });
       } else deliveries.unreadable(letter.route ?? "unknown", letter.reason);
     },
@@ -273,15 +271,11 @@ async function openLocalGateway(
     maxReceiveCount: maxAttempts + REDRIVE_MARGIN,
     durable: options.fsync ?? false,
     log,
-    retryDelay: (_record: SQSRecord, item: WorkItem | undefined, attempt: number) => {
-      let after: number | undefined;
-      if (item) {
-        const key = itemKey(item);
-        after = retryAfter.get(key);
-        retryAfter.delete(key);
-      }
-      return retryDelayMs(attempt, after, baseDelayMs);
-    },
+    // The work path's own delay, as the deployed queue keeps the visibility it set. Without one (the invocation
+    // threw, or the queue failed the receive itself): the attempt's delay with no Retry-After, as the handler
+    // gives a record that throws.
+    retryDelay: (_record, _item, attempt, decidedMs) =>
+      decidedMs ?? retryDelayMs(attempt, undefined, baseDelayMs),
     doneOutcome: (route, item) => {
       // The work path's rule: done at this generation, or at a later one (the action ran; see supersededBy).
       const recorded = dedupe.stateNow(route, item.deliveryId);
@@ -394,8 +388,10 @@ async function openLocalGateway(
       log: handlerLog,
       maxAttempts,
       retryBaseDelayMs: baseDelayMs,
-      // The local queue computes the delay itself, with the same function and base.
-      backoff: async () => undefined,
+      // Kept for the worker's answer: the local queue waits what the work path decided.
+      backoff: async (record, delayMs) => {
+        decidedDelays.set(record.messageId, delayMs);
+      },
       runAction: async (item, limits) => {
         try {
           const outcome = await options.runAction(item, {
@@ -421,16 +417,24 @@ async function openLocalGateway(
               cause: error.cause,
             });
           }
-          if (error instanceof ActionError && error.retryAfterMs !== undefined) {
-            retryAfter.set(itemKey(item), error.retryAfterMs);
-          }
           deliveries.work(item, { error: error instanceof Error ? error.message : String(error) });
           throw error;
         }
       },
     });
     handlers.set(route.name, handler);
-    queue.register(route.name, (event) => handler.workRecords(event));
+    queue.register(route.name, async (event) => {
+      try {
+        const report = await handler.workRecords(event);
+        const records = report.records.map((record) => {
+          const delayMs = decidedDelays.get(record.messageId);
+          return delayMs === undefined ? record : { ...record, delayMs };
+        });
+        return { ...report, records };
+      } finally {
+        for (const record of event.Records) decidedDelays.delete(record.messageId);
+      }
+    });
   }
 
   // HTTP. A request is handled with callbacks and one promise (the handler's answer), not a chain of

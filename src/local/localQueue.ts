@@ -25,9 +25,12 @@ import { PLAIN_OUTCOMES, type RecordOutcome } from "../gateway/routeHandler";
 import { parseWorkItem, workItemJson, workItemTooLarge } from "../gateway/workItem";
 import { JournalFile, readJournalLines, type WriteSyncFn } from "./journalFile";
 
-/** The worker's answer: the batch response, and what it did with each record (the route handler's workRecords). */
+/**
+ * The worker's answer: the batch response, and what it did with each record (the route handler's workRecords),
+ * with the delay it decided for a failed one (`delayMs`: deployed, the visibility it set).
+ */
 export type WorkerAnswer = SQSBatchResponse & {
-  records?: ReadonlyArray<RecordOutcome & { messageId: string }>;
+  records?: ReadonlyArray<RecordOutcome & { messageId: string; delayMs?: number }>;
 };
 
 export type QueueWorker = (event: SQSEvent) => Promise<WorkerAnswer | undefined>;
@@ -68,9 +71,10 @@ export interface LocalQueueOptions {
   maxReceiveCount: number;
   /**
    * Delay before the next receive of a record that failed on receive number `attempt`; `item` is
-   * undefined when the message is not a readable work item.
+   * undefined when the message is not a readable work item; `decidedMs`: the delay the worker's answer gave
+   * the record, when it gave one.
    */
-  retryDelay(record: SQSRecord, item: WorkItem | undefined, attempt: number): number;
+  retryDelay(record: SQSRecord, item: WorkItem | undefined, attempt: number, decidedMs?: number): number;
   /**
    * When the work of `item` already finished (the dedupe store says so), the outcome the work path gives such a
    * record (already-done); undefined otherwise. Asked before the redrive of a message found past
@@ -461,11 +465,13 @@ export class LocalQueue {
     if (item) this.options.observer?.received?.(item, message.receiveCount);
     let failed: boolean;
     let outcome: RecordOutcome | undefined;
+    let decidedMs: number | undefined;
     try {
       const response = await worker({ Records: [record] });
       failed = response?.batchItemFailures?.some((f) => f.itemIdentifier === message.id) ?? false;
       const found = response?.records?.find((r) => r.messageId === message.id);
       outcome = found && recordOutcome(found);
+      decidedMs = Number.isFinite(found?.delayMs) ? found?.delayMs : undefined;
     } catch (error) {
       // The whole invocation failed: every record of the batch comes back.
       this.options.log?.({
@@ -485,7 +491,7 @@ export class LocalQueue {
       await this.deadLetter(message, item);
       return;
     }
-    this.retryLater(message, item, record);
+    this.retryLater(message, item, record, decidedMs);
   }
 
   private async deadLetter(
@@ -499,8 +505,13 @@ export class LocalQueue {
   }
 
   /** The message comes back after the retry delay of its last receive. */
-  private retryLater(message: Message, item: WorkItem | undefined, record = toRecord(message)): void {
-    const delayMs = Math.max(0, this.options.retryDelay(record, item, message.receiveCount));
+  private retryLater(
+    message: Message,
+    item: WorkItem | undefined,
+    record = toRecord(message),
+    decidedMs?: number,
+  ): void {
+    const delayMs = Math.max(0, this.options.retryDelay(record, item, message.receiveCount, decidedMs));
     message.notBefore = this.monotonic() + delayMs;
     this.append({ op: "upd", id: message.id, rc: message.receiveCount });
     this.scheduleWrite();

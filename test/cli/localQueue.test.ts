@@ -339,6 +339,34 @@ describe("Class: LocalQueue, what the worker's answer does", () => {
     expect(seen).to.deep.equal(["b"]);
   });
 
+  it("retryDelay is handed the delay the worker's answer gave the failed record, and none when the worker threw", async () => {
+    const handed: Array<number | undefined> = [];
+    let receives = 0;
+    const queue = newQueue({
+      maxReceiveCount: 5,
+      retryDelay: (_record, _item, _attempt, decidedMs) => {
+        handed.push(decidedMs);
+        return 1;
+      },
+    });
+    queue.register("r", async (event) => {
+      const messageId = event.Records[0]?.messageId ?? "";
+      receives++;
+      if (receives === 1) {
+        return {
+          batchItemFailures: [{ itemIdentifier: messageId }],
+          records: [{ messageId, outcome: "retry", delayMs: 1_234 }],
+        };
+      }
+      if (receives === 2) throw new Error("crash");
+      return { batchItemFailures: [] };
+    });
+    await queue.port("r").send(item("a"));
+    queue.start();
+    await until(() => queue.size() === 0);
+    expect(handed).to.deep.equal([1_234, undefined]);
+  });
+
   it("the observer hears of each receive, retry (with its delay, never below 0) and deletion of a readable item", async () => {
     const heard: unknown[] = [];
     let receives = 0;

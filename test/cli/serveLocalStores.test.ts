@@ -1469,8 +1469,7 @@ describe("Class: LocalQueue", () => {
     queue.close();
     expect(workerRuns).to.equal(3);
     expect(redrives).to.equal(2);
-    // Two retries after failed runs, then one after the failed redrive, each with its work item (so a
-    // Retry-After recorded for the item is used, and forgotten).
+    // Two retries after failed runs, then one after the failed redrive, each with its work item.
     expect(delays).to.deep.equal([
       [true, 1],
       [true, 2],
