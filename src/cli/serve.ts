@@ -14,7 +14,12 @@ import { decodeBody } from "../core/decode";
 import { RequestError, RoutesFileError } from "../core/errors";
 import { normaliseDelivery } from "../core/events/normalise";
 import { headerBag } from "../core/headers";
-import { MAX_ATTEMPTS, MAX_RETRY_DELAY_MS, RETRY_BASE_DELAY_MS } from "../core/policy";
+import {
+  LAMBDA_TIMEOUT_SECONDS,
+  MAX_ATTEMPTS,
+  MAX_RETRY_DELAY_MS,
+  RETRY_BASE_DELAY_MS,
+} from "../core/policy";
 import type { LogFn, ObjectStore } from "../core/ports";
 import { credentialSecretNames } from "../core/routeSecrets";
 import { DEFAULT_PROVIDER } from "../core/routes/defaults";
@@ -22,6 +27,7 @@ import { loadRoutesFile } from "../core/routes/load";
 import { withoutInvisible } from "../core/shownText";
 import type { Provider, Route, WebhookEvent } from "../core/types";
 import { compileIpAllowlist } from "../core/verify";
+import { WORK_RESERVE_MS } from "../gateway/routeHandler";
 import { SecretsFileError } from "../local/fileSecretStore";
 import { type LocalGateway, startLocalGateway } from "../local/localGateway";
 import { webhookSecretNames } from "../local/localSecrets";
@@ -47,6 +53,9 @@ Options:
                          <state-dir>/s3
   --max-attempts N       attempts before a failing action is dead-lettered (default ${MAX_ATTEMPTS})
   --retry-delay-ms MS    first retry delay, doubled on each attempt up to 15 min (default ${RETRY_BASE_DELAY_MS})
+  --timeout-seconds N    each attempt's time, as the deployed function's timeout (lambda.timeoutSeconds,
+                         ${LAMBDA_TIMEOUT_SECONDS.min} to ${LAMBDA_TIMEOUT_SECONDS.max}): the action's calls must end ${WORK_RESERVE_MS / 1_000} s before it, or
+                         the attempt fails and is retried (default ${LAMBDA_TIMEOUT_SECONDS.fallback})
   --fsync                flush the queue journal to disk before answering 202, so queued work survives
                          a power cut, not only a crash of hookgate (deliveries arriving together share it)
   --quiet                do not print a log line per delivery and attempt (errors still are)
@@ -71,6 +80,7 @@ export interface ServeOptions {
   s3Endpoint?: string;
   maxAttempts: number;
   retryDelayMs: number;
+  timeoutSeconds: number;
   quiet: boolean;
   fsync: boolean;
 }
@@ -85,6 +95,7 @@ export function parseServeArgs(argv: string[]): ServeOptions | "help" {
     "s3-endpoint": { type: "string" },
     "max-attempts": { type: "string", default: String(MAX_ATTEMPTS) },
     "retry-delay-ms": { type: "string", default: String(RETRY_BASE_DELAY_MS) },
+    "timeout-seconds": { type: "string", default: String(LAMBDA_TIMEOUT_SECONDS.fallback) },
     fsync: { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -93,6 +104,13 @@ export function parseServeArgs(argv: string[]): ServeOptions | "help" {
   const port = integer("--port", values.port, 0, 65_535);
   const maxAttempts = integer("--max-attempts", values["max-attempts"], 1, 1_000);
   const retryDelayMs = integer("--retry-delay-ms", values["retry-delay-ms"], 0, MAX_RETRY_DELAY_MS);
+  // The stack's range: below it the work path's reserve and its shortest action leave nothing to run.
+  const timeoutSeconds = integer(
+    "--timeout-seconds",
+    values["timeout-seconds"],
+    LAMBDA_TIMEOUT_SECONDS.min,
+    LAMBDA_TIMEOUT_SECONDS.max,
+  );
   for (const flag of ["routes", "secrets", "host", "state-dir"] as const) {
     // An empty --host would listen on every interface; an empty path would mean the working directory.
     if (values[flag] === "") throw new UsageError(`--${flag} must not be empty`);
@@ -116,6 +134,7 @@ export function parseServeArgs(argv: string[]): ServeOptions | "help" {
     s3Endpoint: values["s3-endpoint"],
     maxAttempts,
     retryDelayMs,
+    timeoutSeconds,
     quiet: values.quiet === true,
     fsync: values.fsync === true,
   };
@@ -206,6 +225,7 @@ export async function runServe(argv: string[]): Promise<number> {
       port: options.port,
       maxAttempts: options.maxAttempts,
       retryDelayMs: options.retryDelayMs,
+      timeoutMs: options.timeoutSeconds * 1_000,
       objects,
       fsync: options.fsync,
       proxy,
@@ -317,11 +337,15 @@ async function s3ObjectStore(endpoint: string): Promise<ObjectStore> {
   // Loaded only when asked for: the S3 client takes a while to load.
   const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
   const { S3ObjectStore } = require("../aws/objectStore") as typeof import("../aws/objectStore");
+  const { S3_REQUEST_HANDLER } = require("../aws/s3Runtime") as typeof import("../aws/s3Runtime");
   const hasCredentials = Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
   const client = new S3Client({
     endpoint,
     region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
     forcePathStyle: true,
+    // The deployed functions' settings: an endpoint that accepts and never answers is cut by the attempt's
+    // deadline, which S3ObjectStore honours.
+    requestHandler: S3_REQUEST_HANDLER,
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     // Without AWS credentials, a dummy pair: enough for servers that check none (LocalStack); s3rver wants

@@ -14,6 +14,11 @@ export const MAX_ATTEMPTS = 5;
 export const REDRIVE_MARGIN = 3;
 /** The route queue's maxReceiveCount (its redrive policy, the crash backstop); serve's local queue's too. */
 export const MAX_RECEIVE_COUNT = MAX_ATTEMPTS + REDRIVE_MARGIN;
+/**
+ * The functions' timeout in seconds (the stack's lambda.timeoutSeconds: its default and range; the work path's
+ * actions get this long less the handler's reserve), and serve's --timeout-seconds.
+ */
+export const LAMBDA_TIMEOUT_SECONDS = { fallback: 120, min: 30, max: 900 } as const;
 /** First retry delay; doubles on each attempt, capped at MAX_RETRY_DELAY_MS. */
 export const RETRY_BASE_DELAY_MS = 30_000;
 export const MAX_RETRY_DELAY_MS = 15 * 60_000;

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import ipaddr from "ipaddr.js";
 import { noProxyEntryProblem } from "../core/noProxy";
 import { partitionOf } from "../core/partitions";
+import { LAMBDA_TIMEOUT_SECONDS } from "../core/policy";
 import { didYouMean, IPV4_SPELLINGS, looksLikeSecret, misreadIpv4Host } from "../core/routes/checks";
 import { withoutInvisible } from "../core/shownText";
 import type { Route } from "../core/types";
@@ -816,7 +817,13 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): S
   const lambda: LambdaConfig = {
     memoryMb: r.number(l.memoryMb, "lambda.memoryMb", 512, 128, 10_240),
     // The work path runs the action; SQS visibility is 6x this. API Gateway cuts the receive path at 29 s anyway.
-    timeoutSeconds: r.number(l.timeoutSeconds, "lambda.timeoutSeconds", 120, 30, 900),
+    timeoutSeconds: r.number(
+      l.timeoutSeconds,
+      "lambda.timeoutSeconds",
+      LAMBDA_TIMEOUT_SECONDS.fallback,
+      LAMBDA_TIMEOUT_SECONDS.min,
+      LAMBDA_TIMEOUT_SECONDS.max,
+    ),
     architecture: r.oneOf(l.architecture, "lambda.architecture", ["arm64", "x86_64"] as const, "arm64"),
     ephemeralStorageMb: r.number(l.ephemeralStorageMb, "lambda.ephemeralStorageMb", 2048, 512, 10_240),
     // 2 to 1000 is what an SQS event source's maximumConcurrency takes.

@@ -17,6 +17,7 @@ import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
 import { headerBagFromRaw } from "../core/headers";
 import { type KeyScope, routeKeyScope } from "../core/keyPrefixes";
 import {
+  LAMBDA_TIMEOUT_SECONDS,
   MAX_ATTEMPTS,
   MAX_BODY_BYTES,
   REDRIVE_MARGIN,
@@ -65,6 +66,11 @@ export interface LocalActionClients {
   attempt?: number;
   /** The keys the route's role would be pinned to deployed: checked here as there, though serve has no IAM. */
   keyScope?: KeyScope;
+  /**
+   * When the action's calls must have ended (epoch ms): the attempt's time (timeoutMs) less the work path's
+   * reserve, as the deployed function's. A call past it fails retryable.
+   */
+  deadlineMs?: number;
 }
 
 export interface LocalGatewayOptions {
@@ -76,6 +82,12 @@ export interface LocalGatewayOptions {
   port?: number;
   maxAttempts?: number;
   retryDelayMs?: number;
+  /**
+   * Each attempt's time from its start, as the deployed function's timeout (default: the stack's default
+   * lambda.timeoutSeconds): its action gets this less the work path's reserve, and a dependency that never
+   * answers fails the attempt there, retryable, instead of holding its group (and a worker) forever.
+   */
+  timeoutMs?: number;
   /** The actions' egress proxy (serve reads HTTPS_PROXY, HTTP_PROXY and NO_PROXY); absent: direct. */
   proxy?: ProxySettings;
   /** Objects go here instead of <state-dir>/s3. */
@@ -182,6 +194,7 @@ async function openLocalGateway(
   const log: LogFn = options.log ?? (() => undefined);
   const maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;
   const baseDelayMs = options.retryDelayMs ?? RETRY_BASE_DELAY_MS;
+  const timeoutMs = options.timeoutMs ?? LAMBDA_TIMEOUT_SECONDS.fallback * 1_000;
   const routes = options.config.routes.map(localRoute);
 
   // Secrets.
@@ -402,6 +415,7 @@ async function openLocalGateway(
             proxy: options.proxy,
             keyScope,
             // The handler's last attempt by serve's own maxAttempts, as deployed: pr-cleanup then says no retry.
+            ...(limits?.deadlineMs ? { deadlineMs: limits.deadlineMs } : {}),
             ...(limits?.lastAttempt ? { lastAttempt: true } : {}),
             ...(limits?.attempt ? { attempt: limits.attempt } : {}),
             logsUrl: `${baseUrl}/_hookgate/deliveries?route=${encodeURIComponent(item.route)}`,
@@ -424,8 +438,15 @@ async function openLocalGateway(
     });
     handlers.set(route.name, handler);
     queue.register(route.name, async (event) => {
+      // An invocation as Lambda's context gives it (lambdaRuntime): the time left of this attempt's timeout, on a
+      // monotonic clock, in whole milliseconds as getRemainingTimeInMillis (a deadline becomes an
+      // AbortSignal.timeout, which refuses a fraction). The handler turns it into the action's deadline.
+      const startedAt = performance.now();
+      const invocation = {
+        remainingMs: () => Math.max(0, Math.floor(timeoutMs - (performance.now() - startedAt))),
+      };
       try {
-        const report = await handler.workRecords(event);
+        const report = await handler.workRecords(event, invocation);
         const records = report.records.map((record) => {
           const delayMs = decidedDelays.get(record.messageId);
           return delayMs === undefined ? record : { ...record, delayMs };

@@ -104,7 +104,7 @@ export interface LocalQueueOptions {
   /**
    * The receive path has priority: while this says the gateway is busy answering requests, at most one
    * delivery starts every `busyIntervalMs` (default 25 ms), so a burst of deliveries is answered first
-   * and the work catches up right after. A Git host waits 10 s for its answer; the work has no deadline.
+   * and the work catches up right after. A Git host waits 10 s for its answer; the work has minutes.
    */
   busy?: () => boolean;
   busyIntervalMs?: number;

@@ -2,7 +2,8 @@
 import { expect } from "chai";
 import { UsageError } from "../../src/cli/commandKit";
 import { parseServeArgs } from "../../src/cli/serve";
-import { MAX_RETRY_DELAY_MS } from "../../src/core/policy";
+import { LAMBDA_TIMEOUT_SECONDS, MAX_RETRY_DELAY_MS } from "../../src/core/policy";
+import { parseStackConfig } from "../../src/infra/config";
 
 describe("Function: parseServeArgs", () => {
   const refused: Array<[string[], string]> = [
@@ -16,6 +17,9 @@ describe("Function: parseServeArgs", () => {
       ["--retry-delay-ms", String(MAX_RETRY_DELAY_MS + 1)],
       `--retry-delay-ms must be an integer from 0 to ${MAX_RETRY_DELAY_MS}, got "${MAX_RETRY_DELAY_MS + 1}"`,
     ],
+    [["--timeout-seconds", "29"], '--timeout-seconds must be an integer from 30 to 900, got "29"'],
+    [["--timeout-seconds", "901"], '--timeout-seconds must be an integer from 30 to 900, got "901"'],
+    [["--timeout-seconds", "1.5"], '--timeout-seconds must be an integer from 30 to 900, got "1.5"'],
     [["--s3-endpoint", "ftp://x"], "--s3-endpoint must be http(s)"],
     // A port out of range makes it no URL; its password is not quoted back.
     [
@@ -42,5 +46,19 @@ describe("Function: parseServeArgs", () => {
       stateDir: ".hookgate",
       routes: "routes.yaml",
     });
+  });
+
+  it("takes an attempt's time of 30 to 900 s, lambda.timeoutSeconds' range, and the stack's default (120 s) otherwise", () => {
+    expect(parseServeArgs(["--timeout-seconds", "30"])).to.include({ timeoutSeconds: 30 });
+    expect(parseServeArgs(["--timeout-seconds", "900"])).to.include({ timeoutSeconds: 900 });
+    const stackDefault = parseStackConfig({ routesFile: "routes.yaml" }).lambda.timeoutSeconds;
+    expect(parseServeArgs([])).to.include({ timeoutSeconds: stackDefault });
+    expect(LAMBDA_TIMEOUT_SECONDS).to.include({ fallback: 120, min: 30, max: 900 });
+    // The stack refuses what serve refuses.
+    for (const timeoutSeconds of [29, 901]) {
+      expect(() => parseStackConfig({ routesFile: "routes.yaml", lambda: { timeoutSeconds } })).to.throw(
+        `lambda.timeoutSeconds must be an integer from 30 to 900 (got ${timeoutSeconds})`,
+      );
+    }
   });
 });

@@ -1,11 +1,17 @@
 // serve's work path against the deployed one (createRouteHandler under Lambda and SQS): the queue waits the delay
-// the work path decided for a failed record. In process (startLocalGateway), real HTTP, real state dir.
+// the work path decided for a failed record, and each attempt has the deployed function's time. In process
+// (startLocalGateway), real HTTP, real state dir.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { runAction } from "../../src/actions";
 import { ActionError } from "../../src/core/errors";
+import { LAMBDA_TIMEOUT_SECONDS } from "../../src/core/policy";
 import { loadRoutesFile } from "../../src/core/routes/load";
+import { MIN_ACTION_MS, WORK_RESERVE_MS } from "../../src/gateway/routeHandler";
 import { type LocalGateway, type LocalGatewayOptions, startLocalGateway } from "../../src/local/localGateway";
 import { ROUTE_R_YAML } from "../support/localStores";
 import { githubHeaders } from "./serveHarness";
@@ -31,13 +37,18 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(options: Partial<LocalGatewayOptions> & Pick<LocalGatewayOptions, "runAction">) {
+async function start(
+  options: Partial<LocalGatewayOptions> & Pick<LocalGatewayOptions, "runAction">,
+  routesYaml = ROUTE_R_YAML,
+) {
   const routes = join(dir, "routes.yaml");
-  writeFileSync(routes, ROUTE_R_YAML);
+  writeFileSync(routes, routesYaml);
   gateway = await startLocalGateway({
     config: loadRoutesFile(routes),
     stateDir: join(dir, "state"),
     port: 0,
+    // An attempt that never ends must not hold up the stop of a test that failed.
+    drainTimeoutMs: 100,
     ...options,
   });
   return gateway;
@@ -58,9 +69,10 @@ async function entryWhen(
   g: LocalGateway,
   delivery: string,
   done: (entry: Entry) => boolean,
+  polls = 400,
 ): Promise<Entry | undefined> {
   let entry: Entry | undefined;
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < polls; i++) {
     const list = (await (await fetch(`${g.url}/_hookgate/deliveries?route=r`)).json()) as Entry[];
     entry = list.find((e) => e.delivery === delivery);
     if (entry && done(entry)) return entry;
@@ -97,5 +109,86 @@ describe("Function: startLocalGateway, the retry delay is the one the work path 
     await deliver(g, "d-dlq");
     const entry = await entryWhen(g, "d-dlq", (e) => e.status === "retrying");
     expect(entry).to.deep.include({ status: "retrying", reason: "next attempt in 1000 ms" });
+  });
+});
+
+describe("Function: startLocalGateway, each attempt has the deployed function's time", () => {
+  it("the action is given the deadline the deployed one is: the attempt's time (by default the stack's lambda.timeoutSeconds) less the work path's reserve", async () => {
+    const deadlines: Array<number | undefined> = [];
+    const g = await start({
+      runAction: async (_item, clients) => {
+        deadlines.push(clients.deadlineMs);
+        return { status: "done", detail: "" };
+      },
+    });
+    const before = Date.now();
+    await deliver(g, "d-deadline");
+    await entryWhen(g, "d-deadline", (e) => e.status === "done");
+    const after = Date.now();
+    expect(deadlines).to.have.length(1);
+    const left = LAMBDA_TIMEOUT_SECONDS.fallback * 1_000 - WORK_RESERVE_MS;
+    expect(deadlines[0]).to.be.within(before + left, after + left);
+    // Whole milliseconds, as from Lambda's getRemainingTimeInMillis: S3 calls turn it into AbortSignal.timeout.
+    expect(Number.isInteger(deadlines[0])).to.equal(true);
+  });
+
+  it("an action cut at its deadline is retried after the work path's backoff, counted, and dead after the last attempt", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const g = await start({
+      maxAttempts: 2,
+      retryDelayMs: 10,
+      log: (line) => void lines.push(line),
+      // A dependency that never answers, as the actions' calls honour a deadline: cut there (at once here), and
+      // without one never.
+      runAction: (_item, clients) =>
+        clients.deadlineMs === undefined
+          ? new Promise(() => undefined)
+          : Promise.reject(
+              new ActionError("Jenkins timed out, where the function's time ran out", { retryable: true }),
+            ),
+    });
+    await deliver(g, "d-cut");
+    const entry = await entryWhen(g, "d-cut", (e) => e.status === "dead");
+    expect(entry).to.deep.include({ status: "dead", attempts: 2 });
+    expect(entry?.error).to.match(/^gave up after 2 receives: Jenkins timed out/);
+    const attempts = lines.filter((line) => line.msg === "attempt");
+    expect(attempts.map((line) => [line.attempt, line.outcome, line.retryInMs])).to.deep.equal([
+      [1, "retry", 10],
+      [2, "dead", undefined],
+    ]);
+  });
+
+  it("a Jenkins that accepts the connection and never answers fails the attempt at its deadline, retryable, and its last attempt ends dead", async function () {
+    // The shortest attempt the work path starts an action in: its reserve, its shortest action, and a little more.
+    this.timeout(60_000);
+    const requests: string[] = [];
+    const stalled = http.createServer((req) => void requests.push(`${req.method} ${req.url}`));
+    await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+    const port = (stalled.address() as AddressInfo).port;
+    try {
+      const secrets = join(dir, "secrets.json");
+      writeFileSync(
+        secrets,
+        JSON.stringify({ "test/hook": "s3cr3t-hook", "test/jenkins": { user: "ci", token: "t0ken" } }),
+      );
+      const g = await start(
+        {
+          secretsFile: secrets,
+          maxAttempts: 1,
+          timeoutMs: WORK_RESERVE_MS + MIN_ACTION_MS + 500,
+          runAction: (item, clients) => runAction(item, clients),
+        },
+        ROUTE_R_YAML.replace("http://127.0.0.1:9", `http://127.0.0.1:${port}`),
+      );
+      await deliver(g, "d-stalled");
+      const entry = await entryWhen(g, "d-stalled", (e) => e.status === "dead", 4_000);
+      expect(requests.length).to.be.greaterThan(0);
+      expect(entry).to.deep.include({ status: "dead", attempts: 1 });
+      // Retryable ("gave up after", not "final:"), cut where the attempt's time ran out.
+      expect(entry?.error).to.match(/^gave up after 1 receives: .*time ran out/);
+    } finally {
+      stalled.closeAllConnections();
+      stalled.close();
+    }
   });
 });
