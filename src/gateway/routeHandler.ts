@@ -724,7 +724,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     /**
      * When a call after the action must end: its share of the time left before the function is stopped, less
      * ANSWER_MARGIN_MS; `calls` is how many calls may still follow, this one included. Read from the
-     * invocation at the time of the call. Undefined without an invocation (hookgate serve): no deadline.
+     * invocation at the time of the call. Undefined without an invocation (a caller that gives none): no deadline.
      */
     const callDeadline = (calls: number): number | undefined => {
       if (!invocation) return undefined;
