@@ -68,7 +68,7 @@ describe("Outbound HTTP through an egress proxy: the caller's headers object", (
         {
           url: `https://127.0.0.1:${apiPort}/repos/acme/api/zipball/main`,
           headers: { authorization: "Bearer ghp_test0123456789", accept: "application/vnd.github+json" },
-          hasTopFolder: true,
+          topFolder: () => true,
           dispatcher: dispatcherForCa(ca, { httpsProxy: proxy.url, httpProxy: "", noProxy: "" }),
         },
         join(dir, "a.zip"),
