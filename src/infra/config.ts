@@ -666,6 +666,29 @@ function interfaceEndpoints(
   return out;
 }
 
+/**
+ * api.ipAllowlist. Set but holding no CIDR ("", " ", ",", [""]), as `pulumi config set --path` stores it when the
+ * `$(curl … | jq …)` that should give the ranges fails, it is refused: read as no allowlist, it would open the API
+ * to anyone on the next `pulumi up`. Unset (absent, left blank, or []) is no allowlist.
+ */
+function ipAllowlist(r: Reader, value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  const list = typeof value === "string" ? listFromText(value) : value;
+  if (
+    Array.isArray(list) &&
+    list.length > 0 &&
+    list.every((entry) => typeof entry === "string" && entry.trim() === "")
+  ) {
+    r.problems.push(
+      "hookgate:api.ipAllowlist is set but holds no CIDR (what `pulumi config set` stores when the command " +
+        "that should give the ranges prints nothing), refused: it would let anyone call the API. Give the ranges, " +
+        "or, to let anyone call it, remove the key: `pulumi config rm --path 'hookgate:api.ipAllowlist'`",
+    );
+    return [];
+  }
+  return r.cidrs(value, "api.ipAllowlist");
+}
+
 function parseNetwork(r: Reader, value: unknown): NetworkConfig {
   const raw = r.object(value, "network", OBJECT_FIELDS.network);
   const mode = r.oneOf(raw.mode, "network.mode", ["create", "existing"] as const, "create");
@@ -801,7 +824,7 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): S
   const api: ApiConfig = {
     throttlingRateLimit: r.number(a.throttlingRateLimit, "api.throttlingRateLimit", 50, 1, 10_000, false),
     throttlingBurstLimit: r.number(a.throttlingBurstLimit, "api.throttlingBurstLimit", 100, 1, 5_000),
-    ipAllowlist: r.cidrs(a.ipAllowlist, "api.ipAllowlist"),
+    ipAllowlist: ipAllowlist(r, a.ipAllowlist),
     stageName: r.string(a.stageName, "api.stageName", "v1", STAGE, "letters, digits, - and _"),
     manageAccount: r.boolean(a.manageAccount, "api.manageAccount", false),
   };

@@ -591,7 +591,7 @@ describe("parseStackConfig: what it accepts and refuses at the edges", () => {
         alarmOldestMessageSeconds: blank,
         network: { mode: blank, natGateways: blank, interfaceEndpoints: blank, azCount: blank, cidr: blank },
         jenkins: { securityGroupId: blank },
-        api: { stageName: blank, throttlingRateLimit: blank, manageAccount: blank, ipAllowlist: blank },
+        api: { stageName: blank, throttlingRateLimit: blank, manageAccount: blank },
         lambda: { memoryMb: blank, architecture: blank },
         github: { manageWebhooks: blank },
         artifacts: blank,
@@ -604,6 +604,28 @@ describe("parseStackConfig: what it accepts and refuses at the edges", () => {
         String(blank),
       ).to.deep.equal(["secretsmanager", "sqs"]);
     }
+  });
+
+  it("reads api.ipAllowlist left blank (null), absent or [] as no allowlist", () => {
+    for (const unset of [null, undefined, [], "[]"]) {
+      expect(parseStackConfig({ api: { ipAllowlist: unset } }).api.ipAllowlist, String(unset)).to.deep.equal(
+        [],
+      );
+    }
+  });
+
+  it("refuses api.ipAllowlist set but holding no CIDR (what a failed `$(curl … | jq …)` stores), which would open the API to anyone, and says how to allow everyone", () => {
+    for (const empty of ["", " ", ",", " , ", [""], ["", " "], '[""]']) {
+      expect(configProblems({ api: { ipAllowlist: empty } }), JSON.stringify(empty)).to.deep.equal([
+        "hookgate:api.ipAllowlist is set but holds no CIDR (what `pulumi config set` stores when the command " +
+          "that should give the ranges prints nothing), refused: it would let anyone call the API. Give the ranges, " +
+          "or, to let anyone call it, remove the key: `pulumi config rm --path 'hookgate:api.ipAllowlist'`",
+      ]);
+    }
+    // An empty entry beside a range is a trailing comma, not an empty allowlist.
+    expect(parseStackConfig({ api: { ipAllowlist: "192.30.252.0/22," } }).api.ipAllowlist).to.deep.equal([
+      "192.30.252.0/22",
+    ]);
   });
 
   it('reads true and "true" as true, false and "false" as false', () => {
