@@ -473,6 +473,50 @@ function keySetWithoutPath(key: string): string | undefined {
         `hookgate:${head}: remove it from Pulumi.<stack>.yaml and set hookgate:${head}.${field} with \`pulumi config set --path\``;
 }
 
+/** The fields of OBJECT_FIELDS[namespace], or undefined when it names no hookgate object. */
+function objectFields(namespace: string): readonly string[] | undefined {
+  return Object.hasOwn(OBJECT_FIELDS, namespace)
+    ? (OBJECT_FIELDS as Readonly<Record<string, readonly string[]>>)[namespace]
+    : undefined;
+}
+
+/**
+ * A field of a hookgate object under a namespace named after the object (`network:natGateways`,
+ * `lambda:memoryMb`, `github:manageWebhooks`): meant as hookgate:network.natGateways, it is never read. Only
+ * hookgate's own fields: the GitHub provider reads github:token, github:owner and its other keys, none of which
+ * is a field of hookgate:github.
+ */
+function fieldUnderObjectNamespace(fullKey: string): string | undefined {
+  const colon = fullKey.indexOf(":");
+  if (colon <= 0) return undefined;
+  const namespace = fullKey.slice(0, colon);
+  const path = fullKey.slice(colon + 1);
+  const field = path.split(/[.[]/)[0] ?? "";
+  if (!objectFields(namespace)?.includes(field)) return undefined;
+  const withCommands =
+    `${fullKey} is not read: hookgate's keys are under hookgate:, so this is hookgate:${namespace}.${path}: ` +
+    `run \`pulumi config rm '${fullKey}'\` and set it with \`pulumi config set --path 'hookgate:${namespace}.${path}' <value>\``;
+  return fitsCommand(fullKey, withCommands)
+    ? withCommands
+    : `${shownKey(fullKey)} is not read: hookgate's keys are under hookgate:, not ${namespace}: remove it ` +
+        `from Pulumi.<stack>.yaml and set hookgate:${namespace}.${field} with \`pulumi config set --path\``;
+}
+
+/**
+ * A top-level key that is a field of one hookgate object (`hookgate:memoryMb`, meant as lambda.memoryMb), or
+ * undefined.
+ */
+function fieldAtTopLevel(key: string): string | undefined {
+  const owners = Object.keys(OBJECT_FIELDS).filter((object) => objectFields(object)?.includes(key));
+  if (owners.length !== 1) return undefined;
+  const path = `${owners[0]}.${key}`;
+  // A field's name is printable and short: the commands always fit.
+  return (
+    `hookgate:${key} is not a known key (did you mean ${path}?): run \`pulumi config rm 'hookgate:${key}'\` and ` +
+    `set it with \`pulumi config set --path 'hookgate:${path}' <value>\``
+  );
+}
+
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const SG_ID = /^sg-[0-9a-f]{8,17}$/;
@@ -797,9 +841,17 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): S
       );
     }
   }
+  for (const fullKey of otherKeys) {
+    const problem = fieldUnderObjectNamespace(fullKey);
+    if (problem) r.problems.push(problem);
+  }
   for (const k of Object.keys(raw)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(k))
-      r.problems.push(keySetWithoutPath(k) ?? unknownKey(k, k.split(/[.[]/)[0] ?? k, CONFIG_KEYS, true));
+      r.problems.push(
+        keySetWithoutPath(k) ??
+          fieldAtTopLevel(k) ??
+          unknownKey(k, k.split(/[.[]/)[0] ?? k, CONFIG_KEYS, true),
+      );
   }
   const network = parseNetwork(r, raw.network);
 

@@ -402,6 +402,52 @@ describe("parseStackConfig(raw, otherKeys)", () => {
   });
 });
 
+describe("parseStackConfig: hookgate fields under a namespace named after their object", () => {
+  it("refuses network:natGateways, lambda:memoryMb, api:ipAllowlist, jenkins:securityGroupId and github:manageWebhooks, which nothing reads, with the hookgate key to set instead", () => {
+    for (const key of [
+      "network:natGateways",
+      "lambda:memoryMb",
+      "api:ipAllowlist",
+      "jenkins:securityGroupId",
+      "github:manageWebhooks",
+      "artifacts:forceDestroy",
+    ]) {
+      const meant = `hookgate:${key.replace(":", ".")}`;
+      expect(configProblems({}, ["aws:region", key])).to.deep.equal([
+        `${key} is not read: hookgate's keys are under hookgate:, so this is ${meant}: ` +
+          `run \`pulumi config rm '${key}'\` and set it with \`pulumi config set --path '${meant}' <value>\``,
+      ]);
+    }
+  });
+
+  it("leaves every key the Pulumi GitHub provider reads (github:token, github:owner, …) alone", () => {
+    // The provider's own schema: every github: key it reads.
+    const vars = readFileSync(
+      resolve(__dirname, "../../node_modules/@pulumi/github/config/vars.d.ts"),
+      "utf8",
+    );
+    const providerKeys = [...vars.matchAll(/^export declare const (\w+)/gm)].map((m) => `github:${m[1]}`);
+    expect(providerKeys).to.include.members([
+      "github:token",
+      "github:owner",
+      "github:baseUrl",
+      "github:appAuth",
+    ]);
+    expect(() => parseStackConfig({ github: { manageWebhooks: true } }, providerKeys)).not.to.throw();
+  });
+
+  it("leaves a namespace's other keys alone (network:foo is no hookgate field)", () => {
+    expect(() => parseStackConfig({}, ["network:foo", "lambda:runtime", "api:key"])).not.to.throw();
+  });
+
+  it("points a top-level field of one object (hookgate:memoryMb) at its object's key (lambda.memoryMb)", () => {
+    expect(configProblems({ memoryMb: 1024 })).to.deep.equal([
+      "hookgate:memoryMb is not a known key (did you mean lambda.memoryMb?): run `pulumi config rm 'hookgate:memoryMb'` " +
+        "and set it with `pulumi config set --path 'hookgate:lambda.memoryMb' <value>`",
+    ]);
+  });
+});
+
 describe("rawConfigValue(text)", () => {
   it("parses JSON objects and lists, and leaves other text alone", () => {
     expect(rawConfigValue('{"mode":"create"}')).to.deep.equal({ mode: "create" });

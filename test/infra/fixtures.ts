@@ -84,9 +84,12 @@ export function config(raw: Record<string, unknown> = {}): StackConfig {
 }
 
 /** The problems parseStackConfig refuses `raw` with (the test fails if it accepts it). */
-export function configProblems(raw: Record<string, unknown>): readonly string[] {
+export function configProblems(
+  raw: Record<string, unknown>,
+  otherKeys: readonly string[] = [],
+): readonly string[] {
   try {
-    parseStackConfig(raw);
+    parseStackConfig(raw, otherKeys);
   } catch (error) {
     expect(error).to.be.instanceOf(StackConfigError);
     return (error as StackConfigError).problems;
