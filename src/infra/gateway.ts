@@ -19,7 +19,7 @@ import {
 } from "./config";
 import { Dedupe } from "./dedupe";
 import { NAME_LIMITS, type RouteNames, routeNames, stackNames, stackPrefix } from "./naming";
-import { Network, proxyEgressDestination } from "./network";
+import { Network, proxyEgressDestination, type ReadSubnet } from "./network";
 import { Observability } from "./observability";
 import { apiPolicyQuotaWarning, partitionOf } from "./policies";
 import { Route, rolePolicyProblem, routePolicyBound } from "./route";
@@ -42,6 +42,8 @@ export interface GatewayArgs {
   /** config `github:token`, for manageWebhooks. */
   githubToken?: pulumi.Input<string>;
   githubApiUrl?: string;
+  /** network.privateSubnetIds as networkPreflight read them (mode existing). */
+  subnets?: Promise<readonly ReadSubnet[]>;
 }
 
 /** The ports the Lambdas need to reach Jenkins: the configured one, else those of the routes' Jenkins URLs. */
@@ -358,6 +360,7 @@ export class Gateway extends pulumi.ComponentResource {
         stackPrefix: prefix,
         vpcNameTag: names.vpcNameTag,
         jenkinsRuleDescription: names.jenkinsRuleDescription,
+        subnets: args.subnets,
       },
       { parent: this },
     );

@@ -3,7 +3,12 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import ipaddr from "ipaddr.js";
-import type { InterfaceEndpointService, JenkinsNetworkConfig, NetworkConfig } from "./config";
+import {
+  type InterfaceEndpointService,
+  type JenkinsNetworkConfig,
+  type NetworkConfig,
+  StackConfigError,
+} from "./config";
 
 export interface NetworkArgs {
   network: NetworkConfig;
@@ -26,6 +31,8 @@ export interface NetworkArgs {
   vpcNameTag: string;
   /** The description of the rule added to Jenkins' security group, naming the stack. */
   jenkinsRuleDescription: string;
+  /** network.privateSubnetIds as networkPreflight read them (mode existing); read here when absent. */
+  subnets?: Promise<readonly ReadSubnet[]>;
 }
 
 const HTTPS = 443;
@@ -377,30 +384,81 @@ export function firstSubnetPerZone(subnets: readonly ZonedSubnet[]): string[] {
   return out;
 }
 
+/** A subnet of network.privateSubnetIds as ec2:DescribeSubnets gives it. */
+export interface ReadSubnet extends ZonedSubnet {
+  vpcId: string;
+}
+
 /**
- * An existing VPC's subnets for its interface endpoints (firstSubnetPerZone of network.privateSubnetIds), their
- * zones read at deploy time (ec2:DescribeSubnets). A read that fails stops the deployment, naming the permission.
+ * network.privateSubnetIds as ec2:DescribeSubnets gives them: their VPC (checked against network.vpcId) and zone
+ * (one subnet per zone for the interface endpoints). A read that fails stops the deployment, naming the permission.
  */
-export function endpointSubnetIds(
+export function readSubnets(
   subnetIds: readonly string[],
-  opts: pulumi.InvokeOptions,
-): pulumi.Output<string[]> {
-  const read = Promise.all(
+  opts: pulumi.InvokeOptions = {},
+): Promise<ReadSubnet[]> {
+  return Promise.all(
     subnetIds.map((id) =>
       aws.ec2
         .getSubnet({ id }, opts)
-        .then((subnet) => ({ id, availabilityZone: subnet.availabilityZone }))
+        .then((subnet) => ({ id, availabilityZone: subnet.availabilityZone, vpcId: subnet.vpcId }))
         .catch((error: unknown) => {
           const cause = error instanceof Error ? error.message : String(error);
           throw new pulumi.RunError(
-            `cannot read network.privateSubnetIds entry ${id} (ec2:DescribeSubnets), whose availability zone ` +
-              "decides whether the interface endpoints may take it (one subnet per zone): the deploy credentials " +
-              `need ec2:DescribeSubnets, and the subnet must be in aws:region. ${cause}`,
+            `cannot read network.privateSubnetIds entry ${id} (ec2:DescribeSubnets), whose VPC and availability ` +
+              "zone `pulumi up` checks: the deploy credentials need ec2:DescribeSubnets, and the subnet must be in " +
+              `aws:region. ${cause}`,
           );
         }),
     ),
   );
-  return pulumi.output(read.then(firstSubnetPerZone));
+}
+
+/**
+ * The subnets of network.privateSubnetIds in another VPC than network.vpcId. The Lambdas' security group is made
+ * in network.vpcId, and Lambda refuses a function whose subnets are in another VPC than its security groups: every
+ * route function would fail at CreateFunction, after the rest of the stack was created.
+ */
+export function subnetVpcProblems(vpcId: string, subnets: readonly ReadSubnet[]): string[] {
+  return subnets
+    .filter((subnet) => subnet.vpcId !== vpcId)
+    .map(
+      (subnet) =>
+        `hookgate:network.privateSubnetIds entry ${subnet.id} is in ${subnet.vpcId}, not in network.vpcId ${vpcId}: ` +
+        "the functions' security group is in network.vpcId, and Lambda takes subnets of that VPC only; list " +
+        `subnets of ${vpcId} (\`aws ec2 describe-subnets --filters Name=vpc-id,Values=${vpcId}\`)`,
+    );
+}
+
+/** What `pulumi up` says when every subnet of network.privateSubnetIds is in one availability zone; none when not. */
+export function singleZoneWarning(subnets: readonly ZonedSubnet[]): string | undefined {
+  const zones = new Set(subnets.map((subnet) => subnet.availabilityZone));
+  const [zone] = zones;
+  if (zones.size !== 1) return undefined;
+  return (
+    `every subnet of network.privateSubnetIds is in one availability zone, ${zone}: while that zone is down, no ` +
+    "route function runs and every delivery fails; list a subnet of another zone too"
+  );
+}
+
+/**
+ * The checks of the network settings that need AWS's answers, before anything is created (buildStack makes the
+ * Gateway, and so every resource, wait for them): every subnet's VPC against network.vpcId (mode existing).
+ * Resolves to the subnets read, which the Network reuses (none in mode create); rejects with every problem.
+ */
+export async function networkPreflight(network: NetworkConfig): Promise<ReadSubnet[]> {
+  if (network.mode === "create") return [];
+  const subnets = await readSubnets(network.privateSubnetIds);
+  const problems = subnetVpcProblems(network.vpcId, subnets);
+  if (problems.length > 0) throw new pulumi.RunError(new StackConfigError(problems).message);
+  const warning = singleZoneWarning(subnets);
+  if (warning) pulumi.log.warn(warning);
+  return subnets;
+}
+
+/** The subnets an existing VPC's interface endpoints get: firstSubnetPerZone of network.privateSubnetIds. */
+export function endpointSubnetIds(subnets: Promise<readonly ZonedSubnet[]>): pulumi.Output<string[]> {
+  return pulumi.output(subnets.then(firstSubnetPerZone));
 }
 
 export class Network extends pulumi.ComponentResource {
@@ -599,7 +657,7 @@ export class Network extends pulumi.ComponentResource {
       // awsx makes one private subnet per zone; an existing VPC's subnets may share one.
       const subnetIds =
         net.mode === "existing"
-          ? endpointSubnetIds(net.privateSubnetIds, { parent: this })
+          ? endpointSubnetIds(args.subnets ?? readSubnets(net.privateSubnetIds, { parent: this }))
           : this.privateSubnetIds;
       for (const service of net.interfaceEndpoints) {
         this.interfaceEndpoints.push(

@@ -12,6 +12,7 @@ import type { Route } from "../core/types";
 import { type CodeProvider, REPO_ROOT } from "./bundle";
 import { readStackConfig, type StackConfig, StackConfigError } from "./config";
 import { Gateway } from "./gateway";
+import { networkPreflight } from "./network";
 import type { WebhookSetup } from "./webhookSetup";
 
 export interface StackOutputs {
@@ -36,15 +37,21 @@ export interface BuildStackArgs {
 }
 
 export function buildStack(args: BuildStackArgs): StackOutputs {
-  const gateway = new Gateway("hookgate", args);
+  // The network settings AWS must answer for (the subnets' VPC) are checked before anything
+  // is registered: every resource is under the Gateway, which waits for them.
+  const subnets = networkPreflight(args.config.network);
+  const checked: Promise<pulumi.Resource[]> = subnets.then(() => []);
+  const gateway = new Gateway("hookgate", { ...args, subnets }, { dependsOn: checked });
+  // A failed check leaves the Gateway unregistered, and its outputs would never settle: they fail with it.
+  const after = <T>(output: pulumi.Output<T>) => pulumi.output(checked).apply(() => output);
   return {
-    webhookUrls: gateway.webhookUrls,
-    webhookSetup: gateway.webhookSetup,
-    deadLetterQueueUrls: gateway.deadLetterQueueUrls,
-    dashboardUrl: gateway.dashboardUrl,
-    apiUrl: gateway.apiUrl,
-    artifactBucket: gateway.artifactBucket,
-    dedupeTable: gateway.dedupeTable,
+    webhookUrls: after(gateway.webhookUrls),
+    webhookSetup: after(gateway.webhookSetup),
+    deadLetterQueueUrls: after(gateway.deadLetterQueueUrls),
+    dashboardUrl: after(gateway.dashboardUrl),
+    apiUrl: after(gateway.apiUrl),
+    artifactBucket: gateway.artifactBucket && after(gateway.artifactBucket),
+    dedupeTable: after(gateway.dedupeTable),
   };
 }
 

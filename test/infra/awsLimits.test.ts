@@ -15,7 +15,7 @@ import {
 } from "../../src/core/dashboardSize";
 import { apiQuotaWarnings } from "../../src/infra/gateway";
 import { NAME_LIMITS } from "../../src/infra/naming";
-import { endpointSubnetIds, firstSubnetPerZone } from "../../src/infra/network";
+import { firstSubnetPerZone, readSubnets } from "../../src/infra/network";
 import { dashboardBody } from "../../src/infra/observability";
 import {
   API_POLICY_DEFAULT_QUOTA_CHARS,
@@ -27,7 +27,7 @@ import {
 import { nameProblems, policyProblems, valueProblems } from "./checks";
 import { collectingWarnings, evaluate } from "./evaluate";
 import { config, jenkinsRoute, prCleanupRoute, s3ZipRoute, stubCode } from "./fixtures";
-import { type InvokeResult, invokeFailure, MockCloud, outputValue, REGION } from "./mocks";
+import { type InvokeResult, invokeFailure, MockCloud, REGION } from "./mocks";
 
 /** `count` distinct IPv4 /24 networks, as an allowlist pasted from a provider's published ranges reads. */
 function ipv4Ranges(count: number): string[] {
@@ -249,7 +249,11 @@ describe("Interface endpoints of an existing VPC: one subnet per availability zo
   /** Subnets A and B in eu-west-1a, C in eu-west-1b. */
   const zones: Record<string, string> = { [A]: `${REGION}a`, [B]: `${REGION}a`, [C]: `${REGION}b` };
   const invokes = {
-    [GET_SUBNET]: (inputs: Record<string, any>) => ({ id: inputs.id, availabilityZone: zones[inputs.id] }),
+    [GET_SUBNET]: (inputs: Record<string, any>) => ({
+      id: inputs.id,
+      availabilityZone: zones[inputs.id],
+      vpcId: "vpc-0feedfeedfeedfeed",
+    }),
   };
 
   it("firstSubnetPerZone keeps the first subnet of each zone, in the order given", () => {
@@ -286,10 +290,10 @@ describe("Interface endpoints of an existing VPC: one subnet per availability zo
     ]);
   });
 
-  it("an existing VPC without interface endpoints reads no subnet", async () => {
-    const network = { mode: "existing", vpcId: "vpc-0feedfeedfeedfeed", privateSubnetIds: [A, B] };
+  it("an existing VPC without interface endpoints reads each subnet once too (its VPC is checked)", async () => {
+    const network = { mode: "existing", vpcId: "vpc-0feedfeedfeedfeed", privateSubnetIds: [A, C] };
     const { cloud } = await withWarnings({ network }, invokes);
-    expect(cloud.invokes.filter((i) => i.token === GET_SUBNET)).to.deep.equal([]);
+    expect(cloud.invokes.filter((i) => i.token === GET_SUBNET).map((i) => i.inputs.id)).to.deep.equal([A, C]);
   });
 
   it("a subnet that cannot be read stops the deployment with a message naming ec2:DescribeSubnets", async () => {
@@ -300,8 +304,8 @@ describe("Interface endpoints of an existing VPC: one subnet per availability zo
       },
     });
     await cloud.install("test");
-    const error = await outputValue(endpointSubnetIds([A], {})).then(
-      () => expect.fail("endpointSubnetIds read the subnet"),
+    const error = await readSubnets([A]).then(
+      () => expect.fail("readSubnets read the subnet"),
       (e: unknown) => e,
     );
     expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);

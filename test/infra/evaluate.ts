@@ -5,7 +5,15 @@ import type { CodeProvider } from "../../src/infra/bundle";
 import type { StackConfig } from "../../src/infra/config";
 import { buildStack } from "../../src/infra/program";
 import type { WebhookSetup } from "../../src/infra/webhookSetup";
-import { type InvokeResult, MockCloud, outputValue, REGION, settle, withoutStackTraces } from "./mocks";
+import {
+  type InvokeResult,
+  MockCloud,
+  outputValue,
+  REGION,
+  settle,
+  subnetsOf,
+  withoutStackTraces,
+} from "./mocks";
 
 export interface Evaluated {
   cloud: MockCloud;
@@ -28,7 +36,12 @@ export async function evaluate(args: {
   invokes?: Record<string, InvokeResult>;
 }): Promise<Evaluated> {
   const { invokes, ...program } = args;
-  const cloud = new MockCloud(invokes);
+  // The stack's subnets are in its network.vpcId, unless the test says otherwise.
+  const net = args.config.network;
+  const cloud = new MockCloud({
+    ...(net.mode === "existing" ? { "aws:ec2/getSubnet:getSubnet": subnetsOf(net.vpcId) } : {}),
+    ...invokes,
+  });
   const stack = args.stack ?? "test";
   await cloud.install(stack);
   return withoutStackTraces(async () => {

@@ -54,6 +54,19 @@ export type InvokeResult = (inputs: Record<string, any>) => Record<string, unkno
 /** The DHCP options set every existing VPC of the mocks has, unless a test gives its own. */
 export const DHCP_OPTIONS_ID = "dopt-0123456789abcdef0";
 
+/** The VPC every subnet of the mocks is in, unless a test says otherwise. */
+export const EXISTING_VPC_ID = "vpc-0123456789abcdef0";
+
+/** ec2:DescribeSubnets' answer for subnets of `vpcId`, each in a zone of its own. */
+export function subnetsOf(vpcId: string): InvokeResult {
+  return (inputs) => ({
+    id: inputs.id,
+    arn: `arn:aws:ec2:${REGION}:${ACCOUNT}:subnet/${inputs.id}`,
+    availabilityZone: `${REGION}-zone-of-${inputs.id}`,
+    vpcId,
+  });
+}
+
 const KNOWN_INVOKES: Record<string, InvokeResult> = {
   "aws:index/getCallerIdentity:getCallerIdentity": () => ({
     accountId: ACCOUNT,
@@ -70,12 +83,9 @@ const KNOWN_INVOKES: Record<string, InvokeResult> = {
     enableDnsSupport: true,
     enableDnsHostnames: true,
   }),
-  // Each subnet of an existing VPC in a zone of its own, unless a test says otherwise.
-  "aws:ec2/getSubnet:getSubnet": (inputs) => ({
-    id: inputs.id,
-    arn: `arn:aws:ec2:${REGION}:${ACCOUNT}:subnet/${inputs.id}`,
-    availabilityZone: `${REGION}-zone-of-${inputs.id}`,
-  }),
+  // Each subnet of an existing VPC in a zone of its own, in EXISTING_VPC_ID (evaluate: the stack's network.vpcId),
+  // unless a test says otherwise.
+  "aws:ec2/getSubnet:getSubnet": subnetsOf(EXISTING_VPC_ID),
   "aws:ec2/getVpcDhcpOptions:getVpcDhcpOptions": (inputs) => ({
     id: inputs.dhcpOptionsId,
     dhcpOptionsId: inputs.dhcpOptionsId,

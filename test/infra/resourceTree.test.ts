@@ -12,7 +12,7 @@ import type { Route } from "../../src/core/types";
 import type { StackConfig } from "../../src/infra/config";
 import { buildStack } from "../../src/infra/program";
 import { config, jenkinsRoute, prCleanupRoute, s3ZipRoute, stubCode } from "./fixtures";
-import { MockCloud, REGION, type Recorded, settle, withoutStackTraces } from "./mocks";
+import { MockCloud, REGION, type Recorded, settle, subnetsOf, withoutStackTraces } from "./mocks";
 
 const TREE_FILE = resolve(__dirname, "..", "fixtures", "infra", "resource-tree.txt");
 const STACK_TYPE = "pulumi:pulumi:Stack";
@@ -54,7 +54,11 @@ interface InStack {
  * resource's options, dependsOn included, which the mocks' newResource is never given.
  */
 async function evaluateInStack(stackConfig: StackConfig, routes: Route[]): Promise<InStack> {
-  const cloud = new MockCloud();
+  // The stack's subnets are in its network.vpcId, as evaluate() has them.
+  const net = stackConfig.network;
+  const cloud = new MockCloud(
+    net.mode === "existing" ? { "aws:ec2/getSubnet:getSubnet": subnetsOf(net.vpcId) } : {},
+  );
   await cloud.install(STACK);
   const declared: { resource: pulumi.Resource; dependsOn: pulumi.Resource[] }[] = [];
   const deletedWith: { resource: pulumi.Resource; with: pulumi.Resource }[] = [];
@@ -65,7 +69,8 @@ async function evaluateInStack(stackConfig: StackConfig, routes: Route[]): Promi
         identities.set(resource, { type, name });
         if (opts.deletedWith) deletedWith.push({ resource, with: opts.deletedWith });
         const deps = opts.dependsOn;
-        if (deps === undefined) return undefined;
+        // The Gateway waits for buildStack's network checks, a promise of no resource: nothing to record.
+        if (deps === undefined || deps instanceof Promise) return undefined;
         const list = Array.isArray(deps) ? deps : [deps];
         if (!list.every((d) => pulumi.Resource.isInstance(d))) {
           throw new Error(`${label({ type, name })}: dependsOn is not a plain list of resources`);
