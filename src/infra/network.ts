@@ -442,12 +442,36 @@ export function singleZoneWarning(subnets: readonly ZonedSubnet[]): string | und
 }
 
 /**
- * The checks of the network settings that need AWS's answers, before anything is created (buildStack makes the
- * Gateway, and so every resource, wait for them): every subnet's VPC against network.vpcId (mode existing).
- * Resolves to the subnets read, which the Network reuses (none in mode create); rejects with every problem.
+ * Why the region cannot take network.azCount zones, or undefined: awsx would fail inside its component, naming
+ * no hookgate key, while the rest of the stack is being created.
  */
-export async function networkPreflight(network: NetworkConfig): Promise<ReadSubnet[]> {
-  if (network.mode === "create") return [];
+export function azCountProblem(
+  azCount: number,
+  region: string,
+  zones: readonly string[],
+): string | undefined {
+  if (azCount <= zones.length) return undefined;
+  return (
+    `hookgate:network.azCount is ${azCount}, but ${region} has ${zones.length} available availability zone(s)` +
+    `${zones.length > 0 ? ` (${zones.join(", ")})` : ""}: set it to at most ${zones.length}`
+  );
+}
+
+/**
+ * The checks of the network settings that need AWS's answers, before anything is created (buildStack makes the
+ * Gateway, and so every resource, wait for them): network.azCount against the region's available zones (mode
+ * create), and every subnet's VPC against network.vpcId (mode existing). Resolves to the subnets read, which the
+ * Network reuses (none in mode create); rejects with every problem.
+ */
+export async function networkPreflight(network: NetworkConfig, region: string): Promise<ReadSubnet[]> {
+  if (network.mode === "create") {
+    // awsx takes the first azCount zones getAvailabilityZones names (pulumi-awsx awsx/ec2/vpc.ts, getDefaultAzs),
+    // and fails inside its component when there are fewer.
+    const zones = await aws.getAvailabilityZones({ state: "available" });
+    const problem = azCountProblem(network.azCount, region, zones.names);
+    if (problem) throw new pulumi.RunError(new StackConfigError([problem]).message);
+    return [];
+  }
   const subnets = await readSubnets(network.privateSubnetIds);
   const problems = subnetVpcProblems(network.vpcId, subnets);
   if (problems.length > 0) throw new pulumi.RunError(new StackConfigError(problems).message);

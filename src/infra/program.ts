@@ -37,9 +37,9 @@ export interface BuildStackArgs {
 }
 
 export function buildStack(args: BuildStackArgs): StackOutputs {
-  // The network settings AWS must answer for (the subnets' VPC) are checked before anything
+  // The network settings AWS must answer for (the region's zones, the subnets' VPC) are checked before anything
   // is registered: every resource is under the Gateway, which waits for them.
-  const subnets = networkPreflight(args.config.network);
+  const subnets = networkPreflight(args.config.network, args.region);
   const checked: Promise<pulumi.Resource[]> = subnets.then(() => []);
   const gateway = new Gateway("hookgate", { ...args, subnets }, { dependsOn: checked });
   // A failed check leaves the Gateway unregistered, and its outputs would never settle: they fail with it.

@@ -86,6 +86,13 @@ const KNOWN_INVOKES: Record<string, InvokeResult> = {
   // Each subnet of an existing VPC in a zone of its own, in EXISTING_VPC_ID (evaluate: the stack's network.vpcId),
   // unless a test says otherwise.
   "aws:ec2/getSubnet:getSubnet": subnetsOf(EXISTING_VPC_ID),
+  // The region's available zones: three, as eu-west-1 has.
+  "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
+    id: REGION,
+    names: [`${REGION}a`, `${REGION}b`, `${REGION}c`],
+    zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"],
+    groupNames: [REGION],
+  }),
   "aws:ec2/getVpcDhcpOptions:getVpcDhcpOptions": (inputs) => ({
     id: inputs.dhcpOptionsId,
     dhcpOptionsId: inputs.dhcpOptionsId,

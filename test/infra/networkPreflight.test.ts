@@ -1,4 +1,4 @@
-// The network settings only AWS can answer for (the subnets' VPC and zones), checked by
+// The network settings only AWS can answer for (the region's zones, the subnets' VPC and zones), checked by
 // buildStack before any resource is registered.
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
@@ -8,10 +8,19 @@ import { collectingWarnings } from "./evaluate";
 import { jenkinsRoute, stubCode } from "./fixtures";
 import { type InvokeResult, MockCloud, outputValue, withoutStackTraces } from "./mocks";
 
+const GET_ZONES = "aws:index/getAvailabilityZones:getAvailabilityZones";
 const GET_SUBNET = "aws:ec2/getSubnet:getSubnet";
 const VPC = "vpc-0123456789abcdef0";
 const OTHER_VPC = "vpc-0fedcba9876543210";
 const [A, B] = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"];
+
+/** eu-west-1's three zones, as ec2:DescribeAvailabilityZones gives them. */
+const threeZones: InvokeResult = () => ({
+  id: "eu-west-1",
+  names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+  zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"],
+  groupNames: ["eu-west-1"],
+});
 
 /** Subnets whose VPC and zone `of` gives, by subnet id. */
 const subnets =
@@ -42,6 +51,30 @@ async function build(config: StackConfig, invokes: Record<string, InvokeResult>)
   );
   return { error, registered: cloud.resources.map((r) => r.type), invokes: cloud.invokes, warnings };
 }
+
+describe("buildStack: network.azCount against the region's available zones", () => {
+  it("refuses azCount 4 in a region with 3 available zones, naming hookgate:network.azCount, the region and its zones, before registering any resource", async () => {
+    const { error, registered, invokes } = await build(parseStackConfig({ network: { azCount: 4 } }), {
+      [GET_ZONES]: threeZones,
+    });
+    expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+    expect(error?.message).to.contain(
+      "hookgate:network.azCount is 4, but eu-west-1 has 3 available availability zone(s) " +
+        "(eu-west-1a, eu-west-1b, eu-west-1c): set it to at most 3",
+    );
+    expect(registered, "resources registered before the check failed").to.deep.equal([]);
+    // Zones that are impaired or unavailable are not counted.
+    expect(invokes.find((i) => i.token === GET_ZONES)?.inputs).to.deep.equal({ state: "available" });
+  });
+
+  it("accepts azCount 3 in a region with 3 available zones", async () => {
+    const { error, registered } = await build(parseStackConfig({ network: { azCount: 3 } }), {
+      [GET_ZONES]: threeZones,
+    });
+    expect(error).to.equal(undefined);
+    expect(registered).to.include("awsx:ec2:Vpc");
+  });
+});
 
 describe("buildStack: network.privateSubnetIds of an existing VPC", () => {
   const existing = (privateSubnetIds: string[]) =>
