@@ -388,6 +388,7 @@ export class Gateway extends pulumi.ComponentResource {
         region,
         topicName: names.alarmTopic,
         alarmEmail: config.alarmEmail,
+        alarmEmailSecret: config.alarmEmailSecret,
         dashboardName: names.dashboard,
         dashboard: {
           region,

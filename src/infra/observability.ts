@@ -194,6 +194,8 @@ export interface ObservabilityArgs {
   region: string;
   topicName: string;
   alarmEmail?: string;
+  /** alarmEmail was set with --secret: the subscription's endpoint stays a secret in the state. */
+  alarmEmailSecret?: boolean;
   dashboardName: string;
   /** The dashboard is built from physical names, known before the routes' resources exist. */
   dashboard: DashboardInput;
@@ -214,7 +216,11 @@ export class Observability extends pulumi.ComponentResource {
     if (args.alarmEmail) {
       new aws.sns.TopicSubscription(
         `${name}-alarm-email`,
-        { topic: topic.arn, protocol: "email", endpoint: args.alarmEmail },
+        {
+          topic: topic.arn,
+          protocol: "email",
+          endpoint: args.alarmEmailSecret ? pulumi.secret(args.alarmEmail) : args.alarmEmail,
+        },
         { parent: this },
       );
     }
