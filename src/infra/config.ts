@@ -816,9 +816,10 @@ function parseNetwork(r: Reader, value: unknown): NetworkConfig {
 /**
  * Parses the raw `hookgate:` values (as `pulumi.Config` returns them: strings, or objects for keys set with
  * --path or as JSON). `otherKeys`: the stack's keys in other namespaces ("aws:region"), where a misspelt
- * "hookgate" would leave a key unread. Throws StackConfigError listing every problem.
+ * "hookgate" would leave a key unread. `region`: the stack's, when known, which kmsKeyArns must be of. Throws
+ * StackConfigError listing every problem.
  */
-export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): StackConfig {
+export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = [], region?: string): StackConfig {
   const r = new Reader();
   for (const fullKey of otherKeys) {
     const colon = fullKey.indexOf(":");
@@ -952,6 +953,8 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = []): S
     ),
     kmsKeyArns: kmsKeyArns(r, raw.kmsKeyArns),
   };
+  // With the stack's region known, a key of another region is reported with the other problems.
+  if (region) r.problems.push(...kmsKeyRegionProblems(config.kmsKeyArns, region));
   if (r.problems.length > 0) throw new StackConfigError(r.problems);
   return config;
 }
@@ -999,8 +1002,8 @@ function configSecretTest(): (fullKey: string) => boolean {
   return typeof test === "function" ? test : () => false;
 }
 
-/** Reads every `hookgate:` key of the current stack once. */
-export function readStackConfig(): StackConfig {
+/** Reads every `hookgate:` key of the current stack once; `region`, the stack's, when it is known. */
+export function readStackConfig(region?: string): StackConfig {
   const cfg = new pulumi.Config("hookgate");
   const isSecret = configSecretTest();
   const raw: Raw = {};
@@ -1016,7 +1019,7 @@ export function readStackConfig(): StackConfig {
     raw[key] = rawConfigValue(cfg.get(key));
     if (isSecret(fullKey)) secretKeys.push(key);
   }
-  const config = parseStackConfig(raw, otherKeys);
+  const config = parseStackConfig(raw, otherKeys, region);
   if (config.alarmEmail !== undefined && secretKeys.includes("alarmEmail")) config.alarmEmailSecret = true;
   for (const warning of plainTextSecretWarnings(secretKeys)) pulumi.log.warn(warning);
   return config;

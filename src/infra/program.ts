@@ -55,21 +55,29 @@ export function buildStack(args: BuildStackArgs): StackOutputs {
   };
 }
 
-/** The stack's region, needed up front (endpoint service names): `aws:region`, else AWS_REGION. */
-export function stackRegion(): string {
-  const region = aws.config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) {
-    throw new pulumi.RunError(
-      "no AWS region: run `pulumi config set aws:region <region>` (for example eu-west-1)",
-    );
-  }
+/** The stack's region as configured: `aws:region`, else AWS_REGION or AWS_DEFAULT_REGION. */
+function configuredRegion(): string | undefined {
+  return aws.config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+}
+
+/** Why the stack's region cannot be used, or undefined. */
+export function stackRegionProblem(region: string | undefined): string | undefined {
+  if (!region) return "no AWS region: run `pulumi config set aws:region <region>` (for example eu-west-1)";
   // A typo ("eu-west") would fail only later, inside the AWS provider, with a less direct message.
   if (!AWS_REGION_NAME.test(region)) {
-    throw new pulumi.RunError(
+    return (
       `"${region.slice(0, 40)}" is not an AWS region name (like eu-west-1 or us-gov-west-1): ` +
-        "run `pulumi config set aws:region <region>`",
+      "run `pulumi config set aws:region <region>`"
     );
   }
+  return undefined;
+}
+
+/** The stack's region, needed up front (endpoint service names): `aws:region`, else AWS_REGION. */
+export function stackRegion(): string {
+  const region = configuredRegion();
+  const problem = stackRegionProblem(region);
+  if (problem || !region) throw new pulumi.RunError(problem);
   return region;
 }
 
@@ -121,12 +129,54 @@ function asRunError(err: unknown): unknown {
     : err;
 }
 
+/**
+ * The stack's own configuration: aws:region, every hookgate key (kmsKeyArns against the region too) and the GitHub
+ * token github.manageWebhooks needs, with every problem in one RunError, so that one run shows them all. A single
+ * problem outside the hookgate keys is given alone.
+ */
+function readConfiguration(): { config: StackConfig; region: string; githubToken?: pulumi.Input<string> } {
+  const problems: string[] = [];
+  const region = configuredRegion();
+  const regionProblem = stackRegionProblem(region);
+  if (regionProblem) problems.push(regionProblem);
+  let config: StackConfig | undefined;
+  let invalidKeys = false;
+  try {
+    config = readStackConfig(regionProblem ? undefined : region);
+  } catch (err) {
+    if (!(err instanceof StackConfigError)) throw err;
+    invalidKeys = true;
+    problems.push(...err.problems);
+  }
+  let githubToken: pulumi.Input<string> | undefined;
+  if (config) {
+    const configuredToken = new pulumi.Config("github").getSecret("token");
+    const unusedToken = unusedGithubTokenWarning(config.github.manageWebhooks, configuredToken !== undefined);
+    if (unusedToken) pulumi.log.warn(unusedToken);
+    // GITHUB_TOKEN, which the GitHub provider would read itself, is passed as a Pulumi secret: the provider
+    // marks only a token given to it as secret, so its own fallback could reach the state in plain text.
+    const envToken = process.env.GITHUB_TOKEN ? pulumi.secret(process.env.GITHUB_TOKEN) : undefined;
+    githubToken = config.github.manageWebhooks ? (configuredToken ?? envToken) : undefined;
+    const tokenProblem = githubTokenProblem(
+      config.github.manageWebhooks,
+      githubToken !== undefined,
+      process.env,
+    );
+    if (tokenProblem) problems.push(tokenProblem);
+  }
+  if (problems.length > 0 || !config || !region) {
+    throw new pulumi.RunError(
+      problems.length === 1 && !invalidKeys ? problems[0] : new StackConfigError(problems).message,
+    );
+  }
+  return { config, region, githubToken };
+}
+
 /** Everything index.ts does: read the stack config once, load routes.yaml, build. */
 export function main(): StackOutputs {
-  let config: StackConfig;
+  const { config, region, githubToken } = readConfiguration();
   let loaded: ReturnType<typeof loadRoutesFile>;
   try {
-    config = readStackConfig();
     const path = routesPath(config);
     const found = statSync(path, { throwIfNoEntry: false });
     if (!found?.isFile()) {
@@ -141,20 +191,6 @@ export function main(): StackOutputs {
     throw asRunError(err);
   }
   const { routes, githubApiUrl } = loaded;
-  const configuredToken = new pulumi.Config("github").getSecret("token");
-  const unusedToken = unusedGithubTokenWarning(config.github.manageWebhooks, configuredToken !== undefined);
-  if (unusedToken) pulumi.log.warn(unusedToken);
-  // GITHUB_TOKEN, which the GitHub provider would read itself, is passed as a Pulumi secret: the provider
-  // marks only a token given to it as secret, so its own fallback could reach the state in plain text.
-  const envToken = process.env.GITHUB_TOKEN ? pulumi.secret(process.env.GITHUB_TOKEN) : undefined;
-  const githubToken = config.github.manageWebhooks ? (configuredToken ?? envToken) : undefined;
-  const tokenProblem = githubTokenProblem(
-    config.github.manageWebhooks,
-    githubToken !== undefined,
-    process.env,
-  );
-  if (tokenProblem) throw new pulumi.RunError(tokenProblem);
-  const region = stackRegion();
   // The notes `hookgate check` prints (a route that can never match, a likely typo): warnings, never a
   // failure; after the mistakes that stop `pulumi up`, so a stopped run shows only its reason.
   for (const note of routeNotes(routes)) pulumi.log.warn(withoutInvisible(note));

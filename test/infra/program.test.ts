@@ -118,6 +118,55 @@ describe("main(): a configuration mistake stops `pulumi up` with a RunError (its
   });
 });
 
+describe("main(): every problem of the stack's own configuration in one run", () => {
+  const KEY_OF_ANOTHER_REGION = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+  it("names a kmsKeyArns entry of another region in the same RunError as a bad logRetentionDays", () => {
+    const error = mainThrows({
+      "aws:region": "eu-west-1",
+      "hookgate:routesFile": ROUTES,
+      "hookgate:logRetentionDays": "10",
+      "hookgate:kmsKeyArns": JSON.stringify([KEY_OF_ANOTHER_REGION]),
+    });
+    expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+    const message = (error as Error).message;
+    expect(message).to.match(/^invalid hookgate stack configuration:\n/);
+    expect(message).to.contain("- hookgate:logRetentionDays must be one of");
+    expect(message).to.contain(
+      `- hookgate:kmsKeyArns entry "${KEY_OF_ANOTHER_REGION}" is a key of us-east-1 (partition aws), but the stack deploys to eu-west-1`,
+    );
+  });
+
+  it("names a misspelt aws:region in the same RunError as a bad hookgate key", () => {
+    const error = mainThrows({
+      "aws:region": "eu-west",
+      "hookgate:routesFile": ROUTES,
+      "hookgate:lambda": JSON.stringify({ memoryMb: 64 }),
+    });
+    const message = (error as Error).message;
+    expect(message).to.contain('- "eu-west" is not an AWS region name');
+    expect(message).to.contain("- hookgate:lambda.memoryMb must be an integer from 128 to 10240 (got 64)");
+  });
+
+  it("names a missing GitHub token in the same RunError as a misspelt aws:region", () => {
+    const savedToken = process.env.GITHUB_TOKEN;
+    delete process.env.GITHUB_TOKEN;
+    try {
+      const message = (
+        mainThrows({
+          "aws:region": "eu-west",
+          "hookgate:routesFile": ROUTES,
+          "hookgate:github": JSON.stringify({ manageWebhooks: true }),
+        }) as Error
+      ).message;
+      expect(message).to.contain('- "eu-west" is not an AWS region name');
+      expect(message).to.contain("- hookgate:github.manageWebhooks needs a GitHub token");
+    } finally {
+      if (savedToken !== undefined) process.env.GITHUB_TOKEN = savedToken;
+    }
+  });
+});
+
 describe("main(): the GitHub token of github.manageWebhooks (under Pulumi mocks)", () => {
   it("passes a token from GITHUB_TOKEN (no github:token) to the GitHub providers as a Pulumi secret, not in plain text", async function () {
     this.timeout(120_000);
