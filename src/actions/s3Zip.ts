@@ -103,20 +103,12 @@ function entriesBudget(memoryMb: number): number {
 }
 
 /**
- * The most entries, of central-directory records of `recordBytes` on average (46 and the path), an archive may
- * have in a function of `memoryMb` (AWS_LAMBDA_FUNCTION_MEMORY_SIZE; absent in serve, where only MAX_ENTRIES
- * holds). More would run the function out of memory, which Lambda ends without a word, and each retry would too.
- */
-export function maxEntriesFor(memoryMb: number | undefined, recordBytes: number): number {
-  if (memoryMb === undefined) return MAX_ENTRIES;
-  return Math.min(MAX_ENTRIES, Math.floor(entriesBudget(memoryMb) / entriesMemory(1, recordBytes)));
-}
-
-/**
  * The final error for an archive of more entries than the function holds, with the memory it would need.
- * `directoryBytes` is the central directory's size (directoryBytes).
+ * `directoryBytes` is the central directory's size (directoryBytes); `memoryMb` the function's
+ * (AWS_LAMBDA_FUNCTION_MEMORY_SIZE; absent in serve, where only MAX_ENTRIES holds). More would run the function
+ * out of memory, which Lambda ends without a word, and each retry would too.
  */
-function tooManyEntries(
+export function tooManyEntries(
   count: number,
   directoryBytes: number,
   memoryMb: number | undefined,

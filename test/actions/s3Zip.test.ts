@@ -15,9 +15,9 @@ import {
   directoryBytes,
   downloadArchive,
   makeRunDir,
-  maxEntriesFor,
   type RunDirFs,
   rezipIntoStore,
+  tooManyEntries,
 } from "../../src/actions/s3Zip";
 import { CredentialsRefusedError } from "../../src/actions/secrets";
 import { S3ObjectStore } from "../../src/aws/objectStore";
@@ -1312,15 +1312,24 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     }
   });
 
-  it("maxEntriesFor holds fewer entries the longer their paths (220 bytes an entry and 3.5 a byte of the central directory beside 160 MB), at most 1,000,000 (serve: 1,000,000)", () => {
-    // Central-directory records of 46 bytes and the path: 75-, 100- and 300-byte paths.
-    expect(maxEntriesFor(512, 46 + 75)).to.equal(573_580);
-    expect(maxEntriesFor(512, 46 + 300)).to.equal(257_930);
-    expect(maxEntriesFor(256, 46 + 100)).to.equal(137_706);
-    // 6 MB whatever the memory: the 128 MB minimum too.
-    expect(maxEntriesFor(128, 46 + 75)).to.equal(9_776);
-    expect(maxEntriesFor(1024, 46 + 100)).to.equal(1_000_000);
-    expect(maxEntriesFor(undefined, 46 + 300)).to.equal(1_000_000);
+  it("tooManyEntries refuses one entry past what the memory holds (220 bytes an entry and 3.5 a byte of the central directory beside 160 MB), at most 1,000,000 (serve: 1,000,000)", () => {
+    // The most entries of central-directory records of 46 bytes and the path (75-, 100-, 300-byte paths) that fit.
+    const limits: Array<[number | undefined, number, number]> = [
+      [512, 46 + 75, 573_580],
+      [512, 46 + 300, 257_930],
+      [256, 46 + 100, 137_706],
+      // 6 MB whatever the memory: the 128 MB minimum too.
+      [128, 46 + 75, 9_776],
+      [1024, 46 + 100, 1_000_000],
+      [undefined, 46 + 300, 1_000_000],
+    ];
+    for (const [memoryMb, recordBytes, most] of limits) {
+      expect(tooManyEntries(most, most * recordBytes, memoryMb), `${most} at ${memoryMb} MB`).to.equal(
+        undefined,
+      );
+      const refused = tooManyEntries(most + 1, (most + 1) * recordBytes, memoryMb);
+      expect(refused?.retryable, `${most + 1} at ${memoryMb} MB`).to.equal(false);
+    }
   });
 
   it("rezipIntoStore's memory check does not count the archive's comment (up to 64 KiB, never held) as central directory", async function () {
