@@ -705,8 +705,8 @@ function errorDetails(errors: unknown[]): string {
     .join("; ");
 }
 
-/** A JSON object, as GitLab's validation errors are: {"message": {"target_url": ["is too long ..."]}}. */
-function isJsonObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not an array, not null), as GitLab's validation errors are: {"message": {"target_url": [...]}}. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

@@ -30,7 +30,15 @@
 //   TextParameterDefinition's createValue does not trim: compared exactly. A job that defines none: the user
 //   and the time only.
 // The build is not looked for in the queue: a request still queued there takes the repeat in (303).
-import { discard, type HttpResponse, header, httpRequest, readJson, withoutCredentials } from "./http";
+import {
+  discard,
+  type HttpResponse,
+  header,
+  httpRequest,
+  isJsonObject,
+  readJson,
+  withoutCredentials,
+} from "./http";
 import type { ActionClients } from "./types";
 
 /**
@@ -137,7 +145,7 @@ export function sinceByJenkinsClock(sinceMs: number, date: string | undefined, s
  * the item has no builds list.
  */
 export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild | undefined | "not-a-job" {
-  if (!isObject(job) || !Array.isArray(job.builds)) return "not-a-job";
+  if (!isJsonObject(job) || !Array.isArray(job.builds)) return "not-a-job";
   const definitions = objects(job.property).flatMap((property) => objects(property.parameterDefinitions));
   const sent = Object.keys(wanted.parameters).filter((name) => !REQUEST_CONTROLS.has(name));
   // Jenkins refuses parameters to a job that defines none (500): no build of this request can exist. Its
@@ -205,7 +213,7 @@ function isBoolean(definition: Record<string, unknown>): boolean {
   return (
     definition.type === "BooleanParameterDefinition" ||
     definition._class === "hudson.model.BooleanParameterDefinition" ||
-    (isObject(fallback) && typeof fallback.value === "boolean")
+    (isJsonObject(fallback) && typeof fallback.value === "boolean")
   );
 }
 
@@ -235,7 +243,7 @@ function javaTrim(value: string): string {
  * a file or run parameter, no default at all).
  */
 function defaultText(value: unknown): string | undefined {
-  if (!isObject(value) || !Object.hasOwn(value, "value")) return undefined;
+  if (!isJsonObject(value) || !Object.hasOwn(value, "value")) return undefined;
   return value.value === null ? "" : text(value.value);
 }
 
@@ -246,12 +254,8 @@ function text(value: unknown): string | undefined {
     : undefined;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function objects(value: unknown): Record<string, unknown>[] {
-  return Array.isArray(value) ? value.filter(isObject) : [];
+  return Array.isArray(value) ? value.filter(isJsonObject) : [];
 }
 
 function errorText(err: unknown): string {

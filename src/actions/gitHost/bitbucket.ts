@@ -4,7 +4,7 @@ import { ActionError } from "../../core/errors";
 import { escapeRegExp } from "../../core/globs";
 import { dataCenterServerUrl } from "../../core/routes/defaults";
 import type { RepoRef } from "../../core/types";
-import { discard, serverMessage, statusError } from "../http";
+import { discard, isJsonObject, serverMessage, statusError } from "../http";
 import {
   type ApiCall,
   ApiClient,
@@ -255,7 +255,7 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
         return undefined;
       }
       const model = await readApiJson<unknown>(res, this.what);
-      return typeof model === "object" && model !== null && !Array.isArray(model) ? model : undefined;
+      return isJsonObject(model) ? model : undefined;
     } catch (err) {
       if (err instanceof ActionError && !err.retryable) return undefined;
       throw err;
