@@ -18,8 +18,9 @@ export class RequestError extends HookgateError {
   }
 }
 
-/** Our own dependency failed (Secrets Manager, SQS, DynamoDB): the route answers 503 so the host redelivers. */
+/** Our own dependency failed (Secrets Manager, SQS, DynamoDB): answered 503 so the host redelivers. */
 export class TransientDependencyError extends HookgateError {
+  readonly statusCode = 503;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "TransientDependencyError";

@@ -376,7 +376,12 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (error instanceof Answer) return error;
     if (error instanceof TransientDependencyError) {
       line.error = error.message;
-      return new Answer(503, "unavailable", "a dependency is unavailable; redeliver later", "unavailable");
+      return new Answer(
+        error.statusCode,
+        "unavailable",
+        "a dependency is unavailable; redeliver later",
+        "unavailable",
+      );
     }
     if (error instanceof RequestError && error.statusCode >= 400 && error.statusCode < 500) {
       return new Answer(error.statusCode, "rejected", error.message, "rejected");
