@@ -152,8 +152,9 @@ export function secretRefProblem(value: string): string | undefined {
 export function urlProblem(value: string): string | undefined {
   // Before parsing: a password that starts with digits parses as a port and a path ("https://ci:1234/pw@host"),
   // and one with "#" as a fragment. A Jenkins or API base URL never needs an "@". The URL parser reads a user
-  // name or password only before an "@", so no parsed URL below has one, and none is echoed.
-  if (value.includes("@")) {
+  // name or password only before an "@", so no parsed URL below has one, and none is echoed. An @ the parser
+  // does not take (full-width, small, percent-encoded: an input method's or a copy's) still ends a password.
+  if (/[@\uFF20\uFE6B]|%40/i.test(value)) {
     return "a URL must not contain a user name or password (an @); put credentials in a Secrets Manager secret (the value is not shown)";
   }
   // "jenkins.internal:8080" parses as the scheme "jenkins.internal:", and "10.0.0.5:8080" not at all: say

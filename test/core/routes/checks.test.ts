@@ -278,6 +278,17 @@ describe("Function: urlProblem", () => {
       expect(message).not.to.include("Tr0ub4dor").and.not.to.include("1234");
     });
   }
+  for (const [name, at] of [
+    ["a full-width @ (U+FF20)", "\uFF20"],
+    ["a small @ (U+FE6B)", "\uFE6B"],
+    ["a percent-encoded @", "%40"],
+  ]) {
+    it(`urlProblem refuses, without showing it, a URL whose password is followed by ${name}, which the parser takes for no @`, () => {
+      const message = urlProblem(`https://ci:hunter2pw${at}jenkins.example.com`) ?? "";
+      expect(message).to.include("user name or password");
+      expect(message).not.to.include("hunter2pw");
+    });
+  }
   for (const password of ["Sup3r/Secr3t", "pa#ss", "a?b"]) {
     it(`urlProblem never shows a URL that does not parse because of its password (${password.replace(/\w/g, "x")})`, () => {
       const message = urlProblem(`https://admin:${password}@jenkins.example.com:8443`);
