@@ -43,7 +43,7 @@ export interface GatewayArgs {
   githubToken?: pulumi.Input<string>;
   githubApiUrl?: string;
   /** network.privateSubnetIds as networkPreflight read them (mode existing). */
-  subnets?: Promise<readonly ReadSubnet[]>;
+  subnets?: readonly ReadSubnet[];
 }
 
 /** The ports the Lambdas need to reach Jenkins: the configured one, else those of the routes' Jenkins URLs. */

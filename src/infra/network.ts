@@ -32,7 +32,7 @@ export interface NetworkArgs {
   /** The description of the rule added to Jenkins' security group, naming the stack. */
   jenkinsRuleDescription: string;
   /** network.privateSubnetIds as networkPreflight read them (mode existing); read here when absent. */
-  subnets?: Promise<readonly ReadSubnet[]>;
+  subnets?: readonly ReadSubnet[];
 }
 
 const HTTPS = 443;
@@ -458,8 +458,8 @@ export function azCountProblem(
 }
 
 /**
- * The checks of the network settings that need AWS's answers, before anything is created (buildStack makes the
- * Gateway, and so every resource, wait for them): network.azCount against the region's available zones (mode
+ * The checks of the network settings that need AWS's answers, before anything is created (buildStack awaits them
+ * before it constructs the Gateway, and so any resource): network.azCount against the region's available zones (mode
  * create), and every subnet's VPC against network.vpcId (mode existing). Resolves to the subnets read, which the
  * Network reuses (none in mode create); rejects with every problem.
  */
@@ -681,7 +681,11 @@ export class Network extends pulumi.ComponentResource {
       // awsx makes one private subnet per zone; an existing VPC's subnets may share one.
       const subnetIds =
         net.mode === "existing"
-          ? endpointSubnetIds(args.subnets ?? readSubnets(net.privateSubnetIds, { parent: this }))
+          ? endpointSubnetIds(
+              args.subnets
+                ? Promise.resolve(args.subnets)
+                : readSubnets(net.privateSubnetIds, { parent: this }),
+            )
           : this.privateSubnetIds;
       for (const service of net.interfaceEndpoints) {
         this.interfaceEndpoints.push(

@@ -36,22 +36,24 @@ export interface BuildStackArgs {
   githubApiUrl?: string;
 }
 
-export function buildStack(args: BuildStackArgs): StackOutputs {
-  // The network settings AWS must answer for (the region's zones, the subnets' VPC) are checked before anything
-  // is registered: every resource is under the Gateway, which waits for them.
-  const subnets = networkPreflight(args.config.network, args.region);
-  const checked: Promise<pulumi.Resource[]> = subnets.then(() => []);
-  const gateway = new Gateway("hookgate", { ...args, subnets }, { dependsOn: checked });
-  // A failed check leaves the Gateway unregistered, and its outputs would never settle: they fail with it.
-  const after = <T>(output: pulumi.Output<T>) => pulumi.output(checked).apply(() => output);
+/**
+ * The stack. The network settings AWS must answer for (the region's zones, the subnets' VPC) are checked before any
+ * resource is constructed. A resource constructed before a failed check would never register, and @pulumi/pulumi
+ * sends log messages one after the other, each once the resource it names has its URN: a warning the Gateway (or a
+ * child) logs against itself would hold back every later message, the check's RunError too, and `pulumi up` would
+ * stop without a reason.
+ */
+export async function buildStack(args: BuildStackArgs): Promise<StackOutputs> {
+  const subnets = await networkPreflight(args.config.network, args.region);
+  const gateway = new Gateway("hookgate", { ...args, subnets });
   return {
-    webhookUrls: after(gateway.webhookUrls),
-    webhookSetup: after(gateway.webhookSetup),
-    deadLetterQueueUrls: after(gateway.deadLetterQueueUrls),
-    dashboardUrl: after(gateway.dashboardUrl),
-    apiUrl: after(gateway.apiUrl),
-    artifactBucket: gateway.artifactBucket && after(gateway.artifactBucket),
-    dedupeTable: after(gateway.dedupeTable),
+    webhookUrls: gateway.webhookUrls,
+    webhookSetup: gateway.webhookSetup,
+    deadLetterQueueUrls: gateway.deadLetterQueueUrls,
+    dashboardUrl: gateway.dashboardUrl,
+    apiUrl: gateway.apiUrl,
+    artifactBucket: gateway.artifactBucket,
+    dedupeTable: gateway.dedupeTable,
   };
 }
 
@@ -172,8 +174,8 @@ function readConfiguration(): { config: StackConfig; region: string; githubToken
   return { config, region, githubToken };
 }
 
-/** Everything index.ts does: read the stack config once, load routes.yaml, build. */
-export function main(): StackOutputs {
+/** Everything index.ts does: read the stack config once, load routes.yaml, check the network, build. */
+export async function main(): Promise<StackOutputs> {
   const { config, region, githubToken } = readConfiguration();
   let loaded: ReturnType<typeof loadRoutesFile>;
   try {

@@ -45,7 +45,7 @@ export async function evaluate(args: {
   const stack = args.stack ?? "test";
   await cloud.install(stack);
   return withoutStackTraces(async () => {
-    const out = buildStack({ ...program, stack, region: args.region ?? REGION });
+    const out = await buildStack({ ...program, stack, region: args.region ?? REGION });
     const [webhookUrls, webhookSetup, deadLetterQueueUrls, dashboardUrl] = await Promise.all([
       outputValue(out.webhookUrls),
       outputValue(out.webhookSetup),

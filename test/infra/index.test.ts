@@ -37,10 +37,24 @@ describe("index.ts (the Pulumi program, under mocks, with a routes.yaml fixture)
       "hookgate:jenkins": "",
     });
     await withoutStackTraces(async () => {
-      outputs = require("../../index");
+      // index.ts exports the program as a function returning a promise of the outputs, as Pulumi runs it.
+      const program: () => Promise<Record<string, pulumi.Output<unknown>>> = require("../../index");
+      outputs = await program();
       await Promise.all(Object.values(outputs).map((o) => outputValue(o)));
       await settle(cloud);
     });
+  });
+
+  it("gives the stack outputs by the names they have always had", () => {
+    expect(Object.keys(outputs)).to.deep.equal([
+      "webhookUrls",
+      "webhookSetup",
+      "deadLetterQueueUrls",
+      "dashboardUrl",
+      "apiUrl",
+      "artifactBucket",
+      "dedupeTable",
+    ]);
   });
 
   it("exports the webhook URLs, the setup instructions, the DLQ URLs and the dashboard URL", async () => {

@@ -8,6 +8,10 @@ import { collectingWarnings } from "./evaluate";
 import { jenkinsRoute, stubCode } from "./fixtures";
 import { type InvokeResult, MockCloud, outputValue, withoutStackTraces } from "./mocks";
 
+// The SDK's settings module, whose getEngine the log functions call for the engine's client: required, so that the
+// test replaces the function on the module's own exports (an import * would be a copy).
+const settings = require("@pulumi/pulumi/runtime/settings");
+
 const GET_ZONES = "aws:index/getAvailabilityZones:getAvailabilityZones";
 const GET_SUBNET = "aws:ec2/getSubnet:getSubnet";
 const VPC = "vpc-0123456789abcdef0";
@@ -36,17 +40,19 @@ async function build(config: StackConfig, invokes: Record<string, InvokeResult>)
   await cloud.install("test");
   const { result: error, warnings } = await collectingWarnings(() =>
     withoutStackTraces(async () => {
-      const out = buildStack({
+      const built = buildStack({
         config,
         routes: [jenkinsRoute()],
         stack: "test",
         region: "eu-west-1",
         code: stubCode,
       });
-      return outputValue(out.webhookUrls).then(
-        () => undefined,
-        (e: unknown) => e as Error,
-      );
+      return built
+        .then((out) => outputValue(out.webhookUrls))
+        .then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
     }),
   );
   return { error, registered: cloud.resources.map((r) => r.type), invokes: cloud.invokes, warnings };
@@ -119,5 +125,86 @@ describe("buildStack: network.privateSubnetIds of an existing VPC", () => {
     expect(error).to.equal(undefined);
     expect(warnings.filter((w) => w.includes("availability zone"))).to.deep.equal([]);
     expect(registered).to.include("aws:lambda/function:Function");
+  });
+});
+
+type LogLevel = "debug" | "info" | "warn" | "error";
+const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+/** Runs `run` with pulumi.log's functions recording each message and whether it names a resource (and printing nothing). */
+async function recordingLogs<T>(run: () => Promise<T>) {
+  const saved = Object.fromEntries(LEVELS.map((level) => [level, pulumi.log[level]]));
+  const logged: { level: LogLevel; message: string; resource: boolean }[] = [];
+  for (const level of LEVELS) {
+    pulumi.log[level] = (message: string, resource?: pulumi.Resource) => {
+      logged.push({ level, message, resource: resource !== undefined });
+      return Promise.resolve();
+    };
+  }
+  try {
+    return { result: await run(), logged };
+  } finally {
+    Object.assign(pulumi.log, saved);
+  }
+}
+
+describe("buildStack: a failed network check under the engine's log channel", () => {
+  // azCount 4 where the mocks' region has 3 zones; a Jenkins route without jenkins.cidrs, of which the Gateway's
+  // constructor warns against itself.
+  const refused = () => parseStackConfig({ network: { azCount: 4 } });
+  const run = () =>
+    withoutStackTraces(() =>
+      buildStack({
+        config: refused(),
+        routes: [jenkinsRoute()],
+        stack: "test",
+        region: "eu-west-1",
+        code: stubCode,
+      }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      ),
+    );
+
+  it("constructs no resource and logs nothing against a resource before it rejects", async () => {
+    const cloud = new MockCloud({ [GET_ZONES]: threeZones });
+    await cloud.install("test");
+    const { result: error, logged } = await recordingLogs(run);
+    expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+    // The SDK logs (debug) each resource it is given, before the resource waits for its dependencies.
+    expect(logged.filter((l) => l.message.startsWith("Registering resource"))).to.deep.equal([]);
+    expect(cloud.resources.map((r) => r.type)).to.deep.equal([]);
+    // A message against a resource waits for its URN, which a resource never registered never gets.
+    expect(logged.filter((l) => l.resource)).to.deep.equal([]);
+  });
+
+  it("lets the engine receive the RunError's message, which Pulumi logs after the program fails", async () => {
+    const cloud = new MockCloud({ [GET_ZONES]: threeZones });
+    await cloud.install("test");
+    // @pulumi/pulumi's log module sends each message to the engine once the previous one went and the resource it
+    // names has its URN (log/index.js, lastLog): stand in an engine whose Log RPC answers at once.
+    const sent: string[] = [];
+    const realGetEngine = settings.getEngine;
+    settings.getEngine = () => ({
+      log: (req: { getMessage(): string }, callback: () => void) => {
+        sent.push(req.getMessage());
+        callback();
+      },
+    });
+    try {
+      const error = await run();
+      expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+      // What cmd/run/run.js's uncaughtHandler does with a RunError: log.error(err.message).
+      const delivered = pulumi.log.error((error as Error).message);
+      // Turns of the event loop, no clock: a message nothing holds back goes out in the first.
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      expect(
+        sent.filter((m) => m.includes("hookgate:network.azCount is 4")),
+        JSON.stringify(sent),
+      ).to.have.length(1);
+      await delivered;
+    } finally {
+      settings.getEngine = realGetEngine;
+    }
   });
 });

@@ -11,15 +11,15 @@ import { MockCloud, outputValue, settle, withoutStackTraces } from "./mocks";
 
 const ROUTES = resolve(__dirname, "..", "fixtures", "infra", "routes.yaml");
 
-/** Runs main() under this stack config (and no region in the environment); returns what it threw. */
-function mainThrows(config: Record<string, string>): unknown {
+/** Runs main() under this stack config (and no region in the environment); returns what it rejected with. */
+async function mainThrows(config: Record<string, string>): Promise<unknown> {
   const savedConfig = pulumi.runtime.allConfig();
   const savedEnv = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION };
   delete process.env.AWS_REGION;
   delete process.env.AWS_DEFAULT_REGION;
   pulumi.runtime.setAllConfig(config);
   try {
-    main();
+    await main();
   } catch (error) {
     return error;
   } finally {
@@ -30,20 +30,20 @@ function mainThrows(config: Record<string, string>): unknown {
 }
 
 describe("main(): a configuration mistake stops `pulumi up` with a RunError (its message alone, no stack trace)", () => {
-  it("an invalid hookgate stack config is a RunError listing every problem", () => {
-    const error = mainThrows({ "aws:region": "eu-west-1", "hookgate:logRetentionDays": "10" });
+  it("an invalid hookgate stack config is a RunError listing every problem", async () => {
+    const error = await mainThrows({ "aws:region": "eu-west-1", "hookgate:logRetentionDays": "10" });
     expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
     expect((error as Error).message).to.match(
       /^invalid hookgate stack configuration:\n {2}- hookgate:logRetentionDays must be one of/,
     );
   });
 
-  it("an invalid routes.yaml is a RunError with each problem as FILE:LINE:COL: message", () => {
+  it("an invalid routes.yaml is a RunError with each problem as FILE:LINE:COL: message", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hookgate-program-"));
     try {
       const file = join(dir, "routes.yaml");
       writeFileSync(file, "version: 1\nroutes:\n  - name: Bad_Name\n");
-      const error = mainThrows({ "aws:region": "eu-west-1", "hookgate:routesFile": file });
+      const error = await mainThrows({ "aws:region": "eu-west-1", "hookgate:routesFile": file });
       expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
       expect((error as Error).message).to.contain(`${file}:3:`);
     } finally {
@@ -51,8 +51,8 @@ describe("main(): a configuration mistake stops `pulumi up` with a RunError (its
     }
   });
 
-  it("a routesFile that does not exist is a RunError naming hookgate:routesFile and the command to set it", () => {
-    const error = mainThrows({ "aws:region": "eu-west-1", "hookgate:routesFile": "routes.prod.yaml" });
+  it("a routesFile that does not exist is a RunError naming hookgate:routesFile and the command to set it", async () => {
+    const error = await mainThrows({ "aws:region": "eu-west-1", "hookgate:routesFile": "routes.prod.yaml" });
     expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
     expect((error as Error).message).to.contain(
       'routes file not found. hookgate:routesFile is "routes.prod.yaml"',
@@ -60,10 +60,10 @@ describe("main(): a configuration mistake stops `pulumi up` with a RunError (its
     expect((error as Error).message).to.contain("pulumi config set hookgate:routesFile <path>");
   });
 
-  it("a routesFile that is a directory is a RunError saying so, and an absolute one is not called relative", () => {
+  it("a routesFile that is a directory is a RunError saying so, and an absolute one is not called relative", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hookgate-program-"));
     try {
-      const error = mainThrows({ "aws:region": "eu-west-1", "hookgate:routesFile": dir });
+      const error = await mainThrows({ "aws:region": "eu-west-1", "hookgate:routesFile": dir });
       expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
       expect((error as Error).message).to.contain(`${dir}: not a file. hookgate:routesFile is "${dir}";`);
       expect((error as Error).message).not.to.contain("relative to");
@@ -72,8 +72,8 @@ describe("main(): a configuration mistake stops `pulumi up` with a RunError (its
     }
   });
 
-  it("a region that is no AWS region name (eu-west) is a RunError that gives the command to set it", () => {
-    const error = mainThrows({ "aws:region": "eu-west", "hookgate:routesFile": ROUTES });
+  it("a region that is no AWS region name (eu-west) is a RunError that gives the command to set it", async () => {
+    const error = await mainThrows({ "aws:region": "eu-west", "hookgate:routesFile": ROUTES });
     expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
     expect((error as Error).message).to.equal(
       '"eu-west" is not an AWS region name (like eu-west-1 or us-gov-west-1): run `pulumi config set aws:region <region>`',
@@ -95,17 +95,17 @@ describe("main(): a configuration mistake stops `pulumi up` with a RunError (its
       expect(AWS_REGION_NAME.test(name), name).to.equal(false);
   });
 
-  it("a stack without a region is a RunError that gives the command to set it", () => {
-    const error = mainThrows({ "hookgate:routesFile": ROUTES });
+  it("a stack without a region is a RunError that gives the command to set it", async () => {
+    const error = await mainThrows({ "hookgate:routesFile": ROUTES });
     expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
     expect((error as Error).message).to.contain("pulumi config set aws:region <region>");
   });
 
-  it("manageWebhooks without a GitHub token is a RunError that gives the command to set one", () => {
+  it("manageWebhooks without a GitHub token is a RunError that gives the command to set one", async () => {
     const savedToken = process.env.GITHUB_TOKEN;
     delete process.env.GITHUB_TOKEN;
     try {
-      const error = mainThrows({
+      const error = await mainThrows({
         "aws:region": "eu-west-1",
         "hookgate:routesFile": ROUTES,
         "hookgate:github": JSON.stringify({ manageWebhooks: true }),
@@ -121,8 +121,8 @@ describe("main(): a configuration mistake stops `pulumi up` with a RunError (its
 describe("main(): every problem of the stack's own configuration in one run", () => {
   const KEY_OF_ANOTHER_REGION = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
-  it("names a kmsKeyArns entry of another region in the same RunError as a bad logRetentionDays", () => {
-    const error = mainThrows({
+  it("names a kmsKeyArns entry of another region in the same RunError as a bad logRetentionDays", async () => {
+    const error = await mainThrows({
       "aws:region": "eu-west-1",
       "hookgate:routesFile": ROUTES,
       "hookgate:logRetentionDays": "10",
@@ -137,8 +137,8 @@ describe("main(): every problem of the stack's own configuration in one run", ()
     );
   });
 
-  it("names a misspelt aws:region in the same RunError as a bad hookgate key", () => {
-    const error = mainThrows({
+  it("names a misspelt aws:region in the same RunError as a bad hookgate key", async () => {
+    const error = await mainThrows({
       "aws:region": "eu-west",
       "hookgate:routesFile": ROUTES,
       "hookgate:lambda": JSON.stringify({ memoryMb: 64 }),
@@ -148,16 +148,16 @@ describe("main(): every problem of the stack's own configuration in one run", ()
     expect(message).to.contain("- hookgate:lambda.memoryMb must be an integer from 128 to 10240 (got 64)");
   });
 
-  it("names a missing GitHub token in the same RunError as a misspelt aws:region", () => {
+  it("names a missing GitHub token in the same RunError as a misspelt aws:region", async () => {
     const savedToken = process.env.GITHUB_TOKEN;
     delete process.env.GITHUB_TOKEN;
     try {
       const message = (
-        mainThrows({
+        (await mainThrows({
           "aws:region": "eu-west",
           "hookgate:routesFile": ROUTES,
           "hookgate:github": JSON.stringify({ manageWebhooks: true }),
-        }) as Error
+        })) as Error
       ).message;
       expect(message).to.contain('- "eu-west" is not an AWS region name');
       expect(message).to.contain("- hookgate:github.manageWebhooks needs a GitHub token");
@@ -182,7 +182,7 @@ describe("main(): the GitHub token of github.manageWebhooks (under Pulumi mocks)
     });
     try {
       await withoutStackTraces(async () => {
-        const outputs = main();
+        const outputs = await main();
         await outputValue(outputs.webhookUrls);
         await settle(cloud);
       });
@@ -214,7 +214,7 @@ async function mainWarnings(config: Record<string, string>): Promise<string[]> {
   pulumi.runtime.setAllConfig(config);
   try {
     await withoutStackTraces(async () => {
-      const outputs = main();
+      const outputs = await main();
       await outputValue(outputs.webhookUrls);
       await settle(cloud);
     });

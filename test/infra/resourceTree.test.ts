@@ -69,8 +69,7 @@ async function evaluateInStack(stackConfig: StackConfig, routes: Route[]): Promi
         identities.set(resource, { type, name });
         if (opts.deletedWith) deletedWith.push({ resource, with: opts.deletedWith });
         const deps = opts.dependsOn;
-        // The Gateway waits for buildStack's network checks, a promise of no resource: nothing to record.
-        if (deps === undefined || deps instanceof Promise) return undefined;
+        if (deps === undefined) return undefined;
         const list = Array.isArray(deps) ? deps : [deps];
         if (!list.every((d) => pulumi.Resource.isInstance(d))) {
           throw new Error(`${label({ type, name })}: dependsOn is not a plain list of resources`);

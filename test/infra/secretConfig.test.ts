@@ -70,7 +70,7 @@ describe("main(): hookgate:alarmEmail set with --secret", () => {
         secret ? ["hookgate:alarmEmail"] : [],
         () =>
           withoutStackTraces(async () => {
-            await outputValue(main().webhookUrls);
+            await outputValue((await main()).webhookUrls);
             await settle(cloud);
           }),
       ),

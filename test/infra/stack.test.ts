@@ -1017,7 +1017,7 @@ describe("Gateway (under Pulumi mocks): github.manageWebhooks", () => {
     await cloud.install("test");
     let refused: unknown;
     try {
-      buildStack({
+      await buildStack({
         config: config({ github: { manageWebhooks: true } }),
         routes: routesOn(21),
         stack: "test",
