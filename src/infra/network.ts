@@ -452,22 +452,23 @@ export function azCountProblem(
 ): string | undefined {
   if (azCount <= zones.length) return undefined;
   return (
-    `hookgate:network.azCount is ${azCount}, but ${region} has ${zones.length} available availability zone(s)` +
+    `hookgate:network.azCount is ${azCount}, but ${region} has ${zones.length} availability zone(s)` +
     `${zones.length > 0 ? ` (${zones.join(", ")})` : ""}: set it to at most ${zones.length}`
   );
 }
 
 /**
  * The checks of the network settings that need AWS's answers, before anything is created (buildStack awaits them
- * before it constructs the Gateway, and so any resource): network.azCount against the region's available zones (mode
+ * before it constructs the Gateway, and so any resource): network.azCount against the region's zones, as awsx counts them (mode
  * create), and every subnet's VPC against network.vpcId (mode existing). Resolves to the subnets read, which the
  * Network reuses (none in mode create); rejects with every problem.
  */
 export async function networkPreflight(network: NetworkConfig, region: string): Promise<ReadSubnet[]> {
   if (network.mode === "create") {
-    // awsx takes the first azCount zones getAvailabilityZones names (pulumi-awsx awsx/ec2/vpc.ts, getDefaultAzs),
-    // and fails inside its component when there are fewer.
-    const zones = await aws.getAvailabilityZones({ state: "available" });
+    // awsx takes the first azCount zones getAvailabilityZones names, with no state filter (pulumi-awsx
+    // awsx/ec2/vpc.ts, getDefaultAzs), and fails inside its component when there are fewer. The same read: with a
+    // state filter, a zone impaired for a while would refuse every `pulumi up` of a stack that uses all the zones.
+    const zones = await aws.getAvailabilityZones();
     const problem = azCountProblem(network.azCount, region, zones.names);
     if (problem) throw new pulumi.RunError(new StackConfigError([problem]).message);
     return [];

@@ -86,7 +86,7 @@ const KNOWN_INVOKES: Record<string, InvokeResult> = {
   // Each subnet of an existing VPC in a zone of its own, in EXISTING_VPC_ID (evaluate: the stack's network.vpcId),
   // unless a test says otherwise.
   "aws:ec2/getSubnet:getSubnet": subnetsOf(EXISTING_VPC_ID),
-  // The region's available zones: three, as eu-west-1 has.
+  // The region's zones: three, as eu-west-1 has.
   "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
     id: REGION,
     names: [`${REGION}a`, `${REGION}b`, `${REGION}c`],
