@@ -126,12 +126,18 @@ export const STACK_CONFIG_HELP =
 /** Every configuration problem, reported at once. */
 export class StackConfigError extends Error {
   readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
+  /**
+   * github.manageWebhooks as read despite the problems (false when it is one of them): the caller still checks the
+   * GitHub token it needs, so that one run names that problem too.
+   */
+  readonly manageWebhooks: boolean;
+  constructor(problems: readonly string[], manageWebhooks = false) {
     super(
       `invalid hookgate stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}\n${STACK_CONFIG_HELP}`,
     );
     this.name = "StackConfigError";
     this.problems = problems;
+    this.manageWebhooks = manageWebhooks;
   }
 }
 
@@ -955,7 +961,7 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = [], re
   };
   // With the stack's region known, a key of another region is reported with the other problems.
   if (region) r.problems.push(...kmsKeyRegionProblems(config.kmsKeyArns, region));
-  if (r.problems.length > 0) throw new StackConfigError(r.problems);
+  if (r.problems.length > 0) throw new StackConfigError(r.problems, config.github.manageWebhooks);
   return config;
 }
 

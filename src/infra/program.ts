@@ -143,35 +143,42 @@ function readConfiguration(): { config: StackConfig; region: string; githubToken
   if (regionProblem) problems.push(regionProblem);
   let config: StackConfig | undefined;
   let invalidKeys = false;
+  // As read, even when another hookgate key is in error: its token is checked in the same run.
+  let manageWebhooks: boolean;
   try {
     config = readStackConfig(regionProblem ? undefined : region);
+    manageWebhooks = config.github.manageWebhooks;
   } catch (err) {
     if (!(err instanceof StackConfigError)) throw err;
     invalidKeys = true;
     problems.push(...err.problems);
+    manageWebhooks = err.manageWebhooks;
   }
-  let githubToken: pulumi.Input<string> | undefined;
+  const configuredToken = new pulumi.Config("github").getSecret("token");
   if (config) {
-    const configuredToken = new pulumi.Config("github").getSecret("token");
-    const unusedToken = unusedGithubTokenWarning(config.github.manageWebhooks, configuredToken !== undefined);
+    const unusedToken = unusedGithubTokenWarning(manageWebhooks, configuredToken !== undefined);
     if (unusedToken) pulumi.log.warn(unusedToken);
-    // GITHUB_TOKEN, which the GitHub provider would read itself, is passed as a Pulumi secret: the provider
-    // marks only a token given to it as secret, so its own fallback could reach the state in plain text.
-    const envToken = process.env.GITHUB_TOKEN ? pulumi.secret(process.env.GITHUB_TOKEN) : undefined;
-    githubToken = config.github.manageWebhooks ? (configuredToken ?? envToken) : undefined;
-    const tokenProblem = githubTokenProblem(
-      config.github.manageWebhooks,
-      githubToken !== undefined,
-      process.env,
-    );
-    if (tokenProblem) problems.push(tokenProblem);
   }
-  if (problems.length > 0 || !config || !region) {
-    throw new pulumi.RunError(
-      problems.length === 1 && !invalidKeys ? problems[0] : new StackConfigError(problems).message,
-    );
-  }
+  // GITHUB_TOKEN, which the GitHub provider would read itself, is passed as a Pulumi secret: the provider
+  // marks only a token given to it as secret, so its own fallback could reach the state in plain text.
+  const envToken = process.env.GITHUB_TOKEN ? pulumi.secret(process.env.GITHUB_TOKEN) : undefined;
+  const githubToken = manageWebhooks ? (configuredToken ?? envToken) : undefined;
+  const tokenProblem = githubTokenProblem(manageWebhooks, githubToken !== undefined, process.env);
+  if (tokenProblem) problems.push(tokenProblem);
+  if (problems.length > 0 || !config || !region)
+    throw new pulumi.RunError(configurationMessage(problems, invalidKeys));
   return { config, region, githubToken };
+}
+
+/**
+ * The message of the stack configuration's problems. With a hookgate key among them, StackConfigError's (its header
+ * and how to set a hookgate key); else a single problem alone, or several (aws:region, the GitHub token) under a
+ * header that names no hookgate key: each says how to set its own.
+ */
+export function configurationMessage(problems: readonly string[], invalidKeys: boolean): string {
+  if (invalidKeys) return new StackConfigError(problems).message;
+  if (problems.length === 1) return problems[0] ?? "";
+  return `invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`;
 }
 
 /** Everything index.ts does: read the stack config once, load routes.yaml, check the network, build. */

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import { routeNotes } from "../../src/core/routes/notes";
+import { STACK_CONFIG_HELP } from "../../src/infra/config";
 import { AWS_REGION_NAME, main, unusedGithubTokenWarning } from "../../src/infra/program";
 import { MockCloud, outputValue, settle, withoutStackTraces } from "./mocks";
 
@@ -148,7 +149,7 @@ describe("main(): every problem of the stack's own configuration in one run", ()
     expect(message).to.contain("- hookgate:lambda.memoryMb must be an integer from 128 to 10240 (got 64)");
   });
 
-  it("names a missing GitHub token in the same RunError as a misspelt aws:region", async () => {
+  it("names a missing GitHub token in the same RunError as a misspelt aws:region, under a header that calls no hookgate key invalid", async () => {
     const savedToken = process.env.GITHUB_TOKEN;
     delete process.env.GITHUB_TOKEN;
     try {
@@ -159,8 +160,49 @@ describe("main(): every problem of the stack's own configuration in one run", ()
           "hookgate:github": JSON.stringify({ manageWebhooks: true }),
         })) as Error
       ).message;
+      expect(message).to.match(/^invalid stack configuration:\n/);
       expect(message).to.contain('- "eu-west" is not an AWS region name');
       expect(message).to.contain("- hookgate:github.manageWebhooks needs a GitHub token");
+      // Each problem gives its own command; the help on setting a hookgate key would point at none of them.
+      expect(message).not.to.contain(STACK_CONFIG_HELP);
+    } finally {
+      if (savedToken !== undefined) process.env.GITHUB_TOKEN = savedToken;
+    }
+  });
+
+  it("names a missing GitHub token of github.manageWebhooks in the same RunError as a bad logRetentionDays", async () => {
+    const savedToken = process.env.GITHUB_TOKEN;
+    delete process.env.GITHUB_TOKEN;
+    try {
+      const message = (
+        (await mainThrows({
+          "aws:region": "eu-west-1",
+          "hookgate:routesFile": ROUTES,
+          "hookgate:logRetentionDays": "10",
+          "hookgate:github": JSON.stringify({ manageWebhooks: true }),
+        })) as Error
+      ).message;
+      expect(message).to.match(/^invalid hookgate stack configuration:\n/);
+      expect(message).to.contain("- hookgate:logRetentionDays must be one of");
+      expect(message).to.contain("- hookgate:github.manageWebhooks needs a GitHub token");
+    } finally {
+      if (savedToken !== undefined) process.env.GITHUB_TOKEN = savedToken;
+    }
+  });
+
+  it("asks for no GitHub token when github.manageWebhooks is itself invalid", async () => {
+    const savedToken = process.env.GITHUB_TOKEN;
+    delete process.env.GITHUB_TOKEN;
+    try {
+      const message = (
+        (await mainThrows({
+          "aws:region": "eu-west-1",
+          "hookgate:routesFile": ROUTES,
+          "hookgate:github": JSON.stringify({ manageWebhooks: "yes" }),
+        })) as Error
+      ).message;
+      expect(message).to.contain("- hookgate:github.manageWebhooks must be true or false");
+      expect(message).not.to.contain("needs a GitHub token");
     } finally {
       if (savedToken !== undefined) process.env.GITHUB_TOKEN = savedToken;
     }
