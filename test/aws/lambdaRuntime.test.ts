@@ -59,6 +59,13 @@ describe("Function: readRuntimeConfig", () => {
     expect(config.region).to.equal("eu-west-1");
   });
 
+  it("readRuntimeConfig gives the actions a link to this invocation's log stream (pr-cleanup's pending status links it)", () => {
+    expect(readRuntimeConfig(env()).logsUrl).to.equal(
+      cloudWatchLogsUrl("eu-west-1", "/aws/lambda/hookgate-api-build", "2026/01/01/[$LATEST]0123abcd"),
+    );
+    expect(readRuntimeConfig(env()).logsUrl).to.match(/^https:\/\/eu-west-1\.console\.aws\.amazon\.com\//);
+  });
+
   it("readRuntimeConfig names every missing variable at once", () => {
     expect(() => readRuntimeConfig({})).to.throw(
       RuntimeConfigError,
