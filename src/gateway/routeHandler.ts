@@ -66,6 +66,12 @@ export interface RouteHandlerDeps {
    * GitHub's 10 s); the clock starts when it starts waiting.
    */
   receiveTimeoutMs?: number;
+  /**
+   * The stores are local files (hookgate serve): their calls are awaited to the end, never given up at the
+   * deadline, since a write given up on could still land (a dead letter filed while its record is reported
+   * failed comes back and runs its action again). The action still gets its deadline.
+   */
+  awaitStoresToTheEnd?: boolean;
 }
 
 export interface RouteHandler {
@@ -1042,7 +1048,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     deadlineMs: number | undefined,
     call: (limits?: CallLimits) => Promise<T>,
   ): Promise<T> {
-    if (deadlineMs === undefined) return call();
+    if (deadlineMs === undefined || deps.awaitStoresToTheEnd) return call();
     const running = call({ deadlineMs });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {

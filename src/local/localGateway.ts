@@ -401,6 +401,8 @@ async function openLocalGateway(
       log: handlerLog,
       maxAttempts,
       retryBaseDelayMs: baseDelayMs,
+      // Local files: a write given up on at the deadline could still land (a dead letter filed twice).
+      awaitStoresToTheEnd: true,
       // Kept for the worker's answer: the local queue waits what the work path decided.
       backoff: async (record, delayMs) => {
         decidedDelays.set(record.messageId, delayMs);

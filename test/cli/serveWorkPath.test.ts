@@ -1,7 +1,7 @@
 // serve's work path against the deployed one (createRouteHandler under Lambda and SQS): the queue waits the delay
 // the work path decided for a failed record, and each attempt has the deployed function's time. In process
 // (startLocalGateway), real HTTP, real state dir.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,6 +12,7 @@ import { ActionError } from "../../src/core/errors";
 import { LAMBDA_TIMEOUT_SECONDS } from "../../src/core/policy";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import { MIN_ACTION_MS, WORK_RESERVE_MS } from "../../src/gateway/routeHandler";
+import { LocalDeadLetters } from "../../src/local/localDeadLetters";
 import { type LocalGateway, type LocalGatewayOptions, startLocalGateway } from "../../src/local/localGateway";
 import { ROUTE_R_YAML } from "../support/localStores";
 import { githubHeaders } from "./serveHarness";
@@ -189,6 +190,43 @@ describe("Function: startLocalGateway, each attempt has the deployed function's 
     } finally {
       stalled.closeAllConnections();
       stalled.close();
+    }
+  });
+});
+
+describe("Function: startLocalGateway, the state directory's writes are awaited to their end", () => {
+  it("a last attempt whose dead-letter write ends past the attempt's deadline is dead-lettered once and its action runs once", async function () {
+    this.timeout(60_000);
+    // A slow disk: each dead letter lands 8 s after it is sent, past the deadline the deployed work path gives
+    // the send (half of the ~14.5 s left, and 250 ms of grace), as an fsync behind a big archive's writeback.
+    const send = LocalDeadLetters.prototype.send;
+    const landing: Array<Promise<void>> = [];
+    LocalDeadLetters.prototype.send = function (this: LocalDeadLetters, ...args) {
+      const landed = new Promise((r) => setTimeout(r, 8_000)).then(() => send.apply(this, args));
+      landing.push(landed);
+      return landed;
+    };
+    try {
+      let runs = 0;
+      const g = await start({
+        maxAttempts: 1,
+        retryDelayMs: 10,
+        // The shortest attempt the work path starts an action in.
+        timeoutMs: WORK_RESERVE_MS + MIN_ACTION_MS + 500,
+        runAction: async () => {
+          runs++;
+          throw new ActionError("Jenkins answered 404", { retryable: false });
+        },
+      });
+      await deliver(g, "d-slow-letter");
+      const entry = await entryWhen(g, "d-slow-letter", (e) => e.status === "dead", 1_500);
+      await Promise.all(landing);
+      const letters = readdirSync(join(dir, "state", "dead-letters")).filter((n) => n.endsWith(".json"));
+      expect(letters, "dead letters filed").to.have.length(1);
+      expect(runs, "times the action ran").to.equal(1);
+      expect(entry).to.deep.include({ status: "dead", attempts: 1 });
+    } finally {
+      LocalDeadLetters.prototype.send = send;
     }
   });
 });

@@ -395,6 +395,45 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     );
   });
 
+  it("work awaits local stores to the end (awaitStoresToTheEnd): a last attempt whose dead-letter write ends past the deadline is dead-lettered once and its action runs once", async () => {
+    let end = 0;
+    let runs = 0;
+    const h = harness(
+      async () => {
+        runs++;
+        // The action used its time: the send's deadline is ~100 ms away, given up on 250 ms after it.
+        end = Date.now() + ANSWER_MARGIN_MS + 200;
+        throw new ActionError("Jenkins job x timed out", { retryable: true });
+      },
+      { maxAttempts: 1, awaitStoresToTheEnd: true },
+    );
+    // A local file write (fsync'd) that ends well past the deadline and its grace, and lands all the same.
+    const letters: string[] = [];
+    const landing: Array<Promise<void>> = [];
+    h.deadLetters.send = (item) => {
+      const landed = new Promise<void>((resolve) => setTimeout(resolve, 600)).then(() => {
+        letters.push(item.deliveryId);
+      });
+      landing.push(landed);
+      return landed;
+    };
+    const item = workItem({ deliveryId: "d-slow-letter" });
+    await accepted(h.dedupe, item);
+    // As the queue does: a record reported failed comes back, one receive later.
+    for (let receiveCount = 1; receiveCount <= 3; receiveCount++) {
+      end = Date.now() + 60_000; // each receive, its own invocation
+      const result = await h.handler.work(
+        sqsEvent([sqsRecord(JSON.stringify(item), { id: "m-slow", receiveCount })]),
+        { remainingMs: () => end - Date.now() },
+      );
+      if (result.batchItemFailures.length === 0) break;
+    }
+    await Promise.all(landing);
+    expect(letters, "dead letters filed").to.deep.equal(["d-slow-letter"]);
+    expect(runs, "times the action ran").to.equal(1);
+    expect(h.logs.of("attempt").map((l) => l.outcome)).to.deep.equal(["dead"]);
+  });
+
   it("work starts no record with too little of the invocation left: they come back at once, unattempted", async () => {
     const h = harness(ok);
     const records = ["t-1", "t-2"].map((id) =>
