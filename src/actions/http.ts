@@ -4,7 +4,15 @@
 // message; nor does a proxy's password.
 import { createHash, X509Certificate } from "node:crypto";
 import { rootCertificates } from "node:tls";
-import { Agent, type buildConnector, type Dispatcher, EnvHttpProxyAgent, Pool, request } from "undici";
+import {
+  Agent,
+  type buildConnector,
+  Client,
+  type Dispatcher,
+  EnvHttpProxyAgent,
+  Pool,
+  request,
+} from "undici";
 import { ActionError } from "../core/errors";
 import { MAX_RETRY_DELAY_MS } from "../core/policy";
 import { type ProxySettings, shownProxy } from "./proxy";
@@ -206,15 +214,18 @@ export function networkError(
  * undici's own connect limit fired (lib/core/connect.js: 10 s unless a dispatcher's connect.timeout says
  * otherwise; the TLS handshake included), not the call's: retryable, as any timeout. The limit is read from
  * undici's message ("... timeout: 10000ms)"), so it is the one that fired. Toward the egress proxy itself,
- * the proxy is named instead of the host.
+ * the proxy is named instead of the host. The handshake is mentioned for an https:// connection only.
  */
 function connectTimeout(what: string, err: unknown, url?: string, proxy?: string): ActionError {
   const message = (err as { message?: unknown } | undefined)?.message;
   const ms = /timeout: (\d+)ms\)$/.exec(typeof message === "string" ? message : "")?.[1];
   const limit = `undici's connect limit${ms === undefined ? "" : ` of ${duration(Number(ms))}`}`;
-  const setUp = `the connection was not set up within ${limit}, TLS handshake included`;
+  const toProxy = towardProxy.has(err as object) && proxy !== undefined;
+  // The connection that timed out is TLS when what it went to (the proxy, or the host) is https://.
+  const tls = (toProxy ? proxy : (url ?? "")).startsWith("https:");
+  const setUp = `the connection was not set up within ${limit}${tls ? ", TLS handshake included" : ""}`;
   let where = "";
-  if (towardProxy.has(err as object) && proxy) where = ` to the egress proxy ${proxy}`;
+  if (toProxy) where = ` to the egress proxy ${proxy}`;
   else {
     const origin = originOf(url);
     where = `${origin ? ` to ${origin}` : ""}${proxy ? ` (through the proxy ${proxy})` : ""}`;
@@ -779,6 +790,12 @@ export function proxyAgent(
     noProxy: proxy.noProxy,
     proxyTunnel: false,
     clientFactory: proxyClient,
+    // An http target through an http proxy (Http1ProxyWrapper) gets its client to the proxy from `factory`,
+    // not `clientFactory`; so does every other origin (the direct Agent's too), told apart by the proxy's href.
+    factory: (origin: string | URL, options: object) =>
+      proxy.httpProxy && String(origin) === proxyHref(proxy.httpProxy)
+        ? proxyClient(origin, options)
+        : defaultAgentFactory(origin, options),
     ...(tls ? { connect: tls, requestTls: tls } : {}),
   });
   proxies.set(agent, proxy);
@@ -788,8 +805,27 @@ export function proxyAgent(
 /** Failures of a connection to the egress proxy itself, not through it to a host: their hints differ. */
 const towardProxy = new WeakSet<object>();
 
+/**
+ * The proxy URL as undici's ProxyAgent hands it to `factory` for its Http1ProxyWrapper (its href, with a path:
+ * a request's origin, which the Agent hands it otherwise, has none).
+ */
+function proxyHref(uri: string): string | undefined {
+  try {
+    return new URL(uri).href;
+  } catch {
+    return undefined;
+  }
+}
+
+/** undici's default `factory` (dispatcher/proxy-agent.js, agent.js): a Client for one connection, else a Pool. */
+function defaultAgentFactory(origin: string | URL, options: object): Dispatcher {
+  return (options as { connections?: number }).connections === 1
+    ? new Client(origin, options)
+    : new Pool(origin, options);
+}
+
 /** undici's default client to the proxy (a Pool), whose connection failures are noted in towardProxy. */
-function proxyClient(origin: URL, options: object): Dispatcher {
+function proxyClient(origin: string | URL, options: object): Dispatcher {
   const { connect } = options as { connect: buildConnector.connector };
   return new Pool(origin, {
     ...options,

@@ -2,8 +2,9 @@
 // httpRequest reports it as that limit, read from undici's error, not as the call's. The dispatcher given
 // (as ActionClients.dispatcher is) sets a short connect timeout, so the test need not wait 10 s.
 
+import { type ChildProcess, spawn } from "node:child_process";
 import type { AddressInfo } from "node:net";
-import { createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { expect } from "chai";
 import { Agent } from "undici";
 import { httpRequest, proxyDispatcher } from "../../src/actions/http";
@@ -93,5 +94,56 @@ describe("Outbound HTTPS through an https:// egress proxy that never completes t
       for (const socket of sockets) socket.destroy();
       proxy.close();
     }
+  });
+});
+
+describe("Outbound HTTP through an http:// egress proxy that does not take the connection", () => {
+  // A listener in a blocked process whose accept queue is full: Linux drops the next SYN, so the connection
+  // to the proxy is never set up.
+  const BLOCKED_LISTENER = `
+const s = require("net").createServer();
+s.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () => {
+  process.stdout.write(s.address().port + "\\n");
+  setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000), 50);
+});`;
+  let child: ChildProcess;
+  const fillers: Socket[] = [];
+  let port = 0;
+  before(async () => {
+    child = spawn(process.execPath, ["-e", BLOCKED_LISTENER]);
+    port = await new Promise<number>((r) => child.stdout?.once("data", (d) => r(Number(String(d).trim()))));
+    await new Promise((r) => setTimeout(r, 200));
+    // Backlog 1 takes two connections: the third gets no answer.
+    for (let i = 0; i < 2; i++) {
+      const socket = connect(port, "127.0.0.1");
+      fillers.push(socket);
+      await new Promise((r) => socket.once("connect", r));
+    }
+  });
+  after(() => {
+    for (const socket of fillers) socket.destroy();
+    child.kill();
+  });
+
+  it("httpRequest names the egress proxy for an http:// target (sent to the proxy, not tunnelled), and no TLS handshake", async function () {
+    // The proxy's own connection takes undici's default limit (10 s): no dispatcher option reaches it.
+    this.timeout(30_000);
+    const proxy = `http://127.0.0.1:${port}`;
+    const error = await httpRequest({
+      method: "POST",
+      url: "http://jenkins.corp.test:8080/job/x/build",
+      timeoutMs: 25_000,
+      dispatcher: proxyDispatcher({ httpsProxy: "", httpProxy: proxy, noProxy: "" }),
+      what: "Jenkins job x",
+    }).then(
+      () => expect.fail("the call succeeded"),
+      (err: unknown) => err as ActionError,
+    );
+    expect((error.cause as { code?: string }).code).to.equal("UND_ERR_CONNECT_TIMEOUT");
+    expect(error.message).to.match(
+      new RegExp(
+        `^Jenkins job x timed out connecting to the egress proxy http://127\\.0\\.0\\.1:${port}: the connection was not set up within undici's connect limit of \\d+ s$`,
+      ),
+    );
   });
 });

@@ -198,12 +198,13 @@ describe("Function: networkError's codes and messages", () => {
     ["an AbortError", { name: "AbortError" }, 300, "GitLab API timed out after 300 ms"],
     ["a TimeoutError", { name: "TimeoutError" }, 999, "GitLab API timed out after 999 ms"],
     ["UND_ERR_BODY_TIMEOUT", { code: "UND_ERR_BODY_TIMEOUT" }, 1000, "GitLab API timed out after 1 s"],
-    // undici's connect limit, not the call's; without the limit in undici's message, none is said.
+    // undici's connect limit, not the call's; without the limit in undici's message, none is said; without
+    // the URL, no TLS handshake (only an https:// connection has one).
     [
       "UND_ERR_CONNECT_TIMEOUT",
       { code: "UND_ERR_CONNECT_TIMEOUT" },
       1500,
-      "GitLab API timed out connecting: the connection was not set up within undici's connect limit, TLS handshake included",
+      "GitLab API timed out connecting: the connection was not set up within undici's connect limit",
     ],
     [
       "UND_ERR_HEADERS_TIMEOUT without a limit",
