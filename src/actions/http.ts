@@ -201,9 +201,12 @@ export function networkError(
   }
   const tls =
     towardProxy.has(err as object) || code === "UND_ERR_PRX_TLS" ? proxyTlsHint(code, err) : tlsHint(code);
-  const via = proxy ? ` (through the proxy ${proxy}, unless NO_PROXY lists the host)` : "";
+  // The connection to the egress proxy itself failed: the host was never contacted, the proxy is named.
+  const namesProxy = !tls && towardProxy.has(err as object) && proxy !== undefined;
+  const hint = tls || (namesProxy ? proxyConnectionHint(code, proxy) : connectionHint(code, url));
+  const via = proxy && !namesProxy ? ` (through the proxy ${proxy}, unless NO_PROXY lists the host)` : "";
   // The origin helps whoever reads the logs; a pull request's commit status gets the message without it.
-  return new ActionError(`${what} could not be reached: ${code}${tls || connectionHint(code, url)}${via}`, {
+  return new ActionError(`${what} could not be reached: ${code}${hint}${via}`, {
     retryable: true,
     cause: err,
     publicMessage: `${what} could not be reached: ${code}${tls}`,
@@ -289,6 +292,15 @@ function connectionHint(code: string, url: string | undefined): string {
     return ` (nothing accepts connections at ${origin}: is it running there, on that port?)`;
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return ` (the host name of ${origin} does not resolve)`;
   return ` (${origin})`;
+}
+
+/** connectionHint for a connection to the egress proxy itself. */
+function proxyConnectionHint(code: string, proxy: string): string {
+  if (code === "ECONNREFUSED")
+    return ` (nothing accepts connections at the egress proxy ${proxy}: is it running there, on that port?)`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN")
+    return ` (the host name of the egress proxy ${proxy} does not resolve)`;
+  return ` (at the egress proxy ${proxy})`;
 }
 
 /** The URL's scheme, host and port ("" when there is none): never its path or query, which may hold a token. */

@@ -8,6 +8,7 @@ import {
   httpRequest,
   networkError,
   parseRetryAfter,
+  proxyDispatcher,
   statusError,
   withoutCredentials,
 } from "../../src/actions/http";
@@ -306,6 +307,36 @@ describe("Function: httpRequest connection failures", () => {
       `Jenkins job api/build could not be reached: ECONNREFUSED (nothing accepts connections at http://127.0.0.1:${port}: is it running there, on that port?)`,
     );
   });
+
+  for (const target of [
+    "https://git.corp.test/api/v4/projects/1",
+    "http://jenkins.corp.test:8080/job/x/build",
+  ]) {
+    it(`httpRequest to ${target.split(":")[0]}:// through an egress proxy nothing listens on names the proxy, not the host it never reached`, async () => {
+      const port = await new Promise<number>((resolve) => {
+        const server = createServer();
+        server.listen(0, "127.0.0.1", () => {
+          const { port } = server.address() as AddressInfo;
+          server.close(() => resolve(port));
+        });
+      });
+      const proxy = `http://127.0.0.1:${port}`;
+      const failure = await httpRequest({
+        method: "GET",
+        url: target,
+        dispatcher: proxyDispatcher({ httpsProxy: proxy, httpProxy: proxy, noProxy: "" }),
+        what: "Call",
+      }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).to.be.instanceOf(ActionError);
+      expect((failure as ActionError).retryable).to.equal(true);
+      expect((failure as ActionError).message).to.equal(
+        `Call could not be reached: ECONNREFUSED (nothing accepts connections at the egress proxy ${proxy}: is it running there, on that port?)`,
+      );
+    });
+  }
 
   it("networkError says that a host name does not resolve, naming the origin", () => {
     const error = networkError(
