@@ -334,6 +334,11 @@ function proxyTlsHint(code: string, err: unknown): string {
   // UND_ERR_PRX_TLS: undici's wrapper of the proxy's ERR_TLS_CERT_ALTNAME_INVALID.
   const cause =
     code === "UND_ERR_PRX_TLS" ? String((err as { cause?: { code?: unknown } }).cause?.code) : code;
+  // OpenSSL read plain HTTP where a TLS record should be: an https:// URL for the proxy's plain port (squid's
+  // 3128), not a certificate.
+  if (cause === "ERR_SSL_WRONG_VERSION_NUMBER" || cause === "ERR_SSL_PACKET_LENGTH_TOO_LONG") {
+    return " (the egress proxy does not speak TLS on that port: use http:// in the proxy's URL)";
+  }
   const why =
     cause === "ERR_TLS_CERT_ALTNAME_INVALID"
       ? "does not name the proxy's host"

@@ -1,12 +1,13 @@
 // An https:// egress proxy's own certificate is checked against the default roots only (caBundle verifies the
 // hosts, through the tunnel): a failure on the way to the proxy says to use its http:// port, not to add a CA.
 import { readFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { expect } from "chai";
 import { errors } from "undici";
-import { dispatcherForCa, httpRequest, networkError } from "../../src/actions/http";
+import { dispatcherForCa, httpRequest, networkError, proxyDispatcher } from "../../src/actions/http";
 import { ActionError } from "../../src/core/errors";
 
 const tls = join(__dirname, "..", "fixtures", "tls");
@@ -80,5 +81,44 @@ describe("Outbound HTTPS through an https:// egress proxy whose certificate a pr
     );
     expect(error.message).to.contain("(the server's certificate is not trusted: add its CA with caBundle)");
     expect(error.message).to.not.contain("egress proxy's certificate");
+  });
+
+  it("httpRequest says an https:// proxy URL for a plain-HTTP proxy port (squid's 3128) needs http://, not that a certificate is untrusted", async () => {
+    // No TLS on that port: OpenSSL reads the proxy's plain HTTP answer as a record of a wrong version.
+    const proxy = createHttpServer((_req, res) => res.writeHead(502).end());
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    const port = (proxy.address() as AddressInfo).port;
+    try {
+      const failure = await httpRequest({
+        method: "GET",
+        url: "https://git.corp.test/api/v4/projects/1",
+        dispatcher: proxyDispatcher({ httpsProxy: `https://127.0.0.1:${port}`, httpProxy: "", noProxy: "" }),
+        what: "GitLab API",
+      }).catch((err: unknown) => err);
+      expect(failure).to.be.instanceOf(ActionError);
+      expect((failure as ActionError).message).to.equal(
+        `GitLab API could not be reached: ERR_SSL_WRONG_VERSION_NUMBER (the egress proxy does not speak TLS on that port: use http:// in the proxy's URL) (through the proxy https://127.0.0.1:${port}, unless NO_PROXY lists the host)`,
+      );
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
+  });
+
+  it("networkError reads OpenSSL's packet length too long from the proxy (plain HTTP read as TLS) the same way", () => {
+    const plain = Object.assign(new Error("packet length too long"), {
+      code: "ERR_SSL_PACKET_LENGTH_TOO_LONG",
+    });
+    const error = networkError(
+      "Jenkins job api/build",
+      new errors.SecureProxyConnectionError(plain),
+      undefined,
+      "https://jenkins.corp.test/job/api/job/build/build",
+      "https://proxy.corp.test:3128",
+    );
+    expect(error.message).to.contain(
+      "(the egress proxy does not speak TLS on that port: use http:// in the proxy's URL)",
+    );
+    expect(error.message).to.not.contain("certificate");
   });
 });
