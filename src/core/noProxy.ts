@@ -4,9 +4,10 @@ import ipaddr from "ipaddr.js";
 
 /**
  * A NO_PROXY entry's host as undici matches it: a name or IPv4 address, a .domain or *.domain (the domain and
- * the hosts under it), or an IPv6 address in brackets.
+ * the hosts under it), or an IPv6 address in brackets. A name may end with a dot (jenkins.corp.test.): undici
+ * compares it as written, so it matches the URLs written with that dot (the URL parser keeps it).
  */
-const NO_PROXY_HOST = /^((\*?\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*|\[[0-9A-Fa-f:.]+\])$/;
+const NO_PROXY_HOST = /^((\*?\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\])$/;
 
 /**
  * What is wrong with a NO_PROXY entry, or undefined: what undici (read as bypassesProxy reads it) could never

@@ -2,6 +2,7 @@
 // CIDR and an IPv6 address without brackets): unmatchedNoProxyEntries lists what undici will not match as written.
 import { expect } from "chai";
 import { bypassesProxy, unmatchedNoProxyEntries } from "../../src/actions/proxy";
+import { noProxyEntryProblem } from "../../src/core/noProxy";
 
 describe("Function: unmatchedNoProxyEntries(NO_PROXY)", () => {
   it("unmatchedNoProxyEntries names each CIDR and bare IPv6 entry, which curl matches and undici does not", () => {
@@ -40,6 +41,23 @@ describe("Function: unmatchedNoProxyEntries(NO_PROXY)", () => {
         "localhost 127.0.0.1,.corp.test,*.example.com,jenkins:8080,[::1],[fd00::5]:443",
       ),
     ).to.deep.equal([]);
+  });
+
+  it("unmatchedNoProxyEntries and the stack's network.noProxy check accept a name with a trailing dot, which undici matches for URLs written with it", () => {
+    for (const entry of ["jenkins.corp.test.", ".corp.test.", "*.corp.test.", "jenkins.corp.test.:8080"]) {
+      expect(unmatchedNoProxyEntries(entry), entry).to.deep.equal([]);
+      expect(noProxyEntryProblem(entry), entry).to.equal(undefined);
+    }
+    // What the acceptance rests on: undici (bypassesProxy agrees with it) matches such an entry as written.
+    expect(bypassesProxy("jenkins.corp.test.", new URL("http://jenkins.corp.test./job/x/build"))).to.equal(
+      true,
+    );
+    expect(bypassesProxy("jenkins.corp.test.:8080", new URL("http://jenkins.corp.test.:8080/"))).to.equal(
+      true,
+    );
+    expect(bypassesProxy(".corp.test.", new URL("https://git.corp.test./"))).to.equal(true);
+    // An address with a dot is no form a URL keeps (10.0.0.5. is written 10.0.0.5): still refused.
+    expect(noProxyEntryProblem("10.0.0.5.")).to.match(/is an address URLs write as 10\.0\.0\.5/);
   });
 
   it("unmatchedNoProxyEntries quotes an entry with its invisible characters escaped", () => {
