@@ -222,9 +222,9 @@ export async function uploadSourceZip(
 
   let dir: string | undefined;
   try {
-    let downloaded: number | undefined;
+    let downloaded: DownloadedArchive | undefined;
     let file = "";
-    let topFolder: TopFolderTest | undefined;
+    let stripTopFolder: false | ((folder: string) => boolean) = false;
     // Read the key, decide, upload on the condition that the key still holds what was read. When another
     // writer got there in between, read again and decide again: its zip may be newer than this one.
     for (let round = 1; ; round++) {
@@ -237,16 +237,16 @@ export async function uploadSourceZip(
         dir = await makeRunDir(clients.tmpDir ?? tmpdir(), clients.log);
         const archiveFile = join(dir, "archive.zip");
         file = archiveFile;
-        topFolder = source.topFolder;
         const what = `${request.api.provider} archive of ${event.repo.fullName}`;
         downloaded = await downloadArchive(source, archiveFile, clients, what).catch(async (err: unknown) => {
           // The token was refused: when its secret holds a new value (rotated since it was cached), once more.
           if (!(err instanceof CredentialsRefusedError) || !(await host.refreshCredentials())) throw err;
           return downloadArchive(host.archive(event.repo, sha), archiveFile, clients, what);
         });
+        stripTopFolder = hostTopFolder(source.topFolder, downloaded);
       }
       const put = (condition: WriteCondition | undefined) =>
-        rezipIntoStore(file, { stripTopFolder: topFolder ?? false, memoryMb: clients.memoryMb }, (body) =>
+        rezipIntoStore(file, { stripTopFolder, memoryMb: clients.memoryMb }, (body) =>
           clients.objects
             .put(request.bucket, request.key, body, {
               metadata,
@@ -312,14 +312,24 @@ export async function uploadSourceZip(
         key: request.key,
         sha,
         entries: written.entries,
-        archiveBytes: downloaded,
+        archiveBytes: downloaded?.bytes,
         versionId: written.versionId,
         ...(written.lfsPointers.count > 0 ? { lfsPointers: written.lfsPointers.count } : {}),
         deliveryId: event.deliveryId,
       });
+      if (written.keptTopFolder !== undefined) {
+        clients.log({
+          level: "warn",
+          msg: `source zip: kept the archive's single top folder: not the name ${request.api.provider} writes`,
+          folder: written.keptTopFolder,
+          bucket: request.bucket,
+          key: request.key,
+          deliveryId: event.deliveryId,
+        });
+      }
       return {
         status: "done",
-        detail: `uploaded s3://${request.bucket}/${request.key} (${written.entries} entries, sha ${sha.slice(0, 12)}${written.versionId ? `, version ${written.versionId}` : ""})${lfsNote(written.lfsPointers)}`,
+        detail: `uploaded s3://${request.bucket}/${request.key} (${written.entries} entries, sha ${sha.slice(0, 12)}${written.versionId ? `, version ${written.versionId}` : ""})${keptFolderNote(written.keptTopFolder, request.api.provider)}${lfsNote(written.lfsPointers)}`,
       };
     }
   } finally {
@@ -514,6 +524,33 @@ async function readAndDecide(
   };
 }
 
+/** An archive downloaded: its size, and the URL it came from in the end (after the redirects followed). */
+export interface DownloadedArchive {
+  bytes: number;
+  url: string;
+}
+
+/**
+ * The host's test of the archive's top folder, given where the download ended (a renamed Gitea repository's
+ * redirect names its new name); false when the host writes none.
+ */
+function hostTopFolder(
+  topFolder: TopFolderTest | undefined,
+  downloaded: DownloadedArchive,
+): false | ((folder: string) => boolean) {
+  if (topFolder === undefined) return false;
+  return (folder) => topFolder(folder, downloaded.url);
+}
+
+/**
+ * The outcome's note of a single top folder kept as the repository's own: said, as the build may expect its
+ * files (buildspec.yml) at the zip's root, where the host's own folder would have been removed.
+ */
+function keptFolderNote(folder: string | undefined, provider: string): string {
+  if (folder === undefined) return "";
+  return `; kept the archive's single top folder ${folder}: not the name ${provider} writes, so taken for the repository's own`;
+}
+
 /**
  * GET the archive, following up to 5 redirects by hand (GitHub answers 302 to codeload). The
  * credential headers go within the source's credentialScope only (the host's origin, under its install's path):
@@ -526,7 +563,7 @@ export async function downloadArchive(
   file: string,
   clients: ActionClients,
   what: string,
-): Promise<number> {
+): Promise<DownloadedArchive> {
   let url = source.url;
   const origin = new URL(url).origin;
   const scope = new URL(source.credentialScope ?? origin);
@@ -655,7 +692,7 @@ export async function downloadArchive(
     if (bytes > 0 && !(await beginsWithPk(file))) {
       throw notAZip(what, header(res.headers, "content-type"), hop > 0, sentToSignIn, source, sent);
     }
-    return bytes;
+    return { bytes, url };
   }
   throw new ActionError(`${what}: more than ${MAX_REDIRECTS} redirects`, { retryable: false });
 }
@@ -766,7 +803,7 @@ function notAZip(
  */
 export async function rezipIntoStore<T extends { versionId?: string }>(
   file: string,
-  options: { stripTopFolder: boolean | TopFolderTest; memoryMb?: number },
+  options: { stripTopFolder: boolean | ((folder: string) => boolean); memoryMb?: number },
   put: (body: Readable) => Promise<T>,
 ): Promise<RezipResult> {
   let zip: yauzl.ZipFile;
@@ -826,7 +863,12 @@ export async function rezipIntoStore<T extends { versionId?: string }>(
       if (err instanceof ActionError) throw err;
       throw storeError(err);
     }
-    return { entries: plan.count, versionId: result.versionId, lfsPointers };
+    return {
+      entries: plan.count,
+      versionId: result.versionId,
+      lfsPointers,
+      ...(plan.keptTopFolder !== undefined ? { keptTopFolder: plan.keptTopFolder } : {}),
+    };
   } finally {
     zip.close();
   }
@@ -897,6 +939,11 @@ export interface RezipResult {
   versionId?: string;
   /** Files of the zip that are Git LFS pointer files, not their content. */
   lfsPointers: LfsPointers;
+  /**
+   * The single folder every entry is under, quoted for a message with its slash, when the host's test of its
+   * top folder did not take it: the zip keeps it.
+   */
+  keptTopFolder?: string;
 }
 
 // A Git LFS pointer file (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md) starts with its version
@@ -968,6 +1015,8 @@ interface EntryPlan {
   prefixLength: number;
   /** The new central directory's size (46 bytes and the name an entry, before any Zip64 extra field). */
   directoryBytes: number;
+  /** The single top folder kept because the host's test did not take it (RezipResult.keptTopFolder). */
+  keptTopFolder?: string;
 }
 
 const FLAG_UTF8 = 1;
@@ -1085,19 +1134,22 @@ class EntryTable {
    * name wins). A name checked as safe with its top folder is checked again without it: "top//etc/x" would
    * become "/etc/x".
    */
-  plan(stripTopFolder: boolean | TopFolderTest): EntryPlan {
+  plan(stripTopFolder: boolean | ((folder: string) => boolean)): EntryPlan {
     let prefixLength = 0;
+    let keptTopFolder: string | undefined;
     if (stripTopFolder !== false && this.count > 0) {
       const first = this.name(0).toString("latin1");
       const slash = first.indexOf("/");
       // A first entry without a slash is a file at the root: nothing is under one folder.
       const top = slash > 0 ? first.slice(0, slash) : "";
       const prefix = Buffer.from(`${top}/`, "latin1");
-      let shared = top !== "" && (stripTopFolder === true || stripTopFolder(top));
+      let shared = top !== "";
       for (let i = 0; shared && i < this.count; i++) {
         shared = this.name(i).subarray(0, prefix.length).equals(prefix);
       }
-      if (shared) prefixLength = prefix.length;
+      if (shared && (stripTopFolder === true || stripTopFolder(top))) prefixLength = prefix.length;
+      // Said, not silent: a build expecting its files at the root would fail far from here.
+      else if (shared) keptTopFolder = safeName(`${top}/`, this.entry(0).utf8Name);
     }
     const kept = new Uint32Array(this.count);
     const seen = new NameSet(this, prefixLength);
@@ -1110,7 +1162,13 @@ class EntryTable {
       kept[count++] = i;
       directoryBytes += 46 + name.length + (this.hasMtime(i) ? TIMESTAMP_EXTRA_BYTES : 0);
     }
-    return { kept, count, prefixLength, directoryBytes };
+    return {
+      kept,
+      count,
+      prefixLength,
+      directoryBytes,
+      ...(keptTopFolder !== undefined ? { keptTopFolder } : {}),
+    };
   }
 }
 

@@ -64,7 +64,7 @@ describe("Outbound HTTP through an egress proxy: the caller's headers object", (
     const proxy = await startForwardProxy();
     const dir = await mkdtemp(join(tmpdir(), "hookgate-proxy-host-"));
     try {
-      const size = await downloadArchive(
+      const { bytes: size } = await downloadArchive(
         {
           url: `https://127.0.0.1:${apiPort}/repos/acme/api/zipball/main`,
           headers: { authorization: "Bearer ghp_test0123456789", accept: "application/vnd.github+json" },

@@ -1458,6 +1458,42 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       expect(await names(key)).to.deep.equal(["buildspec.yml"]);
     });
 
+    it("uploadSourceZip removes the top folder of a Gitea repository renamed after the push: the new name (api-v2/) its redirect led to", async () => {
+      host.moveRepo("acme/api", "acme/api-v2");
+      host.setArchive("acme/api-v2", SHA, { files: { "buildspec.yml": "version: 0.2\n" } });
+      const key = "gitea/renamed.zip";
+      const c = clients();
+      const outcome = await upload(
+        { ...request("gitea", "/api/v1"), key },
+        pushEvent({ provider: "gitea" }),
+        c,
+      );
+      expect(host.requests.map((r) => r.path)).to.include(`/api/v1/repos/acme/api-v2/archive/${SHA}.zip`);
+      expect(await names(key)).to.deep.equal(["buildspec.yml"]);
+      expect(outcome.detail).to.not.contain("kept");
+      expect(c.logs.filter((l) => l.level === "warn")).to.deep.equal([]);
+    });
+
+    it("uploadSourceZip says in its outcome and a warning that it kept a single top folder not of the name the host writes (app/)", async () => {
+      host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "version: 0.2\n" }, "app") });
+      const key = "gitea/kept-folder.zip";
+      const c = clients();
+      const outcome = await upload(
+        { ...request("gitea", "/api/v1"), key },
+        pushEvent({ provider: "gitea" }),
+        c,
+      );
+      expect(outcome.status).to.equal("done");
+      expect(outcome.detail).to.match(
+        /\(2 entries, sha 0123456789ab[^)]*\); kept the archive's single top folder "app\/": not the name gitea writes, so taken for the repository's own$/,
+      );
+      expect(c.logs.find((l) => l.level === "warn")).to.include({
+        msg: "source zip: kept the archive's single top folder: not the name gitea writes",
+        folder: '"app/"',
+      });
+      expect(await names(key)).to.deep.equal(["app/buildspec.yml"]);
+    });
+
     it("uploadSourceZip keeps a GitHub repository's own single folder whose name does not end in the pushed sha", async () => {
       host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "version: 0.2\n" }, "app") });
       const key = "github/own-folder.zip";
@@ -2130,7 +2166,7 @@ describe("Function: uploadSourceZip from a self-hosted Git host with a private C
 async function downloadOnce(url: string, headers: Record<string, string>, what: string): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "hookgate-test-"));
   try {
-    return await downloadArchive({ url, headers }, join(dir, "a.zip"), testClients(), what);
+    return (await downloadArchive({ url, headers }, join(dir, "a.zip"), testClients(), what)).bytes;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -411,8 +411,9 @@ export class GiteaClient extends GitHubClient {
     return {
       url: `${this.apiUrl}${this.repoPath(repo)}/archive/${seg(sha, "sha")}.zip`,
       headers: { "user-agent": "hookgate", ...this.credentialHeaders },
-      // <name>/ unless the server's PREFIX_ARCHIVE_FILES is false, when there is none.
-      topFolder: repoNamedFolder(repo.name),
+      // <name>/ (the new name after a rename's redirect) unless the server's PREFIX_ARCHIVE_FILES is false,
+      // when there is none.
+      topFolder: repoNamedFolder(repo.name, this.apiUrl),
       credentialScope: installRoot(this.apiUrl, /\/api\/v1$/i),
       dispatcher: this.dispatcher,
     };

@@ -5,11 +5,15 @@
 // - GitLab's archive of ?sha=<full sha>: <project path>-<sha>-<sha> (gitlab-org/gitlab#297471);
 // - Bitbucket Cloud's /get/<sha>.zip: <workspace>-<repo>-<sha, 12 characters>;
 // - Gitea and Forgejo: <repository name>/, lower-cased by current Gitea, and none at all with
-//   [repository] PREFIX_ARCHIVE_FILES = false (go-gitea/gitea modules/git/archive.go);
+//   [repository] PREFIX_ARCHIVE_FILES = false (go-gitea/gitea modules/git/archive.go). A repository renamed
+//   after the push is redirected to its new name, which names the folder;
 // - Bitbucket Data Center: none (no prefix parameter is sent).
 
-/** A folder is a test of a top folder's name (its first path segment, without the slash). */
-export type TopFolderTest = (folder: string) => boolean;
+/**
+ * A test of a top folder's name (its first path segment, without the slash), given the URL the archive was
+ * downloaded from in the end (after the redirects followed).
+ */
+export type TopFolderTest = (folder: string, downloadedFrom: string) => boolean;
 
 /**
  * GitHub, GitLab, Bitbucket Cloud: a name that ends in "-" and the commit's first 7 or more hex digits. Only the
@@ -24,8 +28,36 @@ export function shaSuffixedFolder(sha: string): TopFolderTest {
   };
 }
 
-/** Gitea and Forgejo: the repository's name, in any case (Gitea writes it lower-cased). */
-export function repoNamedFolder(name: string): TopFolderTest {
+/**
+ * Gitea and Forgejo: the repository's name, in any case (Gitea writes it lower-cased): the event's, or the one
+ * of the archive path under `apiUrl` a redirect led to (…/repos/{owner}/{name}/archive/…): Gitea answers a
+ * renamed repository's old name with a redirect to the new one, whose archive's folder is the new name.
+ */
+export function repoNamedFolder(name: string, apiUrl: string): TopFolderTest {
   const expected = name.toLowerCase();
-  return (folder) => folder.toLowerCase() === expected;
+  return (folder, downloadedFrom) => {
+    const given = folder.toLowerCase();
+    return given === expected || given === archivePathName(apiUrl, downloadedFrom)?.toLowerCase();
+  };
+}
+
+/** The {name} of `url` when it is `apiUrl`'s /repos/{owner}/{name}/archive/… (same origin, under its path). */
+function archivePathName(apiUrl: string, url: string): string | undefined {
+  let api: URL;
+  let at: URL;
+  try {
+    api = new URL(apiUrl);
+    at = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const base = api.pathname.replace(/\/+$/, "");
+  if (at.origin !== api.origin || !at.pathname.startsWith(`${base}/repos/`)) return undefined;
+  const match = /^\/repos\/[^/]+\/([^/]+)\/archive\//.exec(at.pathname.slice(base.length));
+  if (match === null) return undefined;
+  try {
+    return decodeURIComponent(match[1] ?? "");
+  } catch {
+    return undefined;
+  }
 }
