@@ -238,11 +238,14 @@ export async function uploadSourceZip(
         const archiveFile = join(dir, "archive.zip");
         file = archiveFile;
         const what = `${request.api.provider} archive of ${event.repo.fullName}`;
-        downloaded = await downloadArchive(source, archiveFile, clients, what).catch(async (err: unknown) => {
-          // The token was refused: when its secret holds a new value (rotated since it was cached), once more.
-          if (!(err instanceof CredentialsRefusedError) || !(await host.refreshCredentials())) throw err;
-          return downloadArchive(host.archive(event.repo, sha), archiveFile, clients, what);
-        });
+        const notFound = notFoundCause(request.api.provider, event);
+        downloaded = await downloadArchive(source, archiveFile, clients, what, notFound).catch(
+          async (err: unknown) => {
+            // The token was refused: when its secret holds a new value (rotated since it was cached), once more.
+            if (!(err instanceof CredentialsRefusedError) || !(await host.refreshCredentials())) throw err;
+            return downloadArchive(host.archive(event.repo, sha), archiveFile, clients, what, notFound);
+          },
+        );
         stripTopFolder = hostTopFolder(source.topFolder, downloaded);
       }
       const put = (condition: WriteCondition | undefined) =>
@@ -552,17 +555,35 @@ function keptFolderNote(folder: string | undefined, provider: string): string {
 }
 
 /**
+ * Why a 404 for this event's archive is final at once, when a retry cannot help: a Data Center push of a tag
+ * names the ref's new value (toHash), for an annotated tag the tag object's id, not a commit, which the
+ * server may refuse as the archive's `at` (README "Annotated tags on Bitbucket Data Center"). Its payload
+ * cannot tell an annotated tag from a lightweight one, so every tag push's 404 says so.
+ */
+function notFoundCause(provider: string, event: QueuedEvent): string | undefined {
+  const tagPush = event.tag !== undefined || event.ref?.startsWith("refs/tags/") === true;
+  if (provider !== "bitbucket-server" || !tagPush) return undefined;
+  return (
+    "not retried: a tag push's sha on Bitbucket Data Center is, for an annotated tag (git tag -a), the tag " +
+    "object's id, not a commit, which the server may refuse as the archive's at (else a wrong repository, or " +
+    "a token that may not read it): zip branches only on Data Center, or push lightweight tags"
+  );
+}
+
+/**
  * GET the archive, following up to 5 redirects by hand (GitHub answers 302 to codeload). The
  * credential headers go within the source's credentialScope only (the host's origin, under its install's path):
  * a redirect out of it drops them, for that hop and every later one. Every hop
  * goes through the source's dispatcher, which trusts the default roots plus the host's private CAs. A 200
- * whose body is no zip (a sign-in page) fails final (notAZip).
+ * whose body is no zip (a sign-in page) fails final (notAZip). A 404 is retried (notServedYet) unless
+ * `notFound` says why it is final.
  */
 export async function downloadArchive(
   source: ArchiveSource,
   file: string,
   clients: ActionClients,
   what: string,
+  notFound?: string,
 ): Promise<DownloadedArchive> {
   let url = source.url;
   const origin = new URL(url).origin;
@@ -660,7 +681,7 @@ export async function downloadArchive(
       }
       const err =
         status === 404
-          ? notServedYet(what, detail, clients.lastAttempt === true)
+          ? notServedYet(what, detail, clients.lastAttempt === true, notFound)
           : statusError(what, res, detail);
       // The hint is about the host's own credential: a hop that got none (another origin's signed URL, a path
       // out of the install, or any hop after those) says nothing of it.
@@ -705,8 +726,11 @@ export async function downloadArchive(
  * where a 404 is more likely a wrong repository, a token that may not read it (GitHub answers 404 to that), or a
  * commit force-pushed away.
  */
-function notServedYet(what: string, detail: string, lastAttempt: boolean): ActionError {
-  const answered = `${what} answered 404${detail ? `: ${detail}` : ""}`;
+function notServedYet(what: string, detail: string, lastAttempt: boolean, notFound?: string): ActionError {
+  // Without its closing period: the server's sentence ("… in repository 'api'.") goes on with ours.
+  const said = detail.replace(/[.\s]+$/, "");
+  const answered = `${what} answered 404${said ? `: ${said}` : ""}`;
+  if (notFound !== undefined) return new ActionError(`${answered}; ${notFound}`, { retryable: false });
   if (lastAttempt) {
     return new ActionError(
       `${answered}, on the queue's last attempt too: not retried (a wrong repository, a token that may not ` +

@@ -2719,3 +2719,73 @@ describe("Function: uploadSourceZip's archive redirects on the host's own origin
     expect(served.seen.filter((r) => r.path === "/sso/authorize")).to.have.length(1);
   });
 });
+
+describe("Function: uploadSourceZip on Bitbucket Data Center's 404 for the archive", () => {
+  const TAG_OBJECT = "7a9e0c1d2b3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b";
+  let server: ScriptedServer;
+  beforeEach(async () => {
+    // Data Center's answer to an `at` it cannot resolve to a commit (NoSuchCommitException).
+    server = await scriptedServer(() =>
+      json(
+        {
+          errors: [
+            {
+              context: null,
+              message: `Commit '${TAG_OBJECT}' does not exist in repository 'api'.`,
+              exceptionName: "com.atlassian.bitbucket.commit.NoSuchCommitException",
+            },
+          ],
+        },
+        404,
+      ),
+    );
+  });
+  afterEach(() => server.close());
+
+  // No zip at the key yet; the upload is never reached.
+  const objects: ObjectStore = {
+    head: async () => undefined,
+    put: async () => {
+      throw new Error("not reached");
+    },
+    deletePrefix: async () => 0,
+  };
+  const request = (): S3ZipRequest => ({
+    type: "s3-zip",
+    api: {
+      provider: "bitbucket-server",
+      apiUrl: `${server.url}/rest/api/latest`,
+      token: "hookgate/github-token",
+    },
+    bucket: BUCKET,
+    key: "ACME/api/tags/v1.0.zip",
+  });
+  const push = (overrides: Partial<QueuedEvent>): QueuedEvent =>
+    pushEvent({
+      provider: "bitbucket-server",
+      repo: { owner: "ACME", name: "api", fullName: "ACME/api", defaultBranch: "main" },
+      sha: TAG_OBJECT,
+      ...overrides,
+    });
+
+  it("uploadSourceZip fails a tag push's 404 final on its first attempt, naming the annotated tag's object id as the likely cause", async () => {
+    const tagPush = push({ ref: "refs/tags/v1.0", branch: undefined, tag: "v1.0" });
+    const err = await rejectsWithActionError(upload(request(), tagPush, testClients({ objects })));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      `bitbucket-server archive of ACME/api answered 404: Commit '${TAG_OBJECT}' does not exist in repository ` +
+        "'api'; not retried: a tag push's sha on Bitbucket Data Center is, for an annotated tag (git tag -a), " +
+        "the tag object's id, not a commit, which the server may refuse as the archive's at (else a wrong " +
+        "repository, or a token that may not read it): zip branches only on Data Center, or push lightweight tags",
+    );
+  });
+
+  it("uploadSourceZip retries a branch push's 404 on Data Center, going on from the server's sentence without its period", async () => {
+    const err = await rejectsWithActionError(upload(request(), push({}), testClients({ objects })));
+    expect(err.retryable).to.equal(true);
+    expect(err.message).to.equal(
+      `bitbucket-server archive of ACME/api answered 404: Commit '${TAG_OBJECT}' does not exist in repository ` +
+        "'api': retried, as a host can answer 404 for a commit just pushed until it has replicated it",
+    );
+  });
+});
