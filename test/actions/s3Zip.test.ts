@@ -2673,14 +2673,16 @@ describe("Function: uploadSourceZip's archive redirects on the host's own origin
     ]);
   });
 
-  it("uploadSourceZip follows GitHub Enterprise Server's redirect to /_codeload/ at its root (apiUrl …/api/v3) and zips the archive", async () => {
+  // Without subdomain isolation GHES serves codeload at https://HOSTNAME/codeload/ (GitHub's "Enabling subdomain
+  // isolation" table), on the API's origin.
+  it("uploadSourceZip follows GitHub Enterprise Server's redirect to /codeload/ at its root (apiUrl …/api/v3, no subdomain isolation) and zips the archive", async () => {
     const zip = await buildZip({ "buildspec.yml": "version: 0.2\n" }, `acme-api-${SHA.slice(0, 7)}`);
     served = await binaryHost(
       (path): HostReply =>
         path.startsWith("/api/v3/")
           ? {
               status: 302,
-              headers: { location: `/_codeload/acme/api/legacy.zip/${SHA}?token=SIGNEDTOKEN1234` },
+              headers: { location: `/codeload/acme/api/legacy.zip/${SHA}?token=SIGNEDTOKEN1234` },
             }
           : { status: 200, headers: { "content-type": "application/zip" }, body: zip },
     );
@@ -2693,7 +2695,7 @@ describe("Function: uploadSourceZip's archive redirects on the host's own origin
     expect(outcome.status).to.equal("done");
     expect(served.seen.map((r) => r.path)).to.deep.equal([
       `/api/v3/repos/acme/api/zipball/${SHA}`,
-      `/_codeload/acme/api/legacy.zip/${SHA}?token=SIGNEDTOKEN1234`,
+      `/codeload/acme/api/legacy.zip/${SHA}?token=SIGNEDTOKEN1234`,
     ]);
     expect([...(await readZip(objects.zips[0] as Buffer)).keys()]).to.deep.equal(["buildspec.yml"]);
   });

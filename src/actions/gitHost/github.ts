@@ -273,7 +273,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       url: `${this.apiUrl}${this.repoPath(repo)}/zipball/${seg(sha, "sha")}`,
       headers: { ...this.extraHeaders(), "user-agent": "hookgate", ...this.credentialHeaders },
       topFolder: shaSuffixedFolder(sha),
-      // GitHub Enterprise Server's /api/v3 sits at the root: its /_codeload/ redirect stays in scope.
+      // GitHub Enterprise Server's /api/v3 sits at the root: its /codeload/ redirect stays in scope.
       credentialScope: installRoot(this.apiUrl, /\/api\/v3$/i),
       dispatcher: this.dispatcher,
     };
