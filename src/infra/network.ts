@@ -468,7 +468,13 @@ export async function networkPreflight(network: NetworkConfig, region: string): 
     // awsx takes the first azCount zones getAvailabilityZones names, with no state filter (pulumi-awsx
     // awsx/ec2/vpc.ts, getDefaultAzs), and fails inside its component when there are fewer. The same read: with a
     // state filter, a zone impaired for a while would refuse every `pulumi up` of a stack that uses all the zones.
-    const zones = await aws.getAvailabilityZones();
+    const zones = await aws.getAvailabilityZones().catch((error: unknown) => {
+      const cause = error instanceof Error ? error.message : String(error);
+      throw new pulumi.RunError(
+        `cannot read the availability zones of ${region} (ec2:DescribeAvailabilityZones), which ` +
+          `network.azCount is checked against: the deploy credentials need ec2:DescribeAvailabilityZones. ${cause}`,
+      );
+    });
     const problem = azCountProblem(network.azCount, region, zones.names);
     if (problem) throw new pulumi.RunError(new StackConfigError([problem]).message);
     return [];
