@@ -42,6 +42,8 @@ export interface GatewayArgs {
   /** config `github:token`, for manageWebhooks. */
   githubToken?: pulumi.Input<string>;
   githubApiUrl?: string;
+  /** The plan buildStack checked before the network preflight (planGateway); worked out here when absent. */
+  plan?: GatewayPlan;
   /** network.privateSubnetIds as networkPreflight read them (mode existing). */
   subnets?: readonly ReadSubnet[];
 }
@@ -261,6 +263,83 @@ export function routesNeedingInternet(routes: readonly RouteSpec[]): string[] {
   return routes.filter((r) => r.action.type !== "jenkins").map((r) => r.name);
 }
 
+/** What the Gateway is built from, worked out (and checked) before any resource: see planGateway. */
+export interface GatewayPlan {
+  /** The routes with hookgate:secretNamePrefix applied to their secret names. */
+  routes: ReturnType<typeof withSecretNamePrefix>[];
+  prefix: string;
+  names: ReturnType<typeof stackNames>;
+  partition: string;
+  perRoute: Map<string, RouteNames>;
+  artifactBucketNameLength: number;
+}
+
+/**
+ * The Gateway's routes, names and limits, with every check that needs no AWS call (secret name lengths, KMS
+ * regions, route names, GitHub's webhook limit, role policy sizes) thrown as a RunError. buildStack runs it before
+ * the network preflight's AWS reads, so a failed or refused read does not hide these problems.
+ */
+export function planGateway(args: Omit<GatewayArgs, "plan" | "subnets">): GatewayPlan {
+  const { config, region } = args;
+  const routes = args.routes.map((r) => withSecretNamePrefix(r, config.secretNamePrefix));
+  const tooLong = routes.flatMap(routeSecretNames).filter((n) => n.length > NAME_LIMITS.secret);
+  if (tooLong.length > 0) {
+    throw new pulumi.RunError(
+      `secret names longer than ${NAME_LIMITS.secret} characters with hookgate:secretNamePrefix: ${[...new Set(tooLong)].join(", ")}`,
+    );
+  }
+  if (routes.length === 0) throw new pulumi.RunError("routes.yaml has no routes: a stack needs at least one");
+  // A key of another region would be granted and never used: Secrets Manager and S3 would refuse it, and
+  // S3 every upload of a route whose s3-zip kmsKeyId it is.
+  const kmsProblems = kmsKeyRegionProblems(config.kmsKeyArns, region);
+  if (kmsProblems.length > 0) throw new pulumi.RunError(new StackConfigError(kmsProblems).message);
+  const routeKmsProblems = routeKmsKeyRegionProblems(routes, region);
+  if (routeKmsProblems.length > 0) throw new pulumi.RunError(routeKmsProblems.join("\n"));
+  const seen = new Set<string>();
+  for (const r of routes) {
+    if (seen.has(r.name)) throw new pulumi.RunError(`route "${r.name}" is defined twice`);
+    seen.add(r.name);
+  }
+  // As `hookgate check` does: names whose resources would collide with the stack's or another route's.
+  for (const r of routes) {
+    const problem = routeNameProblem(r.name) ?? routeNameClashProblem(r.name, seen);
+    if (problem) throw new pulumi.RunError(problem);
+  }
+  // Before anything is created: a generated secret another route reads would be deleted under that route
+  // by the first pulumi up without a GitHub route naming it.
+  if (config.github.manageWebhooks) {
+    const sharing = generatedSecretSharingProblems(args.routes, config.secretNamePrefix);
+    if (sharing.length > 0) throw new pulumi.RunError(sharing.join("\n"));
+    // GitHub refuses the webhook past its limit per repository and event (422) in the middle of `pulumi up`,
+    // after the others (and every route's resources) exist.
+    const tooMany = webhookLimitProblems(plannedWebhooks(routes), webhooksPerEventLimit(args.githubApiUrl));
+    if (tooMany.length > 0) throw new pulumi.RunError(tooMany.join("\n"));
+  }
+  const prefix = stackPrefix(args.stack);
+  const names = stackNames(prefix, region);
+  const partition = partitionOf(region);
+  const perRoute = new Map<string, RouteNames>(routes.map((r) => [r.name, routeNames(prefix, r.name)]));
+  // A bucketPrefix gets 26 characters appended: the name's length is known before it exists.
+  const artifactBucketNameLength = names.bucketPrefix.length + 26;
+  // Before anything is created: IAM would refuse the role of a route whose policy is too long.
+  for (const spec of routes) {
+    const problem = rolePolicyProblem(
+      spec.name,
+      routePolicyBound({
+        route: spec,
+        names: perRoute.get(spec.name) as RouteNames,
+        partition,
+        region,
+        dedupeTableName: names.dedupeTable,
+        artifactBucketNameLength,
+        kmsKeyArns: config.kmsKeyArns,
+      }),
+    );
+    if (problem) throw new pulumi.RunError(problem);
+  }
+  return { routes, prefix, names, partition, perRoute, artifactBucketNameLength };
+}
+
 export class Gateway extends pulumi.ComponentResource {
   public readonly webhookUrls: pulumi.Output<Record<string, string>>;
   public readonly webhookSetup: pulumi.Output<Record<string, WebhookSetup>>;
@@ -274,44 +353,10 @@ export class Gateway extends pulumi.ComponentResource {
   constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hookgate:infra:Gateway", name, {}, opts);
     const { config, region } = args;
-    const routes = args.routes.map((r) => withSecretNamePrefix(r, config.secretNamePrefix));
-    const tooLong = routes.flatMap(routeSecretNames).filter((n) => n.length > NAME_LIMITS.secret);
-    if (tooLong.length > 0) {
-      throw new pulumi.RunError(
-        `secret names longer than ${NAME_LIMITS.secret} characters with hookgate:secretNamePrefix: ${[...new Set(tooLong)].join(", ")}`,
-      );
-    }
-    if (routes.length === 0)
-      throw new pulumi.RunError("routes.yaml has no routes: a stack needs at least one");
-    // A key of another region would be granted and never used: Secrets Manager and S3 would refuse it, and
-    // S3 every upload of a route whose s3-zip kmsKeyId it is.
-    const kmsProblems = kmsKeyRegionProblems(config.kmsKeyArns, region);
-    if (kmsProblems.length > 0) throw new pulumi.RunError(new StackConfigError(kmsProblems).message);
-    const routeKmsProblems = routeKmsKeyRegionProblems(routes, region);
-    if (routeKmsProblems.length > 0) throw new pulumi.RunError(routeKmsProblems.join("\n"));
-    const seen = new Set<string>();
-    for (const r of routes) {
-      if (seen.has(r.name)) throw new pulumi.RunError(`route "${r.name}" is defined twice`);
-      seen.add(r.name);
-    }
-    // As `hookgate check` does: names whose resources would collide with the stack's or another route's.
-    for (const r of routes) {
-      const problem = routeNameProblem(r.name) ?? routeNameClashProblem(r.name, seen);
-      if (problem) throw new pulumi.RunError(problem);
-    }
-    // Before anything is created: a generated secret another route reads would be deleted under that route
-    // by the first pulumi up without a GitHub route naming it.
-    if (config.github.manageWebhooks) {
-      const sharing = generatedSecretSharingProblems(args.routes, config.secretNamePrefix);
-      if (sharing.length > 0) throw new pulumi.RunError(sharing.join("\n"));
-      // GitHub refuses the webhook past its limit per repository and event (422) in the middle of `pulumi up`,
-      // after the others (and every route's resources) exist.
-      const tooMany = webhookLimitProblems(plannedWebhooks(routes), webhooksPerEventLimit(args.githubApiUrl));
-      if (tooMany.length > 0) throw new pulumi.RunError(tooMany.join("\n"));
-    }
+    const { routes, prefix, names, partition, perRoute, artifactBucketNameLength } =
+      args.plan ?? planGateway(args);
     const natless = natlessWarning(config, routes);
     if (natless) pulumi.log.warn(natless, this);
-
     const openEgress = openJenkinsEgressWarning(config, routes);
     if (openEgress) pulumi.log.warn(openEgress, this);
     for (const warning of networkWarnings(config, routes)) pulumi.log.warn(warning, this);
@@ -320,28 +365,6 @@ export class Gateway extends pulumi.ComponentResource {
     const leftOffDashboard = dashboardNote(routes.length);
     if (leftOffDashboard) pulumi.log.warn(leftOffDashboard, this);
 
-    const prefix = stackPrefix(args.stack);
-    const names = stackNames(prefix, region);
-    const partition = partitionOf(region);
-    const perRoute = new Map<string, RouteNames>(routes.map((r) => [r.name, routeNames(prefix, r.name)]));
-    // A bucketPrefix gets 26 characters appended: the name's length is known before it exists.
-    const artifactBucketNameLength = names.bucketPrefix.length + 26;
-    // Before anything is created: IAM would refuse the role of a route whose policy is too long.
-    for (const spec of routes) {
-      const problem = rolePolicyProblem(
-        spec.name,
-        routePolicyBound({
-          route: spec,
-          names: perRoute.get(spec.name) as RouteNames,
-          partition,
-          region,
-          dedupeTableName: names.dedupeTable,
-          artifactBucketNameLength,
-          kmsKeyArns: config.kmsKeyArns,
-        }),
-      );
-      if (problem) throw new pulumi.RunError(problem);
-    }
     const code = args.code ?? handlerCode;
     const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 

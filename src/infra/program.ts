@@ -11,7 +11,7 @@ import { withoutInvisible } from "../core/shownText";
 import type { Route } from "../core/types";
 import { type CodeProvider, REPO_ROOT } from "./bundle";
 import { readStackConfig, type StackConfig, StackConfigError } from "./config";
-import { Gateway } from "./gateway";
+import { Gateway, type GatewayPlan, planGateway } from "./gateway";
 import { networkPreflight } from "./network";
 import type { WebhookSetup } from "./webhookSetup";
 
@@ -44,8 +44,23 @@ export interface BuildStackArgs {
  * stop without a reason.
  */
 export async function buildStack(args: BuildStackArgs): Promise<StackOutputs> {
-  const subnets = await networkPreflight(args.config.network, args.region);
-  const gateway = new Gateway("hookgate", { ...args, subnets });
+  // The checks that need no AWS call first: a refused or failed read of the network does not hide them, and a
+  // stack with problems of both kinds is told both in one run.
+  let plan: GatewayPlan | undefined;
+  let planError: pulumi.RunError | undefined;
+  try {
+    plan = planGateway(args);
+  } catch (err) {
+    if (!(err instanceof pulumi.RunError)) throw err;
+    planError = err;
+  }
+  const subnets = await networkPreflight(args.config.network, args.region).catch((err: unknown) => {
+    throw planError && err instanceof pulumi.RunError
+      ? new pulumi.RunError(`${planError.message}\n${err.message}`)
+      : err;
+  });
+  if (!plan) throw planError;
+  const gateway = new Gateway("hookgate", { ...args, plan, subnets });
   return {
     webhookUrls: gateway.webhookUrls,
     webhookSetup: gateway.webhookSetup,

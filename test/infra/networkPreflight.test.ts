@@ -6,7 +6,7 @@ import { parseStackConfig, type StackConfig } from "../../src/infra/config";
 import { buildStack } from "../../src/infra/program";
 import { collectingWarnings } from "./evaluate";
 import { jenkinsRoute, stubCode } from "./fixtures";
-import { type InvokeResult, MockCloud, outputValue, withoutStackTraces } from "./mocks";
+import { type InvokeResult, invokeFailure, MockCloud, outputValue, withoutStackTraces } from "./mocks";
 
 // The SDK's settings module, whose getEngine the log functions call for the engine's client: required, so that the
 // test replaces the function on the module's own exports (an import * would be a copy).
@@ -224,5 +224,77 @@ describe("buildStack: a failed network check under the engine's log channel", ()
     } finally {
       settings.getEngine = realGetEngine;
     }
+  });
+});
+
+describe("buildStack: what stops it before any AWS read, and a failed read", () => {
+  it("stops with a RunError naming ec2:DescribeAvailabilityZones when the region's zones cannot be read (not the SDK's bare error, printed with a stack trace)", async () => {
+    const reason = "UnauthorizedOperation: You are not authorized to perform this operation";
+    await new MockCloud({
+      [GET_ZONES]: () => {
+        throw invokeFailure(reason);
+      },
+    }).install("test");
+    const error = await withoutStackTraces(() =>
+      buildStack({
+        config: parseStackConfig({ network: { azCount: 3 } }),
+        routes: [jenkinsRoute()],
+        stack: "test",
+        region: "eu-west-1",
+        code: stubCode,
+      }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      ),
+    );
+    expect(pulumi.RunError.isInstance(error), `not a RunError: ${String(error)}`).to.equal(true);
+    expect((error as Error).message)
+      .to.contain("ec2:DescribeAvailabilityZones")
+      .and.to.contain(reason);
+  });
+
+  it("names a route problem that needs no AWS (21 managed webhooks on one repository) together with the network's (azCount above the region's zones), in one run", async () => {
+    await new MockCloud({ [GET_ZONES]: threeZones }).install("test");
+    const error = await withoutStackTraces(() =>
+      buildStack({
+        config: parseStackConfig({ github: { manageWebhooks: true }, network: { azCount: 4 } }),
+        routes: Array.from({ length: 21 }, (_, i) => jenkinsRoute(`job-${i}`, ["acme/api"])),
+        stack: "test",
+        region: "eu-west-1",
+        code: stubCode,
+        githubToken: "ghp_test-token-value",
+      }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      ),
+    );
+    expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+    expect((error as Error).message)
+      .to.contain("hookgate:network.azCount is 4")
+      .and.to.contain("21 managed webhooks on acme/api");
+  });
+
+  it("names a route problem that needs no AWS even when the network read fails", async () => {
+    await new MockCloud({
+      [GET_ZONES]: () => {
+        throw invokeFailure("RequestExpired: Request has expired");
+      },
+    }).install("test");
+    const error = await withoutStackTraces(() =>
+      buildStack({
+        config: parseStackConfig({ github: { manageWebhooks: true } }),
+        routes: Array.from({ length: 21 }, (_, i) => jenkinsRoute(`job-${i}`, ["acme/api"])),
+        stack: "test",
+        region: "eu-west-1",
+        code: stubCode,
+        githubToken: "ghp_test-token-value",
+      }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      ),
+    );
+    expect((error as Error).message)
+      .to.contain("21 managed webhooks on acme/api")
+      .and.to.contain("RequestExpired");
   });
 });
