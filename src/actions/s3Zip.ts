@@ -527,22 +527,26 @@ async function readAndDecide(
   };
 }
 
-/** An archive downloaded: its size, and the URL it came from in the end (after the redirects followed). */
+/**
+ * An archive downloaded: its size, and every URL requested for it, the first and each redirect's, in order:
+ * a renamed Gitea repository's redirect names its new name, and the hop after it may be object storage's
+ * signed URL (SERVE_DIRECT), so the last URL alone does not name it.
+ */
 export interface DownloadedArchive {
   bytes: number;
-  url: string;
+  urls: string[];
 }
 
 /**
- * The host's test of the archive's top folder, given where the download ended (a renamed Gitea repository's
- * redirect names its new name); false when the host writes none.
+ * The host's test of the archive's top folder, given the URLs the download went through; false when the host
+ * writes none.
  */
 function hostTopFolder(
   topFolder: TopFolderTest | undefined,
   downloaded: DownloadedArchive,
 ): false | ((folder: string) => boolean) {
   if (topFolder === undefined) return false;
-  return (folder) => topFolder(folder, downloaded.url);
+  return (folder) => topFolder(folder, downloaded.urls);
 }
 
 /**
@@ -586,6 +590,7 @@ export async function downloadArchive(
   notFound?: string,
 ): Promise<DownloadedArchive> {
   let url = source.url;
+  const urls = [url];
   const origin = new URL(url).origin;
   const scope = new URL(source.credentialScope ?? origin);
   const scopePath = scope.pathname.replace(/\/+$/, "");
@@ -668,6 +673,7 @@ export async function downloadArchive(
         dropped = true;
       }
       url = next.toString();
+      urls.push(url);
       continue;
     }
     if (status !== 200) {
@@ -713,7 +719,7 @@ export async function downloadArchive(
     if (bytes > 0 && !(await beginsWithPk(file))) {
       throw notAZip(what, header(res.headers, "content-type"), hop > 0, sentToSignIn, source, sent);
     }
-    return { bytes, url };
+    return { bytes, urls };
   }
   throw new ActionError(`${what}: more than ${MAX_REDIRECTS} redirects`, { retryable: false });
 }

@@ -1474,6 +1474,35 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       expect(c.logs.filter((l) => l.level === "warn")).to.deep.equal([]);
     });
 
+    it("uploadSourceZip removes a renamed Gitea repository's new top folder (api-v2/) when its new name's archive path redirects on to object storage (SERVE_DIRECT)", async () => {
+      // Gitea with SERVE_DIRECT answers the archive path with a redirect to a signed URL of its storage
+      // (go-gitea/gitea routers/api/v1/repo/file.go): the last URL names no repository.
+      const zip = await buildZip({ "buildspec.yml": "version: 0.2\n" }, "api-v2");
+      const storage = http.createServer((_req, res) => {
+        res.writeHead(200, { "content-type": "application/zip" }).end(zip);
+      });
+      await new Promise<void>((r) => storage.listen(0, "127.0.0.1", r));
+      const storageUrl = `http://127.0.0.1:${(storage.address() as AddressInfo).port}`;
+      try {
+        host.moveRepo("acme/api", "acme/api-v2");
+        host.script("archive", {
+          status: 303,
+          headers: { location: `${storageUrl}/gitea/repo-archive/7/${SHA}.zip?X-Amz-Signature=abcdef0123` },
+        });
+        const key = "gitea/renamed-serve-direct.zip";
+        const outcome = await upload(
+          { ...request("gitea", "/api/v1"), key },
+          pushEvent({ provider: "gitea" }),
+          clients(),
+        );
+        expect(host.requests.map((r) => r.path)).to.include(`/api/v1/repos/acme/api-v2/archive/${SHA}.zip`);
+        expect(await names(key)).to.deep.equal(["buildspec.yml"]);
+        expect(outcome.detail).to.not.contain("kept");
+      } finally {
+        await new Promise<void>((r) => storage.close(() => r()));
+      }
+    });
+
     it("uploadSourceZip says in its outcome and a warning that it kept a single top folder not of the name the host writes (app/)", async () => {
       host.setArchive("acme/api", SHA, { zip: await buildZip({ "buildspec.yml": "version: 0.2\n" }, "app") });
       const key = "gitea/kept-folder.zip";

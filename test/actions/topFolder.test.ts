@@ -8,24 +8,34 @@ describe("Function: repoNamedFolder (Gitea's and Forgejo's archive top folder)",
   const test = repoNamedFolder("api", api);
 
   it("takes the event's repository name in any case, wherever the archive came from", () => {
-    expect(test("API", "https://elsewhere.example.com/x.zip")).to.equal(true);
+    expect(test("API", ["https://elsewhere.example.com/x.zip"])).to.equal(true);
   });
 
   it("takes the new name of the archive path under the API a rename's redirect led to, in any case", () => {
-    expect(test("api-v2", `${api}/repos/acme/API-v2/archive/${SHA}.zip`)).to.equal(true);
+    expect(test("api-v2", [`${api}/repos/acme/API-v2/archive/${SHA}.zip`])).to.equal(true);
+  });
+
+  it("takes the new name from a redirect's archive path that was not the last URL requested (SERVE_DIRECT's hop on to object storage)", () => {
+    expect(
+      test("api-v2", [
+        `${api}/repos/acme/api/archive/${SHA}.zip`,
+        `${api}/repos/acme/api-v2/archive/${SHA}.zip`,
+        `https://storage.example.com/gitea/repo-archive/7/${SHA}.zip?X-Amz-Signature=abc`,
+      ]),
+    ).to.equal(true);
   });
 
   it("does not take a name from an archive path on another origin or outside the API's path", () => {
     expect(
-      test("api-v2", `https://other.example.com/gitea/api/v1/repos/acme/api-v2/archive/${SHA}.zip`),
+      test("api-v2", [`https://other.example.com/gitea/api/v1/repos/acme/api-v2/archive/${SHA}.zip`]),
     ).to.equal(false);
-    expect(test("api-v2", `https://git.example.com/api/v1/repos/acme/api-v2/archive/${SHA}.zip`)).to.equal(
+    expect(test("api-v2", [`https://git.example.com/api/v1/repos/acme/api-v2/archive/${SHA}.zip`])).to.equal(
       false,
     );
   });
 
   it("does not take a name from a path of the API that is no archive, nor another folder name", () => {
-    expect(test("api-v2", `${api}/repos/acme/api-v2/zipball/${SHA}`)).to.equal(false);
-    expect(test("app", `${api}/repos/acme/api-v2/archive/${SHA}.zip`)).to.equal(false);
+    expect(test("api-v2", [`${api}/repos/acme/api-v2/zipball/${SHA}`])).to.equal(false);
+    expect(test("app", [`${api}/repos/acme/api-v2/archive/${SHA}.zip`])).to.equal(false);
   });
 });

@@ -6,14 +6,15 @@
 // - Bitbucket Cloud's /get/<sha>.zip: <workspace>-<repo>-<sha, 12 characters>;
 // - Gitea and Forgejo: <repository name>/, lower-cased by current Gitea, and none at all with
 //   [repository] PREFIX_ARCHIVE_FILES = false (go-gitea/gitea modules/git/archive.go). A repository renamed
-//   after the push is redirected to its new name, which names the folder;
+//   after the push is redirected to its new name, which names the folder, even when a further redirect leads
+//   on to object storage (SERVE_DIRECT);
 // - Bitbucket Data Center: none (no prefix parameter is sent).
 
 /**
- * A test of a top folder's name (its first path segment, without the slash), given the URL the archive was
- * downloaded from in the end (after the redirects followed).
+ * A test of a top folder's name (its first path segment, without the slash), given every URL the archive was
+ * requested at: the first and each redirect's, in order.
  */
-export type TopFolderTest = (folder: string, downloadedFrom: string) => boolean;
+export type TopFolderTest = (folder: string, requestedAt: readonly string[]) => boolean;
 
 /**
  * GitHub, GitLab, Bitbucket Cloud: a name that ends in "-" and the commit's first 7 or more hex digits. Only the
@@ -30,14 +31,18 @@ export function shaSuffixedFolder(sha: string): TopFolderTest {
 
 /**
  * Gitea and Forgejo: the repository's name, in any case (Gitea writes it lower-cased): the event's, or the one
- * of the archive path under `apiUrl` a redirect led to (…/repos/{owner}/{name}/archive/…): Gitea answers a
- * renamed repository's old name with a redirect to the new one, whose archive's folder is the new name.
+ * of an archive path under `apiUrl` a redirect led to (…/repos/{owner}/{name}/archive/…): Gitea answers a
+ * renamed repository's old name with a redirect to the new one, whose archive's folder is the new name. Any
+ * URL requested counts, not the last only: with SERVE_DIRECT the new name's path redirects on to a signed
+ * object-storage URL, which names no repository.
  */
 export function repoNamedFolder(name: string, apiUrl: string): TopFolderTest {
   const expected = name.toLowerCase();
-  return (folder, downloadedFrom) => {
+  return (folder, requestedAt) => {
     const given = folder.toLowerCase();
-    return given === expected || given === archivePathName(apiUrl, downloadedFrom)?.toLowerCase();
+    return (
+      given === expected || requestedAt.some((url) => given === archivePathName(apiUrl, url)?.toLowerCase())
+    );
   };
 }
 
