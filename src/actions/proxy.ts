@@ -3,7 +3,7 @@
 // ones (and for https ones too when no HTTPS proxy is set), no_proxy/NO_PROXY for the hosts reached directly.
 // Pure, without undici: the Lambda reads it at init, and its receive path never loads the HTTP client.
 
-import { isCidrEntry, noProxyEntryProblem } from "../core/noProxy";
+import { isCidrEntry, noProxyEntryProblem, noProxyTrailingDotNote } from "../core/noProxy";
 import { shownText } from "../core/shownText";
 
 export interface ProxySettings {
@@ -96,9 +96,9 @@ export function bypassesProxy(noProxy: string | readonly string[], url: URL): bo
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { "http:": 80, "https:": 443 };
 
 /**
- * The entries of NO_PROXY that undici matches otherwise than written, or never, each as a line for a warning:
- * curl (7.86 and later) matches a CIDR and an IPv6 address without brackets, undici neither. The entry is
- * quoted with its invisible characters escaped.
+ * The entries of NO_PROXY that undici matches otherwise than written, or never, or only for URLs written with
+ * the name's trailing dot, each as a line for a warning: curl (7.86 and later) matches a CIDR and an IPv6
+ * address without brackets, undici neither. The entry is quoted with its invisible characters escaped.
  */
 export function unmatchedNoProxyEntries(noProxy: string): string[] {
   if (noProxy === "*") return [];
@@ -109,7 +109,7 @@ export function unmatchedNoProxyEntries(noProxy: string): string[] {
         ? "sends every host direct only alone: beside other entries it matches nothing"
         : isCidrEntry(entry)
           ? "is a CIDR range, which undici does not match (curl does): list the hosts or addresses to reach directly"
-          : noProxyEntryProblem(entry, (value) => shownText(value));
+          : (noProxyEntryProblem(entry, (value) => shownText(value)) ?? noProxyTrailingDotNote(entry));
     return problem === undefined ? [] : [`NO_PROXY entry ${shownText(entry)} ${problem}`];
   });
 }

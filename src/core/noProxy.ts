@@ -59,3 +59,20 @@ export function isCidrEntry(entry: string): boolean {
   // ipaddr.js takes an IPv6 zone (fe80::%eth0/64), which no NO_PROXY reader does.
   return ipaddr.isValidCIDR(entry) && !entry.includes("%");
 }
+
+/**
+ * The note for a NO_PROXY entry whose name ends with a dot (localhost., .corp.test.), or undefined: undici
+ * compares it as written, so it matches only URLs written with that dot, and a URL written the usual way
+ * (http://localhost/) still goes through the proxy. Accepted (such URLs exist), but said, as nothing else
+ * would show it. For an entry noProxyEntryProblem finds nothing wrong with.
+ */
+export function noProxyTrailingDotNote(entry: string): string | undefined {
+  const [, host = entry, digits] = /^(.+):(\d+)$/.exec(entry) ?? [];
+  if (!host.endsWith(".") || host.startsWith("[")) return undefined;
+  const name = host.slice(0, -1);
+  const port = digits === undefined ? "" : `:${digits}`;
+  // A .domain stands for the hosts under it.
+  const domain = /^\*?\./.exec(name);
+  const example = domain ? `<host>.${name.slice(domain[0].length)}` : name;
+  return `matches only URLs written with the trailing dot; for http://${example}${port}/ list ${name}${port}`;
+}

@@ -4,6 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { bypassesProxy } from "../actions/proxy";
 import { dashboardNote } from "../core/dashboardSize";
+import { noProxyTrailingDotNote } from "../core/noProxy";
 import { generatedSecretSharingProblems, routeSecretNames, withSecretNamePrefix } from "../core/routeSecrets";
 import { apiResourceQuotaNote, routeNameClashProblem, routeNameProblem } from "../core/routes/checks";
 import { DEFAULT_API_URLS } from "../core/routes/defaults";
@@ -160,6 +161,12 @@ export function networkWarnings(config: StackConfig, routes: readonly RouteSpec[
     );
   }
   const proxy = config.network.egressProxy;
+  // Accepted by the config's check, as undici matches them for URLs written with the dot; said, as the
+  // routes' URLs are rarely written so.
+  for (const entry of proxy?.noProxy ?? []) {
+    const note = noProxyTrailingDotNote(entry);
+    if (note) warnings.push(`network.noProxy entry ${JSON.stringify(entry)} ${note}`);
+  }
   if (proxy && "ipv6CidrBlocks" in proxyEgressDestination(proxy.url)) {
     warnings.push(
       `network.httpsProxy ${proxy.url} is an IPv6 address, which the route functions cannot reach: hookgate ` +

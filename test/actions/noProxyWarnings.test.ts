@@ -43,9 +43,8 @@ describe("Function: unmatchedNoProxyEntries(NO_PROXY)", () => {
     ).to.deep.equal([]);
   });
 
-  it("unmatchedNoProxyEntries and the stack's network.noProxy check accept a name with a trailing dot, which undici matches for URLs written with it", () => {
+  it("the stack's network.noProxy check accepts a name with a trailing dot, which undici matches for URLs written with it", () => {
     for (const entry of ["jenkins.corp.test.", ".corp.test.", "*.corp.test.", "jenkins.corp.test.:8080"]) {
-      expect(unmatchedNoProxyEntries(entry), entry).to.deep.equal([]);
       expect(noProxyEntryProblem(entry), entry).to.equal(undefined);
     }
     // What the acceptance rests on: undici (bypassesProxy agrees with it) matches such an entry as written.
@@ -58,6 +57,24 @@ describe("Function: unmatchedNoProxyEntries(NO_PROXY)", () => {
     expect(bypassesProxy(".corp.test.", new URL("https://git.corp.test./"))).to.equal(true);
     // An address with a dot is no form a URL keeps (10.0.0.5. is written 10.0.0.5): still refused.
     expect(noProxyEntryProblem("10.0.0.5.")).to.match(/is an address URLs write as 10\.0\.0\.5/);
+  });
+
+  it("unmatchedNoProxyEntries says a name with a trailing dot matches only URLs written with it, and which entry the URL written without it needs", () => {
+    expect(
+      unmatchedNoProxyEntries(
+        "localhost.,jenkins.corp.test.:8080,.corp.test.,*.corp.test.,jenkins.corp.test",
+      ),
+    ).to.deep.equal([
+      'NO_PROXY entry "localhost." matches only URLs written with the trailing dot; for http://localhost/ list localhost',
+      'NO_PROXY entry "jenkins.corp.test.:8080" matches only URLs written with the trailing dot; for http://jenkins.corp.test:8080/ list jenkins.corp.test:8080',
+      'NO_PROXY entry ".corp.test." matches only URLs written with the trailing dot; for http://<host>.corp.test/ list .corp.test',
+      'NO_PROXY entry "*.corp.test." matches only URLs written with the trailing dot; for http://<host>.corp.test/ list *.corp.test',
+    ]);
+    // What the line says: undici (bypassesProxy agrees with it) sends the URL written without the dot through the
+    // proxy, and the entry it names sends it direct.
+    expect(bypassesProxy("localhost.", new URL("http://localhost:8080/"))).to.equal(false);
+    expect(bypassesProxy("localhost", new URL("http://localhost:8080/"))).to.equal(true);
+    expect(bypassesProxy(".corp.test.", new URL("https://git.corp.test/"))).to.equal(false);
   });
 
   it("unmatchedNoProxyEntries quotes an entry with its invisible characters escaped", () => {

@@ -248,6 +248,19 @@ describe("Function: gitHostApisThroughProxy(config, routes)", () => {
   });
 });
 
+describe("Function: networkWarnings, a network.noProxy entry with a trailing dot", () => {
+  it("networkWarnings says a network.noProxy name with a trailing dot matches only URLs written with it, naming the entry to list", () => {
+    const network = {
+      httpsProxy: PROXY,
+      noProxy: ["jenkins.internal.example.com", "git.corp.test.", ".corp.test.:8443"],
+    };
+    expect(networkWarnings(config({ network }), [jenkinsRoute()])).to.deep.equal([
+      'network.noProxy entry "git.corp.test." matches only URLs written with the trailing dot; for http://git.corp.test/ list git.corp.test',
+      'network.noProxy entry ".corp.test.:8443" matches only URLs written with the trailing dot; for http://<host>.corp.test:8443/ list .corp.test:8443',
+    ]);
+  });
+});
+
 describe("Function: networkWarnings, an IPv6 proxy address", () => {
   it("networkWarnings says an IPv6 proxy address is out of the functions' reach, and is silent for IPv4 or a name", () => {
     const routes = [jenkinsRoute()];
