@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { WorkItem } from "../../src/core/types";
-import { type DeliveryEntry, DeliveryLog } from "../../src/local/deliveryLog";
+import { DELIVERY_STATUSES, type DeliveryEntry, DeliveryLog } from "../../src/local/deliveryLog";
 import { localWorkItem } from "../support/localStores";
 
 const item = (delivery: string, overrides: Partial<WorkItem> = {}): WorkItem => ({
@@ -152,15 +152,7 @@ describe("Class: DeliveryLog, what each call records", () => {
 
   it("settle treats done, dead, ignored and rejected as final and leaves them; queued, running and retrying it finishes", () => {
     const history = new DeliveryLog(file);
-    const statuses: DeliveryEntry["status"][] = [
-      "ignored",
-      "rejected",
-      "queued",
-      "running",
-      "retrying",
-      "done",
-      "dead",
-    ];
+    const statuses: DeliveryEntry["status"][] = [...DELIVERY_STATUSES];
     for (const status of statuses) history.work(item(status), { status });
     for (const status of statuses) history.settle(item(status), { status: "done", attempts: 9 }, 0);
     const final = entries(history)

@@ -228,37 +228,17 @@ describe("buildStack: a failed network check under the engine's log channel", ()
 });
 
 describe("buildStack: what stops it before any AWS read, and a failed read", () => {
-  it("stops with a RunError naming ec2:DescribeAvailabilityZones when the region's zones cannot be read (not the SDK's bare error, printed with a stack trace)", async () => {
-    const reason = "UnauthorizedOperation: You are not authorized to perform this operation";
-    await new MockCloud({
-      [GET_ZONES]: () => {
-        throw invokeFailure(reason);
-      },
-    }).install("test");
-    const error = await withoutStackTraces(() =>
+  /** What buildStack rejects with, under `zones` as the region's zones read, for this hookgate config and routes. */
+  async function refusal(
+    zones: InvokeResult,
+    raw: Record<string, unknown>,
+    routes = [jenkinsRoute()],
+  ): Promise<Error | undefined> {
+    await new MockCloud({ [GET_ZONES]: zones }).install("test");
+    return withoutStackTraces(() =>
       buildStack({
-        config: parseStackConfig({ network: { azCount: 3 } }),
-        routes: [jenkinsRoute()],
-        stack: "test",
-        region: "eu-west-1",
-        code: stubCode,
-      }).then(
-        () => undefined,
-        (e: unknown) => e as Error,
-      ),
-    );
-    expect(pulumi.RunError.isInstance(error), `not a RunError: ${String(error)}`).to.equal(true);
-    expect((error as Error).message)
-      .to.contain("ec2:DescribeAvailabilityZones")
-      .and.to.contain(reason);
-  });
-
-  it("names a route problem that needs no AWS (21 managed webhooks on one repository) together with the network's (azCount above the region's zones), in one run", async () => {
-    await new MockCloud({ [GET_ZONES]: threeZones }).install("test");
-    const error = await withoutStackTraces(() =>
-      buildStack({
-        config: parseStackConfig({ github: { manageWebhooks: true }, network: { azCount: 4 } }),
-        routes: Array.from({ length: 21 }, (_, i) => jenkinsRoute(`job-${i}`, ["acme/api"])),
+        config: parseStackConfig(raw),
+        routes,
         stack: "test",
         region: "eu-west-1",
         code: stubCode,
@@ -268,33 +248,40 @@ describe("buildStack: what stops it before any AWS read, and a failed read", () 
         (e: unknown) => e as Error,
       ),
     );
+  }
+  const failedRead =
+    (reason: string): InvokeResult =>
+    () => {
+      throw invokeFailure(reason);
+    };
+  /** 21 managed push webhooks on acme/api: one past GitHub's limit per event, which needs no AWS to see. */
+  const overWebhookLimit = () => Array.from({ length: 21 }, (_, i) => jenkinsRoute(`job-${i}`, ["acme/api"]));
+
+  it("stops with a RunError naming ec2:DescribeAvailabilityZones when the region's zones cannot be read (not the SDK's bare error, printed with a stack trace)", async () => {
+    const reason = "UnauthorizedOperation: You are not authorized to perform this operation";
+    const error = await refusal(failedRead(reason), { network: { azCount: 3 } });
+    expect(pulumi.RunError.isInstance(error), `not a RunError: ${String(error)}`).to.equal(true);
+    expect(error?.message).to.contain("ec2:DescribeAvailabilityZones").and.to.contain(reason);
+  });
+
+  it("names a route problem that needs no AWS (21 managed webhooks on one repository) together with the network's (azCount above the region's zones), in one run", async () => {
+    const error = await refusal(
+      threeZones,
+      { github: { manageWebhooks: true }, network: { azCount: 4 } },
+      overWebhookLimit(),
+    );
     expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
-    expect((error as Error).message)
+    expect(error?.message)
       .to.contain("hookgate:network.azCount is 4")
       .and.to.contain("21 managed webhooks on acme/api");
   });
 
   it("names a route problem that needs no AWS even when the network read fails", async () => {
-    await new MockCloud({
-      [GET_ZONES]: () => {
-        throw invokeFailure("RequestExpired: Request has expired");
-      },
-    }).install("test");
-    const error = await withoutStackTraces(() =>
-      buildStack({
-        config: parseStackConfig({ github: { manageWebhooks: true } }),
-        routes: Array.from({ length: 21 }, (_, i) => jenkinsRoute(`job-${i}`, ["acme/api"])),
-        stack: "test",
-        region: "eu-west-1",
-        code: stubCode,
-        githubToken: "ghp_test-token-value",
-      }).then(
-        () => undefined,
-        (e: unknown) => e as Error,
-      ),
+    const error = await refusal(
+      failedRead("RequestExpired: Request has expired"),
+      { github: { manageWebhooks: true } },
+      overWebhookLimit(),
     );
-    expect((error as Error).message)
-      .to.contain("21 managed webhooks on acme/api")
-      .and.to.contain("RequestExpired");
+    expect(error?.message).to.contain("21 managed webhooks on acme/api").and.to.contain("RequestExpired");
   });
 });
