@@ -12,6 +12,17 @@ import { MockCloud, outputValue, settle, withoutStackTraces } from "./mocks";
 
 const ROUTES = resolve(__dirname, "..", "fixtures", "infra", "routes.yaml");
 
+/** Runs `run` with GITHUB_TOKEN unset (the GitHub provider's fallback), then puts it back. */
+async function withoutGithubToken(run: () => Promise<void>): Promise<void> {
+  const savedToken = process.env.GITHUB_TOKEN;
+  delete process.env.GITHUB_TOKEN;
+  try {
+    await run();
+  } finally {
+    if (savedToken !== undefined) process.env.GITHUB_TOKEN = savedToken;
+  }
+}
+
 /** Runs main() under this stack config (and no region in the environment); returns what it rejected with. */
 async function mainThrows(config: Record<string, string>): Promise<unknown> {
   const savedConfig = pulumi.runtime.allConfig();
@@ -103,9 +114,7 @@ describe("main(): a configuration mistake stops `pulumi up` with a RunError (its
   });
 
   it("manageWebhooks without a GitHub token is a RunError that gives the command to set one", async () => {
-    const savedToken = process.env.GITHUB_TOKEN;
-    delete process.env.GITHUB_TOKEN;
-    try {
+    await withoutGithubToken(async () => {
       const error = await mainThrows({
         "aws:region": "eu-west-1",
         "hookgate:routesFile": ROUTES,
@@ -113,9 +122,7 @@ describe("main(): a configuration mistake stops `pulumi up` with a RunError (its
       });
       expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
       expect((error as Error).message).to.contain("pulumi config set --secret github:token");
-    } finally {
-      if (savedToken !== undefined) process.env.GITHUB_TOKEN = savedToken;
-    }
+    });
   });
 });
 
@@ -150,9 +157,7 @@ describe("main(): every problem of the stack's own configuration in one run", ()
   });
 
   it("names a missing GitHub token in the same RunError as a misspelt aws:region, under a header that calls no hookgate key invalid", async () => {
-    const savedToken = process.env.GITHUB_TOKEN;
-    delete process.env.GITHUB_TOKEN;
-    try {
+    await withoutGithubToken(async () => {
       const message = (
         (await mainThrows({
           "aws:region": "eu-west",
@@ -165,15 +170,11 @@ describe("main(): every problem of the stack's own configuration in one run", ()
       expect(message).to.contain("- hookgate:github.manageWebhooks needs a GitHub token");
       // Each problem gives its own command; the help on setting a hookgate key would point at none of them.
       expect(message).not.to.contain(STACK_CONFIG_HELP);
-    } finally {
-      if (savedToken !== undefined) process.env.GITHUB_TOKEN = savedToken;
-    }
+    });
   });
 
   it("names a missing GitHub token of github.manageWebhooks in the same RunError as a bad logRetentionDays", async () => {
-    const savedToken = process.env.GITHUB_TOKEN;
-    delete process.env.GITHUB_TOKEN;
-    try {
+    await withoutGithubToken(async () => {
       const message = (
         (await mainThrows({
           "aws:region": "eu-west-1",
@@ -185,15 +186,11 @@ describe("main(): every problem of the stack's own configuration in one run", ()
       expect(message).to.match(/^invalid hookgate stack configuration:\n/);
       expect(message).to.contain("- hookgate:logRetentionDays must be one of");
       expect(message).to.contain("- hookgate:github.manageWebhooks needs a GitHub token");
-    } finally {
-      if (savedToken !== undefined) process.env.GITHUB_TOKEN = savedToken;
-    }
+    });
   });
 
   it("asks for no GitHub token when github.manageWebhooks is itself invalid", async () => {
-    const savedToken = process.env.GITHUB_TOKEN;
-    delete process.env.GITHUB_TOKEN;
-    try {
+    await withoutGithubToken(async () => {
       const message = (
         (await mainThrows({
           "aws:region": "eu-west-1",
@@ -203,9 +200,7 @@ describe("main(): every problem of the stack's own configuration in one run", ()
       ).message;
       expect(message).to.contain("- hookgate:github.manageWebhooks must be true or false");
       expect(message).not.to.contain("needs a GitHub token");
-    } finally {
-      if (savedToken !== undefined) process.env.GITHUB_TOKEN = savedToken;
-    }
+    });
   });
 });
 
