@@ -93,11 +93,14 @@ export class DynamoDedupeStore implements DedupeStore {
    * `attempts`: how many times a claim is tried again when the item changed between its check and the
    * next write (deleted by its TTL, taken over by another request). `token`: written with the claim, so a
    * claim DynamoDB applied but whose answer was lost is known as this one's when the SDK's retry of it
-   * fails the condition (rather than taken for another request's, in progress: a 503).
+   * fails the condition (rather than taken for another request's, in progress: a 503). `limits`: the receive
+   * path's deadline; past it no call (nor an SDK retry of one) is started, so a claim cannot land minutes later,
+   * when a frozen instance is thawed, on a delivery its redelivery has meanwhile run.
    */
   async claim(
     route: string,
     deliveryId: string,
+    limits?: CallLimits,
     attempts = 3,
     token: string = randomUUID(),
   ): Promise<ClaimResult> {
@@ -125,15 +128,16 @@ export class DynamoDedupeStore implements DedupeStore {
           ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
+        untilDeadline(limits),
       );
       return claimedAs(numberOf(out.Attributes?.generation) ?? 1, out.Attributes);
     } catch (error) {
-      if (awsErrorName(error) !== "ConditionalCheckFailedException") throw dependency("claim", error);
-      const old = (error as { Item?: Record<string, AttributeValue> }).Item ?? (await this.read(key));
+      if (awsErrorName(error) !== "ConditionalCheckFailedException") throw dependency("claim", error, limits);
+      const old = (error as { Item?: Record<string, AttributeValue> }).Item ?? (await this.read(key, limits));
       if (!old) {
         // Deleted between the condition check and the read: the id is free again, so claim it. A table
         // that keeps saying so is not behaving like DynamoDB: give up (503) rather than loop.
-        if (attempts > 1) return this.claim(route, deliveryId, attempts - 1, token);
+        if (attempts > 1) return this.claim(route, deliveryId, limits, attempts - 1, token);
         throw new TransientDependencyError(
           "DynamoDB dedupe claim failed: its condition kept failing on an item that is not there",
         );
@@ -150,7 +154,7 @@ export class DynamoDedupeStore implements DedupeStore {
         updatedAt !== undefined &&
         updatedAt < now - this.pendingTtlSeconds * 1000
       ) {
-        return this.takeOver(route, deliveryId, generation, attempts, token);
+        return this.takeOver(route, deliveryId, generation, attempts, token, limits);
       }
       return { claimed: false, state: stateOf(old.state), generation: generation ?? 0 };
     }
@@ -163,6 +167,7 @@ export class DynamoDedupeStore implements DedupeStore {
     generation: number,
     attempts: number,
     token: string,
+    limits?: CallLimits,
   ): Promise<ClaimResult> {
     const now = this.now();
     try {
@@ -184,12 +189,13 @@ export class DynamoDedupeStore implements DedupeStore {
           },
           ReturnValues: "ALL_NEW",
         }),
+        untilDeadline(limits),
       );
       return claimedAs(generation, out.Attributes);
     } catch (error) {
-      if (awsErrorName(error) !== "ConditionalCheckFailedException") throw dependency("claim", error);
+      if (awsErrorName(error) !== "ConditionalCheckFailedException") throw dependency("claim", error, limits);
       // Another request took it over, or the work path recorded an outcome, in between: claim afresh.
-      if (attempts > 1) return this.claim(route, deliveryId, attempts - 1, token);
+      if (attempts > 1) return this.claim(route, deliveryId, limits, attempts - 1, token);
       throw new TransientDependencyError("DynamoDB dedupe claim failed: the item kept changing under it");
     }
   }
@@ -224,7 +230,7 @@ export class DynamoDedupeStore implements DedupeStore {
     } catch (error) {
       // A newer generation owns the item (for a done mark: one queued or done), or the work path finished it.
       if (awsErrorName(error) === "ConditionalCheckFailedException") return;
-      throw cutShort("DynamoDB dedupe mark failed", error, limits) ?? dependency("mark", error);
+      throw dependency("mark", error, limits);
     }
   }
 
@@ -235,7 +241,7 @@ export class DynamoDedupeStore implements DedupeStore {
    * still remember (5 minutes) from an earlier generation that died, and the redelivery would be
    * dropped silently.
    */
-  async release(route: string, deliveryId: string, generation: number): Promise<void> {
+  async release(route: string, deliveryId: string, generation: number, limits?: CallLimits): Promise<void> {
     try {
       await this.client.send(
         new UpdateItemCommand({
@@ -254,10 +260,11 @@ export class DynamoDedupeStore implements DedupeStore {
             ":zero": { N: "0" },
           },
         }),
+        untilDeadline(limits),
       );
     } catch (error) {
       if (awsErrorName(error) === "ConditionalCheckFailedException") return;
-      throw dependency("release", error);
+      throw dependency("release", error, limits);
     }
   }
 
@@ -276,14 +283,16 @@ export class DynamoDedupeStore implements DedupeStore {
 
   private async read(
     key: Record<string, AttributeValue>,
+    limits?: CallLimits,
   ): Promise<Record<string, AttributeValue> | undefined> {
     try {
       const out = await this.client.send(
         new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+        untilDeadline(limits),
       );
       return out.Item;
     } catch (error) {
-      throw dependency("read", error);
+      throw dependency("read", error, limits);
     }
   }
 }
@@ -307,7 +316,9 @@ function stateOf(value: AttributeValue | undefined): DeliveryState {
   return STATES.includes(s as DeliveryState) ? (s as DeliveryState) : "pending";
 }
 
-function dependency(what: string, error: unknown): Error {
+function dependency(what: string, error: unknown, limits?: CallLimits): Error {
+  const cut = cutShort(`DynamoDB dedupe ${what} failed`, error, limits);
+  if (cut) return cut;
   // Transient or not (throttled, or a missing table / permission), it is our own dependency that
   // failed: the receive path answers 503 so the host can redeliver once it is fixed.
   const kind = isTransientAwsError(error) ? "" : " (not transient: check the table and the role)";

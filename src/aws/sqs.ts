@@ -53,7 +53,8 @@ export class SqsWorkQueue implements WorkQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async send(item: WorkItem): Promise<void> {
+  /** `limits`: the receive path's deadline; no try (nor SDK retry) starts after it, so none lands after the 503. */
+  async send(item: WorkItem, limits?: CallLimits): Promise<void> {
     const body = workItemJson(item);
     const tooLarge = workItemTooLarge(body);
     if (tooLarge !== undefined) throw tooLarge;
@@ -65,9 +66,10 @@ export class SqsWorkQueue implements WorkQueue {
           MessageGroupId: messageGroupId(item),
           MessageDeduplicationId: messageDeduplicationId(item),
         }),
+        untilDeadline(limits),
       );
     } catch (error) {
-      throw transient("SQS SendMessage to the work queue failed", error);
+      throw transient("SQS SendMessage to the work queue failed", error, limits);
     }
   }
 }

@@ -19,13 +19,17 @@ export interface SecretStore {
 }
 
 export interface WorkQueue {
-  /** Durably enqueue. FIFO: dedupe id = `${deliveryId}:${generation}`, group = repository. */
-  send(item: WorkItem): Promise<void>;
+  /**
+   * Durably enqueue. FIFO: dedupe id = `${deliveryId}:${generation}`, group = repository. `limits`: the receive
+   * path's deadline (deployed), after which no try of the send is started.
+   */
+  send(item: WorkItem, limits?: CallLimits): Promise<void>;
 }
 
 /**
- * Limits on one call of the work path's bookkeeping: past `deadlineMs` (epoch ms) the call is abandoned, as a
- * transient failure, so that it ends before the function is stopped.
+ * Limits on one call of the work path's bookkeeping, or of the receive path: past `deadlineMs` (epoch ms) the
+ * call is abandoned, as a transient failure, so that it ends before the function is stopped (work) or before the
+ * Git host is answered 503 (receive), and no retry of it starts later. Local stores may ignore them.
  */
 export interface CallLimits {
   deadlineMs?: number;
@@ -66,7 +70,7 @@ export type ClaimResult =
  * delivery is processed while a redelivery of a successful one is a duplicate.
  */
 export interface DedupeStore {
-  claim(route: string, deliveryId: string): Promise<ClaimResult>;
+  claim(route: string, deliveryId: string, limits?: CallLimits): Promise<ClaimResult>;
   /**
    * Record a state for one generation; an older generation never overwrites a newer one, but for "done"
    * over a newer generation that is "dead" or "pending": the item then reads done, at the newer generation's
@@ -82,7 +86,7 @@ export interface DedupeStore {
     limits?: CallLimits,
   ): Promise<void>;
   /** Undo a claim whose enqueue failed, so the host's redelivery is accepted. Best effort. */
-  release(route: string, deliveryId: string, generation: number): Promise<void>;
+  release(route: string, deliveryId: string, generation: number, limits?: CallLimits): Promise<void>;
   /**
    * The recorded state of one delivery (optional). An item past its expiry that the store still holds
    * (DynamoDB deletes it lazily) is read with `expired: true` (a claim takes it as none); a store that drops

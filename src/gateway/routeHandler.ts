@@ -170,6 +170,10 @@ interface DeliveryLog {
   detail?: string;
   /** Queued, but the queued mark failed: the claim stays pending (not logged; the late line's reason says it). */
   queuedMarkFailed?: true;
+  /** When the receive path's calls must end (epoch ms): its 503's deadline. Undefined for serve's stores. */
+  deadlineMs?: number;
+  /** The request was answered 503 at the deadline: what still runs must not queue it (not logged). */
+  timedOut?: true;
 }
 
 /** A finished answer: what accept returns, or what a helper throws to end the pipeline early. */
@@ -184,12 +188,22 @@ class Answer {
 
 const HOOK_PATH = /\/hooks\/([^/]+)\/?$/;
 const DEFAULT_RECEIVE_TIMEOUT_MS = 8_000;
+/** How long the release of a claim whose send failed may take, past the receive deadline if need be. */
+const RELEASE_MS = 1_000;
 
 interface DeadlineEntry {
   at: number;
   /** Answers the request with TIMED_OUT; undefined once the request finished (or timed out). */
   expire: ((answer: Answer) => void) | undefined;
 }
+
+/** What a delivery answered 503 at the deadline ends with when it stopped short of queuing (its late line). */
+const NOT_QUEUED_AFTER_TIMEOUT = new Answer(
+  503,
+  "unavailable",
+  "not queued after the timeout's 503: its redelivery is accepted",
+  "timeout",
+);
 
 const TIMED_OUT = new Answer(
   503,
@@ -306,7 +320,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   const maxAttempts = deps.maxAttempts ?? MAX_ATTEMPTS;
   /** The last secret versions seen and the values they hold (a route has one webhook secret). */
   let parsedSecret: ParsedSecret | undefined;
-  const deadlines = new Deadlines(deps.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS);
+  const receiveTimeoutMs = deps.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS;
+  const deadlines = new Deadlines(receiveTimeoutMs);
 
   // ---------------------------------------------------------------------------------------------
   // receive
@@ -330,6 +345,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
    */
   function deliver(request: InboundDelivery): Promise<ReceiveAnswer> {
     const line: DeliveryLog = {};
+    // Deployed, the claim and the send end by the deadline: the SDK starts no try after it (an instance frozen
+    // after its 503 and thawed minutes later would otherwise land them on a delivery its redelivery has run).
+    if (!deps.awaitStoresToTheEnd) line.deadlineMs = Date.now() + receiveTimeoutMs;
     let outcome: Answer | Promise<Answer>;
     try {
       outcome = accept(request, line);
@@ -340,6 +358,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const waiting = outcome;
     return deadlines.run(waiting).then(
       (answer) => {
+        if (answer === TIMED_OUT) line.timedOut = true;
         const answered = respond(answer, line);
         if (answer === TIMED_OUT) followLate(waiting, line);
         return answered;
@@ -574,7 +593,17 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     reason: string,
     line: DeliveryLog,
   ): Promise<Answer> {
-    const claim = await deps.dedupe.claim(route.name, event.deliveryId);
+    const limits = line.deadlineMs === undefined ? undefined : { deadlineMs: line.deadlineMs };
+    // Answered 503 already (a push's next change): the host redelivers it.
+    if (line.timedOut && limits) return NOT_QUEUED_AFTER_TIMEOUT;
+    const claim = await deps.dedupe.claim(route.name, event.deliveryId, limits);
+    if (claim.claimed && line.timedOut && limits) {
+      // Claimed after the 503 (a store that went on past the deadline): queuing now could run a delivery that
+      // its redelivery has run meanwhile. Let the redelivery take the claim over instead.
+      await releaseClaim(event.deliveryId, claim.generation, line);
+      line.generation = claim.generation;
+      return NOT_QUEUED_AFTER_TIMEOUT;
+    }
     if (!claim.claimed) {
       line.generation = claim.generation;
       if (claim.state === "pending") {
@@ -594,12 +623,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     // A redelivery of a delivery that died keeps the time it was first accepted (s3-zip orders by it).
     const item = buildWorkItem(route, event, rendered, claim.generation, claim.firstClaimedAtMs ?? now());
     try {
-      await deps.queue.send(item);
+      await deps.queue.send(item, limits);
     } catch (error) {
       line.error = error instanceof Error ? error.message : String(error);
-      await deps.dedupe.release(route.name, event.deliveryId, claim.generation).catch((releaseError) => {
-        line.error += `; releasing the claim failed too: ${(releaseError as Error)?.message ?? releaseError}`;
-      });
+      await releaseClaim(event.deliveryId, claim.generation, line);
       if (error instanceof WorkItemTooLargeError) {
         // Every redelivery renders the same: a 503 would invite retries that cannot succeed.
         const reason = `${error.message}: the route's templates render too much of the payload; render less, then redeliver`;
@@ -617,6 +644,24 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       line.queuedMarkFailed = true;
     }
     return new Answer(202, "queued", reason, "queued");
+  }
+
+  /**
+   * Makes a claim that queued nothing abandoned, so a redelivery takes it over as the same generation. Best
+   * effort, and bounded: its own short time, since it may run at or after the receive deadline.
+   */
+  async function releaseClaim(deliveryId: string, generation: number, line: DeliveryLog): Promise<void> {
+    try {
+      await withinDeadline(line.deadlineMs === undefined ? undefined : Date.now() + RELEASE_MS, (limits) =>
+        deps.dedupe.release(route.name, deliveryId, generation, limits),
+      );
+    } catch (releaseError) {
+      const why = (releaseError as Error)?.message ?? String(releaseError);
+      line.error =
+        line.error === undefined
+          ? `releasing the claim failed: ${why}`
+          : `${line.error}; releasing the claim failed too: ${why}`;
+    }
   }
 
   function verifyWith(request: InboundDelivery, body: Buffer, secret: ParsedSecret) {

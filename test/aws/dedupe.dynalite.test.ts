@@ -229,20 +229,20 @@ describe("DynamoDedupeStore against dynalite (a DynamoDB engine)", () => {
   it("a claim tried again with its own token (its first answer lost) knows its own claim: claimed, same generation, nothing written", async () => {
     const { store, at } = storeAt();
     const token = "token-of-this-request";
-    expect(await store.claim(ROUTE, "lost-answer", 3, token)).to.deep.equal({
+    expect(await store.claim(ROUTE, "lost-answer", undefined, 3, token)).to.deep.equal({
       claimed: true,
       generation: 1,
       firstClaimedAtMs: T0,
     });
     const before = await item("lost-answer");
     at(T0 + 2000);
-    expect(await store.claim(ROUTE, "lost-answer", 3, token)).to.deep.equal({
+    expect(await store.claim(ROUTE, "lost-answer", undefined, 3, token)).to.deep.equal({
       claimed: true,
       generation: 1,
       firstClaimedAtMs: T0,
     });
     expect(await item("lost-answer")).to.deep.equal(before);
-    expect(await store.claim(ROUTE, "lost-answer", 3, "another-request")).to.deep.equal({
+    expect(await store.claim(ROUTE, "lost-answer", undefined, 3, "another-request")).to.deep.equal({
       claimed: false,
       state: "pending",
       generation: 1,

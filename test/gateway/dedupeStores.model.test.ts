@@ -208,8 +208,8 @@ class Run {
         model: kept,
         store: () => this.dynamo,
         claimRetried: async (route, id, token) => {
-          await this.dynamo.claim(route, id, 3, token); // applied; its answer lost
-          return this.dynamo.claim(route, id, 3, token);
+          await this.dynamo.claim(route, id, undefined, 3, token); // applied; its answer lost
+          return this.dynamo.claim(route, id, undefined, 3, token);
         },
       },
     ];

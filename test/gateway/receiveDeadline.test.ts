@@ -1,0 +1,125 @@
+// The receive path after its deadline's 503: deployed, the claim and the send are given that deadline, and a claim
+// that lands after it anyway queues nothing (its instance may have been frozen and thawed since: the Git host's
+// redelivery may have run the delivery meanwhile).
+import { expect } from "chai";
+import { ActionError } from "../../src/core/errors";
+import type { CallLimits, ClaimResult } from "../../src/core/ports";
+import type { WorkItem } from "../../src/core/types";
+import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
+import { createRouteHandler } from "../../src/gateway/routeHandler";
+import { workItemJson } from "../../src/gateway/workItem";
+import { MemorySecretStore } from "../support/secrets";
+import {
+  githubDelivery,
+  jenkinsRoute,
+  parseAnswer,
+  RecordingDeadLetters,
+  sqsEvent,
+  sqsRecord,
+  WEBHOOK_SECRET,
+} from "./support";
+
+/** A store whose first claim lands only when `land` is called (after the 503), whatever its limits say. */
+class FirstClaimLate extends MemoryDedupeStore {
+  land: () => void = () => {};
+  claimLimits: Array<CallLimits | undefined> = [];
+  private first = true;
+  override claim(route: string, deliveryId: string, limits?: CallLimits): Promise<ClaimResult> {
+    this.claimLimits.push(limits);
+    if (!this.first) return super.claim(route, deliveryId);
+    this.first = false;
+    return new Promise((resolve) => {
+      this.land = () => resolve(super.claim(route, deliveryId));
+    });
+  }
+}
+
+const settled = async () => {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+function handlerWith(
+  dedupe: MemoryDedupeStore,
+  queue: { send(item: WorkItem, limits?: CallLimits): Promise<void> },
+  serve = false,
+) {
+  return createRouteHandler({
+    route: jenkinsRoute(),
+    secrets: new MemorySecretStore({ "hookgate/github-webhook": WEBHOOK_SECRET }),
+    queue,
+    deadLetters: new RecordingDeadLetters(),
+    dedupe,
+    runAction: async () => {
+      throw new ActionError("Jenkins job api/build answered 404", { retryable: false });
+    },
+    log: () => {},
+    receiveTimeoutMs: 20,
+    maxAttempts: 1,
+    ...(serve ? { awaitStoresToTheEnd: true } : {}),
+  });
+}
+
+describe("Function: createRouteHandler receive, after its deadline's 503", () => {
+  it("a dedupe claim that lands after the 503 queues nothing and is released: a delivery its redelivery ran to dead meanwhile is not queued again as generation 2", async () => {
+    const dedupe = new FirstClaimLate();
+    const sent: WorkItem[] = [];
+    const handler = handlerWith(dedupe, { send: async (item) => void sent.push(item) });
+    const first = parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-stale" })));
+    expect(first.statusCode).to.equal(503);
+    // The Git host's redelivery is accepted as generation 1 and its only attempt ends dead.
+    expect(parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-stale" }))).statusCode).to.equal(
+      202,
+    );
+    await handler.work(sqsEvent([sqsRecord(workItemJson(sent[0] as WorkItem))]));
+    expect(dedupe.peek("api-build", "d-stale")).to.deep.equal({ state: "dead", generation: 1 });
+    // The first request's claim lands now (deployed: an SDK retry of a thawed instance) and claims generation 2.
+    dedupe.land();
+    await settled();
+    expect(sent.map((item) => item.generation)).to.deep.equal([1]);
+    // Released: the host's next redelivery takes it over at once, as that generation.
+    expect(dedupe.entries.get("api-build#d-stale")?.updatedAt).to.equal(0);
+  });
+
+  it("gives the dedupe claim and the queue send the 503's deadline as CallLimits, so the SDK starts no try after the 503", async () => {
+    const dedupe = new FirstClaimLate();
+    const first = parseAnswer(await handlerWith(dedupe, { send: async () => {} }).receive(githubDelivery()));
+    expect(first.statusCode).to.equal(503);
+    const claimDeadline = dedupe.claimLimits[0]?.deadlineMs;
+    expect(claimDeadline, "the claim's deadline").to.be.a("number");
+    expect(claimDeadline as number).to.be.at.most(Date.now());
+
+    const sendLimits: Array<CallLimits | undefined> = [];
+    const hanging = {
+      send: (_item: WorkItem, limits?: CallLimits) => new Promise<void>(() => void sendLimits.push(limits)),
+    };
+    const answer = parseAnswer(await handlerWith(new MemoryDedupeStore(), hanging).receive(githubDelivery()));
+    expect(answer.statusCode).to.equal(503);
+    expect(sendLimits[0]?.deadlineMs, "the send's deadline").to.be.a("number");
+    expect(sendLimits[0]?.deadlineMs as number).to.be.at.most(Date.now());
+  });
+
+  it("gives serve's local stores no deadline (awaited to the end), and goes on to queue a claim that lands after the 503, as before", async () => {
+    const dedupe = new FirstClaimLate();
+    const sendLimits: Array<CallLimits | undefined> = [];
+    const sent: WorkItem[] = [];
+    const handler = handlerWith(
+      dedupe,
+      {
+        send: async (item, limits) => {
+          sendLimits.push(limits);
+          sent.push(item);
+        },
+      },
+      true,
+    );
+    expect(parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-serve" }))).statusCode).to.equal(
+      503,
+    );
+    dedupe.land();
+    await settled();
+    expect(dedupe.claimLimits).to.deep.equal([undefined]);
+    expect(sendLimits).to.deep.equal([undefined]);
+    expect(sent).to.have.length(1);
+    expect(dedupe.peek("api-build", "d-serve")).to.deep.equal({ state: "queued", generation: 1 });
+  });
+});
