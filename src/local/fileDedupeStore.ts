@@ -15,6 +15,7 @@
 // mark is written at once, before the work path lets the queue delete the message.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { TransientDependencyError } from "../core/errors";
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
 import type { ClaimResult, DedupeStore, DeliveryState, LogFn, RecordedState } from "../core/ports";
 import { JournalFile, readJournalLines } from "./journalFile";
@@ -47,6 +48,8 @@ const STATES: readonly DeliveryState[] = ["pending", "queued", "done", "dead"];
 export class FileDedupeStore implements DedupeStore {
   private readonly entries = new Map<string, Entry>();
   private readonly journal: JournalFile;
+  /** Closed by serve's stop, which then lets go of the state dir: nothing may be written to it any more. */
+  private closed = false;
 
   constructor(
     readonly file: string,
@@ -68,6 +71,7 @@ export class FileDedupeStore implements DedupeStore {
   }
 
   async claim(route: string, deliveryId: string): Promise<ClaimResult> {
+    if (this.closed) throw new TransientDependencyError("the dedupe store is closed: serve is stopping");
     const key = keyOf(route, deliveryId);
     const now = this.now();
     const entry = this.live(key, now);
@@ -127,6 +131,7 @@ export class FileDedupeStore implements DedupeStore {
   }
 
   close(): void {
+    this.closed = true;
     this.journal.close();
   }
 
@@ -150,6 +155,10 @@ export class FileDedupeStore implements DedupeStore {
   }
 
   private append(line: string): void {
+    // A mark or release that comes after the stop (a send that waited on a held flush) writes nothing: the
+    // journal would open dedupe.jsonl again, after serve.lock is gone and maybe another serve owns the state dir.
+    // The claim stays pending on disk, which the next start takes as abandoned.
+    if (this.closed) return;
     this.journal.append(line);
     this.journal.written().catch(() => {
       // The lines stay for the next write; close() reports a failure that lasts.
