@@ -174,6 +174,12 @@ interface DeliveryLog {
   deadlineMs?: number;
   /** The request was answered 503 at the deadline: what still runs must not queue it (not logged). */
   timedOut?: true;
+  /** The claim taken and not yet known queued or released (not logged). */
+  held?: { deliveryId: string; generation: number };
+  /** The release of `held`, once started (not logged). */
+  releasing?: Promise<void>;
+  /** The claim was released at the deadline's 503, its send still under way (not logged). */
+  releasedAtTimeout?: true;
 }
 
 /** A finished answer: what accept returns, or what a helper throws to end the pipeline early. */
@@ -358,13 +364,31 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const waiting = outcome;
     return deadlines.run(waiting).then(
       (answer) => {
-        if (answer === TIMED_OUT) line.timedOut = true;
-        const answered = respond(answer, line);
-        if (answer === TIMED_OUT) followLate(waiting, line);
-        return answered;
+        if (answer !== TIMED_OUT) return respond(answer, line);
+        line.timedOut = true;
+        // A claim whose send has not ended is released before the 503 (for at most RELEASE_MS): a redelivery
+        // right after it (Bitbucket Cloud resends a 5xx twice, at once) takes it over as the same generation,
+        // with the same SQS deduplication id, instead of being answered 503 (in progress) for 60 s.
+        if (line.held !== undefined) line.releasedAtTimeout = true;
+        const releasing = releaseHeld(line);
+        const timedOut = () => {
+          const answered = respond(answer, line);
+          followLate(waiting, line);
+          return answered;
+        };
+        return releasing === undefined ? timedOut() : releasing.then(timedOut);
       },
       (error: unknown) => respond(answerFor(error, line), line),
     );
+  }
+
+  /** Releases the claim `line` holds, once (the send's failure and the deadline may both ask). */
+  function releaseHeld(line: DeliveryLog): Promise<void> | undefined {
+    const held = line.held;
+    if (held === undefined) return line.releasing;
+    line.held = undefined;
+    line.releasing = releaseClaim(held.deliveryId, held.generation, line);
+    return line.releasing;
   }
 
   /**
@@ -384,10 +408,15 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     fields.status = TIMED_OUT.statusCode;
     fields.late = true;
     if (answer.statusCode === 202) {
-      fields.reason = line.queuedMarkFailed
-        ? // The claim stays pending (enqueue's catch): a redelivery is read as another request's, in progress.
-          `queued after the timeout's 503, but marking it queued failed: it will run; a redelivery is answered 503 (in progress) until its work records its outcome (done: duplicate; dead: accepted as the next generation) or its claim is ${PENDING_CLAIM_TTL_SECONDS} s old (then accepted again as this generation, which runs once)`
-        : "queued after the timeout's 503: it will run, and its redelivery is answered duplicate";
+      fields.reason = line.releasedAtTimeout
+        ? line.queuedMarkFailed
+          ? // Released at the 503 and never marked: a redelivery takes it over, with the same deduplication id.
+            "queued after the timeout's 503, but marking it queued failed: it will run; its claim was released at the 503, so a redelivery is accepted again as this generation, which runs once"
+          : "queued after the timeout's 503: it will run, and its redelivery is answered duplicate"
+        : line.queuedMarkFailed
+          ? // The claim stays pending (enqueue's catch): a redelivery is read as another request's, in progress.
+            `queued after the timeout's 503, but marking it queued failed: it will run; a redelivery is answered 503 (in progress) until its work records its outcome (done: duplicate; dead: accepted as the next generation) or its claim is ${PENDING_CLAIM_TTL_SECONDS} s old (then accepted again as this generation, which runs once)`
+          : "queued after the timeout's 503: it will run, and its redelivery is answered duplicate";
     }
     try {
       log(fields);
@@ -622,11 +651,13 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     line.generation = claim.generation;
     // A redelivery of a delivery that died keeps the time it was first accepted (s3-zip orders by it).
     const item = buildWorkItem(route, event, rendered, claim.generation, claim.firstClaimedAtMs ?? now());
+    line.held = { deliveryId: event.deliveryId, generation: claim.generation };
     try {
       await deps.queue.send(item, limits);
     } catch (error) {
       line.error = error instanceof Error ? error.message : String(error);
-      await releaseClaim(event.deliveryId, claim.generation, line);
+      await releaseHeld(line);
+      line.releasing = undefined;
       if (error instanceof WorkItemTooLargeError) {
         // Every redelivery renders the same: a 503 would invite retries that cannot succeed.
         const reason = `${error.message}: the route's templates render too much of the payload; render less, then redeliver`;
@@ -634,6 +665,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       }
       return new Answer(503, "unavailable", "could not enqueue the delivery; redeliver later", "unavailable");
     }
+    line.held = undefined;
     try {
       await deps.dedupe.mark(route.name, event.deliveryId, claim.generation, "queued");
     } catch (error) {

@@ -123,3 +123,65 @@ describe("Function: createRouteHandler receive, after its deadline's 503", () =>
     expect(dedupe.peek("api-build", "d-serve")).to.deep.equal({ state: "queued", generation: 1 });
   });
 });
+
+describe("Function: createRouteHandler receive, the host's automatic resends right after a timeout's 503 (Bitbucket Cloud resends a 5xx twice, at once)", () => {
+  it("a resend takes over the claim the 503 released, as the same generation, and queues the delivery when the first request's send never completes", async () => {
+    const sent: WorkItem[] = [];
+    let sends = 0;
+    const dedupe = new MemoryDedupeStore();
+    const handler = handlerWith(dedupe, {
+      // The first send hangs (deployed: its instance is frozen once it has answered); the queue is fine afterwards.
+      send: (item) => (sends++ === 0 ? new Promise<void>(() => {}) : Promise.resolve(void sent.push(item))),
+    });
+    const statuses: number[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      statuses.push(
+        parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-resent" }))).statusCode,
+      );
+    }
+    expect(statuses).to.deep.equal([503, 202, 200]);
+    expect(sent.map((item) => item.generation)).to.deep.equal([1]);
+    expect(dedupe.peek("api-build", "d-resent")).to.deep.equal({ state: "queued", generation: 1 });
+  });
+
+  it("a resend accepted while the first request's send lands after all queues the same generation: the action runs once", async () => {
+    const sent: WorkItem[] = [];
+    let land: () => void = () => {};
+    let sends = 0;
+    let runs = 0;
+    const dedupe = new MemoryDedupeStore();
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore({ "hookgate/github-webhook": WEBHOOK_SECRET }),
+      queue: {
+        send: (item) => {
+          if (sends++ > 0) return Promise.resolve(void sent.push(item));
+          return new Promise<void>((resolve) => {
+            land = () => resolve(void sent.push(item));
+          });
+        },
+      },
+      deadLetters: new RecordingDeadLetters(),
+      dedupe,
+      runAction: async () => {
+        runs++;
+        return { status: "done", detail: "" };
+      },
+      log: () => {},
+      receiveTimeoutMs: 20,
+    });
+    expect(parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-both" }))).statusCode).to.equal(
+      503,
+    );
+    expect(parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-both" }))).statusCode).to.equal(
+      202,
+    );
+    land();
+    await settled();
+    // Both messages are generation 1 (one SQS deduplication id): past SQS's window, the work path skips the second.
+    expect(sent.map((item) => item.generation)).to.deep.equal([1, 1]);
+    for (const item of sent) await handler.work(sqsEvent([sqsRecord(workItemJson(item))]));
+    expect(runs).to.equal(1);
+    expect(dedupe.peek("api-build", "d-both")).to.deep.equal({ state: "done", generation: 1 });
+  });
+});
