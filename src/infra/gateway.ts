@@ -23,7 +23,7 @@ import { NAME_LIMITS, type RouteNames, routeNames, stackNames, stackPrefix } fro
 import { Network, proxyEgressDestination, type ReadSubnet } from "./network";
 import { Observability } from "./observability";
 import { apiPolicyQuotaWarning, partitionOf } from "./policies";
-import { Route, rolePolicyProblem, routePolicyBound } from "./route";
+import { environmentProblem, Route, rolePolicyProblem, routePolicyBound } from "./route";
 import {
   plannedWebhooks,
   type WebhookSetup,
@@ -278,13 +278,13 @@ export interface GatewayPlan {
   names: ReturnType<typeof stackNames>;
   partition: string;
   perRoute: Map<string, RouteNames>;
-  artifactBucketNameLength: number;
 }
 
 /**
  * The Gateway's routes, names and limits, with every check that needs no AWS call (secret name lengths, KMS
- * regions, route names, GitHub's webhook limit, role policy sizes) thrown as a RunError. buildStack runs it before
- * the network preflight's AWS reads, so a failed or refused read does not hide these problems.
+ * regions, route names, GitHub's webhook limit, role policy and Lambda environment sizes) thrown as a RunError.
+ * buildStack runs it before the network preflight's AWS reads, so a failed or refused read does not hide these
+ * problems.
  */
 export function planGateway(args: Omit<GatewayArgs, "plan" | "subnets">): GatewayPlan {
   const { config, region } = args;
@@ -344,7 +344,22 @@ export function planGateway(args: Omit<GatewayArgs, "plan" | "subnets">): Gatewa
     );
     if (problem) throw new pulumi.RunError(problem);
   }
-  return { routes, prefix, names, partition, perRoute, artifactBucketNameLength };
+  // Before anything is created (in Route it came after the Gateway had warned against itself, and such a
+  // warning holds back the RunError's message): Lambda would refuse the function of a route whose environment
+  // passes 4 KB even with the shortest queue URLs it can get.
+  const tooBig = routes.flatMap((spec) => {
+    const problem = environmentProblem({
+      route: spec,
+      names: perRoute.get(spec.name) as RouteNames,
+      region,
+      dedupeTableName: names.dedupeTable,
+      artifactBucketNameLength,
+      egressProxy: config.network.egressProxy,
+    });
+    return problem ? [problem] : [];
+  });
+  if (tooBig.length > 0) throw new pulumi.RunError(tooBig.join("\n"));
+  return { routes, prefix, names, partition, perRoute };
 }
 
 export class Gateway extends pulumi.ComponentResource {
@@ -360,8 +375,7 @@ export class Gateway extends pulumi.ComponentResource {
   constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hookgate:infra:Gateway", name, {}, opts);
     const { config, region } = args;
-    const { routes, prefix, names, partition, perRoute, artifactBucketNameLength } =
-      args.plan ?? planGateway(args);
+    const { routes, prefix, names, partition, perRoute } = args.plan ?? planGateway(args);
     const natless = natlessWarning(config, routes);
     if (natless) pulumi.log.warn(natless, this);
     const openEgress = openJenkinsEgressWarning(config, routes);
@@ -454,7 +468,6 @@ export class Gateway extends pulumi.ComponentResource {
           dedupeTableArn: dedupe.tableArn,
           artifactBucket:
             spec.action.type === "s3-zip" && !spec.action.bucket ? artifacts.bucketName : undefined,
-          artifactBucketNameLength,
           partition,
           region,
           accountId,

@@ -65,8 +65,6 @@ export interface RouteArgs {
   dedupeTableArn: pulumi.Input<string>;
   /** The stack's artifact bucket, for an s3-zip route that names none. */
   artifactBucket?: pulumi.Input<string>;
-  /** The stack bucket's name length, known up front (checks the environment's size at preview). */
-  artifactBucketNameLength?: number;
   partition: string;
   region: string;
   accountId: pulumi.Input<string>;
@@ -152,6 +150,53 @@ const QUEUE_URL_DOMAIN_ROOM = 24;
 /** The longest a queue's URL can be, known before the queue exists. */
 export function queueUrlBound(region: string, queueName: string): string {
   return `https://${region}.queue.${"d".repeat(QUEUE_URL_DOMAIN_ROOM)}/${"0".repeat(12)}/${queueName}`;
+}
+
+/** What a route's environment is measured with before its queues and the stack's bucket exist. */
+export interface EnvironmentBoundInput {
+  route: RouteSpec;
+  names: RouteNames;
+  region: string;
+  dedupeTableName: string;
+  /** The stack bucket's name length; used only by an s3-zip route that names no bucket (deployedRoute). */
+  artifactBucketNameLength?: number;
+  egressProxy?: EgressProxyConfig;
+}
+
+/**
+ * The route's environment values at their shortest (shortest queue URLs, the stack bucket's known name length):
+ * a route refused with these is refused whatever AWS names its queues.
+ */
+export function environmentShortest(i: EnvironmentBoundInput): RouteEnvironmentValues {
+  return {
+    route: deployedRoute(i.route, "b".repeat(i.artifactBucketNameLength ?? MIN_BUCKET_NAME)),
+    queueUrl: queueUrlShortest(i.region, i.names.queue),
+    deadLetterQueueUrl: queueUrlShortest(i.region, i.names.deadLetterQueue),
+    dedupeTable: i.dedupeTableName,
+    egressProxy: i.egressProxy,
+  };
+}
+
+/** The route's environment values at their longest: what environmentWarning measures. */
+export function environmentLongest(i: EnvironmentBoundInput): RouteEnvironmentValues {
+  return {
+    route: deployedRoute(i.route, "b".repeat(MAX_BUCKET_NAME)),
+    queueUrl: queueUrlBound(i.region, i.names.queue),
+    deadLetterQueueUrl: queueUrlBound(i.region, i.names.deadLetterQueue),
+    dedupeTable: i.dedupeTableName,
+    egressProxy: i.egressProxy,
+  };
+}
+
+/** Why Lambda would refuse the route's environment whatever its queue URLs turn out to be, or undefined. */
+export function environmentProblem(i: EnvironmentBoundInput): string | undefined {
+  try {
+    routeEnvironment(environmentShortest(i));
+    return undefined;
+  } catch (error) {
+    if (!pulumi.RunError.isInstance(error)) throw error;
+    return error.message;
+  }
 }
 
 /** The namespace of the metrics the route functions' log filters publish. */
@@ -275,24 +320,18 @@ export class Route extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Measured now, before the queue URLs and the stack's bucket are known, so that `pulumi preview`
-    // tells: with their shortest possible values, a route too big anyway is refused; with their longest,
-    // one that may not fit is warned of. The real values decide at deploy.
-    const bucketOf = (length: number) => (args.artifactBucket === undefined ? undefined : "b".repeat(length));
-    routeEnvironment({
-      route: deployedRoute(route, bucketOf(args.artifactBucketNameLength ?? MIN_BUCKET_NAME)),
-      queueUrl: queueUrlShortest(args.region, names.queue),
-      deadLetterQueueUrl: queueUrlShortest(args.region, names.deadLetterQueue),
-      dedupeTable: args.dedupeTableName,
-      egressProxy: args.egressProxy,
-    });
-    const tight = environmentWarning({
-      route: deployedRoute(route, bucketOf(MAX_BUCKET_NAME)),
-      queueUrl: queueUrlBound(args.region, names.queue),
-      deadLetterQueueUrl: queueUrlBound(args.region, names.deadLetterQueue),
-      dedupeTable: args.dedupeTableName,
-      egressProxy: args.egressProxy,
-    });
+    // planGateway refused, before any resource, a route too big with the shortest values its queue URLs and the
+    // stack's bucket can have (environmentProblem); one that may not fit with their longest is warned of here, so
+    // that `pulumi preview` tells. The real values decide at deploy.
+    const tight = environmentWarning(
+      environmentLongest({
+        route,
+        names,
+        region: args.region,
+        dedupeTableName: args.dedupeTableName,
+        egressProxy: args.egressProxy,
+      }),
+    );
     if (tight) pulumi.log.warn(tight, this);
     const variables = pulumi
       .all([args.artifactBucket, queue.url, deadLetters.url])

@@ -276,6 +276,35 @@ describe("buildStack: what stops it before any AWS read, and a failed read", () 
       .and.to.contain("21 managed webhooks on acme/api");
   });
 
+  /** A Jenkins route whose Lambda environment passes 4 KB whatever its queue URLs: 60 parameters of 70 characters. */
+  function tooBigRoute() {
+    const route = jenkinsRoute("big");
+    if (route.action.type !== "jenkins") throw new Error("fixture");
+    route.action.parameters = Object.fromEntries(
+      Array.from({ length: 60 }, (_, i) => [`PARAM_${i}`, `{{sha}}-${"x".repeat(60)}`]),
+    );
+    return route;
+  }
+
+  it("refuses a route whose Lambda environment passes 4 KB before constructing any resource or logging a warning against one", async () => {
+    // No jenkins.cidrs: the Gateway's constructor would warn of the open Jenkins egress against itself.
+    const { result: error, logged } = await recordingLogs(() =>
+      refusal(threeZones, {}, [jenkinsRoute(), tooBigRoute()]),
+    );
+    expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+    expect(error?.message).to.match(/route "big": its Lambda environment is \d+ bytes/);
+    expect(logged.filter((l) => l.message.startsWith("Registering resource"))).to.deep.equal([]);
+    expect(logged.filter((l) => l.resource)).to.deep.equal([]);
+  });
+
+  it("names a route whose Lambda environment passes 4 KB together with the network's problem (azCount above the region's zones), in one run", async () => {
+    const error = await refusal(threeZones, { network: { azCount: 4 } }, [tooBigRoute()]);
+    expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+    expect(error?.message)
+      .to.contain("hookgate:network.azCount is 4")
+      .and.to.match(/route "big": its Lambda environment is \d+ bytes/);
+  });
+
   it("names a route problem that needs no AWS even when the network read fails", async () => {
     const error = await refusal(
       failedRead("RequestExpired: Request has expired"),
