@@ -60,13 +60,21 @@ export function isCidrEntry(entry: string): boolean {
   return ipaddr.isValidCIDR(entry) && !entry.includes("%");
 }
 
+/** A NO_PROXY entry with its name's trailing dot dropped (jenkins.corp.test.:8443 -> jenkins.corp.test:8443). */
+export function withoutTrailingDot(entry: string): string {
+  const [, host = entry, digits] = /^(.+):(\d+)$/.exec(entry) ?? [];
+  if (!host.endsWith(".") || host.startsWith("[")) return entry;
+  return `${host.slice(0, -1)}${digits === undefined ? "" : `:${digits}`}`;
+}
+
 /**
  * The note for a NO_PROXY entry whose name ends with a dot (localhost., .corp.test.), or undefined: undici
  * compares it as written, so it matches only URLs written with that dot, and a URL written the usual way
  * (http://localhost/) still goes through the proxy. Accepted (such URLs exist), but said, as nothing else
- * would show it. For an entry noProxyEntryProblem finds nothing wrong with.
+ * would show it. For an entry noProxyEntryProblem finds nothing wrong with. `scheme` ("https:") is that of the
+ * URL the entry is meant for, when the caller knows it; http: else.
  */
-export function noProxyTrailingDotNote(entry: string): string | undefined {
+export function noProxyTrailingDotNote(entry: string, scheme = "http:"): string | undefined {
   const [, host = entry, digits] = /^(.+):(\d+)$/.exec(entry) ?? [];
   if (!host.endsWith(".") || host.startsWith("[")) return undefined;
   const name = host.slice(0, -1);
@@ -74,5 +82,5 @@ export function noProxyTrailingDotNote(entry: string): string | undefined {
   // A .domain stands for the hosts under it.
   const domain = /^\*?\./.exec(name);
   const example = domain ? `<host>.${name.slice(domain[0].length)}` : name;
-  return `matches only URLs written with the trailing dot; for http://${example}${port}/ list ${name}${port}`;
+  return `matches only URLs written with the trailing dot; for ${scheme}//${example}${port}/ list ${withoutTrailingDot(entry)}`;
 }

@@ -4,7 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { bypassesProxy } from "../actions/proxy";
 import { dashboardNote } from "../core/dashboardSize";
-import { noProxyTrailingDotNote } from "../core/noProxy";
+import { noProxyTrailingDotNote, withoutTrailingDot } from "../core/noProxy";
 import { generatedSecretSharingProblems, routeSecretNames, withSecretNamePrefix } from "../core/routeSecrets";
 import { apiResourceQuotaNote, routeNameClashProblem, routeNameProblem } from "../core/routes/checks";
 import { DEFAULT_API_URLS } from "../core/routes/defaults";
@@ -161,10 +161,14 @@ export function networkWarnings(config: StackConfig, routes: readonly RouteSpec[
     );
   }
   const proxy = config.network.egressProxy;
-  // Accepted by the config's check, as undici matches them for URLs written with the dot; said, as the
-  // routes' URLs are rarely written so.
+  // Accepted by the config's check, as undici matches them for URLs written with the dot; said unless a route's
+  // URL is written so (what the entry is for), as they rarely are. The advice takes the scheme of the route's URL
+  // the entry, without its dot, would match.
+  const urls = routeTargetUrls(routes);
   for (const entry of proxy?.noProxy ?? []) {
-    const note = noProxyTrailingDotNote(entry);
+    if (urls.some((url) => bypassesProxy([entry], url))) continue;
+    const meant = urls.find((url) => bypassesProxy([withoutTrailingDot(entry)], url));
+    const note = noProxyTrailingDotNote(entry, meant?.protocol);
     if (note) warnings.push(`network.noProxy entry ${JSON.stringify(entry)} ${note}`);
   }
   if (proxy && "ipv6CidrBlocks" in proxyEgressDestination(proxy.url)) {
@@ -210,6 +214,22 @@ export function natlessWarning(config: StackConfig, routes: readonly RouteSpec[]
     `network.natGateways is none: routes ${needy.join(", ")} call the Git host's API and cannot reach it ` +
     "without a NAT or an egress proxy (network.httpsProxy), unless the host is reached over a peering, a transit gateway or a VPN"
   );
+}
+
+/** The URLs the route functions call: the routes' Jenkins URLs and Git host APIs (those that parse). */
+function routeTargetUrls(routes: readonly RouteSpec[]): URL[] {
+  return routes.flatMap((route) => {
+    const jenkins = route.action.type === "s3-zip" ? undefined : route.action.jenkins;
+    const api = route.action.type === "jenkins" ? undefined : route.action.api;
+    return [jenkins?.url, api?.apiUrl].flatMap((text) => {
+      if (text === undefined) return [];
+      try {
+        return [new URL(text)];
+      } catch {
+        return []; // refused elsewhere (jenkinsPorts, hookgate check)
+      }
+    });
+  });
 }
 
 /** The routes' Jenkins hosts (host:port) that NO_PROXY does not send direct, with an egress proxy set. */

@@ -259,6 +259,27 @@ describe("Function: networkWarnings, a network.noProxy entry with a trailing dot
       'network.noProxy entry ".corp.test.:8443" matches only URLs written with the trailing dot; for http://<host>.corp.test:8443/ list .corp.test:8443',
     ]);
   });
+
+  it("networkWarnings says nothing of a trailing-dot entry that a route's URL written with the dot matches (a Jenkins URL, a Git host API)", () => {
+    const build = jenkinsRoute();
+    if (build.action.type !== "jenkins") throw new Error("fixture");
+    build.action.jenkins = { ...build.action.jenkins, url: "https://jenkins.corp.test.:8443" };
+    const zip = s3ZipRoute();
+    if (zip.action.type !== "s3-zip") throw new Error("fixture");
+    zip.action.api = { ...zip.action.api, apiUrl: "https://github.git.test./api/v3" };
+    const network = { httpsProxy: PROXY, noProxy: ["jenkins.corp.test.", ".git.test."] };
+    expect(networkWarnings(config({ network }), [build, zip])).to.deep.equal([]);
+  });
+
+  it("networkWarnings' trailing-dot note gives the scheme of the route's URL the entry is meant for (https://jenkins.corp.test:8443)", () => {
+    const build = jenkinsRoute();
+    if (build.action.type !== "jenkins") throw new Error("fixture");
+    build.action.jenkins = { ...build.action.jenkins, url: "https://jenkins.corp.test:8443" };
+    const network = { httpsProxy: PROXY, noProxy: ["jenkins.corp.test.", "jenkins.corp.test"] };
+    expect(networkWarnings(config({ network }), [build])).to.deep.equal([
+      'network.noProxy entry "jenkins.corp.test." matches only URLs written with the trailing dot; for https://jenkins.corp.test/ list jenkins.corp.test',
+    ]);
+  });
 });
 
 describe("Function: networkWarnings, an IPv6 proxy address", () => {
