@@ -368,9 +368,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         line.timedOut = true;
         // A claim whose send has not ended is released before the 503 (for at most RELEASE_MS): a redelivery
         // right after it (Bitbucket Cloud resends a 5xx twice, at once) takes it over as the same generation,
-        // with the same SQS deduplication id, instead of being answered 503 (in progress) for 60 s.
-        if (line.held !== undefined) line.releasedAtTimeout = true;
-        const releasing = releaseHeld(line);
+        // with the same SQS deduplication id, instead of being answered 503 (in progress) for 60 s. Only with a
+        // deadline: serve's local send is never cut and still lands, so a takeover would queue it twice.
+        const cut = line.deadlineMs !== undefined;
+        if (cut && line.held !== undefined) line.releasedAtTimeout = true;
+        const releasing = cut ? releaseHeld(line) : undefined;
         const timedOut = () => {
           const answered = respond(answer, line);
           followLate(waiting, line);

@@ -1,0 +1,83 @@
+// serve gives its local send no deadline, so a send still waiting on a held --fsync flush at the 503 lands: its
+// claim must not be released then, or a resend takes it over as the same generation and it is queued twice.
+import { createHmac, randomUUID } from "node:crypto";
+import fs, { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { ActionError } from "../../src/core/errors";
+import { loadRoutesFile } from "../../src/core/routes/load";
+import { startLocalGateway } from "../../src/local/localGateway";
+import { ROUTE_R_YAML } from "../support/localStores";
+import { REPO_ROOT } from "./serveHarness";
+
+const SECRET = "release-at-timeout-secret";
+const PUSH = readFileSync(join(REPO_ROOT, "examples", "github-push.json"));
+const realFdatasync = fs.fdatasync;
+
+function post(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", headers, agent: false }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end(PUSH);
+  });
+}
+
+describe("serve: a 503 at the deadline while the local send is still flushing", function () {
+  this.timeout(40_000);
+  let dir: string;
+  afterEach(() => {
+    fs.fdatasync = realFdatasync;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps the claim pending: a resend right after it is answered 503 (in progress) and the action runs once", async () => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-release-"));
+    writeFileSync(join(dir, "routes.yaml"), ROUTE_R_YAML);
+    writeFileSync(join(dir, "secrets.json"), JSON.stringify({ "test/hook": SECRET }));
+    const stateDir = join(dir, "state");
+    let runs = 0;
+    const gateway = await startLocalGateway({
+      config: loadRoutesFile(join(dir, "routes.yaml")),
+      stateDir,
+      secretsFile: join(dir, "secrets.json"),
+      port: 0,
+      fsync: true,
+      drainTimeoutMs: 50,
+      log: () => {},
+      runAction: async () => {
+        runs++;
+        throw new ActionError("Jenkins job x answered 404", { retryable: false });
+      },
+    });
+    try {
+      const held: Array<(error: Error | null) => void> = [];
+      fs.fdatasync = ((_fd: number, done: (error: Error | null) => void) =>
+        void held.push(done)) as typeof fs.fdatasync;
+      const headers = {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": randomUUID(),
+        "x-hub-signature-256": `sha256=${createHmac("sha256", SECRET).update(PUSH).digest("hex")}`,
+      };
+      // The first request's flush is held past the 8 s receive deadline: 503.
+      expect(await post(`${gateway.url}/hooks/r`, headers)).to.equal(503);
+      // Bitbucket Cloud resends at once (GitHub: the user's "Redeliver"). The disk answers meanwhile.
+      const resend = post(`${gateway.url}/hooks/r`, headers);
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      fs.fdatasync = realFdatasync;
+      for (const done of held.splice(0)) done(null);
+      const second = await resend;
+      // Wait for the work to settle.
+      for (let i = 0; i < 200 && runs < 2; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      const letters = readdirSync(join(stateDir, "dead-letters")).filter((name) => name.endsWith(".json"));
+      expect({ second, runs, letters: letters.length }).to.deep.equal({ second: 503, runs: 1, letters: 1 });
+    } finally {
+      await gateway.close();
+    }
+  });
+});
