@@ -153,6 +153,8 @@ export class LocalQueue {
   private readonly journal: JournalFile;
   /** Messages whose put line is written (or being written) but not yet in `groups`: compaction keeps them. */
   private readonly sending = new Set<Message>();
+  /** The sends still flushing, by deduplication key: settled (never rejected) once each has ended. */
+  private readonly flushing = new Map<string, Promise<void>>();
   private started = false;
   private stopping = false;
   /** Closed: work still running past the stop records nothing, so the next start resumes it. */
@@ -292,9 +294,14 @@ export class LocalQueue {
 
   private async send(route: string, item: WorkItem): Promise<void> {
     if (this.stopping) throw new Error("the local queue is shutting down");
-    const now = this.now();
     const dedupeId = `${item.deliveryId}:${item.generation}`;
     const dedupeKey = `${route}#${dedupeId}`;
+    // SQS drops a second send of an id whatever the timing, but the id is recorded only once a send's flush
+    // ended: wait for one still flushing, then drop (it landed) or put (it failed, so the Git host got a 503).
+    for (let earlier = this.flushing.get(dedupeKey); earlier; earlier = this.flushing.get(dedupeKey))
+      await earlier;
+    if (this.stopping) throw new Error("the local queue is shutting down");
+    const now = this.now();
     const seenAt = this.recentDedupeIds.get(dedupeKey);
     if (seenAt !== undefined && now - seenAt < DEDUPE_WINDOW_MS) return; // SQS drops it silently
     const body = workItemJson(item);
@@ -314,6 +321,13 @@ export class LocalQueue {
     };
     this.journal.append(putLine(message));
     this.sending.add(message);
+    let ended = () => {};
+    this.flushing.set(
+      dedupeKey,
+      new Promise<void>((resolve) => {
+        ended = resolve;
+      }),
+    );
     try {
       await this.journal.written();
       if (this.options.durable) await this.journal.sync();
@@ -327,6 +341,9 @@ export class LocalQueue {
       throw error;
     } finally {
       this.sending.delete(message);
+      // A waiting send resumes only after this one has recorded its id below (no await in between).
+      this.flushing.delete(dedupeKey);
+      ended();
     }
     // Closed meanwhile: close() cancelled it in the journal, so it is not this queue's work.
     if (this.closed) throw new Error("the local queue is shutting down");
