@@ -101,8 +101,8 @@ export class DynamoDedupeStore implements DedupeStore {
     route: string,
     deliveryId: string,
     limits?: CallLimits,
-    attempts = 3,
     token: string = randomUUID(),
+    attempts = 3,
   ): Promise<ClaimResult> {
     const now = this.now();
     const key = { pk: { S: dedupeKey(route, deliveryId) } };
@@ -137,7 +137,7 @@ export class DynamoDedupeStore implements DedupeStore {
       if (!old) {
         // Deleted between the condition check and the read: the id is free again, so claim it. A table
         // that keeps saying so is not behaving like DynamoDB: give up (503) rather than loop.
-        if (attempts > 1) return this.claim(route, deliveryId, limits, attempts - 1, token);
+        if (attempts > 1) return this.claim(route, deliveryId, limits, token, attempts - 1);
         throw new TransientDependencyError(
           "DynamoDB dedupe claim failed: its condition kept failing on an item that is not there",
         );
@@ -195,7 +195,7 @@ export class DynamoDedupeStore implements DedupeStore {
     } catch (error) {
       if (awsErrorName(error) !== "ConditionalCheckFailedException") throw dependency("claim", error, limits);
       // Another request took it over, or the work path recorded an outcome, in between: claim afresh.
-      if (attempts > 1) return this.claim(route, deliveryId, limits, attempts - 1, token);
+      if (attempts > 1) return this.claim(route, deliveryId, limits, token, attempts - 1);
       throw new TransientDependencyError("DynamoDB dedupe claim failed: the item kept changing under it");
     }
   }
@@ -239,25 +239,36 @@ export class DynamoDedupeStore implements DedupeStore {
    * survives, so the next claim takes it over with the same SQS deduplication id (a send that failed
    * may have reached the queue all the same). Deleting would restart at generation 1, whose id SQS may
    * still remember (5 minutes) from an earlier generation that died, and the redelivery would be
-   * dropped silently.
+   * dropped silently. With `claimToken`, only while the item holds that claim: a takeover keeps the
+   * generation, so a release landing late (its instance frozen, then thawed) would otherwise make a
+   * redelivery's takeover, its send under way, look abandoned to a third request.
    */
-  async release(route: string, deliveryId: string, generation: number, limits?: CallLimits): Promise<void> {
+  async release(
+    route: string,
+    deliveryId: string,
+    generation: number,
+    limits?: CallLimits,
+    claimToken?: string,
+  ): Promise<void> {
+    const byToken = claimToken !== undefined;
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: { S: dedupeKey(route, deliveryId) } },
           UpdateExpression: "SET #updatedAt = :zero",
-          ConditionExpression: "#generation = :g AND #state = :pending",
+          ConditionExpression: `#generation = :g AND #state = :pending${byToken ? " AND #claimToken = :token" : ""}`,
           ExpressionAttributeNames: {
             "#generation": "generation",
             "#state": "state",
             "#updatedAt": "updatedAt",
+            ...(byToken ? { "#claimToken": "claimToken" } : {}),
           },
           ExpressionAttributeValues: {
             ":g": { N: String(generation) },
             ":pending": { S: "pending" },
             ":zero": { N: "0" },
+            ...(byToken ? { ":token": { S: claimToken } } : {}),
           },
         }),
         untilDeadline(limits),

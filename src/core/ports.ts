@@ -70,7 +70,11 @@ export type ClaimResult =
  * delivery is processed while a redelivery of a successful one is a duplicate.
  */
 export interface DedupeStore {
-  claim(route: string, deliveryId: string, limits?: CallLimits): Promise<ClaimResult>;
+  /**
+   * `claimToken`: the caller's own, written with its claim (a takeover writes its own, though it keeps the
+   * generation), so that a release given it undoes this claim only. The store makes one up without it.
+   */
+  claim(route: string, deliveryId: string, limits?: CallLimits, claimToken?: string): Promise<ClaimResult>;
   /**
    * Record a state for one generation; an older generation never overwrites a newer one, but for "done"
    * over a newer generation that is "dead" or "pending": the item then reads done, at the newer generation's
@@ -85,8 +89,18 @@ export interface DedupeStore {
     state: DeliveryState,
     limits?: CallLimits,
   ): Promise<void>;
-  /** Undo a claim whose enqueue failed, so the host's redelivery is accepted. Best effort. */
-  release(route: string, deliveryId: string, generation: number, limits?: CallLimits): Promise<void>;
+  /**
+   * Undo a claim whose enqueue failed, so the host's redelivery is accepted. Best effort. With `claimToken`
+   * (the one its claim was given), only while the item still holds that claim: a release landing late leaves a
+   * redelivery's takeover of it (same generation) alone.
+   */
+  release(
+    route: string,
+    deliveryId: string,
+    generation: number,
+    limits?: CallLimits,
+    claimToken?: string,
+  ): Promise<void>;
   /**
    * The recorded state of one delivery (optional). An item past its expiry that the store still holds
    * (DynamoDB deletes it lazily) is read with `expired: true` (a claim takes it as none); a store that drops

@@ -1,7 +1,8 @@
 // An in-memory DedupeStore with the same rules as the DynamoDB one (src/aws/dedupe.ts), for tests
 // (`hookgate serve` keeps its state on disk: src/local/fileDedupeStore.ts). Not shared between processes.
+import { randomUUID } from "node:crypto";
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
-import type { ClaimResult, DedupeStore, DeliveryState, RecordedState } from "../core/ports";
+import type { CallLimits, ClaimResult, DedupeStore, DeliveryState, RecordedState } from "../core/ports";
 
 interface Entry {
   state: DeliveryState;
@@ -9,6 +10,8 @@ interface Entry {
   updatedAt: number;
   expiresAt: number;
   firstClaimedAt: number;
+  /** The claim's token (a takeover writes its own): a release given another one changes nothing. */
+  token: string;
 }
 
 export class MemoryDedupeStore implements DedupeStore {
@@ -19,7 +22,12 @@ export class MemoryDedupeStore implements DedupeStore {
     this.now = options.now ?? Date.now;
   }
 
-  async claim(route: string, deliveryId: string): Promise<ClaimResult> {
+  async claim(
+    route: string,
+    deliveryId: string,
+    _limits?: CallLimits,
+    token: string = randomUUID(),
+  ): Promise<ClaimResult> {
     const key = `${route}#${deliveryId}`;
     const now = this.now();
     const old = this.entries.get(key);
@@ -36,6 +44,7 @@ export class MemoryDedupeStore implements DedupeStore {
       updatedAt: now,
       expiresAt: this.expiry(now),
       firstClaimedAt,
+      token,
     });
     return { claimed: true, generation, firstClaimedAtMs: firstClaimedAt };
   }
@@ -55,9 +64,17 @@ export class MemoryDedupeStore implements DedupeStore {
     Object.assign(entry, { state, updatedAt: now, expiresAt: this.expiry(now) });
   }
 
-  async release(route: string, deliveryId: string, generation: number): Promise<void> {
+  async release(
+    route: string,
+    deliveryId: string,
+    generation: number,
+    _limits?: CallLimits,
+    claimToken?: string,
+  ): Promise<void> {
     const entry = this.entries.get(`${route}#${deliveryId}`);
-    if (entry && entry.generation === generation && entry.state === "pending") entry.updatedAt = 0;
+    if (!entry || entry.generation !== generation || entry.state !== "pending") return;
+    if (claimToken !== undefined && entry.token !== claimToken) return; // taken over since
+    entry.updatedAt = 0;
   }
 
   async state(route: string, deliveryId: string): Promise<RecordedState | undefined> {

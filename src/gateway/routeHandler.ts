@@ -2,6 +2,7 @@
 //   receive: an API Gateway REST proxy event (the Git host's POST) -> verify, match, enqueue, answer.
 //   work:    an SQS event from the route's FIFO queue -> run the action, retry or dead-letter.
 // Every error is mapped to a response or a batch result here, in one place.
+import { randomUUID } from "node:crypto";
 import type {
   APIGatewayProxyEvent,
   APIGatewayProxyResult,
@@ -175,7 +176,7 @@ interface DeliveryLog {
   /** The request was answered 503 at the deadline: what still runs must not queue it (not logged). */
   timedOut?: true;
   /** The claim taken and not yet known queued or released (not logged). */
-  held?: { deliveryId: string; generation: number };
+  held?: { deliveryId: string; generation: number; claimToken: string };
   /** The release of `held`, once started (not logged). */
   releasing?: Promise<void>;
   /** The claim was released at the deadline's 503, its send still under way (not logged). */
@@ -389,7 +390,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const held = line.held;
     if (held === undefined) return line.releasing;
     line.held = undefined;
-    line.releasing = releaseClaim(held.deliveryId, held.generation, line);
+    line.releasing = releaseClaim(held.deliveryId, held.generation, held.claimToken, line);
     return line.releasing;
   }
 
@@ -627,11 +628,13 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const limits = line.deadlineMs === undefined ? undefined : { deadlineMs: line.deadlineMs };
     // Answered 503 already (a push's next change): the host redelivers it.
     if (line.timedOut && limits) return NOT_QUEUED_AFTER_TIMEOUT;
-    const claim = await deps.dedupe.claim(route.name, event.deliveryId, limits);
+    // This request's own: its release then cannot undo a redelivery's takeover of the claim (same generation).
+    const claimToken = randomUUID();
+    const claim = await deps.dedupe.claim(route.name, event.deliveryId, limits, claimToken);
     if (claim.claimed && line.timedOut && limits) {
       // Claimed after the 503 (a store that went on past the deadline): queuing now could run a delivery that
       // its redelivery has run meanwhile. Let the redelivery take the claim over instead.
-      await releaseClaim(event.deliveryId, claim.generation, line);
+      await releaseClaim(event.deliveryId, claim.generation, claimToken, line);
       line.generation = claim.generation;
       return NOT_QUEUED_AFTER_TIMEOUT;
     }
@@ -653,7 +656,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     line.generation = claim.generation;
     // A redelivery of a delivery that died keeps the time it was first accepted (s3-zip orders by it).
     const item = buildWorkItem(route, event, rendered, claim.generation, claim.firstClaimedAtMs ?? now());
-    line.held = { deliveryId: event.deliveryId, generation: claim.generation };
+    line.held = { deliveryId: event.deliveryId, generation: claim.generation, claimToken };
     try {
       await deps.queue.send(item, limits);
     } catch (error) {
@@ -684,10 +687,15 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
    * Makes a claim that queued nothing abandoned, so a redelivery takes it over as the same generation. Best
    * effort, and bounded: its own short time, since it may run at or after the receive deadline.
    */
-  async function releaseClaim(deliveryId: string, generation: number, line: DeliveryLog): Promise<void> {
+  async function releaseClaim(
+    deliveryId: string,
+    generation: number,
+    claimToken: string,
+    line: DeliveryLog,
+  ): Promise<void> {
     try {
       await withinDeadline(line.deadlineMs === undefined ? undefined : Date.now() + RELEASE_MS, (limits) =>
-        deps.dedupe.release(route.name, deliveryId, generation, limits),
+        deps.dedupe.release(route.name, deliveryId, generation, limits, claimToken),
       );
     } catch (releaseError) {
       const why = (releaseError as Error)?.message ?? String(releaseError);

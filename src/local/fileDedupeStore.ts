@@ -13,11 +13,19 @@
 // A crash can lose the last turn's lines, never accepted work: the queue journal is written before
 // the 202. A lost line can only make a redelivery run twice (at least once, as deployed). A done or dead
 // mark is written at once, before the work path lets the queue delete the message.
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { TransientDependencyError } from "../core/errors";
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
-import type { ClaimResult, DedupeStore, DeliveryState, LogFn, RecordedState } from "../core/ports";
+import type {
+  CallLimits,
+  ClaimResult,
+  DedupeStore,
+  DeliveryState,
+  LogFn,
+  RecordedState,
+} from "../core/ports";
 import { JournalFile, readJournalLines } from "./journalFile";
 
 interface Entry {
@@ -29,6 +37,8 @@ interface Entry {
   released?: true;
   /** epoch ms of the first claim, kept by every generation (absent in a journal from before it was kept) */
   first?: number;
+  /** The claim's token, in memory only (a restart abandons every pending claim anyway): see release(). */
+  token?: string;
 }
 
 interface JournalLine {
@@ -70,12 +80,17 @@ export class FileDedupeStore implements DedupeStore {
     this.load();
   }
 
-  async claim(route: string, deliveryId: string): Promise<ClaimResult> {
+  async claim(
+    route: string,
+    deliveryId: string,
+    _limits?: CallLimits,
+    token: string = randomUUID(),
+  ): Promise<ClaimResult> {
     if (this.closed) throw new TransientDependencyError("the dedupe store is closed: serve is stopping");
     const key = keyOf(route, deliveryId);
     const now = this.now();
     const entry = this.live(key, now);
-    if (!entry) return this.set(key, { state: "pending", generation: 1, at: now, first: now }, true);
+    if (!entry) return this.set(key, { state: "pending", generation: 1, at: now, first: now, token }, true);
     const abandoned =
       entry.state === "pending" && (entry.released || now - entry.at > PENDING_CLAIM_TTL_SECONDS * 1000);
     if (entry.state === "dead" || abandoned) {
@@ -83,7 +98,7 @@ export class FileDedupeStore implements DedupeStore {
       // As the deployed store does: an abandoned claim is taken over as the same generation, so a send that
       // failed but reached the queue all the same has the redelivery's deduplication id, and runs once.
       const generation = abandoned ? entry.generation : entry.generation + 1;
-      return this.set(key, { state: "pending", generation, at: now, first }, true);
+      return this.set(key, { state: "pending", generation, at: now, first, token }, true);
     }
     return { claimed: false, state: entry.state, generation: entry.generation };
   }
@@ -110,10 +125,17 @@ export class FileDedupeStore implements DedupeStore {
     if (state === "done" || state === "dead") this.journal.writeNow();
   }
 
-  async release(route: string, deliveryId: string, generation: number): Promise<void> {
+  async release(
+    route: string,
+    deliveryId: string,
+    generation: number,
+    _limits?: CallLimits,
+    claimToken?: string,
+  ): Promise<void> {
     const key = keyOf(route, deliveryId);
     const entry = this.entries.get(key);
     if (!entry || entry.generation !== generation || entry.state !== "pending") return;
+    if (claimToken !== undefined && entry.token !== claimToken) return; // taken over since
     // Make the claim look abandoned instead of deleting it (as the DynamoDB store does): the generation
     // survives, and the next claim takes it over with the same deduplication id.
     this.set(key, { ...entry, released: true }, false);

@@ -229,20 +229,20 @@ describe("DynamoDedupeStore against dynalite (a DynamoDB engine)", () => {
   it("a claim tried again with its own token (its first answer lost) knows its own claim: claimed, same generation, nothing written", async () => {
     const { store, at } = storeAt();
     const token = "token-of-this-request";
-    expect(await store.claim(ROUTE, "lost-answer", undefined, 3, token)).to.deep.equal({
+    expect(await store.claim(ROUTE, "lost-answer", undefined, token)).to.deep.equal({
       claimed: true,
       generation: 1,
       firstClaimedAtMs: T0,
     });
     const before = await item("lost-answer");
     at(T0 + 2000);
-    expect(await store.claim(ROUTE, "lost-answer", undefined, 3, token)).to.deep.equal({
+    expect(await store.claim(ROUTE, "lost-answer", undefined, token)).to.deep.equal({
       claimed: true,
       generation: 1,
       firstClaimedAtMs: T0,
     });
     expect(await item("lost-answer")).to.deep.equal(before);
-    expect(await store.claim(ROUTE, "lost-answer", undefined, 3, "another-request")).to.deep.equal({
+    expect(await store.claim(ROUTE, "lost-answer", undefined, "another-request")).to.deep.equal({
       claimed: false,
       state: "pending",
       generation: 1,
@@ -341,6 +341,35 @@ describe("DynamoDedupeStore against dynalite (a DynamoDB engine)", () => {
       expect(await store.claim(ROUTE, id)).to.deep.equal({ claimed: false, state: "done", generation: 2 });
       at(T0);
     }
+  });
+
+  it("a release given its claim's token undoes that claim, but not a later takeover of it (same generation): a third request is still answered pending", async () => {
+    const { store, at } = storeAt();
+    // R1 claims, and is frozen before it handles the answer.
+    expect(await store.claim(ROUTE, "late-release", undefined, "r1")).to.include({
+      claimed: true,
+      generation: 1,
+    });
+    // Past the pending TTL, the host's redelivery R2 takes the claim over (same generation); its send is under way.
+    at(T0 + (PENDING_TTL_SECONDS + 60) * 1000);
+    expect(await store.claim(ROUTE, "late-release", undefined, "r2")).to.include({
+      claimed: true,
+      generation: 1,
+    });
+    // R1 is thawed: its claim came back after the 503, so it releases generation 1, with its own token.
+    at(T0 + (PENDING_TTL_SECONDS + 61) * 1000);
+    await store.release(ROUTE, "late-release", 1, undefined, "r1");
+    expect(await stored("late-release")).to.include({
+      claimToken: "r2",
+      updatedAt: T0 + (PENDING_TTL_SECONDS + 60) * 1000,
+    });
+    expect(await store.claim(ROUTE, "late-release", undefined, "r3")).to.deep.include({
+      claimed: false,
+      state: "pending",
+    });
+    // R2's own release (its send failed) lands.
+    await store.release(ROUTE, "late-release", 1, undefined, "r2");
+    expect(await stored("late-release")).to.include({ claimToken: "r2", updatedAt: 0 });
   });
 
   it("release of an older generation, or of a claim already queued, changes nothing", async () => {

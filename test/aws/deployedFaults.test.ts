@@ -236,13 +236,18 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
       );
     });
 
-    it("releases the claim when the send fails, so the redelivery is accepted", async () => {
+    it("releases the claim when the send fails, so the redelivery is accepted: its own claim only, by the claim's token", async () => {
       await handler(on("SendMessage", awsError("InternalError", 500))).receive(
         githubDelivery({ deliveryId: "r-2" }),
       );
-      const release = calls.filter((call) => call.op === "UpdateItem")[1]?.body;
+      const [claim, release] = calls.filter((call) => call.op === "UpdateItem").map((call) => call.body);
       expect(release?.UpdateExpression).to.equal("SET #updatedAt = :zero");
-      expect(release?.ConditionExpression).to.equal("#generation = :g AND #state = :pending");
+      expect(release?.ConditionExpression).to.equal(
+        "#generation = :g AND #state = :pending AND #claimToken = :token",
+      );
+      const token = (body: typeof release) =>
+        (body?.ExpressionAttributeValues as Record<string, { S?: string }> | undefined)?.[":token"]?.S;
+      expect(token(release)).to.be.a("string").and.equal(token(claim));
     });
 
     it("reads the claim's old item from DynamoDB's own ConditionalCheckFailed answer (ALL_OLD): done is 200 duplicate, with no second read", async () => {
@@ -264,7 +269,7 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
       const faults: Script = (call) => {
         if (
           call.op !== "UpdateItem" ||
-          call.body.ConditionExpression === "#generation = :g AND #state = :pending"
+          String(call.body.ConditionExpression).startsWith("#generation = :g AND #state = :pending")
         )
           return undefined;
         const values = call.body.ExpressionAttributeValues as Record<string, { S?: string; N?: string }>;

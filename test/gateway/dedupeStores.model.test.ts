@@ -51,8 +51,12 @@ type Op =
   | { op: "claimRetried"; key: Key }
   /** Two receive paths claim the same delivery at once (a retrying proxy): one of them may win. */
   | { op: "claimTwice"; key: Key }
-  /** `gen`: the caller's generation relative to the store's current one (-1: a stale one, +1: none yet). */
-  | { op: "release"; key: Key; gen: number }
+  /**
+   * `gen`: the caller's generation relative to the store's current one (-1: a stale one, +1: none yet).
+   * `token`: the claim's token given with it: the last winning claim's, the one before it (a request whose
+   * claim was taken over since: its release lands late), or none.
+   */
+  | { op: "release"; key: Key; gen: number; token?: "current" | "previous" }
   | { op: "mark"; key: Key; gen: number; state: "queued" | "done" | "dead" }
   | { op: "state"; key: Key }
   | { op: "advance"; ms: number }
@@ -117,7 +121,9 @@ class DedupeModel {
     for (const entry of this.entries.values()) if (entry.state === "pending") entry.updatedAt = 0;
   }
 
-  release(key: string, generation: number, now: number): void {
+  release(key: string, generation: number, now: number, token?: "current" | "previous"): void {
+    // Every winning claim writes a token of its own: the one before the last is never the item's.
+    if (token === "previous") return;
     const entry = this.live(key, now);
     if (entry && entry.generation === generation && entry.state === "pending") entry.updatedAt = 0;
   }
@@ -163,6 +169,12 @@ interface Subject {
   claimRetried(route: string, id: string, token: string): Promise<ClaimResult>;
 }
 
+/** The token a release passes: `kind` of the winning claims' tokens, as one subject saw them, oldest first. */
+function tokenFor(won: readonly string[], kind: "current" | "previous" | undefined): string | undefined {
+  if (kind === undefined) return undefined;
+  return won[won.length - (kind === "current" ? 1 : 2)] ?? `never-claimed-${kind}`;
+}
+
 /** One run's stores, all on the same clock, and the models they are held to. */
 class Run {
   now: number;
@@ -174,6 +186,8 @@ class Run {
   private readonly dir: string;
   private readonly journal: string;
   private steps = 0;
+  /** Each subject's winning claims' tokens, per delivery, oldest first. */
+  private readonly won = new Map<string, string[]>();
 
   constructor(
     ddb: LocalDynamo,
@@ -195,21 +209,21 @@ class Run {
         model: kept,
         store: () => this.memory,
         // Its answer cannot be lost on the way: the one claim is the answer.
-        claimRetried: (route, id) => this.memory.claim(route, id),
+        claimRetried: (route, id, token) => this.memory.claim(route, id, undefined, token),
       },
       {
         name: "FileDedupeStore",
         model: this.fileModel,
         store: () => this.file,
-        claimRetried: (route, id) => this.file.claim(route, id),
+        claimRetried: (route, id, token) => this.file.claim(route, id, undefined, token),
       },
       {
         name: "DynamoDedupeStore",
         model: kept,
         store: () => this.dynamo,
         claimRetried: async (route, id, token) => {
-          await this.dynamo.claim(route, id, undefined, 3, token); // applied; its answer lost
-          return this.dynamo.claim(route, id, undefined, 3, token);
+          await this.dynamo.claim(route, id, undefined, token); // applied; its answer lost
+          return this.dynamo.claim(route, id, undefined, token);
         },
       },
     ];
@@ -250,7 +264,7 @@ class Run {
       if (op.op === "claim" || op.op === "claimRetried") expected.set(model, model.claim(modelKey, now));
       else if (op.op === "claimTwice") {
         expected.set(model, byClaimed([model.claim(modelKey, now), model.claim(modelKey, now)]));
-      } else if (op.op === "release") expected.set(model, model.release(modelKey, g, now));
+      } else if (op.op === "release") expected.set(model, model.release(modelKey, g, now, op.token));
       else if (op.op === "mark") expected.set(model, model.mark(modelKey, g, op.state, now));
       else expected.set(model, model.state(modelKey, now));
     }
@@ -258,12 +272,26 @@ class Run {
       this.subjects.map(async (subject) => {
         const store = subject.store();
         const g = generation.get(subject.model) ?? 0;
-        if (op.op === "claim") return store.claim(route, id);
-        if (op.op === "claimRetried") return subject.claimRetried(route, id, `retry-${step}`);
-        if (op.op === "claimTwice") {
-          return byClaimed(await Promise.all([store.claim(route, id), store.claim(route, id)]));
+        const won = this.won.get(`${subject.name}|${modelKey}`) ?? [];
+        this.won.set(`${subject.name}|${modelKey}`, won);
+        const claimAs = async (token: string, claim: Promise<ClaimResult>) => {
+          const answer = await claim;
+          if (answer.claimed) won.push(token);
+          return answer;
+        };
+        if (op.op === "claim")
+          return claimAs(`claim-${step}`, store.claim(route, id, undefined, `claim-${step}`));
+        if (op.op === "claimRetried") {
+          return claimAs(`retry-${step}`, subject.claimRetried(route, id, `retry-${step}`));
         }
-        if (op.op === "release") return store.release(route, id, g);
+        if (op.op === "claimTwice") {
+          const both = ["a", "b"].map((which) => {
+            const token = `twice-${step}-${which}`;
+            return claimAs(token, store.claim(route, id, undefined, token));
+          });
+          return byClaimed(await Promise.all(both));
+        }
+        if (op.op === "release") return store.release(route, id, g, undefined, tokenFor(won, op.token));
         if (op.op === "mark") return store.mark(route, id, g, op.state);
         return store.state?.(route, id);
       }),
@@ -314,6 +342,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant("claimRetried" as const), key }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("claimTwice" as const), key }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("release" as const), key, gen }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("release" as const),
+      key,
+      gen,
+      token: fc.constantFrom("current" as const, "previous" as const),
+    }),
+  },
   {
     weight: 5,
     arbitrary: fc.record({
@@ -407,7 +444,20 @@ describe("Property: the three DedupeStores answer as the deployed store's model 
     ]);
   });
 
-  it("Memory, File and DynamoDB (dynalite) stores agree with the model on claims (a retried token too), releases, marks of current and stale generations, state reads, restarts and clock moves past the pending and dedupe TTLs", async () => {
+  it("a release given the token of a claim taken over since (same generation) changes nothing in every store: a third claim is still a duplicate of the takeover, which its own token then releases", async () => {
+    const d1 = { route: "api-build", id: "d1" } as const;
+    await play(T0, [
+      { op: "claim", key: d1 },
+      { op: "advance", ms: PENDING_CLAIM_TTL_SECONDS * 1000 + 1 },
+      { op: "claim", key: d1 },
+      { op: "release", key: d1, gen: 0, token: "previous" },
+      { op: "claim", key: d1 },
+      { op: "release", key: d1, gen: 0, token: "current" },
+      { op: "claim", key: d1 },
+    ]);
+  });
+
+  it("Memory, File and DynamoDB (dynalite) stores agree with the model on claims (a retried token too), releases (by generation, by the claim's token or by a token taken over since), marks of current and stale generations, state reads, restarts and clock moves past the pending and dedupe TTLs", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 999 }),

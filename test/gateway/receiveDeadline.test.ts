@@ -24,12 +24,17 @@ class FirstClaimLate extends MemoryDedupeStore {
   land: () => void = () => {};
   claimLimits: Array<CallLimits | undefined> = [];
   private first = true;
-  override claim(route: string, deliveryId: string, limits?: CallLimits): Promise<ClaimResult> {
+  override claim(
+    route: string,
+    deliveryId: string,
+    limits?: CallLimits,
+    token?: string,
+  ): Promise<ClaimResult> {
     this.claimLimits.push(limits);
-    if (!this.first) return super.claim(route, deliveryId);
+    if (!this.first) return super.claim(route, deliveryId, undefined, token);
     this.first = false;
     return new Promise((resolve) => {
-      this.land = () => resolve(super.claim(route, deliveryId));
+      this.land = () => resolve(super.claim(route, deliveryId, undefined, token));
     });
   }
 }
@@ -183,5 +188,65 @@ describe("Function: createRouteHandler receive, the host's automatic resends rig
     for (const item of sent) await handler.work(sqsEvent([sqsRecord(workItemJson(item))]));
     expect(runs).to.equal(1);
     expect(dedupe.peek("api-build", "d-both")).to.deep.equal({ state: "done", generation: 1 });
+  });
+});
+
+describe("Function: createRouteHandler receive, a release that lands late", () => {
+  it("a claim whose answer comes back after the 503 releases only its own claim: a redelivery's takeover of it (same generation), its send under way, stays held and a third request is answered 503 (in progress)", async () => {
+    let now = Date.now();
+    let land: () => void = () => {};
+    let first = true;
+    // The first claim is applied at once but its answer comes back only when `land` is called.
+    const dedupe = new (class extends MemoryDedupeStore {
+      override claim(route: string, deliveryId: string, limits?: CallLimits, token?: string) {
+        const applied = super.claim(route, deliveryId, limits, token);
+        if (!first) return applied;
+        first = false;
+        return new Promise<ClaimResult>((resolve) => {
+          land = () => resolve(applied);
+        });
+      }
+    })({ now: () => now });
+    const sent: WorkItem[] = [];
+    let openSend: () => void = () => {};
+    let sendStarted = false;
+    const handler = (receiveTimeoutMs: number) =>
+      createRouteHandler({
+        route: jenkinsRoute(),
+        secrets: new MemorySecretStore({ "hookgate/github-webhook": WEBHOOK_SECRET }),
+        queue: {
+          // The redelivery's send is under way until openSend; any other lands at once.
+          send: (item) => {
+            if (sendStarted) return Promise.resolve(void sent.push(item));
+            sendStarted = true;
+            return new Promise<void>((resolve) => {
+              openSend = () => resolve(void sent.push(item));
+            });
+          },
+        },
+        deadLetters: new RecordingDeadLetters(),
+        dedupe,
+        runAction: async () => ({ status: "done", detail: "" }),
+        log: () => {},
+        receiveTimeoutMs,
+      });
+    const frozen = handler(20);
+    const later = handler(60_000);
+    expect(parseAnswer(await frozen.receive(githubDelivery({ deliveryId: "d-late" }))).statusCode).to.equal(
+      503,
+    );
+    // Past the pending TTL the host's redelivery takes the claim over, as generation 1; its send is under way.
+    now += 61_000;
+    const redelivery = later.receive(githubDelivery({ deliveryId: "d-late" }));
+    while (!sendStarted) await new Promise((resolve) => setImmediate(resolve));
+    // The first request's claim answer comes back (its instance thawed): it releases its claim.
+    land();
+    await settled();
+    expect(parseAnswer(await later.receive(githubDelivery({ deliveryId: "d-late" }))).statusCode).to.equal(
+      503,
+    );
+    openSend();
+    expect(parseAnswer(await redelivery).statusCode).to.equal(202);
+    expect(sent).to.have.length(1);
   });
 });
