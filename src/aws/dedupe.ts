@@ -241,31 +241,40 @@ export class DynamoDedupeStore implements DedupeStore {
    * still remember (5 minutes) from an earlier generation that died, and the redelivery would be
    * dropped silently. With `claimToken`, only while the item holds that claim: a takeover keeps the
    * generation, so a release landing late (its instance frozen, then thawed) would otherwise make a
-   * redelivery's takeover, its send under way, look abandoned to a third request.
+   * redelivery's takeover, its send under way, look abandoned to a third request. `generation` undefined: a
+   * claim whose answer was cut short at the deadline, which the token alone names.
    */
   async release(
     route: string,
     deliveryId: string,
-    generation: number,
+    generation: number | undefined,
     limits?: CallLimits,
     claimToken?: string,
   ): Promise<void> {
+    if (generation === undefined && claimToken === undefined) return; // nothing names a claim
+    const byGeneration = generation !== undefined;
     const byToken = claimToken !== undefined;
+    // DynamoDB refuses an expression attribute the condition leaves unused: only the parts given.
+    const parts = [
+      ...(byGeneration ? ["#generation = :g"] : []),
+      "#state = :pending",
+      ...(byToken ? ["#claimToken = :token"] : []),
+    ];
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: { S: dedupeKey(route, deliveryId) } },
           UpdateExpression: "SET #updatedAt = :zero",
-          ConditionExpression: `#generation = :g AND #state = :pending${byToken ? " AND #claimToken = :token" : ""}`,
+          ConditionExpression: parts.join(" AND "),
           ExpressionAttributeNames: {
-            "#generation": "generation",
+            ...(byGeneration ? { "#generation": "generation" } : {}),
             "#state": "state",
             "#updatedAt": "updatedAt",
             ...(byToken ? { "#claimToken": "claimToken" } : {}),
           },
           ExpressionAttributeValues: {
-            ":g": { N: String(generation) },
+            ...(byGeneration ? { ":g": { N: String(generation) } } : {}),
             ":pending": { S: "pending" },
             ":zero": { N: "0" },
             ...(byToken ? { ":token": { S: claimToken } } : {}),

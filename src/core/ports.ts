@@ -92,12 +92,13 @@ export interface DedupeStore {
   /**
    * Undo a claim whose enqueue failed, so the host's redelivery is accepted. Best effort. With `claimToken`
    * (the one its claim was given), only while the item still holds that claim: a release landing late leaves a
-   * redelivery's takeover of it (same generation) alone.
+   * redelivery's takeover of it (same generation) alone. `generation` undefined (with `claimToken`): a claim
+   * whose answer the deadline cut, so the caller never learnt its generation; nothing happens without either.
    */
   release(
     route: string,
     deliveryId: string,
-    generation: number,
+    generation: number | undefined,
     limits?: CallLimits,
     claimToken?: string,
   ): Promise<void>;

@@ -67,12 +67,14 @@ export class MemoryDedupeStore implements DedupeStore {
   async release(
     route: string,
     deliveryId: string,
-    generation: number,
+    generation: number | undefined,
     _limits?: CallLimits,
     claimToken?: string,
   ): Promise<void> {
     const entry = this.entries.get(`${route}#${deliveryId}`);
-    if (!entry || entry.generation !== generation || entry.state !== "pending") return;
+    if (generation === undefined && claimToken === undefined) return; // nothing names a claim
+    if (entry?.state !== "pending") return;
+    if (generation !== undefined && entry.generation !== generation) return;
     if (claimToken !== undefined && entry.token !== claimToken) return; // taken over since
     entry.updatedAt = 0;
   }

@@ -26,6 +26,7 @@ import { compileMatcher, decideChanges } from "../core/match";
 import { MAX_ATTEMPTS, MAX_BODY_BYTES, PENDING_CLAIM_TTL_SECONDS, retryDelayMs } from "../core/policy";
 import type {
   CallLimits,
+  ClaimResult,
   DeadLetterQueue,
   DedupeStore,
   DeliveryState,
@@ -181,6 +182,8 @@ interface DeliveryLog {
   releasing?: Promise<void>;
   /** The claim was released at the deadline's 503, its send still under way (not logged). */
   releasedAtTimeout?: true;
+  /** The claim under way with a deadline: settles once it has ended, and ended released if cut (not logged). */
+  claiming?: Promise<void>;
 }
 
 /** A finished answer: what accept returns, or what a helper throws to end the pipeline early. */
@@ -373,7 +376,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         // deadline: serve's local send is never cut and still lands, so a takeover would queue it twice.
         const cut = line.deadlineMs !== undefined;
         if (cut && line.held !== undefined) line.releasedAtTimeout = true;
-        const releasing = cut ? releaseHeld(line) : undefined;
+        // A claim under way is waited for (its answer is cut at the deadline too): one DynamoDB applied all the
+        // same is released by its token before the 503, as one whose send is under way.
+        const releasing = cut ? (releaseHeld(line) ?? claimSettled(line)) : undefined;
         const timedOut = () => {
           const answered = respond(answer, line);
           followLate(waiting, line);
@@ -383,6 +388,17 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       },
       (error: unknown) => respond(answerFor(error, line), line),
     );
+  }
+
+  /** The end of the claim under way (and of its release), waited for RELEASE_MS at most; else undefined. */
+  function claimSettled(line: DeliveryLog): Promise<void> | undefined {
+    const claiming = line.claiming;
+    if (claiming === undefined) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, RELEASE_MS);
+    });
+    return Promise.race([claiming, bound]).finally(() => clearTimeout(timer));
   }
 
   /** Releases the claim `line` holds, once (the send's failure and the deadline may both ask). */
@@ -630,14 +646,34 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (line.timedOut && limits) return NOT_QUEUED_AFTER_TIMEOUT;
     // This request's own: its release then cannot undo a redelivery's takeover of the claim (same generation).
     const claimToken = randomUUID();
-    const claim = await deps.dedupe.claim(route.name, event.deliveryId, limits, claimToken);
+    let claimEnded = () => {};
+    if (limits) {
+      line.claiming = new Promise<void>((resolve) => {
+        claimEnded = resolve;
+      });
+    }
+    let claim: ClaimResult;
+    try {
+      claim = await deps.dedupe.claim(route.name, event.deliveryId, limits, claimToken);
+    } catch (error) {
+      // Cut short at the deadline: DynamoDB may have applied it all the same (only its answer was cut), and it
+      // would stay pending for 60 s, every immediate resend answered 503 (in progress). Its generation is
+      // unknown: released by its token alone, which names this claim only.
+      if (limits?.deadlineMs !== undefined && Date.now() >= limits.deadlineMs) {
+        await releaseClaim(event.deliveryId, undefined, claimToken, line);
+      }
+      claimEnded();
+      throw error;
+    }
     if (claim.claimed && line.timedOut && limits) {
       // Claimed after the 503 (a store that went on past the deadline): queuing now could run a delivery that
       // its redelivery has run meanwhile. Let the redelivery take the claim over instead.
       await releaseClaim(event.deliveryId, claim.generation, claimToken, line);
+      claimEnded();
       line.generation = claim.generation;
       return NOT_QUEUED_AFTER_TIMEOUT;
     }
+    claimEnded();
     if (!claim.claimed) {
       line.generation = claim.generation;
       if (claim.state === "pending") {
@@ -689,7 +725,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
    */
   async function releaseClaim(
     deliveryId: string,
-    generation: number,
+    generation: number | undefined,
     claimToken: string,
     line: DeliveryLog,
   ): Promise<void> {

@@ -128,13 +128,15 @@ export class FileDedupeStore implements DedupeStore {
   async release(
     route: string,
     deliveryId: string,
-    generation: number,
+    generation: number | undefined,
     _limits?: CallLimits,
     claimToken?: string,
   ): Promise<void> {
     const key = keyOf(route, deliveryId);
     const entry = this.entries.get(key);
-    if (!entry || entry.generation !== generation || entry.state !== "pending") return;
+    if (generation === undefined && claimToken === undefined) return; // nothing names a claim
+    if (entry?.state !== "pending") return;
+    if (generation !== undefined && entry.generation !== generation) return;
     if (claimToken !== undefined && entry.token !== claimToken) return; // taken over since
     // Make the claim look abandoned instead of deleting it (as the DynamoDB store does): the generation
     // survives, and the next claim takes it over with the same deduplication id.

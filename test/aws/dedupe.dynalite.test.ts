@@ -372,6 +372,17 @@ describe("DynamoDedupeStore against dynalite (a DynamoDB engine)", () => {
     expect(await stored("late-release")).to.include({ claimToken: "r2", updatedAt: 0 });
   });
 
+  it("a release by the claim's token alone (a claim whose answer the deadline cut: its generation unknown) undoes that claim; another token, or neither token nor generation, changes nothing", async () => {
+    const { store } = storeAt();
+    await store.claim(ROUTE, "cut-claim", undefined, "cut");
+    const before = await item("cut-claim");
+    await store.release(ROUTE, "cut-claim", undefined, undefined, "another");
+    await store.release(ROUTE, "cut-claim", undefined);
+    expect(await item("cut-claim")).to.deep.equal(before);
+    await store.release(ROUTE, "cut-claim", undefined, undefined, "cut");
+    expect(await stored("cut-claim")).to.include({ state: "pending", generation: 1, updatedAt: 0 });
+  });
+
   it("release of an older generation, or of a claim already queued, changes nothing", async () => {
     const { store } = storeAt();
     await store.claim(ROUTE, "release-stale");

@@ -54,9 +54,10 @@ type Op =
   /**
    * `gen`: the caller's generation relative to the store's current one (-1: a stale one, +1: none yet).
    * `token`: the claim's token given with it: the last winning claim's, the one before it (a request whose
-   * claim was taken over since: its release lands late), or none.
+   * claim was taken over since: its release lands late), or none. `tokenOnly`: no generation is given (a
+   * claim whose answer the deadline cut).
    */
-  | { op: "release"; key: Key; gen: number; token?: "current" | "previous" }
+  | { op: "release"; key: Key; gen: number; token?: "current" | "previous"; tokenOnly?: true }
   | { op: "mark"; key: Key; gen: number; state: "queued" | "done" | "dead" }
   | { op: "state"; key: Key }
   | { op: "advance"; ms: number }
@@ -121,11 +122,13 @@ class DedupeModel {
     for (const entry of this.entries.values()) if (entry.state === "pending") entry.updatedAt = 0;
   }
 
-  release(key: string, generation: number, now: number, token?: "current" | "previous"): void {
+  release(key: string, generation: number | undefined, now: number, token?: "current" | "previous"): void {
     // Every winning claim writes a token of its own: the one before the last is never the item's.
     if (token === "previous") return;
+    if (generation === undefined && token === undefined) return;
     const entry = this.live(key, now);
-    if (entry && entry.generation === generation && entry.state === "pending") entry.updatedAt = 0;
+    if (entry && (generation === undefined || entry.generation === generation) && entry.state === "pending")
+      entry.updatedAt = 0;
   }
 
   state(key: string, now: number): Recorded {
@@ -264,8 +267,9 @@ class Run {
       if (op.op === "claim" || op.op === "claimRetried") expected.set(model, model.claim(modelKey, now));
       else if (op.op === "claimTwice") {
         expected.set(model, byClaimed([model.claim(modelKey, now), model.claim(modelKey, now)]));
-      } else if (op.op === "release") expected.set(model, model.release(modelKey, g, now, op.token));
-      else if (op.op === "mark") expected.set(model, model.mark(modelKey, g, op.state, now));
+      } else if (op.op === "release") {
+        expected.set(model, model.release(modelKey, op.tokenOnly ? undefined : g, now, op.token));
+      } else if (op.op === "mark") expected.set(model, model.mark(modelKey, g, op.state, now));
       else expected.set(model, model.state(modelKey, now));
     }
     const answers = await Promise.all(
@@ -291,7 +295,9 @@ class Run {
           });
           return byClaimed(await Promise.all(both));
         }
-        if (op.op === "release") return store.release(route, id, g, undefined, tokenFor(won, op.token));
+        if (op.op === "release") {
+          return store.release(route, id, op.tokenOnly ? undefined : g, undefined, tokenFor(won, op.token));
+        }
         if (op.op === "mark") return store.mark(route, id, g, op.state);
         return store.state?.(route, id);
       }),
@@ -349,6 +355,16 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       key,
       gen,
       token: fc.constantFrom("current" as const, "previous" as const),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant("release" as const),
+      key,
+      gen,
+      token: fc.constantFrom("current" as const, "previous" as const),
+      tokenOnly: fc.constant(true as const),
     }),
   },
   {
@@ -457,7 +473,7 @@ describe("Property: the three DedupeStores answer as the deployed store's model 
     ]);
   });
 
-  it("Memory, File and DynamoDB (dynalite) stores agree with the model on claims (a retried token too), releases (by generation, by the claim's token or by a token taken over since), marks of current and stale generations, state reads, restarts and clock moves past the pending and dedupe TTLs", async () => {
+  it("Memory, File and DynamoDB (dynalite) stores agree with the model on claims (a retried token too), releases (by generation, by the claim's token, with no generation or by a token taken over since), marks of current and stale generations, state reads, restarts and clock moves past the pending and dedupe TTLs", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 999 }),

@@ -2,7 +2,7 @@
 // that lands after it anyway queues nothing (its instance may have been frozen and thawed since: the Git host's
 // redelivery may have run the delivery meanwhile).
 import { expect } from "chai";
-import { ActionError } from "../../src/core/errors";
+import { ActionError, TransientDependencyError } from "../../src/core/errors";
 import type { CallLimits, ClaimResult } from "../../src/core/ports";
 import type { WorkItem } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
@@ -248,5 +248,33 @@ describe("Function: createRouteHandler receive, a release that lands late", () =
     openSend();
     expect(parseAnswer(await redelivery).statusCode).to.equal(202);
     expect(sent).to.have.length(1);
+  });
+});
+
+describe("Function: createRouteHandler receive, a claim cut short at the deadline", () => {
+  it("a claim DynamoDB applied but whose answer the deadline's abort cut is released by its token before the 503: of the host's two immediate resends (Bitbucket Cloud) the first queues the delivery, the second is a duplicate", async () => {
+    const sent: WorkItem[] = [];
+    let first = true;
+    // The first claim is applied, but its answer is cut at the deadline (as the SDK's abort does).
+    const dedupe = new (class extends MemoryDedupeStore {
+      override async claim(route: string, deliveryId: string, limits?: CallLimits, token?: string) {
+        const result = await super.claim(route, deliveryId, limits, token);
+        if (!first || limits?.deadlineMs === undefined) return result;
+        first = false;
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.max(0, (limits.deadlineMs as number) - Date.now())),
+        );
+        throw new TransientDependencyError(
+          "DynamoDB dedupe claim failed: cut short at the function's deadline (AbortError)",
+        );
+      }
+    })();
+    const handler = handlerWith(dedupe, { send: async (item) => void sent.push(item) });
+    const statuses: number[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      statuses.push(parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-cut" }))).statusCode);
+    }
+    expect(statuses).to.deep.equal([503, 202, 200]);
+    expect(sent.map((item) => item.generation)).to.deep.equal([1]);
   });
 });
