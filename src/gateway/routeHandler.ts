@@ -656,10 +656,12 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     try {
       claim = await deps.dedupe.claim(route.name, event.deliveryId, limits, claimToken);
     } catch (error) {
-      // Cut short at the deadline: DynamoDB may have applied it all the same (only its answer was cut), and it
-      // would stay pending for 60 s, every immediate resend answered 503 (in progress). Its generation is
-      // unknown: released by its token alone, which names this claim only.
-      if (limits?.deadlineMs !== undefined && Date.now() >= limits.deadlineMs) {
+      // Failed, or cut short at the deadline: DynamoDB may have applied it all the same (only its answer was lost,
+      // as when both of the SDK's tries time out, at about 6 s), and it would stay pending for 60 s, every
+      // immediate resend answered 503 (in progress). Its generation is unknown: released by its token alone,
+      // which names this claim only, while it is pending; no send has started. Deployed only: serve's claims
+      // are in memory and fail without applying.
+      if (limits !== undefined) {
         await releaseClaim(event.deliveryId, undefined, claimToken, line);
       }
       claimEnded();

@@ -278,3 +278,37 @@ describe("Function: createRouteHandler receive, a claim cut short at the deadlin
     expect(sent.map((item) => item.generation)).to.deep.equal([1]);
   });
 });
+
+describe("Function: createRouteHandler receive, a claim that fails before the deadline", () => {
+  it("a claim DynamoDB applied but whose call then failed before the deadline (the SDK's two tries timed out at about 6 s) is released by its token: the host's immediate resend queues the delivery, the next is a duplicate", async () => {
+    const sent: WorkItem[] = [];
+    let first = true;
+    const dedupe = new (class extends MemoryDedupeStore {
+      override async claim(route: string, deliveryId: string, limits?: CallLimits, token?: string) {
+        const result = await super.claim(route, deliveryId, limits, token);
+        if (!first) return result;
+        first = false;
+        throw new TransientDependencyError("DynamoDB dedupe claim failed: TimeoutError: Request timed out");
+      }
+    })();
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore({ "hookgate/github-webhook": WEBHOOK_SECRET }),
+      queue: { send: async (item) => void sent.push(item) },
+      deadLetters: new RecordingDeadLetters(),
+      dedupe,
+      runAction: async () => {
+        throw new ActionError("unused", { retryable: false });
+      },
+      log: () => {},
+      receiveTimeoutMs: 2_000,
+      maxAttempts: 1,
+    });
+    const statuses: number[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      statuses.push(parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-early" }))).statusCode);
+    }
+    expect(statuses).to.deep.equal([503, 202, 200]);
+    expect(sent.map((item) => item.generation)).to.deep.equal([1]);
+  });
+});
