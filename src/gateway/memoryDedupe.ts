@@ -1,6 +1,7 @@
 // An in-memory DedupeStore with the same rules as the DynamoDB one (src/aws/dedupe.ts), for tests
 // (`hookgate serve` keeps its state on disk: src/local/fileDedupeStore.ts). Not shared between processes.
 import { randomUUID } from "node:crypto";
+import { markLands, releaseLands } from "../core/dedupeRules";
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
 import type { CallLimits, ClaimResult, DedupeStore, DeliveryState, RecordedState } from "../core/ports";
 
@@ -52,14 +53,8 @@ export class MemoryDedupeStore implements DedupeStore {
   async mark(route: string, deliveryId: string, generation: number, state: DeliveryState): Promise<void> {
     const entry = this.entries.get(`${route}#${deliveryId}`);
     if (!entry) return;
-    // As the deployed store (MARK_CONDITION): an older generation's done lands on a later one that is dead or
-    // pending, keeping the later generation's number; no other mark of an older generation lands.
-    const overLater =
-      state === "done" &&
-      entry.generation > generation &&
-      (entry.state === "dead" || entry.state === "pending");
-    if (entry.generation !== generation && !overLater) return;
-    if (state === "queued" && entry.state !== "pending") return; // the work path got there first
+    // As the deployed store's MARK_CONDITION; a done over a later generation keeps that generation's number.
+    if (!markLands(entry, generation, state)) return;
     const now = this.now();
     Object.assign(entry, { state, updatedAt: now, expiresAt: this.expiry(now) });
   }
@@ -72,10 +67,7 @@ export class MemoryDedupeStore implements DedupeStore {
     claimToken?: string,
   ): Promise<void> {
     const entry = this.entries.get(`${route}#${deliveryId}`);
-    if (generation === undefined && claimToken === undefined) return; // nothing names a claim
-    if (entry?.state !== "pending") return;
-    if (generation !== undefined && entry.generation !== generation) return;
-    if (claimToken !== undefined && entry.token !== claimToken) return; // taken over since
+    if (!entry || !releaseLands(entry, generation, claimToken)) return;
     entry.updatedAt = 0;
   }
 

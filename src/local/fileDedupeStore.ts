@@ -16,6 +16,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { markLands, releaseLands } from "../core/dedupeRules";
 import { TransientDependencyError } from "../core/errors";
 import { DEDUPE_TTL_SECONDS, PENDING_CLAIM_TTL_SECONDS } from "../core/policy";
 import type {
@@ -107,16 +108,8 @@ export class FileDedupeStore implements DedupeStore {
     const key = keyOf(route, deliveryId);
     const entry = this.live(key, this.now());
     if (!entry) return;
-    // Only the current generation may change its state, but for one case (as the deployed store's
-    // MARK_CONDITION): an older generation's done lands on a later one that is dead or pending, keeping the
-    // later generation's number (the action ran: that generation's dead letter, redriven, or its message is
-    // then skipped, and its receive path's queued mark and release change nothing).
-    const overLater =
-      state === "done" &&
-      entry.generation > generation &&
-      (entry.state === "dead" || entry.state === "pending");
-    if (entry.generation !== generation && !overLater) return;
-    if (state === "queued" && entry.state !== "pending") return; // the work path got there first
+    // As the deployed store's MARK_CONDITION; a done over a later generation keeps that generation's number.
+    if (!markLands(entry, generation, state)) return;
     this.set(key, { state, generation: entry.generation, at: this.now(), first: entry.first }, false);
     // Written now, not at the end of the turn: the queue may record its message deleted in this turn, and
     // a kill -9 between the two writes left the delivery "queued" for 29 days, its redelivery a duplicate.
@@ -134,10 +127,7 @@ export class FileDedupeStore implements DedupeStore {
   ): Promise<void> {
     const key = keyOf(route, deliveryId);
     const entry = this.entries.get(key);
-    if (generation === undefined && claimToken === undefined) return; // nothing names a claim
-    if (entry?.state !== "pending") return;
-    if (generation !== undefined && entry.generation !== generation) return;
-    if (claimToken !== undefined && entry.token !== claimToken) return; // taken over since
+    if (!entry || !releaseLands(entry, generation, claimToken)) return;
     // Make the claim look abandoned instead of deleting it (as the DynamoDB store does): the generation
     // survives, and the next claim takes it over with the same deduplication id.
     this.set(key, { ...entry, released: true }, false);
