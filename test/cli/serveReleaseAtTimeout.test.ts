@@ -1,8 +1,7 @@
 // serve gives its local send no deadline, so a send still waiting on a held --fsync flush at the 503 lands: its
 // claim must not be released then, or a resend takes it over as the same generation and it is queued twice.
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import fs, { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -10,22 +9,14 @@ import { ActionError } from "../../src/core/errors";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import { startLocalGateway } from "../../src/local/localGateway";
 import { ROUTE_R_YAML } from "../support/localStores";
-import { REPO_ROOT } from "./serveHarness";
+import { githubHeaders, REPO_ROOT, request } from "./serveHarness";
 
 const SECRET = "release-at-timeout-secret";
 const PUSH = readFileSync(join(REPO_ROOT, "examples", "github-push.json"));
 const realFdatasync = fs.fdatasync;
 
-function post(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", headers, agent: false }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
-    req.on("error", reject);
-    req.end(PUSH);
-  });
-}
+const post = (url: string, headers: Record<string, string>) =>
+  request(url, { headers, body: PUSH }).then((answer) => answer.status);
 
 describe("serve: a 503 at the deadline while the local send is still flushing", function () {
   this.timeout(40_000);
@@ -58,12 +49,7 @@ describe("serve: a 503 at the deadline while the local send is still flushing", 
       const held: Array<(error: Error | null) => void> = [];
       fs.fdatasync = ((_fd: number, done: (error: Error | null) => void) =>
         void held.push(done)) as typeof fs.fdatasync;
-      const headers = {
-        "content-type": "application/json",
-        "x-github-event": "push",
-        "x-github-delivery": randomUUID(),
-        "x-hub-signature-256": `sha256=${createHmac("sha256", SECRET).update(PUSH).digest("hex")}`,
-      };
+      const headers = githubHeaders(SECRET, PUSH, "push", randomUUID());
       // The first request's flush is held past the 8 s receive deadline: 503.
       expect(await post(`${gateway.url}/hooks/r`, headers)).to.equal(503);
       // Bitbucket Cloud resends at once (GitHub: the user's "Redeliver"). The disk answers meanwhile.

@@ -1,9 +1,8 @@
 // `hookgate serve --fsync` stopped while a delivery waits for its flush: once the stop has closed dedupe.jsonl
 // (and then removed serve.lock), the receive path's release of its claim, when the held flush ends, writes
 // nothing there (another serve may own the state dir by then).
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import fs, { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -12,7 +11,7 @@ import type { ActionOutcome } from "../../src/core/types";
 import { FileDedupeStore } from "../../src/local/fileDedupeStore";
 import { startLocalGateway } from "../../src/local/localGateway";
 import { ROUTE_R_YAML } from "../support/localStores";
-import { REPO_ROOT } from "./serveHarness";
+import { githubHeaders, REPO_ROOT, request } from "./serveHarness";
 
 const SECRET = "stop-flush-secret";
 const PUSH = readFileSync(join(REPO_ROOT, "examples", "github-push.json"));
@@ -43,15 +42,11 @@ describe("serve --fsync stopped while a delivery's flush is held", () => {
     const held: Array<(error: Error | null) => void> = [];
     fs.fdatasync = ((_fd: number, done: (error: Error | null) => void) =>
       void held.push(done)) as typeof fs.fdatasync;
-    const headers = {
-      "content-type": "application/json",
-      "x-github-event": "push",
-      "x-github-delivery": randomUUID(),
-      "x-hub-signature-256": `sha256=${createHmac("sha256", SECRET).update(PUSH).digest("hex")}`,
-    };
-    const req = http.request(`${gateway.url}/hooks/r`, { method: "POST", headers, agent: false });
-    req.on("error", () => {}); // the stop closes this connection
-    req.end(PUSH);
+    // The stop closes this connection: its answer is not waited for.
+    request(`${gateway.url}/hooks/r`, {
+      headers: githubHeaders(SECRET, PUSH, "push", randomUUID()),
+      body: PUSH,
+    }).catch(() => {});
     while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await gateway.close();
     expect(existsSync(join(stateDir, "serve.lock"))).to.equal(false);
