@@ -42,6 +42,7 @@ import {
   zipOrder,
 } from "../core/zipOrder";
 import { gitHostClient } from "./gitHost";
+import { pathUnder } from "./gitHost/redirects";
 import type { TopFolderTest } from "./gitHost/topFolder";
 import type { ArchiveSource } from "./gitHost/types";
 import {
@@ -593,12 +594,9 @@ export async function downloadArchive(
   const urls = [url];
   const origin = new URL(url).origin;
   const scope = new URL(source.credentialScope ?? origin);
-  const scopePath = scope.pathname.replace(/\/+$/, "");
   // The credentials go within the host's install only: its origin, under its root path (a host under /gitea on
   // a shared origin sends none to /other-app), as the API calls' redirects (gitHost/redirects.ts).
-  const inScope = (next: URL) =>
-    next.origin === scope.origin &&
-    (scopePath === "" || next.pathname === scopePath || next.pathname.startsWith(`${scopePath}/`));
+  const inScope = (next: URL) => next.origin === scope.origin && pathUnder(next, scope);
   let headers = { ...source.headers };
   // Whether a hop dropped the credentials: no later hop carries them, so its refusal is none of theirs.
   let dropped = false;

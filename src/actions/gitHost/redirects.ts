@@ -24,6 +24,15 @@ export const MAX_API_REDIRECTS = 3;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/**
+ * Whether `url`'s path is `base`'s path (a trailing slash aside) or under it: the part of an origin a token may
+ * go to (the API calls' redirects here, an archive download's in s3-zip).
+ */
+export function pathUnder(url: URL, base: URL): boolean {
+  const basePath = base.pathname.replace(/\/+$/, "");
+  return basePath === "" || url.pathname === basePath || url.pathname.startsWith(`${basePath}/`);
+}
+
 export function isRedirect(status: number): boolean {
   return REDIRECTS.has(status);
 }
@@ -81,8 +90,8 @@ export function nextHop(
       retryable: false,
     });
   }
-  const basePath = api.pathname.replace(/\/+$/, "");
-  if (basePath !== "" && next.pathname !== basePath && !next.pathname.startsWith(`${basePath}/`)) {
+  if (!pathUnder(next, api)) {
+    const basePath = api.pathname.replace(/\/+$/, "");
     // The same host, but not its API (a sign-in page): the path only, as a query could hold a token.
     const refused = "not followed: the token goes to the API only";
     throw new ActionError(
