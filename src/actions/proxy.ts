@@ -84,8 +84,7 @@ export function bypassesProxy(noProxy: string | readonly string[], url: URL): bo
   // As undici: the host with IPv6 brackets kept, and the scheme's port when the URL names none.
   const host = url.host.replace(/:\d*$/, "").toLowerCase();
   const port = Number.parseInt(url.port, 10) || DEFAULT_PORTS[url.protocol] || 0;
-  return value.split(/[,\s]/).some((entry) => {
-    if (!entry) return false;
+  return noProxyEntries(value).some((entry) => {
     const [, name = entry, entryPort = "0"] = /^(.+):(\d+)$/.exec(entry) ?? [];
     if (Number.parseInt(entryPort, 10) && Number.parseInt(entryPort, 10) !== port) return false;
     const bare = name.replace(/^\*?\./, "").toLowerCase();
@@ -95,6 +94,11 @@ export function bypassesProxy(noProxy: string | readonly string[], url: URL): bo
 
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { "http:": 80, "https:": 443 };
 
+/** NO_PROXY's entries as undici splits them: on commas and whitespace, empty ones dropped. */
+function noProxyEntries(value: string): string[] {
+  return value.split(/[,\s]/).filter((entry) => entry !== "");
+}
+
 /**
  * The entries of NO_PROXY that undici matches otherwise than written, or never, or only for URLs written with
  * the name's trailing dot, each as a line for a warning: curl (7.86 and later) matches a CIDR and an IPv6
@@ -102,7 +106,7 @@ const DEFAULT_PORTS: Readonly<Record<string, number>> = { "http:": 80, "https:":
  */
 export function unmatchedNoProxyEntries(noProxy: string): string[] {
   if (noProxy === "*") return [];
-  const entries = [...new Set(noProxy.split(/[,\s]/).filter((entry) => entry !== ""))];
+  const entries = [...new Set(noProxyEntries(noProxy))];
   return entries.flatMap((entry) => {
     const problem =
       entry === "*"
