@@ -12,7 +12,9 @@
 // checked before the first step (core/prCleanupChecks.ts, which `hookgate explain` asks too).
 // A retryable failure leaves the status `pending` (its description says a retry follows) and is
 // rethrown; a final failure sets `failure` and is rethrown. A host that refuses the first status for
-// good, or retryably on the queue's last attempt, gets none: the steps run anyway, and the outcome says why.
+// good gets none: the steps run anyway, and the outcome says why. One that refuses it retryably on the
+// queue's last attempt still gets the last status, best effort: an earlier attempt's "pending … will
+// retry" must not stay on the commit.
 import { ActionError } from "../core/errors";
 import { prCleanupProblem, prCleanupSkipReason, prCleanupStepProblem } from "../core/prCleanupChecks";
 import type { ActionOutcome, PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../core/types";
@@ -45,6 +47,11 @@ export async function cleanUpPullRequest(
   const targetUrl = request.targetUrl ?? clients.logsUrl;
   /** Why the host refused the first commit status for good; the steps then run without statuses. */
   let noStatus: string | undefined;
+  /**
+   * The first status met a retryable refusal on the queue's last attempt: the steps run, and the last
+   * status is still sent, its failure not failing them.
+   */
+  let firstStatusFailed = false;
   // The head branch, and whether it is a branch of this repository rather than a fork's.
   const ref = pr.headRef
     ? {
@@ -84,14 +91,26 @@ export async function cleanUpPullRequest(
     // A token without the status permission, a fork's commit the base repository does not know
     // (Bitbucket Cloud answers 404), or a retryable refusal on the last attempt: the steps (a preview's
     // teardown) matter more than their report.
-    noStatus = error.retryable ? `${error.message} (on the last attempt, so not retried)` : error.message;
-    clients.log({
-      msg: "pr-cleanup runs without commit statuses",
-      level: "warn",
-      error: noStatus,
-      pr: pr.number,
-      deliveryId: event.deliveryId,
-    });
+    if (error.retryable) {
+      // A passing 502, say: the last status may get through, and replace an earlier attempt's "pending".
+      firstStatusFailed = true;
+      clients.log({
+        msg: "pr-cleanup's first commit status failed on the last attempt: the last is still sent",
+        level: "warn",
+        error: error.message,
+        pr: pr.number,
+        deliveryId: event.deliveryId,
+      });
+    } else {
+      noStatus = error.message;
+      clients.log({
+        msg: "pr-cleanup runs without commit statuses",
+        level: "warn",
+        error: noStatus,
+        pr: pr.number,
+        deliveryId: event.deliveryId,
+      });
+    }
   }
 
   // The delivery may be stale: trust the API's view of the PR before anything destructive. A deleted
@@ -110,7 +129,9 @@ export async function cleanUpPullRequest(
   /** The outcome's detail, and what the host's redirects said of the repository (it was renamed or moved). */
   const detail = (text: string) => `${text}${movedNote(host, event.repo.fullName, current)}`;
   if (current.state === "open") {
-    await status("success", `PR #${pr.number} is open again: nothing cleaned up`);
+    const openAgain = status("success", `PR #${pr.number} is open again: nothing cleaned up`);
+    // After a failed first status, best effort: nothing was done, and no retry follows the last attempt.
+    await (firstStatusFailed ? openAgain.catch(() => undefined) : openAgain);
     clients.log({ msg: "pr-cleanup skipped: PR is open again", pr: pr.number, deliveryId: event.deliveryId });
     return { status: "skipped", detail: detail(`skipped: PR #${pr.number} is open again`) };
   }

@@ -722,7 +722,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.deep.equal([]);
   });
 
-  it("cleanUpPullRequest runs its steps without commit statuses on the queue's last attempt when the Git host answers 502 to the pending status: no retry follows", async () => {
+  it("cleanUpPullRequest runs its steps on the queue's last attempt when the Git host answers 502 to the pending status, and still sets the success status: no retry follows", async () => {
     host.script("status", { status: 502 });
     await putObjects(["last/pr-7/index.html"]);
     const c = clients({ lastAttempt: true });
@@ -732,12 +732,74 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       c,
     );
     expect(outcome.status).to.equal("done");
-    expect(outcome.detail).to.match(
-      /^deleted 1 object under .* \(no commit status: .*answered 502.* \(on the last attempt, so not retried\)\)$/,
-    );
+    expect(outcome.detail).to.match(/^deleted 1 object under s3:\/\/previews\/last\/pr-7\/$/);
     expect(await s3.listKeys(PREVIEWS, "last/")).to.deep.equal([]);
-    expect(host.requests.filter((r) => r.kind === "status")).to.have.length(1);
-    expect(c.logs.filter((l) => l.msg === "pr-cleanup runs without commit statuses")).to.have.length(1);
+    expect(host.requests.filter((r) => r.kind === "status")).to.have.length(2);
+    expect(host.statuses.map((st) => st.state)).to.deep.equal(["success"]);
+    expect(
+      c.logs.filter(
+        (l) =>
+          l.msg === "pr-cleanup's first commit status failed on the last attempt: the last is still sent",
+      ),
+    ).to.have.length(1);
+  });
+
+  it("cleanUpPullRequest replaces an earlier attempt's 'pending … will retry' with success on the last attempt, though that attempt's first status met a passing 502", async () => {
+    jenkins.script({ status: 500 });
+    const steps = [{ kind: "delete-branch", onlyMerged: true } as const, teardown()];
+    await rejectsWithActionError(cleanUpPullRequest(request(steps), closedEvent(), clients({ attempt: 1 })));
+    expect(host.statuses.at(-1)?.description).to.contain("will retry");
+    host.script("status", { status: 502 });
+    const outcome = await cleanUpPullRequest(
+      request(steps),
+      closedEvent(),
+      clients({ attempt: 2, lastAttempt: true }),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(jenkins.builds()).to.have.length(2);
+    const last = host.statuses.at(-1);
+    expect(last?.state, `left: ${last?.state} "${last?.description}"`).to.equal("success");
+  });
+
+  it("cleanUpPullRequest sets failure on the last attempt whose first status met a passing 502 when a step then fails", async () => {
+    jenkins.script({ status: 500 }, { status: 500 });
+    const steps = [teardown()];
+    await rejectsWithActionError(cleanUpPullRequest(request(steps), closedEvent(), clients({ attempt: 1 })));
+    host.script("status", { status: 502 });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(request(steps), closedEvent(), clients({ attempt: 2, lastAttempt: true })),
+    );
+    expect(err.retryable).to.equal(true);
+    const last = host.statuses.at(-1);
+    expect(last?.state).to.equal("failure");
+    expect(last?.description).to.match(/^jenkins failed: /);
+  });
+
+  it("cleanUpPullRequest on the last attempt ends done when both the pending status and the last status answer 502: the steps are not failed for their report", async () => {
+    host.script("status", { status: 502 }, { status: 502 });
+    await putObjects(["last2/pr-7/index.html"]);
+    const outcome = await cleanUpPullRequest(
+      request([{ kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "last2/pr-7/" }]),
+      closedEvent(),
+      clients({ lastAttempt: true }),
+    );
+    expect(outcome.status).to.equal("done");
+    expect(outcome.detail).to.match(
+      /^deleted 1 object under .* \(the final commit status could not be set: .*502/,
+    );
+    expect(await s3.listKeys(PREVIEWS, "last2/")).to.deep.equal([]);
+  });
+
+  it("cleanUpPullRequest on the last attempt skips a pull request open again when both its statuses answer 502, rather than failing for the report", async () => {
+    host.setPull("acme/api", mergedPull({ state: "open", merged: false }));
+    host.script("status", { status: 502 }, { status: 502 });
+    const outcome = await cleanUpPullRequest(
+      request([teardown()]),
+      closedEvent(),
+      clients({ lastAttempt: true }),
+    );
+    expect(outcome.status).to.equal("skipped");
+    expect(host.requests.filter((r) => r.kind === "status")).to.have.length(2);
   });
 
   it("cleanUpPullRequest on GitLab is retryable when the pending status answers 409 (another update holds the commit's lock), and changes nothing", async () => {
