@@ -298,8 +298,8 @@ async function runStorageStep(
       // a GitHub ruleset's deletion rule, or a Bitbucket Cloud delete restriction's pattern. Kept, so that no
       // refusal stops the steps after this one (the teardown). GitHub's flag alone says no refusal (any ruleset
       // sets it): its 422 below does, as Bitbucket Cloud's 403 where a branching-model restriction names the
-      // branch's type. Bitbucket Cloud's restrictions or branching model unread, and Data Center: a refusal fails
-      // the step.
+      // branch's type, and a Data Center refusal naming a branch permission. Bitbucket Cloud's restrictions or
+      // branching model unread, and Data Center's other refusals: a refusal fails the step.
       if (found.keep !== undefined) return `kept ${branch}: ${found.keep}`;
       // A stacked pull request targets this branch: deleting it closes that pull request on GitHub.
       const open = await host.openPullRequestsInto(event.repo, branch);
@@ -322,6 +322,9 @@ async function runStorageStep(
         // A refusal of a branch whose flag says protected is that protection: kept. Of another (no protection, no
         // ruleset or restriction applies, or none could be read) its cause is not known here: a final failure.
         if (found.protected === true) return `kept ${branch}: it is protected (${result.refused})`;
+        if (result.branchPermission === true) {
+          return `kept ${branch}: a branch permission forbids deleting it (${result.refused})`;
+        }
         throw (
           result.failure ??
           new ActionError(`could not delete branch ${JSON.stringify(branch)}: ${result.refused}`, {

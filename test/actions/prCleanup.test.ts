@@ -1491,6 +1491,74 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     }
   });
 
+  // Data Center's branch-utils answers 401 both to a user without REPO_WRITE and to one a branch permission keeps
+  // from deleting the branch; a message naming the branch's ref or a branch permission is the latter.
+  describe("delete-branch on Bitbucket Data Center, whose branch permission refuses the deletion", () => {
+    const DC = "/rest/api/latest";
+    const refusal = (message: string) =>
+      host.script("delete-ref", {
+        status: 401,
+        body: JSON.stringify({ errors: [{ context: null, message }] }),
+      });
+    const cleanUp = () =>
+      cleanUpPullRequest(
+        request(
+          [
+            { kind: "delete-branch", onlyMerged: true },
+            { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "dcperm/pr-7/" },
+            teardown(),
+          ],
+          "bitbucket-server",
+          DC,
+        ),
+        closedEvent({ headRef: "release/1.x" }, "bitbucket-server"),
+        clients(),
+      );
+    beforeEach(() => {
+      host.setBranch("acme/api", "release/1.x", HEAD_SHA);
+      host.setPull("acme/api", mergedPull({ headRef: "release/1.x" }));
+    });
+
+    it("cleanUpPullRequest keeps the branch when the 401 names its ref, and still deletes the prefix and runs the teardown", async () => {
+      await putObjects(["dcperm/pr-7/index.html"]);
+      refusal("You do not have permission to delete the branch refs/heads/release/1.x");
+      const outcome = await cleanUp();
+      expect(outcome.status).to.equal("done");
+      expect(outcome.detail).to.match(
+        /^kept release\/1\.x: a branch permission forbids deleting it \(Bitbucket Data Center API answered 401: You do not have permission to delete the branch refs\/heads\/release\/1\.x\); deleted 1 object under /,
+      );
+      expect(outcome.detail).not.to.contain("token");
+      expect(host.branches("acme/api")).to.include("release/1.x");
+      expect(await s3.listKeys(PREVIEWS, "dcperm/pr-7/")).to.deep.equal([]);
+      expect(jenkins.builds()).to.have.length(1);
+      expect(host.statuses.at(-1)?.state).to.equal("SUCCESSFUL");
+    });
+
+    it("cleanUpPullRequest keeps the branch when the refusal names a branch permission", async () => {
+      refusal("Branch permissions prevent you from deleting this branch");
+      const outcome = await cleanUp();
+      expect(outcome.detail).to.match(/^kept release\/1\.x: a branch permission forbids deleting it /);
+      expect(jenkins.builds()).to.have.length(1);
+    });
+
+    it("cleanUpPullRequest fails final, running no later step, when the 401 names neither the branch nor a branch permission", async () => {
+      refusal("You are not permitted to access this resource");
+      const err = await rejectsWithActionError(cleanUp());
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.contain("check the token secret and its permissions");
+      expect(jenkins.builds()).to.deep.equal([]);
+    });
+
+    it("cleanUpPullRequest fails final when an authentication failure's message names the branch", async () => {
+      refusal(
+        "Authentication failed for refs/heads/release/1.x. Please check your credentials and try again.",
+      );
+      const err = await rejectsWithActionError(cleanUp());
+      expect(err.retryable).to.equal(false);
+      expect(jenkins.builds()).to.deep.equal([]);
+    });
+  });
+
   // Bitbucket Cloud has no protected flag: its branch restrictions of kind delete (listed to admin access only)
   // say it, and its 403 to the deletion of a restricted branch is not documented apart from its other 403s.
   describe("delete-branch on Bitbucket Cloud, whose branch restrictions of kind delete refuse the deletion", () => {

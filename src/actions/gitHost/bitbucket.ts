@@ -4,7 +4,7 @@ import { ActionError } from "../../core/errors";
 import { escapeRegExp } from "../../core/globs";
 import { dataCenterServerUrl } from "../../core/routes/defaults";
 import type { RepoRef } from "../../core/types";
-import { discard, isJsonObject, serverMessage, statusError } from "../http";
+import { discard, type HttpResponse, isJsonObject, serverMessage, statusError } from "../http";
 import {
   type ApiCall,
   ApiClient,
@@ -414,6 +414,26 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
   }
 }
 
+const BRANCH_UTILS = "/rest/branch-utils/latest";
+
+/** branch-utils refused a deletion for a branch permission (BitbucketServerClient.failure). */
+class BranchPermissionRefusal extends ActionError {
+  constructor(message: string) {
+    super(message, { retryable: false });
+    this.name = "BranchPermissionRefusal";
+  }
+}
+
+/**
+ * Whether a refusal's message is a branch permission's: it names the branch's ref (refs/heads/…) or a branch
+ * permission, and no authentication failure. Atlassian documents the 401, not its message: a message that
+ * names neither stays a failure.
+ */
+function namesBranchPermission(message: string, ref: string): boolean {
+  if (/authenticat/i.test(message)) return false;
+  return (ref !== "" && message.includes(ref)) || /\bbranch permissions?\b/i.test(message);
+}
+
 interface DataCenterRef {
   id?: string;
   displayId?: string;
@@ -470,6 +490,25 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
   /** …/rest/api/1.0/… as …/rest/api/latest/…: a redirect between the two is no move of the repository. */
   protected override canonicalUrl(url: string): string {
     return url.replace(/(\/rest\/[^/?#]+)\/(?:latest|\d+(?:\.\d+)*)(?=[/?#]|$)/, "$1/latest");
+  }
+
+  /**
+   * branch-utils answers 401 both to a user without REPO_WRITE and to one a branch permission keeps from
+   * deleting the branch (Atlassian's reference of DELETE …/branches); neither is a bad token, which fails the
+   * reads before it. A refusal whose message names the branch's ref or a branch permission is the latter
+   * (BranchPermissionRefusal, which deleteBranch turns into a kept branch); any other stays a failure.
+   */
+  protected override async failure(res: HttpResponse, call: ApiCall, message?: string): Promise<ActionError> {
+    const deletion = call.method === "DELETE" && call.baseUrl?.endsWith(BRANCH_UTILS) === true;
+    if (!deletion || (res.statusCode !== 401 && res.statusCode !== 403)) {
+      return super.failure(res, call, message);
+    }
+    const detail = message ?? (await serverMessage(res, this.what, this.credentialHeaders).catch(() => ""));
+    const ref = (call.json as { name?: string } | undefined)?.name ?? "";
+    if (namesBranchPermission(detail, ref)) {
+      return new BranchPermissionRefusal(`${this.what} answered ${res.statusCode}: ${detail}`);
+    }
+    return super.failure(res, call, detail);
   }
 
   /** The server's base URL, before /rest: the branch-utils module and the web pages live there. */
@@ -581,12 +620,19 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
     // deletion are one step on the server, so a push in between cannot be lost.
     const call = {
       method: "DELETE" as const,
-      baseUrl: `${this.serverUrl()}/rest/branch-utils/latest`,
+      baseUrl: `${this.serverUrl()}${BRANCH_UTILS}`,
       path: `${this.repoPath(repo)}/branches`,
       json: { name: `${HEADS}${branch}`, dryRun: false, endPoint: sha },
       accept: [400],
     };
-    const res = await this.call(call);
+    let res: HttpResponse;
+    try {
+      res = await this.call(call);
+    } catch (err) {
+      // A branch permission: kept by the caller, as a protected branch is, and the next steps run.
+      if (err instanceof BranchPermissionRefusal) return { refused: err.message, branchPermission: true };
+      throw err;
+    }
     if (res.statusCode !== 400) {
       await discard(res);
       return "deleted";

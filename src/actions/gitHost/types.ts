@@ -101,14 +101,15 @@ export interface BranchInfo {
  * "moved-on": a host with a conditional delete refused it, as the branch no longer points at the commit.
  * `refused`: the host refused the deletion, with its message (GitHub's 422 to a classic protection without
  * "Allow deletions"; Bitbucket Cloud's 403, a branch restriction's or another's): for a branch whose
- * `protected` is true the branch stays, and that is no failure; for another, `failure` is what to throw (the
- * host's error, with its hint), else a final error naming the refusal.
+ * `protected` is true the branch stays, and that is no failure; so it does when `branchPermission` is set,
+ * the refusal itself naming a branch permission (Bitbucket Data Center); for another, `failure` is what to
+ * throw (the host's error, with its hint), else a final error naming the refusal.
  */
 export type DeleteBranchResult =
   | "deleted"
   | "already-gone"
   | "moved-on"
-  | { refused: string; failure?: ActionError };
+  | { refused: string; failure?: ActionError; branchPermission?: boolean };
 
 /** The open pull requests whose base (target) is a branch, as far as the host's first answer tells. */
 export interface OpenPullRequests {
