@@ -190,9 +190,13 @@ export class S3ObjectStore implements ObjectStore {
       throw new Error("refusing to delete an empty prefix (that would be the whole bucket)");
     }
     let deleted = 0;
+    let tried = 0;
+    /** The objects S3 refused so far: one refused key must not keep the later pages from being deleted. */
+    const refused = new Refusals();
     const outOfTime = (cause?: unknown) =>
       new ActionError(
-        `deleted ${deleted} objects under s3://${bucket}/${prefix} when the function's time ran out; the next attempt deletes the rest`,
+        `deleted ${deleted} objects under s3://${bucket}/${prefix} when the function's time ran out` +
+          `${refused.count > 0 ? ` (S3 refused ${refused.count})` : ""}; the next attempt deletes the rest`,
         { retryable: true, cause },
       );
     // Each call is cut at the deadline too: one S3 call that hangs must not outlive the function.
@@ -231,11 +235,14 @@ export class S3ObjectStore implements ObjectStore {
           ),
         );
         const errors = out.Errors ?? [];
-        if (errors.length > 0) throw objectsNotDeleted(bucket, prefix, batch.length, errors);
-        deleted += batch.length;
+        refused.add(errors);
+        tried += batch.length;
+        deleted += batch.length - errors.length;
       }
+      // The token continues after this page's last key, refused or not: the next page is new keys.
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+    if (refused.count > 0) throw refused.error(bucket, prefix, tried);
     return deleted;
   }
 }
@@ -337,29 +344,34 @@ const FINAL_DELETE_ERRORS = new Set([
 ]);
 
 /**
- * DeleteObjects answered, but refused some of the batch's objects: their codes and first keys (quoted
- * and clipped: keys are rendered from event fields). Final when every code is one no retry gets past
- * (AccessDenied: the role's policy, the bucket's, or an Object Lock); retryable otherwise
- * (InternalError, SlowDown), and the next attempt lists what is left.
+ * DeleteObjects answered, but refused some of the `tried` objects (every page's, the others deleted): their
+ * count, codes and first keys (quoted and clipped: keys are rendered from event fields), kept without holding
+ * every refused key. Final when every code is one no retry gets past (AccessDenied: the role's policy or the
+ * bucket's); retryable otherwise (InternalError, SlowDown), and the next attempt lists what is left.
  */
-function objectsNotDeleted(
-  bucket: string,
-  prefix: string,
-  batch: number,
-  errors: DeleteError[],
-): ActionError {
-  const counts = new Map<string, number>();
-  for (const error of errors) {
-    const code = error.Code ?? "unknown";
-    counts.set(code, (counts.get(code) ?? 0) + 1);
+class Refusals {
+  count = 0;
+  private readonly codes = new Map<string, number>();
+  private readonly firstKeys: string[] = [];
+  private final = true;
+
+  add(errors: DeleteError[]): void {
+    for (const error of errors) {
+      const code = error.Code ?? "unknown";
+      this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
+      if (this.firstKeys.length < 3) this.firstKeys.push(JSON.stringify((error.Key ?? "").slice(0, 200)));
+      if (!FINAL_DELETE_ERRORS.has(error.Code ?? "")) this.final = false;
+      this.count++;
+    }
   }
-  const codes = [...counts].map(([code, n]) => `${code.slice(0, 64)} (${n})`).join(", ");
-  const keys = errors.slice(0, 3).map((e) => JSON.stringify((e.Key ?? "").slice(0, 200)));
-  if (errors.length > keys.length) keys.push("…");
-  const final = errors.every((e) => FINAL_DELETE_ERRORS.has(e.Code ?? ""));
-  return new ActionError(
-    `S3 refused to delete ${errors.length} of ${batch} objects under s3://${bucket}/${prefix}: ${codes}; ` +
-      `first ${keys.join(", ")}${final ? " (a retry cannot change that)" : ""}`,
-    { retryable: !final },
-  );
+
+  error(bucket: string, prefix: string, tried: number): ActionError {
+    const codes = [...this.codes].map(([code, n]) => `${code.slice(0, 64)} (${n})`).join(", ");
+    const keys = this.count > this.firstKeys.length ? [...this.firstKeys, "…"] : this.firstKeys;
+    return new ActionError(
+      `S3 refused to delete ${this.count} of ${tried} objects under s3://${bucket}/${prefix}: ${codes}; ` +
+        `first ${keys.join(", ")}${this.final ? " (a retry cannot change that)" : ""}`,
+      { retryable: !this.final },
+    );
+  }
 }

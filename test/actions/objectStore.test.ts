@@ -358,6 +358,24 @@ describe("Class: S3ObjectStore (s3rver)", function () {
     });
   }
 
+  it("deletePrefix deletes the later pages after a page with a refused object, then fails once with every refusal", async () => {
+    const keys = Array.from({ length: 25 }, (_, i) => `paged/${String(i).padStart(2, "0")}`);
+    for (const Key of keys) await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: "x" }));
+    s3.faults.deleteErrors = { "paged/00": "AccessDenied", "paged/12": "AccessDenied" };
+    const err = await new S3ObjectStore(s3.client, { pageSize: 10 }).deletePrefix(BUCKET, "paged/").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(ActionError);
+    expect((err as ActionError).retryable).to.equal(false);
+    expect((err as ActionError).message).to.contain(
+      `S3 refused to delete 2 of 25 objects under s3://${BUCKET}/paged/: AccessDenied (2); first "paged/00", "paged/12"`,
+    );
+    expect(await s3.listKeys(BUCKET, "paged/")).to.deep.equal(["paged/00", "paged/12"]);
+    s3.faults.deleteErrors = undefined;
+    expect(await new S3ObjectStore(s3.client).deletePrefix(BUCKET, "paged/")).to.equal(2);
+  });
+
   it("deletePrefix names the first three refused keys, quoted, and says there are more", async () => {
     const keys = ['many/a"b', "many/b", "many/c", "many/d"];
     for (const Key of keys) await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: "x" }));

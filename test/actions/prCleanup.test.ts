@@ -802,6 +802,30 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.requests.filter((r) => r.kind === "status")).to.have.length(2);
   });
 
+  it("cleanUpPullRequest's delete-s3-prefix deletes every object it may under the prefix, not only the refused one's page, and fails final naming it, on each attempt", async () => {
+    const keys = Array.from({ length: 25 }, (_, i) => `refused/pr-7/a${String(i).padStart(2, "0")}.js`);
+    await putObjects(keys);
+    s3.faults.deleteErrors = { "refused/pr-7/a00.js": "AccessDenied" };
+    try {
+      // pageSize 10 (clients()) stands for S3's 1,000: a prefix of 2,500 objects.
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const err = await rejectsWithActionError(
+          cleanUpPullRequest(
+            request([{ kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "refused/pr-7/" }]),
+            closedEvent(),
+            clients({ attempt }),
+          ),
+        );
+        expect(err.retryable).to.equal(false);
+        expect(err.message).to.contain("S3 refused to delete 1 of");
+        expect(err.message).to.contain('"refused/pr-7/a00.js"');
+      }
+      expect(await s3.listKeys(PREVIEWS, "refused/pr-7/")).to.deep.equal(["refused/pr-7/a00.js"]);
+    } finally {
+      s3.faults.deleteErrors = undefined;
+    }
+  });
+
   it("cleanUpPullRequest on GitLab is retryable when the pending status answers 409 (another update holds the commit's lock), and changes nothing", async () => {
     host.script("status", {
       status: 409,
