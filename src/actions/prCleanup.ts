@@ -177,7 +177,7 @@ export async function cleanUpPullRequest(
         deliveryId: event.deliveryId,
       });
     } catch (err) {
-      const error = asActionError(err, step.kind);
+      const error = afterSteps(asActionError(err, step.kind), results);
       clients.log({
         msg: "pr-cleanup step failed",
         step: step.kind,
@@ -369,6 +369,21 @@ function openPullRequests(
 /** Whether the head's repository is named, and is the base's (a name differs only in case). */
 function sameRepository(head: string | undefined, base: string): head is string {
   return !!head && head.toLowerCase() === base.toLowerCase();
+}
+
+/**
+ * A step's failure, its message naming the steps done before it: the dead letter's reason then says what a
+ * redrive repeats, or what was left half done (a branch already deleted). The commit status keeps the
+ * step's public message alone: short (GitHub's 140 characters), and `results` may name private addresses.
+ */
+function afterSteps(error: ActionError, results: string[]): ActionError {
+  if (results.length === 0) return error;
+  return new ActionError(`${error.message} (after: ${results.join("; ")})`, {
+    retryable: error.retryable,
+    retryAfterMs: error.retryAfterMs,
+    cause: error,
+    publicMessage: error.publicMessage,
+  });
 }
 
 function asActionError(err: unknown, what: string): ActionError {

@@ -826,6 +826,56 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     }
   });
 
+  it("cleanUpPullRequest's error for a step that fails for good names the steps done before it (the dead letter's reason), and its failure status does not", async () => {
+    jenkins.script({ status: 404 });
+    await putObjects(["after/pr-7/index.html"]);
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([
+          { kind: "delete-branch", onlyMerged: true },
+          { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "after/pr-7/" },
+          teardown(),
+        ]),
+        closedEvent(),
+        clients(),
+      ),
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.match(
+      /^Jenkins job previews\/teardown .* \(after: deleted branch feature\/login; deleted 1 object under s3:\/\/previews\/after\/pr-7\/\)$/,
+    );
+    const last = host.statuses.at(-1);
+    expect(last?.state).to.equal("failure");
+    expect(last?.description).not.to.contain("after:");
+    expect(last?.description ?? "").to.have.length.at.most(140);
+  });
+
+  it("cleanUpPullRequest's retryable step failure names the steps done before it and stays retryable", async () => {
+    jenkins.script({ status: 503 });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }, teardown()]),
+        closedEvent(),
+        clients(),
+      ),
+    );
+    expect(err.retryable).to.equal(true);
+    expect(err.message).to.contain("(after: deleted branch feature/login)");
+    expect(host.statuses.at(-1)?.description).not.to.contain("after:");
+  });
+
+  it("cleanUpPullRequest's error for a failing first step names no earlier step", async () => {
+    host.script("delete-ref", { status: 403, body: JSON.stringify({ message: "Resource not accessible" }) });
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }, teardown()]),
+        closedEvent(),
+        clients(),
+      ),
+    );
+    expect(err.message).not.to.contain("after:");
+  });
+
   it("cleanUpPullRequest on GitLab is retryable when the pending status answers 409 (another update holds the commit's lock), and changes nothing", async () => {
     host.script("status", {
       status: 409,
