@@ -21,18 +21,46 @@ export async function readSecret(clients: Pick<ActionClients, "secrets">, name: 
       });
     }
     // The store's own words name the secret and what Secrets Manager said (throttled, or refused: AccessDenied,
-    // a KMS key it cannot use), never a value; anything else is not quoted.
-    const message =
-      err instanceof TransientDependencyError
-        ? err.message
-        : `Secrets Manager could not be read (secret "${name}")`;
-    throw new ActionError(message, { retryable: true, cause: err });
+    // a KMS key it cannot use), never a value; anything else is not quoted. A commit status gets only the
+    // error's name: Secrets Manager's words name the caller's role ARN (the account id) or an endpoint's address.
+    if (err instanceof TransientDependencyError) {
+      throw new ActionError(err.message, {
+        retryable: true,
+        cause: err,
+        publicMessage: storeFailure(name, err),
+      });
+    }
+    throw new ActionError(`Secrets Manager could not be read (secret "${name}")`, {
+      retryable: true,
+      cause: err,
+    });
   }
   const current = values[0];
   if (current === undefined || current.trim() === "") {
     throw new ActionError(`secret "${name}" holds no value`, { retryable: false });
   }
   return current;
+}
+
+/**
+ * A store's failure as a commit status may show it (public on a public repository): the secret's name and the
+ * error's name (AccessDeniedException), never the store's words.
+ */
+function storeFailure(name: string, error: TransientDependencyError): string {
+  return `Secrets Manager could not give "${name}" (${errorName(error.cause)})`;
+}
+
+/** The SDK's error name, or a Node error's code (ECONNREFUSED) for a plain Error; "Error" for anything else. */
+function errorName(error: unknown): string {
+  const { name, code } = (typeof error === "object" && error !== null ? error : {}) as Record<
+    string,
+    unknown
+  >;
+  for (const candidate of [name === "Error" ? undefined : name, code]) {
+    // An identifier only: nothing else of the error's text gets out.
+    if (typeof candidate === "string" && /^[A-Za-z][\w.]{0,79}$/.test(candidate)) return candidate;
+  }
+  return "Error";
 }
 
 /**
@@ -68,10 +96,12 @@ export async function rereadSecret(
     values = await clients.secrets.versions(name, { refresh: true });
   } catch (error) {
     if (!(error instanceof TransientDependencyError)) return undefined;
-    throw new ActionError(
-      `the credentials were refused (401), and "${name}" could not be read again to look for a rotated value: ${error.message}`,
-      { retryable: true, cause: error },
-    );
+    const refused = `the credentials were refused (401), and "${name}" could not be read again to look for a rotated value`;
+    throw new ActionError(`${refused}: ${error.message}`, {
+      retryable: true,
+      cause: error,
+      publicMessage: `${refused}: ${storeFailure(name, error)}`,
+    });
   }
   const current = values[0];
   return current === undefined || current.trim() === "" || current === used ? undefined : current;
