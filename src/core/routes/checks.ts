@@ -119,6 +119,32 @@ const SECRET_LOOKALIKES: Array<[RegExp, string]> = [
   [/^[0-9a-fA-F]{32,}$/, "a long hexadecimal string"],
 ];
 
+/**
+ * A secret name with a part that reads as generated text rather than words: a webhook secret from
+ * `secrets.token_urlsafe(32)` or `openssl rand -base64 24` (no "=" to catch) pasted where its name belongs.
+ * Only a note (notes.ts), so a real name is never refused; conservative to keep real names out of it: one
+ * "/"-separated part of 20 or more base64 or base64url characters, with digits and both cases, changing
+ * between capitals, small letters, digits and symbols at least every other character (words, even in
+ * camelCase, run longer). CloudFormation's generated names (`MySecretA1B2C3D4-Ab12Cd34Ef56`) are left out.
+ */
+export function looksRandom(name: string): boolean {
+  return name.split("/").some((part) => {
+    const body = part.replace(/=+$/, "");
+    if (body.length < 20 || !/^[A-Za-z0-9+_-]+$/.test(body)) return false;
+    if (!/[0-9]/.test(body) || !/[A-Z]/.test(body) || !/[a-z]/.test(body)) return false;
+    if (/^[A-Za-z0-9]+-[A-Za-z0-9]{12}$/.test(body)) return false;
+    let changes = 0;
+    for (let i = 1; i < body.length; i++) {
+      if (characterClass(body.charAt(i)) !== characterClass(body.charAt(i - 1))) changes++;
+    }
+    return changes >= (body.length - 1) / 2;
+  });
+}
+
+function characterClass(char: string): number {
+  return /[A-Z]/.test(char) ? 0 : /[a-z]/.test(char) ? 1 : /[0-9]/.test(char) ? 2 : 3;
+}
+
 export function looksLikeSecret(value: string): boolean {
   return SECRET_LOOKALIKES.some(([pattern]) => pattern.test(value));
 }

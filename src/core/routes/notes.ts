@@ -29,7 +29,7 @@ import { isCredentialUse, routeSecretUses } from "../routeSecrets";
 import { shownText, suggestedText } from "../shownText";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
-import { didYouMean, jobNamesOfPath } from "./checks";
+import { didYouMean, jobNamesOfPath, looksRandom } from "./checks";
 import { TAG_S3_KEY, tagsOnlyKeyProblem } from "./semantics";
 
 /** The match keys that hold globs. */
@@ -41,6 +41,7 @@ const PER_EVENT_FIELD = /\{\{\s*(sha|deliveryId|before|pr\.headSha|payload\.[^}]
 export function routeNotes(routes: readonly Route[]): string[] {
   const notes: string[] = [...jenkinsUrlNotes(routes), ...webhookSecretCredentialNotes(routes)];
   for (const route of routes) {
+    for (const note of randomSecretNameNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const note of jenkinsJobPathNotes(route)) notes.push(`route ${route.name}: ${note}`);
     const names = eventNameNotes(route);
     for (const note of names.notes) notes.push(`route ${route.name}: ${note}`);
@@ -216,7 +217,7 @@ function webhookSecretCredentialNotes(routes: readonly Route[]): string[] {
           ? '"user" and "token"'
           : '"token" (and "user", for Jenkins)';
     notes.push(
-      `secret "${name}" is the webhook secret of ${plural(entry.webhook)} and ${credentials.join(" and ")}: ` +
+      `secret ${looksRandom(name) ? "(a name that looks like a secret value, not shown)" : `"${name}"`} is the webhook secret of ${plural(entry.webhook)} and ${credentials.join(" and ")}: ` +
         `a plain string cannot be both, as the webhook secret is given ` +
         `to the Git host, which would then hold the credential${entry.gitlab ? " (GitLab sends it in every delivery's X-Gitlab-Token)" : ""}; ` +
         `unless the secret is a JSON object holding the webhook secret under "secret" and the credential under ` +
@@ -224,6 +225,30 @@ function webhookSecretCredentialNotes(routes: readonly Route[]): string[] {
     );
   }
   return notes;
+}
+
+/** The routes.yaml key of a secret a route reads, by what it holds (routeSecretUses). */
+function secretKey(holds: string): string {
+  if (holds === "webhook secret") return "secret (or defaults.secret)";
+  if (holds.startsWith("Jenkins {")) return "jenkins.credentials";
+  if (holds.startsWith("Jenkins CA")) return "jenkins.caBundle";
+  return holds.endsWith("API token") ? "api.token" : "api.caBundle";
+}
+
+/**
+ * A secret name that looks generated (looksRandom): most likely the value, pasted where its name belongs,
+ * which then sits in the IAM policy, the Lambda's environment and every log line naming the secret. A note,
+ * not a refusal: a real name may look so. The name is not quoted.
+ */
+function randomSecretNameNotes(route: Route): string[] {
+  const keys = new Set<string>();
+  for (const use of routeSecretUses(route)) if (looksRandom(use.name)) keys.add(secretKey(use.holds));
+  return [...keys].map(
+    (key) =>
+      `${key}: the secret name (not shown) looks like a generated secret value, not a name; if it is the value, ` +
+      "store it in Secrets Manager, write the secret's name here, and replace the value where it is used " +
+      "(routes.yaml's history holds it)",
+  );
 }
 
 /**

@@ -1,0 +1,119 @@
+// h365: a webhook secret as the usual generators write it, pasted where its name belongs, passes as a name
+// (no "=" padding, no known prefix): the value then sits in the route's IAM policy, its Lambda environment and
+// every log line naming the secret. check, serve and pulumi up note it; a real name is never refused.
+import { expect } from "chai";
+import { looksRandom, secretRefProblem } from "../../../src/core/routes/checks";
+import { routeNotes } from "../../../src/core/routes/notes";
+import { parseRoutes } from "../../../src/core/routes/parse";
+
+const GENERATED: Array<[string, string]> = [
+  // python3 -c 'import secrets; print(secrets.token_urlsafe(32))'
+  ["secrets.token_urlsafe(32)", "ELatAgll_JIcNMuE8DZVB2TBruNy3mjIj0Td3NvaGtk"],
+  // openssl rand -base64 24 (a multiple of 3 bytes: no "=" padding)
+  ["openssl rand -base64 24", "2U1BZiHWg40MDbY6hsW97KJ/SSJTQOPl"],
+  // openssl rand -base64 30
+  ["openssl rand -base64 30", "m0eGeDL+ozhYLMcHgiECUrTZBX/5YzqbXS7cuJPJ"],
+  // secrets.token_urlsafe(16)
+  ["secrets.token_urlsafe(16)", "q3Zr8Yb-Tm1XwK9vLp2N0g"],
+];
+
+/** Names people give secrets: none of them is noted. */
+const NAMES = [
+  "hookgate/github-webhook",
+  "hookgate/gitlab-webhook-2",
+  "prod/CiBotToken2024",
+  "prod/api/BitbucketAppPassword2",
+  "hookgate/prod/GitHubWebhookSecretV2",
+  "ProdGithubWebhookSecretForApiBuild2024",
+  "hookgateStagingJenkinsCredsV3",
+  "myOrg/GitLabProjectAccessToken2025Q1",
+  "OAuth2ClientSecretForGitHubApp",
+  "AWSLambdaXRay2024SecretName",
+  "X509CertificateBundleForCI2",
+  "eu-west-1/prod/GitHubApp123456Key",
+  "JENKINS_API_TOKEN_ci_bot_2",
+  "team-a/Jenkins_API_Token_2024_01_15",
+  "jenkins_api_token_prod_eu_west_1",
+  "platform.ci/jenkins@prod+eu=1",
+  // As CloudFormation and the CDK name a secret created without a name.
+  "CloudFormationCreatedSecret-a1b2c3d4e5f6",
+  "AuroraSecret41E6E877-3wtlG7ohVtB9",
+];
+
+function routesWithSecret(secret: string, credentials = "hookgate/jenkins"): string {
+  return [
+    "version: 1",
+    "routes:",
+    "  - name: api-build",
+    "    provider: github",
+    `    secret: "${secret}"`,
+    "    match: { repos: [acme/api], events: [push] }",
+    "    action:",
+    "      type: jenkins",
+    "      job: api/build",
+    '      parameters: { SHA: "{{sha}}" }',
+    `      jenkins: { url: 'https://jenkins.example.com', credentials: "${credentials}" }`,
+  ].join("\n");
+}
+
+describe("Function: looksRandom (a secret name that reads as a generated value)", () => {
+  for (const [how, value] of GENERATED) {
+    it(`looksRandom(a value made by ${how}) is true`, () => {
+      expect(looksRandom(value)).to.equal(true);
+    });
+  }
+  for (const name of NAMES) {
+    it(`looksRandom(${JSON.stringify(name)}) is false`, () => {
+      expect(looksRandom(name)).to.equal(false);
+    });
+  }
+  it("looksRandom of an ARN of a secret is false", () => {
+    expect(
+      looksRandom("arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/github-webhook-AbC123"),
+    ).to.equal(false);
+  });
+});
+
+describe("Function: routeNotes on a secret name that looks like a generated value", () => {
+  for (const [how, value] of GENERATED) {
+    it(`a route whose secret: is a value made by ${how} is valid, with a note naming the route and key but not the value`, () => {
+      const { config, problems } = parseRoutes(routesWithSecret(value), "routes.yaml");
+      expect(problems).to.deep.equal([]);
+      expect(secretRefProblem(value)).to.equal(undefined);
+      const notes = routeNotes(config?.routes ?? []).filter((note) =>
+        note.includes("generated secret value"),
+      );
+      expect(notes).to.deep.equal([
+        "route api-build: secret (or defaults.secret): the secret name (not shown) looks like a generated secret value, not a name; if it is the value, store it in Secrets Manager, write the secret's name here, and replace the value where it is used (routes.yaml's history holds it)",
+      ]);
+      for (const part of value.split("/")) expect(notes.join("\n")).not.to.contain(part);
+    });
+  }
+
+  it("names jenkins.credentials when the Jenkins credentials' name is a generated value", () => {
+    const { config } = parseRoutes(
+      routesWithSecret("hookgate/github-webhook", GENERATED[0]?.[1]),
+      "routes.yaml",
+    );
+    const notes = routeNotes(config?.routes ?? []).filter((note) => note.includes("generated secret value"));
+    expect(notes).to.have.length(1);
+    expect(notes[0]).to.match(/^route api-build: jenkins\.credentials: the secret name \(not shown\)/);
+  });
+
+  it("the note on one secret as webhook secret and credentials does not quote a name that looks generated", () => {
+    const value = GENERATED[0]?.[1] ?? "";
+    const { config } = parseRoutes(routesWithSecret(value, value), "routes.yaml");
+    const notes = routeNotes(config?.routes ?? []);
+    expect(notes.some((note) => note.includes("is the webhook secret of"))).to.equal(true);
+    expect(notes.join("\n")).not.to.contain(value);
+  });
+
+  for (const name of NAMES) {
+    it(`a route whose secret is ${JSON.stringify(name)} has no such note`, () => {
+      const { config, problems } = parseRoutes(routesWithSecret(name), "routes.yaml");
+      expect(problems).to.deep.equal([]);
+      const notes = routeNotes(config?.routes ?? []);
+      expect(notes.filter((note) => note.includes("generated secret value"))).to.deep.equal([]);
+    });
+  }
+});
