@@ -22,6 +22,7 @@ import {
 import { decodeBody } from "../core/decode";
 import { providerEventName } from "../core/events/eventNames";
 import { NOT_HEADER_TEXT } from "../core/headers";
+import { looksRandom, secretRefProblem } from "../core/routes/checks";
 import { parseSecretShape } from "../core/secretValues";
 import { clippedText, withoutInvisible } from "../core/shownText";
 import { PROVIDERS, type Provider } from "../core/types";
@@ -223,10 +224,7 @@ export function secretEntry(
   }
   const secrets = parseSecretsFile(text, file);
   const raw = secrets.get(name);
-  if (raw === undefined) {
-    const names = [...secrets.keys()].join(", ");
-    throw new Error(`secret "${name}" is not in ${file}${names ? ` (it has: ${names})` : ""}`);
-  }
+  if (raw === undefined) throw new Error(`secret "${name}" is not in ${file}${namesOf(secrets.keys())}`);
   const { values, unreadKeyCount } = parseSecretShape(raw);
   const first =
     provider === "gitlab"
@@ -249,6 +247,22 @@ export function secretEntry(
     );
   }
   return { secret: first, note: `${what}; signed with its whole text, as the gateway would check it${hint}` };
+}
+
+/**
+ * The names of a secrets file, for a name it lacks: only those check takes as a secret's name. A key may be a
+ * pasted secret (key and value swapped), which is counted, never shown.
+ */
+function namesOf(keys: Iterable<string>): string {
+  const all = [...keys];
+  if (all.length === 0) return "";
+  const shown = all.filter((key) => secretRefProblem(key) === undefined && !looksRandom(key));
+  const others = all.length - shown.length;
+  const hidden =
+    others === 0
+      ? ""
+      : `${shown.length > 0 ? ", and " : ""}${others} other${others === 1 ? "" : "s"} not shown: a key that is no secret name may be a pasted secret`;
+  return ` (it has: ${shown.join(", ")}${hidden})`;
 }
 
 function readPayload(file: string): Buffer {

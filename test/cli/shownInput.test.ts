@@ -171,15 +171,17 @@ describe("CLI: send's usage errors and failure lines show the values they quote 
     expect(unescaped(run.stderr)).to.equal(false);
   });
 
-  it("a --secret-name missing from the secrets file is named, with the file and the file's own names, their ESC and U+202E as \\uXXXX", () => {
+  it("a --secret-name missing from the secrets file is named, with the file and the file's own names, its ESC as \\uXXXX and a key with U+202E counted, not shown", () => {
     const dir = mkdtempSync(join(tmpdir(), "hookgate-shown-"));
     try {
       const file = join(dir, `s${ESC}.json`);
-      writeFileSync(file, JSON.stringify({ [`other${RLO}`]: "v4lue" }));
+      writeFileSync(file, JSON.stringify({ [`other${RLO}`]: "v4lue", "hookgate/jenkins": "v4lue" }));
       const run = runBin(withSecrets(file, `n${ESC}`));
       expect(run.code).to.equal(1);
       expect(run.stderr).to.include('secret "n\\u001b[2J" is not in');
-      expect(run.stderr).to.include("s\\u001b[2J.json (it has: other\\u202e)");
+      expect(run.stderr).to.include(
+        "s\\u001b[2J.json (it has: hookgate/jenkins, and 1 other not shown: a key that is no secret name may be a pasted secret)",
+      );
       expect(unescaped(run.stderr)).to.equal(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
