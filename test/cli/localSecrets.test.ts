@@ -1,11 +1,14 @@
 // serve's secrets file: the one it generates (src/local/localSecrets.ts) and the store that reads it
 // (src/local/fileSecretStore.ts): what is refused, what is kept, and when an edit is seen.
 import fs, {
+  chmodSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
@@ -102,6 +105,57 @@ describe("Function: ensureWebhookSecrets", () => {
     expect(readFileSync(nested, "utf8")).to.equal("{}\n");
     expect(statSync(nested).mode & 0o777).to.equal(0o600);
     expect(syncs).to.equal(2); // the file, then its directory
+  });
+});
+
+describe("Function: ensureWebhookSecrets on something other than a regular file (h365)", () => {
+  it("refuses a symlink at secrets.json, naming the path; the link, its target and the target's mode stay as they were", () => {
+    const vault = join(dir, "vault");
+    mkdirSync(vault, { mode: 0o700 });
+    const target = join(vault, "hookgate-secrets.json");
+    const text = `${JSON.stringify({ "hookgate/jenkins": { user: "ci", token: "11aa22bb33cc44dd" } })}\n`;
+    writeFileSync(target, text, { mode: 0o640 });
+    chmodSync(target, 0o640);
+    const state = join(dir, "state");
+    mkdirSync(state);
+    const link = join(state, "secrets.json");
+    symlinkSync(target, link);
+
+    const error = thrown(() => ensureWebhookSecrets(link, ["hookgate/github-webhook"]));
+
+    expect(error).to.be.instanceOf(SecretsFileError);
+    expect(error.message).to.equal(
+      `secrets file ${link} is a symbolic link, which serve would replace with a copy of its target: ` +
+        "pass the file it points to with --secrets FILE (serve then generates no secret), or remove the link",
+    );
+    expect(lstatSync(link).isSymbolicLink()).to.equal(true);
+    expect(readFileSync(target, "utf8")).to.equal(text);
+    expect(statSync(target).mode & 0o777).to.equal(0o640);
+  });
+
+  it("refuses a directory at secrets.json with a SecretsFileError naming the path", () => {
+    mkdirSync(file);
+    const error = thrown(() => ensureWebhookSecrets(file, ["hookgate/github-webhook"]));
+    expect(error).to.be.instanceOf(SecretsFileError);
+    expect(error.message).to.equal(`secrets file ${file} is a directory`);
+  });
+
+  it("a file it cannot read is a SecretsFileError naming the path and the code, with the cause", () => {
+    writeFileSync(file, "{}");
+    const realRead = fs.readFileSync;
+    const failure = Object.assign(new Error("EIO: i/o error, read"), { code: "EIO" });
+    fs.readFileSync = (() => {
+      throw failure;
+    }) as typeof fs.readFileSync;
+    let error: Error & { cause?: unknown };
+    try {
+      error = thrown(() => ensureWebhookSecrets(file, []));
+    } finally {
+      fs.readFileSync = realRead;
+    }
+    expect(error).to.be.instanceOf(SecretsFileError);
+    expect(error.message).to.equal(`secrets file ${file} cannot be read (EIO)`);
+    expect(error.cause).to.equal(failure);
   });
 });
 
