@@ -1,6 +1,7 @@
 // Reading the actions' secrets. A missing or malformed secret is a deployment mistake: a final
 // error that names the secret, never its value. A store that fails (throttled, unreachable, refusing) is retryable.
 import { ActionError, SecretNotFoundError, TransientDependencyError } from "../core/errors";
+import { withoutByteOrderMark } from "../core/secretValues";
 import type { Provider } from "../core/types";
 import type { ActionClients } from "./types";
 
@@ -152,7 +153,7 @@ export function parseJenkinsCredentials(raw: string, name: string): JenkinsCrede
     );
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw);
+    parsed = JSON.parse(withoutByteOrderMark(raw));
   } catch {
     throw bad();
   }
@@ -178,7 +179,7 @@ export type ProviderCredential =
  * email, and any user on the other hosts, is ignored beside a token, as it always was.
  */
 export function parseProviderToken(raw: string, name: string, provider?: Provider): ProviderCredential {
-  const trimmed = raw.trim();
+  const trimmed = withoutByteOrderMark(raw).trim();
   if (!trimmed.startsWith("{")) return { kind: "token", token: headerSafeToken(trimmed, name) };
   let record: Record<string, unknown>;
   try {

@@ -37,7 +37,17 @@ export interface SecretShape {
 
 const KNOWN_KEYS = ["secret", "secrets", "value"];
 
-function fromJson(raw: string): { values: string[]; unreadKeyCount?: number } | undefined {
+/**
+ * `text` without one leading byte order mark (U+FEFF): a file written by Windows PowerShell 5.1
+ * (`Set-Content -Encoding UTF8`) and stored with `--secret-string file://...` starts with one, which
+ * JSON.parse refuses. Every reader of a secret's JSON takes it off first, so all read the value alike.
+ */
+export function withoutByteOrderMark(text: string): string {
+  return text.startsWith("\uFEFF") ? text.slice(1) : text;
+}
+
+function fromJson(stored: string): { values: string[]; unreadKeyCount?: number } | undefined {
+  const raw = withoutByteOrderMark(stored);
   const head = raw.trimStart()[0];
   if (head !== "[" && head !== "{") return undefined;
   let parsed: unknown;

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
-import { parseProviderToken, readSecret } from "../../src/actions/secrets";
+import { parseJenkinsCredentials, parseProviderToken, readSecret } from "../../src/actions/secrets";
 import { SecretsManagerStore } from "../../src/aws/secrets";
 import type { ActionError } from "../../src/core/errors";
 import type { SecretStore } from "../../src/core/ports";
@@ -121,4 +121,26 @@ describe("Function: parseProviderToken's refusals (final, naming the secret, nev
       expect(thrown?.message).to.match(message);
     });
   }
+});
+
+// h365: a secret stored from a file Windows PowerShell 5.1 wrote (Set-Content -Encoding UTF8) starts with a
+// byte order mark; the gateway, the Jenkins action and the Git host actions read it alike.
+describe("Function: parseJenkinsCredentials and parseProviderToken after a byte order mark", () => {
+  const BOM = "\uFEFF";
+  it("parseJenkinsCredentials reads {user, token} after a byte order mark", () => {
+    expect(
+      parseJenkinsCredentials(`${BOM}{"user":"ci-bot","token":"11aa22bb33cc"}`, "hookgate/jenkins"),
+    ).to.deep.equal({ user: "ci-bot", token: "11aa22bb33cc" });
+  });
+
+  it("parseProviderToken reads a token, plain or {token}, after a byte order mark", () => {
+    expect(parseProviderToken(`${BOM}ghp_abc123`, "hookgate/gh")).to.deep.equal({
+      kind: "token",
+      token: "ghp_abc123",
+    });
+    expect(parseProviderToken(`${BOM}{"token":"ghp_abc123"}`, "hookgate/gh")).to.deep.equal({
+      kind: "token",
+      token: "ghp_abc123",
+    });
+  });
 });

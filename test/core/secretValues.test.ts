@@ -95,6 +95,25 @@ describe("Function: parseSecretShape", () => {
     expect(result).to.deep.equal({ ok: true, via: "signature" });
   });
 
+  // h365: Windows PowerShell 5.1's Set-Content -Encoding UTF8 writes one, and `--secret-string file://` keeps it.
+  it("parseSecretShape reads a JSON secret after a byte order mark as its fields, not its whole text as the key", () => {
+    const BOM = "\uFEFF";
+    expect(parseSecretShape(`${BOM}{"secret":"s3cr3t-value"}`).values).to.deep.equal(["s3cr3t-value"]);
+    expect(parseSecretShape(`${BOM}["new","old"]`).values).to.deep.equal(["new", "old"]);
+    const body = Buffer.from('{"zen":"x"}');
+    const headers = new Map(
+      Object.entries(signatureHeaders("github", "s3cr3t-value", body)).map(([k, v]) => [k, [v]]),
+    );
+    const result = verifyDelivery({
+      provider: "github",
+      headers,
+      body,
+      secrets: parseSecretShape(`${BOM}{"secret":"s3cr3t-value"}`).values,
+      auth: { allowIps: [], allowSha1: false, toleranceSeconds: 300 },
+    });
+    expect(result).to.deep.equal({ ok: true, via: "signature" });
+  });
+
   it("parseSecretShape gives no value for something that is not a string (never throws)", () => {
     for (const raw of [undefined, null, 5, {}])
       expect(parseSecretShape(raw as unknown as string).values).to.deep.equal([]);
