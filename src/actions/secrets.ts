@@ -216,6 +216,17 @@ function text(value: unknown): string | undefined {
  * `jq --arg` of a line) or an invisible character pasted with it would make every request unsendable.
  */
 function headerSafeToken(token: string, name: string): string {
+  // No Git host's token has a quote or a backslash: a token stored as a JSON string literal (as
+  // `--query SecretString` or jq without -r print it) or with a shell's quotes would be a 401 on every call.
+  if (/["'`\\]/.test(token)) {
+    const quoted = /^(["'`]).*\1$/s.test(token)
+      ? "it looks quoted (stored with its quotes, as `--query SecretString` or jq without -r prints a JSON string): store the token without them"
+      : "it holds a quote or a backslash, which no token has";
+    throw new ActionError(
+      `secret "${name}" does not look like an API token: ${quoted} (the value is not shown)`,
+      { retryable: false },
+    );
+  }
   if (!/^[\x21-\x7e]+$/.test(token)) {
     throw new ActionError(
       `secret "${name}" does not look like an API token: it holds a space, a line break or a character a token never has (the value is not shown)`,

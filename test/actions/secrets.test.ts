@@ -103,6 +103,27 @@ describe("Function: parseProviderToken's refusals (final, naming the secret, nev
       '{"token": ',
       /^secret "hookgate\/gh" is neither a plain token nor valid JSON$/,
     ],
+    // h365: the token as a JSON string literal, quotes included, would be sent as `Bearer "ghp_…"`.
+    [
+      "a token stored as a JSON string literal, with its quotes",
+      '"ghp_0123456789abcdefghijABCDEFGHIJ0123"',
+      /^secret "hookgate\/gh" does not look like an API token: it looks quoted \(stored with its quotes, as `--query SecretString` or jq without -r prints a JSON string\): store the token without them \(the value is not shown\)$/,
+    ],
+    [
+      "a token in a shell's single quotes",
+      "'glpat-0123456789abcdefghij'",
+      /^secret "hookgate\/gh" does not look like an API token: it looks quoted /,
+    ],
+    [
+      'a {"token"} whose token is a JSON string literal',
+      '{"token": "\\"ghp_0123456789abcdefghij\\""}',
+      /^secret "hookgate\/gh" does not look like an API token: it looks quoted /,
+    ],
+    [
+      "a token with a backslash in it",
+      "ghp_0123\\n",
+      /^secret "hookgate\/gh" does not look like an API token: it holds a quote or a backslash, which no token has \(the value is not shown\)$/,
+    ],
     [
       "a token with a space in it",
       "ghp_abc def",
