@@ -61,7 +61,12 @@ export function deploymentHash(
 ): string {
   const targets = routes.map((r) => `${r.name}=${r.physicalName}`).sort();
   // The gateway responses are part of the snapshot too: a changed body or status is redeployed.
-  const answers = responses.map((r) => [r.responseType, r.statusCode ?? null, answerTemplate(r)]);
+  const answers = responses.map((r) => [
+    r.responseType,
+    r.statusCode ?? null,
+    answerTemplate(r),
+    ...(r.headers === undefined ? [] : [responseParameters(r)]),
+  ]);
   const state = { routes: targets, method: ROUTE_METHOD, policy, binary: BINARY_MEDIA_TYPES, answers };
   return createHash("sha256").update(JSON.stringify(state)).digest("hex");
 }
@@ -95,6 +100,8 @@ export interface GatewayAnswer {
    * status code replaces that of every other 4xx or 5xx type.
    */
   statusCode?: string;
+  /** Static headers to add (the gateway response's `gatewayresponse.header.<name>` parameters). */
+  headers?: Record<string, string>;
   body: { status: "rejected" | "error"; route: null; delivery: null; reason: string };
 }
 
@@ -138,12 +145,16 @@ export const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
     },
   },
   {
-    // Stage, method or account throttling. No usage plan exists, so QUOTA_EXCEEDED cannot happen.
+    // Stage, method or account throttling. No usage plan exists, so QUOTA_EXCEEDED cannot happen. API Gateway's
+    // own 429 is a 4xx: GitHub never redelivers it, Bitbucket Cloud resends only a 5xx, GitLab counts it towards
+    // disabling the hook, and api-5xx does not see it. The delivery is not ours yet (RELIABILITY.md): 503, with
+    // the Retry-After the function's own 503 carries.
     name: "throttled",
     responseType: "THROTTLED",
-    statusCode: "429",
+    statusCode: "503",
+    headers: { "Retry-After": "30" },
     body: {
-      status: "rejected",
+      status: "error",
       route: null,
       delivery: null,
       reason:
@@ -194,6 +205,16 @@ export const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
     },
   },
 ];
+
+/** An answer's headers as gateway response parameters: static values, so each is quoted. */
+export function responseParameters(answer: GatewayAnswer): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(answer.headers ?? {}).map(([name, value]) => [
+      `gatewayresponse.header.${name}`,
+      `'${value}'`,
+    ]),
+  );
+}
 
 /** The response template of an answer: its body, static JSON. */
 export function answerTemplate(answer: GatewayAnswer): string {
@@ -247,6 +268,7 @@ export class Api extends pulumi.ComponentResource {
             restApiId: api.id,
             responseType: answer.responseType,
             ...(answer.statusCode === undefined ? {} : { statusCode: answer.statusCode }),
+            ...(answer.headers === undefined ? {} : { responseParameters: responseParameters(answer) }),
             responseTemplates: { "application/json": answerTemplate(answer) },
           },
           { parent: this },

@@ -1,5 +1,11 @@
 import { expect } from "chai";
-import { ACCESS_LOG_FORMAT, answerTemplate, deploymentHash, GATEWAY_ANSWERS } from "../../src/infra/api";
+import {
+  ACCESS_LOG_FORMAT,
+  answerTemplate,
+  deploymentHash,
+  GATEWAY_ANSWERS,
+  responseParameters,
+} from "../../src/infra/api";
 import { apiAllowlistPolicy } from "../../src/infra/policies";
 
 describe("deploymentHash(routes, policy)", () => {
@@ -22,7 +28,7 @@ describe("deploymentHash(routes, policy)", () => {
     expect(deploymentHash(routes, "{}")).not.to.equal(base);
   });
 
-  it("deploymentHash changes with a gateway response's status or body (the stage serves the snapshot's)", () => {
+  it("deploymentHash changes with a gateway response's status, headers or body (the stage serves the snapshot's)", () => {
     const base = deploymentHash(routes, open);
     expect(deploymentHash(routes, open, GATEWAY_ANSWERS)).to.equal(base);
     const [first, ...rest] = GATEWAY_ANSWERS as [(typeof GATEWAY_ANSWERS)[0], ...typeof GATEWAY_ANSWERS];
@@ -31,14 +37,21 @@ describe("deploymentHash(routes, policy)", () => {
       deploymentHash(routes, open, [{ ...first, body: { ...first.body, reason: "other" } }, ...rest]),
     ).not.to.equal(base);
     expect(deploymentHash(routes, open, rest)).not.to.equal(base);
+    expect(
+      deploymentHash(routes, open, [{ ...first, headers: { "Retry-After": "60" } }, ...rest]),
+    ).not.to.equal(base);
+    const throttled = GATEWAY_ANSWERS.map((a) =>
+      a.headers ? { ...a, headers: { "Retry-After": "60" } } : a,
+    );
+    expect(deploymentHash(routes, open, throttled)).not.to.equal(base);
   });
 });
 
 describe("deploymentHash: the value deployed stacks carry", () => {
-  it("deploymentHash of a one-route stack without an allowlist is the value stacks deploy since API Gateway's own answers carry the contract's body (a change redeploys every stack: change it on purpose)", () => {
+  it("deploymentHash of a one-route stack without an allowlist is the value stacks deploy since throttling is answered 503 with Retry-After (a change redeploys every stack: change it on purpose)", () => {
     const policy = JSON.stringify(apiAllowlistPolicy([], "execute-api:"));
     expect(deploymentHash([{ name: "api-build", physicalName: "hookgate-dev-api-build" }], policy)).to.equal(
-      "2607d2254ddd24277b12e6540efde2378ebec59c8493e060cea8b4c5e3d82415",
+      "a4d1946e97d90a8a7903af8211985c49236741343e1687ad38d44d8055018802",
     );
   });
 });
@@ -73,13 +86,13 @@ describe("GATEWAY_ANSWERS: what API Gateway answers itself", () => {
     }
   });
 
-  it("keeps API Gateway's status codes (403, 413, 429, 504) except the unknown path's 404, and sets none on DEFAULT_4XX or DEFAULT_5XX, whose code would replace every other 4xx's or 5xx's", () => {
+  it("keeps API Gateway's status codes (403, 413, 504) except the unknown path's 404 and throttling's 503, and sets none on DEFAULT_4XX or DEFAULT_5XX, whose code would replace every other 4xx's or 5xx's", () => {
     const codes = Object.fromEntries(GATEWAY_ANSWERS.map((a) => [a.responseType, a.statusCode]));
     expect(codes).to.deep.equal({
       MISSING_AUTHENTICATION_TOKEN: "404",
       ACCESS_DENIED: "403",
       REQUEST_TOO_LARGE: "413",
-      THROTTLED: "429",
+      THROTTLED: "503",
       INTEGRATION_FAILURE: "504",
       INTEGRATION_TIMEOUT: "504",
       DEFAULT_5XX: undefined,
@@ -92,15 +105,26 @@ describe("GATEWAY_ANSWERS: what API Gateway answers itself", () => {
       "MISSING_AUTHENTICATION_TOKEN",
       "ACCESS_DENIED",
       "REQUEST_TOO_LARGE",
-      "THROTTLED",
       "DEFAULT_4XX",
     ]) {
       expect(body(type).status, type).to.equal("rejected");
     }
-    for (const type of ["INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT", "DEFAULT_5XX"]) {
+    for (const type of ["THROTTLED", "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT", "DEFAULT_5XX"]) {
       expect(body(type).status, type).to.equal("error");
       expect(body(type).reason, type).to.contain("redeliver");
     }
+  });
+
+  it("answers a throttled delivery 503 with Retry-After 30, as the function's own 503: not yet queued, it must be answered 5xx so the Git host can redeliver it (GitHub never redelivers a 4xx such as API Gateway's 429, Bitbucket Cloud resends only a 5xx, GitLab disables a hook on 4xx), and the api-5xx alarm sees it", () => {
+    const throttled = byType("THROTTLED");
+    expect(throttled.statusCode).to.equal("503");
+    expect(body("THROTTLED").status).to.equal("error");
+    expect(responseParameters(throttled)).to.deep.equal({ "gatewayresponse.header.Retry-After": "'30'" });
+  });
+
+  it("adds headers to no answer but throttling's", () => {
+    const withHeaders = GATEWAY_ANSWERS.filter((a) => Object.keys(responseParameters(a)).length > 0);
+    expect(withHeaders.map((a) => a.responseType)).to.deep.equal(["THROTTLED"]);
   });
 
   it("each reason says what happened and what to do: the allowlist, API Gateway's 10 MB, throttling to redeliver", () => {

@@ -191,14 +191,14 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     expect(body).to.deep.equal({ status: "rejected", route: null, delivery: null, reason: "unknown route" });
   });
 
-  it("answers what API Gateway answers itself (allowlist 403, 413, 429, its 5xx, any other 4xx) with API Gateway's status and a body of the contract's shape: rejected for a 4xx, error for a 5xx, route and delivery null", () => {
+  it("answers what API Gateway answers itself (allowlist 403, 413, throttling 503 with Retry-After, its 5xx, any other 4xx) with API Gateway's status and a body of the contract's shape: rejected for a 4xx, error for a 5xx, route and delivery null", () => {
     const responses = result.cloud.ofType("aws:apigateway/response:Response");
     // responseType -> [status code (undefined: API Gateway's own, per type), the body's status]
     const want: Record<string, [string | undefined, string]> = {
       MISSING_AUTHENTICATION_TOKEN: ["404", "rejected"],
       ACCESS_DENIED: ["403", "rejected"],
       REQUEST_TOO_LARGE: ["413", "rejected"],
-      THROTTLED: ["429", "rejected"],
+      THROTTLED: ["503", "error"],
       INTEGRATION_FAILURE: ["504", "error"],
       INTEGRATION_TIMEOUT: ["504", "error"],
       DEFAULT_5XX: [undefined, "error"],
@@ -210,6 +210,10 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       const label = response.inputs.responseType;
       expect(response.inputs.restApiId, label).to.equal("hookgate-api-api-id");
       expect(response.inputs.statusCode, label).to.equal(statusCode);
+      // A static header value is quoted; only throttling's answer says when to come back.
+      expect(response.inputs.responseParameters, label).to.deep.equal(
+        label === "THROTTLED" ? { "gatewayresponse.header.Retry-After": "'30'" } : undefined,
+      );
       expect(Object.keys(response.inputs.responseTemplates), label).to.deep.equal(["application/json"]);
       const template: string = response.inputs.responseTemplates["application/json"];
       // Not VTL: nothing can be escaped, so nothing is interpolated (a $context value may hold a quote).
