@@ -110,7 +110,8 @@ const redeliver = "it may not be queued: redeliver it (one already queued is ans
 /**
  * Every answer API Gateway makes itself (DESIGN.md, "The HTTP contract"): 4xx are rejected; 5xx tell the Git
  * host the delivery failed, so it can be redelivered. The specific types keep the status API Gateway gives
- * them; DEFAULT_4XX and DEFAULT_5XX cover the types not listed (and keep each one's status).
+ * them, but for an unknown path (404) and throttling (503); DEFAULT_4XX and DEFAULT_5XX cover the types not
+ * listed (and keep each one's status).
  */
 export const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
   // Unknown paths: API Gateway's default is 403 "Missing Authentication Token"; say 404.
@@ -163,9 +164,10 @@ export const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
     },
   },
   {
+    // No status: API Gateway's own says what failed (500 when Lambda refused the call, a throttle say; 502 when
+    // the function erred or answered in the wrong shape). A 504 would read as a timeout.
     name: "integration-failure",
     responseType: "INTEGRATION_FAILURE",
-    statusCode: "504",
     body: {
       status: "error",
       route: null,

@@ -48,10 +48,10 @@ describe("deploymentHash(routes, policy)", () => {
 });
 
 describe("deploymentHash: the value deployed stacks carry", () => {
-  it("deploymentHash of a one-route stack without an allowlist is the value stacks deploy since throttling is answered 503 with Retry-After (a change redeploys every stack: change it on purpose)", () => {
+  it("deploymentHash of a one-route stack without an allowlist is the value stacks deploy since throttling is answered 503 with Retry-After and an integration failure keeps API Gateway's status (a change redeploys every stack: change it on purpose)", () => {
     const policy = JSON.stringify(apiAllowlistPolicy([], "execute-api:"));
     expect(deploymentHash([{ name: "api-build", physicalName: "hookgate-dev-api-build" }], policy)).to.equal(
-      "a4d1946e97d90a8a7903af8211985c49236741343e1687ad38d44d8055018802",
+      "3ba51b99a8ceb23bac8d64c8e9b6e9ddff495bbf839801fe84fda798c5c543d5",
     );
   });
 });
@@ -86,14 +86,14 @@ describe("GATEWAY_ANSWERS: what API Gateway answers itself", () => {
     }
   });
 
-  it("keeps API Gateway's status codes (403, 413, 504) except the unknown path's 404 and throttling's 503, and sets none on DEFAULT_4XX or DEFAULT_5XX, whose code would replace every other 4xx's or 5xx's", () => {
+  it("keeps API Gateway's status codes (403, 413, 504 for a timeout, its own 500/502/504 for an integration failure) except the unknown path's 404 and throttling's 503, and sets none on DEFAULT_4XX or DEFAULT_5XX, whose code would replace every other 4xx's or 5xx's", () => {
     const codes = Object.fromEntries(GATEWAY_ANSWERS.map((a) => [a.responseType, a.statusCode]));
     expect(codes).to.deep.equal({
       MISSING_AUTHENTICATION_TOKEN: "404",
       ACCESS_DENIED: "403",
       REQUEST_TOO_LARGE: "413",
       THROTTLED: "503",
-      INTEGRATION_FAILURE: "504",
+      INTEGRATION_FAILURE: undefined,
       INTEGRATION_TIMEOUT: "504",
       DEFAULT_5XX: undefined,
       DEFAULT_4XX: undefined,
@@ -125,6 +125,11 @@ describe("GATEWAY_ANSWERS: what API Gateway answers itself", () => {
   it("adds headers to no answer but throttling's", () => {
     const withHeaders = GATEWAY_ANSWERS.filter((a) => Object.keys(responseParameters(a)).length > 0);
     expect(withHeaders.map((a) => a.responseType)).to.deep.equal(["THROTTLED"]);
+  });
+
+  it("leaves an integration failure (a function error or crash: 502; Lambda refusing the call: 500) at API Gateway's own status rather than a timeout's 504", () => {
+    expect(byType("INTEGRATION_FAILURE").statusCode).to.equal(undefined);
+    expect(body("INTEGRATION_FAILURE").reason).to.contain("could not call the route's function");
   });
 
   it("each reason says what happened and what to do: the allowlist, API Gateway's 10 MB, throttling to redeliver", () => {

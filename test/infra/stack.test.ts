@@ -199,7 +199,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       ACCESS_DENIED: ["403", "rejected"],
       REQUEST_TOO_LARGE: ["413", "rejected"],
       THROTTLED: ["503", "error"],
-      INTEGRATION_FAILURE: ["504", "error"],
+      INTEGRATION_FAILURE: [undefined, "error"],
       INTEGRATION_TIMEOUT: ["504", "error"],
       DEFAULT_5XX: [undefined, "error"],
       DEFAULT_4XX: [undefined, "rejected"],
