@@ -29,6 +29,8 @@ export interface ApiArgs {
   routes: ApiRouteTarget[];
   alarmTopicArn: pulumi.Input<string>;
   errorsAlarmName: string;
+  /** The alarm on API Gateway's 413s, and the name of the metric its access-log filter publishes. */
+  tooLargeAlarmName: string;
 }
 
 /** Every body reaches the Lambda base64-encoded, exactly as sent: signatures are over the raw bytes. */
@@ -46,7 +48,20 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   integrationLatency: "$context.integrationLatency",
   // Why a delivery never reached its function (a body too large for Lambda's 6 MB, say).
   integrationError: "$context.integrationErrorMessage",
+  // The answer API Gateway made itself (REQUEST_TOO_LARGE, THROTTLED, ...) and its message: integrationError
+  // is blank when no function was called.
+  errorType: "$context.error.responseType",
+  errorMessage: "$context.error.message",
 });
+
+/** The namespace of the metrics the stack's log filters publish (the routes' secret-unusable ones too). */
+export const API_METRIC_NAMESPACE = "hookgate";
+
+/**
+ * The access log's lines of requests answered 413, as a CloudWatch Logs JSON filter pattern. The format quotes
+ * every value, so the status is a string: a numeric `$.status = 413` would match no line.
+ */
+export const TOO_LARGE_PATTERN = '{ $.status = "413" }';
 
 export const API_GATEWAY_LOGS_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs";
 
@@ -142,7 +157,10 @@ export const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
       status: "rejected",
       route: null,
       delivery: null,
-      reason: "body larger than API Gateway's 10 MB; not queued",
+      // API Gateway's 10 MB, or (should API Gateway serve this answer for it) the function's ~4.4 MB.
+      reason:
+        "body too large: a route's function takes about 4.4 MB (Lambda's 6 MB, base64-encoded), API Gateway " +
+        "10 MB; not queued",
     },
   },
   {
@@ -392,7 +410,8 @@ export class Api extends pulumi.ComponentResource {
     );
     // A 5xx is a delivery the Git host was not given: GitHub does not redeliver on its own. That includes
     // deliveries that never reached a function (API Gateway's own errors), which no route alarm sees. A
-    // stranger's unsigned body over ~4.4 MB is one of those too (README: api.ipAllowlist keeps them out).
+    // stranger's unsigned body over ~4.4 MB may be one of those too, or a 413 (README: api.ipAllowlist keeps
+    // them out).
     new aws.cloudwatch.MetricAlarm(
       `${name}-5xx`,
       {
@@ -413,6 +432,41 @@ export class Api extends pulumi.ComponentResource {
         okActions: [args.alarmTopicArn],
       },
       { parent: this, dependsOn: [stage] },
+    );
+    // A body the route's function cannot take (over about 4.4 MB: Lambda's 6 MB, base64) may be answered 413
+    // "Request Too Long" by API Gateway itself, not 5xx: a 4xx that Git hosts do not redeliver and api-5xx does
+    // not see. Only the access log has it.
+    new aws.cloudwatch.LogMetricFilter(
+      `${name}-413`,
+      {
+        name: args.tooLargeAlarmName,
+        logGroupName: accessLogs.name,
+        pattern: TOO_LARGE_PATTERN,
+        metricTransformation: { namespace: API_METRIC_NAMESPACE, name: args.tooLargeAlarmName, value: "1" },
+      },
+      { parent: this },
+    );
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-413`,
+      {
+        name: args.tooLargeAlarmName,
+        alarmDescription:
+          `hookgate API ${args.apiName}: requests were answered 413 (too large) by API Gateway, before any function ` +
+          "ran: a delivery over about 4.4 MB (or 10 MB) is lost, as Git hosts do not redeliver a 4xx. Find them in " +
+          `the access log group ${args.accessLogGroupName} (status 413, errorMessage); redelivering fails the same, ` +
+          "so run what the delivery would have run by hand.",
+        namespace: API_METRIC_NAMESPACE,
+        metricName: args.tooLargeAlarmName,
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [args.alarmTopicArn],
+        okActions: [args.alarmTopicArn],
+      },
+      { parent: this },
     );
     this.invokeUrl = stage.invokeUrl;
     for (const target of args.routes) {

@@ -5,6 +5,7 @@ import {
   deploymentHash,
   GATEWAY_ANSWERS,
   responseParameters,
+  TOO_LARGE_PATTERN,
 } from "../../src/infra/api";
 import { apiAllowlistPolicy } from "../../src/infra/policies";
 
@@ -48,10 +49,10 @@ describe("deploymentHash(routes, policy)", () => {
 });
 
 describe("deploymentHash: the value deployed stacks carry", () => {
-  it("deploymentHash of a one-route stack without an allowlist is the value stacks deploy since throttling is answered 503 with Retry-After and an integration failure keeps API Gateway's status (a change redeploys every stack: change it on purpose)", () => {
+  it("deploymentHash of a one-route stack without an allowlist is the value stacks deploy since throttling is answered 503 with Retry-After an integration failure keeps API Gateway's status and the too-large reason names the function's 4.4 MB (a change redeploys every stack: change it on purpose)", () => {
     const policy = JSON.stringify(apiAllowlistPolicy([], "execute-api:"));
     expect(deploymentHash([{ name: "api-build", physicalName: "hookgate-dev-api-build" }], policy)).to.equal(
-      "3ba51b99a8ceb23bac8d64c8e9b6e9ddff495bbf839801fe84fda798c5c543d5",
+      "753dda44526bdde4b023831e9c15d91e9e889d7b2cc341a5195e128eee3b1cbe",
     );
   });
 });
@@ -135,14 +136,15 @@ describe("GATEWAY_ANSWERS: what API Gateway answers itself", () => {
   it("each reason says what happened and what to do: the allowlist, API Gateway's 10 MB, throttling to redeliver", () => {
     expect(body("MISSING_AUTHENTICATION_TOKEN").reason).to.equal("unknown route");
     expect(body("ACCESS_DENIED").reason).to.contain("source IP is not in api.ipAllowlist");
-    expect(body("REQUEST_TOO_LARGE").reason).to.contain("10 MB");
+    // The function's limit too: API Gateway may answer a body it cannot pass to the function with this type.
+    expect(body("REQUEST_TOO_LARGE").reason).to.contain("about 4.4 MB").and.to.contain("10 MB");
     expect(body("THROTTLED").reason).to.contain("throttled").and.to.contain("redeliver");
     expect(body("INTEGRATION_TIMEOUT").reason).to.contain("did not answer in time");
   });
 });
 
 describe("ACCESS_LOG_FORMAT", () => {
-  it("is JSON with the request's id, source IP, time, method, path, status, length, latency and integration error, and no headers", () => {
+  it("is JSON with the request's id, source IP, time, method, path, status, length, latency, integration error and the type and message of an answer API Gateway made itself, and no headers", () => {
     const format = JSON.parse(ACCESS_LOG_FORMAT);
     expect(Object.keys(format)).to.deep.equal([
       "requestId",
@@ -154,6 +156,8 @@ describe("ACCESS_LOG_FORMAT", () => {
       "responseLength",
       "integrationLatency",
       "integrationError",
+      "errorType",
+      "errorMessage",
     ]);
     expect(format).to.deep.equal({
       requestId: "$context.requestId",
@@ -165,7 +169,17 @@ describe("ACCESS_LOG_FORMAT", () => {
       responseLength: "$context.responseLength",
       integrationLatency: "$context.integrationLatency",
       integrationError: "$context.integrationErrorMessage",
+      errorType: "$context.error.responseType",
+      errorMessage: "$context.error.message",
     });
     expect(ACCESS_LOG_FORMAT).not.to.match(/header|authorization|body/i);
+  });
+});
+
+describe("TOO_LARGE_PATTERN", () => {
+  it("matches the access log's status as the format writes it, a JSON string (a numeric comparison would match no line)", () => {
+    const line = JSON.parse(ACCESS_LOG_FORMAT.replace("$context.status", "413"));
+    expect(line.status).to.equal("413");
+    expect(TOO_LARGE_PATTERN).to.equal('{ $.status = "413" }');
   });
 });

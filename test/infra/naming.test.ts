@@ -75,7 +75,14 @@ describe("physicalName(base, max, suffix)", () => {
           queue: [na.queue, na.deadLetterQueue, nb.queue, nb.deadLetterQueue],
           function: [na.function, nb.function],
           logGroup: [na.logGroup, nb.logGroup, s.apiLogGroup],
-          alarm: [na.dlqAlarm, na.healthAlarm, nb.dlqAlarm, nb.healthAlarm, s.apiErrorsAlarm],
+          alarm: [
+            na.dlqAlarm,
+            na.healthAlarm,
+            nb.dlqAlarm,
+            nb.healthAlarm,
+            s.apiErrorsAlarm,
+            s.apiTooLargeAlarm,
+          ],
         };
         for (const [service, names] of Object.entries(perService)) {
           expect(new Set(names).size, `${service}: ${names.join(", ")}`).to.equal(names.length);

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { MAX_ATTEMPTS, MAX_WORK_ITEM_BYTES, REDRIVE_MARGIN } from "../../src/core/policy";
 import { withSecretNamePrefix } from "../../src/core/routeSecrets";
 import type { Route } from "../../src/core/types";
-import { ACCESS_LOG_FORMAT, deploymentHash } from "../../src/infra/api";
+import { ACCESS_LOG_FORMAT, deploymentHash, TOO_LARGE_PATTERN } from "../../src/infra/api";
 import { routeNames, stackNames, stackPrefix } from "../../src/infra/naming";
 import { apiAllowlistPolicy, policyChars, ROLE_INLINE_POLICY_MAX_CHARS } from "../../src/infra/policies";
 import { buildStack } from "../../src/infra/program";
@@ -468,7 +468,9 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       auth: { allowIps: ["104.192.136.0/21"], allowSha1: false, toleranceSeconds: 300 },
     };
     const { cloud } = await evaluate({ config: config(), routes: [route], code: stubCode });
-    expect(cloud.ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter")).to.deep.equal([]);
+    expect(routeChildren(cloud, "ip-only", "aws:cloudwatch/logMetricFilter:LogMetricFilter")).to.deep.equal(
+      [],
+    );
     expect(routeChildren(cloud, "ip-only", "aws:cloudwatch/metricAlarm:MetricAlarm")).to.have.length(2);
   });
 
@@ -506,6 +508,42 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       alarmActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:hookgate-dev-alarms`],
       okActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:hookgate-dev-alarms`],
     });
+  });
+
+  it("alarms on the API's 413 answers (a body too large for the function, which API Gateway may answer 413 itself: a 4xx no Git host redelivers and api-5xx does not see), through a metric filter on the access log group, to the same topic", () => {
+    const { cloud } = result;
+    const accessLogs = only(
+      cloud
+        .ofType("aws:cloudwatch/logGroup:LogGroup")
+        .filter((l) => l.inputs.name.startsWith("/aws/apigateway/")),
+    );
+    const filter = only(
+      cloud
+        .ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+        .filter((f) => f.inputs.logGroupName === accessLogs.inputs.name),
+    );
+    expect(filter.inputs).to.deep.equal({
+      name: "hookgate-dev-api-413",
+      logGroupName: accessLogs.inputs.name,
+      pattern: TOO_LARGE_PATTERN,
+      metricTransformation: { namespace: "hookgate", name: "hookgate-dev-api-413", value: "1" },
+    });
+    const alarm = only(
+      cloud
+        .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+        .filter((a) => a.inputs.metricName === filter.inputs.metricTransformation.name),
+    );
+    expect(alarm.inputs).to.deep.include({
+      name: "hookgate-dev-api-413",
+      namespace: "hookgate",
+      statistic: "Sum",
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+      alarmActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:hookgate-dev-alarms`],
+      okActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:hookgate-dev-alarms`],
+    });
+    expect(alarm.inputs.alarmDescription).to.contain(accessLogs.inputs.name);
   });
 
   it("creates one versioned artifact bucket with noncurrent versions expiring", () => {
