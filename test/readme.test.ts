@@ -148,6 +148,19 @@ describe("README", () => {
     expect(bodies).to.include("With `api.ipAllowlist`, API Gateway refuses other sources");
   });
 
+  // API Gateway's own answers (throttling, a body too large) count towards GitLab's auto-disabling of a hook like
+  // any other failure; while disabled, GitLab sends nothing, and the README did not say so (review h369).
+  it("the README says GitLab auto-disables a hook after 4 failed answers in a row, API Gateway's own included, and to re-enable it", () => {
+    const start = README.indexOf("GitLab auto-disables a hook whose deliveries keep failing");
+    expect(start).to.be.greaterThan(-1);
+    const paragraph = README.slice(start, README.indexOf("### Duplicates", start));
+    expect(paragraph).to.include("API Gateway's own answers included");
+    expect(paragraph).to.include(
+      "after 4 failed answers in a row (`4xx` or `5xx`) it is temporarily disabled",
+    );
+    expect(paragraph).to.include("re-enable it once fixed");
+  });
+
   // Atlassian's published ranges also carry Bitbucket Pipelines steps run with atlassian-ip-ranges: anyone with one
   // can post any body from a listed address. The section said the payload was the host's own (review h334).
   it("the IP-allowlist section says Bitbucket Cloud's source addresses do not vouch for the body, and to give the webhook a secret", () => {
