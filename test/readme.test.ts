@@ -123,16 +123,16 @@ describe("README", () => {
     expect(README).to.not.match(/stage throttling|than the stage allows|the stage's `api\.throttling/);
   });
 
-  // The api-5xx and api-413 alarms go off on one answer in 5 minutes, and a body of 4.4 to 10 MB gets API Gateway's
+  // The api-5xx and api-413-throttled alarms go off on one answer in 5 minutes, and a body of 4.4 to 10 MB gets API Gateway's
   // 413 or 5xx before the function can refuse it unsigned: anyone could set them off, and the README did not say
   // so (review h334). It also promised a 5xx for such a body, where deployments see a 413 (review h369).
-  it("the README says one unsigned oversized POST sets off the api-413 or api-5xx alarm, and that api.ipAllowlist keeps strangers from them", () => {
+  it("the README says one unsigned oversized POST sets off the api-413-throttled or api-5xx alarm, and that api.ipAllowlist keeps strangers from them", () => {
     const alarms = README.slice(
       README.indexOf("### Alarms and the dashboard"),
       README.indexOf("### Clean up"),
     );
     expect(alarms).to.include("One 5xx in 5 minutes is enough, and it need not be a delivery");
-    expect(alarms).to.include("**api-413** (`hookgate-<stack>-api-413`)");
+    expect(alarms).to.include("**api-413-throttled** (`hookgate-<stack>-api-413-throttled`)");
     expect(alarms).to.include("one unsigned POST of about 4.4 to 10 MB");
     expect(alarms).to.include(
       "`api.ipAllowlist` keeps strangers from reaching the API, and so from setting them off",
@@ -143,7 +143,7 @@ describe("README", () => {
     );
     expect(bodies).to.include("cannot tell an attacker's oversized request from a real oversized delivery");
     expect(bodies).to.include('`413 {"message":"Request Too Long"}`');
-    expect(bodies).to.include("the **api-413** alarm");
+    expect(bodies).to.include("the **api-413-throttled** alarm");
     expect(bodies).to.not.match(/answered `5xx` by API Gateway/);
     expect(bodies).to.include("With `api.ipAllowlist`, API Gateway refuses other sources");
   });

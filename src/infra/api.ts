@@ -30,7 +30,7 @@ export interface ApiArgs {
   alarmTopicArn: pulumi.Input<string>;
   errorsAlarmName: string;
   /** The alarm on API Gateway's 413s, and the name of the metric its access-log filter publishes. */
-  tooLargeAlarmName: string;
+  tooLargeOrThrottledAlarmName: string;
 }
 
 /** Every body reaches the Lambda base64-encoded, exactly as sent: signatures are over the raw bytes. */
@@ -58,10 +58,13 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
 export const API_METRIC_NAMESPACE = "hookgate";
 
 /**
- * The access log's lines of requests answered 413, as a CloudWatch Logs JSON filter pattern. The format quotes
- * every value, so the status is a string: a numeric `$.status = 413` would match no line.
+ * The access log's lines of requests API Gateway answered itself that api-5xx cannot see, as a CloudWatch Logs
+ * JSON filter pattern: a 413 (a 4xx), and a throttled request, whose 503 is a gateway response with a changed
+ * status, which API Gateway counts as a 4XXError ("API Gateway counts modified gateway response status codes as
+ * 4XXError errors": API Gateway's metrics reference). The format quotes every value, so the status is a string:
+ * a numeric `$.status = 413` would match no line.
  */
-export const TOO_LARGE_PATTERN = '{ $.status = "413" }';
+export const TOO_LARGE_OR_THROTTLED_PATTERN = '{ ($.status = "413") || ($.errorType = "THROTTLED") }';
 
 export const API_GATEWAY_LOGS_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs";
 
@@ -194,9 +197,10 @@ export const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
     },
   },
   {
+    // No status either: 504 is API Gateway's own, and a status set on a gateway response, even its own, may be
+    // counted as a 4XXError ("modified gateway response status codes"), which api-5xx would not see.
     name: "integration-timeout",
     responseType: "INTEGRATION_TIMEOUT",
-    statusCode: "504",
     body: {
       status: "error",
       route: null,
@@ -435,28 +439,34 @@ export class Api extends pulumi.ComponentResource {
     );
     // A body the route's function cannot take (over about 4.4 MB: Lambda's 6 MB, base64) may be answered 413
     // "Request Too Long" by API Gateway itself, not 5xx: a 4xx that Git hosts do not redeliver and api-5xx does
-    // not see. Only the access log has it.
+    // not see; nor does it see a throttled request's 503 (a changed status counts as a 4XXError). Only the
+    // access log has them.
     new aws.cloudwatch.LogMetricFilter(
-      `${name}-413`,
+      `${name}-413-throttled`,
       {
-        name: args.tooLargeAlarmName,
+        name: args.tooLargeOrThrottledAlarmName,
         logGroupName: accessLogs.name,
-        pattern: TOO_LARGE_PATTERN,
-        metricTransformation: { namespace: API_METRIC_NAMESPACE, name: args.tooLargeAlarmName, value: "1" },
+        pattern: TOO_LARGE_OR_THROTTLED_PATTERN,
+        metricTransformation: {
+          namespace: API_METRIC_NAMESPACE,
+          name: args.tooLargeOrThrottledAlarmName,
+          value: "1",
+        },
       },
       { parent: this },
     );
     new aws.cloudwatch.MetricAlarm(
-      `${name}-413`,
+      `${name}-413-throttled`,
       {
-        name: args.tooLargeAlarmName,
+        name: args.tooLargeOrThrottledAlarmName,
         alarmDescription:
-          `hookgate API ${args.apiName}: requests were answered 413 (too large) by API Gateway, before any function ` +
-          "ran: a delivery over about 4.4 MB (or 10 MB) is lost, as Git hosts do not redeliver a 4xx. Find them in " +
-          `the access log group ${args.accessLogGroupName} (status 413, errorMessage); redelivering fails the same, ` +
-          "so run what the delivery would have run by hand.",
+          `hookgate API ${args.apiName}: API Gateway answered requests itself, before any function ran: 413 (too ` +
+          "large: a delivery over about 4.4 MB, or 10 MB, is lost, as Git hosts do not redeliver a 4xx, and " +
+          "redelivering fails the same, so run what it would have run by hand) or 503 throttled (raise " +
+          "api.throttlingRateLimit / api.throttlingBurstLimit, then redeliver). Find them in the access log group " +
+          `${args.accessLogGroupName} (status, errorType, errorMessage).`,
         namespace: API_METRIC_NAMESPACE,
-        metricName: args.tooLargeAlarmName,
+        metricName: args.tooLargeOrThrottledAlarmName,
         statistic: "Sum",
         period: 300,
         evaluationPeriods: 1,

@@ -515,7 +515,7 @@ export class Gateway extends pulumi.ComponentResource {
         partition,
         alarmTopicArn: observability.alarmTopicArn,
         errorsAlarmName: names.apiErrorsAlarm,
-        tooLargeAlarmName: names.apiTooLargeAlarm,
+        tooLargeOrThrottledAlarmName: names.apiTooLargeOrThrottledAlarm,
         routes: routes.map((r) => ({
           name: r.name,
           physicalName: (perRoute.get(r.name) as RouteNames).function,

@@ -85,7 +85,7 @@ export function stackNames(prefix: string, region: string) {
     dashboard: physicalName(`${prefix}-${region}`, NAME_LIMITS.dashboard),
     alarmTopic: physicalName(prefix, NAME_LIMITS.topic, "-alarms"),
     apiErrorsAlarm: physicalName(prefix, NAME_LIMITS.alarm, "-api-5xx"),
-    apiTooLargeAlarm: physicalName(prefix, NAME_LIMITS.alarm, "-api-413"),
+    apiTooLargeOrThrottledAlarm: physicalName(prefix, NAME_LIMITS.alarm, "-api-413-throttled"),
     bucketPrefix: physicalName(
       prefix.toLowerCase().replace(/[^a-z0-9-]/g, "-"),
       NAME_LIMITS.bucketPrefix,

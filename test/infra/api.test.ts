@@ -5,7 +5,7 @@ import {
   deploymentHash,
   GATEWAY_ANSWERS,
   responseParameters,
-  TOO_LARGE_PATTERN,
+  TOO_LARGE_OR_THROTTLED_PATTERN,
 } from "../../src/infra/api";
 import { apiAllowlistPolicy } from "../../src/infra/policies";
 
@@ -49,10 +49,10 @@ describe("deploymentHash(routes, policy)", () => {
 });
 
 describe("deploymentHash: the value deployed stacks carry", () => {
-  it("deploymentHash of a one-route stack without an allowlist is the value stacks deploy since throttling is answered 503 with Retry-After an integration failure keeps API Gateway's status and the too-large reason names the function's 4.4 MB (a change redeploys every stack: change it on purpose)", () => {
+  it("deploymentHash of a one-route stack without an allowlist is the value stacks deploy since throttling is answered 503 with Retry-After, an integration failure or timeout keeps API Gateway's own status and the too-large reason names the function's 4.4 MB (a change redeploys every stack: change it on purpose)", () => {
     const policy = JSON.stringify(apiAllowlistPolicy([], "execute-api:"));
     expect(deploymentHash([{ name: "api-build", physicalName: "hookgate-dev-api-build" }], policy)).to.equal(
-      "753dda44526bdde4b023831e9c15d91e9e889d7b2cc341a5195e128eee3b1cbe",
+      "b19ce1ab75d423a43b6a49b116e71950039978173774fb913a5f512e125b0698",
     );
   });
 });
@@ -87,7 +87,7 @@ describe("GATEWAY_ANSWERS: what API Gateway answers itself", () => {
     }
   });
 
-  it("keeps API Gateway's status codes (403, 413, 504 for a timeout, its own 500/502/504 for an integration failure) except the unknown path's 404 and throttling's 503, and sets none on DEFAULT_4XX or DEFAULT_5XX, whose code would replace every other 4xx's or 5xx's", () => {
+  it("keeps API Gateway's status codes (403, 413; its own 504 for a timeout and 500/502/504 for an integration failure, set on neither, as a set status counts as a 4XXError) except the unknown path's 404 and throttling's 503, and sets none on DEFAULT_4XX or DEFAULT_5XX, whose code would replace every other 4xx's or 5xx's", () => {
     const codes = Object.fromEntries(GATEWAY_ANSWERS.map((a) => [a.responseType, a.statusCode]));
     expect(codes).to.deep.equal({
       MISSING_AUTHENTICATION_TOKEN: "404",
@@ -95,7 +95,7 @@ describe("GATEWAY_ANSWERS: what API Gateway answers itself", () => {
       REQUEST_TOO_LARGE: "413",
       THROTTLED: "503",
       INTEGRATION_FAILURE: undefined,
-      INTEGRATION_TIMEOUT: "504",
+      INTEGRATION_TIMEOUT: undefined,
       DEFAULT_5XX: undefined,
       DEFAULT_4XX: undefined,
     });
@@ -116,7 +116,7 @@ describe("GATEWAY_ANSWERS: what API Gateway answers itself", () => {
     }
   });
 
-  it("answers a throttled delivery 503 with Retry-After 30, as the function's own 503: not yet queued, it must be answered 5xx so the Git host can redeliver it (GitHub never redelivers a 4xx such as API Gateway's 429, Bitbucket Cloud resends only a 5xx, GitLab disables a hook on 4xx), and the api-5xx alarm sees it", () => {
+  it("answers a throttled delivery 503 with Retry-After 30, as the function's own 503: not yet queued, it must be answered 5xx so the Git host can redeliver it (GitHub never redelivers a 4xx such as API Gateway's 429, Bitbucket Cloud resends only a 5xx, GitLab disables a hook on 4xx)", () => {
     const throttled = byType("THROTTLED");
     expect(throttled.statusCode).to.equal("503");
     expect(body("THROTTLED").status).to.equal("error");
@@ -176,10 +176,19 @@ describe("ACCESS_LOG_FORMAT", () => {
   });
 });
 
-describe("TOO_LARGE_PATTERN", () => {
+describe("TOO_LARGE_OR_THROTTLED_PATTERN", () => {
   it("matches the access log's status as the format writes it, a JSON string (a numeric comparison would match no line)", () => {
     const line = JSON.parse(ACCESS_LOG_FORMAT.replace("$context.status", "413"));
     expect(line.status).to.equal("413");
-    expect(TOO_LARGE_PATTERN).to.equal('{ $.status = "413" }');
+    expect(TOO_LARGE_OR_THROTTLED_PATTERN).to.include('($.status = "413")');
+  });
+
+  // API Gateway counts a gateway response whose status was changed as a 4XXError, so api-5xx misses the
+  // throttled 503: the access log's errorType names it.
+  it("matches a throttled request by the access log's errorType, THROTTLED, the response type whose status is changed to 503", () => {
+    const line = JSON.parse(ACCESS_LOG_FORMAT.replace("$context.error.responseType", "THROTTLED"));
+    expect(line.errorType).to.equal("THROTTLED");
+    expect(GATEWAY_ANSWERS.find((a) => a.responseType === "THROTTLED")?.statusCode).to.equal("503");
+    expect(TOO_LARGE_OR_THROTTLED_PATTERN).to.equal('{ ($.status = "413") || ($.errorType = "THROTTLED") }');
   });
 });

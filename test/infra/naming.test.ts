@@ -81,7 +81,7 @@ describe("physicalName(base, max, suffix)", () => {
             nb.dlqAlarm,
             nb.healthAlarm,
             s.apiErrorsAlarm,
-            s.apiTooLargeAlarm,
+            s.apiTooLargeOrThrottledAlarm,
           ],
         };
         for (const [service, names] of Object.entries(perService)) {

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { MAX_ATTEMPTS, MAX_WORK_ITEM_BYTES, REDRIVE_MARGIN } from "../../src/core/policy";
 import { withSecretNamePrefix } from "../../src/core/routeSecrets";
 import type { Route } from "../../src/core/types";
-import { ACCESS_LOG_FORMAT, deploymentHash, TOO_LARGE_PATTERN } from "../../src/infra/api";
+import { ACCESS_LOG_FORMAT, deploymentHash, TOO_LARGE_OR_THROTTLED_PATTERN } from "../../src/infra/api";
 import { routeNames, stackNames, stackPrefix } from "../../src/infra/naming";
 import { apiAllowlistPolicy, policyChars, ROLE_INLINE_POLICY_MAX_CHARS } from "../../src/infra/policies";
 import { buildStack } from "../../src/infra/program";
@@ -200,7 +200,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       REQUEST_TOO_LARGE: ["413", "rejected"],
       THROTTLED: ["503", "error"],
       INTEGRATION_FAILURE: [undefined, "error"],
-      INTEGRATION_TIMEOUT: ["504", "error"],
+      INTEGRATION_TIMEOUT: [undefined, "error"],
       DEFAULT_5XX: [undefined, "error"],
       DEFAULT_4XX: [undefined, "rejected"],
     };
@@ -510,7 +510,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     });
   });
 
-  it("alarms on the API's 413 answers (a body too large for the function, which API Gateway may answer 413 itself: a 4xx no Git host redelivers and api-5xx does not see), through a metric filter on the access log group, to the same topic", () => {
+  it("alarms on the API's 413 answers (a body too large for the function, which API Gateway may answer 413 itself: a 4xx no Git host redelivers and api-5xx does not see) and its throttled 503s (a changed gateway response status counts as a 4XXError), through a metric filter on the access log group, to the same topic", () => {
     const { cloud } = result;
     const accessLogs = only(
       cloud
@@ -523,10 +523,10 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
         .filter((f) => f.inputs.logGroupName === accessLogs.inputs.name),
     );
     expect(filter.inputs).to.deep.equal({
-      name: "hookgate-dev-api-413",
+      name: "hookgate-dev-api-413-throttled",
       logGroupName: accessLogs.inputs.name,
-      pattern: TOO_LARGE_PATTERN,
-      metricTransformation: { namespace: "hookgate", name: "hookgate-dev-api-413", value: "1" },
+      pattern: TOO_LARGE_OR_THROTTLED_PATTERN,
+      metricTransformation: { namespace: "hookgate", name: "hookgate-dev-api-413-throttled", value: "1" },
     });
     const alarm = only(
       cloud
@@ -534,7 +534,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
         .filter((a) => a.inputs.metricName === filter.inputs.metricTransformation.name),
     );
     expect(alarm.inputs).to.deep.include({
-      name: "hookgate-dev-api-413",
+      name: "hookgate-dev-api-413-throttled",
       namespace: "hookgate",
       statistic: "Sum",
       threshold: 1,
