@@ -392,6 +392,16 @@ describe("Function: parseRoutes", () => {
     });
   }
 
+  it("parseRoutes shows a version that is no string as JSON clipped to 60 characters", () => {
+    const numbers = Array.from({ length: 10 }, (_, i) => `${i + 1}`.repeat(10).slice(0, 10));
+    const { problems } = parseRoutes(`version: [${numbers.join(", ")}]\nroutes: []\n`, "routes.yaml");
+    const version = problems.find((p) => p.message.startsWith("version must be 1"));
+    // 111 characters of JSON: the first 60, then the ellipsis.
+    expect(version?.message).to.equal(
+      "version must be 1, not [1111111111,2222222222,3333333333,4444444444,5555555555,6666… (this hookgate reads version 1)",
+    );
+  });
+
   it("parseRoutes counts no column for a byte-order mark: a problem on line 1 is where an editor shows it", () => {
     const { problems } = parseRoutes("\uFEFFversion: 2\nroutes: []", "routes.yaml");
     const version = problems.find((p) => p.message.startsWith("version must be 1"));
