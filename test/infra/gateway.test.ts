@@ -6,10 +6,16 @@ import {
   jenkinsPorts,
   networkWarnings,
   openJenkinsEgressWarning,
+  planGateway,
   routesNeedingInternet,
 } from "../../src/infra/gateway";
+import { routeNames, stackNames, stackPrefix } from "../../src/infra/naming";
+import { MIN_BUCKET_NAME } from "../../src/infra/policySize";
 import {
   deployedRoute,
+  environmentLongest,
+  environmentProblem,
+  environmentShortest,
   environmentWarning,
   MAX_ENV_BYTES,
   queueUrlBound,
@@ -224,5 +230,46 @@ describe("deployedRoute(route, bucket) and routeEnvironment(values)", () => {
       const region = url.includes("iso") ? "us-iso-east-1" : "cn-north-1";
       expect(queueUrlBound(region, name).length, url).to.be.at.least(url.length);
     }
+  });
+});
+
+describe("the bounds a route's Lambda environment is measured with before its queues and the stack's bucket exist", () => {
+  const REGION = "eu-west-1";
+  const names = routeNames(stackPrefix("dev"), "source-zip");
+  const bucketOf = (route: Route) => (route.action.type === "s3-zip" ? route.action.bucket : undefined);
+  const bounds = { route: s3ZipRoute(), names, region: REGION, dedupeTableName: "hookgate-dev-dedupe" };
+
+  it("environmentShortest takes the shortest queue URLs, and the stack bucket's known name length for an s3-zip route that names no bucket (the shortest bucket name when unknown)", () => {
+    for (const [artifactBucketNameLength, expected] of [
+      [40, 40],
+      [undefined, MIN_BUCKET_NAME],
+    ] as const) {
+      const shortest = environmentShortest({ ...bounds, artifactBucketNameLength });
+      expect(bucketOf(shortest.route)?.length, String(artifactBucketNameLength)).to.equal(expected);
+      expect(shortest.queueUrl).to.equal(queueUrlShortest(REGION, names.queue));
+      expect(shortest.deadLetterQueueUrl).to.equal(queueUrlShortest(REGION, names.deadLetterQueue));
+    }
+  });
+
+  it("environmentLongest takes the longest queue URLs and a 63-character bucket name, whatever length is known", () => {
+    const longest = environmentLongest({ ...bounds, artifactBucketNameLength: 40 });
+    expect(bucketOf(longest.route)?.length).to.equal(63);
+    expect(longest.queueUrl).to.equal(queueUrlBound(REGION, names.queue));
+    expect(longest.deadLetterQueueUrl).to.equal(queueUrlBound(REGION, names.deadLetterQueue));
+  });
+
+  it("planGateway refuses an s3-zip route whose environment fits with the shortest bucket name but not with the stack bucket's name length", () => {
+    const stackBucketNameLength = stackNames(stackPrefix("dev"), REGION).bucketPrefix.length + 26;
+    const route = s3ZipRoute();
+    // Lengthen the key until the route no longer fits with the stack bucket's name (it still does with 3 characters).
+    while (
+      environmentProblem({ ...bounds, route, artifactBucketNameLength: stackBucketNameLength }) === undefined
+    ) {
+      if (route.action.type === "s3-zip") route.action.key += "x";
+    }
+    expect(environmentProblem({ ...bounds, route })).to.equal(undefined);
+    expect(() => planGateway({ config: config(), routes: [route], stack: "dev", region: REGION })).to.throw(
+      /route "source-zip": its Lambda environment is \d+ bytes/,
+    );
   });
 });
