@@ -133,6 +133,23 @@ describe("buildStack: network.privateSubnetIds of an existing VPC", () => {
     ]);
   });
 
+  it("reads each subnet of network.privateSubnetIds once: the Network's interface endpoints reuse the preflight's read", async () => {
+    const { error, invokes } = await build(
+      parseStackConfig({
+        network: { mode: "existing", vpcId: VPC, privateSubnetIds: [A, B], interfaceEndpoints: ["sqs"] },
+      }),
+      {
+        [GET_SUBNET]: subnets({
+          [A]: { vpcId: VPC, availabilityZone: "eu-west-1a" },
+          [B]: { vpcId: VPC, availabilityZone: "eu-west-1b" },
+        }),
+      },
+    );
+    expect(error).to.equal(undefined);
+    const reads = invokes.filter((i) => i.token === GET_SUBNET).map((i) => i.inputs.id);
+    expect(reads.sort()).to.deep.equal([A, B]);
+  });
+
   it("accepts subnets of network.vpcId in two zones without a warning about zones", async () => {
     const { error, warnings, registered } = await build(existing([A, B]), {
       [GET_SUBNET]: subnets({
