@@ -202,6 +202,29 @@ describe("main(): every problem of the stack's own configuration in one run", ()
       expect(message).not.to.contain("needs a GitHub token");
     });
   });
+
+  it("says nothing of an unused github:token when github.manageWebhooks is itself invalid (read as off, it was meant on)", async () => {
+    const warn = pulumi.log.warn;
+    const warnings: string[] = [];
+    pulumi.log.warn = (message: string) => {
+      warnings.push(message);
+      return Promise.resolve();
+    };
+    try {
+      const message = (
+        (await mainThrows({
+          "aws:region": "eu-west-1",
+          "hookgate:routesFile": ROUTES,
+          "github:token": "github_pat_meant_for_the_webhooks",
+          "hookgate:github": JSON.stringify({ manageWebhooks: "yes" }),
+        })) as Error
+      ).message;
+      expect(message).to.contain("- hookgate:github.manageWebhooks must be true or false");
+    } finally {
+      pulumi.log.warn = warn;
+    }
+    expect(warnings.filter((w) => w.includes("github:token"))).to.deep.equal([]);
+  });
 });
 
 describe("main(): the GitHub token of github.manageWebhooks (under Pulumi mocks)", () => {
