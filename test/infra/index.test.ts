@@ -71,6 +71,17 @@ describe("index.ts (the Pulumi program, under mocks, with a routes.yaml fixture)
     expect(await outputValue(outputs.dashboardUrl)).to.contain("#dashboards/dashboard/hookgate-ci");
   });
 
+  it("exports the API's invoke URL, the artifact bucket's name and the dedupe table's name, each under its own key", async () => {
+    const table = cloud.ofType("aws:dynamodb/table:Table")[0];
+    expect(await outputValue(outputs.dedupeTable)).to.equal(table?.inputs.name);
+    expect(await outputValue(outputs.artifactBucket))
+      .to.be.a("string")
+      .and.match(/^hookgate-ci-artifacts-/);
+    expect(await outputValue(outputs.apiUrl)).to.match(
+      new RegExp(`^https://[^/]+\\.execute-api\\.${REGION}\\.amazonaws\\.com/v1$`),
+    );
+  });
+
   it("reads the stack config: NAT per AZ over 3 AZs, 14 days of logs, the alarm e-mail", () => {
     const vpc = cloud.ofType("awsx:ec2:Vpc")[0];
     expect(vpc?.inputs.natGateways).to.deep.equal({ strategy: "OnePerAz" });
