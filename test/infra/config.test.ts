@@ -7,6 +7,7 @@ import {
   CONFIG_KEYS,
   kmsKeyRegionProblems,
   parseStackConfig,
+  plainTextSecretWarnings,
   rawConfigValue,
   readStackConfig,
   routeKmsKeyRegionProblems,
@@ -438,6 +439,25 @@ describe("parseStackConfig: hookgate fields under a namespace named after their 
 
   it("leaves a namespace's other keys alone (network:foo is no hookgate field)", () => {
     expect(() => parseStackConfig({}, ["network:foo", "lambda:runtime", "api:key"])).not.to.throw();
+  });
+
+  it("leaves a namespace named after a member every object has (constructor:, toString:, __proto__:) alone, without throwing", () => {
+    expect(() =>
+      parseStackConfig({}, ["constructor:x", "toString:y", "__proto__:z", "hasOwnProperty:w"]),
+    ).not.to.throw();
+  });
+
+  it("sends a field under its object's namespace whose key cannot be quoted in a command (a ', an invisible character, past the length shown) to Pulumi.<stack>.yaml, the key escaped and cut", () => {
+    const rest =
+      "is not read: hookgate's keys are under hookgate:, not network: remove it from Pulumi.<stack>.yaml and set " +
+      "hookgate:network.natGateways with `pulumi config set --path`";
+    for (const [key, shown] of [
+      ["network:natGateways.x'y", "network:natGateways.x'y"],
+      ["network:natGateways.a\u202eb", "network:natGateways.a\\u202eb"],
+      [`network:natGateways.${"q".repeat(300)}`, `network:natGateways.${"q".repeat(56)}…`],
+    ]) {
+      expect(configProblems({}, [key as string]), shown).to.deep.equal([`${shown} ${rest}`]);
+    }
   });
 
   it("points a top-level field of one object (hookgate:memoryMb) at its object's key (lambda.memoryMb)", () => {
@@ -1306,5 +1326,15 @@ describe("readStackConfig(): network.httpsProxy addresses", () => {
         noProxy: [],
       });
     }
+  });
+});
+
+describe("plainTextSecretWarnings(keys set with --secret)", () => {
+  it("names a key set with --secret with its invisible characters escaped and cut to the length shown, and says nothing of alarmEmail, which stays a secret", () => {
+    const warnings = plainTextSecretWarnings(["stage\u202eName", "x".repeat(300), "alarmEmail"]);
+    expect(warnings.map((w) => w.slice(0, w.indexOf(" was set with --secret")))).to.deep.equal([
+      "hookgate:stage\\u202eName",
+      `hookgate:${"x".repeat(76)}…`,
+    ]);
   });
 });
