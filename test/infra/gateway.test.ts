@@ -273,3 +273,20 @@ describe("the bounds a route's Lambda environment is measured with before its qu
     );
   });
 });
+
+describe("planGateway: GitHub's webhook limit", () => {
+  // 21 push webhooks on acme/api: one past GitHub's limit per repository and event.
+  const routes = () => Array.from({ length: 21 }, (_, i) => jenkinsRoute(`job-${i}`, ["acme/api"]));
+
+  it("holds a stack to GitHub's webhook limit only when hookgate manages the webhooks", () => {
+    const plan = (manageWebhooks: boolean) => () =>
+      planGateway({
+        config: config({ github: { manageWebhooks } }),
+        routes: routes(),
+        stack: "dev",
+        region: "eu-west-1",
+      });
+    expect(plan(true)).to.throw(/21 managed webhooks on acme\/api/);
+    expect(plan(false)).not.to.throw();
+  });
+});
