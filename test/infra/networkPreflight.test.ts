@@ -2,6 +2,7 @@
 // buildStack before any resource is registered.
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
+import type { Route } from "../../src/core/types";
 import { parseStackConfig, type StackConfig } from "../../src/infra/config";
 import { buildStack } from "../../src/infra/program";
 import { collectingWarnings } from "./evaluate";
@@ -320,6 +321,15 @@ describe("buildStack: what stops it before any AWS read, and a failed read", () 
     expect(error?.message)
       .to.contain("hookgate:network.azCount is 4")
       .and.to.match(/route "big": its Lambda environment is \d+ bytes/);
+  });
+
+  it("rejects with an error of the plan's checks that is no RunError (a defect) as it is, with its stack trace, not merged into a RunError with the network read's failure", async () => {
+    // A route that is no object: the plan's first look at it throws a TypeError.
+    const error = await refusal(failedRead("RequestExpired: Request has expired"), {}, [
+      null as unknown as Route,
+    ]);
+    expect(error).to.be.instanceOf(TypeError);
+    expect(pulumi.RunError.isInstance(error)).to.equal(false);
   });
 
   it("names a route problem that needs no AWS even when the network read fails", async () => {
