@@ -90,14 +90,6 @@ export function stackRegionProblem(region: string | undefined): string | undefin
   return undefined;
 }
 
-/** The stack's region, needed up front (endpoint service names): `aws:region`, else AWS_REGION. */
-export function stackRegion(): string {
-  const region = configuredRegion();
-  const problem = stackRegionProblem(region);
-  if (problem || !region) throw new pulumi.RunError(problem);
-  return region;
-}
-
 /** The shape of every AWS region name: eu-west-1, ap-southeast-4, us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1. */
 export const AWS_REGION_NAME = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/;
 
