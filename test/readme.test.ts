@@ -159,6 +159,10 @@ describe("README", () => {
       "after 4 failed answers in a row (`4xx` or `5xx`) it is temporarily disabled",
     );
     expect(paragraph).to.include("re-enable it once fixed");
+    // Self-managed GitLab does not auto-disable unless its ops flag is on (review h372).
+    expect(paragraph).to.include(
+      "on self-managed GitLab it is behind the `auto_disabling_web_hooks` ops flag, off by default",
+    );
   });
 
   // Atlassian's published ranges also carry Bitbucket Pipelines steps run with atlassian-ip-ranges: anyone with one

@@ -168,8 +168,8 @@ export const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
   },
   {
     // Stage, method or account throttling. No usage plan exists, so QUOTA_EXCEEDED cannot happen. API Gateway's
-    // own 429 is a 4xx: GitHub never redelivers it, Bitbucket Cloud resends only a 5xx, GitLab counts it towards
-    // disabling the hook, and api-5xx does not see it. The delivery is not ours yet (RELIABILITY.md): 503, with
+    // own 429 is a 4xx, which the contract keeps for deliveries that would fail the same again: Bitbucket Cloud
+    // resends only a 5xx (GitHub redelivers no failure by itself). The delivery is not ours yet (RELIABILITY.md): 503, with
     // the Retry-After the function's own 503 carries.
     name: "throttled",
     responseType: "THROTTLED",
@@ -193,7 +193,7 @@ export const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
       status: "error",
       route: null,
       delivery: null,
-      reason: `API Gateway could not call the route's function; ${redeliver}`,
+      reason: `API Gateway could not call the route's function, or it failed (the access log's integrationError says which); ${redeliver}`,
     },
   },
   {

@@ -49,10 +49,10 @@ describe("deploymentHash(routes, policy)", () => {
 });
 
 describe("deploymentHash: the value deployed stacks carry", () => {
-  it("deploymentHash of a one-route stack without an allowlist is the value stacks deploy since throttling is answered 503 with Retry-After, an integration failure or timeout keeps API Gateway's own status and the too-large reason names the function's 4.4 MB (a change redeploys every stack: change it on purpose)", () => {
+  it("deploymentHash of a one-route stack without an allowlist is the value stacks deploy since throttling is answered 503 with Retry-After, an integration failure or timeout keeps API Gateway's own status (its reason: could not call the function, or it failed) and the too-large reason names the function's 4.4 MB (a change redeploys every stack: change it on purpose)", () => {
     const policy = JSON.stringify(apiAllowlistPolicy([], "execute-api:"));
     expect(deploymentHash([{ name: "api-build", physicalName: "hookgate-dev-api-build" }], policy)).to.equal(
-      "b19ce1ab75d423a43b6a49b116e71950039978173774fb913a5f512e125b0698",
+      "5a0a89062b0ef73bc76b2d267bc816313f0ae037d175982c7c71f488b0fb47ef",
     );
   });
 });
@@ -116,7 +116,7 @@ describe("GATEWAY_ANSWERS: what API Gateway answers itself", () => {
     }
   });
 
-  it("answers a throttled delivery 503 with Retry-After 30, as the function's own 503: not yet queued, it must be answered 5xx so the Git host can redeliver it (GitHub never redelivers a 4xx such as API Gateway's 429, Bitbucket Cloud resends only a 5xx, GitLab disables a hook on 4xx)", () => {
+  it("answers a throttled delivery 503 with Retry-After 30, as the function's own 503: not yet queued, it must be answered 5xx so the Git host can redeliver it (Bitbucket Cloud resends only a 5xx, not API Gateway's 429)", () => {
     const throttled = byType("THROTTLED");
     expect(throttled.statusCode).to.equal("503");
     expect(body("THROTTLED").status).to.equal("error");
@@ -130,7 +130,10 @@ describe("GATEWAY_ANSWERS: what API Gateway answers itself", () => {
 
   it("leaves an integration failure (a function error or crash: 502; Lambda refusing the call: 500) at API Gateway's own status rather than a timeout's 504", () => {
     expect(byType("INTEGRATION_FAILURE").statusCode).to.equal(undefined);
-    expect(body("INTEGRATION_FAILURE").reason).to.contain("could not call the route's function");
+    // A function that crashed (502) was called: the reason must not say it was not.
+    expect(body("INTEGRATION_FAILURE").reason).to.contain(
+      "could not call the route's function, or it failed",
+    );
   });
 
   it("each reason says what happened and what to do: the allowlist, API Gateway's 10 MB, throttling to redeliver", () => {
