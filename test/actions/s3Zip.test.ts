@@ -1191,6 +1191,46 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       expect(existsSync(second), "the second run's directory").to.equal(true);
       expect(logs).to.deep.equal([]);
     });
+
+    it("makeRunDir makes its directory for its owner only (0o700): the archive of a private repository lies in it", async () => {
+      const dir = await makeRunDir(tmp, () => undefined);
+      expect(statSync(dir).mode & 0o777).to.equal(0o700);
+    });
+
+    it("makeRunDir tries a new random name when one is taken (EEXIST), 3 names in all, then fails retryable", async () => {
+      // [names taken before mkdir succeeds, outcome]
+      const cases: Array<[number, "made" | "EEXIST"]> = [
+        [0, "made"],
+        [2, "made"],
+        [3, "EEXIST"],
+      ];
+      for (const [taken, outcome] of cases) {
+        const tried: string[] = [];
+        const fs: RunDirFs = {
+          realpath,
+          readdir: (path) => readdir(path),
+          rm: (path, options) => rm(path, options),
+          mkdir: async (path, options) => {
+            tried.push(path);
+            if (tried.length <= taken) throw Object.assign(new Error("taken"), { code: "EEXIST" });
+            await mkdir(path, options);
+          },
+        };
+        const made = makeRunDir(tmp, () => undefined, fs);
+        if (outcome === "made") {
+          const dir = await made;
+          expect(existsSync(dir), `${taken} taken`).to.equal(true);
+          expect(tried, `${taken} taken`).to.have.length(taken + 1);
+          expect(new Set(tried).size, `${taken} taken: each try a new name`).to.equal(taken + 1);
+          expect(tried.at(-1)).to.equal(dir);
+        } else {
+          const err = await rejectsWithActionError(made);
+          expect(err.message).to.equal(`source zip: cannot make a temp directory in ${tmp}: EEXIST`);
+          expect(err.retryable).to.equal(true);
+          expect(tried, `${taken} taken`).to.have.length(3);
+        }
+      }
+    });
   });
 
   it("uploadSourceZip keeps executable bits and symlinks of the archive's entries", async () => {
@@ -2818,5 +2858,70 @@ describe("Function: uploadSourceZip on Bitbucket Data Center's 404 for the archi
       `bitbucket-server archive of ACME/api answered 404: Commit '${TAG_OBJECT}' does not exist in repository ` +
         "'api': retried, as a host can answer 404 for a commit just pushed until it has replicated it",
     );
+  });
+
+  it("uploadSourceZip retries a tag push's 404 on every host but Data Center, without Data Center's annotated-tag cause", async () => {
+    // [provider, API path]: their tag pushes name a commit, so a 404 is replication lag as for a branch.
+    const hosts: Array<[Provider, string]> = [
+      ["github", ""],
+      ["gitlab", "/api/v4"],
+      ["gitea", "/api/v1"],
+    ];
+    for (const [provider, apiPath] of hosts) {
+      const tagPush = push({ provider, ref: "refs/tags/v1.0", branch: undefined, tag: "v1.0" });
+      const err = await rejectsWithActionError(
+        upload(
+          { ...request(), api: { ...request().api, provider, apiUrl: `${server.url}${apiPath}` } },
+          tagPush,
+          testClients({ objects }),
+        ),
+      );
+      expect(err.retryable, provider).to.equal(true);
+      expect(err.message, provider).to.match(/: retried, as a host can answer 404 for a commit just pushed/);
+      expect(err.message, provider).to.not.contain("annotated");
+    }
+  });
+});
+
+describe("Function: uploadSourceZip on Bitbucket Data Center, whose archive has no top folder of its own", () => {
+  let served: Awaited<ReturnType<typeof binaryHost>> | undefined;
+  afterEach(async () => {
+    await served?.close();
+    served = undefined;
+  });
+
+  it("uploadSourceZip keeps a Data Center repository's own single folder (app/), as Data Center writes none to remove, and says nothing of it", async () => {
+    const zip = await buildZip({ "buildspec.yml": "version: 0.2\n", "main.go": "package main\n" }, "app");
+    served = await binaryHost(() => ({
+      status: 200,
+      headers: { "content-type": "application/zip" },
+      body: zip,
+    }));
+    const objects = memoryObjects();
+    const c = testClients({ objects });
+    const outcome = await upload(
+      {
+        type: "s3-zip",
+        api: {
+          provider: "bitbucket-server",
+          apiUrl: `${served.url}/rest/api/latest`,
+          token: "hookgate/github-token",
+        },
+        bucket: BUCKET,
+        key: "ACME/api/main.zip",
+      },
+      pushEvent({
+        provider: "bitbucket-server",
+        repo: { owner: "ACME", name: "api", fullName: "ACME/api", defaultBranch: "main" },
+      }),
+      c,
+    );
+    expect(outcome.status).to.equal("done");
+    expect(outcome.detail).to.not.contain("kept");
+    const names = [...(await readZip(objects.zips[0] as Buffer)).keys()]
+      .filter((n) => !n.endsWith("/"))
+      .sort();
+    expect(names).to.deep.equal(["app/buildspec.yml", "app/main.go"]);
+    expect(c.logs.filter((l) => l.level === "warn")).to.deep.equal([]);
   });
 });
