@@ -10,6 +10,7 @@ import { Readable } from "node:stream";
 import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 import { Agent } from "undici";
+import yauzl from "yauzl";
 import yazl from "yazl";
 import {
   directoryBytes,
@@ -1327,6 +1328,48 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       const time = (path: string) => statSync(path).mtime.toISOString();
       expect(time(join(dir, "from-host", "top", "buildspec.yml"))).to.equal("2024-01-02T03:04:06.000Z");
       expect(time(join(dir, "from-s3zip", "buildspec.yml"))).to.equal("2024-01-02T03:04:06.000Z");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("rezipIntoStore copies an entry's extended timestamp (0x5455) only when its flags say it holds a modification time, and takes a field too short for one as none", async () => {
+    // buildZip's yazl writes the field with flags 0x03 (mtime, atime) and the time 2024-01-02T03:04:05Z.
+    const time = Buffer.alloc(4);
+    time.writeUInt32LE(Date.UTC(2024, 0, 2, 3, 4, 5) / 1000);
+    const written = Buffer.concat([Buffer.from("5554050003", "hex"), time]);
+    // [case, the field's 9 bytes as the archive has them, the field s3-zip's zip has (hex), or none]
+    const cases: Array<[string, Buffer, string | undefined]> = [
+      ["a modification time", written, `01${time.toString("hex")}`],
+      [
+        "an access time only (flags 0x02)",
+        Buffer.concat([Buffer.from("5554050002", "hex"), time]),
+        undefined,
+      ],
+      // One byte of flags, then an empty field of another id: the same 9 bytes in all.
+      ["flags alone, no time", Buffer.from("555401000399990000", "hex"), undefined],
+    ];
+    const dir = await mkdtemp(join(tmpdir(), "hookgate-s3zip-test-"));
+    try {
+      for (const [what, field, expected] of cases) {
+        const zip = await buildZip({ "buildspec.yml": "version: 0.2\n" });
+        const at = zip.indexOf(written);
+        expect(at, what).to.be.above(0);
+        field.copy(zip, at);
+        const file = join(dir, "archive.zip");
+        writeFileSync(file, zip);
+        const chunks: Buffer[] = [];
+        await rezipIntoStore(file, { stripTopFolder: false }, async (body) => {
+          for await (const chunk of body) chunks.push(chunk as Buffer);
+          return {};
+        });
+        const ours = await yauzl.fromBufferPromise(Buffer.concat(chunks), { lazyEntries: true });
+        const fields: Array<string | undefined> = [];
+        for await (const entry of ours.eachEntry()) {
+          fields.push(entry.extraFields.find((f) => f.id === 0x5455)?.data.toString("hex"));
+        }
+        expect(fields, what).to.deep.equal([expected]);
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
