@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { repoNamedFolder } from "../../src/actions/gitHost/topFolder";
+import { repoNamedFolder, shaSuffixedFolder } from "../../src/actions/gitHost/topFolder";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 
@@ -37,5 +37,32 @@ describe("Function: repoNamedFolder (Gitea's and Forgejo's archive top folder)",
   it("does not take a name from a path of the API that is no archive, nor another folder name", () => {
     expect(test("api-v2", [`${api}/repos/acme/api-v2/zipball/${SHA}`])).to.equal(false);
     expect(test("app", [`${api}/repos/acme/api-v2/archive/${SHA}.zip`])).to.equal(false);
+  });
+});
+
+// A sha whose first digits are letters, so that case matters.
+const LETTERED = "abcdef0123456789abcdef0123456789abcdef01";
+
+describe("Function: shaSuffixedFolder (GitHub's, GitLab's and Bitbucket Cloud's archive top folder)", () => {
+  it("takes a folder ending in - and 7 or more of the pushed sha's first hex digits, in any case, and no other", () => {
+    // [folder, taken]
+    const cases: Array<[string, boolean]> = [
+      [`acme-api-${LETTERED.slice(0, 7)}`, true], // GitHub's zipball
+      [`acme-api-${LETTERED}`, true],
+      [`api-${LETTERED}-${LETTERED}`, true], // GitLab's
+      [`acme-api-${LETTERED.slice(0, 12)}`, true], // Bitbucket Cloud's
+      [`acme-api-${LETTERED.slice(0, 7).toUpperCase()}`, true],
+      [`acme-api-${LETTERED.slice(0, 6)}`, false], // too short to name the commit
+      [`acme-api-${LETTERED.slice(1, 8)}`, false], // not the sha's start
+      [`-${LETTERED.slice(0, 7)}`, false], // nothing before the sha
+      [LETTERED.slice(0, 7), false],
+      ["app", false],
+    ];
+    for (const [folder, taken] of cases)
+      expect(shaSuffixedFolder(LETTERED)(folder, []), folder).to.equal(taken);
+  });
+
+  it("compares a sha given in capitals as the same commit", () => {
+    expect(shaSuffixedFolder(LETTERED.toUpperCase())(`acme-api-${LETTERED.slice(0, 7)}`, [])).to.equal(true);
   });
 });
