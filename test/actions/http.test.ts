@@ -284,6 +284,35 @@ describe("Function: networkError (what a failed connection tells the user)", () 
   }
 });
 
+describe("Function: networkError's wording of limits and origins", () => {
+  it("networkError says a limit under a second in ms and one of a second or more in whole seconds", () => {
+    // [the limit that fired (ms), as the message says it]
+    const cases: Array<[number, string]> = [
+      [500, "500 ms"],
+      [999, "999 ms"],
+      [1000, "1 s"],
+      [20_000, "20 s"],
+    ];
+    for (const [ms, said] of cases) {
+      const timedOut = Object.assign(new Error("x"), { name: "TimeoutError" });
+      expect(networkError("GitLab API", timedOut, ms).message).to.equal(`GitLab API timed out after ${said}`);
+    }
+  });
+
+  it('networkError names no origin for a URL that has none (its origin reads "null")', () => {
+    const reset = Object.assign(new Error("x"), { code: "ECONNRESET" });
+    expect(networkError("Jenkins", reset, undefined, "jenkins://ci/x").message).to.equal(
+      "Jenkins could not be reached: ECONNRESET",
+    );
+    const connect = Object.assign(new Error("Connect Timeout Error (timeout: 10000ms)"), {
+      code: "UND_ERR_CONNECT_TIMEOUT",
+    });
+    expect(networkError("Jenkins", connect, undefined, "jenkins://ci/x").message).to.equal(
+      "Jenkins timed out connecting: the connection was not set up within undici's connect limit of 10 s",
+    );
+  });
+});
+
 describe("Function: httpRequest connection failures", () => {
   it("httpRequest to a port nothing listens on names the origin it could not reach, without the path or query", async () => {
     const port = await new Promise<number>((resolve) => {

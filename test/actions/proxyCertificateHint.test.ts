@@ -105,6 +105,28 @@ describe("Outbound HTTPS through an https:// egress proxy whose certificate a pr
     }
   });
 
+  it("networkError says which way the proxy's certificate failed, under undici's UND_ERR_PRX_TLS, each with the proxy's http:// port as the way out", () => {
+    // [the cause's code, what the hint says of the proxy's certificate]
+    const cases: Array<[string, string]> = [
+      ["CERT_HAS_EXPIRED", "has expired"],
+      ["SELF_SIGNED_CERT_IN_CHAIN", "is not trusted, and caBundle is for the hosts only"],
+      ["ECONNRESET", "is refused"],
+    ];
+    for (const [code, why] of cases) {
+      const cause = Object.assign(new Error("x"), { code });
+      const error = networkError(
+        "Jenkins job api/build",
+        new errors.SecureProxyConnectionError(cause),
+        undefined,
+        "https://jenkins.corp.test/job/api/job/build/build",
+        "https://proxy.corp.test:3129",
+      );
+      expect(error.message, code).to.contain(
+        `(the egress proxy's certificate ${why}: use the proxy's http:// port)`,
+      );
+    }
+  });
+
   it("networkError reads OpenSSL's packet length too long from the proxy (plain HTTP read as TLS) the same way", () => {
     const plain = Object.assign(new Error("packet length too long"), {
       code: "ERR_SSL_PACKET_LENGTH_TOO_LONG",
