@@ -525,6 +525,37 @@ describe("Class: S3ObjectStore conditional writes (a stub S3 on 127.0.0.1)", fun
     });
   }
 
+  it("put keeps at most 2 parts of a multipart upload in flight, so its memory stays a few parts whatever the body's size", async () => {
+    // Each UploadPart is held until the test lets them all go: the parts in flight then are all lib-storage
+    // started. A third one, were it started, would be seen within the event-loop turns waited.
+    let inFlight = 0;
+    let most = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    stub.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "UploadPartCommand") return next(args);
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await gate;
+        inFlight--;
+        return next(args);
+      },
+      { step: "initialize", name: "holdParts" },
+    );
+    const put = stub.store.put(BUCKET, "k.zip", unevenStream(randomBytes(6 * 5 * MiB + 1)), { metadata: {} });
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    // Bounded: a store that keeps fewer in flight must fail here, not wait for ever.
+    for (let i = 0; inFlight < 2 && i < 5000; i++) await turn();
+    for (let i = 0; i < 500; i++) await turn();
+    open();
+    await put;
+    expect(most).to.equal(2);
+    expect(stub.server.seen.filter((r) => callOf(r) === "PUT ?partNumber")).to.have.length(7);
+  });
+
   it("put sends no condition header when it is given none", async () => {
     await stub.store.put(BUCKET, "k.zip", small(), { metadata: {} });
     expect(stub.server.seen.map((r) => stub.conditionOf(r))).to.deep.equal([undefined]);
