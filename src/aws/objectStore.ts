@@ -193,12 +193,23 @@ export class S3ObjectStore implements ObjectStore {
     let tried = 0;
     /** The objects S3 refused so far: one refused key must not keep the later pages from being deleted. */
     const refused = new Refusals();
-    const outOfTime = (cause?: unknown) =>
-      new ActionError(
+    const outOfTime = (cause?: unknown) => {
+      // Refusals a retry cannot change fail the step whatever comes later: the next attempt would only walk
+      // the same refused keys again, so report them (final) rather than "time ran out" until the DLQ.
+      if (refused.count > 0 && refused.final) {
+        return refused.error(
+          bucket,
+          prefix,
+          tried,
+          ` before the function's time ran out (${deleted} deleted)`,
+        );
+      }
+      return new ActionError(
         `deleted ${deleted} objects under s3://${bucket}/${prefix} when the function's time ran out` +
-          `${refused.count > 0 ? ` (S3 refused ${refused.count})` : ""}; the next attempt deletes the rest`,
+          `${refused.count > 0 ? ` (S3 refused ${refused.count}: ${refused.codeList()})` : ""}; the next attempt deletes the rest`,
         { retryable: true, cause },
       );
+    };
     // Each call is cut at the deadline too: one S3 call that hangs must not outlive the function.
     const send = deadlineSender(options.deadlineMs, outOfTime);
     let token: string | undefined;
@@ -353,7 +364,8 @@ class Refusals {
   count = 0;
   private readonly codes = new Map<string, number>();
   private readonly firstKeys: string[] = [];
-  private final = true;
+  /** Whether every refusal so far is one a retry cannot change (true while there is none). */
+  final = true;
 
   add(errors: DeleteError[]): void {
     for (const error of errors) {
@@ -365,11 +377,15 @@ class Refusals {
     }
   }
 
-  error(bucket: string, prefix: string, tried: number): ActionError {
-    const codes = [...this.codes].map(([code, n]) => `${code.slice(0, 64)} (${n})`).join(", ");
+  codeList(): string {
+    return [...this.codes].map(([code, n]) => `${code.slice(0, 64)} (${n})`).join(", ");
+  }
+
+  /** `when` says where the walk stopped early, if it did (" before the function's time ran out …"). */
+  error(bucket: string, prefix: string, tried: number, when = ""): ActionError {
     const keys = this.count > this.firstKeys.length ? [...this.firstKeys, "…"] : this.firstKeys;
     return new ActionError(
-      `S3 refused to delete ${this.count} of ${tried} objects under s3://${bucket}/${prefix}: ${codes}; ` +
+      `S3 refused to delete ${this.count} of ${tried} objects under s3://${bucket}/${prefix}${when}: ${this.codeList()}; ` +
         `first ${keys.join(", ")}${this.final ? " (a retry cannot change that)" : ""}`,
       { retryable: !this.final },
     );

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import { ActionError, ConditionalWriteUnsupportedError, ObjectChangedError } from "../../src/core/errors";
@@ -655,5 +655,68 @@ describe("Class: S3ObjectStore conditional writes (a stub S3 on 127.0.0.1)", fun
       'if-match: "etag-1"',
     ]);
     expect(stub.store.conditionalWrites).to.equal(true);
+  });
+});
+
+describe("Class: S3ObjectStore deletePrefix when the deadline passes after S3 refused objects (a fake S3)", () => {
+  const PAGES = 5;
+  const PAGE = 1000;
+  /**
+   * A fake S3 whose every DeleteObjects refuses each key with the next of `codes` (round robin), and whose
+   * second DeleteObjects answers only once the deadline has passed, as page 2 of a large prefix would.
+   */
+  function refusingClient(codes: string[], deadlineMs: number): S3Client {
+    let deletes = 0;
+    let refusals = 0;
+    const send = async (command: unknown, options?: { abortSignal?: AbortSignal }) => {
+      if (command instanceof ListObjectsV2Command) {
+        const page = Number(command.input.ContinuationToken ?? "0");
+        return {
+          Contents: Array.from({ length: PAGE }, (_, i) => ({ Key: `previews/pr-7/${page}-${i}.js` })),
+          IsTruncated: page + 1 < PAGES,
+          NextContinuationToken: String(page + 1),
+        };
+      }
+      if (command instanceof DeleteObjectsCommand) {
+        deletes++;
+        if (deletes === 2) {
+          // Answers (ignoring the abort) only once the deadline is behind.
+          await new Promise((resolve) => options?.abortSignal?.addEventListener("abort", resolve));
+          while (Date.now() <= deadlineMs) await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        const objects = command.input.Delete?.Objects ?? [];
+        return { Errors: objects.map((o) => ({ Key: o.Key, Code: codes[refusals++ % codes.length] })) };
+      }
+      throw new Error("unexpected command");
+    };
+    return { send } as unknown as S3Client;
+  }
+
+  async function failure(codes: string[]): Promise<ActionError> {
+    const deadlineMs = Date.now() + 200;
+    const store = new S3ObjectStore(refusingClient(codes, deadlineMs), { pageSize: PAGE });
+    const err = await store.deletePrefix("previews", "previews/pr-7/", { deadlineMs }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(ActionError);
+    return err as ActionError;
+  }
+
+  it("fails final with S3's refusal, not retryable 'time ran out', when every refusal so far is AccessDenied", async () => {
+    const err = await failure(["AccessDenied"]);
+    expect(err.retryable, err.message).to.equal(false);
+    expect(err.message).to.contain(
+      "S3 refused to delete 2000 of 2000 objects under s3://previews/previews/pr-7/ before the function's time ran out (0 deleted): AccessDenied (2000)",
+    );
+    expect(err.message).to.contain("(a retry cannot change that)");
+  });
+
+  it("fails retryable, naming the refusal codes, when a refusal so far is one a retry may change", async () => {
+    const err = await failure(["AccessDenied", "SlowDown"]);
+    expect(err.retryable, err.message).to.equal(true);
+    expect(err.message).to.contain(
+      "deleted 0 objects under s3://previews/previews/pr-7/ when the function's time ran out (S3 refused 2000: AccessDenied (1000), SlowDown (1000)); the next attempt deletes the rest",
+    );
   });
 });
