@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import { TransientDependencyError } from "../core/errors";
-import type { CallLimits, DeadLetterQueue, WorkQueue } from "../core/ports";
+import { type CallLimits, DEAD_LETTER_REASON_MAX, type DeadLetterQueue, type WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
 import { NOT_QUEUE_TEXT, workItemJson, workItemTooLarge } from "../gateway/workItem";
 import { describeAwsError, isTransientAwsError } from "./awsErrors";
@@ -16,7 +16,7 @@ const MAX_ID_LENGTH = 128;
 /** Characters SQS accepts in MessageGroupId and MessageDeduplicationId: printable ASCII, no space. */
 const ID_CHARS = /^[\x21-\x7e]+$/;
 /** A DLQ reason is for a person reading the console, not an essay. */
-const MAX_REASON_LENGTH = 1024;
+const MAX_REASON_LENGTH = DEAD_LETTER_REASON_MAX;
 
 /**
  * The FIFO message group for an item: the repository, so deliveries for one repository run in order

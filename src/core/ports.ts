@@ -35,6 +35,9 @@ export interface CallLimits {
   deadlineMs?: number;
 }
 
+/** The longest dead letter's reason kept: the SQS queue cuts a longer one there (the start is kept). */
+export const DEAD_LETTER_REASON_MAX = 1024;
+
 export interface DeadLetterQueue {
   /**
    * Park a work item that failed for good, with a log-safe reason. `messageId` is the queue message that

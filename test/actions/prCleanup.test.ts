@@ -2,10 +2,12 @@ import { readFileSync } from "node:fs";
 import net, { type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { runAction } from "../../src/actions";
 import { cleanUpPullRequest } from "../../src/actions/prCleanup";
 import { S3ObjectStore } from "../../src/aws/objectStore";
+import { SqsDeadLetterQueue } from "../../src/aws/sqs";
 import { routeKeyScope } from "../../src/core/keyPrefixes";
 import type { SecretStore } from "../../src/core/ports";
 import type {
@@ -848,6 +850,54 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(last?.state).to.equal("failure");
     expect(last?.description).not.to.contain("after:");
     expect(last?.description ?? "").to.have.length.at.most(140);
+  });
+
+  it("cleanUpPullRequest's error keeps the steps done before a step with a long message through the dead-letter queue's 1,024-character reason cut, its step message clipped instead", async () => {
+    const prefixA = `sites/acme-api/pull-requests/${"feature-login-rework-".repeat(5)}/pr-7/`;
+    const prefixB = `assets/acme-api/pull-requests/${"feature-login-rework-".repeat(8)}/pr-7/`;
+    const refusedKeys = [1, 2, 3, 4].map((i) => `${prefixB}static/js/${"chunk-".repeat(10)}${i}.js`);
+    await putObjects([`${prefixA}index.html`, ...refusedKeys]);
+    s3.faults.deleteErrors = Object.fromEntries(refusedKeys.map((k) => [k, "AccessDenied"]));
+    try {
+      const err = await rejectsWithActionError(
+        cleanUpPullRequest(
+          request([
+            { kind: "delete-branch", onlyMerged: true },
+            { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: prefixA },
+            { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: prefixB },
+          ]),
+          closedEvent(),
+          clients(),
+        ),
+      );
+      expect(err.retryable).to.equal(false);
+      expect(err.message).to.match(
+        new RegExp(`^S3 refused to delete 4 of 4 objects under s3://${PREVIEWS}/assets/`),
+      );
+      // As the worker dead-letters it (routeHandler: `gave up after N receives: …`), through the queue's cut.
+      const sent: Array<{ MessageAttributes?: Record<string, { StringValue?: string }> }> = [];
+      const sqs = { send: async (command: { input: (typeof sent)[number] }) => sent.push(command.input) };
+      const item = {
+        route: "r",
+        deliveryId: "d",
+        generation: 1,
+        event: closedEvent(),
+      } as unknown as WorkItem;
+      await new SqsDeadLetterQueue(sqs as unknown as SQSClient, "https://sqs.example/q").send(
+        item,
+        `gave up after 5 receives: ${err.message}`,
+      );
+      const reason = sent[0]?.MessageAttributes?.["hookgate-reason"]?.StringValue ?? "";
+      expect(reason, reason).to.match(
+        new RegExp(
+          `… \\(after: deleted branch feature/login; deleted 1 object under s3://${PREVIEWS}/${prefixA}\\)$`,
+        ),
+      );
+      expect(reason).to.have.length.at.most(1024);
+      expect(host.statuses.at(-1)?.description).not.to.contain("after:");
+    } finally {
+      s3.faults.deleteErrors = undefined;
+    }
   });
 
   it("cleanUpPullRequest's retryable step failure names the steps done before it and stays retryable", async () => {
