@@ -1673,6 +1673,19 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       expect(jenkins.builds()).to.deep.equal([]);
     });
 
+    for (const message of [
+      "You need REPO_WRITE permission on acme/api to delete refs/heads/release/1.x",
+      "You need repository write permission to delete refs/heads/release/1.x",
+    ]) {
+      it(`cleanUpPullRequest fails final, not "kept", when the 401 names the ref but a missing repository permission: ${message}`, async () => {
+        refusal(message);
+        const err = await rejectsWithActionError(cleanUp());
+        expect(err.retryable).to.equal(false);
+        expect(err.message).to.contain("check the token secret and its permissions");
+        expect(jenkins.builds()).to.deep.equal([]);
+      });
+    }
+
     it("cleanUpPullRequest fails final when an authentication failure's message names the branch", async () => {
       refusal(
         "Authentication failed for refs/heads/release/1.x. Please check your credentials and try again.",

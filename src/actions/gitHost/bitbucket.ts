@@ -426,11 +426,12 @@ class BranchPermissionRefusal extends ActionError {
 
 /**
  * Whether a refusal's message is a branch permission's: it names the branch's ref (refs/heads/…) or a branch
- * permission, and no authentication failure. Atlassian documents the 401, not its message: a message that
- * names neither stays a failure.
+ * permission, and no authentication failure nor missing repository permission (REPO_WRITE, which the same 401
+ * means and which may name the ref too). Atlassian documents the 401, not its message: a message that names
+ * neither stays a failure.
  */
 function namesBranchPermission(message: string, ref: string): boolean {
-  if (/authenticat/i.test(message)) return false;
+  if (/authenticat|REPO_WRITE|repository (write )?permission/i.test(message)) return false;
   return (ref !== "" && message.includes(ref)) || /\bbranch permissions?\b/i.test(message);
 }
 
