@@ -179,7 +179,8 @@ export type ProviderCredential =
  * email, and any user on the other hosts, is ignored beside a token, as it always was.
  */
 export function parseProviderToken(raw: string, name: string, provider?: Provider): ProviderCredential {
-  const trimmed = withoutByteOrderMark(raw).trim();
+  // trim also takes off a leading byte order mark (U+FEFF is white space to it).
+  const trimmed = raw.trim();
   if (!trimmed.startsWith("{")) return { kind: "token", token: headerSafeToken(trimmed, name) };
   let record: Record<string, unknown>;
   try {
