@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
 import type { SecretStore } from "../core/ports";
+import { withoutByteOrderMark } from "../core/secretValues";
 
 export class SecretsFileError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -27,7 +28,9 @@ export function jsonSyntaxProblem(text: string, error: unknown): string {
 }
 
 /** Parse a secrets file's text into name -> secret string; throws SecretsFileError with a clear message. */
-export function parseSecretsFile(text: string, file: string): Map<string, string> {
+export function parseSecretsFile(fileText: string, file: string): Map<string, string> {
+  // A file Windows PowerShell 5.1 wrote (Set-Content -Encoding UTF8) starts with a byte order mark.
+  const text = withoutByteOrderMark(fileText);
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, lstatSync, mkdirSync, readFileSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
+import { withoutByteOrderMark } from "../core/secretValues";
 import type { Route } from "../core/types";
 import { writeFileAtomicSync } from "./atomicFile";
 import { jsonSyntaxProblem, SecretsFileError } from "./fileSecretStore";
@@ -30,7 +31,9 @@ export function newWebhookSecret(): string {
  */
 export function ensureWebhookSecrets(file: string, names: readonly string[]): EnsuredSecrets {
   let data: Record<string, unknown> = {};
-  const text = existingText(file);
+  // Read past a leading byte order mark (PowerShell 5.1's UTF8); a rewrite writes none.
+  const found = existingText(file);
+  const text = found === undefined ? undefined : withoutByteOrderMark(found);
   if (text !== undefined) {
     try {
       data = JSON.parse(text);

@@ -15,6 +15,7 @@ import fs, {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { secretEntry } from "../../src/cli/send";
 import { SecretNotFoundError } from "../../src/core/errors";
 import type { Route } from "../../src/core/types";
 import {
@@ -156,6 +157,35 @@ describe("Function: ensureWebhookSecrets on something other than a regular file 
     expect(error).to.be.instanceOf(SecretsFileError);
     expect(error.message).to.equal(`secrets file ${file} cannot be read (EIO)`);
     expect(error.cause).to.equal(failure);
+  });
+});
+
+// Windows PowerShell 5.1's Set-Content -Encoding UTF8 writes a byte order mark first, which JSON.parse refuses.
+describe("A secrets file that starts with a byte order mark", () => {
+  const BOM = "\uFEFF";
+  const TEXT = `${BOM}{ "hookgate/github-webhook": "s3cr3t-value" }`;
+
+  it("parseSecretsFile (serve --secrets) reads its values", () => {
+    expect(parseSecretsFile(TEXT, "secrets.json").get("hookgate/github-webhook")).to.equal("s3cr3t-value");
+  });
+
+  it("send --secrets signs with its value", () => {
+    writeFileSync(file, TEXT);
+    expect(secretEntry(file, "hookgate/github-webhook").secret).to.equal("s3cr3t-value");
+  });
+
+  it("serve's ensureWebhookSecrets keeps its value, and a rewrite adding a name writes it without the mark, still readable", async () => {
+    writeFileSync(file, TEXT);
+    expect(ensureWebhookSecrets(file, ["hookgate/github-webhook"]).created).to.deep.equal([]);
+    expect(ensureWebhookSecrets(file, ["hookgate/github-webhook", "hookgate/gitlab"]).created).to.deep.equal([
+      "hookgate/gitlab",
+    ]);
+    const text = readFileSync(file, "utf8");
+    expect(text.startsWith(BOM)).to.equal(false);
+    expect(JSON.parse(text)["hookgate/github-webhook"]).to.equal("s3cr3t-value");
+    expect(await new FileSecretStore(file).versions("hookgate/github-webhook")).to.deep.equal([
+      "s3cr3t-value",
+    ]);
   });
 });
 
