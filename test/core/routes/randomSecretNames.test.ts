@@ -35,6 +35,11 @@ const NAMES = [
   "team-a/Jenkins_API_Token_2024_01_15",
   "jenkins_api_token_prod_eu_west_1",
   "platform.ci/jenkins@prod+eu=1",
+  // PascalCase with acronyms and version digits, which change class as often as generated text.
+  "ProdApiKeyV3ForJenkinsCI",
+  "GitHubWebhookSecretV2ForRepo1",
+  "jenkins/Ci4GitHubOAuth2Token",
+  "prod/svc/K8sS3AccessKeyForCI2",
   // As CloudFormation and the CDK name a secret created without a name.
   "CloudFormationCreatedSecret-a1b2c3d4e5f6",
   "AuroraSecret41E6E877-3wtlG7ohVtB9",
