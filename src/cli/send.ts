@@ -22,7 +22,7 @@ import {
 import { decodeBody } from "../core/decode";
 import { providerEventName } from "../core/events/eventNames";
 import { NOT_HEADER_TEXT } from "../core/headers";
-import { looksRandom, secretRefProblem } from "../core/routes/checks";
+import { didYouMean, looksRandom, secretRefProblem } from "../core/routes/checks";
 import { parseSecretShape } from "../core/secretValues";
 import { clippedText, withoutInvisible } from "../core/shownText";
 import { PROVIDERS, type Provider } from "../core/types";
@@ -224,7 +224,8 @@ export function secretEntry(
   }
   const secrets = parseSecretsFile(text, file);
   const raw = secrets.get(name);
-  if (raw === undefined) throw new Error(`secret "${name}" is not in ${file}${namesOf(secrets.keys())}`);
+  if (raw === undefined)
+    throw new Error(`secret "${name}" is not in ${file}${namesOf(name, secrets.keys())}`);
   const { values, unreadKeyCount } = parseSecretShape(raw);
   const first =
     provider === "gitlab"
@@ -250,19 +251,20 @@ export function secretEntry(
 }
 
 /**
- * The names of a secrets file, for a name it lacks: only those check takes as a secret's name. A key may be a
- * pasted secret (key and value swapped), which is counted, never shown.
+ * For a name a secrets file lacks, its key closest to that name (a misspelling: check's didYouMean), when that
+ * key is a secret name check takes and does not look generated; the other keys are counted, never shown. Any
+ * key may be a pasted secret (key and value swapped), and a UUID or short hex one passes as a name.
  */
-function namesOf(keys: Iterable<string>): string {
+function namesOf(name: string, keys: Iterable<string>): string {
   const all = [...keys];
   if (all.length === 0) return "";
-  const shown = all.filter((key) => secretRefProblem(key) === undefined && !looksRandom(key));
-  const others = all.length - shown.length;
-  const hidden =
-    others === 0
-      ? ""
-      : `${shown.length > 0 ? ", and " : ""}${others} other${others === 1 ? "" : "s"} not shown: a key that is no secret name may be a pasted secret`;
-  return ` (it has: ${shown.join(", ")}${hidden})`;
+  const names = all.filter((key) => secretRefProblem(key) === undefined && !looksRandom(key));
+  const near = didYouMean(name, names);
+  const others = all.length - (near === undefined ? 0 : 1);
+  const counted = `${others} ${near === undefined ? "" : "other "}key${others === 1 ? "" : "s"}`;
+  const why = "not shown, as a key may be a pasted secret";
+  if (near === undefined) return ` (it has ${counted}, none close to that name, ${why})`;
+  return others === 0 ? ` (it has: ${near})` : ` (it has: ${near}, and ${counted}, ${why})`;
 }
 
 function readPayload(file: string): Buffer {

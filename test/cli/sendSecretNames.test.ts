@@ -1,6 +1,6 @@
 // h365: `hookgate send --secrets FILE --secret-name NAME`, NAME not in the file, listed every key of the file:
 // a value written as a key ({"<secret>": "hookgate/github-webhook"}, key and value swapped) was printed on stderr
-// (and in a CI log). It lists only keys that are secret names, and counts the others.
+// (and in a CI log). It prints only the key close to the missing name (a misspelling), and counts the others.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +28,7 @@ describe("Function: secretEntry's message for a name the secrets file lacks", ()
   it("secretEntry does not print a key that is a pasted hex secret: it counts it", () => {
     const pasted = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
     expect(missingMessage({ [pasted]: "hookgate/github-webhook", "hookgate/jenkins": "x" })).to.equal(
-      'secret "hookgate/github-webhook" is not in FILE (it has: hookgate/jenkins, and 1 other not shown: a key that is no secret name may be a pasted secret)',
+      'secret "hookgate/github-webhook" is not in FILE (it has 2 keys, none close to that name, not shown, as a key may be a pasted secret)',
     );
   });
 
@@ -39,13 +39,38 @@ describe("Function: secretEntry's message for a name the secrets file lacks", ()
       ghp_0123456789abcdefghijABCD: "x",
     });
     expect(message).to.equal(
-      'secret "hookgate/github-webhook" is not in FILE (it has: 2 others not shown: a key that is no secret name may be a pasted secret)',
+      'secret "hookgate/github-webhook" is not in FILE (it has 2 keys, none close to that name, not shown, as a key may be a pasted secret)',
     );
   });
 
-  it("secretEntry lists every key when each is a secret name", () => {
-    expect(missingMessage({ "hookgate/jenkins": "x", "hookgate/gitlab-webhook": "y" })).to.equal(
-      'secret "hookgate/github-webhook" is not in FILE (it has: hookgate/jenkins, hookgate/gitlab-webhook)',
+  // uuidgen or Terraform's random_uuid, and `openssl rand -hex 10`: valid secret names that looksRandom passes.
+  for (const [how, pasted] of [
+    ["uuidgen", "3f2b1c9e-4a5d-4e6f-8a7b-1c2d3e4f5a6b"],
+    ["openssl rand -hex 10", "a3f9c2e81b7d4f60e5a1"],
+  ]) {
+    it(`secretEntry does not print a key that is a pasted ${how} secret, which passes as a secret name: it counts it`, () => {
+      const message = missingMessage({ [pasted as string]: "hookgate/github-webhook" });
+      expect(message).to.equal(
+        'secret "hookgate/github-webhook" is not in FILE (it has 1 key, none close to that name, not shown, as a key may be a pasted secret)',
+      );
+    });
+  }
+
+  it("secretEntry prints the one key close to the missing name, a misspelling, and counts the others", () => {
+    expect(
+      missingMessage({
+        "hookgate/jenkins": "x",
+        "hookgate/github-webhok": "y",
+        "hookgate/gitlab-webhook": "z",
+      }),
+    ).to.equal(
+      'secret "hookgate/github-webhook" is not in FILE (it has: hookgate/github-webhok, and 2 other keys, not shown, as a key may be a pasted secret)',
+    );
+  });
+
+  it("secretEntry prints a PascalCase name with acronyms close to the missing name", () => {
+    expect(missingMessage({ ProdApiKeyV3ForJenkinsCI: "x" }, "ProdApiKeyV3ForJenkinsCl")).to.equal(
+      'secret "ProdApiKeyV3ForJenkinsCl" is not in FILE (it has: ProdApiKeyV3ForJenkinsCI)',
     );
   });
 

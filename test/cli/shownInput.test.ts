@@ -171,16 +171,16 @@ describe("CLI: send's usage errors and failure lines show the values they quote 
     expect(unescaped(run.stderr)).to.equal(false);
   });
 
-  it("a --secret-name missing from the secrets file is named, with the file and the file's own names, its ESC as \\uXXXX and a key with U+202E counted, not shown", () => {
+  it("a --secret-name missing from the secrets file is named, with the file and the file's name close to it, its ESC as \\uXXXX and a key with U+202E counted, not shown", () => {
     const dir = mkdtempSync(join(tmpdir(), "hookgate-shown-"));
     try {
       const file = join(dir, `s${ESC}.json`);
       writeFileSync(file, JSON.stringify({ [`other${RLO}`]: "v4lue", "hookgate/jenkins": "v4lue" }));
-      const run = runBin(withSecrets(file, `n${ESC}`));
+      const run = runBin(withSecrets(file, `hookgate/jenkin${ESC}`));
       expect(run.code).to.equal(1);
-      expect(run.stderr).to.include('secret "n\\u001b[2J" is not in');
+      expect(run.stderr).to.include('secret "hookgate/jenkin\\u001b[2J" is not in');
       expect(run.stderr).to.include(
-        "s\\u001b[2J.json (it has: hookgate/jenkins, and 1 other not shown: a key that is no secret name may be a pasted secret)",
+        "s\\u001b[2J.json (it has: hookgate/jenkins, and 1 other key, not shown, as a key may be a pasted secret)",
       );
       expect(unescaped(run.stderr)).to.equal(false);
     } finally {
