@@ -1,6 +1,7 @@
 // Reading the actions' secrets. A missing or malformed secret is a deployment mistake: a final
 // error that names the secret, never its value. A store that fails (throttled, unreachable, refusing) is retryable.
 import { ActionError, SecretNotFoundError, TransientDependencyError } from "../core/errors";
+import { shownSecretName } from "../core/routes/checks";
 import { withoutByteOrderMark } from "../core/secretValues";
 import type { Provider } from "../core/types";
 import type { ActionClients } from "./types";
@@ -15,7 +16,7 @@ export async function readSecret(clients: Pick<ActionClients, "secrets">, name: 
       // The store's own words when they give the way back (restore-secret).
       const message = err.scheduledForDeletion
         ? err.message
-        : `secret "${name}" was not found or holds no value`;
+        : `secret ${shownSecretName(name)} was not found or holds no value`;
       throw new ActionError(message, {
         retryable: false,
         cause: err,
@@ -31,14 +32,14 @@ export async function readSecret(clients: Pick<ActionClients, "secrets">, name: 
         publicMessage: storeFailure(name, err),
       });
     }
-    throw new ActionError(`Secrets Manager could not be read (secret "${name}")`, {
+    throw new ActionError(`Secrets Manager could not be read (secret ${shownSecretName(name)})`, {
       retryable: true,
       cause: err,
     });
   }
   const current = values[0];
   if (current === undefined || current.trim() === "") {
-    throw new ActionError(`secret "${name}" holds no value`, { retryable: false });
+    throw new ActionError(`secret ${shownSecretName(name)} holds no value`, { retryable: false });
   }
   return current;
 }
@@ -48,7 +49,7 @@ export async function readSecret(clients: Pick<ActionClients, "secrets">, name: 
  * error's name (AccessDeniedException), never the store's words.
  */
 function storeFailure(name: string, error: TransientDependencyError): string {
-  return `Secrets Manager could not give "${name}" (${errorName(error.cause)})`;
+  return `Secrets Manager could not give ${shownSecretName(name)} (${errorName(error.cause)})`;
 }
 
 /** The SDK's error name, or a Node error's code (ECONNREFUSED) for a plain Error; "Error" for anything else. */
@@ -97,7 +98,7 @@ export async function rereadSecret(
     values = await clients.secrets.versions(name, { refresh: true });
   } catch (error) {
     if (!(error instanceof TransientDependencyError)) return undefined;
-    const refused = `the credentials were refused (401), and "${name}" could not be read again to look for a rotated value`;
+    const refused = `the credentials were refused (401), and ${shownSecretName(name)} could not be read again to look for a rotated value`;
     throw new ActionError(`${refused}: ${error.message}`, {
       retryable: true,
       cause: error,
@@ -146,7 +147,7 @@ export interface JenkinsCredentials {
 export function parseJenkinsCredentials(raw: string, name: string): JenkinsCredentials {
   const bad = () =>
     new ActionError(
-      `secret "${name}" must be JSON {"user": "...", "token": "..."} (Jenkins user and API token)`,
+      `secret ${shownSecretName(name)} must be JSON {"user": "...", "token": "..."} (Jenkins user and API token)`,
       {
         retryable: false,
       },
@@ -186,7 +187,9 @@ export function parseProviderToken(raw: string, name: string, provider?: Provide
   try {
     record = JSON.parse(trimmed) as Record<string, unknown>;
   } catch {
-    throw new ActionError(`secret "${name}" is neither a plain token nor valid JSON`, { retryable: false });
+    throw new ActionError(`secret ${shownSecretName(name)} is neither a plain token nor valid JSON`, {
+      retryable: false,
+    });
   }
   const token = text(record.token) ?? text(record.value);
   const user = text(record.email) ?? text(record.username) ?? text(record.user);
@@ -201,7 +204,7 @@ export function parseProviderToken(raw: string, name: string, provider?: Provide
     (tokenWithUser ? token : undefined);
   if (user !== undefined && password !== undefined) return { kind: "basic", user, password };
   throw new ActionError(
-    `secret "${name}" must hold a token: the token alone, {"token": "..."}, or a user and its token, ` +
+    `secret ${shownSecretName(name)} must hold a token: the token alone, {"token": "..."}, or a user and its token, ` +
       `{"email": "...", "apiToken": "..."} (an Atlassian API token, for Bitbucket Cloud) or {"username": "...", "password": "..."}`,
     { retryable: false },
   );
@@ -224,13 +227,13 @@ function headerSafeToken(token: string, name: string): string {
       ? "it looks quoted (stored with its quotes, as `--query SecretString` or jq without -r prints a JSON string): store the token without them"
       : "it holds a quote or a backslash, which no token has";
     throw new ActionError(
-      `secret "${name}" does not look like an API token: ${quoted} (the value is not shown)`,
+      `secret ${shownSecretName(name)} does not look like an API token: ${quoted} (the value is not shown)`,
       { retryable: false },
     );
   }
   if (!/^[\x21-\x7e]+$/.test(token)) {
     throw new ActionError(
-      `secret "${name}" does not look like an API token: it holds a space, a line break or a character a token never has (the value is not shown)`,
+      `secret ${shownSecretName(name)} does not look like an API token: it holds a space, a line break or a character a token never has (the value is not shown)`,
       { retryable: false },
     );
   }

@@ -3,7 +3,7 @@
 import { dashboardNote } from "../core/dashboardSize";
 import { RoutesFileError } from "../core/errors";
 import { generatedSecretSharingProblems, routeSecretUses } from "../core/routeSecrets";
-import { apiResourceQuotaNote } from "../core/routes/checks";
+import { apiResourceQuotaNote, shownSecretName } from "../core/routes/checks";
 import { DEFAULT_ROUTES_FILE, DEFAULT_S3_KEY } from "../core/routes/defaults";
 import { loadRoutesFile, readRoutesText } from "../core/routes/load";
 import { routeNotes } from "../core/routes/notes";
@@ -108,7 +108,11 @@ export function secretsTable(routes: readonly Route[]): string {
   }
   const rows = [...secrets.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, entry]) => [name, [...entry.holds].join(", "), [...entry.routes].join(",")]);
+    .map(([name, entry]) => [
+      shownSecretName(name, false),
+      [...entry.holds].join(", "),
+      [...entry.routes].join(","),
+    ]);
   return formatTable(["SECRET", "HOLDS", "ROUTES"], rows);
 }
 

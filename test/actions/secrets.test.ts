@@ -60,6 +60,37 @@ describe("Function: readSecret (a missing or empty secret is final, a store that
     });
   }
 
+  it("readSecret's public message (the commit status) for a store's failure does not quote a name that looks like a generated value", async () => {
+    const pasted = "ELatAgll_JIcNMuE8DZVB2TBruNy3mjIj0Td3NvaGtk";
+    const client = new SecretsManagerClient({ region: "eu-west-1" });
+    const sm = mockClient(client);
+    try {
+      sm.on(GetSecretValueCommand).rejects(
+        Object.assign(new Error("AccessDeniedException from Secrets Manager"), {
+          name: "AccessDeniedException",
+          $fault: "client",
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+      const err = await rejectsWithActionError(
+        readSecret({ secrets: new SecretsManagerStore(client) }, pasted),
+      );
+      expect(err.publicMessage).to.equal(
+        "Secrets Manager could not give (a name that looks like a secret value) (AccessDeniedException)",
+      );
+    } finally {
+      sm.restore();
+    }
+  });
+
+  it("readSecret's message for a missing secret does not quote a name that looks like a generated value", async () => {
+    const pasted = "ELatAgll_JIcNMuE8DZVB2TBruNy3mjIj0Td3NvaGtk";
+    const err = await rejectsWithActionError(readSecret({ secrets: new MemorySecretStore() }, pasted));
+    expect(err.publicMessage).to.equal(
+      "secret (a name that looks like a secret value) was not found or holds no value",
+    );
+  });
+
   for (const [name, status, said] of [
     [
       "AccessDeniedException",

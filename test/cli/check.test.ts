@@ -638,3 +638,36 @@ describe("Command: hookgate check, a route's IAM role policy size (10,240 charac
     expect(run.stdout.trim()).to.equal("0");
   });
 });
+
+describe("Command: hookgate check, a secret name that looks like a generated value", () => {
+  it("prints the name nowhere, its secrets table included, where its note says it is not shown", async () => {
+    // secrets.token_urlsafe(32), pasted where the webhook secret's name belongs.
+    const pasted = "ELatAgll_JIcNMuE8DZVB2TBruNy3mjIj0Td3NvaGtk";
+    const dir = mkdtempSync(join(tmpdir(), "hookgate-check-random-"));
+    try {
+      const file = join(dir, "routes.yaml");
+      writeFileSync(
+        file,
+        [
+          "version: 1",
+          "routes:",
+          "  - name: api-build",
+          "    provider: github",
+          `    secret: "${pasted}"`,
+          "    match: { repos: [acme/api], events: [push] }",
+          "    action:",
+          "      type: jenkins",
+          "      job: api/build",
+          "      jenkins: { url: 'https://jenkins.example.com', credentials: hookgate/jenkins }",
+          "",
+        ].join("\n"),
+      );
+      const run = await runInProcess(["check", "-r", file]);
+      expect(run.stdout).to.contain("looks like a generated secret value");
+      expect(run.stdout).to.match(/^\(a name that looks like a secret value\) +webhook secret +api-build$/m);
+      expect(run.stdout).not.to.contain(pasted);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -152,6 +152,18 @@ function wordShare(body: string): number {
   return inWords / body.length;
 }
 
+/** What a message shows for a secret name that looksRandom: never the name, which may be the value. */
+export const RANDOM_SECRET_NAME = "(a name that looks like a secret value)";
+
+/**
+ * A secret name as messages, tables and commit statuses show it: quoted (`quoted` false: as it is), or
+ * RANDOM_SECRET_NAME when it looksRandom, as it may be a pasted secret.
+ */
+export function shownSecretName(name: string, quoted = true): string {
+  if (looksRandom(name)) return RANDOM_SECRET_NAME;
+  return quoted ? `"${name}"` : name;
+}
+
 function characterClass(char: string): number {
   return /[A-Z]/.test(char) ? 0 : /[a-z]/.test(char) ? 1 : /[0-9]/.test(char) ? 2 : 3;
 }

@@ -29,7 +29,7 @@ import { isCredentialUse, routeSecretUses } from "../routeSecrets";
 import { shownText, suggestedText } from "../shownText";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
-import { didYouMean, jobNamesOfPath, looksRandom } from "./checks";
+import { didYouMean, jobNamesOfPath, looksRandom, shownSecretName } from "./checks";
 import { TAG_S3_KEY, tagsOnlyKeyProblem } from "./semantics";
 
 /** The match keys that hold globs. */
@@ -217,7 +217,7 @@ function webhookSecretCredentialNotes(routes: readonly Route[]): string[] {
           ? '"user" and "token"'
           : '"token" (and "user", for Jenkins)';
     notes.push(
-      `secret ${looksRandom(name) ? "(a name that looks like a secret value, not shown)" : `"${name}"`} is the webhook secret of ${plural(entry.webhook)} and ${credentials.join(" and ")}: ` +
+      `secret ${shownSecretName(name)} is the webhook secret of ${plural(entry.webhook)} and ${credentials.join(" and ")}: ` +
         `a plain string cannot be both, as the webhook secret is given ` +
         `to the Git host, which would then hold the credential${entry.gitlab ? " (GitLab sends it in every delivery's X-Gitlab-Token)" : ""}; ` +
         `unless the secret is a JSON object holding the webhook secret under "secret" and the credential under ` +
