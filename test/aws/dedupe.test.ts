@@ -331,6 +331,48 @@ describe("Class: DynamoDedupeStore", () => {
     expect(first).not.to.equal(second);
   });
 
+  const retried: Array<{ label: string; arrange: (d: typeof ddb) => void }> = [
+    {
+      label: "a claim made again when the item is gone by the read",
+      arrange: (d) => {
+        d.on(UpdateItemCommand)
+          .rejectsOnce(conditionFailed())
+          .resolves({ Attributes: { generation: { N: "1" } } });
+        d.on(GetItemCommand).resolves({});
+      },
+    },
+    {
+      label: "the takeover of an abandoned claim",
+      arrange: (d) => {
+        d.on(UpdateItemCommand)
+          .rejectsOnce(
+            conditionFailed({ state: { S: "pending" }, generation: { N: "3" }, updatedAt: { N: "0" } }),
+          )
+          .resolves({ Attributes: { generation: { N: "3" } } });
+      },
+    },
+    {
+      label: "a claim made afresh when the item changed under the takeover",
+      arrange: (d) => {
+        d.on(UpdateItemCommand)
+          .rejectsOnce(
+            conditionFailed({ state: { S: "pending" }, generation: { N: "3" }, updatedAt: { N: "0" } }),
+          )
+          .rejectsOnce(conditionFailed())
+          .resolves({ Attributes: { generation: { N: "4" } } });
+      },
+    },
+  ];
+  for (const { label, arrange } of retried) {
+    it(`claim(route, id, limits, token) writes the caller's token with ${label}, so the caller's release by that token names it`, async () => {
+      arrange(ddb);
+      expect((await store.claim("api-build", "d-1", undefined, "the-caller's-token")).claimed).to.equal(true);
+      const tokens = ddb.commandCalls(UpdateItemCommand).map((call) => claimToken(call.args[0].input));
+      expect(tokens.length).to.be.greaterThan(1);
+      expect(new Set(tokens)).to.deep.equal(new Set(["the-caller's-token"]));
+    });
+  }
+
   it("claim(route, id) knows its own claim, applied by a try whose answer was lost, when the SDK's retry fails the condition: claimed, not in progress", async () => {
     const FIRST = NOW - 5_000;
     ddb

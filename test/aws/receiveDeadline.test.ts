@@ -77,3 +77,59 @@ describe("The receive path's AWS calls end at the receive deadline given as Call
     expect((error as Error).message).to.match(/DynamoDB dedupe release failed: cut short/);
   });
 });
+
+describe("DynamoDedupeStore.claim's follow-up calls end at the same receive deadline", () => {
+  /**
+   * A client whose first call (the claim's UpdateItem) fails its condition with `item` as the old item, and whose
+   * later calls hang until their abort signal fires; it records whether each call was given one.
+   */
+  function conditionThenHanging(item: Record<string, unknown> | undefined) {
+    const signalled: boolean[] = [];
+    const hanging = hangingClient();
+    return {
+      signalled,
+      client: {
+        send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<never> {
+          signalled.push(options?.abortSignal !== undefined);
+          if (signalled.length === 1) {
+            const failed = Object.assign(new Error("The conditional request failed"), {
+              name: "ConditionalCheckFailedException",
+              ...(item === undefined ? {} : { Item: item }),
+            });
+            return Promise.reject(failed);
+          }
+          if (!options?.abortSignal) return Promise.reject(new Error("called without the deadline"));
+          return hanging.send(command, options);
+        },
+      },
+    };
+  }
+
+  const cases: Array<{ call: string; old: Record<string, unknown> | undefined }> = [
+    // No old item in the answer: the claim reads the item (GetItem).
+    { call: "the read of the item its condition failed on", old: undefined },
+    // Another request's claim, pending past the pending TTL: the claim takes it over (UpdateItem).
+    {
+      call: "the takeover of an abandoned pending claim",
+      old: {
+        state: { S: "pending" },
+        generation: { N: "1" },
+        updatedAt: { N: "0" },
+        claimToken: { S: "another request's" },
+      },
+    },
+  ];
+  for (const { call, old } of cases) {
+    it(`${call} is given the claim's deadline: past it, it is cut short as a transient failure`, async () => {
+      const { client, signalled } = conditionThenHanging(old);
+      const store = new DynamoDedupeStore(client as unknown as DynamoDBClient, "t");
+      const error = await store.claim("api-build", "d-1", { deadlineMs: Date.now() - 1 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(signalled).to.deep.equal([true, true]);
+      expect(error).to.be.instanceOf(TransientDependencyError);
+      expect((error as Error).message).to.match(/DynamoDB dedupe (claim|read) failed: cut short/);
+    });
+  }
+});
