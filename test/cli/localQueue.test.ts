@@ -367,6 +367,32 @@ describe("Class: LocalQueue, what the worker's answer does", () => {
     expect(handed).to.deep.equal([1_234, undefined]);
   });
 
+  it("retryDelay is handed no decided delay when the worker's answer gives one that is not a finite number (NaN, Infinity)", async () => {
+    const handed: Array<number | undefined> = [];
+    const answered = [Number.NaN, Number.POSITIVE_INFINITY];
+    let receives = 0;
+    const queue = newQueue({
+      maxReceiveCount: 5,
+      retryDelay: (_record, _item, _attempt, decidedMs) => {
+        handed.push(decidedMs);
+        return 1;
+      },
+    });
+    queue.register("r", async (event) => {
+      const messageId = event.Records[0]?.messageId ?? "";
+      const delayMs = answered[receives++];
+      if (delayMs === undefined) return { batchItemFailures: [] };
+      return {
+        batchItemFailures: [{ itemIdentifier: messageId }],
+        records: [{ messageId, outcome: "retry", delayMs }],
+      };
+    });
+    await queue.port("r").send(item("a"));
+    queue.start();
+    await until(() => queue.size() === 0);
+    expect(handed).to.deep.equal([undefined, undefined]);
+  });
+
   it("the observer hears of each receive, retry (with its delay, never below 0) and deletion of a readable item", async () => {
     const heard: unknown[] = [];
     let receives = 0;

@@ -56,4 +56,15 @@ describe("LocalQueue: two sends of one deduplication id under way together", () 
     expect(outcomes.map((outcome) => outcome.status)).to.deep.equal(["rejected", "fulfilled"]);
     expect(queue.size()).to.equal(1);
   });
+
+  it("refuses the second send, as any send, when the queue began stopping while it waited on the first one's flush (which failed)", async () => {
+    const { first, second } = await twoSends();
+    const stopped = queue.stop(0);
+    for (const done of held.splice(0)) done(new Error("EIO: i/o error, fdatasync"));
+    const outcomes = await Promise.allSettled([first, second]);
+    await stopped;
+    expect(outcomes.map((outcome) => outcome.status)).to.deep.equal(["rejected", "rejected"]);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).to.match(/shutting down/);
+    expect(queue.size()).to.equal(0);
+  });
 });
