@@ -33,6 +33,13 @@ describe("Function: unmatchedNoProxyEntries(NO_PROXY)", () => {
     ]);
   });
 
+  it("unmatchedNoProxyEntries calls an IPv6 CIDR or address with a zone (%eth0) not valid, not a CIDR range curl would match: no NO_PROXY reader takes a zone", () => {
+    expect(unmatchedNoProxyEntries("fe80::%eth0/64,fd00::5%eth0")).to.deep.equal([
+      'NO_PROXY entry "fe80::%eth0/64" is not valid: a host, .domain, host:port, [IPv6 address] or * (CIDRs are not matched)',
+      'NO_PROXY entry "fd00::5%eth0" is not valid: a host, .domain, host:port, [IPv6 address] or * (CIDRs are not matched)',
+    ]);
+  });
+
   it("unmatchedNoProxyEntries is empty for what undici matches as written: hosts, .domains, host:port, [IPv6], a lone *", () => {
     expect(unmatchedNoProxyEntries("")).to.deep.equal([]);
     expect(unmatchedNoProxyEntries("*")).to.deep.equal([]);
