@@ -194,9 +194,10 @@ export class S3ObjectStore implements ObjectStore {
     /** The objects S3 refused so far: one refused key must not keep the later pages from being deleted. */
     const refused = new Refusals();
     const outOfTime = (cause?: unknown) => {
-      // Refusals a retry cannot change fail the step whatever comes later: the next attempt would only walk
-      // the same refused keys again, so report them (final) rather than "time ran out" until the DLQ.
-      if (refused.count > 0 && refused.final) {
+      // An attempt that deleted nothing, every refusal one a retry cannot change, cannot get further: the next
+      // would walk the same refused keys again, so report them (final) rather than "time ran out" until the DLQ.
+      // One that deleted objects made progress: the next lists from the start without them and goes further.
+      if (refused.count > 0 && refused.final && deleted === 0) {
         return refused.error(
           bucket,
           prefix,

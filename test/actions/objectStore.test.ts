@@ -662,8 +662,8 @@ describe("Class: S3ObjectStore deletePrefix when the deadline passes after S3 re
   const PAGES = 5;
   const PAGE = 1000;
   /**
-   * A fake S3 whose every DeleteObjects refuses each key with the next of `codes` (round robin), and whose
-   * second DeleteObjects answers only once the deadline has passed, as page 2 of a large prefix would.
+   * A fake S3 whose every DeleteObjects refuses each key with the next of `codes` (round robin; "" deletes it),
+   * and whose second DeleteObjects answers only once the deadline has passed, as page 2 of a large prefix would.
    */
   function refusingClient(codes: string[], deadlineMs: number): S3Client {
     let deletes = 0;
@@ -685,7 +685,8 @@ describe("Class: S3ObjectStore deletePrefix when the deadline passes after S3 re
           while (Date.now() <= deadlineMs) await new Promise((resolve) => setTimeout(resolve, 5));
         }
         const objects = command.input.Delete?.Objects ?? [];
-        return { Errors: objects.map((o) => ({ Key: o.Key, Code: codes[refusals++ % codes.length] })) };
+        const answers = objects.map((o) => ({ Key: o.Key, Code: codes[refusals++ % codes.length] }));
+        return { Errors: answers.filter((a) => a.Code !== "") };
       }
       throw new Error("unexpected command");
     };
@@ -710,6 +711,16 @@ describe("Class: S3ObjectStore deletePrefix when the deadline passes after S3 re
       "S3 refused to delete 2000 of 2000 objects under s3://previews/previews/pr-7/ before the function's time ran out (0 deleted): AccessDenied (2000)",
     );
     expect(err.message).to.contain("(a retry cannot change that)");
+  });
+
+  // The walk did not finish: the next attempt lists from the start, the deleted keys gone, and reaches objects
+  // this one never did (review h375). Only an attempt that deleted nothing cannot get further.
+  it("fails retryable, naming the refusal codes, when every refusal so far is AccessDenied but the attempt deleted objects", async () => {
+    const err = await failure(["AccessDenied", ""]);
+    expect(err.retryable, err.message).to.equal(true);
+    expect(err.message).to.contain(
+      "deleted 1000 objects under s3://previews/previews/pr-7/ when the function's time ran out (S3 refused 1000: AccessDenied (1000))",
+    );
   });
 
   it("fails retryable, naming the refusal codes, when a refusal so far is one a retry may change", async () => {
