@@ -24,11 +24,21 @@ export const RETRY_BASE_DELAY_MS = 30_000;
 export const MAX_RETRY_DELAY_MS = 15 * 60_000;
 /** API Gateway REST's payload limit. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** SQS's largest message (1 MiB): SendMessage's limit, the stack's queues' maxMessageSize. */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 /**
- * A work item's JSON, at most: SQS's default message size (256 KiB), under the 1 MiB the stack's queues take,
- * so a dead letter (the item plus its reason attributes) can be redriven back to its queue.
+ * What a dead letter's attributes may add to its work item, rounded up: SQS counts attribute names, types and
+ * values in a message's size, and a letter redriven back to its queue must still fit. The reason is at most
+ * DEAD_LETTER_REASON_MAX (1,024) code points, 4 KiB of UTF-8; the route and delivery attributes 256 code points
+ * each, 1 KiB each; three names and three "String" types 64 bytes: 6,208 bytes.
  */
-export const MAX_WORK_ITEM_BYTES = 262_144;
+export const DEAD_LETTER_ATTRIBUTES_ROOM = 8 * 1024;
+/**
+ * A work item's JSON, at most: what SQS takes (and Lambda's SQS event source mapping delivers, 1 MB since
+ * January 2026) less the room its dead letter's attributes need, so the letter fits the DLQ and can be
+ * redriven back to its queue.
+ */
+export const MAX_WORK_ITEM_BYTES = SQS_MAX_MESSAGE_BYTES - DEAD_LETTER_ATTRIBUTES_ROOM;
 /**
  * How long a delivery id is remembered after its item's last change (GitHub redeliveries are possible for 3
  * days; GHES 7): a day longer than a dead letter can wait, 14 days in the DLQ (DLQ_RETENTION_SECONDS) and,

@@ -228,7 +228,7 @@ export interface PrCleanupRequest {
 /** An action with every template rendered at receive time. */
 export type ActionRequest = JenkinsRequest | S3ZipRequest | PrCleanupRequest;
 
-/** The queue message body. Small by design: SQS messages are limited to 256 KB. */
+/** The queue message body. Small by design: SQS messages are limited to 1 MiB (MAX_WORK_ITEM_BYTES). */
 export interface WorkItem {
   v: 1;
   route: string;

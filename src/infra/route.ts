@@ -3,7 +3,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { dnsSuffix } from "../core/partitions";
-import { DLQ_RETENTION_SECONDS, MAX_ATTEMPTS, MAX_RECEIVE_COUNT } from "../core/policy";
+import {
+  DLQ_RETENTION_SECONDS,
+  MAX_ATTEMPTS,
+  MAX_RECEIVE_COUNT,
+  SQS_MAX_MESSAGE_BYTES,
+} from "../core/policy";
 import { SECRET_MISSING_MSG, SECRET_UNUSABLE_MSG } from "../core/secretValues";
 import type { Route as RouteSpec } from "../core/types";
 import type { EgressProxyConfig, LambdaConfig } from "./config";
@@ -12,9 +17,6 @@ import { assumeRolePolicy, routePolicy } from "./policies";
 import { MIN_BUCKET_NAME } from "./policySize";
 
 export { type RoutePolicyBoundInput, rolePolicyProblem, routePolicyBound } from "./policySize";
-
-/** SQS's largest MaximumMessageSize (1 MiB). */
-const SQS_LARGEST_MESSAGE_BYTES = 1_048_576;
 
 export const LAMBDA_RUNTIME = "nodejs24.x";
 /**
@@ -236,7 +238,7 @@ export class Route extends pulumi.ComponentResource {
         messageRetentionSeconds: DLQ_RETENTION_SECONDS,
         visibilityTimeoutSeconds: visibility,
         // SQS's largest, as the queue's: a dead letter is its work item plus the reason attributes.
-        maxMessageSize: SQS_LARGEST_MESSAGE_BYTES,
+        maxMessageSize: SQS_MAX_MESSAGE_BYTES,
       },
       { parent: this },
     );
@@ -253,9 +255,9 @@ export class Route extends pulumi.ComponentResource {
         // the DLQ's full 14 days.
         messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
         visibilityTimeoutSeconds: visibility,
-        // Room above the 256 KiB the receive path allows a work item (core/policy MAX_WORK_ITEM_BYTES): a dead
-        // letter redriven back from the DLQ carries its reason attributes too, and SQS counts them.
-        maxMessageSize: SQS_LARGEST_MESSAGE_BYTES,
+        // SQS's largest: the receive path allows a work item 8 KiB less (core/policy MAX_WORK_ITEM_BYTES), as a
+        // dead letter redriven back from the DLQ carries its reason attributes too, and SQS counts them.
+        maxMessageSize: SQS_MAX_MESSAGE_BYTES,
         redrivePolicy: deadLetters.arn.apply((arn) =>
           // REDRIVE_MARGIN receives above the function's attempts: its own last attempt comes first, and dead-letters
           // with the reason and marks the delivery dead; this is only the backstop for a function that keeps dying.

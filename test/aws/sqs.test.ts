@@ -69,15 +69,23 @@ describe("Module: src/aws/sqs", () => {
     });
   });
 
-  it("SqsWorkQueue.send(item) refuses an item over 256 KiB with WorkItemTooLargeError, sending nothing (SQS would refuse it)", async () => {
+  it("SqsWorkQueue.send(item) refuses an item over 1 MiB less the dead letter's room with WorkItemTooLargeError, sending nothing", async () => {
     sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
     const base = item();
-    const request = { ...base.request, parameters: { COMMITS: "x".repeat(262_144) } } as WorkItem["request"];
+    const request = {
+      ...base.request,
+      parameters: { COMMITS: "x".repeat(1_040_384) },
+    } as WorkItem["request"];
     const error = await new SqsWorkQueue(client, QUEUE).send({ ...base, request }).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(WorkItemTooLargeError);
-    expect((error as WorkItemTooLargeError).limit).to.equal(262_144);
+    expect((error as WorkItemTooLargeError).limit).to.equal(1_040_384);
     expect(sqs.commandCalls(SendMessageCommand)).to.have.length(0);
-    const fits = { ...base.request, parameters: { COMMITS: "x".repeat(200_000) } } as WorkItem["request"];
+  });
+
+  it("SqsWorkQueue.send(item) sends an item of 300 KiB, over SQS's old 256 KiB: the stack's queues and Lambda's event source mapping take 1 MiB", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
+    const base = item();
+    const fits = { ...base.request, parameters: { COMMITS: "x".repeat(300 * 1024) } } as WorkItem["request"];
     await new SqsWorkQueue(client, QUEUE).send({ ...base, request: fits });
     expect(sqs.commandCalls(SendMessageCommand)).to.have.length(1);
   });
@@ -219,7 +227,7 @@ describe("Module: src/aws/sqs", () => {
 
   const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 
-  it("SqsWorkQueue.send(item) sends an item of exactly 256 KiB, the most SQS takes", async () => {
+  it("SqsWorkQueue.send(item) sends an item of exactly MAX_WORK_ITEM_BYTES; one byte more is refused", async () => {
     sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
     const base = item();
     const withPad = (pad: number) =>
@@ -230,6 +238,30 @@ describe("Module: src/aws/sqs", () => {
     const error = await new SqsWorkQueue(client, QUEUE).send(withPad(pad + 1)).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(WorkItemTooLargeError);
     expect((error as WorkItemTooLargeError).bytes).to.equal(MAX_WORK_ITEM_BYTES + 1);
+  });
+
+  it("SqsDeadLetterQueue.send(item) of the largest work item, with the longest reason, route and delivery attributes, fits in SQS's 1 MiB, so it can be redriven back", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
+    // 4 bytes each in UTF-8: the most an attribute's code points can weigh.
+    const wide = "\u{1F680}";
+    const base = item({ route: wide.repeat(300), deliveryId: wide.repeat(300) });
+    const withPad = (pad: number) =>
+      ({ ...base, request: { ...base.request, parameters: { PAD: "x".repeat(pad) } } }) as WorkItem;
+    const largest = withPad(MAX_WORK_ITEM_BYTES - Buffer.byteLength(JSON.stringify(withPad(0)), "utf8"));
+    await new SqsWorkQueue(client, QUEUE).send(largest);
+    await new SqsDeadLetterQueue(client, DLQ).send(largest, wide.repeat(5000), "m-1");
+    const input = sqs.commandCalls(SendMessageCommand)[1]?.args[0].input;
+    // What SQS counts in a message's size: the body, and each attribute's name, type and value.
+    let size = Buffer.byteLength(input?.MessageBody ?? "", "utf8");
+    for (const [name, value] of Object.entries(input?.MessageAttributes ?? {})) {
+      size +=
+        Buffer.byteLength(name) +
+        Buffer.byteLength(value.DataType ?? "") +
+        Buffer.byteLength(value.StringValue ?? "");
+    }
+    expect(Buffer.byteLength(input?.MessageBody ?? "", "utf8")).to.equal(MAX_WORK_ITEM_BYTES);
+    expect(size).to.be.above(MAX_WORK_ITEM_BYTES + 6_000);
+    expect(size).to.be.at.most(1_048_576);
   });
 
   it("SqsWorkQueue.send(item) says which send failed, and keeps the SDK error as the cause", async () => {

@@ -699,10 +699,10 @@ routes:
         id: i.toString(16).padStart(40, "a"),
         message: "m".repeat(700),
       }));
-    const shown = wouldRun(route, { ...tagPush, payload: { commits: commits(400) } });
+    const shown = wouldRun(route, { ...tagPush, payload: { commits: commits(1600) } });
     expect(shown).to.match(/^jenkins job ci\/build COMMITS=\[/);
     expect(shown).to.match(
-      / \(refused: the work item is \d+ bytes, more than the 262144 a queue message may hold: the gateway answers the delivery 500 and queues nothing\)$/,
+      / \(refused: the work item is \d+ bytes, more than the 1040384 a queue message may hold: the gateway answers the delivery 500 and queues nothing\)$/,
     );
     // A push of a few commits fits: shown as a run.
     expect(wouldRun(route, { ...tagPush, payload: { commits: commits(2) } })).to.match(

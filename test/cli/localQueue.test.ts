@@ -680,7 +680,7 @@ describe("Class: LocalQueue, send", () => {
     expect(kept.size).to.equal(1);
   });
 
-  it("an item of exactly 256 KiB is accepted; one byte more is refused", async () => {
+  it("an item of exactly MAX_WORK_ITEM_BYTES (1 MiB less the dead letter's room) is accepted; one byte more is refused", async () => {
     const queue = newQueue();
     const sized = (bytes: number): WorkItem => {
       const base = item("big");

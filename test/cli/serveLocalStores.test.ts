@@ -29,7 +29,7 @@ import {
   SecretNotFoundError,
   WorkItemTooLargeError,
 } from "../../src/core/errors";
-import { DEDUPE_TTL_SECONDS, REDRIVE_MARGIN } from "../../src/core/policy";
+import { DEDUPE_TTL_SECONDS, MAX_WORK_ITEM_BYTES, REDRIVE_MARGIN } from "../../src/core/policy";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import type { ActionOutcome, RoutesConfig, WorkItem } from "../../src/core/types";
 import { DeliveryLog } from "../../src/local/deliveryLog";
@@ -1169,18 +1169,24 @@ describe("Class: LocalQueue", () => {
     writeFileSync(join(dir, "queue", "journal.jsonl"), `${lines.join("\n")}\n`);
   }
 
-  it("send refuses an item over 256 KiB with WorkItemTooLargeError and journals nothing, as the deployed queue would", async () => {
+  it("send refuses an item over MAX_WORK_ITEM_BYTES with WorkItemTooLargeError and journals nothing, as the deployed queue would", async () => {
     const queue = new LocalQueue(options());
     const big = item("big");
-    const request = { ...big.request, parameters: { COMMITS: "x".repeat(262_144) } } as WorkItem["request"];
+    const request = {
+      ...big.request,
+      parameters: { COMMITS: "x".repeat(MAX_WORK_ITEM_BYTES) },
+    } as WorkItem["request"];
     const error = await queue
       .port("r")
       .send({ ...big, request })
       .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(WorkItemTooLargeError);
     // Measured as the SQS body is: U+FFFF (3 bytes in UTF-8) goes out as a 6-byte \u escape.
-    const escaped = { ...big.request, parameters: { MARKS: "\uffff".repeat(60_000) } } as WorkItem["request"];
-    expect(Buffer.byteLength(JSON.stringify({ ...big, request: escaped }))).to.be.below(262_144);
+    const escaped = {
+      ...big.request,
+      parameters: { MARKS: "\uffff".repeat(200_000) },
+    } as WorkItem["request"];
+    expect(Buffer.byteLength(JSON.stringify({ ...big, request: escaped }))).to.be.below(MAX_WORK_ITEM_BYTES);
     const alsoRefused = await queue
       .port("r")
       .send({ ...big, request: escaped })

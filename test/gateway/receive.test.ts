@@ -660,7 +660,7 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
       secrets: new MemorySecretStore({ [SECRET_NAME]: WEBHOOK_SECRET }),
       queue: {
         send: async (item) => {
-          if (refuse) throw new WorkItemTooLargeError(300_000, 262_144);
+          if (refuse) throw new WorkItemTooLargeError(1_100_000, 1_040_384);
           sent.push(item);
         },
       },
@@ -674,7 +674,7 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     expect(first.body).to.deep.include({
       status: "error",
       reason:
-        "the work item is 300000 bytes, more than the 262144 a queue message may hold: the route's templates " +
+        "the work item is 1100000 bytes, more than the 1040384 a queue message may hold: the route's templates " +
         "render too much of the payload; render less, then redeliver",
     });
     refuse = false;
@@ -1014,7 +1014,7 @@ describe("Function: createRouteHandler(deps).receive (answers, headers and log l
   it("receive answers 500 with the work item's size as its reason, logged at level error", async () => {
     const h = harness();
     h.queue.send = async () => {
-      throw new WorkItemTooLargeError(300_000, 262_144);
+      throw new WorkItemTooLargeError(1_100_000, 1_040_384);
     };
     const answer = await h.receive({ deliveryId: "d-too-big" });
     expect(answer.statusCode).to.equal(500);

@@ -300,9 +300,9 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       // The work queue keeps a delivery as long as the DLQ (SQS's longest): one repository's backlog waits behind
       // its retries, and SQS deletes what is older than the retention, neither done nor dead-lettered.
       expect(queue.inputs.messageRetentionSeconds).to.equal(1_209_600);
-      // The receive path allows a work item 256 KiB; both queues take SQS's 1 MiB, so a dead letter (the item
+      // Both queues take SQS's 1 MiB; the receive path allows a work item 8 KiB less, so a dead letter (the item
       // and its reason attributes) fits in the DLQ and can be redriven back.
-      expect(MAX_WORK_ITEM_BYTES).to.equal(262_144);
+      expect(MAX_WORK_ITEM_BYTES).to.equal(1_048_576 - 8 * 1024);
       expect(queue.inputs.maxMessageSize).to.equal(1_048_576);
       expect(dlq.inputs.maxMessageSize).to.equal(1_048_576);
       const redrive = JSON.parse(queue.inputs.redrivePolicy);
