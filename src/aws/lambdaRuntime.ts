@@ -185,6 +185,8 @@ export function buildRouteHandler(
     log: jsonLog,
     maxAttempts: config.maxAttempts,
     backoff: sqsBackoff(sqs, config.queueUrl),
+    // The same call: the record's visibility set to the invocation's time before its action runs.
+    holdRecord: sqsBackoff(sqs, config.queueUrl),
   });
 }
 

@@ -2,11 +2,11 @@
 import { createHash } from "node:crypto";
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
-import { TransientDependencyError } from "../core/errors";
+import { MessageReceivedAgainError, TransientDependencyError } from "../core/errors";
 import { type CallLimits, DEAD_LETTER_REASON_MAX, type DeadLetterQueue, type WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
 import { NOT_QUEUE_TEXT, workItemJson, workItemTooLarge } from "../gateway/workItem";
-import { describeAwsError, isTransientAwsError } from "./awsErrors";
+import { awsErrorName, describeAwsError, isTransientAwsError } from "./awsErrors";
 import { cutShort, untilDeadline } from "./deadline";
 
 /** SQS's longest visibility timeout (12 hours). */
@@ -148,7 +148,25 @@ function truncate(text: string, max: number): string {
   return chars.length <= max ? clean : `${chars.slice(0, max - 1).join("")}…`;
 }
 
-/** Delay a failed record's next delivery: ChangeMessageVisibility to `delayMs` (at most 12 hours). */
+/**
+ * SQS's answers to a ChangeMessageVisibility whose receipt handle no longer holds the message: the API
+ * reference's ReceiptHandleIsInvalid and MessageNotInflight (or its query code,
+ * AWS.SimpleQueueService.MessageNotInflight), and the InvalidParameterValue SQS also answers for the
+ * ReceiptHandle parameter ("The receipt handle has expired", "Message does not exist or is not available for
+ * visibility timeout change").
+ */
+function receivedAgain(error: unknown): boolean {
+  const name = awsErrorName(error);
+  const code = name.slice(name.lastIndexOf(".") + 1);
+  if (code === "ReceiptHandleIsInvalid" || code === "MessageNotInflight") return true;
+  return code === "InvalidParameterValue" && /\bReceiptHandle\b/.test((error as Error).message ?? "");
+}
+
+/**
+ * Change a record's visibility to `delayMs` from now (at most 12 hours): a failed record's backoff, or the
+ * hold on one about to run. Throws MessageReceivedAgainError when SQS no longer holds the message for this
+ * receive.
+ */
 export function sqsBackoff(client: SQSClient, queueUrl: string) {
   return async (record: SQSRecord, delayMs: number, limits?: CallLimits): Promise<void> => {
     const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
@@ -162,6 +180,15 @@ export function sqsBackoff(client: SQSClient, queueUrl: string) {
         untilDeadline(limits),
       );
     } catch (error) {
+      const cut = cutShort("SQS ChangeMessageVisibility failed", error, limits);
+      if (cut === undefined && receivedAgain(error)) {
+        throw new MessageReceivedAgainError(
+          `SQS ChangeMessageVisibility failed: ${describeAwsError(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
       throw transient("SQS ChangeMessageVisibility failed", error, limits);
     }
   };

@@ -41,6 +41,17 @@ export class WorkItemTooLargeError extends HookgateError {
   }
 }
 
+/**
+ * The queue gave the message out again (its visibility ran out): this receive's handle no longer holds it,
+ * and another receive runs it. Not an action's failure: the record is given up here, not retried from here.
+ */
+export class MessageReceivedAgainError extends HookgateError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "MessageReceivedAgainError";
+  }
+}
+
 /** A secret that does not exist or cannot be parsed: a deployment mistake, never retried blindly. */
 export class SecretNotFoundError extends HookgateError {
   /** Secrets Manager holds it for deletion (its recovery window): restored, it is back. */

@@ -14,6 +14,7 @@ import type {
 import { decodeBody } from "../core/decode";
 import {
   ActionError,
+  MessageReceivedAgainError,
   RequestError,
   SecretNotFoundError,
   TransientDependencyError,
@@ -62,6 +63,12 @@ export interface RouteHandlerDeps {
   retryBaseDelayMs?: number;
   /** Delay the record's next delivery (deployed: ChangeMessageVisibility), ending by `limits.deadlineMs`. */
   backoff?(record: SQSRecord, delayMs: number, limits?: CallLimits): Promise<void>;
+  /**
+   * Keep the record from being received again for `holdMs` from now (deployed: ChangeMessageVisibility),
+   * ending by `limits.deadlineMs`; throws MessageReceivedAgainError when the queue already gave it out again.
+   * Asked before each action, with an invocation. None (hookgate serve): the queue gives a message out once.
+   */
+  holdRecord?(record: SQSRecord, holdMs: number, limits?: CallLimits): Promise<void>;
   now?(): number;
   /**
    * Answer 503 when the receive path is still waiting on a dependency by then (default 8 s, inside
@@ -128,6 +135,13 @@ export const ANSWER_MARGIN_MS = 1_000;
 const DEADLINE_GRACE_MS = 250;
 /** A record is not started with less time than this left for its action: it is retried at once instead. */
 export const MIN_ACTION_MS = 10_000;
+/**
+ * A record about to run is held invisible this long past the invocation's end: Lambda may start an invocation
+ * late in the queue's visibility timeout (it retries a throttled one until then), and a message visible again
+ * mid-action would run twice at once. The margin covers the event source mapping's delete after the answer;
+ * a crashed invocation's record comes back this long after the function is stopped.
+ */
+export const HOLD_MARGIN_MS = 30_000;
 
 /** The JSON body of every answer (DESIGN.md, "The HTTP contract"). */
 export interface ReceiveBody {
@@ -842,9 +856,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   // work
   // ---------------------------------------------------------------------------------------------
 
+  /** `backoff: false`: the record is not this receive's any more, so its visibility is not changed. */
   type RecordResult =
     | { ok: true; outcome: RecordOutcome }
-    | { ok: false; delayMs: number; outcome: RecordOutcome };
+    | { ok: false; delayMs: number; outcome: RecordOutcome; backoff?: false };
 
   /** The batch response, exactly as workRecords answers it (the outcomes are serve's, not Lambda's). */
   async function work(event: SQSEvent, invocation?: Invocation): Promise<SQSBatchResponse> {
@@ -898,7 +913,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       }
       let result: RecordResult;
       try {
-        result = await processRecord(record, attempt, deadlineMs, callDeadline);
+        result = await processRecord(record, attempt, deadlineMs, callDeadline, invocation);
       } catch (error) {
         // Anything unexpected (even in logging) fails this record only; SQS brings it back.
         const delayMs = retryDelayMs(attempt, undefined, deps.retryBaseDelayMs);
@@ -918,8 +933,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         batchItemFailures.push({ itemIdentifier: record.messageId });
         if (group !== undefined) failedGroups.set(group, result.delayMs);
         // Every failure comes back after its retry delay, a failed dead-letter send's too: not after the
-        // queue's visibility timeout (6 × the function's timeout), which only a failed backoff leaves.
-        await delay(record, result.delayMs, callDeadline(1));
+        // hold (the invocation's time and HOLD_MARGIN_MS) or the queue's visibility timeout (6 × the function's
+        // timeout), which only a failed backoff leaves.
+        if (result.backoff !== false) await delay(record, result.delayMs, callDeadline(1));
       }
     }
     return { batchItemFailures, records };
@@ -930,6 +946,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     attempt: number,
     deadlineMs: number | undefined,
     callDeadline: (calls: number) => number | undefined,
+    invocation: Invocation | undefined,
   ): Promise<RecordResult> {
     let item: WorkItem;
     try {
@@ -1004,6 +1021,19 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         detail: `generation ${later.generation} of this delivery is queued and runs the action; should it be in the dead-letter queue, redrive it`,
       });
       return { ok: true, outcome: superseded };
+    }
+    const receivedAgain = await holdWhileRunning(record, invocation, deadlineMs);
+    if (receivedAgain !== undefined) {
+      // Another receive of the message runs it: running it here too would run the action twice at once, and
+      // its repository's later messages beside it. Reported failed, so the event source mapping deletes nothing.
+      attemptLog({
+        ...base,
+        level: "warn",
+        outcome: "deferred",
+        error: receivedAgain,
+        detail: "the queue gave the message out again before its action started here: not run here",
+      });
+      return { ok: false, delayMs: 0, backoff: false, outcome: { outcome: "deferred" } };
     }
     const lastAttempt = attempt >= maxAttempts;
     if (lastAttempt) {
@@ -1146,6 +1176,39 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       error: (failure as Error)?.message ?? String(failure),
       detail: ifNot,
     });
+  }
+
+  /**
+   * Holds the record invisible for the rest of the invocation and HOLD_MARGIN_MS, before its action: the
+   * queue's visibility timeout may end before the invocation does. Answers why when the queue already gave
+   * the message out again; undefined otherwise: held, or not held for another reason (SQS throttled the call),
+   * when the action runs all the same, as it did before any hold.
+   */
+  async function holdWhileRunning(
+    record: SQSRecord,
+    invocation: Invocation | undefined,
+    deadlineMs: number | undefined,
+  ): Promise<string | undefined> {
+    const hold = deps.holdRecord;
+    if (!hold || !invocation) return undefined;
+    try {
+      await withinDeadline(deadlineMs, (limits) =>
+        hold(record, invocation.remainingMs() + HOLD_MARGIN_MS, limits),
+      );
+      return undefined;
+    } catch (error) {
+      if (error instanceof MessageReceivedAgainError) return error.message;
+      safeLog({
+        msg: "visibility hold failed",
+        level: "warn",
+        route: route.name,
+        messageId: record.messageId,
+        error: (error as Error)?.message ?? String(error),
+        detail:
+          "the action runs all the same; should the queue's visibility timeout end first, the message may run twice",
+      });
+      return undefined;
+    }
   }
 
   async function delay(record: SQSRecord, delayMs: number, deadlineMs: number | undefined): Promise<void> {

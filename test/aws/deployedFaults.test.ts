@@ -456,7 +456,8 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
           remainingMs: () => 120_000,
         });
         expect(answer.batchItemFailures.map((failure) => failure.itemIdentifier)).to.deep.equal(["m-1"]);
-        const change = calls.find((call) => call.op === "ChangeMessageVisibility")?.body;
+        // The last change: the backoff (the first is the hold before the action).
+        const change = calls.filter((call) => call.op === "ChangeMessageVisibility").at(-1)?.body;
         expect(change?.VisibilityTimeout).to.equal(60);
       } finally {
         action = "done";
@@ -485,7 +486,8 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
         ],
         [
           "the backoff hanging",
-          hang("ChangeMessageVisibility"),
+          // The backoff's change, after the action; not the hold's before it.
+          hang("ChangeMessageVisibility", () => actionRuns > 0),
           "retryable",
           "retry",
           ["m-1"],
@@ -519,6 +521,82 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
             action = "done";
             actionEnds = undefined;
           }
+        });
+      }
+    });
+
+    describe("the hold before the action: the record's visibility set to the invocation's time, so it is not received again while its action runs", () => {
+      const changes = () =>
+        calls.filter((call) => call.op === "ChangeMessageVisibility").map((call) => call.body);
+
+      it("changes the record's visibility to the time left and HOLD_MARGIN_MS' 30 s before the action starts", async () => {
+        const answer = await handler(() => undefined).work(record(2), { remainingMs: () => 120_000 });
+        expect(answer.batchItemFailures).to.deep.equal([]);
+        expect(actionRuns).to.equal(1);
+        expect(changes()).to.deep.equal([
+          { QueueUrl: process.env.HOOKGATE_QUEUE_URL, ReceiptHandle: "rh-m-1", VisibilityTimeout: 150 },
+        ]);
+        expect(ops().slice(0, callsBeforeAction)).to.include("ChangeMessageVisibility");
+      });
+
+      const receivedAgain: Array<[string, Reply]> = [
+        ["ReceiptHandleIsInvalid", awsError("com.amazonaws.sqs#ReceiptHandleIsInvalid")],
+        [
+          "MessageNotInflight (with its query code, AWS.SimpleQueueService.MessageNotInflight)",
+          {
+            ...awsError("com.amazonaws.sqs#MessageNotInflight"),
+            headers: { "x-amzn-query-error": "AWS.SimpleQueueService.MessageNotInflight;Sender" },
+          },
+        ],
+        ["MessageNotInflight", awsError("MessageNotInflight")],
+        [
+          "InvalidParameterValue for an expired ReceiptHandle",
+          awsError("InvalidParameterValue", 400, {
+            message:
+              "Value rh-m-1 for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.",
+          }),
+        ],
+      ];
+      for (const [what, reply] of receivedAgain) {
+        it(`with SQS answering the hold ${what} (the message was received again), reports the record failed without running its action, marking or backing off nothing`, async () => {
+          action = "retryable";
+          try {
+            const answer = await handler(on("ChangeMessageVisibility", reply)).work(record(5), {
+              remainingMs: () => 120_000,
+            });
+            expect(answer.batchItemFailures.map((failure) => failure.itemIdentifier)).to.deep.equal(["m-1"]);
+            expect(actionRuns).to.equal(0);
+            // The hold alone: no dead mark (even on the last attempt), no dead letter, no backoff on a stale handle.
+            expect(ops().filter((op) => op !== "GetItem")).to.deep.equal(["ChangeMessageVisibility"]);
+            const attempt = lines("attempt")[0];
+            expect(attempt).to.deep.include({ level: "warn", outcome: "deferred", deliveryId: "w-1" });
+            expect(attempt?.error).to.match(
+              /SQS ChangeMessageVisibility failed: .*(ReceiptHandle|MessageNotInflight)/,
+            );
+            expect(attempt?.detail).to.match(/gave the message out again/);
+          } finally {
+            action = "done";
+          }
+        });
+      }
+
+      const otherFailures: Array<[string, Reply]> = [
+        ["throttled", awsError("com.amazonaws.sqs#RequestThrottled")],
+        ["failing (500)", awsError("InternalError", 500)],
+        ["refusing (AccessDenied)", awsError("AccessDenied", 403)],
+        ["answering InvalidParameterValue for another parameter", awsError("InvalidParameterValue")],
+      ];
+      for (const [what, reply] of otherFailures) {
+        it(`with SQS ${what} on the hold, runs the action all the same and logs a warning`, async () => {
+          const answer = await handler(on("ChangeMessageVisibility", reply)).work(record(2), {
+            remainingMs: () => 120_000,
+          });
+          expect(answer.batchItemFailures).to.deep.equal([]);
+          expect(actionRuns).to.equal(1);
+          expect(lines("attempt")[0]?.outcome).to.equal("done");
+          const warning = lines("visibility hold failed")[0];
+          expect(warning).to.deep.include({ level: "warn", messageId: "m-1" });
+          expect(warning?.error).to.match(/SQS ChangeMessageVisibility failed/);
         });
       }
     });

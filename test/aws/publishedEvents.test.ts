@@ -425,17 +425,20 @@ describe("Function: lambdaHandler, with the events AWS publishes", () => {
       expect(marks.some((input) => JSON.stringify(input).includes('"done"'))).to.equal(true);
     });
 
-    it("the Lambda guide's FIFO record carrying a work item whose action fails (retryable) is reported by its messageId and backed off by its receiptHandle", async () => {
+    it("the Lambda guide's FIFO record carrying a work item whose action fails (retryable) is held by its receiptHandle for the invocation's time before the action, then reported by its messageId and backed off", async () => {
       behaviour = async () => {
         throw new ActionError("Jenkins answered 503", { retryable: true });
       };
       const { result, lines } = await invoke(carrying(lambdaGuideSqsFifo, workItem()));
       expect(result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: FIFO_MESSAGE_ID }] });
-      expect(sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input).to.deep.equal({
-        QueueUrl: QUEUE,
-        ReceiptHandle: "AQEBBX8nesZEXmkhsmZeyIE8iQAMig7qw...",
-        VisibilityTimeout: 30,
-      });
+      const receiptHandle = "AQEBBX8nesZEXmkhsmZeyIE8iQAMig7qw...";
+      // The hold: the context's 300 s left and HOLD_MARGIN_MS' 30; then the backoff of attempt 1.
+      expect(
+        sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input),
+      ).to.deep.equal([
+        { QueueUrl: QUEUE, ReceiptHandle: receiptHandle, VisibilityTimeout: 330 },
+        { QueueUrl: QUEUE, ReceiptHandle: receiptHandle, VisibilityTimeout: 30 },
+      ]);
       expect(lines.find((line) => line.msg === "attempt")).to.deep.include({
         messageId: FIFO_MESSAGE_ID,
         attempt: 1,
@@ -463,7 +466,8 @@ describe("Function: lambdaHandler, with the events AWS publishes", () => {
       expect(event.Records[0]?.attributes.ApproximateReceiveCount).to.equal("2");
       const { result, lines } = await invoke(event);
       expect(result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "MessageID_1" }] });
-      expect(sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input).to.deep.include({
+      // The last change: the backoff (the first is the hold before the action).
+      expect(sqs.commandCalls(ChangeMessageVisibilityCommand).at(-1)?.args[0].input).to.deep.include({
         ReceiptHandle: "MessageReceiptHandle",
         VisibilityTimeout: 60,
       });

@@ -4,7 +4,12 @@ import { join } from "node:path";
 import type { SQSRecord } from "aws-lambda";
 import { expect } from "chai";
 import { DynamoDedupeStore } from "../../src/aws/dedupe";
-import { ActionError, SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
+import {
+  ActionError,
+  MessageReceivedAgainError,
+  SecretNotFoundError,
+  TransientDependencyError,
+} from "../../src/core/errors";
 import {
   DEDUPE_TTL_SECONDS,
   DLQ_RETENTION_SECONDS,
@@ -18,6 +23,7 @@ import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import {
   ANSWER_MARGIN_MS,
   createRouteHandler,
+  HOLD_MARGIN_MS,
   MIN_ACTION_MS,
   type RouteHandlerDeps,
   WORK_RESERVE_MS,
@@ -1440,4 +1446,105 @@ describe("Function: createRouteHandler(deps): a redriven dead letter and a redel
       expect(h.runs).to.deep.equal([1, 1]);
     });
   }
+});
+
+describe("Function: createRouteHandler(deps).work (the hold on a record before its action: deployed, the queue's visibility)", () => {
+  /** A hold that records its calls (and the action's start) in `calls`, failing with `failure` when given. */
+  function holding(calls: string[], failure?: Error) {
+    const holds: Array<{ messageId: string; holdMs: number; limits?: CallLimits }> = [];
+    const holdRecord = async (record: SQSRecord, holdMs: number, limits?: CallLimits) => {
+      calls.push("hold");
+      holds.push({ messageId: record.messageId, holdMs, ...(limits ? { limits } : {}) });
+      if (failure) throw failure;
+    };
+    return { holds, holdRecord };
+  }
+  const running = (calls: string[], behaviour: Behaviour = ok): Behaviour => {
+    return async (item) => {
+      calls.push("action");
+      return behaviour(item);
+    };
+  };
+
+  it("work holds the record for the invocation's time left and HOLD_MARGIN_MS before its action, by the action's deadline", async () => {
+    const calls: string[] = [];
+    const { holds, holdRecord } = holding(calls);
+    const h = harness(running(calls), { holdRecord });
+    const result = await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-1" })]), {
+      remainingMs: () => 120_000,
+    });
+    expect(result.batchItemFailures).to.deep.equal([]);
+    expect(calls).to.deep.equal(["hold", "action"]);
+    expect(HOLD_MARGIN_MS).to.be.above(0);
+    expect(holds).to.have.length(1);
+    expect(holds[0]?.messageId).to.equal("m-1");
+    expect(holds[0]?.holdMs).to.equal(120_000 + HOLD_MARGIN_MS);
+    // Cut where the action's calls are: it ends before the function is stopped, as the backoff does.
+    expect(holds[0]?.limits?.deadlineMs).to.equal(h.deadlines[0]);
+    expect(h.backoffs).to.deep.equal([]);
+  });
+
+  it("work reports a record the queue gave out again (the hold's MessageReceivedAgainError) failed, without running its action, marking it dead on its last attempt or backing it off", async () => {
+    const calls: string[] = [];
+    const { holdRecord } = holding(
+      calls,
+      new MessageReceivedAgainError("SQS ChangeMessageVisibility failed: ReceiptHandleIsInvalid: stale"),
+    );
+    const h = harness(running(calls), { holdRecord });
+    const item = workItem({ deliveryId: "again" });
+    await accepted(h.dedupe, item);
+    const result = await h.handler.work(
+      sqsEvent([
+        sqsRecord(JSON.stringify(item), { id: "m-1", receiveCount: MAX_ATTEMPTS, group: "acme/api" }),
+      ]),
+      { remainingMs: () => 120_000 },
+    );
+    expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-1" }]);
+    expect(calls).to.deep.equal(["hold"]);
+    expect(h.backoffs).to.deep.equal([]);
+    expect(h.deadLetters.items).to.deep.equal([]);
+    expect((await h.dedupe.state(item.route, item.deliveryId))?.state).to.equal("queued");
+    const attempt = h.logs.of("attempt")[0];
+    expect(attempt).to.deep.include({
+      level: "warn",
+      outcome: "deferred",
+      deliveryId: "again",
+      error: "SQS ChangeMessageVisibility failed: ReceiptHandleIsInvalid: stale",
+    });
+  });
+
+  it("work runs the action all the same when the hold fails otherwise (SQS throttled), and logs a warning", async () => {
+    const calls: string[] = [];
+    const { holdRecord } = holding(
+      calls,
+      new TransientDependencyError("SQS ChangeMessageVisibility failed: RequestThrottled: slow down"),
+    );
+    const h = harness(running(calls), { holdRecord });
+    const result = await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-1" })]), {
+      remainingMs: () => 120_000,
+    });
+    expect(result.batchItemFailures).to.deep.equal([]);
+    expect(calls).to.deep.equal(["hold", "action"]);
+    expect(h.logs.of("attempt")[0]).to.deep.include({ outcome: "done" });
+    expect(h.logs.of("visibility hold failed")[0]).to.deep.include({
+      level: "warn",
+      messageId: "m-1",
+      error: "SQS ChangeMessageVisibility failed: RequestThrottled: slow down",
+    });
+  });
+
+  it("work changes no visibility before the action without a holdRecord (hookgate serve) or without an invocation to time it by", async () => {
+    const calls: string[] = [];
+    const serve = harness(running(calls), { awaitStoresToTheEnd: true });
+    await serve.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-1" })]), {
+      remainingMs: () => 120_000,
+    });
+    expect(serve.backoffs).to.deep.equal([]);
+    expect(serve.logs.of("attempt")[0]).to.deep.include({ outcome: "done" });
+    const { holds, holdRecord } = holding(calls);
+    const untimed = harness(running(calls), { holdRecord });
+    await untimed.handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()), { id: "m-2" })]));
+    expect(holds).to.deep.equal([]);
+    expect(calls).to.deep.equal(["action", "action"]);
+  });
 });
