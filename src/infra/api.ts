@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { logLineAlarm } from "./logLineAlarm";
 import { apiAllowlistPolicy, assumeRolePolicy, managedPolicyArn } from "./policies";
 
 export interface ApiRouteTarget {
@@ -53,9 +54,6 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   errorType: "$context.error.responseType",
   errorMessage: "$context.error.message",
 });
-
-/** The namespace of the metrics the stack's log filters publish (the routes' secret-unusable ones too). */
-export const API_METRIC_NAMESPACE = "hookgate";
 
 /**
  * The access log's lines of requests API Gateway answered itself that api-5xx cannot see, as a CloudWatch Logs
@@ -441,42 +439,21 @@ export class Api extends pulumi.ComponentResource {
     // "Request Too Long" by API Gateway itself, not 5xx: a 4xx that Git hosts do not redeliver and api-5xx does
     // not see; nor does it see a throttled request's 503 (a changed status counts as a 4XXError). Only the
     // access log has them.
-    new aws.cloudwatch.LogMetricFilter(
+    logLineAlarm(
       `${name}-413-throttled`,
       {
         name: args.tooLargeOrThrottledAlarmName,
         logGroupName: accessLogs.name,
         pattern: TOO_LARGE_OR_THROTTLED_PATTERN,
-        metricTransformation: {
-          namespace: API_METRIC_NAMESPACE,
-          name: args.tooLargeOrThrottledAlarmName,
-          value: "1",
-        },
-      },
-      { parent: this },
-    );
-    new aws.cloudwatch.MetricAlarm(
-      `${name}-413-throttled`,
-      {
-        name: args.tooLargeOrThrottledAlarmName,
-        alarmDescription:
+        description:
           `hookgate API ${args.apiName}: API Gateway answered requests itself, before any function ran: 413 (too ` +
           "large: a delivery over about 4.4 MB, or 10 MB, is lost, as Git hosts do not redeliver a 4xx, and " +
           "redelivering fails the same, so run what it would have run by hand) or 503 throttled (raise " +
           "api.throttlingRateLimit / api.throttlingBurstLimit, then redeliver). Find them in the access log group " +
           `${args.accessLogGroupName} (status, errorType, errorMessage).`,
-        namespace: API_METRIC_NAMESPACE,
-        metricName: args.tooLargeOrThrottledAlarmName,
-        statistic: "Sum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [args.alarmTopicArn],
-        okActions: [args.alarmTopicArn],
+        alarmTopicArn: args.alarmTopicArn,
       },
-      { parent: this },
+      this,
     );
     this.invokeUrl = stage.invokeUrl;
     for (const target of args.routes) {

@@ -12,6 +12,7 @@ import {
 import { SECRET_MISSING_MSG, SECRET_UNUSABLE_MSG } from "../core/secretValues";
 import type { Route as RouteSpec } from "../core/types";
 import type { EgressProxyConfig, LambdaConfig } from "./config";
+import { logLineAlarm } from "./logLineAlarm";
 import type { RouteNames } from "./naming";
 import { assumeRolePolicy, routePolicy } from "./policies";
 import { MIN_BUCKET_NAME } from "./policySize";
@@ -200,9 +201,6 @@ export function environmentProblem(i: EnvironmentBoundInput): string | undefined
     return error.message;
   }
 }
-
-/** The namespace of the metrics the route functions' log filters publish. */
-export const SECRET_METRIC_NAMESPACE = "hookgate";
 
 /**
  * The function's JSON lines saying its webhook secret is missing or blank (written at level error with these
@@ -456,39 +454,18 @@ export class Route extends pulumi.ComponentResource {
     // and Git hosts do not redeliver a 4xx. Its error lines are the only trace, so they are counted and alarmed
     // on. A route without a secret (source IP alone) never writes them.
     if (route.secret) {
-      new aws.cloudwatch.LogMetricFilter(
+      logLineAlarm(
         `${name}-secret-unusable`,
         {
           name: names.secretAlarm,
           logGroupName: logGroup.name,
           pattern: SECRET_UNUSABLE_PATTERN,
-          metricTransformation: {
-            namespace: SECRET_METRIC_NAMESPACE,
-            name: names.secretAlarm,
-            value: "1",
-          },
-        },
-        { parent: this },
-      );
-      new aws.cloudwatch.MetricAlarm(
-        `${name}-secret-unusable`,
-        {
-          name: names.secretAlarm,
-          alarmDescription:
+          description:
             `hookgate route ${route.name}: its webhook secret ${route.secret} is missing or holds no usable ` +
             `value, so every delivery is answered 401 and lost. Create or fix the secret; see the log group ${names.logGroup}.`,
-          namespace: SECRET_METRIC_NAMESPACE,
-          metricName: names.secretAlarm,
-          statistic: "Sum",
-          period: 300,
-          evaluationPeriods: 1,
-          threshold: 1,
-          comparisonOperator: "GreaterThanOrEqualToThreshold",
-          treatMissingData: "notBreaching",
-          alarmActions: [args.alarmTopicArn],
-          okActions: [args.alarmTopicArn],
+          alarmTopicArn: args.alarmTopicArn,
         },
-        { parent: this },
+        this,
       );
     }
 
