@@ -16,6 +16,7 @@ import {
 import { ActionError } from "../core/errors";
 import { MAX_RETRY_DELAY_MS } from "../core/policy";
 import { type ProxySettings, shownProxy } from "./proxy";
+import { type SecretKey, secretError } from "./secrets";
 import type { ActionClients } from "./types";
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -897,16 +898,22 @@ function proxyFor(dispatcher: Dispatcher | undefined, url: string): string | und
  * The bundle Node is given: at least one certificate that parses, else a final configuration error. Node stops
  * reading a bundle, without a word, at a block it cannot parse, so BEGIN/END markers alone (inside a JSON object
  * the console's key/value mode stores) would trust nothing and fail each attempt as "not trusted" until the dead
- * letter. Node is given the blocks that parse alone, never the text around them. The message never quotes the secret.
+ * letter. Node is given the blocks that parse alone, never the text around them. The message never quotes the
+ * secret's value; a commit status hides a name that looks random (publicSecretName).
  */
-export function assertPemBundle(pem: string, secretName: string): string {
+export function assertPemBundle(pem: string, secretName: string, key?: SecretKey): string {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   const certificates = blocks.filter(isCertificate);
   if (certificates.length === 0) {
     const json = isJson(pem) ? ": it holds JSON: store the PEM text itself" : "";
-    throw new ActionError(`secret "${secretName}" does not hold a PEM certificate bundle${json}`, {
-      retryable: false,
-    });
+    throw secretError(
+      secretName,
+      key,
+      (secret) => `${secret} does not hold a PEM certificate bundle${json}`,
+      {
+        retryable: false,
+      },
+    );
   }
   // Only the blocks: Node reads a BEGIN line only at the start of a line ("ca: -----BEGIN ..." pasted from YAML
   // passes the check above, and would trust nothing).

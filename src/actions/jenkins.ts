@@ -60,12 +60,16 @@ export async function triggerJenkins(
 ): Promise<ActionOutcome> {
   const target = { base: jenkinsBaseUrl(request.jenkins.url), path: jobPath(request.job) };
   const secret = request.jenkins.credentials;
-  const raw = await readSecret(clients, secret);
+  const raw = await readSecret(clients, secret, "jenkins.credentials");
   const credentials = parseJenkinsCredentials(raw, secret);
   const dispatcher = actionDispatcher(
     clients,
     request.jenkins.caBundle
-      ? assertPemBundle(await readSecret(clients, request.jenkins.caBundle), request.jenkins.caBundle)
+      ? assertPemBundle(
+          await readSecret(clients, request.jenkins.caBundle, "jenkins.caBundle"),
+          request.jenkins.caBundle,
+          "jenkins.caBundle",
+        )
       : undefined,
   );
   // A 401 (to the crumb or to the build) with a token rotated since it was cached: read the secret once
@@ -84,6 +88,7 @@ export async function triggerJenkins(
         dispatcher,
       ),
     { job: request.job.join("/"), deliveryId: context.deliveryId },
+    "jenkins.credentials",
   );
 }
 

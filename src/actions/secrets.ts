@@ -1,23 +1,62 @@
 // Reading the actions' secrets. A missing or malformed secret is a deployment mistake: a final
 // error that names the secret, never its value. A store that fails (throttled, unreachable, refusing) is retryable.
 import { ActionError, SecretNotFoundError, TransientDependencyError } from "../core/errors";
-import { shownSecretName } from "../core/routes/checks";
+import { looksRandom, RANDOM_SECRET_NAME } from "../core/routes/checks";
 import { withoutByteOrderMark } from "../core/secretValues";
 import type { Provider } from "../core/types";
 import type { ActionClients } from "./types";
 
-/** The current version of a secret. */
-export async function readSecret(clients: Pick<ActionClients, "secrets">, name: string): Promise<string> {
+/** The route's key that names a secret an action reads, so a commit status that hides the name says which. */
+export type SecretKey = "api.token" | "api.caBundle" | "jenkins.credentials" | "jenkins.caBundle";
+
+/**
+ * A secret's name as a commit status (public) shows it: quoted, or, when it looksRandom (maybe the value,
+ * pasted), the route's key that holds it. Messages and log lines name it plainly: the operator needs it to find
+ * the secret, and it already sits in the IAM policy and the function's environment.
+ */
+export function publicSecretName(name: string, key?: SecretKey): string {
+  if (!looksRandom(name)) return `"${name}"`;
+  return key ? `the ${key} secret ${RANDOM_SECRET_NAME}` : `a secret of this route ${RANDOM_SECRET_NAME}`;
+}
+
+/** "secret <name>" as a commit status shows it (publicSecretName). */
+function publicSecret(name: string, key?: SecretKey): string {
+  return looksRandom(name) ? publicSecretName(name, key) : `secret "${name}"`;
+}
+
+/** A final or retryable error whose message names the secret and whose commit status hides a random-looking name. */
+export function secretError(
+  name: string,
+  key: SecretKey | undefined,
+  text: (secret: string) => string,
+  options: { retryable: boolean; cause?: unknown },
+): ActionError {
+  return new ActionError(text(`secret "${name}"`), {
+    ...options,
+    publicMessage: text(publicSecret(name, key)),
+  });
+}
+
+/** The current version of a secret. `key`: the route's key that names it, for a commit status that hides it. */
+export async function readSecret(
+  clients: Pick<ActionClients, "secrets">,
+  name: string,
+  key?: SecretKey,
+): Promise<string> {
   let values: string[];
   try {
     values = await clients.secrets.versions(name);
   } catch (err) {
     if (err instanceof SecretNotFoundError) {
-      // The store's own words when they give the way back (restore-secret).
-      const message = err.scheduledForDeletion
-        ? err.message
-        : `secret ${shownSecretName(name)} was not found or holds no value`;
-      throw new ActionError(message, {
+      // The store's own words when they give the way back (restore-secret); a commit status does without the command.
+      if (err.scheduledForDeletion) {
+        throw new ActionError(err.message, {
+          retryable: false,
+          cause: err,
+          publicMessage: `${publicSecret(name, key)} is scheduled for deletion: restore it to use it again`,
+        });
+      }
+      throw secretError(name, key, (secret) => `${secret} was not found or holds no value`, {
         retryable: false,
         cause: err,
       });
@@ -29,17 +68,17 @@ export async function readSecret(clients: Pick<ActionClients, "secrets">, name: 
       throw new ActionError(err.message, {
         retryable: true,
         cause: err,
-        publicMessage: storeFailure(name, err),
+        publicMessage: storeFailure(name, err, key),
       });
     }
-    throw new ActionError(`Secrets Manager could not be read (secret ${shownSecretName(name)})`, {
+    throw secretError(name, key, (secret) => `Secrets Manager could not be read (${secret})`, {
       retryable: true,
       cause: err,
     });
   }
   const current = values[0];
   if (current === undefined || current.trim() === "") {
-    throw new ActionError(`secret ${shownSecretName(name)} holds no value`, { retryable: false });
+    throw secretError(name, key, (secret) => `${secret} holds no value`, { retryable: false });
   }
   return current;
 }
@@ -48,8 +87,8 @@ export async function readSecret(clients: Pick<ActionClients, "secrets">, name: 
  * A store's failure as a commit status may show it (public on a public repository): the secret's name and the
  * error's name (AccessDeniedException), never the store's words.
  */
-function storeFailure(name: string, error: TransientDependencyError): string {
-  return `Secrets Manager could not give ${shownSecretName(name)} (${errorName(error.cause)})`;
+function storeFailure(name: string, error: TransientDependencyError, key?: SecretKey): string {
+  return `Secrets Manager could not give ${publicSecretName(name, key)} (${errorName(error.cause)})`;
 }
 
 /** The SDK's error name, or a Node error's code (ECONNREFUSED) for a plain Error; "Error" for anything else. */
@@ -92,17 +131,19 @@ export async function rereadSecret(
   clients: Pick<ActionClients, "secrets">,
   name: string,
   used: string,
+  key?: SecretKey,
 ): Promise<string | undefined> {
   let values: string[];
   try {
     values = await clients.secrets.versions(name, { refresh: true });
   } catch (error) {
     if (!(error instanceof TransientDependencyError)) return undefined;
-    const refused = `the credentials were refused (401), and ${shownSecretName(name)} could not be read again to look for a rotated value`;
-    throw new ActionError(`${refused}: ${error.message}`, {
+    const refused = (shown: string) =>
+      `the credentials were refused (401), and ${shown} could not be read again to look for a rotated value`;
+    throw new ActionError(`${refused(`"${name}"`)}: ${error.message}`, {
       retryable: true,
       cause: error,
-      publicMessage: `${refused}: ${storeFailure(name, error)}`,
+      publicMessage: `${refused(publicSecretName(name, key))}: ${storeFailure(name, error, key)}`,
     });
   }
   const current = values[0];
@@ -120,12 +161,13 @@ export async function withFreshCredentials<T>(
   used: string,
   run: (value: string) => Promise<T>,
   context: Record<string, unknown> = {},
+  key?: SecretKey,
 ): Promise<T> {
   try {
     return await run(used);
   } catch (err) {
     if (!(err instanceof CredentialsRefusedError)) throw err;
-    const fresh = await rereadSecret(clients, name, used);
+    const fresh = await rereadSecret(clients, name, used, key);
     if (fresh === undefined) throw err;
     clients.log({ ...REREAD_LOG, secret: name, ...context });
     return run(fresh);
@@ -146,11 +188,11 @@ export interface JenkinsCredentials {
 /** `{"user": "...", "token": "..."}` (also accepted: username / apiToken / password). */
 export function parseJenkinsCredentials(raw: string, name: string): JenkinsCredentials {
   const bad = () =>
-    new ActionError(
-      `secret ${shownSecretName(name)} must be JSON {"user": "...", "token": "..."} (Jenkins user and API token)`,
-      {
-        retryable: false,
-      },
+    secretError(
+      name,
+      "jenkins.credentials",
+      (secret) => `${secret} must be JSON {"user": "...", "token": "..."} (Jenkins user and API token)`,
+      { retryable: false },
     );
   let parsed: unknown;
   try {
@@ -187,7 +229,7 @@ export function parseProviderToken(raw: string, name: string, provider?: Provide
   try {
     record = JSON.parse(trimmed) as Record<string, unknown>;
   } catch {
-    throw new ActionError(`secret ${shownSecretName(name)} is neither a plain token nor valid JSON`, {
+    throw secretError(name, "api.token", (secret) => `${secret} is neither a plain token nor valid JSON`, {
       retryable: false,
     });
   }
@@ -203,8 +245,11 @@ export function parseProviderToken(raw: string, name: string, provider?: Provide
     text(record.password) ??
     (tokenWithUser ? token : undefined);
   if (user !== undefined && password !== undefined) return { kind: "basic", user, password };
-  throw new ActionError(
-    `secret ${shownSecretName(name)} must hold a token: the token alone, {"token": "..."}, or a user and its token, ` +
+  throw secretError(
+    name,
+    "api.token",
+    (secret) =>
+      `${secret} must hold a token: the token alone, {"token": "..."}, or a user and its token, ` +
       `{"email": "...", "apiToken": "..."} (an Atlassian API token, for Bitbucket Cloud) or {"username": "...", "password": "..."}`,
     { retryable: false },
   );
@@ -226,14 +271,19 @@ function headerSafeToken(token: string, name: string): string {
     const quoted = /^(["'`]).*\1$/s.test(token)
       ? "it looks quoted (stored with its quotes, as `--query SecretString` or jq without -r prints a JSON string): store the token without them"
       : "it holds a quote or a backslash, which no token has";
-    throw new ActionError(
-      `secret ${shownSecretName(name)} does not look like an API token: ${quoted} (the value is not shown)`,
+    throw secretError(
+      name,
+      "api.token",
+      (secret) => `${secret} does not look like an API token: ${quoted} (the value is not shown)`,
       { retryable: false },
     );
   }
   if (!/^[\x21-\x7e]+$/.test(token)) {
-    throw new ActionError(
-      `secret ${shownSecretName(name)} does not look like an API token: it holds a space, a line break or a character a token never has (the value is not shown)`,
+    throw secretError(
+      name,
+      "api.token",
+      (secret) =>
+        `${secret} does not look like an API token: it holds a space, a line break or a character a token never has (the value is not shown)`,
       { retryable: false },
     );
   }

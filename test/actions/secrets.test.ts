@@ -1,10 +1,17 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
-import { parseJenkinsCredentials, parseProviderToken, readSecret } from "../../src/actions/secrets";
+import { assertPemBundle } from "../../src/actions/http";
+import {
+  parseJenkinsCredentials,
+  parseProviderToken,
+  readSecret,
+  rereadSecret,
+} from "../../src/actions/secrets";
 import { SecretsManagerStore } from "../../src/aws/secrets";
-import type { ActionError } from "../../src/core/errors";
+import { ActionError, SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
 import type { SecretStore } from "../../src/core/ports";
+import { looksRandom } from "../../src/core/routes/checks";
 import { MemorySecretStore } from "../support/secrets";
 import { rejectsWithActionError } from "./helpers";
 
@@ -76,18 +83,24 @@ describe("Function: readSecret (a missing or empty secret is final, a store that
         readSecret({ secrets: new SecretsManagerStore(client) }, pasted),
       );
       expect(err.publicMessage).to.equal(
-        "Secrets Manager could not give (a name that looks like a secret value) (AccessDeniedException)",
+        "Secrets Manager could not give a secret of this route (a name that looks like a secret value) (AccessDeniedException)",
       );
     } finally {
       sm.restore();
     }
   });
 
-  it("readSecret's message for a missing secret does not quote a name that looks like a generated value", async () => {
+  it("readSecret's commit status for a missing secret does not quote a name that looks like a generated value, and says the key when given", async () => {
     const pasted = "ELatAgll_JIcNMuE8DZVB2TBruNy3mjIj0Td3NvaGtk";
-    const err = await rejectsWithActionError(readSecret({ secrets: new MemorySecretStore() }, pasted));
-    expect(err.publicMessage).to.equal(
-      "secret (a name that looks like a secret value) was not found or holds no value",
+    const unkeyed = await rejectsWithActionError(readSecret({ secrets: new MemorySecretStore() }, pasted));
+    expect(unkeyed.publicMessage).to.equal(
+      "a secret of this route (a name that looks like a secret value) was not found or holds no value",
+    );
+    const keyed = await rejectsWithActionError(
+      readSecret({ secrets: new MemorySecretStore() }, pasted, "api.token"),
+    );
+    expect(keyed.publicMessage).to.equal(
+      "the api.token secret (a name that looks like a secret value) was not found or holds no value",
     );
   });
 
@@ -184,5 +197,138 @@ describe("Function: parseJenkinsCredentials after a byte order mark", () => {
     expect(
       parseJenkinsCredentials(`${BOM}{"user":"ci-bot","token":"11aa22bb33cc"}`, "hookgate/jenkins"),
     ).to.deep.equal({ user: "ci-bot", token: "11aa22bb33cc" });
+  });
+});
+
+// A name that looksRandom (maybe the value, pasted) is hidden where the text is public (a commit status) but
+// named in the message (log lines, the dead-letter reason): the operator needs it to find the secret.
+describe("Function: the actions' secret errors name a random-looking secret in logs and hide it in the commit status", () => {
+  // secrets.token_urlsafe(32), pasted where the name belongs.
+  const PASTED = "ELatAgll_JIcNMuE8DZVB2TBruNy3mjIj0Td3NvaGtk";
+  const HIDDEN = "(a name that looks like a secret value)";
+
+  it("precondition: the names used here look random", () => {
+    expect([PASTED, "GHE_PAT_CI_Bot_v2_2024", "JNK_API_CI_Bot_v3_2025"].map(looksRandom)).to.deep.equal([
+      true,
+      true,
+      true,
+    ]);
+  });
+
+  it("readSecret names the secret in the message and hides it in the commit status when the store refuses (AccessDenied)", async () => {
+    const client = new SecretsManagerClient({ region: "eu-west-1" });
+    const sm = mockClient(client);
+    try {
+      sm.on(GetSecretValueCommand).rejects(
+        Object.assign(new Error("AccessDeniedException from Secrets Manager"), {
+          name: "AccessDeniedException",
+          $fault: "client",
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+      const err = await rejectsWithActionError(
+        readSecret({ secrets: new SecretsManagerStore(client) }, PASTED, "jenkins.credentials"),
+      );
+      expect(err.message).to.contain(PASTED);
+      expect(err.publicMessage).to.equal(
+        `Secrets Manager could not give the jenkins.credentials secret ${HIDDEN} (AccessDeniedException)`,
+      );
+    } finally {
+      sm.restore();
+    }
+  });
+
+  it("readSecret hides the name in the commit status of a secret scheduled for deletion, which the message names with its restore command", async () => {
+    const secrets = {
+      versions: async (name: string) => {
+        throw new SecretNotFoundError(name, { scheduledForDeletion: true });
+      },
+    };
+    const err = await rejectsWithActionError(readSecret({ secrets }, PASTED, "api.token"));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.contain(`restore-secret --secret-id ${PASTED}`);
+    expect(err.publicMessage).to.equal(
+      `the api.token secret ${HIDDEN} is scheduled for deletion: restore it to use it again`,
+    );
+  });
+
+  it("readSecret names the secret in the message and hides it in the commit status when the store fails otherwise, or it holds nothing", async () => {
+    const broken = {
+      versions: async () => {
+        throw new Error("socket hang up");
+      },
+    };
+    const failed = await rejectsWithActionError(readSecret({ secrets: broken }, PASTED));
+    expect(failed.message).to.equal(`Secrets Manager could not be read (secret "${PASTED}")`);
+    expect(failed.publicMessage).to.equal(
+      `Secrets Manager could not be read (a secret of this route ${HIDDEN})`,
+    );
+    const empty = await rejectsWithActionError(readSecret({ secrets: { versions: async () => [] } }, PASTED));
+    expect(empty.message).to.equal(`secret "${PASTED}" holds no value`);
+    expect(empty.publicMessage).to.equal(`a secret of this route ${HIDDEN} holds no value`);
+  });
+
+  it("rereadSecret names the secret in the message (the dead-letter reason) and hides it in the commit status when the store fails", async () => {
+    const secrets = {
+      versions: async (name: string) => {
+        throw new TransientDependencyError(`Secrets Manager unavailable for "${name}": ThrottlingException`);
+      },
+    };
+    const err = await rejectsWithActionError(rereadSecret({ secrets }, PASTED, "old", "api.token"));
+    expect(err.retryable).to.equal(true);
+    expect(err.message).to.contain(`and "${PASTED}" could not be read again`);
+    expect(err.publicMessage).not.to.contain(PASTED);
+    expect(err.publicMessage).to.contain(`and the api.token secret ${HIDDEN} could not be read again`);
+  });
+
+  it("assertPemBundle names the secret in the message and hides it in the commit status, saying which caBundle", () => {
+    let err: unknown;
+    try {
+      assertPemBundle("not a certificate", PASTED, "jenkins.caBundle");
+    } catch (error) {
+      err = error;
+    }
+    expect(err).to.be.instanceOf(ActionError);
+    expect((err as ActionError).message).to.equal(
+      `secret "${PASTED}" does not hold a PEM certificate bundle`,
+    );
+    expect((err as ActionError).publicMessage).to.equal(
+      `the jenkins.caBundle secret ${HIDDEN} does not hold a PEM certificate bundle`,
+    );
+  });
+
+  it("the parsers name the secret in the message and hide it in the commit status behind the key they read", () => {
+    const caught = (run: () => unknown): ActionError => {
+      try {
+        run();
+      } catch (error) {
+        return error as ActionError;
+      }
+      throw new Error("no error");
+    };
+    const jenkins = caught(() => parseJenkinsCredentials("{}", PASTED));
+    expect(jenkins.message).to.contain(`secret "${PASTED}" must be JSON`);
+    expect(jenkins.publicMessage).to.contain(`the jenkins.credentials secret ${HIDDEN} must be JSON`);
+    const token = caught(() => parseProviderToken("tok en", PASTED));
+    expect(token.message).to.contain(`secret "${PASTED}" does not look like an API token`);
+    expect(token.publicMessage).to.contain(`the api.token secret ${HIDDEN} does not look like an API token`);
+  });
+
+  it("two missing secrets of a route (api.token, jenkins.credentials) with random-looking names get messages and commit statuses that tell them apart", async () => {
+    const secrets = {
+      versions: async (name: string) => {
+        throw new SecretNotFoundError(name);
+      },
+    };
+    const a = await rejectsWithActionError(readSecret({ secrets }, "GHE_PAT_CI_Bot_v2_2024", "api.token"));
+    const b = await rejectsWithActionError(
+      readSecret({ secrets }, "JNK_API_CI_Bot_v3_2025", "jenkins.credentials"),
+    );
+    expect(a.message).to.equal('secret "GHE_PAT_CI_Bot_v2_2024" was not found or holds no value');
+    expect(b.message).to.equal('secret "JNK_API_CI_Bot_v3_2025" was not found or holds no value');
+    expect([a.publicMessage, b.publicMessage]).to.deep.equal([
+      `the api.token secret ${HIDDEN} was not found or holds no value`,
+      `the jenkins.credentials secret ${HIDDEN} was not found or holds no value`,
+    ]);
   });
 });

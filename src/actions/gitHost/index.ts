@@ -13,19 +13,21 @@ export type { GitHostClient } from "./types";
 
 export async function gitHostClient(api: ProviderApi, clients: ActionClients): Promise<GitHostClient> {
   const secret = api.token;
-  let used = secret ? await readSecret(clients, secret) : undefined;
+  let used = secret ? await readSecret(clients, secret, "api.token") : undefined;
   const headers = used !== undefined && secret ? credentialHeaders(api, used, secret) : {};
   // The private CAs are added to the default roots, never substituted: verification stays on.
   const dispatcher = actionDispatcher(
     clients,
-    api.caBundle ? assertPemBundle(await readSecret(clients, api.caBundle), api.caBundle) : undefined,
+    api.caBundle
+      ? assertPemBundle(await readSecret(clients, api.caBundle, "api.caBundle"), api.caBundle, "api.caBundle")
+      : undefined,
   );
   // On a 401 the client reads the token secret once more, past its cache, as the receive path does a webhook
   // secret whose signature did not match: a token rotated since it was cached is used at once.
   const reread =
     used !== undefined && secret
       ? async (): Promise<Record<string, string> | undefined> => {
-          const fresh = await rereadSecret(clients, secret, used ?? "");
+          const fresh = await rereadSecret(clients, secret, used ?? "", "api.token");
           if (fresh === undefined) return undefined;
           const next = credentialHeaders(api, fresh, secret);
           used = fresh;
