@@ -16,7 +16,6 @@
 // queue's last attempt still gets the last status, best effort: an earlier attempt's "pending … will
 // retry" must not stay on the commit.
 import { ActionError } from "../core/errors";
-import { DEAD_LETTER_REASON_MAX } from "../core/ports";
 import { prCleanupProblem, prCleanupSkipReason, prCleanupStepProblem } from "../core/prCleanupChecks";
 import type { ActionOutcome, PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../core/types";
 import { gitHostClient } from "./gitHost";
@@ -379,40 +378,12 @@ function sameRepository(head: string | undefined, base: string): head is string 
  */
 function afterSteps(error: ActionError, results: string[]): ActionError {
   if (results.length === 0) return error;
-  return new ActionError(withStepsDone(error.message, results), {
+  return new ActionError(`${error.message} (after: ${results.join("; ")})`, {
     retryable: error.retryable,
     retryAfterMs: error.retryAfterMs,
     cause: error,
     publicMessage: error.publicMessage,
   });
-}
-
-/** Room the worker's own words take before the message in a dead letter's reason ("gave up after 5 receives: "). */
-const REASON_PREFIX_ROOM = 64;
-/** The least of the step's own message kept when the steps done are long. */
-const MIN_STEP_MESSAGE = 200;
-
-/**
- * `message (after: a; b)` within what the dead-letter queue keeps of a reason (it cuts the end): the step's
- * message is clipped first, so the steps done, what a redrive repeats, survive the cut.
- */
-function withStepsDone(message: string, results: string[]): string {
-  const budget = DEAD_LETTER_REASON_MAX - REASON_PREFIX_ROOM;
-  let after = results.join("; ");
-  const messageRoom = Math.max(MIN_STEP_MESSAGE, budget - after.length - " (after: )".length);
-  const shown = clipped(message, messageRoom);
-  // Only when the steps done alone outgrow the reason: their own end goes instead.
-  after = clipped(after, budget - shown.length - " (after: )".length);
-  return `${shown} (after: ${after})`;
-}
-
-/** `text` cut to `max` characters with "…", never inside a surrogate pair. */
-function clipped(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end--;
-  return `${text.slice(0, end)}…`;
 }
 
 function asActionError(err: unknown, what: string): ActionError {

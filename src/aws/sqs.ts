@@ -17,6 +17,8 @@ const MAX_ID_LENGTH = 128;
 const ID_CHARS = /^[\x21-\x7e]+$/;
 /** A DLQ reason is for a person reading the console, not an essay. */
 const MAX_REASON_LENGTH = DEAD_LETTER_REASON_MAX;
+/** The share of a cut reason kept from its end. */
+const REASON_TAIL_SHARE = 0.4;
 
 /**
  * The FIFO message group for an item: the repository, so deliveries for one repository run in order
@@ -117,7 +119,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     const attributes: Record<string, { DataType: "String"; StringValue: string }> = {
       "hookgate-reason": {
         DataType: "String",
-        StringValue: truncate(reason || "unknown", MAX_REASON_LENGTH),
+        StringValue: truncate(reason || "unknown", MAX_REASON_LENGTH, REASON_TAIL_SHARE),
       },
     };
     for (const [key, value] of Object.entries(extra)) {
@@ -140,13 +142,23 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
   }
 }
 
-/** An attribute's text: what SQS refuses becomes U+FFFD, and a cut never splits a surrogate pair. */
-function truncate(text: string, max: number): string {
+/**
+ * An attribute's text: what SQS refuses becomes U+FFFD. `text` in at most `max` characters (code points: no surrogate pair is cut in two). When it must cut, the start
+ * is kept, and with `tailShare` also that share of the end, joined by " … ": a reason's end says what matters too
+ * (pr-cleanup's "(after: …)", the steps a redrive repeats).
+ */
+function truncate(text: string, max: number, tailShare = 0): string {
   const clean = text.replace(NOT_QUEUE_TEXT, "\uFFFD");
   if (clean.length <= max) return clean;
   const chars = Array.from(clean);
-  return chars.length <= max ? clean : `${chars.slice(0, max - 1).join("")}…`;
+  if (chars.length <= max) return clean;
+  const tail = Math.floor(max * tailShare);
+  if (tail === 0) return `${chars.slice(0, max - 1).join("")}…`;
+  return `${chars.slice(0, max - tail - JOIN.length).join("")}${JOIN}${chars.slice(-tail).join("")}`;
 }
+
+/** What joins a cut reason's start and end. */
+const JOIN = " … ";
 
 /**
  * SQS's answers to a ChangeMessageVisibility whose receipt handle no longer holds the message: the API

@@ -35,7 +35,7 @@ export interface CallLimits {
   deadlineMs?: number;
 }
 
-/** The longest dead letter's reason kept: the SQS queue cuts a longer one there (the start is kept). */
+/** The longest dead letter's reason kept: the SQS queue cuts a longer one to it (its start and end are kept). */
 export const DEAD_LETTER_REASON_MAX = 1024;
 
 export interface DeadLetterQueue {

@@ -8,8 +8,9 @@ import { runAction } from "../../src/actions";
 import { cleanUpPullRequest } from "../../src/actions/prCleanup";
 import { S3ObjectStore } from "../../src/aws/objectStore";
 import { SqsDeadLetterQueue } from "../../src/aws/sqs";
+import { ActionError } from "../../src/core/errors";
 import { routeKeyScope } from "../../src/core/keyPrefixes";
-import type { SecretStore } from "../../src/core/ports";
+import type { ObjectStore, SecretStore } from "../../src/core/ports";
 import type {
   PrCleanupRequest,
   PrCleanupStep,
@@ -852,12 +853,14 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(last?.description ?? "").to.have.length.at.most(140);
   });
 
-  it("cleanUpPullRequest's error keeps the steps done before a step with a long message through the dead-letter queue's 1,024-character reason cut, its step message clipped instead", async () => {
+  it("cleanUpPullRequest's error and log line keep a long step message whole, and the dead-letter queue's 1,024-character reason cut keeps its end, the steps done", async () => {
     const prefixA = `sites/acme-api/pull-requests/${"feature-login-rework-".repeat(5)}/pr-7/`;
     const prefixB = `assets/acme-api/pull-requests/${"feature-login-rework-".repeat(8)}/pr-7/`;
     const refusedKeys = [1, 2, 3, 4].map((i) => `${prefixB}static/js/${"chunk-".repeat(10)}${i}.js`);
     await putObjects([`${prefixA}index.html`, ...refusedKeys]);
     s3.faults.deleteErrors = Object.fromEntries(refusedKeys.map((k) => [k, "AccessDenied"]));
+    const c = clients();
+    const logs = c.logs;
     try {
       const err = await rejectsWithActionError(
         cleanUpPullRequest(
@@ -867,13 +870,20 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
             { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: prefixB },
           ]),
           closedEvent(),
-          clients(),
+          c,
         ),
       );
       expect(err.retryable).to.equal(false);
       expect(err.message).to.match(
         new RegExp(`^S3 refused to delete 4 of 4 objects under s3://${PREVIEWS}/assets/`),
       );
+      // The step's own words, the refused keys the operator must fix, are not cut from the error or the log.
+      const stepMessage = (err.cause as Error).message;
+      expect(stepMessage).to.match(/: AccessDenied \(4\); first "assets\/acme-api\//);
+      expect(err.message).to.equal(
+        `${stepMessage} (after: deleted branch feature/login; deleted 1 object under s3://${PREVIEWS}/${prefixA})`,
+      );
+      expect(logs.find((l) => l.msg === "pr-cleanup step failed")?.error).to.equal(err.message);
       // As the worker dead-letters it (routeHandler: `gave up after N receives: …`), through the queue's cut.
       const sent: Array<{ MessageAttributes?: Record<string, { StringValue?: string }> }> = [];
       const sqs = { send: async (command: { input: (typeof sent)[number] }) => sent.push(command.input) };
@@ -890,14 +900,44 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       const reason = sent[0]?.MessageAttributes?.["hookgate-reason"]?.StringValue ?? "";
       expect(reason, reason).to.match(
         new RegExp(
-          `… \\(after: deleted branch feature/login; deleted 1 object under s3://${PREVIEWS}/${prefixA}\\)$`,
+          ` … .* \\(after: deleted branch feature/login; deleted 1 object under s3://${PREVIEWS}/${prefixA}\\)$`,
         ),
       );
-      expect(reason).to.have.length.at.most(1024);
+      expect(reason.startsWith(`gave up after 5 receives: S3 refused to delete 4 of 4 objects`)).to.equal(
+        true,
+      );
+      expect(Array.from(reason)).to.have.length(1024);
       expect(host.statuses.at(-1)?.description).not.to.contain("after:");
     } finally {
       s3.faults.deleteErrors = undefined;
     }
+  });
+
+  it("cleanUpPullRequest's error names every step done, however long their results, before the failing step's message", async () => {
+    let calls = 0;
+    const objects = {
+      put: async () => ({}),
+      head: async () => undefined,
+      deletePrefix: async () => {
+        calls++;
+        if (calls < 4) return 1;
+        throw new ActionError("S3 refused to delete 1 of 1 objects: AccessDenied (1)", { retryable: false });
+      },
+    } as unknown as ObjectStore;
+    // Prefixes rendered from a long head branch (Git allows far longer refs than S3's 1,024-byte keys need).
+    const prefix = (n: number) => `previews/acme-api/${"feature-login-rework-".repeat(12)}/pr-7/part-${n}/`;
+    const err = await rejectsWithActionError(
+      cleanUpPullRequest(
+        request([1, 2, 3, 4].map((n) => ({ kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: prefix(n) }))),
+        closedEvent(),
+        testClients({ objects }),
+      ),
+    );
+    expect(err.message).to.equal(
+      `S3 refused to delete 1 of 1 objects: AccessDenied (1) (after: ${[1, 2, 3]
+        .map((n) => `deleted 1 object under s3://${PREVIEWS}/${prefix(n)}`)
+        .join("; ")})`,
+    );
   });
 
   it("cleanUpPullRequest's retryable step failure names the steps done before it and stays retryable", async () => {

@@ -347,7 +347,17 @@ describe("Module: src/aws/sqs", () => {
 
   const reasonCases: Array<[string, string, string]> = [
     ["of exactly 1024 characters as it is", "r".repeat(1024), "r".repeat(1024)],
-    ["of 1025 characters as 1023 and an ellipsis", "r".repeat(1025), `${"r".repeat(1023)}…`],
+    // The end is kept too (409 characters, 40%), where pr-cleanup's "(after: …)" list of the steps done is.
+    [
+      "of 1025 characters as its start and its end, joined by an ellipsis",
+      `${"h".repeat(700)}${"t".repeat(325)}`,
+      `${"h".repeat(612)} … ${"h".repeat(84)}${"t".repeat(325)}`,
+    ],
+    [
+      "of 1100 emoji, cut as whole code points at both ends",
+      "\u{1F600}".repeat(1100),
+      `${"\u{1F600}".repeat(612)} … ${"\u{1F600}".repeat(409)}`,
+    ],
     // 1024 code points, 2048 UTF-16 units: nothing to cut.
     ["of 1024 emoji as it is", "\u{1F600}".repeat(1024), "\u{1F600}".repeat(1024)],
   ];
