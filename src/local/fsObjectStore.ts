@@ -246,10 +246,23 @@ export class FsObjectStore implements ObjectStore {
         }
       }
       // Under the key's lock, as a put's two writes and a head's two reads are: either comes wholly
-      // before or after the pair's deletion.
-      for (const object of pairs) if (await this.serialized(object, () => deletePair(object))) deleted++;
+      // before or after the pair's deletion. A file the disk refuses (permissions, an immutable file) is
+      // passed over, as S3ObjectStore goes on past a refused key: the others are still deleted.
+      for (const object of pairs) {
+        tried++;
+        try {
+          if (await this.serialized(object, () => deletePair(object))) deleted++;
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== "EPERM" && code !== "EACCES" && code !== "EROFS") throw error;
+          refused.add(code, keyOf(object));
+        }
+      }
     };
+    const refused = new LocalRefusals();
+    let tried = 0;
     await walk(bucketDir);
+    if (refused.count > 0) throw refused.error(bucket, prefix, tried);
     return deleted;
   }
 
@@ -369,6 +382,32 @@ async function inFolderOf(target: string, write: () => Promise<void>): Promise<v
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt === 10) throw error;
     }
+  }
+}
+
+/**
+ * The files deletePrefix could not delete (EPERM, EACCES, EROFS): their count, codes and first keys, in the
+ * words of S3ObjectStore's refusals. Final: a retry meets the same permissions until someone changes them.
+ */
+class LocalRefusals {
+  count = 0;
+  private readonly codes = new Map<string, number>();
+  private readonly firstKeys: string[] = [];
+
+  add(code: string, key: string): void {
+    this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
+    if (this.firstKeys.length < 3) this.firstKeys.push(JSON.stringify(key.slice(0, 200)));
+    this.count++;
+  }
+
+  error(bucket: string, prefix: string, tried: number): ActionError {
+    const codes = [...this.codes].map(([code, n]) => `${code} (${n})`).join(", ");
+    const keys = this.count > this.firstKeys.length ? [...this.firstKeys, "…"] : this.firstKeys;
+    return new ActionError(
+      `the local store could not delete ${this.count} of ${tried} objects under s3://${bucket}/${prefix}: ${codes} ` +
+        `(the files' permissions); first ${keys.join(", ")} (a retry cannot change that)`,
+      { retryable: false },
+    );
   }
 }
 

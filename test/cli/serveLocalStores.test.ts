@@ -1,6 +1,7 @@
 // The local stand-ins behind `hookgate serve`: object store paths, dedupe semantics, the persistent
 // FIFO queue, the secrets file. Real files in a temp dir; no servers.
 
+import { execFileSync } from "node:child_process";
 import { createHash, pbkdf2 } from "node:crypto";
 import fs, {
   appendFileSync,
@@ -188,6 +189,38 @@ describe("Class: FsObjectStore", () => {
       expect(readFileSync(join(dir, "s3", "bucket-a", "a.zip"), "utf8")).to.equal("zip");
     });
   }
+
+  // An immutable file (chattr +i: EPERM even as root, as the tests run; a read-only folder gives a user EACCES).
+  it("deletePrefix goes on past a file the disk refuses to delete, then fails final naming the count, code and key, as S3ObjectStore does for a refused key", async function () {
+    const store = new FsObjectStore(join(dir, "s3"));
+    for (let i = 0; i < 10; i++) {
+      await store.put("bucket-a", `pr-7/${i}.js`, Readable.from([Buffer.from("x")]), { metadata: {} });
+    }
+    const folder = join(dir, "s3", "bucket-a", "pr-7");
+    // The first object the walk reads: the refusal comes before the others.
+    const first = readdirSync(folder).find((name) => !name.endsWith(METADATA_SUFFIX)) as string;
+    const locked = join(folder, first);
+    try {
+      execFileSync("chattr", ["+i", locked], { stdio: "ignore" });
+    } catch {
+      this.skip();
+    }
+    try {
+      const err = await store.deletePrefix("bucket-a", "pr-7/").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(readdirSync(folder).filter((name) => !name.endsWith(METADATA_SUFFIX))).to.deep.equal([first]);
+      expect(err).to.be.instanceOf(ActionError);
+      expect((err as ActionError).retryable).to.equal(false);
+      expect((err as ActionError).message).to.equal(
+        `the local store could not delete 1 of 10 objects under s3://bucket-a/pr-7/: EPERM (1) (the files' permissions); ` +
+          `first "pr-7/${first}" (a retry cannot change that)`,
+      );
+    } finally {
+      execFileSync("chattr", ["-i", locked], { stdio: "ignore" });
+    }
+  });
 
   it("head gives back the metadata put stored, and undefined where no object is (a missing key, a folder)", async () => {
     const store = new FsObjectStore(join(dir, "s3"));
