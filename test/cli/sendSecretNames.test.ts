@@ -68,6 +68,14 @@ describe("Function: secretEntry's message for a name the secrets file lacks", ()
     );
   });
 
+  it("secretEntry prints the key one letter off a missing path-style name of more than 64 characters", () => {
+    const real = "hookgate/prod/eu-west-1/github/acme-platform-team/api-gateway-webhook";
+    const typo = "hookgate/prod/eu-west-1/github/acme-platform-team/api-gateway-webhok";
+    expect(missingMessage({ [real]: "v" }, typo)).to.equal(
+      `secret "${typo}" is not in FILE (it has: ${real})`,
+    );
+  });
+
   it("secretEntry prints a PascalCase name with acronyms close to the missing name", () => {
     expect(missingMessage({ ProdApiKeyV3ForJenkinsCI: "x" }, "ProdApiKeyV3ForJenkinsCl")).to.equal(
       'secret "ProdApiKeyV3ForJenkinsCl" is not in FILE (it has: ProdApiKeyV3ForJenkinsCI)',

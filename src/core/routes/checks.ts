@@ -493,31 +493,52 @@ export function targetUrlProblem(written: string): string | undefined {
   return undefined;
 }
 
-/** The closest candidate to `word`, when it is close enough to be a likely typo. */
+/** The closest candidate to `word`, when it is close enough to be a likely typo (a third of its length). */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
   let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
+  // Only a candidate closer than the best so far matters: each is measured within that bound (the first wins a tie).
+  let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
   for (const candidate of candidates) {
-    const distance = levenshtein(word.toLowerCase(), candidate.toLowerCase());
+    const distance = boundedLevenshtein(lower, candidate.toLowerCase(), bestDistance - 1);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  const limit = Math.max(1, Math.floor(word.length / 3));
-  return best !== undefined && bestDistance <= limit ? best : undefined;
+  return best;
 }
 
-function levenshtein(a: string, b: string): number {
-  if (a.length > 64 || b.length > 64) return Number.POSITIVE_INFINITY;
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+/** Longer words are not compared: Secrets Manager's names and every key hookgate reads are shorter. */
+const MAX_COMPARED_LENGTH = 512;
+
+/**
+ * The edit distance of `a` and `b` when it is at most `max`, else max + 1. Only the band of cells within `max` of
+ * the diagonal is computed, and a row with none within `max` ends it: a long path-style name costs its length
+ * times the band, and strings whose lengths differ by more than `max` cost nothing.
+ */
+function boundedLevenshtein(a: string, b: string, max: number): number {
+  const over = max + 1;
+  if (max < 0 || Math.abs(a.length - b.length) > max) return over;
+  if (a.length > MAX_COMPARED_LENGTH || b.length > MAX_COMPARED_LENGTH) return over;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => Math.min(j, over));
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
+    const current = new Array<number>(b.length + 1).fill(over);
+    current[0] = Math.min(i, over);
+    let rowBest = current[0];
+    for (let j = Math.max(1, i - max); j <= Math.min(b.length, i + max); j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+      const cell = Math.min(
+        (previous[j] ?? over) + 1,
+        (current[j - 1] ?? over) + 1,
+        (previous[j - 1] ?? over) + cost,
+        over,
+      );
+      current[j] = cell;
+      if (cell < rowBest) rowBest = cell;
     }
+    if (rowBest > max) return over;
     previous = current;
   }
-  return previous[b.length] ?? Number.POSITIVE_INFINITY;
+  return previous[b.length] ?? over;
 }

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import {
   API_RESOURCES_DEFAULT_QUOTA,
   apiResourceCount,
@@ -350,6 +351,51 @@ describe("Function: didYouMean", () => {
   it("didYouMean suggests a close key and nothing for an unrelated word", () => {
     expect(didYouMean("brnaches", ["repos", "branches", "tags"])).to.equal("branches");
     expect(didYouMean("colour", ["version", "routes"])).to.equal(undefined);
+  });
+
+  it("didYouMean suggests a path-style name of more than 64 characters one letter off (send's --secret-name)", () => {
+    const real = "hookgate/prod/eu-west-1/github/acme-platform-team/api-gateway-webhook";
+    expect(real.length).to.be.greaterThan(64);
+    const typo = "hookgate/prod/eu-west-1/github/acme-platform-team/api-gateway-webhok";
+    expect(didYouMean(typo, ["hookgate/prod/eu-west-1/jenkins", real])).to.equal(real);
+    expect(didYouMean(typo, ["hookgate/prod/eu-west-1/jenkins"])).to.equal(undefined);
+  });
+
+  /** The whole edit distance, every cell: what the bounded one must agree with within its bound. */
+  function levenshtein(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const current = [i];
+      for (let j = 1; j <= b.length; j++) {
+        const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+        current[j] = Math.min(
+          (previous[j] as number) + 1,
+          (current[j - 1] as number) + 1,
+          (previous[j - 1] as number) + cost,
+        );
+      }
+      previous = current;
+    }
+    return previous[b.length] as number;
+  }
+
+  it("didYouMean picks the first closest candidate within a third of the word's length, as the whole edit distance does", () => {
+    const word = fc.string({ unit: fc.constantFrom("a", "b", "c", "/"), maxLength: 90 });
+    fc.assert(
+      fc.property(word, fc.array(word, { maxLength: 6 }), (typed, candidates) => {
+        const limit = Math.max(1, Math.floor(typed.length / 3));
+        let expected: string | undefined;
+        let best = limit + 1;
+        for (const candidate of candidates) {
+          const distance = levenshtein(typed, candidate);
+          if (distance < best) {
+            expected = candidate;
+            best = distance;
+          }
+        }
+        expect(didYouMean(typed, candidates)).to.equal(expected);
+      }),
+    );
   });
 });
 
