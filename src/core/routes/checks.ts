@@ -128,21 +128,41 @@ const SECRET_LOOKALIKES: Array<[RegExp, string]> = [
  * camelCase, run longer), and not mostly words: PascalCase words (a capital, then 2 or more small letters)
  * cover less than 55% of it. Acronyms and version digits between short words (`K8sS3AccessKeyForCI2`) change
  * class often, but words cover 60% or more of such names, a third of a `token_urlsafe(32)` value (the median),
- * and 55% of fewer than 2 in 100 generated values (token_urlsafe, openssl rand -base64). CloudFormation's generated names
- * (`MySecretA1B2C3D4-Ab12Cd34Ef56`) are left out.
+ * and 55% of fewer than 2 in 100 generated values (token_urlsafe, openssl rand -base64); nor is a part whose small
+ * letters are all in words (`B2BApiV2KeyForSAP4HANA`). CloudFormation's generated names
+ * (`MySecretA1B2C3D4-Ab12Cd34Ef56`) are left out. A base64 value with a "/" is read whole (below).
  */
 export function looksRandom(name: string): boolean {
-  return name.split("/").some((part) => {
-    const body = part.replace(/=+$/, "");
-    if (body.length < 20 || !/^[A-Za-z0-9+_-]+$/.test(body)) return false;
-    if (!/[0-9]/.test(body) || !/[A-Z]/.test(body) || !/[a-z]/.test(body)) return false;
-    if (/^[A-Za-z0-9]+-[A-Za-z0-9]{12}$/.test(body)) return false;
-    let changes = 0;
-    for (let i = 1; i < body.length; i++) {
-      if (characterClass(body.charAt(i)) !== characterClass(body.charAt(i - 1))) changes++;
-    }
-    return changes >= (body.length - 1) / 2 && wordShare(body) < 0.55;
-  });
+  if (name.split("/").some((part) => readsGenerated(part.replace(/=+$/, ""), /^[A-Za-z0-9+_-]+$/)))
+    return true;
+  // `openssl rand -base64 24` writes a "/" in 4 values of 10, which can leave every part short. Such a value
+  // whole, "/" a symbol: only base64's own letters (no "-", "_" or ".", which path-style names use) in a
+  // multiple of 4 characters, as base64 is written, with one or two "/" (three or more: 1 value in 50) and no
+  // part a small word (prod/, acme/).
+  const parts = name.split("/");
+  if (parts.length < 2 || parts.length > 3 || name.length % 4 !== 0) return false;
+  if (parts.some((part) => /^[a-z]{3,}$/.test(part))) return false;
+  return readsGenerated(name.replace(/=+$/, ""), /^[A-Za-z0-9+/]+$/);
+}
+
+/** 20 or more of `alphabet`'s characters, with digits and both cases, changing class often, not mostly words. */
+function readsGenerated(body: string, alphabet: RegExp): boolean {
+  if (body.length < 20 || !alphabet.test(body)) return false;
+  if (!/[0-9]/.test(body) || !/[A-Z]/.test(body) || !/[a-z]/.test(body)) return false;
+  if (/^[A-Za-z0-9]+-[A-Za-z0-9]{12}$/.test(body)) return false;
+  let changes = 0;
+  for (let i = 1; i < body.length; i++) {
+    if (characterClass(body.charAt(i)) !== characterClass(body.charAt(i - 1))) changes++;
+  }
+  return changes >= (body.length - 1) / 2 && wordShare(body) < 0.55 && !allSmallInWords(body);
+}
+
+/**
+ * Whether every small letter of `body` is in a PascalCase word: words between acronyms and digits
+ * (`B2BApiV2KeyForSAP4HANA`), which change class as often as generated text, where small letters stand alone.
+ */
+function allSmallInWords(body: string): boolean {
+  return !/[a-z]/.test(body.replace(/[A-Z][a-z]{2,}/g, ""));
 }
 
 /** The share of `body`'s characters in PascalCase words: a capital and 2 or more small letters. */

@@ -2,7 +2,7 @@
 // (no "=" padding, no known prefix): the value then sits in the route's IAM policy, its Lambda environment and
 // every log line naming the secret. check, serve and pulumi up note it; a real name is never refused.
 import { expect } from "chai";
-import { looksRandom, secretRefProblem } from "../../../src/core/routes/checks";
+import { looksRandom, secretRefProblem, shownSecretName } from "../../../src/core/routes/checks";
 import { routeNotes } from "../../../src/core/routes/notes";
 import { parseRoutes } from "../../../src/core/routes/parse";
 
@@ -15,6 +15,9 @@ const GENERATED: Array<[string, string]> = [
   ["openssl rand -base64 30", "m0eGeDL+ozhYLMcHgiECUrTZBX/5YzqbXS7cuJPJ"],
   // secrets.token_urlsafe(16)
   ["secrets.token_urlsafe(16)", "q3Zr8Yb-Tm1XwK9vLp2N0g"],
+  // openssl rand -base64 24 with a "/" that leaves every part short of 20 characters: the name is read whole.
+  ["openssl rand -base64 24 (two slashes)", "C14XzWx/8yV+G65e0U4/wMuGGTBIM81V"],
+  ["openssl rand -base64 24 (a slash in the middle)", "p8Kx3Vw0Zq7mB1y/N4tR6cH2aJ9dL5sE"],
 ];
 
 /** Names people give secrets: none of them is noted. */
@@ -43,6 +46,16 @@ const NAMES = [
   // As CloudFormation and the CDK name a secret created without a name.
   "CloudFormationCreatedSecret-a1b2c3d4e5f6",
   "AuroraSecret41E6E877-3wtlG7ohVtB9",
+  // Path-style names, read whole too when no part looks generated: words, acronyms and digits between "/".
+  "prod/github/webhook-secret",
+  "acme/ci/JenkinsApiToken2024",
+  "acme/ci/JenkinsApiToken2024Q1/v2",
+  "team-a/svc/B2BApiV2KeyForSAP4HANA",
+  "B2BApiV2KeyForSAP4HANA",
+  "prod/K8s/S3Ci2/ApiKeyV3/Jenkins",
+  "org/Team1/Svc2/Api3Key4V5/GitHub",
+  "ci/prod/GH/PAT/V2/Bot1/2024Q3/ab",
+  "Acme/Ci/Jnk2/Tok3/Gh4/Gl5/Bb6X/9",
 ];
 
 function routesWithSecret(secret: string, credentials = "hookgate/jenkins"): string {
@@ -72,6 +85,11 @@ describe("Function: looksRandom (a secret name that reads as a generated value)"
       expect(looksRandom(name)).to.equal(false);
     });
   }
+  it("shownSecretName hides an openssl rand -base64 24 value whose slashes leave every part short", () => {
+    expect(shownSecretName("C14XzWx/8yV+G65e0U4/wMuGGTBIM81V")).to.equal(
+      "(a name that looks like a secret value)",
+    );
+  });
   it("looksRandom of an ARN of a secret is false", () => {
     expect(
       looksRandom("arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/github-webhook-AbC123"),
