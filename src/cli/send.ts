@@ -22,7 +22,7 @@ import {
 import { decodeBody } from "../core/decode";
 import { providerEventName } from "../core/events/eventNames";
 import { NOT_HEADER_TEXT } from "../core/headers";
-import { didYouMean, looksRandom, secretRefProblem } from "../core/routes/checks";
+import { didYouMean, looksRandom, secretRefProblem, shownSecretName } from "../core/routes/checks";
 import { parseSecretShape } from "../core/secretValues";
 import { clippedText, withoutInvisible } from "../core/shownText";
 import { PROVIDERS, type Provider } from "../core/types";
@@ -225,7 +225,7 @@ export function secretEntry(
   const secrets = parseSecretsFile(text, file);
   const raw = secrets.get(name);
   if (raw === undefined)
-    throw new Error(`secret "${name}" is not in ${file}${namesOf(name, secrets.keys())}`);
+    throw new Error(`secret ${shownSecretName(name)} is not in ${file}${namesOf(name, secrets.keys())}`);
   const { values, unreadKeyCount } = parseSecretShape(raw);
   const first =
     provider === "gitlab"
@@ -233,12 +233,12 @@ export function secretEntry(
       : values[0];
   if (first === undefined) {
     throw new Error(
-      `secret "${name}" in ${file} holds no value: give a string that is not blank, {"secret": "..."} or a list of strings`,
+      `secret ${shownSecretName(name)} in ${file} holds no value: give a string that is not blank, {"secret": "..."} or a list of strings`,
     );
   }
   if (unreadKeyCount === undefined) return { secret: first };
   const keys = `${unreadKeyCount} key${unreadKeyCount === 1 ? "" : "s"}`;
-  const what = `secret "${name}" in ${file} is a JSON object with ${keys} and no field the gateway reads as a webhook secret ("secret", "secrets", "value")`;
+  const what = `secret ${shownSecretName(name)} in ${file} is a JSON object with ${keys} and no field the gateway reads as a webhook secret ("secret", "secrets", "value")`;
   // No names of the file's other entries: without the routes, an API token (hookgate/gitlab-token) cannot be
   // told from a webhook secret, and a GitLab secret token picked from such a list travels in clear.
   const hint = `; \`hookgate check\` lists the name of each route's webhook secret (HOLDS "webhook secret")`;

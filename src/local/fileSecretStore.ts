@@ -19,12 +19,28 @@ export class SecretsFileError extends Error {
  * ('Unexpected token 'a', "{"k": abc}" is not valid JSON'), which would put a secret in a log.
  */
 export function jsonSyntaxProblem(text: string, error: unknown): string {
+  if (looksUtf16(text)) {
+    return (
+      "not valid JSON: it looks like UTF-16 (Windows PowerShell 5.1's > and Out-File write it so); save it as UTF-8 " +
+      "(Out-File -Encoding utf8, Set-Content -Encoding utf8, or an editor's UTF-8)"
+    );
+  }
   const position = /at position (\d+)/.exec(String((error as Error)?.message))?.[1];
   if (position === undefined) return "not valid JSON";
   const before = text.slice(0, Number(position));
   const line = before.split("\n").length;
   const column = before.length - before.lastIndexOf("\n");
   return `not valid JSON (line ${line}, column ${column})`;
+}
+
+/**
+ * Whether `text`, a file read as UTF-8, is UTF-16: its byte order mark (FF FE or FE FF, each an invalid UTF-8
+ * byte, so U+FFFD) before a NUL, or, without one, a NUL for every other character of an ASCII text's start.
+ */
+function looksUtf16(text: string): boolean {
+  const start = text.slice(0, 64);
+  const nuls = start.split("\u0000").length - 1;
+  return (start.startsWith("\uFFFD\uFFFD") && nuls > 0) || (nuls > 0 && nuls >= start.length / 3);
 }
 
 /** Parse a secrets file's text into name -> secret string; throws SecretsFileError with a clear message. */

@@ -189,6 +189,41 @@ describe("A secrets file that starts with a byte order mark", () => {
   });
 });
 
+// Windows PowerShell 5.1's > and Out-File write UTF-16LE with a byte order mark (FF FE): read as UTF-8, it is
+// no JSON, and the message says what to change.
+describe("A secrets file in UTF-16 (PowerShell 5.1's > or Out-File)", () => {
+  const JSON_TEXT = '{ "hookgate/github-webhook": "s3cr3t-value" }\r\n';
+  const UTF16 = "not valid JSON: it looks like UTF-16";
+  const encodings: Array<[string, Buffer]> = [
+    [
+      "UTF-16LE with its byte order mark (FF FE)",
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON_TEXT, "utf16le")]),
+    ],
+    [
+      "UTF-16BE with its byte order mark (FE FF)",
+      Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(JSON_TEXT, "utf16le").swap16()]),
+    ],
+    ["UTF-16LE without a byte order mark", Buffer.from(JSON_TEXT, "utf16le")],
+  ];
+  for (const [what, bytes] of encodings) {
+    it(`serve --secrets, send --secrets and serve's state-dir secrets.json say a file in ${what} looks like UTF-16, and to save it as UTF-8`, () => {
+      writeFileSync(file, bytes);
+      const parsed = thrown(() => parseSecretsFile(readFileSync(file, "utf8"), "secrets.json"));
+      expect(parsed.message).to.match(
+        /^secrets\.json: not valid JSON: it looks like UTF-16 .*save it as UTF-8/,
+      );
+      expect(thrown(() => secretEntry(file, "hookgate/github-webhook")).message).to.contain(UTF16);
+      expect(thrown(() => ensureWebhookSecrets(file, ["hookgate/github-webhook"])).message).to.contain(UTF16);
+      expect(parsed.message).not.to.contain("s3cr3t");
+    });
+  }
+
+  it("a UTF-8 file that is not valid JSON is not taken for UTF-16", () => {
+    expect(jsonSyntaxProblem("{x", undefined)).to.equal("not valid JSON");
+    expect(jsonSyntaxProblem('\uFFFD\uFFFD{"a": 1', undefined)).to.equal("not valid JSON");
+  });
+});
+
 describe("Function: parseSecretsFile and jsonSyntaxProblem", () => {
   it("refuses JSON that is not an object, naming the file", () => {
     for (const text of ["[]", "null", '"s"']) {

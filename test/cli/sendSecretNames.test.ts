@@ -68,6 +68,13 @@ describe("Function: secretEntry's message for a name the secrets file lacks", ()
     );
   });
 
+  it("secretEntry does not echo a --secret-name that looks generated (a value passed where its name belongs)", () => {
+    const pasted = "ELatAgll_JIcNMuE8DZVB2TBruNy3mjIj0Td3NvaGtk";
+    expect(missingMessage({ "hookgate/github-webhook": "v" }, pasted)).to.equal(
+      "secret (a name that looks like a secret value) is not in FILE (it has 1 key, none close to that name, not shown, as a key may be a pasted secret)",
+    );
+  });
+
   it("secretEntry prints the key one letter off a missing path-style name of more than 64 characters", () => {
     const real = "hookgate/prod/eu-west-1/github/acme-platform-team/api-gateway-webhook";
     const typo = "hookgate/prod/eu-west-1/github/acme-platform-team/api-gateway-webhok";
