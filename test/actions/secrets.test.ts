@@ -1,7 +1,9 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
+import { gitHostClient } from "../../src/actions/gitHost";
 import { assertPemBundle } from "../../src/actions/http";
+import { triggerJenkins } from "../../src/actions/jenkins";
 import {
   parseJenkinsCredentials,
   parseProviderToken,
@@ -13,7 +15,7 @@ import { ActionError, SecretNotFoundError, TransientDependencyError } from "../.
 import type { SecretStore } from "../../src/core/ports";
 import { looksRandom } from "../../src/core/routes/checks";
 import { MemorySecretStore } from "../support/secrets";
-import { rejectsWithActionError } from "./helpers";
+import { HOST_TOKEN, rejectsWithActionError, testClients } from "./helpers";
 
 describe("Function: readSecret (a missing or empty secret is final, a store that fails is retryable)", () => {
   it("readSecret reads the current version, the first one listed", async () => {
@@ -312,6 +314,35 @@ describe("Function: the actions' secret errors name a random-looking secret in l
     const token = caught(() => parseProviderToken("tok en", PASTED));
     expect(token.message).to.contain(`secret "${PASTED}" does not look like an API token`);
     expect(token.publicMessage).to.contain(`the api.token secret ${HIDDEN} does not look like an API token`);
+  });
+
+  it("the Git host client and the Jenkins trigger say in the commit status which key names a missing secret", async () => {
+    const secrets = new MemorySecretStore({
+      "hookgate/token": HOST_TOKEN,
+      "hookgate/jenkins": '{"user":"u","token":"t"}',
+    });
+    const clients = testClients({ secrets });
+    const statusOf = async (run: Promise<unknown>) => (await rejectsWithActionError(run)).publicMessage;
+    const api = { provider: "github" as const, apiUrl: "http://127.0.0.1:9" };
+    expect(await statusOf(gitHostClient({ ...api, token: PASTED }, clients))).to.contain(
+      "the api.token secret",
+    );
+    expect(
+      await statusOf(gitHostClient({ ...api, token: "hookgate/token", caBundle: PASTED }, clients)),
+    ).to.contain("the api.caBundle secret");
+    const jenkins = (credentials: string, caBundle?: string) =>
+      triggerJenkins(
+        {
+          type: "jenkins",
+          jenkins: { url: "http://127.0.0.1:9", credentials, caBundle, crumb: false },
+          job: ["j"],
+          parameters: {},
+        },
+        clients,
+        { deliveryId: "d", acceptedAt: "2026-12-07T00:00:00.000Z", attempt: 1 },
+      );
+    expect(await statusOf(jenkins(PASTED))).to.contain("the jenkins.credentials secret");
+    expect(await statusOf(jenkins("hookgate/jenkins", PASTED))).to.contain("the jenkins.caBundle secret");
   });
 
   it("two missing secrets of a route (api.token, jenkins.credentials) with random-looking names get messages and commit statuses that tell them apart", async () => {
