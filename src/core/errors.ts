@@ -36,7 +36,9 @@ export class WorkItemTooLargeError extends HookgateError {
     readonly bytes: number,
     readonly limit: number,
   ) {
-    super(`the work item is ${bytes} bytes, more than the ${limit} a queue message may hold`);
+    super(
+      `the work item is ${bytes} bytes, more than the ${limit} a work item may take (SQS's 1 MiB, less room for its dead letter's reason)`,
+    );
     this.name = "WorkItemTooLargeError";
   }
 }

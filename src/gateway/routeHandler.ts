@@ -24,7 +24,13 @@ import { deliveryIdOf, eventName } from "../core/events/headers";
 import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { headerBag, singleHeader } from "../core/headers";
 import { compileMatcher, decideChanges } from "../core/match";
-import { MAX_ATTEMPTS, MAX_BODY_BYTES, PENDING_CLAIM_TTL_SECONDS, retryDelayMs } from "../core/policy";
+import {
+  MAX_ATTEMPTS,
+  MAX_BODY_BYTES,
+  MAX_RECEIVE_COUNT,
+  PENDING_CLAIM_TTL_SECONDS,
+  retryDelayMs,
+} from "../core/policy";
 import type {
   CallLimits,
   ClaimResult,
@@ -1026,6 +1032,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (receivedAgain !== undefined) {
       // Another receive of the message runs it: running it here too would run the action twice at once, and
       // its repository's later messages beside it. Reported failed, so the event source mapping deletes nothing.
+      // On the queue's last receive (the hold is deployed only: maxReceiveCount) no receive follows: the queue
+      // moves it to the DLQ with no word from us, so it is marked dead, as a last attempt is before its action,
+      // or the Git host's redelivery would be answered "duplicate" while the mark lives.
+      if (attempt >= MAX_RECEIVE_COUNT) await markQuietly(item, "dead", callDeadline);
       attemptLog({
         ...base,
         level: "warn",
@@ -1034,6 +1044,16 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         detail: "the queue gave the message out again before its action started here: not run here",
       });
       return { ok: false, delayMs: 0, backoff: false, outcome: { outcome: "deferred" } };
+    }
+    if (deadlineMs !== undefined && deadlineMs - Date.now() < MIN_ACTION_MS) {
+      // The hold (or the dedupe read before it) took the time the action needed: it comes back at once, as a
+      // record not started for want of time does, rather than starting with too little to finish.
+      attemptLog({
+        ...base,
+        outcome: "deferred",
+        detail: "too little of the invocation's time left to start it",
+      });
+      return { ok: false, delayMs: 0, outcome: { outcome: "deferred" } };
     }
     const lastAttempt = attempt >= maxAttempts;
     if (lastAttempt) {

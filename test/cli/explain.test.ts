@@ -702,7 +702,7 @@ routes:
     const shown = wouldRun(route, { ...tagPush, payload: { commits: commits(1600) } });
     expect(shown).to.match(/^jenkins job ci\/build COMMITS=\[/);
     expect(shown).to.match(
-      / \(refused: the work item is \d+ bytes, more than the 1040384 a queue message may hold: the gateway answers the delivery 500 and queues nothing\)$/,
+      / \(refused: the work item is \d+ bytes, more than the 1040384 a work item may take \(SQS's 1 MiB, less room for its dead letter's reason\): the gateway answers the delivery 500 and queues nothing\)$/,
     );
     // A push of a few commits fits: shown as a run.
     expect(wouldRun(route, { ...tagPush, payload: { commits: commits(2) } })).to.match(

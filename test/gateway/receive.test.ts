@@ -674,7 +674,7 @@ describe("Function: createRouteHandler(deps).receive (the HTTP contract)", () =>
     expect(first.body).to.deep.include({
       status: "error",
       reason:
-        "the work item is 1100000 bytes, more than the 1040384 a queue message may hold: the route's templates " +
+        "the work item is 1100000 bytes, more than the 1040384 a work item may take (SQS's 1 MiB, less room for its dead letter's reason): the route's templates " +
         "render too much of the payload; render less, then redeliver",
     });
     refuse = false;

@@ -14,6 +14,7 @@ import {
   DEDUPE_TTL_SECONDS,
   DLQ_RETENTION_SECONDS,
   MAX_ATTEMPTS,
+  MAX_RECEIVE_COUNT,
   RETRY_BASE_DELAY_MS,
   retryDelayMs,
 } from "../../src/core/policy";
@@ -1484,7 +1485,7 @@ describe("Function: createRouteHandler(deps).work (the hold on a record before i
     expect(h.backoffs).to.deep.equal([]);
   });
 
-  it("work reports a record the queue gave out again (the hold's MessageReceivedAgainError) failed, without running its action, marking it dead on its last attempt or backing it off", async () => {
+  it("work reports a record the queue gave out again (the hold's MessageReceivedAgainError) failed, without running its action, backing it off or marking it dead before the queue's last receive (a later receive runs it)", async () => {
     const calls: string[] = [];
     const { holdRecord } = holding(
       calls,
@@ -1511,6 +1512,72 @@ describe("Function: createRouteHandler(deps).work (the hold on a record before i
       deliveryId: "again",
       error: "SQS ChangeMessageVisibility failed: ReceiptHandleIsInvalid: stale",
     });
+  });
+
+  // No receive follows maxReceiveCount's: the queue parks the message with no reason, and a "queued" mark would
+  // answer the Git host's redelivery "duplicate" (review h378).
+  it("work marks dead, without running it, a record the queue gave out again on the queue's last receive (maxReceiveCount)", async () => {
+    const calls: string[] = [];
+    const { holdRecord } = holding(
+      calls,
+      new MessageReceivedAgainError(
+        "SQS ChangeMessageVisibility failed: InvalidParameterValue: Value rh-m-1 for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.",
+      ),
+    );
+    const h = harness(running(calls), { holdRecord });
+    const item = workItem({ deliveryId: "last-receive" });
+    await accepted(h.dedupe, item);
+    const result = await h.handler.work(
+      sqsEvent([sqsRecord(JSON.stringify(item), { id: "m-1", receiveCount: MAX_RECEIVE_COUNT })]),
+      { remainingMs: () => 120_000 },
+    );
+    expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-1" }]);
+    expect(calls).to.deep.equal(["hold"]);
+    expect((await h.dedupe.state(item.route, item.deliveryId))?.state).to.equal("dead");
+  });
+
+  // At the shortest function timeout a slow dedupe read and a slow hold can leave less than MIN_ACTION_MS, which
+  // was checked only before them (review h378).
+  it("work defers at once, without running it, a record whose dedupe read and hold left less than MIN_ACTION_MS of the invocation", async () => {
+    const realNow = Date.now;
+    let skew = 0;
+    Date.now = () => realNow() + skew;
+    try {
+      const calls: string[] = [];
+      const dedupe = new MemoryDedupeStore();
+      const state = dedupe.state.bind(dedupe);
+      dedupe.state = async (route: string, deliveryId: string) => {
+        skew += 6_000;
+        return state(route, deliveryId);
+      };
+      const backoffs: number[] = [];
+      const handler = createRouteHandler({
+        route: jenkinsRoute(),
+        secrets: new MemorySecretStore(),
+        queue: new RecordingQueue(),
+        deadLetters: new RecordingDeadLetters(),
+        dedupe,
+        log: new LogCollector().log,
+        backoff: async (_record: SQSRecord, delayMs: number) => void backoffs.push(delayMs),
+        holdRecord: async () => {
+          calls.push("hold");
+          skew += 9_500;
+        },
+        runAction: running(calls),
+      });
+      const item = workItem({ deliveryId: "slow-hold" });
+      await accepted(dedupe, item);
+      const startedAt = Date.now();
+      const result = await handler.work(sqsEvent([sqsRecord(JSON.stringify(item), { id: "m-1" })]), {
+        remainingMs: () => 30_000 - (Date.now() - startedAt),
+      });
+      expect(calls).to.deep.equal(["hold"]);
+      expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-1" }]);
+      // Back at once: the hold's visibility is undone.
+      expect(backoffs).to.deep.equal([0]);
+    } finally {
+      Date.now = realNow;
+    }
   });
 
   it("work runs the action all the same when the hold fails otherwise (SQS throttled), and logs a warning", async () => {
