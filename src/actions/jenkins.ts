@@ -8,6 +8,7 @@
 // sign-in, a 303 without a Location) are never followed, and final, naming where they pointed.
 import { ActionError } from "../core/errors";
 import { jenkinsJobProblem } from "../core/jenkinsJob";
+import { looksRandom } from "../core/routes/checks";
 import { shownText } from "../core/shownText";
 import type { ActionOutcome, JenkinsRequest } from "../core/types";
 import {
@@ -27,6 +28,7 @@ import {
   type JenkinsCredentials,
   markRefusedCredentials,
   parseJenkinsCredentials,
+  publicSecretName,
   readSecret,
   withFreshCredentials,
 } from "./secrets";
@@ -286,12 +288,14 @@ async function trigger(
   }
   if (status === 404) {
     // Jenkins answers 404 for a job its user may not discover as for one that does not exist (JENKINS-71087).
-    throw new ActionError(
-      `${what} not found (404): no such job, or one the user of ${request.jenkins.credentials} may not see: ` +
-        "Jenkins answers 404 for a job its user lacks Job/Read and Job/Discover on (on the job or a folder " +
-        "above it, with matrix authorization)",
-      { retryable: false },
-    );
+    const text = (named: string) =>
+      `${what} not found (404): no such job, or one the user of ${named} may not see: ` +
+      "Jenkins answers 404 for a job its user lacks Job/Read and Job/Discover on (on the job or a folder " +
+      "above it, with matrix authorization)";
+    throw new ActionError(text(request.jenkins.credentials), {
+      retryable: false,
+      publicMessage: text(publicCredentials(request.jenkins.credentials)),
+    });
   }
   throw finalOrRetryable(what, res);
 }
@@ -429,6 +433,11 @@ const PERMISSION_TITLES: Readonly<Record<string, string>> = {
  * of no request signed with an API token since 2.96. The credentials' own user is called so, not named: it is
  * a secret's value. The classification is a 403's as before: final.
  */
+/** The credentials secret as a commit status names it: as written, or its key when it looks like a pasted value. */
+function publicCredentials(name: string): string {
+  return looksRandom(name) ? publicSecretName(name, "jenkins.credentials") : name;
+}
+
 function forbidden(
   what: string,
   res: HttpResponse,
@@ -475,11 +484,14 @@ function forbidden(
       ? `${build ? "Job/Build" : "Overall/Read"} permission`
       : `the permission ${title ? `${title} (${id})` : shownText(withoutCredentials(id, sent))}`;
   if (user === undefined) {
-    return new ActionError(
-      `${refused}: the user of ${secret} lacks ${permission}, or something in front of Jenkins refused the ` +
-        "request (the answer names no Jenkins user)",
-      { retryable: false },
-    );
+    const text = (named: string) =>
+      `${refused}: the user of ${named} lacks ${permission}, or something in front of Jenkins refused the ` +
+      "request (the answer names no Jenkins user)";
+    // A commit status hides a credentials name that looks like a pasted value (publicSecretName).
+    return new ActionError(text(secret), {
+      retryable: false,
+      publicMessage: text(publicCredentials(secret)),
+    });
   }
   // Another name than the credentials' (the user's id for an e-mail address, a proxy's own sign-in): named in
   // the logs and the dead letter, not in a commit status.
