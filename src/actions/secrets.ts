@@ -7,7 +7,12 @@ import type { Provider } from "../core/types";
 import type { ActionClients } from "./types";
 
 /** The route's key that names a secret an action reads, so a commit status that hides the name says which. */
-export type SecretKey = "api.token" | "api.caBundle" | "jenkins.credentials" | "jenkins.caBundle";
+/** As routes.yaml writes them: an API token is the action's `token` or `providers.<provider>.token`. */
+export type SecretKey =
+  | "token"
+  | "providers.<provider>.caBundle"
+  | "jenkins.credentials"
+  | "jenkins.caBundle";
 
 /**
  * A secret's name as a commit status (public) shows it: quoted, or, when it looksRandom (maybe the value,
@@ -229,7 +234,7 @@ export function parseProviderToken(raw: string, name: string, provider?: Provide
   try {
     record = JSON.parse(trimmed) as Record<string, unknown>;
   } catch {
-    throw secretError(name, "api.token", (secret) => `${secret} is neither a plain token nor valid JSON`, {
+    throw secretError(name, "token", (secret) => `${secret} is neither a plain token nor valid JSON`, {
       retryable: false,
     });
   }
@@ -247,7 +252,7 @@ export function parseProviderToken(raw: string, name: string, provider?: Provide
   if (user !== undefined && password !== undefined) return { kind: "basic", user, password };
   throw secretError(
     name,
-    "api.token",
+    "token",
     (secret) =>
       `${secret} must hold a token: the token alone, {"token": "..."}, or a user and its token, ` +
       `{"email": "...", "apiToken": "..."} (an Atlassian API token, for Bitbucket Cloud) or {"username": "...", "password": "..."}`,
@@ -273,7 +278,7 @@ function headerSafeToken(token: string, name: string): string {
       : "it holds a quote or a backslash, which no token has";
     throw secretError(
       name,
-      "api.token",
+      "token",
       (secret) => `${secret} does not look like an API token: ${quoted} (the value is not shown)`,
       { retryable: false },
     );
@@ -281,7 +286,7 @@ function headerSafeToken(token: string, name: string): string {
   if (!/^[\x21-\x7e]+$/.test(token)) {
     throw secretError(
       name,
-      "api.token",
+      "token",
       (secret) =>
         `${secret} does not look like an API token: it holds a space, a line break or a character a token never has (the value is not shown)`,
       { retryable: false },

@@ -99,10 +99,10 @@ describe("Function: readSecret (a missing or empty secret is final, a store that
       "a secret of this route (a name that looks like a secret value) was not found or holds no value",
     );
     const keyed = await rejectsWithActionError(
-      readSecret({ secrets: new MemorySecretStore() }, pasted, "api.token"),
+      readSecret({ secrets: new MemorySecretStore() }, pasted, "token"),
     );
     expect(keyed.publicMessage).to.equal(
-      "the api.token secret (a name that looks like a secret value) was not found or holds no value",
+      "the token secret (a name that looks like a secret value) was not found or holds no value",
     );
   });
 
@@ -246,11 +246,11 @@ describe("Function: the actions' secret errors name a random-looking secret in l
         throw new SecretNotFoundError(name, { scheduledForDeletion: true });
       },
     };
-    const err = await rejectsWithActionError(readSecret({ secrets }, PASTED, "api.token"));
+    const err = await rejectsWithActionError(readSecret({ secrets }, PASTED, "token"));
     expect(err.retryable).to.equal(false);
     expect(err.message).to.contain(`restore-secret --secret-id ${PASTED}`);
     expect(err.publicMessage).to.equal(
-      `the api.token secret ${HIDDEN} is scheduled for deletion: restore it to use it again`,
+      `the token secret ${HIDDEN} is scheduled for deletion: restore it to use it again`,
     );
   });
 
@@ -276,11 +276,11 @@ describe("Function: the actions' secret errors name a random-looking secret in l
         throw new TransientDependencyError(`Secrets Manager unavailable for "${name}": ThrottlingException`);
       },
     };
-    const err = await rejectsWithActionError(rereadSecret({ secrets }, PASTED, "old", "api.token"));
+    const err = await rejectsWithActionError(rereadSecret({ secrets }, PASTED, "old", "token"));
     expect(err.retryable).to.equal(true);
     expect(err.message).to.contain(`and "${PASTED}" could not be read again`);
     expect(err.publicMessage).not.to.contain(PASTED);
-    expect(err.publicMessage).to.contain(`and the api.token secret ${HIDDEN} could not be read again`);
+    expect(err.publicMessage).to.contain(`and the token secret ${HIDDEN} could not be read again`);
   });
 
   it("assertPemBundle names the secret in the message and hides it in the commit status, saying which caBundle", () => {
@@ -313,7 +313,7 @@ describe("Function: the actions' secret errors name a random-looking secret in l
     expect(jenkins.publicMessage).to.contain(`the jenkins.credentials secret ${HIDDEN} must be JSON`);
     const token = caught(() => parseProviderToken("tok en", PASTED));
     expect(token.message).to.contain(`secret "${PASTED}" does not look like an API token`);
-    expect(token.publicMessage).to.contain(`the api.token secret ${HIDDEN} does not look like an API token`);
+    expect(token.publicMessage).to.contain(`the token secret ${HIDDEN} does not look like an API token`);
   });
 
   it("the Git host client and the Jenkins trigger say in the commit status which key names a missing secret", async () => {
@@ -324,12 +324,10 @@ describe("Function: the actions' secret errors name a random-looking secret in l
     const clients = testClients({ secrets });
     const statusOf = async (run: Promise<unknown>) => (await rejectsWithActionError(run)).publicMessage;
     const api = { provider: "github" as const, apiUrl: "http://127.0.0.1:9" };
-    expect(await statusOf(gitHostClient({ ...api, token: PASTED }, clients))).to.contain(
-      "the api.token secret",
-    );
+    expect(await statusOf(gitHostClient({ ...api, token: PASTED }, clients))).to.contain("the token secret");
     expect(
       await statusOf(gitHostClient({ ...api, token: "hookgate/token", caBundle: PASTED }, clients)),
-    ).to.contain("the api.caBundle secret");
+    ).to.contain("the providers.<provider>.caBundle secret");
     const jenkins = (credentials: string, caBundle?: string) =>
       triggerJenkins(
         {
@@ -345,20 +343,20 @@ describe("Function: the actions' secret errors name a random-looking secret in l
     expect(await statusOf(jenkins("hookgate/jenkins", PASTED))).to.contain("the jenkins.caBundle secret");
   });
 
-  it("two missing secrets of a route (api.token, jenkins.credentials) with random-looking names get messages and commit statuses that tell them apart", async () => {
+  it("two missing secrets of a route (token, jenkins.credentials) with random-looking names get messages and commit statuses that tell them apart", async () => {
     const secrets = {
       versions: async (name: string) => {
         throw new SecretNotFoundError(name);
       },
     };
-    const a = await rejectsWithActionError(readSecret({ secrets }, "GHE_PAT_CI_Bot_v2_2024", "api.token"));
+    const a = await rejectsWithActionError(readSecret({ secrets }, "GHE_PAT_CI_Bot_v2_2024", "token"));
     const b = await rejectsWithActionError(
       readSecret({ secrets }, "JNK_API_CI_Bot_v3_2025", "jenkins.credentials"),
     );
     expect(a.message).to.equal('secret "GHE_PAT_CI_Bot_v2_2024" was not found or holds no value');
     expect(b.message).to.equal('secret "JNK_API_CI_Bot_v3_2025" was not found or holds no value');
     expect([a.publicMessage, b.publicMessage]).to.deep.equal([
-      `the api.token secret ${HIDDEN} was not found or holds no value`,
+      `the token secret ${HIDDEN} was not found or holds no value`,
       `the jenkins.credentials secret ${HIDDEN} was not found or holds no value`,
     ]);
   });

@@ -13,13 +13,17 @@ export type { GitHostClient } from "./types";
 
 export async function gitHostClient(api: ProviderApi, clients: ActionClients): Promise<GitHostClient> {
   const secret = api.token;
-  let used = secret ? await readSecret(clients, secret, "api.token") : undefined;
+  let used = secret ? await readSecret(clients, secret, "token") : undefined;
   const headers = used !== undefined && secret ? credentialHeaders(api, used, secret) : {};
   // The private CAs are added to the default roots, never substituted: verification stays on.
   const dispatcher = actionDispatcher(
     clients,
     api.caBundle
-      ? assertPemBundle(await readSecret(clients, api.caBundle, "api.caBundle"), api.caBundle, "api.caBundle")
+      ? assertPemBundle(
+          await readSecret(clients, api.caBundle, "providers.<provider>.caBundle"),
+          api.caBundle,
+          "providers.<provider>.caBundle",
+        )
       : undefined,
   );
   // On a 401 the client reads the token secret once more, past its cache, as the receive path does a webhook
@@ -27,7 +31,7 @@ export async function gitHostClient(api: ProviderApi, clients: ActionClients): P
   const reread =
     used !== undefined && secret
       ? async (): Promise<Record<string, string> | undefined> => {
-          const fresh = await rereadSecret(clients, secret, used ?? "", "api.token");
+          const fresh = await rereadSecret(clients, secret, used ?? "", "token");
           if (fresh === undefined) return undefined;
           const next = credentialHeaders(api, fresh, secret);
           used = fresh;

@@ -232,7 +232,9 @@ function secretKey(holds: string): string {
   if (holds === "webhook secret") return "secret (or defaults.secret)";
   if (holds.startsWith("Jenkins {")) return "jenkins.credentials";
   if (holds.startsWith("Jenkins CA")) return "jenkins.caBundle";
-  return holds.endsWith("API token") ? "api.token" : "api.caBundle";
+  return holds.endsWith("API token")
+    ? "token (or providers.<provider>.token)"
+    : "providers.<provider>.caBundle";
 }
 
 /**
