@@ -16,6 +16,7 @@
 // queue's last attempt still gets the last status, best effort: an earlier attempt's "pending … will
 // retry" must not stay on the commit.
 import { ActionError } from "../core/errors";
+import { STEPS_DONE_MARK } from "../core/ports";
 import { prCleanupProblem, prCleanupSkipReason, prCleanupStepProblem } from "../core/prCleanupChecks";
 import type { ActionOutcome, PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../core/types";
 import { gitHostClient } from "./gitHost";
@@ -378,7 +379,7 @@ function sameRepository(head: string | undefined, base: string): head is string 
  */
 function afterSteps(error: ActionError, results: string[]): ActionError {
   if (results.length === 0) return error;
-  return new ActionError(`${error.message} (after: ${results.join("; ")})`, {
+  return new ActionError(`${error.message}${STEPS_DONE_MARK}${results.join("; ")})`, {
     retryable: error.retryable,
     retryAfterMs: error.retryAfterMs,
     cause: error,

@@ -3,7 +3,13 @@ import { createHash } from "node:crypto";
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import { MessageReceivedAgainError, TransientDependencyError } from "../core/errors";
-import { type CallLimits, DEAD_LETTER_REASON_MAX, type DeadLetterQueue, type WorkQueue } from "../core/ports";
+import {
+  type CallLimits,
+  DEAD_LETTER_REASON_MAX,
+  type DeadLetterQueue,
+  STEPS_DONE_MARK,
+  type WorkQueue,
+} from "../core/ports";
 import type { WorkItem } from "../core/types";
 import { NOT_QUEUE_TEXT, workItemJson, workItemTooLarge } from "../gateway/workItem";
 import { awsErrorName, describeAwsError, isTransientAwsError } from "./awsErrors";
@@ -152,13 +158,21 @@ function truncate(text: string, max: number, tailShare = 0): string {
   if (clean.length <= max) return clean;
   const chars = Array.from(clean);
   if (chars.length <= max) return clean;
-  const tail = Math.floor(max * tailShare);
+  let tail = Math.floor(max * tailShare);
   if (tail === 0) return `${chars.slice(0, max - 1).join("")}…`;
+  // A closing list of the steps done is kept whole, when the start keeps a few hundred characters too.
+  const mark = clean.lastIndexOf(STEPS_DONE_MARK);
+  if (mark >= 0) {
+    const stepsDone = Array.from(clean.slice(mark)).length;
+    if (stepsDone > tail && stepsDone <= max - STEPS_DONE_MIN_HEAD) tail = stepsDone;
+  }
   return `${chars.slice(0, max - tail - JOIN.length).join("")}${JOIN}${chars.slice(-tail).join("")}`;
 }
 
 /** What joins a cut reason's start and end. */
 const JOIN = " … ";
+/** The least of a cut reason's start kept beside a whole list of steps done: the failing step's own words. */
+const STEPS_DONE_MIN_HEAD = 300;
 
 /**
  * SQS's answers to a ChangeMessageVisibility whose receipt handle no longer holds the message: the API

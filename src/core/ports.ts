@@ -37,6 +37,11 @@ export interface CallLimits {
 
 /** The longest dead letter's reason kept: the SQS queue cuts a longer one to it (its start and end are kept). */
 export const DEAD_LETTER_REASON_MAX = 1024;
+/**
+ * What opens a reason's closing list of the steps done before the failing one (pr-cleanup's): a cut keeps it
+ * whole while the reason's start keeps a few hundred characters, as it says what a redrive repeats.
+ */
+export const STEPS_DONE_MARK = " (after: ";
 
 export interface DeadLetterQueue {
   /**

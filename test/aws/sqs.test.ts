@@ -360,6 +360,18 @@ describe("Module: src/aws/sqs", () => {
     ],
     // 1024 code points, 2048 UTF-16 units: nothing to cut.
     ["of 1024 emoji as it is", "\u{1F600}".repeat(1024), "\u{1F600}".repeat(1024)],
+    // A list of the steps done longer than 409 characters lost its start (review h379): kept whole while the
+    // start keeps 300 characters.
+    [
+      "of 1200 characters ending in a 500-character list of the steps done, that list whole",
+      `${"h".repeat(700)} (after: ${"s".repeat(490)})`,
+      `${"h".repeat(521)} …  (after: ${"s".repeat(490)})`,
+    ],
+    [
+      "of 1200 characters ending in a list of the steps done too long to keep whole, its last 40%",
+      `${"h".repeat(300)} (after: ${"s".repeat(890)})`,
+      `${"h".repeat(300)} (after: ${"s".repeat(303)} … ${"s".repeat(408)})`,
+    ],
   ];
   for (const [label, reason, expected] of reasonCases) {
     it(`SqsDeadLetterQueue.send carries a reason ${label}`, async () => {
