@@ -224,7 +224,14 @@ export class FsObjectStore implements ObjectStore {
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") return;
+        // A folder the disk will not list is refused as a whole, as a file is: the rest is still deleted.
+        if (code === "EPERM" || code === "EACCES" || code === "EROFS") {
+          tried++;
+          refused.add(code, `${keyOf(dir)}/`);
+          return;
+        }
         throw error;
       }
       // Each object with its metadata, or metadata a failed put left alone: one pair per key.

@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { createHash, pbkdf2 } from "node:crypto";
 import fs, {
   appendFileSync,
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -219,6 +220,34 @@ describe("Class: FsObjectStore", () => {
       );
     } finally {
       execFileSync("chattr", ["-i", locked], { stdio: "ignore" });
+    }
+  });
+
+  // readdir refused: root reads any folder, so this runs only as another user (runuser -u nobody -- npx mocha …);
+  // a folder's refusal ended the walk with a bare Error, nothing else deleted (review h379).
+  it("deletePrefix goes on past a folder the disk refuses to list, then fails final naming it, as for a refused file", async function () {
+    if (process.getuid?.() === 0) this.skip();
+    const store = new FsObjectStore(join(dir, "s3"));
+    const put = (key: string) =>
+      store.put("bucket-a", key, Readable.from([Buffer.from("x")]), { metadata: {} });
+    await put("pr-7/a/index.js");
+    await put("pr-7/locked/x.js");
+    await put("pr-7/z.js");
+    const locked = join(dir, "s3", "bucket-a", "pr-7", "locked");
+    chmodSync(locked, 0o000);
+    try {
+      const err = await store.deletePrefix("bucket-a", "pr-7/").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(existsSync(join(dir, "s3", "bucket-a", "pr-7", "z.js"))).to.equal(false);
+      expect(existsSync(join(dir, "s3", "bucket-a", "pr-7", "a", "index.js"))).to.equal(false);
+      expect(err).to.be.instanceOf(ActionError);
+      expect((err as ActionError).retryable).to.equal(false);
+      expect((err as ActionError).message).to.contain("EACCES (1)");
+      expect((err as ActionError).message).to.contain('first "pr-7/locked/"');
+    } finally {
+      chmodSync(locked, 0o755);
     }
   });
 
