@@ -56,6 +56,9 @@ const NAMES = [
   "org/Team1/Svc2/Api3Key4V5/GitHub",
   "ci/prod/GH/PAT/V2/Bot1/2024Q3/ab",
   "Acme/Ci/Jnk2/Tok3/Gh4/Gl5/Bb6X/9",
+  // Read whole only in a multiple of 4 characters (22 here), and never with a part of small letters alone.
+  "K8s/S3Ci2/GhV2DbPg4Rds",
+  "acme/Ci2Gh4Db9Pg2S3V2Ca1",
 ];
 
 function routesWithSecret(secret: string, credentials = "hookgate/jenkins"): string {
