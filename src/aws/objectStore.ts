@@ -193,24 +193,15 @@ export class S3ObjectStore implements ObjectStore {
     let tried = 0;
     /** The objects S3 refused so far: one refused key must not keep the later pages from being deleted. */
     const refused = new Refusals();
-    const outOfTime = (cause?: unknown) => {
-      // An attempt that deleted nothing, every refusal one a retry cannot change, cannot get further: the next
-      // would walk the same refused keys again, so report them (final) rather than "time ran out" until the DLQ.
-      // One that deleted objects made progress: the next lists from the start without them and goes further.
-      if (refused.count > 0 && refused.final && deleted === 0) {
-        return refused.error(
-          bucket,
-          prefix,
-          tried,
-          ` before the function's time ran out (${deleted} deleted)`,
-        );
-      }
-      return new ActionError(
+    // Retryable whatever S3 refused so far: pages not yet listed may hold objects a retry deletes (a call cut at
+    // the deadline says nothing of them), and the codes named here reach the dead letter if no retry gets
+    // further. A final refusal fails the step only once the walk has seen every page.
+    const outOfTime = (cause?: unknown) =>
+      new ActionError(
         `deleted ${deleted} objects under s3://${bucket}/${prefix} when the function's time ran out` +
           `${refused.count > 0 ? ` (S3 refused ${refused.count}: ${refused.codeList()})` : ""}; the next attempt deletes the rest`,
         { retryable: true, cause },
       );
-    };
     // Each call is cut at the deadline too: one S3 call that hangs must not outlive the function.
     const send = deadlineSender(options.deadlineMs, outOfTime);
     let token: string | undefined;
@@ -366,7 +357,7 @@ class Refusals {
   private readonly codes = new Map<string, number>();
   private readonly firstKeys: string[] = [];
   /** Whether every refusal so far is one a retry cannot change (true while there is none). */
-  final = true;
+  private final = true;
 
   add(errors: DeleteError[]): void {
     for (const error of errors) {
@@ -382,11 +373,10 @@ class Refusals {
     return [...this.codes].map(([code, n]) => `${code.slice(0, 64)} (${n})`).join(", ");
   }
 
-  /** `when` says where the walk stopped early, if it did (" before the function's time ran out …"). */
-  error(bucket: string, prefix: string, tried: number, when = ""): ActionError {
+  error(bucket: string, prefix: string, tried: number): ActionError {
     const keys = this.count > this.firstKeys.length ? [...this.firstKeys, "…"] : this.firstKeys;
     return new ActionError(
-      `S3 refused to delete ${this.count} of ${tried} objects under s3://${bucket}/${prefix}${when}: ${this.codeList()}; ` +
+      `S3 refused to delete ${this.count} of ${tried} objects under s3://${bucket}/${prefix}: ${this.codeList()}; ` +
         `first ${keys.join(", ")}${this.final ? " (a retry cannot change that)" : ""}`,
       { retryable: !this.final },
     );
