@@ -65,6 +65,11 @@ export interface RouteHandlerDeps {
   log: LogFn;
   /** Attempts before a retryable failure is dead-lettered; default MAX_ATTEMPTS. */
   maxAttempts?: number;
+  /**
+   * The receive after which the queue parks a message itself, with no reason (the redrive policy's
+   * maxReceiveCount; serve's queue: its maxAttempts + REDRIVE_MARGIN). Default MAX_RECEIVE_COUNT, the stack's.
+   */
+  maxReceiveCount?: number;
   /** The first retry delay, doubled on each attempt; default RETRY_BASE_DELAY_MS. */
   retryBaseDelayMs?: number;
   /** Delay the record's next delivery (deployed: ChangeMessageVisibility), ending by `limits.deadlineMs`. */
@@ -348,6 +353,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   const matcher = compileMatcher(route);
   const now = deps.now ?? Date.now;
   const maxAttempts = deps.maxAttempts ?? MAX_ATTEMPTS;
+  const maxReceiveCount = deps.maxReceiveCount ?? MAX_RECEIVE_COUNT;
   /** The last secret versions seen and the values they hold (a route has one webhook secret). */
   let parsedSecret: ParsedSecret | undefined;
   const receiveTimeoutMs = deps.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS;
@@ -914,6 +920,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           detail: deferral.detail,
         });
         records.push({ messageId: record.messageId, outcome: "deferred" });
+        await markDeadOnLastReceive(record, attempt, callDeadline);
         await delay(record, deferral.delayMs, callDeadline(1));
         continue;
       }
@@ -1035,7 +1042,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       // On the queue's last receive (the hold is deployed only: maxReceiveCount) no receive follows: the queue
       // moves it to the DLQ with no word from us, so it is marked dead, as a last attempt is before its action,
       // or the Git host's redelivery would be answered "duplicate" while the mark lives.
-      if (attempt >= MAX_RECEIVE_COUNT) await markQuietly(item, "dead", callDeadline);
+      await markDeadOnLastReceive(record, attempt, callDeadline, item);
       attemptLog({
         ...base,
         level: "warn",
@@ -1048,6 +1055,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (deadlineMs !== undefined && deadlineMs - Date.now() < MIN_ACTION_MS) {
       // The hold (or the dedupe read before it) took the time the action needed: it comes back at once, as a
       // record not started for want of time does, rather than starting with too little to finish.
+      await markDeadOnLastReceive(record, attempt, callDeadline, item);
       attemptLog({
         ...base,
         outcome: "deferred",
@@ -1169,6 +1177,31 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
    * how many tries may still follow, this one included); `tries`: how many; `ifNot`: what a failure of every
    * try means, logged as an error (a warning otherwise).
    */
+  /**
+   * A record put back unrun on the queue's last receive (maxReceiveCount): none follows, and the queue parks it
+   * with no reason, so it is marked dead first, as a last attempt is before its action; else its "queued" mark
+   * would answer the Git host's redelivery "duplicate" while the mark lives. Best effort: an unreadable body
+   * names no delivery.
+   */
+  async function markDeadOnLastReceive(
+    record: SQSRecord,
+    attempt: number,
+    deadline: (calls: number) => number | undefined,
+    parsed?: WorkItem,
+  ): Promise<void> {
+    if (attempt < maxReceiveCount) return;
+    let item = parsed;
+    if (item === undefined) {
+      try {
+        item = parseWorkItem(record.body);
+      } catch {
+        return;
+      }
+      if (item.route !== route.name) return;
+    }
+    await markQuietly(item, "dead", deadline);
+  }
+
   async function markQuietly(
     item: WorkItem,
     state: "done" | "dead",

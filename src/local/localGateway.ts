@@ -400,6 +400,7 @@ async function openLocalGateway(
       dedupe,
       log: handlerLog,
       maxAttempts,
+      maxReceiveCount: maxAttempts + REDRIVE_MARGIN,
       retryBaseDelayMs: baseDelayMs,
       // Local files: a write given up on at the deadline could still land (a dead letter filed twice).
       awaitStoresToTheEnd: true,

@@ -1580,6 +1580,48 @@ describe("Function: createRouteHandler(deps).work (the hold on a record before i
     }
   });
 
+  // Put back unrun on the queue's last receive, a record is parked by the queue with no reason; its "queued" mark
+  // would answer the redelivery "duplicate" (review h382).
+  it("work marks dead a record it puts back for want of time on the queue's last receive, after the hold or before it starts (the batch's out-of-time deferral)", async () => {
+    const realNow = Date.now;
+    let skew = 0;
+    Date.now = () => realNow() + skew;
+    try {
+      const calls: string[] = [];
+      const h = harness(running(calls), {
+        holdRecord: async () => {
+          skew += 15_500;
+        },
+      });
+      const held = workItem({ deliveryId: "slow-hold-last" });
+      await accepted(h.dedupe, held);
+      const startedAt = Date.now();
+      await h.handler.work(
+        sqsEvent([sqsRecord(JSON.stringify(held), { id: "m-1", receiveCount: MAX_RECEIVE_COUNT })]),
+        { remainingMs: () => 30_000 - (Date.now() - startedAt) },
+      );
+      const late = workItem({ deliveryId: "late-in-batch" });
+      await accepted(h.dedupe, late);
+      await h.handler.work(
+        sqsEvent([sqsRecord(JSON.stringify(late), { id: "m-2", receiveCount: MAX_RECEIVE_COUNT })]),
+        { remainingMs: () => 12_000 },
+      );
+      expect(calls).to.deep.equal([]);
+      expect((await h.dedupe.state(held.route, held.deliveryId))?.state).to.equal("dead");
+      expect((await h.dedupe.state(late.route, late.deliveryId))?.state).to.equal("dead");
+      // Before the last receive, the next receive marks it: nothing is marked here.
+      const early = workItem({ deliveryId: "late-early" });
+      await accepted(h.dedupe, early);
+      await h.handler.work(
+        sqsEvent([sqsRecord(JSON.stringify(early), { id: "m-3", receiveCount: MAX_RECEIVE_COUNT - 1 })]),
+        { remainingMs: () => 12_000 },
+      );
+      expect((await h.dedupe.state(early.route, early.deliveryId))?.state).to.equal("queued");
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
   it("work runs the action all the same when the hold fails otherwise (SQS throttled), and logs a warning", async () => {
     const calls: string[] = [];
     const { holdRecord } = holding(
