@@ -59,6 +59,8 @@ Options:
   --fsync                flush the queue journal to disk before answering 202, so queued work survives
                          a power cut, not only a crash of hookgate (deliveries arriving together share it)
   --quiet                do not print a log line per delivery and attempt (errors still are)
+  --expose-status        answer /_hookgate/* to every client, not only to loopback ones (serve in a
+                         container published with -p, whose requests come from the bridge's address)
   -h, --help             show this help
 
 Environment:
@@ -83,6 +85,7 @@ export interface ServeOptions {
   timeoutSeconds: number;
   quiet: boolean;
   fsync: boolean;
+  exposeStatus: boolean;
 }
 
 export function parseServeArgs(argv: string[]): ServeOptions | "help" {
@@ -98,6 +101,7 @@ export function parseServeArgs(argv: string[]): ServeOptions | "help" {
     "timeout-seconds": { type: "string", default: String(LAMBDA_TIMEOUT_SECONDS.fallback) },
     fsync: { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
+    "expose-status": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
   if (values.help) return "help";
@@ -137,6 +141,7 @@ export function parseServeArgs(argv: string[]): ServeOptions | "help" {
     timeoutSeconds,
     quiet: values.quiet === true,
     fsync: values.fsync === true,
+    exposeStatus: values["expose-status"] === true,
   };
 }
 
@@ -228,6 +233,7 @@ export async function runServe(argv: string[]): Promise<number> {
       timeoutMs: options.timeoutSeconds * 1_000,
       objects,
       fsync: options.fsync,
+      exposeStatus: options.exposeStatus,
       proxy,
       runAction: (item, clients) => runAction(item, clients),
       log,

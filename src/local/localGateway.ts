@@ -120,6 +120,11 @@ export interface LocalGatewayOptions {
    * (default 30 s). Tests shorten them.
    */
   slowClientTimeouts?: { headersMs: number; requestMs: number; checkEveryMs: number };
+  /**
+   * Answer /_hookgate/* to every client (serve's --expose-status). Off, only loopback clients read it: its
+   * answers hold the actions' errors (internal hosts), the route names and the state dir's path.
+   */
+  exposeStatus?: boolean;
 }
 
 export interface LocalGateway {
@@ -574,6 +579,16 @@ async function openLocalGateway(
       return;
     }
     req.resume();
+    const loopback = isLoopback(socketSourceIp(req));
+    if (path.startsWith("/_hookgate/") && !loopback && !options.exposeStatus) {
+      sendJson(res, 403, {
+        status: "rejected",
+        route: null,
+        delivery: null,
+        reason: "/_hookgate/ answers loopback clients only; start serve with --expose-status to open it",
+      });
+      return;
+    }
     if (path === "/_hookgate/deliveries" || path === "/_hookgate/health") {
       if (req.method !== "GET" && req.method !== "HEAD") {
         sendJson(res, 405, { status: "rejected", reason: "only GET is accepted" }, { allow: "GET" });
@@ -585,7 +600,8 @@ async function openLocalGateway(
           routes: routes.map((r) => r.name),
           queue: { waiting: queue.size(), inFlight: queue.inFlightCount() },
           deliveries: deliveries.counts(),
-          stateDir,
+          // A path of this machine: for its own user only, even with --expose-status.
+          ...(loopback ? { stateDir } : {}),
         });
         return;
       }
@@ -980,6 +996,11 @@ function deliveriesFilter(
 function socketSourceIp(req: http.IncomingMessage): string {
   const address = req.socket.remoteAddress ?? "";
   return address.startsWith("::ffff:") ? address.slice(7) : address;
+}
+
+/** A source address of this machine's loopback (127.0.0.0/8, ::1; socketSourceIp strips ::ffff:). */
+function isLoopback(address: string): boolean {
+  return address === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address);
 }
 
 /**

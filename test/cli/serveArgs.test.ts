@@ -48,6 +48,11 @@ describe("Function: parseServeArgs", () => {
     });
   });
 
+  it("opens /_hookgate/* to every client only with --expose-status", () => {
+    expect(parseServeArgs([])).to.include({ exposeStatus: false });
+    expect(parseServeArgs(["--expose-status"])).to.include({ exposeStatus: true });
+  });
+
   it("takes an attempt's time of 30 to 900 s, lambda.timeoutSeconds' range, and the stack's default (120 s) otherwise", () => {
     expect(parseServeArgs(["--timeout-seconds", "30"])).to.include({ timeoutSeconds: 30 });
     expect(parseServeArgs(["--timeout-seconds", "900"])).to.include({ timeoutSeconds: 900 });
