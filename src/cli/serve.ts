@@ -73,6 +73,13 @@ Endpoints:
   GET  /_hookgate/health       liveness and queue depth
 `;
 
+/**
+ * node:http's limits on a slow client, each answered 408: a whole request within 30 s, not Node's 300 s, so a
+ * body that never ends does not hold its share of MAX_BODY_BYTES_READING for 5 minutes. A Git host gives
+ * up well before (GitHub after 10 s); the head must come within 20 s (Node: at most the request's time).
+ */
+export const SERVE_SLOW_CLIENT_TIMEOUTS = { headersMs: 20_000, requestMs: 30_000, checkEveryMs: 5_000 };
+
 export interface ServeOptions {
   routes: string;
   secrets?: string;
@@ -234,6 +241,7 @@ export async function runServe(argv: string[]): Promise<number> {
       objects,
       fsync: options.fsync,
       exposeStatus: options.exposeStatus,
+      slowClientTimeouts: SERVE_SLOW_CLIENT_TIMEOUTS,
       proxy,
       runAction: (item, clients) => runAction(item, clients),
       log,

@@ -50,6 +50,12 @@ import { lockStateDir, type StateDirLock } from "./stateDirLock";
 /** The bucket s3-zip routes without a `bucket` use locally (deployed, the stack creates one). */
 export const LOCAL_ARTIFACT_BUCKET = "hookgate-artifacts";
 export const DELIVERY_HISTORY = 500;
+/**
+ * The body bytes serve reads at once across requests, before any is verified: each body may be 10 MB
+ * (MAX_BODY_BYTES), and without a cap a few connections that never finish their bodies hold memory
+ * for as long as node:http's request timeout lets them. Past it a request is answered 503.
+ */
+export const MAX_BODY_BYTES_READING = 64 * 1024 * 1024;
 
 export type RunActionFn = (item: WorkItem, clients: LocalActionClients) => Promise<ActionOutcome>;
 
@@ -276,6 +282,8 @@ async function openLocalGateway(
   }
   mkdirSync(tmpDir, { recursive: true });
 
+  /** The body bytes held or reserved by the requests being read (MAX_BODY_BYTES_READING). */
+  let bodyBytesReading = 0;
   /** Requests being answered; while there are any, the queue lets the receive path go first. */
   let answering = 0;
   /** Called when the last request being answered is done (set while stopping). */
@@ -666,9 +674,34 @@ async function openLocalGateway(
       tooLarge(req, res, name, headerDelivery, claimedEvent);
       return;
     }
-    readBody(req, (body) => {
-      if (body === undefined) {
+    // A declared length is reserved whole at once; a chunked body's bytes as they come.
+    const reserved = Number.isFinite(declared) ? declared : 0;
+    if (bodyBytesReading + reserved > MAX_BODY_BYTES_READING) {
+      req.resume();
+      tooBusy(req, res, name, headerDelivery, claimedEvent);
+      return;
+    }
+    let held = reserved;
+    bodyBytesReading += held;
+    const release = () => {
+      bodyBytesReading -= held;
+      held = 0;
+    };
+    res.once("close", release);
+    const admit = (bytes: number): boolean => {
+      if (reserved > 0) return true;
+      held += bytes;
+      bodyBytesReading += bytes;
+      return bodyBytesReading <= MAX_BODY_BYTES_READING;
+    };
+    readBody(req, admit, (body) => {
+      if (body === "too-large") {
         tooLarge(req, res, name, headerDelivery, claimedEvent);
+        return;
+      }
+      if (body === "too-busy") {
+        release();
+        tooBusy(req, res, name, headerDelivery, claimedEvent);
         return;
       }
       const turn = answers.arrived();
@@ -798,6 +831,40 @@ async function openLocalGateway(
       return;
     }
     sendJson(res, 413, answer, {}, { endWithRequest: req });
+    const linger = setTimeout(() => req.socket.destroy(), options.refusedBodyLingerMs ?? 30_000);
+    linger.unref();
+    req.once("end", () => clearTimeout(linger));
+    req.once("close", () => clearTimeout(linger));
+  }
+
+  /**
+   * 503: the bodies being read would pass MAX_BODY_BYTES_READING. As a 413, the rest of the body is read and
+   * dropped (nothing kept) so the client reads the answer, and the connection is closed after it.
+   */
+  function tooBusy(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    route: string,
+    delivery: string | undefined,
+    event: string | undefined,
+  ): void {
+    const reason = "serve is reading too many request bodies at once; redeliver later";
+    deliveries.answered({
+      route,
+      delivery: delivery ?? "",
+      event: event ?? "unknown",
+      status: "rejected",
+      reason: `503 ${reason}`,
+      httpStatus: 503,
+    });
+    logAnswer(route, delivery, event, 503, "unavailable", reason);
+    const answer = { status: "unavailable", route, delivery: delivery ?? null, reason };
+    const headers = { "retry-after": "30", connection: "close" };
+    if (req.complete) {
+      sendJson(res, 503, answer, headers);
+      return;
+    }
+    sendJson(res, 503, answer, headers, { endWithRequest: req });
     const linger = setTimeout(() => req.socket.destroy(), options.refusedBodyLingerMs ?? 30_000);
     linger.unref();
     req.once("end", () => clearTimeout(linger));
@@ -1004,25 +1071,32 @@ function isLoopback(address: string): boolean {
 }
 
 /**
- * Calls `done` with the request's bytes, or with undefined once they pass MAX_BODY_BYTES (the rest is
- * read and dropped). A request whose connection is lost never calls it: its response closes instead.
+ * Calls `done` with the request's bytes, with "too-large" once they pass MAX_BODY_BYTES, or with "too-busy"
+ * once `admit` refuses a chunk (the rest is read and dropped either way). A request whose connection is
+ * lost never calls it: its response closes instead.
  */
-function readBody(req: http.IncomingMessage, done: (body: Buffer | undefined) => void): void {
+function readBody(
+  req: http.IncomingMessage,
+  admit: (bytes: number) => boolean,
+  done: (body: Buffer | "too-large" | "too-busy") => void,
+): void {
   const chunks: Buffer[] = [];
   let size = 0;
+  let refused = false;
   req.on("data", (chunk: Buffer) => {
-    if (size > MAX_BODY_BYTES) return;
+    if (refused) return;
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
+    const refusal = size > MAX_BODY_BYTES ? "too-large" : admit(chunk.length) ? undefined : "too-busy";
+    if (refusal) {
+      refused = true;
       chunks.length = 0;
-      done(undefined);
+      done(refusal);
       return;
     }
     chunks.push(chunk);
   });
   req.on("end", () => {
-    if (size <= MAX_BODY_BYTES)
-      done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    if (!refused) done(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
   });
 }
 
