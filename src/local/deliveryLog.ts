@@ -36,7 +36,16 @@ export interface DeliveryEntry {
 const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(["done", "dead", "ignored", "rejected"]);
 
 export class DeliveryLog {
+  /** The deliveries that got past the checks (queued, ignored, …): oldest first. */
   private entries: DeliveryEntry[] = [];
+  /**
+   * The rejected ones (a 4xx or 5xx answer, most never verified), oldest first, in a ring of their own:
+   * anyone who reaches the port can add them, and they must never push real work out of the history.
+   */
+  private rejects: DeliveryEntry[] = [];
+  /** Each entry's place in the order they were added, across both rings (list() merges them by it). */
+  private readonly seq = new WeakMap<DeliveryEntry, number>();
+  private nextSeq = 0;
   private readonly byWorkKey = new Map<string, DeliveryEntry>();
   private flushTimer: NodeJS.Timeout | undefined;
   private dirty = false;
@@ -45,6 +54,7 @@ export class DeliveryLog {
     readonly file: string,
     private readonly max = 500,
     private readonly flushDelayMs = 250,
+    private readonly rejectedMax = 100,
   ) {}
 
   load(): void {
@@ -54,7 +64,7 @@ export class DeliveryLog {
       if (!Array.isArray(data)) return;
       // The file is newest first; keep oldest first in memory.
       // A hand-edited entry without the text fields every entry has would break the next lookup (a 500).
-      this.entries = data
+      const loaded = data
         .filter(
           (e) =>
             e &&
@@ -63,8 +73,10 @@ export class DeliveryLog {
             typeof e.event === "string" &&
             (DELIVERY_STATUSES as readonly unknown[]).includes(e.status),
         )
-        .reverse()
-        .slice(-this.max);
+        .reverse();
+      for (const entry of loaded) this.seq.set(entry, this.nextSeq++);
+      this.entries = loaded.filter((e) => e.status !== "rejected").slice(-this.max);
+      this.rejects = loaded.filter((e) => e.status === "rejected").slice(-this.rejectedMax);
       for (const entry of this.entries) {
         if (entry.generation !== undefined)
           this.byWorkKey.set(workKey(entry.route, entry.delivery, entry.generation), entry);
@@ -201,9 +213,22 @@ export class DeliveryLog {
   /** Newest first. */
   list(filter?: { route?: string; status?: string; limit?: number }): DeliveryEntry[] {
     const out: DeliveryEntry[] = [];
-    const limit = filter?.limit ?? this.max;
-    for (let i = this.entries.length - 1; i >= 0 && out.length < limit; i--) {
-      const entry = this.entries[i] as DeliveryEntry;
+    const limit = filter?.limit ?? this.max + this.rejectedMax;
+    // Both rings newest first, merged: by receivedAt (an entry repaired at start is as old as its work),
+    // then by the order they were added.
+    let i = this.entries.length - 1;
+    let r = this.rejects.length - 1;
+    while ((i >= 0 || r >= 0) && out.length < limit) {
+      const main = this.entries[i];
+      const rejected = this.rejects[r];
+      let entry: DeliveryEntry;
+      if (main && (!rejected || this.newer(main, rejected))) {
+        entry = main;
+        i--;
+      } else {
+        entry = rejected as DeliveryEntry;
+        r--;
+      }
       if (filter?.route && entry.route !== filter.route) continue;
       if (filter?.status && entry.status !== filter.status) continue;
       out.push(ordered(entry));
@@ -213,7 +238,9 @@ export class DeliveryLog {
 
   counts(): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const entry of this.entries) counts[entry.status] = (counts[entry.status] ?? 0) + 1;
+    for (const entry of [...this.entries, ...this.rejects]) {
+      counts[entry.status] = (counts[entry.status] ?? 0) + 1;
+    }
     return counts;
   }
 
@@ -227,6 +254,14 @@ export class DeliveryLog {
   }
 
   private push(entry: DeliveryEntry): void {
+    this.seq.set(entry, this.nextSeq++);
+    if (entry.status === "rejected") {
+      // Never a work entry (no generation): nothing to unindex.
+      this.rejects.push(entry);
+      if (this.rejects.length > this.rejectedMax) this.rejects.shift();
+      this.scheduleFlush();
+      return;
+    }
     this.entries.push(entry);
     while (this.entries.length > this.max) {
       const old = this.entries.shift() as DeliveryEntry;
@@ -250,6 +285,11 @@ export class DeliveryLog {
       entries[i] = entries[i - 1] as DeliveryEntry;
     }
     entries[i] = entry;
+  }
+
+  private newer(a: DeliveryEntry, b: DeliveryEntry): boolean {
+    if (a.receivedAt !== b.receivedAt) return a.receivedAt > b.receivedAt;
+    return (this.seq.get(a) ?? 0) > (this.seq.get(b) ?? 0);
   }
 
   private touch(entry: DeliveryEntry): void {

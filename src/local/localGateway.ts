@@ -50,6 +50,8 @@ import { lockStateDir, type StateDirLock } from "./stateDirLock";
 /** The bucket s3-zip routes without a `bucket` use locally (deployed, the stack creates one). */
 export const LOCAL_ARTIFACT_BUCKET = "hookgate-artifacts";
 export const DELIVERY_HISTORY = 500;
+/** The rejected deliveries kept besides, in a ring of their own: a flood of them cannot evict real work. */
+export const REJECTED_HISTORY = 100;
 /**
  * The body bytes serve reads at once across requests, before any is verified: each body may be 10 MB
  * (MAX_BODY_BYTES), and without a cap a few connections that never finish their bodies hold memory
@@ -223,7 +225,12 @@ async function openLocalGateway(
   const missingSecrets = [...new Set(routes.flatMap(routeSecretNames))].filter((n) => !known.has(n)).sort();
 
   // Stores.
-  const deliveries = new DeliveryLog(join(stateDir, "deliveries.json"), DELIVERY_HISTORY);
+  const deliveries = new DeliveryLog(
+    join(stateDir, "deliveries.json"),
+    DELIVERY_HISTORY,
+    undefined,
+    REJECTED_HISTORY,
+  );
   deliveries.load();
   // The delay the work path decided for each record it failed (its backoff: deployed, the visibility change), by
   // messageId, while its receive runs: the worker's answer carries it to the local queue.
@@ -1054,7 +1061,7 @@ function deliveriesFilter(
   const limit = limitText === undefined ? undefined : Number(limitText);
   if (limit !== undefined && !(/^\d+$/.test(limitText ?? "") && limit >= 1)) {
     // The whole range: a larger limit is no mistake, it answers the whole history.
-    return `limit must be a whole number, 1 or more (the history holds the last ${DELIVERY_HISTORY} deliveries)`;
+    return `limit must be a whole number, 1 or more (the history holds the last ${DELIVERY_HISTORY} deliveries and the last ${REJECTED_HISTORY} rejected)`;
   }
   return { route: params.get("route") ?? undefined, status, limit };
 }

@@ -435,3 +435,35 @@ describe("Class: DeliveryLog, writing the history", () => {
     expect(writes).to.equal(1);
   });
 });
+
+describe("Class: DeliveryLog, rejected deliveries in a ring of their own", () => {
+  it("keeps a dead work entry however many rejected deliveries come after it, and only the last rejected ones", () => {
+    const history = new DeliveryLog(file, 3, 0, 2);
+    history.work(item("d-dead"), { status: "dead", attempts: 1 });
+    history.answered({ route: "r", delivery: "ok", event: "ping", status: "ignored" });
+    for (let i = 0; i < 10; i++) {
+      history.answered({ route: "nope", delivery: `probe-${i}`, event: "push", status: "rejected" });
+    }
+    expect(entries(history).map((e) => [e.delivery, e.status])).to.deep.equal([
+      ["probe-9", "rejected"],
+      ["probe-8", "rejected"],
+      ["ok", "ignored"],
+      ["d-dead", "dead"],
+    ]);
+    expect(history.counts()).to.deep.equal({ rejected: 2, ignored: 1, dead: 1 });
+  });
+
+  it("lists both rings newest first, interleaved as the deliveries came, and reads them back so", () => {
+    const history = new DeliveryLog(file, 3, 0, 2);
+    history.answered({ route: "r", delivery: "a", event: "push", status: "rejected" });
+    history.queued(item("b"));
+    history.answered({ route: "r", delivery: "c", event: "push", status: "rejected" });
+    history.answered({ route: "r", delivery: "d", event: "push", status: "ignored" });
+    const order = entries(history).map((e) => e.delivery);
+    expect(order).to.deep.equal(["d", "c", "b", "a"]);
+    history.flushSync();
+    const again = new DeliveryLog(file, 3, 0, 2);
+    again.load();
+    expect(entries(again).map((e) => e.delivery)).to.deep.equal(order);
+  });
+});

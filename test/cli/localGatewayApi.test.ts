@@ -116,9 +116,18 @@ describe("Function: startLocalGateway, its own endpoints", () => {
     const refusals: [string, string][] = [
       ["x=1", 'unknown parameter "x"; use route, status and limit'],
       ["status=lost", "status must be one of ignored, rejected, queued, running, retrying, done, dead"],
-      ["limit=0", "limit must be a whole number, 1 or more (the history holds the last 500 deliveries)"],
-      ["limit=1.5", "limit must be a whole number, 1 or more (the history holds the last 500 deliveries)"],
-      ["limit=", "limit must be a whole number, 1 or more (the history holds the last 500 deliveries)"],
+      [
+        "limit=0",
+        "limit must be a whole number, 1 or more (the history holds the last 500 deliveries and the last 100 rejected)",
+      ],
+      [
+        "limit=1.5",
+        "limit must be a whole number, 1 or more (the history holds the last 500 deliveries and the last 100 rejected)",
+      ],
+      [
+        "limit=",
+        "limit must be a whole number, 1 or more (the history holds the last 500 deliveries and the last 100 rejected)",
+      ],
       ["status=dead&status=lost", 'parameter "status" is given more than once; give it once'],
       ["status=dead&status=retrying", 'parameter "status" is given more than once; give it once'],
       ["limit=5&limit=0", 'parameter "limit" is given more than once; give it once'],

@@ -478,9 +478,18 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
 
     it("GET /_hookgate/deliveries answers 400 naming a bad limit, an unknown status or an unknown parameter", async () => {
       const cases: Array<[string, string]> = [
-        ["limit=-1", "limit must be a whole number, 1 or more (the history holds the last 500 deliveries)"],
-        ["limit=2abc", "limit must be a whole number, 1 or more (the history holds the last 500 deliveries)"],
-        ["limit=1e9", "limit must be a whole number, 1 or more (the history holds the last 500 deliveries)"],
+        [
+          "limit=-1",
+          "limit must be a whole number, 1 or more (the history holds the last 500 deliveries and the last 100 rejected)",
+        ],
+        [
+          "limit=2abc",
+          "limit must be a whole number, 1 or more (the history holds the last 500 deliveries and the last 100 rejected)",
+        ],
+        [
+          "limit=1e9",
+          "limit must be a whole number, 1 or more (the history holds the last 500 deliveries and the last 100 rejected)",
+        ],
         ["status=bogus", "status must be one of ignored, rejected, queued, running, retrying, done, dead"],
         ["stauts=dead", 'unknown parameter "stauts"; use route, status and limit'],
       ];
