@@ -500,7 +500,8 @@ async function openLocalGateway(
         connectionsCheckingInterval: timeouts.checkEveryMs,
       }
     : { requireHostHeader: false };
-  const server = http.createServer(serverOptions, (req, res) => {
+  const server = http.createServer(serverOptions, onRequest);
+  function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     answering++;
     // A connection is in the map from its 'connection' event on (the fallback only satisfies the types).
     const waiting = connections.get(req.socket) ?? new Set<http.ServerResponse>();
@@ -511,6 +512,19 @@ async function openLocalGateway(
     } catch (error) {
       failed(res, error);
     }
+  }
+  /**
+   * Requests with `Expect: 100-continue` that serve refuses on their head: answered at once, without
+   * "100 Continue" (RFC 9110 10.1.1), so the client never sends a body serve would only drop. Their body
+   * may or may not follow, so the connection is closed after the answer.
+   */
+  const notContinued = new WeakSet<http.IncomingMessage>();
+  server.on("checkContinue", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (refusedOnHead(req)) {
+      notContinued.add(req);
+      res.setHeader("connection", "close");
+    } else res.writeContinue();
+    onRequest(req, res);
   });
   server.keepAliveTimeout = 65_000;
   server.on("connection", (socket) => {
@@ -629,6 +643,17 @@ async function openLocalGateway(
       return;
     }
     sendJson(res, 404, { status: "rejected", route: null, delivery: null, reason: "not found" });
+  }
+
+  /** serve answers this request without reading its body (serveRequest and serveHook decide the same). */
+  function refusedOnHead(req: http.IncomingMessage): boolean {
+    const name = hookRoute(pathOf(originForm(req.url ?? "/")));
+    // Serve's own endpoints and any other path: answered on the head.
+    if (name === undefined || !handlers.has(name)) return true;
+    if (req.headers.host === undefined && req.httpVersion === "1.1") return true;
+    const declared = Number(req.headers["content-length"]);
+    if (declared > MAX_BODY_BYTES) return true;
+    return bodyBytesReading + (Number.isFinite(declared) ? declared : 0) > MAX_BODY_BYTES_READING;
   }
 
   function serveHook(req: http.IncomingMessage, res: http.ServerResponse, name: string): void {
@@ -833,7 +858,7 @@ async function openLocalGateway(
     });
     logAnswer(route, delivery, event, 413, "too-large", reason);
     const answer = { status: "rejected", route, delivery: delivery ?? null, reason };
-    if (req.complete) {
+    if (req.complete || notContinued.has(req)) {
       sendJson(res, 413, answer);
       return;
     }
@@ -867,7 +892,7 @@ async function openLocalGateway(
     logAnswer(route, delivery, event, 503, "unavailable", reason);
     const answer = { status: "unavailable", route, delivery: delivery ?? null, reason };
     const headers = { "retry-after": "30", connection: "close" };
-    if (req.complete) {
+    if (req.complete || notContinued.has(req)) {
       sendJson(res, 503, answer, headers);
       return;
     }
