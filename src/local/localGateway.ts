@@ -608,6 +608,10 @@ async function openLocalGateway(
       return;
     }
     req.resume();
+    if (hostLines(req) > 1) {
+      sendJson(res, 400, { status: "rejected", route: null, delivery: null, reason: MANY_HOSTS });
+      return;
+    }
     const loopback = isLoopback(socketSourceIp(req));
     if (path.startsWith("/_hookgate/") && !loopback && !options.exposeStatus) {
       sendJson(res, 403, {
@@ -620,7 +624,12 @@ async function openLocalGateway(
     }
     if (path === "/_hookgate/deliveries" || path === "/_hookgate/health") {
       if (req.method !== "GET" && req.method !== "HEAD") {
-        sendJson(res, 405, { status: "rejected", reason: "only GET is accepted" }, { allow: "GET" });
+        sendJson(
+          res,
+          405,
+          { status: "rejected", reason: "only GET and HEAD are accepted" },
+          { allow: "GET, HEAD" },
+        );
         return;
       }
       if (path === "/_hookgate/health") {
@@ -650,7 +659,8 @@ async function openLocalGateway(
     const name = hookRoute(pathOf(originForm(req.url ?? "/")));
     // Serve's own endpoints and any other path: answered on the head.
     if (name === undefined || !handlers.has(name)) return true;
-    if (req.headers.host === undefined && req.httpVersion === "1.1") return true;
+    const hosts = hostLines(req);
+    if ((hosts === 0 && req.httpVersion === "1.1") || hosts > 1) return true;
     const declared = Number(req.headers["content-length"]);
     if (declared > MAX_BODY_BYTES) return true;
     return bodyBytesReading + (Number.isFinite(declared) ? declared : 0) > MAX_BODY_BYTES_READING;
@@ -665,9 +675,10 @@ async function openLocalGateway(
     const headerDelivery = deliveryClaimed(name, headers);
     // RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400; here in the contract's JSON and with
     // its line (node:http's own check, off, gave an empty body and no line).
-    if (req.headers.host === undefined && req.httpVersion === "1.1") {
+    const hosts = hostLines(req);
+    if ((hosts === 0 && req.httpVersion === "1.1") || hosts > 1) {
       req.resume();
-      const reason = "no Host header, which an HTTP/1.1 request must have";
+      const reason = hosts > 1 ? MANY_HOSTS : "no Host header, which an HTTP/1.1 request must have";
       deliveries.answered({
         route: loggedRoute(name),
         delivery: headerDelivery ?? "",
@@ -1095,6 +1106,18 @@ function deliveriesFilter(
 function socketSourceIp(req: http.IncomingMessage): string {
   const address = req.socket.remoteAddress ?? "";
   return address.startsWith("::ffff:") ? address.slice(7) : address;
+}
+
+/** RFC 9112 3.2: a request with more than one Host line is answered 400 (which Host would route it?). */
+const MANY_HOSTS = "more than one Host header, which a request must not have";
+
+/** How many Host lines the request's head has (req.headers keeps the first only). */
+function hostLines(req: http.IncomingMessage): number {
+  let count = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]?.toLowerCase() === "host") count++;
+  }
+  return count;
 }
 
 /** A source address of this machine's loopback (127.0.0.0/8, ::1; socketSourceIp strips ::ffff:). */

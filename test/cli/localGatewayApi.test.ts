@@ -72,12 +72,13 @@ describe("Function: startLocalGateway, its own endpoints", () => {
     expect((await request(gateway.port, "HEAD", "/_hookgate/health")).status).to.equal(200);
   });
 
-  it("its endpoints take only GET (and HEAD): another method is 405 with allow: GET", async () => {
+  it("its endpoints take only GET and HEAD: another method is 405 with allow: GET, HEAD", async () => {
     for (const path of ["/_hookgate/health", "/_hookgate/deliveries"]) {
+      expect((await request(gateway.port, "HEAD", path)).status).to.equal(200);
       const answer = await request(gateway.port, "POST", path);
       expect(answer.status).to.equal(405);
-      expect(answer.headers.allow).to.equal("GET");
-      expect(answer.body).to.deep.equal({ status: "rejected", reason: "only GET is accepted" });
+      expect(answer.headers.allow).to.equal("GET, HEAD");
+      expect(answer.body).to.deep.equal({ status: "rejected", reason: "only GET and HEAD are accepted" });
     }
   });
 

@@ -402,6 +402,38 @@ describe("Function: startLocalGateway, at the edges of its HTTP server", () => {
       ]);
     });
 
+    it("answers a request with two Host header lines 400, a signed delivery too, without queuing it (RFC 9112 3.2)", async () => {
+      await start();
+      const d = signedPush("d-two-hosts");
+      const text = head("POST /hooks/r HTTP/1.1", {
+        host: "a.example",
+        ...d.headers,
+        "content-length": String(d.body.length),
+        connection: "close",
+      }).replace("\r\n", "\r\nHost: b.example\r\n");
+      const answer = parsed(await rawExchange(gateway.port, Buffer.concat([Buffer.from(text), d.body])));
+      expect(answer).to.deep.equal({
+        status: 400,
+        json: {
+          status: "rejected",
+          route: "r",
+          delivery: "d-two-hosts",
+          reason: "more than one Host header, which a request must not have",
+        },
+      });
+      expect(deliveryLines().map((l) => [l.deliveryId, l.status, l.decision])).to.deep.equal([
+        ["d-two-hosts", 400, "rejected"],
+      ]);
+      expect(actions).to.deep.equal([]);
+      const own = parsed(
+        await rawExchange(
+          gateway.port,
+          "GET /_hookgate/health HTTP/1.1\r\nHost: a\r\nhost: b\r\nConnection: close\r\n\r\n",
+        ),
+      );
+      expect(own.status).to.equal(400);
+    });
+
     it("reads an absolute-form target (POST http://127.0.0.1:<port>/hooks/r) as its path, for hooks and serve's own endpoints", async () => {
       await start();
       const origin = `http://127.0.0.1:${gateway.port}`;
