@@ -425,6 +425,11 @@ const PERMISSION_TITLES: Readonly<Record<string, string>> = {
   "hudson.model.Item.Discover": "Job/Discover",
 };
 
+/** The credentials secret as a commit status names it: as written, or its key when it looks like a pasted value. */
+function publicCredentials(name: string): string {
+  return looksRandom(name) ? publicSecretName(name, "jenkins.credentials") : name;
+}
+
 /**
  * The error for a 403 (final), saying why when the answer tells. Jenkins names the user it took the request as,
  * and the permission it lacked, in headers (AccessDeniedException3.reportAsHeaders): a request it took as
@@ -433,11 +438,6 @@ const PERMISSION_TITLES: Readonly<Record<string, string>> = {
  * of no request signed with an API token since 2.96. The credentials' own user is called so, not named: it is
  * a secret's value. The classification is a 403's as before: final.
  */
-/** The credentials secret as a commit status names it: as written, or its key when it looks like a pasted value. */
-function publicCredentials(name: string): string {
-  return looksRandom(name) ? publicSecretName(name, "jenkins.credentials") : name;
-}
-
 function forbidden(
   what: string,
   res: HttpResponse,

@@ -164,7 +164,7 @@ function truncate(text: string, max: number, tailShare = 0): string {
   const mark = clean.lastIndexOf(STEPS_DONE_MARK);
   if (mark >= 0) {
     const stepsDone = Array.from(clean.slice(mark)).length;
-    if (stepsDone > tail && stepsDone <= max - STEPS_DONE_MIN_HEAD) tail = stepsDone;
+    if (stepsDone > tail && stepsDone <= max - STEPS_DONE_MIN_HEAD - JOIN.length) tail = stepsDone;
   }
   return `${chars.slice(0, max - tail - JOIN.length).join("")}${JOIN}${chars.slice(-tail).join("")}`;
 }

@@ -368,6 +368,11 @@ describe("Module: src/aws/sqs", () => {
       `${"h".repeat(521)} …  (after: ${"s".repeat(490)})`,
     ],
     [
+      "ending in a list of the steps done of 721 characters, the most kept whole beside 300 of its start",
+      `${"h".repeat(500)} (after: ${"s".repeat(711)})`,
+      `${"h".repeat(300)} …  (after: ${"s".repeat(711)})`,
+    ],
+    [
       "of 1200 characters ending in a list of the steps done too long to keep whole, its last 40%",
       `${"h".repeat(300)} (after: ${"s".repeat(890)})`,
       `${"h".repeat(300)} (after: ${"s".repeat(303)} … ${"s".repeat(408)})`,
