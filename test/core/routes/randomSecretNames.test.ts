@@ -101,6 +101,25 @@ describe("Function: looksRandom (a secret name that reads as a generated value)"
 });
 
 describe("Function: routeNotes on a secret name that looks like a generated value", () => {
+  // The note names the key as routes.yaml writes it: there is no api.token key (review h382).
+  it("names a generated-looking API token by its routes.yaml key, token (or providers.<provider>.token)", () => {
+    const generated = "ELatAgll_JIcNMuE8DZVB2TBruNy3mjIj0Td3NvaGtk";
+    const text = [
+      "version: 1",
+      "defaults: { secret: hooks/s, jenkins: { url: https://ci.example.com, credentials: ci/c } }",
+      `providers: { github: { token: ${generated} } }`,
+      "routes:",
+      "  - name: a",
+      "    match: {}",
+      "    action: { type: pr-cleanup, steps: [ { delete-s3-prefix: { bucket: my-bucket, prefix: p/ } } ] }",
+    ].join("\n");
+    const { config, problems } = parseRoutes(text, "routes.yaml");
+    expect(problems).to.deep.equal([]);
+    const notes = routeNotes(config?.routes ?? []).filter((n) => n.includes("generated secret value"));
+    expect(notes).to.have.length(1);
+    expect(notes[0]).to.match(/^route a: token \(or providers\.<provider>\.token\): /);
+  });
+
   for (const [how, value] of GENERATED) {
     it(`a route whose secret: is a value made by ${how} is valid, with a note naming the route and key but not the value`, () => {
       const { config, problems } = parseRoutes(routesWithSecret(value), "routes.yaml");
