@@ -663,7 +663,7 @@ async function openLocalGateway(
     if ((hosts === 0 && req.httpVersion === "1.1") || hosts > 1) return true;
     const declared = Number(req.headers["content-length"]);
     if (declared > MAX_BODY_BYTES) return true;
-    return bodyBytesReading + (Number.isFinite(declared) ? declared : 0) > MAX_BODY_BYTES_READING;
+    return bodyBytesReading >= MAX_BODY_BYTES_READING;
   }
 
   function serveHook(req: http.IncomingMessage, res: http.ServerResponse, name: string): void {
@@ -717,28 +717,30 @@ async function openLocalGateway(
       tooLarge(req, res, name, headerDelivery, claimedEvent);
       return;
     }
-    // A declared length is reserved whole at once; a chunked body's bytes as they come.
-    const reserved = Number.isFinite(declared) ? declared : 0;
-    if (bodyBytesReading + reserved > MAX_BODY_BYTES_READING) {
+    // Bytes are counted as they arrive, never reserved from a declared length: heads that declare 10 MB and
+    // send nothing must not hold the budget for real deliveries.
+    if (bodyBytesReading >= MAX_BODY_BYTES_READING) {
       req.resume();
       tooBusy(req, res, name, headerDelivery, claimedEvent);
       return;
     }
-    let held = reserved;
-    bodyBytesReading += held;
+    let held = 0;
     const release = () => {
       bodyBytesReading -= held;
       held = 0;
     };
+    // Given back when the answer is done, or when the request ends or its connection is lost: a response
+    // pipelined behind an unfinished one never closes if the connection goes first (node:http).
     res.once("close", release);
+    req.once("close", release);
     const admit = (bytes: number): boolean => {
-      if (reserved > 0) return true;
       held += bytes;
       bodyBytesReading += bytes;
       return bodyBytesReading <= MAX_BODY_BYTES_READING;
     };
     readBody(req, admit, (body) => {
       if (body === "too-large") {
+        release();
         tooLarge(req, res, name, headerDelivery, claimedEvent);
         return;
       }
