@@ -846,13 +846,7 @@ async function openLocalGateway(
     }
   }
 
-  /**
-   * 413. The body is read and dropped (req.resume, readBody) and the connection kept: closed while the client
-   * still sends, it would be reset under the client's writes, and a client may then lose the answer (EPIPE).
-   * So the answer is written at once but ended only with the body: Node closes the connection of a request
-   * that asked for "Connection: close" as soon as its response ends. A body still coming after the linger
-   * time is cut off with its connection.
-   */
+  /** 413: the body is over MAX_BODY_BYTES. */
   function tooLarge(
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -861,31 +855,15 @@ async function openLocalGateway(
     event: string | undefined,
   ): void {
     const reason = `body larger than ${MAX_BODY_BYTES} bytes`;
-    deliveries.answered({
-      route,
-      delivery: delivery ?? "",
-      event: event ?? "unknown",
-      status: "rejected",
-      reason: `413 ${reason}`,
-      httpStatus: 413,
-    });
-    logAnswer(route, delivery, event, 413, "too-large", reason);
-    const answer = { status: "rejected", route, delivery: delivery ?? null, reason };
-    if (req.complete || notContinued.has(req)) {
-      sendJson(res, 413, answer);
-      return;
-    }
-    sendJson(res, 413, answer, {}, { endWithRequest: req });
-    const linger = setTimeout(() => req.socket.destroy(), options.refusedBodyLingerMs ?? 30_000);
-    linger.unref();
-    req.once("end", () => clearTimeout(linger));
-    req.once("close", () => clearTimeout(linger));
+    refuseBody(
+      req,
+      res,
+      { route, delivery, event },
+      { status: 413, answer: "rejected", outcome: "too-large", reason },
+    );
   }
 
-  /**
-   * 503: the bodies being read would pass MAX_BODY_BYTES_READING. As a 413, the rest of the body is read and
-   * dropped (nothing kept) so the client reads the answer, and the connection is closed after it.
-   */
+  /** 503: the bodies being read pass MAX_BODY_BYTES_READING; the connection is closed after the answer. */
   function tooBusy(
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -894,22 +872,56 @@ async function openLocalGateway(
     event: string | undefined,
   ): void {
     const reason = "serve is reading too many request bodies at once; redeliver later";
+    refuseBody(
+      req,
+      res,
+      { route, delivery, event },
+      {
+        status: 503,
+        answer: "unavailable",
+        outcome: "unavailable",
+        reason,
+        headers: { "retry-after": "30", connection: "close" },
+      },
+    );
+  }
+
+  /**
+   * A refusal of a body being read. The body is read and dropped (req.resume, readBody) and the connection
+   * kept: closed while the client still sends, it would be reset under the client's writes, and a client may
+   * then lose the answer (EPIPE). So the answer is written at once but ended only with the body: Node closes
+   * the connection of a request that asked for "Connection: close" as soon as its response ends. A body still
+   * coming after the linger time is cut off with its connection.
+   */
+  function refuseBody(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    { route, delivery, event }: { route: string; delivery: string | undefined; event: string | undefined },
+    refusal: {
+      status: number;
+      answer: "rejected" | "unavailable";
+      outcome: string;
+      reason: string;
+      headers?: Record<string, string>;
+    },
+  ): void {
+    const { status, reason } = refusal;
     deliveries.answered({
       route,
       delivery: delivery ?? "",
       event: event ?? "unknown",
       status: "rejected",
-      reason: `503 ${reason}`,
-      httpStatus: 503,
+      reason: `${status} ${reason}`,
+      httpStatus: status,
     });
-    logAnswer(route, delivery, event, 503, "unavailable", reason);
-    const answer = { status: "unavailable", route, delivery: delivery ?? null, reason };
-    const headers = { "retry-after": "30", connection: "close" };
+    logAnswer(route, delivery, event, status, refusal.outcome, reason);
+    const answer = { status: refusal.answer, route, delivery: delivery ?? null, reason };
+    const headers = refusal.headers ?? {};
     if (req.complete || notContinued.has(req)) {
-      sendJson(res, 503, answer, headers);
+      sendJson(res, status, answer, headers);
       return;
     }
-    sendJson(res, 503, answer, headers, { endWithRequest: req });
+    sendJson(res, status, answer, headers, { endWithRequest: req });
     const linger = setTimeout(() => req.socket.destroy(), options.refusedBodyLingerMs ?? 30_000);
     linger.unref();
     req.once("end", () => clearTimeout(linger));
