@@ -28,6 +28,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { ActionError, ConditionalWriteUnsupportedError, ObjectChangedError } from "../core/errors";
 import type { ObjectHead, ObjectStore, WriteCondition } from "../core/ports";
+import { RefusalTally } from "../core/refusals";
 import type { ServerSideEncryption } from "../core/types";
 
 export interface S3ObjectStoreOptions {
@@ -238,7 +239,7 @@ export class S3ObjectStore implements ObjectStore {
           ),
         );
         const errors = out.Errors ?? [];
-        refused.add(errors);
+        refused.addAll(errors);
         tried += batch.length;
         deleted += batch.length - errors.length;
       }
@@ -352,32 +353,17 @@ const FINAL_DELETE_ERRORS = new Set([
  * every refused key. Final when every code is one no retry gets past (AccessDenied: the role's policy or the
  * bucket's); retryable otherwise (InternalError, SlowDown), and the next attempt lists what is left.
  */
-class Refusals {
-  count = 0;
-  private readonly codes = new Map<string, number>();
-  private readonly firstKeys: string[] = [];
-  /** Whether every refusal so far is one a retry cannot change (true while there is none). */
-  private final = true;
-
-  add(errors: DeleteError[]): void {
+class Refusals extends RefusalTally {
+  addAll(errors: DeleteError[]): void {
     for (const error of errors) {
-      const code = error.Code ?? "unknown";
-      this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
-      if (this.firstKeys.length < 3) this.firstKeys.push(JSON.stringify((error.Key ?? "").slice(0, 200)));
-      if (!FINAL_DELETE_ERRORS.has(error.Code ?? "")) this.final = false;
-      this.count++;
+      this.add(error.Code ?? "unknown", error.Key ?? "", FINAL_DELETE_ERRORS.has(error.Code ?? ""));
     }
   }
 
-  codeList(): string {
-    return [...this.codes].map(([code, n]) => `${code.slice(0, 64)} (${n})`).join(", ");
-  }
-
   error(bucket: string, prefix: string, tried: number): ActionError {
-    const keys = this.count > this.firstKeys.length ? [...this.firstKeys, "…"] : this.firstKeys;
     return new ActionError(
       `S3 refused to delete ${this.count} of ${tried} objects under s3://${bucket}/${prefix}: ${this.codeList()}; ` +
-        `first ${keys.join(", ")}${this.final ? " (a retry cannot change that)" : ""}`,
+        `first ${this.keyList()}${this.final ? " (a retry cannot change that)" : ""}`,
       { retryable: !this.final },
     );
   }

@@ -18,6 +18,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ActionError, ObjectChangedError } from "../core/errors";
 import type { ObjectHead, ObjectStore, WriteCondition } from "../core/ports";
+import { RefusalTally } from "../core/refusals";
 import { isAtomicTempFileName, removeAtomicTempFiles, writeFileAtomic } from "./atomicFile";
 
 export const METADATA_SUFFIX = ".metadata.json";
@@ -229,7 +230,7 @@ export class FsObjectStore implements ObjectStore {
         // A folder the disk will not list is refused as a whole, as a file is: the rest is still deleted.
         if (code === "EPERM" || code === "EACCES" || code === "EROFS") {
           tried++;
-          refused.add(code, `${keyOf(dir)}/`);
+          refused.add(code, `${keyOf(dir)}/`, true);
           return;
         }
         throw error;
@@ -262,7 +263,7 @@ export class FsObjectStore implements ObjectStore {
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (code !== "EPERM" && code !== "EACCES" && code !== "EROFS") throw error;
-          refused.add(code, keyOf(object));
+          refused.add(code, keyOf(object), true);
         }
       }
     };
@@ -396,23 +397,11 @@ async function inFolderOf(target: string, write: () => Promise<void>): Promise<v
  * The files deletePrefix could not delete (EPERM, EACCES, EROFS): their count, codes and first keys, in the
  * words of S3ObjectStore's refusals. Final: a retry meets the same permissions until someone changes them.
  */
-class LocalRefusals {
-  count = 0;
-  private readonly codes = new Map<string, number>();
-  private readonly firstKeys: string[] = [];
-
-  add(code: string, key: string): void {
-    this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
-    if (this.firstKeys.length < 3) this.firstKeys.push(JSON.stringify(key.slice(0, 200)));
-    this.count++;
-  }
-
+class LocalRefusals extends RefusalTally {
   error(bucket: string, prefix: string, tried: number): ActionError {
-    const codes = [...this.codes].map(([code, n]) => `${code} (${n})`).join(", ");
-    const keys = this.count > this.firstKeys.length ? [...this.firstKeys, "…"] : this.firstKeys;
     return new ActionError(
-      `the local store could not delete ${this.count} of ${tried} objects under s3://${bucket}/${prefix}: ${codes} ` +
-        `(the files' permissions); first ${keys.join(", ")} (a retry cannot change that)`,
+      `the local store could not delete ${this.count} of ${tried} objects under s3://${bucket}/${prefix}: ${this.codeList()} ` +
+        `(the files' permissions); first ${this.keyList()} (a retry cannot change that)`,
       { retryable: false },
     );
   }
