@@ -8,7 +8,6 @@
 // sign-in, a 303 without a Location) are never followed, and final, naming where they pointed.
 import { ActionError } from "../core/errors";
 import { jenkinsJobProblem } from "../core/jenkinsJob";
-import { looksRandom } from "../core/routes/checks";
 import { shownText } from "../core/shownText";
 import type { ActionOutcome, JenkinsRequest } from "../core/types";
 import {
@@ -294,7 +293,7 @@ async function trigger(
       "above it, with matrix authorization)";
     throw new ActionError(text(request.jenkins.credentials), {
       retryable: false,
-      publicMessage: text(publicCredentials(request.jenkins.credentials)),
+      publicMessage: text(publicSecretName(request.jenkins.credentials, "jenkins.credentials", (n) => n)),
     });
   }
   throw finalOrRetryable(what, res);
@@ -425,11 +424,6 @@ const PERMISSION_TITLES: Readonly<Record<string, string>> = {
   "hudson.model.Item.Discover": "Job/Discover",
 };
 
-/** The credentials secret as a commit status names it: as written, or its key when it looks like a pasted value. */
-function publicCredentials(name: string): string {
-  return looksRandom(name) ? publicSecretName(name, "jenkins.credentials") : name;
-}
-
 /**
  * The error for a 403 (final), saying why when the answer tells. Jenkins names the user it took the request as,
  * and the permission it lacked, in headers (AccessDeniedException3.reportAsHeaders): a request it took as
@@ -490,7 +484,7 @@ function forbidden(
     // A commit status hides a credentials name that looks like a pasted value (publicSecretName).
     return new ActionError(text(secret), {
       retryable: false,
-      publicMessage: text(publicCredentials(secret)),
+      publicMessage: text(publicSecretName(secret, "jenkins.credentials", (n) => n)),
     });
   }
   // Another name than the credentials' (the user's id for an e-mail address, a proxy's own sign-in): named in

@@ -15,18 +15,22 @@ export type SecretKey =
   | "jenkins.caBundle";
 
 /**
- * A secret's name as a commit status (public) shows it: quoted, or, when it looksRandom (maybe the value,
- * pasted), the route's key that holds it. Messages and log lines name it plainly: the operator needs it to find
- * the secret, and it already sits in the IAM policy and the function's environment.
+ * A secret's name as a commit status (public) shows it: as `written` (quoted by default), or, when it
+ * looksRandom (maybe the value, pasted), the route's key that holds it. Messages and log lines name it plainly:
+ * the operator needs it to find the secret, and it already sits in the IAM policy and the function's environment.
  */
-export function publicSecretName(name: string, key?: SecretKey): string {
-  if (!looksRandom(name)) return `"${name}"`;
+export function publicSecretName(
+  name: string,
+  key?: SecretKey,
+  written: (name: string) => string = (n) => `"${n}"`,
+): string {
+  if (!looksRandom(name)) return written(name);
   return key ? `the ${key} secret ${RANDOM_SECRET_NAME}` : `a secret of this route ${RANDOM_SECRET_NAME}`;
 }
 
 /** "secret <name>" as a commit status shows it (publicSecretName). */
 function publicSecret(name: string, key?: SecretKey): string {
-  return looksRandom(name) ? publicSecretName(name, key) : `secret "${name}"`;
+  return publicSecretName(name, key, (n) => `secret "${n}"`);
 }
 
 /** A final or retryable error whose message names the secret and whose commit status hides a random-looking name. */
