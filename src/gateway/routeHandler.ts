@@ -146,6 +146,13 @@ export const ANSWER_MARGIN_MS = 1_000;
 const DEADLINE_GRACE_MS = 250;
 /** A record is not started with less time than this left for its action: it is retried at once instead. */
 export const MIN_ACTION_MS = 10_000;
+/** Why a record with less than MIN_ACTION_MS for its action is put back unrun. */
+const NO_TIME_TO_START = "too little of the invocation's time left to start it";
+
+/** Whether an action due to end by `deadlineMs` has too little time to start (MIN_ACTION_MS). */
+function tooLittleTime(deadlineMs: number | undefined): boolean {
+  return deadlineMs !== undefined && deadlineMs - Date.now() < MIN_ACTION_MS;
+}
 /**
  * A record about to run is held invisible this long past the invocation's end: Lambda may start an invocation
  * late in the queue's visibility timeout (it retries a throttled one until then), and a message visible again
@@ -900,12 +907,12 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     for (const record of event.Records) {
       const group = record.attributes?.MessageGroupId;
       const attempt = attemptOf(record);
-      outOfTime ||= deadlineMs !== undefined && deadlineMs - Date.now() < MIN_ACTION_MS;
+      outOfTime ||= tooLittleTime(deadlineMs);
       const blockedDelay = group === undefined ? undefined : failedGroups.get(group);
       // Out of time: this one and every later one (order is kept) come back at once, not attempted.
       // Behind a failed record of its group: it waits as long as that one.
       const deferral = outOfTime
-        ? { delayMs: 0, detail: "too little of the invocation's time left to start it" }
+        ? { delayMs: 0, detail: NO_TIME_TO_START }
         : blockedDelay !== undefined
           ? { delayMs: blockedDelay, detail: "an earlier message of the same group failed" }
           : undefined;
@@ -1052,14 +1059,14 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       });
       return { ok: false, delayMs: 0, backoff: false, outcome: { outcome: "deferred" } };
     }
-    if (deadlineMs !== undefined && deadlineMs - Date.now() < MIN_ACTION_MS) {
+    if (tooLittleTime(deadlineMs)) {
       // The hold (or the dedupe read before it) took the time the action needed: it comes back at once, as a
       // record not started for want of time does, rather than starting with too little to finish.
       await markDeadOnLastReceive(record, attempt, callDeadline, item);
       attemptLog({
         ...base,
         outcome: "deferred",
-        detail: "too little of the invocation's time left to start it",
+        detail: NO_TIME_TO_START,
       });
       return { ok: false, delayMs: 0, outcome: { outcome: "deferred" } };
     }
