@@ -107,7 +107,9 @@ export class Webhooks extends pulumi.ComponentResource {
           {
             owner,
             ...(args.token ? { token: args.token } : {}),
-            ...(args.apiUrl ? { baseUrl: githubProviderBaseUrl(args.apiUrl) } : {}),
+            // Always given: without it, @pulumi/github takes GITHUB_BASE_URL from the environment of
+            // `pulumi up`, and a github.com stack's webhooks would go to that host.
+            baseUrl: githubProviderBaseUrl(args.apiUrl ?? GITHUB_COM_API),
           },
           { parent: this, ...(key.aliases.length > 0 ? { aliases: key.aliases } : {}) },
         );
@@ -164,6 +166,9 @@ export class Webhooks extends pulumi.ComponentResource {
     this.registerOutputs({ managed: this.managed, secretNames: this.secretNames });
   }
 }
+
+/** github.com's API: the provider's baseUrl when routes.yaml gives no providers.github.apiUrl. */
+export const GITHUB_COM_API = "https://api.github.com/";
 
 /**
  * The GitHub provider's baseUrl for the API URL routes.yaml gives. The provider adds "api/v3/" itself to
