@@ -25,6 +25,7 @@ import { Observability } from "./observability";
 import { apiPolicyQuotaWarning, partitionOf } from "./policies";
 import { environmentProblem, Route, rolePolicyProblem, routePolicyBound } from "./route";
 import {
+  githubOwnerEnvironmentProblem,
   plannedWebhooks,
   type WebhookSetup,
   webhookLimitProblems,
@@ -339,8 +340,12 @@ export function planGateway(args: Omit<GatewayArgs, "plan" | "subnets">): Gatewa
     if (sharing.length > 0) throw new pulumi.RunError(sharing.join("\n"));
     // GitHub refuses the webhook past its limit per repository and event (422) in the middle of `pulumi up`,
     // after the others (and every route's resources) exist.
-    const tooMany = webhookLimitProblems(plannedWebhooks(routes), webhooksPerEventLimit(args.githubApiUrl));
+    const hooks = plannedWebhooks(routes);
+    const tooMany = webhookLimitProblems(hooks, webhooksPerEventLimit(args.githubApiUrl));
     if (tooMany.length > 0) throw new pulumi.RunError(tooMany.join("\n"));
+    // The GitHub provider would read them itself, and put the webhooks on another owner's repositories.
+    const ownerProblem = githubOwnerEnvironmentProblem(hooks, process.env);
+    if (ownerProblem) throw new pulumi.RunError(ownerProblem);
   }
   const prefix = stackPrefix(args.stack);
   const names = stackNames(prefix, region);

@@ -231,6 +231,42 @@ export function plannedWebhooks(routes: readonly Route[]): PlannedWebhook[] {
 }
 
 /**
+ * Why GITHUB_ORGANIZATION or GITHUB_OWNER in the environment of `pulumi up` would put managed webhooks on other
+ * repositories than routes.yaml names. terraform-provider-github lets either (GITHUB_ORGANIZATION first) override
+ * the owner each provider is given ("backwards compatibility" in its github/provider.go), and a webhook names
+ * its repository without an owner: other/tool's would be created on $GITHUB_OWNER/tool, or fail. Refused when
+ * the owner the provider would take is not every managed webhook's (GitHub's owner names ignore case).
+ */
+export function githubOwnerEnvironmentProblem(
+  hooks: readonly PlannedWebhook[],
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  // The provider's own test: a variable set to "" counts as unset.
+  const variable = env.GITHUB_ORGANIZATION
+    ? "GITHUB_ORGANIZATION"
+    : env.GITHUB_OWNER
+      ? "GITHUB_OWNER"
+      : undefined;
+  if (variable === undefined) return undefined;
+  const owner = env[variable] as string;
+  const elsewhere = new Map<string, string>();
+  for (const { repository } of hooks) {
+    if (splitRepository(repository).owner.toLowerCase() === owner.toLowerCase()) continue;
+    if (!elsewhere.has(repository.toLowerCase())) elsewhere.set(repository.toLowerCase(), repository);
+  }
+  if (elsewhere.size === 0) return undefined;
+  const named = [...elsewhere.values()].sort();
+  const shown =
+    named.length > 5 ? `${named.slice(0, 5).join(", ")} and ${named.length - 5} more` : named.join(", ");
+  return (
+    `${variable} is set to ${JSON.stringify(owner.slice(0, 100))} in the environment of pulumi up, and the GitHub ` +
+    "provider takes it as the owner of every managed webhook's repository in place of the owner routes.yaml " +
+    `names: the webhooks of ${shown} would be created on that owner's repository of the same name, or fail. ` +
+    `Unset it (unset ${variable}) and run pulumi up again`
+  );
+}
+
+/**
  * How many webhooks GitHub takes per event on one repository: 20 on github.com, 250 on GitHub Enterprise
  * Server (docs.github.com, "Types of webhooks"; GitHub answers the next one 422 `The "push" event cannot have
  * more than 20 hooks`). GHE.com (GitHub Enterprise Cloud with data residency, api.<name>.ghe.com) is GitHub's

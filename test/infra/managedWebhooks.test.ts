@@ -1,7 +1,11 @@
 // github.manageWebhooks against the environment of `pulumi up` and the token it is given (review h384).
+import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
+import { buildStack } from "../../src/infra/program";
+import { githubOwnerEnvironmentProblem } from "../../src/infra/webhookSetup";
 import { evaluate } from "./evaluate";
 import { config, jenkinsRoute, stubCode } from "./fixtures";
+import { MockCloud, REGION, settle } from "./mocks";
 
 /** Runs `run` with these environment variables set (undefined: unset), and puts them back after. */
 async function withEnv<T>(vars: Record<string, string | undefined>, run: () => Promise<T>): Promise<T> {
@@ -37,5 +41,70 @@ describe("managed webhooks and the environment of pulumi up", function () {
     );
     const baseUrls = cloud.ofType("pulumi:providers:github").map((p) => p.inputs.baseUrl);
     expect(baseUrls).to.deep.equal(["https://api.github.com/"]);
+  });
+
+  it("refuses, before creating anything, GITHUB_OWNER naming another owner than a managed webhook's (the provider would put other/tool's webhook on acme/tool)", async () => {
+    // The cloud of the refused run: pulumi up starts creating a resource as soon as it is registered.
+    const cloud = new MockCloud();
+    await cloud.install("test");
+    let refused: unknown;
+    await withEnv({ GITHUB_OWNER: "acme", GITHUB_ORGANIZATION: undefined }, () =>
+      buildStack({
+        config: managed(),
+        routes: [jenkinsRoute("api-build", ["acme/api", "other/tool"])],
+        stack: "test",
+        region: REGION,
+        code: stubCode,
+        githubToken: "ghp_test-token-value",
+      }).catch((err: unknown) => {
+        refused = err;
+      }),
+    );
+    await settle(cloud);
+    const message = String((refused as Error)?.message);
+    expect(message).to.match(/^GITHUB_OWNER is set to "acme" .*the webhooks of other\/tool would be created/);
+    expect(message).to.include("unset GITHUB_OWNER");
+    // A RunError: pulumi up prints its message alone.
+    expect(pulumi.RunError.isInstance(refused), String(refused)).to.equal(true);
+    expect(cloud.resources).to.have.length(0);
+  });
+
+  it("takes GITHUB_OWNER naming the one owner of the managed webhooks, in any case", async () => {
+    const { cloud } = await withEnv({ GITHUB_OWNER: "ACME", GITHUB_ORGANIZATION: "" }, () =>
+      evaluate({
+        config: managed(),
+        routes: [jenkinsRoute("api-build", ["acme/api", "Acme/web"])],
+        code: stubCode,
+        githubToken: "ghp_test-token-value",
+      }),
+    );
+    expect(cloud.ofType("github:index/repositoryWebhook:RepositoryWebhook")).to.have.length(2);
+  });
+});
+
+describe("githubOwnerEnvironmentProblem(hooks, env)", () => {
+  const hooks = [
+    { route: "a", repository: "acme/api", events: ["push"] },
+    { route: "b", repository: "acme/web", events: ["push"] },
+  ];
+
+  it("names GITHUB_ORGANIZATION, which the provider reads before GITHUB_OWNER, when it names another owner", () => {
+    const problem = githubOwnerEnvironmentProblem(hooks, {
+      GITHUB_ORGANIZATION: "other",
+      GITHUB_OWNER: "acme",
+    });
+    expect(problem).to.match(/^GITHUB_ORGANIZATION is set to "other" .*acme\/api, acme\/web/);
+  });
+
+  it("takes a GITHUB_OWNER that differs when GITHUB_ORGANIZATION, which the provider uses, names the owner", () => {
+    expect(
+      githubOwnerEnvironmentProblem(hooks, { GITHUB_ORGANIZATION: "acme", GITHUB_OWNER: "other" }),
+    ).to.equal(undefined);
+  });
+
+  it("reads an empty variable as unset, as the provider does", () => {
+    expect(githubOwnerEnvironmentProblem(hooks, { GITHUB_ORGANIZATION: "", GITHUB_OWNER: "" })).to.equal(
+      undefined,
+    );
   });
 });
