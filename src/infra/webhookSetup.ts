@@ -267,6 +267,29 @@ export function githubOwnerEnvironmentProblem(
 }
 
 /**
+ * The warning for managed webhooks on repositories of several owners. One token (github:token, else GITHUB_TOKEN)
+ * creates them all, and a fine-grained token reaches the repositories of one owner only ("Each token can only
+ * access resources owned by a single user or organization", docs.github.com "Managing your personal access
+ * tokens"): the other owners' webhooks would fail at the end of `pulumi up`, after everything else exists.
+ */
+export function tokenOwnersWarning(hooks: readonly PlannedWebhook[]): string | undefined {
+  const owners = new Map<string, string>();
+  for (const { repository } of hooks) {
+    const { owner } = splitRepository(repository);
+    if (!owners.has(owner.toLowerCase())) owners.set(owner.toLowerCase(), owner);
+  }
+  if (owners.size < 2) return undefined;
+  const named = [...owners.values()].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+  return (
+    `managed webhooks on repositories of ${named.length} owners (${named.join(", ")}) are all created with the ` +
+    "one GitHub token (github:token, else GITHUB_TOKEN), and a fine-grained token reaches one owner's " +
+    "repositories only: GitHub would refuse the other owners' webhooks at the end of pulumi up. Use a classic " +
+    "token with admin:repo_hook (its user an admin of every one of those repositories), or one stack per owner, " +
+    "each with a fine-grained token for that owner"
+  );
+}
+
+/**
  * How many webhooks GitHub takes per event on one repository: 20 on github.com, 250 on GitHub Enterprise
  * Server (docs.github.com, "Types of webhooks"; GitHub answers the next one 422 `The "push" event cannot have
  * more than 20 hooks`). GHE.com (GitHub Enterprise Cloud with data residency, api.<name>.ghe.com) is GitHub's

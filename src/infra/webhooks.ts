@@ -9,7 +9,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Route } from "../core/types";
 import { shortHash } from "./naming";
-import { exactRepositories, splitRepository, subscribedEvents } from "./webhookSetup";
+import {
+  exactRepositories,
+  plannedWebhooks,
+  splitRepository,
+  subscribedEvents,
+  tokenOwnersWarning,
+} from "./webhookSetup";
 
 export interface ManagedWebhookRoute {
   route: Route;
@@ -59,6 +65,8 @@ export class Webhooks extends pulumi.ComponentResource {
   constructor(name: string, args: WebhooksArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hookgate:infra:Webhooks", name, {}, opts);
     const githubRoutes = args.routes.filter((r) => r.route.provider === "github");
+    const severalOwners = tokenOwnersWarning(plannedWebhooks(githubRoutes.map((r) => r.route)));
+    if (severalOwners) pulumi.log.warn(severalOwners, this);
     const secretValues = new Map<string, pulumi.Output<string>>();
     const secretVersions = new Map<string, aws.secretsmanager.SecretVersion>();
     for (const { route } of githubRoutes) {

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { buildStack } from "../../src/infra/program";
 import { githubOwnerEnvironmentProblem } from "../../src/infra/webhookSetup";
-import { evaluate } from "./evaluate";
+import { collectingWarnings, evaluate } from "./evaluate";
 import { config, jenkinsRoute, stubCode } from "./fixtures";
 import { MockCloud, REGION, settle } from "./mocks";
 
@@ -106,5 +106,35 @@ describe("githubOwnerEnvironmentProblem(hooks, env)", () => {
     expect(githubOwnerEnvironmentProblem(hooks, { GITHUB_ORGANIZATION: "", GITHUB_OWNER: "" })).to.equal(
       undefined,
     );
+  });
+});
+
+describe("managed webhooks on repositories of several owners, with one token", function () {
+  this.timeout(120_000);
+  const run = (repos: string[][]) =>
+    collectingWarnings(() =>
+      evaluate({
+        config: managed(),
+        routes: repos.map((r, i) => jenkinsRoute(`build-${i}`, r)),
+        code: stubCode,
+        githubToken: "github_pat_test-token-value",
+      }),
+    );
+
+  it("warns, naming the owners, that a fine-grained token reaches one owner's repositories only", async () => {
+    const { result, warnings } = await run([["acme/api"], ["other/tool", "Acme/web"]]);
+    // The one token reaches both owners' providers.
+    const providers = result.cloud.ofType("pulumi:providers:github");
+    expect(providers.map((p) => p.inputs.owner).sort()).to.deep.equal(["acme", "other"]);
+    const warning = warnings.filter((w) => w.includes("fine-grained token"));
+    expect(warning).to.have.length(1);
+    expect(warning[0]).to.match(
+      /^managed webhooks on repositories of 2 owners \(acme, other\) .*admin:repo_hook/,
+    );
+  });
+
+  it("does not warn when every managed repository has one owner, spelled in any case", async () => {
+    const { warnings } = await run([["acme/api"], ["Acme/web"]]);
+    expect(warnings.filter((w) => w.includes("fine-grained token"))).to.deep.equal([]);
   });
 });
