@@ -19,4 +19,23 @@ describe("README: managed GitHub webhooks", () => {
     expect(managed).to.match(/fine-grained token reaches the repositories of one owner only/);
     expect(managed).to.match(/classic token with `admin:repo_hook`/);
   });
+
+  it("Troubleshooting says what a token that cannot create webhooks ends pulumi up with (401, 403, 404), what each means, and to run pulumi up again", () => {
+    const deployment = section("### The deployment");
+    const start = deployment.indexOf(
+      "**`POST https://api.github.com/repos/<owner>/<repo>/hooks: 404 Not Found`**",
+    );
+    expect(start, "no entry for POST …/hooks: 404").to.be.greaterThan(-1);
+    const entry = deployment.slice(start, deployment.indexOf(" **", start + 10));
+    for (const said of [
+      "`401 Bad credentials`",
+      "`403 Resource not accessible by personal access token`",
+      "Webhooks repository permission",
+      "`admin:repo_hook`",
+      "admin of the repository",
+      "run `pulumi up` again",
+    ]) {
+      expect(entry, said).to.include(said);
+    }
+  });
 });
