@@ -38,4 +38,16 @@ describe("README: managed GitHub webhooks", () => {
       expect(entry, said).to.include(said);
     }
   });
+
+  it("the rotation section says how to rotate a generated secret: pulumi up --replace of its RandomPassword, found with pulumi stack --show-urns", () => {
+    const rotation = section("### Rotating a secret without dropping deliveries");
+    for (const said of [
+      "`github.manageWebhooks`",
+      "pulumi stack --show-urns",
+      "pulumi up --replace 'urn:pulumi:",
+      "becomes `AWSCURRENT` while the old value stays as `AWSPREVIOUS`, and only then updates the webhooks",
+    ]) {
+      expect(rotation, said).to.include(said);
+    }
+  });
 });
