@@ -22,7 +22,27 @@ export function subscribedEvents(route: Route): string[] {
   // never a push.
   if (route.action.type === "pr-cleanup" || route.match.merged !== undefined) return ["pull_request"];
   if (route.match.actions !== undefined) return eventsOfActions(route.provider, route.match.actions);
+  if (takesPullRequestsIntoBranches(route)) {
+    return route.provider === "github" ? ["merge_group", "pull_request", "push"] : ["pull_request", "push"];
+  }
   return ["push"];
+}
+
+/**
+ * A Jenkins route with `branches` and no `events` builds more than pushes: the matcher takes an event by its
+ * branch, and a pull request's branch is its base, as is a merge queue group's (GitHub's merge_group), so the
+ * webhook sends them too, as `hookgate serve` builds them and `hookgate check`'s note says. Not with `paths`
+ * (neither lists changed files) or `deleted: true` (neither deletes a ref); s3-zip skips all but pushes.
+ * A review or a branch's creation has a branch too, and is left out: not what such a route is for.
+ */
+function takesPullRequestsIntoBranches(route: Route): boolean {
+  const { match } = route;
+  return (
+    route.action.type === "jenkins" &&
+    match.branches !== undefined &&
+    match.paths === undefined &&
+    match.deleted !== true
+  );
 }
 
 /**

@@ -165,6 +165,47 @@ describe("subscribedEvents(route) against what match.ts lets through", () => {
     });
   }
 
+  it("subscribes pull_request and merge_group for a Jenkins route with branches and no events, which the matcher takes for those branches", () => {
+    const route: Route = {
+      ...jenkinsRoute(),
+      match: { repos: ["Codertocat/Hello-World", "octo-org/octo-repo"], branches: ["master", "main"] },
+    };
+    for (const [event, action] of [
+      ["pull_request", "opened"],
+      ["merge_group", "checks_requested"],
+    ] as const) {
+      const decision = compileMatcher(route)(
+        normaliseGitHubLike("github", event, example(event, action), "d4"),
+      );
+      expect(decision.matched, `${event}: ${decision.reason}`).to.equal(true);
+    }
+    expect(subscribedEvents(route)).to.deep.equal(["merge_group", "pull_request", "push"]);
+    // The webhook settings page of another host: its pull requests, no merge queue.
+    expect(subscribedEvents({ ...route, provider: "gitlab" })).to.deep.equal(["pull_request", "push"]);
+    expect(webhookSetup({ ...route, provider: "gitlab" }, "https://x").hostEvents).to.include(
+      "Merge request events",
+    );
+  });
+
+  it("subscribes push alone for branches with paths or deleted: true (no pull request passes them), or for s3-zip (it zips pushes only)", () => {
+    const branches = { repos: ["Codertocat/Hello-World"], branches: ["master"] };
+    const pullRequest = normaliseGitHubLike(
+      "github",
+      "pull_request",
+      example("pull_request", "opened"),
+      "d5",
+    );
+    for (const match of [
+      { ...branches, paths: ["**"] },
+      { ...branches, deleted: true },
+    ]) {
+      const route: Route = { ...jenkinsRoute(), match };
+      expect(compileMatcher(route)(pullRequest).matched, JSON.stringify(match)).to.equal(false);
+      expect(subscribedEvents(route)).to.deep.equal(["push"]);
+    }
+    expect(subscribedEvents({ ...s3ZipRoute(), match: branches })).to.deep.equal(["push"]);
+  });
+
   it("merged: false still matches GitHub's pull_request.opened", () => {
     const route: Route = { ...jenkinsRoute(), match: { repos: ["Codertocat/Hello-World"], merged: false } };
     const event = normaliseGitHubLike("github", "pull_request", example("pull_request", "opened"), "d3");
