@@ -24,8 +24,8 @@ export function requestOf<T extends ActionRequest["type"]>(
 
 /**
  * Runs the item and throws ActionError only: a throttled secret store is retryable, a missing secret is final,
- * an unexpected error is retryable so SQS and the DLQ keep it, named by its class alone (its message may quote
- * what it was given).
+ * an unexpected error is retryable so SQS and the DLQ keep it, named by its class and its Node code alone (its
+ * message may quote what it was given).
  */
 export async function runItem(
   run: ItemRunner,
@@ -41,6 +41,19 @@ export async function runItem(
     if (err instanceof TransientDependencyError)
       throw new ActionError(err.message, { retryable: true, cause: err });
     const name = (err as { name?: string })?.name ?? "Error";
-    throw new ActionError(`the action failed unexpectedly: ${name}`, { retryable: true, cause: err });
+    const code = nodeCode(err);
+    throw new ActionError(`the action failed unexpectedly: ${name}${code ? ` (${code})` : ""}`, {
+      retryable: true,
+      cause: err,
+    });
   }
+}
+
+/**
+ * The error's code when it has the shape of Node's (MODULE_NOT_FOUND, ENOSPC, EMFILE, ERR_…): what tells a module
+ * missing from the bundle or a full /tmp apart from a bug. A constant, not text from the payload.
+ */
+function nodeCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && /^[A-Z][A-Z0-9_]+$/.test(code) ? code : undefined;
 }
