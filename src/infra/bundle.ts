@@ -26,6 +26,21 @@ export const SDK_MODE: Record<ActionType, SdkMode> = {
 
 export const REPO_ROOT = resolve(__dirname, "..", "..");
 
+/**
+ * What the "external" mode leaves to the nodejs24.x runtime: only what it provides, the SDK v3 clients the code
+ * uses and the packages they are built from. Not @aws-sdk/lib-storage (nor any lib-*): the runtime does not ship
+ * it, so it stays in the bundle. A package named here that the bundle does not reach costs nothing; one left out
+ * is bundled, which is always safe.
+ */
+export const RUNTIME_PROVIDED: readonly string[] = [
+  "@aws-sdk/client-dynamodb",
+  "@aws-sdk/client-s3",
+  "@aws-sdk/client-secrets-manager",
+  "@aws-sdk/client-sqs",
+  "@aws-sdk/core",
+  "@smithy/*",
+];
+
 export interface Bundle {
   kind: string;
   code: string;
@@ -50,8 +65,7 @@ export function esbuildOptions(entry: string, sdk: SdkMode): BuildOptions {
     write: false,
     charset: "utf8",
     outfile: "index.js",
-    // "external": the nodejs24.x runtime provides the SDK v3 clients (and their @smithy dependencies).
-    external: sdk === "external" ? ["@aws-sdk/*", "@smithy/*"] : [],
+    external: sdk === "external" ? [...RUNTIME_PROVIDED] : [],
     logLevel: "silent",
   };
 }
