@@ -1,5 +1,6 @@
 // `npm run build`: writes the Lambda bundles to dist/<kind>/index.js and prints their sizes.
-// `pulumi up` bundles in memory the same way (src/infra/bundle.ts); this is for inspection and benchmarks.
+// `pulumi up` bundles the same way and writes them to .hookgate/bundles (src/infra/bundle.ts); this is for
+// inspection and benchmarks.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Bundle, bundleHandler, HANDLER_KINDS, REPO_ROOT, SDK_MODE, type SdkMode } from "./bundle";

@@ -2,11 +2,12 @@
 // The output is deterministic (no timestamps, paths relative to the repository), so the same source yields
 // the same bytes, the same archive hash, and no diff on `pulumi up`.
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join, posix, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { type BuildOptions, buildSync, type Metafile } from "esbuild";
 import type { ActionType } from "../core/types";
+import { writeFileAtomicSync } from "../local/atomicFile";
 
 export const HANDLER_KINDS: readonly ActionType[] = ["jenkins", "s3-zip", "pr-cleanup"];
 
@@ -109,9 +110,28 @@ export function bundleHandler(kind: ActionType, sdk: SdkMode = SDK_MODE[kind]): 
   return bundleEntry(handlerEntry(kind), sdk, kind);
 }
 
-/** The Lambda code: a zip holding index.js (handler `index.handler`). */
-export function bundleArchive(bundle: Bundle): pulumi.asset.AssetArchive {
-  return new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundle.code) });
+/** Where the Lambda code is written, relative to the project directory (Pulumi.yaml's, the program's). */
+export const BUNDLE_DIR = ".hookgate/bundles";
+
+/** The kind's bundle file, relative to the project directory, with `/` on every system. */
+export function bundlePath(kind: ActionType): string {
+  return posix.join(BUNDLE_DIR, kind, "index.js");
+}
+
+/**
+ * The Lambda code: a zip holding index.js (handler `index.handler`), read from the bundle written to
+ * bundlePath(kind). Not a StringAsset: the engine keeps a text asset's whole text in the state, in each function's
+ * inputs and outputs (1.3-1.6 MB a route, rewritten after every step); of a file asset it keeps the path and hash.
+ * The path is relative, so no machine's path enters the state: the engine reads it from the project directory.
+ * Asset equality is by hash, so the same bundle is no update. Written atomically (a temporary file renamed over
+ * it): another stack's `pulumi up` in this checkout may be reading it.
+ */
+export function bundleArchive(kind: ActionType, bundle: Bundle): pulumi.asset.AssetArchive {
+  const path = bundlePath(kind);
+  const file = join(REPO_ROOT, path);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileAtomicSync(file, bundle.code);
+  return new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.FileAsset(path) });
 }
 
 /** Supplies each route's code; tests may pass their own. */
@@ -119,11 +139,11 @@ export type CodeProvider = (kind: ActionType) => pulumi.asset.Archive;
 
 const archives = new Map<ActionType, pulumi.asset.AssetArchive>();
 
-/** The default CodeProvider: the real handler bundles, built once per kind. */
+/** The default CodeProvider: the real handler bundles, built and written once per kind and process. */
 export const handlerCode: CodeProvider = (kind) => {
   let archive = archives.get(kind);
   if (!archive) {
-    archive = bundleArchive(bundleHandler(kind));
+    archive = bundleArchive(kind, bundleHandler(kind));
     archives.set(kind, archive);
   }
   return archive;

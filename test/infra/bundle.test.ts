@@ -1,15 +1,20 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import {
+  BUNDLE_DIR,
   buildBundle,
+  bundleArchive,
   bundleEntry,
   bundleHandler,
+  bundlePath,
   HANDLER_KINDS,
   handlerCode,
   handlerEntry,
+  REPO_ROOT,
 } from "../../src/infra/bundle";
 
 describe("bundle: esbuild bundles of the Lambda entry points", () => {
@@ -67,6 +72,28 @@ describe("bundle: esbuild bundles of the Lambda entry points", () => {
       expect(run.stdout).to.equal("function");
     });
   }
+
+  for (const kind of HANDLER_KINDS) {
+    it(`the ${kind} code reaches the engine (and the state) as a project-relative path and a hash, not the bundle's text`, async () => {
+      const wire = JSON.stringify(await pulumi.runtime.serializeProperty("code", handlerCode(kind)));
+      expect(wire).not.to.contain('"text"');
+      expect(wire).to.contain(`"path":"${bundlePath(kind)}"`);
+      expect(bundlePath(kind)).to.equal(`.hookgate/bundles/${kind}/index.js`);
+      expect(wire.length).to.be.below(1024);
+      expect(readFileSync(join(REPO_ROOT, bundlePath(kind)), "utf8")).to.equal(bundleHandler(kind).code);
+    });
+  }
+
+  it("writes the bundle file whole again when it was changed or removed, leaving no temporary file", () => {
+    const file = join(REPO_ROOT, bundlePath("jenkins"));
+    writeFileSync(file, "half a bun");
+    bundleArchive("jenkins", bundleHandler("jenkins"));
+    expect(readFileSync(file, "utf8")).to.equal(bundleHandler("jenkins").code);
+    rmSync(join(REPO_ROOT, BUNDLE_DIR, "jenkins"), { recursive: true });
+    bundleArchive("jenkins", bundleHandler("jenkins"));
+    expect(readFileSync(file, "utf8")).to.equal(bundleHandler("jenkins").code);
+    expect(readdirSync(dirname(file))).to.deep.equal(["index.js"]);
+  });
 
   it("refuses an entry that does not exist, naming it", () => {
     expect(() => bundleEntry("handlers/nope.ts")).to.throw(/handlers\/nope\.ts: the file does not exist/);

@@ -1,11 +1,12 @@
 // The real Pulumi program (index.ts): stack config through `pulumi.runtime.setAllConfig`, a routes.yaml
 // fixture loaded by the real loader, and the real esbuild bundles of handlers/. Config is read once per
 // process and index.ts once per module cache, so this file evaluates it exactly once.
-import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { loadRoutesFile } from "../../src/core/routes/load";
-import { bundleHandler } from "../../src/infra/bundle";
+import { bundleHandler, bundlePath, REPO_ROOT } from "../../src/infra/bundle";
 import {
   environmentLeaks,
   nameProblems,
@@ -99,10 +100,16 @@ describe("index.ts (the Pulumi program, under mocks, with a routes.yaml fixture)
     for (const fn of fns) {
       const route = routes.find((r) => r.name === routeOf(cloud, fn));
       expect(route, fn.name).to.not.equal(undefined);
+      const kind = route?.action.type ?? "jenkins";
       const code = fn.inputs.code as pulumi.asset.AssetArchive;
-      const assets = (await code.assets) as Record<string, pulumi.asset.StringAsset>;
+      const assets = (await code.assets) as Record<string, pulumi.asset.Asset>;
       expect(Object.keys(assets)).to.deep.equal(["index.js"]);
-      expect(await assets["index.js"]?.text).to.equal(bundleHandler(route?.action.type ?? "jenkins").code);
+      // A file asset: the state keeps its path and hash, where a StringAsset's whole text would be kept.
+      const asset = assets["index.js"];
+      expect(asset).to.be.instanceOf(pulumi.asset.FileAsset);
+      const path = await (asset as pulumi.asset.FileAsset).path;
+      expect(path).to.equal(bundlePath(kind));
+      expect(readFileSync(join(REPO_ROOT, path), "utf8")).to.equal(bundleHandler(kind).code);
     }
   });
 
