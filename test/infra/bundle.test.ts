@@ -1,9 +1,9 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
+import type { ActionType, Route, WorkItem } from "../../src/core/types";
 import {
   BUNDLE_DIR,
   buildBundle,
@@ -16,6 +16,21 @@ import {
   handlerEntry,
   REPO_ROOT,
 } from "../../src/infra/bundle";
+import { closedPrEvent, HOST_TOKEN, JENKINS_TOKEN, JENKINS_USER, mergedPull } from "../actions/helpers";
+import { loadPayload } from "../fixtures/payloads";
+import {
+  githubDelivery,
+  jenkinsRoute,
+  SHA,
+  sqsEvent,
+  sqsRecord,
+  WEBHOOK_SECRET,
+  workItem,
+} from "../gateway/support";
+import { bundleAlone, type FakeAws, invokeAlone, lambdaEnv, startFakeAws } from "../support/bundleAlone";
+import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
+import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
+import { type LocalS3, startLocalS3 } from "../support/s3";
 
 describe("bundle: esbuild bundles of the Lambda entry points", () => {
   it("buildBundle is deterministic: the same source gives the same bytes and hash", () => {
@@ -60,20 +75,6 @@ describe("bundle: esbuild bundles of the Lambda entry points", () => {
   }
 
   for (const kind of HANDLER_KINDS) {
-    it(`the ${kind} bundle loads in plain node (CommonJS) and exports handler`, () => {
-      const dir = mkdtempSync(join(tmpdir(), "hookgate-bundle-"));
-      writeFileSync(join(dir, "index.js"), bundleHandler(kind).code);
-      const run = spawnSync(
-        process.execPath,
-        ["-e", "process.stdout.write(typeof require(process.argv[1]).handler)", join(dir, "index.js")],
-        { encoding: "utf8", env: { PATH: process.env.PATH, AWS_REGION: "eu-west-1" }, timeout: 20_000 },
-      );
-      expect(run.stderr).to.equal("");
-      expect(run.stdout).to.equal("function");
-    });
-  }
-
-  for (const kind of HANDLER_KINDS) {
     it(`the ${kind} code reaches the engine (and the state) as a project-relative path and a hash, not the bundle's text`, async () => {
       const wire = JSON.stringify(await pulumi.runtime.serializeProperty("code", handlerCode(kind)));
       expect(wire).not.to.contain('"text"');
@@ -97,5 +98,139 @@ describe("bundle: esbuild bundles of the Lambda entry points", () => {
 
   it("refuses an entry that does not exist, naming it", () => {
     expect(() => bundleEntry("handlers/nope.ts")).to.throw(/handlers\/nope\.ts: the file does not exist/);
+  });
+});
+
+// Each production bundle (SDK_MODE) run as Lambda runs it: index.js alone in an empty folder, in a child node with
+// Lambda's environment, one child per bundle. The receive path (a signed delivery, enqueued) and the work path (whose
+// action module is require()d lazily) each run once, so a module the bundle needs and does not hold fails here.
+describe("bundle: each handler bundle alone in an empty folder, as in /var/task", function () {
+  this.timeout(120_000);
+  let aws: FakeAws;
+  let jenkins: JenkinsServer;
+  let host: GitHostServer;
+  let s3: LocalS3;
+  const api = { provider: "github" as const, apiUrl: "", token: "hookgate/github-token" };
+  before(async () => {
+    jenkins = await startJenkinsServer({ user: JENKINS_USER, token: JENKINS_TOKEN });
+    host = await startGitHostServer({ token: HOST_TOKEN });
+    host.setRepo("acme/api", { defaultBranch: "main" });
+    host.setArchive("acme/api", SHA, { files: { "buildspec.yml": "version: 0.2\n" } });
+    host.setPull("acme/api", mergedPull());
+    api.apiUrl = host.url;
+    s3 = await startLocalS3({ buckets: ["artifacts"] });
+    aws = await startFakeAws({
+      "hookgate/github-webhook": WEBHOOK_SECRET,
+      "hookgate/github-token": HOST_TOKEN,
+      "hookgate/jenkins": JSON.stringify({ user: JENKINS_USER, token: JENKINS_TOKEN }),
+    });
+  });
+  after(async () => {
+    await aws?.close();
+    await host?.close();
+    await s3?.close();
+    await jenkins?.close();
+  });
+
+  /** Runs the kind's bundle alone with a receive event and one SQS record: the delivery is answered 202, the item done. */
+  async function runAlone(kind: ActionType, route: Route, receive: unknown, item: unknown): Promise<void> {
+    const dir = bundleAlone(bundleHandler(kind).code);
+    try {
+      const run = await invokeAlone(
+        dir,
+        [receive, sqsEvent([sqsRecord(JSON.stringify(item), { group: "acme/api" })])],
+        lambdaEnv(aws.url, route, { AWS_ENDPOINT_URL_S3: s3.url }),
+      );
+      const [answer, batch] = run.results as [{ statusCode?: number } | undefined, unknown];
+      const output = run.stdout + run.stderr;
+      expect(answer?.statusCode, output).to.equal(202);
+      expect(batch, output).to.deep.equal({ batchItemFailures: [] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("the jenkins bundle alone answers a signed delivery 202 and its work item triggers the Jenkins job", async () => {
+    const route = jenkinsRoute({}, jenkins.url);
+    const jenkinsAction = route.action.type === "jenkins" ? route.action.jenkins : undefined;
+    const item = workItem({
+      acceptedAt: new Date().toISOString(),
+      request: { type: "jenkins", jenkins: jenkinsAction, job: ["api", "build"], parameters: { SHA } },
+    } as Partial<WorkItem>);
+    const before = jenkins.builds().length;
+    await runAlone("jenkins", route, githubDelivery(), item);
+    expect(
+      jenkins
+        .builds()
+        .slice(before)
+        .map((b) => b.job),
+    ).to.deep.equal([["api", "build"]]);
+  });
+
+  it("the s3-zip bundle alone answers a signed delivery 202 and its work item puts the zip in S3", async () => {
+    const route = jenkinsRoute({
+      action: { type: "s3-zip", api, bucket: "artifacts", key: "{{repo.path}}/{{branch.path}}/src.zip" },
+    } as Partial<Route>);
+    const item = workItem({
+      acceptedAt: new Date().toISOString(),
+      request: { type: "s3-zip", api, bucket: "artifacts", key: "acme/api/main/src.zip" },
+    });
+    await runAlone("s3-zip", route, githubDelivery(), item);
+    expect(await s3.listKeys("artifacts", "acme/api/main/")).to.deep.equal(["acme/api/main/src.zip"]);
+  });
+
+  it("the pr-cleanup bundle alone answers a closed pull request 202 and its work item runs the S3 and Jenkins steps", async () => {
+    const request = {
+      type: "pr-cleanup" as const,
+      api,
+      context: "hookgate/pr-cleanup",
+      steps: [
+        { kind: "delete-s3-prefix" as const, bucket: "artifacts", prefix: "acme/api/pr-7/" },
+        {
+          kind: "jenkins" as const,
+          request: {
+            type: "jenkins" as const,
+            jenkins: { url: jenkins.url, credentials: "hookgate/jenkins", crumb: false },
+            job: ["previews", "teardown"],
+            parameters: { PR: "7" },
+          },
+        },
+      ],
+    };
+    const route = {
+      ...jenkinsRoute(),
+      name: "pr-cleanup",
+      match: { repos: ["acme/api", "Codertocat/Hello-World"], events: ["pull_request"] },
+      action: {
+        type: "pr-cleanup",
+        api,
+        context: request.context,
+        steps: [
+          { kind: "delete-s3-prefix", bucket: "artifacts", prefix: "{{repo}}/pr-{{pr.number}}/" },
+          { kind: "jenkins", job: "previews/teardown", parameters: { PR: "{{pr.number}}" } },
+        ],
+        jenkins: { url: jenkins.url, credentials: "hookgate/jenkins", crumb: false },
+      },
+    } as Route;
+    const event = closedPrEvent();
+    const item = {
+      ...workItem({ acceptedAt: new Date().toISOString(), event, deliveryId: event.deliveryId }),
+      route: "pr-cleanup",
+      request,
+    };
+    const closed = loadPayload("github/pull_request-closed-merged");
+    const receive = githubDelivery({ body: closed.body, event: "pull_request", path: "/hooks/pr-cleanup" });
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: "artifacts", Key: "acme/api/pr-7/site/index.html", Body: "<p>7</p>" }),
+    );
+    const before = jenkins.builds().length;
+    await runAlone("pr-cleanup", route, receive, item);
+    expect(await s3.listKeys("artifacts", "acme/api/pr-7/")).to.deep.equal([]);
+    expect(
+      jenkins
+        .builds()
+        .slice(before)
+        .map((b) => b.job),
+    ).to.deep.equal([["previews", "teardown"]]);
   });
 });
