@@ -1,4 +1,5 @@
 // The delivery policy shared by the deployed stack and `hookgate serve`.
+import type { Provider } from "./types";
 
 /** Attempts before the function dead-letters a failing delivery itself, with its reason (HOOKGATE_MAX_ATTEMPTS). */
 export const MAX_ATTEMPTS = 5;
@@ -50,6 +51,20 @@ export const DEDUPE_TTL_SECONDS = 29 * 24 * 3600;
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 /** A "pending" dedupe claim older than this is considered abandoned (the enqueue never finished). */
 export const PENDING_CLAIM_TTL_SECONDS = 60;
+/**
+ * How long the receive path waits on its dependencies (the secret, the dedupe table, the queue) before it answers
+ * 503, per provider: inside the time the Git host waits for an answer, with room for the release of a claim at
+ * the deadline (up to 1 s more, deployed) and the way back. GitHub.com, GitLab and Bitbucket wait 10 s: 8 s.
+ * Gitea and Forgejo wait 5 s (DELIVER_TIMEOUT) and their Redeliver sends a new X-Gitea-Delivery, which no
+ * duplicate check recognises, so an answer they gave up on must be rarer still: 3 s, answered within 4 s.
+ */
+export const RECEIVE_DEADLINE_MS: Readonly<Record<Provider, number>> = {
+  github: 8_000,
+  gitlab: 8_000,
+  bitbucket: 8_000,
+  "bitbucket-server": 8_000,
+  gitea: 3_000,
+};
 /** Secrets are cached in memory for this long. */
 export const SECRET_CACHE_TTL_MS = 5 * 60_000;
 /** Standard Webhooks timestamp tolerance. */

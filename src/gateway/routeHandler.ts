@@ -29,6 +29,7 @@ import {
   MAX_BODY_BYTES,
   MAX_RECEIVE_COUNT,
   PENDING_CLAIM_TTL_SECONDS,
+  RECEIVE_DEADLINE_MS,
   retryDelayMs,
 } from "../core/policy";
 import type {
@@ -82,8 +83,8 @@ export interface RouteHandlerDeps {
   holdRecord?(record: SQSRecord, holdMs: number, limits?: CallLimits): Promise<void>;
   now?(): number;
   /**
-   * Answer 503 when the receive path is still waiting on a dependency by then (default 8 s, inside
-   * GitHub's 10 s); the clock starts when it starts waiting.
+   * Answer 503 when the receive path is still waiting on a dependency by then (default: the route's provider's
+   * RECEIVE_DEADLINE_MS, inside the time its Git host waits); the clock starts when it starts waiting.
    */
   receiveTimeoutMs?: number;
   /**
@@ -229,7 +230,6 @@ class Answer {
 }
 
 const HOOK_PATH = /\/hooks\/([^/]+)\/?$/;
-const DEFAULT_RECEIVE_TIMEOUT_MS = 8_000;
 /** How long the release of a claim whose send failed may take, past the receive deadline if need be. */
 const RELEASE_MS = 1_000;
 
@@ -363,8 +363,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   const maxReceiveCount = deps.maxReceiveCount ?? MAX_RECEIVE_COUNT;
   /** The last secret versions seen and the values they hold (a route has one webhook secret). */
   let parsedSecret: ParsedSecret | undefined;
-  const receiveTimeoutMs = deps.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS;
+  const receiveTimeoutMs = deps.receiveTimeoutMs ?? RECEIVE_DEADLINE_MS[route.provider];
   const deadlines = new Deadlines(receiveTimeoutMs);
+  /** Gitea and Forgejo redeliver under a new delivery id (ReplayHookTask): the dedupe table cannot match it. */
+  const newIdOnRedeliver = route.provider === "gitea";
 
   // ---------------------------------------------------------------------------------------------
   // receive
@@ -460,15 +462,18 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     fields.status = TIMED_OUT.statusCode;
     fields.late = true;
     if (answer.statusCode === 202) {
-      fields.reason = line.releasedAtTimeout
-        ? line.queuedMarkFailed
-          ? // Released at the 503 and never marked: a redelivery takes it over, with the same deduplication id.
-            "queued after the timeout's 503, but marking it queued failed: it will run; its claim was released at the 503, so a redelivery is accepted again as this generation, which runs once"
-          : "queued after the timeout's 503: it will run, and its redelivery is answered duplicate"
-        : line.queuedMarkFailed
-          ? // The claim stays pending (enqueue's catch): a redelivery is read as another request's, in progress.
-            `queued after the timeout's 503, but marking it queued failed: it will run; a redelivery is answered 503 (in progress) until its work records its outcome (done: duplicate; dead: accepted as the next generation) or its claim is ${PENDING_CLAIM_TTL_SECONDS} s old (then accepted again as this generation, which runs once)`
-          : "queued after the timeout's 503: it will run, and its redelivery is answered duplicate";
+      fields.reason = newIdOnRedeliver
+        ? // Gitea's Redeliver sends a new X-Gitea-Delivery: whatever this id's claim says, it would be queued again.
+          "queued after the timeout's 503: it will run; do not redeliver it: Gitea's Redeliver sends a new delivery id, which is queued again"
+        : line.releasedAtTimeout
+          ? line.queuedMarkFailed
+            ? // Released at the 503 and never marked: a redelivery takes it over, with the same deduplication id.
+              "queued after the timeout's 503, but marking it queued failed: it will run; its claim was released at the 503, so a redelivery is accepted again as this generation, which runs once"
+            : "queued after the timeout's 503: it will run, and its redelivery is answered duplicate"
+          : line.queuedMarkFailed
+            ? // The claim stays pending (enqueue's catch): a redelivery is read as another request's, in progress.
+              `queued after the timeout's 503, but marking it queued failed: it will run; a redelivery is answered 503 (in progress) until its work records its outcome (done: duplicate; dead: accepted as the next generation) or its claim is ${PENDING_CLAIM_TTL_SECONDS} s old (then accepted again as this generation, which runs once)`
+            : "queued after the timeout's 503: it will run, and its redelivery is answered duplicate";
     }
     try {
       log(fields);

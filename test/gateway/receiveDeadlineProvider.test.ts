@@ -1,0 +1,182 @@
+// The receive deadline is the route's provider's: Gitea and Forgejo give up on a delivery after 5 s (DELIVER_TIMEOUT,
+// go-gitea modules/setting/webhook.go) and their Redeliver sends it under a new X-Gitea-Delivery (ReplayHookTask),
+// which the dedupe table cannot match: a delivery answered after Gitea gave up runs twice once redelivered. So a
+// Gitea route answers 503 after 3 s of waiting (within 4 s, the claim's release included); the others after 8 s.
+import { randomUUID } from "node:crypto";
+import fs, { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { ActionError } from "../../src/core/errors";
+import type { CallLimits, ClaimResult } from "../../src/core/ports";
+import { loadRoutesFile } from "../../src/core/routes/load";
+import type { Provider } from "../../src/core/types";
+import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
+import { createRouteHandler } from "../../src/gateway/routeHandler";
+import { startLocalGateway } from "../../src/local/localGateway";
+import { githubHeaders, REPO_ROOT, request } from "../cli/serveHarness";
+import { MemorySecretStore } from "../support/secrets";
+import {
+  githubDelivery,
+  jenkinsRoute,
+  LogCollector,
+  parseAnswer,
+  RecordingDeadLetters,
+  WEBHOOK_SECRET,
+} from "./support";
+
+/** A store that notes when each claim was asked and the deadline it was given, then claims. */
+class ClaimClock extends MemoryDedupeStore {
+  readonly claims: Array<{ askedAt: number; deadlineMs: number | undefined }> = [];
+  override claim(
+    route: string,
+    deliveryId: string,
+    limits?: CallLimits,
+    token?: string,
+  ): Promise<ClaimResult> {
+    this.claims.push({ askedAt: Date.now(), deadlineMs: limits?.deadlineMs });
+    return super.claim(route, deliveryId, undefined, token);
+  }
+}
+
+/** What Gitea sends beside the GitHub-style signature githubDelivery writes (X-Hub-Signature-256). */
+const giteaHeaders = (id: string) => ({
+  "X-Gitea-Delivery": id,
+  "X-Gitea-Event": "push",
+  "X-Gogs-Delivery": id,
+});
+
+function handlerFor(
+  provider: Provider,
+  options: { dedupe?: MemoryDedupeStore; send?: () => Promise<void>; receiveTimeoutMs?: number } = {},
+) {
+  const logs = new LogCollector();
+  const handler = createRouteHandler({
+    route: jenkinsRoute({ provider }),
+    secrets: new MemorySecretStore({ "hookgate/github-webhook": WEBHOOK_SECRET }),
+    queue: { send: options.send ?? (async () => {}) },
+    deadLetters: new RecordingDeadLetters(),
+    dedupe: options.dedupe ?? new MemoryDedupeStore(),
+    runAction: async () => ({ status: "done", detail: "" }),
+    log: logs.log,
+    ...(options.receiveTimeoutMs === undefined ? {} : { receiveTimeoutMs: options.receiveTimeoutMs }),
+  });
+  return { handler, logs };
+}
+
+const delivery = (provider: Provider, id: string) =>
+  githubDelivery({ deliveryId: id, headers: provider === "gitea" ? giteaHeaders(id) : {} });
+
+describe("Function: createRouteHandler receive, the deadline of the route's provider", () => {
+  for (const [provider, deadline] of [
+    ["gitea", 3_000],
+    ["github", 8_000],
+  ] as Array<[Provider, number]>) {
+    it(`a ${provider} route gives its deployed claim the deadline ${deadline} ms after the delivery came in`, async () => {
+      const dedupe = new ClaimClock();
+      const { handler } = handlerFor(provider, { dedupe });
+      const cameIn = Date.now();
+      const answer = parseAnswer(await handler.receive(delivery(provider, randomUUID())));
+      expect(answer.statusCode).to.equal(202);
+      const [claim] = dedupe.claims;
+      expect(claim?.deadlineMs, "the claim's deadline").to.be.a("number");
+      // Set when the delivery came in: no earlier than then, and no later than when the claim was asked.
+      expect(claim?.deadlineMs as number).to.be.within(
+        cameIn + deadline,
+        (claim?.askedAt as number) + deadline,
+      );
+    });
+  }
+});
+
+describe("Function: createRouteHandler receive, a Gitea delivery queued after its deadline's 503", () => {
+  it("its late line says not to redeliver it, as Gitea's Redeliver sends a new delivery id that is queued again, not that its redelivery is a duplicate", async () => {
+    let finish: () => void = () => {};
+    const { handler, logs } = handlerFor("gitea", {
+      send: () =>
+        new Promise<void>((resolve) => {
+          finish = resolve;
+        }),
+      receiveTimeoutMs: 20,
+    });
+    // The send outlives the deadline: 503, then it lands.
+    const answer = parseAnswer(await handler.receive(delivery("gitea", "6f1b0d8e-gitea-late")));
+    expect(answer.statusCode).to.equal(503);
+    finish();
+    for (let i = 0; i < 20 && logs.of("delivery").length < 2; i++) await new Promise((r) => setImmediate(r));
+    const late = logs.of("delivery")[1];
+    expect(late).to.deep.include({ decision: "queued", status: 503, late: true });
+    expect(late?.reason).to.equal(
+      "queued after the timeout's 503: it will run; do not redeliver it: Gitea's Redeliver sends a new delivery id, which is queued again",
+    );
+  });
+});
+
+describe("serve: the receive deadline of the route's provider", function () {
+  this.timeout(40_000);
+  const realFdatasync = fs.fdatasync;
+  let dir: string;
+  afterEach(() => {
+    fs.fdatasync = realFdatasync;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers a Gitea delivery 503 while a GitHub one waiting on the same held disk is still within its deadline, and queues the GitHub one once the disk answers", async () => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-provider-deadline-"));
+    writeFileSync(
+      join(dir, "routes.yaml"),
+      `version: 1
+defaults: { jenkins: { url: "http://127.0.0.1:9", credentials: test/jenkins } }
+routes:
+  - name: tea
+    provider: gitea
+    secret: test/hook
+    match: { repos: [acme/api] }
+    action: { type: jenkins, job: x }
+  - name: hub
+    secret: test/hook
+    match: { repos: [acme/api] }
+    action: { type: jenkins, job: x }
+`,
+    );
+    const secret = "provider-deadline-secret";
+    writeFileSync(join(dir, "secrets.json"), JSON.stringify({ "test/hook": secret }));
+    const gateway = await startLocalGateway({
+      config: loadRoutesFile(join(dir, "routes.yaml")),
+      stateDir: join(dir, "state"),
+      secretsFile: join(dir, "secrets.json"),
+      port: 0,
+      fsync: true,
+      drainTimeoutMs: 50,
+      log: () => {},
+      runAction: async () => {
+        throw new ActionError("Jenkins job x answered 404", { retryable: false });
+      },
+    });
+    try {
+      const push = readFileSync(join(REPO_ROOT, "examples", "github-push.json"));
+      const held: Array<(error: Error | null) => void> = [];
+      fs.fdatasync = ((_fd: number, done: (error: Error | null) => void) =>
+        void held.push(done)) as typeof fs.fdatasync;
+      const teaId = randomUUID();
+      const tea = request(`${gateway.url}/hooks/tea`, {
+        headers: { ...githubHeaders(secret, push, "push", teaId), ...giteaHeaders(teaId) },
+        body: push,
+      });
+      let hubAnswered = false;
+      const hub = request(`${gateway.url}/hooks/hub`, {
+        headers: githubHeaders(secret, push, "push", randomUUID()),
+        body: push,
+      }).finally(() => {
+        hubAnswered = true;
+      });
+      expect((await tea).status, "the Gitea delivery").to.equal(503);
+      expect(hubAnswered, "the GitHub delivery answered by the Gitea one's 503").to.equal(false);
+      fs.fdatasync = realFdatasync;
+      for (const done of held.splice(0)) done(null);
+      expect((await hub).status, "the GitHub delivery").to.equal(202);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
