@@ -42,13 +42,15 @@ export const TAKEOVER_CONDITION = "#state = :pending AND #updatedAt < :stale AND
  * whose `queued` mark failed, is skipped as finished; that receive path's `queued` mark and release then change
  * nothing (both need `pending`), and the Git host's redelivery is answered duplicate. Not on a later `queued`
  * one: its message is in the queue or running (the work path skips the older letter for it, see supersededBy),
- * and its own mark decides.
+ * and its own mark decides. "dead" never lands on `done`: the action ran, and a copy of its message put back on
+ * the queue's last receive (a finished one SQS brought back, or one a takeover queued twice) would otherwise let
+ * the Git host's redelivery or a DLQ redrive run it again.
  */
 export const MARK_CONDITION: Record<DeliveryState, string> = {
   pending: "#generation = :g",
   queued: "#generation = :g AND #state = :pending",
   done: "#generation = :g OR (#generation > :g AND #state IN (:dead, :pending))",
-  dead: "#generation = :g",
+  dead: "#generation = :g AND #state <> :done",
 };
 
 export interface DynamoDedupeStoreOptions {
@@ -223,12 +225,14 @@ export class DynamoDedupeStore implements DedupeStore {
             ":expires": { N: String(Math.floor(now / 1000) + this.ttlSeconds) },
             ...(state === "queued" || state === "done" ? { ":pending": { S: "pending" } } : {}),
             ...(state === "done" ? { ":dead": { S: "dead" } } : {}),
+            ...(state === "dead" ? { ":done": { S: "done" } } : {}),
           },
         }),
         untilDeadline(limits),
       );
     } catch (error) {
-      // A newer generation owns the item (for a done mark: one queued or done), or the work path finished it.
+      // A newer generation owns the item (for a done mark: one queued or done), or the work path finished it (a
+      // dead mark over done: the action ran). Not an error, nor worth a retry: there is nothing to write.
       if (awsErrorName(error) === "ConditionalCheckFailedException") return;
       throw dependency("mark", error, limits);
     }

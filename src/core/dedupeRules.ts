@@ -14,7 +14,8 @@ export interface DedupeEntry {
  * Whether a mark of `state` for `generation` lands on `entry`: only the current generation's, but an older
  * generation's done lands on a later one that is dead or pending (the action ran: that later generation's dead
  * letter, redriven, or its message is then skipped); queued lands only over pending (the work path got there
- * first otherwise).
+ * first otherwise); dead never over done (the action ran: a copy deferred on its last receive must not let a
+ * redelivery or a redrive run it again).
  */
 export function markLands(entry: DedupeEntry, generation: number, state: DeliveryState): boolean {
   const overLater =
@@ -22,6 +23,7 @@ export function markLands(entry: DedupeEntry, generation: number, state: Deliver
     entry.generation > generation &&
     (entry.state === "dead" || entry.state === "pending");
   if (entry.generation !== generation && !overLater) return false;
+  if (state === "dead") return entry.state !== "done";
   return state !== "queued" || entry.state === "pending";
 }
 

@@ -291,6 +291,30 @@ describe("DynamoDedupeStore against dynalite (a DynamoDB engine)", () => {
     expect(await store.state(ROUTE, "stale")).to.deep.equal({ state: "done", generation: 2 });
   });
 
+  it("mark dead of a generation already done changes nothing (the condition fails quietly, no error): the item stays done, the next claim a duplicate, also when that done came from an older generation's", async () => {
+    const { store, at } = storeAt();
+    await store.claim(ROUTE, "done-then-dead");
+    await store.mark(ROUTE, "done-then-dead", 1, "queued");
+    await store.mark(ROUTE, "done-then-dead", 1, "done");
+    const done = await item("done-then-dead");
+    at(T0 + 1000);
+    // A copy of the finished message deferred on the queue's last receive.
+    await store.mark(ROUTE, "done-then-dead", 1, "dead");
+    expect(await item("done-then-dead")).to.deep.equal(done);
+    expect(await store.claim(ROUTE, "done-then-dead")).to.deep.equal({
+      claimed: false,
+      state: "done",
+      generation: 1,
+    });
+    // Generation 2 pending, then done by generation 1's redriven letter: generation 2's own dead mark stays off.
+    await store.claim(ROUTE, "over-later");
+    await store.mark(ROUTE, "over-later", 1, "dead");
+    await store.claim(ROUTE, "over-later");
+    await store.mark(ROUTE, "over-later", 1, "done");
+    await store.mark(ROUTE, "over-later", 2, "dead");
+    expect(await store.state(ROUTE, "over-later")).to.deep.equal({ state: "done", generation: 2 });
+  });
+
   it("mark done of an older generation writes over a newer generation that is dead, keeping the newer one's number; the next claim is then a duplicate", async () => {
     const { store, at } = storeAt();
     await store.claim(ROUTE, "over-dead");

@@ -237,17 +237,21 @@ describe("Class: DynamoDedupeStore", () => {
     expect(error.message).to.contain("not transient");
   });
 
-  it("mark(route, id, generation, state) updates state and TTL only for that generation", async () => {
+  it("mark(route, id, generation, state) updates state and TTL only for that generation; dead never over done", async () => {
     ddb.on(UpdateItemCommand).resolves({});
     await store.mark("api-build", "d-1", 2, "dead");
     const input = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
     expect(input?.Key).to.deep.equal({ pk: { S: "api-build#d-1" } });
-    expect(input?.ConditionExpression).to.equal("#generation = :g");
+    expect(input?.ConditionExpression).to.equal("#generation = :g AND #state <> :done");
+    expect(input?.ExpressionAttributeValues?.[":done"]).to.deep.equal({ S: "done" });
     expect(input?.ExpressionAttributeValues?.[":g"]).to.deep.equal({ N: "2" });
     expect(input?.ExpressionAttributeValues?.[":state"]).to.deep.equal({ S: "dead" });
     expect(input?.ExpressionAttributeValues?.[":expires"]).to.deep.equal({
       N: String(NOW / 1000 + DEDUPE_TTL_SECONDS),
     });
+    ddb.reset();
+    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+    await store.mark("api-build", "d-1", 2, "dead"); // already done: quietly kept, not an error to retry
   });
 
   it('mark(route, id, generation, "queued") writes only over the pending claim (the work path may have finished it)', async () => {

@@ -50,6 +50,13 @@ describe("Function: markLands", () => {
     ["queued over its own dead", { state: "dead", generation: 2 }, 2, "queued", false],
     ["done over its own queued", { state: "queued", generation: 2 }, 2, "done", true],
     ["dead over its own queued", { state: "queued", generation: 2 }, 2, "dead", true],
+    [
+      "dead over its own done (a copy of a finished message deferred on its last receive)",
+      { state: "done", generation: 2 },
+      2,
+      "dead",
+      false,
+    ],
     ["an older generation's done over a later dead one", { state: "dead", generation: 3 }, 2, "done", true],
     [
       "an older generation's done over a later pending one",

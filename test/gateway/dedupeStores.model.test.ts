@@ -114,6 +114,8 @@ class DedupeModel {
       (entry.state === "dead" || entry.state === "pending");
     if (entry.generation !== generation && !overLater) return;
     if (state === "queued" && entry.state !== "pending") return;
+    // dead never over done (MARK_CONDITION): the action ran.
+    if (state === "dead" && entry.state === "done") return;
     Object.assign(entry, { state, updatedAt: now, expiresAt: seconds(now) + DEDUPE_TTL_SECONDS });
   }
 
@@ -457,6 +459,25 @@ describe("Property: the three DedupeStores answer as the deployed store's model 
       { op: "claim", key: released },
       { op: "restart" },
       { op: "claim", key: released },
+    ]);
+  });
+
+  it("a dead mark over a done generation changes nothing in every store, its own done or an older generation's landed on it: a claim is still a duplicate", async () => {
+    const d1 = { route: "api-build", id: "d1" } as const;
+    const d2 = { route: "docs-zip", id: "d2" } as const;
+    await play(T0, [
+      { op: "claim", key: d1 },
+      { op: "mark", key: d1, gen: 0, state: "queued" },
+      { op: "mark", key: d1, gen: 0, state: "done" },
+      { op: "advance", ms: 1_000 },
+      { op: "mark", key: d1, gen: 0, state: "dead" },
+      { op: "claim", key: d1 },
+      { op: "claim", key: d2 },
+      { op: "mark", key: d2, gen: 0, state: "dead" },
+      { op: "claim", key: d2 },
+      { op: "mark", key: d2, gen: -1, state: "done" },
+      { op: "mark", key: d2, gen: 0, state: "dead" },
+      { op: "claim", key: d2 },
     ]);
   });
 

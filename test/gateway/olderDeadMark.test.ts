@@ -1,7 +1,7 @@
 // An older generation's `dead` mark does not land on a later generation that is dead too, in serve's
-// FileDedupeStore and in MemoryDedupeStore, as the deployed store's MARK_CONDITION.dead ("#generation = :g")
-// refuses it: only an older generation's `done` lands over a later dead (or pending) one. A dead mark that
-// landed would renew the later generation's expiry.
+// FileDedupeStore and in MemoryDedupeStore, as the deployed store's MARK_CONDITION.dead
+// ("#generation = :g AND #state <> :done") refuses it: only an older generation's `done` lands over a later dead
+// (or pending) one. A dead mark that landed would renew the later generation's expiry.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
