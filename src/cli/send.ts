@@ -48,7 +48,8 @@ Options:
   --payload FILE       the JSON payload, sent byte for byte
   --provider NAME      github (default), gitlab, bitbucket, bitbucket-server or gitea
   --form               GitHub and Gitea: send application/x-www-form-urlencoded payload=<json>
-  --delivery ID        the delivery id, not blank (default: a random UUID); reuse one to test duplicates
+  --delivery ID        the delivery id, not blank, sent trimmed (default: a random UUID); reuse one to
+                       test duplicates
   --timeout SECONDS    how long to wait for the answer (default 10, as GitHub does)
   --insecure-header K:V  add a raw header (repeatable), e.g. to test what the gateway ignores
   -h, --help           show this help
@@ -495,15 +496,15 @@ export async function runSend(argv: string[]): Promise<number> {
       /(?:[^\n\t\r]|\r(?!\n))+/g,
       withoutInvisible,
     );
-    // --delivery as given: undici sends a C1 control (U+0080-U+00FF) in a header, so it got this far.
+    // --delivery as sent (trimmed): undici sends a C1 control (U+0080-U+00FF) in a header, so it got this far.
     const sent = withoutInvisible(String(delivery));
     // The answer's own id, when the gateway took another (a route of another provider reads none of the
     // headers sent, and falls back to the body's hash): the line then says both, so it agrees with the body.
-    // The gateway trims the header's value, as HTTP does its spaces. The answer names the route, not its
+    // The id went out trimmed, as the gateway reads it. The answer names the route, not its
     // provider, so a hash is not blamed on which headers were sent (a proxy may have dropped one).
     const read = answeredDelivery(text);
     const ids =
-      read === undefined || read === String(delivery).trim()
+      read === undefined || read === String(delivery)
         ? `delivery ${sent}`
         : `delivery ${sent} sent; the gateway's id: ${clippedText(withoutSecrets(read, secret, proxy, shownOptions), 200)}${read.startsWith("sha256:") ? ", the body's hash, as the route found no delivery id header it reads" : ""}`;
     process.stdout.write(
@@ -589,9 +590,10 @@ function parse(argv: string[]) {
     );
   }
   // The gateway trims a delivery id and takes a blank one as none (the body's hash): refused as an empty one.
-  if (values.delivery !== undefined && values.delivery.trim() === "") {
-    throw new UsageError("--delivery must not be empty or blank");
-  }
+  // Sent trimmed: HTTP drops a header value's outer spaces, so a Standard Webhooks signature over " id " would
+  // be checked against "id" and fail.
+  const delivery = values.delivery?.trim();
+  if (delivery === "") throw new UsageError("--delivery must not be empty or blank");
   const timeoutS = Number(values.timeout);
   if (!(timeoutS > 0 && timeoutS <= 600)) {
     throw new UsageError(
@@ -643,7 +645,7 @@ function parse(argv: string[]) {
     payload: values.payload,
     provider,
     form: values.form === true,
-    delivery: values.delivery,
+    delivery,
     timeoutS,
     extraHeaders: values["insecure-header"] ?? [],
   };
