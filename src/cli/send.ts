@@ -578,6 +578,7 @@ function parse(argv: string[]) {
   if (url.protocol !== "http:" && url.protocol !== "https:")
     throw new UsageError("--url must be http or https");
   if (!values.event) throw new UsageError("--event is required");
+  if (values.event.trim() === "") throw new UsageError("--event must not be blank");
   if (!values.payload) throw new UsageError("--payload is required");
   if (values.secret === undefined && !(values.secrets && values["secret-name"])) {
     throw new UsageError("give --secret VALUE, or --secrets FILE with --secret-name NAME");
@@ -594,6 +595,19 @@ function parse(argv: string[]) {
   // be checked against "id" and fail.
   const delivery = values.delivery?.trim();
   if (delivery === "") throw new UsageError("--delivery must not be empty or blank");
+  // Both go into headers: refused here, as --insecure-header's values are, not as a failed POST naming a
+  // header the user never typed (undici: "invalid x-github-event header"). Before the trim, which takes off
+  // a line break too.
+  for (const [flag, value] of [
+    ["--event", values.event],
+    ["--delivery", values.delivery],
+  ] as const) {
+    if (value !== undefined && NOT_HEADER_TEXT.test(value)) {
+      throw new UsageError(
+        `${flag} holds a control character (a line break, NUL) or a character past U+00FF, which no header can carry`,
+      );
+    }
+  }
   const timeoutS = Number(values.timeout);
   if (!(timeoutS > 0 && timeoutS <= 600)) {
     throw new UsageError(

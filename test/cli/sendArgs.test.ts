@@ -42,6 +42,26 @@ describe("Command: hookgate send, its usage errors", () => {
       "hookgate send: --insecure-header X-A: the value holds a control character (a line break, NUL) or a character past U+00FF",
       "tok3n",
     ],
+    // --event and --delivery go into headers too: a line break or a character past U+00FF is refused before
+    // anything is sent, naming the flag, not as "POST … failed: … invalid x-github-event header".
+    ...(
+      [
+        ["--event", "push\n"],
+        ["--event", "pu\u2603sh"],
+        ["--delivery", "id-1\r\n"],
+        ["--delivery", "id\u001b[31m"],
+        ["--delivery", "\u2603"],
+      ] as const
+    ).map(([flag, value]): [string[], string, string] => [
+      sendArgs("http://127.0.0.1:9/hooks/x", flag, value),
+      `hookgate send: ${flag} holds a control character (a line break, NUL) or a character past U+00FF, which no header can carry`,
+      "s3cr3tvalue",
+    ]),
+    [
+      sendArgs("http://127.0.0.1:9/hooks/x", "--event", " "),
+      "hookgate send: --event must not be blank",
+      "s3cr3tvalue",
+    ],
   ];
   for (const [argv, line, credential] of refused) {
     it(`send ${argv
