@@ -481,6 +481,10 @@ export async function runSend(argv: string[]): Promise<number> {
       body: signed.body,
       dispatcher,
       signal: timeout,
+      // undici's own limits (300 s each) would end a --timeout above 300 s early; the signal bounds it instead.
+      // Per request, so it holds through the proxy's dispatcher as through the direct one.
+      headersTimeout: values.timeoutS * 1000,
+      bodyTimeout: values.timeoutS * 1000,
     });
     const text = await response.body.text();
     const status = response.statusCode;

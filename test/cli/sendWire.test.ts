@@ -1,11 +1,14 @@
 // `hookgate send` as a child process against a server that records what arrives: the delivery id, the
 // credentials and the request options that reach the wire, as a gateway would read them.
 import { spawn } from "node:child_process";
+import diagnostics from "node:diagnostics_channel";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
+import { runSend as runSendInProcess } from "../../src/cli/send";
 import { headerBag } from "../../src/core/headers";
 import { verifyStandardWebhook } from "../../src/core/verify/standardWebhooks";
+import { startForwardProxy } from "../support/forwardProxy";
 import { REPO_ROOT } from "./checkHarness";
 import { BIN, NO_PROXY_ENV } from "./serveHarness";
 
@@ -89,5 +92,95 @@ describe("Command: hookgate send, what reaches the server", function () {
     expect(verifyStandardWebhook(bag, got.body, [SIGNING_TOKEN], 300, Date.now())).to.equal(
       "match-signature",
     );
+  });
+});
+
+/** The proxy variables, in both cases, as the process has them now. */
+const PROXY_VARIABLES = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"];
+
+describe("Command: hookgate send --timeout above undici's own 300 s limits", function () {
+  this.timeout(30_000);
+
+  /**
+   * send in this process with `env` as its proxy variables; the headersTimeout and bodyTimeout of each request
+   * undici makes for it (undici:request:create), the time limits it would end the request at.
+   */
+  async function limitsOf(args: string[], env: Record<string, string>) {
+    const limits: Array<{ headersTimeout: unknown; bodyTimeout: unknown }> = [];
+    const record = (message: unknown) => {
+      const { request } = message as { request: { headersTimeout: unknown; bodyTimeout: unknown } };
+      limits.push({ headersTimeout: request.headersTimeout, bodyTimeout: request.bodyTimeout });
+    };
+    const saved = Object.fromEntries(PROXY_VARIABLES.map((name) => [name, process.env[name]]));
+    const write = { out: process.stdout.write, err: process.stderr.write };
+    let output = "";
+    diagnostics.subscribe("undici:request:create", record);
+    try {
+      for (const name of PROXY_VARIABLES) delete process.env[name];
+      Object.assign(process.env, env);
+      const capture = ((text: string) => {
+        output += text;
+        return true;
+      }) as typeof process.stdout.write;
+      process.stdout.write = capture;
+      process.stderr.write = capture;
+      const code = await runSendInProcess(args);
+      return { code, output, limits };
+    } finally {
+      process.stdout.write = write.out;
+      process.stderr.write = write.err;
+      diagnostics.unsubscribe("undici:request:create", record);
+      for (const name of PROXY_VARIABLES) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
+  }
+
+  let server: Server;
+  let port: number;
+  before(async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.end("{}"));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const args = (url: string) => [
+    "--url",
+    url,
+    "--secret",
+    "s3cr3tvalue",
+    "--event",
+    "push",
+    "--payload",
+    "examples/github-push.json",
+    "--timeout",
+    "400",
+  ];
+
+  it("send --timeout 400 gives its request 400 s to answer with headers and body, not undici's default 300 s", async () => {
+    const run = await limitsOf(args(`http://127.0.0.1:${port}/hooks/x`), {});
+    expect(run.code, run.output).to.equal(0);
+    expect(run.limits).to.deep.equal([{ headersTimeout: 400_000, bodyTimeout: 400_000 }]);
+  });
+
+  it("send --timeout 400 through HTTP_PROXY gives the proxied request 400 s too", async () => {
+    // A name only the proxy resolves: this machine's own addresses are never sent through a proxy.
+    const proxy = await startForwardProxy({ hosts: { "hooks.send.test": "127.0.0.1" } });
+    try {
+      const run = await limitsOf(args(`http://hooks.send.test:${port}/hooks/x`), { HTTP_PROXY: proxy.url });
+      expect(run.code, run.output).to.equal(0);
+      expect(proxy.requests.map((r) => r.kind)).to.deep.equal(["absolute"]);
+      expect(run.limits).to.deep.equal([{ headersTimeout: 400_000, bodyTimeout: 400_000 }]);
+    } finally {
+      await proxy.close();
+    }
   });
 });
