@@ -54,8 +54,26 @@ export function parseCommandArgs<T extends Options>(argv: string[], options: T) 
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (error) {
-    throw new UsageError(parseArgsMessage(error) + routesFileHint(error, options));
+    throw new UsageError(
+      parseArgsMessage(error) + dashValueHint(error, options) + routesFileHint(error, options),
+    );
   }
+}
+
+/**
+ * `--secret -Zq3...`: parseArgs takes a value starting with "-" for an option and calls it ambiguous; a generated
+ * secret (token_urlsafe) starts so 1 time in 64. Its own advice is cut with the rest (parseArgsMessage); said
+ * here with the option's long name and never the value, which may be that secret.
+ */
+function dashValueHint(error: unknown, options: Options): string {
+  if ((error as { code?: unknown })?.code !== "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") return "";
+  const given = /^Option '(-[^']*)' argument is ambiguous/.exec((error as Error).message ?? "")?.[1];
+  if (given === undefined) return "";
+  const long = given.startsWith("--")
+    ? given.slice(2)
+    : Object.entries(options).find(([, option]) => option.short === given.slice(1))?.[0];
+  if (long === undefined) return "";
+  return `: its value is missing, or it starts with "-" and must be written --${long}=<value>`;
 }
 
 /**

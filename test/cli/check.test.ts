@@ -307,11 +307,11 @@ describe("Command: hookgate check", () => {
     });
   }
 
-  it("an option followed by a dash-led value prints node's first sentence only, then the --help pointer", async () => {
+  it("an option followed by a dash-led value prints node's first sentence, how to write such a value, then the --help pointer", async () => {
     const run = await runInProcess(["check", "--routes", "--help"]);
     expect(run.code).to.equal(2);
     expect(run.stderr).to.equal(
-      "hookgate check: Option '--routes' argument is ambiguous\nRun \"hookgate check --help\" for usage.\n",
+      'hookgate check: Option \'--routes\' argument is ambiguous: its value is missing, or it starts with "-" and must be written --routes=<value>\nRun "hookgate check --help" for usage.\n',
     );
   });
 

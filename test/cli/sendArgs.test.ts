@@ -1,5 +1,6 @@
 // `hookgate send`'s command line: what it refuses before sending anything, and what such a refusal may quote.
 import { expect } from "chai";
+import { parseCommandArgs } from "../../src/cli/commandKit";
 import { runBin, sendArgs } from "./checkHarness";
 
 describe("Command: hookgate send, its usage errors", () => {
@@ -57,6 +58,12 @@ describe("Command: hookgate send, its usage errors", () => {
       `hookgate send: ${flag} holds a control character (a line break, NUL) or a character past U+00FF, which no header can carry`,
       "s3cr3tvalue",
     ]),
+    // A generated secret starting with "-" (token_urlsafe: 1 in 64): how to give it, never the value itself.
+    [
+      ["send", "--url", "http://127.0.0.1:9/hooks/x", "--secret", "-Zq3vN8xK2pL7mR4", "--event", "push"],
+      `hookgate send: Option '--secret' argument is ambiguous: its value is missing, or it starts with "-" and must be written --secret=<value>`,
+      "Zq3vN8xK2pL7mR4",
+    ],
     [
       sendArgs("http://127.0.0.1:9/hooks/x", "--event", " "),
       "hookgate send: --event must not be blank",
@@ -75,4 +82,12 @@ describe("Command: hookgate send, its usage errors", () => {
       expect(run.stderr).not.to.include(credential);
     });
   }
+});
+
+describe("Function: parseCommandArgs, a value that starts with a dash", () => {
+  it("parseCommandArgs(['-r', '-x.yaml']) says to write it with the option's long name, --routes=<value> (hookgate check -r)", () => {
+    expect(() => parseCommandArgs(["-r", "-x.yaml"], { routes: { type: "string", short: "r" } })).to.throw(
+      `Option '-r' argument is ambiguous: its value is missing, or it starts with "-" and must be written --routes=<value>`,
+    );
+  });
 });
