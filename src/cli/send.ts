@@ -338,7 +338,7 @@ export function sendFailure(
   timeoutS: number,
   secret: string,
   proxy?: string,
-  options: { secretTravels?: boolean } = {},
+  options: SentOptions = {},
 ): string {
   const e = error as { name?: string; code?: string; message?: string };
   const via = proxy
@@ -372,12 +372,48 @@ export function withoutSecrets(
   text: string,
   secret: string,
   proxy: string | undefined,
-  { secretTravels = true }: { secretTravels?: boolean } = {},
+  { secretTravels = true, url }: SentOptions = {},
 ): string {
   const anyLength = secretTravels ? [secret] : [];
   const proxyUrl = proxy ? new URL(proxy) : undefined;
   if (proxyUrl && proxyUrl.password !== "") anyLength.push(decoded(proxyUrl.password), proxyUrl.password);
-  return withoutCredentials(text, { secret }, { values: proxyCredentialValues(proxy), anyLength });
+  // The target's user:password@ went out as Authorization: Basic: its forms out as the proxy's are.
+  const target = parsedUrl(url);
+  const credentials: Record<string, string> = { secret };
+  const authorization = target && urlAuthorization(target);
+  if (authorization) credentials.authorization = authorization;
+  if (target && target.password !== "") anyLength.push(decoded(target.password), target.password);
+  return withoutCredentials(text, credentials, { values: proxyCredentialValues(proxy), anyLength });
+}
+
+/** What send has sent, for withoutSecrets: whether the secret travels as it is, and the --url as given. */
+export interface SentOptions {
+  secretTravels?: boolean;
+  url?: string;
+}
+
+function parsedUrl(url: string | undefined): URL | undefined {
+  try {
+    return url === undefined ? undefined : new URL(url);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The Authorization a Git host sends for a URL's user:password@ (GitLab's WebHookService takes it out of the
+ * URL and sends it as Basic auth, each part URL-decoded); undefined for a URL without one.
+ */
+export function urlAuthorization(url: URL): string | undefined {
+  if (url.username === "" && url.password === "") return undefined;
+  return `Basic ${Buffer.from(`${decoded(url.username)}:${decoded(url.password)}`, "utf8").toString("base64")}`;
+}
+
+function withoutUserinfo(url: URL): URL {
+  const bare = new URL(url.href);
+  bare.username = "";
+  bare.password = "";
+  return bare;
 }
 
 /** A URL's user or password as undici sends it: URL-decoded, or as written when that fails. */
@@ -455,6 +491,10 @@ export async function runSend(argv: string[]): Promise<number> {
   });
   // Added, never replacing: a second signature header is how the gateway's "repeated header" answer is tried.
   const headers: Record<string, string | string[]> = { ...signed.headers };
+  // A URL's user:password@ as a Git host sends it, Authorization: Basic, and not in the request's URL (undici
+  // would drop it without a word); an --insecure-header Authorization adds a second one.
+  const authorization = urlAuthorization(url);
+  if (authorization) headers.authorization = authorization;
   for (const extra of values.extraHeaders) {
     const colon = extra.indexOf(":");
     const name = extra.slice(0, colon).trim().toLowerCase();
@@ -463,7 +503,7 @@ export async function runSend(argv: string[]): Promise<number> {
     headers[name] = existing === undefined ? value : [existing, value].flat();
   }
   // Whether the secret goes on the wire as it is (GitLab's secret token), which a server can echo at any length.
-  const shownOptions = { secretTravels: Object.values(headers).flat().includes(secret) };
+  const shownOptions = { secretTravels: Object.values(headers).flat().includes(secret), url: values.url };
   // undici's request, not fetch: fetch adds browser headers (sec-fetch-mode, accept-language) no Git
   // host sends. Like the Git hosts, it follows no redirect. Through a proxy as the actions go (an https
   // target tunnelled with CONNECT, an http one sent to the proxy as an absolute-URI request).
@@ -475,7 +515,7 @@ export async function runSend(argv: string[]): Promise<number> {
   const stop = () => void dispatcher.destroy().catch(() => undefined);
   timeout.addEventListener("abort", stop, { once: true });
   try {
-    const response = await request(connectUrl(url), {
+    const response = await request(connectUrl(withoutUserinfo(url)), {
       method: "POST",
       headers,
       body: signed.body,

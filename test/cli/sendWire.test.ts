@@ -57,7 +57,14 @@ describe("Command: hookgate send, what reaches the server", function () {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         seen.push({ url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) });
-        res.end("{}");
+        // Echoes the credentials it got, as a debugging endpoint or a proxy's error page may.
+        const auth = req.headers.authorization;
+        const pair = auth ? Buffer.from(auth.replace(/^Basic /, ""), "base64").toString("utf8") : undefined;
+        res.end(
+          auth
+            ? JSON.stringify({ authorization: auth, pair, password: pair?.split(":").slice(1).join(":") })
+            : "{}",
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -92,6 +99,52 @@ describe("Command: hookgate send, what reaches the server", function () {
     expect(verifyStandardWebhook(bag, got.body, [SIGNING_TOKEN], 300, Date.now())).to.equal(
       "match-signature",
     );
+  });
+
+  it("send --url http://user:password@host/... sends Authorization: Basic with the URL-decoded pair, as GitLab does, takes it out of the URL, and never prints the password or its base64, the answer echoing them", async () => {
+    const before = seen.length;
+    const password = "s3cr:t p@ss";
+    const withUser = url.replace("http://", `http://hook-user:${encodeURIComponent(password)}@`);
+    const run = await runSend([
+      "--url",
+      withUser,
+      "--secret",
+      "s3cr3tvalue",
+      "--event",
+      "push",
+      "--payload",
+      "examples/github-push.json",
+    ]);
+    expect(run.code, run.stderr).to.equal(0);
+    const basic = Buffer.from(`hook-user:${password}`).toString("base64");
+    const got = seen[before] as Seen;
+    expect(got.headers.authorization).to.equal(`Basic ${basic}`);
+    expect(got.url).to.equal("/hooks/x");
+    expect(got.headers.host).to.equal(new URL(url).host);
+    expect(run.stdout).to.include("[redacted]");
+    for (const shown of [password, encodeURIComponent(password), basic]) {
+      expect(run.stdout + run.stderr).not.to.include(shown);
+    }
+  });
+
+  it("send --url http://user:password@host/... that fails names the URL without the password", async () => {
+    const password = "s3cr:t p@ss";
+    const closed = "http://hook-user:s3cr%3At%20p%40ss@127.0.0.1:9/hooks/x";
+    const run = await runSend([
+      "--url",
+      closed,
+      "--secret",
+      "s3cr3tvalue",
+      "--event",
+      "push",
+      "--payload",
+      "examples/github-push.json",
+    ]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include("POST http://127.0.0.1:9/hooks/x failed");
+    expect(run.stdout + run.stderr)
+      .not.to.include("s3cr%3At")
+      .and.not.to.include(password);
   });
 });
 
