@@ -629,6 +629,12 @@ function parse(argv: string[]) {
   }
   if (values.secret !== undefined && values.secrets)
     throw new UsageError("give --secret or --secrets, not both");
+  // Refused rather than ignored: the user meant one of the two secrets, and send would sign with the other.
+  if (values.secret !== undefined && values["secret-name"] !== undefined) {
+    throw new UsageError(
+      "--secret-name names a secret in --secrets FILE; give --secret or --secret-name, not both",
+    );
+  }
   if (values.secret === "") {
     throw new UsageError(
       "--secret is empty: a Git host sends no signature without a secret, and hookgate needs one",

@@ -64,6 +64,12 @@ describe("Command: hookgate send, its usage errors", () => {
       `hookgate send: Option '--secret' argument is ambiguous: its value is missing, or it starts with "-" and must be written --secret=<value>`,
       "Zq3vN8xK2pL7mR4",
     ],
+    // --secret-name is for --secrets: beside --secret it would be ignored, and send sign with the other secret.
+    [
+      sendArgs("http://127.0.0.1:9/hooks/x", "--secret-name", "hookgate/github-webhook"),
+      "hookgate send: --secret-name names a secret in --secrets FILE; give --secret or --secret-name, not both",
+      "s3cr3tvalue",
+    ],
     [
       sendArgs("http://127.0.0.1:9/hooks/x", "--event", " "),
       "hookgate send: --event must not be blank",
