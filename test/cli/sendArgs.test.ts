@@ -1,6 +1,10 @@
 // `hookgate send`'s command line: what it refuses before sending anything, and what such a refusal may quote.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
 import { parseCommandArgs } from "../../src/cli/commandKit";
+import { secretEntry } from "../../src/cli/send";
 import { runBin, sendArgs } from "./checkHarness";
 
 describe("Command: hookgate send, its usage errors", () => {
@@ -95,5 +99,47 @@ describe("Function: parseCommandArgs, a value that starts with a dash", () => {
     expect(() => parseCommandArgs(["-r", "-x.yaml"], { routes: { type: "string", short: "r" } })).to.throw(
       `Option '-r' argument is ambiguous: its value is missing, or it starts with "-" and must be written --routes=<value>`,
     );
+  });
+});
+
+describe("Function: secretEntry and a secrets file entry written as a bare number or boolean", () => {
+  /** secretEntry's error for `name` in a secrets file holding `entries`, the file's path as FILE. */
+  function refusal(entries: Record<string, unknown>, name: string): string {
+    const dir = mkdtempSync(join(tmpdir(), "hookgate-send-typed-"));
+    try {
+      const file = join(dir, "secrets.json");
+      writeFileSync(file, JSON.stringify(entries));
+      try {
+        secretEntry(file, name);
+      } catch (error) {
+        return (error as Error).message.replace(file, "FILE");
+      }
+      throw new Error("secretEntry did not refuse");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const pasted = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+  it("secretEntry names another entry's key that may be a pasted secret ({<secret>: true}) only as 'an entry', never printing it", () => {
+    expect(refusal({ [pasted]: true, "hookgate/github-webhook": "x" }, "hookgate/github-webhook")).to.equal(
+      "FILE: an entry (its key not shown, as a key may be a pasted secret) is a boolean; write the secret as a string",
+    );
+  });
+
+  it("secretEntry shows the name asked for that looks generated as check does, not as typed", () => {
+    const generated = "ELatAgll_JIcNMuE8DZVB2TBruNy3mjIj0Td3NvaGtk";
+    expect(refusal({ [generated]: 12345 }, generated)).to.equal(
+      "FILE: (a name that looks like a secret value) is a number; write the secret as a string",
+    );
+  });
+
+  it("secretEntry names an entry whose key is a secret name, and never its value", () => {
+    const message = refusal(
+      { "hookgate/jenkins": 987654321, "hookgate/github-webhook": "x" },
+      "hookgate/github-webhook",
+    );
+    expect(message).to.equal('FILE: "hookgate/jenkins" is a number; write the secret as a string');
+    expect(message).not.to.include("987654321");
   });
 });
