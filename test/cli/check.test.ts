@@ -39,7 +39,7 @@ describe("Command: hookgate check", () => {
     expect(run.stderr).to.equal("");
   });
 
-  it("hookgate check notes, after the table and with exit 0, a Jenkins route without a per-event parameter, an s3-zip key a tag push cannot fill, and a cleanup prefix named after a branch", async () => {
+  it("hookgate check notes, after the table and with exit 0, a Jenkins route without a per-event parameter and an s3-zip key a tag push cannot fill", async () => {
     const file = join(dir, "notes.yaml");
     writeFileSync(
       file,
@@ -63,12 +63,6 @@ describe("Command: hookgate check", () => {
         "  - name: zip-main-and-tags",
         "    match: { repos: [acme/api], events: [push], branches: [main], tags: ['v*'] }",
         "    action: { type: s3-zip, bucket: my-bucket }",
-        "  - name: cleanup-by-branch",
-        "    match: { repos: [acme/api], events: [pull_request], actions: [closed] }",
-        "    action:",
-        "      type: pr-cleanup",
-        "      steps:",
-        '        - delete-s3-prefix: { bucket: previews, prefix: "{{repo.path}}/branch/{{pr.headRef.path}}/" }',
         "  - name: cleanup-by-number",
         "    match: { repos: [acme/api], events: [pull_request], actions: [closed] }",
         "    action:",
@@ -80,11 +74,38 @@ describe("Command: hookgate check", () => {
     const run = await runInProcess(["check", "-r", file]);
     expect(run.code, run.stderr).to.equal(0);
     const notes = run.stdout.split("\n").filter((line) => line.startsWith("note: "));
-    expect(notes).to.have.length(4);
-    expect(notes[3]).to.match(/^note: route cleanup-by-branch: delete-s3-prefix's prefix names a branch/);
+    expect(notes).to.have.length(3);
     expect(notes[0]).to.match(/^note: route merged-builds: no Jenkins parameter differs per event/);
     expect(notes[1]).to.match(/^note: route zip-all-refs: a tag push has no \{\{branch\}\} for the key/);
     expect(notes[2]).to.match(/^note: route zip-main-and-tags: a tag push has no \{\{branch\}\}/);
+  });
+
+  it("hookgate check refuses, with exit 1, a cleanup prefix without {{pr.number}} (named after the repository or a branch): closing one pull request would delete every other's objects", async () => {
+    const file = join(dir, "shared-prefix.yaml");
+    const route = (name: string, prefix: string) => [
+      `  - name: ${name}`,
+      "    match: { repos: [acme/api], events: [pull_request], actions: [closed] }",
+      `    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }] }`,
+    ];
+    writeFileSync(
+      file,
+      [
+        "version: 1",
+        "defaults: { secret: hooks/s }",
+        "providers: { github: { token: t/gh } }",
+        "routes:",
+        ...route("by-repo", "previews/{{repo.name}}/"),
+        ...route("by-branch", "{{repo.path}}/branch/{{pr.headRef.path}}/"),
+        ...route("by-number", "{{repo.path}}/pr-{{pr.number}}/"),
+      ].join("\n"),
+    );
+    const run = await runInProcess(["check", "-r", file]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr.trimEnd().split("\n")).to.deep.equal([
+      `${file}:7:89: route "by-repo" action.steps[0].delete-s3-prefix.prefix: the prefix has no {{pr.number}}, so it is the same for every pull request: closing one deletes the others' objects, open ones' too; write 'previews/{{repo.name}}/pr-{{pr.number}}/'`,
+      `${file}:10:89: route "by-branch" action.steps[0].delete-s3-prefix.prefix: the prefix has no {{pr.number}}, so it is the same for every pull request (pull requests share a branch): closing one deletes the others' objects, open ones' too; write 'previews/{{repo.path}}/pr-{{pr.number}}/'`,
+      "2 problems found",
+    ]);
   });
 
   it("hookgate check notes, with exit 0, a GitLab route reading the webhook secret of GitHub routes, which pulumi up refuses with github.manageWebhooks", async () => {

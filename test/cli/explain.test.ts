@@ -3,7 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import examples from "@octokit/webhooks-examples";
 import { expect } from "chai";
+import { parse } from "yaml";
 import { assumedEventKey, deliveryHeaders, PING_REASON, wouldRun } from "../../src/cli/explain";
+import { compileRoutes } from "../../src/core/routes/compile";
+import type { RoutesDoc } from "../../src/core/routes/document";
 import { parseRoutes } from "../../src/core/routes/parse";
 import type { Route, WebhookEvent } from "../../src/core/types";
 import { REPO_ROOT, runBin, runInProcess, STACK_FRAME } from "./checkHarness";
@@ -495,6 +498,9 @@ describe("Function: wouldRun(route, event)", () => {
     expect(parsed.problems).to.deep.equal([]);
     return parsed.config?.routes[0] as Route;
   };
+  // A route check refuses (a prefix without {{pr.number}}), as deployed without check: what the action does.
+  const uncheckedRouteOf = (yaml: string): Route =>
+    compileRoutes(parse(yaml) as RoutesDoc).routes[0] as Route;
   const tagPush: WebhookEvent = {
     provider: "github",
     deliveryId: "d-1",
@@ -743,7 +749,7 @@ routes:
   });
 
   it('wouldRun says pr-cleanup fails before any step, with the first problem, when a step has one: a prefix that renders "/" or a jenkins job with an empty segment', () => {
-    const route = routeOf(`version: 1
+    const route = uncheckedRouteOf(`version: 1
 defaults: { secret: hooks/s }
 providers: { github: { token: t/gh } }
 routes:
@@ -783,7 +789,7 @@ routes:
   });
 
   it("wouldRun says pr-cleanup skips any event but a pull request's closing, as the action does, instead of listing its steps as runs", () => {
-    const route = routeOf(`version: 1
+    const route = uncheckedRouteOf(`version: 1
 defaults: { secret: hooks/s }
 providers: { github: { token: t/gh } }
 routes:

@@ -257,6 +257,10 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
                 at("action", "steps", i, "delete-s3-prefix", "prefix"),
                 emptyFolderProblem("prefix", prefix.prefix) ?? openEndedPrefixProblem(prefix.prefix),
               );
+              add(
+                at("action", "steps", i, "delete-s3-prefix", "prefix"),
+                notPerPullRequestPrefixProblem(prefix.prefix),
+              );
             }
           }
           const jenkinsStep = obj(step.jenkins);
@@ -701,6 +705,40 @@ function openEndedPrefixProblem(template: string): string | undefined {
     `whose objects it would delete too: end it with "/": ${suggestedText(template.trimEnd(), 60).replace(/['"]$/, "/$&")}`
   );
 }
+
+/** {{pr.number}}, as the template parser reads it (spaces inside the braces allowed). */
+const PR_NUMBER_FIELD = /\{\{\s*pr\.number\s*\}\}/;
+
+/** A branch in a template: the pull request's head or base branch, in any of their forms. */
+const BRANCH_FIELD = /\{\{\s*(branch|pr\.headRef|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;
+
+/**
+ * A delete-s3-prefix prefix without {{pr.number}} renders the same for every pull request closed in a
+ * repository ("{{repo.path}}/", "previews/{{repo.name}}/"), so closing one deletes the objects of all the
+ * others, open ones included. Only the number is one per pull request: a branch is shared by two pull
+ * requests from it (and by a fork's main and yours), a head commit by two from one branch, and a payload
+ * field may be text the author writes (a title). A template with problems is reported as such.
+ */
+export function notPerPullRequestPrefixProblem(template: string): string | undefined {
+  if (PR_NUMBER_FIELD.test(template) || safeTemplateProblems(template).length > 0) return undefined;
+  const why = BRANCH_FIELD.test(template)
+    ? " (pull requests share a branch)"
+    : /\{\{\s*pr\.headSha\s*\}\}/.test(template)
+      ? " (pull requests share a head commit)"
+      : /\{\{\s*payload\./.test(template)
+        ? " (a payload field is the author's text)"
+        : "";
+  // Their own prefix with a folder for the number, when short enough to show whole (messages stay short).
+  const own = `${template.trimEnd()}pr-{{pr.number}}/`;
+  const suggestion = template.trimEnd().endsWith("/") && own.length <= 40 ? own : PER_PULL_REQUEST_PREFIX;
+  return (
+    `the prefix has no {{pr.number}}, so it is the same for every pull request${why}: closing one deletes the ` +
+    `others' objects, open ones' too; write ${suggestedText(suggestion, 40)}`
+  );
+}
+
+/** What a prefix without the pull request's number is told to write. */
+const PER_PULL_REQUEST_PREFIX = "previews/{{repo.path}}/pr-{{pr.number}}/";
 
 /** A KMS key ARN (a multi-Region key's too): IAM names a key by it, and matches no alias or key id. */
 const KMS_KEY_ARN =

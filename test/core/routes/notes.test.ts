@@ -821,12 +821,11 @@ describe("Function: routeNotes on a pr-cleanup delete-s3-prefix step", () => {
   const prefixNotes = (prefix: string) =>
     cleanupNotes(`{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }`);
 
-  it("notes a prefix that takes a payload field (a title its author writes could name another pull request's folder)", () => {
-    expect(prefixNotes("{{repo.path}}/{{ payload.pull_request.title }}/")).to.deep.equal([
-      "route c: delete-s3-prefix's prefix takes a field of the payload, which may be text the pull request's " +
-        "author writes (a title, a label): a pull request titled like another's folder would delete that " +
-        'folder; name the prefix after the pull request ("{{repo.path}}/pr-{{pr.number}}/")',
-    ]);
+  // A prefix without {{pr.number}} is refused (parse.test.ts); with it, a branch or a payload field beside the
+  // number cannot name another pull request's folder.
+  it("notes nothing for a prefix that holds the pull request's number beside a branch or a payload field", () => {
+    expect(prefixNotes("{{repo.path}}/{{ payload.pull_request.title }}/pr-{{pr.number}}/")).to.deep.equal([]);
+    expect(prefixNotes("{{repo.path}}/pr-{{pr.number}}/{{pr.headRef}}/")).to.deep.equal([]);
   });
 
   it("notes nothing for a prefix named after the pull request's number", () => {

@@ -434,7 +434,7 @@ describe("Function: parseRoutes", () => {
       "routes:",
       "  - name: a",
       "    match: {}",
-      "    action: { type: pr-cleanup, steps: [ { delete-s3-prefix: { bucket: my..bucket, prefix: p/ } } ] }",
+      "    action: { type: pr-cleanup, steps: [ { delete-s3-prefix: { bucket: my..bucket, prefix: 'p/pr-{{pr.number}}/' } } ] }",
     ].join("\n");
     const { problems } = parseRoutes(text, "routes.yaml");
     expect(problems.map((p) => p.message)).to.deep.equal([
@@ -587,6 +587,54 @@ describe("Function: parseRoutes", () => {
         const { config, problems } = parseRoutes(file(match, action), "routes.yaml");
         expect(config).to.equal(undefined);
         expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal([`${at}: ${message}`]);
+      });
+    }
+  });
+
+  describe("a delete-s3-prefix prefix without {{pr.number}} is refused at check time: it is the same for every pull request, whose closing would delete the others' objects", () => {
+    const file = (prefix: string) =>
+      [
+        "version: 1",
+        "defaults: { secret: hooks/s }",
+        "providers: { github: { token: t/gh } }",
+        "routes:",
+        "  - name: cleanup",
+        "    match: { repos: [acme/api], events: [pull_request], actions: [closed] }",
+        `    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }] }`,
+      ].join("\n");
+    const refused = (why: string, suggestion: string) =>
+      `7:89: route "cleanup" action.steps[0].delete-s3-prefix.prefix: the prefix has no {{pr.number}}, so it is ` +
+      `the same for every pull request${why}: closing one deletes the others' objects, open ones' too; write '${suggestion}'`;
+    const cases: Array<[string, string]> = [
+      ["{{repo.path}}/", refused("", "{{repo.path}}/pr-{{pr.number}}/")],
+      ["previews/{{repo.name}}/", refused("", "previews/{{repo.name}}/pr-{{pr.number}}/")],
+      ["previews", refused("", "previews/{{repo.path}}/pr-{{pr.number}}/")],
+      [
+        "{{repo.path}}/branch/{{pr.headRef.path}}/",
+        refused(" (pull requests share a branch)", "previews/{{repo.path}}/pr-{{pr.number}}/"),
+      ],
+      [
+        "{{repo.path}}/{{pr.headSha}}/",
+        refused(" (pull requests share a head commit)", "previews/{{repo.path}}/pr-{{pr.number}}/"),
+      ],
+      [
+        "{{repo.path}}/{{ payload.pull_request.title }}/",
+        refused(" (a payload field is the author's text)", "previews/{{repo.path}}/pr-{{pr.number}}/"),
+      ],
+    ];
+    for (const [prefix, message] of cases) {
+      it(`parseRoutes refuses the prefix ${prefix}`, () => {
+        const { config, problems } = parseRoutes(file(prefix), "routes.yaml");
+        expect(config).to.equal(undefined);
+        expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal([message]);
+      });
+    }
+
+    for (const prefix of ["{{repo.path}}/pr-{{pr.number}}/", "previews/{{ pr.number }}/{{repo.name}}/"]) {
+      it(`parseRoutes takes the prefix ${prefix}, which holds the pull request's number`, () => {
+        const { config, problems } = parseRoutes(file(prefix), "routes.yaml");
+        expect(problems).to.deep.equal([]);
+        expect(config?.routes).to.have.length(1);
       });
     }
   });

@@ -550,7 +550,7 @@ describe("Function: parseRoutes (text wrapped in typographic quotes, as pasted f
         "  - name: cleanup",
         `    match: { repos: [${repo}], events: [pr:merged] }`,
         ...(own === "" ? [] : [`    provider: ${own}`]),
-        "    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: my-bucket, prefix: 'p/{{branch.path}}/' } }] }",
+        "    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: my-bucket, prefix: 'p/{{branch.path}}/pr-{{pr.number}}/' } }] }",
         "",
       ].join("\n");
 
