@@ -47,6 +47,8 @@ export function keyLengthProblem(key: string): string | undefined {
  * Jenkins job paths are split on "/" in the TEMPLATE, then each segment is rendered with its values
  * escaped as Jenkins names a multibranch project's branch jobs: a branch "feature/x" fills in the item
  * name "feature%2Fx", inside its segment, and the Jenkins action URL-encodes each segment once more.
+ * A repository's path ({{repo.path}}, {{repo.fullName}}, a GitLab {{owner}} with subgroups) is folders:
+ * acme/api fills in the folders acme and api, as an organization folder names them.
  * Nothing is dropped here: an empty, "." or ".." segment reaches the action, which must refuse it.
  */
 export function renderRequest(route: Route, event: WebhookEvent): ActionRequest {
@@ -116,7 +118,8 @@ function jenkinsRequest(
   return {
     type: "jenkins",
     jenkins,
-    job: job.split("/").map((segment) => renderTemplate(segment, event, "jenkins-name")),
+    // A value's "/" is escaped (%2F) but a repository path's, which is folders: split again on those.
+    job: job.split("/").flatMap((segment) => renderTemplate(segment, event, "jenkins-name").split("/")),
     parameters: rendered,
   };
 }
