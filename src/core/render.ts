@@ -118,10 +118,15 @@ function jenkinsRequest(
   return {
     type: "jenkins",
     jenkins,
-    // A value's "/" is escaped (%2F) but a repository path's, which is folders: split again on those.
-    job: job.split("/").flatMap((segment) => renderTemplate(segment, event, "jenkins-name").split("/")),
+    job: renderJob(job, event),
     parameters: rendered,
   };
+}
+
+/** A Jenkins job template's path for the event (see renderRequest). */
+export function renderJob(job: string, event: WebhookEvent): string[] {
+  // A value's "/" is escaped (%2F) but a repository path's, which is folders: split again on those.
+  return job.split("/").flatMap((segment) => renderTemplate(segment, event, "jenkins-name").split("/"));
 }
 
 /** The event as it travels on the queue: without the payload and the changed files. */

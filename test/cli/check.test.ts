@@ -39,7 +39,7 @@ describe("Command: hookgate check", () => {
     expect(run.stderr).to.equal("");
   });
 
-  it("hookgate check notes, after the table and with exit 0, a Jenkins route without a per-event parameter and an s3-zip key a tag push cannot fill", async () => {
+  it("hookgate check notes, after the table and with exit 0, a Jenkins route without a per-event parameter, a parameter and an s3-zip key a tag push cannot fill", async () => {
     const file = join(dir, "notes.yaml");
     writeFileSync(
       file,
@@ -74,10 +74,15 @@ describe("Command: hookgate check", () => {
     const run = await runInProcess(["check", "-r", file]);
     expect(run.code, run.stderr).to.equal(0);
     const notes = run.stdout.split("\n").filter((line) => line.startsWith("note: "));
-    expect(notes).to.have.length(3);
+    expect(notes).to.have.length(4);
     expect(notes[0]).to.match(/^note: route merged-builds: no Jenkins parameter differs per event/);
-    expect(notes[1]).to.match(/^note: route zip-all-refs: a tag push has no \{\{branch\}\} for the key/);
-    expect(notes[2]).to.match(/^note: route zip-main-and-tags: a tag push has no \{\{branch\}\}/);
+    expect(notes[1]).to.match(
+      /^note: route merged-builds: a tag push has no \{\{branch\}\}, so Jenkins parameter "BRANCH" is sent as ""/,
+    );
+    expect(notes[2]).to.match(
+      /^note: route zip-all-refs: a tag push has no \{\{branch\}\}, so the key has an empty folder/,
+    );
+    expect(notes[3]).to.match(/^note: route zip-main-and-tags: a tag push has no \{\{branch\}\}/);
   });
 
   it("hookgate check refuses, with exit 1, a cleanup prefix without {{pr.number}} (named after the repository or a branch): closing one pull request would delete every other's objects", async () => {

@@ -30,7 +30,7 @@ import { shownText, suggestedText } from "../shownText";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
 import { didYouMean, jobNamesOfPath, looksRandom, shownSecretName } from "./checks";
-import { TAG_S3_KEY, tagsOnlyKeyProblem } from "./semantics";
+import { TAG_S3_KEY, tagPushFindings, tagsOnlyKeyProblem } from "./semantics";
 
 /** The match keys that hold globs. */
 const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "paths", "actors"] as const;
@@ -94,7 +94,15 @@ export function routeNotes(routes: readonly Route[]): string[] {
       // Without push in events, dropping deleted alone leaves a route whose every delivery is still skipped;
       // and a tags-only route whose key is empty for a tag push is refused once deleted is dropped.
       const keyFix =
-        tagsOnlyKeyProblem({ ...route.match, deleted: undefined }, action.key) === undefined
+        // As the route would be once fixed: without deleted, and with push in its events.
+        tagsOnlyKeyProblem(
+          {
+            ...route.match,
+            deleted: undefined,
+            events: matchesPushes(route.match) ? route.match.events : ["push"],
+          },
+          action.key,
+        ) === undefined
           ? ""
           : ` and put {{tag}} in the key, as in key: "${TAG_S3_KEY}" (a folder of this key is empty for a tag ` +
             "push, which check refuses on a tags-only route without deleted)";
@@ -111,14 +119,9 @@ export function routeNotes(routes: readonly Route[]): string[] {
           "events hold no push: every delivery it matches is skipped; add push to its events",
       );
     }
-    if (action.type === "s3-zip" && /\{\{\s*branch(\.path|\.underscored)?\s*\}\}/.test(action.key)) {
-      // A deletion is skipped before its key is looked at.
-      if (matchesPushes(route.match) && matchesTagPushes(route.match) && route.match.deleted !== true) {
-        notes.push(
-          `route ${route.name}: a tag push has no {{branch}} for the key, and fails; match branches only ` +
-            '(branches: ["**"], no tags) or put {{tag}} or {{ref}} in the key',
-        );
-      }
+    // A route that takes branch pushes too (one taking only tags is refused where a target would be wrong).
+    for (const finding of tagPushFindings(route.match, action)) {
+      if (!finding.problem) notes.push(`route ${route.name}: ${finding.message}`);
     }
     if (action.type === "pr-cleanup") {
       for (const step of action.steps) {

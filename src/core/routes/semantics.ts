@@ -4,10 +4,12 @@
 // every access is guarded because the shape is not trusted here.
 import { obj, PROVIDER_LABEL } from "../events/fields";
 import { compileGlobList, escapeRegExp, globProblem, globTextIsLiteral } from "../globs";
-import { keyHasEmptyFolder } from "../render";
+import { jenkinsJobProblem } from "../jenkinsJob";
+import { matchesPushes, matchesTagPushes } from "../match";
+import { keyHasEmptyFolder, renderJob } from "../render";
 import { invisibleCharacter, shownText, suggestedText } from "../shownText";
 import { renderTemplate, templateProblems } from "../templates";
-import { PROVIDERS, type Provider, type WebhookEvent } from "../types";
+import { PROVIDERS, type Provider, type Route, type WebhookEvent } from "../types";
 import {
   bucketProblem,
   cidrProblem,
@@ -202,6 +204,12 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
     switch (action.type) {
       case "jenkins":
         job(at("action", "job"), action.job);
+        // The job's own text first: an empty folder it writes is said as such, not as a tag push's.
+        for (const finding of tagPushFindings(route.match, action)) {
+          if (!finding.problem) continue;
+          if (finding.at[0] === "job" && typeof action.job === "string" && jobProblem(action.job)) continue;
+          add(at("action", ...finding.at), finding.message);
+        }
         parameters(at("action", "parameters"), action.parameters);
         jenkinsTarget(at("action", "jenkins"), action.jenkins);
         needsJenkins(at("action", "type"), action.jenkins);
@@ -744,7 +752,7 @@ const PER_PULL_REQUEST_PREFIX = "previews/{{repo.path}}/pr-{{pr.number}}/";
 const KMS_KEY_ARN =
   /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
-/** A tag push as s3-zip renders its key for it: a tag, no branch. */
+/** A tag push as check renders a route's templates for it: a tag, no branch. */
 const TAG_PUSH: WebhookEvent = {
   provider: "github",
   deliveryId: "d",
@@ -758,30 +766,155 @@ const TAG_PUSH: WebhookEvent = {
   payload: {},
 };
 
+/** Another tag push: a target both render alike is the same for every tag. */
+const OTHER_TAG_PUSH: WebhookEvent = {
+  ...TAG_PUSH,
+  deliveryId: "e",
+  ref: "refs/tags/v2.0.0",
+  tag: "v2.0.0",
+  sha: "89abcdef0123456789abcdef0123456789abcdef",
+};
+
+/** {{branch}} in any of its forms: empty for a tag push. */
+const PUSHED_BRANCH_FIELD = /\{\{\s*branch(\.path|\.underscored)?\s*\}\}/;
+
+/** What a template a tag push renders with an empty {{branch}} does: where, how bad, and what is said. */
+export interface TagPushFinding {
+  /** The template's key under action: "key", "job", or a parameter's name under "parameters". */
+  at: ["key"] | ["job"] | ["parameters", string];
+  /** A problem when every delivery of the route is a tag push whose target is invalid or shared; else a note. */
+  problem: boolean;
+  message: string;
+}
+
 /**
- * A route whose filters let only tags through (`tags`, no `branches`) renders its key for tag pushes alone.
- * A key with a folder that is a branch field and nothing else (the default key's `branch/<branch>/`) is then
- * empty in every delivery, and every one of them would fail.
+ * What {{branch}}, empty for a tag push, does to each template of a route that takes tag pushes (as match.ts
+ * reads its filters: push in its events, and `tags` or neither `branches` nor `paths`): an s3-zip key with an
+ * empty folder fails, one the same for every tag is overwritten by each; a Jenkins job with an empty segment
+ * fails, one the same for every tag names a job no tag has; a parameter is sent empty (a note: the job may
+ * not read it). A problem when the route takes only tags (`tags`, no `branches`), so that every delivery
+ * would; a note when it takes branch pushes too. pr-cleanup runs for a pull request's closing only, whose
+ * branch is its base: none applies. Works on the raw document (`action.key` undefined is the default key).
  */
-export function tagsOnlyKeyProblem(match: Obj | undefined, key: unknown): string | undefined {
-  if (!Array.isArray(match?.tags) || match.branches !== undefined) return undefined;
-  // deleted: true takes deletions only, which s3-zip skips before it renders the key: none fails (a note says so).
-  if (match.deleted === true) return undefined;
-  const template = typeof key === "string" ? key : DEFAULT_S3_KEY;
-  if (safeTemplateProblems(template).length > 0) return undefined; // reported as such
-  let rendered: string;
+export function tagPushFindings(match: unknown, action: unknown): TagPushFinding[] {
+  const filters = typedMatch(match);
+  const act = obj(action);
+  if (filters === undefined || act === undefined) return [];
+  let takesTagPushes: boolean;
   try {
-    rendered = renderTemplate(template, TAG_PUSH, "s3-key");
+    takesTagPushes = matchesPushes(filters) && matchesTagPushes(filters);
+  } catch {
+    return []; // a glob compile refuses: reported as such
+  }
+  if (!takesTagPushes) return [];
+  const onlyTags = filters.tags !== undefined && filters.branches === undefined;
+  const fix = (what: string) =>
+    onlyTags
+      ? `use {{tag}} or {{ref}} in ${what}`
+      : `match branches only (branches: ["**"], no tags) or use {{tag}} or {{ref}} in ${what}`;
+  const said = onlyTags ? "this route matches only tags (tags, no branches), and " : "";
+  const out: TagPushFinding[] = [];
+  if (act.type === "s3-zip" && filters.deleted !== true) {
+    // deleted: true takes deletions only, which s3-zip skips before it renders the key (a note says so).
+    const template =
+      typeof act.key === "string" ? act.key : act.key === undefined ? DEFAULT_S3_KEY : undefined;
+    const rendered =
+      template === undefined
+        ? undefined
+        : renderedForTags(template, (event) => renderTemplate(template, event, "s3-key"));
+    if (rendered !== undefined) {
+      const which = typeof act.key === "string" ? "the key" : `the default key (${DEFAULT_S3_KEY})`;
+      const empty = keyHasEmptyFolder(rendered.first);
+      if (empty || rendered.first === rendered.second) {
+        out.push({
+          at: ["key"],
+          problem: onlyTags,
+          message: onlyTags
+            ? empty
+              ? `${said}${which} has a folder that is empty for a tag push ({{branch}} is empty for a tag): every ` +
+                `delivery would fail. Put {{tag}} in the key, as in key: "${TAG_S3_KEY}"`
+              : `${said}{{branch}} is empty for a tag push: ${which} is ${shownText(rendered.first, 30)} for every ` +
+                `tag, each overwriting the last. Put {{tag}} in the key, as in key: "${TAG_S3_KEY}"`
+            : empty
+              ? `a tag push has no {{branch}}, so the key has an empty folder for it (${shownText(rendered.first, 60)}) ` +
+                `and the delivery fails; ${fix("the key")}`
+              : `a tag push has no {{branch}}, so the key is ${shownText(rendered.first, 60)} for every tag, each ` +
+                `tag's zip overwriting the last; ${fix("the key")}`,
+        });
+      }
+    }
+  }
+  if (act.type === "jenkins") {
+    const job = typeof act.job === "string" ? act.job : undefined;
+    const rendered =
+      job === undefined ? undefined : renderedForTags(job, (event) => renderJob(job, event).join("/"));
+    if (job !== undefined && rendered !== undefined) {
+      const invalid = jenkinsJobProblem(renderJob(job, TAG_PUSH));
+      if (invalid !== undefined || rendered.first === rendered.second) {
+        const outcome =
+          invalid !== undefined
+            ? `the job is ${shownText(rendered.first, 40)} for it (${invalid.replace(/^the Jenkins job name /, "")}), so ${onlyTags ? "every delivery would fail" : "each tag push fails"}`
+            : `the job is ${shownText(rendered.first, 40)} for every tag, a job no tag has`;
+        out.push({
+          at: ["job"],
+          problem: onlyTags,
+          message: `${said}${onlyTags ? "{{branch}} is empty for a tag push" : "a tag push has no {{branch}}"}: ${outcome}; ${fix("the job")}`,
+        });
+      }
+    }
+    for (const [name, template] of Object.entries(obj(act.parameters) ?? {})) {
+      if (typeof template !== "string") continue;
+      const rendered = renderedForTags(template, (event) => renderTemplate(template, event, "raw"));
+      if (rendered === undefined) continue;
+      out.push({
+        at: ["parameters", name],
+        problem: false,
+        message:
+          `a tag push has no {{branch}}, so Jenkins parameter ${shownText(name, 40)} is sent as ` +
+          `${shownText(rendered.first, 60)} for it${onlyTags ? " (this route matches only tags)" : ""}; ${fix("the parameter")}`,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * A template with {{branch}} rendered for two tag pushes (`render` never throws on them; a template with
+ * problems is reported as such); undefined when it names no branch.
+ */
+function renderedForTags(
+  template: string,
+  render: (event: WebhookEvent) => string,
+): { first: string; second: string } | undefined {
+  if (!PUSHED_BRANCH_FIELD.test(template) || safeTemplateProblems(template).length > 0) return undefined;
+  try {
+    return { first: render(TAG_PUSH), second: render(OTHER_TAG_PUSH) };
   } catch {
     return undefined;
   }
-  if (!keyHasEmptyFolder(rendered)) return undefined;
-  const which = typeof key === "string" ? "the key" : `the default key (${DEFAULT_S3_KEY})`;
-  return (
-    `this route matches only tags (tags, no branches), and ${which} has a folder that is empty for a tag ` +
-    `push ({{branch}} is empty for a tag): every delivery would fail. Put {{tag}} in the key, as in ` +
-    `key: "${TAG_S3_KEY}"`
-  );
+}
+
+/** The match filters tagPushFindings reads, when each has the shape the schema asks for. */
+function typedMatch(value: unknown): Route["match"] | undefined {
+  const match = value === undefined ? {} : obj(value);
+  if (match === undefined) return undefined;
+  const lists = ["events", "branches", "tags", "paths"] as const;
+  for (const key of lists) {
+    const list = match[key];
+    if (list !== undefined && !(Array.isArray(list) && list.every((item) => typeof item === "string"))) {
+      return undefined;
+    }
+  }
+  return match as Route["match"];
+}
+
+/**
+ * A route whose filters let only tags through (`tags`, no `branches`) renders its key for tag pushes alone:
+ * a key with {{branch}} that leaves a folder empty fails in every delivery, and one the same for every tag is
+ * overwritten by each. The message, or undefined.
+ */
+export function tagsOnlyKeyProblem(match: Obj | undefined, key: unknown): string | undefined {
+  return tagPushFindings(match, { type: "s3-zip", key }).find((finding) => finding.problem)?.message;
 }
 
 /** A key for tag pushes, in the default key's layout: what a tags-only route is told to write. */

@@ -660,7 +660,7 @@ routes:
     return routeNotes(parsed.config?.routes ?? []);
   }
   const note =
-    'route z: a tag push has no {{branch}} for the key, and fails; match branches only (branches: ["**"], no tags) or put {{tag}} or {{ref}} in the key';
+    'route z: a tag push has no {{branch}}, so the key has an empty folder for it ("acme/api//x.zip") and the delivery fails; match branches only (branches: ["**"], no tags) or use {{tag}} or {{ref}} in the key';
 
   it("notes {{branch}} or {{ branch }} in the key of a route that takes every event, branches and tags", () => {
     expect(s3Notes('{ branches: [main], tags: ["v*"] }', "{{repo.path}}/{{branch}}/x.zip")).to.deep.equal([
@@ -778,6 +778,24 @@ routes:
       s3Notes('{ events: ["pu*"], branches: [main], tags: ["v*"] }', "{{repo.path}}/{{branch}}/x.zip"),
     ).to.deep.equal([note]);
   });
+
+  it("notes a key whose {{branch}} is part of a file name, the same for every tag: each tag push overwrites the last one's zip, it does not fail", () => {
+    expect(s3Notes("{ events: [push] }", "{{repo.path}}/builds/{{branch}}.zip")).to.deep.equal([
+      'route z: a tag push has no {{branch}}, so the key is "acme/api/builds/.zip" for every tag, each tag\'s zip ' +
+        'overwriting the last; match branches only (branches: ["**"], no tags) or use {{tag}} or {{ref}} in the key',
+    ]);
+  });
+
+  it("notes nothing of tag pushes for a key that holds {{tag}} or {{ref}} beside {{branch}} (each tag has its own), or a route that takes no tag push", () => {
+    expect(s3Notes("{ events: [push] }", "{{repo.path}}/builds/{{branch}}{{tag}}.zip")).to.deep.equal([]);
+    expect(s3Notes("{ events: [push] }", "{{repo.path}}/{{ref}}/{{branch}}.zip")).to.deep.equal([]);
+    expect(s3Notes('{ events: [push], branches: ["**"] }', "{{repo.path}}/{{branch}}/x.zip")).to.deep.equal(
+      [],
+    );
+    expect(s3Notes('{ events: [push], paths: ["src/**"] }', "{{repo.path}}/{{branch}}/x.zip")).to.deep.equal(
+      [],
+    );
+  });
 });
 
 /** The notes for one pr-cleanup route on closed pull requests with these steps (and `more` of its action). */
@@ -879,6 +897,106 @@ describe("Function: routeNotes on a pr-cleanup jenkins step", () => {
   });
 });
 
+describe("Function: routeNotes and parseRoutes on a Jenkins route whose job or parameters hold {{branch}}, which a tag push leaves empty", () => {
+  function checked(match: string, action: string): { problems: string[]; notes: string[] } {
+    const parsed = parseRoutes(
+      `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: r
+    match: ${match}
+    action: ${action}
+`,
+      "routes.yaml",
+    );
+    return {
+      problems: parsed.problems.map((p) => `${p.line}:${p.col} ${p.message}`),
+      notes: routeNotes(parsed.config?.routes ?? []),
+    };
+  }
+  const tagsOnly = '{ events: [push], tags: ["v*"] }';
+
+  it("refuses a tags-only route whose job has {{branch}} as a folder: every delivery's job has an empty segment and fails final", () => {
+    expect(
+      checked(tagsOnly, '{ type: jenkins, job: "deploy/{{branch}}", parameters: { SHA: "{{sha}}" } }'),
+    ).to.deep.equal({
+      problems: [
+        '8:35 route "r" action.job: this route matches only tags (tags, no branches), and {{branch}} is empty for a tag push: ' +
+          'the job is "deploy/" for it (has an invalid segment ""), so every delivery would fail; use {{tag}} or {{ref}} in the job',
+      ],
+      notes: [],
+    });
+  });
+
+  it("refuses a tags-only route whose job has {{branch}} inside a name: every tag names the same job, which no tag has", () => {
+    expect(
+      checked(tagsOnly, '{ type: jenkins, job: "api/build-{{branch}}", parameters: { SHA: "{{sha}}" } }')
+        .problems,
+    ).to.deep.equal([
+      '8:35 route "r" action.job: this route matches only tags (tags, no branches), and {{branch}} is empty for a tag push: ' +
+        'the job is "api/build-" for every tag, a job no tag has; use {{tag}} or {{ref}} in the job',
+    ]);
+  });
+
+  it("notes, on a tags-only route, a parameter with {{branch}}: it is sent empty in every delivery", () => {
+    expect(
+      checked(
+        tagsOnly,
+        '{ type: jenkins, job: api/release, parameters: { BRANCH: "{{branch}}", SHA: "{{sha}}" } }',
+      ),
+    ).to.deep.equal({
+      problems: [],
+      notes: [
+        'route r: a tag push has no {{branch}}, so Jenkins parameter "BRANCH" is sent as "" for it (this route matches only tags); use {{tag}} or {{ref}} in the parameter',
+      ],
+    });
+  });
+
+  it("notes, on a route that takes branch and tag pushes, a job left with an empty segment and a parameter sent empty by a tag push", () => {
+    for (const match of ["{ events: [push] }", "{}", '{ events: [push], branches: [main], tags: ["v*"] }']) {
+      expect(
+        checked(
+          match,
+          '{ type: jenkins, job: "api/{{branch}}", parameters: { BRANCH: "refs/heads/{{branch}}", SHA: "{{sha}}" } }',
+        ),
+        match,
+      ).to.deep.equal({
+        problems: [],
+        notes: [
+          'route r: a tag push has no {{branch}}: the job is "api/" for it (has an invalid segment ""), so each tag push fails; ' +
+            'match branches only (branches: ["**"], no tags) or use {{tag}} or {{ref}} in the job',
+          'route r: a tag push has no {{branch}}, so Jenkins parameter "BRANCH" is sent as "refs/heads/" for it; ' +
+            'match branches only (branches: ["**"], no tags) or use {{tag}} or {{ref}} in the parameter',
+        ],
+      });
+    }
+  });
+
+  it("says nothing of tag pushes for a route that takes none (branches, paths, or events without push), or a job and parameters that name the tag", () => {
+    const action =
+      '{ type: jenkins, job: "api/{{branch}}", parameters: { BRANCH: "{{branch}}", SHA: "{{sha}}" } }';
+    for (const match of [
+      '{ events: [push], branches: ["**"] }',
+      '{ paths: ["src/**"] }',
+      "{ events: [pull_request] }",
+    ]) {
+      expect(checked(match, action), match).to.deep.equal({ problems: [], notes: [] });
+    }
+    expect(
+      checked(
+        tagsOnly,
+        '{ type: jenkins, job: "api/{{tag}}", parameters: { REF: "{{ref}}", SHA: "{{sha}}" } }',
+      ),
+    ).to.deep.equal({ problems: [], notes: [] });
+    // {{branch}} beside {{tag}}: each tag its own job.
+    expect(
+      checked(tagsOnly, '{ type: jenkins, job: "api/{{tag}}{{branch}}", parameters: { SHA: "{{sha}}" } }'),
+    ).to.deep.equal({ problems: [], notes: [] });
+  });
+});
+
 describe("Function: routeNotes on a Jenkins parameter named as one of Jenkins' own request controls", () => {
   /** The notes for a jenkins route with these parameters (SHA differs per event, so no other note). */
   function parameterNotes(parameters: string): string[] {
@@ -889,7 +1007,7 @@ defaults:
   jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
 routes:
   - name: r
-    match: { events: [push] }
+    match: { events: [push], branches: ["**"] }
     action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}", ${parameters} } }
 `,
       "routes.yaml",

@@ -503,12 +503,31 @@ describe("Function: parseRoutes", () => {
         '{ type: s3-zip, key: "{{repo.path}}/tag/{{tag}}/{{repo.underscored}}_{{tag}}.zip" }',
       ),
     ).to.deep.equal([]);
-    // A branch field that is only part of a folder leaves it non-empty: the key is odd, not broken.
+    // A branch field beside the tag leaves each tag its own key: odd, not broken.
     expect(problems(tagsOnly, '{ type: s3-zip, key: "zips/{{tag}}{{branch}}.zip" }')).to.deep.equal([]);
     expect(
       problems("{ repos: [acme/api], tags: ['v*'], branches: [main] }", "{ type: s3-zip }"),
     ).to.deep.equal([]);
     expect(problems("{ repos: [acme/api] }", "{ type: s3-zip }")).to.deep.equal([]);
+  });
+
+  it("parseRoutes refuses an s3-zip route matching only tags whose key has {{branch}} in a file name: the upload succeeds, at a key every tag shares, each overwriting the last", () => {
+    const text = [
+      "version: 1",
+      "defaults: { secret: hooks/s }",
+      "providers: { github: { token: t/gh } }",
+      "routes:",
+      "  - name: zip-tags",
+      "    match: { repos: [acme/api], events: [push], tags: ['v*'] }",
+      '    action: { type: s3-zip, key: "{{repo.path}}/builds/{{branch}}.zip" }',
+    ].join("\n");
+    const { config, problems } = parseRoutes(text, "routes.yaml");
+    expect(config).to.equal(undefined);
+    expect(problems.map((p) => `${p.line}:${p.col} ${p.message}`)).to.deep.equal([
+      '7:34 route "zip-tags" action.key: this route matches only tags (tags, no branches), and {{branch}} is empty ' +
+        'for a tag push: the key is "acme/api/builds/.zip" for every tag, each overwriting the last. Put {{tag}} in ' +
+        'the key, as in key: "{{repo.path}}/tag/{{tag}}/{{repo.underscored}}_{{tag}}.zip"',
+    ]);
   });
 
   it("parseRoutes accepts an s3-zip route matching only tags with deleted: true and the default key: s3-zip skips each deletion before it renders the key, and check notes the route instead", () => {
