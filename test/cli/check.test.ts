@@ -85,7 +85,7 @@ describe("Command: hookgate check", () => {
     expect(notes[3]).to.match(/^note: route zip-main-and-tags: a tag push has no \{\{branch\}\}/);
   });
 
-  it("hookgate check refuses, with exit 1, a cleanup prefix without {{pr.number}} (named after the repository or a branch): closing one pull request would delete every other's objects", async () => {
+  it("hookgate check refuses, with exit 1, a cleanup prefix that names no pull request (named after the repository or the base branch): closing one pull request would delete every other's objects", async () => {
     const file = join(dir, "shared-prefix.yaml");
     const route = (name: string, prefix: string) => [
       `  - name: ${name}`,
@@ -100,15 +100,15 @@ describe("Command: hookgate check", () => {
         "providers: { github: { token: t/gh } }",
         "routes:",
         ...route("by-repo", "previews/{{repo.name}}/"),
-        ...route("by-branch", "{{repo.path}}/branch/{{pr.headRef.path}}/"),
+        ...route("by-branch", "{{repo.path}}/branch/{{branch.path}}/"),
         ...route("by-number", "{{repo.path}}/pr-{{pr.number}}/"),
       ].join("\n"),
     );
     const run = await runInProcess(["check", "-r", file]);
     expect(run.code).to.equal(1);
     expect(run.stderr.trimEnd().split("\n")).to.deep.equal([
-      `${file}:7:89: route "by-repo" action.steps[0].delete-s3-prefix.prefix: the prefix has no {{pr.number}}, so it is the same for every pull request: closing one deletes the others' objects, open ones' too; write 'previews/{{repo.name}}/pr-{{pr.number}}/'`,
-      `${file}:10:89: route "by-branch" action.steps[0].delete-s3-prefix.prefix: the prefix has no {{pr.number}}, so it is the same for every pull request (pull requests share a branch): closing one deletes the others' objects, open ones' too; write 'previews/{{repo.path}}/pr-{{pr.number}}/'`,
+      `${file}:7:89: route "by-repo" action.steps[0].delete-s3-prefix.prefix: the prefix names no pull request ({{pr.number}}, or its head branch or commit), so it is the same for every pull request of the repository: closing one deletes the others' objects, open ones' too; write 'previews/{{repo.name}}/pr-{{pr.number}}/'`,
+      `${file}:10:89: route "by-branch" action.steps[0].delete-s3-prefix.prefix: the prefix names no pull request ({{pr.number}}, or its head branch or commit), so it is the same for every pull request into that base branch: closing one deletes the others' objects, open ones' too; write 'previews/{{repo.path}}/pr-{{pr.number}}/'`,
       "2 problems found",
     ]);
   });

@@ -151,6 +151,29 @@ export function routeNotes(routes: readonly Route[]): string[] {
               'your main has; name what it tears down after the pull request ("{{pr.number}}")',
           );
         }
+        // The prefix names a pull request loosely (no number is refused by check): said what each leaves open.
+        if (
+          step.kind === "delete-s3-prefix" &&
+          !PR_NUMBER_FIELD.test(step.prefix) &&
+          BRANCH_FIELD.test(step.prefix)
+        ) {
+          notes.push(
+            `route ${route.name}: delete-s3-prefix's prefix names a branch, and runs whatever delete-branch ` +
+              "decided: a pull request from a fork's main would delete your main's objects; name the prefix " +
+              'after the pull request ("{{repo.path}}/pr-{{pr.number}}/")',
+          );
+        }
+        if (
+          step.kind === "delete-s3-prefix" &&
+          !PR_NUMBER_FIELD.test(step.prefix) &&
+          PAYLOAD_FIELD.test(step.prefix)
+        ) {
+          notes.push(
+            `route ${route.name}: delete-s3-prefix's prefix takes a field of the payload, which may be text the ` +
+              "pull request's author writes (a title, a label): a pull request titled like another's folder " +
+              'would delete that folder; name the prefix after the pull request ("{{repo.path}}/pr-{{pr.number}}/")',
+          );
+        }
       }
       if (action.steps.some((step, index) => step.kind === "jenkins" && index < action.steps.length - 1)) {
         notes.push(
@@ -388,6 +411,12 @@ function jenkinsJobPathNotes(route: Route): string[] {
   }
   return notes;
 }
+
+/** A raw payload field in a template: it may be anything the sender's user wrote. */
+const PAYLOAD_FIELD = /\{\{\s*payload\./;
+
+/** {{pr.number}}: beside it, a branch or payload field cannot name another pull request's folder. */
+const PR_NUMBER_FIELD = /\{\{\s*pr\.number\s*\}\}/;
 
 /** A branch in a template: the pull request's head or base branch, in any of their forms. */
 const BRANCH_FIELD = /\{\{\s*(branch|pr\.headRef|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;

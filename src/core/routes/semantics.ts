@@ -714,34 +714,31 @@ function openEndedPrefixProblem(template: string): string | undefined {
   );
 }
 
-/** {{pr.number}}, as the template parser reads it (spaces inside the braces allowed). */
-const PR_NUMBER_FIELD = /\{\{\s*pr\.number\s*\}\}/;
+/**
+ * A field one pull request of a repository has and the others have not (or seldom): its number, its head
+ * branch, its head commit; a payload field may be one (its id). As the template parser reads them.
+ */
+const PER_PULL_REQUEST_FIELD = /\{\{\s*(pr\.number|pr\.headRef(\.[a-z]+)?|pr\.headSha|payload\.[^}]*)\s*\}\}/;
 
-/** A branch in a template: the pull request's head or base branch, in any of their forms. */
-const BRANCH_FIELD = /\{\{\s*(branch|pr\.headRef|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;
+/** The base branch, which every pull request into it shares ({{branch}} is it on a closed pull request). */
+const BASE_BRANCH_FIELD = /\{\{\s*(branch|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;
 
 /**
- * A delete-s3-prefix prefix without {{pr.number}} renders the same for every pull request closed in a
- * repository ("{{repo.path}}/", "previews/{{repo.name}}/"), so closing one deletes the objects of all the
- * others, open ones included. Only the number is one per pull request: a branch is shared by two pull
- * requests from it (and by a fork's main and yours), a head commit by two from one branch, and a payload
- * field may be text the author writes (a title). A template with problems is reported as such.
+ * A delete-s3-prefix prefix naming no pull request renders the same for every pull request closed in a
+ * repository ("{{repo.path}}/", "previews/{{repo.name}}/", "{{repo.path}}/{{branch}}/"), so closing one deletes
+ * the objects of all the others, open ones included. A head branch, head commit or payload field does name
+ * one, if loosely: check's notes say what each leaves open (a fork's main, a title); refusing them would break
+ * the common per-branch preview. A template with problems is reported as such.
  */
 export function notPerPullRequestPrefixProblem(template: string): string | undefined {
-  if (PR_NUMBER_FIELD.test(template) || safeTemplateProblems(template).length > 0) return undefined;
-  const why = BRANCH_FIELD.test(template)
-    ? " (pull requests share a branch)"
-    : /\{\{\s*pr\.headSha\s*\}\}/.test(template)
-      ? " (pull requests share a head commit)"
-      : /\{\{\s*payload\./.test(template)
-        ? " (a payload field is the author's text)"
-        : "";
+  if (PER_PULL_REQUEST_FIELD.test(template) || safeTemplateProblems(template).length > 0) return undefined;
+  const why = BASE_BRANCH_FIELD.test(template) ? " into that base branch" : " of the repository";
   // Their own prefix with a folder for the number, when short enough to show whole (messages stay short).
   const own = `${template.trimEnd()}pr-{{pr.number}}/`;
   const suggestion = template.trimEnd().endsWith("/") && own.length <= 40 ? own : PER_PULL_REQUEST_PREFIX;
   return (
-    `the prefix has no {{pr.number}}, so it is the same for every pull request${why}: closing one deletes the ` +
-    `others' objects, open ones' too; write ${suggestedText(suggestion, 40)}`
+    `the prefix names no pull request ({{pr.number}}, or its head branch or commit), so it is the same for every ` +
+    `pull request${why}: closing one deletes the others' objects, open ones' too; write ${suggestedText(suggestion, 40)}`
   );
 }
 

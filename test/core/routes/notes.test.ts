@@ -839,8 +839,23 @@ describe("Function: routeNotes on a pr-cleanup delete-s3-prefix step", () => {
   const prefixNotes = (prefix: string) =>
     cleanupNotes(`{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }`);
 
-  // A prefix without {{pr.number}} is refused (parse.test.ts); with it, a branch or a payload field beside the
-  // number cannot name another pull request's folder.
+  it("notes a prefix that takes a payload field (a title its author writes could name another pull request's folder)", () => {
+    expect(prefixNotes("{{repo.path}}/{{ payload.pull_request.title }}/")).to.deep.equal([
+      "route c: delete-s3-prefix's prefix takes a field of the payload, which may be text the pull request's " +
+        "author writes (a title, a label): a pull request titled like another's folder would delete that " +
+        'folder; name the prefix after the pull request ("{{repo.path}}/pr-{{pr.number}}/")',
+    ]);
+  });
+
+  it("notes a prefix named after the head branch (a fork's main is a head branch too)", () => {
+    expect(prefixNotes("{{repo.path}}/branch/{{pr.headRef.path}}/")).to.deep.equal([
+      "route c: delete-s3-prefix's prefix names a branch, and runs whatever delete-branch decided: a pull " +
+        "request from a fork's main would delete your main's objects; name the prefix after the pull request " +
+        '("{{repo.path}}/pr-{{pr.number}}/")',
+    ]);
+  });
+
+  // With the number, a branch or a payload field beside it cannot name another pull request's folder.
   it("notes nothing for a prefix that holds the pull request's number beside a branch or a payload field", () => {
     expect(prefixNotes("{{repo.path}}/{{ payload.pull_request.title }}/pr-{{pr.number}}/")).to.deep.equal([]);
     expect(prefixNotes("{{repo.path}}/pr-{{pr.number}}/{{pr.headRef}}/")).to.deep.equal([]);

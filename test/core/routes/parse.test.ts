@@ -610,7 +610,7 @@ describe("Function: parseRoutes", () => {
     }
   });
 
-  describe("a delete-s3-prefix prefix without {{pr.number}} is refused at check time: it is the same for every pull request, whose closing would delete the others' objects", () => {
+  describe("a delete-s3-prefix prefix that names no pull request (its number, head branch or commit, a payload field) is refused at check time: it is the same for every pull request, whose closing would delete the others' objects", () => {
     const file = (prefix: string) =>
       [
         "version: 1",
@@ -622,24 +622,20 @@ describe("Function: parseRoutes", () => {
         `    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }] }`,
       ].join("\n");
     const refused = (why: string, suggestion: string) =>
-      `7:89: route "cleanup" action.steps[0].delete-s3-prefix.prefix: the prefix has no {{pr.number}}, so it is ` +
-      `the same for every pull request${why}: closing one deletes the others' objects, open ones' too; write '${suggestion}'`;
+      `7:89: route "cleanup" action.steps[0].delete-s3-prefix.prefix: the prefix names no pull request ` +
+      `({{pr.number}}, or its head branch or commit), so it is the same for every pull request${why}: closing ` +
+      `one deletes the others' objects, open ones' too; write '${suggestion}'`;
     const cases: Array<[string, string]> = [
-      ["{{repo.path}}/", refused("", "{{repo.path}}/pr-{{pr.number}}/")],
-      ["previews/{{repo.name}}/", refused("", "previews/{{repo.name}}/pr-{{pr.number}}/")],
-      ["previews", refused("", "previews/{{repo.path}}/pr-{{pr.number}}/")],
+      ["{{repo.path}}/", refused(" of the repository", "{{repo.path}}/pr-{{pr.number}}/")],
+      ["previews/{{repo.name}}/", refused(" of the repository", "previews/{{repo.name}}/pr-{{pr.number}}/")],
+      ["previews", refused(" of the repository", "previews/{{repo.path}}/pr-{{pr.number}}/")],
+      // On a closed pull request {{branch}} is its base branch, which every pull request into it shares.
       [
-        "{{repo.path}}/branch/{{pr.headRef.path}}/",
-        refused(" (pull requests share a branch)", "previews/{{repo.path}}/pr-{{pr.number}}/"),
+        "{{repo.path}}/{{branch}}/",
+        refused(" into that base branch", "previews/{{repo.path}}/pr-{{pr.number}}/"),
       ],
-      [
-        "{{repo.path}}/{{pr.headSha}}/",
-        refused(" (pull requests share a head commit)", "previews/{{repo.path}}/pr-{{pr.number}}/"),
-      ],
-      [
-        "{{repo.path}}/{{ payload.pull_request.title }}/",
-        refused(" (a payload field is the author's text)", "previews/{{repo.path}}/pr-{{pr.number}}/"),
-      ],
+      ["p/{{ pr.baseRef }}/", refused(" into that base branch", "p/{{ pr.baseRef }}/pr-{{pr.number}}/")],
+      ["{{repo.path}}/{{actor}}/", refused(" of the repository", "previews/{{repo.path}}/pr-{{pr.number}}/")],
     ];
     for (const [prefix, message] of cases) {
       it(`parseRoutes refuses the prefix ${prefix}`, () => {
@@ -649,8 +645,16 @@ describe("Function: parseRoutes", () => {
       });
     }
 
-    for (const prefix of ["{{repo.path}}/pr-{{pr.number}}/", "previews/{{ pr.number }}/{{repo.name}}/"]) {
-      it(`parseRoutes takes the prefix ${prefix}, which holds the pull request's number`, () => {
+    // The number, or the head branch or commit, or a payload field (its id): each names one pull request, if
+    // loosely (check's notes say what a branch or a payload field leaves open); a per-branch preview is common.
+    for (const prefix of [
+      "{{repo.path}}/pr-{{pr.number}}/",
+      "previews/{{ pr.number }}/{{repo.name}}/",
+      "{{repo.path}}/branch/{{pr.headRef.path}}/",
+      "{{repo.path}}/{{pr.headSha}}/",
+      "{{repo.path}}/{{ payload.pull_request.id }}/",
+    ]) {
+      it(`parseRoutes takes the prefix ${prefix}, which names the pull request or its head`, () => {
         const { config, problems } = parseRoutes(file(prefix), "routes.yaml");
         expect(problems).to.deep.equal([]);
         expect(config?.routes).to.have.length(1);
