@@ -94,6 +94,23 @@ function lowerCase(name: string): string {
 }
 
 /**
+ * The one value of header `name` (any case): undefined when it is absent, null when it has several
+ * DIFFERENT values. Repeats of the SAME value count as one (some proxies duplicate headers verbatim).
+ */
+function sameValue(bag: HeaderBag, name: string): string | undefined | null {
+  const values = bag.get(name.toLowerCase());
+  if (values === undefined || values.length === 0) return undefined;
+  const first = values[0] as string;
+  for (let i = 1; i < values.length; i++) if (values[i] !== first) return null;
+  return first;
+}
+
+/** The reason a header with several different values is refused (the values are never echoed). */
+export function severalValues(name: string): string {
+  return `header "${name.toLowerCase()}" has several different values`;
+}
+
+/**
  * The one value of header `name` (any case), or undefined when it is absent.
  *
  * Repeats of the SAME value count as one (some proxies duplicate headers verbatim). Several
@@ -101,15 +118,17 @@ function lowerCase(name: string): string {
  * and delivery ids: there, any repeat is a reject (see src/core/verify).
  */
 export function singleHeader(bag: HeaderBag, name: string): string | undefined {
-  const values = bag.get(name.toLowerCase());
-  if (values === undefined || values.length === 0) return undefined;
-  const first = values[0] as string;
-  for (let i = 1; i < values.length; i++) {
-    if (values[i] !== first) {
-      throw new RequestError(400, `header "${name.toLowerCase()}" has several different values`);
-    }
-  }
-  return first;
+  const value = sameValue(bag, name);
+  if (value === null) throw new RequestError(400, severalValues(name));
+  return value;
+}
+
+/**
+ * The request's Content-Type as both the verifier (what a Gitea form delivery signed) and the decoder read
+ * it, so that they never disagree: undefined when absent, null (ambiguous) when it has different values.
+ */
+export function contentTypeOf(bag: HeaderBag): string | undefined | null {
+  return sameValue(bag, "content-type");
 }
 
 /**

@@ -22,7 +22,7 @@ import {
 } from "../core/errors";
 import { deliveryIdOf, eventName } from "../core/events/headers";
 import { isPing, normaliseDelivery } from "../core/events/normalise";
-import { headerBag, singleHeader } from "../core/headers";
+import { contentTypeOf, headerBag, severalValues } from "../core/headers";
 import { compileMatcher, decideChanges } from "../core/match";
 import {
   MAX_ATTEMPTS,
@@ -620,7 +620,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
 
     // 3-4. decode and normalise, only now that the sender is known.
     const headers = request.headers;
-    const contentType = singleHeader(headers, "content-type");
+    // Read as the verifier read it (a gitea route has already refused different values).
+    const contentType = contentTypeOf(headers);
+    if (contentType === null) throw new RequestError(400, severalValues("content-type"));
     const payload = decodeBody(body, contentType);
     const event = normaliseDelivery(route.provider, headers, payload, body);
     describe(line, event);

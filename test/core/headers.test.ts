@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { RequestError } from "../../src/core/errors";
-import { headerBag, headerBagFromRaw, singleHeader } from "../../src/core/headers";
+import { contentTypeOf, headerBag, headerBagFromRaw, singleHeader } from "../../src/core/headers";
 import { runs } from "../support/propertyRuns";
 
 describe("Function: headerBag", () => {
@@ -154,5 +154,19 @@ describe("Function: headerBag (views that are not objects)", () => {
   it("headerBag reads nothing from a single-value view that is a string, not its characters", () => {
     const bag = headerBag("abc" as never, "xyz" as never);
     expect(bag.size).to.equal(0);
+  });
+});
+
+describe("Function: contentTypeOf", () => {
+  const form = "application/x-www-form-urlencoded";
+
+  it("contentTypeOf reads a Content-Type repeated verbatim as one, as singleHeader does", () => {
+    const bag = headerBag({}, { "Content-Type": [form, form] });
+    expect(contentTypeOf(bag)).to.equal(form).and.to.equal(singleHeader(bag, "content-type"));
+  });
+
+  it("contentTypeOf answers undefined when absent and null (ambiguous) for two different values, never throwing", () => {
+    expect(contentTypeOf(headerBag({}, {}))).to.equal(undefined);
+    expect(contentTypeOf(headerBag({}, { "content-type": [form, "application/json"] }))).to.equal(null);
   });
 });

@@ -7,6 +7,7 @@
 // Gitea signs the JSON payload, not the body it sends: with the "application/x-www-form-urlencoded"
 // content type the body is payload=<JSON>, and the signature covers that field's value (newDefaultRequest
 // in go-gitea services/webhook/deliver.go), where GitHub signs the form body itself.
+import { contentTypeOf } from "../headers";
 import type { HeaderBag } from "../types";
 import { headerValue } from "./headerValue";
 import { verifyHexSignature } from "./hmac";
@@ -34,14 +35,20 @@ export function verifyGitea(headers: HeaderBag, body: Buffer, secrets: readonly 
   }
   if (chosen === undefined) return "absent";
   const signed = signedBytes(headers, body);
+  if (signed === null) return "content-type-ambiguous";
   if (signed === undefined) return "malformed";
   return verifyHexSignature(chosen, prefix, "sha256", secrets, signed);
 }
 
-/** What Gitea signed: the body, or in form mode its single `payload` field (undefined when there is none). */
-function signedBytes(headers: HeaderBag, body: Buffer): Buffer | undefined {
-  const type = headerValue(headers, "content-type");
-  if (typeof type !== "string" || type.split(";")[0]?.trim().toLowerCase() !== FORM) return body;
+/**
+ * What Gitea signed: the body, or in form mode its single `payload` field (undefined when there is none).
+ * Null when Content-Type has different values: which bytes were signed is then unknown. Read with the
+ * decoder's own function, so a header repeated verbatim (some proxies do) is a form here as there.
+ */
+function signedBytes(headers: HeaderBag, body: Buffer): Buffer | undefined | null {
+  const type = contentTypeOf(headers);
+  if (type === null) return null;
+  if (type === undefined || type.split(";")[0]?.trim().toLowerCase() !== FORM) return body;
   const payloads = new URLSearchParams(body.toString("utf8")).getAll("payload");
   return payloads.length === 1 ? Buffer.from(payloads[0] as string, "utf8") : undefined;
 }

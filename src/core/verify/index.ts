@@ -1,6 +1,7 @@
 // verifyDelivery: the one verification entry point every route function shares.
 // Fail closed, never throw, and never say anything that helps a forger.
 import { DELIVERY_HEADERS } from "../events/headers";
+import { severalValues } from "../headers";
 import { DEFAULT_TOLERANCE_SECONDS } from "../policy";
 import type { HeaderBag, Provider } from "../types";
 import { verifyBitbucket } from "./bitbucket";
@@ -41,6 +42,8 @@ const MISSING: Readonly<Record<Provider, string>> = {
     "signature missing: a gitea route reads X-Gitea-Signature, X-Forgejo-Signature, X-Gogs-Signature or X-Hub-Signature-256",
 };
 const AMBIGUOUS = "signature header repeated";
+/** The decoder's own 400 reason for it: the same words whichever refuses the request. */
+const CONTENT_TYPE_AMBIGUOUS = severalValues("content-type");
 const MALFORMED = "signature malformed";
 const SHA1_REFUSED = "SHA-1 signatures are not accepted on this route";
 const STALE = "signature timestamp missing or outside tolerance";
@@ -141,6 +144,8 @@ function verify(input: VerifyInput): VerifyResult {
     }
     case "ambiguous":
       return reject(401, AMBIGUOUS);
+    case "content-type-ambiguous":
+      return reject(401, CONTENT_TYPE_AMBIGUOUS);
     case "malformed":
       return reject(401, MALFORMED);
     case "sha1-refused":

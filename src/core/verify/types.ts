@@ -39,6 +39,8 @@ export type SchemeOutcome =
   | "absent"
   /** A signature header, or a header the signature depends on, appears more than once. */
   | "ambiguous"
+  /** Gitea: Content-Type has different values, so what was signed (body or form field) is unknown. */
+  | "content-type-ambiguous"
   /** Present, but not in the scheme's format. */
   | "malformed"
   /** GitHub's SHA-1 header only, and the route did not opt in. */

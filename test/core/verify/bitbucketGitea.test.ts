@@ -155,13 +155,17 @@ describe("Function: verifyDelivery (Gitea and Forgejo)", () => {
     // and addDefaultHeaders signs []byte(t.PayloadContent), the JSON itself (GitHub signs the form body).
     const json = '{"ref":"refs/heads/main","message":"ça & co = 1+1"}';
     const form = Buffer.from(new URLSearchParams({ payload: json }).toString());
-    const formRequest = (signed: Buffer | string, body = form) =>
+    const formRequest = (
+      signed: Buffer | string,
+      body = form,
+      contentType: string | string[] = "application/x-www-form-urlencoded",
+    ) =>
       verifyDelivery(
         request({
           provider: "gitea",
           body,
           headers: {
-            "content-type": "application/x-www-form-urlencoded",
+            "content-type": contentType,
             "x-gitea-signature": signHex("sha256", SECRET, Buffer.from(signed)),
           },
         }),
@@ -173,6 +177,25 @@ describe("Function: verifyDelivery (Gitea and Forgejo)", () => {
 
     it("verifyDelivery rejects a form delivery signed over the form body (Gitea never signs that)", () => {
       expect(formRequest(form)).to.deep.include({ ok: false, status: 401 });
+    });
+
+    // Some proxies repeat a header verbatim; the decoder (singleHeader) then still reads a form.
+    it("verifyDelivery reads a Content-Type repeated verbatim as one, and verifies the form over its payload field", () => {
+      const type = "application/x-www-form-urlencoded";
+      expect(formRequest(json, form, [type, type])).to.deep.equal({ ok: true, via: "signature" });
+    });
+
+    it("verifyDelivery refuses two different Content-Type values, naming the header, without a secret refresh", () => {
+      const types = ["application/x-www-form-urlencoded", "application/json"];
+      // Whichever bytes it was signed over: it cannot tell which the sender meant.
+      for (const signed of [json, form]) {
+        expect(formRequest(signed, form, types)).to.deep.equal({
+          ok: false,
+          status: 401,
+          reason: 'header "content-type" has several different values',
+          retryWithFreshSecret: false,
+        });
+      }
     });
 
     it("verifyDelivery rejects a form without exactly one payload field", () => {
