@@ -797,10 +797,12 @@ function cached(pem: string, proxy: ProxySettings | undefined, build: () => Disp
  * process.env itself. An http target goes to an http proxy as an absolute-URI request (proxyTunnel
  * false), as curl does: proxies often allow CONNECT to port 443 only. An https target is tunnelled.
  * A new one on each call, the caller's to destroy (`hookgate send`); the actions' are cached above.
+ * `proxyConnectTimeoutMs` limits the connection to the proxy itself (default: undici's 10 s); tests shorten it.
  */
 export function proxyAgent(
   proxy: ProxySettings,
   tls?: { ca: string[]; rejectUnauthorized: boolean; allowPartialTrustChain?: boolean },
+  { proxyConnectTimeoutMs }: { proxyConnectTimeoutMs?: number } = {},
 ): Dispatcher {
   const agent = new EnvHttpProxyAgent({
     httpsProxy: proxy.httpsProxy,
@@ -815,6 +817,8 @@ export function proxyAgent(
         ? proxyClient(origin, options)
         : defaultAgentFactory(origin, options),
     ...(tls ? { connect: tls, requestTls: tls } : {}),
+    // Only when given: a proxyTls makes undici take a socks5:// proxy as TLS.
+    ...(proxyConnectTimeoutMs === undefined ? {} : { proxyTls: { timeout: proxyConnectTimeoutMs } }),
   });
   proxies.set(agent, proxy);
   return agent;
