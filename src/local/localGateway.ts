@@ -133,6 +133,8 @@ export interface LocalGatewayOptions {
    * answers hold the actions' errors (internal hosts), the route names and the state dir's path.
    */
   exposeStatus?: boolean;
+  /** The receive path's deadline for its waits, then 503 (default: the deployed handler's, RECEIVE_DEADLINE_MS by provider); tests shorten it. */
+  receiveTimeoutMs?: number;
 }
 
 export interface LocalGateway {
@@ -424,6 +426,7 @@ async function openLocalGateway(
       retryBaseDelayMs: baseDelayMs,
       // Local files: a write given up on at the deadline could still land (a dead letter filed twice).
       awaitStoresToTheEnd: true,
+      receiveTimeoutMs: options.receiveTimeoutMs,
       // Kept for the worker's answer: the local queue waits what the work path decided.
       backoff: async (record, delayMs) => {
         decidedDelays.set(record.messageId, delayMs);
