@@ -93,6 +93,9 @@ export interface RouteHandlerDeps {
    * failed comes back and runs its action again). The action still gets its deadline.
    */
   awaitStoresToTheEnd?: boolean;
+  /** WORK_RESERVE_MS and MIN_ACTION_MS by default; tests shorten them so an attempt's time can run out quickly. */
+  workReserveMs?: number;
+  minActionMs?: number;
 }
 
 export interface RouteHandler {
@@ -150,9 +153,9 @@ export const MIN_ACTION_MS = 10_000;
 /** Why a record with less than MIN_ACTION_MS for its action is put back unrun. */
 const NO_TIME_TO_START = "too little of the invocation's time left to start it";
 
-/** Whether an action due to end by `deadlineMs` has too little time to start (MIN_ACTION_MS). */
-function tooLittleTime(deadlineMs: number | undefined): boolean {
-  return deadlineMs !== undefined && deadlineMs - Date.now() < MIN_ACTION_MS;
+/** Whether an action due to end by `deadlineMs` has too little time to start (MIN_ACTION_MS by default). */
+function tooLittleTime(deadlineMs: number | undefined, minActionMs: number): boolean {
+  return deadlineMs !== undefined && deadlineMs - Date.now() < minActionMs;
 }
 /**
  * A record about to run is held invisible this long past the invocation's end: Lambda may start an invocation
@@ -364,6 +367,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   /** The last secret versions seen and the values they hold (a route has one webhook secret). */
   let parsedSecret: ParsedSecret | undefined;
   const receiveTimeoutMs = deps.receiveTimeoutMs ?? RECEIVE_DEADLINE_MS[route.provider];
+  const workReserveMs = deps.workReserveMs ?? WORK_RESERVE_MS;
+  const minActionMs = deps.minActionMs ?? MIN_ACTION_MS;
   const deadlines = new Deadlines(receiveTimeoutMs);
   /** Gitea and Forgejo redeliver under a new delivery id (ReplayHookTask): the dedupe table cannot match it. */
   const newIdOnRedeliver = route.provider === "gitea";
@@ -897,7 +902,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const batchItemFailures: SQSBatchItemFailure[] = [];
     const records: WorkReport["records"] = [];
     // Past the function's timeout Lambda kills the batch: nothing is reported, no reason is recorded.
-    const deadlineMs = invocation ? Date.now() + invocation.remainingMs() - WORK_RESERVE_MS : undefined;
+    const deadlineMs = invocation ? Date.now() + invocation.remainingMs() - workReserveMs : undefined;
     /**
      * When a call after the action must end: its share of the time left before the function is stopped, less
      * ANSWER_MARGIN_MS; `calls` is how many calls may still follow, this one included. Read from the
@@ -914,7 +919,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     for (const record of event.Records) {
       const group = record.attributes?.MessageGroupId;
       const attempt = attemptOf(record);
-      outOfTime ||= tooLittleTime(deadlineMs);
+      outOfTime ||= tooLittleTime(deadlineMs, minActionMs);
       const blockedDelay = group === undefined ? undefined : failedGroups.get(group);
       // Out of time: this one and every later one (order is kept) come back at once, not attempted.
       // Behind a failed record of its group: it waits as long as that one.
@@ -1066,7 +1071,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       });
       return { ok: false, delayMs: 0, backoff: false, outcome: { outcome: "deferred" } };
     }
-    if (tooLittleTime(deadlineMs)) {
+    if (tooLittleTime(deadlineMs, minActionMs)) {
       // The hold (or the dedupe read before it) took the time the action needed: it comes back at once, as a
       // record not started for want of time does, rather than starting with too little to finish.
       await markDeadOnLastReceive(record, attempt, callDeadline, item);

@@ -135,6 +135,9 @@ export interface LocalGatewayOptions {
   exposeStatus?: boolean;
   /** The receive path's deadline for its waits, then 503 (default: the deployed handler's, RECEIVE_DEADLINE_MS by provider); tests shorten it. */
   receiveTimeoutMs?: number;
+  /** The work path's reserve and shortest action (default: the deployed WORK_RESERVE_MS and MIN_ACTION_MS); tests shorten them. */
+  workReserveMs?: number;
+  minActionMs?: number;
 }
 
 export interface LocalGateway {
@@ -427,6 +430,8 @@ async function openLocalGateway(
       // Local files: a write given up on at the deadline could still land (a dead letter filed twice).
       awaitStoresToTheEnd: true,
       receiveTimeoutMs: options.receiveTimeoutMs,
+      workReserveMs: options.workReserveMs,
+      minActionMs: options.minActionMs,
       // Kept for the worker's answer: the local queue waits what the work path decided.
       backoff: async (record, delayMs) => {
         decidedDelays.set(record.messageId, delayMs);

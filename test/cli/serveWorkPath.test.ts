@@ -18,6 +18,11 @@ import { ROUTE_R_YAML } from "../support/localStores";
 import { githubHeaders } from "./serveHarness";
 
 const PUSH = readFileSync(join(__dirname, "..", "..", "examples", "github-push.json"));
+/**
+ * The work path's reserve and shortest action, shortened from the deployed WORK_RESERVE_MS and MIN_ACTION_MS
+ * (pinned below) where an attempt's time must run out: the reserve stays above ANSWER_MARGIN_MS, as deployed.
+ */
+const SHORT = { workReserveMs: 1_200, minActionMs: 300 };
 
 interface Entry {
   delivery: string;
@@ -84,6 +89,15 @@ async function entryWhen(
 
 const rateLimited = () =>
   new ActionError("GitHub API answered 429", { retryable: true, retryAfterMs: 600_000 });
+
+describe("The work path's reserve and shortest action, which serve's attempts keep as deployed", () => {
+  it("are 5 s and 10 s, as the README says", () => {
+    expect([WORK_RESERVE_MS, MIN_ACTION_MS]).to.deep.equal([5_000, 10_000]);
+    expect(readFileSync(join(__dirname, "..", "..", "README.md"), "utf8")).to.include(
+      "(10 s for the action beyond the 5 s the work path keeps)",
+    );
+  });
+});
 
 describe("Function: startLocalGateway, the retry delay is the one the work path decided", () => {
   it("a retryable failure with a Retry-After of 600 s comes back after 600 s, as the handler decided", async () => {
@@ -159,9 +173,7 @@ describe("Function: startLocalGateway, each attempt has the deployed function's 
     ]);
   });
 
-  it("a Jenkins that accepts the connection and never answers fails the attempt at its deadline, retryable, and its last attempt ends dead", async function () {
-    // The shortest attempt the work path starts an action in: its reserve, its shortest action, and a little more.
-    this.timeout(60_000);
+  it("a Jenkins that accepts the connection and never answers fails the attempt at its deadline, retryable, and its last attempt ends dead", async () => {
     const requests: string[] = [];
     const stalled = http.createServer((req) => void requests.push(`${req.method} ${req.url}`));
     await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
@@ -176,7 +188,9 @@ describe("Function: startLocalGateway, each attempt has the deployed function's 
         {
           secretsFile: secrets,
           maxAttempts: 1,
-          timeoutMs: WORK_RESERVE_MS + MIN_ACTION_MS + 500,
+          // The shortest attempt the work path starts an action in: its reserve, its shortest action, and a little more.
+          ...SHORT,
+          timeoutMs: SHORT.workReserveMs + SHORT.minActionMs + 300,
           runAction: (item, clients) => runAction(item, clients),
         },
         ROUTE_R_YAML.replace("http://127.0.0.1:9", `http://127.0.0.1:${port}`),
@@ -195,14 +209,14 @@ describe("Function: startLocalGateway, each attempt has the deployed function's 
 });
 
 describe("Function: startLocalGateway, the state directory's writes are awaited to their end", () => {
-  it("a last attempt whose dead-letter write ends past the attempt's deadline is dead-lettered once and its action runs once", async function () {
-    this.timeout(60_000);
-    // A slow disk: each dead letter lands 8 s after it is sent, past the deadline the deployed work path gives
-    // the send (half of the ~14.5 s left, and 250 ms of grace), as an fsync behind a big archive's writeback.
+  it("a last attempt whose dead-letter write ends past the attempt's deadline is dead-lettered once and its action runs once", async () => {
+    // A slow disk: each dead letter lands 1.2 s after it is sent, past the deadline the deployed work path would
+    // give the send (half of the ~0.8 s left after ANSWER_MARGIN_MS, and 250 ms of grace) but within the attempt's
+    // 1.8 s, as an fsync behind a big archive's writeback.
     const send = LocalDeadLetters.prototype.send;
     const landing: Array<Promise<void>> = [];
     LocalDeadLetters.prototype.send = function (this: LocalDeadLetters, ...args) {
-      const landed = new Promise((r) => setTimeout(r, 8_000)).then(() => send.apply(this, args));
+      const landed = new Promise((r) => setTimeout(r, 1_200)).then(() => send.apply(this, args));
       landing.push(landed);
       return landed;
     };
@@ -212,7 +226,8 @@ describe("Function: startLocalGateway, the state directory's writes are awaited 
         maxAttempts: 1,
         retryDelayMs: 10,
         // The shortest attempt the work path starts an action in.
-        timeoutMs: WORK_RESERVE_MS + MIN_ACTION_MS + 500,
+        ...SHORT,
+        timeoutMs: SHORT.workReserveMs + SHORT.minActionMs + 300,
         runAction: async () => {
           runs++;
           throw new ActionError("Jenkins answered 404", { retryable: false });
