@@ -1,4 +1,6 @@
-// `hookgate send` against `hookgate serve` (both child processes), and signDelivery for every provider.
+// `hookgate send` against `hookgate serve` (both child processes), and signDelivery for every provider. What send
+// puts on the wire and prints is checked in process (main, as bin/hookgate.js calls it): a child's start costs
+// about a second each; `hookgate send` itself still runs as a child against serve and behind a proxy.
 import { spawn } from "node:child_process";
 import { createHash, createHmac, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -10,6 +12,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { proxySettings } from "../../src/actions/proxy";
 import { connectUrl } from "../../src/cli/commandKit";
+import { main } from "../../src/cli/main";
 import { sendFailure, sendProxy, signDelivery } from "../../src/cli/send";
 import { providerEventName } from "../../src/core/events/eventNames";
 import type { Provider } from "../../src/core/types";
@@ -85,6 +88,53 @@ function runSendCli(args: string[], env: Record<string, string> = {}, killAfterM
     });
     child.on("exit", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** In-process runs take the process's stdout, stderr and environment: one at a time. */
+let inProcess: Promise<unknown> = Promise.resolve();
+
+/**
+ * `hookgate send` with `args` in this process (main(["send", ...args]), as bin/hookgate.js runs it), its output
+ * captured and its environment without proxy variables but those of `env`, run from the repository's root as
+ * runSendCli's child is. Not for anything read at a process's start (NODE_EXTRA_CA_CERTS): runSendCli there.
+ */
+function runSendHere(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const run = inProcess.then(() => sendInProcess(args, env));
+  inProcess = run.catch(() => undefined);
+  return run;
+}
+
+async function sendInProcess(args: string[], env: Record<string, string>): Promise<Run> {
+  const vars = { ...NO_PROXY_ENV, ...env };
+  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
+  const writes = { out: process.stdout.write, err: process.stderr.write };
+  const cwd = process.cwd();
+  const output = { stdout: "", stderr: "" };
+  const into = (stream: "stdout" | "stderr") =>
+    ((chunk: string | Uint8Array) => {
+      output[stream] += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+      return true;
+    }) as typeof process.stdout.write;
+  Object.assign(process.env, vars);
+  process.stdout.write = into("stdout");
+  process.stderr.write = into("stderr");
+  process.chdir(REPO_ROOT);
+  try {
+    // main's own messages go where runSend's do: the captured streams.
+    const code = await main(["send", ...args], {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    });
+    return { code, ...output };
+  } finally {
+    process.chdir(cwd);
+    process.stdout.write = writes.out;
+    process.stderr.write = writes.err;
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }
 
 describe("Command: hookgate send (against hookgate serve)", function () {
@@ -183,7 +233,7 @@ describe("Command: hookgate send (against hookgate serve)", function () {
     it("send's HTTP line names the gateway's delivery id beside the one sent when they differ (a GitLab delivery on a GitHub route: the body's hash), and the sent one alone when they agree", async () => {
       const payload = "test/fixtures/payloads/gitlab/push.json";
       const gitlab = (route: string, delivery: string) =>
-        runSendCli(
+        runSendHere(
           [
             "--url",
             `${serve.url}/hooks/${route}`,
@@ -215,7 +265,7 @@ describe("Command: hookgate send (against hookgate serve)", function () {
 
     it("send exits 1 with a clear message for a missing payload file or secret name, and 2 for bad usage", async () => {
       const [noPayload, noSecret, usage] = await Promise.all([
-        runSendCli([
+        runSendHere([
           "--url",
           `${serve.url}/hooks/gh`,
           "--secret",
@@ -225,7 +275,7 @@ describe("Command: hookgate send (against hookgate serve)", function () {
           "--payload",
           "nope.json",
         ]),
-        runSendCli([
+        runSendHere([
           "--url",
           `${serve.url}/hooks/gh`,
           "--secrets",
@@ -237,9 +287,9 @@ describe("Command: hookgate send (against hookgate serve)", function () {
           "--payload",
           "examples/github-push.json",
         ]),
-        runSendCli(["--url", "not a url", "--secret", "x", "--event", "push", "--payload", "x.json"]),
+        runSendHere(["--url", "not a url", "--secret", "x", "--event", "push", "--payload", "x.json"]),
       ]);
-      const formOnGitlab = await runSendCli(
+      const formOnGitlab = await runSendHere(
         ["--url", `${serve.url}/hooks/lab`, "--secret", "x", "--event", "push", "--payload", "x.json"].concat(
           ["--provider", "gitlab", "--form"],
         ),
@@ -431,7 +481,7 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
 
   /** send with the example push to `url`, plus `args`. */
   const pushTo = (url: string, ...args: string[]) =>
-    runSendCli(["--url", url, "--event", "push", "--payload", "examples/github-push.json", ...args]);
+    runSendHere(["--url", url, "--event", "push", "--payload", "examples/github-push.json", ...args]);
   const send = (provider: string, secret: string, ...extra: string[]) =>
     pushTo(capture.url, "--secret", secret, "--provider", provider, "--delivery", "wire-1", ...extra);
 
@@ -541,7 +591,7 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
   ];
   it("--provider gitea puts a Gitea event type in the Event-Type headers and the event it folds into in the Event headers, as Gitea does", async () => {
     const before = capture.requests.length;
-    const run = await runSendCli([
+    const run = await runSendHere([
       "--url",
       capture.url,
       "--event",
@@ -831,7 +881,7 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     try {
       const password = "pr0xy-s3nd-Pa55";
       const { port } = new URL(proxyEcho.url);
-      const run = await runSendCli(
+      const run = await runSendHere(
         [
           ...["--url", "http://hooks.send.test/hooks/x", "--event", "push"],
           ...["--payload", "examples/github-push.json", "--secret", "s"],
@@ -886,7 +936,7 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     });
     try {
       const { port } = new URL(proxyEcho.url);
-      const run = await runSendCli(
+      const run = await runSendHere(
         [
           ...["--url", "http://hooks.send.test/hooks/x", "--event", "push"],
           ...["--payload", "examples/github-push.json", "--secret", "send-proxy-secret"],
