@@ -31,6 +31,8 @@ export type ActionRunner = (item: WorkItem, clients: ActionClients) => Promise<A
 export interface LambdaHandlerOptions {
   /** Builds the object store for actions that write to S3; absent for Jenkins-only bundles. */
   objects?: (config: RuntimeConfig) => ObjectStore;
+  /** The work path's reserve after the action (default WORK_RESERVE_MS); tests shorten it. */
+  workReserveMs?: number;
 }
 
 export interface RuntimeConfig {
@@ -187,6 +189,7 @@ export function buildRouteHandler(
     backoff: sqsBackoff(sqs, config.queueUrl),
     // The same call: the record's visibility set to the invocation's time before its action runs.
     holdRecord: sqsBackoff(sqs, config.queueUrl),
+    workReserveMs: options.workReserveMs,
   });
 }
 

@@ -135,8 +135,8 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
     process.stdout.write = stdout;
   });
 
-  /** A fresh handler (a cold start: nothing cached), its log lines captured. */
-  function handler(with_: Script): RouteHandler {
+  /** A fresh handler (a cold start: nothing cached), its log lines captured; `workReserveMs` as deployed unless given. */
+  function handler(with_: Script, workReserveMs?: number): RouteHandler {
     script = with_;
     calls.length = 0;
     printed.length = 0;
@@ -145,16 +145,20 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
       printed.push(String(chunk));
       return true;
     }) as typeof process.stdout.write;
-    return buildRouteHandler(readRuntimeConfig(), async (_item, clients) => {
-      actionRuns++;
-      callsBeforeAction = calls.length;
-      await readSecret(clients, "hookgate/jenkins");
-      actionEnds?.();
-      if (action === "final")
-        throw new ActionError("Jenkins job api/build not found (404)", { retryable: false });
-      if (action === "retryable") throw new ActionError("Jenkins answered 503", { retryable: true });
-      return { status: "done", detail: "queued" };
-    });
+    return buildRouteHandler(
+      readRuntimeConfig(),
+      async (_item, clients) => {
+        actionRuns++;
+        callsBeforeAction = calls.length;
+        await readSecret(clients, "hookgate/jenkins");
+        actionEnds?.();
+        if (action === "final")
+          throw new ActionError("Jenkins job api/build not found (404)", { retryable: false });
+        if (action === "retryable") throw new ActionError("Jenkins answered 503", { retryable: true });
+        return { status: "done", detail: "queued" };
+      },
+      { workReserveMs },
+    );
   }
 
   function lines(msg: string): Array<Record<string, unknown>> {
@@ -473,9 +477,22 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
       const marking = (state: string) => (call: Call) =>
         (call.body.ExpressionAttributeValues as Record<string, { S?: string }> | undefined)?.[":state"]?.S ===
         state;
-      /** What hangs, the action's end, the attempt's outcome, the batch answer, and the line naming the cut. */
-      const cases: Array<[string, Script, typeof action, string, string[], string]> = [
-        ["the DLQ send hanging", hang("SendMessage"), "final", "failed", ["m-1"], "attempt"],
+      /**
+       * The function's reserve: the deployed 5 s leaves a lone call 4 s, so the SDK's first try (3 s) times out
+       * and its second is cut (the done mark's case); 2 s leaves 1 s or less, cut in the first try (the others).
+       */
+      const SHORT_RESERVE_MS = 2_000;
+      /** What hangs, the action's end, the attempt's outcome, the batch answer, the line naming the cut, the reserve. */
+      const cases: Array<[string, Script, typeof action, string, string[], string, number]> = [
+        [
+          "the DLQ send hanging",
+          hang("SendMessage"),
+          "final",
+          "failed",
+          ["m-1"],
+          "attempt",
+          SHORT_RESERVE_MS,
+        ],
         [
           "the DLQ send answering and the dead mark hanging",
           hang("UpdateItem", marking("dead")),
@@ -483,6 +500,7 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
           "dead",
           [],
           "dedupe mark failed",
+          SHORT_RESERVE_MS,
         ],
         [
           "the backoff hanging",
@@ -492,6 +510,7 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
           "retry",
           ["m-1"],
           "backoff failed",
+          SHORT_RESERVE_MS,
         ],
         [
           "the done mark hanging",
@@ -500,18 +519,21 @@ describe("The deployed wiring (real SDK clients) against a local DynamoDB, SQS a
           "done",
           [],
           "dedupe mark failed",
+          WORK_RESERVE_MS,
         ],
       ];
-      for (const [what, faults, outcome, logged, failures, cutLine] of cases) {
+      for (const [what, faults, outcome, logged, failures, cutLine, reserveMs] of cases) {
         it(`with ${what}, the attempt is logged ${logged}, the call is cut at its deadline inside the function's reserve, and the batch answer is ${JSON.stringify(failures)}`, async () => {
           // The function is stopped at `end`: far off, until the action ends with only the reserve left.
           let end = Date.now() + 120_000;
           action = outcome;
           actionEnds = () => {
-            end = Date.now() + WORK_RESERVE_MS;
+            end = Date.now() + reserveMs;
           };
           try {
-            const answer = await handler(faults).work(record(), { remainingMs: () => end - Date.now() });
+            const answer = await handler(faults, reserveMs).work(record(), {
+              remainingMs: () => end - Date.now(),
+            });
             // Cut by its deadline (inside the reserve), not by the clients' own 2 × 3 s: no wall-clock assertion,
             // as the machine may be loaded; the deadlines themselves are pinned in work.test.ts.
             expect(answer.batchItemFailures.map((failure) => failure.itemIdentifier)).to.deep.equal(failures);
