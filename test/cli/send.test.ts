@@ -997,11 +997,21 @@ describe("Command: hookgate send behind a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
   const proxyUrl = (password = PASSWORD, url = proxy.url) =>
     url.replace("http://", `http://hookgate:${password}@`);
   const named = (url: string) => url.replace("127.0.0.1", NAME);
+  const args = (url: string) => [
+    "--url",
+    url,
+    "--event",
+    "push",
+    "--payload",
+    "examples/github-push.json",
+    "--secret",
+    "s",
+  ];
+  /** A child, which reads NODE_EXTRA_CA_CERTS at its start: for an https URL reached through the proxy. */
   const pushTo = (url: string, env: Record<string, string>) =>
-    runSendCli(["--url", url, "--event", "push", "--payload", "examples/github-push.json", "--secret", "s"], {
-      NODE_EXTRA_CA_CERTS: CERT,
-      ...env,
-    });
+    runSendCli(args(url), { NODE_EXTRA_CA_CERTS: CERT, ...env });
+  /** In process, with the same proxy variables: where no TLS connection to the host is set up. */
+  const pushHere = (url: string, env: Record<string, string>) => runSendHere(args(url), env);
   const targets = () => proxy.requests.map((r) => [r.kind, r.target, r.path]);
 
   it("an https URL goes through HTTPS_PROXY in a CONNECT tunnel, with the proxy's credentials, and is verified end to end", async () => {
@@ -1023,12 +1033,12 @@ describe("Command: hookgate send behind a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
   });
 
   it("an http URL goes through HTTP_PROXY as an absolute-URI request; HTTPS_PROXY alone leaves it direct, as undici does", async () => {
-    const through = await pushTo(named(plain.url), { HTTP_PROXY: proxyUrl() });
+    const through = await pushHere(named(plain.url), { HTTP_PROXY: proxyUrl() });
     expect(through.code, through.stderr).to.equal(0);
     expect(targets()).to.deep.equal([["absolute", new URL(named(plain.url)).host, "/hooks/capture"]]);
 
     proxy.requests.length = 0;
-    const direct = await pushTo(named(plain.url), { HTTPS_PROXY: proxyUrl() });
+    const direct = await pushHere(named(plain.url), { HTTPS_PROXY: proxyUrl() });
     expect(direct.code).to.equal(1);
     expect(direct.stderr).to.match(/failed: (ENOTFOUND|EAI_AGAIN)/);
     expect(proxy.requests).to.deep.equal([]);
@@ -1037,7 +1047,7 @@ describe("Command: hookgate send behind a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
   it("NO_PROXY's host, .domain or host:port sends it directly (here the name does not resolve); another port still goes through the proxy", async () => {
     const port = new URL(secure.url).port;
     for (const noProxy of [NAME, ".send.test", `other.test,${NAME}:${port}`]) {
-      const run = await pushTo(named(secure.url), { HTTPS_PROXY: proxyUrl(), NO_PROXY: noProxy });
+      const run = await pushHere(named(secure.url), { HTTPS_PROXY: proxyUrl(), NO_PROXY: noProxy });
       expect(run.code, noProxy).to.equal(1);
       expect(run.stderr, noProxy).to.match(/failed: (ENOTFOUND|EAI_AGAIN)/);
       expect(run.stderr, noProxy).not.to.include("through the proxy");
@@ -1051,7 +1061,7 @@ describe("Command: hookgate send behind a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
   it("a serve on this machine (127.0.0.1, localhost) is reached directly, although NO_PROXY does not list it", async () => {
     const before = plain.requests.length;
     for (const url of [plain.url, plain.url.replace("127.0.0.1", "localhost")]) {
-      const run = await pushTo(url, {
+      const run = await pushHere(url, {
         HTTPS_PROXY: proxyUrl(),
         HTTP_PROXY: proxyUrl(),
         NO_PROXY: ".corp.test",
@@ -1065,7 +1075,7 @@ describe("Command: hookgate send behind a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
 
   it("a serve on this machine is reached whatever the proxy variables hold: a SOCKS proxy (curl's) is never read for it", async () => {
     const before = plain.requests.length;
-    const run = await pushTo(plain.url, {
+    const run = await pushHere(plain.url, {
       HTTPS_PROXY: `socks5h://u:${PASSWORD}@127.0.0.1:1080`,
       HTTP_PROXY: "",
     });
@@ -1080,7 +1090,7 @@ describe("Command: hookgate send behind a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
       ["HTTPS_PROXY", `ftp://u:${PASSWORD}@proxy:21`],
       ["http_proxy", `http://u:${PASSWORD}%zz@proxy:3128`],
     ] as const) {
-      const run = await pushTo(named(plain.url), { [name]: value });
+      const run = await pushHere(named(plain.url), { [name]: value });
       expect(run.code, name).to.equal(2);
       expect(run.stderr).to.match(new RegExp(`^hookgate send: ${name} is not an http\\(s\\) proxy URL`));
       expect(run.stdout + run.stderr).not.to.include(PASSWORD);
@@ -1095,7 +1105,7 @@ describe("Command: hookgate send behind a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
       [named(secure.url), { HTTPS_PROXY: proxyUrl(wrong) }],
       [named(plain.url), { HTTP_PROXY: proxyUrl(wrong) }],
     ] as const) {
-      const run = await pushTo(url, env);
+      const run = await pushHere(url, env);
       expect(run.code, url).to.equal(1);
       expect(run.stderr, url).to.include(
         `failed: the proxy ${proxy.url} refused it (407): it asks for credentials; give them in the proxy URL`,
@@ -1106,7 +1116,7 @@ describe("Command: hookgate send behind a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
     const closed = await startCaptureServer();
     const down = new URL(closed.url).origin;
     await closed.close();
-    const run = await pushTo(named(secure.url), { HTTPS_PROXY: proxyUrl(PASSWORD, down) });
+    const run = await pushHere(named(secure.url), { HTTPS_PROXY: proxyUrl(PASSWORD, down) });
     expect(run.code).to.equal(1);
     expect(run.stderr).to.include(`failed: ECONNREFUSED: nothing accepts connections at the proxy ${down}`);
     expect(run.stderr).not.to.include("is hookgate serve running");
