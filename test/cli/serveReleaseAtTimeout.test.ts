@@ -77,11 +77,12 @@ describe("serve: a 503 at the deadline while the local send is still flushing", 
     }
   });
 
-  it("serve's receive deadline is by default the deployed handler's, 8 s for a GitHub route as the README says", () => {
+  it("serve's receive deadline is by default the deployed handler's: 8 s for a GitHub route, 3 s for a Gitea one, as the README says", () => {
     dir = mkdtempSync(join(tmpdir(), "hookgate-release-"));
     expect(RECEIVE_DEADLINE_MS.github).to.equal(8_000);
-    expect(readFileSync(join(REPO_ROOT, "README.md"), "utf8")).to.include(
-      "has an 8-second deadline (then `503`",
-    );
+    expect(RECEIVE_DEADLINE_MS.gitea).to.equal(3_000);
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8").replace(/\s+/g, " ");
+    expect(readme).to.include("8 seconds where the host waits 10");
+    expect(readme).to.include("3 seconds on a `gitea` route");
   });
 });
