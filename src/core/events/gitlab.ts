@@ -198,12 +198,9 @@ function mergeRequest(payload: Json, deliveryId: string): WebhookEvent {
   if (repo === undefined)
     throw malformed("the GitLab merge request payload has no project.path_with_namespace");
   const gitlabAction = str(attributes.action);
-  // "update" is a new commit only when oldrev is present; otherwise the title, labels... were edited.
   const action =
     gitlabAction === "update"
-      ? str(attributes.oldrev) !== undefined
-        ? "synchronize"
-        : "edited"
+      ? updateAction(attributes, obj(payload.changes))
       : gitlabAction === undefined
         ? undefined
         : (entry(MR_ACTIONS, gitlabAction) ?? gitlabAction);
@@ -232,4 +229,17 @@ function mergeRequest(payload: Json, deliveryId: string): WebhookEvent {
     changedFiles: [],
     payload,
   };
+}
+
+/**
+ * An "update" is a new commit when oldrev is present; a draft toggled (changes.draft since GitLab 16.3,
+ * gitlab-org/gitlab!126899; changes.work_in_progress before) is GitHub's ready_for_review or
+ * converted_to_draft; any other update (title, labels...) is edited.
+ */
+function updateAction(attributes: Json, changes: Json | undefined): string {
+  if (str(attributes.oldrev) !== undefined) return "synchronize";
+  const draft = obj(changes?.draft) ?? obj(changes?.work_in_progress);
+  if (draft?.previous === true && draft.current === false) return "ready_for_review";
+  if (draft?.previous === false && draft.current === true) return "converted_to_draft";
+  return "edited";
 }

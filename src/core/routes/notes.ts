@@ -717,7 +717,8 @@ const HOST_PR_ACTIONS: Readonly<Record<string, string>> = {
   close: 'GitLab\'s "close" is action "closed"',
   reopen: 'GitLab\'s "reopen" is action "reopened"',
   merge: 'GitLab\'s "merge" is action "closed" with merged: true',
-  update: 'GitLab\'s "update" is action "synchronize" (new commits) or "edited"',
+  update:
+    'GitLab\'s "update" is action "synchronize" (new commits), "ready_for_review" or "converted_to_draft" (the draft flag changed) or "edited"',
 };
 
 /** Words for how a pull request closes, which no delivery has as its action: it is "closed", with merged set. */

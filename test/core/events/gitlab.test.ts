@@ -101,6 +101,45 @@ describe("Function: normaliseGitLab (shapes no fixture has)", () => {
       expect(event.pr?.merged).to.equal(expected);
     });
   }
+
+  const updates: Array<[string, Record<string, unknown>, Record<string, unknown> | undefined, string]> = [
+    [
+      "changes.draft true -> false (marked ready)",
+      {},
+      { draft: { previous: true, current: false } },
+      "ready_for_review",
+    ],
+    [
+      "changes.draft false -> true (marked draft)",
+      {},
+      { draft: { previous: false, current: true } },
+      "converted_to_draft",
+    ],
+    [
+      "changes.work_in_progress true -> false (GitLab before 16.3)",
+      {},
+      { work_in_progress: { previous: true, current: false } },
+      "ready_for_review",
+    ],
+    [
+      "oldrev and changes.draft (a draft: commit pushed)",
+      { oldrev: SHA_A },
+      { draft: { previous: false, current: true } },
+      "synchronize",
+    ],
+    ["changes.title only", {}, { title: { previous: "a", current: "b" } }, "edited"],
+    ["no changes", {}, undefined, "edited"],
+  ];
+  for (const [title, attributes, changes, expected] of updates) {
+    it(`normaliseGitLab reads a merge request update with ${title} as action ${expected}`, () => {
+      const event = normaliseGitLab(
+        "Merge Request Hook",
+        { project, object_attributes: { iid: 1, action: "update", ...attributes }, changes },
+        "d",
+      );
+      expect(event.action).to.equal(expected);
+    });
+  }
 });
 
 describe("Function: normaliseGitLab (a pipeline's or job's branch or tag)", () => {
