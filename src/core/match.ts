@@ -278,7 +278,11 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     const test = compileGlobList(spec.actors);
     const list = shown(spec.actors);
     filters.push({
-      test: (e) => test(text(e?.actor) ?? ""),
+      // A delivery naming no actor passes no list, exclusions only included: who it was is unknown.
+      test: (e) => {
+        const actor = text(e?.actor);
+        return actor !== undefined && test(actor);
+      },
       why: (e) => {
         const actor = text(e?.actor);
         if (actor === undefined) return `the delivery names no actor; actors: ${list}`;

@@ -386,6 +386,13 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     "the delivery names no actor; actors: [alice]",
   ],
   [
+    "actors exclusion-only refuses a delivery without actor (it may be the one excluded)",
+    { actors: ["!*\\[bot\\]"] },
+    push({ actor: undefined }),
+    false,
+    "the delivery names no actor; actors: [!*\\[bot\\]]",
+  ],
+  [
     "merged: true accepts a merged PR",
     { merged: true },
     pullRequest("closed", true),

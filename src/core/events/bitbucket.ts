@@ -35,11 +35,13 @@ export function bitbucketRepo(repository: Json): RepoRef | undefined {
   };
 }
 
+/**
+ * The actor's nickname (username before Bitbucket's 2019 GDPR changes), never display_name: that is free
+ * text anyone may set to "dependabot[bot]". An actor without either (a workspace or app) names none.
+ */
 function actorOf(payload: Json): string | undefined {
   const actor = obj(payload.actor);
-  return actor === undefined
-    ? undefined
-    : (str(actor.nickname) ?? str(actor.display_name) ?? str(actor.username));
+  return actor === undefined ? undefined : (str(actor.nickname) ?? str(actor.username));
 }
 
 /** One entry of push.changes: the ref, before and after, and whether it was deleted. */

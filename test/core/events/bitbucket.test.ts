@@ -20,6 +20,24 @@ describe("Function: bitbucketRepo", () => {
 });
 
 describe("Function: normaliseBitbucket (shapes no fixture has)", () => {
+  it("normaliseBitbucket takes the actor's nickname, and no actor from display_name alone (free text anyone sets)", () => {
+    const named = normaliseBitbucket(
+      "repo:push",
+      { repository, actor: { nickname: "jdev", display_name: "dependabot[bot]" }, push: { changes: [] } },
+      "d",
+    );
+    const unnamed = normaliseBitbucket(
+      "repo:push",
+      {
+        repository,
+        actor: { display_name: "dependabot[bot]", account_id: "557058:x" },
+        push: { changes: [] },
+      },
+      "d",
+    );
+    expect([named.actor, unnamed.actor]).to.deep.equal(["jdev", undefined]);
+  });
+
   const kinds: Array<[string, Record<string, unknown>]> = [
     ["branch", { ref: "refs/heads/x", branch: "x", tag: undefined }],
     ["named_branch", { ref: "refs/heads/x", branch: "x", tag: undefined }],
