@@ -6,8 +6,8 @@
 // - events: the event name, or "event.action" for an entry that holds a dot ("pull_request.closed");
 // - branches / tags: an event must have a branch (tag) that matches. With both lists, either may match.
 //   An event with neither (issues, ping) or of the other kind (a tag push for `branches`) does not match;
-// - paths: at least one changed file matches; a push to a tag is not tested with `tags` (as in GitHub
-//   Actions), and never matches without;
+// - paths: at least one changed file matches, or the payload does not list them all (a Bitbucket push lists
+//   none); a push to a tag is not tested with `tags` (as in GitHub Actions), and never matches without;
 // - deleted: a push that deleted its ref matches only with `deleted: true`; a delete event only with
 //   `deleted: true` or `delete` listed in `events`;
 // - a GitLab pipeline or job event matches only a route that lists pipeline (job) in `events`.
@@ -237,6 +237,7 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     // The file the filter's own scan stopped at, for the event it last tested: read for the reason right after.
     let hit: string | undefined;
     let tagPush = false;
+    let bitbucketPush = false;
     const takesTags = spec.tags !== undefined;
     const found = (file: string) => {
       if (!test(file)) return false;
@@ -246,30 +247,29 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     pathsReason = () =>
       tagPush
         ? ", a tag push (paths are not tested for tags)"
-        : hit === undefined
-          ? ", files not all known (the payload does not list every file the push changed)"
-          : `, file ${hit.length > 200 ? `${hit.slice(0, 200)}…` : hit}`;
+        : bitbucketPush
+          ? ", files unknown (Bitbucket push payloads list no files)"
+          : hit === undefined
+            ? ", files not all known (the payload does not list every file the push changed)"
+            : `, file ${hit.length > 200 ? `${hit.slice(0, 200)}…` : hit}`;
     filters.push({
       // A push to a tag lists no commits, so no tag push would match: for a route with tags it is not tested
       // (GitHub Actions: "Path filters are not evaluated for pushes to tags"); a route without tags takes none.
       // A push whose payload leaves some changed files unlisted cannot be ruled out: build rather than skip it
-      // silently.
+      // silently. A Bitbucket push lists none of them.
       test: (e) => {
         hit = undefined;
         tagPush = isTagPush(e);
         if (tagPush) return takesTags;
+        bitbucketPush = isBitbucketPush(e);
+        if (bitbucketPush) return true;
         return someChangedFile(e, found, leads) === "match" || commitListTruncated(e);
       },
       why: (e) => {
         if (isTagPush(e))
           return `no changed file matches ${list} (a tag push lists no changed files; add tags to take tag pushes)`;
         if (someChangedFile(e, ANY_FILE, undefined) !== "none") return `no changed file matches ${list}`;
-        const provider = text(e?.provider);
-        const why =
-          provider === "bitbucket" || provider === "bitbucket-server"
-            ? "Bitbucket push payloads list no files"
-            : "the delivery lists no changed files";
-        return `no changed file matches ${list} (${why})`;
+        return `no changed file matches ${list} (the delivery lists no changed files)`;
       },
     });
   }
@@ -359,6 +359,16 @@ const ANY_FILE = () => true;
 /** A push to a tag, which lists no changed files; not one that deleted the tag (paths match no deletion). */
 function isTagPush(e: Loose): boolean {
   return e?.event === "push" && e?.deleted !== true && text(e?.tag) !== undefined;
+}
+
+/** A Bitbucket push that did not delete its ref (tested after isTagPush): its payload lists no files. */
+function isBitbucketPush(e: Loose): boolean {
+  const provider = e?.provider;
+  return (
+    (provider === "bitbucket" || provider === "bitbucket-server") &&
+    e?.event === "push" &&
+    e?.deleted !== true
+  );
 }
 
 function refLabel(e: WebhookEvent): string {

@@ -351,11 +351,11 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     "no changed file matches [src/**] (the delivery lists no changed files)",
   ],
   [
-    "paths on a Bitbucket push",
+    "paths accepts a Bitbucket branch push, whose payload lists no files (they are unknown)",
     { paths: ["src/**"] },
     push({ provider: "bitbucket", changedFiles: [] }),
-    false,
-    "no changed file matches [src/**] (Bitbucket push payloads list no files)",
+    true,
+    "matched: repo acme/api, event push, branch main, files unknown (Bitbucket push payloads list no files)",
   ],
   [
     "actors includes alice",
@@ -619,11 +619,25 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     `${MAIN}, file src/${"a".repeat(196)}…`,
   ],
   [
-    "paths on a Bitbucket Server push",
+    "paths still refuses a Bitbucket pull request (only a push may change files hookgate cannot see)",
+    { paths: ["src/**"] },
+    push({ provider: "bitbucket", event: "pull_request", action: "opened", changedFiles: [] }),
+    false,
+    "no changed file matches [src/**] (the delivery lists no changed files)",
+  ],
+  [
+    "paths with deleted: true still refuses a Bitbucket push that deleted its branch (a deletion changes no file)",
+    { paths: ["src/**"], deleted: true },
+    push({ provider: "bitbucket-server", deleted: true, sha: undefined, changedFiles: [] }),
+    false,
+    "no changed file matches [src/**] (the delivery lists no changed files)",
+  ],
+  [
+    "paths accepts a Bitbucket Server branch push, whose payload lists no files (they are unknown)",
     { paths: ["src/**"] },
     push({ provider: "bitbucket-server", changedFiles: [] }),
-    false,
-    "no changed file matches [src/**] (Bitbucket push payloads list no files)",
+    true,
+    "matched: repo acme/api, event push, branch main, files unknown (Bitbucket push payloads list no files)",
   ],
   [
     "a push that deleted a ref neither a branch nor a tag names the ref",

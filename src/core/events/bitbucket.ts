@@ -1,5 +1,5 @@
 // Bitbucket Cloud: X-Event-Key names (repo:push, pullrequest:*) mapped onto GitHub-style events.
-// Push payloads carry no file lists, so changedFiles is always empty and a `paths` filter cannot match.
+// Push payloads carry no file lists, so changedFiles is always empty and a `paths` filter cannot rule a push out.
 import type { RepoRef, WebhookEvent } from "../types";
 import {
   entry,

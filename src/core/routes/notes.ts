@@ -897,8 +897,9 @@ function deliveryNotes(route: Route): string[] {
     (match.branches !== undefined || match.tags === undefined)
   ) {
     notes.push(
-      "paths never matches a Bitbucket push to a branch: Bitbucket push payloads list no files (a push to a " +
-        "tag is not tested by paths on a route with tags); drop paths to act on branch pushes",
+      "paths cannot narrow Bitbucket pushes: Bitbucket push payloads list no files, so every push to a branch " +
+        "matches, whatever it changed (a push to a tag is not tested by paths on a route with tags); drop paths, " +
+        "or let the job skip what it need not build",
     );
   }
   return notes;

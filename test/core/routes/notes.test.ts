@@ -1416,8 +1416,9 @@ describe("Function: routeNotes on a paths filter that rules out every delivery",
     "route r: paths tests the files a push changed, and this route's events hold no push: no other event lists " +
     "changed files (a pull request's delivery lists none), so the route never matches; drop paths, or add push";
   const bitbucket =
-    "route r: paths never matches a Bitbucket push to a branch: Bitbucket push payloads list no files (a push to a " +
-    "tag is not tested by paths on a route with tags); drop paths to act on branch pushes";
+    "route r: paths cannot narrow Bitbucket pushes: Bitbucket push payloads list no files, so every push to a " +
+    "branch matches, whatever it changed (a push to a tag is not tested by paths on a route with tags); drop " +
+    "paths, or let the job skip what it need not build";
 
   it("notes that a route on pull_request only with paths: [src/**] never matches (pull request deliveries list no changed files)", () => {
     expect(notesFor('{ events: [pull_request], paths: ["src/**"] }')).to.deep.equal([noPush]);
@@ -1426,7 +1427,7 @@ describe("Function: routeNotes on a paths filter that rules out every delivery",
     ).to.deep.equal([noPush]);
   });
 
-  it("notes that a bitbucket or bitbucket-server route with paths never matches a branch push (Bitbucket push payloads list no files)", () => {
+  it("notes that paths cannot narrow a bitbucket or bitbucket-server route's branch pushes (their payloads list no files: every one matches)", () => {
     expect(notesFor('{ events: [push], branches: [main], paths: ["src/**"] }', "bitbucket")).to.deep.equal([
       bitbucket,
     ]);
@@ -1435,7 +1436,7 @@ describe("Function: routeNotes on a paths filter that rules out every delivery",
     ).to.deep.equal([bitbucket]);
   });
 
-  it("does not tell a bitbucket route on tags only, with paths, to drop paths to act on branch pushes (it takes none)", () => {
+  it("does not note that paths cannot narrow branch pushes on a bitbucket route on tags only (it takes none)", () => {
     for (const provider of ["bitbucket", "bitbucket-server"]) {
       expect(notesFor('{ events: [push], tags: ["v*"], paths: ["src/**"] }', provider)).to.deep.equal([]);
     }
