@@ -10,8 +10,11 @@
 //   none); a push to a tag is not tested with `tags` (as in GitHub Actions), and never matches without;
 // - deleted: a push that deleted its ref matches only with `deleted: true`; a delete event only with
 //   `deleted: true` or `delete` listed in `events`;
-// - a GitLab pipeline or job event matches only a route that lists pipeline (job) in `events`.
+// - a GitLab pipeline or job event matches only a route that lists pipeline (job) in `events`;
+// - a Jenkins route with branches and no events, actions or merged takes a pull request only when it brings
+//   new code (opened, synchronize, reopened, ready_for_review) and a merge queue group at checks_requested.
 import { commitListTruncated, someChangedFile } from "./events/changedFiles";
+import { NEW_CODE_MERGE_GROUP_ACTION, NEW_CODE_PULL_REQUEST_ACTIONS } from "./events/pullRequestEvents";
 import { compileGlobList, type GlobListOptions, globListLeads, globListLiterals } from "./globs";
 import type { MatchDecision, Route, WebhookEvent } from "./types";
 
@@ -111,6 +114,22 @@ Object.defineProperty(Rejection.prototype, "reason", { enumerable: true });
  */
 export function matchesTagPushes(match: Route["match"]): boolean {
   return match.tags !== undefined || (match.branches === undefined && match.paths === undefined);
+}
+
+/**
+ * Whether a route builds pull requests into its branches without naming them: a Jenkins route with `branches`
+ * and no `events`, `actions` or `merged`. The matcher then takes a pull request only at an action that brings
+ * code (NEW_CODE_PULL_REQUEST_ACTIONS) and a merge queue group at checks_requested.
+ */
+export function buildsPullRequestsImplicitly(route: Pick<Route, "action" | "match">): boolean {
+  const match = route.match ?? {};
+  return (
+    route.action?.type === "jenkins" &&
+    match.branches !== undefined &&
+    match.events === undefined &&
+    match.actions === undefined &&
+    match.merged === undefined
+  );
 }
 
 /** Whether a route's `events` let pushes through (globs and exclusions read as the matcher reads them). */
@@ -270,6 +289,32 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
           return `no changed file matches ${list} (a tag push lists no changed files; add tags to take tag pushes)`;
         if (someChangedFile(e, ANY_FILE, undefined) !== "none") return `no changed file matches ${list}`;
         return `no changed file matches ${list} (the delivery lists no changed files)`;
+      },
+    });
+  }
+
+  // A pull request's (and a merge queue group's) branch is its base, so the branch filter alone would take every
+  // label, assignment, edit or close of one into those branches: such a route builds new code only.
+  if (buildsPullRequestsImplicitly(route)) {
+    const at = NEW_CODE_PULL_REQUEST_ACTIONS.join(", ");
+    const ask = "a route with branches and no events or actions builds pull requests";
+    filters.push({
+      test: (e) => {
+        const event = e?.event;
+        if (event === "pull_request") return NEW_CODE_PULL_REQUEST_ACTIONS.includes(e?.action);
+        if (event === "merge_group") return e?.action === NEW_CODE_MERGE_GROUP_ACTION;
+        // A review, a review comment, Data Center's pr:comment:added: about a pull request, no new code.
+        return e?.pr === undefined || e?.pr === null;
+      },
+      why: (e) => {
+        const event = text(e?.event) ?? "";
+        const action = text(e?.action);
+        const fix = "; list events (or actions) to take others";
+        if (event === "merge_group")
+          return `merge_group action "${action ?? ""}" is not ${NEW_CODE_MERGE_GROUP_ACTION}: ${ask} and merge queue groups at ${NEW_CODE_MERGE_GROUP_ACTION} only${fix}`;
+        if (event === "pull_request")
+          return `pull request action "${action ?? ""}" brings no new code: ${ask} at ${at} only${fix}`;
+        return `event "${event}" is about a pull request and brings no new code: ${ask} at ${at} only${fix}`;
       },
     });
   }

@@ -2,7 +2,7 @@
 import { entry } from "../core/events/fields";
 import { GITHUB_PULL_REQUEST_ACTIONS } from "../core/events/pullRequestEvents";
 import { GLOB_SYNTAX } from "../core/globs";
-import { matchesTagPushes } from "../core/match";
+import { buildsPullRequestsImplicitly, matchesTagPushes } from "../core/match";
 import { KNOWN_PR_ACTIONS } from "../core/routes/notes";
 import type { Provider, Route } from "../core/types";
 
@@ -31,18 +31,14 @@ export function subscribedEvents(route: Route): string[] {
 /**
  * A Jenkins route with `branches` and no `events` builds more than pushes: the matcher takes an event by its
  * branch, and a pull request's branch is its base, as is a merge queue group's (GitHub's merge_group), so the
- * webhook sends them too, as `hookgate serve` builds them and `hookgate check`'s note says. Not with `paths`
- * (neither lists changed files) or `deleted: true` (neither deletes a ref); s3-zip skips all but pushes.
- * A review or a branch's creation has a branch too, and is left out: not what such a route is for.
+ * webhook sends them too, as `hookgate serve` builds them and `hookgate check`'s note says; the matcher takes
+ * them at new code only (buildsPullRequestsImplicitly), and hostEvents then ticks only what sends new code.
+ * Not with `paths` (neither lists changed files) or `deleted: true` (neither deletes a ref); s3-zip skips all
+ * but pushes. A review or a branch's creation has a branch too, and is left out: not what such a route is for.
  */
 function takesPullRequestsIntoBranches(route: Route): boolean {
   const { match } = route;
-  return (
-    route.action.type === "jenkins" &&
-    match.branches !== undefined &&
-    match.paths === undefined &&
-    match.deleted !== true
-  );
+  return buildsPullRequestsImplicitly(route) && match.paths === undefined && match.deleted !== true;
 }
 
 /**
@@ -153,11 +149,29 @@ const BITBUCKET_SERVER: Record<string, string[]> = {
 };
 
 /**
+ * The pull request settings that send what a route building pull requests at new code takes (opened,
+ * synchronize, reopened, ready_for_review): Bitbucket's created and updated, Data Center's opened and
+ * from_ref_updated, Gitea's pull_request (opened, reopened) and pull_request_sync. GitLab has one setting for
+ * every merge request event, and GitHub one per event: theirs are not narrowed.
+ */
+const NEW_CODE_PULL_REQUESTS: Partial<Record<Provider, string[]>> = {
+  bitbucket: ["pullrequest:created", "pullrequest:updated"],
+  "bitbucket-server": ["pr:opened", "pr:from_ref_updated"],
+  gitea: ["pull_request", "pull_request_sync"],
+};
+
+/**
  * The same events in the Git host's own words, for its webhook settings page. `tagPushes`: the route
  * matches tag pushes, which GitLab sends as Tag Push Hook (hookgate's push with a tag), under their own
- * setting.
+ * setting. `newCodePullRequests`: the route takes pull requests only when they bring new code (a Jenkins route
+ * with branches and no events), so only the settings that send those are ticked.
  */
-export function hostEvents(provider: Provider, events: readonly string[], tagPushes = false): string[] {
+export function hostEvents(
+  provider: Provider,
+  events: readonly string[],
+  tagPushes = false,
+  newCodePullRequests = false,
+): string[] {
   const table =
     provider === "gitlab"
       ? GITLAB
@@ -175,9 +189,11 @@ export function hostEvents(provider: Provider, events: readonly string[], tagPus
     if (!out.includes(h)) out.push(h);
   };
   const absent = entry(NOT_ON_HOST, provider) ?? [];
+  const newCode = newCodePullRequests ? NEW_CODE_PULL_REQUESTS[provider] : undefined;
   for (const e of events) {
     if (absent.includes(e)) continue; // the host has no such event: nothing to tick
-    for (const h of entry(table, e) ?? [e]) add(h);
+    const settings = e === "pull_request" && newCode !== undefined ? newCode : entry(table, e);
+    for (const h of settings ?? [e]) add(h);
   }
   if (provider === "gitlab" && tagPushes && events.includes("push")) add("Tag push events");
   return out;
@@ -204,7 +220,12 @@ export function webhookSetup(route: Route, url: string): WebhookSetup {
     provider: route.provider,
     contentType: "application/json",
     events,
-    hostEvents: hostEvents(route.provider, events, matchesTagPushes(route.match)),
+    hostEvents: hostEvents(
+      route.provider,
+      events,
+      matchesTagPushes(route.match),
+      takesPullRequestsIntoBranches(route),
+    ),
     ...(route.secret ? { secretName: route.secret } : {}),
     repositories: exactRepositories(route),
   };

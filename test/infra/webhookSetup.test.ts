@@ -187,6 +187,31 @@ describe("subscribedEvents(route) against what match.ts lets through", () => {
     );
   });
 
+  it("ticks only the pull request settings that send new code for a Jenkins route with branches and no events, on each host", () => {
+    const route: Route = { ...jenkinsRoute(), match: { repos: ["acme/api"], branches: ["main"] } };
+    const ticked = (provider: Route["provider"]) =>
+      webhookSetup({ ...route, provider }, "https://x").hostEvents;
+    expect({
+      bitbucket: ticked("bitbucket"),
+      "bitbucket-server": ticked("bitbucket-server"),
+      gitea: ticked("gitea"),
+      gitlab: ticked("gitlab"),
+    }).to.deep.equal({
+      bitbucket: ["pullrequest:created", "pullrequest:updated", "repo:push"],
+      "bitbucket-server": ["pr:opened", "pr:from_ref_updated", "repo:refs_changed"],
+      gitea: ["pull_request", "pull_request_sync", "push"],
+      // One setting sends every merge request event: the matcher leaves out those with no new code.
+      gitlab: ["Merge request events", "Push events"],
+    });
+    // A route that names pull_request takes every action, so every setting is ticked.
+    const named = {
+      ...route,
+      provider: "bitbucket-server" as const,
+      match: { events: ["push", "pull_request"] },
+    };
+    expect(webhookSetup(named, "https://x").hostEvents).to.include.members(["pr:merged", "pr:modified"]);
+  });
+
   it("subscribes push alone for branches with paths or deleted: true (no pull request passes them), or for s3-zip (it zips pushes only)", () => {
     const branches = { repos: ["Codertocat/Hello-World"], branches: ["master"] };
     const pullRequest = normaliseGitHubLike(

@@ -24,7 +24,12 @@ import {
   globProblem,
   rangeWarning,
 } from "../globs";
-import { matchesPushes, matchesTagPushes, takesPullRequestAction } from "../match";
+import {
+  buildsPullRequestsImplicitly,
+  matchesPushes,
+  matchesTagPushes,
+  takesPullRequestAction,
+} from "../match";
 import { isCredentialUse, routeSecretUses } from "../routeSecrets";
 import { shownText, suggestedText } from "../shownText";
 import type { Provider, Route } from "../types";
@@ -82,10 +87,15 @@ export function routeNotes(routes: readonly Route[]): string[] {
         route.match.events === undefined &&
         route.match.paths === undefined
       ) {
+        // Without actions or merged, the matcher takes them at new code only.
+        const when = buildsPullRequestsImplicitly(route)
+          ? " when opened, reopened, marked ready for review or given new commits (on GitHub, merge queue " +
+            "groups too, at checks_requested; not a label, an edit or a close)"
+          : "";
         notes.push(
           `route ${route.name}: branches without events also matches pull requests into those branches (a pull ` +
-            "request's branch is its base), whose {{sha}} is the head commit its author chose, a fork's too: add " +
-            "events: [push] to build pushes only",
+            `request's branch is its base)${when}, whose {{sha}} is the head commit its author chose, a fork's ` +
+            "too: add events: [push] to build pushes only",
         );
       }
     }

@@ -1103,11 +1103,20 @@ routes:
 describe("Function: routeNotes on a jenkins route with branches and no events", () => {
   const note =
     "route r: branches without events also matches pull requests into those branches (a pull request's " +
-    "branch is its base), whose {{sha}} is the head commit its author chose, a fork's too: add events: [push] " +
-    "to build pushes only";
+    "branch is its base) when opened, reopened, marked ready for review or given new commits (on GitHub, merge " +
+    "queue groups too, at checks_requested; not a label, an edit or a close), whose {{sha}} is the head commit " +
+    "its author chose, a fork's too: add events: [push] to build pushes only";
 
   it("notes that branches: [main] without events also runs for a pull request into main", () => {
     expect(notesFor("{ repos: [acme/api], branches: [main] }")).to.deep.equal([note]);
+  });
+
+  it("does not say a route with actions takes pull requests at new code only (its actions decide)", () => {
+    const plain =
+      "route r: branches without events also matches pull requests into those branches (a pull request's " +
+      "branch is its base), whose {{sha}} is the head commit its author chose, a fork's too: add events: [push] " +
+      "to build pushes only";
+    expect(notesFor("{ repos: [acme/api], branches: [main], actions: [labeled] }")).to.include(plain);
   });
 
   it("does not say a gitlab route with branches or tags and no events runs for pipeline or job status changes (only a route listing them gets those)", () => {
