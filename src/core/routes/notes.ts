@@ -81,11 +81,13 @@ export function routeNotes(routes: readonly Route[]): string[] {
             "merges a request identical to one still queued, so two events close together may build once",
         );
       }
-      // With paths, no pull request passes: its delivery lists no changed file.
+      // With paths, no pull request passes: its delivery lists no changed file; with deleted: true, none
+      // deletes a ref (and the webhook subscribes push alone, webhookSetup's takesPullRequestsIntoBranches).
       if (
         route.match.branches !== undefined &&
         route.match.events === undefined &&
-        route.match.paths === undefined
+        route.match.paths === undefined &&
+        route.match.deleted !== true
       ) {
         // Without actions or merged, the matcher takes them at new code only.
         const when = buildsPullRequestsImplicitly(route)

@@ -1124,6 +1124,12 @@ describe("Function: routeNotes on a jenkins route with branches and no events", 
     expect(notesFor('{ tags: ["v*"] }', "gitlab").join("\n")).to.not.match(/pipeline|job/);
   });
 
+  it("does not say a route with deleted: true matches pull requests: none deletes a ref, and its webhook subscribes push alone", () => {
+    expect(notesFor("{ repos: [acme/api], branches: [main], deleted: true }").join("\n")).to.not.include(
+      "also matches pull requests",
+    );
+  });
+
   it("does not say a route with paths matches pull requests: a pull request's delivery lists no changed file, so paths refuses it", () => {
     const match = '{ repos: ["**"], branches: ["**"], paths: ["**"] }';
     expect(notesFor(match)).to.deep.equal([]);
