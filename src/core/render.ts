@@ -47,8 +47,6 @@ export function keyLengthProblem(key: string): string | undefined {
  * Jenkins job paths are split on "/" in the TEMPLATE, then each segment is rendered with its values
  * escaped as Jenkins names a multibranch project's branch jobs: a branch "feature/x" fills in the item
  * name "feature%2Fx", inside its segment, and the Jenkins action URL-encodes each segment once more.
- * A repository's path ({{repo.path}}, {{repo.fullName}}, a GitLab {{owner}} with subgroups) is folders:
- * acme/api fills in the folders acme and api, as an organization folder names them.
  * Nothing is dropped here: an empty, "." or ".." segment reaches the action, which must refuse it.
  */
 export function renderRequest(route: Route, event: WebhookEvent): ActionRequest {
@@ -125,8 +123,9 @@ function jenkinsRequest(
 
 /** A Jenkins job template's path for the event (see renderRequest). */
 export function renderJob(job: string, event: WebhookEvent): string[] {
-  // A value's "/" is escaped (%2F) but a repository path's, which is folders: split again on those.
-  return job.split("/").flatMap((segment) => renderTemplate(segment, event, "jenkins-name").split("/"));
+  // A value's "/" is escaped (%2F), a repository path's too: an organization folder names a GitLab project
+  // by its full path (acme%2Fapi), and GitHub's by the name alone, under the folder the job's text names.
+  return job.split("/").map((segment) => renderTemplate(segment, event, "jenkins-name"));
 }
 
 /** The event as it travels on the queue: without the payload and the changed files. */

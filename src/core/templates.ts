@@ -20,30 +20,16 @@ type Getter = (event: WebhookEvent) => unknown;
 type Loose = any;
 
 /**
- * A value whose "/" are folders where `where` holds the encoding (each folder encoded on its own); anywhere
- * else it is the plain text, encoded as any value. Branch names and repository paths cannot hold "." or ".."
- * folders, and renderTemplate encodes such a folder anyway (a Jenkins job's, the action refuses).
+ * A value whose "/" are folders in an S3 key or prefix (each folder encoded on its own); anywhere else
+ * it is the plain text, encoded as any value. Branch names and repository paths cannot hold "." or ".."
+ * folders, and renderTemplate encodes such a folder anyway.
  */
 class Folders {
-  constructor(
-    readonly text: string,
-    readonly where: ReadonlySet<TemplateEncoding>,
-  ) {}
+  constructor(readonly text: string) {}
 }
 
-/** {{branch.path}}, {{pr.headRef.path}}: folders of an S3 key only; a job names a branch as branch-api does. */
-const IN_S3_KEYS: ReadonlySet<TemplateEncoding> = new Set(["s3-key"]);
-/**
- * A repository's path as the host gives it: folders of a Jenkins job too, as an organization folder (GitHub,
- * Bitbucket, Gitea) or a folder per GitLab group lays its jobs out (acme/api is /job/acme/job/api): no
- * Jenkins item is named "acme%2Fapi" (Jenkins.checkGoodName refuses "%"; only branch-api's branch jobs hold one).
- */
-const IN_S3_KEYS_AND_JOBS: ReadonlySet<TemplateEncoding> = new Set(["s3-key", "jenkins-name"]);
-/** {{repo.fullName}}, {{owner}} (a GitLab group and its subgroups): folders of a Jenkins job, one value elsewhere. */
-const IN_JOBS: ReadonlySet<TemplateEncoding> = new Set(["jenkins-name"]);
-
-function folders(value: unknown, where: ReadonlySet<TemplateEncoding>): unknown {
-  return typeof value === "string" ? new Folders(value, where) : value;
+function folders(value: unknown): Folders | undefined {
+  return typeof value === "string" ? new Folders(value) : undefined;
 }
 
 /** The quickstart-git2s3 file name part: every "/" becomes "_" (acme/api -> acme_api). */
@@ -56,18 +42,18 @@ const FIELD_GETTERS: Readonly<Record<string, Getter>> = {
   deliveryId: (e) => (e as Loose)?.deliveryId,
   event: (e) => (e as Loose)?.event,
   action: (e) => (e as Loose)?.action,
-  owner: (e) => folders((e as Loose)?.repo?.owner, IN_JOBS),
+  owner: (e) => (e as Loose)?.repo?.owner,
   repo: (e) => (e as Loose)?.repo?.name,
-  "repo.owner": (e) => folders((e as Loose)?.repo?.owner, IN_JOBS),
+  "repo.owner": (e) => (e as Loose)?.repo?.owner,
   "repo.name": (e) => (e as Loose)?.repo?.name,
-  "repo.fullName": (e) => folders((e as Loose)?.repo?.fullName, IN_JOBS),
+  "repo.fullName": (e) => (e as Loose)?.repo?.fullName,
   "repo.cloneUrl": (e) => (e as Loose)?.repo?.cloneUrl,
   "repo.defaultBranch": (e) => (e as Loose)?.repo?.defaultBranch,
-  "repo.path": (e) => folders((e as Loose)?.repo?.fullName, IN_S3_KEYS_AND_JOBS),
+  "repo.path": (e) => folders((e as Loose)?.repo?.fullName),
   "repo.underscored": (e) => underscored((e as Loose)?.repo?.fullName),
   ref: (e) => (e as Loose)?.ref,
   branch: (e) => (e as Loose)?.branch,
-  "branch.path": (e) => folders((e as Loose)?.branch, IN_S3_KEYS),
+  "branch.path": (e) => folders((e as Loose)?.branch),
   "branch.underscored": (e) => underscored((e as Loose)?.branch),
   tag: (e) => (e as Loose)?.tag,
   sha: (e) => (e as Loose)?.sha,
@@ -78,7 +64,7 @@ const FIELD_GETTERS: Readonly<Record<string, Getter>> = {
   "pr.merged": (e) => (e as Loose)?.pr?.merged,
   "pr.state": (e) => (e as Loose)?.pr?.state,
   "pr.headRef": (e) => (e as Loose)?.pr?.headRef,
-  "pr.headRef.path": (e) => folders((e as Loose)?.pr?.headRef, IN_S3_KEYS),
+  "pr.headRef.path": (e) => folders((e as Loose)?.pr?.headRef),
   "pr.headRef.underscored": (e) => underscored((e as Loose)?.pr?.headRef),
   "pr.baseRef": (e) => (e as Loose)?.pr?.baseRef,
   "pr.headSha": (e) => (e as Loose)?.pr?.headSha,
@@ -299,7 +285,7 @@ export function renderTemplate(template: string, event: WebhookEvent, encoding: 
       }
       continue;
     }
-    if (value instanceof Folders && value.where.has(encoding)) {
+    if (value instanceof Folders && encoding === "s3-key") {
       out += value.text
         .split("/")
         .map((folder) => encodeValue(folder, encoding))

@@ -732,18 +732,6 @@ routes:
     expect(wouldRun(route, push)).to.equal(`jenkins job api/main SHA=${tagPush.sha}`);
   });
 
-  it("wouldRun shows a repository's path in a jenkins job as the folders the action requests (acme/api), and a branch as one escaped name", () => {
-    const route = routeOf(`version: 1
-defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }
-routes:
-  - name: org
-    match: { repos: ["acme/*"], events: [push], branches: ["**"] }
-    action: { type: jenkins, job: "{{repo.path}}/{{branch}}", parameters: { SHA: "{{sha}}" } }
-`);
-    const push = { ...tagPush, ref: "refs/heads/feature/x", tag: undefined, branch: "feature/x" };
-    expect(wouldRun(route, push)).to.equal(`jenkins job acme/api/feature%2Fx SHA=${tagPush.sha}`);
-  });
-
   it("wouldRun says a jenkins job whose path holds a branch's lone surrogate fails, as the action refuses it", () => {
     const route = routeOf(`version: 1
 defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }

@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { jobPath } from "../../src/actions/jenkins";
 import { keyLengthProblem, renderRequest, toQueuedEvent } from "../../src/core/render";
 import type { JenkinsTarget, ProviderApi, Route, WebhookEvent } from "../../src/core/types";
 
@@ -81,41 +80,6 @@ describe("Function: renderRequest", () => {
       "pre%2Fset",
       "a%23b%25c%2Fd%3Fe%5Bf%5Dg%5Ch ü",
     ]);
-  });
-
-  it("renderRequest fills a repository's path in a job as folders (/job/acme/job/api, as an organization folder names them), and a branch as one escaped name", () => {
-    const jobOf = (job: string, e: WebhookEvent) => {
-      const request = renderRequest(route({ type: "jenkins", jenkins, job, parameters: {} }), e);
-      return request.type === "jenkins" ? request.job : [];
-    };
-    const push = event({ branch: "feature/x" });
-    for (const job of [
-      "{{repo.path}}/{{branch}}",
-      "{{repo.fullName}}/{{branch}}",
-      "{{owner}}/{{repo}}/{{branch}}",
-    ]) {
-      expect(jobOf(job, push), job).to.deep.equal(["acme", "api", "feature%2Fx"]);
-      expect(jobPath(jobOf(job, push)), job).to.equal("/job/acme/job/api/job/feature%252Fx");
-    }
-    // A GitLab group with subgroups: each group is a folder.
-    const gitlab = event({
-      provider: "gitlab",
-      repo: { owner: "platform/team", name: "api", fullName: "platform/team/api" },
-      branch: "main",
-    });
-    expect(jobOf("ci/{{repo.path}}/{{branch}}", gitlab)).to.deep.equal([
-      "ci",
-      "platform",
-      "team",
-      "api",
-      "main",
-    ]);
-    expect(jobOf("{{owner}}/deploy-{{repo}}", gitlab)).to.deep.equal(["platform", "team", "deploy-api"]);
-    // Each folder is still checked: a repository path the event lacks leaves an empty one, refused.
-    expect(
-      jobOf("{{repo.path}}/build", event({ repo: { owner: "", name: "", fullName: "" } })),
-    ).to.deep.equal(["", "build"]);
-    expect(() => jobPath(["", "build"])).to.throw('the Jenkins job name has an invalid segment ""');
   });
 
   it("renderRequest keeps empty and dot segments of a job for the Jenkins action to refuse", () => {

@@ -424,31 +424,7 @@ describe("Function: renderTemplate", () => {
     expect(renderTemplate("{{branch.path}}", e, "path-segment")).to.equal("feature%2Fx");
     expect(renderTemplate("{{branch.path}}", e, "jenkins-name")).to.equal("feature%2Fx");
     expect(renderTemplate("{{repo.path}}", e, "query")).to.equal("acme%2Fapi");
-    expect(renderTemplate("{{repo.fullName}}", e, "s3-key")).to.equal("acme%2Fapi");
-    expect(renderTemplate("{{repo.fullName}}", e, "path-segment")).to.equal("acme%2Fapi");
     expect(renderTemplate("{{branch.underscored}}", e, "s3-key")).to.equal("feature_x");
-  });
-
-  it("renderTemplate keeps the / of {{repo.path}}, {{repo.fullName}} and {{owner}} in a Jenkins job name (they are folders there), and escapes a branch's", () => {
-    const e = event({
-      provider: "gitlab",
-      repo: { owner: "platform/team", name: "api", fullName: "platform/team/api" },
-      branch: "feature/x",
-    });
-    expect(renderTemplate("{{repo.path}}", e, "jenkins-name")).to.equal("platform/team/api");
-    expect(renderTemplate("{{repo.fullName}}", e, "jenkins-name")).to.equal("platform/team/api");
-    expect(renderTemplate("{{owner}}-{{repo}}", e, "jenkins-name")).to.equal("platform/team-api");
-    expect(renderTemplate("{{repo.owner}}", e, "jenkins-name")).to.equal("platform/team");
-    // Each folder escaped as any value, so a "%" cannot pass for an escape.
-    expect(
-      renderTemplate(
-        "{{repo.path}}",
-        event({ repo: { owner: "a%b", name: "c#d", fullName: "a%b/c#d" } }),
-        "jenkins-name",
-      ),
-    ).to.equal("a%25b/c%23d");
-    expect(renderTemplate("{{branch}}", e, "jenkins-name")).to.equal("feature%2Fx");
-    expect(renderTemplate("{{owner}}", e, "path-segment")).to.equal("platform%2Fteam");
   });
 
   it('renderTemplate encodes a "." or ".." folder of {{branch.path}} in an S3 key (no segment can climb)', () => {
