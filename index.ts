@@ -6,8 +6,9 @@
 // message alone, as a synchronous throw is; the returned object's keys are the stack outputs.
 import { main } from "./src/infra/program";
 
-export = async () => {
-  const stack = await main();
+// Pulumi calls it with no argument; tests pass where the bundles go (never the project's .hookgate/bundles).
+export = async (options: Parameters<typeof main>[0] = {}) => {
+  const stack = await main(options);
   return {
     /** Route name → the URL to give the Git host. */
     webhookUrls: stack.webhookUrls,

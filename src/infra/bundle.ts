@@ -3,7 +3,7 @@
 // the same bytes, the same archive hash, and no diff on `pulumi up`.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
-import { dirname, join, posix, resolve } from "node:path";
+import { dirname, join, posix, relative, resolve, sep } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { type BuildOptions, buildSync, type Metafile } from "esbuild";
 import type { ActionType } from "../core/types";
@@ -110,41 +110,54 @@ export function bundleHandler(kind: ActionType, sdk: SdkMode = SDK_MODE[kind]): 
   return bundleEntry(handlerEntry(kind), sdk, kind);
 }
 
-/** Where the Lambda code is written, relative to the project directory (Pulumi.yaml's, the program's). */
-export const BUNDLE_DIR = ".hookgate/bundles";
+/** Where `pulumi up` writes the Lambda code: the project's .hookgate/bundles (git-ignored). */
+export const BUNDLE_DIR = join(REPO_ROOT, ".hookgate", "bundles");
 
-/** The kind's bundle file, relative to the project directory, with `/` on every system. */
-export function bundlePath(kind: ActionType): string {
-  return posix.join(BUNDLE_DIR, kind, "index.js");
+/** The kind's bundle file in `dir`. */
+export function bundleFile(kind: ActionType, dir: string = BUNDLE_DIR): string {
+  return join(dir, kind, "index.js");
 }
 
 /**
  * The Lambda code: a zip holding index.js (handler `index.handler`), read from the bundle written to
- * bundlePath(kind). Not a StringAsset: the engine keeps a text asset's whole text in the state, in each function's
+ * bundleFile(kind, dir). Not a StringAsset: the engine keeps a text asset's whole text in the state, in each function's
  * inputs and outputs (1.3-1.6 MB a route, rewritten after every step); of a file asset it keeps the path and hash.
  * The path is relative, so no machine's path enters the state: the engine reads it from the project directory.
  * Asset equality is by hash, so the same bundle is no update. Written atomically (a temporary file renamed over
- * it): another stack's `pulumi up` in this checkout may be reading it.
+ * it): another stack's `pulumi up` in this checkout may be reading it. `dir` is a parameter so that tests write
+ * elsewhere: a test's file in the project's folder could be what a `pulumi up` of this checkout ships.
  */
-export function bundleArchive(kind: ActionType, bundle: Bundle): pulumi.asset.AssetArchive {
-  const path = bundlePath(kind);
-  const file = join(REPO_ROOT, path);
+export function bundleArchive(
+  kind: ActionType,
+  bundle: Bundle,
+  dir: string = BUNDLE_DIR,
+): pulumi.asset.AssetArchive {
+  const file = bundleFile(kind, dir);
   mkdirSync(dirname(file), { recursive: true });
   writeFileAtomicSync(file, bundle.code);
-  return new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.FileAsset(path) });
+  return new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.FileAsset(assetPath(file)) });
+}
+
+/** The path the archive names for `file`: relative to the project directory, with `/` on every system. */
+export function assetPath(file: string): string {
+  return relative(REPO_ROOT, file).split(sep).join(posix.sep);
 }
 
 /** Supplies each route's code; tests may pass their own. */
 export type CodeProvider = (kind: ActionType) => pulumi.asset.Archive;
 
-const archives = new Map<ActionType, pulumi.asset.AssetArchive>();
+/** A CodeProvider of the real handler bundles written to `dir`, built and written once per kind. */
+export function bundledCode(dir: string = BUNDLE_DIR): CodeProvider {
+  const archives = new Map<ActionType, pulumi.asset.AssetArchive>();
+  return (kind) => {
+    let archive = archives.get(kind);
+    if (!archive) {
+      archive = bundleArchive(kind, bundleHandler(kind), dir);
+      archives.set(kind, archive);
+    }
+    return archive;
+  };
+}
 
-/** The default CodeProvider: the real handler bundles, built and written once per kind and process. */
-export const handlerCode: CodeProvider = (kind) => {
-  let archive = archives.get(kind);
-  if (!archive) {
-    archive = bundleArchive(kind, bundleHandler(kind));
-    archives.set(kind, archive);
-  }
-  return archive;
-};
+/** The default CodeProvider: the real handler bundles, written to the project's BUNDLE_DIR once per kind and process. */
+export const handlerCode: CodeProvider = bundledCode();

@@ -188,8 +188,11 @@ export function configurationMessage(problems: readonly string[], invalidKeys: b
   return `invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`;
 }
 
-/** Everything index.ts does: read the stack config once, load routes.yaml, check the network, build. */
-export async function main(): Promise<StackOutputs> {
+/**
+ * Everything index.ts does: read the stack config once, load routes.yaml, check the network, build. `code` is for
+ * tests, which must not write the project's .hookgate/bundles (a `pulumi up` of the checkout ships what is there).
+ */
+export async function main(options: { code?: CodeProvider } = {}): Promise<StackOutputs> {
   const { config, region, githubToken } = readConfiguration();
   let loaded: ReturnType<typeof loadRoutesFile>;
   try {
@@ -217,5 +220,6 @@ export async function main(): Promise<StackOutputs> {
     region,
     githubToken,
     githubApiUrl,
+    ...(options.code === undefined ? {} : { code: options.code }),
   });
 }

@@ -1,18 +1,20 @@
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import type { ActionType, Route, WorkItem } from "../../src/core/types";
 import {
+  assetPath,
   BUNDLE_DIR,
   buildBundle,
   bundleArchive,
+  bundledCode,
   bundleEntry,
+  bundleFile,
   bundleHandler,
-  bundlePath,
   HANDLER_KINDS,
-  handlerCode,
   handlerEntry,
   REPO_ROOT,
 } from "../../src/infra/bundle";
@@ -33,6 +35,26 @@ import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer
 import { type LocalS3, startLocalS3 } from "../support/s3";
 
 describe("bundle: esbuild bundles of the Lambda entry points", () => {
+  // Never the project's .hookgate/bundles: a `pulumi up` of this checkout ships what is there.
+  let dir: string;
+  /** Each of the project's bundle files as it is (a rewrite renames a new file over it: a new inode). */
+  const projectBundles = () =>
+    HANDLER_KINDS.map((kind) => {
+      const stat = statSync(bundleFile(kind), { throwIfNoEntry: false, bigint: true });
+      return stat === undefined ? null : `${stat.ino}@${stat.mtimeNs}`;
+    });
+  let found: ReturnType<typeof projectBundles>;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-bundles-"));
+    found = projectBundles();
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    expect(projectBundles(), "the project's .hookgate/bundles, written or removed by a test").to.deep.equal(
+      found,
+    );
+  });
+
   it("buildBundle is deterministic: the same source gives the same bytes and hash", () => {
     const a = buildBundle("handlers/jenkins.ts", "bundled");
     const b = bundleHandler("jenkins", "bundled"); // a separate (cached) build
@@ -42,9 +64,23 @@ describe("bundle: esbuild bundles of the Lambda entry points", () => {
     expect(a.code).not.to.match(/\/\/# sourceMappingURL/);
   });
 
-  it("bundleEntry and handlerCode build once per kind and process", () => {
+  it("bundleEntry and a bundledCode provider build once per kind and process", () => {
     expect(bundleEntry("handlers/jenkins.ts")).to.equal(bundleEntry("handlers/jenkins.ts"));
-    expect(handlerCode("s3-zip")).to.equal(handlerCode("s3-zip"));
+    const code = bundledCode(dir);
+    expect(code("s3-zip")).to.equal(code("s3-zip"));
+  });
+
+  it("writes the bundle into the directory it is given, not the project's .hookgate/bundles", () => {
+    bundleArchive("pr-cleanup", bundleHandler("pr-cleanup"), dir);
+    expect(readFileSync(join(dir, "pr-cleanup", "index.js"), "utf8")).to.equal(
+      bundleHandler("pr-cleanup").code,
+    );
+  });
+
+  it("the default bundle directory is the project's .hookgate/bundles, named to the engine relative to the project", () => {
+    expect(BUNDLE_DIR).to.equal(join(REPO_ROOT, ".hookgate", "bundles"));
+    expect(bundleFile("jenkins")).to.equal(join(REPO_ROOT, ".hookgate", "bundles", "jenkins", "index.js"));
+    expect(assetPath(bundleFile("jenkins"))).to.equal(".hookgate/bundles/jenkins/index.js");
   });
 
   it("marking the SDK external leaves the SDK clients to the runtime and shrinks the bundle", () => {
@@ -75,23 +111,26 @@ describe("bundle: esbuild bundles of the Lambda entry points", () => {
   }
 
   for (const kind of HANDLER_KINDS) {
-    it(`the ${kind} code reaches the engine (and the state) as a project-relative path and a hash, not the bundle's text`, async () => {
-      const wire = JSON.stringify(await pulumi.runtime.serializeProperty("code", handlerCode(kind)));
+    it(`the ${kind} code reaches the engine (and the state) as a relative path and a hash, not the bundle's text`, async () => {
+      const wire = JSON.stringify(await pulumi.runtime.serializeProperty("code", bundledCode(dir)(kind)));
       expect(wire).not.to.contain('"text"');
-      expect(wire).to.contain(`"path":"${bundlePath(kind)}"`);
-      expect(bundlePath(kind)).to.equal(`.hookgate/bundles/${kind}/index.js`);
+      const path = assetPath(bundleFile(kind, dir));
+      expect(isAbsolute(path), path).to.equal(false);
+      expect(wire).to.contain(`"path":"${path}"`);
       expect(wire.length).to.be.below(1024);
-      expect(readFileSync(join(REPO_ROOT, bundlePath(kind)), "utf8")).to.equal(bundleHandler(kind).code);
+      expect(readFileSync(resolve(REPO_ROOT, path), "utf8")).to.equal(bundleHandler(kind).code);
     });
   }
 
   it("writes the bundle file whole again when it was changed or removed, leaving no temporary file", () => {
-    const file = join(REPO_ROOT, bundlePath("jenkins"));
+    const file = bundleFile("jenkins", dir);
+    bundleArchive("jenkins", bundleHandler("jenkins"), dir);
     writeFileSync(file, "half a bun");
-    bundleArchive("jenkins", bundleHandler("jenkins"));
+    bundleArchive("jenkins", bundleHandler("jenkins"), dir);
     expect(readFileSync(file, "utf8")).to.equal(bundleHandler("jenkins").code);
-    rmSync(join(REPO_ROOT, BUNDLE_DIR, "jenkins"), { recursive: true });
-    bundleArchive("jenkins", bundleHandler("jenkins"));
+    rmSync(join(dir, "jenkins"), { recursive: true });
+    expect(existsSync(file)).to.equal(false);
+    bundleArchive("jenkins", bundleHandler("jenkins"), dir);
     expect(readFileSync(file, "utf8")).to.equal(bundleHandler("jenkins").code);
     expect(readdirSync(dirname(file))).to.deep.equal(["index.js"]);
   });

@@ -1,12 +1,13 @@
 // The real Pulumi program (index.ts): stack config through `pulumi.runtime.setAllConfig`, a routes.yaml
 // fixture loaded by the real loader, and the real esbuild bundles of handlers/. Config is read once per
 // process and index.ts once per module cache, so this file evaluates it exactly once.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { loadRoutesFile } from "../../src/core/routes/load";
-import { bundleHandler, bundlePath, REPO_ROOT } from "../../src/infra/bundle";
+import { assetPath, bundledCode, bundleFile, bundleHandler, REPO_ROOT } from "../../src/infra/bundle";
 import {
   environmentLeaks,
   nameProblems,
@@ -24,6 +25,10 @@ describe("index.ts (the Pulumi program, under mocks, with a routes.yaml fixture)
   const cloud = new MockCloud();
   let outputs: Record<string, pulumi.Output<unknown>>;
   const routes = loadRoutesFile(ROUTES).routes;
+  // The real bundles, written to a temporary folder: never the project's .hookgate/bundles, which a `pulumi up` of
+  // this checkout ships.
+  const bundles = mkdtempSync(join(tmpdir(), "hookgate-index-bundles-"));
+  after(() => rmSync(bundles, { recursive: true, force: true }));
 
   before(async function () {
     this.timeout(120_000);
@@ -39,8 +44,10 @@ describe("index.ts (the Pulumi program, under mocks, with a routes.yaml fixture)
     });
     await withoutStackTraces(async () => {
       // index.ts exports the program as a function returning a promise of the outputs, as Pulumi runs it.
-      const program: () => Promise<Record<string, pulumi.Output<unknown>>> = require("../../index");
-      outputs = await program();
+      const program: (options: {
+        code: ReturnType<typeof bundledCode>;
+      }) => Promise<Record<string, pulumi.Output<unknown>>> = require("../../index");
+      outputs = await program({ code: bundledCode(bundles) });
       await Promise.all(Object.values(outputs).map((o) => outputValue(o)));
       await settle(cloud);
     });
@@ -108,8 +115,8 @@ describe("index.ts (the Pulumi program, under mocks, with a routes.yaml fixture)
       const asset = assets["index.js"];
       expect(asset).to.be.instanceOf(pulumi.asset.FileAsset);
       const path = await (asset as pulumi.asset.FileAsset).path;
-      expect(path).to.equal(bundlePath(kind));
-      expect(readFileSync(join(REPO_ROOT, path), "utf8")).to.equal(bundleHandler(kind).code);
+      expect(path).to.equal(assetPath(bundleFile(kind, bundles)));
+      expect(readFileSync(resolve(REPO_ROOT, path), "utf8")).to.equal(bundleHandler(kind).code);
     }
   });
 

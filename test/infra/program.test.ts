@@ -8,6 +8,7 @@ import { loadRoutesFile } from "../../src/core/routes/load";
 import { routeNotes } from "../../src/core/routes/notes";
 import { STACK_CONFIG_HELP } from "../../src/infra/config";
 import { AWS_REGION_NAME, main, unusedGithubTokenWarning } from "../../src/infra/program";
+import { stubCode } from "./fixtures";
 import { MockCloud, outputValue, settle, withoutStackTraces } from "./mocks";
 
 const ROUTES = resolve(__dirname, "..", "fixtures", "infra", "routes.yaml");
@@ -31,7 +32,7 @@ async function mainThrows(config: Record<string, string>): Promise<unknown> {
   delete process.env.AWS_DEFAULT_REGION;
   pulumi.runtime.setAllConfig(config);
   try {
-    await main();
+    await main({ code: stubCode });
   } catch (error) {
     return error;
   } finally {
@@ -242,7 +243,7 @@ describe("main(): the GitHub token of github.manageWebhooks (under Pulumi mocks)
     });
     try {
       await withoutStackTraces(async () => {
-        const outputs = await main();
+        const outputs = await main({ code: stubCode });
         await outputValue(outputs.webhookUrls);
         await settle(cloud);
       });
@@ -274,7 +275,7 @@ async function mainWarnings(config: Record<string, string>): Promise<string[]> {
   pulumi.runtime.setAllConfig(config);
   try {
     await withoutStackTraces(async () => {
-      const outputs = await main();
+      const outputs = await main({ code: stubCode });
       await outputValue(outputs.webhookUrls);
       await settle(cloud);
     });

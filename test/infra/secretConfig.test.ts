@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { readStackConfig } from "../../src/infra/config";
 import { main } from "../../src/infra/program";
 import { collectingWarnings } from "./evaluate";
+import { stubCode } from "./fixtures";
 import { MockCloud, outputValue, REGION, settle, withoutStackTraces } from "./mocks";
 
 const ROUTES = resolve(__dirname, "..", "fixtures", "infra", "routes.yaml");
@@ -70,7 +71,7 @@ describe("main(): hookgate:alarmEmail set with --secret", () => {
         secret ? ["hookgate:alarmEmail"] : [],
         () =>
           withoutStackTraces(async () => {
-            await outputValue((await main()).webhookUrls);
+            await outputValue((await main({ code: stubCode })).webhookUrls);
             await settle(cloud);
           }),
       ),
