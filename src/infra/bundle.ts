@@ -122,7 +122,8 @@ export function bundleFile(kind: ActionType, dir: string = BUNDLE_DIR): string {
  * The Lambda code: a zip holding index.js (handler `index.handler`), read from the bundle written to
  * bundleFile(kind, dir). Not a StringAsset: the engine keeps a text asset's whole text in the state, in each function's
  * inputs and outputs (1.3-1.6 MB a route, rewritten after every step); of a file asset it keeps the path and hash.
- * The path is relative, so no machine's path enters the state: the engine reads it from the project directory.
+ * The path is relative to the program's working directory, which is where the engine resolves it (the nodejs
+ * language host chdirs the program there); relative, so no machine's path enters the state.
  * Asset equality is by hash, so the same bundle is no update. Written atomically (a temporary file renamed over
  * it): another stack's `pulumi up` in this checkout may be reading it. `dir` is a parameter so that tests write
  * elsewhere: a test's file in the project's folder could be what a `pulumi up` of this checkout ships.
@@ -138,9 +139,13 @@ export function bundleArchive(
   return new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.FileAsset(assetPath(file)) });
 }
 
-/** The path the archive names for `file`: relative to the project directory, with `/` on every system. */
+/**
+ * The path the archive names for `file`: relative to the working directory, with `/` on every system. Not relative to
+ * REPO_ROOT: the engine joins a relative asset path to the program's working directory, which is REPO_ROOT for the
+ * plain CLI only (not with Pulumi.yaml's `main:`, an Automation API workspace elsewhere, or hookgate as a package).
+ */
 export function assetPath(file: string): string {
-  return relative(REPO_ROOT, file).split(sep).join(posix.sep);
+  return relative(process.cwd(), file).split(sep).join(posix.sep);
 }
 
 /** Supplies each route's code; tests may pass their own. */

@@ -1,4 +1,13 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
@@ -33,6 +42,17 @@ import { bundleAlone, type FakeAws, invokeAlone, lambdaEnv, startFakeAws } from 
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import { type LocalS3, startLocalS3 } from "../support/s3";
+
+/** Runs `run` with `dir` as the working directory, then goes back. */
+async function inDirectory<T>(dir: string, run: () => T | Promise<T>): Promise<T> {
+  const was = process.cwd();
+  process.chdir(dir);
+  try {
+    return await run();
+  } finally {
+    process.chdir(was);
+  }
+}
 
 describe("bundle: esbuild bundles of the Lambda entry points", () => {
   // Never the project's .hookgate/bundles: a `pulumi up` of this checkout ships what is there.
@@ -77,10 +97,29 @@ describe("bundle: esbuild bundles of the Lambda entry points", () => {
     );
   });
 
-  it("the default bundle directory is the project's .hookgate/bundles, named to the engine relative to the project", () => {
+  it("the default bundle directory is the project's .hookgate/bundles, named .hookgate/bundles/<kind>/index.js when the program runs in the project directory", async () => {
     expect(BUNDLE_DIR).to.equal(join(REPO_ROOT, ".hookgate", "bundles"));
     expect(bundleFile("jenkins")).to.equal(join(REPO_ROOT, ".hookgate", "bundles", "jenkins", "index.js"));
-    expect(assetPath(bundleFile("jenkins"))).to.equal(".hookgate/bundles/jenkins/index.js");
+    await inDirectory(REPO_ROOT, () =>
+      expect(assetPath(bundleFile("jenkins"))).to.equal(".hookgate/bundles/jenkins/index.js"),
+    );
+  });
+
+  it("names the bundle by a relative path that resolves, from the program's working directory, to the file written", async () => {
+    // Where the engine reads it (the nodejs host chdirs the program to the engine's pwd): a directory other than the
+    // project's, as with Pulumi.yaml's main:, an Automation API workspace or hookgate used as a package.
+    const workDir = join(dir, "elsewhere", "program");
+    mkdirSync(workDir, { recursive: true });
+    const bundles = join(dir, "bundles");
+    const path = await inDirectory(workDir, async () => {
+      const archive = bundleArchive("jenkins", bundleHandler("jenkins"), bundles);
+      const assets = (await archive.assets) as Record<string, pulumi.asset.FileAsset>;
+      return (await assets["index.js"]?.path) ?? "";
+    });
+    expect(isAbsolute(path), path).to.equal(false);
+    expect(path).not.to.contain("\\");
+    expect(resolve(workDir, path)).to.equal(bundleFile("jenkins", bundles));
+    expect(readFileSync(resolve(workDir, path), "utf8")).to.equal(bundleHandler("jenkins").code);
   });
 
   it("marking the SDK external leaves the SDK clients to the runtime and shrinks the bundle", () => {
@@ -118,7 +157,7 @@ describe("bundle: esbuild bundles of the Lambda entry points", () => {
       expect(isAbsolute(path), path).to.equal(false);
       expect(wire).to.contain(`"path":"${path}"`);
       expect(wire.length).to.be.below(1024);
-      expect(readFileSync(resolve(REPO_ROOT, path), "utf8")).to.equal(bundleHandler(kind).code);
+      expect(readFileSync(resolve(process.cwd(), path), "utf8")).to.equal(bundleHandler(kind).code);
     });
   }
 

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { loadRoutesFile } from "../../src/core/routes/load";
-import { assetPath, bundledCode, bundleFile, bundleHandler, REPO_ROOT } from "../../src/infra/bundle";
+import { assetPath, bundledCode, bundleFile, bundleHandler } from "../../src/infra/bundle";
 import {
   environmentLeaks,
   nameProblems,
@@ -116,7 +116,7 @@ describe("index.ts (the Pulumi program, under mocks, with a routes.yaml fixture)
       expect(asset).to.be.instanceOf(pulumi.asset.FileAsset);
       const path = await (asset as pulumi.asset.FileAsset).path;
       expect(path).to.equal(assetPath(bundleFile(kind, bundles)));
-      expect(readFileSync(resolve(REPO_ROOT, path), "utf8")).to.equal(bundleHandler(kind).code);
+      expect(readFileSync(resolve(process.cwd(), path), "utf8")).to.equal(bundleHandler(kind).code);
     }
   });
 
