@@ -258,6 +258,17 @@ const TIMED_OUT = new Answer(
 );
 
 /**
+ * A gitea route's 503 at the deadline when what was under way may still queue the delivery: Gitea shows this body in
+ * the delivery's history, and its Redeliver sends a new delivery id, so "redeliver later" could run the action twice.
+ */
+const TIMED_OUT_MAYBE_QUEUED = new Answer(
+  503,
+  "unavailable",
+  "timed out; it may have been queued: check the route's log before redelivering (Gitea's Redeliver is a new delivery)",
+  "timeout",
+);
+
+/**
  * Whatever a dependency does, the Git host gets an answer in time. A step still running keeps
  * going in the background: if it enqueues after all, the delivery is processed and a redelivery
  * is a duplicate; if not, its pending claim expires and a redelivery is accepted.
@@ -410,17 +421,22 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       (answer) => {
         if (answer !== TIMED_OUT) return respond(answer, line);
         line.timedOut = true;
+        const cut = line.deadlineMs !== undefined;
+        // What may still queue it: a send under way (it may land), or anything under serve, whose stores are waited
+        // for to the end. Deployed, what has not reached the send queues nothing after the 503 (enqueue refuses it; a
+        // claim that comes back is released).
+        const mayBeQueued = line.held !== undefined || !cut;
+        const timedOutAnswer = newIdOnRedeliver && mayBeQueued ? TIMED_OUT_MAYBE_QUEUED : answer;
         // A claim whose send has not ended is released before the 503 (for at most RELEASE_MS): a redelivery
         // right after it (Bitbucket Cloud resends a 5xx twice, at once) takes it over as the same generation,
         // with the same SQS deduplication id, instead of being answered 503 (in progress) for 60 s. Only with a
         // deadline: serve's local send is never cut and still lands, so a takeover would queue it twice.
-        const cut = line.deadlineMs !== undefined;
         if (cut && line.held !== undefined) line.releasedAtTimeout = true;
         // A claim under way is waited for (its answer is cut at the deadline too): one DynamoDB applied all the
         // same is released by its token before the 503, as one whose send is under way.
         const releasing = cut ? (releaseHeld(line) ?? claimSettled(line)) : undefined;
         const timedOut = () => {
-          const answered = respond(answer, line);
+          const answered = respond(timedOutAnswer, line);
           followLate(waiting, line);
           return answered;
         };

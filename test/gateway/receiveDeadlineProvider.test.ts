@@ -112,6 +112,152 @@ describe("Function: createRouteHandler receive, a Gitea delivery queued after it
   });
 });
 
+/** A store whose claims wait until `let()` (then claim as the memory store does, without a deadline). */
+class HeldClaims extends MemoryDedupeStore {
+  private gate: Array<() => void> = [];
+  claims = 0;
+  override async claim(
+    route: string,
+    deliveryId: string,
+    _limits?: CallLimits,
+    token?: string,
+  ): Promise<ClaimResult> {
+    this.claims++;
+    await new Promise<void>((resolve) => this.gate.push(resolve));
+    return super.claim(route, deliveryId, undefined, token);
+  }
+  let(): void {
+    for (const go of this.gate.splice(0)) go();
+  }
+}
+
+const TIMED_OUT = "timed out waiting for a dependency; redeliver later";
+const MAYBE_QUEUED =
+  "timed out; it may have been queued: check the route's log before redelivering (Gitea's Redeliver is a new delivery)";
+
+/** Lets the background steps after a 503 run to their end. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+}
+
+describe("Function: createRouteHandler receive, what a deadline 503 tells Gitea about redelivering", () => {
+  function giteaHandler(options: { dedupe?: MemoryDedupeStore; awaitStoresToTheEnd?: boolean }) {
+    let finish: () => void = () => {};
+    const sends: number[] = [];
+    const logs = new LogCollector();
+    const handler = createRouteHandler({
+      route: jenkinsRoute({ provider: "gitea" }),
+      secrets: new MemorySecretStore({ "hookgate/github-webhook": WEBHOOK_SECRET }),
+      queue: {
+        send: () =>
+          new Promise<void>((resolve) => {
+            sends.push(Date.now());
+            finish = resolve;
+          }),
+      },
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: options.dedupe ?? new MemoryDedupeStore(),
+      runAction: async () => ({ status: "done", detail: "" }),
+      log: logs.log,
+      receiveTimeoutMs: 20,
+      ...(options.awaitStoresToTheEnd ? { awaitStoresToTheEnd: true } : {}),
+    });
+    return { handler, logs, sends, finish: () => finish() };
+  }
+
+  it("a send under way at the deadline: the 503 says it may have been queued and to check the log, not to redeliver later (Gitea's Redeliver is a new id)", async () => {
+    const { handler, logs, sends, finish } = giteaHandler({});
+    const answer = parseAnswer(await handler.receive(delivery("gitea", "7a1c2d3e-gitea-sending")));
+    expect(answer.statusCode).to.equal(503);
+    expect(answer.body.reason).to.equal(MAYBE_QUEUED);
+    expect(logs.of("delivery")[0]).to.deep.include({
+      decision: "timeout",
+      status: 503,
+      reason: MAYBE_QUEUED,
+    });
+    // And it was: the send lands after the 503.
+    expect(sends).to.have.length(1);
+    finish();
+    await settle();
+    expect(logs.of("delivery")[1]).to.deep.include({ decision: "queued", late: true });
+  });
+
+  it("under serve, whatever is under way at the deadline (here the claim): the 503 says it may have been queued, as serve waits for its stores to the end and goes on to the send", async () => {
+    const dedupe = new HeldClaims();
+    const { handler, sends, finish } = giteaHandler({ dedupe, awaitStoresToTheEnd: true });
+    const answer = parseAnswer(await handler.receive(delivery("gitea", "7a1c2d3e-gitea-serve-claim")));
+    expect(answer.statusCode).to.equal(503);
+    expect(answer.body.reason).to.equal(MAYBE_QUEUED);
+    dedupe.let();
+    await settle();
+    expect(sends, "the send after the 503").to.have.length(1);
+    finish();
+  });
+
+  it("deployed, a claim under way at the deadline: the 503 still says redeliver later, as a claim that comes back after it is released unqueued", async () => {
+    const dedupe = new HeldClaims();
+    const { handler, logs, sends } = giteaHandler({ dedupe });
+    const answering = handler.receive(delivery("gitea", "7a1c2d3e-gitea-deployed-claim"));
+    // The 503 waits (at most 1 s) for the claim under way; it comes back after the deadline (20 ms).
+    await new Promise((r) => setTimeout(r, 40));
+    expect(dedupe.claims, "the claim under way").to.equal(1);
+    dedupe.let();
+    const answer = parseAnswer(await answering);
+    expect(answer.statusCode).to.equal(503);
+    expect(answer.body.reason).to.equal(TIMED_OUT);
+    await settle();
+    expect(sends, "nothing sent").to.deep.equal([]);
+    expect(logs.of("delivery")[1]).to.deep.include({ decision: "timeout", late: true });
+  });
+
+  it("deployed, the secret still being read at the deadline: the 503 says redeliver later, and nothing is sent once it is read", async () => {
+    let read: () => void = () => {};
+    const secrets = new MemorySecretStore({ "hookgate/github-webhook": WEBHOOK_SECRET });
+    const slow = {
+      versions: async (name: string) => {
+        await new Promise<void>((resolve) => {
+          read = resolve;
+        });
+        return secrets.versions(name);
+      },
+    };
+    const logs = new LogCollector();
+    const sends: unknown[] = [];
+    const handler = createRouteHandler({
+      route: jenkinsRoute({ provider: "gitea" }),
+      secrets: slow,
+      queue: { send: async (item) => void sends.push(item) },
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async () => ({ status: "done", detail: "" }),
+      log: logs.log,
+      receiveTimeoutMs: 20,
+    });
+    const answer = parseAnswer(await handler.receive(delivery("gitea", "7a1c2d3e-gitea-secret")));
+    expect(answer.statusCode).to.equal(503);
+    expect(answer.body.reason).to.equal(TIMED_OUT);
+    read();
+    await settle();
+    expect(sends, "nothing sent").to.deep.equal([]);
+    expect(logs.of("delivery")[1]).to.deep.include({ decision: "timeout", late: true });
+  });
+
+  it("a github route with a send under way at the deadline still says redeliver later (its redelivery keeps the delivery id)", async () => {
+    let finish: () => void = () => {};
+    const { handler } = handlerFor("github", {
+      send: () =>
+        new Promise<void>((resolve) => {
+          finish = resolve;
+        }),
+      receiveTimeoutMs: 20,
+    });
+    const answer = parseAnswer(await handler.receive(delivery("github", "7a1c2d3e-github-sending")));
+    finish();
+    expect(answer.statusCode).to.equal(503);
+    expect(answer.body.reason).to.equal(TIMED_OUT);
+  });
+});
+
 describe("serve: the receive deadline of the route's provider", function () {
   this.timeout(40_000);
   const realFdatasync = fs.fdatasync;
