@@ -716,9 +716,17 @@ function openEndedPrefixProblem(template: string): string | undefined {
 
 /**
  * A field one pull request of a repository has and the others have not (or seldom): its number, its head
- * branch, its head commit; a payload field may be one (its id). As the template parser reads them.
+ * branch, its head commit. As the template parser reads them.
  */
-const PER_PULL_REQUEST_FIELD = /\{\{\s*(pr\.number|pr\.headRef(\.[a-z]+)?|pr\.headSha|payload\.[^}]*)\s*\}\}/;
+const PER_PULL_REQUEST_FIELD = /\{\{\s*(pr\.number|pr\.headRef(\.[a-z]+)?|pr\.headSha)\s*\}\}/;
+
+/**
+ * A payload field of the pull request itself, per host: its number or id (GitHub's top-level number; GitLab's
+ * object_attributes.iid), its head or source (branch, commit), or its title (the author's text: check notes it).
+ * Not its base, its repository or its sender, which other pull requests share.
+ */
+const PER_PULL_REQUEST_PAYLOAD =
+  /\{\{\s*payload\.(number|(pull_request|pullrequest|pullRequest|object_attributes)\.(number|id|iid|title|head|source|source_branch|fromRef|last_commit)\b)[^}]*\}\}/;
 
 /** The base branch, which every pull request into it shares ({{branch}} is it on a closed pull request). */
 const BASE_BRANCH_FIELD = /\{\{\s*(branch|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;
@@ -726,12 +734,14 @@ const BASE_BRANCH_FIELD = /\{\{\s*(branch|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;
 /**
  * A delete-s3-prefix prefix naming no pull request renders the same for every pull request closed in a
  * repository ("{{repo.path}}/", "previews/{{repo.name}}/", "{{repo.path}}/{{branch}}/"), so closing one deletes
- * the objects of all the others, open ones included. A head branch, head commit or payload field does name
- * one, if loosely: check's notes say what each leaves open (a fork's main, a title); refusing them would break
- * the common per-branch preview. A template with problems is reported as such.
+ * the objects of all the others, open ones included. A head branch, head commit or payload field of the pull
+ * request itself (its id, its head, its title) does name one, if loosely: check's notes say what each leaves
+ * open (a fork's main, a title); refusing them would break the common per-branch preview. A payload field of
+ * its base, repository or sender does not. A template with problems is reported as such.
  */
 export function notPerPullRequestPrefixProblem(template: string): string | undefined {
-  if (PER_PULL_REQUEST_FIELD.test(template) || safeTemplateProblems(template).length > 0) return undefined;
+  if (PER_PULL_REQUEST_FIELD.test(template) || PER_PULL_REQUEST_PAYLOAD.test(template)) return undefined;
+  if (safeTemplateProblems(template).length > 0) return undefined;
   const why = BASE_BRANCH_FIELD.test(template) ? " into that base branch" : " of the repository";
   // Their own prefix with a folder for the number, when short enough to show whole (messages stay short).
   const own = `${template.trimEnd()}pr-{{pr.number}}/`;

@@ -636,6 +636,15 @@ describe("Function: parseRoutes", () => {
       ],
       ["p/{{ pr.baseRef }}/", refused(" into that base branch", "p/{{ pr.baseRef }}/pr-{{pr.number}}/")],
       ["{{repo.path}}/{{actor}}/", refused(" of the repository", "previews/{{repo.path}}/pr-{{pr.number}}/")],
+      // A payload field of the base, the repository or the sender is shared by other pull requests too.
+      [
+        "previews/{{payload.repository.full_name}}/",
+        refused(" of the repository", "previews/{{repo.path}}/pr-{{pr.number}}/"),
+      ],
+      [
+        "p/{{payload.pull_request.base.ref}}/",
+        refused(" of the repository", "previews/{{repo.path}}/pr-{{pr.number}}/"),
+      ],
     ];
     for (const [prefix, message] of cases) {
       it(`parseRoutes refuses the prefix ${prefix}`, () => {
@@ -653,6 +662,10 @@ describe("Function: parseRoutes", () => {
       "{{repo.path}}/branch/{{pr.headRef.path}}/",
       "{{repo.path}}/{{pr.headSha}}/",
       "{{repo.path}}/{{ payload.pull_request.id }}/",
+      "{{repo.path}}/{{payload.number}}/",
+      "{{repo.path}}/{{payload.object_attributes.iid}}/",
+      "{{repo.path}}/{{payload.pullrequest.source.branch.name}}/",
+      "{{repo.path}}/{{payload.pullRequest.fromRef.displayId}}/",
     ]) {
       it(`parseRoutes takes the prefix ${prefix}, which names the pull request or its head`, () => {
         const { config, problems } = parseRoutes(file(prefix), "routes.yaml");
