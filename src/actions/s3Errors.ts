@@ -47,10 +47,30 @@ interface S3ErrorShape {
   $response?: { headers?: Record<string, string | undefined> };
 }
 
+/** The most of S3's message a reason keeps. */
+const S3_MESSAGE_MAX = 300;
+
 /** S3's own message, which names no secret, clipped for a log line. */
 function s3Message(err: S3ErrorShape): string {
-  return JSON.stringify(String(err.message ?? "").slice(0, 200));
+  const message = String(err.message ?? "");
+  // An access denied message ends with the policy that denied and why: a longer one keeps its start and end.
+  return JSON.stringify(
+    message.length <= S3_MESSAGE_MAX ? message : `${message.slice(0, 99)}…${message.slice(-200)}`,
+  );
 }
+
+/**
+ * The errors whose fixed reason has several suspects S3's message tells apart (AccessDenied names the policy type
+ * that denied and why, for a request of the bucket's own account or organization, AWS "Troubleshoot access denied
+ * (403 Forbidden) errors in Amazon S3"): the reason ends with S3's words. They name ARNs and the account id, as the
+ * log and the DLQ may; the public message (a commit status) leaves them out.
+ */
+const WITH_S3_MESSAGE = new Set([
+  "AccessDenied",
+  "AllAccessDisabled",
+  "KMS.DisabledException",
+  "KMS.NotFoundException",
+]);
 
 /**
  * An S3 failure that survived the SDK's own retries: retryable unless no attempt can succeed.
@@ -67,10 +87,9 @@ export function storeError(
   const name = shape.name ?? "Error";
   const reason = Object.hasOwn(FINAL_S3_ERRORS, name) ? FINAL_S3_ERRORS[name] : undefined;
   if (reason) {
-    return new ActionError(`S3 refused the ${operation}: ${name}: ${reason(shape, bucket, kmsKeyId)}`, {
-      retryable: false,
-      cause: err,
-    });
+    const text = `S3 refused the ${operation}: ${name}: ${reason(shape, bucket, kmsKeyId)}`;
+    const said = WITH_S3_MESSAGE.has(name) && shape.message ? `; S3 said: ${s3Message(shape)}` : "";
+    return new ActionError(`${text}${said}`, { retryable: false, cause: err, publicMessage: text });
   }
   return new ActionError(`S3 ${operation} failed: ${name}`, { retryable: true, cause: err });
 }

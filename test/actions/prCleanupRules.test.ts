@@ -240,7 +240,7 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
       "an S3 error no attempt gets past (AccessDenied)",
       Object.assign(new Error("Access Denied"), { name: "AccessDenied" }),
       false,
-      "S3 refused the prefix deletion: AccessDenied: the function's role, the bucket's policy or its KMS key does not allow it",
+      "S3 refused the prefix deletion: AccessDenied: the function's role, the bucket's policy or its KMS key does not allow it; S3 said: \"Access Denied\"",
     ],
     [
       "another S3 error (SlowDown)",

@@ -38,7 +38,7 @@ describe("Function: storeError (S3 failures: final when no attempt can get past 
       storeError(s3Error("KMS.NotFoundException", "Invalid arn"), "b", "upload", kmsKeyId).message,
     ).to.equal(
       `S3 refused the upload: KMS.NotFoundException: the route's kmsKeyId "${kmsKeyId}" names no KMS key S3 can ` +
-        "use: it does not exist, or is of another region than the bucket's",
+        `use: it does not exist, or is of another region than the bucket's; S3 said: "Invalid arn"`,
     );
     expect(storeError(s3Error("KMS.DisabledException"), "b", "upload", kmsKeyId).message).to.equal(
       `S3 refused the upload: KMS.DisabledException: the KMS key of the route's kmsKeyId "${kmsKeyId}" is disabled`,
@@ -48,13 +48,52 @@ describe("Function: storeError (S3 failures: final when no attempt can get past 
     );
   });
 
+  /** The finals whose reason ends with S3's own message (it tells their several suspects apart). */
+  const withS3Message = [
+    "AccessDenied",
+    "AllAccessDisabled",
+    "KMS.DisabledException",
+    "KMS.NotFoundException",
+  ];
   for (const [name, reason] of finals) {
     it(`storeError makes ${name} final, with its reason`, () => {
       const err = storeError(s3Error(name, "S3 said so"), "previews", "prefix deletion");
       expect(err.retryable).to.equal(false);
-      expect(err.message).to.equal(`S3 refused the prefix deletion: ${name}: ${reason}`);
+      const said = withS3Message.includes(name) ? '; S3 said: "S3 said so"' : "";
+      expect(err.message).to.equal(`S3 refused the prefix deletion: ${name}: ${reason}${said}`);
+      expect(err.publicMessage).to.equal(`S3 refused the prefix deletion: ${name}: ${reason}`);
     });
   }
+
+  it("storeError keeps S3's access denied message, which names the policy that denied the upload, and leaves it out of the public message", () => {
+    const s3Said =
+      "User: arn:aws:sts::123456789012:assumed-role/hookgate-dev-source-zip-abc/hookgate-dev-source-zip is not " +
+      'authorized to perform: s3:PutObject on resource: "arn:aws:s3:::acme-artifacts/zips/acme/api/main/acme_api.zip" ' +
+      "with an explicit deny in a resource-based policy";
+    const err = storeError(s3Error("AccessDenied", s3Said), "acme-artifacts", "upload");
+    expect(err.message).to.equal(
+      "S3 refused the upload: AccessDenied: the function's role, the bucket's policy or its KMS key does not " +
+        `allow it; S3 said: ${JSON.stringify(s3Said)}`,
+    );
+    expect(err.publicMessage).to.not.contain("123456789012");
+    expect(err.publicMessage).to.not.contain("S3 said");
+  });
+
+  it("storeError keeps the start and the end of a long access denied message, where S3 says why", () => {
+    const s3Said = `User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: s3:PutObject on resource: "arn:aws:s3:::b/${"k".repeat(900)}" because no identity-based policy allows the s3:PutObject action`;
+    const message = storeError(s3Error("AccessDenied", s3Said)).message;
+    expect(message).to.contain(
+      'S3 said: "User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized',
+    );
+    expect(message).to.match(/…k+\\" because no identity-based policy allows the s3:PutObject action"$/);
+    expect(message.length).to.be.below(500);
+  });
+
+  it("storeError adds nothing of S3's when AccessDenied comes without a message", () => {
+    expect(storeError(s3Error("AccessDenied"), "b").message).to.equal(
+      "S3 refused the upload: AccessDenied: the function's role, the bucket's policy or its KMS key does not allow it",
+    );
+  });
 
   it("storeError names no bucket in NoSuchBucket's reason when it is not given, and says upload by default", () => {
     expect(storeError(s3Error("NoSuchBucket")).message).to.equal(
@@ -116,10 +155,13 @@ describe("Function: storeError (S3 failures: final when no attempt can get past 
     expect(err.message).to.contain("another region than the function");
   });
 
-  it("storeError quotes at most 200 characters of S3's message", () => {
-    const err = storeError(s3Error("InvalidArgument", "x".repeat(300)));
+  it("storeError quotes at most 300 characters of S3's message, its start and its end", () => {
+    expect(storeError(s3Error("InvalidArgument", "x".repeat(300))).message).to.equal(
+      `S3 refused the upload: InvalidArgument: S3 refused an argument of the request: "${"x".repeat(300)}"`,
+    );
+    const err = storeError(s3Error("InvalidArgument", `${"a".repeat(200)}${"z".repeat(201)}`));
     expect(err.message).to.equal(
-      `S3 refused the upload: InvalidArgument: S3 refused an argument of the request: "${"x".repeat(200)}"`,
+      `S3 refused the upload: InvalidArgument: S3 refused an argument of the request: "${"a".repeat(99)}…${"z".repeat(200)}"`,
     );
   });
 
