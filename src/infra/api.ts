@@ -420,7 +420,8 @@ export class Api extends pulumi.ComponentResource {
         name: args.errorsAlarmName,
         alarmDescription:
           `hookgate API ${args.apiName}: deliveries were answered 5xx, so the Git host holds them as failed. ` +
-          `Find them in the access log group ${args.accessLogGroupName} (status, integrationError) and redeliver them.`,
+          `Find them in the access log group ${args.accessLogGroupName} (status, integrationError) and redeliver them. ` +
+          "OK means only that 5 minutes passed without one, not that they were redelivered.",
         namespace: "AWS/ApiGateway",
         metricName: "5XXError",
         dimensions: { ApiName: args.apiName, Stage: args.stageName },
@@ -450,7 +451,8 @@ export class Api extends pulumi.ComponentResource {
           "large: a delivery over about 4.4 MB, or 10 MB, is lost, as Git hosts do not redeliver a 4xx, and " +
           "redelivering fails the same, so run what it would have run by hand) or 503 throttled (raise " +
           "api.throttlingRateLimit / api.throttlingBurstLimit, then redeliver). Find them in the access log group " +
-          `${args.accessLogGroupName} (status, errorType, errorMessage).`,
+          `${args.accessLogGroupName} (status, errorType, errorMessage). OK means only that 5 minutes passed ` +
+          "without one, not that they were redelivered.",
         alarmTopicArn: args.alarmTopicArn,
       },
       this,

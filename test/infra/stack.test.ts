@@ -439,7 +439,12 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
         pattern:
           '{ ($.level = "error") && (($.msg = "webhook secret missing: every delivery is rejected until it exists") || ' +
           '($.msg = "webhook secret holds no usable value: every delivery is rejected until it does")) }',
-        metricTransformation: { namespace: "hookgate", name: `${fn}-secret-unusable`, value: "1" },
+        metricTransformation: {
+          namespace: "hookgate",
+          name: `${fn}-secret-unusable`,
+          value: "1",
+          defaultValue: "0",
+        },
       });
       const alarm = only(
         routeChildren(cloud, route.name, "aws:cloudwatch/metricAlarm:MetricAlarm").filter(
@@ -454,10 +459,13 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
         evaluationPeriods: 1,
         threshold: 1,
         comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
+        treatMissingData: "ignore",
         alarmActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:hookgate-dev-alarms`],
         okActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:hookgate-dev-alarms`],
       });
+      expect(alarm.inputs.alarmDescription).to.contain(
+        "does not mean the refused deliveries were redelivered",
+      );
     }
   });
 

@@ -1,0 +1,91 @@
+// The stack's alarms through an incident, evaluated with CloudWatch's documented rules for a 1-of-1 alarm: a
+// period's data point is the Sum of the matching lines; a period with log events but no matching one gets the
+// filter's defaultValue, if it has one (CloudWatch Logs reports it only when logs are ingested); a period
+// without a data point is "within the threshold" under notBreaching, keeps the state under ignore (and missing);
+// each change of state notifies alarmActions or okActions.
+import { expect } from "chai";
+import { evaluate } from "./evaluate";
+import { config, jenkinsRoute, stubCode } from "./fixtures";
+
+type State = "OK" | "ALARM";
+
+/** One period: how many lines matched, and whether the log group got any other line. */
+interface Period {
+  matching: number;
+  otherLines: boolean;
+}
+
+const quiet: Period = { matching: 0, otherLines: false };
+
+/** The notifications (`STATE@period`) the alarm and its filter send over `periods`. */
+function notifications(
+  alarm: Record<string, any>,
+  filter: Record<string, any>,
+  periods: readonly Period[],
+): string[] {
+  expect(alarm.evaluationPeriods).to.equal(1);
+  const defaultValue = filter.metricTransformation.defaultValue;
+  // The alarm has settled OK before the incident.
+  let state: State = "OK";
+  const sent: string[] = [];
+  periods.forEach((period, index) => {
+    const value =
+      period.matching > 0
+        ? period.matching
+        : period.otherLines && defaultValue !== undefined
+          ? Number(defaultValue)
+          : undefined;
+    let next = state;
+    if (value === undefined) {
+      if (alarm.treatMissingData === "notBreaching") next = "OK";
+      else if (alarm.treatMissingData === "breaching") next = "ALARM";
+    } else next = value >= alarm.threshold ? "ALARM" : "OK";
+    if (next !== state) {
+      const actions = next === "ALARM" ? alarm.alarmActions : alarm.okActions;
+      if (actions?.length) sent.push(`${next}@${index}`);
+      state = next;
+    }
+  });
+  return sent;
+}
+
+describe("The route's log-line alarms through an incident (CloudWatch's missing-data rules)", () => {
+  let alarms: Array<Record<string, any>>;
+  let filters: Array<Record<string, any>>;
+  before(async () => {
+    const { cloud } = await evaluate({
+      config: config(),
+      routes: [jenkinsRoute()],
+      stack: "dev",
+      code: stubCode,
+    });
+    alarms = cloud.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs);
+    filters = cloud.ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter").map((f) => f.inputs);
+  });
+  const named = (list: Array<Record<string, any>>, name: string) =>
+    list.find((x) => x.name === name) as Record<string, any>;
+
+  it("secret-unusable stays ALARM while the secret is missing, however quiet the route, and goes OK after a period whose deliveries were all accepted", () => {
+    const name = "hookgate-dev-api-build-secret-unusable";
+    const refused: Period = { matching: 1, otherLines: true };
+    const accepted: Period = { matching: 0, otherLines: true };
+    // A healthy delivery, the secret deleted (refusals at 2 and 8, quiet between), restored at 10.
+    const periods = [
+      accepted,
+      accepted,
+      refused,
+      quiet,
+      quiet,
+      quiet,
+      quiet,
+      quiet,
+      refused,
+      quiet,
+      accepted,
+    ];
+    expect(notifications(named(alarms, name), named(filters, name), periods)).to.deep.equal([
+      "ALARM@2",
+      "OK@10",
+    ]);
+  });
+});
