@@ -23,6 +23,7 @@ import {
 import { deliveryIdOf, eventName } from "../core/events/headers";
 import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { contentTypeOf, headerBag, severalValues } from "../core/headers";
+import { ATTEMPT_MSG, DELIVERY_MSG } from "../core/logLines";
 import { compileMatcher, decideChanges } from "../core/match";
 import {
   MAX_ATTEMPTS,
@@ -547,7 +548,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   /** The delivery's log line, built without undefined fields (what safeLog would strip), in one go. */
   function deliveryFields(answer: Answer, line: DeliveryLog): Record<string, unknown> {
     const fields: Record<string, unknown> = {
-      msg: "delivery",
+      msg: DELIVERY_MSG,
       route: route.name,
       deliveryId: line.deliveryId ?? null,
       event: line.event ?? null,
@@ -947,7 +948,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       if (deferral !== undefined) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
         safeLog({
-          msg: "attempt",
+          msg: ATTEMPT_MSG,
           route: route.name,
           messageId: record.messageId,
           attempt,
@@ -966,7 +967,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         // Anything unexpected (even in logging) fails this record only; SQS brings it back.
         const delayMs = retryDelayMs(attempt, undefined, deps.retryBaseDelayMs);
         safeLog({
-          msg: "attempt",
+          msg: ATTEMPT_MSG,
           level: "error",
           route: route.name,
           messageId: record.messageId,
@@ -1345,7 +1346,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const outcome = fields.outcome;
     const level =
       outcome === "dead" || outcome === "failed" ? "error" : outcome === "retry" ? "warn" : "info";
-    safeLog({ msg: "attempt", level, route: route.name, ...fields });
+    safeLog({ msg: ATTEMPT_MSG, level, route: route.name, ...fields });
   }
 
   function safeLog(fields: Record<string, unknown>): void {

@@ -57,6 +57,8 @@ export interface RouteNames {
   healthAlarm: string;
   /** The alarm on the function's "every delivery is rejected" lines, and the metric its log filter counts. */
   secretAlarm: string;
+  /** The alarm on deliveries refused 401 "signature invalid", and the metric its log filter counts. */
+  badSignatureAlarm: string;
 }
 
 /** Every physical name of one route, derived from `<stack prefix>-<route>`. */
@@ -72,6 +74,7 @@ export function routeNames(prefix: string, route: string): RouteNames {
     dlqAlarm: physicalName(base, NAME_LIMITS.alarm, "-dead-letters"),
     healthAlarm: physicalName(base, NAME_LIMITS.alarm, "-unhealthy"),
     secretAlarm: physicalName(base, NAME_LIMITS.alarm, "-secret-unusable"),
+    badSignatureAlarm: physicalName(base, NAME_LIMITS.alarm, "-bad-signature"),
   };
 }
 

@@ -2,6 +2,7 @@
 // The API side (resource, method, integration, invoke permission) lives in Api, which needs the function.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { DELIVERY_MSG } from "../core/logLines";
 import { dnsSuffix } from "../core/partitions";
 import {
   DLQ_RETENTION_SECONDS,
@@ -11,6 +12,7 @@ import {
 } from "../core/policy";
 import { SECRET_MISSING_MSG, SECRET_UNUSABLE_MSG } from "../core/secretValues";
 import type { Route as RouteSpec } from "../core/types";
+import { SIGNATURE_INVALID } from "../core/verify";
 import type { EgressProxyConfig, LambdaConfig } from "./config";
 import { logLineAlarm } from "./logLineAlarm";
 import type { RouteNames } from "./naming";
@@ -209,6 +211,18 @@ export function environmentProblem(i: EnvironmentBoundInput): string | undefined
 export const SECRET_UNUSABLE_PATTERN =
   `{ ($.level = "error") && (($.msg = ${JSON.stringify(SECRET_MISSING_MSG)}) || ` +
   `($.msg = ${JSON.stringify(SECRET_UNUSABLE_MSG)})) }`;
+
+/**
+ * The delivery lines of a request refused 401 because its signature (or GitLab token) matches none of the route's
+ * secret's values: what every delivery writes when the secret was changed on one side only. `status` is a number in
+ * the function's lines.
+ */
+export const BAD_SIGNATURE_PATTERN =
+  `{ ($.msg = ${JSON.stringify(DELIVERY_MSG)}) && ($.status = 401) && ` +
+  `($.reason = ${JSON.stringify(SIGNATURE_INVALID)}) }`;
+/** Refusals in BAD_SIGNATURE_WINDOW_SECONDS that set off the bad-signature alarm: more than one stray probe. */
+export const BAD_SIGNATURE_THRESHOLD = 3;
+export const BAD_SIGNATURE_WINDOW_SECONDS = 900;
 
 export class Route extends pulumi.ComponentResource {
   public readonly functionName: pulumi.Output<string>;
@@ -467,6 +481,29 @@ export class Route extends pulumi.ComponentResource {
             `value, so every delivery is answered 401 and lost. Create or fix the secret; see the log group ${names.logGroup}. ` +
             "It keeps its state through periods without deliveries: OK comes after 5 minutes in which the function " +
             "logged and refused nothing for the secret, and does not mean the refused deliveries were redelivered.",
+          alarmTopicArn: args.alarmTopicArn,
+        },
+        this,
+      );
+      // A secret changed on one side only: every delivery is refused 401 (a warn line, no error), and lost.
+      logLineAlarm(
+        `${name}-bad-signature`,
+        {
+          name: names.badSignatureAlarm,
+          logGroupName: logGroup.name,
+          pattern: BAD_SIGNATURE_PATTERN,
+          threshold: BAD_SIGNATURE_THRESHOLD,
+          periodSeconds: BAD_SIGNATURE_WINDOW_SECONDS,
+          kind: "state",
+          description:
+            `hookgate route ${route.name}: at least ${BAD_SIGNATURE_THRESHOLD} requests in ` +
+            `${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes were refused 401 "${SIGNATURE_INVALID}": the Git host ` +
+            `signs with another value than the secret ${route.secret} holds (changed on one side only), and every ` +
+            "delivery is lost (Git hosts do not redeliver a 4xx). Put the same value on both sides, then redeliver. " +
+            "Anyone who can reach the URL can trip it by posting made-up signatures; api.ipAllowlist narrows who can. " +
+            `See the log group ${names.logGroup} (delivery lines with status 401). It keeps its state through quiet ` +
+            `periods: OK comes after ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes in which the function ran and ` +
+            `fewer than ${BAD_SIGNATURE_THRESHOLD} were refused so, and does not mean they were redelivered.`,
           alarmTopicArn: args.alarmTopicArn,
         },
         this,

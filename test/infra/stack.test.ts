@@ -412,7 +412,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     const topic = only(cloud.ofType("aws:sns/topic:Topic"));
     for (const route of routes) {
       const alarms = routeChildren(cloud, route.name, "aws:cloudwatch/metricAlarm:MetricAlarm");
-      expect(alarms).to.have.length(3);
+      expect(alarms).to.have.length(4);
       const dlq = only(alarms.filter((a) => a.inputs.metricName === "ApproximateNumberOfMessagesVisible"));
       expect(dlq.inputs.dimensions.QueueName).to.match(/-dlq\.fifo$/);
       expect(dlq.inputs).to.include({ threshold: 0, comparisonOperator: "GreaterThanThreshold" });
@@ -431,8 +431,12 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
   it("alarms when a route's function logs that its webhook secret is missing or holds no usable value (every delivery answered 401, which no other alarm sees), through a JSON metric filter on its log group", () => {
     const { cloud } = result;
     for (const route of routes) {
-      const filter = only(routeChildren(cloud, route.name, "aws:cloudwatch/logMetricFilter:LogMetricFilter"));
       const fn = `hookgate-dev-${route.name}`;
+      const filter = only(
+        routeChildren(cloud, route.name, "aws:cloudwatch/logMetricFilter:LogMetricFilter").filter(
+          (f) => f.inputs.name === `${fn}-secret-unusable`,
+        ),
+      );
       expect(filter.inputs).to.deep.include({
         name: `${fn}-secret-unusable`,
         logGroupName: `/aws/lambda/${fn}`,
@@ -448,7 +452,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       });
       const alarm = only(
         routeChildren(cloud, route.name, "aws:cloudwatch/metricAlarm:MetricAlarm").filter(
-          (a) => a.inputs.namespace === "hookgate",
+          (a) => a.inputs.name === `${fn}-secret-unusable`,
         ),
       );
       expect(alarm.inputs).to.deep.include({
@@ -891,6 +895,7 @@ describe("Gateway (under Pulumi mocks): names", () => {
       "a-dead-letters",
       "a-unhealthy",
       "a-secret-unusable",
+      "a-bad-signature",
       "api",
       "deployment",
       "stage",

@@ -1,0 +1,7 @@
+// The fields of the route functions' JSON lines that the stack's log metric filters match on: one place, so a
+// renamed message cannot leave an alarm counting nothing.
+
+/** The `msg` of the line each answered delivery writes (its `status` and `reason` are the answer's). */
+export const DELIVERY_MSG = "delivery";
+/** The `msg` of the line each attempt at a queued delivery writes (its `outcome` says what came of it). */
+export const ATTEMPT_MSG = "attempt";
