@@ -5,3 +5,5 @@
 export const DELIVERY_MSG = "delivery";
 /** The `msg` of the line each attempt at a queued delivery writes (its `outcome` says what came of it). */
 export const ATTEMPT_MSG = "attempt";
+/** The `outcome` of an attempt that sent its delivery to the dead-letter queue (with the reason). */
+export const DEAD_OUTCOME = "dead";

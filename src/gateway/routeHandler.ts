@@ -23,7 +23,7 @@ import {
 import { deliveryIdOf, eventName } from "../core/events/headers";
 import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { contentTypeOf, headerBag, severalValues } from "../core/headers";
-import { ATTEMPT_MSG, DELIVERY_MSG } from "../core/logLines";
+import { ATTEMPT_MSG, DEAD_OUTCOME, DELIVERY_MSG } from "../core/logLines";
 import { compileMatcher, decideChanges } from "../core/match";
 import {
   MAX_ATTEMPTS,
@@ -1027,7 +1027,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           outcome: { outcome: "failed" },
         };
       }
-      attemptLog({ messageId: record.messageId, attempt, outcome: "dead", error: reason });
+      attemptLog({ messageId: record.messageId, attempt, outcome: DEAD_OUTCOME, error: reason });
       return { ok: true, outcome: { outcome: "dead" } };
     }
 
@@ -1146,7 +1146,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           outcome: { outcome: "failed" },
         };
       }
-      attemptLog({ ...base, outcome: "dead", error: reason });
+      attemptLog({ ...base, outcome: DEAD_OUTCOME, error: reason });
       await markQuietly(item, "dead", callDeadline);
       return { ok: true, outcome: { outcome: "dead" } };
     }
@@ -1345,7 +1345,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   function attemptLog(fields: Record<string, unknown>): void {
     const outcome = fields.outcome;
     const level =
-      outcome === "dead" || outcome === "failed" ? "error" : outcome === "retry" ? "warn" : "info";
+      outcome === DEAD_OUTCOME || outcome === "failed" ? "error" : outcome === "retry" ? "warn" : "info";
     safeLog({ msg: ATTEMPT_MSG, level, route: route.name, ...fields });
   }
 

@@ -59,6 +59,8 @@ export interface RouteNames {
   secretAlarm: string;
   /** The alarm on deliveries refused 401 "signature invalid", and the metric its log filter counts. */
   badSignatureAlarm: string;
+  /** The alarm on each new dead letter the function writes, and the metric its log filter counts. */
+  deadLetteredAlarm: string;
 }
 
 /** Every physical name of one route, derived from `<stack prefix>-<route>`. */
@@ -75,6 +77,7 @@ export function routeNames(prefix: string, route: string): RouteNames {
     healthAlarm: physicalName(base, NAME_LIMITS.alarm, "-unhealthy"),
     secretAlarm: physicalName(base, NAME_LIMITS.alarm, "-secret-unusable"),
     badSignatureAlarm: physicalName(base, NAME_LIMITS.alarm, "-bad-signature"),
+    deadLetteredAlarm: physicalName(base, NAME_LIMITS.alarm, "-dead-lettered"),
   };
 }
 

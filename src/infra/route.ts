@@ -2,7 +2,7 @@
 // The API side (resource, method, integration, invoke permission) lives in Api, which needs the function.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DELIVERY_MSG } from "../core/logLines";
+import { ATTEMPT_MSG, DEAD_OUTCOME, DELIVERY_MSG } from "../core/logLines";
 import { dnsSuffix } from "../core/partitions";
 import {
   DLQ_RETENTION_SECONDS,
@@ -220,6 +220,12 @@ export const SECRET_UNUSABLE_PATTERN =
 export const BAD_SIGNATURE_PATTERN =
   `{ ($.msg = ${JSON.stringify(DELIVERY_MSG)}) && ($.status = 401) && ` +
   `($.reason = ${JSON.stringify(SIGNATURE_INVALID)}) }`;
+/**
+ * The attempt lines of a delivery the function itself sent to the dead-letter queue (its last attempt, or a final
+ * failure). SQS's redrive policy, the backstop for a function that keeps dying, moves a message without one.
+ */
+export const DEAD_LETTERED_PATTERN = `{ ($.msg = ${JSON.stringify(ATTEMPT_MSG)}) && ($.outcome = ${JSON.stringify(DEAD_OUTCOME)}) }`;
+
 /** Refusals in BAD_SIGNATURE_WINDOW_SECONDS that set off the bad-signature alarm: more than one stray probe. */
 export const BAD_SIGNATURE_THRESHOLD = 3;
 export const BAD_SIGNATURE_WINDOW_SECONDS = 900;
@@ -412,6 +418,24 @@ export class Route extends pulumi.ComponentResource {
         okActions: [args.alarmTopicArn],
       },
       { parent: this },
+    );
+
+    // The DLQ's depth alarm stays ALARM while old letters wait to be redriven, so it says nothing of a second
+    // incident meanwhile: each new dead letter the function writes notifies on its own (no OK: it is an event).
+    logLineAlarm(
+      `${name}-dead-lettered`,
+      {
+        name: names.deadLetteredAlarm,
+        logGroupName: logGroup.name,
+        pattern: DEAD_LETTERED_PATTERN,
+        notifyOk: false,
+        description:
+          `hookgate route ${route.name}: the function sent deliveries to the dead-letter queue ` +
+          `${names.deadLetterQueue} in the last 5 minutes, even if older ones already wait there. Their attempt ` +
+          `lines (outcome "dead") in the log group ${names.logGroup} say why; fix the cause, then redrive them.`,
+        alarmTopicArn: args.alarmTopicArn,
+      },
+      this,
     );
 
     // One alarm for the route's health: function errors, or work waiting longer than it should.

@@ -88,4 +88,30 @@ describe("The route's log-line alarms through an incident (CloudWatch's missing-
       "OK@10",
     ]);
   });
+
+  it("dead-lettered notifies each new dead letter, a second incident while the first one's letters still wait included, and never sends OK", () => {
+    const name = "hookgate-dev-api-build-dead-lettered";
+    const dead: Period = { matching: 1, otherLines: true };
+    const working: Period = { matching: 0, otherLines: true };
+    // Jenkins down: letters at 0 and 1, not redriven; at 12 another cause dead-letters one more.
+    const periods = [
+      dead,
+      dead,
+      working,
+      quiet,
+      quiet,
+      quiet,
+      quiet,
+      quiet,
+      quiet,
+      quiet,
+      quiet,
+      working,
+      dead,
+    ];
+    expect(notifications(named(alarms, name), named(filters, name), periods)).to.deep.equal([
+      "ALARM@0",
+      "ALARM@12",
+    ]);
+  });
 });

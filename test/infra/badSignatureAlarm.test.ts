@@ -16,25 +16,8 @@ import {
 } from "../gateway/support";
 import { MemorySecretStore } from "../support/secrets";
 import { evaluate } from "./evaluate";
+import { jsonPattern } from "./filterPattern";
 import { config, jenkinsRoute as infraJenkinsRoute, stubCode } from "./fixtures";
-
-/**
- * A CloudWatch Logs JSON filter pattern of `($.field = "text")` and `($.field = number)` terms joined by && and ||,
- * as a predicate: a quoted value matches that string, a number matches a JSON number only.
- */
-function jsonPattern(pattern: string): (line: Record<string, unknown>) => boolean {
-  const body = pattern
-    .trim()
-    .replace(/^\{/, "")
-    .replace(/\}$/, "")
-    .replace(/\$\.([A-Za-z0-9_]+)\s*=\s*("(?:[^"\\]|\\.)*"|-?\d+)/g, (_m, field, value) =>
-      value.startsWith('"')
-        ? `l[${JSON.stringify(field)}] === ${value}`
-        : `l[${JSON.stringify(field)}] === ${Number(value)}`,
-    );
-  expect(body, "the pattern is made of the terms this reads").to.not.match(/\$\./);
-  return new Function("l", `return ${body};`) as (line: Record<string, unknown>) => boolean;
-}
 
 /** Three deliveries signed with WEBHOOK_SECRET, to a route whose secret holds `secretStored`. */
 async function deliver(

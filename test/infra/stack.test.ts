@@ -412,7 +412,7 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     const topic = only(cloud.ofType("aws:sns/topic:Topic"));
     for (const route of routes) {
       const alarms = routeChildren(cloud, route.name, "aws:cloudwatch/metricAlarm:MetricAlarm");
-      expect(alarms).to.have.length(4);
+      expect(alarms).to.have.length(5);
       const dlq = only(alarms.filter((a) => a.inputs.metricName === "ApproximateNumberOfMessagesVisible"));
       expect(dlq.inputs.dimensions.QueueName).to.match(/-dlq\.fifo$/);
       expect(dlq.inputs).to.include({ threshold: 0, comparisonOperator: "GreaterThanThreshold" });
@@ -480,10 +480,12 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
       auth: { allowIps: ["104.192.136.0/21"], allowSha1: false, toleranceSeconds: 300 },
     };
     const { cloud } = await evaluate({ config: config(), routes: [route], code: stubCode });
-    expect(routeChildren(cloud, "ip-only", "aws:cloudwatch/logMetricFilter:LogMetricFilter")).to.deep.equal(
-      [],
-    );
-    expect(routeChildren(cloud, "ip-only", "aws:cloudwatch/metricAlarm:MetricAlarm")).to.have.length(2);
+    expect(
+      routeChildren(cloud, "ip-only", "aws:cloudwatch/logMetricFilter:LogMetricFilter").map(
+        (f) => f.inputs.name,
+      ),
+    ).to.deep.equal(["hookgate-test-ip-only-dead-lettered"]);
+    expect(routeChildren(cloud, "ip-only", "aws:cloudwatch/metricAlarm:MetricAlarm")).to.have.length(3);
   });
 
   it("the unhealthy alarm sums its two conditions without FILL, evaluated 1 of 1: FILL in an alarm writes its value into the latest period, which a metric published late never has, so the alarm could read 0 there and stay OK", () => {
@@ -896,6 +898,7 @@ describe("Gateway (under Pulumi mocks): names", () => {
       "a-unhealthy",
       "a-secret-unusable",
       "a-bad-signature",
+      "a-dead-lettered",
       "api",
       "deployment",
       "stage",
