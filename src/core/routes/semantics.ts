@@ -747,8 +747,8 @@ export function notPerPullRequestPrefixProblem(template: string): string | undef
   const own = `${template.trimEnd()}pr-{{pr.number}}/`;
   const suggestion = template.trimEnd().endsWith("/") && own.length <= 40 ? own : PER_PULL_REQUEST_PREFIX;
   return (
-    `the prefix names no pull request ({{pr.number}}, or its head branch or commit), so it is the same for every ` +
-    `pull request${why}: closing one deletes the others' objects, open ones' too; write ${suggestedText(suggestion, 40)}`
+    `no {{pr.number}}, head branch or commit: the prefix is the same for every pull request${why}, so ` +
+    `closing one deletes the others' objects; write ${suggestedText(suggestion, 40)}`
   );
 }
 

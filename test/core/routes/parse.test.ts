@@ -622,9 +622,9 @@ describe("Function: parseRoutes", () => {
         `    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }] }`,
       ].join("\n");
     const refused = (why: string, suggestion: string) =>
-      `7:89: route "cleanup" action.steps[0].delete-s3-prefix.prefix: the prefix names no pull request ` +
-      `({{pr.number}}, or its head branch or commit), so it is the same for every pull request${why}: closing ` +
-      `one deletes the others' objects, open ones' too; write '${suggestion}'`;
+      `7:89: route "cleanup" action.steps[0].delete-s3-prefix.prefix: no {{pr.number}}, head branch or commit: ` +
+      `the prefix is the same for every pull request${why}, so closing one deletes the others' objects; write ` +
+      `'${suggestion}'`;
     const cases: Array<[string, string]> = [
       ["{{repo.path}}/", refused(" of the repository", "{{repo.path}}/pr-{{pr.number}}/")],
       ["previews/{{repo.name}}/", refused(" of the repository", "previews/{{repo.name}}/pr-{{pr.number}}/")],
