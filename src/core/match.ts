@@ -323,11 +323,9 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
     const test = compileGlobList(spec.actors);
     const list = shown(spec.actors);
     filters.push({
-      // A delivery naming no actor passes no list, exclusions only included: who it was is unknown.
-      test: (e) => {
-        const actor = text(e?.actor);
-        return actor !== undefined && test(actor);
-      },
+      // A delivery naming no actor (a Bitbucket Cloud app or workspace) passes a list of exclusions only, written to
+      // skip a bot: a skipped build would go unnoticed, as for paths. A list naming who is included refuses it.
+      test: (e) => test(text(e?.actor) ?? ""),
       why: (e) => {
         const actor = text(e?.actor);
         if (actor === undefined) return `the delivery names no actor; actors: ${list}`;
