@@ -414,7 +414,10 @@ export function withoutSecrets(
   const credentials: Record<string, string> = { secret };
   const authorization = target && urlAuthorization(target);
   if (authorization) credentials.authorization = authorization;
-  if (target && target.password !== "") anyLength.push(decoded(target.password), target.password);
+  // As sent (GitLab's decoding, "+" a space), as percent-decoding alone reads it, and as typed.
+  if (target && target.password !== "") {
+    anyLength.push(formDecoded(target.password).toString("utf8"), decoded(target.password), target.password);
+  }
   return withoutCredentials(text, credentials, { values: proxyCredentialValues(proxy), anyLength });
 }
 
@@ -434,11 +437,28 @@ function parsedUrl(url: string | undefined): URL | undefined {
 
 /**
  * The Authorization a Git host sends for a URL's user:password@ (GitLab's WebHookService takes it out of the
- * URL and sends it as Basic auth, each part URL-decoded); undefined for a URL without one.
+ * URL and sends it as Basic auth, each part decoded with CGI.unescape); undefined for a URL without one.
  */
 export function urlAuthorization(url: URL): string | undefined {
   if (url.username === "" && url.password === "") return undefined;
-  return `Basic ${Buffer.from(`${decoded(url.username)}:${decoded(url.password)}`, "utf8").toString("base64")}`;
+  const pair = Buffer.concat([formDecoded(url.username), Buffer.from(":"), formDecoded(url.password)]);
+  return `Basic ${pair.toString("base64")}`;
+}
+
+/**
+ * A URL's user or password as GitLab decodes it (WebHookService#make_request_with_auth, gitlabhq
+ * app/services/web_hook_service.rb, calls CGI.unescape): form decoding, so "+" is a space, each run of valid
+ * %XX its bytes, and a stray "%" kept as written. Bytes, as HTTParty base64-encodes them.
+ */
+function formDecoded(part: string): Buffer {
+  const chunks: Buffer[] = [];
+  let rest = part.replaceAll("+", " ");
+  for (let at = rest.search(/%[0-9a-fA-F]{2}/); at !== -1; at = rest.search(/%[0-9a-fA-F]{2}/)) {
+    chunks.push(Buffer.from(rest.slice(0, at), "utf8"), Buffer.from(rest.slice(at + 1, at + 3), "hex"));
+    rest = rest.slice(at + 3);
+  }
+  chunks.push(Buffer.from(rest, "utf8"));
+  return Buffer.concat(chunks);
 }
 
 function withoutUserinfo(url: URL): URL {

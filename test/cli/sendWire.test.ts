@@ -5,7 +5,7 @@ import diagnostics from "node:diagnostics_channel";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
-import { runSend as runSendInProcess } from "../../src/cli/send";
+import { runSend as runSendInProcess, urlAuthorization, withoutSecrets } from "../../src/cli/send";
 import { headerBag } from "../../src/core/headers";
 import { verifyStandardWebhook } from "../../src/core/verify/standardWebhooks";
 import { startForwardProxy } from "../support/forwardProxy";
@@ -235,5 +235,30 @@ describe("Command: hookgate send --timeout above undici's own 300 s limits", fun
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe("Function: urlAuthorization and withoutSecrets, a --url's user:password@ decoded as GitLab decodes it", () => {
+  const basic = (pair: string) => `Basic ${Buffer.from(pair, "utf8").toString("base64")}`;
+
+  it('a "+" in the URL\'s password is sent as a space, as GitLab\'s CGI.unescape reads it; "%2B" is a "+"', () => {
+    expect(urlAuthorization(new URL("https://hook:p+ss@hooks.example.com/x"))).to.equal(basic("hook:p ss"));
+    expect(urlAuthorization(new URL("https://ho+ok:p%2Bss@hooks.example.com/x"))).to.equal(
+      basic("ho ok:p+ss"),
+    );
+  });
+
+  it('a stray "%" stays as written while the valid escapes around it are decoded, as CGI.unescape does', () => {
+    expect(urlAuthorization(new URL("https://hook:a%zz%C3%A9+@hooks.example.com/x"))).to.equal(
+      basic("hook:a%zzé "),
+    );
+  });
+
+  it('withoutSecrets takes out the password as sent ("+" a space), as percent-decoded and as typed, at any length', () => {
+    const url = "https://hook:p+s%2Fs@hooks.example.com/x";
+    const answer = "got p s/s, p+s/s and p+s%2Fs";
+    expect(withoutSecrets(answer, "s3cr3tvalue", undefined, { secretTravels: false, url })).to.equal(
+      "got [redacted], [redacted] and [redacted]",
+    );
   });
 });
