@@ -798,8 +798,8 @@ export interface TagPushFinding {
  * What {{branch}}, empty for a tag push, does to each template of a route that takes tag pushes (as match.ts
  * reads its filters: push in its events, and `tags` or neither `branches` nor `paths`): an s3-zip key with an
  * empty folder fails, one the same for every tag is overwritten by each; a Jenkins job with an empty segment
- * fails, one the same for every tag names a job no tag has; a parameter is sent empty (a note: the job may
- * not read it). A problem when the route takes only tags (`tags`, no `branches`), so that every delivery
+ * fails, one the same for every tag names a job no tag has; a parameter sent empty or the same for every tag
+ * is noted (the job may not read it). A problem when the route takes only tags (`tags`, no `branches`), so that every delivery
  * would; a note when it takes branch pushes too. pr-cleanup runs for a pull request's closing only, whose
  * branch is its base: none applies. Works on the raw document (`action.key` undefined is the default key).
  */
@@ -872,13 +872,15 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
     for (const [name, template] of Object.entries(obj(act.parameters) ?? {})) {
       if (typeof template !== "string") continue;
       const rendered = renderedForTags(template, (event) => renderTemplate(template, event, "raw"));
-      if (rendered === undefined) continue;
+      // As for the key and the job: a value that names the tag ("{{branch}}{{tag}}") is each tag's own.
+      if (rendered === undefined || (rendered.first !== "" && rendered.first !== rendered.second)) continue;
       out.push({
         at: ["parameters", name],
         problem: false,
         message:
           `a tag push has no {{branch}}, so Jenkins parameter ${shownText(name, 40)} is sent as ` +
-          `${shownText(rendered.first, 60)} for it${onlyTags ? " (this route matches only tags)" : ""}; ${fix("the parameter")}`,
+          `${shownText(rendered.first, 60)} for ${rendered.first === "" ? "it" : "every tag"}` +
+          `${onlyTags ? " (this route matches only tags)" : ""}; ${fix("the parameter")}`,
       });
     }
   }

@@ -982,7 +982,7 @@ routes:
         notes: [
           'route r: a tag push has no {{branch}}: the job is "api/" for it (has an invalid segment ""), so each tag push fails; ' +
             'match branches only (branches: ["**"], no tags) or use {{tag}} or {{ref}} in the job',
-          'route r: a tag push has no {{branch}}, so Jenkins parameter "BRANCH" is sent as "refs/heads/" for it; ' +
+          'route r: a tag push has no {{branch}}, so Jenkins parameter "BRANCH" is sent as "refs/heads/" for every tag; ' +
             'match branches only (branches: ["**"], no tags) or use {{tag}} or {{ref}} in the parameter',
         ],
       });
@@ -1009,6 +1009,18 @@ routes:
     expect(
       checked(tagsOnly, '{ type: jenkins, job: "api/{{tag}}{{branch}}", parameters: { SHA: "{{sha}}" } }'),
     ).to.deep.equal({ problems: [], notes: [] });
+  });
+
+  it("notes nothing of a parameter whose {{branch}} sits beside the tag ({{branch}}{{tag}} is v1.0.0 for a tag push): each tag sends its own value", () => {
+    for (const match of [tagsOnly, "{ events: [push] }"]) {
+      expect(
+        checked(
+          match,
+          '{ type: jenkins, job: api/release, parameters: { REF: "{{branch}}{{tag}}", R: "{{ref}}#{{branch}}", SHA: "{{sha}}" } }',
+        ),
+        match,
+      ).to.deep.equal({ problems: [], notes: [] });
+    }
   });
 });
 
