@@ -815,10 +815,14 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
   }
   if (!takesTagPushes) return [];
   const onlyTags = filters.tags !== undefined && filters.branches === undefined;
-  const fix = (what: string) =>
-    onlyTags
-      ? `use {{tag}} or {{ref}} in ${what}`
-      : `match branches only (branches: ["**"], no tags) or use {{tag}} or {{ref}} in ${what}`;
+  // Not {{ref}} in a job: it is one escaped segment there (refs%2Ftags%2Fv1.0.0), and a multibranch job's
+  // tag job is named by the tag alone (the git plugin's GitTagSCMHead takes the ref without refs/tags/).
+  const fix = (what: "the key" | "the job" | "the parameter") => {
+    const fields = what === "the job" ? "{{tag}}" : "{{tag}} or {{ref}}";
+    return onlyTags
+      ? `use ${fields} in ${what}`
+      : `match branches only (branches: ["**"], no tags) or use ${fields} in ${what}`;
+  };
   const said = onlyTags ? "this route matches only tags (tags, no branches), and " : "";
   const out: TagPushFinding[] = [];
   if (act.type === "s3-zip" && filters.deleted !== true) {

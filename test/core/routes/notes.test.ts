@@ -939,10 +939,24 @@ routes:
     ).to.deep.equal({
       problems: [
         '8:35 route "r" action.job: this route matches only tags (tags, no branches), and {{branch}} is empty for a tag push: ' +
-          'the job is "deploy/" for it (has an invalid segment ""), so every delivery would fail; use {{tag}} or {{ref}} in the job',
+          'the job is "deploy/" for it (has an invalid segment ""), so every delivery would fail; use {{tag}} in the job',
       ],
       notes: [],
     });
+  });
+
+  it("tells a job on tags to use {{tag}}, never {{ref}}, which a job renders as one segment refs%2Ftags%2Fv1.0.0 that no tag job is named", () => {
+    const told = checked(
+      tagsOnly,
+      '{ type: jenkins, job: "deploy/{{branch}}", parameters: { SHA: "{{sha}}" } }',
+    );
+    expect(told.problems).to.have.length(1);
+    expect(told.problems[0]).to.match(/use \{\{tag\}\} in the job$/);
+    expect(told.problems[0]).not.to.include("{{ref}}");
+    // What it says to write passes.
+    expect(
+      checked(tagsOnly, '{ type: jenkins, job: "deploy/{{tag}}", parameters: { SHA: "{{sha}}" } }'),
+    ).to.deep.equal({ problems: [], notes: [] });
   });
 
   it("refuses a tags-only route whose job has {{branch}} inside a name: every tag names the same job, which no tag has", () => {
@@ -951,7 +965,7 @@ routes:
         .problems,
     ).to.deep.equal([
       '8:35 route "r" action.job: this route matches only tags (tags, no branches), and {{branch}} is empty for a tag push: ' +
-        'the job is "api/build-" for every tag, a job no tag has; use {{tag}} or {{ref}} in the job',
+        'the job is "api/build-" for every tag, a job no tag has; use {{tag}} in the job',
     ]);
   });
 
@@ -981,7 +995,7 @@ routes:
         problems: [],
         notes: [
           'route r: a tag push has no {{branch}}: the job is "api/" for it (has an invalid segment ""), so each tag push fails; ' +
-            'match branches only (branches: ["**"], no tags) or use {{tag}} or {{ref}} in the job',
+            'match branches only (branches: ["**"], no tags) or use {{tag}} in the job',
           'route r: a tag push has no {{branch}}, so Jenkins parameter "BRANCH" is sent as "refs/heads/" for every tag; ' +
             'match branches only (branches: ["**"], no tags) or use {{tag}} or {{ref}} in the parameter',
         ],
