@@ -107,8 +107,8 @@ describe("Command: hookgate check", () => {
     const run = await runInProcess(["check", "-r", file]);
     expect(run.code).to.equal(1);
     expect(run.stderr.trimEnd().split("\n")).to.deep.equal([
-      `${file}:7:89: route "by-repo" action.steps[0].delete-s3-prefix.prefix: no {{pr.number}}, head branch or commit: the prefix is the same for every pull request of the repository, so closing one deletes the others' objects; write 'previews/{{repo.name}}/pr-{{pr.number}}/'`,
-      `${file}:10:89: route "by-branch" action.steps[0].delete-s3-prefix.prefix: no {{pr.number}}, head branch or commit: the prefix is the same for every pull request into that base branch, so closing one deletes the others' objects; write 'previews/{{repo.path}}/pr-{{pr.number}}/'`,
+      `${file}:7:89: route "by-repo" action.steps[0].delete-s3-prefix.prefix: no {{pr.number}}, head branch or commit: all pull requests of the repository share it, so closing one deletes the others' objects; write 'previews/{{repo.name}}/pr-{{pr.number}}/'`,
+      `${file}:10:89: route "by-branch" action.steps[0].delete-s3-prefix.prefix: no {{pr.number}}, head branch or commit: all pull requests into that base branch share it, so closing one deletes the others' objects; write 'previews/{{repo.path}}/pr-{{pr.number}}/'`,
       "2 problems found",
     ]);
   });

@@ -743,12 +743,13 @@ export function notPerPullRequestPrefixProblem(template: string): string | undef
   if (PER_PULL_REQUEST_FIELD.test(template) || PER_PULL_REQUEST_PAYLOAD.test(template)) return undefined;
   if (safeTemplateProblems(template).length > 0) return undefined;
   const why = BASE_BRANCH_FIELD.test(template) ? " into that base branch" : " of the repository";
-  // Their own prefix with a folder for the number, when short enough to show whole (messages stay short).
+  // Their own prefix with a folder for the number, when short enough to show whole. The message stays within
+  // the 300 characters every message keeps, after its location and a route name of 40 escaped characters.
   const own = `${template.trimEnd()}pr-{{pr.number}}/`;
   const suggestion = template.trimEnd().endsWith("/") && own.length <= 40 ? own : PER_PULL_REQUEST_PREFIX;
   return (
-    `no {{pr.number}}, head branch or commit: the prefix is the same for every pull request${why}, so ` +
-    `closing one deletes the others' objects; write ${suggestedText(suggestion, 40)}`
+    `no {{pr.number}}, head branch or commit: all pull requests${why} share it, so closing one ` +
+    `deletes the others' objects; write ${suggestedText(suggestion, 40)}`
   );
 }
 
@@ -823,7 +824,9 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
       ? `use ${fields} in ${what}`
       : `match branches only (branches: ["**"], no tags) or use ${fields} in ${what}`;
   };
-  const said = onlyTags ? "this route matches only tags (tags, no branches), and " : "";
+  // A problem stays within the 300 characters every message keeps, after its location and a route name of 40
+  // escaped characters (test/core/routes/userText.test.ts): what it shows of the user's text is clipped.
+  const lead = onlyTags ? "this route takes only tags, where {{branch}} is empty: " : "";
   const out: TagPushFinding[] = [];
   if (act.type === "s3-zip" && filters.deleted !== true) {
     // deleted: true takes deletions only, which s3-zip skips before it renders the key (a note says so).
@@ -834,7 +837,10 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
         ? undefined
         : renderedForTags(template, (event) => renderTemplate(template, event, "s3-key"));
     if (rendered !== undefined) {
-      const which = typeof act.key === "string" ? "the key" : `the default key (${DEFAULT_S3_KEY})`;
+      const emptyFolder =
+        typeof act.key === "string"
+          ? "the key has an empty folder"
+          : "the default key's {{branch.path}} folder is empty";
       const empty = keyHasEmptyFolder(rendered.first);
       if (empty || rendered.first === rendered.second) {
         out.push({
@@ -842,10 +848,9 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
           problem: onlyTags,
           message: onlyTags
             ? empty
-              ? `${said}${which} has a folder that is empty for a tag push ({{branch}} is empty for a tag): every ` +
-                `delivery would fail. Put {{tag}} in the key, as in key: "${TAG_S3_KEY}"`
-              : `${said}{{branch}} is empty for a tag push: ${which} is ${shownText(rendered.first, 30)} for every ` +
-                `tag, each overwriting the last. Put {{tag}} in the key, as in key: "${TAG_S3_KEY}"`
+              ? `${lead}${emptyFolder}, so every delivery fails; write key: "${TAG_S3_KEY}"`
+              : `${lead}the key is ${shownText(rendered.first, 30)} for every tag, each overwriting the last; ` +
+                `write key: "${TAG_S3_KEY}"`
             : empty
               ? `a tag push has no {{branch}}, so the key has an empty folder for it (${shownText(rendered.first, 60)}) ` +
                 `and the delivery fails; ${fix("the key")}`
@@ -860,16 +865,22 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
     const rendered =
       job === undefined ? undefined : renderedForTags(job, (event) => renderJob(job, event).join("/"));
     if (job !== undefined && rendered !== undefined) {
-      const invalid = jenkinsJobProblem(renderJob(job, TAG_PUSH));
-      if (invalid !== undefined || rendered.first === rendered.second) {
-        const outcome =
-          invalid !== undefined
-            ? `the job is ${shownText(rendered.first, 40)} for it (${invalid.replace(/^the Jenkins job name /, "")}), so ${onlyTags ? "every delivery would fail" : "each tag push fails"}`
-            : `the job is ${shownText(rendered.first, 40)} for every tag, a job no tag has`;
+      const segments = renderJob(job, TAG_PUSH);
+      const invalid = jenkinsJobProblem(segments) !== undefined;
+      if (invalid || rendered.first === rendered.second) {
+        // The segment Jenkins refuses, clipped: it may be a long run of blanks.
+        const bad = segments.find((segment) => segment.trim() === "" || segment === "." || segment === "..");
+        const why =
+          segments.length === 0
+            ? "is empty"
+            : `has an invalid segment${bad === undefined ? "" : ` ${shownText(bad, 12)}`}`;
+        const outcome = invalid
+          ? `the job is ${shownText(rendered.first, 40)} for it (${why}), so ${onlyTags ? "every delivery fails" : "each tag push fails"}`
+          : `the job is ${shownText(rendered.first, 40)} for every tag, a job no tag has`;
         out.push({
           at: ["job"],
           problem: onlyTags,
-          message: `${said}${onlyTags ? "{{branch}} is empty for a tag push" : "a tag push has no {{branch}}"}: ${outcome}; ${fix("the job")}`,
+          message: `${onlyTags ? lead : "a tag push has no {{branch}}: "}${outcome}; ${fix("the job")}`,
         });
       }
     }

@@ -938,8 +938,8 @@ routes:
       checked(tagsOnly, '{ type: jenkins, job: "deploy/{{branch}}", parameters: { SHA: "{{sha}}" } }'),
     ).to.deep.equal({
       problems: [
-        '8:35 route "r" action.job: this route matches only tags (tags, no branches), and {{branch}} is empty for a tag push: ' +
-          'the job is "deploy/" for it (has an invalid segment ""), so every delivery would fail; use {{tag}} in the job',
+        '8:35 route "r" action.job: this route takes only tags, where {{branch}} is empty: ' +
+          'the job is "deploy/" for it (has an invalid segment ""), so every delivery fails; use {{tag}} in the job',
       ],
       notes: [],
     });
@@ -964,7 +964,7 @@ routes:
       checked(tagsOnly, '{ type: jenkins, job: "api/build-{{branch}}", parameters: { SHA: "{{sha}}" } }')
         .problems,
     ).to.deep.equal([
-      '8:35 route "r" action.job: this route matches only tags (tags, no branches), and {{branch}} is empty for a tag push: ' +
+      '8:35 route "r" action.job: this route takes only tags, where {{branch}} is empty: ' +
         'the job is "api/build-" for every tag, a job no tag has; use {{tag}} in the job',
     ]);
   });

@@ -490,12 +490,12 @@ describe("Function: parseRoutes", () => {
     const defaultKey = problems(tagsOnly, "{ type: s3-zip }");
     expect(defaultKey).to.have.length(1);
     expect(defaultKey[0]).to.match(
-      /^7:21 route "release" action\.type: this route matches only tags .*the default key \(\{\{repo\.path\}\}\/branch\/.*every delivery would fail\. Put \{\{tag\}\} in the key/,
+      /^7:21 route "release" action\.type: this route takes only tags, .*the default key's \{\{branch\.path\}\} folder is empty, so every delivery fails; write key: /,
     );
     const ownKey = problems(tagsOnly, '{ type: s3-zip, key: "zips/{{branch}}/{{sha}}.zip" }');
     expect(ownKey).to.have.length(1);
     expect(ownKey[0]).to.match(
-      /^7:34 route "release" action\.key: this route matches only tags .*the key has a folder/,
+      /^7:34 route "release" action\.key: this route takes only tags, .*the key has an empty folder/,
     );
     expect(
       problems(
@@ -524,9 +524,9 @@ describe("Function: parseRoutes", () => {
     const { config, problems } = parseRoutes(text, "routes.yaml");
     expect(config).to.equal(undefined);
     expect(problems.map((p) => `${p.line}:${p.col} ${p.message}`)).to.deep.equal([
-      '7:34 route "zip-tags" action.key: this route matches only tags (tags, no branches), and {{branch}} is empty ' +
-        'for a tag push: the key is "acme/api/builds/.zip" for every tag, each overwriting the last. Put {{tag}} in ' +
-        'the key, as in key: "{{repo.path}}/tag/{{tag}}/{{repo.underscored}}_{{tag}}.zip"',
+      '7:34 route "zip-tags" action.key: this route takes only tags, where {{branch}} is empty: the key is ' +
+        '"acme/api/builds/.zip" for every tag, each overwriting the last; write key: ' +
+        '"{{repo.path}}/tag/{{tag}}/{{repo.underscored}}_{{tag}}.zip"',
     ]);
   });
 
@@ -623,7 +623,7 @@ describe("Function: parseRoutes", () => {
       ].join("\n");
     const refused = (why: string, suggestion: string) =>
       `7:89: route "cleanup" action.steps[0].delete-s3-prefix.prefix: no {{pr.number}}, head branch or commit: ` +
-      `the prefix is the same for every pull request${why}, so closing one deletes the others' objects; write ` +
+      `all pull requests${why} share it, so closing one deletes the others' objects; write ` +
       `'${suggestion}'`;
     const cases: Array<[string, string]> = [
       ["{{repo.path}}/", refused(" of the repository", "{{repo.path}}/pr-{{pr.number}}/")],

@@ -155,6 +155,77 @@ describe("Function: parseRoutes, user text in messages is escaped and clipped", 
   });
 });
 
+describe("Function: parseRoutes, the tag-push and shared-prefix problems at their longest", () => {
+  // The longest location a route gives: a name of 40 characters shown escaped (each "\\" as two, clipped
+  // with "…") and a line:col wider than any here. The property test below meets these only by chance.
+  const NAME = "\\".repeat(40);
+  const WIDEST = "999:999: ";
+  const LONG = "\\".repeat(100);
+  function problems(match: object, action: object): string[] {
+    const text = stringify({
+      version: 1,
+      defaults: { secret: "hooks/s", jenkins: { url: "https://ci.example.com", credentials: "ci/c" } },
+      providers: { github: { token: "t/gh" } },
+      routes: [{ name: NAME, match, action }],
+    });
+    return parseRoutes(text, "routes.yaml").problems.map((p) => p.message);
+  }
+  const tagsOnly = { events: ["push"], tags: ["v*"] };
+  const prefix = (value: string) => ({
+    type: "pr-cleanup",
+    steps: [{ "delete-s3-prefix": { bucket: "b-b", prefix: value } }],
+  });
+  // [what, match, action, what tells the message apart]
+  const cases: Array<[string, object, object, RegExp]> = [
+    ["the default key's empty folder on a tags-only route", tagsOnly, { type: "s3-zip" }, /default key's/],
+    [
+      "a key's empty folder on a tags-only route",
+      tagsOnly,
+      { type: "s3-zip", key: `${LONG}/{{branch}}/x.zip` },
+      /the key has an empty folder/,
+    ],
+    [
+      "a long key the same for every tag",
+      tagsOnly,
+      { type: "s3-zip", key: `${LONG}{{branch}}.zip` },
+      /for every tag, each overwriting/,
+    ],
+    [
+      "a long job whose blank segment is long",
+      tagsOnly,
+      { type: "jenkins", job: `${LONG}/${" ".repeat(100)}{{branch}}` },
+      /invalid segment/,
+    ],
+    [
+      "a long job the same for every tag",
+      tagsOnly,
+      { type: "jenkins", job: `${LONG}{{branch}}` },
+      /a job no tag has/,
+    ],
+    [
+      "a prefix into a base branch whose own suggestion is clipped (each ' doubled)",
+      {},
+      prefix(`${"'".repeat(12)}{{branch}}/`),
+      /into that base branch share it/,
+    ],
+    [
+      "a long prefix of the repository, told the default",
+      {},
+      prefix(`${LONG}{{repo.path}}/`),
+      /of the repository share it/,
+    ],
+  ];
+  for (const [what, match, action, which] of cases) {
+    it(`parseRoutes keeps the problem for ${what} within ${MAX_MESSAGE} characters after the longest location`, () => {
+      const found = problems(match, action).filter((m) => which.test(m));
+      expect(found).to.have.length(1);
+      const shown = `${WIDEST}${found[0]}`;
+      expect(shown.length, shown).to.be.at.most(MAX_MESSAGE);
+      expect(shown).to.include(`route "${"\\\\".repeat(20)}…"`);
+    });
+  }
+});
+
 describe("Property: parseRoutes, every problem message is short and holds no control or format character", () => {
   // Values that are long, odd or both: control and format characters, quotes, backslashes, template braces.
   const odd = fc.oneof(
