@@ -23,7 +23,7 @@ import { decodeBody } from "../core/decode";
 import { providerEventName } from "../core/events/eventNames";
 import { NOT_HEADER_TEXT } from "../core/headers";
 import { didYouMean, looksRandom, secretRefProblem, shownSecretName } from "../core/routes/checks";
-import { parseSecretShape, withoutByteOrderMark } from "../core/secretValues";
+import { parseSecretShape } from "../core/secretValues";
 import { clippedText, withoutInvisible } from "../core/shownText";
 import { PROVIDERS, type Provider } from "../core/types";
 import { signHex } from "../core/verify/hmac";
@@ -223,7 +223,7 @@ export function secretEntry(
         : `cannot read secrets file ${withoutInvisible(file)} (${code})`,
     );
   }
-  const secrets = readSecretsFile(text, file, name);
+  const secrets = parseSecretsFile(text, file);
   const raw = secrets.get(name);
   if (raw === undefined)
     throw new Error(`secret ${shownSecretName(name)} is not in ${file}${namesOf(name, secrets.keys())}`);
@@ -249,38 +249,6 @@ export function secretEntry(
     );
   }
   return { secret: first, note: `${what}; signed with its whole text, as the gateway would check it${hint}` };
-}
-
-/**
- * parseSecretsFile, whose refusal of an entry written as a bare number or boolean names the entry's key as it
- * is: here the key of the entry asked for as shownSecretName shows it, another entry's only as namesOf would
- * (a key may be a pasted secret, key and value swapped), and never the value.
- */
-function readSecretsFile(text: string, file: string, name: string): Map<string, string> {
-  try {
-    return parseSecretsFile(text, file);
-  } catch (error) {
-    let data: unknown;
-    try {
-      data = JSON.parse(withoutByteOrderMark(text));
-    } catch {
-      throw error;
-    }
-    if (typeof data !== "object" || data === null || Array.isArray(data)) throw error;
-    // The entry parseSecretsFile refused: the first such, in the same order.
-    const typed = Object.entries(data).find(
-      ([, value]) => typeof value === "number" || typeof value === "boolean",
-    );
-    if (typed === undefined) throw error;
-    const [key, value] = typed;
-    const shown =
-      key === name
-        ? shownSecretName(name)
-        : secretRefProblem(key) === undefined && !looksRandom(key)
-          ? `"${key}"`
-          : "an entry (its key not shown, as a key may be a pasted secret)";
-    throw new Error(`${file}: ${shown} is a ${typeof value}; write the secret as a string`);
-  }
 }
 
 /**

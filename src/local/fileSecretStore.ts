@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
 import type { SecretStore } from "../core/ports";
+import { looksRandom, secretRefProblem } from "../core/routes/checks";
 import { withoutByteOrderMark } from "../core/secretValues";
 
 export class SecretsFileError extends Error {
@@ -60,8 +61,13 @@ export function parseSecretsFile(fileText: string, file: string): Map<string, st
   for (const [name, value] of Object.entries(data)) {
     if (value === null || value === undefined) continue;
     if (typeof value === "number" || typeof value === "boolean") {
-      // `true` or `12345` is a typo, not a secret: used as its text, it would be guessed.
-      throw new SecretsFileError(`${file}: "${name}" is a ${typeof value}; write the secret as a string`);
+      // `true` or `12345` is a typo, not a secret: used as its text, it would be guessed. Its key is shown only
+      // when it reads as a secret name: one may be a pasted secret ({"<secret>": true}, key and value swapped).
+      const shown =
+        secretRefProblem(name) === undefined && !looksRandom(name)
+          ? `"${name}"`
+          : "an entry (its key not shown, as a key may be a pasted secret)";
+      throw new SecretsFileError(`${file}: ${shown} is a ${typeof value}; write the secret as a string`);
     }
     secrets.set(name, typeof value === "string" ? value : JSON.stringify(value));
   }

@@ -233,6 +233,24 @@ describe("Function: parseSecretsFile and jsonSyntaxProblem", () => {
     }
   });
 
+  it("refuses an entry written as a bare number or boolean, showing its key only when it reads as a secret name, never a key that may be a pasted secret nor the value", () => {
+    const pasted = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    const generated = "ELatAgll_JIcNMuE8DZVB2TBruNy3mjIj0Td3NvaGtk";
+    const hidden =
+      "f.json: an entry (its key not shown, as a key may be a pasted secret) is a boolean; write the secret as a string";
+    expect(
+      thrown(() => parseSecretsFile(JSON.stringify({ a: "x", [pasted]: true }), "f.json")).message,
+    ).to.equal(hidden);
+    expect(thrown(() => parseSecretsFile(JSON.stringify({ [generated]: false }), "f.json")).message).to.equal(
+      hidden,
+    );
+    // Not a secret name check takes (a space, an escape): not shown either.
+    expect(thrown(() => parseSecretsFile('{"my \\u001b[2J key": true}', "f.json")).message).to.equal(hidden);
+    const named = thrown(() => parseSecretsFile('{"hookgate/jenkins": 987654321}', "f.json"));
+    expect(named.name).to.equal("SecretsFileError");
+    expect(named.message).to.equal('f.json: "hookgate/jenkins" is a number; write the secret as a string');
+  });
+
   it("skips null values; an empty string is kept as a name without a usable value", () => {
     expect([...parseSecretsFile('{"a": null, "b": "", "c": "v"}', "f")]).to.deep.equal([
       ["b", ""],

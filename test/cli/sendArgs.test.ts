@@ -127,10 +127,10 @@ describe("Function: secretEntry and a secrets file entry written as a bare numbe
     );
   });
 
-  it("secretEntry shows the name asked for that looks generated as check does, not as typed", () => {
+  it("secretEntry never shows the name asked for that looks generated, as serve's refusal of the file does not", () => {
     const generated = "ELatAgll_JIcNMuE8DZVB2TBruNy3mjIj0Td3NvaGtk";
     expect(refusal({ [generated]: 12345 }, generated)).to.equal(
-      "FILE: (a name that looks like a secret value) is a number; write the secret as a string",
+      "FILE: an entry (its key not shown, as a key may be a pasted secret) is a number; write the secret as a string",
     );
   });
 
