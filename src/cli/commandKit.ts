@@ -113,17 +113,22 @@ export function shownUrlArgument(value: string): string {
 
 /**
  * A URL as printed (send's target, serve's S3 endpoint): never the user name and password it may carry (a
- * MinIO key), invisible characters as \uXXXX; one that does not parse as shownUrlArgument shows it.
+ * MinIO key), invisible characters as \uXXXX; one that does not parse as shownUrlArgument shows it. So does
+ * one with an "@" left once its userinfo is gone: a password with an unencoded "/", "?" or "#" ends the
+ * authority early (http://deploy:8080/Zk3pQ@127.0.0.1/ is host deploy, path /Zk3pQ@127.0.0.1/), leaving it,
+ * or part of it, in the path.
  */
 export function shownUrl(value: string): string {
+  let shown: string;
   try {
     const url = new URL(value);
     url.username = "";
     url.password = "";
-    return withoutInvisible(url.toString());
+    shown = url.toString();
   } catch {
     return shownUrlArgument(value);
   }
+  return shown.includes("@") ? shownUrlArgument(value) : withoutInvisible(shown);
 }
 
 /** Pads the columns of a table to the widest cell. */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { parseCommandArgs } from "../../src/cli/commandKit";
+import { parseCommandArgs, shownUrl } from "../../src/cli/commandKit";
 import { secretEntry } from "../../src/cli/send";
 import { runBin, sendArgs } from "./checkHarness";
 
@@ -141,5 +141,20 @@ describe("Function: secretEntry and a secrets file entry written as a bare numbe
     );
     expect(message).to.equal('FILE: "hookgate/jenkins" is a number; write the secret as a string');
     expect(message).not.to.include("987654321");
+  });
+});
+
+describe("Function: shownUrl, a URL whose password ends its authority early", () => {
+  it("shows nothing before the last @ of a URL whose password holds an unencoded / ? or #, which parses as host:port and a path", () => {
+    expect(shownUrl("http://deploy:8080/Zk3pQ@127.0.0.1:9/x")).to.equal("http://***@127.0.0.1:9/x");
+    expect(shownUrl("http://deploy:Zk?3pQ@127.0.0.1:9/x")).to.equal("http://***@127.0.0.1:9/x");
+    expect(shownUrl("http://deploy:Zk#3pQ@127.0.0.1:9/x")).to.equal("http://***@127.0.0.1:9/x");
+    // An "@" in the password too: the parser takes the first part as userinfo, the rest lands in the path.
+    expect(shownUrl("http://deploy:p@ss/Zk3pQ@127.0.0.1:9/x")).to.equal("http://***@127.0.0.1:9/x");
+  });
+
+  it("shows a URL with a parsed user:password@ without them, and one without any as it is", () => {
+    expect(shownUrl("http://deploy:s3cr3t@127.0.0.1:9/x")).to.equal("http://127.0.0.1:9/x");
+    expect(shownUrl("http://127.0.0.1:9/hooks/x?a=1")).to.equal("http://127.0.0.1:9/hooks/x?a=1");
   });
 });
