@@ -2,6 +2,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { expect } from "chai";
+import { routeNotes } from "../src/core/routes/notes";
+import { parseRoutes } from "../src/core/routes/parse";
 
 // README statements that repeat what another part of the repository holds (the routes.yaml examples are
 // checked in test/core/routes/readmeExamples.test.ts).
@@ -204,5 +206,36 @@ describe("README", () => {
     // The formatting command, run on the one line, prints what the README shows formatted.
     const out = execFileSync("sh", ["-c", pipe?.slice(1).join(" | ") ?? ""], { input: answer?.trimEnd() });
     expect(out.toString()).to.equal(formatted);
+  });
+
+  // b1e134b dropped the bullet when such prefixes were refused; 7e53be6 took them and gave the notes again
+  // without it (review h403). Each note check gives is in the list, with what it warns of.
+  it("the list of what check notes has the delete-s3-prefix prefix naming a head branch (a fork's main) or a payload field (the author's text), which check notes", () => {
+    const notesFor = (prefix: string) => {
+      const parsed = parseRoutes(
+        [
+          "version: 1",
+          "defaults: { secret: hooks/s }",
+          "providers: { github: { token: t/gh } }",
+          "routes:",
+          "  - name: cleanup",
+          "    match: { repos: [acme/api], events: [pull_request], actions: [closed] }",
+          `    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }] }`,
+        ].join("\n"),
+        "routes.yaml",
+      );
+      expect(parsed.problems, prefix).to.deep.equal([]);
+      return routeNotes(parsed.config?.routes ?? []).join("\n");
+    };
+    expect(notesFor("previews/{{repo.path}}/{{pr.headRef}}/")).to.include("a fork's main");
+    expect(notesFor("previews/{{repo.path}}/{{payload.pull_request.title}}/")).to.include(
+      "the pull request's author writes",
+    );
+    const start = README.indexOf("A note is printed for:");
+    expect(start).to.be.greaterThan(-1);
+    const list = README.slice(start, README.indexOf(" ### ", start));
+    expect(list).to.match(
+      /- a pr-cleanup `delete-s3-prefix` whose prefix names a branch or takes a `\{\{payload\.…\}\}` field without `\{\{pr\.number\}\}`[^;]*a fork's `main` too[^;]*; a payload field may be text the author writes/,
+    );
   });
 });
