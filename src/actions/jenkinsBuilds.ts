@@ -28,7 +28,9 @@
 //   (Jenkins 2.90+) holds the value sent trimmed (createValue: StringParameterValue.doTrim, Java's String.trim),
 //   and its isTrim is not exported to the API: for a string definition the value trimmed so matches too. A
 //   TextParameterDefinition's createValue does not trim: compared exactly. A job that defines none: the user
-//   and the time only.
+//   and the time only. A Pipeline's Jenkinsfile redefines the parameters while its build runs, so a defined
+//   parameter a build holds no entry for (it was not defined when the build was queued) is skipped, when no
+//   build holds them all; a default changed so cannot be told from another route's value (not skipped).
 // The build is not looked for in the queue: a request still queued there takes the repeat in (303).
 import {
   discard,
@@ -185,19 +187,29 @@ export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild |
       if (typeof parameter.name === "string" && !values.has(parameter.name))
         values.set(parameter.name, parameter.value === null ? "" : text(parameter.value));
     }
+    // A request with parameters goes to /buildWithParameters, whose build always has a ParametersAction.
+    const parameterized = actions.some((action) => Array.isArray(action.parameters));
+    if (sent.length > 0 && !parameterized) continue;
     candidates.push({ number: build.number, url: build.url, values });
   }
   // A value sent must be there; a default Jenkins shows no value of (a password's, a file's) is not compared.
   // The values as sent first: a trimmed one only when no build holds them exactly, so that on a job that does
   // not trim, another delivery's build of the same text without its edge whitespace is not taken for this one.
-  for (const asSentOnly of [true, false]) {
-    for (const build of candidates) {
-      const same = [...expected].every(([name, accepted]) => {
-        const held = build.values.get(name);
-        if (accepted === undefined) return true;
-        return held !== undefined && (asSentOnly ? accepted[0] === held : accepted.includes(held));
-      });
-      if (same) return { number: build.number, url: typeof build.url === "string" ? build.url : undefined };
+  // A Pipeline's Jenkinsfile (re)defines the job's parameters while its build runs, so the build an earlier
+  // attempt started may hold no entry for a parameter defined since (by that build's own commit): Jenkins kept
+  // none, sent or not, as it was not defined then. Such a parameter is skipped, but only when no build holds
+  // every one: a build of the definitions of now is taken first.
+  for (const skipUnheld of [false, true]) {
+    for (const asSentOnly of [true, false]) {
+      for (const build of candidates) {
+        const same = [...expected].every(([name, accepted]) => {
+          if (accepted === undefined) return true;
+          if (!build.values.has(name)) return skipUnheld;
+          const held = build.values.get(name);
+          return held !== undefined && (asSentOnly ? accepted[0] === held : accepted.includes(held));
+        });
+        if (same) return { number: build.number, url: typeof build.url === "string" ? build.url : undefined };
+      }
     }
   }
   return undefined;

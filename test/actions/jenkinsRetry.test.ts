@@ -248,6 +248,60 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     expect(jenkins.builds()).to.have.length(1);
   });
 
+  it("triggerJenkins on a retry finds its build although that build's Jenkinsfile has since defined parameters it holds no entry for, sent or not", async () => {
+    // As the retry reads the job: NEW (not sent, default "x") and DELIVERY (sent) were added by the pushed
+    // Jenkinsfile while the first attempt's build ran, so that build holds neither.
+    await start({ definitions: [...DEFINITIONS, { name: "NEW", default: "x" }, { name: "DELIVERY" }] });
+    jenkins.addBuild({
+      job: JOB,
+      timestamp: Date.now() + 5_000,
+      user: JENKINS_USER,
+      parameters: { BRANCH: "main", SHA: "abc123" },
+    });
+    const request = jenkinsRequest(jenkins.url, {
+      parameters: { BRANCH: "main", SHA: "abc123", DELIVERY: "d-1" },
+    });
+    expect((await triggerJenkins(request, testClients(), retry())).publicDetail).to.equal(
+      "already started as build #1",
+    );
+    expect(jenkins.builds()).to.have.length(0);
+  });
+
+  it("matchingBuild skips a defined parameter a build holds no entry for only when no build holds every one, and never skips a value that differs", () => {
+    const wanted = { user: "ci-bot", sinceMs: 1_000, parameters: { BRANCH: "main", DELIVERY: "d-1" } };
+    const property = [
+      {
+        parameterDefinitions: [
+          { name: "BRANCH", defaultParameterValue: { value: null } },
+          { name: "DELIVERY", defaultParameterValue: { value: null } },
+          { name: "NEW", defaultParameterValue: { value: "x" } },
+        ],
+      },
+    ];
+    const build = (number: number, parameters?: { name: string; value: unknown }[]) => ({
+      number,
+      timestamp: 2_000,
+      actions: [...(parameters ? [{ parameters }] : []), { causes: [{ userId: "ci-bot" }] }],
+    });
+    const branch = { name: "BRANCH", value: "main" };
+    const older = build(1, [branch]);
+    const complete = build(2, [branch, { name: "DELIVERY", value: "d-1" }, { name: "NEW", value: "x" }]);
+    expect(matchingBuild({ property, builds: [older] }, wanted)).to.deep.equal({ number: 1, url: undefined });
+    expect(matchingBuild({ property, builds: [older, complete] }, wanted)).to.deep.equal({
+      number: 2,
+      url: undefined,
+    });
+    // Another delivery's build holding its own DELIVERY, or another NEW: not this one's.
+    expect(
+      matchingBuild({ property, builds: [build(3, [branch, { name: "DELIVERY", value: "d-2" }])] }, wanted),
+    ).to.equal(undefined);
+    expect(
+      matchingBuild({ property, builds: [build(3, [branch, { name: "NEW", value: "prod" }])] }, wanted),
+    ).to.equal(undefined);
+    // A build without a ParametersAction was not started by /buildWithParameters: not a request with parameters.
+    expect(matchingBuild({ property, builds: [build(4)] }, wanted)).to.equal(undefined);
+  });
+
   it("triggerJenkins on a retry does not take another route's build holding a value for a parameter whose default is empty (Jenkins shows null) as its own", async () => {
     await start({ definitions: [{ name: "BRANCH" }, { name: "TAG" }] });
     const request = jenkinsRequest(jenkins.url, { parameters: { BRANCH: "main" } });
