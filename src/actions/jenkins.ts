@@ -360,6 +360,7 @@ async function earlierAttemptsBuild(
           sinceMs,
           parameters: formParameters(request, context),
           note: remoteCauseNote(request, context),
+          deliveryId: context.deliveryId,
         },
         headers,
         dispatcher,

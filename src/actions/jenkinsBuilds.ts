@@ -16,7 +16,8 @@
 //   (the time and the parameters decide, as below), and another delivery's build of the same values matches;
 // - its timestamp (Run's, set when the build leaves the queue, by Jenkins' clock) is at or after the delivery's
 //   acceptance, moved by as far as Jenkins' clock can be ahead of ours by the GET's Date header
-//   (sinceByJenkinsClock);
+//   (sinceByJenkinsClock); not moved for a build naming the delivery (a value sent holding the delivery id,
+//   held as sent, or the RemoteCause's note holding it), as no other delivery's build holds that;
 // - its parameters are the ones the request gives the job: Jenkins keeps a value for each parameter the job
 //   defines (the one sent, else the default) and none for another (ParametersDefinitionProperty
 //   .buildWithParameters), so each defined parameter is compared, as text, with the value sent or, when none is,
@@ -69,6 +70,11 @@ export interface WantedBuild {
    * one of `user` does (it names the delivery only when the text holds the delivery id).
    */
   note?: string;
+  /**
+   * The delivery's id: a build holding it, in a value sent or in the RemoteCause's note, is this delivery's, so
+   * its time is compared with `sinceMs` itself, without the margin for Jenkins' clock.
+   */
+  deliveryId?: string;
 }
 
 export interface EarlierBuild {
@@ -119,8 +125,11 @@ export async function findEarlierBuild(
   } catch (err) {
     return { kind: "failed", reason: withoutCredentials(errorText(err), headers) };
   }
-  const sinceMs = sinceByJenkinsClock(wanted.sinceMs, header(res.headers, "date"), sentAtMs);
-  const found = matchingBuild(job, { ...wanted, sinceMs });
+  const found = matchingBuild(
+    job,
+    wanted,
+    sinceByJenkinsClock(wanted.sinceMs, header(res.headers, "date"), sentAtMs),
+  );
   if (found === "not-a-job") return { kind: "not-a-job" };
   return found === undefined ? { kind: "none" } : { kind: "found", build: found };
 }
@@ -144,9 +153,14 @@ export function sinceByJenkinsClock(sinceMs: number, date: string | undefined, s
 
 /**
  * The newest build of the job's api/json (its `builds`, newest first) that `wanted` describes; "not-a-job" when
- * the item has no builds list.
+ * the item has no builds list. A build left the queue at or after `clockSinceMs` (the acceptance moved by how far
+ * Jenkins' clock can be ahead), or at or after the acceptance itself when it names the delivery.
  */
-export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild | undefined | "not-a-job" {
+export function matchingBuild(
+  job: unknown,
+  wanted: WantedBuild,
+  clockSinceMs = wanted.sinceMs,
+): EarlierBuild | undefined | "not-a-job" {
   if (!isJsonObject(job) || !Array.isArray(job.builds)) return "not-a-job";
   const definitions = objects(job.property).flatMap((property) => objects(property.parameterDefinitions));
   const sent = Object.keys(wanted.parameters).filter((name) => !REQUEST_CONTROLS.has(name));
@@ -172,6 +186,9 @@ export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild |
     }
   }
   const user = wanted.user.toLowerCase();
+  const id = wanted.deliveryId;
+  /** A value naming the delivery is exact: no other delivery's build holds it. */
+  const naming = (value: string | undefined) => id !== undefined && id !== "" && value?.includes(id) === true;
   const candidates: { number: number; url: unknown; values: Map<string, string | undefined> }[] = [];
   for (const build of objects(job.builds)) {
     if (typeof build.number !== "number" || typeof build.timestamp !== "number") continue;
@@ -187,6 +204,18 @@ export function matchingBuild(job: unknown, wanted: WantedBuild): EarlierBuild |
       if (typeof parameter.name === "string" && !values.has(parameter.name))
         values.set(parameter.name, parameter.value === null ? "" : text(parameter.value));
     }
+    // Within the clock margin only a build naming the delivery: a value the request sent, held as sent.
+    const namesDelivery =
+      (naming(wanted.note) && causes.some((cause) => cause.note === wanted.note)) ||
+      [...expected].some(([name, accepted]) => {
+        const held = values.get(name);
+        return (
+          Object.hasOwn(wanted.parameters, name) &&
+          naming(held) &&
+          accepted?.includes(held as string) === true
+        );
+      });
+    if (build.timestamp < clockSinceMs && !namesDelivery) continue;
     // A request with parameters goes to /buildWithParameters, whose build always has a ParametersAction.
     const parameterized = actions.some((action) => Array.isArray(action.parameters));
     if (sent.length > 0 && !parameterized) continue;

@@ -191,6 +191,96 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     expect(jenkins.builds()).to.have.length(1);
   });
 
+  it("triggerJenkins on a retry takes a build that left the queue within the clock margin of the acceptance when a value sent names the delivery (quiet period 0)", async () => {
+    await start({ definitions: [...DEFINITIONS, { name: "DELIVERY" }] });
+    const acceptedMs = Date.parse(acceptedAt);
+    // The first attempt's build left the queue at once; by the Date header Jenkins' clock may be up to a second
+    // ahead, a margin that covers this build.
+    jenkins.addBuild({
+      job: JOB,
+      timestamp: acceptedMs,
+      user: JENKINS_USER,
+      parameters: { BRANCH: "main", SHA: "abc123", DELIVERY: "d-1" },
+    });
+    // Another delivery's build of the same values, a moment before this one was accepted: not taken.
+    jenkins.addBuild({
+      job: JOB,
+      timestamp: acceptedMs - 1,
+      user: JENKINS_USER,
+      parameters: { BRANCH: "main", SHA: "abc123", DELIVERY: "d-1" },
+    });
+    const request = jenkinsRequest(jenkins.url, {
+      parameters: { BRANCH: "main", SHA: "abc123", DELIVERY: "d-1" },
+    });
+    expect((await triggerJenkins(request, testClients(), retry())).publicDetail).to.equal(
+      "already started as build #1",
+    );
+    expect(jenkins.builds()).to.have.length(0);
+  });
+
+  it("triggerJenkins on a retry takes a build within the clock margin by the RemoteCause's note naming the delivery, and not by values naming none", async () => {
+    await start({ triggerToken: "s3cret-trigger" });
+    const acceptedMs = Date.parse(acceptedAt);
+    const request = (cause?: string) =>
+      jenkinsRequest(jenkins.url, {
+        parameters: { BRANCH: "main", SHA: "abc123", token: "s3cret-trigger", ...(cause ? { cause } : {}) },
+      });
+    jenkins.addBuild({
+      job: JOB,
+      timestamp: acceptedMs,
+      remote: { addr: "127.0.0.1", note: "hookgate delivery d-1" },
+      parameters: { BRANCH: "main", SHA: "abc123" },
+    });
+    expect((await triggerJenkins(request(), testClients(), retry())).publicDetail).to.equal(
+      "already started as build #1",
+    );
+    // The route's own cause names no delivery: within the margin the build may be the commit before's.
+    jenkins.addBuild({
+      job: JOB,
+      timestamp: acceptedMs,
+      remote: { addr: "127.0.0.1", note: "pushed" },
+      parameters: { BRANCH: "main", SHA: "abc123" },
+    });
+    expect((await triggerJenkins(request("pushed"), testClients(), retry())).detail).to.match(/^queued as /);
+  });
+
+  it("matchingBuild compares the time of a build naming the delivery with the acceptance itself, and of any other with the acceptance moved by the clock margin", () => {
+    const property = [{ parameterDefinitions: [{ name: "DELIVERY" }, { name: "BRANCH" }] }];
+    const wanted = {
+      user: "ci-bot",
+      sinceMs: 1_000,
+      deliveryId: "d-1",
+      parameters: { DELIVERY: "build d-1", BRANCH: "main" },
+    };
+    const job = (timestamp: number, delivery: string) => ({
+      property,
+      builds: [
+        {
+          number: 5,
+          timestamp,
+          actions: [
+            {
+              parameters: [
+                { name: "DELIVERY", value: delivery },
+                { name: "BRANCH", value: "main" },
+              ],
+            },
+            { causes: [{ userId: "ci-bot" }] },
+          ],
+        },
+      ],
+    });
+    const found = { number: 5, url: undefined };
+    expect(matchingBuild(job(1_000, "build d-1"), wanted, 1_900)).to.deep.equal(found);
+    expect(matchingBuild(job(999, "build d-1"), wanted, 1_900)).to.equal(undefined);
+    expect(matchingBuild(job(1_900, "build d-1"), wanted, 1_900)).to.deep.equal(found);
+    // The same values, naming no delivery: only past the margin.
+    const unnamed = { ...wanted, parameters: { DELIVERY: "build", BRANCH: "main" } };
+    expect(matchingBuild(job(1_000, "build"), unnamed, 1_900)).to.equal(undefined);
+    expect(matchingBuild(job(1_900, "build"), unnamed, 1_900)).to.deep.equal(found);
+    expect(matchingBuild(job(1_000, "build d-1"), { ...wanted, deliveryId: "" }, 1_900)).to.equal(undefined);
+  });
+
   it("sinceByJenkinsClock moves the acceptance by as far as the Date header lets Jenkins' clock be ahead, and not for one behind or none", () => {
     const sentAtMs = Date.parse("2026-12-07T01:00:00.400Z");
     const since = sentAtMs - 10_000;
