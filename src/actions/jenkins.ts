@@ -134,6 +134,11 @@ async function trigger(
       deadlineMs: clients.deadlineMs,
       what: "Jenkins crumb issuer",
     });
+    if (res.statusCode >= 200 && res.statusCode < 300 && isHtml(header(res.headers, "content-type"))) {
+      // The issuer answers JSON: a page is someone else's, each attempt meets it again.
+      await discard(res);
+      throw htmlInstead("Jenkins crumb issuer", res.statusCode, "instead of a crumb", "a crumb request");
+    }
     if (res.statusCode !== 200) {
       await discard(res);
       if (res.statusCode === 404) {
@@ -508,19 +513,25 @@ function forbidden(
  * reach Jenkins, a retry would queue the build twice.
  */
 function noQueueItem(what: string, status: number, contentType: string | undefined): ActionError {
-  if (isHtml(contentType)) {
-    return new ActionError(
-      `${what} answered ${status} with an HTML page and no queue item: that is not Jenkins' answer to a build ` +
-        "request (a sign-in page of a proxy in front of Jenkins?); nothing was queued. Point jenkins.url at " +
-        "Jenkins itself, or let the proxy pass API tokens",
-      { retryable: false },
-    );
-  }
+  if (isHtml(contentType)) return htmlInstead(what, status, "and no queue item", "a build request");
   return new ActionError(
     `${what} answered ${status} without a queue item (no Location): Jenkins answers a queued build 201 with ` +
       "its queue item, so something else answered (a proxy or gateway in front of Jenkins?), and whether a " +
       "build was queued is unknown. Not retried, as that could queue it twice: check Jenkins before a " +
       "redrive, and point jenkins.url at Jenkins itself",
+    { retryable: false },
+  );
+}
+
+/**
+ * The error for a 2xx HTML page where Jenkins answers otherwise (the crumb issuer JSON, a build request a
+ * Location): most often the sign-in page of a proxy in front of Jenkins, which a retry meets again. Final.
+ */
+function htmlInstead(what: string, status: number, instead: string, request: string): ActionError {
+  return new ActionError(
+    `${what} answered ${status} with an HTML page ${instead}: that is not Jenkins' answer to ${request} ` +
+      "(a sign-in page of a proxy in front of Jenkins?); nothing was queued. Point jenkins.url at " +
+      "Jenkins itself, or let the proxy pass API tokens",
     { retryable: false },
   );
 }

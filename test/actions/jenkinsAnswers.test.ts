@@ -83,6 +83,22 @@ describe("Function: triggerJenkins and the crumb issuer's answers", () => {
       /^Jenkins crumb issuer answered 200 with a body that is not JSON$/,
     ],
     [
+      "200 with an HTML sign-in page (an SSO proxy in front of Jenkins)",
+      {
+        status: 200,
+        headers: { "content-type": "text/html; charset=utf-8" },
+        body: "<html><form action='/oauth2/sign_in'>Sign in</form></html>",
+      },
+      false,
+      /^Jenkins crumb issuer answered 200 with an HTML page instead of a crumb: that is not Jenkins' answer to a crumb request \(a sign-in page of a proxy in front of Jenkins\?\); nothing was queued\. Point jenkins\.url at Jenkins itself/,
+    ],
+    [
+      "203 with an XHTML page",
+      { status: 203, headers: { "content-type": "application/xhtml+xml" }, body: "<html/>" },
+      false,
+      /^Jenkins crumb issuer answered 203 with an HTML page instead of a crumb/,
+    ],
+    [
       "200 without crumbRequestField",
       { status: 200, headers: JSON_HEADERS, body: '{"crumb":"c0ffee"}' },
       true,
