@@ -142,8 +142,11 @@ async function trigger(
     if (res.statusCode !== 200) {
       await discard(res);
       if (res.statusCode === 404) {
+        // Since Jenkins 2.222 CSRF protection cannot be turned off in the UI (only by a system property): a
+        // 404 here is most often a url without Jenkins' context path, where every path is 404.
         throw new ActionError(
-          "Jenkins crumb issuer not found (404): CSRF protection looks disabled, set crumb: false",
+          "Jenkins crumb issuer not found (404): check the Jenkins url (its context path, e.g. /jenkins); or, " +
+            "if CSRF protection is disabled, set crumb: false",
           { retryable: false },
         );
       }

@@ -63,10 +63,10 @@ describe("Function: triggerJenkins and the crumb issuer's answers", () => {
 
   const refusals: Array<[string, Reply, boolean, RegExp]> = [
     [
-      "404 (CSRF protection off)",
+      "404 (a url without Jenkins' context path, or CSRF protection off)",
       { status: 404 },
       false,
-      /^Jenkins crumb issuer not found \(404\): .*set crumb: false$/,
+      /^Jenkins crumb issuer not found \(404\): check the Jenkins url \(its context path, e\.g\. \/jenkins\); or, if CSRF protection is disabled, set crumb: false$/,
     ],
     ["401", { status: 401 }, false, /^Jenkins crumb issuer rejected the credentials \(401\)$/],
     [
