@@ -3,7 +3,8 @@
 // cookie, over TLS that may trust a private CA. 201, and 303 to a queue item (merged into it), succeed, and so does a multibranch
 // project's scan (302 to itself); a 2xx without a queue item Location is not Jenkins' answer and is final;
 // 401/403/404/409 are final (a 401 once the credentials secret, read again past its cache, holds no new
-// value); 5xx, 429, 408, network errors and timeouts are retryable. A retry first looks for the build an earlier
+// value), and so is a disabled computed folder's 500 "cannot be recomputed"; other 5xx, 429, 408, network
+// errors and timeouts are retryable. A retry first looks for the build an earlier
 // attempt started (jenkinsBuilds.ts), and succeeds without asking again when it finds one. Other redirects (a
 // sign-in, a 303 without a Location) are never followed, and final, naming where they pointed.
 import { ActionError } from "../core/errors";
@@ -188,8 +189,8 @@ async function trigger(
   const withParameters = Object.keys(request.parameters).some((name) => !REQUEST_CONTROLS.has(name));
   const body = new URLSearchParams(formParameters(request, context)).toString();
   let requested = "";
-  /** The start of a 403's page: Jenkins' CSRF filter says there why it refused. */
-  let forbiddenText = "";
+  /** The start of a 403's or a 500's page: Jenkins says there why it refused (its CSRF filter, a folder). */
+  let pageText = "";
   const post = async (endpoint: "build" | "buildWithParameters"): Promise<HttpResponse> => {
     requested = `${base}${path}/${endpoint}`;
     const answer = await httpRequest({
@@ -202,7 +203,7 @@ async function trigger(
       deadlineMs: clients.deadlineMs,
       what,
     });
-    if (answer.statusCode === 403) forbiddenText = await forbiddenPage(answer);
+    if (answer.statusCode === 403 || answer.statusCode === 500) pageText = await pageStart(answer);
     else await discard(answer);
     return answer;
   };
@@ -276,6 +277,15 @@ async function trigger(
   if (status >= 300 && status < 400) {
     throw redirectRefused(what, status, header(res.headers, "location"), requested, base, sent);
   }
+  // A disabled multibranch project or organization folder (or one in a disabled folder) refuses its scan with
+  // a 500 whose text/plain page is the exception's stack trace (ComputedFolder.doBuild): a retry meets it again.
+  if (status === 500 && /\bcannot be recomputed\b/.test(pageText)) {
+    throw new ActionError(
+      `${what} answered 500 "cannot be recomputed": it is a multibranch project or organization folder that ` +
+        "is disabled, or in a disabled folder, so Jenkins does not scan it: enable it in Jenkins and redeliver",
+      { retryable: false },
+    );
+  }
   if (status === 500 && withParameters) {
     const refusal = await refusedParameters(
       `${base}${path}`,
@@ -289,7 +299,7 @@ async function trigger(
   }
   if (status === 403) {
     throw forbidden(what, res, { secret: request.jenkins.credentials, user: credentials.user }, sent, {
-      page: forbiddenText,
+      page: pageText,
       crumb: request.jenkins.crumb,
     });
   }
@@ -405,10 +415,10 @@ async function earlierAttemptsBuild(
 }
 
 /**
- * The first 16 KiB of a 403's page (Jenkins' own says why near its start), or what was read of it when the
- * connection fails: the refusal is final either way.
+ * The first 16 KiB of a 403's or a 500's page (Jenkins' own says why near its start), or what was read of it
+ * when the connection fails: the answer is classified by its status either way.
  */
-async function forbiddenPage(res: HttpResponse): Promise<string> {
+async function pageStart(res: HttpResponse): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {

@@ -295,6 +295,22 @@ describe("Function: triggerJenkins and the build endpoint's answers", () => {
       /answered 200 without a queue item/,
     ],
     [
+      '500 "cannot be recomputed" (a disabled multibranch project or organization folder)',
+      () => ({
+        status: 500,
+        headers: { "content-type": "text/plain;charset=UTF-8" },
+        body: "java.io.IOException: api/build cannot be recomputed\n\tat com.cloudbees.hudson.plugins.folder.computed.ComputedFolder.doBuild(ComputedFolder.java:412)\n",
+      }),
+      false,
+      /^Jenkins job api\/build answered 500 "cannot be recomputed": it is a multibranch project or organization folder that is disabled/,
+    ],
+    [
+      "500 with Jenkins' Oops page",
+      () => ({ status: 500, headers: { "content-type": "text/html" }, body: "<html><h1>Oops!</h1></html>" }),
+      true,
+      /^Jenkins job api\/build answered 500$/,
+    ],
+    [
       "503 with a Location to the job itself",
       (url) => ({ status: 503, headers: { location: `${url}/job/api/job/build/` } }),
       true,
