@@ -226,8 +226,11 @@ export const BAD_SIGNATURE_PATTERN =
  */
 export const DEAD_LETTERED_PATTERN = `{ ($.msg = ${JSON.stringify(ATTEMPT_MSG)}) && ($.outcome = ${JSON.stringify(DEAD_OUTCOME)}) }`;
 
-/** Refusals in BAD_SIGNATURE_WINDOW_SECONDS that set off the bad-signature alarm: more than one stray probe. */
-export const BAD_SIGNATURE_THRESHOLD = 3;
+/**
+ * Refusals in BAD_SIGNATURE_WINDOW_SECONDS that set off the bad-signature alarm. One: most routes get fewer than
+ * a few deliveries a period, and a higher threshold would never fire for them (or go OK while all are refused).
+ */
+export const BAD_SIGNATURE_THRESHOLD = 1;
 export const BAD_SIGNATURE_WINDOW_SECONDS = 900;
 
 export class Route extends pulumi.ComponentResource {
@@ -520,14 +523,14 @@ export class Route extends pulumi.ComponentResource {
           periodSeconds: BAD_SIGNATURE_WINDOW_SECONDS,
           kind: "state",
           description:
-            `hookgate route ${route.name}: at least ${BAD_SIGNATURE_THRESHOLD} requests in ` +
-            `${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes were refused 401 "${SIGNATURE_INVALID}": the Git host ` +
-            `signs with another value than the secret ${route.secret} holds (changed on one side only), and every ` +
-            "delivery is lost (Git hosts do not redeliver a 4xx). Put the same value on both sides, then redeliver. " +
-            "Anyone who can reach the URL can trip it by posting made-up signatures; api.ipAllowlist narrows who can. " +
+            `hookgate route ${route.name}: a request was refused 401 "${SIGNATURE_INVALID}" (at least ` +
+            `${BAD_SIGNATURE_THRESHOLD} in ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes): the Git host signs with another value than the secret ` +
+            `${route.secret} holds (changed on one side only), and every delivery is lost (Git hosts do not ` +
+            "redeliver a 4xx). Put the same value on both sides, then redeliver. " +
+            "One made-up signature from anyone who can reach the URL trips it too; api.ipAllowlist narrows who can. " +
             `See the log group ${names.logGroup} (delivery lines with status 401). It keeps its state through quiet ` +
             `periods: OK comes after ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes in which the function ran and ` +
-            `fewer than ${BAD_SIGNATURE_THRESHOLD} were refused so, and does not mean they were redelivered.`,
+            "refused none so, and does not mean the refused deliveries were redelivered.",
           alarmTopicArn: args.alarmTopicArn,
         },
         this,

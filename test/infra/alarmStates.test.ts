@@ -17,6 +17,23 @@ interface Period {
 
 const quiet: Period = { matching: 0, otherLines: false };
 
+/**
+ * The alarm's periods over a timeline given per minute (how many lines matched, whether the function logged other
+ * lines), aligned on the alarm's period.
+ */
+function byPeriod(alarm: Record<string, any>, minutes: readonly Period[]): Period[] {
+  const size = alarm.period / 60;
+  const periods: Period[] = [];
+  for (let start = 0; start < minutes.length; start += size) {
+    const slice = minutes.slice(start, start + size);
+    periods.push({
+      matching: slice.reduce((sum, m) => sum + m.matching, 0),
+      otherLines: slice.some((m) => m.otherLines),
+    });
+  }
+  return periods;
+}
+
 /** The notifications (`STATE@period`) the alarm and its filter send over `periods`. */
 function notifications(
   alarm: Record<string, any>,
@@ -112,6 +129,21 @@ describe("The route's log-line alarms through an incident (CloudWatch's missing-
     expect(notifications(named(alarms, name), named(filters, name), periods)).to.deep.equal([
       "ALARM@0",
       "ALARM@12",
+    ]);
+  });
+
+  it("bad-signature goes ALARM on a route refused at one push every 10 minutes and stays so until a period whose deliveries were all accepted", () => {
+    const name = "hookgate-dev-api-build-bad-signature";
+    const alarm = named(alarms, name);
+    // The secret rotated on one side only: for two hours every push (one each 10 minutes) is refused, 1 or 2 in a
+    // 15-minute period; then the Git host gets the new value and the next pushes are accepted.
+    const minutes = Array.from({ length: 150 }, (_, m): Period => {
+      if (m % 10 !== 0) return quiet;
+      return m < 120 ? { matching: 1, otherLines: true } : { matching: 0, otherLines: true };
+    });
+    expect(notifications(alarm, named(filters, name), byPeriod(alarm, minutes))).to.deep.equal([
+      "ALARM@0",
+      "OK@8",
     ]);
   });
 });

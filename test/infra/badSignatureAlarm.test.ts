@@ -54,7 +54,7 @@ describe("The bad-signature alarm (a secret changed on one side only)", () => {
     expect(accepted.lines.filter(counts)).to.deep.equal([]);
   });
 
-  it("a route with a webhook secret has a bad-signature filter and alarm: 3 or more in 15 minutes, keeping its state through quiet periods, to the stack's topic", async () => {
+  it("a route with a webhook secret has a bad-signature filter and alarm: 1 or more in 15 minutes, keeping its state through quiet periods, to the stack's topic", async () => {
     const { cloud } = await evaluate({
       config: config(),
       routes: [infraJenkinsRoute()],
@@ -78,11 +78,13 @@ describe("The bad-signature alarm (a secret changed on one side only)", () => {
       statistic: "Sum",
       period: 900,
       evaluationPeriods: 1,
-      threshold: 3,
+      threshold: 1,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
       treatMissingData: "ignore",
     });
     expect(alarm?.inputs.alarmActions).to.have.length(1);
-    expect(alarm?.inputs.alarmDescription).to.contain("api.ipAllowlist narrows who can");
+    expect(alarm?.inputs.alarmDescription)
+      .to.contain("One made-up signature")
+      .and.contain("api.ipAllowlist narrows who can");
   });
 });
