@@ -232,14 +232,29 @@ function mergeRequest(payload: Json, deliveryId: string): WebhookEvent {
 }
 
 /**
- * An "update" is a new commit when oldrev is present; a draft toggled (changes.draft since GitLab 16.3,
- * gitlab-org/gitlab!126899; changes.work_in_progress before) is GitHub's ready_for_review or
- * converted_to_draft; any other update (title, labels...) is edited.
+ * A title GitLab reads as a draft: its draft prefixes, and the WIP ones older GitLabs still took (case-insensitive).
+ */
+const DRAFT_TITLE = /^\s*(?:draft:|\[draft\]|\(draft\)|wip:|\[wip\])/i;
+
+/**
+ * An "update" is a new commit when oldrev is present; a draft toggled is GitHub's ready_for_review or
+ * converted_to_draft; any other update (title, labels...) is edited. GitLab 16.3 and later name the toggle in
+ * changes.draft (gitlab-org/gitlab!126899). Before, `draft` was no hook attribute (work_in_progress is computed,
+ * never in changes), so a toggle shows only as changes.title gaining or losing its draft prefix.
  */
 function updateAction(attributes: Json, changes: Json | undefined): string {
   if (str(attributes.oldrev) !== undefined) return "synchronize";
-  const draft = obj(changes?.draft) ?? obj(changes?.work_in_progress);
+  const draft = obj(changes?.draft);
   if (draft?.previous === true && draft.current === false) return "ready_for_review";
   if (draft?.previous === false && draft.current === true) return "converted_to_draft";
+  const title = obj(changes?.title);
+  const previous = str(title?.previous);
+  const current = str(title?.current);
+  if (draft === undefined && previous !== undefined && current !== undefined) {
+    const wasDraft = DRAFT_TITLE.test(previous);
+    const isDraft = DRAFT_TITLE.test(current);
+    if (wasDraft && !isDraft) return "ready_for_review";
+    if (!wasDraft && isDraft) return "converted_to_draft";
+  }
   return "edited";
 }

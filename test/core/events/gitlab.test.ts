@@ -115,11 +115,48 @@ describe("Function: normaliseGitLab (shapes no fixture has)", () => {
       { draft: { previous: false, current: true } },
       "converted_to_draft",
     ],
+    // Before GitLab 16.3 a draft toggle changes the title only.
     [
-      "changes.work_in_progress true -> false (GitLab before 16.3)",
+      'changes.title "Draft: x" -> "x" and no changes.draft (GitLab before 16.3, marked ready)',
       {},
-      { work_in_progress: { previous: true, current: false } },
+      { title: { previous: "Draft: Add feature", current: "Add feature" } },
       "ready_for_review",
+    ],
+    [
+      'changes.title "x" -> "[Draft] x" and no changes.draft (GitLab before 16.3, marked draft)',
+      {},
+      { title: { previous: "Add feature", current: "[Draft] Add feature" } },
+      "converted_to_draft",
+    ],
+    [
+      'changes.title " (draft) x" -> "x" (a prefix in any case, after spaces)',
+      {},
+      { title: { previous: " (draft) Add feature", current: "Add feature" } },
+      "ready_for_review",
+    ],
+    [
+      'changes.title "WIP: x" -> "x" (the old WIP prefix)',
+      {},
+      { title: { previous: "WIP: Add feature", current: "Add feature" } },
+      "ready_for_review",
+    ],
+    [
+      'changes.title "x" -> "[WIP] x" (the old WIP prefix)',
+      {},
+      { title: { previous: "Add feature", current: "[WIP] Add feature" } },
+      "converted_to_draft",
+    ],
+    [
+      'changes.title "Draft: x" -> "Draft: y" (still a draft)',
+      {},
+      { title: { previous: "Draft: Add feature", current: "Draft: Add features" } },
+      "edited",
+    ],
+    [
+      'changes.title "Drafting x" -> "x" (no draft prefix)',
+      {},
+      { title: { previous: "Drafting notes", current: "Notes" } },
+      "edited",
     ],
     [
       "oldrev and changes.draft (a draft: commit pushed)",
