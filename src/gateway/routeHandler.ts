@@ -23,7 +23,7 @@ import {
 import { deliveryIdOf, eventName } from "../core/events/headers";
 import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { contentTypeOf, headerBag, severalValues } from "../core/headers";
-import { ATTEMPT_MSG, DEAD_OUTCOME, DELIVERY_MSG } from "../core/logLines";
+import { ATTEMPT_MSG, DEAD_LETTERED_FIELD, DEAD_OUTCOME, DELIVERY_MSG } from "../core/logLines";
 import { compileMatcher, decideChanges } from "../core/match";
 import {
   MAX_ATTEMPTS,
@@ -947,6 +947,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           : undefined;
       if (deferral !== undefined) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
+        const parked = await markDeadOnLastReceive(record, attempt, callDeadline);
         safeLog({
           msg: ATTEMPT_MSG,
           route: route.name,
@@ -954,9 +955,9 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           attempt,
           outcome: "deferred",
           detail: deferral.detail,
+          [DEAD_LETTERED_FIELD]: parked || undefined,
         });
         records.push({ messageId: record.messageId, outcome: "deferred" });
-        await markDeadOnLastReceive(record, attempt, callDeadline);
         await delay(record, deferral.delayMs, callDeadline(1));
         continue;
       }
@@ -1078,11 +1079,12 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       // On the queue's last receive (the hold is deployed only: maxReceiveCount) no receive follows: the queue
       // moves it to the DLQ with no word from us, so it is marked dead, as a last attempt is before its action,
       // or the Git host's redelivery would be answered "duplicate" while the mark lives.
-      await markDeadOnLastReceive(record, attempt, callDeadline, item);
+      const parked = await markDeadOnLastReceive(record, attempt, callDeadline, item);
       attemptLog({
         ...base,
         level: "warn",
         outcome: "deferred",
+        [DEAD_LETTERED_FIELD]: parked || undefined,
         error: receivedAgain,
         detail: "the queue gave the message out again before its action started here: not run here",
       });
@@ -1091,10 +1093,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (tooLittleTime(deadlineMs, minActionMs)) {
       // The hold (or the dedupe read before it) took the time the action needed: it comes back at once, as a
       // record not started for want of time does, rather than starting with too little to finish.
-      await markDeadOnLastReceive(record, attempt, callDeadline, item);
+      const parked = await markDeadOnLastReceive(record, attempt, callDeadline, item);
       attemptLog({
         ...base,
         outcome: "deferred",
+        [DEAD_LETTERED_FIELD]: parked || undefined,
         detail: NO_TIME_TO_START,
       });
       return { ok: false, delayMs: 0, outcome: { outcome: "deferred" } };
@@ -1217,25 +1220,27 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
    * A record put back unrun on the queue's last receive (maxReceiveCount): none follows, and the queue parks it
    * with no reason, so it is marked dead first, as a last attempt is before its action; else its "queued" mark
    * would answer the Git host's redelivery "duplicate" while the mark lives. Best effort: an unreadable body
-   * names no delivery.
+   * names no delivery. Answers whether the queue parks it (its attempt line then says so, for the dead-lettered
+   * alarm), marked or not.
    */
   async function markDeadOnLastReceive(
     record: SQSRecord,
     attempt: number,
     deadline: (calls: number) => number | undefined,
     parsed?: WorkItem,
-  ): Promise<void> {
-    if (attempt < maxReceiveCount) return;
+  ): Promise<boolean> {
+    if (attempt < maxReceiveCount) return false;
     let item = parsed;
     if (item === undefined) {
       try {
         item = parseWorkItem(record.body);
       } catch {
-        return;
+        return true;
       }
-      if (item.route !== route.name) return;
+      if (item.route !== route.name) return true;
     }
     await markQuietly(item, "dead", deadline);
+    return true;
   }
 
   async function markQuietly(

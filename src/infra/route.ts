@@ -2,7 +2,7 @@
 // The API side (resource, method, integration, invoke permission) lives in Api, which needs the function.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ATTEMPT_MSG, DEAD_OUTCOME, DELIVERY_MSG } from "../core/logLines";
+import { ATTEMPT_MSG, DEAD_LETTERED_FIELD, DEAD_OUTCOME, DELIVERY_MSG } from "../core/logLines";
 import { dnsSuffix } from "../core/partitions";
 import {
   DLQ_RETENTION_SECONDS,
@@ -222,9 +222,13 @@ export const BAD_SIGNATURE_PATTERN =
   `($.reason = ${JSON.stringify(SIGNATURE_INVALID)}) }`;
 /**
  * The attempt lines of a delivery the function itself sent to the dead-letter queue (its last attempt, or a final
- * failure). SQS's redrive policy, the backstop for a function that keeps dying, moves a message without one.
+ * failure), or put back unrun on the queue's last receive, which the redrive policy then moves (the line's
+ * DEAD_LETTERED_FIELD is true: a JSON boolean, matched with IS TRUE). SQS's redrive policy, the backstop for a
+ * function that keeps dying, moves a message without one.
  */
-export const DEAD_LETTERED_PATTERN = `{ ($.msg = ${JSON.stringify(ATTEMPT_MSG)}) && ($.outcome = ${JSON.stringify(DEAD_OUTCOME)}) }`;
+export const DEAD_LETTERED_PATTERN =
+  `{ ($.msg = ${JSON.stringify(ATTEMPT_MSG)}) && (($.outcome = ${JSON.stringify(DEAD_OUTCOME)}) || ` +
+  `($.${DEAD_LETTERED_FIELD} IS TRUE)) }`;
 
 /**
  * Refusals in BAD_SIGNATURE_WINDOW_SECONDS that set off the bad-signature alarm. One: most routes get fewer than
@@ -435,7 +439,8 @@ export class Route extends pulumi.ComponentResource {
         description:
           `hookgate route ${route.name}: the function sent deliveries to the dead-letter queue ` +
           `${names.deadLetterQueue} in the last 5 minutes, even if older ones already wait there. Their attempt ` +
-          `lines (outcome "dead") in the log group ${names.logGroup} say why; fix the cause, then redrive them.`,
+          `lines (outcome "dead", or "deferred" with ${DEAD_LETTERED_FIELD} true: put back unrun on the last receive) ` +
+          `in the log group ${names.logGroup} say why; fix the cause, then redrive them.`,
         alarmTopicArn: args.alarmTopicArn,
       },
       this,

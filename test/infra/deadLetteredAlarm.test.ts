@@ -2,9 +2,9 @@
 // dead-lettered filter counts the attempt lines the work path writes when it sends a delivery to the DLQ.
 import { expect } from "chai";
 import { ActionError } from "../../src/core/errors";
-import { MAX_ATTEMPTS } from "../../src/core/policy";
+import { MAX_ATTEMPTS, MAX_RECEIVE_COUNT } from "../../src/core/policy";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
-import { createRouteHandler } from "../../src/gateway/routeHandler";
+import { createRouteHandler, MIN_ACTION_MS, WORK_RESERVE_MS } from "../../src/gateway/routeHandler";
 import { DEAD_LETTERED_PATTERN } from "../../src/infra/route";
 import {
   jenkinsRoute,
@@ -39,7 +39,74 @@ async function attemptLines(retryable: boolean, receiveCount: number) {
   return { lines: logs.of("attempt"), letters: deadLetters.items.length };
 }
 
+/**
+ * The attempt lines of two records of one group worked with a failing action: the first on its first receive, the
+ * second (deferred behind it) on its `receiveCount`th receive. Also the second's dedupe state.
+ */
+async function deferredLines(receiveCount: number) {
+  const logs = new LogCollector();
+  const dedupe = new MemoryDedupeStore();
+  const handler = createRouteHandler({
+    route: jenkinsRoute(),
+    secrets: new MemorySecretStore(),
+    queue: new RecordingQueue(),
+    deadLetters: new RecordingDeadLetters(),
+    dedupe,
+    runAction: async () => {
+      throw new ActionError("Jenkins answered 503", { retryable: true });
+    },
+    log: logs.log,
+    retryBaseDelayMs: 0,
+  });
+  const first = workItem();
+  const second = workItem();
+  await dedupe.claim("api-build", second.deliveryId);
+  const result = await handler.work(
+    sqsEvent([
+      sqsRecord(JSON.stringify(first), { receiveCount: 1, group: "acme/api" }),
+      sqsRecord(JSON.stringify(second), { receiveCount, group: "acme/api" }),
+    ]),
+  );
+  expect(result.batchItemFailures, "both go back to the queue").to.have.length(2);
+  return { lines: logs.of("attempt"), state: (await dedupe.state("api-build", second.deliveryId))?.state };
+}
+
 describe("The dead-lettered alarm (each new dead letter, even while old ones wait)", () => {
+  it("the dead-lettered filter counts a record deferred behind its group on the queue's last receive (the queue parks it), and not one deferred earlier", async () => {
+    const counts = jsonPattern(DEAD_LETTERED_PATTERN);
+    const last = await deferredLines(MAX_RECEIVE_COUNT);
+    expect(last.lines.map((l) => l.outcome)).to.deep.equal(["retry", "deferred"]);
+    expect(last.state).to.equal("dead");
+    expect(last.lines.filter(counts)).to.deep.equal([last.lines[1]]);
+    const earlier = await deferredLines(MAX_RECEIVE_COUNT - 1);
+    expect(earlier.lines.map((l) => l.outcome)).to.deep.equal(["retry", "deferred"]);
+    expect(earlier.lines.filter(counts)).to.deep.equal([]);
+  });
+
+  it("the dead-lettered filter counts a record not started for want of time on the queue's last receive", async () => {
+    const counts = jsonPattern(DEAD_LETTERED_PATTERN);
+    const logs = new LogCollector();
+    const handler = createRouteHandler({
+      route: jenkinsRoute(),
+      secrets: new MemorySecretStore(),
+      queue: new RecordingQueue(),
+      deadLetters: new RecordingDeadLetters(),
+      dedupe: new MemoryDedupeStore(),
+      runAction: async () => ({ status: "done", detail: "ran" }),
+      log: logs.log,
+    });
+    await handler.work(
+      sqsEvent([
+        sqsRecord(JSON.stringify(workItem()), { receiveCount: MAX_RECEIVE_COUNT }),
+        sqsRecord(JSON.stringify(workItem()), { receiveCount: 1 }),
+      ]),
+      { remainingMs: () => WORK_RESERVE_MS + MIN_ACTION_MS - 1 },
+    );
+    const lines = logs.of("attempt");
+    expect(lines.map((l) => l.outcome)).to.deep.equal(["deferred", "deferred"]);
+    expect(lines.filter(counts)).to.deep.equal([lines[0]]);
+  });
+
   it("the route's dead-lettered filter counts the attempt line of a final failure and of a last attempt, each sent to the DLQ, and not a retry", async () => {
     const counts = jsonPattern(DEAD_LETTERED_PATTERN);
     for (const [retryable, receiveCount] of [
@@ -70,7 +137,7 @@ describe("The dead-lettered alarm (each new dead letter, even while old ones wai
     expect(filter?.inputs).to.deep.equal({
       name,
       logGroupName: "/aws/lambda/hookgate-dev-api-build",
-      pattern: '{ ($.msg = "attempt") && ($.outcome = "dead") }',
+      pattern: '{ ($.msg = "attempt") && (($.outcome = "dead") || ($.deadLettered IS TRUE)) }',
       metricTransformation: { namespace: "hookgate", name, value: "1" },
     });
     const alarm = cloud.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.inputs.name === name);

@@ -3,14 +3,16 @@
 import { expect } from "chai";
 
 /**
- * A CloudWatch Logs JSON filter pattern of `($.field = "text")` and `($.field = number)` terms joined by && and ||,
- * as a predicate: a quoted value matches that string, a number matches a JSON number only.
+ * A CloudWatch Logs JSON filter pattern of `($.field = "text")`, `($.field = number)` and `($.field IS TRUE)`
+ * terms joined by && and ||, as a predicate: a quoted value matches that string, a number a JSON number only,
+ * IS TRUE the JSON boolean true only.
  */
 export function jsonPattern(pattern: string): (line: Record<string, unknown>) => boolean {
   const body = pattern
     .trim()
     .replace(/^\{/, "")
     .replace(/\}$/, "")
+    .replace(/\$\.([A-Za-z0-9_]+)\s+IS\s+TRUE\b/g, (_m, field) => `l[${JSON.stringify(field)}] === true`)
     .replace(/\$\.([A-Za-z0-9_]+)\s*=\s*("(?:[^"\\]|\\.)*"|-?\d+)/g, (_m, field, value) =>
       value.startsWith('"')
         ? `l[${JSON.stringify(field)}] === ${value}`
