@@ -118,8 +118,9 @@ export function matchesTagPushes(match: Route["match"]): boolean {
 
 /**
  * Whether a route builds pull requests into its branches without naming them: a Jenkins route with `branches`
- * and no `events`, `actions` or `merged`. The matcher then takes a pull request only at an action that brings
- * code (NEW_CODE_PULL_REQUEST_ACTIONS) and a merge queue group at checks_requested.
+ * and no `events`, `actions`, `merged` or `deleted: true` (which takes ref deletions only, so no pull request
+ * whatever its events). The matcher then takes a pull request only at an action that brings code
+ * (NEW_CODE_PULL_REQUEST_ACTIONS) and a merge queue group at checks_requested.
  */
 export function buildsPullRequestsImplicitly(route: Pick<Route, "action" | "match">): boolean {
   const match = route.match ?? {};
@@ -128,7 +129,8 @@ export function buildsPullRequestsImplicitly(route: Pick<Route, "action" | "matc
     match.branches !== undefined &&
     match.events === undefined &&
     match.actions === undefined &&
-    match.merged === undefined
+    match.merged === undefined &&
+    match.deleted !== true
   );
 }
 

@@ -38,7 +38,8 @@ export function subscribedEvents(route: Route): string[] {
  */
 function takesPullRequestsIntoBranches(route: Route): boolean {
   const { match } = route;
-  return buildsPullRequestsImplicitly(route) && match.paths === undefined && match.deleted !== true;
+  // deleted: true is buildsPullRequestsImplicitly's own, so the matcher and the webhook cannot disagree on it.
+  return buildsPullRequestsImplicitly(route) && match.paths === undefined;
 }
 
 /**

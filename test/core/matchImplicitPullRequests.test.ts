@@ -192,6 +192,19 @@ describe("Function: compileMatcher (a Jenkins route with branches and no events 
     ]).to.deep.equal([true, true, true, true]);
   });
 
+  it("refuses a pull request on a route with branches and deleted: true for deleted: true, not with advice to list events (which takes none there)", () => {
+    const event = normalise("github", "pull_request", githubPullRequest("labeled"));
+    const decision = compileMatcher(jenkinsRoute({ branches: [event.branch as string], deleted: true }))(
+      event,
+    );
+    expect(decision.matched).to.equal(false);
+    expect(decision.reason).to.equal("the event deleted nothing; deleted: true");
+    const listed = compileMatcher(
+      jenkinsRoute({ branches: [event.branch as string], deleted: true, events: ["pull_request"] }),
+    )(event);
+    expect(listed.matched, "listing pull_request takes it no more").to.equal(false);
+  });
+
   it("leaves other actions' routes alone: a pr-cleanup route with branches still takes a closed pull request", () => {
     const closed = normalise("github", "pull_request", githubPullRequest("closed"));
     const route = {
