@@ -191,6 +191,18 @@ describe("README", () => {
     expect(documented).to.equal(target);
   });
 
+  // Step 4 counts a route's resources "measured by npm run bench -- infra", whose routes all have a webhook
+  // secret; the bench's target stayed 15 when two alarms per route made it 19, so the bench said OVER (h411).
+  it("the bench's infra target is the resources per route with a webhook secret that Deploy step 4 counts", () => {
+    const bench = readFileSync(resolve(ROOT, "bench/infra.bench.ts"), "utf8");
+    const [target] = numbers(/const TARGET_PER_ROUTE = (\d+);/.exec(bench), "TARGET_PER_ROUTE");
+    const [counted] = numbers(
+      /and (\d+) per route \(measured by `npm run bench -- infra`/.exec(README),
+      "step 4's resources per route",
+    );
+    expect(target).to.equal(counted);
+  });
+
   // serve answers /_hookgate/deliveries as one line of JSON (sendJson); the quick start showed it formatted
   // over many lines after a bare curl (review h301).
   it("the quick start shows /_hookgate/deliveries' answer as the one line of JSON curl prints, and formatted only after the command that formats it", () => {
