@@ -883,12 +883,20 @@ function namesPullRequestAction(route: Route, action: string): boolean {
 /** Notes on what a host's deliveries hold that a route's filters do not expect. */
 function deliveryNotes(route: Route): string[] {
   const notes: string[] = [];
+  const updated =
+    "Bitbucket Cloud's pullrequest:updated, which Bitbucket also sends when a pull request's title, description " +
+    "or reviewers change, with nothing in the payload saying what changed (BCLOUD-21940): the route may run " +
+    "again at a commit it already ran for";
   if (route.provider === "bitbucket" && namesPullRequestAction(route, "synchronize")) {
-    notes.push(
-      "pull_request.synchronize is Bitbucket Cloud's pullrequest:updated, which Bitbucket also sends when a pull " +
-        "request's title, description or reviewers change, with nothing in the payload saying what changed " +
-        "(BCLOUD-21940): the route may run again at a commit it already ran for",
-    );
+    notes.push(`pull_request.synchronize is ${updated}`);
+  } else if (
+    route.provider === "bitbucket" &&
+    buildsPullRequestsImplicitly(route) &&
+    // With paths no pull request passes (its delivery lists no file).
+    route.match.paths === undefined
+  ) {
+    // The matcher reads pullrequest:updated as synchronize, new code, which such a route builds.
+    notes.push(`the pull requests this route builds (branches without events) include ${updated}`);
   }
   const match = route.match;
   // Before the note on events without push: adding push would not help a route that takes deletions only.

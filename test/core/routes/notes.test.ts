@@ -1431,6 +1431,25 @@ describe("Function: routeNotes on Bitbucket Cloud's pullrequest:updated", () => 
     expect(notesFor("{ events: [pull_request], actions: [synchronize] }", "bitbucket")).to.deep.equal([note]);
   });
 
+  // branches without events builds pull requests at new code, pullrequest:updated too (h411).
+  it("notes that a bitbucket Jenkins route with branches and no events may build a pull request's commit again at a title, description or reviewer edit", () => {
+    const implicit =
+      "route r: the pull requests this route builds (branches without events) include Bitbucket Cloud's " +
+      "pullrequest:updated, which Bitbucket also sends when a pull request's title, description or reviewers " +
+      "change, with nothing in the payload saying what changed (BCLOUD-21940): the route may run again at a " +
+      "commit it already ran for";
+    expect(notesFor("{ branches: [main] }", "bitbucket")).to.include(implicit);
+    // With paths no pull request passes; with actions it takes what they name; elsewhere an edit is edited.
+    expect(notesFor('{ branches: [main], paths: ["src/**"] }', "bitbucket").join("\n")).to.not.include(
+      "BCLOUD",
+    );
+    expect(notesFor("{ branches: [main], actions: [opened] }", "bitbucket").join("\n")).to.not.include(
+      "BCLOUD",
+    );
+    expect(notesFor("{ branches: [main] }", "github").join("\n")).to.not.include("BCLOUD");
+    expect(notesFor("{ branches: [main] }", "bitbucket-server").join("\n")).to.not.include("BCLOUD");
+  });
+
   it("notes nothing for another provider's synchronize, or a bitbucket route on other actions", () => {
     expect(notesFor('{ events: ["pull_request.synchronize"] }', "github")).to.deep.equal([]);
     expect(notesFor('{ events: ["pull_request.synchronize"] }', "bitbucket-server")).to.deep.equal([]);
