@@ -2,8 +2,8 @@
 // names, fail-closed authentication, and targets (Jenkins, provider API) that must exist somewhere.
 // Runs on the raw data even when the schema found problems, so every problem is reported at once;
 // every access is guarded because the shape is not trusted here.
-import { obj, PROVIDER_LABEL } from "../events/fields";
-import { compileGlobList, escapeRegExp, globProblem, globTextIsLiteral } from "../globs";
+import { obj, PROVIDER_LABEL, splitFullName } from "../events/fields";
+import { compileGlobList, escapeRegExp, globListLiterals, globProblem, globTextIsLiteral } from "../globs";
 import { jenkinsJobProblem } from "../jenkinsJob";
 import { matchesPushes, matchesTagPushes } from "../match";
 import { keyHasEmptyFolder, renderJob } from "../render";
@@ -783,6 +783,29 @@ const OTHER_TAG_PUSH: WebhookEvent = {
   sha: "89abcdef0123456789abcdef0123456789abcdef",
 };
 
+/** The tag pushes check renders for: of the one repository `repos` names, else of acme/api. */
+interface TagPushes {
+  first: WebhookEvent;
+  second: WebhookEvent;
+  /** The first tag push of another repository: a sample it renders otherwise is one repository's, e.g. */
+  elsewhere: WebhookEvent;
+  /** Whether `first` is of the only repository the route takes. */
+  ownRepo: boolean;
+}
+
+function tagPushesFor(repos: readonly string[] | undefined): TagPushes {
+  const literals = repos === undefined ? undefined : globListLiterals(repos);
+  const own = literals?.length === 1 ? literals[0] : undefined;
+  const repo = own === undefined ? TAG_PUSH.repo : { ...splitFullName(own), fullName: own };
+  const other = repo.fullName === "other/web" ? "acme/api" : "other/web";
+  return {
+    first: { ...TAG_PUSH, repo },
+    second: { ...OTHER_TAG_PUSH, repo },
+    elsewhere: { ...TAG_PUSH, repo: { ...splitFullName(other), fullName: other } },
+    ownRepo: own !== undefined,
+  };
+}
+
 /** {{branch}} in any of its forms: empty for a tag push. */
 const PUSHED_BRANCH_FIELD = /\{\{\s*branch(\.path|\.underscored)?\s*\}\}/;
 
@@ -827,6 +850,10 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
   // A problem stays within the 300 characters every message keeps, after its location and a route name of 40
   // escaped characters (test/core/routes/userText.test.ts): what it shows of the user's text is clipped.
   const lead = onlyTags ? "this route takes only tags, where {{branch}} is empty: " : "";
+  const pushes = tagPushesFor(filters.repos);
+  // A sample rendered for a repository the route may not take (acme/api on platform/**) is only an example.
+  const shown = (rendered: Rendered, width: number) =>
+    `${rendered.example ? "e.g. " : ""}${shownText(rendered.first, width)}`;
   const out: TagPushFinding[] = [];
   if (act.type === "s3-zip" && filters.deleted !== true) {
     // deleted: true takes deletions only, which s3-zip skips before it renders the key (a note says so).
@@ -835,7 +862,7 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
     const rendered =
       template === undefined
         ? undefined
-        : renderedForTags(template, (event) => renderTemplate(template, event, "s3-key"));
+        : renderedForTags(template, pushes, (event) => renderTemplate(template, event, "s3-key"));
     if (rendered !== undefined) {
       const emptyFolder =
         typeof act.key === "string"
@@ -849,12 +876,12 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
           message: onlyTags
             ? empty
               ? `${lead}${emptyFolder}, so every delivery fails; write key: "${TAG_S3_KEY}"`
-              : `${lead}the key is ${shownText(rendered.first, 30)} for every tag, each overwriting the last; ` +
+              : `${lead}the key is ${shown(rendered, 30)} for every tag, each overwriting the last; ` +
                 `write key: "${TAG_S3_KEY}"`
             : empty
-              ? `a tag push has no {{branch}}, so the key has an empty folder for it (${shownText(rendered.first, 60)}) ` +
+              ? `a tag push has no {{branch}}, so the key has an empty folder for it (${shown(rendered, 60)}) ` +
                 `and the delivery fails; ${fix("the key")}`
-              : `a tag push has no {{branch}}, so the key is ${shownText(rendered.first, 60)} for every tag, each ` +
+              : `a tag push has no {{branch}}, so the key is ${shown(rendered, 60)} for every tag, each ` +
                 `tag's zip overwriting the last; ${fix("the key")}`,
         });
       }
@@ -863,9 +890,11 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
   if (act.type === "jenkins") {
     const job = typeof act.job === "string" ? act.job : undefined;
     const rendered =
-      job === undefined ? undefined : renderedForTags(job, (event) => renderJob(job, event).join("/"));
+      job === undefined
+        ? undefined
+        : renderedForTags(job, pushes, (event) => renderJob(job, event).join("/"));
     if (job !== undefined && rendered !== undefined) {
-      const segments = renderJob(job, TAG_PUSH);
+      const segments = renderJob(job, pushes.first);
       const invalid = jenkinsJobProblem(segments) !== undefined;
       if (invalid || rendered.first === rendered.second) {
         // The segment Jenkins refuses, clipped: it may be a long run of blanks.
@@ -875,8 +904,8 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
             ? "is empty"
             : `has an invalid segment${bad === undefined ? "" : ` ${shownText(bad, 12)}`}`;
         const outcome = invalid
-          ? `the job is ${shownText(rendered.first, 40)} for it (${why}), so ${onlyTags ? "every delivery fails" : "each tag push fails"}`
-          : `the job is ${shownText(rendered.first, 40)} for every tag, a job no tag has`;
+          ? `the job is ${shown(rendered, 40)} for it (${why}), so ${onlyTags ? "every delivery fails" : "each tag push fails"}`
+          : `the job is ${shown(rendered, 40)} for every tag, a job no tag has`;
         out.push({
           at: ["job"],
           problem: onlyTags,
@@ -886,7 +915,7 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
     }
     for (const [name, template] of Object.entries(obj(act.parameters) ?? {})) {
       if (typeof template !== "string") continue;
-      const rendered = renderedForTags(template, (event) => renderTemplate(template, event, "raw"));
+      const rendered = renderedForTags(template, pushes, (event) => renderTemplate(template, event, "raw"));
       // As for the key and the job: a value that names the tag ("{{branch}}{{tag}}") is each tag's own.
       if (rendered === undefined || (rendered.first !== "" && rendered.first !== rendered.second)) continue;
       out.push({
@@ -894,7 +923,7 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
         problem: false,
         message:
           `a tag push has no {{branch}}, so Jenkins parameter ${shownText(name, 40)} is sent as ` +
-          `${shownText(rendered.first, 60)} for ${rendered.first === "" ? "it" : "every tag"}` +
+          `${shown(rendered, 60)} for ${rendered.first === "" ? "it" : "every tag"}` +
           `${onlyTags ? " (this route matches only tags)" : ""}; ${fix("the parameter")}`,
       });
     }
@@ -908,14 +937,24 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
  */
 function renderedForTags(
   template: string,
+  pushes: TagPushes,
   render: (event: WebhookEvent) => string,
-): { first: string; second: string } | undefined {
+): Rendered | undefined {
   if (!PUSHED_BRANCH_FIELD.test(template) || safeTemplateProblems(template).length > 0) return undefined;
   try {
-    return { first: render(TAG_PUSH), second: render(OTHER_TAG_PUSH) };
+    const first = render(pushes.first);
+    const example = !pushes.ownRepo && render(pushes.elsewhere) !== first;
+    return { first, second: render(pushes.second), example };
   } catch {
     return undefined;
   }
+}
+
+/** A template rendered for two tag pushes; `example` when the route's other repositories render it otherwise. */
+interface Rendered {
+  first: string;
+  second: string;
+  example: boolean;
 }
 
 /** The match filters tagPushFindings reads, when each has the shape the schema asks for. */

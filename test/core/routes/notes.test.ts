@@ -660,7 +660,7 @@ routes:
     return routeNotes(parsed.config?.routes ?? []);
   }
   const note =
-    'route z: a tag push has no {{branch}}, so the key has an empty folder for it ("acme/api//x.zip") and the delivery fails; match branches only (branches: ["**"], no tags) or use {{tag}} or {{ref}} in the key';
+    'route z: a tag push has no {{branch}}, so the key has an empty folder for it (e.g. "acme/api//x.zip") and the delivery fails; match branches only (branches: ["**"], no tags) or use {{tag}} or {{ref}} in the key';
 
   it("notes {{branch}} or {{ branch }} in the key of a route that takes every event, branches and tags", () => {
     expect(s3Notes('{ branches: [main], tags: ["v*"] }', "{{repo.path}}/{{branch}}/x.zip")).to.deep.equal([
@@ -781,7 +781,7 @@ routes:
 
   it("notes a key whose {{branch}} is part of a file name, the same for every tag: each tag push overwrites the last one's zip, it does not fail", () => {
     expect(s3Notes("{ events: [push] }", "{{repo.path}}/builds/{{branch}}.zip")).to.deep.equal([
-      'route z: a tag push has no {{branch}}, so the key is "acme/api/builds/.zip" for every tag, each tag\'s zip ' +
+      'route z: a tag push has no {{branch}}, so the key is e.g. "acme/api/builds/.zip" for every tag, each tag\'s zip ' +
         'overwriting the last; match branches only (branches: ["**"], no tags) or use {{tag}} or {{ref}} in the key',
     ]);
   });
@@ -943,6 +943,27 @@ routes:
       ],
       notes: [],
     });
+  });
+
+  // The sample was rendered for acme/api whatever repos said: "gitlab/acme%2Fapi/" on a platform/** route (h411).
+  it("renders the job for the one repository repos names, and says e.g. before a sample another repository would change", () => {
+    const job =
+      '{ type: jenkins, job: "gitlab/{{repo.fullName}}/{{branch}}", parameters: { SHA: "{{sha}}" } }';
+    expect(checked('{ repos: [platform/api], events: [push], tags: ["v*"] }', job).problems).to.deep.equal([
+      '8:35 route "r" action.job: this route takes only tags, where {{branch}} is empty: ' +
+        'the job is "gitlab/platform%2Fapi/" for it (has an invalid segment ""), so every delivery fails; use {{tag}} in the job',
+    ]);
+    expect(checked('{ repos: ["platform/**"], events: [push], tags: ["v*"] }', job).problems).to.deep.equal([
+      '8:35 route "r" action.job: this route takes only tags, where {{branch}} is empty: ' +
+        'the job is e.g. "gitlab/acme%2Fapi/" for it (has an invalid segment ""), so every delivery fails; use {{tag}} in the job',
+    ]);
+    // A sample no repository changes is the job itself, without e.g.
+    expect(
+      checked(
+        '{ repos: ["platform/**"], events: [push], tags: ["v*"] }',
+        '{ type: jenkins, job: "deploy/{{branch}}", parameters: { SHA: "{{sha}}" } }',
+      ).problems[0],
+    ).to.include('the job is "deploy/" for it');
   });
 
   it("tells a job on tags to use {{tag}}, never {{ref}}, which a job renders as one segment refs%2Ftags%2Fv1.0.0 that no tag job is named", () => {
