@@ -428,7 +428,8 @@ export class Route extends pulumi.ComponentResource {
     );
 
     // The DLQ's depth alarm stays ALARM while old letters wait to be redriven, so it says nothing of a second
-    // incident meanwhile: each new dead letter the function writes notifies on its own (no OK: it is an event).
+    // incident meanwhile: new dead letters the function writes notify (no OK: it is an event), again after a
+    // 5-minute period without one, as CloudWatch acts on a change of state only.
     logLineAlarm(
       `${name}-dead-lettered`,
       {
@@ -438,7 +439,8 @@ export class Route extends pulumi.ComponentResource {
         notifyOk: false,
         description:
           `hookgate route ${route.name}: the function sent deliveries to the dead-letter queue ` +
-          `${names.deadLetterQueue} in the last 5 minutes, even if older ones already wait there. Their attempt ` +
+          `${names.deadLetterQueue} in the last 5 minutes, even if older ones already wait there (it notifies ` +
+          "again after a 5-minute period without one). Their attempt " +
           `lines (outcome "dead", or "deferred" with ${DEAD_LETTERED_FIELD} true: put back unrun on the last receive) ` +
           `in the log group ${names.logGroup} say why; fix the cause, then redrive them.`,
         alarmTopicArn: args.alarmTopicArn,
