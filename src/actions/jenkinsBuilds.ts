@@ -31,7 +31,7 @@
 //   TextParameterDefinition's createValue does not trim: compared exactly. A job that defines none: the user
 //   and the time only. A Pipeline's Jenkinsfile redefines the parameters while its build runs, so a defined
 //   parameter a build holds no entry for (it was not defined when the build was queued) is skipped, when no
-//   build holds them all; a default changed so cannot be told from another route's value (not skipped).
+//   build holds them all, unless its value sent holds the delivery id; a default changed so cannot be told from another route's value (not skipped).
 // The build is not looked for in the queue: a request still queued there takes the repeat in (303).
 import {
   discard,
@@ -189,6 +189,9 @@ export function matchingBuild(
   const id = wanted.deliveryId;
   /** A value naming the delivery is exact: no other delivery's build holds it. */
   const naming = (value: string | undefined) => id !== undefined && id !== "" && value?.includes(id) === true;
+  /** A parameter whose value sent names the delivery (DELIVERY: {{deliveryId}}). */
+  const namingSent = (name: string) =>
+    Object.hasOwn(wanted.parameters, name) && naming(wanted.parameters[name]);
   const candidates: { number: number; url: unknown; values: Map<string, string | undefined> }[] = [];
   for (const build of objects(job.builds)) {
     if (typeof build.number !== "number" || typeof build.timestamp !== "number") continue;
@@ -227,13 +230,16 @@ export function matchingBuild(
   // A Pipeline's Jenkinsfile (re)defines the job's parameters while its build runs, so the build an earlier
   // attempt started may hold no entry for a parameter defined since (by that build's own commit): Jenkins kept
   // none, sent or not, as it was not defined then. Such a parameter is skipped, but only when no build holds
-  // every one: a build of the definitions of now is taken first.
+  // every one: a build of the definitions of now is taken first. Never one whose value sent names the delivery:
+  // any other delivery's build queued before its definition lacks it too, and taking that would lose this one's
+  // build (a request again is at worst a duplicate).
   for (const skipUnheld of [false, true]) {
     for (const asSentOnly of [true, false]) {
       for (const build of candidates) {
         const same = [...expected].every(([name, accepted]) => {
           if (accepted === undefined) return true;
-          if (!build.values.has(name)) return skipUnheld;
+          // Never a value naming the delivery: another delivery's build holds no entry for it either.
+          if (!build.values.has(name)) return skipUnheld && !namingSent(name);
           const held = build.values.get(name);
           return held !== undefined && (asSentOnly ? accepted[0] === held : accepted.includes(held));
         });

@@ -339,9 +339,27 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
   });
 
   it("triggerJenkins on a retry finds its build although that build's Jenkinsfile has since defined parameters it holds no entry for, sent or not", async () => {
-    // As the retry reads the job: NEW (not sent, default "x") and DELIVERY (sent) were added by the pushed
+    // As the retry reads the job: NEW (not sent, default "x") and TARGET (sent) were added by the pushed
     // Jenkinsfile while the first attempt's build ran, so that build holds neither.
-    await start({ definitions: [...DEFINITIONS, { name: "NEW", default: "x" }, { name: "DELIVERY" }] });
+    await start({ definitions: [...DEFINITIONS, { name: "NEW", default: "x" }, { name: "TARGET" }] });
+    jenkins.addBuild({
+      job: JOB,
+      timestamp: Date.now() + 5_000,
+      user: JENKINS_USER,
+      parameters: { BRANCH: "main", SHA: "abc123" },
+    });
+    const request = jenkinsRequest(jenkins.url, {
+      parameters: { BRANCH: "main", SHA: "abc123", TARGET: "staging" },
+    });
+    expect((await triggerJenkins(request, testClients(), retry())).publicDetail).to.equal(
+      "already started as build #1",
+    );
+    expect(jenkins.builds()).to.have.length(0);
+  });
+
+  it("triggerJenkins on a retry requests the build again rather than take one holding no entry for the parameter naming the delivery (another delivery's, queued before the job defined it)", async () => {
+    // d-1's first attempt never reached Jenkins; d-2's build was queued before the Jenkinsfile defined DELIVERY.
+    await start({ definitions: [...DEFINITIONS, { name: "DELIVERY" }] });
     jenkins.addBuild({
       job: JOB,
       timestamp: Date.now() + 5_000,
@@ -351,10 +369,8 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     const request = jenkinsRequest(jenkins.url, {
       parameters: { BRANCH: "main", SHA: "abc123", DELIVERY: "d-1" },
     });
-    expect((await triggerJenkins(request, testClients(), retry())).publicDetail).to.equal(
-      "already started as build #1",
-    );
-    expect(jenkins.builds()).to.have.length(0);
+    expect((await triggerJenkins(request, testClients(), retry())).detail).to.match(/^queued as /);
+    expect(jenkins.jobBuilds.at(-1)?.parameters).to.include({ DELIVERY: "d-1" });
   });
 
   it("matchingBuild skips a defined parameter a build holds no entry for only when no build holds every one, and never skips a value that differs", () => {
@@ -390,6 +406,16 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     ).to.equal(undefined);
     // A build without a ParametersAction was not started by /buildWithParameters: not a request with parameters.
     expect(matchingBuild({ property, builds: [build(4)] }, wanted)).to.equal(undefined);
+    // DELIVERY's value sent names the delivery: a build without it may be any delivery's, never skipped.
+    expect(matchingBuild({ property, builds: [older] }, { ...wanted, deliveryId: "d-1" })).to.equal(
+      undefined,
+    );
+    // NEW (its default) is still skipped when DELIVERY is held.
+    const named = build(5, [branch, { name: "DELIVERY", value: "d-1" }]);
+    expect(matchingBuild({ property, builds: [named] }, { ...wanted, deliveryId: "d-1" })).to.deep.equal({
+      number: 5,
+      url: undefined,
+    });
   });
 
   it("triggerJenkins on a retry does not take another route's build holding a value for a parameter whose default is empty (Jenkins shows null) as its own", async () => {
