@@ -232,9 +232,10 @@ function mergeRequest(payload: Json, deliveryId: string): WebhookEvent {
 }
 
 /**
- * A title GitLab reads as a draft: its draft prefixes, and the WIP ones older GitLabs still took (case-insensitive).
+ * A title GitLab reads as a draft: its draft prefixes, in any case (lib/gitlab/regex/merge_requests.rb). Not WIP:
+ * GitLab 14.8 dropped it (gitlab-org/gitlab!79693), so "WIP: x" is an ordinary title there.
  */
-const DRAFT_TITLE = /^\s*(?:draft:|\[draft\]|\(draft\)|wip:|\[wip\])/i;
+const DRAFT_TITLE = /^\s*(?:draft:|\[draft\]|\(draft\))/i;
 
 /**
  * An "update" is a new commit when oldrev is present; a draft toggled is GitHub's ready_for_review or
@@ -253,8 +254,11 @@ function updateAction(attributes: Json, changes: Json | undefined): string {
   if (draft === undefined && previous !== undefined && current !== undefined) {
     const wasDraft = DRAFT_TITLE.test(previous);
     const isDraft = DRAFT_TITLE.test(current);
-    if (wasDraft && !isDraft) return "ready_for_review";
-    if (!wasDraft && isDraft) return "converted_to_draft";
+    // GitLab's own verdict, when it sends one, must agree: a title edit that leaves the draft state as it was
+    // (a prefix GitLab does not read) is no toggle.
+    const now = typeof attributes.draft === "boolean" ? attributes.draft : undefined;
+    if (wasDraft && !isDraft && now !== true) return "ready_for_review";
+    if (!wasDraft && isDraft && now !== false) return "converted_to_draft";
   }
   return "edited";
 }

@@ -134,16 +134,42 @@ describe("Function: normaliseGitLab (shapes no fixture has)", () => {
       { title: { previous: " (draft) Add feature", current: "Add feature" } },
       "ready_for_review",
     ],
+    // GitLab 14.8 dropped WIP as a draft prefix: such a title edit is no toggle.
     [
-      'changes.title "WIP: x" -> "x" (the old WIP prefix)',
+      'changes.title "WIP: x" -> "x" (WIP is no draft prefix)',
       {},
       { title: { previous: "WIP: Add feature", current: "Add feature" } },
+      "edited",
+    ],
+    [
+      'changes.title "x" -> "[WIP] x" (WIP is no draft prefix)',
+      {},
+      { title: { previous: "Add feature", current: "[WIP] Add feature" } },
+      "edited",
+    ],
+    // object_attributes.draft is GitLab's verdict: a title fallback that disagrees with it is no toggle.
+    [
+      'changes.title "Draft: x" -> "x" with draft still true (no toggle GitLab saw)',
+      { draft: true },
+      { title: { previous: "Draft: Add feature", current: "Add feature" } },
+      "edited",
+    ],
+    [
+      'changes.title "x" -> "Draft: x" with draft false (no toggle GitLab saw)',
+      { draft: false },
+      { title: { previous: "Add feature", current: "Draft: Add feature" } },
+      "edited",
+    ],
+    [
+      'changes.title "Draft: x" -> "x" with draft false (GitLab agrees: marked ready)',
+      { draft: false },
+      { title: { previous: "Draft: Add feature", current: "Add feature" } },
       "ready_for_review",
     ],
     [
-      'changes.title "x" -> "[WIP] x" (the old WIP prefix)',
-      {},
-      { title: { previous: "Add feature", current: "[WIP] Add feature" } },
+      'changes.title "x" -> "(Draft) x" with draft true (GitLab agrees: marked draft)',
+      { draft: true },
+      { title: { previous: "Add feature", current: "(Draft) Add feature" } },
       "converted_to_draft",
     ],
     [
