@@ -380,11 +380,19 @@ export function withoutSecrets(
   // The target's user:password@ went out as Authorization: Basic: its forms out as the proxy's are.
   const target = parsedUrl(url);
   const credentials: Record<string, string> = { secret };
-  const authorization = target && urlAuthorization(target);
+  // Whichever --provider sent it: the header as GitLab's decoding makes it and as the others' does.
+  const authorization = target && urlAuthorization(target, "gitlab");
   if (authorization) credentials.authorization = authorization;
-  // As sent (GitLab's decoding, "+" a space), as percent-decoding alone reads it, and as typed.
+  const percentAuthorization = target && urlAuthorization(target, "github");
+  if (percentAuthorization) credentials.percentAuthorization = percentAuthorization;
+  // As sent (GitLab's decoding, "+" a space; the others', "+" kept), as decodeURIComponent reads it, and as typed.
   if (target && target.password !== "") {
-    anyLength.push(formDecoded(target.password).toString("utf8"), decoded(target.password), target.password);
+    anyLength.push(
+      formDecoded(target.password).toString("utf8"),
+      percentDecoded(target.password).toString("utf8"),
+      decoded(target.password),
+      target.password,
+    );
   }
   return withoutCredentials(text, credentials, { values: proxyCredentialValues(proxy), anyLength });
 }
@@ -404,13 +412,30 @@ function parsedUrl(url: string | undefined): URL | undefined {
 }
 
 /**
- * The Authorization a Git host sends for a URL's user:password@ (GitLab's WebHookService takes it out of the
- * URL and sends it as Basic auth, each part decoded with CGI.unescape); undefined for a URL without one.
+ * The Authorization a Git host sends for a URL's user:password@, each part decoded as that host decodes it;
+ * undefined for a URL without one. GitLab's WebHookService decodes with CGI.unescape ("+" a space). Gitea's
+ * sender is Go's net/http, whose Basic auth comes from url.Parse's userinfo: percent-decoded, "+" kept (a stray
+ * "%" fails the parse: refused beforehand, see strayPercent). GitHub's and Bitbucket's senders are not
+ * public: read as RFC 3986 reads userinfo, where "+" is a plain character, as Go does.
  */
-export function urlAuthorization(url: URL): string | undefined {
+export function urlAuthorization(url: URL, provider: Provider): string | undefined {
   if (url.username === "" && url.password === "") return undefined;
-  const pair = Buffer.concat([formDecoded(url.username), Buffer.from(":"), formDecoded(url.password)]);
+  const decode = provider === "gitlab" ? formDecoded : percentDecoded;
+  const pair = Buffer.concat([decode(url.username), Buffer.from(":"), decode(url.password)]);
   return `Basic ${pair.toString("base64")}`;
+}
+
+/** Whether a URL's user or password holds a "%" not starting a %XX escape, which Go's url.Parse refuses. */
+export function strayPercent(url: URL): boolean {
+  return [url.username, url.password].some((part) => /%(?![0-9a-fA-F]{2})/.test(part));
+}
+
+/**
+ * A URL's user or password percent-decoded, "+" kept (RFC 3986 userinfo; Go's url.Parse): each run of valid %XX
+ * its bytes, a stray "%" kept as written. Bytes, as a Basic header base64-encodes them.
+ */
+function percentDecoded(part: string): Buffer {
+  return escapesDecoded(part);
 }
 
 /**
@@ -419,8 +444,13 @@ export function urlAuthorization(url: URL): string | undefined {
  * %XX its bytes, and a stray "%" kept as written. Bytes, as HTTParty base64-encodes them.
  */
 function formDecoded(part: string): Buffer {
+  return escapesDecoded(part.replaceAll("+", " "));
+}
+
+/** Each run of valid %XX as its bytes, the rest (a stray "%" too) as UTF-8. */
+function escapesDecoded(part: string): Buffer {
   const chunks: Buffer[] = [];
-  let rest = part.replaceAll("+", " ");
+  let rest = part;
   for (let at = rest.search(/%[0-9a-fA-F]{2}/); at !== -1; at = rest.search(/%[0-9a-fA-F]{2}/)) {
     chunks.push(Buffer.from(rest.slice(0, at), "utf8"), Buffer.from(rest.slice(at + 1, at + 3), "hex"));
     rest = rest.slice(at + 3);
@@ -513,7 +543,7 @@ export async function runSend(argv: string[]): Promise<number> {
   const headers: Record<string, string | string[]> = { ...signed.headers };
   // A URL's user:password@ as a Git host sends it, Authorization: Basic, and not in the request's URL (undici
   // would drop it without a word); an --insecure-header Authorization adds a second one.
-  const authorization = urlAuthorization(url);
+  const authorization = urlAuthorization(url, values.provider);
   if (authorization) headers.authorization = authorization;
   for (const extra of values.extraHeaders) {
     const colon = extra.indexOf(":");
@@ -687,6 +717,12 @@ function parse(argv: string[]) {
   const provider = values.provider as Provider;
   if (!PROVIDERS.includes(provider)) {
     throw new UsageError(`--provider must be one of ${PROVIDERS.join(", ")}, got "${values.provider}"`);
+  }
+  // Gitea's sender cannot send to such a URL: Go's url.Parse fails on it ("invalid URL escape"). Never the value.
+  if (provider === "gitea" && strayPercent(url)) {
+    throw new UsageError(
+      '--url\'s user:password@ holds a "%" not followed by two hex digits, which Gitea (Go\'s url.Parse) refuses: write a "%" as %25',
+    );
   }
   if (values.form && provider !== "github" && provider !== "gitea") {
     throw new UsageError(

@@ -5,7 +5,12 @@ import diagnostics from "node:diagnostics_channel";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
-import { runSend as runSendInProcess, urlAuthorization, withoutSecrets } from "../../src/cli/send";
+import {
+  runSend as runSendInProcess,
+  strayPercent,
+  urlAuthorization,
+  withoutSecrets,
+} from "../../src/cli/send";
 import { headerBag } from "../../src/core/headers";
 import { verifyStandardWebhook } from "../../src/core/verify/standardWebhooks";
 import { startForwardProxy } from "../support/forwardProxy";
@@ -127,6 +132,46 @@ describe("Command: hookgate send, what reaches the server", function () {
     }
   });
 
+  it("send --provider gitea --url http://hook:p+ss@host/... sends Basic 'hook:p+ss', as Gitea (Go's url.Parse) keeps a '+' in userinfo", async () => {
+    const before = seen.length;
+    const run = await runSend([
+      "--url",
+      url.replace("http://", "http://hook:p+ss@"),
+      "--provider",
+      "gitea",
+      "--secret",
+      "s3cr3tvalue",
+      "--event",
+      "push",
+      "--payload",
+      "examples/github-push.json",
+    ]);
+    expect(run.code, run.stderr).to.equal(0);
+    const got = seen[before] as Seen;
+    expect(got.headers.authorization).to.equal(`Basic ${Buffer.from("hook:p+ss").toString("base64")}`);
+    expect(run.stdout + run.stderr).not.to.include("p+ss");
+  });
+
+  it("send --provider gitea with a stray \"%\" in the --url's password is a usage error that does not show it (Go's url.Parse refuses the URL)", async () => {
+    const before = seen.length;
+    const run = await runSend([
+      "--url",
+      url.replace("http://", "http://hook:pa%zzss@"),
+      "--provider",
+      "gitea",
+      "--secret",
+      "s3cr3tvalue",
+      "--event",
+      "push",
+      "--payload",
+      "examples/github-push.json",
+    ]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.include('holds a "%" not followed by two hex digits');
+    expect(run.stdout + run.stderr).not.to.include("pa%zzss");
+    expect(seen.length).to.equal(before);
+  });
+
   it("send --url http://user:password@host/... that fails names the URL without the password", async () => {
     const password = "s3cr:t p@ss";
     const closed = "http://hook-user:s3cr%3At%20p%40ss@127.0.0.1:9/hooks/x";
@@ -238,27 +283,60 @@ describe("Command: hookgate send --timeout above undici's own 300 s limits", fun
   });
 });
 
-describe("Function: urlAuthorization and withoutSecrets, a --url's user:password@ decoded as GitLab decodes it", () => {
+describe("Function: urlAuthorization and withoutSecrets, a --url's user:password@ decoded as the provider decodes it", () => {
   const basic = (pair: string) => `Basic ${Buffer.from(pair, "utf8").toString("base64")}`;
 
-  it('a "+" in the URL\'s password is sent as a space, as GitLab\'s CGI.unescape reads it; "%2B" is a "+"', () => {
-    expect(urlAuthorization(new URL("https://hook:p+ss@hooks.example.com/x"))).to.equal(basic("hook:p ss"));
-    expect(urlAuthorization(new URL("https://ho+ok:p%2Bss@hooks.example.com/x"))).to.equal(
+  it('gitlab: a "+" in the URL\'s password is sent as a space, as GitLab\'s CGI.unescape reads it; "%2B" is a "+"', () => {
+    expect(urlAuthorization(new URL("https://hook:p+ss@hooks.example.com/x"), "gitlab")).to.equal(
+      basic("hook:p ss"),
+    );
+    expect(urlAuthorization(new URL("https://ho+ok:p%2Bss@hooks.example.com/x"), "gitlab")).to.equal(
       basic("ho ok:p+ss"),
     );
   });
 
-  it('a stray "%" stays as written while the valid escapes around it are decoded, as CGI.unescape does', () => {
-    expect(urlAuthorization(new URL("https://hook:a%zz%C3%A9+@hooks.example.com/x"))).to.equal(
+  it('gitlab: a stray "%" stays as written while the valid escapes around it are decoded, as CGI.unescape does', () => {
+    expect(urlAuthorization(new URL("https://hook:a%zz%C3%A9+@hooks.example.com/x"), "gitlab")).to.equal(
       basic("hook:a%zzé "),
     );
   });
 
-  it('withoutSecrets takes out the password as sent ("+" a space), as percent-decoded and as typed, at any length', () => {
+  it('gitea, github, bitbucket and bitbucket-server: a "+" stays a "+" (Go\'s url.Parse, RFC 3986 userinfo), %XX is decoded', () => {
+    for (const provider of ["gitea", "github", "bitbucket", "bitbucket-server"] as const) {
+      expect(
+        urlAuthorization(new URL("https://ho+ok:p+s%2Bs%C3%A9@hooks.example.com/x"), provider),
+        provider,
+      ).to.equal(basic("ho+ok:p+s+sé"));
+    }
+  });
+
+  it('strayPercent finds a "%" that starts no %XX escape in the user or password (Go\'s url.Parse refuses it)', () => {
+    expect(strayPercent(new URL("https://hook:a%zz@hooks.example.com/x"))).to.equal(true);
+    expect(strayPercent(new URL("https://ho%@hooks.example.com/x"))).to.equal(true);
+    expect(strayPercent(new URL("https://hook:a%2B%C3%A9@hooks.example.com/x"))).to.equal(false);
+  });
+
+  it('withoutSecrets takes out the password as GitLab sends it ("+" a space), as the others send it ("+" kept), and as typed, at any length', () => {
     const url = "https://hook:p+s%2Fs@hooks.example.com/x";
     const answer = "got p s/s, p+s/s and p+s%2Fs";
     expect(withoutSecrets(answer, "s3cr3tvalue", undefined, { secretTravels: false, url })).to.equal(
       "got [redacted], [redacted] and [redacted]",
     );
+    // A stray "%" (decodeURIComponent fails): the "+"-kept form with its escapes decoded is taken out too.
+    const stray = "https://hook:p+%zz%2Fs@hooks.example.com/x";
+    expect(
+      withoutSecrets("got p+%zz/s and p %zz/s", "s3cr3tvalue", undefined, {
+        secretTravels: false,
+        url: stray,
+      }),
+    ).to.equal("got [redacted] and [redacted]");
+  });
+
+  it("withoutSecrets takes out the Authorization header a --provider other than gitlab sent", () => {
+    const url = "https://hook:p+ss@hooks.example.com/x";
+    const header = urlAuthorization(new URL(url), "gitea") as string;
+    expect(
+      withoutSecrets(`echo ${header}`, "s3cr3tvalue", undefined, { secretTravels: false, url }),
+    ).to.not.include(header.slice("Basic ".length));
   });
 });
