@@ -8,7 +8,8 @@ export const ATTEMPT_MSG = "attempt";
 /** The `outcome` of an attempt that sent its delivery to the dead-letter queue (with the reason). */
 export const DEAD_OUTCOME = "dead";
 /**
- * A field (`true`) on an attempt line whose record was put back unrun on the queue's last receive: its outcome is
- * "deferred", but the queue's redrive policy moves it to the dead-letter queue next, so it counts as dead-lettered.
+ * A field (`true`) on an attempt line whose record was put back on the queue's last receive: its outcome is
+ * "deferred" or "failed", but the queue's redrive policy moves it to the dead-letter queue next, so it counts as
+ * dead-lettered.
  */
 export const DEAD_LETTERED_FIELD = "deadLettered";

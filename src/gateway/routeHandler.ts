@@ -975,6 +975,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           attempt,
           outcome: "failed",
           error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          // Put back on the queue's last receive: the redrive policy parks it (the dead-lettered alarm counts it).
+          [DEAD_LETTERED_FIELD]: attempt >= maxReceiveCount || undefined,
         });
         result = { ok: false, delayMs, outcome: { outcome: "failed" } };
       }
@@ -1351,7 +1353,17 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const outcome = fields.outcome;
     const level =
       outcome === DEAD_OUTCOME || outcome === "failed" ? "error" : outcome === "retry" ? "warn" : "info";
-    safeLog({ msg: ATTEMPT_MSG, level, route: route.name, ...fields });
+    // A failed record is always put back: on the queue's last receive the redrive policy parks it, so its line
+    // says so for the dead-lettered alarm (a failed dead-letter send, an unreadable body without sendRaw).
+    const parked =
+      outcome === "failed" && typeof fields.attempt === "number" && fields.attempt >= maxReceiveCount;
+    safeLog({
+      msg: ATTEMPT_MSG,
+      level,
+      route: route.name,
+      ...fields,
+      ...(parked ? { [DEAD_LETTERED_FIELD]: true } : {}),
+    });
   }
 
   function safeLog(fields: Record<string, unknown>): void {

@@ -222,7 +222,7 @@ export const BAD_SIGNATURE_PATTERN =
   `($.reason = ${JSON.stringify(SIGNATURE_INVALID)}) }`;
 /**
  * The attempt lines of a delivery the function itself sent to the dead-letter queue (its last attempt, or a final
- * failure), or put back unrun on the queue's last receive, which the redrive policy then moves (the line's
+ * failure), or put back (unrun, or failed) on the queue's last receive, which the redrive policy then moves (the line's
  * DEAD_LETTERED_FIELD is true: a JSON boolean, matched with IS TRUE). SQS's redrive policy, the backstop for a
  * function that keeps dying, moves a message without one.
  */
@@ -440,8 +440,8 @@ export class Route extends pulumi.ComponentResource {
         description:
           `hookgate route ${route.name}: the function sent deliveries to the dead-letter queue ` +
           `${names.deadLetterQueue} in the last 5 minutes, even if older ones already wait there (it notifies ` +
-          "again after a 5-minute period without one). Their attempt " +
-          `lines (outcome "dead", or "deferred" with ${DEAD_LETTERED_FIELD} true: put back unrun on the last receive) ` +
+          'again after a 5-minute period without one). Their attempt lines (outcome "dead", or "deferred" or ' +
+          `"failed" with ${DEAD_LETTERED_FIELD} true: put back on the last receive) ` +
           `in the log group ${names.logGroup} say why; fix the cause, then redrive them.`,
         alarmTopicArn: args.alarmTopicArn,
       },

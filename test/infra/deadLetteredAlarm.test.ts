@@ -107,6 +107,51 @@ describe("The dead-lettered alarm (each new dead letter, even while old ones wai
     expect(lines.filter(counts)).to.deep.equal([lines[0]]);
   });
 
+  it("the dead-lettered filter counts a failed line on the queue's last receive (the redrive policy parks the record put back), and not one earlier", async () => {
+    const counts = jsonPattern(DEAD_LETTERED_PATTERN);
+    /** The attempt lines of one record on its `receiveCount`th receive, failed as `how` says. */
+    const failedLines = async (
+      how: "dlq-send" | "unexpected" | "unreadable" | "unreadable-raw",
+      receiveCount: number,
+    ) => {
+      const logs = new LogCollector();
+      const deadLetters = new RecordingDeadLetters();
+      if (how === "dlq-send" || how === "unreadable-raw") deadLetters.failuresLeft = 1;
+      const handler = createRouteHandler({
+        route: jenkinsRoute(),
+        secrets: new MemorySecretStore(),
+        queue: new RecordingQueue(),
+        // Without sendRaw, an unreadable body is left to the redrive policy.
+        deadLetters: how === "unreadable" ? { send: deadLetters.send.bind(deadLetters) } : deadLetters,
+        dedupe: new MemoryDedupeStore(),
+        runAction: async () => {
+          if (how === "unexpected") return undefined as never;
+          throw new ActionError("Jenkins job api/build not found (404)", { retryable: false });
+        },
+        log: logs.log,
+        retryBaseDelayMs: 0,
+      });
+      const body = how.startsWith("unreadable") ? "not a work item" : JSON.stringify(workItem());
+      const result = await handler.work(sqsEvent([sqsRecord(body, { receiveCount })]));
+      expect(result.batchItemFailures, how).to.have.length(1);
+      return logs.of("attempt");
+    };
+    for (const how of ["dlq-send", "unexpected", "unreadable", "unreadable-raw"] as const) {
+      const last = await failedLines(how, MAX_RECEIVE_COUNT);
+      expect(
+        last.map((l) => l.outcome),
+        how,
+      ).to.deep.equal(["failed"]);
+      expect(last.filter(counts), how).to.deep.equal(last);
+      const earlier = await failedLines(how, MAX_RECEIVE_COUNT - 1);
+      expect(
+        earlier.map((l) => l.outcome),
+        how,
+      ).to.deep.equal(["failed"]);
+      expect(earlier.filter(counts), how).to.deep.equal([]);
+    }
+  });
+
   it("the route's dead-lettered filter counts the attempt line of a final failure and of a last attempt, each sent to the DLQ, and not a retry", async () => {
     const counts = jsonPattern(DEAD_LETTERED_PATTERN);
     for (const [retryable, receiveCount] of [
