@@ -791,6 +791,11 @@ interface TagPushes {
   elsewhere: WebhookEvent;
   /** Whether `first` is of the only repository the route takes. */
   ownRepo: boolean;
+  /**
+   * Another tag of `first`'s commit, in the same delivery: a parameter both render alike names no tag, though it
+   * may hold the commit ({{sha}}) or the delivery, which `second` changes too.
+   */
+  sameCommitOtherTag: WebhookEvent;
 }
 
 function tagPushesFor(repos: readonly string[] | undefined): TagPushes {
@@ -803,6 +808,7 @@ function tagPushesFor(repos: readonly string[] | undefined): TagPushes {
     second: { ...OTHER_TAG_PUSH, repo },
     elsewhere: { ...TAG_PUSH, repo: { ...splitFullName(other), fullName: other } },
     ownRepo: own !== undefined,
+    sameCommitOtherTag: { ...TAG_PUSH, repo, ref: OTHER_TAG_PUSH.ref, tag: OTHER_TAG_PUSH.tag },
   };
 }
 
@@ -915,15 +921,20 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
     }
     for (const [name, template] of Object.entries(obj(act.parameters) ?? {})) {
       if (typeof template !== "string") continue;
-      const rendered = renderedForTags(template, pushes, (event) => renderTemplate(template, event, "raw"));
-      // As for the key and the job: a value that names the tag ("{{branch}}{{tag}}") is each tag's own.
+      const render = (event: WebhookEvent) => renderTemplate(template, event, "raw");
+      // A value that names the tag ("{{branch}}{{tag}}") is each tag's own; one that differs only by the commit
+      // or the delivery ("{{branch}}@{{sha}}") still names no tag, so it is compared with the same commit's.
+      const rendered = renderedForTags(template, pushes, render, pushes.sameCommitOtherTag);
       if (rendered === undefined || (rendered.first !== "" && rendered.first !== rendered.second)) continue;
+      // "every tag" only when the value is the same for every tag push; one holding {{sha}} is not.
+      const forWhat = rendered.first !== "" && rendered.first === render(pushes.second) ? "every tag" : "it";
+      // Clipped so that the note, after the longest location, stays within 300 characters.
       out.push({
         at: ["parameters", name],
         problem: false,
         message:
-          `a tag push has no {{branch}}, so Jenkins parameter ${shownText(name, 40)} is sent as ` +
-          `${shown(rendered, 60)} for ${rendered.first === "" ? "it" : "every tag"}` +
+          `a tag push has no {{branch}}, so Jenkins parameter ${shownText(name, 24)} is sent as ` +
+          `${shown(rendered, 40)} for ${forWhat}` +
           `${onlyTags ? " (this route matches only tags)" : ""}; ${fix("the parameter")}`,
       });
     }
@@ -932,19 +943,20 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
 }
 
 /**
- * A template with {{branch}} rendered for two tag pushes (`render` never throws on them; a template with
+ * A template with {{branch}} rendered for a tag push and `other` (`render` never throws on them; a template with
  * problems is reported as such); undefined when it names no branch.
  */
 function renderedForTags(
   template: string,
   pushes: TagPushes,
   render: (event: WebhookEvent) => string,
+  other: WebhookEvent = pushes.second,
 ): Rendered | undefined {
   if (!PUSHED_BRANCH_FIELD.test(template) || safeTemplateProblems(template).length > 0) return undefined;
   try {
     const first = render(pushes.first);
     const example = !pushes.ownRepo && render(pushes.elsewhere) !== first;
-    return { first, second: render(pushes.second), example };
+    return { first, second: render(other), example };
   } catch {
     return undefined;
   }
