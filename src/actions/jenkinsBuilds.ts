@@ -31,7 +31,8 @@
 //   TextParameterDefinition's createValue does not trim: compared exactly. A job that defines none: the user
 //   and the time only. A Pipeline's Jenkinsfile redefines the parameters while its build runs, so a defined
 //   parameter a build holds no entry for (it was not defined when the build was queued) is skipped, when no
-//   build holds them all, unless its value sent holds the delivery id; a default changed so cannot be told from another route's value (not skipped).
+//   build holds them all, unless its value sent holds the delivery id; a default changed so cannot be told
+//   from another route's value (not skipped).
 // The build is not looked for in the queue: a request still queued there takes the repeat in (303).
 import {
   discard,
