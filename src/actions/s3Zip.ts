@@ -19,12 +19,12 @@
 // processed at the same moment) makes it fail and nothing is written; the key is read again and the
 // decision made again, a few times, then the delivery is retried later.
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, createWriteStream, fstatSync, openSync } from "node:fs";
+import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { mkdir, open, readdir, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished } from "node:stream/promises";
 import { threadId } from "node:worker_threads";
 import { inflateRawSync } from "node:zlib";
 import yauzl from "yauzl";
@@ -695,12 +695,24 @@ export async function downloadArchive(
       throw credentialed ? markRefusedCredentials(refusal, status) : refusal;
     }
     let bytes = 0;
-    res.body.on("data", (chunk: Buffer) => {
-      bytes += chunk.length;
-    });
+    // Each chunk is written as it arrives, never through a stream with backpressure: a write falling behind
+    // would pause undici's parser, and undici 7 asserts !paused when the host then closes the connection
+    // (Connection: close), an uncaught AssertionError that ends the process (nodejs/undici#5360).
+    let fd: number | undefined;
     try {
-      await pipeline(res.body, createWriteStream(file));
+      const out = openSync(file, "w");
+      fd = out;
+      res.body.on("data", (chunk: Buffer) => {
+        try {
+          writeFully(out, chunk);
+          bytes += chunk.length;
+        } catch (err) {
+          res.body.destroy(err as Error);
+        }
+      });
+      await finished(res.body);
     } catch (err) {
+      res.body.destroy();
       if ((err as { code?: string }).code === "ENOSPC") {
         throw new ActionError(
           // serve's temp directory is <state-dir>/tmp, whose disk no stack setting enlarges.
@@ -713,6 +725,8 @@ export async function downloadArchive(
         );
       }
       throw networkError(what, err);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
     if (bytes > 0 && !(await beginsWithPk(file))) {
       throw notAZip(what, header(res.headers, "content-type"), hop > 0, sentToSignIn, source, sent);
@@ -765,6 +779,12 @@ function locationSecrets(url: URL): string[] {
     }
   }
   return values;
+}
+
+/** Write all of `chunk` to the descriptor: writeSync may write less than it is given. */
+function writeFully(fd: number, chunk: Buffer): void {
+  let offset = 0;
+  while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
 }
 
 /** Whether the file begins with "PK", as every zip does (a local file header, or an empty zip's end record). */
