@@ -21,6 +21,14 @@ const FINAL_S3_ERRORS: Record<string, (err: S3ErrorShape, bucket?: string, kmsKe
     kmsKeyId === undefined
       ? "the bucket's KMS key is disabled"
       : `the KMS key of the route's kmsKeyId ${JSON.stringify(kmsKeyId)} is disabled`,
+  // A key pending deletion (or pending import, or in a custom key store that is not connected): a state only
+  // the key's owner changes, so each attempt would download and zip again to be refused the same way. Not
+  // KMS.KeyUnavailableException, which KMS says may be retried.
+  "KMS.KMSInvalidStateException": (_err, _bucket, kmsKeyId) =>
+    kmsKeyId === undefined
+      ? "the bucket's KMS key is pending deletion or in another state that cannot encrypt"
+      : `the KMS key of the route's kmsKeyId ${JSON.stringify(kmsKeyId)} is pending deletion or in another ` +
+        "state that cannot encrypt",
   "KMS.NotFoundException": (_err, _bucket, kmsKeyId) =>
     kmsKeyId === undefined
       ? "the bucket's KMS key does not exist"
@@ -69,6 +77,7 @@ const WITH_S3_MESSAGE = new Set([
   "AccessDenied",
   "AllAccessDisabled",
   "KMS.DisabledException",
+  "KMS.KMSInvalidStateException",
   "KMS.NotFoundException",
 ]);
 

@@ -16,6 +16,10 @@ describe("Function: storeError (S3 failures: final when no attempt can get past 
     ["KMS.DisabledException", "the bucket's KMS key is disabled"],
     ["KMS.NotFoundException", "the bucket's KMS key does not exist"],
     [
+      "KMS.KMSInvalidStateException",
+      "the bucket's KMS key is pending deletion or in another state that cannot encrypt",
+    ],
+    [
       "PermanentRedirect",
       "the bucket is in another region than the function: use a bucket in the stack's region",
     ],
@@ -48,11 +52,32 @@ describe("Function: storeError (S3 failures: final when no attempt can get past 
     );
   });
 
+  it("storeError makes a key pending deletion (KMS.KMSInvalidStateException) final, naming the route's kmsKeyId and ending with S3's message", () => {
+    const kmsKeyId = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const err = storeError(
+      s3Error("KMS.KMSInvalidStateException", `${kmsKeyId} is pending deletion.`),
+      "b",
+      "upload",
+      kmsKeyId,
+    );
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(
+      `S3 refused the upload: KMS.KMSInvalidStateException: the KMS key of the route's kmsKeyId "${kmsKeyId}" is ` +
+        `pending deletion or in another state that cannot encrypt; S3 said: "${kmsKeyId} is pending deletion."`,
+    );
+    expect(err.publicMessage).to.not.contain("S3 said");
+  });
+
+  it("storeError leaves KMS.KeyUnavailableException retryable: KMS says the request can be retried", () => {
+    expect(storeError(s3Error("KMS.KeyUnavailableException"), "b", "upload").retryable).to.equal(true);
+  });
+
   /** The finals whose reason ends with S3's own message (it tells their several suspects apart). */
   const withS3Message = [
     "AccessDenied",
     "AllAccessDisabled",
     "KMS.DisabledException",
+    "KMS.KMSInvalidStateException",
     "KMS.NotFoundException",
   ];
   for (const [name, reason] of finals) {

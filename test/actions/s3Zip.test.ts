@@ -2002,6 +2002,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
   for (const [code, reason] of [
     ["KMS.NotFoundException", "names no KMS key S3 can use: it does not exist, or is of another region"],
     ["KMS.DisabledException", "is disabled"],
+    ["KMS.KMSInvalidStateException", "is pending deletion or in another state that cannot encrypt"],
   ] as const) {
     it(`uploadSourceZip fails final on S3's 400 ${code} to a route with kmsKeyId, naming the route's kmsKeyId, not the bucket's key`, async () => {
       const kmsKeyId = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -2013,11 +2014,31 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       );
       expect(err.retryable).to.equal(false);
       expect(err.message).to.contain(
-        `S3 refused the upload: ${code}: the ${code === "KMS.DisabledException" ? "KMS key of the " : ""}route's kmsKeyId "${kmsKeyId}" ${reason}`,
+        `S3 refused the upload: ${code}: the ${code === "KMS.NotFoundException" ? "" : "KMS key of the "}route's kmsKeyId "${kmsKeyId}" ${reason}`,
       );
       expect(err.message).not.to.contain("the bucket's KMS key");
     });
   }
+
+  it("uploadSourceZip fails final, once, on S3's KMS.KMSInvalidStateException for a key pending deletion, naming the route's kmsKeyId and ending with S3's message", async () => {
+    const kmsKeyId = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const said = `${kmsKeyId} is pending deletion.`;
+    s3.faults.everyRequest = {
+      status: 400,
+      code: "KMS.KMSInvalidStateException",
+      message: said,
+      headers: {},
+    };
+    s3.faults.headStatus = 404;
+    const key = "final/kms-pending-deletion.zip";
+    const err = await rejectsWithActionError(
+      upload({ ...request(), key, serverSideEncryption: "aws:kms", kmsKeyId }, pushEvent(), clients()),
+    );
+    expect(err.retryable, err.message).to.equal(false);
+    expect(err.message).to.contain(`the KMS key of the route's kmsKeyId "${kmsKeyId}" is pending deletion`);
+    expect(err.message).to.contain(`; S3 said: ${JSON.stringify(said)}`);
+    expect(s3.requests.filter((r) => r.includes(key) && !r.startsWith("HEAD "))).to.have.length(1);
+  });
 
   it("uploadSourceZip fails final when the bucket does not exist, naming the bucket", async () => {
     const err = await rejectsWithActionError(
