@@ -458,15 +458,17 @@ export function targetUrlText(value: string): string {
 export function targetUrlProblem(written: string): string | undefined {
   const value = targetUrlText(written);
   // A link may carry a token in its query: never shown then.
-  const shown = () => (/[?#@]/.test(value) || looksLikeSecret(value) ? "(not shown)" : shownText(value));
+  const shown = (width = 80) =>
+    /[?#@]/.test(value) || looksLikeSecret(value) ? "(not shown)" : shownText(value, width);
   // A URL parser (WHATWG, as browsers and Node read a link) removes every tab, LF and CR, and strips C0 controls
   // and spaces at either end, before reading anything: "https://\t/{{x}}.example.com" is https:///<x>..., whose
   // host a value with a "/" names. What check reads must be what the link's reader reads.
   if (/[\n\r]/.test(value)) {
-    // Most likely a block scalar written over several lines (|, or > with a more indented line).
+    // Most likely a block scalar written over several lines (|, or > with a more indented line). The link is
+    // clipped at 40 so that the message, after the longest location and route name, stays within 300.
     return (
-      `targetUrl ${shown()} holds a line break, which a URL parser removes before reading the link: ` +
-      "write it on one line (a block scalar's final line break is dropped; >- or |- writes none)"
+      `targetUrl ${shown(40)} holds a line break (a URL parser drops it): write it on one line; ` +
+      ">- or |- for a block scalar"
     );
   }
   if (value.includes("\t")) {

@@ -15,6 +15,7 @@ import {
   urlProblem,
 } from "../../../src/core/routes/checks";
 import { parseRoutes } from "../../../src/core/routes/parse";
+import { shownText } from "../../../src/core/shownText";
 import { compileIpAllowlist } from "../../../src/core/verify/ipAllowlist";
 
 describe("Function: routeNameProblem", () => {
@@ -679,7 +680,8 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
       "targetUrlProblem",
       targetUrlProblem,
       url,
-      `targetUrl ${JSON.stringify(url.replace(/(?:\r?\n)+$/, ""))} holds a line break, which a URL parser removes before reading the link: write it on one line (a block scalar's final line break is dropped; >- or |- writes none)`,
+      // The link clipped at 40 characters.
+      `targetUrl ${shownText(url.replace(/(?:\r?\n)+$/, ""), 40)} holds a line break (a URL parser drops it): write it on one line; >- or |- for a block scalar`,
     ]),
     // The line breaks a block scalar ends with (targetUrl: >, |, |+) are no part of the link: compile drops them.
     ...[

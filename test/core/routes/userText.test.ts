@@ -155,7 +155,7 @@ describe("Function: parseRoutes, user text in messages is escaped and clipped", 
   });
 });
 
-describe("Function: parseRoutes, the tag-push and shared-prefix problems at their longest", () => {
+describe("Function: parseRoutes, the tag-push, shared-prefix and targetUrl problems at their longest", () => {
   // The longest location a route gives: a name of 40 characters shown escaped (each "\\" as two, clipped
   // with "…") and a line:col wider than any here. The property test below meets these only by chance.
   const NAME = "\\".repeat(40);
@@ -215,6 +215,13 @@ describe("Function: parseRoutes, the tag-push and shared-prefix problems at thei
       /of the repository share it/,
     ],
   ];
+  // A pr-cleanup whose targetUrl is long and holds a tab, a space at its end or a line break.
+  const link = (targetUrl: string) => ({ ...prefix("p/{{pr.number}}/"), targetUrl });
+  cases.push(
+    ["a long targetUrl with a line break", {}, link(`${LONG}\n${LONG}`), /holds a line break/],
+    ["a long targetUrl with a tab", {}, link(`${LONG}\t`), /holds a tab/],
+    ["a long targetUrl starting with a space", {}, link(` ${LONG}`), /starts or ends with a space/],
+  );
   for (const [what, match, action, which] of cases) {
     it(`parseRoutes keeps the problem for ${what} within ${MAX_MESSAGE} characters after the longest location`, () => {
       const found = problems(match, action).filter((m) => which.test(m));
