@@ -883,10 +883,10 @@ function namesPullRequestAction(route: Route, action: string): boolean {
 /** Notes on what a host's deliveries hold that a route's filters do not expect. */
 function deliveryNotes(route: Route): string[] {
   const notes: string[] = [];
+  // Short enough that the longer note, after "route <32-character name>: ", stays within 300 characters.
   const updated =
-    "Bitbucket Cloud's pullrequest:updated, which Bitbucket also sends when a pull request's title, description " +
-    "or reviewers change, with nothing in the payload saying what changed (BCLOUD-21940): the route may run " +
-    "again at a commit it already ran for";
+    "Bitbucket Cloud's pullrequest:updated, also sent for a title, description or reviewer edit without " +
+    "saying which (BCLOUD-21940): the route may run again at a commit it ran for";
   if (route.provider === "bitbucket" && namesPullRequestAction(route, "synchronize")) {
     notes.push(`pull_request.synchronize is ${updated}`);
   } else if (

@@ -1442,10 +1442,10 @@ routes:
 });
 
 describe("Function: routeNotes on Bitbucket Cloud's pullrequest:updated", () => {
-  const note =
-    "route r: pull_request.synchronize is Bitbucket Cloud's pullrequest:updated, which Bitbucket also sends when a pull " +
-    "request's title, description or reviewers change, with nothing in the payload saying what changed " +
-    "(BCLOUD-21940): the route may run again at a commit it already ran for";
+  const updated =
+    "Bitbucket Cloud's pullrequest:updated, also sent for a title, description or reviewer edit without " +
+    "saying which (BCLOUD-21940): the route may run again at a commit it ran for";
+  const note = `route r: pull_request.synchronize is ${updated}`;
 
   it("notes that a bitbucket route on pull_request.synchronize also runs for a title, description or reviewer edit", () => {
     expect(notesFor('{ events: ["pull_request.synchronize"] }', "bitbucket")).to.deep.equal([note]);
@@ -1454,11 +1454,7 @@ describe("Function: routeNotes on Bitbucket Cloud's pullrequest:updated", () => 
 
   // branches without events builds pull requests at new code, pullrequest:updated too (h411).
   it("notes that a bitbucket Jenkins route with branches and no events may build a pull request's commit again at a title, description or reviewer edit", () => {
-    const implicit =
-      "route r: the pull requests this route builds (branches without events) include Bitbucket Cloud's " +
-      "pullrequest:updated, which Bitbucket also sends when a pull request's title, description or reviewers " +
-      "change, with nothing in the payload saying what changed (BCLOUD-21940): the route may run again at a " +
-      "commit it already ran for";
+    const implicit = `route r: the pull requests this route builds (branches without events) include ${updated}`;
     expect(notesFor("{ branches: [main] }", "bitbucket")).to.include(implicit);
     // With paths no pull request passes; with actions it takes what they name; elsewhere an edit is edited.
     expect(notesFor('{ branches: [main], paths: ["src/**"] }', "bitbucket").join("\n")).to.not.include(
@@ -1469,6 +1465,30 @@ describe("Function: routeNotes on Bitbucket Cloud's pullrequest:updated", () => 
     );
     expect(notesFor("{ branches: [main] }", "github").join("\n")).to.not.include("BCLOUD");
     expect(notesFor("{ branches: [main] }", "bitbucket-server").join("\n")).to.not.include("BCLOUD");
+  });
+
+  it("keeps both notes within 300 characters after a 32-character route name", () => {
+    const name = "a".repeat(32);
+    for (const match of ["{ branches: [main] }", '{ events: ["pull_request.synchronize"] }']) {
+      const parsed = parseRoutes(
+        `version: 1
+defaults:
+  secret: hookgate/webhook
+  jenkins: { url: "http://127.0.0.1:8080", credentials: hookgate/jenkins }
+routes:
+  - name: ${name}
+    provider: bitbucket
+    match: ${match}
+    action: { type: jenkins, job: x }
+`,
+        "routes.yaml",
+      );
+      expect(parsed.problems).to.deep.equal([]);
+      const notes = routeNotes(parsed.config?.routes ?? []).filter((n) => n.includes("BCLOUD-21940"));
+      expect(notes).to.have.length(1);
+      expect(notes[0]).to.match(new RegExp(`^route ${name}: `));
+      expect(notes[0]?.length, notes[0]).to.be.at.most(300);
+    }
   });
 
   it("notes nothing for another provider's synchronize, or a bitbucket route on other actions", () => {
