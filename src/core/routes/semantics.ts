@@ -857,9 +857,10 @@ export function tagPushFindings(match: unknown, action: unknown): TagPushFinding
   // escaped characters (test/core/routes/userText.test.ts): what it shows of the user's text is clipped.
   const lead = onlyTags ? "this route takes only tags, where {{branch}} is empty: " : "";
   const pushes = tagPushesFor(filters.repos);
-  // A sample rendered for a repository the route may not take (acme/api on platform/**) is only an example.
+  // A sample rendered for a repository the route may not take (acme/api on platform/**) is only an example,
+  // clipped 5 characters shorter so that "e.g. " keeps each note within 300 characters.
   const shown = (rendered: Rendered, width: number) =>
-    `${rendered.example ? "e.g. " : ""}${shownText(rendered.first, width)}`;
+    rendered.example ? `e.g. ${shownText(rendered.first, width - 5)}` : shownText(rendered.first, width);
   const out: TagPushFinding[] = [];
   if (act.type === "s3-zip" && filters.deleted !== true) {
     // deleted: true takes deletions only, which s3-zip skips before it renders the key (a note says so).

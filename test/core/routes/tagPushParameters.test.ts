@@ -25,12 +25,43 @@ describe("Function: tagPushFindings, a Jenkins parameter with {{branch}} that na
 
   it("keeps the note within 300 characters after the longest location (line:col, a route name of 40 escaped characters), for the longest name and value it shows", () => {
     const location = `999:999: route "${"\\\\".repeat(20)}…": `;
-    for (const match of [{ events: ["push"] }, { events: ["push"], tags: ["v*"] }]) {
-      for (const value of [`{{branch}}${"x".repeat(100)}`, `{{branch}}${"x".repeat(100)}{{sha}}`]) {
+    for (const match of [
+      { events: ["push"] },
+      { events: ["push"], tags: ["v*"] },
+      { events: ["push"], repos: ["platform/**"] },
+      { events: ["push"], tags: ["v*"], repos: ["platform/**"] },
+    ]) {
+      for (const value of [
+        `{{branch}}${"x".repeat(100)}`,
+        `{{branch}}${"x".repeat(100)}{{sha}}`,
+        // A value of the repository, on a route of several: shown after "e.g. ".
+        `{{repo}}{{branch}}${"x".repeat(100)}`,
+        `{{repo}}{{branch}}${"\\".repeat(100)}`,
+      ]) {
         const [finding] = tagPushFindings(match, jenkins({ ["\\".repeat(80)]: value }));
         expect(finding?.at).to.deep.equal(["parameters", "\\".repeat(80)]);
         expect(`${location}${finding?.message}`.length, finding?.message).to.be.at.most(300);
+        if (match.repos !== undefined && value.startsWith("{{repo}}"))
+          expect(finding?.message).to.include("e.g.");
       }
+    }
+  });
+
+  it('keeps an s3-zip key note shown after "e.g." (a route of several repositories) as long as one for a single repository', () => {
+    for (const key of [
+      `{{repo.path}}${"\\".repeat(100)}{{branch}}.zip`,
+      `{{repo.path}}/${"\\".repeat(100)}{{branch}}.zip`,
+      `{{repo.path}}${"\\".repeat(100)}/{{branch}}/x.zip`,
+      `{{repo.path}}/${"x".repeat(100)}/{{branch}}/x.zip`,
+    ]) {
+      const note = (repos: string[]) =>
+        tagPushFindings({ events: ["push"], repos }, { type: "s3-zip", key })[0]?.message ?? "";
+      const example = note(["platform/**"]);
+      const single = note(["acme/api"]);
+      expect(example).to.include("e.g.");
+      expect(single).to.not.include("e.g.");
+      // One more at most: an escape ("\\" for \) is clipped whole, so a clip may end one character short.
+      expect(example.length, example).to.be.at.most(single.length + 1);
     }
   });
 });
