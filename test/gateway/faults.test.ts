@@ -142,14 +142,14 @@ describe("Fault scenarios: the route handler with the real Jenkins action agains
   const route = () =>
     jenkinsRoute({ match: { repos: ["acme/*"], events: ["push"], branches: ["main"] } }, proxy.url);
 
-  it("Jenkins down (connection refused), then 500, then recovered: every delivery builds exactly once, in order", async () => {
+  it("Jenkins down (each connection reset at once), then 500, then recovered: every delivery builds exactly once, in order", async () => {
     const g = gateway(route(), runJenkins);
     await proxy.stop();
     for (const id of ["d-1", "d-2", "d-3"]) {
       expect((await g.deliver({ deliveryId: id })).statusCode).to.equal(202);
     }
 
-    // Round 1: Jenkins refuses connections. The first record fails; the rest of its group waits.
+    // Round 1: each connection to Jenkins is reset. The first record fails; the rest of its group waits.
     const r1 = await g.queue.deliverOnce(g.work);
     expect(r1).to.deep.include({ processed: 3, failed: 3 });
     expect(jenkins.builds()).to.have.length(0);
