@@ -100,9 +100,9 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
   let gitHost: GitHostServer;
   let resumePort: number;
   /**
-   * Holds resumePort until the resume test's Jenkins takes it: a "Jenkins down" that resets every
-   * connection. A port only looked up free could be taken meanwhile by any server started on port 0, which
-   * then answers the resume route (a 404, a final failure).
+   * Holds resumePort for the whole run: a "Jenkins down" that resets every connection, until the resume
+   * test hands its connections to a Jenkins. A port only looked up free, or let go and bound again, could be
+   * taken meanwhile by any server started on port 0, which then answers the resume route (a 404, a final failure).
    */
   let resumeDown: net.Server | undefined;
   let serve: ServeChild;
@@ -890,8 +890,10 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
           res.end();
         });
       });
-      await new Promise<void>((resolve) => resumeDown?.close(() => resolve()));
-      await new Promise<void>((resolve) => resumeJenkins.listen(resumePort, "127.0.0.1", resolve));
+      // The down server keeps the port and hands each new connection to this Jenkins: closing it and
+      // binding the port again would let another process take the port in between.
+      resumeDown?.removeAllListeners("connection");
+      resumeDown?.on("connection", (socket: net.Socket) => resumeJenkins.emit("connection", socket));
       const second = await startServe([...args, "--retry-delay-ms", "50"]);
       try {
         expect(second.output()).to.match(/resumed\s+1 queued/);
@@ -906,6 +908,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       } finally {
         await second.stop("SIGKILL");
         await new Promise<void>((resolve) => resumeJenkins.close(() => resolve()));
+        await new Promise<void>((resolve) => resumeDown?.close(() => resolve()));
       }
     });
 
