@@ -17,7 +17,7 @@ import fs, {
   utimesSync,
   writeFileSync,
 } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect, Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -2570,14 +2570,27 @@ describe("Local secrets", () => {
   it("startLocalGateway that fails after listening (a queue journal it cannot read) closes its server", async () => {
     const state = join(dir, "state-journal-unreadable");
     mkdirSync(join(state, "queue", "journal.jsonl"), { recursive: true });
-    const port = await freePort();
-    const failed = await startWithoutRoutes(state, { port }).then(
-      () => expect.fail("the gateway started"),
-      (error: NodeJS.ErrnoException) => error,
-    );
+    // Port 0, and the server is caught as it listens: a port looked up free and bound again (by the gateway,
+    // then by this test) could be taken by another process in between.
+    const listening: Server[] = [];
+    const listen = Server.prototype.listen;
+    Server.prototype.listen = function (this: Server, ...args: unknown[]) {
+      listening.push(this);
+      return (listen as (...a: unknown[]) => Server).apply(this, args);
+    } as typeof listen;
+    let failed: NodeJS.ErrnoException;
+    try {
+      failed = await startWithoutRoutes(state, { port: 0 }).then(
+        () => expect.fail("the gateway started"),
+        (error: NodeJS.ErrnoException) => error,
+      );
+    } finally {
+      Server.prototype.listen = listen;
+    }
     expect(failed.code).to.equal("EISDIR");
+    expect(listening, "servers the gateway listened on").to.have.length(1);
     // Left listening, the port would be taken (and serve would hang there with its lock released).
-    await listenOnce(port);
+    expect(listening[0]?.listening, "the gateway's server is listening").to.equal(false);
   });
 
   it("startLocalGateway refuses a state dir that is a file, saying so", async () => {
@@ -2621,25 +2634,6 @@ describe("Local secrets", () => {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function listenOnce(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve()));
-  });
 }
 
 /** A state dir whose queue journal shows delivery "a" of route "r" sent at `sentAt`, finished, and done. */
