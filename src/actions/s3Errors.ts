@@ -21,9 +21,9 @@ const FINAL_S3_ERRORS: Record<string, (err: S3ErrorShape, bucket?: string, kmsKe
     kmsKeyId === undefined
       ? "the bucket's KMS key is disabled"
       : `the KMS key of the route's kmsKeyId ${JSON.stringify(kmsKeyId)} is disabled`,
-  // A key pending deletion (or pending import, or in a custom key store that is not connected): a state only
-  // the key's owner changes, so each attempt would download and zip again to be refused the same way. Not
-  // KMS.KeyUnavailableException, which KMS says may be retried.
+  // A key pending deletion or pending import (LASTING_KEY_STATE; storeError leaves the exception retryable for
+  // any other state S3 names): a state only the key's owner changes, so each attempt would download and zip
+  // again to be refused the same way. Not KMS.KeyUnavailableException, which KMS says may be retried.
   "KMS.KMSInvalidStateException": (_err, _bucket, kmsKeyId) =>
     kmsKeyId === undefined
       ? "the bucket's KMS key is pending deletion or in another state that cannot encrypt"
@@ -54,6 +54,14 @@ interface S3ErrorShape {
   message?: string;
   $response?: { headers?: Record<string, string | undefined> };
 }
+
+/**
+ * The KMS key states KMSInvalidStateException reports that only the key's owner ends: pending deletion or
+ * import. The same exception also reports passing ones (an external key store's proxy that did not answer in
+ * time, a multi-Region key being updated: AWS KMS "Troubleshooting external key stores", "Key states"), which
+ * a later attempt may get past.
+ */
+const LASTING_KEY_STATE = /pending (deletion|import)/i;
 
 /** The most of S3's message a reason keeps. */
 const S3_MESSAGE_MAX = 300;
@@ -95,6 +103,13 @@ export function storeError(
   const shape = (typeof err === "object" && err !== null ? err : {}) as S3ErrorShape;
   const name = shape.name ?? "Error";
   const reason = Object.hasOwn(FINAL_S3_ERRORS, name) ? FINAL_S3_ERRORS[name] : undefined;
+  if (reason && name === "KMS.KMSInvalidStateException" && !LASTING_KEY_STATE.test(shape.message ?? "")) {
+    // A state that passes (an external key store's proxy, a multi-Region key being updated): S3's words say it.
+    return new ActionError(`S3 ${operation} failed: ${name}; S3 said: ${s3Message(shape)}`, {
+      retryable: true,
+      cause: err,
+    });
+  }
   if (reason) {
     const text = `S3 refused the ${operation}: ${name}: ${reason(shape, bucket, kmsKeyId)}`;
     const said = WITH_S3_MESSAGE.has(name) && shape.message ? `; S3 said: ${s3Message(shape)}` : "";

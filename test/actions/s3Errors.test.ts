@@ -16,10 +16,6 @@ describe("Function: storeError (S3 failures: final when no attempt can get past 
     ["KMS.DisabledException", "the bucket's KMS key is disabled"],
     ["KMS.NotFoundException", "the bucket's KMS key does not exist"],
     [
-      "KMS.KMSInvalidStateException",
-      "the bucket's KMS key is pending deletion or in another state that cannot encrypt",
-    ],
-    [
       "PermanentRedirect",
       "the bucket is in another region than the function: use a bucket in the stack's region",
     ],
@@ -66,6 +62,19 @@ describe("Function: storeError (S3 failures: final when no attempt can get past 
         `pending deletion or in another state that cannot encrypt; S3 said: "${kmsKeyId} is pending deletion."`,
     );
     expect(err.publicMessage).to.not.contain("S3 said");
+  });
+
+  it("storeError leaves KMS.KMSInvalidStateException retryable, with S3's words, for a state that passes (an external key store's proxy that did not answer in time)", () => {
+    const said =
+      "The external key store proxy did not respond to the request within the timeout. Retry the request.";
+    const err = storeError(s3Error("KMS.KMSInvalidStateException", said), "b", "upload");
+    expect(err.retryable).to.equal(true);
+    expect(err.message).to.equal(
+      `S3 upload failed: KMS.KMSInvalidStateException; S3 said: ${JSON.stringify(said)}`,
+    );
+    expect(
+      storeError(s3Error("KMS.KMSInvalidStateException", "key is pending import"), "b").retryable,
+    ).to.equal(false);
   });
 
   it("storeError leaves KMS.KeyUnavailableException retryable: KMS says the request can be retried", () => {
