@@ -977,9 +977,10 @@ function typedMatch(value: unknown): Route["match"] | undefined {
   const lists = ["events", "branches", "tags", "paths"] as const;
   for (const key of lists) {
     const list = match[key];
-    if (list !== undefined && !(Array.isArray(list) && list.every((item) => typeof item === "string"))) {
-      return undefined;
-    }
+    // A glob with a problem is reported as such, and is not compiled: picomatch never returns on some (four
+    // trailing backslashes), so parseRoutes would hang on a route it refuses anyway.
+    const usable = (item: unknown) => typeof item === "string" && globProblem(item) === undefined;
+    if (list !== undefined && !(Array.isArray(list) && list.every(usable))) return undefined;
   }
   return match as Route["match"];
 }

@@ -1,6 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
+import { stringify } from "yaml";
 import { routeNotes } from "../../../src/core/routes/notes";
 import { parseRoutes, positionInRoutes } from "../../../src/core/routes/parse";
 
@@ -2140,4 +2142,31 @@ describe("Function: parseRoutes (what only the semantic checks find, and a shape
       expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal(expected);
     });
   }
+});
+
+describe("Function: parseRoutes on a glob the matcher never finishes reading", () => {
+  it("reports a filter glob ending in four backslashes, in events, actions, branches, tags or paths, and returns (no later check compiles it)", function () {
+    this.timeout(60_000);
+    const bad = "\\\\\\\\";
+    const routes = ["events", "actions", "branches", "tags", "paths"].map((key, i) => ({
+      name: `r${i}`,
+      match: { [key]: [bad] },
+      action: { type: "jenkins", job: "j" },
+    }));
+    const text = stringify({
+      version: 1,
+      defaults: { secret: "hooks/s", jenkins: { url: "https://ci.example.com", credentials: "ci/c" } },
+      routes,
+    });
+    // In a child: the hang is synchronous, so only a kill can end it.
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", join(__dirname, "children", "parseRoutesOnce.ts")],
+      { input: text, encoding: "utf8", timeout: 45_000 },
+    );
+    expect(child.signal, "parseRoutes did not return").to.equal(null);
+    const problems = JSON.parse(child.stdout) as string[];
+    expect(problems).to.have.length(5);
+    for (const problem of problems) expect(problem).to.contain('ends with four or more "\\"');
+  });
 });
