@@ -699,19 +699,30 @@ export async function downloadArchive(
     // would pause undici's parser, and undici 7 asserts !paused when the host then closes the connection
     // (Connection: close), an uncaught AssertionError that ends the process (nodejs/undici#5360).
     let fd: number | undefined;
+    /** The temp file's own failure (open, write), which is this machine's, not the archive host's. */
+    let local: unknown;
     try {
-      const out = openSync(file, "w");
-      fd = out;
+      try {
+        fd = openSync(file, "w");
+      } catch (err) {
+        local = err;
+        throw err;
+      }
+      const out = fd;
       res.body.on("data", (chunk: Buffer) => {
         try {
           writeFully(out, chunk);
           bytes += chunk.length;
         } catch (err) {
+          local = err;
           res.body.destroy(err as Error);
         }
       });
       await finished(res.body);
     } catch (err) {
+      // Its own "error" (an AbortError) would find no listener when the file failed to open before any was
+      // attached, and end the process as an uncaught error.
+      res.body.on("error", () => undefined);
       res.body.destroy();
       if ((err as { code?: string }).code === "ENOSPC") {
         throw new ActionError(
@@ -722,6 +733,15 @@ export async function downloadArchive(
             retryable: false,
             cause: err,
           },
+        );
+      }
+      if (local !== undefined) {
+        // Retryable: a full table of open files (EMFILE) or a disk error may pass; the code says which.
+        const code = (local as { code?: unknown }).code;
+        throw new ActionError(
+          `${what} could not be written to the temp file: ${typeof code === "string" ? code : "error"} (this ` +
+            "machine's disk, not the archive's host)",
+          { retryable: true, cause: local },
         );
       }
       throw networkError(what, err);

@@ -68,6 +68,16 @@ describe("downloadArchive's writing of the archive to the temp file", () => {
     expect(err.retryable).to.equal(false);
   });
 
+  it("names this machine's temp file, not the archive's host, when the file cannot be opened (retryable, with the code)", async () => {
+    const err = await rejectsWithActionError(
+      downloadArchive({ url, headers: {} }, join(dir, "missing", "c.zip"), testClients(), "the archive"),
+    );
+    expect(err.retryable, err.message).to.equal(true);
+    expect(err.message).to.equal(
+      "the archive could not be written to the temp file: ENOENT (this machine's disk, not the archive's host)",
+    );
+  });
+
   it("fails retryable when the host drops the connection before the body's end", async () => {
     half = true;
     const err = await rejectsWithActionError(
