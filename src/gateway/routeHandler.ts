@@ -947,7 +947,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           : undefined;
       if (deferral !== undefined) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
-        const parked = await markDeadOnLastReceive(record, attempt, callDeadline);
+        await markDeadOnLastReceive(record, attempt, callDeadline);
         safeLog({
           msg: ATTEMPT_MSG,
           route: route.name,
@@ -955,7 +955,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           attempt,
           outcome: "deferred",
           detail: deferral.detail,
-          [DEAD_LETTERED_FIELD]: parked || undefined,
+          ...parkedOnLastReceive("deferred", attempt),
         });
         records.push({ messageId: record.messageId, outcome: "deferred" });
         await delay(record, deferral.delayMs, callDeadline(1));
@@ -975,8 +975,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
           attempt,
           outcome: "failed",
           error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-          // Put back on the queue's last receive: the redrive policy parks it (the dead-lettered alarm counts it).
-          [DEAD_LETTERED_FIELD]: attempt >= maxReceiveCount || undefined,
+          ...parkedOnLastReceive("failed", attempt),
         });
         result = { ok: false, delayMs, outcome: { outcome: "failed" } };
       }
@@ -1081,12 +1080,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       // On the queue's last receive (the hold is deployed only: maxReceiveCount) no receive follows: the queue
       // moves it to the DLQ with no word from us, so it is marked dead, as a last attempt is before its action,
       // or the Git host's redelivery would be answered "duplicate" while the mark lives.
-      const parked = await markDeadOnLastReceive(record, attempt, callDeadline, item);
+      await markDeadOnLastReceive(record, attempt, callDeadline, item);
       attemptLog({
         ...base,
         level: "warn",
         outcome: "deferred",
-        [DEAD_LETTERED_FIELD]: parked || undefined,
         error: receivedAgain,
         detail: "the queue gave the message out again before its action started here: not run here",
       });
@@ -1095,11 +1093,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (tooLittleTime(deadlineMs, minActionMs)) {
       // The hold (or the dedupe read before it) took the time the action needed: it comes back at once, as a
       // record not started for want of time does, rather than starting with too little to finish.
-      const parked = await markDeadOnLastReceive(record, attempt, callDeadline, item);
+      await markDeadOnLastReceive(record, attempt, callDeadline, item);
       attemptLog({
         ...base,
         outcome: "deferred",
-        [DEAD_LETTERED_FIELD]: parked || undefined,
         detail: NO_TIME_TO_START,
       });
       return { ok: false, delayMs: 0, outcome: { outcome: "deferred" } };
@@ -1222,27 +1219,36 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
    * A record put back unrun on the queue's last receive (maxReceiveCount): none follows, and the queue parks it
    * with no reason, so it is marked dead first, as a last attempt is before its action; else its "queued" mark
    * would answer the Git host's redelivery "duplicate" while the mark lives. Best effort: an unreadable body
-   * names no delivery. Answers whether the queue parks it (its attempt line then says so, for the dead-lettered
-   * alarm), marked or not.
+   * names no delivery. Its attempt line says the queue parks it (parkedOnLastReceive).
    */
   async function markDeadOnLastReceive(
     record: SQSRecord,
     attempt: number,
     deadline: (calls: number) => number | undefined,
     parsed?: WorkItem,
-  ): Promise<boolean> {
-    if (attempt < maxReceiveCount) return false;
+  ): Promise<void> {
+    if (attempt < maxReceiveCount) return;
     let item = parsed;
     if (item === undefined) {
       try {
         item = parseWorkItem(record.body);
       } catch {
-        return true;
+        return;
       }
-      if (item.route !== route.name) return true;
+      if (item.route !== route.name) return;
     }
     await markQuietly(item, "dead", deadline);
-    return true;
+  }
+
+  /**
+   * A record put back (deferred unrun, or failed) on the queue's last receive (maxReceiveCount): the redrive
+   * policy parks it in the DLQ next, so its attempt line says so, for the dead-lettered alarm.
+   */
+  function parkedOnLastReceive(outcome: unknown, attempt: unknown): Record<string, true> {
+    const putBack = outcome === "deferred" || outcome === "failed";
+    return putBack && typeof attempt === "number" && attempt >= maxReceiveCount
+      ? { [DEAD_LETTERED_FIELD]: true }
+      : {};
   }
 
   async function markQuietly(
@@ -1353,16 +1359,12 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     const outcome = fields.outcome;
     const level =
       outcome === DEAD_OUTCOME || outcome === "failed" ? "error" : outcome === "retry" ? "warn" : "info";
-    // A failed record is always put back: on the queue's last receive the redrive policy parks it, so its line
-    // says so for the dead-lettered alarm (a failed dead-letter send, an unreadable body without sendRaw).
-    const parked =
-      outcome === "failed" && typeof fields.attempt === "number" && fields.attempt >= maxReceiveCount;
     safeLog({
       msg: ATTEMPT_MSG,
       level,
       route: route.name,
       ...fields,
-      ...(parked ? { [DEAD_LETTERED_FIELD]: true } : {}),
+      ...parkedOnLastReceive(outcome, fields.attempt),
     });
   }
 
