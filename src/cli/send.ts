@@ -431,24 +431,19 @@ export function strayPercent(url: URL): boolean {
 }
 
 /**
- * A URL's user or password percent-decoded, "+" kept (RFC 3986 userinfo; Go's url.Parse): each run of valid %XX
- * its bytes, a stray "%" kept as written. Bytes, as a Basic header base64-encodes them.
- */
-function percentDecoded(part: string): Buffer {
-  return escapesDecoded(part);
-}
-
-/**
  * A URL's user or password as GitLab decodes it (WebHookService#make_request_with_auth, gitlabhq
  * app/services/web_hook_service.rb, calls CGI.unescape): form decoding, so "+" is a space, each run of valid
  * %XX its bytes, and a stray "%" kept as written. Bytes, as HTTParty base64-encodes them.
  */
 function formDecoded(part: string): Buffer {
-  return escapesDecoded(part.replaceAll("+", " "));
+  return percentDecoded(part.replaceAll("+", " "));
 }
 
-/** Each run of valid %XX as its bytes, the rest (a stray "%" too) as UTF-8. */
-function escapesDecoded(part: string): Buffer {
+/**
+ * A URL's user or password percent-decoded, "+" kept (RFC 3986 userinfo; Go's url.Parse): each run of valid %XX
+ * its bytes, the rest (a stray "%" too) as UTF-8. Bytes, as a Basic header base64-encodes them.
+ */
+function percentDecoded(part: string): Buffer {
   const chunks: Buffer[] = [];
   let rest = part;
   for (let at = rest.search(/%[0-9a-fA-F]{2}/); at !== -1; at = rest.search(/%[0-9a-fA-F]{2}/)) {
