@@ -7,7 +7,10 @@ import { ActionError } from "../core/errors";
  * S3 errors no attempt can get past, and what they mean. The SDK follows no region redirect (the
  * client leaves followRegionRedirects off, see s3Runtime.ts), so a bucket in another region is one.
  */
-const FINAL_S3_ERRORS: Record<string, (err: S3ErrorShape, bucket?: string, kmsKeyId?: string) => string> = {
+const FINAL_S3_ERRORS: Record<
+  string,
+  (err: S3ErrorShape, bucket?: string, kmsKeyId?: string) => string | undefined
+> = {
   NoSuchBucket: (_err, bucket) =>
     bucket === undefined
       ? "the bucket does not exist"
@@ -21,14 +24,16 @@ const FINAL_S3_ERRORS: Record<string, (err: S3ErrorShape, bucket?: string, kmsKe
     kmsKeyId === undefined
       ? "the bucket's KMS key is disabled"
       : `the KMS key of the route's kmsKeyId ${JSON.stringify(kmsKeyId)} is disabled`,
-  // A key pending deletion or pending import (LASTING_KEY_STATE; storeError leaves the exception retryable for
-  // any other state S3 names): a state only the key's owner changes, so each attempt would download and zip
-  // again to be refused the same way. Not KMS.KeyUnavailableException, which KMS says may be retried.
-  "KMS.KMSInvalidStateException": (_err, _bucket, kmsKeyId) =>
-    kmsKeyId === undefined
-      ? "the bucket's KMS key is pending deletion or in another state that cannot encrypt"
-      : `the KMS key of the route's kmsKeyId ${JSON.stringify(kmsKeyId)} is pending deletion or in another ` +
-        "state that cannot encrypt",
+  // A key pending deletion or pending import (LASTING_KEY_STATE): a state only the key's owner changes, so each
+  // attempt would download and zip again to be refused the same way. Any other state S3 names passes: not final
+  // (undefined). Not KMS.KeyUnavailableException, which KMS says may be retried.
+  "KMS.KMSInvalidStateException": (err, _bucket, kmsKeyId) =>
+    !LASTING_KEY_STATE.test(err.message ?? "")
+      ? undefined
+      : kmsKeyId === undefined
+        ? "the bucket's KMS key is pending deletion or in another state that cannot encrypt"
+        : `the KMS key of the route's kmsKeyId ${JSON.stringify(kmsKeyId)} is pending deletion or in another ` +
+          "state that cannot encrypt",
   "KMS.NotFoundException": (_err, _bucket, kmsKeyId) =>
     kmsKeyId === undefined
       ? "the bucket's KMS key does not exist"
@@ -102,20 +107,18 @@ export function storeError(
 ): ActionError {
   const shape = (typeof err === "object" && err !== null ? err : {}) as S3ErrorShape;
   const name = shape.name ?? "Error";
-  const reason = Object.hasOwn(FINAL_S3_ERRORS, name) ? FINAL_S3_ERRORS[name] : undefined;
-  if (reason && name === "KMS.KMSInvalidStateException" && !LASTING_KEY_STATE.test(shape.message ?? "")) {
-    // A state that passes (an external key store's proxy, a multi-Region key being updated): S3's words say it.
-    return new ActionError(`S3 ${operation} failed: ${name}; S3 said: ${s3Message(shape)}`, {
-      retryable: true,
-      cause: err,
-    });
-  }
-  if (reason) {
-    const text = `S3 refused the ${operation}: ${name}: ${reason(shape, bucket, kmsKeyId)}`;
+  const reason = Object.hasOwn(FINAL_S3_ERRORS, name)
+    ? FINAL_S3_ERRORS[name]?.(shape, bucket, kmsKeyId)
+    : undefined;
+  if (reason !== undefined) {
+    const text = `S3 refused the ${operation}: ${name}: ${reason}`;
     const said = WITH_S3_MESSAGE.has(name) && shape.message ? `; S3 said: ${s3Message(shape)}` : "";
     return new ActionError(`${text}${said}`, { retryable: false, cause: err, publicMessage: text });
   }
-  return new ActionError(`S3 ${operation} failed: ${name}`, { retryable: true, cause: err });
+  // One of those whose words tell its causes apart, here a passing one (KMSInvalidStateException's external key
+  // store proxy, a multi-Region key being updated): S3's words say which.
+  const said = WITH_S3_MESSAGE.has(name) ? `; S3 said: ${s3Message(shape)}` : "";
+  return new ActionError(`S3 ${operation} failed: ${name}${said}`, { retryable: true, cause: err });
 }
 
 /**
