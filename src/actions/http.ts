@@ -59,6 +59,23 @@ export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
   const timeoutMs = Math.min(limit, Math.ceil(left));
   const idleTimeoutMs = Math.min(timeoutMs, call.idleTimeoutMs ?? timeoutMs);
   const signal = AbortSignal.timeout(timeoutMs);
+  const failure = (err: unknown): ActionError => {
+    // Say which limit fired: the idle one (nothing received for that long) or the overall one.
+    const code = (err as { code?: string } | undefined)?.code;
+    const idle = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT";
+    const fired = idle ? idleTimeoutMs : timeoutMs;
+    const failed = networkError(call.what, err, fired, call.url, proxyFor(call.dispatcher, call.url));
+    const error = call.sent ? withoutCredentialsIn(failed, call.sent) : failed;
+    // Not undici's connect limit, which is no share of the function's time.
+    const ours = code !== "UND_ERR_CONNECT_TIMEOUT";
+    if (ours && fired === timeoutMs && timeoutMs < limit && error.message.includes("timed out")) {
+      return new ActionError(`${error.message}, where the function's time ran out`, {
+        retryable: true,
+        cause: err,
+      });
+    }
+    return error;
+  };
   try {
     const pending = request(call.url, {
       method: call.method,
@@ -71,24 +88,25 @@ export async function httpRequest(call: HttpCall): Promise<HttpResponse> {
       bodyTimeout: idleTimeoutMs,
       signal,
     });
-    return await settledBy(pending, signal);
+    const res = await settledBy(pending, signal);
+    bodyFailures.set(res, failure);
+    return res;
   } catch (err) {
-    // Say which limit fired: the idle one (nothing received for that long) or the overall one.
-    const code = (err as { code?: string } | undefined)?.code;
-    const idle = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT";
-    const fired = idle ? idleTimeoutMs : timeoutMs;
-    const failed = networkError(call.what, err, fired, call.url, proxyFor(call.dispatcher, call.url));
-    const error = call.sent ? withoutCredentialsIn(failed, call.sent) : failed;
-    // Not undici's connect limit, which is no share of the function's time.
-    const ours = code !== "UND_ERR_CONNECT_TIMEOUT";
-    if (ours && fired === timeoutMs && timeoutMs < limit && error.message.includes("timed out")) {
-      throw new ActionError(`${error.message}, where the function's time ran out`, {
-        retryable: true,
-        cause: err,
-      });
-    }
-    throw error;
+    throw failure(err);
   }
+}
+
+/** How each response's call names a failure, for one that comes while its body is read. */
+const bodyFailures = new WeakMap<HttpResponse, (err: unknown) => ActionError>();
+
+/**
+ * A failure while `res`'s body was being read, named as its call names one before the headers: which limit
+ * fired (the idle one, the overall one, or the function's time), the origin and the proxy. A body cut by the
+ * call's own signal would otherwise read only "timed out", pointing at the host when the function ran out of
+ * time.
+ */
+export function bodyFailure(res: HttpResponse, err: unknown, what: string): ActionError {
+  return bodyFailures.get(res)?.(err) ?? networkError(what, err);
 }
 
 /**

@@ -46,10 +46,10 @@ import { pathUnder } from "./gitHost/redirects";
 import type { TopFolderTest } from "./gitHost/topFolder";
 import type { ArchiveSource } from "./gitHost/types";
 import {
+  bodyFailure,
   discard,
   header,
   httpRequest,
-  networkError,
   serverMessage,
   statusError,
   withHint,
@@ -744,7 +744,7 @@ export async function downloadArchive(
           { retryable: true, cause: local },
         );
       }
-      throw networkError(what, err);
+      throw bodyFailure(res, err, what);
     } finally {
       if (fd !== undefined) closeSync(fd);
     }

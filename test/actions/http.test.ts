@@ -1,10 +1,11 @@
-import { createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import fc from "fast-check";
 import { clip, statusKey } from "../../src/actions/gitHost/base";
 import {
   apiMessage,
+  bodyFailure,
   httpRequest,
   networkError,
   parseRetryAfter,
@@ -592,6 +593,65 @@ describe("Function: httpRequest timeouts", () => {
       expect(failure).to.be.instanceOf(ActionError);
       expect((failure as ActionError).message).to.equal("the archive timed out after 150 ms");
       expect((failure as ActionError).retryable).to.equal(true);
+    });
+  });
+
+  /** A server that sends its headers and the first bytes, then `rest`: nothing more, or a trickle. */
+  async function withSlowBody(rest: "stall" | "trickle", use: (url: string) => Promise<void>): Promise<void> {
+    const server: Server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/zip", "content-length": "1000000" });
+      res.write("PK");
+      if (rest === "stall") return;
+      // Never idle for long: only the overall limit or the deadline can cut it.
+      const timer = setInterval(() => res.write(Buffer.alloc(64)), 20);
+      res.on("close", () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      await use(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }
+
+  async function bodyReadFailure(
+    url: string,
+    call: { timeoutMs?: number; idleTimeoutMs?: number; deadlineMs?: number },
+  ): Promise<ActionError> {
+    const res = await httpRequest({ method: "GET", url, what: "the archive", ...call });
+    try {
+      for await (const _ of res.body) {
+        // Read to the end, or to the cut.
+      }
+    } catch (err) {
+      return bodyFailure(res, err, "the archive");
+    }
+    throw new Error("the body was read to its end");
+  }
+
+  it("bodyFailure says the function's time ran out when the deadline cuts a body still streaming", async () => {
+    await withSlowBody("trickle", async (url) => {
+      const failure = await bodyReadFailure(url, { timeoutMs: 30_000, deadlineMs: Date.now() + 300 });
+      expect(failure.message).to.match(
+        /^the archive timed out after \d+ ms, where the function's time ran out$/,
+      );
+      expect(failure.retryable).to.equal(true);
+    });
+  });
+
+  it("bodyFailure names the idle limit when a body stops coming for that long", async () => {
+    await withSlowBody("stall", async (url) => {
+      const failure = await bodyReadFailure(url, { timeoutMs: 30_000, idleTimeoutMs: 150 });
+      expect(failure.message).to.equal("the archive timed out after 150 ms");
+      expect(failure.retryable).to.equal(true);
+    });
+  });
+
+  it("bodyFailure names the overall limit when a body still streaming reaches it", async () => {
+    await withSlowBody("trickle", async (url) => {
+      const failure = await bodyReadFailure(url, { timeoutMs: 300 });
+      expect(failure.message).to.equal("the archive timed out after 300 ms");
     });
   });
 });
