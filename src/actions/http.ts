@@ -199,7 +199,7 @@ export function networkError(
   const e = err as { name?: string; code?: string; message?: string } | undefined;
   // Before the timeout check: the tunnel's refusal is an error named AbortError.
   const refused = proxyRefusedStatus(err);
-  if (refused !== undefined) return proxyRefusal(what, refused, err, proxy);
+  if (refused !== undefined) return proxyRefusal(what, refused, err, proxy, url);
   if (e?.code === "UND_ERR_CONNECT_TIMEOUT") return connectTimeout(what, err, url, proxy);
   const timedOut =
     e?.name === "TimeoutError" ||
@@ -267,12 +267,15 @@ function duration(ms: number): string {
 /**
  * The egress proxy answered something other than 200 to a CONNECT, or 407 to a plain request. 407 (it wants
  * credentials) and 403 (its policy refuses the host) are final; the rest (502, 503: it could not reach the
- * host) retryable.
+ * host) retryable. The host refused is named by its origin: a redirect's host (codeload.github.com, a Git
+ * host's object storage) is one the route names nowhere, and the one an allowlisting proxy must be told of.
  */
-function proxyRefusal(what: string, status: number, err: unknown, proxy?: string): ActionError {
+function proxyRefusal(what: string, status: number, err: unknown, proxy?: string, url?: string): ActionError {
   const hint = proxyRefusalHint(status);
+  const origin = originOf(url);
   const refused = `refused the connection (${status})`;
-  return new ActionError(`${what}: the egress proxy${proxy ? ` ${proxy}` : ""} ${refused}${hint}`, {
+  const refusedTo = `refused the connection${origin ? ` to ${origin}` : ""} (${status})`;
+  return new ActionError(`${what}: the egress proxy${proxy ? ` ${proxy}` : ""} ${refusedTo}${hint}`, {
     retryable: status !== 407 && status !== 403,
     cause: err,
     publicMessage: `${what}: the egress proxy ${refused}`,

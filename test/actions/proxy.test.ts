@@ -352,7 +352,7 @@ describe("Outbound HTTP through an egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
     );
     expect(refused.retryable).to.equal(false);
     expect(refused.message).to.equal(
-      `GitHub API: the egress proxy ${proxy.url} refused the connection (407): it asks for credentials; give them in the proxy URL (http://user:password@host:port), or, for the deployed functions, have the proxy admit their subnets`,
+      `GitHub API: the egress proxy ${proxy.url} refused the connection to ${new URL(host.url).origin} (407): it asks for credentials; give them in the proxy URL (http://user:password@host:port), or, for the deployed functions, have the proxy admit their subnets`,
     );
     expect(everything(refused)).to.not.contain(wrong).and.not.contain("hookgate:");
 
@@ -365,7 +365,9 @@ describe("Outbound HTTP through an egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
         )
       ).getDefaultBranch(REPO),
     );
-    expect(tunnelled.message).to.contain(`the egress proxy ${proxy.url} refused the connection (407)`);
+    expect(tunnelled.message).to.contain(
+      `the egress proxy ${proxy.url} refused the connection to https://127.0.0.1:1 (407)`,
+    );
     expect(everything(tunnelled)).to.not.contain(wrong);
 
     // The proxy is down: retryable, naming it without its credentials.
