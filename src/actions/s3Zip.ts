@@ -12,6 +12,8 @@
 //
 // A zip never replaces one from a delivery the gateway accepted later (its accepted-at metadata): a dead
 // letter redriven after newer pushes were zipped is skipped, not written over their zip (core/zipOrder).
+// Nor one whose push chain replaced this push's commit (its supersedes metadata, from the pushes' before):
+// an older push accepted later (resent after a 5xx, or out of order) is skipped too.
 // A key that holds this delivery's own zip already (an earlier attempt's upload succeeded, the attempt did
 // not end well) is done: nothing is downloaded or uploaded.
 // The upload is conditional on what was read (If-Match on its ETag, If-None-Match: * when there was none):
@@ -38,7 +40,9 @@ import {
   ACCEPTED_AT_METADATA,
   acceptedAtMetadata,
   isOwnZip,
+  SUPERSEDES_METADATA,
   writeCondition,
+  zipChain,
   zipOrder,
 } from "../core/zipOrder";
 import { gitHostClient } from "./gitHost";
@@ -232,6 +236,9 @@ export async function uploadSourceZip(
       // Before the download: a delivery older than the zip in place has nothing to do.
       const decided = await readAndDecide(request, event, sha, clients, context.acceptedAt, round, metadata);
       if ("outcome" in decided) return decided.outcome;
+      // Each round's read gives the chain anew: another writer's zip may have come in between.
+      if (decided.supersedes.length > 0) metadata[SUPERSEDES_METADATA] = decided.supersedes.join(" ");
+      else delete metadata[SUPERSEDES_METADATA];
       if (downloaded === undefined) {
         const host = await gitHostClient(request.api, clients);
         const source = host.archive(event.repo, sha);
@@ -445,7 +452,8 @@ function processExists(pid: number): boolean {
 
 /**
  * Reads the zip at the key and decides: skipped (the outcome) when it comes from a delivery accepted
- * later, or the condition the upload goes on (what was read). The HeadObject's ETag gives If-Match; a
+ * later or its push chain replaced this commit, or the condition the upload goes on (what was read) and
+ * the commits the new zip supersedes. The HeadObject's ETag gives If-Match; a
  * key without an object gives If-None-Match: * (ObjectStore.head answers absent from its list fallback
  * only when the key is not listed, so that is exact too).
  */
@@ -457,7 +465,7 @@ async function readAndDecide(
   acceptedAt: string,
   round: number,
   metadata: Readonly<Record<string, string>>,
-): Promise<{ outcome: ActionOutcome } | { condition: WriteCondition | undefined }> {
+): Promise<{ outcome: ActionOutcome } | { condition: WriteCondition | undefined; supersedes: string[] }> {
   const existing = await clients.objects
     .head(request.bucket, request.key, { deadlineMs: clients.deadlineMs })
     .catch((err: unknown) => {
@@ -501,7 +509,11 @@ async function readAndDecide(
       deliveryId: event.deliveryId,
     });
   }
-  if (order.upload) return { condition: writeCondition(existing) };
+  if (order.upload) {
+    const chain = zipChain(existing?.metadata, { sha, before: event.before });
+    if (chain.upload) return { condition: writeCondition(existing), supersedes: chain.supersedes };
+    return { outcome: supersededOutcome(request, event, sha, acceptedAt, round, chain.newer, clients) };
+  }
   const { newer } = order;
   clients.log({
     msg:
@@ -525,6 +537,42 @@ async function readAndDecide(
         `skipped: s3://${request.bucket}/${request.key} holds the zip of a newer delivery (${theirs}) ` +
         `than this one (sha ${sha.slice(0, 12)}, accepted ${acceptedAt})`,
     },
+  };
+}
+
+/**
+ * The skip of a push whose commit the zip in place supersedes (its push chain replaced it), logged: an
+ * older push accepted after a newer one was zipped.
+ */
+function supersededOutcome(
+  request: S3ZipRequest,
+  event: QueuedEvent,
+  sha: string,
+  acceptedAt: string,
+  round: number,
+  newer: { sha: string; deliveryId?: string },
+  clients: ActionClients,
+): ActionOutcome {
+  clients.log({
+    msg:
+      round === 1
+        ? "source zip skipped: the key holds the zip of a later push"
+        : "source zip skipped: the zip of a later push was put at the key while this one was being zipped",
+    bucket: request.bucket,
+    key: request.key,
+    sha,
+    before: event.before,
+    acceptedAt,
+    newerSha: newer.sha,
+    newerDeliveryId: newer.deliveryId,
+    deliveryId: event.deliveryId,
+  });
+  return {
+    status: "skipped",
+    detail:
+      `skipped: s3://${request.bucket}/${request.key} holds the zip of sha ${newer.sha.slice(0, 12)}, whose ` +
+      `pushes replaced this push's commit (sha ${sha.slice(0, 12)}, in its x-amz-meta-${SUPERSEDES_METADATA}), ` +
+      "and this push does not continue from it: an older push delivered late",
   };
 }
 
@@ -1376,8 +1424,9 @@ function unixMode(entry: yauzl.Entry, directory: boolean): number | undefined {
 
 // S3 refuses more than 2 KB of user metadata (names and values; 400 MetadataTooLarge), a final failure.
 // Git allows far longer branch names, and a delivery id is a header's value: each is kept short enough
-// that the five values and their names stay under 1.7 KB whatever the push (ref 1,024, summary 300,
-// delivery id 200, sha 64, accepted-at 24, names 66).
+// that the six values and their names stay under 1.95 KB whatever the push (ref 1,024, summary 300,
+// supersedes 259, delivery id 200, sha 64, accepted-at 24, names 76), and under 2 KB with each name's
+// x-amz-meta- prefix counted too (66 more).
 const MAX_REF_METADATA = 1024;
 const MAX_DELIVERY_ID_METADATA = 200;
 const MAX_SUMMARY_METADATA = 300;

@@ -2,6 +2,10 @@
 // Deliveries of one repository run in order (FIFO, grouped by repository), but a dead letter redriven
 // later, after newer pushes were zipped, would otherwise overwrite their zip with its old commit. Pure:
 // the action reads the existing object's metadata and asks here.
+// Acceptance time is not commit order: a push refused before the gateway claimed it (a 503 throttle, a
+// 500) and sent again, or two pushes that arrive out of order, are accepted after newer pushes. So each
+// zip also names the commits its push chain is known to have replaced (supersedes), from the pushes'
+// own `before`, and a delivery of one of those is skipped (zipChain).
 import type { WriteCondition } from "./ports";
 
 /** The user metadata key (x-amz-meta-accepted-at) that holds when the zip's delivery was accepted. */
@@ -98,4 +102,85 @@ export function isOwnZip(existing: ExistingZip, ours: Readonly<Record<string, st
   return ["delivery-id", "sha", ACCEPTED_AT_METADATA].every(
     (name) => Object.hasOwn(ours, name) && Object.hasOwn(existing, name) && existing[name] === ours[name],
   );
+}
+
+/** The user metadata key (x-amz-meta-supersedes): the commits the zip's push chain replaced, newest first. */
+export const SUPERSEDES_METADATA = "supersedes";
+
+/**
+ * The most commits a zip names as superseded. With SHA-256 ids (64 hex digits) the list is 4 x 64 + 3
+ * spaces = 259 bytes, and its name 10: the zip's metadata stays within S3's 2 KB with the ref cut at
+ * 1,024 characters (s3Zip's budget), also if S3 counts each name's x-amz-meta- prefix.
+ */
+export const MAX_SUPERSEDED = 4;
+
+/** What s3-zip knows of the push it zips: its commit and the ref's value before the push. */
+export interface ZipPush {
+  sha: string;
+  /** The ref's commit before the push: all zeros or absent for a new branch, or a payload without it. */
+  before?: string;
+}
+
+export type ZipChainDecision =
+  | {
+      upload: true;
+      /** The commits this zip supersedes, newest first (the value of SUPERSEDES_METADATA; none: empty). */
+      supersedes: string[];
+    }
+  | {
+      upload: false;
+      /** The zip in place, whose push chain replaced this push's commit. */
+      newer: { sha: string; deliveryId?: string };
+    };
+
+/**
+ * Whether the push of `push.sha` may replace the zip in place, by the commits that zip's pushes replaced
+ * (its supersedes): not when this commit is among them, is not the zip's own, and this push does not
+ * continue from the zip's commit. Then it is an older push delivered late (resent after a 5xx, or out of
+ * order) and would put an older commit back. A push from the zip's commit (a force-push back to an older
+ * one: its before is the current head) still uploads. Positive evidence only: a zip without the list (by
+ * hand, an older hookgate) or a commit not in it gives no order, and the upload goes ahead.
+ *
+ * The list to store with an upload: continuing from the zip in place (before = its sha), that sha and its
+ * list; pushing the zip's own commit again, this push's before and the zip's list (the same commit's chain,
+ * not cut short by a repeat); else this push's before alone (a new branch's all-zero before: none). Never
+ * this push's own sha, at most MAX_SUPERSEDED, newest first.
+ */
+export function zipChain(existing: ExistingZip, push: ZipPush): ZipChainDecision {
+  const sha = push.sha.toLowerCase();
+  const before = commitId(push.before);
+  const theirSha =
+    existing !== undefined && Object.hasOwn(existing, "sha") ? commitId(existing.sha) : undefined;
+  const theirList =
+    existing !== undefined && Object.hasOwn(existing, SUPERSEDES_METADATA)
+      ? supersededList(existing[SUPERSEDES_METADATA])
+      : [];
+  if (theirSha !== undefined && sha !== theirSha && before !== theirSha && theirList.includes(sha)) {
+    const deliveryId = Object.hasOwn(existing as object, "delivery-id")
+      ? (existing as Record<string, string>)["delivery-id"]
+      : undefined;
+    return { upload: false, newer: { sha: theirSha, deliveryId } };
+  }
+  let chain: string[];
+  if (theirSha !== undefined && before === theirSha) chain = [theirSha, ...theirList];
+  else if (theirSha !== undefined && sha === theirSha) chain = [...(before ? [before] : []), ...theirList];
+  else chain = before ? [before] : [];
+  const supersedes = [...new Set(chain)].filter((c) => c !== sha).slice(0, MAX_SUPERSEDED);
+  return { upload: true, supersedes };
+}
+
+/** The commits a supersedes value names (any other word is not a commit id, and is passed over). */
+function supersededList(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value
+    .split(" ")
+    .map(commitId)
+    .filter((c): c is string => c !== undefined)
+    .slice(0, MAX_SUPERSEDED);
+}
+
+/** A commit id in lower case, or undefined for anything else (absent, empty, all zeros: no commit). */
+function commitId(value: string | undefined): string | undefined {
+  if (value === undefined || !/^[0-9a-fA-F]{7,64}$/.test(value) || /^0+$/.test(value)) return undefined;
+  return value.toLowerCase();
 }

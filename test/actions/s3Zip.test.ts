@@ -308,21 +308,124 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       }
     });
 
-    it("uploadSourceZip keeps the zip's metadata under S3's 2 KB for a branch of 2,100 characters or 700 non-ASCII ones: the ref is cut at 1,024 characters, never inside a %XX escape", async () => {
+    describe("an older push accepted after a newer one was zipped on top of it (its delivery refused before any claim and sent again, or out of order)", () => {
+      const ZERO = "0".repeat(40);
+      /** GitHub's push of NEWER_SHA on top of SHA, and the branch's first push, of SHA. */
+      const newerPush = () => pushEvent({ sha: NEWER_SHA, before: SHA, deliveryId: "push-2" });
+      const olderPush = () => pushEvent({ before: ZERO, deliveryId: "push-1" });
+
+      it("uploadSourceZip stores the commit the push came from as x-amz-meta-supersedes, and skips, without downloading, the older push accepted later", async () => {
+        const key = "chain/resent.zip";
+        expect((await upload(zipAt(key), newerPush(), clients(), EARLY)).status).to.equal("done");
+        expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: NEWER_SHA, supersedes: SHA });
+        const before = archives().length;
+        const c = clients();
+        const outcome = await upload(zipAt(key), olderPush(), c, LATE);
+        expect(outcome).to.deep.equal({
+          status: "skipped",
+          detail:
+            `skipped: s3://${BUCKET}/${key} holds the zip of sha ${NEWER_SHA.slice(0, 12)}, whose pushes replaced ` +
+            `this push's commit (sha ${SHA.slice(0, 12)}, in its x-amz-meta-supersedes), and this push does not ` +
+            "continue from it: an older push delivered late",
+        });
+        expect(archives()).to.have.length(before);
+        const object = await s3.getObject(BUCKET, key);
+        expect(object.metadata).to.include({ sha: NEWER_SHA, "delivery-id": "push-2" });
+        expect((await readZip(object.body)).get("buildspec.yml")?.toString()).to.contain("# newer");
+        expect(c.logs).to.deep.include({
+          msg: "source zip skipped: the key holds the zip of a later push",
+          bucket: BUCKET,
+          key,
+          sha: SHA,
+          before: ZERO,
+          acceptedAt: LATE,
+          newerSha: NEWER_SHA,
+          newerDeliveryId: "push-2",
+          deliveryId: "push-1",
+        });
+      });
+
+      it("uploadSourceZip uploads a force-push back to the first commit (its before is the zip's commit), naming the newer commits as superseded; the third push resent after it is skipped", async () => {
+        const key = "chain/rollback.zip";
+        const THIRD = "3333333333333333333333333333333333333333";
+        host.setArchive("acme/api", THIRD, { files: { "buildspec.yml": "version: 0.2\n# third\n" } });
+        const third = () => pushEvent({ sha: THIRD, before: NEWER_SHA, deliveryId: "push-3" });
+        await upload(zipAt(key), olderPush(), clients(), EARLY);
+        await upload(zipAt(key), newerPush(), clients(), LATE);
+        expect((await upload(zipAt(key), third(), clients(), "2026-12-06T01:06:00.000Z")).status).to.equal(
+          "done",
+        );
+        expect((await s3.getObject(BUCKET, key)).metadata).to.include({ supersedes: `${NEWER_SHA} ${SHA}` });
+        const rollback = pushEvent({ before: THIRD, deliveryId: "push-4" });
+        const outcome = await upload(zipAt(key), rollback, clients(), "2026-12-06T01:10:00.000Z");
+        expect(outcome.detail).to.match(/^uploaded /);
+        const object = await s3.getObject(BUCKET, key);
+        expect(object.metadata).to.include({
+          sha: SHA,
+          supersedes: `${THIRD} ${NEWER_SHA}`,
+          "delivery-id": "push-4",
+        });
+        expect((await readZip(object.body)).get("buildspec.yml")?.toString()).to.equal("version: 0.2\n");
+        // The third push, sent again after the rollback (a redelivery by hand), is an older push now.
+        const resent = await upload(zipAt(key), third(), clients(), "2026-12-06T01:11:00.000Z");
+        expect(resent.status).to.equal("skipped");
+        expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: SHA, "delivery-id": "push-4" });
+      });
+
+      it("uploadSourceZip keeps x-amz-meta-supersedes in serve's file store, and skips the older push there too", async () => {
+        const root = await mkdtemp(join(tmpdir(), "hookgate-chain-"));
+        try {
+          const objects = new FsObjectStore(root);
+          const key = "acme/api/main/acme_api.zip";
+          expect((await upload(zipAt(key), newerPush(), clients({ objects }), EARLY)).status).to.equal(
+            "done",
+          );
+          expect((await objects.head(BUCKET, key))?.metadata).to.include({ sha: NEWER_SHA, supersedes: SHA });
+          // A new store on the same folder: a serve restarted reads it from the metadata file.
+          const restarted = new FsObjectStore(root);
+          const outcome = await upload(zipAt(key), olderPush(), clients({ objects: restarted }), LATE);
+          expect(outcome.status).to.equal("skipped");
+          expect((await restarted.head(BUCKET, key))?.metadata).to.include({
+            sha: NEWER_SHA,
+            supersedes: SHA,
+          });
+        } finally {
+          await rm(root, { recursive: true, force: true });
+        }
+      });
+    });
+
+    it("uploadSourceZip keeps the zip's metadata under S3's 2 KB, also counting each name's x-amz-meta- prefix, for a branch of 2,100 characters or 700 non-ASCII ones, a 200-character delivery id and a full supersedes list of SHA-256 commits: the ref is cut at 1,024 characters, never inside a %XX escape", async () => {
       const root = await mkdtemp(join(tmpdir(), "hookgate-metadata-"));
       try {
         // serve's store refuses metadata over 2 KB, as S3 does (MetadataTooLarge).
         const objects = new FsObjectStore(root);
+        // A SHA-256 repository's commits (64 hex digits), the longest ids: the push continues from the zip in
+        // place, whose list is full, so the new one is too.
+        const sha256 = (digit: string) => digit.repeat(64);
+        const pushed = sha256("a");
+        host.setArchive("acme/api", pushed, { files: { "buildspec.yml": "version: 0.2\n" } });
+        const deliveryId = "d".repeat(200);
         for (const branch of [`long/${"b".repeat(2100)}`, `long/${"é".repeat(700)}`]) {
           const key = `order/${branch.length}.zip`;
+          await objects.put(BUCKET, key, Readable.from([Buffer.from("old zip")]), {
+            metadata: { sha: sha256("b"), supersedes: ["c", "d", "e", "f"].map(sha256).join(" ") },
+          });
           const outcome = await upload(
             zipAt(key),
-            pushEvent({ ref: `refs/heads/${branch}`, branch }),
+            pushEvent({ ref: `refs/heads/${branch}`, branch, sha: pushed, before: sha256("b"), deliveryId }),
             clients({ objects }),
             EARLY,
           );
           expect(outcome.status).to.equal("done");
           const metadata = (await objects.head(BUCKET, key))?.metadata;
+          expect(metadata?.supersedes).to.equal(["b", "c", "d", "e"].map(sha256).join(" "));
+          expect(metadata?.["delivery-id"]).to.equal(deliveryId);
+          const bytes = Object.entries(metadata ?? {}).reduce(
+            (sum, [name, value]) => sum + Buffer.byteLength(`x-amz-meta-${name}`) + Buffer.byteLength(value),
+            0,
+          );
+          expect(bytes).to.be.at.most(2048);
           const ref = metadata?.ref ?? "";
           expect(ref)
             .to.have.length.of.at.most(1024)
@@ -333,7 +436,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           // The summary's branch is cut at 100 characters, so the commit and the delivery still show.
           const summary = metadata?.["codepipeline-artifact-revision-summary"] ?? "";
           expect(summary)
-            .to.match(/^github acme\/api long\/[^ ]{90,97}\.\.\. 0123456: delivery delivery-42$/)
+            .to.match(/^github acme\/api long\/[^ ]{90,97}\.\.\. aaaaaaa: delivery d{57}\.\.\.$/)
             .and.match(/^[\x20-\x7e]*$/)
             .and.not.match(/%[0-9A-F]?\.\.\. /);
         }
@@ -369,7 +472,12 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
       /** The archive downloads asked of the API (each then follows one redirect to codeload). */
       const downloads = () => archives().filter((r) => r.listener === "api").length;
 
-      function racedStore(theirs: string, times = 1) {
+      function racedStore(
+        theirs: string,
+        times = 1,
+        theirSha = NEWER_SHA,
+        more: Record<string, string> = {},
+      ) {
         const store = new FsObjectStore(root);
         const puts: Array<Parameters<FsObjectStore["put"]>[3]> = [];
         let heads = 0;
@@ -379,10 +487,15 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
             return store.head(bucket, key);
           },
           put: async (bucket, key, body, options) => {
-            puts.push(options);
+            puts.push({ ...options, metadata: { ...options.metadata } }); // as it was at this put
             if (puts.length <= times) {
               await store.put(bucket, key, Readable.from([Buffer.from(`their zip ${puts.length}`)]), {
-                metadata: { sha: NEWER_SHA, "accepted-at": theirs, "delivery-id": `theirs-${puts.length}` },
+                metadata: {
+                  sha: theirSha,
+                  "accepted-at": theirs,
+                  "delivery-id": `theirs-${puts.length}`,
+                  ...more,
+                },
               });
             }
             return store.put(bucket, key, body, options);
@@ -414,6 +527,43 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           "source zip: the key changed between the read and the upload; reading it again",
           "source zip skipped: a newer delivery's zip was put at the key while this one was being zipped",
         ]);
+      });
+
+      it("uploadSourceZip reads the key again when its conditional upload is refused, and skips: the zip put meanwhile, though accepted earlier, is of a later push that replaced this push's commit", async () => {
+        const key = "race/superseding.zip";
+        const raced = racedStore(EARLY, 1, NEWER_SHA, { supersedes: SHA });
+        const c = clients({ objects: raced.objects });
+        const outcome = await upload(
+          zipAt(key),
+          pushEvent({ before: "0".repeat(40), deliveryId: "mine" }),
+          c,
+          LATE,
+        );
+        expect(outcome.status).to.equal("skipped");
+        expect(outcome.detail).to.contain(
+          `holds the zip of sha ${NEWER_SHA.slice(0, 12)}, whose pushes replaced`,
+        );
+        expect(raced.puts).to.have.length(1);
+        expect((await raced.store.head(BUCKET, key))?.metadata).to.include({ "delivery-id": "theirs-1" });
+        expect(c.logs.map((l) => l.msg)).to.include(
+          "source zip skipped: the zip of a later push was put at the key while this one was being zipped",
+        );
+      });
+
+      it("uploadSourceZip stores the supersedes list of its last read: a zip of the push's before, put meanwhile, gives its own list to the new zip", async () => {
+        const key = "race/chain.zip";
+        const earlier = "c0ffee0000000000000000000000000000000000";
+        const raced = racedStore(EARLY, 1, SHA, { supersedes: earlier });
+        const push = pushEvent({ sha: NEWER_SHA, before: SHA, deliveryId: "mine" });
+        expect((await upload(zipAt(key), push, clients({ objects: raced.objects }), LATE)).status).to.equal(
+          "done",
+        );
+        // The first round read no zip (supersedes: the push's before alone); the second read SHA's zip.
+        expect(raced.puts.map((o) => o?.metadata.supersedes)).to.deep.equal([SHA, `${SHA} ${earlier}`]);
+        expect((await raced.store.head(BUCKET, key))?.metadata).to.include({
+          sha: NEWER_SHA,
+          supersedes: `${SHA} ${earlier}`,
+        });
       });
 
       it("uploadSourceZip uploads on If-Match of the zip it read again when the zip put meanwhile is older", async () => {

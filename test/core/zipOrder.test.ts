@@ -1,12 +1,18 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import {
   acceptedAtMetadata,
   type ExistingZip,
   isOwnZip,
   MAX_ACCEPTED_AT_AHEAD_MS,
+  MAX_SUPERSEDED,
+  SUPERSEDES_METADATA,
   writeCondition,
+  type ZipPush,
+  zipChain,
   zipOrder,
 } from "../../src/core/zipOrder";
+import { runs } from "../support/propertyRuns";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const OTHER = "fedcba9876543210fedcba9876543210fedcba98";
@@ -139,5 +145,193 @@ describe("Function: isOwnZip", () => {
   it("isOwnZip is false when this delivery writes no accepted-at (its time did not parse)", () => {
     const untimed = { sha: "abc", "delivery-id": "d-1" };
     expect(isOwnZip(untimed, untimed)).to.equal(false);
+  });
+});
+
+/** The n-th commit of a branch's linear history (c(1) is its first). */
+const c = (n: number) => String(n).padStart(40, "c");
+const ZERO = "0".repeat(40);
+
+describe("Function: zipChain", () => {
+  const zip = (sha: string, supersedes?: string[]): ExistingZip => ({
+    sha,
+    "delivery-id": `d-${sha.slice(-2)}`,
+    ...(supersedes ? { [SUPERSEDES_METADATA]: supersedes.join(" ") } : {}),
+  });
+  const cases: Array<[string, ExistingZip, ZipPush, string[] | "skip"]> = [
+    ["no zip, a push on top of c1", undefined, { sha: c(2), before: c(1) }, [c(1)]],
+    ["no zip, a new branch's push (before all zeros)", undefined, { sha: c(1), before: ZERO }, []],
+    ["no zip, a push without a before", undefined, { sha: c(1) }, []],
+    ["a zip of c1 without a list, a push from c1", zip(c(1)), { sha: c(2), before: c(1) }, [c(1)]],
+    ["a zip of c2 [c1], a push from c2", zip(c(2), [c(1)]), { sha: c(3), before: c(2) }, [c(2), c(1)]],
+    // h425's case: push 1 (new branch, c1), refused before any claim and resent after push 2 was zipped.
+    [
+      "a zip of c2 [c1], the new branch's push of c1 resent late",
+      zip(c(2), [c(1)]),
+      { sha: c(1), before: ZERO },
+      "skip",
+    ],
+    ["a zip of c2 [c1], a late push of c1 without a before", zip(c(2), [c(1)]), { sha: c(1) }, "skip"],
+    [
+      "a zip of c3 [c2 c1], a late push of c2 from c1",
+      zip(c(3), [c(2), c(1)]),
+      { sha: c(2), before: c(1) },
+      "skip",
+    ],
+    // A force-push back to c1: its before is the current head, c3.
+    [
+      "a zip of c3 [c2 c1], a rollback to c1 from c3",
+      zip(c(3), [c(2), c(1)]),
+      { sha: c(1), before: c(3) },
+      [c(3), c(2)],
+    ],
+    // The same push again (a redelivery of the zip's own push): the chain is kept, not cut to its before.
+    [
+      "a zip of c3 [c2 c1], c3's push again",
+      zip(c(3), [c(2), c(1)]),
+      { sha: c(3), before: c(2) },
+      [c(2), c(1)],
+    ],
+    [
+      "a zip of c1 [c3 c2] (a rollback), c1's first push again",
+      zip(c(1), [c(3), c(2)]),
+      { sha: c(1), before: ZERO },
+      [c(3), c(2)],
+    ],
+    [
+      "a zip of c2 without a list (an older hookgate), a late push of c1",
+      zip(c(2)),
+      { sha: c(1), before: ZERO },
+      [],
+    ],
+    [
+      "a zip with a list and no sha (by hand), a push of a listed commit",
+      { [SUPERSEDES_METADATA]: c(1) },
+      { sha: c(1), before: ZERO },
+      [],
+    ],
+    ["a zip of c3 [c1], a push of c2 from elsewhere", zip(c(3), [c(1)]), { sha: c(2), before: c(9) }, [c(9)]],
+    [
+      "a zip of c5 [c4 c3 c2 c1], a push from c5 (the list is cut to its newest)",
+      zip(c(5), [c(4), c(3), c(2), c(1)]),
+      { sha: c(6), before: c(5) },
+      [c(5), c(4), c(3), c(2)],
+    ],
+    [
+      "a zip of c2 [c1] in capitals, a late push of c1",
+      zip(c(2).toUpperCase(), [c(1).toUpperCase()]),
+      { sha: c(1), before: ZERO },
+      "skip",
+    ],
+    [
+      "a zip of c2 whose list has a word that is no commit, a late push of c1",
+      { sha: c(2), [SUPERSEDES_METADATA]: `x ${c(1)}` },
+      { sha: c(1) },
+      "skip",
+    ],
+  ];
+  for (const [what, existing, push, expected] of cases) {
+    it(`zipChain(${what}) ${expected === "skip" ? "skips" : `uploads, superseding [${expected.map((s) => s.replace(/^c+/, "c")).join(" ")}]`}`, () => {
+      const decision = zipChain(existing, push);
+      if (expected === "skip") {
+        expect(decision).to.deep.equal({
+          upload: false,
+          newer: { sha: String(existing?.sha).toLowerCase(), deliveryId: existing?.["delivery-id"] },
+        });
+      } else {
+        expect(decision).to.deep.equal({ upload: true, supersedes: expected });
+      }
+    });
+  }
+
+  it("zipChain reads only the object's own metadata fields, not inherited ones", () => {
+    const existing = Object.create({ sha: c(2), [SUPERSEDES_METADATA]: c(1) }) as Record<string, string>;
+    expect(zipChain(existing, { sha: c(1), before: ZERO })).to.deep.equal({ upload: true, supersedes: [] });
+  });
+
+  /** The key's zip after each delivery, as s3-zip decides it (accepted-at, then the chain), each accepted later. */
+  function deliver(pushes: ZipPush[]): Array<string | undefined> {
+    let existing: Record<string, string> | undefined;
+    const shown: Array<string | undefined> = [];
+    pushes.forEach((push, i) => {
+      const acceptedAt = new Date(Date.UTC(2026, 11, 7) + i * 1000).toISOString();
+      const order = zipOrder(existing, { sha: push.sha, acceptedAt }, Date.parse(acceptedAt));
+      const chain = zipChain(existing, push);
+      if (order.upload && chain.upload) {
+        existing = { sha: push.sha, "accepted-at": acceptedAt, "delivery-id": `d-${i}` };
+        if (chain.supersedes.length > 0) existing[SUPERSEDES_METADATA] = chain.supersedes.join(" ");
+        expect(chain.supersedes).to.have.length.of.at.most(MAX_SUPERSEDED).and.not.include(push.sha);
+      }
+      shown.push(existing?.sha);
+    });
+    return shown;
+  }
+  /** The n-th push of a linear history: c(n) on top of c(n - 1), the first creating the branch. */
+  const pushOf = (n: number): ZipPush => ({ sha: c(n), before: n === 1 ? ZERO : c(n - 1) });
+
+  it("for a linear history delivered in order, with any pushes of the last MAX_SUPERSEDED sent again at any point (a resend, a redelivery), every accepted later, the key never leaves the newest commit; a rollback force-push delivered last still uploads", () => {
+    const history = fc.integer({ min: 1, max: 10 }).chain((n) =>
+      fc.tuple(
+        fc.constant(n),
+        // After the first delivery of push m: repeats of pushes m - MAX_SUPERSEDED..m.
+        fc.array(fc.array(fc.integer({ min: 0, max: MAX_SUPERSEDED }), { maxLength: 3 }), {
+          minLength: n,
+          maxLength: n,
+        }),
+        fc.option(fc.integer({ min: 1, max: n }), { nil: undefined }),
+      ),
+    );
+    fc.assert(
+      fc.property(history, ([n, repeats, rollbackTo]) => {
+        const pushes: ZipPush[] = [];
+        const newest: string[] = [];
+        for (let m = 1; m <= n; m++) {
+          pushes.push(pushOf(m));
+          newest.push(c(m));
+          for (const back of repeats[m - 1] ?? []) {
+            if (m - back < 1) continue;
+            pushes.push(pushOf(m - back));
+            newest.push(c(m));
+          }
+        }
+        if (rollbackTo !== undefined) {
+          pushes.push({ sha: c(rollbackTo), before: c(n) });
+          newest.push(c(rollbackTo));
+        }
+        expect(deliver(pushes)).to.deep.equal(newest);
+      }),
+      { numRuns: runs(300) },
+    );
+  });
+
+  it("in any order, with repeats and pushes missing, the key never goes back to the commit its zip's push was pushed on top of", () => {
+    const deliveries = fc
+      .integer({ min: 2, max: 8 })
+      .chain((n) => fc.array(fc.integer({ min: 1, max: n }), { minLength: 1, maxLength: 20 }));
+    fc.assert(
+      fc.property(deliveries, (order) => {
+        const shown = deliver(order.map(pushOf));
+        for (let i = 1; i < shown.length; i++) {
+          const from = shown[i - 1];
+          if (from === undefined || shown[i] === from) continue;
+          const fromN = Number(from.replace(/^c+/, ""));
+          expect(shown[i], `after ${order.slice(0, i + 1).join(",")}`).to.not.equal(pushOf(fromN).before);
+        }
+      }),
+      { numRuns: runs(300) },
+    );
+  });
+
+  it("a push that continues from the zip in place (a force-push back to an older commit too) always uploads, whatever the zip's list", () => {
+    const commit = fc.integer({ min: 1, max: 12 }).map(c);
+    fc.assert(
+      fc.property(commit, fc.array(commit, { maxLength: 6 }), commit, (theirs, list, ours) => {
+        const existing = { sha: theirs, [SUPERSEDES_METADATA]: list.join(" ") };
+        const decision = zipChain(existing, { sha: ours, before: theirs });
+        expect(decision.upload).to.equal(true);
+        if (decision.upload && ours !== theirs) expect(decision.supersedes[0]).to.equal(theirs);
+      }),
+      { numRuns: runs(200) },
+    );
   });
 });
