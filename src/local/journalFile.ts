@@ -2,7 +2,8 @@
 // - the lines appended in one turn of the event loop go out in one write; a write to an open descriptor
 //   survives a crash of the process, and `sync` (fdatasync, shared by the callers waiting) a power cut;
 // - a write that fails keeps its lines for the next one, so a line a caller was told failed may still
-//   reach the file later: replaying the journal is at least once;
+//   reach the file later: replaying the journal is at least once. A caller that gives up on its line
+//   takes it back with `retract` while no byte of it can be in the file;
 // - a write is all or nothing: a disk that fills up takes part of a write and then fails, and that part
 //   is cut off again, so no caller is told its line is written when only half of it is;
 // - `rewrite` replaces the content atomically (compaction); lines not written yet follow it.
@@ -70,6 +71,11 @@ export class JournalFile {
   private torn = false;
   private unwritten = "";
   private unwrittenLines = 0;
+  /**
+   * Where the lines of `unwritten` that cannot be in the file yet begin: those before it may be (a rewrite
+   * took them from their owner, or a part write that could not be cut back left some of them).
+   */
+  private retractableFrom = 0;
   /** A close could not write the last lines and dropped them: what a write pending from before fails with. */
   private lost: Error | undefined;
   private turn: Promise<void> | undefined;
@@ -91,6 +97,22 @@ export class JournalFile {
     this.lines++;
   }
 
+  /**
+   * Takes back a line appended and not written yet (its owner gave up on it: a send refused for a full
+   * disk), so that a failed write does not carry it on to the next ones. False when the line may be in the
+   * file already (written, or in a rewrite or a part write that could not be cut back): the owner must
+   * then cancel it with a line of its own.
+   */
+  retract(line: string): boolean {
+    const text = `${line}\n`;
+    const at = this.unwritten.lastIndexOf(text);
+    if (at < this.retractableFrom || (at > 0 && this.unwritten[at - 1] !== "\n")) return false;
+    this.unwritten = this.unwritten.slice(0, at) + this.unwritten.slice(at + text.length);
+    this.unwrittenLines--;
+    this.lines--;
+    return true;
+  }
+
   /** Writes what was appended, now, in one system call (more only if the disk takes part of it). */
   writeNow(): void {
     if (!this.unwritten) return;
@@ -106,13 +128,14 @@ export class JournalFile {
         done += written;
       }
     } catch (error) {
-      if (done > 0) this.cutBack(fd);
+      if (done > 0 && !this.cutBack(fd)) this.retractableFrom = this.unwritten.length;
       throw error;
     }
     this.size += data.length;
     this.torn = false;
     this.unwritten = "";
     this.unwrittenLines = 0;
+    this.retractableFrom = 0;
     this.options.afterWrite?.();
     this.compactIfDue();
   }
@@ -221,6 +244,8 @@ export class JournalFile {
   private replaced(lines: number): void {
     this.closeFile();
     this.torn = false;
+    // The owner's lines went into the new file, those it still waits to write too.
+    this.retractableFrom = this.unwritten.length;
     this.lines = lines + this.unwrittenLines;
   }
 
@@ -238,6 +263,7 @@ export class JournalFile {
       this.lines -= lines;
       this.unwritten = "";
       this.unwrittenLines = 0;
+      this.retractableFrom = 0;
       this.lost = Object.assign(
         new Error(
           `${lines} line${lines === 1 ? "" : "s"} could not be written (${(error as Error).message})`,
@@ -258,11 +284,14 @@ export class JournalFile {
     return this.fd;
   }
 
-  private cutBack(fd: number): void {
+  /** False when the part written stays in the file. */
+  private cutBack(fd: number): boolean {
     try {
       ftruncateSync(fd, this.size);
+      return true;
     } catch {
       this.torn = true; // the next write starts on a line of its own; a reader skips the torn one
+      return false;
     }
   }
 

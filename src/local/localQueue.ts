@@ -319,7 +319,8 @@ export class LocalQueue {
       receiveCount: 0,
       notBefore: this.monotonic(),
     };
-    this.journal.append(putLine(message));
+    const put = putLine(message);
+    this.journal.append(put);
     this.sending.add(message);
     let ended = () => {};
     this.flushing.set(
@@ -332,12 +333,15 @@ export class LocalQueue {
       await this.journal.written();
       if (this.options.durable) await this.journal.sync();
     } catch (error) {
-      // The sender answers 503 (redeliver later), but the journal keeps a line it failed to write for its
-      // next write: cancelled in the same breath, so a restart does not run what the Git host saw refused.
-      this.append({ op: "del", id: message.id });
-      // Written now: after a failed fdatasync the put is already in the file, and an idle serve killed before
-      // its next write would replay it.
-      this.scheduleWrite();
+      // The sender answers 503 (redeliver later), so a restart must not run it. A put never written is taken
+      // back: kept, it would go out again with every later write, each refused send making the next write
+      // bigger, and a disk with room again would still refuse them all. One that may be in the file (a failed
+      // fdatasync after the write) is cancelled with a del line, written now: an idle serve killed before its
+      // next write would replay it.
+      if (!this.journal.retract(put)) {
+        this.append({ op: "del", id: message.id });
+        this.scheduleWrite();
+      }
       throw error;
     } finally {
       this.sending.delete(message);

@@ -94,6 +94,66 @@ describe("Class: JournalFile, on torn and short writes", () => {
   });
 });
 
+describe("Class: JournalFile, retract", () => {
+  let dir: string;
+  const realFtruncate = fs.ftruncateSync;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-journal-"));
+  });
+
+  afterEach(() => {
+    fs.ftruncateSync = realFtruncate;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("retract(line) takes back a line a failed write kept, so the next write holds only the lines after it", () => {
+    const file = join(dir, "j.jsonl");
+    const disk = fillingDisk();
+    const journal = new JournalFile(file, { writeSync: disk.writeSync });
+    disk.free = 0;
+    journal.append("a");
+    journal.append("b");
+    expect(() => journal.writeNow()).to.throw(/ENOSPC/);
+    expect(journal.retract("a")).to.equal(true);
+    expect(journal.lines).to.equal(1);
+    disk.free = Number.POSITIVE_INFINITY;
+    journal.append("c");
+    journal.writeNow();
+    expect(readFileSync(file, "utf8")).to.equal("b\nc\n");
+    journal.close();
+  });
+
+  it("retract(line) is false for a line that may be in the file: written, in a rewrite, in a part write not cut back, or another line's end", () => {
+    const file = join(dir, "j.jsonl");
+    const disk = fillingDisk();
+    const journal = new JournalFile(file, { writeSync: disk.writeSync });
+    journal.append("written");
+    journal.writeNow();
+    expect(journal.retract("written")).to.equal(false);
+    // A line still waiting when the owner rewrites the journal: its owner put it in the new file.
+    journal.append("pending");
+    journal.rewrite(["pending"]);
+    expect(journal.retract("pending")).to.equal(false);
+    journal.writeNow();
+    journal.append("xab");
+    expect(journal.retract("ab")).to.equal(false);
+    journal.writeNow();
+    // A part write that could not be cut back: its first line is in the file.
+    fs.ftruncateSync = () => {
+      throw Object.assign(new Error("EIO: i/o error, ftruncate"), { code: "EIO" });
+    };
+    disk.free = 3;
+    journal.append("torn");
+    expect(() => journal.writeNow()).to.throw(/ENOSPC/);
+    expect(journal.retract("torn")).to.equal(false);
+    fs.ftruncateSync = realFtruncate;
+    disk.free = Number.POSITIVE_INFINITY;
+    journal.close();
+    expect(readFileSync(file, "utf8")).to.equal("pending\npending\nxab\ntor\ntorn\n");
+  });
+});
+
 describe("Class: JournalFile, on writes, rewrites and syncs", () => {
   let dir: string;
   const realFdatasync = fs.fdatasync;

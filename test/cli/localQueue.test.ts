@@ -751,6 +751,42 @@ describe("Class: LocalQueue, send", () => {
     second.register("r", worker);
     expect(second.start()).to.equal(0);
   });
+  it("sends refused while the disk is full leave nothing behind: once the disk has room for one delivery's line, the next send is accepted, and a restart replays none of the refused", async () => {
+    // A disk with `room` bytes left: a write that does not fit writes what fits, then fails (ENOSPC).
+    let room = 0;
+    const writeSync = (fd: number, data: Buffer, offset: number, length: number) => {
+      if (room <= 0)
+        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      const n = Math.min(room, length);
+      room -= n;
+      return fs.writeSync(fd, data, offset, n);
+    };
+    const first = newQueue({ writeSync });
+    first.start();
+    let refused = 0;
+    for (let i = 0; i < 50; i++) {
+      await first
+        .port("r")
+        .send(item(`refused-${i}`))
+        .catch(() => refused++);
+    }
+    expect(refused).to.equal(50);
+    // Room for about two deliveries' lines: before, the refused sends' lines went out again with it.
+    room = 2 * (Buffer.byteLength(workItemJson(item("after-room"))) + 200);
+    await first.port("r").send(item("after-room"));
+    expect(first.size()).to.equal(1);
+    await first.stop(0);
+    first.close();
+    const replayed: string[] = [];
+    const second = newQueue();
+    second.register("r", async (event) => {
+      for (const record of event.Records) replayed.push(deliveryOf(record));
+      return { batchItemFailures: [] };
+    });
+    expect(second.start()).to.equal(1);
+    await until(() => replayed.length > 0);
+    expect(replayed).to.deep.equal(["after-room"]);
+  });
   it("durable: a send refused because the journal's fdatasync failed (its put already in the file) has its cancellation written at once, so a restart after a kill of the idle queue replays nothing", async () => {
     const first = newQueue({ durable: true });
     const realFdatasync = fs.fdatasync;

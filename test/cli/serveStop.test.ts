@@ -107,7 +107,7 @@ routes:
     }
   });
 
-  it("a queue journal that cannot be written at stop (a full disk) does not skip the rest of the stop: the history is written, the lock released, and the stop line names the lines lost, exit 1", async () => {
+  it("a journal that cannot be written at stop (a full disk) does not skip the rest of the stop: the history is written, the lock released, and the stop line names the lines lost, exit 1", async () => {
     const routes = join(dir, "routes.yaml");
     writeFileSync(
       routes,
@@ -134,12 +134,14 @@ routes:
     const state = join(dir, "state");
     mkdirSync(state);
     const serve = await startServe(["--routes", routes, "--secrets", secrets, "--state-dir", state]);
-    const journal = join(state, "queue", "journal.jsonl");
+    const journals = [join(state, "queue", "journal.jsonl"), join(state, "dedupe.jsonl")];
     try {
-      // The disk fills up: every write to /dev/full fails with ENOSPC. The start's compaction closed the
-      // journal, so its next write opens the path again and finds /dev/full there.
-      unlinkSync(journal);
-      symlinkSync("/dev/full", journal);
+      // The disk fills up: every write to /dev/full fails with ENOSPC. The start's compactions closed the
+      // journals, so their next writes open the paths again and find /dev/full there.
+      for (const journal of journals) {
+        unlinkSync(journal);
+        symlinkSync("/dev/full", journal);
+      }
       const delivery = randomUUID();
       const answer = await request(`${serve.url}/hooks/build`, {
         headers: githubHeaders(SECRET, PUSH, "push", delivery),
@@ -149,15 +151,15 @@ routes:
       const code = await serve.stop("SIGTERM");
       const output = serve.output();
       expect(code, output).to.equal(1);
-      // The put line and its cancellation: neither reached the file.
+      // The delivery's claim and its release (the queue took its put line back when the write failed).
       expect(output.trim().split("\n").pop()).to.equal(
-        "hookgate: stopped; queue/journal.jsonl: 2 lines could not be written (ENOSPC: no space left on device, write)",
+        "hookgate: stopped; dedupe.jsonl: 2 lines could not be written (ENOSPC: no space left on device, write)",
       );
       expect(existsSync(join(state, "serve.lock")), "serve.lock left behind").to.equal(false);
       expect(readFileSync(join(state, "deliveries.json"), "utf8")).to.include(delivery);
     } finally {
       await serve.stop("SIGKILL");
-      rmSync(journal, { force: true });
+      for (const journal of journals) rmSync(journal, { force: true });
     }
   });
 
