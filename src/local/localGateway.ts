@@ -6,8 +6,9 @@
 //   <state-dir>/dedupe.jsonl          delivery ids already accepted (FileDedupeStore)
 //   <state-dir>/deliveries.json       the recent deliveries served at /_hookgate/deliveries
 //   <state-dir>/s3/<bucket>/<key>     objects written by s3-zip (FsObjectStore), unless --s3-endpoint
+//   <state-dir>/tmp/hookgate-zip-*    s3-zip's downloads in progress (nothing else in tmp/ is serve's)
 //   <state-dir>/serve.lock            who holds the directory: pid, host, boot, pid namespace, start (lockStateDir)
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { isAbsolute, join, relative, resolve } from "node:path";
@@ -284,9 +285,7 @@ async function openLocalGateway(
   const dedupe = new FileDedupeStore(join(stateDir, "dedupe.jsonl"), Date.now, { log });
   const objects = options.objects ?? new FsObjectStore(join(stateDir, "s3"));
   const tmpDir = join(stateDir, "tmp");
-  // What is there was left by a stop in the middle of a download or a write: with the lock held, no
-  // work of ours is running, and the work it belonged to resumes from the journal.
-  rmSync(tmpDir, { recursive: true, force: true });
+  removeRunDirsLeft(tmpDir);
   if (!options.objects) removeStoreLeftovers(join(stateDir, "s3"));
   // A stop (kill -9) in the middle of a compaction or a history write leaves its temporary file.
   for (const dir of [stateDir, join(stateDir, "queue"), join(stateDir, "dead-letters")]) {
@@ -1029,6 +1028,29 @@ async function openLocalGateway(
       return closing;
     },
   };
+}
+
+/**
+ * What serve puts in <state-dir>/tmp: s3-zip's run directories (hookgate-zip-<pid>.<thread>-<hex>, and
+ * hookgate-zip-XXXXXX from older serves' mkdtemp).
+ */
+const SERVE_TMP_ENTRY = /^hookgate-zip-/;
+
+/**
+ * Removes the run directories a stop in the middle of a download left in `tmpDir`: with the lock held, no work
+ * of ours is running, and the work they belonged to resumes from the journal. Only those: the state dir may be
+ * a directory of the user's (`--state-dir .` in a project), whose tmp/ holds their own files.
+ */
+function removeRunDirsLeft(tmpDir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpDir);
+  } catch {
+    return; // none yet; one that cannot be read is mkdirSync's, then s3-zip's, to report
+  }
+  for (const name of names) {
+    if (SERVE_TMP_ENTRY.test(name)) rmSync(join(tmpDir, name), { recursive: true, force: true });
+  }
 }
 
 /**

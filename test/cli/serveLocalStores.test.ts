@@ -2473,15 +2473,23 @@ describe("Local secrets", () => {
       .with.property("message", `secrets file ${dir} is a directory`);
   });
 
-  it("startLocalGateway clears what a stop left in <state-dir>/tmp and <state-dir>/s3/.tmp, and keeps the objects", async () => {
+  it("startLocalGateway clears what a stop left in <state-dir>/tmp (s3-zip's run directories, and only those) and <state-dir>/s3/.tmp, and keeps the objects", async () => {
     const state = join(dir, "state-tmp");
-    for (const leftover of ["tmp/hookgate-zip-x/archive.zip", "s3/.tmp/part.part", "s3/bucket/kept.zip"]) {
+    for (const leftover of [
+      "tmp/hookgate-zip-123.0-0123456789ab/archive.zip",
+      "tmp/hookgate-zip-Ab12Cd/archive.zip", // an older serve's mkdtemp name
+      "tmp/cache/notes.txt", // the user's own: a --state-dir that is a project's directory
+      "tmp/build.log",
+      "s3/.tmp/part.part",
+      "s3/bucket/kept.zip",
+    ]) {
       mkdirSync(join(state, leftover, ".."), { recursive: true });
       writeFileSync(join(state, leftover), "x");
     }
     const gateway = await startWithoutRoutes(state, { port: 0 });
     await gateway.close();
-    expect(readdirSync(join(state, "tmp"))).to.deep.equal([]);
+    expect(readdirSync(join(state, "tmp")).sort()).to.deep.equal(["build.log", "cache"]);
+    expect(readFileSync(join(state, "tmp", "cache", "notes.txt"), "utf8")).to.equal("x");
     expect(existsSync(join(state, "s3", ".tmp"))).to.equal(false);
     expect(readFileSync(join(state, "s3", "bucket", "kept.zip"), "utf8")).to.equal("x");
   });
