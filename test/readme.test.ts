@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { expect } from "chai";
 import { routeNotes } from "../src/core/routes/notes";
 import { parseRoutes } from "../src/core/routes/parse";
+import { STOP_TIMEOUT_MS } from "../src/local/localGateway";
 
 // README statements that repeat what another part of the repository holds (the routes.yaml examples are
 // checked in test/core/routes/readmeExamples.test.ts).
@@ -32,6 +33,17 @@ describe("README", () => {
       "the last serve-load run",
     );
     expect(howFast).to.deep.equal(lastRun.map((n) => Math.round(n / 100) * 100));
+  });
+
+  // docker stop sends SIGKILL 10 s after its SIGTERM: serve's stop, answers and work together, must end before,
+  // lock released (review h423: it waited up to 5 s and then 10 s more).
+  it("the serve section gives the stop's whole wait as serve's STOP_TIMEOUT_MS, under docker stop's 10 s grace", () => {
+    const [seconds] = numbers(
+      /the requests being answered and the work in flight finish \(up to (\d+) s in all/.exec(README),
+      "the stop's wait",
+    );
+    expect(seconds).to.equal(STOP_TIMEOUT_MS / 1_000);
+    expect(STOP_TIMEOUT_MS).to.be.below(10_000);
   });
 
   // Turning github.manageWebhooks off deletes the generated secrets under routes that still read them (review

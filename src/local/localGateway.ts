@@ -59,6 +59,12 @@ export const REJECTED_HISTORY = 100;
  * for as long as node:http's request timeout lets them. Past it a request is answered 503.
  */
 export const MAX_BODY_BYTES_READING = 64 * 1024 * 1024;
+/**
+ * A stop's wait, answers and work in flight together. docker stop (and Compose, and a restart) sends SIGKILL
+ * 10 s after its SIGTERM: a serve killed before it released serve.lock has the next container's serve, in
+ * another pid namespace, refused until the lock's lease runs out. 8 s leaves time to close the files.
+ */
+export const STOP_TIMEOUT_MS = 8_000;
 
 export type RunActionFn = (item: WorkItem, clients: LocalActionClients) => Promise<ActionOutcome>;
 
@@ -115,7 +121,10 @@ export interface LocalGatewayOptions {
   onLockLost?: () => void;
   /** How often the dead letters past their 14 days are removed while running (default 1 h); tests shorten it. */
   deadLetterPruneEveryMs?: number;
-  /** How long a stop waits for work in flight before leaving it persisted for the next start. */
+  /**
+   * How long a stop waits in all (default STOP_TIMEOUT_MS): for the requests being answered (at most 5 s of it),
+   * then for the work in flight, which is left persisted for the next start once it is up.
+   */
   drainTimeoutMs?: number;
   /**
    * After a 413, how long the rest of the body is read and dropped before the connection is closed
@@ -968,7 +977,9 @@ async function openLocalGateway(
 
   let closing: Promise<{ drained: boolean; unwritten: string[] }> | undefined;
   async function close(): Promise<{ drained: boolean; unwritten: string[] }> {
-    const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+    // One deadline for the whole wait: the answers' time is taken from the work's.
+    const stopBy = performance.now() + (options.drainTimeoutMs ?? STOP_TIMEOUT_MS);
+    const left = () => Math.max(0, Math.ceil(stopBy - performance.now()));
     clearInterval(deadLetterPruning);
     // 1. stop accepting; let the requests in flight get their answer.
     server.close();
@@ -979,13 +990,13 @@ async function openLocalGateway(
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolveAnswered) => {
         onAllAnswered = resolveAnswered;
-        timer = setTimeout(resolveAnswered, Math.min(drainTimeoutMs, 5_000));
+        timer = setTimeout(resolveAnswered, Math.min(left(), 5_000));
       });
       clearTimeout(timer);
     }
     for (const socket of connections.keys()) socket.destroy();
     // 2. let the work in flight finish, or leave it on disk for the next start.
-    const drained = await queue.stop(drainTimeoutMs);
+    const drained = await queue.stop(left());
     // 3. each step on its own: one that fails (a full disk, a read-only state dir) must not skip the next
     // ones, nor leave the state dir locked. What a journal could not write is told to the caller.
     const unwritten: string[] = [];

@@ -15,6 +15,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { loadRoutesFile } from "../../src/core/routes/load";
+import { startLocalGateway } from "../../src/local/localGateway";
+import { ROUTE_R_YAML } from "../support/localStores";
 import { githubHeaders, JENKINS_TOKEN, JENKINS_USER, REPO_ROOT, request, startServe } from "./serveHarness";
 
 const SECRET = "serve-stop-test-secret";
@@ -223,6 +226,73 @@ routes:
       await serve.stop("SIGKILL");
       jenkins.closeAllConnections();
       await new Promise<void>((resolve) => jenkins.close(() => resolve()));
+    }
+  });
+});
+
+describe("Function: startLocalGateway's close, under docker stop's grace", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "hookgate-stop-grace-"));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the wait for requests being answered and the wait for work in flight share one deadline: the stop releases serve.lock by it, the work left queued", async () => {
+    writeFileSync(join(dir, "routes.yaml"), ROUTE_R_YAML);
+    writeFileSync(join(dir, "secrets.json"), JSON.stringify({ "test/hook": SECRET }));
+    const stateDir = join(dir, "state");
+    const budgetMs = 500;
+    let actionRunning = () => {};
+    const running = new Promise<void>((resolve) => {
+      actionRunning = resolve;
+    });
+    let finishAction = () => {};
+    const gateway = await startLocalGateway({
+      config: loadRoutesFile(join(dir, "routes.yaml")),
+      stateDir,
+      secretsFile: join(dir, "secrets.json"),
+      port: 0,
+      drainTimeoutMs: budgetMs,
+      log: () => {},
+      runAction: () => {
+        actionRunning();
+        // The action ends half a budget after the deadline: a stop that gives the work a budget of its own
+        // after the answers' wait sees it finish, and ends past the deadline.
+        return new Promise((resolve) => {
+          finishAction = () => resolve({ status: "done", detail: "built" });
+        });
+      },
+    });
+    let slow: http.ClientRequest | undefined;
+    try {
+      const accepted = await request(`${gateway.url}/hooks/r`, {
+        headers: githubHeaders(SECRET, PUSH, "push", randomUUID()),
+        body: PUSH,
+      });
+      expect(accepted.status).to.equal(202);
+      await running;
+      // A delivery whose body is still arriving when the stop comes: it holds the answers' wait to its end.
+      slow = http.request(`${gateway.url}/hooks/r`, {
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": "100000", "x-github-event": "push" },
+      });
+      slow.on("error", () => undefined);
+      slow.write("{");
+      await new Promise((resolve) => setTimeout(resolve, 100)); // its head read: the request is being answered
+      const finishing = setTimeout(() => finishAction(), budgetMs * 1.5);
+      const stopped = await gateway.close();
+      clearTimeout(finishing);
+      expect({ drained: stopped.drained, lockLeft: existsSync(join(stateDir, "serve.lock")) }).to.deep.equal({
+        drained: false,
+        lockLeft: false,
+      });
+    } finally {
+      slow?.destroy();
+      finishAction();
+      await gateway.close();
     }
   });
 });
