@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { expect } from "chai";
+import { WORK_CONCURRENCY } from "../src/core/policy";
 import { routeNotes } from "../src/core/routes/notes";
 import { parseRoutes } from "../src/core/routes/parse";
 import { STOP_TIMEOUT_MS } from "../src/local/localGateway";
@@ -44,6 +45,24 @@ describe("README", () => {
     );
     expect(seconds).to.equal(STOP_TIMEOUT_MS / 1_000);
     expect(STOP_TIMEOUT_MS).to.be.below(10_000);
+  });
+
+  // serve's local queue ran 4 deliveries at once across all routes, so one route's hung Jenkins held the others'
+  // work (review h423): the README gives serve's limit per route, the deployed default's.
+  it("the serve section and the lambda.workConcurrency row give serve's deliveries at once per route as lambda.workConcurrency's default", () => {
+    const [serve] = numbers(
+      /each route runs at most (\d+) deliveries at once, the deployed default of `lambda.workConcurrency`/.exec(
+        README,
+      ),
+      "serve's limit",
+    );
+    const [row, rowServe] = numbers(
+      /\| `lambda.workConcurrency` \| `(\d+)` \| .*?`hookgate serve` runs at most (\d+) deliveries at once per route \|/.exec(
+        README,
+      ),
+      "the lambda.workConcurrency row",
+    );
+    expect([serve, row, rowServe]).to.deep.equal(Array(3).fill(WORK_CONCURRENCY.fallback));
   });
 
   // Turning github.manageWebhooks off deletes the generated secrets under routes that still read them (review

@@ -20,6 +20,11 @@ export const MAX_RECEIVE_COUNT = MAX_ATTEMPTS + REDRIVE_MARGIN;
  * actions get this long less the handler's reserve), and serve's --timeout-seconds.
  */
 export const LAMBDA_TIMEOUT_SECONDS = { fallback: 120, min: 30, max: 900 } as const;
+/**
+ * The work invocations each route runs at once (the stack's lambda.workConcurrency, its SQS event source's
+ * maximumConcurrency: its default and the range that takes); serve's local queue runs as many per route.
+ */
+export const WORK_CONCURRENCY = { fallback: 5, min: 2, max: 1_000 } as const;
 /** First retry delay; doubles on each attempt, capped at MAX_RETRY_DELAY_MS. */
 export const RETRY_BASE_DELAY_MS = 30_000;
 export const MAX_RETRY_DELAY_MS = 15 * 60_000;

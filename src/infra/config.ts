@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import ipaddr from "ipaddr.js";
 import { noProxyEntryProblem } from "../core/noProxy";
 import { partitionOf } from "../core/partitions";
-import { LAMBDA_TIMEOUT_SECONDS } from "../core/policy";
+import { LAMBDA_TIMEOUT_SECONDS, WORK_CONCURRENCY } from "../core/policy";
 import { didYouMean, IPV4_SPELLINGS, looksLikeSecret, misreadIpv4Host } from "../core/routes/checks";
 import { withoutInvisible } from "../core/shownText";
 import type { Route } from "../core/types";
@@ -911,7 +911,13 @@ export function parseStackConfig(raw: Raw, otherKeys: readonly string[] = [], re
     architecture: r.oneOf(l.architecture, "lambda.architecture", ["arm64", "x86_64"] as const, "arm64"),
     ephemeralStorageMb: r.number(l.ephemeralStorageMb, "lambda.ephemeralStorageMb", 2048, 512, 10_240),
     // 2 to 1000 is what an SQS event source's maximumConcurrency takes.
-    workConcurrency: r.number(l.workConcurrency, "lambda.workConcurrency", 5, 2, 1_000),
+    workConcurrency: r.number(
+      l.workConcurrency,
+      "lambda.workConcurrency",
+      WORK_CONCURRENCY.fallback,
+      WORK_CONCURRENCY.min,
+      WORK_CONCURRENCY.max,
+    ),
   };
 
   const g = r.object(raw.github, "github", OBJECT_FIELDS.github);

@@ -4,6 +4,8 @@
 //   a file cost more CPU than the whole rest of the receive path (measured: open() was 38% of it).
 //   The sends of one turn of the event loop share one write;
 // - FIFO per route + message group (the repository): a group's next message waits for its head;
+// - at most `concurrency` deliveries at once per route, as each deployed route has its own queue and worker
+//   concurrency: a route whose dependency hangs holds its own deliveries only;
 // - deduplication on `${deliveryId}:${generation}` for five minutes, like SQS's deduplication window;
 // - each receive bumps ApproximateReceiveCount; the route handler's work() gets an SQS-shaped event and
 //   answers with batchItemFailures; a failed message comes back after a delay; after maxReceiveCount failed
@@ -19,6 +21,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { WORK_CONCURRENCY } from "../core/policy";
 import type { LogFn, WorkQueue } from "../core/ports";
 import type { WorkItem } from "../core/types";
 import { PLAIN_OUTCOMES, type RecordOutcome } from "../gateway/routeHandler";
@@ -86,7 +89,10 @@ export interface LocalQueueOptions {
     message: { route: string; body: string; item: WorkItem | undefined },
     reason: string,
   ): Promise<void>;
-  /** Messages delivered at once, across groups (a group never has more than one in flight). */
+  /**
+   * Messages delivered at once per route, across its groups (a group never has more than one in flight):
+   * the deployed route's lambda.workConcurrency (default WORK_CONCURRENCY.fallback).
+   */
   concurrency?: number;
   /** fdatasync the journal before send() resolves (default false: the append survives a process crash). */
   durable?: boolean;
@@ -143,6 +149,10 @@ export class LocalQueue {
   private readonly groups = new Map<string, Message[]>();
   private readonly busy = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Deliveries in flight by route: the concurrency limit is each route's. */
+  private readonly inFlightByRoute = new Map<string, number>();
+  /** Registered routes at their limit: once all are, a pump stops looking (a backlog may hold many groups). */
+  private routesFull = 0;
   private readonly workers = new Map<string, QueueWorker>();
   private readonly recentDedupeIds = new Map<string, number>();
   private readonly warnedRoutes = new Set<string>();
@@ -371,14 +381,16 @@ export class LocalQueue {
 
   private pump(): void {
     if (this.stopping || !this.started) return;
-    const limit = this.options.concurrency ?? 4;
+    const limit = this.options.concurrency ?? WORK_CONCURRENCY.fallback;
     const now = this.monotonic();
     let nextAt = Number.POSITIVE_INFINITY;
     const busyInterval = this.options.busyIntervalMs ?? 25;
     for (const [key, messages] of this.groups) {
-      if (this.inFlight.size >= limit) break;
+      if (this.workers.size > 0 && this.routesFull >= this.workers.size) break;
       const head = messages[0];
       if (!head || this.busy.has(key)) continue;
+      // Its route is at its limit: another route's groups still go (the next pump, when one ends, comes back).
+      if ((this.inFlightByRoute.get(head.route) ?? 0) >= limit) continue;
       if (head.notBefore > now) {
         nextAt = Math.min(nextAt, head.notBefore);
         continue;
@@ -425,6 +437,11 @@ export class LocalQueue {
 
   private deliver(key: string, message: Message, worker: QueueWorker | undefined): void {
     this.busy.add(key);
+    const route = message.route;
+    const limit = this.options.concurrency ?? WORK_CONCURRENCY.fallback;
+    const running = (this.inFlightByRoute.get(route) ?? 0) + 1;
+    this.inFlightByRoute.set(route, running);
+    if (running === limit && this.workers.has(route)) this.routesFull++;
     const run = this.receive(message, worker).catch((error) => {
       this.options.log?.({
         level: "error",
@@ -436,6 +453,10 @@ export class LocalQueue {
     });
     const tracked = run.finally(() => {
       this.busy.delete(key);
+      const left = (this.inFlightByRoute.get(route) ?? 1) - 1;
+      if (left === limit - 1 && this.workers.has(route)) this.routesFull--;
+      if (left > 0) this.inFlightByRoute.set(route, left);
+      else this.inFlightByRoute.delete(route);
       this.inFlight.delete(tracked);
       this.pump();
     });

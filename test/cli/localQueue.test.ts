@@ -142,9 +142,9 @@ describe("Class: LocalQueue, groups", () => {
     expect(started).to.deep.equal(["a", "b", "c"]);
   });
 
-  it("at most concurrency messages are in flight across groups (4 by default)", async () => {
+  it("at most concurrency messages of a route are in flight across its groups (5 by default, the deployed lambda.workConcurrency's)", async () => {
     for (const [concurrency, expected] of [
-      [undefined, 4],
+      [undefined, 5],
       [2, 2],
     ] as const) {
       const hold = gate();
@@ -162,6 +162,52 @@ describe("Class: LocalQueue, groups", () => {
       await until(() => queue.size() === 0);
       expect(queue.size()).to.equal(0);
     }
+  });
+});
+
+describe("Class: LocalQueue, concurrency per route", () => {
+  it("a route whose deliveries never end holds its own limit only: another route's delivery runs, and the route's next group waits", async () => {
+    const hold = gate();
+    const started: string[] = [];
+    const queue = newQueue({ concurrency: 2 });
+    const worker = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+      const delivery = deliveryOf(event.Records[0]);
+      started.push(delivery);
+      if (delivery.startsWith("hung")) await hold.opened;
+      return { batchItemFailures: [] };
+    };
+    queue.register("broken", worker);
+    queue.register("healthy", worker);
+    for (const repo of ["acme/a1", "acme/a2", "acme/a3"]) {
+      await queue.port("broken").send(item(`hung-${repo}`, repo, "broken"));
+    }
+    await queue.port("healthy").send(item("healthy-1", "acme/other", "healthy"));
+    queue.start();
+    await until(() => started.includes("healthy-1"));
+    for (let i = 0; i < 5; i++) await turn();
+    expect([...started].sort()).to.deep.equal(["healthy-1", "hung-acme/a1", "hung-acme/a2"]);
+    hold.open();
+    await until(() => queue.size() === 0);
+    expect(started).to.include("hung-acme/a3");
+  });
+
+  it("a repository's deliveries still run one at a time, in order, with room on their route", async () => {
+    const hold = gate();
+    const started: string[] = [];
+    const queue = newQueue({ concurrency: 5 });
+    queue.register("r", async (event) => {
+      started.push(deliveryOf(event.Records[0]));
+      await hold.opened;
+      return { batchItemFailures: [] };
+    });
+    for (const delivery of ["a", "b", "c"]) await queue.port("r").send(item(delivery, "acme/api"));
+    queue.start();
+    await until(() => started.length > 0);
+    for (let i = 0; i < 5; i++) await turn();
+    expect(started).to.deep.equal(["a"]);
+    hold.open();
+    await until(() => queue.size() === 0);
+    expect(started).to.deep.equal(["a", "b", "c"]);
   });
 });
 
