@@ -2,7 +2,7 @@
 // in-flight fetch per secret and a rate limit on forced refreshes. A forced refresh never joins a fetch
 // sent before it was asked (that one may have read the secret before a rotation): it fetches again after
 // it. A secret found missing is remembered for the same interval, and so is a failed fetch for forced
-// refreshes: they fail at once with its error meanwhile. A previous version Secrets Manager refuses counts
+// refreshes: they fail at once with its error meanwhile; a secret found missing drops its cached values. A previous version Secrets Manager refuses counts
 // as none (with a warning): only the current one is needed. Never logs a value.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
@@ -167,6 +167,8 @@ export class SecretsManagerStore implements SecretStore {
     } catch (error) {
       if (error instanceof SecretNotFoundError) {
         this.missingSince.set(name, { at: this.now(), scheduledForDeletion: error.scheduledForDeletion });
+        // Fail closed: a deleted secret's values must not keep accepting deliveries for the rest of the TTL.
+        this.cache.delete(name);
       }
       if (error instanceof TransientDependencyError) this.failed.set(name, { at: this.now(), error });
       throw error;

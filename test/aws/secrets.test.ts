@@ -416,6 +416,37 @@ describe("Class: SecretsManagerStore", () => {
     expect(error).to.be.instanceOf(SecretNotFoundError);
   });
 
+  it("versions(name) and peek(name) stop serving the cached values once a forced re-read finds the secret missing", async () => {
+    currentOnly({ SecretString: "v1" }, notFound());
+    const store = new SecretsManagerStore(client, { now, minRefreshIntervalMs: 5_000 });
+    await store.versions("s");
+    clock += 6_000;
+    expect(await store.versions("s", { refresh: true }).catch((e) => e)).to.be.instanceOf(
+      SecretNotFoundError,
+    );
+    clock += 1_000;
+    expect(store.peek("s"), "peek").to.equal(undefined);
+    expect(await store.versions("s").catch((e) => e), "a plain read within the TTL").to.be.instanceOf(
+      SecretNotFoundError,
+    );
+  });
+
+  it("versions(name) stops serving the cached values once a re-read finds the secret scheduled for deletion", async () => {
+    const scheduled = Object.assign(new Error("marked for deletion"), {
+      name: "InvalidRequestException",
+      $fault: "client",
+      $metadata: { httpStatusCode: 400 },
+    });
+    currentOnly({ SecretString: "v1" }, scheduled);
+    const store = new SecretsManagerStore(client, { now, minRefreshIntervalMs: 5_000 });
+    await store.versions("s");
+    clock += 6_000;
+    const error = await store.versions("s", { refresh: true }).catch((e) => e);
+    expect(error).to.be.instanceOf(SecretNotFoundError);
+    expect(error.scheduledForDeletion).to.equal(true);
+    expect(await store.versions("s").catch((e) => e)).to.be.instanceOf(SecretNotFoundError);
+  });
+
   it("versions(name) returns one value when AWSPREVIOUS holds the same value as AWSCURRENT", async () => {
     sm.on(GetSecretValueCommand).resolves({ SecretString: "same" });
     expect(await new SecretsManagerStore(client, { now }).versions("s")).to.deep.equal(["same"]);
