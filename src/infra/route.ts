@@ -12,7 +12,7 @@ import {
 } from "../core/policy";
 import { SECRET_MISSING_MSG, SECRET_UNUSABLE_MSG } from "../core/secretValues";
 import type { Route as RouteSpec } from "../core/types";
-import { SIGNATURE_INVALID } from "../core/verify";
+import { GITLAB_SIGNING_KEY_MISSING, GITLAB_TOKEN_REFUSED, SIGNATURE_INVALID } from "../core/verify";
 import type { EgressProxyConfig, LambdaConfig } from "./config";
 import { logLineAlarm } from "./logLineAlarm";
 import type { RouteNames } from "./naming";
@@ -220,6 +220,21 @@ export const SECRET_UNUSABLE_PATTERN =
 export const BAD_SIGNATURE_PATTERN =
   `{ ($.msg = ${JSON.stringify(DELIVERY_MSG)}) && ($.status = 401) && ` +
   `($.reason = ${JSON.stringify(SIGNATURE_INVALID)}) }`;
+/**
+ * BAD_SIGNATURE_PATTERN on a gitlab route: also a secret changed in kind on one side only (a whsec_ signing token
+ * on one side, the plain token on the other), which refuses every delivery with one of the two "signature missing
+ * (...)" reasons. A scan sends neither GitLab header, so it gets neither reason: no added noise.
+ */
+export const GITLAB_BAD_SIGNATURE_PATTERN =
+  `{ ($.msg = ${JSON.stringify(DELIVERY_MSG)}) && ($.status = 401) && ` +
+  `(($.reason = ${JSON.stringify(SIGNATURE_INVALID)}) || ` +
+  `($.reason = ${JSON.stringify(GITLAB_TOKEN_REFUSED)}) || ` +
+  `($.reason = ${JSON.stringify(GITLAB_SIGNING_KEY_MISSING)})) }`;
+
+/** The bad-signature filter pattern for a route of `provider`. */
+export function badSignaturePattern(provider: RouteSpec["provider"]): string {
+  return provider === "gitlab" ? GITLAB_BAD_SIGNATURE_PATTERN : BAD_SIGNATURE_PATTERN;
+}
 /**
  * The attempt lines of a delivery the function itself sent to the dead-letter queue (its last attempt, or a final
  * failure), or put back (unrun, or failed) on the queue's last receive, which the redrive policy then moves (the line's
@@ -525,12 +540,12 @@ export class Route extends pulumi.ComponentResource {
         {
           name: names.badSignatureAlarm,
           logGroupName: logGroup.name,
-          pattern: BAD_SIGNATURE_PATTERN,
+          pattern: badSignaturePattern(route.provider),
           threshold: BAD_SIGNATURE_THRESHOLD,
           periodSeconds: BAD_SIGNATURE_WINDOW_SECONDS,
           kind: "state",
           description:
-            `hookgate route ${route.name}: a request was refused 401 "${SIGNATURE_INVALID}" (at least ` +
+            `hookgate route ${route.name}: a request was refused 401 "${SIGNATURE_INVALID}"${route.provider === "gitlab" ? ` or "signature missing (...)"` : ""} (at least ` +
             `${BAD_SIGNATURE_THRESHOLD} in ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes): the Git host signs with another value than the secret ` +
             `${route.secret} holds (changed on one side only), and every delivery is lost (Git hosts do not ` +
             "redeliver a 4xx). Put the same value on both sides, then redeliver. " +

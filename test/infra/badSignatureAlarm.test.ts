@@ -1,11 +1,20 @@
 // A secret changed on one side only: every delivery is refused 401 "signature invalid" at level warn, which the
 // secret-unusable filter (level error) and api-5xx (a 401 is no 5xx) do not count. The bad-signature filter must
 // count the very lines the function writes.
+import { randomUUID } from "node:crypto";
 import { expect } from "chai";
+import { headerBag } from "../../src/core/headers";
+import type { Route } from "../../src/core/types";
 import { SIGNATURE_INVALID } from "../../src/core/verify";
+import { signatureHeaders } from "../../src/core/verify/sign";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { createRouteHandler } from "../../src/gateway/routeHandler";
-import { BAD_SIGNATURE_PATTERN } from "../../src/infra/route";
+import {
+  BAD_SIGNATURE_PATTERN,
+  badSignaturePattern,
+  GITLAB_BAD_SIGNATURE_PATTERN,
+} from "../../src/infra/route";
+import { loadPayload } from "../fixtures/payloads";
 import {
   githubDelivery,
   jenkinsRoute,
@@ -17,7 +26,7 @@ import {
 import { MemorySecretStore } from "../support/secrets";
 import { evaluate } from "./evaluate";
 import { jsonPattern } from "./filterPattern";
-import { config, jenkinsRoute as infraJenkinsRoute, stubCode } from "./fixtures";
+import { config, gitlabRoute, jenkinsRoute as infraJenkinsRoute, stubCode } from "./fixtures";
 
 /** Three deliveries signed with WEBHOOK_SECRET, to a route whose secret holds `secretStored`. */
 async function deliver(
@@ -86,5 +95,98 @@ describe("The bad-signature alarm (a secret changed on one side only)", () => {
     expect(alarm?.inputs.alarmDescription)
       .to.contain("One made-up signature")
       .and.contain("api.ipAllowlist narrows who can");
+  });
+});
+
+const GITLAB_SECRET = "hookgate/gitlab-webhook";
+const PLAIN_TOKEN = "plain-gitlab-token-0123";
+const SIGNING_TOKEN = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+
+/** One GitLab push, signed (or tokened) by the hook with `hookSends`, to a gitlab route whose secret holds `stored`. */
+async function gitlabDelivery(stored: string, hookSends: string) {
+  const route: Route = jenkinsRoute({
+    name: "diaspora-build",
+    provider: "gitlab",
+    secret: GITLAB_SECRET,
+    match: { repos: ["mike/diaspora"], events: ["push"], branches: ["master"] },
+  });
+  const logs = new LogCollector();
+  const handler = createRouteHandler({
+    route,
+    secrets: new MemorySecretStore({ [GITLAB_SECRET]: stored }),
+    queue: new RecordingQueue(),
+    deadLetters: new RecordingDeadLetters(),
+    dedupe: new MemoryDedupeStore(),
+    runAction: async () => ({ status: "done", detail: "" }),
+    log: logs.log,
+  });
+  const push = loadPayload("gitlab/push");
+  const answer = await handler.deliver({
+    routeName: route.name,
+    method: "POST",
+    headers: headerBag({
+      ...push.headers,
+      "X-Gitlab-Event-UUID": randomUUID(),
+      ...signatureHeaders("gitlab", hookSends, push.body, { nowMs: Date.now() }),
+    }),
+    body: push.body,
+    sourceIp: "34.74.90.65",
+  });
+  return { status: answer.statusCode, reason: answer.body.reason, lines: logs.lines };
+}
+
+describe("The bad-signature alarm on a gitlab route (a secret changed in kind on one side only)", () => {
+  for (const [label, stored, hookSends] of [
+    [
+      "Secrets Manager holds the signing token, the hook still sends its plain token",
+      SIGNING_TOKEN,
+      PLAIN_TOKEN,
+    ],
+    [
+      "Secrets Manager holds the plain token, the hook now signs with its signing token",
+      PLAIN_TOKEN,
+      SIGNING_TOKEN,
+    ],
+    ["Secrets Manager holds another plain token than the hook sends", "another-plain-token", PLAIN_TOKEN],
+  ] as const) {
+    it(`the gitlab route's filter counts the delivery refused 401 when ${label}`, async () => {
+      const { status, reason, lines } = await gitlabDelivery(stored, hookSends);
+      expect(status).to.equal(401);
+      expect(lines.filter(jsonPattern(badSignaturePattern("gitlab"))), `"${reason}"`).to.have.length(1);
+    });
+  }
+
+  it("the gitlab route's filter does not count an accepted delivery, nor a request carrying neither GitLab header", async () => {
+    const accepted = await gitlabDelivery(SIGNING_TOKEN, SIGNING_TOKEN);
+    expect(accepted.status).to.equal(202);
+    const counts = jsonPattern(GITLAB_BAD_SIGNATURE_PATTERN);
+    expect(accepted.lines.filter(counts)).to.deep.equal([]);
+    const scan = {
+      msg: "delivery",
+      status: 401,
+      reason: "signature missing: a gitlab route reads X-Gitlab-Token or webhook-signature",
+    };
+    expect(counts(scan)).to.equal(false);
+  });
+
+  it("a gitlab route's bad-signature filter counts the two refusals of a secret changed in kind; another provider's keeps its pattern", async () => {
+    const { cloud } = await evaluate({
+      config: config(),
+      routes: [gitlabRoute(), infraJenkinsRoute()],
+      stack: "dev",
+      code: stubCode,
+    });
+    const filters = cloud.ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter");
+    const gitlab = filters.find((f) => f.inputs.name === "hookgate-dev-platform-gitlab-bad-signature");
+    expect(gitlab?.inputs.pattern).to.equal(
+      '{ ($.msg = "delivery") && ($.status = 401) && (($.reason = "signature invalid") || ' +
+        '($.reason = "signature missing (webhook-signature)") || ($.reason = "signature missing (X-Gitlab-Token)")) }',
+    );
+    const github = filters.find((f) => f.inputs.name === "hookgate-dev-api-build-bad-signature");
+    expect(github?.inputs.pattern).to.equal(BAD_SIGNATURE_PATTERN);
+    const alarm = cloud
+      .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+      .find((a) => a.inputs.name === "hookgate-dev-platform-gitlab-bad-signature");
+    expect(alarm?.inputs.alarmDescription).to.contain('or "signature missing (...)"');
   });
 });
