@@ -221,6 +221,10 @@ interface DeliveryLog {
   releasedAtTimeout?: true;
   /** The claim under way with a deadline: settles once it has ended, and ended released if cut (not logged). */
   claiming?: Promise<void>;
+  /** A push's several ref changes, each queued on its own: one sent does not make the delivery queued (not logged). */
+  severalChanges?: true;
+  /** The delivery's 202 once its send has reached the queue, its queued mark maybe still under way (not logged). */
+  queued?: Answer;
 }
 
 /** A finished answer: what accept returns, or what a helper throws to end the pipeline early. */
@@ -421,6 +425,13 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     return deadlines.run(waiting).then(
       (answer) => {
         if (answer !== TIMED_OUT) return respond(answer, line);
+        // Sent: it will run, whatever its queued mark does. A 503 would have the host redeliver it (Gitea's Redeliver
+        // under a new id, queued again), so it is answered queued, and the mark is not waited for.
+        if (line.queued !== undefined) {
+          const answered = respond(line.queued, line);
+          followMark(waiting, line);
+          return answered;
+        }
         line.timedOut = true;
         const cut = line.deadlineMs !== undefined;
         // What may still queue it: a send under way (it may land), or anything under serve, whose stores are waited
@@ -465,6 +476,21 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     line.held = undefined;
     line.releasing = releaseClaim(held.deliveryId, held.generation, held.claimToken, line);
     return line.releasing;
+  }
+
+  /** A delivery answered 202 at the deadline, its queued mark under way: a line if that mark fails after all. */
+  function followMark(waiting: Promise<Answer>, line: DeliveryLog): void {
+    const marked = () => {
+      if (!line.queuedMarkFailed) return;
+      safeLog({
+        ...deliveryFields(line.queued as Answer, line),
+        level: "warn",
+        late: true,
+        reason:
+          "queued and answered 202 at the deadline, but marking it queued failed: it will run; a redelivery is answered 503 (in progress) until its work records its outcome or its claim expires",
+      });
+    };
+    waiting.then(marked, marked);
   }
 
   /**
@@ -670,6 +696,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     line.reason = decision.reason;
     // Rendered first: a change that cannot be rendered must not leave the others half queued.
     const changes = decision.matched.map((change) => ({ change, rendered: renderRequest(route, change) }));
+    if (changes.length > 1) line.severalChanges = true;
     let queued = false;
     let duplicate: Answer | undefined;
     for (const { change, rendered } of changes) {
@@ -771,6 +798,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       return new Answer(503, "unavailable", "could not enqueue the delivery; redeliver later", "unavailable");
     }
     line.held = undefined;
+    const queued = new Answer(202, "queued", reason, "queued");
+    if (!line.severalChanges) line.queued = queued;
     try {
       await deps.dedupe.mark(route.name, event.deliveryId, claim.generation, "queued");
     } catch (error) {
@@ -780,7 +809,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       line.error = `marking the delivery queued failed: ${(error as Error)?.message ?? error}`;
       line.queuedMarkFailed = true;
     }
-    return new Answer(202, "queued", reason, "queued");
+    return queued;
   }
 
   /**

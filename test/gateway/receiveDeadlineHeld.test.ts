@@ -1,5 +1,5 @@
 // What a 503 at the receive deadline does with the claim, in the cases receiveDeadline.test.ts leaves open: a
-// claim whose cut answer comes back a little after the deadline, a claim whose send already succeeded, and the
+// claim whose cut answer comes back a little after the deadline, a claim whose send already succeeded (202), and the
 // next change of a push still to be claimed.
 import { expect } from "chai";
 import { ActionError, TransientDependencyError } from "../../src/core/errors";
@@ -74,8 +74,8 @@ describe("Function: createRouteHandler receive, a claim still under way at the d
   });
 });
 
-describe("Function: createRouteHandler receive, a 503 at the deadline after the send succeeded", () => {
-  it("keeps the claim (its queued mark still under way): the host's immediate resend is answered 503 (in progress), nothing is sent twice and no release is made", async () => {
+describe("Function: createRouteHandler receive, the deadline after the send succeeded", () => {
+  it("answers 202 queued and keeps the claim (its queued mark still under way): a resend meanwhile is answered 503 (in progress), nothing is sent twice and no release is made", async () => {
     const sent: WorkItem[] = [];
     const releases: Array<number | undefined> = [];
     let landMark: () => void = () => {};
@@ -102,11 +102,11 @@ describe("Function: createRouteHandler receive, a 503 at the deadline after the 
     })();
     const handler = handlerWith(dedupe, { send: async (item) => void sent.push(item) });
     expect(parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-sent" }))).statusCode).to.equal(
-      503,
+      202,
     );
-    expect(parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-sent" }))).statusCode).to.equal(
-      503,
-    );
+    const resend = parseAnswer(await handler.receive(githubDelivery({ deliveryId: "d-sent" })));
+    expect(resend.statusCode).to.equal(503);
+    expect(resend.body.reason).to.contain("being accepted by another request");
     landMark();
     await settled();
     expect(releases).to.deep.equal([]);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { ActionError } from "../../src/core/errors";
-import type { CallLimits, ClaimResult } from "../../src/core/ports";
+import type { CallLimits, ClaimResult, DeliveryState } from "../../src/core/ports";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import type { Provider } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
@@ -324,5 +324,69 @@ routes:
     } finally {
       await gateway.close();
     }
+  });
+});
+
+/** A store whose `queued` marks wait until `let()`, then mark (or fail, when told to). */
+class HeldQueuedMarks extends MemoryDedupeStore {
+  private gate: Array<() => void> = [];
+  failMarks = false;
+  override async mark(
+    route: string,
+    deliveryId: string,
+    generation: number,
+    state: DeliveryState,
+    _limits?: CallLimits,
+  ): Promise<void> {
+    if (state === "queued") {
+      await new Promise<void>((resolve) => this.gate.push(resolve));
+      if (this.failMarks) throw new Error("DynamoDB timed out");
+    }
+    return super.mark(route, deliveryId, generation, state);
+  }
+  let(): void {
+    for (const go of this.gate.splice(0)) go();
+  }
+}
+
+describe("Function: createRouteHandler receive, a delivery sent to the queue whose queued mark is under way at the deadline", () => {
+  for (const provider of ["gitea", "github"] as Provider[]) {
+    it(`a ${provider} route answers it 202 queued at the deadline, not a 503 that has the host redeliver it (it will run)`, async () => {
+      const dedupe = new HeldQueuedMarks();
+      const sent: unknown[] = [];
+      const logs = new LogCollector();
+      const handler = createRouteHandler({
+        route: jenkinsRoute({ provider }),
+        secrets: new MemorySecretStore({ "hookgate/github-webhook": WEBHOOK_SECRET }),
+        queue: { send: async (item) => void sent.push(item) },
+        deadLetters: new RecordingDeadLetters(),
+        dedupe,
+        runAction: async () => ({ status: "done", detail: "" }),
+        log: logs.log,
+        receiveTimeoutMs: 20,
+      });
+      const answer = parseAnswer(await handler.receive(delivery(provider, randomUUID())));
+      expect(sent, "in the queue").to.have.length(1);
+      expect(answer.statusCode, JSON.stringify(answer.body)).to.equal(202);
+      expect(answer.body.status).to.equal("queued");
+      expect(logs.of("delivery")).to.have.length(1);
+      expect(logs.of("delivery")[0]).to.deep.include({ decision: "queued", status: 202 });
+      dedupe.let();
+      await settle();
+      expect(logs.of("delivery"), "no late line once the mark lands").to.have.length(1);
+    });
+  }
+
+  it("a queued mark that fails after the 202 at the deadline gets a late warn line saying so", async () => {
+    const dedupe = new HeldQueuedMarks();
+    dedupe.failMarks = true;
+    const { handler, logs } = handlerFor("gitea", { dedupe, receiveTimeoutMs: 20 });
+    const answer = parseAnswer(await handler.receive(delivery("gitea", randomUUID())));
+    expect(answer.statusCode).to.equal(202);
+    dedupe.let();
+    await settle();
+    const late = logs.of("delivery")[1];
+    expect(late).to.deep.include({ decision: "queued", status: 202, late: true, level: "warn" });
+    expect(late?.error).to.equal("marking the delivery queued failed: DynamoDB timed out");
   });
 });
