@@ -40,6 +40,8 @@ export interface JenkinsContext {
   acceptedAt?: string;
   /** The queue's receive count of the delivery's message: past 1, an earlier attempt may have built it. */
   attempt?: number;
+  /** An earlier attempt may have built it though the receive count is 1 (a redriven letter, a redelivery). */
+  mayHaveRun?: boolean;
 }
 
 const FINAL_REASONS: Record<number, string> = {
@@ -53,6 +55,7 @@ export const runJenkinsItem: ItemRunner = (item, clients) =>
     deliveryId: item.deliveryId,
     acceptedAt: item.acceptedAt,
     attempt: clients.attempt,
+    mayHaveRun: clients.mayHaveRun === true,
   });
 
 export async function triggerJenkins(
@@ -354,7 +357,8 @@ function wellFormed(text: string): string {
 }
 
 /**
- * On a retry (an attempt past the first), the outcome for a build an earlier attempt of the delivery started
+ * On a retry (an attempt past the first, or a first receive an earlier attempt may have run before: a redriven
+ * dead letter, a redelivery of a delivery that died), the outcome for a build an earlier attempt of the delivery started
  * (jenkinsBuilds.ts says how it is told), or undefined: then the build is requested as on a first attempt,
  * which also follows when the look fails (a warning; the delivery does not fail for it).
  */
@@ -367,7 +371,8 @@ async function earlierAttemptsBuild(
   dispatcher: ActionClients["dispatcher"],
   clients: ActionClients,
 ): Promise<ActionOutcome | undefined> {
-  if ((context.attempt ?? 1) <= 1 || context.acceptedAt === undefined) return undefined;
+  const earlier = (context.attempt ?? 1) > 1 || context.mayHaveRun === true;
+  if (!earlier || context.acceptedAt === undefined) return undefined;
   const jobName = request.job.join("/");
   const sinceMs = Date.parse(context.acceptedAt);
   const lookup = Number.isFinite(sinceMs)

@@ -247,6 +247,7 @@ async function runStep(
     deliveryId: context.event.deliveryId,
     acceptedAt: context.acceptedAt,
     attempt: context.clients.attempt,
+    mayHaveRun: context.clients.mayHaveRun === true,
   });
   const job = `Jenkins ${step.request.job.join("/")}`;
   return {

@@ -37,4 +37,9 @@ export interface ActionClients {
    * the build an earlier attempt started before it asks for one.
    */
   attempt?: number;
+  /**
+   * An earlier attempt at the delivery may have run its action though this is the message's first receive: a
+   * dead letter redriven, or the Git host's redelivery of a delivery that died. A jenkins action then looks too.
+   */
+  mayHaveRun?: boolean;
 }

@@ -183,6 +183,7 @@ export function buildRouteHandler(
         ...(limits?.deadlineMs ? { deadlineMs: limits.deadlineMs } : {}),
         ...(limits?.lastAttempt ? { lastAttempt: true } : {}),
         ...(limits?.attempt ? { attempt: limits.attempt } : {}),
+        ...(limits?.mayHaveRun ? { mayHaveRun: true } : {}),
       }),
     log: jsonLog,
     maxAttempts: config.maxAttempts,

@@ -5,6 +5,7 @@ import type { SQSRecord } from "aws-lambda";
 import { MessageReceivedAgainError, TransientDependencyError } from "../core/errors";
 import {
   type CallLimits,
+  DEAD_LETTER_REASON_ATTRIBUTE,
   DEAD_LETTER_REASON_MAX,
   type DeadLetterQueue,
   STEPS_DONE_MARK,
@@ -123,7 +124,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     limits?: CallLimits,
   ): Promise<void> {
     const attributes: Record<string, { DataType: "String"; StringValue: string }> = {
-      "hookgate-reason": {
+      [DEAD_LETTER_REASON_ATTRIBUTE]: {
         DataType: "String",
         StringValue: truncate(reason || "unknown", MAX_REASON_LENGTH, REASON_TAIL_SHARE),
       },

@@ -43,6 +43,12 @@ export const DEAD_LETTER_REASON_MAX = 1024;
  */
 export const STEPS_DONE_MARK = " (after: ";
 
+/**
+ * The message attribute a dead letter's reason travels in. A redrive keeps it: a record carrying it is a dead
+ * letter sent back, whose earlier attempts may have run the action.
+ */
+export const DEAD_LETTER_REASON_ATTRIBUTE = "hookgate-reason";
+
 export interface DeadLetterQueue {
   /**
    * Park a work item that failed for good, with a log-safe reason. `messageId` is the queue message that

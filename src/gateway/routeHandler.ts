@@ -33,15 +33,17 @@ import {
   RECEIVE_DEADLINE_MS,
   retryDelayMs,
 } from "../core/policy";
-import type {
-  CallLimits,
-  ClaimResult,
-  DeadLetterQueue,
-  DedupeStore,
-  DeliveryState,
-  LogFn,
-  SecretStore,
-  WorkQueue,
+import {
+  type CallLimits,
+  type ClaimResult,
+  DEAD_LETTER_REASON_ATTRIBUTE,
+  type DeadLetterQueue,
+  type DedupeStore,
+  type DeliveryState,
+  type LogFn,
+  type RecordedState,
+  type SecretStore,
+  type WorkQueue,
 } from "../core/ports";
 import { renderRequest } from "../core/render";
 import { parseSecretShape, SECRET_MISSING_MSG, SECRET_UNUSABLE_MSG } from "../core/secretValues";
@@ -59,10 +61,12 @@ export interface RouteHandlerDeps {
    * `deadlineMs`: when the action's calls must have ended (the invocation's deadline, less a margin).
    * `lastAttempt`: a retryable failure of this attempt is dead-lettered, not retried (maxAttempts).
    * `attempt`: the message's receive count, given past the first (a jenkins action then looks for an earlier build).
+   * `mayHaveRun`: on a first receive, an earlier attempt may have run the action all the same (a redriven dead
+   * letter, a redelivery of a delivery that died): a jenkins action looks then too.
    */
   runAction(
     item: WorkItem,
-    limits?: { deadlineMs?: number; lastAttempt?: boolean; attempt?: number },
+    limits?: { deadlineMs?: number; lastAttempt?: boolean; attempt?: number; mayHaveRun?: boolean },
   ): Promise<ActionOutcome>;
   log: LogFn;
   /** Attempts before a retryable failure is dead-lettered; default MAX_ATTEMPTS. */
@@ -1072,7 +1076,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       messageId: record.messageId,
       attempt,
     };
-    const later = await supersededBy(item);
+    const recorded = await recordedState(item);
+    const later = supersededBy(item, recorded);
     if (later?.state === "done") {
       // A crash made SQS bring back a record that had finished, or a dead letter was redriven after the Git
       // host's redelivery of it finished as a later generation, or an earlier generation's dead letter,
@@ -1130,6 +1135,14 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       });
       return { ok: false, delayMs: 0, outcome: { outcome: "deferred" } };
     }
+    // A first receive whose delivery an earlier attempt may have run: a dead letter redriven (SQS gives it a new
+    // message and receive count; the function's own letter keeps its reason attribute, and the delivery reads dead,
+    // as its last attempt marks it before its action), or the Git host's redelivery of a delivery that died.
+    const mayHaveRun =
+      attempt <= 1 &&
+      (item.generation > 1 ||
+        recorded?.state === "dead" ||
+        record.messageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE] !== undefined);
     const lastAttempt = attempt >= maxAttempts;
     if (lastAttempt) {
       // The queue's last receive of it (maxReceiveCount): should the function die or time out now, the redrive
@@ -1142,9 +1155,14 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     try {
       outcome = await deps.runAction(
         item,
-        deadlineMs === undefined && !lastAttempt && attempt <= 1
+        deadlineMs === undefined && !lastAttempt && attempt <= 1 && !mayHaveRun
           ? undefined
-          : { deadlineMs, lastAttempt, ...(attempt > 1 ? { attempt } : {}) },
+          : {
+              deadlineMs,
+              lastAttempt,
+              ...(attempt > 1 ? { attempt } : {}),
+              ...(mayHaveRun ? { mayHaveRun: true } : {}),
+            },
       );
     } catch (error) {
       const failure = classify(error);
@@ -1222,18 +1240,23 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
    * its item expired and was deleted (DEDUPE_TTL_SECONDS) and the delivery was accepted anew from generation 1; this
    * record was accepted too, and runs.
    */
-  async function supersededBy(
+  function supersededBy(
     item: WorkItem,
-  ): Promise<{ state: "done" | "queued"; generation: number } | undefined> {
+    recorded: RecordedState | undefined,
+  ): { state: "done" | "queued"; generation: number } | undefined {
+    if (recorded === undefined) return undefined;
+    const { state, generation, expired } = recorded;
+    // A done past its expiry is still true (the action ran); a queued one is too old to say where its message is.
+    if (actionRan(recorded, item.generation)) return { state: "done", generation };
+    if (state === "queued" && generation > item.generation && !expired) return { state, generation };
+    return undefined;
+  }
+
+  /** What the dedupe store records for the record's delivery; undefined when unknown (then it runs). */
+  async function recordedState(item: WorkItem): Promise<RecordedState | undefined> {
     if (!deps.dedupe.state) return undefined;
     try {
-      const recorded = await deps.dedupe.state(route.name, item.deliveryId);
-      if (recorded === undefined) return undefined;
-      const { state, generation, expired } = recorded;
-      // A done past its expiry is still true (the action ran); a queued one is too old to say where its message is.
-      if (actionRan(recorded, item.generation)) return { state: "done", generation };
-      if (state === "queued" && generation > item.generation && !expired) return { state, generation };
-      return undefined;
+      return await deps.dedupe.state(route.name, item.deliveryId);
     } catch {
       return undefined; // Unknown: run it; the actions are idempotent.
     }

@@ -79,6 +79,8 @@ export interface LocalActionClients {
   lastAttempt?: boolean;
   /** The message's receive count, past the first: a jenkins action looks for an earlier attempt's build. */
   attempt?: number;
+  /** An earlier attempt may have run the action though this is a first receive (a redriven letter, a redelivery). */
+  mayHaveRun?: boolean;
   /** The keys the route's role would be pinned to deployed: checked here as there, though serve has no IAM. */
   keyScope?: KeyScope;
   /**
@@ -457,6 +459,7 @@ async function openLocalGateway(
             ...(limits?.deadlineMs ? { deadlineMs: limits.deadlineMs } : {}),
             ...(limits?.lastAttempt ? { lastAttempt: true } : {}),
             ...(limits?.attempt ? { attempt: limits.attempt } : {}),
+            ...(limits?.mayHaveRun ? { mayHaveRun: true } : {}),
             logsUrl: `${baseUrl}/_hookgate/deliveries?route=${encodeURIComponent(item.route)}`,
           });
           deliveries.work(item, { reason: outcome.detail });

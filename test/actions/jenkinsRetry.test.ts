@@ -85,6 +85,21 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     });
   });
 
+  it("triggerJenkins on a first receive an earlier attempt may have run (a redriven dead letter: mayHaveRun) finds that attempt's build and posts no second one", async () => {
+    await start();
+    jenkins.script({ status: 504, build: true });
+    await rejectsWithActionError(triggerJenkins(jenkinsRequest(jenkins.url), testClients(), retry(5)));
+    const outcome = await triggerJenkins(jenkinsRequest(jenkins.url), testClients(), {
+      deliveryId: "d-1",
+      acceptedAt,
+      attempt: 1,
+      mayHaveRun: true,
+    });
+    expect(outcome.publicDetail).to.equal("already started as build #1");
+    expect(jenkins.jobBuilds).to.have.length(1);
+    expect(lookups(), "one look per attempt").to.have.length(2);
+  });
+
   it("triggerJenkins retrying after a proxy's 504 to a request Jenkins did build posts no second one, crumb or not", async () => {
     await start({ crumb: true });
     jenkins.script({ status: 504, build: true });

@@ -491,6 +491,35 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     );
   });
 
+  it("cleanUpPullRequest on a redriven dead letter's first receive (mayHaveRun) finds the teardown build its last attempt started and triggers none", async () => {
+    await jenkins.close();
+    jenkins = await startJenkinsServer({
+      user: JENKINS_USER,
+      token: JENKINS_TOKEN,
+      definitions: [{ name: "PR" }],
+    });
+    const item: WorkItem = {
+      v: 1,
+      route: "pr-cleanup",
+      deliveryId: "d-pr-8",
+      generation: 1,
+      acceptedAt: new Date().toISOString(),
+      event: closedEvent(),
+      request: request([teardown()]),
+    };
+    // The last attempt: Jenkins builds, a proxy in front of it answers 504; dead-lettered.
+    jenkins.script({ status: 504, build: true });
+    const last = await rejectsWithActionError(runAction(item, clients({ attempt: 5, lastAttempt: true })));
+    expect(last.retryable).to.equal(true);
+    expect(jenkins.jobBuilds).to.have.length(1);
+
+    // Redriven: a new message, receive count 1.
+    const outcome = await runAction(item, clients({ mayHaveRun: true }));
+    expect(outcome.status).to.equal("done");
+    expect(outcome.detail).to.match(/^Jenkins previews\/teardown: already started as #1 /);
+    expect(jenkins.jobBuilds, "one teardown build only").to.have.length(1);
+  });
+
   it("cleanUpPullRequest on the last attempt sets failure, not pending with will retry, when the teardown job answers 500, and still rethrows it retryable", async () => {
     jenkins.script({ status: 500 });
     const steps: PrCleanupStep[] = [teardown()];

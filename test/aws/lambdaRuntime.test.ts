@@ -385,6 +385,34 @@ describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the c
     }
   });
 
+  it("lambdaHandler tells the action on a redriven dead letter's first receive that an earlier attempt may have run it", async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    const saved = process.env;
+    process.env = { ...saved, ...env() };
+    try {
+      const seen: Array<boolean | undefined> = [];
+      const handler = lambdaHandler(async (_item, clients) => {
+        seen.push(clients.mayHaveRun);
+        return { status: "done", detail: "" };
+      });
+      const fresh = sqsRecord(JSON.stringify(workItem()));
+      const redriven = sqsRecord(JSON.stringify(workItem()));
+      redriven.messageAttributes = {
+        "hookgate-reason": {
+          dataType: "String",
+          stringValue: "gave up after 5 receives: Jenkins answered 504",
+        },
+      } as typeof redriven.messageAttributes;
+      for (const record of [fresh, redriven]) {
+        await handler(sqsEvent([record]), { getRemainingTimeInMillis: () => 120_000 } as Context);
+      }
+      process.stdout.write = stdout;
+      expect(seen).to.deep.equal([undefined, true]);
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it("buildRouteHandler gives the action the function's egress proxy", async () => {
     ddb.on(UpdateItemCommand).resolves({});
     const seen: unknown[] = [];

@@ -1113,6 +1113,72 @@ describe("Function: createRouteHandler(deps).work (failures of its own dependenc
     ]);
   });
 
+  describe("work tells the action on a first receive whether an earlier attempt may have run it (mayHaveRun)", () => {
+    async function seenOnFirstReceive(
+      item: WorkItem,
+      options: { recorded?: "queued" | "dead"; attributes?: SQSRecord["messageAttributes"] } = {},
+    ) {
+      const seen: Array<{ mayHaveRun?: boolean; attempt?: number } | undefined> = [];
+      const dedupe = new MemoryDedupeStore();
+      if (options.recorded !== undefined) {
+        let claim = await dedupe.claim(item.route, item.deliveryId);
+        while ((claim.generation as number) < item.generation) {
+          await dedupe.mark(item.route, item.deliveryId, claim.generation as number, "dead");
+          claim = await dedupe.claim(item.route, item.deliveryId);
+        }
+        await dedupe.mark(item.route, item.deliveryId, item.generation, "queued");
+        if (options.recorded === "dead")
+          await dedupe.mark(item.route, item.deliveryId, item.generation, "dead");
+      }
+      const handler = createRouteHandler({
+        route: jenkinsRoute(),
+        secrets: new MemorySecretStore(),
+        queue: new RecordingQueue(),
+        deadLetters: new RecordingDeadLetters(),
+        dedupe,
+        runAction: async (_item, limits) => {
+          seen.push(limits);
+          return { status: "done", detail: "queued" };
+        },
+        log: () => {},
+        backoff: async () => {},
+      });
+      const record = sqsRecord(JSON.stringify(item), { group: "acme/api" });
+      if (options.attributes) record.messageAttributes = options.attributes;
+      await handler.work(sqsEvent([record]));
+      expect(seen).to.have.length(1);
+      return seen[0];
+    }
+
+    it("not on a delivery's first receive of its first generation, queued", async () => {
+      expect(await seenOnFirstReceive(workItem(), { recorded: "queued" })).to.equal(undefined);
+    });
+
+    it("yes on a redriven dead letter: the delivery reads dead (its last attempt marked it before its action)", async () => {
+      expect(await seenOnFirstReceive(workItem(), { recorded: "dead" })).to.deep.include({
+        mayHaveRun: true,
+      });
+    });
+
+    it("yes on the function's own dead letter redriven, by its reason attribute, though the dedupe store cannot say", async () => {
+      const seen = await seenOnFirstReceive(workItem(), {
+        attributes: {
+          "hookgate-reason": {
+            stringValue: "gave up after 5 receives: Jenkins answered 504",
+            dataType: "String",
+          },
+        } as SQSRecord["messageAttributes"],
+      });
+      expect(seen).to.deep.include({ mayHaveRun: true });
+    });
+
+    it("yes on the Git host's redelivery of a delivery that died (its second generation)", async () => {
+      expect(await seenOnFirstReceive(workItem({ generation: 2 }), { recorded: "queued" })).to.deep.include({
+        mayHaveRun: true,
+      });
+    });
+  });
+
   it("work logs a deferred record with why it was deferred", async () => {
     const h = harness(async (item) => {
       if (item.deliveryId === "f-1") throw new ActionError("Jenkins answered 502", { retryable: true });
