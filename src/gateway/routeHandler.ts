@@ -1124,9 +1124,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       });
       return { ok: false, delayMs: 0, backoff: false, outcome: { outcome: "deferred" } };
     }
-    if (tooLittleTime(deadlineMs, minActionMs)) {
-      // The hold (or the dedupe read before it) took the time the action needed: it comes back at once, as a
-      // record not started for want of time does, rather than starting with too little to finish.
+    const putBackUnrun = async (): Promise<RecordResult> => {
       await markDeadOnLastReceive(record, attempt, callDeadline, item);
       attemptLog({
         ...base,
@@ -1134,7 +1132,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         detail: NO_TIME_TO_START,
       });
       return { ok: false, delayMs: 0, outcome: { outcome: "deferred" } };
-    }
+    };
+    // The hold (or the dedupe read before it) took the time the action needed: it comes back at once, as a
+    // record not started for want of time does, rather than starting with too little to finish.
+    if (tooLittleTime(deadlineMs, minActionMs)) return putBackUnrun();
     // A first receive whose delivery an earlier attempt may have run: a dead letter redriven (SQS gives it a new
     // message and receive count; the function's own letter keeps its reason attribute, and the delivery reads dead,
     // as its last attempt marks it before its action), or the Git host's redelivery of a delivery that died.
@@ -1148,8 +1149,12 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       // The queue's last receive of it (maxReceiveCount): should the function die or time out now, the redrive
       // policy moves it to the DLQ with no word from us, and a "queued" mark would answer the Git host's
       // redelivery "duplicate" for as long as the mark lives. Marked dead first, as what we dead-letter
-      // ourselves is, so that redelivery is accepted again; success below marks it done.
-      await markQuietly(item, "dead");
+      // ourselves is, so that redelivery is accepted again; success below marks it done. Ended in time to leave
+      // the action MIN_ACTION_MS (a slow DynamoDB would take it), and checked after: a store may overrun its deadline.
+      await markQuietly(item, "dead", () =>
+        deadlineMs === undefined ? undefined : deadlineMs - minActionMs,
+      );
+      if (tooLittleTime(deadlineMs, minActionMs)) return putBackUnrun();
     }
     let outcome: ActionOutcome;
     try {

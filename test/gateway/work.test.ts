@@ -18,7 +18,13 @@ import {
   RETRY_BASE_DELAY_MS,
   retryDelayMs,
 } from "../../src/core/policy";
-import type { CallLimits, DeadLetterQueue, DedupeStore, WorkQueue } from "../../src/core/ports";
+import type {
+  CallLimits,
+  DeadLetterQueue,
+  DedupeStore,
+  DeliveryState,
+  WorkQueue,
+} from "../../src/core/ports";
 import type { ActionOutcome, WorkItem } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import {
@@ -457,6 +463,68 @@ describe("Function: createRouteHandler(deps).work (the SQS side)", () => {
     ]);
     expect(h.logs.of("attempt").map((l) => l.outcome)).to.deep.equal(["deferred", "deferred"]);
     expect(h.deadLetters.items).to.deep.equal([]);
+  });
+
+  describe("work on the last attempt, whose dead mark comes before the action", () => {
+    /** A dedupe store whose dead marks note their deadline and, given `overrunMs`, end that long after it. */
+    class SlowDeadMarks extends MemoryDedupeStore {
+      deadMarkDeadlines: Array<number | undefined> = [];
+      constructor(private readonly overrunMs?: number) {
+        super();
+      }
+      override async mark(
+        route: string,
+        deliveryId: string,
+        generation: number,
+        state: DeliveryState,
+        limits?: CallLimits,
+      ): Promise<void> {
+        if (state === "dead") {
+          this.deadMarkDeadlines.push(limits?.deadlineMs);
+          const at = limits?.deadlineMs;
+          const overrun = this.overrunMs;
+          if (at !== undefined && overrun !== undefined) {
+            await new Promise((r) => setTimeout(r, at - Date.now() + overrun));
+          }
+        }
+        return super.mark(route, deliveryId, generation, state);
+      }
+    }
+    const minActionMs = 200;
+
+    it("gives the dead mark a deadline that leaves the action MIN_ACTION_MS", async () => {
+      const dedupe = new SlowDeadMarks();
+      const h = harness(ok, { dedupe, workReserveMs: 0, minActionMs });
+      const item = workItem();
+      await accepted(dedupe, item);
+      const end = Date.now() + 1_000;
+      await h.handler.work(sqsEvent([sqsRecord(JSON.stringify(item), { receiveCount: MAX_ATTEMPTS })]), {
+        remainingMs: () => end - Date.now(),
+      });
+      expect(h.ran).to.deep.equal([item.deliveryId]);
+      const [markDeadline] = dedupe.deadMarkDeadlines;
+      expect(markDeadline, "the dead mark's deadline").to.be.a("number");
+      expect((h.deadlines[0] as number) - (markDeadline as number)).to.be.at.least(minActionMs);
+    });
+
+    it("puts the record back unrun, marked dead, when the dead mark overran its deadline and left the action less than MIN_ACTION_MS", async () => {
+      const dedupe = new SlowDeadMarks(100);
+      const h = harness(ok, { dedupe, workReserveMs: 0, minActionMs });
+      const item = workItem();
+      await accepted(dedupe, item);
+      const end = Date.now() + 1_000;
+      const result = await h.handler.work(
+        sqsEvent([sqsRecord(JSON.stringify(item), { id: "m-last", receiveCount: MAX_ATTEMPTS })]),
+        { remainingMs: () => end - Date.now() },
+      );
+      expect(h.ran, "the action did not start").to.deep.equal([]);
+      expect(result.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-last" }]);
+      expect(h.logs.of("attempt").map((l) => [l.outcome, l.detail])).to.deep.equal([
+        ["deferred", "too little of the invocation's time left to start it"],
+      ]);
+      expect(h.deadLetters.items).to.deep.equal([]);
+      expect(dedupe.peek("api-build", item.deliveryId)?.state).to.equal("dead");
+    });
   });
 
   it("work is not disturbed when the log sink throws", async () => {
