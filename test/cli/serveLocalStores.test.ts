@@ -1768,7 +1768,12 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
   /** A state dir whose queue journal holds delivery "a" for `route`, received `receiveCount` times. */
   function stateWithQueued(
     name: string,
-    fields: { route?: unknown; receiveCount: number; dedupe?: "queued" | "done"; dedupeGeneration?: number },
+    fields: {
+      route?: unknown;
+      receiveCount: number;
+      dedupe?: "queued" | "done" | "dead";
+      dedupeGeneration?: number;
+    },
   ): string {
     const state = join(dir, name);
     mkdirSync(join(state, "queue"), { recursive: true });
@@ -1922,6 +1927,21 @@ describe("Function: startLocalGateway, on queued work a crash or an edit of rout
     await drained(gateway.url);
     await gateway.close();
     expect(seen).to.deep.equal([undefined, 2, 3]);
+  });
+
+  it("serve tells the action on a first receive of a delivery that reads dead (a dead letter redriven) that an earlier attempt may have run it", async () => {
+    const state = stateWithQueued("state-redriven", { receiveCount: 0, dedupe: "dead" });
+    const seen: Array<[number | undefined, boolean | undefined]> = [];
+    const gateway = await startWithRouteR(state, {
+      maxAttempts: 3,
+      runAction: async (_item, clients) => {
+        seen.push([clients.attempt, clients.mayHaveRun]);
+        return { status: "done", detail: "ran" };
+      },
+    });
+    await drained(gateway.url);
+    await gateway.close();
+    expect(seen).to.deep.equal([[undefined, true]]);
   });
 
   it("a delivery the queue dead-letters past its maxReceiveCount (after crashes) is marked dead, so its redelivery is claimed again", async () => {
