@@ -10,6 +10,7 @@ import {
   MAX_RECEIVE_COUNT,
   SQS_MAX_MESSAGE_BYTES,
 } from "../core/policy";
+import { shownSecretName } from "../core/routes/checks";
 import { SECRET_MISSING_MSG, SECRET_UNUSABLE_MSG } from "../core/secretValues";
 import type { Route as RouteSpec } from "../core/types";
 import { GITLAB_SIGNING_KEY_MISSING, GITLAB_TOKEN_REFUSED, SIGNATURE_INVALID } from "../core/verify";
@@ -526,7 +527,7 @@ export class Route extends pulumi.ComponentResource {
           // Until the secret is fixed: a quiet period must not say OK.
           kind: "state",
           description:
-            `hookgate route ${route.name}: its webhook secret ${route.secret} is missing or holds no usable ` +
+            `hookgate route ${route.name}: its webhook secret ${shownSecretName(route.secret)} is missing or holds no usable ` +
             `value, so every delivery is answered 401 and lost. Create or fix the secret; see the log group ${names.logGroup}. ` +
             "It keeps its state through periods without deliveries: OK comes after 5 minutes in which the function " +
             "logged and refused nothing for the secret, and does not mean the refused deliveries were redelivered.",
@@ -547,7 +548,7 @@ export class Route extends pulumi.ComponentResource {
           description:
             `hookgate route ${route.name}: a request was refused 401 "${SIGNATURE_INVALID}"${route.provider === "gitlab" ? ` or "signature missing (...)"` : ""} (at least ` +
             `${BAD_SIGNATURE_THRESHOLD} in ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes): the Git host signs with another value than the secret ` +
-            `${route.secret} holds (changed on one side only), and every delivery is lost (Git hosts do not ` +
+            `${shownSecretName(route.secret)} holds (changed on one side only), and every delivery is lost (Git hosts do not ` +
             "redeliver a 4xx). Put the same value on both sides, then redeliver. " +
             "One made-up signature from anyone who can reach the URL trips it too; api.ipAllowlist narrows who can. " +
             `See the log group ${names.logGroup} (delivery lines with status 401). It keeps its state through quiet ` +

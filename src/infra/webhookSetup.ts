@@ -3,6 +3,7 @@ import { entry } from "../core/events/fields";
 import { GITHUB_PULL_REQUEST_ACTIONS } from "../core/events/pullRequestEvents";
 import { GLOB_SYNTAX } from "../core/globs";
 import { buildsPullRequestsImplicitly, matchesTagPushes } from "../core/match";
+import { shownSecretName } from "../core/routes/checks";
 import { KNOWN_PR_ACTIONS } from "../core/routes/notes";
 import type { Provider, Route } from "../core/types";
 
@@ -208,7 +209,10 @@ export interface WebhookSetup {
   events: string[];
   /** The same events as the Git host names them. */
   hostEvents: string[];
-  /** Secrets Manager name holding the webhook secret (absent for IP-allowlist-only routes). */
+  /**
+   * Secrets Manager name holding the webhook secret (absent for IP-allowlist-only routes); RANDOM_SECRET_NAME for a
+   * name that looks like a secret value: stack outputs are shown and shared, and it may be one pasted.
+   */
   secretName?: string;
   /** Repositories the route names exactly (no glob): where to add the webhook. */
   repositories: string[];
@@ -227,7 +231,7 @@ export function webhookSetup(route: Route, url: string): WebhookSetup {
       matchesTagPushes(route.match),
       takesPullRequestsIntoBranches(route),
     ),
-    ...(route.secret ? { secretName: route.secret } : {}),
+    ...(route.secret ? { secretName: shownSecretName(route.secret, false) } : {}),
     repositories: exactRepositories(route),
   };
 }

@@ -1,0 +1,46 @@
+// What the stack writes of a route's webhook secret name where people read it: the alarm descriptions (SNS mails
+// carry them) and the webhookSetup output. A name that looks like a pasted secret value is hidden there, as
+// `hookgate check`, serve and the actions' statuses hide it.
+import { expect } from "chai";
+import { looksRandom, RANDOM_SECRET_NAME } from "../../src/core/routes/checks";
+import { collectingWarnings, evaluate } from "./evaluate";
+import { config, jenkinsRoute, stubCode } from "./fixtures";
+
+/** The descriptions of the route's secret-unusable and bad-signature alarms, and its webhookSetup entry. */
+async function shown(secret: string) {
+  const route = { ...jenkinsRoute(), secret };
+  const { result } = await collectingWarnings(() =>
+    evaluate({ config: config({}), routes: [route], stack: "dev", code: stubCode }),
+  );
+  const description = (suffix: string) => {
+    const alarm = result.cloud
+      .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+      .find((a) => a.inputs.name === `hookgate-dev-api-build-${suffix}`);
+    return String(alarm?.inputs.alarmDescription);
+  };
+  return {
+    secretUnusable: description("secret-unusable"),
+    badSignature: description("bad-signature"),
+    setup: JSON.stringify(result.webhookSetup["api-build"]),
+  };
+}
+
+describe("the route's webhook secret name in alarm descriptions and the webhookSetup output", () => {
+  it("a name that looks like a pasted secret value is in neither alarm description nor webhookSetup: each says it is hidden", async () => {
+    // What `openssl rand -base64 24`, pasted as the secret's name, looks like.
+    const pasted = "q8Zr2Kx7Lm4Tn9Bv3Hc6Wd1Yf5Gs0Pj";
+    expect(looksRandom(pasted)).to.equal(true);
+    const { secretUnusable, badSignature, setup } = await shown(pasted);
+    for (const text of [secretUnusable, badSignature, setup]) {
+      expect(text).to.not.include(pasted);
+      expect(text).to.include(RANDOM_SECRET_NAME);
+    }
+  });
+
+  it("an ordinary name is named in both alarm descriptions and in webhookSetup's secretName", async () => {
+    const { secretUnusable, badSignature, setup } = await shown("hookgate/github-webhook");
+    expect(secretUnusable).to.include('its webhook secret "hookgate/github-webhook" is missing');
+    expect(badSignature).to.include('than the secret "hookgate/github-webhook" holds');
+    expect(JSON.parse(setup).secretName).to.equal("hookgate/github-webhook");
+  });
+});
