@@ -253,6 +253,24 @@ export const DEAD_LETTERED_PATTERN =
 export const BAD_SIGNATURE_THRESHOLD = 1;
 export const BAD_SIGNATURE_WINDOW_SECONDS = 900;
 
+/** CloudWatch's longest alarm description (PutMetricAlarm's AlarmDescription): a longer one fails `pulumi up`. */
+export const ALARM_DESCRIPTION_MAX_CHARS = 1024;
+
+/**
+ * `describe` given the secret's name as shownSecretName shows it. routes.yaml takes names of up to 512 characters,
+ * too long for some descriptions: such a name is cut in the middle, marked "...", as far as the description must
+ * be to fit, keeping its start and end (its prefix and what tells it from its neighbours).
+ */
+export function describingSecret(secret: string, describe: (shown: string) => string): string {
+  const shown = shownSecretName(secret);
+  const excess = describe(shown).length - ALARM_DESCRIPTION_MAX_CHARS;
+  if (excess <= 0 || shown !== `"${secret}"`) return describe(shown);
+  const keep = Math.max(secret.length - excess - "...".length, 2);
+  const head = secret.slice(0, Math.ceil(keep / 2));
+  const tail = secret.slice(secret.length - Math.floor(keep / 2));
+  return describe(`"${head}...${tail}"`);
+}
+
 export class Route extends pulumi.ComponentResource {
   public readonly functionName: pulumi.Output<string>;
   public readonly functionArn: pulumi.Output<string>;
@@ -526,11 +544,14 @@ export class Route extends pulumi.ComponentResource {
           pattern: SECRET_UNUSABLE_PATTERN,
           // Until the secret is fixed: a quiet period must not say OK.
           kind: "state",
-          description:
-            `hookgate route ${route.name}: its webhook secret ${shownSecretName(route.secret)} is missing or holds no usable ` +
-            `value, so every delivery is answered 401 and lost. Create or fix the secret; see the log group ${names.logGroup}. ` +
-            "It keeps its state through periods without deliveries: OK comes after 5 minutes in which the function " +
-            "logged and refused nothing for the secret, and does not mean the refused deliveries were redelivered.",
+          description: describingSecret(
+            route.secret,
+            (secret) =>
+              `hookgate route ${route.name}: its webhook secret ${secret} is missing or holds no usable ` +
+              `value, so every delivery is answered 401 and lost. Create or fix the secret; see the log group ${names.logGroup}. ` +
+              "It keeps its state through periods without deliveries: OK comes after 5 minutes in which the function " +
+              "logged and refused nothing for the secret, and does not mean the refused deliveries were redelivered.",
+          ),
           alarmTopicArn: args.alarmTopicArn,
         },
         this,
@@ -545,15 +566,18 @@ export class Route extends pulumi.ComponentResource {
           threshold: BAD_SIGNATURE_THRESHOLD,
           periodSeconds: BAD_SIGNATURE_WINDOW_SECONDS,
           kind: "state",
-          description:
-            `hookgate route ${route.name}: a request was refused 401 "${SIGNATURE_INVALID}"${route.provider === "gitlab" ? ` or "signature missing (...)"` : ""} (at least ` +
-            `${BAD_SIGNATURE_THRESHOLD} in ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes): the Git host signs with another value than the secret ` +
-            `${shownSecretName(route.secret)} holds (changed on one side only), and every delivery is lost (Git hosts do not ` +
-            "redeliver a 4xx). Put the same value on both sides, then redeliver. " +
-            "One made-up signature from anyone who can reach the URL trips it too; api.ipAllowlist narrows who can. " +
-            `See the log group ${names.logGroup} (delivery lines with status 401). It keeps its state through quiet ` +
-            `periods: OK comes after ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes in which the function ran and ` +
-            "refused none so, and does not mean the refused deliveries were redelivered.",
+          description: describingSecret(
+            route.secret,
+            (secret) =>
+              `hookgate route ${route.name}: a request was refused 401 "${SIGNATURE_INVALID}"${route.provider === "gitlab" ? ` or "signature missing (...)"` : ""} (at least ` +
+              `${BAD_SIGNATURE_THRESHOLD} in ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes): the Git host signs with another value than the secret ` +
+              `${secret} holds (changed on one side only), and every delivery is lost (Git hosts do not ` +
+              "redeliver a 4xx). Put the same value on both sides, then redeliver. " +
+              "One made-up signature from anyone who can reach the URL trips it too; api.ipAllowlist narrows who can. " +
+              `See the log group ${names.logGroup} (delivery lines with status 401). It keeps its state through quiet ` +
+              `periods: OK comes after ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes in which the function ran and ` +
+              "refused none so, and does not mean the refused deliveries were redelivered.",
+          ),
           alarmTopicArn: args.alarmTopicArn,
         },
         this,

@@ -24,6 +24,7 @@ import {
   apiPolicyQuotaWarning,
   policyChars,
 } from "../../src/infra/policies";
+import { ALARM_DESCRIPTION_MAX_CHARS, describingSecret } from "../../src/infra/route";
 import { nameProblems, policyProblems, valueProblems } from "./checks";
 import { collectingWarnings, evaluate } from "./evaluate";
 import { config, jenkinsRoute, prCleanupRoute, s3ZipRoute, stubCode } from "./fixtures";
@@ -353,5 +354,43 @@ describe("every value a stack sends, at the limits the stack config and routes.y
     } finally {
       pulumi.log.warn = warn;
     }
+  });
+
+  it("a 512-character webhook secret name (with a 64-character secretNamePrefix), a 100-character stack name and a 32-character route name: every alarm description within CloudWatch's 1,024 characters, the name cut in the middle with its start and end kept", async () => {
+    const stack = "s".padEnd(100, "x");
+    const prefix = "p".repeat(64);
+    // Path-like words, so that it does not look like a secret value (which no description shows).
+    const secret = `${`team/${"webhook-secrets/".repeat(27)}`.padEnd(448 - 4, "w")}/end`;
+    const route = { ...jenkinsRoute("r".padEnd(32, "z")), secret };
+    expect(`${prefix}${secret}`).to.have.length(512);
+    const { result } = await collectingWarnings(() =>
+      evaluate({ config: config({ secretNamePrefix: prefix }), routes: [route], stack, code: stubCode }),
+    );
+    expect(valueProblems(result.cloud), "values").to.deep.equal([]);
+    const descriptions = result.cloud
+      .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+      .map((a) => String(a.inputs.alarmDescription));
+    const naming = descriptions.filter((d) => d.includes(`"${prefix}team/webhook-secrets/`));
+    expect(naming, "the secret-unusable and bad-signature alarms").to.have.length(2);
+    for (const d of naming) {
+      expect(d.length).to.be.at.most(ALARM_DESCRIPTION_MAX_CHARS);
+      expect(d).to.match(/w\/end" /);
+    }
+    // The bad-signature alarm's, the longer text, with the full name would pass 1,024.
+    expect(
+      naming.filter((d) => d.includes('/end" holds') && d.includes("...")),
+      "cut",
+    ).to.have.length(1);
+  });
+
+  it("describingSecret leaves a description that fits as it is, and cuts the name of one that does not by just enough", () => {
+    const describe = (shown: string) => `secret ${shown} `.padEnd(1000, ".");
+    expect(describingSecret("hookgate/github-webhook", describe)).to.equal(
+      describe('"hookgate/github-webhook"'),
+    );
+    const long = `hookgate/${"a".repeat(1000)}/end`;
+    const cut = describingSecret(long, (shown) => `secret ${shown} then the rest`);
+    expect(cut).to.have.length(ALARM_DESCRIPTION_MAX_CHARS);
+    expect(cut).to.match(/^secret "hookgate\/a+\.\.\.a+\/end" then the rest$/);
   });
 });
