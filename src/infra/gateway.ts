@@ -2,6 +2,7 @@
 // the API in front of them, and (optionally) the GitHub webhooks.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { bypassesProxy } from "../actions/proxy";
 import { dashboardNote } from "../core/dashboardSize";
 import { noProxyTrailingDotNote, withoutTrailingDot } from "../core/noProxy";
@@ -22,6 +23,7 @@ import { Dedupe } from "./dedupe";
 import { NAME_LIMITS, type RouteNames, routeNames, stackNames, stackPrefix } from "./naming";
 import { Network, proxyEgressDestination, type ReadSubnet } from "./network";
 import { Observability } from "./observability";
+import { ownerTags, stackIdentity, withOwnerTags } from "./ownerTags";
 import { apiPolicyQuotaWarning, partitionOf } from "./policies";
 import { environmentProblem, Route, rolePolicyProblem, routePolicyBound } from "./route";
 import {
@@ -414,6 +416,13 @@ export class Gateway extends pulumi.ComponentResource {
     const code = args.code ?? handlerCode;
     const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 
+    // Whose resources these are (ownerTags.ts): the stack's qualified name, and a value of this stack's state
+    // alone, which two stacks of one name on two DIY backends do not share. Every component below tags its
+    // resources with both.
+    const identity = stackIdentity();
+    const instance = new random.RandomId(`${name}-instance`, { byteLength: 8 }, { parent: this }).hex;
+    const owned = { parent: this, transformations: [withOwnerTags(ownerTags(identity, instance))] };
+
     const network = new Network(
       `${name}-network`,
       {
@@ -431,10 +440,10 @@ export class Gateway extends pulumi.ComponentResource {
         jenkinsRuleDescription: names.jenkinsRuleDescription,
         subnets: args.subnets,
       },
-      { parent: this },
+      owned,
     );
 
-    const dedupe = new Dedupe(`${name}-dedupe`, { tableName: names.dedupeTable }, { parent: this });
+    const dedupe = new Dedupe(`${name}-dedupe`, { tableName: names.dedupeTable }, owned);
     this.dedupeTable = dedupe.tableName;
 
     // As long as the stack, whatever the routes: declared only while an s3-zip route used it, an edit of the
@@ -447,7 +456,7 @@ export class Gateway extends pulumi.ComponentResource {
         noncurrentVersionDays: config.artifacts.noncurrentVersionDays,
         forceDestroy: config.artifacts.forceDestroy,
       },
-      { parent: this },
+      owned,
     );
     this.artifactBucket = artifacts.bucketName;
 
@@ -475,7 +484,7 @@ export class Gateway extends pulumi.ComponentResource {
           }),
         },
       },
-      { parent: this },
+      owned,
     );
 
     for (const spec of routes) {
@@ -500,8 +509,9 @@ export class Gateway extends pulumi.ComponentResource {
           oldestMessageAlarmSeconds: config.alarmOldestMessageSeconds,
           egressProxy: config.network.egressProxy,
           kmsKeyArns: config.kmsKeyArns,
+          owner: { identity, instance },
         },
-        { parent: this },
+        owned,
       );
     }
 
@@ -528,7 +538,7 @@ export class Gateway extends pulumi.ComponentResource {
           invokeArn: this.routes[r.name]?.invokeArn as pulumi.Output<string>,
         })),
       },
-      { parent: this },
+      owned,
     );
 
     if (config.github.manageWebhooks) {
@@ -541,7 +551,7 @@ export class Gateway extends pulumi.ComponentResource {
           secretNamePrefix: config.secretNamePrefix,
           answerableAfter: network.interfaceEndpoints,
         },
-        { parent: this },
+        owned,
       );
     }
 

@@ -227,7 +227,9 @@ export class Observability extends pulumi.ComponentResource {
     const dashboard = new aws.cloudwatch.Dashboard(
       `${name}-dashboard`,
       { dashboardName: args.dashboardName, dashboardBody: dashboardBody(args.dashboard) },
-      { parent: this },
+      // PutDashboard overwrites a dashboard of the name: after the topic, whose CreateTopic fails for a second
+      // stack of the same name (its tags differ, ownerTags.ts), so such a stack never takes the first one's.
+      { parent: this, dependsOn: [topic] },
     );
     this.alarmTopicArn = topic.arn;
     this.dashboardUrl = dashboard.dashboardName.apply((n) => dashboardUrl(args.region, n));

@@ -17,6 +17,7 @@ import { GITLAB_SIGNING_KEY_MISSING, GITLAB_TOKEN_REFUSED, SIGNATURE_INVALID } f
 import type { EgressProxyConfig, LambdaConfig } from "./config";
 import { logLineAlarm } from "./logLineAlarm";
 import type { RouteNames } from "./naming";
+import { ownedQueuePolicy } from "./ownerTags";
 import { assumeRolePolicy, routePolicy } from "./policies";
 import { MIN_BUCKET_NAME } from "./policySize";
 
@@ -80,6 +81,8 @@ export interface RouteArgs {
   egressProxy?: EgressProxyConfig;
   /** hookgate:kmsKeyArns. */
   kmsKeyArns?: readonly string[];
+  /** The owning stack (ownerTags.ts), which the queues' policy names. */
+  owner: { identity: string; instance: pulumi.Input<string> };
 }
 
 /** The compiled route as the function receives it: the stack's bucket filled in where the route named none. */
@@ -286,6 +289,17 @@ export class Route extends pulumi.ComponentResource {
     super("hookgate:infra:Route", name, {}, opts);
     const { route, names, lambda } = args;
     const visibility = VISIBILITY_FACTOR * lambda.timeoutSeconds;
+    // Known before the queue exists: CreateQueue is sent the policy.
+    const ownedPolicy = (queueName: string) =>
+      pulumi
+        .all([args.accountId, args.owner.instance])
+        .apply(([accountId, instance]) =>
+          ownedQueuePolicy(
+            `arn:${args.partition}:sqs:${args.region}:${accountId}:${queueName}`,
+            args.owner.identity,
+            instance,
+          ),
+        );
 
     const deadLetters = new aws.sqs.Queue(
       `${name}-dlq`,
@@ -298,6 +312,8 @@ export class Route extends pulumi.ComponentResource {
         visibilityTimeoutSeconds: visibility,
         // SQS's largest, as the queue's: a dead letter is its work item plus the reason attributes.
         maxMessageSize: SQS_MAX_MESSAGE_BYTES,
+        // A second stack of the same name fails to create this queue rather than take it (ownedQueuePolicy).
+        policy: ownedPolicy(names.deadLetterQueue),
       },
       { parent: this },
     );
@@ -322,6 +338,7 @@ export class Route extends pulumi.ComponentResource {
           // with the reason and marks the delivery dead; this is only the backstop for a function that keeps dying.
           JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: MAX_RECEIVE_COUNT }),
         ),
+        policy: ownedPolicy(names.queue),
       },
       { parent: this },
     );

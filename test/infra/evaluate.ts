@@ -27,6 +27,10 @@ export async function evaluate(args: {
   config: StackConfig;
   routes: Route[];
   stack?: string;
+  /** The stack's Pulumi organization; none (as under mocks set up without one) when absent. */
+  organization?: string;
+  /** The hex of the stack's RandomId (its state's own value); the mocks' when absent. */
+  randomIdHex?: string;
   code?: CodeProvider;
   githubToken?: string;
   githubApiUrl?: string;
@@ -35,15 +39,18 @@ export async function evaluate(args: {
   /** Invoke answers other than the mocks' own, by token. */
   invokes?: Record<string, InvokeResult>;
 }): Promise<Evaluated> {
-  const { invokes, ...program } = args;
+  const { invokes, organization, randomIdHex, ...program } = args;
   // The stack's subnets are in its network.vpcId, unless the test says otherwise.
   const net = args.config.network;
-  const cloud = new MockCloud({
-    ...(net.mode === "existing" ? { "aws:ec2/getSubnet:getSubnet": subnetsOf(net.vpcId) } : {}),
-    ...invokes,
-  });
+  const cloud = new MockCloud(
+    {
+      ...(net.mode === "existing" ? { "aws:ec2/getSubnet:getSubnet": subnetsOf(net.vpcId) } : {}),
+      ...invokes,
+    },
+    randomIdHex,
+  );
   const stack = args.stack ?? "test";
-  await cloud.install(stack);
+  await cloud.install(stack, organization);
   return withoutStackTraces(async () => {
     const out = await buildStack({ ...program, stack, region: args.region ?? REGION });
     const [webhookUrls, webhookSetup, deadLetterQueueUrls, dashboardUrl] = await Promise.all([

@@ -176,8 +176,15 @@ export class MockCloud implements pulumi.runtime.Mocks {
     ignoreChanges: [] as string[],
   };
 
-  /** @param invokeResults answers that replace (or add to) the known invokes', by token. */
-  constructor(private readonly invokeResults: Record<string, InvokeResult> = {}) {}
+  /**
+   * @param invokeResults answers that replace (or add to) the known invokes', by token.
+   * @param randomIdHex what a RandomId's hex is: the same in every evaluation (one stack's state, deployed again),
+   * unless a test gives another (another stack's state).
+   */
+  constructor(
+    private readonly invokeResults: Record<string, InvokeResult> = {},
+    private readonly randomIdHex = "0123456789abcdef",
+  ) {}
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
     const id =
@@ -197,7 +204,11 @@ export class MockCloud implements pulumi.runtime.Mocks {
       aliases: this.current.aliases,
       ignoreChanges: this.current.ignoreChanges,
     });
-    return { id, state: { ...args.inputs, ...computed(args.type, args.name, inputs, id) } };
+    const random =
+      args.type === "random:index/randomId:RandomId"
+        ? { hex: this.randomIdHex, b64Std: Buffer.from(this.randomIdHex, "hex").toString("base64") }
+        : {};
+    return { id, state: { ...args.inputs, ...computed(args.type, args.name, inputs, id), ...random } };
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
@@ -208,8 +219,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
   }
 
   /** Installs these mocks, and learns each registration's URN and parent from the mock monitor. */
-  async install(stack: string): Promise<void> {
-    await pulumi.runtime.setMocks(this, "hookgate", stack, false);
+  async install(stack: string, organization?: string): Promise<void> {
+    await pulumi.runtime.setMocks(this, "hookgate", stack, false, organization);
     const monitor = (pulumi.runtime as any).getMonitor();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: unknown) => {

@@ -233,7 +233,7 @@ describe("the program's resource tree (under Pulumi mocks, in a stack as `pulumi
     expect(twice, `names used twice within a type:\n${twice.join("\n")}`).to.deep.equal([]);
   });
 
-  it("every dependsOn the program declares is still declared: the deployment waits for the API's policy, its gateway responses (404, 403, 413, 429, 5xx and the 4xx default), methods, integrations and permissions; the stage for the account's CloudWatch role setting; the 5xx alarm for the stage; the bucket policy for the public access block; each function for its log group; each webhook for its stored secret and the interface endpoints (GitHub pings it at once)", () => {
+  it("every dependsOn the program declares is still declared: the deployment waits for the API's policy, its gateway responses (404, 403, 413, 429, 5xx and the 4xx default), methods, integrations and permissions; the stage for the account's CloudWatch role setting; the 5xx alarm for the stage; the bucket policy for the public access block; the dashboard for the alarm topic; each function for its log group; each webhook for its stored secret and the interface endpoints (GitHub pings it at once)", () => {
     const deployment = "aws:apigateway/deployment:Deployment hookgate-api-deployment";
     const routeNames = ["api-build", "pr-cleanup", "source-zip"];
     const want = [
@@ -257,6 +257,8 @@ describe("the program's resource tree (under Pulumi mocks, in a stack as `pulumi
       "aws:apigateway/stage:Stage hookgate-api-stage -> aws:apigateway/account:Account hookgate-api-account",
       "aws:cloudwatch/metricAlarm:MetricAlarm hookgate-api-5xx -> aws:apigateway/stage:Stage hookgate-api-stage",
       "aws:s3/bucketPolicy:BucketPolicy hookgate-artifacts-tls-only -> aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock hookgate-artifacts-public-access",
+      // PutDashboard overwrites: after the topic, which a second stack of the same name fails to create.
+      "aws:cloudwatch/dashboard:Dashboard hookgate-observability-dashboard -> aws:sns/topic:Topic hookgate-observability-alarms",
       ...routeNames.map(
         (r) => `aws:lambda/function:Function ${r}-fn -> aws:cloudwatch/logGroup:LogGroup ${r}-logs`,
       ),

@@ -625,11 +625,13 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     );
   });
 
-  it("creates no GitHub or random resources when manageWebhooks is off, and calls no invoke but getAvailabilityZones (network.azCount's check) and getCallerIdentity", () => {
+  it("creates no GitHub resources and no random one but the stack's instance value when manageWebhooks is off, and calls no invoke but getAvailabilityZones (network.azCount's check) and getCallerIdentity", () => {
     const { cloud } = result;
     expect(
-      cloud.resources.filter((r) => r.type.startsWith("github:") || r.type.startsWith("random:")),
-    ).to.deep.equal([]);
+      cloud.resources
+        .filter((r) => r.type.startsWith("github:") || r.type.startsWith("random:"))
+        .map((r) => `${r.type} ${r.name}`),
+    ).to.deep.equal(["random:index/randomId:RandomId hookgate-instance"]);
     expect([...new Set(cloud.invokes.map((i) => i.token))].sort()).to.deep.equal([
       "aws:index/getAvailabilityZones:getAvailabilityZones",
       "aws:index/getCallerIdentity:getCallerIdentity",
