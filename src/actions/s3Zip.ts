@@ -12,8 +12,9 @@
 //
 // A zip never replaces one from a delivery the gateway accepted later (its accepted-at metadata): a dead
 // letter redriven after newer pushes were zipped is skipped, not written over their zip (core/zipOrder).
-// Nor one whose push chain replaced this push's commit (its supersedes metadata, from the pushes' before):
-// an older push accepted later (resent after a 5xx, or out of order) is skipped too.
+// Nor, for a fast-forward push, one whose push chain replaced this push's commit (its supersedes metadata,
+// from the pushes' before): an older push accepted later (resent after a 5xx, or out of order) is skipped
+// too. A creation, a force-push or a rewind is never skipped by the chain: it may be a rollback.
 // A key that holds this delivery's own zip already (an earlier attempt's upload succeeded, the attempt did
 // not end well) is done: nothing is downloaded or uploaded.
 // The upload is conditional on what was read (If-Match on its ETag, If-None-Match: * when there was none):
@@ -510,7 +511,11 @@ async function readAndDecide(
     });
   }
   if (order.upload) {
-    const chain = zipChain(existing?.metadata, { sha, before: event.before });
+    const chain = zipChain(existing?.metadata, {
+      sha,
+      before: event.before,
+      fastForward: event.fastForward === true,
+    });
     if (chain.upload) return { condition: writeCondition(existing), supersedes: chain.supersedes };
     return { outcome: supersededOutcome(request, event, sha, acceptedAt, round, chain.newer, clients) };
   }

@@ -144,6 +144,7 @@ export function toQueuedEvent(event: WebhookEvent): QueuedEvent {
   if (event.tag !== undefined) queued.tag = event.tag;
   if (event.sha !== undefined) queued.sha = event.sha;
   if (event.before !== undefined) queued.before = event.before;
+  if (event.fastForward === true) queued.fastForward = true;
   if (event.pr !== undefined) queued.pr = event.pr;
   if (event.actor !== undefined) queued.actor = event.actor;
   return queued;

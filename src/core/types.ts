@@ -46,6 +46,14 @@ export interface WebhookEvent {
   before?: string;
   /** A push that deleted its ref (after = all zeros). */
   deleted: boolean;
+  /**
+   * Set only on a push the payload shows to be a plain fast-forward of a branch: it has a real before, did
+   * not create or delete the branch, and was not forced (GitHub's and Bitbucket Cloud's `forced: false`) or
+   * listed the commits it added (GitLab, Gitea: a rewind lists none). Never for a tag, nor for Bitbucket
+   * Data Center, whose payload cannot tell a force-push. Absent means no evidence, not a force-push: s3-zip
+   * skips a push as an older one delivered late only with it (core/zipOrder).
+   */
+  fastForward?: true;
   pr?: PullRequestRef;
   actor?: string;
   /** Files added, modified or removed by the commits of a push. */

@@ -5,7 +5,8 @@
 // Acceptance time is not commit order: a push refused before the gateway claimed it (a 503 throttle, a
 // 500) and sent again, or two pushes that arrive out of order, are accepted after newer pushes. So each
 // zip also names the commits its push chain is known to have replaced (supersedes), from the pushes'
-// own `before`, and a delivery of one of those is skipped (zipChain).
+// own `before`, and a fast-forward push of one of those is skipped (zipChain). Only a fast-forward: a
+// creation, a force-push or a rewind may put any listed commit back on purpose (a rollback).
 import type { WriteCondition } from "./ports";
 
 /** The user metadata key (x-amz-meta-accepted-at) that holds when the zip's delivery was accepted. */
@@ -114,11 +115,16 @@ export const SUPERSEDES_METADATA = "supersedes";
  */
 export const MAX_SUPERSEDED = 4;
 
-/** What s3-zip knows of the push it zips: its commit and the ref's value before the push. */
+/** What s3-zip knows of the push it zips: its commit, the ref's value before the push, and how it moved. */
 export interface ZipPush {
   sha: string;
   /** The ref's commit before the push: all zeros or absent for a new branch, or a payload without it. */
   before?: string;
+  /**
+   * True only when the payload shows a plain fast-forward of an existing branch (WebhookEvent.fastForward);
+   * anything else (absent: a creation, a force-push, a rewind, a provider that cannot tell) is no evidence.
+   */
+  fastForward?: boolean;
 }
 
 export type ZipChainDecision =
@@ -135,11 +141,15 @@ export type ZipChainDecision =
 
 /**
  * Whether the push of `push.sha` may replace the zip in place, by the commits that zip's pushes replaced
- * (its supersedes): not when this commit is among them, is not the zip's own, and this push does not
- * continue from the zip's commit. Then it is an older push delivered late (resent after a 5xx, or out of
- * order) and would put an older commit back. A push from the zip's commit (a force-push back to an older
- * one: its before is the current head) still uploads. Positive evidence only: a zip without the list (by
- * hand, an older hookgate) or a commit not in it gives no order, and the upload goes ahead.
+ * (its supersedes): not when this push is a fast-forward, its commit is among them, is not the zip's own,
+ * and it does not continue from the zip's commit. Then it is an older push delivered late (resent after a
+ * 5xx, or out of order) and would put an older commit back. Any other push uploads: a creation (a branch or
+ * tag made again at a listed commit, another branch sharing the key), a force-push or a rewind back to a
+ * listed commit is a rollback whose before need not be the zip's commit (the head it went back from may
+ * never have been zipped here: a paths filter passed it over, it dead-lettered), and a push the payload
+ * cannot tell (Bitbucket Data Center, an older queued item) gives no order either. Positive evidence only:
+ * a zip without the list (by hand, an older hookgate) or a commit not in it gives no order, and the upload
+ * goes ahead.
  *
  * The list to store with an upload: continuing from the zip in place (before = its sha), that sha and its
  * list; pushing the zip's own commit again, this push's before and the zip's list (the same commit's chain,
@@ -155,7 +165,13 @@ export function zipChain(existing: ExistingZip, push: ZipPush): ZipChainDecision
     existing !== undefined && Object.hasOwn(existing, SUPERSEDES_METADATA)
       ? supersededList(existing[SUPERSEDES_METADATA])
       : [];
-  if (theirSha !== undefined && sha !== theirSha && before !== theirSha && theirList.includes(sha)) {
+  if (
+    push.fastForward === true &&
+    theirSha !== undefined &&
+    sha !== theirSha &&
+    before !== theirSha &&
+    theirList.includes(sha)
+  ) {
     const deliveryId = Object.hasOwn(existing as object, "delivery-id")
       ? (existing as Record<string, string>)["delivery-id"]
       : undefined;

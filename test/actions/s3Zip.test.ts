@@ -309,12 +309,14 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
     });
 
     describe("an older push accepted after a newer one was zipped on top of it (its delivery refused before any claim and sent again, or out of order)", () => {
-      const ZERO = "0".repeat(40);
-      /** GitHub's push of NEWER_SHA on top of SHA, and the branch's first push, of SHA. */
-      const newerPush = () => pushEvent({ sha: NEWER_SHA, before: SHA, deliveryId: "push-2" });
-      const olderPush = () => pushEvent({ before: ZERO, deliveryId: "push-1" });
+      /** The branch's commit before SHA (zipped nowhere here). */
+      const FIRST = "c0ffee0000000000000000000000000000000001";
+      /** GitHub's fast-forward pushes (forced: false) of SHA on top of FIRST, and of NEWER_SHA on top of SHA. */
+      const newerPush = () =>
+        pushEvent({ sha: NEWER_SHA, before: SHA, fastForward: true, deliveryId: "push-2" });
+      const olderPush = () => pushEvent({ before: FIRST, fastForward: true, deliveryId: "push-1" });
 
-      it("uploadSourceZip stores the commit the push came from as x-amz-meta-supersedes, and skips, without downloading, the older push accepted later", async () => {
+      it("uploadSourceZip stores the commit the push came from as x-amz-meta-supersedes, and skips, without downloading, the older fast-forward push accepted later", async () => {
         const key = "chain/resent.zip";
         expect((await upload(zipAt(key), newerPush(), clients(), EARLY)).status).to.equal("done");
         expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: NEWER_SHA, supersedes: SHA });
@@ -337,7 +339,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           bucket: BUCKET,
           key,
           sha: SHA,
-          before: ZERO,
+          before: FIRST,
           acceptedAt: LATE,
           newerSha: NEWER_SHA,
           newerDeliveryId: "push-2",
@@ -349,20 +351,24 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
         const key = "chain/rollback.zip";
         const THIRD = "3333333333333333333333333333333333333333";
         host.setArchive("acme/api", THIRD, { files: { "buildspec.yml": "version: 0.2\n# third\n" } });
-        const third = () => pushEvent({ sha: THIRD, before: NEWER_SHA, deliveryId: "push-3" });
+        const third = () =>
+          pushEvent({ sha: THIRD, before: NEWER_SHA, fastForward: true, deliveryId: "push-3" });
         await upload(zipAt(key), olderPush(), clients(), EARLY);
         await upload(zipAt(key), newerPush(), clients(), LATE);
         expect((await upload(zipAt(key), third(), clients(), "2026-12-06T01:06:00.000Z")).status).to.equal(
           "done",
         );
-        expect((await s3.getObject(BUCKET, key)).metadata).to.include({ supersedes: `${NEWER_SHA} ${SHA}` });
+        expect((await s3.getObject(BUCKET, key)).metadata).to.include({
+          supersedes: `${NEWER_SHA} ${SHA} ${FIRST}`,
+        });
+        // git push -f origin SHA:main: forced, so no fastForward.
         const rollback = pushEvent({ before: THIRD, deliveryId: "push-4" });
         const outcome = await upload(zipAt(key), rollback, clients(), "2026-12-06T01:10:00.000Z");
         expect(outcome.detail).to.match(/^uploaded /);
         const object = await s3.getObject(BUCKET, key);
         expect(object.metadata).to.include({
           sha: SHA,
-          supersedes: `${THIRD} ${NEWER_SHA}`,
+          supersedes: `${THIRD} ${NEWER_SHA} ${FIRST}`,
           "delivery-id": "push-4",
         });
         expect((await readZip(object.body)).get("buildspec.yml")?.toString()).to.equal("version: 0.2\n");
@@ -370,6 +376,40 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
         const resent = await upload(zipAt(key), third(), clients(), "2026-12-06T01:11:00.000Z");
         expect(resent.status).to.equal("skipped");
         expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: SHA, "delivery-id": "push-4" });
+      });
+
+      it("uploadSourceZip uploads a force-push back to a listed commit from a head never zipped at the key (h432), and that head's dead letter, redriven after it, is skipped as older", async () => {
+        // FIRST -> SHA -> NEWER_SHA zipped; THIRD, pushed on top, dead-lettered (or a paths filter passed it
+        // over), so the key keeps NEWER_SHA [SHA FIRST]; then main is reset to SHA: before = THIRD.
+        const key = "chain/rollback-unzipped-head.zip";
+        const THIRD = "3333333333333333333333333333333333333333";
+        host.setArchive("acme/api", THIRD, { files: { "buildspec.yml": "version: 0.2\n# third\n" } });
+        await upload(zipAt(key), olderPush(), clients(), EARLY);
+        await upload(zipAt(key), newerPush(), clients(), "2026-12-06T01:01:00.000Z");
+        const rollback = pushEvent({ before: THIRD, deliveryId: "push-4" });
+        const outcome = await upload(zipAt(key), rollback, clients(), "2026-12-06T01:10:00.000Z");
+        expect(outcome.detail).to.match(/^uploaded /);
+        expect((await s3.getObject(BUCKET, key)).metadata).to.include({
+          sha: SHA,
+          supersedes: THIRD,
+          "delivery-id": "push-4",
+        });
+        // THIRD's dead letter, accepted before the rollback, redriven after it: the key keeps SHA.
+        const third = pushEvent({ sha: THIRD, before: NEWER_SHA, fastForward: true, deliveryId: "push-3" });
+        const redriven = await upload(zipAt(key), third, clients(), "2026-12-06T01:06:00.000Z");
+        expect(redriven.status).to.equal("skipped");
+        expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: SHA, "delivery-id": "push-4" });
+      });
+
+      it("uploadSourceZip uploads a push of a listed commit that is not known to be a fast-forward (a tag or branch made again there, an older queued item): only a fast-forward is skipped by the chain", async () => {
+        const key = "chain/created-again.zip";
+        await upload(zipAt(key), newerPush(), clients(), EARLY);
+        const createdAgain = pushEvent({ before: "0".repeat(40), deliveryId: "push-created" });
+        const outcome = await upload(zipAt(key), createdAgain, clients(), LATE);
+        expect(outcome.detail).to.match(/^uploaded /);
+        const object = await s3.getObject(BUCKET, key);
+        expect(object.metadata).to.include({ sha: SHA, "delivery-id": "push-created" });
+        expect(object.metadata).to.not.have.property("supersedes");
       });
 
       it("uploadSourceZip keeps x-amz-meta-supersedes in serve's file store, and skips the older push there too", async () => {
@@ -535,7 +575,11 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
         const c = clients({ objects: raced.objects });
         const outcome = await upload(
           zipAt(key),
-          pushEvent({ before: "0".repeat(40), deliveryId: "mine" }),
+          pushEvent({
+            before: "c0ffee0000000000000000000000000000000001",
+            fastForward: true,
+            deliveryId: "mine",
+          }),
           c,
           LATE,
         );

@@ -366,6 +366,7 @@ describe("Function: toQueuedEvent", () => {
       action: "closed",
       tag: "v1",
       before: "0".repeat(40),
+      fastForward: true,
       pr: { number: 7, merged: true, headRef: "f", baseRef: "main", headSha: "a".repeat(40) },
       actor: "octocat",
     };

@@ -158,25 +158,37 @@ describe("Function: zipChain", () => {
     "delivery-id": `d-${sha.slice(-2)}`,
     ...(supersedes ? { [SUPERSEDES_METADATA]: supersedes.join(" ") } : {}),
   });
+  /** A fast-forward push of `sha` on top of `before` (the only kind the chain may skip). */
+  const ff = (sha: string, before: string): ZipPush => ({ sha, before, fastForward: true });
   const cases: Array<[string, ExistingZip, ZipPush, string[] | "skip"]> = [
-    ["no zip, a push on top of c1", undefined, { sha: c(2), before: c(1) }, [c(1)]],
+    ["no zip, a push on top of c1", undefined, ff(c(2), c(1)), [c(1)]],
     ["no zip, a new branch's push (before all zeros)", undefined, { sha: c(1), before: ZERO }, []],
     ["no zip, a push without a before", undefined, { sha: c(1) }, []],
-    ["a zip of c1 without a list, a push from c1", zip(c(1)), { sha: c(2), before: c(1) }, [c(1)]],
-    ["a zip of c2 [c1], a push from c2", zip(c(2), [c(1)]), { sha: c(3), before: c(2) }, [c(2), c(1)]],
-    // h425's case: push 1 (new branch, c1), refused before any claim and resent after push 2 was zipped.
+    ["a zip of c1 without a list, a push from c1", zip(c(1)), ff(c(2), c(1)), [c(1)]],
+    ["a zip of c2 [c1], a push from c2", zip(c(2), [c(1)]), ff(c(3), c(2)), [c(2), c(1)]],
+    // A fast-forward of c1 (from c0), refused before any claim and resent after push 2 was zipped.
+    ["a zip of c2 [c1], a late fast-forward push of c1", zip(c(2), [c(1)]), ff(c(1), c(0)), "skip"],
     [
-      "a zip of c2 [c1], the new branch's push of c1 resent late",
-      zip(c(2), [c(1)]),
-      { sha: c(1), before: ZERO },
+      "a zip of c3 [c2 c1], a late fast-forward push of c2 from c1",
+      zip(c(3), [c(2), c(1)]),
+      ff(c(2), c(1)),
       "skip",
     ],
-    ["a zip of c2 [c1], a late push of c1 without a before", zip(c(2), [c(1)]), { sha: c(1) }, "skip"],
+    // Not a fast-forward, so never skipped: h425's creation resent late can no longer be told from a branch
+    // made again at that commit (h432: a tag deleted and pushed again, another branch sharing the key).
     [
-      "a zip of c3 [c2 c1], a late push of c2 from c1",
+      "a zip of c2 [c1], a creation of the branch at c1 (before all zeros)",
+      zip(c(2), [c(1)]),
+      { sha: c(1), before: ZERO },
+      [],
+    ],
+    ["a zip of c2 [c1], a push of c1 without a before", zip(c(2), [c(1)]), { sha: c(1) }, []],
+    // The same late push of c2 from c1, but not known to be a fast-forward (a force-push, Bitbucket Data Center).
+    [
+      "a zip of c3 [c2 c1], a push of c2 from c1 not known to be a fast-forward",
       zip(c(3), [c(2), c(1)]),
       { sha: c(2), before: c(1) },
-      "skip",
+      [c(1)],
     ],
     // A force-push back to c1: its before is the current head, c3.
     [
@@ -185,48 +197,54 @@ describe("Function: zipChain", () => {
       { sha: c(1), before: c(3) },
       [c(3), c(2)],
     ],
-    // The same push again (a redelivery of the zip's own push): the chain is kept, not cut to its before.
+    // h432: the branch's head c4 was never zipped here (a paths filter passed it over, or it dead-lettered):
+    // the rollback's before is c4, not the zip's commit. Forced (GitHub, Bitbucket Cloud) or a rewind
+    // (GitLab, Gitea: no commits listed), it is no fast-forward and uploads.
     [
-      "a zip of c3 [c2 c1], c3's push again",
+      "a zip of c3 [c2 c1], a force-push back to c1 from c4 (never zipped)",
       zip(c(3), [c(2), c(1)]),
-      { sha: c(3), before: c(2) },
-      [c(2), c(1)],
+      { sha: c(1), before: c(4) },
+      [c(4)],
     ],
+    // Even a push wrongly marked a fast-forward still uploads when it continues from the zip's commit.
+    [
+      "a zip of c3 [c2 c1], a fast-forward push of c1 from c3",
+      zip(c(3), [c(2), c(1)]),
+      ff(c(1), c(3)),
+      [c(3), c(2)],
+    ],
+    // The same push again (a redelivery of the zip's own push): the chain is kept, not cut to its before.
+    ["a zip of c3 [c2 c1], c3's push again", zip(c(3), [c(2), c(1)]), ff(c(3), c(2)), [c(2), c(1)]],
     [
       "a zip of c1 [c3 c2] (a rollback), c1's first push again",
       zip(c(1), [c(3), c(2)]),
       { sha: c(1), before: ZERO },
       [c(3), c(2)],
     ],
-    [
-      "a zip of c2 without a list (an older hookgate), a late push of c1",
-      zip(c(2)),
-      { sha: c(1), before: ZERO },
-      [],
-    ],
+    ["a zip of c2 without a list (an older hookgate), a late push of c1", zip(c(2)), ff(c(1), c(0)), [c(0)]],
     [
       "a zip with a list and no sha (by hand), a push of a listed commit",
       { [SUPERSEDES_METADATA]: c(1) },
-      { sha: c(1), before: ZERO },
-      [],
+      ff(c(1), c(0)),
+      [c(0)],
     ],
-    ["a zip of c3 [c1], a push of c2 from elsewhere", zip(c(3), [c(1)]), { sha: c(2), before: c(9) }, [c(9)]],
+    ["a zip of c3 [c1], a push of c2 from elsewhere", zip(c(3), [c(1)]), ff(c(2), c(9)), [c(9)]],
     [
       "a zip of c5 [c4 c3 c2 c1], a push from c5 (the list is cut to its newest)",
       zip(c(5), [c(4), c(3), c(2), c(1)]),
-      { sha: c(6), before: c(5) },
+      ff(c(6), c(5)),
       [c(5), c(4), c(3), c(2)],
     ],
     [
-      "a zip of c2 [c1] in capitals, a late push of c1",
+      "a zip of c2 [c1] in capitals, a late fast-forward push of c1",
       zip(c(2).toUpperCase(), [c(1).toUpperCase()]),
-      { sha: c(1), before: ZERO },
+      ff(c(1), c(0)),
       "skip",
     ],
     [
-      "a zip of c2 whose list has a word that is no commit, a late push of c1",
+      "a zip of c2 whose list has a word that is no commit, a late fast-forward push of c1",
       { sha: c(2), [SUPERSEDES_METADATA]: `x ${c(1)}` },
-      { sha: c(1) },
+      ff(c(1), c(0)),
       "skip",
     ],
   ];
@@ -246,7 +264,7 @@ describe("Function: zipChain", () => {
 
   it("zipChain reads only the object's own metadata fields, not inherited ones", () => {
     const existing = Object.create({ sha: c(2), [SUPERSEDES_METADATA]: c(1) }) as Record<string, string>;
-    expect(zipChain(existing, { sha: c(1), before: ZERO })).to.deep.equal({ upload: true, supersedes: [] });
+    expect(zipChain(existing, ff(c(1), c(0)))).to.deep.equal({ upload: true, supersedes: [c(0)] });
   });
 
   /** The key's zip after each delivery, as s3-zip decides it (accepted-at, then the chain), each accepted later. */
@@ -266,10 +284,10 @@ describe("Function: zipChain", () => {
     });
     return shown;
   }
-  /** The n-th push of a linear history: c(n) on top of c(n - 1), the first creating the branch. */
-  const pushOf = (n: number): ZipPush => ({ sha: c(n), before: n === 1 ? ZERO : c(n - 1) });
+  /** The n-th fast-forward push of an existing branch's linear history: c(n) on top of c(n - 1). */
+  const pushOf = (n: number): ZipPush => ff(c(n), c(n - 1));
 
-  it("for a linear history delivered in order, with any pushes of the last MAX_SUPERSEDED sent again at any point (a resend, a redelivery), every accepted later, the key never leaves the newest commit; a rollback force-push delivered last still uploads", () => {
+  it("for a linear history of fast-forward pushes delivered in order, with any pushes of the last MAX_SUPERSEDED sent again at any point (a resend, a redelivery), every accepted later, the key never leaves the newest commit; a rollback force-push delivered last still uploads, also from a head never zipped at the key", () => {
     const history = fc.integer({ min: 1, max: 10 }).chain((n) =>
       fc.tuple(
         fc.constant(n),
@@ -279,10 +297,12 @@ describe("Function: zipChain", () => {
           maxLength: n,
         }),
         fc.option(fc.integer({ min: 1, max: n }), { nil: undefined }),
+        // The rollback's before: the zip's commit, or a head pushed after it and never zipped here (h432).
+        fc.boolean(),
       ),
     );
     fc.assert(
-      fc.property(history, ([n, repeats, rollbackTo]) => {
+      fc.property(history, ([n, repeats, rollbackTo, headZipped]) => {
         const pushes: ZipPush[] = [];
         const newest: string[] = [];
         for (let m = 1; m <= n; m++) {
@@ -295,7 +315,7 @@ describe("Function: zipChain", () => {
           }
         }
         if (rollbackTo !== undefined) {
-          pushes.push({ sha: c(rollbackTo), before: c(n) });
+          pushes.push({ sha: c(rollbackTo), before: headZipped ? c(n) : c(n + 1) });
           newest.push(c(rollbackTo));
         }
         expect(deliver(pushes)).to.deep.equal(newest);
@@ -319,6 +339,25 @@ describe("Function: zipChain", () => {
         }
       }),
       { numRuns: runs(300) },
+    );
+  });
+
+  it("a push that is not known to be a fast-forward (a creation, a force-push, a rewind, a push without a before) always uploads, whatever the zip and its list", () => {
+    const commit = fc.integer({ min: 0, max: 12 }).map(c);
+    const push = fc.record(
+      {
+        sha: commit,
+        before: fc.oneof(commit, fc.constant(ZERO), fc.constant("")),
+        fastForward: fc.constant(false),
+      },
+      { requiredKeys: ["sha"] },
+    );
+    fc.assert(
+      fc.property(commit, fc.array(commit, { maxLength: 6 }), push, (theirs, list, ours) => {
+        const existing = { sha: theirs, [SUPERSEDES_METADATA]: [ours.sha, ...list].join(" ") };
+        expect(zipChain(existing, ours).upload).to.equal(true);
+      }),
+      { numRuns: runs(200) },
     );
   });
 

@@ -1,6 +1,7 @@
 // Bitbucket Cloud: X-Event-Key names (repo:push, pullrequest:*) mapped onto GitHub-style events.
 // Push payloads carry no file lists, so changedFiles is always empty and a `paths` filter cannot rule a push out.
 import type { RepoRef, WebhookEvent } from "../types";
+import { bitbucketFastForward } from "./fastForward";
 import {
   entry,
   int,
@@ -63,6 +64,9 @@ function applyChange(event: WebhookEvent, change: Json): void {
   event.deleted = deleted;
   event.sha = deleted ? undefined : str(obj(next?.target)?.hash);
   event.before = str(obj(previous?.target)?.hash);
+  // Set or removed for each change: the other changes' events are copies of the first (withRefChanges).
+  if (!deleted && bitbucketFastForward(change)) event.fastForward = true;
+  else delete event.fastForward;
 }
 
 export function normaliseBitbucket(key: string, payload: Json, deliveryId: string): WebhookEvent {

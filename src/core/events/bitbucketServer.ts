@@ -57,6 +57,8 @@ function applyChange(event: WebhookEvent, change: Json): void {
   // besides, and cannot tell an annotated tag from a lightweight one, so sha stays toHash (README, "sha").
   event.sha = deleted ? undefined : toHash;
   event.before = str(change.fromHash);
+  // Never a known fast-forward: a change's type is ADD, UPDATE or DELETE, and a force-push is an UPDATE like
+  // any other (no `forced` field), so s3-zip's chain never skips a Data Center push (core/zipOrder).
 }
 
 export function normaliseBitbucketServer(key: string, payload: Json, deliveryId: string): WebhookEvent {

@@ -1,6 +1,7 @@
 // GitHub (and, through normaliseGitHubLike, Gitea and Forgejo, which follow GitHub's names and shapes).
 import type { PullRequestRef, RepoRef, WebhookEvent } from "../types";
 import { withChangedFiles, withLazyChangedFiles } from "./changedFiles";
+import { commitsFastForward, githubFastForward } from "./fastForward";
 import {
   entry,
   int,
@@ -93,6 +94,12 @@ export function normaliseGitHubLike(
     result.tag = parts.tag;
     result.before = str(payload.before);
     result.deleted = deleted;
+    // Gitea's payload has no `forced`: the commits the push added stand in for it.
+    const fastForward =
+      provider === "github"
+        ? githubFastForward(payload, parts.branch, deleted)
+        : commitsFastForward(payload, parts.branch, deleted);
+    if (fastForward) result.fastForward = true;
     // An annotated tag's `after` is the tag object; the commit is head_commit.
     result.sha = deleted
       ? undefined

@@ -1,6 +1,7 @@
 // GitLab: X-Gitlab-Event names ("Push Hook", "Merge Request Hook", ...) mapped onto GitHub-style events.
 import type { RepoRef, WebhookEvent } from "../types";
 import { withLazyChangedFiles } from "./changedFiles";
+import { commitsFastForward } from "./fastForward";
 import {
   entry,
   int,
@@ -187,6 +188,8 @@ function push(payload: Json, deliveryId: string): WebhookEvent {
     actor: str(payload.user_username) ?? str(obj(payload.user)?.username) ?? str(payload.user_name),
     payload,
   };
+  // GitLab's payload has no `forced`: the commits the push added (total_commits_count) stand in for it.
+  if (commitsFastForward(payload, parts.branch, deleted)) event.fastForward = true;
   return withLazyChangedFiles(event);
 }
 

@@ -198,6 +198,7 @@ const EXPECTED: Record<PayloadFixtureName, Record<string, unknown>> = {
     sha: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
     before: "95790bf891e76fee5e1747ab589903a6a1f80f22",
     deleted: false,
+    fastForward: true,
     actor: "jsmith",
     changedFiles: [
       "CHANGELOG",
@@ -256,6 +257,7 @@ const EXPECTED: Record<PayloadFixtureName, Record<string, unknown>> = {
     sha: "e1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4",
     before: "9fceb02d0ae598e95dc970b74767f19372d61af8",
     deleted: false,
+    fastForward: true,
     actor: "jdeveloper",
     changedFiles: [],
   },
@@ -309,6 +311,7 @@ const EXPECTED: Record<PayloadFixtureName, Record<string, unknown>> = {
     sha: "bffeb74224043ba2feb48d137756c8a9331c449a",
     before: "28e1879d029cb852e4844d9c718537df08844e03",
     deleted: false,
+    fastForward: true,
     actor: "jane",
     changedFiles: [
       "modules/vpc/flow_logs.tf",
