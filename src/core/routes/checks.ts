@@ -1,7 +1,7 @@
 // Checks on single values of routes.yaml. Each returns a message (without position), or undefined when fine.
 // Messages about secret references never include the value: it may be a secret pasted by mistake.
 import ipaddr from "ipaddr.js";
-import { invisibleCharacter, shownText } from "../shownText";
+import { invisibleCharacter, shownText, suggestedText } from "../shownText";
 import { hexIpv6Text } from "../verify/ipAllowlist";
 
 export const ROUTE_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -408,6 +408,20 @@ export function jobProblem(value: string): string | undefined {
   // Jenkins would look for a job whose name holds a character that cannot be seen in the file.
   const invisible = invisibleCharacter(value);
   if (invisible !== undefined) return `job ${shownText(value)} holds ${invisible}: remove it`;
+  // A blank folder is refused by the jenkins action on every delivery (jenkinsJobProblem); and Jenkins trims an
+  // item's name when it creates it (Java's trim: spaces, the controls are refused above), so no folder or job
+  // has a space at an end. A template inside a segment is the segment's own text here, its spaces kept.
+  const segments = value.split("/");
+  if (segments.some((segment) => segment.trim() === "")) {
+    return `job ${shownText(value)} has a blank folder, which the jenkins action refuses on every delivery; remove it`;
+  }
+  if (segments.some((segment) => / $|^ /.test(segment))) {
+    const fixed = segments.map((segment) => segment.replace(/^ +| +$/g, "")).join("/");
+    return (
+      `job ${shownText(value, 60)} has a folder or name with a space at an end, which no Jenkins item has ` +
+      `(Jenkins trims names): write ${suggestedText(fixed, 60)}`
+    );
+  }
   return undefined;
 }
 

@@ -456,6 +456,28 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
       'job "\\u202edliub" holds U+202E (right-to-left override) at character 1: remove it',
     ],
     ["jobProblem", jobProblem, "api/b\u00e4u", undefined],
+    // A blank folder: the jenkins action refuses it on every delivery (review h424).
+    [
+      "jobProblem",
+      jobProblem,
+      "api/ /build",
+      'job "api/ /build" has a blank folder, which the jenkins action refuses on every delivery; remove it',
+    ],
+    // A space at an end of a folder or name: Jenkins trims item names, so none is so (review h424).
+    [
+      "jobProblem",
+      jobProblem,
+      "api/build ",
+      "job \"api/build \" has a folder or name with a space at an end, which no Jenkins item has (Jenkins trims names): write 'api/build'",
+    ],
+    [
+      "jobProblem",
+      jobProblem,
+      " api /{{branch}}",
+      "job \" api /{{branch}}\" has a folder or name with a space at an end, which no Jenkins item has (Jenkins trims names): write 'api/{{branch}}'",
+    ],
+    // Spaces inside a segment, and inside a template, are the name's own.
+    ["jobProblem", jobProblem, "my folder/{{ branch }}", undefined],
     ["bucketProblem", bucketProblem, "192.168.5.4", `"192.168.5.4" ${NOT_A_BUCKET}`],
     ["bucketProblem", bucketProblem, "10.20.30.40", `"10.20.30.40" ${NOT_A_BUCKET}`],
     ["bucketProblem", bucketProblem, "a1.2.3.4", undefined],
@@ -751,5 +773,39 @@ describe("targetUrlProblem: a field before a dot and invisible text", () => {
         "is not followed by a fixed domain of two labels or more",
       );
     }
+  });
+});
+
+describe("Function: jobProblem in parseRoutes (blank folders, spaces at an end)", () => {
+  const file = (job: string, stepJob: string) =>
+    [
+      "version: 1",
+      'defaults: { secret: hooks/s, jenkins: { url: "https://ci.example.com", credentials: ci/c } }',
+      "providers: { github: { token: t/g } }",
+      "routes:",
+      "  - name: api-build",
+      "    match: { events: [push], branches: [main] }",
+      `    action: { type: jenkins, job: "${job}" }`,
+      "  - name: previews",
+      "    match: { events: [pull_request], actions: [closed] }",
+      "    action:",
+      "      type: pr-cleanup",
+      "      steps:",
+      `        - jenkins: { job: "${stepJob}" }`,
+      "",
+    ].join("\n");
+
+  it("parseRoutes refuses a route's job and a pr-cleanup jenkins step with a blank folder or a space at an end, once each", () => {
+    const { config, problems } = parseRoutes(file("api/ /build", "previews/clean "), "routes.yaml");
+    expect(config).to.equal(undefined);
+    expect(problems.map((p) => `${p.line}:${p.col} ${p.message}`)).to.deep.equal([
+      '7:35 route "api-build" action.job: job "api/ /build" has a blank folder, which the jenkins action refuses on every delivery; remove it',
+      `13:27 route "previews" action.steps[0].jenkins.job: job "previews/clean " has a folder or name with a space at an end, which no Jenkins item has (Jenkins trims names): write 'previews/clean'`,
+    ]);
+  });
+
+  it("parseRoutes accepts spaces inside a job's folders and its templates", () => {
+    const { problems } = parseRoutes(file("my folder/{{ branch }}", "previews/clean up"), "routes.yaml");
+    expect(problems).to.deep.equal([]);
   });
 });
