@@ -44,7 +44,11 @@ const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "path
 const PER_EVENT_FIELD = /\{\{\s*(sha|deliveryId|before|pr\.headSha|payload\.[^}]+)\s*\}\}/;
 
 export function routeNotes(routes: readonly Route[]): string[] {
-  const notes: string[] = [...jenkinsUrlNotes(routes), ...webhookSecretCredentialNotes(routes)];
+  const notes: string[] = [
+    ...jenkinsUrlNotes(routes),
+    ...apiUrlNotes(routes),
+    ...webhookSecretCredentialNotes(routes),
+  ];
   for (const route of routes) {
     for (const note of randomSecretNameNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const note of jenkinsJobPathNotes(route)) notes.push(`route ${route.name}: ${note}`);
@@ -387,6 +391,75 @@ function jenkinsUrlNotes(routes: readonly Route[]): string[] {
         "hookgate adds /job/<folder>/job/<name> of the route's job to the url, so a build would be asked of a " +
         `job inside that job; write the controller's URL (${controller})` +
         (jobs ? ` and the job as ${JSON.stringify(jobs.join("/"))}` : ""),
+    );
+  }
+  return notes;
+}
+
+/**
+ * Where each self-hostable host serves its REST API, under its own URL: GitHub Enterprise Server at
+ * http(s)://HOSTNAME/api/v3, GitLab at <its URL>/api/v4, Gitea at <its ROOT_URL>/api/v1 (Bitbucket Data
+ * Center's /rest/api/… is refused by check: its web pages are found from it).
+ */
+const API_PATHS: Partial<Record<Provider, string>> = {
+  github: "/api/v3",
+  gitlab: "/api/v4",
+  gitea: "/api/v1",
+};
+
+/**
+ * An s3-zip or pr-cleanup route's apiUrl whose path does not end with its host's API path (API_PATHS): the
+ * host's own URL, pasted as it is in the browser, where the actions' calls (`${apiUrl}/repos/…`, GitLab's
+ * `/projects/…`) reach its web pages and fail on every delivery. A note, not a problem: a proxy may serve the
+ * API under another path, and `hookgate serve` may be pointed at a stand-in host. github.com's
+ * api.github.com and GitHub Enterprise Cloud's api.<subdomain>.ghe.com serve it at their root.
+ */
+function apiUrlNotes(routes: readonly Route[]): string[] {
+  const users = new Map<string, { provider: Provider; apiUrl: string; names: string[] }>();
+  for (const route of routes) {
+    const action = route.action;
+    if (action.type !== "s3-zip" && action.type !== "pr-cleanup") continue;
+    const { provider, apiUrl } = action.api;
+    const key = `${provider} ${apiUrl}`;
+    const user = users.get(key) ?? { provider, apiUrl, names: [] };
+    user.names.push(route.name);
+    users.set(key, user);
+  }
+  const notes: string[] = [];
+  for (const { provider, apiUrl, names } of users.values()) {
+    const apiPath = API_PATHS[provider];
+    if (apiPath === undefined) continue;
+    let url: URL;
+    try {
+      url = new URL(apiUrl);
+    } catch {
+      continue;
+    }
+    const host = url.hostname.toLowerCase();
+    if (provider === "github" && (host === "api.github.com" || /^api\.[^.]+\.ghe\.com$/.test(host))) continue;
+    const path = url.pathname.replace(/\/+$/, "");
+    if (path.toLowerCase().endsWith(apiPath)) continue;
+    const cloud = provider === "github" ? /^([^.]+)\.ghe\.com$/.exec(host)?.[1] : undefined;
+    const dotCom = provider === "github" && (host === "github.com" || host === "www.github.com");
+    const [who, fix] = dotCom
+      ? ["github.com", "https://api.github.com"]
+      : cloud !== undefined
+        ? ["GitHub Enterprise Cloud", `https://api.${cloud}.ghe.com`]
+        : [
+            provider === "github" ? "GitHub Enterprise Server" : PROVIDER_LABEL[provider],
+            `${url.origin}${path}${apiPath}`,
+          ];
+    const where = dotCom || cloud !== undefined ? "on its api. host" : `under ${apiPath}`;
+    const routesUsing =
+      names.length === 1
+        ? `route ${names[0]}`
+        : names.length <= 3
+          ? `routes ${names.join(", ")}`
+          : `routes ${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
+    notes.push(
+      `${routesUsing}: providers.${provider}.apiUrl ${shownText(apiUrl, 60)} is not where ${who} serves its ` +
+        `REST API (${where}): s3-zip and pr-cleanup call the API under apiUrl, so on the host's web pages ` +
+        `every delivery fails; write ${suggestedText(fix, 70)} (unless a proxy serves the API there)`,
     );
   }
   return notes;

@@ -2380,3 +2380,63 @@ routes:
     ]);
   });
 });
+
+describe("Function: routeNotes on a provider's apiUrl that is not where its REST API is (review h424)", () => {
+  function apiNotes(provider: Provider, apiUrl: string, actions = ["s3-zip"]): string[] {
+    const routes = actions.map((type, i) =>
+      type === "s3-zip"
+        ? `  - { name: r${i}, match: { repos: [acme/api], events: [push] }, action: { type: s3-zip } }`
+        : `  - { name: r${i}, match: { events: [pull_request] }, action: { type: pr-cleanup, steps: [{ delete-branch: {} }] } }`,
+    );
+    const parsed = parseRoutes(
+      [
+        "version: 1",
+        `providers: { ${provider}: { apiUrl: "${apiUrl}", token: hookgate/t } }`,
+        `defaults: { secret: hookgate/webhook, provider: ${provider} }`,
+        "routes:",
+        ...routes,
+        "",
+      ].join("\n"),
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return routeNotes(parsed.config?.routes ?? []).filter((note) => note.includes("apiUrl"));
+  }
+  const tail =
+    "s3-zip and pr-cleanup call the API under apiUrl, so on the host's web pages every delivery fails";
+
+  it("notes a GitHub Enterprise Server host without /api/v3 once for the routes that use it, with the URL to write", () => {
+    expect(apiNotes("github", "https://ghe.example.com/", ["s3-zip", "pr-cleanup"])).to.deep.equal([
+      `routes r0, r1: providers.github.apiUrl "https://ghe.example.com" is not where GitHub Enterprise Server serves its REST API (under /api/v3): ${tail}; write 'https://ghe.example.com/api/v3' (unless a proxy serves the API there)`,
+    ]);
+  });
+
+  it("notes github.com's and a GHE.com subdomain's web host, with its api. host to write", () => {
+    expect(apiNotes("github", "https://github.com")).to.deep.equal([
+      `route r0: providers.github.apiUrl "https://github.com" is not where github.com serves its REST API (on its api. host): ${tail}; write 'https://api.github.com' (unless a proxy serves the API there)`,
+    ]);
+    expect(apiNotes("github", "https://acme.ghe.com")).to.deep.equal([
+      `route r0: providers.github.apiUrl "https://acme.ghe.com" is not where GitHub Enterprise Cloud serves its REST API (on its api. host): ${tail}; write 'https://api.acme.ghe.com' (unless a proxy serves the API there)`,
+    ]);
+  });
+
+  it("notes a GitLab or Gitea URL without /api/v4 or /api/v1, one under a path too", () => {
+    expect(apiNotes("gitlab", "https://gitlab.example.com/gitlab")).to.deep.equal([
+      `route r0: providers.gitlab.apiUrl "https://gitlab.example.com/gitlab" is not where GitLab serves its REST API (under /api/v4): ${tail}; write 'https://gitlab.example.com/gitlab/api/v4' (unless a proxy serves the API there)`,
+    ]);
+    expect(apiNotes("gitea", "https://git.example.com")).to.deep.equal([
+      `route r0: providers.gitea.apiUrl "https://git.example.com" is not where Gitea serves its REST API (under /api/v1): ${tail}; write 'https://git.example.com/api/v1' (unless a proxy serves the API there)`,
+    ]);
+  });
+
+  it("says nothing of the APIs' own URLs: api.github.com, api.<subdomain>.ghe.com, /api/v3, /api/v4, /api/v1 in any case", () => {
+    const fine: Array<[Provider, string]> = [
+      ["github", "https://api.github.com/"],
+      ["github", "https://api.acme.ghe.com"],
+      ["github", "https://ghe.example.com/API/v3/"],
+      ["gitlab", "https://gitlab.example.com/gitlab/api/v4"],
+      ["gitea", "https://git.example.com/api/v1"],
+    ];
+    for (const [provider, apiUrl] of fine) expect(apiNotes(provider, apiUrl), apiUrl).to.deep.equal([]);
+  });
+});
