@@ -44,7 +44,7 @@ export function typographicQuoteFindings(
 ): TypographicQuoteFinding[] {
   const findings: TypographicQuoteFinding[] = [];
   // An object reached again (by *alias) is walked again, so that each path to its text is known, but each
-  // quoted value or key is said once, where first reached. doc.toJS bounds the uses (maxAliasCount).
+  // quoted value or key is said once, where first reached. parseRoutes bounds the uses (aliasExpansionPast).
   const valueAt = new Map<object, Map<PathSegment, TypographicQuoteFinding>>();
   const walked = new Set<object>();
   // The objects being walked: an alias inside its own anchor (x: &a [*a]) is a cycle, not walked round.

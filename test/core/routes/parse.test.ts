@@ -370,10 +370,10 @@ describe("Function: parseRoutes", () => {
       "    match: { repos: [acme/api] }",
       "    action: { type: jenkins, job: x, parameters: *a24 }",
     ].join("\n");
-    // yaml's own conversion, which counts the aliases it expands, then refuses the file, at the alias where it stops.
+    // The values each link stands for double: the file is refused at the alias where they pass the limit.
     const { problems } = parseRoutes(text, "routes.yaml");
     expect(problems.map((p) => `${p.line}:${p.col}: ${p.message}`)).to.deep.equal([
-      "15:18: YAML: too many aliases: at *a5, the uses of &a5, each counted with the aliases inside it, pass 1000, the limit that guards against an alias bomb; use fewer aliases, or nest fewer in one another",
+      "29:20: YAML: too many aliases: by *a12, the values the aliases add (each stands for every value under its anchor, the aliases there too) pass 100,000, the limit that guards against an alias bomb; use fewer aliases, or nest fewer in one another",
     ]);
   });
 
@@ -1651,12 +1651,14 @@ describe("Function: parseRoutes (references, merges and YAML errors beside the f
     ]);
   });
 
-  describe("a merge cycle or an alias bomb is reported at the alias where yaml's conversion would stop, never at 1:1", () => {
+  describe("a merge cycle or an alias bomb is reported at the alias where it is found, never at 1:1", () => {
     const route = ["routes:", "  - name: a", "    match: {}", "    action: { type: jenkins, job: x }"];
     const cycle = (name: string) =>
       `YAML: a merge (<<) cycle: *${name} merges the map &${name} from inside it, which never ends; merge a map anchored outside &${name}`;
     const bomb = (name: string) =>
-      `YAML: too many aliases: at *${name}, the uses of &${name}, each counted with the aliases inside it, pass 1000, the limit that guards against an alias bomb; use fewer aliases, or nest fewer in one another`;
+      `YAML: too many aliases: by *${name}, the values the aliases add (each stands for every value under its anchor, the aliases there too) pass 100,000, the limit that guards against an alias bomb; use fewer aliases, or nest fewer in one another`;
+    // A list of 100 values: each alias of it stands for 101 values, one more than the alias itself.
+    const hundred = `x-a: &a [${Array.from({ length: 100 }, (_, i) => i).join(", ")}]`;
     const laughs = ["a", "b", "c", "d", "e", "f", "g"].map((name, i, all) =>
       i === 0
         ? "x-a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"
@@ -1685,12 +1687,12 @@ describe("Function: parseRoutes (references, merges and YAML errors beside the f
           "3:21: YAML: unresolved alias *b: its anchor &b is set after it, and an alias names only an anchor set before it (so two maps cannot merge each other)",
         ],
       ],
-      ["an alias bomb (billion laughs)", laughs, [`7:10: ${bomb("d")}`]],
+      ["an alias bomb (billion laughs)", laughs, [`8:10: ${bomb("e")}`]],
       [
-        // yaml counts the anchor itself once: its 1000th alias passes the limit, the 999th does not.
-        "an anchor's 1000th alias",
-        ["x-a: &a { A: 1 }", ...Array.from({ length: 1000 }, (_, i) => `x-${i}: *a`)],
-        [`1003:8: ${bomb("a")}`],
+        // 1000 aliases of it add 100,000 values, the limit: the 1001st passes it.
+        "the 1001st alias of a list of 100 values",
+        [hundred, ...Array.from({ length: 1001 }, (_, i) => `x-${i}: *a`)],
+        [`1004:9: ${bomb("a")}`],
       ],
     ];
     for (const [what, extra, expected] of cases) {
@@ -1701,10 +1703,28 @@ describe("Function: parseRoutes (references, merges and YAML errors beside the f
       });
     }
 
-    it("parseRoutes accepts an anchor with 999 aliases", () => {
-      const uses = Array.from({ length: 999 }, (_, i) => `x-${i}: *a`);
-      const { problems } = parseRoutes([...head, "x-a: &a { A: 1 }", ...uses, ...route].join("\n"), "r.yaml");
+    it("parseRoutes accepts 1000 aliases of a list of 100 values (100,000 values added, the limit)", () => {
+      const uses = Array.from({ length: 1000 }, (_, i) => `x-${i}: *a`);
+      const { problems } = parseRoutes([...head, hundred, ...uses, ...route].join("\n"), "r.yaml");
       expect(problems).to.deep.equal([]);
+    });
+
+    it("parseRoutes accepts 150 routes on one list anchor then 7 on a match anchor holding it: the values they add are counted, not the aliases met before the second anchor (review h424)", () => {
+      // yaml's maxAliasCount counted each *tagged as the 151 uses of *team before &tagged: 7 x 151 > 1000.
+      const jenkins = (job: string) =>
+        `    action: { type: jenkins, job: ${job}, jenkins: { url: "https://ci.example.com", credentials: ci/c } }`;
+      const routes = ["routes:"];
+      for (let i = 0; i < 150; i++) {
+        routes.push(`  - name: r${i}`, "    match: { repos: *team, events: [push] }", jenkins(`build/r${i}`));
+      }
+      routes.push("  - name: tagged", '    match: &tagged { repos: *team, events: [push], tags: ["v*"] }');
+      routes.push(jenkins("release/main"));
+      for (let i = 0; i < 7; i++)
+        routes.push(`  - name: t${i}`, "    match: *tagged", jenkins(`release/t${i}`));
+      const text = [...head, "x-team: &team [acme/api, acme/web]", ...routes].join("\n");
+      const { config, problems } = parseRoutes(text, "r.yaml");
+      expect(problems).to.deep.equal([]);
+      expect(config?.routes.at(-1)?.match.repos).to.deep.equal(["acme/api", "acme/web"]);
     });
 
     it("parseRoutes reports a route that merges itself and still reports the file's other problems", () => {
