@@ -721,12 +721,24 @@ function openEndedPrefixProblem(template: string): string | undefined {
 const PER_PULL_REQUEST_FIELD = /\{\{\s*(pr\.number|pr\.headRef(\.[a-z]+)?|pr\.headSha)\s*\}\}/;
 
 /**
- * A payload field of the pull request itself, per host: its number or id (GitHub's top-level number; GitLab's
- * object_attributes.iid), its head or source (branch, commit), or its title (the author's text: check notes it).
- * Not its base, its repository or its sender, which other pull requests share.
+ * A payload leaf of the pull request itself, one per pull request or per head branch or commit, per host's
+ * payload: GitHub's and Gitea's number, pull_request.number, .id, .node_id, .title, .html_url, .url, .head.ref,
+ * .head.sha, .head.label (owner:branch); GitLab's object_attributes.iid, .id, .title, .url, .source_branch,
+ * .last_commit.id; Bitbucket Cloud's pullrequest.id, .title, .source.branch.name, .source.commit.hash,
+ * .links.html.href; Data Center's pullRequest.id, .title, .fromRef.id, .displayId, .latestCommit. Not a field
+ * of its head's repository or owner (pull_request.head.repo.full_name, GitLab's object_attributes.source, the
+ * source project; pullrequest.source.repository, fromRef.repository), nor its base, author or sender, which
+ * other pull requests share. A title is the author's text: check notes it.
  */
-const PER_PULL_REQUEST_PAYLOAD =
-  /\{\{\s*payload\.(number|(pull_request|pullrequest|pullRequest|object_attributes)\.(number|id|iid|title|head|source|source_branch|fromRef|last_commit)\b)[^}]*\}\}/;
+const PER_PULL_REQUEST_PAYLOAD = new RegExp(
+  `\\{\\{\\s*payload\\.(?:${[
+    "number",
+    "pull_request\\.(?:number|id|node_id|title|html_url|url|head\\.(?:ref|sha|label))",
+    "object_attributes\\.(?:iid|id|title|url|source_branch|last_commit\\.id)",
+    "pullrequest\\.(?:id|title|source\\.branch\\.name|source\\.commit\\.hash|links\\.html\\.href)",
+    "pullRequest\\.(?:id|title|fromRef\\.(?:id|displayId|latestCommit))",
+  ].join("|")})\\s*\\}\\}`,
+);
 
 /** The base branch, which every pull request into it shares ({{branch}} is it on a closed pull request). */
 const BASE_BRANCH_FIELD = /\{\{\s*(branch|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;

@@ -647,6 +647,26 @@ describe("Function: parseRoutes", () => {
         "p/{{payload.pull_request.base.ref}}/",
         refused(" of the repository", "previews/{{repo.path}}/pr-{{pr.number}}/"),
       ],
+      // A field of the head's repository or its owner, or of the author: every pull request from that repository
+      // (or by that author) shares it, as {{pr.headRepoFullName}} (review h424).
+      ...[
+        "{{payload.pull_request.head.repo.full_name}}",
+        "{{payload.pull_request.head.user.login}}",
+        "{{payload.pull_request.user.login}}",
+        "{{payload.object_attributes.source.path_with_namespace}}",
+        "{{payload.object_attributes.last_commit.author.email}}",
+        "{{payload.pullrequest.source.repository.full_name}}",
+        "{{payload.pullrequest.author.nickname}}",
+        "{{payload.pullRequest.fromRef.repository.slug}}",
+      ].map((field): [string, string] => [
+        `p/${field}/`,
+        refused(
+          " of the repository",
+          `p/${field}/pr-{{pr.number}}/`.length <= 40
+            ? `p/${field}/pr-{{pr.number}}/`
+            : "previews/{{repo.path}}/pr-{{pr.number}}/",
+        ),
+      ]),
     ];
     for (const [prefix, message] of cases) {
       it(`parseRoutes refuses the prefix ${prefix}`, () => {
@@ -668,6 +688,12 @@ describe("Function: parseRoutes", () => {
       "{{repo.path}}/{{payload.object_attributes.iid}}/",
       "{{repo.path}}/{{payload.pullrequest.source.branch.name}}/",
       "{{repo.path}}/{{payload.pullRequest.fromRef.displayId}}/",
+      "{{repo.path}}/{{payload.pull_request.head.sha}}/",
+      "{{repo.path}}/{{ payload.pull_request.head.ref }}/",
+      "{{repo.path}}/{{payload.object_attributes.source_branch}}/",
+      "{{repo.path}}/{{payload.object_attributes.last_commit.id}}/",
+      "{{repo.path}}/{{payload.pullrequest.source.commit.hash}}/",
+      "{{repo.path}}/{{payload.pullRequest.fromRef.latestCommit}}/",
     ]) {
       it(`parseRoutes takes the prefix ${prefix}, which names the pull request or its head`, () => {
         const { config, problems } = parseRoutes(file(prefix), "routes.yaml");
