@@ -35,10 +35,13 @@ import { shownText, suggestedText } from "../shownText";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
 import { didYouMean, jobNamesOfPath, looksRandom, shownSecretName } from "./checks";
-import { TAG_S3_KEY, tagPushFindings, tagsOnlyKeyProblem } from "./semantics";
+import { namesRepository, TAG_S3_KEY, tagPushFindings, tagsOnlyKeyProblem } from "./semantics";
 
 /** The match keys that hold globs. */
 const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "paths", "actors"] as const;
+
+/** The repository's name without its owner ({{repo}}, {{repo.name}}). */
+const REPO_NAME_ONLY_FIELD = /\{\{\s*(?:repo|repo\.name)\s*\}\}/;
 
 /** Fields that differ from one event to the next, even for two pushes to the same branch. */
 const PER_EVENT_FIELD = /\{\{\s*(sha|deliveryId|before|pr\.headSha|payload\.[^}]+)\s*\}\}/;
@@ -138,6 +141,24 @@ export function routeNotes(routes: readonly Route[]): string[] {
     // A route that takes branch pushes too (one taking only tags is refused where a target would be wrong).
     for (const finding of tagPushFindings(route.match, action)) {
       if (!finding.problem) notes.push(`route ${route.name}: ${finding.message}`);
+    }
+    // A key without the repository, where several repositories' pushes to one branch write one object; one
+    // holding the commit or the delivery is each push's own. A route whose every delivery is skipped is noted so.
+    if (
+      action.type === "s3-zip" &&
+      route.match.deleted !== true &&
+      matchesPushes(route.match) &&
+      !namesRepository(action.key, route.match.repos) &&
+      !PER_EVENT_FIELD.test(action.key)
+    ) {
+      const fix = REPO_NAME_ONLY_FIELD.test(action.key)
+        ? action.key.replace(new RegExp(REPO_NAME_ONLY_FIELD.source, "g"), "{{repo.path}}")
+        : `{{repo.path}}/${action.key.trimStart()}`;
+      notes.push(
+        `route ${route.name}: the s3-zip key ${shownText(action.key, 60)} names no repository (or not its owner), ` +
+          "and this route takes more than one: every repository's push to a branch writes the same object, each " +
+          `zip overwriting the last; put {{repo.path}} in the key: ${suggestedText(fix, 80)}`,
+      );
     }
     if (action.type === "pr-cleanup") {
       for (const step of action.steps) {

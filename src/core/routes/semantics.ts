@@ -162,13 +162,17 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
     }
 
     const match = obj(route.match);
+    // Which repositories the route takes is not known while a repos glob is refused.
+    let reposRefused = false;
     if (match) {
       for (const key of MATCH_GLOB_KEYS) {
         const list = match[key];
         if (!Array.isArray(list)) continue;
         list.forEach((glob, i) => {
           if (typeof glob === "string" && glob.length > 0) {
-            add(at("match", key, i), globProblem(glob) ?? neverMatchesProblem(key, glob, provider));
+            const problem = globProblem(glob) ?? neverMatchesProblem(key, glob, provider);
+            if (key === "repos" && problem !== undefined) reposRefused = true;
+            add(at("match", key, i), problem);
           }
         });
       }
@@ -267,7 +271,8 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
               );
               add(
                 at("action", "steps", i, "delete-s3-prefix", "prefix"),
-                notPerPullRequestPrefixProblem(prefix.prefix),
+                notPerPullRequestPrefixProblem(prefix.prefix) ??
+                  (reposRefused ? undefined : repoFreePrefixProblem(prefix.prefix, match?.repos)),
               );
             }
           }
@@ -767,6 +772,65 @@ export function notPerPullRequestPrefixProblem(template: string): string | undef
 
 /** What a prefix without the pull request's number is told to write. */
 const PER_PULL_REQUEST_PREFIX = "previews/{{repo.path}}/pr-{{pr.number}}/";
+
+/** A field holding the repository's full name (its owner with it), as the template parser reads them. */
+const FULL_NAME_FIELD =
+  /\{\{\s*(?:repo\.path|repo\.fullName|repo\.underscored|payload\.repository\.full_name|payload\.project\.path_with_namespace)\s*\}\}/;
+
+/** The repository's owner (GitLab: its namespace, groups and all), as the template parser reads them. */
+const OWNER_FIELD = /\{\{\s*(?:owner|repo\.owner)\s*\}\}/;
+
+/** The repository's name without its owner. */
+const REPO_NAME_FIELD = /\{\{\s*(?:repo|repo\.name)\s*\}\}/;
+
+/**
+ * What a route's `repos` takes: one repository (one literal entry), the repositories of one owner (every
+ * entry it includes is "<owner>/<name glob>" with the same literal owner and a name glob that crosses no
+ * "/"), or repositories of any number of owners (no `repos`, or another shape).
+ */
+export function reposScope(repos: unknown): "one" | "one owner" | "owners" {
+  if (!Array.isArray(repos) || !repos.every((glob) => typeof glob === "string")) return "owners";
+  const globs = repos as string[];
+  if (globListLiterals(globs)?.length === 1) return "one";
+  const owners = new Set<string>();
+  for (const glob of globs.filter((entry) => !entry.startsWith("!"))) {
+    const parts = /^([A-Za-z0-9_.~-]+)\/([^/]*)$/.exec(glob);
+    if (parts === null || (parts[2] as string).includes("**")) return "owners";
+    owners.add((parts[1] as string).toLowerCase());
+  }
+  return owners.size === 1 ? "one owner" : "owners";
+}
+
+/**
+ * Whether a template names the repository, as far as `repos` lets several through: its full name, or its owner
+ * and name; its name alone when every repository is one owner's. Always, when `repos` names one repository.
+ */
+export function namesRepository(template: string, repos: unknown): boolean {
+  const scope = reposScope(repos);
+  if (scope === "one" || FULL_NAME_FIELD.test(template)) return true;
+  return REPO_NAME_FIELD.test(template) && (scope === "one owner" || OWNER_FIELD.test(template));
+}
+
+/**
+ * A delete-s3-prefix prefix that names no repository on a route that takes several: pull request numbers
+ * (and head branches) are per repository, so closing acme/web #7 deletes the objects of acme/api #7, open or
+ * not, and the role may delete under the prefix for each. A template with problems is reported as such.
+ */
+export function repoFreePrefixProblem(template: string, repos: unknown): string | undefined {
+  if (namesRepository(template, repos) || safeTemplateProblems(template).length > 0) return undefined;
+  const nameOnly = REPO_NAME_FIELD.test(template);
+  const fix = nameOnly
+    ? template.replace(new RegExp(REPO_NAME_FIELD.source, "g"), "{{repo.path}}")
+    : `{{repo.path}}/${template.trimStart()}`;
+  // Within the 300 characters every message keeps, after its location and a route name of 40 escaped characters.
+  const what = nameOnly
+    ? "names no owner, on a route of several owners'"
+    : "names no repository, on a route of several";
+  return (
+    `the prefix ${what}: pull request numbers are per repository: closing one #7 deletes every #7's ` +
+    `objects; write ${suggestedText(fix, 48)}`
+  );
+}
 
 /** A KMS key ARN (a multi-Region key's too): IAM names a key by it, and matches no alias or key id. */
 const KMS_KEY_ARN =

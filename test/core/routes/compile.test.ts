@@ -193,7 +193,7 @@ defaults: { secret: hooks/s, jenkins: ${JENKINS} }
 providers: { github: { token: tokens/github } }
 routes:
   - name: cleanup
-    match: { events: [pull_request], actions: [closed] }
+    match: { repos: [acme/api], events: [pull_request], actions: [closed] }
     action:
       type: pr-cleanup
       targetUrl: "https://logs.example.com/{{deliveryId}}"

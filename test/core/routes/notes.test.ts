@@ -2440,3 +2440,40 @@ describe("Function: routeNotes on a provider's apiUrl that is not where its REST
     for (const [provider, apiUrl] of fine) expect(apiNotes(provider, apiUrl), apiUrl).to.deep.equal([]);
   });
 });
+
+describe("Function: routeNotes on an s3-zip key without the repository on a route of several repositories (review h424)", () => {
+  function keyNotes(repos: string | undefined, key: string | undefined): string[] {
+    const parsed = parseRoutes(
+      [
+        "version: 1",
+        "defaults: { secret: hookgate/webhook }",
+        "providers: { github: { token: hookgate/t } }",
+        "routes:",
+        "  - name: z",
+        `    match: { ${repos === undefined ? "" : `repos: ${repos}, `}events: [push], branches: [main] }`,
+        `    action: { type: s3-zip${key === undefined ? "" : `, key: "${key}"`} }`,
+      ].join("\n"),
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return routeNotes(parsed.config?.routes ?? []).filter((note) => note.includes("names no repository"));
+  }
+
+  it("notes that every repository's push to a branch overwrites one object, with the key to write", () => {
+    const note = (key: string, fix: string) =>
+      `route z: the s3-zip key "${key}" names no repository (or not its owner), and this route takes more than one: every repository's push to a branch writes the same object, each zip overwriting the last; put {{repo.path}} in the key: '${fix}'`;
+    expect(keyNotes('["acme/*"]', "builds/{{branch.path}}/source.zip")).to.deep.equal([
+      note("builds/{{branch.path}}/source.zip", "{{repo.path}}/builds/{{branch.path}}/source.zip"),
+    ]);
+    expect(keyNotes(undefined, "builds/{{repo}}/{{branch.path}}.zip")).to.deep.equal([
+      note("builds/{{repo}}/{{branch.path}}.zip", "builds/{{repo.path}}/{{branch.path}}.zip"),
+    ]);
+  });
+
+  it("says nothing of the default key, a key of one repository or one owner's with the name, or one per commit", () => {
+    expect(keyNotes(undefined, undefined)).to.deep.equal([]);
+    expect(keyNotes("[acme/api]", "builds/{{branch.path}}/source.zip")).to.deep.equal([]);
+    expect(keyNotes('["acme/*"]', "builds/{{repo}}/{{branch.path}}.zip")).to.deep.equal([]);
+    expect(keyNotes(undefined, "builds/{{branch.path}}/{{sha}}.zip")).to.deep.equal([]);
+  });
+});

@@ -436,7 +436,7 @@ describe("Function: parseRoutes", () => {
       "routes:",
       "  - name: a",
       "    match: {}",
-      "    action: { type: pr-cleanup, steps: [ { delete-s3-prefix: { bucket: my..bucket, prefix: 'p/pr-{{pr.number}}/' } } ] }",
+      "    action: { type: pr-cleanup, steps: [ { delete-s3-prefix: { bucket: my..bucket, prefix: 'p/{{repo.path}}/pr-{{pr.number}}/' } } ] }",
     ].join("\n");
     const { problems } = parseRoutes(text, "routes.yaml");
     expect(problems.map((p) => p.message)).to.deep.equal([
@@ -2215,4 +2215,71 @@ describe("Function: parseRoutes on a glob the matcher never finishes reading", (
     expect(problems).to.have.length(5);
     for (const problem of problems) expect(problem).to.contain('ends with four or more "\\"');
   });
+});
+
+describe("Function: parseRoutes, a delete-s3-prefix prefix without the repository on a route of several repositories (review h424)", () => {
+  const file = (repos: string | undefined, prefix: string, provider = "github") =>
+    [
+      "version: 1",
+      `defaults: { secret: hooks/s, provider: ${provider} }`,
+      `providers: { ${provider}: { token: t/gh } }`,
+      "routes:",
+      "  - name: cleanup",
+      `    match: { ${repos === undefined ? "" : `repos: ${repos}, `}events: [pull_request], actions: [closed] }`,
+      `    action: { type: pr-cleanup, steps: [{ delete-s3-prefix: { bucket: previews, prefix: "${prefix}" } }] }`,
+    ].join("\n");
+  const lead = 'route "cleanup" action.steps[0].delete-s3-prefix.prefix: the prefix';
+  const tail = "pull request numbers are per repository: closing one #7 deletes every #7's objects";
+  const noRepo = (fix: string) =>
+    `${lead} names no repository, on a route of several: ${tail}; write '${fix}'`;
+  const noOwner = (fix: string) =>
+    `${lead} names no owner, on a route of several owners': ${tail}; write '${fix}'`;
+  // [repos, prefix, provider, message]
+  const refused: Array<[string | undefined, string, string, string]> = [
+    [
+      '["acme/*"]',
+      "previews/pr-{{pr.number}}/",
+      "github",
+      noRepo("{{repo.path}}/previews/pr-{{pr.number}}/"),
+    ],
+    [undefined, "previews/pr-{{pr.number}}/", "github", noRepo("{{repo.path}}/previews/pr-{{pr.number}}/")],
+    [
+      "[acme/api, acme/web]",
+      "p/{{pr.headRef.path}}/",
+      "github",
+      noRepo("{{repo.path}}/p/{{pr.headRef.path}}/"),
+    ],
+    [
+      '["acme/*", "other/*"]',
+      "p/{{repo.name}}/pr-{{pr.number}}/",
+      "github",
+      noOwner("p/{{repo.path}}/pr-{{pr.number}}/"),
+    ],
+    [undefined, "p/{{ repo }}/pr-{{pr.number}}/", "github", noOwner("p/{{repo.path}}/pr-{{pr.number}}/")],
+    // GitLab's subgroups: acme/a/api and acme/b/api share the name.
+    ['["acme/**"]', "p/{{repo}}/pr-{{pr.number}}/", "gitlab", noOwner("p/{{repo.path}}/pr-{{pr.number}}/")],
+  ];
+  for (const [repos, prefix, provider, message] of refused) {
+    it(`parseRoutes refuses the prefix ${prefix} on repos ${repos ?? "(any)"}`, () => {
+      const { config, problems } = parseRoutes(file(repos, prefix, provider), "routes.yaml");
+      expect(config).to.equal(undefined);
+      expect(problems.map((p) => p.message)).to.deep.equal([message]);
+    });
+  }
+  // One repository; one owner's, with the name; any, with the full name or the owner and the name.
+  const taken: Array<[string | undefined, string]> = [
+    ["[acme/api]", "previews/pr-{{pr.number}}/"],
+    ['["acme/*"]', "previews/{{repo}}/pr-{{pr.number}}/"],
+    ['["acme/api", "acme/web", "!acme/old"]', "previews/{{repo.name}}/pr-{{pr.number}}/"],
+    [undefined, "{{repo.path}}/pr-{{pr.number}}/"],
+    [undefined, "previews/{{repo.underscored}}-{{pr.number}}/"],
+    [undefined, "previews/{{repo.fullName}}/pr-{{pr.number}}/"],
+    ['["acme/*", "other/*"]', "{{owner}}/{{repo}}/pr-{{pr.number}}/"],
+  ];
+  for (const [repos, prefix] of taken) {
+    it(`parseRoutes takes the prefix ${prefix} on repos ${repos ?? "(any)"}`, () => {
+      const { problems } = parseRoutes(file(repos, prefix), "routes.yaml");
+      expect(problems).to.deep.equal([]);
+    });
+  }
 });

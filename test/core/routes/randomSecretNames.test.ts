@@ -111,7 +111,7 @@ describe("Function: routeNotes on a secret name that looks like a generated valu
       "routes:",
       "  - name: a",
       "    match: {}",
-      "    action: { type: pr-cleanup, steps: [ { delete-s3-prefix: { bucket: my-bucket, prefix: 'p/pr-{{pr.number}}/' } } ] }",
+      "    action: { type: pr-cleanup, steps: [ { delete-s3-prefix: { bucket: my-bucket, prefix: 'p/{{repo.path}}/pr-{{pr.number}}/' } } ] }",
     ].join("\n");
     const { config, problems } = parseRoutes(text, "routes.yaml");
     expect(problems).to.deep.equal([]);

@@ -216,6 +216,16 @@ describe("Function: parseRoutes, the tag-push, shared-prefix and targetUrl probl
       /of the repository share it/,
     ],
   ];
+  cases.push(
+    // Review h424: a prefix without the repository, or with its name alone, on a route of any repository.
+    ["a long prefix without the repository", {}, prefix(`${LONG}{{pr.number}}/`), /names no repository/],
+    [
+      "a long prefix with the repository's name alone",
+      {},
+      prefix(`${LONG}{{repo}}/{{pr.number}}/`),
+      /names no owner/,
+    ],
+  );
   // A pr-cleanup whose targetUrl is long and holds a tab, a space at its end or a line break.
   const link = (targetUrl: string) => ({ ...prefix("p/{{pr.number}}/"), targetUrl });
   cases.push(
