@@ -418,8 +418,8 @@ export function jobProblem(value: string): string | undefined {
   if (segments.some((segment) => / $|^ /.test(segment))) {
     const fixed = segments.map((segment) => segment.replace(/^ +| +$/g, "")).join("/");
     return (
-      `job ${shownText(value, 60)} has a folder or name with a space at an end, which no Jenkins item has ` +
-      `(Jenkins trims names): write ${suggestedText(fixed, 60)}`
+      `job ${shownText(value, 40)} has a folder or name with a space at an end, which no Jenkins item has ` +
+      `(Jenkins trims names): write ${suggestedText(fixed, 40)}`
     );
   }
   return undefined;

@@ -226,6 +226,15 @@ describe("Function: parseRoutes, the tag-push, shared-prefix and targetUrl probl
       /names no owner/,
     ],
   );
+  cases.push(
+    // Review h424: a job whose folder has a space at an end.
+    [
+      "a long job with a space at a folder's end",
+      {},
+      { type: "jenkins", job: `${LONG} /${LONG}` },
+      /space at an end/,
+    ],
+  );
   // A pr-cleanup whose targetUrl is long and holds a tab, a space at its end or a line break.
   const link = (targetUrl: string) => ({ ...prefix("p/{{pr.number}}/"), targetUrl });
   cases.push(
