@@ -2,7 +2,9 @@
 // in-flight fetch per secret and a rate limit on forced refreshes. A forced refresh never joins a fetch
 // sent before it was asked (that one may have read the secret before a rotation): it fetches again after
 // it. A secret found missing is remembered for the same interval, and so is a failed fetch for forced
-// refreshes: they fail at once with its error meanwhile; a secret found missing drops its cached values. A previous version Secrets Manager refuses counts
+// refreshes: they fail at once with its error meanwhile. A secret found missing keeps its cached values for that
+// interval only (Secrets Manager is eventually consistent: one lagging answer is no deletion), and drops them when
+// a read past it finds it missing still. A previous version Secrets Manager refuses counts
 // as none (with a warning): only the current one is needed. Never logs a value.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
@@ -29,6 +31,8 @@ export interface SecretsManagerStoreOptions {
 interface CacheEntry {
   values: string[];
   fetchedAt: number;
+  /** A read found the secret missing: the values are served until then, and a read after it fetches again. */
+  doubtedUntil?: number;
 }
 
 const DEFAULT_MIN_REFRESH_INTERVAL_MS = 5_000;
@@ -39,8 +43,14 @@ export class SecretsManagerStore implements SecretStore {
   private readonly inFlight = new Map<string, Promise<string[]>>();
   /** The fetch that forced refreshes asked while `behind` was in flight wait for: it starts once that one is done. */
   private readonly queued = new Map<string, { behind: Promise<string[]>; next: Promise<string[]> }>();
-  /** When Secrets Manager last said a secret does not exist (or holds nothing), and whether it is scheduled for deletion. */
-  private readonly missingSince = new Map<string, { at: number; scheduledForDeletion: boolean }>();
+  /**
+   * When Secrets Manager last said a secret does not exist (or holds nothing), when it first did with no read of
+   * it since, and whether it is scheduled for deletion.
+   */
+  private readonly missingSince = new Map<
+    string,
+    { at: number; firstAt: number; scheduledForDeletion: boolean }
+  >();
   /** When a fetch of a secret last failed (throttled, unreachable, refused), and how; cleared by one that succeeds. */
   private readonly failed = new Map<string, { at: number; error: TransientDependencyError }>();
   /** When the warning that a secret's AWSPREVIOUS cannot be read was last logged. */
@@ -88,6 +98,7 @@ export class SecretsManagerStore implements SecretStore {
   peek(name: string, options: { refresh?: boolean } = {}): readonly string[] | undefined {
     const cached = this.cache.get(name);
     if (!cached || this.inFlight.has(name)) return undefined;
+    if (cached.doubtedUntil !== undefined && this.now() >= cached.doubtedUntil) return undefined;
     const age = this.now() - cached.fetchedAt;
     if (!options.refresh && age < this.ttlMs) return cached.values;
     // A flood of bad signatures must not turn into a flood of GetSecretValue calls.
@@ -166,9 +177,16 @@ export class SecretsManagerStore implements SecretStore {
       return values;
     } catch (error) {
       if (error instanceof SecretNotFoundError) {
-        this.missingSince.set(name, { at: this.now(), scheduledForDeletion: error.scheduledForDeletion });
-        // Fail closed: a deleted secret's values must not keep accepting deliveries for the rest of the TTL.
-        this.cache.delete(name);
+        const now = this.now();
+        const firstAt = this.missingSince.get(name)?.firstAt ?? now;
+        this.missingSince.set(name, { at: now, firstAt, scheduledForDeletion: error.scheduledForDeletion });
+        // Fail closed: a deleted secret's values must not keep accepting deliveries for the rest of the TTL. But
+        // one answer may come from a lagging endpoint (just after a create or a restore): the values read before
+        // are served for the refresh interval, and dropped when a read past it finds the secret missing still.
+        const cached = this.cache.get(name);
+        if (cached !== undefined && now - firstAt < this.minRefreshIntervalMs) {
+          cached.doubtedUntil ??= now + this.minRefreshIntervalMs;
+        } else this.cache.delete(name);
       }
       if (error instanceof TransientDependencyError) this.failed.set(name, { at: this.now(), error });
       throw error;

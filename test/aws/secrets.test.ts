@@ -416,7 +416,7 @@ describe("Class: SecretsManagerStore", () => {
     expect(error).to.be.instanceOf(SecretNotFoundError);
   });
 
-  it("versions(name) and peek(name) stop serving the cached values once a forced re-read finds the secret missing", async () => {
+  it("versions(name) and peek(name) stop serving the cached values once a read past the refresh interval finds the secret missing still", async () => {
     currentOnly({ SecretString: "v1" }, notFound());
     const store = new SecretsManagerStore(client, { now, minRefreshIntervalMs: 5_000 });
     await store.versions("s");
@@ -424,11 +424,33 @@ describe("Class: SecretsManagerStore", () => {
     expect(await store.versions("s", { refresh: true }).catch((e) => e)).to.be.instanceOf(
       SecretNotFoundError,
     );
-    clock += 1_000;
+    clock += 5_000;
     expect(store.peek("s"), "peek").to.equal(undefined);
     expect(await store.versions("s").catch((e) => e), "a plain read within the TTL").to.be.instanceOf(
       SecretNotFoundError,
     );
+    clock += 1_000;
+    expect(store.peek("s"), "peek, after").to.equal(undefined);
+    expect(await store.versions("s").catch((e) => e), "a plain read, after").to.be.instanceOf(
+      SecretNotFoundError,
+    );
+  });
+
+  it("versions(name) keeps serving the values it read when one re-read finds the secret missing and the next one past the refresh interval finds it (a lagging answer)", async () => {
+    currentOnly({ SecretString: "v1" }, notFound(), { SecretString: "v1" });
+    const store = new SecretsManagerStore(client, { now, minRefreshIntervalMs: 5_000 });
+    await store.versions("s");
+    clock += 6_000;
+    expect(await store.versions("s", { refresh: true }).catch((e) => e)).to.be.instanceOf(
+      SecretNotFoundError,
+    );
+    clock += 1_000;
+    expect(store.peek("s"), "peek within the interval").to.deep.equal(["v1"]);
+    expect(await store.versions("s"), "a plain read within the interval").to.deep.equal(["v1"]);
+    clock += 5_000;
+    expect(store.peek("s"), "peek past the interval: fetched again").to.equal(undefined);
+    expect(await store.versions("s"), "a plain read past the interval").to.deep.equal(["v1"]);
+    expect(store.peek("s"), "no longer doubted").to.deep.equal(["v1"]);
   });
 
   it("versions(name) stops serving the cached values once a re-read finds the secret scheduled for deletion", async () => {
@@ -444,6 +466,7 @@ describe("Class: SecretsManagerStore", () => {
     const error = await store.versions("s", { refresh: true }).catch((e) => e);
     expect(error).to.be.instanceOf(SecretNotFoundError);
     expect(error.scheduledForDeletion).to.equal(true);
+    clock += 5_000;
     expect(await store.versions("s").catch((e) => e)).to.be.instanceOf(SecretNotFoundError);
   });
 
