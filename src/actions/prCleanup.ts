@@ -18,7 +18,13 @@
 import { ActionError } from "../core/errors";
 import { STEPS_DONE_MARK } from "../core/ports";
 import { prCleanupProblem, prCleanupSkipReason, prCleanupStepProblem } from "../core/prCleanupChecks";
-import type { ActionOutcome, PrCleanupRequest, PrCleanupStep, QueuedEvent } from "../core/types";
+import type {
+  ActionOutcome,
+  PrCleanupRequest,
+  PrCleanupStep,
+  PullRequestRef,
+  QueuedEvent,
+} from "../core/types";
 import { gitHostClient } from "./gitHost";
 import { sameCommit } from "./gitHost/base";
 import type { CommitStatus, GitHostClient, OpenPullRequests, PullRequestInfo } from "./gitHost/types";
@@ -127,8 +133,24 @@ export async function cleanUpPullRequest(
     await reportFailure(error, "reading the pull request");
     throw error;
   }
+  // An answer older than the close (a read replica behind the webhook) would skip, or clean up wrongly, for good:
+  // retried while the queue retries. On the last attempt the answer is taken as it is.
+  const stale = olderThanEvent(pr, current);
+  if (stale !== undefined && clients.lastAttempt !== true) {
+    const error = new ActionError(stale, { retryable: true });
+    clients.log({
+      msg: "pr-cleanup: the pull request's answer may be older than the event, retried",
+      retryable: true,
+      error: error.message,
+      pr: pr.number,
+      deliveryId: event.deliveryId,
+    });
+    await reportFailure(error, "reading the pull request");
+    throw error;
+  }
   /** The outcome's detail, and what the host's redirects said of the repository (it was renamed or moved). */
   const detail = (text: string) => `${text}${movedNote(host, event.repo.fullName, current)}`;
+  // Open again: reopened after the close (its answer changed since), or the queue's last attempt.
   if (current.state === "open") {
     const openAgain = status("success", `PR #${pr.number} is open again: nothing cleaned up`);
     // After a failed first status, best effort: nothing was done, and no retry follows the last attempt.
@@ -214,6 +236,32 @@ export async function cleanUpPullRequest(
     };
   }
   return { status: "done", detail: detail(summary) };
+}
+
+/**
+ * Why the API's answer of the pull request may be older than the closing event, or undefined. Each host's API
+ * may lag behind its webhooks: GitHub's right after a delivery (integrations/slack#496), GitLab's read replicas
+ * up to max_replication_lag_time (gitlab-org/gitlab!147323). An answer that says open is newer than the close
+ * only when its own update time is after the event's (a reopen changes it); else it may predate the close.
+ */
+function olderThanEvent(pr: PullRequestRef, current: PullRequestInfo): string | undefined {
+  if (pr.state === "deleted") return undefined; // no answer was read
+  if (current.state === "open" && !laterThan(current.updatedAt, pr.updatedAt)) {
+    const when = current.updatedAt ? `last updated ${current.updatedAt}` : "with no update time";
+    const close = pr.updatedAt ? `the close at ${pr.updatedAt}` : "the close";
+    return `the Git host's API still shows PR #${pr.number} open, ${when}, not after ${close}: its answer may lag behind the webhook`;
+  }
+  return undefined;
+}
+
+/**
+ * Whether time `a` is after time `b`, both ISO 8601, in whole seconds: GitLab's hooks say whole seconds where its
+ * API says milliseconds, so the same update would otherwise look later. False when either is unknown.
+ */
+function laterThan(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  const [msA, msB] = [Date.parse(a), Date.parse(b)];
+  return Number.isFinite(msA) && Number.isFinite(msB) && Math.floor(msA / 1000) > Math.floor(msB / 1000);
 }
 
 /**

@@ -30,6 +30,12 @@ export interface PullRequestRef {
   headSha: string;
   /** The head's repository; differs from repo.fullName for a pull request from a fork. */
   headRepoFullName?: string;
+  /**
+   * When the pull request last changed as this delivery shows it (ISO 8601, UTC): the latest of the payload's
+   * update and close times. A closing event's is its close: pr-cleanup tells by it whether the API's answer
+   * of the pull request is older than the close (a read replica behind the webhook) or newer (reopened since).
+   */
+  updatedAt?: string;
 }
 
 export interface WebhookEvent {

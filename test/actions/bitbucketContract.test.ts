@@ -327,6 +327,7 @@ describe(`Contract: the Bitbucket clients against Atlassian's OpenAPI descriptio
         "source.repository",
         "source.repository.full_name",
         "state",
+        "updated_on",
       ]);
     });
 
@@ -405,6 +406,7 @@ describe(`Contract: the Bitbucket clients against Atlassian's OpenAPI descriptio
         "toRef.repository.project",
         "toRef.repository.project.key",
         "toRef.repository.slug",
+        "updatedDate",
       ]);
     });
 

@@ -180,6 +180,7 @@ describe(`Contract: GiteaClient against Gitea's API description (${fixture.sourc
       "merged_at",
       "number",
       "state",
+      "updated_at",
     ]);
   });
 

@@ -253,6 +253,7 @@ describe(`Contract: GitHubClient against GitHub's OpenAPI description (${fixture
       "merged_at",
       "number",
       "state",
+      "updated_at",
     ]);
   });
 });

@@ -79,6 +79,11 @@ export function mergedPull(overrides: Partial<PullState> = {}): PullState {
   };
 }
 
+/** When closedPrEvent's pull request was closed, as its payload says (a minute before its delivery was accepted). */
+export const CLOSED_AT = "2026-12-06T01:59:00.000Z";
+/** A time after CLOSED_AT: the Git host's answer of a pull request reopened since its close. */
+export const REOPENED_AT = "2026-12-06T02:05:00.000Z";
+
 /** Pull request 7 of acme/api, feature/login into main, closed and merged: pr-cleanup's usual event. */
 export function closedPrEvent(
   overrides: Partial<NonNullable<QueuedEvent["pr"]>> = {},
@@ -99,6 +104,7 @@ export function closedPrEvent(
       baseRef: "main",
       headSha: PR_HEAD_SHA,
       headRepoFullName: "acme/api",
+      updatedAt: CLOSED_AT,
       ...overrides,
     },
   };

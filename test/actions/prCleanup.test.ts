@@ -31,6 +31,7 @@ import {
   JENKINS_USER,
   mergedPull,
   PR_HEAD_SHA,
+  REOPENED_AT,
   rejectsWithActionError,
   testClients,
 } from "./helpers";
@@ -264,8 +265,8 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(deadlines).to.deep.equal([deadlineMs]);
   });
 
-  it("cleanUpPullRequest skips every destructive step when the PR is open again", async () => {
-    host.setPull("acme/api", mergedPull({ state: "open", merged: false }));
+  it("cleanUpPullRequest skips every destructive step when the PR is open again (its answer updated after the close)", async () => {
+    host.setPull("acme/api", mergedPull({ state: "open", merged: false, updatedAt: REOPENED_AT }));
     await putObjects(["api/pr-7/still-here.js"]);
     const steps: PrCleanupStep[] = [
       { kind: "delete-branch", onlyMerged: false },

@@ -15,6 +15,7 @@ import {
   mergedPull,
   noObjects,
   PR_HEAD_SHA,
+  REOPENED_AT,
   rejectsWithActionError,
   testClients,
 } from "./helpers";
@@ -339,7 +340,7 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
   });
 
   it("cleanUpPullRequest logs that it skipped a pull request open again", async () => {
-    host.setPull("acme/api", mergedPull({ state: "open", merged: false }));
+    host.setPull("acme/api", mergedPull({ state: "open", merged: false, updatedAt: REOPENED_AT }));
     const clients = testClients();
     await cleanUpPullRequest(request([deleteBranch]), closedEvent(), clients);
     expect(clients.logs).to.deep.equal([

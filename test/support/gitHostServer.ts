@@ -61,6 +61,8 @@ export interface PullState {
   baseRef?: string;
   /** The head's label, when the host sends one (Gitea: the branch, when `ref` is refs/pull/<n>/head). */
   headLabel?: string;
+  /** When it last changed (ISO 8601): each host's answer says it in its own field and form. */
+  updatedAt?: string;
 }
 
 export interface HostRecord {
@@ -460,6 +462,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
               sha: pull.headSha,
               source_project_id: sourceId,
               target_project_id: state.id,
+              ...(pull.updatedAt ? { updated_at: pull.updatedAt } : {}),
             });
           };
         } else if (method === "GET" && rest[0] === "merge_requests" && rest.length === 1) {
@@ -598,6 +601,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
               ref: pull.baseRef ?? state.defaultBranch,
               repo: { full_name: fullName, default_branch: state.defaultBranch },
             },
+            ...(pull.updatedAt ? { updated_at: pull.updatedAt } : {}),
           });
         };
       } else if (method === "GET" && rest[0] === "pulls" && rest.length === 1) {
@@ -826,6 +830,7 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
               ...ref(pull.baseRef ?? state.defaultBranch),
               repository: { slug: seg[6], project: { key: seg[4] } },
             },
+            ...(pull.updatedAt ? { updatedDate: Date.parse(pull.updatedAt) } : {}),
           });
         };
       } else if (method === "POST" && rest[0] === "commits" && rest[2] === "builds" && rest.length === 3) {
@@ -873,6 +878,10 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
               branch: { name: pull.baseRef ?? state.defaultBranch },
               repository: { full_name: fullName },
             },
+            // Bitbucket Cloud writes microseconds and an offset: 2026-12-06T01:00:00.000000+00:00.
+            ...(pull.updatedAt
+              ? { updated_on: new Date(pull.updatedAt).toISOString().replace(/Z$/, "000+00:00") }
+              : {}),
           });
         };
       } else if (method === "GET" && rest[0] === "pullrequests" && rest.length === 1) {

@@ -1,6 +1,7 @@
 // Bitbucket Cloud (apiUrl https://api.bitbucket.org/2.0) and Bitbucket Data Center (apiUrl
 // https://HOST[/context]/rest/api/latest, or /rest/api/1.0).
 import { ActionError } from "../../core/errors";
+import { latestTime, timeOf } from "../../core/events/fields";
 import { escapeRegExp } from "../../core/globs";
 import { dataCenterServerUrl } from "../../core/routes/defaults";
 import type { RepoRef } from "../../core/types";
@@ -37,6 +38,7 @@ interface BitbucketPull {
   state: string;
   source: { branch: { name: string }; commit: { hash: string }; repository?: { full_name?: string } | null };
   destination: { repository?: { full_name?: string } | null };
+  updated_on?: string | null;
 }
 
 const STATES: Record<CommitState, string> = {
@@ -178,6 +180,7 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
       headSha: pull.source.commit.hash,
       headRepoFullName: pull.source.repository?.full_name ?? undefined,
       baseRepoFullName: pull.destination.repository?.full_name ?? undefined,
+      ...timeOf(latestTime(pull.updated_on)),
     };
   }
 
@@ -448,6 +451,8 @@ interface DataCenterPull {
   state: string;
   fromRef: DataCenterRef;
   toRef?: DataCenterRef;
+  /** Milliseconds since the epoch. */
+  updatedDate?: number | null;
 }
 
 /** A ref's repository as PROJECT_KEY/slug, when the answer names both. */
@@ -538,6 +543,7 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
       headSha: pull.fromRef?.latestCommit ?? "",
       headRepoFullName: refRepo(pull.fromRef),
       baseRepoFullName: refRepo(pull.toRef),
+      ...timeOf(latestTime(pull.updatedDate)),
     };
   }
 

@@ -1,5 +1,6 @@
 // GitHub (github.com and GitHub Enterprise Server: apiUrl https://HOST/api/v3).
 import { ActionError } from "../../core/errors";
+import { latestTime, timeOf } from "../../core/events/fields";
 import { headBranch } from "../../core/events/github";
 import type { RepoRef } from "../../core/types";
 import { discard, header, parseRetryAfter, serverMessage } from "../http";
@@ -32,6 +33,7 @@ interface GitHubPull {
   state: string;
   merged?: boolean;
   merged_at?: string | null;
+  updated_at?: string | null;
   head: { ref: string; label?: string; sha: string; repo?: { full_name?: string } | null };
   base: { ref: string; repo?: { full_name?: string; default_branch?: string } | null };
 }
@@ -77,6 +79,7 @@ export class GitHubClient extends ApiClient implements GitHostClient {
       headRepoFullName: pull.head.repo?.full_name ?? undefined,
       baseRepoFullName: pull.base.repo?.full_name ?? undefined,
       defaultBranch: pull.base.repo?.default_branch ?? undefined,
+      ...timeOf(latestTime(pull.updated_at)),
     };
   }
 

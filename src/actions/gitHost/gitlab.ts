@@ -6,6 +6,7 @@
 // 405 "Non GET methods are not allowed for moved projects", before the endpoint does anything. Such a call
 // is sent again to /projects/{id}, the id read from a GET of the project (which the 301 leads to).
 import { ActionError } from "../../core/errors";
+import { latestTime, timeOf } from "../../core/events/fields";
 import type { RepoRef } from "../../core/types";
 import { discard, type HttpResponse, header, serverMessage, statusError } from "../http";
 import { type ApiCall, ApiClient, clip, parentPullRequests, readApiJson, seg, unnamedParent } from "./base";
@@ -30,6 +31,7 @@ interface GitLabMergeRequest {
   sha: string;
   source_project_id: number;
   target_project_id: number;
+  updated_at?: string | null;
 }
 
 /** Pages of 100 of the parent's open merge requests from a branch read for the fork's: past them, kept. */
@@ -126,6 +128,7 @@ export class GitLabClient extends ApiClient implements GitHostClient {
       headSha: mr.sha,
       // The API gives the source project's id, not its path: a fork is anything but this project.
       headRepoFullName: sameProject ? repo.fullName : `project-id:${mr.source_project_id}`,
+      ...timeOf(latestTime(mr.updated_at)),
     };
   }
 

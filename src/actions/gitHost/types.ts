@@ -19,6 +19,11 @@ export interface PullRequestInfo {
   baseRepoFullName?: string;
   /** The base repository's default branch, when the PR answer carries it. */
   defaultBranch?: string;
+  /**
+   * When the pull request last changed, as the answer says (ISO 8601, UTC; GitHub's and Gitea's updated_at,
+   * GitLab's updated_at, Bitbucket Cloud's updated_on, Data Center's updatedDate); undefined when it says none.
+   */
+  updatedAt?: string;
 }
 
 export type CommitState = "pending" | "success" | "failure" | "error";

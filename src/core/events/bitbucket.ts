@@ -6,12 +6,14 @@ import {
   entry,
   int,
   type Json,
+  latestTime,
   malformed,
   noRepo,
   obj,
   refFromName,
   splitFullName,
   str,
+  timeOf,
   withRefChanges,
 } from "./fields";
 
@@ -111,6 +113,7 @@ export function normaliseBitbucket(key: string, payload: Json, deliveryId: strin
       // Bitbucket Cloud sends abbreviated (12-character) hashes in pull request payloads.
       headSha,
       headRepoFullName: str(obj(source?.repository)?.full_name),
+      ...timeOf(latestTime(pr.updated_on)),
     };
     result.branch = baseRef || undefined;
     result.sha = headSha || undefined;

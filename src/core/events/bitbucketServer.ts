@@ -6,11 +6,13 @@ import {
   int,
   isZeroSha,
   type Json,
+  latestTime,
   malformed,
   noRepo,
   obj,
   splitRef,
   str,
+  timeOf,
   withRefChanges,
 } from "./fields";
 
@@ -117,6 +119,8 @@ export function normaliseBitbucketServer(key: string, payload: Json, deliveryId:
       baseRef,
       headSha,
       headRepoFullName: fromRepo === undefined ? undefined : bitbucketServerRepo(fromRepo)?.fullName,
+      // Milliseconds since the epoch; closedDate once merged or declined.
+      ...timeOf(latestTime(pr.updatedDate, pr.closedDate)),
     };
     if (prAction !== undefined) {
       result.event = "pull_request";

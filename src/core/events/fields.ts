@@ -28,6 +28,30 @@ export function int(value: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The latest of some times, as ISO 8601 (UTC), or undefined when none can be read: each an ISO 8601 string
+ * (GitHub's "2026-12-06T01:00:00Z", Bitbucket Cloud's "…+00:00", GitLab's hooks' "2026-12-06 01:00:00 UTC") or
+ * milliseconds since the epoch (Bitbucket Data Center's updatedDate).
+ */
+export function latestTime(...values: unknown[]): string | undefined {
+  let latest: number | undefined;
+  for (const value of values) {
+    const ms =
+      typeof value === "number"
+        ? value
+        : typeof value === "string" && value !== ""
+          ? Date.parse(value)
+          : Number.NaN;
+    if (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 && (latest === undefined || ms > latest)) latest = ms;
+  }
+  return latest === undefined ? undefined : new Date(latest).toISOString();
+}
+
+/** `{ updatedAt }` when there is a time, else nothing: a pull request without one has no such key. */
+export function timeOf(updatedAt: string | undefined): { updatedAt?: string } {
+  return updatedAt === undefined ? {} : { updatedAt };
+}
+
 /** git's "no object": all zeros (40 for SHA-1, 64 for SHA-256). */
 export function isZeroSha(sha: string | undefined): boolean {
   return sha !== undefined && sha.length >= 7 && /^0+$/.test(sha);

@@ -7,6 +7,7 @@ import {
   int,
   isZeroSha,
   type Json,
+  latestTime,
   malformed,
   noRepo,
   obj,
@@ -15,6 +16,7 @@ import {
   splitFullName,
   splitRef,
   str,
+  timeOf,
 } from "./fields";
 
 /** Events that make no sense without the repository they happened in. */
@@ -190,6 +192,8 @@ function pullRequest(provider: "github" | "gitea", payload: Json): PullRequestRe
     baseRef: (gogs ? str(pr.base_branch) : str(base?.ref)) ?? "",
     headSha: str(head?.sha) ?? "",
     headRepoFullName: str(obj(gogs ? pr.head_repo : head?.repo)?.full_name),
+    // GitHub's and Gitea's pull request: updated_at, and closed_at once closed (Gogs names neither).
+    ...timeOf(latestTime(pr.updated_at, pr.closed_at)),
   };
 }
 

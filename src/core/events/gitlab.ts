@@ -7,6 +7,7 @@ import {
   int,
   isZeroSha,
   type Json,
+  latestTime,
   malformed,
   noRepo,
   obj,
@@ -14,6 +15,7 @@ import {
   splitFullName,
   splitRef,
   str,
+  timeOf,
 } from "./fields";
 
 /** GitLab merge request actions -> GitHub pull_request actions. */
@@ -227,6 +229,8 @@ function mergeRequest(payload: Json, deliveryId: string): WebhookEvent {
       baseRef,
       headSha,
       headRepoFullName: str(obj(attributes.source)?.path_with_namespace),
+      // A close or a merge touches updated_at; hooks write it as "2026-12-06 01:00:00 UTC" (whole seconds).
+      ...timeOf(latestTime(attributes.updated_at)),
     },
     actor: str(obj(payload.user)?.username),
     changedFiles: [],

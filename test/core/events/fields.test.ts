@@ -2,6 +2,7 @@ import { expect } from "chai";
 import {
   int,
   isZeroSha,
+  latestTime,
   refFromName,
   splitFullName,
   splitRef,
@@ -98,5 +99,17 @@ describe("Module: events/fields (readers for untrusted JSON)", () => {
     const event = { deliveryId: "d", changedFiles: [] } as unknown as WebhookEvent;
     const result = withRefChanges(event, [{ ref: "x" }], () => {});
     expect(result).not.to.have.property("otherChanges");
+  });
+
+  it("latestTime reads each host's time form, and answers the latest in UTC", () => {
+    // GitHub's, Bitbucket Cloud's (microseconds, an offset), GitLab hooks' ("… UTC"), Data Center's (epoch ms).
+    expect(latestTime("2026-12-06T01:00:00Z", "2026-12-06T01:00:05Z")).to.equal("2026-12-06T01:00:05.000Z");
+    expect(latestTime("2026-12-06T01:00:00.123456+00:00")).to.equal("2026-12-06T01:00:00.123Z");
+    expect(latestTime("2026-12-06 01:00:00 UTC")).to.equal("2026-12-06T01:00:00.000Z");
+    expect(latestTime(1_796_518_800_000, null)).to.equal("2026-12-06T01:00:00.000Z");
+  });
+
+  it("latestTime is undefined when no value is a time", () => {
+    expect(latestTime(undefined, null, "", "yesterday", {}, Number.NaN, 1e20)).to.equal(undefined);
   });
 });

@@ -28,6 +28,8 @@ const githubPr = {
   headRef: "changes",
   baseRef: "master",
   headSha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+  // The pull request's updated_at and closed_at, not its head's or base's repository's updated_at.
+  updatedAt: "2019-05-15T15:21:18.000Z",
 };
 const diasporaMr = (action: string, merged: boolean, state: string) => ({
   provider: "gitlab",
@@ -51,6 +53,7 @@ const diasporaMr = (action: string, merged: boolean, state: string) => ({
     baseRef: "master",
     headSha: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
     headRepoFullName: "awesome_space/awesome_project",
+    updatedAt: "2013-12-03T17:23:34.000Z",
   },
   actor: "root",
   changedFiles: [],
@@ -78,6 +81,8 @@ const widgetsPr = (merged: boolean, state: string) => ({
     baseRef: "main",
     headSha: "e1a2b3c4d5e6",
     headRepoFullName: "acme-team/widgets",
+    // updated_on "2024-05-16T08:02:47.113209+00:00", to the millisecond.
+    updatedAt: "2024-05-16T08:02:47.113Z",
   },
   branch: "main",
   sha: "e1a2b3c4d5e6",
@@ -293,6 +298,8 @@ const EXPECTED: Record<PayloadFixtureName, Record<string, unknown>> = {
       baseRef: "main",
       headSha: "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
       headRepoFullName: "~JDEVELOPER/payments",
+      // updatedDate and closedDate, milliseconds since the epoch.
+      updatedAt: "2024-05-16T08:02:47.000Z",
     },
   },
   "bitbucket-server/diagnostics-ping": {
@@ -339,6 +346,8 @@ const EXPECTED: Record<PayloadFixtureName, Record<string, unknown>> = {
       baseRef: "main",
       headSha: "bffeb74224043ba2feb48d137756c8a9331c449a",
       headRepoFullName: "jane/terraform-modules",
+      // closed_at and updated_at, not the repositories' updated_at.
+      updatedAt: "2024-05-16T08:02:47.000Z",
     },
   },
   // Gogs names no head commit: no sha, and pr.headSha empty.

@@ -1,0 +1,111 @@
+// pr-cleanup and a re-read of the pull request older than the event it cleans up after: each host's API may lag
+// behind its webhooks (GitHub's right after a delivery, integrations/slack#496; GitLab's read replicas up to
+// max_replication_lag_time, gitlab-org/gitlab!147323). Such an answer is retried, not acted on for good.
+import { expect } from "chai";
+import { cleanUpPullRequest } from "../../src/actions/prCleanup";
+import type { PrCleanupRequest, PrCleanupStep, Provider, QueuedEvent } from "../../src/core/types";
+import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
+import {
+  closedPrEvent,
+  HOST_TOKEN,
+  mergedPull,
+  REOPENED_AT,
+  rejectsWithActionError,
+  testClients,
+} from "./helpers";
+
+/** Each host, with its API's path: the fake host answers each one's update time in its own field and form. */
+const HOSTS: Array<[Provider, string]> = [
+  ["github", ""],
+  ["gitea", "/api/v1"],
+  ["gitlab", "/api/v4"],
+  ["bitbucket", "/2.0"],
+  ["bitbucket-server", "/rest/api/latest"],
+];
+
+describe("Function: cleanUpPullRequest with a re-read of the pull request older than the event", function () {
+  this.timeout(30_000);
+  let host: GitHostServer;
+  beforeEach(async () => {
+    host = await startGitHostServer({ token: HOST_TOKEN });
+    host.setRepo("acme/api", { defaultBranch: "main" });
+  });
+  afterEach(async () => host.close());
+
+  const deleteBranch: PrCleanupStep = { kind: "delete-branch", onlyMerged: true };
+  const request = (provider: Provider, apiPath: string): PrCleanupRequest => ({
+    type: "pr-cleanup",
+    api: { provider, apiUrl: `${host.url}${apiPath}`, token: "hookgate/github-token" },
+    context: "hookgate/pr-cleanup",
+    steps: [deleteBranch],
+  });
+  const run = (
+    provider: Provider,
+    apiPath: string,
+    event: QueuedEvent = closedPrEvent({}, { provider }),
+    lastAttempt?: boolean,
+  ) =>
+    cleanUpPullRequest(
+      request(provider, apiPath),
+      event,
+      testClients(lastAttempt === undefined ? {} : { lastAttempt }),
+    );
+
+  for (const [provider, apiPath] of HOSTS) {
+    describe(`on ${provider}`, () => {
+      it("cleanUpPullRequest retries a close whose re-read still shows the pull request open, last updated before the close, and deletes nothing", async () => {
+        host.setPull(
+          "acme/api",
+          mergedPull({ state: "open", merged: false, updatedAt: "2026-12-06T01:00:00.000Z" }),
+        );
+        const err = await rejectsWithActionError(run(provider, apiPath));
+        expect(err.retryable).to.equal(true);
+        expect(err.message).to.contain("still shows PR #7 open");
+        expect(host.deletedRefs).to.deep.equal([]);
+        expect(host.statuses.at(-1)?.description).to.contain("will retry");
+      });
+
+      it("cleanUpPullRequest skips, for good, a pull request whose re-read shows it open and updated after the close (reopened)", async () => {
+        host.setPull("acme/api", mergedPull({ state: "open", merged: false, updatedAt: REOPENED_AT }));
+        const outcome = await run(provider, apiPath);
+        expect(outcome).to.deep.equal({ status: "skipped", detail: "skipped: PR #7 is open again" });
+        expect(host.deletedRefs).to.deep.equal([]);
+      });
+
+      it("cleanUpPullRequest on the queue's last attempt skips a pull request whose re-read still shows it open, as no retry follows", async () => {
+        host.setPull(
+          "acme/api",
+          mergedPull({ state: "open", merged: false, updatedAt: "2026-12-06T01:00:00.000Z" }),
+        );
+        const outcome = await run(provider, apiPath, closedPrEvent({}, { provider }), true);
+        expect(outcome.status).to.equal("skipped");
+        expect(host.deletedRefs).to.deep.equal([]);
+      });
+    });
+  }
+
+  it("cleanUpPullRequest retries an open answer updated in the same second as the close: GitLab's hooks say whole seconds where its API says milliseconds", async () => {
+    // The hook's "2026-12-06 01:59:00 UTC" is 01:59:00.000; the replica's answer, from before the close, .400.
+    host.setPull(
+      "acme/api",
+      mergedPull({ state: "open", merged: false, updatedAt: "2026-12-06T01:59:00.400Z" }),
+    );
+    const err = await rejectsWithActionError(run("gitlab", "/api/v4"));
+    expect(err.retryable).to.equal(true);
+  });
+
+  it("cleanUpPullRequest retries an open answer when the event says no update time, and when the answer says none", async () => {
+    host.setPull("acme/api", mergedPull({ state: "open", merged: false, updatedAt: REOPENED_AT }));
+    const noEventTime = closedPrEvent({ updatedAt: undefined });
+    expect((await rejectsWithActionError(run("github", "", noEventTime))).retryable).to.equal(true);
+    host.setPull("acme/api", mergedPull({ state: "open", merged: false }));
+    expect((await rejectsWithActionError(run("github", ""))).retryable).to.equal(true);
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
+  it("cleanUpPullRequest deletes the branch of a merged pull request whose re-read says merged, whatever its update time", async () => {
+    host.setPull("acme/api", mergedPull({ updatedAt: "2026-12-06T01:00:00.000Z" }));
+    const outcome = await run("github", "");
+    expect(outcome).to.deep.equal({ status: "done", detail: "deleted branch feature/login" });
+  });
+});
