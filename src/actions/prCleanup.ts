@@ -242,10 +242,15 @@ export async function cleanUpPullRequest(
  * Why the API's answer of the pull request may be older than the closing event, or undefined. Each host's API
  * may lag behind its webhooks: GitHub's right after a delivery (integrations/slack#496), GitLab's read replicas
  * up to max_replication_lag_time (gitlab-org/gitlab!147323). An answer that says open is newer than the close
- * only when its own update time is after the event's (a reopen changes it); else it may predate the close.
+ * only when its own update time is after the event's (a reopen changes it); else it may predate the close. One
+ * not merged, of an event that says merged, predates the merge.
  */
 function olderThanEvent(pr: PullRequestRef, current: PullRequestInfo): string | undefined {
   if (pr.state === "deleted") return undefined; // no answer was read
+  // A merge is never undone: an answer not merged yet predates it, whatever its state and time.
+  if (pr.merged && !current.merged) {
+    return `the event says PR #${pr.number} was merged, but the Git host's API does not yet (${current.state}): its answer may lag behind the webhook`;
+  }
   if (current.state === "open" && !laterThan(current.updatedAt, pr.updatedAt)) {
     const when = current.updatedAt ? `last updated ${current.updatedAt}` : "with no update time";
     const close = pr.updatedAt ? `the close at ${pr.updatedAt}` : "the close";

@@ -203,13 +203,19 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
     expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
   });
 
-  it("cleanUpPullRequest trusts the API over a stale delivery that says merged", async () => {
+  it("cleanUpPullRequest retries a delivery that says merged while the API says not merged, and on the last attempt trusts the API", async () => {
     host.setPull("acme/api", mergedPull({ merged: false }));
-    await cleanUpPullRequest(
-      request([{ kind: "delete-branch", onlyMerged: true }]),
-      closedEvent({ merged: true }),
-      clients(),
-    );
+    const run = (lastAttempt: boolean) =>
+      cleanUpPullRequest(
+        request([{ kind: "delete-branch", onlyMerged: true }]),
+        closedEvent({ merged: true }),
+        clients({ lastAttempt }),
+      );
+    const err = await rejectsWithActionError(run(false));
+    expect(err.retryable).to.equal(true);
+    expect(err.message).to.contain("the event says PR #7 was merged, but the Git host's API does not yet");
+    expect(host.deletedRefs).to.deep.equal([]);
+    expect((await run(true)).detail).to.equal("kept feature/login: not merged");
     expect(host.deletedRefs).to.deep.equal([]);
   });
 
@@ -273,7 +279,8 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       { kind: "delete-s3-prefix", bucket: PREVIEWS, prefix: "api/pr-7/" },
       teardown(),
     ];
-    const outcome = await cleanUpPullRequest(request(steps), closedEvent(), clients());
+    // Closed without a merge, then reopened: a merged pull request cannot be.
+    const outcome = await cleanUpPullRequest(request(steps), closedEvent({ merged: false }), clients());
     expect(outcome.status).to.equal("skipped");
     expect(host.deletedRefs).to.deep.equal([]);
     expect(await s3.listKeys(PREVIEWS, "api/pr-7/")).to.deep.equal(["api/pr-7/still-here.js"]);

@@ -342,7 +342,7 @@ describe("Function: cleanUpPullRequest's rules (local Git host)", function () {
   it("cleanUpPullRequest logs that it skipped a pull request open again", async () => {
     host.setPull("acme/api", mergedPull({ state: "open", merged: false, updatedAt: REOPENED_AT }));
     const clients = testClients();
-    await cleanUpPullRequest(request([deleteBranch]), closedEvent(), clients);
+    await cleanUpPullRequest(request([deleteBranch]), closedEvent({ merged: false }), clients);
     expect(clients.logs).to.deep.equal([
       { msg: "pr-cleanup skipped: PR is open again", pr: 7, deliveryId: "delivery-pr-7" },
     ]);

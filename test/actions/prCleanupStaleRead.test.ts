@@ -9,6 +9,7 @@ import {
   closedPrEvent,
   HOST_TOKEN,
   mergedPull,
+  PR_HEAD_SHA,
   REOPENED_AT,
   rejectsWithActionError,
   testClients,
@@ -39,10 +40,13 @@ describe("Function: cleanUpPullRequest with a re-read of the pull request older 
     context: "hookgate/pr-cleanup",
     steps: [deleteBranch],
   });
+  /** Closed without a merge (a merged pull request is never reopened), unless `event` says otherwise. */
+  const closed = (provider: Provider = "github", overrides: Partial<NonNullable<QueuedEvent["pr"]>> = {}) =>
+    closedPrEvent({ merged: false, ...overrides }, { provider });
   const run = (
     provider: Provider,
     apiPath: string,
-    event: QueuedEvent = closedPrEvent({}, { provider }),
+    event: QueuedEvent = closed(provider),
     lastAttempt?: boolean,
   ) =>
     cleanUpPullRequest(
@@ -77,7 +81,7 @@ describe("Function: cleanUpPullRequest with a re-read of the pull request older 
           "acme/api",
           mergedPull({ state: "open", merged: false, updatedAt: "2026-12-06T01:00:00.000Z" }),
         );
-        const outcome = await run(provider, apiPath, closedPrEvent({}, { provider }), true);
+        const outcome = await run(provider, apiPath, closed(provider), true);
         expect(outcome.status).to.equal("skipped");
         expect(host.deletedRefs).to.deep.equal([]);
       });
@@ -96,7 +100,7 @@ describe("Function: cleanUpPullRequest with a re-read of the pull request older 
 
   it("cleanUpPullRequest retries an open answer when the event says no update time, and when the answer says none", async () => {
     host.setPull("acme/api", mergedPull({ state: "open", merged: false, updatedAt: REOPENED_AT }));
-    const noEventTime = closedPrEvent({ updatedAt: undefined });
+    const noEventTime = closed("github", { updatedAt: undefined });
     expect((await rejectsWithActionError(run("github", "", noEventTime))).retryable).to.equal(true);
     host.setPull("acme/api", mergedPull({ state: "open", merged: false }));
     expect((await rejectsWithActionError(run("github", ""))).retryable).to.equal(true);
@@ -105,7 +109,61 @@ describe("Function: cleanUpPullRequest with a re-read of the pull request older 
 
   it("cleanUpPullRequest deletes the branch of a merged pull request whose re-read says merged, whatever its update time", async () => {
     host.setPull("acme/api", mergedPull({ updatedAt: "2026-12-06T01:00:00.000Z" }));
-    const outcome = await run("github", "");
+    const outcome = await run("github", "", closedPrEvent());
     expect(outcome).to.deep.equal({ status: "done", detail: "deleted branch feature/login" });
+  });
+
+  describe("an event that says merged, and a re-read not merged yet", () => {
+    for (const [provider, apiPath] of HOSTS) {
+      it(`cleanUpPullRequest on ${provider} retries a merge whose re-read says closed without merging, and on the last attempt keeps the branch as the API says`, async () => {
+        host.setPull("acme/api", mergedPull({ merged: false }));
+        const event = closedPrEvent({}, { provider });
+        const err = await rejectsWithActionError(run(provider, apiPath, event));
+        expect(err.retryable).to.equal(true);
+        expect(err.message).to.contain(
+          "the event says PR #7 was merged, but the Git host's API does not yet",
+        );
+        expect(host.deletedRefs).to.deep.equal([]);
+        const last = await run(provider, apiPath, event, true);
+        expect(last.detail).to.equal("kept feature/login: not merged");
+      });
+    }
+
+    const lockedAnswer = {
+      status: 200,
+      body: JSON.stringify({
+        iid: 7,
+        state: "locked",
+        source_branch: "feature/login",
+        target_branch: "main",
+        sha: PR_HEAD_SHA,
+        source_project_id: 1,
+        target_project_id: 1,
+      }),
+    };
+
+    it("cleanUpPullRequest on GitLab retries a merge whose re-read says locked (the merge in progress), rather than keeping its branch as not merged", async () => {
+      host.setPull("acme/api", mergedPull());
+      host.script("pull", lockedAnswer);
+      const err = await rejectsWithActionError(
+        run("gitlab", "/api/v4", closedPrEvent({}, { provider: "gitlab" })),
+      );
+      expect(err.retryable).to.equal(true);
+      expect(err.message).to.contain('merge request !7 "locked": a merge in progress');
+      expect(host.statuses.at(-1)?.description).to.contain("will retry");
+      // The next attempt reads it merged, and deletes the branch.
+      const next = await run("gitlab", "/api/v4", closedPrEvent({}, { provider: "gitlab" }));
+      expect(next.detail).to.equal("deleted branch feature/login");
+    });
+
+    it("cleanUpPullRequest on GitLab fails a merge request still locked on the queue's last attempt (dead-lettered, to redrive), never cleaning it up as not merged", async () => {
+      host.setPull("acme/api", mergedPull());
+      host.script("pull", lockedAnswer);
+      const last = run("gitlab", "/api/v4", closedPrEvent({ merged: false }, { provider: "gitlab" }), true);
+      const err = await rejectsWithActionError(last);
+      expect(err.message).to.contain('"locked"');
+      expect(host.statuses.at(-1)?.state).to.equal("failed");
+      expect(host.deletedRefs).to.deep.equal([]);
+    });
   });
 });

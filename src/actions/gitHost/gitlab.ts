@@ -119,6 +119,14 @@ export class GitLabClient extends ApiClient implements GitHostClient {
       method: "GET",
       path: `${this.project(repo)}/merge_requests/${number}`,
     });
+    // "locked": GitLab is carrying out the merge (or a replica still shows it so): neither merged nor closed yet.
+    // Read as closed it would keep a merged MR's branch as "not merged" for good, so it is retried.
+    if (mr.state === "locked") {
+      throw new ActionError(
+        `${this.what} answers merge request !${number} "locked": a merge in progress, not merged or closed yet`,
+        { retryable: true },
+      );
+    }
     const sameProject = mr.source_project_id === mr.target_project_id;
     return {
       number: mr.iid,
