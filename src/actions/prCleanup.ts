@@ -356,11 +356,13 @@ async function runStorageStep(
       // branch's type, and a Data Center refusal naming a branch permission. Bitbucket Cloud's restrictions or
       // branching model unread, and Data Center's other refusals: a refusal fails the step.
       if (found.keep !== undefined) return `kept ${branch}: ${found.keep}`;
-      // A stacked pull request targets this branch: deleting it closes that pull request on GitHub.
-      const open = await host.openPullRequestsInto(event.repo, branch);
+      // A stacked pull request targets this branch: deleting it closes that pull request on GitHub. The pull
+      // request itself is left out of both counts: a list behind its merge may still show it open.
+      const own = event.pr?.number;
+      const open = await host.openPullRequestsInto(event.repo, branch, own);
       if (open.count > 0 || open.more) return `kept ${branch}: ${openPullRequests(open)}`;
       // Another open pull request from the same branch (into another base): deleting it closes that one too.
-      const from = await host.openPullRequestsFrom(event.repo, branch, headRepo);
+      const from = await host.openPullRequestsFrom(event.repo, branch, headRepo, own);
       if (from.count > 0 || from.more) return `kept ${branch}: ${openPullRequests(from, "from")}`;
       // A fork's branch offered upstream: an open pull request into the parent closes with it (GitHub, Gitea)
       // or loses its source branch (GitLab, Bitbucket Cloud).

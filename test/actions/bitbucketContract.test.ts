@@ -372,9 +372,9 @@ describe(`Contract: the Bitbucket clients against Atlassian's OpenAPI descriptio
       ]);
     });
 
-    it("BitbucketCloudClient counts open pull requests by the page's size, else its values and next", () => {
+    it("BitbucketCloudClient counts open pull requests by the page's size, else its values and next, reading each one's id (the pull request cleaned up is left out)", () => {
       const reads = (what: string) => [...outcomes.entries()].find(([each]) => each.what === what)?.[1];
-      expect(reads("openPullRequestsInto")?.reads).to.deep.equal(["size", "values"]);
+      expect(reads("openPullRequestsInto")?.reads).to.deep.equal(["size", "values", "values.[].id"]);
       expect(reads("openPullRequestsFrom (without size)")?.reads).to.deep.equal(["next", "size", "values"]);
     });
   });

@@ -477,6 +477,43 @@ describe("Class: the Git host clients against answers the test writes", () => {
       });
     });
 
+    const iids = (...numbers: number[]) => numbers.map((iid) => ({ iid }));
+    it("GitLab: a total past the first page is exact, less the merge request itself, when that page shows it", async () => {
+      const { url } = await serve(() =>
+        json(iids(7, 8, 9, 10, 11, 12, 13, 14, 15, 16), 200, { "x-total": "12", "x-next-page": "2" }),
+      );
+      expect(
+        await new GitLabClient(url, {}).openPullRequestsFrom(REPO, "feature/x", "acme/api", 7),
+      ).to.deep.equal({ count: 11, more: false });
+    });
+
+    it("GitLab: a total past the first page, which does not show the merge request itself, is a floor (it may be on a later page)", async () => {
+      const { url } = await serve(() =>
+        json(iids(8, 9, 10, 11, 12, 13, 14, 15, 16, 17), 200, { "x-total": "12", "x-next-page": "2" }),
+      );
+      expect(await new GitLabClient(url, {}).openPullRequestsInto(REPO, "feature/x", 7)).to.deep.equal({
+        count: 11,
+        more: true,
+      });
+    });
+
+    it("GitHub leaves the pull request itself out of a page that shows it, and counts an entry without a number", async () => {
+      const { url } = await serve(() => json([{ number: 7 }, { number: 8 }, {}]));
+      expect(await new GitHubClient(url, AUTH).openPullRequestsInto(REPO, "feature/x", 7)).to.deep.equal({
+        count: 2,
+        more: false,
+      });
+    });
+
+    it("Bitbucket Data Center leaves the pull request itself out of a page that shows it", async () => {
+      const { url } = await serve(() => json({ values: [{ id: 7 }], isLastPage: true }));
+      const client = new BitbucketServerClient(`${url}/rest/api/latest`, AUTH);
+      expect(await client.openPullRequestsFrom(REPO, "feature/x", "acme/api", 7)).to.deep.equal({
+        count: 0,
+        more: false,
+      });
+    });
+
     it("Bitbucket Data Center: an answer without values counts none", async () => {
       const { url } = await serve(() => json({ isLastPage: true }));
       const client = new BitbucketServerClient(`${url}/rest/api/latest`, AUTH);

@@ -2030,7 +2030,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       apiPath: string;
       /** The branch lookup's path for ENCODED. */
       refPath: string;
-      /** What says "two open pull requests target it": an exact count, unless the host pages without one. */
+      /** What says "two open pull requests target it": an exact count, on every host (10 a page are read). */
       two: string;
     }> = [
       {
@@ -2058,11 +2058,10 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
         two: "2 open pull requests target it",
       },
       {
-        // limit=1 and isLastPage: false say "more than one", not how many.
         provider: "bitbucket-server",
         apiPath: "/rest/api/latest",
         refPath: "/rest/api/latest/projects/acme/repos/api/branches",
-        two: "open pull requests target it",
+        two: "2 open pull requests target it",
       },
     ];
 
@@ -2163,7 +2162,7 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       });
     }
 
-    it("cleanUpPullRequest on GitHub asks for open pull requests with base=<branch>, one per page, and counts them from the Link header", async () => {
+    it("cleanUpPullRequest on GitHub asks for open pull requests with base=<branch>, ten per page, and counts them", async () => {
       for (const number of [8, 9, 10]) {
         host.setPull(
           "acme/api",
@@ -2186,13 +2185,13 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
       expect(host.requests.find((r) => r.kind === "pulls")?.query).to.deep.equal({
         state: "open",
         base: "feature/login",
-        per_page: "1",
+        per_page: "10",
       });
     });
 
     // GitLab's source_branch filter is a name only: there a fork's merge request keeps the branch too.
     for (const [provider, apiPath, query] of [
-      ["github", "", { state: "open", head: "acme:feature/login", per_page: "1" }],
+      ["github", "", { state: "open", head: "acme:feature/login", per_page: "10" }],
       ["gitea", "/api/v1", { state: "open", limit: "50", page: "1" }],
       [
         "bitbucket",
@@ -2200,13 +2199,13 @@ describe("Function: cleanUpPullRequest (local Git host, s3rver, Jenkins)", funct
         {
           state: "OPEN",
           q: 'state="OPEN" AND source.branch.name="feature/login" AND source.repository.full_name="acme/api"',
-          pagelen: "1",
+          pagelen: "10",
         },
       ],
       [
         "bitbucket-server",
         "/rest/api/latest",
-        { state: "OPEN", direction: "OUTGOING", at: "refs/heads/feature/login", limit: "1" },
+        { state: "OPEN", direction: "OUTGOING", at: "refs/heads/feature/login", limit: "10" },
       ],
     ] as const) {
       it(`cleanUpPullRequest on ${provider} asks for the open pull requests from the branch of this repository, so a fork's branch of the same name does not keep it`, async () => {

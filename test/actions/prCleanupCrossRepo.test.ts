@@ -263,7 +263,7 @@ describe("Function: cleanUpPullRequest's delete-branch in a fork of a fork, and 
     expect(host.branches.has("acme/api:feature/login")).to.equal(true);
     expect(host.pulls.find((p) => p.baseRepo === "root/api")?.open).to.equal(true);
     expect(host.requests).to.include(
-      "GET /repos/root/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=1",
+      "GET /repos/root/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=10",
     );
   });
 
@@ -298,8 +298,8 @@ describe("Function: cleanUpPullRequest's delete-branch in a fork of a fork, and 
     const { outcome, host } = await run("github", { forkOfFork: false, upstreamPulls: [] });
     expect(outcome.detail).to.equal("deleted branch feature/login");
     expect(host.requests.filter((r) => r.includes("/pulls?") && r.includes("head="))).to.deep.equal([
-      "GET /repos/acme/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=1",
-      "GET /repos/upstream/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=1",
+      "GET /repos/acme/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=10",
+      "GET /repos/upstream/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=10",
     ]);
   });
 
@@ -321,8 +321,8 @@ describe("Function: cleanUpPullRequest's delete-branch in a fork of a fork, and 
       });
       expect(outcome.detail).to.equal("deleted branch feature/login");
       expect(host.requests.filter((r) => r.includes("/pulls?") && r.includes("head="))).to.deep.equal([
-        "GET /repos/acme/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=1",
-        "GET /repos/upstream/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=1",
+        "GET /repos/acme/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=10",
+        "GET /repos/upstream/api/pulls?state=open&head=acme%3Afeature%2Flogin&per_page=10",
       ]);
     });
   }

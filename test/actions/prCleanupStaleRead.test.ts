@@ -166,4 +166,26 @@ describe("Function: cleanUpPullRequest with a re-read of the pull request older 
       expect(host.deletedRefs).to.deep.equal([]);
     });
   });
+
+  describe("a list of open pull requests that still shows the pull request itself open", () => {
+    for (const [provider, apiPath] of HOSTS) {
+      it(`cleanUpPullRequest on ${provider} deletes the branch of a merged pull request that a list read a moment after the merge still shows open`, async () => {
+        host.setPull("acme/api", mergedPull({ listedOpen: true }));
+        const outcome = await run(provider, apiPath, closedPrEvent({}, { provider }));
+        expect(outcome.detail).to.equal("deleted branch feature/login");
+        expect(host.deletedRefs).to.deep.equal([{ repo: "acme/api", branch: "feature/login" }]);
+      });
+
+      it(`cleanUpPullRequest on ${provider} still keeps the branch another open pull request comes from, counting it alone`, async () => {
+        host.setPull("acme/api", mergedPull({ listedOpen: true }));
+        host.setPull(
+          "acme/api",
+          mergedPull({ number: 8, state: "open", merged: false, baseRef: "release/1.x" }),
+        );
+        const outcome = await run(provider, apiPath, closedPrEvent({}, { provider }));
+        expect(outcome.detail).to.equal("kept feature/login: 1 open pull request comes from it");
+        expect(host.deletedRefs).to.deep.equal([]);
+      });
+    }
+  });
 });

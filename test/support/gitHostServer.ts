@@ -63,6 +63,11 @@ export interface PullState {
   headLabel?: string;
   /** When it last changed (ISO 8601): each host's answer says it in its own field and form. */
   updatedAt?: string;
+  /**
+   * The repository's lists of pull requests still show it open (a replica behind its merge or close), whatever
+   * `state` its own answer says.
+   */
+  listedOpen?: boolean;
 }
 
 export interface HostRecord {
@@ -473,12 +478,14 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
             const target = q.get("target_branch");
             // source_branch is a name only: a fork's merge request from a branch of that name matches too.
             const source = q.get("source_branch");
-            const all = [...state.pulls.values()].filter(
-              (pull) =>
-                (wanted === "all" || gitlabState(pull) === wanted) &&
-                (target === null || (pull.baseRef ?? state.defaultBranch) === target) &&
-                (source === null || pull.headRef === source),
-            );
+            const all = [...state.pulls.values()]
+              .map(asListed)
+              .filter(
+                (pull) =>
+                  (wanted === "all" || gitlabState(pull) === wanted) &&
+                  (target === null || (pull.baseRef ?? state.defaultBranch) === target) &&
+                  (source === null || pull.headRef === source),
+              );
             const { items, page, pages } = paged(all, q.get("per_page"), q.get("page"), 20);
             json(
               res,
@@ -613,12 +620,14 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
           const base = flavour === "github" ? q.get("base") : null;
           const head = flavour === "github" ? q.get("head") : null;
           const headOwner = (pull: PullState) => (pull.headRepoFullName ?? fullName).split("/")[0];
-          const all = [...state.pulls.values()].filter(
-            (pull) =>
-              (wanted === "all" || pull.state === wanted) &&
-              (base === null || (pull.baseRef ?? state.defaultBranch) === base) &&
-              (head === null || `${headOwner(pull)}:${pull.headRef}` === head),
-          );
+          const all = [...state.pulls.values()]
+            .map(asListed)
+            .filter(
+              (pull) =>
+                (wanted === "all" || pull.state === wanted) &&
+                (base === null || (pull.baseRef ?? state.defaultBranch) === base) &&
+                (head === null || `${headOwner(pull)}:${pull.headRef}` === head),
+            );
           const repoId = (pull: PullState) =>
             (pull.headRepoFullName ?? fullName) === fullName
               ? state.id
@@ -787,13 +796,15 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
           const short = at?.startsWith("refs/heads/") ? at.slice("refs/heads/".length) : at;
           const incoming = (q.get("direction") ?? "INCOMING") === "INCOMING";
           // OUTGOING: from a branch of this repository (a fork's pull request comes from another one).
-          const all = [...state.pulls.values()].filter(
-            (pull) =>
-              (wanted === "ALL" || bitbucketState(pull) === wanted) &&
-              (short == null ||
-                (incoming ? (pull.baseRef ?? state.defaultBranch) : pull.headRef) === short) &&
-              (incoming || (pull.headRepoFullName ?? fullName) === fullName),
-          );
+          const all = [...state.pulls.values()]
+            .map(asListed)
+            .filter(
+              (pull) =>
+                (wanted === "ALL" || bitbucketState(pull) === wanted) &&
+                (short == null ||
+                  (incoming ? (pull.baseRef ?? state.defaultBranch) : pull.headRef) === short) &&
+                (incoming || (pull.headRepoFullName ?? fullName) === fullName),
+            );
           const limit = Number(q.get("limit") ?? 25);
           const start = Number(q.get("start") ?? 0);
           const values = all.slice(start, start + limit).map((pull) => ({
@@ -905,14 +916,16 @@ export async function startGitHostServer(options: GitHostServerOptions = {}): Pr
           const destination = filters.get("destination.branch.name");
           const sourceBranch = filters.get("source.branch.name");
           const sourceRepo = filters.get("source.repository.full_name");
-          const all = [...state.pulls.values()].filter(
-            (pull) =>
-              (wanted === undefined || bitbucketState(pull) === wanted) &&
-              (stateClause === undefined || bitbucketState(pull) === stateClause) &&
-              (destination === undefined || (pull.baseRef ?? state.defaultBranch) === destination) &&
-              (sourceBranch === undefined || pull.headRef === sourceBranch) &&
-              (sourceRepo === undefined || (pull.headRepoFullName ?? fullName) === sourceRepo),
-          );
+          const all = [...state.pulls.values()]
+            .map(asListed)
+            .filter(
+              (pull) =>
+                (wanted === undefined || bitbucketState(pull) === wanted) &&
+                (stateClause === undefined || bitbucketState(pull) === stateClause) &&
+                (destination === undefined || (pull.baseRef ?? state.defaultBranch) === destination) &&
+                (sourceBranch === undefined || pull.headRef === sourceBranch) &&
+                (sourceRepo === undefined || (pull.headRepoFullName ?? fullName) === sourceRepo),
+            );
           const { items, page, pages } = paged(all, q.get("pagelen"), q.get("page"), 10);
           const next = new URL(`${apiUrl}${parsed.pathname}${parsed.search}`);
           next.searchParams.set("page", String(page + 1));
@@ -1217,6 +1230,11 @@ function parseBody(req: http.IncomingMessage, body: Buffer): Record<string, stri
     }
   }
   return Object.fromEntries(new URLSearchParams(text));
+}
+
+/** A pull request as the repository's lists show it: open while `listedOpen` says so. */
+function asListed(pull: PullState): PullState {
+  return pull.listedOpen ? { ...pull, state: "open", merged: false } : pull;
 }
 
 /** A pull request's state as both Bitbucket APIs name it. */

@@ -352,3 +352,30 @@ export function headOrFail(sha: string | undefined, what: string, branch: string
   }
   return sha;
 }
+
+/**
+ * Open pull requests read a page at a time for their count: enough to leave out the pull request being cleaned up
+ * (a list read a moment after its merge may still show it open) and still count the others exactly up to 9.
+ */
+export const OPEN_PULLS_PAGE = 10;
+
+/**
+ * The open pull requests a list's first page tells of, but `exclude` (the pull request being cleaned up: a list
+ * served by a replica behind its merge or close may still show it open). `numbers`: the page's pull request
+ * numbers (GitLab's iid), one that is no number counted; `total`: the list's, when the host says it; `next`:
+ * whether another page follows. With more pages than this one, the count is exact only when this page held the
+ * excluded one; else it may be among the others, and `more` says the count is a floor.
+ */
+export function openOtherThan(
+  numbers: readonly unknown[],
+  exclude: number | undefined,
+  total: number | undefined,
+  next: boolean,
+): OpenPullRequests {
+  const others = numbers.filter((number) => exclude === undefined || number !== exclude).length;
+  const ownSeen = others < numbers.length;
+  if (total === undefined || !Number.isInteger(total)) return { count: others, more: next };
+  if (total <= numbers.length) return { count: others, more: false };
+  if (ownSeen || exclude === undefined) return { count: total - (ownSeen ? 1 : 0), more: false };
+  return { count: total - 1, more: true };
+}

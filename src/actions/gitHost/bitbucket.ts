@@ -12,6 +12,8 @@ import {
   clip,
   encodeSegments,
   headOrFail,
+  OPEN_PULLS_PAGE,
+  openOtherThan,
   parentPullRequests,
   readApiJson,
   sameCommit,
@@ -312,18 +314,20 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
     return url.startsWith(`${this.apiUrl}/`) ? url.slice(this.apiUrl.length) : undefined;
   }
 
-  async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
-    return this.countOpenPulls(repo, `destination.branch.name=${bbqlString(branch)}`);
+  async openPullRequestsInto(repo: RepoRef, branch: string, exclude?: number): Promise<OpenPullRequests> {
+    return this.countOpenPulls(repo, `destination.branch.name=${bbqlString(branch)}`, exclude);
   }
 
   async openPullRequestsFrom(
     repo: RepoRef,
     branch: string,
     headRepoFullName: string,
+    exclude?: number,
   ): Promise<OpenPullRequests> {
     return this.countOpenPulls(
       repo,
       `source.branch.name=${bbqlString(branch)} AND source.repository.full_name=${bbqlString(headRepoFullName)}`,
+      exclude,
     );
   }
 
@@ -352,19 +356,19 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
     );
   }
 
-  /** The open pull requests a BBQL query selects. */
-  private async countOpenPulls(repo: RepoRef, q: string): Promise<OpenPullRequests> {
+  /** The open pull requests a BBQL query selects, but the one whose id is `exclude`. */
+  private async countOpenPulls(repo: RepoRef, q: string, exclude?: number): Promise<OpenPullRequests> {
     // The state in the query too: client libraries report the state parameter ignored beside q, and then
     // merged pull requests (this one among them) would keep every branch.
     const query = `state="OPEN" AND ${q}`;
     const page = await this.json<{ size?: number; values?: unknown[]; next?: string }>({
       method: "GET",
-      path: `${this.repoPath(repo)}/pullrequests?state=OPEN&q=${encodeURIComponent(query)}&pagelen=1`,
+      path: `${this.repoPath(repo)}/pullrequests?state=OPEN&q=${encodeURIComponent(query)}&pagelen=${OPEN_PULLS_PAGE}`,
     });
-    const seen = page.values?.length ?? 0;
-    // size, the total, is optional in Bitbucket's paged answers.
-    if (typeof page.size === "number") return { count: Math.max(page.size, seen), more: false };
-    return { count: seen, more: !!page.next };
+    const ids = (page.values ?? []).map((pull) => (pull as { id?: unknown } | null)?.id);
+    // size, the total, is optional in Bitbucket's paged answers; without it, next says whether more follow.
+    const size = typeof page.size === "number" ? page.size : undefined;
+    return openOtherThan(ids, exclude, size, size === undefined && !!page.next);
   }
 
   async deleteBranch(repo: RepoRef, branch: string, _sha: string): Promise<DeleteBranchResult> {
@@ -598,26 +602,36 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
     return head === undefined ? undefined : { head };
   }
 
-  async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
-    return this.countOpenPulls(repo, branch, "INCOMING");
+  async openPullRequestsInto(repo: RepoRef, branch: string, exclude?: number): Promise<OpenPullRequests> {
+    return this.countOpenPulls(repo, branch, "INCOMING", exclude);
   }
 
-  async openPullRequestsFrom(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+  async openPullRequestsFrom(
+    repo: RepoRef,
+    branch: string,
+    _headRepoFullName?: string,
+    exclude?: number,
+  ): Promise<OpenPullRequests> {
     // OUTGOING: from this branch of this repository (a fork's branch is in another repository).
-    return this.countOpenPulls(repo, branch, "OUTGOING");
+    return this.countOpenPulls(repo, branch, "OUTGOING", exclude);
   }
 
-  /** The open pull requests into (INCOMING) or from (OUTGOING) a branch of the repository. */
+  /**
+   * The open pull requests into (INCOMING) or from (OUTGOING) a branch of the repository, but the one whose id is
+   * `exclude`: the first page's, and whether another follows (Data Center's pages say no total).
+   */
   private async countOpenPulls(
     repo: RepoRef,
     branch: string,
     direction: "INCOMING" | "OUTGOING",
+    exclude?: number,
   ): Promise<OpenPullRequests> {
     const page = await this.json<{ values?: unknown[]; isLastPage?: boolean }>({
       method: "GET",
-      path: `${this.repoPath(repo)}/pull-requests?state=OPEN&direction=${direction}&at=${encodeURIComponent(`${HEADS}${branch}`)}&limit=1`,
+      path: `${this.repoPath(repo)}/pull-requests?state=OPEN&direction=${direction}&at=${encodeURIComponent(`${HEADS}${branch}`)}&limit=${OPEN_PULLS_PAGE}`,
     });
-    return { count: page.values?.length ?? 0, more: page.isLastPage === false };
+    const ids = (page.values ?? []).map((pull) => (pull as { id?: unknown } | null)?.id);
+    return openOtherThan(ids, exclude, undefined, page.isLastPage === false);
   }
 
   async deleteBranch(repo: RepoRef, branch: string, sha: string): Promise<DeleteBranchResult> {

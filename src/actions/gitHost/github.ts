@@ -10,6 +10,8 @@ import {
   clip,
   encodeSegments,
   linkPage,
+  OPEN_PULLS_PAGE,
+  openOtherThan,
   parentPullRequests,
   readApiJson,
   seg,
@@ -155,18 +157,19 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     return false;
   }
 
-  async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
-    return this.countOpenPulls(repo, `base=${encodeURIComponent(branch)}`);
+  async openPullRequestsInto(repo: RepoRef, branch: string, exclude?: number): Promise<OpenPullRequests> {
+    return this.countOpenPulls(repo, `base=${encodeURIComponent(branch)}`, exclude);
   }
 
   async openPullRequestsFrom(
     repo: RepoRef,
     branch: string,
     headRepoFullName: string,
+    exclude?: number,
   ): Promise<OpenPullRequests> {
     // head is "owner:branch": a fork's branch of the same name is another owner's.
     const owner = headRepoFullName.split("/")[0] || repo.owner;
-    return this.countOpenPulls(repo, `head=${encodeURIComponent(`${owner}:${branch}`)}`);
+    return this.countOpenPulls(repo, `head=${encodeURIComponent(`${owner}:${branch}`)}`, exclude);
   }
 
   async openPullRequestsIntoParent(
@@ -211,16 +214,19 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     return this.openPullRequestsFrom(repo, branch, headRepoFullName);
   }
 
-  /** The open pull requests a list filter selects. */
-  private async countOpenPulls(repo: RepoRef, filter: string): Promise<OpenPullRequests> {
-    // One pull request per page: any is enough, and the Link header's last page is the count.
+  /**
+   * The open pull requests a list filter selects, but `exclude`: the first page's (OPEN_PULLS_PAGE), and whether
+   * the Link header names a next one (GitHub's list says no total).
+   */
+  private async countOpenPulls(repo: RepoRef, filter: string, exclude?: number): Promise<OpenPullRequests> {
     const res = await this.call({
       method: "GET",
-      path: `${this.repoPath(repo)}/pulls?state=open&${filter}&per_page=1`,
+      path: `${this.repoPath(repo)}/pulls?state=open&${filter}&per_page=${OPEN_PULLS_PAGE}`,
     });
     const pulls = await readApiJson<unknown[]>(res, this.what);
-    const last = linkPage(header(res.headers, "link"), "last");
-    return { count: Math.max(last ?? 0, pulls.length), more: false };
+    const next = linkPage(header(res.headers, "link"), "next") !== undefined;
+    const numbers = pulls.map((pull) => (pull as { number?: unknown } | null)?.number);
+    return openOtherThan(numbers, exclude, undefined, next);
   }
 
   async deleteBranch(repo: RepoRef, branch: string, _sha: string): Promise<DeleteBranchResult> {
@@ -291,6 +297,7 @@ function repoNamed(fullName: string): RepoRef | undefined {
 
 /** What a Gitea pull request list entry says of its branches. */
 interface GiteaPullEntry {
+  number?: number;
   base?: { ref?: string; repo_id?: number };
   head?: { ref?: string; repo_id?: number };
 }
@@ -304,6 +311,11 @@ function fromBranchOf(pull: GiteaPullEntry, branch: string, repoId: number | und
     pull.head?.ref === branch &&
     (pull.head.repo_id === undefined || repoId === undefined || pull.head.repo_id === repoId)
   );
+}
+
+/** Whether a Gitea list entry is pull request `number` (the one being cleaned up, left out of the counts). */
+function isPull(pull: GiteaPullEntry, number: number | undefined): boolean {
+  return number !== undefined && pull.number === number;
 }
 
 /**
@@ -357,8 +369,12 @@ export class GiteaClient extends GitHubClient {
     );
   }
 
-  override async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
-    return this.countOpenWhere(repo, (pull) => pull.base?.ref === branch);
+  override async openPullRequestsInto(
+    repo: RepoRef,
+    branch: string,
+    exclude?: number,
+  ): Promise<OpenPullRequests> {
+    return this.countOpenWhere(repo, (pull) => pull.base?.ref === branch && !isPull(pull, exclude));
   }
 
   /** Gitea's list has no head filter: the parent's open pull requests whose head is this branch of the fork. */
@@ -373,9 +389,17 @@ export class GiteaClient extends GitHubClient {
     return this.countOpenWhere(repo, (pull) => fromBranchOf(pull, branch, forkId));
   }
 
-  override async openPullRequestsFrom(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+  override async openPullRequestsFrom(
+    repo: RepoRef,
+    branch: string,
+    _headRepoFullName?: string,
+    exclude?: number,
+  ): Promise<OpenPullRequests> {
     // From this repository: a fork's head has another repo_id (none known: counted, to keep rather than close).
-    return this.countOpenWhere(repo, (pull) => fromBranchOf(pull, branch, pull.base?.repo_id));
+    return this.countOpenWhere(
+      repo,
+      (pull) => fromBranchOf(pull, branch, pull.base?.repo_id) && !isPull(pull, exclude),
+    );
   }
 
   /**

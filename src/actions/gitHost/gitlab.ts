@@ -9,7 +9,17 @@ import { ActionError } from "../../core/errors";
 import { latestTime, timeOf } from "../../core/events/fields";
 import type { RepoRef } from "../../core/types";
 import { discard, type HttpResponse, header, serverMessage, statusError } from "../http";
-import { type ApiCall, ApiClient, clip, parentPullRequests, readApiJson, seg, unnamedParent } from "./base";
+import {
+  type ApiCall,
+  ApiClient,
+  clip,
+  OPEN_PULLS_PAGE,
+  openOtherThan,
+  parentPullRequests,
+  readApiJson,
+  seg,
+  unnamedParent,
+} from "./base";
 import { installRoot } from "./installRoot";
 import { shaSuffixedFolder } from "./topFolder";
 import type {
@@ -191,13 +201,18 @@ export class GitLabClient extends ApiClient implements GitHostClient {
     );
   }
 
-  async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
-    return this.countOpenMergeRequests(repo, `target_branch=${encodeURIComponent(branch)}`);
+  async openPullRequestsInto(repo: RepoRef, branch: string, exclude?: number): Promise<OpenPullRequests> {
+    return this.countOpenMergeRequests(repo, `target_branch=${encodeURIComponent(branch)}`, exclude);
   }
 
-  async openPullRequestsFrom(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+  async openPullRequestsFrom(
+    repo: RepoRef,
+    branch: string,
+    _headRepoFullName?: string,
+    exclude?: number,
+  ): Promise<OpenPullRequests> {
     // source_branch is a name only: a fork's merge request from a branch of that name counts too.
-    return this.countOpenMergeRequests(repo, `source_branch=${encodeURIComponent(branch)}`);
+    return this.countOpenMergeRequests(repo, `source_branch=${encodeURIComponent(branch)}`, exclude);
   }
 
   /**
@@ -320,19 +335,22 @@ export class GitLabClient extends ApiClient implements GitHostClient {
     return { count: 0, more: true };
   }
 
-  /** The open merge requests of the project a list filter selects. */
-  private async countOpenMergeRequests(repo: RepoRef, filter: string): Promise<OpenPullRequests> {
+  /** The open merge requests of the project a list filter selects, but the one whose iid is `exclude`. */
+  private async countOpenMergeRequests(
+    repo: RepoRef,
+    filter: string,
+    exclude?: number,
+  ): Promise<OpenPullRequests> {
     const res = await this.call({
       method: "GET",
-      path: `${this.project(repo)}/merge_requests?state=opened&${filter}&per_page=1`,
+      path: `${this.project(repo)}/merge_requests?state=opened&${filter}&per_page=${OPEN_PULLS_PAGE}`,
     });
     const mrs = await readApiJson<unknown[]>(res, this.what);
+    const iids = mrs.map((mr) => (mr as { iid?: unknown } | null)?.iid);
     // x-total is left out past 10,000 results (gitlab.com); x-next-page then says whether there are more.
     const total = Number(header(res.headers, "x-total") || Number.NaN);
-    if (Number.isInteger(total)) {
-      return { count: Math.max(total, mrs.length), more: false };
-    }
-    return { count: mrs.length, more: !!header(res.headers, "x-next-page") };
+    const next = !!header(res.headers, "x-next-page");
+    return openOtherThan(iids, exclude, Number.isInteger(total) ? total : undefined, next);
   }
 
   async deleteBranch(repo: RepoRef, branch: string, _sha: string): Promise<DeleteBranchResult> {

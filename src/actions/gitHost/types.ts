@@ -157,14 +157,24 @@ export interface GitHostClient {
    * long-lived one); on GitHub one a ruleset's deletion rule covers, and tries the others (deleteBranch).
    */
   branch(repo: RepoRef, branch: string): Promise<BranchInfo | undefined>;
-  /** The open pull requests that target a branch: deleting it would close them (GitHub) or strand them. */
-  openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests>;
+  /**
+   * The open pull requests that target a branch: deleting it would close them (GitHub) or strand them. `exclude`:
+   * a pull request (GitLab: a merge request's iid) not counted, the one being cleaned up, which a list read a
+   * moment after its merge may still show open.
+   */
+  openPullRequestsInto(repo: RepoRef, branch: string, exclude?: number): Promise<OpenPullRequests>;
   /**
    * The open pull requests whose head is this branch of `headRepoFullName` (the repository itself, as the API
    * names it now): deleting the branch closes them (GitHub, Gitea) or leaves them without their source branch
    * (Bitbucket, GitLab). GitLab cannot tell a fork's branch of the same name apart: it counts those too.
+   * `exclude`: as openPullRequestsInto's.
    */
-  openPullRequestsFrom(repo: RepoRef, branch: string, headRepoFullName: string): Promise<OpenPullRequests>;
+  openPullRequestsFrom(
+    repo: RepoRef,
+    branch: string,
+    headRepoFullName: string,
+    exclude?: number,
+  ): Promise<OpenPullRequests>;
   /**
    * When the repository is a fork, the open pull requests from this branch of it (`headRepoFullName`, as the
    * API names it now) into its parent: deleting the branch closes them (GitHub, Gitea) or leaves them without
