@@ -984,7 +984,11 @@ async function openLocalGateway(
     const stopBy = performance.now() + (options.drainTimeoutMs ?? STOP_TIMEOUT_MS);
     const left = () => Math.max(0, Math.ceil(stopBy - performance.now()));
     clearInterval(deadLetterPruning);
-    // 1. stop accepting; let the requests in flight get their answer.
+    // 1. start no more work: a delivery started during the answers' wait (a retry whose backoff ends, one
+    // just answered 202) would cost an attempt and could be cut half done at the deadline. What the requests
+    // being answered send is still accepted into the journal, for the next start.
+    queue.pause();
+    // 2. stop accepting; let the requests in flight get their answer.
     server.close();
     server.closeIdleConnections();
     if (answering > 0) {
@@ -998,9 +1002,9 @@ async function openLocalGateway(
       clearTimeout(timer);
     }
     for (const socket of connections.keys()) socket.destroy();
-    // 2. let the work in flight finish, or leave it on disk for the next start.
+    // 3. let the work in flight finish, or leave it on disk for the next start.
     const drained = await queue.stop(left());
-    // 3. each step on its own: one that fails (a full disk, a read-only state dir) must not skip the next
+    // 4. each step on its own: one that fails (a full disk, a read-only state dir) must not skip the next
     // ones, nor leave the state dir locked. What a journal could not write is told to the caller.
     const unwritten: string[] = [];
     const closeJournal = (file: string, store: { close(): void }) => {

@@ -166,6 +166,8 @@ export class LocalQueue {
   /** The sends still flushing, by deduplication key: settled (never rejected) once each has ended. */
   private readonly flushing = new Map<string, Promise<void>>();
   private started = false;
+  /** No delivery starts (a stop has begun); sends are still accepted. */
+  private paused = false;
   private stopping = false;
   /** Closed: work still running past the stop records nothing, so the next start resumes it. */
   private closed = false;
@@ -259,6 +261,18 @@ export class LocalQueue {
     this.started = true;
     this.pump();
     return loaded;
+  }
+
+  /**
+   * Start no more deliveries, for good: a stop's first step, while it still waits for the requests being
+   * answered. Sends are still accepted (into the journal, for the next start); the deliveries in flight go on.
+   * A delivery started now would cost an attempt and could be cut half done at the stop's deadline.
+   */
+  pause(): void {
+    this.paused = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
   }
 
   /** Stop delivering; wait up to `timeoutMs` for the deliveries in flight. True when none is left. */
@@ -380,7 +394,7 @@ export class LocalQueue {
   }
 
   private pump(): void {
-    if (this.stopping || !this.started) return;
+    if (this.stopping || this.paused || !this.started) return;
     const limit = this.options.concurrency ?? WORK_CONCURRENCY.fallback;
     const now = this.monotonic();
     let nextAt = Number.POSITIVE_INFINITY;

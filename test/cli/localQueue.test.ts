@@ -960,6 +960,27 @@ describe("Class: LocalQueue, stop", () => {
     for (let i = 0; i < 5; i++) await turn();
     expect(started).to.deep.equal(["a"]);
   });
+
+  it("once paused (a stop waiting for answers), no delivery starts, neither a retry whose backoff ends nor a message sent since, while sends are still accepted for the next start", async () => {
+    const started: string[] = [];
+    const queue = newQueue({ retryDelay: () => 5 });
+    queue.register("r", async (event) => {
+      started.push(deliveryOf(event.Records[0]));
+      // The first attempt fails: its retry is due 5 ms later.
+      return { batchItemFailures: [{ itemIdentifier: event.Records[0]?.messageId ?? "" }] };
+    });
+    await queue.port("r").send(item("retried", "acme/a"));
+    queue.start();
+    await until(() => started.length > 0);
+    await until(() => queue.inFlightCount() === 0);
+    queue.pause();
+    await queue.port("r").send(item("sent-while-paused", "acme/b"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(started).to.deep.equal(["retried"]);
+    expect(await queue.stop(0)).to.equal(true);
+    queue.close();
+    expect(newQueue().start()).to.equal(2);
+  });
 });
 
 describe("Class: LocalQueue, the busy gate", () => {

@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { ActionError } from "../../src/core/errors";
 import { loadRoutesFile } from "../../src/core/routes/load";
 import { startLocalGateway } from "../../src/local/localGateway";
 import { ROUTE_R_YAML } from "../support/localStores";
@@ -292,6 +293,59 @@ describe("Function: startLocalGateway's close, under docker stop's grace", () =>
     } finally {
       slow?.destroy();
       finishAction();
+      await gateway.close();
+    }
+  });
+
+  it("no delivery starts once the stop has begun: a retry whose backoff ends while the stop waits for a request being answered is left queued, not started and cut at the deadline", async () => {
+    writeFileSync(join(dir, "routes.yaml"), ROUTE_R_YAML);
+    writeFileSync(join(dir, "secrets.json"), JSON.stringify({ "test/hook": SECRET }));
+    const attempts: number[] = [];
+    let release = () => {};
+    const gateway = await startLocalGateway({
+      config: loadRoutesFile(join(dir, "routes.yaml")),
+      stateDir: join(dir, "state"),
+      secretsFile: join(dir, "secrets.json"),
+      port: 0,
+      drainTimeoutMs: 1_500,
+      retryDelayMs: 300,
+      log: () => {},
+      runAction: async () => {
+        attempts.push(performance.now());
+        // The first attempt fails retryable (Jenkins answered 503); a second would hold (a slow Jenkins).
+        if (attempts.length === 1) throw new ActionError("jenkins answered 503", { retryable: true });
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return { status: "done", detail: "built" };
+      },
+    });
+    let slow: http.ClientRequest | undefined;
+    try {
+      const accepted = await request(`${gateway.url}/hooks/r`, {
+        headers: githubHeaders(SECRET, PUSH, "push", randomUUID()),
+        body: PUSH,
+      });
+      expect(accepted.status).to.equal(202);
+      while (attempts.length < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      // A delivery whose body is still arriving when the stop comes: the answers' wait runs past the backoff.
+      slow = http.request(`${gateway.url}/hooks/r`, {
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": "100000", "x-github-event": "push" },
+      });
+      slow.on("error", () => undefined);
+      slow.write("{");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const stopAt = performance.now();
+      const stopped = await gateway.close();
+      expect({
+        startedDuringStop: attempts.filter((at) => at > stopAt).length,
+        drained: stopped.drained,
+      }).to.deep.equal({ startedDuringStop: 0, drained: true });
+    } finally {
+      slow?.destroy();
+      release();
       await gateway.close();
     }
   });
