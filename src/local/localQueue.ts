@@ -457,13 +457,16 @@ export class LocalQueue {
     this.inFlightByRoute.set(route, running);
     if (running === limit && this.workers.has(route)) this.routesFull++;
     const run = this.receive(message, worker).catch((error) => {
+      const uncounted = error instanceof UncountedReceive;
       this.options.log?.({
         level: "error",
         msg: "local queue failure",
         route: message.route,
-        error: String(error),
+        error: String(uncounted ? error.reason : error),
       });
-      if (this.isQueued(message)) this.retryLater(message, readableItem(message.body));
+      if (this.isQueued(message)) {
+        this.retryLater(message, readableItem(message.body), undefined, undefined, { journal: !uncounted });
+      }
     });
     const tracked = run.finally(() => {
       this.busy.delete(key);
@@ -506,7 +509,8 @@ export class LocalQueue {
     // The message counts it before the write: a compaction the write sets off rewrites the journal from
     // the messages, and would otherwise drop the line just written.
     const before = { receiveCount: message.receiveCount, firstReceiveAt: message.firstReceiveAt };
-    this.append({ op: "upd", id: message.id, rc: receiveCount, fr: firstReceiveAt });
+    const upd = JSON.stringify({ op: "upd", id: message.id, rc: receiveCount, fr: firstReceiveAt });
+    if (!this.closed) this.journal.append(upd);
     message.receiveCount = receiveCount;
     message.firstReceiveAt = firstReceiveAt;
     try {
@@ -514,7 +518,11 @@ export class LocalQueue {
     } catch (error) {
       message.receiveCount = before.receiveCount;
       message.firstReceiveAt = before.firstReceiveAt;
-      throw error;
+      // Not counted, so its line is taken back: kept, each receive while the disk is full would add one to
+      // every later all-or-nothing write, and a disk with room again would still refuse them (a 503 to each
+      // delivery). One that may be in the file already (a part write that could not be cut back) stays.
+      this.journal.retract(upd);
+      throw new UncountedReceive(error);
     }
     const item = readableItem(message.body);
     const record = toRecord(message);
@@ -560,17 +568,24 @@ export class LocalQueue {
     this.remove(message, { outcome: "dead" });
   }
 
-  /** The message comes back after the retry delay of its last receive. */
+  /**
+   * The message comes back after the retry delay of its last receive. `journal` false: the receive never
+   * counted (its count could not be written), so there is nothing to record, and a line would only pile up
+   * in the journal's buffer while the disk is full.
+   */
   private retryLater(
     message: Message,
     item: WorkItem | undefined,
     record = toRecord(message),
     decidedMs?: number,
+    { journal = true }: { journal?: boolean } = {},
   ): void {
     const delayMs = Math.max(0, this.options.retryDelay(record, item, message.receiveCount, decidedMs));
     message.notBefore = this.monotonic() + delayMs;
-    this.append({ op: "upd", id: message.id, rc: message.receiveCount });
-    this.scheduleWrite();
+    if (journal) {
+      this.append({ op: "upd", id: message.id, rc: message.receiveCount });
+      this.scheduleWrite();
+    }
     if (item) this.options.observer?.retrying?.(item, message.receiveCount, delayMs);
   }
 
@@ -621,6 +636,13 @@ export class LocalQueue {
       if (now - at < DEDUPE_WINDOW_MS) return;
       this.recentDedupeIds.delete(key);
     }
+  }
+}
+
+/** A receive that failed before it counted: its receive count could not be written (a full disk). */
+class UncountedReceive extends Error {
+  constructor(readonly reason: unknown) {
+    super(String(reason));
   }
 }
 

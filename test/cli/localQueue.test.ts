@@ -833,6 +833,60 @@ describe("Class: LocalQueue, send", () => {
     await until(() => replayed.length > 0);
     expect(replayed).to.deep.equal(["after-room"]);
   });
+  it("receives that fail while the disk is full (their count cannot be written) leave nothing behind: once the disk has room for one delivery's line, the next send is accepted, and the queued work's first receive after it is still its first", async () => {
+    let room = Number.POSITIVE_INFINITY;
+    const writeSync = (fd: number, data: Buffer, offset: number, length: number) => {
+      if (room <= 0)
+        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      const n = Math.min(room, length);
+      room -= n;
+      return fs.writeSync(fd, data, offset, n);
+    };
+    const failures: Record<string, unknown>[] = [];
+    const attempts: string[] = [];
+    const first = newQueue({
+      writeSync,
+      maxReceiveCount: 8,
+      log: (line) => {
+        if (line.msg === "local queue failure") failures.push(line);
+      },
+    });
+    first.register("r", async () => ({ batchItemFailures: [] }));
+    // Work queued before the disk filled up, in three groups.
+    for (const repo of ["acme/a", "acme/b", "acme/c"])
+      await first.port("r").send(item(`queued-${repo}`, repo));
+    room = 0;
+    first.start();
+    // Each failed receive is retried after 5 ms: before, each left two upd lines in the journal's buffer.
+    await until(() => failures.length >= 60);
+    expect(failures.length).to.be.at.least(60);
+    expect(failures[0]).to.deep.equal({
+      level: "error",
+      msg: "local queue failure",
+      route: "r",
+      error: "Error: ENOSPC: no space left on device, write",
+    });
+    first.pause(); // the queued work is left for the next start, to show its counts
+    // Room for about two deliveries' lines.
+    room = 2 * (Buffer.byteLength(workItemJson(item("after-room"))) + 200);
+    await first.port("r").send(item("after-room"));
+    await first.stop(0);
+    first.close();
+    const second = newQueue({ maxReceiveCount: 8 });
+    second.register("r", async (event) => {
+      for (const record of event.Records)
+        attempts.push(`${deliveryOf(record)}#${record.attributes.ApproximateReceiveCount}`);
+      return { batchItemFailures: [] };
+    });
+    expect(second.start()).to.equal(4);
+    await until(() => attempts.length === 4);
+    expect(attempts.sort()).to.deep.equal([
+      "after-room#1",
+      "queued-acme/a#1",
+      "queued-acme/b#1",
+      "queued-acme/c#1",
+    ]);
+  });
   it("durable: a send refused because the journal's fdatasync failed (its put already in the file) has its cancellation written at once, so a restart after a kill of the idle queue replays nothing", async () => {
     const first = newQueue({ durable: true });
     const realFdatasync = fs.fdatasync;
