@@ -40,6 +40,11 @@ interface Entry {
   first?: number;
   /** The claim's token, in memory only (a restart abandons every pending claim anyway): see release(). */
   token?: string;
+  /**
+   * A pending claim's journal line and the journal's failed writes when it was appended, in memory only: a
+   * release takes the line back when the disk refused it (see release()).
+   */
+  claimLine?: { text: string; failedWrites: number };
 }
 
 interface JournalLine {
@@ -130,7 +135,20 @@ export class FileDedupeStore implements DedupeStore {
     if (!entry || !releaseLands(entry, generation, claimToken)) return;
     // Make the claim look abandoned instead of deleting it (as the DynamoDB store does): the generation
     // survives, and the next claim takes it over with the same deduplication id.
-    this.set(key, { ...entry, released: true }, false);
+    const { claimLine, ...released } = { ...entry, released: true as const };
+    if (
+      claimLine !== undefined &&
+      this.journal.failedWrites > claimLine.failedWrites &&
+      this.journal.retract(claimLine.text)
+    ) {
+      // The disk refused the claim's line (a full disk, which refused the delivery's send too): taken back,
+      // with no release line, the journal stays as before the claim, whose next claim a restart gives the
+      // same generation. Kept, each refused delivery's two lines would go out with every later all-or-nothing
+      // write (a done mark's), and a disk with room again would still refuse it.
+      this.entries.set(key, released);
+      return;
+    }
+    this.set(key, released, false);
   }
 
   /** An entry past its expiry reads as none, never `expired`: this store drops it then (see the header). */
@@ -161,8 +179,10 @@ export class FileDedupeStore implements DedupeStore {
   private set(key: string, entry: Entry, claimed: true): ClaimResult;
   private set(key: string, entry: Entry, claimed: false): void;
   private set(key: string, entry: Entry, claimed: boolean): ClaimResult | undefined {
-    this.entries.set(key, entry);
-    this.append(journalLine(key, entry));
+    const line = journalLine(key, entry);
+    const claimLine = { text: line, failedWrites: this.journal.failedWrites };
+    this.entries.set(key, claimed ? { ...entry, claimLine } : entry);
+    this.append(line);
     return claimed
       ? { claimed: true, generation: entry.generation, firstClaimedAtMs: entry.first }
       : undefined;

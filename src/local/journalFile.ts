@@ -62,6 +62,11 @@ const COMPACT_PAST_LINES = 10_000;
 export class JournalFile {
   /** Lines in the file and waiting for the next write: the owner's measure for compaction. */
   lines = 0;
+  /**
+   * Writes that failed so far: a line still unwritten that was appended before the count last moved has been
+   * refused by the disk (every write takes all the lines waiting), not merely waiting for the end of its turn.
+   */
+  failedWrites = 0;
   /** The line count past which a write sets off a compaction (moved on when one fails). */
   private compactPast = COMPACT_PAST_LINES;
   private fd: number | undefined;
@@ -128,6 +133,7 @@ export class JournalFile {
         done += written;
       }
     } catch (error) {
+      this.failedWrites++;
       if (done > 0 && !this.cutBack(fd)) this.retractableFrom = this.unwritten.length;
       throw error;
     }

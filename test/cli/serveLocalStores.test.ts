@@ -862,6 +862,45 @@ describe("Class: FileDedupeStore", () => {
     store.close();
   });
 
+  it("claims released because the disk refused their delivery (the claim's line never written) leave nothing behind: once the disk has room for a few lines, a done mark is written, and after a reopen a refused delivery's redelivery is new, generation 1", async () => {
+    const file = join(dir, "dedupe.jsonl");
+    const store = new FileDedupeStore(file);
+    await store.claim("r", "accepted");
+    await new Promise((resolve) => setImmediate(resolve)); // its claim is written
+    const realWriteSync = fs.writeSync;
+    let room = 0;
+    fs.writeSync = ((fd: number, data: Buffer, offset: number, length: number) => {
+      if (room <= 0)
+        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      const n = Math.min(room, length);
+      room -= n;
+      return realWriteSync(fd, data, offset, n);
+    }) as typeof fs.writeSync;
+    let marked: unknown;
+    try {
+      for (let i = 0; i < 50; i++) {
+        const { generation } = await store.claim("r", `refused-${i}`);
+        await new Promise((resolve) => setImmediate(resolve)); // the claim's write fails: the send's too
+        await store.release("r", `refused-${i}`, generation);
+      }
+      // Room for a few lines: before, the refused deliveries' claims and releases (100 lines) went out with it.
+      room = 600;
+      marked = await store.mark("r", "accepted", 1, "done").then(
+        () => "written",
+        (error: unknown) => error,
+      );
+    } finally {
+      fs.writeSync = realWriteSync;
+    }
+    expect(String(marked)).to.equal("written");
+    expect(await store.claim("r", "refused-0")).to.include({ claimed: true, generation: 1 });
+    store.close();
+    const reopened = new FileDedupeStore(file);
+    expect(await reopened.state("r", "accepted")).to.deep.equal({ state: "done", generation: 1 });
+    expect(await reopened.claim("r", "refused-1")).to.include({ claimed: true, generation: 1 });
+    reopened.close();
+  });
+
   it("a compaction set off while serving that cannot write its new file is logged and tried again only 10,000 lines later, not at every write; no claim or mark fails", async () => {
     const file = join(dir, "dedupe.jsonl");
     const logs: Array<Record<string, unknown>> = [];

@@ -36,6 +36,34 @@ describe("Command: hookgate serve, stopping with a state dir it cannot fully wri
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A route whose Jenkins refuses connections (127.0.0.1:9), and its secrets. */
+  function writeBuildRoute(): { routes: string; secrets: string } {
+    const routes = join(dir, "routes.yaml");
+    writeFileSync(
+      routes,
+      `version: 1
+routes:
+  - name: build
+    provider: github
+    secret: test/github-webhook
+    match: { repos: [acme/*], events: [push] }
+    action:
+      type: jenkins
+      jenkins: { url: "http://127.0.0.1:9", credentials: test/jenkins }
+      job: api/build
+`,
+    );
+    const secrets = join(dir, "secrets.json");
+    writeFileSync(
+      secrets,
+      JSON.stringify({
+        "test/github-webhook": SECRET,
+        "test/jenkins": { user: JENKINS_USER, token: JENKINS_TOKEN },
+      }),
+    );
+    return { routes, secrets };
+  }
+
   it("a delivery history that cannot be written (deliveries.json is a directory) does not fail the stop: exit 0, the state dir is freed", async () => {
     // Jenkins holds the build request until the stop has begun: the work then finishes during the stop,
     // so the history has a change the stop must write, and cannot.
@@ -112,36 +140,14 @@ routes:
   });
 
   it("a journal that cannot be written at stop (a full disk) does not skip the rest of the stop: the history is written, the lock released, and the stop line names the lines lost, exit 1", async () => {
-    const routes = join(dir, "routes.yaml");
-    writeFileSync(
-      routes,
-      `version: 1
-routes:
-  - name: build
-    provider: github
-    secret: test/github-webhook
-    match: { repos: [acme/*], events: [push] }
-    action:
-      type: jenkins
-      jenkins: { url: "http://127.0.0.1:9", credentials: test/jenkins }
-      job: api/build
-`,
-    );
-    const secrets = join(dir, "secrets.json");
-    writeFileSync(
-      secrets,
-      JSON.stringify({
-        "test/github-webhook": SECRET,
-        "test/jenkins": { user: JENKINS_USER, token: JENKINS_TOKEN },
-      }),
-    );
+    const { routes, secrets } = writeBuildRoute();
     const state = join(dir, "state");
     mkdirSync(state);
     const serve = await startServe(["--routes", routes, "--secrets", secrets, "--state-dir", state]);
-    const journals = [join(state, "queue", "journal.jsonl"), join(state, "dedupe.jsonl")];
+    const journals = [join(state, "dedupe.jsonl")];
     try {
-      // The disk fills up: every write to /dev/full fails with ENOSPC. The start's compactions closed the
-      // journals, so their next writes open the paths again and find /dev/full there.
+      // The disk fills up under the dedupe journal: every write to /dev/full fails with ENOSPC. The start's
+      // compaction closed the journal, so its next write opens the path again and finds /dev/full there.
       for (const journal of journals) {
         unlinkSync(journal);
         symlinkSync("/dev/full", journal);
@@ -151,16 +157,46 @@ routes:
         headers: githubHeaders(SECRET, PUSH, "push", delivery),
         body: PUSH,
       });
-      expect(answer.status, answer.text).to.equal(503); // nothing was accepted
+      expect(answer.status, answer.text).to.equal(202); // the queue journal took it
       const code = await serve.stop("SIGTERM");
       const output = serve.output();
       expect(code, output).to.equal(1);
-      // The delivery's claim and its release (the queue took its put line back when the write failed).
+      // The delivery's claim and its queued mark.
       expect(output.trim().split("\n").pop()).to.equal(
         "hookgate: stopped; dedupe.jsonl: 2 lines could not be written (ENOSPC: no space left on device, write)",
       );
       expect(existsSync(join(state, "serve.lock")), "serve.lock left behind").to.equal(false);
       expect(readFileSync(join(state, "deliveries.json"), "utf8")).to.include(delivery);
+    } finally {
+      await serve.stop("SIGKILL");
+      for (const journal of journals) rmSync(journal, { force: true });
+    }
+  });
+
+  it("a delivery refused for a full disk (503) leaves no line behind for the stop to write: its claim, release and put are taken back, exit 0", async () => {
+    const { routes, secrets } = writeBuildRoute();
+    const state = join(dir, "state");
+    mkdirSync(state);
+    const serve = await startServe(["--routes", routes, "--secrets", secrets, "--state-dir", state]);
+    const journals = [join(state, "queue", "journal.jsonl"), join(state, "dedupe.jsonl")];
+    try {
+      // The disk fills up: every write to /dev/full fails with ENOSPC (the start's compactions closed the
+      // journals, so their next writes open the paths again).
+      for (const journal of journals) {
+        unlinkSync(journal);
+        symlinkSync("/dev/full", journal);
+      }
+      const answer = await request(`${serve.url}/hooks/build`, {
+        headers: githubHeaders(SECRET, PUSH, "push", randomUUID()),
+        body: PUSH,
+      });
+      expect(answer.status, answer.text).to.equal(503);
+      const code = await serve.stop("SIGTERM");
+      const output = serve.output();
+      expect({ code, last: output.trim().split("\n").pop() }, output).to.deep.equal({
+        code: 0,
+        last: "hookgate: stopped",
+      });
     } finally {
       await serve.stop("SIGKILL");
       for (const journal of journals) rmSync(journal, { force: true });
