@@ -778,10 +778,28 @@ export async function downloadArchive(
       res.body.on("error", () => undefined);
       res.body.destroy();
       if ((err as { code?: string }).code === "ENOSPC") {
+        if (clients.sharedTmpDir) {
+          // hookgate serve: the other runs' downloads share the disk, and this one may fit once they end.
+          const size = Number(header(res.headers, "content-length"));
+          const needs =
+            Number.isSafeInteger(size) && size > bytes
+              ? megabytes(size)
+              : bytes > 0
+                ? `more than ${megabytes(bytes)}`
+                : undefined;
+          const where = clients.tmpDir ? ` (${clients.tmpDir})` : "";
+          throw new ActionError(
+            `${what} did not fit in the temp directory${where}: the state dir's disk is shared by the s3-zip ` +
+              `downloads in progress, and this archive needs ${needs ?? "room"} beside theirs; free ` +
+              `${needs ? "that much" : "space"} on the state dir's disk` +
+              (clients.lastAttempt ? "" : " (it is retried after the backoff)"),
+            { retryable: true, cause: err },
+          );
+        }
         throw new ActionError(
-          // serve's temp directory is <state-dir>/tmp, whose disk no stack setting enlarges.
+          // Deployed, the invocation's /tmp is its own: no retry would find more room in it.
           `${what} does not fit in the temp directory: give the function more ephemeral storage ` +
-            "(lambda.ephemeralStorageMb); under hookgate serve, free space on the state dir's disk",
+            "(lambda.ephemeralStorageMb)",
           {
             retryable: false,
             cause: err,
@@ -852,6 +870,11 @@ function locationSecrets(url: URL): string[] {
     }
   }
   return values;
+}
+
+/** A size in MB (10^6 bytes), rounded up to one decimal: what to free on a disk. */
+function megabytes(bytes: number): string {
+  return `${(Math.ceil(bytes / 100_000) / 10).toFixed(1)} MB`;
 }
 
 /** Write all of `chunk` to the descriptor: writeSync may write less than it is given. */

@@ -19,6 +19,12 @@ export interface ActionClients {
   keyScope?: KeyScope;
   /** Where s3-zip downloads the archive (default os.tmpdir(); /tmp on Lambda). */
   tmpDir?: string;
+  /**
+   * Other runs download to the temp directory's disk at the same time (hookgate serve's <state-dir>/tmp, several
+   * s3-zip runs at once): an archive that finds it full may fit once they end, so ENOSPC is retryable. Absent
+   * (deployed): the invocation's /tmp is its own, so ENOSPC means the archive does not fit, final.
+   */
+  sharedTmpDir?: boolean;
   /** The function's memory in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE); absent in serve. */
   memoryMb?: number;
   /** Link to the run's logs, for commit statuses (pr-cleanup). */

@@ -73,6 +73,8 @@ export interface LocalActionClients {
   objects: ObjectStore;
   log: LogFn;
   tmpDir?: string;
+  /** Always true: the s3-zip runs in progress share tmpDir's disk (ActionClients.sharedTmpDir). */
+  sharedTmpDir?: boolean;
   logsUrl?: string;
   proxy?: ProxySettings;
   /** This is the last attempt (serve's maxAttempts): a retryable failure is dead-lettered, not retried. */
@@ -453,6 +455,8 @@ async function openLocalGateway(
             objects,
             log,
             tmpDir,
+            // <state-dir>/tmp: the s3-zip runs in progress share its disk.
+            sharedTmpDir: true,
             proxy: options.proxy,
             keyScope,
             // The handler's last attempt by serve's own maxAttempts, as deployed: pr-cleanup then says no retry.

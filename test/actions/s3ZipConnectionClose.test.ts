@@ -68,6 +68,20 @@ describe("downloadArchive's writing of the archive to the temp file", () => {
     expect(err.retryable).to.equal(false);
   });
 
+  it("under hookgate serve (sharedTmpDir), fails retryable when the disk is full (ENOSPC): the other runs' downloads share it, and the message says how much room the archive needs", async () => {
+    const clients = { ...testClients(), tmpDir: "/srv/hookgate/tmp", sharedTmpDir: true };
+    const err = await rejectsWithActionError(
+      downloadArchive({ url, headers: {} }, "/dev/full", clients, "the archive"),
+    );
+    expect(err.retryable, err.message).to.equal(true);
+    const needs = `${(Math.ceil(zip.length / 100_000) / 10).toFixed(1)} MB`;
+    expect(err.message).to.equal(
+      "the archive did not fit in the temp directory (/srv/hookgate/tmp): the state dir's disk is shared by the " +
+        `s3-zip downloads in progress, and this archive needs ${needs} beside theirs; free that much on the ` +
+        "state dir's disk (it is retried after the backoff)",
+    );
+  });
+
   it("names this machine's temp file, not the archive's host, when the file cannot be opened (retryable, with the code)", async () => {
     const err = await rejectsWithActionError(
       downloadArchive({ url, headers: {} }, join(dir, "missing", "c.zip"), testClients(), "the archive"),

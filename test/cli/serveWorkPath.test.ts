@@ -127,6 +127,21 @@ describe("Function: startLocalGateway, the retry delay is the one the work path 
   });
 });
 
+describe("Function: startLocalGateway, the action's temp directory", () => {
+  it("is <state-dir>/tmp, told shared (sharedTmpDir): the s3-zip runs in progress download to its disk together, so a full disk is retried", async () => {
+    const given: Array<{ tmpDir?: string; sharedTmpDir?: boolean }> = [];
+    const g = await start({
+      runAction: async (_item, { tmpDir, sharedTmpDir }) => {
+        given.push({ tmpDir, sharedTmpDir });
+        return { status: "done", detail: "" };
+      },
+    });
+    await deliver(g, "d-tmp");
+    await entryWhen(g, "d-tmp", (e) => e.status === "done");
+    expect(given).to.deep.equal([{ tmpDir: join(dir, "state", "tmp"), sharedTmpDir: true }]);
+  });
+});
+
 describe("Function: startLocalGateway, each attempt has the deployed function's time", () => {
   it("the action is given the deadline the deployed one is: the attempt's time (by default the stack's lambda.timeoutSeconds) less the work path's reserve", async () => {
     const deadlines: Array<number | undefined> = [];
