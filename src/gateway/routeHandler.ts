@@ -490,8 +490,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         ...deliveryFields(line.queued as Answer, line),
         level: "warn",
         late: true,
-        reason:
-          "queued and answered 202 at the deadline, but marking it queued failed: it will run; a redelivery is answered 503 (in progress) until its work records its outcome or its claim expires",
+        reason: newIdOnRedeliver
+          ? // Gitea's Redeliver sends a new X-Gitea-Delivery, which no claim of this id holds back.
+            "queued and answered 202 at the deadline, but marking it queued failed: it will run; do not redeliver it: Gitea's Redeliver sends a new delivery id, which is queued again"
+          : "queued and answered 202 at the deadline, but marking it queued failed: it will run; a redelivery is answered 503 (in progress) until its work records its outcome or its claim expires",
       });
     };
     waiting.then(marked, marked);

@@ -377,16 +377,28 @@ describe("Function: createRouteHandler receive, a delivery sent to the queue who
     });
   }
 
-  it("a queued mark that fails after the 202 at the deadline gets a late warn line saying so", async () => {
-    const dedupe = new HeldQueuedMarks();
-    dedupe.failMarks = true;
-    const { handler, logs } = handlerFor("gitea", { dedupe, receiveTimeoutMs: 20 });
-    const answer = parseAnswer(await handler.receive(delivery("gitea", randomUUID())));
-    expect(answer.statusCode).to.equal(202);
-    dedupe.let();
-    await settle();
-    const late = logs.of("delivery")[1];
-    expect(late).to.deep.include({ decision: "queued", status: 202, late: true, level: "warn" });
-    expect(late?.error).to.equal("marking the delivery queued failed: DynamoDB timed out");
-  });
+  const lateMarkAdvice: Array<[Provider, string]> = [
+    ["gitea", "do not redeliver it: Gitea's Redeliver sends a new delivery id, which is queued again"],
+    [
+      "github",
+      "a redelivery is answered 503 (in progress) until its work records its outcome or its claim expires",
+    ],
+  ];
+  for (const [provider, advice] of lateMarkAdvice) {
+    it(`a queued mark that fails after the 202 at the deadline gets a late warn line saying so, and on a ${provider} route that ${advice.split(":")[0]}`, async () => {
+      const dedupe = new HeldQueuedMarks();
+      dedupe.failMarks = true;
+      const { handler, logs } = handlerFor(provider, { dedupe, receiveTimeoutMs: 20 });
+      const answer = parseAnswer(await handler.receive(delivery(provider, randomUUID())));
+      expect(answer.statusCode).to.equal(202);
+      dedupe.let();
+      await settle();
+      const late = logs.of("delivery")[1];
+      expect(late).to.deep.include({ decision: "queued", status: 202, late: true, level: "warn" });
+      expect(late?.error).to.equal("marking the delivery queued failed: DynamoDB timed out");
+      expect(late?.reason).to.equal(
+        `queued and answered 202 at the deadline, but marking it queued failed: it will run; ${advice}`,
+      );
+    });
+  }
 });
