@@ -437,6 +437,7 @@ export class Gateway extends pulumi.ComponentResource {
         endpointSecurityGroupName: names.endpointSecurityGroup,
         stackPrefix: prefix,
         vpcNameTag: names.vpcNameTag,
+        ownerIdentity: identity,
         jenkinsRuleDescription: names.jenkinsRuleDescription,
         subnets: args.subnets,
       },

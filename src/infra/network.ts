@@ -9,6 +9,7 @@ import {
   type NetworkConfig,
   StackConfigError,
 } from "./config";
+import { OWNER_TAG } from "./ownerTags";
 
 export interface NetworkArgs {
   network: NetworkConfig;
@@ -29,6 +30,8 @@ export interface NetworkArgs {
   stackPrefix: string;
   /** The created VPC's Name tag (hookgate-<stack>-vpc). */
   vpcNameTag: string;
+  /** The owning stack (ownerTags.ts stackIdentity), tagged on the VPC the stack creates and its awsx children. */
+  ownerIdentity: string;
   /** The description of the rule added to Jenkins' security group, naming the stack. */
   jenkinsRuleDescription: string;
   /** network.privateSubnetIds as networkPreflight read them (mode existing); read here when absent. */
@@ -512,6 +515,10 @@ export class Network extends pulumi.ComponentResource {
         : undefined;
     if (net.mode === "create") {
       const natless = net.natGateways === "none";
+      // A plain record known now, not the owner-tag transformation's Output: awsx's Vpc is a remote component,
+      // which receives an input with dependencies as an Output, and spreading that into each child's tags loses
+      // the child's Name and SubnetType. So the owner alone, without the instance value (known only after create).
+      const stackTags = { "hookgate:stack": args.stackPrefix, [OWNER_TAG]: args.ownerIdentity };
       const vpc = new awsx.ec2.Vpc(
         `${name}-vpc`,
         {
@@ -532,11 +539,13 @@ export class Network extends pulumi.ComponentResource {
             serviceName: serviceName(args.region, service),
             vpcEndpointType: "Gateway",
             policy: ownPolicy,
+            // awsx gives an endpoint its spec's tags alone, not the VPC's.
+            tags: stackTags,
           })),
           // Name: the VPC's and its internet gateway's, in place. awsx names subnets, route tables and NAT
-          // gateways after the logical name, which must stay (a new one replaces them): the stack tag, spread to
-          // them all, tells stacks apart there.
-          tags: { Name: args.vpcNameTag, "hookgate:stack": args.stackPrefix },
+          // gateways after the logical name, which must stay (a new one replaces them): the stack tags, spread to
+          // them all, tell stacks apart there.
+          tags: { Name: args.vpcNameTag, ...stackTags },
         },
         { parent: this },
       );

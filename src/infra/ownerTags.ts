@@ -52,7 +52,7 @@ export const TAGGED_TYPES: ReadonlySet<string> = new Set([
   "aws:secretsmanager/secret:Secret",
   "aws:sns/topic:Topic",
   "aws:sqs/queue:Queue",
-  "awsx:ec2:Vpc",
+  // Not awsx:ec2:Vpc: a remote component, whose tags must stay a plain record (network.ts tags it itself).
 ]);
 
 /** A transformation that adds `tags` to each resource of TAGGED_TYPES, keeping the tags it has (theirs win). */

@@ -168,6 +168,11 @@ function computed(
 export class MockCloud implements pulumi.runtime.Mocks {
   readonly resources: Recorded[] = [];
   readonly invokes: RecordedInvoke[] = [];
+  /**
+   * The registration requests of remote (multi-language) components, such as awsx's: their provider's construct
+   * receives these inputs as the request carries them (serialized values and each input's dependencies).
+   */
+  readonly remoteRequests: { type: string; name: string; request: any }[] = [];
   private current = {
     urn: "",
     parent: "",
@@ -238,6 +243,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
         }),
         ignoreChanges: req.getIgnorechangesList(),
       };
+      if (req.getRemote())
+        this.remoteRequests.push({ type: req.getType(), name: req.getName(), request: req });
       return register(req, callback);
     };
   }

@@ -4,11 +4,18 @@
 // each stack sends must differ, and every resource must say whose it is (review h421).
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as providerServer from "@pulumi/pulumi/provider/server";
 import { expect } from "chai";
 import { INSTANCE_TAG, OWNER_TAG, ownedQueuePolicy, TAGGED_TYPES } from "../../src/infra/ownerTags";
 import { collectingWarnings, type Evaluated, evaluate } from "./evaluate";
 import { allKinds, config, jenkinsRoute, stubCode } from "./fixtures";
 import { ACCOUNT, EXISTING_VPC_ID, type MockCloud, REGION } from "./mocks";
+
+// Internal to the SDK (not in its typings): what a component provider's host runs on a Construct request's inputs.
+const { deserializeInputs } = providerServer as unknown as {
+  deserializeInputs: (inputs: unknown, dependencies: unknown) => Promise<Record<string, unknown>>;
+};
 
 const MODULES = resolve(__dirname, "..", "..", "node_modules", "@pulumi");
 
@@ -82,7 +89,11 @@ describe("the owning stack of each resource, and two stacks of one name in one a
         types.add(r.type);
         if (!argsTakeTags(r.type)) continue;
         const tags = r.inputs.tags ?? {};
-        if (tags[OWNER_TAG] !== "acme/hookgate/dev" || !/^[0-9a-f]{16}$/.test(tags[INSTANCE_TAG]))
+        // A remote component's tags must be known when the program runs (next test): the owner alone.
+        const instanceOk = r.type.startsWith("awsx:")
+          ? !(INSTANCE_TAG in tags)
+          : /^[0-9a-f]{16}$/.test(tags[INSTANCE_TAG]);
+        if (tags[OWNER_TAG] !== "acme/hookgate/dev" || !instanceOk)
           untagged.push(`${r.type} ${r.name}: ${JSON.stringify(tags)}`);
       }
     }
@@ -90,6 +101,42 @@ describe("the owning stack of each resource, and two stacks of one name in one a
     expect(types).to.include.members(["aws:sqs/queue:Queue", "aws:sns/topic:Topic", "awsx:ec2:Vpc"]);
     // And no type is given tags its arguments do not take (the provider would refuse the property).
     expect([...TAGGED_TYPES].filter((t) => !argsTakeTags(t))).to.deep.equal([]);
+  });
+
+  it("a remote component (awsx's Vpc) is sent inputs with no dependency, so its construct gets plain tags: the subnets, route tables and NAT gateways it tags by spreading them keep their own Name and SubnetType, and its gateway endpoints (tagged by their spec alone) carry the owner too", async () => {
+    const { result } = await collectingWarnings(() =>
+      evaluate({
+        config: config({ alarmEmail: "ops@example.com" }),
+        routes: [jenkinsRoute()],
+        stack: "dev",
+        organization: "acme",
+        code: stubCode,
+      }),
+    );
+    const remote = result.cloud.remoteRequests;
+    expect(remote.map((r) => r.type)).to.include("awsx:ec2:Vpc");
+    for (const { type, name, request } of remote) {
+      // What the component's provider host hands its construct: an input with dependencies becomes an Output.
+      const dependencies = request.getPropertydependenciesMap();
+      for (const [input, urns] of dependencies.entries())
+        expect(urns.getUrnsList(), `${type} ${name}: ${input}'s dependencies`).to.deep.equal([]);
+      const inputs = await deserializeInputs(request.getObject(), dependencies);
+      const tags = inputs.tags as Record<string, unknown>;
+      expect(pulumi.Output.isInstance(tags), `${type} ${name}: tags an Output`).to.equal(false);
+      // awsx/ec2/vpc.ts: a subnet's tags are { Name: <vpc name>, ...args.tags, ...spec.tags, Name, SubnetType }.
+      expect({ ...tags, Name: "hookgate-network-vpc-private-1", SubnetType: "Private" }).to.deep.equal({
+        Name: "hookgate-network-vpc-private-1",
+        SubnetType: "Private",
+        "hookgate:stack": "hookgate-dev",
+        [OWNER_TAG]: "acme/hookgate/dev",
+      });
+      // awsx tags a gateway endpoint with its spec's tags alone.
+      for (const spec of inputs.vpcEndpointSpecs as { tags?: Record<string, string> }[])
+        expect(spec.tags).to.deep.equal({
+          "hookgate:stack": "hookgate-dev",
+          [OWNER_TAG]: "acme/hookgate/dev",
+        });
+    }
   });
 
   it("keeps the tags a resource had (the VPC's Name and hookgate:stack) beside the owner's", async () => {
