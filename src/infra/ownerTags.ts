@@ -52,6 +52,7 @@ export const TAGGED_TYPES: ReadonlySet<string> = new Set([
   "aws:secretsmanager/secret:Secret",
   "aws:sns/topic:Topic",
   "aws:sqs/queue:Queue",
+  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
   // Not awsx:ec2:Vpc: a remote component, whose tags must stay a plain record (network.ts tags it itself).
 ]);
 

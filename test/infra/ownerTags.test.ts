@@ -68,6 +68,8 @@ describe("the owning stack of each resource, and two stacks of one name in one a
           interfaceEndpoints: ["secretsmanager", "sqs"],
         },
       }),
+      // The rule the stack adds to Jenkins' own group.
+      config({ jenkins: { securityGroupId: "sg-0123456789abcdef0" } }),
     ];
     const types = new Set<string>();
     const untagged: string[] = [];
@@ -98,7 +100,12 @@ describe("the owning stack of each resource, and two stacks of one name in one a
       }
     }
     expect(untagged).to.deep.equal([]);
-    expect(types).to.include.members(["aws:sqs/queue:Queue", "aws:sns/topic:Topic", "awsx:ec2:Vpc"]);
+    expect(types).to.include.members([
+      "aws:sqs/queue:Queue",
+      "aws:sns/topic:Topic",
+      "awsx:ec2:Vpc",
+      "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    ]);
     // And no type is given tags its arguments do not take (the provider would refuse the property).
     expect([...TAGGED_TYPES].filter((t) => !argsTakeTags(t))).to.deep.equal([]);
   });

@@ -5,6 +5,7 @@ import { withSecretNamePrefix } from "../../src/core/routeSecrets";
 import type { Route } from "../../src/core/types";
 import { ACCESS_LOG_FORMAT, deploymentHash, TOO_LARGE_OR_THROTTLED_PATTERN } from "../../src/infra/api";
 import { routeNames, stackNames, stackPrefix } from "../../src/infra/naming";
+import { INSTANCE_TAG, OWNER_TAG } from "../../src/infra/ownerTags";
 import { apiAllowlistPolicy, policyChars, ROLE_INLINE_POLICY_MAX_CHARS } from "../../src/infra/policies";
 import { buildStack } from "../../src/infra/program";
 import { routePolicyBound, VISIBILITY_FACTOR } from "../../src/infra/route";
@@ -1446,6 +1447,8 @@ describe("Gateway (under Pulumi mocks): the security groups' rules, exactly", ()
       fromPort: 443,
       toPort: 443,
       description: "hookgate-test: route Lambdas to Jenkins",
+      // The owner tags (ownerTags.test.ts): the stack's, and the mocks' RandomId.
+      tags: { [OWNER_TAG]: "organization/hookgate/test", [INSTANCE_TAG]: "0123456789abcdef" },
     });
   });
 
