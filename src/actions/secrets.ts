@@ -1,7 +1,7 @@
 // Reading the actions' secrets. A missing or malformed secret is a deployment mistake: a final
 // error that names the secret, never its value. A store that fails (throttled, unreachable, refusing) is retryable.
 import { ActionError, SecretNotFoundError, TransientDependencyError } from "../core/errors";
-import { looksRandom, RANDOM_SECRET_NAME } from "../core/routes/checks";
+import { looksRandomBehindPrefix, RANDOM_SECRET_NAME } from "../core/routes/checks";
 import { withoutByteOrderMark } from "../core/secretValues";
 import type { Provider } from "../core/types";
 import type { ActionClients } from "./types";
@@ -18,13 +18,14 @@ export type SecretKey =
  * A secret's name as a commit status (public) shows it: as `written` (quoted by default), or, when it
  * looksRandom (maybe the value, pasted), the route's key that holds it. Messages and log lines name it plainly:
  * the operator needs it to find the secret, and it already sits in the IAM policy and the function's environment.
+ * The name has the stack's secretNamePrefix in front, which the function does not know: looksRandomBehindPrefix.
  */
 export function publicSecretName(
   name: string,
   key?: SecretKey,
   written: (name: string) => string = (n) => `"${n}"`,
 ): string {
-  if (!looksRandom(name)) return written(name);
+  if (!looksRandomBehindPrefix(name)) return written(name);
   return key ? `the ${key} secret ${RANDOM_SECRET_NAME}` : `a secret of this route ${RANDOM_SECRET_NAME}`;
 }
 

@@ -510,6 +510,7 @@ export class Gateway extends pulumi.ComponentResource {
           oldestMessageAlarmSeconds: config.alarmOldestMessageSeconds,
           egressProxy: config.network.egressProxy,
           kmsKeyArns: config.kmsKeyArns,
+          secretNamePrefix: config.secretNamePrefix,
           owner: { identity, instance },
         },
         owned,
@@ -560,7 +561,9 @@ export class Gateway extends pulumi.ComponentResource {
     this.dashboardUrl = observability.dashboardUrl;
     this.webhookUrls = pulumi.all(api.urls);
     this.webhookSetup = this.webhookUrls.apply((urls) =>
-      Object.fromEntries(routes.map((r) => [r.name, webhookSetup(r, urls[r.name] as string)])),
+      Object.fromEntries(
+        routes.map((r) => [r.name, webhookSetup(r, urls[r.name] as string, config.secretNamePrefix)]),
+      ),
     );
     this.deadLetterQueueUrls = pulumi.all(
       Object.fromEntries(Object.entries(this.routes).map(([n, r]) => [n, r.deadLetterQueueUrl])),

@@ -81,6 +81,8 @@ export interface RouteArgs {
   egressProxy?: EgressProxyConfig;
   /** hookgate:kmsKeyArns. */
   kmsKeyArns?: readonly string[];
+  /** hookgate:secretNamePrefix, already in the route's secret names: a name is judged without it too. */
+  secretNamePrefix: string;
   /** The owning stack (ownerTags.ts), which the queues' policy names. */
   owner: { identity: string; instance: pulumi.Input<string> };
 }
@@ -260,12 +262,13 @@ export const BAD_SIGNATURE_WINDOW_SECONDS = 900;
 export const ALARM_DESCRIPTION_MAX_CHARS = 1024;
 
 /**
- * `describe` given the secret's name as shownSecretName shows it. routes.yaml takes names of up to 512 characters,
- * too long for some descriptions: such a name is cut in the middle, marked "...", as far as the description must
- * be to fit, keeping its start and end (its prefix and what tells it from its neighbours).
+ * `describe` given the secret's name as shownSecretName shows it (`prefix`: the stack's secretNamePrefix, in front
+ * of `secret`). routes.yaml takes names of up to 512 characters, too long for some descriptions: such a name is cut
+ * in the middle, marked "...", as far as the description must be to fit, keeping its start and end (its prefix and
+ * what tells it from its neighbours).
  */
-export function describingSecret(secret: string, describe: (shown: string) => string): string {
-  const shown = shownSecretName(secret);
+export function describingSecret(secret: string, describe: (shown: string) => string, prefix = ""): string {
+  const shown = shownSecretName(secret, true, prefix);
   const excess = describe(shown).length - ALARM_DESCRIPTION_MAX_CHARS;
   if (excess <= 0 || shown !== `"${secret}"`) return describe(shown);
   const keep = Math.max(secret.length - excess - "...".length, 2);
@@ -568,6 +571,7 @@ export class Route extends pulumi.ComponentResource {
               `value, so every delivery is answered 401 and lost. Create or fix the secret; see the log group ${names.logGroup}. ` +
               "It keeps its state through periods without deliveries: OK comes after 5 minutes in which the function " +
               "logged and refused nothing for the secret, and does not mean the refused deliveries were redelivered.",
+            args.secretNamePrefix,
           ),
           alarmTopicArn: args.alarmTopicArn,
         },
@@ -594,6 +598,7 @@ export class Route extends pulumi.ComponentResource {
               `See the log group ${names.logGroup} (delivery lines with status 401). It keeps its state through quiet ` +
               `periods: OK comes after ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes in which the function ran and ` +
               "refused none so, and does not mean the refused deliveries were redelivered.",
+            args.secretNamePrefix,
           ),
           alarmTopicArn: args.alarmTopicArn,
         },

@@ -218,7 +218,8 @@ export interface WebhookSetup {
   repositories: string[];
 }
 
-export function webhookSetup(route: Route, url: string): WebhookSetup {
+/** `secretNamePrefix`: the stack's, in front of the route's secret name (shownSecretName judges it without). */
+export function webhookSetup(route: Route, url: string, secretNamePrefix = ""): WebhookSetup {
   const events = subscribedEvents(route);
   return {
     url,
@@ -231,7 +232,7 @@ export function webhookSetup(route: Route, url: string): WebhookSetup {
       matchesTagPushes(route.match),
       takesPullRequestsIntoBranches(route),
     ),
-    ...(route.secret ? { secretName: shownSecretName(route.secret, false) } : {}),
+    ...(route.secret ? { secretName: shownSecretName(route.secret, false, secretNamePrefix) } : {}),
     repositories: exactRepositories(route),
   };
 }

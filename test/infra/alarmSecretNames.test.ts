@@ -7,10 +7,15 @@ import { collectingWarnings, evaluate } from "./evaluate";
 import { config, jenkinsRoute, stubCode } from "./fixtures";
 
 /** The descriptions of the route's secret-unusable and bad-signature alarms, and its webhookSetup entry. */
-async function shown(secret: string) {
+async function shown(secret: string, secretNamePrefix?: string) {
   const route = { ...jenkinsRoute(), secret };
   const { result } = await collectingWarnings(() =>
-    evaluate({ config: config({}), routes: [route], stack: "dev", code: stubCode }),
+    evaluate({
+      config: config(secretNamePrefix ? { secretNamePrefix } : {}),
+      routes: [route],
+      stack: "dev",
+      code: stubCode,
+    }),
   );
   const description = (suffix: string) => {
     const alarm = result.cloud
@@ -35,6 +40,25 @@ describe("the route's webhook secret name in alarm descriptions and the webhookS
       expect(text).to.not.include(pasted);
       expect(text).to.include(RANDOM_SECRET_NAME);
     }
+  });
+
+  it("with hookgate:secretNamePrefix dev/, a pasted value is judged as routes.yaml writes it (as check does) and hidden, though the prefix's part reads as a word", async () => {
+    // `openssl rand -base64 24` with a "/" leaving both parts short: read whole, and dev/ makes a third part.
+    const pasted = "q8Zr2Kx7Lm4Tn9B/3Hc6Wd1Yf5Gs0Pjx";
+    expect(looksRandom(pasted)).to.equal(true);
+    expect(looksRandom(`dev/${pasted}`)).to.equal(false);
+    const { secretUnusable, badSignature, setup } = await shown(pasted, "dev/");
+    for (const text of [secretUnusable, badSignature, setup]) {
+      expect(text).to.not.include(pasted);
+      expect(text).to.include(RANDOM_SECRET_NAME);
+    }
+  });
+
+  it("with hookgate:secretNamePrefix dev/, an ordinary name is named with its prefix, as it is in Secrets Manager", async () => {
+    const { secretUnusable, badSignature, setup } = await shown("hookgate/github-webhook", "dev/");
+    expect(secretUnusable).to.include('its webhook secret "dev/hookgate/github-webhook" is missing');
+    expect(badSignature).to.include('than the secret "dev/hookgate/github-webhook" holds');
+    expect(JSON.parse(setup).secretName).to.equal("dev/hookgate/github-webhook");
   });
 
   it("an ordinary name is named in both alarm descriptions and in webhookSetup's secretName", async () => {

@@ -175,12 +175,35 @@ function wordShare(body: string): number {
 /** What a message shows for a secret name that looksRandom: never the name, which may be the value. */
 export const RANDOM_SECRET_NAME = "(a name that looks like a secret value)";
 
+/** hookgate:secretNamePrefix's longest (infra/config.ts). */
+export const SECRET_NAME_PREFIX_MAX_CHARS = 64;
+
+/**
+ * Whether a name behind the stack's secretNamePrefix looksRandom as routes.yaml writes it (as `hookgate check`
+ * judges it), or as it is: a prefix can hide a pasted value (`dev/` adds a part that reads as a word, before a
+ * base64 value with a "/"). `prefix` undefined where the stack's is unknown (a deployed function holds the
+ * prefixed names alone): the name is judged without each of its leading "/"-parts too, as far as a prefix goes
+ * (SECRET_NAME_PREFIX_MAX_CHARS), so a prefix ending in "/" (`dev/`) hides nothing. Not after other symbols or
+ * characters: the rest of a cut word or name reads as generated (`dev-B2BApiV2KeyForSAP4HANA`).
+ */
+export function looksRandomBehindPrefix(name: string, prefix?: string): boolean {
+  if (looksRandom(name)) return true;
+  if (prefix !== undefined)
+    return prefix !== "" && name.startsWith(prefix) && looksRandom(name.slice(prefix.length));
+  for (let slash = name.indexOf("/"); slash >= 0 && slash < SECRET_NAME_PREFIX_MAX_CHARS; ) {
+    if (looksRandom(name.slice(slash + 1))) return true;
+    slash = name.indexOf("/", slash + 1);
+  }
+  return false;
+}
+
 /**
  * A secret name as messages, tables and commit statuses show it: quoted (`quoted` false: as it is), or
- * RANDOM_SECRET_NAME when it looksRandom, as it may be a pasted secret.
+ * RANDOM_SECRET_NAME when it looksRandom, as it may be a pasted secret. `prefix`: the stack's secretNamePrefix,
+ * in front of `name` (looksRandomBehindPrefix).
  */
-export function shownSecretName(name: string, quoted = true): string {
-  if (looksRandom(name)) return RANDOM_SECRET_NAME;
+export function shownSecretName(name: string, quoted = true, prefix = ""): string {
+  if (looksRandomBehindPrefix(name, prefix)) return RANDOM_SECRET_NAME;
   return quoted ? `"${name}"` : name;
 }
 

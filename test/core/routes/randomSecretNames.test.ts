@@ -2,7 +2,13 @@
 // (no "=" padding, no known prefix): the value then sits in the route's IAM policy, its Lambda environment and
 // every log line naming the secret. check, serve and pulumi up note it; a real name is never refused.
 import { expect } from "chai";
-import { looksRandom, secretRefProblem, shownSecretName } from "../../../src/core/routes/checks";
+import { publicSecretName } from "../../../src/actions/secrets";
+import {
+  looksRandom,
+  RANDOM_SECRET_NAME,
+  secretRefProblem,
+  shownSecretName,
+} from "../../../src/core/routes/checks";
 import { routeNotes } from "../../../src/core/routes/notes";
 import { parseRoutes } from "../../../src/core/routes/parse";
 
@@ -98,6 +104,32 @@ describe("Function: looksRandom (a secret name that reads as a generated value)"
       looksRandom("arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/github-webhook-AbC123"),
     ).to.equal(false);
   });
+});
+
+// hookgate:secretNamePrefix goes in front of every name the stack and its functions use: `check` judges the name
+// routes.yaml writes, so must the alarm descriptions, webhookSetup and the commit statuses (review h436). A prefix
+// with a "/" adds a part: `dev/` (a small word) or a fourth part made a base64 value with slashes pass as a name.
+// The stack knows its prefix; a deployed function does not, and judges the name behind each leading "/"-part.
+const SLASHED_PREFIXES = ["dev/", "prod/eu/", "team.a@ci/"];
+const PREFIXES = [...SLASHED_PREFIXES, "hookgate-dev-"];
+
+describe("Functions: shownSecretName (the stack) and publicSecretName (a function), a name behind the stack's secretNamePrefix", () => {
+  for (const [how, value] of GENERATED) {
+    it(`hide a value made by ${how} behind each prefix (a function: each ending in "/")`, () => {
+      for (const prefix of PREFIXES)
+        expect(shownSecretName(`${prefix}${value}`, true, prefix), prefix).to.equal(RANDOM_SECRET_NAME);
+      for (const prefix of SLASHED_PREFIXES)
+        expect(publicSecretName(`${prefix}${value}`), prefix).to.not.include(value);
+    });
+  }
+  for (const name of NAMES) {
+    it(`show ${JSON.stringify(name)} behind each prefix as it is`, () => {
+      for (const prefix of PREFIXES)
+        expect(shownSecretName(`${prefix}${name}`, true, prefix), prefix).to.equal(`"${prefix}${name}"`);
+      for (const prefix of SLASHED_PREFIXES)
+        expect(publicSecretName(`${prefix}${name}`), prefix).to.equal(`"${prefix}${name}"`);
+    });
+  }
 });
 
 describe("Function: routeNotes on a secret name that looks like a generated value", () => {
