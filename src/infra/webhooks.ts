@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { RANDOM_SECRET_NAME, shownSecretName } from "../core/routes/checks";
 import type { Route } from "../core/types";
 import { shortHash } from "./naming";
 import {
@@ -35,6 +36,16 @@ export interface WebhooksArgs {
    * interface endpoints (Secrets Manager, SQS), without which the ping would fail on a first deploy.
    */
   answerableAfter?: pulumi.Resource[];
+}
+
+/**
+ * A generated webhook secret's name as `pulumi up`'s output shows it: one that looks like a pasted value is not
+ * written (shownSecretName), but where to find it is.
+ */
+function storedAs(secretName: string, prefix: string): string {
+  const shown = shownSecretName(secretName, true, prefix);
+  if (shown !== RANDOM_SECRET_NAME) return shown;
+  return `the route's secret in routes.yaml${prefix ? ` behind "${prefix}"` : ""} ${RANDOM_SECRET_NAME}`;
 }
 
 /** Logical names may not hold "/" cleanly; keep them readable and unique. */
@@ -137,7 +148,7 @@ export class Webhooks extends pulumi.ComponentResource {
         const what = named.length === 0 ? "any repository (it names none)" : unhooked.join(", ");
         pulumi.log.warn(
           `route ${route.name}: no webhook is created for ${what}; add an organization or repository webhook ` +
-            `by hand${route.secret ? `, with the secret stored in Secrets Manager as ${route.secret}` : ""}`,
+            `by hand${route.secret ? `, with the secret stored in Secrets Manager as ${storedAs(route.secret, args.secretNamePrefix ?? "")}` : ""}`,
           this,
         );
       }

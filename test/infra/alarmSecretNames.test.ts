@@ -67,4 +67,44 @@ describe("the route's webhook secret name in alarm descriptions and the webhookS
     expect(badSignature).to.include('than the secret "hookgate/github-webhook" holds');
     expect(JSON.parse(setup).secretName).to.equal("hookgate/github-webhook");
   });
+
+  describe("pulumi up's warning for a github.manageWebhooks route whose repositories get no webhook (a glob)", () => {
+    async function warning(secret: string, secretNamePrefix?: string): Promise<string> {
+      const route = { ...jenkinsRoute("api-build", ["acme/*"]), secret };
+      const { warnings } = await collectingWarnings(() =>
+        evaluate({
+          config: config({
+            github: { manageWebhooks: true },
+            ...(secretNamePrefix ? { secretNamePrefix } : {}),
+          }),
+          routes: [route],
+          stack: "dev",
+          code: stubCode,
+          githubToken: "ghp_test-token-value",
+        }),
+      );
+      const given = warnings.filter((w) => w.includes("no webhook is created"));
+      expect(given).to.have.length(1);
+      return given[0] as string;
+    }
+
+    it("does not write a name that looks like a pasted value (with or without secretNamePrefix), and says routes.yaml's secret names it", async () => {
+      for (const [pasted, prefix] of [
+        ["q8Zr2Kx7Lm4Tn9Bv3Hc6Wd1Yf5Gs0Pj", undefined],
+        ["q8Zr2Kx7Lm4Tn9B/3Hc6Wd1Yf5Gs0Pjx", "dev/"],
+      ] as const) {
+        const text = await warning(pasted, prefix);
+        expect(text).to.not.include(pasted);
+        expect(text).to.include(
+          `stored in Secrets Manager as the route's secret in routes.yaml${prefix ? ` behind "${prefix}"` : ""} ${RANDOM_SECRET_NAME}`,
+        );
+      }
+    });
+
+    it("names an ordinary name as it is stored, with its prefix", async () => {
+      expect(await warning("hookgate/github-webhook", "dev/")).to.include(
+        'stored in Secrets Manager as "dev/hookgate/github-webhook"',
+      );
+    });
+  });
 });
