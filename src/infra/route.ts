@@ -594,6 +594,12 @@ export class Route extends pulumi.ComponentResource {
               `${BAD_SIGNATURE_THRESHOLD} in ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes): the Git host signs with another value than the secret ` +
               `${secret} holds (changed on one side only), and every delivery is lost (Git hosts do not ` +
               "redeliver a 4xx). Put the same value on both sides, then redeliver. " +
+              // A kind mismatch is not mended by copying a value: the log line's detail says which side holds which.
+              (route.provider === "gitlab"
+                ? 'For "signature missing", the hook and the secret are of two kinds (a whsec_ signing token, a plain ' +
+                  "secret token): store the hook's signing token in the secret, or give the hook the plain token; the " +
+                  "delivery line's detail says which. "
+                : "") +
               "One made-up signature from anyone who can reach the URL trips it too; api.ipAllowlist narrows who can. " +
               `See the log group ${names.logGroup} (delivery lines with status 401). It keeps its state through quiet ` +
               `periods: OK comes after ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes in which the function ran and ` +

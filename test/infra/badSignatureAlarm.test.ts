@@ -188,5 +188,13 @@ describe("The bad-signature alarm on a gitlab route (a secret changed in kind on
       .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
       .find((a) => a.inputs.name === "hookgate-dev-platform-gitlab-bad-signature");
     expect(alarm?.inputs.alarmDescription).to.contain('or "signature missing (...)"');
+    // Copying one value to the other side does not mend two kinds: the description says what does.
+    expect(alarm?.inputs.alarmDescription).to.contain(
+      "the hook and the secret are of two kinds (a whsec_ signing token, a plain secret token): store the hook's signing token in the secret, or give the hook the plain token",
+    );
+    const githubAlarm = cloud
+      .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+      .find((a) => a.inputs.name === "hookgate-dev-api-build-bad-signature");
+    expect(githubAlarm?.inputs.alarmDescription).to.not.contain("two kinds");
   });
 });
