@@ -88,6 +88,12 @@ export class SecretsManagerStore implements SecretStore {
     try {
       return [...(await load)];
     } catch (error) {
+      // The read that met a first "not found" (maybe a lagging endpoint) is a plain one: served as peek serves.
+      const doubted = this.cache.get(name);
+      if (error instanceof SecretNotFoundError && doubted !== undefined) {
+        const values = this.doubtedValues(doubted, options);
+        if (values) return [...values];
+      }
       // A forced refresh serves no stale values; a plain read, its own or one that joined a refresh, may.
       const stale = options.refresh ? undefined : this.staleValues(name, error);
       if (stale) return [...stale];
@@ -98,7 +104,7 @@ export class SecretsManagerStore implements SecretStore {
   peek(name: string, options: { refresh?: boolean } = {}): readonly string[] | undefined {
     const cached = this.cache.get(name);
     if (!cached || this.inFlight.has(name)) return undefined;
-    if (cached.doubtedUntil !== undefined && this.now() >= cached.doubtedUntil) return undefined;
+    if (cached.doubtedUntil !== undefined) return this.doubtedValues(cached, options);
     const age = this.now() - cached.fetchedAt;
     if (!options.refresh && age < this.ttlMs) return cached.values;
     // A flood of bad signatures must not turn into a flood of GetSecretValue calls.
@@ -106,10 +112,24 @@ export class SecretsManagerStore implements SecretStore {
     return undefined;
   }
 
-  /** The cached values while Secrets Manager fails for a while, within the TTL and the stale window after it. */
+  /**
+   * The values of a secret a read found missing, to a plain read until `doubtedUntil` whatever their age (the
+   * answer may have come from a lagging endpoint); never to a forced refresh, nor after it: a read then asks again.
+   */
+  private doubtedValues(cached: CacheEntry, options: { refresh?: boolean }): readonly string[] | undefined {
+    const until = cached.doubtedUntil;
+    return until !== undefined && !options.refresh && this.now() < until ? cached.values : undefined;
+  }
+
+  /**
+   * The cached values while Secrets Manager fails for a while, within the TTL and the stale window after it; never
+   * those of a secret a read found missing: a failure to confirm a deletion must not bring them back.
+   */
   private staleValues(name: string, error: unknown): readonly string[] | undefined {
     const cached = this.cache.get(name);
-    if (!(error instanceof TransientDependencyError) || !cached) return undefined;
+    if (!(error instanceof TransientDependencyError) || !cached || cached.doubtedUntil !== undefined) {
+      return undefined;
+    }
     return this.now() - cached.fetchedAt < this.ttlMs + this.staleIfErrorMs ? cached.values : undefined;
   }
 

@@ -407,11 +407,15 @@ describe("Class: SecretsManagerStore", () => {
     expect(await store.versions("s").catch((e) => e)).to.be.instanceOf(TransientDependencyError);
   });
 
-  it("versions(name) does not serve stale values once the secret is deleted: it is missing (401), not unavailable", async () => {
+  it("versions(name) does not serve stale values once the secret is deleted: it is missing (401), not unavailable, once a second read past the refresh interval confirms it", async () => {
     currentOnly({ SecretString: "v1" }, notFound());
     const store = new SecretsManagerStore(client, { now, ttlMs: 1_000, staleIfErrorMs: 60_000 });
     await store.versions("s");
     clock += 2_000;
+    expect(await store.versions("s"), "the first not-found may be a lagging endpoint's").to.deep.equal([
+      "v1",
+    ]);
+    clock += 5_000;
     const error = await store.versions("s").catch((e) => e);
     expect(error).to.be.instanceOf(SecretNotFoundError);
   });
@@ -451,6 +455,50 @@ describe("Class: SecretsManagerStore", () => {
     expect(store.peek("s"), "peek past the interval: fetched again").to.equal(undefined);
     expect(await store.versions("s"), "a plain read past the interval").to.deep.equal(["v1"]);
     expect(store.peek("s"), "no longer doubted").to.deep.equal(["v1"]);
+  });
+
+  it("versions(name) never serves a secret found missing as stale when the read meant to confirm the deletion fails for a passing reason", async () => {
+    currentOnly({ SecretString: "v1" }, notFound(), throttled());
+    const store = new SecretsManagerStore(client, { now });
+    await store.versions("s");
+    clock += 6_000;
+    expect(await store.versions("s", { refresh: true }).catch((e) => e)).to.be.instanceOf(
+      SecretNotFoundError,
+    );
+    clock += 6_000;
+    const afterWindow = await store.versions("s").catch((e: Error) => e.name);
+    clock += 10 * 60_000;
+    const tenMinutesLater = await store.versions("s").catch((e: Error) => e.name);
+    expect({ afterWindow, tenMinutesLater }).to.deep.equal({
+      afterWindow: "TransientDependencyError",
+      tenMinutesLater: "TransientDependencyError",
+    });
+  });
+
+  it("versions(name) keeps the values 5 s more when the cache's own re-read meets a lagging not-found: that read and the next ones get them", async () => {
+    currentOnly({ SecretString: "v1" }, notFound(), { SecretString: "v1" });
+    const store = new SecretsManagerStore(client, { now });
+    await store.versions("s");
+    clock += SECRET_CACHE_TTL_MS;
+    const lagging = await store.versions("s").catch((e: Error) => e.name);
+    clock += 1_000;
+    const peeked = store.peek("s");
+    const oneSecondLater = await store.versions("s").catch((e: Error) => e.name);
+    clock += 3_000;
+    const fourSecondsLater = await store.versions("s").catch((e: Error) => e.name);
+    clock += 1_000;
+    const asked = sm.commandCalls(GetSecretValueCommand).length;
+    const fiveSecondsLater = await store.versions("s").catch((e: Error) => e.name);
+    expect({ lagging, peeked, oneSecondLater, fourSecondsLater, fiveSecondsLater }).to.deep.equal({
+      lagging: ["v1"],
+      peeked: ["v1"],
+      oneSecondLater: ["v1"],
+      fourSecondsLater: ["v1"],
+      fiveSecondsLater: ["v1"],
+    });
+    expect(sm.commandCalls(GetSecretValueCommand).length, "asked again past the 5 s").to.be.greaterThan(
+      asked,
+    );
   });
 
   it("versions(name) stops serving the cached values once a re-read finds the secret scheduled for deletion", async () => {
