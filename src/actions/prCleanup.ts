@@ -251,22 +251,26 @@ function olderThanEvent(pr: PullRequestRef, current: PullRequestInfo): string | 
   if (pr.merged && !current.merged) {
     return `the event says PR #${pr.number} was merged, but the Git host's API does not yet (${current.state}): its answer may lag behind the webhook`;
   }
-  if (current.state === "open" && !laterThan(current.updatedAt, pr.updatedAt)) {
+  // A closing delivery whose pull request still says open was rendered before the close: its time is not the close's.
+  const closedAt = pr.state === "open" ? undefined : pr.updatedAt;
+  if (current.state === "open" && !notBefore(current.updatedAt, closedAt)) {
     const when = current.updatedAt ? `last updated ${current.updatedAt}` : "with no update time";
-    const close = pr.updatedAt ? `the close at ${pr.updatedAt}` : "the close";
-    return `the Git host's API still shows PR #${pr.number} open, ${when}, not after ${close}: its answer may lag behind the webhook`;
+    const close = closedAt ? `the close at ${closedAt}` : "the close";
+    return `the Git host's API still shows PR #${pr.number} open, ${when}, before ${close}: its answer may lag behind the webhook`;
   }
   return undefined;
 }
 
 /**
- * Whether time `a` is after time `b`, both ISO 8601, in whole seconds: GitLab's hooks say whole seconds where its
- * API says milliseconds, so the same update would otherwise look later. False when either is unknown.
+ * Whether time `a` is not before time `b`, both ISO 8601, in whole seconds: GitLab's hooks say whole seconds where
+ * its API says milliseconds, and GitHub's and Gitea's times have whole seconds only, so a reopen in the close's
+ * second (`gh pr close && gh pr reopen`, to re-run checks) has the close's time: taken as reopened, not retried
+ * for the queue's attempts while the repository's other deliveries wait behind it. False when either is unknown.
  */
-function laterThan(a: string | undefined, b: string | undefined): boolean {
+function notBefore(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined) return false;
   const [msA, msB] = [Date.parse(a), Date.parse(b)];
-  return Number.isFinite(msA) && Number.isFinite(msB) && Math.floor(msA / 1000) > Math.floor(msB / 1000);
+  return Number.isFinite(msA) && Number.isFinite(msB) && Math.floor(msA / 1000) >= Math.floor(msB / 1000);
 }
 
 /**
@@ -358,8 +362,10 @@ async function runStorageStep(
       if (found.keep !== undefined) return `kept ${branch}: ${found.keep}`;
       // A stacked pull request targets this branch: deleting it closes that pull request on GitHub. The pull
       // request itself is left out of both counts: a list behind its merge may still show it open.
-      const own = event.pr?.number;
-      const open = await host.openPullRequestsInto(event.repo, branch, own);
+      // Only a merged one: a pull request closed unmerged can be reopened meanwhile, and its listing then counts.
+      // Never on the "into" side, where it is not (its base is another branch): that count stays exact.
+      const own = current.merged ? event.pr?.number : undefined;
+      const open = await host.openPullRequestsInto(event.repo, branch);
       if (open.count > 0 || open.more) return `kept ${branch}: ${openPullRequests(open)}`;
       // Another open pull request from the same branch (into another base): deleting it closes that one too.
       const from = await host.openPullRequestsFrom(event.repo, branch, headRepo, own);

@@ -88,11 +88,22 @@ describe("Function: cleanUpPullRequest with a re-read of the pull request older 
     });
   }
 
-  it("cleanUpPullRequest retries an open answer updated in the same second as the close: GitLab's hooks say whole seconds where its API says milliseconds", async () => {
-    // The hook's "2026-12-06 01:59:00 UTC" is 01:59:00.000; the replica's answer, from before the close, .400.
+  it("cleanUpPullRequest takes an open answer updated in the same second as the close as reopened, not retried: GitLab's hooks say whole seconds where its API says milliseconds", async () => {
+    // The hook's "2026-12-06 01:59:00 UTC" is 01:59:00.000; the answer, a reopen in that second, .400. Retried, it
+    // would hold the repository's other deliveries behind it for the queue's attempts.
     host.setPull(
       "acme/api",
       mergedPull({ state: "open", merged: false, updatedAt: "2026-12-06T01:59:00.400Z" }),
+    );
+    const outcome = await run("gitlab", "/api/v4");
+    expect(outcome.status).to.equal("skipped");
+    expect(host.deletedRefs).to.deep.equal([]);
+  });
+
+  it("cleanUpPullRequest retries an open answer updated in the second before the close's", async () => {
+    host.setPull(
+      "acme/api",
+      mergedPull({ state: "open", merged: false, updatedAt: "2026-12-06T01:58:59.900Z" }),
     );
     const err = await rejectsWithActionError(run("gitlab", "/api/v4"));
     expect(err.retryable).to.equal(true);

@@ -192,8 +192,12 @@ function pullRequest(provider: "github" | "gitea", payload: Json): PullRequestRe
     baseRef: (gogs ? str(pr.base_branch) : str(base?.ref)) ?? "",
     headSha: str(head?.sha) ?? "",
     headRepoFullName: str(obj(gogs ? pr.head_repo : head?.repo)?.full_name),
-    // GitHub's and Gitea's pull request: updated_at, and closed_at once closed (Gogs names neither).
-    ...timeOf(latestTime(pr.updated_at, pr.closed_at)),
+    // GitHub's and Gitea's pull request: updated_at, and closed_at once closed (Gogs names neither). A closing
+    // event whose pull request says open or has no closed_at was rendered before the close (GitHub sends such,
+    // community discussion 28877): its times predate the close, so it has none (pr-cleanup then retries).
+    ...(payload.action === "closed" && (str(pr.state) === "open" || pr.closed_at == null)
+      ? {}
+      : timeOf(latestTime(pr.updated_at, pr.closed_at))),
   };
 }
 

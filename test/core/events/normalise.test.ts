@@ -395,6 +395,24 @@ describe("Function: normaliseDelivery (fixtures)", () => {
     });
   }
 
+  const renderedBeforeClose: Array<[string, Record<string, unknown>]> = [
+    ["still says open", { state: "open" }],
+    ["has no closed_at", { closed_at: null }],
+  ];
+  for (const [what, change] of renderedBeforeClose) {
+    it(`normaliseDelivery gives a GitHub closing delivery whose pull request ${what} no update time (it predates the close)`, () => {
+      const fixture = loadPayload("github/pull_request-closed");
+      const payload = structuredClone(fixture.payload) as { pull_request: Record<string, unknown> };
+      Object.assign(payload.pull_request, change);
+      const body = Buffer.from(JSON.stringify(payload));
+      const event = normaliseDelivery("github", bagOf(fixture.headers), payload, body);
+      expect(event.pr?.updatedAt).to.equal(undefined);
+      expect(
+        normaliseDelivery("github", bagOf(fixture.headers), fixture.payload, fixture.body).pr?.updatedAt,
+      ).to.equal(githubPr.updatedAt);
+    });
+  }
+
   it("normaliseDelivery keeps the payload by reference, not a copy", () => {
     const fixture = loadPayload("github/push");
     const event = normaliseDelivery("github", bagOf(fixture.headers), fixture.payload, fixture.body);
