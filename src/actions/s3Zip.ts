@@ -12,8 +12,8 @@
 //
 // A zip never replaces one from a delivery the gateway accepted later (its accepted-at metadata): a dead
 // letter redriven after newer pushes were zipped is skipped, not written over their zip (core/zipOrder).
-// Nor, for a fast-forward push, one whose push chain replaced this push's commit (its supersedes metadata,
-// from the pushes' before): an older push accepted later (resent after a 5xx, or out of order) is skipped
+// Nor, for a fast-forward push of the zip's own ref and repository, one whose push chain replaced this push's
+// commit (its supersedes metadata, from the pushes' before): an older push accepted later (resent after a 5xx, or out of order) is skipped
 // too. A creation, a force-push or a rewind is never skipped by the chain: it may be a rollback.
 // A key that holds this delivery's own zip already (an earlier attempt's upload succeeded, the attempt did
 // not end well) is done: nothing is downloaded or uploaded.
@@ -41,6 +41,7 @@ import {
   ACCEPTED_AT_METADATA,
   acceptedAtMetadata,
   isOwnZip,
+  REVISION_SUMMARY_METADATA,
   SUPERSEDES_METADATA,
   writeCondition,
   zipChain,
@@ -515,6 +516,8 @@ async function readAndDecide(
       sha,
       before: event.before,
       fastForward: event.fastForward === true,
+      ref: metadata.ref,
+      revisionSummary: metadata[REVISION_SUMMARY_METADATA],
     });
     if (chain.upload) return { condition: writeCondition(existing), supersedes: chain.supersedes };
     return { outcome: supersededOutcome(request, event, sha, acceptedAt, round, chain.newer, clients) };
@@ -1460,13 +1463,6 @@ const MAX_DELIVERY_ID_METADATA = 200;
 const MAX_SUMMARY_METADATA = 300;
 
 /**
- * CodePipeline shows this metadata of an S3 source's object as the revision's summary (SourceRevision:
- * "the user-provided content of a codepipeline-artifact-revision-summary key specified in the object
- * metadata").
- */
-export const REVISION_SUMMARY_METADATA = "codepipeline-artifact-revision-summary";
-
-/**
  * "<provider> <repo> <branch or tag> <sha7>: delivery <id>", ASCII (percent-encoded as the ref is), each
  * part clipped so a long branch leaves the commit readable, and the whole at most 300 characters.
  */
@@ -1479,7 +1475,7 @@ function revisionSummary(event: QueuedEvent, sha: string): string {
   return clippedMetadata(text, MAX_SUMMARY_METADATA);
 }
 
-/** Information only (nothing compares it): a long value is cut, never inside a %XX escape. */
+/** A long value is cut, never inside a %XX escape; zipChain takes a value ending in "..." as unknown. */
 function clippedMetadata(value: string, max = MAX_REF_METADATA): string {
   if (value.length <= max) return value;
   return `${value.slice(0, max - 3).replace(/%[0-9A-Fa-f]?$/, "")}...`;

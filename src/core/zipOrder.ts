@@ -5,8 +5,9 @@
 // Acceptance time is not commit order: a push refused before the gateway claimed it (a 503 throttle, a
 // 500) and sent again, or two pushes that arrive out of order, are accepted after newer pushes. So each
 // zip also names the commits its push chain is known to have replaced (supersedes), from the pushes'
-// own `before`, and a fast-forward push of one of those is skipped (zipChain). Only a fast-forward: a
-// creation, a force-push or a rewind may put any listed commit back on purpose (a rollback).
+// own `before`, and a fast-forward push of one of those is skipped (zipChain). Only a fast-forward of the
+// zip's own ref and repository: a creation, a force-push or a rewind may put any listed commit back on
+// purpose (a rollback), and another branch's history says nothing of this one.
 import type { WriteCondition } from "./ports";
 
 /** The user metadata key (x-amz-meta-accepted-at) that holds when the zip's delivery was accepted. */
@@ -118,6 +119,16 @@ export const MAX_SUPERSEDED = 4;
 /** What s3-zip knows of the push it zips: its commit, the ref's value before the push, and how it moved. */
 export interface ZipPush {
   sha: string;
+  /**
+   * The x-amz-meta-ref this push writes, as s3-zip writes it (percent-encoded, a long one cut and ending in
+   * "..."): the chain skips only a push of the zip's own ref. Absent, empty or cut: unknown, never skipped.
+   */
+  ref?: string;
+  /**
+   * The revision summary this push writes (REVISION_SUMMARY_METADATA, "<provider> <repository> ..."): the
+   * chain skips only a push of the zip's own provider and repository (a fork or a mirror may share the key).
+   */
+  revisionSummary?: string;
   /** The ref's commit before the push: all zeros or absent for a new branch, or a payload without it. */
   before?: string;
   /**
@@ -141,10 +152,12 @@ export type ZipChainDecision =
 
 /**
  * Whether the push of `push.sha` may replace the zip in place, by the commits that zip's pushes replaced
- * (its supersedes): not when this push is a fast-forward, its commit is among them, is not the zip's own,
- * and it does not continue from the zip's commit. Then it is an older push delivered late (resent after a
- * 5xx, or out of order) and would put an older commit back. Any other push uploads: a creation (a branch or
- * tag made again at a listed commit, another branch sharing the key), a force-push or a rewind back to a
+ * (its supersedes): not when this push is a fast-forward of the zip's own ref and repository (both known, as
+ * s3-zip writes them), its commit is among them, is not the zip's own, and it does not continue from the
+ * zip's commit. Then it is an older push delivered late (resent after a 5xx, or out of order) and would put
+ * an older commit back. Another ref's or repository's push (a key several branches or a fork share, two
+ * changes of one Bitbucket Cloud push) is no older push of this history, and uploads. Any other push
+ * uploads: a creation (a branch or tag made again at a listed commit), a force-push or a rewind back to a
  * listed commit is a rollback whose before need not be the zip's commit (the head it went back from may
  * never have been zipped here: a paths filter passed it over, it dead-lettered), and a push the payload
  * cannot tell (Bitbucket Data Center, an older queued item) gives no order either. Positive evidence only:
@@ -170,7 +183,8 @@ export function zipChain(existing: ExistingZip, push: ZipPush): ZipChainDecision
     theirSha !== undefined &&
     sha !== theirSha &&
     before !== theirSha &&
-    theirList.includes(sha)
+    theirList.includes(sha) &&
+    sameHistory(existing as Readonly<Record<string, string>>, push)
   ) {
     const deliveryId = Object.hasOwn(existing as object, "delivery-id")
       ? (existing as Record<string, string>)["delivery-id"]
@@ -183,6 +197,44 @@ export function zipChain(existing: ExistingZip, push: ZipPush): ZipChainDecision
   else chain = before ? [before] : [];
   const supersedes = [...new Set(chain)].filter((c) => c !== sha).slice(0, MAX_SUPERSEDED);
   return { upload: true, supersedes };
+}
+
+/**
+ * The user metadata key CodePipeline shows as the revision's summary (SourceRevision: "the user-provided
+ * content of a codepipeline-artifact-revision-summary key specified in the object metadata"); s3-zip writes
+ * "<provider> <repository> <branch or tag> <sha7>: delivery <id>".
+ */
+export const REVISION_SUMMARY_METADATA = "codepipeline-artifact-revision-summary";
+
+/**
+ * Whether the zip in place was written for the same ref of the same repository as this push, each read from
+ * what s3-zip writes: x-amz-meta-ref, and the provider and repository that begin the revision summary. A value
+ * absent, empty or cut ("...": Git refs and repository names never end so) is unknown: not the same.
+ */
+function sameHistory(existing: Readonly<Record<string, string>>, push: ZipPush): boolean {
+  const own = (name: string) => (Object.hasOwn(existing, name) ? existing[name] : undefined);
+  const ref = knownValue(push.ref);
+  const repository = summaryRepository(push.revisionSummary);
+  return (
+    ref !== undefined &&
+    ref === knownValue(own("ref")) &&
+    repository !== undefined &&
+    repository === summaryRepository(own(REVISION_SUMMARY_METADATA))
+  );
+}
+
+/** A metadata value that names its whole subject: not absent, empty, or cut short with "...". */
+function knownValue(value: string | undefined): string | undefined {
+  return value === undefined || value === "" || value.endsWith("...") ? undefined : value;
+}
+
+/** "<provider> <repository>", the first two words of a revision summary s3-zip wrote, when neither is cut. */
+function summaryRepository(summary: string | undefined): string | undefined {
+  const words = /^([^ ]+) ([^ ]+) /.exec(summary ?? "");
+  if (words === null) return undefined;
+  const [, provider, repository] = words as unknown as [string, string, string];
+  if (knownValue(provider) === undefined || knownValue(repository) === undefined) return undefined;
+  return `${provider} ${repository}`;
 }
 
 /** The commits a supersedes value names (any other word is not a commit id, and is passed over). */

@@ -347,6 +347,48 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
         });
       });
 
+      // h439: the chain is one ref's history in one repository.
+      it("uploadSourceZip uploads a fast-forward of another branch onto a commit the zip of main lists, on a key both branches write", async () => {
+        const key = "chain/shared.zip";
+        await upload(zipAt(key), newerPush(), clients(), EARLY);
+        // release lags at FIRST, fast-forwarded to SHA (git push origin SHA:release).
+        const release = pushEvent({
+          ref: "refs/heads/release",
+          branch: "release",
+          before: FIRST,
+          fastForward: true,
+          deliveryId: "push-release",
+        });
+        const outcome = await upload(zipAt(key), release, clients(), LATE);
+        expect(outcome.detail).to.match(/^uploaded /);
+        expect((await s3.getObject(BUCKET, key)).metadata).to.include({
+          sha: SHA,
+          ref: "refs/heads/release",
+          supersedes: FIRST,
+        });
+      });
+
+      it("uploadSourceZip uploads a fast-forward of a fork's branch onto a commit the zip of the parent's lists, on a key both repositories write", async () => {
+        const key = "chain/fork-shared.zip";
+        await upload(zipAt(key), newerPush(), clients(), EARLY);
+        host.setRepo("acme/api-fork");
+        host.setArchive("acme/api-fork", SHA, { files: { "buildspec.yml": "version: 0.2\n# fork\n" } });
+        const fork = pushEvent({
+          repo: { owner: "acme", name: "api-fork", fullName: "acme/api-fork", defaultBranch: "main" },
+          before: FIRST,
+          fastForward: true,
+          deliveryId: "push-fork",
+        });
+        const outcome = await upload(zipAt(key), fork, clients(), LATE);
+        expect(outcome.detail).to.match(/^uploaded /);
+        const object = await s3.getObject(BUCKET, key);
+        expect(object.metadata).to.include({
+          sha: SHA,
+          "codepipeline-artifact-revision-summary": "github acme/api-fork main 0123456: delivery push-fork",
+        });
+        expect((await readZip(object.body)).get("buildspec.yml")?.toString()).to.contain("# fork");
+      });
+
       it("uploadSourceZip uploads a force-push back to the first commit (its before is the zip's commit), naming the newer commits as superseded; the third push resent after it is skipped", async () => {
         const key = "chain/rollback.zip";
         const THIRD = "3333333333333333333333333333333333333333";
@@ -571,7 +613,12 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
 
       it("uploadSourceZip reads the key again when its conditional upload is refused, and skips: the zip put meanwhile, though accepted earlier, is of a later push that replaced this push's commit", async () => {
         const key = "race/superseding.zip";
-        const raced = racedStore(EARLY, 1, NEWER_SHA, { supersedes: SHA });
+        // Their zip: main of acme/api on GitHub, as s3-zip writes it.
+        const raced = racedStore(EARLY, 1, NEWER_SHA, {
+          supersedes: SHA,
+          ref: "refs/heads/main",
+          "codepipeline-artifact-revision-summary": "github acme/api main fedcba9: delivery theirs-1",
+        });
         const c = clients({ objects: raced.objects });
         const outcome = await upload(
           zipAt(key),

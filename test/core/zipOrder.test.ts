@@ -6,6 +6,7 @@ import {
   isOwnZip,
   MAX_ACCEPTED_AT_AHEAD_MS,
   MAX_SUPERSEDED,
+  REVISION_SUMMARY_METADATA,
   SUPERSEDES_METADATA,
   writeCondition,
   type ZipPush,
@@ -152,14 +153,31 @@ describe("Function: isOwnZip", () => {
 const c = (n: number) => String(n).padStart(40, "c");
 const ZERO = "0".repeat(40);
 
+/** What s3-zip writes for a push of main of acme/api on GitHub: the ref, and the summary that names the repository. */
+const MAIN = "refs/heads/main";
+const summary = (sha: string, repository = "acme/api", branch = "main", provider = "github") =>
+  `${provider} ${repository} ${branch} ${sha.slice(0, 7)}: delivery d-${sha.slice(-2)}`;
+
 describe("Function: zipChain", () => {
-  const zip = (sha: string, supersedes?: string[]): ExistingZip => ({
+  const zip = (sha: string, supersedes?: string[], more: Record<string, string> = {}): ExistingZip => ({
     sha,
+    ref: MAIN,
     "delivery-id": `d-${sha.slice(-2)}`,
+    [REVISION_SUMMARY_METADATA]: summary(sha),
     ...(supersedes ? { [SUPERSEDES_METADATA]: supersedes.join(" ") } : {}),
+    ...more,
   });
-  /** A fast-forward push of `sha` on top of `before` (the only kind the chain may skip). */
-  const ff = (sha: string, before: string): ZipPush => ({ sha, before, fastForward: true });
+  /** A fast-forward push of main of `sha` on top of `before` (the only kind the chain may skip). */
+  const ff = (sha: string, before: string, more: Partial<ZipPush> = {}): ZipPush => ({
+    sha,
+    before,
+    fastForward: true,
+    ref: MAIN,
+    revisionSummary: summary(sha),
+    ...more,
+  });
+  /** A late fast-forward of c1 after c2's zip [c1], as a push of another ref or repository than the zip's. */
+  const lateC1 = (more: Partial<ZipPush>) => ff(c(1), c(0), more);
   const cases: Array<[string, ExistingZip, ZipPush, string[] | "skip"]> = [
     ["no zip, a push on top of c1", undefined, ff(c(2), c(1)), [c(1)]],
     ["no zip, a new branch's push (before all zeros)", undefined, { sha: c(1), before: ZERO }, []],
@@ -243,9 +261,78 @@ describe("Function: zipChain", () => {
     ],
     [
       "a zip of c2 whose list has a word that is no commit, a late fast-forward push of c1",
-      { sha: c(2), [SUPERSEDES_METADATA]: `x ${c(1)}` },
+      zip(c(2), undefined, { [SUPERSEDES_METADATA]: `x ${c(1)}` }),
       ff(c(1), c(0)),
       "skip",
+    ],
+    // h439: the chain is one ref's history in one repository; a push of another (a key several branches,
+    // forks or mirrors write; the second change of one Bitbucket Cloud push) is no late push of it.
+    [
+      "a zip of c2 [c1] of main, a fast-forward of release onto c1",
+      zip(c(2), [c(1)]),
+      lateC1({ ref: "refs/heads/release", revisionSummary: summary(c(1), "acme/api", "release") }),
+      [c(0)],
+    ],
+    [
+      "a zip of c2 [c1] of main, a fast-forward of refs/heads/Main (refs are case-sensitive) onto c1",
+      zip(c(2), [c(1)]),
+      lateC1({ ref: "refs/heads/Main", revisionSummary: summary(c(1), "acme/api", "Main") }),
+      [c(0)],
+    ],
+    [
+      "a zip of c2 [c1] of acme/api, a fast-forward of a fork's main onto c1",
+      zip(c(2), [c(1)]),
+      lateC1({ revisionSummary: summary(c(1), "acme/api-fork") }),
+      [c(0)],
+    ],
+    [
+      "a zip of c2 [c1] from GitHub, a fast-forward of a GitLab mirror's main onto c1",
+      zip(c(2), [c(1)]),
+      lateC1({ revisionSummary: summary(c(1), "acme/api", "main", "gitlab") }),
+      [c(0)],
+    ],
+    // Unknown is not the same: a ref or repository cut with "...", or absent.
+    [
+      "a zip of c2 [c1] whose ref is cut, a late fast-forward of c1 with the same cut ref",
+      zip(c(2), [c(1)], { ref: "refs/heads/long/bbb..." }),
+      lateC1({ ref: "refs/heads/long/bbb..." }),
+      [c(0)],
+    ],
+    [
+      "a zip of c2 [c1] whose summary's repository is cut, a late fast-forward of c1 of the same cut name",
+      zip(c(2), [c(1)], { [REVISION_SUMMARY_METADATA]: summary(c(2), "acme/aaa...") }),
+      lateC1({ revisionSummary: summary(c(1), "acme/aaa...") }),
+      [c(0)],
+    ],
+    [
+      "a zip of c2 [c1] without a ref, a late fast-forward of c1",
+      { sha: c(2), [SUPERSEDES_METADATA]: c(1), [REVISION_SUMMARY_METADATA]: summary(c(2)) },
+      ff(c(1), c(0)),
+      [c(0)],
+    ],
+    [
+      "a zip of c2 [c1] without a summary, a late fast-forward of c1",
+      { sha: c(2), ref: MAIN, [SUPERSEDES_METADATA]: c(1) },
+      ff(c(1), c(0)),
+      [c(0)],
+    ],
+    [
+      "a zip of c2 [c1], a late fast-forward of c1 that names no ref",
+      zip(c(2), [c(1)]),
+      lateC1({ ref: undefined }),
+      [c(0)],
+    ],
+    [
+      "a zip of c2 [c1], a late fast-forward of c1 with an empty ref",
+      zip(c(2), [c(1)], { ref: "" }),
+      lateC1({ ref: "" }),
+      [c(0)],
+    ],
+    [
+      "a zip of c2 [c1], a late fast-forward of c1 without a summary",
+      zip(c(2), [c(1)]),
+      lateC1({ revisionSummary: undefined }),
+      [c(0)],
     ],
   ];
   for (const [what, existing, push, expected] of cases) {
@@ -265,6 +352,9 @@ describe("Function: zipChain", () => {
   it("zipChain reads only the object's own metadata fields, not inherited ones", () => {
     const existing = Object.create({ sha: c(2), [SUPERSEDES_METADATA]: c(1) }) as Record<string, string>;
     expect(zipChain(existing, ff(c(1), c(0)))).to.deep.equal({ upload: true, supersedes: [c(0)] });
+    const inherited = Object.create({ ref: MAIN, [REVISION_SUMMARY_METADATA]: summary(c(2)) });
+    Object.assign(inherited, { sha: c(2), [SUPERSEDES_METADATA]: c(1) });
+    expect(zipChain(inherited, ff(c(1), c(0)))).to.deep.equal({ upload: true, supersedes: [c(0)] });
   });
 
   /** The key's zip after each delivery, as s3-zip decides it (accepted-at, then the chain), each accepted later. */
@@ -276,7 +366,13 @@ describe("Function: zipChain", () => {
       const order = zipOrder(existing, { sha: push.sha, acceptedAt }, Date.parse(acceptedAt));
       const chain = zipChain(existing, push);
       if (order.upload && chain.upload) {
-        existing = { sha: push.sha, "accepted-at": acceptedAt, "delivery-id": `d-${i}` };
+        existing = {
+          sha: push.sha,
+          ref: MAIN,
+          "accepted-at": acceptedAt,
+          "delivery-id": `d-${i}`,
+          [REVISION_SUMMARY_METADATA]: summary(push.sha),
+        };
         if (chain.supersedes.length > 0) existing[SUPERSEDES_METADATA] = chain.supersedes.join(" ");
         expect(chain.supersedes).to.have.length.of.at.most(MAX_SUPERSEDED).and.not.include(push.sha);
       }
@@ -315,12 +411,42 @@ describe("Function: zipChain", () => {
           }
         }
         if (rollbackTo !== undefined) {
-          pushes.push({ sha: c(rollbackTo), before: headZipped ? c(n) : c(n + 1) });
+          pushes.push({
+            ...pushOf(rollbackTo),
+            before: headZipped ? c(n) : c(n + 1),
+            fastForward: undefined,
+          });
           newest.push(c(rollbackTo));
         }
         expect(deliver(pushes)).to.deep.equal(newest);
       }),
       { numRuns: runs(300) },
+    );
+  });
+
+  it("a fast-forward of another ref or repository than the zip's always uploads, whatever the zip's list", () => {
+    const commit = fc.integer({ min: 0, max: 12 }).map(c);
+    const other = fc.oneof(
+      fc.constant<Partial<ZipPush>>({ ref: "refs/heads/release" }),
+      fc.constant<Partial<ZipPush>>({ ref: "refs/tags/v1" }),
+      fc.constant<Partial<ZipPush>>({ ref: undefined }),
+      fc.constant<Partial<ZipPush>>({ revisionSummary: "github acme/web main 0000000: delivery x" }),
+      fc.constant<Partial<ZipPush>>({ revisionSummary: "gitea acme/api main 0000000: delivery x" }),
+      fc.constant<Partial<ZipPush>>({ revisionSummary: undefined }),
+    );
+    fc.assert(
+      fc.property(
+        commit,
+        fc.array(commit, { maxLength: 6 }),
+        commit,
+        commit,
+        other,
+        (theirs, list, ours, from, more) => {
+          const decision = zipChain(zip(theirs, [ours, ...list]), ff(ours, from, more));
+          expect(decision.upload).to.equal(true);
+        },
+      ),
+      { numRuns: runs(200) },
     );
   });
 
