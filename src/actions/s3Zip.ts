@@ -13,8 +13,10 @@
 // A zip never replaces one from a delivery the gateway accepted later (its accepted-at metadata): a dead
 // letter redriven after newer pushes were zipped is skipped, not written over their zip (core/zipOrder).
 // Nor, for a fast-forward push of the zip's own ref and repository, one whose push chain replaced this push's
-// commit (its supersedes metadata, from the pushes' before): an older push accepted later (resent after a 5xx, or out of order) is skipped
-// too. A creation, a force-push or a rewind is never skipped by the chain: it may be a rollback.
+// commit (its supersedes metadata, from the pushes' before): an older push accepted later (resent after a
+// 5xx, or out of order) is skipped too, once the Git host's head of the branch confirms this push is not the
+// branch's newest (the only host call made before the download, and only then). A creation, a force-push or
+// a rewind is never skipped by the chain: it may be a rollback.
 // A key that holds this delivery's own zip already (an earlier attempt's upload succeeded, the attempt did
 // not end well) is done: nothing is downloaded or uploaded.
 // The upload is conditional on what was read (If-Match on its ETag, If-None-Match: * when there was none):
@@ -40,6 +42,7 @@ import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
 import {
   ACCEPTED_AT_METADATA,
   acceptedAtMetadata,
+  headConfirmsSkip,
   isOwnZip,
   REVISION_SUMMARY_METADATA,
   SUPERSEDES_METADATA,
@@ -47,7 +50,7 @@ import {
   zipChain,
   zipOrder,
 } from "../core/zipOrder";
-import { gitHostClient } from "./gitHost";
+import { type GitHostClient, gitHostClient } from "./gitHost";
 import { pathUnder } from "./gitHost/redirects";
 import type { TopFolderTest } from "./gitHost/topFolder";
 import type { ArchiveSource } from "./gitHost/types";
@@ -227,6 +230,18 @@ export async function uploadSourceZip(
   const acceptedAt = acceptedAtMetadata(context.acceptedAt);
   if (acceptedAt !== undefined) metadata[ACCEPTED_AT_METADATA] = acceptedAt;
 
+  // One client for the archive and, on the chain's skip path only, the branch's head (read once).
+  let host: GitHostClient | undefined;
+  const hostClient = async (): Promise<GitHostClient> => {
+    host ??= await gitHostClient(request.api, clients);
+    return host;
+  };
+  let headAnswer: Promise<BranchHeadAnswer> | undefined;
+  const branchHead = (): Promise<BranchHeadAnswer> => {
+    headAnswer ??= readBranchHead(hostClient, event);
+    return headAnswer;
+  };
+
   let dir: string | undefined;
   try {
     let downloaded: DownloadedArchive | undefined;
@@ -236,13 +251,22 @@ export async function uploadSourceZip(
     // writer got there in between, read again and decide again: its zip may be newer than this one.
     for (let round = 1; ; round++) {
       // Before the download: a delivery older than the zip in place has nothing to do.
-      const decided = await readAndDecide(request, event, sha, clients, context.acceptedAt, round, metadata);
+      const decided = await readAndDecide(
+        request,
+        event,
+        sha,
+        clients,
+        context.acceptedAt,
+        round,
+        metadata,
+        branchHead,
+      );
       if ("outcome" in decided) return decided.outcome;
       // Each round's read gives the chain anew: another writer's zip may have come in between.
       if (decided.supersedes.length > 0) metadata[SUPERSEDES_METADATA] = decided.supersedes.join(" ");
       else delete metadata[SUPERSEDES_METADATA];
       if (downloaded === undefined) {
-        const host = await gitHostClient(request.api, clients);
+        const host = await hostClient();
         const source = host.archive(event.repo, sha);
         dir = await makeRunDir(clients.tmpDir ?? tmpdir(), clients.log);
         const archiveFile = join(dir, "archive.zip");
@@ -454,7 +478,8 @@ function processExists(pid: number): boolean {
 
 /**
  * Reads the zip at the key and decides: skipped (the outcome) when it comes from a delivery accepted
- * later or its push chain replaced this commit, or the condition the upload goes on (what was read) and
+ * later, or its push chain replaced this commit and the Git host's head of the branch (`branchHead`, read only
+ * then) confirms the branch has moved on, or the condition the upload goes on (what was read) and
  * the commits the new zip supersedes. The HeadObject's ETag gives If-Match; a
  * key without an object gives If-None-Match: * (ObjectStore.head answers absent from its list fallback
  * only when the key is not listed, so that is exact too).
@@ -467,6 +492,7 @@ async function readAndDecide(
   acceptedAt: string,
   round: number,
   metadata: Readonly<Record<string, string>>,
+  branchHead: () => Promise<BranchHeadAnswer>,
 ): Promise<{ outcome: ActionOutcome } | { condition: WriteCondition | undefined; supersedes: string[] }> {
   const existing = await clients.objects
     .head(request.bucket, request.key, { deadlineMs: clients.deadlineMs })
@@ -512,15 +538,45 @@ async function readAndDecide(
     });
   }
   if (order.upload) {
-    const chain = zipChain(existing?.metadata, {
+    const push = {
       sha,
       before: event.before,
       fastForward: event.fastForward === true,
       ref: metadata.ref,
       revisionSummary: metadata[REVISION_SUMMARY_METADATA],
-    });
+    };
+    const chain = zipChain(existing?.metadata, push);
     if (chain.upload) return { condition: writeCondition(existing), supersedes: chain.supersedes };
-    return { outcome: supersededOutcome(request, event, sha, acceptedAt, round, chain.newer, clients) };
+    // The payload and the metadata cannot tell a late resend from a fast-forward after a rollback the key never
+    // saw: the host's head of the branch can. Anything short of a head that confirms it uploads.
+    const answer = await branchHead();
+    const head = "head" in answer ? answer.head : undefined;
+    if (headConfirmsSkip(head, push)) {
+      return {
+        outcome: supersededOutcome(
+          request,
+          event,
+          sha,
+          acceptedAt,
+          round,
+          chain.newer,
+          head as string,
+          clients,
+        ),
+      };
+    }
+    clients.log({
+      ...("error" in answer ? { level: "warn" } : {}),
+      msg: `source zip: the zip in place lists this push's commit as replaced, but ${unconfirmedReason(answer, sha, event.before)}; uploading`,
+      bucket: request.bucket,
+      key: request.key,
+      sha,
+      before: event.before,
+      newerSha: chain.newer.sha,
+      ...("head" in answer ? { head: answer.head ?? null } : { error: answer.error }),
+      deliveryId: event.deliveryId,
+    });
+    return { condition: writeCondition(existing), supersedes: chain.supersedes };
   }
   const { newer } = order;
   clients.log({
@@ -548,9 +604,39 @@ async function readAndDecide(
   };
 }
 
+/** The Git host's answer of the pushed branch's head (undefined: no such branch), or why it has none. */
+type BranchHeadAnswer = { head: string | undefined } | { error: string };
+
+/** The pushed branch's head, as the host answers it now; any failure is an answer too (it confirms nothing). */
+async function readBranchHead(
+  hostClient: () => Promise<GitHostClient>,
+  event: QueuedEvent,
+): Promise<BranchHeadAnswer> {
+  if (!event.branch) return { error: "the push names no branch" };
+  try {
+    return { head: await (await hostClient()).branchHead(event.repo, event.branch) };
+  } catch (err) {
+    // The client's messages name no credential.
+    return { error: (err instanceof Error ? err.message : String(err)).slice(0, 300) };
+  }
+}
+
+/** Why the host's answer does not confirm a skip the chain proposed (headConfirmsSkip said no). */
+function unconfirmedReason(answer: BranchHeadAnswer, sha: string, before: string | undefined): string {
+  if ("error" in answer) return "the branch's head could not be read from the Git host to confirm the skip";
+  if (answer.head === undefined) return "the Git host has no such branch now";
+  if (answer.head.toLowerCase() === sha.toLowerCase()) {
+    return "the Git host's head of the branch is this push's commit (a rollback the key never saw came before it)";
+  }
+  if (before !== undefined && answer.head.toLowerCase() === before.toLowerCase()) {
+    return "the Git host's head of the branch is still this push's before (its API may lag behind its webhook)";
+  }
+  return "the Git host's answer of the branch's head is no commit id";
+}
+
 /**
- * The skip of a push whose commit the zip in place supersedes (its push chain replaced it), logged: an
- * older push accepted after a newer one was zipped.
+ * The skip of a push whose commit the zip in place supersedes (its push chain replaced it), and whose branch
+ * has moved on at the host (`head`), logged: an older push accepted after a newer one was zipped.
  */
 function supersededOutcome(
   request: S3ZipRequest,
@@ -559,6 +645,7 @@ function supersededOutcome(
   acceptedAt: string,
   round: number,
   newer: { sha: string; deliveryId?: string },
+  head: string,
   clients: ActionClients,
 ): ActionOutcome {
   clients.log({
@@ -573,6 +660,7 @@ function supersededOutcome(
     acceptedAt,
     newerSha: newer.sha,
     newerDeliveryId: newer.deliveryId,
+    head,
     deliveryId: event.deliveryId,
   });
   return {
@@ -580,7 +668,8 @@ function supersededOutcome(
     detail:
       `skipped: s3://${request.bucket}/${request.key} holds the zip of sha ${newer.sha.slice(0, 12)}, whose ` +
       `pushes replaced this push's commit (sha ${sha.slice(0, 12)}, in its x-amz-meta-${SUPERSEDES_METADATA}), ` +
-      "and this push does not continue from it: an older push delivered late",
+      `this push does not continue from it, and the branch's head on ${request.api.provider} is ` +
+      `${head.slice(0, 12)}: an older push delivered late`,
   };
 }
 

@@ -7,7 +7,9 @@
 // zip also names the commits its push chain is known to have replaced (supersedes), from the pushes'
 // own `before`, and a fast-forward push of one of those is skipped (zipChain). Only a fast-forward of the
 // zip's own ref and repository: a creation, a force-push or a rewind may put any listed commit back on
-// purpose (a rollback), and another branch's history says nothing of this one.
+// purpose (a rollback), and another branch's history says nothing of this one. The skip is then confirmed
+// with the Git host's head of the branch (headConfirmsSkip): a rollback the key never saw, followed by a
+// fast-forward onto a listed commit, looks the same in the payload and the metadata alone.
 import type { WriteCondition } from "./ports";
 
 /** The user metadata key (x-amz-meta-accepted-at) that holds when the zip's delivery was accepted. */
@@ -145,17 +147,22 @@ export type ZipChainDecision =
       supersedes: string[];
     }
   | {
+      /** Skipped, once the Git host confirms it (headConfirmsSkip); else the upload stores `supersedes`. */
       upload: false;
       /** The zip in place, whose push chain replaced this push's commit. */
       newer: { sha: string; deliveryId?: string };
+      /** The commits an upload stores when the host does not confirm the skip: this push's before alone. */
+      supersedes: string[];
     };
 
 /**
  * Whether the push of `push.sha` may replace the zip in place, by the commits that zip's pushes replaced
  * (its supersedes): not when this push is a fast-forward of the zip's own ref and repository (both known, as
  * s3-zip writes them), its commit is among them, is not the zip's own, and it does not continue from the
- * zip's commit. Then it is an older push delivered late (resent after a 5xx, or out of order) and would put
- * an older commit back. Another ref's or repository's push (a key several branches or a fork share, two
+ * zip's commit. Then it may be an older push delivered late (resent after a 5xx, or out of order) that would
+ * put an older commit back, and the caller asks the Git host (headConfirmsSkip): the same payload comes from
+ * a fast-forward made after a rollback the key never saw (lost, dead-lettered, passed over by a filter),
+ * which must upload. Another ref's or repository's push (a key several branches or a fork share, two
  * changes of one Bitbucket Cloud push) is no older push of this history, and uploads. Any other push
  * uploads: a creation (a branch or tag made again at a listed commit), a force-push or a rewind back to a
  * listed commit is a rollback whose before need not be the zip's commit (the head it went back from may
@@ -178,6 +185,11 @@ export function zipChain(existing: ExistingZip, push: ZipPush): ZipChainDecision
     existing !== undefined && Object.hasOwn(existing, SUPERSEDES_METADATA)
       ? supersededList(existing[SUPERSEDES_METADATA])
       : [];
+  let chain: string[];
+  if (theirSha !== undefined && before === theirSha) chain = [theirSha, ...theirList];
+  else if (theirSha !== undefined && sha === theirSha) chain = [...(before ? [before] : []), ...theirList];
+  else chain = before ? [before] : [];
+  const supersedes = [...new Set(chain)].filter((c) => c !== sha).slice(0, MAX_SUPERSEDED);
   if (
     push.fastForward === true &&
     theirSha !== undefined &&
@@ -189,14 +201,24 @@ export function zipChain(existing: ExistingZip, push: ZipPush): ZipChainDecision
     const deliveryId = Object.hasOwn(existing as object, "delivery-id")
       ? (existing as Record<string, string>)["delivery-id"]
       : undefined;
-    return { upload: false, newer: { sha: theirSha, deliveryId } };
+    return { upload: false, newer: { sha: theirSha, deliveryId }, supersedes };
   }
-  let chain: string[];
-  if (theirSha !== undefined && before === theirSha) chain = [theirSha, ...theirList];
-  else if (theirSha !== undefined && sha === theirSha) chain = [...(before ? [before] : []), ...theirList];
-  else chain = before ? [before] : [];
-  const supersedes = [...new Set(chain)].filter((c) => c !== sha).slice(0, MAX_SUPERSEDED);
   return { upload: true, supersedes };
+}
+
+/**
+ * Whether the Git host's answer of the pushed branch's head (undefined: no such branch) confirms the skip
+ * zipChain proposed: only a commit that is neither this push's (a fast-forward after a rollback the key never
+ * saw: this push is the branch's newest) nor its before (the branch before this push, which a host API lagging
+ * behind its webhook still shows). Read on the skip path only; a failed read confirms nothing either.
+ */
+export function headConfirmsSkip(head: string | undefined, push: ZipPush): boolean {
+  const theirs = commitId(head);
+  if (theirs === undefined) return false;
+  // An id cut short (no host here answers one) is taken for the commit it begins.
+  const same = (commit: string | undefined) =>
+    commit !== undefined && (commit.startsWith(theirs) || theirs.startsWith(commit));
+  return !same(commitId(push.sha)) && !same(commitId(push.before));
 }
 
 /**

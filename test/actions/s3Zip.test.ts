@@ -316,10 +316,16 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
         pushEvent({ sha: NEWER_SHA, before: SHA, fastForward: true, deliveryId: "push-2" });
       const olderPush = () => pushEvent({ before: FIRST, fastForward: true, deliveryId: "push-1" });
 
-      it("uploadSourceZip stores the commit the push came from as x-amz-meta-supersedes, and skips, without downloading, the older fast-forward push accepted later", async () => {
+      /** The Git host's lookups of a branch's head (GitHub's "Get a reference"). */
+      const headLookups = () => host.requests.filter((r) => r.kind === "ref");
+
+      it("uploadSourceZip stores the commit the push came from as x-amz-meta-supersedes, and skips, without downloading, the older fast-forward push accepted later once the host's head of the branch confirms it has moved on", async () => {
         const key = "chain/resent.zip";
         expect((await upload(zipAt(key), newerPush(), clients(), EARLY)).status).to.equal("done");
         expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: NEWER_SHA, supersedes: SHA });
+        // No lookup on the upload path.
+        expect(headLookups()).to.have.length(0);
+        host.setBranch("acme/api", "main", NEWER_SHA);
         const before = archives().length;
         const c = clients();
         const outcome = await upload(zipAt(key), olderPush(), c, LATE);
@@ -327,9 +333,11 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           status: "skipped",
           detail:
             `skipped: s3://${BUCKET}/${key} holds the zip of sha ${NEWER_SHA.slice(0, 12)}, whose pushes replaced ` +
-            `this push's commit (sha ${SHA.slice(0, 12)}, in its x-amz-meta-supersedes), and this push does not ` +
-            "continue from it: an older push delivered late",
+            `this push's commit (sha ${SHA.slice(0, 12)}, in its x-amz-meta-supersedes), this push does not ` +
+            `continue from it, and the branch's head on github is ${NEWER_SHA.slice(0, 12)}: an older push ` +
+            "delivered late",
         });
+        expect(headLookups().map((r) => r.path)).to.deep.equal(["/repos/acme/api/git/ref/heads/main"]);
         expect(archives()).to.have.length(before);
         const object = await s3.getObject(BUCKET, key);
         expect(object.metadata).to.include({ sha: NEWER_SHA, "delivery-id": "push-2" });
@@ -343,15 +351,84 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           acceptedAt: LATE,
           newerSha: NEWER_SHA,
           newerDeliveryId: "push-2",
+          head: NEWER_SHA,
           deliveryId: "push-1",
         });
       });
 
+      // h439: main FIRST -> SHA -> NEWER_SHA zipped (NEWER_SHA [SHA FIRST]); main reset to FIRST, which the key never
+      // saw (GitHub does not resend a 503'd delivery; a dead letter; a paths filter passing a re-creation over);
+      // then main fast-forwarded FIRST -> SHA again: the same payload as SHA's first push resent late.
+      describe("a fast-forward after a rollback the key never saw (h439)", () => {
+        beforeEach(async () => {
+          await upload(zipAt("chain/lost-rollback.zip"), olderPush(), clients(), EARLY);
+          await upload(zipAt("chain/lost-rollback.zip"), newerPush(), clients(), "2026-12-06T01:01:00.000Z");
+          host.requests.length = 0;
+        });
+        const key = "chain/lost-rollback.zip";
+        const again = () => pushEvent({ before: FIRST, fastForward: true, deliveryId: "push-again" });
+
+        it("uploadSourceZip uploads the fast-forward when the host's head of the branch is its commit, naming its before as superseded", async () => {
+          host.setBranch("acme/api", "main", SHA);
+          const c = clients();
+          const outcome = await upload(zipAt(key), again(), c, LATE);
+          expect(outcome.detail).to.match(/^uploaded /);
+          const object = await s3.getObject(BUCKET, key);
+          expect(object.metadata).to.include({ sha: SHA, supersedes: FIRST, "delivery-id": "push-again" });
+          expect((await readZip(object.body)).get("buildspec.yml")?.toString()).to.equal("version: 0.2\n");
+          expect(headLookups()).to.have.length(1);
+          expect(c.logs).to.deep.include({
+            msg:
+              "source zip: the zip in place lists this push's commit as replaced, but the Git host's head of the " +
+              "branch is this push's commit (a rollback the key never saw came before it); uploading",
+            bucket: BUCKET,
+            key,
+            sha: SHA,
+            before: FIRST,
+            newerSha: NEWER_SHA,
+            head: SHA,
+            deliveryId: "push-again",
+          });
+        });
+
+        it("uploadSourceZip uploads the fast-forward, logging a warning, when the host's head of the branch cannot be read", async () => {
+          host.script("ref", { status: 500, body: "{}" });
+          const c = clients();
+          const outcome = await upload(zipAt(key), again(), c, LATE);
+          expect(outcome.detail).to.match(/^uploaded /);
+          expect((await s3.getObject(BUCKET, key)).metadata).to.include({
+            sha: SHA,
+            "delivery-id": "push-again",
+          });
+          const warning = c.logs.find((l) => String(l.msg).includes("could not be read from the Git host"));
+          expect(warning).to.include({ level: "warn", sha: SHA }).and.not.have.property("head");
+          expect(warning?.error).to.be.a("string").and.match(/500/).and.not.contain(HOST_TOKEN);
+        });
+
+        it("uploadSourceZip uploads the fast-forward when the host has no such branch now", async () => {
+          host.setBranch("acme/api", "main", undefined);
+          const c = clients();
+          expect((await upload(zipAt(key), again(), c, LATE)).detail).to.match(/^uploaded /);
+          expect(c.logs.map((l) => l.msg)).to.include(
+            "source zip: the zip in place lists this push's commit as replaced, but the Git host has no such " +
+              "branch now; uploading",
+          );
+        });
+
+        it("uploadSourceZip uploads the fast-forward when the host's head of the branch is still its before (an API lagging behind its webhook)", async () => {
+          host.setBranch("acme/api", "main", FIRST);
+          expect((await upload(zipAt(key), again(), clients(), LATE)).detail).to.match(/^uploaded /);
+          expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: SHA });
+        });
+      });
+
       // h439: the chain is one ref's history in one repository.
-      it("uploadSourceZip uploads a fast-forward of another branch onto a commit the zip of main lists, on a key both branches write", async () => {
+      it("uploadSourceZip uploads, without asking the host, a fast-forward of another branch onto a commit the zip of main lists, on a key both branches write", async () => {
         const key = "chain/shared.zip";
         await upload(zipAt(key), newerPush(), clients(), EARLY);
-        // release lags at FIRST, fast-forwarded to SHA (git push origin SHA:release).
+        // release lags at FIRST, fast-forwarded to SHA (git push origin SHA:release); main's head is NEWER_SHA.
+        host.setBranch("acme/api", "main", NEWER_SHA);
+        host.setBranch("acme/api", "release", "c0ffee0000000000000000000000000000000009");
         const release = pushEvent({
           ref: "refs/heads/release",
           branch: "release",
@@ -366,9 +443,10 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           ref: "refs/heads/release",
           supersedes: FIRST,
         });
+        expect(headLookups()).to.have.length(0);
       });
 
-      it("uploadSourceZip uploads a fast-forward of a fork's branch onto a commit the zip of the parent's lists, on a key both repositories write", async () => {
+      it("uploadSourceZip uploads, without asking the host, a fast-forward of a fork's branch onto a commit the zip of the parent's lists, on a key both repositories write", async () => {
         const key = "chain/fork-shared.zip";
         await upload(zipAt(key), newerPush(), clients(), EARLY);
         host.setRepo("acme/api-fork");
@@ -387,6 +465,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           "codepipeline-artifact-revision-summary": "github acme/api-fork main 0123456: delivery push-fork",
         });
         expect((await readZip(object.body)).get("buildspec.yml")?.toString()).to.contain("# fork");
+        expect(headLookups()).to.have.length(0);
       });
 
       it("uploadSourceZip uploads a force-push back to the first commit (its before is the zip's commit), naming the newer commits as superseded; the third push resent after it is skipped", async () => {
@@ -415,6 +494,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
         });
         expect((await readZip(object.body)).get("buildspec.yml")?.toString()).to.equal("version: 0.2\n");
         // The third push, sent again after the rollback (a redelivery by hand), is an older push now.
+        host.setBranch("acme/api", "main", SHA);
         const resent = await upload(zipAt(key), third(), clients(), "2026-12-06T01:11:00.000Z");
         expect(resent.status).to.equal("skipped");
         expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: SHA, "delivery-id": "push-4" });
@@ -437,6 +517,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           "delivery-id": "push-4",
         });
         // THIRD's dead letter, accepted before the rollback, redriven after it: the key keeps SHA.
+        host.setBranch("acme/api", "main", SHA);
         const third = pushEvent({ sha: THIRD, before: NEWER_SHA, fastForward: true, deliveryId: "push-3" });
         const redriven = await upload(zipAt(key), third, clients(), "2026-12-06T01:06:00.000Z");
         expect(redriven.status).to.equal("skipped");
@@ -465,6 +546,7 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           expect((await objects.head(BUCKET, key))?.metadata).to.include({ sha: NEWER_SHA, supersedes: SHA });
           // A new store on the same folder: a serve restarted reads it from the metadata file.
           const restarted = new FsObjectStore(root);
+          host.setBranch("acme/api", "main", NEWER_SHA);
           const outcome = await upload(zipAt(key), olderPush(), clients({ objects: restarted }), LATE);
           expect(outcome.status).to.equal("skipped");
           expect((await restarted.head(BUCKET, key))?.metadata).to.include({
@@ -613,12 +695,13 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
 
       it("uploadSourceZip reads the key again when its conditional upload is refused, and skips: the zip put meanwhile, though accepted earlier, is of a later push that replaced this push's commit", async () => {
         const key = "race/superseding.zip";
-        // Their zip: main of acme/api on GitHub, as s3-zip writes it.
+        // Their zip: main of acme/api on GitHub, as s3-zip writes it; the branch's head has moved on to it.
         const raced = racedStore(EARLY, 1, NEWER_SHA, {
           supersedes: SHA,
           ref: "refs/heads/main",
           "codepipeline-artifact-revision-summary": "github acme/api main fedcba9: delivery theirs-1",
         });
+        host.setBranch("acme/api", "main", NEWER_SHA);
         const c = clients({ objects: raced.objects });
         const outcome = await upload(
           zipAt(key),

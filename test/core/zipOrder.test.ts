@@ -3,6 +3,7 @@ import fc from "fast-check";
 import {
   acceptedAtMetadata,
   type ExistingZip,
+  headConfirmsSkip,
   isOwnZip,
   MAX_ACCEPTED_AT_AHEAD_MS,
   MAX_SUPERSEDED,
@@ -339,9 +340,11 @@ describe("Function: zipChain", () => {
     it(`zipChain(${what}) ${expected === "skip" ? "skips" : `uploads, superseding [${expected.map((s) => s.replace(/^c+/, "c")).join(" ")}]`}`, () => {
       const decision = zipChain(existing, push);
       if (expected === "skip") {
+        // Unless the host confirms it, the upload names this push's before alone.
         expect(decision).to.deep.equal({
           upload: false,
           newer: { sha: String(existing?.sha).toLowerCase(), deliveryId: existing?.["delivery-id"] },
+          supersedes: [String(push.before)],
         });
       } else {
         expect(decision).to.deep.equal({ upload: true, supersedes: expected });
@@ -357,15 +360,18 @@ describe("Function: zipChain", () => {
     expect(zipChain(inherited, ff(c(1), c(0)))).to.deep.equal({ upload: true, supersedes: [c(0)] });
   });
 
-  /** The key's zip after each delivery, as s3-zip decides it (accepted-at, then the chain), each accepted later. */
-  function deliver(pushes: ZipPush[]): Array<string | undefined> {
+  /**
+   * The key's zip after each delivery, as s3-zip decides it (accepted-at, then the chain, its skip confirmed by
+   * the host's head at that delivery, `heads[i]`), each accepted later.
+   */
+  function deliver(pushes: ZipPush[], heads: string[]): Array<string | undefined> {
     let existing: Record<string, string> | undefined;
     const shown: Array<string | undefined> = [];
     pushes.forEach((push, i) => {
       const acceptedAt = new Date(Date.UTC(2026, 11, 7) + i * 1000).toISOString();
       const order = zipOrder(existing, { sha: push.sha, acceptedAt }, Date.parse(acceptedAt));
       const chain = zipChain(existing, push);
-      if (order.upload && chain.upload) {
+      if (order.upload && (chain.upload || !headConfirmsSkip(heads[i], push))) {
         existing = {
           sha: push.sha,
           ref: MAIN,
@@ -418,9 +424,27 @@ describe("Function: zipChain", () => {
           });
           newest.push(c(rollbackTo));
         }
-        expect(deliver(pushes)).to.deep.equal(newest);
+        // The host's head at each delivery is the newest commit pushed so far.
+        expect(deliver(pushes, newest)).to.deep.equal(newest);
       }),
       { numRuns: runs(300) },
+    );
+  });
+
+  it("after a rollback the key never saw (lost, dead-lettered, filtered out), the branch's next fast-forward onto a commit the zip lists uploads when the host's head is that commit (h439)", () => {
+    const history = fc
+      .integer({ min: 2, max: 10 })
+      .chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 1, max: n - 1 })));
+    fc.assert(
+      fc.property(history, ([n, rollbackTo]) => {
+        const pushes = Array.from({ length: n }, (_, i) => pushOf(i + 1));
+        const heads = pushes.map((p) => p.sha);
+        // main reset to c(rollbackTo), never delivered; then moved on to c(rollbackTo + 1) again.
+        pushes.push(pushOf(rollbackTo + 1));
+        heads.push(c(rollbackTo + 1));
+        expect(deliver(pushes, heads).at(-1)).to.equal(c(rollbackTo + 1));
+      }),
+      { numRuns: runs(100) },
     );
   });
 
@@ -456,7 +480,12 @@ describe("Function: zipChain", () => {
       .chain((n) => fc.array(fc.integer({ min: 1, max: n }), { minLength: 1, maxLength: 20 }));
     fc.assert(
       fc.property(deliveries, (order) => {
-        const shown = deliver(order.map(pushOf));
+        // Every push was made before any is delivered: the host's head is the newest.
+        const newest = c(Math.max(...order));
+        const shown = deliver(
+          order.map(pushOf),
+          order.map(() => newest),
+        );
         for (let i = 1; i < shown.length; i++) {
           const from = shown[i - 1];
           if (from === undefined || shown[i] === from) continue;
@@ -498,5 +527,36 @@ describe("Function: zipChain", () => {
       }),
       { numRuns: runs(200) },
     );
+  });
+});
+
+describe("Function: headConfirmsSkip", () => {
+  const [one, two, three] = ["1", "2", "3"].map((d) => `${d}${"0".repeat(38)}${d}`) as [
+    string,
+    string,
+    string,
+  ];
+  const push: ZipPush = { sha: two, before: one, fastForward: true };
+  const cases: Array<[string, string | undefined, boolean]> = [
+    ["a head the branch moved on to (a late resend)", three, true],
+    ["a head in capitals the branch moved on to", three.toUpperCase(), true],
+    ["this push's commit (a fast-forward after a rollback the key never saw)", two, false],
+    ["this push's commit in capitals", two.toUpperCase(), false],
+    ["this push's commit cut to 12 digits", two.slice(0, 12), false],
+    ["this push's before (a host API lagging behind its webhook)", one, false],
+    ["this push's before cut to 12 digits", one.slice(0, 12), false],
+    ["no such branch (deleted since)", undefined, false],
+    ["an empty answer", "", false],
+    ["an answer that is no commit id", "main", false],
+    ["all zeros", ZERO, false],
+  ];
+  for (const [what, head, confirms] of cases) {
+    it(`headConfirmsSkip(${what}) ${confirms ? "confirms the skip" : "does not confirm the skip: the push uploads"}`, () => {
+      expect(headConfirmsSkip(head, push)).to.equal(confirms);
+    });
+  }
+
+  it("headConfirmsSkip confirms a head other than this push's commit when the push names no before", () => {
+    expect(headConfirmsSkip(three, { sha: two })).to.equal(true);
   });
 });
