@@ -786,7 +786,8 @@ const REPO_NAME_FIELD = /\{\{\s*(?:repo|repo\.name)\s*\}\}/;
 /**
  * What a route's `repos` takes: one repository (one literal entry), the repositories of one owner (every
  * entry it includes is "<owner>/<name glob>" with the same literal owner and a name glob that crosses no
- * "/"), or repositories of any number of owners (no `repos`, or another shape).
+ * "/"), or repositories of any number of owners (no `repos`, or another shape). The owner is all before the
+ * last "/": a GitLab project's is its namespace, subgroups and all (platform/team of platform/team/api).
  */
 export function reposScope(repos: unknown): "one" | "one owner" | "owners" {
   if (!Array.isArray(repos) || !repos.every((glob) => typeof glob === "string")) return "owners";
@@ -794,7 +795,7 @@ export function reposScope(repos: unknown): "one" | "one owner" | "owners" {
   if (globListLiterals(globs)?.length === 1) return "one";
   const owners = new Set<string>();
   for (const glob of globs.filter((entry) => !entry.startsWith("!"))) {
-    const parts = /^([A-Za-z0-9_.~-]+)\/([^/]*)$/.exec(glob);
+    const parts = /^((?:[A-Za-z0-9_.~-]+\/)*[A-Za-z0-9_.~-]+)\/([^/]*)$/.exec(glob);
     if (parts === null || (parts[2] as string).includes("**")) return "owners";
     owners.add((parts[1] as string).toLowerCase());
   }

@@ -2442,12 +2442,12 @@ describe("Function: routeNotes on a provider's apiUrl that is not where its REST
 });
 
 describe("Function: routeNotes on an s3-zip key without the repository on a route of several repositories (review h424)", () => {
-  function keyNotes(repos: string | undefined, key: string | undefined): string[] {
+  function keyNotes(repos: string | undefined, key: string | undefined, provider = "github"): string[] {
     const parsed = parseRoutes(
       [
         "version: 1",
-        "defaults: { secret: hookgate/webhook }",
-        "providers: { github: { token: hookgate/t } }",
+        `defaults: { secret: hookgate/webhook, provider: ${provider} }`,
+        `providers: { ${provider}: { token: hookgate/t } }`,
         "routes:",
         "  - name: z",
         `    match: { ${repos === undefined ? "" : `repos: ${repos}, `}events: [push], branches: [main] }`,
@@ -2474,6 +2474,10 @@ describe("Function: routeNotes on an s3-zip key without the repository on a rout
     expect(keyNotes(undefined, undefined)).to.deep.equal([]);
     expect(keyNotes("[acme/api]", "builds/{{branch.path}}/source.zip")).to.deep.equal([]);
     expect(keyNotes('["acme/*"]', "builds/{{repo}}/{{branch.path}}.zip")).to.deep.equal([]);
+    // A GitLab project's owner is its namespace: these are all platform/team's.
+    expect(keyNotes('["platform/team/*"]', "builds/{{repo}}/{{branch.path}}.zip", "gitlab")).to.deep.equal(
+      [],
+    );
     expect(keyNotes(undefined, "builds/{{branch.path}}/{{sha}}.zip")).to.deep.equal([]);
   });
 });

@@ -2258,6 +2258,13 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     [undefined, "p/{{ repo }}/pr-{{pr.number}}/", "github", noOwner("p/{{repo.path}}/pr-{{pr.number}}/")],
     // GitLab's subgroups: acme/a/api and acme/b/api share the name.
     ['["acme/**"]', "p/{{repo}}/pr-{{pr.number}}/", "gitlab", noOwner("p/{{repo.path}}/pr-{{pr.number}}/")],
+    // Two subgroups of one group: platform/team/api and platform/ops/api share the name.
+    [
+      '["platform/team/*", "platform/ops/*"]',
+      "p/{{repo}}/pr-{{pr.number}}/",
+      "gitlab",
+      noOwner("p/{{repo.path}}/pr-{{pr.number}}/"),
+    ],
   ];
   for (const [repos, prefix, provider, message] of refused) {
     it(`parseRoutes refuses the prefix ${prefix} on repos ${repos ?? "(any)"}`, () => {
@@ -2267,8 +2274,11 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     });
   }
   // One repository; one owner's, with the name; any, with the full name or the owner and the name.
-  const taken: Array<[string | undefined, string]> = [
+  const taken: Array<[string | undefined, string, string?]> = [
     ["[acme/api]", "previews/pr-{{pr.number}}/"],
+    // A GitLab project's owner is its namespace: every project here is platform/team's.
+    ['["platform/team/*"]', "previews/{{repo}}/pr-{{pr.number}}/", "gitlab"],
+    ['["platform/team/api", "platform/team/web"]', "previews/{{repo}}/pr-{{pr.number}}/", "gitlab"],
     ['["acme/*"]', "previews/{{repo}}/pr-{{pr.number}}/"],
     ['["acme/api", "acme/web", "!acme/old"]', "previews/{{repo.name}}/pr-{{pr.number}}/"],
     [undefined, "{{repo.path}}/pr-{{pr.number}}/"],
@@ -2276,9 +2286,9 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     [undefined, "previews/{{repo.fullName}}/pr-{{pr.number}}/"],
     ['["acme/*", "other/*"]', "{{owner}}/{{repo}}/pr-{{pr.number}}/"],
   ];
-  for (const [repos, prefix] of taken) {
-    it(`parseRoutes takes the prefix ${prefix} on repos ${repos ?? "(any)"}`, () => {
-      const { problems } = parseRoutes(file(repos, prefix), "routes.yaml");
+  for (const [repos, prefix, provider] of taken) {
+    it(`parseRoutes takes the prefix ${prefix} on repos ${repos ?? "(any)"}${provider ? ` (${provider})` : ""}`, () => {
+      const { problems } = parseRoutes(file(repos, prefix, provider), "routes.yaml");
       expect(problems).to.deep.equal([]);
     });
   }
