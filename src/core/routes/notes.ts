@@ -148,7 +148,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
       action.type === "s3-zip" &&
       route.match.deleted !== true &&
       matchesPushes(route.match) &&
-      !namesRepository(action.key, route.match.repos) &&
+      !namesRepository(action.key, route.match.repos, route.provider) &&
       !PER_EVENT_FIELD.test(action.key)
     ) {
       const fix = REPO_NAME_ONLY_FIELD.test(action.key)

@@ -271,8 +271,8 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
               );
               add(
                 at("action", "steps", i, "delete-s3-prefix", "prefix"),
-                notPerPullRequestPrefixProblem(prefix.prefix) ??
-                  (reposRefused ? undefined : repoFreePrefixProblem(prefix.prefix, match?.repos)),
+                notPerPullRequestPrefixProblem(prefix.prefix, provider) ??
+                  (reposRefused ? undefined : repoFreePrefixProblem(prefix.prefix, match?.repos, provider)),
               );
             }
           }
@@ -726,24 +726,77 @@ function openEndedPrefixProblem(template: string): string | undefined {
 const PER_PULL_REQUEST_FIELD = /\{\{\s*(pr\.number|pr\.headRef(\.[a-z]+)?|pr\.headSha)\s*\}\}/;
 
 /**
- * A payload leaf of the pull request itself, one per pull request or per head branch or commit, per host's
- * payload: GitHub's and Gitea's number, pull_request.number, .id, .node_id, .title, .html_url, .url, .head.ref,
- * .head.sha, .head.label (owner:branch); GitLab's object_attributes.iid, .id, .title, .url, .source_branch,
- * .last_commit.id; Bitbucket Cloud's pullrequest.id, .title, .source.branch.name, .source.commit.hash,
- * .links.html.href; Data Center's pullRequest.id, .title, .fromRef.id, .displayId, .latestCommit. Not a field
- * of its head's repository or owner (pull_request.head.repo.full_name, GitLab's object_attributes.source, the
- * source project; pullrequest.source.repository, fromRef.repository), nor its base, author or sender, which
- * other pull requests share. A title is the author's text: check notes it.
+ * A host's own payload leaves, as its pull request and push payloads have them: `pullRequest`, one per pull
+ * request or per head branch or commit (its number, id, title, URL, head); `fullName`, the repository's full
+ * name. Not a field of its head's repository or owner (pull_request.head.repo.full_name, GitLab's
+ * object_attributes.source, the source project; pullrequest.source.repository, fromRef.repository), nor its
+ * base, author or sender, which other pull requests share. A title is the author's text: check notes it.
+ * Another host's leaf is not in the payload and renders empty (GitLab's merge request has repository.name,
+ * no full_name; Data Center's has no repository at all): it names nothing.
  */
-const PER_PULL_REQUEST_PAYLOAD = new RegExp(
-  `\\{\\{\\s*payload\\.(?:${[
-    "number",
-    "pull_request\\.(?:number|id|node_id|title|html_url|url|head\\.(?:ref|sha|label))",
-    "object_attributes\\.(?:iid|id|title|url|source_branch|last_commit\\.id)",
-    "pullrequest\\.(?:id|title|source\\.branch\\.name|source\\.commit\\.hash|links\\.html\\.href)",
-    "pullRequest\\.(?:id|title|fromRef\\.(?:id|displayId|latestCommit))",
-  ].join("|")})\\s*\\}\\}`,
+interface PayloadLeaves {
+  pullRequest: readonly string[];
+  fullName: readonly string[];
+}
+
+/** GitHub's and Gitea's pull request leaves (Gitea's PullRequest has no node_id; its head.label is the branch). */
+const GITHUB_PULL_REQUEST = ["number", "pull_request.number", "pull_request.id", "pull_request.title"].concat(
+  ["html_url", "url", "head.ref", "head.sha", "head.label"].map((leaf) => `pull_request.${leaf}`),
 );
+
+const PAYLOAD_LEAVES: Readonly<Record<Provider, PayloadLeaves>> = {
+  github: {
+    pullRequest: [...GITHUB_PULL_REQUEST, "pull_request.node_id"],
+    fullName: ["repository.full_name"],
+  },
+  gitea: { pullRequest: GITHUB_PULL_REQUEST, fullName: ["repository.full_name"] },
+  gitlab: {
+    pullRequest: ["iid", "id", "title", "url", "source_branch", "last_commit.id"].map(
+      (leaf) => `object_attributes.${leaf}`,
+    ),
+    fullName: ["project.path_with_namespace"],
+  },
+  bitbucket: {
+    pullRequest: ["id", "title", "source.branch.name", "source.commit.hash", "links.html.href"].map(
+      (leaf) => `pullrequest.${leaf}`,
+    ),
+    fullName: ["repository.full_name"],
+  },
+  "bitbucket-server": {
+    pullRequest: [
+      "id",
+      "title",
+      "fromRef.id",
+      "fromRef.displayId",
+      "fromRef.latestCommit",
+      "links.self.0.href",
+    ].map((leaf) => `pullRequest.${leaf}`),
+    fullName: [],
+  },
+};
+
+/** `{{payload.<leaf>}}` for any of the leaves (none: a pattern that matches nothing). */
+function payloadPattern(leaves: readonly string[]): RegExp {
+  if (leaves.length === 0) return /(?!)/;
+  return new RegExp(`\\{\\{\\s*payload\\.(?:${leaves.map(escapeRegExp).join("|")})\\s*\\}\\}`);
+}
+
+/** Each provider's leaves as patterns; with no provider known (one check refuses), any host's. */
+function payloadLeaves(provider: Provider | undefined): { pullRequest: RegExp; fullName: RegExp } {
+  const hosts = provider === undefined ? PROVIDERS : [provider];
+  return {
+    pullRequest: payloadPattern(hosts.flatMap((host) => PAYLOAD_LEAVES[host].pullRequest)),
+    fullName: payloadPattern(hosts.flatMap((host) => PAYLOAD_LEAVES[host].fullName)),
+  };
+}
+
+/** The first `{{payload.<leaf>}}` of another host's `kind` of leaves in a template, as written. */
+function otherHostsLeaf(template: string, provider: Provider | undefined, kind: keyof PayloadLeaves) {
+  if (provider === undefined) return undefined;
+  const own = new Set(PAYLOAD_LEAVES[provider][kind]);
+  const others = PROVIDERS.flatMap((host) => PAYLOAD_LEAVES[host][kind]).filter((leaf) => !own.has(leaf));
+  return payloadPattern(others).exec(template)?.[0];
+}
 
 /** The base branch, which every pull request into it shares ({{branch}} is it on a closed pull request). */
 const BASE_BRANCH_FIELD = /\{\{\s*(branch|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;
@@ -756,26 +809,33 @@ const BASE_BRANCH_FIELD = /\{\{\s*(branch|pr\.baseRef)(\.[a-z]+)?\s*\}\}/;
  * open (a fork's main, a title); refusing them would break the common per-branch preview. A payload field of
  * its base, repository or sender does not. A template with problems is reported as such.
  */
-export function notPerPullRequestPrefixProblem(template: string): string | undefined {
-  if (PER_PULL_REQUEST_FIELD.test(template) || PER_PULL_REQUEST_PAYLOAD.test(template)) return undefined;
+export function notPerPullRequestPrefixProblem(template: string, provider?: Provider): string | undefined {
+  if (PER_PULL_REQUEST_FIELD.test(template) || payloadLeaves(provider).pullRequest.test(template))
+    return undefined;
   if (safeTemplateProblems(template).length > 0) return undefined;
   const why = BASE_BRANCH_FIELD.test(template) ? " into that base branch" : " of the repository";
   // Their own prefix with a folder for the number, when short enough to show whole. The message stays within
   // the 300 characters every message keeps, after its location and a route name of 40 escaped characters.
   const own = `${template.trimEnd()}pr-{{pr.number}}/`;
   const suggestion = template.trimEnd().endsWith("/") && own.length <= 40 ? own : PER_PULL_REQUEST_PREFIX;
-  return (
-    `no {{pr.number}}, head branch or commit: all pull requests${why} share it, so closing one ` +
-    `deletes the others' objects; write ${suggestedText(suggestion, 40)}`
-  );
+  // Another host's field: named, as the file names the provider.
+  const foreign = otherHostsLeaf(template, provider, "pullRequest");
+  const shared =
+    foreign === undefined
+      ? `no {{pr.number}}, head branch or commit: all pull requests${why} share it`
+      : `${foreign.replace(/\s+/g, "")} renders empty (not in a ${provider} payload): closing any pull request deletes every other's objects`;
+  const consequence = foreign === undefined ? ", so closing one deletes the others' objects" : "";
+  return `${shared}${consequence}; write ${suggestedText(suggestion, 40)}`;
 }
 
 /** What a prefix without the pull request's number is told to write. */
 const PER_PULL_REQUEST_PREFIX = "previews/{{repo.path}}/pr-{{pr.number}}/";
 
-/** A field holding the repository's full name (its owner with it), as the template parser reads them. */
-const FULL_NAME_FIELD =
-  /\{\{\s*(?:repo\.path|repo\.fullName|repo\.underscored|payload\.repository\.full_name|payload\.project\.path_with_namespace)\s*\}\}/;
+/**
+ * A field holding the repository's full name (its owner with it), as the template parser reads them; the
+ * provider's payload has its own (payloadLeaves).
+ */
+const FULL_NAME_FIELD = /\{\{\s*(?:repo\.path|repo\.fullName|repo\.underscored)\s*\}\}/;
 
 /** The repository's owner (GitLab: its namespace, groups and all), as the template parser reads them. */
 const OWNER_FIELD = /\{\{\s*(?:owner|repo\.owner)\s*\}\}/;
@@ -806,9 +866,11 @@ export function reposScope(repos: unknown): "one" | "one owner" | "owners" {
  * Whether a template names the repository, as far as `repos` lets several through: its full name, or its owner
  * and name; its name alone when every repository is one owner's. Always, when `repos` names one repository.
  */
-export function namesRepository(template: string, repos: unknown): boolean {
+export function namesRepository(template: string, repos: unknown, provider?: Provider): boolean {
   const scope = reposScope(repos);
-  if (scope === "one" || FULL_NAME_FIELD.test(template)) return true;
+  if (scope === "one" || FULL_NAME_FIELD.test(template) || payloadLeaves(provider).fullName.test(template)) {
+    return true;
+  }
   return REPO_NAME_FIELD.test(template) && (scope === "one owner" || OWNER_FIELD.test(template));
 }
 
@@ -817,13 +879,29 @@ export function namesRepository(template: string, repos: unknown): boolean {
  * (and head branches) are per repository, so closing acme/web #7 deletes the objects of acme/api #7, open or
  * not, and the role may delete under the prefix for each. A template with problems is reported as such.
  */
-export function repoFreePrefixProblem(template: string, repos: unknown): string | undefined {
-  if (namesRepository(template, repos) || safeTemplateProblems(template).length > 0) return undefined;
-  const nameOnly = REPO_NAME_FIELD.test(template);
-  const fix = nameOnly
-    ? template.replace(new RegExp(REPO_NAME_FIELD.source, "g"), "{{repo.path}}")
-    : `{{repo.path}}/${template.trimStart()}`;
+export function repoFreePrefixProblem(
+  template: string,
+  repos: unknown,
+  provider?: Provider,
+): string | undefined {
+  if (namesRepository(template, repos, provider) || safeTemplateProblems(template).length > 0)
+    return undefined;
+  // Another host's full name field renders empty: the fix writes {{repo.path}} in its place.
+  const foreign = otherHostsLeaf(template, provider, "fullName");
+  const nameOnly = foreign === undefined && REPO_NAME_FIELD.test(template);
+  const fix =
+    foreign !== undefined
+      ? template.replaceAll(foreign, "{{repo.path}}")
+      : nameOnly
+        ? template.replace(new RegExp(REPO_NAME_FIELD.source, "g"), "{{repo.path}}")
+        : `{{repo.path}}/${template.trimStart()}`;
   // Within the 300 characters every message keeps, after its location and a route name of 40 escaped characters.
+  if (foreign !== undefined) {
+    return (
+      `${foreign.replace(/\s+/g, "")} renders empty (not in a ${provider} payload): the prefix names no ` +
+      `repository, so each #7 shares it; write ${suggestedText(fix, 40)}`
+    );
+  }
   const what = nameOnly
     ? "names no owner, on a route of several owners'"
     : "names no repository, on a route of several";

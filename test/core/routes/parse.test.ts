@@ -12,6 +12,13 @@ function parseFixture(name: string) {
   return parseRoutes(readFileSync(join(FIXTURES, name), "utf8"), name);
 }
 
+/** The apiUrl a self-hosted provider needs (Gitea and Data Center have no public default). */
+function apiUrl(provider: string): string {
+  if (provider === "gitea") return ', apiUrl: "https://git.example.com/api/v1"';
+  if (provider === "bitbucket-server") return ', apiUrl: "https://bitbucket.example.com/rest/api/latest"';
+  return "";
+}
+
 describe("Function: parseRoutes", () => {
   describe("a file with one mistake gives exactly one problem, at the offending key or value", () => {
     // [fixture in test/fixtures/routes/broken, line, col, message fragment]
@@ -613,11 +620,11 @@ describe("Function: parseRoutes", () => {
   });
 
   describe("a delete-s3-prefix prefix that names no pull request (its number, head branch or commit, a payload field) is refused at check time: it is the same for every pull request, whose closing would delete the others' objects", () => {
-    const file = (prefix: string) =>
+    const file = (prefix: string, provider = "github") =>
       [
         "version: 1",
-        "defaults: { secret: hooks/s }",
-        "providers: { github: { token: t/gh } }",
+        `defaults: { secret: hooks/s, provider: ${provider} }`,
+        `providers: { ${provider}: { token: t/gh${apiUrl(provider)} } }`,
         "routes:",
         "  - name: cleanup",
         "    match: { repos: [acme/api], events: [pull_request], actions: [closed] }",
@@ -678,27 +685,52 @@ describe("Function: parseRoutes", () => {
 
     // The number, or the head branch or commit, or a payload field (its id): each names one pull request, if
     // loosely (check's notes say what a branch or a payload field leaves open); a per-branch preview is common.
-    for (const prefix of [
-      "{{repo.path}}/pr-{{pr.number}}/",
-      "previews/{{ pr.number }}/{{repo.name}}/",
-      "{{repo.path}}/branch/{{pr.headRef.path}}/",
-      "{{repo.path}}/{{pr.headSha}}/",
-      "{{repo.path}}/{{ payload.pull_request.id }}/",
-      "{{repo.path}}/{{payload.number}}/",
-      "{{repo.path}}/{{payload.object_attributes.iid}}/",
-      "{{repo.path}}/{{payload.pullrequest.source.branch.name}}/",
-      "{{repo.path}}/{{payload.pullRequest.fromRef.displayId}}/",
-      "{{repo.path}}/{{payload.pull_request.head.sha}}/",
-      "{{repo.path}}/{{ payload.pull_request.head.ref }}/",
-      "{{repo.path}}/{{payload.object_attributes.source_branch}}/",
-      "{{repo.path}}/{{payload.object_attributes.last_commit.id}}/",
-      "{{repo.path}}/{{payload.pullrequest.source.commit.hash}}/",
-      "{{repo.path}}/{{payload.pullRequest.fromRef.latestCommit}}/",
+    // Each on a route of the host whose payload has the field.
+    for (const [prefix, provider] of [
+      ["{{repo.path}}/pr-{{pr.number}}/", "github"],
+      ["previews/{{ pr.number }}/{{repo.name}}/", "github"],
+      ["{{repo.path}}/branch/{{pr.headRef.path}}/", "github"],
+      ["{{repo.path}}/{{pr.headSha}}/", "github"],
+      ["{{repo.path}}/{{ payload.pull_request.id }}/", "github"],
+      ["{{repo.path}}/{{payload.number}}/", "github"],
+      ["{{repo.path}}/{{payload.number}}/", "gitea"],
+      ["{{repo.path}}/{{payload.object_attributes.iid}}/", "gitlab"],
+      ["{{repo.path}}/{{payload.pullrequest.source.branch.name}}/", "bitbucket"],
+      ["{{repo.path}}/{{payload.pullRequest.fromRef.displayId}}/", "bitbucket-server"],
+      ["{{repo.path}}/{{payload.pull_request.head.sha}}/", "github"],
+      ["{{repo.path}}/{{ payload.pull_request.head.ref }}/", "gitea"],
+      ["{{repo.path}}/{{payload.object_attributes.source_branch}}/", "gitlab"],
+      ["{{repo.path}}/{{payload.object_attributes.last_commit.id}}/", "gitlab"],
+      ["{{repo.path}}/{{payload.pullrequest.source.commit.hash}}/", "bitbucket"],
+      ["{{repo.path}}/{{payload.pullRequest.fromRef.latestCommit}}/", "bitbucket-server"],
+      ["{{repo.path}}/{{payload.pullRequest.links.self.0.href}}/", "bitbucket-server"],
     ]) {
-      it(`parseRoutes takes the prefix ${prefix}, which names the pull request or its head`, () => {
-        const { config, problems } = parseRoutes(file(prefix), "routes.yaml");
+      it(`parseRoutes takes the prefix ${prefix} on a ${provider} route, which names the pull request or its head`, () => {
+        const { config, problems } = parseRoutes(file(prefix as string, provider), "routes.yaml");
         expect(problems).to.deep.equal([]);
         expect(config?.routes).to.have.length(1);
+      });
+    }
+
+    // Another host's field is not in the payload and renders empty, so every pull request shares the prefix
+    // (review h438): GitLab's merge request has no pull_request, Gitea's pull request no node_id.
+    for (const [prefix, provider] of [
+      ["{{repo.path}}/pr-{{payload.pull_request.number}}/", "gitlab"],
+      ["{{repo.path}}/pr-{{ payload.number }}/", "bitbucket"],
+      ["{{repo.path}}/pr-{{payload.object_attributes.iid}}/", "github"],
+      ["{{repo.path}}/pr-{{payload.pullrequest.id}}/", "bitbucket-server"],
+      ["{{repo.path}}/pr-{{payload.pullRequest.id}}/", "bitbucket"],
+      ["{{repo.path}}/pr-{{payload.pull_request.node_id}}/", "gitea"],
+    ]) {
+      it(`parseRoutes refuses the prefix ${prefix} on a ${provider} route, whose payload has no such field`, () => {
+        const { config, problems } = parseRoutes(file(prefix as string, provider), "routes.yaml");
+        const field = (/\{\{[^}]*payload[^}]*\}\}/.exec(prefix as string)?.[0] ?? "").replace(/\s+/g, "");
+        expect(config).to.equal(undefined);
+        expect(problems.map((p) => p.message)).to.deep.equal([
+          `route "cleanup" action.steps[0].delete-s3-prefix.prefix: ${field} renders empty (not in a ${provider} ` +
+            "payload): closing any pull request deletes every other's objects; write " +
+            "'previews/{{repo.path}}/pr-{{pr.number}}/'",
+        ]);
       });
     }
   });
@@ -2222,7 +2254,7 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     [
       "version: 1",
       `defaults: { secret: hooks/s, provider: ${provider} }`,
-      `providers: { ${provider}: { token: t/gh } }`,
+      `providers: { ${provider}: { token: t/gh${apiUrl(provider)} } }`,
       "routes:",
       "  - name: cleanup",
       `    match: { ${repos === undefined ? "" : `repos: ${repos}, `}events: [pull_request], actions: [closed] }`,
@@ -2265,6 +2297,19 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       "gitlab",
       noOwner("p/{{repo.path}}/pr-{{pr.number}}/"),
     ],
+    // Another host's full name field is not in the payload and renders empty (review h438): GitLab's merge
+    // request has repository.name, no full_name; Data Center's payload has no repository.
+    ...[
+      ["gitlab", "payload.repository.full_name"],
+      ["github", "payload.project.path_with_namespace"],
+      ["bitbucket-server", "payload.repository.full_name"],
+    ].map(([provider, field]): [string, string, string, string] => [
+      '["acme/**"]',
+      `p/{{${field}}}/pr-{{pr.number}}/`,
+      provider as string,
+      `route "cleanup" action.steps[0].delete-s3-prefix.prefix: {{${field}}} renders empty (not in a ${provider} ` +
+        "payload): the prefix names no repository, so each #7 shares it; write 'p/{{repo.path}}/pr-{{pr.number}}/'",
+    ]),
   ];
   for (const [repos, prefix, provider, message] of refused) {
     it(`parseRoutes refuses the prefix ${prefix} on repos ${repos ?? "(any)"}`, () => {
@@ -2276,6 +2321,11 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
   // One repository; one owner's, with the name; any, with the full name or the owner and the name.
   const taken: Array<[string | undefined, string, string?]> = [
     ["[acme/api]", "previews/pr-{{pr.number}}/"],
+    // The provider's own full name field.
+    [undefined, "p/{{payload.repository.full_name}}/pr-{{pr.number}}/", "github"],
+    [undefined, "p/{{ payload.repository.full_name }}/pr-{{pr.number}}/", "bitbucket"],
+    [undefined, "p/{{payload.repository.full_name}}/pr-{{pr.number}}/", "gitea"],
+    ['["acme/**"]', "p/{{payload.project.path_with_namespace}}/pr-{{pr.number}}/", "gitlab"],
     // A GitLab project's owner is its namespace: every project here is platform/team's.
     ['["platform/team/*"]', "previews/{{repo}}/pr-{{pr.number}}/", "gitlab"],
     ['["platform/team/api", "platform/team/web"]', "previews/{{repo}}/pr-{{pr.number}}/", "gitlab"],

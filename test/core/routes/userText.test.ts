@@ -235,6 +235,25 @@ describe("Function: parseRoutes, the tag-push, shared-prefix and targetUrl probl
       /space at an end/,
     ],
   );
+  // Review h438: another host's payload field, at its longest on the route's provider (the file's name for it).
+  for (const [provider, field, rest] of [
+    ["bitbucket-server", "payload.pullrequest.source.commit.hash", ""],
+    ["bitbucket", "payload.pullRequest.fromRef.latestCommit", ""],
+    ["bitbucket-server", "payload.project.path_with_namespace", "{{pr.number}}/"],
+  ] as const) {
+    it(`parseRoutes keeps the problem for {{${field}}} on a ${provider} route within ${MAX_MESSAGE} characters after the longest location`, () => {
+      const text = stringify({
+        version: 1,
+        defaults: { secret: "hooks/s", provider },
+        providers: { [provider]: { token: "t/t", apiUrl: "https://bitbucket.example.com/rest/api/latest" } },
+        routes: [{ name: NAME, match: {}, action: prefix(`${LONG}{{${field}}}/${rest}`) }],
+      });
+      const found = parseRoutes(text, "routes.yaml").problems.filter((p) => p.message.includes(" payload"));
+      expect(found).to.have.length(1);
+      const shown = `${WIDEST}${found[0]?.message}`;
+      expect(shown.length, shown).to.be.at.most(MAX_MESSAGE);
+    });
+  }
   // A pr-cleanup whose targetUrl is long and holds a tab, a space at its end or a line break.
   const link = (targetUrl: string) => ({ ...prefix("p/{{pr.number}}/"), targetUrl });
   cases.push(
