@@ -35,13 +35,10 @@ import { shownText, suggestedText } from "../shownText";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
 import { didYouMean, jobNamesOfPath, looksRandom, shownSecretName } from "./checks";
-import { namesRepository, TAG_S3_KEY, tagPushFindings, tagsOnlyKeyProblem } from "./semantics";
+import { namesRepository, repoPathFix, TAG_S3_KEY, tagPushFindings, tagsOnlyKeyProblem } from "./semantics";
 
 /** The match keys that hold globs. */
 const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "paths", "actors"] as const;
-
-/** The repository's name without its owner ({{repo}}, {{repo.name}}). */
-const REPO_NAME_ONLY_FIELD = /\{\{\s*(?:repo|repo\.name)\s*\}\}/;
 
 /** Fields that differ from one event to the next, even for two pushes to the same branch. */
 const PER_EVENT_FIELD = /\{\{\s*(sha|deliveryId|before|pr\.headSha|payload\.[^}]+)\s*\}\}/;
@@ -151,9 +148,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
       !namesRepository(action.key, route.match.repos, route.provider) &&
       !PER_EVENT_FIELD.test(action.key)
     ) {
-      const fix = REPO_NAME_ONLY_FIELD.test(action.key)
-        ? action.key.replace(new RegExp(REPO_NAME_ONLY_FIELD.source, "g"), "{{repo.path}}")
-        : `{{repo.path}}/${action.key.trimStart()}`;
+      const { fix } = repoPathFix(action.key, route.provider);
       notes.push(
         `route ${route.name}: the s3-zip key ${shownText(action.key, 60)} names no repository (or not its owner), ` +
           "and this route takes more than one: every repository's push to a branch writes the same object, each " +

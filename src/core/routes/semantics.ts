@@ -832,16 +832,38 @@ export function notPerPullRequestPrefixProblem(template: string, provider?: Prov
 const PER_PULL_REQUEST_PREFIX = "previews/{{repo.path}}/pr-{{pr.number}}/";
 
 /**
- * A field holding the repository's full name (its owner with it), as the template parser reads them; the
- * provider's payload has its own (payloadLeaves).
+ * A field holding the repository's full name, as the template parser reads them; the provider's payload has
+ * its own (payloadLeaves). Not {{repo.underscored}}: owners and names may hold "_" (a_b/c and a/b_c are both
+ * a_b_c).
  */
-const FULL_NAME_FIELD = /\{\{\s*(?:repo\.path|repo\.fullName|repo\.underscored)\s*\}\}/;
+const FULL_NAME_FIELD = /\{\{\s*(?:repo\.path|repo\.fullName)\s*\}\}/;
+
+/**
+ * The owner and the name joined by "/", as the full name is ({{owner}}/{{repo}}), or the name first: a name
+ * holds no "/". Joined by anything else they may be two repositories' ("-": acme-web/api and acme/web-api are
+ * both acme-web-api).
+ */
+const OWNER_SLASH_NAME =
+  /\{\{\s*(?:owner|repo\.owner)\s*\}\}\/\{\{\s*(?:repo|repo\.name)\s*\}\}|\{\{\s*(?:repo|repo\.name)\s*\}\}\/\{\{\s*(?:owner|repo\.owner)\s*\}\}/;
+
+/** The owner and the name with other text than a "/" between them, or the underscored full name: ambiguous. */
+const OWNER_AND_NAME = new RegExp(
+  [
+    "\\{\\{\\s*(?:owner|repo\\.owner)\\s*\\}\\}[^{/]*\\{\\{\\s*(?:repo|repo\\.name)\\s*\\}\\}",
+    "\\{\\{\\s*(?:repo|repo\\.name)\\s*\\}\\}[^{/]*\\{\\{\\s*(?:owner|repo\\.owner)\\s*\\}\\}",
+    "\\{\\{\\s*repo\\.underscored\\s*\\}\\}",
+  ].join("|"),
+  "g",
+);
 
 /** The repository's owner (GitLab: its namespace, groups and all), as the template parser reads them. */
 const OWNER_FIELD = /\{\{\s*(?:owner|repo\.owner)\s*\}\}/;
 
 /** The repository's name without its owner. */
 const REPO_NAME_FIELD = /\{\{\s*(?:repo|repo\.name)\s*\}\}/;
+
+/** The underscored full name: the name, once the owner is known. */
+const UNDERSCORED_FIELD = /\{\{\s*repo\.underscored\s*\}\}/;
 
 /**
  * What a route's `repos` takes: one repository (one literal entry), the repositories of one owner (every
@@ -864,14 +886,37 @@ export function reposScope(repos: unknown): "one" | "one owner" | "owners" {
 
 /**
  * Whether a template names the repository, as far as `repos` lets several through: its full name, or its owner
- * and name; its name alone when every repository is one owner's. Always, when `repos` names one repository.
+ * and name joined by "/"; its name alone when every repository is one owner's. Always, when `repos` names one
+ * repository.
  */
 export function namesRepository(template: string, repos: unknown, provider?: Provider): boolean {
   const scope = reposScope(repos);
-  if (scope === "one" || FULL_NAME_FIELD.test(template) || payloadLeaves(provider).fullName.test(template)) {
-    return true;
+  if (scope === "one" || FULL_NAME_FIELD.test(template) || OWNER_SLASH_NAME.test(template)) return true;
+  if (payloadLeaves(provider).fullName.test(template)) return true;
+  return scope === "one owner" && (REPO_NAME_FIELD.test(template) || UNDERSCORED_FIELD.test(template));
+}
+
+/**
+ * How a template that names no repository names it: not at all, by its name alone, by its owner and name
+ * joined otherwise than by "/" (or underscored), or by another host's full name field (which renders empty);
+ * and the template with {{repo.path}} in that field's place, or in front.
+ */
+export function repoPathFix(
+  template: string,
+  provider?: Provider,
+): { how: "none" | "name" | "joined" | "foreign"; fix: string; foreign?: string } {
+  // Another host's full name field renders empty: the fix writes {{repo.path}} in its place.
+  const foreign = otherHostsLeaf(template, provider, "fullName");
+  if (foreign !== undefined)
+    return { how: "foreign", fix: template.replaceAll(foreign, "{{repo.path}}"), foreign };
+  if (UNDERSCORED_FIELD.test(template) || (OWNER_FIELD.test(template) && REPO_NAME_FIELD.test(template))) {
+    const fix = template.replace(OWNER_AND_NAME, "{{repo.path}}");
+    return { how: "joined", fix: fix === template ? `{{repo.path}}/${template.trimStart()}` : fix };
   }
-  return REPO_NAME_FIELD.test(template) && (scope === "one owner" || OWNER_FIELD.test(template));
+  if (REPO_NAME_FIELD.test(template)) {
+    return { how: "name", fix: template.replace(new RegExp(REPO_NAME_FIELD.source, "g"), "{{repo.path}}") };
+  }
+  return { how: "none", fix: `{{repo.path}}/${template.trimStart()}` };
 }
 
 /**
@@ -886,25 +931,24 @@ export function repoFreePrefixProblem(
 ): string | undefined {
   if (namesRepository(template, repos, provider) || safeTemplateProblems(template).length > 0)
     return undefined;
-  // Another host's full name field renders empty: the fix writes {{repo.path}} in its place.
-  const foreign = otherHostsLeaf(template, provider, "fullName");
-  const nameOnly = foreign === undefined && REPO_NAME_FIELD.test(template);
-  const fix =
-    foreign !== undefined
-      ? template.replaceAll(foreign, "{{repo.path}}")
-      : nameOnly
-        ? template.replace(new RegExp(REPO_NAME_FIELD.source, "g"), "{{repo.path}}")
-        : `{{repo.path}}/${template.trimStart()}`;
+  const { how, fix, foreign } = repoPathFix(template, provider);
   // Within the 300 characters every message keeps, after its location and a route name of 40 escaped characters.
-  if (foreign !== undefined) {
+  if (how === "foreign") {
     return (
-      `${foreign.replace(/\s+/g, "")} renders empty (not in a ${provider} payload): the prefix names no ` +
+      `${foreign?.replace(/\s+/g, "")} renders empty (not in a ${provider} payload): the prefix names no ` +
       `repository, so each #7 shares it; write ${suggestedText(fix, 40)}`
     );
   }
-  const what = nameOnly
-    ? "names no owner, on a route of several owners'"
-    : "names no repository, on a route of several";
+  if (how === "joined") {
+    return (
+      'the prefix names no repository, on a route of several: owner and name joined by anything but "/" may be two ' +
+      `repositories' (a-b/c and a/b-c); write ${suggestedText(fix, 44)}`
+    );
+  }
+  const what =
+    how === "name"
+      ? "names no owner, on a route of several owners'"
+      : "names no repository, on a route of several";
   return (
     `the prefix ${what}: pull request numbers are per repository: closing one #7 deletes every #7's ` +
     `objects; write ${suggestedText(fix, 48)}`

@@ -2468,6 +2468,15 @@ describe("Function: routeNotes on an s3-zip key without the repository on a rout
     expect(keyNotes(undefined, "builds/{{repo}}/{{branch.path}}.zip")).to.deep.equal([
       note("builds/{{repo}}/{{branch.path}}.zip", "builds/{{repo.path}}/{{branch.path}}.zip"),
     ]);
+    // a_b/c and a/b_c are both a_b_c, acme-web/api and acme/web-api both acme-web-api (review h438).
+    expect(keyNotes(undefined, "builds/{{repo.underscored}}/{{branch.path}}.zip")).to.deep.equal([
+      note("builds/{{repo.underscored}}/{{branch.path}}.zip", "builds/{{repo.path}}/{{branch.path}}.zip"),
+    ]);
+    expect(
+      keyNotes('["acme/*", "acme-web/*"]', "builds/{{owner}}-{{repo}}/{{branch.path}}.zip"),
+    ).to.deep.equal([
+      note("builds/{{owner}}-{{repo}}/{{branch.path}}.zip", "builds/{{repo.path}}/{{branch.path}}.zip"),
+    ]);
   });
 
   it("says nothing of the default key, a key of one repository or one owner's with the name, or one per commit", () => {
@@ -2479,5 +2488,9 @@ describe("Function: routeNotes on an s3-zip key without the repository on a rout
       [],
     );
     expect(keyNotes(undefined, "builds/{{branch.path}}/{{sha}}.zip")).to.deep.equal([]);
+    expect(keyNotes(undefined, "builds/{{owner}}/{{repo}}/{{branch}}/{{owner}}_{{repo}}.zip")).to.deep.equal(
+      [],
+    );
+    expect(keyNotes('["acme/*"]', "builds/{{repo.underscored}}/{{branch.path}}.zip")).to.deep.equal([]);
   });
 });

@@ -2,6 +2,9 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { stringify } from "yaml";
 import { parseRoutes } from "../../../src/core/routes/parse";
+import { namesRepository } from "../../../src/core/routes/semantics";
+import { renderTemplate } from "../../../src/core/templates";
+import type { WebhookEvent } from "../../../src/core/types";
 import { runs } from "../../support/propertyRuns";
 
 function assertWellFormed(text: string): void {
@@ -82,6 +85,59 @@ describe("Property: parseRoutes", () => {
         },
       ),
       { numRuns: runs(120) },
+    );
+  });
+});
+
+describe("Property: namesRepository, a template it takes as naming the repository tells every two repositories apart", () => {
+  it("renders two different repositories' pull request #7 to two prefixes whenever check takes the template on a route of any repository (review h438)", () => {
+    // Two full names of the same words, one "/" and one "-" or "_" swapped (a_b/c and a/b_c): every host allows
+    // "-" in owners and names, GitLab, Bitbucket and Gitea "_", and GitLab owners have subgroups.
+    const repoOf = (words: string[], seps: string[]) => {
+      const fullName = words.map((word, i) => (i === 0 ? word : `${seps[i - 1]}${word}`)).join("");
+      const slash = fullName.lastIndexOf("/");
+      return { owner: fullName.slice(0, slash), name: fullName.slice(slash + 1), fullName };
+    };
+    const pair = fc
+      .tuple(
+        fc.array(fc.stringMatching(/^[ab]{1,2}$/), { minLength: 3, maxLength: 4 }),
+        fc.array(fc.constantFrom("/", "-", "_"), { minLength: 3, maxLength: 3 }),
+        fc.nat(),
+        fc.nat(),
+      )
+      .map(([words, all, i, j]) => {
+        const seps = all.slice(0, words.length - 1);
+        const slashes = seps.flatMap((sep, k) => (sep === "/" ? [k] : []));
+        const others = seps.flatMap((sep, k) => (sep !== "/" ? [k] : []));
+        if (slashes.length === 0 || others.length === 0) return undefined;
+        const a = slashes[i % slashes.length] as number;
+        const b = others[j % others.length] as number;
+        const swapped: string[] = [...seps];
+        [swapped[a], swapped[b]] = [seps[b] as string, "/"];
+        return [repoOf(words, seps), repoOf(words, swapped)] as const;
+      });
+    const piece = fc.constantFrom(
+      "{{owner}}",
+      "{{repo}}",
+      "{{repo.underscored}}",
+      "{{repo.path}}",
+      "-",
+      "_",
+      "/",
+      "x",
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 5 }), pair, (pieces, repos) => {
+        const template = `p/${pieces.join("")}/pr-{{pr.number}}/`;
+        fc.pre(repos !== undefined && namesRepository(template, undefined, "gitlab"));
+        const [first, second] = repos ?? [];
+        const render = (r: typeof first) =>
+          renderTemplate(template, { repo: r, pr: { number: 7 } } as unknown as WebhookEvent, "s3-key");
+        expect(render(first), `${template}: ${first?.fullName} and ${second?.fullName}`).to.not.equal(
+          render(second),
+        );
+      }),
+      { numRuns: runs(1000) },
     );
   });
 });

@@ -2297,6 +2297,32 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       "gitlab",
       noOwner("p/{{repo.path}}/pr-{{pr.number}}/"),
     ],
+    // Owner and name joined otherwise than by "/" (review h438): a_b/c and a/b_c are both a_b_c, acme-web/api
+    // and acme/web-api both acme-web-api.
+    ...[
+      [
+        undefined,
+        "previews/{{repo.underscored}}/pr-{{pr.number}}/",
+        "previews/{{repo.path}}/pr-{{pr.number}}/",
+      ],
+      [
+        '["acme/*", "acme-web/*"]',
+        "p/{{owner}}-{{repo}}/pr-{{pr.number}}/",
+        "p/{{repo.path}}/pr-{{pr.number}}/",
+      ],
+      [
+        '["acme/*", "other/*"]',
+        "p/{{ repo.owner }}_{{repo.name}}/{{pr.number}}/",
+        "p/{{repo.path}}/{{pr.number}}/",
+      ],
+      [undefined, "p/{{repo}}{{owner}}/{{pr.number}}/", "p/{{repo.path}}/{{pr.number}}/"],
+    ].map(([repos, prefix, fix]): [string | undefined, string, string, string] => [
+      repos,
+      prefix as string,
+      "github",
+      `${lead} names no repository, on a route of several: owner and name joined by anything but "/" may be two ` +
+        `repositories' (a-b/c and a/b-c); write '${fix}'`,
+    ]),
     // Another host's full name field is not in the payload and renders empty (review h438): GitLab's merge
     // request has repository.name, no full_name; Data Center's payload has no repository.
     ...[
@@ -2332,7 +2358,12 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     ['["acme/*"]', "previews/{{repo}}/pr-{{pr.number}}/"],
     ['["acme/api", "acme/web", "!acme/old"]', "previews/{{repo.name}}/pr-{{pr.number}}/"],
     [undefined, "{{repo.path}}/pr-{{pr.number}}/"],
-    [undefined, "previews/{{repo.underscored}}-{{pr.number}}/"],
+    // Owner and name joined otherwise than by "/": the name, once the owner is known.
+    ['["acme/*"]', "previews/{{repo.underscored}}-{{pr.number}}/"],
+    ['["acme/api", "acme/web"]', "previews/{{owner}}-{{repo}}/pr-{{pr.number}}/"],
+    [undefined, "previews/{{ repo.owner }}/{{ repo.name }}/pr-{{pr.number}}/"],
+    // The name first: a name holds no "/".
+    [undefined, "previews/{{repo}}/{{owner}}/pr-{{pr.number}}/"],
     [undefined, "previews/{{repo.fullName}}/pr-{{pr.number}}/"],
     ['["acme/*", "other/*"]', "{{owner}}/{{repo}}/pr-{{pr.number}}/"],
   ];

@@ -225,6 +225,13 @@ describe("Function: parseRoutes, the tag-push, shared-prefix and targetUrl probl
       prefix(`${LONG}{{repo}}/{{pr.number}}/`),
       /names no owner/,
     ],
+    // Review h438: owner and name joined otherwise than by "/".
+    [
+      'a long prefix with owner and name joined by a "-"',
+      {},
+      prefix(`${LONG}{{owner}}-{{repo}}/{{pr.number}}/`),
+      /joined/,
+    ],
   );
   cases.push(
     // Review h424: a job whose folder has a space at an end.
