@@ -736,6 +736,8 @@ const PER_PULL_REQUEST_FIELD = /\{\{\s*(pr\.number|pr\.headRef(\.[a-z]+)?|pr\.he
  */
 interface PayloadLeaves {
   pullRequest: readonly string[];
+  /** Of `pullRequest`, those no other repository's pull request has: a global id, a URL with the repository. */
+  unique: readonly string[];
   fullName: readonly string[];
 }
 
@@ -744,22 +746,32 @@ const GITHUB_PULL_REQUEST = ["number", "pull_request.number", "pull_request.id",
   ["html_url", "url", "head.ref", "head.sha", "head.label"].map((leaf) => `pull_request.${leaf}`),
 );
 
+/**
+ * GitHub's and Gitea's pull request id is the host's own (GitHub's database id, Gitea's pull request table's),
+ * not the repository's number; GitLab's object_attributes.id likewise, beside its iid. Bitbucket's ids are per
+ * repository; its links hold the repository.
+ */
+const GITHUB_UNIQUE = ["id", "html_url", "url"].map((leaf) => `pull_request.${leaf}`);
+
 const PAYLOAD_LEAVES: Readonly<Record<Provider, PayloadLeaves>> = {
   github: {
     pullRequest: [...GITHUB_PULL_REQUEST, "pull_request.node_id"],
+    unique: [...GITHUB_UNIQUE, "pull_request.node_id"],
     fullName: ["repository.full_name"],
   },
-  gitea: { pullRequest: GITHUB_PULL_REQUEST, fullName: ["repository.full_name"] },
+  gitea: { pullRequest: GITHUB_PULL_REQUEST, unique: GITHUB_UNIQUE, fullName: ["repository.full_name"] },
   gitlab: {
     pullRequest: ["iid", "id", "title", "url", "source_branch", "last_commit.id"].map(
       (leaf) => `object_attributes.${leaf}`,
     ),
+    unique: ["object_attributes.id", "object_attributes.url"],
     fullName: ["project.path_with_namespace"],
   },
   bitbucket: {
     pullRequest: ["id", "title", "source.branch.name", "source.commit.hash", "links.html.href"].map(
       (leaf) => `pullrequest.${leaf}`,
     ),
+    unique: ["pullrequest.links.html.href"],
     fullName: ["repository.full_name"],
   },
   "bitbucket-server": {
@@ -771,6 +783,7 @@ const PAYLOAD_LEAVES: Readonly<Record<Provider, PayloadLeaves>> = {
       "fromRef.latestCommit",
       "links.self.0.href",
     ].map((leaf) => `pullRequest.${leaf}`),
+    unique: ["pullRequest.links.self.0.href"],
     fullName: [],
   },
 };
@@ -782,12 +795,11 @@ function payloadPattern(leaves: readonly string[]): RegExp {
 }
 
 /** Each provider's leaves as patterns; with no provider known (one check refuses), any host's. */
-function payloadLeaves(provider: Provider | undefined): { pullRequest: RegExp; fullName: RegExp } {
+function payloadLeaves(provider: Provider | undefined): Record<keyof PayloadLeaves, RegExp> {
   const hosts = provider === undefined ? PROVIDERS : [provider];
-  return {
-    pullRequest: payloadPattern(hosts.flatMap((host) => PAYLOAD_LEAVES[host].pullRequest)),
-    fullName: payloadPattern(hosts.flatMap((host) => PAYLOAD_LEAVES[host].fullName)),
-  };
+  const pattern = (kind: keyof PayloadLeaves) =>
+    payloadPattern(hosts.flatMap((host) => PAYLOAD_LEAVES[host][kind]));
+  return { pullRequest: pattern("pullRequest"), unique: pattern("unique"), fullName: pattern("fullName") };
 }
 
 /** The first `{{payload.<leaf>}}` of another host's `kind` of leaves in a template, as written. */
@@ -866,15 +878,17 @@ const REPO_NAME_FIELD = /\{\{\s*(?:repo|repo\.name)\s*\}\}/;
 const UNDERSCORED_FIELD = /\{\{\s*repo\.underscored\s*\}\}/;
 
 /**
- * What a route's `repos` takes: one repository (one literal entry), the repositories of one owner (every
- * entry it includes is "<owner>/<name glob>" with the same literal owner and a name glob that crosses no
- * "/"), or repositories of any number of owners (no `repos`, or another shape). The owner is all before the
- * last "/": a GitLab project's is its namespace, subgroups and all (platform/team of platform/team/api).
+ * What a route's `repos` takes: one repository (one literal entry it includes, exclusions or not), the
+ * repositories of one owner (every entry it includes is "<owner>/<name glob>" with the same literal owner and
+ * a name glob that crosses no "/"), or repositories of any number of owners (no `repos`, or another shape).
+ * The owner is all before the last "/": a GitLab project's is its namespace, subgroups and all (platform/team
+ * of platform/team/api).
  */
 export function reposScope(repos: unknown): "one" | "one owner" | "owners" {
   if (!Array.isArray(repos) || !repos.every((glob) => typeof glob === "string")) return "owners";
   const globs = repos as string[];
-  if (globListLiterals(globs)?.length === 1) return "one";
+  // One literal entry, whatever the exclusions leave out of it.
+  if (globListLiterals(globs.filter((entry) => !entry.startsWith("!")))?.length === 1) return "one";
   const owners = new Set<string>();
   for (const glob of globs.filter((entry) => !entry.startsWith("!"))) {
     const parts = /^((?:[A-Za-z0-9_.~-]+\/)*[A-Za-z0-9_.~-]+)\/([^/]*)$/.exec(glob);
@@ -931,6 +945,8 @@ export function repoFreePrefixProblem(
 ): string | undefined {
   if (namesRepository(template, repos, provider) || safeTemplateProblems(template).length > 0)
     return undefined;
+  // A pull request id or URL of the host's own is one pull request's of all repositories.
+  if (payloadLeaves(provider).unique.test(template)) return undefined;
   const { how, fix, foreign } = repoPathFix(template, provider);
   // Within the 300 characters every message keeps, after its location and a route name of 40 escaped characters.
   if (how === "foreign") {

@@ -2482,6 +2482,9 @@ describe("Function: routeNotes on an s3-zip key without the repository on a rout
   it("says nothing of the default key, a key of one repository or one owner's with the name, or one per commit", () => {
     expect(keyNotes(undefined, undefined)).to.deep.equal([]);
     expect(keyNotes("[acme/api]", "builds/{{branch.path}}/source.zip")).to.deep.equal([]);
+    expect(keyNotes('["acme/api", "!acme/api-legacy"]', "builds/{{branch.path}}/source.zip")).to.deep.equal(
+      [],
+    );
     expect(keyNotes('["acme/*"]', "builds/{{repo}}/{{branch.path}}.zip")).to.deep.equal([]);
     // A GitLab project's owner is its namespace: these are all platform/team's.
     expect(keyNotes('["platform/team/*"]', "builds/{{repo}}/{{branch.path}}.zip", "gitlab")).to.deep.equal(

@@ -2297,6 +2297,19 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       "gitlab",
       noOwner("p/{{repo.path}}/pr-{{pr.number}}/"),
     ],
+    // A per-repository id on a route of several (review h438): Bitbucket's ids and GitLab's iid are per repository.
+    [
+      '["acme/*"]',
+      "p/{{payload.pullrequest.id}}/",
+      "bitbucket",
+      noRepo("{{repo.path}}/p/{{payload.pullrequest.id}}/"),
+    ],
+    [
+      '["acme/**"]',
+      "p/{{payload.object_attributes.iid}}/",
+      "gitlab",
+      noRepo("{{repo.path}}/p/{{payload.object_attributes.iid}…"),
+    ],
     // Owner and name joined otherwise than by "/" (review h438): a_b/c and a/b_c are both a_b_c, acme-web/api
     // and acme/web-api both acme-web-api.
     ...[
@@ -2347,6 +2360,18 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
   // One repository; one owner's, with the name; any, with the full name or the owner and the name.
   const taken: Array<[string | undefined, string, string?]> = [
     ["[acme/api]", "previews/pr-{{pr.number}}/"],
+    // One repository, and exclusions (review h438).
+    ['["acme/api", "!acme/api-legacy"]', "previews/pr-{{pr.number}}/"],
+    ['["!acme/old", "acme/api", "!acme/api-*"]', "previews/pr-{{pr.number}}/"],
+    // A pull request's id or URL that is the host's own, one in all repositories (review h438).
+    ['["acme/*", "other/*"]', "previews/{{payload.pull_request.id}}/", "github"],
+    [undefined, "previews/{{ payload.pull_request.node_id }}/", "github"],
+    [undefined, "previews/{{payload.pull_request.html_url}}/", "github"],
+    [undefined, "previews/{{payload.pull_request.id}}/", "gitea"],
+    ['["platform/**"]', "previews/{{payload.object_attributes.id}}/", "gitlab"],
+    ['["platform/**"]', "previews/{{payload.object_attributes.url}}/", "gitlab"],
+    [undefined, "previews/{{payload.pullrequest.links.html.href}}/", "bitbucket"],
+    [undefined, "previews/{{payload.pullRequest.links.self.0.href}}/", "bitbucket-server"],
     // The provider's own full name field.
     [undefined, "p/{{payload.repository.full_name}}/pr-{{pr.number}}/", "github"],
     [undefined, "p/{{ payload.repository.full_name }}/pr-{{pr.number}}/", "bitbucket"],
