@@ -149,10 +149,13 @@ export function routeNotes(routes: readonly Route[]): string[] {
       !PER_EVENT_FIELD.test(action.key)
     ) {
       const { fix } = repoPathFix(action.key, route.provider);
+      // A tags-only route's pushes are of tags. Key and fix clipped: within 300 characters, as every note.
+      const push =
+        route.match.tags !== undefined && route.match.branches === undefined ? "of a tag" : "to a branch";
       notes.push(
-        `route ${route.name}: the s3-zip key ${shownText(action.key, 60)} names no repository (or not its owner), ` +
-          "and this route takes more than one: every repository's push to a branch writes the same object, each " +
-          `zip overwriting the last; put {{repo.path}} in the key: ${suggestedText(fix, 80)}`,
+        `route ${route.name}: the s3-zip key ${shownText(action.key, 48)} names no repository (or not in full), and ` +
+          `the route takes several: each one's push ${push} writes the same object; write ` +
+          suggestedText(fix, 48),
       );
     }
     if (action.type === "pr-cleanup") {
@@ -465,17 +468,21 @@ function apiUrlNotes(routes: readonly Route[]): string[] {
             provider === "github" ? "GitHub Enterprise Server" : PROVIDER_LABEL[provider],
             `${url.origin}${path}${apiPath}`,
           ];
-    const where = dotCom || cloud !== undefined ? "on its api. host" : `under ${apiPath}`;
+    // The URL to write, or when too long to show whole, what to change.
+    const write =
+      fix.length <= 40
+        ? `write ${suggestedText(fix)}`
+        : dotCom || cloud !== undefined
+          ? "write its api. host"
+          : `add ${apiPath} to its path`;
+    // Two route names at most, and both URLs clipped: within 300 characters, as every note.
     const routesUsing =
       names.length === 1
         ? `route ${names[0]}`
-        : names.length <= 3
-          ? `routes ${names.join(", ")}`
-          : `routes ${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
+        : `routes ${names.slice(0, 2).join(", ")}${names.length > 2 ? ` and ${names.length - 2} more` : ""}`;
     notes.push(
-      `${routesUsing}: providers.${provider}.apiUrl ${shownText(apiUrl, 60)} is not where ${who} serves its ` +
-        `REST API (${where}): s3-zip and pr-cleanup call the API under apiUrl, so on the host's web pages ` +
-        `every delivery fails; write ${suggestedText(fix, 70)} (unless a proxy serves the API there)`,
+      `${routesUsing}: providers.${provider}.apiUrl ${shownText(apiUrl, 40)} is not ${who}'s REST API: their ` +
+        `every call fails; ${write} (unless a proxy serves it there)`,
     );
   }
   return notes;

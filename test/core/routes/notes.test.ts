@@ -2402,31 +2402,42 @@ describe("Function: routeNotes on a provider's apiUrl that is not where its REST
     expect(parsed.problems).to.deep.equal([]);
     return routeNotes(parsed.config?.routes ?? []).filter((note) => note.includes("apiUrl"));
   }
-  const tail =
-    "s3-zip and pr-cleanup call the API under apiUrl, so on the host's web pages every delivery fails";
+  const tail = "their every call fails";
 
   it("notes a GitHub Enterprise Server host without /api/v3 once for the routes that use it, with the URL to write", () => {
     expect(apiNotes("github", "https://ghe.example.com/", ["s3-zip", "pr-cleanup"])).to.deep.equal([
-      `routes r0, r1: providers.github.apiUrl "https://ghe.example.com" is not where GitHub Enterprise Server serves its REST API (under /api/v3): ${tail}; write 'https://ghe.example.com/api/v3' (unless a proxy serves the API there)`,
+      `routes r0, r1: providers.github.apiUrl "https://ghe.example.com" is not GitHub Enterprise Server's REST API: ${tail}; write 'https://ghe.example.com/api/v3' (unless a proxy serves it there)`,
     ]);
   });
 
   it("notes github.com's and a GHE.com subdomain's web host, with its api. host to write", () => {
     expect(apiNotes("github", "https://github.com")).to.deep.equal([
-      `route r0: providers.github.apiUrl "https://github.com" is not where github.com serves its REST API (on its api. host): ${tail}; write 'https://api.github.com' (unless a proxy serves the API there)`,
+      `route r0: providers.github.apiUrl "https://github.com" is not github.com's REST API: ${tail}; write 'https://api.github.com' (unless a proxy serves it there)`,
     ]);
     expect(apiNotes("github", "https://acme.ghe.com")).to.deep.equal([
-      `route r0: providers.github.apiUrl "https://acme.ghe.com" is not where GitHub Enterprise Cloud serves its REST API (on its api. host): ${tail}; write 'https://api.acme.ghe.com' (unless a proxy serves the API there)`,
+      `route r0: providers.github.apiUrl "https://acme.ghe.com" is not GitHub Enterprise Cloud's REST API: ${tail}; write 'https://api.acme.ghe.com' (unless a proxy serves it there)`,
     ]);
   });
 
   it("notes a GitLab or Gitea URL without /api/v4 or /api/v1, one under a path too", () => {
     expect(apiNotes("gitlab", "https://gitlab.example.com/gitlab")).to.deep.equal([
-      `route r0: providers.gitlab.apiUrl "https://gitlab.example.com/gitlab" is not where GitLab serves its REST API (under /api/v4): ${tail}; write 'https://gitlab.example.com/gitlab/api/v4' (unless a proxy serves the API there)`,
+      `route r0: providers.gitlab.apiUrl "https://gitlab.example.com/gitlab" is not GitLab's REST API: ${tail}; write 'https://gitlab.example.com/gitlab/api/v4' (unless a proxy serves it there)`,
     ]);
     expect(apiNotes("gitea", "https://git.example.com")).to.deep.equal([
-      `route r0: providers.gitea.apiUrl "https://git.example.com" is not where Gitea serves its REST API (under /api/v1): ${tail}; write 'https://git.example.com/api/v1' (unless a proxy serves the API there)`,
+      `route r0: providers.gitea.apiUrl "https://git.example.com" is not Gitea's REST API: ${tail}; write 'https://git.example.com/api/v1' (unless a proxy serves it there)`,
     ]);
+  });
+
+  it("keeps the note within 300 characters, naming two of three routes of 32 characters and clipping a long URL (review h438)", () => {
+    const long = `https://ghe.example.com/${"x".repeat(80)}`;
+    const [note] = apiNotes("github", long, ["s3-zip", "s3-zip", "pr-cleanup"]);
+    expect(note).to.match(
+      /^routes r0, r1 and 1 more: providers\.github\.apiUrl "https:\/\/ghe\.example\.com\/x+…" /,
+    );
+    expect(note).to.include("add /api/v3 to its path");
+    // The same note with each name at the 32 characters a route name may have.
+    const longest = (note ?? "").replace(/^routes r0, r1/, `routes ${"a".repeat(32)}, ${"b".repeat(32)}`);
+    expect(longest.length, longest).to.be.at.most(300);
   });
 
   it("says nothing of the APIs' own URLs: api.github.com, api.<subdomain>.ghe.com, /api/v3, /api/v4, /api/v1 in any case", () => {
@@ -2442,15 +2453,21 @@ describe("Function: routeNotes on a provider's apiUrl that is not where its REST
 });
 
 describe("Function: routeNotes on an s3-zip key without the repository on a route of several repositories (review h424)", () => {
-  function keyNotes(repos: string | undefined, key: string | undefined, provider = "github"): string[] {
+  function keyNotes(
+    repos: string | undefined,
+    key: string | undefined,
+    provider = "github",
+    refs = "branches: [main]",
+    name = "z",
+  ): string[] {
     const parsed = parseRoutes(
       [
         "version: 1",
         `defaults: { secret: hookgate/webhook, provider: ${provider} }`,
         `providers: { ${provider}: { token: hookgate/t } }`,
         "routes:",
-        "  - name: z",
-        `    match: { ${repos === undefined ? "" : `repos: ${repos}, `}events: [push], branches: [main] }`,
+        `  - name: ${name}`,
+        `    match: { ${repos === undefined ? "" : `repos: ${repos}, `}events: [push], ${refs} }`,
         `    action: { type: s3-zip${key === undefined ? "" : `, key: "${key}"`} }`,
       ].join("\n"),
       "routes.yaml",
@@ -2461,7 +2478,7 @@ describe("Function: routeNotes on an s3-zip key without the repository on a rout
 
   it("notes that every repository's push to a branch overwrites one object, with the key to write", () => {
     const note = (key: string, fix: string) =>
-      `route z: the s3-zip key "${key}" names no repository (or not its owner), and this route takes more than one: every repository's push to a branch writes the same object, each zip overwriting the last; put {{repo.path}} in the key: '${fix}'`;
+      `route z: the s3-zip key "${key}" names no repository (or not in full), and the route takes several: each one's push to a branch writes the same object; write '${fix}'`;
     expect(keyNotes('["acme/*"]', "builds/{{branch.path}}/source.zip")).to.deep.equal([
       note("builds/{{branch.path}}/source.zip", "{{repo.path}}/builds/{{branch.path}}/source.zip"),
     ]);
@@ -2477,6 +2494,24 @@ describe("Function: routeNotes on an s3-zip key without the repository on a rout
     ).to.deep.equal([
       note("builds/{{owner}}-{{repo}}/{{branch.path}}.zip", "builds/{{repo.path}}/{{branch.path}}.zip"),
     ]);
+  });
+
+  it("says a tags-only route's pushes are of a tag, not to a branch (review h438)", () => {
+    const [note] = keyNotes(
+      '["acme/*", "other/*"]',
+      "releases/{{tag}}/{{repo}}.zip",
+      "github",
+      'tags: ["v*"]',
+    );
+    expect(note).to.include("each one's push of a tag writes the same object");
+    expect(note).to.not.include("branch");
+  });
+
+  it("keeps the note within 300 characters after a 32-character route name, the key and the fix clipped (review h438)", () => {
+    const key = `${"k".repeat(100)}/{{branch.path}}.zip`;
+    const [note] = keyNotes(undefined, key, "github", "branches: [main]", "a".repeat(32));
+    expect(note).to.include(`the s3-zip key "${"k".repeat(48)}…"`);
+    expect(note?.length, note).to.be.at.most(300);
   });
 
   it("says nothing of the default key, a key of one repository or one owner's with the name, or one per commit", () => {
