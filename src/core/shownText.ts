@@ -18,7 +18,7 @@ const INVISIBLE_OR_SURROGATE = /\p{Cc}|\p{Cf}|[\u2028\u2029]|\p{Cs}/u;
 /** The same, global, for replace (test on a global pattern would carry lastIndex from call to call). */
 const INVISIBLE_ALL = new RegExp(INVISIBLE_OR_SURROGATE.source, "gu");
 
-/** Names of the invisible characters met most often, for a message that says which it is. */
+/** Names of the invisible characters (and white space not an ASCII space) met most often, for a message. */
 const NAMES: Readonly<Record<number, string>> = {
   0: "NUL",
   9: "tab",
@@ -27,6 +27,7 @@ const NAMES: Readonly<Record<number, string>> = {
   27: "escape",
   127: "delete, DEL",
   133: "next line, NEL",
+  160: "no-break space",
   173: "soft hyphen",
   8203: "zero-width space",
   8204: "zero-width non-joiner",
@@ -40,11 +41,13 @@ const NAMES: Readonly<Record<number, string>> = {
   8238: "right-to-left override",
   8232: "line separator",
   8233: "paragraph separator",
+  8239: "narrow no-break space",
   8288: "word joiner",
   8294: "left-to-right isolate",
   8295: "right-to-left isolate",
   8296: "first strong isolate",
   8297: "pop directional isolate",
+  12288: "ideographic space",
   65279: "byte order mark",
 };
 
@@ -53,7 +56,9 @@ export function codePointName(codePoint: number): string {
   const hex = `U+${codePoint.toString(16).toUpperCase().padStart(4, "0")}`;
   const name = NAMES[codePoint];
   if (name !== undefined) return `${hex} (${name})`;
-  return `${hex} (a ${/\p{Cc}/u.test(String.fromCodePoint(codePoint)) ? "control" : "format"} character)`;
+  const char = String.fromCodePoint(codePoint);
+  const kind = /\p{Cc}/u.test(char) ? "control" : /\s/u.test(char) ? "white-space" : "format";
+  return `${hex} (a ${kind} character)`;
 }
 
 /**

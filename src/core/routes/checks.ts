@@ -1,7 +1,7 @@
 // Checks on single values of routes.yaml. Each returns a message (without position), or undefined when fine.
 // Messages about secret references never include the value: it may be a secret pasted by mistake.
 import ipaddr from "ipaddr.js";
-import { invisibleCharacter, shownText, suggestedText } from "../shownText";
+import { codePointName, invisibleCharacter, shownText, suggestedText } from "../shownText";
 import { hexIpv6Text } from "../verify/ipAllowlist";
 
 export const ROUTE_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -438,12 +438,42 @@ export function jobProblem(value: string): string | undefined {
   if (segments.some((segment) => segment.trim() === "")) {
     return `job ${shownText(value)} has a blank folder, which the jenkins action refuses on every delivery; remove it`;
   }
-  if (segments.some((segment) => / $|^ /.test(segment))) {
-    const fixed = segments.map((segment) => segment.replace(/^ +| +$/g, "")).join("/");
+  if (segments.some((segment) => /^\s|\s$/u.test(segment))) {
+    const fixed = segments.map((segment) => segment.replace(/^\s+|\s+$/gu, "")).join("/");
+    // Another white space (a no-break space pasted from a page) is not seen in the message: named, and where.
+    const other = edgeWhiteSpace(segments);
+    if (other !== undefined) {
+      return (
+        `job ${shownText(value, 40)} has ${other} at an end of a folder or name, where it cannot be seen: ` +
+        `write ${suggestedText(fixed, 40)}`
+      );
+    }
     return (
       `job ${shownText(value, 40)} has a folder or name with a space at an end, which no Jenkins item has ` +
       `(Jenkins trims names): write ${suggestedText(fixed, 40)}`
     );
+  }
+  return undefined;
+}
+
+/**
+ * The first white space other than " " at an end of a segment, as "U+00A0 (no-break space) at character 10"
+ * (code points from 1 in the whole path); undefined when every one there is a " ".
+ */
+function edgeWhiteSpace(segments: readonly string[]): string | undefined {
+  let offset = 0;
+  for (const segment of segments) {
+    const chars = Array.from(segment);
+    const lead = chars.findIndex((char) => !/\s/u.test(char));
+    const start = lead < 0 ? chars.length : lead;
+    let end = chars.length;
+    while (end > start && /\s/u.test(chars[end - 1] as string)) end--;
+    const edges = [...chars.keys()].filter((i) => i < start || i >= end);
+    const found = edges.find((i) => chars[i] !== " ");
+    if (found !== undefined) {
+      return `${codePointName((chars[found] as string).codePointAt(0) as number)} at character ${offset + found + 1}`;
+    }
+    offset += chars.length + 1;
   }
   return undefined;
 }

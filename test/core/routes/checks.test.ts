@@ -476,8 +476,34 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
       " api /{{branch}}",
       "job \" api /{{branch}}\" has a folder or name with a space at an end, which no Jenkins item has (Jenkins trims names): write 'api/{{branch}}'",
     ],
+    // Another white space at an end, named by its code point: it cannot be seen (review h438).
+    [
+      "jobProblem",
+      jobProblem,
+      "api/build\u00a0",
+      "job \"api/build\u00a0\" has U+00A0 (no-break space) at character 10 at an end of a folder or name, where it cannot be seen: write 'api/build'",
+    ],
+    [
+      "jobProblem",
+      jobProblem,
+      "api\u00a0/build",
+      "job \"api\u00a0/build\" has U+00A0 (no-break space) at character 4 at an end of a folder or name, where it cannot be seen: write 'api/build'",
+    ],
+    [
+      "jobProblem",
+      jobProblem,
+      "api /\u3000build",
+      "job \"api /\u3000build\" has U+3000 (ideographic space) at character 6 at an end of a folder or name, where it cannot be seen: write 'api/build'",
+    ],
+    [
+      "jobProblem",
+      jobProblem,
+      "api/build\u2003",
+      "job \"api/build\u2003\" has U+2003 (a white-space character) at character 10 at an end of a folder or name, where it cannot be seen: write 'api/build'",
+    ],
     // Spaces inside a segment, and inside a template, are the name's own.
     ["jobProblem", jobProblem, "my folder/{{ branch }}", undefined],
+    ["jobProblem", jobProblem, "my\u00a0folder/build", undefined],
     ["bucketProblem", bucketProblem, "192.168.5.4", `"192.168.5.4" ${NOT_A_BUCKET}`],
     ["bucketProblem", bucketProblem, "10.20.30.40", `"10.20.30.40" ${NOT_A_BUCKET}`],
     ["bucketProblem", bucketProblem, "a1.2.3.4", undefined],
@@ -802,6 +828,24 @@ describe("Function: jobProblem in parseRoutes (blank folders, spaces at an end)"
       '7:35 route "api-build" action.job: job "api/ /build" has a blank folder, which the jenkins action refuses on every delivery; remove it',
       `13:27 route "previews" action.steps[0].jenkins.job: job "previews/clean " has a folder or name with a space at an end, which no Jenkins item has (Jenkins trims names): write 'previews/clean'`,
     ]);
+  });
+
+  it("parseRoutes refuses a job with a no-break space at the end of its name or of a folder, naming it, once each (review h438)", () => {
+    const named = (job: string, at: number) =>
+      `job "${job}" has U+00A0 (no-break space) at character ${at} at an end of a folder or name, where it cannot be seen: write 'api/build'`;
+    for (const [job, at] of [
+      ["api/build\u00a0", 10],
+      ["api\u00a0/build", 4],
+    ] as const) {
+      const { config, problems } = parseRoutes(
+        file(job.replace("\u00a0", "\\u00a0"), "previews/clean"),
+        "routes.yaml",
+      );
+      expect(config).to.equal(undefined);
+      expect(problems.map((p) => p.message)).to.deep.equal([
+        `route "api-build" action.job: ${named(job, at)}`,
+      ]);
+    }
   });
 
   it("parseRoutes accepts spaces inside a job's folders and its templates", () => {
