@@ -3,6 +3,7 @@
 // max_replication_lag_time, gitlab-org/gitlab!147323). Such an answer is retried, not acted on for good.
 import { expect } from "chai";
 import { cleanUpPullRequest } from "../../src/actions/prCleanup";
+import type { ObjectStore } from "../../src/core/ports";
 import type { PrCleanupRequest, PrCleanupStep, Provider, QueuedEvent } from "../../src/core/types";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import {
@@ -196,6 +197,172 @@ describe("Function: cleanUpPullRequest with a re-read of the pull request older 
         const outcome = await run(provider, apiPath, closedPrEvent({}, { provider }));
         expect(outcome.detail).to.equal("kept feature/login: 1 open pull request comes from it");
         expect(host.deletedRefs).to.deep.equal([]);
+      });
+    }
+  });
+
+  // A pull request reopened while pr-cleanup runs (after its re-read said closed) is counted among the open pull
+  // requests from its branch: only a merged one, which cannot be reopened, is left out of that count.
+  describe("a pull request reopened while pr-cleanup runs", () => {
+    for (const [provider, apiPath] of HOSTS) {
+      it(`on ${provider}, keeps the head branch of a closed pull request reopened during the preview's teardown (onlyMerged: false)`, async () => {
+        // Closed without a merge: the re-read says closed.
+        host.setPull("acme/api", mergedPull({ state: "closed", merged: false }));
+        // The author reopens it while the preview's objects are being deleted (a large prefix takes a while).
+        const objects: ObjectStore = {
+          put: async () => {
+            throw new Error("unused");
+          },
+          head: async () => {
+            throw new Error("unused");
+          },
+          deletePrefix: async () => {
+            host.setPull("acme/api", mergedPull({ state: "open", merged: false, updatedAt: REOPENED_AT }));
+            return 3;
+          },
+        };
+        const request: PrCleanupRequest = {
+          type: "pr-cleanup",
+          api: { provider, apiUrl: `${host.url}${apiPath}`, token: "hookgate/github-token" },
+          context: "hookgate/pr-cleanup",
+          steps: [
+            { kind: "delete-s3-prefix", bucket: "previews", prefix: "acme/api/pr-7/" },
+            { kind: "delete-branch", onlyMerged: false },
+          ],
+        };
+        const outcome = await cleanUpPullRequest(
+          request,
+          closedPrEvent({ merged: false }, { provider }),
+          testClients({ objects }),
+        );
+        // Before c93231c the list's open #7 kept the branch ("1 open pull request comes from it"); now it is deleted.
+        expect(host.deletedRefs, outcome.detail).to.deep.equal([]);
+      });
+    }
+  });
+
+  // A pull request closed and reopened within the same second (`gh pr close 7 && gh pr reopen 7`, to re-run its
+  // checks) reads "open" with its close's time: taken as reopened at once, not retried for the queue's attempts
+  // while the repository's other deliveries wait behind it.
+  describe("a pull request reopened in the same second as its close", () => {
+    const request = (provider: Provider, apiPath: string): PrCleanupRequest => ({
+      type: "pr-cleanup",
+      api: { provider, apiUrl: `${host.url}${apiPath}`, token: "hookgate/github-token" },
+      context: "hookgate/pr-cleanup",
+      steps: [{ kind: "delete-branch", onlyMerged: true }],
+    });
+
+    it("on github, skips at once a pull request whose answer is open and updated in the second of the close (reopened)", async () => {
+      // Closed at 02:00:00 and reopened at 02:00:00: GitHub's updated_at has whole seconds.
+      host.setPull(
+        "acme/api",
+        mergedPull({ state: "open", merged: false, updatedAt: "2026-12-06T02:00:00Z" }),
+      );
+      const event = closedPrEvent({ merged: false, updatedAt: "2026-12-06T02:00:00.000Z" });
+      const outcome = await cleanUpPullRequest(request("github", ""), event, testClients()).catch(
+        (err: Error) => ({ status: "thrown", detail: err.message }),
+      );
+      expect(outcome.status, outcome.detail).to.equal("skipped");
+      expect(host.statuses.at(-1)?.description ?? "").not.to.contain("will retry");
+    });
+
+    it("on bitbucket-server, skips at once a pull request reopened 800 ms after its close (both times in milliseconds)", async () => {
+      host.setPull(
+        "acme/api",
+        mergedPull({ state: "open", merged: false, updatedAt: "2026-12-06T02:00:00.900Z" }),
+      );
+      const event = closedPrEvent(
+        { merged: false, updatedAt: "2026-12-06T02:00:00.100Z" },
+        { provider: "bitbucket-server" },
+      );
+      const outcome = await cleanUpPullRequest(
+        request("bitbucket-server", "/rest/api/latest"),
+        event,
+        testClients(),
+      ).catch((err: Error) => ({ status: "thrown", detail: err.message }));
+      expect(outcome.status, outcome.detail).to.equal("skipped");
+    });
+  });
+
+  // GitHub sometimes delivers a "closed" payload rendered before the close (community discussion #28877: closed_at
+  // null, state "open"), and its API answers from the same lagging data right after: such a delivery's time is not
+  // the close's, so an "open" answer is retried, not taken as reopened.
+  describe("a closed delivery whose payload predates the close", () => {
+    it("on github, retries an open answer when the payload itself still says open (no closed_at), rather than skipping for good", async () => {
+      // The API still lags behind the close at 01:59:00, but has the comment posted with it at 01:58:59.
+      host.setPull(
+        "acme/api",
+        mergedPull({ state: "open", merged: false, updatedAt: "2026-12-06T01:58:59Z" }),
+      );
+      // The payload: action closed, but state "open", closed_at null, updated_at from the day before.
+      const event = closedPrEvent({ merged: false, state: "open", updatedAt: "2026-12-05T10:00:00.000Z" });
+      const request: PrCleanupRequest = {
+        type: "pr-cleanup",
+        api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token" },
+        context: "hookgate/pr-cleanup",
+        steps: [{ kind: "delete-branch", onlyMerged: false }],
+      };
+      const outcome = await cleanUpPullRequest(request, event, testClients()).catch((err: Error) => ({
+        status: "retried",
+        detail: err.message,
+      }));
+      expect(outcome.status, outcome.detail).to.equal("retried");
+    });
+
+    it("on github, retries a merge whose payload and answer both predate it, the answer holding the approval given just before (auto-merge)", async () => {
+      // Approved at 01:58:55, merged by auto-merge at 01:59:00; the API has the approval, not the merge.
+      host.setPull(
+        "acme/api",
+        mergedPull({ state: "open", merged: false, updatedAt: "2026-12-06T01:58:55Z" }),
+      );
+      // The payload says closed, but was rendered before the approval: state open, merged false, no closed_at.
+      const event = closedPrEvent({ merged: false, state: "open", updatedAt: "2026-12-06T01:40:00.000Z" });
+      const request: PrCleanupRequest = {
+        type: "pr-cleanup",
+        api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token" },
+        context: "hookgate/pr-cleanup",
+        steps: [{ kind: "delete-branch", onlyMerged: true }],
+      };
+      const outcome = await cleanUpPullRequest(request, event, testClients()).catch((err: Error) => ({
+        status: "retried",
+        detail: err.message,
+      }));
+      // Skipped "open again" for good: the next attempt, which would read it merged, never comes.
+      expect(outcome.status, outcome.detail).to.equal("retried");
+    });
+  });
+
+  // The pull request itself never targets its own head branch, so the count of stacked pull requests into it keeps
+  // the host's total (GitLab's x-total, Bitbucket Cloud's size).
+  describe("the count of stacked pull requests where the host gives a total", () => {
+    const TOTAL_HOSTS: Array<[Provider, string]> = [
+      ["gitlab", "/api/v4"],
+      ["bitbucket", "/2.0"],
+    ];
+
+    for (const [provider, apiPath] of TOTAL_HOSTS) {
+      it(`on ${provider}, names the 12 open pull requests that target the branch`, async () => {
+        host.setPull("acme/api", mergedPull());
+        for (let number = 20; number < 32; number++) {
+          host.setPull(
+            "acme/api",
+            mergedPull({
+              number,
+              state: "open",
+              merged: false,
+              headRef: `stack/${number}`,
+              baseRef: "feature/login",
+            }),
+          );
+        }
+        const request: PrCleanupRequest = {
+          type: "pr-cleanup",
+          api: { provider, apiUrl: `${host.url}${apiPath}`, token: "hookgate/github-token" },
+          context: "hookgate/pr-cleanup",
+          steps: [{ kind: "delete-branch", onlyMerged: true }],
+        };
+        const outcome = await cleanUpPullRequest(request, closedPrEvent({}, { provider }), testClients());
+        expect(outcome.detail).to.equal("kept feature/login: 12 open pull requests target it");
       });
     }
   });
