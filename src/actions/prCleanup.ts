@@ -22,6 +22,7 @@ import type {
   ActionOutcome,
   PrCleanupRequest,
   PrCleanupStep,
+  Provider,
   PullRequestRef,
   QueuedEvent,
 } from "../core/types";
@@ -135,7 +136,7 @@ export async function cleanUpPullRequest(
   }
   // An answer older than the close (a read replica behind the webhook) would skip, or clean up wrongly, for good:
   // retried while the queue retries. On the last attempt the answer is taken as it is.
-  const stale = olderThanEvent(pr, current);
+  const stale = olderThanEvent(pr, current, event.provider);
   if (stale !== undefined && clients.lastAttempt !== true) {
     const error = new ActionError(stale, { retryable: true });
     clients.log({
@@ -245,7 +246,11 @@ export async function cleanUpPullRequest(
  * only when its own update time is after the event's (a reopen changes it); else it may predate the close. One
  * not merged, of an event that says merged, predates the merge.
  */
-function olderThanEvent(pr: PullRequestRef, current: PullRequestInfo): string | undefined {
+function olderThanEvent(
+  pr: PullRequestRef,
+  current: PullRequestInfo,
+  provider: Provider,
+): string | undefined {
   if (pr.state === "deleted") return undefined; // no answer was read
   // A merge is never undone: an answer not merged yet predates it, whatever its state and time.
   if (pr.merged && !current.merged) {
@@ -253,7 +258,9 @@ function olderThanEvent(pr: PullRequestRef, current: PullRequestInfo): string | 
   }
   // A closing delivery whose pull request still says open was rendered before the close: its time is not the close's.
   const closedAt = pr.state === "open" ? undefined : pr.updatedAt;
-  if (current.state === "open" && !notBefore(current.updatedAt, closedAt)) {
+  // Bitbucket's times have fractions of a second on both sides (Cloud's microseconds, Data Center's milliseconds).
+  const precise = provider === "bitbucket" || provider === "bitbucket-server";
+  if (current.state === "open" && !notBefore(current.updatedAt, closedAt, precise)) {
     const when = current.updatedAt ? `last updated ${current.updatedAt}` : "with no update time";
     const close = closedAt ? `the close at ${closedAt}` : "the close";
     return `the Git host's API still shows PR #${pr.number} open, ${when}, before ${close}: its answer may lag behind the webhook`;
@@ -262,15 +269,17 @@ function olderThanEvent(pr: PullRequestRef, current: PullRequestInfo): string | 
 }
 
 /**
- * Whether time `a` is not before time `b`, both ISO 8601, in whole seconds: GitLab's hooks say whole seconds where
- * its API says milliseconds, and GitHub's and Gitea's times have whole seconds only, so a reopen in the close's
- * second (`gh pr close && gh pr reopen`, to re-run checks) has the close's time: taken as reopened, not retried
- * for the queue's attempts while the repository's other deliveries wait behind it. False when either is unknown.
+ * Whether time `a` is not before time `b`, both ISO 8601; in whole seconds unless both sides are `precise`:
+ * GitLab's hooks say whole seconds where its API says milliseconds, and GitHub's and Gitea's times have whole
+ * seconds only, so a reopen in the close's second (`gh pr close && gh pr reopen`, to re-run checks) has the
+ * close's time: taken as reopened, not retried for the queue's attempts while the repository's other deliveries
+ * wait behind it. False when either is unknown.
  */
-function notBefore(a: string | undefined, b: string | undefined): boolean {
+function notBefore(a: string | undefined, b: string | undefined, precise: boolean): boolean {
   if (a === undefined || b === undefined) return false;
   const [msA, msB] = [Date.parse(a), Date.parse(b)];
-  return Number.isFinite(msA) && Number.isFinite(msB) && Math.floor(msA / 1000) >= Math.floor(msB / 1000);
+  if (!Number.isFinite(msA) || !Number.isFinite(msB)) return false;
+  return precise ? msA >= msB : Math.floor(msA / 1000) >= Math.floor(msB / 1000);
 }
 
 /**
@@ -360,15 +369,25 @@ async function runStorageStep(
       // branch's type, and a Data Center refusal naming a branch permission. Bitbucket Cloud's restrictions or
       // branching model unread, and Data Center's other refusals: a refusal fails the step.
       if (found.keep !== undefined) return `kept ${branch}: ${found.keep}`;
-      // A stacked pull request targets this branch: deleting it closes that pull request on GitHub. The pull
-      // request itself is left out of both counts: a list behind its merge may still show it open.
-      // Only a merged one: a pull request closed unmerged can be reopened meanwhile, and its listing then counts.
-      // Never on the "into" side, where it is not (its base is another branch): that count stays exact.
-      const own = current.merged ? event.pr?.number : undefined;
+      // A stacked pull request targets this branch: deleting it closes that pull request on GitHub. Not the pull
+      // request itself, whose base is another branch: that count keeps the host's total.
       const open = await host.openPullRequestsInto(event.repo, branch);
       if (open.count > 0 || open.more) return `kept ${branch}: ${openPullRequests(open)}`;
       // Another open pull request from the same branch (into another base): deleting it closes that one too.
+      // The pull request itself is left out: a list behind its close may still show it open.
+      const own = event.pr?.number;
       const from = await host.openPullRequestsFrom(event.repo, branch, headRepo, own);
+      if (from.excludedSeen && !current.merged) {
+        // Closed unmerged by its re-read, open by the list: one of the two lags, or it was reopened in between,
+        // and then its branch must stay. Asked again while the queue retries; kept on its last attempt.
+        const listed = `PR #${own} itself is still listed open though its re-read says closed`;
+        if (clients.lastAttempt !== true) {
+          throw new ActionError(`${listed}: one of the host's answers lags, or it was reopened; retried`, {
+            retryable: true,
+          });
+        }
+        return `kept ${branch}: ${listed} (reopened, or the host's list lags)`;
+      }
       if (from.count > 0 || from.more) return `kept ${branch}: ${openPullRequests(from, "from")}`;
       // A fork's branch offered upstream: an open pull request into the parent closes with it (GitHub, Gitea)
       // or loses its source branch (GitLab, Bitbucket Cloud).

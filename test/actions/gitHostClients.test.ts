@@ -484,7 +484,7 @@ describe("Class: the Git host clients against answers the test writes", () => {
       );
       expect(
         await new GitLabClient(url, {}).openPullRequestsFrom(REPO, "feature/x", "acme/api", 7),
-      ).to.deep.equal({ count: 11, more: false });
+      ).to.deep.equal({ count: 11, more: false, excludedSeen: true });
     });
 
     it("GitLab: a total past the first page, which does not show the merge request itself, is a floor (it may be on a later page)", async () => {
@@ -502,6 +502,7 @@ describe("Class: the Git host clients against answers the test writes", () => {
       expect(await new GitHubClient(url, AUTH).openPullRequestsInto(REPO, "feature/x", 7)).to.deep.equal({
         count: 2,
         more: false,
+        excludedSeen: true,
       });
     });
 
@@ -511,6 +512,7 @@ describe("Class: the Git host clients against answers the test writes", () => {
       expect(await client.openPullRequestsFrom(REPO, "feature/x", "acme/api", 7)).to.deep.equal({
         count: 0,
         more: false,
+        excludedSeen: true,
       });
     });
 

@@ -374,8 +374,9 @@ export function openOtherThan(
 ): OpenPullRequests {
   const others = numbers.filter((number) => exclude === undefined || number !== exclude).length;
   const ownSeen = others < numbers.length;
-  if (total === undefined || !Number.isInteger(total)) return { count: others, more: next };
-  if (total <= numbers.length) return { count: others, more: false };
-  if (ownSeen || exclude === undefined) return { count: total - (ownSeen ? 1 : 0), more: false };
+  const seen = ownSeen ? { excludedSeen: true as const } : {};
+  if (total === undefined || !Number.isInteger(total)) return { count: others, more: next, ...seen };
+  if (total <= numbers.length) return { count: others, more: false, ...seen };
+  if (ownSeen || exclude === undefined) return { count: total - (ownSeen ? 1 : 0), more: false, ...seen };
   return { count: total - 1, more: true };
 }

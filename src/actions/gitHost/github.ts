@@ -396,9 +396,11 @@ export class GiteaClient extends GitHubClient {
     exclude?: number,
   ): Promise<OpenPullRequests> {
     // From this repository: a fork's head has another repo_id (none known: counted, to keep rather than close).
+    const fromHere = (pull: GiteaPullEntry) => fromBranchOf(pull, branch, pull.base?.repo_id);
     return this.countOpenWhere(
       repo,
-      (pull) => fromBranchOf(pull, branch, pull.base?.repo_id) && !isPull(pull, exclude),
+      (pull) => fromHere(pull) && !isPull(pull, exclude),
+      (pull) => fromHere(pull) && exclude !== undefined && isPull(pull, exclude),
     );
   }
 
@@ -409,8 +411,10 @@ export class GiteaClient extends GitHubClient {
   private async countOpenWhere(
     repo: RepoRef,
     wanted: (pull: GiteaPullEntry) => boolean,
+    excluded?: (pull: GiteaPullEntry) => boolean,
   ): Promise<OpenPullRequests> {
     let count = 0;
+    let seen = false;
     for (let page = 1; page <= GITEA_PAGES; page++) {
       const res = await this.call({
         method: "GET",
@@ -418,10 +422,11 @@ export class GiteaClient extends GitHubClient {
       });
       const pulls = await readApiJson<GiteaPullEntry[]>(res, this.what);
       count += pulls.filter(wanted).length;
+      seen ||= excluded !== undefined && pulls.some(excluded);
       const next = linkPage(header(res.headers, "link"), "next") !== undefined;
-      if (count > 0 || !next) return { count, more: next };
+      if (count > 0 || !next) return { count, more: next, ...(seen ? { excludedSeen: true as const } : {}) };
     }
-    return { count: 0, more: true };
+    return { count: 0, more: true, ...(seen ? { excludedSeen: true as const } : {}) };
   }
 
   override async deleteBranch(repo: RepoRef, branch: string, _sha: string): Promise<DeleteBranchResult> {

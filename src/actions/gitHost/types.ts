@@ -121,6 +121,8 @@ export interface OpenPullRequests {
   count: number;
   /** There may be more than `count`: the host did not say how many (with count 0, none were seen yet). */
   more: boolean;
+  /** The pull request left out of the count was listed open (set only then). */
+  excludedSeen?: true;
 }
 
 /** The open pull requests from a branch of a fork into its parent repository (upstream). */
