@@ -265,16 +265,29 @@ export const ALARM_DESCRIPTION_MAX_CHARS = 1024;
  * `describe` given the secret's name as shownSecretName shows it (`prefix`: the stack's secretNamePrefix, in front
  * of `secret`). routes.yaml takes names of up to 512 characters, too long for some descriptions: such a name is cut
  * in the middle, marked "...", as far as the description must be to fit, keeping its start and end (its prefix and
- * what tells it from its neighbours).
+ * what tells it from its neighbours). A description still too long (a hidden name is never cut; the route and log
+ * group names are long) loses its last sentences, or its end: CloudWatch refuses a longer one (and `pulumi up`).
  */
 export function describingSecret(secret: string, describe: (shown: string) => string, prefix = ""): string {
   const shown = shownSecretName(secret, true, prefix);
   const excess = describe(shown).length - ALARM_DESCRIPTION_MAX_CHARS;
-  if (excess <= 0 || shown !== `"${secret}"`) return describe(shown);
+  if (excess <= 0 || shown !== `"${secret}"`) return withinAlarmDescription(describe(shown));
   const keep = Math.max(secret.length - excess - "...".length, 2);
   const head = secret.slice(0, Math.ceil(keep / 2));
   const tail = secret.slice(secret.length - Math.floor(keep / 2));
-  return describe(`"${head}...${tail}"`);
+  return withinAlarmDescription(describe(`"${head}...${tail}"`));
+}
+
+/**
+ * `text` within ALARM_DESCRIPTION_MAX_CHARS: as it is, or without its last sentences (the descriptions end with
+ * what the alarm's OK means, the least needed when it fires), or cut and marked "..." when no sentence ends early
+ * enough.
+ */
+export function withinAlarmDescription(text: string): string {
+  if (text.length <= ALARM_DESCRIPTION_MAX_CHARS) return text;
+  const end = text.lastIndexOf(". ", ALARM_DESCRIPTION_MAX_CHARS - 1);
+  if (end >= ALARM_DESCRIPTION_MAX_CHARS / 2) return text.slice(0, end + 1);
+  return `${text.slice(0, ALARM_DESCRIPTION_MAX_CHARS - "...".length)}...`;
 }
 
 export class Route extends pulumi.ComponentResource {
@@ -596,9 +609,8 @@ export class Route extends pulumi.ComponentResource {
               "redeliver a 4xx). Put the same value on both sides, then redeliver. " +
               // A kind mismatch is not mended by copying a value: the log line's detail says which side holds which.
               (route.provider === "gitlab"
-                ? 'For "signature missing", the hook and the secret are of two kinds (a whsec_ signing token, a plain ' +
-                  "secret token): store the hook's signing token in the secret, or give the hook the plain token; the " +
-                  "delivery line's detail says which. "
+                ? 'For "signature missing" (a whsec_ signing token on one side, a plain token on the other), store the ' +
+                  "hook's signing token in the secret, or give the hook the plain token. "
                 : "") +
               "One made-up signature from anyone who can reach the URL trips it too; api.ipAllowlist narrows who can. " +
               `See the log group ${names.logGroup} (delivery lines with status 401). It keeps its state through quiet ` +

@@ -13,6 +13,8 @@ import {
   SEARCH_SERIES_PER_ROUTE,
   WIDGET_MAX_METRICS,
 } from "../../src/core/dashboardSize";
+import { RANDOM_SECRET_NAME } from "../../src/core/routes/checks";
+import { PROVIDERS } from "../../src/core/types";
 import { apiQuotaWarnings } from "../../src/infra/gateway";
 import { NAME_LIMITS } from "../../src/infra/naming";
 import { firstSubnetPerZone, readSubnets } from "../../src/infra/network";
@@ -356,32 +358,64 @@ describe("every value a stack sends, at the limits the stack config and routes.y
     }
   });
 
-  it("a 512-character webhook secret name (with a 64-character secretNamePrefix), a 100-character stack name and a 32-character route name: every alarm description within CloudWatch's 1,024 characters, the name cut in the middle with its start and end kept", async () => {
-    const stack = "s".padEnd(100, "x");
-    const prefix = "p".repeat(64);
-    // Path-like words, so that it does not look like a secret value (which no description shows).
-    const secret = `${`team/${"webhook-secrets/".repeat(27)}`.padEnd(448 - 4, "w")}/end`;
-    const route = { ...jenkinsRoute("r".padEnd(32, "z")), secret };
-    expect(`${prefix}${secret}`).to.have.length(512);
-    const { result } = await collectingWarnings(() =>
-      evaluate({ config: config({ secretNamePrefix: prefix }), routes: [route], stack, code: stubCode }),
-    );
-    expect(valueProblems(result.cloud), "values").to.deep.equal([]);
-    const descriptions = result.cloud
-      .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
-      .map((a) => String(a.inputs.alarmDescription));
-    const naming = descriptions.filter((d) => d.includes(`"${prefix}team/webhook-secrets/`));
-    expect(naming, "the secret-unusable and bad-signature alarms").to.have.length(2);
-    for (const d of naming) {
-      expect(d.length).to.be.at.most(ALARM_DESCRIPTION_MAX_CHARS);
-      expect(d).to.match(/w\/end" /);
-    }
-    // The bad-signature alarm's, the longer text, with the full name would pass 1,024.
-    expect(
-      naming.filter((d) => d.includes('/end" holds') && d.includes("...")),
-      "cut",
-    ).to.have.length(1);
-  });
+  for (const provider of PROVIDERS) {
+    it(`a 512-character webhook secret name (with a 64-character secretNamePrefix), a 100-character stack name and a 32-character ${provider} route name: every alarm description within CloudWatch's 1,024 characters, the name cut in the middle with its start and end kept, no sentence lost`, async () => {
+      const stack = "s".padEnd(100, "x");
+      const prefix = "p".repeat(64);
+      // Path-like words, so that it does not look like a secret value (which no description shows).
+      const secret = `${`team/${"webhook-secrets/".repeat(27)}`.padEnd(448 - 4, "w")}/end`;
+      const route = { ...jenkinsRoute("r".padEnd(32, "z")), provider, secret };
+      expect(`${prefix}${secret}`).to.have.length(512);
+      const { result } = await collectingWarnings(() =>
+        evaluate({ config: config({ secretNamePrefix: prefix }), routes: [route], stack, code: stubCode }),
+      );
+      expect(valueProblems(result.cloud), "values").to.deep.equal([]);
+      const descriptions = result.cloud
+        .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+        .map((a) => String(a.inputs.alarmDescription));
+      // The gitlab text, the longest, keeps less of the name than the prefix: its start, then.
+      const naming = descriptions.filter((d) => d.includes(`"${prefix.slice(0, 40)}`));
+      expect(naming, "the secret-unusable and bad-signature alarms").to.have.length(2);
+      for (const d of naming) {
+        expect(d.length).to.be.at.most(ALARM_DESCRIPTION_MAX_CHARS);
+        expect(d).to.match(/w\/end" /);
+        expect(d).to.match(/were redelivered\.$/);
+      }
+      // The bad-signature alarm's, the longer text, with the full name would pass 1,024.
+      expect(
+        naming.filter((d) => d.includes('/end" holds') && d.includes("...")),
+        "cut",
+      ).to.have.length(1);
+    });
+
+    it(`a webhook secret name hidden as a pasted value, a 100-character stack name and a 32-character ${provider} route name: the secret-unusable and bad-signature descriptions whole, within CloudWatch's 1,024 characters`, async () => {
+      const stack = "s".padEnd(100, "x");
+      // What `openssl rand -base64 24` pasted as the name looks like: no description shows it, nor cuts the mark.
+      const route = {
+        ...jenkinsRoute("r".padEnd(32, "z")),
+        provider,
+        secret: "q8Zr2Kx7Lm4Tn9Bv3Hc6Wd1Yf5Gs0Pj",
+      };
+      const { result } = await collectingWarnings(() =>
+        evaluate({
+          config: config({ secretNamePrefix: "p".repeat(64) }),
+          routes: [route],
+          stack,
+          code: stubCode,
+        }),
+      );
+      expect(valueProblems(result.cloud), "values").to.deep.equal([]);
+      const naming = result.cloud
+        .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+        .map((a) => String(a.inputs.alarmDescription))
+        .filter((d) => d.includes(RANDOM_SECRET_NAME));
+      expect(naming, "the secret-unusable and bad-signature alarms").to.have.length(2);
+      for (const d of naming) {
+        expect(d.length).to.be.at.most(ALARM_DESCRIPTION_MAX_CHARS);
+        expect(d).to.match(/were redelivered\.$/);
+      }
+    });
+  }
 
   it("describingSecret leaves a description that fits as it is, and cuts the name of one that does not by just enough", () => {
     const describe = (shown: string) => `secret ${shown} `.padEnd(1000, ".");
@@ -392,5 +426,23 @@ describe("every value a stack sends, at the limits the stack config and routes.y
     const cut = describingSecret(long, (shown) => `secret ${shown} then the rest`);
     expect(cut).to.have.length(ALARM_DESCRIPTION_MAX_CHARS);
     expect(cut).to.match(/^secret "hookgate\/a+\.\.\.a+\/end" then the rest$/);
+  });
+
+  it("describingSecret keeps a description whose hidden name cannot be cut within 1,024 characters: its last sentences go, or its end, marked", () => {
+    const pasted = "q8Zr2Kx7Lm4Tn9Bv3Hc6Wd1Yf5Gs0Pj";
+    const sentences = (shown: string) =>
+      `secret ${shown} is refused. ${"What to do. ".repeat(80)}What OK means: ${"o".repeat(200)}.`;
+    const clipped = describingSecret(pasted, sentences);
+    expect(clipped.length).to.be.at.most(ALARM_DESCRIPTION_MAX_CHARS);
+    expect(clipped).to.match(
+      /^secret \(a name that looks like a secret value\) is refused\. (What to do\. )+What to do\.$/,
+    );
+    const oneSentence = (shown: string) => `secret ${shown} ${"a".repeat(1200)}`;
+    const cut = describingSecret(pasted, oneSentence);
+    expect(cut).to.have.length(ALARM_DESCRIPTION_MAX_CHARS);
+    expect(cut).to.match(/^secret \(a name that looks like a secret value\) a+\.\.\.$/);
+    // A shown name cut to its least that still leaves the text too long: the same.
+    const long = `hookgate/${"a".repeat(500)}/end`;
+    expect(describingSecret(long, sentences).length).to.be.at.most(ALARM_DESCRIPTION_MAX_CHARS);
   });
 });

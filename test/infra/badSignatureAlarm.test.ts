@@ -190,7 +190,7 @@ describe("The bad-signature alarm on a gitlab route (a secret changed in kind on
     expect(alarm?.inputs.alarmDescription).to.contain('or "signature missing (...)"');
     // Copying one value to the other side does not mend two kinds: the description says what does.
     expect(alarm?.inputs.alarmDescription).to.contain(
-      "the hook and the secret are of two kinds (a whsec_ signing token, a plain secret token): store the hook's signing token in the secret, or give the hook the plain token",
+      "(a whsec_ signing token on one side, a plain token on the other), store the hook's signing token in the secret, or give the hook the plain token",
     );
     const githubAlarm = cloud
       .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
