@@ -607,10 +607,12 @@ export class Route extends pulumi.ComponentResource {
               `${BAD_SIGNATURE_THRESHOLD} in ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes): the Git host signs with another value than the secret ` +
               `${secret} holds (changed on one side only), and every delivery is lost (Git hosts do not ` +
               "redeliver a 4xx). Put the same value on both sides, then redeliver. " +
-              // A kind mismatch is not mended by copying a value: the log line's detail says which side holds which.
+              // A kind mismatch is not mended by copying a value, and each reason has its own mends (the log line's
+              // detail: GITLAB_SIGNING_KEY_MISSING_DETAIL, GITLAB_TOKEN_REFUSED_DETAIL). Short: a hidden name's
+              // description must fit 1,024 characters whole.
               (route.provider === "gitlab"
-                ? 'For "signature missing" (a whsec_ signing token on one side, a plain token on the other), store the ' +
-                  "hook's signing token in the secret, or give the hook the plain token. "
+                ? "For (X-Gitlab-Token), put the hook's whsec_ signing token in the secret or the plain token in the hook; " +
+                  "for (webhook-signature), the secret's signing token in the hook or the plain token alone in the secret. "
                 : "") +
               "One made-up signature from anyone who can reach the URL trips it too; api.ipAllowlist narrows who can. " +
               `See the log group ${names.logGroup} (delivery lines with status 401). It keeps its state through quiet ` +

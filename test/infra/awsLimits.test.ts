@@ -374,7 +374,7 @@ describe("every value a stack sends, at the limits the stack config and routes.y
         .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
         .map((a) => String(a.inputs.alarmDescription));
       // The gitlab text, the longest, keeps less of the name than the prefix: its start, then.
-      const naming = descriptions.filter((d) => d.includes(`"${prefix.slice(0, 40)}`));
+      const naming = descriptions.filter((d) => d.includes(`"${prefix.slice(0, 20)}`));
       expect(naming, "the secret-unusable and bad-signature alarms").to.have.length(2);
       for (const d of naming) {
         expect(d.length).to.be.at.most(ALARM_DESCRIPTION_MAX_CHARS);

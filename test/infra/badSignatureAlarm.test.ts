@@ -5,7 +5,11 @@ import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { headerBag } from "../../src/core/headers";
 import type { Route } from "../../src/core/types";
-import { SIGNATURE_INVALID } from "../../src/core/verify";
+import {
+  GITLAB_SIGNING_KEY_MISSING_DETAIL,
+  GITLAB_TOKEN_REFUSED_DETAIL,
+  SIGNATURE_INVALID,
+} from "../../src/core/verify";
 import { signatureHeaders } from "../../src/core/verify/sign";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { createRouteHandler } from "../../src/gateway/routeHandler";
@@ -188,10 +192,23 @@ describe("The bad-signature alarm on a gitlab route (a secret changed in kind on
       .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
       .find((a) => a.inputs.name === "hookgate-dev-platform-gitlab-bad-signature");
     expect(alarm?.inputs.alarmDescription).to.contain('or "signature missing (...)"');
-    // Copying one value to the other side does not mend two kinds: the description says what does.
+    // Copying one value to the other side does not mend two kinds: the description says what does, for each reason
+    // as the delivery line's detail does (a hook sending the plain token already has it; a secret holding the
+    // signing token already has that).
     expect(alarm?.inputs.alarmDescription).to.contain(
-      "(a whsec_ signing token on one side, a plain token on the other), store the hook's signing token in the secret, or give the hook the plain token",
+      "For (X-Gitlab-Token), put the hook's whsec_ signing token in the secret or the plain token in the hook;",
     );
+    expect(alarm?.inputs.alarmDescription).to.contain(
+      "for (webhook-signature), the secret's signing token in the hook or the plain token alone in the secret.",
+    );
+    expect(GITLAB_SIGNING_KEY_MISSING_DETAIL).to.include(
+      "store the hook's signing token (whsec_...) in the secret",
+    );
+    expect(GITLAB_SIGNING_KEY_MISSING_DETAIL).to.include(
+      "set the plain token as the GitLab webhook's secret token",
+    );
+    expect(GITLAB_TOKEN_REFUSED_DETAIL).to.include("add the signing token to the GitLab webhook");
+    expect(GITLAB_TOKEN_REFUSED_DETAIL).to.include("store the plain token alone as the secret");
     const githubAlarm = cloud
       .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
       .find((a) => a.inputs.name === "hookgate-dev-api-build-bad-signature");
