@@ -61,6 +61,17 @@ describe("the route's webhook secret name in alarm descriptions and the webhookS
     expect(JSON.parse(setup).secretName).to.equal("dev/hookgate/github-webhook");
   });
 
+  // A prefix not ending in "/" glues onto the name's first part: judged with it, these read as generated.
+  for (const name of ["K8sS3AccessKeyForCI2", "MySecretA1B2C3D4-Ab12Cd34Ef56", "B2BApiV2KeyForSAP4HANA"]) {
+    it(`with hookgate:secretNamePrefix dev-, ${name} (which check shows) is named with its prefix in both alarm descriptions and webhookSetup`, async () => {
+      expect(looksRandom(name), "check notes it").to.equal(false);
+      const { secretUnusable, badSignature, setup } = await shown(name, "dev-");
+      expect(secretUnusable).to.include(`its webhook secret "dev-${name}" is missing`);
+      expect(badSignature).to.include(`than the secret "dev-${name}" holds`);
+      expect(JSON.parse(setup).secretName).to.equal(`dev-${name}`);
+    });
+  }
+
   it("an ordinary name is named in both alarm descriptions and in webhookSetup's secretName", async () => {
     const { secretUnusable, badSignature, setup } = await shown("hookgate/github-webhook");
     expect(secretUnusable).to.include('its webhook secret "hookgate/github-webhook" is missing');
@@ -104,6 +115,12 @@ describe("the route's webhook secret name in alarm descriptions and the webhookS
     it("names an ordinary name as it is stored, with its prefix", async () => {
       expect(await warning("hookgate/github-webhook", "dev/")).to.include(
         'stored in Secrets Manager as "dev/hookgate/github-webhook"',
+      );
+    });
+
+    it("names an ordinary name check shows behind a prefix not ending in / (dev-), with its prefix", async () => {
+      expect(await warning("K8sS3AccessKeyForCI2", "dev-")).to.include(
+        'stored in Secrets Manager as "dev-K8sS3AccessKeyForCI2"',
       );
     });
   });

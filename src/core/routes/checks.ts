@@ -179,17 +179,18 @@ export const RANDOM_SECRET_NAME = "(a name that looks like a secret value)";
 export const SECRET_NAME_PREFIX_MAX_CHARS = 64;
 
 /**
- * Whether a name behind the stack's secretNamePrefix looksRandom as routes.yaml writes it (as `hookgate check`
- * judges it), or as it is: a prefix can hide a pasted value (`dev/` adds a part that reads as a word, before a
- * base64 value with a "/"). `prefix` undefined where the stack's is unknown (a deployed function holds the
- * prefixed names alone): the name is judged without each of its leading "/"-parts too, as far as a prefix goes
+ * Whether a name behind the stack's secretNamePrefix looksRandom as routes.yaml writes it, as `hookgate check`
+ * judges it: a prefix can hide a pasted value (`dev/` adds a part that reads as a word, before a base64 value with
+ * a "/"), and one not ending in "/" can make an ordinary name read as generated (`dev-` glued to
+ * `K8sS3AccessKeyForCI2`), so the name is judged without it alone. `prefix` undefined where the stack's is unknown:
+ * the name is judged as it is, and without each of its leading "/"-parts, as far as a prefix goes
  * (SECRET_NAME_PREFIX_MAX_CHARS), so a prefix ending in "/" (`dev/`) hides nothing. Not after other symbols or
  * characters: the rest of a cut word or name reads as generated (`dev-B2BApiV2KeyForSAP4HANA`).
  */
 export function looksRandomBehindPrefix(name: string, prefix?: string): boolean {
-  if (looksRandom(name)) return true;
   if (prefix !== undefined)
-    return prefix !== "" && name.startsWith(prefix) && looksRandom(name.slice(prefix.length));
+    return looksRandom(prefix !== "" && name.startsWith(prefix) ? name.slice(prefix.length) : name);
+  if (looksRandom(name)) return true;
   for (let slash = name.indexOf("/"); slash >= 0 && slash < SECRET_NAME_PREFIX_MAX_CHARS; ) {
     if (looksRandom(name.slice(slash + 1))) return true;
     slash = name.indexOf("/", slash + 1);

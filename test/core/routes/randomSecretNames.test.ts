@@ -132,6 +132,21 @@ describe("Functions: shownSecretName (the stack) and publicSecretName (a functio
   }
 });
 
+describe("Function: shownSecretName, a name behind a secretNamePrefix not ending in / (the stack knows it)", () => {
+  // Glued onto the prefix (`dev-`), these read as generated; check, judging the name routes.yaml writes, shows them.
+  for (const name of ["K8sS3AccessKeyForCI2", "MySecretA1B2C3D4-Ab12Cd34Ef56", "B2BApiV2KeyForSAP4HANA"]) {
+    it(`shows dev-${name} as it is, as check shows ${name}`, () => {
+      expect(looksRandom(name), "check").to.equal(false);
+      for (const prefix of ["dev-", "team-a-", "hookgate-dev-"])
+        expect(shownSecretName(`${prefix}${name}`, true, prefix), prefix).to.equal(`"${prefix}${name}"`);
+    });
+  }
+  it("judges a name that does not start with the prefix as it is", () => {
+    expect(shownSecretName("K8sS3AccessKeyForCI2", true, "dev-")).to.equal('"K8sS3AccessKeyForCI2"');
+    expect(shownSecretName("q8Zr2Kx7Lm4Tn9Bv3Hc6Wd1Yf5Gs0Pj", true, "dev-")).to.equal(RANDOM_SECRET_NAME);
+  });
+});
+
 describe("Function: routeNotes on a secret name that looks like a generated value", () => {
   // The note names the key as routes.yaml writes it: there is no api.token key (review h382).
   it("names a generated-looking API token by its routes.yaml key, token (or providers.<provider>.token)", () => {
