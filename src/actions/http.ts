@@ -926,7 +926,12 @@ function proxyFor(dispatcher: Dispatcher | undefined, url: string): string | und
  * letter. Node is given the blocks that parse alone, never the text around them. The message never quotes the
  * secret's value; a commit status hides a name that looks random (publicSecretName).
  */
-export function assertPemBundle(pem: string, secretName: string, key?: SecretKey): string {
+export function assertPemBundle(
+  pem: string,
+  secretName: string,
+  key?: SecretKey,
+  secretNamePrefix?: string,
+): string {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   const certificates = blocks.filter(isCertificate);
   if (certificates.length === 0) {
@@ -935,9 +940,7 @@ export function assertPemBundle(pem: string, secretName: string, key?: SecretKey
       secretName,
       key,
       (secret) => `${secret} does not hold a PEM certificate bundle${json}`,
-      {
-        retryable: false,
-      },
+      { retryable: false, secretNamePrefix },
     );
   }
   // Only the blocks: Node reads a BEGIN line only at the start of a line ("ca: -----BEGIN ..." pasted from YAML

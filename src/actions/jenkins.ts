@@ -66,7 +66,7 @@ export async function triggerJenkins(
   const target = { base: jenkinsBaseUrl(request.jenkins.url), path: jobPath(request.job) };
   const secret = request.jenkins.credentials;
   const raw = await readSecret(clients, secret, "jenkins.credentials");
-  const credentials = parseJenkinsCredentials(raw, secret);
+  const credentials = parseJenkinsCredentials(raw, secret, clients.secretNamePrefix);
   const dispatcher = actionDispatcher(
     clients,
     request.jenkins.caBundle
@@ -74,6 +74,7 @@ export async function triggerJenkins(
           await readSecret(clients, request.jenkins.caBundle, "jenkins.caBundle"),
           request.jenkins.caBundle,
           "jenkins.caBundle",
+          clients.secretNamePrefix,
         )
       : undefined,
   );
@@ -89,7 +90,7 @@ export async function triggerJenkins(
         target,
         clients,
         context,
-        value === raw ? credentials : parseJenkinsCredentials(value, secret),
+        value === raw ? credentials : parseJenkinsCredentials(value, secret, clients.secretNamePrefix),
         dispatcher,
       ),
     { job: request.job.join("/"), deliveryId: context.deliveryId },
@@ -167,7 +168,7 @@ async function trigger(
         throw forbidden(
           "Jenkins crumb issuer",
           res,
-          { secret: request.jenkins.credentials, user: credentials.user },
+          { secret: request.jenkins.credentials, user: credentials.user, prefix: clients.secretNamePrefix },
           sent,
         );
       }
@@ -301,7 +302,12 @@ async function trigger(
     if (refusal) throw new ActionError(`${what} ${refusal}`, { retryable: false });
   }
   if (status === 403) {
-    throw forbidden(what, res, { secret: request.jenkins.credentials, user: credentials.user }, sent, {
+    const named = {
+      secret: request.jenkins.credentials,
+      user: credentials.user,
+      prefix: clients.secretNamePrefix,
+    };
+    throw forbidden(what, res, named, sent, {
       page: pageText,
       crumb: request.jenkins.crumb,
     });
@@ -314,7 +320,14 @@ async function trigger(
       "above it, with matrix authorization)";
     throw new ActionError(text(request.jenkins.credentials), {
       retryable: false,
-      publicMessage: text(publicSecretName(request.jenkins.credentials, "jenkins.credentials", (n) => n)),
+      publicMessage: text(
+        publicSecretName(
+          request.jenkins.credentials,
+          "jenkins.credentials",
+          (n) => n,
+          clients.secretNamePrefix,
+        ),
+      ),
     });
   }
   throw finalOrRetryable(what, res);
@@ -459,7 +472,7 @@ const PERMISSION_TITLES: Readonly<Record<string, string>> = {
 function forbidden(
   what: string,
   res: HttpResponse,
-  { secret, user: ownUser }: { secret: string; user: string },
+  { secret, user: ownUser, prefix }: { secret: string; user: string; prefix?: string },
   sent: Record<string, string>,
   build?: { page: string; crumb: boolean },
 ): ActionError {
@@ -508,7 +521,7 @@ function forbidden(
     // A commit status hides a credentials name that looks like a pasted value (publicSecretName).
     return new ActionError(text(secret), {
       retryable: false,
-      publicMessage: text(publicSecretName(secret, "jenkins.credentials", (n) => n)),
+      publicMessage: text(publicSecretName(secret, "jenkins.credentials", (n) => n, prefix)),
     });
   }
   // Another name than the credentials' (the user's id for an e-mail address, a proxy's own sign-in): named in

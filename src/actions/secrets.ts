@@ -18,41 +18,48 @@ export type SecretKey =
  * A secret's name as a commit status (public) shows it: as `written` (quoted by default), or, when it
  * looksRandom (maybe the value, pasted), the route's key that holds it. Messages and log lines name it plainly:
  * the operator needs it to find the secret, and it already sits in the IAM policy and the function's environment.
- * The name has the stack's secretNamePrefix in front, which the function does not know: looksRandomBehindPrefix.
+ * The name has the stack's secretNamePrefix in front (`prefix`, ActionClients.secretNamePrefix): judged without it,
+ * as check judges it (looksRandomBehindPrefix; `prefix` undefined: behind each leading "/"-part).
  */
 export function publicSecretName(
   name: string,
   key?: SecretKey,
   written: (name: string) => string = (n) => `"${n}"`,
+  prefix?: string,
 ): string {
-  if (!looksRandomBehindPrefix(name)) return written(name);
+  if (!looksRandomBehindPrefix(name, prefix)) return written(name);
   return key ? `the ${key} secret ${RANDOM_SECRET_NAME}` : `a secret of this route ${RANDOM_SECRET_NAME}`;
 }
 
 /** "secret <name>" as a commit status shows it (publicSecretName). */
-function publicSecret(name: string, key?: SecretKey): string {
-  return publicSecretName(name, key, (n) => `secret "${n}"`);
+function publicSecret(name: string, key?: SecretKey, prefix?: string): string {
+  return publicSecretName(name, key, (n) => `secret "${n}"`, prefix);
 }
 
-/** A final or retryable error whose message names the secret and whose commit status hides a random-looking name. */
+/**
+ * A final or retryable error whose message names the secret and whose commit status hides a random-looking name
+ * (`secretNamePrefix`: the stack's, in front of `name`; publicSecretName).
+ */
 export function secretError(
   name: string,
   key: SecretKey | undefined,
   text: (secret: string) => string,
-  options: { retryable: boolean; cause?: unknown },
+  options: { retryable: boolean; cause?: unknown; secretNamePrefix?: string },
 ): ActionError {
+  const { secretNamePrefix, ...rest } = options;
   return new ActionError(text(`secret "${name}"`), {
-    ...options,
-    publicMessage: text(publicSecret(name, key)),
+    ...rest,
+    publicMessage: text(publicSecret(name, key, secretNamePrefix)),
   });
 }
 
 /** The current version of a secret. `key`: the route's key that names it, for a commit status that hides it. */
 export async function readSecret(
-  clients: Pick<ActionClients, "secrets">,
+  clients: Pick<ActionClients, "secrets" | "secretNamePrefix">,
   name: string,
   key?: SecretKey,
 ): Promise<string> {
+  const prefix = clients.secretNamePrefix;
   let values: string[];
   try {
     values = await clients.secrets.versions(name);
@@ -63,12 +70,13 @@ export async function readSecret(
         throw new ActionError(err.message, {
           retryable: false,
           cause: err,
-          publicMessage: `${publicSecret(name, key)} is scheduled for deletion: restore it to use it again`,
+          publicMessage: `${publicSecret(name, key, prefix)} is scheduled for deletion: restore it to use it again`,
         });
       }
       throw secretError(name, key, (secret) => `${secret} was not found or holds no value`, {
         retryable: false,
         cause: err,
+        secretNamePrefix: prefix,
       });
     }
     // The store's own words name the secret and what Secrets Manager said (throttled, or refused: AccessDenied,
@@ -78,17 +86,21 @@ export async function readSecret(
       throw new ActionError(err.message, {
         retryable: true,
         cause: err,
-        publicMessage: storeFailure(name, err, key),
+        publicMessage: storeFailure(name, err, key, prefix),
       });
     }
     throw secretError(name, key, (secret) => `Secrets Manager could not be read (${secret})`, {
       retryable: true,
       cause: err,
+      secretNamePrefix: prefix,
     });
   }
   const current = values[0];
   if (current === undefined || current.trim() === "") {
-    throw secretError(name, key, (secret) => `${secret} holds no value`, { retryable: false });
+    throw secretError(name, key, (secret) => `${secret} holds no value`, {
+      retryable: false,
+      secretNamePrefix: prefix,
+    });
   }
   return current;
 }
@@ -97,8 +109,13 @@ export async function readSecret(
  * A store's failure as a commit status may show it (public on a public repository): the secret's name and the
  * error's name (AccessDeniedException), never the store's words.
  */
-function storeFailure(name: string, error: TransientDependencyError, key?: SecretKey): string {
-  return `Secrets Manager could not give ${publicSecretName(name, key)} (${errorName(error.cause)})`;
+function storeFailure(
+  name: string,
+  error: TransientDependencyError,
+  key: SecretKey | undefined,
+  prefix: string | undefined,
+): string {
+  return `Secrets Manager could not give ${publicSecretName(name, key, undefined, prefix)} (${errorName(error.cause)})`;
 }
 
 /** The SDK's error name, or a Node error's code (ECONNREFUSED) for a plain Error; "Error" for anything else. */
@@ -138,7 +155,7 @@ export function markRefusedCredentials(err: ActionError, status: number): Action
  * error: whether the token was rotated is not known, and the next attempt reads it again.
  */
 export async function rereadSecret(
-  clients: Pick<ActionClients, "secrets">,
+  clients: Pick<ActionClients, "secrets" | "secretNamePrefix">,
   name: string,
   used: string,
   key?: SecretKey,
@@ -153,7 +170,7 @@ export async function rereadSecret(
     throw new ActionError(`${refused(`"${name}"`)}: ${error.message}`, {
       retryable: true,
       cause: error,
-      publicMessage: `${refused(publicSecretName(name, key))}: ${storeFailure(name, error, key)}`,
+      publicMessage: `${refused(publicSecretName(name, key, undefined, clients.secretNamePrefix))}: ${storeFailure(name, error, key, clients.secretNamePrefix)}`,
     });
   }
   const current = values[0];
@@ -166,7 +183,7 @@ export async function rereadSecret(
  * without this every delivery fails for good until the cached value expires). Otherwise the refusal stands.
  */
 export async function withFreshCredentials<T>(
-  clients: Pick<ActionClients, "secrets" | "log">,
+  clients: Pick<ActionClients, "secrets" | "log" | "secretNamePrefix">,
   name: string,
   used: string,
   run: (value: string) => Promise<T>,
@@ -195,14 +212,21 @@ export interface JenkinsCredentials {
   token: string;
 }
 
-/** `{"user": "...", "token": "..."}` (also accepted: username / apiToken / password). */
-export function parseJenkinsCredentials(raw: string, name: string): JenkinsCredentials {
+/**
+ * `{"user": "...", "token": "..."}` (also accepted: username / apiToken / password). `secretNamePrefix`: the
+ * stack's, in front of `name` (publicSecretName).
+ */
+export function parseJenkinsCredentials(
+  raw: string,
+  name: string,
+  secretNamePrefix?: string,
+): JenkinsCredentials {
   const bad = () =>
     secretError(
       name,
       "jenkins.credentials",
       (secret) => `${secret} must be JSON {"user": "...", "token": "..."} (Jenkins user and API token)`,
-      { retryable: false },
+      { retryable: false, secretNamePrefix },
     );
   let parsed: unknown;
   try {
@@ -231,16 +255,23 @@ export type ProviderCredential =
  * access token, {"email", "token"} and {"username": "<an email>", "token"} are Basic too; a user that is no
  * email, and any user on the other hosts, is ignored beside a token, as it always was.
  */
-export function parseProviderToken(raw: string, name: string, provider?: Provider): ProviderCredential {
+export function parseProviderToken(
+  raw: string,
+  name: string,
+  provider?: Provider,
+  secretNamePrefix?: string,
+): ProviderCredential {
   // trim also takes off a leading byte order mark (U+FEFF is white space to it).
   const trimmed = raw.trim();
-  if (!trimmed.startsWith("{")) return { kind: "token", token: headerSafeToken(trimmed, name) };
+  if (!trimmed.startsWith("{"))
+    return { kind: "token", token: headerSafeToken(trimmed, name, secretNamePrefix) };
   let record: Record<string, unknown>;
   try {
     record = JSON.parse(trimmed) as Record<string, unknown>;
   } catch {
     throw secretError(name, "token", (secret) => `${secret} is neither a plain token nor valid JSON`, {
       retryable: false,
+      secretNamePrefix,
     });
   }
   const token = text(record.token) ?? text(record.value);
@@ -248,7 +279,8 @@ export function parseProviderToken(raw: string, name: string, provider?: Provide
   // Only Bitbucket Cloud takes a token with a user, and only an API token with the account's email. Elsewhere
   // (and for a Bitbucket access token, which a user such as x-token-auth may accompany) the token goes alone.
   const tokenWithUser = provider === "bitbucket" && user?.includes("@") === true;
-  if (token !== undefined && !tokenWithUser) return { kind: "token", token: headerSafeToken(token, name) };
+  if (token !== undefined && !tokenWithUser)
+    return { kind: "token", token: headerSafeToken(token, name, secretNamePrefix) };
   const password =
     text(record.apiToken) ??
     text(record.appPassword) ??
@@ -261,7 +293,7 @@ export function parseProviderToken(raw: string, name: string, provider?: Provide
     (secret) =>
       `${secret} must hold a token: the token alone, {"token": "..."}, or a user and its token, ` +
       `{"email": "...", "apiToken": "..."} (an Atlassian API token, for Bitbucket Cloud) or {"username": "...", "password": "..."}`,
-    { retryable: false },
+    { retryable: false, secretNamePrefix },
   );
 }
 
@@ -274,7 +306,7 @@ function text(value: unknown): string | undefined {
  * A token goes into a header as it is: printable ASCII, no space. A line break (a file saved with CRLF,
  * `jq --arg` of a line) or an invisible character pasted with it would make every request unsendable.
  */
-function headerSafeToken(token: string, name: string): string {
+function headerSafeToken(token: string, name: string, secretNamePrefix: string | undefined): string {
   // No Git host's token has a quote or a backslash: a token stored as a JSON string literal (as
   // `--query SecretString` or jq without -r print it) or with a shell's quotes would be a 401 on every call.
   if (/["'`\\]/.test(token)) {
@@ -285,7 +317,7 @@ function headerSafeToken(token: string, name: string): string {
       name,
       "token",
       (secret) => `${secret} does not look like an API token: ${quoted} (the value is not shown)`,
-      { retryable: false },
+      { retryable: false, secretNamePrefix },
     );
   }
   if (!/^[\x21-\x7e]+$/.test(token)) {
@@ -294,7 +326,7 @@ function headerSafeToken(token: string, name: string): string {
       "token",
       (secret) =>
         `${secret} does not look like an API token: it holds a space, a line break or a character a token never has (the value is not shown)`,
-      { retryable: false },
+      { retryable: false, secretNamePrefix },
     );
   }
   return token;

@@ -17,6 +17,11 @@ export interface ActionClients {
    * delete-s3-prefix refuse any other before their first S3 call. Absent: not checked.
    */
   keyScope?: KeyScope;
+  /**
+   * hookgate:secretNamePrefix, in front of every secret name of the route (HOOKGATE_SECRET_NAME_PREFIX; serve: ""):
+   * a commit status judges a name without it, as check does (publicSecretName). Absent: not known.
+   */
+  secretNamePrefix?: string;
   /** Where s3-zip downloads the archive (default os.tmpdir(); /tmp on Lambda). */
   tmpDir?: string;
   /**

@@ -47,6 +47,8 @@ export interface RuntimeConfig {
   proxy?: ProxySettings;
   /** The function's memory in MB, from Lambda's AWS_LAMBDA_FUNCTION_MEMORY_SIZE. */
   memoryMb?: number;
+  /** hookgate:secretNamePrefix (HOOKGATE_SECRET_NAME_PREFIX, set only when there is one), in the route's secret names. */
+  secretNamePrefix: string;
 }
 
 /** Thrown at init when the function's environment is incomplete: a deployment mistake. */
@@ -128,6 +130,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     logsUrl: cloudWatchLogsUrl(region, env.AWS_LAMBDA_LOG_GROUP_NAME, env.AWS_LAMBDA_LOG_STREAM_NAME),
     proxy,
     ...(Number.isInteger(memoryMb) && memoryMb > 0 ? { memoryMb } : {}),
+    secretNamePrefix: env.HOOKGATE_SECRET_NAME_PREFIX ?? "",
   };
 }
 
@@ -169,6 +172,7 @@ export function buildRouteHandler(
     proxy: config.proxy,
     // The prefixes the role's policy was built from (the same route): a key outside them fails with its reason.
     keyScope: routeKeyScope(config.route),
+    secretNamePrefix: config.secretNamePrefix,
     ...(config.memoryMb !== undefined ? { memoryMb: config.memoryMb } : {}),
   };
   return createRouteHandler({

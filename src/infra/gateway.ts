@@ -382,6 +382,7 @@ export function planGateway(args: Omit<GatewayArgs, "plan" | "subnets">): Gatewa
       dedupeTableName: names.dedupeTable,
       artifactBucketNameLength,
       egressProxy: config.network.egressProxy,
+      secretNamePrefix: config.secretNamePrefix,
     });
     return problem ? [problem] : [];
   });

@@ -53,6 +53,8 @@ export const ROUTE_ENV_KEYS = [
   "HOOKGATE_DLQ_URL",
   "HOOKGATE_DEDUPE_TABLE",
   "HOOKGATE_MAX_ATTEMPTS",
+  // Only with hookgate:secretNamePrefix: the commit statuses judge a secret name without it, as check does.
+  "HOOKGATE_SECRET_NAME_PREFIX",
   // Only with network.httpsProxy: the actions' egress proxy (the AWS SDK clients do not use it).
   "HTTPS_PROXY",
   "HTTP_PROXY",
@@ -81,7 +83,7 @@ export interface RouteArgs {
   egressProxy?: EgressProxyConfig;
   /** hookgate:kmsKeyArns. */
   kmsKeyArns?: readonly string[];
-  /** hookgate:secretNamePrefix, already in the route's secret names: a name is judged without it too. */
+  /** hookgate:secretNamePrefix, already in the route's secret names: a name is judged without it. */
   secretNamePrefix: string;
   /** The owning stack (ownerTags.ts), which the queues' policy names. */
   owner: { identity: string; instance: pulumi.Input<string> };
@@ -100,6 +102,8 @@ export interface RouteEnvironmentValues {
   deadLetterQueueUrl: string;
   dedupeTable: string;
   egressProxy?: EgressProxyConfig;
+  /** hookgate:secretNamePrefix, already in the route's secret names. */
+  secretNamePrefix?: string;
 }
 
 /** The route function's environment (ROUTE_ENV_KEYS), refused when Lambda would refuse it. */
@@ -110,6 +114,7 @@ export function routeEnvironment(values: RouteEnvironmentValues): Record<string,
     HOOKGATE_DLQ_URL: values.deadLetterQueueUrl,
     HOOKGATE_DEDUPE_TABLE: values.dedupeTable,
     HOOKGATE_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+    ...(values.secretNamePrefix ? { HOOKGATE_SECRET_NAME_PREFIX: values.secretNamePrefix } : {}),
     ...(values.egressProxy
       ? {
           HTTPS_PROXY: values.egressProxy.url,
@@ -172,6 +177,8 @@ export interface EnvironmentBoundInput {
   /** The stack bucket's name length; used only by an s3-zip route that names no bucket (deployedRoute). */
   artifactBucketNameLength?: number;
   egressProxy?: EgressProxyConfig;
+  /** hookgate:secretNamePrefix (known before deploying: measured as it is). */
+  secretNamePrefix?: string;
 }
 
 /**
@@ -185,6 +192,7 @@ export function environmentShortest(i: EnvironmentBoundInput): RouteEnvironmentV
     deadLetterQueueUrl: queueUrlShortest(i.region, i.names.deadLetterQueue),
     dedupeTable: i.dedupeTableName,
     egressProxy: i.egressProxy,
+    secretNamePrefix: i.secretNamePrefix,
   };
 }
 
@@ -196,6 +204,7 @@ export function environmentLongest(i: EnvironmentBoundInput): RouteEnvironmentVa
     deadLetterQueueUrl: queueUrlBound(i.region, i.names.deadLetterQueue),
     dedupeTable: i.dedupeTableName,
     egressProxy: i.egressProxy,
+    secretNamePrefix: i.secretNamePrefix,
   };
 }
 
@@ -424,6 +433,7 @@ export class Route extends pulumi.ComponentResource {
         region: args.region,
         dedupeTableName: args.dedupeTableName,
         egressProxy: args.egressProxy,
+        secretNamePrefix: args.secretNamePrefix,
       }),
     );
     if (tight) pulumi.log.warn(tight, this);
@@ -436,6 +446,7 @@ export class Route extends pulumi.ComponentResource {
           deadLetterQueueUrl,
           dedupeTable: args.dedupeTableName,
           egressProxy: args.egressProxy,
+          secretNamePrefix: args.secretNamePrefix,
         }),
       );
     const fn = new aws.lambda.Function(

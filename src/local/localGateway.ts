@@ -73,6 +73,8 @@ export interface LocalActionClients {
   objects: ObjectStore;
   log: LogFn;
   tmpDir?: string;
+  /** Always "": serve reads the names routes.yaml writes (ActionClients.secretNamePrefix). */
+  secretNamePrefix?: string;
   /** Always true: the s3-zip runs in progress share tmpDir's disk (ActionClients.sharedTmpDir). */
   sharedTmpDir?: boolean;
   logsUrl?: string;
@@ -459,6 +461,8 @@ async function openLocalGateway(
             sharedTmpDir: true,
             proxy: options.proxy,
             keyScope,
+            // serve reads the names routes.yaml writes, with no prefix.
+            secretNamePrefix: "",
             // The handler's last attempt by serve's own maxAttempts, as deployed: pr-cleanup then says no retry.
             ...(limits?.deadlineMs ? { deadlineMs: limits.deadlineMs } : {}),
             ...(limits?.lastAttempt ? { lastAttempt: true } : {}),

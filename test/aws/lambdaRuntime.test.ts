@@ -430,6 +430,20 @@ describe("Function: buildRouteHandler (the deployed wiring, SDK stubbed at the c
     ]);
   });
 
+  it('buildRouteHandler gives the action the stack\'s secretNamePrefix (HOOKGATE_SECRET_NAME_PREFIX), and "" without one', async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    const seen: unknown[] = [];
+    for (const overrides of [{ HOOKGATE_SECRET_NAME_PREFIX: "dev/" }, {}]) {
+      const handler = buildRouteHandler(readRuntimeConfig(env(overrides)), async (_item, clients) => {
+        seen.push(clients.secretNamePrefix);
+        return { status: "done", detail: "" };
+      });
+      await handler.work(sqsEvent([sqsRecord(JSON.stringify(workItem()))]));
+    }
+    process.stdout.write = stdout;
+    expect(seen).to.deep.equal(["dev/", ""]);
+  });
+
   it("buildRouteHandler without an object store gives the action one that fails, naming the route", async () => {
     ddb.on(UpdateItemCommand).resolves({});
     const errors: string[] = [];

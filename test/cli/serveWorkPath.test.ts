@@ -142,6 +142,21 @@ describe("Function: startLocalGateway, the action's temp directory", () => {
   });
 });
 
+describe("Function: startLocalGateway, the secret names' prefix", () => {
+  it('is "": serve reads the names routes.yaml writes, so a commit status judges them as check does', async () => {
+    const given: Array<string | undefined> = [];
+    const g = await start({
+      runAction: async (_item, { secretNamePrefix }) => {
+        given.push(secretNamePrefix);
+        return { status: "done", detail: "" };
+      },
+    });
+    await deliver(g, "d-prefix");
+    await entryWhen(g, "d-prefix", (e) => e.status === "done");
+    expect(given).to.deep.equal([""]);
+  });
+});
+
 describe("Function: startLocalGateway, each attempt has the deployed function's time", () => {
   it("the action is given the deadline the deployed one is: the attempt's time (by default the stack's lambda.timeoutSeconds) less the work path's reserve", async () => {
     const deadlines: Array<number | undefined> = [];

@@ -150,6 +150,26 @@ describe("deployedRoute(route, bucket) and routeEnvironment(values)", () => {
     const vars = routeEnvironment(values(jenkinsRoute()));
     expect(JSON.parse(vars.HOOKGATE_ROUTE as string)).to.deep.equal(jenkinsRoute());
     expect(vars.HOOKGATE_MAX_ATTEMPTS).to.equal(String(MAX_ATTEMPTS));
+    expect(vars).to.not.have.property("HOOKGATE_SECRET_NAME_PREFIX");
+  });
+
+  it("routeEnvironment gives the function the stack's secretNamePrefix (its commit statuses judge a name without it), and counts it in the environment's size", () => {
+    const prefixed = { ...values(jenkinsRoute()), secretNamePrefix: "dev/" };
+    expect(routeEnvironment(prefixed).HOOKGATE_SECRET_NAME_PREFIX).to.equal("dev/");
+    // A route that just fits without a prefix does not with a 64-character one.
+    const route = jenkinsRoute("huge");
+    if (route.action.type !== "jenkins") throw new Error("a jenkins route");
+    const withPrefix = () => routeEnvironment({ ...values(route), secretNamePrefix: "p".repeat(64) });
+    for (let fits = true; fits && route.action.job.length < 4096; ) {
+      try {
+        withPrefix();
+        route.action.job += "x";
+      } catch {
+        fits = false;
+      }
+    }
+    expect(() => routeEnvironment(values(route))).not.to.throw();
+    expect(withPrefix).to.throw(/route "huge": its Lambda environment is \d+ bytes/);
   });
 
   it('routeEnvironment measures the variables map as JSON, as Lambda does: a 3,266-byte route full of " is refused, naming the route and the size', () => {

@@ -1167,6 +1167,13 @@ describe("Gateway (under Pulumi mocks): hookgate:secretNamePrefix", () => {
     }
   });
 
+  it("gives each function the prefix, which its commit statuses judge a secret name without", () => {
+    for (const route of prefixed) {
+      const fn = only(routeChildren(result.cloud, route.name, FN));
+      expect(fn.inputs.environment.variables.HOOKGATE_SECRET_NAME_PREFIX, route.name).to.equal("dev/");
+    }
+  });
+
   it("creates the managed webhook secret, and names it in webhookSetup, under the prefixed name", () => {
     const secret = only(result.cloud.ofType("aws:secretsmanager/secret:Secret"));
     expect(secret.inputs.name).to.equal("dev/hookgate/github-webhook");

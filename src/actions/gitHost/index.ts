@@ -14,7 +14,8 @@ export type { GitHostClient } from "./types";
 export async function gitHostClient(api: ProviderApi, clients: ActionClients): Promise<GitHostClient> {
   const secret = api.token;
   let used = secret ? await readSecret(clients, secret, "token") : undefined;
-  const headers = used !== undefined && secret ? credentialHeaders(api, used, secret) : {};
+  const headers =
+    used !== undefined && secret ? credentialHeaders(api, used, secret, clients.secretNamePrefix) : {};
   // The private CAs are added to the default roots, never substituted: verification stays on.
   const dispatcher = actionDispatcher(
     clients,
@@ -23,6 +24,7 @@ export async function gitHostClient(api: ProviderApi, clients: ActionClients): P
           await readSecret(clients, api.caBundle, "providers.<provider>.caBundle"),
           api.caBundle,
           "providers.<provider>.caBundle",
+          clients.secretNamePrefix,
         )
       : undefined,
   );
@@ -33,7 +35,7 @@ export async function gitHostClient(api: ProviderApi, clients: ActionClients): P
       ? async (): Promise<Record<string, string> | undefined> => {
           const fresh = await rereadSecret(clients, secret, used ?? "", "token");
           if (fresh === undefined) return undefined;
-          const next = credentialHeaders(api, fresh, secret);
+          const next = credentialHeaders(api, fresh, secret, clients.secretNamePrefix);
           used = fresh;
           clients.log({ ...REREAD_LOG, secret, provider: api.provider });
           return next;
@@ -63,8 +65,13 @@ export async function gitHostClient(api: ProviderApi, clients: ActionClients): P
 }
 
 /** The headers that carry the token secret's value, as the host takes them. */
-function credentialHeaders(api: ProviderApi, raw: string, secret: string): Record<string, string> {
-  const credential = parseProviderToken(raw, secret, api.provider);
+function credentialHeaders(
+  api: ProviderApi,
+  raw: string,
+  secret: string,
+  secretNamePrefix: string | undefined,
+): Record<string, string> {
+  const credential = parseProviderToken(raw, secret, api.provider, secretNamePrefix);
   if (credential.kind === "basic") {
     return {
       authorization: `Basic ${Buffer.from(`${credential.user}:${credential.password}`).toString("base64")}`,

@@ -1,0 +1,99 @@
+// A commit status names the secret an action could not use, unless the name looks like a pasted value. The
+// function's names carry the stack's secretNamePrefix; given it (HOOKGATE_SECRET_NAME_PREFIX, serve's ""), the
+// status judges the name without it, as `hookgate check` judges the name routes.yaml writes (review h445).
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { expect } from "chai";
+import { gitHostClient } from "../../src/actions/gitHost";
+import { triggerJenkins } from "../../src/actions/jenkins";
+import { publicSecretName, readSecret } from "../../src/actions/secrets";
+import { looksRandom, RANDOM_SECRET_NAME, shownSecretName } from "../../src/core/routes/checks";
+import { MemorySecretStore } from "../support/secrets";
+import { rejectsWithActionError, testClients } from "./helpers";
+
+// Acronyms and short words between path parts: check notes none of them; behind a "/"-part cut off, some part
+// of each reads as generated to a function that does not know the prefix.
+const ORDINARY = [
+  "platform/K8s/S3/AccessKeyIdV2",
+  "team/OIDC/CI/K8sSecretKey",
+  "prod/EU1/OIDC/S3WebhookCi",
+  "acme/IAM/Ci/WebhookK8sKey",
+];
+const PASTED = "q8Zr2Kx7Lm4Tn9Bv3Hc6Wd1Yf5Gs0Pj";
+
+describe("Function: publicSecretName given the stack's secretNamePrefix", () => {
+  for (const name of ORDINARY) {
+    it(`names ${name} as check and the alarms do, with no prefix ("", serve) and behind dev/`, () => {
+      expect(looksRandom(name), "check notes it").to.equal(false);
+      expect(publicSecretName(name, "jenkins.credentials", undefined, "")).to.equal(`"${name}"`);
+      expect(publicSecretName(`dev/${name}`, "jenkins.credentials", undefined, "dev/")).to.equal(
+        `"dev/${name}"`,
+      );
+      expect(shownSecretName(`dev/${name}`, true, "dev/")).to.equal(`"dev/${name}"`);
+    });
+  }
+
+  it("hides a pasted value behind any prefix it is given, one not ending in / included", () => {
+    for (const prefix of ["", "dev/", "hookgate-dev-", "dev/q8"])
+      expect(publicSecretName(`${prefix}${PASTED}`, "token", undefined, prefix), prefix).to.equal(
+        `the token secret ${RANDOM_SECRET_NAME}`,
+      );
+  });
+});
+
+describe("The actions' commit statuses with ActionClients.secretNamePrefix", () => {
+  const name = "dev/platform/K8s/S3/AccessKeyIdV2";
+  const other = "dev/team/OIDC/CI/K8sSecretKey";
+  const clients = (values: Record<string, string>) =>
+    testClients({ secrets: new MemorySecretStore(values), secretNamePrefix: "dev/" });
+
+  it("readSecret: a missing secret is named in the commit status", async () => {
+    const err = await rejectsWithActionError(readSecret(clients({}), name, "jenkins.credentials"));
+    expect(err.publicMessage).to.equal(`secret "${name}" was not found or holds no value`);
+  });
+
+  it("gitHostClient: a token secret that holds no token is named in the commit status", async () => {
+    const err = await rejectsWithActionError(
+      gitHostClient(
+        { provider: "github", apiUrl: "http://127.0.0.1:9", token: name },
+        clients({ [name]: "{not json" }),
+      ),
+    );
+    expect(err.publicMessage).to.equal(`secret "${name}" is neither a plain token nor valid JSON`);
+  });
+
+  describe("triggerJenkins", () => {
+    let server: Server;
+    let status = 404;
+    let url = "";
+    before(async () => {
+      server = createServer((_req, res) => {
+        res.writeHead(status, { "content-type": "text/html" });
+        res.end("<html>nope</html>");
+      });
+      await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(() => server.close());
+
+    const run = (credentials: string) =>
+      triggerJenkins(
+        { type: "jenkins", jenkins: { url, credentials, crumb: false }, job: ["j"], parameters: {} },
+        clients({ [name]: '{"user":"u","token":"t"}', [other]: "{}" }),
+        { deliveryId: "d", acceptedAt: "2026-12-07T00:00:00.000Z", attempt: 1 },
+      );
+
+    for (const code of [404, 403]) {
+      it(`a Jenkins ${code} names the credentials secret in the commit status`, async () => {
+        status = code;
+        const err = await rejectsWithActionError(run(name));
+        expect(err.publicMessage).to.contain(`the user of ${name}`);
+      });
+    }
+
+    it("credentials that are not Jenkins JSON are named in the commit status", async () => {
+      const err = await rejectsWithActionError(run(other));
+      expect(err.publicMessage).to.contain(`secret "${other}" must be JSON`);
+    });
+  });
+});
