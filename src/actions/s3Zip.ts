@@ -15,8 +15,9 @@
 // Nor, for a fast-forward push of the zip's own ref and repository, one whose push chain replaced this push's
 // commit (its supersedes metadata, from the pushes' before): an older push accepted later (resent after a
 // 5xx, or out of order) is skipped too, once the Git host's head of the branch confirms this push is not the
-// branch's newest (the only host call made before the download, and only then). A creation, a force-push or
-// a rewind is never skipped by the chain: it may be a rollback.
+// branch's newest (the only host call made before the download, and only then; a lookup that fails retryably
+// fails the delivery retryably, but on the queue's last attempt). A creation, a force-push or a rewind is never
+// skipped by the chain: it may be a rollback.
 // A key that holds this delivery's own zip already (an earlier attempt's upload succeeded, the attempt did
 // not end well) is done: nothing is downloaded or uploaded.
 // The upload is conditional on what was read (If-Match on its ETag, If-None-Match: * when there was none):
@@ -548,8 +549,13 @@ async function readAndDecide(
     const chain = zipChain(existing?.metadata, push);
     if (chain.upload) return { condition: writeCondition(existing), supersedes: chain.supersedes };
     // The payload and the metadata cannot tell a late resend from a fast-forward after a rollback the key never
-    // saw: the host's head of the branch can. Anything short of a head that confirms it uploads.
+    // saw: the host's head of the branch can. Anything short of a head that confirms it uploads, but a lookup
+    // that may answer when asked again.
     const answer = await branchHead();
+    // A passing failure is asked again, but not on the last attempt, where no retry follows: it uploads.
+    if ("failure" in answer && answer.failure !== undefined && clients.lastAttempt !== true) {
+      throw headLookupFailed(request, event, answer.failure);
+    }
     const head = "head" in answer ? answer.head : undefined;
     if (headConfirmsSkip(head, push)) {
       return {
@@ -604,10 +610,13 @@ async function readAndDecide(
   };
 }
 
-/** The Git host's answer of the pushed branch's head (undefined: no such branch), or why it has none. */
-type BranchHeadAnswer = { head: string | undefined } | { error: string };
+/**
+ * The Git host's answer of the pushed branch's head (undefined: no such branch), or why it has none: `failure`
+ * when asking again may answer (a 5xx, a 429, a dropped connection, a timeout).
+ */
+type BranchHeadAnswer = { head: string | undefined } | { error: string; failure?: ActionError };
 
-/** The pushed branch's head, as the host answers it now; any failure is an answer too (it confirms nothing). */
+/** The pushed branch's head, as the host answers it now; a failure is an answer too (it confirms nothing). */
 async function readBranchHead(
   hostClient: () => Promise<GitHostClient>,
   event: QueuedEvent,
@@ -617,13 +626,38 @@ async function readBranchHead(
     return { head: await (await hostClient()).branchHead(event.repo, event.branch) };
   } catch (err) {
     // The client's messages name no credential.
-    return { error: (err instanceof Error ? err.message : String(err)).slice(0, 300) };
+    const error = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+    // Anything but a final ActionError (a refused token, a missing scope) may answer on the next attempt, as the
+    // worker retries an unexpected error too.
+    const retryable = !(err instanceof ActionError) || err.retryable;
+    return retryable
+      ? {
+          error,
+          failure: err instanceof ActionError ? err : new ActionError(error, { retryable: true, cause: err }),
+        }
+      : { error };
   }
+}
+
+/**
+ * A retryable failure to read the branch's head, before the queue's last attempt: the delivery is retried (with
+ * the host's Retry-After), as an upload now would put a late older push over the newer zip.
+ */
+function headLookupFailed(request: S3ZipRequest, event: QueuedEvent, failure: ActionError): ActionError {
+  return new ActionError(
+    `source zip: s3://${request.bucket}/${request.key} lists this push's commit as replaced, and the ` +
+      `${request.api.provider} head of branch ${event.branch} could not be read to tell a late older push from the ` +
+      `branch's newest: ${failure.message}`,
+    { retryable: true, retryAfterMs: failure.retryAfterMs, cause: failure },
+  );
 }
 
 /** Why the host's answer does not confirm a skip the chain proposed (headConfirmsSkip said no). */
 function unconfirmedReason(answer: BranchHeadAnswer, sha: string, before: string | undefined): string {
-  if ("error" in answer) return "the branch's head could not be read from the Git host to confirm the skip";
+  if ("error" in answer) {
+    const last = answer.failure !== undefined ? " on the queue's last attempt" : "";
+    return `the branch's head could not be read from the Git host to confirm the skip${last}`;
+  }
   if (answer.head === undefined) return "the Git host has no such branch now";
   if (answer.head.toLowerCase() === sha.toLowerCase()) {
     return "the Git host's head of the branch is this push's commit (a rollback the key never saw came before it)";

@@ -391,9 +391,38 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           });
         });
 
-        it("uploadSourceZip uploads the fast-forward, logging a warning, when the host's head of the branch cannot be read", async () => {
+        // h447: an upload on a passing failure would put a late older push over the newer zip.
+        for (const [what, reply, status] of [
+          ["answers 500", { status: 500, body: "{}" }, /answered 500/],
+          ["answers 503", { status: 503, body: "{}" }, /answered 503/],
+          ["drops the connection", { drop: true as const }, /GitHub API/],
+        ] as const) {
+          it(`uploadSourceZip fails retryable, naming the lookup and uploading nothing, when the host's head of the branch lookup ${what}`, async () => {
+            host.setBranch("acme/api", "main", SHA);
+            host.script("ref", reply);
+            const err = await rejectsWithActionError(upload(zipAt(key), again(), clients(), LATE));
+            expect(err.retryable).to.equal(true);
+            expect(err.message)
+              .to.contain("head of branch main could not be read")
+              .and.match(status)
+              .and.not.contain(HOST_TOKEN);
+            expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: NEWER_SHA });
+            expect(archives()).to.have.length(0);
+            // The queue's next attempt asks again: the head is this push's commit, so it uploads.
+            expect((await upload(zipAt(key), again(), clients(), LATE)).detail).to.match(/^uploaded /);
+          });
+        }
+
+        it("uploadSourceZip fails retryable with the host's Retry-After when the head lookup answers 429", async () => {
+          host.script("ref", { status: 429, headers: { "retry-after": "30" }, body: "{}" });
+          const err = await rejectsWithActionError(upload(zipAt(key), again(), clients(), LATE));
+          expect(err).to.include({ retryable: true, retryAfterMs: 30_000 });
+          expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: NEWER_SHA });
+        });
+
+        it("uploadSourceZip uploads the fast-forward, logging a warning, when the head lookup fails retryably on the queue's last attempt", async () => {
           host.script("ref", { status: 500, body: "{}" });
-          const c = clients();
+          const c = clients({ lastAttempt: true });
           const outcome = await upload(zipAt(key), again(), c, LATE);
           expect(outcome.detail).to.match(/^uploaded /);
           expect((await s3.getObject(BUCKET, key)).metadata).to.include({
@@ -402,7 +431,18 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           });
           const warning = c.logs.find((l) => String(l.msg).includes("could not be read from the Git host"));
           expect(warning).to.include({ level: "warn", sha: SHA }).and.not.have.property("head");
+          expect(warning?.msg).to.contain("on the queue's last attempt");
           expect(warning?.error).to.be.a("string").and.match(/500/).and.not.contain(HOST_TOKEN);
+        });
+
+        it("uploadSourceZip uploads the fast-forward, logging a warning, when the head lookup is refused for good (403: a missing scope)", async () => {
+          host.script("ref", { status: 403, body: JSON.stringify({ message: "Resource not accessible" }) });
+          const c = clients();
+          expect((await upload(zipAt(key), again(), c, LATE)).detail).to.match(/^uploaded /);
+          const warning = c.logs.find((l) => String(l.msg).includes("could not be read from the Git host"));
+          expect(warning).to.include({ level: "warn" });
+          expect(warning?.msg).to.not.contain("last attempt");
+          expect(warning?.error).to.match(/403/);
         });
 
         it("uploadSourceZip uploads the fast-forward when the host has no such branch now", async () => {
