@@ -43,7 +43,7 @@ import type { ActionOutcome, QueuedEvent, S3ZipRequest } from "../core/types";
 import {
   ACCEPTED_AT_METADATA,
   acceptedAtMetadata,
-  headConfirmsSkip,
+  headVerdict,
   isOwnZip,
   REVISION_SUMMARY_METADATA,
   SUPERSEDES_METADATA,
@@ -480,7 +480,7 @@ function processExists(pid: number): boolean {
 /**
  * Reads the zip at the key and decides: skipped (the outcome) when it comes from a delivery accepted
  * later, or its push chain replaced this commit and the Git host's head of the branch (`branchHead`, read only
- * then) confirms the branch has moved on, or the condition the upload goes on (what was read) and
+ * then) confirms the branch has moved on (or, on the last attempt, is gone), or the condition the upload goes on (what was read) and
  * the commits the new zip supersedes. The HeadObject's ETag gives If-Match; a
  * key without an object gives If-None-Match: * (ObjectStore.head answers absent from its list fallback
  * only when the key is not listed, so that is exact too).
@@ -549,26 +549,19 @@ async function readAndDecide(
     const chain = zipChain(existing?.metadata, push);
     if (chain.upload) return { condition: writeCondition(existing), supersedes: chain.supersedes };
     // The payload and the metadata cannot tell a late resend from a fast-forward after a rollback the key never
-    // saw: the host's head of the branch can. Anything short of a head that confirms it uploads, but a lookup
-    // that may answer when asked again.
+    // saw: the host's head of the branch can. Anything short of a head that confirms it (or a branch gone)
+    // uploads, but a lookup that may answer when asked again.
     const answer = await branchHead();
     // A passing failure is asked again, but not on the last attempt, where no retry follows: it uploads.
     if ("failure" in answer && answer.failure !== undefined && clients.lastAttempt !== true) {
       throw headLookupFailed(request, event, answer.failure);
     }
     const head = "head" in answer ? answer.head : undefined;
-    if (headConfirmsSkip(head, push)) {
+    const verdict = "head" in answer ? headVerdict(head, push, clients.lastAttempt === true) : "upload";
+    if (verdict === "retry") throw noSuchBranch(request, event);
+    if (verdict === "skip") {
       return {
-        outcome: supersededOutcome(
-          request,
-          event,
-          sha,
-          acceptedAt,
-          round,
-          chain.newer,
-          head as string,
-          clients,
-        ),
+        outcome: supersededOutcome(request, event, sha, acceptedAt, round, chain.newer, head, clients),
       };
     }
     clients.log({
@@ -652,12 +645,26 @@ function headLookupFailed(request: S3ZipRequest, event: QueuedEvent, failure: Ac
   );
 }
 
-/** Why the host's answer does not confirm a skip the chain proposed (headConfirmsSkip said no). */
+/**
+ * No such branch at the host, before the queue's last attempt: retried, as a host may answer 404 for a moment
+ * just after a branch is made; on the last attempt the branch is taken as deleted, and the push skipped.
+ */
+function noSuchBranch(request: S3ZipRequest, event: QueuedEvent): ActionError {
+  return new ActionError(
+    `source zip: s3://${request.bucket}/${request.key} lists this push's commit as replaced, and ` +
+      `${request.api.provider} has no branch ${event.branch} now: a branch deleted since has no newer push for ` +
+      "this one to stand for, but a branch just made may not show yet; asked again (on the last attempt, skipped)",
+    { retryable: true },
+  );
+}
+
+/** Why the host's answer does not confirm a skip the chain proposed (headVerdict said upload). */
 function unconfirmedReason(answer: BranchHeadAnswer, sha: string, before: string | undefined): string {
   if ("error" in answer) {
     const last = answer.failure !== undefined ? " on the queue's last attempt" : "";
     return `the branch's head could not be read from the Git host to confirm the skip${last}`;
   }
+  // headVerdict never uploads for no such branch; said should that change.
   if (answer.head === undefined) return "the Git host has no such branch now";
   if (answer.head.toLowerCase() === sha.toLowerCase()) {
     return "the Git host's head of the branch is this push's commit (a rollback the key never saw came before it)";
@@ -670,7 +677,8 @@ function unconfirmedReason(answer: BranchHeadAnswer, sha: string, before: string
 
 /**
  * The skip of a push whose commit the zip in place supersedes (its push chain replaced it), and whose branch
- * has moved on at the host (`head`), logged: an older push accepted after a newer one was zipped.
+ * has moved on at the host (`head`) or is gone (undefined, on the last attempt), logged: an older push accepted
+ * after a newer one was zipped.
  */
 function supersededOutcome(
   request: S3ZipRequest,
@@ -679,7 +687,7 @@ function supersededOutcome(
   acceptedAt: string,
   round: number,
   newer: { sha: string; deliveryId?: string },
-  head: string,
+  head: string | undefined,
   clients: ActionClients,
 ): ActionOutcome {
   clients.log({
@@ -694,16 +702,19 @@ function supersededOutcome(
     acceptedAt,
     newerSha: newer.sha,
     newerDeliveryId: newer.deliveryId,
-    head,
+    head: head ?? null,
     deliveryId: event.deliveryId,
   });
+  const branchNow =
+    head === undefined
+      ? `the branch is gone on ${request.api.provider} (no such branch on the queue's last attempt)`
+      : `the branch's head on ${request.api.provider} is ${head.slice(0, 12)}`;
   return {
     status: "skipped",
     detail:
       `skipped: s3://${request.bucket}/${request.key} holds the zip of sha ${newer.sha.slice(0, 12)}, whose ` +
       `pushes replaced this push's commit (sha ${sha.slice(0, 12)}, in its x-amz-meta-${SUPERSEDES_METADATA}), ` +
-      `this push does not continue from it, and the branch's head on ${request.api.provider} is ` +
-      `${head.slice(0, 12)}: an older push delivered late`,
+      `this push does not continue from it, and ${branchNow}: an older push delivered late`,
   };
 }
 

@@ -8,7 +8,7 @@
 // own `before`, and a fast-forward push of one of those is skipped (zipChain). Only a fast-forward of the
 // zip's own ref and repository: a creation, a force-push or a rewind may put any listed commit back on
 // purpose (a rollback), and another branch's history says nothing of this one. The skip is then confirmed
-// with the Git host's head of the branch (headConfirmsSkip): a rollback the key never saw, followed by a
+// with the Git host's head of the branch (headVerdict): a rollback the key never saw, followed by a
 // fast-forward onto a listed commit, looks the same in the payload and the metadata alone.
 import type { WriteCondition } from "./ports";
 
@@ -147,7 +147,7 @@ export type ZipChainDecision =
       supersedes: string[];
     }
   | {
-      /** Skipped, once the Git host confirms it (headConfirmsSkip); else the upload stores `supersedes`. */
+      /** Skipped, once the Git host confirms it (headVerdict); else the upload stores `supersedes`. */
       upload: false;
       /** The zip in place, whose push chain replaced this push's commit. */
       newer: { sha: string; deliveryId?: string };
@@ -160,7 +160,7 @@ export type ZipChainDecision =
  * (its supersedes): not when this push is a fast-forward of the zip's own ref and repository (both known, as
  * s3-zip writes them), its commit is among them, is not the zip's own, and it does not continue from the
  * zip's commit. Then it may be an older push delivered late (resent after a 5xx, or out of order) that would
- * put an older commit back, and the caller asks the Git host (headConfirmsSkip): the same payload comes from
+ * put an older commit back, and the caller asks the Git host (headVerdict): the same payload comes from
  * a fast-forward made after a rollback the key never saw (lost, dead-lettered, passed over by a filter),
  * which must upload. Another ref's or repository's push (a key several branches or a fork share, two
  * changes of one Bitbucket Cloud push) is no older push of this history, and uploads. Any other push
@@ -207,18 +207,26 @@ export function zipChain(existing: ExistingZip, push: ZipPush): ZipChainDecision
 }
 
 /**
- * Whether the Git host's answer of the pushed branch's head (undefined: no such branch) confirms the skip
- * zipChain proposed: only a commit that is neither this push's (a fast-forward after a rollback the key never
- * saw: this push is the branch's newest) nor its before (the branch before this push, which a host API lagging
- * behind its webhook still shows). Read on the skip path only; a failed read confirms nothing either.
+ * What the Git host's answer of the pushed branch's head (undefined: no such branch) makes of the skip zipChain
+ * proposed. `skip`: a commit that is neither this push's (a fast-forward after a rollback the key never saw:
+ * this push is the branch's newest) nor its before (the branch before this push, which a host API lagging behind
+ * its webhook still shows). `upload`: any other answer. No such branch: the branch was deleted since the newer
+ * zip, and a branch that is gone has no newer push for this one to stand for, so the skip is confirmed; but a
+ * host may answer 404 for a moment just after a branch is made (GitHub: PyGithub/PyGithub#2759), so it is asked again
+ * (`retry`) until the queue's last attempt.
  */
-export function headConfirmsSkip(head: string | undefined, push: ZipPush): boolean {
+export function headVerdict(
+  head: string | undefined,
+  push: ZipPush,
+  lastAttempt: boolean,
+): "skip" | "upload" | "retry" {
+  if (head === undefined) return lastAttempt ? "skip" : "retry";
   const theirs = commitId(head);
-  if (theirs === undefined) return false;
+  if (theirs === undefined) return "upload";
   // An id cut short (no host here answers one) is taken for the commit it begins.
   const same = (commit: string | undefined) =>
     commit !== undefined && (commit.startsWith(theirs) || theirs.startsWith(commit));
-  return !same(commitId(push.sha)) && !same(commitId(push.before));
+  return same(commitId(push.sha)) || same(commitId(push.before)) ? "upload" : "skip";
 }
 
 /**

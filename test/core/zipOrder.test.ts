@@ -3,7 +3,7 @@ import fc from "fast-check";
 import {
   acceptedAtMetadata,
   type ExistingZip,
-  headConfirmsSkip,
+  headVerdict,
   isOwnZip,
   MAX_ACCEPTED_AT_AHEAD_MS,
   MAX_SUPERSEDED,
@@ -371,7 +371,7 @@ describe("Function: zipChain", () => {
       const acceptedAt = new Date(Date.UTC(2026, 11, 7) + i * 1000).toISOString();
       const order = zipOrder(existing, { sha: push.sha, acceptedAt }, Date.parse(acceptedAt));
       const chain = zipChain(existing, push);
-      if (order.upload && (chain.upload || !headConfirmsSkip(heads[i], push))) {
+      if (order.upload && (chain.upload || headVerdict(heads[i], push, false) === "upload")) {
         existing = {
           sha: push.sha,
           ref: MAIN,
@@ -530,33 +530,37 @@ describe("Function: zipChain", () => {
   });
 });
 
-describe("Function: headConfirmsSkip", () => {
+describe("Function: headVerdict", () => {
   const [one, two, three] = ["1", "2", "3"].map((d) => `${d}${"0".repeat(38)}${d}`) as [
     string,
     string,
     string,
   ];
   const push: ZipPush = { sha: two, before: one, fastForward: true };
-  const cases: Array<[string, string | undefined, boolean]> = [
-    ["a head the branch moved on to (a late resend)", three, true],
-    ["a head in capitals the branch moved on to", three.toUpperCase(), true],
-    ["this push's commit (a fast-forward after a rollback the key never saw)", two, false],
-    ["this push's commit in capitals", two.toUpperCase(), false],
-    ["this push's commit cut to 12 digits", two.slice(0, 12), false],
-    ["this push's before (a host API lagging behind its webhook)", one, false],
-    ["this push's before cut to 12 digits", one.slice(0, 12), false],
-    ["no such branch (deleted since)", undefined, false],
-    ["an empty answer", "", false],
-    ["an answer that is no commit id", "main", false],
-    ["all zeros", ZERO, false],
+  type Verdict = ReturnType<typeof headVerdict>;
+  // [what, head, before the queue's last attempt, on it]
+  const cases: Array<[string, string | undefined, Verdict, Verdict]> = [
+    ["a head the branch moved on to (a late resend)", three, "skip", "skip"],
+    ["a head in capitals the branch moved on to", three.toUpperCase(), "skip", "skip"],
+    ["this push's commit (a fast-forward after a rollback the key never saw)", two, "upload", "upload"],
+    ["this push's commit in capitals", two.toUpperCase(), "upload", "upload"],
+    ["this push's commit cut to 12 digits", two.slice(0, 12), "upload", "upload"],
+    ["this push's before (a host API lagging behind its webhook)", one, "upload", "upload"],
+    ["this push's before cut to 12 digits", one.slice(0, 12), "upload", "upload"],
+    // h447: a branch that is gone has no newer push to stand for; a 404 may come just after a branch is made.
+    ["no such branch (deleted since, or just made)", undefined, "retry", "skip"],
+    ["an empty answer", "", "upload", "upload"],
+    ["an answer that is no commit id", "main", "upload", "upload"],
+    ["all zeros", ZERO, "upload", "upload"],
   ];
-  for (const [what, head, confirms] of cases) {
-    it(`headConfirmsSkip(${what}) ${confirms ? "confirms the skip" : "does not confirm the skip: the push uploads"}`, () => {
-      expect(headConfirmsSkip(head, push)).to.equal(confirms);
+  for (const [what, head, early, last] of cases) {
+    it(`headVerdict(${what}) is ${early} before the queue's last attempt and ${last} on it`, () => {
+      expect(headVerdict(head, push, false)).to.equal(early);
+      expect(headVerdict(head, push, true)).to.equal(last);
     });
   }
 
-  it("headConfirmsSkip confirms a head other than this push's commit when the push names no before", () => {
-    expect(headConfirmsSkip(three, { sha: two })).to.equal(true);
+  it("headVerdict skips for a head other than this push's commit when the push names no before", () => {
+    expect(headVerdict(three, { sha: two }, false)).to.equal("skip");
   });
 });
