@@ -19,7 +19,9 @@ export type SecretKey =
  * looksRandom (maybe the value, pasted), the route's key that holds it. Messages and log lines name it plainly:
  * the operator needs it to find the secret, and it already sits in the IAM policy and the function's environment.
  * The name has the stack's secretNamePrefix in front (`prefix`, ActionClients.secretNamePrefix): judged without it,
- * as check judges it (looksRandomBehindPrefix; `prefix` undefined: behind each leading "/"-part).
+ * as check judges it (looksRandomBehindPrefix), and, being public, also behind each leading "/"-part of what
+ * routes.yaml writes: a value pasted after a path part (`jenkins/q8Zr…/3Hc…`) reads as a path to check, which
+ * notes nothing, and must not be published all the same.
  */
 export function publicSecretName(
   name: string,
@@ -27,7 +29,9 @@ export function publicSecretName(
   written: (name: string) => string = (n) => `"${n}"`,
   prefix?: string,
 ): string {
-  if (!looksRandomBehindPrefix(name, prefix)) return written(name);
+  const asWritten = prefix && name.startsWith(prefix) ? name.slice(prefix.length) : name;
+  const hidden = looksRandomBehindPrefix(name, prefix) || looksRandomBehindPrefix(asWritten);
+  if (!hidden) return written(name);
   return key ? `the ${key} secret ${RANDOM_SECRET_NAME}` : `a secret of this route ${RANDOM_SECRET_NAME}`;
 }
 

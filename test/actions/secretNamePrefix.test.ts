@@ -11,8 +11,9 @@ import { looksRandom, RANDOM_SECRET_NAME, shownSecretName } from "../../src/core
 import { MemorySecretStore } from "../support/secrets";
 import { rejectsWithActionError, testClients } from "./helpers";
 
-// Acronyms and short words between path parts: check notes none of them; behind a "/"-part cut off, some part
-// of each reads as generated to a function that does not know the prefix.
+// Acronyms and short words between path parts: check, the alarms and webhookSetup show them. A commit status is
+// public, so it also judges the name behind each of its "/"-parts, where some part reads as generated: hidden
+// there (the route's key still says which secret), as a value pasted behind a path part must be.
 const ORDINARY = [
   "platform/K8s/S3/AccessKeyIdV2",
   "team/OIDC/CI/K8sSecretKey",
@@ -23,13 +24,12 @@ const PASTED = "q8Zr2Kx7Lm4Tn9Bv3Hc6Wd1Yf5Gs0Pj";
 
 describe("Function: publicSecretName given the stack's secretNamePrefix", () => {
   for (const name of ORDINARY) {
-    it(`names ${name} as check and the alarms do, with no prefix ("", serve) and behind dev/`, () => {
+    it(`shows ${name} where check and the alarms do, and hides it in a commit status, public, behind the route's key`, () => {
       expect(looksRandom(name), "check notes it").to.equal(false);
-      expect(publicSecretName(name, "jenkins.credentials", undefined, "")).to.equal(`"${name}"`);
-      expect(publicSecretName(`dev/${name}`, "jenkins.credentials", undefined, "dev/")).to.equal(
-        `"dev/${name}"`,
-      );
       expect(shownSecretName(`dev/${name}`, true, "dev/")).to.equal(`"dev/${name}"`);
+      expect(publicSecretName(`dev/${name}`, "jenkins.credentials", undefined, "dev/")).to.equal(
+        `the jenkins.credentials secret ${RANDOM_SECRET_NAME}`,
+      );
     });
   }
 
@@ -39,13 +39,19 @@ describe("Function: publicSecretName given the stack's secretNamePrefix", () => 
         `the token secret ${RANDOM_SECRET_NAME}`,
       );
   });
+
+  it("names an ordinary name behind a prefix not ending in / that it is given, which it hides when it is not given", () => {
+    const name = "dev-K8sS3AccessKeyForCI2";
+    expect(publicSecretName(name, "token", undefined, "dev-")).to.equal(`"${name}"`);
+    expect(publicSecretName(name, "token", undefined, "")).to.equal(`the token secret ${RANDOM_SECRET_NAME}`);
+  });
 });
 
 describe("The actions' commit statuses with ActionClients.secretNamePrefix", () => {
-  const name = "dev/platform/K8s/S3/AccessKeyIdV2";
-  const other = "dev/team/OIDC/CI/K8sSecretKey";
+  const name = "dev-K8sS3AccessKeyForCI2";
+  const other = "dev-B2BApiV2KeyForSAP4HANA";
   const clients = (values: Record<string, string>) =>
-    testClients({ secrets: new MemorySecretStore(values), secretNamePrefix: "dev/" });
+    testClients({ secrets: new MemorySecretStore(values), secretNamePrefix: "dev-" });
 
   it("readSecret: a missing secret is named in the commit status", async () => {
     const err = await rejectsWithActionError(readSecret(clients({}), name, "jenkins.credentials"));
@@ -95,5 +101,27 @@ describe("The actions' commit statuses with ActionClients.secretNamePrefix", () 
       const err = await rejectsWithActionError(run(other));
       expect(err.publicMessage).to.contain(`secret "${other}" must be JSON`);
     });
+  });
+});
+
+describe("Function: publicSecretName and a value pasted behind a routes.yaml path part", () => {
+  // openssl rand -base64 24 (a "/" leaving both parts short), pasted behind "jenkins/": check notes nothing (a
+  // path), but a commit status is public.
+  const VALUE = "q8Zr2Kx7Lm4Tn9B/3Hc6Wd1Yf5Gs0Pjx";
+  const NAME = `jenkins/${VALUE}`;
+
+  for (const prefix of ["", "dev/"]) {
+    it(`publicSecretName hides it behind the stack's prefix ${JSON.stringify(prefix)}, though the name as written reads as a path`, () => {
+      expect(looksRandom(NAME)).to.equal(false);
+      expect(publicSecretName(`${prefix}${NAME}`, "jenkins.credentials", undefined, prefix)).to.equal(
+        `the jenkins.credentials secret ${RANDOM_SECRET_NAME}`,
+      );
+    });
+  }
+
+  it("readSecret's commit status for such a missing secret does not quote the value (a deployed function without a prefix)", async () => {
+    const clients = testClients({ secrets: new MemorySecretStore({}), secretNamePrefix: "" });
+    const err = await rejectsWithActionError(readSecret(clients, NAME, "jenkins.credentials"));
+    expect(err.publicMessage).to.not.include(VALUE);
   });
 });
