@@ -130,7 +130,11 @@ export function routeEnvironment(values: RouteEnvironmentValues): Record<string,
     throw new pulumi.RunError(
       `route "${values.route.name}": its Lambda environment is ${bytes} bytes as Lambda measures it (the ` +
         `variables as JSON, where each " of the compiled route counts twice), more than the ${MAX_ENV_BYTES} ` +
-        "it allows; shorten the route's templates, parameters or filters, or split it into two routes",
+        "it allows; shorten the route's templates, parameters or filters, or split it into two routes" +
+        // The prefix counts in each secret name and in its own variable: shortening it is the other fix.
+        (values.secretNamePrefix
+          ? ", or shorten hookgate:secretNamePrefix (in each secret name and in HOOKGATE_SECRET_NAME_PREFIX)"
+          : ""),
     );
   }
   return variables;

@@ -170,6 +170,12 @@ describe("deployedRoute(route, bucket) and routeEnvironment(values)", () => {
     }
     expect(() => routeEnvironment(values(route))).not.to.throw();
     expect(withPrefix).to.throw(/route "huge": its Lambda environment is \d+ bytes/);
+    // The refusal names the prefix as the other fix.
+    expect(withPrefix).to.throw(
+      /, or shorten hookgate:secretNamePrefix \(in each secret name and in HOOKGATE_SECRET_NAME_PREFIX\)$/,
+    );
+    route.action.job += "x".repeat(200);
+    expect(() => routeEnvironment(values(route))).to.throw(/split it into two routes$/);
   });
 
   it('routeEnvironment measures the variables map as JSON, as Lambda does: a 3,266-byte route full of " is refused, naming the route and the size', () => {
