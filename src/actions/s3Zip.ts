@@ -557,8 +557,7 @@ async function readAndDecide(
       throw headLookupFailed(request, event, answer.failure);
     }
     const head = "head" in answer ? answer.head : undefined;
-    const verdict = "head" in answer ? headVerdict(head, push, clients.lastAttempt === true) : "upload";
-    if (verdict === "retry") throw noSuchBranch(request, event);
+    const verdict = "head" in answer ? headVerdict(head, push) : "upload";
     if (verdict === "skip") {
       return {
         outcome: supersededOutcome(request, event, sha, acceptedAt, round, chain.newer, head, clients),
@@ -645,19 +644,6 @@ function headLookupFailed(request: S3ZipRequest, event: QueuedEvent, failure: Ac
   );
 }
 
-/**
- * No such branch at the host, before the queue's last attempt: retried, as a host may answer 404 for a moment
- * just after a branch is made; on the last attempt the branch is taken as deleted, and the push skipped.
- */
-function noSuchBranch(request: S3ZipRequest, event: QueuedEvent): ActionError {
-  return new ActionError(
-    `source zip: s3://${request.bucket}/${request.key} lists this push's commit as replaced, and ` +
-      `${request.api.provider} has no branch ${event.branch} now: a branch deleted since has no newer push for ` +
-      "this one to stand for, but a branch just made may not show yet; asked again (on the last attempt, skipped)",
-    { retryable: true },
-  );
-}
-
 /** Why the host's answer does not confirm a skip the chain proposed (headVerdict said upload). */
 function unconfirmedReason(answer: BranchHeadAnswer, sha: string, before: string | undefined): string {
   if ("error" in answer) {
@@ -707,7 +693,7 @@ function supersededOutcome(
   });
   const branchNow =
     head === undefined
-      ? `the branch is gone on ${request.api.provider} (no such branch on the queue's last attempt)`
+      ? `the branch is gone on ${request.api.provider} (no such branch, or no such repository to the route's token)`
       : `the branch's head on ${request.api.provider} is ${head.slice(0, 12)}`;
   return {
     status: "skipped",
