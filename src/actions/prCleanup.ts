@@ -377,16 +377,17 @@ async function runStorageStep(
       // The pull request itself is left out: a list behind its close may still show it open.
       const own = event.pr?.number;
       const from = await host.openPullRequestsFrom(event.repo, branch, headRepo, own);
-      if (from.excludedSeen && !current.merged) {
-        // Closed unmerged by its re-read, open by the list: one of the two lags, or it was reopened in between,
-        // and then its branch must stay. Asked again while the queue retries; kept on its last attempt.
+      if (from.excludedSeen && !current.merged && own !== undefined) {
+        // Closed unmerged by its re-read, open by the list: reopened in between (the steps before this one ran,
+        // and its branch must stay), or the list lags. Read once more to tell: a lagging list is asked again
+        // while the queue retries, and the branch kept on its last attempt.
+        const now = await host.getPullRequest(event.repo, own);
+        if (now.state === "open") return `kept ${branch}: PR #${own} was reopened while it was cleaned up`;
         const listed = `PR #${own} itself is still listed open though its re-read says closed`;
         if (clients.lastAttempt !== true) {
-          throw new ActionError(`${listed}: one of the host's answers lags, or it was reopened; retried`, {
-            retryable: true,
-          });
+          throw new ActionError(`${listed}: the host's list lags; retried`, { retryable: true });
         }
-        return `kept ${branch}: ${listed} (reopened, or the host's list lags)`;
+        return `kept ${branch}: ${listed} (the host's list lags)`;
       }
       if (from.count > 0 || from.more) return `kept ${branch}: ${openPullRequests(from, "from")}`;
       // A fork's branch offered upstream: an open pull request into the parent closes with it (GitHub, Gitea)
