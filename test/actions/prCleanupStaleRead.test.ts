@@ -240,30 +240,32 @@ describe("Function: cleanUpPullRequest with a re-read of the pull request older 
       });
     }
 
-    it("retries when only the list lags behind the close, and deletes the branch once the list has caught up", async () => {
+    /**
+     * The re-read says closed, not merged; GitHub's list of open pull requests from feature/login, answered by a
+     * replica behind the close, still shows #7 itself ("into feature/login": none).
+     */
+    const lagging = (): PrCleanupRequest => {
       host.setPull("acme/api", mergedPull({ state: "closed", merged: false }));
-      const laggingEntry = {
+      const entry = {
         number: 7,
         state: "open",
         head: { ref: "feature/login", sha: PR_HEAD_SHA, repo: { full_name: "acme/api" } },
         base: { ref: "main", repo: { full_name: "acme/api" } },
       };
-      // "into feature/login": none; "from feature/login": the lagging list still shows #7 itself.
-      host.script(
-        "pulls",
-        { status: 200, body: "[]" },
-        { status: 200, body: JSON.stringify([laggingEntry]) },
-      );
-      const request: PrCleanupRequest = {
+      host.script("pulls", { status: 200, body: "[]" }, { status: 200, body: JSON.stringify([entry]) });
+      return {
         type: "pr-cleanup",
         api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token" },
         context: "hookgate/pr-cleanup",
         steps: [{ kind: "delete-branch", onlyMerged: false }],
       };
+    };
+
+    it("retries when only the list lags behind the close, and deletes the branch once the list has caught up", async () => {
+      const request = lagging();
       const event = closedPrEvent({ merged: false });
-      expect(
-        (await rejectsWithActionError(cleanUpPullRequest(request, event, testClients()))).retryable,
-      ).to.equal(true);
+      const err = await rejectsWithActionError(cleanUpPullRequest(request, event, testClients()));
+      expect(err.retryable).to.equal(true);
       expect(host.deletedRefs).to.deep.equal([]);
       const caughtUp = await cleanUpPullRequest(request, event, testClients());
       expect(caughtUp.status, caughtUp.detail).to.equal("done");
@@ -271,26 +273,8 @@ describe("Function: cleanUpPullRequest with a re-read of the pull request older 
     });
 
     it("keeps the branch on the queue's last attempt, saying the pull request itself is still listed open", async () => {
-      host.setPull("acme/api", mergedPull({ state: "closed", merged: false }));
-      const laggingEntry = {
-        number: 7,
-        state: "open",
-        head: { ref: "feature/login", sha: PR_HEAD_SHA, repo: { full_name: "acme/api" } },
-        base: { ref: "main", repo: { full_name: "acme/api" } },
-      };
-      host.script(
-        "pulls",
-        { status: 200, body: "[]" },
-        { status: 200, body: JSON.stringify([laggingEntry]) },
-      );
-      const request: PrCleanupRequest = {
-        type: "pr-cleanup",
-        api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token" },
-        context: "hookgate/pr-cleanup",
-        steps: [{ kind: "delete-branch", onlyMerged: false }],
-      };
       const outcome = await cleanUpPullRequest(
-        request,
+        lagging(),
         closedPrEvent({ merged: false }),
         testClients({ lastAttempt: true }),
       );
