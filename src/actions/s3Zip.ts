@@ -480,8 +480,8 @@ function processExists(pid: number): boolean {
 /**
  * Reads the zip at the key and decides: skipped (the outcome) when it comes from a delivery accepted
  * later, or its push chain replaced this commit and the Git host's head of the branch (`branchHead`, read only
- * then) confirms the branch has moved on (or, on the last attempt, is gone), or the condition the upload goes on (what was read) and
- * the commits the new zip supersedes. The HeadObject's ETag gives If-Match; a
+ * then) confirms the branch has moved on or is gone, or the condition the upload goes on (what was read) and the
+ * commits the new zip supersedes. The HeadObject's ETag gives If-Match; a
  * key without an object gives If-None-Match: * (ObjectStore.head answers absent from its list fallback
  * only when the key is not listed, so that is exact too).
  */
@@ -663,7 +663,7 @@ function unconfirmedReason(answer: BranchHeadAnswer, sha: string, before: string
 
 /**
  * The skip of a push whose commit the zip in place supersedes (its push chain replaced it), and whose branch
- * has moved on at the host (`head`) or is gone (undefined, on the last attempt), logged: an older push accepted
+ * has moved on at the host (`head`) or is gone (undefined), logged: an older push accepted
  * after a newer one was zipped.
  */
 function supersededOutcome(
