@@ -153,7 +153,14 @@ export async function cleanUpPullRequest(
   const detail = (text: string) => `${text}${movedNote(host, event.repo.fullName, current)}`;
   // Open again: reopened after the close (its answer changed since), or the queue's last attempt.
   if (current.state === "open") {
-    const openAgain = status("success", `PR #${pr.number} is open again: nothing cleaned up`);
+    // A retry, or a redriven letter, may follow an attempt that ran steps before it saw the reopen.
+    const earlier = (clients.attempt ?? 1) > 1 || clients.mayHaveRun === true;
+    const openAgain = status(
+      "success",
+      earlier
+        ? `PR #${pr.number} is open again: cleanup stopped (an earlier attempt may have run some steps)`
+        : `PR #${pr.number} is open again: nothing cleaned up`,
+    );
     // After a failed first status, best effort: nothing was done, and no retry follows the last attempt.
     await (firstStatusFailed ? openAgain.catch(() => undefined) : openAgain);
     clients.log({ msg: "pr-cleanup skipped: PR is open again", pr: pr.number, deliveryId: event.deliveryId });
@@ -377,12 +384,18 @@ async function runStorageStep(
       // The pull request itself is left out: a list behind its close may still show it open.
       const own = event.pr?.number;
       const from = await host.openPullRequestsFrom(event.repo, branch, headRepo, own);
-      if (from.excludedSeen && !current.merged && own !== undefined) {
-        // Closed unmerged by its re-read, open by the list: reopened in between (the steps before this one ran,
-        // and its branch must stay), or the list lags. Read once more to tell: a lagging list is asked again
+      if (from.excludedSeen && !current.merged && own !== undefined && event.pr !== undefined) {
+        // Closed unmerged by its re-read, open by the list: reopened in between, or the list lags. Read once more
+        // to tell. Reopened (open, and no older than the close): stopped here, before its branch and the steps
+        // after it, and retried, so that the next attempt finds it open again. Else a lagging list is asked again
         // while the queue retries, and the branch kept on its last attempt.
         const now = await host.getPullRequest(event.repo, own);
-        if (now.state === "open") return `kept ${branch}: PR #${own} was reopened while it was cleaned up`;
+        if (now.state === "open" && olderThanEvent(event.pr, now, event.provider) === undefined) {
+          throw new ActionError(
+            `PR #${own} was reopened while it was cleaned up: stopped before deleting its branch; retried`,
+            { retryable: true },
+          );
+        }
         const listed = `PR #${own} itself is still listed open though its re-read says closed`;
         if (clients.lastAttempt !== true) {
           throw new ActionError(`${listed}: the host's list lags; retried`, { retryable: true });

@@ -232,10 +232,20 @@ describe("Function: cleanUpPullRequest with a re-read of the pull request older 
           ],
         };
         const event = closedPrEvent({ merged: false }, { provider });
-        const outcome = await cleanUpPullRequest(request, event, testClients({ objects }));
-        expect(outcome.status).to.equal("done");
-        expect(outcome.detail).to.contain("deleted 3 objects under s3://previews/acme/api/pr-7/");
-        expect(outcome.detail).to.contain("kept feature/login: PR #7 was reopened while it was cleaned up");
+        const err = await rejectsWithActionError(
+          cleanUpPullRequest(request, event, testClients({ objects })),
+        );
+        expect(err.retryable).to.equal(true);
+        expect(err.message).to.contain(
+          "PR #7 was reopened while it was cleaned up: stopped before deleting its branch; retried",
+        );
+        expect(host.deletedRefs).to.deep.equal([]);
+        // The retry finds it open: skipped, its status not claiming that nothing was cleaned up.
+        const again = await cleanUpPullRequest(request, event, testClients({ objects, attempt: 2 }));
+        expect(again.status).to.equal("skipped");
+        expect(host.statuses.at(-1)?.description).to.equal(
+          "PR #7 is open again: cleanup stopped (an earlier attempt may have run some steps)",
+        );
         expect(host.deletedRefs).to.deep.equal([]);
       });
     }
@@ -270,6 +280,35 @@ describe("Function: cleanUpPullRequest with a re-read of the pull request older 
       const caughtUp = await cleanUpPullRequest(request, event, testClients());
       expect(caughtUp.status, caughtUp.detail).to.equal("done");
       expect(host.deletedRefs).to.have.length(1);
+    });
+
+    it("retries, taking it for a lagging list, when the read once more says open but from before the close", async () => {
+      const request = lagging();
+      // The first read says closed; the list and the read once more come from a replica behind the close (open,
+      // its updated_at older than the close).
+      host.script("pull", {
+        status: 200,
+        body: JSON.stringify({
+          number: 7,
+          state: "closed",
+          merged: false,
+          updated_at: "2026-12-06T01:59:00Z",
+          head: { ref: "feature/login", sha: PR_HEAD_SHA, repo: { full_name: "acme/api" } },
+          base: { ref: "main", repo: { full_name: "acme/api", default_branch: "main" } },
+        }),
+      });
+      host.setPull(
+        "acme/api",
+        mergedPull({ state: "open", merged: false, updatedAt: "2026-12-06T01:00:00Z" }),
+      );
+      const err = await rejectsWithActionError(
+        cleanUpPullRequest(request, closedPrEvent({ merged: false }), testClients()),
+      );
+      expect(err.message).to.contain(
+        "PR #7 itself is still listed open though its re-read says closed: the host's list lags",
+      );
+      expect(err.retryable).to.equal(true);
+      expect(host.deletedRefs).to.deep.equal([]);
     });
 
     it("keeps the branch on the queue's last attempt, saying the pull request itself is still listed open", async () => {
