@@ -557,7 +557,9 @@ async function readAndDecide(
       throw headLookupFailed(request, event, answer.failure);
     }
     const head = "head" in answer ? answer.head : undefined;
-    const verdict = "head" in answer ? headVerdict(head, push) : "upload";
+    const firstAttempt = (clients.attempt ?? 1) <= 1 && clients.lastAttempt !== true;
+    const verdict = "head" in answer ? headVerdict(head, push, firstAttempt) : "upload";
+    if (verdict === "retry") throw noSuchBranch(request, event);
     if (verdict === "skip") {
       return {
         outcome: supersededOutcome(request, event, sha, acceptedAt, round, chain.newer, head, clients),
@@ -641,6 +643,19 @@ function headLookupFailed(request: S3ZipRequest, event: QueuedEvent, failure: Ac
       `${request.api.provider} head of branch ${event.branch} could not be read to tell a late older push from the ` +
       `branch's newest: ${failure.message}`,
     { retryable: true, retryAfterMs: failure.retryAfterMs, cause: failure },
+  );
+}
+
+/**
+ * No such branch at the host on the delivery's first attempt: asked again once, as a branch made again just now
+ * may not show yet; from the next attempt on, the branch is taken as deleted and the push skipped.
+ */
+function noSuchBranch(request: S3ZipRequest, event: QueuedEvent): ActionError {
+  return new ActionError(
+    `source zip: s3://${request.bucket}/${request.key} lists this push's commit as replaced, and ` +
+      `${request.api.provider} has no branch ${event.branch} now: deleted since (then this push is skipped), or ` +
+      "made again just now and not shown yet; asked again once",
+    { retryable: true },
   );
 }
 

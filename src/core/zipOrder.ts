@@ -210,13 +210,17 @@ export function zipChain(existing: ExistingZip, push: ZipPush): ZipChainDecision
  * What the Git host's answer of the pushed branch's head (undefined: no such branch) makes of the skip zipChain
  * proposed. `skip`: a commit that is neither this push's (a fast-forward after a rollback the key never saw:
  * this push is the branch's newest) nor its before (the branch before this push, which a host API lagging behind
- * its webhook still shows). `upload`: any other answer. No such branch: the branch was deleted since the newer
- * zip, and a branch that is gone has no newer push for this one to stand for, so the skip is confirmed at once.
- * It existed when that newer push was zipped, so this is no 404 of a branch just made; and asked again, the
- * repository's other deliveries would wait behind it (one message group per repository).
+ * its webhook still shows). `upload`: any other answer. No such branch: deleted since the newer zip, which leaves
+ * no newer push for this one to stand for (skip); or made again just now (a rollback by deleting it), which a
+ * host may answer 404 for a moment (PyGithub/PyGithub#2759): asked again once (`retry` on the first attempt),
+ * not to the queue's last, as the repository's other deliveries wait behind it (one message group per repository).
  */
-export function headVerdict(head: string | undefined, push: ZipPush): "skip" | "upload" {
-  if (head === undefined) return "skip";
+export function headVerdict(
+  head: string | undefined,
+  push: ZipPush,
+  firstAttempt: boolean,
+): "skip" | "upload" | "retry" {
+  if (head === undefined) return firstAttempt ? "retry" : "skip";
   const theirs = commitId(head);
   if (theirs === undefined) return "upload";
   // An id cut short (no host here answers one) is taken for the commit it begins.

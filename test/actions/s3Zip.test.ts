@@ -445,11 +445,20 @@ describe("Function: uploadSourceZip (s3rver + local Git host)", function () {
           expect(warning?.error).to.match(/403/);
         });
 
-        // h447, h451: a branch deleted since the newer zip has no newer push to stand for, and it existed when that
-        // push was zipped: skipped at once, not asked again while the repository's deliveries wait behind it.
-        it("uploadSourceZip skips the late push at once, keeping the newer zip, when the host has no such branch (deleted since)", async () => {
+        // h447, h451, h452: a branch deleted since the newer zip has no newer push to stand for; one made again just
+        // now may answer 404 for a moment: asked again once, then skipped.
+        it("uploadSourceZip fails retryable, uploading nothing, when the host has no such branch on the delivery's first attempt", async () => {
           host.setBranch("acme/api", "main", undefined);
-          const c = clients();
+          const err = await rejectsWithActionError(upload(zipAt(key), again(), clients(), LATE));
+          expect(err.retryable).to.equal(true);
+          expect(err.message).to.contain("github has no branch main now");
+          expect((await s3.getObject(BUCKET, key)).metadata).to.include({ sha: NEWER_SHA });
+          expect(archives()).to.have.length(0);
+        });
+
+        it("uploadSourceZip skips the late push, keeping the newer zip, when the host has no such branch on a later attempt (deleted since)", async () => {
+          host.setBranch("acme/api", "main", undefined);
+          const c = clients({ attempt: 2 });
           const outcome = await upload(zipAt(key), again(), c, LATE);
           expect(outcome).to.deep.equal({
             status: "skipped",
