@@ -1,7 +1,7 @@
 // Reading the actions' secrets. A missing or malformed secret is a deployment mistake: a final
 // error that names the secret, never its value. A store that fails (throttled, unreachable, refusing) is retryable.
 import { ActionError, SecretNotFoundError, TransientDependencyError } from "../core/errors";
-import { looksRandomBehindPrefix, RANDOM_SECRET_NAME } from "../core/routes/checks";
+import { looksRandom, looksRandomBehindPrefix, RANDOM_SECRET_NAME } from "../core/routes/checks";
 import { withoutByteOrderMark } from "../core/secretValues";
 import type { Provider } from "../core/types";
 import type { ActionClients } from "./types";
@@ -30,9 +30,17 @@ export function publicSecretName(
   prefix?: string,
 ): string {
   const asWritten = prefix && name.startsWith(prefix) ? name.slice(prefix.length) : name;
-  const hidden = looksRandomBehindPrefix(name, prefix) || looksRandomBehindPrefix(asWritten);
+  const hidden = looksRandomBehindPrefix(name, prefix) || generatedAfterASlash(asWritten);
   if (!hidden) return written(name);
   return key ? `the ${key} secret ${RANDOM_SECRET_NAME}` : `a secret of this route ${RANDOM_SECRET_NAME}`;
+}
+
+/** Whether what follows any "/" of the name, however far in, looksRandom: a value pasted after a path. */
+function generatedAfterASlash(name: string): boolean {
+  for (let slash = name.indexOf("/"); slash >= 0; slash = name.indexOf("/", slash + 1)) {
+    if (looksRandom(name.slice(slash + 1))) return true;
+  }
+  return looksRandom(name);
 }
 
 /** "secret <name>" as a commit status shows it (publicSecretName). */

@@ -119,6 +119,14 @@ describe("Function: publicSecretName and a value pasted behind a routes.yaml pat
     });
   }
 
+  it("publicSecretName hides it after a path of 64 characters or more too", () => {
+    const long = `organisation-platform/continuous-integration/jenkins-credentials/${VALUE}`;
+    for (const prefix of ["", "dev/"])
+      expect(publicSecretName(`${prefix}${long}`, "jenkins.credentials", undefined, prefix), prefix).to.equal(
+        `the jenkins.credentials secret ${RANDOM_SECRET_NAME}`,
+      );
+  });
+
   it("readSecret's commit status for such a missing secret does not quote the value (a deployed function without a prefix)", async () => {
     const clients = testClients({ secrets: new MemorySecretStore({}), secretNamePrefix: "" });
     const err = await rejectsWithActionError(readSecret(clients, NAME, "jenkins.credentials"));
