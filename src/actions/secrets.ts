@@ -1,7 +1,7 @@
 // Reading the actions' secrets. A missing or malformed secret is a deployment mistake: a final
 // error that names the secret, never its value. A store that fails (throttled, unreachable, refusing) is retryable.
 import { ActionError, SecretNotFoundError, TransientDependencyError } from "../core/errors";
-import { looksRandom, looksRandomBehindPrefix, RANDOM_SECRET_NAME } from "../core/routes/checks";
+import { looksRandom, RANDOM_SECRET_NAME, withoutSecretNamePrefix } from "../core/routes/checks";
 import { withoutByteOrderMark } from "../core/secretValues";
 import type { Provider } from "../core/types";
 import type { ActionClients } from "./types";
@@ -27,15 +27,16 @@ export function publicSecretName(
   name: string,
   key?: SecretKey,
   written: (name: string) => string = (n) => `"${n}"`,
-  prefix?: string,
+  prefix = "",
 ): string {
-  const asWritten = prefix && name.startsWith(prefix) ? name.slice(prefix.length) : name;
-  const hidden = looksRandomBehindPrefix(name, prefix) || generatedAfterASlash(asWritten);
-  if (!hidden) return written(name);
+  if (!generatedAfterASlash(withoutSecretNamePrefix(name, prefix))) return written(name);
   return key ? `the ${key} secret ${RANDOM_SECRET_NAME}` : `a secret of this route ${RANDOM_SECRET_NAME}`;
 }
 
-/** Whether what follows any "/" of the name, however far in, looksRandom: a value pasted after a path. */
+/**
+ * Whether the name looksRandom, or what follows any "/" of it, however far in, does: a value pasted after a path
+ * (the whole name judged as check judges it, looksRandomBehindPrefix, is one of these).
+ */
 function generatedAfterASlash(name: string): boolean {
   for (let slash = name.indexOf("/"); slash >= 0; slash = name.indexOf("/", slash + 1)) {
     if (looksRandom(name.slice(slash + 1))) return true;

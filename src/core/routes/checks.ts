@@ -175,27 +175,19 @@ function wordShare(body: string): number {
 /** What a message shows for a secret name that looksRandom: never the name, which may be the value. */
 export const RANDOM_SECRET_NAME = "(a name that looks like a secret value)";
 
-/** hookgate:secretNamePrefix's longest (infra/config.ts). */
-export const SECRET_NAME_PREFIX_MAX_CHARS = 64;
-
 /**
  * Whether a name behind the stack's secretNamePrefix looksRandom as routes.yaml writes it, as `hookgate check`
  * judges it: a prefix can hide a pasted value (`dev/` adds a part that reads as a word, before a base64 value with
  * a "/"), and one not ending in "/" can make an ordinary name read as generated (`dev-` glued to
- * `K8sS3AccessKeyForCI2`), so the name is judged without it alone. `prefix` undefined where the stack's is unknown:
- * the name is judged as it is, and without each of its leading "/"-parts, as far as a prefix goes
- * (SECRET_NAME_PREFIX_MAX_CHARS), so a prefix ending in "/" (`dev/`) hides nothing. Not after other symbols or
- * characters: the rest of a cut word or name reads as generated (`dev-B2BApiV2KeyForSAP4HANA`).
+ * `K8sS3AccessKeyForCI2`), so the name is judged without it alone.
  */
-export function looksRandomBehindPrefix(name: string, prefix?: string): boolean {
-  if (prefix !== undefined)
-    return looksRandom(prefix !== "" && name.startsWith(prefix) ? name.slice(prefix.length) : name);
-  if (looksRandom(name)) return true;
-  for (let slash = name.indexOf("/"); slash >= 0 && slash < SECRET_NAME_PREFIX_MAX_CHARS; ) {
-    if (looksRandom(name.slice(slash + 1))) return true;
-    slash = name.indexOf("/", slash + 1);
-  }
-  return false;
+export function looksRandomBehindPrefix(name: string, prefix: string): boolean {
+  return looksRandom(withoutSecretNamePrefix(name, prefix));
+}
+
+/** The name as routes.yaml writes it: without the stack's secretNamePrefix in front. */
+export function withoutSecretNamePrefix(name: string, prefix: string): string {
+  return prefix !== "" && name.startsWith(prefix) ? name.slice(prefix.length) : name;
 }
 
 /**
