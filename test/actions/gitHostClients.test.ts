@@ -491,7 +491,9 @@ describe("Class: the Git host clients against answers the test writes", () => {
       const { url } = await serve(() =>
         json(iids(8, 9, 10, 11, 12, 13, 14, 15, 16, 17), 200, { "x-total": "12", "x-next-page": "2" }),
       );
-      expect(await new GitLabClient(url, {}).openPullRequestsInto(REPO, "feature/x", 7)).to.deep.equal({
+      expect(
+        await new GitLabClient(url, {}).openPullRequestsFrom(REPO, "feature/x", "acme/api", 7),
+      ).to.deep.equal({
         count: 11,
         more: true,
       });
@@ -499,7 +501,9 @@ describe("Class: the Git host clients against answers the test writes", () => {
 
     it("GitHub leaves the pull request itself out of a page that shows it, and counts an entry without a number", async () => {
       const { url } = await serve(() => json([{ number: 7 }, { number: 8 }, {}]));
-      expect(await new GitHubClient(url, AUTH).openPullRequestsInto(REPO, "feature/x", 7)).to.deep.equal({
+      expect(
+        await new GitHubClient(url, AUTH).openPullRequestsFrom(REPO, "feature/x", "acme/api", 7),
+      ).to.deep.equal({
         count: 2,
         more: false,
         excludedSeen: true,

@@ -314,8 +314,8 @@ export class BitbucketCloudClient extends ApiClient implements GitHostClient {
     return url.startsWith(`${this.apiUrl}/`) ? url.slice(this.apiUrl.length) : undefined;
   }
 
-  async openPullRequestsInto(repo: RepoRef, branch: string, exclude?: number): Promise<OpenPullRequests> {
-    return this.countOpenPulls(repo, `destination.branch.name=${bbqlString(branch)}`, exclude);
+  async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    return this.countOpenPulls(repo, `destination.branch.name=${bbqlString(branch)}`);
   }
 
   async openPullRequestsFrom(
@@ -602,8 +602,8 @@ export class BitbucketServerClient extends ApiClient implements GitHostClient {
     return head === undefined ? undefined : { head };
   }
 
-  async openPullRequestsInto(repo: RepoRef, branch: string, exclude?: number): Promise<OpenPullRequests> {
-    return this.countOpenPulls(repo, branch, "INCOMING", exclude);
+  async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    return this.countOpenPulls(repo, branch, "INCOMING");
   }
 
   async openPullRequestsFrom(

@@ -157,8 +157,8 @@ export class GitHubClient extends ApiClient implements GitHostClient {
     return false;
   }
 
-  async openPullRequestsInto(repo: RepoRef, branch: string, exclude?: number): Promise<OpenPullRequests> {
-    return this.countOpenPulls(repo, `base=${encodeURIComponent(branch)}`, exclude);
+  async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    return this.countOpenPulls(repo, `base=${encodeURIComponent(branch)}`);
   }
 
   async openPullRequestsFrom(
@@ -369,12 +369,8 @@ export class GiteaClient extends GitHubClient {
     );
   }
 
-  override async openPullRequestsInto(
-    repo: RepoRef,
-    branch: string,
-    exclude?: number,
-  ): Promise<OpenPullRequests> {
-    return this.countOpenWhere(repo, (pull) => pull.base?.ref === branch && !isPull(pull, exclude));
+  override async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    return this.countOpenWhere(repo, (pull) => pull.base?.ref === branch);
   }
 
   /** Gitea's list has no head filter: the parent's open pull requests whose head is this branch of the fork. */

@@ -201,8 +201,8 @@ export class GitLabClient extends ApiClient implements GitHostClient {
     );
   }
 
-  async openPullRequestsInto(repo: RepoRef, branch: string, exclude?: number): Promise<OpenPullRequests> {
-    return this.countOpenMergeRequests(repo, `target_branch=${encodeURIComponent(branch)}`, exclude);
+  async openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests> {
+    return this.countOpenMergeRequests(repo, `target_branch=${encodeURIComponent(branch)}`);
   }
 
   async openPullRequestsFrom(

@@ -159,17 +159,14 @@ export interface GitHostClient {
    * long-lived one); on GitHub one a ruleset's deletion rule covers, and tries the others (deleteBranch).
    */
   branch(repo: RepoRef, branch: string): Promise<BranchInfo | undefined>;
-  /**
-   * The open pull requests that target a branch: deleting it would close them (GitHub) or strand them. `exclude`:
-   * a pull request (GitLab: a merge request's iid) not counted, the one being cleaned up, which a list read a
-   * moment after its merge may still show open.
-   */
-  openPullRequestsInto(repo: RepoRef, branch: string, exclude?: number): Promise<OpenPullRequests>;
+  /** The open pull requests that target a branch: deleting it would close them (GitHub) or strand them. */
+  openPullRequestsInto(repo: RepoRef, branch: string): Promise<OpenPullRequests>;
   /**
    * The open pull requests whose head is this branch of `headRepoFullName` (the repository itself, as the API
    * names it now): deleting the branch closes them (GitHub, Gitea) or leaves them without their source branch
    * (Bitbucket, GitLab). GitLab cannot tell a fork's branch of the same name apart: it counts those too.
-   * `exclude`: as openPullRequestsInto's.
+   * `exclude`: a pull request (GitLab: a merge request's iid) not counted, the one being cleaned up, which a list
+   * read a moment after its merge or close may still show open (excludedSeen says it did).
    */
   openPullRequestsFrom(
     repo: RepoRef,
