@@ -10,6 +10,7 @@
 // purpose (a rollback), and another branch's history says nothing of this one. The skip is then confirmed
 // with the Git host's head of the branch (headVerdict): a rollback the key never saw, followed by a
 // fast-forward onto a listed commit, looks the same in the payload and the metadata alone.
+import { isRealCommit } from "./events/fastForward";
 import type { WriteCondition } from "./ports";
 
 /** The user metadata key (x-amz-meta-accepted-at) that holds when the zip's delivery was accepted. */
@@ -279,6 +280,5 @@ function supersededList(value: string | undefined): string[] {
 
 /** A commit id in lower case, or undefined for anything else (absent, empty, all zeros: no commit). */
 function commitId(value: string | undefined): string | undefined {
-  if (value === undefined || !/^[0-9a-fA-F]{7,64}$/.test(value) || /^0+$/.test(value)) return undefined;
-  return value.toLowerCase();
+  return isRealCommit(value) ? value.toLowerCase() : undefined;
 }
