@@ -378,6 +378,13 @@ export function actionRan(
   return recorded?.state === "done" && recorded.generation >= generation;
 }
 
+/**
+ * A late line's advice for a delivery that will run, on a host whose Redeliver sends a new delivery id (Gitea's
+ * X-Gitea-Delivery): whatever this id's claim says, a redelivery would be queued again.
+ */
+const NEW_ID_ON_REDELIVER_ADVICE =
+  "do not redeliver it: Gitea's Redeliver sends a new delivery id, which is queued again";
+
 export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
   const { route, log } = deps;
   const matcher = compileMatcher(route);
@@ -490,10 +497,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         ...deliveryFields(line.queued as Answer, line),
         level: "warn",
         late: true,
-        reason: newIdOnRedeliver
-          ? // Gitea's Redeliver sends a new X-Gitea-Delivery, which no claim of this id holds back.
-            "queued and answered 202 at the deadline, but marking it queued failed: it will run; do not redeliver it: Gitea's Redeliver sends a new delivery id, which is queued again"
-          : "queued and answered 202 at the deadline, but marking it queued failed: it will run; a redelivery is answered 503 (in progress) until its work records its outcome or its claim expires",
+        reason: `queued and answered 202 at the deadline, but marking it queued failed: it will run; ${
+          newIdOnRedeliver
+            ? NEW_ID_ON_REDELIVER_ADVICE
+            : "a redelivery is answered 503 (in progress) until its work records its outcome or its claim expires"
+        }`,
       });
     };
     waiting.then(marked, marked);
@@ -517,8 +525,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     fields.late = true;
     if (answer.statusCode === 202) {
       fields.reason = newIdOnRedeliver
-        ? // Gitea's Redeliver sends a new X-Gitea-Delivery: whatever this id's claim says, it would be queued again.
-          "queued after the timeout's 503: it will run; do not redeliver it: Gitea's Redeliver sends a new delivery id, which is queued again"
+        ? `queued after the timeout's 503: it will run; ${NEW_ID_ON_REDELIVER_ADVICE}`
         : line.releasedAtTimeout
           ? line.queuedMarkFailed
             ? // Released at the 503 and never marked: a redelivery takes it over, with the same deduplication id.
