@@ -102,7 +102,20 @@ export function secretArnPattern(
   i: { partition: string; region: string; accountId: string },
   name: string,
 ): string {
-  return `arn:${i.partition}:secretsmanager:${i.region}:${i.accountId}:secret:${name}-??????`;
+  return `${missingSecretArn(i, name)}-??????`;
+}
+
+/**
+ * The ARN IAM checks a GetSecretValue by name against when no such secret exists: the bare name, no suffix.
+ * Without a grant on it, IAM refuses the call before Secrets Manager looks (AccessDeniedException, which reads
+ * as a refused read and is retried), so a missing secret would never be told apart as not found. No existing
+ * secret's ARN lacks the suffix: granting it reads nothing more.
+ */
+export function missingSecretArn(
+  i: { partition: string; region: string; accountId: string },
+  name: string,
+): string {
+  return `arn:${i.partition}:secretsmanager:${i.region}:${i.accountId}:secret:${name}`;
 }
 
 /**
@@ -175,7 +188,7 @@ export function routePolicy(i: RoutePolicyInput): PolicyDocument {
       Sid: "ReadOwnSecrets",
       Effect: "Allow",
       Action: "secretsmanager:GetSecretValue",
-      Resource: secrets.map((name) => secretArnPattern(i, name)),
+      Resource: secrets.flatMap((name) => [secretArnPattern(i, name), missingSecretArn(i, name)]),
     });
   }
   statements.push(

@@ -146,10 +146,12 @@ export function secretAccessBeyondRoute(cloud: MockCloud, routes: readonly Route
   for (const { owner, statements } of iamDocuments(cloud)) {
     const routeName = routeOf(cloud, owner);
     const route = routes.find((x) => x.name === routeName);
+    // Each secret by its ARN's pattern, and by the bare name a missing secret is checked against.
     const allowed = new Set(
-      (route ? routeSecretNames(route) : []).map(
-        (n) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${n}-??????`,
-      ),
+      (route ? routeSecretNames(route) : []).flatMap((n) => [
+        `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${n}-??????`,
+        `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${n}`,
+      ]),
     );
     for (const s of statements) {
       const actions = Array.isArray(s.Action) ? s.Action : [s.Action];

@@ -72,7 +72,9 @@ describe("routePolicy(input)", () => {
           Action: "secretsmanager:GetSecretValue",
           Resource: [
             "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/github-webhook-??????",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/github-webhook",
             "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/jenkins-??????",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/jenkins",
           ],
         },
         {
@@ -200,7 +202,7 @@ describe("routePolicy(input)", () => {
     );
   });
 
-  it("routePolicy grants GetSecretValue on exactly the route's secrets, by name pattern", () => {
+  it("routePolicy grants GetSecretValue on exactly the route's secrets: by name pattern, and by the bare name IAM checks when the secret is missing", () => {
     const doc = routePolicy({ ...base, route: prCleanupRoute() });
     expect(bySid(doc.Statement, "ReadOwnSecrets")).to.deep.equal({
       Sid: "ReadOwnSecrets",
@@ -208,8 +210,11 @@ describe("routePolicy(input)", () => {
       Action: "secretsmanager:GetSecretValue",
       Resource: [
         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/github-token-??????",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/github-token",
         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/github-webhook-??????",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/github-webhook",
         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/jenkins-teardown-??????",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookgate/jenkins-teardown",
       ],
     });
   });

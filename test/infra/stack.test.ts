@@ -404,7 +404,9 @@ describe("Gateway (under Pulumi mocks): the default configuration with one route
     const secrets = only(jenkinsOnly.filter((s) => s.Sid === "ReadOwnSecrets"));
     expect(secrets.Resource).to.deep.equal([
       `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:hookgate/github-webhook-??????`,
+      `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:hookgate/github-webhook`,
       `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:hookgate/jenkins-??????`,
+      `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:hookgate/jenkins`,
     ]);
   });
 
