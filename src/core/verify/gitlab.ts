@@ -2,7 +2,8 @@
 // When both are present and the route holds a whsec_ signing key, the signature decides: it covers
 // the body and the time, the token covers neither. And while the secret's current version holds a signing
 // key, the token alone is refused: a captured signed delivery with its webhook-* headers dropped would
-// replay forever. (Only the current version: storing the plain token once lets the token in again.)
+// replay forever. (Only the current version: storing the plain token once lets the token in again, alone or
+// beside a signature only an AWSPREVIOUS whsec_ value could check.)
 // Tokens are compared as HMACs under a per-process random key, so neither their content nor their
 // length shows in the timing.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
@@ -58,6 +59,12 @@ export function verifyGitlab(
   // With both headers, a whsec_ key in any version lets the signature decide.
   if (signed && (token === undefined || holdsSigningKey(secrets))) {
     const outcome = verifyStandardWebhook(headers, body, secrets, toleranceSeconds, nowMs);
+    // Gone back to the plain token (the whsec_ value only in AWSPREVIOUS): the token alone would be let in,
+    // so the token beside a signature that fails (another signing token on the hook, a skewed clock) is too.
+    if (token !== undefined && outcome !== "match-signature" && !holdsSigningKey(currentSecrets)) {
+      const byToken = verifyGitlabToken(token, secrets);
+      if (byToken === "match-token") return byToken;
+    }
     // A signing hook meeting a secret that holds only plain tokens: not a missing secret, two kinds.
     if (outcome !== "no-key" || !secrets.some((s) => typeof s === "string" && s.length > 0)) return outcome;
     // A whsec_ value that is no key (its "=" padding lost in a copy) is read as a plain token: its owner

@@ -170,6 +170,58 @@ describe("Function: verifyDelivery (GitLab token reasons and secret lists)", () 
     });
   });
 
+  describe("after going back to the plain token (AWSCURRENT the token, a whsec_ value in AWSPREVIOUS), a delivery carrying both", () => {
+    const stored = `whsec_${Buffer.alloc(32, 3).toString("base64")}`;
+    const other = `whsec_${Buffer.alloc(32, 4).toString("base64")}`;
+    const nowMs = 1_700_000_000_000;
+    const cases: Array<[string, string, string, number, VerifyResult["ok"], string]> = [
+      ["signed with another signing token", TOKEN, other, nowMs, true, "token"],
+      ["signed ten minutes ago (a skewed clock)", TOKEN, stored, nowMs - 600_000, true, "token"],
+      ["signed with the stored signing token", "a wrong token", stored, nowMs, true, "signature"],
+      [
+        "signed with another signing token, and a wrong token",
+        "a wrong token",
+        other,
+        nowMs,
+        false,
+        "signature invalid",
+      ],
+    ];
+    for (const [what, token, key, signedAt, ok, via] of cases) {
+      it(`${what}: ${ok ? `accepted via ${via}` : `refused, ${via}`}, as the token alone would be`, () => {
+        const input = request({
+          provider: "gitlab",
+          body: BODY,
+          headers: {
+            "x-gitlab-token": token,
+            ...signatureHeaders("gitlab", key, Buffer.from(BODY), { nowMs: signedAt }),
+          },
+          secrets: [TOKEN, stored],
+          nowMs,
+        });
+        const result = verifyDelivery({ ...input, currentSecrets: [TOKEN] });
+        expect(result).to.deep.include(ok ? { ok, via } : { ok, reason: via });
+      });
+    }
+
+    it("while AWSCURRENT holds the signing key, a right token beside a failing signature is still refused", () => {
+      const input = request({
+        provider: "gitlab",
+        body: BODY,
+        headers: {
+          "x-gitlab-token": TOKEN,
+          ...signatureHeaders("gitlab", other, Buffer.from(BODY), { nowMs }),
+        },
+        secrets: [stored, TOKEN],
+        nowMs,
+      });
+      expect(verifyDelivery({ ...input, currentSecrets: [stored, TOKEN] })).to.deep.include({
+        ok: false,
+        reason: "signature invalid",
+      });
+    });
+  });
+
   it("verifyDelivery refuses a captured signed delivery replayed later with its webhook-* headers dropped, while the secret holds a signing key", () => {
     const signing = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
     const sentAt = 1_700_000_000_000;
