@@ -337,8 +337,8 @@ async function trigger(
  * The text of the RemoteCause a build requested with the job's trigger token gets (its `cause` parameter), or
  * undefined without a `token` parameter: with one, Jenkins records RemoteCause(addr, cause), not the user
  * (ParameterizedJobMixIn.getBuildCause), and the delivery id in it lets a retry know its build. The route's own
- * `cause`, when it sends one, is kept: it names the delivery only when it holds {{deliveryId}}; otherwise a build
- * with it is as much this delivery's as a build of the credentials' user (hookgate check notes such a route).
+ * `cause`, when it sends one, is kept: it names the delivery only when it holds {{deliveryId}}; otherwise any build
+ * with it of the same values is taken for this delivery's (hookgate check notes such a route).
  */
 function remoteCauseNote(request: JenkinsRequest, context: JenkinsContext): string | undefined {
   if (!Object.hasOwn(request.parameters, "token")) return undefined;

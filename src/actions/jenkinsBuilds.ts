@@ -6,14 +6,19 @@
 // so once the first has started the repeat builds a second time. Before it posts again, a retry reads the job's
 // latest builds in one GET:
 //   {job}/api/json?tree=property[parameterDefinitions[name,type,defaultParameterValue[value]]],
-//                       builds[number,url,timestamp,actions[parameters[name,value],causes[userId,note]]]{0,N}
+//                       builds[number,url,timestamp,actions[parameters[name,value],causes[userId,note,addr]]]{0,N}
 // A build matches when:
 // - a cause is a UserIdCause of the credentials' user: a request signed with a user's API token is one
-//   (ParameterizedJobMixIn.getBuildCause), but with a `token` parameter that is the job's own trigger token,
-//   which gets a RemoteCause(addr, note) whose note is the request's `cause` text: the action sends
-//   "hookgate delivery <id>" in it then, and that note, exactly, is a match too. A route's own cause is sent
-//   instead: it names the delivery only when it holds the delivery id, else its note counts as the user does
-//   (the time and the parameters decide, as below), and another delivery's build of the same values matches;
+//   (ParameterizedJobMixIn.getBuildCause), but not with a `token` parameter when the job has a trigger token
+//   ("Trigger builds remotely"): that request gets a RemoteCause(addr, note) whose note is the request's `cause`
+//   text, never a UserIdCause. The action sends "hookgate delivery <id>" in it then, and with a `token` only a
+//   RemoteCause with that note, exactly, matches: a UserIdCause of the user is another route's or a person's
+//   build, and taking it would lose this delivery's. Only when none of the builds listed has a RemoteCause
+//   (the job has no trigger token, so Jenkins ignored `token` and recorded the user) is the user matched
+//   instead. A build holding a value sent that names the delivery (below) matches with a UserIdCause of the
+//   user either way. A route's own cause is sent instead of hookgate's: it names the delivery only when it
+//   holds the delivery id, else a RemoteCause with it is taken by the time and the parameters (below), and
+//   another delivery's build of the same values matches;
 // - its timestamp (Run's, set when the build leaves the queue, by Jenkins' clock) is at or after the delivery's
 //   acceptance, moved by as far as Jenkins' clock can be ahead of ours by the GET's Date header
 //   (sinceByJenkinsClock); not moved for a build naming the delivery (a value sent holding the delivery id,
@@ -57,7 +62,7 @@ export const EARLIER_BUILDS = 20;
 
 export const BUILDS_TREE =
   "property[parameterDefinitions[name,type,defaultParameterValue[value]]]," +
-  `builds[number,url,timestamp,actions[parameters[name,value],causes[userId,note]]]{0,${EARLIER_BUILDS}}`;
+  `builds[number,url,timestamp,actions[parameters[name,value],causes[userId,note,addr]]]{0,${EARLIER_BUILDS}}`;
 
 export interface WantedBuild {
   /** The credentials' user: the UserIdCause's userId (Jenkins' ids are case-insensitive by default). */
@@ -67,8 +72,9 @@ export interface WantedBuild {
   /** The parameters the request sends. */
   parameters: Readonly<Record<string, string>>;
   /**
-   * With a `token` parameter: the `cause` text sent, which a RemoteCause's note holds; a build with it counts as
-   * one of `user` does (it names the delivery only when the text holds the delivery id).
+   * With a `token` parameter: the `cause` text sent, which a RemoteCause's note holds (it names the delivery only
+   * when the text holds the delivery id). A build with it counts instead of one of `user`, unless no build listed
+   * has a RemoteCause (the job has no trigger token).
    */
   note?: string;
   /**
@@ -193,32 +199,41 @@ export function matchingBuild(
   /** A parameter whose value sent names the delivery (DELIVERY: {{deliveryId}}). */
   const namingSent = (name: string) =>
     Object.hasOwn(wanted.parameters, name) && naming(wanted.parameters[name]);
+  const causesOf = (build: Record<string, unknown>) =>
+    objects(build.actions).flatMap((action) => objects(action.causes));
+  const byUser = (cause: Record<string, unknown>) =>
+    typeof cause.userId === "string" && cause.userId.toLowerCase() === user;
+  // With `token`, a job with a trigger token records this request's build as a RemoteCause only: a UserIdCause
+  // build of the same values is someone else's. A RemoteCause listed shows the job has one; with none listed
+  // (no trigger token: Jenkins ignored `token`) the user is matched. Once one is listed, at worst a duplicate.
+  const byRemote =
+    wanted.note !== undefined && objects(job.builds).some((build) => causesOf(build).some(isRemoteCause));
+  const ours = (cause: Record<string, unknown>) =>
+    byRemote ? isRemoteCause(cause) && cause.note === wanted.note : byUser(cause);
   const candidates: { number: number; url: unknown; values: Map<string, string | undefined> }[] = [];
   for (const build of objects(job.builds)) {
     if (typeof build.number !== "number" || typeof build.timestamp !== "number") continue;
     if (build.timestamp < wanted.sinceMs) continue;
     const actions = objects(build.actions);
-    const causes = actions.flatMap((action) => objects(action.causes));
-    const ours = (cause: Record<string, unknown>) =>
-      (typeof cause.userId === "string" && cause.userId.toLowerCase() === user) ||
-      (wanted.note !== undefined && cause.note === wanted.note);
-    if (!causes.some(ours)) continue;
+    const causes = causesOf(build);
     const values = new Map<string, string | undefined>();
     for (const parameter of actions.flatMap((action) => objects(action.parameters))) {
       if (typeof parameter.name === "string" && !values.has(parameter.name))
         values.set(parameter.name, parameter.value === null ? "" : text(parameter.value));
     }
-    // Within the clock margin only a build naming the delivery: a value the request sent, held as sent.
+    /** A value the request sent that names the delivery, held as sent: no other delivery's build holds it. */
+    const valueNamesDelivery = [...expected].some(([name, accepted]) => {
+      const held = values.get(name);
+      return (
+        Object.hasOwn(wanted.parameters, name) && naming(held) && accepted?.includes(held as string) === true
+      );
+    });
+    // The user's build holding the delivery's own value is this delivery's, whichever cause the token gave.
+    if (!causes.some(ours) && !(valueNamesDelivery && causes.some(byUser))) continue;
+    // Within the clock margin only a build naming the delivery.
     const namesDelivery =
-      (naming(wanted.note) && causes.some((cause) => cause.note === wanted.note)) ||
-      [...expected].some(([name, accepted]) => {
-        const held = values.get(name);
-        return (
-          Object.hasOwn(wanted.parameters, name) &&
-          naming(held) &&
-          accepted?.includes(held as string) === true
-        );
-      });
+      (naming(wanted.note) && causes.some((cause) => isRemoteCause(cause) && cause.note === wanted.note)) ||
+      valueNamesDelivery;
     if (build.timestamp < clockSinceMs && !namesDelivery) continue;
     // A request with parameters goes to /buildWithParameters, whose build always has a ParametersAction.
     const parameterized = actions.some((action) => Array.isArray(action.parameters));
@@ -249,6 +264,14 @@ export function matchingBuild(
     }
   }
   return undefined;
+}
+
+/**
+ * A RemoteCause (a build requested with the job's trigger token): its `_class` where the API gives that, or the
+ * `addr` only it exports among the causes the tree reads (the requester's address, never null).
+ */
+function isRemoteCause(cause: Record<string, unknown>): boolean {
+  return cause._class === "hudson.model.Cause$RemoteCause" || typeof cause.addr === "string";
 }
 
 /**

@@ -675,6 +675,94 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     expect(jenkins.builds()).to.have.length(1);
   });
 
+  it("triggerJenkins with the trigger token, whose first attempt queued nothing, posts its build on the retry rather than take the credentials' user's build of the same values (another route's) as its own", async () => {
+    await start({ triggerToken: "s3cret-trigger" });
+    const request = jenkinsRequest(jenkins.url, {
+      parameters: { BRANCH: "main", SHA: "abc123", token: "s3cret-trigger" },
+    });
+    // An earlier delivery of the route, by the token: the job has a trigger token.
+    jenkins.addBuild({
+      job: JOB,
+      timestamp: Date.parse(acceptedAt) - 60_000,
+      remote: { addr: "127.0.0.1", note: "hookgate delivery d-0" },
+      parameters: { BRANCH: "main", SHA: "abc123" },
+    });
+    // Another route (no token: a UserIdCause of the same user) built the same commit since the acceptance.
+    jenkins.addBuild({
+      job: JOB,
+      timestamp: Date.parse(acceptedAt) + 5_000,
+      user: JENKINS_USER,
+      parameters: { BRANCH: "main", SHA: "abc123" },
+    });
+    jenkins.script({ status: 503 });
+    await rejectsWithActionError(triggerJenkins(request, testClients(), retry(1)));
+    const outcome = await triggerJenkins(request, testClients(), retry());
+    expect(outcome.detail).to.match(/^queued as /);
+    expect(jenkins.jobBuilds.at(-1)?.remote?.note).to.equal("hookgate delivery d-1");
+  });
+
+  it("triggerJenkins with a token the job has no trigger token for (Jenkins records the user) finds on a retry the build its lost request started", async () => {
+    // No trigger token: Jenkins ignores `token` and records the credentials' user, and no build lists a RemoteCause.
+    await start();
+    const request = jenkinsRequest(jenkins.url, {
+      parameters: { BRANCH: "main", SHA: "abc123", token: "s3cret-trigger" },
+    });
+    jenkins.script({ status: 504, build: true });
+    await rejectsWithActionError(triggerJenkins(request, testClients(), retry(1)));
+    expect(jenkins.jobBuilds[0]?.user).to.equal(JENKINS_USER);
+    expect((await triggerJenkins(request, testClients(), retry())).publicDetail).to.equal(
+      "already started as build #1",
+    );
+    expect(jenkins.builds()).to.have.length(1);
+  });
+
+  it("matchingBuild with a note takes only a RemoteCause (told by its _class or its addr) with that note once any build lists a RemoteCause, and the user's build naming the delivery in a value either way", () => {
+    const wanted = {
+      user: "ci-bot",
+      sinceMs: 1_000,
+      deliveryId: "d-1",
+      note: "hookgate delivery d-1",
+      parameters: { BRANCH: "main", token: "t" },
+    };
+    const build = (number: number, cause: Record<string, unknown>, branch = "main") => ({
+      number,
+      timestamp: 5_000,
+      actions: [{ parameters: [{ name: "BRANCH", value: branch }] }, { causes: [cause] }],
+    });
+    const job = (...builds: unknown[]) => ({
+      property: [{ parameterDefinitions: [{ name: "BRANCH" }] }],
+      builds,
+    });
+    const user = { _class: "hudson.model.Cause$UserIdCause", userId: "ci-bot" };
+    const other = { addr: "10.0.0.9", note: "hookgate delivery d-0" };
+    const own = { addr: "10.0.0.9", note: "hookgate delivery d-1" };
+    // A RemoteCause listed (before the acceptance too): the user's build is another route's.
+    expect(matchingBuild(job(build(2, user), { ...build(1, other), timestamp: 0 }), wanted)).to.equal(
+      undefined,
+    );
+    expect(
+      matchingBuild(
+        job(build(3, user), build(2, { _class: "hudson.model.Cause$RemoteCause", ...own })),
+        wanted,
+      ),
+    ).to.deep.equal({
+      number: 2,
+      url: undefined,
+    });
+    expect(matchingBuild(job(build(3, user), build(2, own)), wanted)).to.deep.equal({
+      number: 2,
+      url: undefined,
+    });
+    // None listed: no trigger token, the user's build is the request's.
+    expect(matchingBuild(job(build(2, user)), wanted)).to.deep.equal({ number: 2, url: undefined });
+    // A value sent naming the delivery makes the user's build this delivery's, RemoteCauses listed or not.
+    const named = { ...wanted, parameters: { BRANCH: "main d-1", token: "t" } };
+    expect(matchingBuild(job(build(2, user, "main d-1"), build(1, other)), named)).to.deep.equal({
+      number: 2,
+      url: undefined,
+    });
+  });
+
   it("triggerJenkins on a retry finds the build its lost request started when a value held a lone surrogate, sent and compared as U+FFFD", async () => {
     await start();
     // A commit message a host cut inside an emoji (it counts UTF-16 units).

@@ -360,8 +360,8 @@ function jenkinsControlNotes(what: string, parameters: Readonly<Record<string, s
 
 /**
  * A `token` with the route's own `cause` that names no delivery: a retry takes a build whose RemoteCause has that
- * note as the credentials' user's (the time and the parameters decide), so another delivery's build of the same
- * values counts; hookgate's own cause ("hookgate delivery <id>", sent when the route gives none) names it.
+ * note by the time and the parameters alone, so another delivery's build of the same values counts; hookgate's
+ * own cause ("hookgate delivery <id>", sent when the route gives none) names it.
  */
 function jenkinsCauseNotes(what: string, parameters: Readonly<Record<string, string>>): string[] {
   if (!Object.hasOwn(parameters, "token") || !Object.hasOwn(parameters, "cause")) return [];
