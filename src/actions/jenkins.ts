@@ -18,6 +18,8 @@ import {
   type HttpResponse,
   header,
   httpRequest,
+  isJsonObject,
+  networkError,
   readJson,
   statusError,
   withoutCredentials,
@@ -263,20 +265,39 @@ async function trigger(
     // Jenkins answers with the item's own page both when a multibranch project or organization folder
     // schedules its scan (ComputedFolder.doBuild), and when a queue decision handler vetoed a job's
     // build (nothing queued): only the item's kind tells them apart.
-    const kind =
+    const kind: ItemKind =
       res === first && !withParameters
         ? await itemKind(`${base}${path}`, headers, dispatcher, clients)
-        : "job";
-    if (kind === "folder") {
+        : { kind: "job" };
+    if (kind.kind === "folder") {
       clients.log({ msg: "jenkins scan scheduled", job: jobName, status, deliveryId: context.deliveryId });
       return { status: "done", detail: `scan of ${jobName} scheduled (${status})` };
     }
-    if (kind === "job") {
+    if (kind.kind === "job") {
       throw new ActionError(
         `${what}: Jenkins did not queue the build (it answered ${status} to the job's page: a queue decision handler vetoed it)`,
         { retryable: false },
       );
     }
+    // The request reached the item (its own page answered): the url is right, only its kind is not known.
+    const itself =
+      `${what} answered ${status} to the item's own page, as Jenkins does for a multibranch project's or ` +
+      "organization folder's scan scheduled and for a job's build a queue decision handler vetoed";
+    if (kind.kind === "unread") {
+      // A repeat is harmless either way (another scan, or a build asked for again), so a failure a retry can
+      // get past (a 503, a 429, a timeout, a dropped connection) is retried, after its Retry-After.
+      const unread = "and the item's kind, which tells them apart, could not be read";
+      throw new ActionError(`${itself}, ${unread}: ${kind.error.message}`, {
+        retryable: kind.error.retryable,
+        retryAfterMs: kind.error.retryAfterMs,
+        publicMessage: `${itself}, ${unread}: ${kind.error.publicMessage}`,
+      });
+    }
+    throw new ActionError(
+      `${itself}, but its remote API names neither builds (a job's nextBuildNumber) nor jobs (a folder's), so ` +
+        "which happened is unknown: not retried; check the item in Jenkins before a redrive",
+      { retryable: false },
+    );
   }
   if (status >= 300 && status < 400) {
     throw redirectRefused(what, status, header(res.headers, "location"), requested, base, sent);
@@ -727,14 +748,18 @@ interface ItemJson {
   property?: Array<{ parameterDefinitions?: ParameterDefinitionJson[] } | null>;
 }
 
-/** The item's remote API (GET …/api/json?tree=…), or undefined when it cannot be read. */
-async function itemJson(
+/**
+ * The item's remote API (GET …/api/json?tree=…), or why it could not be read: an ActionError classified as any
+ * other answer's (a 5xx, 429 or 408 with its Retry-After, a timeout, a dropped connection: retryable).
+ */
+async function readItem(
   itemUrl: string,
   tree: string,
   headers: Record<string, string>,
   dispatcher: ActionClients["dispatcher"],
   clients: ActionClients,
-): Promise<ItemJson | undefined> {
+): Promise<{ json: unknown } | { error: ActionError }> {
+  const what = "Jenkins remote API";
   try {
     const res = await httpRequest({
       method: "GET",
@@ -744,32 +769,53 @@ async function itemJson(
       dispatcher,
       timeoutMs: clients.timeoutMs,
       deadlineMs: clients.deadlineMs,
-      what: "Jenkins remote API",
+      what,
     });
     if (res.statusCode !== 200) {
       await discard(res);
-      return undefined;
+      return { error: statusError(what, res) };
     }
-    return await readJson<ItemJson>(res, "Jenkins remote API");
-  } catch {
-    return undefined;
+    return { json: await readJson<unknown>(res, what) };
+  } catch (err) {
+    return { error: networkError(what, err) };
   }
+}
+
+/** The item's remote API (GET …/api/json?tree=…), or undefined when it cannot be read. */
+async function itemJson(
+  itemUrl: string,
+  tree: string,
+  headers: Record<string, string>,
+  dispatcher: ActionClients["dispatcher"],
+  clients: ActionClients,
+): Promise<ItemJson | undefined> {
+  const read = await readItem(itemUrl, tree, headers, dispatcher, clients);
+  return "json" in read ? (read.json as ItemJson) : undefined;
 }
 
 /** What tells a job from a folder: at most one child, as an organization folder's full list can pass 1 MiB. */
 const ITEM_KIND_TREE = "nextBuildNumber,jobs[name]{0,1}";
 
-/** A job (it numbers its builds) or a folder (it holds jobs); unknown when the API cannot say. */
+type ItemKind =
+  | { kind: "job" | "folder" }
+  /** The API answered, and named neither. */
+  | { kind: "neither" }
+  /** The API could not be read: why. */
+  | { kind: "unread"; error: ActionError };
+
+/** A job (it numbers its builds) or a folder (it holds jobs), as the item's remote API says. */
 async function itemKind(
   itemUrl: string,
   headers: Record<string, string>,
   dispatcher: ActionClients["dispatcher"],
   clients: ActionClients,
-): Promise<"job" | "folder" | "unknown"> {
-  const item = await itemJson(itemUrl, ITEM_KIND_TREE, headers, dispatcher, clients);
-  if (item === undefined) return "unknown";
-  if (typeof item.nextBuildNumber === "number") return "job";
-  return Array.isArray(item.jobs) ? "folder" : "unknown";
+): Promise<ItemKind> {
+  const read = await readItem(itemUrl, ITEM_KIND_TREE, headers, dispatcher, clients);
+  if ("error" in read) return { kind: "unread", error: read.error };
+  const item = read.json;
+  if (!isJsonObject(item)) return { kind: "neither" };
+  if (typeof item.nextBuildNumber === "number") return { kind: "job" };
+  return Array.isArray(item.jobs) ? { kind: "folder" } : { kind: "neither" };
 }
 
 /**

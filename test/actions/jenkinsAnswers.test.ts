@@ -749,26 +749,64 @@ describe("Function: triggerJenkins and a redirect to the item itself (a folder's
     expect(err.message).to.contain("did not queue the build (it answered 302 to the job's page");
   });
 
-  const unknowable: Array<[string, (req: Seen) => Reply]> = [
-    ["answers 404", () => ({ status: 404, headers: JSON_HEADERS, body: "{}" })],
-    ["answers a page that is not JSON", () => ({ status: 200, body: "<html>" })],
-    ["drops the connection", () => "drop"],
-    ["names neither builds nor jobs", (req) => apiAnswer(req, { _class: "Something" })],
+  /** The start of each message: the request reached the item, whose kind alone is not known. */
+  const itself =
+    "Jenkins job acme/api answered 302 to the item's own page, as Jenkins does for a multibranch project's or " +
+    "organization folder's scan scheduled and for a job's build a queue decision handler vetoed";
+  const unread = `${itself}, and the item's kind, which tells them apart, could not be read: `;
+  const tryOnce = async (api: (req: Seen) => Reply) => {
+    jenkins = await scriptedJenkins((req, url) => (isApi(req) ? api(req) : toItself(url)));
+    return rejectsWithActionError(
+      triggerJenkins(request(jenkins.url, { job: ["acme", "api"], parameters: {} }), testClients(), context),
+    );
+  };
+
+  // A failure a retry can get past: a repeat is another scan, or the build asked for again.
+  const passing: Array<[string, (req: Seen) => Reply, string | RegExp, number | undefined]> = [
+    ["drops the connection", () => "drop", /^Jenkins remote API could not be reached: /, undefined],
+    [
+      "answers 503 with Retry-After",
+      () => ({ status: 503, headers: { "retry-after": "120" } }),
+      "Jenkins remote API answered 503",
+      120_000,
+    ],
+    ["answers 429", () => ({ status: 429 }), "Jenkins remote API answered 429", undefined],
+    [
+      "answers a page that is not JSON",
+      () => ({ status: 200, body: "<html>" }),
+      "Jenkins remote API answered 200 with a body that is not JSON",
+      undefined,
+    ],
   ];
-  for (const [what, api] of unknowable) {
-    it(`triggerJenkins fails final as a redirect it does not follow when the remote API ${what}`, async () => {
-      jenkins = await scriptedJenkins((req, url) => (isApi(req) ? api(req) : toItself(url)));
-      const err = await rejectsWithActionError(
-        triggerJenkins(
-          request(jenkins.url, { job: ["acme", "api"], parameters: {} }),
-          testClients(),
-          context,
-        ),
-      );
+  for (const [what, api, reason, retryAfterMs] of passing) {
+    it(`triggerJenkins retries a redirect to the item itself, saying its kind could not be read, when the remote API ${what}`, async () => {
+      const err = await tryOnce(api);
+      expect(err.retryable, err.message).to.equal(true);
+      expect(err.retryAfterMs).to.equal(retryAfterMs);
+      expect(err.message.startsWith(unread), err.message).to.equal(true);
+      const rest = err.message.slice(unread.length);
+      if (typeof reason === "string") expect(rest).to.equal(reason);
+      else expect(rest).to.match(reason);
+      expect(err.message).not.to.contain("check the Jenkins url");
+    });
+  }
+
+  it("triggerJenkins fails final, saying its kind could not be read, when the remote API refuses the item (404)", async () => {
+    const err = await tryOnce(() => ({ status: 404, headers: JSON_HEADERS, body: "{}" }));
+    expect(err.retryable).to.equal(false);
+    expect(err.message).to.equal(`${unread}Jenkins remote API answered 404`);
+  });
+
+  for (const [what, api] of [
+    ["names neither builds nor jobs", (req: Seen) => apiAnswer(req, { _class: "Something" })],
+    ["answers JSON that is not an object", () => ({ status: 200, headers: JSON_HEADERS, body: "null" })],
+  ] as Array<[string, (req: Seen) => Reply]>) {
+    it(`triggerJenkins fails final, without the Jenkins url advice, when the remote API ${what}`, async () => {
+      const err = await tryOnce(api);
       expect(err.retryable).to.equal(false);
       expect(err.message).to.equal(
-        `Jenkins job acme/api answered a redirect (302) to ${jenkins.url}/job/acme/job/api/ instead of queuing the build: ` +
-          "the build was not queued; check the Jenkins url (http vs https, context path)",
+        `${itself}, but its remote API names neither builds (a job's nextBuildNumber) nor jobs (a folder's), so ` +
+          "which happened is unknown: not retried; check the item in Jenkins before a redrive",
       );
     });
   }
