@@ -1,6 +1,7 @@
 // `hookgate send`: sign and post a delivery exactly as a Git host does, to `hookgate serve` or to a
 // deployed stack's URL. The payload file's bytes are sent as they are (never re-serialised).
 import { randomUUID } from "node:crypto";
+import diagnostics from "node:diagnostics_channel";
 import { readFileSync } from "node:fs";
 import { STATUS_CODES } from "node:http";
 import ipaddr from "ipaddr.js";
@@ -348,8 +349,15 @@ export function sendFailure(
   if (proxy && refused !== undefined) {
     return `the proxy ${shownProxy(proxy)} refused it (${refused})${proxyRefusalHint(refused)}`;
   }
+  // The status line came before the failure: the gateway answered, and that is said first.
+  const answered =
+    options.status === undefined
+      ? ""
+      : `HTTP ${options.status} ${STATUS_CODES[options.status] ?? ""}`.trimEnd();
   if (e?.name === "TimeoutError") {
-    return `no answer within ${timeoutS} s (GitHub fails a delivery that takes longer than 10 s)${via}`;
+    return answered
+      ? `${answered}, then no body within ${timeoutS} s${via}`
+      : `no answer within ${timeoutS} s (GitHub fails a delivery that takes longer than 10 s)${via}`;
   }
   if (e?.code === "ECONNREFUSED") {
     return proxy
@@ -357,7 +365,7 @@ export function sendFailure(
       : "ECONNREFUSED (is hookgate serve running?)";
   }
   const detail = [e?.code, e?.message].filter(Boolean).join(": ") || String(error);
-  return `${withoutSecrets(detail, secret, proxy, options)}${via}`;
+  return `${answered ? `${answered}, then ` : ""}${withoutSecrets(detail, secret, proxy, options)}${via}`;
 }
 
 /**
@@ -401,6 +409,8 @@ export function withoutSecrets(
 export interface SentOptions {
   secretTravels?: boolean;
   url?: string;
+  /** For sendFailure: the answer's status, when its status line came before the failure. */
+  status?: number;
 }
 
 function parsedUrl(url: string | undefined): URL | undefined {
@@ -559,6 +569,18 @@ export async function runSend(argv: string[]): Promise<number> {
   const timeout = AbortSignal.timeout(values.timeoutS * 1000);
   const stop = () => void dispatcher.destroy().catch(() => undefined);
   timeout.addEventListener("abort", stop, { once: true });
+  const idHeader = ID_HEADERS.find((name) => signed.headers[name] !== undefined) as string;
+  const delivery = signed.headers[idHeader];
+  // Whether this delivery's headers were written to the gateway (or the proxy; not a CONNECT's): from then on a
+  // failure may follow a delivery the gateway queued, and a resend needs the same id for the dedupe table.
+  let headersSent = false;
+  const onSendHeaders = (message: unknown) => {
+    const written = (message as { headers?: unknown }).headers;
+    if (typeof written === "string" && written.includes(`\r\n${idHeader}: ${delivery}\r\n`))
+      headersSent = true;
+  };
+  diagnostics.subscribe("undici:client:sendHeaders", onSendHeaders);
+  let answered: number | undefined;
   try {
     const response = await request(connectUrl(withoutUserinfo(url)), {
       method: "POST",
@@ -571,13 +593,9 @@ export async function runSend(argv: string[]): Promise<number> {
       headersTimeout: values.timeoutS * 1000,
       bodyTimeout: values.timeoutS * 1000,
     });
+    answered = response.statusCode;
     const text = await response.body.text();
     const status = response.statusCode;
-    const delivery =
-      signed.headers["x-github-delivery"] ??
-      signed.headers["idempotency-key"] ??
-      signed.headers["x-request-uuid"] ??
-      signed.headers["x-request-id"];
     // The answer may echo a branch name (a C1 control, a bidi override) or be any server's page: the terminal
     // gets its invisible characters as \uXXXX, its lines (LF or CRLF) and tabs as they are; and never the
     // secret sent, which a server may echo.
@@ -607,11 +625,19 @@ export async function runSend(argv: string[]): Promise<number> {
     }
     return status >= 200 && status < 300 ? 0 : 1;
   } catch (error) {
-    process.stderr.write(
-      `hookgate send: POST ${shownUrl(values.url)} failed: ${sendFailure(timeout.aborted ? timeout.reason : error, values.timeoutS, secret, proxy, shownOptions)}\n`,
-    );
+    const failure = sendFailure(timeout.aborted ? timeout.reason : error, values.timeoutS, secret, proxy, {
+      ...shownOptions,
+      status: answered,
+    });
+    const id = withoutInvisible(String(delivery));
+    const resend =
+      headersSent || answered !== undefined
+        ? `; delivery ${id} was sent; the gateway may have queued it; resend with --delivery ${id} so it is recognised as a duplicate`
+        : "";
+    process.stderr.write(`hookgate send: POST ${shownUrl(values.url)} failed: ${failure}${resend}\n`);
     return 1;
   } finally {
+    diagnostics.unsubscribe("undici:client:sendHeaders", onSendHeaders);
     timeout.removeEventListener("abort", stop);
     await dispatcher.destroy();
   }
@@ -627,6 +653,9 @@ function answeredDelivery(text: string): string | undefined {
     return undefined;
   }
 }
+
+/** The header each provider's delivery id goes out in (signDelivery): GitHub and Gitea, GitLab, the Bitbuckets. */
+const ID_HEADERS = ["x-github-delivery", "idempotency-key", "x-request-uuid", "x-request-id"];
 
 /** An HTTP field name: an RFC 9110 token; and the part of a text that is one, from its start. */
 const TOKEN_CHARS = "[!#$%&'*+.^_`|~0-9A-Za-z-]";
