@@ -54,10 +54,33 @@ export function parseCommandArgs<T extends Options>(argv: string[], options: T) 
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (error) {
-    throw new UsageError(
-      parseArgsMessage(error) + dashValueHint(error, options) + routesFileHint(error, options),
-    );
+    const message = isExtraArgument(error) ? extraArgumentMessage(argv, options) : parseArgsMessage(error);
+    throw new UsageError(message + dashValueHint(error, options) + routesFileHint(error, options));
   }
+}
+
+function isExtraArgument(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL";
+}
+
+/**
+ * An argument no option takes, never quoted: an unquoted `--secret $S` whose value has a space splits it, and
+ * the rest of the secret is that argument. It names the option before it instead, which says where to look.
+ */
+function extraArgumentMessage(argv: string[], options: Options): string {
+  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
+  const at = tokens.findIndex((token) => token.kind === "positional");
+  const before = tokens[at - 1];
+  const extra = "Unexpected extra argument";
+  if (before?.kind === "option") {
+    const flag = Object.hasOwn(options, before.name) ? `--${before.name}` : before.rawName;
+    return before.value === undefined
+      ? `${extra} after ${flag}, which takes no value`
+      : `${extra} after ${flag} and its value: quote a value that has spaces`;
+  }
+  if (before?.kind === "option-terminator")
+    return `${extra} after "--": this command takes no positional arguments`;
+  return `${extra}: this command takes no positional arguments`;
 }
 
 /**
@@ -81,7 +104,7 @@ function dashValueHint(error: unknown, options: Options): string {
  * Said for an argument that ends in .yaml or .yml only, the way a routes file is named.
  */
 function routesFileHint(error: unknown, options: Options): string {
-  if ((error as { code?: unknown })?.code !== "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") return "";
+  if (!isExtraArgument(error)) return "";
   if (!Object.hasOwn(options, "routes")) return "";
   const argument = /Unexpected argument '(.*)'\. /s.exec((error as Error).message ?? "")?.[1];
   if (argument === undefined || !/\.ya?ml$/i.test(argument)) return "";
@@ -94,6 +117,8 @@ function routesFileHint(error: unknown, options: Options): string {
  * space in most messages but a newline in the "ambiguous" one.
  */
 export function parseArgsMessage(error: unknown): string {
+  // Never the stray argument itself (see extraArgumentMessage), whoever parsed it.
+  if (isExtraArgument(error)) return "Unexpected extra argument";
   const message = (error as Error).message ?? String(error);
   return message.split(/\.\s+(To specify|Did you forget)/)[0]?.replace(/\.$/, "") ?? message;
 }

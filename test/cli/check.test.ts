@@ -305,15 +305,15 @@ describe("Command: hookgate check", () => {
     [["check", "--bogus"], "hookgate check: Unknown option '--bogus'"],
     [
       ["check", "extra.yaml"],
-      "hookgate check: Unexpected argument 'extra.yaml'. This command does not take positional arguments; give the routes file with --routes: --routes extra.yaml\n",
+      "hookgate check: Unexpected extra argument: this command takes no positional arguments; give the routes file with --routes: --routes extra.yaml\n",
     ],
     [
       ["explain", "--event", "push", "--payload", "p.json", "my routes.yml"],
-      "hookgate explain: Unexpected argument 'my routes.yml'. This command does not take positional arguments; give the routes file with --routes: --routes 'my routes.yml'\n",
+      "hookgate explain: Unexpected extra argument after --payload and its value: quote a value that has spaces; give the routes file with --routes: --routes 'my routes.yml'\n",
     ],
     [
       ["check", "extra"],
-      "hookgate check: Unexpected argument 'extra'. This command does not take positional arguments\n",
+      "hookgate check: Unexpected extra argument: this command takes no positional arguments\n",
     ],
     [["check", "--routes"], "hookgate check: Option '-r, --routes <value>' argument missing"],
     [["check", "--routes="], "hookgate check: --routes must not be empty\n"],

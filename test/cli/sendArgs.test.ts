@@ -68,6 +68,33 @@ describe("Command: hookgate send, its usage errors", () => {
       `hookgate send: Option '--secret' argument is ambiguous: its value is missing, or it starts with "-" and must be written --secret=<value>`,
       "Zq3vN8xK2pL7mR4",
     ],
+    // An unquoted --secret $S whose value has a space: the rest of the secret is the extra argument.
+    [
+      [
+        "send",
+        "--url",
+        "http://127.0.0.1:9/hooks/x",
+        "--secret",
+        "correct-horse",
+        "battery-staple-9Zq",
+        "--event",
+        "push",
+        "--payload",
+        "p.json",
+      ],
+      "hookgate send: Unexpected extra argument after --secret and its value: quote a value that has spaces",
+      "battery-staple-9Zq",
+    ],
+    [
+      ["send", "--url", "http://127.0.0.1:9/hooks/x", "--secret=correct horse", "battery-staple-9Zq"],
+      "hookgate send: Unexpected extra argument after --secret and its value: quote a value that has spaces",
+      "battery-staple-9Zq",
+    ],
+    [
+      sendArgs("http://127.0.0.1:9/hooks/x", "--form", "battery-staple-9Zq"),
+      "hookgate send: Unexpected extra argument after --form, which takes no value",
+      "battery-staple-9Zq",
+    ],
     // --secret-name is for --secrets: beside --secret it would be ignored, and send sign with the other secret.
     [
       sendArgs("http://127.0.0.1:9/hooks/x", "--secret-name", "hookgate/github-webhook"),

@@ -26,7 +26,12 @@ describe("Function: parseServeArgs", () => {
       ["--s3-endpoint", "http://minio:wJalrXsecretKey@127.0.0.1:99999"],
       '--s3-endpoint must be a URL, got "http://***@127.0.0.1:99999"',
     ],
-    [["extra"], "Unexpected argument 'extra'. This command does not take positional arguments"],
+    [["extra"], "Unexpected extra argument: this command takes no positional arguments"],
+    [["--quiet", "extra"], "Unexpected extra argument after --quiet, which takes no value"],
+    [
+      ["--port", "8787", "extra"],
+      "Unexpected extra argument after --port and its value: quote a value that has spaces",
+    ],
     [["--bogus"], "Unknown option '--bogus'"],
   ];
   for (const [argv, message] of refused) {
