@@ -41,7 +41,8 @@ Signs and posts a delivery exactly as the provider does (headers, signature sche
 
 Options:
   --url URL            the route's URL, e.g. http://127.0.0.1:8787/hooks/api-build
-  --secret VALUE       the webhook secret (GitLab: the secret token, or the whsec_ signing token)
+  --secret VALUE       the webhook secret (GitLab: the secret token, or the whsec_ signing token), or
+                       the secret string as stored ({"secrets": [...]}), read as the gateway reads it
   --secrets FILE       a JSON secrets file (as used by hookgate serve) ...
   --secret-name NAME   ... and the name of the secret in it (the route's "secret")
   --event NAME         GitHub-style event name (push, pull_request, ping, ...) or the provider's own
@@ -198,15 +199,8 @@ function formBody(payload: Buffer): Buffer {
 }
 
 /**
- * The secret `name` of a secrets file, read as the gateway reads it: the first value it holds (a string,
- * {"secret"|"secrets"|"value": ...}, or a list); for GitLab its first whsec_ signing token when it holds one,
- * since the gateway refuses the plain token alone beside one. Errors name the file and the secret, never a value.
- *
- * With it, a note when the entry is a JSON object the gateway reads as no webhook secret
- * (Jenkins credentials picked by mistake): its number of keys, never a key (one may be a pasted secret), and where
- * the route's webhook secret is named (hookgate check). The gateway checks such an object's whole text, so an
- * HMAC is signed with it and the delivery sent (the key never leaves the machine); as a GitLab secret token it
- * would travel in X-Gitlab-Token, credentials in clear to the URL: refused.
+ * The secret `name` of a secrets file, read as the gateway reads it (storedSecret). Errors name the file and
+ * the secret, never a value.
  */
 export function secretEntry(
   file: string,
@@ -228,6 +222,26 @@ export function secretEntry(
   const raw = secrets.get(name);
   if (raw === undefined)
     throw new Error(`secret ${shownSecretName(name)} is not in ${file}${namesOf(name, secrets.keys())}`);
+  return storedSecret(raw, provider, `secret ${shownSecretName(name)} in ${file}`);
+}
+
+/**
+ * The value send signs with, of a secret string as stored (a secrets file's entry, or --secret: the same
+ * text pasted from Secrets Manager), read as the gateway reads it: the first value it holds (a string,
+ * {"secret"|"secrets"|"value": ...}, or a list); for GitLab its first whsec_ signing token when it holds one,
+ * since the gateway refuses the plain token alone beside one. `what` names it in errors, never its value.
+ *
+ * With it, a note when the entry is a JSON object the gateway reads as no webhook secret
+ * (Jenkins credentials picked by mistake): its number of keys, never a key (one may be a pasted secret), and where
+ * the route's webhook secret is named (hookgate check). The gateway checks such an object's whole text, so an
+ * HMAC is signed with it and the delivery sent (the key never leaves the machine); as a GitLab secret token it
+ * would travel in X-Gitlab-Token, credentials in clear to the URL: refused.
+ */
+export function storedSecret(
+  raw: string,
+  provider: Provider,
+  what: string,
+): { secret: string; note?: string } {
   const { values, unreadKeyCount } = parseSecretShape(raw);
   const first =
     provider === "gitlab"
@@ -235,21 +249,24 @@ export function secretEntry(
       : values[0];
   if (first === undefined) {
     throw new Error(
-      `secret ${shownSecretName(name)} in ${file} holds no value: give a string that is not blank, {"secret": "..."} or a list of strings`,
+      `${what} holds no value: give a string that is not blank, {"secret": "..."} or a list of strings`,
     );
   }
   if (unreadKeyCount === undefined) return { secret: first };
   const keys = `${unreadKeyCount} key${unreadKeyCount === 1 ? "" : "s"}`;
-  const what = `secret ${shownSecretName(name)} in ${file} is a JSON object with ${keys} and no field the gateway reads as a webhook secret ("secret", "secrets", "value")`;
+  const shape = `${what} is a JSON object with ${keys} and no field the gateway reads as a webhook secret ("secret", "secrets", "value")`;
   // No names of the file's other entries: without the routes, an API token (hookgate/gitlab-token) cannot be
   // told from a webhook secret, and a GitLab secret token picked from such a list travels in clear.
   const hint = `; \`hookgate check\` lists the name of each route's webhook secret (HOLDS "webhook secret")`;
   if (provider === "gitlab" && signingKey(first) === undefined) {
     throw new Error(
-      `${what}; not sent: as a GitLab secret token its whole text would go on the wire in X-Gitlab-Token${hint}`,
+      `${shape}; not sent: as a GitLab secret token its whole text would go on the wire in X-Gitlab-Token${hint}`,
     );
   }
-  return { secret: first, note: `${what}; signed with its whole text, as the gateway would check it${hint}` };
+  return {
+    secret: first,
+    note: `${shape}; signed with its whole text, as the gateway would check it${hint}`,
+  };
 }
 
 /**
@@ -510,18 +527,21 @@ export async function runSend(argv: string[]): Promise<number> {
   let secretNote: string | undefined;
   let payload: Buffer;
   try {
-    if (values.secret === undefined) {
-      ({ secret, note: secretNote } = secretEntry(
-        values.secrets as string,
-        values.secretName as string,
-        values.provider,
-      ));
-    } else {
-      secret = values.secret;
-    }
+    // --secret as a secrets file's entry is read: the same stored text signs alike by either path
+    // ({"secrets": [new, old]} pasted from Secrets Manager signs with the new value).
+    ({ secret, note: secretNote } =
+      values.secret === undefined
+        ? secretEntry(values.secrets as string, values.secretName as string, values.provider)
+        : storedSecret(values.secret, values.provider, "--secret"));
+  } catch (error) {
+    // It names the --secret-name, the file and the secrets file's own names as given, never a value.
+    process.stderr.write(`hookgate send: ${withoutInvisible((error as Error).message)}\n`);
+    // A --secret that holds no value is a usage error, as an empty one is; a secrets file's problem is 1.
+    return values.secret === undefined ? 1 : 2;
+  }
+  try {
     payload = readPayload(values.payload);
   } catch (error) {
-    // It names the --secret-name, the files and the secrets file's own names as given.
     process.stderr.write(`hookgate send: ${withoutInvisible((error as Error).message)}\n`);
     return 1;
   }

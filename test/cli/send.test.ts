@@ -744,6 +744,64 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     expect(got.headers).to.not.have.property("x-gitlab-token");
   });
 
+  it('--secret given a stored secret string ({"secrets": [new, old]}, as Secrets Manager holds it) signs as --secrets with the same value does: with its first value', async () => {
+    const stored = JSON.stringify({ secrets: ["new-secret-1234", "old-secret-5678"] });
+    const file = join(dir, "rotating-secrets.json");
+    writeFileSync(file, JSON.stringify({ rotating: JSON.parse(stored) }));
+    const given = await send("github", stored);
+    expect(given.code, given.stderr).to.equal(0);
+    const byFlag = capture.requests.at(-1) as CapturedRequest;
+    expect(byFlag.headers["x-hub-signature-256"]).to.equal(
+      `sha256=${hmac("sha256", "new-secret-1234", byFlag.body)}`,
+    );
+    const fromFile = await pushTo(
+      capture.url,
+      "--secrets",
+      file,
+      "--secret-name",
+      "rotating",
+      "--delivery",
+      "wire-1",
+    );
+    expect(fromFile.code, fromFile.stderr).to.equal(0);
+    const byFile = capture.requests.at(-1) as CapturedRequest;
+    expect(byFile.headers["x-hub-signature-256"]).to.equal(byFlag.headers["x-hub-signature-256"]);
+  });
+
+  it("--provider gitlab --secret given a stored list holding the old token and a whsec_ signing token signs with the signing token and sends no token", async () => {
+    const run = await send("gitlab", JSON.stringify({ secrets: ["old-gitlab-token", GITLAB_SIGNING_TOKEN] }));
+    expect(run.code, run.stderr).to.equal(0);
+    const got = capture.requests.at(-1) as CapturedRequest;
+    expect(got.headers).to.have.property("webhook-signature");
+    expect(got.headers).to.not.have.property("x-gitlab-token");
+    expect(JSON.stringify(got.headers)).not.to.include("old-gitlab-token");
+  });
+
+  it("--provider gitlab --secret given a JSON object with no field the gateway reads is refused (exit 2, nothing sent), never going whole into X-Gitlab-Token", async () => {
+    const before = capture.requests.length;
+    const run = await send(
+      "gitlab",
+      JSON.stringify({ token: "gl-token-abcdef", signingToken: GITLAB_SIGNING_TOKEN }),
+    );
+    expect(run.code).to.equal(2);
+    expect(capture.requests).to.have.length(before);
+    expect(run.stderr).to.include(
+      "hookgate send: --secret is a JSON object with 2 keys and no field the gateway reads as a webhook secret",
+    );
+    expect(run.stderr).to.include("not sent: as a GitLab secret token its whole text would go on the wire");
+    for (const word of ["gl-token-abcdef", GITLAB_SIGNING_TOKEN, "signingToken"]) {
+      expect(run.stdout + run.stderr).not.to.include(word);
+    }
+  });
+
+  it('--secret given a stored string that holds no value ({"secret": "  "}) is a usage error (exit 2), and nothing is sent', async () => {
+    const before = capture.requests.length;
+    const run = await send("github", JSON.stringify({ secret: "  " }));
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.include("hookgate send: --secret holds no value");
+    expect(capture.requests).to.have.length(before);
+  });
+
   it("a GitLab secret it cannot sign with (a token with a line break, a whsec_ value that is no signing key with one) is a usage error before sending, without printing it or a stack trace", async () => {
     for (const secret of ["line-one\nline-two", "whsec_line-one\nline-two"]) {
       const before = capture.requests.length;
