@@ -222,14 +222,20 @@ export function secretEntry(
   const raw = secrets.get(name);
   if (raw === undefined)
     throw new Error(`secret ${shownSecretName(name)} is not in ${file}${namesOf(name, secrets.keys())}`);
-  return storedSecret(raw, provider, `secret ${shownSecretName(name)} in ${file}`);
+  const what = `secret ${shownSecretName(name)} in ${file}`;
+  const entry = storedSecret(raw, provider, what);
+  // A problem with the file, as a value it lacks is (exit 1): --secret's own is a usage error (runSend).
+  const problem = signingProblem(provider, entry.secret);
+  if (problem) throw new Error(`cannot sign with ${what}: ${problem}`);
+  return entry;
 }
 
 /**
  * The value send signs with, of a secret string as stored (a secrets file's entry, or --secret: the same
  * text pasted from Secrets Manager), read as the gateway reads it: the first value it holds (a string,
  * {"secret"|"secrets"|"value": ...}, or a list); for GitLab its first whsec_ signing token when it holds one,
- * since the gateway refuses the plain token alone beside one. `what` names it in errors, never its value.
+ * since the gateway refuses the plain token alone beside one, else its first value a header carries as it is.
+ * `what` names it in errors, never its value.
  *
  * With it, a note when the entry is a JSON object the gateway reads as no webhook secret
  * (Jenkins credentials picked by mistake): its number of keys, never a key (one may be a pasted secret), and where
@@ -243,9 +249,13 @@ export function storedSecret(
   what: string,
 ): { secret: string; note?: string } {
   const { values, unreadKeyCount } = parseSecretShape(raw);
+  // GitLab: then the first value that can go in X-Gitlab-Token as it is, the trimmed copy of a pasted
+  // "token\n" (the token GitLab holds and sends, which the gateway also takes), over the exact text.
   const first =
     provider === "gitlab"
-      ? (values.find((value) => signingKey(value) !== undefined) ?? values[0])
+      ? (values.find((value) => signingKey(value) !== undefined) ??
+        values.find((value) => value === value.trim() && signingProblem(provider, value) === undefined) ??
+        values[0])
       : values[0];
   if (first === undefined) {
     throw new Error(

@@ -802,6 +802,43 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     expect(capture.requests).to.have.length(before);
   });
 
+  it("send --provider gitlab --secrets FILE sends a token stored with a trailing newline trimmed in X-Gitlab-Token, as the gateway takes it", async () => {
+    const file = join(dir, "gitlab-newline-secrets.json");
+    writeFileSync(file, JSON.stringify({ gitlab: "gl-token-123\n" }));
+    const run = await pushTo(
+      capture.url,
+      "--provider",
+      "gitlab",
+      "--secrets",
+      file,
+      "--secret-name",
+      "gitlab",
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    expect((capture.requests.at(-1) as CapturedRequest).headers["x-gitlab-token"]).to.equal("gl-token-123");
+  });
+
+  it("send --provider gitlab --secrets FILE refuses a token it cannot sign with (a line break inside) as a problem with the file: exit 1, nothing sent, never the value", async () => {
+    const file = join(dir, "gitlab-broken-secrets.json");
+    writeFileSync(file, JSON.stringify({ gitlab: "line-one\nline-two" }));
+    const before = capture.requests.length;
+    const run = await pushTo(
+      capture.url,
+      "--provider",
+      "gitlab",
+      "--secrets",
+      file,
+      "--secret-name",
+      "gitlab",
+    );
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(
+      /^hookgate send: cannot sign with secret "gitlab" in .*cannot go in an HTTP header\n$/,
+    );
+    expect(run.stderr).not.to.include("line-one");
+    expect(capture.requests).to.have.length(before);
+  });
+
   it("a GitLab secret it cannot sign with (a token with a line break, a whsec_ value that is no signing key with one) is a usage error before sending, without printing it or a stack trace", async () => {
     for (const secret of ["line-one\nline-two", "whsec_line-one\nline-two"]) {
       const before = capture.requests.length;
