@@ -335,15 +335,18 @@ function originOf(url: string | undefined): string {
   }
 }
 
-/** What a TLS failure asks of the user: only an unknown issuer is fixed by adding a CA. */
-function tlsHint(code: string): string {
+/**
+ * What a TLS failure asks of the user: only an unknown issuer is fixed by adding a CA, which `addCa` says how
+ * to do (the actions' caBundle; hookgate send, a CLI, NODE_EXTRA_CA_CERTS).
+ */
+export function tlsHint(code: string, addCa = "add its CA with caBundle"): string {
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
     return " (the server's certificate does not name this host: use a host name the certificate lists)";
   }
   if (code === "CERT_HAS_EXPIRED") return " (the server's certificate has expired)";
   if (code === "CERT_NOT_YET_VALID") return " (the server's certificate is not valid yet)";
   if (/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) {
-    return " (the server's certificate is not trusted: add its CA with caBundle)";
+    return ` (the server's certificate is not trusted: ${addCa})`;
   }
   return /CERT|ERR_TLS|ERR_SSL/.test(code) ? " (a TLS failure)" : "";
 }
@@ -352,7 +355,7 @@ function tlsHint(code: string): string {
  * A TLS failure on the way to an https:// egress proxy (before any CONNECT): caBundle cannot help, as undici
  * checks the proxy's certificate against the default roots only; its http:// port can.
  */
-function proxyTlsHint(code: string, err: unknown): string {
+export function proxyTlsHint(code: string, err: unknown): string {
   // UND_ERR_PRX_TLS: undici's wrapper of the proxy's ERR_TLS_CERT_ALTNAME_INVALID.
   const cause =
     code === "UND_ERR_PRX_TLS" ? String((err as { cause?: { code?: unknown } }).cause?.code) : code;
@@ -847,6 +850,11 @@ export function proxyAgent(
 
 /** Failures of a connection to the egress proxy itself, not through it to a host: their hints differ. */
 const towardProxy = new WeakSet<object>();
+
+/** Whether `err` is a failure of a connection to a proxyAgent's proxy itself, not through it to a host. */
+export function isTowardProxy(err: unknown): boolean {
+  return typeof err === "object" && err !== null && towardProxy.has(err);
+}
 
 /**
  * The proxy URL as undici's ProxyAgent hands it to `factory` for its Http1ProxyWrapper (its href, with a path:

@@ -7,10 +7,13 @@ import { STATUS_CODES } from "node:http";
 import ipaddr from "ipaddr.js";
 import { Agent, type Dispatcher, request } from "undici";
 import {
+  isTowardProxy,
   proxyAgent,
   proxyCredentialValues,
   proxyRefusalHint,
   proxyRefusedStatus,
+  proxyTlsHint,
+  tlsHint,
   withoutCredentials,
 } from "../actions/http";
 import {
@@ -60,6 +63,7 @@ Environment:
   HTTPS_PROXY, HTTP_PROXY, NO_PROXY   post through this proxy, as curl does (to a deployed stack's URL
                        from behind a corporate proxy); NO_PROXY's hosts, and this machine's own
                        (localhost, 127.0.0.0/8, ::1, where hookgate serve listens), are reached directly
+  NODE_EXTRA_CA_CERTS  a PEM file of CAs to trust beside Node's roots (a private CA, a TLS-inspecting proxy)
 
 Exit status: 0 for a 2xx answer, 1 otherwise, 2 for a usage error (a proxy variable that is no URL too).
 `;
@@ -391,8 +395,51 @@ export function sendFailure(
       ? `ECONNREFUSED: nothing accepts connections at the proxy ${shownProxy(proxy)} (HTTPS_PROXY or HTTP_PROXY)`
       : "ECONNREFUSED (is hookgate serve running?)";
   }
-  const detail = [e?.code, e?.message].filter(Boolean).join(": ") || String(error);
-  return `${answered ? `${answered}, then ` : ""}${withoutSecrets(detail, secret, proxy, options)}${via}`;
+  const detail =
+    [e?.code, e?.message && openSslReason(e.message)].filter(Boolean).join(": ") || String(error);
+  const hint = answered ? "" : sendTlsHint(error, options.url);
+  return `${answered ? `${answered}, then ` : ""}${withoutSecrets(detail, secret, proxy, options)}${hint}${via}`;
+}
+
+/** How send's user trusts a private CA: Node's own variable, for a CLI on their machine (no caBundle here). */
+const ADD_CA = "add its CA (PEM) with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, which Node reads when it starts";
+
+/** OpenSSL reading plain HTTP where a TLS record should be: an https:// URL for a plain-http port. */
+const NOT_TLS = new Set(["ERR_SSL_WRONG_VERSION_NUMBER", "ERR_SSL_PACKET_LENGTH_TOO_LONG"]);
+
+/**
+ * What a failure to speak TLS asks of send's user, as the actions' hints say it (tlsHint, proxyTlsHint), with
+ * NODE_EXTRA_CA_CERTS for a CA: it covers the URL's host and an https:// proxy alike. "" for any other failure.
+ */
+function sendTlsHint(error: unknown, url: string | undefined): string {
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = String(e?.code ?? "");
+  const toProxy = isTowardProxy(error) || code === "UND_ERR_PRX_TLS";
+  const cause = code === "UND_ERR_PRX_TLS" ? String(e?.cause?.code) : code;
+  if (toProxy) {
+    if (NOT_TLS.has(cause)) return proxyTlsHint(code, error);
+    return /CERT|ERR_TLS|ERR_SSL|SELF_SIGNED|UNABLE_TO/.test(cause)
+      ? ` (the proxy's certificate is refused; for a private CA, ${ADD_CA})`
+      : "";
+  }
+  if (NOT_TLS.has(code))
+    return " (that port does not speak TLS: use http:// in --url, or the port that serves https)";
+  // A TLS server reads an http:// request as a bad handshake and hangs up without a word.
+  if (code === "UND_ERR_SOCKET" && parsedUrl(url)?.protocol === "http:") {
+    return " (the server closed the connection without an answer; if that port serves https, use https:// in --url)";
+  }
+  return tlsHint(code, ADD_CA);
+}
+
+/**
+ * Node's words for an OpenSSL error without OpenSSL's own coordinates ("80AC...:error:0A00010B:SSL
+ * routines:ssl3_get_record:wrong version number:../deps/openssl/.../ssl3_record.c:350:"): its reason, on one line.
+ */
+function openSslReason(message: string): string {
+  return message
+    .replace(/[0-9A-F]+:error:[0-9A-F]+:[^:\n]*:[^:\n]*:([^:\n]+):[^\s:]*:\d+:/g, "$1")
+    .replace(/\s*\n\s*/g, " ")
+    .trim();
 }
 
 /**
