@@ -27,6 +27,7 @@ import {
   type WebhookEvent,
 } from "../core/types";
 import { buildWorkItem, workItemJson, workItemTooLarge } from "../gateway/workItem";
+import { jsonSyntaxProblem } from "../local/fileSecretStore";
 import { loadRoutesOrReport } from "./check";
 import { type CliIo, formatTable, parseCommandArgs, processIo, UsageError } from "./commandKit";
 
@@ -342,29 +343,42 @@ function readDelivery(file: string, io: CliIo): { body: Buffer; payload: unknown
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
     io.stderr(
-      `hookgate explain: payload file ${withoutInvisible(file)} is not JSON: ${jsonSyntaxError(body, error.message)}\n`,
+      `hookgate explain: payload file ${withoutInvisible(file)} ${payloadProblem(body, error.message)}\n`,
     );
     return undefined;
   }
 }
 
 /**
- * Why a body the gateway refused is no JSON, past the gateway's own message (which never quotes the body).
- * Not UTF-8: the gateway's message, naming UTF-16 as check does for a routes file. Else JSON.parse's, which
- * says where the syntax breaks but quotes the file's text: its control characters (a terminal escape, a line
- * break) are shown as \uXXXX, on one line, clipped.
+ * Why the gateway would refuse a payload file, past its own message (which never quotes the body). Not UTF-8:
+ * the gateway's message, naming UTF-16 as check does for a routes file. A syntax error: its line and column,
+ * as check and the secrets file reader say them (jsonSyntaxProblem), and JSON.parse's words, which quote the
+ * file's text: its control characters (a terminal escape, a line break) as \uXXXX, on one line, clipped.
+ * Valid JSON that is no object (an array): said so, not called "not JSON".
  */
-function jsonSyntaxError(body: Buffer, gatewayMessage: string): string {
+function payloadProblem(body: Buffer, gatewayMessage: string): string {
   if (!isUtf8(body)) {
     const utf16 = (body[0] === 0xff && body[1] === 0xfe) || (body[0] === 0xfe && body[1] === 0xff);
-    return utf16 ? `${gatewayMessage} (saved as UTF-16: save it as UTF-8)` : gatewayMessage;
+    return `is not JSON: ${utf16 ? `${gatewayMessage} (saved as UTF-16: save it as UTF-8)` : gatewayMessage}`;
   }
+  const text = body.toString("utf8").replace(/^\uFEFF/, "");
+  let parsed: unknown;
   try {
-    JSON.parse(body.toString("utf8").replace(/^\uFEFF/, ""));
-    return gatewayMessage;
+    parsed = JSON.parse(text);
   } catch (error) {
-    return clippedText((error as Error).message, 200);
+    const where = jsonSyntaxProblem(text, error);
+    // The position is in `where` as a line and column; V8's offset is left out.
+    const reason = clippedText((error as Error).message.replace(/ in JSON at position \d+.*$/s, ""), 200);
+    return where === "not valid JSON" ? `is not JSON: ${reason}` : `is ${where}: ${reason}`;
   }
+  return `is JSON but not an object (${jsonKind(parsed)}): the gateway answers 400, ${gatewayMessage}`;
+}
+
+/** What a JSON value that is no object is, in words. */
+function jsonKind(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  return typeof value === "string" ? "a string" : `a ${typeof value}`;
 }
 
 /**

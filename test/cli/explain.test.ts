@@ -315,7 +315,9 @@ routes:
     const run = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", bad]);
     expect(run.code).to.equal(1);
     expect(run.stderr).to.match(
-      new RegExp(`^hookgate explain: payload file ${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not JSON`),
+      new RegExp(
+        `^hookgate explain: payload file ${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not valid JSON \\(line 1, column 3\\): `,
+      ),
     );
   });
 
@@ -340,7 +342,23 @@ routes:
     writeFileSync(list, "[]");
     const notObject = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", list]);
     expect(notObject.code).to.equal(1);
-    expect(notObject.stderr).to.include("list.json is not JSON: body is not a JSON object");
+    expect(notObject.stderr).to.include(
+      "list.json is JSON but not an object (an array): the gateway answers 400, body is not a JSON object",
+    );
+  });
+
+  it("hookgate explain says the line and column of a payload's syntax error, as check does, not a character offset", async () => {
+    const lines = JSON.stringify(githubPushExample(), null, 2).split("\n");
+    const at = lines.findIndex((line, index) => index >= 40 && line.endsWith(","));
+    lines[at] = `${lines[at]},`; // a second comma, at the end of line at + 1
+    const broken = join(dir, "stray-comma.json");
+    writeFileSync(broken, lines.join("\n"));
+    const run = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", broken]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include(
+      `stray-comma.json is not valid JSON (line ${at + 1}, column ${(lines[at] as string).length}): `,
+    );
+    expect(run.stderr).not.to.include("position");
   });
 
   // [file name, its bytes, the whole of stderr after "payload file <path> is not JSON: "]
