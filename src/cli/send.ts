@@ -33,7 +33,7 @@ import { PROVIDERS, type Provider } from "../core/types";
 import { signHex } from "../core/verify/hmac";
 import { signingKey } from "../core/verify/keys";
 import { signatureHeaders, signingProblem } from "../core/verify/sign";
-import { parseSecretsFile } from "../local/fileSecretStore";
+import { jsonSyntaxProblem, parseSecretsFile } from "../local/fileSecretStore";
 import { connectUrl, parseCommandArgs, shownUrl, shownUrlArgument, UsageError } from "./commandKit";
 
 export const SEND_USAGE = `Usage: hookgate send --url URL (--secret VALUE | --secrets FILE --secret-name NAME)
@@ -316,6 +316,14 @@ function notes(provider: Provider, event: string, payload: Buffer): string[] {
   const out: string[] = [];
   if (provider === "gitlab" && event === "ping") {
     out.push('GitLab has no ping event: sending a "Push Hook", as its Test button does');
+  }
+  // Sent anyway (how the gateway answers malformed JSON is worth testing), but said with where it breaks: the
+  // gateway's 400 never says.
+  const text = payload.toString("utf8").replace(/^\uFEFF/, "");
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    out.push(`payload is ${jsonSyntaxProblem(text, error)}; sent anyway`);
   }
   if (provider === "github" && payload.length > GITHUB_MAX_PAYLOAD_BYTES) {
     out.push(

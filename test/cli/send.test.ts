@@ -839,6 +839,27 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     expect(capture.requests).to.have.length(before);
   });
 
+  it("a payload file that is not valid JSON is sent byte for byte, after a note naming the line and column of its syntax error", async () => {
+    const file = join(dir, "broken.json");
+    const bytes = Buffer.from('{\n  "ref": "refs/heads/main",,\n  "after": "x"\n}\n');
+    writeFileSync(file, bytes);
+    const run = await runSendHere([
+      "--url",
+      capture.url,
+      "--event",
+      "push",
+      "--payload",
+      file,
+      "--secret",
+      "wire-secret",
+    ]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stderr).to.equal(
+      "hookgate send: note: payload is not valid JSON (line 2, column 28); sent anyway\n",
+    );
+    expect((capture.requests.at(-1) as CapturedRequest).body.equals(bytes)).to.equal(true);
+  });
+
   it("a GitLab secret it cannot sign with (a token with a line break, a whsec_ value that is no signing key with one) is a usage error before sending, without printing it or a stack trace", async () => {
     for (const secret of ["line-one\nline-two", "whsec_line-one\nline-two"]) {
       const before = capture.requests.length;
