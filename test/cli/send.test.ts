@@ -1215,6 +1215,22 @@ describe("Command: hookgate send behind a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
     expect(proxy.requests).to.deep.equal([]);
   });
 
+  it("an https:// proxy URL for a proxy's plain-http port says the proxy does not speak TLS there, on one line, and no delivery was sent", async () => {
+    const run = await pushHere(named(secure.url), {
+      HTTPS_PROXY: proxyUrl().replace("http://", "https://"),
+      HTTP_PROXY: "",
+    });
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include(
+      "(the egress proxy does not speak TLS on that port: use http:// in the proxy's URL)",
+    );
+    expect(run.stderr).not.to.match(/ssl3_record\.c|deps\/openssl|was sent/);
+    expect(run.stderr).to.match(
+      /^hookgate send: POST \S+ failed: ERR_SSL_WRONG_VERSION_NUMBER: wrong version number \(/m,
+    );
+    expect(run.stdout + run.stderr).not.to.include(PASSWORD);
+  });
+
   it("a proxy that refuses the credentials (407), or is not there, is named without its password; the target is not blamed", async () => {
     const wrong = `${PASSWORD}-old`;
     for (const [url, env] of [
