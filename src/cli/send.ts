@@ -715,8 +715,10 @@ export async function runSend(argv: string[]): Promise<number> {
       status: answered,
     });
     const id = withoutInvisible(String(delivery));
+    // A proxy's refusal (407, 403) is its own answer: an http target's request got no further than the proxy.
+    const refusedByProxy = proxy !== undefined && proxyRefusedStatus(error) !== undefined;
     const resend =
-      headersSent || answered !== undefined
+      (headersSent || answered !== undefined) && !refusedByProxy
         ? `; delivery ${id} was sent; the gateway may have queued it; resend with --delivery ${id} so it is recognised as a duplicate`
         : "";
     process.stderr.write(`hookgate send: POST ${shownUrl(values.url)} failed: ${failure}${resend}\n`);

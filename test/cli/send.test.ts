@@ -1242,6 +1242,8 @@ describe("Command: hookgate send behind a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PRO
       expect(run.stderr, url).to.include(
         `failed: the proxy ${proxy.url} refused it (407): it asks for credentials; give them in the proxy URL`,
       );
+      // The request got no further than the proxy: no advice to resend it as a duplicate.
+      expect(run.stderr, url).not.to.include("was sent");
       expect(run.stdout + run.stderr).not.to.include(PASSWORD);
     }
 
