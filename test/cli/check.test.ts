@@ -592,7 +592,7 @@ describe("Command: hookgate check, a route's IAM role policy size (10,240 charac
 
   /** A pr-cleanup route on ten repositories, each step's prefix pinned per repository. */
   function cleanupRoutes(steps: number): string {
-    const repos = Array.from({ length: 10 }, (_, i) => `acme-platform/service-${i}-with-a-longer-name`);
+    const repos = Array.from({ length: 10 }, (_, i) => `acme-platform/service-${i}-with-a-long-name`);
     const list = Array.from(
       { length: steps },
       (_, i) =>
