@@ -6,6 +6,8 @@
 // - events: the event name, or "event.action" for an entry that holds a dot ("pull_request.closed");
 // - branches / tags: an event must have a branch (tag) that matches. With both lists, either may match.
 //   An event with neither (issues, ping) or of the other kind (a tag push for `branches`) does not match;
+// - a push matches only when it changed a branch or a tag: not one whose payload lists no ref change
+//   (Bitbucket's empty `changes`), nor one of another ref (refs/notes/commits, refs/pull/1/head);
 // - paths: at least one changed file matches, or the payload does not list them all (a Bitbucket push lists
 //   none); a push to a tag is not tested with `tags` (as in GitHub Actions), and never matches without;
 // - deleted: a push that deleted its ref matches only with `deleted: true`; a delete event only with
@@ -208,6 +210,21 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
         const action = text(e?.action);
         if (action === undefined) return `event "${text(e?.event) ?? ""}" has no action; actions: ${list}`;
         return `action "${action}" is not one of ${list}`;
+      },
+    });
+  }
+
+  // A push that moved no branch or tag (Bitbucket's empty list of changes: Cloud has sent push.changes [], and
+  // Data Center's may list none; a ref such as refs/notes/commits) has no commit to build or zip: a route
+  // without branches or tags must not run for it with an empty {{sha}}. With either, their filter refuses it.
+  if (spec.branches === undefined && spec.tags === undefined) {
+    filters.push({
+      test: (e) => e?.event !== "push" || text(e?.branch) !== undefined || text(e?.tag) !== undefined,
+      why: (e) => {
+        const ref = text(e?.ref);
+        return ref === undefined
+          ? "the push changed no branch or tag"
+          : `the push changed ref "${ref}", neither a branch nor a tag`;
       },
     });
   }

@@ -639,19 +639,67 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     true,
     "matched: repo acme/api, event push, branch main, files unknown (Bitbucket push payloads list no files)",
   ],
+  // A push must have moved a branch or a tag: one with neither has no commit to act on, whatever the route.
+  ...(
+    [
+      [
+        "a push that changed no ref (Bitbucket's empty changes)",
+        {},
+        undefined,
+        "the push changed no branch or tag",
+      ],
+      [
+        "a push to refs/notes/commits",
+        { events: ["push"] },
+        "refs/notes/commits",
+        'the push changed ref "refs/notes/commits", neither a branch nor a tag',
+      ],
+      [
+        "a push to refs/pull/1/head",
+        { repos: ["acme/*"] },
+        "refs/pull/1/head",
+        'the push changed ref "refs/pull/1/head", neither a branch nor a tag',
+      ],
+      [
+        "a push that deleted refs/notes/commits, on a route that takes deletions",
+        { deleted: true },
+        "refs/notes/commits",
+        'the push changed ref "refs/notes/commits", neither a branch nor a tag',
+      ],
+      [
+        "a push of a ref named refs/heads/ alone",
+        {},
+        "refs/heads/",
+        'the push changed ref "refs/heads/", neither a branch nor a tag',
+      ],
+    ] as Array<[string, MatchSpec, string | undefined, string]>
+  ).map(([what, spec, ref, reason]): [string, MatchSpec, WebhookEvent, boolean, string] => [
+    `${what} is refused by a route without branches or tags: no branch or tag moved`,
+    spec,
+    push({ branch: undefined, ref, sha: undefined, deleted: spec.deleted === true }),
+    false,
+    reason,
+  ]),
   [
-    "a push that deleted a ref neither a branch nor a tag names the ref",
+    "a push that deleted a ref neither a branch nor a tag is refused as such, not as a deletion",
     {},
     push({ deleted: true, branch: undefined, ref: "refs/notes/commits" }),
     false,
-    'the push deleted ref "refs/notes/commits"; set match.deleted: true to act on deletions',
+    'the push changed ref "refs/notes/commits", neither a branch nor a tag',
   ],
   [
-    "a push that deleted a ref it does not name says so",
-    {},
-    push({ deleted: true, branch: undefined, ref: undefined }),
+    "a push without a ref is refused by a branches route as an event without a branch",
+    { branches: ["**"] },
+    push({ branch: undefined, ref: undefined, sha: undefined }),
     false,
-    'the push deleted ref ""; set match.deleted: true to act on deletions',
+    'event "push" has no branch or tag; branches: [**]',
+  ],
+  [
+    "an event other than a push needs no branch or tag",
+    { events: ["issues"] },
+    issue("opened"),
+    true,
+    "matched: repo acme/api, event issues, action opened",
   ],
   [
     "repos refuses an event without a repository, which no glob matches",
