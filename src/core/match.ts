@@ -11,14 +11,16 @@
 // - paths: at least one changed file matches, or the payload does not list them all (a Bitbucket push lists
 //   none); a push to a tag is not tested with `tags` (as in GitHub Actions), and never matches without;
 // - deleted: a push that deleted its ref matches only with `deleted: true`; a delete event only with
-//   `deleted: true` or `delete` listed in `events`;
+//   `deleted: true` or `delete` listed in `events`. GitHub and Gitea send both for one deletion: a route with
+//   `deleted: true` whose events let delete through takes it from the delete event, not from the push;
 // - a GitLab pipeline or job event matches only a route that lists pipeline (job) in `events`;
 // - a Jenkins route with branches and no events, actions or merged takes a pull request only when it brings
 //   new code (opened, synchronize, reopened, ready_for_review) and a merge queue group at checks_requested.
 import { commitListTruncated, someChangedFile } from "./events/changedFiles";
+import { PROVIDER_LABEL } from "./events/fields";
 import { NEW_CODE_MERGE_GROUP_ACTION, NEW_CODE_PULL_REQUEST_ACTIONS } from "./events/pullRequestEvents";
 import { compileGlobList, type GlobListOptions, globListLeads, globListLiterals } from "./globs";
-import type { MatchDecision, Route, WebhookEvent } from "./types";
+import type { MatchDecision, Provider, Route, WebhookEvent } from "./types";
 
 /** One filter of a route, compiled. */
 interface Filter {
@@ -139,6 +141,25 @@ export function buildsPullRequestsImplicitly(route: Pick<Route, "action" | "matc
 /** Whether a route's `events` let pushes through (globs and exclusions read as the matcher reads them). */
 export function matchesPushes(match: Route["match"]): boolean {
   return match.events === undefined || compileEvents(match.events)("push", "push");
+}
+
+/**
+ * Providers that send a delete event of their own for a deleted branch or tag, besides (or instead of) the
+ * push: GitHub sends both for each; Gitea and Forgejo both for a tag, `delete` alone for a branch (pushUpdates,
+ * go-gitea services/repository/push.go); Gogs, served as gitea, `delete` alone.
+ */
+export const DELETE_EVENT_PROVIDERS: readonly Provider[] = ["github", "gitea"];
+
+/**
+ * Whether a route takes a deletion from its delete event rather than from the push that deleted the ref: it
+ * takes deletions (`deleted: true`) and its `events` let a delete event through (absent `events` let every
+ * event through). On a DELETE_EVENT_PROVIDERS host one deletion then sends two deliveries the route would take,
+ * each with its own delivery id: the push is not matched, so the route runs once.
+ */
+export function takesDeletionsFromDeleteEvents(match: Route["match"]): boolean {
+  return (
+    match.deleted === true && (match.events === undefined || compileEvents(match.events)("delete", "delete"))
+  );
 }
 
 /** Whether a route's `events` and `actions` let a pull_request delivery with this action through. */
@@ -373,14 +394,19 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
   // A deletion (a push that deleted its ref, or GitHub's and Gitea's delete event) is not built or zipped
   // unless the route asks (RELIABILITY.md): with deleted: true, or, for a delete event, by listing delete
   // in its events (a route listing push asks for pushes, not for deletions).
+  // One deletion on GitHub or Gitea sends a push and a delete event, under two delivery ids that dedupe cannot
+  // tie together: a route that would take both takes the delete event only, so a teardown runs once.
   const deleted = spec.deleted;
   const listsDelete = spec.events?.includes("delete") === true;
+  const fromDeleteEvent = takesDeletionsFromDeleteEvents(spec);
+  const pushBesideDeleteEvent = (e: Loose) =>
+    fromDeleteEvent && e?.event === "push" && DELETE_EVENT_PROVIDERS.includes(e?.provider);
   const deletion = (e: Loose) => (e?.event === "push" ? "the push" : `the ${text(e?.event) ?? ""} event`);
   filters.push({
     test: (e) => {
       const isDeleted = e?.deleted === true;
       if (deleted === undefined) return !isDeleted || (listsDelete && e?.event === "delete");
-      return isDeleted === deleted;
+      return isDeleted === deleted && !(isDeleted && pushBesideDeleteEvent(e));
     },
     why: (e) => {
       if (deleted === undefined) {
@@ -390,9 +416,14 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
             : "set match.deleted: true";
         return `${deletion(e)} deleted ${refLabel(e)}; ${ask} to act on deletions`;
       }
-      return e?.deleted === true
-        ? `${deletion(e)} deleted ${refLabel(e)}; deleted: false`
-        : `the event deleted nothing; deleted: true`;
+      if (e?.deleted !== true) return `the event deleted nothing; deleted: true`;
+      if (deleted === false) return `${deletion(e)} deleted ${refLabel(e)}; deleted: false`;
+      // Refused here only as pushBesideDeleteEvent: a GitHub or Gitea push.
+      const host = e?.provider === "gitea" ? PROVIDER_LABEL.gitea : PROVIDER_LABEL.github;
+      return (
+        `the push deleted ${refLabel(e)}; the route takes deletions from ${host}'s delete event, which its ` +
+        "events let through (the webhook must send it), so that one deletion runs it once"
+      );
     },
   });
 

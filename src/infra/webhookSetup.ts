@@ -2,7 +2,12 @@
 import { entry } from "../core/events/fields";
 import { GITHUB_PULL_REQUEST_ACTIONS } from "../core/events/pullRequestEvents";
 import { GLOB_SYNTAX } from "../core/globs";
-import { buildsPullRequestsImplicitly, matchesTagPushes } from "../core/match";
+import {
+  buildsPullRequestsImplicitly,
+  DELETE_EVENT_PROVIDERS,
+  matchesTagPushes,
+  takesDeletionsFromDeleteEvents,
+} from "../core/match";
 import { shownSecretName } from "../core/routes/checks";
 import { KNOWN_PR_ACTIONS } from "../core/routes/notes";
 import type { Provider, Route } from "../core/types";
@@ -15,7 +20,9 @@ export function subscribedEvents(route: Route): string[] {
     // so a glob in the action part ("pull_request.merg*") still means pull_request.
     const events = included.map((e) => e.split(".")[0] as string);
     if (events.some((e) => GLOB_SYNTAX.test(e))) return ["*"];
-    return [...new Set(events)].sort();
+    // Such a route takes no push on GitHub or Gitea (a deletion's push is taken from its delete event).
+    const pushes = !deletionsFromDeleteEvents(route);
+    return [...new Set(events.filter((e) => pushes || e !== "push"))].sort();
   }
   if ((route.match.events ?? []).length > 0) return ["*"]; // only exclusions: everything else
   // Without events, the filters decide which events can match: `merged` only pull_request passes (as
@@ -26,7 +33,14 @@ export function subscribedEvents(route: Route): string[] {
   if (takesPullRequestsIntoBranches(route)) {
     return route.provider === "github" ? ["merge_group", "pull_request", "push"] : ["pull_request", "push"];
   }
+  // deleted: true without events takes GitHub's and Gitea's deletions from their delete events, not the push.
+  if (deletionsFromDeleteEvents(route)) return ["delete"];
   return ["push"];
+}
+
+/** A route on GitHub or Gitea that takes a deletion from its delete event and not from the push (match.ts). */
+function deletionsFromDeleteEvents(route: Route): boolean {
+  return DELETE_EVENT_PROVIDERS.includes(route.provider) && takesDeletionsFromDeleteEvents(route.match);
 }
 
 /**

@@ -446,11 +446,25 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     'the push deleted tag "v1"; set match.deleted: true to act on deletions',
   ],
   [
-    "deleted: true accepts a deleted-branch push",
+    "deleted: true accepts a deleted-branch push from a host without delete events (GitLab)",
     { deleted: true },
+    push({ provider: "gitlab", deleted: true }),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "deleted: true with events [push] accepts a GitHub deleted-branch push (no delete event can reach the route)",
+    { events: ["push"], deleted: true },
     push({ deleted: true }),
     true,
     "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "deleted: true without events refuses a GitHub deleted-branch push: the deletion is taken from its delete event",
+    { deleted: true },
+    push({ deleted: true }),
+    false,
+    `the push deleted branch "main"; the route takes deletions from GitHub's delete event, which its events let through (the webhook must send it), so that one deletion runs it once`,
   ],
   [
     "deleted: true refuses a normal push",

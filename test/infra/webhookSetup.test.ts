@@ -212,7 +212,7 @@ describe("subscribedEvents(route) against what match.ts lets through", () => {
     expect(webhookSetup(named, "https://x").hostEvents).to.include.members(["pr:merged", "pr:modified"]);
   });
 
-  it("subscribes push alone for branches with paths or deleted: true (no pull request passes them), or for s3-zip (it zips pushes only)", () => {
+  it("subscribes push alone for branches with paths or deleted: true (no pull request passes them; GitHub's deletions come as delete events), or for s3-zip (it zips pushes only)", () => {
     const branches = { repos: ["Codertocat/Hello-World"], branches: ["master"] };
     const pullRequest = normaliseGitHubLike(
       "github",
@@ -223,12 +223,37 @@ describe("subscribedEvents(route) against what match.ts lets through", () => {
     for (const match of [
       { ...branches, paths: ["**"] },
       { ...branches, deleted: true },
-    ]) {
+    ] as Route["match"][]) {
       const route: Route = { ...jenkinsRoute(), match };
       expect(compileMatcher(route)(pullRequest).matched, JSON.stringify(match)).to.equal(false);
-      expect(subscribedEvents(route)).to.deep.equal(["push"]);
+      // On GitHub, deleted: true without events takes a deletion from its delete event, not from the push.
+      expect(subscribedEvents(route)).to.deep.equal(match.deleted ? ["delete"] : ["push"]);
+      expect(subscribedEvents({ ...route, provider: "gitlab" })).to.deep.equal(["push"]);
     }
     expect(subscribedEvents({ ...s3ZipRoute(), match: branches })).to.deep.equal(["push"]);
+  });
+
+  it("subscribes the delete event, not push, where a route with deleted: true takes deletions from it (GitHub, Gitea); push on GitLab and Bitbucket, which have none", () => {
+    const subscribed = (provider: Route["provider"], match: Route["match"]) =>
+      webhookSetup({ ...jenkinsRoute(), provider, match }, "https://x");
+    const cases: Array<[Route["provider"], Route["match"], string[], string[]]> = [
+      ["github", { deleted: true }, ["delete"], ["delete"]],
+      ["github", { events: ["push", "delete"], deleted: true }, ["delete"], ["delete"]],
+      ["github", { events: ["push"], deleted: true }, ["push"], ["push"]],
+      ["github", { events: ["push", "delete"] }, ["delete", "push"], ["delete", "push"]],
+      ["gitea", { deleted: true }, ["delete"], ["delete"]],
+      ["gitea", { events: ["push", "delete"], deleted: true }, ["delete"], ["delete"]],
+      ["gitlab", { deleted: true }, ["push"], ["Push events", "Tag push events"]],
+      ["bitbucket", { deleted: true }, ["push"], ["repo:push"]],
+      ["bitbucket-server", { deleted: true }, ["push"], ["repo:refs_changed"]],
+    ];
+    for (const [provider, match, events, host] of cases) {
+      const setup = subscribed(provider, match);
+      expect([setup.events, setup.hostEvents], `${provider} ${JSON.stringify(match)}`).to.deep.equal([
+        events,
+        host,
+      ]);
+    }
   });
 
   it("merged: false still matches GitHub's pull_request.opened", () => {

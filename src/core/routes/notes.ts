@@ -28,6 +28,7 @@ import {
   buildsPullRequestsImplicitly,
   matchesPushes,
   matchesTagPushes,
+  takesDeletionsFromDeleteEvents,
   takesPullRequestAction,
 } from "../match";
 import { isCredentialUse, routeSecretUses } from "../routeSecrets";
@@ -57,6 +58,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
     for (const note of allowIpsNotes(route.auth.allowIps)) notes.push(`route ${route.name}: ${note}`);
     for (const note of allowIpsTrustNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const note of deliveryNotes(route)) notes.push(`route ${route.name}: ${note}`);
+    for (const note of deleteEventNotes(route)) notes.push(`route ${route.name}: ${note}`);
     for (const note of impossibleFilterNotes(route, names)) {
       notes.push(`route ${route.name}: ${note}`);
     }
@@ -977,6 +979,45 @@ function namesPullRequestAction(route: Route, action: string): boolean {
 }
 
 /** Notes on what a host's deliveries hold that a route's filters do not expect. */
+/** How the webhook is told to send delete events, on the hosts that have them (match.ts DELETE_EVENT_PROVIDERS). */
+const DELETE_EVENT_SETTING: Partial<Record<Provider, string>> = {
+  github: ' ("Branch or tag deletion")',
+  gitea: "",
+};
+
+/**
+ * A Jenkins route with deleted: true whose events let delete events through takes GitHub's and Gitea's deletions from
+ * them, and not from the push that comes with one (match.ts): the webhook must send them, and push in its
+ * events takes nothing.
+ */
+function deleteEventNotes(route: Route): string[] {
+  const setting = DELETE_EVENT_SETTING[route.provider];
+  // Only a Jenkins job acts on a deletion: s3-zip skips it (noted apart), pr-cleanup takes pull requests only.
+  if (
+    setting === undefined ||
+    route.action.type !== "jenkins" ||
+    !takesDeletionsFromDeleteEvents(route.match)
+  )
+    return [];
+  const host = PROVIDER_LABEL[route.provider];
+  const events = route.match.events;
+  const notes: string[] = [];
+  if (events?.includes("delete") !== true) {
+    notes.push(
+      `deleted: true${events === undefined ? " without events" : ""} takes ${host}'s deletions from its delete ` +
+        "events, not from the push sent with one (one deletion, one run): the webhook must send delete events" +
+        `${setting}${events === undefined ? "; write events: [delete] to say so" : ""}`,
+    );
+  }
+  if (events?.includes("push") === true) {
+    notes.push(
+      `push in events takes nothing on ${host}: with deleted: true the route takes deletions only, each from ` +
+        "its delete event (a deletion's push is not matched, so that it runs once); drop push",
+    );
+  }
+  return notes;
+}
+
 function deliveryNotes(route: Route): string[] {
   const notes: string[] = [];
   // Short enough that the longer note, after "route <32-character name>: ", stays within 300 characters.
