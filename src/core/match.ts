@@ -152,14 +152,25 @@ export const DELETE_EVENT_PROVIDERS: readonly Provider[] = ["github", "gitea"];
 
 /**
  * Whether a route takes a deletion from its delete event rather than from the push that deleted the ref: it
- * takes deletions (`deleted: true`) and its `events` let a delete event through (absent `events` let every
- * event through). On a DELETE_EVENT_PROVIDERS host one deletion then sends two deliveries the route would take,
- * each with its own delivery id: the push is not matched, so the route runs once.
+ * takes deletions (`deleted: true`) and its `events` let a delete event through. On a DELETE_EVENT_PROVIDERS
+ * host one deletion then sends two deliveries the route would take, each with its own delivery id: the push is
+ * not matched, so the route runs once. Without `events` the push stays the deletion (what its webhook is set up
+ * to send: webhookSetup subscribes push), and a delete event a push comes with is not matched instead
+ * (deleteBesidePush).
  */
 export function takesDeletionsFromDeleteEvents(match: Route["match"]): boolean {
   return (
-    match.deleted === true && (match.events === undefined || compileEvents(match.events)("delete", "delete"))
+    match.deleted === true && match.events !== undefined && compileEvents(match.events)("delete", "delete")
   );
+}
+
+/**
+ * A delete event that a push deleting the same ref comes with: GitHub's always; Gitea's and Forgejo's for a tag
+ * (a branch's deletion is a delete event alone: pushUpdates, go-gitea services/repository/push.go).
+ */
+function deleteBesidePush(e: Loose): boolean {
+  if (e?.event !== "delete") return false;
+  return e?.provider === "github" || (e?.provider === "gitea" && text(e?.tag) !== undefined);
 }
 
 /** Whether a route's `events` and `actions` let a pull_request delivery with this action through. */
@@ -401,12 +412,15 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
   const fromDeleteEvent = takesDeletionsFromDeleteEvents(spec);
   const pushBesideDeleteEvent = (e: Loose) =>
     fromDeleteEvent && e?.event === "push" && DELETE_EVENT_PROVIDERS.includes(e?.provider);
+  // Without events, the other way round: the push is the deletion, its delete event a second delivery of it.
+  const deleteEventBesidePush = (e: Loose) =>
+    deleted === true && spec.events === undefined && deleteBesidePush(e);
   const deletion = (e: Loose) => (e?.event === "push" ? "the push" : `the ${text(e?.event) ?? ""} event`);
   filters.push({
     test: (e) => {
       const isDeleted = e?.deleted === true;
       if (deleted === undefined) return !isDeleted || (listsDelete && e?.event === "delete");
-      return isDeleted === deleted && !(isDeleted && pushBesideDeleteEvent(e));
+      return isDeleted === deleted && !(isDeleted && (pushBesideDeleteEvent(e) || deleteEventBesidePush(e)));
     },
     why: (e) => {
       if (deleted === undefined) {
@@ -418,8 +432,15 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
       }
       if (e?.deleted !== true) return `the event deleted nothing; deleted: true`;
       if (deleted === false) return `${deletion(e)} deleted ${refLabel(e)}; deleted: false`;
-      // Refused here only as pushBesideDeleteEvent: a GitHub or Gitea push.
+      // Refused here only as pushBesideDeleteEvent or deleteEventBesidePush: GitHub's or Gitea's.
       const host = e?.provider === "gitea" ? PROVIDER_LABEL.gitea : PROVIDER_LABEL.github;
+      if (e?.event === "delete") {
+        return (
+          `the delete event deleted ${refLabel(e)}; without events the route takes ${host}'s deletions from ` +
+          "the push sent with it, so that one deletion runs it once (list delete in events to take them from " +
+          "delete events)"
+        );
+      }
       return (
         `the push deleted ${refLabel(e)}; the route takes deletions from ${host}'s delete event, which its ` +
         "events let through (the webhook must send it), so that one deletion runs it once"

@@ -33,8 +33,6 @@ export function subscribedEvents(route: Route): string[] {
   if (takesPullRequestsIntoBranches(route)) {
     return route.provider === "github" ? ["merge_group", "pull_request", "push"] : ["pull_request", "push"];
   }
-  // deleted: true without events takes GitHub's and Gitea's deletions from their delete events, not the push.
-  if (deletionsFromDeleteEvents(route)) return ["delete"];
   return ["push"];
 }
 

@@ -460,8 +460,15 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     "matched: repo acme/api, event push, branch main",
   ],
   [
-    "deleted: true without events refuses a GitHub deleted-branch push: the deletion is taken from its delete event",
+    "deleted: true without events accepts a GitHub deleted-branch push: the push is the deletion",
     { deleted: true },
+    push({ deleted: true }),
+    true,
+    "matched: repo acme/api, event push, branch main",
+  ],
+  [
+    "deleted: true with events [push, delete] refuses a GitHub deleted-branch push: the deletion is taken from its delete event",
+    { events: ["push", "delete"], deleted: true },
     push({ deleted: true }),
     false,
     `the push deleted branch "main"; the route takes deletions from GitHub's delete event, which its events let through (the webhook must send it), so that one deletion runs it once`,
@@ -501,11 +508,18 @@ const cases: Array<[string, MatchSpec, WebhookEvent, boolean, string]> = [
     'the delete event deleted branch "main"; set match.deleted: true or list delete in events to act on deletions',
   ],
   [
-    "deleted: true accepts a GitHub delete event",
-    { deleted: true },
+    "deleted: true with events [delete] accepts a GitHub delete event",
+    { events: ["delete"], deleted: true },
     push({ event: "delete", deleted: true, sha: undefined }),
     true,
     "matched: repo acme/api, event delete, branch main",
+  ],
+  [
+    "deleted: true without events refuses a GitHub delete event: the push sent with it is the deletion",
+    { deleted: true },
+    push({ event: "delete", deleted: true, sha: undefined }),
+    false,
+    `the delete event deleted branch "main"; without events the route takes GitHub's deletions from the push sent with it, so that one deletion runs it once (list delete in events to take them from delete events)`,
   ],
   [
     "deleted: false refuses a GitHub delete event listed in events",
@@ -1645,12 +1659,16 @@ describe("Function: compileMatcher (GitHub's and Gitea's delete event, a deletio
       );
     });
 
-    it(`a ${provider} delete event for branch feature/x matches a route that lists delete in its events, or sets deleted: true`, () => {
+    it(`a ${provider} delete event for branch feature/x matches a route that lists delete in its events, or sets deleted: true with it`, () => {
       const event = deleteOf(provider);
       expect(compileMatcher(route({ events: ["delete"], branches: ["feature/*"] }))(event).matched).to.equal(
         true,
       );
-      expect(compileMatcher(route({ deleted: true, branches: ["feature/*"] }))(event).matched).to.equal(true);
+      const both = route({ events: ["delete"], deleted: true, branches: ["feature/*"] });
+      expect(compileMatcher(both)(event).matched).to.equal(true);
+      // Without events, GitHub's push is the deletion; a Gitea branch's deletion comes as a delete event alone.
+      const withoutEvents = compileMatcher(route({ deleted: true, branches: ["feature/*"] }))(event);
+      expect(withoutEvents.matched).to.equal(provider === "gitea");
     });
   }
 });

@@ -107,13 +107,16 @@ describe("Matching one deletion that the host delivers twice", () => {
   const cases: Array<[string, MatchSpec, string[]]> = [
     // Events that let delete through: the delete event is the deletion, the push is not.
     ["GitHub branch", { events: ["push", "delete"], deleted: true }, ["delete"]],
-    ["GitHub branch", { deleted: true }, ["delete"]],
     ["GitHub branch", { events: ["*"], deleted: true }, ["delete"]],
     ["GitHub branch", { events: ["!issues"], deleted: true }, ["delete"]],
     ["GitHub branch", { events: ["del*", "push"], deleted: true }, ["delete"]],
     ["Gitea tag", { events: ["push", "delete"], deleted: true }, ["delete"]],
-    ["Gitea tag", { deleted: true }, ["delete"]],
     ["Gitea branch", { events: ["push", "delete"], deleted: true }, ["delete"]],
+    // Without events: the push is the deletion (the webhook set up for push), the delete event sent with it is
+    // not; a Gitea branch's deletion, a delete event alone, is taken.
+    ["GitHub branch", { deleted: true }, ["push"]],
+    ["Gitea tag", { deleted: true }, ["push"]],
+    ["Gitea branch", { deleted: true }, ["delete"]],
     // Events that keep delete out: the push is the deletion, as before.
     ["GitHub branch", { events: ["push"], deleted: true }, ["push"]],
     ["GitHub branch", { events: ["push", "!delete"], deleted: true }, ["push"]],
@@ -149,15 +152,27 @@ describe("Matching one deletion that the host delivers twice", () => {
 
   it("the push of a Gitea tag deletion is refused with a reason naming Gitea's delete event", () => {
     const [push] = (DELETIONS["Gitea tag"] as () => WebhookEvent[])();
-    const reason = compileMatcher(jenkinsRoute({ deleted: true }))(push as WebhookEvent).reason;
+    const reason = compileMatcher(jenkinsRoute({ events: ["*"], deleted: true }))(
+      push as WebhookEvent,
+    ).reason;
     expect(reason).to.equal(
       'the push deleted tag "v1.0.0"; the route takes deletions from Gitea\'s delete event, which its ' +
         "events let through (the webhook must send it), so that one deletion runs it once",
     );
   });
 
+  it("without events, the delete event sent with a GitHub deletion's push is refused with a reason naming the push", () => {
+    const [, del] = (DELETIONS["GitHub branch"] as () => WebhookEvent[])();
+    const decision = compileMatcher(jenkinsRoute({ deleted: true }))(del as WebhookEvent);
+    expect([decision.matched, decision.reason]).to.deep.equal([
+      false,
+      'the delete event deleted branch "feature/x"; without events the route takes GitHub\'s deletions from the ' +
+        "push sent with it, so that one deletion runs it once (list delete in events to take them from delete events)",
+    ]);
+  });
+
   const takes: Array<[MatchSpec, boolean]> = [
-    [{ deleted: true }, true],
+    [{ deleted: true }, false],
     [{ events: ["delete"], deleted: true }, true],
     [{ events: ["*"], deleted: true }, true],
     [{ events: ["!push"], deleted: true }, true],
@@ -167,7 +182,7 @@ describe("Matching one deletion that the host delivers twice", () => {
     [{ deleted: false }, false],
   ];
   for (const [match, expected] of takes) {
-    it(`takesDeletionsFromDeleteEvents(${JSON.stringify(match)}) is ${expected}: deleted: true and events that let delete through`, () => {
+    it(`takesDeletionsFromDeleteEvents(${JSON.stringify(match)}) is ${expected}: deleted: true and events, listed, that let delete through`, () => {
       expect(takesDeletionsFromDeleteEvents(match)).to.equal(expected);
     });
   }

@@ -226,8 +226,8 @@ describe("subscribedEvents(route) against what match.ts lets through", () => {
     ] as Route["match"][]) {
       const route: Route = { ...jenkinsRoute(), match };
       expect(compileMatcher(route)(pullRequest).matched, JSON.stringify(match)).to.equal(false);
-      // On GitHub, deleted: true without events takes a deletion from its delete event, not from the push.
-      expect(subscribedEvents(route)).to.deep.equal(match.deleted ? ["delete"] : ["push"]);
+      // deleted: true without events takes a deletion from the push.
+      expect(subscribedEvents(route)).to.deep.equal(["push"]);
       expect(subscribedEvents({ ...route, provider: "gitlab" })).to.deep.equal(["push"]);
     }
     expect(subscribedEvents({ ...s3ZipRoute(), match: branches })).to.deep.equal(["push"]);
@@ -237,11 +237,11 @@ describe("subscribedEvents(route) against what match.ts lets through", () => {
     const subscribed = (provider: Route["provider"], match: Route["match"]) =>
       webhookSetup({ ...jenkinsRoute(), provider, match }, "https://x");
     const cases: Array<[Route["provider"], Route["match"], string[], string[]]> = [
-      ["github", { deleted: true }, ["delete"], ["delete"]],
+      ["github", { deleted: true }, ["push"], ["push"]],
       ["github", { events: ["push", "delete"], deleted: true }, ["delete"], ["delete"]],
       ["github", { events: ["push"], deleted: true }, ["push"], ["push"]],
       ["github", { events: ["push", "delete"] }, ["delete", "push"], ["delete", "push"]],
-      ["gitea", { deleted: true }, ["delete"], ["delete"]],
+      ["gitea", { deleted: true }, ["push"], ["push"]],
       ["gitea", { events: ["push", "delete"], deleted: true }, ["delete"], ["delete"]],
       ["gitlab", { deleted: true }, ["push"], ["Push events", "Tag push events"]],
       ["bitbucket", { deleted: true }, ["push"], ["repo:push"]],

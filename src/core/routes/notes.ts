@@ -978,7 +978,6 @@ function namesPullRequestAction(route: Route, action: string): boolean {
   return forPullRequests && includes(route.match.actions).includes(action);
 }
 
-/** Notes on what a host's deliveries hold that a route's filters do not expect. */
 /** How the webhook is told to send delete events, on the hosts that have them (match.ts DELETE_EVENT_PROVIDERS). */
 const DELETE_EVENT_SETTING: Partial<Record<Provider, string>> = {
   github: ' ("Branch or tag deletion")',
@@ -1004,9 +1003,8 @@ function deleteEventNotes(route: Route): string[] {
   const notes: string[] = [];
   if (events?.includes("delete") !== true) {
     notes.push(
-      `deleted: true${events === undefined ? " without events" : ""} takes ${host}'s deletions from its delete ` +
-        "events, not from the push sent with one (one deletion, one run): the webhook must send delete events" +
-        `${setting}${events === undefined ? "; write events: [delete] to say so" : ""}`,
+      `deleted: true takes ${host}'s deletions from its delete events, not from the push sent with one (one ` +
+        `deletion, one run): the webhook must send delete events${setting}`,
     );
   }
   if (events?.includes("push") === true) {
@@ -1018,6 +1016,7 @@ function deleteEventNotes(route: Route): string[] {
   return notes;
 }
 
+/** Notes on what a host's deliveries hold that a route's filters do not expect. */
 function deliveryNotes(route: Route): string[] {
   const notes: string[] = [];
   // Short enough that the longer note, after "route <32-character name>: ", stays within 300 characters.
