@@ -97,10 +97,14 @@ const GITLAB: Record<string, string[]> = {
   delete: ["Push events", "Tag push events"],
   pull_request: ["Merge request events"],
   release: ["Releases events"],
-  issues: ["Issues events"],
+  // A confidential issue is sent only under its own setting (confidential_issues_events), and its
+  // Confidential Issue Hook becomes issues too: without it, the route never sees confidential issues.
+  issues: ["Issues events", "Confidential issues events"],
   issue_comment: ["Comments"],
   // The events GitLab's other hooks become ("Note Hook" is note), as its webhook form labels them.
+  // "Confidential Note Hook" is confidential_note, not note: its setting goes with that event only.
   note: ["Comments"],
+  confidential_note: ["Confidential comments"],
   pipeline: ["Pipeline events"],
   job: ["Job events"],
   wiki_page: ["Wiki page events"],

@@ -1,6 +1,7 @@
 import examples from "@octokit/webhooks-examples";
 import { expect } from "chai";
 import { normaliseGitHubLike } from "../../src/core/events/github";
+import { normaliseGitLab } from "../../src/core/events/gitlab";
 import { compileMatcher } from "../../src/core/match";
 import type { Route } from "../../src/core/types";
 import {
@@ -406,6 +407,32 @@ describe("hostEvents(provider, events)", () => {
       "Milestone events",
       "Project or group access token events",
     ]);
+  });
+
+  it("ticks GitLab's Confidential issues events for an issues route, which matches a Confidential Issue Hook that only that setting sends", () => {
+    const route: Route = {
+      ...gitlabRoute("issues-bot"),
+      match: { repos: ["platform/*"], events: ["issues"] },
+    };
+    const payload = {
+      object_kind: "issue",
+      event_type: "confidential_issue",
+      user: { username: "alice" },
+      project: { path_with_namespace: "platform/api" },
+      object_attributes: { iid: 7, action: "open", confidential: true },
+    };
+    const event = normaliseGitLab("Confidential Issue Hook", payload, "d-1");
+    expect(compileMatcher(route)(event).matched).to.equal(true);
+    expect(webhookSetup(route, "https://x/v1/hooks/issues-bot").hostEvents).to.deep.equal([
+      "Issues events",
+      "Confidential issues events",
+    ]);
+  });
+
+  it("ticks GitLab's Confidential comments for confidential_note (a Confidential Note Hook), and only Comments for note", () => {
+    expect(normaliseGitLab("Confidential Note Hook", {}, "d-1").event).to.equal("confidential_note");
+    expect(hostEvents("gitlab", ["confidential_note"])).to.deep.equal(["Confidential comments"]);
+    expect(hostEvents("gitlab", ["note"])).to.deep.equal(["Comments"]);
   });
 
   it("names every Gitea setting whose deliveries arrive as the route's event: a pull request's assign, label, milestone, review request and push arrive as pull_request", () => {
