@@ -254,14 +254,17 @@ export function webhookSetup(route: Route, url: string, secretNamePrefix = ""): 
 }
 
 /**
- * `match.repos` entries without a glob or exclusion: owner/name, each exactly one repository. GitHub's
- * names are case-insensitive, so Acme/API and acme/api are one repository (the first spelling is kept).
+ * `match.repos` entries without a glob or exclusion: owner/name, each exactly one repository; on GitLab the
+ * owner is the whole namespace, subgroups included (platform/backend/api). Other hosts have no nested owners,
+ * so a name with more "/" there is no repository. Every host's names are case-insensitive, so Acme/API and
+ * acme/api are one repository (the first spelling is kept).
  */
 export function exactRepositories(route: Route): string[] {
   const repos = route.match.repos ?? [];
+  const fullName = route.provider === "gitlab" ? /^[^/\s]+(\/[^/\s]+)+$/ : /^[^/\s]+\/[^/\s]+$/;
   const byName = new Map<string, string>();
   for (const repo of repos) {
-    if (GLOB_SYNTAX.test(repo) || !/^[^/\s]+\/[^/\s]+$/.test(repo)) continue;
+    if (GLOB_SYNTAX.test(repo) || !fullName.test(repo)) continue;
     if (!byName.has(repo.toLowerCase())) byName.set(repo.toLowerCase(), repo);
   }
   return [...byName.values()].sort();

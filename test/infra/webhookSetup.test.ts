@@ -506,6 +506,19 @@ describe("webhookSetup(route, url) and exactRepositories(route)", () => {
     expect(exactRepositories(route)).to.deep.equal(["acme/api", "acme/web"]);
   });
 
+  it("lists a GitLab project in a subgroup (platform/backend/api) where to add the webhook; GitHub keeps owner/name only", () => {
+    const repos = ["platform/backend/api", "platform/web", "platform/backend/*"];
+    const gitlab: Route = { ...gitlabRoute("backend-api"), match: { repos } };
+    expect(webhookSetup(gitlab, "https://x/v1/hooks/backend-api").repositories).to.deep.equal([
+      "platform/backend/api",
+      "platform/web",
+    ]);
+    // GitHub, Gitea and Bitbucket nest no owners: such a name is no repository there.
+    for (const provider of ["github", "gitea", "bitbucket", "bitbucket-server"] as const) {
+      expect(exactRepositories({ ...gitlab, provider }), provider).to.deep.equal(["platform/web"]);
+    }
+  });
+
   it("exactRepositories counts Acme/API and acme/api as one repository (GitHub names are case-insensitive)", () => {
     expect(exactRepositories(jenkinsRoute("r", ["acme/api", "Acme/API", "acme/web"]))).to.deep.equal([
       "acme/api",
