@@ -7,7 +7,12 @@ import * as aws from "@pulumi/aws";
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { RANDOM_SECRET_NAME, shownSecretName } from "../core/routes/checks";
+import {
+  looksRandomBehindPrefix,
+  RANDOM_SECRET_NAME,
+  shownSecretName,
+  withoutSecretNamePrefix,
+} from "../core/routes/checks";
 import type { Route } from "../core/types";
 import { shortHash } from "./naming";
 import {
@@ -55,6 +60,20 @@ export function logicalPart(text: string): string {
 }
 
 /**
+ * The logical part of a generated secret's resources, from its name as routes.yaml writes it (without the
+ * stack's secretNamePrefix, so that setting one moves the secret and keeps its value). A name that looks like a
+ * pasted secret value (shownSecretName hides it everywhere else) would sit, lower-cased, in URNs that every
+ * `pulumi up` and `preview` prints, its 6-hex suffix enough to find the capitals back: such a name gets a hash
+ * alone, and `previous` is the part a stack deployed before had, for an alias (a new URN without one would mean
+ * a new RandomPassword: a new value, and failed deliveries until the webhooks had it).
+ */
+export function secretLogicalPart(secretName: string, prefix: string): { id: string; previous?: string } {
+  const written = withoutSecretNamePrefix(secretName, prefix);
+  if (!looksRandomBehindPrefix(secretName, prefix)) return { id: logicalPart(written) };
+  return { id: `secret-${shortHash(written, 16)}`, previous: logicalPart(written) };
+}
+
+/**
  * The logical name of a per-owner or per-repository resource: `prefix` and the lower-cased name, so that
  * spelling the same owner or repository otherwise in routes.yaml keeps the resource's URN (a new URN would be
  * created before the old one is deleted, and GitHub refuses a second webhook with the same URL: 422 "Hook
@@ -85,14 +104,14 @@ export class Webhooks extends pulumi.ComponentResource {
       if (!secretName || secretValues.has(secretName)) continue;
       // Keyed by the name routes.yaml gives: setting a prefix later moves the secret, and keeps its value
       // (the same RandomPassword), so the webhooks need no new secret and no delivery fails meanwhile.
-      const prefix = args.secretNamePrefix ?? "";
-      const id = logicalPart(
-        prefix && secretName.startsWith(prefix) ? secretName.slice(prefix.length) : secretName,
-      );
+      const { id, previous } = secretLogicalPart(secretName, args.secretNamePrefix ?? "");
+      // The name a deployed stack has the resource under, when it had another: the engine moves it there.
+      const movedFrom = (suffix: string): pulumi.CustomResourceOptions =>
+        previous === undefined ? {} : { aliases: [{ name: `${name}-${previous}${suffix}` }] };
       const password = new random.RandomPassword(
         `${name}-${id}-value`,
         { length: 48, special: false },
-        { parent: this },
+        { parent: this, ...movedFrom("-value") },
       );
       const secret = new aws.secretsmanager.Secret(
         `${name}-${id}`,
@@ -102,12 +121,12 @@ export class Webhooks extends pulumi.ComponentResource {
           // Destroy and re-create under the same name must work: no recovery window for a generated value.
           recoveryWindowInDays: 0,
         },
-        { parent: this },
+        { parent: this, ...movedFrom("") },
       );
       const version = new aws.secretsmanager.SecretVersion(
         `${name}-${id}-version`,
         { secretId: secret.id, secretString: password.result },
-        { parent: this },
+        { parent: this, ...movedFrom("-version") },
       );
       secretVersions.set(secretName, version);
       secretValues.set(secretName, password.result);

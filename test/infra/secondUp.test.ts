@@ -168,3 +168,55 @@ describe("second up: a managed webhook's repository spelled otherwise in routes.
     expect(b.cloud.ofType(HOOK)).to.have.length(2);
   });
 });
+
+describe("second up: a managed secret whose name looks like a secret value (github.manageWebhooks)", function () {
+  this.timeout(120_000);
+  const PASTED = "Zq8xK2mP9vL4nR7tW1yB5cD3fG6hJ0sA";
+  const OF_WEBHOOKS = "urn:pulumi:dev::hookgate::hookgate:infra:Webhooks$";
+  const GENERATED = [
+    ["random:index/randomPassword:RandomPassword", "-value"],
+    [SECRET, ""],
+    ["aws:secretsmanager/secretVersion:SecretVersion", "-version"],
+  ] as const;
+  const generated = (r: Recorded) => GENERATED.some(([type]) => r.type === type);
+  const up = (secret: string, secretNamePrefix?: string) => ({
+    config: config({ ...(secretNamePrefix ? { secretNamePrefix } : {}), github: { manageWebhooks: true } }),
+    routes: [{ ...jenkinsRoute(), secret }],
+    githubToken: TOKEN,
+  });
+
+  // routes.yaml's name, the prefix, and the logical part a stack deployed before this version has.
+  const cases: [string, string | undefined, string][] = [
+    [PASTED, undefined, "zq8xk2mp9vl4nr7tw1yb5cd3fg6hj0sa-a0f353"],
+    [`hookgate/${PASTED}`, "dev/", "hookgate-zq8xk2mp9vl4nr7tw1yb5cd3fg6hj0sa-cd5ff2"],
+  ];
+  for (const [secret, prefix, deployed] of cases) {
+    it(`keeps ${prefix ? "a prefixed " : ""}such a name out of the URNs pulumi prints, and moves a deployed stack's password, secret and version to the new URNs through aliases (no new value)`, async () => {
+      const now = await evaluate({ ...up(secret, prefix), code: stubCode, stack: "dev" });
+      const urns = now.cloud.resources.map((r) => r.urn);
+      expect(urns.filter((u) => u.toLowerCase().includes(PASTED.toLowerCase()))).to.deep.equal([]);
+      const resources = now.cloud.resources.filter(generated);
+      expect(resources).to.have.length(3);
+      for (const [type, suffix] of GENERATED) {
+        const [r] = resources.filter((x) => x.type === type);
+        expect(r?.name, type).to.match(new RegExp(`^hookgate-webhooks-secret-[0-9a-f]{16}${suffix}$`));
+        expect(r?.aliases, type).to.deep.equal([
+          `${OF_WEBHOOKS}${type}::hookgate-webhooks-${deployed}${suffix}`,
+        ]);
+      }
+      // And once moved, a second up changes nothing at all.
+      const { d } = await twoUps(up(secret, prefix), up(secret, prefix));
+      expect([d.added, d.removed, d.changed].map((x) => x.length)).to.deep.equal([0, 0, 0]);
+    });
+  }
+
+  it("keeps an ordinary secret name in the generated resources' URNs, with no alias", async () => {
+    const now = await evaluate({ ...up("hookgate/github-webhook"), code: stubCode, stack: "dev" });
+    const resources = now.cloud.resources.filter(generated);
+    expect(resources.map((r) => [r.name, r.aliases])).to.have.deep.members([
+      ["hookgate-webhooks-hookgate-github-webhook-2be7ae-value", []],
+      ["hookgate-webhooks-hookgate-github-webhook-2be7ae", []],
+      ["hookgate-webhooks-hookgate-github-webhook-2be7ae-version", []],
+    ]);
+  });
+});
