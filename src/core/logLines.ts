@@ -13,3 +13,9 @@ export const DEAD_OUTCOME = "dead";
  * dead-lettered.
  */
 export const DEAD_LETTERED_FIELD = "deadLettered";
+/**
+ * A field (`true`) on a delivery line refused by verification whose request carries the Git host's own delivery
+ * headers (carriesHostDeliveryHeaders): an unsigned one is then the host's webhook without a secret, not a scan.
+ * Only the boolean: never a header's value.
+ */
+export const FROM_HOST_FIELD = "fromHost";

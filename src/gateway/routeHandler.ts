@@ -20,10 +20,16 @@ import {
   TransientDependencyError,
   WorkItemTooLargeError,
 } from "../core/errors";
-import { deliveryIdOf, eventName } from "../core/events/headers";
+import { carriesHostDeliveryHeaders, deliveryIdOf, eventName } from "../core/events/headers";
 import { isPing, normaliseDelivery } from "../core/events/normalise";
 import { contentTypeOf, headerBag, severalValues } from "../core/headers";
-import { ATTEMPT_MSG, DEAD_LETTERED_FIELD, DEAD_OUTCOME, DELIVERY_MSG } from "../core/logLines";
+import {
+  ATTEMPT_MSG,
+  DEAD_LETTERED_FIELD,
+  DEAD_OUTCOME,
+  DELIVERY_MSG,
+  FROM_HOST_FIELD,
+} from "../core/logLines";
 import { compileMatcher, decideChanges } from "../core/match";
 import {
   MAX_ATTEMPTS,
@@ -211,6 +217,8 @@ interface DeliveryLog {
   error?: string;
   /** Why a rejection happened, beyond the reason the caller is told (logged, never answered). */
   detail?: string;
+  /** Refused by verification, with the Git host's own delivery headers (logged as FROM_HOST_FIELD). */
+  fromHost?: true;
   /** Queued, but the queued mark failed: the claim stays pending (not logged; the late line's reason says it). */
   queuedMarkFailed?: true;
   /** When the receive path's calls must end (epoch ms): its 503's deadline. Undefined for serve's stores. */
@@ -603,6 +611,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (line.generation !== undefined) fields.generation = line.generation;
     if (line.error !== undefined) fields.error = line.error;
     if (line.detail !== undefined) fields.detail = line.detail;
+    if (line.fromHost) fields[FROM_HOST_FIELD] = true;
     fields.level = answer.statusCode >= 500 ? "error" : answer.statusCode >= 400 ? "warn" : "info";
     return fields;
   }
@@ -675,6 +684,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (!verdict.ok) {
       line.reason = verdict.reason;
       if (verdict.detail !== undefined) line.detail = verdict.detail;
+      // An unsigned delivery from the host itself (its webhook lost its secret) is told from a scan by this.
+      if (carriesHostDeliveryHeaders(route.provider, request.headers)) line.fromHost = true;
       return new Answer(verdict.status, "rejected", verdict.reason, "rejected");
     }
     line.via = verdict.via;

@@ -2,7 +2,13 @@
 // The API side (resource, method, integration, invoke permission) lives in Api, which needs the function.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ATTEMPT_MSG, DEAD_LETTERED_FIELD, DEAD_OUTCOME, DELIVERY_MSG } from "../core/logLines";
+import {
+  ATTEMPT_MSG,
+  DEAD_LETTERED_FIELD,
+  DEAD_OUTCOME,
+  DELIVERY_MSG,
+  FROM_HOST_FIELD,
+} from "../core/logLines";
 import { dnsSuffix } from "../core/partitions";
 import {
   DLQ_RETENTION_SECONDS,
@@ -13,7 +19,12 @@ import {
 import { shownSecretName } from "../core/routes/checks";
 import { SECRET_MISSING_MSG, SECRET_UNUSABLE_MSG } from "../core/secretValues";
 import type { Route as RouteSpec } from "../core/types";
-import { GITLAB_SIGNING_KEY_MISSING, GITLAB_TOKEN_REFUSED, SIGNATURE_INVALID } from "../core/verify";
+import {
+  GITLAB_SIGNING_KEY_MISSING,
+  GITLAB_TOKEN_REFUSED,
+  SIGNATURE_INVALID,
+  signatureMissingReason,
+} from "../core/verify";
 import type { EgressProxyConfig, LambdaConfig } from "./config";
 import { logLineAlarm } from "./logLineAlarm";
 import type { RouteNames } from "./naming";
@@ -232,27 +243,24 @@ export const SECRET_UNUSABLE_PATTERN =
   `($.msg = ${JSON.stringify(SECRET_UNUSABLE_MSG)})) }`;
 
 /**
- * The delivery lines of a request refused 401 because its signature (or GitLab token) matches none of the route's
- * secret's values: what every delivery writes when the secret was changed on one side only. `status` is a number in
- * the function's lines.
+ * The delivery lines of a request refused 401 because the Git host's signature (or GitLab token) does not check
+ * against the route's secret: what every delivery writes when the secret was changed on one side only. That is
+ * "signature invalid" (matching none of the secret's values), or the route's "signature missing" on a line with
+ * FROM_HOST_FIELD: a request with the host's own delivery headers and no signature, from a webhook whose secret
+ * was cleared on the host (or never set). A scan of the URL sends no signature either, but none of those headers:
+ * it is not counted. On a gitlab route also a secret changed in kind on one side only (a whsec_ signing token on
+ * one side, the plain token on the other), which refuses every delivery with one of the two "signature missing
+ * (...)" reasons; a scan sends neither GitLab header, so it gets neither reason. `status` is a number in the
+ * function's lines.
  */
-export const BAD_SIGNATURE_PATTERN =
-  `{ ($.msg = ${JSON.stringify(DELIVERY_MSG)}) && ($.status = 401) && ` +
-  `($.reason = ${JSON.stringify(SIGNATURE_INVALID)}) }`;
-/**
- * BAD_SIGNATURE_PATTERN on a gitlab route: also a secret changed in kind on one side only (a whsec_ signing token
- * on one side, the plain token on the other), which refuses every delivery with one of the two "signature missing
- * (...)" reasons. A scan sends neither GitLab header, so it gets neither reason: no added noise.
- */
-export const GITLAB_BAD_SIGNATURE_PATTERN =
-  `{ ($.msg = ${JSON.stringify(DELIVERY_MSG)}) && ($.status = 401) && ` +
-  `(($.reason = ${JSON.stringify(SIGNATURE_INVALID)}) || ` +
-  `($.reason = ${JSON.stringify(GITLAB_TOKEN_REFUSED)}) || ` +
-  `($.reason = ${JSON.stringify(GITLAB_SIGNING_KEY_MISSING)})) }`;
-
-/** The bad-signature filter pattern for a route of `provider`. */
 export function badSignaturePattern(provider: RouteSpec["provider"]): string {
-  return provider === "gitlab" ? GITLAB_BAD_SIGNATURE_PATTERN : BAD_SIGNATURE_PATTERN;
+  const reason = (text: string) => `($.reason = ${JSON.stringify(text)})`;
+  const refusals = [
+    reason(SIGNATURE_INVALID),
+    ...(provider === "gitlab" ? [reason(GITLAB_TOKEN_REFUSED), reason(GITLAB_SIGNING_KEY_MISSING)] : []),
+    `(${reason(signatureMissingReason(provider))} && ($.${FROM_HOST_FIELD} IS TRUE))`,
+  ];
+  return `{ ($.msg = ${JSON.stringify(DELIVERY_MSG)}) && ($.status = 401) && (${refusals.join(" || ")}) }`;
 }
 /**
  * The attempt lines of a delivery the function itself sent to the dead-letter queue (its last attempt, or a final
@@ -618,10 +626,11 @@ export class Route extends pulumi.ComponentResource {
           description: describingSecret(
             route.secret,
             (secret) =>
-              `hookgate route ${route.name}: a request was refused 401 "${SIGNATURE_INVALID}"${route.provider === "gitlab" ? ` or "signature missing (...)"` : ""} (at least ` +
-              `${BAD_SIGNATURE_THRESHOLD} in ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes): the Git host signs with another value than the secret ` +
-              `${secret} holds (changed on one side only), and every delivery is lost (Git hosts do not ` +
-              "redeliver a 4xx). Put the same value on both sides, then redeliver. " +
+              `hookgate route ${route.name}: a request was refused 401 "${SIGNATURE_INVALID}"${route.provider === "gitlab" ? `, "signature missing (...)"` : ""} ` +
+              `or "signature missing" with ${FROM_HOST_FIELD} (at least ${BAD_SIGNATURE_THRESHOLD} in ` +
+              `${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes): the Git host signs with another value than the secret ` +
+              `${secret} holds, or none (changed or cleared on one side), and every delivery is lost (a 4xx is not ` +
+              "redelivered). Put the same value on both sides, then redeliver. " +
               // A kind mismatch is not mended by copying a value, and each reason has its own mends (the log line's
               // detail: GITLAB_SIGNING_KEY_MISSING_DETAIL, GITLAB_TOKEN_REFUSED_DETAIL). Short: a hidden name's
               // description must fit 1,024 characters whole.
@@ -629,8 +638,9 @@ export class Route extends pulumi.ComponentResource {
                 ? "For (X-Gitlab-Token), put the hook's whsec_ signing token in the secret or the plain token in the hook; " +
                   "for (webhook-signature), the secret's signing token in the hook or the plain token alone in the secret. "
                 : "") +
-              "One made-up signature from anyone who can reach the URL trips it too; api.ipAllowlist narrows who can. " +
-              `See the log group ${names.logGroup} (delivery lines with status 401). It keeps its state through quiet ` +
+              // A made-up request with the host's headers and no signature counts as much as a made-up signature.
+              "One made-up delivery trips it too; api.ipAllowlist narrows who can send one. " +
+              `See the log group ${names.logGroup} (delivery lines, status 401). It keeps its state through quiet ` +
               `periods: OK comes after ${BAD_SIGNATURE_WINDOW_SECONDS / 60} minutes in which the function ran and ` +
               "refused none so, and does not mean the refused deliveries were redelivered.",
             args.secretNamePrefix,

@@ -3,21 +3,20 @@
 // count the very lines the function writes.
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
+import { signDelivery } from "../../src/cli/send";
 import { headerBag } from "../../src/core/headers";
+import { FROM_HOST_FIELD } from "../../src/core/logLines";
 import type { Route } from "../../src/core/types";
 import {
   GITLAB_SIGNING_KEY_MISSING_DETAIL,
   GITLAB_TOKEN_REFUSED_DETAIL,
   SIGNATURE_INVALID,
+  signatureMissingReason,
 } from "../../src/core/verify";
 import { signatureHeaders } from "../../src/core/verify/sign";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { createRouteHandler } from "../../src/gateway/routeHandler";
-import {
-  BAD_SIGNATURE_PATTERN,
-  badSignaturePattern,
-  GITLAB_BAD_SIGNATURE_PATTERN,
-} from "../../src/infra/route";
+import { badSignaturePattern } from "../../src/infra/route";
 import { loadPayload } from "../fixtures/payloads";
 import {
   githubDelivery,
@@ -56,7 +55,7 @@ describe("The bad-signature alarm (a secret changed on one side only)", () => {
   it("the route's bad-signature filter counts each delivery refused 401 for a signature made with another secret, and no accepted one", async () => {
     const refused = await deliver("the-new-value-stored-alone");
     expect(refused.statuses).to.deep.equal([401, 401, 401]);
-    const counts = jsonPattern(BAD_SIGNATURE_PATTERN);
+    const counts = jsonPattern(badSignaturePattern("github"));
     const counted = refused.lines.filter(counts);
     expect(counted).to.have.length(3);
     expect(counted.every((l) => l.reason === SIGNATURE_INVALID && l.level === "warn")).to.equal(true);
@@ -81,7 +80,9 @@ describe("The bad-signature alarm (a secret changed on one side only)", () => {
     expect(filter?.inputs).to.deep.equal({
       name,
       logGroupName: "/aws/lambda/hookgate-dev-api-build",
-      pattern: '{ ($.msg = "delivery") && ($.status = 401) && ($.reason = "signature invalid") }',
+      pattern:
+        '{ ($.msg = "delivery") && ($.status = 401) && (($.reason = "signature invalid") || ' +
+        '(($.reason = "signature missing: a github route reads X-Hub-Signature-256") && ($.fromHost IS TRUE))) }',
       metricTransformation: { namespace: "hookgate", name, value: "1", defaultValue: "0" },
     });
     const alarm = cloud.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.inputs.name === name);
@@ -97,7 +98,7 @@ describe("The bad-signature alarm (a secret changed on one side only)", () => {
     });
     expect(alarm?.inputs.alarmActions).to.have.length(1);
     expect(alarm?.inputs.alarmDescription)
-      .to.contain("One made-up signature")
+      .to.contain("One made-up delivery trips it too")
       .and.contain("api.ipAllowlist narrows who can");
   });
 });
@@ -163,7 +164,7 @@ describe("The bad-signature alarm on a gitlab route (a secret changed in kind on
   it("the gitlab route's filter does not count an accepted delivery, nor a request carrying neither GitLab header", async () => {
     const accepted = await gitlabDelivery(SIGNING_TOKEN, SIGNING_TOKEN);
     expect(accepted.status).to.equal(202);
-    const counts = jsonPattern(GITLAB_BAD_SIGNATURE_PATTERN);
+    const counts = jsonPattern(badSignaturePattern("gitlab"));
     expect(accepted.lines.filter(counts)).to.deep.equal([]);
     const scan = {
       msg: "delivery",
@@ -184,14 +185,17 @@ describe("The bad-signature alarm on a gitlab route (a secret changed in kind on
     const gitlab = filters.find((f) => f.inputs.name === "hookgate-dev-platform-gitlab-bad-signature");
     expect(gitlab?.inputs.pattern).to.equal(
       '{ ($.msg = "delivery") && ($.status = 401) && (($.reason = "signature invalid") || ' +
-        '($.reason = "signature missing (webhook-signature)") || ($.reason = "signature missing (X-Gitlab-Token)")) }',
+        '($.reason = "signature missing (webhook-signature)") || ($.reason = "signature missing (X-Gitlab-Token)") || ' +
+        '(($.reason = "signature missing: a gitlab route reads X-Gitlab-Token or webhook-signature") && ($.fromHost IS TRUE))) }',
     );
     const github = filters.find((f) => f.inputs.name === "hookgate-dev-api-build-bad-signature");
-    expect(github?.inputs.pattern).to.equal(BAD_SIGNATURE_PATTERN);
+    expect(github?.inputs.pattern).to.equal(badSignaturePattern("github"));
     const alarm = cloud
       .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
       .find((a) => a.inputs.name === "hookgate-dev-platform-gitlab-bad-signature");
-    expect(alarm?.inputs.alarmDescription).to.contain('or "signature missing (...)"');
+    expect(alarm?.inputs.alarmDescription).to.contain(
+      ', "signature missing (...)" or "signature missing" with fromHost',
+    );
     // Copying one value to the other side does not mend two kinds: the description says what does, for each reason
     // as the delivery line's detail does (a hook sending the plain token already has it; a secret holding the
     // signing token already has that).
@@ -213,5 +217,84 @@ describe("The bad-signature alarm on a gitlab route (a secret changed in kind on
       .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
       .find((a) => a.inputs.name === "hookgate-dev-api-build-bad-signature");
     expect(githubAlarm?.inputs.alarmDescription).to.not.contain("two kinds");
+  });
+});
+
+/** Headers a host's webhook with a secret adds: without them, the delivery is what a webhook without one sends. */
+const SIGNING_HEADERS = [
+  "x-hub-signature",
+  "x-hub-signature-256",
+  "x-gitea-signature",
+  "x-gogs-signature",
+  "x-gitlab-token",
+  "webhook-id",
+  "webhook-timestamp",
+  "webhook-signature",
+];
+
+/** One request to a route of `provider` with these headers (no signature), and the lines its function writes. */
+async function unsigned(provider: Route["provider"], headers: Record<string, string>, body: Buffer) {
+  const route: Route = jenkinsRoute({ provider, secret: "hookgate/webhook" });
+  const logs = new LogCollector();
+  const handler = createRouteHandler({
+    route,
+    secrets: new MemorySecretStore({ "hookgate/webhook": WEBHOOK_SECRET }),
+    queue: new RecordingQueue(),
+    deadLetters: new RecordingDeadLetters(),
+    dedupe: new MemoryDedupeStore(),
+    runAction: async () => ({ status: "done", detail: "" }),
+    log: logs.log,
+  });
+  const answer = await handler.deliver({
+    routeName: route.name,
+    method: "POST",
+    headers: headerBag(headers),
+    body,
+    sourceIp: "203.0.113.7",
+  });
+  return { status: answer.statusCode, lines: logs.lines.filter((l) => l.msg === "delivery") };
+}
+
+describe("The bad-signature alarm and a webhook without a secret on the Git host", () => {
+  const body = Buffer.from(JSON.stringify({ ref: "refs/heads/main", repository: { full_name: "acme/api" } }));
+  for (const provider of ["github", "gitlab", "bitbucket", "bitbucket-server", "gitea"] as const) {
+    it(`counts a ${provider} delivery the host sent unsigned (its secret cleared there), refused 401 "signature missing", marked ${FROM_HOST_FIELD} and no header value; not a scan's unsigned request`, async () => {
+      // What the host sends (as hookgate send imitates it), less the headers a webhook secret adds.
+      const sent = signDelivery({ provider, event: "push", payload: body, secret: "unused" });
+      const hostHeaders = Object.fromEntries(
+        Object.entries(sent.headers).filter(([name]) => !SIGNING_HEADERS.includes(name)),
+      );
+      const counts = jsonPattern(badSignaturePattern(provider));
+      const fromHost = await unsigned(provider, hostHeaders, body);
+      expect(fromHost.status).to.equal(401);
+      expect(fromHost.lines).to.have.length(1);
+      const [line] = fromHost.lines;
+      expect(line?.reason).to.equal(signatureMissingReason(provider));
+      expect(line?.[FROM_HOST_FIELD]).to.equal(true);
+      expect(counts(line ?? {})).to.equal(true);
+      const scan = await unsigned(provider, { "content-type": "application/json" }, body);
+      expect(scan.status).to.equal(401);
+      const [scanLine] = scan.lines;
+      expect(scanLine).to.not.have.property(FROM_HOST_FIELD);
+      expect(scan.lines.filter(counts)).to.deep.equal([]);
+      // Only the boolean is added: the two lines differ in the delivery id and event (logged as before) alone.
+      const differing = Object.keys({ ...line, ...scanLine }).filter(
+        (k) => JSON.stringify(line?.[k]) !== JSON.stringify(scanLine?.[k]),
+      );
+      expect(differing.sort()).to.deep.equal(["deliveryId", "event", FROM_HOST_FIELD].sort());
+    });
+  }
+
+  it("does not mark a request with only part of GitHub's headers (no Hookshot User-Agent, or no hook id) as the host's", async () => {
+    const sent = signDelivery({ provider: "github", event: "push", payload: body, secret: "unused" });
+    const { "x-hub-signature": _sha1, "x-hub-signature-256": _sha256, ...host } = sent.headers;
+    for (const partial of [
+      { ...host, "user-agent": "curl/8.5.0" },
+      Object.fromEntries(Object.entries(host).filter(([name]) => name !== "x-github-hook-id")),
+    ]) {
+      const { status, lines } = await unsigned("github", partial, body);
+      expect(status).to.equal(401);
+      expect(lines[0]).to.not.have.property(FROM_HOST_FIELD);
+    }
   });
 });

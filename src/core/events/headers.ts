@@ -81,6 +81,41 @@ export const DELIVERY_HEADERS: Readonly<Record<Provider, readonly string[]>> = {
   gitea: ["x-gitea-delivery", "x-forgejo-delivery", "x-gogs-delivery", "x-github-delivery"],
 };
 
+/**
+ * Headers each Git host sends with every delivery, a webhook with no secret too; any one set, all present,
+ * says the request claims to be the host's own (`hookgate send` imitates them): GitHub's delivery headers
+ * (docs.github.com, "Webhook events and payloads") with its Hookshot User-Agent (HOOKSHOT below), GitLab's
+ * event with the delivery's UUID (X-Gitlab-Event-UUID, Idempotency-Key since 17.4, X-Gitlab-Webhook-UUID),
+ * Bitbucket Cloud's and Data Center's documented request headers, Gitea's, Forgejo's or Gogs' own pair. A scan
+ * of the URL sends none of these; they can be made up, so this only tells a host's unsigned delivery (a
+ * webhook whose secret was cleared) from the noise, for the bad-signature alarm: it lets nothing in.
+ */
+const HOST_DELIVERY_HEADERS: Readonly<Record<Provider, readonly (readonly string[])[]>> = {
+  github: [["x-github-delivery", "x-github-hook-id", "x-github-event"]],
+  gitlab: [
+    ["x-gitlab-event", "x-gitlab-event-uuid"],
+    ["x-gitlab-event", "idempotency-key"],
+    ["x-gitlab-event", "x-gitlab-webhook-uuid"],
+  ],
+  bitbucket: [["x-hook-uuid", "x-request-uuid", "x-event-key"]],
+  "bitbucket-server": [["x-request-id", "x-event-key"]],
+  gitea: [
+    ["x-gitea-delivery", "x-gitea-event"],
+    ["x-forgejo-delivery", "x-forgejo-event"],
+    ["x-gogs-delivery", "x-gogs-event"],
+  ],
+};
+/** GitHub's (and GitHub Enterprise Server's) webhook User-Agent: "GitHub-Hookshot/<id>". */
+const HOOKSHOT = /^GitHub-Hookshot\//;
+
+/** Whether the request carries the delivery headers `provider`'s Git host sends (HOST_DELIVERY_HEADERS). */
+export function carriesHostDeliveryHeaders(provider: Provider, headers: HeaderBag): boolean {
+  const present = (name: string) => (headers.get(name) ?? []).some((v) => v.trim() !== "");
+  const sets = HOST_DELIVERY_HEADERS[provider];
+  if (!sets?.some((set) => set.every(present))) return false;
+  return provider !== "github" || (headers.get("user-agent") ?? []).some((v) => HOOKSHOT.test(v));
+}
+
 /** Visible ASCII, at most 128 characters: safe as an SQS deduplication id and a DynamoDB key part. */
 const USABLE_ID = /^[\x21-\x7e]{1,128}$/;
 

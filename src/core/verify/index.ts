@@ -41,6 +41,10 @@ const MISSING: Readonly<Record<Provider, string>> = {
   gitea:
     "signature missing: a gitea route reads X-Gitea-Signature, X-Forgejo-Signature, X-Gogs-Signature or X-Hub-Signature-256",
 };
+/** The reason a route of `provider` gives a request with no signature (nor token) and no IP allowlist. */
+export function signatureMissingReason(provider: Provider): string {
+  return MISSING[provider];
+}
 const AMBIGUOUS = "signature header repeated";
 /** The decoder's own 400 reason for it: the same words whichever refuses the request. */
 const CONTENT_TYPE_AMBIGUOUS = severalValues("content-type");

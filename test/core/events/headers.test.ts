@@ -1,7 +1,12 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { RequestError } from "../../../src/core/errors";
-import { deliveryIdOf, eventName, GITLAB_HOOK_HEADERS } from "../../../src/core/events/headers";
+import {
+  carriesHostDeliveryHeaders,
+  deliveryIdOf,
+  eventName,
+  GITLAB_HOOK_HEADERS,
+} from "../../../src/core/events/headers";
 import type { HeaderBag } from "../../../src/core/types";
 import { bagOf, loadPayload } from "../../fixtures/payloads";
 
@@ -244,5 +249,43 @@ describe("Function: deliveryIdOf (reasons and hand-made bags)", () => {
   it("deliveryIdOf accepts an id of exactly 128 visible characters", () => {
     const id = "~".repeat(128);
     expect(deliveryIdOf("github", bagOf({ "X-GitHub-Delivery": id }), body)).to.equal(id);
+  });
+});
+
+describe("carriesHostDeliveryHeaders(provider, headers): a request with the Git host's own delivery headers", () => {
+  it("takes Forgejo's or Gogs' own pair on a gitea route, and GitLab's event with any of its delivery UUIDs", () => {
+    const pairs: Record<string, string>[] = [
+      { "X-Forgejo-Delivery": "d-1", "X-Forgejo-Event": "push" },
+      { "X-Gogs-Delivery": "d-1", "X-Gogs-Event": "push" },
+      { "X-Gitea-Delivery": "d-1", "X-Gitea-Event": "push" },
+    ];
+    for (const pair of pairs) {
+      expect(carriesHostDeliveryHeaders("gitea", bagOf(pair)), JSON.stringify(pair)).to.equal(true);
+    }
+    for (const id of ["X-Gitlab-Event-UUID", "Idempotency-Key", "X-Gitlab-Webhook-UUID"]) {
+      expect(
+        carriesHostDeliveryHeaders("gitlab", bagOf({ "X-Gitlab-Event": "Push Hook", [id]: "u-1" })),
+        id,
+      ).to.equal(true);
+    }
+  });
+
+  it("refuses an event header alone, a blank value, or another host's headers", () => {
+    expect(carriesHostDeliveryHeaders("gitlab", bagOf({ "X-Gitlab-Event": "Push Hook" }))).to.equal(false);
+    expect(
+      carriesHostDeliveryHeaders("gitea", bagOf({ "X-Gitea-Delivery": " ", "X-Gitea-Event": "push" })),
+    ).to.equal(false);
+    expect(
+      carriesHostDeliveryHeaders(
+        "bitbucket",
+        bagOf({ "X-Request-Id": "r-1", "X-Event-Key": "repo:refs_changed" }),
+      ),
+    ).to.equal(false);
+    expect(
+      carriesHostDeliveryHeaders(
+        "bitbucket-server",
+        bagOf({ "X-Request-Id": "r-1", "X-Event-Key": "repo:refs_changed" }),
+      ),
+    ).to.equal(true);
   });
 });
