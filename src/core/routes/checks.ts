@@ -496,14 +496,22 @@ export function jobNamesOfPath(path: string): string[] | undefined {
   if (first < 0) return undefined;
   const names: string[] = [];
   for (let i = first; i + 1 < parts.length && parts[i] === "job"; i += 2) {
-    const name = parts[i + 1] as string;
-    try {
-      names.push(decodeURIComponent(name));
-    } catch {
-      names.push(name);
-    }
+    names.push(jobNameOfUrl(parts[i + 1] as string));
   }
   return names.length > 0 ? names : undefined;
+}
+
+/**
+ * The item name a segment of a job's URL path names: the segment decoded once, as Jenkins reads it (the
+ * multibranch job of feature/x, "feature%2Fx", is at /job/feature%252Fx). As written when it is no valid
+ * percent-encoding.
+ */
+export function jobNameOfUrl(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /**

@@ -35,7 +35,7 @@ import { isCredentialUse, routeSecretUses } from "../routeSecrets";
 import { shownText, suggestedText } from "../shownText";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
-import { didYouMean, jobNamesOfPath, looksRandom, shownSecretName } from "./checks";
+import { didYouMean, jobNameOfUrl, jobNamesOfPath, looksRandom, shownSecretName } from "./checks";
 import { namesRepository, repoPathFix, TAG_S3_KEY, tagPushFindings, tagsOnlyKeyProblem } from "./semantics";
 
 /** The match keys that hold globs. */
@@ -506,15 +506,18 @@ function jenkinsJobPathNotes(route: Route): string[] {
   for (const job of jobs) {
     const parts = job.split("/");
     if (parts.length % 2 !== 0 || !parts.every((part, i) => i % 2 === 1 || part === "job")) continue;
-    const names = parts.filter((_, i) => i % 2 === 1);
+    // Copied from a URL, each name is encoded once (feature%252Fx is the item feature%2Fx): the names to
+    // write are decoded, as for a job written as a whole URL (jobNamesOfPath).
+    const written = parts.filter((_, i) => i % 2 === 1);
+    const names = written.map(jobNameOfUrl);
     // One job/<name> pair may be a job in a folder named job (job: job/deploy), or the path of a top-level
     // job's URL copied from the browser (/job/deploy/): said as a condition. Two or more are a URL path.
     const folders = parts.slice(0, -1).join("/");
     notes.push(
       parts.length === 2
-        ? `job ${JSON.stringify(job)} is the job ${JSON.stringify(names[0])} in a folder named job; if it is ` +
-            `the top-level job of a URL ending /job/${names[0]}/, write ${JSON.stringify(names[0])}: hookgate adds the /job/`
-        : `job ${JSON.stringify(job)} is read as the job ${JSON.stringify(names.at(-1))} in the folders ` +
+        ? `job ${JSON.stringify(job)} is the job ${JSON.stringify(written[0])} in a folder named job; if it is ` +
+            `the top-level job of a URL ending /job/${written[0]}/, write ${JSON.stringify(names[0])}: hookgate adds the /job/`
+        : `job ${JSON.stringify(job)} is read as the job ${JSON.stringify(written.at(-1))} in the folders ` +
             `${JSON.stringify(folders)}; written as a job's URL path, it is the job ` +
             `${JSON.stringify(names.join("/"))}: write that, hookgate adds the /job/ of each folder`,
     );

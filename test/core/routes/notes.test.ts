@@ -1727,6 +1727,17 @@ ${jobs
     ]);
   });
 
+  it("says to write the names of a job's URL path decoded once: job/api/job/feature%252Fx is the job api/feature%2Fx", () => {
+    // The multibranch job of branch feature/x is the item feature%2Fx, at /job/api/job/feature%252Fx: the note's
+    // "api/feature%252Fx" would be requested at /job/api/job/feature%25252Fx, a job that does not exist.
+    expect(jenkinsNotes("https://ci.example.com", ["job/api/job/feature%252Fx"])).to.deep.equal([
+      'route r0: job "job/api/job/feature%252Fx" is read as the job "feature%252Fx" in the folders "job/api/job"; written as a job\'s URL path, it is the job "api/feature%2Fx": write that, hookgate adds the /job/ of each folder',
+    ]);
+    expect(jenkinsNotes("https://ci.example.com", ["job/my%20app"])).to.deep.equal([
+      'route r0: job "job/my%20app" is the job "my%20app" in a folder named job; if it is the top-level job of a URL ending /job/my%20app/, write "my app": hookgate adds the /job/',
+    ]);
+  });
+
   it("notes a job job/deploy as a condition: a job in a folder named job, or a top-level job's URL path whose job is deploy", () => {
     expect(jenkinsNotes("https://ci.example.com", ["job/deploy"])).to.deep.equal([
       'route r0: job "job/deploy" is the job "deploy" in a folder named job; if it is the top-level job of a URL ending /job/deploy/, write "deploy": hookgate adds the /job/',
