@@ -415,6 +415,8 @@ export function jobProblem(value: string): string | undefined {
   if (value.trim() === "") return "a job name cannot be empty";
   const url = jobUrlProblem(value);
   if (url !== undefined) return url;
+  const unsafe = unsafeJobCharacter(value);
+  if (unsafe !== undefined) return unsafe;
   if (value.startsWith("/") || value.endsWith("/") || value.includes("//")) {
     return `job ${shownText(value)} has an empty folder; write folders as a/b/c without leading, trailing or double slashes`;
   }
@@ -447,6 +449,28 @@ export function jobProblem(value: string): string | undefined {
     );
   }
   return undefined;
+}
+
+/**
+ * What no Jenkins item name holds: Jenkins.checkGoodName refuses ? # [ ] \ (among others) in a name, and
+ * branch-api's NameEncoder escapes them (with % and /) in a branch's job. "%" stays allowed: a multibranch
+ * job's name holds it (feature%2Fx).
+ */
+const UNSAFE_JOB_CHARACTER = /[?#[\]\\]/;
+
+/**
+ * A "?", "#", "[", "]" or "\" in the job's own text (a field's value is escaped as a branch job's name is):
+ * sent as part of the name (api/build?token=abc is /job/api/job/build%3Ftoken%3Dabc), it names no job, so every
+ * delivery fails. Most likely a query copied with a trigger URL; the job is not shown, as a query may hold a
+ * token.
+ */
+function unsafeJobCharacter(value: string): string | undefined {
+  const found = UNSAFE_JOB_CHARACTER.exec(value.replace(/\{\{[^}]*\}\}/g, ""));
+  if (found === null) return undefined;
+  return (
+    `job (not shown) holds ${JSON.stringify(found[0])}, which no Jenkins item name has (Jenkins refuses ? # [ ] \\ ` +
+    "in a name): write the job's folders and name alone; a query's values, a trigger token too, belong in parameters"
+  );
 }
 
 /**

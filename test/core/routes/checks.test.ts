@@ -853,3 +853,53 @@ describe("Function: jobProblem in parseRoutes (blank folders, spaces at an end)"
     expect(problems).to.deep.equal([]);
   });
 });
+
+describe("Function: jobProblem on a character no Jenkins item name holds", () => {
+  const UNSAFE =
+    "which no Jenkins item name has (Jenkins refuses ? # [ ] \\ in a name): write the job's folders and name alone; a query's values, a trigger token too, belong in parameters";
+
+  for (const [job, found] of [
+    ["api/build?token=abc", "?"],
+    ["api/build#main", "#"],
+    ["api/[build]", "["],
+    ["api/build]", "]"],
+    ["api\\build", "\\"],
+    ["deploy/{{branch}}?delay=0", "?"],
+  ] as const) {
+    it(`jobProblem refuses ${JSON.stringify(job)}, naming ${JSON.stringify(found)} and never the job (a query may hold a token)`, () => {
+      expect(jobProblem(job)).to.equal(`job (not shown) holds ${JSON.stringify(found)}, ${UNSAFE}`);
+    });
+  }
+
+  it("jobProblem accepts % (a multibranch job's own name holds it: feature%2Fx) and the other characters branch-api keeps", () => {
+    for (const job of ["api/feature%2Fx", "api/release%2F1.0", "api/a:b", "api/a@b!c", "api/a&b;c"]) {
+      expect(jobProblem(job), job).to.equal(undefined);
+    }
+  });
+
+  it("jobProblem looks at the job's own text only: a template holding a bracket is a field, whose value is escaped", () => {
+    expect(jobProblem("api/{{payload.client_payload.job[x]}}")).to.equal(undefined);
+  });
+
+  it("check refuses a job with a query at the job's line and column, as other job problems, without showing the token", () => {
+    const parsed = parseRoutes(
+      `version: 1
+defaults:
+  secret: hookgate/github-webhook
+  jenkins: { url: https://jenkins.example.com, credentials: hookgate/jenkins }
+routes:
+  - name: a
+    match: { repos: [acme/api], events: [push] }
+    action:
+      type: jenkins
+      job: "api/build?token=s3cr3t"
+      parameters: { SHA: "{{sha}}" }
+`,
+      "routes.yaml",
+    );
+    expect(parsed.problems.map((p) => [p.line, p.col, p.message])).to.deep.equal([
+      [10, 12, `route "a" action.job: job (not shown) holds "?", ${UNSAFE}`],
+    ]);
+    expect(JSON.stringify(parsed.problems)).to.not.include("s3cr3t");
+  });
+});

@@ -161,6 +161,8 @@ describe("Function: parseRoutes, the tag-push, shared-prefix and targetUrl probl
   const NAME = "\\".repeat(40);
   const WIDEST = "999:999: ";
   const LONG = "\\".repeat(100);
+  // For a job: a quote is shown escaped, as a backslash is, which a job's own text may not hold.
+  const LONG_JOB = '"'.repeat(100);
   function problems(match: object, action: object): string[] {
     const text = stringify({
       version: 1,
@@ -194,13 +196,13 @@ describe("Function: parseRoutes, the tag-push, shared-prefix and targetUrl probl
       "a long job whose blank segment is long",
       tagsOnly,
       // Spaces between fields, not at the segment's ends (which check refuses in the job's own text).
-      { type: "jenkins", job: `${LONG}/{{branch}}${" ".repeat(100)}{{branch}}` },
+      { type: "jenkins", job: `${LONG_JOB}/{{branch}}${" ".repeat(100)}{{branch}}` },
       /invalid segment/,
     ],
     [
       "a long job the same for every tag",
       tagsOnly,
-      { type: "jenkins", job: `${LONG}{{branch}}` },
+      { type: "jenkins", job: `${LONG_JOB}{{branch}}` },
       /a job no tag has/,
     ],
     [
@@ -238,7 +240,7 @@ describe("Function: parseRoutes, the tag-push, shared-prefix and targetUrl probl
     [
       "a long job with a space at a folder's end",
       {},
-      { type: "jenkins", job: `${LONG} /${LONG}` },
+      { type: "jenkins", job: `${LONG_JOB} /${LONG_JOB}` },
       /space at an end/,
     ],
   );
