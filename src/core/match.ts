@@ -173,6 +173,14 @@ function deleteBesidePush(e: Loose): boolean {
   return e?.provider === "github" || (e?.provider === "gitea" && text(e?.tag) !== undefined);
 }
 
+/** Whether a route's `events` let this event (with this action, when it has one) through. */
+export function matchesEvent(match: Route["match"], event: string, action?: string): boolean {
+  return (
+    match.events === undefined ||
+    compileEvents(match.events)(event, action === undefined ? event : `${event}.${action}`)
+  );
+}
+
 /** Whether a route's `events` and `actions` let a pull_request delivery with this action through. */
 export function takesPullRequestAction(match: Route["match"], action: string): boolean {
   if (match.events !== undefined && !compileEvents(match.events)("pull_request", `pull_request.${action}`)) {

@@ -36,7 +36,14 @@ import { shownText, suggestedText } from "../shownText";
 import type { Provider, Route } from "../types";
 import { hexIpv6Text } from "../verify/ipAllowlist";
 import { didYouMean, jobNameOfUrl, jobNamesOfPath, looksRandom, shownSecretName } from "./checks";
-import { namesRepository, repoPathFix, TAG_S3_KEY, tagPushFindings, tagsOnlyKeyProblem } from "./semantics";
+import {
+  emptyFieldFindings,
+  namesRepository,
+  repoPathFix,
+  TAG_S3_KEY,
+  tagPushFindings,
+  tagsOnlyKeyProblem,
+} from "./semantics";
 
 /** The match keys that hold globs. */
 const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "paths", "actors"] as const;
@@ -139,6 +146,10 @@ export function routeNotes(routes: readonly Route[]): string[] {
     }
     // A route that takes branch pushes too (one taking only tags is refused where a target would be wrong).
     for (const finding of tagPushFindings(route.match, action)) {
+      if (!finding.problem) notes.push(`route ${route.name}: ${finding.message}`);
+    }
+    // The same of any field empty for every delivery of a kind the route takes (a release's {{sha}} on GitHub).
+    for (const finding of emptyFieldFindings(route.match, action, route.provider)) {
       if (!finding.problem) notes.push(`route ${route.name}: ${finding.message}`);
     }
     // A key without the repository, where several repositories' pushes to one branch write one object; one

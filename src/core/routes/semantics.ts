@@ -5,7 +5,7 @@
 import { obj, PROVIDER_LABEL, splitFullName } from "../events/fields";
 import { compileGlobList, escapeRegExp, globListLiterals, globProblem, globTextIsLiteral } from "../globs";
 import { jenkinsJobProblem } from "../jenkinsJob";
-import { matchesPushes, matchesTagPushes } from "../match";
+import { matchesEvent, matchesPushes, matchesTagPushes } from "../match";
 import { keyHasEmptyFolder, renderJob } from "../render";
 import { invisibleCharacter, shownText, suggestedText } from "../shownText";
 import { renderTemplate, templateProblems } from "../templates";
@@ -209,7 +209,10 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
       case "jenkins":
         job(at("action", "job"), action.job);
         // The job's own text first: an empty folder it writes is said as such, not as a tag push's.
-        for (const finding of tagPushFindings(route.match, action)) {
+        for (const finding of [
+          ...tagPushFindings(route.match, action),
+          ...emptyFieldFindings(route.match, action, provider),
+        ]) {
           if (!finding.problem) continue;
           if (finding.at[0] === "job" && typeof action.job === "string" && jobProblem(action.job)) continue;
           add(at("action", ...finding.at), finding.message);
@@ -227,7 +230,9 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
         add(
           typeof action.key === "string" ? at("action", "key") : at("action", "type"),
           (typeof action.key === "string" ? emptyFolderProblem("key", action.key) : undefined) ??
-            tagsOnlyKeyProblem(match, action.key),
+            tagsOnlyKeyProblem(match, action.key) ??
+            emptyFieldFindings(match, { type: "s3-zip", key: action.key }, provider).find((f) => f.problem)
+              ?.message,
         );
         if (typeof action.bucket === "string") add(at("action", "bucket"), bucketProblem(action.bucket));
         if (typeof action.kmsKeyId === "string") {
@@ -1183,6 +1188,350 @@ interface Rendered {
   first: string;
   second: string;
   example: boolean;
+}
+
+/**
+ * A kind of delivery a route may take, as check renders its templates for it: two samples that differ in every
+ * field the kind has, and leave out every field no delivery of the kind has on the route's host (a GitHub
+ * release names no commit; a GitLab one does).
+ */
+interface DeliveryKind {
+  /** "a pull request", as messages say it. */
+  name: string;
+  /** Fields to use instead, as messages say them. */
+  has: readonly string[];
+  /** Whether the route's filters let it through (the globs' text aside: some branch or tag matches them). */
+  takes: (match: Route["match"]) => boolean;
+  sample: (n: 1 | 2) => WebhookEvent;
+  /** A push: s3-zip zips only these. */
+  push: boolean;
+}
+
+/** Actions a pull request or a release delivery has, for a route's `events` and `actions` to let through. */
+const PULL_REQUEST_ACTIONS = ["opened", "synchronize", "reopened", "closed", "edited", "ready_for_review"];
+const RELEASE_ACTIONS = [
+  "published",
+  "created",
+  "released",
+  "prereleased",
+  "edited",
+  "deleted",
+  "unpublished",
+];
+
+/**
+ * The deliveries check renders a route's templates for, on `provider`'s routes, of `repo`; its pushes are
+ * deletions when it takes only those (`deleted: true`).
+ */
+function deliveryKinds(
+  provider: Provider | undefined,
+  repo: WebhookEvent["repo"],
+  deletions: boolean,
+): DeliveryKind[] {
+  const shas = ["0123456789abcdef0123456789abcdef01234567", "89abcdef0123456789abcdef0123456789abcdef"];
+  const base = (n: 1 | 2, event: string, deleted = false): WebhookEvent => ({
+    provider: provider ?? DEFAULT_PROVIDER,
+    deliveryId: n === 1 ? "d" : "e",
+    event,
+    repo: { ...repo, cloneUrl: `https://git.example.com/${repo.fullName}.git`, defaultBranch: "main" },
+    actor: n === 1 ? "alice" : "bob",
+    deleted,
+    changedFiles: [],
+    payload: {},
+  });
+  const branch = (n: 1 | 2) => (n === 1 ? "main" : "release/2");
+  const tag = (n: 1 | 2) => (n === 1 ? "v1.0.0" : "v2.0.0");
+  const sha = (n: 1 | 2) => shas[n - 1] as string;
+  // A push that deleted its ref, which only deleted: true takes, names no commit.
+  const push = (n: 1 | 2, ref: { branch?: string; tag?: string }, deleted: boolean): WebhookEvent => ({
+    ...base(n, "push", deleted),
+    ...ref,
+    ref: ref.branch === undefined ? `refs/tags/${ref.tag}` : `refs/heads/${ref.branch}`,
+    ...(deleted ? {} : { sha: sha(n) }),
+    before: sha(n === 1 ? 2 : 1),
+  });
+  const refFilter = (match: Route["match"], of: "branch" | "tag") =>
+    (match.branches === undefined && match.tags === undefined) ||
+    (of === "branch" ? match.branches : match.tags) !== undefined;
+  // Of create, delete and release, only what `events` names as written (not a glob nor "*" beside exclusions):
+  // a route without them is about pushes and pull requests, and its webhook may not send the rest.
+  const named = (match: Route["match"], event: string, actions?: readonly string[]) =>
+    match.events?.some((written) => written === event || written.startsWith(`${event}.`)) === true &&
+    match.paths === undefined &&
+    match.merged === undefined &&
+    (actions === undefined
+      ? match.actions === undefined && matchesEvent(match, event)
+      : actions.some((action) => matchesEvent(match, event, action) && actionTaken(match, action)));
+  // Gitea's create names the new ref's value; GitHub's and Gogs' none. GitLab's release names its commit.
+  const createSha = provider === "gitea";
+  const releaseSha = provider !== "github" && provider !== "gitea";
+  const refEvent = (event: "create" | "delete", of: "branch" | "tag"): DeliveryKind => ({
+    name: `a ${of}'s ${event} event`,
+    has: of === "branch" ? ["{{branch}}"] : ["{{tag}}"],
+    takes: (match) =>
+      refFilter(match, of) &&
+      (event === "delete"
+        ? match.deleted !== false && (match.deleted === true || match.events?.includes("delete") === true)
+        : match.deleted !== true) &&
+      named(match, event) &&
+      // GitLab and Bitbucket send no create or delete (check notes the name).
+      (provider === "github" || provider === "gitea"),
+    sample: (n) => ({
+      ...base(n, event, event === "delete"),
+      ref: of === "branch" ? `refs/heads/${branch(n)}` : `refs/tags/${tag(n)}`,
+      ...(of === "branch" ? { branch: branch(n) } : { tag: tag(n) }),
+      ...(event === "create" && createSha ? { sha: sha(n) } : {}),
+    }),
+    push: false,
+  });
+  // A deletion lists no files: with paths, deleted: true takes none (check notes it).
+  const pushes = (match: Route["match"]) =>
+    matchesPushes(match) &&
+    match.actions === undefined &&
+    match.merged === undefined &&
+    !(match.paths !== undefined && match.deleted === true);
+  return [
+    {
+      name: deletions ? "a branch deletion" : "a branch push",
+      has: deletions ? ["{{branch}}", "{{before}}"] : ["{{branch}}"],
+      takes: (match) => pushes(match) && refFilter(match, "branch"),
+      sample: (n) => push(n, { branch: branch(n) }, deletions),
+      push: true,
+    },
+    {
+      name: deletions ? "a tag deletion" : "a tag push",
+      has: deletions ? ["{{tag}}", "{{before}}"] : ["{{tag}}"],
+      takes: (match) => pushes(match) && matchesTagPushes(match),
+      sample: (n) => push(n, { tag: tag(n) }, deletions),
+      push: true,
+    },
+    {
+      name: "a pull request",
+      has: ["{{pr.headRef}}", "{{pr.number}}"],
+      takes: (match) =>
+        match.paths === undefined &&
+        match.deleted !== true &&
+        refFilter(match, "branch") &&
+        PULL_REQUEST_ACTIONS.some(
+          (action) => matchesEvent(match, "pull_request", action) && actionTaken(match, action),
+        ),
+      sample: (n) => ({
+        ...base(n, "pull_request"),
+        action: n === 1 ? "opened" : "closed",
+        ref: `refs/pull/${n}/head`,
+        branch: branch(n),
+        sha: sha(n),
+        before: sha(n === 1 ? 2 : 1),
+        pr: {
+          number: n,
+          merged: n === 2,
+          state: n === 1 ? "open" : "closed",
+          headRef: n === 1 ? "feature/x" : "fix/y",
+          baseRef: branch(n),
+          headSha: sha(n),
+          headRepoFullName: repo.fullName,
+        },
+      }),
+      push: false,
+    },
+    refEvent("create", "branch"),
+    refEvent("create", "tag"),
+    refEvent("delete", "branch"),
+    refEvent("delete", "tag"),
+    {
+      name: "a release",
+      has: ["{{tag}}"],
+      takes: (match) =>
+        match.deleted !== true &&
+        refFilter(match, "tag") &&
+        named(match, "release", RELEASE_ACTIONS) &&
+        (provider === "github" || provider === "gitea" || provider === "gitlab"),
+      sample: (n) => ({
+        ...base(n, "release"),
+        action: "published",
+        ref: `refs/tags/${tag(n)}`,
+        tag: tag(n),
+        ...(releaseSha ? { sha: sha(n) } : {}),
+      }),
+      push: false,
+    },
+  ];
+}
+
+function actionTaken(match: Route["match"], action: string): boolean {
+  return match.actions === undefined || compileGlobList(match.actions)(action);
+}
+
+/**
+ * Whether the route takes no delivery but of the kinds deliveryKinds knows: `events` name only push,
+ * pull_request, create, delete and release (with actions or not, exclusions aside), or `paths` or `merged`
+ * narrow it to pushes or pull requests.
+ */
+function takesKnownKindsOnly(match: Route["match"]): boolean {
+  if (match.paths !== undefined || match.merged !== undefined) return true;
+  const taken = match.events?.filter((event) => !event.startsWith("!")) ?? [];
+  return (
+    taken.length > 0 &&
+    taken.every((event) => /^(push|pull_request|create|delete|release)(\.[a-z_]+)?$/.test(event))
+  );
+}
+
+/** The fields of a template (payload fields aside: a sample has none) that render empty for `event`. */
+function emptyFields(template: string, event: WebhookEvent): string[] {
+  const fields = [...template.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].map((found) => found[1] as string);
+  return [
+    ...new Set(
+      fields.filter(
+        (field) => !field.startsWith("payload") && renderTemplate(`{{${field}}}`, event, "raw") === "",
+      ),
+    ),
+  ];
+}
+
+/**
+ * What a field empty for every delivery of a kind the route takes does to its s3-zip key, Jenkins job and
+ * parameters, as tagPushFindings says it of {{branch}} on a tag push (which it leaves to tagPushFindings): a key
+ * with an empty folder fails, one the same for every delivery is overwritten by each; a job with an empty
+ * segment fails, one the same for every delivery is one job for all; a parameter sent empty or the same for
+ * every delivery of every kind the route takes is noted. A problem when every delivery the route takes is of such kinds; else a note. A field
+ * empty for some deliveries of a kind only (a Gitea create's {{sha}}) is not said.
+ */
+export function emptyFieldFindings(
+  match: unknown,
+  action: unknown,
+  provider: Provider | undefined,
+): TagPushFinding[] {
+  const filters = typedMatch(match);
+  const act = obj(action);
+  if (filters === undefined || act === undefined) return [];
+  // An actions glob with a problem is reported as such, and not compiled (see typedMatch).
+  const actions = filters.actions;
+  if (
+    actions !== undefined &&
+    !(Array.isArray(actions) && actions.every((a) => typeof a === "string" && globProblem(a) === undefined))
+  ) {
+    return [];
+  }
+  const repos = tagPushesFor(filters.repos);
+  let kinds: DeliveryKind[];
+  const others = deliveryKinds(provider, repos.elsewhere.repo, filters.deleted === true);
+  try {
+    kinds = deliveryKinds(provider, repos.first.repo, filters.deleted === true).filter((kind) =>
+      kind.takes(filters),
+    );
+  } catch {
+    return []; // a glob compile refuses: reported as such
+  }
+  if (kinds.length === 0) return [];
+  const known = takesKnownKindsOnly(filters);
+  const byTagPush = new Set(tagPushFindings(match, action).map((finding) => finding.at.join(".")));
+  const out: TagPushFinding[] = [];
+  const check = (
+    at: TagPushFinding["at"],
+    template: string,
+    of: (kind: DeliveryKind) => boolean,
+    bad: (first: WebhookEvent, second: WebhookEvent, elsewhere: WebhookEvent) => string | undefined,
+    always: boolean,
+  ) => {
+    if (byTagPush.has(at.join(".")) || safeTemplateProblems(template).length > 0) return;
+    const taken = kinds.filter(of);
+    const said: Array<{ kind: DeliveryKind; fields: string[]; message: string }> = [];
+    for (const kind of taken) {
+      const first = kind.sample(1);
+      // tagPushFindings says {{branch}} of a tag push.
+      const fields = emptyFields(template, first).filter(
+        (field) =>
+          kind.sample(1).tag === undefined ||
+          kind.sample(1).event !== "push" ||
+          !/^branch(\.path|\.underscored)?$/.test(field),
+      );
+      if (fields.length === 0) continue;
+      // The same delivery of another repository, when the route takes several.
+      const other = repos.ownRepo ? undefined : others.find((one) => one.name === kind.name);
+      const message = bad(first, kind.sample(2), other?.sample(1) ?? first);
+      if (message !== undefined) said.push({ kind, fields, message });
+    }
+    const [head] = said;
+    if (head === undefined) return;
+    // A parameter empty for some kinds only is the job's to read (PR: "{{pr.number}}" beside pushes): said only
+    // when every kind the route takes sends it so. A job or key that fails for one kind is said anyway.
+    if (!always && said.length < taken.length) return;
+    const problem = always && known && said.length === taken.length;
+    // Each part clipped, so that a problem after the longest location, and a note, stay within 300 characters.
+    const names = said.map((one) => one.kind.name);
+    const both = names.join(" or ");
+    const who =
+      names.length === 1 || (names.length === 2 && both.length <= 36)
+        ? both
+        : `${names[0]} or ${names.length - 1} more`;
+    const [field] = said.flatMap((one) => one.fields);
+    const has = [...new Set(said.flatMap((one) => one.kind.has))].slice(0, 2).join(" or ");
+    out.push({
+      at,
+      problem,
+      message:
+        `${who} has no {{${field}}}, so ${head.message}${problem ? " (the route takes no other)" : ""}; ` +
+        `use ${has}${problem ? "" : ", or narrow the route's filters"}`,
+    });
+  };
+  // Rendered for acme/api on a route of several repositories: an example when the repository shows in it.
+  const shown = (render: (event: WebhookEvent) => string, first: WebhookEvent, elsewhere: WebhookEvent) =>
+    render(first) === render(elsewhere)
+      ? shownText(render(first), 30)
+      : `e.g. ${shownText(render(first), 25)}`;
+  if (act.type === "s3-zip" && filters.deleted !== true) {
+    // s3-zip zips pushes only, and skips a deletion before it renders the key.
+    const key = typeof act.key === "string" ? act.key : act.key === undefined ? DEFAULT_S3_KEY : undefined;
+    if (key !== undefined) {
+      const render = (event: WebhookEvent) => renderTemplate(key, event, "s3-key");
+      check(
+        ["key"],
+        key,
+        (kind) => kind.push,
+        (first, second, elsewhere) =>
+          keyHasEmptyFolder(render(first))
+            ? `the key has an empty folder (${shown(render, first, elsewhere)}): the delivery fails`
+            : render(first) === render(second)
+              ? `the key is ${shown(render, first, elsewhere)} for each, each zip overwriting the last`
+              : undefined,
+        true,
+      );
+    }
+  }
+  if (act.type === "jenkins") {
+    if (typeof act.job === "string") {
+      const job = act.job;
+      const render = (event: WebhookEvent) => renderJob(job, event).join("/");
+      check(
+        ["job"],
+        job,
+        () => true,
+        (first, second, elsewhere) =>
+          jenkinsJobProblem(renderJob(job, first)) !== undefined
+            ? `the job is ${shown(render, first, elsewhere)} for it: the delivery fails`
+            : render(first) === render(second)
+              ? `the job is ${shown(render, first, elsewhere)} for each`
+              : undefined,
+        true,
+      );
+    }
+    for (const [name, template] of Object.entries(obj(act.parameters) ?? {})) {
+      if (typeof template !== "string") continue;
+      const render = (event: WebhookEvent) => renderTemplate(template, event, "raw");
+      check(
+        ["parameters", name],
+        template,
+        () => true,
+        (first, second, elsewhere) =>
+          render(first) === "" || render(first) === render(second)
+            ? `Jenkins parameter ${shownText(name, 24)} is sent as ${shown(render, first, elsewhere)} for ` +
+              `${render(first) === "" ? "it" : "each"}`
+            : undefined,
+        false,
+      );
+    }
+  }
+  return out;
 }
 
 /** The match filters tagPushFindings reads, when each has the shape the schema asks for. */

@@ -25,7 +25,7 @@ routes:
   - name: r
     provider: ${provider}
     match: ${match}
-${extra.map((line) => `    ${line}\n`).join("")}    action: { type: jenkins, job: x, parameters: { SHA: "{{sha}}" } }
+${extra.map((line) => `    ${line}\n`).join("")}    action: { type: jenkins, job: x, parameters: { D: "{{deliveryId}}" } }
 `,
     "routes.yaml",
   );
