@@ -51,6 +51,23 @@ const MATCH_GLOB_KEYS = ["repos", "events", "actions", "branches", "tags", "path
 /** Fields that differ from one event to the next, even for two pushes to the same branch. */
 const PER_EVENT_FIELD = /\{\{\s*(sha|deliveryId|before|pr\.headSha|payload\.[^}]+)\s*\}\}/;
 
+/** A pushed branch or tag in a template, in any of its forms. */
+const PUSHED_REF_FIELD = /\{\{\s*(branch|tag|ref)(\.path|\.underscored)?\s*\}\}/;
+
+/**
+ * Whether a route's pushes may be to more than one branch or tag: no `branches` nor `tags` (every one), a
+ * glob (any glob syntax, an escape too), two entries, or both filters. Exclusions take nothing in.
+ */
+function takesSeveralRefs(match: Route["match"]): boolean {
+  if (match.branches === undefined && match.tags === undefined) return true;
+  const count = (list: readonly string[] | undefined) => {
+    if (list === undefined) return 0;
+    const includes = [...new Set(list.filter((glob) => !glob.startsWith("!")))];
+    return includes.length === 1 && !GLOB_SYNTAX.test(includes[0] as string) ? 1 : 2;
+  };
+  return count(match.branches) + count(match.tags) > 1;
+}
+
 export function routeNotes(routes: readonly Route[]): string[] {
   const notes: string[] = [
     ...jenkinsUrlNotes(routes),
@@ -169,6 +186,27 @@ export function routeNotes(routes: readonly Route[]): string[] {
         `route ${route.name}: the s3-zip key ${shownText(action.key, 48)} names no repository (or not in full), and ` +
           `the route takes several: each one's push ${push} writes the same object; write ` +
           suggestedText(fix, 48),
+      );
+    }
+    // A key no branch or tag names, where the route takes several: each one's push writes the one object, and
+    // the zip there is whichever pushed last (zipOrder orders the deliveries, not the branches). A note: one
+    // zip of the latest push of any of them may be what is meant.
+    if (
+      action.type === "s3-zip" &&
+      route.match.deleted !== true &&
+      matchesPushes(route.match) &&
+      takesSeveralRefs(route.match) &&
+      !PER_EVENT_FIELD.test(action.key) &&
+      !PUSHED_REF_FIELD.test(action.key)
+    ) {
+      // The fields of the refs it takes: a tag push has no {{branch}}.
+      const tags = matchesTagPushes(route.match);
+      const branches = route.match.branches !== undefined || route.match.tags === undefined;
+      const field = !tags ? "{{branch.path}}" : !branches ? "{{tag}}" : "{{branch.path}} and {{tag}}";
+      notes.push(
+        `route ${route.name}: the s3-zip key ${shownText(action.key, 48)} names no branch or tag, and the route ` +
+          `takes several: each one's push overwrites the others' zip (what reads it gets whichever pushed last); ` +
+          `put ${field} in the key`,
       );
     }
     if (action.type === "pr-cleanup") {

@@ -702,17 +702,17 @@ routes:
     expect(
       s3Notes('{ branches: [main], tags: ["v*"], deleted: true }', "{{repo.path}}/{{branch}}/x.zip"),
     ).to.deep.equal([deleted]);
-    expect(s3Notes("{ events: [push], deleted: false }", "{{repo.path}}/x.zip")).to.deep.equal([]);
+    expect(s3Notes("{ events: [push], deleted: false }", "{{repo.path}}/{{sha}}.zip")).to.deep.equal([]);
   });
 
   it("gives the one fix for deleted: true with events holding no push (events: [delete]): drop deleted and write events: [push], after which no note is left", () => {
     // One note, not "add push" beside it: a delete event is skipped too.
-    expect(s3Notes("{ events: [delete], deleted: true }", "{{repo.path}}/x.zip")).to.deep.equal([
+    expect(s3Notes("{ events: [delete], deleted: true }", "{{repo.path}}/{{sha}}.zip")).to.deep.equal([
       "route z: s3-zip zips pushed commits only and skips a push that deleted its ref, and this route's deleted: " +
         "true takes deletions only: every delivery it matches is skipped; drop deleted and write events: [push] " +
         "(s3-zip skips every other event)",
     ]);
-    expect(s3Notes("{ events: [push] }", "{{repo.path}}/x.zip")).to.deep.equal([]);
+    expect(s3Notes("{ events: [push] }", "{{repo.path}}/{{sha}}.zip")).to.deep.equal([]);
   });
 
   it("tells a tags-only route with deleted: true and the default key to put {{tag}} in the key too, so each fix written as the note says is a route check accepts and notes nothing of", () => {
@@ -769,7 +769,7 @@ routes:
       '{ events: ["*"] }',
       "{}",
     ]) {
-      expect(s3Notes(match, "{{repo.path}}/x.zip"), match).to.deep.equal([]);
+      expect(s3Notes(match, "{{repo.path}}/{{sha}}.zip"), match).to.deep.equal([]);
     }
   });
 
@@ -2571,4 +2571,78 @@ describe("Function: routeNotes on a route that takes deletions from delete event
       expect(notes).to.deep.equal(expected);
     });
   }
+});
+
+describe("Function: routeNotes on an s3-zip key every branch or tag a route takes shares (review h458)", () => {
+  function sharedKeyNotes(match: string, key: string, name = "z"): string[] {
+    const parsed = parseRoutes(
+      [
+        "version: 1",
+        "defaults: { secret: hookgate/webhook }",
+        "providers: { github: { token: hookgate/t } }",
+        "routes:",
+        `  - name: ${name}`,
+        `    match: ${match}`,
+        `    action: { type: s3-zip, key: "${key}" }`,
+      ].join("\n"),
+      "routes.yaml",
+    );
+    expect(parsed.problems).to.deep.equal([]);
+    return routeNotes(parsed.config?.routes ?? []).filter((note) => note.includes("names no branch or tag"));
+  }
+  const note = (key: string, field: string) =>
+    `route z: the s3-zip key "${key}" names no branch or tag, and the route takes several: each one's push overwrites the others' zip (what reads it gets whichever pushed last); put ${field} in the key`;
+
+  it("notes a key without a branch on a route of main and release/*: each branch's push overwrites the other's zip", () => {
+    expect(
+      sharedKeyNotes(
+        '{ repos: [acme/api], events: [push], branches: [main, "release/*"] }',
+        "{{repo.path}}/source.zip",
+      ),
+    ).to.deep.equal([note("{{repo.path}}/source.zip", "{{branch.path}}")]);
+    expect(
+      sharedKeyNotes('{ repos: [acme/api], branches: ["feature/*"] }', "{{repo.path}}/source.zip"),
+    ).to.deep.equal([note("{{repo.path}}/source.zip", "{{branch.path}}")]);
+  });
+
+  it("says to put {{tag}} in a tags-only route's key, and both fields where the route takes branches and tags", () => {
+    expect(sharedKeyNotes('{ repos: [acme/api], tags: ["v*"] }', "{{repo.path}}/release.zip")).to.deep.equal([
+      note("{{repo.path}}/release.zip", "{{tag}}"),
+    ]);
+    expect(sharedKeyNotes("{ repos: [acme/api], events: [push] }", "{{repo.path}}/source.zip")).to.deep.equal(
+      [note("{{repo.path}}/source.zip", "{{branch.path}} and {{tag}}")],
+    );
+  });
+
+  it("notes nothing of a route of one branch or tag, nor of a key naming the branch, tag, ref, commit or delivery", () => {
+    for (const match of [
+      "{ repos: [acme/api], branches: [main] }",
+      '{ repos: [acme/api], branches: [main, "!main"] }',
+      "{ repos: [acme/api], events: [push], tags: [v1.0.0] }",
+    ]) {
+      expect(sharedKeyNotes(match, "{{repo.path}}/source.zip"), match).to.deep.equal([]);
+    }
+    for (const key of [
+      "{{repo.path}}/{{branch.path}}/source.zip",
+      "{{repo.path}}/{{branch.underscored}}.zip",
+      "{{repo.path}}/{{ref}}.zip",
+      "{{repo.path}}/{{sha}}.zip",
+      "{{repo.path}}/{{deliveryId}}.zip",
+      "{{repo.path}}/{{payload.after}}.zip",
+    ]) {
+      expect(sharedKeyNotes('{ repos: [acme/api], branches: [main, "release/*"] }', key), key).to.deep.equal(
+        [],
+      );
+    }
+  });
+
+  it("keeps the note within 300 characters after a 32-character route name, the key clipped", () => {
+    for (const match of [
+      '{ repos: [acme/api], branches: ["**"] }',
+      "{ repos: [acme/api], events: [push] }",
+    ]) {
+      const [said] = sharedKeyNotes(match, `{{repo.path}}/${"k".repeat(200)}.zip`, "a".repeat(32));
+      expect(said?.length, said).to.be.at.most(300);
+    }
+  });
 });
