@@ -152,25 +152,17 @@ export const DELETE_EVENT_PROVIDERS: readonly Provider[] = ["github", "gitea"];
 
 /**
  * Whether a route takes a deletion from its delete event rather than from the push that deleted the ref: it
- * takes deletions (`deleted: true`) and its `events` let a delete event through. On a DELETE_EVENT_PROVIDERS
- * host one deletion then sends two deliveries the route would take, each with its own delivery id: the push is
- * not matched, so the route runs once. Without `events` the push stays the deletion (what its webhook is set up
- * to send: webhookSetup subscribes push), and a delete event a push comes with is not matched instead
- * (deleteBesidePush).
+ * takes deletions (`deleted: true`) on a DELETE_EVENT_PROVIDERS host and its `events` let a delete event
+ * through. One deletion there sends two deliveries the route would take, each with its own delivery id: the
+ * push is not matched, so the route runs once. Without `events`: on Gitea (and Forgejo, Gogs) too, as there a
+ * deletion may come as a delete event alone (a branch's, Gogs' every one, a pull mirror's); on GitHub, which
+ * sends a push with every deletion, the push stays the deletion (what a webhook set up for push sends) and the
+ * delete event sent with it is not matched instead.
  */
-export function takesDeletionsFromDeleteEvents(match: Route["match"]): boolean {
-  return (
-    match.deleted === true && match.events !== undefined && compileEvents(match.events)("delete", "delete")
-  );
-}
-
-/**
- * A delete event that a push deleting the same ref comes with: GitHub's always; Gitea's and Forgejo's for a tag
- * (a branch's deletion is a delete event alone: pushUpdates, go-gitea services/repository/push.go).
- */
-function deleteBesidePush(e: Loose): boolean {
-  if (e?.event !== "delete") return false;
-  return e?.provider === "github" || (e?.provider === "gitea" && text(e?.tag) !== undefined);
+export function takesDeletionsFromDeleteEvents(match: Route["match"], provider: Provider): boolean {
+  if (match.deleted !== true || !DELETE_EVENT_PROVIDERS.includes(provider)) return false;
+  if (match.events === undefined) return provider === "gitea";
+  return compileEvents(match.events)("delete", "delete");
 }
 
 /** Whether a route's `events` let this event (with this action, when it has one) through. */
@@ -417,12 +409,12 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
   // tie together: a route that would take both takes the delete event only, so a teardown runs once.
   const deleted = spec.deleted;
   const listsDelete = spec.events?.includes("delete") === true;
-  const fromDeleteEvent = takesDeletionsFromDeleteEvents(spec);
+  const fromDeleteEvent = takesDeletionsFromDeleteEvents(spec, route.provider);
   const pushBesideDeleteEvent = (e: Loose) =>
     fromDeleteEvent && e?.event === "push" && DELETE_EVENT_PROVIDERS.includes(e?.provider);
-  // Without events, the other way round: the push is the deletion, its delete event a second delivery of it.
+  // GitHub without events, the other way round: the push is the deletion, its delete event a second delivery.
   const deleteEventBesidePush = (e: Loose) =>
-    deleted === true && spec.events === undefined && deleteBesidePush(e);
+    deleted === true && spec.events === undefined && e?.provider === "github" && e?.event === "delete";
   const deletion = (e: Loose) => (e?.event === "push" ? "the push" : `the ${text(e?.event) ?? ""} event`);
   filters.push({
     test: (e) => {
@@ -440,7 +432,7 @@ export function compileMatcher(route: Route): (event: WebhookEvent) => MatchDeci
       }
       if (e?.deleted !== true) return `the event deleted nothing; deleted: true`;
       if (deleted === false) return `${deletion(e)} deleted ${refLabel(e)}; deleted: false`;
-      // Refused here only as pushBesideDeleteEvent or deleteEventBesidePush: GitHub's or Gitea's.
+      // Refused here only as pushBesideDeleteEvent (GitHub's or Gitea's) or deleteEventBesidePush (GitHub's).
       const host = e?.provider === "gitea" ? PROVIDER_LABEL.gitea : PROVIDER_LABEL.github;
       if (e?.event === "delete") {
         return (

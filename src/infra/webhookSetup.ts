@@ -4,7 +4,6 @@ import { GITHUB_PULL_REQUEST_ACTIONS } from "../core/events/pullRequestEvents";
 import { GLOB_SYNTAX } from "../core/globs";
 import {
   buildsPullRequestsImplicitly,
-  DELETE_EVENT_PROVIDERS,
   matchesTagPushes,
   takesDeletionsFromDeleteEvents,
 } from "../core/match";
@@ -21,7 +20,7 @@ export function subscribedEvents(route: Route): string[] {
     const events = included.map((e) => e.split(".")[0] as string);
     if (events.some((e) => GLOB_SYNTAX.test(e))) return ["*"];
     // Such a route takes no push on GitHub or Gitea (a deletion's push is taken from its delete event).
-    const pushes = !deletionsFromDeleteEvents(route);
+    const pushes = !takesDeletionsFromDeleteEvents(route.match, route.provider);
     return [...new Set(events.filter((e) => pushes || e !== "push"))].sort();
   }
   if ((route.match.events ?? []).length > 0) return ["*"]; // only exclusions: everything else
@@ -33,12 +32,9 @@ export function subscribedEvents(route: Route): string[] {
   if (takesPullRequestsIntoBranches(route)) {
     return route.provider === "github" ? ["merge_group", "pull_request", "push"] : ["pull_request", "push"];
   }
+  // deleted: true without events takes Gitea's deletions from their delete events, not the push.
+  if (takesDeletionsFromDeleteEvents(route.match, route.provider)) return ["delete"];
   return ["push"];
-}
-
-/** A route on GitHub or Gitea that takes a deletion from its delete event and not from the push (match.ts). */
-function deletionsFromDeleteEvents(route: Route): boolean {
-  return DELETE_EVENT_PROVIDERS.includes(route.provider) && takesDeletionsFromDeleteEvents(route.match);
 }
 
 /**

@@ -99,7 +99,11 @@ const DELETIONS: Record<string, () => WebhookEvent[]> = {
 
 function runs(deletion: string, match: MatchSpec): string[] {
   const events = (DELETIONS[deletion] as () => WebhookEvent[])();
-  const matcher = compileMatcher(jenkinsRoute(match, "teardown"));
+  // The route is the host's: a route reads deliveries of its own provider only.
+  const matcher = compileMatcher({
+    ...jenkinsRoute(match, "teardown"),
+    provider: (events[0] as WebhookEvent).provider,
+  });
   return events.filter((event) => matcher(event).matched).map((event) => event.event);
 }
 
@@ -112,10 +116,10 @@ describe("Matching one deletion that the host delivers twice", () => {
     ["GitHub branch", { events: ["del*", "push"], deleted: true }, ["delete"]],
     ["Gitea tag", { events: ["push", "delete"], deleted: true }, ["delete"]],
     ["Gitea branch", { events: ["push", "delete"], deleted: true }, ["delete"]],
-    // Without events: the push is the deletion (the webhook set up for push), the delete event sent with it is
-    // not; a Gitea branch's deletion, a delete event alone, is taken.
+    // Without events: on GitHub the push is the deletion (a webhook set up for push sends it), the delete event
+    // sent with it is not; on Gitea the delete event is (a branch's, a mirror's, Gogs' come as one alone).
     ["GitHub branch", { deleted: true }, ["push"]],
-    ["Gitea tag", { deleted: true }, ["push"]],
+    ["Gitea tag", { deleted: true }, ["delete"]],
     ["Gitea branch", { deleted: true }, ["delete"]],
     // Events that keep delete out: the push is the deletion, as before.
     ["GitHub branch", { events: ["push"], deleted: true }, ["push"]],
@@ -171,19 +175,22 @@ describe("Matching one deletion that the host delivers twice", () => {
     ]);
   });
 
-  const takes: Array<[MatchSpec, boolean]> = [
-    [{ deleted: true }, false],
-    [{ events: ["delete"], deleted: true }, true],
-    [{ events: ["*"], deleted: true }, true],
-    [{ events: ["!push"], deleted: true }, true],
-    [{ events: ["push"], deleted: true }, false],
-    [{ events: ["*", "!delete"], deleted: true }, false],
-    [{ events: ["push", "delete"] }, false],
-    [{ deleted: false }, false],
+  const takes: Array<[MatchSpec, Provider, boolean]> = [
+    [{ deleted: true }, "github", false],
+    [{ deleted: true }, "gitea", true],
+    [{ events: ["delete"], deleted: true }, "github", true],
+    [{ events: ["*"], deleted: true }, "gitea", true],
+    [{ events: ["!push"], deleted: true }, "github", true],
+    [{ events: ["push"], deleted: true }, "gitea", false],
+    [{ events: ["*", "!delete"], deleted: true }, "github", false],
+    [{ events: ["push", "delete"] }, "github", false],
+    [{ deleted: false }, "gitea", false],
+    [{ events: ["delete"], deleted: true }, "gitlab", false],
+    [{ deleted: true }, "bitbucket", false],
   ];
-  for (const [match, expected] of takes) {
-    it(`takesDeletionsFromDeleteEvents(${JSON.stringify(match)}) is ${expected}: deleted: true and events, listed, that let delete through`, () => {
-      expect(takesDeletionsFromDeleteEvents(match)).to.equal(expected);
+  for (const [match, provider, expected] of takes) {
+    it(`takesDeletionsFromDeleteEvents(${JSON.stringify(match)}, ${provider}) is ${expected}: deleted: true on a host with delete events, and events that let them through (none: Gitea only)`, () => {
+      expect(takesDeletionsFromDeleteEvents(match, provider)).to.equal(expected);
     });
   }
 });

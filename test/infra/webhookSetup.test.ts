@@ -242,7 +242,7 @@ describe("subscribedEvents(route) against what match.ts lets through", () => {
       ["github", { events: ["push", "delete"], deleted: true }, ["delete"], ["delete"]],
       ["github", { events: ["push"], deleted: true }, ["push"], ["push"]],
       ["github", { events: ["push", "delete"] }, ["delete", "push"], ["delete", "push"]],
-      ["gitea", { deleted: true }, ["push"], ["push"]],
+      ["gitea", { deleted: true }, ["delete"], ["delete"]],
       ["gitea", { events: ["push", "delete"], deleted: true }, ["delete"], ["delete"]],
       ["gitlab", { deleted: true }, ["push"], ["Push events", "Tag push events"]],
       ["bitbucket", { deleted: true }, ["push"], ["repo:push"]],

@@ -1047,7 +1047,7 @@ function deleteEventNotes(route: Route): string[] {
   if (
     setting === undefined ||
     route.action.type !== "jenkins" ||
-    !takesDeletionsFromDeleteEvents(route.match)
+    !takesDeletionsFromDeleteEvents(route.match, route.provider)
   )
     return [];
   const host = PROVIDER_LABEL[route.provider];
@@ -1055,8 +1055,9 @@ function deleteEventNotes(route: Route): string[] {
   const notes: string[] = [];
   if (events?.includes("delete") !== true) {
     notes.push(
-      `deleted: true takes ${host}'s deletions from its delete events, not from the push sent with one (one ` +
-        `deletion, one run): the webhook must send delete events${setting}`,
+      `deleted: true${events === undefined ? " without events" : ""} takes ${host}'s deletions from its delete ` +
+        "events, not from the push sent with one (one deletion, one run): the webhook must send delete events" +
+        `${setting}${events === undefined ? "; write events: [delete] to say so" : ""}`,
     );
   }
   if (events?.includes("push") === true) {

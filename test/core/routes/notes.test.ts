@@ -2545,18 +2545,19 @@ describe("Function: routeNotes on an s3-zip key without the repository on a rout
 });
 
 describe("Function: routeNotes on a route that takes deletions from delete events (GitHub, Gitea)", () => {
-  const FROM_DELETE = (host: string, setting: string) =>
-    `route r: deleted: true takes ${host}'s deletions from its delete events, not from the push sent with one ` +
-    `(one deletion, one run): the webhook must send delete events${setting}`;
+  const FROM_DELETE = (host: string, without: boolean, setting: string) =>
+    `route r: deleted: true${without ? " without events" : ""} takes ${host}'s deletions from its delete events, ` +
+    "not from the push sent with one (one deletion, one run): the webhook must send delete events" +
+    `${setting}${without ? "; write events: [delete] to say so" : ""}`;
   const PUSH_TAKES_NOTHING = (host: string) =>
     `route r: push in events takes nothing on ${host}: with deleted: true the route takes deletions only, each ` +
     "from its delete event (a deletion's push is not matched, so that it runs once); drop push";
   const GITHUB_SETTING = ' ("Branch or tag deletion")';
   const cases: Array<[string, string, string[]]> = [
     ["github", "{ deleted: true }", []],
-    ["gitea", "{ deleted: true }", []],
-    ["github", '{ events: ["*"], deleted: true }', [FROM_DELETE("GitHub", GITHUB_SETTING)]],
-    ["gitea", '{ events: ["!push"], deleted: true }', [FROM_DELETE("Gitea", "")]],
+    ["gitea", "{ deleted: true }", [FROM_DELETE("Gitea", true, "")]],
+    ["github", '{ events: ["*"], deleted: true }', [FROM_DELETE("GitHub", false, GITHUB_SETTING)]],
+    ["gitea", '{ events: ["!push"], deleted: true }', [FROM_DELETE("Gitea", false, "")]],
     ["github", "{ events: [push, delete], deleted: true }", [PUSH_TAKES_NOTHING("GitHub")]],
     ["gitea", "{ events: [push, delete], deleted: true }", [PUSH_TAKES_NOTHING("Gitea")]],
     ["github", "{ events: [delete], deleted: true }", []],
