@@ -856,12 +856,24 @@ const PER_PULL_REQUEST_PREFIX = "previews/{{repo.path}}/pr-{{pr.number}}/";
 const FULL_NAME_FIELD = /\{\{\s*(?:repo\.path|repo\.fullName)\s*\}\}/;
 
 /**
+ * A full name (FULL_NAME_FIELD, OWNER_SLASH_NAME) that no other field touches: {{repo}}{{repo.path}} renders
+ * b + b-bb/b for b-bb/b and bb-b + b/bb-b for b/bb-b, one text. A field beside it, with no text between, lets
+ * two repositories' values run into each other.
+ */
+function standsAlone(field: RegExp): RegExp {
+  return new RegExp(`(?<!\\}\\})(?:${field.source})(?!\\{\\{)`);
+}
+
+/**
  * The owner and the name joined by "/", as the full name is ({{owner}}/{{repo}}), or the name first: a name
  * holds no "/". Joined by anything else they may be two repositories' ("-": acme-web/api and acme/web-api are
  * both acme-web-api).
  */
 const OWNER_SLASH_NAME =
   /\{\{\s*(?:owner|repo\.owner)\s*\}\}\/\{\{\s*(?:repo|repo\.name)\s*\}\}|\{\{\s*(?:repo|repo\.name)\s*\}\}\/\{\{\s*(?:owner|repo\.owner)\s*\}\}/;
+
+const FULL_NAME_ALONE = standsAlone(FULL_NAME_FIELD);
+const OWNER_SLASH_NAME_ALONE = standsAlone(OWNER_SLASH_NAME);
 
 /** The owner and the name with other text than a "/" between them, or the underscored full name: ambiguous. */
 const OWNER_AND_NAME = new RegExp(
@@ -910,7 +922,7 @@ export function reposScope(repos: unknown): "one" | "one owner" | "owners" {
  */
 export function namesRepository(template: string, repos: unknown, provider?: Provider): boolean {
   const scope = reposScope(repos);
-  if (scope === "one" || FULL_NAME_FIELD.test(template) || OWNER_SLASH_NAME.test(template)) return true;
+  if (scope === "one" || FULL_NAME_ALONE.test(template) || OWNER_SLASH_NAME_ALONE.test(template)) return true;
   if (payloadLeaves(provider).fullName.test(template)) return true;
   return scope === "one owner" && (REPO_NAME_FIELD.test(template) || UNDERSCORED_FIELD.test(template));
 }
@@ -923,11 +935,15 @@ export function namesRepository(template: string, repos: unknown, provider?: Pro
 export function repoPathFix(
   template: string,
   provider?: Provider,
-): { how: "none" | "name" | "joined" | "foreign"; fix: string; foreign?: string } {
+): { how: "none" | "name" | "joined" | "foreign" | "touching"; fix: string; foreign?: string } {
   // Another host's full name field renders empty: the fix writes {{repo.path}} in its place.
   const foreign = otherHostsLeaf(template, provider, "fullName");
   if (foreign !== undefined)
     return { how: "foreign", fix: template.replaceAll(foreign, "{{repo.path}}"), foreign };
+  // The full name with another field against it: a "/" between every two fields that touch.
+  if (FULL_NAME_FIELD.test(template) || OWNER_SLASH_NAME.test(template)) {
+    return { how: "touching", fix: template.replace(/\}\}\s*\{\{/g, "}}/{{") };
+  }
   if (UNDERSCORED_FIELD.test(template) || (OWNER_FIELD.test(template) && REPO_NAME_FIELD.test(template))) {
     const fix = template.replace(OWNER_AND_NAME, "{{repo.path}}");
     return { how: "joined", fix: fix === template ? `{{repo.path}}/${template.trimStart()}` : fix };
@@ -964,6 +980,12 @@ export function repoFreePrefixProblem(
     return (
       'the prefix names no repository, on a route of several: owner and name joined by anything but "/" may be two ' +
       `repositories' (a-b/c and a/b-c); write ${suggestedText(fix, 44)}`
+    );
+  }
+  if (how === "touching") {
+    return (
+      "the prefix's repository name runs into another field, with no text between: two repositories' may be one " +
+      `text (a/b with #17 and a/b1 with #7 are both a/b17); write ${suggestedText(fix, 48)}`
     );
   }
   const what =

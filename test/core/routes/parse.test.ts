@@ -2336,6 +2336,21 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       `${lead} names no repository, on a route of several: owner and name joined by anything but "/" may be two ` +
         `repositories' (a-b/c and a/b-c); write '${fix}'`,
     ]),
+    // The full name with a field against it: a/b with #17 and a/b1 with #7 are both a/b17.
+    ...[
+      ["p/{{repo.path}}{{pr.number}}/", "p/{{repo.path}}/{{pr.number}}/"],
+      [
+        "p/{{repo}}{{repo.path}}{{owner}}/pr-{{pr.number}}/",
+        "p/{{repo}}/{{repo.path}}/{{owner}}/pr-{{pr.numbe…",
+      ],
+      ["p/{{owner}}/{{repo}}{{pr.number}}/", "p/{{owner}}/{{repo}}/{{pr.number}}/"],
+    ].map(([prefix, fix]): [string | undefined, string, string, string] => [
+      undefined,
+      prefix as string,
+      "github",
+      `${lead}'s repository name runs into another field, with no text between: two repositories' may be one ` +
+        `text (a/b with #17 and a/b1 with #7 are both a/b17); write '${fix}'`,
+    ]),
     // Another host's full name field is not in the payload and renders empty (review h438): GitLab's merge
     // request has repository.name, no full_name; Data Center's payload has no repository.
     ...[
