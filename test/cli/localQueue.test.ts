@@ -1020,14 +1020,15 @@ describe("Class: LocalQueue, stop", () => {
     const queue = newQueue({ retryDelay: () => 5 });
     queue.register("r", async (event) => {
       started.push(deliveryOf(event.Records[0]));
-      // The first attempt fails: its retry is due 5 ms later.
+      // Paused as the first attempt ends, before its failure schedules the retry (due 5 ms later): a pause
+      // from the test after it ended would race that retry on a loaded machine.
+      queue.pause();
       return { batchItemFailures: [{ itemIdentifier: event.Records[0]?.messageId ?? "" }] };
     });
     await queue.port("r").send(item("retried", "acme/a"));
     queue.start();
     await until(() => started.length > 0);
     await until(() => queue.inFlightCount() === 0);
-    queue.pause();
     await queue.port("r").send(item("sent-while-paused", "acme/b"));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(started).to.deep.equal(["retried"]);
