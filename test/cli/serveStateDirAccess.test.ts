@@ -36,6 +36,8 @@ describe("Command: hookgate serve, on a state dir it cannot write", function () 
             encoding: "utf8",
             env: { ...process.env, NODE_OPTIONS: "", ...NO_PROXY_ENV },
             timeout: 20_000,
+            // serve traps SIGTERM, and mocha's timeout cannot interrupt spawnSync: a hung serve must die.
+            killSignal: "SIGKILL",
           },
         )
       : spawnSync(process.execPath, args, {
@@ -43,12 +45,17 @@ describe("Command: hookgate serve, on a state dir it cannot write", function () 
           encoding: "utf8",
           env: { ...process.env, NODE_OPTIONS: "", ...NO_PROXY_ENV },
           timeout: 20_000,
+          killSignal: "SIGKILL",
         });
     const output = `${result.stdout}${result.stderr}`;
-    // As root, the test needs setpriv and a checkout that nobody may read.
-    if (asRoot && (result.error || /MODULE_NOT_FOUND|Cannot find module|EACCES.*hookgate\.js/.test(output))) {
-      this.skip();
-    }
+    // As root, the test needs setpriv and a checkout that nobody may read. Only those skip: a timeout
+    // (a serve that never exits) or any other error is a failure.
+    const code = (result.error as NodeJS.ErrnoException | undefined)?.code;
+    const noSetpriv = asRoot && code === "ENOENT";
+    const unreadableCheckout =
+      asRoot && !result.error && /MODULE_NOT_FOUND|Cannot find module|EACCES.*hookgate\.js/.test(output);
+    if (noSetpriv || unreadableCheckout) this.skip();
+    expect(result.error, `${result.error}\n${output}`).to.equal(undefined);
     expect(result.status, output).to.equal(1);
     expect(output).not.to.include("cannot listen");
     expect(output).to.include("EACCES");
