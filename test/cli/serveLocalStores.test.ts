@@ -5,7 +5,6 @@ import { execFileSync } from "node:child_process";
 import { createHash, pbkdf2 } from "node:crypto";
 import fs, {
   appendFileSync,
-  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -223,10 +222,10 @@ describe("Class: FsObjectStore", () => {
     }
   });
 
-  // readdir refused: root reads any folder, so this runs only as another user (runuser -u nobody -- npx mocha …);
-  // a folder's refusal ended the walk with a bare Error, nothing else deleted (review h379).
-  it("deletePrefix goes on past a folder the disk refuses to list, then fails final naming it, as for a refused file", async function () {
-    if (process.getuid?.() === 0) this.skip();
+  // readdir refused: a folder's refusal ended the walk with a bare Error, nothing else deleted (review h379).
+  // Root reads any folder whatever its mode, and the tests run as root: readdir is made to refuse the folder
+  // with EACCES, as a folder with mode 000 does for a user.
+  it("deletePrefix goes on past a folder the disk refuses to list, then fails final naming it, as for a refused file", async () => {
     const store = new FsObjectStore(join(dir, "s3"));
     const put = (key: string) =>
       store.put("bucket-a", key, Readable.from([Buffer.from("x")]), { metadata: {} });
@@ -234,7 +233,13 @@ describe("Class: FsObjectStore", () => {
     await put("pr-7/locked/x.js");
     await put("pr-7/z.js");
     const locked = join(dir, "s3", "bucket-a", "pr-7", "locked");
-    chmodSync(locked, 0o000);
+    const realReaddir = fs.promises.readdir;
+    fs.promises.readdir = (async (path: fs.PathLike, ...rest: unknown[]) => {
+      if (String(path) === locked) {
+        throw Object.assign(new Error(`EACCES: permission denied, scandir '${locked}'`), { code: "EACCES" });
+      }
+      return (realReaddir as (path: fs.PathLike, ...rest: unknown[]) => Promise<unknown>)(path, ...rest);
+    }) as typeof fs.promises.readdir;
     try {
       const err = await store.deletePrefix("bucket-a", "pr-7/").then(
         () => undefined,
@@ -246,8 +251,10 @@ describe("Class: FsObjectStore", () => {
       expect((err as ActionError).retryable).to.equal(false);
       expect((err as ActionError).message).to.contain("EACCES (1)");
       expect((err as ActionError).message).to.contain('first "pr-7/locked/"');
+      // Only the refused folder is left, with what it holds.
+      expect(existsSync(join(locked, "x.js"))).to.equal(true);
     } finally {
-      chmodSync(locked, 0o755);
+      fs.promises.readdir = realReaddir;
     }
   });
 
