@@ -106,12 +106,13 @@ describe("Outbound HTTPS through an https:// egress proxy that never completes t
 
 describe("Outbound HTTP through an http:// egress proxy that does not take the connection", () => {
   // A listener in a blocked process whose accept queue is full: Linux drops the next SYN, so the connection
-  // to the proxy is never set up.
+  // to the proxy is never set up. The child blocks in the same tick as it writes its port (writeSync, no
+  // timer): its event loop never runs again, so it can never accept the fillers, however late it is scheduled.
   const BLOCKED_LISTENER = `
 const s = require("net").createServer();
 s.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () => {
-  process.stdout.write(s.address().port + "\\n");
-  setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000), 50);
+  require("fs").writeSync(1, s.address().port + "\\n");
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000);
 });`;
   let child: ChildProcess;
   const fillers: Socket[] = [];
@@ -119,7 +120,6 @@ s.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () => {
   before(async () => {
     child = spawn(process.execPath, ["-e", BLOCKED_LISTENER]);
     port = await new Promise<number>((r) => child.stdout?.once("data", (d) => r(Number(String(d).trim()))));
-    await new Promise((r) => setTimeout(r, 200));
     // Backlog 1 takes two connections: the third gets no answer.
     for (let i = 0; i < 2; i++) {
       const socket = connect(port, "127.0.0.1");
