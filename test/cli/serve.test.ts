@@ -1086,10 +1086,9 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
         await waitForDelivery(other.url, d.delivery, (e) => e.status === "running");
         other.child.kill("SIGTERM");
         for (let i = 0; i < 100 && !other.output().includes("stopping (waiting"); i++) await sleep(20);
-        const started = Date.now();
         other.child.kill("SIGINT");
+        // 130 comes only from the immediate stop: a drain ends with 0 or 1.
         expect(await other.exited).to.equal(130);
-        expect(Date.now() - started).to.be.lessThan(5_000); // not the 10 s drain
         expect(other.output()).to.include("stopping right away; queued work stays in the state dir");
         expect(readFileSync(join(state, "queue", "journal.jsonl"), "utf8")).to.include(d.delivery);
       } finally {
