@@ -54,7 +54,9 @@ export function parseCommandArgs<T extends Options>(argv: string[], options: T) 
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (error) {
-    const message = isExtraArgument(error) ? extraArgumentMessage(argv, options) : parseArgsMessage(error);
+    const message = isExtraArgument(error)
+      ? extraArgumentMessage(argv, options)
+      : (unknownOptionAfterSecretMessage(error, argv, options) ?? parseArgsMessage(error));
     throw new UsageError(message + dashValueHint(error, options) + routesFileHint(error, options));
   }
 }
@@ -81,6 +83,33 @@ function extraArgumentMessage(argv: string[], options: Options): string {
   if (before?.kind === "option-terminator")
     return `${extra} after "--": this command takes no positional arguments`;
   return `${extra}: this command takes no positional arguments`;
+}
+
+/** Options whose value may be a credential: a usage error never quotes what follows them. */
+const SECRET_OPTIONS = new Set(["secret", "insecure-header"]);
+
+/**
+ * An unquoted `--secret $S` whose second word starts with "-" (`Tr0ub4dor --S3cretHalf-9Zq`): parseArgs calls
+ * that word an unknown option and quotes it, part of the secret. A word right after a value cannot be told
+ * from a mistyped option, so after a secret-bearing option's value it is never quoted, and the option before
+ * it is named instead; elsewhere parseArgs's message stands (`Unknown option '--secrt'`).
+ */
+function unknownOptionAfterSecretMessage(
+  error: unknown,
+  argv: string[],
+  options: Options,
+): string | undefined {
+  if ((error as { code?: unknown })?.code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") return undefined;
+  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
+  // The first unknown option is the one strict parsing refused.
+  const unknown = tokens.find((token) => token.kind === "option" && !Object.hasOwn(options, token.name));
+  if (unknown === undefined) return undefined;
+  // The last token of the word before (a short group such as -hQ is several tokens of one word).
+  const before = tokens.filter((token) => token.index < unknown.index).at(-1);
+  if (before?.kind !== "option" || before.value === undefined || !SECRET_OPTIONS.has(before.name)) {
+    return undefined;
+  }
+  return `Unexpected option after --${before.name} and its value: quote a value that has spaces, or check the option's name`;
 }
 
 /**

@@ -90,6 +90,31 @@ describe("Command: hookgate send, its usage errors", () => {
       "hookgate send: Unexpected extra argument after --secret and its value: quote a value that has spaces",
       "battery-staple-9Zq",
     ],
+    // The same, with the rest of the secret starting with "-": parseArgs calls it an unknown option and quoted it.
+    [
+      [
+        "send",
+        "--url",
+        "http://127.0.0.1:9/hooks/x",
+        "--secret",
+        "Tr0ub4dor",
+        "--S3cretHalf-9Zq",
+        "--event",
+        "push",
+      ],
+      "hookgate send: Unexpected option after --secret and its value: quote a value that has spaces, or check the option's name",
+      "S3cretHalf",
+    ],
+    [
+      ["send", "--url", "http://127.0.0.1:9/hooks/x", "--secret=Tr0ub4dor", "-Qz8secret", "--event", "push"],
+      "hookgate send: Unexpected option after --secret and its value: quote a value that has spaces, or check the option's name",
+      "'-Q'",
+    ],
+    [
+      sendArgs("http://127.0.0.1:9/hooks/x", "--insecure-header", "Authorization:", "--tok3nvalue"),
+      "hookgate send: Unexpected option after --insecure-header and its value: quote a value that has spaces, or check the option's name",
+      "tok3nvalue",
+    ],
     [
       sendArgs("http://127.0.0.1:9/hooks/x", "--form", "battery-staple-9Zq"),
       "hookgate send: Unexpected extra argument after --form, which takes no value",
@@ -119,6 +144,34 @@ describe("Command: hookgate send, its usage errors", () => {
       expect(run.stderr).not.to.include(credential);
     });
   }
+});
+
+describe("Function: parseCommandArgs, an unknown option", () => {
+  const options = {
+    secret: { type: "string" },
+    event: { type: "string" },
+    quiet: { type: "boolean" },
+  } as const;
+  const refusal = (argv: string[]) => {
+    try {
+      parseCommandArgs(argv, options);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return expect.fail("no usage error");
+  };
+
+  it("is quoted when typed as an option after another option's value or on its own, where it holds no secret", () => {
+    expect(refusal(["--event", "push", "--secrt", "x"])).to.equal("Unknown option '--secrt'");
+    expect(refusal(["--secrt", "x"])).to.equal("Unknown option '--secrt'");
+    expect(refusal(["--secret", "x", "--quiet", "--evnt"])).to.equal("Unknown option '--evnt'");
+  });
+
+  it("is never quoted in a short group right after --secret's value: the option before it is named", () => {
+    expect(refusal(["--secret", "x", "-qZsecret"])).to.equal(
+      "Unexpected option after --secret and its value: quote a value that has spaces, or check the option's name",
+    );
+  });
 });
 
 describe("Function: parseCommandArgs, a value that starts with a dash", () => {
