@@ -4,6 +4,7 @@
 // edit secrets (or rotate: ["new", "old"]) without restarting `hookgate serve`.
 import { readFileSync, statSync } from "node:fs";
 import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
+import { jsonErrorOffset } from "../core/jsonErrorOffset";
 import type { SecretStore } from "../core/ports";
 import { looksRandom, secretRefProblem } from "../core/routes/checks";
 import { withoutByteOrderMark } from "../core/secretValues";
@@ -17,7 +18,8 @@ export class SecretsFileError extends Error {
 
 /**
  * Where JSON.parse failed in a secrets file, never what it read there: V8's message may quote the text
- * ('Unexpected token 'a', "{"k": abc}" is not valid JSON'), which would put a secret in a log.
+ * ('Unexpected token 'a', "{"k": abc}" is not valid JSON'), which would put a secret in a log. The place is
+ * V8's position, or, where its message gives none (an unexpected token, an early end), found in the text.
  */
 export function jsonSyntaxProblem(text: string, error: unknown): string {
   if (looksUtf16(text)) {
@@ -26,9 +28,10 @@ export function jsonSyntaxProblem(text: string, error: unknown): string {
       "(Out-File -Encoding utf8, Set-Content -Encoding utf8, or an editor's UTF-8)"
     );
   }
-  const position = /at position (\d+)/.exec(String((error as Error)?.message))?.[1];
+  const given = /at position (\d+)/.exec(String((error as Error)?.message))?.[1];
+  const position = given === undefined ? jsonErrorOffset(text) : Number(given);
   if (position === undefined) return "not valid JSON";
-  const before = text.slice(0, Number(position));
+  const before = text.slice(0, position);
   const line = before.split("\n").length;
   const column = before.length - before.lastIndexOf("\n");
   return `not valid JSON (line ${line}, column ${column})`;

@@ -361,23 +361,27 @@ routes:
     expect(run.stderr).not.to.include("position");
   });
 
-  // [file name, its bytes, the whole of stderr after "payload file <path> is not JSON: "]
+  // [file name, its bytes, the whole of stderr after "payload file <path> is "]
   const notJson: Array<[string, Buffer, string]> = [
     [
       "escape.json",
       Buffer.from("\x1b]0;pwned\x07\x1b[31mRED", "latin1"),
-      `Unexpected token '\\u001b', "\\u001b]0;pwned\\u0007\\u001b[31mRED" is not valid JSON`,
+      `not valid JSON (line 1, column 1): Unexpected token '\\u001b', "\\u001b]0;pwned\\u0007\\u001b[31mRED" is not valid JSON`,
     ],
-    ["lines.json", Buffer.from("not\njson"), `Unexpected token 'o', "not\\u000ajson" is not valid JSON`],
+    [
+      "lines.json",
+      Buffer.from("not\njson"),
+      `not valid JSON (line 1, column 2): Unexpected token 'o', "not\\u000ajson" is not valid JSON`,
+    ],
     [
       "utf16le.json",
       Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"a":1}', "utf16le")]),
-      "body is not valid UTF-8 (saved as UTF-16: save it as UTF-8)",
+      "not JSON: body is not valid UTF-8 (saved as UTF-16: save it as UTF-8)",
     ],
     [
       "utf16be.json",
       Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('{"a":1}', "utf16le").swap16()]),
-      "body is not valid UTF-8 (saved as UTF-16: save it as UTF-8)",
+      "not JSON: body is not valid UTF-8 (saved as UTF-16: save it as UTF-8)",
     ],
   ];
   for (const [name, bytes, reason] of notJson) {
@@ -386,7 +390,7 @@ routes:
       writeFileSync(file, bytes);
       const run = await runInProcess(["explain", "-r", routes, "-e", "push", "-p", file]);
       expect(run.code).to.equal(1);
-      expect(run.stderr).to.equal(`hookgate explain: payload file ${file} is not JSON: ${reason}\n`);
+      expect(run.stderr).to.equal(`hookgate explain: payload file ${file} is ${reason}\n`);
     });
   }
 

@@ -219,8 +219,8 @@ describe("A secrets file in UTF-16 (PowerShell 5.1's > or Out-File)", () => {
   }
 
   it("a UTF-8 file that is not valid JSON is not taken for UTF-16", () => {
-    expect(jsonSyntaxProblem("{x", undefined)).to.equal("not valid JSON");
-    expect(jsonSyntaxProblem('\uFFFD\uFFFD{"a": 1', undefined)).to.equal("not valid JSON");
+    expect(jsonSyntaxProblem("{x", undefined)).to.equal("not valid JSON (line 1, column 2)");
+    expect(jsonSyntaxProblem('\uFFFD\uFFFD{"a": 1', undefined)).to.equal("not valid JSON (line 1, column 1)");
   });
 });
 
@@ -258,8 +258,26 @@ describe("Function: parseSecretsFile and jsonSyntaxProblem", () => {
     ]);
   });
 
-  it("without an error message to read, says only that the text is not valid JSON", () => {
-    expect(jsonSyntaxProblem("{x", undefined)).to.equal("not valid JSON");
+  it("says the line and column where V8's message gives no position (an unexpected token, an early end), never the text", () => {
+    const problem = (text: string) => {
+      try {
+        JSON.parse(text);
+      } catch (error) {
+        return jsonSyntaxProblem(text, error);
+      }
+      return expect.fail("the text is JSON");
+    };
+    expect(problem('{\n  "hookgate/github": s3cr3t\n}')).to.equal("not valid JSON (line 2, column 22)");
+    expect(problem('{\n  "hookgate/github": "s3cr3t",\n}')).to.equal("not valid JSON (line 3, column 1)");
+    expect(problem('{\n  "hookgate/github": [\n')).to.equal("not valid JSON (line 3, column 1)");
+    expect(thrown(() => parseSecretsFile('{\n  "a": "x",\n  "b": [s3cr3t]\n}', "f.json")).message).to.equal(
+      "f.json: not valid JSON (line 3, column 9)",
+    );
+  });
+
+  it("without an error message to read, finds the line and column in the text, and says only not valid JSON of a text that is JSON", () => {
+    expect(jsonSyntaxProblem("{x", undefined)).to.equal("not valid JSON (line 1, column 2)");
+    expect(jsonSyntaxProblem("{}", undefined)).to.equal("not valid JSON");
   });
 });
 
