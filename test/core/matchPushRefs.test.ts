@@ -126,6 +126,22 @@ describe("Matching a push that moved no branch or tag", () => {
     expect(decision.matched.map((change) => [change.branch, change.sha])).to.deep.equal([["main", sha]]);
   });
 
+  // Bitbucket's event payloads page lists annotated_tag as a change's type beside branch and tag.
+  it("a Bitbucket Cloud push of a change typed annotated_tag runs a route without branches or tags, as a tag push", () => {
+    const event = deliver("bitbucket", "repo:push", {
+      repository: cloudRepository,
+      actor: { nickname: "jdev" },
+      push: {
+        changes: [{ old: null, new: { type: "annotated_tag", name: "v1.0.0", target: { hash: sha } } }],
+      },
+    });
+    const decision = decideChanges(compileMatcher(pushRoute("bitbucket")), event);
+    expect(
+      decision.matched.map((change) => [change.tag, change.sha]),
+      decision.reason,
+    ).to.deep.equal([["v1.0.0", sha]]);
+  });
+
   it("a route with deleted: true takes no deletion of a ref that is neither a branch nor a tag", () => {
     const event = deliver("bitbucket-server", "repo:refs_changed", {
       repository: dcRepository,

@@ -47,13 +47,17 @@ function actorOf(payload: Json): string | undefined {
   return actor === undefined ? undefined : (str(actor.nickname) ?? str(actor.username));
 }
 
-/** One entry of push.changes: the ref, before and after, and whether it was deleted. */
+/**
+ * One entry of push.changes: the ref, before and after, and whether it was deleted. Bitbucket's event payloads
+ * page gives a ref's type as "branch", "tag" or "annotated_tag" (an annotated tag has been seen sent as "tag"
+ * too: BCLOUD issue 12241); "annotated_tag" is read as a tag is, its target's hash the sha.
+ */
 function applyChange(event: WebhookEvent, change: Json): void {
   const next = obj(change.new);
   const previous = obj(change.old);
   const ref = next ?? previous;
   const kind =
-    ref?.type === "tag"
+    ref?.type === "tag" || ref?.type === "annotated_tag"
       ? "tag"
       : ref?.type === "branch" || ref?.type === "named_branch"
         ? "branch"

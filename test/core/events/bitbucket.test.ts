@@ -42,6 +42,8 @@ describe("Function: normaliseBitbucket (shapes no fixture has)", () => {
     ["branch", { ref: "refs/heads/x", branch: "x", tag: undefined }],
     ["named_branch", { ref: "refs/heads/x", branch: "x", tag: undefined }],
     ["tag", { ref: "refs/tags/x", branch: undefined, tag: "x" }],
+    // Bitbucket's event payloads page lists it beside branch and tag.
+    ["annotated_tag", { ref: "refs/tags/x", branch: undefined, tag: "x" }],
     ["bookmark", { ref: undefined, branch: undefined, tag: undefined }],
   ];
   for (const [type, expected] of kinds) {
@@ -50,6 +52,22 @@ describe("Function: normaliseBitbucket (shapes no fixture has)", () => {
       expect({ ref: event.ref, branch: event.branch, tag: event.tag }).to.deep.equal(expected);
     });
   }
+
+  it("normaliseBitbucket reads an annotated_tag change's target hash as the sha, and its deletion as a tag deleted", () => {
+    const pushed = push([
+      { old: null, new: { type: "annotated_tag", name: "v1.0.0", target: { hash: SHA_A } } },
+    ]);
+    expect([pushed.tag, pushed.sha, pushed.deleted]).to.deep.equal(["v1.0.0", SHA_A, false]);
+    const deleted = push([
+      { old: { type: "annotated_tag", name: "v1.0.0", target: { hash: SHA_A } }, new: null },
+    ]);
+    expect([deleted.tag, deleted.sha, deleted.before, deleted.deleted]).to.deep.equal([
+      "v1.0.0",
+      undefined,
+      SHA_A,
+      true,
+    ]);
+  });
 
   it("normaliseBitbucket makes each further change an event of its own, with id <id>#<n> and no changed files", () => {
     const event = push([
