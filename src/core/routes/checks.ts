@@ -528,14 +528,17 @@ export function jobNamesOfPath(path: string): string[] | undefined {
 /**
  * The item name a segment of a job's URL path names: the segment decoded once, as Jenkins reads it (the
  * multibranch job of feature/x, "feature%2Fx", is at /job/feature%252Fx). As written when it is no valid
- * percent-encoding.
+ * percent-encoding, or when decoding would give a "/" or a "." or ".." name: no item is named so (branch-api
+ * encodes a branch's "/" as %2F), and the decoded text would be read as folders or a path step.
  */
 export function jobNameOfUrl(segment: string): string {
+  let name: string;
   try {
-    return decodeURIComponent(segment);
+    name = decodeURIComponent(segment);
   } catch {
     return segment;
   }
+  return name.includes("/") || name === "." || name === ".." ? segment : name;
 }
 
 /**

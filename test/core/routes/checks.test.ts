@@ -429,6 +429,13 @@ describe("Functions: routes.yaml value checks (exact answers)", () => {
       "http://ci.example.com:8080/jenkins/job/my%20folder/job/build",
       "job is a URL (not shown), not a job's path: write \"my folder/build\", and the controller's URL in jenkins.url",
     ],
+    // A segment that decodes to a "/" or a "." / ".." name is kept as written: no item is named so.
+    [
+      "jobProblem",
+      jobProblem,
+      "https://ci.example.com/job/api/job/feature%2Fx/job/%2E%2E/",
+      "job is a URL (not shown), not a job's path: write \"api/feature%2Fx/%2E%2E\", and the controller's URL in jenkins.url",
+    ],
     [
       "jobProblem",
       jobProblem,

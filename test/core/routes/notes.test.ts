@@ -1738,6 +1738,17 @@ ${jobs
     ]);
   });
 
+  it("keeps a name of a job's URL path as written when decoding it once gives a / or a . or .. name", () => {
+    // feature%2Fx decoded is feature/x, which hookgate would request as folder feature, job x.
+    expect(jenkinsNotes("https://ci.example.com", ["job/api/job/feature%2Fx"])).to.deep.equal([
+      'route r0: job "job/api/job/feature%2Fx" is read as the job "feature%2Fx" in the folders "job/api/job"; written as a job\'s URL path, it is the job "api/feature%2Fx": write that, hookgate adds the /job/ of each folder',
+    ]);
+    expect(jenkinsNotes("https://ci.example.com", ["job/feature%2Fx", "job/a/job/%2E%2E"])).to.deep.equal([
+      'route r0: job "job/feature%2Fx" is the job "feature%2Fx" in a folder named job; if it is the top-level job of a URL ending /job/feature%2Fx/, write "feature%2Fx": hookgate adds the /job/',
+      'route r1: job "job/a/job/%2E%2E" is read as the job "%2E%2E" in the folders "job/a/job"; written as a job\'s URL path, it is the job "a/%2E%2E": write that, hookgate adds the /job/ of each folder',
+    ]);
+  });
+
   it("notes a job job/deploy as a condition: a job in a folder named job, or a top-level job's URL path whose job is deploy", () => {
     expect(jenkinsNotes("https://ci.example.com", ["job/deploy"])).to.deep.equal([
       'route r0: job "job/deploy" is the job "deploy" in a folder named job; if it is the top-level job of a URL ending /job/deploy/, write "deploy": hookgate adds the /job/',
