@@ -1249,6 +1249,7 @@ function deliveryKinds(
   provider: Provider | undefined,
   repo: WebhookEvent["repo"],
   deletions: boolean,
+  refs: SampleRefs = { branches: ["main", "release/2"], tags: ["v1.0.0", "v2.0.0"] },
 ): DeliveryKind[] {
   const shas = ["0123456789abcdef0123456789abcdef01234567", "89abcdef0123456789abcdef0123456789abcdef"];
   const base = (n: 1 | 2, event: string, deleted = false): WebhookEvent => ({
@@ -1261,8 +1262,9 @@ function deliveryKinds(
     changedFiles: [],
     payload: {},
   });
-  const branch = (n: 1 | 2) => (n === 1 ? "main" : "release/2");
-  const tag = (n: 1 | 2) => (n === 1 ? "v1.0.0" : "v2.0.0");
+  // The second sample is the first's ref when the route's filters let one only through (see sampleRefs).
+  const branch = (n: 1 | 2) => (refs.branches[n - 1] ?? refs.branches[0]) as string;
+  const tag = (n: 1 | 2) => (refs.tags[n - 1] ?? refs.tags[0]) as string;
   const sha = (n: 1 | 2) => shas[n - 1] as string;
   // A push that deleted its ref, which only deleted: true takes, names no commit.
   const push = (n: 1 | 2, ref: { branch?: string; tag?: string }, deleted: boolean): WebhookEvent => ({
@@ -1380,6 +1382,30 @@ function deliveryKinds(
   ];
 }
 
+/** The branches and tags deliveryKinds' samples are of: one or two each, first to second. */
+interface SampleRefs {
+  branches: readonly string[];
+  tags: readonly string[];
+}
+
+/**
+ * Two refs a `branches` or `tags` filter lets through, for the samples: of `usual`, the filter's literal
+ * entries, and each glob with its wildcards filled in (release/* gives release/x and release/y); one when only
+ * one is found (a filter of one branch, or globs whose text this does not fill), so that no two samples are
+ * said to be two deliveries when the route may take one ref only. `usual` when none is found or no filter.
+ */
+function sampleRefs(list: readonly string[] | undefined, usual: readonly string[]): readonly string[] {
+  if (list === undefined) return usual.slice(0, 2);
+  const takes = compileGlobList(list);
+  const filled = list
+    .filter((pattern) => !pattern.startsWith("!"))
+    .flatMap((pattern) =>
+      globTextIsLiteral(pattern) ? [pattern] : ["x", "y"].map((fill) => pattern.replace(/\*\*|\*|\?/g, fill)),
+    );
+  const found = [...new Set([...usual, ...filled])].filter((ref) => takes(ref)).slice(0, 2);
+  return found.length > 0 ? found : usual.slice(0, 1);
+}
+
 function actionTaken(match: Route["match"], action: string): boolean {
   return match.actions === undefined || compileGlobList(match.actions)(action);
 }
@@ -1436,9 +1462,14 @@ export function emptyFieldFindings(
   }
   const repos = tagPushesFor(filters.repos);
   let kinds: DeliveryKind[];
-  const others = deliveryKinds(provider, repos.elsewhere.repo, filters.deleted === true);
+  let others: DeliveryKind[];
   try {
-    kinds = deliveryKinds(provider, repos.first.repo, filters.deleted === true).filter((kind) =>
+    const refs = {
+      branches: sampleRefs(filters.branches, ["main", "release/2", "develop", "feature/x"]),
+      tags: sampleRefs(filters.tags, ["v1.0.0", "v2.0.0"]),
+    };
+    others = deliveryKinds(provider, repos.elsewhere.repo, filters.deleted === true, refs);
+    kinds = deliveryKinds(provider, repos.first.repo, filters.deleted === true, refs).filter((kind) =>
       kind.takes(filters),
     );
   } catch {
@@ -1448,37 +1479,41 @@ export function emptyFieldFindings(
   const known = takesKnownKindsOnly(filters);
   const byTagPush = new Set(tagPushFindings(match, action).map((finding) => finding.at.join(".")));
   const out: TagPushFinding[] = [];
+  // What `bad` finds: a target that fails (refused by S3 or Jenkins), or one the same for each delivery.
+  type Outcome = { message: string; fails: boolean } | undefined;
   const check = (
     at: TagPushFinding["at"],
     template: string,
     of: (kind: DeliveryKind) => boolean,
-    bad: (first: WebhookEvent, second: WebhookEvent, elsewhere: WebhookEvent) => string | undefined,
+    bad: (first: WebhookEvent, second: WebhookEvent, elsewhere: WebhookEvent) => Outcome,
     always: boolean,
   ) => {
     if (byTagPush.has(at.join(".")) || safeTemplateProblems(template).length > 0) return;
     const taken = kinds.filter(of);
-    const said: Array<{ kind: DeliveryKind; fields: string[]; message: string }> = [];
+    const said: Array<{ kind: DeliveryKind; fields: string[]; message: string; fails: boolean }> = [];
     for (const kind of taken) {
       const first = kind.sample(1);
       // tagPushFindings says {{branch}} of a tag push.
       const fields = emptyFields(template, first).filter(
         (field) =>
-          kind.sample(1).tag === undefined ||
-          kind.sample(1).event !== "push" ||
-          !/^branch(\.path|\.underscored)?$/.test(field),
+          first.tag === undefined || first.event !== "push" || !/^branch(\.path|\.underscored)?$/.test(field),
       );
       if (fields.length === 0) continue;
       // The same delivery of another repository, when the route takes several.
       const other = repos.ownRepo ? undefined : others.find((one) => one.name === kind.name);
-      const message = bad(first, kind.sample(2), other?.sample(1) ?? first);
-      if (message !== undefined) said.push({ kind, fields, message });
+      const second = kind.sample(2);
+      const outcome = bad(first, second, other?.sample(1) ?? first);
+      // "The same for each" only of two deliveries: not when the filters let one branch or tag through.
+      if (outcome === undefined || (!outcome.fails && first.ref === second.ref)) continue;
+      said.push({ kind, fields, ...outcome });
     }
     const [head] = said;
     if (head === undefined) return;
     // A parameter empty for some kinds only is the job's to read (PR: "{{pr.number}}" beside pushes): said only
     // when every kind the route takes sends it so. A job or key that fails for one kind is said anyway.
     if (!always && said.length < taken.length) return;
-    const problem = always && known && said.length === taken.length;
+    // A problem only when every delivery the route takes fails: one the same for each is the route's to mean.
+    const problem = always && known && said.length === taken.length && said.every((one) => one.fails);
     // Each part clipped, so that a problem after the longest location, and a note, stay within 300 characters.
     const names = said.map((one) => one.kind.name);
     const both = names.join(" or ");
@@ -1488,12 +1523,17 @@ export function emptyFieldFindings(
         : `${names[0]} or ${names.length - 1} more`;
     const [field] = said.flatMap((one) => one.fields);
     const has = [...new Set(said.flatMap((one) => one.kind.has))].slice(0, 2).join(" or ");
+    // A target the same for each delivery is not told apart by filling {{field}} in (api/deploymain).
+    const fix =
+      at[0] === "parameters" || said.every((one) => one.fails)
+        ? `use ${has}`
+        : `drop {{${field}}}, or put ${has} in ${at[0] === "job" ? "a segment" : "a folder"} of its own`;
     out.push({
       at,
       problem,
       message:
         `${who} has no {{${field}}}, so ${head.message}${problem ? " (the route takes no other)" : ""}; ` +
-        `use ${has}${problem ? "" : ", or narrow the route's filters"}`,
+        `${fix}${problem ? "" : ", or narrow the route's filters"}`,
     });
   };
   // Rendered for acme/api on a route of several repositories: an example when the repository shows in it.
@@ -1512,9 +1552,15 @@ export function emptyFieldFindings(
         (kind) => kind.push,
         (first, second, elsewhere) =>
           keyHasEmptyFolder(render(first))
-            ? `the key has an empty folder (${shown(render, first, elsewhere)}): the delivery fails`
+            ? {
+                message: `the key has an empty folder (${shown(render, first, elsewhere)}): the delivery fails`,
+                fails: true,
+              }
             : render(first) === render(second)
-              ? `the key is ${shown(render, first, elsewhere)} for each, each zip overwriting the last`
+              ? {
+                  message: `the key is ${shown(render, first, elsewhere)} for each, each zip overwriting the last`,
+                  fails: false,
+                }
               : undefined,
         true,
       );
@@ -1530,9 +1576,12 @@ export function emptyFieldFindings(
         () => true,
         (first, second, elsewhere) =>
           jenkinsJobProblem(renderJob(job, first)) !== undefined
-            ? `the job is ${shown(render, first, elsewhere)} for it: the delivery fails`
+            ? {
+                message: `the job is ${shown(render, first, elsewhere)} for it: the delivery fails`,
+                fails: true,
+              }
             : render(first) === render(second)
-              ? `the job is ${shown(render, first, elsewhere)} for each`
+              ? { message: `the job is ${shown(render, first, elsewhere)} for each`, fails: false }
               : undefined,
         true,
       );
@@ -1546,8 +1595,12 @@ export function emptyFieldFindings(
         () => true,
         (first, second, elsewhere) =>
           render(first) === "" || render(first) === render(second)
-            ? `Jenkins parameter ${shownText(name, 24)} is sent as ${shown(render, first, elsewhere)} for ` +
-              `${render(first) === "" ? "it" : "each"}`
+            ? {
+                message:
+                  `Jenkins parameter ${shownText(name, 24)} is sent as ${shown(render, first, elsewhere)} for ` +
+                  `${render(first) === "" ? "it" : "each"}`,
+                fails: render(first) === "",
+              }
             : undefined,
         false,
       );

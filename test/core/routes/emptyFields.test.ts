@@ -152,6 +152,49 @@ describe("Function: parseRoutes and routeNotes on a field empty for every delive
     ]);
   });
 
+  it("takes a key or job the same for every push of a one-branch route: latest{{tag}}.zip and api/deploy{{tag}} on branches [main] (review h469)", () => {
+    // One branch: every push to main writes one zip, or builds one job, as latest.zip or api/deploy would.
+    for (const action of [
+      '{ type: s3-zip, key: "{{repo.path}}/latest{{tag}}.zip" }',
+      '{ type: jenkins, job: "api/deploy{{tag}}", parameters: { S: "{{sha}}" } }',
+    ]) {
+      expect(
+        said("github", "{ repos: [acme/api], events: [push], branches: [main] }", action),
+        action,
+      ).to.deep.equal({
+        problems: [],
+        notes: [],
+      });
+    }
+  });
+
+  it("notes, never refuses, a key or job the same for every push of a route of several branches, and says to drop the field, not fill {{branch}} in (review h469)", () => {
+    expect(
+      said(
+        "github",
+        "{ repos: [acme/api], events: [push], branches: [main, develop] }",
+        '{ type: s3-zip, key: "{{repo.path}}/latest{{tag}}.zip" }',
+      ),
+    ).to.deep.equal({
+      problems: [],
+      notes: [
+        `route r: a branch push has no {{tag}}, so the key is "acme/api/latest.zip" for each, each zip overwriting the last; drop {{tag}}, or put {{branch}} in a folder of its own, or narrow the route's filters`,
+      ],
+    });
+    expect(
+      said(
+        "github",
+        '{ repos: [acme/api], events: [push], branches: ["release/*"] }',
+        '{ type: jenkins, job: "api/deploy{{tag}}", parameters: { S: "{{sha}}" } }',
+      ),
+    ).to.deep.equal({
+      problems: [],
+      notes: [
+        `route r: a branch push has no {{tag}}, so the job is "api/deploy" for each; drop {{tag}}, or put {{branch}} in a segment of its own, or narrow the route's filters`,
+      ],
+    });
+  });
+
   it("keeps each problem within 300 characters after the longest location, and each note, for the longest texts it shows", () => {
     const long = "x".repeat(100);
     const lengths: number[] = [];
