@@ -202,11 +202,17 @@ export function routeNotes(routes: readonly Route[]): string[] {
       // The fields of the refs it takes: a tag push has no {{branch}}.
       const tags = matchesTagPushes(route.match);
       const branches = route.match.branches !== undefined || route.match.tags === undefined;
-      const field = !tags ? "{{branch.path}}" : !branches ? "{{tag}}" : "{{branch.path}} and {{tag}}";
+      // Of branches and tags, one folder both fill: a folder of {{branch.path}} or of {{tag}} alone would be
+      // empty, and the delivery fail, for the other kind of push.
+      const fix = !tags
+        ? "put {{branch.path}} in the key"
+        : !branches
+          ? "put {{tag}} in the key"
+          : "put {{ref}} in the key: one folder, never empty";
       notes.push(
         `route ${route.name}: the s3-zip key ${shownText(action.key, 48)} names no branch or tag, and the route ` +
           `takes several: each one's push overwrites the others' zip (what reads it gets whichever pushed last); ` +
-          `put ${field} in the key`,
+          fix,
       );
     }
     if (action.type === "pr-cleanup") {

@@ -1488,32 +1488,42 @@ export function emptyFieldFindings(
     bad: (first: WebhookEvent, second: WebhookEvent, elsewhere: WebhookEvent) => Outcome,
     always: boolean,
   ) => {
-    if (byTagPush.has(at.join(".")) || safeTemplateProblems(template).length > 0) return;
+    if (safeTemplateProblems(template).length > 0) return;
+    const spot = at.join(".");
     const taken = kinds.filter(of);
     const said: Array<{ kind: DeliveryKind; fields: string[]; message: string; fails: boolean }> = [];
+    // A tag push whose only empty field is {{branch}}, which tagPushFindings says: counted, not said again.
+    let tagPushSaid: Outcome;
     for (const kind of taken) {
       const first = kind.sample(1);
-      // tagPushFindings says {{branch}} of a tag push.
-      const fields = emptyFields(template, first).filter(
-        (field) =>
-          first.tag === undefined || first.event !== "push" || !/^branch(\.path|\.underscored)?$/.test(field),
+      const tagPush = first.tag !== undefined && first.event === "push";
+      const all = emptyFields(template, first);
+      if (all.length === 0) continue;
+      const fields = all.filter(
+        (field) => !(tagPush && byTagPush.has(spot) && /^branch(\.path|\.underscored)?$/.test(field)),
       );
-      if (fields.length === 0) continue;
       // The same delivery of another repository, when the route takes several.
       const other = repos.ownRepo ? undefined : others.find((one) => one.name === kind.name);
       const second = kind.sample(2);
       const outcome = bad(first, second, other?.sample(1) ?? first);
       // "The same for each" only of two deliveries: not when the filters let one branch or tag through.
       if (outcome === undefined || (!outcome.fails && first.ref === second.ref)) continue;
-      said.push({ kind, fields, ...outcome });
+      if (fields.length === 0) tagPushSaid = outcome;
+      else said.push({ kind, fields, ...outcome });
     }
     const [head] = said;
     if (head === undefined) return;
+    const counted = said.length + (tagPushSaid === undefined ? 0 : 1);
     // A parameter empty for some kinds only is the job's to read (PR: "{{pr.number}}" beside pushes): said only
     // when every kind the route takes sends it so. A job or key that fails for one kind is said anyway.
-    if (!always && said.length < taken.length) return;
+    if (!always && counted < taken.length) return;
     // A problem only when every delivery the route takes fails: one the same for each is the route's to mean.
-    const problem = always && known && said.length === taken.length && said.every((one) => one.fails);
+    const problem =
+      always &&
+      known &&
+      counted === taken.length &&
+      said.every((one) => one.fails) &&
+      tagPushSaid?.fails !== false;
     // Each part clipped, so that a problem after the longest location, and a note, stay within 300 characters.
     const names = said.map((one) => one.kind.name);
     const both = names.join(" or ");
@@ -1523,16 +1533,23 @@ export function emptyFieldFindings(
         : `${names[0]} or ${names.length - 1} more`;
     const [field] = said.flatMap((one) => one.fields);
     const has = [...new Set(said.flatMap((one) => one.kind.has))].slice(0, 2).join(" or ");
-    // A target the same for each delivery is not told apart by filling {{field}} in (api/deploymain).
+    const rest = tagPushSaid === undefined ? "the route takes no other" : "a tag push fails too";
+    // A branch's and a tag's push both fill one folder of {{ref}} (a job's one segment of {{branch}}{{tag}}: a
+    // multibranch job's tag job is named by the tag alone); a target the same for each delivery is not told
+    // apart by filling {{field}} in (api/deploymain).
     const fix =
-      at[0] === "parameters" || said.every((one) => one.fails)
-        ? `use ${has}`
-        : `drop {{${field}}}, or put ${has} in ${at[0] === "job" ? "a segment" : "a folder"} of its own`;
+      tagPushSaid !== undefined
+        ? at[0] === "job"
+          ? "write {{branch}}{{tag}} as one segment, never empty"
+          : "write {{ref}} as one folder, never empty"
+        : at[0] === "parameters" || said.every((one) => one.fails)
+          ? `use ${has}`
+          : `drop {{${field}}}, or put ${has} in ${at[0] === "job" ? "a segment" : "a folder"} of its own`;
     out.push({
       at,
       problem,
       message:
-        `${who} has no {{${field}}}, so ${head.message}${problem ? " (the route takes no other)" : ""}; ` +
+        `${who} has no {{${field}}}, so ${head.message}${problem ? ` (${rest})` : ""}; ` +
         `${fix}${problem ? "" : ", or narrow the route's filters"}`,
     });
   };

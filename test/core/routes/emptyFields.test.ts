@@ -195,6 +195,30 @@ describe("Function: parseRoutes and routeNotes on a field empty for every delive
     });
   });
 
+  it("refuses a push route's key {{branch.path}}/{{tag}}: a branch push's {{tag}} folder and a tag push's {{branch.path}} folder are empty, so every push fails (review h469)", () => {
+    const key = '{ type: s3-zip, key: "{{repo.path}}/{{branch.path}}/{{tag}}/source.zip" }';
+    for (const match of [
+      "{ repos: [acme/api], events: [push] }",
+      '{ repos: [acme/api], events: [push], branches: [main], tags: ["v*"] }',
+    ]) {
+      expect(said("github", match, key).problems, match).to.deep.equal([
+        `13:34: route "r" action.key: a branch push has no {{tag}}, so the key has an empty folder ("acme/api/main//source.zip"): the delivery fails (a tag push fails too); write {{ref}} as one folder, never empty`,
+      ]);
+    }
+  });
+
+  it("refuses a push route's job {{repo}}/{{branch}}/{{tag}}, whose every push fails: api/main/ for a branch's, api//v1.0.0 for a tag's (review h469)", () => {
+    expect(
+      said(
+        "github",
+        "{ repos: [acme/api], events: [push] }",
+        '{ type: jenkins, job: "{{repo}}/{{branch}}/{{tag}}", parameters: { S: "{{sha}}" } }',
+      ).problems,
+    ).to.deep.equal([
+      `13:35: route "r" action.job: a branch push has no {{tag}}, so the job is "api/main/" for it: the delivery fails (a tag push fails too); write {{branch}}{{tag}} as one segment, never empty`,
+    ]);
+  });
+
   it("keeps each problem within 300 characters after the longest location, and each note, for the longest texts it shows", () => {
     const long = "x".repeat(100);
     const lengths: number[] = [];
@@ -214,6 +238,8 @@ describe("Function: parseRoutes and routeNotes on a field empty for every delive
           },
           { type: "s3-zip", key: `{{repo.path}}/${long}/{{pr.headRef.underscored}}/${long}.zip` },
           { type: "s3-zip", key: `${long}{{pr.headRef.underscored}}${long}.zip` },
+          { type: "s3-zip", key: `{{repo.path}}/{{branch.path}}/{{tag}}/${long}/${long}.zip` },
+          { type: "jenkins", job: `{{repo}}${long}/{{branch}}/{{tag}}${long}`, parameters: { S: "{{sha}}" } },
         ]) {
           const text = stringify({
             version: 1,

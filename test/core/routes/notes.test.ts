@@ -2617,12 +2617,14 @@ describe("Function: routeNotes on an s3-zip key every branch or tag a route take
     ).to.deep.equal([note("{{repo.path}}/source.zip", "{{branch.path}}")]);
   });
 
-  it("says to put {{tag}} in a tags-only route's key, and both fields where the route takes branches and tags", () => {
+  it("says to put {{tag}} in a tags-only route's key, and {{ref}} (one folder never empty) where the route takes branches and tags", () => {
     expect(sharedKeyNotes('{ repos: [acme/api], tags: ["v*"] }', "{{repo.path}}/release.zip")).to.deep.equal([
       note("{{repo.path}}/release.zip", "{{tag}}"),
     ]);
     expect(sharedKeyNotes("{ repos: [acme/api], events: [push] }", "{{repo.path}}/source.zip")).to.deep.equal(
-      [note("{{repo.path}}/source.zip", "{{branch.path}} and {{tag}}")],
+      [
+        `route z: the s3-zip key "{{repo.path}}/source.zip" names no branch or tag, and the route takes several: each one's push overwrites the others' zip (what reads it gets whichever pushed last); put {{ref}} in the key: one folder, never empty`,
+      ],
     );
   });
 
