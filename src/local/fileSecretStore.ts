@@ -19,7 +19,8 @@ export class SecretsFileError extends Error {
 /**
  * Where JSON.parse failed in a secrets file, never what it read there: V8's message may quote the text
  * ('Unexpected token 'a', "{"k": abc}" is not valid JSON'), which would put a secret in a log. The place is
- * V8's position, or, where its message gives none (an unexpected token, an early end), found in the text.
+ * found in the text (where V8 gives a position it is the same one; its message gives none for an unexpected
+ * token or an early end), or V8's position should the scan find none.
  */
 export function jsonSyntaxProblem(text: string, error: unknown): string {
   if (looksUtf16(text)) {
@@ -28,8 +29,11 @@ export function jsonSyntaxProblem(text: string, error: unknown): string {
       "(Out-File -Encoding utf8, Set-Content -Encoding utf8, or an editor's UTF-8)"
     );
   }
-  const given = /at position (\d+)/.exec(String((error as Error)?.message))?.[1];
-  const position = given === undefined ? jsonErrorOffset(text) : Number(given);
+  // Found in the text first: V8's message may quote a text that itself says "at position N".
+  const given = / in JSON at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(
+    String((error as Error)?.message),
+  )?.[1];
+  const position = jsonErrorOffset(text) ?? (given === undefined ? undefined : Number(given));
   if (position === undefined) return "not valid JSON";
   const before = text.slice(0, position);
   const line = before.split("\n").length;

@@ -218,6 +218,22 @@ describe("A secrets file in UTF-16 (PowerShell 5.1's > or Out-File)", () => {
     });
   }
 
+  it("jsonSyntaxProblem places the fault where the text breaks, not at an 'at position N' the text itself holds (V8 quotes short texts)", () => {
+    const cases: Array<[string, string]> = [
+      ['[x,"at position 9"]', "line 1, column 2"],
+      ['{"a":\n x, "at position 1": 2}', "line 2, column 2"],
+    ];
+    for (const [text, place] of cases) {
+      let error: unknown;
+      try {
+        JSON.parse(text);
+      } catch (e) {
+        error = e;
+      }
+      expect(jsonSyntaxProblem(text, error), text).to.equal(`not valid JSON (${place})`);
+    }
+  });
+
   it("a UTF-8 file that is not valid JSON is not taken for UTF-16", () => {
     expect(jsonSyntaxProblem("{x", undefined)).to.equal("not valid JSON (line 1, column 2)");
     expect(jsonSyntaxProblem('\uFFFD\uFFFD{"a": 1', undefined)).to.equal("not valid JSON (line 1, column 1)");
