@@ -178,7 +178,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
       !namesRepository(action.key, route.match.repos, route.provider) &&
       !PER_EVENT_FIELD.test(action.key)
     ) {
-      const { fix } = repoPathFix(action.key, route.provider);
+      const { fix } = repoPathFix(action.key, route.provider, route.match.repos);
       // A tags-only route's pushes are of tags. Key and fix clipped: within 300 characters, as every note.
       const push =
         route.match.tags !== undefined && route.match.branches === undefined ? "of a tag" : "to a branch";

@@ -855,13 +855,33 @@ const PER_PULL_REQUEST_PREFIX = "previews/{{repo.path}}/pr-{{pr.number}}/";
  */
 const FULL_NAME_FIELD = /\{\{\s*(?:repo\.path|repo\.fullName)\s*\}\}/;
 
+/** A pull request's number: digits only, so text without a digit keeps it apart from what stands before. */
+const PR_NUMBER_FIELD = /^\{\{\s*pr\.number\s*\}\}/;
+
 /**
- * A full name (FULL_NAME_FIELD, OWNER_SLASH_NAME) that no other field touches: {{repo}}{{repo.path}} renders
- * b + b-bb/b for b-bb/b and bb-b + b/bb-b for b/bb-b, one text. A field beside it, with no text between, lets
- * two repositories' values run into each other.
+ * Whether some occurrence of a field naming the repository is kept apart from every other field: between it and
+ * the next field on each side, a "/" (one field's value then ends where a folder does), or no field on that
+ * side at all; or, before {{pr.number}}, text without a digit. Else two repositories' values may run into one:
+ * {{repo.path}}{{pr.number}} is a/b17 for a/b #17 and a/b1 #7, {{repo.path}}-{{pr.headRef}} a/b-c-d for a/b's
+ * c-d and a/b-c's d.
  */
-function standsAlone(field: RegExp): RegExp {
-  return new RegExp(`(?<!\\}\\})(?:${field.source})(?!\\{\\{)`);
+function keptApart(template: string, field: RegExp): boolean {
+  const every = new RegExp(field.source, "g");
+  for (const found of template.matchAll(every)) {
+    const before = template.slice(0, found.index);
+    const after = template.slice(found.index + found[0].length);
+    const left = before.lastIndexOf("}}");
+    const leftText = left < 0 ? undefined : before.slice(left + 2);
+    const right = after.indexOf("{{");
+    const rightText = right < 0 ? undefined : after.slice(0, right);
+    const leftApart = leftText === undefined || leftText.includes("/");
+    const rightApart =
+      rightText === undefined ||
+      rightText.includes("/") ||
+      (rightText !== "" && !/\d/.test(rightText) && PR_NUMBER_FIELD.test(after.slice(right)));
+    if (leftApart && rightApart) return true;
+  }
+  return false;
 }
 
 /**
@@ -871,9 +891,6 @@ function standsAlone(field: RegExp): RegExp {
  */
 const OWNER_SLASH_NAME =
   /\{\{\s*(?:owner|repo\.owner)\s*\}\}\/\{\{\s*(?:repo|repo\.name)\s*\}\}|\{\{\s*(?:repo|repo\.name)\s*\}\}\/\{\{\s*(?:owner|repo\.owner)\s*\}\}/;
-
-const FULL_NAME_ALONE = standsAlone(FULL_NAME_FIELD);
-const OWNER_SLASH_NAME_ALONE = standsAlone(OWNER_SLASH_NAME);
 
 /** The owner and the name with other text than a "/" between them, or the underscored full name: ambiguous. */
 const OWNER_AND_NAME = new RegExp(
@@ -922,9 +939,14 @@ export function reposScope(repos: unknown): "one" | "one owner" | "owners" {
  */
 export function namesRepository(template: string, repos: unknown, provider?: Provider): boolean {
   const scope = reposScope(repos);
-  if (scope === "one" || FULL_NAME_ALONE.test(template) || OWNER_SLASH_NAME_ALONE.test(template)) return true;
-  if (payloadLeaves(provider).fullName.test(template)) return true;
-  return scope === "one owner" && (REPO_NAME_FIELD.test(template) || UNDERSCORED_FIELD.test(template));
+  if (scope === "one") return true;
+  const apart = (field: RegExp) => keptApart(template, field);
+  if (apart(FULL_NAME_FIELD) || apart(OWNER_SLASH_NAME) || apart(payloadLeaves(provider).fullName))
+    return true;
+  if (scope !== "one owner") return false;
+  // One owner: its field is the same text for every repository, as literal text is.
+  const ownerAsText = template.replace(new RegExp(OWNER_FIELD.source, "g"), "owner");
+  return keptApart(ownerAsText, REPO_NAME_FIELD) || keptApart(ownerAsText, UNDERSCORED_FIELD);
 }
 
 /**
@@ -935,21 +957,32 @@ export function namesRepository(template: string, repos: unknown, provider?: Pro
 export function repoPathFix(
   template: string,
   provider?: Provider,
+  repos?: unknown,
 ): { how: "none" | "name" | "joined" | "foreign" | "touching"; fix: string; foreign?: string } {
   // Another host's full name field renders empty: the fix writes {{repo.path}} in its place.
   const foreign = otherHostsLeaf(template, provider, "fullName");
   if (foreign !== undefined)
     return { how: "foreign", fix: template.replaceAll(foreign, "{{repo.path}}"), foreign };
-  // The full name with another field against it: a "/" between every two fields that touch.
-  if (FULL_NAME_FIELD.test(template) || OWNER_SLASH_NAME.test(template)) {
-    return { how: "touching", fix: template.replace(/\}\}\s*\{\{/g, "}}/{{") };
+  // A field naming the repository run into another: a "/" after every field another follows with no "/"
+  // between, when that is what keeps it apart (in a fix too).
+  const apart = (text: string) => text.replace(/\}\}([^{/]*)\{\{/g, "}}$1/{{");
+  const keptApartFix = (fix: string) =>
+    namesRepository(fix, repos, provider) || !namesRepository(apart(fix), repos, provider) ? fix : apart(fix);
+  // Owner and name joined otherwise than by "/" are said as such ("joined", below).
+  const joined = template.search(OWNER_AND_NAME) >= 0;
+  if (!joined && apart(template) !== template && namesRepository(apart(template), repos, provider)) {
+    return { how: "touching", fix: apart(template) };
   }
   if (UNDERSCORED_FIELD.test(template) || (OWNER_FIELD.test(template) && REPO_NAME_FIELD.test(template))) {
     const fix = template.replace(OWNER_AND_NAME, "{{repo.path}}");
-    return { how: "joined", fix: fix === template ? `{{repo.path}}/${template.trimStart()}` : fix };
+    return {
+      how: "joined",
+      fix: keptApartFix(fix === template ? `{{repo.path}}/${template.trimStart()}` : fix),
+    };
   }
   if (REPO_NAME_FIELD.test(template)) {
-    return { how: "name", fix: template.replace(new RegExp(REPO_NAME_FIELD.source, "g"), "{{repo.path}}") };
+    const fix = template.replace(new RegExp(REPO_NAME_FIELD.source, "g"), "{{repo.path}}");
+    return { how: "name", fix: keptApartFix(fix) };
   }
   return { how: "none", fix: `{{repo.path}}/${template.trimStart()}` };
 }
@@ -968,7 +1001,7 @@ export function repoFreePrefixProblem(
     return undefined;
   // A pull request id or URL of the host's own is one pull request's of all repositories.
   if (payloadLeaves(provider).unique.test(template)) return undefined;
-  const { how, fix, foreign } = repoPathFix(template, provider);
+  const { how, fix, foreign } = repoPathFix(template, provider, repos);
   // Within the 300 characters every message keeps, after its location and a route name of 40 escaped characters.
   if (how === "foreign") {
     return (
@@ -984,7 +1017,7 @@ export function repoFreePrefixProblem(
   }
   if (how === "touching") {
     return (
-      "the prefix's repository name runs into another field, with no text between: two repositories' may be one " +
+      "the prefix's repository name runs into another field (no / between them): two repositories' may be one " +
       `text (a/b with #17 and a/b1 with #7 are both a/b17); write ${suggestedText(fix, 48)}`
     );
   }

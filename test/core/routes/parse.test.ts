@@ -2344,13 +2344,27 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
         "p/{{repo}}/{{repo.path}}/{{owner}}/pr-{{pr.numbe…",
       ],
       ["p/{{owner}}/{{repo}}{{pr.number}}/", "p/{{owner}}/{{repo}}/{{pr.number}}/"],
+      // Text that a name or branch can hold does not keep them apart: a/b's c-d and a/b-c's d are both a/b-c-d.
+      ["previews/{{repo.path}}-{{pr.headRef}}/", "previews/{{repo.path}}-/{{pr.headRef}}/"],
+      [
+        "previews/{{payload.repository.full_name}}{{pr.number}}/",
+        "previews/{{payload.repository.full_name}}/{{pr.n…",
+      ],
     ].map(([prefix, fix]): [string | undefined, string, string, string] => [
       undefined,
       prefix as string,
       "github",
-      `${lead}'s repository name runs into another field, with no text between: two repositories' may be one ` +
+      `${lead}'s repository name runs into another field (no / between them): two repositories' may be one ` +
         `text (a/b with #17 and a/b1 with #7 are both a/b17); write '${fix}'`,
     ]),
+    // One owner's repositories: the name alone names the repository, but not run into the number.
+    [
+      '["acme/*"]',
+      "previews/{{repo}}{{pr.number}}/",
+      "github",
+      `${lead}'s repository name runs into another field (no / between them): two repositories' may be one ` +
+        "text (a/b with #17 and a/b1 with #7 are both a/b17); write 'previews/{{repo}}/{{pr.number}}/'",
+    ],
     // Another host's full name field is not in the payload and renders empty (review h438): GitLab's merge
     // request has repository.name, no full_name; Data Center's payload has no repository.
     ...[
