@@ -1045,17 +1045,32 @@ const DELETE_EVENT_SETTING: Partial<Record<Provider, string>> = {
 /**
  * A Jenkins route with deleted: true whose events let delete events through takes GitHub's and Gitea's deletions from
  * them, and not from the push that comes with one (match.ts): the webhook must send them, and push in its
- * events takes nothing.
+ * events takes nothing. On Gitea, events that keep delete out take no branch deletion at all.
  */
 function deleteEventNotes(route: Route): string[] {
   const setting = DELETE_EVENT_SETTING[route.provider];
   // Only a Jenkins job acts on a deletion: s3-zip skips it (noted apart), pr-cleanup takes pull requests only.
-  if (
-    setting === undefined ||
-    route.action.type !== "jenkins" ||
-    !takesDeletionsFromDeleteEvents(route.match, route.provider)
-  )
-    return [];
+  if (setting === undefined || route.action.type !== "jenkins") return [];
+  const match = route.match;
+  if (!takesDeletionsFromDeleteEvents(match, route.provider)) {
+    // Gitea (and Forgejo) send a branch's deletion as a delete event alone, no push (pushUpdates, go-gitea
+    // services/repository/push.go), Gogs every deletion: such a route takes tag deletions at most. With paths,
+    // actions or merged it takes no push (noted apart); without events it takes delete events.
+    const takesBranches = match.branches !== undefined || match.tags === undefined;
+    return route.provider === "gitea" &&
+      match.deleted === true &&
+      match.events !== undefined &&
+      matchesPushes(match) &&
+      match.paths === undefined &&
+      match.actions === undefined &&
+      match.merged === undefined &&
+      takesBranches
+      ? [
+          "deleted: true with events that keep delete out takes no Gitea branch deletion: Gitea sends it as a " +
+            "delete event alone (Gogs every deletion); write events: [delete]",
+        ]
+      : [];
+  }
   const host = PROVIDER_LABEL[route.provider];
   const events = route.match.events;
   const notes: string[] = [];

@@ -2585,6 +2585,32 @@ describe("Function: routeNotes on a route that takes deletions from delete event
   }
 });
 
+describe("Function: routeNotes on a Gitea route with deleted: true whose events keep delete out (review h472)", () => {
+  const NO_BRANCH_DELETION =
+    "route r: deleted: true with events that keep delete out takes no Gitea branch deletion: Gitea sends it as " +
+    "a delete event alone (Gogs every deletion); write events: [delete]";
+  const deletionNotes = (match: string, provider = "gitea") =>
+    notesFor(match, provider).filter((n) => n.includes("delet"));
+
+  it("notes that events [push] or [push, !delete] take no Gitea branch deletion, which comes as a delete event alone, and says to write events: [delete]", () => {
+    for (const match of [
+      "{ events: [push], deleted: true }",
+      '{ events: [push, "!delete"], deleted: true }',
+      '{ events: ["*", "!delete"], deleted: true }',
+      '{ events: [push], branches: [main], tags: ["v*"], deleted: true }',
+    ]) {
+      expect(deletionNotes(match), match).to.deep.equal([NO_BRANCH_DELETION]);
+    }
+  });
+
+  it("notes nothing once events: [delete] is written, nor for a tags-only route, nor on GitHub, whose every deletion comes with a push", () => {
+    expect(deletionNotes("{ events: [delete], deleted: true }")).to.deep.equal([]);
+    expect(deletionNotes('{ events: [push], tags: ["v*"], deleted: true }')).to.deep.equal([]);
+    expect(deletionNotes("{ events: [push], deleted: true }", "github")).to.deep.equal([]);
+    expect(deletionNotes("{ events: [push], deleted: false }")).to.deep.equal([]);
+  });
+});
+
 describe("Function: routeNotes on an s3-zip key every branch or tag a route takes shares (review h458)", () => {
   function sharedKeyNotes(match: string, key: string, name = "z"): string[] {
     const parsed = parseRoutes(
