@@ -5,7 +5,7 @@
 import { obj, PROVIDER_LABEL, splitFullName } from "../events/fields";
 import { compileGlobList, escapeRegExp, globListLiterals, globProblem, globTextIsLiteral } from "../globs";
 import { jenkinsJobProblem } from "../jenkinsJob";
-import { matchesEvent, matchesPushes, matchesTagPushes } from "../match";
+import { matchesEvent, matchesPushes, matchesTagPushes, takesDeletionsFromDeleteEvents } from "../match";
 import { keyHasEmptyFolder, renderJob } from "../render";
 import { invisibleCharacter, shownText, suggestedText } from "../shownText";
 import { renderTemplate, templateProblems } from "../templates";
@@ -1322,15 +1322,20 @@ function deliveryKinds(
   // Gitea's create names the new ref's value; GitHub's and Gogs' none. GitLab's release names its commit.
   const createSha = provider === "gitea";
   const releaseSha = provider !== "github" && provider !== "gitea";
+  // A route that takes deletions from delete events (a Gitea one without events, "*" with deleted: true) takes
+  // them as the matcher does: the delete event, never the deleting push (match.ts).
+  const fromDeleteEvents = (match: Route["match"]) =>
+    takesDeletionsFromDeleteEvents(match, provider ?? DEFAULT_PROVIDER);
   const refEvent = (event: "create" | "delete", of: "branch" | "tag"): DeliveryKind => ({
     name: `a ${of}'s ${event} event`,
     has: of === "branch" ? ["{{branch}}"] : ["{{tag}}"],
     takes: (match) =>
       refFilter(match, of) &&
-      (event === "delete"
-        ? match.deleted !== false && (match.deleted === true || match.events?.includes("delete") === true)
-        : match.deleted !== true) &&
-      named(match, event) &&
+      (event === "delete" && fromDeleteEvents(match)
+        ? match.paths === undefined && match.merged === undefined && match.actions === undefined
+        : (event === "delete"
+            ? match.deleted !== false && (match.deleted === true || match.events?.includes("delete") === true)
+            : match.deleted !== true) && named(match, event)) &&
       // GitLab and Bitbucket send no create or delete (check notes the name).
       (provider === "github" || provider === "gitea"),
     sample: (n) => ({
@@ -1344,6 +1349,7 @@ function deliveryKinds(
   // A deletion lists no files: with paths, deleted: true takes none (check notes it).
   const pushes = (match: Route["match"]) =>
     matchesPushes(match) &&
+    !fromDeleteEvents(match) &&
     match.actions === undefined &&
     match.merged === undefined &&
     !(match.paths !== undefined && match.deleted === true);

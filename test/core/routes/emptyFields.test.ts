@@ -258,3 +258,47 @@ describe("Function: parseRoutes and routeNotes on a field empty for every delive
     expect(Math.max(...lengths)).to.be.at.most(300);
   });
 });
+
+describe("Function: routeNotes on the deletions a deleted: true route takes, sampled as the matcher takes them (review h472)", () => {
+  const teardown = (parameters: string) => `{ type: jenkins, job: envs/teardown, parameters: ${parameters} }`;
+  const BEFORE_EMPTY =
+    `route r: a branch's delete event or 1 more has no {{before}}, so Jenkins parameter "COMMIT" is sent as "" ` +
+    "for it; use {{branch}} or {{tag}}, or narrow the route's filters";
+  const emptyNotes = (provider: string, match: string, parameters: string) =>
+    said(provider, match, teardown(parameters)).notes.filter((note) => note.includes("COMMIT"));
+
+  it("notes COMMIT: {{before}} on a Gitea route with deleted: true and no events, which takes delete events only (no commit), as with events: [delete]", () => {
+    expect(
+      emptyNotes(
+        "gitea",
+        "{ repos: [acme/api], events: [delete], deleted: true }",
+        '{ COMMIT: "{{before}}" }',
+      ),
+    ).to.deep.equal([BEFORE_EMPTY]);
+    expect(
+      emptyNotes("gitea", "{ repos: [acme/api], deleted: true }", '{ COMMIT: "{{before}}" }'),
+    ).to.deep.equal([BEFORE_EMPTY]);
+  });
+
+  it('notes COMMIT: {{before}} on events [push, delete] or ["*"] with deleted: true, whose deleting push the matcher refuses', () => {
+    for (const [provider, match] of [
+      ["github", "{ repos: [acme/api], events: [push, delete], deleted: true }"],
+      ["gitea", "{ repos: [acme/api], events: [push, delete], deleted: true }"],
+      ["github", '{ repos: [acme/api], events: ["*"], deleted: true }'],
+    ]) {
+      expect(
+        emptyNotes(provider as string, match as string, '{ COMMIT: "{{before}}" }'),
+        match,
+      ).to.deep.equal([BEFORE_EMPTY]);
+    }
+  });
+
+  it("samples the deleting push of a GitHub route with deleted: true and no events, which takes the push: {{before}} is filled, {{sha}} empty", () => {
+    const match = "{ repos: [acme/api], deleted: true }";
+    expect(emptyNotes("github", match, '{ COMMIT: "{{before}}" }')).to.deep.equal([]);
+    expect(emptyNotes("github", match, '{ COMMIT: "{{sha}}" }')).to.deep.equal([
+      `route r: a branch deletion or a tag deletion has no {{sha}}, so Jenkins parameter "COMMIT" is sent as "" ` +
+        "for it; use {{branch}} or {{before}}, or narrow the route's filters",
+    ]);
+  });
+});
