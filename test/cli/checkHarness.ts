@@ -36,6 +36,28 @@ export function runBin(argv: string[], env: NodeJS.ProcessEnv = {}): CliRun {
 }
 
 /**
+ * Runs bin/hookgate.js as runBin does, without blocking: for a command talking to a server of the same test
+ * process. `env` is added to the test's own environment.
+ */
+export function runBinAsync(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, "bin/hookgate.js"), ...argv], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HOOKGATE_DEBUG: "", ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/**
  * Runs bin/hookgate.js with its stdout piped to a reader that closes the pipe after the first chunk, as
  * `| head -1` does; resolves with the exit status and everything written to stderr.
  */

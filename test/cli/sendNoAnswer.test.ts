@@ -1,38 +1,13 @@
 // `hookgate send` when the request went out but no complete answer came back: it names the delivery id sent,
 // so a resend with --delivery is deduplicated rather than run a second time.
-import { spawn } from "node:child_process";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
-import { SEND_PAYLOAD } from "./checkHarness";
-import { BIN, NO_PROXY_ENV } from "./serveHarness";
+import { runBinAsync, sendArgs } from "./checkHarness";
+import { NO_PROXY_ENV } from "./serveHarness";
 
-function runSend(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, "send", ...args], {
-      env: { ...process.env, ...NO_PROXY_ENV, HOOKGATE_DEBUG: "" },
-    });
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("exit", (code) => resolve({ code, stderr }));
-  });
-}
-
-const sendTo = (url: string) =>
-  runSend([
-    "--url",
-    url,
-    "--secret",
-    "s3cr3tvalue",
-    "--event",
-    "push",
-    "--payload",
-    SEND_PAYLOAD,
-    "--timeout",
-    "1",
-  ]);
+/** send with a 1 s timeout, as a child process: the test's own server answers it (or does not). */
+const sendTo = (url: string) => runBinAsync(sendArgs(url, "--timeout", "1"), NO_PROXY_ENV);
 
 describe("Command: hookgate send, a delivery that got no complete answer", function () {
   this.timeout(30_000);

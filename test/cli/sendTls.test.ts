@@ -1,40 +1,19 @@
 // `hookgate send` to a URL whose TLS fails: one line saying what to do, never OpenSSL's internal coordinates.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer as createHttp, type Server } from "node:http";
 import { createServer as createHttps } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { expect } from "chai";
-import { SEND_PAYLOAD } from "./checkHarness";
-import { BIN, NO_PROXY_ENV, REPO_ROOT } from "./serveHarness";
+import { runBinAsync, sendArgs } from "./checkHarness";
+import { NO_PROXY_ENV, REPO_ROOT } from "./serveHarness";
 
 /** The private CA that signed server.pem (IP:127.0.0.1), which Node does not trust by default. */
 const TLS = join(REPO_ROOT, "test", "fixtures", "tls");
 
-function runSend(url: string, extraCa = ""): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const args = [
-      "send",
-      "--url",
-      url,
-      "--secret",
-      "s3cr3tvalue",
-      "--event",
-      "push",
-      "--payload",
-      SEND_PAYLOAD,
-    ];
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...NO_PROXY_ENV, NODE_EXTRA_CA_CERTS: extraCa, HOOKGATE_DEBUG: "" },
-    });
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("exit", (code) => resolve({ code, stderr }));
-  });
-}
+/** send to `url` as a child process, with NODE_EXTRA_CA_CERTS (read only as Node starts) set to `extraCa`. */
+const runSend = (url: string, extraCa = "") =>
+  runBinAsync(sendArgs(url), { ...NO_PROXY_ENV, NODE_EXTRA_CA_CERTS: extraCa });
 
 describe("Command: hookgate send, TLS failures explained", function () {
   this.timeout(30_000);
