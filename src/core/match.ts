@@ -12,7 +12,8 @@
 //   none); a push to a tag is not tested with `tags` (as in GitHub Actions), and never matches without;
 // - deleted: a push that deleted its ref matches only with `deleted: true`; a delete event only with
 //   `deleted: true` or `delete` listed in `events`. GitHub and Gitea send both for one deletion: a route with
-//   `deleted: true` whose events let delete through takes it from the delete event, not from the push;
+//   `deleted: true` whose events let delete through (a gitea one without events too) takes it from the delete
+//   event, not from the push; a github one without events from the push (takesDeletionsFromDeleteEvents);
 // - a GitLab pipeline or job event matches only a route that lists pipeline (job) in `events`;
 // - a Jenkins route with branches and no events, actions or merged takes a pull request only when it brings
 //   new code (opened, synchronize, reopened, ready_for_review) and a merge queue group at checks_requested.
