@@ -162,7 +162,7 @@ export function routeNotes(routes: readonly Route[]): string[] {
       );
     }
     // A route that takes branch pushes too (one taking only tags is refused where a target would be wrong).
-    for (const finding of tagPushFindings(route.match, action)) {
+    for (const finding of tagPushFindings(route.match, action, route.provider)) {
       if (!finding.problem) notes.push(`route ${route.name}: ${finding.message}`);
     }
     // The same of any field empty for every delivery of a kind the route takes (a release's {{sha}} on GitHub).

@@ -210,7 +210,7 @@ export function semanticFindings(root: unknown, shownAs: unknown = root): Semant
         job(at("action", "job"), action.job);
         // The job's own text first: an empty folder it writes is said as such, not as a tag push's.
         for (const finding of [
-          ...tagPushFindings(route.match, action),
+          ...tagPushFindings(route.match, action, provider),
           ...emptyFieldFindings(route.match, action, provider),
         ]) {
           if (!finding.problem) continue;
@@ -859,6 +859,18 @@ const FULL_NAME_FIELD = /\{\{\s*(?:repo\.path|repo\.fullName)\s*\}\}/;
 const PR_NUMBER_FIELD = /^\{\{\s*pr\.number\s*\}\}/;
 
 /**
+ * Whether `text` starts with `field` and nothing after it runs on from it: no other field, or a "/" before the
+ * next one (a head branch "3-fix" after the number would make #2 of acme/api and #3 of acme/api-2 one text).
+ */
+function endsValue(text: string, field: RegExp): boolean {
+  const found = field.exec(text);
+  if (found === null) return false;
+  const rest = text.slice(found[0].length);
+  const next = rest.indexOf("{{");
+  return next < 0 || rest.slice(0, next).includes("/");
+}
+
+/**
  * Whether some occurrence of a field naming the repository is kept apart from every other field: between it and
  * the next field on each side, a "/" (one field's value then ends where a folder does), or no field on that
  * side at all; or, before {{pr.number}}, text without a digit. Else two repositories' values may run into one:
@@ -878,7 +890,7 @@ function keptApart(template: string, field: RegExp): boolean {
     const rightApart =
       rightText === undefined ||
       rightText.includes("/") ||
-      (rightText !== "" && !/\d/.test(rightText) && PR_NUMBER_FIELD.test(after.slice(right)));
+      (rightText !== "" && !/\d/.test(rightText) && endsValue(after.slice(right), PR_NUMBER_FIELD));
     if (leftApart && rightApart) return true;
   }
   return false;
@@ -959,15 +971,15 @@ export function repoPathFix(
   provider?: Provider,
   repos?: unknown,
 ): { how: "none" | "name" | "joined" | "foreign" | "touching"; fix: string; foreign?: string } {
-  // Another host's full name field renders empty: the fix writes {{repo.path}} in its place.
-  const foreign = otherHostsLeaf(template, provider, "fullName");
-  if (foreign !== undefined)
-    return { how: "foreign", fix: template.replaceAll(foreign, "{{repo.path}}"), foreign };
   // A field naming the repository run into another: a "/" after every field another follows with no "/"
   // between, when that is what keeps it apart (in a fix too).
   const apart = (text: string) => text.replace(/\}\}([^{/]*)\{\{/g, "}}$1/{{");
   const keptApartFix = (fix: string) =>
     namesRepository(fix, repos, provider) || !namesRepository(apart(fix), repos, provider) ? fix : apart(fix);
+  // Another host's full name field renders empty: the fix writes {{repo.path}} in its place.
+  const foreign = otherHostsLeaf(template, provider, "fullName");
+  if (foreign !== undefined)
+    return { how: "foreign", fix: keptApartFix(template.replaceAll(foreign, "{{repo.path}}")), foreign };
   // Owner and name joined otherwise than by "/" are said as such ("joined", below).
   const joined = template.search(OWNER_AND_NAME) >= 0;
   if (!joined && apart(template) !== template && namesRepository(apart(template), repos, provider)) {
@@ -1108,13 +1120,15 @@ export interface TagPushFinding {
  * would; a note when it takes branch pushes too. pr-cleanup runs for a pull request's closing only, whose
  * branch is its base: none applies. Works on the raw document (`action.key` undefined is the default key).
  */
-export function tagPushFindings(match: unknown, action: unknown): TagPushFinding[] {
+export function tagPushFindings(match: unknown, action: unknown, provider?: Provider): TagPushFinding[] {
   const filters = typedMatch(match);
   const act = obj(action);
   if (filters === undefined || act === undefined) return [];
   let takesTagPushes: boolean;
   try {
-    takesTagPushes = matchesPushes(filters) && matchesTagPushes(filters);
+    // A route taking deletions from delete events takes no push (match.ts): its tag deletions are delete events.
+    const fromDeleteEvents = provider !== undefined && takesDeletionsFromDeleteEvents(filters, provider);
+    takesTagPushes = !fromDeleteEvents && matchesPushes(filters) && matchesTagPushes(filters);
   } catch {
     return []; // a glob compile refuses: reported as such
   }
@@ -1516,7 +1530,7 @@ export function emptyFieldFindings(
   }
   if (kinds.length === 0) return [];
   const known = takesKnownKindsOnly(filters);
-  const byTagPush = new Set(tagPushFindings(match, action).map((finding) => finding.at.join(".")));
+  const byTagPush = new Set(tagPushFindings(match, action, provider).map((finding) => finding.at.join(".")));
   const out: TagPushFinding[] = [];
   // What `bad` finds: a target that fails (refused by S3 or Jenkins), or one the same for each delivery.
   type Outcome = { message: string; fails: boolean } | undefined;

@@ -293,6 +293,21 @@ describe("Function: routeNotes on the deletions a deleted: true route takes, sam
     }
   });
 
+  it("says nothing of a tag push on a route that takes deletions from delete events, which takes no push (review h474)", () => {
+    for (const [provider, match] of [
+      ["gitea", "{ repos: [acme/api], deleted: true }"],
+      ["github", "{ repos: [acme/api], events: [push, delete], deleted: true }"],
+      ["github", '{ repos: [acme/api], events: ["*"], deleted: true }'],
+    ]) {
+      const { notes, problems } = said(provider as string, match as string, teardown('{ B: "{{branch}}" }'));
+      expect(problems, match).to.deep.equal([]);
+      expect(
+        notes.filter((note) => note.includes("a tag push")),
+        match,
+      ).to.deep.equal([]);
+    }
+  });
+
   it("samples the deleting push of a GitHub route with deleted: true and no events, which takes the push: {{before}} is filled, {{sha}} empty", () => {
     const match = "{ repos: [acme/api], deleted: true }";
     expect(emptyNotes("github", match, '{ COMMIT: "{{before}}" }')).to.deep.equal([]);

@@ -2350,6 +2350,8 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
         "previews/{{payload.repository.full_name}}{{pr.number}}/",
         "previews/{{payload.repository.full_name}}/{{pr.n…",
       ],
+      // The number runs on into the head branch: acme/api !2 from 3-fix and acme/api-2 !3 from fix (review h474).
+      ["{{repo.path}}-{{pr.number}}-{{pr.headRef}}/", "{{repo.path}}-/{{pr.number}}-/{{pr.headRef}}/"],
     ].map(([prefix, fix]): [string | undefined, string, string, string] => [
       undefined,
       prefix as string,
@@ -2378,6 +2380,15 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       `route "cleanup" action.steps[0].delete-s3-prefix.prefix: {{${field}}} renders empty (not in a ${provider} ` +
         "payload): the prefix names no repository, so each #7 shares it; write 'p/{{repo.path}}/pr-{{pr.number}}/'",
     ]),
+    // The fix for another host's full name run into the number keeps them apart, as check then takes it.
+    [
+      '["acme/**"]',
+      "{{payload.repository.full_name}}{{pr.number}}/",
+      "gitlab",
+      'route "cleanup" action.steps[0].delete-s3-prefix.prefix: {{payload.repository.full_name}} renders empty ' +
+        "(not in a gitlab payload): the prefix names no repository, so each #7 shares it; write " +
+        "'{{repo.path}}/{{pr.number}}/'",
+    ],
   ];
   for (const [repos, prefix, provider, message] of refused) {
     it(`parseRoutes refuses the prefix ${prefix} on repos ${repos ?? "(any)"}`, () => {
