@@ -2679,7 +2679,7 @@ describe("Local secrets", () => {
 
   // V8's JSON.parse message can quote the text it read: here, a secret.
   const brokenFiles: Array<[string, string, string]> = [
-    ["a value without quotes", '{"gh": hunter2-secret}', "secrets.json: not valid JSON"],
+    ["a value without quotes", '{"gh": hunter2-secret}', "secrets.json: not valid JSON (line 1, column 8)"],
     [
       "a missing comma",
       '{\n  "gh": "hunter2-secret" "x": 1}',
