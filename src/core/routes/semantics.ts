@@ -855,6 +855,9 @@ const PER_PULL_REQUEST_PREFIX = "previews/{{repo.path}}/pr-{{pr.number}}/";
  */
 const FULL_NAME_FIELD = /\{\{\s*(?:repo\.path|repo\.fullName)\s*\}\}/;
 
+/** A field whose value keeps its "/" as folders (a branch's {{branch.path}}, {{pr.headRef.path}}, a full name). */
+const FOLDERS_FIELD = /^\{\{\s*[A-Za-z.]+\.(?:path|fullName)\s*\}\}$/;
+
 /** A pull request's number: digits only, so text without a digit keeps it apart from what stands before. */
 const PR_NUMBER_FIELD = /^\{\{\s*pr\.number\s*\}\}/;
 
@@ -877,13 +880,18 @@ function endsValue(text: string, field: RegExp): boolean {
  * {{repo.path}}{{pr.number}} is a/b17 for a/b #17 and a/b1 #7, {{repo.path}}-{{pr.headRef}} a/b-c-d for a/b's
  * c-d and a/b-c's d.
  */
-function keptApart(template: string, field: RegExp): boolean {
+function keptApart(template: string, field: RegExp, provider?: Provider): boolean {
   const every = new RegExp(field.source, "g");
+  // A GitLab full name has any number of folders (subgroups): a field of folders before it (a head branch's
+  // {{pr.headRef.path}}) may end where the owner begins: fix/platform + web/app and fix + platform/web/app.
+  const nestedOwners = provider === undefined || provider === "gitlab";
   for (const found of template.matchAll(every)) {
     const before = template.slice(0, found.index);
     const after = template.slice(found.index + found[0].length);
     const left = before.lastIndexOf("}}");
     const leftText = left < 0 ? undefined : before.slice(left + 2);
+    const leftField = left < 0 ? "" : before.slice(before.lastIndexOf("{{", left), left + 2);
+    if (nestedOwners && FOLDERS_FIELD.test(leftField)) continue;
     const right = after.indexOf("{{");
     const rightText = right < 0 ? undefined : after.slice(0, right);
     const leftApart = leftText === undefined || leftText.includes("/");
@@ -952,13 +960,15 @@ export function reposScope(repos: unknown): "one" | "one owner" | "owners" {
 export function namesRepository(template: string, repos: unknown, provider?: Provider): boolean {
   const scope = reposScope(repos);
   if (scope === "one") return true;
-  const apart = (field: RegExp) => keptApart(template, field);
+  const apart = (field: RegExp) => keptApart(template, field, provider);
   if (apart(FULL_NAME_FIELD) || apart(OWNER_SLASH_NAME) || apart(payloadLeaves(provider).fullName))
     return true;
   if (scope !== "one owner") return false;
   // One owner: its field is the same text for every repository, as literal text is.
   const ownerAsText = template.replace(new RegExp(OWNER_FIELD.source, "g"), "owner");
-  return keptApart(ownerAsText, REPO_NAME_FIELD) || keptApart(ownerAsText, UNDERSCORED_FIELD);
+  return (
+    keptApart(ownerAsText, REPO_NAME_FIELD, provider) || keptApart(ownerAsText, UNDERSCORED_FIELD, provider)
+  );
 }
 
 /**

@@ -2380,6 +2380,14 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       `route "cleanup" action.steps[0].delete-s3-prefix.prefix: {{${field}}} renders empty (not in a ${provider} ` +
         "payload): the prefix names no repository, so each #7 shares it; write 'p/{{repo.path}}/pr-{{pr.number}}/'",
     ]),
+    // A head branch's folders before a GitLab full name: web/app !1 from fix/platform and platform/web/app !2
+    // from fix are both previews/fix/platform/web/app/ (review h475).
+    [
+      undefined,
+      "previews/{{pr.headRef.path}}/{{repo.path}}/",
+      "gitlab",
+      noRepo("{{repo.path}}/previews/{{pr.headRef.path}}/{{rep…"),
+    ],
     // The fix for another host's full name run into the number keeps them apart, as check then takes it.
     [
       '["acme/**"]',
