@@ -1,6 +1,5 @@
 // `hookgate send` as a child process against a server that records what arrives: the delivery id, the
 // credentials and the request options that reach the wire, as a gateway would read them.
-import { spawn } from "node:child_process";
 import diagnostics from "node:diagnostics_channel";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,33 +13,11 @@ import {
 import { headerBag } from "../../src/core/headers";
 import { verifyStandardWebhook } from "../../src/core/verify/standardWebhooks";
 import { startForwardProxy } from "../support/forwardProxy";
-import { REPO_ROOT } from "./checkHarness";
-import { BIN, NO_PROXY_ENV } from "./serveHarness";
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { runBinAsync } from "./checkHarness";
+import { NO_PROXY_ENV } from "./serveHarness";
 
 /** `hookgate send` with `args`, without proxy variables; async, so the recording server here can answer. */
-function runSend(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, "send", ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...NO_PROXY_ENV, HOOKGATE_DEBUG: "" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runSend = (args: string[]) => runBinAsync(["send", ...args], NO_PROXY_ENV);
 
 interface Seen {
   url: string;
