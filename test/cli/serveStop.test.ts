@@ -36,8 +36,14 @@ describe("Command: hookgate serve, stopping with a state dir it cannot fully wri
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A route whose Jenkins refuses connections (127.0.0.1:9), and its secrets. */
-  function writeBuildRoute(): { routes: string; secrets: string } {
+  /**
+   * A route for acme/api's pushes building api/build on `jenkinsUrl` (by default 127.0.0.1:9, which refuses
+   * connections), with `parameters` when given, and its secrets.
+   */
+  function writeBuildRoute(
+    jenkinsUrl = "http://127.0.0.1:9",
+    parameters?: string,
+  ): { routes: string; secrets: string } {
     const routes = join(dir, "routes.yaml");
     writeFileSync(
       routes,
@@ -46,12 +52,12 @@ routes:
   - name: build
     provider: github
     secret: test/github-webhook
-    match: { repos: [acme/*], events: [push] }
+    match: { repos: [acme/api], events: [push] }
     action:
       type: jenkins
-      jenkins: { url: "http://127.0.0.1:9", credentials: test/jenkins }
+      jenkins: { url: "${jenkinsUrl}", credentials: test/jenkins }
       job: api/build
-`,
+${parameters === undefined ? "" : `      parameters: ${parameters}\n`}`,
     );
     const secrets = join(dir, "secrets.json");
     writeFileSync(
@@ -87,29 +93,9 @@ routes:
     });
     await new Promise<void>((resolve) => jenkins.listen(0, "127.0.0.1", resolve));
     const port = () => (jenkins.address() as AddressInfo).port;
-    const routes = join(dir, "routes.yaml");
-    writeFileSync(
-      routes,
-      `version: 1
-routes:
-  - name: build
-    provider: github
-    secret: test/github-webhook
-    match: { repos: [acme/api], events: [push] }
-    action:
-      type: jenkins
-      jenkins: { url: "http://127.0.0.1:${port()}", credentials: test/jenkins }
-      job: api/build
-      parameters: { DELIVERY: "{{deliveryId}}" }
-`,
-    );
-    const secrets = join(dir, "secrets.json");
-    writeFileSync(
-      secrets,
-      JSON.stringify({
-        "test/github-webhook": SECRET,
-        "test/jenkins": { user: JENKINS_USER, token: JENKINS_TOKEN },
-      }),
+    const { routes, secrets } = writeBuildRoute(
+      `http://127.0.0.1:${port()}`,
+      '{ DELIVERY: "{{deliveryId}}" }',
     );
     const state = join(dir, "state");
     mkdirSync(join(state, "deliveries.json"), { recursive: true });
@@ -219,28 +205,8 @@ routes:
       res.end();
     });
     await new Promise<void>((resolve) => jenkins.listen(0, "127.0.0.1", resolve));
-    const routes = join(dir, "routes.yaml");
-    writeFileSync(
-      routes,
-      `version: 1
-routes:
-  - name: build
-    provider: github
-    secret: test/github-webhook
-    match: { repos: [acme/api], events: [push] }
-    action:
-      type: jenkins
-      jenkins: { url: "http://127.0.0.1:${(jenkins.address() as AddressInfo).port}", credentials: test/jenkins }
-      job: api/build
-`,
-    );
-    const secrets = join(dir, "secrets.json");
-    writeFileSync(
-      secrets,
-      JSON.stringify({
-        "test/github-webhook": SECRET,
-        "test/jenkins": { user: JENKINS_USER, token: JENKINS_TOKEN },
-      }),
+    const { routes, secrets } = writeBuildRoute(
+      `http://127.0.0.1:${(jenkins.address() as AddressInfo).port}`,
     );
     const state = join(dir, "state");
     const serve = await startServe(["--routes", routes, "--secrets", secrets, "--state-dir", state]);
