@@ -1,4 +1,6 @@
 // Shared bits for the action tests: clients wired to the local servers, and error assertions.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { uploadSourceZip } from "../../src/actions/s3Zip";
 import type { ActionClients } from "../../src/actions/types";
@@ -11,6 +13,29 @@ import { MemorySecretStore } from "../support/secrets";
 export const JENKINS_USER = "ci-bot";
 export const JENKINS_TOKEN = "11aa22bb33cc44dd55ee66ff77gg88hh";
 export const HOST_TOKEN = "ghp_testtoken0123456789";
+
+/** A Jenkins that answers every request with one status and an HTML page: `answer` sets the status. */
+export interface RefusingJenkins {
+  url: string;
+  answer(status: number): void;
+  close(): Promise<void>;
+}
+
+export async function startRefusingJenkins(status = 404): Promise<RefusingJenkins> {
+  let current = status;
+  const server = createServer((_req, res) => {
+    res.writeHead(current, { "content-type": "text/html" });
+    res.end("<html>nope</html>");
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    answer: (next) => {
+      current = next;
+    },
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
 
 export const noObjects: ObjectStore = {
   put: async () => {

@@ -1,35 +1,26 @@
 // A Jenkins 404 or a 403 naming no user put the credentials secret's name in the error's publicMessage, which
 // pr-cleanup's jenkins step shows in a (public) commit status: a name that looks like a pasted value must not
 // be there (review h379).
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { triggerJenkins } from "../../src/actions/jenkins";
 import { looksRandom } from "../../src/core/routes/checks";
 import { MemorySecretStore } from "../support/secrets";
-import { rejectsWithActionError, testClients } from "./helpers";
+import { type RefusingJenkins, rejectsWithActionError, startRefusingJenkins, testClients } from "./helpers";
 
 const PASTED = "ELatAgll_JIcNMuE8DZVB2TBruNy3mjIj0Td3NvaGtk";
 
 describe("Function: triggerJenkins, refusals naming the credentials secret", () => {
-  let server: Server;
-  let status = 404;
-  let url = "";
+  let jenkins: RefusingJenkins;
   before(async () => {
-    server = createServer((_req, res) => {
-      res.writeHead(status, { "content-type": "text/html" });
-      res.end("<html>nope</html>");
-    });
-    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    jenkins = await startRefusingJenkins();
   });
-  after(() => server.close());
+  after(() => jenkins.close());
 
   const run = () =>
     triggerJenkins(
       {
         type: "jenkins",
-        jenkins: { url, credentials: PASTED, crumb: false },
+        jenkins: { url: jenkins.url, credentials: PASTED, crumb: false },
         job: ["j"],
         parameters: {},
       },
@@ -42,7 +33,7 @@ describe("Function: triggerJenkins, refusals naming the credentials secret", () 
 
   for (const code of [404, 403]) {
     it(`names a random-looking credentials secret in a Jenkins ${code}'s message (logs, dead letter) and by its key in the commit status`, async () => {
-      status = code;
+      jenkins.answer(code);
       const err = await rejectsWithActionError(run());
       expect(err.message).to.contain(PASTED);
       expect(err.publicMessage).not.to.contain(PASTED);

@@ -1,15 +1,13 @@
 // A commit status names the secret an action could not use, unless the name looks like a pasted value. The
 // function's names carry the stack's secretNamePrefix; given it (HOOKGATE_SECRET_NAME_PREFIX, serve's ""), the
 // status judges the name without it, as `hookgate check` judges the name routes.yaml writes (review h445).
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { gitHostClient } from "../../src/actions/gitHost";
 import { triggerJenkins } from "../../src/actions/jenkins";
 import { publicSecretName, readSecret } from "../../src/actions/secrets";
 import { looksRandom, RANDOM_SECRET_NAME, shownSecretName } from "../../src/core/routes/checks";
 import { MemorySecretStore } from "../support/secrets";
-import { rejectsWithActionError, testClients } from "./helpers";
+import { type RefusingJenkins, rejectsWithActionError, startRefusingJenkins, testClients } from "./helpers";
 
 // Acronyms and short words between path parts: check, the alarms and webhookSetup show them. A commit status is
 // public, so it also judges the name behind each of its "/"-parts, where some part reads as generated: hidden
@@ -69,29 +67,27 @@ describe("The actions' commit statuses with ActionClients.secretNamePrefix", () 
   });
 
   describe("triggerJenkins", () => {
-    let server: Server;
-    let status = 404;
-    let url = "";
+    let jenkins: RefusingJenkins;
     before(async () => {
-      server = createServer((_req, res) => {
-        res.writeHead(status, { "content-type": "text/html" });
-        res.end("<html>nope</html>");
-      });
-      await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      jenkins = await startRefusingJenkins();
     });
-    after(() => server.close());
+    after(() => jenkins.close());
 
     const run = (credentials: string) =>
       triggerJenkins(
-        { type: "jenkins", jenkins: { url, credentials, crumb: false }, job: ["j"], parameters: {} },
+        {
+          type: "jenkins",
+          jenkins: { url: jenkins.url, credentials, crumb: false },
+          job: ["j"],
+          parameters: {},
+        },
         clients({ [name]: '{"user":"u","token":"t"}', [other]: "{}" }),
         { deliveryId: "d", acceptedAt: "2026-12-07T00:00:00.000Z", attempt: 1 },
       );
 
     for (const code of [404, 403]) {
       it(`a Jenkins ${code} names the credentials secret in the commit status`, async () => {
-        status = code;
+        jenkins.answer(code);
         const err = await rejectsWithActionError(run(name));
         expect(err.publicMessage).to.contain(`the user of ${name}`);
       });
