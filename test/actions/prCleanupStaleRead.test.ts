@@ -406,13 +406,11 @@ describe("Function: cleanUpPullRequest with a re-read of the pull request older 
       );
       // The payload: action closed, but state "open", closed_at null, updated_at from the day before.
       const event = closedPrEvent({ merged: false, state: "open", updatedAt: "2026-12-05T10:00:00.000Z" });
-      const request: PrCleanupRequest = {
-        type: "pr-cleanup",
-        api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token" },
-        context: "hookgate/pr-cleanup",
+      const anyClose: PrCleanupRequest = {
+        ...request("github", ""),
         steps: [{ kind: "delete-branch", onlyMerged: false }],
       };
-      const outcome = await cleanUpPullRequest(request, event, testClients()).catch((err: Error) => ({
+      const outcome = await cleanUpPullRequest(anyClose, event, testClients()).catch((err: Error) => ({
         status: "retried",
         detail: err.message,
       }));
@@ -427,16 +425,12 @@ describe("Function: cleanUpPullRequest with a re-read of the pull request older 
       );
       // The payload says closed, but was rendered before the approval: state open, merged false, no closed_at.
       const event = closedPrEvent({ merged: false, state: "open", updatedAt: "2026-12-06T01:40:00.000Z" });
-      const request: PrCleanupRequest = {
-        type: "pr-cleanup",
-        api: { provider: "github", apiUrl: host.url, token: "hookgate/github-token" },
-        context: "hookgate/pr-cleanup",
-        steps: [{ kind: "delete-branch", onlyMerged: true }],
-      };
-      const outcome = await cleanUpPullRequest(request, event, testClients()).catch((err: Error) => ({
-        status: "retried",
-        detail: err.message,
-      }));
+      const outcome = await cleanUpPullRequest(request("github", ""), event, testClients()).catch(
+        (err: Error) => ({
+          status: "retried",
+          detail: err.message,
+        }),
+      );
       // Skipped "open again" for good: the next attempt, which would read it merged, never comes.
       expect(outcome.status, outcome.detail).to.equal("retried");
     });
