@@ -233,6 +233,18 @@ ${parameters === undefined ? "" : `      parameters: ${parameters}\n`}`,
   });
 });
 
+/** A POST to route r that sends its head and one byte of a 100,000-byte body, and no more: it is being answered. */
+function bodyStillArriving(gatewayUrl: string): http.ClientRequest {
+  const slow = http.request(`${gatewayUrl}/hooks/r`, {
+    method: "POST",
+    agent: false,
+    headers: { "content-type": "application/json", "content-length": "100000", "x-github-event": "push" },
+  });
+  slow.on("error", () => undefined);
+  slow.write("{");
+  return slow;
+}
+
 describe("Function: startLocalGateway's close, under docker stop's grace", () => {
   let dir: string;
   beforeEach(() => {
@@ -277,13 +289,7 @@ describe("Function: startLocalGateway's close, under docker stop's grace", () =>
       expect(accepted.status).to.equal(202);
       await running;
       // A delivery whose body is still arriving when the stop comes: it holds the answers' wait to its end.
-      slow = http.request(`${gateway.url}/hooks/r`, {
-        method: "POST",
-        agent: false,
-        headers: { "content-type": "application/json", "content-length": "100000", "x-github-event": "push" },
-      });
-      slow.on("error", () => undefined);
-      slow.write("{");
+      slow = bodyStillArriving(gateway.url);
       await new Promise((resolve) => setTimeout(resolve, 100)); // its head read: the request is being answered
       const finishing = setTimeout(() => finishAction(), budgetMs * 1.5);
       const stopped = await gateway.close();
@@ -331,13 +337,7 @@ describe("Function: startLocalGateway's close, under docker stop's grace", () =>
       expect(accepted.status).to.equal(202);
       while (attempts.length < 1) await new Promise((resolve) => setTimeout(resolve, 10));
       // A delivery whose body is still arriving when the stop comes: the answers' wait runs past the backoff.
-      slow = http.request(`${gateway.url}/hooks/r`, {
-        method: "POST",
-        agent: false,
-        headers: { "content-type": "application/json", "content-length": "100000", "x-github-event": "push" },
-      });
-      slow.on("error", () => undefined);
-      slow.write("{");
+      slow = bodyStillArriving(gateway.url);
       await new Promise((resolve) => setTimeout(resolve, 50));
       const stopAt = performance.now();
       const stopped = await gateway.close();
