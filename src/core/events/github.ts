@@ -18,6 +18,7 @@ import {
   str,
   timeOf,
 } from "./fields";
+import { shortPushRef } from "./mirrorRef";
 
 /** Events that make no sense without the repository they happened in. */
 const NEEDS_REPO = new Set(["push", "pull_request", "create", "delete"]);
@@ -88,8 +89,13 @@ export function normaliseGitHubLike(
   };
 
   if (event === "push") {
-    const parts = splitRef(str(payload.ref));
     const after = str(payload.after);
+    const fullRef = splitRef(str(payload.ref));
+    // A Gogs pull mirror (and an older Gitea's) names the ref short: "main", "v1.0" (mirrorRef.ts).
+    const parts =
+      provider === "gitea" && fullRef.ref !== undefined && !fullRef.ref.startsWith("refs/")
+        ? shortPushRef(fullRef.ref, str(payload.before), after)
+        : fullRef;
     const deleted = payload.deleted === true || isZeroSha(after);
     result.ref = parts.ref;
     result.branch = parts.branch;
