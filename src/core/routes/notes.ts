@@ -1045,7 +1045,7 @@ const DELETE_EVENT_SETTING: Partial<Record<Provider, string>> = {
 /**
  * A Jenkins route with deleted: true whose events let delete events through takes GitHub's and Gitea's deletions from
  * them, and not from the push that comes with one (match.ts): the webhook must send them, and push in its
- * events takes nothing. On Gitea, events that keep delete out take no branch deletion at all.
+ * events takes nothing. On Gitea, events that keep delete out take no branch deletion at all, nor Gogs' tags'.
  */
 function deleteEventNotes(route: Route): string[] {
   const setting = DELETE_EVENT_SETTING[route.provider];
@@ -1054,22 +1054,29 @@ function deleteEventNotes(route: Route): string[] {
   const match = route.match;
   if (!takesDeletionsFromDeleteEvents(match, route.provider)) {
     // Gitea (and Forgejo) send a branch's deletion as a delete event alone, no push (pushUpdates, go-gitea
-    // services/repository/push.go), Gogs every deletion: such a route takes tag deletions at most. With paths,
-    // actions or merged it takes no push (noted apart); without events it takes delete events.
+    // services/repository/push.go), Gogs every deletion (PushTag sends a tag's as delete alone, gogs/gogs
+    // internal/database/actions.go), and a pull mirror's deleted tag comes as delete alone on Gitea
+    // (SyncDeleteRef) and not at all on Gogs: such a route takes Gitea's own tag deletions at most. With
+    // paths, actions or merged it takes no push (noted apart); without events it takes delete events.
+    if (
+      route.provider !== "gitea" ||
+      match.deleted !== true ||
+      match.events === undefined ||
+      !matchesPushes(match) ||
+      match.paths !== undefined ||
+      match.actions !== undefined ||
+      match.merged !== undefined
+    ) {
+      return [];
+    }
     const takesBranches = match.branches !== undefined || match.tags === undefined;
-    return route.provider === "gitea" &&
-      match.deleted === true &&
-      match.events !== undefined &&
-      matchesPushes(match) &&
-      match.paths === undefined &&
-      match.actions === undefined &&
-      match.merged === undefined &&
+    return [
       takesBranches
-      ? [
-          "deleted: true with events that keep delete out takes no Gitea branch deletion: Gitea sends it as a " +
-            "delete event alone (Gogs every deletion); write events: [delete]",
-        ]
-      : [];
+        ? "deleted: true with events that keep delete out takes no Gitea branch deletion: Gitea sends it as a " +
+          "delete event alone (Gogs every deletion); write events: [delete]"
+        : "deleted: true with events that keep delete out takes no Gogs tag deletion: Gogs sends it as a delete " +
+          "event alone (Gitea too for a tag deleted in a pull mirror); write events: [delete]",
+    ];
   }
   const host = PROVIDER_LABEL[route.provider];
   const events = route.match.events;

@@ -2603,10 +2603,28 @@ describe("Function: routeNotes on a Gitea route with deleted: true whose events 
     }
   });
 
-  it("notes nothing once events: [delete] is written, nor for a tags-only route, nor on GitHub, whose every deletion comes with a push", () => {
+  it("notes that a tags-only route with events [push] takes no Gogs tag deletion, which comes as a delete event alone, and says to write events: [delete]", () => {
+    const NO_TAG_DELETION =
+      "route r: deleted: true with events that keep delete out takes no Gogs tag deletion: Gogs sends it as a " +
+      "delete event alone (Gitea too for a tag deleted in a pull mirror); write events: [delete]";
+    for (const match of [
+      '{ events: [push], tags: ["v*"], deleted: true }',
+      '{ events: [push, "!delete"], tags: ["v*"], deleted: true }',
+    ]) {
+      expect(deletionNotes(match), match).to.deep.equal([NO_TAG_DELETION]);
+    }
+    // One note for a route of branches and tags: the branch note, which says Gogs sends every deletion so.
+    expect(deletionNotes('{ events: [push], branches: [main], tags: ["v*"], deleted: true }')).to.deep.equal([
+      NO_BRANCH_DELETION,
+    ]);
+  });
+
+  it("notes nothing once events: [delete] is written, nor on GitHub, whose every deletion comes with a push", () => {
     expect(deletionNotes("{ events: [delete], deleted: true }")).to.deep.equal([]);
-    expect(deletionNotes('{ events: [push], tags: ["v*"], deleted: true }')).to.deep.equal([]);
+    expect(deletionNotes('{ events: [delete], tags: ["v*"], deleted: true }')).to.deep.equal([]);
+    expect(deletionNotes('{ events: [push], tags: ["v*"], deleted: true }', "github")).to.deep.equal([]);
     expect(deletionNotes("{ events: [push], deleted: true }", "github")).to.deep.equal([]);
+    expect(deletionNotes('{ events: [push], tags: ["v*"] }')).to.deep.equal([]);
     expect(deletionNotes("{ events: [push], deleted: false }")).to.deep.equal([]);
   });
 });
