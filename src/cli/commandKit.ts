@@ -185,6 +185,13 @@ export function shownUrl(value: string): string {
   return shown.includes("@") ? shownUrlArgument(value) : withoutInvisible(shown);
 }
 
+/** What a JSON value that is no object is, in words (explain's and send's payload file). */
+export function jsonKind(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  return typeof value === "string" ? "a string" : `a ${typeof value}`;
+}
+
 /** Pads the columns of a table to the widest cell. */
 export function formatTable(header: string[], rawRows: string[][]): string {
   // A cell may hold the file's text (an S3 key): an ESC in it would reach the terminal as itself.

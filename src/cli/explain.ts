@@ -29,7 +29,7 @@ import {
 import { buildWorkItem, workItemJson, workItemTooLarge } from "../gateway/workItem";
 import { jsonSyntaxProblem } from "../local/fileSecretStore";
 import { loadRoutesOrReport } from "./check";
-import { type CliIo, formatTable, parseCommandArgs, processIo, UsageError } from "./commandKit";
+import { type CliIo, formatTable, jsonKind, parseCommandArgs, processIo, UsageError } from "./commandKit";
 
 export const EXPLAIN_USAGE = `Usage: hookgate explain --payload FILE --event NAME [options]
 
@@ -372,13 +372,6 @@ function payloadProblem(body: Buffer, gatewayMessage: string): string {
     return where === "not valid JSON" ? `is not JSON: ${reason}` : `is ${where}: ${reason}`;
   }
   return `is JSON but not an object (${jsonKind(parsed)}): the gateway answers 400, ${gatewayMessage}`;
-}
-
-/** What a JSON value that is no object is, in words. */
-function jsonKind(value: unknown): string {
-  if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
-  return typeof value === "string" ? "a string" : `a ${typeof value}`;
 }
 
 /**

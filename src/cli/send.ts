@@ -34,7 +34,7 @@ import { signHex } from "../core/verify/hmac";
 import { signingKey } from "../core/verify/keys";
 import { signatureHeaders, signingProblem } from "../core/verify/sign";
 import { jsonSyntaxProblem, parseSecretsFile } from "../local/fileSecretStore";
-import { connectUrl, parseCommandArgs, shownUrl, shownUrlArgument, UsageError } from "./commandKit";
+import { connectUrl, jsonKind, parseCommandArgs, shownUrl, shownUrlArgument, UsageError } from "./commandKit";
 
 export const SEND_USAGE = `Usage: hookgate send --url URL (--secret VALUE | --secrets FILE --secret-name NAME)
                      --event NAME --payload FILE [--provider github|gitlab|bitbucket|bitbucket-server|gitea]
@@ -50,7 +50,7 @@ Options:
   --secret-name NAME   ... and the name of the secret in it (the route's "secret")
   --event NAME         GitHub-style event name (push, pull_request, ping, ...) or the provider's own
                        (e.g. "Merge Request Hook", "repo:push")
-  --payload FILE       the JSON payload, sent byte for byte
+  --payload FILE       the JSON payload (an object), sent byte for byte
   --provider NAME      github (default), gitlab, bitbucket, bitbucket-server or gitea
   --form               GitHub and Gitea: send application/x-www-form-urlencoded payload=<json>
   --delivery ID        the delivery id, not blank, sent trimmed (default: a random UUID); reuse one to
@@ -309,6 +309,23 @@ function readPayload(file: string): Buffer {
     if (code === "EISDIR") throw new Error(`payload file ${file} is a directory`);
     throw new Error(`cannot read payload file ${withoutInvisible(file)} (${code})`);
   }
+}
+
+/**
+ * Why a payload file that is valid JSON but no object (`[]`, `"x"`, `42`, `null`) is not sent: every Git host
+ * sends an object, and the gateway answers any other body 400 (decodeBody), after the signature checks out, so
+ * the answer would say nothing of the file. undefined for an object, and for text that is no JSON at all (that
+ * is sent, after a note: notes).
+ */
+function payloadShapeProblem(file: string, payload: Buffer): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload.toString("utf8").replace(/^\uFEFF/, ""));
+  } catch {
+    return undefined;
+  }
+  if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) return undefined;
+  return `payload file ${withoutInvisible(file)} is JSON but not an object (${jsonKind(parsed)}): a webhook payload is a JSON object, as every Git host sends, and the gateway answers any other body 400; nothing sent`;
 }
 
 /** What the provider would do differently, said before sending. */
@@ -608,6 +625,11 @@ export async function runSend(argv: string[]): Promise<number> {
     payload = readPayload(values.payload);
   } catch (error) {
     process.stderr.write(`hookgate send: ${withoutInvisible((error as Error).message)}\n`);
+    return 1;
+  }
+  const shapeProblem = payloadShapeProblem(values.payload, payload);
+  if (shapeProblem) {
+    process.stderr.write(`hookgate send: ${shapeProblem}\n`);
     return 1;
   }
   // Names only (the entry's, the file's, its other entries'): as typed, invisible characters as \uXXXX.

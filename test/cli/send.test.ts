@@ -868,6 +868,32 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     });
   }
 
+  // [the file's text, what send calls it]: valid JSON that no Git host sends as a payload.
+  const notObjects: Array<[string, string]> = [
+    ["[]\n", "an array"],
+    ['\uFEFF[{"ref": "refs/heads/main"}]', "an array"],
+    ['"x"', "a string"],
+    ["42", "a number"],
+    ["null", "null"],
+    ["true", "a boolean"],
+  ];
+  for (const [text, kind] of notObjects) {
+    it(`a payload file that is JSON but not an object (${JSON.stringify(text).replace("\uFEFF", "\\uFEFF")}) is refused with exit 1 naming the file and what it holds, and nothing is sent`, async () => {
+      const file = join(dir, "not-an-object.json");
+      writeFileSync(file, text);
+      const before = capture.requests.length;
+      for (const provider of ["github", "gitlab"]) {
+        const run = await send(provider, "wire-secret", "--payload", file);
+        expect(run.code, run.stderr).to.equal(1);
+        expect(run.stderr).to.equal(
+          `hookgate send: payload file ${file} is JSON but not an object (${kind}): a webhook payload is a JSON object, as every Git host sends, and the gateway answers any other body 400; nothing sent\n`,
+        );
+        expect(run.stdout).to.equal("");
+      }
+      expect(capture.requests.length).to.equal(before);
+    });
+  }
+
   it("a GitLab secret it cannot sign with (a token with a line break, a whsec_ value that is no signing key with one) is a usage error before sending, without printing it or a stack trace", async () => {
     for (const secret of ["line-one\nline-two", "whsec_line-one\nline-two"]) {
       const before = capture.requests.length;
