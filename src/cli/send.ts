@@ -469,8 +469,8 @@ function openSslReason(message: string): string {
 
 /**
  * send's one rule for any text it prints that it did not write (a server's answer and Location, Node's and
- * undici's error words): the secret and the proxy's credentials out as [redacted] in every form the actions'
- * messages take them out (withoutCredentials: raw, base64, as a URL or a JSON string holds them), the proxy's
+ * undici's error words): the secret, the proxy's credentials and the values of added headers (addedHeaders)
+ * out as [redacted] in every form the actions' messages take them out (withoutCredentials: raw, base64, as a URL or a JSON string holds them), the proxy's
  * user never alone (it may be a word), as there. What goes on the wire is taken out at any length too: the
  * proxy's password, and the secret when it travels as it is (GitLab's secret token; an HMAC key never does, so a
  * short one stays, as in the actions, rather than blanking its letters all over the answer).
@@ -479,7 +479,7 @@ export function withoutSecrets(
   text: string,
   secret: string,
   proxy: string | undefined,
-  { secretTravels = true, url }: SentOptions = {},
+  { secretTravels = true, url, addedHeaders }: SentOptions = {},
 ): string {
   const anyLength = secretTravels ? [secret] : [];
   const proxyUrl = proxy ? new URL(proxy) : undefined;
@@ -490,6 +490,9 @@ export function withoutSecrets(
   // Whichever --provider sent it: the header as GitLab's decoding makes it and as the others' does.
   const authorization = target && urlAuthorization(target, "gitlab");
   if (authorization) credentials.authorization = authorization;
+  // An --insecure-header of a name send never sets (Authorization, X-Api-Key, a front door's client secret) may
+  // carry a credential: out as a header value the actions sent is (8 characters and up, a Basic pair's parts).
+  for (const [index, value] of (addedHeaders ?? []).entries()) credentials[`added${index}`] = value;
   const percentAuthorization = target && urlAuthorization(target, "github");
   if (percentAuthorization) credentials.percentAuthorization = percentAuthorization;
   // As sent (GitLab's decoding, "+" a space; the others', "+" kept), as decodeURIComponent reads it, and as typed.
@@ -508,6 +511,8 @@ export function withoutSecrets(
 export interface SentOptions {
   secretTravels?: boolean;
   url?: string;
+  /** The values of the --insecure-header lines whose name is none of the provider's own headers. */
+  addedHeaders?: readonly string[];
   /** For sendFailure: the answer's status, when its status line came before the failure. */
   status?: number;
 }
@@ -657,15 +662,22 @@ export async function runSend(argv: string[]): Promise<number> {
   // would drop it without a word); an --insecure-header Authorization adds a second one.
   const authorization = urlAuthorization(url, values.provider);
   if (authorization) headers.authorization = authorization;
+  const addedHeaders: string[] = [];
   for (const extra of values.extraHeaders) {
     const colon = extra.indexOf(":");
     const name = extra.slice(0, colon).trim().toLowerCase();
     const value = extra.slice(colon + 1).trim();
     const existing = headers[name];
     headers[name] = existing === undefined ? value : [existing, value].flat();
+    // A second copy of a header the provider sends (an event, a signature) is a test, not a credential.
+    if (signed.headers[name] === undefined) addedHeaders.push(value);
   }
   // Whether the secret goes on the wire as it is (GitLab's secret token), which a server can echo at any length.
-  const shownOptions = { secretTravels: Object.values(headers).flat().includes(secret), url: values.url };
+  const shownOptions = {
+    secretTravels: Object.values(headers).flat().includes(secret),
+    url: values.url,
+    addedHeaders,
+  };
   // undici's request, not fetch: fetch adds browser headers (sec-fetch-mode, accept-language) no Git
   // host sends. Like the Git hosts, it follows no redirect. Through a proxy as the actions go (an https
   // target tunnelled with CONNECT, an http one sent to the proxy as an absolute-URI request).

@@ -1022,6 +1022,34 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     }
   });
 
+  it("an answer that echoes an --insecure-header value of a header the provider does not send (Authorization, X-Api-Key) prints [redacted]; a second copy of the provider's own header is printed as it is", async () => {
+    let echo: Awaited<ReturnType<typeof startCaptureServer>> | undefined;
+    echo = await startCaptureServer((res) => {
+      const raw = echo?.requests.at(-1)?.raw ?? [];
+      const all = (name: string) => raw.filter((_, i) => i % 2 === 1 && raw[i - 1]?.toLowerCase() === name);
+      res.end(
+        JSON.stringify({ auth: all("authorization"), key: all("x-api-key"), event: all("x-github-event") }),
+      );
+    });
+    try {
+      const bearer = "eyJhbGciOi.front-door.token";
+      const apiKey = "k3y-f0r-the-front-door";
+      const run = await pushTo(
+        echo.url,
+        ...["--secret", "wire-secret", "--insecure-header", `Authorization: Bearer ${bearer}`],
+        ...["--insecure-header", `X-Api-Key: ${apiKey}`, "--insecure-header", "X-GitHub-Event: pull_request"],
+      );
+      expect(run.code, run.stderr).to.equal(0);
+      expect(echo.requests[0]?.headers["x-api-key"]).to.equal(apiKey);
+      expect(run.stdout).to.include(
+        '{"auth":["[redacted]"],"key":["[redacted]"],"event":["push","pull_request"]}',
+      );
+      for (const value of [bearer, apiKey]) expect(run.stdout + run.stderr).to.not.include(value);
+    } finally {
+      await echo.close();
+    }
+  });
+
   it("an answer that echoes the proxy's credentials (a proxy passing its Proxy-Authorization on) prints neither their base64 nor the password", async () => {
     let proxyEcho: Awaited<ReturnType<typeof startCaptureServer>> | undefined;
     proxyEcho = await startCaptureServer((res) => {
