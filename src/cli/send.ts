@@ -1,5 +1,6 @@
 // `hookgate send`: sign and post a delivery exactly as a Git host does, to `hookgate serve` or to a
 // deployed stack's URL. The payload file's bytes are sent as they are (never re-serialised).
+import { isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import diagnostics from "node:diagnostics_channel";
 import { readFileSync } from "node:fs";
@@ -315,9 +316,15 @@ function readPayload(file: string): Buffer {
  * Why a payload file that is valid JSON but no object (`[]`, `"x"`, `42`, `null`) is not sent: every Git host
  * sends an object, and the gateway answers any other body 400 (decodeBody), after the signature checks out, so
  * the answer would say nothing of the file. undefined for an object, and for text that is no JSON at all (that
- * is sent, after a note: notes).
+ * is sent, after a note: notes). With --form, a file that is not UTF-8 too (see within).
  */
-function payloadShapeProblem(file: string, payload: Buffer): string | undefined {
+function payloadProblem(file: string, payload: Buffer, form: boolean): string | undefined {
+  const notUtf8 = form ? notUtf8At(payload) : undefined;
+  if (notUtf8 !== undefined) {
+    // A host's form carries the JSON as UTF-8 text: read as such, the file's other bytes would go out as U+FFFD,
+    // a body the gateway takes (and signed so) though it is not the file.
+    return `payload file ${withoutInvisible(file)} is not valid UTF-8 (${notUtf8}): --form sends the JSON as UTF-8 text, which would change those bytes; save it as UTF-8; nothing sent`;
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload.toString("utf8").replace(/^\uFEFF/, ""));
@@ -326,6 +333,25 @@ function payloadShapeProblem(file: string, payload: Buffer): string | undefined 
   }
   if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) return undefined;
   return `payload file ${withoutInvisible(file)} is JSON but not an object (${jsonKind(parsed)}): a webhook payload is a JSON object, as every Git host sends, and the gateway answers any other body 400; nothing sent`;
+}
+
+/**
+ * Where a payload stops being UTF-8 ("byte 0xE9 at line 1, column 14", the column in characters, a byte-order
+ * mark not counted), or undefined when it is UTF-8. The text before the first bad byte decodes as it is, so its
+ * first U+FFFD that the file does not hold as EF BF BD is that byte.
+ */
+function notUtf8At(payload: Buffer): string | undefined {
+  if (isUtf8(payload)) return undefined;
+  const text = payload.toString("utf8");
+  for (let at = text.indexOf("\uFFFD"); at !== -1; at = text.indexOf("\uFFFD", at + 1)) {
+    const before = text.slice(0, at);
+    const offset = Buffer.byteLength(before, "utf8");
+    if (payload[offset] === 0xef && payload[offset + 1] === 0xbf && payload[offset + 2] === 0xbd) continue;
+    const lines = before.replace(/^\uFEFF/, "").split("\n");
+    const byte = (payload[offset] as number).toString(16).toUpperCase().padStart(2, "0");
+    return `byte 0x${byte} at line ${lines.length}, column ${(lines.at(-1) as string).length + 1}`;
+  }
+  return "a byte that is no UTF-8";
 }
 
 /** What the provider would do differently, said before sending. */
@@ -339,6 +365,11 @@ function notes(provider: Provider, event: string, payload: Buffer): string[] {
   const text = payload.toString("utf8").replace(/^\uFEFF/, "");
   try {
     JSON.parse(text);
+    // Read with U+FFFD for its other bytes, it parsed: the gateway reads no such body (400 "body is not valid
+    // UTF-8"), and its 400 does not say where. Git hosts send UTF-8; an editor's "ANSI" (Windows-1252) does not.
+    const notUtf8 = notUtf8At(payload);
+    if (notUtf8 !== undefined)
+      out.push(`payload is not valid UTF-8 (${notUtf8}); the gateway answers 400; sent anyway`);
   } catch (error) {
     out.push(`payload is ${jsonSyntaxProblem(text, error)}; sent anyway`);
   }
@@ -632,7 +663,7 @@ export async function runSend(argv: string[]): Promise<number> {
     process.stderr.write(`hookgate send: ${withoutInvisible((error as Error).message)}\n`);
     return 1;
   }
-  const shapeProblem = payloadShapeProblem(values.payload, payload);
+  const shapeProblem = payloadProblem(values.payload, payload, values.form);
   if (shapeProblem) {
     process.stderr.write(`hookgate send: ${shapeProblem}\n`);
     return 1;

@@ -868,6 +868,39 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     });
   }
 
+  it("a payload file that is JSON but not UTF-8 (Windows-1252's é) is sent byte for byte after a note naming its first bad byte's line and column, past a U+FFFD the file holds as UTF-8", async () => {
+    const file = join(dir, "ansi.json");
+    const bytes = Buffer.concat([
+      Buffer.from('{\n  "note": "\uFFFD",\n  "name": "caf', "utf8"),
+      Buffer.from([0xe9]),
+      Buffer.from('"\n}\n', "utf8"),
+    ]);
+    writeFileSync(file, bytes);
+    const run = await send("github", "wire-secret", "--payload", file);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stderr).to.equal(
+      "hookgate send: note: payload is not valid UTF-8 (byte 0xE9 at line 3, column 15); the gateway answers 400; sent anyway\n",
+    );
+    expect((capture.requests.at(-1) as CapturedRequest).body.equals(bytes)).to.equal(true);
+  });
+
+  it("--form with a payload file that is not UTF-8 is refused with exit 1 and nothing is sent: the form's UTF-8 text would carry U+FFFD, not the file's bytes", async () => {
+    const file = join(dir, "ansi-form.json");
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from('{"name": "caf'), Buffer.from([0xe9]), Buffer.from('"}')]),
+    );
+    const before = capture.requests.length;
+    for (const provider of ["github", "gitea"]) {
+      const run = await send(provider, "wire-secret", "--form", "--payload", file);
+      expect(run.code, run.stderr).to.equal(1);
+      expect(run.stderr).to.equal(
+        `hookgate send: payload file ${file} is not valid UTF-8 (byte 0xE9 at line 1, column 14): --form sends the JSON as UTF-8 text, which would change those bytes; save it as UTF-8; nothing sent\n`,
+      );
+    }
+    expect(capture.requests.length).to.equal(before);
+  });
+
   // [the file's text, what send calls it]: valid JSON that no Git host sends as a payload.
   const notObjects: Array<[string, string]> = [
     ["[]\n", "an array"],
