@@ -1,9 +1,9 @@
 // `hookgate send`: sign and post a delivery exactly as a Git host does, to `hookgate serve` or to a
 // deployed stack's URL. The payload file's bytes are sent as they are (never re-serialised).
-import { isUtf8 } from "node:buffer";
+import { constants as bufferConstants, isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import diagnostics from "node:diagnostics_channel";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { STATUS_CODES } from "node:http";
 import ipaddr from "ipaddr.js";
 import { Agent, type Dispatcher, request } from "undici";
@@ -73,6 +73,8 @@ Exit status: 0 for a 2xx answer, 1 otherwise, 2 for a usage error (a proxy varia
 const DEFAULT_TIMEOUT_S = 10;
 /** GitHub does not deliver a payload larger than this. */
 const GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
+/** V8's longest string, in UTF-16 units: a payload's bytes read as UTF-8 are never more units than bytes. */
+const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 
 export interface SignedRequest {
   headers: Record<string, string>;
@@ -302,6 +304,19 @@ function namesOf(name: string, keys: Iterable<string>): string {
 }
 
 function readPayload(file: string): Buffer {
+  let size: number;
+  try {
+    ({ size } = statSync(file));
+  } catch {
+    size = 0; // read below, which says why it cannot be
+  }
+  // send reads the payload as text (its notes, a form): past V8's longest string, a failure naming no file. No
+  // host sends a tenth of it: GitHub and GitLab (gitlab MR 38687) at most 25 MB; the gateway reads 10 MB (413).
+  if (size > MAX_STRING_LENGTH) {
+    throw new Error(
+      `payload file ${withoutInvisible(file)} is ${(size / 1048576).toFixed(1)} MB, more than send can read (${MAX_STRING_LENGTH} bytes); GitHub and GitLab send no payload over 25 MB, and the gateway refuses a body over 10 MB (413); nothing sent`,
+    );
+  }
   try {
     return readFileSync(file);
   } catch (error) {

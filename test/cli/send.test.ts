@@ -1,9 +1,11 @@
 // `hookgate send` against `hookgate serve` (both child processes), and signDelivery for every provider. What send
 // puts on the wire and prints is checked in process (main, as bin/hookgate.js calls it): a child's start costs
 // about a second each; `hookgate send` itself still runs as a child against serve and behind a proxy.
+
+import { constants } from "node:buffer";
 import { spawn } from "node:child_process";
 import { createHash, createHmac, randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { createServer, type RequestListener, type ServerResponse } from "node:http";
 import { createServer as createSecureServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -898,6 +900,20 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
         `hookgate send: payload file ${file} is not valid UTF-8 (byte 0xE9 at line 1, column 14): --form sends the JSON as UTF-8 text, which would change those bytes; save it as UTF-8; nothing sent\n`,
       );
     }
+    expect(capture.requests.length).to.equal(before);
+  });
+
+  it("a payload file longer than V8's longest string is refused by size before it is read, with exit 1 and a message naming the file, and nothing is sent", async () => {
+    const file = join(dir, "huge.json");
+    writeFileSync(file, "");
+    truncateSync(file, constants.MAX_STRING_LENGTH + 1); // sparse: no disk, and never read
+    const before = capture.requests.length;
+    const run = await send("github", "wire-secret", "--payload", file);
+    rmSync(file);
+    expect(run.code, run.stderr).to.equal(1);
+    expect(run.stderr).to.equal(
+      `hookgate send: payload file ${file} is 512.0 MB, more than send can read (${constants.MAX_STRING_LENGTH} bytes); GitHub and GitLab send no payload over 25 MB, and the gateway refuses a body over 10 MB (413); nothing sent\n`,
+    );
     expect(capture.requests.length).to.equal(before);
   });
 
