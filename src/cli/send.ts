@@ -71,8 +71,8 @@ Exit status: 0 for a 2xx answer, 1 otherwise, 2 for a usage error (a proxy varia
 
 /** GitHub fails a delivery whose answer takes longer than this; GitLab's default timeout is the same. */
 const DEFAULT_TIMEOUT_S = 10;
-/** GitHub does not deliver a payload larger than this. */
-const GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
+/** GitHub and GitLab do not deliver a payload larger than this. */
+const MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
 /** V8's longest string, in UTF-16 units: a payload's bytes read as UTF-8 are never more units than bytes. */
 const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 
@@ -388,9 +388,10 @@ function notes(provider: Provider, event: string, payload: Buffer): string[] {
   } catch (error) {
     out.push(`payload is ${jsonSyntaxProblem(text, error)}; sent anyway`);
   }
-  if (provider === "github" && payload.length > GITHUB_MAX_PAYLOAD_BYTES) {
+  // GitLab drops a webhook whose JSON is over 25 MB as GitHub does (gitlab-org/gitlab MR 38687, LimitedEncoder).
+  if ((provider === "github" || provider === "gitlab") && payload.length > MAX_PAYLOAD_BYTES) {
     out.push(
-      `GitHub does not deliver payloads over 25 MB; this one is ${(payload.length / 1048576).toFixed(1)} MB`,
+      `${provider === "github" ? "GitHub" : "GitLab"} does not deliver payloads over 25 MB; this one is ${(payload.length / 1048576).toFixed(1)} MB`,
     );
   }
   return out;

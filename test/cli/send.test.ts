@@ -903,6 +903,25 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
     expect(capture.requests.length).to.equal(before);
   });
 
+  it("a payload over 25 MB is sent with a note that GitHub or GitLab would not deliver it; Gitea's gets none", async () => {
+    const file = join(dir, "big.json");
+    const bytes = Buffer.from(`{"pad": "${"x".repeat(25 * 1024 * 1024)}"}`);
+    writeFileSync(file, bytes);
+    const notes: Record<string, string> = {};
+    for (const provider of ["github", "gitlab", "gitea"]) {
+      const run = await send(provider, "wire-secret", "--payload", file);
+      expect(run.code, run.stderr).to.equal(0);
+      expect((capture.requests.at(-1) as CapturedRequest).body.length).to.equal(bytes.length);
+      notes[provider] = run.stderr;
+    }
+    rmSync(file);
+    expect(notes).to.deep.equal({
+      github: "hookgate send: note: GitHub does not deliver payloads over 25 MB; this one is 25.0 MB\n",
+      gitlab: "hookgate send: note: GitLab does not deliver payloads over 25 MB; this one is 25.0 MB\n",
+      gitea: "",
+    });
+  });
+
   it("a payload file longer than V8's longest string is refused by size before it is read, with exit 1 and a message naming the file, and nothing is sent", async () => {
     const file = join(dir, "huge.json");
     writeFileSync(file, "");
