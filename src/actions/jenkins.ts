@@ -736,18 +736,6 @@ function redirectsToItself(location: string | undefined, itemUrl: string): boole
   }
 }
 
-interface ParameterDefinitionJson {
-  name?: unknown;
-  type?: unknown;
-  choices?: unknown;
-}
-
-interface ItemJson {
-  nextBuildNumber?: unknown;
-  jobs?: unknown;
-  property?: Array<{ parameterDefinitions?: ParameterDefinitionJson[] } | null>;
-}
-
 /**
  * The item's remote API (GET …/api/json?tree=…), or why it could not be read: an ActionError classified as any
  * other answer's (a 5xx, 429 or 408 with its Retry-After, a timeout, a dropped connection: retryable).
@@ -779,18 +767,6 @@ async function readItem(
   } catch (err) {
     return { error: networkError(what, err) };
   }
-}
-
-/** The item's remote API (GET …/api/json?tree=…), or undefined when it cannot be read. */
-async function itemJson(
-  itemUrl: string,
-  tree: string,
-  headers: Record<string, string>,
-  dispatcher: ActionClients["dispatcher"],
-  clients: ActionClients,
-): Promise<ItemJson | undefined> {
-  const read = await readItem(itemUrl, tree, headers, dispatcher, clients);
-  return "json" in read ? (read.json as ItemJson) : undefined;
 }
 
 /** What tells a job from a folder: at most one child, as an organization folder's full list can pass 1 MiB. */
@@ -832,23 +808,32 @@ async function refusedParameters(
   clients: ActionClients,
   credentials: Record<string, string>,
 ): Promise<string | undefined> {
-  const job = await itemJson(
+  const read = await readItem(
     jobUrl,
     "property[parameterDefinitions[name,type,choices]]",
     headers,
     dispatcher,
     clients,
   );
-  if (job === undefined) return undefined;
-  const definitions = (job.property ?? []).flatMap((p) =>
-    Array.isArray(p?.parameterDefinitions) ? p.parameterDefinitions : [],
+  if (!("json" in read)) return undefined;
+  const job = read.json;
+  // A job's API always lists its properties (Job.getAllProperties, exported as `property`): an answer without
+  // that list (JSON null, a number, an array, another shape) tells nothing, and "defines none" is not read from it.
+  if (!isJsonObject(job) || !Array.isArray(job.property)) return undefined;
+  const definitions: unknown[] = job.property.flatMap((p) =>
+    isJsonObject(p) && Array.isArray(p.parameterDefinitions) ? p.parameterDefinitions : [],
   );
   if (definitions.length === 0) {
     return "defines no parameters, so Jenkins refuses /buildWithParameters (500): remove the route's parameters or add them to the job";
   }
   for (const definition of definitions) {
     // Only core's choice parameter refuses other values; plugins' choice types may take them.
-    if (definition?.type !== "ChoiceParameterDefinition" || typeof definition.name !== "string") continue;
+    if (
+      !isJsonObject(definition) ||
+      definition.type !== "ChoiceParameterDefinition" ||
+      typeof definition.name !== "string"
+    )
+      continue;
     const value = sent[definition.name];
     const choices = Array.isArray(definition.choices) ? definition.choices.map(String) : undefined;
     if (value === undefined || choices === undefined || choices.includes(value)) continue;

@@ -879,6 +879,30 @@ describe("Function: triggerJenkins and a 500 from /buildWithParameters (why Jenk
       {},
       () => failing(undefined, 500, () => ({ status: 200, body: "<html>" })),
     ],
+    ...(["null", "5", '"job"', "[]", '[{"property":[]}]'] as const).map(
+      (body): [string, Partial<JenkinsRequest>, () => Promise<ScriptedJenkins>] => [
+        `the remote API answers the JSON ${body}, not an object`,
+        { parameters: { TARGET: "prod" } },
+        () => failing(undefined, 500, () => ({ status: 200, headers: JSON_HEADERS, body })),
+      ],
+    ),
+    ...(["{}", '"none"', "null"] as const).map(
+      (property): [string, Partial<JenkinsRequest>, () => Promise<ScriptedJenkins>] => [
+        `the remote API answers a job whose property is ${property}, not a list`,
+        { parameters: { TARGET: "prod" } },
+        () =>
+          failing(undefined, 500, () => ({
+            status: 200,
+            headers: JSON_HEADERS,
+            body: `{"property":${property}}`,
+          })),
+      ],
+    ),
+    [
+      "the job's parameter definitions are not objects (nothing says it defines none)",
+      { parameters: { TARGET: "prod" } },
+      () => failing([{ parameterDefinitions: [null, 5] }]),
+    ],
     [
       "a plugin's choice type does not list the value",
       { parameters: { TARGET: "prod" } },
