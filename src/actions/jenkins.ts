@@ -176,11 +176,13 @@ async function trigger(
       }
       throw finalOrRetryable("Jenkins crumb issuer", res);
     }
-    const crumb = await readJson<{ crumbRequestField?: unknown; crumb?: unknown }>(
-      res,
-      "Jenkins crumb issuer",
-    );
-    if (typeof crumb.crumbRequestField !== "string" || typeof crumb.crumb !== "string") {
+    // JSON null parses too: only an object can hold the crumb.
+    const crumb = await readJson<unknown>(res, "Jenkins crumb issuer");
+    if (
+      !isJsonObject(crumb) ||
+      typeof crumb.crumbRequestField !== "string" ||
+      typeof crumb.crumb !== "string"
+    ) {
       throw new ActionError("Jenkins crumb issuer answered without crumbRequestField/crumb", {
         retryable: true,
       });

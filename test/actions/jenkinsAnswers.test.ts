@@ -111,6 +111,12 @@ describe("Function: triggerJenkins and the crumb issuer's answers", () => {
       /without crumbRequestField\/crumb/,
     ],
     [
+      "200 with the JSON null",
+      { status: 200, headers: JSON_HEADERS, body: "null" },
+      true,
+      /^Jenkins crumb issuer answered without crumbRequestField\/crumb$/,
+    ],
+    [
       "200 with a crumb that is no string",
       { status: 200, headers: JSON_HEADERS, body: '{"crumbRequestField":"Jenkins-Crumb","crumb":7}' },
       true,
