@@ -836,7 +836,8 @@ async function refusedParameters(
       typeof definition.name !== "string"
     )
       continue;
-    const value = sent[definition.name];
+    // Own names only: a parameter named toString or constructor must not read Object's method as the value sent.
+    const value = Object.hasOwn(sent, definition.name) ? sent[definition.name] : undefined;
     const choices = Array.isArray(definition.choices) ? definition.choices.map(String) : undefined;
     if (value === undefined || choices === undefined || choices.includes(value)) continue;
     // The choices are the server's words: shortened only once the credentials are out of them.

@@ -929,6 +929,11 @@ describe("Function: triggerJenkins and a 500 from /buildWithParameters (why Jenk
       () => failing([choice("TARGET", ["staging"])]),
     ],
     [
+      "a choice parameter named as an Object method (toString) was not sent",
+      { parameters: { BRANCH: "main" } },
+      () => failing([choice("toString", ["a"])]),
+    ],
+    [
       "the choice parameter lists no choices",
       { parameters: { TARGET: "prod" } },
       () => failing([choice("TARGET")]),
