@@ -132,6 +132,10 @@ export async function findEarlierBuild(
   } catch (err) {
     return { kind: "failed", reason: withoutCredentials(errorText(err), headers) };
   }
+  // An item's API answers an object: anything else (JSON null) is unread, not a folder without builds.
+  if (!isJsonObject(job)) {
+    return { kind: "failed", reason: "Jenkins remote API answered 200 with JSON that is not an object" };
+  }
   const found = matchingBuild(
     job,
     wanted,

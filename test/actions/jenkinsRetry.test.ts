@@ -3,6 +3,7 @@ import { triggerJenkins } from "../../src/actions/jenkins";
 import { BUILDS_TREE, matchingBuild, sinceByJenkinsClock } from "../../src/actions/jenkinsBuilds";
 import type { JenkinsRequest } from "../../src/core/types";
 import { type JenkinsServer, type JenkinsServerOptions, startJenkinsServer } from "../support/jenkinsServer";
+import { type Reply, scriptedServer } from "../support/scriptedServer";
 import { JENKINS_TOKEN, JENKINS_USER, rejectsWithActionError, testClients } from "./helpers";
 
 const JOB = "api/build";
@@ -866,6 +867,34 @@ describe("Function: triggerJenkins on a retry (a build an earlier attempt starte
     const basic = Buffer.from(`${JENKINS_USER}:${JENKINS_TOKEN}`).toString("base64");
     expect(JSON.stringify(clients.logs)).not.to.contain(JENKINS_TOKEN).and.not.contain(basic);
   });
+
+  for (const body of ["null", "5", "[]"]) {
+    it(`triggerJenkins on a retry posts the build, with a warning, when Jenkins answers the look for builds with the JSON ${body} (not a job's, nor a folder's)`, async () => {
+      const server = await scriptedServer(
+        (req, url): Reply =>
+          req.method === "GET"
+            ? { status: 200, headers: { "content-type": "application/json" }, body }
+            : { status: 201, headers: { location: `${url}/queue/item/3/` } },
+      );
+      try {
+        const clients = testClients();
+        const outcome = await triggerJenkins(jenkinsRequest(server.url), clients, retry());
+        expect(outcome.detail).to.equal(`queued as ${server.url}/queue/item/3/`);
+        expect(clients.logs.filter((l) => l.level === "warn")).to.deep.equal([
+          {
+            msg: "jenkins earlier build not looked up: requesting the build",
+            level: "warn",
+            job: JOB,
+            error: "Jenkins remote API answered 200 with JSON that is not an object",
+            attempt: 2,
+            deliveryId: "d-1",
+          },
+        ]);
+      } finally {
+        await server.close();
+      }
+    });
+  }
 
   it("triggerJenkins on a retry schedules a multibranch project's scan as on a first attempt (it lists no builds)", async () => {
     await start({ computedFolders: ["org/repo"] });
