@@ -43,7 +43,7 @@ interface SdkErrorShape {
   code?: string;
   $fault?: string;
   $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; attempts?: number };
 }
 
 /** The error's name as the SDK reports it ("ResourceNotFoundException"), or "" for a non-error. */
@@ -72,6 +72,19 @@ export function isTransientAwsError(error: unknown): boolean {
   if (NETWORK_CODES.has(name)) return true;
   // An error with no HTTP response at all never reached the service: a network problem.
   return status === undefined && e.$fault === undefined;
+}
+
+/**
+ * Whether a failed call may have been applied all the same: only a 4xx the service answered to the call's one try
+ * says it refused it. With no HTTP answer (cut at a deadline, timed out, a network error) or a 5xx the answer was
+ * lost or says nothing of what was done, and a try the SDK retried may have landed before its answer was lost.
+ */
+export function mayHaveBeenApplied(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return true;
+  const metadata = (error as SdkErrorShape).$metadata;
+  const status = metadata?.httpStatusCode;
+  if (typeof status !== "number" || status >= 500) return true;
+  return (metadata?.attempts ?? 1) > 1;
 }
 
 /** A short, log-safe description: "ThrottlingException: Rate exceeded". */

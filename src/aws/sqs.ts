@@ -2,7 +2,11 @@
 import { createHash } from "node:crypto";
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
-import { MessageReceivedAgainError, TransientDependencyError } from "../core/errors";
+import {
+  MessageReceivedAgainError,
+  QueueOutcomeUnknownError,
+  TransientDependencyError,
+} from "../core/errors";
 import {
   type CallLimits,
   DEAD_LETTER_REASON_ATTRIBUTE,
@@ -13,7 +17,7 @@ import {
 } from "../core/ports";
 import type { WorkItem } from "../core/types";
 import { NOT_QUEUE_TEXT, workItemJson, workItemTooLarge } from "../gateway/workItem";
-import { awsErrorName, describeAwsError, isTransientAwsError } from "./awsErrors";
+import { awsErrorName, describeAwsError, isTransientAwsError, mayHaveBeenApplied } from "./awsErrors";
 import { cutShort, untilDeadline } from "./deadline";
 
 /** SQS's longest visibility timeout (12 hours). */
@@ -78,7 +82,10 @@ export class SqsWorkQueue implements WorkQueue {
         untilDeadline(limits),
       );
     } catch (error) {
-      throw transient("SQS SendMessage to the work queue failed", error, limits);
+      const failure = transient("SQS SendMessage to the work queue failed", error, limits);
+      // An answer lost is not a refusal: SQS may hold the message, and the delivery may run.
+      if (mayHaveBeenApplied(error)) throw new QueueOutcomeUnknownError(failure.message, { cause: error });
+      throw failure;
     }
   }
 }

@@ -28,6 +28,17 @@ export class TransientDependencyError extends HookgateError {
 }
 
 /**
+ * A send to the queue whose answer was lost (cut at the deadline, timed out, no HTTP answer, a 5xx, or a try the
+ * SDK retried): the queue may hold the message all the same, so the delivery may run. Still a 503.
+ */
+export class QueueOutcomeUnknownError extends TransientDependencyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "QueueOutcomeUnknownError";
+  }
+}
+
+/**
  * A work item larger than a queue message may be: the route's templates render too much of the payload
  * (`{{payload.commits}}`). Not transient: every redelivery renders the same.
  */

@@ -15,6 +15,7 @@ import { decodeBody } from "../core/decode";
 import {
   ActionError,
   MessageReceivedAgainError,
+  QueueOutcomeUnknownError,
   RequestError,
   SecretNotFoundError,
   TransientDependencyError,
@@ -229,6 +230,8 @@ interface DeliveryLog {
   held?: { deliveryId: string; generation: number; claimToken: string };
   /** The release of `held`, once started (not logged). */
   releasing?: Promise<void>;
+  /** The send failed with its answer lost: the queue may hold the item (not logged). */
+  sendOutcomeUnknown?: true;
   /** The claim was released at the deadline's 503, its send still under way (not logged). */
   releasedAtTimeout?: true;
   /** The claim under way with a deadline: settles once it has ended, and ended released if cut (not logged). */
@@ -283,6 +286,23 @@ const TIMED_OUT_MAYBE_QUEUED = new Answer(
   "unavailable",
   "timed out; it may have been queued: check the route's log before redelivering (Gitea's Redeliver is a new delivery)",
   "timeout",
+);
+
+/**
+ * A send whose answer was lost (QueueOutcomeUnknownError): the queue may hold the item, and it will run. On every
+ * route "redeliver later" would be untrue; on a gitea route its Redeliver, a new delivery id, would run it twice.
+ */
+const SEND_OUTCOME_UNKNOWN = new Answer(
+  503,
+  "unavailable",
+  "the queue's answer was lost; it may have been queued: check the route's log before redelivering",
+  "unavailable",
+);
+const SEND_OUTCOME_UNKNOWN_GITEA = new Answer(
+  503,
+  "unavailable",
+  `${SEND_OUTCOME_UNKNOWN.reason} (Gitea's Redeliver is a new delivery)`,
+  "unavailable",
 );
 
 /**
@@ -456,7 +476,8 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         // What may still queue it: a send under way (it may land), or anything under serve, whose stores are waited
         // for to the end. Deployed, what has not reached the send queues nothing after the 503 (enqueue refuses it; a
         // claim that comes back is released).
-        const mayBeQueued = line.held !== undefined || !cut;
+        // A send that failed with its answer lost may be queued too: its claim is being released (line.held is cleared).
+        const mayBeQueued = line.held !== undefined || line.sendOutcomeUnknown === true || !cut;
         const timedOutAnswer = newIdOnRedeliver && mayBeQueued ? TIMED_OUT_MAYBE_QUEUED : answer;
         // A claim whose send has not ended is released before the 503 (for at most RELEASE_MS): a redelivery
         // right after it (Bitbucket Cloud resends a 5xx twice, at once) takes it over as the same generation,
@@ -812,6 +833,11 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       await deps.queue.send(item, limits);
     } catch (error) {
       line.error = error instanceof Error ? error.message : String(error);
+      // Noted before the release is awaited: a deadline 503 meanwhile must not tell Gitea to redeliver.
+      const outcomeUnknown = error instanceof QueueOutcomeUnknownError;
+      if (outcomeUnknown) line.sendOutcomeUnknown = true;
+      // Released even when the queue may hold it, as at the deadline's 503: a redelivery under the same id takes it
+      // over as the same generation, with the same SQS deduplication id (dropped by SQS if this send landed).
       await releaseHeld(line);
       line.releasing = undefined;
       if (error instanceof WorkItemTooLargeError) {
@@ -819,6 +845,7 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
         const reason = `${error.message}: the route's templates render too much of the payload; render less, then redeliver`;
         return new Answer(500, "error", reason, "error");
       }
+      if (outcomeUnknown) return newIdOnRedeliver ? SEND_OUTCOME_UNKNOWN_GITEA : SEND_OUTCOME_UNKNOWN;
       return new Answer(503, "unavailable", "could not enqueue the delivery; redeliver later", "unavailable");
     }
     line.held = undefined;
