@@ -732,8 +732,10 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
 
   /**
    * A push that changed several refs: each change the route matches is enqueued as a delivery of its
-   * own (`<id>#<n>`), in the push's order. 202 when one was queued; a redelivery after a 503 queues only
-   * what is still missing, the rest being duplicates.
+   * own (`<id>#<n>`), in the push's order. 202 when each was queued (or already was); a redelivery after a
+   * 503 queues only what is still missing, the rest being duplicates. A change that fails does not stop the
+   * others (but the deadline's 503 does): its redelivery may be stopped at it again (in progress, while its
+   * claim is pending), and would then never reach a later change that nothing else queues.
    */
   async function acceptChanges(event: WebhookEvent, line: DeliveryLog): Promise<Answer> {
     const decision = decideChanges(matcher, event);
@@ -744,8 +746,18 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
     if (changes.length > 1) line.severalChanges = true;
     let queued = false;
     let duplicate: Answer | undefined;
+    /** The first change that failed, as the delivery's line names it. */
+    let failed: { answer: Answer; ref?: string; error?: string; generation?: number } | undefined;
     for (const { change, rendered } of changes) {
-      const answer = await enqueue(change, rendered, decision.reason, line);
+      let answer: Answer;
+      // Each change's own (its line's); a claim that fails leaves it unknown.
+      line.generation = undefined;
+      try {
+        answer = await enqueue(change, rendered, decision.reason, line);
+      } catch (error) {
+        // A claim that failed: a 503 for this change alone.
+        answer = answerFor(error, line);
+      }
       // The delivery's line names the push; each change it queued (or failed on) gets a line of its own.
       safeLog({
         msg: "change",
@@ -760,9 +772,16 @@ export function createRouteHandler(deps: RouteHandlerDeps): RouteHandler {
       if (answer.statusCode === 202) queued = true;
       else if (answer.status === "duplicate") duplicate ??= answer;
       else {
-        line.ref = change.ref;
-        return answer;
+        failed ??= { answer, ref: change.ref, error: line.error, generation: line.generation };
+        // Answered 503 at the deadline (or about to be): the rest is not claimed nor sent.
+        if (line.timedOut || (line.deadlineMs !== undefined && Date.now() >= line.deadlineMs)) break;
       }
+    }
+    if (failed !== undefined) {
+      line.ref = failed.ref;
+      line.error = failed.error;
+      line.generation = failed.generation;
+      return failed.answer;
     }
     if (!queued && duplicate !== undefined) return duplicate;
     return new Answer(202, "queued", decision.reason, "queued");

@@ -1,6 +1,7 @@
 // A push that changes several refs in one delivery (Bitbucket's push.changes): each change is matched, and
 // each matching one is queued as a delivery of its own, <id>#<n>.
 import { expect } from "chai";
+import { QueueOutcomeUnknownError, TransientDependencyError } from "../../src/core/errors";
 import type { Route } from "../../src/core/types";
 import { MemoryDedupeStore } from "../../src/gateway/memoryDedupe";
 import { createRouteHandler } from "../../src/gateway/routeHandler";
@@ -52,7 +53,7 @@ function bitbucketRoute(match: Route["match"]): Route {
   return jenkinsRoute({ provider: "bitbucket", secret: "hookgate/bitbucket-webhook", match });
 }
 
-function harness(route: Route) {
+function harness(route: Route, options: { receiveTimeoutMs?: number } = {}) {
   const queue = new RecordingQueue();
   const dedupe = new MemoryDedupeStore();
   const logs = new LogCollector();
@@ -66,6 +67,7 @@ function harness(route: Route) {
       throw new Error("runAction must not be called at receive time");
     },
     log: logs.log,
+    ...options,
   });
   const body = Buffer.from(JSON.stringify(PAYLOAD));
   const receive = async () =>
@@ -82,7 +84,7 @@ function harness(route: Route) {
         }),
       ),
     );
-  return { receive, queue, logs };
+  return { receive, queue, logs, dedupe };
 }
 
 const ID = "{8f3a0c2e-1111-4c4c-9a9a-000000000001}";
@@ -151,6 +153,111 @@ describe("Function: createRouteHandler(deps).receive (a push that changed severa
     expect(again.statusCode).to.equal(202);
     expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([ID, `${ID}#2`]);
     expect(h.logs.of("delivery").at(-1)).to.deep.include({ decision: "queued", status: 202 });
+  });
+
+  it("a change whose send fails does not stop the later ones: they are queued in the same request, and the 503 names the change that failed", async () => {
+    const h = harness(bitbucketRoute({ events: ["push"] }));
+    let sends = 0;
+    const send = h.queue.send.bind(h.queue);
+    h.queue.send = async (item) => {
+      if (++sends === 1) throw new Error("SQS SendMessage to the work queue failed: ServiceUnavailable");
+      return send(item);
+    };
+    const first = await h.receive();
+    expect([first.statusCode, first.body.reason]).to.deep.equal([
+      503,
+      "could not enqueue the delivery; redeliver later",
+    ]);
+    expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([`${ID}#2`]);
+    expect(h.logs.of("change").map((l) => [l.deliveryId, l.status])).to.deep.equal([
+      [ID, 503],
+      [`${ID}#2`, 202],
+    ]);
+    expect(h.logs.of("delivery").at(-1)).to.deep.include({
+      ref: "refs/tags/v1.0",
+      status: 503,
+      error: "SQS SendMessage to the work queue failed: ServiceUnavailable",
+    });
+    // The resend queues the tag; main is a duplicate.
+    const again = await h.receive();
+    expect(again.statusCode).to.equal(202);
+    expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([`${ID}#2`, ID]);
+  });
+
+  it("a change answered in progress (its queued mark failed) does not stop the resend from queuing a later change whose send failed, and the push is answered 503 while the tag's claim is pending", async () => {
+    const h = harness(bitbucketRoute({ events: ["push"] }));
+    const markQueued = h.dedupe.mark.bind(h.dedupe);
+    let marks = 0;
+    h.dedupe.mark = async (route, deliveryId, generation, state) => {
+      // The tag's queued mark fails: its claim stays pending (a resend is told in progress).
+      if (state === "queued" && ++marks === 1) throw new TransientDependencyError("DynamoDB mark failed");
+      return markQueued(route, deliveryId, generation, state);
+    };
+    let sends = 0;
+    const send = h.queue.send.bind(h.queue);
+    h.queue.send = async (item) => {
+      // main's first send fails: its claim is released.
+      if (++sends === 2) throw new Error("SQS SendMessage to the work queue failed: ServiceUnavailable");
+      return send(item);
+    };
+    expect((await h.receive()).statusCode).to.equal(503);
+    expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([ID]);
+    // Bitbucket Cloud resends a 5xx at once: main is queued though the tag is still in progress.
+    const resend = await h.receive();
+    expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([ID, `${ID}#2`]);
+    // Not a 2xx while the tag's claim is pending: the 503 is the tag's (in progress).
+    expect(resend.statusCode).to.equal(503);
+    expect(h.logs.of("delivery").at(-1)).to.deep.include({ ref: "refs/tags/v1.0", decision: "in-progress" });
+    expect(
+      h.logs
+        .of("change")
+        .slice(-2)
+        .map((l) => [l.deliveryId, l.decision]),
+    ).to.deep.equal([
+      [ID, "in-progress"],
+      [`${ID}#2`, "queued"],
+    ]);
+  });
+
+  it("a change whose claim fails (DynamoDB) does not stop the later ones, and the push is answered 503", async () => {
+    const h = harness(bitbucketRoute({ events: ["push"] }));
+    const claim = h.dedupe.claim.bind(h.dedupe);
+    let claims = 0;
+    h.dedupe.claim = async (...args) => {
+      if (++claims === 1)
+        throw new TransientDependencyError("DynamoDB dedupe claim failed: ServiceUnavailable");
+      return claim(...args);
+    };
+    const first = await h.receive();
+    expect(first.statusCode).to.equal(503);
+    expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([`${ID}#2`]);
+    expect(h.logs.of("delivery").at(-1)).to.deep.include({ ref: "refs/tags/v1.0", status: 503 });
+    expect((await h.receive()).statusCode).to.equal(202);
+    expect(h.queue.sent.map((item) => item.deliveryId)).to.deep.equal([`${ID}#2`, ID]);
+  });
+
+  it("a change whose send is cut at the deadline stops the push there: no later change is claimed once the deadline has passed", async () => {
+    const h = harness(bitbucketRoute({ events: ["push"] }), { receiveTimeoutMs: 20 });
+    const claimed: string[] = [];
+    let deadlineMs = 0;
+    const claim = h.dedupe.claim.bind(h.dedupe);
+    h.dedupe.claim = async (...args) => {
+      claimed.push(args[1]);
+      deadlineMs = args[2]?.deadlineMs ?? 0;
+      return claim(...args);
+    };
+    h.queue.send = async () => {
+      // Fails past its deadline with no turn of the event loop, so the deadline's 503 has not come yet.
+      while (Date.now() <= deadlineMs) {
+        // busy: the send's time
+      }
+      throw new QueueOutcomeUnknownError(
+        "SQS SendMessage to the work queue failed: cut short at the deadline",
+      );
+    };
+    const answer = await h.receive();
+    expect(answer.statusCode).to.equal(503);
+    expect(claimed).to.deep.equal([ID]);
   });
 
   it("ignores the delivery when no change matches, saying the other changes did not either", async () => {
