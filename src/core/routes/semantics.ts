@@ -744,6 +744,12 @@ interface PayloadLeaves {
   /** Of `pullRequest`, those no other repository's pull request has: a global id, a URL with the repository. */
   unique: readonly string[];
   fullName: readonly string[];
+  /**
+   * The full name as a pull request payload also has it, of its base (target) repository, which is the
+   * repository the delivery is of: a push payload has none, so it names the repository in a pull request's
+   * template only.
+   */
+  baseFullName: readonly string[];
 }
 
 /** GitHub's and Gitea's pull request leaves (Gitea's PullRequest has no node_id; its head.label is the branch). */
@@ -763,14 +769,22 @@ const PAYLOAD_LEAVES: Readonly<Record<Provider, PayloadLeaves>> = {
     pullRequest: [...GITHUB_PULL_REQUEST, "pull_request.node_id"],
     unique: [...GITHUB_UNIQUE, "pull_request.node_id"],
     fullName: ["repository.full_name"],
+    baseFullName: ["pull_request.base.repo.full_name"],
   },
-  gitea: { pullRequest: GITHUB_PULL_REQUEST, unique: GITHUB_UNIQUE, fullName: ["repository.full_name"] },
+  gitea: {
+    pullRequest: GITHUB_PULL_REQUEST,
+    unique: GITHUB_UNIQUE,
+    fullName: ["repository.full_name"],
+    // Gogs (served as gitea) has base_repo where Gitea has base.repo (core/events/github.ts).
+    baseFullName: ["pull_request.base.repo.full_name", "pull_request.base_repo.full_name"],
+  },
   gitlab: {
     pullRequest: ["iid", "id", "title", "url", "source_branch", "last_commit.id"].map(
       (leaf) => `object_attributes.${leaf}`,
     ),
     unique: ["object_attributes.id", "object_attributes.url"],
     fullName: ["project.path_with_namespace"],
+    baseFullName: ["object_attributes.target.path_with_namespace"],
   },
   bitbucket: {
     pullRequest: ["id", "title", "source.branch.name", "source.commit.hash", "links.html.href"].map(
@@ -778,6 +792,7 @@ const PAYLOAD_LEAVES: Readonly<Record<Provider, PayloadLeaves>> = {
     ),
     unique: ["pullrequest.links.html.href"],
     fullName: ["repository.full_name"],
+    baseFullName: ["pullrequest.destination.repository.full_name"],
   },
   "bitbucket-server": {
     pullRequest: [
@@ -790,6 +805,8 @@ const PAYLOAD_LEAVES: Readonly<Record<Provider, PayloadLeaves>> = {
     ].map((leaf) => `pullRequest.${leaf}`),
     unique: ["pullRequest.links.self.0.href"],
     fullName: [],
+    // toRef.repository names the project key and the slug apart, no full name.
+    baseFullName: [],
   },
 };
 
@@ -804,7 +821,12 @@ function payloadLeaves(provider: Provider | undefined): Record<keyof PayloadLeav
   const hosts = provider === undefined ? PROVIDERS : [provider];
   const pattern = (kind: keyof PayloadLeaves) =>
     payloadPattern(hosts.flatMap((host) => PAYLOAD_LEAVES[host][kind]));
-  return { pullRequest: pattern("pullRequest"), unique: pattern("unique"), fullName: pattern("fullName") };
+  return {
+    pullRequest: pattern("pullRequest"),
+    unique: pattern("unique"),
+    fullName: pattern("fullName"),
+    baseFullName: pattern("baseFullName"),
+  };
 }
 
 /** The first `{{payload.<leaf>}}` of another host's `kind` of leaves in a template, as written. */
@@ -955,14 +977,21 @@ export function reposScope(repos: unknown): "one" | "one owner" | "owners" {
 /**
  * Whether a template names the repository, as far as `repos` lets several through: its full name, or its owner
  * and name joined by "/"; its name alone when every repository is one owner's. Always, when `repos` names one
- * repository.
+ * repository. A `pullRequest` template (a delete-s3-prefix prefix) is rendered for pull request payloads only,
+ * whose base repository's full name is the repository's too.
  */
-export function namesRepository(template: string, repos: unknown, provider?: Provider): boolean {
+export function namesRepository(
+  template: string,
+  repos: unknown,
+  provider?: Provider,
+  pullRequest = false,
+): boolean {
   const scope = reposScope(repos);
   if (scope === "one") return true;
   const apart = (field: RegExp) => keptApart(template, field, provider);
-  if (apart(FULL_NAME_FIELD) || apart(OWNER_SLASH_NAME) || apart(payloadLeaves(provider).fullName))
-    return true;
+  const leaves = payloadLeaves(provider);
+  if (apart(FULL_NAME_FIELD) || apart(OWNER_SLASH_NAME) || apart(leaves.fullName)) return true;
+  if (pullRequest && apart(leaves.baseFullName)) return true;
   if (scope !== "one owner") return false;
   // One owner: its field is the same text for every repository, as literal text is.
   const ownerAsText = template.replace(new RegExp(OWNER_FIELD.source, "g"), "owner");
@@ -980,19 +1009,22 @@ export function repoPathFix(
   template: string,
   provider?: Provider,
   repos?: unknown,
+  pullRequest = false,
 ): { how: "none" | "name" | "joined" | "foreign" | "touching"; fix: string; foreign?: string } {
+  const names = (text: string) => namesRepository(text, repos, provider, pullRequest);
   // A field naming the repository run into another: a "/" after every field another follows with no "/"
   // between, when that is what keeps it apart (in a fix too).
   const apart = (text: string) => text.replace(/\}\}([^{/]*)\{\{/g, "}}$1/{{");
-  const keptApartFix = (fix: string) =>
-    namesRepository(fix, repos, provider) || !namesRepository(apart(fix), repos, provider) ? fix : apart(fix);
+  const keptApartFix = (fix: string) => (names(fix) || !names(apart(fix)) ? fix : apart(fix));
   // Another host's full name field renders empty: the fix writes {{repo.path}} in its place.
-  const foreign = otherHostsLeaf(template, provider, "fullName");
+  const foreign =
+    otherHostsLeaf(template, provider, "fullName") ??
+    (pullRequest ? otherHostsLeaf(template, provider, "baseFullName") : undefined);
   if (foreign !== undefined)
     return { how: "foreign", fix: keptApartFix(template.replaceAll(foreign, "{{repo.path}}")), foreign };
   // Owner and name joined otherwise than by "/" are said as such ("joined", below).
   const joined = template.search(OWNER_AND_NAME) >= 0;
-  if (!joined && apart(template) !== template && namesRepository(apart(template), repos, provider)) {
+  if (!joined && apart(template) !== template && names(apart(template))) {
     return { how: "touching", fix: apart(template) };
   }
   if (UNDERSCORED_FIELD.test(template) || (OWNER_FIELD.test(template) && REPO_NAME_FIELD.test(template))) {
@@ -1019,11 +1051,11 @@ export function repoFreePrefixProblem(
   repos: unknown,
   provider?: Provider,
 ): string | undefined {
-  if (namesRepository(template, repos, provider) || safeTemplateProblems(template).length > 0)
+  if (namesRepository(template, repos, provider, true) || safeTemplateProblems(template).length > 0)
     return undefined;
   // A pull request id or URL of the host's own is one pull request's of all repositories.
   if (payloadLeaves(provider).unique.test(template)) return undefined;
-  const { how, fix, foreign } = repoPathFix(template, provider, repos);
+  const { how, fix, foreign } = repoPathFix(template, provider, repos, true);
   // Within the 300 characters every message keeps, after its location and a route name of 40 escaped characters.
   if (how === "foreign") {
     return (

@@ -2373,6 +2373,8 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       ["gitlab", "payload.repository.full_name"],
       ["github", "payload.project.path_with_namespace"],
       ["bitbucket-server", "payload.repository.full_name"],
+      ["gitlab", "payload.pull_request.base.repo.full_name"],
+      ["github", "payload.pullrequest.destination.repository.full_name"],
     ].map(([provider, field]): [string, string, string, string] => [
       '["acme/**"]',
       `p/{{${field}}}/pr-{{pr.number}}/`,
@@ -2425,6 +2427,13 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     [undefined, "p/{{ payload.repository.full_name }}/pr-{{pr.number}}/", "bitbucket"],
     [undefined, "p/{{payload.repository.full_name}}/pr-{{pr.number}}/", "gitea"],
     ['["acme/**"]', "p/{{payload.project.path_with_namespace}}/pr-{{pr.number}}/", "gitlab"],
+    // The pull request's base (target) repository is the repository: its full name, as each host's pull request
+    // payload has it, names it too.
+    [undefined, "p/{{payload.pull_request.base.repo.full_name}}/pr-{{pr.number}}/", "github"],
+    [undefined, "p/{{payload.pull_request.base.repo.full_name}}/pr-{{pr.number}}/", "gitea"],
+    [undefined, "p/{{payload.pull_request.base_repo.full_name}}/pr-{{pr.number}}/", "gitea"],
+    ['["acme/**"]', "p/{{payload.object_attributes.target.path_with_namespace}}/pr-{{pr.number}}/", "gitlab"],
+    [undefined, "p/{{payload.pullrequest.destination.repository.full_name}}/pr-{{pr.number}}/", "bitbucket"],
     // A GitLab project's owner is its namespace: every project here is platform/team's.
     ['["platform/team/*"]', "previews/{{repo}}/pr-{{pr.number}}/", "gitlab"],
     ['["platform/team/api", "platform/team/web"]', "previews/{{repo}}/pr-{{pr.number}}/", "gitlab"],
