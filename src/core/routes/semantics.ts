@@ -1207,7 +1207,11 @@ export function tagPushFindings(match: unknown, action: unknown, provider?: Prov
           ? "the key has an empty folder"
           : "the default key's {{branch.path}} folder is empty";
       const empty = keyHasEmptyFolder(rendered.first);
-      if (empty || rendered.first === rendered.second) {
+      // One tag (a literal entry, exclusions or not): a key the same for every tag is that tag's alone.
+      const oneTag =
+        filters.tags !== undefined &&
+        globListLiterals(filters.tags.filter((tag) => !tag.startsWith("!")))?.length === 1;
+      if (empty || (rendered.first === rendered.second && !oneTag)) {
         out.push({
           at: ["key"],
           problem: onlyTags,

@@ -539,6 +539,36 @@ describe("Function: parseRoutes", () => {
     ]);
   });
 
+  it("parseRoutes accepts an s3-zip route matching one tag (a literal, exclusions or not) whose key is the same for every tag, and notes nothing of it: no other tag writes that key; a key with an empty folder is still refused", () => {
+    const file = (tags: string, key: string) =>
+      [
+        "version: 1",
+        "defaults: { secret: hooks/s }",
+        "providers: { github: { token: t/gh } }",
+        "routes:",
+        "  - name: zip-tag",
+        `    match: { repos: [acme/api], events: [push], tags: ${tags} }`,
+        `    action: { type: s3-zip, key: "${key}" }`,
+      ].join("\n");
+    for (const tags of ["[v1.0.0]", "['v1.0.0', '!v2*']", "[v1.0.0], branches: [main]"]) {
+      const { config, problems } = parseRoutes(
+        file(tags, "{{repo.path}}/builds/{{branch}}.zip"),
+        "routes.yaml",
+      );
+      expect(problems, tags).to.deep.equal([]);
+      expect(routeNotes(config?.routes ?? []).filter((note) => note.includes("every tag"))).to.deep.equal([]);
+    }
+    // Two tags, or a glob, share the key.
+    for (const tags of ["[v1.0.0, v2.0.0]", "['v1.*']"]) {
+      const { problems } = parseRoutes(file(tags, "{{repo.path}}/builds/{{branch}}.zip"), "routes.yaml");
+      expect(problems.map((p) => p.message).join(), tags).to.include(
+        "for every tag, each overwriting the last",
+      );
+    }
+    const empty = parseRoutes(file("[v1.0.0]", "{{repo.path}}/{{branch}}/source.zip"), "routes.yaml");
+    expect(empty.problems.map((p) => p.message).join()).to.include("the key has an empty folder");
+  });
+
   it("parseRoutes accepts an s3-zip route matching only tags with deleted: true and the default key: s3-zip skips each deletion before it renders the key, and check notes the route instead", () => {
     const text = [
       "version: 1",
