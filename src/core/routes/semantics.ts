@@ -965,13 +965,19 @@ export function reposScope(repos: unknown): "one" | "one owner" | "owners" {
   const globs = repos as string[];
   // One literal entry, whatever the exclusions leave out of it.
   if (globListLiterals(globs.filter((entry) => !entry.startsWith("!")))?.length === 1) return "one";
+  return soleOwner(globs) === undefined ? "owners" : "one owner";
+}
+
+/** The one owner (lower case) of every entry `repos` includes, as reposScope reads them; else undefined. */
+function soleOwner(repos: unknown): string | undefined {
+  if (!Array.isArray(repos) || !repos.every((glob) => typeof glob === "string")) return undefined;
   const owners = new Set<string>();
-  for (const glob of globs.filter((entry) => !entry.startsWith("!"))) {
+  for (const glob of (repos as string[]).filter((entry) => !entry.startsWith("!"))) {
     const parts = /^((?:[A-Za-z0-9_.~-]+\/)*[A-Za-z0-9_.~-]+)\/([^/]*)$/.exec(glob);
-    if (parts === null || (parts[2] as string).includes("**")) return "owners";
+    if (parts === null || (parts[2] as string).includes("**")) return undefined;
     owners.add((parts[1] as string).toLowerCase());
   }
-  return owners.size === 1 ? "one owner" : "owners";
+  return owners.size === 1 ? [...owners][0] : undefined;
 }
 
 /**
@@ -993,8 +999,9 @@ export function namesRepository(
   if (apart(FULL_NAME_FIELD) || apart(OWNER_SLASH_NAME) || apart(leaves.fullName)) return true;
   if (pullRequest && apart(leaves.baseFullName)) return true;
   if (scope !== "one owner") return false;
-  // One owner: its field is the same text for every repository, as literal text is.
-  const ownerAsText = template.replace(new RegExp(OWNER_FIELD.source, "g"), "owner");
+  // One owner: its field is the same text for every repository, as literal text is. Its own text: its digits
+  // run into a number as any text's do ({{repo}}{{owner}}{{pr.number}}: 12/ab #123 and 12/ab12 #3 are ab12123).
+  const ownerAsText = template.replace(new RegExp(OWNER_FIELD.source, "g"), soleOwner(repos) ?? "owner");
   return (
     keptApart(ownerAsText, REPO_NAME_FIELD, provider) || keptApart(ownerAsText, UNDERSCORED_FIELD, provider)
   );

@@ -2430,6 +2430,18 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
         "'{{repo.path}}/{{pr.number}}/'",
     ],
   ];
+  it("parseRoutes refuses a prefix whose name runs into the number through one owner's name holding digits: 12/ab #123 and 12/ab12 #3 are both p/ab12123/", () => {
+    const { config, problems } = parseRoutes(
+      file('["12/*"]', "p/{{repo}}{{owner}}{{pr.number}}/"),
+      "routes.yaml",
+    );
+    expect(config).to.equal(undefined);
+    expect(problems).to.have.length(1);
+    // Letters keep them apart: acme/ab #123 is abacme123.
+    expect(
+      parseRoutes(file('["acme/*"]', "p/{{repo}}{{owner}}{{pr.number}}/"), "routes.yaml").problems,
+    ).to.deep.equal([]);
+  });
   for (const [repos, prefix, provider, message] of refused) {
     it(`parseRoutes refuses the prefix ${prefix} on repos ${repos ?? "(any)"}`, () => {
       const { config, problems } = parseRoutes(file(repos, prefix, provider), "routes.yaml");
