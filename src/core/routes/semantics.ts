@@ -895,28 +895,51 @@ function endsValue(text: string, field: RegExp): boolean {
   return next < 0 || rest.slice(0, next).includes("/");
 }
 
+/** A pull request's number ending the text before a field. */
+const PR_NUMBER_BEFORE = /\{\{\s*pr\.number\s*\}\}$/;
+
 /**
- * Whether some occurrence of a field naming the repository is kept apart from every other field: between it and
- * the next field on each side, a "/" (one field's value then ends where a folder does), or no field on that
- * side at all; or, before {{pr.number}}, text without a digit. Else two repositories' values may run into one:
- * {{repo.path}}{{pr.number}} is a/b17 for a/b #17 and a/b1 #7, {{repo.path}}-{{pr.headRef}} a/b-c-d for a/b's
- * c-d and a/b-c's d.
+ * Whether what a field's value follows in a template (`before`) ends where it starts: a "/" since the field
+ * before (one field's value then ends where a folder does), or no field before at all; or, after a
+ * {{pr.number}} whose own start is so, text without a digit: the number is then the digits before it
+ * (previews/{{pr.number}}-{{repo.path}}: 17-a/b is #17 of a/b, never #1 of 7-a/b). Not after a field of folders
+ * where an owner may have folders (`nestedOwners`).
+ */
+function startsValue(before: string, nestedOwners: boolean): boolean {
+  const left = before.lastIndexOf("}}");
+  if (left < 0) return true;
+  const leftText = before.slice(left + 2);
+  const leftStart = before.lastIndexOf("{{", left);
+  const leftField = before.slice(leftStart, left + 2);
+  // A GitLab full name has any number of folders (subgroups): a field of folders before it (a head branch's
+  // {{pr.headRef.path}}) may end where the owner begins: fix/platform + web/app and fix + platform/web/app.
+  if (nestedOwners && FOLDERS_FIELD.test(leftField)) return false;
+  if (leftText.includes("/")) return true;
+  const number = before.slice(0, left + 2);
+  return (
+    leftText !== "" &&
+    !/\d/.test(leftText) &&
+    PR_NUMBER_BEFORE.test(number) &&
+    startsValue(number.slice(0, leftStart), nestedOwners)
+  );
+}
+
+/**
+ * Whether some occurrence of a field naming the repository is kept apart from every other field: on each side,
+ * a "/" between it and the next field, or no field on that side at all; or, before a {{pr.number}} that ends
+ * its value, or after one that starts at a "/", text without a digit (startsValue). Else two repositories'
+ * values may run into one: {{repo.path}}{{pr.number}} is a/b17 for a/b #17 and a/b1 #7,
+ * {{repo.path}}-{{pr.headRef}} a/b-c-d for a/b's c-d and a/b-c's d.
  */
 function keptApart(template: string, field: RegExp, provider?: Provider): boolean {
   const every = new RegExp(field.source, "g");
-  // A GitLab full name has any number of folders (subgroups): a field of folders before it (a head branch's
-  // {{pr.headRef.path}}) may end where the owner begins: fix/platform + web/app and fix + platform/web/app.
   const nestedOwners = provider === undefined || provider === "gitlab";
   for (const found of template.matchAll(every)) {
     const before = template.slice(0, found.index);
     const after = template.slice(found.index + found[0].length);
-    const left = before.lastIndexOf("}}");
-    const leftText = left < 0 ? undefined : before.slice(left + 2);
-    const leftField = left < 0 ? "" : before.slice(before.lastIndexOf("{{", left), left + 2);
-    if (nestedOwners && FOLDERS_FIELD.test(leftField)) continue;
     const right = after.indexOf("{{");
     const rightText = right < 0 ? undefined : after.slice(0, right);
-    const leftApart = leftText === undefined || leftText.includes("/");
+    const leftApart = startsValue(before, nestedOwners);
     const rightApart =
       rightText === undefined ||
       rightText.includes("/") ||

@@ -140,4 +140,82 @@ describe("Property: namesRepository, a template it takes as naming the repositor
       { numRuns: runs(1000) },
     );
   });
+
+  it("renders two different repositories' pull requests to two prefixes whatever their numbers and head branches, the number before or after the name (review h476)", () => {
+    // A GitLab full name (any number of folders) of words holding digits, and every other one made of it with
+    // characters before its owner or after its name ("1-a/b" beside "a/b", "a/b1" beside "a/b") or with a "/"
+    // and a "-" or "_" swapped: what a number or a branch beside the name could make it run into. Each with
+    // every pull request of a few numbers and branches, so that one's digits can stand for another's (#1 of
+    // 1a/b and #11 of a/b, a/b-1's "a" and a/b's "1-a").
+    const word = fc.stringMatching(/^[a1]{1,2}$/);
+    const sep = fc.constantFrom("/", "-", "_");
+    const first = fc
+      .tuple(word, fc.array(fc.tuple(sep, word), { minLength: 1, maxLength: 3 }))
+      .map(([head, rest]) => head + rest.map(([s, w]) => s + w).join(""))
+      .filter((name) => name.includes("/"));
+    const repoOf = (fullName: string) => {
+      const slash = fullName.lastIndexOf("/");
+      return { owner: fullName.slice(0, slash), name: fullName.slice(slash + 1), fullName };
+    };
+    const EDGES = ["1", "11", "1-", "-1", "a", "a-", "-a", "1-a", "a-1", "1-1"];
+    const others = (fullName: string) => {
+      const swapped = [...fullName].flatMap((c, k) =>
+        c === "/" || c === "-" || c === "_"
+          ? [`${fullName.slice(0, k)}${c === "/" ? "-" : "/"}${fullName.slice(k + 1)}`]
+          : [],
+      );
+      return [
+        ...EDGES.map((edge) => `${edge}${fullName}`),
+        ...EDGES.map((edge) => `${fullName}${edge}`),
+        ...swapped,
+      ]
+        .filter((other) => other !== fullName && /^[a1]/.test(other) && other.includes("/"))
+        .map(repoOf);
+    };
+    const NUMBERS = [1, 2, 11, 12, 21, 111];
+    const BRANCHES = ["a", "1", "a-1", "1-a", "-1", "1-", "a1", "a1-", "1-1"];
+    const PULLS = NUMBERS.flatMap((number) => BRANCHES.map((headRef) => ({ number, headRef })));
+    const piece = fc.constantFrom(
+      "{{owner}}",
+      "{{repo}}",
+      "{{pr.number}}",
+      "{{pr.headRef}}",
+      "-",
+      "/",
+      "x",
+      "1",
+    );
+    // Pieces at random, or a number with what stands before it and after it.
+    const pieces = fc.oneof(
+      fc.array(piece, { maxLength: 3 }).map((list) => list.join("")),
+      fc
+        .tuple(
+          fc.constantFrom("", "/", "-", "1", "{{pr.headRef}}", "{{pr.headRef}}-"),
+          fc.constantFrom("", "-", "1", "-1-"),
+        )
+        .map(([before, after]) => `${before}{{pr.number}}${after}`),
+    );
+    const name = fc.constantFrom("{{repo.path}}", "{{owner}}/{{repo}}");
+    fc.assert(
+      fc.property(pieces, name, pieces, first, (left, field, right, fullName) => {
+        const template = `p/${left}${field}${right}/`;
+        fc.pre(namesRepository(template, undefined, "gitlab", true));
+        const render = (repo: ReturnType<typeof repoOf>, pull: (typeof PULLS)[number]) =>
+          renderTemplate(template, { repo, pr: pull } as unknown as WebhookEvent, "s3-key");
+        // Each text the first repository's pull requests render, with one of them.
+        const ones = new Map(PULLS.map((pull) => [render(repoOf(fullName), pull), pull]));
+        for (const other of others(fullName)) {
+          for (const pull of PULLS) {
+            const text = render(other, pull);
+            const one = JSON.stringify(ones.get(text));
+            expect(
+              ones.has(text),
+              `${template}: ${fullName} ${one} and ${other.fullName} ${JSON.stringify(pull)}`,
+            ).to.equal(false);
+          }
+        }
+      }),
+      { numRuns: runs(400) },
+    );
+  });
 });

@@ -2442,6 +2442,24 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       parseRoutes(file('["acme/*"]', "p/{{repo}}{{owner}}{{pr.number}}/"), "routes.yaml").problems,
     ).to.deep.equal([]);
   });
+  it("parseRoutes refuses a prefix whose number before the repository runs on from a field, a digit or the name (review h476)", () => {
+    for (const [prefix, provider] of [
+      // a/b #17 and 7a/b #1 are both 17a/b; with a digit, #1 of 1-a/b and #11 of a/b are both 11-a/b.
+      ["p/{{pr.number}}{{repo.path}}/", "github"],
+      ["p/{{pr.number}}1-{{repo.path}}/", "github"],
+      // The number's own start runs on from a branch: a/b's "x1-" #1 and 1-a/b's "x" #1 are both x1-1-a/b.
+      ["{{pr.headRef}}{{pr.number}}-{{repo.path}}/", "github"],
+      ["p/{{pr.headRef}}-{{pr.number}}-{{repo.path}}/", "github"],
+      // The name runs on into a branch after it.
+      ["p/{{pr.number}}-{{repo.path}}-{{pr.headRef}}/", "github"],
+      // A GitLab full name after a field of folders: its owner's folders may be the branch's.
+      ["{{pr.headRef.path}}/{{pr.number}}-{{repo.path}}/", "gitlab"],
+    ] as const) {
+      const { config, problems } = parseRoutes(file(undefined, prefix, provider), "routes.yaml");
+      expect(config, prefix).to.equal(undefined);
+      expect(problems.map((p) => p.message).join(), prefix).to.include("runs into another field");
+    }
+  });
   for (const [repos, prefix, provider, message] of refused) {
     it(`parseRoutes refuses the prefix ${prefix} on repos ${repos ?? "(any)"}`, () => {
       const { config, problems } = parseRoutes(file(repos, prefix, provider), "routes.yaml");
@@ -2490,6 +2508,13 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     [undefined, "previews/{{repo}}/{{owner}}/pr-{{pr.number}}/"],
     [undefined, "previews/{{repo.fullName}}/pr-{{pr.number}}/"],
     ['["acme/*", "other/*"]', "{{owner}}/{{repo}}/pr-{{pr.number}}/"],
+    // The number first, then text without a digit: the number is the digits at the folder's start, and the
+    // name starts after the text (17-a/b is #17 of a/b, never #1 of 7-a/b) (review h476).
+    [undefined, "previews/{{pr.number}}-{{repo.path}}/"],
+    [undefined, "previews/{{pr.number}}-{{repo.path}}/", "gitlab"],
+    [undefined, "{{pr.number}}-pr-{{owner}}/{{repo}}/"],
+    [undefined, "p/{{pr.headRef}}/{{pr.number}}-{{repo.path}}/"],
+    ['["acme/*"]', "previews/{{ pr.number }}-{{repo}}/"],
   ];
   for (const [repos, prefix, provider] of taken) {
     it(`parseRoutes takes the prefix ${prefix} on repos ${repos ?? "(any)"}${provider ? ` (${provider})` : ""}`, () => {
