@@ -1101,8 +1101,8 @@ export function repoFreePrefixProblem(
   }
   if (how === "touching") {
     return (
-      "the prefix's repository name runs into another field (no / between them): two repositories' may be one " +
-      `text (a/b with #17 and a/b1 with #7 are both a/b17); write ${suggestedText(fix, 48)}`
+      "the prefix's repository name runs into another field (no / between): " +
+      `${touchingExample(template, provider, repos)}; write ${suggestedText(fix, 48)}`
     );
   }
   const what =
@@ -1113,6 +1113,98 @@ export function repoFreePrefixProblem(
     `the prefix ${what}: pull request numbers are per repository: closing one #7 deletes every #7's ` +
     `objects; write ${suggestedText(fix, 48)}`
   );
+}
+
+/** A field naming the repository in full, or by its name alone (enough on a route of one owner's). */
+const NAMING_FIELD = new RegExp(
+  [FULL_NAME_FIELD, OWNER_SLASH_NAME, REPO_NAME_FIELD, UNDERSCORED_FIELD]
+    .map((field) => field.source)
+    .join("|"),
+);
+
+/** A branch, a tag or an actor: text of the delivery's own, any two repositories' alike. */
+const FREE_TEXT_FIELD =
+  /^\{\{\s*(?:branch|tag|actor|pr\.headRef|pr\.baseRef)(?:\.path|\.underscored)?\s*\}\}$/;
+
+/**
+ * Two repositories' pull requests a prefix whose repository name runs into another field renders alike, for
+ * the shape found beside its first such field: the number right after it (a/b #17 and a/b1 #7) or before it
+ * (a/b #17 and 7a/b #1), a number running on into a branch after it or from one before it, a branch after it
+ * or before it; else said without one. Short texts only, shown as written: within the 300 characters.
+ */
+function touchingExample(template: string, provider: Provider | undefined, repos: unknown): string {
+  const generic = "two repositories' may be one text";
+  const pullRequestFields = payloadLeaves(provider);
+  const fullName = new RegExp(
+    [FULL_NAME_FIELD, OWNER_SLASH_NAME, pullRequestFields.fullName, pullRequestFields.baseFullName]
+      .map((field) => field.source)
+      .join("|"),
+  );
+  const found = fullName.exec(template) ?? NAMING_FIELD.exec(template);
+  if (found === null) return generic;
+  // A full name is shown as a/b; a name alone, on a route of one owner's repositories, as b.
+  const r = fullName.test(found[0]) ? "a/b" : reposScope(repos) === "one owner" ? "b" : "a/b";
+  const before = template.slice(0, found.index);
+  const after = template.slice(found.index + found[0].length);
+  const nestedOwners = provider === undefined || provider === "gitlab";
+  const both = (one: string, other: string, text: string) => `${one} and ${other} are both ${text}`;
+  // A pull request is "from" its head branch, "with" any other text.
+  const by = (field: string) => (/^\{\{\s*pr\.headRef/.test(field) ? "from" : "with");
+  // A field without its blanks: within the 300 characters.
+  const bare = (field: string) => field.replace(/\s+/g, "");
+  const short = (text: string, chars: RegExp) => new RegExp(`^${chars.source}{0,2}$`).test(text);
+  const right = after.indexOf("{{");
+  const rightText = right < 0 ? undefined : after.slice(0, right);
+  const rightApart =
+    rightText === undefined ||
+    rightText.includes("/") ||
+    (rightText !== "" && !/\d/.test(rightText) && endsValue(after.slice(right), PR_NUMBER_FIELD));
+  if (!rightApart && rightText !== undefined) {
+    const rest = after.slice(right);
+    const field = /^\{\{[^}]*\}\}/.exec(rest)?.[0] ?? "";
+    const t = rightText;
+    if (PR_NUMBER_FIELD.test(rest)) {
+      if (t === "") return both(`${r} #17`, `${r}1 #7`, `${r}17`);
+      if (/^[1-9]\d?$/.test(t)) return both(`${r} #${t}7`, `${r}${t} #7`, `${r}${t}${t}7`);
+      // The number runs on into a branch after it, through the same text.
+      const onward = rest.slice(field.length);
+      const next = onward.indexOf("{{");
+      const nextField = next < 0 ? "" : (/^\{\{[^}]*\}\}/.exec(onward.slice(next))?.[0] ?? "");
+      if (short(t, /[A-Za-z._-]/) && onward.slice(0, next) === t && FREE_TEXT_FIELD.test(nextField))
+        return both(
+          `${r} #2 ${by(nextField)} 3${t}x`,
+          `${r}${t}2 #3 ${by(nextField)} x`,
+          `${r}${t}2${t}3${t}x`,
+        );
+      return generic;
+    }
+    if (FREE_TEXT_FIELD.test(field) && short(t, /[A-Za-z0-9._-]/))
+      return both(`${r} with ${bare(field)} c${t}d`, `${r}${t}c with d`, `${r}${t}c${t}d`);
+    return generic;
+  }
+  if (startsValue(before, nestedOwners)) return generic;
+  const left = before.lastIndexOf("}}");
+  const t = before.slice(left + 2);
+  const leftStart = before.lastIndexOf("{{", left);
+  const field = before.slice(leftStart, left + 2);
+  if (PR_NUMBER_BEFORE.test(field)) {
+    if (t === "") return both(`${r} #17`, `7${r} #1`, `17${r}`);
+    if (/^\d{1,2}$/.test(t)) return both(`${r} #2${t}`, `${t}${r} #2`, `2${t}${t}${r}`);
+    // The number runs on from a branch before it.
+    const earlier = before.slice(0, leftStart);
+    const t0 = earlier.slice(earlier.lastIndexOf("}}") + 2);
+    const earlierField = earlier.slice(earlier.lastIndexOf("{{"), earlier.lastIndexOf("}}") + 2);
+    if (short(t, /[A-Za-z._-]/) && t !== "" && short(t0, /[A-Za-z._-]/) && FREE_TEXT_FIELD.test(earlierField))
+      return both(
+        `${r} #1 ${by(earlierField)} x${t0}1${t}y`,
+        `y${t0}1${t}${r} #1 ${by(earlierField)} x`,
+        `x${t0}1${t}y${t0}1${t}${r}`,
+      );
+    return generic;
+  }
+  if (FREE_TEXT_FIELD.test(field) && short(t, /[A-Za-z0-9._-]/))
+    return both(`${r} with ${bare(field)} c${t}d`, `d${t}${r} with c`, `c${t}d${t}${r}`);
+  return generic;
 }
 
 /** A KMS key ARN (a multi-Region key's too): IAM names a key by it, and matches no alias or key id. */

@@ -5,6 +5,8 @@ import { expect } from "chai";
 import { stringify } from "yaml";
 import { routeNotes } from "../../../src/core/routes/notes";
 import { parseRoutes, positionInRoutes } from "../../../src/core/routes/parse";
+import { renderTemplate } from "../../../src/core/templates";
+import type { WebhookEvent } from "../../../src/core/types";
 
 const FIXTURES = join(__dirname, "../../fixtures/routes");
 
@@ -2366,36 +2368,65 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       `${lead} names no repository, on a route of several: owner and name joined by anything but "/" may be two ` +
         `repositories' (a-b/c and a/b-c); write '${fix}'`,
     ]),
-    // The full name with a field against it: a/b with #17 and a/b1 with #7 are both a/b17.
+    // The full name with a field against it, with an example of the shape found (review h476): a/b with #17
+    // and a/b1 with #7 are both a/b17.
     ...[
-      ["p/{{repo.path}}{{pr.number}}/", "p/{{repo.path}}/{{pr.number}}/"],
+      [
+        "p/{{repo.path}}{{pr.number}}/",
+        "a/b #17 and a/b1 #7 are both a/b17",
+        "p/{{repo.path}}/{{pr.number}}/",
+      ],
       [
         "p/{{repo}}{{repo.path}}{{owner}}/pr-{{pr.number}}/",
+        "two repositories' may be one text",
         "p/{{repo}}/{{repo.path}}/{{owner}}/pr-{{pr.numbe…",
       ],
-      ["p/{{owner}}/{{repo}}{{pr.number}}/", "p/{{owner}}/{{repo}}/{{pr.number}}/"],
+      [
+        "p/{{owner}}/{{repo}}{{pr.number}}/",
+        "a/b #17 and a/b1 #7 are both a/b17",
+        "p/{{owner}}/{{repo}}/{{pr.number}}/",
+      ],
       // Text that a name or branch can hold does not keep them apart: a/b's c-d and a/b-c's d are both a/b-c-d.
-      ["previews/{{repo.path}}-{{pr.headRef}}/", "previews/{{repo.path}}-/{{pr.headRef}}/"],
+      [
+        "previews/{{repo.path}}-{{pr.headRef}}/",
+        "a/b with {{pr.headRef}} c-d and a/b-c with d are both a/b-c-d",
+        "previews/{{repo.path}}-/{{pr.headRef}}/",
+      ],
       [
         "previews/{{payload.repository.full_name}}{{pr.number}}/",
+        "a/b #17 and a/b1 #7 are both a/b17",
         "previews/{{payload.repository.full_name}}/{{pr.n…",
       ],
       // The number runs on into the head branch: acme/api !2 from 3-fix and acme/api-2 !3 from fix (review h474).
-      ["{{repo.path}}-{{pr.number}}-{{pr.headRef}}/", "{{repo.path}}-/{{pr.number}}-/{{pr.headRef}}/"],
-    ].map(([prefix, fix]): [string | undefined, string, string, string] => [
+      [
+        "{{repo.path}}-{{pr.number}}-{{pr.headRef}}/",
+        "a/b #2 from 3-x and a/b-2 #3 from x are both a/b-2-3-x",
+        "{{repo.path}}-/{{pr.number}}-/{{pr.headRef}}/",
+      ],
+      // The number before the name.
+      [
+        "p/{{pr.number}}{{repo.path}}/",
+        "a/b #17 and 7a/b #1 are both 17a/b",
+        "p/{{pr.number}}/{{repo.path}}/",
+      ],
+      [
+        "{{pr.headRef}}{{pr.number}}-{{repo.path}}/",
+        "a/b #1 from x1-y and y1-a/b #1 from x are both x1-y1-a/b",
+        "{{pr.headRef}}/{{pr.number}}-/{{repo.path}}/",
+      ],
+    ].map(([prefix, example, fix]): [string | undefined, string, string, string] => [
       undefined,
       prefix as string,
       "github",
-      `${lead}'s repository name runs into another field (no / between them): two repositories' may be one ` +
-        `text (a/b with #17 and a/b1 with #7 are both a/b17); write '${fix}'`,
+      `${lead}'s repository name runs into another field (no / between): ${example}; write '${fix}'`,
     ]),
     // One owner's repositories: the name alone names the repository, but not run into the number.
     [
       '["acme/*"]',
       "previews/{{repo}}{{pr.number}}/",
       "github",
-      `${lead}'s repository name runs into another field (no / between them): two repositories' may be one ` +
-        "text (a/b with #17 and a/b1 with #7 are both a/b17); write 'previews/{{repo}}/{{pr.number}}/'",
+      `${lead}'s repository name runs into another field (no / between): b #17 and b1 #7 are both b17; ` +
+        "write 'previews/{{repo}}/{{pr.number}}/'",
     ],
     // Another host's full name field is not in the payload and renders empty (review h438): GitLab's merge
     // request has repository.name, no full_name; Data Center's payload has no repository.
@@ -2442,6 +2473,88 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       parseRoutes(file('["acme/*"]', "p/{{repo}}{{owner}}{{pr.number}}/"), "routes.yaml").problems,
     ).to.deep.equal([]);
   });
+  it("parseRoutes gives a refused prefix whose name runs into another field an example that prefix renders alike for two repositories, of the shape found (review h476)", () => {
+    type Pull = { number: number; headRef?: string };
+    // [repos, prefix, first repository and pull request, second, the example the message gives]
+    const cases: Array<[string | undefined, string, [string, Pull], [string, Pull], string]> = [
+      [
+        undefined,
+        "p/{{repo.path}}{{pr.number}}/",
+        ["a/b", { number: 17 }],
+        ["a/b1", { number: 7 }],
+        "a/b #17 and a/b1 #7 are both a/b17",
+      ],
+      [
+        undefined,
+        "p/{{repo.path}}1{{pr.number}}/",
+        ["a/b", { number: 17 }],
+        ["a/b1", { number: 7 }],
+        "a/b #17 and a/b1 #7 are both a/b117",
+      ],
+      [
+        undefined,
+        "p/{{pr.number}}{{repo.path}}/",
+        ["a/b", { number: 17 }],
+        ["7a/b", { number: 1 }],
+        "a/b #17 and 7a/b #1 are both 17a/b",
+      ],
+      [
+        undefined,
+        "p/{{pr.number}}1{{repo.path}}/",
+        ["a/b", { number: 21 }],
+        ["1a/b", { number: 2 }],
+        "a/b #21 and 1a/b #2 are both 211a/b",
+      ],
+      [
+        undefined,
+        "p/{{repo.path}}-{{pr.headRef}}/",
+        ["a/b", { number: 1, headRef: "c-d" }],
+        ["a/b-c", { number: 1, headRef: "d" }],
+        "a/b with {{pr.headRef}} c-d and a/b-c with d are both a/b-c-d",
+      ],
+      [
+        undefined,
+        "p/{{pr.headRef}}_{{repo.path}}/",
+        ["a/b", { number: 1, headRef: "c_d" }],
+        ["d_a/b", { number: 1, headRef: "c" }],
+        "a/b with {{pr.headRef}} c_d and d_a/b with c are both c_d_a/b",
+      ],
+      [
+        undefined,
+        "{{repo.path}}-{{pr.number}}-{{pr.headRef}}/",
+        ["a/b", { number: 2, headRef: "3-x" }],
+        ["a/b-2", { number: 3, headRef: "x" }],
+        "a/b #2 from 3-x and a/b-2 #3 from x are both a/b-2-3-x",
+      ],
+      [
+        undefined,
+        "p/{{pr.headRef}}-{{pr.number}}-{{repo.path}}/",
+        ["a/b", { number: 1, headRef: "x-1-y" }],
+        ["y-1-a/b", { number: 1, headRef: "x" }],
+        "a/b #1 from x-1-y and y-1-a/b #1 from x are both x-1-y-1-a/b",
+      ],
+      [
+        '["acme/*"]',
+        "p/{{repo}}{{pr.number}}/",
+        ["acme/b", { number: 17 }],
+        ["acme/b1", { number: 7 }],
+        "b #17 and b1 #7 are both b17",
+      ],
+    ];
+    for (const [repos, prefix, [one, first], [two, second], example] of cases) {
+      const render = (fullName: string, pr: Pull) => {
+        const [owner, name] = fullName.split("/");
+        const event = { repo: { owner, name, fullName }, pr } as unknown as WebhookEvent;
+        return renderTemplate(prefix, event, "s3-key");
+      };
+      const text = example.slice(example.lastIndexOf(" ") + 1);
+      expect(render(one, first), prefix).to.equal(`${prefix.startsWith("p/") ? "p/" : ""}${text}/`);
+      expect(render(two, second), prefix).to.equal(render(one, first));
+      const { problems } = parseRoutes(file(repos, prefix), "routes.yaml");
+      expect(problems.map((p) => p.message).join(), prefix).to.include(`(no / between): ${example}; write`);
+    }
+  });
+
   it("parseRoutes refuses a prefix whose number before the repository runs on from a field, a digit or the name (review h476)", () => {
     for (const [prefix, provider] of [
       // a/b #17 and 7a/b #1 are both 17a/b; with a digit, #1 of 1-a/b and #11 of a/b are both 11-a/b.

@@ -135,6 +135,32 @@ describe("Function: parseRoutes, user text in messages is escaped and clipped", 
     expect(found[0]).to.include(`'${"}".repeat(60)}…/'`);
   });
 
+  it("parseRoutes keeps the message of a prefix whose name runs into a branch under 300 characters, the example's field and text at their longest, after a 40-character escaped route name (review h476)", () => {
+    for (const prefix of [
+      `p/{{repo.path}}--{{   pr.headRef.underscored   }}/${"x".repeat(80)}/`,
+      `p/{{   pr.headRef.underscored   }}--{{repo.path}}/${"x".repeat(80)}/`,
+      `p/{{   pr.headRef.underscored   }}--{{pr.number}}--{{repo.path}}/${"x".repeat(80)}/`,
+      `p/{{payload.pull_request.base.repo.full_name}}--{{pr.headRef.underscored}}/${"x".repeat(80)}/`,
+    ]) {
+      const text = stringify({
+        version: 1,
+        defaults: { secret: "hooks/s" },
+        providers: { github: { token: "t/gh" } },
+        routes: [
+          {
+            name: "\u001b".repeat(10),
+            match: { events: ["pull_request"], actions: ["closed"] },
+            action: { type: "pr-cleanup", steps: [{ "delete-s3-prefix": { bucket: "b-b", prefix } }] },
+          },
+        ],
+      });
+      const found = messages(text).filter((m) => m.includes("runs into another field"));
+      expect(found, prefix).to.have.length(1);
+      expect(found[0], prefix).to.match(/are both/);
+      expect(found[0]?.length, found[0]).to.be.at.most(MAX_MESSAGE);
+    }
+  });
+
   it("parseRoutes keeps a duplicate long route name's message short", () => {
     const name = `x${"\u001b".repeat(500)}`;
     const text = stringify({
