@@ -895,6 +895,9 @@ function endsValue(text: string, field: RegExp): boolean {
   return next < 0 || rest.slice(0, next).includes("/");
 }
 
+/** A field of folders anywhere in a text. */
+const FOLDERS_ANYWHERE = new RegExp(FOLDERS_FIELD.source.slice(1, -1));
+
 /** A pull request's number ending the text before a field. */
 const PR_NUMBER_BEFORE = /\{\{\s*pr\.number\s*\}\}$/;
 
@@ -905,7 +908,7 @@ const PR_NUMBER_BEFORE = /\{\{\s*pr\.number\s*\}\}$/;
  * (previews/{{pr.number}}-{{repo.path}}: 17-a/b is #17 of a/b, never #1 of 7-a/b). Not after a field of folders
  * where an owner may have folders (`nestedOwners`).
  */
-function startsValue(before: string, nestedOwners: boolean): boolean {
+function startsValue(before: string, nestedOwners: boolean, fullName = false): boolean {
   const left = before.lastIndexOf("}}");
   if (left < 0) return true;
   const leftText = before.slice(left + 2);
@@ -913,14 +916,17 @@ function startsValue(before: string, nestedOwners: boolean): boolean {
   const leftField = before.slice(leftStart, left + 2);
   // A GitLab full name has any number of folders (subgroups): a field of folders before it (a head branch's
   // {{pr.headRef.path}}) may end where the owner begins: fix/platform + web/app and fix + platform/web/app.
-  if (nestedOwners && FOLDERS_FIELD.test(leftField)) return false;
+  // Anywhere before it, for a full name: fix/pr-1/a #2 + b/c and fix #1 + a/pr-2/b/c in
+  // {{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}.
+  if (nestedOwners && (FOLDERS_FIELD.test(leftField) || (fullName && FOLDERS_ANYWHERE.test(before))))
+    return false;
   if (leftText.includes("/")) return true;
   const number = before.slice(0, left + 2);
   return (
     leftText !== "" &&
     !/\d/.test(leftText) &&
     PR_NUMBER_BEFORE.test(number) &&
-    startsValue(number.slice(0, leftStart), nestedOwners)
+    startsValue(number.slice(0, leftStart), nestedOwners, fullName)
   );
 }
 
@@ -933,13 +939,15 @@ function startsValue(before: string, nestedOwners: boolean): boolean {
  */
 function keptApart(template: string, field: RegExp, provider?: Provider): boolean {
   const every = new RegExp(field.source, "g");
+  // A name alone holds no "/": a field of folders further before it leaves its folders counted.
+  const fullName = field !== REPO_NAME_FIELD && field !== UNDERSCORED_FIELD;
   const nestedOwners = provider === undefined || provider === "gitlab";
   for (const found of template.matchAll(every)) {
     const before = template.slice(0, found.index);
     const after = template.slice(found.index + found[0].length);
     const right = after.indexOf("{{");
     const rightText = right < 0 ? undefined : after.slice(0, right);
-    const leftApart = startsValue(before, nestedOwners);
+    const leftApart = startsValue(before, nestedOwners, fullName);
     const rightApart =
       rightText === undefined ||
       rightText.includes("/") ||
@@ -1182,7 +1190,7 @@ function touchingExample(template: string, provider: Provider | undefined, repos
       return both(`${r} with ${bare(field)} c${t}d`, `${r}${t}c with d`, `${r}${t}c${t}d`);
     return generic;
   }
-  if (startsValue(before, nestedOwners)) return generic;
+  if (startsValue(before, nestedOwners, fullName.test(found[0]))) return generic;
   const left = before.lastIndexOf("}}");
   const t = before.slice(left + 2);
   const leftStart = before.lastIndexOf("{{", left);

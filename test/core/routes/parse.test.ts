@@ -2443,6 +2443,14 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       `route "cleanup" action.steps[0].delete-s3-prefix.prefix: {{${field}}} renders empty (not in a ${provider} ` +
         "payload): the prefix names no repository, so each #7 shares it; write 'p/{{repo.path}}/pr-{{pr.number}}/'",
     ]),
+    // A head branch's folders anywhere before a GitLab full name, another field between: b/c !2 from fix/pr-1/a
+    // and a/pr-2/b/c !1 from fix are both fix/pr-1/a/pr-2/b/c/ (review h476).
+    [
+      undefined,
+      "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/",
+      "gitlab",
+      noRepo("{{repo.path}}/{{pr.headRef.path}}/pr-{{pr.number…"),
+    ],
     // A head branch's folders before a GitLab full name: web/app !1 from fix/platform and platform/web/app !2
     // from fix are both previews/fix/platform/web/app/ (review h475).
     [
@@ -2565,13 +2573,20 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
       ["p/{{pr.headRef}}-{{pr.number}}-{{repo.path}}/", "github"],
       // The name runs on into a branch after it.
       ["p/{{pr.number}}-{{repo.path}}-{{pr.headRef}}/", "github"],
-      // A GitLab full name after a field of folders: its owner's folders may be the branch's.
-      ["{{pr.headRef.path}}/{{pr.number}}-{{repo.path}}/", "gitlab"],
     ] as const) {
       const { config, problems } = parseRoutes(file(undefined, prefix, provider), "routes.yaml");
       expect(config, prefix).to.equal(undefined);
       expect(problems.map((p) => p.message).join(), prefix).to.include("runs into another field");
     }
+    // A GitLab full name after a field of folders: its owner's folders may be the branch's, a "/" or not.
+    const gitlab = parseRoutes(
+      file(undefined, "{{pr.headRef.path}}/{{pr.number}}-{{repo.path}}/", "gitlab"),
+      "r",
+    );
+    expect(gitlab.config).to.equal(undefined);
+    expect(gitlab.problems.map((p) => p.message).join()).to.include(
+      "names no repository, on a route of several: pull request numbers are per repository",
+    );
   });
   for (const [repos, prefix, provider, message] of refused) {
     it(`parseRoutes refuses the prefix ${prefix} on repos ${repos ?? "(any)"}`, () => {
@@ -2628,6 +2643,10 @@ describe("Function: parseRoutes, a delete-s3-prefix prefix without the repositor
     [undefined, "{{pr.number}}-pr-{{owner}}/{{repo}}/"],
     [undefined, "p/{{pr.headRef}}/{{pr.number}}-{{repo.path}}/"],
     ['["acme/*"]', "previews/{{ pr.number }}-{{repo}}/"],
+    // A head branch's folders before the number: a GitHub full name has one "/", and a name alone none, so the
+    // folders after the branch's are counted (review h476).
+    [undefined, "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo.path}}/", "github"],
+    ['["platform/team/*"]', "{{pr.headRef.path}}/pr-{{pr.number}}/{{repo}}/", "gitlab"],
   ];
   for (const [repos, prefix, provider] of taken) {
     it(`parseRoutes takes the prefix ${prefix} on repos ${repos ?? "(any)"}${provider ? ` (${provider})` : ""}`, () => {
