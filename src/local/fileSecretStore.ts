@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { SecretNotFoundError, TransientDependencyError } from "../core/errors";
 import { jsonErrorOffset } from "../core/jsonErrorOffset";
-import type { SecretStore } from "../core/ports";
+import type { LogFn, SecretStore } from "../core/ports";
 import { looksRandom, secretRefProblem } from "../core/routes/checks";
 import { withoutByteOrderMark } from "../core/secretValues";
 
@@ -85,16 +85,27 @@ export function parseSecretsFile(fileText: string, file: string): Map<string, st
 const STAT_INTERVAL_MS = 1_000;
 const REFRESH_INTERVAL_MS = 100;
 
+/** What is wrong with the file on disk while the last good secrets serve, and which state of it that is. */
+interface FileProblem {
+  /** "secrets file X: not valid JSON (line L, column C)": never a value (jsonSyntaxProblem). */
+  text: string;
+  /** The file's mtime and size, or the stat's error code: a warning is logged once per change of these. */
+  key: string;
+}
+
 export class FileSecretStore implements SecretStore {
   private secrets = new Map<string, string>();
   /** Each non-empty secret as its one version: what versions() copies and peek() hands out. */
   private cached = new Map<string, readonly string[]>();
   private loadedMtimeMs = -1;
   private checkedAt = 0;
+  /** Set while the file cannot be read or parsed: the secrets served are the last good ones. */
+  private problem: FileProblem | undefined;
 
   constructor(
     readonly file: string,
     private readonly now: () => number = Date.now,
+    private readonly log: LogFn = () => undefined,
   ) {
     try {
       this.reload();
@@ -108,8 +119,19 @@ export class FileSecretStore implements SecretStore {
   }
 
   async versions(name: string, options?: { refresh?: boolean }): Promise<string[]> {
-    this.maybeReload(options?.refresh === true);
+    const refresh = options?.refresh === true;
+    this.maybeReload(refresh);
     const known = this.cached.get(name);
+    const problem = this.problem;
+    // The file on disk may hold the name (just added) or a new value (a rotation: the caller refreshes
+    // because the value it has was refused) that cannot be read yet: retryable, not "not found" or a 401.
+    if (problem !== undefined && (known === undefined || refresh)) {
+      const lacks = known === undefined ? "the last good secrets lack it" : "it may hold a new value";
+      throw new TransientDependencyError(
+        `secret "${name}" cannot be read: ${problem.text} (${lacks}); fix the file`,
+        { cause: new SecretsFileError(problem.text) },
+      );
+    }
     if (known === undefined) {
       throw new SecretNotFoundError(name, {
         cause: new Error(`add "${name}" to ${this.file}`),
@@ -119,7 +141,10 @@ export class FileSecretStore implements SecretStore {
   }
 
   peek(name: string, options?: { refresh?: boolean }): readonly string[] | undefined {
-    if (this.now() - this.checkedAt >= this.checkInterval(options?.refresh === true)) return undefined;
+    const refresh = options?.refresh === true;
+    // While the file is in error a refresh must reach versions(), which says so.
+    if (refresh && this.problem !== undefined) return undefined;
+    if (this.now() - this.checkedAt >= this.checkInterval(refresh)) return undefined;
     return this.cached.get(name);
   }
 
@@ -134,21 +159,55 @@ export class FileSecretStore implements SecretStore {
     // at most every REFRESH_INTERVAL_MS: a flood of bad signatures must not turn into a flood of stats.
     if (now - this.checkedAt < this.checkInterval(refresh)) return;
     this.checkedAt = now;
-    let mtimeMs: number;
+    let stats: { mtimeMs: number; size: number };
     try {
-      mtimeMs = statSync(this.file).mtimeMs;
+      stats = statSync(this.file);
     } catch (error) {
       // Gone for a moment (an editor saving by rename): as with a half-edited file, the last good secrets
       // still serve; a delivery answered 503 here is not redelivered by GitHub on its own.
-      if (this.loadedMtimeMs >= 0) return;
-      throw new TransientDependencyError(`secrets file ${this.file} cannot be read`, { cause: error });
+      if (this.loadedMtimeMs < 0) {
+        throw new TransientDependencyError(`secrets file ${this.file} cannot be read`, { cause: error });
+      }
+      const code = String((error as NodeJS.ErrnoException).code);
+      this.setProblem(
+        `secrets file ${this.file}: ${code === "ENOENT" ? "not found" : `cannot be read (${code})`}`,
+        code,
+      );
+      return;
     }
-    if (mtimeMs === this.loadedMtimeMs) return;
+    // A file in error is read again at every check, whatever its mtime: a write that completes within the
+    // mtime's grain must not leave the partial text's problem standing.
+    if (stats.mtimeMs === this.loadedMtimeMs && this.problem === undefined) return;
     try {
       this.reload();
     } catch (error) {
       // A half-edited file: keep serving the last good secrets, answer 5xx only if there are none.
       if (this.loadedMtimeMs < 0) throw new TransientDependencyError(String((error as Error).message));
+      const text =
+        error instanceof SecretsFileError
+          ? `secrets file ${error.message}`
+          : `secrets file ${this.file}: cannot be read (${String((error as NodeJS.ErrnoException).code)})`;
+      this.setProblem(text, `${stats.mtimeMs}:${stats.size}:${text}`);
+    }
+  }
+
+  /** Records the file's problem; logs it once per change of the file (its mtime and size), never a value. */
+  private setProblem(text: string, key: string): void {
+    const known = this.problem?.key === key;
+    this.problem = { text, key };
+    if (known) return;
+    this.say({
+      level: "warn",
+      msg: `${text}; the last good secrets still serve`,
+      hint: "until the file is fixed, a delivery needing a secret they lack, or one read again after a refusal, is answered 503 or retried",
+    });
+  }
+
+  private say(line: Record<string, unknown>): void {
+    try {
+      this.log(line);
+    } catch {
+      // A broken log sink must not fail a read of the secrets.
     }
   }
 
@@ -163,5 +222,9 @@ export class FileSecretStore implements SecretStore {
     for (const [name, value] of this.secrets) if (value !== "") this.cached.set(name, [value]);
     this.loadedMtimeMs = mtimeMs;
     this.checkedAt = this.now();
+    if (this.problem !== undefined) {
+      this.problem = undefined;
+      this.say({ level: "info", msg: `secrets file ${this.file} read again: its secrets serve` });
+    }
   }
 }

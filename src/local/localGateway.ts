@@ -241,7 +241,7 @@ async function openLocalGateway(
     secretsFile = ensured.file;
     generatedSecrets = ensured.created;
   }
-  const secrets = new FileSecretStore(secretsFile);
+  const secrets = new FileSecretStore(secretsFile, Date.now, log);
   const known = new Set(secrets.names());
   const missingSecrets = [...new Set(routes.flatMap(routeSecretNames))].filter((n) => !known.has(n)).sort();
 

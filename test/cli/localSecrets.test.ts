@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { secretEntry } from "../../src/cli/send";
-import { SecretNotFoundError } from "../../src/core/errors";
+import { SecretNotFoundError, TransientDependencyError } from "../../src/core/errors";
 import type { Route } from "../../src/core/types";
 import {
   FileSecretStore,
@@ -364,6 +364,96 @@ describe("Class: FileSecretStore, reading and re-reading the file", () => {
     utimesSync(file, new Date(), new Date(Date.now() + 5_000));
     clock += 5_000;
     expect(await store.versions("s")).to.deep.equal(["one"]);
+  });
+});
+
+describe("Class: FileSecretStore, a file edited into one it cannot read while serve runs", () => {
+  /** A store over {"s": "one"} whose file is then overwritten with `text`; its clock and its log lines. */
+  function brokenBy(text: string) {
+    const clock = { now: 1_000_000 };
+    const lines: Record<string, unknown>[] = [];
+    writeFileSync(file, JSON.stringify({ s: "one" }));
+    const store = new FileSecretStore(
+      file,
+      () => clock.now,
+      (line) => lines.push(line),
+    );
+    writeFileSync(file, text);
+    utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+    clock.now += 1_000;
+    return { store, clock, lines };
+  }
+  const BROKEN = '{\n  "s": "two-secret-value",\n  "jenkins": {"user": "ci", "token": "t0k-secret"},\n}\n';
+
+  it("logs one warning per change of the file, naming its line and column and no value, while the last good secrets serve", async () => {
+    const { store, clock, lines } = brokenBy(BROKEN);
+    expect(await store.versions("s")).to.deep.equal(["one"]);
+    clock.now += 1_000;
+    expect(await store.versions("s")).to.deep.equal(["one"]);
+    expect(lines).to.deep.equal([
+      {
+        level: "warn",
+        msg: `secrets file ${file}: not valid JSON (line 4, column 1); the last good secrets still serve`,
+        hint: "until the file is fixed, a delivery needing a secret they lack, or one read again after a refusal, is answered 503 or retried",
+      },
+    ]);
+    expect(JSON.stringify(lines)).to.not.match(/two-secret|t0k/);
+    writeFileSync(file, `${BROKEN}x`);
+    utimesSync(file, new Date(), new Date(Date.now() + 10_000));
+    clock.now += 1_000;
+    await store.versions("s");
+    expect(lines).to.have.length(2);
+  });
+
+  it("a name the last good secrets lack is a retryable TransientDependencyError naming the file's problem, not SecretNotFoundError", async () => {
+    const { store } = brokenBy(BROKEN);
+    const error = await store.versions("jenkins").catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(TransientDependencyError);
+    expect((error as Error).message).to.equal(
+      `secret "jenkins" cannot be read: secrets file ${file}: not valid JSON (line 4, column 1) (the last good secrets lack it); fix the file`,
+    );
+    expect(store.peek("jenkins")).to.equal(undefined);
+  });
+
+  it("a refresh (a value refused) is a TransientDependencyError while the file is in error: it may hold a new value", async () => {
+    const { store } = brokenBy(BROKEN);
+    expect(await store.versions("s")).to.deep.equal(["one"]);
+    expect(store.peek("s")).to.deep.equal(["one"]);
+    expect(store.peek("s", { refresh: true })).to.equal(undefined);
+    const error = await store.versions("s", { refresh: true }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(TransientDependencyError);
+    expect((error as Error).message).to.include("(it may hold a new value)");
+  });
+
+  it("the fixed file is read at the next check, even with the broken one's modification time, and says so", async () => {
+    const { store, clock, lines } = brokenBy('{"s": "tw');
+    await store.versions("s");
+    const { mtime } = statSync(file);
+    writeFileSync(file, JSON.stringify({ s: "two", jenkins: "j" }));
+    utimesSync(file, mtime, mtime); // a write completed within the mtime's grain
+    clock.now += 1_000;
+    expect(await store.versions("jenkins")).to.deep.equal(["j"]);
+    expect(await store.versions("s", { refresh: true })).to.deep.equal(["two"]);
+    expect(lines.at(-1)).to.deep.equal({
+      level: "info",
+      msg: `secrets file ${file} read again: its secrets serve`,
+    });
+  });
+
+  it("a file gone or unreadable is the same: one warning with its error code, and a name it lacks is retryable", async () => {
+    const { store, clock, lines } = brokenBy(JSON.stringify({ s: "one" }));
+    rmSync(file);
+    clock.now += 1_000;
+    expect(await store.versions("jenkins").catch((e: unknown) => e)).to.be.instanceOf(
+      TransientDependencyError,
+    );
+    mkdirSync(file);
+    clock.now += 1_000;
+    expect(await store.versions("s")).to.deep.equal(["one"]);
+    expect(lines.map((l) => l.msg)).to.deep.equal([
+      `secrets file ${file}: not found; the last good secrets still serve`,
+      `secrets file ${file}: cannot be read (EISDIR); the last good secrets still serve`,
+    ]);
   });
 });
 
