@@ -27,6 +27,7 @@ import {
 } from "../core/policy";
 import type { LogFn, ObjectStore, SecretStore } from "../core/ports";
 import { routeSecretNames } from "../core/routeSecrets";
+import { withoutInvisible } from "../core/shownText";
 import type { ActionOutcome, HeaderBag, Route, RoutesConfig, WorkItem } from "../core/types";
 import {
   actionRan,
@@ -1250,7 +1251,10 @@ function sendJson(
   options: { endWithRequest?: http.IncomingMessage } = {},
 ): void {
   if (!res.req.complete) answeredBeforeBody.add(res.req);
-  const text = Buffer.from(JSON.stringify(body), "utf8");
+  // A request's text it echoes (an unknown route's path, a branch in a reason) may hold a C1 control or a bidi
+  // override, which a terminal running `curl` would act on: written as \uXXXX, as serve's log writes them
+  // (the JSON parses to the same strings).
+  const text = Buffer.from(withoutInvisible(JSON.stringify(body)), "utf8");
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": String(text.length),

@@ -41,6 +41,19 @@ function request(
   });
 }
 
+/** The body of GET `path`, as the bytes read (UTF-8), not parsed. */
+function rawText(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: "127.0.0.1", port, path, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      })
+      .on("error", reject);
+  });
+}
+
 describe("Function: startLocalGateway, its own endpoints", () => {
   let dir: string;
   let gateway: Awaited<ReturnType<typeof startLocalGateway>>;
@@ -144,6 +157,18 @@ describe("Function: startLocalGateway, its own endpoints", () => {
     const answer = await request(gateway.port, "GET", "/_hookgate/deliveries?limit=100000");
     expect(answer.status).to.equal(200);
     expect(answer.body).to.deep.equal((await request(gateway.port, "GET", "/_hookgate/deliveries")).body);
+  });
+
+  it("writes a request's bidi override (U+202E) and C1 control (U+009B) as \\uXXXX in /_hookgate/deliveries, which parses to the same strings", async () => {
+    await request(gateway.port, "POST", "/hooks/%E2%80%AEnur.exe%C2%9B2J", {
+      "x-github-event": "push",
+      "x-github-delivery": "d-\u009b1",
+    });
+    const text = await rawText(gateway.port, "/_hookgate/deliveries");
+    expect(text).to.not.match(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(text).to.include("\\u202enur.exe\\u009b2J");
+    const [entry] = JSON.parse(text) as { route: string; delivery: string }[];
+    expect([entry?.route, entry?.delivery]).to.deep.equal(["\u202enur.exe\u009b2J", "d-\u009b1"]);
   });
 
   it("any other path is 404 not found", async () => {
