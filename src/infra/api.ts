@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { type GatewayAnswerBody, NOT_FOUND_BODY } from "../core/gatewayAnswers";
 import { logLineAlarm } from "./logLineAlarm";
 import { apiAllowlistPolicy, assumeRolePolicy, managedPolicyArn } from "./policies";
 
@@ -93,14 +94,6 @@ export function deploymentHash(
  */
 export const ROUTE_METHOD = "ANY";
 
-/** The body of a request to a path that is no route: the contract's shape, as `hookgate serve` answers it. */
-export const NOT_FOUND_BODY: GatewayAnswer["body"] = {
-  status: "rejected",
-  route: null,
-  delivery: null,
-  reason: "unknown route",
-};
-
 /**
  * An answer API Gateway makes itself, never reaching a route's function, in the contract's shape. Its route and
  * delivery are null: a gateway response template is not VTL (no $util to escape with), and a delivery id read
@@ -118,7 +111,7 @@ export interface GatewayAnswer {
   statusCode?: string;
   /** Static headers to add (the gateway response's `gatewayresponse.header.<name>` parameters). */
   headers?: Record<string, string>;
-  body: { status: "rejected" | "error"; route: null; delivery: null; reason: string };
+  body: GatewayAnswerBody;
 }
 
 const redeliver = "it may not be queued: redeliver it (one already queued is answered duplicate)";

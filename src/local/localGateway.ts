@@ -15,6 +15,7 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import type { ProxySettings } from "../actions/proxy";
 import { ActionError, SecretNotFoundError } from "../core/errors";
 import { DELIVERY_HEADERS, EVENT_HEADERS } from "../core/events/headers";
+import { NOT_FOUND_BODY } from "../core/gatewayAnswers";
 import { headerBagFromRaw } from "../core/headers";
 import { type KeyScope, routeKeyScope } from "../core/keyPrefixes";
 import {
@@ -679,7 +680,8 @@ async function openLocalGateway(
       sendJson(res, 200, deliveries.list(filter));
       return;
     }
-    sendJson(res, 404, { status: "rejected", route: null, delivery: null, reason: "not found" });
+    // Deployed, any path that is no route gets the same gateway response.
+    sendJson(res, 404, NOT_FOUND_BODY);
   }
 
   /** serve answers this request without reading its body (serveRequest and serveHook decide the same). */
@@ -721,12 +723,6 @@ async function openLocalGateway(
     }
     if (!handler) {
       req.resume();
-      const body = {
-        status: "rejected",
-        route: name,
-        delivery: headerDelivery ?? null,
-        reason: "unknown route",
-      };
       deliveries.answered({
         route: loggedRoute(name),
         delivery: headerDelivery ?? "",
@@ -736,7 +732,10 @@ async function openLocalGateway(
         httpStatus: 404,
       });
       logAnswer(name, headerDelivery, claimedEvent, 404, "unknown-route", "unknown route");
-      sendJson(res, 404, body);
+      // The deployed API's own answer (its gateway response), which cannot read the route or the delivery: the
+      // same body here, so a client tested against serve sees what it will get deployed. The log line and the
+      // history keep both.
+      sendJson(res, 404, NOT_FOUND_BODY);
       return;
     }
     const declared = Number(headers.get("content-length")?.[0]);

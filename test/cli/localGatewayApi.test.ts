@@ -6,6 +6,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { NOT_FOUND_BODY } from "../../src/core/gatewayAnswers";
 import type { ActionOutcome, RoutesConfig } from "../../src/core/types";
 import { startLocalGateway } from "../../src/local/localGateway";
 
@@ -95,16 +96,17 @@ describe("Function: startLocalGateway, its own endpoints", () => {
     }
   });
 
-  it("a hook for a route it does not have is 404, recorded as rejected with the delivery and event from the headers", async () => {
+  it("a hook for a route it does not have is 404 with the deployed API's body (route and delivery null), recorded as rejected with the delivery and event from the headers", async () => {
     const answer = await request(gateway.port, "POST", "/hooks/nope", {
       "x-github-event": "push",
       "x-github-delivery": "d-1",
     });
     expect(answer.status).to.equal(404);
+    expect(answer.body).to.deep.equal(NOT_FOUND_BODY);
     expect(answer.body).to.deep.equal({
       status: "rejected",
-      route: "nope",
-      delivery: "d-1",
+      route: null,
+      delivery: null,
       reason: "unknown route",
     });
     const history = (
@@ -171,14 +173,10 @@ describe("Function: startLocalGateway, its own endpoints", () => {
     expect([entry?.route, entry?.delivery]).to.deep.equal(["\u202enur.exe\u009b2J", "d-\u009b1"]);
   });
 
-  it("any other path is 404 not found", async () => {
-    const answer = await request(gateway.port, "GET", "/elsewhere?x=1");
-    expect(answer.status).to.equal(404);
-    expect(answer.body).to.deep.equal({
-      status: "rejected",
-      route: null,
-      delivery: null,
-      reason: "not found",
-    });
+  it("any other path is 404 with the deployed API's body for a path that is no route", async () => {
+    for (const path of ["/elsewhere?x=1", "/_hookgate/other", "/hooks/a/b"]) {
+      const answer = await request(gateway.port, "GET", path);
+      expect([path, answer.status, answer.body]).to.deep.equal([path, 404, NOT_FOUND_BODY]);
+    }
   });
 });

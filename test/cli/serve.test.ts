@@ -16,6 +16,7 @@ import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { NOT_FOUND_BODY } from "../../src/core/gatewayAnswers";
 import { type GitHostServer, startGitHostServer } from "../support/gitHostServer";
 import { type JenkinsServer, startJenkinsServer } from "../support/jenkinsServer";
 import { startLocalS3 } from "../support/s3";
@@ -372,7 +373,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
       });
     });
 
-    it("records a GitLab delivery to an unknown route under its Idempotency-Key, the id the handlers use", async () => {
+    it("records a GitLab delivery to an unknown route under its Idempotency-Key, the id the handlers use, and answers the deployed API's 404 body", async () => {
       const answer = await request(`${serve.url}/hooks/no-such-route`, {
         headers: {
           "content-type": "application/json",
@@ -383,7 +384,7 @@ describe("Command: hookgate serve (child process, real HTTP)", function () {
         body: "{}",
       });
       expect(answer.status).to.equal(404);
-      expect(answer.json.delivery).to.equal("idempotency-key-1");
+      expect(answer.json).to.deep.equal(NOT_FOUND_BODY);
       const entry = (await deliveries(serve.url)).find((e) => e.route === "no-such-route");
       expect(entry).to.include({ delivery: "idempotency-key-1", event: "Push Hook", status: "rejected" });
     });
