@@ -665,7 +665,7 @@ async function openLocalGateway(
         sendJson(res, 200, {
           status: "ok",
           routes: routes.map((r) => r.name),
-          queue: { waiting: queue.size(), inFlight: queue.inFlightCount() },
+          queue: { waiting: queue.waitingCount(), inFlight: queue.inFlightCount() },
           deliveries: deliveries.counts(),
           // A path of this machine: for its own user only, even with --expose-status.
           ...(loopback ? { stateDir } : {}),

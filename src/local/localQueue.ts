@@ -149,6 +149,8 @@ export class LocalQueue {
   private readonly groups = new Map<string, Message[]>();
   private readonly busy = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** The messages those runs deliver. */
+  private readonly running = new Set<Message>();
   /** Deliveries in flight by route: the concurrency limit is each route's. */
   private readonly inFlightByRoute = new Map<string, number>();
   /** Registered routes at their limit: once all are, a pump stops looking (a backlog may hold many groups). */
@@ -316,6 +318,14 @@ export class LocalQueue {
     return this.inFlight.size;
   }
 
+  /** Messages waiting: queued and not in flight (size() counts both). */
+  waitingCount(): number {
+    let n = this.size();
+    // Few (the routes' concurrency at most); one may have left its group already, its run not yet ended.
+    for (const message of this.running) if (this.isQueued(message)) n--;
+    return n;
+  }
+
   private async send(route: string, item: WorkItem): Promise<void> {
     if (this.stopping) throw new Error("the local queue is shutting down");
     const dedupeId = `${item.deliveryId}:${item.generation}`;
@@ -470,6 +480,7 @@ export class LocalQueue {
     });
     const tracked = run.finally(() => {
       this.busy.delete(key);
+      this.running.delete(message);
       const left = (this.inFlightByRoute.get(route) ?? 1) - 1;
       if (left === limit - 1 && this.workers.has(route)) this.routesFull--;
       if (left > 0) this.inFlightByRoute.set(route, left);
@@ -478,6 +489,7 @@ export class LocalQueue {
       this.pump();
     });
     this.inFlight.add(tracked);
+    this.running.add(message);
   }
 
   private async receive(message: Message, worker: QueueWorker | undefined): Promise<void> {
