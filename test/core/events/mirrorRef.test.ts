@@ -68,6 +68,11 @@ describe("Function: normaliseDelivery (a Gogs pull mirror's push with a short re
     ["a short ref deleted (no mirror sends one)", { ref: "main", before: sha, after: zeros }],
     ["a short ref whose after is no commit id", { ref: "main", before: sha, after: "main" }],
     ["a short ref with before and no after", { ref: "main", before: sha }],
+    // refs/remotes/origin/feature, as git fetch prints it: a branch's shape (both commit ids).
+    ["a moved name holding / (origin/feature)", { ref: "origin/feature", before: sha, after: next }],
+    // refs/remotes/origin/HEAD new: Gogs finds no refs/heads/origin/HEAD and sends no ids, a tag's shape.
+    ["a new name holding / without ids (origin/HEAD)", { ref: "origin/HEAD", before: "", after: "" }],
+    ["a new name holding / with a commit (feature/x)", { ref: "feature/x", before: zeros, after: sha }],
   ];
   for (const [what, payload] of junk) {
     it(`${what} is neither a branch nor a tag`, () => {
@@ -107,6 +112,25 @@ describe("Matching a Gogs pull mirror's push with a short ref", () => {
       matched: false,
       reason: 'tag "v1.0" is not a branch; branches: [**]',
     });
+  });
+
+  it("a route of every branch or every tag is refused a name holding / (origin/feature may be a remote's ref)", () => {
+    const moved = gogsPush({
+      ref: "origin/feature",
+      before: sha,
+      after: next,
+      commits: [{ id: next }],
+      repository,
+    });
+    expect(decide({ events: ["push"], branches: ["**"] }, moved)).to.deep.equal({
+      matched: false,
+      reason: 'event "push" has no branch or tag; branches: [**]',
+    });
+    expect(decide({ events: ["push"] }, moved).reason).to.equal(
+      'the push changed ref "origin/feature", neither a branch nor a tag',
+    );
+    const fresh = gogsPush({ ref: "release/1.0", before: "", after: "", commits: [], repository });
+    expect(decide({ events: ["push"], tags: ["**"] }, fresh).matched).to.equal(false);
   });
 
   it("a name git refuses is refused as neither a branch nor a tag", () => {
