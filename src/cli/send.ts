@@ -516,7 +516,7 @@ function openSslReason(message: string): string {
 
 /**
  * send's one rule for any text it prints that it did not write (a server's answer and Location, Node's and
- * undici's error words): the secret, the proxy's credentials and the values of added headers (addedHeaders)
+ * undici's error words): the secret, the proxy's credentials and the values of added credential headers (addedHeaders)
  * out as [redacted] in every form the actions' messages take them out (withoutCredentials: raw, base64, as a URL or a JSON string holds them), the proxy's
  * user never alone (it may be a word), as there. What goes on the wire is taken out at any length too: the
  * proxy's password, and the secret when it travels as it is (GitLab's secret token; an HMAC key never does, so a
@@ -537,8 +537,8 @@ export function withoutSecrets(
   // Whichever --provider sent it: the header as GitLab's decoding makes it and as the others' does.
   const authorization = target && urlAuthorization(target, "gitlab");
   if (authorization) credentials.authorization = authorization;
-  // An --insecure-header of a name send never sets (Authorization, X-Api-Key, a front door's client secret) may
-  // carry a credential: out as a header value the actions sent is (8 characters and up, a Basic pair's parts).
+  // An --insecure-header of a credential's name (Authorization, X-Gitlab-Token, X-Api-Key, a front door's client
+  // secret): out as a header value the actions sent is (8 characters and up, a Basic pair's parts).
   for (const [index, value] of (addedHeaders ?? []).entries()) credentials[`added${index}`] = value;
   const percentAuthorization = target && urlAuthorization(target, "github");
   if (percentAuthorization) credentials.percentAuthorization = percentAuthorization;
@@ -558,10 +558,23 @@ export function withoutSecrets(
 export interface SentOptions {
   secretTravels?: boolean;
   url?: string;
-  /** The values of the --insecure-header lines whose name is none of the provider's own headers. */
+  /** The values of the --insecure-header lines whose name is a credential's (isCredentialHeader). */
   addedHeaders?: readonly string[];
   /** For sendFailure: the answer's status, when its status line came before the failure. */
   status?: number;
+}
+
+/** The names of headers that carry a credential, whole; and the words a credential's name holds. */
+const CREDENTIAL_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "x-gitlab-token"]);
+const CREDENTIAL_WORDS = /token|key|secret|password|auth|signature|session|cookie|credential/;
+
+/**
+ * Whether an --insecure-header's value is printed [redacted] where echoed: decided by its name (lower case),
+ * whether or not the provider sends that header too, so a second X-Gitlab-Token or Authorization is taken out
+ * and an X-GitHub-Delivery id or an event name added to another provider's delivery is shown.
+ */
+export function isCredentialHeader(name: string): boolean {
+  return CREDENTIAL_HEADERS.has(name) || CREDENTIAL_WORDS.test(name);
 }
 
 function parsedUrl(url: string | undefined): URL | undefined {
@@ -716,8 +729,8 @@ export async function runSend(argv: string[]): Promise<number> {
     const value = extra.slice(colon + 1).trim();
     const existing = headers[name];
     headers[name] = existing === undefined ? value : [existing, value].flat();
-    // A second copy of a header the provider sends (an event, a signature) is a test, not a credential.
-    if (signed.headers[name] === undefined) addedHeaders.push(value);
+    // By the name alone: a second X-Gitlab-Token is as secret as the first, an added X-GitHub-Delivery is not.
+    if (isCredentialHeader(name)) addedHeaders.push(value);
   }
   // Whether the secret goes on the wire as it is (GitLab's secret token), which a server can echo at any length.
   const shownOptions = {

@@ -15,7 +15,7 @@ import { expect } from "chai";
 import { proxySettings } from "../../src/actions/proxy";
 import { connectUrl } from "../../src/cli/commandKit";
 import { main } from "../../src/cli/main";
-import { sendFailure, sendProxy, signDelivery } from "../../src/cli/send";
+import { isCredentialHeader, sendFailure, sendProxy, signDelivery } from "../../src/cli/send";
 import { providerEventName } from "../../src/core/events/eventNames";
 import type { Provider } from "../../src/core/types";
 import {
@@ -1115,6 +1115,61 @@ describe("Command: hookgate send (what it puts on the wire)", function () {
       for (const value of [bearer, apiKey]) expect(run.stdout + run.stderr).to.not.include(value);
     } finally {
       await echo.close();
+    }
+  });
+
+  it("an --insecure-header is redacted by its name: a second X-Gitlab-Token with --provider gitlab prints [redacted], an added X-GitHub-Delivery id and X-GitHub-Event print as they are", async () => {
+    let echo: Awaited<ReturnType<typeof startCaptureServer>> | undefined;
+    echo = await startCaptureServer((res) => {
+      const raw = echo?.requests.at(-1)?.raw ?? [];
+      const all = (name: string) => raw.filter((_, i) => i % 2 === 1 && raw[i - 1]?.toLowerCase() === name);
+      res.end(
+        JSON.stringify({
+          tokens: all("x-gitlab-token"),
+          delivery: all("x-github-delivery"),
+          event: all("x-github-event"),
+        }),
+      );
+    });
+    try {
+      const rotated = "glpat-second-token-being-rotated";
+      const id = "85786fbf-5c1e-4f6e-9d59-0c5a8b7e6a11";
+      const run = await pushTo(
+        echo.url,
+        ...[
+          "--provider",
+          "gitlab",
+          "--secret",
+          "first-token-value",
+          "--insecure-header",
+          `X-Gitlab-Token: ${rotated}`,
+        ],
+        ...[
+          "--insecure-header",
+          `X-GitHub-Delivery: ${id}`,
+          "--insecure-header",
+          "X-GitHub-Event: pull_request",
+        ],
+      );
+      expect(run.code, run.stderr).to.equal(0);
+      expect(echo.requests[0]?.raw).to.include(rotated);
+      expect(run.stdout).to.include(
+        `{"tokens":["[redacted]","[redacted]"],"delivery":["${id}"],"event":["pull_request"]}`,
+      );
+      expect(run.stdout + run.stderr).to.not.include(rotated);
+    } finally {
+      await echo.close();
+    }
+  });
+
+  it("isCredentialHeader: a credential's name whole or by a word it holds, whatever the provider sends", () => {
+    const names = [
+      ...["authorization", "proxy-authorization", "cookie", "x-gitlab-token", "x-api-key", "x-client-secret"],
+      ...["x-hub-signature-256", "x-session-id", "x-auth-user", "x-password"],
+    ];
+    for (const name of names) expect(isCredentialHeader(name), name).to.equal(true);
+    for (const name of ["x-github-delivery", "x-github-event", "x-gitlab-event", "x-request-id", "accept"]) {
+      expect(isCredentialHeader(name), name).to.equal(false);
     }
   });
 
